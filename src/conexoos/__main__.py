@@ -1,0 +1,3 @@
+from conexoos.framework.cli import main
+
+main()

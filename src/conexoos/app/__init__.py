@@ -1,0 +1,1 @@
+"""Conexoos, the product: a project on the framework in the seed-001 layout."""

@@ -1,0 +1,1 @@
+"""The seed-001 server modules of the Conexoos product."""

@@ -1,0 +1,24 @@
+"""The Conexoos framework: run any project laid out the seed-001 way on Flask."""
+
+from .app import Runtime, create_app, runtime
+from .config import Settings, load_settings
+from .database import db
+from .errors import ConfigError, ConexoosError, ProjectError, ReadOnlyDatabaseError
+from .http_errors import error_response, wants_json
+from .sessions import regenerate_session
+
+__all__ = [
+    "ConexoosError",
+    "ConfigError",
+    "ProjectError",
+    "ReadOnlyDatabaseError",
+    "Runtime",
+    "Settings",
+    "create_app",
+    "db",
+    "error_response",
+    "load_settings",
+    "regenerate_session",
+    "runtime",
+    "wants_json",
+]

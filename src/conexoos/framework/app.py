@@ -1,0 +1,137 @@
+"""The application factory: configuration + project → a ready Flask app.
+
+The Conexoos product is loaded exactly like any user's project: through its ``server`` modules.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from flask import Flask, current_app
+from flask_socketio import SocketIO
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
+
+from .config import Settings, load_settings
+from .database import configure_database, import_models, init_database
+from .errors import ProjectError
+from .http_errors import register_error_handlers
+from .logs import configure_logging, install_access_log
+from .project import Project, locate_project
+from .realtime import create_socketio
+from .services import Services
+from .sessions import configure_sessions, init_sessions
+from .tasks import FileSlotLock, RedisSlotLock, Scheduler, SlotLock
+
+DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+
+@dataclass
+class Runtime:
+    """What the framework gives a running project, at ``current_app.extensions["conexoos"]``."""
+
+    settings: Settings
+    project: Project
+    services: Services
+    socketio: SocketIO
+    scheduler: Scheduler
+
+
+def runtime() -> Runtime:
+    """The :class:`Runtime` of the current app (inside an app or request context)."""
+    return current_app.extensions["conexoos"]  # type: ignore[no-any-return]
+
+
+def create_app(
+    project: str | os.PathLike[str] | Project | None = None,
+    config: str | os.PathLike[str] | Settings | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+) -> Flask:
+    """Build the Flask app for ``project`` (default: the Conexoos product) with ``config``."""
+    settings = config if isinstance(config, Settings) else load_settings(config, overrides=overrides)
+    located = project if isinstance(project, Project) else locate_project(project)
+    configure_logging(settings)
+    app = _make_flask(located, settings)
+    services = Services(settings)
+    _apply_framework_config(app, settings)
+    configure_database(app, settings)
+    configure_sessions(app, settings, services)
+    app.config.update(settings.tree["FLASK"]["CONFIG"])  # last, so a user can override anything
+    init_database(app, settings)
+    init_sessions(app)
+    register_error_handlers(app)
+    install_access_log(app)
+    socketio = create_socketio(app, settings, services)
+    scheduler = Scheduler(app, _slot_lock(settings, services))
+    app.extensions["conexoos"] = Runtime(settings, located, services, socketio, scheduler)
+    with app.app_context():
+        _load_project(app, located, settings, socketio, scheduler)
+    return app
+
+
+def _make_flask(project: Project, settings: Settings) -> Flask:
+    server = settings.server
+    static = project.folder(server["STATIC_PATH"], ("static",))
+    templates = project.folder(server["TEMPLATE_PATH"], ("templates", "template"))
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    app = Flask(
+        project.name,
+        root_path=str(project.root),
+        static_folder=str(static) if static else None,
+        template_folder=str(templates) if templates else None,
+        instance_path=str(settings.instance_path),
+    )
+    loaders: list[BaseLoader] = [FileSystemLoader(str(templates))] if templates else []
+    loaders.append(PackageLoader("conexoos.framework", "templates"))
+    app.jinja_loader = ChoiceLoader(loaders)  # type: ignore[method-assign,assignment]
+    return app
+
+
+def _apply_framework_config(app: Flask, settings: Settings) -> None:
+    server = settings.server
+    app.config.update(
+        SECRET_KEY=server["APP_KEY"],
+        DEBUG=settings.is_development,
+        CONEXOOS_ENV=settings.env,
+        APP_NAME=server["APP_NAME"],
+        MAX_CONTENT_LENGTH=DEFAULT_MAX_CONTENT_LENGTH,
+        PREFERRED_URL_SCHEME="http" if settings.is_development else "https",
+        TEMPLATES_AUTO_RELOAD=settings.is_development,
+        SERVICES=settings.services,
+    )
+
+
+def _slot_lock(settings: Settings, services: Services) -> SlotLock:
+    if services.has("redis"):
+        return RedisSlotLock(services.redis, prefix=f"{settings.server['APP_NAME'].lower()}:")
+    return FileSlotLock(Path(settings.instance_path) / "task-slots")
+
+
+def _load_project(app: Flask, project: Project, settings: Settings, socketio: SocketIO,
+                  scheduler: Scheduler) -> None:
+    """Import the project's models and call its server modules in the seed's order."""
+    import_models(project, settings)
+    server = project.find_module(None, "server")
+    if server is None:
+        return
+    _call(project.import_part(server, "middleware"), "Load", app)
+    _call(project.import_part(server, "web"), "Route", app)
+    _call(project.import_part(server, "ws"), "Route", app)
+    _call(project.import_part(server, "errorhandler"), "Route", app)
+    _call(project.import_part(server, "socket"), "Handler", socketio)
+    _call(project.import_part(server, "tasks"), "Schedule", scheduler)
+    _call(project.import_part(server, "commands"), "Commands", app.cli)
+
+
+def _call(module: ModuleType | None, class_name: str, argument: object) -> None:
+    if module is None:
+        return
+    entry = getattr(module, class_name, None)
+    if entry is None:
+        raise ProjectError(f"{module.__name__} ({module.__file__}) defines no {class_name}; the seed layout "
+                           f"expects `class {class_name}` taking the server")
+    entry(argument)

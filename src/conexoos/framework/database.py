@@ -1,0 +1,132 @@
+"""Named database connections through Flask-SQLAlchemy binds.
+
+The default connection is Flask-SQLAlchemy's default bind; every other connection is a bind of the same
+name. Models for a named connection declare ``__bind_key__ = "<name>"``. A ``readonly`` connection never
+gets a schema and refuses writes with :class:`ReadOnlyDatabaseError`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from flask import Flask
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.orm import DeclarativeBase
+
+from .config import DatabaseSettings, Settings
+from .errors import ConfigError, ReadOnlyDatabaseError
+from .project import Project
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model, whichever connection it lives on."""
+
+
+db = SQLAlchemy(model_class=Base)
+"""The one Flask-SQLAlchemy extension; import it in models as ``from conexoos.framework import db``."""
+
+WRITE_KEYWORDS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "CREATE", "DROP", "ALTER",
+                            "TRUNCATE", "GRANT", "REVOKE", "UPSERT"})
+
+
+def configure_database(app: Flask, settings: Settings) -> None:
+    """Put the connections into Flask's config; Flask-SQLAlchemy creates the engines in init_app."""
+    default = settings.default_database
+    app.config.setdefault("SQLALCHEMY_DATABASE_URI", default.url)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(default.url))
+    binds = {db_settings.name: {"url": db_settings.url, **_engine_options(db_settings.url)}
+             for db_settings in settings.databases.values() if not db_settings.is_default}
+    app.config.setdefault("SQLALCHEMY_BINDS", binds)
+
+
+def init_database(app: Flask, settings: Settings) -> None:
+    """Create the engines and attach the readonly guard and SQLite pragmas."""
+    db.init_app(app)
+    with app.app_context():
+        for db_settings in settings.databases.values():
+            engine = db.engines[db_settings.bind_key]
+            if engine.dialect.name == "sqlite":
+                event.listen(engine, "connect", _sqlite_pragmas)
+            if db_settings.readonly:
+                _guard_readonly(engine, db_settings.name)
+
+
+def import_models(project: Project, settings: Settings) -> None:
+    """Import each connection's ``models`` module and check that its models are bound to it."""
+    persistent = _persistent_package(project)
+    for db_settings in settings.databases.values():
+        if not db_settings.models:
+            continue
+        if persistent is None:
+            raise ConfigError([f"DATABASE.{db_settings.name}.models: {db_settings.models!r} needs a "
+                               "models/persistent package in the project"])
+        module_name = project.find_module(persistent, db_settings.models)
+        if module_name is None:
+            raise ConfigError([f"DATABASE.{db_settings.name}.models: no module {persistent}."
+                               f"{db_settings.models} in the project"])
+        importlib.import_module(module_name)
+        _check_bindings(module_name, db_settings)
+
+
+def _persistent_package(project: Project) -> str | None:
+    models = project.find_module(None, "models")
+    return project.find_module(models, "persistent") if models else None
+
+
+def _check_bindings(module_name: str, db_settings: DatabaseSettings) -> None:
+    for mapper in db.Model.registry.mappers:
+        model = mapper.class_
+        if model.__module__ != module_name:
+            continue
+        bound = getattr(model, "__bind_key__", None)
+        if bound != db_settings.bind_key:
+            expected = "no __bind_key__" if db_settings.is_default else f"__bind_key__ = {db_settings.name!r}"
+            raise ConfigError([f"DATABASE.{db_settings.name}.models: model {model.__name__} in {module_name} "
+                               f"has __bind_key__ = {bound!r}; models on this connection need {expected}"])
+
+
+def create_schema(app: Flask, settings: Settings) -> None:
+    """Create missing tables on every connection that is not readonly (never alters existing ones)."""
+    keys = [db_settings.bind_key for db_settings in settings.databases.values() if not db_settings.readonly]
+    with app.app_context():
+        for key in keys:
+            if key is None:
+                db.metadatas[None].create_all(bind=db.engines[None])
+            elif key in db.metadatas:
+                db.metadatas[key].create_all(bind=db.engines[key])
+
+
+def dispose_engines(app: Flask) -> None:
+    """Drop pooled connections inherited from a parent process (call after fork)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)
+
+
+def _engine_options(url: URL) -> dict[str, Any]:
+    if url.get_backend_name() == "sqlite":
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True, "pool_recycle": 1800}
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # WAL lets readers proceed while one writer commits; foreign keys are off by default in SQLite.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _guard_readonly(engine: Engine, name: str) -> None:
+    def refuse_writes(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        keyword = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+        if keyword in WRITE_KEYWORDS:
+            raise ReadOnlyDatabaseError(
+                f"database connection {name!r} is readonly (DATABASE.{name}.readonly: true); {keyword} refused"
+            )
+
+    event.listen(engine, "before_cursor_execute", refuse_writes)

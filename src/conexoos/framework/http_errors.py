@@ -1,0 +1,69 @@
+"""Error responses with their real status code: JSON for APIs, HTML for pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from jinja2 import TemplateNotFound
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable_entity",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+
+def wants_json() -> bool:
+    """Whether the client should get JSON: an ``/api/`` path, a JSON body, or an Accept preferring JSON."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, message: str, code: str | None = None, field: str | None = None) -> Response:
+    """The framework's JSON error shape: ``{"error": {"code", "message", "field"}}``."""
+    body = {"error": {"code": code or ERROR_CODES.get(status, "error"), "message": message, "field": field}}
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Handle every HTTP error; a project's ErrorHandler registered later overrides these."""
+    app.register_error_handler(HTTPException, _handle_http_exception)
+
+
+def _handle_http_exception(error: HTTPException) -> Any:
+    status = error.code or 500
+    if isinstance(error, InternalServerError) or status >= 500:
+        message = "The server met an unexpected error. It has been logged."
+    else:
+        message = error.description or error.name
+    if wants_json():
+        response = error_response(status, message, getattr(error, "error_code", None),
+                                  getattr(error, "field", None))
+    else:
+        response = Response(_render_page(status, error.name, message), status=status, mimetype="text/html")
+    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+        original = error.get_response().headers.get(header)
+        if original:
+            response.headers[header] = original
+    return response
+
+
+def _render_page(status: int, title: str, message: str) -> str:
+    try:
+        return render_template(f"errors/{status}.html", status=status, title=title, message=message)
+    except TemplateNotFound:
+        return render_template("errors/error.html", status=status, title=title, message=message)

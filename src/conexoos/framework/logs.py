@@ -1,0 +1,61 @@
+"""Logging: level and rotating files from ``SERVER_ENV.LOG``, one access line per request."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+import time
+from pathlib import Path
+
+from flask import Flask, Response, g, request
+
+from .config import Settings
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+access_log = logging.getLogger("conexoos.access")
+
+
+def configure_logging(settings: Settings) -> None:
+    """Send the ``conexoos`` loggers to rotating files in LOG.DIR, or to stderr when it is empty."""
+    level = getattr(logging, settings.server["LOG"]["LEVEL"])
+    log_dir = settings.server["LOG"]["DIR"]
+    root = logging.getLogger("conexoos")
+    root.setLevel(level)
+    for handler in list(root.handlers) + list(access_log.handlers):
+        handler.close()
+    root.handlers.clear()
+    access_log.handlers.clear()
+    if log_dir:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        root.addHandler(_rotating(Path(log_dir) / "app.log"))
+        access_log.addHandler(_rotating(Path(log_dir) / "access.log"))
+        access_log.propagate = False
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter(FORMAT))
+        root.addHandler(handler)
+        access_log.propagate = True
+    access_log.setLevel(logging.INFO)
+
+
+def _rotating(path: Path) -> logging.Handler:
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=10 * 1024 * 1024, backupCount=5,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter(FORMAT))
+    return handler
+
+
+def install_access_log(app: Flask) -> None:
+    """Log ``METHOD path status duration`` once per request."""
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.conexoos_request_start = time.perf_counter()
+
+    @app.after_request
+    def _log_access(response: Response) -> Response:
+        started = g.get("conexoos_request_start")
+        duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+        access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration_ms)
+        return response

@@ -1,0 +1,127 @@
+"""Locate a project in the seed-001 layout and import its parts.
+
+A project is either a folder (put on ``sys.path`` so that the seed's ``import Controllers`` works) or an
+importable package such as ``conexoos.app``. Every part is optional; a part that exists but fails to
+import raises, so a broken module never becomes a silently missing route.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from .errors import ProjectError
+
+PROJECT_ENV_VAR = "CONEXOOS_PROJECT"
+DEFAULT_PROJECT = "conexoos.app"
+
+# Module names tried for each part, lowercase first, then the seed's CamelCase.
+PART_NAMES: dict[str, tuple[str, ...]] = {
+    "server": ("server", "Server"),
+    "web": ("web", "Web"),
+    "ws": ("ws", "WS", "Ws"),
+    "middleware": ("middleware", "Middleware"),
+    "errorhandler": ("errorhandler", "ErrorHandler", "error_handler"),
+    "socket": ("socket", "Socket"),
+    "tasks": ("tasks", "Tasks"),
+    "commands": ("commands", "Commands"),
+    "models": ("models", "Models"),
+    "persistent": ("persistent", "Persistent"),
+}
+TOP_LEVEL_NAMES = {"server", "Server", "controllers", "Controllers", "models", "Models"}
+_path_roots: list[str] = []
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where a project lives and how its modules are named."""
+
+    root: Path
+    package: str
+    """Dotted prefix of the project's modules: ``""`` for a folder project, ``conexoos.app`` for a package."""
+
+    @property
+    def name(self) -> str:
+        return self.package or self.root.name
+
+    def qualified(self, name: str) -> str:
+        return f"{self.package}.{name}" if self.package else name
+
+    def find_module(self, parent: str | None, part: str) -> str | None:
+        """Return the importable name of ``part`` (trying each spelling) under ``parent``, or None."""
+        for spelling in PART_NAMES.get(part, (part,)):
+            name = f"{parent}.{spelling}" if parent else self.qualified(spelling)
+            if _module_exists(name):
+                return name
+        return None
+
+    def import_part(self, parent: str | None, part: str) -> ModuleType | None:
+        """Import ``part`` if the project has it; errors inside the module propagate unchanged."""
+        name = self.find_module(parent, part)
+        return importlib.import_module(name) if name else None
+
+    def folder(self, configured: str, alternatives: tuple[str, ...]) -> Path | None:
+        """The first existing folder among the configured name and its alternatives."""
+        for candidate in (configured, *alternatives):
+            path = (self.root / candidate).resolve()
+            if path.is_dir():
+                return path
+        return None
+
+
+def locate_project(spec: str | os.PathLike[str] | None = None) -> Project:
+    """Find the project named by ``spec``, ``$CONEXOOS_PROJECT``, or the Conexoos product itself."""
+    chosen = str(spec or os.environ.get(PROJECT_ENV_VAR) or DEFAULT_PROJECT)
+    path = Path(chosen).expanduser()
+    if path.is_dir():
+        return _folder_project(path.resolve())
+    if os.sep in chosen or chosen.startswith("."):
+        raise ProjectError(f"project folder {chosen!r} does not exist")
+    try:
+        spec_found = importlib.util.find_spec(chosen)
+    except ModuleNotFoundError:
+        spec_found = None
+    if spec_found is None or not spec_found.submodule_search_locations:
+        raise ProjectError(f"project {chosen!r} is neither a folder nor an importable package")
+    return Project(root=Path(next(iter(spec_found.submodule_search_locations))).resolve(), package=chosen)
+
+
+def _folder_project(root: Path) -> Project:
+    _forget_other_projects(root)
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+        _path_roots.append(str(root))
+    importlib.invalidate_caches()
+    return Project(root=root, package="")
+
+
+def _forget_other_projects(root: Path) -> None:
+    """Drop modules and sys.path entries of a previously loaded folder project, so names do not clash."""
+    for other in list(_path_roots):
+        if other != str(root) and other in sys.path:
+            sys.path.remove(other)
+            _path_roots.remove(other)
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] not in TOP_LEVEL_NAMES:
+            continue
+        location = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", []) or []), None)
+        if location is None or not Path(location).resolve().is_relative_to(root):
+            del sys.modules[name]
+
+
+def _module_exists(name: str) -> bool:
+    parent, _, _ = name.rpartition(".")
+    if parent and not _module_exists(parent):
+        return False
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError as error:
+        # Only "this very module is absent" means absent; a missing import inside the parent is a real error.
+        if error.name == name:
+            return False
+        raise

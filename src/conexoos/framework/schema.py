@@ -1,0 +1,130 @@
+"""The configuration keys the framework knows: their type, default and meaning.
+
+This table is the single source of truth: validation, defaults, redaction and the README's
+configuration reference all come from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SESSION_BACKENDS = ("filesystem", "redis", "memcached", "sqlalchemy")
+ENVIRONMENTS = ("DEV", "UAT", "PROD")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+WORKER_CLASSES = ("sync", "gthread", "eventlet", "gevent", "tornado")
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key."""
+
+    kind: str
+    """One of ``str``, ``int``, ``bool``, ``choice``, ``dict``."""
+    default: Any
+    doc: str
+    choices: tuple[str, ...] = ()
+    secret: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    empty_means_default: bool = False
+    """An empty string (an unset ``${VAR}``) falls back to the default instead of failing validation."""
+
+    def expectation(self) -> str:
+        """Describe in words what this key accepts."""
+        if self.kind == "int":
+            low = "" if self.minimum is None else f" from {self.minimum}"
+            high = "" if self.maximum is None else f" to {self.maximum}"
+            return f"an integer{low}{high}"
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "dict":
+            return "a mapping of keys to values"
+        return "a string"
+
+
+Schema = dict[str, "Key | Schema"]
+
+SERVER_ENV: Schema = {
+    "APP_NAME": Key("str", "Conexoos", "Application name, shown in logs and page titles."),
+    "APP_KEY": Key(
+        "str",
+        "",
+        "Secret key that signs sessions and CSRF tokens. Empty under DEV: one is generated once and kept "
+        "in the instance folder. Required under UAT and PROD.",
+        secret=True,
+    ),
+    "ENV": Key("choice", "DEV", "DEV (debugger, reloader), UAT or PROD (secure cookies, generic error pages); "
+               "any case.", choices=ENVIRONMENTS),
+    "BIND": {
+        "ADDRESS": Key("str", "127.0.0.1", "Address the server listens on."),
+        "PORT": Key("int", 4200, "TCP port the server listens on.", minimum=1, maximum=65535),
+    },
+    "WORKERS": Key("str", "gthread", "Gunicorn worker class for `conexoos serve` (sync, gthread, eventlet, "
+                   "gevent, tornado, or a dotted class path)."),
+    "THREADS_PER_CORE": Key("int", 4, "Threads per gunicorn worker.", minimum=1, maximum=1024),
+    "CAPTURE": Key("bool", False, "Redirect the workers' stdout and stderr into the error log."),
+    "STATIC_PATH": Key("str", "static", "Static files folder, relative to the project."),
+    "TEMPLATE_PATH": Key("str", "template", "Templates folder, relative to the project (`templates` is also "
+                         "found)."),
+    "SESSION": Key("choice", "filesystem", "Where sessions are stored; redis and memcached need their "
+                   "SERVICES entry, sqlalchemy uses the default database.", choices=SESSION_BACKENDS),
+    "INSTANCE_PATH": Key("str", "instance", "Folder for local state (SQLite files, sessions, uploads, the "
+                         "generated key), relative to the configuration file's folder."),
+    "LOG": {
+        "DIR": Key("str", "", "Folder for rotating app.log and access.log; empty logs to stderr.",
+                   empty_means_default=True),
+        "LEVEL": Key("choice", "INFO", "Log level.", choices=LOG_LEVELS, empty_means_default=True),
+    },
+    "SSL": {
+        "Certificate": Key("str", "", "PEM certificate file for `conexoos serve` over HTTPS."),
+        "PrivateKey": Key("str", "", "PEM private key file matching SSL.Certificate.", secret=False),
+    },
+}
+
+DATABASE_CONNECTION: Schema = {
+    "driver": Key("str", "", "SQLAlchemy driver: sqlite, postgresql (psycopg 3), mysql or mariadb (PyMySQL), or "
+                  "an explicit `dialect+driver`."),
+    "user": Key("str", "", "Database user."),
+    "password": Key("str", "", "Database password; any characters are allowed.", secret=True),
+    "database": Key("str", "", "Database name; for SQLite a file path relative to the instance folder, or "
+                    ":memory:."),
+    "address": Key("str", "", "Host name or IP address of the database server."),
+    "port": Key("int", None, "Port of the database server.", minimum=1, maximum=65535),
+    "params": Key("dict", {}, "Query parameters added to the connection URL (e.g. charset: utf8mb4)."),
+    "readonly": Key("bool", False, "true: the schema is never created or migrated here and writes are refused."),
+    "models": Key("str", "", "Module under models.persistent whose models live on this connection."),
+    "url": Key("str", "", "A whole SQLAlchemy URL instead of the keys above.", secret=True),
+}
+
+SERVICES: Schema = {
+    "redis": {
+        "HOST": Key("str", "localhost", "Redis host."),
+        "PORT": Key("int", 6379, "Redis port.", minimum=1, maximum=65535),
+        "DB": Key("int", 0, "Redis database number.", minimum=0),
+        "PASSWORD": Key("str", "", "Redis password.", secret=True),
+    },
+    "filesystem": {
+        "PATH": Key("str", "sessions", "Folder for file sessions, relative to the instance folder."),
+    },
+    "memcached": {
+        "HOST": Key("str", "localhost", "memcached host."),
+        "PORT": Key("int", 11211, "memcached port.", minimum=1, maximum=65535),
+    },
+}
+
+FLASK: Schema = {
+    "CONFIG": Key("dict", {}, "Handed to Flask's config last, so any Flask or extension setting can be "
+                  "overridden here."),
+}
+
+TOP_LEVEL = ("SERVER_ENV", "DATABASE", "FLASK", "SERVICES", "APP")
+SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "APP_KEY", "API_KEY", "PRIVATE_KEY", "WEBHOOK")
+
+
+def is_secret_name(name: str) -> bool:
+    """Tell whether a free-form key name (e.g. under SERVICES) looks like it holds a secret."""
+    upper = name.upper()
+    return any(word in upper for word in SECRET_WORDS) or upper.endswith("_KEY") or upper == "KEY"
