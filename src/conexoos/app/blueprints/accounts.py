@@ -1,0 +1,73 @@
+"""Sign up, log in, log out."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from conexoos.app.controllers.accounts import SignupError, authenticate, create_account
+from conexoos.app.models.forms.accounts import LoginForm, SignupForm
+from conexoos.app.utils.rate_limit import enforce
+from conexoos.framework import regenerate_session
+
+accounts = Blueprint("accounts", __name__)
+LOGIN_FAILED = "Those details do not match an account."
+
+
+@accounts.route("/signup", methods=["GET", "POST"])
+def signup() -> str | Response | tuple[str, int]:
+    """Show the sign-up form; on a valid POST create the account and log it in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = SignupForm()
+    if request.method == "POST":
+        enforce("5/minute", "signup-ip", request.remote_addr or "")
+        enforce("30/hour", "signup-ip-hour", request.remote_addr or "")
+    if form.validate_on_submit():
+        try:
+            user = create_account(form.email.data or "", form.username.data or "", form.password.data or "")
+        except SignupError as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            regenerate_session()
+            login_user(user)
+            return redirect(url_for("dashboard.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/signup.html", form=form), status
+
+
+@accounts.route("/login", methods=["GET", "POST"])
+def login() -> str | Response | tuple[str, int]:
+    """Show the log-in form; on a valid POST log in. Unknown user and wrong password read the same."""
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    error = None
+    if request.method == "POST":
+        enforce("10/minute", "login-ip", request.remote_addr or "")
+        enforce("5/minute", "login-account", (request.form.get("login") or "").strip().lower())
+    if form.validate_on_submit():
+        user = authenticate(form.login.data or "", form.password.data or "")
+        if user is not None:
+            regenerate_session()
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        error = LOGIN_FAILED
+    status = 401 if error else (422 if request.method == "POST" else 200)
+    return render_template("accounts/login.html", form=form, error=error), status
+
+
+@accounts.route("/logout", methods=["POST"])
+def logout() -> Response:
+    """Log out (POST only, CSRF-protected) and start a fresh session."""
+    logout_user()
+    regenerate_session()
+    return redirect(url_for("public.home"))
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: "//evil.example" and "https://..." would be open redirects.
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("dashboard.index")

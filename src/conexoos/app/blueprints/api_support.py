@@ -1,0 +1,43 @@
+"""What every JSON endpoint shares: login required as a 401, body reading, JSON answers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import request
+from flask_login import current_user
+from werkzeug.exceptions import Unauthorized
+
+from conexoos.app.dto.errors import malformed
+from conexoos.app.models.persistent import User
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def api_login_required(view: View) -> View:
+    """Like ``login_required``, but a request without a login gets a 401 JSON error, never a redirect."""
+
+    @wraps(view)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            raise Unauthorized("Log in to use this endpoint.")
+        return view(*args, **kwargs)
+
+    return guarded  # type: ignore[return-value]
+
+
+def json_body() -> Any:
+    """The request's JSON body; 400 when it is missing or not JSON."""
+    if not request.is_json:
+        raise malformed("send a JSON body with Content-Type: application/json")
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise malformed("the request body is not valid JSON")
+    return payload
+
+
+def user() -> User:
+    """The logged-in user (only inside views guarded by :func:`api_login_required`)."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]

@@ -1,0 +1,48 @@
+"""The logged-in user's pages: the links dashboard, profile settings and the QR code."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from conexoos.app.controllers import profiles
+from conexoos.app.models.forms.profile import ProfileForm
+from conexoos.app.utils.io import InvalidImage
+
+dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+@dashboard.route("", methods=["GET"])
+@login_required
+def index() -> str:
+    """The links editor (works through the JSON API)."""
+    return render_template("dashboard/index.html", page_url=profiles.page_url(current_user))
+
+
+@dashboard.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> str | Response | tuple[str, int]:
+    """Edit display name, bio and avatar; a bad image is a 400 and changes nothing."""
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        try:
+            profiles.update_profile(current_user, form.display_name.data or "", form.bio.data or "",
+                                    form.avatar.data)
+        except InvalidImage as error:
+            form.avatar.errors = [str(error)]
+            return render_template("dashboard/settings.html", form=form), 400
+        flash("Profile saved.")
+        return redirect(url_for("dashboard.settings"))
+    status = 422 if form.errors else 200
+    return render_template("dashboard/settings.html", form=form, page_url=profiles.page_url(current_user)), status
+
+
+@dashboard.route("/qr.<any(png, svg):kind>", methods=["GET"])
+@login_required
+def qr(kind: str) -> Response:
+    """The QR code of the public page, as a PNG or SVG download."""
+    body = profiles.qr_code(current_user, kind)
+    mimetype = "image/png" if kind == "png" else "image/svg+xml"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{current_user.username}-qr.{kind}"'
+    return response

@@ -1,0 +1,61 @@
+"""The seed's links API: ``/api/links``, ``/api/add/link``, ``/api/edit/link/<id>``, ``/api/delete/link/<id>``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+
+from conexoos.app.controllers import links as controller
+from conexoos.app.dto.links import LINK, LINK_CREATE, LINK_UPDATE, REORDER
+from conexoos.app.dto.openapi import Operation, api, path_id
+
+from .api_support import api_login_required, json_body, user
+
+links_api = Blueprint("links_api", __name__)
+WRITE_ERRORS = (400, 401, 404, 422)
+
+
+@links_api.route("/api/links", methods=["GET"])
+@api.document(Operation("/api/links", "GET", "All of your links, in page order", response=LINK, many=True,
+                        errors=(401,)))
+@api_login_required
+def get_links() -> Response:
+    """Return the user's links in order."""
+    return jsonify([link.to_json() for link in controller.list_links(user())])
+
+
+@links_api.route("/api/add/link", methods=["POST"])
+@api.document(Operation("/api/add/link", "POST", "Add a link at the end of your page", request=LINK_CREATE,
+                        response=LINK, success=201, errors=(400, 401, 403, 422)))
+@api_login_required
+def add_link() -> tuple[Response, int]:
+    """Create a link; 201 with the link."""
+    link = controller.create_link(user(), json_body())
+    return jsonify(link.to_json()), 201
+
+
+@links_api.route("/api/edit/link/<int:link_id>", methods=["PUT", "PATCH"])
+@api.document(Operation("/api/edit/link/{id}", "PUT", "Change any of a link's fields", request=LINK_UPDATE,
+                        response=LINK, errors=WRITE_ERRORS, parameters=[path_id()]))
+@api_login_required
+def edit_link(link_id: int) -> Response:
+    """Update a link; 404 when it is not the user's."""
+    return jsonify(controller.update_link(user(), link_id, json_body()).to_json())
+
+
+@links_api.route("/api/delete/link/<int:link_id>", methods=["DELETE"])
+@api.document(Operation("/api/delete/link/{id}", "DELETE", "Delete a link", success=204,
+                        errors=(400, 401, 404), parameters=[path_id()]))
+@api_login_required
+def delete_link(link_id: int) -> tuple[str, int]:
+    """Delete a link; 204."""
+    controller.delete_link(user(), link_id)
+    return "", 204
+
+
+@links_api.route("/api/links/reorder", methods=["POST"])
+@api.document(Operation("/api/links/reorder", "POST", "Put your links in a new order", request=REORDER,
+                        response=LINK, many=True, errors=WRITE_ERRORS))
+@api_login_required
+def reorder_links() -> Response:
+    """Rewrite the order from ``{"ids": [...]}``; answers the links in their new order."""
+    return jsonify([link.to_json() for link in controller.reorder_links(user(), json_body())])

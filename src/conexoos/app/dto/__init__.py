@@ -1,0 +1,1 @@
+"""Conexoos dto layer."""

@@ -1,0 +1,154 @@
+"""Declarative DTO fields: one definition parses input and describes it in OpenAPI (JSON Schema)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from .errors import InputError, malformed
+
+Parser = Callable[[Any, "Field"], Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One property of a request or response body."""
+
+    name: str
+    schema: dict[str, Any]
+    parse: Parser
+    required: bool = False
+    description: str = ""
+
+    def json_schema(self) -> dict[str, Any]:
+        """This field as a JSON Schema property."""
+        return {**self.schema, "description": self.description} if self.description else dict(self.schema)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A JSON object made of fields; ``parse`` validates a request body against it."""
+
+    name: str
+    fields: tuple[Field, ...]
+    description: str = ""
+
+    def parse(self, payload: Any, partial: bool = False) -> dict[str, Any]:
+        """Validate ``payload``; return the parsed fields that were given. ``partial`` allows any subset."""
+        if not isinstance(payload, Mapping):
+            raise malformed("the request body must be a JSON object")
+        known = {field.name for field in self.fields}
+        unknown = sorted(set(payload) - known)
+        if unknown:
+            raise InputError(f"unknown field {unknown[0]!r}; expected: {', '.join(sorted(known))}", field=unknown[0])
+        result: dict[str, Any] = {}
+        for field in self.fields:
+            if field.name in payload:
+                result[field.name] = field.parse(payload[field.name], field)
+            elif field.required and not partial:
+                raise InputError(f"{field.name} is required", field=field.name, code="required")
+        return result
+
+    def json_schema(self) -> dict[str, Any]:
+        """This object as a JSON Schema for OpenAPI's components."""
+        schema: dict[str, Any] = {
+            "type": "object",
+            "properties": {field.name: field.json_schema() for field in self.fields},
+            "additionalProperties": False,
+        }
+        required = [field.name for field in self.fields if field.required]
+        if required:
+            schema["required"] = required
+        if self.description:
+            schema["description"] = self.description
+        return schema
+
+
+def text(name: str, max_length: int, required: bool = False, description: str = "",
+         allow_empty: bool = False) -> Field:
+    """A string, trimmed, at most ``max_length`` characters."""
+
+    def parse(value: Any, field: Field) -> str:
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a string", field=name, code="type")
+        value = value.strip()
+        if not value and not allow_empty:
+            raise InputError(f"{name} may not be empty", field=name, code="required")
+        if len(value) > max_length:
+            raise InputError(f"{name} must be at most {max_length} characters", field=name, code="too_long")
+        return value
+
+    return Field(name, {"type": "string", "maxLength": max_length, **({} if allow_empty else {"minLength": 1})},
+                 parse, required, description)
+
+
+def boolean(name: str, required: bool = False, description: str = "") -> Field:
+    """A JSON true or false."""
+
+    def parse(value: Any, field: Field) -> bool:
+        if not isinstance(value, bool):
+            raise InputError(f"{name} must be true or false", field=name, code="type")
+        return value
+
+    return Field(name, {"type": "boolean"}, parse, required, description)
+
+
+def integer(name: str, required: bool = False, description: str = "", minimum: int | None = None) -> Field:
+    """A JSON integer."""
+
+    def parse(value: Any, field: Field) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"{name} must be an integer", field=name, code="type")
+        if minimum is not None and value < minimum:
+            raise InputError(f"{name} must be at least {minimum}", field=name, code="too_small")
+        return value
+
+    schema: dict[str, Any] = {"type": "integer"}
+    if minimum is not None:
+        schema["minimum"] = minimum
+    return Field(name, schema, parse, required, description)
+
+
+def timestamp(name: str, description: str = "") -> Field:
+    """An ISO 8601 date-time with a time zone (stored in UTC), or null."""
+
+    def parse(value: Any, field: Field) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be an ISO 8601 date-time string or null", field=name, code="type")
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"{name} must be an ISO 8601 date-time such as 2026-01-31T18:00:00Z",
+                             field=name, code="format") from None
+        if moment.tzinfo is None:
+            raise InputError(f"{name} needs a time zone (e.g. Z or +02:00)", field=name, code="format")
+        return moment.astimezone(UTC)
+
+    return Field(name, {"type": ["string", "null"], "format": "date-time"}, parse, False, description)
+
+
+def id_list(name: str, required: bool = True, description: str = "") -> Field:
+    """A list of distinct positive integers."""
+
+    def parse(value: Any, field: Field) -> list[int]:
+        if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+            raise InputError(f"{name} must be a list of integer ids", field=name, code="type")
+        if len(set(value)) != len(value):
+            raise InputError(f"{name} may not repeat an id", field=name, code="duplicate")
+        return list(value)
+
+    return Field(name, {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}, parse, required,
+                 description)
+
+
+def output(name: str, schema: dict[str, Any], description: str = "") -> Field:
+    """A response-only field (never parsed from input)."""
+
+    def parse(value: Any, field: Field) -> Any:
+        raise InputError(f"{name} is read-only", field=name, code="read_only")
+
+    return Field(name, schema, parse, True, description)

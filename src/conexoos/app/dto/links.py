@@ -1,0 +1,72 @@
+"""Request and response bodies of the links API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conexoos.app.utils.urls import UnsafeURL, normalise_url
+
+from .errors import InputError
+from .fields import Field, Schema, boolean, id_list, integer, output, text, timestamp
+
+TITLE_MAX = 100
+URL_MAX = 500
+
+
+def url_field(name: str = "url", required: bool = True) -> Field:
+    """An http(s), mailto or tel URL, normalised; javascript:, data: and vbscript: are refused."""
+
+    def parse(value: Any, field: Field) -> str:
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a string", field=name, code="type")
+        try:
+            url = normalise_url(value)
+        except UnsafeURL as error:
+            raise InputError(str(error), field=name, code="unsafe_url") from None
+        if len(url) > URL_MAX:
+            raise InputError(f"{name} must be at most {URL_MAX} characters", field=name, code="too_long")
+        return url
+
+    schema = {"type": "string", "format": "uri", "maxLength": URL_MAX, "pattern": "^(https?|mailto|tel):"}
+    return Field(name, schema, parse, required, "http(s), mailto or tel URL; normalised on save")
+
+
+LINK_CREATE = Schema(
+    "LinkCreate",
+    (
+        text("title", TITLE_MAX, required=True, description="Shown on the page; trimmed"),
+        url_field(),
+        boolean("enabled", description="Hidden from the page when false (default true)"),
+        timestamp("starts_at", "Shown from this time (UTC); null for always"),
+        timestamp("ends_at", "Hidden from this time (UTC); null for never"),
+    ),
+    "A new link.",
+)
+LINK_UPDATE = Schema("LinkUpdate", LINK_CREATE.fields, "Any subset of a link's fields.")
+LINK = Schema(
+    "Link",
+    (
+        output("id", {"type": "integer"}),
+        output("title", {"type": "string", "maxLength": TITLE_MAX}),
+        output("url", {"type": "string", "format": "uri"}),
+        output("order_index", {"type": "integer"}),
+        output("enabled", {"type": "boolean"}),
+        output("starts_at", {"type": ["string", "null"], "format": "date-time"}),
+        output("ends_at", {"type": ["string", "null"], "format": "date-time"}),
+    ),
+    "A link as the API returns it (the seed's to_json).",
+)
+REORDER = Schema(
+    "Reorder",
+    (id_list("ids", description="Every one of your item ids, once, in the new order"),),
+    "A new order for all of a user's items.",
+)
+ID_PARAMETER = integer("id", required=True, minimum=1)
+
+
+def check_window(fields: dict[str, Any], current: dict[str, Any] | None = None) -> None:
+    """Refuse a window whose end is not after its start."""
+    merged = {**(current or {}), **fields}
+    starts, ends = merged.get("starts_at"), merged.get("ends_at")
+    if starts is not None and ends is not None and ends <= starts:
+        raise InputError("ends_at must be later than starts_at", field="ends_at", code="window")

@@ -1,0 +1,1 @@
+"""Models: ``persistent`` (database entities) and ``forms`` (validated user input), as in seed 001."""

@@ -1,0 +1,1 @@
+"""Conexoos models forms layer."""

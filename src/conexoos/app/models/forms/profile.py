@@ -1,0 +1,16 @@
+"""The profile settings form."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length
+
+
+class ProfileForm(FlaskForm):
+    """Display name, bio (up to 300 characters) and an optional avatar image."""
+
+    display_name = StringField("Display name", validators=[Length(max=60)])
+    bio = TextAreaField("Bio", validators=[Length(max=300)])
+    avatar = FileField("Avatar (PNG, JPEG, WebP or GIF)")

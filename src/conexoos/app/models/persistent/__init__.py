@@ -1,0 +1,7 @@
+"""Entities and their database access (the seed's models layer)."""
+
+from .event import AnalyticsEvent
+from .link import UserLink
+from .user import FREE_PLAN, User
+
+__all__ = ["FREE_PLAN", "AnalyticsEvent", "User", "UserLink"]

@@ -1,0 +1,38 @@
+"""One page view or link click, as recorded for analytics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from conexoos.framework import db
+
+from .base import utcnow
+from .types import UTCDateTime
+
+VIEW = "view"
+CLICK = "click"
+
+
+class AnalyticsEvent(db.Model):  # type: ignore[name-defined,misc]
+    """A raw event; kept for a configurable number of days, summarised into rollups for good."""
+
+    __tablename__ = "analytics_event"
+    __table_args__ = (Index("ix_analytics_event_owner_time", "owner_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    link_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    referrer_host: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    utm_source: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    utm_medium: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    utm_campaign: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    device: Mapped[str] = mapped_column(String(16), nullable=False, default="other")
+    os: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    browser: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    country: Mapped[str] = mapped_column(String(2), nullable=False, default="")
+    visitor_hash: Mapped[str] = mapped_column(String(32), nullable=False, default="")

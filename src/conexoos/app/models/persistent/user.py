@@ -1,0 +1,55 @@
+"""A person with a public page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Integer, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from conexoos.framework import db
+
+from .base import CrudMixin, utcnow
+from .types import UTCDateTime
+
+FREE_PLAN = "gratis"
+
+
+class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined,misc]
+    """An account: credentials, public profile and subscription plan."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
+    username: Mapped[str] = mapped_column(String(30), unique=True, nullable=False)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    display_name: Mapped[str] = mapped_column(String(60), nullable=False, default="")
+    bio: Mapped[str] = mapped_column(String(300), nullable=False, default="")
+    avatar: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    subscription_plan: Mapped[str] = mapped_column(String(40), nullable=False, default=FREE_PLAN)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    @property
+    def public_name(self) -> str:
+        """The display name, or the username when none is set."""
+        return self.display_name or self.username
+
+    @classmethod
+    def get_by_id(cls, user_id: int) -> User | None:
+        """The user with this id, or None."""
+        return db.session.get(cls, user_id)
+
+    @classmethod
+    def get_by_username(cls, username: str) -> User | None:
+        """The user with this username (case-insensitive), or None."""
+        return db.session.scalar(select(cls).where(cls.username == username.lower()))
+
+    @classmethod
+    def get_by_login(cls, login: str) -> User | None:
+        """The user whose email or username is ``login`` (case-insensitive), or None."""
+        value = login.strip().lower()
+        column = cls.email if "@" in value else cls.username
+        return db.session.scalar(select(cls).where(func.lower(column) == value))

@@ -1,0 +1,43 @@
+"""Operator commands added to ``conexoos`` by the product."""
+
+from __future__ import annotations
+
+import click
+
+from conexoos.app.controllers.accounts import SignupError, create_account
+from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
+
+
+class Commands:
+    """Registers ``conexoos user ...``."""
+
+    def __init__(self, cli: click.Group) -> None:
+        cli.add_command(user_group)
+
+
+@click.group("user")
+def user_group() -> None:
+    """Manage accounts."""
+
+
+@user_group.command("create")
+@click.option("--email", required=True, help="Email address of the account.")
+@click.option("--username", required=True, help="3 to 30 characters of a-z, 0-9, _ and .")
+@click.password_option(help="Password (asked for when not given).")
+@click.option("--admin", is_flag=True, help="Give the account administrator rights.")
+def create_user(email: str, username: str, password: str, admin: bool) -> None:
+    """Create an account (for operators)."""
+    import re
+
+    if not re.match(EMAIL_PATTERN, email):
+        raise click.BadParameter("not a valid email address", param_hint="--email")
+    if not re.match(USERNAME_PATTERN, username.lower()):
+        raise click.BadParameter("3 to 30 characters of a-z, 0-9, _ and .", param_hint="--username")
+    if len(password) < 8:
+        raise click.BadParameter("at least 8 characters", param_hint="--password")
+    try:
+        user = create_account(email, username, password, is_admin=admin)
+    except SignupError as error:
+        raise click.ClickException(error.message) from None
+    role = "administrator" if admin else "user"
+    click.echo(f"created {role} {user.username} (id {user.id})")

@@ -1,0 +1,46 @@
+"""Extensions and cross-cutting request handling: login, CSRF, rate limits, security headers."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, redirect, request, url_for
+from werkzeug.exceptions import Unauthorized
+
+from conexoos.app.extensions import csrf, init_limiter, login_manager
+from conexoos.app.models.persistent import User
+from conexoos.framework import wants_json
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+
+
+class Load:
+    """Called by the framework with the Flask app before any route is registered."""
+
+    def __init__(self, server: Flask) -> None:
+        server.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
+        csrf.init_app(server)
+        init_limiter(server)
+        login_manager.init_app(server)
+        login_manager.user_loader(_load_user)
+        login_manager.unauthorized_handler(_unauthorized)
+        server.after_request(_security_headers)
+
+
+def _load_user(user_id: str) -> User | None:
+    return User.get_by_id(int(user_id)) if user_id.isdigit() else None
+
+
+def _unauthorized() -> Response:
+    if wants_json():
+        raise Unauthorized("Log in to use this endpoint.")
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    return response

@@ -1,0 +1,18 @@
+"""Routes for people: pages and forms."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from conexoos.app.blueprints.accounts import accounts
+from conexoos.app.blueprints.dashboard import dashboard
+from conexoos.app.blueprints.media import media
+from conexoos.app.blueprints.public import public
+
+
+class Route:
+    """Registers the web blueprints on the server."""
+
+    def __init__(self, server: Flask) -> None:
+        for blueprint in (accounts, dashboard, media, public):
+            server.register_blueprint(blueprint)

@@ -1,0 +1,1 @@
+"""Conexoos services layer."""

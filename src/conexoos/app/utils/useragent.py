@@ -1,0 +1,59 @@
+"""User-agent classification with ua-parser: device class, OS, browser, and whether it is a bot."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ua_parser import parse
+
+# Link-preview fetchers of messaging and social apps, and crawlers ua-parser may not flag.
+_BOT_PATTERN = re.compile(
+    r"bot\b|bot/|spider|crawl|slurp|facebookexternalhit|facebookcatalog|meta-externalagent|twitterbot|"
+    r"slackbot|slack-imgproxy|whatsapp|telegrambot|discordbot|linkedinbot|skypeuripreview|pinterest|"
+    r"redditbot|embedly|iframely|vkshare|applebot|bingpreview|google-inspectiontool|googleother|"
+    r"mastodon|headlesschrome|phantomjs|python-requests|curl/|wget/|httpx|go-http-client|okhttp|"
+    r"preview|snapchat|viber|line/|kakaotalk-scrap|zalo|yandex|baiduspider|duckduckbot|petalbot",
+    re.IGNORECASE,
+)
+DESKTOP_SYSTEMS = frozenset({"Windows", "Mac OS X", "Linux", "Ubuntu", "Fedora", "Chrome OS", "FreeBSD",
+                             "macOS", "Debian"})
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    """What the analytics keep of a user-agent."""
+
+    device: str
+    """``mobile``, ``tablet``, ``desktop``, ``bot`` or ``other``."""
+    os: str
+    browser: str
+
+    @property
+    def is_bot(self) -> bool:
+        return self.device == "bot"
+
+
+@lru_cache(maxsize=4096)
+def classify(user_agent: str) -> ClientInfo:
+    """Classify a User-Agent header (cached: the same few strings come again and again)."""
+    if not user_agent.strip() or _BOT_PATTERN.search(user_agent):
+        return ClientInfo("bot", "", "")
+    result = parse(user_agent)
+    os_family = result.os.family if result.os else ""
+    browser = result.user_agent.family if result.user_agent else ""
+    device_family = result.device.family if result.device else ""
+    if device_family == "Spider":
+        return ClientInfo("bot", os_family, browser)
+    return ClientInfo(_device_class(user_agent, os_family, device_family), os_family[:40], browser[:40])
+
+
+def _device_class(user_agent: str, os_family: str, device_family: str) -> str:
+    if "iPad" in user_agent or "Tablet" in user_agent or (os_family == "Android" and "Mobile" not in user_agent):
+        return "tablet"
+    if "Mobi" in user_agent or os_family in ("iOS", "Android") or device_family == "iPhone":
+        return "mobile"
+    if os_family in DESKTOP_SYSTEMS:
+        return "desktop"
+    return "other"

@@ -1,0 +1,58 @@
+"""Fixtures shared by every test: an app built by the real factory from a temporary configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from conexoos.framework import create_app
+from conexoos.framework.database import create_schema, db
+
+AppFactory = Callable[..., Flask]
+
+
+def base_overrides(tmp_path: Path, database_url: str | None = None) -> dict[str, Any]:
+    """A configuration for tests: its own instance folder, and a fresh SQLite file unless told otherwise."""
+    url = database_url or f"sqlite:///{tmp_path / 'test.db'}"
+    return {
+        "SERVER_ENV": {"ENV": "DEV", "INSTANCE_PATH": str(tmp_path / "instance"), "APP_KEY": "test-key-" + "x" * 40},
+        "DATABASE": {"default": "main", "main": {"url": url}},
+        "FLASK": {"CONFIG": {"TESTING": True, "DEBUG": False}},
+    }
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Merge ``extra`` into a copy of ``base``, recursing into mappings."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@pytest.fixture
+def make_app(tmp_path: Path) -> Iterator[AppFactory]:
+    """Build apps with the real factory; their tables are created and dropped engines disposed after."""
+    built: list[Flask] = []
+
+    def factory(project: Any = None, overrides: dict[str, Any] | None = None, config: Any = None,
+                database_url: str | None = None, schema: bool = True) -> Flask:
+        merged = deep_merge(base_overrides(tmp_path, database_url), overrides or {})
+        app = create_app(project, config, overrides=merged if config is None else overrides)
+        if schema:
+            create_schema(app, app.extensions["conexoos"].settings)
+        built.append(app)
+        return app
+
+    yield factory
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
