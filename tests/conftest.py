@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,10 @@ from flask import Flask
 
 from conexoos.framework import create_app
 from conexoos.framework.database import create_schema, db
+from tests.support.services import fresh_database
+
+TEST_DATABASE = os.environ.get("CONEXOOS_TEST_DATABASE", "sqlite")
+"""Which server the product tests marked ``database_matrix`` run on: sqlite, postgresql or mariadb."""
 
 AppFactory = Callable[..., Flask]
 
@@ -38,11 +44,18 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def make_app(tmp_path: Path) -> Iterator[AppFactory]:
-    """Build apps with the real factory; their tables are created and dropped engines disposed after."""
+    """Build apps with the real factory; their tables are created and engines disposed after.
+
+    Without ``database_url``, the default connection is a fresh SQLite file, or a fresh database on the
+    server named by ``CONEXOOS_TEST_DATABASE`` (postgresql, mariadb).
+    """
     built: list[Flask] = []
+    databases = ExitStack()
 
     def factory(project: Any = None, overrides: dict[str, Any] | None = None, config: Any = None,
                 database_url: str | None = None, schema: bool = True) -> Flask:
+        if database_url is None and TEST_DATABASE != "sqlite":
+            database_url = databases.enter_context(fresh_database(TEST_DATABASE))
         merged = deep_merge(base_overrides(tmp_path, database_url), overrides or {})
         app = create_app(project, config, overrides=merged if config is None else overrides)
         if schema:
@@ -56,3 +69,4 @@ def make_app(tmp_path: Path) -> Iterator[AppFactory]:
             db.session.remove()
             for engine in db.engines.values():
                 engine.dispose()
+    databases.close()

@@ -1,49 +1,65 @@
-"""Recording page views and link clicks: one short insert each, bots and the owner left out."""
+"""Recording page views and link clicks: one short insert each; bots and the owner are left out."""
 
 from __future__ import annotations
 
+import re
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import request
+from flask import current_app, request
 from flask_login import current_user
 
 from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.app.models.persistent.base import transaction, utcnow
 from conexoos.app.models.persistent.event import CLICK, VIEW
 from conexoos.app.utils.useragent import classify
-from conexoos.framework import db
+from conexoos.framework import db, runtime
+
+from .visitors import visitor_hash
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+OWNER_ROOM = "owner:{}"
 
 
 def record_view(owner_id: int) -> bool:
     """Record a view of ``owner_id``'s page from the current request; False when it is not counted."""
-    return _record(VIEW, owner_id, None)
+    return _record(VIEW, owner_id, None) is not None
 
 
 def record_click(owner_id: int, link_id: int) -> bool:
-    """Record a click on ``link_id`` from the current request; False when it is not counted."""
-    return _record(CLICK, owner_id, link_id)
-
-
-def _record(kind: str, owner_id: int, link_id: int | None) -> bool:
-    client = classify(request.headers.get("User-Agent", ""))
-    if client.is_bot or _is_owner(owner_id):
+    """Record a click on ``link_id``, and tell the owner's open dashboards; False when not counted."""
+    event = _record(CLICK, owner_id, link_id)
+    if event is None:
         return False
+    payload = {"kind": CLICK, "link_id": link_id, "occurred_at": event.occurred_at.isoformat()}
+    runtime().socketio.emit("stats:event", payload, to=OWNER_ROOM.format(owner_id))
+    return True
+
+
+def _record(kind: str, owner_id: int, link_id: int | None) -> AnalyticsEvent | None:
+    user_agent = request.headers.get("User-Agent", "")
+    client = classify(user_agent)
+    if client.is_bot or _is_owner(owner_id):
+        return None
+    now = utcnow()
     event = AnalyticsEvent(
         owner_id=owner_id,
         link_id=link_id,
         kind=kind,
-        occurred_at=utcnow(),
+        occurred_at=now,
         referrer_host=referrer_host(request.headers.get("Referer", "")),
-        utm_source=request.args.get("utm_source", "")[:100],
-        utm_medium=request.args.get("utm_medium", "")[:100],
-        utm_campaign=request.args.get("utm_campaign", "")[:100],
+        utm_source=_param("utm_source"),
+        utm_medium=_param("utm_medium"),
+        utm_campaign=_param("utm_campaign"),
         device=client.device,
         os=client.os,
         browser=client.browser,
+        country=_country(),
+        visitor_hash=visitor_hash(request.remote_addr or "", user_agent, now.date()),
     )
     with transaction():
         db.session.add(event)
-    return True
+    return event
 
 
 def referrer_host(referrer: str) -> str:
@@ -52,6 +68,21 @@ def referrer_host(referrer: str) -> str:
         return (urlsplit(referrer).hostname or "")[:255]
     except ValueError:
         return ""
+
+
+def analytics_settings() -> dict[str, Any]:
+    """``APP.ANALYTICS`` from the configuration."""
+    return dict(current_app.config.get("CONEXOOS_ANALYTICS", {}))
+
+
+def _param(name: str) -> str:
+    return request.args.get(name, "").strip()[:100]
+
+
+def _country() -> str:
+    header = analytics_settings().get("COUNTRY_HEADER") or ""
+    value = request.headers.get(header, "").strip().upper() if header else ""
+    return value if _COUNTRY.match(value) and value != "XX" else ""
 
 
 def _is_owner(owner_id: int) -> bool:

@@ -7,6 +7,7 @@ from werkzeug.exceptions import Unauthorized
 
 from conexoos.app.extensions import csrf, init_limiter, login_manager
 from conexoos.app.models.persistent import User
+from conexoos.app.settings import load_product_settings
 from conexoos.framework import wants_json
 
 CONTENT_SECURITY_POLICY = (
@@ -19,6 +20,7 @@ class Load:
     """Called by the framework with the Flask app before any route is registered."""
 
     def __init__(self, server: Flask) -> None:
+        load_product_settings(server)
         server.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
         csrf.init_app(server)
         init_limiter(server)

@@ -8,11 +8,12 @@ from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.media import media
 from conexoos.app.blueprints.public import public
+from conexoos.app.blueprints.stats_page import stats_page
 
 
 class Route:
     """Registers the web blueprints on the server."""
 
     def __init__(self, server: Flask) -> None:
-        for blueprint in (accounts, dashboard, media, public):
+        for blueprint in (accounts, dashboard, stats_page, media, public):
             server.register_blueprint(blueprint)

@@ -6,11 +6,12 @@ from flask import Flask
 
 from conexoos.app.blueprints.links_api import links_api
 from conexoos.app.blueprints.openapi import openapi
+from conexoos.app.blueprints.stats_api import stats_api
 
 
 class Route:
     """Registers the API blueprints on the server."""
 
     def __init__(self, server: Flask) -> None:
-        for blueprint in (links_api, openapi):
+        for blueprint in (links_api, stats_api, openapi):
             server.register_blueprint(blueprint)

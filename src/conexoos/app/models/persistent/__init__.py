@@ -2,6 +2,16 @@
 
 from .event import AnalyticsEvent
 from .link import UserLink
+from .stats import StatsRollup, StatsSalt, StatsVisitor, StatsWatermark
 from .user import FREE_PLAN, User
 
-__all__ = ["FREE_PLAN", "AnalyticsEvent", "User", "UserLink"]
+__all__ = [
+    "FREE_PLAN",
+    "AnalyticsEvent",
+    "StatsRollup",
+    "StatsSalt",
+    "StatsVisitor",
+    "StatsWatermark",
+    "User",
+    "UserLink",
+]

@@ -1,0 +1,181 @@
+"""Folding raw events into the quarter-hour rollups, and pruning what is no longer needed.
+
+Run by a framework task (once per cluster). Each batch is one transaction: rollups, first-of-day
+visitors and the watermark move together, so a crash never counts an event twice or loses one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, delete, select, tuple_, update
+
+from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, StatsVisitor, StatsWatermark
+from conexoos.app.models.persistent.base import transaction, utcnow
+from conexoos.app.models.persistent.stats import BUCKET_SECONDS, TOTAL
+from conexoos.framework import db
+
+from .visitors import forget_salts_before
+
+BATCH_SIZE = 5000
+SETTLE = timedelta(seconds=5)
+"""Events younger than this are left for the next run, so an insert still committing is not skipped."""
+RollupKey = tuple[int, int, str, int, str, str]
+
+
+@dataclass
+class Counts:
+    """Events and first-of-day visitors for one rollup key."""
+
+    events: int = 0
+    uniques: int = 0
+
+
+@dataclass
+class Aggregate:
+    """Rollup counts computed from a set of raw events."""
+
+    counts: dict[RollupKey, Counts] = field(default_factory=lambda: defaultdict(Counts))
+    new_visitors: set[tuple[int, date, str]] = field(default_factory=set)
+
+
+def bucket_of(moment: datetime) -> int:
+    """The quarter-hour bucket of an aware datetime."""
+    return int(moment.timestamp()) // BUCKET_SECONDS
+
+
+def dimension_values(event: AnalyticsEvent) -> Iterable[tuple[str, str]]:
+    """The (dimension, value) pairs an event is counted under; empty values are skipped."""
+    pairs = (("referrer", event.referrer_host), ("utm_source", event.utm_source),
+             ("utm_medium", event.utm_medium), ("utm_campaign", event.utm_campaign),
+             ("device", event.device), ("os", event.os), ("browser", event.browser), ("country", event.country))
+    return [(name, value) for name, value in pairs if value]
+
+
+def aggregate(events: Sequence[AnalyticsEvent], seen: set[tuple[int, date, str]]) -> Aggregate:
+    """Count ``events``; a visitor not in ``seen`` counts as unique once per owner and UTC day."""
+    result = Aggregate()
+    for event in events:
+        bucket = bucket_of(event.occurred_at)
+        link_id = event.link_id or 0
+        total = result.counts[(event.owner_id, bucket, event.kind, link_id, TOTAL, "")]
+        total.events += 1
+        visitor = (event.owner_id, event.occurred_at.date(), event.visitor_hash)
+        if event.visitor_hash and visitor not in seen and visitor not in result.new_visitors:
+            result.new_visitors.add(visitor)
+            total.uniques += 1
+        for name, value in dimension_values(event):
+            result.counts[(event.owner_id, bucket, event.kind, link_id, name, value)].events += 1
+    return result
+
+
+def roll_up(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
+    """Fold every settled event past the watermark into the rollups; returns how many were folded."""
+    total = 0
+    while True:
+        folded = _roll_up_batch((now or utcnow()) - SETTLE, batch_size)
+        total += folded
+        if folded < batch_size:
+            return total
+
+
+def _roll_up_batch(cutoff: datetime, batch_size: int) -> int:
+    with transaction():
+        watermark = _watermark()
+        query = (select(AnalyticsEvent).where(AnalyticsEvent.id > watermark.last_event_id)
+                 .order_by(AnalyticsEvent.id).limit(batch_size))
+        events = _settled_prefix(db.session.scalars(query).all(), cutoff)
+        if not events:
+            return 0
+        result = aggregate(events, known_visitors(events))
+        _store(result)
+        moved = db.session.execute(
+            update(StatsWatermark)
+            .where(StatsWatermark.id == 1, StatsWatermark.last_event_id == watermark.last_event_id)
+            .values(last_event_id=events[-1].id)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            raise RuntimeError("another roll-up moved the watermark concurrently; this batch is rolled back")
+    return len(events)
+
+
+def _settled_prefix(events: Sequence[AnalyticsEvent], cutoff: datetime) -> list[AnalyticsEvent]:
+    # Stop at the first unsettled event: taking later ids past it could skip it for good.
+    prefix = []
+    for event in events:
+        if event.occurred_at > cutoff:
+            break
+        prefix.append(event)
+    return prefix
+
+
+def watermark_id() -> int:
+    """The id of the last event folded into the rollups."""
+    return int(db.session.scalar(select(StatsWatermark.last_event_id).where(StatsWatermark.id == 1)) or 0)
+
+
+def _watermark() -> StatsWatermark:
+    watermark = db.session.get(StatsWatermark, 1)
+    if watermark is None:
+        watermark = StatsWatermark(id=1, last_event_id=0)
+        db.session.add(watermark)
+        db.session.flush()
+    return watermark
+
+
+def known_visitors(events: Sequence[AnalyticsEvent]) -> set[tuple[int, date, str]]:
+    """The (owner, day, hash) triples of ``events`` already counted as unique."""
+    wanted = {(e.owner_id, e.occurred_at.date(), e.visitor_hash) for e in events if e.visitor_hash}
+    found: set[tuple[int, date, str]] = set()
+    candidates = list(wanted)
+    for start in range(0, len(candidates), 500):
+        chunk = candidates[start:start + 500]
+        query = select(StatsVisitor.owner_id, StatsVisitor.day, StatsVisitor.visitor_hash).where(
+            tuple_(StatsVisitor.owner_id, StatsVisitor.day, StatsVisitor.visitor_hash).in_(chunk))
+        found.update((row[0], row[1], row[2]) for row in db.session.execute(query))
+    return found
+
+
+def _store(result: Aggregate) -> None:
+    existing = _existing_rows(result.counts.keys())
+    for key, counts in result.counts.items():
+        row = existing.get(key)
+        if row is None:
+            owner_id, bucket, kind, link_id, dimension, value = key
+            db.session.add(StatsRollup(owner_id=owner_id, bucket=bucket, kind=kind, link_id=link_id,
+                                       dimension=dimension, value=value, events=counts.events,
+                                       uniques=counts.uniques))
+        else:
+            row.events += counts.events
+            row.uniques += counts.uniques
+    db.session.add_all(StatsVisitor(owner_id=owner, day=day, visitor_hash=digest)
+                       for owner, day, digest in result.new_visitors)
+
+
+def _existing_rows(keys: Iterable[RollupKey]) -> dict[RollupKey, StatsRollup]:
+    by_owner: dict[int, list[int]] = defaultdict(list)
+    for owner_id, bucket, *_ in keys:
+        by_owner[owner_id].append(bucket)
+    rows: dict[RollupKey, StatsRollup] = {}
+    for owner_id, buckets in by_owner.items():
+        query = select(StatsRollup).where(and_(StatsRollup.owner_id == owner_id,
+                                               StatsRollup.bucket.between(min(buckets), max(buckets))))
+        for row in db.session.scalars(query):
+            rows[(row.owner_id, row.bucket, row.kind, row.link_id, row.dimension, row.value)] = row
+    return rows
+
+
+def prune(retention_days: int, now: datetime | None = None) -> dict[str, int]:
+    """Delete rolled-up raw events older than ``retention_days``, old visitor marks and old salts."""
+    now = now or utcnow()
+    last_folded = watermark_id()
+    with transaction():
+        events = db.session.execute(delete(AnalyticsEvent).where(
+            AnalyticsEvent.occurred_at < now - timedelta(days=retention_days), AnalyticsEvent.id <= last_folded))
+        visitors = db.session.execute(delete(StatsVisitor).where(StatsVisitor.day < now.date() - timedelta(days=2)))
+    salts = forget_salts_before(now.date() - timedelta(days=1))
+    return {"events": int(events.rowcount or 0), "visitors": int(visitors.rowcount or 0),  # type: ignore[attr-defined]
+            "salts": salts}

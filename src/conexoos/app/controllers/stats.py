@@ -1,0 +1,178 @@
+"""Statistics reports: the rollups plus the raw events not yet folded in, so numbers are exact and live."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
+
+from conexoos.app.dto.stats import StatsQuery
+from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, User, UserLink
+from conexoos.app.models.persistent.event import CLICK, VIEW
+from conexoos.app.models.persistent.stats import BUCKET_SECONDS, TOTAL
+from conexoos.framework import db
+
+from .rollups import aggregate, bucket_of, known_visitors, watermark_id
+
+BUCKETS_PER_DAY = 86400 // BUCKET_SECONDS
+TOP_LIMIT = 10
+TOP_DIMENSIONS = {"referrers": "referrer", "utm_sources": "utm_source", "devices": "device",
+                  "browsers": "browser", "countries": "country"}
+
+
+@dataclass
+class Tally:
+    """Counts gathered from rollups and the live tail before they become a report."""
+
+    daily: dict[date, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    link_clicks: Counter[int] = field(default_factory=Counter)
+    top: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A bucket interval over which the zone's UTC offset is constant."""
+
+    start: int
+    end: int
+    offset_buckets: int
+
+
+def report(user: User, query: StatsQuery) -> dict[str, Any]:
+    """The statistics of ``user`` for ``query``; 404 when ``link_id`` is not one of their links."""
+    links = {link.id: link for link in UserLink.get_links_by_user_id(user.id)}
+    if query.link_id is not None and query.link_id not in links:
+        raise NotFound("No such link.")
+    segments = list(offset_segments(query.start, query.end, query.tz))
+    tally = Tally()
+    for segment in segments:
+        _rollup_daily(tally, user.id, segment, query)
+    _rollup_links_and_tops(tally, user.id, segments[0].start, segments[-1].end, query.link_id)
+    _tail(tally, user.id, segments, query)
+    return _assemble(tally, links, query)
+
+
+def offset_segments(start: date, end: date, zone: ZoneInfo) -> Iterator[Segment]:
+    """Split the local days start..end into bucket intervals of constant UTC offset."""
+    first = bucket_of(datetime.combine(start, time(), zone))
+    last = bucket_of(datetime.combine(end + timedelta(days=1), time(), zone))
+    bucket = first
+    while bucket < last:
+        offset = _offset_buckets(bucket, zone)
+        segment_end = bucket + 1
+        # Offsets change at most a few times a year: step by days, then walk back to the exact bucket.
+        while segment_end < last and _offset_buckets(segment_end, zone) == offset:
+            segment_end = min(last, segment_end + BUCKETS_PER_DAY)
+        while segment_end > bucket + 1 and _offset_buckets(segment_end - 1, zone) != offset:
+            segment_end -= 1
+        yield Segment(bucket, min(segment_end, last), offset)
+        bucket = min(segment_end, last)
+
+
+def _offset_buckets(bucket: int, zone: ZoneInfo) -> int:
+    moment = datetime.fromtimestamp(bucket * BUCKET_SECONDS, UTC).astimezone(zone)
+    offset = moment.utcoffset() or timedelta()
+    return int(offset.total_seconds()) // BUCKET_SECONDS
+
+
+def _local_date(day_number: int) -> date:
+    return date(1970, 1, 1) + timedelta(days=day_number)
+
+
+def _rollup_daily(tally: Tally, owner_id: int, segment: Segment, query: StatsQuery) -> None:
+    day = ((StatsRollup.bucket + segment.offset_buckets) // BUCKETS_PER_DAY).label("day")
+    statement = (
+        select(day, StatsRollup.kind, StatsRollup.link_id, func.sum(StatsRollup.events),
+               func.sum(StatsRollup.uniques))
+        .where(StatsRollup.owner_id == owner_id, StatsRollup.dimension == TOTAL,
+               StatsRollup.bucket >= segment.start, StatsRollup.bucket < segment.end)
+        .group_by(day, StatsRollup.kind, StatsRollup.link_id)
+    )
+    for day_number, kind, link_id, events, uniques in db.session.execute(statement):
+        counter = tally.daily[_local_date(int(day_number))]
+        counter["unique_visitors"] += int(uniques or 0)
+        if kind == VIEW:
+            counter["views"] += int(events)
+        elif query.link_id is None or link_id == query.link_id:
+            counter["clicks"] += int(events)
+
+
+def _rollup_links_and_tops(tally: Tally, owner_id: int, start: int, end: int, link_id: int | None) -> None:
+    in_range = (StatsRollup.owner_id == owner_id, StatsRollup.bucket >= start, StatsRollup.bucket < end)
+    clicks = (select(StatsRollup.link_id, func.sum(StatsRollup.events))
+              .where(*in_range, StatsRollup.dimension == TOTAL, StatsRollup.kind == CLICK)
+              .group_by(StatsRollup.link_id))
+    for row_link, events in db.session.execute(clicks):
+        tally.link_clicks[int(row_link)] += int(events)
+    kind_filter = (StatsRollup.kind == VIEW,) if link_id is None else (
+        StatsRollup.kind == CLICK, StatsRollup.link_id == link_id)
+    tops = (select(StatsRollup.dimension, StatsRollup.value, func.sum(StatsRollup.events))
+            .where(*in_range, StatsRollup.dimension.in_(TOP_DIMENSIONS.values()), *kind_filter)
+            .group_by(StatsRollup.dimension, StatsRollup.value))
+    for dimension, value, events in db.session.execute(tops):
+        tally.top[dimension][value] += int(events)
+
+
+def _tail(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuery) -> None:
+    """Count the events not yet rolled up exactly as the rollups would have counted them."""
+    first = datetime.fromtimestamp(segments[0].start * BUCKET_SECONDS, UTC)
+    last = datetime.fromtimestamp(segments[-1].end * BUCKET_SECONDS, UTC)
+    events = db.session.scalars(select(AnalyticsEvent).where(
+        AnalyticsEvent.owner_id == owner_id, AnalyticsEvent.id > watermark_id(),
+        AnalyticsEvent.occurred_at >= first, AnalyticsEvent.occurred_at < last)).all()
+    if not events:
+        return
+    counted = aggregate(events, known_visitors(events))
+    for (_, bucket, kind, link_id, dimension, value), counts in counted.counts.items():
+        if dimension == TOTAL:
+            counter = tally.daily[_bucket_date(bucket, segments)]
+            counter["unique_visitors"] += counts.uniques
+            if kind == VIEW:
+                counter["views"] += counts.events
+            else:
+                tally.link_clicks[link_id] += counts.events
+                if query.link_id is None or link_id == query.link_id:
+                    counter["clicks"] += counts.events
+        elif dimension in TOP_DIMENSIONS.values() and _counts_for_tops(kind, link_id, query.link_id):
+            tally.top[dimension][value] += counts.events
+
+
+def _counts_for_tops(kind: str, link_id: int, wanted: int | None) -> bool:
+    return kind == VIEW if wanted is None else (kind == CLICK and link_id == wanted)
+
+
+def _bucket_date(bucket: int, segments: list[Segment]) -> date:
+    segment = next(s for s in segments if s.start <= bucket < s.end)
+    return _local_date((bucket + segment.offset_buckets) // BUCKETS_PER_DAY)
+
+
+def _assemble(tally: Tally, links: dict[int, UserLink], query: StatsQuery) -> dict[str, Any]:
+    days = [query.start + timedelta(days=n) for n in range((query.end - query.start).days + 1)]
+    daily = [{"date": day.isoformat(), "views": tally.daily[day]["views"], "clicks": tally.daily[day]["clicks"],
+              "unique_visitors": tally.daily[day]["unique_visitors"]} for day in days]
+    views = sum(row["views"] for row in daily)
+    clicks = sum(row["clicks"] for row in daily)
+    shown = [links[query.link_id]] if query.link_id is not None else list(links.values())
+    return {
+        "range": {"from": query.start.isoformat(), "to": query.end.isoformat(), "tz": query.tz.key},
+        "totals": {"views": views, "clicks": clicks,
+                   "unique_visitors": sum(row["unique_visitors"] for row in daily),
+                   "click_through_rate": rate(clicks, views)},
+        "links": [{"id": link.id, "title": link.title, "clicks": tally.link_clicks[link.id],
+                   "click_through_rate": rate(tally.link_clicks[link.id], views)} for link in shown],
+        "daily": daily,
+        "top": {name: [{"value": value, "count": count} for value, count in
+                       sorted(tally.top[dimension].items(), key=lambda item: (-item[1], item[0]))[:TOP_LIMIT]]
+                for name, dimension in TOP_DIMENSIONS.items()},
+    }
+
+
+def rate(part: int, whole: int) -> float:
+    """``part / whole`` rounded to four places; 0 when ``whole`` is 0."""
+    return round(part / whole, 4) if whole else 0.0

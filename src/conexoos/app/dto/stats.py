@@ -1,0 +1,94 @@
+"""The ``/api/stats`` query parameters and report shape."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import InputError
+from .fields import Schema, output
+
+MAX_RANGE_DAYS = 366
+
+
+@dataclass(frozen=True)
+class StatsQuery:
+    """A validated statistics request: inclusive local dates in ``tz``, optionally one link."""
+
+    start: date
+    end: date
+    tz: ZoneInfo
+    link_id: int | None
+
+
+def parse_stats_query(args: Mapping[str, str]) -> StatsQuery:
+    """Validate the query string; a missing or invalid parameter is a 400 naming it."""
+    start = _date(args, "from")
+    end = _date(args, "to")
+    if end < start:
+        raise _bad("to", "to must be on or after from")
+    if (end - start).days + 1 > MAX_RANGE_DAYS:
+        raise _bad("to", f"the range may span at most {MAX_RANGE_DAYS} days")
+    return StatsQuery(start, end, _zone(args.get("tz") or "UTC"), _link_id(args.get("link_id", "")))
+
+
+def _date(args: Mapping[str, str], name: str) -> date:
+    raw = args.get(name)
+    if not raw:
+        raise _bad(name, f"{name} is required (YYYY-MM-DD)", code="required")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise _bad(name, f"{name} must be a date as YYYY-MM-DD, got {raw[:40]!r}") from None
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _bad("tz", f"tz must be an IANA time zone such as Europe/Paris, got {name[:60]!r}") from None
+
+
+def _link_id(raw: str) -> int | None:
+    if raw == "":
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise _bad("link_id", "link_id must be a positive integer")
+    return int(raw)
+
+
+def _bad(field: str, message: str, code: str = "invalid") -> InputError:
+    return InputError(message, field=field, code=code, status=400)
+
+
+_COUNT_ITEM = {"type": "object", "properties": {"value": {"type": "string"}, "count": {"type": "integer"}}}
+STATS_REPORT = Schema(
+    "StatsReport",
+    (
+        output("range", {"type": "object", "properties": {"from": {"type": "string", "format": "date"},
+                                                          "to": {"type": "string", "format": "date"},
+                                                          "tz": {"type": "string"}}}),
+        output("totals", {"type": "object", "properties": {
+            "views": {"type": "integer"}, "clicks": {"type": "integer"},
+            "unique_visitors": {"type": "integer"}, "click_through_rate": {"type": "number"}}}),
+        output("links", {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "title": {"type": "string"}, "clicks": {"type": "integer"},
+            "click_through_rate": {"type": "number"}}}}),
+        output("daily", {"type": "array", "items": {"type": "object", "properties": {
+            "date": {"type": "string", "format": "date"}, "views": {"type": "integer"},
+            "clicks": {"type": "integer"}, "unique_visitors": {"type": "integer"}}}}),
+        output("top", {"type": "object", "properties": {
+            name: {"type": "array", "items": _COUNT_ITEM}
+            for name in ("referrers", "utm_sources", "devices", "browsers", "countries")}}),
+    ),
+    "Views, clicks and unique visitors of your page over a range of days in a time zone. Top lists count "
+    "page views, or the clicks of link_id when given.",
+)
+STATS_PARAMETERS = [
+    {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+    {"name": "to", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
+    {"name": "tz", "in": "query", "required": False, "schema": {"type": "string", "default": "UTC"}},
+    {"name": "link_id", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1}},
+]

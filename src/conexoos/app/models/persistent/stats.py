@@ -1,0 +1,69 @@
+"""Analytics rollups: counts per quarter-hour bucket, kept for good; and the state behind them.
+
+A bucket is ``epoch_seconds // 900``: an integer, so grouping buckets into days of any UTC offset
+(including the :30 and :45 zones) is integer arithmetic the database does itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from conexoos.framework import db
+
+BUCKET_SECONDS = 900
+TOTAL = ""
+"""``dimension`` of the rows that count all events of a bucket (the others count one dimension value)."""
+DIMENSIONS = ("referrer", "utm_source", "utm_medium", "utm_campaign", "device", "os", "browser", "country")
+
+
+class StatsRollup(db.Model):  # type: ignore[name-defined,misc]
+    """How many events (and first-of-day visitors) fell in one bucket for one key."""
+
+    __tablename__ = "stats_rollup"
+    __table_args__ = (
+        UniqueConstraint("owner_id", "bucket", "kind", "link_id", "dimension", "value", name="uq_stats_rollup_key"),
+        Index("ix_stats_rollup_owner_bucket", "owner_id", "dimension", "bucket"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    bucket: Mapped[int] = mapped_column(Integer, nullable=False)
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    link_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    dimension: Mapped[str] = mapped_column(String(16), nullable=False, default=TOTAL)
+    value: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    events: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    uniques: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class StatsVisitor(db.Model):  # type: ignore[name-defined,misc]
+    """A visitor hash already counted as unique for an owner on a UTC day (pruned after two days)."""
+
+    __tablename__ = "stats_visitor"
+    __table_args__ = (UniqueConstraint("owner_id", "day", "visitor_hash", name="uq_stats_visitor"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    day: Mapped[date] = mapped_column(Date, nullable=False)
+    visitor_hash: Mapped[str] = mapped_column(String(32), nullable=False)
+
+
+class StatsSalt(db.Model):  # type: ignore[name-defined,misc]
+    """The random salt of one UTC day's visitor hashes; deleted after two days, so hashes cannot be linked."""
+
+    __tablename__ = "stats_salt"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    salt: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class StatsWatermark(db.Model):  # type: ignore[name-defined,misc]
+    """The id of the last raw event folded into the rollups."""
+
+    __tablename__ = "stats_watermark"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)

@@ -1,0 +1,26 @@
+"""Scheduled work: fold analytics into rollups, and prune raw events past their retention."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from conexoos.app.controllers import rollups
+from conexoos.framework.tasks import Scheduler
+
+
+class Schedule:
+    """Registers the product's tasks (each runs once per cluster)."""
+
+    def __init__(self, scheduler: Scheduler) -> None:
+        scheduler.every(15, roll_up_analytics, name="analytics-rollup")
+        scheduler.every(3600, prune_analytics, name="analytics-prune")
+
+
+def roll_up_analytics() -> None:
+    """Fold settled raw events into the rollups."""
+    rollups.roll_up()
+
+
+def prune_analytics() -> None:
+    """Delete rolled-up raw events older than APP.ANALYTICS.RETENTION_DAYS."""
+    rollups.prune(current_app.config["CONEXOOS_ANALYTICS"]["RETENTION_DAYS"])

@@ -1,0 +1,148 @@
+// The statistics page: loads /api/stats for the chosen range in the browser's time zone,
+// draws the chart as SVG, and bumps the counters when a click arrives over Socket.IO.
+(() => {
+  "use strict";
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const form = document.getElementById("range");
+  const errorBox = document.getElementById("stats-error");
+  const svgNS = "http://www.w3.org/2000/svg";
+  let current = null;
+
+  const isoDay = (date) => {
+    const offset = date.getTimezoneOffset() * 60000;
+    return new Date(date.getTime() - offset).toISOString().slice(0, 10);
+  };
+  const today = () => isoDay(new Date());
+  const percent = (value) => `${(value * 100).toFixed(1)}%`;
+  const setText = (id, value) => { document.getElementById(id).textContent = String(value); };
+
+  function applyPreset() {
+    const preset = form.elements.preset.value;
+    const custom = preset === "custom";
+    form.elements.from.disabled = !custom;
+    form.elements.to.disabled = !custom;
+    if (custom) return;
+    const start = new Date();
+    start.setDate(start.getDate() - Number(preset));
+    form.elements.from.value = isoDay(start);
+    form.elements.to.value = today();
+  }
+
+  function queryString() {
+    return new URLSearchParams({ from: form.elements.from.value, to: form.elements.to.value, tz: zone }).toString();
+  }
+
+  async function load() {
+    errorBox.textContent = "";
+    const query = queryString();
+    document.getElementById("csv-link").href = `/api/stats.csv?${query}`;
+    const response = await fetch(`/api/stats?${query}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    const data = await response.json();
+    if (!response.ok) throw new Error(data.error ? data.error.message : `The server answered ${response.status}.`);
+    current = data;
+    render();
+  }
+
+  function render() {
+    const totals = current.totals;
+    setText("total-views", totals.views);
+    setText("total-clicks", totals.clicks);
+    setText("total-uniques", totals.unique_visitors);
+    setText("total-ctr", percent(totals.click_through_rate));
+    renderLinks();
+    for (const [name, items] of Object.entries(current.top)) renderTop(name, items);
+    drawChart(current.daily);
+  }
+
+  function renderLinks() {
+    const body = document.getElementById("links-table");
+    body.replaceChildren(...current.links.map((link) => {
+      const row = document.createElement("tr");
+      row.dataset.linkId = String(link.id);
+      for (const value of [link.title, link.clicks, percent(link.click_through_rate)]) {
+        const cell = document.createElement("td");
+        cell.textContent = String(value);
+        row.append(cell);
+      }
+      return row;
+    }));
+  }
+
+  function renderTop(name, items) {
+    const list = document.getElementById(`top-${name}`);
+    if (!list) return;
+    if (!items.length) {
+      const empty = document.createElement("li");
+      empty.className = "empty";
+      empty.textContent = "No data yet";
+      list.replaceChildren(empty);
+      return;
+    }
+    list.replaceChildren(...items.map((item) => {
+      const entry = document.createElement("li");
+      const label = document.createElement("span");
+      label.textContent = item.value;
+      const count = document.createElement("strong");
+      count.textContent = String(item.count);
+      entry.append(label, count);
+      return entry;
+    }));
+  }
+
+  function drawChart(daily) {
+    const width = 640, height = 220, pad = 28;
+    const max = Math.max(1, ...daily.map((d) => Math.max(d.views, d.clicks)));
+    const x = (i) => pad + (daily.length === 1 ? (width - 2 * pad) / 2 : (i * (width - 2 * pad)) / (daily.length - 1));
+    const y = (v) => height - pad - (v * (height - 2 * pad)) / max;
+    const svg = document.createElementNS(svgNS, "svg");
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.setAttribute("class", "chart-svg");
+    const axis = document.createElementNS(svgNS, "path");
+    axis.setAttribute("d", `M${pad} ${pad} V${height - pad} H${width - pad}`);
+    axis.setAttribute("class", "axis");
+    svg.append(axis);
+    for (const [key, css] of [["views", "line-views"], ["clicks", "line-clicks"]]) {
+      const line = document.createElementNS(svgNS, "polyline");
+      line.setAttribute("points", daily.map((d, i) => `${x(i).toFixed(1)},${y(d[key]).toFixed(1)}`).join(" "));
+      line.setAttribute("class", css);
+      svg.append(line);
+    }
+    const labels = [[pad, daily[0].date], [width - pad, daily[daily.length - 1].date]];
+    for (const [position, text] of labels) {
+      const label = document.createElementNS(svgNS, "text");
+      label.setAttribute("x", String(position));
+      label.setAttribute("y", String(height - 6));
+      label.setAttribute("text-anchor", position === pad ? "start" : "end");
+      label.textContent = text;
+      svg.append(label);
+    }
+    const top = document.createElementNS(svgNS, "text");
+    top.setAttribute("x", "2");
+    top.setAttribute("y", String(pad));
+    top.textContent = String(max);
+    svg.append(top);
+    document.getElementById("chart").replaceChildren(svg);
+  }
+
+  function onLiveEvent(name, data) {
+    if (name !== "stats:event" || !current || data.kind !== "click") return;
+    if (current.range.to < today()) return;
+    current.totals.clicks += 1;
+    const link = current.links.find((item) => item.id === data.link_id);
+    if (link) link.clicks += 1;
+    const views = current.totals.views;
+    current.totals.click_through_rate = views ? current.totals.clicks / views : 0;
+    if (link) link.click_through_rate = views ? link.clicks / views : 0;
+    const day = current.daily.find((entry) => entry.date === today());
+    if (day) day.clicks += 1;
+    render();
+  }
+
+  const status = { live: "Live updates: on", offline: "Live updates: reconnecting…", refused: "Live updates: off" };
+  form.elements.preset.addEventListener("change", () => { applyPreset(); if (form.elements.preset.value !== "custom") load().catch(showError); });
+  form.addEventListener("submit", (event) => { event.preventDefault(); load().catch(showError); });
+  function showError(error) { errorBox.textContent = error.message; }
+  applyPreset();
+  load().catch(showError);
+  window.conexoosLive(onLiveEvent, (state) => setText("live-status", status[state]));
+})();
