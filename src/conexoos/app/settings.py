@@ -8,6 +8,9 @@ from flask import Flask
 
 from conexoos.framework import ConfigError
 
+from .plans_config import parse_plans
+
+BILLING_DEFAULTS: dict[str, Any] = {"PAST_DUE_GRACE_DAYS": 7}
 ANALYTICS_DEFAULTS: dict[str, Any] = {
     "COUNTRY_HEADER": "",
     "RETENTION_DAYS": 90,
@@ -19,6 +22,8 @@ def load_product_settings(server: Flask) -> None:
     section = server.extensions["conexoos"].settings.tree["APP"]
     problems: list[str] = []
     server.config["CONEXOOS_ANALYTICS"] = _analytics(section.get("ANALYTICS") or {}, problems)
+    server.config["CONEXOOS_PLANS"] = parse_plans(section.get("PLANS"), problems)
+    server.config["CONEXOOS_BILLING"] = _billing(section.get("BILLING") or {}, problems)
     if problems:
         raise ConfigError(problems)
 
@@ -34,4 +39,15 @@ def _analytics(raw: Any, problems: list[str]) -> dict[str, Any]:
     if not isinstance(merged["COUNTRY_HEADER"], str):
         problems.append(f"APP.ANALYTICS.COUNTRY_HEADER: {merged['COUNTRY_HEADER']!r} is not valid; "
                         "expected a header name such as CF-IPCountry")
+    return merged
+
+
+def _billing(raw: Any, problems: list[str]) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        problems.append(f"APP.BILLING: {raw!r} is not valid; expected a mapping")
+        return dict(BILLING_DEFAULTS)
+    merged = {**BILLING_DEFAULTS, **raw}
+    grace = merged["PAST_DUE_GRACE_DAYS"]
+    if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
+        problems.append(f"APP.BILLING.PAST_DUE_GRACE_DAYS: {grace!r} is not valid; expected a whole number of days")
     return merged

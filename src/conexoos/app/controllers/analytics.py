@@ -26,12 +26,12 @@ def record_view(owner_id: int) -> bool:
     return _record(VIEW, owner_id, None) is not None
 
 
-def record_click(owner_id: int, link_id: int) -> bool:
-    """Record a click on ``link_id``, and tell the owner's open dashboards; False when not counted."""
-    event = _record(CLICK, owner_id, link_id)
+def record_click(owner_id: int, link_id: int, kind: str = CLICK) -> bool:
+    """Record a click on a link (or, with ``kind=BUY``, a product), and tell the owner's open dashboards."""
+    event = _record(kind, owner_id, link_id)
     if event is None:
         return False
-    payload = {"kind": CLICK, "link_id": link_id, "occurred_at": event.occurred_at.isoformat()}
+    payload = {"kind": kind, "link_id": link_id, "occurred_at": event.occurred_at.isoformat()}
     runtime().socketio.emit("stats:event", payload, to=OWNER_ROOM.format(owner_id))
     return True
 

@@ -1,10 +1,90 @@
-"""Plan limits (the subscription issue fills in the paid plans; ``gratis`` has no limit yet)."""
+"""Plan limits, enforced on the server: adds over the limit are refused, downgrades hide but never delete."""
 
 from __future__ import annotations
 
-from conexoos.app.models.persistent import User
+from datetime import date, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.exceptions import Forbidden
+
+from conexoos.app.models.persistent import Product, User, UserLink
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.plans_config import FREE_PLAN, Plan
+from conexoos.framework import db
+
+PAID_STATUSES = frozenset({"active", "trialing"})
+KIND_MODELS = {"links": UserLink, "products": Product}
+
+
+class PlanLimitReached(Forbidden):
+    """403 with the JSON error code ``plan_limit``."""
+
+    error_code = "plan_limit"
+
+
+def all_plans() -> dict[str, Plan]:
+    """The configured plans, by id."""
+    return current_app.config["CONEXOOS_PLANS"]  # type: ignore[no-any-return]
+
+
+def plan_for(user: User) -> Plan:
+    """The plan the user is entitled to now (a past-due subscription keeps it only during the grace period)."""
+    plans = all_plans()
+    plan = plans.get(user.subscription_plan) or plans[FREE_PLAN]
+    if user.subscription_status == "past_due" and grace_expired(user):
+        return plans[FREE_PLAN]
+    return plan
+
+
+def grace_expired(user: User) -> bool:
+    """Whether the user's past-due grace period is over."""
+    grace = timedelta(days=current_app.config["CONEXOOS_BILLING"]["PAST_DUE_GRACE_DAYS"])
+    return user.past_due_since is not None and utcnow() - user.past_due_since >= grace
 
 
 def check_can_add(user: User, kind: str) -> None:
-    """Raise a 403 when adding one more ``kind`` (links or products) would exceed the user's plan."""
-    return None
+    """Raise a 403 naming the plan that lifts the limit when one more ``kind`` would exceed it."""
+    plan = plan_for(user)
+    limit = plan.limit(kind)
+    if limit is None:
+        return
+    model = KIND_MODELS[kind]
+    count = db.session.scalar(select(func.count()).select_from(model).where(model.owner_id == user.id)) or 0
+    if count >= limit:
+        raise PlanLimitReached(_limit_message(plan, kind, limit))
+
+
+def _limit_message(plan: Plan, kind: str, limit: int) -> str:
+    singular = kind[:-1]
+    message = f"Your plan {plan.name} allows {limit} {kind if limit != 1 else singular}."
+    better = lifting_plan(kind, limit)
+    if better is None:
+        return message + f" Delete a {singular} to add another."
+    allowance = "unlimited" if better.limit(kind) is None else f"up to {better.limit(kind)}"
+    return message + f" Upgrade to {better.name} for {allowance} {kind}."
+
+
+def lifting_plan(kind: str, current_limit: int) -> Plan | None:
+    """The cheapest plan allowing more than ``current_limit`` of ``kind``."""
+    candidates = [plan for plan in all_plans().values()
+                  if plan.limit(kind) is None or (plan.limit(kind) or 0) > current_limit]
+    return min(candidates, key=lambda plan: (plan.price, plan.key)) if candidates else None
+
+
+def visible_limit(user: User, kind: str) -> int | None:
+    """How many live items of ``kind`` the public page may show (None: all)."""
+    return plan_for(user).limit(kind)
+
+
+def check_history(user: User, start: date, today: date) -> None:
+    """Refuse statistics older than the plan's analytics history."""
+    plan = plan_for(user)
+    if plan.history_days is None:
+        return
+    earliest = today - timedelta(days=plan.history_days - 1)
+    if start < earliest:
+        better = [p for p in all_plans().values() if p.history_days is None or p.history_days > plan.history_days]
+        hint = f" Upgrade to {min(better, key=lambda p: p.price).name} for more." if better else ""
+        raise PlanLimitReached(f"Your plan {plan.name} keeps {plan.history_days} days of statistics: the "
+                               f"earliest date is {earliest.isoformat()}.{hint}")

@@ -4,30 +4,38 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import TypeVar
 
 import segno
 from flask import current_app, url_for
 from sqlalchemy import and_, select
 from werkzeug.exceptions import NotFound
 
-from conexoos.app.models.persistent import User, UserLink
+from conexoos.app.models.persistent import Product, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.io import IOUtils, Upload
 from conexoos.framework import db, runtime
 
+from . import plans
+
 AVATAR_FOLDER = "img/avatars"
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
 class PublicPage:
-    """What a public page shows: the owner and their live links in order."""
+    """What a public page shows: the owner, their live links and enabled products, in order, within the plan."""
 
     user: User
     links: list[UserLink]
+    products: list[Product]
 
 
 def public_page(username: str) -> PublicPage:
-    """Load a page in one query (the owner joined to their live links); 404 for an unknown user."""
+    """Load a page in two queries (owner joined to live links; products); 404 for an unknown user.
+
+    Items past the plan's limit are hidden, never deleted: they come back when the plan allows them.
+    """
     now = utcnow()
     query = (
         select(User, UserLink)
@@ -39,15 +47,49 @@ def public_page(username: str) -> PublicPage:
     if not rows:
         raise NotFound("There is no page with this name.")
     user = rows[0][0]
-    return PublicPage(user=user, links=[link for _, link in rows if link is not None])
+    links = [link for _, link in rows if link is not None]
+    products = db.session.scalars(select(Product).where(Product.owner_id == user.id, Product.enabled.is_(True))
+                                  .order_by(Product.order_index, Product.id)).all()
+    return PublicPage(user=user, links=_within(links, plans.visible_limit(user, "links")),
+                      products=_within(list(products), plans.visible_limit(user, "products")))
+
+
+def _within(items: list[Item], limit: int | None) -> list[Item]:
+    return items if limit is None else items[:limit]
 
 
 def live_link(link_id: int) -> UserLink:
-    """A link that may be followed now; 404 when unknown, disabled or outside its window."""
-    link = db.session.get(UserLink, link_id)
-    if link is None or not link.is_live(utcnow()):
+    """A link that may be followed now; 404 when unknown, disabled, outside its window or hidden by the plan."""
+    now = utcnow()
+    row = db.session.execute(select(UserLink, User).join(User, User.id == UserLink.owner_id)
+                             .where(UserLink.id == link_id)).first()
+    if row is None or not row[0].is_live(now):
         raise NotFound("This link does not exist or is not live.")
+    link, owner = row
+    limit = plans.visible_limit(owner, "links")
+    if limit is not None:
+        shown = db.session.scalars(select(UserLink.id).where(UserLink.owner_id == owner.id,
+                                                              UserLink.live_condition(now))
+                                   .order_by(UserLink.order_index, UserLink.id).limit(limit)).all()
+        if link.id not in shown:
+            raise NotFound("This link does not exist or is not live.")
     return link
+
+
+def live_product(product_id: int) -> Product:
+    """A product whose buy link may be followed; 404 when unknown, disabled or hidden by the plan."""
+    row = db.session.execute(select(Product, User).join(User, User.id == Product.owner_id)
+                             .where(Product.id == product_id)).first()
+    if row is None or not row[0].enabled:
+        raise NotFound("This product does not exist or is not available.")
+    product, owner = row
+    limit = plans.visible_limit(owner, "products")
+    if limit is not None:
+        shown = db.session.scalars(select(Product.id).where(Product.owner_id == owner.id, Product.enabled.is_(True))
+                                   .order_by(Product.order_index, Product.id).limit(limit)).all()
+        if product.id not in shown:
+            raise NotFound("This product does not exist or is not available.")
+    return product
 
 
 def io_utils() -> IOUtils:

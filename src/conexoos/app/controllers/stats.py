@@ -13,11 +13,12 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
 from conexoos.app.dto.stats import StatsQuery
-from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, User, UserLink
-from conexoos.app.models.persistent.event import CLICK, VIEW
+from conexoos.app.models.persistent import AnalyticsEvent, Product, StatsRollup, User, UserLink
+from conexoos.app.models.persistent.event import BUY, CLICK, VIEW
 from conexoos.app.models.persistent.stats import BUCKET_SECONDS, TOTAL
 from conexoos.framework import db
 
+from . import plans
 from .rollups import aggregate, bucket_of, known_visitors, watermark_id
 
 BUCKETS_PER_DAY = 86400 // BUCKET_SECONDS
@@ -32,6 +33,7 @@ class Tally:
 
     daily: dict[date, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     link_clicks: Counter[int] = field(default_factory=Counter)
+    product_clicks: Counter[int] = field(default_factory=Counter)
     top: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
 
@@ -49,13 +51,15 @@ def report(user: User, query: StatsQuery) -> dict[str, Any]:
     links = {link.id: link for link in UserLink.get_links_by_user_id(user.id)}
     if query.link_id is not None and query.link_id not in links:
         raise NotFound("No such link.")
+    plans.check_history(user, query.start, datetime.now(query.tz).date())
     segments = list(offset_segments(query.start, query.end, query.tz))
     tally = Tally()
     for segment in segments:
         _rollup_daily(tally, user.id, segment, query)
     _rollup_links_and_tops(tally, user.id, segments[0].start, segments[-1].end, query.link_id)
     _tail(tally, user.id, segments, query)
-    return _assemble(tally, links, query)
+    products = {product.id: product.title for product in Product.get_products_by_user_id(user.id)}
+    return _assemble(tally, links, products, query)
 
 
 def offset_segments(start: date, end: date, zone: ZoneInfo) -> Iterator[Segment]:
@@ -99,17 +103,18 @@ def _rollup_daily(tally: Tally, owner_id: int, segment: Segment, query: StatsQue
         counter["unique_visitors"] += int(uniques or 0)
         if kind == VIEW:
             counter["views"] += int(events)
-        elif query.link_id is None or link_id == query.link_id:
+        elif kind == CLICK and (query.link_id is None or link_id == query.link_id):
             counter["clicks"] += int(events)
 
 
 def _rollup_links_and_tops(tally: Tally, owner_id: int, start: int, end: int, link_id: int | None) -> None:
     in_range = (StatsRollup.owner_id == owner_id, StatsRollup.bucket >= start, StatsRollup.bucket < end)
-    clicks = (select(StatsRollup.link_id, func.sum(StatsRollup.events))
-              .where(*in_range, StatsRollup.dimension == TOTAL, StatsRollup.kind == CLICK)
-              .group_by(StatsRollup.link_id))
-    for row_link, events in db.session.execute(clicks):
-        tally.link_clicks[int(row_link)] += int(events)
+    clicks = (select(StatsRollup.kind, StatsRollup.link_id, func.sum(StatsRollup.events))
+              .where(*in_range, StatsRollup.dimension == TOTAL, StatsRollup.kind.in_((CLICK, BUY)))
+              .group_by(StatsRollup.kind, StatsRollup.link_id))
+    for kind, row_link, events in db.session.execute(clicks):
+        target = tally.link_clicks if kind == CLICK else tally.product_clicks
+        target[int(row_link)] += int(events)
     kind_filter = (StatsRollup.kind == VIEW,) if link_id is None else (
         StatsRollup.kind == CLICK, StatsRollup.link_id == link_id)
     tops = (select(StatsRollup.dimension, StatsRollup.value, func.sum(StatsRollup.events))
@@ -135,6 +140,8 @@ def _tail(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuer
             counter["unique_visitors"] += counts.uniques
             if kind == VIEW:
                 counter["views"] += counts.events
+            elif kind == BUY:
+                tally.product_clicks[link_id] += counts.events
             else:
                 tally.link_clicks[link_id] += counts.events
                 if query.link_id is None or link_id == query.link_id:
@@ -152,7 +159,8 @@ def _bucket_date(bucket: int, segments: list[Segment]) -> date:
     return _local_date((bucket + segment.offset_buckets) // BUCKETS_PER_DAY)
 
 
-def _assemble(tally: Tally, links: dict[int, UserLink], query: StatsQuery) -> dict[str, Any]:
+def _assemble(tally: Tally, links: dict[int, UserLink], products: dict[int, str],
+              query: StatsQuery) -> dict[str, Any]:
     days = [query.start + timedelta(days=n) for n in range((query.end - query.start).days + 1)]
     daily = [{"date": day.isoformat(), "views": tally.daily[day]["views"], "clicks": tally.daily[day]["clicks"],
               "unique_visitors": tally.daily[day]["unique_visitors"]} for day in days]
@@ -166,6 +174,8 @@ def _assemble(tally: Tally, links: dict[int, UserLink], query: StatsQuery) -> di
                    "click_through_rate": rate(clicks, views)},
         "links": [{"id": link.id, "title": link.title, "clicks": tally.link_clicks[link.id],
                    "click_through_rate": rate(tally.link_clicks[link.id], views)} for link in shown],
+        "products": [{"id": product_id, "title": title, "clicks": tally.product_clicks[product_id]}
+                     for product_id, title in products.items()],
         "daily": daily,
         "top": {name: [{"value": value, "count": count} for value, count in
                        sorted(tally.top[dimension].items(), key=lambda item: (-item[1], item[0]))[:TOP_LIMIT]]

@@ -44,6 +44,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     parameters: list[dict[str, Any]] = field(default_factory=list)
     media_type: str = "application/json"
+    request_media_type: str = "application/json"
 
 
 @dataclass
@@ -89,7 +90,7 @@ def _operation(operation: Operation) -> dict[str, Any]:
     if operation.parameters:
         body["parameters"] = operation.parameters
     if operation.request is not None:
-        body["requestBody"] = {"required": True, "content": {"application/json": {
+        body["requestBody"] = {"required": True, "content": {operation.request_media_type: {
             "schema": {"$ref": f"#/components/schemas/{operation.request.name}"}}}}
     success: dict[str, Any] = {"description": STATUS_TEXT.get(operation.success, "OK")}
     if operation.response is not None:

@@ -76,6 +76,8 @@ STATS_REPORT = Schema(
         output("links", {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "integer"}, "title": {"type": "string"}, "clicks": {"type": "integer"},
             "click_through_rate": {"type": "number"}}}}),
+        output("products", {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "title": {"type": "string"}, "clicks": {"type": "integer"}}}}),
         output("daily", {"type": "array", "items": {"type": "object", "properties": {
             "date": {"type": "string", "format": "date"}, "views": {"type": "integer"},
             "clicks": {"type": "integer"}, "unique_visitors": {"type": "integer"}}}}),

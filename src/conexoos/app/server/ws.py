@@ -6,6 +6,7 @@ from flask import Flask
 
 from conexoos.app.blueprints.links_api import links_api
 from conexoos.app.blueprints.openapi import openapi
+from conexoos.app.blueprints.products_api import products_api
 from conexoos.app.blueprints.stats_api import stats_api
 
 
@@ -13,5 +14,5 @@ class Route:
     """Registers the API blueprints on the server."""
 
     def __init__(self, server: Flask) -> None:
-        for blueprint in (links_api, stats_api, openapi):
+        for blueprint in (links_api, products_api, stats_api, openapi):
             server.register_blueprint(blueprint)

@@ -13,6 +13,8 @@ from .base import utcnow
 from .types import UTCDateTime
 
 VIEW = "view"
+BUY = "buy"
+"""A click on a product's buy link (``link_id`` holds the product id)."""
 CLICK = "click"
 
 

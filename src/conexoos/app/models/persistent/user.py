@@ -30,6 +30,12 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined,misc]
     avatar: Mapped[str | None] = mapped_column(String(255), nullable=True)
     is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     subscription_plan: Mapped[str] = mapped_column(String(40), nullable=False, default=FREE_PLAN)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
+    stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    subscription_status: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    past_due_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    billing_event_at: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    """``created`` of the newest Stripe event applied; older events never overwrite newer state."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
 
     @property
@@ -46,6 +52,11 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined,misc]
     def get_by_username(cls, username: str) -> User | None:
         """The user with this username (case-insensitive), or None."""
         return db.session.scalar(select(cls).where(cls.username == username.lower()))
+
+    @classmethod
+    def get_by_stripe_customer(cls, customer_id: str) -> User | None:
+        """The user linked to a Stripe customer id, or None."""
+        return db.session.scalar(select(cls).where(cls.stripe_customer_id == customer_id))
 
     @classmethod
     def get_by_login(cls, login: str) -> User | None:

@@ -1,0 +1,17 @@
+"""The products page of the dashboard."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user, login_required
+
+from conexoos.app.controllers import plans
+
+products_page = Blueprint("products_page", __name__)
+
+
+@products_page.route("/dashboard/products", methods=["GET"])
+@login_required
+def index() -> str:
+    """The products editor (works through the JSON API)."""
+    return render_template("dashboard/products.html", plan=plans.plan_for(current_user))

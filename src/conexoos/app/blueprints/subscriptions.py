@@ -1,0 +1,47 @@
+"""Plans: the subscriptions page, Stripe Checkout and portal, and the Stripe webhook."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, render_template, request
+from flask_login import current_user, login_required
+
+from conexoos.app.controllers import billing, plans
+from conexoos.app.extensions import csrf
+
+from .api_support import api_login_required, user
+
+subscriptions = Blueprint("subscriptions", __name__)
+
+
+@subscriptions.route("/subscriptions", methods=["GET"])
+@login_required
+def index() -> str:
+    """The plans with their limits and prices, the current plan, and upgrade/downgrade buttons."""
+    current = plans.plan_for(current_user)
+    offers = [(plan, billing.plan_available(plan)) for plan in plans.all_plans().values()]
+    return render_template("subscriptions/index.html", current=current, offers=offers,
+                           success=request.args.get("success") == "true",
+                           canceled=request.args.get("canceled") == "true")
+
+
+@subscriptions.route("/subscriptions/checkout", methods=["POST"])
+@api_login_required
+def checkout() -> Response:
+    """Form field ``plan_id``: gratis at once, a paid plan through Stripe; answers ``{"redirect_url"}``."""
+    plan_id = (request.form.get("plan_id") or "").strip()
+    return jsonify({"redirect_url": billing.start_checkout(user(), plan_id)})
+
+
+@subscriptions.route("/subscriptions/portal", methods=["POST"])
+@api_login_required
+def portal() -> Response:
+    """A Stripe billing-portal URL for managing or cancelling the subscription."""
+    return jsonify({"redirect_url": billing.portal_url(user())})
+
+
+@subscriptions.route("/stripe/webhook", methods=["POST"])
+@csrf.exempt
+def webhook() -> Response:
+    """Stripe events, verified by signature (the one route without CSRF: Stripe cannot send a token)."""
+    outcome = billing.handle_webhook(request.get_data(cache=False), request.headers.get("Stripe-Signature"))
+    return jsonify({"status": outcome.status, "detail": outcome.detail})
