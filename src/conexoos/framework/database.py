@@ -8,13 +8,14 @@ gets a schema and refuses writes with :class:`ReadOnlyDatabaseError`.
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event
+from sqlalchemy import Table, event
 from sqlalchemy.engine import URL, Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapper
 
 from .config import DatabaseSettings, Settings
 from .errors import ConfigError, ReadOnlyDatabaseError
@@ -28,8 +29,29 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 """The one Flask-SQLAlchemy extension; import it in models as ``from conexoos.framework import db``."""
 
-WRITE_KEYWORDS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "CREATE", "DROP", "ALTER",
-                            "TRUNCATE", "GRANT", "REVOKE", "UPSERT"})
+READONLY_SESSION = {
+    "sqlite": "PRAGMA query_only = ON",
+    "postgresql": "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+    "mysql": "SET SESSION TRANSACTION READ ONLY",
+    "mariadb": "SET SESSION TRANSACTION READ ONLY",
+}
+"""Per dialect, the statement that makes a connection's session refuse writes on the server side."""
+WRITE_KEYWORDS = frozenset(
+    {
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "REPLACE",
+        "MERGE",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "TRUNCATE",
+        "GRANT",
+        "REVOKE",
+        "UPSERT",
+    }
+)
 
 
 def configure_database(app: Flask, settings: Settings) -> None:
@@ -37,8 +59,11 @@ def configure_database(app: Flask, settings: Settings) -> None:
     default = settings.default_database
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", default.url)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(default.url))
-    binds = {db_settings.name: {"url": db_settings.url, **_engine_options(db_settings.url)}
-             for db_settings in settings.databases.values() if not db_settings.is_default}
+    binds = {
+        db_settings.name: {"url": db_settings.url, **_engine_options(db_settings.url)}
+        for db_settings in settings.databases.values()
+        if not db_settings.is_default
+    }
     app.config.setdefault("SQLALCHEMY_BINDS", binds)
 
 
@@ -56,19 +81,49 @@ def init_database(app: Flask, settings: Settings) -> None:
 
 def import_models(project: Project, settings: Settings) -> None:
     """Import each connection's ``models`` module and check that its models are bound to it."""
+    forget_unloaded_models()
     persistent = _persistent_package(project)
     for db_settings in settings.databases.values():
         if not db_settings.models:
             continue
         if persistent is None:
-            raise ConfigError([f"DATABASE.{db_settings.name}.models: {db_settings.models!r} needs a "
-                               "models/persistent package in the project"])
+            raise ConfigError(
+                [
+                    f"DATABASE.{db_settings.name}.models: {db_settings.models!r} needs a "
+                    "models/persistent package in the project"
+                ]
+            )
         module_name = project.find_module(persistent, db_settings.models)
         if module_name is None:
-            raise ConfigError([f"DATABASE.{db_settings.name}.models: no module {persistent}."
-                               f"{db_settings.models} in the project"])
+            raise ConfigError(
+                [
+                    f"DATABASE.{db_settings.name}.models: no module {persistent}."
+                    f"{db_settings.models} in the project"
+                ]
+            )
         importlib.import_module(module_name)
         _check_bindings(module_name, db_settings)
+
+
+def forget_unloaded_models() -> None:
+    """Forget the models whose module was unloaded, i.e. those of a previously loaded project.
+
+    ``db`` is shared by every app of the process: without this, a second project's model of the same table
+    fails with "Table ... is already defined", and the first project's tables get created in its databases.
+    """
+    for mapper in list(Base.registry.mappers):
+        if mapper.class_.__module__ not in sys.modules:
+            _unmap(mapper)
+
+
+def _unmap(mapper: Mapper[Any]) -> None:
+    table = mapper.local_table
+    if isinstance(table, Table) and table.metadata.tables.get(table.key) is table:
+        table.metadata.remove(table)
+    # SQLAlchemy has no public call to unmap one class; this is what registry.dispose() does for each.
+    registry, manager = mapper.registry, mapper.class_manager
+    registry._managers.pop(manager, None)
+    registry._dispose_manager_and_mapper(manager)
 
 
 def _persistent_package(project: Project) -> str | None:
@@ -77,15 +132,19 @@ def _persistent_package(project: Project) -> str | None:
 
 
 def _check_bindings(module_name: str, db_settings: DatabaseSettings) -> None:
-    for mapper in db.Model.registry.mappers:
+    for mapper in Base.registry.mappers:
         model = mapper.class_
         if model.__module__ != module_name:
             continue
         bound = getattr(model, "__bind_key__", None)
         if bound != db_settings.bind_key:
             expected = "no __bind_key__" if db_settings.is_default else f"__bind_key__ = {db_settings.name!r}"
-            raise ConfigError([f"DATABASE.{db_settings.name}.models: model {model.__name__} in {module_name} "
-                               f"has __bind_key__ = {bound!r}; models on this connection need {expected}"])
+            raise ConfigError(
+                [
+                    f"DATABASE.{db_settings.name}.models: model {model.__name__} in {module_name} "
+                    f"has __bind_key__ = {bound!r}; models on this connection need {expected}"
+                ]
+            )
 
 
 def create_schema(app: Flask, settings: Settings) -> None:
@@ -117,16 +176,32 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode NORMAL never corrupts the database; it skips the fsync on each commit (7 ms here).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
 
 
 def _guard_readonly(engine: Engine, name: str) -> None:
+    """Refuse writes twice: a clear error for ordinary statements, and a read-only server session for
+    whatever the keyword check cannot see (a leading comment, a CTE)."""
+
     def refuse_writes(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         keyword = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
         if keyword in WRITE_KEYWORDS:
             raise ReadOnlyDatabaseError(
-                f"database connection {name!r} is readonly (DATABASE.{name}.readonly: true); {keyword} refused"
+                f"database connection {name!r} is readonly (DATABASE.{name}.readonly: true); "
+                f"{keyword} refused"
             )
 
     event.listen(engine, "before_cursor_execute", refuse_writes)
+    statement = READONLY_SESSION.get(engine.dialect.name)
+    if statement is not None:
+        event.listen(engine, "connect", lambda connection, _record: _run_on_connect(connection, statement))
+
+
+def _run_on_connect(dbapi_connection: Any, statement: str) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(statement)
+    cursor.close()
+    dbapi_connection.commit()  # a SET rolled back with its transaction would be undone

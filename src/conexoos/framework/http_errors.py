@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+DEFAULT_JSON_PREFIXES = ("/api/",)
 ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -24,16 +25,21 @@ ERROR_CODES = {
 
 
 def wants_json() -> bool:
-    """Whether the client should get JSON: an ``/api/`` path, a JSON body, or an Accept preferring JSON."""
-    if request.path.startswith("/api/") or request.is_json:
+    """Whether the client should get JSON: a JSON path (``JSON_PATH_PREFIXES``, default ``/api/``),
+    a JSON body, or an Accept header preferring JSON."""
+    prefixes = tuple(current_app.config.get("JSON_PATH_PREFIXES") or DEFAULT_JSON_PREFIXES)
+    if request.path.startswith(prefixes) or request.is_json:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def error_response(status: int, message: str, code: str | None = None, field: str | None = None) -> Response:
     """The framework's JSON error shape: ``{"error": {"code", "message", "field"}}``."""
-    body = {"error": {"code": code or ERROR_CODES.get(status, "error"), "message": message, "field": field}}
+    error_code = code or ERROR_CODES.get(status, "error")
+    body = {"error": {"code": error_code, "message": message, "field": field}}
     response = jsonify(body)
     response.status_code = status
     return response
@@ -51,8 +57,9 @@ def _handle_http_exception(error: HTTPException) -> Any:
     else:
         message = error.description or error.name
     if wants_json():
-        response = error_response(status, message, getattr(error, "error_code", None),
-                                  getattr(error, "field", None))
+        response = error_response(
+            status, message, getattr(error, "error_code", None), getattr(error, "field", None)
+        )
     else:
         response = Response(_render_page(status, error.name, message), status=status, mimetype="text/html")
     for header in ("Allow", "Retry-After", "WWW-Authenticate"):

@@ -56,45 +56,74 @@ SERVER_ENV: Schema = {
         "in the instance folder. Required under UAT and PROD.",
         secret=True,
     ),
-    "ENV": Key("choice", "DEV", "DEV (debugger, reloader), UAT or PROD (secure cookies, generic error pages); "
-               "any case.", choices=ENVIRONMENTS),
+    "ENV": Key(
+        "choice",
+        "DEV",
+        "DEV (debugger, reloader), UAT or PROD (secure cookies, generic error pages); any case.",
+        choices=ENVIRONMENTS,
+    ),
     "BIND": {
         "ADDRESS": Key("str", "127.0.0.1", "Address the server listens on."),
         "PORT": Key("int", 4200, "TCP port the server listens on.", minimum=1, maximum=65535),
     },
-    "WORKERS": Key("str", "gthread", "Gunicorn worker class for `conexoos serve` (sync, gthread, eventlet, "
-                   "gevent, tornado, or a dotted class path)."),
+    "WORKERS": Key(
+        "str",
+        "gthread",
+        "Gunicorn worker class for `conexoos serve` (sync, gthread, eventlet, "
+        "gevent, tornado, or a dotted class path).",
+    ),
     "THREADS_PER_CORE": Key("int", 4, "Threads per gunicorn worker.", minimum=1, maximum=1024),
     "CAPTURE": Key("bool", False, "Redirect the workers' stdout and stderr into the error log."),
     "STATIC_PATH": Key("str", "static", "Static files folder, relative to the project."),
-    "TEMPLATE_PATH": Key("str", "template", "Templates folder, relative to the project (`templates` is also "
-                         "found)."),
-    "SESSION": Key("choice", "filesystem", "Where sessions are stored; redis and memcached need their "
-                   "SERVICES entry, sqlalchemy uses the default database.", choices=SESSION_BACKENDS),
-    "INSTANCE_PATH": Key("str", "instance", "Folder for local state (SQLite files, sessions, uploads, the "
-                         "generated key), relative to the configuration file's folder."),
+    "TEMPLATE_PATH": Key(
+        "str", "template", "Templates folder, relative to the project (`templates` is also found)."
+    ),
+    "SESSION": Key(
+        "choice",
+        "filesystem",
+        "Where sessions are stored; redis and memcached need their "
+        "SERVICES entry, sqlalchemy uses the default database.",
+        choices=SESSION_BACKENDS,
+    ),
+    "INSTANCE_PATH": Key(
+        "str",
+        "instance",
+        "Folder for local state (SQLite files, sessions, uploads, the "
+        "generated key), relative to the configuration file's folder.",
+    ),
     "LOG": {
-        "DIR": Key("str", "", "Folder for rotating app.log and access.log; empty logs to stderr.",
-                   empty_means_default=True),
+        "DIR": Key(
+            "str",
+            "",
+            "Folder for rotating app.log and access.log, relative to the instance folder; empty logs to stderr.",
+            empty_means_default=True,
+        ),
         "LEVEL": Key("choice", "INFO", "Log level.", choices=LOG_LEVELS, empty_means_default=True),
     },
     "SSL": {
-        "Certificate": Key("str", "", "PEM certificate file for `conexoos serve` over HTTPS."),
+        "Certificate": Key("str", "", "PEM certificate file for `conexoos serve` over HTTPS, relative to the configuration file's folder."),
         "PrivateKey": Key("str", "", "PEM private key file matching SSL.Certificate.", secret=False),
     },
 }
 
 DATABASE_CONNECTION: Schema = {
-    "driver": Key("str", "", "SQLAlchemy driver: sqlite, postgresql (psycopg 3), mysql or mariadb (PyMySQL), or "
-                  "an explicit `dialect+driver`."),
+    "driver": Key(
+        "str",
+        "",
+        "SQLAlchemy driver: sqlite, postgresql (psycopg 3), mysql or mariadb (PyMySQL), or "
+        "an explicit `dialect+driver`.",
+    ),
     "user": Key("str", "", "Database user."),
     "password": Key("str", "", "Database password; any characters are allowed.", secret=True),
-    "database": Key("str", "", "Database name; for SQLite a file path relative to the instance folder, or "
-                    ":memory:."),
+    "database": Key(
+        "str", "", "Database name; for SQLite a file path relative to the instance folder, or :memory:."
+    ),
     "address": Key("str", "", "Host name or IP address of the database server."),
     "port": Key("int", None, "Port of the database server.", minimum=1, maximum=65535),
     "params": Key("dict", {}, "Query parameters added to the connection URL (e.g. charset: utf8mb4)."),
-    "readonly": Key("bool", False, "true: the schema is never created or migrated here and writes are refused."),
+    "readonly": Key(
+        "bool", False, "true: the schema is never created or migrated here and writes are refused."
+    ),
     "models": Key("str", "", "Module under models.persistent whose models live on this connection."),
     "url": Key("str", "", "A whole SQLAlchemy URL instead of the keys above.", secret=True),
 }
@@ -116,8 +145,9 @@ SERVICES: Schema = {
 }
 
 FLASK: Schema = {
-    "CONFIG": Key("dict", {}, "Handed to Flask's config last, so any Flask or extension setting can be "
-                  "overridden here."),
+    "CONFIG": Key(
+        "dict", {}, "Handed to Flask's config last, so any Flask or extension setting can be overridden here."
+    ),
 }
 
 TOP_LEVEL = ("SERVER_ENV", "DATABASE", "FLASK", "SERVICES", "APP")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers.accounts import SignupError, authenticate, create_account
@@ -64,6 +67,12 @@ def logout() -> Response:
     logout_user()
     regenerate_session()
     return redirect(url_for("public.home"))
+
+
+@accounts.route("/logout", methods=["GET"])
+def logout_by_get() -> NoReturn:
+    """Refuse GET with 405: without this rule, ``/<username>`` would answer it with a 404."""
+    raise MethodNotAllowed(valid_methods=["POST"], description="Log out with the Log out button (a POST form).")
 
 
 def _safe_next(target: str | None) -> str:

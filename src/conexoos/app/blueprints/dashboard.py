@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from werkzeug.datastructures import FileStorage
 
 from conexoos.app.controllers import profiles
 from conexoos.app.models.forms.profile import ProfileForm
@@ -25,9 +26,10 @@ def settings() -> str | Response | tuple[str, int]:
     """Edit display name, bio and avatar; a bad image is a 400 and changes nothing."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
+        # Without a file part, ``obj=current_user`` fills the field with the stored avatar's path.
+        avatar = form.avatar.data if isinstance(form.avatar.data, FileStorage) else None
         try:
-            profiles.update_profile(current_user, form.display_name.data or "", form.bio.data or "",
-                                    form.avatar.data)
+            profiles.update_profile(current_user, form.display_name.data or "", form.bio.data or "", avatar)
         except InvalidImage as error:
             form.avatar.errors = [str(error)]
             return render_template("dashboard/settings.html", form=form), 400

@@ -36,6 +36,8 @@ def add_link() -> tuple[Response, int]:
 @links_api.route("/api/edit/link/<int:link_id>", methods=["PUT", "PATCH"])
 @api.document(Operation("/api/edit/link/{id}", "PUT", "Change any of a link's fields", request=LINK_UPDATE,
                         response=LINK, errors=WRITE_ERRORS, parameters=[path_id()]))
+@api.document(Operation("/api/edit/link/{id}", "PATCH", "Change any of a link's fields (same as PUT)",
+                        request=LINK_UPDATE, response=LINK, errors=WRITE_ERRORS, parameters=[path_id()]))
 @api_login_required
 def edit_link(link_id: int) -> Response:
     """Update a link; 404 when it is not the user's."""

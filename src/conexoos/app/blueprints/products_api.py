@@ -37,7 +37,11 @@ def add_product() -> tuple[Response, int]:
 
 @products_api.route("/api/edit/product/<int:product_id>", methods=["PUT", "PATCH"])
 @api.document(Operation("/api/edit/product/{id}", "PUT", "Change any of a product's fields",
-                        request=PRODUCT_UPDATE, response=PRODUCT, errors=WRITE_ERRORS, parameters=[path_id()]))
+                        request=PRODUCT_UPDATE, response=PRODUCT, errors=WRITE_ERRORS,
+                        parameters=[path_id()]))
+@api.document(Operation("/api/edit/product/{id}", "PATCH", "Change any of a product's fields (same as PUT)",
+                        request=PRODUCT_UPDATE, response=PRODUCT, errors=WRITE_ERRORS,
+                        parameters=[path_id()]))
 @api_login_required
 def edit_product(product_id: int) -> Response:
     """Update a product; 404 when it is not the user's."""

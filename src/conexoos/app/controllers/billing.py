@@ -59,6 +59,9 @@ def start_checkout(user: User, plan_id: str) -> str:
                          field="plan_id", code="unknown_plan")
     if plan.is_free:
         return _choose_free_plan(user)
+    if user.stripe_subscription_id and user.subscription_status in PAID_STATUSES | {"past_due"}:
+        # A second Checkout would start a second subscription, billed on top of the first.
+        raise Conflict("You already have a subscription: change or cancel it in the billing portal.")
     if not plan_available(plan):
         raise Conflict(f"The {plan.name} plan is not available for purchase right now.")
     try:
@@ -84,7 +87,10 @@ def _customer_for(user: User) -> str:
     """The user's Stripe customer, created once and reused."""
     if user.stripe_customer_id:
         return user.stripe_customer_id
-    user.stripe_customer_id = gateway.create_customer(user.email, user.id)
+    # Stripe replays a key for 24 hours across the whole account: naming the user row (id and creation
+    # time) lets double clicks share one customer without another database's user 1 receiving this one.
+    key = f"customer-{user.id}-{user.created_at:%Y%m%d%H%M%S%f}"
+    user.stripe_customer_id = gateway.create_customer(user.email, user.id, key)
     user.save()
     return user.stripe_customer_id
 
@@ -178,6 +184,9 @@ def _entitle(user: User, status: str, plan: Plan | None) -> None:
         user.subscription_plan = plan.key
         user.past_due_since = None
     elif status == "past_due":
+        # Only a subscription that was paid falls past due: it entitles to its plan until the grace ends.
+        if plan is not None:
+            user.subscription_plan = plan.key
         user.past_due_since = user.past_due_since or utcnow()
     elif status in ENDED_STATUSES or status not in PAID_STATUSES:
         user.subscription_plan = FREE_PLAN

@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, delete, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, insert, select, tuple_, update
 
 from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, StatsVisitor, StatsWatermark
 from conexoos.app.models.persistent.base import transaction, utcnow
-from conexoos.app.models.persistent.stats import BUCKET_SECONDS, TOTAL
+from conexoos.app.models.persistent.stats import BUCKET_SECONDS, DIMENSION_BUCKETS, TOTAL
 from conexoos.framework import db
 
 from .visitors import forget_salts_before
@@ -67,8 +67,9 @@ def aggregate(events: Sequence[AnalyticsEvent], seen: set[tuple[int, date, str]]
         if event.visitor_hash and visitor not in seen and visitor not in result.new_visitors:
             result.new_visitors.add(visitor)
             total.uniques += 1
+        hour = bucket - bucket % DIMENSION_BUCKETS
         for name, value in dimension_values(event):
-            result.counts[(event.owner_id, bucket, event.kind, link_id, name, value)].events += 1
+            result.counts[(event.owner_id, hour, event.kind, link_id, name, value)].events += 1
     return result
 
 
@@ -140,31 +141,40 @@ def known_visitors(events: Sequence[AnalyticsEvent]) -> set[tuple[int, date, str
 
 
 def _store(result: Aggregate) -> None:
-    existing = _existing_rows(result.counts.keys())
-    for key, counts in result.counts.items():
-        row = existing.get(key)
-        if row is None:
-            owner_id, bucket, kind, link_id, dimension, value = key
-            db.session.add(StatsRollup(owner_id=owner_id, bucket=bucket, kind=kind, link_id=link_id,
-                                       dimension=dimension, value=value, events=counts.events,
-                                       uniques=counts.uniques))
-        else:
-            row.events += counts.events
-            row.uniques += counts.uniques
-    db.session.add_all(StatsVisitor(owner_id=owner, day=day, visitor_hash=digest)
-                       for owner, day, digest in result.new_visitors)
+    """Add the counts with bulk statements (no ORM objects: a batch touches thousands of rows)."""
+    existing = _existing_ids(result.counts.keys())
+    updates = [{"row_id": existing[key], "add_events": counts.events, "add_uniques": counts.uniques}
+               for key, counts in result.counts.items() if key in existing]
+    inserts = [{"owner_id": key[0], "bucket": key[1], "kind": key[2], "link_id": key[3], "dimension": key[4],
+                "value": key[5], "events": counts.events, "uniques": counts.uniques}
+               for key, counts in result.counts.items() if key not in existing]
+    if updates:
+        statement = (update(StatsRollup.__table__).where(StatsRollup.__table__.c.id == bindparam("row_id"))
+                     .values(events=StatsRollup.__table__.c.events + bindparam("add_events"),
+                             uniques=StatsRollup.__table__.c.uniques + bindparam("add_uniques")))
+        db.session.execute(statement, updates)
+    if inserts:
+        db.session.execute(insert(StatsRollup.__table__), inserts)
+    if result.new_visitors:
+        db.session.execute(insert(StatsVisitor.__table__), [
+            {"owner_id": owner, "day": day, "visitor_hash": digest} for owner, day, digest in result.new_visitors])
 
 
-def _existing_rows(keys: Iterable[RollupKey]) -> dict[RollupKey, StatsRollup]:
-    by_owner: dict[int, list[int]] = defaultdict(list)
+def _existing_ids(keys: Iterable[RollupKey]) -> dict[RollupKey, int]:
+    """Ids of the rollup rows the batch adds to: only the (owner, bucket) pairs it touches."""
+    by_owner: dict[int, set[int]] = defaultdict(set)
     for owner_id, bucket, *_ in keys:
-        by_owner[owner_id].append(bucket)
-    rows: dict[RollupKey, StatsRollup] = {}
+        by_owner[owner_id].add(bucket)
+    table = StatsRollup.__table__.c
+    rows: dict[RollupKey, int] = {}
     for owner_id, buckets in by_owner.items():
-        query = select(StatsRollup).where(and_(StatsRollup.owner_id == owner_id,
-                                               StatsRollup.bucket.between(min(buckets), max(buckets))))
-        for row in db.session.scalars(query):
-            rows[(row.owner_id, row.bucket, row.kind, row.link_id, row.dimension, row.value)] = row
+        ordered = sorted(buckets)
+        for start in range(0, len(ordered), 500):
+            query = select(table.id, table.owner_id, table.bucket, table.kind, table.link_id, table.dimension,
+                           table.value).where(and_(table.owner_id == owner_id,
+                                                   table.bucket.in_(ordered[start:start + 500])))
+            for row in db.session.execute(query):
+                rows[(row.owner_id, row.bucket, row.kind, row.link_id, row.dimension, row.value)] = row.id
     return rows
 
 

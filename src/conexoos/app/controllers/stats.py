@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound
 from conexoos.app.dto.stats import StatsQuery
 from conexoos.app.models.persistent import AnalyticsEvent, Product, StatsRollup, User, UserLink
 from conexoos.app.models.persistent.event import BUY, CLICK, VIEW
-from conexoos.app.models.persistent.stats import BUCKET_SECONDS, TOTAL
+from conexoos.app.models.persistent.stats import BUCKET_SECONDS, DIMENSION_BUCKETS, TOTAL
 from conexoos.framework import db
 
 from . import plans
@@ -56,7 +56,7 @@ def report(user: User, query: StatsQuery) -> dict[str, Any]:
     tally = Tally()
     for segment in segments:
         _rollup_daily(tally, user.id, segment, query)
-    _rollup_links_and_tops(tally, user.id, segments[0].start, segments[-1].end, query.link_id)
+    _rollup_tops(tally, user.id, segments[0].start, segments[-1].end, query.link_id)
     _tail(tally, user.id, segments, query)
     products = {product.id: product.title for product in Product.get_products_by_user_id(user.id)}
     return _assemble(tally, links, products, query)
@@ -103,38 +103,45 @@ def _rollup_daily(tally: Tally, owner_id: int, segment: Segment, query: StatsQue
         counter["unique_visitors"] += int(uniques or 0)
         if kind == VIEW:
             counter["views"] += int(events)
-        elif kind == CLICK and (query.link_id is None or link_id == query.link_id):
-            counter["clicks"] += int(events)
+        elif kind == BUY:
+            tally.product_clicks[int(link_id)] += int(events)
+        else:
+            tally.link_clicks[int(link_id)] += int(events)
+            if query.link_id is None or link_id == query.link_id:
+                counter["clicks"] += int(events)
 
 
-def _rollup_links_and_tops(tally: Tally, owner_id: int, start: int, end: int, link_id: int | None) -> None:
-    in_range = (StatsRollup.owner_id == owner_id, StatsRollup.bucket >= start, StatsRollup.bucket < end)
-    clicks = (select(StatsRollup.kind, StatsRollup.link_id, func.sum(StatsRollup.events))
-              .where(*in_range, StatsRollup.dimension == TOTAL, StatsRollup.kind.in_((CLICK, BUY)))
-              .group_by(StatsRollup.kind, StatsRollup.link_id))
-    for kind, row_link, events in db.session.execute(clicks):
-        target = tally.link_clicks if kind == CLICK else tally.product_clicks
-        target[int(row_link)] += int(events)
-    kind_filter = (StatsRollup.kind == VIEW,) if link_id is None else (
+def _rollup_tops(tally: Tally, owner_id: int, start: int, end: int, link_id: int | None) -> None:
+    # Top-list rows are hourly: include the hour the range starts in when it starts mid-hour.
+    first_hour = start - start % DIMENSION_BUCKETS
+    in_range = (StatsRollup.owner_id == owner_id, StatsRollup.bucket >= first_hour, StatsRollup.bucket < end)
+    kind_filter = (StatsRollup.kind == VIEW, StatsRollup.link_id == 0) if link_id is None else (
         StatsRollup.kind == CLICK, StatsRollup.link_id == link_id)
-    tops = (select(StatsRollup.dimension, StatsRollup.value, func.sum(StatsRollup.events))
-            .where(*in_range, StatsRollup.dimension.in_(TOP_DIMENSIONS.values()), *kind_filter)
-            .group_by(StatsRollup.dimension, StatsRollup.value))
-    for dimension, value, events in db.session.execute(tops):
-        tally.top[dimension][value] += int(events)
+    for dimension in TOP_DIMENSIONS.values():
+        tops = (select(StatsRollup.value, func.sum(StatsRollup.events))
+                .where(*in_range, StatsRollup.dimension == dimension, *kind_filter)
+                .group_by(StatsRollup.value))
+        for value, events in db.session.execute(tops):
+            tally.top[dimension][value] += int(events)
 
 
 def _tail(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuery) -> None:
     """Count the events not yet rolled up exactly as the rollups would have counted them."""
-    first = datetime.fromtimestamp(segments[0].start * BUCKET_SECONDS, UTC)
-    last = datetime.fromtimestamp(segments[-1].end * BUCKET_SECONDS, UTC)
-    events = db.session.scalars(select(AnalyticsEvent).where(
-        AnalyticsEvent.owner_id == owner_id, AnalyticsEvent.id > watermark_id(),
-        AnalyticsEvent.occurred_at >= first, AnalyticsEvent.occurred_at < last)).all()
+    first_bucket, end_bucket = segments[0].start, segments[-1].end
+    # A visitor is unique at their first event (in id order) of a UTC day, as the roll-up folds them: read
+    # the whole UTC days the range touches, or an earlier visit just outside the range would be missed.
+    first = datetime.fromtimestamp(first_bucket * BUCKET_SECONDS, UTC).replace(hour=0, minute=0)
+    last = datetime.fromtimestamp((end_bucket - 1) * BUCKET_SECONDS, UTC).replace(hour=0, minute=0)
+    # Only events past the watermark: a primary-key range, small while the roll-up task keeps up.
+    pending = db.session.scalars(select(AnalyticsEvent).where(AnalyticsEvent.id > watermark_id())).all()
+    events = [event for event in pending
+              if event.owner_id == owner_id and first <= event.occurred_at < last]
     if not events:
         return
     counted = aggregate(events, known_visitors(events))
     for (_, bucket, kind, link_id, dimension, value), counts in counted.counts.items():
+        if not first_bucket <= bucket < end_bucket:
+            continue
         if dimension == TOTAL:
             counter = tally.daily[_bucket_date(bucket, segments)]
             counter["unique_visitors"] += counts.uniques

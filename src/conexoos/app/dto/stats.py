@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -11,6 +12,10 @@ from .errors import InputError
 from .fields import Schema, output
 
 MAX_RANGE_DAYS = 366
+EARLIEST_DATE = date(1970, 1, 2)
+LATEST_DATE = date(9999, 12, 30)
+"""A day more than the epoch and a day less than ``date.max``: a local day in any zone stays in range."""
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @dataclass(frozen=True)
@@ -39,9 +44,15 @@ def _date(args: Mapping[str, str], name: str) -> date:
     if not raw:
         raise _bad(name, f"{name} is required (YYYY-MM-DD)", code="required")
     try:
-        return date.fromisoformat(raw)
+        # fromisoformat alone would also take 20260310 and 2026-W11-2.
+        value = date.fromisoformat(raw) if _ISO_DATE.fullmatch(raw) else None
     except ValueError:
-        raise _bad(name, f"{name} must be a date as YYYY-MM-DD, got {raw[:40]!r}") from None
+        value = None
+    if value is None:
+        raise _bad(name, f"{name} must be a date as YYYY-MM-DD, got {raw[:40]!r}")
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise _bad(name, f"{name} must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}")
+    return value
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -54,7 +65,7 @@ def _zone(name: str) -> ZoneInfo:
 def _link_id(raw: str) -> int | None:
     if raw == "":
         return None
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise _bad("link_id", "link_id must be a positive integer")
     return int(raw)
 

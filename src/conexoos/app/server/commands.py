@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from conexoos.app.controllers.accounts import SignupError, create_account
@@ -12,32 +14,38 @@ class Commands:
     """Registers ``conexoos user ...``."""
 
     def __init__(self, cli: click.Group) -> None:
-        cli.add_command(user_group)
+        cli.add_command(user_commands())
 
 
-@click.group("user")
-def user_group() -> None:
-    """Manage accounts."""
+def user_commands() -> click.Group:
+    """A new ``user`` group for one app.
 
+    Built per app, never shared: the framework binds a project's commands to the app that registered
+    them, so a module-level group would keep the first app's database for every later app in the process.
+    """
 
-@user_group.command("create")
-@click.option("--email", required=True, help="Email address of the account.")
-@click.option("--username", required=True, help="3 to 30 characters of a-z, 0-9, _ and .")
-@click.password_option(help="Password (asked for when not given).")
-@click.option("--admin", is_flag=True, help="Give the account administrator rights.")
-def create_user(email: str, username: str, password: str, admin: bool) -> None:
-    """Create an account (for operators)."""
-    import re
+    @click.group("user")
+    def user_group() -> None:
+        """Manage accounts."""
 
-    if not re.match(EMAIL_PATTERN, email):
-        raise click.BadParameter("not a valid email address", param_hint="--email")
-    if not re.match(USERNAME_PATTERN, username.lower()):
-        raise click.BadParameter("3 to 30 characters of a-z, 0-9, _ and .", param_hint="--username")
-    if len(password) < 8:
-        raise click.BadParameter("at least 8 characters", param_hint="--password")
-    try:
-        user = create_account(email, username, password, is_admin=admin)
-    except SignupError as error:
-        raise click.ClickException(error.message) from None
-    role = "administrator" if admin else "user"
-    click.echo(f"created {role} {user.username} (id {user.id})")
+    @user_group.command("create")
+    @click.option("--email", required=True, help="Email address of the account.")
+    @click.option("--username", required=True, help="3 to 30 characters of a-z, 0-9, _ and .")
+    @click.password_option(help="Password (asked for when not given).")
+    @click.option("--admin", is_flag=True, help="Give the account administrator rights.")
+    def create_user(email: str, username: str, password: str, admin: bool) -> None:
+        """Create an account (for operators)."""
+        if not re.match(EMAIL_PATTERN, email):
+            raise click.BadParameter("not a valid email address", param_hint="--email")
+        if not re.match(USERNAME_PATTERN, username.lower()):
+            raise click.BadParameter("3 to 30 characters of a-z, 0-9, _ and .", param_hint="--username")
+        if len(password) < 8:
+            raise click.BadParameter("at least 8 characters", param_hint="--password")
+        try:
+            user = create_account(email, username, password, is_admin=admin)
+        except SignupError as error:
+            raise click.ClickException(error.message) from None
+        role = "administrator" if admin else "user"
+        click.echo(f"created {role} {user.username} (id {user.id})")
+
+    return user_group

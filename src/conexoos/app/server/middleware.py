@@ -22,6 +22,7 @@ class Load:
     def __init__(self, server: Flask) -> None:
         load_product_settings(server)
         server.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
+        server.config.setdefault("JSON_PATH_PREFIXES", ("/api/", "/subscriptions/", "/stripe/"))
         csrf.init_app(server)
         init_limiter(server)
         login_manager.init_app(server)

@@ -51,10 +51,10 @@ def client() -> stripe.StripeClient:
     return stripe.StripeClient(settings.secret_key, **options)
 
 
-def create_customer(email: str, user_id: int) -> str:
-    """Create a Stripe customer; returns its id."""
+def create_customer(email: str, user_id: int, idempotency_key: str) -> str:
+    """Create a Stripe customer; returns its id (a repeated ``idempotency_key`` returns the same one)."""
     customer = client().v1.customers.create(params={"email": email, "metadata": {"user_id": str(user_id)}},
-                                            options={"idempotency_key": f"customer-{user_id}"})
+                                            options={"idempotency_key": idempotency_key})
     return str(customer.id)
 
 

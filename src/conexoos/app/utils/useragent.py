@@ -8,13 +8,15 @@ from functools import lru_cache
 
 from ua_parser import parse
 
-# Link-preview fetchers of messaging and social apps, and crawlers ua-parser may not flag.
+# Link-preview fetchers of messaging and social apps, and crawlers ua-parser may not flag. The in-app
+# browsers of those apps (Snapchat/..., Line/..., [Pinterest/iOS], Mozilla/... Viber/...) are people, and
+# "Cubot" is a phone brand: their names alone must not make a bot.
 _BOT_PATTERN = re.compile(
-    r"bot\b|bot/|spider|crawl|slurp|facebookexternalhit|facebookcatalog|meta-externalagent|twitterbot|"
-    r"slackbot|slack-imgproxy|whatsapp|telegrambot|discordbot|linkedinbot|skypeuripreview|pinterest|"
+    r"(?<!cu)bot\b|bot/|spider|crawl|slurp|facebookexternalhit|facebookcatalog|meta-externalagent|twitterbot|"
+    r"slackbot|slack-imgproxy|whatsapp|telegrambot|discordbot|linkedinbot|skypeuripreview|pinterestbot|"
     r"redditbot|embedly|iframely|vkshare|applebot|bingpreview|google-inspectiontool|googleother|"
     r"mastodon|headlesschrome|phantomjs|python-requests|curl/|wget/|httpx|go-http-client|okhttp|"
-    r"preview|snapchat|viber|line/|kakaotalk-scrap|zalo|yandex|baiduspider|duckduckbot|petalbot",
+    r"preview|^viber/|kakaotalk-scrap|zalo|yandex|baiduspider|duckduckbot|petalbot",
     re.IGNORECASE,
 )
 DESKTOP_SYSTEMS = frozenset({"Windows", "Mac OS X", "Linux", "Ubuntu", "Fedora", "Chrome OS", "FreeBSD",

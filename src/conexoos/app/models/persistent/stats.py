@@ -1,4 +1,4 @@
-"""Analytics rollups: counts per quarter-hour bucket, kept for good; and the state behind them.
+"""Analytics rollups, kept for good: totals per quarter-hour bucket, top-list counts per hour.
 
 A bucket is ``epoch_seconds // 900``: an integer, so grouping buckets into days of any UTC offset
 (including the :30 and :45 zones) is integer arithmetic the database does itself.
@@ -14,6 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from conexoos.framework import db
 
 BUCKET_SECONDS = 900
+DIMENSION_BUCKETS = 4
+"""Top-list rows are kept per hour (4 buckets): exact for whole-hour time zones, within the hour otherwise."""
 TOTAL = ""
 """``dimension`` of the rows that count all events of a bucket (the others count one dimension value)."""
 DIMENSIONS = ("referrer", "utm_source", "utm_medium", "utm_campaign", "device", "os", "browser", "country")
@@ -25,7 +27,9 @@ class StatsRollup(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "stats_rollup"
     __table_args__ = (
         UniqueConstraint("owner_id", "bucket", "kind", "link_id", "dimension", "value", name="uq_stats_rollup_key"),
-        Index("ix_stats_rollup_owner_bucket", "owner_id", "dimension", "bucket"),
+        # Covering indexes, one per query shape of a report: totals by time, then top lists by kind.
+        Index("ix_stats_rollup_totals", "owner_id", "dimension", "bucket", "kind", "link_id", "events", "uniques"),
+        Index("ix_stats_rollup_tops", "owner_id", "dimension", "kind", "link_id", "bucket", "value", "events"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
