@@ -1,43 +1,111 @@
-"""The ``conexoos`` command (also ``python -m conexoos``)."""
+"""The ``conexoos`` command (also ``python -m conexoos``).
+
+Every command that works on a project takes ``--project DIR`` and ``--config FILE``; the configuration
+is ``--config`` (or ``$CONFIG_FILE``), else the project's own ``config.yml``, else the embedded default.
+Mistakes a person can fix end the command with status 2 and one line each, without a traceback.
+"""
 
 from __future__ import annotations
 
 import code
 import json
+import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 import yaml
+from alembic.util import CommandError
 from flask import Flask
 
+from . import migrations
 from .app import create_app
-from .config import load_settings
-from .errors import ConfigError, ProjectError
+from .config import CONFIG_ENV_VAR, load_settings
+from .errors import ConexoosError, ConfigError, ProjectError
 from .project import PROJECT_ENV_VAR
+from .scaffold import create_project
+from .serve import build_server, project_config
 
 CommandFunction = Callable[..., Any]
+USAGE_ERROR = 2
+RUNTIME_ERROR = 1
+
+
+class CommandFailed(click.ClickException):
+    """Ends a command with one ``prefix: line`` per problem on stderr, and exit status 2."""
+
+    exit_code = USAGE_ERROR
+
+    def __init__(self, lines: list[str], prefix: str = "error") -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+        self.prefix = prefix
+
+    def show(self, file: Any = None) -> None:
+        for line in self.lines:
+            click.echo(f"{self.prefix}: {line}", err=True, file=file)
+
+
+class OperationFailed(CommandFailed):
+    """Like :class:`CommandFailed`, with exit status 1: the operation itself failed (e.g. in Alembic)."""
+
+    exit_code = RUNTIME_ERROR
+
+
+def fail(error: Exception) -> NoReturn:
+    """Turn a framework or Alembic error into a :class:`CommandFailed`."""
+    if isinstance(error, ConfigError):
+        raise CommandFailed(error.problems, prefix="config error") from None
+    if isinstance(error, ProjectError):
+        raise CommandFailed([str(error)], prefix="project error") from None
+    if isinstance(error, CommandError):
+        raise OperationFailed([str(error)]) from None
+    raise CommandFailed([str(error)]) from None
 
 
 def project_options(function: CommandFunction) -> CommandFunction:
-    """Add ``--project`` and ``--config`` to a command."""
-    function = click.option("--config", "config", envvar="CONFIG_FILE", default=None, metavar="FILE",
-                            help="YAML or JSON configuration file (default: $CONFIG_FILE, else the embedded "
-                                 "SQLite default).")(function)
-    function = click.option("--project", "project", envvar=PROJECT_ENV_VAR, default=None, metavar="DIR",
-                            help="Project folder or package (default: $CONEXOOS_PROJECT, else the Conexoos "
-                                 "product).")(function)
+    """Add ``--project`` and ``--config`` to a command or group."""
+    function = click.option(
+        "--config",
+        "config",
+        envvar=CONFIG_ENV_VAR,
+        default=None,
+        metavar="FILE",
+        help="YAML or JSON configuration file (default: $CONFIG_FILE, else the project's "
+        "config.yml, else the embedded SQLite default).",
+    )(function)
+    function = click.option(
+        "--project",
+        "project",
+        envvar=PROJECT_ENV_VAR,
+        default=None,
+        metavar="DIR",
+        help="Project folder or package (default: $CONEXOOS_PROJECT, else the Conexoos product).",
+    )(function)
     return function
 
 
+def chosen(project: str | None, config: str | None) -> tuple[str | None, str | None]:
+    """The command's ``--project``/``--config``, falling back to those given to its groups."""
+    context = click.get_current_context(silent=True)
+    parent = context.parent if context else None
+    while parent is not None:
+        project = project or parent.params.get("project")
+        config = config or parent.params.get("config")
+        parent = parent.parent
+    return project, config
+
+
 def load_app(project: str | None, config: str | None) -> Flask:
-    """Create the app for a command; configuration and project errors end the command with status 2."""
-    return create_app(project, config)
+    """Create the app for a command from its (or its groups') ``--project`` and ``--config``."""
+    project, config = chosen(project, config)
+    return create_app(project, project_config(project, config))
 
 
 class ConexoosGroup(click.Group):
-    """Built-in commands plus those a project adds in ``server/commands.py``."""
+    """Built-in commands plus those a project adds in ``server/commands.py``; errors end with status 2."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(super().list_commands(ctx))
@@ -56,14 +124,20 @@ class ConexoosGroup(click.Group):
         found = app.cli.get_command(ctx, name)
         return _with_app_context(found, app) if found is not None else None
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ConexoosError, CommandError) as error:
+            fail(error)
+
 
 def _project_app_from_argv(quiet: bool) -> Flask | None:
     """Load the project named by ``--project``/``--config`` anywhere on the command line, for its commands."""
     args = sys.argv[1:]
-    project = _option_value(args, "--project")
-    config = _option_value(args, "--config")
+    project = _option_value(args, "--project") or os.environ.get(PROJECT_ENV_VAR) or None
+    config = _option_value(args, "--config") or os.environ.get(CONFIG_ENV_VAR) or None
     try:
-        return create_app(project, config)
+        return create_app(project, project_config(project, config))
     except (ConfigError, ProjectError):
         if quiet:
             return None
@@ -83,7 +157,9 @@ def _with_app_context(command: click.Command, app: Flask) -> click.Command:
     """Run a project command inside its app context; accept (and ignore) --project/--config."""
     callback = command.callback
 
-    def run_in_context(*args: Any, project: str | None = None, config: str | None = None, **kwargs: Any) -> Any:
+    def run_in_context(
+        *args: Any, project: str | None = None, config: str | None = None, **kwargs: Any
+    ) -> Any:
         with app.app_context():
             return callback(*args, **kwargs) if callback else None
 
@@ -92,37 +168,103 @@ def _with_app_context(command: click.Command, app: Flask) -> click.Command:
             command.commands[sub_name] = _with_app_context(sub, app)
         return command
     command.callback = run_in_context
-    project_options(command)  # type: ignore[arg-type]
+    project_options(command)
     command.params.extend(getattr(run_in_context, "__click_params__", []))
     return command
 
 
 @click.group(cls=ConexoosGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="conexoos")
-def cli() -> None:
-    """Conexoos: the link-in-bio platform and the Flask MVC framework it runs on."""
+@project_options
+def cli(project: str | None, config: str | None) -> None:
+    """Conexoos: the link-in-bio platform and the Flask MVC framework it runs on.
+
+    --project and --config given here apply to the command that follows.
+    """
+
+
+@cli.command()
+@click.argument("name")
+@click.option(
+    "--path",
+    "path",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Folder to write the project into (default: ./NAME); it must not exist or be empty.",
+)
+def new(name: str, path: Path | None) -> None:
+    """Create project NAME in the seed-001 layout: a page, a JSON route, a Socket.IO event and a test.
+
+    Its config.yml holds a freshly generated APP_KEY, a SQLite database and file sessions.
+    """
+    target = path if path is not None else Path(name)
+    create_project(name, target)
+    shown = str(target)
+    click.echo(f"Created project {name} in {shown}")
+    click.echo(f"  conexoos run --project {shown}          serve it at http://127.0.0.1:4200")
+    click.echo(f"  cd {shown} && python -m pytest tests     run its tests")
 
 
 @cli.command()
 @project_options
 @click.option("--host", default=None, help="Address to listen on (default: SERVER_ENV.BIND.ADDRESS).")
-@click.option("--port", type=int, default=None, help="Port (default: SERVER_ENV.BIND.PORT).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Port (default: SERVER_ENV.BIND.PORT)."
+)
 @click.option("--reload/--no-reload", default=None, help="Restart on code changes (default: on under DEV).")
-def run(project: str | None, config: str | None, host: str | None, port: int | None,
-        reload: bool | None) -> None:
-    """Run the development server (Socket.IO included); creates missing tables first."""
-    from .database import create_schema
+def run(
+    project: str | None, config: str | None, host: str | None, port: int | None, reload: bool | None
+) -> None:
+    """Run the development server (Socket.IO included).
 
+    Before serving, creates missing tables, or applies the migrations to an empty database that has them.
+    """
     app = load_app(project, config)
     runtime = app.extensions["conexoos"]
     settings = runtime.settings
-    create_schema(app, settings)
-    runtime.scheduler.start()
-    bind = settings.server["BIND"]
     use_reload = settings.is_development if reload is None else reload
-    runtime.socketio.run(app, host=host or bind["ADDRESS"], port=port or bind["PORT"],
-                         debug=settings.is_development, use_reloader=use_reload,
-                         allow_unsafe_werkzeug=True, log_output=True)
+    # With the reloader, this process only watches files; the child it starts serves.
+    if not use_reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+        _show_warnings(migrations.prepare_databases(app))
+        runtime.scheduler.start()
+    bind = settings.server["BIND"]
+    runtime.socketio.run(
+        app,
+        host=host or bind["ADDRESS"],
+        port=port or bind["PORT"],
+        debug=settings.is_development,
+        use_reloader=use_reload,
+        allow_unsafe_werkzeug=True,
+        log_output=True,
+    )
+
+
+@cli.command("serve")
+@project_options
+@click.option("--host", default=None, help="Address to listen on (default: SERVER_ENV.BIND.ADDRESS).")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=None, help="Port (default: SERVER_ENV.BIND.PORT)."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: the number of CPUs). Socket.IO's long-polling needs sticky "
+    "sessions in front of more than one worker, or clients set to websocket only.",
+)
+def serve_command(
+    project: str | None, config: str | None, host: str | None, port: int | None, workers: int | None
+) -> None:
+    """Serve the project with gunicorn for production.
+
+    Uses SERVER_ENV: BIND, WORKERS (worker class), THREADS_PER_CORE, CAPTURE, SSL and LOG.DIR. The
+    databases are prepared once, as by `run`, before the workers start; each worker builds its own app.
+    """
+    project, config = chosen(project, config)
+    server, warnings = build_server(project, config, host=host, port=port, workers=workers)
+    _show_warnings(warnings)
+    server.run()
 
 
 @cli.command()
@@ -138,7 +280,8 @@ def routes(project: str | None, config: str | None) -> None:
 
 
 @cli.group("config")
-def config_group() -> None:
+@project_options
+def config_group(project: str | None, config: str | None) -> None:
     """Check or show the resolved configuration."""
 
 
@@ -146,7 +289,8 @@ def config_group() -> None:
 @project_options
 def config_check(project: str | None, config: str | None) -> None:
     """Validate the configuration: exit 0 when usable, 2 with one line per mistake otherwise."""
-    settings = load_settings(config)
+    project, config = chosen(project, config)
+    settings = load_settings(project_config(project, config))
     for warning in settings.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"configuration OK ({settings.source or 'embedded default'})")
@@ -154,15 +298,98 @@ def config_check(project: str | None, config: str | None) -> None:
 
 @config_group.command("show")
 @project_options
-@click.option("--format", "output", type=click.Choice(["yaml", "json"]), default="yaml", help="Output format.")
+@click.option("--format", "output", type=click.Choice(["yaml", "json"]), default="yaml", help="Output format")
 def config_show(project: str | None, config: str | None, output: str) -> None:
     """Print the resolved configuration with secrets replaced by ***."""
-    settings = load_settings(config)
-    tree = settings.redacted()
+    project, config = chosen(project, config)
+    tree = load_settings(project_config(project, config)).redacted()
     if output == "json":
         click.echo(json.dumps(tree, indent=2, default=str))
     else:
         click.echo(yaml.safe_dump(tree, sort_keys=False, default_flow_style=False).rstrip())
+
+
+def database_option(function: CommandFunction) -> CommandFunction:
+    """Add ``--database NAME`` to a ``db`` command."""
+    return click.option(
+        "--database",
+        "-d",
+        "database",
+        default=None,
+        metavar="NAME",
+        help="Connection name under DATABASE (default: the default connection).",
+    )(function)
+
+
+@cli.group("db")
+@project_options
+def db_group(project: str | None, config: str | None) -> None:
+    """Manage each connection's schema with Alembic migrations.
+
+    Each named connection has its own history in the project folder, at migrations/<name>/versions.
+    A connection with readonly: true is never migrated.
+    """
+
+
+@db_group.command("migrate")
+@project_options
+@database_option
+@click.option("--message", "-m", default="auto", help="What the migration does, used in its file name.")
+def db_migrate(project: str | None, config: str | None, database: str | None, message: str) -> None:
+    """Write a new migration from the differences between the models and the database."""
+    app = load_app(project, config)
+    with migrations.migration_target(app, database) as target:
+        written = migrations.make_migration(target, message)
+    if written is None:
+        click.echo(f"No change between the models and database {target.name!r}: no migration written.")
+    else:
+        click.echo(f"Wrote {os.path.relpath(written)}; review it, then run `conexoos db upgrade`.")
+
+
+@db_group.command("upgrade")
+@project_options
+@database_option
+@click.argument("revision", default="head")
+def db_upgrade(project: str | None, config: str | None, database: str | None, revision: str) -> None:
+    """Apply migrations up to REVISION (default: head, the latest)."""
+    app = load_app(project, config)
+    with migrations.migration_target(app, database) as target:
+        migrations.upgrade(target, revision)
+        click.echo(migrations.describe_state(target))
+
+
+@db_group.command("downgrade")
+@project_options
+@database_option
+@click.argument("revision", default="-1")
+def db_downgrade(project: str | None, config: str | None, database: str | None, revision: str) -> None:
+    """Revert migrations down to REVISION (default: -1, one step; `base` reverts all)."""
+    app = load_app(project, config)
+    with migrations.migration_target(app, database) as target:
+        migrations.downgrade(target, revision)
+        click.echo(migrations.describe_state(target))
+
+
+@db_group.command("current")
+@project_options
+@database_option
+def db_current(project: str | None, config: str | None, database: str | None) -> None:
+    """Show the revision the database is at, and whether it is the latest."""
+    app = load_app(project, config)
+    with migrations.migration_target(app, database) as target:
+        click.echo(migrations.describe_state(target))
+
+
+@db_group.command("stamp")
+@project_options
+@database_option
+@click.argument("revision", default="head")
+def db_stamp(project: str | None, config: str | None, database: str | None, revision: str) -> None:
+    """Record REVISION as applied without running it (for tables created before the migrations)."""
+    app = load_app(project, config)
+    with migrations.migration_target(app, database) as target:
+        migrations.stamp(target, revision)
+        click.echo(migrations.describe_state(target))
 
 
 @cli.command()
@@ -176,14 +403,11 @@ def shell(project: str | None, config: str | None) -> None:
         code.interact(banner=f"Conexoos shell: project {app.name}", local={"app": app, "db": db})
 
 
+def _show_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
 def main() -> None:
-    """Entry point: configuration mistakes exit with status 2 and no traceback."""
-    try:
-        cli.main(prog_name="conexoos")
-    except ConfigError as error:
-        for problem in error.problems:
-            click.echo(f"config error: {problem}", err=True)
-        sys.exit(2)
-    except ProjectError as error:
-        click.echo(f"project error: {error}", err=True)
-        sys.exit(2)
+    """Entry point of the ``conexoos`` script and of ``python -m conexoos``."""
+    cli.main(prog_name="conexoos")

@@ -1,0 +1,54 @@
+"""Alembic environment of one named connection.
+
+``conexoos.framework.migrations`` runs it with ``config.attributes`` holding the connection's ``engine``
+and ``metadata`` (its Flask-SQLAlchemy bind), so no ``alembic.ini`` and no URL in a file are needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import context
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Engine
+
+config = context.config
+engine: Engine = config.attributes["engine"]
+metadata: MetaData = config.attributes["metadata"]
+
+
+def _drop_empty_revision(_context: Any, _revision: Any, directives: list[Any]) -> None:
+    """With ``skip_empty``, write no file when autogenerate found no change."""
+    if config.attributes.get("skip_empty") and directives and directives[0].upgrade_ops.is_empty():
+        directives[:] = []
+
+
+def _options() -> dict[str, Any]:
+    # SQLite cannot ALTER most things in place: batch mode rebuilds the table instead.
+    return {
+        "target_metadata": metadata,
+        "compare_type": True,
+        "render_as_batch": engine.dialect.name == "sqlite",
+        "process_revision_directives": _drop_empty_revision,
+    }
+
+
+def run_offline() -> None:
+    """Emit SQL for the migrations instead of running them."""
+    context.configure(url=engine.url, literal_binds=True, dialect_opts={"paramstyle": "named"}, **_options())
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    """Run the migrations on the connection's engine, in one transaction."""
+    with engine.connect() as connection:
+        context.configure(connection=connection, **_options())
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

@@ -1,0 +1,173 @@
+"""Serve a project with gunicorn: ``conexoos serve``.
+
+The master validates the configuration, imports the project and prepares the databases once; then each
+worker builds its own app after the fork, so database pools, Redis clients and the scheduler thread
+belong to the worker that uses them. The app is never preloaded.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+from gunicorn.util import load_class
+
+from .app import Runtime, create_app
+from .config import Settings
+from .database import db
+from .errors import ConfigError
+from .migrations import prepare_databases
+from .project import Project, locate_project
+
+PROJECT_CONFIG_NAMES = ("config.yml", "config.yaml", "config.json")
+ACCESS_LOG_NAME = "gunicorn.access.log"
+ERROR_LOG_NAME = "gunicorn.error.log"
+CONTROL_SOCKET_NAME = "gunicorn.ctl"
+UNIX_SOCKET_PATH_LIMIT = 100
+NEWER_SETTINGS = frozenset({"control_socket", "control_socket_disable"})
+"""Settings that older gunicorn versions (before 25.1) do not know and that are then left out."""
+
+
+def project_config(project: str | os.PathLike[str] | None, config: str | None) -> str | None:
+    """The configuration to use: ``config`` when given, else the project's own config.yml/.yaml/.json.
+
+    Returns None when neither exists, so the embedded default applies.
+    """
+    if config:
+        return config
+    root = locate_project(project).root
+    for name in PROJECT_CONFIG_NAMES:
+        candidate = root / name
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+class GunicornServer(BaseApplication):
+    """A gunicorn application whose workers each create the project's app."""
+
+    def __init__(self, project: Project, settings: Settings, options: dict[str, Any]) -> None:
+        self._project = project
+        self._settings = settings
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for name, value in self._options.items():
+            if name in NEWER_SETTINGS and name not in self.cfg.settings:
+                continue
+            self.cfg.set(name, value)
+
+    def load(self) -> Flask:
+        return create_app(self._project, self._settings)
+
+
+def build_server(
+    project: str | None,
+    config: str | None,
+    host: str | None = None,
+    port: int | None = None,
+    workers: int | None = None,
+) -> tuple[GunicornServer, list[str]]:
+    """Validate and prepare in the master; return the gunicorn application and database warnings."""
+    app = create_app(project, project_config(project, config))
+    runtime: Runtime = app.extensions["conexoos"]
+    options = gunicorn_options(runtime.settings, host=host, port=port, workers=workers)
+    warnings = prepare_databases(app)
+    _close_engines(app)
+    return GunicornServer(runtime.project, runtime.settings, options), warnings
+
+
+def gunicorn_options(
+    settings: Settings, host: str | None = None, port: int | None = None, workers: int | None = None
+) -> dict[str, Any]:
+    """Gunicorn settings from SERVER_ENV, with the command line's host, port and worker count on top."""
+    server = settings.server
+    if workers is not None and workers < 1:
+        raise ConfigError([f"--workers: {workers} is not valid; expected an integer from 1"])
+    options: dict[str, Any] = {
+        "bind": [_bind(host or server["BIND"]["ADDRESS"], port or server["BIND"]["PORT"])],
+        "workers": workers or os.cpu_count() or 1,
+        "worker_class": _worker_class(server["WORKERS"]),
+        "threads": server["THREADS_PER_CORE"],
+        "capture_output": server["CAPTURE"],
+        "loglevel": server["LOG"]["LEVEL"].lower(),
+        "proc_name": f"conexoos: {server['APP_NAME']}",
+        "preload_app": False,
+        "post_worker_init": post_worker_init,
+        "worker_exit": worker_exit,
+    }
+    options.update(_ssl_options(server["SSL"]))
+    options.update(_log_options(server["LOG"]["DIR"]))
+    options.update(_control_socket_options(settings.instance_path))
+    return options
+
+
+def post_worker_init(worker: Any) -> None:
+    """Gunicorn hook, in each worker once its app exists: start that worker's task scheduler."""
+    _runtime_of(worker).scheduler.start()
+
+
+def worker_exit(_server: Any, worker: Any) -> None:
+    """Gunicorn hook, in each worker as it stops: stop its task scheduler."""
+    if getattr(worker, "wsgi", None) is not None:
+        _runtime_of(worker).scheduler.stop()
+
+
+def _runtime_of(worker: Any) -> Runtime:
+    app: Flask = worker.wsgi
+    runtime: Runtime = app.extensions["conexoos"]
+    return runtime
+
+
+def _bind(address: str, port: int) -> str:
+    """``host:port``, with an IPv6 address in brackets."""
+    if ":" in address and not address.startswith("["):
+        address = f"[{address}]"
+    return f"{address}:{port}"
+
+
+def _worker_class(name: str) -> str:
+    """Check that gunicorn can load the worker class named by SERVER_ENV.WORKERS."""
+    try:
+        load_class(name, section="gunicorn.workers")
+    except RuntimeError:
+        raise ConfigError(
+            [
+                f"SERVER_ENV.WORKERS: {name!r} is not a gunicorn worker class that can be loaded here; use "
+                "gthread or sync, or install the package it needs (eventlet, gevent, tornado)"
+            ]
+        ) from None
+    return name
+
+
+def _ssl_options(ssl: dict[str, str]) -> dict[str, str]:
+    if not ssl["Certificate"]:
+        return {}
+    return {"certfile": ssl["Certificate"], "keyfile": ssl["PrivateKey"]}
+
+
+def _log_options(log_dir: str) -> dict[str, str]:
+    if not log_dir:
+        return {"errorlog": "-"}
+    folder = Path(log_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    return {"accesslog": str(folder / ACCESS_LOG_NAME), "errorlog": str(folder / ERROR_LOG_NAME)}
+
+
+def _control_socket_options(instance: Path) -> dict[str, Any]:
+    """One control socket per instance folder: gunicorn's default path is shared by every server of a user."""
+    path = instance / CONTROL_SOCKET_NAME
+    if len(os.fsencode(path)) <= UNIX_SOCKET_PATH_LIMIT:
+        return {"control_socket": str(path)}
+    return {"control_socket_disable": True}
+
+
+def _close_engines(app: Flask) -> None:
+    """Close the master's pooled connections so no socket is shared with the forked workers."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()

@@ -1,0 +1,474 @@
+"""The ``conexoos`` command: help, configuration checks, and ``serve`` with real gunicorn workers.
+
+Commands that start servers run as subprocesses (``python -m conexoos``) in a temporary folder and are
+always stopped in ``finally`` blocks; the helpers here are shared by the scaffold and migration tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import click
+import click.testing
+import pytest
+from click.testing import CliRunner
+
+from conexoos.framework.cli import cli
+from conexoos.framework.config import load_settings
+from conexoos.framework.scaffold import create_project
+from conexoos.framework.serve import gunicorn_options
+
+ENV_TO_CLEAR = (
+    "CONFIG_FILE",
+    "CONEXOOS_PROJECT",
+    "APP_KEY",
+    "PORT",
+    "CONEXOOS_ENV",
+    "CONEXOOS_ADDRESS",
+    "CONEXOOS_INSTANCE",
+    "LOG_DIR",
+    "LOG_LEVEL",
+    "WERKZEUG_RUN_MAIN",
+    "WERKZEUG_SERVER_FD",
+)
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+def command_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The test process's environment without the variables the embedded configurations read."""
+    env = {name: value for name, value in os.environ.items() if name not in ENV_TO_CLEAR}
+    env.update(extra or {})
+    return env
+
+
+def conexoos(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m conexoos ARGS`` in ``cwd`` and return its exit status and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "conexoos", *args],
+        cwd=cwd,
+        env=command_env(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def invoke(*args: str) -> click.testing.Result:
+    """Run ``conexoos ARGS`` in this process (for commands that load no folder project)."""
+    return CliRunner().invoke(
+        cli, list(args), prog_name="conexoos", env={name: None for name in ENV_TO_CLEAR}
+    )
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def http_get(url: str) -> tuple[int, str, str]:
+    """GET ``url``: status, Content-Type and body; HTTP errors are returned, not raised."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.headers.get("Content-Type", ""), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type", ""), error.read().decode()
+
+
+@contextlib.contextmanager
+def server(args: list[str], cwd: Path, ready_url: str, env: dict[str, str] | None = None) -> Iterator[Path]:
+    """Start ``python -m conexoos ARGS``, wait until ``ready_url`` answers, yield its log; stop it after."""
+    log_path = cwd / f"server-{time.monotonic_ns()}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "conexoos", *args],
+            cwd=cwd,
+            env=command_env(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_until_ready(process, ready_url, log_path)
+        yield log_path
+    finally:
+        _stop(process)
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with status {process.returncode}:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers, even if with an error status: the test decides what is right
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.1)
+    pytest.fail(f"server did not answer {url} within {START_TIMEOUT}s:\n{log_path.read_text()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the server and every process it started (reloader child, gunicorn workers)."""
+    with contextlib.suppress(ProcessLookupError):  # it may already be gone: that is the goal
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=STOP_TIMEOUT)
+
+
+def write_config(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def all_commands() -> list[tuple[str, ...]]:
+    """Every command and group of ``conexoos``, as the words that name it."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(group: click.Group, prefix: tuple[str, ...]) -> None:
+        for name, command in sorted(group.commands.items()):
+            found.append((*prefix, name))
+            if isinstance(command, click.Group):
+                walk(command, (*prefix, name))
+
+    walk(cli, ())
+    return found
+
+
+EXPECTED_COMMANDS = {
+    ("new",),
+    ("run",),
+    ("serve",),
+    ("routes",),
+    ("shell",),
+    ("config",),
+    ("config", "check"),
+    ("config", "show"),
+    ("db",),
+    ("db", "migrate"),
+    ("db", "upgrade"),
+    ("db", "downgrade"),
+    ("db", "current"),
+    ("db", "stamp"),
+}
+
+
+def test_every_expected_command_exists() -> None:
+    assert set(all_commands()) == EXPECTED_COMMANDS  # a new command must get its --help test here
+
+
+@pytest.mark.parametrize("words", sorted(EXPECTED_COMMANDS), ids=" ".join)
+def test_help_says_what_each_command_does(
+    words: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["conexoos", *words, "--help"])
+    result = CliRunner().invoke(cli, [*words, "--help"], prog_name="conexoos")
+    assert result.exit_code == 0, result.output
+    assert f"Usage: conexoos {' '.join(words)}" in result.output
+    command: click.Command = cli
+    for word in words:
+        assert isinstance(command, click.Group)
+        command = command.commands[word]
+    summary = (command.help or "").strip().splitlines()[0]
+    assert summary and summary in " ".join(result.output.split())
+    if words != ("new",):
+        assert "--project DIR" in result.output and "--config FILE" in result.output
+
+
+def test_python_dash_m_lists_the_commands(tmp_path: Path) -> None:
+    result = conexoos("--help", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for name in ("new", "run", "serve", "routes", "config", "db", "shell"):
+        assert f"\n  {name} " in result.stdout
+    version = conexoos("--version", cwd=tmp_path)
+    assert version.returncode == 0 and "conexoos, version" in version.stdout
+
+
+def test_config_check_accepts_a_valid_file(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "ok.yml", "SERVER_ENV:\n  APP_KEY: a-long-enough-test-key\n  ENV: prod\n"
+    )
+    result = conexoos("config", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"configuration OK ({config})" in result.stdout
+
+
+def test_config_check_prints_one_line_per_mistake_and_exits_2(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "bad.yml",
+        (
+            "SERVER_ENV:\n  ENV: PROD\n  BIND:\n    PORT: eighty\n  SESSION: mongo\n"
+            "DATABASE:\n  default: missing\n  main:\n    driver: sqlite\n"
+        ),
+    )
+    result = conexoos("config", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("config error: ")]
+    assert len(errors) == 4, result.stderr
+    joined = "\n".join(errors)
+    for key in (
+        "SERVER_ENV.BIND.PORT: 'eighty'",
+        "SERVER_ENV.SESSION: 'mongo'",
+        "DATABASE.default: 'missing'",
+        "SERVER_ENV.APP_KEY",
+    ):
+        assert key in joined
+    assert result.stdout == ""
+
+
+def test_config_check_reports_a_yaml_syntax_error_with_its_line(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "broken.yml", "SERVER_ENV:\n  APP_NAME: [unclosed\n")
+    result = conexoos("--config", str(config), "config", "check", cwd=tmp_path)  # --config on the group
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"config error: {config}:")
+    assert "YAML syntax error" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_config_check_finds_the_project_config(tmp_path: Path) -> None:
+    create_project("demo", tmp_path / "demo")
+    result = conexoos("config", "check", "--project", "demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"({tmp_path / 'demo' / 'config.yml'})" in result.stdout
+
+
+SECRETS = (
+    "app-key-5ecret-value",
+    "db-pa55word-value",
+    "redis-pa55word",
+    "url-pa55word",
+    "stripe-t0ken-value",
+)
+
+
+def test_config_show_redacts_secrets(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "secret.yml",
+        (
+            f"SERVER_ENV:\n  APP_NAME: Shown\n  APP_KEY: {SECRETS[0]}\n"
+            "DATABASE:\n  default: main\n"
+            f"  main:\n    driver: postgresql\n    user: app\n    password: {SECRETS[1]}\n    database: cx\n"
+            f"  other:\n    url: postgresql://app:{SECRETS[3]}@db.example/other\n"
+            f"SERVICES:\n  redis:\n    HOST: cache.example\n    PASSWORD: {SECRETS[2]}\n"
+            f"  stripe:\n    API_TOKEN: {SECRETS[4]}\n"
+        ),
+    )
+    shown = invoke("config", "show", "--config", str(config))
+    assert shown.exit_code == 0, shown.output
+    result = conexoos("config", "show", "--config", str(config), "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for output in (shown.output, result.stdout + result.stderr):
+        assert "Shown" in output and "cache.example" in output
+        for secret in SECRETS:
+            assert secret not in output
+    assert "APP_KEY: '***'" in shown.output
+    tree = json.loads(result.stdout)
+    assert tree["SERVER_ENV"]["APP_KEY"] == "***"
+    assert tree["DATABASE"]["main"]["password"] == "***"
+    assert tree["DATABASE"]["main"]["user"] == "app"
+    assert tree["DATABASE"]["other"]["url"] == "***"
+    assert tree["SERVICES"]["redis"]["PASSWORD"] == "***"
+    assert tree["SERVICES"]["stripe"]["API_TOKEN"] == "***"
+
+
+def test_routes_lists_the_project_routes(tmp_path: Path) -> None:
+    create_project("demo", tmp_path / "demo")
+    result = conexoos("routes", "--project", "demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert any(line.split() == ["/", "GET", "home"] for line in lines), result.stdout
+    assert any(line.split() == ["/api/hello", "GET", "api_hello"] for line in lines), result.stdout
+
+
+def test_unknown_project_exits_2() -> None:
+    result = invoke("routes", "--project", "./nowhere")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "project error: project folder './nowhere' does not exist"
+
+
+TASK_MODULE = """
+import os
+from pathlib import Path
+
+from flask import current_app
+
+
+def record_worker() -> None:
+    with open(Path(current_app.instance_path) / "task-ran", "a") as handle:
+        handle.write(f"{os.getpid()}\\n")
+
+
+class Schedule:
+    def __init__(self, scheduler):
+        scheduler.every(0.3, record_worker)
+"""
+
+MODEL_MODULE = """
+from conexoos.framework import db
+
+
+class Visit(db.Model):
+    __tablename__ = "visit"
+    id = db.Column(db.Integer, primary_key=True)
+"""
+
+
+def test_serve_runs_gunicorn_workers_that_answer(tmp_path: Path) -> None:
+    project = tmp_path / "demo"
+    create_project("demo", project)
+    (project / "server" / "tasks.py").write_text(TASK_MODULE)
+    (project / "models" / "persistent" / "main.py").write_text(MODEL_MODULE)
+    config = project / "config.yml"
+    config.write_text(config.read_text().replace('models: ""', "models: main"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    args = ["serve", "--project", "demo", "--port", str(port), "--workers", "2"]
+    with server(args, tmp_path, base + "/", env={"LOG_DIR": "logs"}):
+        status, content_type, body = http_get(base + "/")
+        assert status == 200 and content_type.startswith("text/html") and "<h1>demo</h1>" in body
+        status, content_type, body = http_get(base + "/api/hello")
+        assert status == 200 and json.loads(body) == {"message": "Hello from demo!", "app": "demo"}
+        assert http_get(base + "/nowhere")[0] == 404
+        assert _socket_ping(base) == {"echo": {"n": 7}}
+        logs = project / "instance" / "logs"
+        error_log = logs / "gunicorn.error.log"
+        _wait_for(lambda: error_log.read_text().count("Booting worker") == 2, f"two workers in {error_log}")
+        task_file = project / "instance" / "task-ran"
+        _wait_for(task_file.exists, "a scheduled task run by a worker")
+        assert "GET /api/hello" in (logs / "gunicorn.access.log").read_text()
+        master_pid = _master_pid(error_log.read_text())
+        assert master_pid not in task_file.read_text().split()  # tasks run in workers, never the master
+    database = project / "instance" / "demo.db"
+    assert "visit" in _sqlite_tables(database)
+
+
+def test_serve_refuses_an_unknown_worker_class(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config.yml", "SERVER_ENV:\n  WORKERS: no.such.Worker\n")
+    result = invoke("serve", "--config", str(config), "--port", str(free_port()))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("config error: SERVER_ENV.WORKERS: 'no.such.Worker'")
+    assert result.stdout == ""
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(FileNotFoundError):  # the file may not be written yet
+            if condition():
+                return
+        time.sleep(0.1)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def _socket_ping(base: str) -> object:
+    """Emit 'ping' over a WebSocket and return the data of the 'pong' that answers it."""
+    import socketio
+
+    answered = threading.Event()
+    received: list[object] = []
+    client = socketio.Client()
+    client.on("pong", lambda data: (received.append(data), answered.set()))
+    client.connect(base, transports=["websocket"], wait_timeout=10)
+    try:
+        client.emit("ping", {"n": 7})
+        assert answered.wait(10), "no pong within 10 s"
+    finally:
+        client.disconnect()
+    return received[0]
+
+
+def _master_pid(error_log: str) -> str:
+    for line in error_log.splitlines():
+        if "Listening at:" in line:
+            return line.rsplit("(", 1)[1].rstrip(")")
+    raise AssertionError(f"no 'Listening at' line in:\n{error_log}")
+
+
+def _sqlite_tables(path: Path) -> set[str]:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def test_wsgi_module_builds_the_project_named_by_the_environment(tmp_path: Path) -> None:
+    create_project("demo", tmp_path / "demo")
+    code = (
+        "from conexoos.framework.wsgi import app; print(app.name, app.config['APP_NAME'], app.instance_path)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=command_env({"CONEXOOS_PROJECT": "demo"}),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["demo", "demo", str(tmp_path / "demo" / "instance")]
+
+
+def test_shell_runs_code_in_the_app_context(tmp_path: Path) -> None:
+    create_project("demo", tmp_path / "demo")
+    script = "from flask import current_app\nprint('app is', current_app.config['APP_NAME'], app.name)\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "conexoos", "shell", "--project", "demo"],
+        input=script,
+        cwd=tmp_path,
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "app is demo demo" in result.stdout
+
+
+def test_gunicorn_options_come_from_server_env(tmp_path: Path) -> None:
+    (tmp_path / "cert.pem").write_text("certificate")
+    (tmp_path / "key.pem").write_text("key")
+    config = write_config(
+        tmp_path / "config.yml",
+        (
+            "SERVER_ENV:\n  APP_KEY: test-key-for-options\n  WORKERS: sync\n  THREADS_PER_CORE: 8\n"
+            "  CAPTURE: true\n"
+            "  BIND:\n    ADDRESS: 0.0.0.0\n    PORT: 8123\n  LOG:\n    DIR: logs\n    LEVEL: WARNING\n"
+            "  SSL:\n    Certificate: cert.pem\n    PrivateKey: key.pem\n"
+        ),
+    )
+    options = gunicorn_options(load_settings(config, environ={}))
+    assert options["bind"] == ["0.0.0.0:8123"]
+    assert options["workers"] == (os.cpu_count() or 1)
+    assert (options["worker_class"], options["threads"], options["capture_output"]) == ("sync", 8, True)
+    assert options["certfile"] == str(tmp_path / "cert.pem") and options["keyfile"] == str(
+        tmp_path / "key.pem"
+    )
+    assert options["accesslog"] == str(tmp_path / "instance" / "logs" / "gunicorn.access.log")
+    assert options["errorlog"] == str(tmp_path / "instance" / "logs" / "gunicorn.error.log")
+    assert options["loglevel"] == "warning" and options["preload_app"] is False
+    overridden = gunicorn_options(load_settings(config, environ={}), host="::1", port=9000, workers=3)
+    assert overridden["bind"] == ["[::1]:9000"] and overridden["workers"] == 3

@@ -1,0 +1,269 @@
+"""``conexoos db``: Alembic migrations per named connection, on SQLite and PostgreSQL.
+
+Each test runs the real command in a subprocess against a project written by ``create_project`` plus a
+model module, and looks at the database with its own engine.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, inspect
+
+from conexoos.framework.scaffold import create_project
+from tests.support.services import fresh_database
+
+from .test_cli import command_env, conexoos
+
+NOTE_MODEL = """
+from conexoos.framework import db
+
+
+class Note(db.Model):
+    __tablename__ = "note"
+    id = db.Column(db.Integer, primary_key=True)
+    text = db.Column(db.String(200), nullable=False)
+"""
+
+ARCHIVE_MODEL = """
+from conexoos.framework import db
+
+
+class Archived(db.Model):
+    __bind_key__ = "archive"
+    __tablename__ = "archived"
+    id = db.Column(db.Integer, primary_key=True)
+"""
+
+
+def make_project(root: Path, connections: dict[str, dict[str, object]], models: dict[str, str]) -> Path:
+    """A new project whose DATABASE section is ``connections`` and with a module per entry of ``models``."""
+    create_project("shop", root)
+    config_path = root / "config.yml"
+    config = yaml.safe_load(config_path.read_text())
+    config["DATABASE"] = {"default": next(iter(connections)), **connections}
+    config_path.write_text(yaml.safe_dump(config))
+    for module, source in models.items():
+        (root / "models" / "persistent" / f"{module}.py").write_text(source)
+    return root
+
+
+def tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def db_command(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``conexoos db ARGS --project PROJECT`` as its own process."""
+    return conexoos("db", *args, "--project", project.name, cwd=project.parent)
+
+
+# Runs several commands through the real click group in one fresh interpreter: the models are imported
+# once, as in a command, and the test process's own metadata stays clean.
+SESSION_DRIVER = """
+import json, sys
+from click.testing import CliRunner
+from conexoos.framework.cli import cli
+results = []
+for args in json.loads(sys.argv[1]):
+    sys.argv = ["conexoos", *args]
+    result = CliRunner().invoke(cli, args, prog_name="conexoos")
+    unexpected = result.exception if not isinstance(result.exception, SystemExit) else None
+    results.append([result.exit_code, result.stdout, result.stderr, repr(unexpected) if unexpected else None])
+print(json.dumps(results))
+"""
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+
+def db_session(project: Path, *commands: list[str]) -> list[Outcome]:
+    """Run each ``conexoos db COMMAND --project PROJECT`` in turn inside one subprocess."""
+    arguments = [["db", *command, "--project", project.name] for command in commands]
+    process = subprocess.run(
+        [sys.executable, "-c", SESSION_DRIVER, json.dumps(arguments)],
+        cwd=project.parent,
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert process.returncode == 0, process.stderr
+    outcomes = []
+    for code, stdout, stderr, unexpected in json.loads(process.stdout.splitlines()[-1]):
+        assert unexpected is None, f"{unexpected}\n{stderr}"
+        outcomes.append(Outcome(code, stdout, stderr))
+    return outcomes
+
+
+def set_readonly(project: Path, name: str, readonly: bool) -> None:
+    config_path = project / "config.yml"
+    config = yaml.safe_load(config_path.read_text())
+    config["DATABASE"][name]["readonly"] = readonly
+    config_path.write_text(yaml.safe_dump(config))
+
+
+def test_migrate_upgrade_current_downgrade_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+
+    migrated = db_command(project, "migrate", "-m", "create notes")
+    assert migrated.returncode == 0, migrated.stderr
+    [script] = (project / "migrations" / "main" / "versions").glob("*.py")
+    assert script.name.endswith("_create_notes.py")
+    assert "op.create_table('note'" in script.read_text() and "op.drop_table('note')" in script.read_text()
+    assert "note" not in tables(url)  # migrate only writes the script
+
+    upgraded, current, downgraded = db_session(project, ["upgrade"], ["current"], ["downgrade"])
+    revision = script.name.split("_")[3]
+    assert upgraded.code == 0, upgraded.stderr
+    assert upgraded.stdout.strip() == f"main: {revision} (head)"
+    assert "Running upgrade  -> " + revision in upgraded.stderr
+    assert current.code == 0 and current.stdout.strip() == f"main: {revision} (head)"
+    assert downgraded.code == 0, downgraded.stderr
+    assert "Running downgrade " + revision in downgraded.stderr
+    assert downgraded.stdout.startswith("main: no migration applied (head is " + revision)
+    assert "note" not in tables(url)
+
+    [again] = db_session(project, ["upgrade"])
+    assert again.code == 0 and "note" in tables(url)
+
+
+@pytest.mark.services
+def test_migrate_upgrade_current_downgrade_on_postgresql(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    with fresh_database("postgresql", tmp_path_factory) as url:
+        project = make_project(
+            tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL}
+        )
+        migrated, upgraded, current = db_session(
+            project, ["migrate", "-m", "notes"], ["upgrade"], ["current"]
+        )
+        assert migrated.code == 0, migrated.stderr
+        assert "Detected added table 'note'" in migrated.stderr
+        [script] = (project / "migrations" / "main" / "versions").glob("*_notes.py")
+        revision = script.name.split("_")[3]
+        assert upgraded.code == 0 and upgraded.stdout.strip() == f"main: {revision} (head)", upgraded.stderr
+        assert current.code == 0 and current.stdout.strip() == f"main: {revision} (head)"
+        assert {"note", "alembic_version"} <= tables(url)
+        [downgraded] = db_session(project, ["downgrade", "base"])
+        assert downgraded.code == 0, downgraded.stderr
+        assert "note" not in tables(url)
+        assert downgraded.stdout.startswith("main: no migration applied")
+
+
+def test_migrate_writes_nothing_when_the_models_did_not_change(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    first, upgraded, again = db_session(project, ["migrate"], ["upgrade"], ["migrate", "-m", "nothing"])
+    assert first.code == 0 and upgraded.code == 0, first.stderr + upgraded.stderr
+    assert again.code == 0, again.stderr
+    assert "no migration written" in again.stdout
+    assert len(list((project / "migrations" / "main" / "versions").glob("*.py"))) == 1
+
+
+def test_migrate_refuses_to_run_on_an_outdated_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    first, second = db_session(project, ["migrate"], ["migrate", "-m", "again"])
+    assert first.code == 0, first.stderr
+    assert second.code == 1
+    assert second.stderr.strip() == "error: Target database is not up to date."
+
+
+def test_each_connection_has_its_own_history(tmp_path: Path) -> None:
+    main_url, archive_url = f"sqlite:///{tmp_path / 'main.db'}", f"sqlite:///{tmp_path / 'archive.db'}"
+    connections = {
+        "main": {"url": main_url, "models": "main"},
+        "archive": {"url": archive_url, "models": "archive"},
+    }
+    project = make_project(tmp_path / "shop", connections, {"main": NOTE_MODEL, "archive": ARCHIVE_MODEL})
+    migrated, upgraded = db_session(
+        project, ["migrate", "--database", "archive", "-m", "archive"], ["upgrade", "--database", "archive"]
+    )
+    assert migrated.code == 0 and upgraded.code == 0, migrated.stderr + upgraded.stderr
+    assert upgraded.stdout.startswith("archive: ") and upgraded.stdout.strip().endswith("(head)")
+    assert len(list((project / "migrations" / "archive" / "versions").glob("*.py"))) == 1
+    assert not (project / "migrations" / "main").exists()
+    assert "archived" in tables(archive_url) and "note" not in tables(archive_url)
+    assert "archived" not in tables(main_url)
+
+
+def test_readonly_connection_refuses_schema_changes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    [migrated] = db_session(project, ["migrate"])
+    assert migrated.code == 0, migrated.stderr
+    set_readonly(project, "main", True)
+    upgrade, downgrade, migrate, current = db_session(
+        project, ["upgrade"], ["downgrade"], ["migrate"], ["current"]
+    )
+    for refused, action in ((upgrade, "upgrade"), (downgrade, "downgrade"), (migrate, "migrate")):
+        assert refused.code == 2
+        assert refused.stderr.strip() == (
+            f"error: database connection 'main' is readonly (DATABASE.main."
+            f"readonly: true); {action} refused. Set readonly: false to manage "
+            "its schema here."
+        )
+        assert refused.stdout == ""
+    assert "note" not in tables(url)
+    assert current.code == 0 and current.stdout.startswith("main: no migration applied")  # reading is allowed
+    assert len(list((project / "migrations" / "main" / "versions").glob("*.py"))) == 1
+
+
+def test_unknown_connection_and_missing_scripts_exit_2(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    unknown, missing = db_session(project, ["current", "--database", "nope"], ["upgrade"])
+    assert unknown.code == 2
+    assert (
+        unknown.stderr.strip() == "error: --database 'nope': no such connection in DATABASE; configured: main"
+    )
+    assert missing.code == 2 and "has no migration scripts" in missing.stderr
+
+
+PREPARE = """
+import sys
+from conexoos.framework import create_app
+from conexoos.framework.migrations import prepare_databases
+app = create_app(sys.argv[1], sys.argv[1] + "/config.yml")
+print(prepare_databases(app))
+"""
+
+
+def test_serving_upgrades_an_empty_database_that_has_migrations(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    assert db_session(project, ["migrate"])[0].code == 0
+    prepared = subprocess.run(
+        [sys.executable, "-c", PREPARE, str(project)],
+        cwd=tmp_path,
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert prepared.returncode == 0, prepared.stderr
+    assert prepared.stdout.strip() == "[]"
+    assert {"note", "alembic_version"} <= tables(url)
+    [script] = (project / "migrations" / "main" / "versions").glob("*.py")
+    with sqlite3.connect(tmp_path / "shop.db") as connection:
+        recorded = [row[0] for row in connection.execute("SELECT version_num FROM alembic_version")]
+    assert recorded == [script.name.split("_")[3]]
