@@ -3,7 +3,7 @@
 from .app import Runtime, create_app, runtime
 from .config import Settings, load_settings
 from .database import db
-from .errors import ConfigError, ConexoosError, ProjectError, ReadOnlyDatabaseError
+from .errors import ConexoosError, ConfigError, ProjectError, ReadOnlyDatabaseError
 from .http_errors import error_response, wants_json
 from .sessions import regenerate_session
 

@@ -15,11 +15,11 @@ from flask import Flask, current_app
 from flask_socketio import SocketIO
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 
-from .config import Settings, load_settings
+from .config import Settings, load_settings, log_warnings
 from .database import configure_database, import_models, init_database
 from .errors import ProjectError
 from .http_errors import register_error_handlers
-from .logs import configure_logging, install_access_log
+from .logs import configure_logging, install_access_log, route_project_log
 from .project import Project, locate_project
 from .realtime import create_socketio
 from .services import Services
@@ -42,7 +42,7 @@ class Runtime:
 
 def runtime() -> Runtime:
     """The :class:`Runtime` of the current app (inside an app or request context)."""
-    return current_app.extensions["conexoos"]  # type: ignore[no-any-return]
+    return current_app.extensions["conexoos"]
 
 
 def create_app(
@@ -52,10 +52,18 @@ def create_app(
     overrides: dict[str, Any] | None = None,
 ) -> Flask:
     """Build the Flask app for ``project`` (default: the Conexoos product) with ``config``."""
-    settings = config if isinstance(config, Settings) else load_settings(config, overrides=overrides)
+    loaded_here = not isinstance(config, Settings)
+    settings = (
+        config
+        if isinstance(config, Settings)
+        else load_settings(config, overrides=overrides, report_warnings=False)
+    )
     located = project if isinstance(project, Project) else locate_project(project)
     configure_logging(settings)
+    if loaded_here:
+        log_warnings(settings)  # now that LOG.DIR is set up, so they reach app.log
     app = _make_flask(located, settings)
+    route_project_log(app)
     services = Services(settings)
     _apply_framework_config(app, settings)
     configure_database(app, settings)
@@ -87,7 +95,7 @@ def _make_flask(project: Project, settings: Settings) -> Flask:
     )
     loaders: list[BaseLoader] = [FileSystemLoader(str(templates))] if templates else []
     loaders.append(PackageLoader("conexoos.framework", "templates"))
-    app.jinja_loader = ChoiceLoader(loaders)  # type: ignore[method-assign,assignment]
+    app.jinja_loader = ChoiceLoader(loaders)
     return app
 
 
@@ -111,8 +119,9 @@ def _slot_lock(settings: Settings, services: Services) -> SlotLock:
     return FileSlotLock(Path(settings.instance_path) / "task-slots")
 
 
-def _load_project(app: Flask, project: Project, settings: Settings, socketio: SocketIO,
-                  scheduler: Scheduler) -> None:
+def _load_project(
+    app: Flask, project: Project, settings: Settings, socketio: SocketIO, scheduler: Scheduler
+) -> None:
     """Import the project's models and call its server modules in the seed's order."""
     import_models(project, settings)
     server = project.find_module(None, "server")
@@ -132,6 +141,8 @@ def _call(module: ModuleType | None, class_name: str, argument: object) -> None:
         return
     entry = getattr(module, class_name, None)
     if entry is None:
-        raise ProjectError(f"{module.__name__} ({module.__file__}) defines no {class_name}; the seed layout "
-                           f"expects `class {class_name}` taking the server")
+        raise ProjectError(
+            f"{module.__name__} ({module.__file__}) defines no {class_name}; the seed layout "
+            f"expects `class {class_name}` taking the server"
+        )
     entry(argument)

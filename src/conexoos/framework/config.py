@@ -10,6 +10,7 @@ import difflib
 import json
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -107,17 +108,19 @@ def load_settings(
     path: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
+    report_warnings: bool = True,
 ) -> Settings:
     """Read the configuration named by ``path``, ``$CONFIG_FILE``, or the embedded default.
 
-    ``overrides`` is merged over the file before validation (used by tests and the CLI).
+    ``overrides`` is merged over the file before validation (used by tests and the CLI). With
+    ``report_warnings=False`` the caller logs ``settings.warnings`` itself (once its logging is set up).
     """
     environ = os.environ if environ is None else environ
     chosen = path or environ.get(CONFIG_ENV_VAR) or None
     source = Path(chosen).expanduser().resolve() if chosen else None
-    raw = _read(source or DEFAULT_CONFIG)
+    raw = _database_alias(_read(source or DEFAULT_CONFIG))
     if overrides:
-        raw = _merge(raw, dict(overrides))
+        raw = _merge(raw, _database_alias(dict(overrides)))
     substituted = substitute(raw, environ)
     warnings: list[str] = []
     if substituted.missing:
@@ -133,28 +136,40 @@ def load_settings(
     if validator.problems:
         raise ConfigError(validator.problems)
     _ensure_app_key(settings)
-    for warning in warnings:
-        log.warning("config: %s", warning)
+    if report_warnings:
+        log_warnings(settings)
     return settings
+
+
+def log_warnings(settings: Settings) -> None:
+    """Log each configuration warning (unknown keys, unset variables) once."""
+    for warning in settings.warnings:
+        log.warning("config: %s", warning)
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        raise ConfigError([f"{path}: cannot read the configuration file ({error.strerror or error})"]) from None
+        raise ConfigError(
+            [f"{path}: cannot read the configuration file ({error.strerror or error})"]
+        ) from None
     except UnicodeDecodeError:
         raise ConfigError([f"{path}: the configuration file is not UTF-8 text"]) from None
     data = _parse(path, text)
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}: the top level must be a mapping of sections, found {type(data).__name__}"])
+        raise ConfigError(
+            [f"{path}: the top level must be a mapping of sections, found {type(data).__name__}"]
+        )
     return data
 
 
 def _parse(path: Path, text: str) -> Any:
-    if path.suffix.lower() == ".json" or (path.suffix.lower() not in (".yml", ".yaml") and text.lstrip()[:1] == "{"):
+    if path.suffix.lower() == ".json" or (
+        path.suffix.lower() not in (".yml", ".yaml") and text.lstrip()[:1] == "{"
+    ):
         try:
             return json.loads(text)
         except json.JSONDecodeError as error:
@@ -162,10 +177,27 @@ def _parse(path: Path, text: str) -> Any:
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError([f"{path}{line}: YAML syntax error: {problem}"]) from None
+        raise ConfigError([_yaml_problem(path, error)]) from None
+
+
+def _yaml_problem(path: Path, error: yaml.YAMLError) -> str:
+    """``file:line: YAML syntax error: problem``, plus where the unfinished construct began if elsewhere."""
+    mark = getattr(error, "problem_mark", None)
+    line = f":{mark.line + 1}" if mark is not None else ""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
+    if context and context_mark is not None and (mark is None or context_mark.line != mark.line):
+        problem += f" ({context} started at line {context_mark.line + 1})"
+    return f"{path}{line}: YAML syntax error: {problem}"
+
+
+def _database_alias(tree: dict[str, Any]) -> dict[str, Any]:
+    """Rename ``DATABASES`` (accepted as an alias) to ``DATABASE``, before any merge."""
+    if "DATABASES" not in tree:
+        return tree
+    if "DATABASE" in tree:
+        raise ConfigError(["DATABASES: is the same section as DATABASE; keep only one of them"])
+    return {("DATABASE" if key == "DATABASES" else key): value for key, value in tree.items()}
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -191,9 +223,7 @@ class _Validator:
         self.problems.append(f"{path}: {shown} is not valid; expected {expected}")
 
     def validate(self, raw: dict[str, Any]) -> dict[str, Any]:
-        if "DATABASES" in raw and "DATABASE" not in raw:
-            raw = {("DATABASE" if key == "DATABASES" else key): value for key, value in raw.items()}
-        self._warn_unknown(raw, schema.TOP_LEVEL + ("DATABASES",), prefix="")
+        self._warn_unknown(raw, schema.TOP_LEVEL, prefix="")
         return {
             "SERVER_ENV": self.section(raw.get("SERVER_ENV"), schema.SERVER_ENV, "SERVER_ENV"),
             "DATABASE": self.databases(raw.get("DATABASE")),
@@ -211,12 +241,11 @@ class _Validator:
         return {str(key): self.free_value(value, f"{path}.{key}") for key, value in node.items()}
 
     def free_value(self, value: Any, path: str) -> Any:
-        """A value with no schema: a whole ``${VAR}`` string is read as a YAML scalar (``8`` → 8)."""
+        """A value with no schema: a whole ``${VAR}`` string holding a number or true/false is converted."""
         if isinstance(value, dict):
             return self.mapping(value, path)
-        if isinstance(value, str) and path in self.whole and value != "":
-            parsed = yaml.safe_load(value) if "\n" not in value else value
-            return parsed if isinstance(parsed, (int, float, bool)) else value
+        if isinstance(value, str) and path in self.whole:
+            return _scalar(value)
         return value
 
     def section(self, node: Any, shape: schema.Schema, path: str) -> dict[str, Any]:
@@ -288,7 +317,11 @@ class _Validator:
 
 def _convert(raw: Any, key: Key) -> tuple[Any, bool]:
     if key.kind == "str":
-        return (str(raw), True) if isinstance(raw, (str, int, float)) and not isinstance(raw, bool) else (raw, False)
+        return (
+            (str(raw), True)
+            if isinstance(raw, (str, int, float)) and not isinstance(raw, bool)
+            else (raw, False)
+        )
     if key.kind == "int":
         return _to_int(raw, key)
     if key.kind == "bool":
@@ -302,6 +335,25 @@ def _convert(raw: Any, key: Key) -> tuple[Any, bool]:
     if key.kind == "dict":
         return (raw, True) if isinstance(raw, dict) else (raw, False)
     raise AssertionError(f"unknown key kind {key.kind}")
+
+
+_INTEGER = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+_DECIMAL = re.compile(r"[-+]?[0-9]+\.[0-9]+")
+
+
+def _scalar(text: str) -> Any:
+    """Read an environment value as an int, a float or a bool when it plainly is one, else keep the text.
+
+    Stricter than YAML 1.1 on purpose: ``01234``, ``12:30`` and ``on`` stay text.
+    """
+    stripped = text.strip()
+    if _INTEGER.fullmatch(stripped):
+        return int(stripped)
+    if _DECIMAL.fullmatch(stripped):
+        return float(stripped)
+    if stripped.lower() in ("true", "false"):
+        return stripped.lower() == "true"
+    return text
 
 
 def _to_int(raw: Any, key: Key) -> tuple[Any, bool]:
@@ -342,7 +394,9 @@ def _copy_default(value: Any) -> Any:
 def _resolve_paths(settings: Settings, validator: _Validator) -> None:
     server = settings.tree["SERVER_ENV"]
     instance = Path(server["INSTANCE_PATH"]).expanduser()
-    server["INSTANCE_PATH"] = str(instance if instance.is_absolute() else (settings.base_dir / instance).resolve())
+    server["INSTANCE_PATH"] = str(
+        instance if instance.is_absolute() else (settings.base_dir / instance).resolve()
+    )
     if server["LOG"]["DIR"]:
         server["LOG"]["DIR"] = str(_under(settings.instance_path, server["LOG"]["DIR"]))
     filesystem = settings.tree["SERVICES"].setdefault("filesystem", {"PATH": "sessions"})
@@ -365,15 +419,26 @@ def _under(base: Path, value: str) -> Path:
 def _resolve_databases(settings: Settings, validator: _Validator) -> dict[str, DatabaseSettings]:
     section = settings.tree["DATABASE"]
     if not section:
-        section.update({"default": "main", "main": {**_connection_defaults(), "driver": "sqlite",
-                                                    "database": "conexoos.db"}})
+        section.update(
+            {
+                "default": "main",
+                "main": {**_connection_defaults(), "driver": "sqlite", "database": "conexoos.db"},
+            }
+        )
     default = section.get("default")
     names = [name for name in section if name != "default"]
     if not names:
-        validator.problems.append("DATABASE: no connection is defined; add one, e.g. DATABASE.main.driver: sqlite")
+        validator.problems.append(
+            "DATABASE: no connection is defined; add one, e.g. DATABASE.main.driver: sqlite"
+        )
         return {}
     if default is None and len(names) == 1:
         default = section["default"] = names[0]
+    if default is None:
+        validator.problems.append(
+            "DATABASE.default: is missing; expected the name of a connection: " + ", ".join(names)
+        )
+        return {}
     if default not in names:
         validator.problem("DATABASE.default", default, "the name of a connection: " + ", ".join(names))
         return {}
@@ -392,8 +457,11 @@ def _resolve_databases(settings: Settings, validator: _Validator) -> dict[str, D
 
 
 def _connection_defaults() -> dict[str, Any]:
-    return {name: _copy_default(key.default) for name, key in schema.DATABASE_CONNECTION.items()
-            if isinstance(key, Key)}
+    return {
+        name: _copy_default(key.default)
+        for name, key in schema.DATABASE_CONNECTION.items()
+        if isinstance(key, Key)
+    }
 
 
 def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _Validator) -> URL | None:
@@ -415,16 +483,38 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
             )
         url = url.set(drivername=DRIVER_ALIASES.get(url.drivername, url.drivername))
         url.get_dialect()
+    except NoSuchModuleError:  # a subclass of ArgumentError: catch it first
+        validator.problem(
+            f"{path}.driver",
+            conn["driver"] or conn["url"].split(":")[0],
+            "an installed SQLAlchemy driver: sqlite, postgresql, mysql",
+        )
+        return None
     except (ArgumentError, ValueError) as error:
-        validator.problem(f"{path}.url", REDACTED, f"a valid SQLAlchemy URL ({error})")
+        if conn["url"]:
+            validator.problem(f"{path}.url", conn["url"], f"a valid SQLAlchemy URL ({error})", secret=True)
+        else:
+            validator.problems.append(f"{path}: cannot build a database URL from these keys ({error})")
         return None
-    except NoSuchModuleError:
-        validator.problem(f"{path}.driver", conn["driver"] or conn["url"].split(":")[0],
-                          "an installed SQLAlchemy driver: sqlite, postgresql, mysql")
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_url(url, conn, path, instance, validator)
+    return url
+
+
+def _sqlite_url(
+    url: URL, conn: dict[str, Any], path: str, instance: Path, validator: _Validator
+) -> URL | None:
+    """The plain SQLite driver takes a file (relative to the instance folder): no user, password or server."""
+    extra = [name for name in ("user", "password", "address", "port") if conn[name] not in ("", None)]
+    has_server_parts = bool(extra or url.username or url.password or url.host or url.port)
+    if has_server_parts and url.get_driver_name() == "pysqlite":
+        names = ", ".join(f"{path}.{name}" for name in extra) or f"{path}.url"
+        validator.problems.append(
+            f"{names}: SQLite takes only a database file; remove the user, password, address and port"
+        )
         return None
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        if not url.database.startswith("file:"):
-            url = url.set(database=str(_under(instance, url.database)))
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        url = url.set(database=str(_under(instance, url.database)))
     return url
 
 

@@ -21,6 +21,8 @@ ERROR_CODES = {
     422: "unprocessable_entity",
     429: "too_many_requests",
     500: "internal_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
 }
 
 

@@ -13,6 +13,7 @@ from flask import Flask, Response, g, request
 from .config import Settings
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+framework_log = logging.getLogger("conexoos")
 access_log = logging.getLogger("conexoos.access")
 
 
@@ -20,7 +21,7 @@ def configure_logging(settings: Settings) -> None:
     """Send the ``conexoos`` loggers to rotating files in LOG.DIR, or to stderr when it is empty."""
     level = getattr(logging, settings.server["LOG"]["LEVEL"])
     log_dir = settings.server["LOG"]["DIR"]
-    root = logging.getLogger("conexoos")
+    root = framework_log
     root.setLevel(level)
     for handler in list(root.handlers) + list(access_log.handlers):
         handler.close()
@@ -39,9 +40,26 @@ def configure_logging(settings: Settings) -> None:
     access_log.setLevel(logging.INFO)
 
 
+class _ToFramework(logging.Handler):
+    """Hands a record to the ``conexoos`` logger, whose handlers write app.log or stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        framework_log.handle(record)
+
+
+def route_project_log(app: Flask) -> None:
+    """Send the project's Flask logger (unhandled exceptions among others) where the framework logs."""
+    logger = app.logger
+    if logger.name == framework_log.name or logger.name.startswith(framework_log.name + "."):
+        return  # already below the framework's logger
+    logger.handlers = [_ToFramework()]
+    logger.propagate = False
+
+
 def _rotating(path: Path) -> logging.Handler:
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=10 * 1024 * 1024, backupCount=5,
-                                                   encoding="utf-8")
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
+    )
     handler.setFormatter(logging.Formatter(FORMAT))
     return handler
 

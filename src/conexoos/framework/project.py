@@ -101,17 +101,43 @@ def _folder_project(root: Path) -> Project:
 
 
 def _forget_other_projects(root: Path) -> None:
-    """Drop modules and sys.path entries of a previously loaded folder project, so names do not clash."""
-    for other in list(_path_roots):
-        if other != str(root) and other in sys.path:
-            sys.path.remove(other)
-            _path_roots.remove(other)
+    """Drop modules and sys.path entries of a previously loaded folder project, so names do not clash.
+
+    Every module living under another project's folder goes (``utils``, ``settings``... not only the seed's
+    names), and so does any seed-named module (``server``, ``Controllers``...) from outside this project.
+    """
+    others = [Path(other) for other in _path_roots if other != str(root)]
+    for other in others:
+        if str(other) in sys.path:
+            sys.path.remove(str(other))
+        _path_roots.remove(str(other))
     for name, module in list(sys.modules.items()):
-        if name.split(".")[0] not in TOP_LEVEL_NAMES:
+        seed_name = name.split(".")[0] in TOP_LEVEL_NAMES
+        if not others and not seed_name:
             continue
-        location = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", []) or []), None)
-        if location is None or not Path(location).resolve().is_relative_to(root):
+        location = _module_location(module)
+        inside_other = location is not None and any(_imported_from(name, location, other) for other in others)
+        foreign_seed_name = seed_name and (location is None or not location.is_relative_to(root))
+        if inside_other or foreign_seed_name:
             del sys.modules[name]
+
+
+def _imported_from(name: str, location: Path, root: Path) -> bool:
+    """Whether module ``name`` was found with ``root`` as its import folder.
+
+    A virtualenv or ``src/`` folder inside the project holds modules under the project's folder that are not
+    the project's own: their first path part below ``root`` is not their top-level name.
+    """
+    if not location.is_relative_to(root):
+        return False
+    first, top = location.relative_to(root).parts[0], name.split(".")[0]
+    return first == top or first.startswith(top + ".")
+
+
+def _module_location(module: ModuleType) -> Path | None:
+    """The file (or first folder, for a namespace package) a module was loaded from."""
+    location = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", None) or []), None)
+    return Path(location).resolve() if location else None
 
 
 def _module_exists(name: str) -> bool:

@@ -17,5 +17,11 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
     async_mode = worker if worker in GREEN_WORKERS else "threading"
     queue = services.redis_url if services.has("redis") else None
     # Sessions are server-side (Flask-Session), so Socket.IO reads the same session instead of copying it.
-    return SocketIO(app, async_mode=async_mode, message_queue=queue, manage_session=False, logger=False,
-                    engineio_logger=False)
+    return SocketIO(
+        app,
+        async_mode=async_mode,
+        message_queue=queue,
+        manage_session=False,
+        logger=False,
+        engineio_logger=False,
+    )

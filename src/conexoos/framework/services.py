@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import Any
+from urllib.parse import quote
 
 import redis
 from pymemcache.client.base import PooledClient
@@ -30,15 +31,21 @@ class Services:
     def redis_url(self) -> str:
         """A ``redis://`` URL for libraries that take one (Socket.IO queue, rate limits)."""
         conf = self._require("redis")
-        auth = f":{conf['PASSWORD']}@" if conf["PASSWORD"] else ""
+        auth = f":{quote(conf['PASSWORD'], safe='')}@" if conf["PASSWORD"] else ""
         return f"redis://{auth}{conf['HOST']}:{conf['PORT']}/{conf['DB']}"
 
     @cached_property
     def redis(self) -> redis.Redis:
         """A Redis client (connection-pooled, thread-safe)."""
         conf = self._require("redis")
-        return redis.Redis(host=conf["HOST"], port=conf["PORT"], db=conf["DB"],
-                           password=conf["PASSWORD"] or None, socket_timeout=5, health_check_interval=30)
+        return redis.Redis(
+            host=conf["HOST"],
+            port=conf["PORT"],
+            db=conf["DB"],
+            password=conf["PASSWORD"] or None,
+            socket_timeout=5,
+            health_check_interval=30,
+        )
 
     @cached_property
     def memcached(self) -> PooledClient:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -80,7 +80,10 @@ class Task:
         """The identifier of the most recent time this task was due at ``now``."""
         if self.interval is not None:
             return math.floor(now / self.interval)
-        start = datetime.fromtimestamp(now, tz=UTC)
+        if self.cron is None:
+            raise ValueError(f"task {self.name!r} has neither an interval nor a cron expression")
+        # get_prev() excludes its start: nudge it so that a task due at exactly ``now`` is due now.
+        start = datetime.fromtimestamp(now, tz=UTC) + timedelta(microseconds=1)
         return int(croniter(self.cron, start).get_prev(float))
 
     def ttl(self) -> int:
@@ -142,9 +145,10 @@ class Scheduler:
                 log.exception("scheduled task %s failed", task.name)
 
     def start(self) -> None:
-        """Start the background thread (idempotent)."""
+        """Start the background thread (idempotent; a stopped scheduler can be started again)."""
         if self._thread is not None or not self.tasks:
             return
+        self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="conexoos-scheduler", daemon=True)
         self._thread.start()
 

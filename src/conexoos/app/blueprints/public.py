@@ -22,25 +22,30 @@ def home() -> str:
 def profile(username: str) -> str:
     """A user's public page; 404 for an unknown user."""
     page = profiles.public_page(username)
-    analytics.record_view(page.user.id)
-    return render_template("public/profile.html", page=page, page_url=profiles.page_url(page.user),
+    # Render before recording: the view's commit expires the loaded rows, and reading them again
+    # afterwards would cost one query per link.
+    html = render_template("public/profile.html", page=page, page_url=profiles.page_url(page.user),
                            format_money=format_money)
+    analytics.record_view(page.user.id)
+    return html
 
 
 @public.route("/go/<int:link_id>", methods=["GET"])
 def go(link_id: int) -> Response:
     """Record a click and redirect (302) to the link's URL; 404 unless the link is live."""
     link = profiles.live_link(link_id)
-    analytics.record_click(link.owner_id, link.id)
-    return _redirect(link.url)
+    target, owner_id = link.url, link.owner_id  # read before the click's commit expires the row
+    analytics.record_click(owner_id, link_id)
+    return _redirect(target)
 
 
 @public.route("/go/product/<int:product_id>", methods=["GET"])
 def buy(product_id: int) -> Response:
     """Record a product click and redirect (302) to its buy URL; 404 unless the product is shown."""
     product = profiles.live_product(product_id)
-    pass
-    return _redirect(product.buy_url)
+    target, owner_id = product.buy_url, product.owner_id  # read before the click's commit expires the row
+    analytics.record_click(owner_id, product_id, kind=BUY)
+    return _redirect(target)
 
 
 def _redirect(url: str) -> Response:

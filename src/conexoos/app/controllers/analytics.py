@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,15 +29,16 @@ def record_view(owner_id: int) -> bool:
 
 def record_click(owner_id: int, link_id: int, kind: str = CLICK) -> bool:
     """Record a click on a link (or, with ``kind=BUY``, a product), and tell the owner's open dashboards."""
-    event = _record(kind, owner_id, link_id)
-    if event is None:
+    occurred_at = _record(kind, owner_id, link_id)
+    if occurred_at is None:
         return False
-    payload = {"kind": kind, "link_id": link_id, "occurred_at": event.occurred_at.isoformat()}
+    payload = {"kind": kind, "link_id": link_id, "occurred_at": occurred_at.isoformat()}
     runtime().socketio.emit("stats:event", payload, to=OWNER_ROOM.format(owner_id))
     return True
 
 
-def _record(kind: str, owner_id: int, link_id: int | None) -> AnalyticsEvent | None:
+def _record(kind: str, owner_id: int, link_id: int | None) -> datetime | None:
+    """Insert the event; its time, or None when it is not counted."""
     user_agent = request.headers.get("User-Agent", "")
     client = classify(user_agent)
     if client.is_bot or _is_owner(owner_id):
@@ -59,7 +61,7 @@ def _record(kind: str, owner_id: int, link_id: int | None) -> AnalyticsEvent | N
     )
     with transaction():
         db.session.add(event)
-    return event
+    return now
 
 
 def referrer_host(referrer: str) -> str:

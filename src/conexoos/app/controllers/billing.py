@@ -168,6 +168,8 @@ def _apply_subscription(user: User, subscription: dict[str, Any], event_created:
     if event_created < user.billing_event_at:
         return WebhookOutcome("stale", "an event newer than this one was already applied")
     status = str(subscription.get("status") or "")
+    if _replaced(user, str(subscription.get("id") or ""), status):
+        return WebhookOutcome("stale", "the event is about a subscription the user has replaced")
     plan = _plan_of(subscription)
     with transaction():
         user.billing_event_at = event_created
@@ -177,6 +179,13 @@ def _apply_subscription(user: User, subscription: dict[str, Any], event_created:
         user.subscription_status = status
         _entitle(user, status, plan)
     return WebhookOutcome("applied", f"{status} → {user.subscription_plan}")
+
+
+def _replaced(user: User, subscription_id: str, status: str) -> bool:
+    """An ended subscription other than the user's live one must not take the live one's plan away."""
+    live = user.subscription_status in PAID_STATUSES or user.subscription_status == "past_due"
+    return (bool(user.stripe_subscription_id) and subscription_id != user.stripe_subscription_id and live
+            and status not in PAID_STATUSES)
 
 
 def _entitle(user: User, status: str, plan: Plan | None) -> None:

@@ -132,15 +132,18 @@ def _tail(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuer
     # the whole UTC days the range touches, or an earlier visit just outside the range would be missed.
     first = datetime.fromtimestamp(first_bucket * BUCKET_SECONDS, UTC).replace(hour=0, minute=0)
     last = datetime.fromtimestamp((end_bucket - 1) * BUCKET_SECONDS, UTC).replace(hour=0, minute=0)
+    end = last + timedelta(days=1)
     # Only events past the watermark: a primary-key range, small while the roll-up task keeps up.
-    pending = db.session.scalars(select(AnalyticsEvent).where(AnalyticsEvent.id > watermark_id())).all()
+    pending = db.session.scalars(select(AnalyticsEvent).where(AnalyticsEvent.id > watermark_id())
+                                 .order_by(AnalyticsEvent.id)).all()
     events = [event for event in pending
-              if event.owner_id == owner_id and first <= event.occurred_at < last]
+              if event.owner_id == owner_id and first <= event.occurred_at < end]
     if not events:
         return
     counted = aggregate(events, known_visitors(events))
+    first_hour = first_bucket - first_bucket % DIMENSION_BUCKETS  # top lists are hourly, as in _rollup_tops
     for (_, bucket, kind, link_id, dimension, value), counts in counted.counts.items():
-        if not first_bucket <= bucket < end_bucket:
+        if not (first_bucket if dimension == TOTAL else first_hour) <= bucket < end_bucket:
             continue
         if dimension == TOTAL:
             counter = tally.daily[_bucket_date(bucket, segments)]
@@ -169,8 +172,9 @@ def _bucket_date(bucket: int, segments: list[Segment]) -> date:
 def _assemble(tally: Tally, links: dict[int, UserLink], products: dict[int, str],
               query: StatsQuery) -> dict[str, Any]:
     days = [query.start + timedelta(days=n) for n in range((query.end - query.start).days + 1)]
-    daily = [{"date": day.isoformat(), "views": tally.daily[day]["views"], "clicks": tally.daily[day]["clicks"],
-              "unique_visitors": tally.daily[day]["unique_visitors"]} for day in days]
+    daily: list[dict[str, Any]] = [
+        {"date": day.isoformat(), "views": tally.daily[day]["views"], "clicks": tally.daily[day]["clicks"],
+         "unique_visitors": tally.daily[day]["unique_visitors"]} for day in days]
     views = sum(row["views"] for row in daily)
     clicks = sum(row["clicks"] for row in daily)
     shown = [links[query.link_id]] if query.link_id is not None else list(links.values())

@@ -1,0 +1,212 @@
+"""Fixtures of the product's tests: the real app (real CSRF, real SQLite) and signed-up users.
+
+Every account is made through the real ``/signup`` form with the ``csrf_token`` it renders, and API calls
+carry the ``<meta name="csrf-token">`` token of ``/dashboard`` in ``X-CSRFToken``, as the dashboard does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
+from sqlalchemy import event
+from werkzeug.test import TestResponse
+
+from conexoos.app.controllers import accounts as accounts_controller
+from conexoos.app.models.persistent import User, UserLink
+from conexoos.framework import db
+from conexoos.framework.database import create_schema
+from tests.conftest import AppFactory, deep_merge
+
+PASSWORD = "correct horse battery staple"
+BROWSER_UA = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0.0.0 Safari/537.36"
+)
+_FORM_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+RATE_LIMITS_OFF = {"FLASK": {"CONFIG": {"RATELIMIT_ENABLED": False}}}
+QUIET = {"SERVER_ENV": {"LOG": {"LEVEL": "WARNING"}}}  # no access line per request in captured output
+PRODUCTION_HASHER = accounts_controller._hasher
+"""The product's own argon2 hasher, kept for the test of its parameters before tests swap in a cheap one."""
+
+
+class MemoryBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every test's app: the same files need compiling only once a run."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CACHE = MemoryBytecodeCache()
+
+
+def _no_fsync(connection: Any, record: Any) -> None:
+    # A test database is thrown away: waiting for the disk on every commit only makes the run slow.
+    connection.execute("PRAGMA synchronous = OFF")
+
+
+def form_token(response: TestResponse) -> str:
+    """The hidden ``csrf_token`` of the form in an HTML page."""
+    match = _FORM_TOKEN.search(response.get_data(as_text=True))
+    assert match, "the page carries no csrf_token field"
+    return match.group(1)
+
+
+def meta_token(response: TestResponse) -> str:
+    """The ``<meta name="csrf-token">`` of an HTML page."""
+    match = _META_TOKEN.search(response.get_data(as_text=True))
+    assert match, "the page carries no csrf-token meta"
+    return match.group(1)
+
+
+@dataclass
+class Account:
+    """A signed-up, logged-in user: their client, the page's CSRF token and their credentials."""
+
+    client: FlaskClient
+    csrf: str
+    username: str
+    email: str
+    password: str
+    id: int
+
+    def api(self, method: str, path: str, json: Any = None, **kwargs: Any) -> TestResponse:
+        """Call the JSON API as the dashboard does: JSON body and the X-CSRFToken header."""
+        headers = {"X-CSRFToken": self.csrf, "Accept": "application/json", **kwargs.pop("headers", {})}
+        if json is not None:
+            kwargs["json"] = json
+        return self.client.open(path, method=method, headers=headers, **kwargs)
+
+    def add_link(
+        self, title: str = "Example", url: str = "https://example.com/", **fields: Any
+    ) -> dict[str, Any]:
+        """Create a link through the API and return its JSON."""
+        response = self.api("POST", "/api/add/link", {"title": title, "url": url, **fields})
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.get_json()  # type: ignore[no-any-return]
+
+    def links(self) -> list[dict[str, Any]]:
+        """The user's links, as ``GET /api/links`` lists them."""
+        response = self.api("GET", "/api/links")
+        assert response.status_code == 200
+        return response.get_json()  # type: ignore[no-any-return]
+
+
+SignUp = Callable[..., Account]
+Case = TypeVar("Case")
+
+
+def each(cases: Mapping[str, Case], check: Callable[[Case], object]) -> None:
+    """Run ``check`` on every case and fail once, naming every case that failed (like subtests)."""
+    failures = []
+    for name, case in cases.items():
+        try:
+            check(case)
+        except AssertionError as error:
+            failures.append(f"{name}: {(str(error) or 'assertion failed').splitlines()[0]}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Still argon2id, but with the smallest cost: the product's 0.2 s per hash would dominate the run."""
+    fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(accounts_controller, "_hasher", fast)
+    monkeypatch.setattr(accounts_controller, "_DUMMY_HASH", fast.hash("conexoos-dummy-password"))
+
+
+@pytest.fixture
+def app(make_app: AppFactory) -> Flask:
+    """The Conexoos product from the real factory, rate limits off, CSRF on."""
+    built = make_app(overrides=deep_merge(RATE_LIMITS_OFF, QUIET), schema=False)
+    built.jinja_env.bytecode_cache = TEMPLATE_CACHE
+    with built.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _no_fsync)
+    create_schema(built, built.extensions["conexoos"].settings)
+    assert built.config.get("WTF_CSRF_ENABLED", True) is True
+    return built
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """An anonymous client."""
+    return app.test_client()
+
+
+def sign_up(app: Flask, username: str, email: str | None = None, password: str = PASSWORD) -> Account:
+    """Sign ``username`` up through the real /signup form; return the logged-in account."""
+    browser = app.test_client()
+    token = form_token(browser.get("/signup"))
+    email = email or f"{username}@example.com"
+    response = browser.post(
+        "/signup", data={"csrf_token": token, "email": email, "username": username, "password": password}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert response.headers["Location"].endswith("/dashboard")
+    dashboard = browser.get("/dashboard")
+    assert dashboard.status_code == 200
+    with app.app_context():
+        user = User.get_by_username(username)
+        assert user is not None
+        user_id = user.id
+    return Account(browser, meta_token(dashboard), username.lower(), email.lower(), password, user_id)
+
+
+@pytest.fixture
+def signed_up(app: Flask) -> SignUp:
+    """``signed_up(username, email=None, password=...)`` → a logged-in :class:`Account`."""
+
+    def make(username: str = "alice", email: str | None = None, password: str = PASSWORD) -> Account:
+        return sign_up(app, username, email, password)
+
+    return make
+
+
+@pytest.fixture
+def alice(signed_up: SignUp) -> Account:
+    """User A."""
+    return signed_up("alice")
+
+
+@pytest.fixture
+def bob(signed_up: SignUp) -> Account:
+    """User B, a second account."""
+    return signed_up("bob")
+
+
+@pytest.fixture
+def stored_link(app: Flask) -> Callable[[int], UserLink | None]:
+    """Read a link straight from the database (None when it is gone)."""
+
+    def read(link_id: int) -> UserLink | None:
+        with app.app_context():
+            link = db.session.get(UserLink, link_id)
+            if link is not None:
+                db.session.expunge(link)
+            return link
+
+    return read
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    """Run the test body inside the app context."""
+    with app.app_context():
+        yield

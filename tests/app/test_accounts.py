@@ -1,0 +1,394 @@
+"""Sign up, log in, log out: validation, one message for every failed login, session renewal, argon2,
+and the rate limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
+
+from conexoos.app.controllers.accounts import RESERVED_USERNAMES
+from conexoos.app.models.persistent import User
+from conexoos.framework import db
+from tests.conftest import AppFactory
+
+from .conftest import PASSWORD, PRODUCTION_HASHER, Account, SignUp, each, form_token
+
+SESSION_COOKIE = "session"
+
+
+def post_signup(client: FlaskClient, **fields: str) -> TestResponse:
+    data = {"email": "new@example.com", "username": "newbie", "password": PASSWORD, **fields}
+    return client.post("/signup", data={"csrf_token": form_token(client.get("/signup")), **data})
+
+
+def post_login(client: FlaskClient, login: str, password: str = PASSWORD, **kwargs: Any) -> TestResponse:
+    token = form_token(client.get("/login", **kwargs))
+    return client.post("/login", data={"csrf_token": token, "login": login, "password": password}, **kwargs)
+
+
+def user_count(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(User)) or 0
+
+
+def field_errors(response: TestResponse, field: str) -> str:
+    html = response.get_data(as_text=True)
+    start = html.index(f'id="{field}-errors"')
+    return html[start : html.index("</div>", start)]
+
+
+def session_id(client: FlaskClient) -> str | None:
+    cookie = client.get_cookie(SESSION_COOKIE)
+    return cookie.value if cookie else None
+
+
+def is_logged_in(client: FlaskClient) -> bool:
+    return client.get("/api/links").status_code == 200
+
+
+# ---------------------------------------------------------------- sign up
+
+
+def test_signup_creates_the_account_and_logs_in(app: Flask, client: FlaskClient) -> None:
+    response = post_signup(client, email="New@Example.com", username="  NewBie ")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/dashboard")
+    assert is_logged_in(client)
+    with app.app_context():
+        user = User.get_by_username("newbie")
+        assert user is not None
+        assert (user.username, user.email, user.is_admin) == ("newbie", "new@example.com", False)
+
+
+def test_valid_usernames_are_accepted(app: Flask) -> None:
+    names = ["abc", "a" * 30, "with_under.dot", "user123", "1.2_3", "UPPER_lowered"]
+
+    def check(username: str) -> None:
+        response = post_signup(
+            app.test_client(), username=username, email=f"{len(username)}{username}@example.com"
+        )
+        assert response.status_code == 302, response.status_code
+        with app.app_context():
+            assert User.get_by_username(username.lower()) is not None
+
+    each({name: name for name in names}, check)
+
+
+def test_invalid_usernames_are_refused(app: Flask, client: FlaskClient) -> None:
+    names = [
+        "ab",
+        "a" * 31,
+        "has space",
+        "dash-ed",
+        "émile",
+        "at@sign",
+        "slash/x",
+        "percent%",
+        "",
+        "<b>x</b>",
+        "tab\tname",
+        "emoji😀x",
+    ]
+
+    def check(username: str) -> None:
+        response = post_signup(client, username=username)
+        assert response.status_code == 422, response.status_code
+        assert "<p>" in field_errors(response, "username")
+
+    each({repr(name): name for name in names}, check)
+    assert user_count(app) == 0
+    assert not is_logged_in(client)
+
+
+def test_reserved_usernames_are_refused(app: Flask, client: FlaskClient) -> None:
+    names = [
+        "api",
+        "login",
+        "admin",
+        "static",
+        "go",
+        "dashboard",
+        "signup",
+        "logout",
+        "media",
+        "ADMIN",
+        "Dashboard",
+    ]
+
+    def check(username: str) -> None:
+        response = post_signup(client, username=username)
+        assert response.status_code == 422, response.status_code
+        message = field_errors(response, "username")
+        assert "reserved" in message or len(username) < 3, message  # "go" already fails the length rule
+
+    each({name: name for name in names}, check)
+    assert user_count(app) == 0
+
+
+def test_every_route_prefix_is_reserved(app: Flask) -> None:
+    """A username equal to the first segment of a route would be shadowed by it (or shadow it)."""
+    segments = {rule.rule.strip("/").split("/")[0] for rule in app.url_map.iter_rules()}
+    segments = {segment for segment in segments if segment and "<" not in segment}
+    assert segments <= RESERVED_USERNAMES, sorted(segments - RESERVED_USERNAMES)
+
+
+@pytest.mark.parametrize("spelling", ["alice", "ALICE", "Alice"])
+def test_usernames_are_unique_regardless_of_case(
+    app: Flask, alice: Account, client: FlaskClient, spelling: str
+) -> None:
+    response = post_signup(client, username=spelling, email="other@example.com")
+    assert response.status_code == 422
+    assert "taken" in field_errors(response, "username")
+    assert user_count(app) == 1
+
+
+@pytest.mark.parametrize("email", ["alice@example.com", "ALICE@Example.COM", "Alice@example.com"])
+def test_an_email_can_have_one_account(app: Flask, alice: Account, client: FlaskClient, email: str) -> None:
+    response = post_signup(client, username="alice2", email=email)
+    assert response.status_code == 422
+    assert "already" in field_errors(response, "email")
+    assert user_count(app) == 1
+
+
+def test_signup_field_validation(app: Flask, client: FlaskClient) -> None:
+    cases = {
+        "email not-an-email": ("email", "not-an-email"),
+        "email empty": ("email", ""),
+        "email a@b": ("email", "a@b"),
+        "password short": ("password", "short"),
+        "password empty": ("password", ""),
+        "password 129": ("password", "x" * 129),
+    }
+
+    def check(case: tuple[str, str]) -> None:
+        field, value = case
+        response = post_signup(client, **{field: value})
+        assert response.status_code == 422, response.status_code
+        assert "<p>" in field_errors(response, field)
+
+    each(cases, check)
+    assert user_count(app) == 0
+
+
+def test_signup_without_csrf_token_is_400(app: Flask, client: FlaskClient) -> None:
+    response = client.post(
+        "/signup", data={"email": "x@example.com", "username": "xavier", "password": PASSWORD}
+    )
+    assert response.status_code == 400
+    assert user_count(app) == 0
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def test_passwords_are_stored_as_argon2id_hashes(app: Flask, alice: Account) -> None:
+    with app.app_context():
+        stored = db.session.scalar(select(User.password_hash).where(User.id == alice.id))
+    assert stored is not None and stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+    assert PasswordHasher().verify(stored, PASSWORD)
+
+
+def test_the_product_hasher_uses_strong_parameters() -> None:
+    """Tests swap in a cheap hasher for speed; the real one must meet OWASP's argon2id minimums."""
+    assert PRODUCTION_HASHER.type.name == "ID"
+    assert PRODUCTION_HASHER.memory_cost >= 19 * 1024
+    assert PRODUCTION_HASHER.time_cost >= 2
+    assert PRODUCTION_HASHER.hash("x").startswith("$argon2id$")
+
+
+# ---------------------------------------------------------------- log in
+
+
+def test_login_by_username_or_email(app: Flask, alice: Account) -> None:
+    def check(login: str) -> None:
+        client = app.test_client()
+        response = post_login(client, login)
+        assert response.status_code == 302, response.status_code
+        assert response.headers["Location"].endswith("/dashboard")
+        assert is_logged_in(client)
+
+    each(
+        {
+            repr(login): login
+            for login in ["alice", "ALICE", "alice@example.com", "Alice@Example.com", " alice "]
+        },
+        check,
+    )
+
+
+def test_unknown_user_and_wrong_password_read_the_same(app: Flask, alice: Account) -> None:
+    unknown = post_login(app.test_client(), "nobody", PASSWORD)
+    wrong = post_login(app.test_client(), "alice", "wrong password!")
+    wrong_email = post_login(app.test_client(), "alice@example.com", "wrong password!")
+    assert unknown.status_code == wrong.status_code == wrong_email.status_code == 401
+
+    def alert(response: TestResponse) -> str:
+        html = response.get_data(as_text=True)
+        start = html.index('role="alert"')
+        return html[start : html.index("</p>", start)]
+
+    assert alert(unknown) == alert(wrong) == alert(wrong_email)
+    assert "alice" not in alert(wrong)
+
+
+def test_login_redirects_to_a_safe_next_only(app: Flask, alice: Account) -> None:
+    for target, expected in (
+        ("/dashboard/settings", "/dashboard/settings"),
+        ("//evil.example/", "/dashboard"),
+        ("https://evil.example/", "/dashboard"),
+        ("/\\evil.example", "/dashboard"),
+    ):
+        client = app.test_client()
+        response = post_login(client, "alice", query_string={"next": target})
+        assert response.status_code == 302
+        assert response.headers["Location"] in (expected, f"http://localhost{expected}"), target
+
+
+def test_login_without_csrf_token_is_400(app: Flask, alice: Account) -> None:
+    client = app.test_client()
+    response = client.post("/login", data={"login": "alice", "password": PASSWORD})
+    assert response.status_code == 400
+    assert not is_logged_in(client)
+
+
+def test_the_session_id_changes_at_login(app: Flask, alice: Account) -> None:
+    client = app.test_client()
+    token = form_token(client.get("/login"))
+    before = session_id(client)
+    assert before, "the login page should start a session (it holds the CSRF secret)"
+    response = client.post("/login", data={"csrf_token": token, "login": "alice", "password": PASSWORD})
+    assert response.status_code == 302
+    after = session_id(client)
+    assert after and after != before
+    # The old id is worth nothing: an attacker who planted it is not logged in.
+    attacker = app.test_client()
+    attacker.set_cookie(SESSION_COOKIE, before)
+    assert not is_logged_in(attacker)
+    assert is_logged_in(client)
+
+
+def test_the_session_id_changes_at_signup(app: Flask) -> None:
+    client = app.test_client()
+    token = form_token(client.get("/signup"))
+    before = session_id(client)
+    client.post(
+        "/signup",
+        data={"csrf_token": token, "email": "s@example.com", "username": "sess", "password": PASSWORD},
+    )
+    assert session_id(client) not in (None, before)
+
+
+def test_the_session_cookie_is_http_only(alice: Account) -> None:
+    cookie = alice.client.get_cookie(SESSION_COOKIE)
+    assert cookie is not None and cookie.http_only
+
+
+# ---------------------------------------------------------------- log out
+
+
+def test_logout_is_post_only(alice: Account) -> None:
+    response = alice.client.get("/logout")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert is_logged_in(alice.client)
+
+
+def test_logout_requires_the_csrf_token(alice: Account) -> None:
+    assert alice.client.post("/logout").status_code == 400
+    assert alice.client.post("/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert is_logged_in(alice.client)
+
+
+def test_logout_ends_the_session(alice: Account) -> None:
+    before = session_id(alice.client)
+    response = alice.client.post("/logout", data={"csrf_token": alice.csrf})
+    assert response.status_code == 302
+    assert not is_logged_in(alice.client)
+    assert session_id(alice.client) != before
+    assert alice.client.get("/dashboard").status_code == 302  # pages send you to log in
+
+
+def test_pages_redirect_to_login_when_logged_out(client: FlaskClient) -> None:
+    for path in ("/dashboard", "/dashboard/settings"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert "/login" in response.headers["Location"]
+
+
+# ---------------------------------------------------------------- rate limits
+
+
+@pytest.fixture
+def limited_app(make_app: AppFactory) -> Flask:
+    """The product with its rate limits on (in memory)."""
+    return make_app(
+        overrides={"FLASK": {"CONFIG": {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"}}}
+    )
+
+
+def test_the_sixth_signup_in_a_minute_from_one_ip_is_429(limited_app: Flask) -> None:
+    client = limited_app.test_client()
+    token = form_token(client.get("/signup"))
+    statuses = []
+    for n in range(6):
+        response = client.post(
+            "/signup",
+            data={"csrf_token": token, "email": f"u{n}@example.com", "username": "x", "password": PASSWORD},
+        )
+        statuses.append(response.status_code)
+    assert statuses == [422] * 5 + [429]
+    assert "Retry-After" in response.headers
+    other_ip = limited_app.test_client()
+    other_token = form_token(other_ip.get("/signup", environ_base={"REMOTE_ADDR": "10.0.0.9"}))
+    response = other_ip.post(
+        "/signup",
+        environ_base={"REMOTE_ADDR": "10.0.0.9"},
+        data={"csrf_token": other_token, "email": "ok@example.com", "username": "okay", "password": PASSWORD},
+    )
+    assert response.status_code == 302  # the limit is per IP
+
+
+def test_login_is_limited_per_account_across_ips(limited_app: Flask) -> None:
+    sign_up_client = limited_app.test_client()
+    assert post_signup(sign_up_client, username="target", email="t@example.com").status_code == 302
+    statuses = []
+    for n in range(6):
+        client = limited_app.test_client()
+        environ = {"REMOTE_ADDR": f"10.1.0.{n + 1}"}
+        statuses.append(post_login(client, "target", "wrong password!", environ_base=environ).status_code)
+    assert statuses == [401] * 5 + [429]
+    # Another account from a fresh address is not affected.
+    response = post_login(limited_app.test_client(), "someone_else", environ_base={"REMOTE_ADDR": "10.2.0.1"})
+    assert response.status_code == 401
+
+
+def test_login_is_limited_per_ip(limited_app: Flask) -> None:
+    client = limited_app.test_client()
+    statuses = [post_login(client, f"user{n}", "wrong password!").status_code for n in range(11)]
+    assert statuses == [401] * 10 + [429]
+
+
+def test_rate_limit_answer_is_json_for_api_clients(limited_app: Flask) -> None:
+    client = limited_app.test_client()
+    token = form_token(client.get("/signup"))
+    for _ in range(6):
+        response = client.post(
+            "/signup", data={"csrf_token": token, "username": "x"}, headers={"Accept": "application/json"}
+        )
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "too_many_requests"
+
+
+def test_fixture_accounts_are_independent(alice: Account, signed_up: SignUp) -> None:
+    """The helper gives each user their own logged-in client."""
+    bob = signed_up("bob")
+    assert alice.client is not bob.client
+    assert alice.csrf != bob.csrf
+    assert alice.links() == bob.links() == []

@@ -1,0 +1,131 @@
+"""``conexoos user create``: operators make accounts from the command line."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from argon2 import PasswordHasher
+from click.testing import CliRunner, Result
+from flask import Flask
+from sqlalchemy import func, select
+
+from conexoos.app.models.persistent import User
+from conexoos.framework import db
+from conexoos.framework.cli import cli
+from tests.conftest import AppFactory, base_overrides, deep_merge
+
+from .conftest import RATE_LIMITS_OFF, each, form_token
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A YAML configuration with its own SQLite file and instance folder."""
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(deep_merge(base_overrides(tmp_path), RATE_LIMITS_OFF)))
+    return path
+
+
+@pytest.fixture
+def cli_app(make_app: AppFactory, config_file: Path) -> Flask:
+    """The app the command will work on (built from the same file, so its tables exist)."""
+    return make_app(config=str(config_file))
+
+
+def run(config_file: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    """``conexoos --config FILE user create ARGS`` through click, as the console script runs it."""
+    argv = ["--config", str(config_file), "user", "create", *args]
+    monkeypatch.setattr(sys, "argv", ["conexoos", *argv])  # project commands are found from argv
+    return CliRunner().invoke(cli, argv, catch_exceptions=False)
+
+
+def stored_user(app: Flask, username: str) -> User | None:
+    with app.app_context():
+        return User.get_by_username(username)
+
+
+def test_user_create_makes_an_account_that_can_log_in(
+    cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run(
+        config_file,
+        monkeypatch,
+        "--email",
+        "Op@Example.com",
+        "--username",
+        "Operator",
+        "--password",
+        "a long password",
+    )
+    assert result.exit_code == 0, result.output
+    assert "created user operator" in result.output
+    user = stored_user(cli_app, "operator")
+    assert user is not None
+    assert (user.email, user.is_admin) == ("op@example.com", False)
+    assert user.password_hash.startswith("$argon2id$")
+    assert PasswordHasher().verify(user.password_hash, "a long password")
+
+    client = cli_app.test_client()
+    token = form_token(client.get("/login"))
+    response = client.post(
+        "/login", data={"csrf_token": token, "login": "operator", "password": "a long password"}
+    )
+    assert response.status_code == 302
+
+
+def test_user_create_admin(cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run(
+        config_file,
+        monkeypatch,
+        "--email",
+        "root@example.com",
+        "--username",
+        "boss",
+        "--password",
+        "a long password",
+        "--admin",
+    )
+    assert result.exit_code == 0, result.output
+    assert "administrator" in result.output
+    user = stored_user(cli_app, "boss")
+    assert user is not None and user.is_admin is True
+
+
+def test_user_create_refuses_bad_input(
+    cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cases = {
+        "email": ["--email", "not-an-email", "--username", "valid_name", "--password", "a long password"],
+        "username": ["--email", "a@example.com", "--username", "x", "--password", "a long password"],
+        "8 characters": ["--email", "a@example.com", "--username", "valid_name", "--password", "short"],
+        "reserved": ["--email", "a@example.com", "--username", "admin", "--password", "a long password"],
+    }
+
+    def check(case: tuple[str, list[str]]) -> None:
+        message, args = case
+        result = run(config_file, monkeypatch, *args)
+        assert result.exit_code != 0, result.output
+        assert message in result.output, result.output
+        assert "Traceback" not in result.output
+
+    each({message: (message, args) for message, args in cases.items()}, check)
+    with cli_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_user_create_refuses_a_taken_username(
+    cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = run(
+        config_file, monkeypatch, "--email", "a@example.com", "--username", "dup", "--password", "p" * 10
+    )
+    assert first.exit_code == 0, first.output
+    second = run(
+        config_file, monkeypatch, "--email", "b@example.com", "--username", "DUP", "--password", "p" * 10
+    )
+    assert second.exit_code != 0
+    assert "taken" in second.output
+    with cli_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1

@@ -1,0 +1,264 @@
+"""The public page ``/<username>`` and the click redirect ``/go/<id>``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, func, select
+
+from conexoos.app.models.persistent import AnalyticsEvent
+from conexoos.framework import db
+
+from .conftest import BROWSER_UA, Account
+
+BUDGET_BYTES = 30 * 1024
+LINK_ANCHOR = re.compile(r'<a class="link" href="/go/(\d+)"[^>]*>([^<]*)</a>')
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def shown_links(html: str) -> list[tuple[int, str]]:
+    """(link id, title) of each link on a public page, in page order."""
+    return [(int(link_id), title) for link_id, title in LINK_ANCHOR.findall(html)]
+
+
+@contextmanager
+def counted_statements(app: Flask) -> Iterator[list[str]]:
+    """Collect every SQL statement sent to the database inside the block."""
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement.strip())
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def statements_of(app: Flask, client: FlaskClient, path: str) -> list[str]:
+    """The SQL statements one GET of ``path`` runs (after a warm-up GET, so one-off setup is not counted)."""
+    assert client.get(path, headers={"User-Agent": BROWSER_UA}).status_code == 200
+    with counted_statements(app) as statements:
+        response = client.get(path, headers={"User-Agent": BROWSER_UA})
+    assert response.status_code == 200
+    return statements
+
+
+def selects(statements: list[str]) -> list[str]:
+    return [statement for statement in statements if statement.upper().startswith("SELECT")]
+
+
+def events(app: Flask, **where: Any) -> int:
+    with app.app_context():
+        query = select(func.count()).select_from(AnalyticsEvent).filter_by(**where)
+        return db.session.scalar(query) or 0
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_unknown_user_is_404(client: FlaskClient) -> None:
+    response = client.get("/nobody_here")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+
+
+def test_shows_only_enabled_links_inside_their_window_in_order(alice: Account, client: FlaskClient) -> None:
+    now = datetime.now(UTC)
+    hour = timedelta(hours=1)
+    plain = alice.add_link("Plain", "https://plain.example/")
+    alice.add_link("Disabled", "https://disabled.example/", enabled=False)
+    alice.add_link("Future", "https://future.example/", starts_at=iso(now + hour))
+    alice.add_link("Ended", "https://ended.example/", ends_at=iso(now - hour))
+    alice.add_link(
+        "Ended window", "https://ended2.example/", starts_at=iso(now - 2 * hour), ends_at=iso(now - hour)
+    )
+    inside = alice.add_link(
+        "Inside window", "https://inside.example/", starts_at=iso(now - hour), ends_at=iso(now + hour)
+    )
+    started = alice.add_link("Started", "https://started.example/", starts_at=iso(now - hour))
+    hidden = [
+        link["id"] for link in alice.links() if link["id"] not in (plain["id"], inside["id"], started["id"])
+    ]
+    alice.api("POST", "/api/links/reorder", {"ids": [started["id"], *hidden, plain["id"], inside["id"]]})
+
+    response = client.get(f"/{alice.username}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert shown_links(html) == [
+        (started["id"], "Started"),
+        (plain["id"], "Plain"),
+        (inside["id"], "Inside window"),
+    ]
+    for gone in ("Disabled", "Future", "Ended", "disabled.example", "future.example", "ended.example"):
+        assert gone not in html
+    assert "plain.example" not in html  # links go through /go/<id>, never straight to the target
+
+
+def test_a_disabled_link_comes_back_when_enabled(alice: Account, client: FlaskClient) -> None:
+    link = alice.add_link("Toggle", enabled=False)
+    assert shown_links(client.get(f"/{alice.username}").get_data(as_text=True)) == []
+    alice.api("PUT", f"/api/edit/link/{link['id']}", {"enabled": True})
+    assert shown_links(client.get(f"/{alice.username}").get_data(as_text=True)) == [(link["id"], "Toggle")]
+
+
+def test_profile_and_sharing_meta(alice: Account, client: FlaskClient) -> None:
+    alice.client.post(
+        "/dashboard/settings",
+        data={"csrf_token": alice.csrf, "display_name": "Alice A.", "bio": "I make things."},
+    )
+    html = client.get(f"/{alice.username}").get_data(as_text=True)
+    page_url = f"http://localhost/{alice.username}"
+    assert f'<link rel="canonical" href="{page_url}">' in html
+    expected = {
+        'property="og:title"': "Alice A.",
+        'property="og:description"': "I make things.",
+        'property="og:url"': page_url,
+        'property="og:type"': "profile",
+        'name="twitter:card"': "summary",
+        'name="twitter:title"': "Alice A.",
+        'name="twitter:description"': "I make things.",
+    }
+    for attribute, content in expected.items():
+        assert f'<meta {attribute} content="{content}">' in html, attribute
+    for image in ('property="og:image"', 'name="twitter:image"'):
+        assert re.search(rf'<meta {image} content="http://localhost/[^"]+">', html), image
+    assert "<h1>Alice A.</h1>" in html and "I make things." in html and f"@{alice.username}" in html
+    assert '<meta name="viewport"' in html and '<html lang="' in html
+
+
+@pytest.mark.parametrize("spelling", ["ALICE", "Alice", "aLiCe"])
+def test_username_lookup_is_case_insensitive(alice: Account, client: FlaskClient, spelling: str) -> None:
+    response = client.get(f"/{spelling}")
+    assert response.status_code == 200
+    assert '<link rel="canonical" href="http://localhost/alice">' in response.get_data(as_text=True)
+
+
+def test_no_script_and_html_plus_css_under_30_kb(alice: Account, client: FlaskClient) -> None:
+    alice.client.post(
+        "/dashboard/settings", data={"csrf_token": alice.csrf, "display_name": "D" * 60, "bio": "b" * 300}
+    )
+    for n in range(10):
+        alice.add_link(f"A fairly long link title number {n} " + "x" * 60, f"https://example.com/{'p' * 400}")
+    response = client.get(f"/{alice.username}")
+    html = response.get_data(as_text=True)
+    assert len(shown_links(html)) == 10
+    assert "<script" not in html.lower()
+    assert not re.search(r"\son[a-z]+=", html)  # no inline handlers either
+    stylesheets = re.findall(r'<link rel="stylesheet" href="(?:http://localhost)?([^"]+)"', html)
+    assert stylesheets, "the page links no stylesheet"
+    css = b"".join(client.get(path).get_data() for path in stylesheets)
+    assert "public.css" in " ".join(stylesheets)
+    total = len(response.get_data()) + len(css)
+    assert total < BUDGET_BYTES, f"{total} bytes of HTML + CSS"
+
+
+# ---------------------------------------------------------------- the query budget
+
+
+def test_public_page_runs_at_most_two_selects(app: Flask, alice: Account, client: FlaskClient) -> None:
+    for n in range(10):
+        alice.add_link(f"Link {n}", f"https://example.com/{n}")
+    statements = statements_of(app, client, f"/{alice.username}")
+    assert len(selects(statements)) <= 2, "\n".join(selects(statements))
+    writes = [statement for statement in statements if not statement.upper().startswith("SELECT")]
+    # One short INSERT of the view event is allowed (and with it its transaction); nothing else.
+    inserts = [statement for statement in writes if statement.upper().startswith("INSERT")]
+    assert len(inserts) <= 1 and all("analytics_event" in statement for statement in inserts), writes
+    assert not [statement for statement in writes if statement.upper().startswith(("UPDATE", "DELETE"))]
+
+
+def test_public_page_queries_do_not_grow_with_the_links(
+    app: Flask, signed_up: Any, client: FlaskClient
+) -> None:
+    few, many = signed_up("few"), signed_up("many")
+    few.add_link("Only one")
+    for n in range(10):
+        many.add_link(f"Link {n}")
+    assert len(selects(statements_of(app, client, "/few"))) == len(
+        selects(statements_of(app, client, "/many"))
+    )
+
+
+def test_public_page_for_an_unknown_user_runs_one_select(app: Flask, client: FlaskClient) -> None:
+    with counted_statements(app) as statements:
+        assert client.get("/nobody").status_code == 404
+    assert len(statements) <= 1, statements
+
+
+# ---------------------------------------------------------------- /go/<id>
+
+
+def test_go_redirects_with_302_and_records_one_click(app: Flask, alice: Account, client: FlaskClient) -> None:
+    link = alice.add_link("Target", "https://target.example/page?x=1")
+    response = client.get(
+        f"/go/{link['id']}", headers={"User-Agent": BROWSER_UA, "Referer": "https://social.example/post/1"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "https://target.example/page?x=1"
+    assert "no-store" in response.headers["Cache-Control"]
+    assert events(app, kind="click", link_id=link["id"]) == 1
+    with app.app_context():
+        click = db.session.scalars(select(AnalyticsEvent).filter_by(kind="click")).one()
+        assert click.owner_id == alice.id
+        assert click.referrer_host == "social.example"
+        assert click.device == "desktop"
+        assert click.occurred_at is not None
+
+
+def test_each_click_is_recorded_once(app: Flask, alice: Account, client: FlaskClient) -> None:
+    link = alice.add_link()
+    for _ in range(3):
+        client.get(f"/go/{link['id']}", headers={"User-Agent": BROWSER_UA})
+    assert events(app, kind="click", link_id=link["id"]) == 3
+
+
+def test_go_follows_mailto_and_tel_links(alice: Account, client: FlaskClient) -> None:
+    for url in ("mailto:hello@example.com", "tel:+34600000000"):
+        link = alice.add_link("Contact", url)
+        response = client.get(f"/go/{link['id']}", headers={"User-Agent": BROWSER_UA})
+        assert response.status_code == 302
+        assert response.headers["Location"] == url
+
+
+def test_a_bot_is_redirected_but_not_counted(app: Flask, alice: Account, client: FlaskClient) -> None:
+    link = alice.add_link()
+    response = client.get(
+        f"/go/{link['id']}", headers={"User-Agent": "Googlebot/2.1 (+http://www.google.com/bot.html)"}
+    )
+    assert response.status_code == 302
+    assert events(app, kind="click") == 0
+
+
+@pytest.mark.parametrize("state", ["unknown", "disabled", "not-started", "ended", "deleted"])
+def test_go_is_404_unless_the_link_is_live(
+    app: Flask, alice: Account, client: FlaskClient, state: str
+) -> None:
+    now = datetime.now(UTC)
+    fields: dict[str, Any] = {
+        "disabled": {"enabled": False},
+        "not-started": {"starts_at": iso(now + timedelta(hours=1))},
+        "ended": {"ends_at": iso(now - timedelta(seconds=1))},
+    }.get(state, {})
+    link = alice.add_link("Not live", "https://not-live.example/", **fields)
+    link_id = link["id"] + 1000 if state == "unknown" else link["id"]
+    if state == "deleted":
+        alice.api("DELETE", f"/api/delete/link/{link_id}")
+    response = client.get(f"/go/{link_id}", headers={"User-Agent": BROWSER_UA})
+    assert response.status_code == 404
+    assert "Location" not in response.headers
+    assert "not-live.example" not in response.get_data(as_text=True)
+    assert events(app, kind="click") == 0

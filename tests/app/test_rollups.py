@@ -1,0 +1,257 @@
+"""Folding raw events into quarter-hour rollups, and pruning raw events, never changes a number."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from conexoos.app.controllers import rollups, visitors
+from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, StatsSalt, StatsVisitor
+from conexoos.app.models.persistent.event import CLICK
+from conexoos.framework import db
+from tests.conftest import AppFactory
+
+from .analytics_support import analytics_app, count_events, insert_event, stats
+from .conftest import Account
+
+pytestmark = pytest.mark.database_matrix
+
+RETENTION_DAYS = 30
+DAY = datetime(2026, 3, 10, tzinfo=UTC)
+
+
+@pytest.fixture
+def app(make_app: AppFactory) -> Flask:
+    """The product configured for the analytics tests, raw events kept for 30 days."""
+    return analytics_app(make_app, APP={"ANALYTICS": {"RETENTION_DAYS": RETENTION_DAYS}})
+
+
+def rollup_rows(app: Flask) -> list[tuple[Any, ...]]:
+    """Every rollup row's key and counts, sorted."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(
+                StatsRollup.owner_id,
+                StatsRollup.bucket,
+                StatsRollup.kind,
+                StatsRollup.link_id,
+                StatsRollup.dimension,
+                StatsRollup.value,
+                StatsRollup.events,
+                StatsRollup.uniques,
+            )
+        ).all()
+    return sorted(tuple(row) for row in rows)
+
+
+def fold(app: Flask, now: datetime | None = None, batch_size: int = rollups.BATCH_SIZE) -> int:
+    """``roll_up`` at ``now`` in ``batch_size`` batches."""
+    with app.app_context():
+        return rollups.roll_up(now, batch_size=batch_size)
+
+
+def watermark(app: Flask) -> int:
+    """The id of the last folded event."""
+    with app.app_context():
+        return rollups.watermark_id()
+
+
+def march(account: Account, **params: str) -> dict[str, Any]:
+    """The account's report from 1 March to 30 April 2026 (UTC unless ``tz`` is given)."""
+    return stats(account, from_="2026-03-01", to="2026-04-30", **params)
+
+
+def _some_traffic(app: Flask, owner_id: int, link_id: int) -> None:
+    """Nine views and three clicks from four visitors over three UTC days, with referrers and devices."""
+    for number in range(12):
+        moment = DAY + timedelta(hours=5 * number, minutes=number)
+        fields = {"referrer_host": f"ref{number % 3}.example", "device": ("mobile", "desktop")[number % 2]}
+        if number % 4 == 3:
+            insert_event(app, owner_id, moment, CLICK, link_id, visitor=f"v{number % 4}", **fields)
+        else:
+            insert_event(app, owner_id, moment, visitor=f"v{number % 4}", **fields)
+
+
+@pytest.fixture
+def link_id(alice: Account) -> int:
+    """One of Alice's links."""
+    return int(alice.add_link("Shop", "https://shop.example/")["id"])
+
+
+def test_rolling_up_twice_counts_once(app: Flask, alice: Account, link_id: int) -> None:
+    _some_traffic(app, alice.id, link_id)
+    raw = march(alice)
+    assert raw["totals"] == {"views": 9, "clicks": 3, "unique_visitors": 10, "click_through_rate": 0.3333}
+
+    assert fold(app) == 12
+    rows = rollup_rows(app)
+    assert sum(row[6] for row in rows if row[4] == "") == 12
+    assert sum(row[7] for row in rows) == 10  # four visitors on the 10th and 11th, two on the 12th
+    assert march(alice) == raw
+
+    assert fold(app) == 0
+    assert rollup_rows(app) == rows
+    assert march(alice) == raw
+    assert march(alice, tz="America/New_York") == stats(
+        alice, from_="2026-03-01", to="2026-04-30", tz="America/New_York"
+    )
+
+
+def test_events_younger_than_the_settle_window_wait_for_a_later_run(
+    app: Flask, alice: Account, link_id: int
+) -> None:
+    now = DAY + timedelta(hours=12)
+    settled = insert_event(app, alice.id, now - rollups.SETTLE - timedelta(seconds=1), visitor="a")
+    insert_event(app, alice.id, now - timedelta(seconds=2), CLICK, link_id, visitor="a")
+    report = march(alice)
+    assert (report["totals"]["views"], report["totals"]["clicks"], report["totals"]["unique_visitors"]) == (
+        1,
+        1,
+        1,
+    )
+
+    assert fold(app, now) == 1
+    assert watermark(app) == settled
+    assert march(alice) == report
+
+    assert fold(app, now + rollups.SETTLE) == 1
+    assert march(alice) == report
+    assert fold(app, now + rollups.SETTLE) == 0
+
+
+def test_an_unsettled_event_holds_back_later_ids(app: Flask, alice: Account) -> None:
+    """Folding past an event still in its settle window could skip it for good."""
+    now = DAY + timedelta(hours=12)
+    insert_event(app, alice.id, now - timedelta(seconds=1), visitor="late")
+    insert_event(app, alice.id, now - timedelta(hours=1), visitor="early")
+    assert fold(app, now) == 0
+    assert watermark(app) == 0
+    assert march(alice)["totals"]["views"] == 2
+    assert fold(app, now + timedelta(minutes=1)) == 2
+    assert march(alice)["totals"]["views"] == 2
+
+
+def test_small_batches_count_like_one_batch(app: Flask, alice: Account, link_id: int) -> None:
+    _some_traffic(app, alice.id, link_id)
+    raw = march(alice)
+    assert fold(app, batch_size=5) == 12
+    assert march(alice) == raw
+    batched = rollup_rows(app)
+    assert batched, "nothing was rolled up"
+    assert sum(row[7] for row in batched) == raw["totals"]["unique_visitors"]
+
+
+def test_a_visitor_rolled_up_earlier_in_the_day_is_not_unique_again(app: Flask, alice: Account) -> None:
+    insert_event(app, alice.id, DAY + timedelta(hours=1), visitor="regular")
+    fold(app)
+    insert_event(app, alice.id, DAY + timedelta(hours=2), visitor="regular")
+    insert_event(app, alice.id, DAY + timedelta(hours=3), visitor="newcomer")
+    for _ in range(2):
+        totals = march(alice)["totals"]
+        assert (totals["views"], totals["unique_visitors"]) == (3, 2)
+        fold(app)
+
+
+def test_pruning_deletes_only_rolled_up_events_past_retention(
+    app: Flask, alice: Account, link_id: int
+) -> None:
+    now = datetime(2026, 4, 15, 12, tzinfo=UTC)
+    old = insert_event(app, alice.id, now - timedelta(days=RETENTION_DAYS + 5), visitor="a")
+    old_click = insert_event(
+        app, alice.id, now - timedelta(days=RETENTION_DAYS + 1), CLICK, link_id, visitor="b"
+    )
+    recent = insert_event(app, alice.id, now - timedelta(days=RETENTION_DAYS - 1), visitor="c")
+    assert fold(app) == 3
+    not_rolled = insert_event(app, alice.id, now - timedelta(days=RETENTION_DAYS + 3), visitor="d")
+    before = march(alice)
+    assert before["totals"]["views"] == 3 and before["totals"]["clicks"] == 1
+    rows = rollup_rows(app)
+
+    with app.app_context():
+        result = rollups.prune(RETENTION_DAYS, now=now)
+        kept = set(db.session.scalars(select(AnalyticsEvent.id)))
+    assert result["events"] == 2
+    assert kept == {recent, not_rolled}
+    assert old not in kept and old_click not in kept
+    assert rollup_rows(app) == rows, "rollups are kept for good"
+    assert march(alice) == before
+    assert march(alice, tz="Asia/Tokyo") == stats(alice, from_="2026-03-01", to="2026-04-30", tz="Asia/Tokyo")
+
+    fold(app)
+    assert march(alice) == before
+
+
+def test_pruning_forgets_old_salts_and_visitor_marks(app: Flask, alice: Account) -> None:
+    now = datetime(2026, 4, 15, 12, tzinfo=UTC)
+    old_day, yesterday, today = date(2026, 4, 10), date(2026, 4, 14), date(2026, 4, 15)
+    with app.app_context():
+        old_salt = visitors.daily_salt(old_day)
+        kept_salts = {day: visitors.daily_salt(day) for day in (yesterday, today)}
+    insert_event(app, alice.id, datetime(2026, 4, 10, 9, tzinfo=UTC), visitor="then")
+    insert_event(app, alice.id, now - timedelta(hours=1), visitor="now")
+    fold(app, now)
+
+    with app.app_context():
+        result = rollups.prune(RETENTION_DAYS, now=now)
+        salts = {day: salt for day, salt in db.session.execute(select(StatsSalt.day, StatsSalt.salt))}
+        marks = set(db.session.scalars(select(StatsVisitor.visitor_hash)))
+        new_salt = visitors.daily_salt(old_day)
+    assert result["salts"] == 1 and result["visitors"] == 1
+    assert salts == kept_salts
+    assert marks == {"now"}
+    assert new_salt != old_salt, "a forgotten day's hashes must not be reproducible"
+    assert count_events(app) == 2  # within retention
+
+
+def test_the_scheduled_tasks_roll_up_and_prune(app: Flask, alice: Account) -> None:
+    tasks = app.extensions["conexoos"].scheduler.tasks
+    assert {"analytics-rollup", "analytics-prune"} <= set(tasks)
+    assert tasks["analytics-rollup"].interval <= 60
+    insert_event(app, alice.id, datetime.now(UTC) - timedelta(days=RETENTION_DAYS + 2), visitor="old")
+    insert_event(app, alice.id, datetime.now(UTC) - timedelta(minutes=1), visitor="new")
+    today = datetime.now(UTC).date()
+    window = {
+        "from_": (today - timedelta(days=60)).isoformat(),
+        "to": (today + timedelta(days=1)).isoformat(),
+    }
+    before = stats(alice, **window)
+
+    with app.app_context():
+        tasks["analytics-rollup"].function()
+        assert rollups.watermark_id() == 2
+        tasks["analytics-prune"].function()
+    assert count_events(app) == 1
+    assert stats(alice, **window) == before
+
+
+def test_concurrent_roll_ups_never_count_twice(app: Flask, alice: Account, link_id: int) -> None:
+    """The scheduler runs one roll-up per cluster; if two ever race, the loser rolls back."""
+    _some_traffic(app, alice.id, link_id)
+    raw = march(alice)
+    failures: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def race() -> None:
+        start.wait(5)
+        try:
+            fold(app)
+        except (RuntimeError, SQLAlchemyError) as error:  # the documented outcome for the loser
+            failures.append(error)
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    fold(app)
+    assert march(alice) == raw
+    with app.app_context():
+        folded = db.session.scalar(select(func.sum(StatsRollup.events)).where(StatsRollup.dimension == ""))
+    assert folded == 12

@@ -1,0 +1,230 @@
+"""Avatar uploads through the settings form: re-encoded, EXIF-free, randomly named, served with long caching;
+anything that is not a sane image is a 400 that writes nothing."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from PIL import ExifTags, Image
+
+from conexoos.app.models.persistent import User
+from conexoos.framework import db
+
+from .conftest import Account
+
+STORED_NAME = re.compile(r"^img/avatars/[0-9a-f]{32}\.webp$")
+ONE_YEAR = 365 * 24 * 3600
+
+
+def encode(
+    image_format: str, size: tuple[int, int] = (640, 480), mode: str = "RGB", **options: object
+) -> bytes:
+    """A real image made with Pillow."""
+    image = Image.new(mode, size, (200, 40, 40, 255)[: len(mode)] if mode != "L" else 128)
+    for x in range(0, size[0], 8):  # some detail, so the encoders have something to keep
+        image.putpixel((x, x % size[1]), (0, 0, 0, 255)[: len(mode)] if mode != "L" else 0)
+    output = BytesIO()
+    image.save(output, format=image_format, **options)
+    return output.getvalue()
+
+
+def jpeg_with_gps() -> bytes:
+    """A 300×200 JPEG whose EXIF carries a camera name, GPS coordinates and 'rotate 90°'."""
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make] = "SpyCam"
+    exif[ExifTags.Base.Orientation] = 6
+    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
+    gps[ExifTags.GPS.GPSLatitude] = (40.0, 26.0, 46.0)
+    gps[ExifTags.GPS.GPSLongitudeRef] = "W"
+    gps[ExifTags.GPS.GPSLongitude] = (79.0, 58.0, 56.0)
+    data = encode("JPEG", (300, 200), exif=exif)
+    assert Image.open(BytesIO(data)).getexif().get_ifd(ExifTags.IFD.GPSInfo)  # the upload really has GPS
+    return data
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG declaring ``width``×``height`` that holds almost no data: cheap to build, costly to decode."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
+
+
+def uploads_root(app: Flask) -> Path:
+    return Path(app.extensions["conexoos"].settings.instance_path) / "uploads"
+
+
+def files_under(root: Path) -> set[str]:
+    """Every file below ``root`` (temporary ones included)."""
+    return (
+        {str(path.relative_to(root)) for path in root.rglob("*") if path.is_file()}
+        if root.exists()
+        else set()
+    )
+
+
+def stored_profile(app: Flask, user_id: int) -> tuple[str | None, str, str]:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        return user.avatar, user.display_name, user.bio
+
+
+def upload(account: Account, data: bytes, filename: str, display_name: str = "New name"):  # type: ignore[no-untyped-def]
+    return account.client.post(
+        "/dashboard/settings",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": account.csrf,
+            "display_name": display_name,
+            "bio": "bio",
+            "avatar": (BytesIO(data), filename),
+        },
+    )
+
+
+VALID = [
+    pytest.param(lambda: encode("PNG", (640, 480), "RGBA"), "me.png", id="png"),
+    pytest.param(jpeg_with_gps, "holiday.jpg", id="jpeg-with-gps"),
+    pytest.param(lambda: encode("WEBP", (500, 500)), "me.webp", id="webp"),
+]
+
+
+@pytest.mark.parametrize(("make", "filename"), VALID)
+def test_a_valid_image_is_stored_re_encoded_and_served(
+    app: Flask, alice: Account, make, filename: str
+) -> None:  # type: ignore[no-untyped-def]
+    original = make()
+    response = upload(alice, original, filename)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+    avatar, display_name, _ = stored_profile(app, alice.id)
+    assert display_name == "New name"
+    assert avatar is not None and STORED_NAME.match(avatar), avatar
+    assert Path(filename).stem not in avatar
+    stored = (uploads_root(app) / avatar).read_bytes()
+    assert stored != original
+    image = Image.open(BytesIO(stored))
+    image.load()  # decodes completely
+    assert image.format == "WEBP"
+    assert max(image.size) <= 400
+    assert not image.getexif() and "exif" not in image.info
+    assert b"SpyCam" not in stored and b"GPS" not in stored
+
+    served = alice.client.get(f"/media/{avatar}")
+    assert served.status_code == 200
+    assert served.mimetype == "image/webp"
+    assert served.get_data() == stored
+    max_age = re.search(r"max-age=(\d+)", served.headers["Cache-Control"])
+    assert max_age and int(max_age.group(1)) >= ONE_YEAR
+    assert served.headers["X-Content-Type-Options"] == "nosniff"
+    assert f"/media/{avatar}" in alice.client.get(f"/{alice.username}").get_data(as_text=True)
+
+
+def test_exif_orientation_is_applied_before_it_is_dropped(app: Flask, alice: Account) -> None:
+    upload(alice, jpeg_with_gps(), "rotated.jpg")
+    avatar, _, _ = stored_profile(app, alice.id)
+    width, height = Image.open(uploads_root(app) / str(avatar)).size
+    assert height > width  # 300×200 with "rotate 90°" is a portrait picture
+
+
+def test_each_upload_gets_a_new_random_name_and_the_old_file_goes(app: Flask, alice: Account) -> None:
+    data = encode("PNG")
+    upload(alice, data, "same.png")
+    first, _, _ = stored_profile(app, alice.id)
+    upload(alice, data, "same.png")
+    second, _, _ = stored_profile(app, alice.id)
+    assert first != second
+    assert not (uploads_root(app) / str(first)).exists()
+    assert files_under(uploads_root(app)) == {second}
+
+
+def test_saving_without_a_file_keeps_the_avatar(app: Flask, alice: Account) -> None:
+    upload(alice, encode("PNG"), "me.png")
+    avatar, _, _ = stored_profile(app, alice.id)
+    response = alice.client.post(
+        "/dashboard/settings", data={"csrf_token": alice.csrf, "display_name": "Other", "bio": ""}
+    )
+    assert response.status_code == 302
+    assert stored_profile(app, alice.id)[0] == avatar
+
+
+def test_without_an_avatar_the_default_image_stands_in(alice: Account) -> None:
+    html = alice.client.get(f"/{alice.username}").get_data(as_text=True)
+    match = re.search(r'<img class="avatar" src="http://localhost(/static/[^"]+)"', html)
+    assert match
+    assert alice.client.get(match.group(1)).status_code == 200
+
+
+REFUSED = [
+    pytest.param(lambda: b"just some text, not an image\n", "notes.png", "not an image", id="text-file"),
+    pytest.param(lambda: b"", "empty.png", "empty", id="empty-file"),
+    pytest.param(
+        lambda: b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>',
+        "x.svg",
+        "not an image",
+        id="svg",
+    ),
+    pytest.param(lambda: encode("PNG", (800, 600))[:2000], "cut.png", "truncated", id="truncated-png"),
+    pytest.param(lambda: jpeg_with_gps()[:-400], "cut.jpg", "truncated", id="truncated-jpeg"),
+    pytest.param(lambda: png_header(30000, 30000), "bomb.png", "pixels", id="30000x30000"),
+    pytest.param(lambda: png_header(7000, 7000), "big.png", "pixels", id="7000x7000"),
+    pytest.param(lambda: encode("BMP", (10, 10)), "old.bmp", "PNG, JPEG, WebP", id="bmp"),
+]
+
+
+@pytest.mark.parametrize(("make", "filename", "reason"), REFUSED)
+def test_a_bad_upload_is_a_400_with_a_clear_message_and_writes_nothing(
+    app: Flask,
+    alice: Account,
+    make,  # type: ignore[no-untyped-def]
+    filename: str,
+    reason: str,
+) -> None:
+    assert upload(alice, encode("PNG"), "first.png", display_name="Before").status_code == 302
+    before_files = files_under(uploads_root(app))
+    before_profile = stored_profile(app, alice.id)
+
+    response = upload(alice, make(), filename, display_name="After")
+
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    errors = re.search(r'id="avatar-errors" class="errors">(.*?)</div>', html, re.S)
+    assert errors and reason.lower() in errors.group(1).lower(), html[-1500:]
+    assert files_under(uploads_root(app)) == before_files
+    assert stored_profile(app, alice.id) == before_profile
+
+
+def test_an_upload_over_the_size_cap_is_refused(
+    app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conexoos.app.utils import io as io_utils
+
+    monkeypatch.setattr(io_utils, "MAX_UPLOAD_BYTES", 10_000)
+    response = upload(alice, encode("PNG", (400, 400)) + b"\x00" * 20_000, "large.png")
+    assert response.status_code == 400
+    assert "larger than" in response.get_data(as_text=True)
+    assert files_under(uploads_root(app)) == set()
+    assert stored_profile(app, alice.id)[0] is None
+
+
+def test_media_does_not_serve_outside_the_uploads_folder(app: Flask, alice: Account) -> None:
+    (Path(app.instance_path) / "secret.txt").write_text("secret")
+    for path in ("/media/../secret.txt", "/media/%2e%2e/secret.txt", "/media/img/avatars/missing.webp"):
+        response = alice.client.get(path)
+        assert response.status_code == 404, path
+        assert b"secret" not in response.get_data()

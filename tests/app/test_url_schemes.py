@@ -1,0 +1,108 @@
+"""Which URLs may go on a page: http(s), mailto and tel, normalised; never script or data."""
+
+from __future__ import annotations
+
+import pytest
+
+from conexoos.app.utils.urls import ALLOWED_SCHEMES, UnsafeURL, normalise_url
+
+from .conftest import Account
+
+ACCEPTED = [
+    ("http://example.com", "http://example.com/"),
+    ("https://example.com/path?q=1#top", "https://example.com/path?q=1#top"),
+    ("HTTPS://Example.COM/Path", "https://example.com/Path"),
+    ("  https://example.com/  ", "https://example.com/"),
+    ("example.com", "https://example.com/"),
+    ("www.example.com/a b", "https://www.example.com/a%20b"),
+    ("//example.com/x", "https://example.com/x"),
+    ("https://example.com:443/", "https://example.com/"),
+    ("http://example.com:8080/", "http://example.com:8080/"),
+    ("mailto:someone@example.com", "mailto:someone@example.com"),
+    ("MAILTO:someone@example.com?subject=hi there", "mailto:someone@example.com?subject=hi%20there"),
+    ("tel:+1 (555) 010-0100", "tel:+15550100100"),
+    ("tel:+34600000000", "tel:+34600000000"),
+    ("bücher.de", "https://xn--bcher-kva.de/"),
+    ("https://münchen.example/straße", "https://xn--mnchen-3ya.example/stra%C3%9Fe"),
+]
+REFUSED = [
+    "javascript:alert(1)",
+    "JaVaScRiPt:alert(1)",
+    " javascript:alert(1)",
+    "\u00a0javascript:alert(1)",
+    "java\tscript:alert(1)",
+    "java\nscript:alert(1)",
+    "java\rscript:alert(1)",
+    "\x00javascript:alert(1)",
+    "javascript://example.com/%0Aalert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "DATA:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+    "vbscript:msgbox(1)",
+    "ftp://example.com/",
+    "file:///etc/passwd",
+    "user:pass@host.example",
+    "https://user:pass@example.com/",
+    "https://user@example.com/",
+    "https://",
+    "https:/example.com",
+    "https://exa mple.com/",
+    "",
+    "   ",
+    "mailto:",
+    "mailto:not-an-address",
+    "tel:call-me",
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), ACCEPTED)
+def test_accepted_urls_are_normalised(raw: str, expected: str) -> None:
+    assert normalise_url(raw) == expected
+
+
+@pytest.mark.parametrize("raw", REFUSED)
+def test_refused_urls_say_why(raw: str) -> None:
+    with pytest.raises(UnsafeURL) as refused:
+        normalise_url(raw)
+    assert str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "\u200bjavascript:alert(1)",
+        "ｊavascript:alert(1)",
+        "javascript&colon;alert(1)",
+        "jav&#x09;ascript:alert(1)",
+        "%6A%61vascript:alert(1)",
+        "\\\\evil.example\\x",
+    ],
+)
+def test_anything_accepted_has_an_allowed_scheme(raw: str) -> None:
+    """Obfuscations may be refused or turned into a harmless https URL, never kept as a script."""
+    try:
+        url = normalise_url(raw)
+    except UnsafeURL:
+        return
+    assert url.split(":", 1)[0] in ALLOWED_SCHEMES
+    assert url.startswith(("https://", "http://"))
+
+
+def test_the_api_stores_normalised_urls_and_refuses_unsafe_ones(alice: Account) -> None:
+    for raw, expected in ACCEPTED:
+        response = alice.api("POST", "/api/add/link", {"title": "ok", "url": raw})
+        assert response.status_code == 201, (raw, response.get_json())
+        created = response.get_json()
+        assert created["url"] == expected
+        edited = alice.api("PUT", f"/api/edit/link/{created['id']}", {"url": raw}).get_json()
+        assert edited["url"] == expected
+        alice.api("DELETE", f"/api/delete/link/{created['id']}")  # stay under the free plan's limit
+    alice.add_link("ok", "https://kept.example/")
+    stored = {link["url"] for link in alice.links()}
+    for raw in REFUSED:
+        response = alice.api("POST", "/api/add/link", {"title": "bad", "url": raw})
+        assert response.status_code == 422, (raw, response.status_code)
+        assert response.get_json()["error"]["field"] == "url"
+        edit = alice.api("PUT", f"/api/edit/link/{alice.links()[0]['id']}", {"url": raw})
+        assert edit.status_code == 422, (raw, edit.status_code)
+    assert {link["url"] for link in alice.links()} == stored
+    assert all(link["title"] == "ok" for link in alice.links())

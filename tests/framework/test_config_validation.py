@@ -1,0 +1,419 @@
+"""Validation of the configuration file: one line per mistake naming the key path, the value and the fix."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from conexoos.framework import ConfigError, create_app, load_settings
+
+from .helpers import write_files, write_project
+
+APP_KEY = "k" * 48
+
+
+def config_file(tmp_path: Path, text: str, name: str = "config.yml") -> Path:
+    return write_files(tmp_path, {name: text}) / name
+
+
+def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ=environ or {})
+    assert str(caught.value) == "\n".join(caught.value.problems)
+    return caught.value.problems
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "SERVER_ENV:\n  BIND:\n    PORT: abc\n",
+            "SERVER_ENV.BIND.PORT: 'abc' is not valid; expected an integer from 1 to 65535",
+            id="wrong-type",
+        ),
+        pytest.param(
+            "SERVER_ENV:\n  BIND:\n    PORT: 70000\n",
+            "SERVER_ENV.BIND.PORT: 70000 is not valid; expected an integer from 1 to 65535",
+            id="out-of-range",
+        ),
+        pytest.param(
+            "SERVER_ENV:\n  CAPTURE: maybe\n",
+            "SERVER_ENV.CAPTURE: 'maybe' is not valid; expected true or false",
+            id="not-a-boolean",
+        ),
+        pytest.param(
+            "DATABASE:\n  default: nope\n  main:\n    driver: sqlite\n    database: a.db\n"
+            "  other:\n    driver: sqlite\n    database: b.db\n",
+            "DATABASE.default: 'nope' is not valid; expected the name of a connection: main, other",
+            id="default-names-no-connection",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    driver: sqlite\n  other:\n    driver: sqlite\n",
+            "DATABASE.default: is missing; expected the name of a connection: main, other",
+            id="default-missing",
+        ),
+        pytest.param(
+            "SERVER_ENV:\n  SESSION: mongo\n",
+            "SERVER_ENV.SESSION: 'mongo' is not valid; expected one of filesystem, redis, memcached, "
+            "sqlalchemy",
+            id="unknown-session",
+        ),
+        pytest.param(
+            "SERVER_ENV:\n  SESSION: redis\n",
+            "SERVER_ENV.SESSION: 'redis' needs a SERVICES.redis entry (HOST and PORT); add it or choose "
+            "another SESSION",
+            id="session-redis-without-service",
+        ),
+        pytest.param(
+            "SERVER_ENV:\n  SESSION: memcached\nSERVICES:\n  redis:\n    HOST: localhost\n",
+            "SERVER_ENV.SESSION: 'memcached' needs a SERVICES.memcached entry (HOST and PORT); add it or "
+            "choose "
+            "another SESSION",
+            id="session-memcached-without-service",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    driver: nosuchdb\n",
+            "DATABASE.main.driver: 'nosuchdb' is not valid; expected an installed SQLAlchemy driver: sqlite, "
+            "postgresql, mysql",
+            id="unknown-driver",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    database: a.db\n",
+            "DATABASE.main.driver: '' is not valid; expected a driver such as sqlite, postgresql or mysql",
+            id="missing-driver",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    driver: sqlite\n    database: a.db\n    password: pw\n    address: h\n",
+            "DATABASE.main.password, DATABASE.main.address: SQLite takes only a database file; remove the "
+            "user, "
+            "password, address and port",
+            id="sqlite-with-server-keys",
+        ),
+        pytest.param(
+            "SERVER_ENV: [1, 2]\n",
+            "SERVER_ENV: [1, 2] is not valid; expected a mapping of keys to values",
+            id="section-not-a-mapping",
+        ),
+    ],
+)
+def test_one_mistake_gives_one_exact_line(tmp_path: Path, text: str, expected: str) -> None:
+    assert problems_of(config_file(tmp_path, text)) == [expected]
+
+
+@pytest.mark.parametrize("env", ["UAT", "PROD", "prod", "Uat"])
+def test_empty_app_key_is_refused_outside_dev(tmp_path: Path, env: str) -> None:
+    path = config_file(tmp_path, f"SERVER_ENV:\n  ENV: {env}\n  APP_KEY: ${{SECURED_FLASK_TOKEN}}\n")
+    assert problems_of(path) == [
+        f"SERVER_ENV.APP_KEY: is empty; {env.upper()} needs a secret key "
+        "(e.g. APP_KEY: ${SECURED_FLASK_TOKEN} "
+        "with a long random value in that variable)"
+    ]
+
+
+def test_empty_app_key_under_dev_is_generated_once_and_kept(tmp_path: Path) -> None:
+    path = config_file(tmp_path, "SERVER_ENV:\n  ENV: dev\n  APP_KEY: ''\n")
+    first = load_settings(path, environ={})
+    second = load_settings(path, environ={})
+    assert len(first.get("SERVER_ENV.APP_KEY")) >= 32
+    assert second.get("SERVER_ENV.APP_KEY") == first.get("SERVER_ENV.APP_KEY")
+    assert (tmp_path / "instance" / "app_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.yml"
+    assert problems_of(missing) == [
+        f"{missing}: cannot read the configuration file (No such file or directory)"
+    ]
+
+
+def test_unreadable_file(tmp_path: Path) -> None:
+    # A folder is unreadable as a file even for root, unlike a chmod 000 file.
+    folder = tmp_path / "config.yml"
+    folder.mkdir()
+    assert problems_of(folder) == [f"{folder}: cannot read the configuration file (Is a directory)"]
+
+
+def test_config_file_named_by_the_environment(tmp_path: Path) -> None:
+    path = config_file(tmp_path, "SERVER_ENV:\n  APP_NAME: from-env\n")
+    assert load_settings(environ={"CONFIG_FILE": str(path)}).get("SERVER_ENV.APP_NAME") == "from-env"
+    missing = tmp_path / "gone.yml"
+    assert problems_of(None, {"CONFIG_FILE": str(missing)}) == [
+        f"{missing}: cannot read the configuration file (No such file or directory)"
+    ]
+
+
+def test_yaml_syntax_error_names_its_line(tmp_path: Path) -> None:
+    path = config_file(tmp_path, "SERVER_ENV:\n  APP_NAME: shop\n  BIND:\n    PORT: 80\n     ADDRESS: x: y\n")
+    assert problems_of(path) == [f"{path}:5: YAML syntax error: mapping values are not allowed here"]
+
+
+def test_yaml_unclosed_quote_names_where_it_started(tmp_path: Path) -> None:
+    path = config_file(tmp_path, "SERVER_ENV:\n  APP_NAME: 'shop\n  ENV: DEV\n")
+    assert problems_of(path) == [
+        f"{path}:4: YAML syntax error: found unexpected end of stream "
+        "(while scanning a quoted scalar started "
+        "at line 2)"
+    ]
+
+
+def test_json_syntax_error_names_its_line(tmp_path: Path) -> None:
+    path = config_file(tmp_path, '{\n  "SERVER_ENV": {\n    "ENV": "DEV",\n  }\n}\n', name="config.json")
+    assert problems_of(path) == [
+        f"{path}:4: JSON syntax error: Expecting property name enclosed in double quotes"
+    ]
+
+
+def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    path = config_file(tmp_path, "- a\n- b\n")
+    assert problems_of(path) == [f"{path}: the top level must be a mapping of sections, found list"]
+
+
+def test_several_mistakes_give_several_lines(tmp_path: Path) -> None:
+    path = config_file(
+        tmp_path,
+        """
+        SERVER_ENV:
+          ENV: staging
+          THREADS_PER_CORE: -1
+          SESSION: redis
+          BIND:
+            PORT: abc
+        DATABASE:
+          default: missing
+          main:
+            driver: sqlite
+    """,
+    )
+    assert problems_of(path) == [
+        "SERVER_ENV.ENV: 'staging' is not valid; expected one of DEV, UAT, PROD",
+        "SERVER_ENV.BIND.PORT: 'abc' is not valid; expected an integer from 1 to 65535",
+        "SERVER_ENV.THREADS_PER_CORE: -1 is not valid; expected an integer from 1 to 1024",
+        "DATABASE.default: 'missing' is not valid; expected the name of a connection: main",
+        "SERVER_ENV.SESSION: 'redis' needs a SERVICES.redis entry (HOST and PORT); add it or choose another "
+        "SESSION",
+    ]
+
+
+def test_secrets_never_appear_in_error_messages(tmp_path: Path) -> None:
+    path = config_file(
+        tmp_path,
+        """
+        SERVER_ENV:
+          ENV: PROD
+          APP_KEY: [app-key-secret-1]
+        DATABASE:
+          default: main
+          main:
+            driver: postgresql
+            user: shop
+            password: [db-secret-2]
+            port: notaport
+          other:
+            url: "postgresql://shop:url-secret-3@db.example:notaport/shop"
+          third:
+            url: "not a url url-secret-4"
+        SERVICES:
+          redis:
+            HOST: localhost
+            PASSWORD: [redis-secret-5]
+    """,
+    )
+    problems = problems_of(path)
+    text = "\n".join(problems)
+    for secret in ("app-key-secret-1", "db-secret-2", "url-secret-3", "url-secret-4", "redis-secret-5"):
+        assert secret not in text
+    assert "SERVER_ENV.APP_KEY: *** is not valid; expected a string" in problems
+    assert "DATABASE.main.password: *** is not valid; expected a string" in problems
+    assert "SERVICES.redis.PASSWORD: *** is not valid; expected a string" in problems
+    assert "DATABASE.main.port: 'notaport' is not valid; expected an integer from 1 to 65535" in problems
+    assert any(
+        line.startswith("DATABASE.other.url: *** is not valid; expected a valid SQLAlchemy URL")
+        for line in problems
+    )
+    assert any(
+        line.startswith("DATABASE.third.url: *** is not valid; expected a valid SQLAlchemy URL")
+        for line in problems
+    )
+
+
+def test_secrets_never_appear_in_logs_or_redacted_view(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    secrets = {
+        "APP_KEY": "app-key-secret-" + "a" * 40,
+        "DB_PASSWORD": "db-secret-pw",
+        "STRIPE": "sk_live_secret9",
+        "REDIS_PASSWORD": "redis-secret-pw",
+    }
+    path = config_file(
+        tmp_path,
+        f"""
+        SERVER_ENV:
+          APP_KEY: {secrets["APP_KEY"]}
+          APP_KEYS: {secrets["APP_KEY"]}
+          INSTANCE_PATH: instance
+        DATABASE:
+          default: main
+          main:
+            driver: sqlite
+            database: shop.db
+          reports:
+            driver: postgresql
+            address: 127.0.0.1
+            user: shop
+            password: {secrets["DB_PASSWORD"]}
+            database: reports
+        SERVICES:
+          stripe:
+            SECRET_KEY: {secrets["STRIPE"]}
+            MODE: test
+          redis:
+            HOST: 127.0.0.1
+            PASSWORD: {secrets["REDIS_PASSWORD"]}
+    """,
+    )
+    project = write_project(
+        tmp_path / "project",
+        {
+            "server/web.py": """
+        class Route:
+            def __init__(self, app):
+                app.add_url_rule("/", "home", lambda: "home")
+    """
+        },
+    )
+    with caplog.at_level(logging.DEBUG):
+        settings = load_settings(path, environ={})
+        app = create_app(project, settings)
+        app.test_client().get("/?token=query-secret")
+        app.test_client().get("/missing")
+    assert "unknown key SERVER_ENV.APP_KEYS is ignored; did you mean SERVER_ENV.APP_KEY?" in settings.warnings
+    logged = caplog.text + "\n".join(settings.warnings)
+    redacted = json.dumps(settings.redacted())
+    for secret in (*secrets.values(), "query-secret"):
+        assert secret not in logged
+        assert secret not in redacted
+    assert "GET / 200" in caplog.text
+    assert settings.redacted()["SERVICES"]["stripe"] == {"SECRET_KEY": "***", "MODE": "test"}
+    assert settings.redacted()["SERVER_ENV"]["APP_KEY"] == "***"
+    assert settings.redacted()["DATABASE"]["reports"]["password"] == "***"
+    assert secrets["DB_PASSWORD"] not in repr(settings.databases["reports"].url)
+
+
+@pytest.mark.parametrize(
+    ("text", "warning"),
+    [
+        (
+            "SERVER_ENV:\n  SESION: redis\n",
+            "unknown key SERVER_ENV.SESION is ignored; did you mean SERVER_ENV.SESSION?",
+        ),
+        (
+            "SERVER_ENV:\n  BIND:\n    PROT: 80\n",
+            "unknown key SERVER_ENV.BIND.PROT is ignored; did you mean SERVER_ENV.BIND.PORT?",
+        ),
+        ("DATABSE:\n  main: {}\n", "unknown key DATABSE is ignored; did you mean DATABASE?"),
+        (
+            "DATABASE:\n  main:\n    driver: sqlite\n    pasword: x\n",
+            "unknown key DATABASE.main.pasword is ignored; did you mean DATABASE.main.password?",
+        ),
+        (
+            "SERVICES:\n  redis:\n    HOTS: localhost\n",
+            "unknown key SERVICES.redis.HOTS is ignored; did you mean SERVICES.redis.HOST?",
+        ),
+    ],
+)
+def test_unknown_key_warns_with_the_closest_known_key(
+    tmp_path: Path, text: str, warning: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="conexoos.config"):
+        settings = load_settings(config_file(tmp_path, text), environ={})
+    assert settings.warnings == [warning]
+    assert [record.getMessage() for record in caplog.records] == [f"config: {warning}"]
+
+
+def test_databases_is_accepted_as_an_alias(tmp_path: Path) -> None:
+    path = config_file(
+        tmp_path,
+        """
+        DATABASES:
+          default: shop
+          shop:
+            driver: sqlite
+            database: shop.db
+          stats:
+            driver: sqlite
+            database: stats.db
+            readonly: true
+    """,
+    )
+    settings = load_settings(path, environ={})
+    assert settings.warnings == []
+    assert sorted(settings.databases) == ["shop", "stats"]
+    assert settings.default_database.name == "shop"
+    assert settings.databases["shop"].url.database == str(tmp_path / "instance" / "shop.db")
+    assert settings.databases["stats"].readonly is True
+    assert settings.databases["stats"].bind_key == "stats"
+
+
+@pytest.mark.parametrize(
+    ("written", "resolved"), [("dev", "DEV"), ("Uat", "UAT"), ("prod", "PROD"), ("PROD", "PROD")]
+)
+def test_env_in_any_case(tmp_path: Path, written: str, resolved: str) -> None:
+    path = config_file(tmp_path, f"SERVER_ENV:\n  ENV: {written}\n  APP_KEY: {APP_KEY}\n")
+    settings = load_settings(path, environ={})
+    assert settings.env == resolved
+    assert settings.is_development is (resolved == "DEV")
+
+
+def test_embedded_default_needs_no_server(tmp_path: Path) -> None:
+    settings = load_settings(environ={"CONEXOOS_INSTANCE": str(tmp_path / "instance")})
+    assert settings.source is None
+    assert settings.env == "DEV"
+    assert settings.get("SERVER_ENV.SESSION") == "filesystem"
+    assert settings.get("SERVER_ENV.BIND.PORT") == 4200
+    database = settings.default_database
+    assert database.url.drivername == "sqlite"
+    assert database.url.database == str(tmp_path / "instance" / "conexoos.db")
+    assert settings.get("SERVER_ENV.APP_KEY") == (tmp_path / "instance" / "app_key").read_text().strip()
+
+
+def test_url_shortcut_and_driver_aliases(tmp_path: Path) -> None:
+    path = config_file(
+        tmp_path,
+        """
+        DATABASE:
+          default: pg
+          pg:
+            url: postgresql://shop@db.example/shop
+          my:
+            driver: mariadb
+            address: db.example
+            database: shop
+            params:
+              charset: utf8mb4
+    """,
+    )
+    settings = load_settings(path, environ={})
+    assert settings.databases["pg"].url.drivername == "postgresql+psycopg"
+    my_url = settings.databases["my"].url
+    assert my_url.drivername == "mysql+pymysql"
+    assert my_url.render_as_string() == "mysql+pymysql://db.example/shop?charset=utf8mb4"
+
+
+def test_database_and_databases_together_are_refused(tmp_path: Path) -> None:
+    path = config_file(
+        tmp_path, "DATABASE:\n  main:\n    driver: sqlite\nDATABASES:\n  other:\n    driver: sqlite\n"
+    )
+    assert problems_of(path) == ["DATABASES: is the same section as DATABASE; keep only one of them"]
+
+
+def test_overrides_merge_into_a_databases_section(tmp_path: Path) -> None:
+    path = config_file(
+        tmp_path, "DATABASES:\n  default: main\n  main:\n    driver: sqlite\n    database: a.db\n"
+    )
+    settings = load_settings(path, environ={}, overrides={"DATABASE": {"main": {"readonly": True}}})
+    assert settings.databases["main"].readonly is True
+    assert settings.databases["main"].url.database == str(tmp_path / "instance" / "a.db")

@@ -1,0 +1,197 @@
+"""Errors keep their real status code: JSON for /api/ and JSON clients, an HTML page otherwise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from tests.conftest import AppFactory
+
+from .helpers import write_project
+
+ROUTES = """
+    from flask import abort, request
+    from werkzeug.exceptions import BadRequest, TooManyRequests, Unauthorized
+    from werkzeug.datastructures import WWWAuthenticate
+
+    from conexoos.framework import error_response
+
+
+    def bad_request():
+        error = BadRequest("name is required")
+        error.field = "name"
+        raise error
+
+
+    def unauthorized():
+        raise Unauthorized("sign in first", www_authenticate=WWWAuthenticate("basic", {"realm": "shop"}))
+
+
+    def forbidden():
+        abort(403, "not yours")
+
+
+    def only_get():
+        return "got it"
+
+
+    def upload():
+        return f"received {len(request.get_data())} bytes"
+
+
+    def slow_down():
+        raise TooManyRequests("too many attempts", retry_after=30)
+
+
+    def crash():
+        raise RuntimeError("database password hunter2 leaked in a traceback")
+
+
+    def custom():
+        return error_response(422, "price must be positive", field="price")
+
+
+    class Route:
+        def __init__(self, app):
+            for prefix in ("", "/api"):
+                app.add_url_rule(f"{prefix}/bad", f"bad{prefix}", bad_request)
+                app.add_url_rule(f"{prefix}/login", f"login{prefix}", unauthorized)
+                app.add_url_rule(f"{prefix}/forbidden", f"forbidden{prefix}", forbidden)
+                app.add_url_rule(f"{prefix}/only-get", f"only_get{prefix}", only_get, methods=["GET"])
+                app.add_url_rule(f"{prefix}/upload", f"upload{prefix}", upload, methods=["POST"])
+                app.add_url_rule(f"{prefix}/slow", f"slow{prefix}", slow_down)
+                app.add_url_rule(f"{prefix}/crash", f"crash{prefix}", crash)
+            app.add_url_rule("/api/custom", "custom", custom)
+"""
+
+# status, method, path, expected message, expected field
+CASES = [
+    (400, "GET", "/bad", "name is required", "name"),
+    (401, "GET", "/login", "sign in first", None),
+    (403, "GET", "/forbidden", "not yours", None),
+    (
+        404,
+        "GET",
+        "/missing",
+        "The requested URL was not found on the server. If you entered the URL manually "
+        "please check your spelling and try again.",
+        None,
+    ),
+    (405, "POST", "/only-get", "The method is not allowed for the requested URL.", None),
+    (413, "POST", "/upload", "The data value transmitted exceeds the capacity limit.", None),
+    (429, "GET", "/slow", "too many attempts", None),
+    (500, "GET", "/crash", "The server met an unexpected error. It has been logged.", None),
+]
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Request Entity Too Large",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+
+@pytest.fixture
+def app(tmp_path: Path, make_app: AppFactory) -> Flask:
+    project = write_project(tmp_path / "errors", {"server/web.py": ROUTES})
+    # TESTING off so that an unhandled exception becomes a 500 response instead of reaching the test.
+    return make_app(project, {"FLASK": {"CONFIG": {"TESTING": False, "MAX_CONTENT_LENGTH": 1024}}})
+
+
+def request(app: Flask, method: str, path: str, accept: str | None = None) -> TestResponse:
+    headers = {"Accept": accept} if accept else {}
+    data = b"x" * 4096 if path.endswith("/upload") else None
+    return app.test_client().open(path, method=method, headers=headers, data=data)
+
+
+@pytest.mark.parametrize(
+    ("status", "method", "path", "message", "field"), CASES, ids=[str(c[0]) for c in CASES]
+)
+@pytest.mark.parametrize("how", ["api-path", "accept-json"])
+def test_json_errors_for_api_paths_and_json_clients(
+    app: Flask, status: int, method: str, path: str, message: str, field: str | None, how: str
+) -> None:
+    if how == "api-path":
+        response = request(app, method, "/api" + path)
+    else:
+        response = request(app, method, path, accept="application/json")
+
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    assert response.get_json() == {"error": {"code": CODES[status], "message": message, "field": field}}
+
+
+@pytest.mark.parametrize(
+    ("status", "method", "path", "message", "field"), CASES, ids=[str(c[0]) for c in CASES]
+)
+def test_html_errors_for_pages(
+    app: Flask, status: int, method: str, path: str, message: str, field: str | None
+) -> None:
+    response = request(app, method, path, accept="text/html,application/xhtml+xml,*/*;q=0.8")
+
+    assert response.status_code == status
+    assert response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert f"<title>{status} {TITLES[status]}</title>" in page
+    assert f"<p>{message}</p>" in page
+
+
+def test_headers_of_the_original_error_are_kept(app: Flask) -> None:
+    allowed = request(app, "POST", "/api/only-get").headers["Allow"]
+    assert set(allowed.split(", ")) == {"GET", "HEAD", "OPTIONS"}
+    assert request(app, "GET", "/api/slow").headers["Retry-After"] == "30"
+    assert request(app, "GET", "/login").headers["WWW-Authenticate"] == "Basic realm=shop"
+
+
+def test_error_response_helper(app: Flask) -> None:
+    response = request(app, "GET", "/api/custom")
+    assert response.status_code == 422
+    assert response.get_json() == {
+        "error": {"code": "unprocessable_entity", "message": "price must be positive", "field": "price"}
+    }
+
+
+def test_a_browser_accepting_anything_gets_html(app: Flask) -> None:
+    assert request(app, "GET", "/missing", accept="*/*").mimetype == "text/html"
+    assert request(app, "GET", "/missing").mimetype == "text/html"
+
+
+@pytest.mark.parametrize("env", ["UAT", "PROD"])
+def test_500_outside_dev_is_a_generic_page_without_traceback(
+    tmp_path: Path, make_app: AppFactory, env: str
+) -> None:
+    project = write_project(tmp_path / "errors", {"server/web.py": ROUTES})
+    app = make_app(project, {"SERVER_ENV": {"ENV": env}, "FLASK": {"CONFIG": {"TESTING": False}}})
+    assert app.debug is False
+
+    for path, mimetype in (("/crash", "text/html"), ("/api/crash", "application/json")):
+        response = app.test_client().get(path)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 500
+        assert response.mimetype == mimetype
+        assert "The server met an unexpected error. It has been logged." in body
+        for leak in ("Traceback", "RuntimeError", "hunter2", "web.py"):
+            assert leak not in body
+
+
+def test_json_path_prefixes_are_configurable(make_app: AppFactory, bare_project: Path) -> None:
+    app = make_app(bare_project, {"FLASK": {"CONFIG": {"JSON_PATH_PREFIXES": ["/v1/"]}}})
+    client = app.test_client()
+    assert client.get("/v1/missing").get_json()["error"]["code"] == "not_found"
+    assert client.get("/api/missing").mimetype == "text/html"

@@ -1,0 +1,109 @@
+"""Logging: one access line per request, LOG.LEVEL, and rotating app.log / access.log files in LOG.DIR."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import AppFactory
+
+from .helpers import write_project
+
+ROUTES = """
+    from flask import abort
+
+
+    def hello():
+        return "hello"
+
+
+    def crash():
+        raise RuntimeError("crash on purpose for the log")
+
+
+    class Route:
+        def __init__(self, app):
+            app.add_url_rule("/hello", "hello", hello)
+            app.add_url_rule("/api/items", "items", hello, methods=["POST"])
+            app.add_url_rule("/crash", "crash", crash)
+"""
+ACCESS_LINE = re.compile(r"^(GET|POST|PUT) (/\S*) (\d{3}) (\d+\.\d)ms$")
+
+
+def project(tmp_path: Path) -> Path:
+    return write_project(tmp_path / "logged", {"server/web.py": ROUTES})
+
+
+def test_one_access_line_per_request(
+    tmp_path: Path, make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(project(tmp_path), {"FLASK": {"CONFIG": {"TESTING": False}}})
+    client = app.test_client()
+    with caplog.at_level(logging.INFO, logger="conexoos.access"):
+        client.get("/hello?token=abc")
+        client.post("/api/items")
+        client.put("/hello")
+        client.get("/missing")
+        client.get("/crash")
+    lines = [record.getMessage() for record in caplog.records if record.name == "conexoos.access"]
+    parsed = [ACCESS_LINE.match(line) for line in lines]
+    assert all(parsed), lines
+    assert [match.group(1, 2, 3) for match in parsed if match] == [
+        ("GET", "/hello", "200"),
+        ("POST", "/api/items", "200"),
+        ("PUT", "/hello", "405"),
+        ("GET", "/missing", "404"),
+        ("GET", "/crash", "500"),
+    ]
+
+
+def test_log_level_filters_framework_messages(
+    tmp_path: Path, make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    make_app(project(tmp_path), {"SERVER_ENV": {"LOG": {"LEVEL": "warning"}}})
+    assert logging.getLogger("conexoos").getEffectiveLevel() == logging.WARNING
+    make_app(project(tmp_path), {"SERVER_ENV": {"LOG": {"LEVEL": "DEBUG"}}})
+    assert logging.getLogger("conexoos").getEffectiveLevel() == logging.DEBUG
+
+
+def test_log_dir_writes_app_and_access_logs(tmp_path: Path, make_app: AppFactory) -> None:
+    log_dir = tmp_path / "logs"
+    app = make_app(
+        project(tmp_path),
+        {
+            "SERVER_ENV": {"LOG": {"DIR": str(log_dir)}, "APP_NAMES": "typo"},
+            "FLASK": {"CONFIG": {"TESTING": False}},
+        },
+    )
+    client = app.test_client()
+    client.get("/hello")
+    client.get("/crash")
+    for handler in logging.getLogger("conexoos").handlers + logging.getLogger("conexoos.access").handlers:
+        handler.flush()
+
+    access = (log_dir / "access.log").read_text(encoding="utf-8").splitlines()
+    messages = [line.split(" INFO conexoos.access: ", 1)[1] for line in access]
+    parsed = [ACCESS_LINE.match(message) for message in messages]
+    assert [match.group(1, 2, 3) for match in parsed if match] == [
+        ("GET", "/hello", "200"),
+        ("GET", "/crash", "500"),
+    ]
+
+    app_log = (log_dir / "app.log").read_text(encoding="utf-8")
+    # The configuration's warnings and the project's unhandled exceptions land in app.log, not on stderr.
+    assert "unknown key SERVER_ENV.APP_NAMES is ignored; did you mean SERVER_ENV.APP_NAME?" in app_log
+    assert "RuntimeError: crash on purpose for the log" in app_log
+    assert "Traceback (most recent call last)" in app_log
+    assert "GET /hello" not in app_log
+
+
+def test_relative_log_dir_is_under_the_instance_folder(tmp_path: Path, make_app: AppFactory) -> None:
+    app = make_app(project(tmp_path), {"SERVER_ENV": {"LOG": {"DIR": "logs"}}})
+    app.test_client().get("/hello")
+    instance = tmp_path / "instance"
+    assert app.extensions["conexoos"].settings.get("SERVER_ENV.LOG.DIR") == str(instance / "logs")
+    assert (instance / "logs" / "access.log").exists()
+    assert (instance / "logs" / "app.log").exists()

@@ -1,0 +1,145 @@
+"""Socket.IO: the project's handler receives the server, and events cross processes through Redis."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+import yaml
+from flask_socketio import SocketIO
+
+from conexoos.framework import runtime
+from tests.conftest import AppFactory
+from tests.support.services import require_redis
+
+from .helpers import free_port, port_open, python_process, wait_until, write_files, write_project
+
+SOCKET_MODULE = """
+    from flask_socketio import emit
+
+
+    def shout(data):
+        # broadcast=True reaches the clients of every server process through the message queue.
+        emit("news", {"from": "shout", **data}, broadcast=True)
+
+
+    class Handler:
+        def __init__(self, socketio):
+            socketio.on_event("shout", shout)
+"""
+SERVER = """
+    import sys
+
+    from conexoos.framework import create_app
+
+    project, config, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    app = create_app(project, config)
+    socketio = app.extensions["conexoos"].socketio
+    socketio.run(app, host="127.0.0.1", port=port, debug=False, use_reloader=False, log_output=False,
+                 allow_unsafe_werkzeug=True)
+"""
+
+
+class Listener:
+    """A python-socketio client that records the ``news`` events it receives."""
+
+    def __init__(self, url: str) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("news", self._on_news)
+        self.client.connect(url, wait_timeout=10)
+
+    def _on_news(self, data: dict[str, Any]) -> None:
+        self.received.append(data)
+
+    def has(self, expected: dict[str, Any]) -> bool:
+        return wait_until(lambda: expected in self.received, timeout=10)
+
+
+def test_socket_handler_receives_the_server(tmp_path: Path, make_app: AppFactory) -> None:
+    app = make_app(write_project(tmp_path / "sockets", {"server/socket.py": SOCKET_MODULE}))
+    with app.app_context():
+        server = runtime().socketio
+    first, second = server.test_client(app), server.test_client(app)
+    first.emit("shout", {"id": "local"})
+    expected = [{"name": "news", "args": [{"from": "shout", "id": "local"}], "namespace": "/"}]
+    assert first.get_received() == expected
+    assert second.get_received() == expected
+    first.disconnect()
+    second.disconnect()
+
+
+def test_socketio_uses_redis_as_message_queue_when_configured(
+    tmp_path: Path, make_app: AppFactory, bare_project: Path
+) -> None:
+    redis_entry = require_redis()
+    app = make_app(bare_project, {"SERVICES": {"redis": redis_entry}})
+    manager = app.extensions["conexoos"].socketio.server.manager
+    assert type(manager).__name__ == "RedisManager"
+    assert (
+        make_app(bare_project).extensions["conexoos"].socketio.server.manager.__class__.__name__
+        != "RedisManager"
+    )
+
+
+@pytest.mark.services
+def test_an_event_crosses_processes_through_redis(tmp_path: Path) -> None:
+    redis_entry = require_redis()
+    project = write_project(tmp_path / "sockets", {"server/socket.py": SOCKET_MODULE})
+    config = tmp_path / "config.yml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "SERVER_ENV": {
+                    "APP_KEY": "socket-key-" + "s" * 40,
+                    "INSTANCE_PATH": str(tmp_path / "instance"),
+                },
+                "DATABASE": {"default": "main", "main": {"url": f"sqlite:///{tmp_path / 'socket.db'}"}},
+                "SERVICES": {"redis": redis_entry},
+                "FLASK": {"CONFIG": {"DEBUG": False}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    scripts = write_files(tmp_path, {"server.py": SERVER})
+    redis_url = f"redis://{redis_entry['HOST']}:{redis_entry['PORT']}/{redis_entry['DB']}"
+    port_a, port_b = free_port(), free_port()
+    token = uuid.uuid4().hex
+
+    with (
+        python_process(
+            scripts / "server.py", str(project), str(config), str(port_a), log=tmp_path / "a.log"
+        ) as server_a,
+        python_process(
+            scripts / "server.py", str(project), str(config), str(port_b), log=tmp_path / "b.log"
+        ) as server_b,
+    ):
+        up = wait_until(
+            lambda: (
+                (port_open(port_a) and port_open(port_b))
+                or server_a.poll() is not None
+                or server_b.poll() is not None
+            ),
+            timeout=60,
+        )
+        assert up and server_a.poll() is None and server_b.poll() is None, (
+            tmp_path / "a.log"
+        ).read_text() + (tmp_path / "b.log").read_text()
+        on_a = Listener(f"http://127.0.0.1:{port_a}")
+        on_b = Listener(f"http://127.0.0.1:{port_b}")
+        try:
+            # A client of server B triggers a broadcast that the client of server A receives.
+            on_b.client.emit("shout", {"id": token})
+            assert on_a.has({"from": "shout", "id": token}), on_a.received
+            assert on_b.has({"from": "shout", "id": token}), on_b.received
+
+            # This test's own process, which is no server at all, emits through the same Redis.
+            SocketIO(message_queue=redis_url).emit("news", {"from": "emitter", "id": token})
+            assert on_a.has({"from": "emitter", "id": token}), on_a.received
+            assert on_b.has({"from": "emitter", "id": token}), on_b.received
+        finally:
+            on_a.client.disconnect()
+            on_b.client.disconnect()

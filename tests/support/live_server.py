@@ -1,0 +1,111 @@
+"""Run the real app behind a real HTTP server on 127.0.0.1, for tests that drive a browser or a client.
+
+The app is built by the real factory and served by werkzeug's threaded server in a background thread of
+the test process, so a test can both talk HTTP to ``server.url`` and look inside ``server.app``'s database
+(``with server.app.app_context(): ...``). Binding port 0 lets the kernel pick a free port with no race.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from conexoos.framework import create_app
+from conexoos.framework.database import create_schema, db
+
+HOST = "127.0.0.1"
+APP_KEY = "live-server-test-key-" + "k" * 40
+READY_TIMEOUT = 10.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A running app: ``url`` has no trailing slash (``http://127.0.0.1:PORT``)."""
+
+    url: str
+    app: Flask
+    port: int
+
+
+def live_server_overrides(folder: Path) -> dict[str, Any]:
+    """A live test server's configuration: own instance folder and SQLite file, DEV, no rate limits."""
+    return {
+        "SERVER_ENV": {"ENV": "DEV", "INSTANCE_PATH": str(folder / "instance"), "APP_KEY": APP_KEY},
+        "DATABASE": {"default": "main", "main": {"url": f"sqlite:///{folder / 'live.db'}"}},
+        "FLASK": {"CONFIG": {"RATELIMIT_ENABLED": False, "DEBUG": False}},
+    }
+
+
+@contextmanager
+def run_live_server(folder: Path, overrides: dict[str, Any] | None = None) -> Iterator[LiveServer]:
+    """Build the app in ``folder`` and serve it until the block ends; then stop it and free the database."""
+    settings = live_server_overrides(folder)
+    if overrides:
+        settings = _merge(settings, overrides)
+    app = create_app(None, overrides=settings)
+    create_schema(app, app.extensions["conexoos"].settings)
+    server = make_server(HOST, 0, app, threaded=True)
+    name = f"live-server-{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        _wait_until_ready(server)
+        yield LiveServer(url=f"http://{HOST}:{server.server_port}", app=app, port=server.server_port)
+    finally:
+        _stop(server, thread)
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+def _wait_until_ready(server: BaseWSGIServer) -> None:
+    # The socket listens as soon as make_server returns; this checks the app itself answers a request.
+    deadline = time.monotonic() + READY_TIMEOUT
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection(HOST, server.server_port, timeout=2)
+        try:
+            connection.request("GET", "/")
+            status = connection.getresponse().status
+        except OSError as error:
+            last_error = error
+        else:
+            if status < 500:
+                return
+            last_error = RuntimeError(f"GET / answered {status}")
+        finally:
+            connection.close()
+        time.sleep(0.05)
+    raise RuntimeError(
+        f"the live server on port {server.server_port} did not answer within "
+        f"{READY_TIMEOUT:.0f} s: {last_error}"
+    )
+
+
+def _stop(server: BaseWSGIServer, thread: threading.Thread) -> None:
+    server.shutdown()
+    thread.join(STOP_TIMEOUT)
+    server.server_close()
+    if thread.is_alive():
+        raise RuntimeError(f"the live server thread did not stop within {STOP_TIMEOUT:.0f} s")
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
