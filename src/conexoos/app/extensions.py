@@ -27,7 +27,8 @@ def init_limiter(app: Flask) -> Limiter:
 
 def current_limiter() -> Limiter:
     """The Limiter of the current app."""
-    return current_app.extensions[LIMITER_KEY]  # type: ignore[no-any-return]
+    limiter: Limiter = current_app.extensions[LIMITER_KEY]
+    return limiter
 
 
 __all__ = ["csrf", "current_limiter", "init_limiter", "login_manager", "runtime"]

@@ -14,7 +14,6 @@ from conexoos.app.plans_config import FREE_PLAN, Plan
 from conexoos.framework import db
 
 PAID_STATUSES = frozenset({"active", "trialing"})
-KIND_MODELS = {"links": UserLink, "products": Product}
 
 
 class PlanLimitReached(Forbidden):
@@ -25,7 +24,8 @@ class PlanLimitReached(Forbidden):
 
 def all_plans() -> dict[str, Plan]:
     """The configured plans, by id."""
-    return current_app.config["CONEXOOS_PLANS"]  # type: ignore[no-any-return]
+    plans: dict[str, Plan] = current_app.config["CONEXOOS_PLANS"]
+    return plans
 
 
 def plan_for(user: User) -> Plan:
@@ -49,8 +49,8 @@ def check_can_add(user: User, kind: str) -> None:
     limit = plan.limit(kind)
     if limit is None:
         return
-    model = KIND_MODELS[kind]
-    count = db.session.scalar(select(func.count()).select_from(model).where(model.owner_id == user.id)) or 0
+    owner_column = UserLink.owner_id if kind == "links" else Product.owner_id
+    count = db.session.scalar(select(func.count()).where(owner_column == user.id)) or 0
     if count >= limit:
         raise PlanLimitReached(_limit_message(plan, kind, limit))
 

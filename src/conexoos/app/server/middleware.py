@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.exceptions import Unauthorized
 
 from conexoos.app.extensions import csrf, init_limiter, login_manager
@@ -35,7 +36,7 @@ def _load_user(user_id: str) -> User | None:
     return User.get_by_id(int(user_id)) if user_id.isdigit() else None
 
 
-def _unauthorized() -> Response:
+def _unauthorized() -> BaseResponse:
     if wants_json():
         raise Unauthorized("Log in to use this endpoint.")
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))

@@ -16,5 +16,5 @@ def enforce(limit: str, scope: str, key: str) -> None:
     item = parse(limit)
     if not limiter.limiter.hit(item, scope, key):
         error = TooManyRequests("Too many attempts. Wait a minute and try again.")
-        error.retry_after = item.get_expiry()  # type: ignore[attr-defined]
+        error.retry_after = item.get_expiry()
         raise error

@@ -13,7 +13,7 @@ from .base import utcnow
 from .types import UTCDateTime
 
 
-class StripeEvent(db.Model):  # type: ignore[name-defined,misc]
+class StripeEvent(db.Model):  # type: ignore[name-defined]
     """One Stripe event id, stored in the same transaction as its effect."""
 
     __tablename__ = "stripe_event"

@@ -18,7 +18,7 @@ BUY = "buy"
 CLICK = "click"
 
 
-class AnalyticsEvent(db.Model):  # type: ignore[name-defined,misc]
+class AnalyticsEvent(db.Model):  # type: ignore[name-defined]
     """A raw event; kept for a configurable number of days, summarised into rollups for good."""
 
     __tablename__ = "analytics_event"

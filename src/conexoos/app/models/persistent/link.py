@@ -16,7 +16,7 @@ from .base import CrudMixin, utcnow
 from .types import UTCDateTime
 
 
-class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined,misc]
+class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
     """A titled URL on its owner's page, in ``order_index`` order, shown inside its time window."""
 
     __tablename__ = "user_link"

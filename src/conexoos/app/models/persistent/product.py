@@ -17,7 +17,7 @@ from .types import UTCDateTime
 DEFAULT_PRODUCT_IMAGE = "default_product.jpg"
 
 
-class Product(CrudMixin, db.Model):  # type: ignore[name-defined,misc]
+class Product(CrudMixin, db.Model):  # type: ignore[name-defined]
     """Title, description, a price in minor units of an ISO currency, an image and a buy link."""
 
     __tablename__ = "product"

@@ -21,7 +21,7 @@ TOTAL = ""
 DIMENSIONS = ("referrer", "utm_source", "utm_medium", "utm_campaign", "device", "os", "browser", "country")
 
 
-class StatsRollup(db.Model):  # type: ignore[name-defined,misc]
+class StatsRollup(db.Model):  # type: ignore[name-defined]
     """How many events (and first-of-day visitors) fell in one bucket for one key."""
 
     __tablename__ = "stats_rollup"
@@ -43,7 +43,7 @@ class StatsRollup(db.Model):  # type: ignore[name-defined,misc]
     uniques: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 
 
-class StatsVisitor(db.Model):  # type: ignore[name-defined,misc]
+class StatsVisitor(db.Model):  # type: ignore[name-defined]
     """A visitor hash already counted as unique for an owner on a UTC day (pruned after two days)."""
 
     __tablename__ = "stats_visitor"
@@ -55,7 +55,7 @@ class StatsVisitor(db.Model):  # type: ignore[name-defined,misc]
     visitor_hash: Mapped[str] = mapped_column(String(32), nullable=False)
 
 
-class StatsSalt(db.Model):  # type: ignore[name-defined,misc]
+class StatsSalt(db.Model):  # type: ignore[name-defined]
     """The random salt of one UTC day's visitor hashes; deleted after two days, so hashes cannot be linked."""
 
     __tablename__ = "stats_salt"
@@ -64,7 +64,7 @@ class StatsSalt(db.Model):  # type: ignore[name-defined,misc]
     salt: Mapped[str] = mapped_column(String(64), nullable=False)
 
 
-class StatsWatermark(db.Model):  # type: ignore[name-defined,misc]
+class StatsWatermark(db.Model):  # type: ignore[name-defined]
     """The id of the last raw event folded into the rollups."""
 
     __tablename__ = "stats_watermark"

@@ -16,7 +16,7 @@ from .types import UTCDateTime
 FREE_PLAN = "gratis"
 
 
-class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     """An account: credentials, public profile and subscription plan."""
 
     __tablename__ = "user"

@@ -12,11 +12,11 @@
       socket = new WebSocket(`${scheme}//${location.host}/socket.io/?EIO=4&transport=websocket`);
       socket.addEventListener("message", (message) => handle(String(message.data)));
       socket.addEventListener("close", () => {
+        // After a refusal (or close()) there is no reconnecting: keep the status that said so.
+        if (closed) return;
         onStatus("offline");
-        if (!closed) {
-          setTimeout(open, retry);
-          retry = Math.min(retry * 2, 30000);
-        }
+        setTimeout(open, retry);
+        retry = Math.min(retry * 2, 30000);
       });
     }
 
@@ -26,6 +26,7 @@
       else if (type === "2") socket.send("3");
       else if (packet.startsWith("40")) { retry = 1000; onStatus("live"); }
       else if (packet.startsWith("44")) { closed = true; onStatus("refused"); socket.close(); }
+      else if (packet.startsWith("41")) socket.close(); // the server left the namespace: reconnect
       else if (packet.startsWith("42")) {
         const [name, data] = JSON.parse(packet.slice(2));
         onEvent(name, data);

@@ -144,5 +144,14 @@
   function showError(error) { errorBox.textContent = error.message; }
   applyPreset();
   load().catch(showError);
-  window.conexoosLive(onLiveEvent, (state) => setText("live-status", status[state]));
+  // Clicks that land while the socket is down are never sent again: reload the figures once it is back.
+  let missedEvents = false;
+  window.conexoosLive(onLiveEvent, (state) => {
+    setText("live-status", status[state]);
+    if (state === "offline") missedEvents = true;
+    if (state === "live" && missedEvents) {
+      missedEvents = false;
+      load().catch(showError);
+    }
+  });
 })();

@@ -1,0 +1,74 @@
+"""Live statistics in Chromium: a visitor's click in one browser reaches the owner's open dashboard.
+
+The owner's statistics page joins its Socket.IO room; a logged-out visitor in another browser context (its
+own cookies, a normal desktop user agent, so it is neither the owner nor a bot) opens the public page and
+clicks a link. The dashboard's counters must change from 0 to 1 in the same document, with no reload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.support.live_server import LiveServer
+
+from .conftest import PageFactory
+from .test_core_flow import add_link, sign_up
+
+OWNER = "lin.live"
+LIVE_WAIT_MS = 10_000
+"""The most a live update may take to reach the dashboard (it normally takes a few milliseconds)."""
+
+
+def links_table_row(page: Page, link_id: int) -> list[str]:
+    """The cells of a link's row in the statistics page's links table."""
+    return page.locator(f'#links-table tr[data-link-id="{link_id}"] td').all_inner_texts()
+
+
+def test_a_visitor_click_updates_the_open_dashboard_live(
+    live_server: LiveServer,
+    new_page: PageFactory,
+    snapshot: Callable[[Page, str], Path | None],
+) -> None:
+    live = live_server
+    owner = new_page()
+    sign_up(owner, live, OWNER)
+    # The link leads back to the app's own home page, so following it needs no other server.
+    add_link(owner, "Portfolio", f"{live.url}/?from=e2e")
+    add_link(owner, "Newsletter", f"{live.url}/?from=e2e-news")
+
+    owner.goto(f"{live.url}/dashboard/stats")
+    expect(owner.locator("#live-status")).to_have_text("Live updates: on", timeout=LIVE_WAIT_MS)
+    expect(owner.locator("#total-clicks")).to_have_text("0")
+    expect(owner.locator("#links-table tr")).to_have_count(2)
+    # A mark on this document: a reload or navigation would wipe it.
+    owner.evaluate("window.e2eSameDocument = true")
+
+    visitor = new_page()
+    visitor.goto(f"{live.url}/{OWNER}")
+    portfolio = visitor.get_by_role("link", name="Portfolio")
+    href = portfolio.get_attribute("href") or ""
+    assert href.startswith("/go/"), href
+    link_id = int(href.removeprefix("/go/"))
+    other_id = int((visitor.get_by_role("link", name="Newsletter").get_attribute("href") or "").split("/")[-1])
+    assert links_table_row(owner, link_id)[:2] == ["Portfolio", "0"]
+
+    portfolio.click()
+    expect(visitor).to_have_url(f"{live.url}/?from=e2e")
+
+    expect(owner.locator("#total-clicks")).to_have_text("1", timeout=LIVE_WAIT_MS)
+    expect(owner.locator(f'#links-table tr[data-link-id="{link_id}"] td').nth(1)).to_have_text("1")
+    assert links_table_row(owner, link_id)[:2] == ["Portfolio", "1"]
+    assert links_table_row(owner, other_id)[:2] == ["Newsletter", "0"]
+    assert owner.evaluate("window.e2eSameDocument === true"), "the dashboard reloaded instead of updating live"
+    expect(owner.locator("#live-status")).to_have_text("Live updates: on")
+    expect(owner.locator("#stats-error")).to_have_text("")
+    snapshot(owner, "stats")
+
+    # What the page showed live is what the server counts.
+    owner.reload()
+    expect(owner.locator("#total-clicks")).to_have_text("1")
+    expect(owner.locator("#total-views")).to_have_text("1")
+    expect(owner.locator(f'#links-table tr[data-link-id="{link_id}"] td').nth(1)).to_have_text("1")
