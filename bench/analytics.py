@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,17 +31,25 @@ from sqlalchemy import create_engine, func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from conexoos.app.controllers import rollups  # noqa: E402
-from conexoos.app.controllers.accounts import create_account  # noqa: E402
-from conexoos.app.models.persistent import AnalyticsEvent, User, UserLink  # noqa: E402
-from conexoos.framework import create_app, db  # noqa: E402
-from conexoos.framework.database import create_schema  # noqa: E402
+from conexoos.app.controllers import rollups
+from conexoos.app.controllers.accounts import create_account
+from conexoos.app.models.persistent import AnalyticsEvent, UserLink
+from conexoos.framework import create_app, db
+from conexoos.framework.database import create_schema
 
 POSTGRES_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+BROWSER = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+)
 REFERRERS = ["instagram.com", "tiktok.com", "twitter.com", "youtube.com", "", "facebook.com", "google.com"]
-DEVICES = [("mobile", "iOS", "Mobile Safari"), ("mobile", "Android", "Chrome Mobile"),
-           ("desktop", "Windows", "Chrome"), ("desktop", "Mac OS X", "Safari"), ("tablet", "iOS", "Mobile Safari")]
+DEVICES = [
+    ("mobile", "iOS", "Mobile Safari"),
+    ("mobile", "Android", "Chrome Mobile"),
+    ("desktop", "Windows", "Chrome"),
+    ("desktop", "Mac OS X", "Safari"),
+    ("tablet", "iOS", "Mobile Safari"),
+]
 COUNTRIES = ["FR", "US", "BR", "DE", "IN", ""]
 DAYS = 90
 LINKS = 10
@@ -68,13 +76,20 @@ def database(backend: str, folder: Path) -> Iterator[str]:
 
 def build_app(url: str, folder: Path) -> Flask:
     """The product on ``url``, with unlimited plans so limits do not interfere."""
-    app = create_app(None, overrides={
-        "SERVER_ENV": {"ENV": "UAT", "APP_KEY": "bench-" + "k" * 40, "INSTANCE_PATH": str(folder / "instance"),
-                       "LOG": {"LEVEL": "WARNING"}},
-        "DATABASE": {"default": "main", "main": {"url": url}},
-        "FLASK": {"CONFIG": {"RATELIMIT_ENABLED": False, "SESSION_COOKIE_SECURE": False}},
-        "APP": {"PLANS": {"gratis": {"MAX_LINKS": None, "MAX_PRODUCTS": None, "HISTORY_DAYS": None}}},
-    })
+    app = create_app(
+        None,
+        overrides={
+            "SERVER_ENV": {
+                "ENV": "UAT",
+                "APP_KEY": "bench-" + "k" * 40,
+                "INSTANCE_PATH": str(folder / "instance"),
+                "LOG": {"LEVEL": "WARNING"},
+            },
+            "DATABASE": {"default": "main", "main": {"url": url}},
+            "FLASK": {"CONFIG": {"RATELIMIT_ENABLED": False, "SESSION_COOKIE_SECURE": False}},
+            "APP": {"PLANS": {"gratis": {"MAX_LINKS": None, "MAX_PRODUCTS": None, "HISTORY_DAYS": None}}},
+        },
+    )
     create_schema(app, app.extensions["conexoos"].settings)
     return app
 
@@ -85,17 +100,23 @@ def load_events(app: Flask, count: int, chunk: int = 20_000) -> tuple[int, list[
     with app.app_context():
         user = create_account("bench@example.com", "bench", "bench-password")
         for index in range(LINKS):
-            UserLink(owner_id=user.id, title=f"Link {index}", url=f"https://example.com/{index}",
-                     order_index=index).save()
+            UserLink(
+                owner_id=user.id, title=f"Link {index}", url=f"https://example.com/{index}", order_index=index
+            ).save()
         link_ids = [link.id for link in UserLink.get_links_by_user_id(user.id)]
         now = datetime.now(UTC) - timedelta(minutes=10)
-        first = datetime.combine(datetime.now(ZONE).date() - timedelta(days=DAYS - 1), datetime.min.time(), ZONE)
+        first = datetime.combine(
+            datetime.now(ZONE).date() - timedelta(days=DAYS - 1), datetime.min.time(), ZONE
+        )
         span = int((now - first).total_seconds())
         # Events arrive in time order in production, so they are inserted in time order here too.
         offsets = sorted((random.randrange(span) for _ in range(count)), reverse=True)
         started = time.perf_counter()
         for start in range(0, count, chunk):
-            rows = [_event(user.id, link_ids, now - timedelta(seconds=seconds)) for seconds in offsets[start:start + chunk]]
+            rows = [
+                _event(user.id, link_ids, now - timedelta(seconds=seconds))
+                for seconds in offsets[start : start + chunk]
+            ]
             db.session.execute(insert(AnalyticsEvent), rows)
             db.session.commit()
         return user.id, link_ids, time.perf_counter() - started
@@ -111,8 +132,11 @@ def _event(owner_id: int, link_ids: list[int], moment: datetime) -> dict[str, An
         "occurred_at": moment,
         "referrer_host": random.choice(REFERRERS),
         "utm_source": random.choice(["", "", "newsletter", "ig_bio"]),
-        "utm_medium": "", "utm_campaign": "",
-        "device": device, "os": os_name, "browser": browser,
+        "utm_medium": "",
+        "utm_campaign": "",
+        "device": device,
+        "os": os_name,
+        "browser": browser,
         "country": random.choice(COUNTRIES),
         "visitor_hash": f"{random.randrange(40_000):032x}",
     }
@@ -126,9 +150,11 @@ def logged_in_client(app: Flask) -> Any:
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
     assert token, "no csrf token on /login"
-    response = client.post("/login", data={"login": "bench", "password": "bench-password",
-                                           "csrf_token": token.group(1)},
-                           headers={"Referer": "https://localhost/login"})
+    response = client.post(
+        "/login",
+        data={"login": "bench", "password": "bench-password", "csrf_token": token.group(1)},
+        headers={"Referer": "https://localhost/login"},
+    )
     assert response.status_code == 302, response.status_code
     return client
 
@@ -147,9 +173,11 @@ def raw_daily_totals(app: Flask, owner_id: int, start: datetime) -> None:
     """The baseline: daily views and clicks grouped straight from the raw events."""
     day = func.date(AnalyticsEvent.occurred_at)
     with app.app_context():
-        db.session.execute(select(day, AnalyticsEvent.kind, func.count()).where(
-            AnalyticsEvent.owner_id == owner_id, AnalyticsEvent.occurred_at >= start)
-            .group_by(day, AnalyticsEvent.kind)).all()
+        db.session.execute(
+            select(day, AnalyticsEvent.kind, func.count())
+            .where(AnalyticsEvent.owner_id == owner_id, AnalyticsEvent.occurred_at >= start)
+            .group_by(day, AnalyticsEvent.kind)
+        ).all()
         db.session.remove()
 
 
@@ -175,7 +203,8 @@ def run(backend: str, count: int, repeat: int, seconds: float) -> dict[str, Any]
             rollup_seconds = time.perf_counter() - started
         client = logged_in_client(app)
         today = datetime.now(ZONE).date()
-        query = f"/api/stats?from={(today - timedelta(days=DAYS - 1)).isoformat()}&to={today.isoformat()}&tz={ZONE.key}"
+        start = today - timedelta(days=DAYS - 1)
+        query = f"/api/stats?from={start.isoformat()}&to={today.isoformat()}&tz={ZONE.key}"
         first = client.get(query)
         assert first.status_code == 200, first.get_data(as_text=True)
         total = first.get_json()["totals"]
@@ -191,10 +220,18 @@ def run(backend: str, count: int, repeat: int, seconds: float) -> dict[str, Any]
             db.session.remove()
             for engine in db.engines.values():
                 engine.dispose()
-        return {"backend": backend, "events": count, "load_s": load_seconds, "rollup_s": rollup_seconds,
-                "folded": folded, "stats_median_ms": statistics.median(stats_ms),
-                "stats_p95_ms": _p95(stats_ms), "baseline_median_ms": statistics.median(baseline_ms),
-                "go_rps": go_rps, "page_rps": page_rps}
+        return {
+            "backend": backend,
+            "events": count,
+            "load_s": load_seconds,
+            "rollup_s": rollup_seconds,
+            "folded": folded,
+            "stats_median_ms": statistics.median(stats_ms),
+            "stats_p95_ms": _p95(stats_ms),
+            "baseline_median_ms": statistics.median(baseline_ms),
+            "go_rps": go_rps,
+            "page_rps": page_rps,
+        }
 
 
 def _p95(samples: list[float]) -> float:
@@ -204,19 +241,26 @@ def _p95(samples: list[float]) -> float:
 
 def main() -> None:
     """Parse arguments, run each backend, print one table."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=30, help="/api/stats requests to time")
     parser.add_argument("--seconds", type=float, default=5.0, help="duration of each throughput run")
     args = parser.parse_args()
     results = [run(backend, args.events, args.repeat, args.seconds) for backend in args.backends.split(",")]
-    print(f"\n{'backend':<11}{'events':>10}{'load s':>9}{'rollup s':>10}{'stats p50 ms':>14}{'stats p95 ms':>14}"
-          f"{'raw-scan p50 ms':>17}{'/go req/s':>11}{'page req/s':>12}")
+    print(
+        f"\n{'backend':<11}{'events':>10}{'load s':>9}{'rollup s':>10}"
+        f"{'stats p50 ms':>14}{'stats p95 ms':>14}"
+        f"{'raw-scan p50 ms':>17}{'/go req/s':>11}{'page req/s':>12}"
+    )
     for r in results:
-        print(f"{r['backend']:<11}{r['events']:>10,}{r['load_s']:>9.1f}{r['rollup_s']:>10.1f}"
-              f"{r['stats_median_ms']:>14.1f}{r['stats_p95_ms']:>14.1f}{r['baseline_median_ms']:>17.1f}"
-              f"{r['go_rps']:>11.0f}{r['page_rps']:>12.0f}")
+        print(
+            f"{r['backend']:<11}{r['events']:>10,}{r['load_s']:>9.1f}{r['rollup_s']:>10.1f}"
+            f"{r['stats_median_ms']:>14.1f}{r['stats_p95_ms']:>14.1f}{r['baseline_median_ms']:>17.1f}"
+            f"{r['go_rps']:>11.0f}{r['page_rps']:>12.0f}"
+        )
 
 
 if __name__ == "__main__":

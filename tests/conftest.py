@@ -25,7 +25,11 @@ def base_overrides(tmp_path: Path, database_url: str | None = None) -> dict[str,
     """A configuration for tests: its own instance folder, and a fresh SQLite file unless told otherwise."""
     url = database_url or f"sqlite:///{tmp_path / 'test.db'}"
     return {
-        "SERVER_ENV": {"ENV": "DEV", "INSTANCE_PATH": str(tmp_path / "instance"), "APP_KEY": "test-key-" + "x" * 40},
+        "SERVER_ENV": {
+            "ENV": "DEV",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "APP_KEY": "test-key-" + "x" * 40,
+        },
         "DATABASE": {"default": "main", "main": {"url": url}},
         "FLASK": {"CONFIG": {"TESTING": True, "DEBUG": False}},
     }
@@ -52,8 +56,13 @@ def make_app(tmp_path: Path) -> Iterator[AppFactory]:
     built: list[Flask] = []
     databases = ExitStack()
 
-    def factory(project: Any = None, overrides: dict[str, Any] | None = None, config: Any = None,
-                database_url: str | None = None, schema: bool = True) -> Flask:
+    def factory(
+        project: Any = None,
+        overrides: dict[str, Any] | None = None,
+        config: Any = None,
+        database_url: str | None = None,
+        schema: bool = True,
+    ) -> Flask:
         if database_url is None and TEST_DATABASE != "sqlite":
             database_url = databases.enter_context(fresh_database(TEST_DATABASE))
         merged = deep_merge(base_overrides(tmp_path, database_url), overrides or {})

@@ -72,3 +72,41 @@ def test_a_visitor_click_updates_the_open_dashboard_live(
     expect(owner.locator("#total-clicks")).to_have_text("1")
     expect(owner.locator("#total-views")).to_have_text("1")
     expect(owner.locator(f'#links-table tr[data-link-id="{link_id}"] td').nth(1)).to_have_text("1")
+
+
+def drop_live_sockets(live: LiveServer) -> int:
+    """Disconnect every owner's Socket.IO connection from the server side, as a restart or a network cut
+    would; returns how many were dropped."""
+    socketio = live.app.extensions["conexoos"].socketio
+    rooms = socketio.server.manager.rooms.get("/", {})
+    sids = {sid for room, members in rooms.items() if room and room.startswith("owner:") for sid in members}
+    for sid in sids:
+        socketio.server.disconnect(sid, namespace="/")
+    return len(sids)
+
+
+def test_a_click_missed_while_reconnecting_shows_once_the_dashboard_is_back(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    owner = new_page()
+    sign_up(owner, live, "lin.reconnect")
+    add_link(owner, "Portfolio", f"{live.url}/?from=e2e")
+    link_id = int(owner.locator("#links .link-item").first.get_attribute("data-id") or "0")
+    owner.goto(f"{live.url}/dashboard/stats")
+    status = owner.locator("#live-status")
+    expect(status).to_have_text("Live updates: on", timeout=LIVE_WAIT_MS)
+    expect(owner.locator("#total-clicks")).to_have_text("0")
+    owner.evaluate("window.e2eSameDocument = true")
+
+    assert drop_live_sockets(live) == 1
+    expect(status).to_have_text("Live updates: reconnecting…", timeout=LIVE_WAIT_MS)
+    # The click lands while no dashboard socket is in the owner's room, so its live event reaches nobody.
+    visitor = new_page()
+    with owner.expect_request(lambda request: "/api/stats?" in request.url, timeout=LIVE_WAIT_MS):
+        response = visitor.request.get(f"{live.url}/go/{link_id}", max_redirects=0)
+        assert response.status in (302, 303, 307), response.status
+        expect(status).to_have_text("Live updates: on", timeout=LIVE_WAIT_MS)
+    expect(owner.locator("#total-clicks")).to_have_text("1")
+    expect(owner.locator(f'#links-table tr[data-link-id="{link_id}"] td').nth(1)).to_have_text("1")
+    assert owner.evaluate("window.e2eSameDocument === true"), "the dashboard reloaded instead of catching up"

@@ -12,7 +12,9 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def test_readme_holds_the_generated_reference() -> None:
     text = README.read_text(encoding="utf-8")
-    assert config_reference() in text, "README is stale: run `.venv/bin/python scripts/update_readme_reference.py`"
+    assert config_reference() in text, (
+        "README is stale: run `.venv/bin/python scripts/update_readme_reference.py`"
+    )
 
 
 def test_reference_lists_every_key_with_its_default() -> None:

@@ -20,9 +20,14 @@ REQUIRE_SERVICES = os.environ.get("CONEXOOS_REQUIRE_SERVICES") == "1"
 
 POSTGRES_URL = os.environ.get("CONEXOOS_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MARIADB_URL = os.environ.get("CONEXOOS_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306/test")
-REDIS = (os.environ.get("CONEXOOS_TEST_REDIS_HOST", "127.0.0.1"), int(os.environ.get("CONEXOOS_TEST_REDIS_PORT", "6379")))
-MEMCACHED = (os.environ.get("CONEXOOS_TEST_MEMCACHED_HOST", "127.0.0.1"),
-             int(os.environ.get("CONEXOOS_TEST_MEMCACHED_PORT", "11211")))
+REDIS = (
+    os.environ.get("CONEXOOS_TEST_REDIS_HOST", "127.0.0.1"),
+    int(os.environ.get("CONEXOOS_TEST_REDIS_PORT", "6379")),
+)
+MEMCACHED = (
+    os.environ.get("CONEXOOS_TEST_MEMCACHED_HOST", "127.0.0.1"),
+    int(os.environ.get("CONEXOOS_TEST_MEMCACHED_PORT", "11211")),
+)
 DATABASE_KINDS = ("sqlite", "postgresql", "mariadb")
 
 

@@ -10,8 +10,16 @@ from babel.numbers import format_currency, get_currency_precision, list_currenci
 FREE_PLAN = "gratis"
 DEFAULT_PLANS: dict[str, dict[str, Any]] = {
     FREE_PLAN: {"NAME": "Gratis", "MAX_LINKS": 10, "MAX_PRODUCTS": 3, "HISTORY_DAYS": 90},
-    "pro": {"NAME": "Pro", "PRICE_ID": "", "PRICE": 500, "CURRENCY": "EUR", "INTERVAL": "month",
-            "MAX_LINKS": 200, "MAX_PRODUCTS": 100, "HISTORY_DAYS": 730},
+    "pro": {
+        "NAME": "Pro",
+        "PRICE_ID": "",
+        "PRICE": 500,
+        "CURRENCY": "EUR",
+        "INTERVAL": "month",
+        "MAX_LINKS": 200,
+        "MAX_PRODUCTS": 100,
+        "HISTORY_DAYS": 730,
+    },
 }
 LIMIT_KEYS = ("MAX_LINKS", "MAX_PRODUCTS", "HISTORY_DAYS")
 KNOWN_KEYS = ("NAME", "PRICE_ID", "PRICE", "CURRENCY", "INTERVAL", *LIMIT_KEYS)
@@ -48,9 +56,17 @@ class Plan:
 
     def to_json(self, available: bool) -> dict[str, Any]:
         """The plan as the subscriptions page and API show it."""
-        return {"id": self.key, "name": self.name, "price": self.price_label(), "available": available,
-                "limits": {"links": self.max_links, "products": self.max_products,
-                           "history_days": self.history_days}}
+        return {
+            "id": self.key,
+            "name": self.name,
+            "price": self.price_label(),
+            "available": available,
+            "limits": {
+                "links": self.max_links,
+                "products": self.max_products,
+                "history_days": self.history_days,
+            },
+        }
 
 
 def format_money(minor_units: int, currency: str, locale: str = "en_US") -> str:
@@ -95,10 +111,17 @@ def _plan(key: str, spec: Any, problems: list[str]) -> Plan | None:
     if isinstance(price, bool) or not isinstance(price, int) or price < 0:
         problems.append(f"{path}.PRICE: {price!r} is not valid; expected an amount in minor units (cents)")
         price = 0
-    return Plan(key=key, name=str(spec.get("NAME") or key.title()), price_id=str(spec.get("PRICE_ID") or ""),
-                price=price, currency=currency, interval=str(spec.get("INTERVAL") or ""),
-                max_links=limits["MAX_LINKS"], max_products=limits["MAX_PRODUCTS"],
-                history_days=limits["HISTORY_DAYS"])
+    return Plan(
+        key=key,
+        name=str(spec.get("NAME") or key.title()),
+        price_id=str(spec.get("PRICE_ID") or ""),
+        price=price,
+        currency=currency,
+        interval=str(spec.get("INTERVAL") or ""),
+        max_links=limits["MAX_LINKS"],
+        max_products=limits["MAX_PRODUCTS"],
+        history_days=limits["HISTORY_DAYS"],
+    )
 
 
 def _limit(value: Any, path: str, problems: list[str]) -> int | None:

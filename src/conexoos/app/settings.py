@@ -35,10 +35,14 @@ def _analytics(raw: Any, problems: list[str]) -> dict[str, Any]:
     merged = {**ANALYTICS_DEFAULTS, **raw}
     retention = merged["RETENTION_DAYS"]
     if isinstance(retention, bool) or not isinstance(retention, int) or retention < 1:
-        problems.append(f"APP.ANALYTICS.RETENTION_DAYS: {retention!r} is not valid; expected an integer from 1")
+        problems.append(
+            f"APP.ANALYTICS.RETENTION_DAYS: {retention!r} is not valid; expected an integer from 1"
+        )
     if not isinstance(merged["COUNTRY_HEADER"], str):
-        problems.append(f"APP.ANALYTICS.COUNTRY_HEADER: {merged['COUNTRY_HEADER']!r} is not valid; "
-                        "expected a header name such as CF-IPCountry")
+        problems.append(
+            f"APP.ANALYTICS.COUNTRY_HEADER: {merged['COUNTRY_HEADER']!r} is not valid; "
+            "expected a header name such as CF-IPCountry"
+        )
     return merged
 
 
@@ -49,5 +53,7 @@ def _billing(raw: Any, problems: list[str]) -> dict[str, Any]:
     merged = {**BILLING_DEFAULTS, **raw}
     grace = merged["PAST_DUE_GRACE_DAYS"]
     if isinstance(grace, bool) or not isinstance(grace, int) or grace < 0:
-        problems.append(f"APP.BILLING.PAST_DUE_GRACE_DAYS: {grace!r} is not valid; expected a whole number of days")
+        problems.append(
+            f"APP.BILLING.PAST_DUE_GRACE_DAYS: {grace!r} is not valid; expected a whole number of days"
+        )
     return merged

@@ -95,13 +95,19 @@ SERVER_ENV: Schema = {
         "DIR": Key(
             "str",
             "",
-            "Folder for rotating app.log and access.log, relative to the instance folder; empty logs to stderr.",
+            "Folder for rotating app.log and access.log, relative to the instance folder; empty logs to "
+            "stderr.",
             empty_means_default=True,
         ),
         "LEVEL": Key("choice", "INFO", "Log level.", choices=LOG_LEVELS, empty_means_default=True),
     },
     "SSL": {
-        "Certificate": Key("str", "", "PEM certificate file for `conexoos serve` over HTTPS, relative to the configuration file's folder."),
+        "Certificate": Key(
+            "str",
+            "",
+            "PEM certificate file for `conexoos serve` over HTTPS, relative to the configuration file's "
+            "folder.",
+        ),
         "PrivateKey": Key("str", "", "PEM private key file matching SSL.Certificate.", secret=False),
     },
 }

@@ -18,8 +18,16 @@ WRITE_ERRORS = (400, 401, 404, 422)
 
 
 @products_api.route("/api/products", methods=["GET"])
-@api.document(Operation("/api/products", "GET", "All of your products, in page order", response=PRODUCT,
-                        many=True, errors=(401,)))
+@api.document(
+    Operation(
+        "/api/products",
+        "GET",
+        "All of your products, in page order",
+        response=PRODUCT,
+        many=True,
+        errors=(401,),
+    )
+)
 @api_login_required
 def get_products() -> Response:
     """Return the user's products in order (the seed's endpoint)."""
@@ -27,8 +35,17 @@ def get_products() -> Response:
 
 
 @products_api.route("/api/add/product", methods=["POST"])
-@api.document(Operation("/api/add/product", "POST", "Add a product", request=PRODUCT_CREATE, response=PRODUCT,
-                        success=201, errors=(400, 401, 403, 422)))
+@api.document(
+    Operation(
+        "/api/add/product",
+        "POST",
+        "Add a product",
+        request=PRODUCT_CREATE,
+        response=PRODUCT,
+        success=201,
+        errors=(400, 401, 403, 422),
+    )
+)
 @api_login_required
 def add_product() -> tuple[Response, int]:
     """Create a product; 201, or 403 over the plan's limit."""
@@ -36,12 +53,28 @@ def add_product() -> tuple[Response, int]:
 
 
 @products_api.route("/api/edit/product/<int:product_id>", methods=["PUT", "PATCH"])
-@api.document(Operation("/api/edit/product/{id}", "PUT", "Change any of a product's fields",
-                        request=PRODUCT_UPDATE, response=PRODUCT, errors=WRITE_ERRORS,
-                        parameters=[path_id()]))
-@api.document(Operation("/api/edit/product/{id}", "PATCH", "Change any of a product's fields (same as PUT)",
-                        request=PRODUCT_UPDATE, response=PRODUCT, errors=WRITE_ERRORS,
-                        parameters=[path_id()]))
+@api.document(
+    Operation(
+        "/api/edit/product/{id}",
+        "PUT",
+        "Change any of a product's fields",
+        request=PRODUCT_UPDATE,
+        response=PRODUCT,
+        errors=WRITE_ERRORS,
+        parameters=[path_id()],
+    )
+)
+@api.document(
+    Operation(
+        "/api/edit/product/{id}",
+        "PATCH",
+        "Change any of a product's fields (same as PUT)",
+        request=PRODUCT_UPDATE,
+        response=PRODUCT,
+        errors=WRITE_ERRORS,
+        parameters=[path_id()],
+    )
+)
 @api_login_required
 def edit_product(product_id: int) -> Response:
     """Update a product; 404 when it is not the user's."""
@@ -49,8 +82,16 @@ def edit_product(product_id: int) -> Response:
 
 
 @products_api.route("/api/delete/product/<int:product_id>", methods=["DELETE"])
-@api.document(Operation("/api/delete/product/{id}", "DELETE", "Delete a product", success=204,
-                        errors=(400, 401, 404), parameters=[path_id()]))
+@api.document(
+    Operation(
+        "/api/delete/product/{id}",
+        "DELETE",
+        "Delete a product",
+        success=204,
+        errors=(400, 401, 404),
+        parameters=[path_id()],
+    )
+)
 @api_login_required
 def delete_product(product_id: int) -> tuple[str, int]:
     """Delete a product; 204."""
@@ -59,8 +100,17 @@ def delete_product(product_id: int) -> tuple[str, int]:
 
 
 @products_api.route("/api/products/reorder", methods=["POST"])
-@api.document(Operation("/api/products/reorder", "POST", "Put your products in a new order", request=REORDER,
-                        response=PRODUCT, many=True, errors=WRITE_ERRORS))
+@api.document(
+    Operation(
+        "/api/products/reorder",
+        "POST",
+        "Put your products in a new order",
+        request=REORDER,
+        response=PRODUCT,
+        many=True,
+        errors=WRITE_ERRORS,
+    )
+)
 @api_login_required
 def reorder_products() -> Response:
     """Rewrite the order from ``{"ids": [...]}``."""
@@ -68,9 +118,18 @@ def reorder_products() -> Response:
 
 
 @products_api.route("/api/product/<int:product_id>/image", methods=["POST"])
-@api.document(Operation("/api/product/{id}/image", "POST", "Upload a product image", request=PRODUCT_IMAGE,
-                        response=PRODUCT, errors=WRITE_ERRORS, parameters=[path_id()],
-                        request_media_type="multipart/form-data"))
+@api.document(
+    Operation(
+        "/api/product/{id}/image",
+        "POST",
+        "Upload a product image",
+        request=PRODUCT_IMAGE,
+        response=PRODUCT,
+        errors=WRITE_ERRORS,
+        parameters=[path_id()],
+        request_media_type="multipart/form-data",
+    )
+)
 @api_login_required
 def upload_image(product_id: int) -> Response:
     """Replace the product's image; a file that is not a valid image is a 400 and nothing is written."""

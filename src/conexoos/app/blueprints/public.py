@@ -24,8 +24,9 @@ def profile(username: str) -> str:
     page = profiles.public_page(username)
     # Render before recording: the view's commit expires the loaded rows, and reading them again
     # afterwards would cost one query per link.
-    html = render_template("public/profile.html", page=page, page_url=profiles.page_url(page.user),
-                           format_money=format_money)
+    html = render_template(
+        "public/profile.html", page=page, page_url=profiles.page_url(page.user), format_money=format_money
+    )
     analytics.record_view(page.user.id)
     return html
 

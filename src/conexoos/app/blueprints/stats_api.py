@@ -18,8 +18,16 @@ stats_api = Blueprint("stats_api", __name__)
 
 
 @stats_api.route("/api/stats", methods=["GET"])
-@api.document(Operation("/api/stats", "GET", "Usage statistics of your page", response=STATS_REPORT,
-                        errors=(400, 401, 404), parameters=STATS_PARAMETERS))
+@api.document(
+    Operation(
+        "/api/stats",
+        "GET",
+        "Usage statistics of your page",
+        response=STATS_REPORT,
+        errors=(400, 401, 404),
+        parameters=STATS_PARAMETERS,
+    )
+)
 @api_login_required
 def get_stats() -> Response:
     """The owner's statistics for ``from``..``to`` in ``tz``, optionally for one ``link_id``."""
@@ -27,8 +35,16 @@ def get_stats() -> Response:
 
 
 @stats_api.route("/api/stats.csv", methods=["GET"])
-@api.document(Operation("/api/stats.csv", "GET", "The same statistics as CSV (section,name,metric,value)",
-                        errors=(400, 401, 404), parameters=STATS_PARAMETERS, media_type="text/csv"))
+@api.document(
+    Operation(
+        "/api/stats.csv",
+        "GET",
+        "The same statistics as CSV (section,name,metric,value)",
+        errors=(400, 401, 404),
+        parameters=STATS_PARAMETERS,
+        media_type="text/csv",
+    )
+)
 @api_login_required
 def get_stats_csv() -> Response:
     """The same report as ``/api/stats``, one value per row."""
@@ -36,8 +52,9 @@ def get_stats_csv() -> Response:
     report = controller.report(user(), query)
     body = to_csv(("section", "name", "metric", "value"), _rows(report))
     filename = f"stats-{query.start.isoformat()}-{query.end.isoformat()}.csv"
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 def _rows(report: dict[str, Any]) -> Iterator[tuple[object, ...]]:

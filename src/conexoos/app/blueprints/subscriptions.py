@@ -19,9 +19,13 @@ def index() -> str:
     """The plans with their limits and prices, the current plan, and upgrade/downgrade buttons."""
     current = plans.plan_for(current_user)
     offers = [(plan, billing.plan_available(plan)) for plan in plans.all_plans().values()]
-    return render_template("subscriptions/index.html", current=current, offers=offers,
-                           success=request.args.get("success") == "true",
-                           canceled=request.args.get("canceled") == "true")
+    return render_template(
+        "subscriptions/index.html",
+        current=current,
+        offers=offers,
+        success=request.args.get("success") == "true",
+        canceled=request.args.get("canceled") == "true",
+    )
 
 
 @subscriptions.route("/subscriptions/checkout", methods=["POST"])

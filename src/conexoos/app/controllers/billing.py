@@ -28,8 +28,9 @@ from .plans import PAID_STATUSES, all_plans, grace_expired
 
 log = logging.getLogger("conexoos.billing")
 ENDED_STATUSES = frozenset({"canceled", "unpaid", "incomplete_expired", "incomplete", "paused"})
-SUBSCRIPTION_EVENTS = frozenset({"customer.subscription.created", "customer.subscription.updated",
-                                 "customer.subscription.deleted"})
+SUBSCRIPTION_EVENTS = frozenset(
+    {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"}
+)
 HANDLED_EVENTS = SUBSCRIPTION_EVENTS | {"checkout.session.completed", "invoice.payment_failed"}
 
 
@@ -55,8 +56,11 @@ def start_checkout(user: User, plan_id: str) -> str:
     """Choose ``plan_id``: gratis is set at once; a paid plan returns a Stripe Checkout URL."""
     plan = all_plans().get(plan_id)
     if plan is None:
-        raise InputError(f"unknown plan {plan_id[:40]!r}; choose one of {', '.join(all_plans())}",
-                         field="plan_id", code="unknown_plan")
+        raise InputError(
+            f"unknown plan {plan_id[:40]!r}; choose one of {', '.join(all_plans())}",
+            field="plan_id",
+            code="unknown_plan",
+        )
     if plan.is_free:
         return _choose_free_plan(user)
     if user.stripe_subscription_id and user.subscription_status in PAID_STATUSES | {"past_due"}:
@@ -67,12 +71,18 @@ def start_checkout(user: User, plan_id: str) -> str:
     try:
         customer_id = _customer_for(user)
         return gateway.create_checkout_session(
-            customer_id, plan.price_id, user.id, plan.key,
+            customer_id,
+            plan.price_id,
+            user.id,
+            plan.key,
             success_url=subscriptions_url(success="true") + "&session_id={CHECKOUT_SESSION_ID}",
-            cancel_url=subscriptions_url(canceled="true"))
+            cancel_url=subscriptions_url(canceled="true"),
+        )
     except stripe.StripeError as error:
         log.error("Stripe refused a checkout for user %s: %s", user.id, error.user_message or error)
-        raise BadGateway("The payment provider could not start the checkout. Try again in a minute.") from None
+        raise BadGateway(
+            "The payment provider could not start the checkout. Try again in a minute."
+        ) from None
 
 
 def _choose_free_plan(user: User) -> str:
@@ -103,7 +113,9 @@ def portal_url(user: User) -> str:
         return gateway.create_portal_session(user.stripe_customer_id, subscriptions_url())
     except stripe.StripeError as error:
         log.error("Stripe refused a portal session for user %s: %s", user.id, error.user_message or error)
-        raise BadGateway("The payment provider could not open the billing portal. Try again in a minute.") from None
+        raise BadGateway(
+            "The payment provider could not open the billing portal. Try again in a minute."
+        ) from None
 
 
 def handle_webhook(payload: bytes, signature: str | None) -> WebhookOutcome:
@@ -134,7 +146,9 @@ def _apply(event: dict[str, Any]) -> WebhookOutcome:
         subscription_id = obj.get("subscription")
         if user is None or not subscription_id:
             return WebhookOutcome("ignored", "unknown customer or no subscription")
-        return _apply_subscription(user, gateway.retrieve_subscription(str(subscription_id)), event["created"])
+        return _apply_subscription(
+            user, gateway.retrieve_subscription(str(subscription_id)), event["created"]
+        )
     if event["type"] == "invoice.payment_failed":
         subscription_id = _invoice_subscription(obj)
         user = _user_for(obj.get("customer"), None)
@@ -184,8 +198,12 @@ def _apply_subscription(user: User, subscription: dict[str, Any], event_created:
 def _replaced(user: User, subscription_id: str, status: str) -> bool:
     """An ended subscription other than the user's live one must not take the live one's plan away."""
     live = user.subscription_status in PAID_STATUSES or user.subscription_status == "past_due"
-    return (bool(user.stripe_subscription_id) and subscription_id != user.stripe_subscription_id and live
-            and status not in PAID_STATUSES)
+    return (
+        bool(user.stripe_subscription_id)
+        and subscription_id != user.stripe_subscription_id
+        and live
+        and status not in PAID_STATUSES
+    )
 
 
 def _entitle(user: User, status: str, plan: Plan | None) -> None:

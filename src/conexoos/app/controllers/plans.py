@@ -29,7 +29,7 @@ def all_plans() -> dict[str, Plan]:
 
 
 def plan_for(user: User) -> Plan:
-    """The plan the user is entitled to now (a past-due subscription keeps it only during the grace period)."""
+    """The plan the user is entitled to now; past due, it is kept only during the grace period."""
     plans = all_plans()
     plan = plans.get(user.subscription_plan) or plans[FREE_PLAN]
     if user.subscription_status == "past_due" and grace_expired(user):
@@ -67,8 +67,11 @@ def _limit_message(plan: Plan, kind: str, limit: int) -> str:
 
 def lifting_plan(kind: str, current_limit: int) -> Plan | None:
     """The cheapest plan allowing more than ``current_limit`` of ``kind``."""
-    candidates = [plan for plan in all_plans().values()
-                  if plan.limit(kind) is None or (plan.limit(kind) or 0) > current_limit]
+    candidates = [
+        plan
+        for plan in all_plans().values()
+        if plan.limit(kind) is None or (plan.limit(kind) or 0) > current_limit
+    ]
     return min(candidates, key=lambda plan: (plan.price, plan.key)) if candidates else None
 
 
@@ -84,7 +87,11 @@ def check_history(user: User, start: date, today: date) -> None:
         return
     earliest = today - timedelta(days=plan.history_days - 1)
     if start < earliest:
-        better = [p for p in all_plans().values() if p.history_days is None or p.history_days > plan.history_days]
+        better = [
+            p for p in all_plans().values() if p.history_days is None or p.history_days > plan.history_days
+        ]
         hint = f" Upgrade to {min(better, key=lambda p: p.price).name} for more." if better else ""
-        raise PlanLimitReached(f"Your plan {plan.name} keeps {plan.history_days} days of statistics: the "
-                               f"earliest date is {earliest.isoformat()}.{hint}")
+        raise PlanLimitReached(
+            f"Your plan {plan.name} keeps {plan.history_days} days of statistics: the "
+            f"earliest date is {earliest.isoformat()}.{hint}"
+        )

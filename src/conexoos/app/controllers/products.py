@@ -51,8 +51,9 @@ def create_product(user: User, payload: Any) -> Product:
     """Validate ``payload`` and append a product (with the default image)."""
     fields = PRODUCT_CREATE.parse(payload)
     plans.check_can_add(user, "products")
-    product = Product(owner_id=user.id, order_index=Product.next_order_index(user.id),
-                      image=DEFAULT_PRODUCT_IMAGE, **fields)
+    product = Product(
+        owner_id=user.id, order_index=Product.next_order_index(user.id), image=DEFAULT_PRODUCT_IMAGE, **fields
+    )
     product.save()
     return product
 

@@ -24,7 +24,7 @@ Item = TypeVar("Item")
 
 @dataclass(frozen=True)
 class PublicPage:
-    """What a public page shows: the owner, their live links and enabled products, in order, within the plan."""
+    """What a public page shows: the owner, live links and enabled products, in order, within the plan."""
 
     user: User
     links: list[UserLink]
@@ -48,10 +48,16 @@ def public_page(username: str) -> PublicPage:
         raise NotFound("There is no page with this name.")
     user = rows[0][0]
     links = [link for _, link in rows if link is not None]
-    products = db.session.scalars(select(Product).where(Product.owner_id == user.id, Product.enabled.is_(True))
-                                  .order_by(Product.order_index, Product.id)).all()
-    return PublicPage(user=user, links=_within(links, plans.visible_limit(user, "links")),
-                      products=_within(list(products), plans.visible_limit(user, "products")))
+    products = db.session.scalars(
+        select(Product)
+        .where(Product.owner_id == user.id, Product.enabled.is_(True))
+        .order_by(Product.order_index, Product.id)
+    ).all()
+    return PublicPage(
+        user=user,
+        links=_within(links, plans.visible_limit(user, "links")),
+        products=_within(list(products), plans.visible_limit(user, "products")),
+    )
 
 
 def _within(items: list[Item], limit: int | None) -> list[Item]:
@@ -59,18 +65,22 @@ def _within(items: list[Item], limit: int | None) -> list[Item]:
 
 
 def live_link(link_id: int) -> UserLink:
-    """A link that may be followed now; 404 when unknown, disabled, outside its window or hidden by the plan."""
+    """A link that may be followed now; 404 if unknown, disabled, out of its window or hidden by the plan."""
     now = utcnow()
-    row = db.session.execute(select(UserLink, User).join(User, User.id == UserLink.owner_id)
-                             .where(UserLink.id == link_id)).first()
+    row = db.session.execute(
+        select(UserLink, User).join(User, User.id == UserLink.owner_id).where(UserLink.id == link_id)
+    ).first()
     if row is None or not row[0].is_live(now):
         raise NotFound("This link does not exist or is not live.")
     link, owner = row
     limit = plans.visible_limit(owner, "links")
     if limit is not None:
-        shown = db.session.scalars(select(UserLink.id).where(UserLink.owner_id == owner.id,
-                                                              UserLink.live_condition(now))
-                                   .order_by(UserLink.order_index, UserLink.id).limit(limit)).all()
+        shown = db.session.scalars(
+            select(UserLink.id)
+            .where(UserLink.owner_id == owner.id, UserLink.live_condition(now))
+            .order_by(UserLink.order_index, UserLink.id)
+            .limit(limit)
+        ).all()
         if link.id not in shown:
             raise NotFound("This link does not exist or is not live.")
     return link
@@ -78,15 +88,20 @@ def live_link(link_id: int) -> UserLink:
 
 def live_product(product_id: int) -> Product:
     """A product whose buy link may be followed; 404 when unknown, disabled or hidden by the plan."""
-    row = db.session.execute(select(Product, User).join(User, User.id == Product.owner_id)
-                             .where(Product.id == product_id)).first()
+    row = db.session.execute(
+        select(Product, User).join(User, User.id == Product.owner_id).where(Product.id == product_id)
+    ).first()
     if row is None or not row[0].enabled:
         raise NotFound("This product does not exist or is not available.")
     product, owner = row
     limit = plans.visible_limit(owner, "products")
     if limit is not None:
-        shown = db.session.scalars(select(Product.id).where(Product.owner_id == owner.id, Product.enabled.is_(True))
-                                   .order_by(Product.order_index, Product.id).limit(limit)).all()
+        shown = db.session.scalars(
+            select(Product.id)
+            .where(Product.owner_id == owner.id, Product.enabled.is_(True))
+            .order_by(Product.order_index, Product.id)
+            .limit(limit)
+        ).all()
         if product.id not in shown:
             raise NotFound("This product does not exist or is not available.")
     return product
@@ -127,5 +142,7 @@ def qr_code(user: User, kind: str) -> bytes:
     if kind == "png":
         code.save(buffer, kind="png", scale=10, border=4)
     else:
-        code.save(buffer, kind="svg", scale=10, border=4, xmldecl=True, title=f"{current_app.config['APP_NAME']}")
+        code.save(
+            buffer, kind="svg", scale=10, border=4, xmldecl=True, title=f"{current_app.config['APP_NAME']}"
+        )
     return buffer.getvalue()

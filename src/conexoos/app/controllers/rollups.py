@@ -49,9 +49,16 @@ def bucket_of(moment: datetime) -> int:
 
 def dimension_values(event: AnalyticsEvent) -> Iterable[tuple[str, str]]:
     """The (dimension, value) pairs an event is counted under; empty values are skipped."""
-    pairs = (("referrer", event.referrer_host), ("utm_source", event.utm_source),
-             ("utm_medium", event.utm_medium), ("utm_campaign", event.utm_campaign),
-             ("device", event.device), ("os", event.os), ("browser", event.browser), ("country", event.country))
+    pairs = (
+        ("referrer", event.referrer_host),
+        ("utm_source", event.utm_source),
+        ("utm_medium", event.utm_medium),
+        ("utm_campaign", event.utm_campaign),
+        ("device", event.device),
+        ("os", event.os),
+        ("browser", event.browser),
+        ("country", event.country),
+    )
     return [(name, value) for name, value in pairs if value]
 
 
@@ -86,8 +93,12 @@ def roll_up(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
 def _roll_up_batch(cutoff: datetime, batch_size: int) -> int:
     with transaction():
         watermark = _watermark()
-        query = (select(AnalyticsEvent).where(AnalyticsEvent.id > watermark.last_event_id)
-                 .order_by(AnalyticsEvent.id).limit(batch_size))
+        query = (
+            select(AnalyticsEvent)
+            .where(AnalyticsEvent.id > watermark.last_event_id)
+            .order_by(AnalyticsEvent.id)
+            .limit(batch_size)
+        )
         events = _settled_prefix(db.session.scalars(query).all(), cutoff)
         if not events:
             return 0
@@ -133,9 +144,10 @@ def known_visitors(events: Sequence[AnalyticsEvent]) -> set[tuple[int, date, str
     found: set[tuple[int, date, str]] = set()
     candidates = list(wanted)
     for start in range(0, len(candidates), 500):
-        chunk = candidates[start:start + 500]
+        chunk = candidates[start : start + 500]
         query = select(StatsVisitor.owner_id, StatsVisitor.day, StatsVisitor.visitor_hash).where(
-            tuple_(StatsVisitor.owner_id, StatsVisitor.day, StatsVisitor.visitor_hash).in_(chunk))
+            tuple_(StatsVisitor.owner_id, StatsVisitor.day, StatsVisitor.visitor_hash).in_(chunk)
+        )
         found.update((row[0], row[1], row[2]) for row in db.session.execute(query))
     return found
 
@@ -143,21 +155,45 @@ def known_visitors(events: Sequence[AnalyticsEvent]) -> set[tuple[int, date, str
 def _store(result: Aggregate) -> None:
     """Add the counts with bulk statements (no ORM objects: a batch touches thousands of rows)."""
     existing = _existing_ids(result.counts.keys())
-    updates = [{"row_id": existing[key], "add_events": counts.events, "add_uniques": counts.uniques}
-               for key, counts in result.counts.items() if key in existing]
-    inserts = [{"owner_id": key[0], "bucket": key[1], "kind": key[2], "link_id": key[3], "dimension": key[4],
-                "value": key[5], "events": counts.events, "uniques": counts.uniques}
-               for key, counts in result.counts.items() if key not in existing]
+    updates = [
+        {"row_id": existing[key], "add_events": counts.events, "add_uniques": counts.uniques}
+        for key, counts in result.counts.items()
+        if key in existing
+    ]
+    inserts = [
+        {
+            "owner_id": key[0],
+            "bucket": key[1],
+            "kind": key[2],
+            "link_id": key[3],
+            "dimension": key[4],
+            "value": key[5],
+            "events": counts.events,
+            "uniques": counts.uniques,
+        }
+        for key, counts in result.counts.items()
+        if key not in existing
+    ]
     if updates:
-        statement = (update(StatsRollup.__table__).where(StatsRollup.__table__.c.id == bindparam("row_id"))
-                     .values(events=StatsRollup.__table__.c.events + bindparam("add_events"),
-                             uniques=StatsRollup.__table__.c.uniques + bindparam("add_uniques")))
+        statement = (
+            update(StatsRollup.__table__)
+            .where(StatsRollup.__table__.c.id == bindparam("row_id"))
+            .values(
+                events=StatsRollup.__table__.c.events + bindparam("add_events"),
+                uniques=StatsRollup.__table__.c.uniques + bindparam("add_uniques"),
+            )
+        )
         db.session.execute(statement, updates)
     if inserts:
         db.session.execute(insert(StatsRollup.__table__), inserts)
     if result.new_visitors:
-        db.session.execute(insert(StatsVisitor.__table__), [
-            {"owner_id": owner, "day": day, "visitor_hash": digest} for owner, day, digest in result.new_visitors])
+        db.session.execute(
+            insert(StatsVisitor.__table__),
+            [
+                {"owner_id": owner, "day": day, "visitor_hash": digest}
+                for owner, day, digest in result.new_visitors
+            ],
+        )
 
 
 def _existing_ids(keys: Iterable[RollupKey]) -> dict[RollupKey, int]:
@@ -170,9 +206,15 @@ def _existing_ids(keys: Iterable[RollupKey]) -> dict[RollupKey, int]:
     for owner_id, buckets in by_owner.items():
         ordered = sorted(buckets)
         for start in range(0, len(ordered), 500):
-            query = select(table.id, table.owner_id, table.bucket, table.kind, table.link_id, table.dimension,
-                           table.value).where(and_(table.owner_id == owner_id,
-                                                   table.bucket.in_(ordered[start:start + 500])))
+            query = select(
+                table.id,
+                table.owner_id,
+                table.bucket,
+                table.kind,
+                table.link_id,
+                table.dimension,
+                table.value,
+            ).where(and_(table.owner_id == owner_id, table.bucket.in_(ordered[start : start + 500])))
             for row in db.session.execute(query):
                 rows[(row.owner_id, row.bucket, row.kind, row.link_id, row.dimension, row.value)] = row.id
     return rows
@@ -183,9 +225,18 @@ def prune(retention_days: int, now: datetime | None = None) -> dict[str, int]:
     now = now or utcnow()
     last_folded = watermark_id()
     with transaction():
-        events = db.session.execute(delete(AnalyticsEvent).where(
-            AnalyticsEvent.occurred_at < now - timedelta(days=retention_days), AnalyticsEvent.id <= last_folded))
-        visitors = db.session.execute(delete(StatsVisitor).where(StatsVisitor.day < now.date() - timedelta(days=2)))
+        events = db.session.execute(
+            delete(AnalyticsEvent).where(
+                AnalyticsEvent.occurred_at < now - timedelta(days=retention_days),
+                AnalyticsEvent.id <= last_folded,
+            )
+        )
+        visitors = db.session.execute(
+            delete(StatsVisitor).where(StatsVisitor.day < now.date() - timedelta(days=2))
+        )
     salts = forget_salts_before(now.date() - timedelta(days=1))
-    return {"events": int(events.rowcount or 0), "visitors": int(visitors.rowcount or 0),  # type: ignore[attr-defined]
-            "salts": salts}
+    return {
+        "events": int(events.rowcount or 0),
+        "visitors": int(visitors.rowcount or 0),  # type: ignore[attr-defined]
+        "salts": salts,
+    }

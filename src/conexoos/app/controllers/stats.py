@@ -23,8 +23,13 @@ from .rollups import aggregate, bucket_of, known_visitors, watermark_id
 
 BUCKETS_PER_DAY = 86400 // BUCKET_SECONDS
 TOP_LIMIT = 10
-TOP_DIMENSIONS = {"referrers": "referrer", "utm_sources": "utm_source", "devices": "device",
-                  "browsers": "browser", "countries": "country"}
+TOP_DIMENSIONS = {
+    "referrers": "referrer",
+    "utm_sources": "utm_source",
+    "devices": "device",
+    "browsers": "browser",
+    "countries": "country",
+}
 
 
 @dataclass
@@ -92,10 +97,19 @@ def _local_date(day_number: int) -> date:
 def _rollup_daily(tally: Tally, owner_id: int, segment: Segment, query: StatsQuery) -> None:
     day = ((StatsRollup.bucket + segment.offset_buckets) // BUCKETS_PER_DAY).label("day")
     statement = (
-        select(day, StatsRollup.kind, StatsRollup.link_id, func.sum(StatsRollup.events),
-               func.sum(StatsRollup.uniques))
-        .where(StatsRollup.owner_id == owner_id, StatsRollup.dimension == TOTAL,
-               StatsRollup.bucket >= segment.start, StatsRollup.bucket < segment.end)
+        select(
+            day,
+            StatsRollup.kind,
+            StatsRollup.link_id,
+            func.sum(StatsRollup.events),
+            func.sum(StatsRollup.uniques),
+        )
+        .where(
+            StatsRollup.owner_id == owner_id,
+            StatsRollup.dimension == TOTAL,
+            StatsRollup.bucket >= segment.start,
+            StatsRollup.bucket < segment.end,
+        )
         .group_by(day, StatsRollup.kind, StatsRollup.link_id)
     )
     for day_number, kind, link_id, events, uniques in db.session.execute(statement):
@@ -115,12 +129,17 @@ def _rollup_tops(tally: Tally, owner_id: int, start: int, end: int, link_id: int
     # Top-list rows are hourly: include the hour the range starts in when it starts mid-hour.
     first_hour = start - start % DIMENSION_BUCKETS
     in_range = (StatsRollup.owner_id == owner_id, StatsRollup.bucket >= first_hour, StatsRollup.bucket < end)
-    kind_filter = (StatsRollup.kind == VIEW, StatsRollup.link_id == 0) if link_id is None else (
-        StatsRollup.kind == CLICK, StatsRollup.link_id == link_id)
+    kind_filter = (
+        (StatsRollup.kind == VIEW, StatsRollup.link_id == 0)
+        if link_id is None
+        else (StatsRollup.kind == CLICK, StatsRollup.link_id == link_id)
+    )
     for dimension in TOP_DIMENSIONS.values():
-        tops = (select(StatsRollup.value, func.sum(StatsRollup.events))
-                .where(*in_range, StatsRollup.dimension == dimension, *kind_filter)
-                .group_by(StatsRollup.value))
+        tops = (
+            select(StatsRollup.value, func.sum(StatsRollup.events))
+            .where(*in_range, StatsRollup.dimension == dimension, *kind_filter)
+            .group_by(StatsRollup.value)
+        )
         for value, events in db.session.execute(tops):
             tally.top[dimension][value] += int(events)
 
@@ -134,10 +153,10 @@ def _tail(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuer
     last = datetime.fromtimestamp((end_bucket - 1) * BUCKET_SECONDS, UTC).replace(hour=0, minute=0)
     end = last + timedelta(days=1)
     # Only events past the watermark: a primary-key range, small while the roll-up task keeps up.
-    pending = db.session.scalars(select(AnalyticsEvent).where(AnalyticsEvent.id > watermark_id())
-                                 .order_by(AnalyticsEvent.id)).all()
-    events = [event for event in pending
-              if event.owner_id == owner_id and first <= event.occurred_at < end]
+    pending = db.session.scalars(
+        select(AnalyticsEvent).where(AnalyticsEvent.id > watermark_id()).order_by(AnalyticsEvent.id)
+    ).all()
+    events = [event for event in pending if event.owner_id == owner_id and first <= event.occurred_at < end]
     if not events:
         return
     counted = aggregate(events, known_visitors(events))
@@ -169,28 +188,53 @@ def _bucket_date(bucket: int, segments: list[Segment]) -> date:
     return _local_date((bucket + segment.offset_buckets) // BUCKETS_PER_DAY)
 
 
-def _assemble(tally: Tally, links: dict[int, UserLink], products: dict[int, str],
-              query: StatsQuery) -> dict[str, Any]:
+def _assemble(
+    tally: Tally, links: dict[int, UserLink], products: dict[int, str], query: StatsQuery
+) -> dict[str, Any]:
     days = [query.start + timedelta(days=n) for n in range((query.end - query.start).days + 1)]
     daily: list[dict[str, Any]] = [
-        {"date": day.isoformat(), "views": tally.daily[day]["views"], "clicks": tally.daily[day]["clicks"],
-         "unique_visitors": tally.daily[day]["unique_visitors"]} for day in days]
+        {
+            "date": day.isoformat(),
+            "views": tally.daily[day]["views"],
+            "clicks": tally.daily[day]["clicks"],
+            "unique_visitors": tally.daily[day]["unique_visitors"],
+        }
+        for day in days
+    ]
     views = sum(row["views"] for row in daily)
     clicks = sum(row["clicks"] for row in daily)
     shown = [links[query.link_id]] if query.link_id is not None else list(links.values())
     return {
         "range": {"from": query.start.isoformat(), "to": query.end.isoformat(), "tz": query.tz.key},
-        "totals": {"views": views, "clicks": clicks,
-                   "unique_visitors": sum(row["unique_visitors"] for row in daily),
-                   "click_through_rate": rate(clicks, views)},
-        "links": [{"id": link.id, "title": link.title, "clicks": tally.link_clicks[link.id],
-                   "click_through_rate": rate(tally.link_clicks[link.id], views)} for link in shown],
-        "products": [{"id": product_id, "title": title, "clicks": tally.product_clicks[product_id]}
-                     for product_id, title in products.items()],
+        "totals": {
+            "views": views,
+            "clicks": clicks,
+            "unique_visitors": sum(row["unique_visitors"] for row in daily),
+            "click_through_rate": rate(clicks, views),
+        },
+        "links": [
+            {
+                "id": link.id,
+                "title": link.title,
+                "clicks": tally.link_clicks[link.id],
+                "click_through_rate": rate(tally.link_clicks[link.id], views),
+            }
+            for link in shown
+        ],
+        "products": [
+            {"id": product_id, "title": title, "clicks": tally.product_clicks[product_id]}
+            for product_id, title in products.items()
+        ],
         "daily": daily,
-        "top": {name: [{"value": value, "count": count} for value, count in
-                       sorted(tally.top[dimension].items(), key=lambda item: (-item[1], item[0]))[:TOP_LIMIT]]
-                for name, dimension in TOP_DIMENSIONS.items()},
+        "top": {
+            name: [
+                {"value": value, "count": count}
+                for value, count in sorted(
+                    tally.top[dimension].items(), key=lambda item: (-item[1], item[0])
+                )[:TOP_LIMIT]
+            ]
+            for name, dimension in TOP_DIMENSIONS.items()
+        },
     }
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, Response, redirect, request, url_for
-from werkzeug.wrappers import Response as BaseResponse
 from werkzeug.exceptions import Unauthorized
+from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.extensions import csrf, init_limiter, login_manager
 from conexoos.app.models.persistent import User

@@ -34,9 +34,11 @@ class StripeSettings:
 def stripe_settings() -> StripeSettings:
     """Read ``SERVICES.stripe`` of the running app."""
     conf = runtime().services.config("stripe")
-    return StripeSettings(secret_key=str(conf.get("SECRET_KEY") or ""),
-                          webhook_secret=str(conf.get("WEBHOOK_SECRET") or ""),
-                          api_base=str(conf.get("API_BASE") or ""))
+    return StripeSettings(
+        secret_key=str(conf.get("SECRET_KEY") or ""),
+        webhook_secret=str(conf.get("WEBHOOK_SECRET") or ""),
+        api_base=str(conf.get("API_BASE") or ""),
+    )
 
 
 def client() -> stripe.StripeClient:
@@ -53,31 +55,38 @@ def client() -> stripe.StripeClient:
 
 def create_customer(email: str, user_id: int, idempotency_key: str) -> str:
     """Create a Stripe customer; returns its id (a repeated ``idempotency_key`` returns the same one)."""
-    customer = client().v1.customers.create(params={"email": email, "metadata": {"user_id": str(user_id)}},
-                                            options={"idempotency_key": idempotency_key})
+    customer = client().v1.customers.create(
+        params={"email": email, "metadata": {"user_id": str(user_id)}},
+        options={"idempotency_key": idempotency_key},
+    )
     return str(customer.id)
 
 
-def create_checkout_session(customer_id: str, price_id: str, user_id: int, plan_id: str, success_url: str,
-                            cancel_url: str) -> str:
+def create_checkout_session(
+    customer_id: str, price_id: str, user_id: int, plan_id: str, success_url: str, cancel_url: str
+) -> str:
     """Create a subscription-mode Checkout Session; returns its URL."""
     metadata = {"user_id": str(user_id), "plan_id": plan_id}
-    session = client().v1.checkout.sessions.create(params={
-        "mode": "subscription",
-        "customer": customer_id,
-        "client_reference_id": str(user_id),
-        "line_items": [{"price": price_id, "quantity": 1}],
-        "success_url": success_url,
-        "cancel_url": cancel_url,
-        "metadata": metadata,
-        "subscription_data": {"metadata": metadata},
-    })
+    session = client().v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer_id,
+            "client_reference_id": str(user_id),
+            "line_items": [{"price": price_id, "quantity": 1}],
+            "success_url": success_url,
+            "cancel_url": cancel_url,
+            "metadata": metadata,
+            "subscription_data": {"metadata": metadata},
+        }
+    )
     return str(session.url)
 
 
 def create_portal_session(customer_id: str, return_url: str) -> str:
     """Create a billing-portal session; returns its URL."""
-    session = client().v1.billing_portal.sessions.create(params={"customer": customer_id, "return_url": return_url})
+    session = client().v1.billing_portal.sessions.create(
+        params={"customer": customer_id, "return_url": return_url}
+    )
     return str(session.url)
 
 

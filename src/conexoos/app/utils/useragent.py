@@ -19,8 +19,9 @@ _BOT_PATTERN = re.compile(
     r"preview|^viber/|kakaotalk-scrap|zalo|yandex|baiduspider|duckduckbot|petalbot",
     re.IGNORECASE,
 )
-DESKTOP_SYSTEMS = frozenset({"Windows", "Mac OS X", "Linux", "Ubuntu", "Fedora", "Chrome OS", "FreeBSD",
-                             "macOS", "Debian"})
+DESKTOP_SYSTEMS = frozenset(
+    {"Windows", "Mac OS X", "Linux", "Ubuntu", "Fedora", "Chrome OS", "FreeBSD", "macOS", "Debian"}
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,11 @@ def classify(user_agent: str) -> ClientInfo:
 
 
 def _device_class(user_agent: str, os_family: str, device_family: str) -> str:
-    if "iPad" in user_agent or "Tablet" in user_agent or (os_family == "Android" and "Mobile" not in user_agent):
+    if (
+        "iPad" in user_agent
+        or "Tablet" in user_agent
+        or (os_family == "Android" and "Mobile" not in user_agent)
+    ):
         return "tablet"
     if "Mobi" in user_agent or os_family in ("iOS", "Android") or device_family == "iPhone":
         return "mobile"

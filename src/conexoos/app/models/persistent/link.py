@@ -31,7 +31,9 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
+    )
 
     def to_json(self) -> dict[str, Any]:
         """The seed's shape plus ``enabled`` and the time window (ISO 8601, UTC)."""
@@ -47,14 +49,20 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
 
     def is_live(self, now: datetime) -> bool:
         """Whether the link is enabled and ``now`` is inside its window."""
-        return (self.enabled and (self.starts_at is None or self.starts_at <= now)
-                and (self.ends_at is None or now < self.ends_at))
+        return (
+            self.enabled
+            and (self.starts_at is None or self.starts_at <= now)
+            and (self.ends_at is None or now < self.ends_at)
+        )
 
     @classmethod
     def live_condition(cls, now: datetime) -> ColumnElement[bool]:
         """SQL condition matching :meth:`is_live`."""
-        return and_(cls.enabled.is_(True), or_(cls.starts_at.is_(None), cls.starts_at <= now),
-                    or_(cls.ends_at.is_(None), cls.ends_at > now))
+        return and_(
+            cls.enabled.is_(True),
+            or_(cls.starts_at.is_(None), cls.starts_at <= now),
+            or_(cls.ends_at.is_(None), cls.ends_at > now),
+        )
 
     @classmethod
     def get_links_by_user_id(cls, user_id: int) -> Sequence[UserLink]:

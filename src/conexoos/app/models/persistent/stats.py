@@ -26,10 +26,23 @@ class StatsRollup(db.Model):  # type: ignore[name-defined]
 
     __tablename__ = "stats_rollup"
     __table_args__ = (
-        UniqueConstraint("owner_id", "bucket", "kind", "link_id", "dimension", "value", name="uq_stats_rollup_key"),
+        UniqueConstraint(
+            "owner_id", "bucket", "kind", "link_id", "dimension", "value", name="uq_stats_rollup_key"
+        ),
         # Covering indexes, one per query shape of a report: totals by time, then top lists by kind.
-        Index("ix_stats_rollup_totals", "owner_id", "dimension", "bucket", "kind", "link_id", "events", "uniques"),
-        Index("ix_stats_rollup_tops", "owner_id", "dimension", "kind", "link_id", "bucket", "value", "events"),
+        Index(
+            "ix_stats_rollup_totals",
+            "owner_id",
+            "dimension",
+            "bucket",
+            "kind",
+            "link_id",
+            "events",
+            "uniques",
+        ),
+        Index(
+            "ix_stats_rollup_tops", "owner_id", "dimension", "kind", "link_id", "bucket", "value", "events"
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
