@@ -7,7 +7,7 @@ carry the ``<meta name="csrf-token">`` token of ``/dashboard`` in ``X-CSRFToken`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -21,7 +21,7 @@ from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 from conexoos.app.controllers import accounts as accounts_controller
-from conexoos.app.models.persistent import User, UserLink
+from conexoos.app.models.persistent import User
 from conexoos.framework import db
 from conexoos.framework.database import create_schema
 from tests.conftest import AppFactory, deep_merge
@@ -189,24 +189,3 @@ def alice(signed_up: SignUp) -> Account:
 def bob(signed_up: SignUp) -> Account:
     """User B, a second account."""
     return signed_up("bob")
-
-
-@pytest.fixture
-def stored_link(app: Flask) -> Callable[[int], UserLink | None]:
-    """Read a link straight from the database (None when it is gone)."""
-
-    def read(link_id: int) -> UserLink | None:
-        with app.app_context():
-            link = db.session.get(UserLink, link_id)
-            if link is not None:
-                db.session.expunge(link)
-            return link
-
-    return read
-
-
-@pytest.fixture
-def app_context(app: Flask) -> Iterator[None]:
-    """Run the test body inside the app context."""
-    with app.app_context():
-        yield

@@ -19,6 +19,8 @@ from tests.conftest import AppFactory
 
 from .conftest import PASSWORD, PRODUCTION_HASHER, Account, SignUp, each, form_token
 
+pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
+
 SESSION_COOKIE = "session"
 
 

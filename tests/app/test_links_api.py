@@ -15,6 +15,8 @@ from conexoos.framework import db
 
 from .conftest import Account, SignUp, each, form_token
 
+pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
+
 LINK_KEYS = {"id", "title", "url", "order_index", "enabled", "starts_at", "ends_at"}
 ERROR_KEYS = {"code", "message", "field"}
 

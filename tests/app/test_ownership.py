@@ -9,6 +9,8 @@ import pytest
 
 from .conftest import Account
 
+pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
+
 Attempt = Callable[[Account, dict[str, Any], dict[str, Any]], Any]
 
 ATTEMPTS: dict[str, Attempt] = {

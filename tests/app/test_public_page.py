@@ -18,6 +18,8 @@ from conexoos.framework import db
 
 from .conftest import BROWSER_UA, Account
 
+pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
+
 BUDGET_BYTES = 30 * 1024
 LINK_ANCHOR = re.compile(r'<a class="link" href="/go/(\d+)"[^>]*>([^<]*)</a>')
 

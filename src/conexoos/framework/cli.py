@@ -24,7 +24,7 @@ from . import migrations
 from .app import create_app
 from .config import CONFIG_ENV_VAR, load_settings
 from .errors import ConexoosError, ConfigError, ProjectError
-from .project import PROJECT_ENV_VAR
+from .project import PROJECT_ENV_VAR, locate_project
 from .scaffold import create_project
 from .serve import build_server, project_config
 
@@ -109,26 +109,41 @@ class ConexoosGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(super().list_commands(ctx))
-        app = _project_app_from_argv(quiet=True)
-        if app is not None:
-            names.update(app.cli.list_commands(ctx))
+        names.update(_project_commands())
         return sorted(names)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
         if command is not None:
             return command
-        app = _project_app_from_argv(quiet=False)
-        if app is None:
-            return None
-        found = app.cli.get_command(ctx, name)
-        return _with_app_context(found, app) if found is not None else None
+        found = _project_commands().get(name)
+        return _with_app_context(found) if found is not None else None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (ConexoosError, CommandError) as error:
             fail(error)
+
+
+def _project_commands() -> dict[str, click.Command]:
+    """The commands the project adds, found by importing only its ``server/commands`` module.
+
+    Listing commands (``conexoos --help``) must not build the app: that would open databases and
+    create an instance folder wherever the command happens to run.
+    """
+    args = sys.argv[1:]
+    try:
+        project = locate_project(_option_value(args, "--project") or os.environ.get(PROJECT_ENV_VAR) or None)
+        server = project.find_module(None, "server")
+        module = project.import_part(server, "commands") if server else None
+    except ProjectError:
+        return {}
+    if module is None or not hasattr(module, "Commands"):
+        return {}
+    scratch = click.Group()
+    module.Commands(scratch)
+    return dict(scratch.commands)
 
 
 def _project_app_from_argv(quiet: bool) -> Flask | None:
@@ -153,19 +168,25 @@ def _option_value(args: list[str], name: str) -> str | None:
     return None
 
 
-def _with_app_context(command: click.Command, app: Flask) -> click.Command:
-    """Run a project command inside its app context; accept (and ignore) --project/--config."""
+def _with_app_context(command: click.Command) -> click.Command:
+    """Run a project command inside its app context, building the app only when the command runs;
+    accept (and ignore) --project/--config, already read from the command line."""
+    if getattr(command, "_conexoos_wrapped", False):
+        return command
+    command._conexoos_wrapped = True  # type: ignore[attr-defined]
     callback = command.callback
 
     def run_in_context(
         *args: Any, project: str | None = None, config: str | None = None, **kwargs: Any
     ) -> Any:
+        app = _project_app_from_argv(quiet=False)
+        assert app is not None
         with app.app_context():
             return callback(*args, **kwargs) if callback else None
 
     if isinstance(command, click.Group):
         for sub_name, sub in list(command.commands.items()):
-            command.commands[sub_name] = _with_app_context(sub, app)
+            command.commands[sub_name] = _with_app_context(sub)
         return command
     command.callback = run_in_context
     project_options(command)

@@ -1,0 +1,170 @@
+"""Buying a paid plan in Chromium: the subscriptions page → Stripe Checkout → a signed webhook → raised limits.
+
+Stripe is the local :class:`StripeStandIn` (the real ``stripe`` library in the app talks HTTP to it). When the
+browser presses Pay on the stand-in's hosted checkout page, the stand-in calls back into the test, which
+delivers ``checkout.session.completed`` to the live app's ``/stripe/webhook`` signed with Stripe's real
+scheme, exactly as Stripe would, before the browser is sent back to the success URL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import Page, expect
+
+from tests.support.live_server import LiveServer, run_live_server
+from tests.support.stripe_standin import StripeStandIn, make_event, webhook_request
+
+from .conftest import PageFactory
+from .test_core_flow import add_link, sign_up
+
+SECRET_KEY = "sk_test_e2e"
+WEBHOOK_SECRET = "whsec_e2e"
+PRO_PRICE = "price_pro_e2e"
+FREE_LINKS, PRO_LINKS = 3, 50
+FREE_PRODUCTS, PRO_PRODUCTS = 2, 20
+PLANS = {
+    "gratis": {"NAME": "Gratis", "MAX_LINKS": FREE_LINKS, "MAX_PRODUCTS": FREE_PRODUCTS, "HISTORY_DAYS": 30},
+    "pro": {
+        "NAME": "Pro",
+        "PRICE_ID": PRO_PRICE,
+        "PRICE": 500,
+        "CURRENCY": "EUR",
+        "INTERVAL": "month",
+        "MAX_LINKS": PRO_LINKS,
+        "MAX_PRODUCTS": PRO_PRODUCTS,
+        "HISTORY_DAYS": 365,
+    },
+}
+USERNAME = "mae.pro"
+
+
+class Billing:
+    """The stand-in, the app it serves, and what the webhook deliveries answered."""
+
+    def __init__(self, standin: StripeStandIn) -> None:
+        self.standin = standin
+        self.live: LiveServer | None = None
+        self.deliveries: list[tuple[int, dict[str, Any]]] = []
+
+    def deliver_checkout_completed(self, session: dict[str, Any], subscription: dict[str, Any] | None) -> None:
+        """The stand-in's ``on_checkout_completed``: post the signed event as Stripe would, and keep the answer."""
+        assert self.live is not None, "the live server is not running yet"
+        assert subscription is not None and session["subscription"] == subscription["id"], session
+        event = make_event("checkout.session.completed", session)
+        body, headers = webhook_request(event, WEBHOOK_SECRET)
+        with requests.Session() as http:
+            http.trust_env = False  # loopback: never through a proxy from the environment
+            answer = http.post(f"{self.live.url}/stripe/webhook", data=body, headers=headers, timeout=10)
+        self.deliveries.append((answer.status_code, answer.json()))
+
+
+@pytest.fixture
+def billing(tmp_path: Path) -> Iterator[Billing]:
+    """The stand-in (it knows only the Pro price) and the live app pointed at it with the test plans."""
+    prices = {PRO_PRICE: {"unit_amount": 500, "currency": "eur", "interval": "month"}}
+    with StripeStandIn(SECRET_KEY, prices=prices) as standin:
+        state = Billing(standin)
+        standin.on_checkout_completed = state.deliver_checkout_completed
+        overrides = {
+            "APP": {"PLANS": PLANS},
+            "SERVICES": {
+                "stripe": {"SECRET_KEY": SECRET_KEY, "WEBHOOK_SECRET": WEBHOOK_SECRET, "API_BASE": standin.base_url}
+            },
+        }
+        with run_live_server(tmp_path, overrides) as live:
+            state.live = live
+            yield state
+    assert not standin.server_errors, standin.server_errors
+    assert not standin.callback_errors, standin.callback_errors
+
+
+def add_link_refused(page: Page, title: str, url: str) -> str:
+    """Try to add a link through the dashboard's form; it must be refused with a 403. Returns the message."""
+    count = page.locator("#links .link-item").count()
+    page.get_by_label("Title", exact=True).first.fill(title)
+    page.get_by_label("URL", exact=True).first.fill(url)
+    with page.expect_response(lambda response: response.url.endswith("/api/add/link")) as answer:
+        page.get_by_role("button", name="Add", exact=True).click()
+    assert answer.value.status == 403, answer.value.text()
+    expect(page.locator("#form-error")).not_to_have_text("")
+    expect(page.locator("#links .link-item")).to_have_count(count)
+    return page.locator("#form-error").inner_text()
+
+
+def test_upgrade_to_pro_through_checkout_raises_the_limits(
+    billing: Billing,
+    new_page: PageFactory,
+    snapshot: Callable[[Page, str], Path | None],
+) -> None:
+    live = billing.live
+    assert live is not None
+    page = new_page()
+    sign_up(page, live, USERNAME)
+
+    # On the free plan: the links up to its limit, and one more is refused, naming the plan that lifts it.
+    for number in range(1, FREE_LINKS + 1):
+        add_link(page, f"Link {number}", f"{live.url}/?n={number}")
+    message = add_link_refused(page, "One too many", f"{live.url}/?n=extra")
+    assert "Gratis" in message and "Pro" in message, message
+    page.goto(f"{live.url}/dashboard/products")
+    expect(page.get_by_text(f"Your plan Gratis shows {FREE_PRODUCTS} products")).to_be_visible()
+
+    # The subscriptions page: the plans, their limits and price, and the current plan.
+    page.get_by_role("link", name="Plan", exact=True).click()
+    expect(page).to_have_url(f"{live.url}/subscriptions")
+    expect(page.locator("#current-plan")).to_have_text("Gratis")
+    pro_card = page.locator('article.plan[data-plan="pro"]')
+    expect(pro_card).to_contain_text(f"{PRO_LINKS} links")
+    expect(pro_card).to_contain_text(f"{PRO_PRODUCTS} products")
+    expect(pro_card).to_contain_text("5")  # the price, formatted for EUR in some locale
+    snapshot(page, "subscriptions-free")
+
+    # Upgrade → the stand-in's hosted checkout for the Pro price → Pay.
+    page.get_by_role("button", name="Upgrade to Pro").click()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(billing.standin.base_url)}/checkout/cs_\w+$"))
+    expect(page.get_by_role("heading", name="Stripe stand-in checkout")).to_be_visible()
+    expect(page.get_by_text(f"{PRO_PRICE} × 1")).to_be_visible()
+    snapshot(page, "checkout")
+    page.get_by_role("button", name="Pay").click()
+
+    # Back on the app after the signed webhook was delivered and applied.
+    expect(page).to_have_url(re.compile(rf"^{re.escape(live.url)}/subscriptions\?success=true(&|$)"))
+    assert len(billing.deliveries) == 1, billing.deliveries
+    status, answer = billing.deliveries[0]
+    assert status == 200 and answer["status"] == "applied", (status, answer)
+    expect(page.get_by_role("status")).to_contain_text("Thank you")
+    expect(page.locator("#current-plan")).to_have_text("Pro")
+    expect(page.locator('article.plan[data-plan="pro"]')).to_contain_text("Current plan")
+    expect(page.get_by_role("button", name="Manage billing")).to_be_visible()
+    snapshot(page, "subscriptions-pro")
+
+    # What Stripe was asked: one customer, one subscription-mode session for this user and the Pro price.
+    [customer_call] = billing.standin.requests_to("POST", "/v1/customers")
+    assert customer_call.params["email"] == f"{USERNAME}@example.com"
+    [session_call] = billing.standin.requests_to("POST", "/v1/checkout/sessions")
+    assert session_call.params["mode"] == "subscription"
+    assert session_call.params["line_items"] == [{"price": PRO_PRICE, "quantity": "1"}]
+    [subscription] = billing.standin.subscriptions()
+    assert subscription["status"] == "active"
+
+    # The dashboard under Pro: the link the free plan refused is added now, and then some.
+    page.get_by_role("link", name="Links", exact=True).click()
+    expect(page.locator("#links .link-item")).to_have_count(FREE_LINKS)
+    add_link(page, "One too many", f"{live.url}/?n=extra")
+    add_link(page, "And another", f"{live.url}/?n=another")
+    expect(page.locator("#links .link-item")).to_have_count(FREE_LINKS + 2)
+    page.reload()
+    expect(page.locator("#links .link-item")).to_have_count(FREE_LINKS + 2)
+    page.goto(f"{live.url}/dashboard/products")
+    expect(page.get_by_text(f"Your plan Pro shows {PRO_PRODUCTS} products")).to_be_visible()
+
+    # Every link shows on the public page too: none is hidden by the old limit.
+    visitor = new_page()
+    visitor.goto(f"{live.url}/{USERNAME}")
+    expect(visitor.locator("ul.links a.link")).to_have_count(FREE_LINKS + 2)
