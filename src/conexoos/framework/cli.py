@@ -181,6 +181,8 @@ def _with_app_context(command: click.Command) -> click.Command:
     ) -> Any:
         app = _project_app_from_argv(quiet=False)
         assert app is not None
+        # An operator command may be the first thing run on a new database (e.g. creating an admin).
+        _show_warnings(migrations.prepare_databases(app))
         with app.app_context():
             return callback(*args, **kwargs) if callback else None
 

@@ -53,6 +53,7 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = authenticate(form.login.data or "", form.password.data or "")
         if user is not None:
+            regenerate_session()
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
         error = LOGIN_FAILED
