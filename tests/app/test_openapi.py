@@ -13,7 +13,7 @@ from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
 from conexoos.app.dto.links import LINK, LINK_CREATE, LINK_UPDATE, REORDER
 
-from .conftest import Account
+from .conftest import Account, form_token
 
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 SELF = "/api/openapi.json"
@@ -69,6 +69,39 @@ def test_every_json_route_is_documented_with_its_methods(app: Flask, document: d
         assert path in documented, f"{path} is served but not in the OpenAPI document"
         assert methods <= documented[path], f"{path}: {sorted(methods - documented[path])} not documented"
     assert set(documented) <= set(routes), "the document lists paths that are not served"
+
+
+def test_every_operation_documents_the_401_and_400_it_answers(
+    app: Flask, document: dict[str, Any], alice: Account
+) -> None:
+    """Called for real: without a login each JSON route answers 401, and each write without a CSRF token
+    answers 400; both statuses must be in the document."""
+    anonymous = app.test_client()
+    token = form_token(anonymous.get("/login"))
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or rule.rule == SELF:
+            continue
+        path = re.sub(r"<[^>]+>", "1", rule.rule)
+        documented_path = next(
+            p for p in document["paths"] if placeholder_path(p) == placeholder_path(rule.rule)
+        )
+        for method in sorted((rule.methods or set()) - IGNORED_METHODS):
+            statuses = set(document["paths"][documented_path][method.lower()]["responses"])
+            answered = anonymous.open(
+                path, method=method, json={}, headers={"X-CSRFToken": token}
+            ).status_code
+            if answered != 401 or "401" not in statuses:
+                failures.append(
+                    f"{method} {rule.rule}: anonymous got {answered}, documented {sorted(statuses)}"
+                )
+            if method != "GET":
+                answered = alice.client.open(path, method=method, json={}).status_code
+                if answered != 400 or "400" not in statuses:
+                    failures.append(
+                        f"{method} {rule.rule}: no CSRF got {answered}, documented {sorted(statuses)}"
+                    )
+    assert not failures, "\n".join(failures)
 
 
 LINK_OPERATIONS = {

@@ -22,6 +22,12 @@ LIVE_WAIT_MS = 10_000
 """The most a live update may take to reach the dashboard (it normally takes a few milliseconds)."""
 
 
+def redirect_id(href: str | None) -> int:
+    """The link id in a public page's ``/go/<id>`` href."""
+    assert href and href.startswith("/go/"), href
+    return int(href.removeprefix("/go/"))
+
+
 def links_table_row(page: Page, link_id: int) -> list[str]:
     """The cells of a link's row in the statistics page's links table."""
     return page.locator(f'#links-table tr[data-link-id="{link_id}"] td').all_inner_texts()
@@ -49,10 +55,8 @@ def test_a_visitor_click_updates_the_open_dashboard_live(
     visitor = new_page()
     visitor.goto(f"{live.url}/{OWNER}")
     portfolio = visitor.get_by_role("link", name="Portfolio")
-    href = portfolio.get_attribute("href") or ""
-    assert href.startswith("/go/"), href
-    link_id = int(href.removeprefix("/go/"))
-    other_id = int((visitor.get_by_role("link", name="Newsletter").get_attribute("href") or "").split("/")[-1])
+    link_id = redirect_id(portfolio.get_attribute("href"))
+    other_id = redirect_id(visitor.get_by_role("link", name="Newsletter").get_attribute("href"))
     assert links_table_row(owner, link_id)[:2] == ["Portfolio", "0"]
 
     portfolio.click()
@@ -62,7 +66,7 @@ def test_a_visitor_click_updates_the_open_dashboard_live(
     expect(owner.locator(f'#links-table tr[data-link-id="{link_id}"] td').nth(1)).to_have_text("1")
     assert links_table_row(owner, link_id)[:2] == ["Portfolio", "1"]
     assert links_table_row(owner, other_id)[:2] == ["Newsletter", "0"]
-    assert owner.evaluate("window.e2eSameDocument === true"), "the dashboard reloaded instead of updating live"
+    assert owner.evaluate("window.e2eSameDocument === true"), "the dashboard reloaded"
     expect(owner.locator("#live-status")).to_have_text("Live updates: on")
     expect(owner.locator("#stats-error")).to_have_text("")
     snapshot(owner, "stats")

@@ -1,4 +1,4 @@
-"""Buying a paid plan in Chromium: the subscriptions page → Stripe Checkout → a signed webhook → raised limits.
+"""Buying a paid plan in Chromium: plans page → Stripe Checkout → a signed webhook → raised limits.
 
 Stripe is the local :class:`StripeStandIn` (the real ``stripe`` library in the app talks HTTP to it). When the
 browser presses Pay on the stand-in's hosted checkout page, the stand-in calls back into the test, which
@@ -9,6 +9,7 @@ scheme, exactly as Stripe would, before the browser is sent back to the success 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -42,26 +43,56 @@ PLANS = {
     },
 }
 USERNAME = "mae.pro"
+RELEASE_TIMEOUT = 30.0
+PLAN_CHANGE_WAIT_MS = 15_000
+"""The subscriptions page checks for the new plan every 2 s after a checkout."""
 
 
 class Billing:
-    """The stand-in, the app it serves, and what the webhook deliveries answered."""
+    """The stand-in, the app it serves, and the webhook deliveries.
+
+    Stripe sends webhooks on its own schedule, usually after the browser is back on the success URL, so
+    the delivery waits on :attr:`release` (set by the test) in a thread of its own.
+    """
 
     def __init__(self, standin: StripeStandIn) -> None:
         self.standin = standin
         self.live: LiveServer | None = None
+        self.release = threading.Event()
         self.deliveries: list[tuple[int, dict[str, Any]]] = []
+        self.errors: list[BaseException | str] = []
+        self.threads: list[threading.Thread] = []
 
-    def deliver_checkout_completed(self, session: dict[str, Any], subscription: dict[str, Any] | None) -> None:
-        """The stand-in's ``on_checkout_completed``: post the signed event as Stripe would, and keep the answer."""
-        assert self.live is not None, "the live server is not running yet"
+    def checkout_completed(self, session: dict[str, Any], subscription: dict[str, Any] | None) -> None:
+        """The stand-in's ``on_checkout_completed``: queue the signed ``checkout.session.completed``."""
         assert subscription is not None and session["subscription"] == subscription["id"], session
+        assert session["client_reference_id"], session
         event = make_event("checkout.session.completed", session)
+        thread = threading.Thread(target=self._deliver, args=(event,), name="stripe-webhook", daemon=True)
+        self.threads.append(thread)
+        thread.start()
+
+    def _deliver(self, event: dict[str, Any]) -> None:
+        if not self.release.wait(RELEASE_TIMEOUT):
+            self.errors.append(f"the test never released the webhook within {RELEASE_TIMEOUT:.0f} s")
+            return
+        assert self.live is not None
         body, headers = webhook_request(event, WEBHOOK_SECRET)
-        with requests.Session() as http:
-            http.trust_env = False  # loopback: never through a proxy from the environment
-            answer = http.post(f"{self.live.url}/stripe/webhook", data=body, headers=headers, timeout=10)
-        self.deliveries.append((answer.status_code, answer.json()))
+        try:
+            with requests.Session() as http:
+                http.trust_env = False  # loopback: never through a proxy from the environment
+                answer = http.post(f"{self.live.url}/stripe/webhook", data=body, headers=headers, timeout=10)
+            self.deliveries.append((answer.status_code, answer.json()))
+        except Exception as error:  # noqa: BLE001 - kept for the test's teardown to report
+            self.errors.append(error)
+
+    def finish(self) -> None:
+        """Let any held delivery go and wait for it (bounded)."""
+        self.release.set()
+        for thread in self.threads:
+            thread.join(15)
+            if thread.is_alive():
+                self.errors.append("a webhook delivery did not finish within 15 s")
 
 
 @pytest.fixture
@@ -70,16 +101,24 @@ def billing(tmp_path: Path) -> Iterator[Billing]:
     prices = {PRO_PRICE: {"unit_amount": 500, "currency": "eur", "interval": "month"}}
     with StripeStandIn(SECRET_KEY, prices=prices) as standin:
         state = Billing(standin)
-        standin.on_checkout_completed = state.deliver_checkout_completed
+        standin.on_checkout_completed = state.checkout_completed
         overrides = {
             "APP": {"PLANS": PLANS},
             "SERVICES": {
-                "stripe": {"SECRET_KEY": SECRET_KEY, "WEBHOOK_SECRET": WEBHOOK_SECRET, "API_BASE": standin.base_url}
+                "stripe": {
+                    "SECRET_KEY": SECRET_KEY,
+                    "WEBHOOK_SECRET": WEBHOOK_SECRET,
+                    "API_BASE": standin.base_url,
+                }
             },
         }
         with run_live_server(tmp_path, overrides) as live:
             state.live = live
-            yield state
+            try:
+                yield state
+            finally:
+                state.finish()
+    assert not state.errors, state.errors
     assert not standin.server_errors, standin.server_errors
     assert not standin.callback_errors, standin.callback_errors
 
@@ -133,14 +172,24 @@ def test_upgrade_to_pro_through_checkout_raises_the_limits(
     snapshot(page, "checkout")
     page.get_by_role("button", name="Pay").click()
 
-    # Back on the app after the signed webhook was delivered and applied.
-    expect(page).to_have_url(re.compile(rf"^{re.escape(live.url)}/subscriptions\?success=true(&|$)"))
-    assert len(billing.deliveries) == 1, billing.deliveries
-    status, answer = billing.deliveries[0]
-    assert status == 200 and answer["status"] == "applied", (status, answer)
-    expect(page.get_by_role("status")).to_contain_text("Thank you")
-    expect(page.locator("#current-plan")).to_have_text("Pro")
+    # Back on the app before the webhook: the page says the payment is being confirmed.
+    expect(page).to_have_url(
+        re.compile(rf"^{re.escape(live.url)}/subscriptions\?success=true&session_id=cs_\w+$")
+    )
+    expect(page.locator("#payment-pending")).to_contain_text("as soon as the payment is confirmed")
+    expect(page.locator("#current-plan")).to_have_text("Gratis")
+    assert billing.deliveries == []
+    page.evaluate("window.e2eBeforeWebhook = true")
+
+    # Stripe's signed webhook arrives; the open page notices the new plan by itself.
+    billing.release.set()
+    expect(page.locator("#current-plan")).to_have_text("Pro", timeout=PLAN_CHANGE_WAIT_MS)
+    assert billing.deliveries == [(200, {"status": "applied", "detail": "active → pro"})], billing.deliveries
+    expect(page.get_by_role("status")).to_have_text("Thank you! You are on the Pro plan now.")
     expect(page.locator('article.plan[data-plan="pro"]')).to_contain_text("Current plan")
+    gratis_card = page.locator('article.plan[data-plan="gratis"]')
+    expect(gratis_card.get_by_role("button")).to_have_count(0)  # the server refuses it while Pro is paid
+    expect(gratis_card).to_contain_text("cancel your subscription under Manage billing")
     expect(page.get_by_role("button", name="Manage billing")).to_be_visible()
     snapshot(page, "subscriptions-pro")
 

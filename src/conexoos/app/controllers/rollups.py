@@ -1,4 +1,4 @@
-"""Folding raw events into the quarter-hour rollups, and pruning what is no longer needed.
+"""Folding raw events into the rollups (see models.persistent.stats), and pruning what is no longer needed.
 
 Run by a framework task (once per cluster). Each batch is one transaction: rollups, first-of-day
 visitors and the watermark move together, so a crash never counts an event twice or loses one.
@@ -15,7 +15,15 @@ from sqlalchemy import and_, bindparam, delete, insert, select, tuple_, update
 
 from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, StatsVisitor, StatsWatermark
 from conexoos.app.models.persistent.base import transaction, utcnow
-from conexoos.app.models.persistent.stats import BUCKET_SECONDS, DIMENSION_BUCKETS, TOTAL
+from conexoos.app.models.persistent.stats import (
+    BUCKET_SECONDS,
+    DAY,
+    DAY_BUCKETS,
+    HOUR,
+    HOUR_BUCKETS,
+    QUARTER,
+    TOTAL,
+)
 from conexoos.framework import db
 
 from .visitors import forget_salts_before
@@ -23,7 +31,8 @@ from .visitors import forget_salts_before
 BATCH_SIZE = 5000
 SETTLE = timedelta(seconds=5)
 """Events younger than this are left for the next run, so an insert still committing is not skipped."""
-RollupKey = tuple[int, int, str, int, str, str]
+RollupKey = tuple[int, str, int, str, int, str, str]
+"""(owner_id, grain, bucket, kind, link_id, dimension, value)."""
 
 
 @dataclass
@@ -65,18 +74,23 @@ def dimension_values(event: AnalyticsEvent) -> Iterable[tuple[str, str]]:
 def aggregate(events: Sequence[AnalyticsEvent], seen: set[tuple[int, date, str]]) -> Aggregate:
     """Count ``events``; a visitor not in ``seen`` counts as unique once per owner and UTC day."""
     result = Aggregate()
+    counts = result.counts
     for event in events:
-        bucket = bucket_of(event.occurred_at)
-        link_id = event.link_id or 0
-        total = result.counts[(event.owner_id, bucket, event.kind, link_id, TOTAL, "")]
-        total.events += 1
-        visitor = (event.owner_id, event.occurred_at.date(), event.visitor_hash)
-        if event.visitor_hash and visitor not in seen and visitor not in result.new_visitors:
+        owner, kind, link_id = event.owner_id, event.kind, event.link_id or 0
+        quarter = bucket_of(event.occurred_at)
+        hour = quarter - quarter % HOUR_BUCKETS
+        day = quarter - quarter % DAY_BUCKETS
+        visitor = (owner, event.occurred_at.date(), event.visitor_hash)
+        unique = bool(event.visitor_hash) and visitor not in seen and visitor not in result.new_visitors
+        if unique:
             result.new_visitors.add(visitor)
-            total.uniques += 1
-        hour = bucket - bucket % DIMENSION_BUCKETS
+        for grain, bucket in ((QUARTER, quarter), (HOUR, hour)):
+            total = counts[(owner, grain, bucket, kind, link_id, TOTAL, "")]
+            total.events += 1
+            total.uniques += unique
         for name, value in dimension_values(event):
-            result.counts[(event.owner_id, hour, event.kind, link_id, name, value)].events += 1
+            counts[(owner, HOUR, hour, kind, link_id, name, value)].events += 1
+            counts[(owner, DAY, day, kind, link_id, name, value)].events += 1
     return result
 
 
@@ -163,11 +177,12 @@ def _store(result: Aggregate) -> None:
     inserts = [
         {
             "owner_id": key[0],
-            "bucket": key[1],
-            "kind": key[2],
-            "link_id": key[3],
-            "dimension": key[4],
-            "value": key[5],
+            "grain": key[1],
+            "bucket": key[2],
+            "kind": key[3],
+            "link_id": key[4],
+            "dimension": key[5],
+            "value": key[6],
             "events": counts.events,
             "uniques": counts.uniques,
         }
@@ -199,24 +214,29 @@ def _store(result: Aggregate) -> None:
 def _existing_ids(keys: Iterable[RollupKey]) -> dict[RollupKey, int]:
     """Ids of the rollup rows the batch adds to: only the (owner, bucket) pairs it touches."""
     by_owner: dict[int, set[int]] = defaultdict(set)
-    for owner_id, bucket, *_ in keys:
+    for owner_id, _grain, bucket, *_ in keys:
         by_owner[owner_id].add(bucket)
     table = StatsRollup.__table__.c
+    columns = (
+        table.owner_id,
+        table.grain,
+        table.bucket,
+        table.kind,
+        table.link_id,
+        table.dimension,
+        table.value,
+    )
     rows: dict[RollupKey, int] = {}
     for owner_id, buckets in by_owner.items():
         ordered = sorted(buckets)
         for start in range(0, len(ordered), 500):
-            query = select(
-                table.id,
-                table.owner_id,
-                table.bucket,
-                table.kind,
-                table.link_id,
-                table.dimension,
-                table.value,
-            ).where(and_(table.owner_id == owner_id, table.bucket.in_(ordered[start : start + 500])))
+            query = select(table.id, *columns).where(
+                and_(table.owner_id == owner_id, table.bucket.in_(ordered[start : start + 500]))
+            )
             for row in db.session.execute(query):
-                rows[(row.owner_id, row.bucket, row.kind, row.link_id, row.dimension, row.value)] = row.id
+                rows[
+                    (row.owner_id, row.grain, row.bucket, row.kind, row.link_id, row.dimension, row.value)
+                ] = row.id
     return rows
 
 
@@ -235,8 +255,6 @@ def prune(retention_days: int, now: datetime | None = None) -> dict[str, int]:
             delete(StatsVisitor).where(StatsVisitor.day < now.date() - timedelta(days=2))
         )
     salts = forget_salts_before(now.date() - timedelta(days=1))
-    return {
-        "events": int(events.rowcount or 0),
-        "visitors": int(visitors.rowcount or 0),  # type: ignore[attr-defined]
-        "salts": salts,
-    }
+    deleted_events: int = getattr(events, "rowcount", 0) or 0
+    deleted_visitors: int = getattr(visitors, "rowcount", 0) or 0
+    return {"events": deleted_events, "visitors": deleted_visitors, "salts": salts}

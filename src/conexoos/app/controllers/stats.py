@@ -15,7 +15,15 @@ from werkzeug.exceptions import NotFound
 from conexoos.app.dto.stats import StatsQuery
 from conexoos.app.models.persistent import AnalyticsEvent, Product, StatsRollup, User, UserLink
 from conexoos.app.models.persistent.event import BUY, CLICK, VIEW
-from conexoos.app.models.persistent.stats import BUCKET_SECONDS, DIMENSION_BUCKETS, TOTAL
+from conexoos.app.models.persistent.stats import (
+    BUCKET_SECONDS,
+    DAY,
+    DAY_BUCKETS,
+    HOUR,
+    HOUR_BUCKETS,
+    QUARTER,
+    TOTAL,
+)
 from conexoos.framework import db
 
 from . import plans
@@ -59,8 +67,7 @@ def report(user: User, query: StatsQuery) -> dict[str, Any]:
     plans.check_history(user, query.start, datetime.now(query.tz).date())
     segments = list(offset_segments(query.start, query.end, query.tz))
     tally = Tally()
-    for segment in segments:
-        _rollup_daily(tally, user.id, segment, query)
+    _rollup_totals(tally, user.id, segments, query)
     _rollup_tops(tally, user.id, segments[0].start, segments[-1].end, query.link_id)
     _tail(tally, user.id, segments, query)
     products = {product.id: product.title for product in Product.get_products_by_user_id(user.id)}
@@ -94,53 +101,107 @@ def _local_date(day_number: int) -> date:
     return date(1970, 1, 1) + timedelta(days=day_number)
 
 
-def _rollup_daily(tally: Tally, owner_id: int, segment: Segment, query: StatsQuery) -> None:
-    day = ((StatsRollup.bucket + segment.offset_buckets) // BUCKETS_PER_DAY).label("day")
-    statement = (
+def _rollup_totals(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuery) -> None:
+    """Daily totals from hourly rows, and quarter-hour rows for the hours a day boundary cuts in two."""
+    split = _split_hours(segments, query)
+    for segment in segments:
+        low, high = _ceil(segment.start, HOUR_BUCKETS), segment.end - segment.end % HOUR_BUCKETS
+        if low >= high:
+            continue
+        day = ((StatsRollup.bucket + segment.offset_buckets) // DAY_BUCKETS).label("day")
+        whole_hours = _totals(owner_id, HOUR, day).where(
+            StatsRollup.bucket >= low,
+            StatsRollup.bucket < high,
+            StatsRollup.bucket.not_in([hour for hour in split if low <= hour < high]),
+        )
+        for day_number, kind, link_id, events, uniques in db.session.execute(whole_hours):
+            _add_total(
+                tally, _local_date(int(day_number)), kind, int(link_id), int(events), int(uniques), query
+            )
+    first, last = segments[0].start, segments[-1].end
+    quarters = [hour + n for hour in split for n in range(HOUR_BUCKETS) if first <= hour + n < last]
+    for start in range(0, len(quarters), 500):
+        statement = _totals(owner_id, QUARTER, StatsRollup.bucket).where(
+            StatsRollup.bucket.in_(quarters[start : start + 500])
+        )
+        for bucket, kind, link_id, events, uniques in db.session.execute(statement):
+            date_ = _bucket_date(int(bucket), segments)
+            _add_total(tally, date_, kind, int(link_id), int(events), int(uniques), query)
+
+
+def _totals(owner_id: int, grain: str, key: Any) -> Any:
+    return (
         select(
-            day,
+            key,
             StatsRollup.kind,
             StatsRollup.link_id,
             func.sum(StatsRollup.events),
             func.sum(StatsRollup.uniques),
         )
-        .where(
-            StatsRollup.owner_id == owner_id,
-            StatsRollup.dimension == TOTAL,
-            StatsRollup.bucket >= segment.start,
-            StatsRollup.bucket < segment.end,
-        )
-        .group_by(day, StatsRollup.kind, StatsRollup.link_id)
+        .where(StatsRollup.owner_id == owner_id, StatsRollup.grain == grain, StatsRollup.dimension == TOTAL)
+        .group_by(key, StatsRollup.kind, StatsRollup.link_id)
     )
-    for day_number, kind, link_id, events, uniques in db.session.execute(statement):
-        counter = tally.daily[_local_date(int(day_number))]
-        counter["unique_visitors"] += int(uniques or 0)
-        if kind == VIEW:
-            counter["views"] += int(events)
-        elif kind == BUY:
-            tally.product_clicks[int(link_id)] += int(events)
-        else:
-            tally.link_clicks[int(link_id)] += int(events)
-            if query.link_id is None or link_id == query.link_id:
-                counter["clicks"] += int(events)
+
+
+def _split_hours(segments: list[Segment], query: StatsQuery) -> list[int]:
+    """Hours that a local midnight or a change of UTC offset cuts in two (in :30 and :45 zones)."""
+    days = (query.end - query.start).days + 2
+    cuts = {
+        bucket_of(datetime.combine(query.start + timedelta(days=n), time(), query.tz)) for n in range(days)
+    }
+    cuts.update(segment.start for segment in segments)
+    cuts.add(segments[-1].end)
+    return sorted({cut - cut % HOUR_BUCKETS for cut in cuts if cut % HOUR_BUCKETS})
+
+
+def _ceil(value: int, step: int) -> int:
+    return -(-value // step) * step
+
+
+def _add_total(
+    tally: Tally, day: date, kind: str, link_id: int, events: int, uniques: int, query: StatsQuery
+) -> None:
+    counter = tally.daily[day]
+    counter["unique_visitors"] += uniques
+    if kind == VIEW:
+        counter["views"] += events
+    elif kind == BUY:
+        tally.product_clicks[link_id] += events
+    else:
+        tally.link_clicks[link_id] += events
+        if query.link_id is None or link_id == query.link_id:
+            counter["clicks"] += events
 
 
 def _rollup_tops(tally: Tally, owner_id: int, start: int, end: int, link_id: int | None) -> None:
-    # Top-list rows are hourly: include the hour the range starts in when it starts mid-hour.
-    first_hour = start - start % DIMENSION_BUCKETS
-    in_range = (StatsRollup.owner_id == owner_id, StatsRollup.bucket >= first_hour, StatsRollup.bucket < end)
+    """Top lists from daily rows for whole UTC days inside the range, hourly rows at its two edges."""
+    first_hour = start - start % HOUR_BUCKETS  # a range starting mid-hour includes that hour
+    day_low, day_high = _ceil(first_hour, DAY_BUCKETS), end - end % DAY_BUCKETS
+    if day_low < day_high:
+        ranges = [(DAY, day_low, day_high), (HOUR, first_hour, day_low), (HOUR, day_high, end)]
+    else:
+        ranges = [(HOUR, first_hour, end)]
     kind_filter = (
         (StatsRollup.kind == VIEW, StatsRollup.link_id == 0)
         if link_id is None
         else (StatsRollup.kind == CLICK, StatsRollup.link_id == link_id)
     )
-    for dimension in TOP_DIMENSIONS.values():
-        tops = (
-            select(StatsRollup.value, func.sum(StatsRollup.events))
-            .where(*in_range, StatsRollup.dimension == dimension, *kind_filter)
-            .group_by(StatsRollup.value)
+    for grain, low, high in ranges:
+        if low >= high:
+            continue
+        statement = (
+            select(StatsRollup.dimension, StatsRollup.value, func.sum(StatsRollup.events))
+            .where(
+                StatsRollup.owner_id == owner_id,
+                StatsRollup.grain == grain,
+                StatsRollup.dimension.in_(TOP_DIMENSIONS.values()),
+                *kind_filter,
+                StatsRollup.bucket >= low,
+                StatsRollup.bucket < high,
+            )
+            .group_by(StatsRollup.dimension, StatsRollup.value)
         )
-        for value, events in db.session.execute(tops):
+        for dimension, value, events in db.session.execute(statement):
             tally.top[dimension][value] += int(events)
 
 
@@ -160,22 +221,17 @@ def _tail(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuer
     if not events:
         return
     counted = aggregate(events, known_visitors(events))
-    first_hour = first_bucket - first_bucket % DIMENSION_BUCKETS  # top lists are hourly, as in _rollup_tops
-    for (_, bucket, kind, link_id, dimension, value), counts in counted.counts.items():
-        if not (first_bucket if dimension == TOTAL else first_hour) <= bucket < end_bucket:
-            continue
-        if dimension == TOTAL:
-            counter = tally.daily[_bucket_date(bucket, segments)]
-            counter["unique_visitors"] += counts.uniques
-            if kind == VIEW:
-                counter["views"] += counts.events
-            elif kind == BUY:
-                tally.product_clicks[link_id] += counts.events
-            else:
-                tally.link_clicks[link_id] += counts.events
-                if query.link_id is None or link_id == query.link_id:
-                    counter["clicks"] += counts.events
-        elif dimension in TOP_DIMENSIONS.values() and _counts_for_tops(kind, link_id, query.link_id):
+    first_hour = first_bucket - first_bucket % HOUR_BUCKETS  # top lists include the first hour, as above
+    for (_, grain, bucket, kind, link_id, dimension, value), counts in counted.counts.items():
+        if dimension == TOTAL and grain == QUARTER and first_bucket <= bucket < end_bucket:
+            date_ = _bucket_date(bucket, segments)
+            _add_total(tally, date_, kind, link_id, counts.events, counts.uniques, query)
+        elif (
+            grain == HOUR
+            and dimension in TOP_DIMENSIONS.values()
+            and first_hour <= bucket < end_bucket
+            and _counts_for_tops(kind, link_id, query.link_id)
+        ):
             tally.top[dimension][value] += counts.events
 
 

@@ -68,5 +68,5 @@ def check_window(fields: dict[str, Any], current: dict[str, Any] | None = None) 
     """Refuse a window whose end is not after its start."""
     merged = {**(current or {}), **fields}
     starts, ends = merged.get("starts_at"), merged.get("ends_at")
-    if starts is not None and ends is not None and ends < starts:
+    if starts is not None and ends is not None and ends <= starts:
         raise InputError("ends_at must be later than starts_at", field="ends_at", code="window")

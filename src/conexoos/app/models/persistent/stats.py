@@ -1,4 +1,8 @@
-"""Analytics rollups, kept for good: totals per quarter-hour bucket, top-list counts per hour.
+"""Analytics rollups, kept for good, at three grains, and the state behind them.
+
+- ``q``: totals per quarter-hour bucket: exact local days in every time zone, :30 and :45 ones included;
+- ``h``: totals and top-list counts per hour: what reports read for most of a range;
+- ``d``: top-list counts per UTC day: what reports read for the whole UTC days inside a range.
 
 A bucket is ``epoch_seconds // 900``: an integer, so grouping buckets into days of any UTC offset
 (including the :30 and :45 zones) is integer arithmetic the database does itself.
@@ -14,8 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from conexoos.framework import db
 
 BUCKET_SECONDS = 900
-DIMENSION_BUCKETS = 4
-"""Top-list rows are kept per hour (4 buckets): exact for whole-hour time zones, within the hour otherwise."""
+HOUR_BUCKETS = 4
+DAY_BUCKETS = 96
+QUARTER, HOUR, DAY = "q", "h", "d"
 TOTAL = ""
 """``dimension`` of the rows that count all events of a bucket (the others count one dimension value)."""
 DIMENSIONS = ("referrer", "utm_source", "utm_medium", "utm_campaign", "device", "os", "browser", "country")
@@ -27,12 +32,13 @@ class StatsRollup(db.Model):  # type: ignore[name-defined]
     __tablename__ = "stats_rollup"
     __table_args__ = (
         UniqueConstraint(
-            "owner_id", "bucket", "kind", "link_id", "dimension", "value", name="uq_stats_rollup_key"
+            "owner_id", "grain", "bucket", "kind", "link_id", "dimension", "value", name="uq_stats_rollup_key"
         ),
         # Covering indexes, one per query shape of a report: totals by time, then top lists by kind.
         Index(
             "ix_stats_rollup_totals",
             "owner_id",
+            "grain",
             "dimension",
             "bucket",
             "kind",
@@ -41,13 +47,23 @@ class StatsRollup(db.Model):  # type: ignore[name-defined]
             "uniques",
         ),
         Index(
-            "ix_stats_rollup_tops", "owner_id", "dimension", "kind", "link_id", "bucket", "value", "events"
+            "ix_stats_rollup_tops",
+            "owner_id",
+            "grain",
+            "dimension",
+            "kind",
+            "link_id",
+            "bucket",
+            "value",
+            "events",
         ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    grain: Mapped[str] = mapped_column(String(1), nullable=False, default=QUARTER)
     bucket: Mapped[int] = mapped_column(Integer, nullable=False)
+    """Quarter-hour index (``epoch // 900``) of the start of the row's quarter, hour or UTC day."""
     kind: Mapped[str] = mapped_column(String(8), nullable=False)
     link_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     dimension: Mapped[str] = mapped_column(String(16), nullable=False, default=TOTAL)

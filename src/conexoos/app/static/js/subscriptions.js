@@ -26,6 +26,32 @@
       });
     });
   }
+  // Back from a paid checkout before Stripe's webhook arrived: check the plan every few seconds for a while
+  // and reload once it has changed, so the page never keeps showing the old plan after the payment.
+  const pending = document.getElementById("payment-pending");
+  if (pending) {
+    const shown = document.getElementById("current-plan").textContent;
+    let checks = 0;
+    const timer = setInterval(async () => {
+      checks += 1;
+      if (checks > 30) {
+        clearInterval(timer);
+        pending.textContent = "Your payment is still being confirmed: reload this page in a few minutes.";
+        return;
+      }
+      try {
+        const response = await fetch(window.location.href, { credentials: "same-origin", headers: { Accept: "text/html" } });
+        if (!response.ok) return;
+        const fresh = new DOMParser().parseFromString(await response.text(), "text/html").getElementById("current-plan");
+        if (fresh && fresh.textContent !== shown) {
+          clearInterval(timer);
+          window.location.reload();
+        }
+      } catch (error) {
+        // Offline for a moment: the next check tries again.
+      }
+    }, 2000);
+  }
   const portal = document.getElementById("open-portal");
   if (portal) portal.addEventListener("click", () => post("/subscriptions/portal", {}).catch((error) => { errorBox.textContent = error.message; }));
 })();
