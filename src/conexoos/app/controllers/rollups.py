@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, select, tuple_, update
 
@@ -56,8 +57,9 @@ def bucket_of(moment: datetime) -> int:
     return int(moment.timestamp()) // BUCKET_SECONDS
 
 
-def dimension_values(event: AnalyticsEvent) -> Iterable[tuple[str, str]]:
-    """The (dimension, value) pairs an event is counted under; empty values are skipped."""
+def dimension_values(event: Any) -> Iterable[tuple[str, str]]:
+    """``event`` is an AnalyticsEvent or a row of its table."""
+    # The (dimension, value) pairs an event is counted under; empty values are skipped.
     pairs = (
         ("referrer", event.referrer_host),
         ("utm_source", event.utm_source),
@@ -71,7 +73,7 @@ def dimension_values(event: AnalyticsEvent) -> Iterable[tuple[str, str]]:
     return [(name, value) for name, value in pairs if value]
 
 
-def aggregate(events: Sequence[AnalyticsEvent], seen: set[tuple[int, date, str]]) -> Aggregate:
+def aggregate(events: Sequence[Any], seen: set[tuple[int, date, str]]) -> Aggregate:
     """Count ``events``; a visitor not in ``seen`` counts as unique once per owner and UTC day."""
     result = Aggregate()
     counts = result.counts
@@ -107,13 +109,12 @@ def roll_up(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
 def _roll_up_batch(cutoff: datetime, batch_size: int) -> int:
     with transaction():
         watermark = _watermark()
+        # Plain rows, not ORM objects: a batch has thousands of events and is only read.
+        table = AnalyticsEvent.__table__
         query = (
-            select(AnalyticsEvent)
-            .where(AnalyticsEvent.id > watermark.last_event_id)
-            .order_by(AnalyticsEvent.id)
-            .limit(batch_size)
+            select(table).where(table.c.id > watermark.last_event_id).order_by(table.c.id).limit(batch_size)
         )
-        events = _settled_prefix(db.session.scalars(query).all(), cutoff)
+        events = _settled_prefix(db.session.execute(query).all(), cutoff)
         if not events:
             return 0
         result = aggregate(events, known_visitors(events))
@@ -128,7 +129,7 @@ def _roll_up_batch(cutoff: datetime, batch_size: int) -> int:
     return len(events)
 
 
-def _settled_prefix(events: Sequence[AnalyticsEvent], cutoff: datetime) -> list[AnalyticsEvent]:
+def _settled_prefix(events: Sequence[Any], cutoff: datetime) -> list[Any]:
     # Stop at the first unsettled event: taking later ids past it could skip it for good.
     prefix = []
     for event in events:
@@ -152,7 +153,7 @@ def _watermark() -> StatsWatermark:
     return watermark
 
 
-def known_visitors(events: Sequence[AnalyticsEvent]) -> set[tuple[int, date, str]]:
+def known_visitors(events: Sequence[Any]) -> set[tuple[int, date, str]]:
     """The (owner, day, hash) triples of ``events`` already counted as unique."""
     wanted = {(e.owner_id, e.occurred_at.date(), e.visitor_hash) for e in events if e.visitor_hash}
     found: set[tuple[int, date, str]] = set()

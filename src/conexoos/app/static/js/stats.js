@@ -90,7 +90,9 @@
   }
 
   function drawChart(daily) {
-    const width = 640, height = 220, pad = 28;
+    // Drawn at the box's real width, so the labels keep their size on a phone instead of shrinking with it.
+    const chart = document.getElementById("chart");
+    const width = Math.max(240, Math.round(chart.clientWidth) || 640), height = 220, pad = 28;
     const max = Math.max(1, ...daily.map((d) => Math.max(d.views, d.clicks)));
     const x = (i) => pad + (daily.length === 1 ? (width - 2 * pad) / 2 : (i * (width - 2 * pad)) / (daily.length - 1));
     const y = (v) => height - pad - (v * (height - 2 * pad)) / max;
@@ -121,7 +123,7 @@
     top.setAttribute("y", String(pad));
     top.textContent = String(max);
     svg.append(top);
-    document.getElementById("chart").replaceChildren(svg);
+    chart.replaceChildren(svg);
   }
 
   function onLiveEvent(name, data) {
@@ -142,6 +144,11 @@
   form.elements.preset.addEventListener("change", () => { applyPreset(); if (form.elements.preset.value !== "custom") load().catch(showError); });
   form.addEventListener("submit", (event) => { event.preventDefault(); load().catch(showError); });
   function showError(error) { errorBox.textContent = error.message; }
+  let drawnWidth = 0;
+  window.addEventListener("resize", () => {
+    const width = Math.round(document.getElementById("chart").clientWidth);
+    if (current && width !== drawnWidth) { drawnWidth = width; drawChart(current.daily); }
+  });
   applyPreset();
   load().catch(showError);
   // Clicks that land while the socket is down are never sent again: reload the figures once it is back.
