@@ -72,7 +72,9 @@ def logout() -> Response:
 @accounts.route("/logout", methods=["GET"])
 def logout_by_get() -> NoReturn:
     """Refuse GET with 405: without this rule, ``/<username>`` would answer it with a 404."""
-    raise MethodNotAllowed(valid_methods=["POST"], description="Log out with the Log out button (a POST form).")
+    raise MethodNotAllowed(
+        valid_methods=["POST"], description="Log out with the Log out button (a POST form)."
+    )
 
 
 def _safe_next(target: str | None) -> str:

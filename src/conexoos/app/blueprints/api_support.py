@@ -40,4 +40,4 @@ def json_body() -> Any:
 
 def user() -> User:
     """The logged-in user (only inside views guarded by :func:`api_login_required`)."""
-    return current_user._get_current_object()  # type: ignore[no-any-return]
+    return current_user._get_current_object()

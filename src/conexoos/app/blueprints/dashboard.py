@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.controllers import profiles
 from conexoos.app.models.forms.profile import ProfileForm
@@ -22,7 +23,7 @@ def index() -> str:
 
 @dashboard.route("/settings", methods=["GET", "POST"])
 @login_required
-def settings() -> str | Response | tuple[str, int]:
+def settings() -> str | BaseResponse | tuple[str, int]:
     """Edit display name, bio and avatar; a bad image is a 400 and changes nothing."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
@@ -36,7 +37,9 @@ def settings() -> str | Response | tuple[str, int]:
         flash("Profile saved.")
         return redirect(url_for("dashboard.settings"))
     status = 422 if form.errors else 200
-    return render_template("dashboard/settings.html", form=form, page_url=profiles.page_url(current_user)), status
+    return render_template(
+        "dashboard/settings.html", form=form, page_url=profiles.page_url(current_user)
+    ), status
 
 
 @dashboard.route("/qr.<any(png, svg):kind>", methods=["GET"])

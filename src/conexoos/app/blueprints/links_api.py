@@ -1,4 +1,4 @@
-"""The seed's links API: ``/api/links``, ``/api/add/link``, ``/api/edit/link/<id>``, ``/api/delete/link/<id>``."""
+"""The seed's links API: list, add, edit, delete and reorder the logged-in user's links."""
 
 from __future__ import annotations
 
@@ -15,8 +15,11 @@ WRITE_ERRORS = (400, 401, 404, 422)
 
 
 @links_api.route("/api/links", methods=["GET"])
-@api.document(Operation("/api/links", "GET", "All of your links, in page order", response=LINK, many=True,
-                        errors=(401,)))
+@api.document(
+    Operation(
+        "/api/links", "GET", "All of your links, in page order", response=LINK, many=True, errors=(401,)
+    )
+)
 @api_login_required
 def get_links() -> Response:
     """Return the user's links in order."""
@@ -24,8 +27,17 @@ def get_links() -> Response:
 
 
 @links_api.route("/api/add/link", methods=["POST"])
-@api.document(Operation("/api/add/link", "POST", "Add a link at the end of your page", request=LINK_CREATE,
-                        response=LINK, success=201, errors=(400, 401, 403, 422)))
+@api.document(
+    Operation(
+        "/api/add/link",
+        "POST",
+        "Add a link at the end of your page",
+        request=LINK_CREATE,
+        response=LINK,
+        success=201,
+        errors=(400, 401, 403, 422),
+    )
+)
 @api_login_required
 def add_link() -> tuple[Response, int]:
     """Create a link; 201 with the link."""
@@ -34,10 +46,28 @@ def add_link() -> tuple[Response, int]:
 
 
 @links_api.route("/api/edit/link/<int:link_id>", methods=["PUT", "PATCH"])
-@api.document(Operation("/api/edit/link/{id}", "PUT", "Change any of a link's fields", request=LINK_UPDATE,
-                        response=LINK, errors=WRITE_ERRORS, parameters=[path_id()]))
-@api.document(Operation("/api/edit/link/{id}", "PATCH", "Change any of a link's fields (same as PUT)",
-                        request=LINK_UPDATE, response=LINK, errors=WRITE_ERRORS, parameters=[path_id()]))
+@api.document(
+    Operation(
+        "/api/edit/link/{id}",
+        "PUT",
+        "Change any of a link's fields",
+        request=LINK_UPDATE,
+        response=LINK,
+        errors=WRITE_ERRORS,
+        parameters=[path_id()],
+    )
+)
+@api.document(
+    Operation(
+        "/api/edit/link/{id}",
+        "PATCH",
+        "Change any of a link's fields (same as PUT)",
+        request=LINK_UPDATE,
+        response=LINK,
+        errors=WRITE_ERRORS,
+        parameters=[path_id()],
+    )
+)
 @api_login_required
 def edit_link(link_id: int) -> Response:
     """Update a link; 404 when it is not the user's."""
@@ -45,8 +75,16 @@ def edit_link(link_id: int) -> Response:
 
 
 @links_api.route("/api/delete/link/<int:link_id>", methods=["DELETE"])
-@api.document(Operation("/api/delete/link/{id}", "DELETE", "Delete a link", success=204,
-                        errors=(400, 401, 404), parameters=[path_id()]))
+@api.document(
+    Operation(
+        "/api/delete/link/{id}",
+        "DELETE",
+        "Delete a link",
+        success=204,
+        errors=(400, 401, 404),
+        parameters=[path_id()],
+    )
+)
 @api_login_required
 def delete_link(link_id: int) -> tuple[str, int]:
     """Delete a link; 204."""
@@ -55,8 +93,17 @@ def delete_link(link_id: int) -> tuple[str, int]:
 
 
 @links_api.route("/api/links/reorder", methods=["POST"])
-@api.document(Operation("/api/links/reorder", "POST", "Put your links in a new order", request=REORDER,
-                        response=LINK, many=True, errors=WRITE_ERRORS))
+@api.document(
+    Operation(
+        "/api/links/reorder",
+        "POST",
+        "Put your links in a new order",
+        request=REORDER,
+        response=LINK,
+        many=True,
+        errors=WRITE_ERRORS,
+    )
+)
 @api_login_required
 def reorder_links() -> Response:
     """Rewrite the order from ``{"ids": [...]}``; answers the links in their new order."""

@@ -23,8 +23,12 @@ OWNER_ROOM = "owner:{}"
 
 
 def record_view(owner_id: int) -> bool:
-    """Record a view of ``owner_id``'s page from the current request; False when it is not counted."""
-    return _record(VIEW, owner_id, None) is not None
+    """Record a view of ``owner_id``'s page, and tell the owner's open dashboards; False when not counted."""
+    occurred_at = _record(VIEW, owner_id, None)
+    if occurred_at is None:
+        return False
+    _announce(owner_id, {"kind": VIEW, "link_id": None, "occurred_at": occurred_at.isoformat()})
+    return True
 
 
 def record_click(owner_id: int, link_id: int, kind: str = CLICK) -> bool:
@@ -32,8 +36,7 @@ def record_click(owner_id: int, link_id: int, kind: str = CLICK) -> bool:
     occurred_at = _record(kind, owner_id, link_id)
     if occurred_at is None:
         return False
-    payload = {"kind": kind, "link_id": link_id, "occurred_at": occurred_at.isoformat()}
-    runtime().socketio.emit("stats:event", payload, to=OWNER_ROOM.format(owner_id))
+    _announce(owner_id, {"kind": kind, "link_id": link_id, "occurred_at": occurred_at.isoformat()})
     return True
 
 
@@ -62,6 +65,11 @@ def _record(kind: str, owner_id: int, link_id: int | None) -> datetime | None:
     with transaction():
         db.session.add(event)
     return now
+
+
+def _announce(owner_id: int, payload: dict[str, Any]) -> None:
+    """Send the event to the owner's room only (through Redis when several processes serve)."""
+    runtime().socketio.emit("stats:event", payload, to=OWNER_ROOM.format(owner_id))
 
 
 def referrer_host(referrer: str) -> str:

@@ -127,16 +127,22 @@
   }
 
   function onLiveEvent(name, data) {
-    if (name !== "stats:event" || !current || data.kind !== "click") return;
+    if (name !== "stats:event" || !current || (data.kind !== "click" && data.kind !== "view")) return;
     if (current.range.to < today()) return;
-    current.totals.clicks += 1;
-    const link = current.links.find((item) => item.id === data.link_id);
-    if (link) link.clicks += 1;
+    const day = current.daily.find((entry) => entry.date === today());
+    if (data.kind === "view") {
+      current.totals.views += 1;
+      if (day) day.views += 1;
+    }
+    const link = data.kind === "click" ? current.links.find((item) => item.id === data.link_id) : null;
+    if (data.kind === "click") {
+      current.totals.clicks += 1;
+      if (link) link.clicks += 1;
+      if (day) day.clicks += 1;
+    }
     const views = current.totals.views;
     current.totals.click_through_rate = views ? current.totals.clicks / views : 0;
-    if (link) link.click_through_rate = views ? link.clicks / views : 0;
-    const day = current.daily.find((entry) => entry.date === today());
-    if (day) day.clicks += 1;
+    for (const item of current.links) item.click_through_rate = views ? item.clicks / views : 0;
     render();
   }
 
