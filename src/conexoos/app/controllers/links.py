@@ -7,13 +7,11 @@ from typing import Any
 
 from werkzeug.exceptions import NotFound
 
-from conexoos.app.dto.errors import InputError
-from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, REORDER, check_window
+from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
 from conexoos.app.models.persistent import User, UserLink
-from conexoos.app.models.persistent.base import transaction
-from conexoos.framework import db
 
 from . import plans
+from .ordering import reorder
 
 
 def list_links(user: User) -> Sequence[UserLink]:
@@ -57,15 +55,4 @@ def delete_link(user: User, link_id: int) -> None:
 
 def reorder_links(user: User, payload: Any) -> Sequence[UserLink]:
     """Rewrite ``order_index`` from ``{"ids": [...]}``, which must list each of the user's links once."""
-    ids = REORDER.parse(payload)["ids"]
-    links = {link.id: link for link in UserLink.get_links_by_user_id(user.id)}
-    foreign = [link_id for link_id in ids if link_id not in links]
-    if foreign:
-        raise NotFound(f"No such link: {foreign[0]}.")
-    if len(ids) != len(links):
-        raise InputError("ids must list each of your links exactly once", field="ids", code="incomplete")
-    with transaction():
-        for position, link_id in enumerate(ids):
-            links[link_id].order_index = position
-        db.session.flush()
-    return [links[link_id] for link_id in ids]
+    return reorder(UserLink.get_links_by_user_id(user.id), payload, "link")

@@ -9,14 +9,12 @@ from flask import url_for
 from werkzeug.exceptions import NotFound
 
 from conexoos.app.dto.errors import InputError
-from conexoos.app.dto.links import REORDER
 from conexoos.app.dto.products import PRODUCT_CREATE, PRODUCT_UPDATE
 from conexoos.app.models.persistent import DEFAULT_PRODUCT_IMAGE, Product, User
-from conexoos.app.models.persistent.base import transaction
 from conexoos.app.utils.io import Upload
-from conexoos.framework import db
 
 from . import plans
+from .ordering import reorder
 from .profiles import io_utils
 
 PRODUCT_FOLDER = "img/products"
@@ -95,15 +93,4 @@ def set_image(user: User, product_id: int, upload: Upload | None) -> Product:
 
 def reorder_products(user: User, payload: Any) -> Sequence[Product]:
     """Rewrite ``order_index`` from ``{"ids": [...]}`` listing each of the user's products once."""
-    ids = REORDER.parse(payload)["ids"]
-    products = {product.id: product for product in Product.get_products_by_user_id(user.id)}
-    foreign = [product_id for product_id in ids if product_id not in products]
-    if foreign:
-        raise NotFound(f"No such product: {foreign[0]}.")
-    if len(ids) != len(products):
-        raise InputError("ids must list each of your products exactly once", field="ids", code="incomplete")
-    with transaction():
-        for position, product_id in enumerate(ids):
-            products[product_id].order_index = position
-        db.session.flush()
-    return [products[product_id] for product_id in ids]
+    return reorder(Product.get_products_by_user_id(user.id), payload, "product")

@@ -1,7 +1,6 @@
 // The links editor: every change goes through the JSON API with the page's CSRF token.
 (() => {
   "use strict";
-  const token = document.querySelector('meta[name="csrf-token"]').content;
   const list = document.getElementById("links");
   const empty = document.getElementById("empty");
   const template = document.getElementById("link-template");
@@ -15,21 +14,7 @@
     reorder: "/api/links/reorder",
   };
 
-  async function api(method, url, body) {
-    const response = await fetch(url, {
-      method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": token },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (response.status === 204) return null;
-    const data = await response.json().catch(() => null);
-    if (!response.ok) {
-      const message = data && data.error ? data.error.message : `The server answered ${response.status}.`;
-      throw new Error(message);
-    }
-    return data;
-  }
+  const api = window.conexoosApi;
 
   function toLocalInput(iso) {
     if (!iso) return "";

@@ -1,25 +1,13 @@
 // The products editor: every change goes through the JSON API with the page's CSRF token.
 (() => {
   "use strict";
-  const token = document.querySelector('meta[name="csrf-token"]').content;
   const list = document.getElementById("products");
   const empty = document.getElementById("products-empty");
   const template = document.getElementById("product-template");
   const form = document.getElementById("add-product");
   const errorBox = document.getElementById("product-error");
 
-  async function call(method, url, body, isForm = false) {
-    const headers = { Accept: "application/json", "X-CSRFToken": token };
-    if (!isForm && body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(url, {
-      method, headers, credentials: "same-origin",
-      body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
-    });
-    if (response.status === 204) return null;
-    const data = await response.json().catch(() => null);
-    if (!response.ok) throw new Error(data && data.error ? data.error.message : `The server answered ${response.status}.`);
-    return data;
-  }
+  const call = window.conexoosApi;
 
   function digits(currency) {
     try {
@@ -122,7 +110,7 @@
     const body = new FormData();
     body.append("image", input.files[0]);
     try {
-      item.replaceWith(renderItem(await call("POST", `/api/product/${item.product.id}/image`, body, true)));
+      item.replaceWith(renderItem(await call("POST", `/api/product/${item.product.id}/image`, body)));
     } catch (error) {
       show(error);
     }

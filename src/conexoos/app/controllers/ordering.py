@@ -1,0 +1,41 @@
+"""Reordering a user's items (links, products) from ``{"ids": [...]}``: one rule for both."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
+
+from werkzeug.exceptions import NotFound
+
+from conexoos.app.dto.errors import InputError
+from conexoos.app.dto.links import REORDER
+from conexoos.app.models.persistent.base import transaction
+
+
+class Ordered(Protocol):
+    """An item with an id and a position on the page."""
+
+    id: int
+    order_index: int
+
+
+Item = TypeVar("Item", bound=Ordered)
+
+
+def reorder(items: Sequence[Item], payload: Any, noun: str) -> list[Item]:
+    """Give ``items`` the order of ``payload["ids"]``, which must list each of them once.
+
+    An id that is not one of ``items`` (someone else's, or unknown) is a 404; the order is written
+    in one transaction.
+    """
+    ids = REORDER.parse(payload)["ids"]
+    by_id = {item.id: item for item in items}
+    foreign = [item_id for item_id in ids if item_id not in by_id]
+    if foreign:
+        raise NotFound(f"No such {noun}: {foreign[0]}.")
+    if len(ids) != len(by_id):
+        raise InputError(f"ids must list each of your {noun}s exactly once", field="ids", code="incomplete")
+    with transaction():
+        for position, item_id in enumerate(ids):
+            by_id[item_id].order_index = position
+    return [by_id[item_id] for item_id in ids]
