@@ -58,7 +58,7 @@ def is_logged_in(client: FlaskClient) -> bool:
 
 
 def test_signup_creates_the_account_and_logs_in(app: Flask, client: FlaskClient) -> None:
-    response = post_signup(client, email="New@Example.com", username="  NewBie ")
+    response = post_signup(client, email="  New@Example.com ", username="  NewBie ")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/dashboard")
     assert is_logged_in(client)

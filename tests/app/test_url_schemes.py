@@ -106,3 +106,10 @@ def test_the_api_stores_normalised_urls_and_refuses_unsafe_ones(alice: Account) 
         assert edit.status_code == 422, (raw, edit.status_code)
     assert {link["url"] for link in alice.links()} == stored
     assert all(link["title"] == "ok" for link in alice.links())
+
+
+def test_ipv6_literal_hosts_are_kept_in_brackets() -> None:
+    assert normalise_url("http://[2001:DB8::1]:8080/x") == "http://[2001:db8::1]:8080/x"
+    assert normalise_url("https://[::1]:443/") == "https://[::1]/"
+    with pytest.raises(UnsafeURL):
+        normalise_url("http://[not:an:address]/")

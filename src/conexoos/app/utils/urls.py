@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -34,9 +35,9 @@ def normalise_url(raw: str) -> str:
     if scheme not in ALLOWED_SCHEMES:
         raise UnsafeURL(f"the {scheme}: scheme is not allowed; use http, https, mailto or tel")
     if scheme == "mailto":
-        return _mailto(text[len("mailto:"):])
+        return _mailto(text[len("mailto:") :])
     if scheme == "tel":
-        return _tel(text[len("tel:"):])
+        return _tel(text[len("tel:") :])
     return _web(scheme, text)
 
 
@@ -48,21 +49,32 @@ def _web(scheme: str, text: str) -> str:
         raise UnsafeURL(f"not a valid URL ({error})") from None
     if parts.username is not None or parts.password is not None:
         raise UnsafeURL("a URL with a user name or password is not allowed")
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        raise UnsafeURL("the URL has no host name")
-    try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise UnsafeURL(f"{host!r} is not a valid host name") from None
-    if not _HOST.match(host) or ("." not in host and host != "localhost" and not host.startswith("[")):
-        raise UnsafeURL(f"{host!r} is not a valid host name")
+    host = _host(parts.hostname or "")
     default_port = {"http": 80, "https": 443}[scheme]
     netloc = host if port in (None, default_port) else f"{host}:{port}"
     path = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
     query = quote(parts.query, safe="=&%:@!$'()*+,;/?-._~")
     fragment = quote(parts.fragment, safe="=&%:@!$'()*+,;/?-._~")
     return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def _host(raw: str) -> str:
+    """The host as it goes in the URL: IDNA-encoded name, dotted IPv4, or a bracketed IPv6 literal."""
+    host = raw.rstrip(".")
+    if not host:
+        raise UnsafeURL("the URL has no host name")
+    if ":" in host:  # urlsplit strips the brackets of an IPv6 literal
+        try:
+            return f"[{ipaddress.IPv6Address(host).compressed}]"
+        except ValueError:
+            raise UnsafeURL(f"{host!r} is not a valid IPv6 address") from None
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise UnsafeURL(f"{host!r} is not a valid host name") from None
+    if not _HOST.match(host) or ("." not in host and host != "localhost"):
+        raise UnsafeURL(f"{host!r} is not a valid host name")
+    return host
 
 
 def _mailto(address: str) -> str:

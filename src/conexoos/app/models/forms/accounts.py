@@ -13,12 +13,22 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 class SignupForm(FlaskForm):
     """``email``, ``username`` and ``password``."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254),
-                                            Regexp(EMAIL_PATTERN, message="Enter a valid email address.")])
+    email = EmailField(
+        "Email",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Regexp(EMAIL_PATTERN, message="Enter a valid email address."),
+        ],
+    )
     username = StringField(
         "Username",
         filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
-        validators=[DataRequired(), Regexp(USERNAME_PATTERN, message="3 to 30 characters: a-z, 0-9, _ and .")],
+        validators=[
+            DataRequired(),
+            Regexp(USERNAME_PATTERN, message="3 to 30 characters: a-z, 0-9, _ and ."),
+        ],
     )
     password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=128)])
 
