@@ -256,5 +256,7 @@ def test_concurrent_roll_ups_never_count_twice(app: Flask, alice: Account, link_
     fold(app)
     assert march(alice) == raw
     with app.app_context():
-        folded = db.session.scalar(select(func.sum(StatsRollup.events)).where(StatsRollup.dimension == "", StatsRollup.grain == "q"))
+        folded = db.session.scalar(
+            select(func.sum(StatsRollup.events)).where(StatsRollup.dimension == "", StatsRollup.grain == "q")
+        )
     assert folded == 12

@@ -8,11 +8,42 @@ from sqlalchemy.exc import IntegrityError
 
 from conexoos.app.models.persistent import User
 
-RESERVED_USERNAMES = frozenset({
-    "about", "account", "admin", "api", "app", "assets", "auth", "billing", "dashboard", "go", "help",
-    "home", "login", "logout", "media", "me", "privacy", "pricing", "root", "settings", "signup", "static",
-    "stats", "stripe", "subscriptions", "support", "terms", "www", "qr", "user", "users", "webhook",
-})
+RESERVED_USERNAMES = frozenset(
+    {
+        "about",
+        "account",
+        "admin",
+        "api",
+        "app",
+        "assets",
+        "auth",
+        "billing",
+        "dashboard",
+        "go",
+        "help",
+        "home",
+        "login",
+        "logout",
+        "media",
+        "me",
+        "privacy",
+        "pricing",
+        "root",
+        "settings",
+        "signup",
+        "static",
+        "stats",
+        "stripe",
+        "subscriptions",
+        "support",
+        "terms",
+        "www",
+        "qr",
+        "user",
+        "users",
+        "webhook",
+    }
+)
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so that both failures take the same time.
 _DUMMY_HASH = _hasher.hash("conexoos-dummy-password")

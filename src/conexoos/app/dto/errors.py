@@ -6,7 +6,9 @@ from __future__ import annotations
 class InputError(Exception):
     """Input that cannot be accepted; ``status`` is 400 for a malformed body, 422 for a bad field."""
 
-    def __init__(self, message: str, field: str | None = None, code: str = "invalid", status: int = 422) -> None:
+    def __init__(
+        self, message: str, field: str | None = None, code: str = "invalid", status: int = 422
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field

@@ -42,7 +42,9 @@ class Schema:
         known = {field.name for field in self.fields}
         unknown = sorted(set(payload) - known)
         if unknown:
-            raise InputError(f"unknown field {unknown[0]!r}; expected: {', '.join(sorted(known))}", field=unknown[0])
+            raise InputError(
+                f"unknown field {unknown[0]!r}; expected: {', '.join(sorted(known))}", field=unknown[0]
+            )
         result: dict[str, Any] = {}
         for field in self.fields:
             if field.name in payload:
@@ -66,8 +68,9 @@ class Schema:
         return schema
 
 
-def text(name: str, max_length: int, required: bool = False, description: str = "",
-         allow_empty: bool = False) -> Field:
+def text(
+    name: str, max_length: int, required: bool = False, description: str = "", allow_empty: bool = False
+) -> Field:
     """A string, trimmed, at most ``max_length`` characters."""
 
     def parse(value: Any, field: Field) -> str:
@@ -80,8 +83,13 @@ def text(name: str, max_length: int, required: bool = False, description: str = 
             raise InputError(f"{name} must be at most {max_length} characters", field=name, code="too_long")
         return value
 
-    return Field(name, {"type": "string", "maxLength": max_length, **({} if allow_empty else {"minLength": 1})},
-                 parse, required, description)
+    return Field(
+        name,
+        {"type": "string", "maxLength": max_length, **({} if allow_empty else {"minLength": 1})},
+        parse,
+        required,
+        description,
+    )
 
 
 def boolean(name: str, required: bool = False, description: str = "") -> Field:
@@ -122,8 +130,11 @@ def timestamp(name: str, description: str = "") -> Field:
         try:
             moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
-            raise InputError(f"{name} must be an ISO 8601 date-time such as 2026-01-31T18:00:00Z",
-                             field=name, code="format") from None
+            raise InputError(
+                f"{name} must be an ISO 8601 date-time such as 2026-01-31T18:00:00Z",
+                field=name,
+                code="format",
+            ) from None
         if moment.tzinfo is None:
             raise InputError(f"{name} needs a time zone (e.g. Z or +02:00)", field=name, code="format")
         return moment.astimezone(UTC)
@@ -135,14 +146,21 @@ def id_list(name: str, required: bool = True, description: str = "") -> Field:
     """A list of distinct positive integers."""
 
     def parse(value: Any, field: Field) -> list[int]:
-        if not isinstance(value, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in value):
+        if not isinstance(value, list) or not all(
+            isinstance(i, int) and not isinstance(i, bool) for i in value
+        ):
             raise InputError(f"{name} must be a list of integer ids", field=name, code="type")
         if len(set(value)) != len(value):
             raise InputError(f"{name} may not repeat an id", field=name, code="duplicate")
         return list(value)
 
-    return Field(name, {"type": "array", "items": {"type": "integer"}, "uniqueItems": True}, parse, required,
-                 description)
+    return Field(
+        name,
+        {"type": "array", "items": {"type": "integer"}, "uniqueItems": True},
+        parse,
+        required,
+        description,
+    )
 
 
 def output(name: str, schema: dict[str, Any], description: str = "") -> Field:

@@ -25,9 +25,17 @@ ERROR_SCHEMA = {
         }
     },
 }
-STATUS_TEXT = {200: "OK", 201: "Created", 204: "No Content", 400: "Malformed request or missing CSRF token",
-               401: "Not logged in", 403: "Forbidden", 404: "Not found", 422: "Invalid field",
-               429: "Too many requests"}
+STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Malformed request or missing CSRF token",
+    401: "Not logged in",
+    403: "Forbidden",
+    404: "Not found",
+    422: "Invalid field",
+    429: "Too many requests",
+}
 
 
 @dataclass
@@ -90,8 +98,14 @@ def _operation(operation: Operation) -> dict[str, Any]:
     if operation.parameters:
         body["parameters"] = operation.parameters
     if operation.request is not None:
-        body["requestBody"] = {"required": True, "content": {operation.request_media_type: {
-            "schema": {"$ref": f"#/components/schemas/{operation.request.name}"}}}}
+        body["requestBody"] = {
+            "required": True,
+            "content": {
+                operation.request_media_type: {
+                    "schema": {"$ref": f"#/components/schemas/{operation.request.name}"}
+                }
+            },
+        }
     success: dict[str, Any] = {"description": STATUS_TEXT.get(operation.success, "OK")}
     if operation.response is not None:
         ref = {"$ref": f"#/components/schemas/{operation.response.name}"}
@@ -104,7 +118,9 @@ def _operation(operation: Operation) -> dict[str, Any]:
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
     if operation.method.upper() != "GET" or 401 in operation.errors:
-        body["security"] = [{"session": [], "csrf": []}] if operation.method.upper() != "GET" else [{"session": []}]
+        body["security"] = (
+            [{"session": [], "csrf": []}] if operation.method.upper() != "GET" else [{"session": []}]
+        )
     return body
 
 

@@ -16,8 +16,9 @@ def currency_field(name: str = "currency", required: bool = True) -> Field:
 
     def parse(value: Any, field: Field) -> str:
         if not isinstance(value, str) or not is_currency(value.strip().upper()):
-            raise InputError(f"{name} must be an ISO 4217 currency code such as EUR or USD", field=name,
-                             code="currency")
+            raise InputError(
+                f"{name} must be an ISO 4217 currency code such as EUR or USD", field=name, code="currency"
+            )
         return value.strip().upper()
 
     return Field(name, {"type": "string", "pattern": "^[A-Z]{3}$"}, parse, required, "ISO 4217 code")
@@ -28,7 +29,9 @@ PRODUCT_CREATE = Schema(
     (
         text("title", 100, required=True, description="Shown on the card; trimmed"),
         text("description", 1000, allow_empty=True, description="Optional text under the title"),
-        integer("price", required=True, minimum=0, description="Price in minor units (cents) of the currency"),
+        integer(
+            "price", required=True, minimum=0, description="Price in minor units (cents) of the currency"
+        ),
         currency_field(),
         url_field("buy_url"),
         boolean("enabled", description="Hidden from the page when false (default true)"),
@@ -53,6 +56,10 @@ PRODUCT = Schema(
 )
 PRODUCT_IMAGE = Schema(
     "ProductImage",
-    (output("image", {"type": "string", "contentMediaType": "image/*"}, "PNG, JPEG, WebP or GIF; re-encoded"),),
+    (
+        output(
+            "image", {"type": "string", "contentMediaType": "image/*"}, "PNG, JPEG, WebP or GIF; re-encoded"
+        ),
+    ),
     "A product image upload (multipart/form-data, with the X-CSRFToken header).",
 )

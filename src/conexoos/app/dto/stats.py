@@ -78,23 +78,83 @@ _COUNT_ITEM = {"type": "object", "properties": {"value": {"type": "string"}, "co
 STATS_REPORT = Schema(
     "StatsReport",
     (
-        output("range", {"type": "object", "properties": {"from": {"type": "string", "format": "date"},
-                                                          "to": {"type": "string", "format": "date"},
-                                                          "tz": {"type": "string"}}}),
-        output("totals", {"type": "object", "properties": {
-            "views": {"type": "integer"}, "clicks": {"type": "integer"},
-            "unique_visitors": {"type": "integer"}, "click_through_rate": {"type": "number"}}}),
-        output("links", {"type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "title": {"type": "string"}, "clicks": {"type": "integer"},
-            "click_through_rate": {"type": "number"}}}}),
-        output("products", {"type": "array", "items": {"type": "object", "properties": {
-            "id": {"type": "integer"}, "title": {"type": "string"}, "clicks": {"type": "integer"}}}}),
-        output("daily", {"type": "array", "items": {"type": "object", "properties": {
-            "date": {"type": "string", "format": "date"}, "views": {"type": "integer"},
-            "clicks": {"type": "integer"}, "unique_visitors": {"type": "integer"}}}}),
-        output("top", {"type": "object", "properties": {
-            name: {"type": "array", "items": _COUNT_ITEM}
-            for name in ("referrers", "utm_sources", "devices", "browsers", "countries")}}),
+        output(
+            "range",
+            {
+                "type": "object",
+                "properties": {
+                    "from": {"type": "string", "format": "date"},
+                    "to": {"type": "string", "format": "date"},
+                    "tz": {"type": "string"},
+                },
+            },
+        ),
+        output(
+            "totals",
+            {
+                "type": "object",
+                "properties": {
+                    "views": {"type": "integer"},
+                    "clicks": {"type": "integer"},
+                    "unique_visitors": {"type": "integer"},
+                    "click_through_rate": {"type": "number"},
+                },
+            },
+        ),
+        output(
+            "links",
+            {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "title": {"type": "string"},
+                        "clicks": {"type": "integer"},
+                        "click_through_rate": {"type": "number"},
+                    },
+                },
+            },
+        ),
+        output(
+            "products",
+            {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "title": {"type": "string"},
+                        "clicks": {"type": "integer"},
+                    },
+                },
+            },
+        ),
+        output(
+            "daily",
+            {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "date": {"type": "string", "format": "date"},
+                        "views": {"type": "integer"},
+                        "clicks": {"type": "integer"},
+                        "unique_visitors": {"type": "integer"},
+                    },
+                },
+            },
+        ),
+        output(
+            "top",
+            {
+                "type": "object",
+                "properties": {
+                    name: {"type": "array", "items": _COUNT_ITEM}
+                    for name in ("referrers", "utm_sources", "devices", "browsers", "countries")
+                },
+            },
+        ),
     ),
     "Views, clicks and unique visitors of your page over a range of days in a time zone. Top lists count "
     "page views, or the clicks of link_id when given.",

@@ -18,7 +18,9 @@ class Route:
 
 
 def _csrf_failed(error: CSRFError) -> Response | tuple[str, int]:
-    message = f"The security token is missing or invalid ({error.description}). Reload the page and try again."
+    message = (
+        f"The security token is missing or invalid ({error.description}). Reload the page and try again."
+    )
     if wants_json():
         return error_response(400, message, code="csrf_failed")
     return render_template("errors/error.html", status=400, title="Bad Request", message=message), 400

@@ -41,9 +41,10 @@ class IOUtils:
 
     root: Path
 
-    def save_image(self, form_image: Upload | None, folder: str = "img/products",
-                   default: str = "default_product.jpg") -> str:
-        """Store ``form_image`` re-encoded under ``folder``; return its relative path, or ``default`` if none."""
+    def save_image(
+        self, form_image: Upload | None, folder: str = "img/products", default: str = "default_product.jpg"
+    ) -> str:
+        """Store ``form_image`` re-encoded under ``folder``; its relative path, or ``default`` if none."""
         return self._save_file(form_image, folder, default=default)
 
     def delete(self, relative_path: str | None) -> None:
@@ -95,9 +96,13 @@ def _decode(data: bytes) -> Image.Image:
     except InvalidImage:
         raise
     except Image.DecompressionBombError:
-        raise InvalidImage(f"The image's dimensions are too large; the limit is {MAX_PIXELS:,} pixels.") from None
+        raise InvalidImage(
+            f"The image's dimensions are too large; the limit is {MAX_PIXELS:,} pixels."
+        ) from None
     except UnidentifiedImageError:
-        raise InvalidImage("This file is not an image we can read. Upload a PNG, JPEG, WebP or GIF.") from None
+        raise InvalidImage(
+            "This file is not an image we can read. Upload a PNG, JPEG, WebP or GIF."
+        ) from None
     except (OSError, SyntaxError, ValueError) as error:
         raise InvalidImage(f"The image is damaged or truncated ({error}).") from None
     return image
