@@ -79,7 +79,7 @@ def test_dashboard_never_renders_the_raw_title(alice: Account, payload: str) -> 
     save_profile(alice, payload, payload)
     assert [link["title"] for link in alice.links()] == [payload]
     html = alice.client.get("/dashboard").get_data(as_text=True)
-    assert_inert(html, payload, allowed_scripts=("/static/js/dashboard.js",))
+    assert_inert(html, payload, allowed_scripts=("/static/js/api.js", "/static/js/dashboard.js"))
 
 
 def test_dashboard_script_fills_titles_with_text_content(client: FlaskClient) -> None:
