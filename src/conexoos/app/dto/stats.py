@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InputError
@@ -74,86 +75,35 @@ def _bad(field: str, message: str, code: str = "invalid") -> InputError:
     return InputError(message, field=field, code=code, status=400)
 
 
-_COUNT_ITEM = {"type": "object", "properties": {"value": {"type": "string"}, "count": {"type": "integer"}}}
+INTEGER, NUMBER, STRING = {"type": "integer"}, {"type": "number"}, {"type": "string"}
+DATE = {"type": "string", "format": "date"}
+
+
+def _object(**properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties}
+
+
+def _list_of(**properties: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": _object(**properties)}
+
+
+_COUNTS = _list_of(value=STRING, count=INTEGER)
 STATS_REPORT = Schema(
     "StatsReport",
     (
-        output(
-            "range",
-            {
-                "type": "object",
-                "properties": {
-                    "from": {"type": "string", "format": "date"},
-                    "to": {"type": "string", "format": "date"},
-                    "tz": {"type": "string"},
-                },
-            },
-        ),
+        output("range", _object(**{"from": DATE, "to": DATE, "tz": STRING})),
         output(
             "totals",
-            {
-                "type": "object",
-                "properties": {
-                    "views": {"type": "integer"},
-                    "clicks": {"type": "integer"},
-                    "unique_visitors": {"type": "integer"},
-                    "click_through_rate": {"type": "number"},
-                },
-            },
+            _object(views=INTEGER, clicks=INTEGER, unique_visitors=INTEGER, click_through_rate=NUMBER),
         ),
-        output(
-            "links",
-            {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "title": {"type": "string"},
-                        "clicks": {"type": "integer"},
-                        "click_through_rate": {"type": "number"},
-                    },
-                },
-            },
-        ),
-        output(
-            "products",
-            {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "title": {"type": "string"},
-                        "clicks": {"type": "integer"},
-                    },
-                },
-            },
-        ),
-        output(
-            "daily",
-            {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "date": {"type": "string", "format": "date"},
-                        "views": {"type": "integer"},
-                        "clicks": {"type": "integer"},
-                        "unique_visitors": {"type": "integer"},
-                    },
-                },
-            },
-        ),
+        output("links", _list_of(id=INTEGER, title=STRING, clicks=INTEGER, click_through_rate=NUMBER)),
+        output("products", _list_of(id=INTEGER, title=STRING, clicks=INTEGER)),
+        output("daily", _list_of(date=DATE, views=INTEGER, clicks=INTEGER, unique_visitors=INTEGER)),
         output(
             "top",
-            {
-                "type": "object",
-                "properties": {
-                    name: {"type": "array", "items": _COUNT_ITEM}
-                    for name in ("referrers", "utm_sources", "devices", "browsers", "countries")
-                },
-            },
+            _object(
+                referrers=_COUNTS, utm_sources=_COUNTS, devices=_COUNTS, browsers=_COUNTS, countries=_COUNTS
+            ),
         ),
     ),
     "Views, clicks and unique visitors of your page over a range of days in a time zone. Top lists count "
