@@ -42,6 +42,8 @@ from .billing_support import (
 )
 from .conftest import Account, form_token, sign_up
 
+pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
+
 
 @pytest.fixture
 def standin() -> Iterator[StripeStandIn]:

@@ -27,6 +27,8 @@ from .billing_support import (
 )
 from .conftest import Account
 
+pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
+
 BOOK = {"title": "Book", "price": 900, "currency": "EUR", "buy_url": "https://shop.example/book"}
 
 

@@ -12,11 +12,14 @@ from flask.testing import FlaskClient
 from PIL import Image
 from werkzeug.test import TestResponse
 
+from conexoos.app.dto.products import MAX_PRICE
 from conexoos.app.models.persistent import Product
 from tests.conftest import AppFactory
 
 from .billing_support import PLAN_OVERRIDES, buy_events, count_rows, visit
 from .conftest import Account, form_token
+
+pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
 
 PRODUCT_KEYS = {
     "id",
@@ -132,6 +135,12 @@ def test_list_add_edit_delete(alice: Account) -> None:
     assert products(alice) == [second]
 
 
+def test_the_largest_price_is_stored_and_read_back_exactly(alice: Account) -> None:
+    created = add_product(alice, price=MAX_PRICE, currency="JPY")
+    assert created["price"] == MAX_PRICE == 2_147_483_647
+    assert [product["price"] for product in products(alice)] == [MAX_PRICE]
+
+
 def test_reorder(alice: Account) -> None:
     ids = [add_product(alice, title=f"P{n}")["id"] for n in range(2)]
     response = alice.api("POST", "/api/products/reorder", {"ids": ids[::-1]})
@@ -147,6 +156,7 @@ INVALID = [
     ({"price": -1}, "price"),
     ({"price": 12.5}, "price"),
     ({"price": "100"}, "price"),
+    ({"price": 2**31}, "price"),  # more than the INTEGER column holds on PostgreSQL and MariaDB
     ({"currency": "EURO"}, "currency"),
     ({"currency": "XYZ"}, "currency"),
     ({"currency": ""}, "currency"),

@@ -103,19 +103,29 @@ def boolean(name: str, required: bool = False, description: str = "") -> Field:
     return Field(name, {"type": "boolean"}, parse, required, description)
 
 
-def integer(name: str, required: bool = False, description: str = "", minimum: int | None = None) -> Field:
-    """A JSON integer."""
+def integer(
+    name: str,
+    required: bool = False,
+    description: str = "",
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> Field:
+    """A JSON integer, optionally bounded (inclusive) on either side."""
 
     def parse(value: Any, field: Field) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise InputError(f"{name} must be an integer", field=name, code="type")
         if minimum is not None and value < minimum:
             raise InputError(f"{name} must be at least {minimum}", field=name, code="too_small")
+        if maximum is not None and value > maximum:
+            raise InputError(f"{name} must be at most {maximum}", field=name, code="too_large")
         return value
 
     schema: dict[str, Any] = {"type": "integer"}
     if minimum is not None:
         schema["minimum"] = minimum
+    if maximum is not None:
+        schema["maximum"] = maximum
     return Field(name, schema, parse, required, description)
 
 

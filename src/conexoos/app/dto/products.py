@@ -10,6 +10,9 @@ from .errors import InputError
 from .fields import Field, Schema, boolean, integer, output, text
 from .links import url_field
 
+MAX_PRICE = 2**31 - 1
+"""The largest price in minor units: what a 32-bit INTEGER column holds on every supported database."""
+
 
 def currency_field(name: str = "currency", required: bool = True) -> Field:
     """An ISO 4217 currency code, upper-cased."""
@@ -30,7 +33,11 @@ PRODUCT_CREATE = Schema(
         text("title", 100, required=True, description="Shown on the card; trimmed"),
         text("description", 1000, allow_empty=True, description="Optional text under the title"),
         integer(
-            "price", required=True, minimum=0, description="Price in minor units (cents) of the currency"
+            "price",
+            required=True,
+            minimum=0,
+            maximum=MAX_PRICE,
+            description="Price in minor units (cents) of the currency",
         ),
         currency_field(),
         url_field("buy_url"),
