@@ -97,18 +97,26 @@ def dashboard_titles(page: Page) -> list[str]:
     return page.locator("#links .link-item .link-title").all_inner_texts()
 
 
-def drag(page: Page, title: str, onto: str, side: Literal["above", "below"]) -> None:
-    """Drag the link titled ``title`` by its grip and drop it just above or below the link titled ``onto``.
+def drag(
+    page: Page,
+    title: str,
+    onto: str,
+    side: Literal["above", "below"],
+    list_selector: str = "#links",
+    reorder_path: str = "/api/links/reorder",
+) -> None:
+    """Drag the item titled ``title`` by its grip and drop it just above or below the item titled ``onto``.
 
     The mouse moves in steps, as a hand does, so the list sees the dragover events along the way; the whole
     list is scrolled into view first so no scrolling moves the items between measuring and dropping.
     """
-    page.locator("#links").evaluate("list => list.scrollIntoView({block: 'center'})")
-    grip = page.locator("#links .link-item").filter(has_text=title).locator(".grip").bounding_box()
-    target = page.locator("#links .link-item").filter(has_text=onto).bounding_box()
+    items = page.locator(f"{list_selector} .link-item")
+    page.locator(list_selector).evaluate("list => list.scrollIntoView({block: 'center'})")
+    grip = items.filter(has_text=title).locator(".grip").bounding_box()
+    target = items.filter(has_text=onto).bounding_box()
     assert grip is not None and target is not None, f"{title!r} or {onto!r} is not on screen"
     drop_y = target["y"] + (4 if side == "above" else target["height"] - 4)
-    with page.expect_response(lambda response: response.url.endswith("/api/links/reorder")) as answer:
+    with page.expect_response(lambda response: response.url.endswith(reorder_path)) as answer:
         page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
         page.mouse.down()
         page.mouse.move(target["x"] + target["width"] / 2, drop_y, steps=8)

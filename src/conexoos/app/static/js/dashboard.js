@@ -107,15 +107,11 @@
       } else if (action === "toggle") {
         replaceItem(await api("PUT", routes.edit(link.id), { enabled: !link.enabled }));
       } else if (action === "edit") {
-        item.querySelector(".link-edit").hidden = false;
+        const form = item.querySelector(".link-edit");
+        form.hidden = false;
+        form.elements.title.focus();
       } else if (action === "cancel") {
-        item.querySelector(".link-edit").hidden = true;
-      } else if (action === "up" && item.previousElementSibling) {
-        list.insertBefore(item, item.previousElementSibling);
-        await persistOrder();
-      } else if (action === "down" && item.nextElementSibling) {
-        list.insertBefore(item.nextElementSibling, item);
-        await persistOrder();
+        replaceItem(link); // back to the saved values
       }
     } catch (error) {
       formError.textContent = error.message;
@@ -139,30 +135,7 @@
     }
   });
 
-  let dragged = null;
-  list.addEventListener("dragstart", (event) => {
-    dragged = event.target.closest(".link-item");
-    if (!dragged) return;
-    dragged.classList.add("dragging");
-    event.dataTransfer.effectAllowed = "move";
-    event.dataTransfer.setData("text/plain", dragged.dataset.id);
-  });
-  list.addEventListener("dragover", (event) => {
-    if (!dragged) return;
-    event.preventDefault();
-    const target = event.target.closest(".link-item");
-    if (!target || target === dragged) return;
-    const box = target.getBoundingClientRect();
-    const after = event.clientY > box.top + box.height / 2;
-    list.insertBefore(dragged, after ? target.nextElementSibling : target);
-  });
-  list.addEventListener("drop", (event) => event.preventDefault());
-  list.addEventListener("dragend", async () => {
-    if (!dragged) return;
-    dragged.classList.remove("dragging");
-    dragged = null;
-    await persistOrder();
-  });
+  window.conexoosSortable(list, ".link-item", persistOrder);
 
   load().catch((error) => {
     formError.textContent = error.message;
