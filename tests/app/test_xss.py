@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from markupsafe import escape
+
+import conexoos.app
 
 from .conftest import Account, form_token
 
@@ -79,13 +82,50 @@ def test_dashboard_never_renders_the_raw_title(alice: Account, payload: str) -> 
     save_profile(alice, payload, payload)
     assert [link["title"] for link in alice.links()] == [payload]
     html = alice.client.get("/dashboard").get_data(as_text=True)
-    assert_inert(html, payload, allowed_scripts=("/static/js/api.js", "/static/js/dashboard.js"))
+    assert_inert(
+        html,
+        payload,
+        allowed_scripts=("/static/js/api.js", "/static/js/sortable.js", "/static/js/dashboard.js"),
+    )
 
 
-def test_dashboard_script_fills_titles_with_text_content(client: FlaskClient) -> None:
-    script = client.get("/static/js/dashboard.js").get_data(as_text=True)
-    assert '.link-title").textContent = link.title' in script
-    assert "innerHTML" not in script and "outerHTML" not in script and "insertAdjacentHTML" not in script
+SCRIPTS = sorted(path.name for path in (Path(conexoos.app.__file__).parent / "static" / "js").glob("*.js"))
+"""Every script the product ships; a new one is checked without being listed here."""
+HTML_SINKS = ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write")
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_scripts_never_parse_strings_as_html(client: FlaskClient, name: str) -> None:
+    assert {"api.js", "sortable.js", "dashboard.js", "products.js"} <= set(SCRIPTS)
+    response = client.get(f"/static/js/{name}")
+    assert response.status_code == 200
+    script = response.get_data(as_text=True)
+    assert [sink for sink in HTML_SINKS if sink in script] == []
+
+
+def test_dashboard_scripts_fill_titles_with_text_content(client: FlaskClient) -> None:
+    links = client.get("/static/js/dashboard.js").get_data(as_text=True)
+    assert '.link-title").textContent = link.title' in links
+    products = client.get("/static/js/products.js").get_data(as_text=True)
+    assert '.link-title").textContent = product.title' in products
+    assert "form.elements.description.value = product.description" in products
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_product_title_and_description_are_escaped_on_the_page_and_the_dashboard(
+    alice: Account, client: FlaskClient, payload: str
+) -> None:
+    product = {"price": 100, "currency": "EUR", "buy_url": "https://shop.example/"}
+    response = alice.api("POST", "/api/add/product", {**product, "title": payload, "description": payload})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["title"] == payload  # stored as typed
+    html = client.get(f"/{alice.username}").get_data(as_text=True)
+    assert_inert(html, payload)
+    assert f'<span class="product-title">{escape(payload)}</span>' in html
+    assert f'<span class="product-description">{escape(payload)}</span>' in html
+    dashboard = alice.client.get("/dashboard/products").get_data(as_text=True)
+    scripts = tuple(f"/static/js/{name}" for name in ("api.js", "sortable.js", "products.js"))
+    assert_inert(dashboard, payload, allowed_scripts=scripts)
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)

@@ -4,10 +4,18 @@
   const list = document.getElementById("products");
   const empty = document.getElementById("products-empty");
   const template = document.getElementById("product-template");
-  const form = document.getElementById("add-product");
+  const addForm = document.getElementById("add-product");
   const errorBox = document.getElementById("product-error");
+  const routes = {
+    list: "/api/products",
+    add: "/api/add/product",
+    edit: (id) => `/api/edit/product/${id}`,
+    remove: (id) => `/api/delete/product/${id}`,
+    image: (id) => `/api/product/${id}/image`,
+    reorder: "/api/products/reorder",
+  };
 
-  const call = window.conexoosApi;
+  const api = window.conexoosApi;
 
   function digits(currency) {
     try {
@@ -26,10 +34,40 @@
     }
   }
 
+  // "12.50" or "12,5" in EUR -> 1250; refuses what the currency cannot hold rather than rounding it away.
   function toMinorUnits(text, currency) {
-    const value = Number(String(text).replace(",", ".").trim());
-    if (!Number.isFinite(value) || value < 0) throw new Error("Enter a price such as 12.50.");
-    return Math.round(value * 10 ** digits(currency));
+    const places = digits(currency);
+    const match = /^(\d{1,9})(?:[.,](\d+))?$/.exec(String(text).trim());
+    if (!match) throw new Error("Enter a price such as 12.50.");
+    const fraction = match[2] || "";
+    if (fraction.length > places) {
+      throw new Error(places ? `${currency} prices have at most ${places} decimals.` : `${currency} prices have no decimals.`);
+    }
+    return Number(match[1]) * 10 ** places + Number(fraction.padEnd(places, "0") || 0);
+  }
+
+  function toDecimalText(product) {
+    const places = digits(product.currency);
+    return (product.price / 10 ** places).toFixed(places);
+  }
+
+  function fields(form) {
+    const currency = form.elements.currency.value.trim().toUpperCase();
+    return {
+      title: form.elements.title.value,
+      description: form.elements.description.value,
+      price: toMinorUnits(form.elements.price.value, currency),
+      currency,
+      buy_url: form.elements.buy_url.value,
+    };
+  }
+
+  function fillEditForm(form, product) {
+    form.elements.title.value = product.title;
+    form.elements.price.value = toDecimalText(product);
+    form.elements.currency.value = product.currency;
+    form.elements.buy_url.value = product.buy_url;
+    form.elements.description.value = product.description;
   }
 
   function renderItem(product) {
@@ -42,6 +80,7 @@
     item.querySelector(".link-url").textContent = `${money(product)} · ${product.buy_url}`;
     item.querySelector(".link-state").textContent = product.enabled ? "Shown" : "Hidden";
     item.querySelector('[data-action="toggle"]').textContent = product.enabled ? "Hide" : "Show";
+    fillEditForm(item.querySelector(".link-edit"), product);
     return item;
   }
 
@@ -50,29 +89,38 @@
     empty.hidden = products.length > 0;
   }
 
+  function replaceItem(product) {
+    const old = list.querySelector(`[data-id="${product.id}"]`);
+    if (old) old.replaceWith(renderItem(product));
+  }
+
   const show = (error) => { errorBox.textContent = error.message; };
+
+  async function load() {
+    render(await api("GET", routes.list));
+  }
 
   async function persistOrder() {
     const ids = [...list.children].map((item) => Number(item.dataset.id));
-    render(await call("POST", "/api/products/reorder", { ids }));
+    try {
+      render(await api("POST", routes.reorder, { ids }));
+    } catch (error) {
+      show(error);
+      await load(); // show the order the server kept
+    }
   }
 
-  form.addEventListener("submit", async (event) => {
+  addForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     errorBox.textContent = "";
     try {
-      const currency = form.elements.currency.value.trim().toUpperCase();
-      const product = await call("POST", "/api/add/product", {
-        title: form.elements.title.value,
-        description: form.elements.description.value,
-        price: toMinorUnits(form.elements.price.value, currency),
-        currency,
-        buy_url: form.elements.buy_url.value,
-      });
+      const product = await api("POST", routes.add, fields(addForm));
       list.append(renderItem(product));
       empty.hidden = true;
-      form.reset();
-      form.elements.currency.value = currency;
+      const currency = product.currency;
+      addForm.reset();
+      addForm.elements.currency.value = currency;
+      addForm.elements.title.focus();
     } catch (error) {
       show(error);
     }
@@ -83,23 +131,37 @@
     if (!button) return;
     const item = button.closest(".product-item");
     const product = item.product;
+    const action = button.dataset.action;
     try {
-      if (button.dataset.action === "delete") {
+      if (action === "delete") {
         if (!window.confirm(`Delete “${product.title}”?`)) return;
-        await call("DELETE", `/api/delete/product/${product.id}`);
+        await api("DELETE", routes.remove(product.id));
         item.remove();
         empty.hidden = list.children.length > 0;
-      } else if (button.dataset.action === "toggle") {
-        item.replaceWith(renderItem(await call("PUT", `/api/edit/product/${product.id}`, { enabled: !product.enabled })));
-      } else if (button.dataset.action === "up" && item.previousElementSibling) {
-        list.insertBefore(item, item.previousElementSibling);
-        await persistOrder();
-      } else if (button.dataset.action === "down" && item.nextElementSibling) {
-        list.insertBefore(item.nextElementSibling, item);
-        await persistOrder();
+      } else if (action === "toggle") {
+        replaceItem(await api("PUT", routes.edit(product.id), { enabled: !product.enabled }));
+      } else if (action === "edit") {
+        const form = item.querySelector(".link-edit");
+        form.hidden = false;
+        form.elements.title.focus();
+      } else if (action === "cancel") {
+        replaceItem(product); // back to the saved values
       }
     } catch (error) {
       show(error);
+    }
+  });
+
+  list.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const item = form.closest(".product-item");
+    const errors = form.querySelector(".errors");
+    errors.textContent = "";
+    try {
+      replaceItem(await api("PUT", routes.edit(item.product.id), fields(form)));
+    } catch (error) {
+      errors.textContent = error.message;
     }
   });
 
@@ -110,11 +172,13 @@
     const body = new FormData();
     body.append("image", input.files[0]);
     try {
-      item.replaceWith(renderItem(await call("POST", `/api/product/${item.product.id}/image`, body)));
+      replaceItem(await api("POST", routes.image(item.product.id), body));
     } catch (error) {
       show(error);
     }
   });
 
-  call("GET", "/api/products").then(render).catch(show);
+  window.conexoosSortable(list, ".product-item", persistOrder);
+
+  load().catch(show);
 })();
