@@ -85,7 +85,12 @@ def test_dashboard_never_renders_the_raw_title(alice: Account, payload: str) -> 
     assert_inert(
         html,
         payload,
-        allowed_scripts=("/static/js/api.js", "/static/js/sortable.js", "/static/js/dashboard.js"),
+        allowed_scripts=(
+            "/static/js/api.js",
+            "/static/js/sortable.js",
+            "/static/js/editable_list.js",
+            "/static/js/dashboard.js",
+        ),
     )
 
 
@@ -96,7 +101,7 @@ HTML_SINKS = ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write")
 
 @pytest.mark.parametrize("name", SCRIPTS)
 def test_scripts_never_parse_strings_as_html(client: FlaskClient, name: str) -> None:
-    assert {"api.js", "sortable.js", "dashboard.js", "products.js"} <= set(SCRIPTS)
+    assert {"api.js", "sortable.js", "editable_list.js", "dashboard.js", "products.js"} <= set(SCRIPTS)
     response = client.get(f"/static/js/{name}")
     assert response.status_code == 200
     script = response.get_data(as_text=True)
@@ -124,7 +129,9 @@ def test_product_title_and_description_are_escaped_on_the_page_and_the_dashboard
     assert f'<span class="product-title">{escape(payload)}</span>' in html
     assert f'<span class="product-description">{escape(payload)}</span>' in html
     dashboard = alice.client.get("/dashboard/products").get_data(as_text=True)
-    scripts = tuple(f"/static/js/{name}" for name in ("api.js", "sortable.js", "products.js"))
+    scripts = tuple(
+        f"/static/js/{name}" for name in ("api.js", "sortable.js", "editable_list.js", "products.js")
+    )
     assert_inert(dashboard, payload, allowed_scripts=scripts)
 
 

@@ -6,10 +6,12 @@ kept) and on the public page a visitor sees.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from tests.support.live_server import LiveServer
@@ -133,6 +135,17 @@ def test_products_are_edited_in_place_and_dragged_into_order(
     assert dashboard_titles(page) == expected
     expect(item(page, "Course").get_by_role("button", name="Move down")).to_be_focused()
 
+    # An image chosen in the page is uploaded, re-encoded by the server, and replaces the placeholder.
+    cover = io.BytesIO()
+    Image.new("RGB", (120, 80), "teal").save(cover, format="PNG")
+    file = {"name": "cover.png", "mimeType": "image/png", "buffer": cover.getvalue()}
+    with page.expect_response(lambda response: response.url.endswith("/image")) as answer:
+        item(page, "E-book").locator('input[type="file"]').set_input_files(files=[file])
+    assert answer.value.status == 200, answer.value.text()
+    image_url = answer.value.json()["image_url"]
+    assert image_url.endswith(".webp") and "default_product" not in image_url
+    expect(item(page, "E-book").locator("img.thumb")).to_have_attribute("src", image_url)
+
     kept = api_products(page, live)
     assert [product["title"] for product in kept] == expected
     poster_json = kept[0]
@@ -151,6 +164,7 @@ def test_products_are_edited_in_place_and_dragged_into_order(
         ["Course", "$49.00"],
         ["E-book", "€12.50"],
     ]
+    assert visitor.locator(".products .product img").last.get_attribute("src") == image_url
 
 
 def test_products_page_and_its_editor_fit_a_phone(

@@ -1,21 +1,6 @@
 // The products editor: every change goes through the JSON API with the page's CSRF token.
 (() => {
   "use strict";
-  const list = document.getElementById("products");
-  const empty = document.getElementById("products-empty");
-  const template = document.getElementById("product-template");
-  const addForm = document.getElementById("add-product");
-  const errorBox = document.getElementById("product-error");
-  const routes = {
-    list: "/api/products",
-    add: "/api/add/product",
-    edit: (id) => `/api/edit/product/${id}`,
-    remove: (id) => `/api/delete/product/${id}`,
-    image: (id) => `/api/product/${id}/image`,
-    reorder: "/api/products/reorder",
-  };
-
-  const api = window.conexoosApi;
 
   function digits(currency) {
     try {
@@ -51,7 +36,7 @@
     return (product.price / 10 ** places).toFixed(places);
   }
 
-  function fields(form) {
+  function read(form) {
     const currency = form.elements.currency.value.trim().toUpperCase();
     return {
       title: form.elements.title.value,
@@ -62,7 +47,12 @@
     };
   }
 
-  function fillEditForm(form, product) {
+  function fill(item, product) {
+    item.querySelector(".thumb").src = product.image_url;
+    item.querySelector(".link-title").textContent = product.title;
+    item.querySelector(".link-url").textContent = `${money(product)} · ${product.buy_url}`;
+    item.querySelector(".link-state").textContent = product.enabled ? "Shown" : "Hidden";
+    const form = item.querySelector(".link-edit");
     form.elements.title.value = product.title;
     form.elements.price.value = toDecimalText(product);
     form.elements.currency.value = product.currency;
@@ -70,115 +60,36 @@
     form.elements.description.value = product.description;
   }
 
-  function renderItem(product) {
-    const item = template.content.firstElementChild.cloneNode(true);
-    item.dataset.id = String(product.id);
-    item.product = product;
-    item.classList.toggle("disabled", !product.enabled);
-    item.querySelector(".thumb").src = product.image_url;
-    item.querySelector(".link-title").textContent = product.title;
-    item.querySelector(".link-url").textContent = `${money(product)} · ${product.buy_url}`;
-    item.querySelector(".link-state").textContent = product.enabled ? "Shown" : "Hidden";
-    item.querySelector('[data-action="toggle"]').textContent = product.enabled ? "Hide" : "Show";
-    fillEditForm(item.querySelector(".link-edit"), product);
-    return item;
-  }
-
-  function render(products) {
-    list.replaceChildren(...products.map(renderItem));
-    empty.hidden = products.length > 0;
-  }
-
-  function replaceItem(product) {
-    const old = list.querySelector(`[data-id="${product.id}"]`);
-    if (old) old.replaceWith(renderItem(product));
-  }
-
-  const show = (error) => { errorBox.textContent = error.message; };
-
-  async function load() {
-    render(await api("GET", routes.list));
-  }
-
-  async function persistOrder() {
-    const ids = [...list.children].map((item) => Number(item.dataset.id));
-    try {
-      render(await api("POST", routes.reorder, { ids }));
-    } catch (error) {
-      show(error);
-      await load(); // show the order the server kept
-    }
-  }
-
-  addForm.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    errorBox.textContent = "";
-    try {
-      const product = await api("POST", routes.add, fields(addForm));
-      list.append(renderItem(product));
-      empty.hidden = true;
-      const currency = product.currency;
-      addForm.reset();
-      addForm.elements.currency.value = currency;
-      addForm.elements.title.focus();
-    } catch (error) {
-      show(error);
-    }
-  });
-
-  list.addEventListener("click", async (event) => {
-    const button = event.target.closest("button[data-action]");
-    if (!button) return;
-    const item = button.closest(".product-item");
-    const product = item.product;
-    const action = button.dataset.action;
-    try {
-      if (action === "delete") {
-        if (!window.confirm(`Delete “${product.title}”?`)) return;
-        await api("DELETE", routes.remove(product.id));
-        item.remove();
-        empty.hidden = list.children.length > 0;
-      } else if (action === "toggle") {
-        replaceItem(await api("PUT", routes.edit(product.id), { enabled: !product.enabled }));
-      } else if (action === "edit") {
-        const form = item.querySelector(".link-edit");
-        form.hidden = false;
-        form.elements.title.focus();
-      } else if (action === "cancel") {
-        replaceItem(product); // back to the saved values
-      }
-    } catch (error) {
-      show(error);
-    }
-  });
-
-  list.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = event.target;
-    const item = form.closest(".product-item");
-    const errors = form.querySelector(".errors");
-    errors.textContent = "";
-    try {
-      replaceItem(await api("PUT", routes.edit(item.product.id), fields(form)));
-    } catch (error) {
-      errors.textContent = error.message;
-    }
+  const list = document.getElementById("products");
+  const addForm = document.getElementById("add-product");
+  const editor = window.conexoosEditableList({
+    list,
+    empty: document.getElementById("products-empty"),
+    template: document.getElementById("product-template"),
+    addForm,
+    errorBox: document.getElementById("product-error"),
+    routes: {
+      list: "/api/products",
+      add: "/api/add/product",
+      edit: (id) => `/api/edit/product/${id}`,
+      remove: (id) => `/api/delete/product/${id}`,
+      reorder: "/api/products/reorder",
+    },
+    fill,
+    readAdd: read,
+    readEdit: read,
+    added: (product) => { addForm.elements.currency.value = product.currency; }, // the next one is likely the same
   });
 
   list.addEventListener("change", async (event) => {
     const input = event.target.closest('input[data-action="image"]');
     if (!input || !input.files.length) return;
-    const item = input.closest(".product-item");
     const body = new FormData();
     body.append("image", input.files[0]);
     try {
-      replaceItem(await api("POST", routes.image(item.product.id), body));
+      editor.replaceItem(await window.conexoosApi("POST", `/api/product/${input.closest("[data-id]").record.id}/image`, body));
     } catch (error) {
-      show(error);
+      editor.show(error);
     }
   });
-
-  window.conexoosSortable(list, ".product-item", persistOrder);
-
-  load().catch(show);
 })();
