@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 
 from conexoos.framework import create_app
+from conexoos.framework.config import deep_merge
 from conexoos.framework.database import create_schema, db
 from tests.support.services import fresh_database
 
@@ -33,17 +34,6 @@ def base_overrides(tmp_path: Path, database_url: str | None = None) -> dict[str,
         "DATABASE": {"default": "main", "main": {"url": url}},
         "FLASK": {"CONFIG": {"TESTING": True, "DEBUG": False}},
     }
-
-
-def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """Merge ``extra`` into a copy of ``base``, recursing into mappings."""
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 @pytest.fixture

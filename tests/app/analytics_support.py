@@ -20,7 +20,8 @@ from conexoos.app.controllers import analytics, rollups
 from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.app.models.persistent.event import CLICK, VIEW
 from conexoos.framework import db
-from tests.conftest import AppFactory, deep_merge
+from conexoos.framework.config import deep_merge
+from tests.conftest import AppFactory
 
 from .conftest import BROWSER_UA, RATE_LIMITS_OFF, Account
 

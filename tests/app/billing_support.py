@@ -22,7 +22,8 @@ from werkzeug.test import TestResponse
 from conexoos.app.controllers import plans
 from conexoos.app.models.persistent import AnalyticsEvent, StripeEvent, User
 from conexoos.framework import db
-from tests.conftest import AppFactory, deep_merge
+from conexoos.framework.config import deep_merge
+from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn, make_event, new_id, webhook_request
 
 from .conftest import BROWSER_UA, RATE_LIMITS_OFF, Account

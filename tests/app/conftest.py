@@ -23,8 +23,9 @@ from werkzeug.test import TestResponse
 from conexoos.app.controllers import accounts as accounts_controller
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
+from conexoos.framework.config import deep_merge
 from conexoos.framework.database import create_schema
-from tests.conftest import AppFactory, deep_merge
+from tests.conftest import AppFactory
 
 PASSWORD = "correct horse battery staple"
 BROWSER_UA = (

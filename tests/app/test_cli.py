@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
 from conexoos.framework.cli import cli
-from tests.conftest import AppFactory, base_overrides, deep_merge
+from conexoos.framework.config import deep_merge
+from tests.conftest import AppFactory, base_overrides
 
 from .conftest import RATE_LIMITS_OFF, each, form_token
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from conexoos.framework import ConfigError, create_app, load_settings
+from conexoos.framework.config import deep_merge
 
 from .helpers import write_files, write_project
 
@@ -417,3 +418,16 @@ def test_overrides_merge_into_a_databases_section(tmp_path: Path) -> None:
     settings = load_settings(path, environ={}, overrides={"DATABASE": {"main": {"readonly": True}}})
     assert settings.databases["main"].readonly is True
     assert settings.databases["main"].url.database == str(tmp_path / "instance" / "a.db")
+
+
+def test_deep_merge_merges_mappings_key_by_key_and_leaves_its_inputs_alone() -> None:
+    base = {"SERVER_ENV": {"ENV": "DEV", "PORT": 4200}, "SERVICES": {"redis": {"url": "redis://a"}}}
+    extra = {"SERVER_ENV": {"PORT": 8000}, "SERVICES": {"redis": "off"}, "LOG": {"LEVEL": "INFO"}}
+    merged = deep_merge(base, extra)
+    assert merged == {
+        "SERVER_ENV": {"ENV": "DEV", "PORT": 8000},
+        "SERVICES": {"redis": "off"},  # a value that is not a mapping replaces the whole branch
+        "LOG": {"LEVEL": "INFO"},
+    }
+    assert base == {"SERVER_ENV": {"ENV": "DEV", "PORT": 4200}, "SERVICES": {"redis": {"url": "redis://a"}}}
+    assert extra["SERVER_ENV"] == {"PORT": 8000}

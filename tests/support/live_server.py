@@ -20,6 +20,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from conexoos.framework import create_app
+from conexoos.framework.config import deep_merge
 from conexoos.framework.database import create_schema, db
 
 HOST = "127.0.0.1"
@@ -51,7 +52,7 @@ def run_live_server(folder: Path, overrides: dict[str, Any] | None = None) -> It
     """Build the app in ``folder`` and serve it until the block ends; then stop it and free the database."""
     settings = live_server_overrides(folder)
     if overrides:
-        settings = _merge(settings, overrides)
+        settings = deep_merge(settings, overrides)
     app = create_app(None, overrides=settings)
     create_schema(app, app.extensions["conexoos"].settings)
     server = make_server(HOST, 0, app, threaded=True)
@@ -99,13 +100,3 @@ def _stop(server: BaseWSGIServer, thread: threading.Thread) -> None:
     server.server_close()
     if thread.is_alive():
         raise RuntimeError(f"the live server thread did not stop within {STOP_TIMEOUT:.0f} s")
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged

@@ -120,7 +120,7 @@ def load_settings(
     source = Path(chosen).expanduser().resolve() if chosen else None
     raw = _database_alias(_read(source or DEFAULT_CONFIG))
     if overrides:
-        raw = _merge(raw, _database_alias(dict(overrides)))
+        raw = deep_merge(raw, _database_alias(dict(overrides)))
     substituted = substitute(raw, environ)
     warnings: list[str] = []
     if substituted.missing:
@@ -200,11 +200,12 @@ def _database_alias(tree: dict[str, Any]) -> dict[str, Any]:
     return {("DATABASE" if key == "DATABASES" else key): value for key, value in tree.items()}
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``base`` with ``extra`` merged in: mappings merge key by key, any other value replaces."""
     merged = dict(base)
     for key, value in extra.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
     return merged
