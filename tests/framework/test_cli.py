@@ -28,7 +28,7 @@ from click.testing import CliRunner
 from conexoos.framework.cli import cli
 from conexoos.framework.config import load_settings
 from conexoos.framework.scaffold import create_project
-from conexoos.framework.serve import gunicorn_options
+from conexoos.framework.serve import build_server, gunicorn_options
 
 ENV_TO_CLEAR = (
     "CONFIG_FILE",
@@ -472,3 +472,25 @@ def test_gunicorn_options_come_from_server_env(tmp_path: Path) -> None:
     assert options["loglevel"] == "warning" and options["preload_app"] is False
     overridden = gunicorn_options(load_settings(config, environ={}), host="::1", port=9000, workers=3)
     assert overridden["bind"] == ["[::1]:9000"] and overridden["workers"] == 3
+
+
+@pytest.mark.parametrize(
+    ("rotate", "workers", "warned"),
+    [("size", 2, True), ("size", 1, False), ("external", 4, False), ("", 3, True)],
+)
+def test_serve_warns_when_several_workers_would_each_rotate_the_logs(
+    tmp_path: Path, rotate: str, workers: int, warned: bool
+) -> None:
+    config = write_config(
+        tmp_path / "config.yml",
+        "SERVER_ENV:\n  APP_KEY: test-key-for-rotation\n"
+        f"  LOG:\n    DIR: logs\n    ROTATE: '{rotate}'\n"
+        "DATABASE:\n  main:\n    url: sqlite:///main.db\n",
+    )
+    create_project("site", tmp_path / "site")
+    _server, warnings = build_server(str(tmp_path / "site"), str(config), workers=workers)
+    expected = (
+        f"SERVER_ENV.LOG.ROTATE: size with {workers} workers: each worker would rotate app.log and "
+        "access.log on its own; set it to external and rotate the files with logrotate"
+    )
+    assert (expected in warnings) is warned, warnings

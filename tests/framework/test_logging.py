@@ -107,3 +107,22 @@ def test_relative_log_dir_is_under_the_instance_folder(tmp_path: Path, make_app:
     assert app.extensions["conexoos"].settings.get("SERVER_ENV.LOG.DIR") == str(instance / "logs")
     assert (instance / "logs" / "access.log").exists()
     assert (instance / "logs" / "app.log").exists()
+
+
+def test_external_rotation_reopens_a_log_that_logrotate_moved(tmp_path: Path, make_app: AppFactory) -> None:
+    log_dir = tmp_path / "logs"
+    app = make_app(project(tmp_path), {"SERVER_ENV": {"LOG": {"DIR": str(log_dir), "ROTATE": "external"}}})
+    client = app.test_client()
+    client.get("/hello")
+    (log_dir / "access.log").rename(log_dir / "access.log.1")  # what logrotate does, in any process
+    client.get("/hello?after")
+    client.post("/api/items")
+    for handler in logging.getLogger("conexoos.access").handlers:
+        handler.flush()
+
+    def paths(name: str) -> list[str]:
+        lines = (log_dir / name).read_text(encoding="utf-8").splitlines()
+        return [line.split(" INFO conexoos.access: ", 1)[1].rsplit(" ", 2)[0] for line in lines]
+
+    assert paths("access.log.1") == ["GET /hello"]
+    assert paths("access.log") == ["GET /hello", "POST /api/items"]

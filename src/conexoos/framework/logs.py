@@ -1,4 +1,4 @@
-"""Logging: level and rotating files from ``SERVER_ENV.LOG``, one access line per request."""
+"""Logging: level and rotated files from ``SERVER_ENV.LOG``, one access line per request."""
 
 from __future__ import annotations
 
@@ -13,14 +13,17 @@ from flask import Flask, Response, g, request
 from .config import Settings
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+ROTATE_AT_BYTES = 10 * 1024 * 1024
+ROTATED_FILES_KEPT = 5
 framework_log = logging.getLogger("conexoos")
 access_log = logging.getLogger("conexoos.access")
 
 
 def configure_logging(settings: Settings) -> None:
-    """Send the ``conexoos`` loggers to rotating files in LOG.DIR, or to stderr when it is empty."""
+    """Send the ``conexoos`` loggers to files in LOG.DIR, or to stderr when it is empty."""
     level = getattr(logging, settings.server["LOG"]["LEVEL"])
     log_dir = settings.server["LOG"]["DIR"]
+    rotate = settings.server["LOG"]["ROTATE"]
     root = framework_log
     root.setLevel(level)
     for handler in list(root.handlers) + list(access_log.handlers):
@@ -29,8 +32,8 @@ def configure_logging(settings: Settings) -> None:
     access_log.handlers.clear()
     if log_dir:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
-        root.addHandler(_rotating(Path(log_dir) / "app.log"))
-        access_log.addHandler(_rotating(Path(log_dir) / "access.log"))
+        root.addHandler(_file_handler(Path(log_dir) / "app.log", rotate))
+        access_log.addHandler(_file_handler(Path(log_dir) / "access.log", rotate))
         access_log.propagate = False
     else:
         handler = logging.StreamHandler(sys.stderr)
@@ -56,10 +59,18 @@ def route_project_log(app: Flask) -> None:
     logger.propagate = False
 
 
-def _rotating(path: Path) -> logging.Handler:
-    handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
-    )
+def _file_handler(path: Path, rotate: str) -> logging.Handler:
+    """``size``: rotate at 10 MB in this process; ``external``: reopen the file when another tool moved it.
+
+    Size rotation is only safe in one process: two workers would each rename the same file.
+    """
+    handler: logging.Handler
+    if rotate == "external":
+        handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+    else:
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=ROTATE_AT_BYTES, backupCount=ROTATED_FILES_KEPT, encoding="utf-8"
+        )
     handler.setFormatter(logging.Formatter(FORMAT))
     return handler
 

@@ -12,6 +12,7 @@ from typing import Any
 SESSION_BACKENDS = ("filesystem", "redis", "memcached", "sqlalchemy")
 ENVIRONMENTS = ("DEV", "UAT", "PROD")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_ROTATIONS = ("size", "external")
 WORKER_CLASSES = ("sync", "gthread", "eventlet", "gevent", "tornado")
 
 
@@ -100,6 +101,14 @@ SERVER_ENV: Schema = {
             empty_means_default=True,
         ),
         "LEVEL": Key("choice", "INFO", "Log level.", choices=LOG_LEVELS, empty_means_default=True),
+        "ROTATE": Key(
+            "choice",
+            "size",
+            "How the files in LOG.DIR are rotated: size (at 10 MB, five kept; for one process) or external "
+            "(reopened when logrotate moves them; for several workers).",
+            choices=LOG_ROTATIONS,
+            empty_means_default=True,
+        ),
     },
     "SSL": {
         "Certificate": Key(

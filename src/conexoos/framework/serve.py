@@ -76,7 +76,7 @@ def build_server(
     app = create_app(project, project_config(project, config))
     runtime: Runtime = app.extensions["conexoos"]
     options = gunicorn_options(runtime.settings, host=host, port=port, workers=workers)
-    warnings = prepare_databases(app)
+    warnings = _log_rotation_warnings(runtime.settings, options["workers"]) + prepare_databases(app)
     _close_engines(app)
     return GunicornServer(runtime.project, runtime.settings, options), warnings
 
@@ -148,6 +148,17 @@ def _ssl_options(ssl: dict[str, str]) -> dict[str, str]:
     if not ssl["Certificate"]:
         return {}
     return {"certfile": ssl["Certificate"], "keyfile": ssl["PrivateKey"]}
+
+
+def _log_rotation_warnings(settings: Settings, workers: int) -> list[str]:
+    """Size rotation with several workers loses lines: each worker renames the same files on its own."""
+    log = settings.server["LOG"]
+    if not log["DIR"] or log["ROTATE"] != "size" or workers < 2:
+        return []
+    return [
+        f"SERVER_ENV.LOG.ROTATE: size with {workers} workers: each worker would rotate app.log and "
+        "access.log on its own; set it to external and rotate the files with logrotate"
+    ]
 
 
 def _log_options(log_dir: str) -> dict[str, str]:
