@@ -169,7 +169,7 @@ def test_unset_variables_become_empty_and_are_named_in_one_warning(
     assert settings.get("SERVER_ENV.APP_NAME") == "shop"
     assert settings.get("FLASK.CONFIG.BANNER") == ""
     # An empty LOG.DIR / LEVEL means "use the default": stderr at INFO.
-    assert settings.get("SERVER_ENV.LOG") == {"DIR": "", "LEVEL": "INFO"}
+    assert settings.get("SERVER_ENV.LOG") == {"DIR": "", "LEVEL": "INFO", "ROTATE": "size"}
     assert settings.warnings == ["environment variables not set, used empty: SUFFIX, LOG_DIR, LOG_LEVEL"]
     messages = [record.getMessage() for record in caplog.records if "not set" in record.getMessage()]
     assert messages == ["config: environment variables not set, used empty: SUFFIX, LOG_DIR, LOG_LEVEL"]
