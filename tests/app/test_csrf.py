@@ -23,9 +23,9 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/logout", "POST"),
     ("/dashboard/settings", "POST"),
     ("/api/add/link", "POST"),
-    ("/api/edit/link/<int:link_id>", "PUT"),
-    ("/api/edit/link/<int:link_id>", "PATCH"),
-    ("/api/delete/link/<int:link_id>", "DELETE"),
+    ("/api/edit/link/<id:link_id>", "PUT"),
+    ("/api/edit/link/<id:link_id>", "PATCH"),
+    ("/api/delete/link/<id:link_id>", "DELETE"),
     ("/api/links/reorder", "POST"),
 }
 

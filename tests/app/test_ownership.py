@@ -75,3 +75,22 @@ def test_the_owner_can_still_do_everything(alice: Account, bob: Account) -> None
     assert alice.api("POST", "/api/links/reorder", {"ids": [second["id"], first["id"]]}).status_code == 200
     assert alice.api("DELETE", f"/api/delete/link/{second['id']}").status_code == 204
     assert [link["title"] for link in alice.links()] == ["Uno"]
+
+
+@pytest.mark.parametrize("item_id", ["0", str(2**31 - 1), str(2**31), str(2**63), "9" * 30, "007"])
+def test_ids_no_row_can_have_are_a_404_on_every_route(alice: Account, client: Any, item_id: str) -> None:
+    """An id its INTEGER column cannot hold never reaches the database, which would raise."""
+    alice.add_link()
+    writes = [
+        ("PUT", f"/api/edit/link/{item_id}", {"title": "x"}),
+        ("DELETE", f"/api/delete/link/{item_id}", None),
+        ("PUT", f"/api/edit/product/{item_id}", {"title": "x"}),
+        ("DELETE", f"/api/delete/product/{item_id}", None),
+        ("POST", f"/api/product/{item_id}/image", None),
+    ]
+    for method, path, body in writes:
+        response = alice.api(method, path, body)
+        assert response.status_code == 404, (path, response.get_data(as_text=True))
+        assert response.get_json()["error"]["code"] == "not_found"
+    for path in (f"/go/{item_id}", f"/go/product/{item_id}"):
+        assert client.get(path).status_code == 404, path

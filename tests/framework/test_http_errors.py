@@ -54,6 +54,14 @@ ROUTES = """
         return error_response(422, "price must be positive", field="price")
 
 
+    def upstream_down():
+        abort(503, "the payment provider cannot be reached; try again in a minute")
+
+
+    def item(item_id):
+        return f"item {item_id}"
+
+
     class Route:
         def __init__(self, app):
             for prefix in ("", "/api"):
@@ -64,6 +72,9 @@ ROUTES = """
                 app.add_url_rule(f"{prefix}/upload", f"upload{prefix}", upload, methods=["POST"])
                 app.add_url_rule(f"{prefix}/slow", f"slow{prefix}", slow_down)
                 app.add_url_rule(f"{prefix}/crash", f"crash{prefix}", crash)
+                app.add_url_rule(f"{prefix}/upstream", f"upstream{prefix}", upstream_down)
+            app.add_url_rule("/api/items/<id:item_id>", "item", item)
+            app.add_url_rule("/api/big-items/<bigid:item_id>", "big_item", item)
             app.add_url_rule("/api/custom", "custom", custom)
 """
 
@@ -84,6 +95,7 @@ CASES = [
     (413, "POST", "/upload", "The data value transmitted exceeds the capacity limit.", None),
     (429, "GET", "/slow", "too many attempts", None),
     (500, "GET", "/crash", "The server met an unexpected error. It has been logged.", None),
+    (503, "GET", "/upstream", "the payment provider cannot be reached; try again in a minute", None),
 ]
 CODES = {
     400: "bad_request",
@@ -94,6 +106,7 @@ CODES = {
     413: "payload_too_large",
     429: "too_many_requests",
     500: "internal_error",
+    503: "service_unavailable",
 }
 TITLES = {
     400: "Bad Request",
@@ -104,6 +117,7 @@ TITLES = {
     413: "Request Entity Too Large",
     429: "Too Many Requests",
     500: "Internal Server Error",
+    503: "Service Unavailable",
 }
 
 
@@ -157,6 +171,28 @@ def test_headers_of_the_original_error_are_kept(app: Flask) -> None:
     assert set(allowed.split(", ")) == {"GET", "HEAD", "OPTIONS"}
     assert request(app, "GET", "/api/slow").headers["Retry-After"] == "30"
     assert request(app, "GET", "/login").headers["WWW-Authenticate"] == "Basic realm=shop"
+
+
+@pytest.mark.parametrize(
+    ("kind", "item_id"),
+    [("items", "1"), ("items", str(2**31 - 1)), ("big-items", "1"), ("big-items", str(2**63 - 1))],
+)
+def test_id_converters_match_ids_their_column_can_hold(app: Flask, kind: str, item_id: str) -> None:
+    response = request(app, "GET", f"/api/{kind}/{item_id}")
+    assert (response.status_code, response.get_data(as_text=True)) == (200, f"item {item_id}")
+
+
+@pytest.mark.parametrize(
+    ("kind", "item_id"),
+    [
+        *[("items", bad) for bad in ("0", "-1", "01", str(2**31), "9" * 40, "abc", "1.5")],
+        *[("big-items", bad) for bad in ("0", "01", str(2**63), "9" * 40)],
+    ],
+)
+def test_id_converters_turn_impossible_ids_into_a_404(app: Flask, kind: str, item_id: str) -> None:
+    response = request(app, "GET", f"/api/{kind}/{item_id}")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
 
 
 def test_error_response_helper(app: Flask) -> None:

@@ -16,6 +16,7 @@ from flask_socketio import SocketIO
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 
 from .config import Settings, load_settings, log_warnings
+from .converters import register_converters
 from .database import configure_database, import_models, init_database
 from .errors import ProjectError
 from .http_errors import register_error_handlers
@@ -63,6 +64,7 @@ def create_app(
     if loaded_here:
         log_warnings(settings)  # now that LOG.DIR is set up, so they reach app.log
     app = _make_flask(located, settings)
+    register_converters(app)
     route_project_log(app)
     services = Services(settings)
     _apply_framework_config(app, settings)

@@ -9,6 +9,7 @@ from jinja2 import TemplateNotFound
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 DEFAULT_JSON_PREFIXES = ("/api/",)
+UNEXPECTED_ERROR = "The server met an unexpected error. It has been logged."
 ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -54,8 +55,8 @@ def register_error_handlers(app: Flask) -> None:
 
 def _handle_http_exception(error: HTTPException) -> Any:
     status = error.code or 500
-    if isinstance(error, InternalServerError) or status >= 500:
-        message = "The server met an unexpected error. It has been logged."
+    if isinstance(error, InternalServerError) or status == 500:
+        message = UNEXPECTED_ERROR  # a 500's description may hold internals; 502/503 are said on purpose
     else:
         message = error.description or error.name
     if wants_json():

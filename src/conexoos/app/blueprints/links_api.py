@@ -45,7 +45,7 @@ def add_link() -> tuple[Response, int]:
     return jsonify(link.to_json()), 201
 
 
-@links_api.route("/api/edit/link/<int:link_id>", methods=["PUT", "PATCH"])
+@links_api.route("/api/edit/link/<id:link_id>", methods=["PUT", "PATCH"])
 @api.document(
     Operation(
         "/api/edit/link/{id}",
@@ -74,7 +74,7 @@ def edit_link(link_id: int) -> Response:
     return jsonify(controller.update_link(user(), link_id, json_body()).to_json())
 
 
-@links_api.route("/api/delete/link/<int:link_id>", methods=["DELETE"])
+@links_api.route("/api/delete/link/<id:link_id>", methods=["DELETE"])
 @api.document(
     Operation(
         "/api/delete/link/{id}",

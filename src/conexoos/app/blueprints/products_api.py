@@ -52,7 +52,7 @@ def add_product() -> tuple[Response, int]:
     return jsonify(controller.to_json(controller.create_product(user(), json_body()))), 201
 
 
-@products_api.route("/api/edit/product/<int:product_id>", methods=["PUT", "PATCH"])
+@products_api.route("/api/edit/product/<id:product_id>", methods=["PUT", "PATCH"])
 @api.document(
     Operation(
         "/api/edit/product/{id}",
@@ -81,7 +81,7 @@ def edit_product(product_id: int) -> Response:
     return jsonify(controller.to_json(controller.update_product(user(), product_id, json_body())))
 
 
-@products_api.route("/api/delete/product/<int:product_id>", methods=["DELETE"])
+@products_api.route("/api/delete/product/<id:product_id>", methods=["DELETE"])
 @api.document(
     Operation(
         "/api/delete/product/{id}",
@@ -117,7 +117,7 @@ def reorder_products() -> Response:
     return jsonify([controller.to_json(p) for p in controller.reorder_products(user(), json_body())])
 
 
-@products_api.route("/api/product/<int:product_id>/image", methods=["POST"])
+@products_api.route("/api/product/<id:product_id>/image", methods=["POST"])
 @api.document(
     Operation(
         "/api/product/{id}/image",

@@ -31,7 +31,7 @@ def profile(username: str) -> str:
     return html
 
 
-@public.route("/go/<int:link_id>", methods=["GET"])
+@public.route("/go/<id:link_id>", methods=["GET"])
 def go(link_id: int) -> Response:
     """Record a click and redirect (302) to the link's URL; 404 unless the link is live."""
     link = profiles.live_link(link_id)
@@ -40,7 +40,7 @@ def go(link_id: int) -> Response:
     return _redirect(target)
 
 
-@public.route("/go/product/<int:product_id>", methods=["GET"])
+@public.route("/go/product/<id:product_id>", methods=["GET"])
 def buy(product_id: int) -> Response:
     """Record a product click and redirect (302) to its buy URL; 404 unless the product is shown."""
     product = profiles.live_product(product_id)
