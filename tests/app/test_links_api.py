@@ -224,6 +224,9 @@ def test_reorder_with_bad_ids_is_422(alice: Account) -> None:
         "strings": {"ids": ["1"]},
         "booleans": {"ids": [True]},
         "missing": {},
+        "zero": {"ids": [0]},
+        "past-the-integer-column": {"ids": [2**31]},  # PostgreSQL would refuse the query itself
+        "past-64-bits": {"ids": [2**64]},
     }
     each(cases, lambda body: assert_error(alice.api("POST", "/api/links/reorder", body), 422, field="ids"))
 
@@ -267,6 +270,7 @@ def test_invalid_json_is_400(alice: Account) -> None:
         "",
         '{"title": "x",}',
         b"\xff\xfe{}",
+        "[" * 100_000 + "]" * 100_000,  # deeper than the JSON decoder's recursion limit
     ]
     cases = {
         f"{name} {raw!r}": (endpoint, raw) for name, endpoint in writes(link["id"]).items() for raw in bodies

@@ -32,7 +32,10 @@ def json_body() -> Any:
     """The request's JSON body; 400 when it is missing or not JSON."""
     if not request.is_json:
         raise malformed("send a JSON body with Content-Type: application/json")
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:  # thousands of nested arrays: the decoder gives up before it fails
+        raise malformed("the request body nests too deeply") from None
     if payload is None:
         raise malformed("the request body is not valid JSON")
     return payload

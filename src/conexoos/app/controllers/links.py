@@ -40,7 +40,7 @@ def create_link(user: User, payload: Any) -> UserLink:
 def update_link(user: User, link_id: int, payload: Any) -> UserLink:
     """Apply any subset of fields to the user's link."""
     link = get_link(user, link_id)
-    fields = LINK_UPDATE.parse(payload, partial=True)
+    fields = LINK_UPDATE.parse(payload)
     check_window(fields, {"starts_at": link.starts_at, "ends_at": link.ends_at})
     for name, value in fields.items():
         setattr(link, name, value)

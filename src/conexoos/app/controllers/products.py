@@ -59,7 +59,7 @@ def create_product(user: User, payload: Any) -> Product:
 def update_product(user: User, product_id: int, payload: Any) -> Product:
     """Apply any subset of fields."""
     product = get_product(user, product_id)
-    for name, value in PRODUCT_UPDATE.parse(payload, partial=True).items():
+    for name, value in PRODUCT_UPDATE.parse(payload).items():
         setattr(product, name, value)
     product.save()
     return product

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from conexoos.framework.converters import LARGEST_ID
 
 from .errors import InputError, malformed
 
@@ -29,14 +32,18 @@ class Field:
 
 @dataclass(frozen=True)
 class Schema:
-    """A JSON object made of fields; ``parse`` validates a request body against it."""
+    """A JSON object made of fields; ``parse`` validates a request body against it.
+
+    A ``partial`` schema (an update) accepts any subset of its fields: none is required.
+    """
 
     name: str
     fields: tuple[Field, ...]
     description: str = ""
+    partial: bool = False
 
-    def parse(self, payload: Any, partial: bool = False) -> dict[str, Any]:
-        """Validate ``payload``; return the parsed fields that were given. ``partial`` allows any subset."""
+    def parse(self, payload: Any) -> dict[str, Any]:
+        """Validate ``payload``; return the parsed fields that were given."""
         if not isinstance(payload, Mapping):
             raise malformed("the request body must be a JSON object")
         known = {field.name for field in self.fields}
@@ -49,7 +56,7 @@ class Schema:
         for field in self.fields:
             if field.name in payload:
                 result[field.name] = field.parse(payload[field.name], field)
-            elif field.required and not partial:
+            elif field.required and not self.partial:
                 raise InputError(f"{field.name} is required", field=field.name, code="required")
         return result
 
@@ -60,7 +67,7 @@ class Schema:
             "properties": {field.name: field.json_schema() for field in self.fields},
             "additionalProperties": False,
         }
-        required = [field.name for field in self.fields if field.required]
+        required = [field.name for field in self.fields if field.required and not self.partial]
         if required:
             schema["required"] = required
         if self.description:
@@ -69,15 +76,24 @@ class Schema:
 
 
 def text(
-    name: str, max_length: int, required: bool = False, description: str = "", allow_empty: bool = False
+    name: str,
+    max_length: int,
+    required: bool = False,
+    description: str = "",
+    allow_empty: bool = False,
+    multiline: bool = False,
 ) -> Field:
-    """A string, trimmed, at most ``max_length`` characters."""
+    """A string, trimmed, at most ``max_length`` characters, with no control characters (line breaks and
+    tabs only when ``multiline``); a string of only invisible characters counts as empty."""
+    allowed_controls = "\n\r\t" if multiline else ""
 
     def parse(value: Any, field: Field) -> str:
         if not isinstance(value, str):
             raise InputError(f"{name} must be a string", field=name, code="type")
         value = value.strip()
-        if not value and not allow_empty:
+        if any(unicodedata.category(ch) == "Cc" and ch not in allowed_controls for ch in value):
+            raise InputError(f"{name} may not hold control characters", field=name, code="control_character")
+        if not _visible(value) and not allow_empty:
             raise InputError(f"{name} may not be empty", field=name, code="required")
         if len(value) > max_length:
             raise InputError(f"{name} must be at most {max_length} characters", field=name, code="too_long")
@@ -90,6 +106,11 @@ def text(
         required,
         description,
     )
+
+
+def _visible(value: str) -> bool:
+    """Whether ``value`` shows anything: zero-width and format characters (``Cf``) alone do not."""
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value)
 
 
 def boolean(name: str, required: bool = False, description: str = "") -> Field:
@@ -162,11 +183,17 @@ def id_list(name: str, required: bool = True, description: str = "") -> Field:
             raise InputError(f"{name} must be a list of integer ids", field=name, code="type")
         if len(set(value)) != len(value):
             raise InputError(f"{name} may not repeat an id", field=name, code="duplicate")
+        if any(not 1 <= i <= LARGEST_ID for i in value):
+            raise InputError(f"{name} holds ids from 1 to {LARGEST_ID}", field=name, code="out_of_range")
         return list(value)
 
     return Field(
         name,
-        {"type": "array", "items": {"type": "integer"}, "uniqueItems": True},
+        {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 1, "maximum": LARGEST_ID},
+            "uniqueItems": True,
+        },
         parse,
         required,
         description,

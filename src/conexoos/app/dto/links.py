@@ -42,7 +42,7 @@ LINK_CREATE = Schema(
     ),
     "A new link.",
 )
-LINK_UPDATE = Schema("LinkUpdate", LINK_CREATE.fields, "Any subset of a link's fields.")
+LINK_UPDATE = Schema("LinkUpdate", LINK_CREATE.fields, "Any subset of a link's fields.", partial=True)
 LINK = Schema(
     "Link",
     (

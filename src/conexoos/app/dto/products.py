@@ -31,7 +31,9 @@ PRODUCT_CREATE = Schema(
     "ProductCreate",
     (
         text("title", 100, required=True, description="Shown on the card; trimmed"),
-        text("description", 1000, allow_empty=True, description="Optional text under the title"),
+        text(
+            "description", 1000, allow_empty=True, multiline=True, description="Optional text under the title"
+        ),
         integer(
             "price",
             required=True,
@@ -45,7 +47,9 @@ PRODUCT_CREATE = Schema(
     ),
     "A new product. Its image is uploaded separately (multipart) and defaults to a placeholder.",
 )
-PRODUCT_UPDATE = Schema("ProductUpdate", PRODUCT_CREATE.fields, "Any subset of a product's fields.")
+PRODUCT_UPDATE = Schema(
+    "ProductUpdate", PRODUCT_CREATE.fields, "Any subset of a product's fields.", partial=True
+)
 PRODUCT = Schema(
     "Product",
     (

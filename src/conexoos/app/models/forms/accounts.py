@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from .validators import NoControlCharacters
+
 USERNAME_PATTERN = r"^[a-z0-9_.]{3,30}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
@@ -19,6 +21,7 @@ class SignupForm(FlaskForm):
         validators=[
             DataRequired(),
             Length(max=254),
+            NoControlCharacters(),
             Regexp(EMAIL_PATTERN, message="Enter a valid email address."),
         ],
     )
@@ -36,5 +39,7 @@ class SignupForm(FlaskForm):
 class LoginForm(FlaskForm):
     """``login`` (email or username) and ``password``."""
 
-    login = StringField("Email or username", validators=[DataRequired(), Length(max=254)])
+    login = StringField(
+        "Email or username", validators=[DataRequired(), Length(max=254), NoControlCharacters()]
+    )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])

@@ -7,10 +7,12 @@ from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
+from .validators import NoControlCharacters
+
 
 class ProfileForm(FlaskForm):
     """Display name, bio (up to 300 characters) and an optional avatar image."""
 
-    display_name = StringField("Display name", validators=[Length(max=60)])
-    bio = TextAreaField("Bio", validators=[Length(max=300)])
+    display_name = StringField("Display name", validators=[Length(max=60), NoControlCharacters()])
+    bio = TextAreaField("Bio", validators=[Length(max=300), NoControlCharacters(multiline=True)])
     avatar = FileField("Avatar (PNG, JPEG, WebP or GIF)")
