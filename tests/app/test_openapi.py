@@ -28,7 +28,7 @@ def document(client: FlaskClient) -> dict[str, Any]:
 
 
 def placeholder_path(path: str) -> str:
-    """``/api/edit/link/<int:link_id>`` and ``/api/edit/link/{id}`` both become ``/api/edit/link/{}``."""
+    """``/api/edit/link/<id:link_id>`` and ``/api/edit/link/{id}`` both become ``/api/edit/link/{}``."""
     return re.sub(r"\{[^}]+\}", "{}", re.sub(r"<[^>]+>", "{}", path))
 
 
@@ -200,3 +200,27 @@ def test_the_documented_input_rules_refuse_what_the_api_refuses(document: dict[s
     reorder = validator_for(document, "Reorder")
     assert reorder.is_valid({"ids": [3, 1, 2]})
     assert not reorder.is_valid({"ids": [1, 1]})
+
+
+def test_every_operation_has_a_unique_operation_id(document: dict[str, Any]) -> None:
+    ids = [
+        operation["operationId"]
+        for operations in document["paths"].values()
+        for operation in operations.values()
+    ]
+    assert len(ids) == len(set(ids)), ids
+    edit = document["paths"]["/api/edit/product/{id}"]
+    put, patch = edit["put"]["operationId"], edit["patch"]["operationId"]
+    assert put != patch and put.startswith("edit_product") and patch.startswith("edit_product")
+
+
+@pytest.mark.parametrize(
+    ("name", "change"), [("LinkUpdate", {"enabled": False}), ("ProductUpdate", {"price": 1})]
+)
+def test_update_schemas_accept_any_subset_as_the_api_does(
+    document: dict[str, Any], alice: Account, name: str, change: dict[str, Any]
+) -> None:
+    update = validator_for(document, name)
+    assert "required" not in document["components"]["schemas"][name]
+    assert update.is_valid({}) and update.is_valid(change)
+    assert not update.is_valid({"colour": "red"})

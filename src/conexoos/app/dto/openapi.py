@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from conexoos.framework.converters import LARGEST_ID
+
 from .fields import Schema
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -53,6 +55,8 @@ class Operation:
     parameters: list[dict[str, Any]] = field(default_factory=list)
     media_type: str = "application/json"
     request_media_type: str = "application/json"
+    operation_id: str = ""
+    """Defaults to the view function's name (with the method appended when a view serves several)."""
 
 
 @dataclass
@@ -65,6 +69,8 @@ class ApiRegistry:
         """Decorator recording ``operation`` for the OpenAPI document; the view is unchanged."""
 
         def decorate(view: View) -> View:
+            if not operation.operation_id:
+                operation.operation_id = _unique_id(view.__name__, operation.method, self.operations)
             self.operations.append(operation)
             return view
 
@@ -93,8 +99,19 @@ class ApiRegistry:
         }
 
 
+def _unique_id(name: str, method: str, taken: list[Operation]) -> str:
+    """``name``, or ``name_method`` when another operation already has it (one view for PUT and PATCH)."""
+    if any(operation.operation_id == name for operation in taken):
+        return f"{name}_{method.lower()}"
+    return name
+
+
 def _operation(operation: Operation) -> dict[str, Any]:
-    body: dict[str, Any] = {"summary": operation.summary, "responses": {}}
+    body: dict[str, Any] = {
+        "operationId": operation.operation_id,
+        "summary": operation.summary,
+        "responses": {},
+    }
     if operation.parameters:
         body["parameters"] = operation.parameters
     if operation.request is not None:
@@ -125,8 +142,9 @@ def _operation(operation: Operation) -> dict[str, Any]:
 
 
 def path_id(name: str = "id") -> dict[str, Any]:
-    """An integer path parameter."""
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+    """An id path parameter: what the ``id`` URL converter matches (a positive INTEGER)."""
+    schema = {"type": "integer", "minimum": 1, "maximum": LARGEST_ID}
+    return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
 api = ApiRegistry()
