@@ -141,6 +141,17 @@ def test_the_largest_price_is_stored_and_read_back_exactly(alice: Account) -> No
     assert [product["price"] for product in products(alice)] == [MAX_PRICE]
 
 
+def test_a_deleted_products_id_is_never_given_again(
+    alice: Account, bob: Account, client: FlaskClient
+) -> None:
+    """Otherwise an old buy link, or statistics kept by id, would point at someone else's product."""
+    first = add_product(alice)
+    assert alice.api("DELETE", f"/api/delete/product/{first['id']}").status_code == 204
+    second = add_product(bob, buy_url="https://bob.example/")
+    assert second["id"] > first["id"]
+    assert visit(client, f"/go/product/{first['id']}").status_code == 404
+
+
 def test_reorder(alice: Account) -> None:
     ids = [add_product(alice, title=f"P{n}")["id"] for n in range(2)]
     response = alice.api("POST", "/api/products/reorder", {"ids": ids[::-1]})

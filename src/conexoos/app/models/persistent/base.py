@@ -8,6 +8,10 @@ from datetime import UTC, datetime
 
 from conexoos.framework import db
 
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+"""Table options: SQLite, like PostgreSQL and MariaDB, never gives a deleted row's id to a new row, so an
+old ``/go/<id>`` URL or statistics kept by id can never point at someone else's item."""
+
 
 def utcnow() -> datetime:
     """The current time in UTC, timezone-aware."""

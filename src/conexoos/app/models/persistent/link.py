@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from conexoos.framework import db
 
-from .base import CrudMixin, utcnow
+from .base import NEVER_REUSE_IDS, CrudMixin, utcnow
 from .types import UTCDateTime
 
 
@@ -20,7 +20,7 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
     """A titled URL on its owner's page, in ``order_index`` order, shown inside its time window."""
 
     __tablename__ = "user_link"
-    __table_args__ = (Index("ix_user_link_owner_order", "owner_id", "order_index"),)
+    __table_args__ = (Index("ix_user_link_owner_order", "owner_id", "order_index"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(100), nullable=False)

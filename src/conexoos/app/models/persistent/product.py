@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.framework import db
 
-from .base import CrudMixin, utcnow
+from .base import NEVER_REUSE_IDS, CrudMixin, utcnow
 from .types import UTCDateTime
 
 DEFAULT_PRODUCT_IMAGE = "default_product.jpg"
@@ -21,7 +21,7 @@ class Product(CrudMixin, db.Model):  # type: ignore[name-defined]
     """Title, description, a price in minor units of an ISO currency, an image and a buy link."""
 
     __tablename__ = "product"
-    __table_args__ = (Index("ix_product_owner_order", "owner_id", "order_index"),)
+    __table_args__ = (Index("ix_product_owner_order", "owner_id", "order_index"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False)

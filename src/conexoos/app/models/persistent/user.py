@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.framework import db
 
-from .base import CrudMixin, utcnow
+from .base import NEVER_REUSE_IDS, CrudMixin, utcnow
 from .types import UTCDateTime
 
 FREE_PLAN = "gratis"
@@ -20,6 +20,7 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     """An account: credentials, public profile and subscription plan."""
 
     __tablename__ = "user"
+    __table_args__ = NEVER_REUSE_IDS
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, nullable=False)
