@@ -152,6 +152,18 @@ def test_bots_are_not_counted(app: Flask, alice: Account, link_id: int, clock: C
     assert day_stats(alice)["totals"]["views"] == 1
 
 
+def test_head_requests_answer_but_are_not_counted(
+    app: Flask, alice: Account, link_id: int, clock: Clock
+) -> None:
+    client = app.test_client()
+    headers = {"User-Agent": Visitor().user_agent}
+    assert client.head("/alice", headers=headers).status_code == 200
+    assert client.head(f"/go/{link_id}", headers=headers).status_code == 302
+    assert count_events(app) == 0
+    Visitor().click(client, link_id)  # the same browser's GET does count
+    assert count_events(app) == 1
+
+
 def test_people_are_counted_with_their_device_and_browser(
     app: Flask, alice: Account, link_id: int, clock: Clock
 ) -> None:

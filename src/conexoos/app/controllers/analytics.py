@@ -1,4 +1,5 @@
-"""Recording page views and link clicks: one short insert each; bots and the owner are left out."""
+"""Recording page views and link clicks: one short insert each; bots, the owner and HEAD requests
+(link checkers, prefetchers: nobody saw the page) are left out."""
 
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ def _record(kind: str, owner_id: int, link_id: int | None) -> datetime | None:
     """Insert the event; its time, or None when it is not counted."""
     user_agent = request.headers.get("User-Agent", "")
     client = classify(user_agent)
-    if client.is_bot or _is_owner(owner_id):
+    if request.method != "GET" or client.is_bot or _is_owner(owner_id):
         return None
     now = utcnow()
     event = AnalyticsEvent(
