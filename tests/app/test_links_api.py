@@ -336,10 +336,13 @@ def test_another_users_csrf_token_is_refused(alice: Account, bob: Account) -> No
 # ---------------------------------------------------------------- 401: not logged in
 
 
-def test_no_login_is_a_401_json_error_not_a_redirect(alice: Account, client: FlaskClient) -> None:
-    """Sent with a valid CSRF token (from the login page), so a 400 cannot hide the 401."""
+@pytest.mark.parametrize("with_token", [True, False], ids=["valid-csrf-token", "no-csrf-token"])
+def test_no_login_is_a_401_json_error_not_a_redirect(
+    alice: Account, client: FlaskClient, with_token: bool
+) -> None:
+    """With or without a CSRF token: the login is checked first, so the client learns what is wrong."""
     link = alice.add_link()
-    token = form_token(client.get("/login"))
+    token = form_token(client.get("/login")) if with_token else ""
     endpoints = {
         **writes(link["id"]),
         "list": ("GET", "/api/links"),
@@ -353,7 +356,7 @@ def test_no_login_is_a_401_json_error_not_a_redirect(alice: Account, client: Fla
             path,
             method=method,
             json=None if method in ("GET", "DELETE") else body,
-            headers={"X-CSRFToken": token},
+            headers={"X-CSRFToken": token} if token else {},
         )
         assert "Location" not in response.headers
         assert_error(response, 401, code="unauthorized")

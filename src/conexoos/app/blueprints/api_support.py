@@ -21,11 +21,17 @@ def api_login_required(view: View) -> View:
 
     @wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        if not current_user.is_authenticated:
-            raise Unauthorized("Log in to use this endpoint.")
+        require_login()
         return view(*args, **kwargs)
 
+    guarded.requires_login = True  # type: ignore[attr-defined]  # read by the middleware, before CSRF
     return guarded  # type: ignore[return-value]
+
+
+def require_login() -> None:
+    """401 JSON error unless someone is logged in."""
+    if not current_user.is_authenticated:
+        raise Unauthorized("Log in to use this endpoint.")
 
 
 def json_body() -> Any:

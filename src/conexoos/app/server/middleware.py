@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, current_app, redirect, request, url_for
 from werkzeug.exceptions import Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
+from conexoos.app.blueprints.api_support import require_login
 from conexoos.app.extensions import csrf, init_limiter, login_manager
 from conexoos.app.models.persistent import User
 from conexoos.app.settings import load_product_settings
@@ -24,6 +25,7 @@ class Load:
         load_product_settings(server)
         server.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
         server.config.setdefault("JSON_PATH_PREFIXES", ("/api/", "/subscriptions/", "/stripe/"))
+        server.before_request(_login_before_csrf)  # registered first, so it runs before the CSRF check
         csrf.init_app(server)
         init_limiter(server)
         login_manager.init_app(server)
@@ -34,6 +36,13 @@ class Load:
 
 def _load_user(user_id: str) -> User | None:
     return User.get_by_id(int(user_id)) if user_id.isdigit() else None
+
+
+def _login_before_csrf() -> None:
+    """An API call without a login is told so (401), rather than that its CSRF token is missing (400)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "requires_login", False):
+        require_login()
 
 
 def _unauthorized() -> BaseResponse:
