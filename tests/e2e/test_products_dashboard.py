@@ -13,7 +13,10 @@ from typing import Any
 
 from PIL import Image
 from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
 
+from conexoos.app.models.persistent import User
+from conexoos.framework import db
 from tests.support.live_server import LiveServer
 
 from .conftest import PageFactory
@@ -194,3 +197,50 @@ def test_products_page_and_its_editor_fit_a_phone(
     expect(phone.locator(".products .product")).to_have_count(2)
     assert_fits_phone(phone, "the public page with products")
     snapshot(phone, "public")
+
+
+def set_plan(live: LiveServer, username: str, plan: str) -> None:
+    """Change a user's plan in the database, as a webhook would (the billing flow has its own test)."""
+    with live.app.app_context():
+        user = db.session.scalars(select(User).where(User.username == username)).one()
+        user.subscription_plan = plan
+        db.session.commit()
+
+
+def test_products_past_the_plan_limit_are_marked_as_not_on_the_page(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "over.limit")
+    set_plan(live, "over.limit", "pro")
+    page.goto(f"{live.url}/dashboard/products")
+    for number in range(1, 5):
+        add_product(page, f"Item {number}", "1", "EUR", f"https://shop.example/{number}")
+    expect(page.locator(f"{PRODUCTS} .plan-note:visible")).to_have_count(0)
+
+    set_plan(live, "over.limit", "gratis")  # Gratis shows 3 products: the fourth is kept, not shown
+    page.reload()
+    expect(items(page)).to_have_count(4)
+
+    marked = items(page).filter(has=page.locator(".plan-note:visible")).locator(".link-title")
+    expect(marked).to_have_text(["Item 4"])
+    expect(item(page, "Item 4").locator(".plan-note")).to_contain_text("your plan Gratis shows 3 products")
+    assert [card[0] for card in public_cards(new_page(), live, "over.limit")] == [
+        "Item 1",
+        "Item 2",
+        "Item 3",
+    ]
+
+    # The same rule as the public page: moving the fourth up pushes the third out...
+    drag(page, "Item 4", onto="Item 1", side="above", list_selector=PRODUCTS, reorder_path=REORDER)
+    expect(marked).to_have_text(["Item 3"])
+    # ...and hiding one brings it back.
+    with page.expect_response(lambda response: "/api/edit/product/" in response.url):
+        item(page, "Item 1").get_by_role("button", name="Hide").click()
+    expect(marked).to_have_count(0)
+    assert [card[0] for card in public_cards(new_page(), live, "over.limit")] == [
+        "Item 4",
+        "Item 2",
+        "Item 3",
+    ]

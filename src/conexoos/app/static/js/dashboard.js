@@ -13,6 +13,12 @@
     return value ? new Date(value).toISOString() : null;
   }
 
+  // The server's rule for a link on the public page: enabled, and inside its time window.
+  function isLive(link) {
+    const now = new Date();
+    return link.enabled && !(link.starts_at && new Date(link.starts_at) > now) && !(link.ends_at && new Date(link.ends_at) <= now);
+  }
+
   function describeState(link) {
     if (!link.enabled) return "Hidden";
     const now = new Date();
@@ -47,6 +53,7 @@
       reorder: "/api/links/reorder",
     },
     fill,
+    isLive,
     readAdd: (form) => ({ title: form.elements.title.value, url: form.elements.url.value }),
     readEdit: (form) => ({
       title: form.elements.title.value,

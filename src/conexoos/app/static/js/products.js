@@ -76,6 +76,7 @@
       reorder: "/api/products/reorder",
     },
     fill,
+    isLive: (product) => product.enabled,
     readAdd: read,
     readEdit: read,
     added: (product) => { addForm.elements.currency.value = product.currency; }, // the next one is likely the same
