@@ -61,9 +61,9 @@ class IOUtils:
     def _save_file(self, upload: Upload | None, folder: str, default: str) -> str:
         if upload is None or not upload.filename:
             return default
-        data = _read_capped(upload.stream)
-        image = _decode(data)
-        encoded = _encode(image, SIZES.get(folder, DEFAULT_SIZE))
+        size = SIZES.get(folder, DEFAULT_SIZE)
+        image = _decode(_read_capped(upload.stream), size)
+        encoded = _encode(image, size)
         name = f"{folder}/{secrets.token_hex(16)}.webp"
         _write_atomically(self._resolve(name), encoded)
         return name
@@ -84,7 +84,9 @@ def _read_capped(stream: IO[bytes]) -> bytes:
     return data
 
 
-def _decode(data: bytes) -> Image.Image:
+def _decode(data: bytes, size: tuple[int, int]) -> Image.Image:
+    """Decode ``data``; a JPEG is decoded straight at a scale near ``size`` (1/2 to 1/8), which takes a
+    fraction of the memory and time of the full picture."""
     try:
         image = Image.open(BytesIO(data))
         if image.format not in ACCEPTED_FORMATS:
@@ -92,6 +94,9 @@ def _decode(data: bytes) -> Image.Image:
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise InvalidImage(f"The image is {width}×{height} pixels; the limit is {MAX_PIXELS:,} pixels.")
+        if image.format == "JPEG":
+            longest = max(size)  # the picture may still turn a quarter with its EXIF orientation
+            image.draft("RGB", (longest, longest))
         image.load()
     except InvalidImage:
         raise
@@ -109,9 +114,12 @@ def _decode(data: bytes) -> Image.Image:
 
 
 def _encode(image: Image.Image, size: tuple[int, int]) -> bytes:
-    image = ImageOps.exif_transpose(image)
+    """Orient, convert and shrink in place where possible: a full-size copy of a 40 MP picture is 160 MB."""
+    ImageOps.exif_transpose(image, in_place=True)
     has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
-    image = image.convert("RGBA" if has_alpha else "RGB")
+    mode = "RGBA" if has_alpha else "RGB"
+    if image.mode != mode:
+        image = image.convert(mode)
     image.thumbnail(size, Image.Resampling.LANCZOS)
     clean = Image.new(image.mode, image.size)
     clean.paste(image)
