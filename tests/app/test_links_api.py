@@ -171,6 +171,7 @@ def test_delete_answers_204_and_removes_the_link(alice: Account) -> None:
     response = alice.api("DELETE", f"/api/delete/link/{gone['id']}")
     assert response.status_code == 204
     assert response.get_data() == b""
+    assert "Content-Type" not in response.headers  # no body, so no type (Flask's default is text/html)
     assert alice.links() == [keep]
     assert_error(alice.api("DELETE", f"/api/delete/link/{gone['id']}"), 404)
 

@@ -132,6 +132,7 @@ def test_list_add_edit_delete(alice: Account) -> None:
 
     response = alice.api("DELETE", f"/api/delete/product/{created['id']}")
     assert response.status_code == 204 and response.get_data() == b""
+    assert "Content-Type" not in response.headers
     assert products(alice) == [second]
 
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import request
+from flask import Response, request
 from flask_login import current_user
 from werkzeug.exceptions import Unauthorized
 
@@ -50,3 +50,10 @@ def json_body() -> Any:
 def user() -> User:
     """The logged-in user (only inside views guarded by :func:`api_login_required`)."""
     return current_user._get_current_object()
+
+
+def no_content() -> Response:
+    """An empty 204, without the ``text/html`` Content-Type Flask would give an empty string."""
+    response = Response(status=204)
+    del response.headers["Content-Type"]
+    return response

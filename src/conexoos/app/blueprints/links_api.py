@@ -8,7 +8,7 @@ from conexoos.app.controllers import links as controller
 from conexoos.app.dto.links import LINK, LINK_CREATE, LINK_UPDATE, REORDER
 from conexoos.app.dto.openapi import Operation, api, path_id
 
-from .api_support import api_login_required, json_body, user
+from .api_support import api_login_required, json_body, no_content, user
 
 links_api = Blueprint("links_api", __name__)
 WRITE_ERRORS = (400, 401, 404, 422)
@@ -86,10 +86,10 @@ def edit_link(link_id: int) -> Response:
     )
 )
 @api_login_required
-def delete_link(link_id: int) -> tuple[str, int]:
+def delete_link(link_id: int) -> Response:
     """Delete a link; 204."""
     controller.delete_link(user(), link_id)
-    return "", 204
+    return no_content()
 
 
 @links_api.route("/api/links/reorder", methods=["POST"])

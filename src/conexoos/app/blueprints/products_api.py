@@ -11,7 +11,7 @@ from conexoos.app.dto.openapi import Operation, api, path_id
 from conexoos.app.dto.products import PRODUCT, PRODUCT_CREATE, PRODUCT_IMAGE, PRODUCT_UPDATE
 from conexoos.app.utils.io import InvalidImage
 
-from .api_support import api_login_required, json_body, user
+from .api_support import api_login_required, json_body, no_content, user
 
 products_api = Blueprint("products_api", __name__)
 WRITE_ERRORS = (400, 401, 404, 422)
@@ -93,10 +93,10 @@ def edit_product(product_id: int) -> Response:
     )
 )
 @api_login_required
-def delete_product(product_id: int) -> tuple[str, int]:
+def delete_product(product_id: int) -> Response:
     """Delete a product; 204."""
     controller.delete_product(user(), product_id)
-    return "", 204
+    return no_content()
 
 
 @products_api.route("/api/products/reorder", methods=["POST"])
