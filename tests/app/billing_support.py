@@ -157,6 +157,17 @@ def subscription_event(
     return make_event(event_type, subscription, event_id=event_id, created=created)
 
 
+def stripe_sets_status(
+    standin: StripeStandIn,
+    subscription_id: str,
+    status: str,
+    created: int,
+    event_type: str = "customer.subscription.updated",
+) -> dict[str, Any]:
+    """Change the subscription on the stand-in, as Stripe does, and return the event telling about it."""
+    return make_event(event_type, standin.set_subscription_status(subscription_id, status), created=created)
+
+
 # ---------------------------------------------------------------- the user's billing state
 
 

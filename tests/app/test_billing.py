@@ -36,6 +36,7 @@ from .billing_support import (
     running_standin,
     start_paid_checkout,
     stored_event_ids,
+    stripe_sets_status,
     subscribe_to_pro,
     subscription_event,
     subscription_object,
@@ -105,14 +106,17 @@ def test_gratis_is_set_at_once_and_answers_the_seeds_shape(
     assert standin.requests == []
 
 
-def test_gratis_is_refused_while_a_paid_subscription_is_active(
+def test_gratis_while_a_paid_subscription_is_active_cancels_it_at_stripe(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
-    subscribe_to_pro(client, alice, standin)
+    subscription = subscribe_to_pro(client, alice, standin)
     response = checkout(alice, "gratis")
-    assert response.status_code == 409
-    assert "portal" in response.get_json()["error"]["message"]
-    assert billing_state(app, alice.id).plan == "pro"
+    assert response.status_code == 200
+    assert response.get_json() == {"redirect_url": f"{SUBSCRIPTIONS_URL}?success=true"}
+    assert len(standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}")) == 1
+    assert standin.subscription(subscription["id"])["status"] == "canceled"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status) == ("gratis", "canceled")
 
 
 def test_a_paid_plan_creates_a_checkout_session_with_one_reused_customer(
@@ -351,16 +355,14 @@ def test_an_old_checkout_completion_does_not_undo_a_cancellation(
     session = start_paid_checkout(alice, standin)
     paid, subscription = standin.complete_checkout(session["id"])
     assert subscription is not None
-    cancel = subscription_event(
-        paid["customer"],
-        "canceled",
-        now + 100,
-        subscription_id=subscription["id"],
-        event_type="customer.subscription.deleted",
+    cancel = stripe_sets_status(
+        standin, subscription["id"], "canceled", now + 100, "customer.subscription.deleted"
     )
     assert deliver(client, cancel)["status"] == "applied"
-    assert deliver(client, make_event("checkout.session.completed", paid, created=now))["status"] == "stale"
-    assert billing_state(app, alice.id).plan == "gratis"
+    # Delivered late, the completion applies the subscription as Stripe has it now: canceled.
+    deliver(client, make_event("checkout.session.completed", paid, created=now))
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status) == ("gratis", "canceled")
 
 
 # ---------------------------------------------------------------- webhook: unknown customers
@@ -534,10 +536,11 @@ def test_checkout_completed_retrieves_the_subscription_and_links_the_customer(
     assert (state.customer, state.subscription) == (paid["customer"], subscription["id"])
 
 
-def test_checkout_completed_links_a_customer_by_the_client_reference(
+def test_checkout_completed_never_links_an_unknown_customer_by_the_client_reference(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
-    # A session created elsewhere (e.g. a payment link) for a customer the app has never seen.
+    # A session created elsewhere (another installation sharing the Stripe account, a payment link) for
+    # a customer this app has never stored: its client_reference_id must not grant the plan to user 1.
     stripe_client = standin.client()
     customer = stripe_client.v1.customers.create(params={"email": alice.email})
     session = stripe_client.v1.checkout.sessions.create(
@@ -551,9 +554,11 @@ def test_checkout_completed_links_a_customer_by_the_client_reference(
     )
     paid, subscription = standin.complete_checkout(session.id)
     assert subscription is not None
-    assert deliver(client, make_event("checkout.session.completed", paid))["status"] == "applied"
-    state = billing_state(app, alice.id)
-    assert (state.plan, state.customer, state.subscription) == ("pro", customer.id, subscription["id"])
+    before = billing_state(app, alice.id)
+    assert deliver(client, make_event("checkout.session.completed", paid))["status"] == "ignored"
+    assert billing_state(app, alice.id) == before
+    assert (before.plan, before.customer) == ("gratis", None)
+    assert standin.requests_to("GET", f"/v1/subscriptions/{subscription['id']}") == []
 
 
 @pytest.mark.parametrize("shape", ["parent", "legacy"])

@@ -12,6 +12,7 @@ Endpoints::
     POST /v1/customers                  GET /v1/customers/{id}
     POST /v1/checkout/sessions          GET /v1/checkout/sessions/{id}
     POST /v1/billing_portal/sessions    GET /v1/subscriptions/{id}
+    DELETE /v1/subscriptions/{id}       cancels at once (404 once canceled, as Stripe answers)
     GET  /checkout/{id}        the hosted checkout page, with a "Pay" button
     POST /checkout/{id}/pay    pays: subscription created, session complete, callback, 303 to success_url
     GET  /billing_portal/{id}  the hosted portal page, with a link back to return_url
@@ -318,6 +319,7 @@ class StripeStandIn:
         self._portal_sessions: dict[str, dict[str, Any]] = {}
         self._subscriptions: dict[str, dict[str, Any]] = {}
         self._idempotent: dict[str, tuple[dict[str, Any], Response]] = {}
+        self._failures: list[tuple[str, str, int]] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -419,6 +421,14 @@ class StripeStandIn:
                 sub["ended_at"] = sub["ended_at"] or now
             return copy.deepcopy(sub)
 
+    def fail_next(self, method: str, path: str, status: int = 500) -> None:
+        """Answer the next API request with ``method`` and exact ``path`` with Stripe's ``api_error``.
+
+        The answer carries ``Stripe-Should-Retry: false`` so the library reports it at once.
+        """
+        with self._lock:
+            self._failures.append((method.upper(), path, status))
+
     def complete_checkout(self, session_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Pay an open session (what the Pay button does) and run the callback; idempotent once complete."""
         with self._lock:
@@ -462,6 +472,10 @@ class StripeStandIn:
     def _handle_api(
         self, method: str, path: str, params: dict[str, Any], headers: Mapping[str, str]
     ) -> Response:
+        failure = self._take_failure(method, path)
+        if failure is not None:
+            error = {"error": {"type": "api_error", "message": f"stand-in outage ({failure})"}}
+            return json_response(failure, error, {"Stripe-Should-Retry": "false"})
         try:
             self._check_auth(headers.get("Authorization", ""))
             key = headers.get("Idempotency-Key") if method == "POST" else None
@@ -473,6 +487,14 @@ class StripeStandIn:
             return response
         except ApiError as exc:
             return json_response(exc.status, {"error": exc.payload})
+
+    def _take_failure(self, method: str, path: str) -> int | None:
+        with self._lock:
+            for index, (fail_method, fail_path, status) in enumerate(self._failures):
+                if (fail_method, fail_path) == (method, path):
+                    del self._failures[index]
+                    return status
+        return None
 
     def _route_api(self, method: str, path: str, params: dict[str, Any]) -> dict[str, Any]:
         for route_method, pattern, handler in self._api_routes():
@@ -489,6 +511,7 @@ class StripeStandIn:
             ("GET", r"/v1/checkout/sessions/([^/]+)", self._get_checkout_session),
             ("POST", r"/v1/billing_portal/sessions", self._create_portal_session),
             ("GET", r"/v1/subscriptions/([^/]+)", self._get_subscription),
+            ("DELETE", r"/v1/subscriptions/([^/]+)", self._cancel_subscription),
         ]
 
     def _check_auth(self, authorization: str) -> None:
@@ -711,6 +734,16 @@ class StripeStandIn:
 
     def _get_subscription(self, params: dict[str, Any], subscription_id: str) -> dict[str, Any]:
         return self._expanded(self._lookup(self._subscriptions, "subscription", subscription_id), params)
+
+    def _cancel_subscription(self, params: dict[str, Any], subscription_id: str) -> dict[str, Any]:
+        with self._lock:
+            sub = self._subscriptions.get(subscription_id)
+            # Stripe treats a canceled subscription as deleted: cancelling it again is "No such subscription".
+            if sub is None or sub["status"] in {"canceled", "incomplete_expired"}:
+                raise missing("subscription", subscription_id)
+            now = self.now()
+            sub.update(status="canceled", canceled_at=now, ended_at=now)
+            return self._expanded(sub, params)
 
     # ----------------------------------------------------------------- billing portal
 

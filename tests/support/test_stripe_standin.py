@@ -319,6 +319,31 @@ def test_subscription_status_helper(client: stripe.StripeClient, standin: Stripe
         standin.set_subscription_status(sub["id"], "nonsense")
 
 
+def test_cancel_a_subscription(client: stripe.StripeClient, standin: StripeStandIn) -> None:
+    customer = client.v1.customers.create(params={})
+    session = create_checkout(client, checkout_params(customer.id))
+    _, sub = standin.complete_checkout(session.id)
+    assert sub is not None
+    canceled = client.v1.subscriptions.cancel(sub["id"])
+    assert canceled.status == "canceled" and canceled.canceled_at and canceled.ended_at
+    assert standin.subscription(sub["id"])["status"] == "canceled"
+    assert len(standin.requests_to("DELETE", f"/v1/subscriptions/{sub['id']}")) == 1
+    # As at Stripe, a canceled subscription cannot be canceled again: it answers "No such subscription".
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.subscriptions.cancel(sub["id"])
+    assert raised.value.http_status == 404 and raised.value.code == "resource_missing"
+
+
+def test_fail_next_answers_one_api_error(client: stripe.StripeClient, standin: StripeStandIn) -> None:
+    customer = client.v1.customers.create(params={})
+    standin.fail_next("GET", f"/v1/customers/{customer.id}", status=503)
+    with pytest.raises(stripe.APIError) as raised:
+        client.v1.customers.retrieve(customer.id)
+    assert raised.value.http_status == 503
+    assert client.v1.customers.retrieve(customer.id).id == customer.id  # only the next one fails
+    assert len(standin.requests_to("GET", f"/v1/customers/{customer.id}")) == 2
+
+
 # --------------------------------------------------------------------------- errors, auth, idempotency
 
 

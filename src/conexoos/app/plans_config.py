@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
+log = logging.getLogger("conexoos.config")
 FREE_PLAN = "gratis"
 DEFAULT_PLANS: dict[str, dict[str, Any]] = {
     FREE_PLAN: {"NAME": "Gratis", "MAX_LINKS": 10, "MAX_PRODUCTS": 3, "HISTORY_DAYS": 90},
@@ -48,9 +51,15 @@ class Plan:
         return self.max_links if kind == "links" else self.max_products
 
     def price_label(self) -> str:
-        """The price for people, e.g. ``€5.00 / month``; ``Free`` for the free plan."""
-        if self.is_free or not self.price:
+        """The price for people, e.g. ``€5.00 / month``; ``Free`` for the free plan.
+
+        A paid plan sold through a Stripe price but configured without ``PRICE`` is not free: Stripe
+        shows its price at checkout.
+        """
+        if self.is_free:
             return "Free"
+        if not self.price:
+            return "Price shown at checkout" if self.price_id else "Price not set"
         amount = format_money(self.price, self.currency)
         return f"{amount} / {self.interval}" if self.interval else amount
 
@@ -79,8 +88,13 @@ def is_currency(code: str) -> bool:
     return code in list_currencies()
 
 
-def parse_plans(raw: Any, problems: list[str]) -> dict[str, Plan]:
-    """Validate ``APP.PLANS`` (or use the defaults); every problem is one line naming the key."""
+def parse_plans(raw: Any, problems: list[str], warnings: list[str] | None = None) -> dict[str, Plan]:
+    """Validate ``APP.PLANS`` (or use the defaults); every problem is one line naming the key.
+
+    Unknown keys are warnings, as everywhere in the configuration: appended to ``warnings`` when it is
+    given, else logged on ``conexoos.config``.
+    """
+    notes: list[str] = [] if warnings is None else warnings
     if raw in (None, {}):
         raw = DEFAULT_PLANS
     if not isinstance(raw, dict):
@@ -90,19 +104,21 @@ def parse_plans(raw: Any, problems: list[str]) -> dict[str, Plan]:
         problems.append(f"APP.PLANS: the free plan {FREE_PLAN!r} is missing; add APP.PLANS.{FREE_PLAN}")
     plans = {}
     for key, spec in raw.items():
-        plan = _plan(str(key), spec, problems)
+        plan = _plan(str(key), spec, problems, notes)
         if plan is not None:
             plans[plan.key] = plan
+    if warnings is None:
+        for note in notes:
+            log.warning("config: %s", note)
     return plans
 
 
-def _plan(key: str, spec: Any, problems: list[str]) -> Plan | None:
+def _plan(key: str, spec: Any, problems: list[str], warnings: list[str]) -> Plan | None:
     path = f"APP.PLANS.{key}"
     if not isinstance(spec, dict):
         problems.append(f"{path}: {spec!r} is not valid; expected a mapping")
         return None
-    for unknown in sorted(set(spec) - set(KNOWN_KEYS)):
-        problems.append(f"{path}.{unknown}: unknown key; expected one of {', '.join(KNOWN_KEYS)}")
+    spec = _known_keys(spec, path, problems, warnings)
     limits = {name: _limit(spec.get(name), f"{path}.{name}", problems) for name in LIMIT_KEYS}
     currency = str(spec.get("CURRENCY") or "EUR").upper()
     if not is_currency(currency):
@@ -122,6 +138,26 @@ def _plan(key: str, spec: Any, problems: list[str]) -> Plan | None:
         max_products=limits["MAX_PRODUCTS"],
         history_days=limits["HISTORY_DAYS"],
     )
+
+
+def _known_keys(spec: dict[Any, Any], path: str, problems: list[str], warnings: list[str]) -> dict[str, Any]:
+    """The plan's settings by their canonical names: a known key in another case (``max_links``) is read
+    with a warning; an unknown key is ignored with a warning naming the closest known key."""
+    known: dict[str, Any] = {}
+    for name, value in spec.items():
+        canonical = str(name).upper()
+        if canonical not in KNOWN_KEYS:
+            close = difflib.get_close_matches(canonical, KNOWN_KEYS, n=1, cutoff=0.6)
+            hint = f"; did you mean {path}.{close[0]}?" if close else f"; known keys: {', '.join(KNOWN_KEYS)}"
+            warnings.append(f"unknown key {path}.{name} is ignored{hint}")
+            continue
+        if canonical in known:
+            problems.append(f"{path}.{name}: {canonical} is set twice; keep only {path}.{canonical}")
+            continue
+        if name != canonical:
+            warnings.append(f"{path}.{name} is read as {path}.{canonical}; write it {canonical}")
+        known[canonical] = value
+    return known
 
 
 def _limit(value: Any, path: str, problems: list[str]) -> int | None:

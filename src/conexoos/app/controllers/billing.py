@@ -1,14 +1,17 @@
 """Subscriptions: choosing a plan, Stripe Checkout, the billing portal and webhooks.
 
-The entitlement always comes from a subscription's status, never from an event's name; every event id
-is stored with its effect in one transaction (idempotency); an event older than the newest one applied
-to a user never overwrites that user's state.
+The entitlement always comes from a subscription's status, never from an event's name. Every event about
+a subscription applies the subscription as Stripe has it now (retrieved), so the order in which events
+arrive does not matter; only when Stripe does not know the subscription is the event's own copy used, under
+ordering rules. Every event id is stored in the transaction of its effect (idempotency).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import stripe
@@ -19,15 +22,29 @@ from werkzeug.exceptions import BadGateway, BadRequest, Conflict, ServiceUnavail
 
 from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import StripeEvent, User
-from conexoos.app.models.persistent.base import transaction, utcnow
+from conexoos.app.models.persistent.base import transaction
+from conexoos.app.models.persistent.billing import StripeSubscriptionSeen
 from conexoos.app.plans_config import FREE_PLAN, Plan
 from conexoos.app.services import stripe_gateway as gateway
+from conexoos.app.services.stripe_event import MalformedEvent, StripeEventData, object_id, parse_event
+from conexoos.app.services.stripe_subscription import (
+    ENTITLING_STATUSES,
+    TERMINAL_STATUSES,
+    SubscriptionState,
+    lifecycle_rank,
+    read_subscription,
+)
 from conexoos.framework import db
 
-from .plans import PAID_STATUSES, all_plans, grace_expired
+from .plans import all_plans, grace_expired, grace_over, plan_available
+
+__all__ = ["plan_available"]  # the subscriptions page asks this module which plans are on sale
 
 log = logging.getLogger("conexoos.billing")
-ENDED_STATUSES = frozenset({"canceled", "unpaid", "incomplete_expired", "incomplete", "paused"})
+LIVE_STATUSES = frozenset({"active", "trialing", "past_due", "unpaid", "incomplete", "paused"})
+"""A subscription in one of these still exists at Stripe and may bill."""
+LINGERING_STATUSES = frozenset({"unpaid", "incomplete", "paused"})
+"""Still exists at Stripe but entitles to nothing: cancelled before a new checkout starts."""
 SUBSCRIPTION_EVENTS = frozenset(
     {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"}
 )
@@ -42,9 +59,22 @@ class WebhookOutcome:
     detail: str = ""
 
 
-def plan_available(plan: Plan) -> bool:
-    """Free plans always; paid plans only with a Stripe price id and Stripe keys."""
-    return plan.is_free or (bool(plan.price_id) and gateway.stripe_settings().configured)
+@dataclass(frozen=True)
+class Observed:
+    """A subscription's state to apply: retrieved from Stripe, or the event's own copy, and the event time."""
+
+    state: SubscriptionState
+    retrieved: bool
+    event_created: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to do with one event: its outcome and, when it is applied, to whom and what."""
+
+    outcome: WebhookOutcome
+    user: User | None = None
+    observed: Observed | None = None
 
 
 def subscriptions_url(**params: str) -> str:
@@ -52,23 +82,21 @@ def subscriptions_url(**params: str) -> str:
     return url_for("subscriptions.index", _external=True, **params)
 
 
+# ---------------------------------------------------------------- choosing a plan
+
+
 def start_checkout(user: User, plan_id: str) -> str:
     """Choose ``plan_id``: gratis is set at once; a paid plan returns a Stripe Checkout URL."""
-    plan = all_plans().get(plan_id)
-    if plan is None:
-        raise InputError(
-            f"unknown plan {plan_id[:40]!r}; choose one of {', '.join(all_plans())}",
-            field="plan_id",
-            code="unknown_plan",
-        )
+    plan = _chosen_plan(plan_id)
     if plan.is_free:
         return _choose_free_plan(user)
-    if user.stripe_subscription_id and user.subscription_status in PAID_STATUSES | {"past_due"}:
+    if user.stripe_subscription_id and user.subscription_status in ENTITLING_STATUSES | {"past_due"}:
         # A second Checkout would start a second subscription, billed on top of the first.
         raise Conflict("You already have a subscription: change or cancel it in the billing portal.")
     if not plan_available(plan):
         raise Conflict(f"The {plan.name} plan is not available for purchase right now.")
     try:
+        _cancel_lingering_subscription(user)
         customer_id = _customer_for(user)
         return gateway.create_checkout_session(
             customer_id,
@@ -85,12 +113,66 @@ def start_checkout(user: User, plan_id: str) -> str:
         ) from None
 
 
+def _chosen_plan(plan_id: str) -> Plan:
+    choices = ", ".join(all_plans())
+    if not plan_id:
+        raise InputError(f"plan_id is required; choose one of {choices}", field="plan_id", code="required")
+    plan = all_plans().get(plan_id)
+    if plan is None:
+        raise InputError(
+            f"unknown plan {plan_id[:40]!r}; choose one of {choices}", field="plan_id", code="unknown_plan"
+        )
+    return plan
+
+
 def _choose_free_plan(user: User) -> str:
-    if user.subscription_plan != FREE_PLAN and user.subscription_status in PAID_STATUSES:
-        raise Conflict("You have a paid subscription: cancel it in the billing portal to move to Gratis.")
+    """Gratis at once; a subscription that still exists at Stripe is cancelled first, so billing stops."""
+    if user.stripe_subscription_id and user.subscription_status in LIVE_STATUSES:
+        _cancel_at_stripe(user, "move you to Gratis")
     user.subscription_plan = FREE_PLAN
     user.save()
     return subscriptions_url() + "?success=true"
+
+
+def _cancel_lingering_subscription(user: User) -> None:
+    """Cancel an unpaid or incomplete subscription before a new checkout starts a second one."""
+    if not user.stripe_subscription_id or user.subscription_status not in LINGERING_STATUSES:
+        return
+    # The stored status may lag behind Stripe (an invoice paid in the portal): ask before cancelling.
+    found = gateway.retrieve_subscription(user.stripe_subscription_id)
+    state = read_subscription(found) if found is not None else None
+    if state is not None and state.status not in LINGERING_STATUSES:
+        with transaction():
+            _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
+        if not state.terminal:
+            raise Conflict("You already have a subscription: change or cancel it in the billing portal.")
+        return
+    _cancel_at_stripe(user, "start a new subscription")
+
+
+def _cancel_at_stripe(user: User, purpose: str) -> None:
+    """Cancel the user's subscription at Stripe now and store it as canceled (409 without keys, else 502)."""
+    subscription_id = str(user.stripe_subscription_id)
+    if not gateway.stripe_settings().configured:
+        raise Conflict(
+            f"Your subscription cannot be cancelled while payments are not set up, so we cannot {purpose}."
+        )
+    try:
+        canceled = gateway.cancel_subscription(subscription_id)
+    except stripe.StripeError as error:
+        log.error("Stripe refused to cancel %s for user %s: %s", subscription_id, user.id, error)
+        raise BadGateway(
+            f"The payment provider could not cancel your subscription, so we cannot {purpose}. "
+            "Nothing has changed; try again in a minute."
+        ) from None
+    state = read_subscription(canceled) if canceled is not None else None
+    if state is None:
+        log.warning(
+            "Stripe does not know subscription %s of user %s: stored as canceled", subscription_id, user.id
+        )
+        state = SubscriptionState(subscription_id, user.stripe_customer_id, "canceled", (), None)
+    with transaction():
+        _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
 
 
 def _customer_for(user: User) -> str:
@@ -106,9 +188,11 @@ def _customer_for(user: User) -> str:
 
 
 def portal_url(user: User) -> str:
-    """A billing-portal URL for the user's Stripe customer."""
+    """A billing-portal URL for the user's Stripe customer (409 without one or without keys; 502)."""
     if not user.stripe_customer_id:
         raise Conflict("You have no billing account yet: choose a paid plan first.")
+    if not gateway.stripe_settings().configured:
+        raise Conflict("Billing is not available right now: payments are not set up.")
     try:
         return gateway.create_portal_session(user.stripe_customer_id, subscriptions_url())
     except stripe.StripeError as error:
@@ -118,113 +202,210 @@ def portal_url(user: User) -> str:
         ) from None
 
 
+# ---------------------------------------------------------------- webhooks
+
+
 def handle_webhook(payload: bytes, signature: str | None) -> WebhookOutcome:
-    """Verify, de-duplicate and apply one Stripe event."""
-    try:
-        event = gateway.construct_event(payload, signature or "")
-    except gateway.StripeUnavailable as error:
-        raise ServiceUnavailable(str(error)) from None
-    except (stripe.SignatureVerificationError, ValueError):
-        raise BadRequest("The Stripe signature is missing or invalid.") from None
-    if db.session.get(StripeEvent, event["id"]) is not None:
+    """Verify, de-duplicate and apply one Stripe event; its id is stored with its effect."""
+    event = _verified_event(payload, signature)
+    if db.session.get(StripeEvent, event.id) is not None:
         return WebhookOutcome("duplicate")
-    outcome = WebhookOutcome("ignored", "event type not handled")
-    if event["type"] in HANDLED_EVENTS:
-        outcome = _apply(event)
+    decision = _decide(event)
     try:
         with transaction():
-            db.session.add(StripeEvent(id=event["id"], type=event["type"], outcome=outcome.status))
+            if decision.user is not None and decision.observed is not None:
+                _write_state(decision.user, decision.observed)
+            db.session.add(StripeEvent(id=event.id, type=event.type, outcome=decision.outcome.status))
     except IntegrityError:
-        return WebhookOutcome("duplicate")
-    return outcome
+        # A concurrent delivery of the same event won the race: this one's effect is rolled back.
+        if db.session.get(StripeEvent, event.id) is not None:
+            return WebhookOutcome("duplicate")
+        raise ServiceUnavailable(
+            "Another event changed this subscription at the same moment: retry."
+        ) from None
+    return decision.outcome
 
 
-def _apply(event: dict[str, Any]) -> WebhookOutcome:
-    obj = event["data"]["object"]
-    if event["type"] == "checkout.session.completed":
-        user = _user_for(obj.get("customer"), obj.get("client_reference_id"))
-        subscription_id = obj.get("subscription")
-        if user is None or not subscription_id:
-            return WebhookOutcome("ignored", "unknown customer or no subscription")
-        return _apply_subscription(
-            user, gateway.retrieve_subscription(str(subscription_id)), event["created"]
+def _verified_event(payload: bytes, signature: str | None) -> StripeEventData:
+    try:
+        return parse_event(gateway.construct_event(payload, signature or ""))
+    except gateway.StripeUnavailable as error:
+        raise ServiceUnavailable(str(error)) from None
+    except stripe.SignatureVerificationError:
+        raise BadRequest("The Stripe signature is missing or invalid.") from None
+    except MalformedEvent as error:
+        raise BadRequest(f"not a Stripe event: {error}") from None
+    except ValueError as error:  # not UTF-8, or not JSON
+        raise BadRequest(f"not a Stripe event: the body is not JSON ({type(error).__name__})") from None
+
+
+def _decide(event: StripeEventData) -> Decision:
+    if event.type not in HANDLED_EVENTS:
+        return Decision(WebhookOutcome("ignored", "event type not handled"))
+    key_livemode = gateway.stripe_settings().livemode
+    if event.livemode is not None and key_livemode is not None and event.livemode != key_livemode:
+        log.info(
+            "Stripe event %s ignored: livemode=%s but the key is for the other mode", event.id, event.livemode
         )
-    if event["type"] == "invoice.payment_failed":
-        subscription_id = _invoice_subscription(obj)
-        user = _user_for(obj.get("customer"), None)
-        if user is None or not subscription_id:
-            return WebhookOutcome("ignored", "unknown customer or no subscription")
-        return _apply_subscription(user, gateway.retrieve_subscription(subscription_id), event["created"])
-    user = _user_for(obj.get("customer"), (obj.get("metadata") or {}).get("user_id"))
-    if user is None:
-        return WebhookOutcome("ignored", "unknown customer")
-    return _apply_subscription(user, obj, event["created"])
+        return Decision(WebhookOutcome("ignored", "the event's mode (live/test) is not the key's"))
+    customer_id, subscription_id = _references(event)
+    user = User.get_by_stripe_customer(customer_id) if customer_id else None
+    if user is None or not subscription_id:
+        log.info(
+            "Stripe event %s ignored: customer %s is no user's, or no subscription", event.id, customer_id
+        )
+        return Decision(WebhookOutcome("ignored", "unknown customer or no subscription"))
+    observed = _observe(event, subscription_id)
+    if observed is None:
+        return Decision(WebhookOutcome("ignored", f"Stripe does not know subscription {subscription_id}"))
+    if observed.state.customer != user.stripe_customer_id:
+        log.warning(
+            "Stripe event %s ignored: subscription %s belongs to customer %s, not user %s's %s",
+            event.id, subscription_id, observed.state.customer, user.id, user.stripe_customer_id,
+        )  # fmt: skip
+        return Decision(WebhookOutcome("ignored", "the subscription belongs to another customer"))
+    refusal = _refusal(user, observed)
+    if refusal is not None:
+        return Decision(refusal)
+    plan = _plan_for_state(observed.state)
+    if plan is None and observed.state.status in ENTITLING_STATUSES | {"past_due"}:
+        log.warning(
+            "Subscription %s has price(s) %s, which match no plan in APP.PLANS: it gives the free plan",
+            observed.state.id, ", ".join(observed.state.price_ids) or "(none)",
+        )  # fmt: skip
+    detail = f"{observed.state.status} → {plan.key if plan else FREE_PLAN}"
+    return Decision(WebhookOutcome("applied", detail), user, observed)
+
+
+def _references(event: StripeEventData) -> tuple[str | None, str | None]:
+    """The event's customer id and subscription id (either may be None)."""
+    obj = event.object
+    if event.type == "checkout.session.completed":
+        return object_id(obj.get("customer")), object_id(obj.get("subscription"))
+    if event.type == "invoice.payment_failed":
+        return object_id(obj.get("customer")), _invoice_subscription(obj)
+    return object_id(obj.get("customer")), object_id(obj)
 
 
 def _invoice_subscription(invoice: dict[str, Any]) -> str | None:
     # Older API versions put it on the invoice, newer ones under parent.subscription_details.
-    direct = invoice.get("subscription")
-    details = ((invoice.get("parent") or {}).get("subscription_details") or {}).get("subscription")
-    found = direct or details
-    return str(found) if found else None
+    parent = invoice.get("parent")
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    nested = details.get("subscription") if isinstance(details, dict) else None
+    return object_id(invoice.get("subscription")) or object_id(nested)
 
 
-def _user_for(customer_id: Any, reference: Any) -> User | None:
-    user = User.get_by_stripe_customer(str(customer_id)) if customer_id else None
-    if user is None and reference and str(reference).isdigit():
-        user = User.get_by_id(int(reference))
-        if user is not None and user.stripe_customer_id not in (None, customer_id):
-            return None  # the reference names a user linked to another customer: do not trust it
-    return user
+def _observe(event: StripeEventData, subscription_id: str) -> Observed | None:
+    """The subscription as Stripe has it now; the event's copy when Stripe does not know it; else None.
+
+    503 when Stripe cannot answer, so that Stripe delivers the event again later.
+    """
+    try:
+        current = gateway.retrieve_subscription(subscription_id)
+    except gateway.StripeUnavailable as error:
+        raise ServiceUnavailable(f"{error}; the event will be processed when Stripe retries it.") from None
+    except stripe.StripeError as error:
+        log.error(
+            "Stripe could not be asked for subscription %s (event %s): %s", subscription_id, event.id, error
+        )
+        raise ServiceUnavailable(
+            "Stripe could not be reached to read the subscription; "
+            "the event will be processed when Stripe retries it."
+        ) from None
+    if current is not None:
+        state = read_subscription(current)
+        if state is None:
+            raise ServiceUnavailable(f"Stripe answered subscription {subscription_id} without a status.")
+        return Observed(state, retrieved=True, event_created=event.created)
+    if event.type not in SUBSCRIPTION_EVENTS:
+        return None
+    state = read_subscription(event.object)
+    if state is None:
+        raise BadRequest("not a Stripe event: data.object is a subscription without a status")
+    return Observed(state, retrieved=False, event_created=event.created)
 
 
-def _apply_subscription(user: User, subscription: dict[str, Any], event_created: int) -> WebhookOutcome:
-    if event_created < user.billing_event_at:
-        return WebhookOutcome("stale", "an event newer than this one was already applied")
-    status = str(subscription.get("status") or "")
-    if _replaced(user, str(subscription.get("id") or ""), status):
-        return WebhookOutcome("stale", "the event is about a subscription the user has replaced")
-    plan = _plan_of(subscription)
-    with transaction():
-        user.billing_event_at = event_created
-        user.stripe_subscription_id = str(subscription.get("id") or "") or user.stripe_subscription_id
-        if user.stripe_customer_id is None and subscription.get("customer"):
-            user.stripe_customer_id = str(subscription["customer"])
-        user.subscription_status = status
-        _entitle(user, status, plan)
-    return WebhookOutcome("applied", f"{status} → {user.subscription_plan}")
+def _refusal(user: User, observed: Observed) -> WebhookOutcome | None:
+    """Why this state must not be applied (stale, or about a replaced subscription), or None."""
+    state = observed.state
+    if not observed.retrieved:
+        stale = _stale(user, state, observed.event_created)
+        if stale is not None:
+            return WebhookOutcome("stale", stale)
+    current = user.stripe_subscription_id
+    if current and current != state.id and not _entitles(observed):
+        return WebhookOutcome("ignored", "the event is about a subscription the user has replaced")
+    return None
 
 
-def _replaced(user: User, subscription_id: str, status: str) -> bool:
-    """An ended subscription other than the user's live one must not take the live one's plan away."""
-    live = user.subscription_status in PAID_STATUSES or user.subscription_status == "past_due"
-    return (
-        bool(user.stripe_subscription_id)
-        and subscription_id != user.stripe_subscription_id
-        and live
-        and status not in PAID_STATUSES
-    )
+def _stale(user: User, state: SubscriptionState, event_created: int) -> str | None:
+    """For an event's own copy of a subscription: why it is older than what was applied, or None."""
+    seen = StripeSubscriptionSeen.get(state.id)
+    if seen is not None:
+        last_status, last_created = seen.status, seen.event_created
+    elif user.stripe_subscription_id == state.id and user.subscription_status:
+        last_status, last_created = user.subscription_status, user.billing_event_at
+    else:
+        return None
+    if last_status in TERMINAL_STATUSES:
+        return f"the subscription already ended ({last_status})"
+    if event_created < last_created:
+        return "an event newer than this one was already applied"
+    if event_created == last_created and lifecycle_rank(state.status) < lifecycle_rank(last_status):
+        return f"{state.status} comes before {last_status}, applied in the same second"
+    return None
 
 
-def _entitle(user: User, status: str, plan: Plan | None) -> None:
-    if status in PAID_STATUSES and plan is not None:
-        user.subscription_plan = plan.key
+def _entitles(observed: Observed) -> bool:
+    """Whether the state gives a paid plan: active or trialing, or past due within the grace period."""
+    state = observed.state
+    if _plan_for_state(state) is None:
+        return False
+    if state.status in ENTITLING_STATUSES:
+        return True
+    return state.status == "past_due" and not grace_over(_past_due_start(observed))
+
+
+def _write_state(user: User, observed: Observed) -> None:
+    """Put the subscription's state on the user (in the caller's transaction) and remember it."""
+    state = observed.state
+    still_past_due = user.subscription_status == "past_due" and user.stripe_subscription_id == state.id
+    plan = _plan_for_state(state)
+    user.billing_event_at = max(user.billing_event_at, observed.event_created)
+    user.stripe_subscription_id = state.id
+    user.subscription_status = state.status
+    user.subscription_plan = plan.key if plan is not None else FREE_PLAN
+    if state.status != "past_due":
         user.past_due_since = None
-    elif status == "past_due":
-        # Only a subscription that was paid falls past due: it entitles to its plan until the grace ends.
-        if plan is not None:
-            user.subscription_plan = plan.key
-        user.past_due_since = user.past_due_since or utcnow()
-    elif status in ENDED_STATUSES or status not in PAID_STATUSES:
-        user.subscription_plan = FREE_PLAN
-        user.past_due_since = None
+    elif not (still_past_due and user.past_due_since is not None):
+        user.past_due_since = _past_due_start(observed)
+    _remember(state, observed.event_created)
 
 
-def _plan_of(subscription: dict[str, Any]) -> Plan | None:
-    items = (subscription.get("items") or {}).get("data") or []
-    price_ids = {str((item.get("price") or {}).get("id") or "") for item in items}
+def _remember(state: SubscriptionState, event_created: int) -> None:
+    seen = StripeSubscriptionSeen.get(state.id)
+    if seen is None:
+        db.session.add(StripeSubscriptionSeen(id=state.id, status=state.status, event_created=event_created))
+        return
+    seen.status = state.status
+    seen.event_created = max(seen.event_created, event_created)
+
+
+def _past_due_start(observed: Observed) -> datetime:
+    """When the subscription fell past due: its current period's start as Stripe has it (the renewal that
+    failed), else the event's time; never the time the webhook happens to be processed."""
+    start = observed.event_created
+    if observed.retrieved and observed.state.period_start is not None:
+        start = min(observed.state.period_start, int(time.time()))
+    return datetime.fromtimestamp(start, UTC)
+
+
+def _plan_for_state(state: SubscriptionState) -> Plan | None:
+    """The paid plan a subscription in this state gives (None: gratis); unknown prices give gratis."""
+    if state.status not in ENTITLING_STATUSES | {"past_due"}:
+        return None
     for plan in all_plans().values():
-        if plan.price_id and plan.price_id in price_ids:
+        if plan.price_id and plan.price_id in state.price_ids:
             return plan
     return None
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from werkzeug.exceptions import Forbidden
 from conexoos.app.models.persistent import Product, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.plans_config import FREE_PLAN, Plan
+from conexoos.app.services import stripe_gateway as gateway
 from conexoos.framework import db
 
 PAID_STATUSES = frozenset({"active", "trialing"})
@@ -28,6 +30,11 @@ def all_plans() -> dict[str, Plan]:
     return plans
 
 
+def plan_available(plan: Plan) -> bool:
+    """Free plans always; paid plans only with a Stripe price id and Stripe keys."""
+    return plan.is_free or (bool(plan.price_id) and gateway.stripe_settings().configured)
+
+
 def plan_for(user: User) -> Plan:
     """The plan the user is entitled to now; past due, it is kept only during the grace period."""
     plans = all_plans()
@@ -39,8 +46,13 @@ def plan_for(user: User) -> Plan:
 
 def grace_expired(user: User) -> bool:
     """Whether the user's past-due grace period is over."""
+    return user.past_due_since is not None and grace_over(user.past_due_since)
+
+
+def grace_over(past_due_since: datetime) -> bool:
+    """Whether a subscription past due since ``past_due_since`` is beyond the grace period now."""
     grace = timedelta(days=current_app.config["CONEXOOS_BILLING"]["PAST_DUE_GRACE_DAYS"])
-    return user.past_due_since is not None and utcnow() - user.past_due_since >= grace
+    return utcnow() - past_due_since >= grace
 
 
 def check_can_add(user: User, kind: str) -> None:
@@ -66,13 +78,21 @@ def _limit_message(plan: Plan, kind: str, limit: int) -> str:
 
 
 def lifting_plan(kind: str, current_limit: int) -> Plan | None:
-    """The cheapest plan allowing more than ``current_limit`` of ``kind``."""
-    candidates = [
+    """The cheapest plan a user can buy that allows more than ``current_limit`` of ``kind``."""
+    return upgrade_among(
         plan
         for plan in all_plans().values()
         if plan.limit(kind) is None or (plan.limit(kind) or 0) > current_limit
-    ]
-    return min(candidates, key=lambda plan: (plan.price, plan.key)) if candidates else None
+    )
+
+
+def upgrade_among(candidates: Iterable[Plan]) -> Plan | None:
+    """The plan to suggest among ``candidates``: the cheapest one on sale (a Stripe price and Stripe keys),
+    else the cheapest configured one; a plan on sale without PRICE counts after the priced ones."""
+    plans = list(candidates)
+    on_sale = [plan for plan in plans if plan_available(plan) and not plan.is_free]
+    pool = on_sale or plans
+    return min(pool, key=lambda plan: (not plan.price, plan.price, plan.key)) if pool else None
 
 
 def visible_limit(user: User, kind: str) -> int | None:
@@ -87,10 +107,10 @@ def check_history(user: User, start: date, today: date) -> None:
         return
     earliest = today - timedelta(days=plan.history_days - 1)
     if start < earliest:
-        better = [
+        better = upgrade_among(
             p for p in all_plans().values() if p.history_days is None or p.history_days > plan.history_days
-        ]
-        hint = f" Upgrade to {min(better, key=lambda p: p.price).name} for more." if better else ""
+        )
+        hint = f" Upgrade to {better.name} for more." if better else ""
         raise PlanLimitReached(
             f"Your plan {plan.name} keeps {plan.history_days} days of statistics: the "
             f"earliest date is {earliest.isoformat()}.{hint}"

@@ -6,12 +6,20 @@ proxies stand in for Stripe's servers.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+import requests
 import stripe
 
 from conexoos.framework import runtime
+
+TIMEOUT_SECONDS = 15
+LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
+TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 
 
 class StripeUnavailable(RuntimeError):
@@ -30,6 +38,15 @@ class StripeSettings:
     def configured(self) -> bool:
         return bool(self.secret_key)
 
+    @property
+    def livemode(self) -> bool | None:
+        """True for a live key, False for a test key, None when the key's prefix says neither."""
+        if self.secret_key.startswith(LIVE_KEY_PREFIXES):
+            return True
+        if self.secret_key.startswith(TEST_KEY_PREFIXES):
+            return False
+        return None
+
 
 def stripe_settings() -> StripeSettings:
     """Read ``SERVICES.stripe`` of the running app."""
@@ -41,16 +58,42 @@ def stripe_settings() -> StripeSettings:
     )
 
 
+def is_loopback(url: str) -> bool:
+    """Whether ``url``'s host is this machine (127.0.0.0/8, ::1 or localhost)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def http_client(api_base: str) -> stripe.HTTPClient:
+    """The library's requests client; proxy variables are ignored when the API base is on loopback."""
+    if not api_base or not is_loopback(api_base):
+        return stripe.RequestsClient(timeout=TIMEOUT_SECONDS)
+    # HTTP(S)_PROXY would send loopback traffic to the proxy, which cannot reach this machine's ports.
+    session = requests.Session()
+    session.trust_env = False
+    return stripe.RequestsClient(timeout=TIMEOUT_SECONDS, session=session)
+
+
 def client() -> stripe.StripeClient:
     """A StripeClient for this app's keys (and API base, when one is configured)."""
     settings = stripe_settings()
     if not settings.configured:
         raise StripeUnavailable("Stripe is not configured: set SERVICES.stripe.SECRET_KEY")
-    options: dict[str, Any] = {"http_client": stripe.RequestsClient(timeout=15), "max_network_retries": 2}
+    options: dict[str, Any] = {"http_client": http_client(settings.api_base), "max_network_retries": 2}
     if settings.api_base:
         options["base_addresses"] = {"api": settings.api_base}
         stripe.enable_telemetry = False
     return stripe.StripeClient(settings.secret_key, **options)
+
+
+def is_missing(error: stripe.StripeError) -> bool:
+    """Whether Stripe answered that the object does not exist (404 ``resource_missing``)."""
+    return error.http_status == 404 or error.code == "resource_missing"
 
 
 def create_customer(email: str, user_id: int, idempotency_key: str) -> str:
@@ -90,15 +133,35 @@ def create_portal_session(customer_id: str, return_url: str) -> str:
     return str(session.url)
 
 
-def retrieve_subscription(subscription_id: str) -> dict[str, Any]:
-    """The subscription as Stripe has it now."""
-    return client().v1.subscriptions.retrieve(subscription_id).to_dict()
+def retrieve_subscription(subscription_id: str) -> dict[str, Any] | None:
+    """The subscription as Stripe has it now; None when Stripe does not know it (404)."""
+    try:
+        return client().v1.subscriptions.retrieve(subscription_id).to_dict()
+    except stripe.StripeError as error:
+        if is_missing(error):
+            return None
+        raise
 
 
-def construct_event(payload: bytes, signature: str) -> dict[str, Any]:
-    """Verify the ``Stripe-Signature`` of a webhook and parse it; raises on a bad or missing signature."""
+def cancel_subscription(subscription_id: str) -> dict[str, Any] | None:
+    """Cancel a subscription at once (no proration); None when Stripe does not know it (404)."""
+    try:
+        return client().v1.subscriptions.cancel(subscription_id).to_dict()
+    except stripe.StripeError as error:
+        if is_missing(error):
+            return None
+        raise
+
+
+def construct_event(payload: bytes, signature: str) -> Any:
+    """Verify the ``Stripe-Signature`` of a webhook, then parse its JSON body (any JSON value).
+
+    Raises ``stripe.SignatureVerificationError`` on a bad, missing or old signature and ``ValueError``
+    when the body is not UTF-8 JSON.
+    """
     secret = stripe_settings().webhook_secret
     if not secret:
         raise StripeUnavailable("Stripe webhooks are not configured: set SERVICES.stripe.WEBHOOK_SECRET")
-    event = stripe.Webhook.construct_event(payload, signature, secret)
-    return event.to_dict()
+    text = payload.decode("utf-8")
+    stripe.WebhookSignature.verify_header(text, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
+    return json.loads(text)

@@ -1,10 +1,10 @@
-"""Stripe webhook events already processed (for idempotency)."""
+"""Stripe webhook events already processed (for idempotency) and the last state seen of each subscription."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.framework import db
@@ -22,3 +22,23 @@ class StripeEvent(db.Model):  # type: ignore[name-defined]
     type: Mapped[str] = mapped_column(String(100), nullable=False)
     outcome: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+
+class StripeSubscriptionSeen(db.Model):  # type: ignore[name-defined]
+    """The newest state applied for one Stripe subscription id, so that old or same-second events about it
+    never move it back (a canceled subscription stays canceled even after the user has a newer one)."""
+
+    __tablename__ = "stripe_subscription_seen"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), nullable=False)
+    event_created: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    """``created`` of the newest event whose state was applied."""
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+    @classmethod
+    def get(cls, subscription_id: str) -> StripeSubscriptionSeen | None:
+        """The state last applied for ``subscription_id``, or None."""
+        return db.session.get(cls, subscription_id)

@@ -1,0 +1,203 @@
+"""Choosing a plan: gratis cancels a live subscription, a lingering one is cancelled before a new checkout,
+the portal's failures, a missing plan id, and Stripe calls that ignore proxy variables on loopback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from conexoos.app.models.persistent import User
+from conexoos.app.services import stripe_gateway
+from conexoos.framework import db
+from tests.conftest import AppFactory
+from tests.support.stripe_standin import StripeStandIn, make_event
+
+from .billing_support import (
+    SUBSCRIPTIONS_URL,
+    billing_app,
+    billing_state,
+    checkout,
+    deliver,
+    running_standin,
+    start_paid_checkout,
+    stripe_sets_status,
+    subscribe_to_pro,
+)
+from .conftest import Account, sign_up
+
+pytestmark = pytest.mark.database_matrix
+GRATIS_ANSWER = {"redirect_url": f"{SUBSCRIPTIONS_URL}?success=true"}
+
+
+@pytest.fixture
+def standin() -> Iterator[StripeStandIn]:
+    with running_standin() as server:
+        yield server
+
+
+@pytest.fixture
+def app(make_app: AppFactory, standin: StripeStandIn) -> Flask:
+    return billing_app(make_app, standin)
+
+
+# ---------------------------------------------------------------- gratis with a live subscription
+
+
+@pytest.mark.parametrize("status", ["active", "trialing", "past_due", "unpaid", "incomplete"])
+def test_gratis_cancels_a_live_subscription_at_stripe_and_stays_consistent(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, status: str
+) -> None:
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now)
+    if status != "active":
+        deliver(client, stripe_sets_status(standin, subscription["id"], status, now + 1))
+    response = checkout(alice, "gratis")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == GRATIS_ANSWER
+    [cancel] = standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}")
+    assert cancel.headers["Authorization"] == "Bearer sk_test_x"
+    assert standin.subscription(subscription["id"])["status"] == "canceled"  # Stripe stops billing
+    state = billing_state(app, alice.id)
+    assert (state.stored_plan, state.plan, state.status, state.past_due_since) == (
+        "gratis",
+        "gratis",
+        "canceled",
+        None,
+    )
+    # Stripe's customer.subscription.deleted follows: nothing changes.
+    ended = standin.subscription(subscription["id"])
+    deliver(client, make_event("customer.subscription.deleted", ended, created=now + 5))
+    assert billing_state(app, alice.id) == state
+
+
+def test_gratis_when_stripe_cannot_cancel_is_502_and_changes_nothing(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    before = billing_state(app, alice.id)
+    standin.fail_next("DELETE", f"/v1/subscriptions/{subscription['id']}", status=500)
+    response = checkout(alice, "gratis")
+    assert response.status_code == 502
+    assert set(response.get_json()["error"]) == {"code", "message", "field"}
+    assert billing_state(app, alice.id) == before
+    assert standin.subscription(subscription["id"])["status"] == "active"
+
+
+def test_gratis_for_a_subscription_stripe_already_ended_still_moves_to_gratis(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    standin.set_subscription_status(subscription["id"], "canceled")  # its webhook has not arrived yet
+    assert checkout(alice, "gratis").get_json() == GRATIS_ANSWER
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status) == ("gratis", "canceled")
+
+
+def test_the_subscriptions_page_offers_gratis_to_a_subscriber(
+    client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscribe_to_pro(client, alice, standin)
+    page = alice.client.get("/subscriptions").get_data(as_text=True)
+    assert 'class="choose-plan" data-plan="gratis"' in page
+    assert "Cancel subscription and switch to Gratis" in page
+
+
+# ---------------------------------------------------------------- a lingering subscription
+
+
+@pytest.mark.parametrize("status", ["unpaid", "incomplete"])
+def test_a_lingering_subscription_is_cancelled_before_a_new_checkout(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, status: str
+) -> None:
+    old = subscribe_to_pro(client, alice, standin)
+    deliver(client, stripe_sets_status(standin, old["id"], status, int(time.time()) + 1))
+    response = checkout(alice, "pro")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(standin.requests_to("DELETE", f"/v1/subscriptions/{old['id']}")) == 1
+    assert standin.subscription(old["id"])["status"] == "canceled"
+    assert billing_state(app, alice.id).status == "canceled"
+    assert len(standin.requests_to("POST", "/v1/checkout/sessions")) == 2
+
+
+def test_a_lingering_subscription_stripe_reports_paid_again_is_kept(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    old = subscribe_to_pro(client, alice, standin)
+    deliver(client, stripe_sets_status(standin, old["id"], "unpaid", int(time.time()) + 1))
+    standin.set_subscription_status(old["id"], "active")  # paid in the portal; the webhook is on its way
+    response = checkout(alice, "pro")
+    assert response.status_code == 409
+    assert standin.requests_to("DELETE", f"/v1/subscriptions/{old['id']}") == []
+    assert len(standin.requests_to("POST", "/v1/checkout/sessions")) == 1
+    assert (billing_state(app, alice.id).plan, billing_state(app, alice.id).status) == ("pro", "active")
+
+
+# ---------------------------------------------------------------- input and the portal
+
+
+def test_a_missing_plan_id_is_422_required(app: Flask, alice: Account, standin: StripeStandIn) -> None:
+    for data in ({}, {"plan_id": ""}, {"plan_id": "   "}):
+        response = alice.client.post(
+            "/subscriptions/checkout",
+            data=data,
+            headers={"X-CSRFToken": alice.csrf, "Accept": "application/json"},
+        )
+        assert response.status_code == 422
+        error = response.get_json()["error"]
+        assert (error["code"], error["field"]) == ("required", "plan_id")
+    assert standin.requests == []
+
+
+def test_the_portal_is_502_when_stripe_fails(app: Flask, alice: Account, standin: StripeStandIn) -> None:
+    start_paid_checkout(alice, standin)
+    standin.fail_next("POST", "/v1/billing_portal/sessions", status=500)
+    response = alice.client.post("/subscriptions/portal", headers={"X-CSRFToken": alice.csrf})
+    assert response.status_code == 502
+    assert set(response.get_json()["error"]) == {"code", "message", "field"}
+
+
+def test_the_portal_without_stripe_keys_is_409(make_app: AppFactory) -> None:
+    app = billing_app(make_app, None)
+    alice = sign_up(app, "alice")
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        user.stripe_customer_id = "cus_old"
+        db.session.commit()
+    response = alice.client.post("/subscriptions/portal", headers={"X-CSRFToken": alice.csrf})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "conflict"
+
+
+# ---------------------------------------------------------------- proxies
+
+
+def test_stripe_calls_to_a_loopback_api_base_ignore_proxy_variables(
+    app: Flask, alice: Account, standin: StripeStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    response = checkout(alice, "pro")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(standin.requests_to("POST", "/v1/checkout/sessions")) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:4000", True),
+        ("http://127.8.0.3", True),
+        ("http://[::1]:8080", True),
+        ("http://localhost:12111", True),
+        ("https://api.stripe.com", False),
+        ("http://10.0.0.5:8080", False),
+    ],
+)
+def test_loopback_hosts_are_recognised(url: str, loopback: bool) -> None:
+    assert stripe_gateway.is_loopback(url) is loopback

@@ -1,0 +1,255 @@
+"""Webhook order: Stripe's current subscription decides; without it, ordering rules apply."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import insert
+
+from conexoos.app.controllers import billing
+from conexoos.app.models.persistent import StripeEvent
+from conexoos.framework import db
+from tests.conftest import AppFactory
+from tests.support.stripe_standin import StripeStandIn, make_event
+
+from .billing_support import (
+    GRACE_DAYS,
+    billing_app,
+    billing_state,
+    deliver,
+    running_standin,
+    start_paid_checkout,
+    stored_event_ids,
+    stripe_sets_status,
+    subscribe_to_pro,
+    subscription_event,
+)
+from .conftest import Account
+
+pytestmark = pytest.mark.database_matrix
+
+
+@pytest.fixture
+def standin() -> Iterator[StripeStandIn]:
+    with running_standin() as server:
+        yield server
+
+
+@pytest.fixture
+def app(make_app: AppFactory, standin: StripeStandIn) -> Flask:
+    return billing_app(make_app, standin)
+
+
+@pytest.fixture
+def customer(alice: Account, standin: StripeStandIn) -> str:
+    """Alice's Stripe customer, created by starting a Pro checkout she did not pay."""
+    return str(start_paid_checkout(alice, standin)["customer"])
+
+
+def with_status(event: dict[str, Any], status: str, event_type: str) -> dict[str, Any]:
+    """A new event carrying ``event``'s subscription in another status (as an older snapshot would)."""
+    subscription = dict(event["data"]["object"], status=status)
+    return make_event(event_type, subscription, created=event["created"])
+
+
+# ---------------------------------------------------------------- Stripe's current state decides
+
+
+def test_a_same_second_incomplete_event_never_downgrades_a_paying_user(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now)
+    active = stripe_sets_status(standin, subscription["id"], "active", now)
+    # Checkout sends customer.subscription.created (incomplete) in the same second; it arrives last.
+    incomplete = with_status(active, "incomplete", "customer.subscription.created")
+    assert deliver(client, active)["status"] == "applied"
+    assert deliver(client, incomplete)["status"] == "applied"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status) == ("pro", "active")
+    assert len(standin.requests_to("GET", f"/v1/subscriptions/{subscription['id']}")) == 3
+
+
+def test_a_late_active_event_never_revives_a_canceled_subscription(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now - 10)
+    deleted = stripe_sets_status(
+        standin, subscription["id"], "canceled", now, "customer.subscription.deleted"
+    )
+    assert deliver(client, deleted)["status"] == "applied"
+    late = with_status(deleted, "active", "customer.subscription.updated")
+    deliver(client, late)
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status) == ("gratis", "canceled")
+
+
+def test_the_event_copy_is_not_trusted_when_stripe_knows_the_subscription(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    standin.set_subscription_status(subscription["id"], "unpaid")
+    forged_newer = make_event(
+        "customer.subscription.updated",
+        dict(standin.subscription(subscription["id"]), status="active"),
+        created=int(time.time()) + 60,
+    )
+    assert deliver(client, forged_newer)["detail"] == "unpaid → gratis"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status) == ("gratis", "unpaid")
+
+
+# ---------------------------------------------------------------- Stripe does not know it: the event's copy
+
+
+@pytest.mark.parametrize(
+    ("sequence", "expected"),
+    [
+        ([("active", 0, "updated"), ("incomplete", 0, "created")], ("pro", "active")),
+        (
+            [("active", -10, "updated"), ("canceled", 0, "deleted"), ("active", 0, "updated")],
+            ("gratis", "canceled"),
+        ),
+        ([("past_due", 0, "updated"), ("active", 0, "updated")], ("pro", "past_due")),
+        ([("active", 0, "updated"), ("past_due", 0, "updated")], ("pro", "past_due")),
+        ([("canceled", 0, "deleted"), ("active", 50, "updated")], ("gratis", "canceled")),
+        ([("active", 5, "updated"), ("unpaid", 0, "updated")], ("pro", "active")),
+    ],
+    ids=["incomplete-after-active", "active-after-deleted", "active-after-past-due", "past-due-after-active",
+         "canceled-is-final", "older-is-stale"],
+)  # fmt: skip
+def test_without_stripe_the_event_copy_follows_the_ordering_rules(
+    app: Flask,
+    client: FlaskClient,
+    alice: Account,
+    customer: str,
+    sequence: list[tuple[str, int, str]],
+    expected: tuple[str, str],
+) -> None:
+    now = int(time.time())
+    for status, offset, kind in sequence:
+        event = subscription_event(
+            customer,
+            status,
+            now + offset,
+            subscription_id="sub_gone",
+            event_type=f"customer.subscription.{kind}",
+        )
+        assert deliver(client, event)["status"] in {"applied", "stale"}
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status) == expected
+
+
+def test_a_canceled_subscription_stays_ended_after_the_user_has_a_new_one(
+    app: Flask, client: FlaskClient, alice: Account, customer: str
+) -> None:
+    now = int(time.time())
+    deliver(client, subscription_event(customer, "active", now, subscription_id="sub_old"))
+    deliver(client, subscription_event(customer, "canceled", now + 10, subscription_id="sub_old"))
+    deliver(client, subscription_event(customer, "active", now + 20, subscription_id="sub_new"))
+    late = subscription_event(customer, "active", now + 30, subscription_id="sub_old")
+    assert deliver(client, late)["status"] == "stale"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.subscription) == ("pro", "sub_new")
+
+
+# ---------------------------------------------------------------- a replaced subscription
+
+
+def test_an_older_event_about_a_new_subscription_applies_after_a_newer_one_about_the_old(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    now = int(time.time())
+    session = start_paid_checkout(alice, standin)  # opened while the old subscription still ran
+    customer = session["customer"]
+    deliver(client, subscription_event(customer, "active", now - 100, subscription_id="sub_old"))
+    paid, new = standin.complete_checkout(session["id"])
+    assert new is not None
+    # The old subscription's end (T+1) arrives before the new one's checkout completion (T).
+    old_end = subscription_event(
+        customer, "canceled", now + 1, subscription_id="sub_old", event_type="customer.subscription.deleted"
+    )
+    assert deliver(client, old_end)["status"] == "applied"
+    assert deliver(client, make_event("checkout.session.completed", paid, created=now))["status"] == "applied"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.subscription) == ("pro", "active", new["id"])
+
+
+def test_an_event_about_a_replaced_subscription_that_entitles_nothing_is_ignored(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now)
+    customer = subscription["customer"]
+    for status in ("unpaid", "canceled", "incomplete"):
+        old = subscription_event(customer, status, now + 100, subscription_id="sub_replaced")
+        outcome = deliver(client, old)
+        assert (outcome["status"], outcome["detail"]) == (
+            "ignored",
+            "the event is about a subscription the user has replaced",
+        )
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.subscription) == ("pro", subscription["id"])
+
+
+# ---------------------------------------------------------------- the grace period's start
+
+
+def test_the_grace_period_starts_when_the_event_says_it_fell_past_due(
+    app: Flask, client: FlaskClient, alice: Account, customer: str
+) -> None:
+    fell_due = int((datetime.now(UTC) - timedelta(days=GRACE_DAYS + 1)).timestamp())
+    deliver(client, subscription_event(customer, "active", fell_due - 60, subscription_id="sub_gone"))
+    deliver(client, subscription_event(customer, "past_due", fell_due, subscription_id="sub_gone"))
+    state = billing_state(app, alice.id)
+    assert state.past_due_since == datetime.fromtimestamp(fell_due, UTC)
+    assert (state.status, state.plan) == ("past_due", "gratis")  # delivered late: the grace is over
+
+
+def test_the_grace_period_of_a_retrieved_subscription_starts_at_its_current_period(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    period_start = subscription["items"]["data"][0]["current_period_start"]
+    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", period_start + 3600))
+    state = billing_state(app, alice.id)
+    assert state.past_due_since == datetime.fromtimestamp(period_start, UTC)
+    assert (state.status, state.plan) == ("past_due", "pro")
+
+
+# ---------------------------------------------------------------- one transaction
+
+
+def test_a_concurrent_duplicate_delivery_rolls_back_and_answers_duplicate(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    event = stripe_sets_status(standin, subscription["id"], "canceled", int(time.time()) + 5)
+    with app.app_context():
+        engine = db.engine
+    retrieve = billing.gateway.retrieve_subscription
+
+    def another_worker_finishes_first(subscription_id: str) -> dict[str, Any] | None:
+        found = retrieve(subscription_id)
+        with engine.begin() as connection:  # the same event, processed by another worker meanwhile
+            row = {
+                "id": event["id"],
+                "type": event["type"],
+                "outcome": "applied",
+                "processed_at": datetime.now(UTC),
+            }
+            connection.execute(insert(StripeEvent.__table__).values(**row))
+        return found
+
+    monkeypatch.setattr(billing.gateway, "retrieve_subscription", another_worker_finishes_first)
+    assert deliver(client, event)["status"] == "duplicate"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status) == ("pro", "active")  # this delivery's effect was rolled back
+    assert stored_event_ids(app).count(event["id"]) == 1
