@@ -171,6 +171,9 @@ INVALID = [
     ({"price": 2**31}, "price"),  # more than the INTEGER column holds on PostgreSQL and MariaDB
     ({"currency": "EURO"}, "currency"),
     ({"currency": "XYZ"}, "currency"),
+    ({"currency": "XXX"}, "currency"),  # ISO 4217's "no currency"
+    ({"currency": "XAU"}, "currency"),  # gold
+    ({"currency": "DEM"}, "currency"),  # withdrawn in 2002
     ({"currency": ""}, "currency"),
     ({"buy_url": "javascript:alert(1)"}, "buy_url"),
     ({"buy_url": "ftp://shop.example/"}, "buy_url"),

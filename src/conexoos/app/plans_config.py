@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.core import get_global
+from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
 
 log = logging.getLogger("conexoos.config")
 FREE_PLAN = "gratis"
@@ -84,8 +87,18 @@ def format_money(minor_units: int, currency: str, locale: str = "en_US") -> str:
 
 
 def is_currency(code: str) -> bool:
-    """Whether ``code`` is an ISO 4217 currency code Babel knows."""
-    return code in list_currencies()
+    """Whether ``code`` is a currency some country uses today (not XXX, XAU, DEM or another code of
+    ISO 4217's funds, metals, testing or withdrawn currencies)."""
+    return code in _tender_currencies()
+
+
+@functools.cache
+def _tender_currencies() -> frozenset[str]:
+    today = date.today()
+    territories = get_global("territory_currencies")
+    return frozenset(
+        code for territory in territories for code in get_territory_currencies(territory, today, tender=True)
+    )
 
 
 def parse_plans(raw: Any, problems: list[str], warnings: list[str] | None = None) -> dict[str, Plan]:
