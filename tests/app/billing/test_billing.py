@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from conexoos.framework import db
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn, make_event, sign_payload, webhook_request
 
-from .billing_support import (
+from ..billing_support import (
     GRACE_DAYS,
     GRATIS_LIMITS,
     PRO_LIMITS,
@@ -33,7 +32,6 @@ from .billing_support import (
     deliver,
     move_past_due_since,
     post_webhook,
-    running_standin,
     start_paid_checkout,
     stored_event_ids,
     stripe_sets_status,
@@ -41,27 +39,9 @@ from .billing_support import (
     subscription_event,
     subscription_object,
 )
-from .conftest import Account, form_token, sign_up
+from ..conftest import Account, form_token, sign_up
 
 pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
-
-
-@pytest.fixture
-def standin() -> Iterator[StripeStandIn]:
-    with running_standin() as server:
-        yield server
-
-
-@pytest.fixture
-def app(make_app: AppFactory, standin: StripeStandIn) -> Flask:
-    """The product with the test plans, Stripe pointed at the stand-in."""
-    return billing_app(make_app, standin)
-
-
-@pytest.fixture
-def customer(alice: Account, standin: StripeStandIn) -> str:
-    """Alice's Stripe customer, created by starting a Pro checkout she did not pay."""
-    return str(start_paid_checkout(alice, standin)["customer"])
 
 
 def set_stored_plan(app: Flask, user_id: int, plan: str, status: str = "") -> None:

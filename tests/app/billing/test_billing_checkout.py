@@ -4,7 +4,6 @@ the portal's failures, a missing plan id, and Stripe calls that ignore proxy var
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -16,32 +15,20 @@ from conexoos.framework import db
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn, make_event
 
-from .billing_support import (
+from ..billing_support import (
     SUBSCRIPTIONS_URL,
     billing_app,
     billing_state,
     checkout,
     deliver,
-    running_standin,
     start_paid_checkout,
     stripe_sets_status,
     subscribe_to_pro,
 )
-from .conftest import Account, sign_up
+from ..conftest import Account, sign_up
 
 pytestmark = pytest.mark.database_matrix
 GRATIS_ANSWER = {"redirect_url": f"{SUBSCRIPTIONS_URL}?success=true"}
-
-
-@pytest.fixture
-def standin() -> Iterator[StripeStandIn]:
-    with running_standin() as server:
-        yield server
-
-
-@pytest.fixture
-def app(make_app: AppFactory, standin: StripeStandIn) -> Flask:
-    return billing_app(make_app, standin)
 
 
 # ---------------------------------------------------------------- gratis with a live subscription

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from conexoos.framework import db
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn, make_event, sign_payload
 
-from .billing_support import (
+from ..billing_support import (
     WEBHOOK_SECRET,
     all_billing_states,
     billing_app,
@@ -32,25 +31,9 @@ from .billing_support import (
     subscription_event,
     subscription_object,
 )
-from .conftest import Account, sign_up
+from ..conftest import Account, sign_up
 
 pytestmark = pytest.mark.database_matrix
-
-
-@pytest.fixture
-def standin() -> Iterator[StripeStandIn]:
-    with running_standin() as server:
-        yield server
-
-
-@pytest.fixture
-def app(make_app: AppFactory, standin: StripeStandIn) -> Flask:
-    return billing_app(make_app, standin)
-
-
-@pytest.fixture
-def customer(alice: Account, standin: StripeStandIn) -> str:
-    return str(start_paid_checkout(alice, standin)["customer"])
 
 
 def post_signed(client: FlaskClient, body: bytes) -> Any:

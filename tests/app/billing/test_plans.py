@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,37 +10,22 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn
 
-from .billing_support import (
+from ..billing_support import (
     GRATIS_LIMITS,
     PRO_LIMITS,
-    billing_app,
     billing_state,
     deliver,
-    running_standin,
     stripe_sets_status,
     subscribe_to_pro,
     visit,
 )
-from .conftest import Account
+from ..conftest import Account
 
 pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
 
 BOOK = {"title": "Book", "price": 900, "currency": "EUR", "buy_url": "https://shop.example/book"}
-
-
-@pytest.fixture
-def standin() -> Iterator[StripeStandIn]:
-    with running_standin() as server:
-        yield server
-
-
-@pytest.fixture
-def app(make_app: AppFactory, standin: StripeStandIn) -> Flask:
-    """The product with the test plans, Stripe pointed at the stand-in."""
-    return billing_app(make_app, standin)
 
 
 def add(account: Account, kind: str, number: int) -> dict[str, Any]:

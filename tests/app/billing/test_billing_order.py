@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,41 +14,21 @@ from sqlalchemy import insert
 from conexoos.app.controllers import billing
 from conexoos.app.models.persistent import StripeEvent
 from conexoos.framework import db
-from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn, make_event
 
-from .billing_support import (
+from ..billing_support import (
     GRACE_DAYS,
-    billing_app,
     billing_state,
     deliver,
-    running_standin,
     start_paid_checkout,
     stored_event_ids,
     stripe_sets_status,
     subscribe_to_pro,
     subscription_event,
 )
-from .conftest import Account
+from ..conftest import Account
 
 pytestmark = pytest.mark.database_matrix
-
-
-@pytest.fixture
-def standin() -> Iterator[StripeStandIn]:
-    with running_standin() as server:
-        yield server
-
-
-@pytest.fixture
-def app(make_app: AppFactory, standin: StripeStandIn) -> Flask:
-    return billing_app(make_app, standin)
-
-
-@pytest.fixture
-def customer(alice: Account, standin: StripeStandIn) -> str:
-    """Alice's Stripe customer, created by starting a Pro checkout she did not pay."""
-    return str(start_paid_checkout(alice, standin)["customer"])
 
 
 def with_status(event: dict[str, Any], status: str, event_type: str) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,39 +16,20 @@ from conexoos.framework.config import deep_merge
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn, make_event
 
-from .billing_support import (
+from ..billing_support import (
     PLAN_OVERRIDES,
     PLANS,
     PRO_PRICE,
-    billing_app,
     billing_state,
     deliver,
-    running_standin,
-    start_paid_checkout,
     stripe_overrides,
     subscription_event,
     subscription_object,
 )
-from .conftest import Account, sign_up
+from ..conftest import Account, sign_up
 
 pytestmark = pytest.mark.database_matrix
 LEGACY = {"NAME": "Legacy", "PRICE": 300, "MAX_LINKS": 10, "MAX_PRODUCTS": 5, "HISTORY_DAYS": 60}
-
-
-@pytest.fixture
-def standin() -> Iterator[StripeStandIn]:
-    with running_standin() as server:
-        yield server
-
-
-@pytest.fixture
-def app(make_app: AppFactory, standin: StripeStandIn) -> Flask:
-    return billing_app(make_app, standin)
-
-
-@pytest.fixture
-def customer(alice: Account, standin: StripeStandIn) -> str:
-    return str(start_paid_checkout(alice, standin)["customer"])
 
 
 def app_with_plans(make_app: AppFactory, plans: dict[str, Any], standin: StripeStandIn | None) -> Flask:
