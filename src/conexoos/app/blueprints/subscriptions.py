@@ -23,6 +23,8 @@ def index() -> str:
         "subscriptions/index.html",
         current=current,
         offers=offers,
+        live_subscription=billing.has_live_subscription(current_user),
+        paid_subscription=billing.has_paid_subscription(current_user),
         success=request.args.get("success") == "true",
         canceled=request.args.get("canceled") == "true",
     )

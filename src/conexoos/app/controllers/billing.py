@@ -29,6 +29,9 @@ from conexoos.app.services import stripe_gateway as gateway
 from conexoos.app.services.stripe_event import MalformedEvent, StripeEventData, object_id, parse_event
 from conexoos.app.services.stripe_subscription import (
     ENTITLING_STATUSES,
+    LINGERING_STATUSES,
+    LIVE_STATUSES,
+    PAID_PLAN_STATUSES,
     TERMINAL_STATUSES,
     SubscriptionState,
     lifecycle_rank,
@@ -41,10 +44,6 @@ from .plans import all_plans, grace_expired, grace_over, plan_available
 __all__ = ["plan_available"]  # the subscriptions page asks this module which plans are on sale
 
 log = logging.getLogger("conexoos.billing")
-LIVE_STATUSES = frozenset({"active", "trialing", "past_due", "unpaid", "incomplete", "paused"})
-"""A subscription in one of these still exists at Stripe and may bill."""
-LINGERING_STATUSES = frozenset({"unpaid", "incomplete", "paused"})
-"""Still exists at Stripe but entitles to nothing: cancelled before a new checkout starts."""
 SUBSCRIPTION_EVENTS = frozenset(
     {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"}
 )
@@ -90,7 +89,7 @@ def start_checkout(user: User, plan_id: str) -> str:
     plan = _chosen_plan(plan_id)
     if plan.is_free:
         return _choose_free_plan(user)
-    if user.stripe_subscription_id and user.subscription_status in ENTITLING_STATUSES | {"past_due"}:
+    if has_paid_subscription(user):
         # A second Checkout would start a second subscription, billed on top of the first.
         raise Conflict("You already have a subscription: change or cancel it in the billing portal.")
     if not plan_available(plan):
@@ -113,6 +112,16 @@ def start_checkout(user: User, plan_id: str) -> str:
         ) from None
 
 
+def has_paid_subscription(user: User) -> bool:
+    """Whether the subscription gives (or, past due, keeps) a paid plan: a second checkout is refused."""
+    return bool(user.stripe_subscription_id) and user.subscription_status in PAID_PLAN_STATUSES
+
+
+def has_live_subscription(user: User) -> bool:
+    """Whether the user's subscription still exists at Stripe and may bill: choosing gratis cancels it."""
+    return bool(user.stripe_subscription_id) and user.subscription_status in LIVE_STATUSES
+
+
 def _chosen_plan(plan_id: str) -> Plan:
     choices = ", ".join(all_plans())
     if not plan_id:
@@ -127,7 +136,7 @@ def _chosen_plan(plan_id: str) -> Plan:
 
 def _choose_free_plan(user: User) -> str:
     """Gratis at once; a subscription that still exists at Stripe is cancelled first, so billing stops."""
-    if user.stripe_subscription_id and user.subscription_status in LIVE_STATUSES:
+    if has_live_subscription(user):
         _cancel_at_stripe(user, "move you to Gratis")
     user.subscription_plan = FREE_PLAN
     user.save()
@@ -268,7 +277,7 @@ def _decide(event: StripeEventData) -> Decision:
     if refusal is not None:
         return Decision(refusal)
     plan = _plan_for_state(observed.state)
-    if plan is None and observed.state.status in ENTITLING_STATUSES | {"past_due"}:
+    if plan is None and observed.state.status in PAID_PLAN_STATUSES:
         log.warning(
             "Subscription %s has price(s) %s, which match no plan in APP.PLANS: it gives the free plan",
             observed.state.id, ", ".join(observed.state.price_ids) or "(none)",
@@ -402,7 +411,7 @@ def _past_due_start(observed: Observed) -> datetime:
 
 def _plan_for_state(state: SubscriptionState) -> Plan | None:
     """The paid plan a subscription in this state gives (None: gratis); unknown prices give gratis."""
-    if state.status not in ENTITLING_STATUSES | {"past_due"}:
+    if state.status not in PAID_PLAN_STATUSES:
         return None
     for plan in all_plans().values():
         if plan.price_id and plan.price_id in state.price_ids:

@@ -15,8 +15,6 @@ from conexoos.app.plans_config import FREE_PLAN, Plan
 from conexoos.app.services import stripe_gateway as gateway
 from conexoos.framework import db
 
-PAID_STATUSES = frozenset({"active", "trialing"})
-
 
 class PlanLimitReached(Forbidden):
     """403 with the JSON error code ``plan_limit``."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from conexoos.app.utils.text import has_control_characters, is_visible
 from conexoos.framework.converters import LARGEST_ID
 
 from .errors import InputError, malformed
@@ -85,15 +85,14 @@ def text(
 ) -> Field:
     """A string, trimmed, at most ``max_length`` characters, with no control characters (line breaks and
     tabs only when ``multiline``); a string of only invisible characters counts as empty."""
-    allowed_controls = "\n\r\t" if multiline else ""
 
     def parse(value: Any, field: Field) -> str:
         if not isinstance(value, str):
             raise InputError(f"{name} must be a string", field=name, code="type")
         value = value.strip()
-        if any(unicodedata.category(ch) == "Cc" and ch not in allowed_controls for ch in value):
+        if has_control_characters(value, multiline):
             raise InputError(f"{name} may not hold control characters", field=name, code="control_character")
-        if not _visible(value) and not allow_empty:
+        if not is_visible(value) and not allow_empty:
             raise InputError(f"{name} may not be empty", field=name, code="required")
         if len(value) > max_length:
             raise InputError(f"{name} must be at most {max_length} characters", field=name, code="too_long")
@@ -106,11 +105,6 @@ def text(
         required,
         description,
     )
-
-
-def _visible(value: str) -> bool:
-    """Whether ``value`` shows anything: zero-width and format characters (``Cf``) alone do not."""
-    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value)
 
 
 def boolean(name: str, required: bool = False, description: str = "") -> Field:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -135,18 +136,18 @@ def create_portal_session(customer_id: str, return_url: str) -> str:
 
 def retrieve_subscription(subscription_id: str) -> dict[str, Any] | None:
     """The subscription as Stripe has it now; None when Stripe does not know it (404)."""
-    try:
-        return client().v1.subscriptions.retrieve(subscription_id).to_dict()
-    except stripe.StripeError as error:
-        if is_missing(error):
-            return None
-        raise
+    return _unless_missing(lambda: client().v1.subscriptions.retrieve(subscription_id))
 
 
 def cancel_subscription(subscription_id: str) -> dict[str, Any] | None:
     """Cancel a subscription at once (no proration); None when Stripe does not know it (404)."""
+    return _unless_missing(lambda: client().v1.subscriptions.cancel(subscription_id))
+
+
+def _unless_missing(call: Callable[[], stripe.StripeObject]) -> dict[str, Any] | None:
+    """``call()``'s object as a dict; None when Stripe answers that it does not exist; other errors raise."""
     try:
-        return client().v1.subscriptions.cancel(subscription_id).to_dict()
+        return call().to_dict()
     except stripe.StripeError as error:
         if is_missing(error):
             return None

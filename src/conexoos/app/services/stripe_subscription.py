@@ -8,7 +8,13 @@ from typing import Any
 from .stripe_event import object_id
 
 ENTITLING_STATUSES = frozenset({"active", "trialing"})
+PAID_PLAN_STATUSES = ENTITLING_STATUSES | {"past_due"}
+"""A subscription in one of these gives its paid plan (past due: only during the grace period)."""
 TERMINAL_STATUSES = frozenset({"canceled", "incomplete_expired"})
+LIVE_STATUSES = frozenset({"active", "trialing", "past_due", "unpaid", "incomplete", "paused"})
+"""A subscription in one of these still exists at Stripe and may bill."""
+LINGERING_STATUSES = LIVE_STATUSES - PAID_PLAN_STATUSES
+"""Still exists at Stripe but entitles to nothing: cancelled before a new checkout starts."""
 LIFECYCLE_RANK = {
     "incomplete": 0,
     "trialing": 1,

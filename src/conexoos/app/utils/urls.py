@@ -6,6 +6,8 @@ import ipaddress
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from .text import has_control_characters
+
 ALLOWED_SCHEMES = ("http", "https", "mailto", "tel")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _HOST = re.compile(r"^[a-z0-9\-._~]+$")
@@ -24,7 +26,7 @@ def normalise_url(raw: str) -> str:
         raise UnsafeURL("a URL is required")
     # Browsers drop tabs and newlines inside URLs ("java\tscript:"), so control characters are refused
     # outright; a plain space is kept and percent-encoded below.
-    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+    if has_control_characters(text):
         raise UnsafeURL("a URL may not contain tabs, line breaks or control characters")
     match = _SCHEME.match(text)
     if match is None:

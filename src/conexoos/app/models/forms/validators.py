@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from wtforms import Field
 from wtforms.validators import ValidationError
 
+from conexoos.app.utils.text import has_control_characters
+
 
 class NoControlCharacters:
-    """Refuse control characters (NUL among them, which PostgreSQL cannot store or even compare).
-
-    A ``multiline`` field (a textarea) may still hold line breaks and tabs.
-    """
+    """Refuse control characters; a ``multiline`` field (a textarea) may hold line breaks and tabs."""
 
     def __init__(self, multiline: bool = False) -> None:
-        self.allowed = "\n\r\t" if multiline else ""
+        self.multiline = multiline
 
     def __call__(self, form: Any, field: Field) -> None:
-        value = field.data
-        if isinstance(value, str) and any(
-            unicodedata.category(ch) == "Cc" and ch not in self.allowed for ch in value
-        ):
+        if isinstance(field.data, str) and has_control_characters(field.data, self.multiline):
             raise ValidationError("Remove the control characters from this field.")
