@@ -272,7 +272,7 @@ def test_config_show_redacts_secrets(tmp_path: Path) -> None:
             f"  main:\n    driver: postgresql\n    user: app\n    password: {SECRETS[1]}\n    database: cx\n"
             f"  other:\n    url: postgresql://app:{SECRETS[3]}@db.example/other\n"
             f"SERVICES:\n  redis:\n    HOST: cache.example\n    PASSWORD: {SECRETS[2]}\n"
-            f"  stripe:\n    API_TOKEN: {SECRETS[4]}\n"
+            f"  mailer:\n    API_TOKEN: {SECRETS[4]}\n"
         ),
     )
     shown = invoke("config", "show", "--config", str(config))
@@ -290,7 +290,7 @@ def test_config_show_redacts_secrets(tmp_path: Path) -> None:
     assert tree["DATABASE"]["main"]["user"] == "app"
     assert tree["DATABASE"]["other"]["url"] == "***"
     assert tree["SERVICES"]["redis"]["PASSWORD"] == "***"
-    assert tree["SERVICES"]["stripe"]["API_TOKEN"] == "***"
+    assert tree["SERVICES"]["mailer"]["API_TOKEN"] == "***"
 
 
 def test_routes_lists_the_project_routes(tmp_path: Path) -> None:

@@ -114,12 +114,16 @@ def test_empty_app_key_is_refused_outside_dev(tmp_path: Path, env: str) -> None:
     ]
 
 
-def test_empty_app_key_under_dev_is_generated_once_and_kept(tmp_path: Path) -> None:
+def test_empty_app_key_under_dev_is_generated_once_by_the_app_and_kept(tmp_path: Path) -> None:
     path = config_file(tmp_path, "SERVER_ENV:\n  ENV: dev\n  APP_KEY: ''\n")
-    first = load_settings(path, environ={})
+    project = write_project(tmp_path / "project", {"server/web.py": "class Route:\n    def __init__(self, app): pass\n"})
+    loaded = load_settings(path, environ={})
+    assert loaded.get("SERVER_ENV.APP_KEY") == ""
+    assert not (tmp_path / "instance").exists()  # loading (config check, config show) writes nothing
+    first = create_app(project, load_settings(path, environ={}))
     second = load_settings(path, environ={})
-    assert len(first.get("SERVER_ENV.APP_KEY")) >= 32
-    assert second.get("SERVER_ENV.APP_KEY") == first.get("SERVER_ENV.APP_KEY")
+    assert len(first.config["SECRET_KEY"]) >= 32
+    assert second.get("SERVER_ENV.APP_KEY") == first.config["SECRET_KEY"]
     assert (tmp_path / "instance" / "app_key").stat().st_mode & 0o777 == 0o600
 
 
@@ -378,7 +382,7 @@ def test_embedded_default_needs_no_server(tmp_path: Path) -> None:
     database = settings.default_database
     assert database.url.drivername == "sqlite"
     assert database.url.database == str(tmp_path / "instance" / "conexoos.db")
-    assert settings.get("SERVER_ENV.APP_KEY") == (tmp_path / "instance" / "app_key").read_text().strip()
+    assert not (tmp_path / "instance").exists()
 
 
 def test_url_shortcut_and_driver_aliases(tmp_path: Path) -> None:

@@ -253,7 +253,8 @@ def test_an_unknown_project_is_a_project_error(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match=r"project folder '.*/nowhere' does not exist"):
         create_app(str(tmp_path / "nowhere"))
     with pytest.raises(
-        ProjectError, match="project 'no_such_package_xyz' is neither a folder nor an importable"
+        ProjectError,
+        match="project folder 'no_such_package_xyz' does not exist, and no package of that name is installed",
     ):
         create_app("no_such_package_xyz")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 import logging
 from dataclasses import dataclass
@@ -11,6 +10,8 @@ from typing import Any
 
 from babel.core import get_global
 from babel.numbers import format_currency, get_currency_precision, get_territory_currencies
+
+from conexoos.framework.config import check_value
 
 log = logging.getLogger("conexoos.config")
 FREE_PLAN = "gratis"
@@ -27,8 +28,6 @@ DEFAULT_PLANS: dict[str, dict[str, Any]] = {
         "HISTORY_DAYS": 730,
     },
 }
-LIMIT_KEYS = ("MAX_LINKS", "MAX_PRODUCTS", "HISTORY_DAYS")
-KNOWN_KEYS = ("NAME", "PRICE_ID", "PRICE", "CURRENCY", "INTERVAL", *LIMIT_KEYS)
 
 
 @dataclass(frozen=True)
@@ -101,82 +100,44 @@ def _tender_currencies() -> frozenset[str]:
     )
 
 
+def currency_code(value: str) -> str:
+    """``value`` as an upper-case ISO 4217 code in use today; ValueError otherwise (for ``CURRENCY``)."""
+    code = value.strip().upper()
+    if not is_currency(code):
+        raise ValueError(f"{value!r} is not a currency in use")
+    return code
+
+
+def plans_from_tree(tree: dict[str, dict[str, Any]]) -> dict[str, Plan]:
+    """Typed plans from the validated ``APP.PLANS`` section."""
+    return {
+        key: Plan(
+            key=key,
+            name=spec["NAME"] or key.title(),
+            price_id=spec["PRICE_ID"],
+            price=spec["PRICE"],
+            currency=spec["CURRENCY"],
+            interval=spec["INTERVAL"],
+            max_links=spec["MAX_LINKS"],
+            max_products=spec["MAX_PRODUCTS"],
+            history_days=spec["HISTORY_DAYS"],
+        )
+        for key, spec in tree.items()
+    }
+
+
 def parse_plans(raw: Any, problems: list[str], warnings: list[str] | None = None) -> dict[str, Plan]:
-    """Validate ``APP.PLANS`` (or use the defaults); every problem is one line naming the key.
+    """Validate a raw ``APP.PLANS`` value with the declared schema (as the framework does at start-up).
 
-    Unknown keys are warnings, as everywhere in the configuration: appended to ``warnings`` when it is
-    given, else logged on ``conexoos.config``.
+    Problems and warnings are appended to the lists given; without ``warnings`` they are logged.
     """
-    notes: list[str] = [] if warnings is None else warnings
-    if raw in (None, {}):
-        raw = DEFAULT_PLANS
-    if not isinstance(raw, dict):
-        problems.append(f"APP.PLANS: {raw!r} is not valid; expected a mapping of plan ids to their settings")
-        raw = DEFAULT_PLANS
-    if FREE_PLAN not in raw:
-        problems.append(f"APP.PLANS: the free plan {FREE_PLAN!r} is missing; add APP.PLANS.{FREE_PLAN}")
-    plans = {}
-    for key, spec in raw.items():
-        plan = _plan(str(key), spec, problems, notes)
-        if plan is not None:
-            plans[plan.key] = plan
+    from conexoos.app.server.config import APP  # the schema imports this module's currency check
+
+    checked = check_value(raw, APP["PLANS"], "APP.PLANS")
+    problems.extend(checked.problems)
     if warnings is None:
-        for note in notes:
+        for note in checked.warnings:
             log.warning("config: %s", note)
-    return plans
-
-
-def _plan(key: str, spec: Any, problems: list[str], warnings: list[str]) -> Plan | None:
-    path = f"APP.PLANS.{key}"
-    if not isinstance(spec, dict):
-        problems.append(f"{path}: {spec!r} is not valid; expected a mapping")
-        return None
-    spec = _known_keys(spec, path, problems, warnings)
-    limits = {name: _limit(spec.get(name), f"{path}.{name}", problems) for name in LIMIT_KEYS}
-    currency = str(spec.get("CURRENCY") or "EUR").upper()
-    if not is_currency(currency):
-        problems.append(f"{path}.CURRENCY: {currency!r} is not valid; expected an ISO 4217 code such as EUR")
-    price = spec.get("PRICE") or 0
-    if isinstance(price, bool) or not isinstance(price, int) or price < 0:
-        problems.append(f"{path}.PRICE: {price!r} is not valid; expected an amount in minor units (cents)")
-        price = 0
-    return Plan(
-        key=key,
-        name=str(spec.get("NAME") or key.title()),
-        price_id=str(spec.get("PRICE_ID") or ""),
-        price=price,
-        currency=currency,
-        interval=str(spec.get("INTERVAL") or ""),
-        max_links=limits["MAX_LINKS"],
-        max_products=limits["MAX_PRODUCTS"],
-        history_days=limits["HISTORY_DAYS"],
-    )
-
-
-def _known_keys(spec: dict[Any, Any], path: str, problems: list[str], warnings: list[str]) -> dict[str, Any]:
-    """The plan's settings by their canonical names: a known key in another case (``max_links``) is read
-    with a warning; an unknown key is ignored with a warning naming the closest known key."""
-    known: dict[str, Any] = {}
-    for name, value in spec.items():
-        canonical = str(name).upper()
-        if canonical not in KNOWN_KEYS:
-            close = difflib.get_close_matches(canonical, KNOWN_KEYS, n=1, cutoff=0.6)
-            hint = f"; did you mean {path}.{close[0]}?" if close else f"; known keys: {', '.join(KNOWN_KEYS)}"
-            warnings.append(f"unknown key {path}.{name} is ignored{hint}")
-            continue
-        if canonical in known:
-            problems.append(f"{path}.{name}: {canonical} is set twice; keep only {path}.{canonical}")
-            continue
-        if name != canonical:
-            warnings.append(f"{path}.{name} is read as {path}.{canonical}; write it {canonical}")
-        known[canonical] = value
-    return known
-
-
-def _limit(value: Any, path: str, problems: list[str]) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        problems.append(f"{path}: {value!r} is not valid; expected a whole number, or null for unlimited")
-        return None
-    return value
+    else:
+        warnings.extend(checked.warnings)
+    return plans_from_tree(checked.value)

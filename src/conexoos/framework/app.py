@@ -15,13 +15,13 @@ from flask import Flask, current_app
 from flask_socketio import SocketIO
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 
-from .config import Settings, load_settings, log_warnings
+from .config import Settings, apply_project_schema, ensure_app_key, load_settings, log_warnings
 from .converters import register_converters
-from .database import configure_database, import_models, init_database
+from .database import configure_database, import_models, init_database, require_database_for_models
 from .errors import ProjectError
 from .http_errors import register_error_handlers
 from .logs import configure_logging, install_access_log, route_project_log
-from .project import Project, locate_project
+from .project import Project, locate_project, project_schema
 from .realtime import create_socketio
 from .services import Services
 from .sessions import configure_sessions, init_sessions
@@ -52,17 +52,20 @@ def create_app(
     *,
     overrides: dict[str, Any] | None = None,
 ) -> Flask:
-    """Build the Flask app for ``project`` (default: the Conexoos product) with ``config``."""
-    loaded_here = not isinstance(config, Settings)
-    settings = (
-        config
-        if isinstance(config, Settings)
-        else load_settings(config, overrides=overrides, report_warnings=False)
-    )
+    """Build the Flask app for ``project`` (default: the Conexoos product) with ``config``.
+
+    The configuration is validated with the project's own declared sections (``server/config.py``).
+    """
     located = project if isinstance(project, Project) else locate_project(project)
+    declared = project_schema(located)
+    if isinstance(config, Settings):
+        settings, new_warnings = config, apply_project_schema(config, declared)
+    else:
+        settings = load_settings(config, overrides=overrides, report_warnings=False, project_schema=declared)
+        new_warnings = settings.warnings
     configure_logging(settings)
-    if loaded_here:
-        log_warnings(settings)  # now that LOG.DIR is set up, so they reach app.log
+    log_warnings(settings, new_warnings)  # now that LOG.DIR is set up, so they reach app.log
+    ensure_app_key(settings)
     app = _make_flask(located, settings)
     register_converters(app)
     route_project_log(app)
@@ -80,6 +83,7 @@ def create_app(
     app.extensions["conexoos"] = Runtime(settings, located, services, socketio, scheduler)
     with app.app_context():
         _load_project(app, located, settings, socketio, scheduler)
+    require_database_for_models(located, settings)
     return app
 
 
@@ -126,6 +130,7 @@ def _load_project(
 ) -> None:
     """Import the project's models and call its server modules in the seed's order."""
     import_models(project, settings)
+    require_database_for_models(project, settings)
     server = project.find_module(None, "server")
     if server is None:
         return

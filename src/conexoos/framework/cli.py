@@ -22,9 +22,9 @@ from flask import Flask
 
 from . import migrations
 from .app import create_app
-from .config import CONFIG_ENV_VAR, load_settings
+from .config import CONFIG_ENV_VAR, Settings, load_settings
 from .errors import ConexoosError, ConfigError, ProjectError
-from .project import PROJECT_ENV_VAR, locate_project
+from .project import PROJECT_ENV_VAR, locate_project, project_schema
 from .scaffold import create_project
 from .serve import build_server, project_config
 
@@ -116,7 +116,7 @@ class ConexoosGroup(click.Group):
         command = super().get_command(ctx, name)
         if command is not None:
             return command
-        found = _project_commands().get(name)
+        found = _project_commands(strict=True).get(name)
         return _with_app_context(found) if found is not None else None
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -126,18 +126,21 @@ class ConexoosGroup(click.Group):
             fail(error)
 
 
-def _project_commands() -> dict[str, click.Command]:
+def _project_commands(strict: bool = False) -> dict[str, click.Command]:
     """The commands the project adds, found by importing only its ``server/commands`` module.
 
     Listing commands (``conexoos --help``) must not build the app: that would open databases and
-    create an instance folder wherever the command happens to run.
+    create an instance folder wherever the command happens to run. With ``strict`` (a command that is
+    not built in was asked for), a project that cannot be found is an error rather than no commands.
     """
     args = sys.argv[1:]
     try:
         project = locate_project(_option_value(args, "--project") or os.environ.get(PROJECT_ENV_VAR) or None)
         server = project.find_module(None, "server")
         module = project.import_part(server, "commands") if server else None
-    except ProjectError:
+    except ProjectError as error:
+        if strict:
+            fail(error)
         return {}
     if module is None or not hasattr(module, "Commands"):
         return {}
@@ -308,12 +311,22 @@ def config_group(project: str | None, config: str | None) -> None:
     """Check or show the resolved configuration."""
 
 
+def checked_settings(project: str | None, config: str | None) -> Settings:
+    """The configuration validated as the app would validate it (the project's own sections included),
+    without writing anything: no instance folder, no key file, no bytecode of the project's modules."""
+    project, config = chosen(project, config)
+    sys.dont_write_bytecode = True
+    located = locate_project(project)
+    return load_settings(
+        project_config(project, config), report_warnings=False, project_schema=project_schema(located)
+    )
+
+
 @config_group.command("check")
 @project_options
 def config_check(project: str | None, config: str | None) -> None:
     """Validate the configuration: exit 0 when usable, 2 with one line per mistake otherwise."""
-    project, config = chosen(project, config)
-    settings = load_settings(project_config(project, config))
+    settings = checked_settings(project, config)
     for warning in settings.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"configuration OK ({settings.source or 'embedded default'})")
@@ -324,8 +337,10 @@ def config_check(project: str | None, config: str | None) -> None:
 @click.option("--format", "output", type=click.Choice(["yaml", "json"]), default="yaml", help="Output format")
 def config_show(project: str | None, config: str | None, output: str) -> None:
     """Print the resolved configuration with secrets replaced by ***."""
-    project, config = chosen(project, config)
-    tree = load_settings(project_config(project, config)).redacted()
+    settings = checked_settings(project, config)
+    for warning in settings.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    tree = settings.redacted()
     if output == "json":
         click.echo(json.dumps(tree, indent=2, default=str))
     else:

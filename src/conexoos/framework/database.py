@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -54,8 +55,16 @@ WRITE_KEYWORDS = frozenset(
 )
 
 
+NO_DATABASE_URL = "sqlite://"
+"""Without any connection (``DATABASE: {}``), Flask-SQLAlchemy still needs an engine: an in-memory one that
+no model uses (:func:`require_database_for_models` refuses a project with models) and nothing writes."""
+
+
 def configure_database(app: Flask, settings: Settings) -> None:
     """Put the connections into Flask's config; Flask-SQLAlchemy creates the engines in init_app."""
+    if not settings.databases:
+        app.config.setdefault("SQLALCHEMY_DATABASE_URI", NO_DATABASE_URL)
+        return
     default = settings.default_database
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", default.url)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(default.url))
@@ -103,6 +112,29 @@ def import_models(project: Project, settings: Settings) -> None:
             )
         importlib.import_module(module_name)
         _check_bindings(module_name, db_settings)
+
+
+def require_database_for_models(project: Project, settings: Settings) -> None:
+    """With no connection configured, refuse a project that has models (they would have nowhere to live)."""
+    if settings.databases:
+        return
+    persistent = _persistent_package(project)
+    if persistent is not None:
+        importlib.import_module(persistent)
+    names = sorted(mapper.class_.__name__ for mapper in Base.registry.mappers if _in_project(mapper, project))
+    if names:
+        raise ConfigError(
+            [
+                f"DATABASE: no connection is configured, but the project has models ({', '.join(names)}); "
+                "add one, e.g. DATABASE: {default: main, main: {driver: sqlite, database: app.db}}"
+            ]
+        )
+
+
+def _in_project(mapper: Mapper[Any], project: Project) -> bool:
+    module = sys.modules.get(mapper.class_.__module__)
+    location = getattr(module, "__file__", None)
+    return location is not None and Path(location).resolve().is_relative_to(project.root)
 
 
 def forget_unloaded_models() -> None:

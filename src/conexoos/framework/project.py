@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from . import schema
 from .errors import ProjectError
 
 PROJECT_ENV_VAR = "CONEXOOS_PROJECT"
@@ -30,6 +31,7 @@ PART_NAMES: dict[str, tuple[str, ...]] = {
     "socket": ("socket", "Socket"),
     "tasks": ("tasks", "Tasks"),
     "commands": ("commands", "Commands"),
+    "config": ("config", "Config"),
     "models": ("models", "Models"),
     "persistent": ("persistent", "Persistent"),
 }
@@ -80,15 +82,52 @@ def locate_project(spec: str | os.PathLike[str] | None = None) -> Project:
     path = Path(chosen).expanduser()
     if path.is_dir():
         return _folder_project(path.resolve())
-    if os.sep in chosen or chosen.startswith("."):
+    if path.exists():
+        raise ProjectError(f"project {chosen!r} is a file; expected a project folder")
+    if os.sep in chosen or chosen.startswith(".") or not _is_dotted_name(chosen):
         raise ProjectError(f"project folder {chosen!r} does not exist")
     try:
         spec_found = importlib.util.find_spec(chosen)
-    except ModuleNotFoundError:
+    except (ModuleNotFoundError, ValueError):
         spec_found = None
     if spec_found is None or not spec_found.submodule_search_locations:
-        raise ProjectError(f"project {chosen!r} is neither a folder nor an importable package")
+        raise ProjectError(
+            f"project folder {chosen!r} does not exist, and no package of that name is installed"
+        )
     return Project(root=Path(next(iter(spec_found.submodule_search_locations))).resolve(), package=chosen)
+
+
+def project_schema(project: Project) -> schema.Schema:
+    """The keys the project declares for its own sections: ``SCHEMA`` in its ``server/config.py``.
+
+    ``SCHEMA`` maps ``APP`` to a section (keys, sub-sections, :class:`~conexoos.framework.schema.Entries`)
+    and ``SERVICES`` to service entries the framework does not define. A project without that module
+    declares nothing, and its ``APP`` section is read as written.
+    """
+    server = project.find_module(None, "server")
+    module = project.import_part(server, "config") if server else None
+    if module is None:
+        return {}
+    declared = getattr(module, "SCHEMA", {})  # a seed project's own Config module may declare nothing
+    if not isinstance(declared, dict):
+        raise ProjectError(f"{module.__name__}.SCHEMA ({module.__file__}) is not a mapping of sections")
+    _check_project_schema(declared, module.__name__)
+    return declared
+
+
+def _check_project_schema(declared: dict[str, object], where: str) -> None:
+    for section, shape in declared.items():
+        if section not in schema.PROJECT_SECTIONS or not isinstance(shape, dict):
+            raise ProjectError(
+                f"{where}.SCHEMA: {section!r} cannot be declared by a project; declare keys under "
+                + " or ".join(schema.PROJECT_SECTIONS)
+            )
+    services = declared.get("SERVICES")
+    for name in services if isinstance(services, dict) else {}:
+        if name in schema.SERVICES:
+            raise ProjectError(
+                f"{where}.SCHEMA: SERVICES.{name} is declared by the framework; choose another service name"
+            )
 
 
 def _folder_project(root: Path) -> Project:
@@ -138,6 +177,10 @@ def _module_location(module: ModuleType) -> Path | None:
     """The file (or first folder, for a namespace package) a module was loaded from."""
     location = getattr(module, "__file__", None) or next(iter(getattr(module, "__path__", None) or []), None)
     return Path(location).resolve() if location else None
+
+
+def _is_dotted_name(text: str) -> bool:
+    return all(part.isidentifier() for part in text.split("."))
 
 
 def _module_exists(name: str) -> bool:

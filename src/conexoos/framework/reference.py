@@ -1,26 +1,47 @@
-"""The configuration reference in Markdown, generated from :mod:`schema` (the README embeds it)."""
+"""The configuration reference in Markdown, generated from :mod:`schema` and a project's declared
+sections (the README embeds both)."""
 
 from __future__ import annotations
 
 import json
 
 from . import schema
-from .schema import Key
+from .schema import Entries, Key
 
 
 def config_reference() -> str:
-    """Markdown tables of every key: its type, default and meaning."""
-    sections = [
+    """Markdown tables of every framework key: its type, default and meaning."""
+    sections: list[tuple[str, schema.Schema, str]] = [
         ("SERVER_ENV", schema.SERVER_ENV, "SERVER_ENV"),
         ("DATABASE.<name>", schema.DATABASE_CONNECTION, "DATABASE.<name>"),
         ("FLASK", schema.FLASK, "FLASK"),
-        ("SERVICES.redis", schema.SERVICES["redis"], "SERVICES.redis"),
-        ("SERVICES.filesystem", schema.SERVICES["filesystem"], "SERVICES.filesystem"),
-        ("SERVICES.memcached", schema.SERVICES["memcached"], "SERVICES.memcached"),
     ]
+    for name, shape in schema.SERVICES.items():
+        sections.append((f"SERVICES.{name}", _section(shape), f"SERVICES.{name}"))
+    return _tables(sections)
+
+
+def project_reference(declared: schema.Schema) -> str:
+    """Markdown tables of the keys a project declares (``SCHEMA`` of its ``server/config.py``)."""
+    sections: list[tuple[str, schema.Schema, str]] = []
+    for name, shape in _section(declared.get("APP", {})).items():
+        if isinstance(shape, dict):
+            sections.append((f"APP.{name}", shape, f"APP.{name}"))
+        else:
+            sections.append((f"APP.{name}", {name: shape}, "APP"))
+    for name, shape in _section(declared.get("SERVICES", {})).items():
+        sections.append((f"SERVICES.{name}", _section(shape), f"SERVICES.{name}"))
+    return _tables(sections)
+
+
+def _section(node: object) -> schema.Schema:
+    assert isinstance(node, dict), node
+    return node
+
+
+def _tables(sections: list[tuple[str, schema.Schema, str]]) -> str:
     parts = []
     for title, shape, prefix in sections:
-        assert isinstance(shape, dict)
         rows = "\n".join(_rows(shape, prefix))
         parts.append(f"#### `{title}`\n\n| key | type | default | meaning |\n|---|---|---|---|\n{rows}\n")
     return "\n".join(parts)
@@ -31,9 +52,19 @@ def _rows(shape: schema.Schema, prefix: str) -> list[str]:
     for name, spec in shape.items():
         path = f"{prefix}.{name}"
         if isinstance(spec, Key):
-            kind = f"one of {', '.join(spec.choices)}" if spec.kind == "choice" else spec.kind
             default = "(secret)" if spec.secret and spec.default else json.dumps(spec.default)
-            rows.append(f"| `{path}` | {kind} | `{default}` | {spec.doc.replace('|', '/')} |")
+            rows.append(f"| `{path}` | {spec.type_name()} | `{default}` | {_cell(spec.doc)} |")
+        elif isinstance(spec, Entries):
+            kind = f"mapping of {spec.label}s" + (
+                f"; required: {', '.join(spec.required)}" if spec.required else ""
+            )
+            default = json.dumps(list(spec.default))
+            rows.append(f"| `{path}.<{spec.label}>` | {kind} | `{default}` | {_cell(spec.doc)} |")
+            rows.extend(_rows(spec.shape, f"{path}.<{spec.label}>"))
         else:
             rows.extend(_rows(spec, path))
     return rows
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "/")

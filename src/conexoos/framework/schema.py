@@ -6,11 +6,14 @@ configuration reference all come from it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 SESSION_BACKENDS = ("filesystem", "redis", "memcached", "sqlalchemy")
 ENVIRONMENTS = ("DEV", "UAT", "PROD")
+ENVIRONMENT_ALIASES = (("DEVELOPMENT", "DEV"), ("PRODUCTION", "PROD"))
+"""flask-framework's spellings, read as ours."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_ROTATIONS = ("size", "external")
 WORKER_CLASSES = ("sync", "gthread", "eventlet", "gevent", "tornado")
@@ -30,9 +33,31 @@ class Key:
     maximum: int | None = None
     empty_means_default: bool = False
     """An empty string (an unset ``${VAR}``) falls back to the default instead of failing validation."""
+    nullable: bool = False
+    """``null`` is a value of its own (e.g. "unlimited"), kept as None instead of meaning the default."""
+    required: bool = False
+    """A missing, null or empty value is a mistake."""
+    aliases: tuple[tuple[str, str], ...] = ()
+    """For ``choice``: other spellings and the choice each one means, e.g. ``("PRODUCTION", "PROD")``."""
+    convert: Callable[[Any], Any] | None = None
+    """Applied to the typed value: returns the value to keep, or raises ValueError to refuse it."""
+    expected: str = ""
+    """What the key accepts, in words, when :meth:`expectation` cannot say it (used with ``convert``)."""
 
     def expectation(self) -> str:
         """Describe in words what this key accepts."""
+        if self.expected:
+            return self.expected
+        if self.nullable:
+            return self._base_expectation() + ", or null"
+        return self._base_expectation()
+
+    def type_name(self) -> str:
+        """The type as the configuration reference shows it."""
+        kind = f"one of {', '.join(self.choices)}" if self.kind == "choice" else self.kind
+        return f"{kind} or null" if self.nullable else kind
+
+    def _base_expectation(self) -> str:
         if self.kind == "int":
             low = "" if self.minimum is None else f" from {self.minimum}"
             high = "" if self.maximum is None else f" to {self.maximum}"
@@ -46,7 +71,23 @@ class Key:
         return "a string"
 
 
-Schema = dict[str, "Key | Schema"]
+@dataclass(frozen=True)
+class Entries:
+    """A mapping whose keys are ids the operator chooses (``APP.PLANS.<id>``), each entry of ``shape``."""
+
+    shape: Schema
+    doc: str
+    label: str = "id"
+    """How the reference names the free-form level: ``APP.PLANS.<id>.MAX_LINKS``."""
+    required: tuple[str, ...] = ()
+    """Ids that must be present, e.g. the free plan."""
+    default: Mapping[str, Any] = field(default_factory=dict)
+    """The raw entries used when the mapping is absent or empty (validated like written ones)."""
+    case_tolerant: bool = False
+    """A known key written in another case (``max_links``) is read, with a warning."""
+
+
+Schema = dict[str, "Key | Entries | Schema"]
 
 SERVER_ENV: Schema = {
     "APP_NAME": Key("str", "Conexoos", "Application name, shown in logs and page titles."),
@@ -60,8 +101,10 @@ SERVER_ENV: Schema = {
     "ENV": Key(
         "choice",
         "DEV",
-        "DEV (debugger, reloader), UAT or PROD (secure cookies, generic error pages); any case.",
+        "DEV (debugger, reloader), UAT or PROD (secure cookies, generic error pages); any case, and "
+        "flask-framework's development and production are read as DEV and PROD.",
         choices=ENVIRONMENTS,
+        aliases=ENVIRONMENT_ALIASES,
     ),
     "BIND": {
         "ADDRESS": Key("str", "127.0.0.1", "Address the server listens on."),
@@ -166,6 +209,8 @@ FLASK: Schema = {
 }
 
 TOP_LEVEL = ("SERVER_ENV", "DATABASE", "FLASK", "SERVICES", "APP")
+PROJECT_SECTIONS = ("APP", "SERVICES")
+"""Where a project may declare keys of its own (``SCHEMA`` in its ``server/config.py``)."""
 SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "APP_KEY", "API_KEY", "PRIVATE_KEY", "WEBHOOK")
 
 

@@ -14,6 +14,7 @@ from flask_login import current_user
 from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.app.models.persistent.base import transaction, utcnow
 from conexoos.app.models.persistent.event import CLICK, VIEW
+from conexoos.app.settings import AnalyticsSettings
 from conexoos.app.utils.useragent import classify
 from conexoos.framework import db, runtime
 
@@ -81,9 +82,10 @@ def referrer_host(referrer: str) -> str:
         return ""
 
 
-def analytics_settings() -> dict[str, Any]:
+def analytics_settings() -> AnalyticsSettings:
     """``APP.ANALYTICS`` from the configuration."""
-    return dict(current_app.config.get("CONEXOOS_ANALYTICS", {}))
+    settings: AnalyticsSettings = current_app.config["CONEXOOS_ANALYTICS"]
+    return settings
 
 
 def _param(name: str) -> str:
@@ -91,7 +93,7 @@ def _param(name: str) -> str:
 
 
 def _country() -> str:
-    header = analytics_settings().get("COUNTRY_HEADER") or ""
+    header = analytics_settings().country_header
     value = request.headers.get(header, "").strip().upper() if header else ""
     return value if _COUNTRY.match(value) and value != "XX" else ""
 

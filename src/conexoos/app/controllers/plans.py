@@ -49,7 +49,7 @@ def grace_expired(user: User) -> bool:
 
 def grace_over(past_due_since: datetime) -> bool:
     """Whether a subscription past due since ``past_due_since`` is beyond the grace period now."""
-    grace = timedelta(days=current_app.config["CONEXOOS_BILLING"]["PAST_DUE_GRACE_DAYS"])
+    grace = timedelta(days=current_app.config["CONEXOOS_BILLING"].past_due_grace_days)
     return utcnow() - past_due_since >= grace
 
 

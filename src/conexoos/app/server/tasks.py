@@ -24,7 +24,7 @@ def roll_up_analytics() -> None:
 
 def prune_analytics() -> None:
     """Delete rolled-up raw events older than APP.ANALYTICS.RETENTION_DAYS."""
-    rollups.prune(current_app.config["CONEXOOS_ANALYTICS"]["RETENTION_DAYS"])
+    rollups.prune(current_app.config["CONEXOOS_ANALYTICS"].retention_days)
 
 
 def end_grace_periods() -> None:

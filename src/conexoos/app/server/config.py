@@ -1,0 +1,104 @@
+"""The product's own configuration keys: ``APP`` and ``SERVICES.stripe``.
+
+The framework finds ``SCHEMA`` here and validates these keys like its own, in ``conexoos config check``, at
+start-up and in every command; the README's reference for them is generated from it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conexoos.app.plans_config import DEFAULT_PLANS, FREE_PLAN, currency_code
+from conexoos.framework.schema import Entries, Key, Schema
+
+UNLIMITED = "an integer from 0, or null for unlimited"
+
+PLAN: Schema = {
+    "NAME": Key(
+        "str", "", "Name shown to people (default: the plan id, capitalised).", empty_means_default=True
+    ),
+    "PRICE_ID": Key(
+        "str",
+        "",
+        "Stripe price id; a paid plan is on sale only with one and Stripe keys.",
+        empty_means_default=True,
+    ),
+    "PRICE": Key(
+        "int",
+        0,
+        'Price in minor units (cents), for display; without it a plan with a PRICE_ID shows "Price shown at '
+        'checkout".',
+        minimum=0,
+        empty_means_default=True,
+        expected="an amount in minor units (cents) from 0",
+    ),
+    "CURRENCY": Key(
+        "str",
+        "EUR",
+        "ISO 4217 code of PRICE, any case.",
+        empty_means_default=True,
+        convert=currency_code,
+        expected="an ISO 4217 code such as EUR",
+    ),
+    "INTERVAL": Key(
+        "str", "", "Billing interval shown after the price (e.g. month).", empty_means_default=True
+    ),
+    "MAX_LINKS": Key(
+        "int", None, "Links on the page; null = unlimited.", minimum=0, nullable=True, expected=UNLIMITED
+    ),
+    "MAX_PRODUCTS": Key(
+        "int", None, "Products on the page; null = unlimited.", minimum=0, nullable=True, expected=UNLIMITED
+    ),
+    "HISTORY_DAYS": Key(
+        "int",
+        None,
+        "Days of statistics one can read; null = unlimited.",
+        minimum=0,
+        nullable=True,
+        expected=UNLIMITED,
+    ),
+}
+
+APP: Schema = {
+    "PLANS": Entries(
+        PLAN,
+        f"Plans by id; `{FREE_PLAN}` is required. Absent or empty: `gratis` and `pro` as built in. A key "
+        "written in another case (`max_links`) is read, with a warning.",
+        required=(FREE_PLAN,),
+        default=DEFAULT_PLANS,
+        case_tolerant=True,
+    ),
+    "BILLING": {
+        "PAST_DUE_GRACE_DAYS": Key(
+            "int", 7, "How long a `past_due` subscription keeps its paid plan, in days.", minimum=0
+        ),
+    },
+    "ANALYTICS": {
+        "RETENTION_DAYS": Key(
+            "int", 90, "Days raw events are kept; the rollups are kept for good.", minimum=1
+        ),
+        "COUNTRY_HEADER": Key(
+            "str",
+            "",
+            "Request header holding a two-letter country code set by a proxy or CDN (e.g. `CF-IPCountry`).",
+        ),
+    },
+}
+
+STRIPE: Schema = {
+    "SECRET_KEY": Key(
+        "str",
+        "",
+        "Stripe secret key; without it paid plans show as unavailable and `gratis` still works.",
+        secret=True,
+    ),
+    "WEBHOOK_SECRET": Key("str", "", "Signing secret of the `/stripe/webhook` endpoint.", secret=True),
+    "API_BASE": Key(
+        "str",
+        "",
+        "Another base URL for Stripe's API (tests, proxies). On a loopback host, `HTTP(S)_PROXY` is ignored.",
+    ),
+}
+
+SCHEMA: dict[str, Any] = {"APP": APP, "SERVICES": {"stripe": STRIPE}}
+"""What the framework validates for this project, besides its own sections."""

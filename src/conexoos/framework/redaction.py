@@ -1,0 +1,78 @@
+"""Hide secrets before a configuration value is shown: declared secret keys, secret-looking names, and the
+password inside any ``scheme://user:password@host`` URL, wherever it appears."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from . import schema
+from .schema import Entries, Key
+
+REDACTED = "***"
+
+# scheme://user:password@host: the userinfo runs to the last "@" before the path; the password is what
+# follows its first ":" (passwords may hold "@" or ":" when written unencoded).
+_URL_CREDENTIALS = re.compile(
+    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#:@]*:)(?P<password>[^\s/?#]*)(?P<tail>@)"
+)
+
+
+def redact_credentials(text: str) -> str:
+    """``text`` with the password of every ``scheme://user:password@host`` replaced by ``***``."""
+    return _URL_CREDENTIALS.sub(
+        lambda found: f"{found['head']}{REDACTED if found['password'] else ''}{found['tail']}", text
+    )
+
+
+def redact_tree(tree: dict[str, Any], project_schema: schema.Schema | None = None) -> dict[str, Any]:
+    """A copy of the configuration tree for display: secrets replaced by ``***``."""
+    redacted = _redact(tree, (), _full_schema(project_schema or {}))
+    assert isinstance(redacted, dict)
+    return redacted
+
+
+def _full_schema(project_schema: schema.Schema) -> schema.Schema:
+    services = {**schema.SERVICES, **_mapping(project_schema.get("SERVICES"))}
+    return {
+        "SERVER_ENV": schema.SERVER_ENV,
+        "DATABASE": Entries(schema.DATABASE_CONNECTION, "connections"),
+        "FLASK": schema.FLASK,
+        "SERVICES": services,
+        "APP": _mapping(project_schema.get("APP")),
+    }
+
+
+def _mapping(node: Any) -> schema.Schema:
+    return node if isinstance(node, dict) else {}
+
+
+def _redact(node: Any, path: tuple[str, ...], spec: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: _redact(value, (*path, str(key)), _child(spec, str(key))) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_redact(item, path, spec) for item in node]
+    if node in ("", None) or not path:
+        return node
+    if _is_secret(path, spec):
+        return REDACTED
+    return redact_credentials(node) if isinstance(node, str) else node
+
+
+def _child(spec: Any, name: str) -> Any:
+    """The schema node for key ``name`` below ``spec``: a Key, a section, or None when undeclared."""
+    if isinstance(spec, Entries):
+        return spec.shape
+    if isinstance(spec, dict):
+        return spec.get(name) or _case_insensitive(spec, name)
+    return None
+
+
+def _case_insensitive(spec: dict[str, Any], name: str) -> Any:
+    return next((value for key, value in spec.items() if key.upper() == name.upper()), None)
+
+
+def _is_secret(path: tuple[str, ...], spec: Any) -> bool:
+    if isinstance(spec, Key):
+        return spec.secret
+    return schema.is_secret_name(path[-1])
