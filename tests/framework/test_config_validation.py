@@ -116,7 +116,8 @@ def test_empty_app_key_is_refused_outside_dev(tmp_path: Path, env: str) -> None:
 
 def test_empty_app_key_under_dev_is_generated_once_by_the_app_and_kept(tmp_path: Path) -> None:
     path = config_file(tmp_path, "SERVER_ENV:\n  ENV: dev\n  APP_KEY: ''\n")
-    project = write_project(tmp_path / "project", {"server/web.py": "class Route:\n    def __init__(self, app): pass\n"})
+    route = "class Route:\n    def __init__(self, app):\n        pass\n"
+    project = write_project(tmp_path / "project", {"server/web.py": route})
     loaded = load_settings(path, environ={})
     assert loaded.get("SERVER_ENV.APP_KEY") == ""
     assert not (tmp_path / "instance").exists()  # loading (config check, config show) writes nothing

@@ -23,6 +23,7 @@ EXPECTED_FILES = {
     "server/web.py",
     "server/ws.py",
     "server/socket.py",
+    "server/config.py",
     "controllers/__init__.py",
     "controllers/web.py",
     "controllers/api.py",

@@ -315,11 +315,12 @@ def checked_settings(project: str | None, config: str | None) -> Settings:
     """The configuration validated as the app would validate it (the project's own sections included),
     without writing anything: no instance folder, no key file, no bytecode of the project's modules."""
     project, config = chosen(project, config)
-    sys.dont_write_bytecode = True
-    located = locate_project(project)
-    return load_settings(
-        project_config(project, config), report_warnings=False, project_schema=project_schema(located)
-    )
+    writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        declared = project_schema(locate_project(project))
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
+    return load_settings(project_config(project, config), report_warnings=False, project_schema=declared)
 
 
 @config_group.command("check")

@@ -429,7 +429,7 @@ class _Validator:
         for name, value in node.items():
             canonical = by_upper.get(str(name).upper())
             if canonical is None:
-                self._warn_unknown({name: value}, known, prefix=path + ".", spelling=str.upper)
+                self._warn_unknown({name: value}, known, prefix=path + ".")
                 continue
             if canonical in result:
                 self.problems.append(f"{path}.{name}: {canonical} is set twice; keep only {path}.{canonical}")
@@ -439,18 +439,17 @@ class _Validator:
             result[canonical] = value
         return result
 
-    def _warn_unknown(
-        self,
-        node: dict[str, Any],
-        known: tuple[str, ...],
-        prefix: str,
-        spelling: Any = str,
-    ) -> None:
+    def _warn_unknown(self, node: dict[str, Any], known: tuple[str, ...], prefix: str) -> None:
+        by_upper = {name.upper(): name for name in known}
         for name in node:
             if name in known:
                 continue
-            close = difflib.get_close_matches(spelling(str(name)), known, n=1, cutoff=0.6)
-            hint = f"; did you mean {prefix}{close[0]}?" if close else f"; known keys: {', '.join(known)}"
+            close = difflib.get_close_matches(str(name).upper(), list(by_upper), n=1, cutoff=0.6)
+            hint = (
+                f"; did you mean {prefix}{by_upper[close[0]]}?"
+                if close
+                else f"; known keys: {', '.join(known)}"
+            )
             self.warnings.append(f"unknown key {prefix}{name} is ignored{hint}")
 
 
