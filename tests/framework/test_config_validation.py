@@ -365,13 +365,48 @@ def test_databases_is_accepted_as_an_alias(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("written", "resolved"), [("dev", "DEV"), ("Uat", "UAT"), ("prod", "PROD"), ("PROD", "PROD")]
+    ("written", "resolved"),
+    [
+        ("dev", "DEV"),
+        ("Uat", "UAT"),
+        ("prod", "PROD"),
+        ("PROD", "PROD"),
+        ("development", "DEV"),  # flask-framework's spellings
+        ("Development", "DEV"),
+        ("production", "PROD"),
+        ("PRODUCTION", "PROD"),
+        ("uat", "UAT"),
+    ],
 )
 def test_env_in_any_case(tmp_path: Path, written: str, resolved: str) -> None:
     path = config_file(tmp_path, f"SERVER_ENV:\n  ENV: {written}\n  APP_KEY: {APP_KEY}\n")
     settings = load_settings(path, environ={})
     assert settings.env == resolved
     assert settings.is_development is (resolved == "DEV")
+
+
+@pytest.mark.parametrize("written", ["develop", "prd", "staging"])
+def test_other_env_spellings_are_refused(tmp_path: Path, written: str) -> None:
+    path = config_file(tmp_path, f"SERVER_ENV:\n  ENV: {written}\n  APP_KEY: {APP_KEY}\n")
+    assert problems_of(path) == [f"SERVER_ENV.ENV: {written!r} is not valid; expected one of DEV, UAT, PROD"]
+
+
+@pytest.mark.parametrize("section", ["DATABASE", "DATABASES"])
+def test_an_empty_database_section_means_no_connection(tmp_path: Path, section: str) -> None:
+    settings = load_settings(config_file(tmp_path, f"{section}: {{}}\n"), environ={})
+    assert settings.databases == {}
+    with pytest.raises(ConfigError, match="DATABASE: no connection is configured"):
+        _ = settings.default_database
+    absent = load_settings(config_file(tmp_path, "SERVER_ENV: {}\n"), environ={})
+    assert absent.default_database.url.database == str(tmp_path / "instance" / "conexoos.db")
+
+
+def test_database_sessions_need_a_database(tmp_path: Path) -> None:
+    path = config_file(tmp_path, "SERVER_ENV:\n  SESSION: sqlalchemy\nDATABASE: {}\n")
+    assert problems_of(path) == [
+        "SERVER_ENV.SESSION: 'sqlalchemy' keeps sessions in the default database, and DATABASE has no "
+        "connection; add one or choose another SESSION"
+    ]
 
 
 def test_embedded_default_needs_no_server(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from flask import Flask
 from . import migrations
 from .app import create_app
 from .config import CONFIG_ENV_VAR, Settings, load_settings
+from .database import require_database_for_models
 from .errors import ConexoosError, ConfigError, ProjectError
 from .project import PROJECT_ENV_VAR, locate_project, project_schema
 from .scaffold import create_project
@@ -317,10 +318,14 @@ def checked_settings(project: str | None, config: str | None) -> Settings:
     project, config = chosen(project, config)
     writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
-        declared = project_schema(locate_project(project))
+        located = locate_project(project)
+        settings = load_settings(
+            project_config(project, config), report_warnings=False, project_schema=project_schema(located)
+        )
+        require_database_for_models(located, settings)
     finally:
         sys.dont_write_bytecode = writes_bytecode
-    return load_settings(project_config(project, config), report_warnings=False, project_schema=declared)
+    return settings
 
 
 @config_group.command("check")

@@ -398,6 +398,8 @@ class _Validator:
         if not isinstance(node, dict):
             self.problem("DATABASE", node, "a mapping with `default` and named connections")
             return {}
+        if not node:
+            return {}  # no connection at all
         result: dict[str, Any] = {"default": node.get("default")}
         for name, connection in node.items():
             if name == "default":

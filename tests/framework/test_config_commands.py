@@ -1,0 +1,194 @@
+"""`config check` and `config show` as an operator uses them: they write nothing, show no credential, and
+every command says so when `--project` names a folder that does not exist; a configuration without any
+database serves a project without models and refuses one with models."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conexoos.framework.cli import cli
+from conexoos.framework.redaction import redact_credentials
+from conexoos.framework.scaffold import create_project
+
+from .test_cli import ENV_TO_CLEAR, conexoos, free_port, http_get, server
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, float]]:
+    """Every path under ``root`` with its size and modification time."""
+    return {
+        path.relative_to(root).as_posix(): (path.stat().st_size, path.stat().st_mtime)
+        for path in sorted(root.rglob("*"))
+    }
+
+
+# ---------------------------------------------------------------- config check and show write nothing
+
+
+@pytest.mark.parametrize("words", [("config", "check"), ("config", "show")], ids=" ".join)
+def test_config_commands_write_nothing_in_an_empty_folder(tmp_path: Path, words: tuple[str, ...]) -> None:
+    # The embedded default under DEV: the app would generate instance/app_key here; checking must not.
+    result = conexoos(*words, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("words", [("config", "check"), ("config", "show")], ids=" ".join)
+def test_config_commands_write_nothing_in_a_project(tmp_path: Path, words: tuple[str, ...]) -> None:
+    project = tmp_path / "demo"
+    create_project("demo", project)  # it declares APP.GREETING in server/config.py, imported by the check
+    config = project / "config.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace(text.split("APP_KEY: ", 1)[1].split("\n", 1)[0], "''"), encoding="utf-8")
+    for path in (project, *project.rglob("*")):
+        path.chmod(path.stat().st_mode & ~0o222)  # read-only (root writes anyway: the snapshot decides)
+    before = snapshot(tmp_path)
+    try:
+        result = conexoos(*words, "--project", "demo", cwd=tmp_path)
+    finally:
+        for path in (project, *project.rglob("*")):
+            path.chmod(path.stat().st_mode | 0o200)
+    assert result.returncode == 0, result.stderr
+    assert snapshot(tmp_path) == before
+    assert not (project / "instance").exists()
+    assert not list(project.rglob("__pycache__"))
+
+
+# ---------------------------------------------------------------- config show hides credentials
+
+
+def test_config_show_redacts_credentials_in_urls_everywhere(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(
+        """
+SERVER_ENV:
+  INSTANCE_PATH: instance
+FLASK:
+  CONFIG:
+    SQLALCHEMY_BINDS: {reports: "postgresql://report:pw-one@db.example/reports"}
+    CACHE_REDIS_URL: "redis://:pw-two@cache.example:6379/0"
+    BROKERS: ["amqp://guest:pw-three@rabbit.example//", "redis://plain.example/1"]
+    NOTE: "mirror at https://deploy:pw-four@git.example/repo.git"
+    SECRET_KEY: pw-five
+SERVICES:
+  search: {URL: "http://elastic:p@ss-six@search.example:9200/"}
+DATABASE:
+  default: main
+  main: {driver: sqlite, database: a.db}
+""",
+        encoding="utf-8",
+    )
+    for output_format in ("yaml", "json"):
+        result = conexoos("config", "show", "--config", str(config), "--format", output_format, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        for secret in ("pw-one", "pw-two", "pw-three", "pw-four", "pw-five", "ss-six"):
+            assert secret not in result.stdout + result.stderr
+    tree = json.loads(result.stdout)
+    flask = tree["FLASK"]["CONFIG"]
+    assert flask["SQLALCHEMY_BINDS"] == {"reports": "postgresql://report:***@db.example/reports"}
+    assert flask["CACHE_REDIS_URL"] == "redis://:***@cache.example:6379/0"
+    assert flask["BROKERS"] == ["amqp://guest:***@rabbit.example//", "redis://plain.example/1"]
+    assert flask["NOTE"] == "mirror at https://deploy:***@git.example/repo.git"
+    assert flask["SECRET_KEY"] == "***"
+    assert tree["SERVICES"]["search"] == {"URL": "http://elastic:***@search.example:9200/"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://example.org:8443/path?a=b:c@d",
+        "postgresql://reader@db2/archive",
+        "mailto:someone@example.org",
+        "no url here: a@b",
+    ],
+)
+def test_text_without_a_password_in_a_url_is_unchanged(text: str) -> None:
+    assert redact_credentials(text) == text
+
+
+# ---------------------------------------------------------------- --project naming a missing folder
+
+COMMANDS = [
+    ("run",),
+    ("serve",),
+    ("routes",),
+    ("shell",),
+    ("config", "check"),
+    ("config", "show"),
+    ("db", "current"),
+    ("db", "upgrade"),
+    ("db", "migrate", "-m", "x"),
+    ("user", "create", "--email", "a@example.org", "--username", "alice"),  # a project's own command
+]
+
+
+@pytest.mark.parametrize("words", COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("where", ["bare", "relative", "absolute", "group"])
+def test_a_missing_project_folder_is_one_line_and_status_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, words: tuple[str, ...], where: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = {"bare": "nowhere", "relative": "./sites/nowhere", "absolute": str(tmp_path / "nowhere")}.get(
+        where, "nowhere"
+    )
+    args = ["--project", folder, *words] if where == "group" else [*words, "--project", folder]
+    monkeypatch.setattr(sys, "argv", ["conexoos", *args])  # project commands are found from the command line
+    result = CliRunner().invoke(cli, args, prog_name="conexoos", env={name: None for name in ENV_TO_CLEAR})
+    assert result.exit_code == 2, result.output
+    assert (
+        result.stderr.strip()
+        .splitlines()[0]
+        .startswith(f"project error: project folder '{folder}' does not exist")
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_project_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "site.yml").write_text("x: 1\n", encoding="utf-8")
+    result = conexoos("routes", "--project", "site.yml", cwd=tmp_path)
+    assert (result.returncode, result.stderr.strip()) == (
+        2,
+        "project error: project 'site.yml' is a file; expected a project folder",
+    )
+
+
+# ---------------------------------------------------------------- no database at all
+
+
+@pytest.mark.parametrize("section", ["DATABASE", "DATABASES"])
+def test_a_project_without_models_runs_without_any_database(tmp_path: Path, section: str) -> None:
+    project = tmp_path / "demo"
+    create_project("demo", project)
+    config = project / "config.yml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text[: text.index("DATABASE:")] + f"{section}: {{}}\n" + text[text.index("FLASK:") :])
+    check = conexoos("config", "check", "--project", "demo", cwd=tmp_path)
+    assert check.returncode == 0, check.stderr
+    routes = conexoos("routes", "--project", "demo", cwd=tmp_path)
+    assert routes.returncode == 0, routes.stderr
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with server(["serve", "--project", "demo", "--port", str(port), "--workers", "1"], tmp_path, base + "/"):
+        status, _content_type, body = http_get(base + "/")
+        assert status == 200 and "<h1>demo</h1>" in body
+        assert http_get(base + "/api/hello")[0] == 200
+    assert not list((project / "instance").glob("*.db"))
+
+
+@pytest.mark.parametrize("words", [("config", "check"), ("routes",), ("serve",)], ids=" ".join)
+def test_a_project_with_models_and_no_database_is_refused(tmp_path: Path, words: tuple[str, ...]) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(f"SERVER_ENV:\n  INSTANCE_PATH: {tmp_path / 'instance'}\nDATABASES: {{}}\n")
+    result = conexoos(*words, "--config", str(config), cwd=tmp_path)  # the product has models
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert lines[0].startswith(
+        "config error: DATABASE: no connection is configured, but the project has models ("
+    )
+    assert "User" in lines[0] and "add one, e.g. DATABASE:" in lines[0]

@@ -1,0 +1,78 @@
+"""The README's examples work: every YAML block is valid YAML, the configuration example passes
+`conexoos config check` with its variables set, and the project-schema example validates as described."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conexoos.framework import load_settings
+from tests.framework.test_cli import conexoos
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+
+def blocks(language: str) -> list[str]:
+    """The README's fenced code blocks written in ``language``."""
+    return [body for lang, body in FENCE.findall(README.read_text(encoding="utf-8")) if lang == language]
+
+
+def configuration_example() -> str:
+    """The example of the Configuration section: the YAML block that sets SERVER_ENV and APP."""
+    return next(block for block in blocks("yaml") if block.startswith("SERVER_ENV:") and "\nAPP:" in block)
+
+
+def test_the_readme_has_yaml_blocks() -> None:
+    assert len(blocks("yaml")) >= 1
+
+
+@pytest.mark.parametrize("number", range(len(blocks("yaml"))))
+def test_every_yaml_block_is_valid_yaml(number: int) -> None:
+    loaded = yaml.safe_load(blocks("yaml")[number])
+    assert isinstance(loaded, dict) and loaded
+
+
+def test_the_configuration_example_passes_config_check(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text(configuration_example(), encoding="utf-8")
+    variables = {
+        "SECURED_FLASK_TOKEN": "t" * 48,
+        "DB_PASSWORD": "db-pass-word",
+        "STRIPE_SECRET_KEY": "sk_test_readme",
+        "STRIPE_WEBHOOK_SECRET": "whsec_readme",
+    }
+    result = conexoos("config", "check", "--config", str(config), cwd=tmp_path, env=variables)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # no unknown key, no unset variable
+    shown = conexoos(
+        "config", "show", "--config", str(config), "--format", "json", cwd=tmp_path, env=variables
+    )
+    assert shown.returncode == 0, shown.stderr
+    for secret in variables.values():
+        assert secret not in shown.stdout
+    assert list(tmp_path.iterdir()) == [config]
+
+
+def test_the_project_schema_example_validates_as_described(tmp_path: Path) -> None:
+    (example,) = [block for block in blocks("python") if "SCHEMA = {" in block]
+    namespace: dict[str, object] = {}
+    exec(compile(example, "README.md", "exec"), namespace)  # the README's own example, run as written
+    declared = namespace["SCHEMA"]
+    assert isinstance(declared, dict)
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "APP:\n  SHOPS:\n    main: {url: https://shop.example}\n  MODE: test\n"
+        "SERVICES:\n  mailer: {TOKEN: tok-secret}\n",
+        encoding="utf-8",
+    )
+    settings = load_settings(config, environ={}, project_schema=declared)
+    assert settings.tree["APP"] == {
+        "SHOPS": {"main": {"URL": "https://shop.example", "DAILY_LIMIT": None}},
+        "MODE": "test",
+    }
+    assert settings.warnings == ["APP.SHOPS.main.url is read as APP.SHOPS.main.URL; write it URL"]
+    assert settings.redacted()["SERVICES"]["mailer"] == {"TOKEN": "***"}
