@@ -142,7 +142,7 @@ def load_settings(
         warnings.append(f"environment variables not set, used empty: {names}")
     base_dir = source.parent if source else Path.cwd()
     validator = _Validator(substituted.whole, warnings)
-    tree = validator.validate(substituted.value)
+    tree = validator.validate(substituted.value, project_schema or {})
     settings = Settings(
         tree=tree,
         source=source,
@@ -150,11 +150,11 @@ def load_settings(
         warnings=warnings,
         raw=substituted.value,
         whole=substituted.whole,
+        project_schema=project_schema,
     )
     _resolve_paths(settings, validator)
     settings.databases = _resolve_databases(settings, validator)
     _cross_check(settings, validator)
-    _project_sections(settings, validator, project_schema or {})
     if validator.problems:
         raise ConfigError(validator.problems)
     _read_app_key(settings)
@@ -202,20 +202,21 @@ def check_value(raw: Any, spec: Key | Entries | schema.Schema, path: str) -> Che
 
 
 def _project_sections(settings: Settings, validator: _Validator, project_schema: schema.Schema) -> None:
-    """Validate ``APP`` and the ``SERVICES`` entries the project declares, replacing their free-form trees."""
+    """Validate ``APP`` and the ``SERVICES`` entries the project declares, replacing their free-form trees
+    (the framework's own sections were validated when the file was loaded)."""
     raw = settings.raw
     app_shape = project_schema.get("APP")
     if isinstance(app_shape, dict):
         settings.tree["APP"] = validator.section(raw.get("APP"), app_shape, "APP")
-    services = project_schema.get("SERVICES")
     raw_services = raw.get("SERVICES")
-    if isinstance(services, dict) and isinstance(raw_services, dict):
-        for name, shape in services.items():
-            if name in raw_services and isinstance(shape, dict):
-                settings.tree["SERVICES"][name] = validator.section(
-                    raw_services[name], shape, f"SERVICES.{name}"
-                )
+    for name, shape in _as_schema(project_schema.get("SERVICES")).items():
+        if isinstance(raw_services, dict) and name in raw_services and isinstance(shape, dict):
+            settings.tree["SERVICES"][name] = validator.section(raw_services[name], shape, f"SERVICES.{name}")
     settings.project_schema = project_schema
+
+
+def _as_schema(node: Any) -> schema.Schema:
+    return node if isinstance(node, dict) else {}
 
 
 def log_warnings(settings: Settings, warnings: list[str] | None = None) -> None:
@@ -300,14 +301,23 @@ class _Validator:
         shown = REDACTED if secret and value not in ("", None) else redact_credentials(repr(value))
         self.problems.append(f"{path}: {shown} is not valid; expected {expected}")
 
-    def validate(self, raw: dict[str, Any]) -> dict[str, Any]:
+    def validate(self, raw: dict[str, Any], project_schema: schema.Schema) -> dict[str, Any]:
+        """The typed tree: the framework's sections, and the project's as it declares them."""
         self._warn_unknown(raw, schema.TOP_LEVEL, prefix="")
+        app_shape = project_schema.get("APP")
+        declared_services = project_schema.get("SERVICES")
         return {
             "SERVER_ENV": self.section(raw.get("SERVER_ENV"), schema.SERVER_ENV, "SERVER_ENV"),
             "DATABASE": self.databases(raw.get("DATABASE")),
             "FLASK": self.section(raw.get("FLASK"), schema.FLASK, "FLASK"),
-            "SERVICES": self.services(raw.get("SERVICES")),
-            "APP": self.mapping(raw.get("APP"), "APP"),
+            "SERVICES": self.services(
+                raw.get("SERVICES"), {**schema.SERVICES, **_as_schema(declared_services)}
+            ),
+            "APP": (
+                self.section(raw.get("APP"), app_shape, "APP")
+                if isinstance(app_shape, dict)
+                else self.mapping(raw.get("APP"), "APP")
+            ),
         }
 
     def mapping(self, node: Any, path: str) -> dict[str, Any]:
@@ -407,7 +417,7 @@ class _Validator:
             result[str(name)] = self.section(connection, schema.DATABASE_CONNECTION, f"DATABASE.{name}")
         return result
 
-    def services(self, node: Any) -> dict[str, Any]:
+    def services(self, node: Any, known_services: schema.Schema) -> dict[str, Any]:
         if node is None:
             return {}
         if not isinstance(node, dict):
@@ -416,7 +426,7 @@ class _Validator:
         result: dict[str, Any] = {}
         for name, settings in node.items():
             path = f"SERVICES.{name}"
-            known = schema.SERVICES.get(str(name))
+            known = known_services.get(str(name))
             if isinstance(known, dict):
                 result[str(name)] = self.section(settings, known, path)
             else:
