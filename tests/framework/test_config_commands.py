@@ -192,3 +192,18 @@ def test_a_project_with_models_and_no_database_is_refused(tmp_path: Path, words:
         "config error: DATABASE: no connection is configured, but the project has models ("
     )
     assert "User" in lines[0] and "add one, e.g. DATABASE:" in lines[0]
+
+
+@pytest.mark.parametrize("words", [("config", "check"), ("routes",)], ids=" ".join)
+def test_a_models_module_that_does_not_exist_is_refused_by_check_as_by_the_app(
+    tmp_path: Path, words: tuple[str, ...]
+) -> None:
+    create_project("demo", tmp_path / "demo")
+    config = tmp_path / "demo" / "config.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace('models: ""', "models: nosuch"))
+    result = conexoos(*words, "--project", "demo", cwd=tmp_path)
+    assert (result.returncode, result.stderr.strip()) == (
+        2,
+        "config error: DATABASE.main.models: no module models.persistent.nosuch in the project",
+    )
+    assert not (tmp_path / "demo" / "instance").exists() or words != ("config", "check")

@@ -23,7 +23,7 @@ from flask import Flask
 from . import migrations
 from .app import create_app
 from .config import CONFIG_ENV_VAR, Settings, load_settings
-from .database import require_database_for_models
+from .database import import_models, require_database_for_models
 from .errors import ConexoosError, ConfigError, ProjectError
 from .project import PROJECT_ENV_VAR, locate_project, project_schema
 from .scaffold import create_project
@@ -322,6 +322,7 @@ def checked_settings(project: str | None, config: str | None) -> Settings:
         settings = load_settings(
             project_config(project, config), report_warnings=False, project_schema=project_schema(located)
         )
+        import_models(located, settings)  # a models module that is missing or misbound is refused too
         require_database_for_models(located, settings)
     finally:
         sys.dont_write_bytecode = writes_bytecode
