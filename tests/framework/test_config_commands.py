@@ -148,6 +148,17 @@ def test_a_missing_project_folder_is_one_line_and_status_2(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_project_command_with_a_missing_project_folder_through_the_real_command(tmp_path: Path) -> None:
+    result = conexoos(
+        "user", "create", "--email", "a@example.org", "--username", "al", "--project", "gone", cwd=tmp_path
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "project error: project folder 'gone' does not exist, and no package of that name is installed\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_project_that_is_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "site.yml").write_text("x: 1\n", encoding="utf-8")
     result = conexoos("routes", "--project", "site.yml", cwd=tmp_path)
