@@ -65,9 +65,9 @@ class Settings:
     base_dir: Path
     warnings: list[str] = field(default_factory=list)
     databases: dict[str, DatabaseSettings] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
     """The file after ``${VAR}`` substitution, before validation."""
-    whole: set[str] = field(default_factory=set)
+    whole: set[str] = field(default_factory=set, repr=False)
     project_schema: schema.Schema | None = None
     """The project's own sections (``SCHEMA`` of its ``server/config.py``) this tree was validated with."""
 

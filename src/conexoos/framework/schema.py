@@ -1,7 +1,9 @@
 """The configuration keys the framework knows: their type, default and meaning.
 
 This table is the single source of truth: validation, defaults, redaction and the README's
-configuration reference all come from it.
+configuration reference all come from it. A project declares its own sections (``APP``, its own
+``SERVICES`` entries) with the same :class:`Key` and :class:`Entries`, as ``SCHEMA`` in its
+``server/config.py`` (see :func:`conexoos.framework.project.project_schema`).
 """
 
 from __future__ import annotations
