@@ -3,6 +3,7 @@ readonly connections, credentials with special characters, and surviving a serve
 
 from __future__ import annotations
 
+import gc
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.framework import ConfigError, ReadOnlyDatabaseError, db, load_settings
 from conexoos.framework.database import create_schema
+from conexoos.framework.project import locate_project
 from tests.conftest import AppFactory
 from tests.support.services import DATABASE_KINDS, fresh_database, server_url
 
@@ -449,3 +451,26 @@ def test_postgresql_restart_is_survived(make_app: AppFactory, bare_project: Path
         with app.app_context():
             for engine in db.engines.values():
                 engine.dispose()
+
+
+def test_a_previous_projects_model_collected_before_the_next_project_loads_leaves_no_table(
+    tmp_path: Path, make_app: AppFactory
+) -> None:
+    # The registry holds model classes weakly: once another project is located, the previous project's
+    # modules are dropped, and a garbage collection may take its model class before it is unmapped.
+    first = write_project(
+        tmp_path / "first", {"models/persistent/items.py": ITEMS_MODEL.format(column="name")}
+    )
+    second = write_project(
+        tmp_path / "second", {"models/persistent/items.py": ITEMS_MODEL.format(column="label")}
+    )
+    make_app(
+        first, {"DATABASE": {"main": {"models": "items"}}}, database_url=f"sqlite:///{tmp_path / 'a.db'}"
+    )
+    locate_project(second)  # drops the first project's modules, as create_app does
+    gc.collect()
+    app = make_app(
+        second, {"DATABASE": {"main": {"models": "items"}}}, database_url=f"sqlite:///{tmp_path / 'b.db'}"
+    )
+    with app.app_context():
+        assert {column.name for column in db.metadata.tables["fw_items"].columns} == {"id", "label"}

@@ -17,7 +17,13 @@ from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 
 from .config import Settings, apply_project_schema, ensure_app_key, load_settings, log_warnings
 from .converters import register_converters
-from .database import configure_database, import_models, init_database, require_database_for_models
+from .database import (
+    configure_database,
+    forget_unloaded_models,
+    import_models,
+    init_database,
+    require_database_for_models,
+)
 from .errors import ProjectError
 from .http_errors import register_error_handlers
 from .logs import configure_logging, install_access_log, route_project_log
@@ -57,6 +63,7 @@ def create_app(
     The configuration is validated with the project's own declared sections (``server/config.py``).
     """
     located = project if isinstance(project, Project) else locate_project(project)
+    forget_unloaded_models()  # before the project's server package is imported for its schema
     declared = project_schema(located)
     if isinstance(config, Settings):
         settings, new_warnings = config, apply_project_schema(config, declared)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import importlib
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Table, event
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapper
 
@@ -137,12 +139,28 @@ def _in_project(mapper: Mapper[Any], project: Project) -> bool:
     return location is not None and Path(location).resolve().is_relative_to(project.root)
 
 
+_mapped_models: dict[type, ModuleType | None] = {}
+"""Every model class with the module it was defined in. The registry holds classes weakly: a class collected
+after its project's modules were dropped would otherwise leave its Table behind in the metadata."""
+
+
+@event.listens_for(Mapper, "instrument_class")
+def _remember_model(_mapper: Mapper[Any], model: type) -> None:
+    _mapped_models[model] = sys.modules.get(model.__module__)
+
+
 def forget_unloaded_models() -> None:
     """Forget the models whose module was unloaded, i.e. those of a previously loaded project.
 
     ``db`` is shared by every app of the process: without this, a second project's model of the same table
     fails with "Table ... is already defined", and the first project's tables get created in its databases.
     """
+    for model, module in list(_mapped_models.items()):
+        if sys.modules.get(model.__module__) is not module:
+            del _mapped_models[model]
+            mapper: Any = sa_inspect(model, raiseerr=False)
+            if isinstance(mapper, Mapper):
+                _unmap(mapper)
     for mapper in list(Base.registry.mappers):
         if mapper.class_.__module__ not in sys.modules:
             _unmap(mapper)
