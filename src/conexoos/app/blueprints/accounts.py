@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 from conexoos.app.controllers.accounts import SignupError, authenticate, create_account
 from conexoos.app.models.forms.accounts import LoginForm, SignupForm
 from conexoos.app.utils.rate_limit import enforce
-from conexoos.framework import regenerate_session
+from conexoos.app.utils.redirects import safe_local_target
+from conexoos.framework import end_session, regenerate_session
 
 accounts = Blueprint("accounts", __name__)
 LOGIN_FAILED = "Those details do not match an account."
@@ -42,9 +43,10 @@ def signup() -> str | Response | tuple[str, int]:
 
 @accounts.route("/login", methods=["GET", "POST"])
 def login() -> str | Response | tuple[str, int]:
-    """Show the log-in form; on a valid POST log in. Unknown user and wrong password read the same."""
+    """Show the log-in form; on a valid POST log in and go to ``next`` when it is a path on this site (see
+    :func:`safe_local_target`), else to the dashboard. Unknown user and wrong password read the same."""
     if current_user.is_authenticated:
-        return redirect(url_for("dashboard.index"))
+        return redirect(_next_page())
     form = LoginForm()
     error = None
     if request.method == "POST":
@@ -55,7 +57,7 @@ def login() -> str | Response | tuple[str, int]:
         if user is not None:
             regenerate_session()
             login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_next_page())
         error = LOGIN_FAILED
     status = 401 if error else (422 if request.method == "POST" else 200)
     return render_template("accounts/login.html", form=form, error=error), status
@@ -63,9 +65,9 @@ def login() -> str | Response | tuple[str, int]:
 
 @accounts.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """Log out (POST only, CSRF-protected) and start a fresh session."""
+    """Log out (POST only, CSRF-protected): the server-side session is deleted."""
     logout_user()
-    regenerate_session()
+    end_session()
     return redirect(url_for("public.home"))
 
 
@@ -77,8 +79,5 @@ def logout_by_get() -> NoReturn:
     )
 
 
-def _safe_next(target: str | None) -> str:
-    # Only same-site paths: "//evil.example" and "https://..." would be open redirects.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("dashboard.index")
+def _next_page() -> str:
+    return safe_local_target(request.args.get("next")) or url_for("dashboard.index")
