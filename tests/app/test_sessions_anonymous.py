@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from conexoos.framework.config import deep_merge
 from tests.conftest import AppFactory
 from tests.support.services import require_redis
 
-from .conftest import PASSWORD, QUIET, RATE_LIMITS_OFF, form_token, sign_up
+from .conftest import PASSWORD, QUIET, RATE_LIMITS_OFF, Account, form_token, sign_up
 
 FLOOD = 10_000
 STORED_AT_MOST = 1
@@ -62,3 +64,22 @@ def test_ten_thousand_cookieless_login_pages_store_at_most_one_session(
         redis = app.extensions["conexoos"].services.redis
         for key in redis.scan_iter(match=app.config["SESSION_KEY_PREFIX"] + "*"):
             redis.delete(key)
+
+
+def test_anonymous_pages_set_no_cookie(app: Flask, alice: Account) -> None:
+    link_id = alice.add_link()["id"]
+    for path in ("/", f"/{alice.username}", f"/go/{link_id}", "/robots.txt", "/no-such-page"):
+        response = app.test_client().get(path)
+        assert response.status_code < 500, path
+        assert response.headers.getlist("Set-Cookie") == [], path
+
+
+def test_a_form_page_gives_a_short_lived_signed_cookie_only(app: Flask) -> None:
+    response = app.test_client().get("/signup")
+    cookies = response.headers.getlist("Set-Cookie")
+    assert len(cookies) == 1
+    value = cookies[0].split(";")[0].split("=", 1)[1]
+    assert value.count(".") >= 2  # payload.timestamp.signature: the data is in the cookie, not a store id
+    expires = parsedate_to_datetime(cookies[0].split("Expires=")[1].split(";")[0])
+    assert expires - datetime.now(UTC) <= timedelta(hours=2, minutes=1)
+    assert stored_sessions(app, "filesystem") == 0

@@ -7,27 +7,22 @@ from urllib.parse import unquote, urlsplit
 
 from werkzeug.urls import iri_to_uri
 
-_BROWSER_REMOVES = str.maketrans("", "", "\t\n\r")
-"""The WHATWG URL parser drops every tab and line break anywhere in a URL."""
-_EDGES = "".join(chr(code) for code in range(0x21))
-"""...and C0 controls and spaces at either end."""
+from conexoos.app.utils.text import has_control_characters
+
 _DECODING_ROUNDS = 3
-"""Encoded slashes are decoded this many times over: a target still encoded after that is refused."""
+"""Percent-escapes are decoded this many times over; a target still encoded after that is refused."""
 
 
 def safe_local_target(value: str | None) -> str | None:
-    """``value`` as a browser would read it, when that is a path on this site; None otherwise.
+    """``value`` (spaces around it removed, percent-encoded as a Location header needs) when it is a path
+    on this site however a browser or a proxy reads it; None otherwise.
 
     Refused: absolute URLs (any scheme), scheme-relative ``//host`` and its spellings (``/\\host``,
-    ``\\\\host``, tabs or line breaks inside ``//``, ``%2f%2f``, leading spaces), and anything holding
-    control characters once decoded (CR/LF could split a header). A path that merely contains ``@`` or
-    ``:`` stays a path on this site.
+    ``\\\\host``, full-width solidi, ``%2f%2f`` encoded once or more), and any control character, raw or
+    percent-encoded: browsers drop tabs and line breaks (``/\\t/host`` is ``//host``), and CR/LF could
+    split a header. A path that merely contains ``@`` or ``:`` stays a path on this site.
     """
-    if not value:
-        return None
-    target = value.translate(_BROWSER_REMOVES).strip(_EDGES)
-    if not target.startswith("/") or not target.isprintable():
-        return None
+    target = (value or "").strip(" ")
     candidate = target
     for _ in range(_DECODING_ROUNDS):
         if not _is_local_path(candidate):
@@ -37,17 +32,19 @@ def safe_local_target(value: str | None) -> str | None:
         except UnicodeDecodeError:  # %ED%A0%80 and the like: no browser sends such a path of ours
             return None
         if decoded == candidate:
-            return iri_to_uri(target)  # a Location header holds ASCII only
+            return iri_to_uri(target)
         candidate = decoded
     return None
 
 
 def _is_local_path(candidate: str) -> bool:
-    """Whether ``candidate`` starts with one slash and names no other host, however a browser or a
-    server in front of us normalises it (backslashes as slashes, full-width solidi, NFKC)."""
+    """Whether ``candidate`` starts with exactly one slash, names no scheme or host, and holds only
+    printable characters, also once NFKC-normalised and with backslashes read as slashes."""
     for form in (candidate, unicodedata.normalize("NFKC", candidate)):
-        slashed = form.replace("\\", "/").translate(_BROWSER_REMOVES).strip(_EDGES)
-        if not slashed.startswith("/") or slashed.startswith("//") or not slashed.isprintable():
+        slashed = form.replace("\\", "/")
+        if has_control_characters(slashed) or not slashed.isprintable():
+            return False
+        if not slashed.startswith("/") or slashed.startswith("//"):
             return False
         parts = urlsplit(slashed)
         if parts.scheme or parts.netloc:
