@@ -101,6 +101,26 @@ HOSTILE_SEGMENTS = [
 ]
 
 
+REPRESENTATIVES: list[Any] = [
+    "\x00",
+    "\ud800",
+    "a\udfffb",
+    "\r\nX: y",
+    "\x1b",
+    "a" * 5000,
+    "9999-12-31T23:59:59-01:00",
+    "0001-01-01T00:00:00+01:00",
+    2**64,
+    -1,
+    1e308,
+    None,
+    [],
+    {"\ud800": "\x00"},
+]
+"""One value of each class of bad input, tried in every field of every endpoint (the table tests), while
+Hypothesis explores combinations around them."""
+
+
 def _characters() -> st.SearchStrategy[str]:
     """Any code point, lone surrogates and controls included (Hypothesis leaves surrogates out by default)."""
     return st.one_of(st.characters(), st.sampled_from(["\x00", "\ud800", "\udfff", "\r", "\n", "\x1b"]))
@@ -245,6 +265,27 @@ def test_every_json_endpoint_answers_hostile_bodies_below_500(alice: Account) ->
     check()
 
 
+def test_every_field_of_every_json_endpoint_answers_each_class_of_bad_value(alice: Account) -> None:
+    """The table behind the property test: each representative bad value in each field, one at a time."""
+    ids = {"link": alice.add_link()["id"], "product": _add_product(alice)}
+    failures = []
+    for operation in json_operations():
+        if operation.request is None or operation.request_media_type != "application/json":
+            continue
+        path = operation.path.replace("{id}", str(ids["product" if "product" in operation.path else "link"]))
+        for field in operation.request.fields:
+            for value in REPRESENTATIVES:
+                body = {**valid_body(operation.request), field.name: value}
+                response = alice.api(
+                    operation.method, path, data=json.dumps(body), content_type="application/json"
+                )
+                try:
+                    assert_json_error(response, f"{operation.method} {path} {field.name}={value!r:.40}")
+                except AssertionError as error:
+                    failures.append(str(error).splitlines()[0])
+    assert not failures, "\n".join(failures)
+
+
 def test_malformed_json_bodies_are_4xx(alice: Account) -> None:
     """Bytes that are not JSON, or JSON in another encoding, are refused, not crashed on."""
 
@@ -286,6 +327,24 @@ def test_every_get_route_answers_hostile_urls_below_500(app: Flask, alice: Accou
         assert_handled(client.get(url), f"GET {url[:200]}")
 
     check()
+
+
+def test_every_get_route_answers_each_hostile_segment_below_500(app: Flask, alice: Account) -> None:
+    """The table behind the property test: every hostile segment in every variable part of every route."""
+    anonymous = app.test_client()
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in (rule.methods or ()) or rule.rule in EXCLUDED_PATHS or not rule.arguments:
+            continue
+        for segment in HOSTILE_SEGMENTS:
+            url = rule.rule
+            for name in rule.arguments:
+                url = url.replace(f"<{_converter_spec(rule, name)}>", segment)
+            for client in (anonymous, alice.client):
+                response = client.get(url)
+                if response.status_code >= 500:
+                    failures.append(f"GET {url[:120]}: {response.status_code}")
+    assert not failures, "\n".join(failures)
 
 
 def test_public_page_and_clicks_ignore_hostile_tracking_data(app: Flask, alice: Account) -> None:
@@ -330,6 +389,12 @@ def test_forms_answer_hostile_fields_below_500(app: Flask, alice: Account) -> No
         assert_handled(response, f"POST {url[:200]} {fields!r:.200}")
 
     check()
+
+
+def _add_product(account: Account) -> int:
+    response = account.api("POST", "/api/add/product", valid_body(_schema("ProductCreate")))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return int(response.get_json()["id"])
 
 
 def _schema(name: str) -> Schema:
