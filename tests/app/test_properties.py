@@ -437,3 +437,12 @@ def _converter_spec(rule: Rule, name: str) -> str:
     start = rule.rule.index(f":{name}>") if f":{name}>" in rule.rule else rule.rule.index(f"<{name}>")
     opening = rule.rule.rindex("<", 0, start + 1)
     return rule.rule[opening + 1 : rule.rule.index(">", opening)]
+
+
+def test_control_characters_in_a_path_are_a_404_that_says_why(app: Flask, alice: Account) -> None:
+    for path in ("/%0d%0a", "/alice%00", "/alice%0d%0aSet-Cookie:%20a=b", "/dashboard%0a", "/api/links%00"):
+        for client in (app.test_client(), alice.client):
+            response = client.get(path)
+            assert response.status_code == 404, path
+            assert "control characters" in response.get_data(as_text=True), path
+            assert "Set-Cookie: a" not in str(response.headers)

@@ -83,3 +83,21 @@ def test_a_form_page_gives_a_short_lived_signed_cookie_only(app: Flask) -> None:
     expires = parsedate_to_datetime(cookies[0].split("Expires=")[1].split(";")[0])
     assert expires - datetime.now(UTC) <= timedelta(hours=2, minutes=1)
     assert stored_sessions(app, "filesystem") == 0
+
+
+def test_login_replaces_a_planted_anonymous_session(app: Flask, alice: Account) -> None:
+    """An attacker who plants their own anonymous cookie in a victim's browser learns nothing: at login the
+    session gets a new server-side id and a new CSRF secret."""
+    attacker = app.test_client()
+    planted_token = form_token(attacker.get("/login"))
+    planted = attacker.get_cookie("session")
+    assert planted is not None
+    victim = app.test_client()
+    victim.set_cookie("session", planted.value)
+    response = victim.post(
+        "/login", data={"csrf_token": planted_token, "login": "alice", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert victim.get_cookie("session").value != planted.value  # type: ignore[union-attr]
+    forged = victim.post("/dashboard/settings", data={"csrf_token": planted_token, "display_name": "pwned"})
+    assert forged.status_code == 400

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers.accounts import SignupError, authenticate, create_account
 from conexoos.app.models.forms.accounts import LoginForm, SignupForm
+from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import enforce
 from conexoos.app.utils.redirects import safe_local_target
 from conexoos.framework import end_session, regenerate_session
@@ -34,8 +35,7 @@ def signup() -> str | Response | tuple[str, int]:
         except SignupError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            regenerate_session()
-            login_user(user)
+            _log_in(user)
             return redirect(url_for("dashboard.index"))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/signup.html", form=form), status
@@ -55,8 +55,7 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = authenticate(form.login.data or "", form.password.data or "")
         if user is not None:
-            regenerate_session()
-            login_user(user)
+            _log_in(user)
             return redirect(_next_page())
         error = LOGIN_FAILED
     status = 401 if error else (422 if request.method == "POST" else 200)
@@ -77,6 +76,14 @@ def logout_by_get() -> NoReturn:
     raise MethodNotAllowed(
         valid_methods=["POST"], description="Log out with the Log out button (a POST form)."
     )
+
+
+def _log_in(user: User) -> None:
+    """Log ``user`` in on a session with a new id (kept server-side from now on) and a new CSRF secret:
+    whoever planted the anonymous cookie before knows neither."""
+    regenerate_session()
+    session.pop("csrf_token", None)
+    login_user(user)
 
 
 def _next_page() -> str:
