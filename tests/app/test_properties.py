@@ -439,6 +439,28 @@ def _converter_spec(rule: Rule, name: str) -> str:
     return rule.rule[opening + 1 : rule.rule.index(">", opening)]
 
 
+def test_any_session_cookie_is_an_anonymous_visit_or_a_login(app: Flask, alice: Account) -> None:
+    """A forged, truncated or binary session cookie never reaches the session store as a query that fails."""
+    real = alice.client.get_cookie("session")
+    assert real is not None
+
+    @EXAMPLES
+    @given(
+        st.one_of(
+            st.text(st.characters(max_codepoint=255), max_size=300),
+            st.sampled_from(["\x00", "a" * 43 + "\x00", "x" * 5000, "a.b.c", "..", real.value + "\x00"]),
+            st.builds(lambda cut: real.value[:cut], st.integers(0, len(real.value))),
+        ),
+        st.sampled_from(["/login", "/dashboard", "/api/links", f"/{alice.username}"]),
+    )
+    def check(value: str, path: str) -> None:
+        client = app.test_client()
+        client.set_cookie("session", value.replace(";", ""))
+        assert_handled(client.get(path), f"GET {path} with cookie {value[:60]!r}")
+
+    check()
+
+
 def test_control_characters_in_a_path_are_a_404_that_says_why(app: Flask, alice: Account) -> None:
     for path in ("/%0d%0a", "/alice%00", "/alice%0d%0aSet-Cookie:%20a=b", "/dashboard%0a", "/api/links%00"):
         for client in (app.test_client(), alice.client):

@@ -253,6 +253,21 @@ def test_end_session_deletes_the_stored_session_and_the_cookie(
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_a_cookie_that_is_no_session_is_an_empty_one_and_is_deleted(
+    session_app: Callable[[str], Flask], backend: str
+) -> None:
+    """A forged value never reaches the store as a lookup it would choke on (NUL, spaces, long keys)."""
+    app = session_app(backend)
+    for value in ("a" * 42 + "\x00", "a b c d e f g h i j k l m n o p", "x" * 3000, "\xe9" * 43, "A" * 43):
+        client = app.test_client()
+        client.set_cookie("session", value)
+        response = client.get("/recall")
+        assert response.status_code == 200, repr(value[:50])
+        assert response.get_json() == EMPTY
+        assert "session=;" in response.headers.get("Set-Cookie", ""), repr(value[:50])
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_flood_of_cookieless_requests_stores_no_session(
     session_app: Callable[[str], Flask], backend: str
 ) -> None:

@@ -4,11 +4,13 @@ users; a short-lived signed cookie for anonymous visitors, so that no visit with
 A session starts in the signed cookie (a form's CSRF secret is all an anonymous visitor needs) and moves to
 the server store when the project calls :func:`regenerate_session` (at login); :func:`end_session` (at
 logout) deletes it from the store. Both kinds use the one session cookie: a server session's id is
-``token_urlsafe`` (no dot), a signed cookie always holds dots, so the value says which it is.
+``token_urlsafe`` (no dot), a signed cookie always holds dots, so the value says which it is; anything
+else is an empty anonymous session (and the cookie is deleted).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +33,9 @@ ANONYMOUS_SESSION_LIFETIME = timedelta(hours=2)
 """How long an anonymous visitor's signed cookie (their forms' CSRF secret) stays valid, unless
 ``FLASK.CONFIG.ANONYMOUS_SESSION_LIFETIME`` (seconds) says otherwise."""
 _session_models: dict[str, Any] = {}
+_SERVER_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
+"""What a server session id looks like (``secrets.token_urlsafe``); any other cookie value is never looked
+up, so that a NUL byte or a space cannot reach PostgreSQL or memcached, which would raise."""
 
 
 def configure_sessions(app: Flask, settings: Settings, services: Services) -> None:
@@ -168,7 +173,7 @@ class AnonymousCookieSessions(SessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
         value = request.cookies.get(self.get_cookie_name(app)) or ""
-        if value and "." not in value:  # a server session id
+        if _SERVER_ID.fullmatch(value):
             stored = self.store.open_session(app, request)
             if stored.sid == value:  # Flask-Session makes up a new id when the stored one is gone
                 return stored
