@@ -448,7 +448,7 @@ def test_any_session_cookie_is_an_anonymous_visit_or_a_login(app: Flask, alice: 
     @given(
         st.one_of(
             st.text(st.characters(max_codepoint=255), max_size=300),
-            st.sampled_from(["\x00", "a" * 43 + "\x00", "x" * 5000, "a.b.c", "..", real.value + "\x00"]),
+            st.sampled_from(["\x00", "a" * 43 + "\x00", "x" * 4000, "a.b.c", "..", real.value + "\x00"]),
             st.builds(lambda cut: real.value[:cut], st.integers(0, len(real.value))),
         ),
         st.sampled_from(["/login", "/dashboard", "/api/links", f"/{alice.username}"]),
