@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from flask import Flask
 from itsdangerous import TimestampSigner
 from sqlalchemy import create_engine, text
 
+from conexoos.framework import ConfigError
 from tests.conftest import AppFactory
 from tests.support.services import require_memcached, require_redis
 
@@ -316,3 +318,19 @@ def test_flask_config_still_overrides_cookie_settings(tmp_path: Path, make_app: 
         cookie = client.post(path, base_url="https://localhost").headers["Set-Cookie"]
         assert cookie.startswith("shop_session=")
         assert "SameSite=Strict" in cookie and "Secure" in cookie
+
+
+def test_the_anonymous_lifetime_can_be_configured(tmp_path: Path, make_app: AppFactory) -> None:
+    project = write_project(tmp_path / "sessions", {"server/web.py": VIEWS})
+    app = make_app(project, {"FLASK": {"CONFIG": {"ANONYMOUS_SESSION_LIFETIME": 60}}})
+    client = app.test_client()
+    client.post("/remember/x")
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.expires is not None
+    assert 0 < (cookie.expires - datetime.now(UTC)).total_seconds() <= 61
+
+
+def test_a_bad_anonymous_lifetime_names_the_key(tmp_path: Path, make_app: AppFactory) -> None:
+    project = write_project(tmp_path / "sessions", {"server/web.py": VIEWS})
+    with pytest.raises(ConfigError, match="ANONYMOUS_SESSION_LIFETIME"):
+        make_app(project, {"FLASK": {"CONFIG": {"ANONYMOUS_SESSION_LIFETIME": "soon"}}})

@@ -26,6 +26,7 @@ from itsdangerous import BadSignature
 
 from .config import Settings
 from .database import db
+from .errors import ConfigError
 from .services import Services
 
 SESSION_TABLE = "framework_sessions"
@@ -57,11 +58,18 @@ def configure_sessions(app: Flask, settings: Settings, services: Services) -> No
 def init_sessions(app: Flask) -> None:
     """Install the session interface once the config (including FLASK.CONFIG) is final."""
     _Sessions(app)
-    lifetime = app.config["ANONYMOUS_SESSION_LIFETIME"]
-    if not isinstance(lifetime, timedelta):
-        lifetime = timedelta(seconds=int(lifetime))
     store: ServerSideSessionInterface = app.session_interface
-    app.session_interface = AnonymousCookieSessions(store, lifetime)
+    app.session_interface = AnonymousCookieSessions(store, _anonymous_lifetime(app.config))
+
+
+def _anonymous_lifetime(config: Any) -> timedelta:
+    value = config["ANONYMOUS_SESSION_LIFETIME"]
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return timedelta(seconds=value)
+    key = "FLASK.CONFIG.ANONYMOUS_SESSION_LIFETIME"
+    raise ConfigError([f"{key}: {value!r} is not valid; expected a number of seconds above 0"])
 
 
 def _backend_config(backend: str, settings: Settings, services: Services) -> dict[str, Any]:
