@@ -110,6 +110,12 @@ SERVER_ENV: Schema = {
             empty_means_default=True,
         ),
     },
+    "SECURITY_CONTACT": Key(
+        "str",
+        "",
+        "Contact line of /.well-known/security.txt: an email address or an https: URL; empty means "
+        "security@ the site's host.",
+    ),
     "SSL": {
         "Certificate": Key(
             "str",
