@@ -45,6 +45,12 @@ def configure_logging(settings: Settings) -> None:
     access_log.setLevel(logging.INFO)
 
 
+def flush_logs() -> None:
+    """Write out whatever the framework's log handlers still buffer (a stopping worker calls this)."""
+    for handler in [*framework_log.handlers, *access_log.handlers]:
+        handler.flush()
+
+
 class _ToFramework(logging.Handler):
     """Hands a record to the ``conexoos`` logger, whose handlers write app.log or stderr."""
 

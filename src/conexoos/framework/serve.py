@@ -26,6 +26,7 @@ from .app import Runtime, create_app
 from .config import Settings, load_settings
 from .database import db
 from .errors import ConfigError
+from .logs import flush_logs
 from .migrations import prepare_databases
 from .project import Project, locate_project
 
@@ -183,9 +184,10 @@ def post_worker_init(worker: Any) -> None:
 
 
 def worker_exit(_server: Any, worker: Any) -> None:
-    """Gunicorn hook, in each worker as it stops: stop its task scheduler."""
+    """Gunicorn hook, in each worker as it stops: stop its task scheduler, then flush the logs."""
     if getattr(worker, "wsgi", None) is not None:
         _runtime_of(worker).scheduler.stop()
+    flush_logs()
 
 
 def _runtime_of(worker: Any) -> Runtime:
