@@ -10,7 +10,7 @@ import simple_websocket
 
 from tests.support.live_server import run_live_server
 
-JOIN_TIMEOUT = {"SERVER_ENV": {"SOCKETIO_JOIN_TIMEOUT": 1}}
+JOIN_TIMEOUT = {"SERVER_ENV": {"SOCKETIO_JOIN_TIMEOUT": 2}}
 
 
 def engineio_socket(base_url: str) -> simple_websocket.Client:
@@ -39,7 +39,7 @@ def test_a_socket_that_never_joins_is_closed(tmp_path: Path) -> None:
     with run_live_server(tmp_path, JOIN_TIMEOUT) as server:
         client = engineio_socket(server.url)
         try:
-            assert closed_within(client, 5)
+            assert closed_within(client, 8)
         finally:
             with contextlib.suppress(simple_websocket.ConnectionClosed):
                 client.close()
@@ -51,7 +51,7 @@ def test_an_anonymous_socket_is_refused_then_closed(tmp_path: Path) -> None:
         try:
             client.send("40")
             assert str(client.receive(timeout=5)).startswith("44")  # CONNECT_ERROR: not logged in
-            assert closed_within(client, 5)
+            assert closed_within(client, 8)
         finally:
             with contextlib.suppress(simple_websocket.ConnectionClosed):
                 client.close()
