@@ -123,23 +123,25 @@ def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:
 
 def test_a_socket_that_joins_no_namespace_is_closed_and_one_that_joins_is_kept(tmp_path: Path) -> None:
     port = new_port()
-    project = write_green_project(tmp_path / "green", port, {"SOCKETIO_JOIN_TIMEOUT": 1})
+    project = write_green_project(tmp_path / "green", port, {"SOCKETIO_JOIN_TIMEOUT": 2})
     url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
     with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
-        idle = simple_websocket.Client.connect(url)
         joined = simple_websocket.Client.connect(url)
+        idle: simple_websocket.Client | None = None
         try:
-            assert str(idle.receive(timeout=5)).startswith("0{")  # Engine.IO open packet
-            assert str(joined.receive(timeout=5)).startswith("0{")
-            joined.send("40")
+            assert str(joined.receive(timeout=5)).startswith("0{")  # Engine.IO open packet
+            joined.send("40")  # join the default namespace at once
             assert str(joined.receive(timeout=5)).startswith("40")
-            assert _closed_within(idle, 6)
+            idle = simple_websocket.Client.connect(url)
+            assert str(idle.receive(timeout=5)).startswith("0{")
+            assert _closed_within(idle, 10)
             joined.send('420["echo","still here"]')
             assert joined.receive(timeout=5) == '430["still here"]'
         finally:
             for client in (idle, joined):
                 with contextlib.suppress(simple_websocket.ConnectionClosed):
-                    client.close()
+                    if client is not None:
+                        client.close()
 
 
 def _closed_within(client: simple_websocket.Client, seconds: float) -> bool:
