@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, jsonify, request
 
+from conexoos.framework.config import load_settings
 from conexoos.framework.errors import ConfigError
 from conexoos.framework.proxy import TrustedProxies, parse_trusted_proxies
 from tests.conftest import AppFactory
@@ -73,3 +74,11 @@ def test_a_malformed_proxy_entry_is_a_config_error() -> None:
         "SERVER_ENV.TRUSTED_PROXIES: 'nginx.local' is not an IP address or network; "
         "e.g. 127.0.0.1, 10.0.0.0/8"
     ]
+
+
+def test_config_check_names_a_malformed_proxy_entry(tmp_path: Path) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text("SERVER_ENV:\n  TRUSTED_PROXIES: 10.0.0.0/33\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path, environ={})
+    assert [problem.split(":")[0] for problem in raised.value.problems] == ["SERVER_ENV.TRUSTED_PROXIES"]
