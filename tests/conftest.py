@@ -29,6 +29,7 @@ def base_overrides(tmp_path: Path, database_url: str | None = None) -> dict[str,
             "ENV": "DEV",
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "APP_KEY": "test-key-" + "x" * 40,
+            "PUBLIC_URL": "http://localhost",  # Flask's test client's host, so absolute URLs read naturally
         },
         "DATABASE": {"default": "main", "main": {"url": url}},
         "FLASK": {"CONFIG": {"TESTING": True, "DEBUG": False}},
