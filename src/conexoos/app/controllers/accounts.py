@@ -48,8 +48,6 @@ RESERVED_USERNAMES = frozenset(
         "user",
         "users",
         "webhook",
-        "healthz",
-        "readyz",
         # Files served at the root (also refused by their extension, kept here so that the list of
         # route prefixes stays a subset of this set).
         "robots.txt",
