@@ -259,7 +259,10 @@ def _prepare(target: MigrationTarget) -> str | None:
     if not current:
         note = adopt_unversioned(target)
         current = current_revisions(target)
-    _require_head(target, current)
+    try:
+        _require_head(target, current)
+    except SchemaNotReady as error:
+        raise SchemaNotReady([note, *error.problems] if note else error.problems) from None
     return note
 
 
