@@ -5,7 +5,9 @@ Marked ``database_matrix``: the fast suite runs them on SQLite, CI again on Post
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,15 @@ def test_the_test_fixtures_create_all_agrees_with_the_migrations(make_app: AppFa
         note = migrations.adopt_unversioned(target)
         assert "recorded as revision" in note
         assert set(migrations.current_revisions(target)) == set(migrations.head_revisions(target))
+
+
+def test_every_revision_file_ships_in_the_package() -> None:
+    """pyproject's package-data for conexoos.app must match each version file (they are not a package)."""
+    root = Path(__file__).resolve().parents[2]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    patterns = package_data["conexoos.app"]
+    app = root / "src" / "conexoos" / "app"
+    scripts = [path.relative_to(app).as_posix() for path in (app / "migrations").rglob("*.py")]
+    assert "migrations/default/versions/0001_release_0_1_0.py" in scripts
+    for script in scripts:
+        assert any(fnmatch.fnmatch(script, pattern) for pattern in patterns), script
