@@ -449,3 +449,17 @@ def test_tables_that_match_no_revision_are_refused_with_a_message(tmp_path: Path
         assert stderr.strip().endswith("then run `conexoos db stamp REVISION --database main`")
     assert recorded_versions(path) is None
     assert columns_of(path, "note") == ["id", "body"]
+
+
+def test_a_database_at_a_revision_this_version_does_not_have_is_refused(tmp_path: Path) -> None:
+    _project, path, _revisions = behind_project(tmp_path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'f00dfacef00d'")
+    refused = conexoos("run", "--project", "shop", "--no-reload", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "error: database connection 'main' is at revision f00dfacef00d, which this version's migrations do "
+        "not have (was it upgraded by a newer release?); serve it with that release, or downgrade it with "
+        "that release first"
+    )
+    assert recorded_versions(path) == ["f00dfacef00d"]
