@@ -327,13 +327,16 @@ def test_the_default_connection_uses_migrations_default_whatever_its_name(tmp_pa
     shipped = project / "migrations" / "default" / "versions"
     shipped.mkdir(parents=True)
     migrated, archived, upgraded = db_session(
-        project, ["migrate", "-m", "notes"], ["migrate", "-d", "archive", "-m", "archive"], ["upgrade"]
+        project,
+        ["migrate", "-m", "notes", "--rev-id", "0001"],
+        ["migrate", "-d", "archive", "-m", "archive"],
+        ["upgrade"],
     )
     assert migrated.code == 0 and archived.code == 0, migrated.stderr + archived.stderr
-    assert [path.name.endswith("_notes.py") for path in shipped.glob("*.py")] == [True]
+    assert [path.name.endswith("_0001_notes.py") for path in shipped.glob("*.py")] == [True]
     assert len(list((project / "migrations" / "archive" / "versions").glob("*.py"))) == 1
     assert not (project / "migrations" / "primary").exists()
-    assert upgraded.code == 0 and upgraded.stdout.startswith("primary: "), upgraded.stderr
+    assert upgraded.code == 0 and upgraded.stdout.strip() == "primary: 0001 (head)", upgraded.stderr
     assert "note" in tables(main_url)
 
     # A folder of the connection's own name wins over migrations/default.

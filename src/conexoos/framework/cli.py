@@ -362,11 +362,14 @@ def db_group(project: str | None, config: str | None) -> None:
 @project_options
 @database_option
 @click.option("--message", "-m", default="auto", help="What the migration does, used in its file name.")
-def db_migrate(project: str | None, config: str | None, database: str | None, message: str) -> None:
+@click.option("--rev-id", default=None, help="The revision's id (default: a random one), e.g. 0002.")
+def db_migrate(
+    project: str | None, config: str | None, database: str | None, message: str, rev_id: str | None
+) -> None:
     """Write a new migration from the differences between the models and the database."""
     app = load_app(project, config)
     with migrations.migration_target(app, database) as target:
-        written = migrations.make_migration(target, message)
+        written = migrations.make_migration(target, message, rev_id)
     if written is None:
         click.echo(f"No change between the models and database {target.name!r}: no migration written.")
     else:

@@ -143,8 +143,11 @@ def migration_target(app: Flask, name: str | None = None) -> Iterator[MigrationT
         yield MigrationTarget(database, db.engines[key], metadata, migrations_folder(app, database))
 
 
-def make_migration(target: MigrationTarget, message: str) -> Path | None:
-    """Autogenerate a migration from the models; return its file, or None when nothing changed."""
+def make_migration(target: MigrationTarget, message: str, rev_id: str | None = None) -> Path | None:
+    """Autogenerate a migration from the models; return its file, or None when nothing changed.
+
+    ``rev_id`` names the revision (a random id when None), as a product numbering its releases wants.
+    """
     target.require_writable("migrate")
     if not target.metadata.tables:
         # Comparing an empty model set with a real database would script a DROP of every table.
@@ -154,7 +157,9 @@ def make_migration(target: MigrationTarget, message: str) -> Path | None:
         )
     target.versions.mkdir(parents=True, exist_ok=True)
     _show_alembic_progress()
-    written = command.revision(target.alembic_config(skip_empty=True), message=message, autogenerate=True)
+    written = command.revision(
+        target.alembic_config(skip_empty=True), message=message, autogenerate=True, rev_id=rev_id
+    )
     scripts = [written] if isinstance(written, Script) else [item for item in written or [] if item]
     return Path(scripts[0].path) if scripts else None
 
