@@ -383,12 +383,14 @@ def behind_project(tmp_path: Path) -> tuple[Path, Path, list[str]]:
     return project, path, revisions_of(project)
 
 
-@pytest.mark.parametrize("command", ["run", "serve"])
-def test_run_and_serve_refuse_a_database_behind_its_migrations(tmp_path: Path, command: str) -> None:
+@pytest.mark.parametrize(
+    "command", [["run", "--no-reload"], ["run", "--reload"], ["serve", "--workers", "1"]]
+)
+def test_run_and_serve_refuse_a_database_behind_its_migrations(tmp_path: Path, command: list[str]) -> None:
     project, path, (first, second) = behind_project(tmp_path)
-    extra = ["--no-reload"] if command == "run" else ["--workers", "1"]
-    refused = conexoos(command, "--project", "shop", *extra, cwd=tmp_path)
+    refused = conexoos(*command, "--project", "shop", cwd=tmp_path)
     assert refused.returncode == 2
+    assert "Running on" not in refused.stdout + refused.stderr  # refused before serving, reloader or not
     assert refused.stderr.strip().splitlines()[-1] == (
         f"error: database connection 'main' is at revision {first} but this version needs {second}: "
         "run `conexoos db upgrade --database main` first (back up the database before)"
