@@ -468,3 +468,28 @@ def test_a_database_at_a_revision_this_version_does_not_have_is_refused(tmp_path
         "that release first"
     )
     assert recorded_versions(path) == ["f00dfacef00d"]
+
+
+def test_tables_made_from_the_current_models_are_stamped_head(tmp_path: Path) -> None:
+    project, path, (_first, second) = behind_project(tmp_path)
+    [upgraded] = db_session(project, ["upgrade"])
+    assert upgraded.code == 0, upgraded.stderr
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE alembic_version")  # e.g. made by create_all from today's models
+    prepared = subprocess.run(
+        [sys.executable, "-c", PREPARE, str(project)],
+        cwd=tmp_path,
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert prepared.returncode == 0, prepared.stderr
+    assert prepared.stdout.strip() == str(
+        [
+            "database connection 'main': its tables, made before migrations were recorded, are those of "
+            f"the models; recorded as revision {second}"
+        ]
+    )
+    assert recorded_versions(path) == [second]
