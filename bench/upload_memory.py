@@ -1,10 +1,10 @@
 """Peak memory of one image upload, each case in a fresh process, next to two baselines from the same run.
 
 For every case the script writes the file once, then starts three fresh Python processes that each import
-Pillow and the app, read the file's bytes, reset the peak resident size, do one thing and report how much
+Pillow and the app, reset the peak resident size, read the file's bytes, do one thing and report how much
 the peak grew above the resident size at the mark:
 
-- ``bytes only``: nothing more (the floor: the upload's bytes are already counted before the mark);
+- ``bytes only``: nothing more (the floor: the upload's bytes in memory);
 - ``naive Pillow``: ``Image.open(...).convert("RGB")`` then ``thumbnail`` (what most upload code does);
 - ``IOUtils``: the product's ``save_image`` (a refused upload counts too: refusing must be cheap).
 
@@ -45,9 +45,9 @@ def status_kb(field):
             return int(line.split()[1])
 
 mode, path = sys.argv[1], sys.argv[2]
-data = Path(path).read_bytes()
 Path("/proc/self/clear_refs").write_text("5")  # the peak starts again from the resident size now
 before = status_kb("VmRSS")
+data = Path(path).read_bytes()  # counted: an upload's bytes are part of what it costs
 outcome = "-"
 if mode == "naive":
     try:
