@@ -240,8 +240,8 @@ def _verified_event(payload: bytes, signature: str | None) -> StripeEventData:
         return parse_event(gateway.construct_event(payload, signature or ""))
     except gateway.StripeUnavailable as error:
         raise ServiceUnavailable(str(error)) from None
-    except stripe.SignatureVerificationError:
-        raise BadRequest("The Stripe signature is missing or invalid.") from None
+    except stripe.SignatureVerificationError as error:
+        raise BadRequest(f"The Stripe signature is missing or invalid: {error.user_message}.") from None
     except MalformedEvent as error:
         raise BadRequest(f"not a Stripe event: {error}") from None
     except ValueError as error:  # not UTF-8, or not JSON
