@@ -1,5 +1,9 @@
 """Alembic migrations: one history per named connection, kept in the project's ``migrations/<name>/versions``.
 
+The default connection may be named anything in the configuration, so a project ships its history in
+``migrations/default/versions``: that folder serves the default connection whatever its name, unless a
+folder of the connection's own name exists (which then wins, as for every other connection).
+
 The Alembic configuration is built in code: the environment (``migration_env/env.py``) ships with the
 framework and receives the connection's engine and metadata, so a project needs no ``alembic.ini``.
 A ``readonly`` connection is never migrated.
@@ -50,7 +54,9 @@ class MigrationTarget:
 
     def has_scripts(self) -> bool:
         """Whether at least one migration script exists for this connection."""
-        return self.versions.is_dir() and any(self.versions.glob("*.py"))
+        return self.versions.is_dir() and any(
+            path.name != "__init__.py" for path in self.versions.glob("*.py")
+        )
 
     def alembic_config(self, skip_empty: bool = False) -> Config:
         """An Alembic configuration for this connection, built without an ini file."""
@@ -76,9 +82,22 @@ class MigrationTarget:
             )
 
 
-def migrations_folder(app: Flask, name: str) -> Path:
-    """Where the migration scripts of connection ``name`` live: ``<project>/migrations/<name>/versions``."""
-    return app.extensions["conexoos"].project.root / "migrations" / name / "versions"
+DEFAULT_FOLDER = "default"
+"""Folder under ``migrations/`` of the default connection's history when none has the connection's name."""
+
+
+def migrations_folder(app: Flask, database: DatabaseSettings) -> Path:
+    """Where the migration scripts of a connection live.
+
+    ``<project>/migrations/<name>/versions``; for the default connection, ``migrations/default/versions``
+    when that folder exists and no folder of its own name does.
+    """
+    root = app.extensions["conexoos"].project.root / "migrations"
+    own = root / database.name / "versions"
+    shipped = root / DEFAULT_FOLDER / "versions"
+    if database.is_default and not own.is_dir() and shipped.is_dir():
+        return shipped
+    return own
 
 
 @contextmanager
@@ -95,7 +114,7 @@ def migration_target(app: Flask, name: str | None = None) -> Iterator[MigrationT
     with app.app_context():
         key = database.bind_key
         metadata = db.metadatas.get(key) or MetaData()
-        yield MigrationTarget(database, db.engines[key], metadata, migrations_folder(app, database.name))
+        yield MigrationTarget(database, db.engines[key], metadata, migrations_folder(app, database))
 
 
 def make_migration(target: MigrationTarget, message: str) -> Path | None:
