@@ -187,6 +187,7 @@ def test_people_are_counted_with_their_device_and_browser(
         "clicks": people,
         "unique_visitors": people,
         "click_through_rate": 1.0,
+        "product_clicks": 0,
     }
     devices = Counter(device for _, device, _ in PEOPLE_AGENTS.values())
     assert {item["value"]: item["count"] for item in report["top"]["devices"]} == devices

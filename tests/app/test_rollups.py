@@ -89,7 +89,13 @@ def link_id(alice: Account) -> int:
 def test_rolling_up_twice_counts_once(app: Flask, alice: Account, link_id: int) -> None:
     _some_traffic(app, alice.id, link_id)
     raw = march(alice)
-    assert raw["totals"] == {"views": 9, "clicks": 3, "unique_visitors": 10, "click_through_rate": 0.3333}
+    assert raw["totals"] == {
+        "views": 9,
+        "clicks": 3,
+        "unique_visitors": 10,
+        "click_through_rate": 0.3333,
+        "product_clicks": 0,
+    }
 
     assert fold(app) == 12
     rows = rollup_rows(app)

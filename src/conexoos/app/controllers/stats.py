@@ -169,7 +169,9 @@ def _add_total(
     if kind == VIEW:
         counter["views"] += events
     elif kind == BUY:
+        # Product clicks (``/go/product/<id>``; link_id holds the product id) are never a link's clicks.
         tally.product_clicks[link_id] += events
+        counter["product_clicks"] += events
     else:
         tally.link_clicks[link_id] += events
         if query.link_id is None or link_id == query.link_id:
@@ -273,6 +275,7 @@ def _assemble(
             "views": tally.daily[day]["views"],
             "clicks": tally.daily[day]["clicks"],
             "unique_visitors": tally.daily[day]["unique_visitors"],
+            "product_clicks": tally.daily[day]["product_clicks"],
         }
         for day in days
     ]
@@ -286,6 +289,7 @@ def _assemble(
             "clicks": clicks,
             "unique_visitors": sum(row["unique_visitors"] for row in daily),
             "click_through_rate": rate(clicks, views),
+            "product_clicks": sum(row["product_clicks"] for row in daily),
         },
         "links": [
             {
@@ -297,7 +301,12 @@ def _assemble(
             for link in shown
         ],
         "products": [
-            {"id": product_id, "title": title, "clicks": tally.product_clicks[product_id]}
+            {
+                "id": product_id,
+                "title": title,
+                "clicks": tally.product_clicks[product_id],
+                "click_through_rate": rate(tally.product_clicks[product_id], views),
+            }
             for product_id, title in products.items()
         ],
         "daily": daily,

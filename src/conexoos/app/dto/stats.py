@@ -109,11 +109,22 @@ STATS_REPORT = Schema(
         output("range", _object(**{"from": DATE, "to": DATE, "tz": STRING})),
         output(
             "totals",
-            _object(views=INTEGER, clicks=INTEGER, unique_visitors=INTEGER, click_through_rate=NUMBER),
+            _object(
+                views=INTEGER,
+                clicks=INTEGER,
+                unique_visitors=INTEGER,
+                click_through_rate=NUMBER,
+                product_clicks=INTEGER,
+            ),
         ),
         output("links", _list_of(id=INTEGER, title=STRING, clicks=INTEGER, click_through_rate=NUMBER)),
-        output("products", _list_of(id=INTEGER, title=STRING, clicks=INTEGER)),
-        output("daily", _list_of(date=DATE, views=INTEGER, clicks=INTEGER, unique_visitors=INTEGER)),
+        output("products", _list_of(id=INTEGER, title=STRING, clicks=INTEGER, click_through_rate=NUMBER)),
+        output(
+            "daily",
+            _list_of(
+                date=DATE, views=INTEGER, clicks=INTEGER, unique_visitors=INTEGER, product_clicks=INTEGER
+            ),
+        ),
         output(
             "top",
             _object(
@@ -121,8 +132,9 @@ STATS_REPORT = Schema(
             ),
         ),
     ),
-    "Views, clicks and unique visitors of your page over a range of days in a time zone. Top lists count "
-    "page views, or the clicks of link_id when given.",
+    "Views, clicks and unique visitors of your page over a range of days in a time zone. clicks count link "
+    "clicks (/go/<id>; only link_id's when given); product_clicks count clicks on products' buy links "
+    "(/go/product/<id>), whatever link_id is. Top lists count page views, or link_id's clicks when given.",
 )
 STATS_PARAMETERS = [
     {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},
