@@ -201,6 +201,12 @@ def quarantined_count() -> int:
     return int(db.session.scalar(select(func.count()).select_from(EventQuarantine)) or 0)
 
 
+def quarantined(limit: int) -> list[EventQuarantine]:
+    """The ``limit`` most recently quarantined events."""
+    query = select(EventQuarantine).order_by(EventQuarantine.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
 def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
