@@ -76,9 +76,18 @@ def _announce(owner_id: int, payload: dict[str, Any]) -> None:
 def referrer_host(referrer: str) -> str:
     """The host name of a Referer header, lowercased; empty when absent or unparsable."""
     try:
-        return (urlsplit(referrer).hostname or "")[:255]
+        return tracking_text(urlsplit(referrer).hostname or "", 255)
     except ValueError:
         return ""
+
+
+def tracking_text(value: str, length: int) -> str:
+    """``value`` without control characters or lone surrogates, trimmed and cut to ``length``.
+
+    Tracking values only describe a visit: what no database can store (PostgreSQL refuses NUL) or no
+    report can show is dropped, never a reason to fail the visitor's request.
+    """
+    return "".join(char for char in value if char.isprintable()).strip()[:length]
 
 
 def analytics_settings() -> dict[str, Any]:
@@ -87,7 +96,7 @@ def analytics_settings() -> dict[str, Any]:
 
 
 def _param(name: str) -> str:
-    return request.args.get(name, "").strip()[:100]
+    return tracking_text(request.args.get(name, ""), 100)
 
 
 def _country() -> str:
