@@ -117,7 +117,12 @@ PARAMS = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(params=PARAMS, path=st.sampled_from(API_PATHS))
 def test_no_statistics_query_is_a_500(alice: Account, params: dict[str, str], path: str) -> None:
     response = _get(alice, path, params)
