@@ -370,3 +370,18 @@ def test_an_event_the_database_refuses_is_quarantined_and_the_rest_rolled_up(
     assert fold(app) == 1  # later batches are not blocked
     assert watermark(app) == later
     assert march(alice)["totals"]["views"] == 9
+
+
+def test_a_run_that_refuses_everything_stops_instead_of_quarantining_all(
+    app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When every event fails, the cause is not the events: the run stops and leaves them pending."""
+    monkeypatch.setattr(rollups, "MAX_QUARANTINED_PER_RUN", 2)
+    _poison_rollups(app)
+    ids = [insert_event(app, alice.id, DAY + timedelta(minutes=n), utm_source="poison") for n in range(5)]
+    with pytest.raises(RuntimeError, match="more than 2 events refused"):
+        fold(app)
+    assert watermark(app) == ids[1]
+    with app.app_context():
+        assert rollups.quarantined_count() == 2
+    assert march(alice)["totals"]["views"] == 3  # still pending, still counted live

@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, StatsVisitor, StatsWatermark
 from conexoos.app.models.persistent.base import transaction, utcnow
@@ -36,6 +36,8 @@ from .visitors import forget_salts_before
 
 log = logging.getLogger("conexoos.analytics")
 BATCH_SIZE = 5000
+MAX_QUARANTINED_PER_RUN = 100
+"""Past this many quarantined events in one run the roll-up stops (raising) instead of setting aside more."""
 SETTLE = timedelta(seconds=5)
 """Events younger than this are left for the next run, so an insert still committing is not skipped."""
 RollupKey = tuple[int, str, int, str, int, str, str]
@@ -112,12 +114,12 @@ def roll_up(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
     A batch that fails is folded again in halves, so one event the database refuses is isolated,
     quarantined (see :func:`quarantine`) and passed over: it never blocks the events after it.
     """
-    total = 0
+    total, refused = 0, [0]
     while True:
         after, events = _next_batch((now or utcnow()) - SETTLE, batch_size)
         if not events:
             return total
-        total += _fold_or_isolate(events, after, first_try=True)
+        total += _fold_or_isolate(events, after, refused, first_try=True)
         if len(events) < batch_size:
             return total
 
@@ -133,13 +135,13 @@ def _next_batch(cutoff: datetime, batch_size: int) -> tuple[int, list[Any]]:
     return after, events
 
 
-def _fold_or_isolate(events: Sequence[Any], after: int, first_try: bool = False) -> int:
+def _fold_or_isolate(events: Sequence[Any], after: int, refused: list[int], first_try: bool = False) -> int:
     """Fold ``events`` (the ids after ``after``); on a data error, fold halves; returns how many folded."""
     try:
         _fold(events, after)
         return len(events)
-    except (ConcurrentRollUp, OperationalError, InterfaceError):
-        raise  # a race or an unreachable database: nothing is wrong with the events, try again later
+    except (ConcurrentRollUp, OperationalError, InterfaceError, ProgrammingError):
+        raise  # a race, an unreachable database or a schema behind the code: try again later
     except Exception as error:  # anything else is this data refused: find the event(s) and set them aside
         if first_try:
             log.exception(
@@ -149,11 +151,22 @@ def _fold_or_isolate(events: Sequence[Any], after: int, first_try: bool = False)
                 events[-1].id,
             )
         if len(events) == 1:
+            _refuse_one_more(refused, error)
             quarantine(events[0], error, after)
             return 0
         middle = len(events) // 2
-        folded = _fold_or_isolate(events[:middle], after)
-        return folded + _fold_or_isolate(events[middle:], events[middle - 1].id)
+        folded = _fold_or_isolate(events[:middle], after, refused)
+        return folded + _fold_or_isolate(events[middle:], events[middle - 1].id, refused)
+
+
+def _refuse_one_more(refused: list[int], error: Exception) -> None:
+    # Many refusals in one run point at the code or the database, not at the events: stop, keep them.
+    refused[0] += 1
+    if refused[0] > MAX_QUARANTINED_PER_RUN:
+        raise RuntimeError(
+            f"analytics roll-up stopped: more than {MAX_QUARANTINED_PER_RUN} events refused in one run; "
+            "the cause is probably not the events (see the logged errors)"
+        ) from error
 
 
 def _fold(events: Sequence[Any], after: int) -> None:
