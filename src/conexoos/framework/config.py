@@ -24,7 +24,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from . import schema
 from .errors import ConfigError
 from .interpolation import substitute
+from .proxy import trusted_proxies_problems
 from .schema import Key
+from .urls import public_url_problems
 
 log = logging.getLogger("conexoos.config")
 
@@ -532,6 +534,7 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
             f"SERVER_ENV.APP_KEY: is empty; {server['ENV']} needs a secret key (e.g. APP_KEY: "
             "${SECURED_FLASK_TOKEN} with a long random value in that variable)"
         )
+    validator.problems += public_url_problems(server) + trusted_proxies_problems(server["TRUSTED_PROXIES"])
 
 
 def _ensure_app_key(settings: Settings) -> None:

@@ -14,6 +14,7 @@ from flask_login import current_user
 from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.app.models.persistent.base import transaction, utcnow
 from conexoos.app.models.persistent.event import CLICK, VIEW
+from conexoos.app.utils.text import tracking_text
 from conexoos.app.utils.useragent import classify
 from conexoos.framework import db, runtime
 
@@ -43,7 +44,7 @@ def record_click(owner_id: int, link_id: int, kind: str = CLICK) -> bool:
 
 def _record(kind: str, owner_id: int, link_id: int | None) -> datetime | None:
     """Insert the event; its time, or None when it is not counted."""
-    user_agent = request.headers.get("User-Agent", "")
+    user_agent = tracking_text(request.headers.get("User-Agent", ""), 2000)
     client = classify(user_agent)
     if request.method != "GET" or client.is_bot or _is_owner(owner_id):
         return None
