@@ -82,15 +82,6 @@ def referrer_host(referrer: str) -> str:
         return ""
 
 
-def tracking_text(value: str, length: int) -> str:
-    """``value`` without control characters or lone surrogates, trimmed and cut to ``length``.
-
-    Tracking values only describe a visit: what no database can store (PostgreSQL refuses NUL) or no
-    report can show is dropped, never a reason to fail the visitor's request.
-    """
-    return "".join(char for char in value if char.isprintable()).strip()[:length]
-
-
 def analytics_settings() -> dict[str, Any]:
     """``APP.ANALYTICS`` from the configuration."""
     return dict(current_app.config.get("CONEXOOS_ANALYTICS", {}))
