@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,8 @@ from sqlalchemy.engine import Engine
 
 from conexoos.framework import migrations
 from tests.conftest import AppFactory, base_overrides
+from tests.fixtures.empty_database import database_url, empty_product_app
 from tests.framework.test_cli import command_env, conexoos, free_port, http_get, server
-
-from .test_migrations import database_url
 
 pytestmark = pytest.mark.database_matrix
 
@@ -207,10 +207,15 @@ ROWS_0_1_0: dict[str, list[dict[str, Any]]] = {
 
 
 @pytest.fixture
-def release_0_1_0(make_app: AppFactory) -> Flask:
+def release_0_1_0(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """An app on a database as 0.1.0 left it: its tables (revision 0001, proved to be the same), its
     rows, a deleted account, and no ``alembic_version`` (0.1.0 had no migrations)."""
-    app = make_app(schema=False)
+    with empty_product_app(make_app, tmp_path_factory) as app:
+        fill_as_0_1_0(app)
+        yield app
+
+
+def fill_as_0_1_0(app: Flask) -> None:
     with migrations.migration_target(app) as target:
         migrations.upgrade(target, "0001")
     engine = create_engine(database_url(app))
@@ -226,7 +231,6 @@ def release_0_1_0(make_app: AppFactory) -> Flask:
             connection.execute(text(f"DROP TABLE {migrations.VERSION_TABLE}"))
     finally:
         engine.dispose()
-    return app
 
 
 def reflect(engine: Engine) -> dict[str, Any]:

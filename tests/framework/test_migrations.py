@@ -383,12 +383,14 @@ def behind_project(tmp_path: Path) -> tuple[Path, Path, list[str]]:
     return project, path, revisions_of(project)
 
 
-@pytest.mark.parametrize("command", ["run", "serve"])
-def test_run_and_serve_refuse_a_database_behind_its_migrations(tmp_path: Path, command: str) -> None:
+@pytest.mark.parametrize(
+    "command", [["run", "--no-reload"], ["run", "--reload"], ["serve", "--workers", "1"]]
+)
+def test_run_and_serve_refuse_a_database_behind_its_migrations(tmp_path: Path, command: list[str]) -> None:
     project, path, (first, second) = behind_project(tmp_path)
-    extra = ["--no-reload"] if command == "run" else ["--workers", "1"]
-    refused = conexoos(command, "--project", "shop", *extra, cwd=tmp_path)
+    refused = conexoos(*command, "--project", "shop", cwd=tmp_path)
     assert refused.returncode == 2
+    assert "Running on" not in refused.stdout + refused.stderr  # refused before serving, reloader or not
     assert refused.stderr.strip().splitlines()[-1] == (
         f"error: database connection 'main' is at revision {first} but this version needs {second}: "
         "run `conexoos db upgrade --database main` first (back up the database before)"
@@ -466,3 +468,28 @@ def test_a_database_at_a_revision_this_version_does_not_have_is_refused(tmp_path
         "that release first"
     )
     assert recorded_versions(path) == ["f00dfacef00d"]
+
+
+def test_tables_made_from_the_current_models_are_stamped_head(tmp_path: Path) -> None:
+    project, path, (_first, second) = behind_project(tmp_path)
+    [upgraded] = db_session(project, ["upgrade"])
+    assert upgraded.code == 0, upgraded.stderr
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE alembic_version")  # e.g. made by create_all from today's models
+    prepared = subprocess.run(
+        [sys.executable, "-c", PREPARE, str(project)],
+        cwd=tmp_path,
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert prepared.returncode == 0, prepared.stderr
+    assert prepared.stdout.strip() == str(
+        [
+            "database connection 'main': its tables, made before migrations were recorded, are those of "
+            f"the models; recorded as revision {second}"
+        ]
+    )
+    assert recorded_versions(path) == [second]

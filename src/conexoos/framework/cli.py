@@ -250,9 +250,11 @@ def run(
     runtime = app.extensions["conexoos"]
     settings = runtime.settings
     use_reload = settings.is_development if reload is None else reload
+    # Checked in every process: the reloader's watcher stops before "Running on" when a schema is refused,
+    # and the child it starts checks again after each reload.
+    _show_warnings(migrations.prepare_databases(app))
     # With the reloader, this process only watches files; the child it starts serves.
     if not use_reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
-        _show_warnings(migrations.prepare_databases(app))
         runtime.scheduler.start()
     bind = settings.server["BIND"]
     runtime.socketio.run(
