@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from flask import Flask
 from conexoos.framework import create_app
 from conexoos.framework.config import deep_merge
 from conexoos.framework.database import create_schema, db
-from tests.support.services import fresh_database
+from tests.support.database_pool import DatabasePool
 
 TEST_DATABASE = os.environ.get("CONEXOOS_TEST_DATABASE", "sqlite")
 """Which server the product tests marked ``database_matrix`` run on: sqlite, postgresql or mariadb."""
@@ -30,21 +29,33 @@ def base_overrides(tmp_path: Path, database_url: str | None = None) -> dict[str,
             "ENV": "DEV",
             "INSTANCE_PATH": str(tmp_path / "instance"),
             "APP_KEY": "test-key-" + "x" * 40,
+            "PUBLIC_URL": "http://localhost",  # Flask's test client's host, so absolute URLs read naturally
         },
         "DATABASE": {"default": "main", "main": {"url": url}},
         "FLASK": {"CONFIG": {"TESTING": True, "DEBUG": False}},
     }
 
 
+@pytest.fixture(scope="session")
+def database_pool() -> Iterator[DatabasePool | None]:
+    """Reused databases on the server named by ``CONEXOOS_TEST_DATABASE`` (None for SQLite)."""
+    if TEST_DATABASE == "sqlite":
+        yield None
+        return
+    pool = DatabasePool(TEST_DATABASE)
+    yield pool
+    pool.close()
+
+
 @pytest.fixture
-def make_app(tmp_path: Path) -> Iterator[AppFactory]:
+def make_app(tmp_path: Path, database_pool: DatabasePool | None) -> Iterator[AppFactory]:
     """Build apps with the real factory; their tables are created and engines disposed after.
 
     Without ``database_url``, the default connection is a fresh SQLite file, or a fresh database on the
     server named by ``CONEXOOS_TEST_DATABASE`` (postgresql, mariadb).
     """
     built: list[Flask] = []
-    databases = ExitStack()
+    pooled: dict[int, str] = {}
 
     def factory(
         project: Any = None,
@@ -53,13 +64,16 @@ def make_app(tmp_path: Path) -> Iterator[AppFactory]:
         database_url: str | None = None,
         schema: bool = True,
     ) -> Flask:
-        if database_url is None and TEST_DATABASE != "sqlite":
-            database_url = databases.enter_context(fresh_database(TEST_DATABASE))
+        pooled_url = None
+        if database_url is None and database_pool is not None:
+            database_url = pooled_url = database_pool.acquire()
         merged = deep_merge(base_overrides(tmp_path, database_url), overrides or {})
         app = create_app(project, config, overrides=merged if config is None else overrides)
         if schema:
             create_schema(app, app.extensions["conexoos"].settings)
         built.append(app)
+        if pooled_url is not None:
+            pooled[id(app)] = pooled_url
         return app
 
     yield factory
@@ -68,4 +82,6 @@ def make_app(tmp_path: Path) -> Iterator[AppFactory]:
             db.session.remove()
             for engine in db.engines.values():
                 engine.dispose()
-    databases.close()
+            model_tables = list(db.metadatas[None].tables) if None in db.metadatas else []
+        if database_pool is not None and id(app) in pooled:
+            database_pool.release(pooled[id(app)], model_tables)

@@ -187,6 +187,7 @@ def test_people_are_counted_with_their_device_and_browser(
         "clicks": people,
         "unique_visitors": people,
         "click_through_rate": 1.0,
+        "product_clicks": 0,
     }
     devices = Counter(device for _, device, _ in PEOPLE_AGENTS.values())
     assert {item["value"]: item["count"] for item in report["top"]["devices"]} == devices
@@ -201,6 +202,25 @@ def _delete_events(app: Flask) -> None:
 
 
 # ---------------------------------------------------------------- unique visitors
+
+
+@pytest.mark.database_matrix
+def test_control_characters_in_tracking_values_are_ignored_not_a_500(
+    app: Flask, alice: Account, link_id: int, clock: Clock
+) -> None:
+    """PostgreSQL cannot store NUL: a tracking value holding a control character is ignored (stored empty)."""
+    query = "?utm_source=news%00letter&utm_medium=email&utm_campaign=spring%7F"
+    headers = {"Referer": "https://ex\x01ample.com/page"}
+    client = app.test_client()
+    Visitor().view(client, "alice", query, headers)
+    Visitor().click(client, link_id, query, headers)
+    with app.app_context():
+        events = db.session.scalars(select(AnalyticsEvent)).all()
+        stored = {(e.utm_source, e.utm_medium, e.utm_campaign, e.referrer_host) for e in events}
+    assert len(events) == 2
+    assert stored == {("", "email", "", "")}
+    roll_up(app)
+    assert day_stats(alice)["totals"]["views"] == 1
 
 
 @pytest.mark.database_matrix

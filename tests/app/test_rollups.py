@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from conexoos.app.controllers import rollups, visitors
 from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, StatsSalt, StatsVisitor
-from conexoos.app.models.persistent.event import CLICK
+from conexoos.app.models.persistent.event import CLICK, EventQuarantine
 from conexoos.framework import db
 from tests.conftest import AppFactory
 
@@ -88,7 +89,13 @@ def link_id(alice: Account) -> int:
 def test_rolling_up_twice_counts_once(app: Flask, alice: Account, link_id: int) -> None:
     _some_traffic(app, alice.id, link_id)
     raw = march(alice)
-    assert raw["totals"] == {"views": 9, "clicks": 3, "unique_visitors": 10, "click_through_rate": 0.3333}
+    assert raw["totals"] == {
+        "views": 9,
+        "clicks": 3,
+        "unique_visitors": 10,
+        "click_through_rate": 0.3333,
+        "product_clicks": 0,
+    }
 
     assert fold(app) == 12
     rows = rollup_rows(app)
@@ -260,3 +267,121 @@ def test_concurrent_roll_ups_never_count_twice(app: Flask, alice: Account, link_
             select(func.sum(StatsRollup.events)).where(StatsRollup.dimension == "", StatsRollup.grain == "q")
         )
     assert folded == 12
+
+
+def _dimension_rows(app: Flask, dimension: str, grain: str = "h") -> dict[str, int]:
+    """``value -> events`` of the rollup rows of ``dimension`` at ``grain``."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(StatsRollup.value, StatsRollup.events).where(
+                StatsRollup.dimension == dimension, StatsRollup.grain == grain
+            )
+        ).all()
+    counted: dict[str, int] = {}
+    for value, events in rows:
+        assert value not in counted, f"two {grain} rows for {value!r}"
+        counted[value] = events
+    return counted
+
+
+def test_values_differing_only_in_case_or_accents_are_separate_rows(app: Flask, alice: Account) -> None:
+    """On MariaDB's default collation ``Promo`` after ``promo`` broke the unique key of later roll-ups."""
+    hour = DAY + timedelta(hours=9)
+    insert_event(app, alice.id, hour, utm_source="promo", referrer_host="ex.example")
+    assert fold(app) == 1
+    spellings = {"Promo": 1, "promo": 2, "Prómo": 3, "PROMO": 4}
+    minute = 1
+    for value, times in spellings.items():
+        for _ in range(times):
+            referrer = "EX.example" if value == "PROMO" else "ex.example"
+            insert_event(
+                app, alice.id, hour + timedelta(minutes=minute), utm_source=value, referrer_host=referrer
+            )
+            minute += 1
+    insert_event(app, alice.id, hour + timedelta(minutes=minute), utm_source="promo ")  # trailing space
+
+    assert fold(app) == 11
+    assert _dimension_rows(app, "utm_source") == {"Promo": 1, "promo": 3, "Prómo": 3, "PROMO": 4, "promo ": 1}
+    assert _dimension_rows(app, "utm_source", "d") == _dimension_rows(app, "utm_source")
+    assert _dimension_rows(app, "referrer") == {"ex.example": 7, "EX.example": 4}
+    report = march(alice)
+    assert {item["value"]: item["count"] for item in report["top"]["utm_sources"]} == {
+        "Promo": 1,
+        "promo": 3,
+        "Prómo": 3,
+        "PROMO": 4,
+        "promo ": 1,
+    }
+    insert_event(app, alice.id, hour + timedelta(minutes=40), utm_source="Prómo")
+    assert fold(app) == 1  # the next roll-up still runs and adds to the right row
+    assert _dimension_rows(app, "utm_source")["Prómo"] == 4
+
+
+_POISON_TRIGGER = {
+    "sqlite": [
+        "CREATE TRIGGER poison BEFORE INSERT ON stats_rollup WHEN NEW.value = 'poison' "
+        "BEGIN SELECT RAISE(ABORT, 'poisoned value'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.value = 'poison' THEN "
+        "RAISE EXCEPTION 'poisoned value' USING ERRCODE = '22000'; END IF; RETURN NEW; END $$ "
+        "LANGUAGE plpgsql",
+        "CREATE TRIGGER poison BEFORE INSERT ON stats_rollup FOR EACH ROW EXECUTE FUNCTION poison()",
+    ],
+    "mysql": [
+        "CREATE TRIGGER poison BEFORE INSERT ON stats_rollup FOR EACH ROW BEGIN IF NEW.value = 'poison' "
+        "THEN SIGNAL SQLSTATE '22000' SET MESSAGE_TEXT = 'poisoned value', MYSQL_ERRNO = 1406; END IF; END"
+    ],
+}
+
+
+def _poison_rollups(app: Flask) -> None:
+    """Make this database refuse any rollup row whose value is ``poison``, as a real data error would."""
+    with app.app_context():
+        for statement in _POISON_TRIGGER[db.engine.dialect.name]:
+            db.session.execute(text(statement))
+        db.session.commit()
+
+
+def test_an_event_the_database_refuses_is_quarantined_and_the_rest_rolled_up(
+    app: Flask, alice: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    _poison_rollups(app)
+    good = [insert_event(app, alice.id, DAY + timedelta(minutes=n), visitor=f"v{n}") for n in range(5)]
+    bad = insert_event(app, alice.id, DAY + timedelta(minutes=5), utm_source="poison")
+    good += [insert_event(app, alice.id, DAY + timedelta(minutes=n), visitor=f"v{n}") for n in range(6, 9)]
+
+    with caplog.at_level("ERROR", logger="conexoos.analytics"):
+        assert fold(app, batch_size=100) == 8
+    assert watermark(app) == max(good)
+    assert march(alice)["totals"]["views"] == 8
+    with app.app_context():
+        held = db.session.execute(select(EventQuarantine)).scalars().all()
+        assert [(row.event_id, row.owner_id) for row in held] == [(bad, alice.id)]
+        assert json.loads(held[0].data)["utm_source"] == "poison"
+        assert "poisoned value" in held[0].error
+        assert rollups.quarantined_count() == 1
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("failed" in message for message in messages)
+    assert any("quarantined" in message and "1 events in quarantine" in message for message in messages)
+    assert any(record.exc_info for record in caplog.records), "the cause is logged with its traceback"
+
+    later = insert_event(app, alice.id, DAY + timedelta(hours=2))
+    assert fold(app) == 1  # later batches are not blocked
+    assert watermark(app) == later
+    assert march(alice)["totals"]["views"] == 9
+
+
+def test_a_run_that_refuses_everything_stops_instead_of_quarantining_all(
+    app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When every event fails, the cause is not the events: the run stops and leaves them pending."""
+    monkeypatch.setattr(rollups, "MAX_QUARANTINED_PER_RUN", 2)
+    _poison_rollups(app)
+    ids = [insert_event(app, alice.id, DAY + timedelta(minutes=n), utm_source="poison") for n in range(5)]
+    with pytest.raises(RuntimeError, match="more than 2 events refused"):
+        fold(app)
+    assert watermark(app) == ids[1]
+    with app.app_context():
+        assert rollups.quarantined_count() == 2
+    assert march(alice)["totals"]["views"] == 3  # still pending, still counted live

@@ -194,16 +194,22 @@ def test_the_report_has_totals_links_a_zero_filled_series_and_top_lists(
 
     report = stats(alice, from_="2026-03-09", to="2026-03-11")
     assert report["range"] == {"from": "2026-03-09", "to": "2026-03-11", "tz": "UTC"}
-    assert report["totals"] == {"views": 5, "clicks": 2, "unique_visitors": 3, "click_through_rate": 0.4}
+    assert report["totals"] == {
+        "views": 5,
+        "clicks": 2,
+        "unique_visitors": 3,
+        "click_through_rate": 0.4,
+        "product_clicks": 0,
+    }
     assert report["links"] == [
         {"id": shop, "title": "Shop", "clicks": 1, "click_through_rate": 0.2},
         {"id": blog, "title": "Blog", "clicks": 1, "click_through_rate": 0.2},
         {"id": unclicked, "title": "Old", "clicks": 0, "click_through_rate": 0.0},
     ]
     assert report["daily"] == [
-        {"date": "2026-03-09", "views": 0, "clicks": 0, "unique_visitors": 0},
-        {"date": "2026-03-10", "views": 5, "clicks": 2, "unique_visitors": 3},
-        {"date": "2026-03-11", "views": 0, "clicks": 0, "unique_visitors": 0},
+        {"date": "2026-03-09", "views": 0, "clicks": 0, "unique_visitors": 0, "product_clicks": 0},
+        {"date": "2026-03-10", "views": 5, "clicks": 2, "unique_visitors": 3, "product_clicks": 0},
+        {"date": "2026-03-11", "views": 0, "clicks": 0, "unique_visitors": 0, "product_clicks": 0},
     ]
     assert report["top"] == {
         "referrers": [{"value": "t.co", "count": 2}, {"value": "www.instagram.com", "count": 1}],
@@ -230,9 +236,17 @@ def test_one_links_report_counts_its_clicks(app: Flask, alice: Account, clock: C
 
     for _ in range(2):
         report = day_stats(alice, link_id=blog)
-        assert report["totals"] == {"views": 5, "clicks": 2, "unique_visitors": 4, "click_through_rate": 0.4}
+        assert report["totals"] == {
+            "views": 5,
+            "clicks": 2,
+            "unique_visitors": 4,
+            "click_through_rate": 0.4,
+            "product_clicks": 0,
+        }
         assert report["links"] == [{"id": blog, "title": "Blog", "clicks": 2, "click_through_rate": 0.4}]
-        assert report["daily"] == [{"date": RECORDED_DAY, "views": 5, "clicks": 2, "unique_visitors": 4}]
+        assert report["daily"] == [
+            {"date": RECORDED_DAY, "views": 5, "clicks": 2, "unique_visitors": 4, "product_clicks": 0}
+        ]
         assert report["top"]["utm_sources"] == [{"value": "newsletter", "count": 1}]
         assert report["top"]["countries"] == [{"value": "JP", "count": 1}]
         assert report["top"]["browsers"] == [{"value": "Chrome", "count": 2}]
@@ -254,10 +268,31 @@ def test_product_buy_clicks_are_counted_per_product(app: Flask, alice: Account, 
         assert response.status_code == 302
     Visitor().click(app.test_client(), link)
 
+    Visitor().view(app.test_client(), "alice")
+    Visitor().view(app.test_client(), "alice")
+
     for _ in range(2):
         report = day_stats(alice)
-        assert report["products"] == [{"id": product, "title": "E-book", "clicks": 3}]
+        assert report["products"] == [
+            {"id": product, "title": "E-book", "clicks": 3, "click_through_rate": 1.5}
+        ]
         assert report["links"][0]["clicks"] == 1
+        assert report["totals"] == {
+            "views": 2,
+            "clicks": 1,
+            "unique_visitors": 4,
+            "click_through_rate": 0.5,
+            "product_clicks": 3,
+        }
+        assert report["daily"] == [
+            {"date": RECORDED_DAY, "views": 2, "clicks": 1, "unique_visitors": 4, "product_clicks": 3}
+        ]
+        # One link's report narrows link clicks; product clicks stay the page's (documented).
+        assert day_stats(alice, link_id=link)["totals"]["product_clicks"] == 3
+        rows = _csv_rows(stats_response(alice, "/api/stats.csv", from_=RECORDED_DAY, to=RECORDED_DAY))
+        assert ["products", f"{product} E-book", "clicks", "3"] in rows
+        assert ["totals", "", "product_clicks", "3"] in rows
+        assert ["daily", RECORDED_DAY, "product_clicks", "3"] in rows
         roll_up(app)
 
 
@@ -320,13 +355,14 @@ def test_the_csv_has_the_same_numbers(app: Flask, alice: Account, clock: Clock) 
     for metric, value in report["totals"].items():
         expected[("totals", "", metric)] = str(value)
     for day in report["daily"]:
-        for metric in ("views", "clicks", "unique_visitors"):
+        for metric in ("views", "clicks", "unique_visitors", "product_clicks"):
             expected[("daily", day["date"], metric)] = str(day[metric])
-    for link in report["links"]:
-        expected[("links", f"{link['id']} {link['title']}", "clicks")] = str(link["clicks"])
-        expected[("links", f"{link['id']} {link['title']}", "click_through_rate")] = str(
-            link["click_through_rate"]
-        )
+    for section in ("links", "products"):
+        for item in report[section]:
+            expected[(section, f"{item['id']} {item['title']}", "clicks")] = str(item["clicks"])
+            expected[(section, f"{item['id']} {item['title']}", "click_through_rate")] = str(
+                item["click_through_rate"]
+            )
     for section, items in report["top"].items():
         for item in items:
             expected[(section, item["value"], "count")] = str(item["count"])

@@ -24,6 +24,14 @@ ACCEPTED = [
     ("tel:+34600000000", "tel:+34600000000"),
     ("bücher.de", "https://xn--bcher-kva.de/"),
     ("https://münchen.example/straße", "https://xn--mnchen-3ya.example/stra%C3%9Fe"),
+    # Hosts as browsers resolve them (UTS 46 non-transitional, IDNA 2008), not IDNA 2003's ß → ss.
+    ("https://straße.de/", "https://xn--strae-oqa.de/"),
+    ("faß.de/x", "https://xn--fa-hia.de/x"),
+    ("https://βόλος.com/", "https://xn--nxasmm1c.com/"),  # final sigma kept, not turned into σ
+    ("https://ÉXAMPLE.com/", "https://xn--xample-9ua.com/"),
+    ("https://ｅｘａｍｐｌｅ．ｃｏｍ/", "https://example.com/"),  # full-width letters and dot mapped
+    ("https://xn--strae-oqa.de/", "https://xn--strae-oqa.de/"),
+    ("https://r3---sn-abc.video.example/", "https://r3---sn-abc.video.example/"),  # ASCII labels as they are
 ]
 REFUSED = [
     "javascript:alert(1)",
@@ -51,6 +59,12 @@ REFUSED = [
     "mailto:",
     "mailto:not-an-address",
     "tel:call-me",
+    "https://a\u200db.example/",  # a zero-width joiner outside the scripts that need it
+    "https://xn--zz.example/",  # not valid Punycode
+    "https://xn--ss-.example/",
+    "https://a..b.example/",  # an empty label
+    "https://\u0301a.example/",  # a label starting with a combining mark
+    "https://☃.example/",  # a symbol IDNA 2008 does not allow
 ]
 
 

@@ -16,6 +16,7 @@ from tests.support.live_server import LiveServer
 
 from .conftest import PageFactory
 from .test_core_flow import add_link, sign_up
+from .test_products_dashboard import add_product
 
 OWNER = "lin.live"
 LIVE_WAIT_MS = 10_000
@@ -114,3 +115,31 @@ def test_a_click_missed_while_reconnecting_shows_once_the_dashboard_is_back(
     expect(owner.locator("#total-clicks")).to_have_text("1")
     expect(owner.locator(f'#links-table tr[data-link-id="{link_id}"] td').nth(1)).to_have_text("1")
     assert owner.evaluate("window.e2eSameDocument === true"), "the dashboard reloaded instead of catching up"
+
+
+def test_a_product_click_shows_live_beside_link_clicks(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    owner = new_page()
+    sign_up(owner, live, "lin.shop")
+    owner.goto(f"{live.url}/dashboard/products")
+    add_product(owner, "E-book", "12.50", "EUR", f"{live.url}/?from=e2e-shop")
+    product_id = int(owner.locator("#products .product-item").first.get_attribute("data-id") or "0")
+    owner.goto(f"{live.url}/dashboard/stats")
+    expect(owner.locator("#live-status")).to_have_text("Live updates: on", timeout=LIVE_WAIT_MS)
+    expect(owner.locator("#total-product-clicks")).to_have_text("0")
+    row = owner.locator(f'#products-table tr[data-product-id="{product_id}"] td')
+    expect(row.nth(0)).to_have_text("E-book")
+    expect(row.nth(1)).to_have_text("0")
+
+    visitor = new_page()
+    response = visitor.request.get(f"{live.url}/go/product/{product_id}", max_redirects=0)
+    assert response.status == 302, response.status
+    expect(owner.locator("#total-product-clicks")).to_have_text("1", timeout=LIVE_WAIT_MS)
+    expect(row.nth(1)).to_have_text("1")
+    expect(owner.locator("#total-clicks")).to_have_text("0")  # a product click is not a link click
+
+    owner.reload()
+    expect(owner.locator("#total-product-clicks")).to_have_text("1")
+    expect(row.nth(1)).to_have_text("1")

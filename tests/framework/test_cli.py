@@ -208,7 +208,8 @@ def test_python_dash_m_lists_the_commands(tmp_path: Path) -> None:
 
 def test_config_check_accepts_a_valid_file(tmp_path: Path) -> None:
     config = write_config(
-        tmp_path / "ok.yml", "SERVER_ENV:\n  APP_KEY: a-long-enough-test-key\n  ENV: prod\n"
+        tmp_path / "ok.yml",
+        "SERVER_ENV:\n  APP_KEY: a-long-enough-test-key\n  ENV: prod\n  PUBLIC_URL: https://links.example.org\n",
     )
     result = conexoos("config", "check", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -227,13 +228,14 @@ def test_config_check_prints_one_line_per_mistake_and_exits_2(tmp_path: Path) ->
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("config error: ")]
-    assert len(errors) == 4, result.stderr
+    assert len(errors) == 5, result.stderr
     joined = "\n".join(errors)
     for key in (
         "SERVER_ENV.BIND.PORT: 'eighty'",
         "SERVER_ENV.SESSION: 'mongo'",
         "DATABASE.default: 'missing'",
         "SERVER_ENV.APP_KEY",
+        "SERVER_ENV.PUBLIC_URL",
     ):
         assert key in joined
     assert result.stdout == ""

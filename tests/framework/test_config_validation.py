@@ -14,6 +14,7 @@ from conexoos.framework.config import deep_merge
 from .helpers import write_files, write_project
 
 APP_KEY = "k" * 48
+PUBLIC_URL = "https://links.example.org"
 
 
 def config_file(tmp_path: Path, text: str, name: str = "config.yml") -> Path:
@@ -106,7 +107,10 @@ def test_one_mistake_gives_one_exact_line(tmp_path: Path, text: str, expected: s
 
 @pytest.mark.parametrize("env", ["UAT", "PROD", "prod", "Uat"])
 def test_empty_app_key_is_refused_outside_dev(tmp_path: Path, env: str) -> None:
-    path = config_file(tmp_path, f"SERVER_ENV:\n  ENV: {env}\n  APP_KEY: ${{SECURED_FLASK_TOKEN}}\n")
+    path = config_file(
+        tmp_path,
+        f"SERVER_ENV:\n  ENV: {env}\n  APP_KEY: ${{SECURED_FLASK_TOKEN}}\n  PUBLIC_URL: {PUBLIC_URL}\n",
+    )
     assert problems_of(path) == [
         f"SERVER_ENV.APP_KEY: is empty; {env.upper()} needs a secret key "
         "(e.g. APP_KEY: ${SECURED_FLASK_TOKEN} "
@@ -379,7 +383,8 @@ def test_databases_is_accepted_as_an_alias(tmp_path: Path) -> None:
     ],
 )
 def test_env_in_any_case(tmp_path: Path, written: str, resolved: str) -> None:
-    path = config_file(tmp_path, f"SERVER_ENV:\n  ENV: {written}\n  APP_KEY: {APP_KEY}\n")
+    text = f"SERVER_ENV:\n  ENV: {written}\n  APP_KEY: {APP_KEY}\n  PUBLIC_URL: {PUBLIC_URL}\n"
+    path = config_file(tmp_path, text)
     settings = load_settings(path, environ={})
     assert settings.env == resolved
     assert settings.is_development is (resolved == "DEV")

@@ -267,3 +267,229 @@ def test_serving_upgrades_an_empty_database_that_has_migrations(tmp_path: Path) 
     with sqlite3.connect(tmp_path / "shop.db") as connection:
         recorded = [row[0] for row in connection.execute("SELECT version_num FROM alembic_version")]
     assert recorded == [script.name.split("_")[3]]
+
+
+TYPES_MODULE = """
+from sqlalchemy import String
+from sqlalchemy.types import TypeDecorator
+
+
+class Trimmed(TypeDecorator):
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else value.strip()
+"""
+
+TYPED_NOTE_MODEL = """
+from conexoos.framework import db
+
+from .types import Trimmed
+
+
+class Note(db.Model):
+    __tablename__ = "note"
+    id = db.Column(db.Integer, primary_key=True)
+    text = db.Column(Trimmed(length=200), nullable=False)
+"""
+
+
+def test_a_script_with_a_custom_column_type_runs_as_written(tmp_path: Path) -> None:
+    """Alembic writes ``models.persistent.types.Trimmed(length=200)``: the script must import that module."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(
+        tmp_path / "shop",
+        {"main": {"url": url, "models": "main"}},
+        {"types": TYPES_MODULE, "main": TYPED_NOTE_MODEL},
+    )
+    migrated, upgraded = db_session(project, ["migrate", "-m", "typed notes"], ["upgrade"])
+    assert migrated.code == 0, migrated.stderr
+    [script] = (project / "migrations" / "main" / "versions").glob("*.py")
+    source = script.read_text()
+    assert "models.persistent.types.Trimmed(length=200)" in source
+    assert "\nimport models.persistent.types\n" in source
+    assert upgraded.code == 0, upgraded.stderr
+    assert upgraded.stdout.strip().endswith("(head)")
+    with sqlite3.connect(tmp_path / "shop.db") as connection:
+        columns = {row[1]: row[2] for row in connection.execute("PRAGMA table_info(note)")}
+    assert columns == {"id": "INTEGER", "text": "VARCHAR(200)"}
+
+
+def test_the_default_connection_uses_migrations_default_whatever_its_name(tmp_path: Path) -> None:
+    """A project ships its default connection's history in migrations/default; operators name it freely."""
+    main_url, archive_url = f"sqlite:///{tmp_path / 'main.db'}", f"sqlite:///{tmp_path / 'archive.db'}"
+    connections = {
+        "primary": {"url": main_url, "models": "main"},
+        "archive": {"url": archive_url, "models": "archive"},
+    }
+    project = make_project(tmp_path / "shop", connections, {"main": NOTE_MODEL, "archive": ARCHIVE_MODEL})
+    shipped = project / "migrations" / "default" / "versions"
+    shipped.mkdir(parents=True)
+    migrated, archived, upgraded = db_session(
+        project,
+        ["migrate", "-m", "notes", "--rev-id", "0001"],
+        ["migrate", "-d", "archive", "-m", "archive"],
+        ["upgrade"],
+    )
+    assert migrated.code == 0 and archived.code == 0, migrated.stderr + archived.stderr
+    assert [path.name.endswith("_0001_notes.py") for path in shipped.glob("*.py")] == [True]
+    assert len(list((project / "migrations" / "archive" / "versions").glob("*.py"))) == 1
+    assert not (project / "migrations" / "primary").exists()
+    assert upgraded.code == 0 and upgraded.stdout.strip() == "primary: 0001 (head)", upgraded.stderr
+    assert "note" in tables(main_url)
+
+    # A folder of the connection's own name wins over migrations/default.
+    (project / "migrations" / "primary" / "versions").mkdir(parents=True)
+    [current] = db_session(project, ["current"])
+    assert current.stdout.startswith("primary: ") and "no migration scripts in" in current.stdout
+    assert str(Path("migrations") / "primary" / "versions") in current.stdout
+
+
+NOTE_MODEL_V2 = NOTE_MODEL + "    pinned = db.Column(db.Boolean, nullable=True)\n"
+
+
+def revisions_of(project: Path) -> list[str]:
+    scripts = sorted(
+        (project / "migrations" / "main" / "versions").glob("*.py"), key=lambda p: p.stat().st_mtime
+    )
+    return [script.name.split("_")[3] for script in scripts]
+
+
+def recorded_versions(path: Path) -> list[str] | None:
+    with sqlite3.connect(path) as connection:
+        found = connection.execute("SELECT name FROM sqlite_master WHERE name = 'alembic_version'").fetchall()
+        if not found:
+            return None
+        return [row[0] for row in connection.execute("SELECT version_num FROM alembic_version")]
+
+
+def columns_of(path: Path, table: str) -> list[str]:
+    with sqlite3.connect(path) as connection:
+        return [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+
+
+def behind_project(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """A project whose database is at its first revision while the scripts have a second one."""
+    path = tmp_path / "shop.db"
+    project = make_project(
+        tmp_path / "shop", {"main": {"url": f"sqlite:///{path}", "models": "main"}}, {"main": NOTE_MODEL}
+    )
+    first, upgraded = db_session(project, ["migrate", "-m", "notes"], ["upgrade"])
+    assert first.code == 0 and upgraded.code == 0, first.stderr + upgraded.stderr
+    (project / "models" / "persistent" / "main.py").write_text(NOTE_MODEL_V2)
+    [second] = db_session(project, ["migrate", "-m", "pinned"])
+    assert second.code == 0, second.stderr
+    return project, path, revisions_of(project)
+
+
+@pytest.mark.parametrize(
+    "command", [["run", "--no-reload"], ["run", "--reload"], ["serve", "--workers", "1"]]
+)
+def test_run_and_serve_refuse_a_database_behind_its_migrations(tmp_path: Path, command: list[str]) -> None:
+    project, path, (first, second) = behind_project(tmp_path)
+    refused = conexoos(*command, "--project", "shop", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "Running on" not in refused.stdout + refused.stderr  # refused before serving, reloader or not
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"error: database connection 'main' is at revision {first} but this version needs {second}: "
+        "run `conexoos db upgrade --database main` first (back up the database before)"
+    )
+    assert recorded_versions(path) == [first]
+    assert "pinned" not in columns_of(path, "note")  # never upgraded behind the operator's back
+
+
+def test_tables_made_before_the_migrations_are_stamped_not_recreated(tmp_path: Path) -> None:
+    project, path, (first, second) = behind_project(tmp_path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("INSERT INTO note (text) VALUES ('kept')")
+        connection.execute("DROP TABLE alembic_version")  # as made by create_all, before any migration
+
+    refused = conexoos("run", "--project", "shop", "--no-reload", cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    assert (
+        f"database connection 'main': its tables, made before migrations were recorded, are those of "
+        f"revision {first}, the first migration; recorded as revision {first}"
+    ) in refused.stderr
+    assert "run `conexoos db upgrade --database main` first" in refused.stderr
+    assert recorded_versions(path) == [first]
+
+    [upgraded] = db_session(project, ["upgrade"])
+    assert upgraded.code == 0, upgraded.stderr
+    assert upgraded.stdout.strip() == f"main: {second} (head)"
+    assert "pinned" in columns_of(path, "note")
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT text FROM note").fetchall() == [("kept",)]
+
+
+def test_db_upgrade_stamps_then_upgrades_tables_made_before_the_migrations(tmp_path: Path) -> None:
+    project, path, (first, second) = behind_project(tmp_path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("INSERT INTO note (text) VALUES ('kept')")
+        connection.execute("DROP TABLE alembic_version")
+    [upgraded] = db_session(project, ["upgrade"])
+    assert upgraded.code == 0, upgraded.stderr
+    assert f"recorded as revision {first}" in upgraded.stderr
+    assert f"Running upgrade {first} -> {second}" in upgraded.stderr
+    assert recorded_versions(path) == [second]
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT text, pinned FROM note").fetchall() == [("kept", None)]
+
+
+def test_tables_that_match_no_revision_are_refused_with_a_message(tmp_path: Path) -> None:
+    project, path, (first, _second) = behind_project(tmp_path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE alembic_version")
+        connection.execute("DROP TABLE note")
+        connection.execute("CREATE TABLE note (id INTEGER PRIMARY KEY, body TEXT)")
+    expected = (
+        f"error: database connection 'main' has tables but no migration recorded, and they are neither those "
+        f"of revision {first} (the first migration) nor those of the models (column note.text missing; "
+    )
+    refused = conexoos("run", "--project", "shop", "--no-reload", cwd=tmp_path)
+    [upgrade] = db_session(project, ["upgrade"])
+    for outcome, stderr in ((refused.returncode, refused.stderr), (upgrade.code, upgrade.stderr)):
+        assert outcome == 2
+        assert stderr.strip().splitlines()[-1].startswith(expected), stderr
+        assert stderr.strip().endswith("then run `conexoos db stamp REVISION --database main`")
+    assert recorded_versions(path) is None
+    assert columns_of(path, "note") == ["id", "body"]
+
+
+def test_a_database_at_a_revision_this_version_does_not_have_is_refused(tmp_path: Path) -> None:
+    _project, path, _revisions = behind_project(tmp_path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = 'f00dfacef00d'")
+    refused = conexoos("run", "--project", "shop", "--no-reload", cwd=tmp_path)
+    assert refused.returncode == 2
+    assert refused.stderr.strip() == (
+        "error: database connection 'main' is at revision f00dfacef00d, which this version's migrations do "
+        "not have (was it upgraded by a newer release?); serve it with that release, or downgrade it with "
+        "that release first"
+    )
+    assert recorded_versions(path) == ["f00dfacef00d"]
+
+
+def test_tables_made_from_the_current_models_are_stamped_head(tmp_path: Path) -> None:
+    project, path, (_first, second) = behind_project(tmp_path)
+    [upgraded] = db_session(project, ["upgrade"])
+    assert upgraded.code == 0, upgraded.stderr
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE alembic_version")  # e.g. made by create_all from today's models
+    prepared = subprocess.run(
+        [sys.executable, "-c", PREPARE, str(project)],
+        cwd=tmp_path,
+        env=command_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert prepared.returncode == 0, prepared.stderr
+    assert prepared.stdout.strip() == str(
+        [
+            "database connection 'main': its tables, made before migrations were recorded, are those of "
+            f"the models; recorded as revision {second}"
+        ]
+    )
+    assert recorded_versions(path) == [second]

@@ -50,12 +50,20 @@ def live_server_overrides(folder: Path) -> dict[str, Any]:
 @contextmanager
 def run_live_server(folder: Path, overrides: dict[str, Any] | None = None) -> Iterator[LiveServer]:
     """Build the app in ``folder`` and serve it until the block ends; then stop it and free the database."""
-    settings = live_server_overrides(folder)
+    # Bound first, so that the app's PUBLIC_URL is the address it is really served at.
+    server = make_server(HOST, 0, _not_ready, threaded=True)
+    settings = deep_merge(
+        live_server_overrides(folder), {"SERVER_ENV": {"PUBLIC_URL": f"http://{HOST}:{server.server_port}"}}
+    )
     if overrides:
         settings = deep_merge(settings, overrides)
-    app = create_app(None, overrides=settings)
-    create_schema(app, app.extensions["conexoos"].settings)
-    server = make_server(HOST, 0, app, threaded=True)
+    try:
+        app = create_app(None, overrides=settings)
+        create_schema(app, app.extensions["conexoos"].settings)
+    except BaseException:
+        server.server_close()
+        raise
+    server.app = app
     name = f"live-server-{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
@@ -68,6 +76,12 @@ def run_live_server(folder: Path, overrides: dict[str, Any] | None = None) -> It
             db.session.remove()
             for engine in db.engines.values():
                 engine.dispose()
+
+
+def _not_ready(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """The placeholder app of a server whose real app is still being built."""
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting"]
 
 
 def _wait_until_ready(server: BaseWSGIServer) -> None:

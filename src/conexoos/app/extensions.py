@@ -13,14 +13,26 @@ from conexoos.framework import runtime
 login_manager = LoginManager()
 csrf = CSRFProtect()
 LIMITER_KEY = "conexoos_limiter"
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
+"""Storage URIs of ``limits``' Redis backends, whose ``key_prefix`` option prefixes every key."""
 
 
 def init_limiter(app: Flask) -> Limiter:
-    """A Limiter for this app, storing its counters in Redis when Redis is configured."""
-    services = app.extensions["conexoos"].services
+    """A Limiter for this app, storing its counters in Redis when Redis is configured.
+
+    In Redis every counter is under the app's prefix, as sessions (``<app>:session:``) and task locks
+    (``<app>:task:``) are: ``<app>:limits:…``, so apps sharing a Redis never share counters.
+    """
+    conexoos = app.extensions["conexoos"]
+    app_prefix = conexoos.settings.server["APP_NAME"].lower()  # the sessions' and task locks' prefix
     if "RATELIMIT_STORAGE_URI" not in app.config:
-        app.config["RATELIMIT_STORAGE_URI"] = services.redis_url if services.has("redis") else "memory://"
-    limiter = Limiter(key_func=get_remote_address, app=app, key_prefix="conexoos")
+        app.config["RATELIMIT_STORAGE_URI"] = (
+            conexoos.services.redis_url if conexoos.services.has("redis") else "memory://"
+        )
+    if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(REDIS_SCHEMES):
+        options = app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {})
+        options.setdefault("key_prefix", f"{app_prefix}:limits")
+    limiter = Limiter(key_func=get_remote_address, app=app, key_prefix=app_prefix)
     app.extensions[LIMITER_KEY] = limiter
     return limiter
 

@@ -5,7 +5,7 @@ from .config import Settings, load_settings
 from .database import db
 from .errors import ConexoosError, ConfigError, ProjectError, ReadOnlyDatabaseError
 from .http_errors import error_response, wants_json
-from .sessions import regenerate_session
+from .sessions import end_session, regenerate_session
 
 __all__ = [
     "ConexoosError",
@@ -16,6 +16,7 @@ __all__ = [
     "Settings",
     "create_app",
     "db",
+    "end_session",
     "error_response",
     "load_settings",
     "regenerate_session",

@@ -25,13 +25,16 @@ from .database import (
     require_database_for_models,
 )
 from .errors import ProjectError
+from .health import install_health_routes
 from .http_errors import register_error_handlers
 from .logs import configure_logging, install_access_log, route_project_log
 from .project import Project, locate_project, project_schema
+from .proxy import TrustedProxies, parse_trusted_proxies
 from .realtime import create_socketio
 from .services import Services
 from .sessions import configure_sessions, init_sessions
 from .tasks import FileSlotLock, RedisSlotLock, Scheduler, SlotLock
+from .urls import install_public_url
 
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
@@ -85,7 +88,13 @@ def create_app(
     init_sessions(app)
     register_error_handlers(app)
     install_access_log(app)
+    install_public_url(app, settings)
+    install_health_routes(app)
     socketio = create_socketio(app, settings, services)
+    # Outermost, after Socket.IO's middleware, so that sockets see the real client address too.
+    app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
+        app.wsgi_app, parse_trusted_proxies(settings.server.get("TRUSTED_PROXIES", ""))
+    )
     scheduler = Scheduler(app, _slot_lock(settings, services))
     app.extensions["conexoos"] = Runtime(settings, located, services, socketio, scheduler)
     with app.app_context():

@@ -63,6 +63,8 @@ def fail(error: Exception) -> NoReturn:
         raise CommandFailed([str(error)], prefix="project error") from None
     if isinstance(error, CommandError):
         raise OperationFailed([str(error)]) from None
+    if isinstance(error, migrations.SchemaNotReady):
+        raise CommandFailed(error.problems) from None
     raise CommandFailed([str(error)]) from None
 
 
@@ -245,15 +247,18 @@ def run(
 ) -> None:
     """Run the development server (Socket.IO included).
 
-    Before serving, creates missing tables, or applies the migrations to an empty database that has them.
+    Before serving, checks each database: an empty one is created (through its migrations when it has
+    some); one behind its migrations is refused (exit status 2) with the `conexoos db upgrade` to run.
     """
     app = load_app(project, config)
     runtime = app.extensions["conexoos"]
     settings = runtime.settings
     use_reload = settings.is_development if reload is None else reload
+    # Checked in every process: the reloader's watcher stops before "Running on" when a schema is refused,
+    # and the child it starts checks again after each reload.
+    _show_warnings(migrations.prepare_databases(app))
     # With the reloader, this process only watches files; the child it starts serves.
     if not use_reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
-        _show_warnings(migrations.prepare_databases(app))
         runtime.scheduler.start()
     bind = settings.server["BIND"]
     runtime.socketio.run(
@@ -371,7 +376,8 @@ def database_option(function: CommandFunction) -> CommandFunction:
 def db_group(project: str | None, config: str | None) -> None:
     """Manage each connection's schema with Alembic migrations.
 
-    Each named connection has its own history in the project folder, at migrations/<name>/versions.
+    Each named connection has its own history in the project folder, at migrations/<name>/versions;
+    the default connection's may be shipped in migrations/default/versions, whatever its name.
     A connection with readonly: true is never migrated.
     """
 
@@ -380,11 +386,14 @@ def db_group(project: str | None, config: str | None) -> None:
 @project_options
 @database_option
 @click.option("--message", "-m", default="auto", help="What the migration does, used in its file name.")
-def db_migrate(project: str | None, config: str | None, database: str | None, message: str) -> None:
+@click.option("--rev-id", default=None, help="The revision's id (default: a random one), e.g. 0002.")
+def db_migrate(
+    project: str | None, config: str | None, database: str | None, message: str, rev_id: str | None
+) -> None:
     """Write a new migration from the differences between the models and the database."""
     app = load_app(project, config)
     with migrations.migration_target(app, database) as target:
-        written = migrations.make_migration(target, message)
+        written = migrations.make_migration(target, message, rev_id)
     if written is None:
         click.echo(f"No change between the models and database {target.name!r}: no migration written.")
     else:
@@ -396,10 +405,16 @@ def db_migrate(project: str | None, config: str | None, database: str | None, me
 @database_option
 @click.argument("revision", default="head")
 def db_upgrade(project: str | None, config: str | None, database: str | None, revision: str) -> None:
-    """Apply migrations up to REVISION (default: head, the latest)."""
+    """Apply migrations up to REVISION (default: head, the latest).
+
+    A database made before the migrations (its tables, no alembic_version) is first stamped with the
+    revision its tables match, then upgraded: its rows are kept.
+    """
     app = load_app(project, config)
     with migrations.migration_target(app, database) as target:
-        migrations.upgrade(target, revision)
+        note = migrations.upgrade(target, revision)
+        if note:
+            click.echo(note, err=True)
         click.echo(migrations.describe_state(target))
 
 

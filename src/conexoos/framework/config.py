@@ -24,8 +24,10 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from . import schema
 from .errors import ConfigError
 from .interpolation import substitute
+from .proxy import trusted_proxies_problems
 from .redaction import REDACTED, redact_credentials, redact_tree
 from .schema import Entries, Key
+from .urls import public_url_problems
 
 log = logging.getLogger("conexoos.config")
 
@@ -686,6 +688,7 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
             f"SERVER_ENV.APP_KEY: is empty; {server['ENV']} needs a secret key (e.g. APP_KEY: "
             "${SECURED_FLASK_TOKEN} with a long random value in that variable)"
         )
+    validator.problems += public_url_problems(server) + trusted_proxies_problems(server["TRUSTED_PROXIES"])
 
 
 def _read_app_key(settings: Settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from .config import Settings
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ROTATE_AT_BYTES = 10 * 1024 * 1024
 ROTATED_FILES_KEPT = 5
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
 framework_log = logging.getLogger("conexoos")
 access_log = logging.getLogger("conexoos.access")
 
@@ -41,6 +43,12 @@ def configure_logging(settings: Settings) -> None:
         root.addHandler(handler)
         access_log.propagate = True
     access_log.setLevel(logging.INFO)
+
+
+def flush_logs() -> None:
+    """Write out whatever the framework's log handlers still buffer (a stopping worker calls this)."""
+    for handler in [*framework_log.handlers, *access_log.handlers]:
+        handler.flush()
 
 
 class _ToFramework(logging.Handler):
@@ -86,5 +94,22 @@ def install_access_log(app: Flask) -> None:
     def _log_access(response: Response) -> Response:
         started = g.get("conexoos_request_start")
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        access_log.info("%s %s %s %.1fms", request.method, request.path, response.status_code, duration_ms)
+        method, path = escape_control(request.method), escape_control(request.path)
+        access_log.info("%s %s %s %.1fms", method, path, response.status_code, duration_ms)
         return response
+
+
+def escape_control(text: str) -> str:
+    """``text`` with control characters (CR, LF, ESC, ...) and backslashes written as ``\\xNN`` escapes.
+
+    A path such as ``/a%0d%0aFAKE`` then stays on its own line and cannot forge another log entry.
+    """
+    return CONTROL_CHARACTERS.sub(_escape_one, text)
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    character = match.group()
+    if character == "\\":
+        return "\\\\"
+    code = ord(character)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

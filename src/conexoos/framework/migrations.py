@@ -1,5 +1,9 @@
 """Alembic migrations: one history per named connection, kept in the project's ``migrations/<name>/versions``.
 
+The default connection may be named anything in the configuration, so a project ships its history in
+``migrations/default/versions``: that folder serves the default connection whatever its name, unless a
+folder of the connection's own name exists (which then wins, as for every other connection).
+
 The Alembic configuration is built in code: the environment (``migration_env/env.py``) ships with the
 framework and receives the connection's engine and metadata, so a project needs no ``alembic.ini``.
 A ``readonly`` connection is never migrated.
@@ -11,28 +15,45 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
+from alembic.util import CommandError
 from flask import Flask
-from sqlalchemy import MetaData, inspect
+from sqlalchemy import MetaData, create_engine, inspect
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import StaticPool
 
 from .config import DatabaseSettings
 from .database import db
 from .errors import ConexoosError
+from .sessions import SESSION_TABLE
 
 ENVIRONMENT_FOLDER = Path(__file__).with_name("migration_env")
 FILE_TEMPLATE = "%(year)d_%(month).2d_%(day).2d_%(rev)s_%(slug)s"
 VERSION_TABLE = "alembic_version"
+FRAMEWORK_TABLES = frozenset({SESSION_TABLE, VERSION_TABLE})
+"""Tables the framework creates itself; never scripted, never compared with a project's schema."""
+SHOWN_DIFFERENCES = 3
 
 
 class MigrationError(ConexoosError):
     """A migration command cannot run as asked (unknown or readonly connection, nothing to migrate)."""
+
+
+class SchemaNotReady(MigrationError):
+    """A database's schema is not the one this code needs; serving on it is refused (exit status 2)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -50,7 +71,9 @@ class MigrationTarget:
 
     def has_scripts(self) -> bool:
         """Whether at least one migration script exists for this connection."""
-        return self.versions.is_dir() and any(self.versions.glob("*.py"))
+        return self.versions.is_dir() and any(
+            path.name != "__init__.py" for path in self.versions.glob("*.py")
+        )
 
     def alembic_config(self, skip_empty: bool = False) -> Config:
         """An Alembic configuration for this connection, built without an ini file."""
@@ -64,8 +87,17 @@ class MigrationTarget:
         ):
             # The options go through configparser, where "%" starts an interpolation.
             config.set_main_option(option, value.replace("%", "%%"))
-        config.attributes.update(engine=self.engine, metadata=self.metadata, skip_empty=skip_empty)
+        config.attributes.update(
+            engine=self.engine,
+            metadata=self.metadata,
+            skip_empty=skip_empty,
+            include_object=include_object,
+        )
         return config
+
+    def upgrade_command(self) -> str:
+        """The command an operator runs to bring this connection to head."""
+        return f"conexoos db upgrade --database {self.name}"
 
     def require_writable(self, action: str) -> None:
         """Refuse to change the schema of a readonly connection."""
@@ -76,9 +108,22 @@ class MigrationTarget:
             )
 
 
-def migrations_folder(app: Flask, name: str) -> Path:
-    """Where the migration scripts of connection ``name`` live: ``<project>/migrations/<name>/versions``."""
-    return app.extensions["conexoos"].project.root / "migrations" / name / "versions"
+DEFAULT_FOLDER = "default"
+"""Folder under ``migrations/`` of the default connection's history when none has the connection's name."""
+
+
+def migrations_folder(app: Flask, database: DatabaseSettings) -> Path:
+    """Where the migration scripts of a connection live.
+
+    ``<project>/migrations/<name>/versions``; for the default connection, ``migrations/default/versions``
+    when that folder exists and no folder of its own name does.
+    """
+    root = app.extensions["conexoos"].project.root / "migrations"
+    own = root / database.name / "versions"
+    shipped = root / DEFAULT_FOLDER / "versions"
+    if database.is_default and not own.is_dir() and shipped.is_dir():
+        return shipped
+    return own
 
 
 @contextmanager
@@ -95,11 +140,14 @@ def migration_target(app: Flask, name: str | None = None) -> Iterator[MigrationT
     with app.app_context():
         key = database.bind_key
         metadata = db.metadatas.get(key) or MetaData()
-        yield MigrationTarget(database, db.engines[key], metadata, migrations_folder(app, database.name))
+        yield MigrationTarget(database, db.engines[key], metadata, migrations_folder(app, database))
 
 
-def make_migration(target: MigrationTarget, message: str) -> Path | None:
-    """Autogenerate a migration from the models; return its file, or None when nothing changed."""
+def make_migration(target: MigrationTarget, message: str, rev_id: str | None = None) -> Path | None:
+    """Autogenerate a migration from the models; return its file, or None when nothing changed.
+
+    ``rev_id`` names the revision (a random id when None), as a product numbering its releases wants.
+    """
     target.require_writable("migrate")
     if not target.metadata.tables:
         # Comparing an empty model set with a real database would script a DROP of every table.
@@ -109,17 +157,27 @@ def make_migration(target: MigrationTarget, message: str) -> Path | None:
         )
     target.versions.mkdir(parents=True, exist_ok=True)
     _show_alembic_progress()
-    written = command.revision(target.alembic_config(skip_empty=True), message=message, autogenerate=True)
+    written = command.revision(
+        target.alembic_config(skip_empty=True), message=message, autogenerate=True, rev_id=rev_id
+    )
     scripts = [written] if isinstance(written, Script) else [item for item in written or [] if item]
     return Path(scripts[0].path) if scripts else None
 
 
-def upgrade(target: MigrationTarget, revision: str = "head") -> None:
-    """Apply migrations up to ``revision``."""
+def upgrade(target: MigrationTarget, revision: str = "head") -> str | None:
+    """Apply migrations up to ``revision``; return a note when tables made before the migrations were adopted.
+
+    A database with the project's tables but no migration recorded is first stamped with the revision its
+    tables are (see :func:`adopt_unversioned`), so its rows are kept and only the later revisions run.
+    """
     target.require_writable("upgrade")
     _require_scripts(target)
     _show_alembic_progress()
+    note = None
+    if not current_revisions(target) and _has_any_table(target):
+        note = adopt_unversioned(target)
     command.upgrade(target.alembic_config(), revision)
+    return note
 
 
 def downgrade(target: MigrationTarget, revision: str = "-1") -> None:
@@ -160,52 +218,201 @@ def describe_state(target: MigrationTarget) -> str:
         return f"{target.name}: {applied} (no migration scripts in {target.versions})"
     if set(current) == set(heads):
         return f"{target.name}: {applied} (head)"
-    return f"{target.name}: {applied} (head is {', '.join(heads)}; run `conexoos db upgrade`)"
+    return f"{target.name}: {applied} (head is {', '.join(heads)}; run `{target.upgrade_command()}`)"
 
 
 def prepare_databases(app: Flask) -> list[str]:
-    """Bring every writable connection to a usable schema before serving; return warnings to show.
+    """Check every writable connection before serving; return notes to show, or raise :class:`SchemaNotReady`.
 
-    A connection without migration scripts gets its missing tables created. One with scripts is
-    upgraded when its database is empty, and otherwise left alone with a warning if it is behind.
+    Nothing is ever altered behind the operator's back:
+
+    - a connection without migration scripts gets its missing tables created (existing ones are untouched);
+    - an empty database gets the migrations applied up to head (and so recorded);
+    - tables made before the migrations (no ``alembic_version``) that are those of a revision are
+      stamped with it (see :func:`adopt_unversioned`);
+    - a database behind the migrations, at an unknown revision, or whose tables match no revision is
+      refused with the command to run.
     """
-    warnings: list[str] = []
+    notes: list[str] = []
+    problems: list[str] = []
     settings = app.extensions["conexoos"].settings
     for database in settings.databases.values():
         if database.readonly:
             continue
         with migration_target(app, database.name) as target:
-            warning = _prepare(target)
-        if warning:
-            warnings.append(warning)
-    return warnings
+            try:
+                note = _prepare(target)
+            except SchemaNotReady as error:
+                problems.extend(error.problems)
+                continue
+        if note:
+            notes.append(note)
+    if problems:
+        raise SchemaNotReady(problems)
+    return notes
 
 
 def _prepare(target: MigrationTarget) -> str | None:
     if not target.has_scripts():
         target.metadata.create_all(bind=target.engine)
         return None
-    current, heads = current_revisions(target), head_revisions(target)
-    if set(current) == set(heads):
-        return None
+    note = None
+    current = current_revisions(target)
     if not current and not _has_any_table(target):
         command.upgrade(target.alembic_config(), "head")
         return None
     if not current:
-        return (
-            f"database connection {target.name!r} has tables but no migration recorded: if they match the "
-            f"models run `conexoos db stamp head --database {target.name}`, else `conexoos db upgrade "
-            f"--database {target.name}`"
+        note = adopt_unversioned(target)
+        current = current_revisions(target)
+    try:
+        _require_head(target, current)
+    except SchemaNotReady as error:
+        raise SchemaNotReady([note, *error.problems] if note else error.problems) from None
+    return note
+
+
+def _require_head(target: MigrationTarget, current: tuple[str, ...]) -> None:
+    heads = head_revisions(target)
+    if set(current) == set(heads):
+        return
+    scripts = ScriptDirectory.from_config(target.alembic_config())
+    unknown = [revision for revision in current if not _is_known(scripts, revision)]
+    if unknown:
+        raise SchemaNotReady(
+            [
+                f"database connection {target.name!r} is at revision {', '.join(unknown)}, which this "
+                f"version's migrations do not have (was it upgraded by a newer release?); serve it with that "
+                "release, or downgrade it with that release first"
+            ]
         )
-    return (
-        f"database connection {target.name!r} is at {', '.join(current)} but the migrations' head is "
-        f"{', '.join(heads)}: run `conexoos db upgrade --database {target.name}`"
+    raise SchemaNotReady(
+        [
+            f"database connection {target.name!r} is at revision {', '.join(current)} but this version needs "
+            f"{', '.join(heads)}: run `{target.upgrade_command()}` first (back up the database before)"
+        ]
     )
+
+
+def _is_known(scripts: ScriptDirectory, revision: str) -> bool:
+    try:
+        return scripts.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def adopt_unversioned(target: MigrationTarget) -> str:
+    """Stamp a database whose tables were made before any migration was recorded; return what was done.
+
+    Its tables are compared, with Alembic's autogenerate comparison, first with those the first revision
+    (the baseline) creates, then with the models: the first match is recorded in ``alembic_version``, so
+    ``db upgrade`` then runs only the later revisions on the existing rows. Nothing else is written.
+    Raises :class:`SchemaNotReady` when the tables match neither.
+    """
+    scripts = ScriptDirectory.from_config(target.alembic_config())
+    bases = scripts.get_bases()
+    base = bases[0] if len(bases) == 1 else None
+    base_differences = _differences(target, _revision_schema(target, base)) if base else None
+    if base and base_differences == []:
+        revision, what = base, f"those of revision {base}, the first migration"
+    elif not _differences(target, target.metadata, compare_type=True):
+        revision, what = "heads", "those of the models"
+    else:
+        raise SchemaNotReady([_unrecognised(target, base, base_differences)])
+    command.stamp(target.alembic_config(), revision)
+    recorded = ", ".join(current_revisions(target))
+    return (
+        f"database connection {target.name!r}: its tables, made before migrations were recorded, are "
+        f"{what}; recorded as revision {recorded}"
+    )
+
+
+def _unrecognised(target: MigrationTarget, base: str | None, differences: list[Any] | None) -> str:
+    compared = f"those of revision {base} (the first migration)" if base else "those of a first migration"
+    found = "; ".join(_describe_difference(item) for item in (differences or [])[:SHOWN_DIFFERENCES])
+    return (
+        f"database connection {target.name!r} has tables but no migration recorded, and they are neither "
+        f"{compared} nor those of the models{' (' + found + ')' if found else ''}: bring the schema to a "
+        f"revision by hand, then run `conexoos db stamp REVISION --database {target.name}`"
+    )
+
+
+def _revision_schema(target: MigrationTarget, revision: str) -> MetaData | None:
+    """The tables ``revision`` and those before it create, run on a scratch in-memory SQLite database.
+
+    None when the revisions cannot run on SQLite (then the database is compared with the models only).
+    """
+    scratch = create_engine("sqlite://", poolclass=StaticPool)
+    try:
+        with _quiet_alembic():
+            command.upgrade(replace(target, engine=scratch).alembic_config(), revision)
+        schema = MetaData()
+        schema.reflect(bind=scratch)
+    except (SQLAlchemyError, CommandError, NotImplementedError):
+        return None
+    finally:
+        scratch.dispose()
+    for name in FRAMEWORK_TABLES & set(schema.tables):
+        schema.remove(schema.tables[name])
+    return schema
+
+
+def _differences(target: MigrationTarget, schema: MetaData | None, compare_type: bool = False) -> list[Any]:
+    """What Alembic's autogenerate would change to make the database's tables those of ``schema``.
+
+    Types are compared only against the models: a schema reflected from SQLite names its types the
+    SQLite way, and tables, columns, nullability, keys and indexes already tell one release from another.
+    """
+    if schema is None:
+        return [("unknown", "the first revision cannot run on SQLite to be compared")]
+    with target.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection,
+            opts={"compare_type": compare_type, "include_object": include_object, "target_metadata": schema},
+        )
+        return list(compare_metadata(context, schema))
+
+
+def _describe_difference(difference: Any) -> str:
+    """One short phrase for an item of :func:`alembic.autogenerate.compare_metadata`'s list."""
+    if isinstance(difference, list):  # column changes come grouped
+        difference = difference[0]
+    kind = difference[0]
+    if kind == "unknown":
+        return str(difference[1])
+    if kind in ("add_table", "remove_table"):
+        state = "missing" if kind == "add_table" else "not expected"
+        return f"table {difference[1].name} {state}"
+    if kind in ("add_column", "remove_column"):
+        state = "missing" if kind == "add_column" else "not expected"
+        return f"column {difference[2]}.{difference[3].name} {state}"
+    if kind.startswith("modify_"):
+        return f"column {difference[2]}.{difference[3]}: {kind.removeprefix('modify_')} differs"
+    if kind.startswith(("add_", "remove_")):
+        state = "missing" if kind.startswith("add_") else "not expected"
+        name = getattr(difference[1], "name", None)
+        return f"{kind.split('_', 1)[1]} {name} {state}" if name else f"{kind.split('_', 1)[1]} {state}"
+    return str(kind)
+
+
+def include_object(item: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
+    """Leave the framework's own tables (sessions, ``alembic_version``) out of scripts and comparisons."""
+    return not (type_ == "table" and name in FRAMEWORK_TABLES)
+
+
+@contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _has_any_table(target: MigrationTarget) -> bool:
     inspector = inspect(target.engine)
-    tables = target.metadata.tables.values()
+    tables = [table for table in target.metadata.tables.values() if table.name not in FRAMEWORK_TABLES]
     return any(inspector.has_table(table.name, schema=table.schema) for table in tables)
 
 
@@ -217,7 +424,7 @@ def _require_scripts(target: MigrationTarget) -> None:
         )
 
 
-ALEMBIC_CHATTER = ("Context impl ", "Will assume ")
+ALEMBIC_CHATTER = ("Context impl ", "Will assume ", "setting up autogenerate plugin ")
 
 
 def _skip_alembic_chatter(record: logging.LogRecord) -> bool:

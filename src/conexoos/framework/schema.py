@@ -114,9 +114,9 @@ SERVER_ENV: Schema = {
     },
     "WORKERS": Key(
         "str",
-        "gthread",
-        "Gunicorn worker class for `conexoos serve` (sync, gthread, eventlet, "
-        "gevent, tornado, or a dotted class path).",
+        "gevent",
+        "Gunicorn worker class for `conexoos serve`: gevent (the default: slow and idle clients cost a "
+        "greenlet, not a thread), or sync, gthread, eventlet, tornado, or a dotted class path.",
     ),
     "THREADS_PER_CORE": Key("int", 4, "Threads per gunicorn worker.", minimum=1, maximum=1024),
     "CAPTURE": Key("bool", False, "Redirect the workers' stdout and stderr into the error log."),
@@ -155,6 +155,12 @@ SERVER_ENV: Schema = {
             empty_means_default=True,
         ),
     },
+    "SECURITY_CONTACT": Key(
+        "str",
+        "",
+        "Contact line of /.well-known/security.txt: an email address or an https: URL; empty means "
+        "security@ the site's host.",
+    ),
     "SSL": {
         "Certificate": Key(
             "str",
@@ -164,6 +170,51 @@ SERVER_ENV: Schema = {
         ),
         "PrivateKey": Key("str", "", "PEM private key file matching SSL.Certificate.", secret=False),
     },
+    "PUBLIC_URL": Key(
+        "str",
+        "",
+        "The address people use, e.g. https://links.example.org: every absolute URL (canonical links, "
+        "QR codes, Stripe return URLs, emails) starts with it, never with the request's Host header. "
+        "Required under UAT and PROD; under DEV it defaults to http://BIND.ADDRESS:BIND.PORT.",
+        empty_means_default=True,
+    ),
+    "TRUSTED_PROXIES": Key(
+        "str",
+        "",
+        "Comma-separated addresses or CIDR networks of reverse proxies (e.g. 127.0.0.1, 10.0.0.0/8) whose "
+        "X-Forwarded-For/-Proto/-Host headers are believed; empty: those headers are ignored.",
+        empty_means_default=True,
+    ),
+    "WORKER_CONNECTIONS": Key(
+        "int",
+        1000,
+        "Simultaneous connections per gevent worker (requests, slow clients and WebSockets together).",
+        minimum=1,
+        maximum=100000,
+    ),
+    "HEADER_TIMEOUT": Key(
+        "int",
+        10,
+        "Seconds a client has to send a whole request head (and to start the next one on a kept-alive "
+        "connection) before `conexoos serve` closes it.",
+        minimum=1,
+        maximum=3600,
+    ),
+    "GRACEFUL_TIMEOUT": Key(
+        "int",
+        30,
+        "Seconds `conexoos serve` lets in-flight requests finish after SIGTERM before it stops a worker.",
+        minimum=1,
+        maximum=3600,
+    ),
+    "SOCKETIO_JOIN_TIMEOUT": Key(
+        "int",
+        5,
+        "Seconds a Socket.IO connection may stay open without joining a namespace (anonymous sockets the "
+        "app refuses never join); 0 keeps them open.",
+        minimum=0,
+        maximum=3600,
+    ),
 }
 
 DATABASE_CONNECTION: Schema = {

@@ -3,11 +3,18 @@
 The master validates the configuration, imports the project and prepares the databases once; then each
 worker builds its own app after the fork, so database pools, Redis clients and the scheduler thread
 belong to the worker that uses them. The app is never preloaded.
+
+With gevent workers (the default) the master then replaces itself (``exec``, same pid) with a fresh
+interpreter whose very first statement is gevent's monkey-patching: every module the workers use
+(psycopg's wait function, redis-py, PyMySQL, threading for the scheduler) is imported already patched,
+which is not true of a process that has imported them to validate the configuration.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +23,10 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.util import load_class
 
 from .app import Runtime, create_app
-from .config import Settings
+from .config import Settings, load_settings
 from .database import db
 from .errors import ConfigError
+from .logs import flush_logs
 from .migrations import prepare_databases
 from .project import Project, locate_project
 
@@ -29,6 +37,13 @@ CONTROL_SOCKET_NAME = "gunicorn.ctl"
 UNIX_SOCKET_PATH_LIMIT = 100
 NEWER_SETTINGS = frozenset({"control_socket", "control_socket_disable"})
 """Settings that older gunicorn versions (before 25.1) do not know and that are then left out."""
+PATCHED_WORKERS = frozenset({"gevent"})
+"""Worker classes whose master is re-executed monkey-patched before anything else is imported."""
+GREEN_BOOT = (
+    "from gevent import monkey; monkey.patch_all(); "
+    "from conexoos.framework.serve import serve_patched; serve_patched()"
+)
+WORKER_TIMEOUT = 30
 
 
 def project_config(project: str | os.PathLike[str] | None, config: str | None) -> str | None:
@@ -64,6 +79,14 @@ class GunicornServer(BaseApplication):
     def load(self) -> Flask:
         return create_app(self._project, self._settings)
 
+    def run(self) -> None:
+        """Run the arbiter; for gevent workers, first re-execute this process monkey-patched."""
+        if self._options["worker_class"] in PATCHED_WORKERS and not _monkey_patched():
+            _exec_patched(self._launch)
+        super().run()
+
+    _launch: dict[str, Any] = {}
+
 
 def build_server(
     project: str | None,
@@ -73,12 +96,53 @@ def build_server(
     workers: int | None = None,
 ) -> tuple[GunicornServer, list[str]]:
     """Validate and prepare in the master; return the gunicorn application and database warnings."""
-    app = create_app(project, project_config(project, config))
+    app = create_app(project, project_config(project, config), overrides=bind_overrides(host, port))
     runtime: Runtime = app.extensions["conexoos"]
     options = gunicorn_options(runtime.settings, host=host, port=port, workers=workers)
     warnings = _log_rotation_warnings(runtime.settings, options["workers"]) + prepare_databases(app)
     _close_engines(app)
-    return GunicornServer(runtime.project, runtime.settings, options), warnings
+    server = GunicornServer(runtime.project, runtime.settings, options)
+    server._launch = {"project": project, "config": config, "host": host, "port": port, "workers": workers}
+    return server, warnings
+
+
+def bind_overrides(host: str | None, port: int | None) -> dict[str, Any]:
+    """The command line's --host/--port as configuration, so that the DEV public URL is the bound one."""
+    bind: dict[str, Any] = {}
+    if host:
+        bind["ADDRESS"] = host
+    if port:
+        bind["PORT"] = port
+    return {"SERVER_ENV": {"BIND": bind}} if bind else {}
+
+
+def serve_patched() -> None:
+    """The re-executed, monkey-patched master: rebuild the gunicorn application and run it.
+
+    The first process already validated the configuration and prepared the databases.
+    """
+    launch = json.loads(sys.argv[1])
+    project, config = launch["project"], launch["config"]
+    settings = load_settings(
+        project_config(project, config),
+        overrides=bind_overrides(launch["host"], launch["port"]),
+        report_warnings=False,
+    )
+    options = gunicorn_options(settings, host=launch["host"], port=launch["port"], workers=launch["workers"])
+    GunicornServer(locate_project(project), settings, options).run()
+
+
+def _monkey_patched() -> bool:
+    monkey = sys.modules.get("gevent.monkey")
+    return bool(monkey is not None and monkey.is_module_patched("socket"))
+
+
+def _exec_patched(launch: dict[str, Any]) -> None:
+    """Replace this process (same pid, same environment) by a monkey-patched master."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # -P: the working directory is not put in front of sys.path, so a local folder cannot shadow a module.
+    os.execv(sys.executable, [sys.executable, "-P", "-c", GREEN_BOOT, json.dumps(launch)])
 
 
 def gunicorn_options(
@@ -99,6 +163,14 @@ def gunicorn_options(
         "preload_app": False,
         "post_worker_init": post_worker_init,
         "worker_exit": worker_exit,
+        # gevent workers bound the time to read a request head by keepalive: slow heads are cut off.
+        "keepalive": server.get("HEADER_TIMEOUT", 10),
+        "worker_connections": server.get("WORKER_CONNECTIONS", 1000),
+        "graceful_timeout": server.get("GRACEFUL_TIMEOUT", 30),
+        "timeout": WORKER_TIMEOUT,
+        # X-Forwarded-Proto is judged by SERVER_ENV.TRUSTED_PROXIES in the app, not by gunicorn.
+        "secure_scheme_headers": {},
+        "forwarded_allow_ips": "",
     }
     options.update(_ssl_options(server["SSL"]))
     options.update(_log_options(server["LOG"]["DIR"]))
@@ -112,9 +184,10 @@ def post_worker_init(worker: Any) -> None:
 
 
 def worker_exit(_server: Any, worker: Any) -> None:
-    """Gunicorn hook, in each worker as it stops: stop its task scheduler."""
+    """Gunicorn hook, in each worker as it stops: stop its task scheduler, then flush the logs."""
     if getattr(worker, "wsgi", None) is not None:
         _runtime_of(worker).scheduler.stop()
+    flush_logs()
 
 
 def _runtime_of(worker: Any) -> Runtime:

@@ -1,25 +1,42 @@
-"""Server-side sessions (Flask-Session) in files, Redis, memcached or the default database."""
+"""Sessions: server-side (Flask-Session) in files, Redis, memcached or the default database, for logged-in
+users; a short-lived signed cookie for anonymous visitors, so that no visit without a login stores anything.
+
+A session starts in the signed cookie (a form's CSRF secret is all an anonymous visitor needs) and moves to
+the server store when the project calls :func:`regenerate_session` (at login); :func:`end_session` (at
+logout) deletes it from the store. Both kinds use the one session cookie: a server session's id is
+``token_urlsafe`` (no dot), a signed cookie always holds dots, so the value says which it is; anything
+else is an empty anonymous session (and the cookie is deleted).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cachelib import FileSystemCache
-from flask import Flask, current_app, session
-from flask.sessions import SessionInterface
+from flask import Flask, Request, Response, current_app, session
+from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 from flask_session import Session
-from flask_session.base import ServerSideSessionInterface
+from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.defaults import Defaults
 from flask_session.sqlalchemy import SqlAlchemySessionInterface
 from flask_session.sqlalchemy.sqlalchemy import create_session_model
+from itsdangerous import BadSignature
 
 from .config import Settings
 from .database import db
+from .errors import ConfigError
 from .services import Services
 
 SESSION_TABLE = "framework_sessions"
+ANONYMOUS_SESSION_LIFETIME = timedelta(hours=2)
+"""How long an anonymous visitor's signed cookie (their forms' CSRF secret) stays valid, unless
+``FLASK.CONFIG.ANONYMOUS_SESSION_LIFETIME`` (seconds) says otherwise."""
 _session_models: dict[str, Any] = {}
+_SERVER_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
+"""What a server session id looks like (``secrets.token_urlsafe``); any other cookie value is never looked
+up, so that a NUL byte or a space cannot reach PostgreSQL or memcached, which would raise."""
 
 
 def configure_sessions(app: Flask, settings: Settings, services: Services) -> None:
@@ -34,12 +51,25 @@ def configure_sessions(app: Flask, settings: Settings, services: Services) -> No
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not settings.is_development,
+        ANONYMOUS_SESSION_LIFETIME=ANONYMOUS_SESSION_LIFETIME,
     )
 
 
 def init_sessions(app: Flask) -> None:
     """Install the session interface once the config (including FLASK.CONFIG) is final."""
     _Sessions(app)
+    store: ServerSideSessionInterface = app.session_interface
+    app.session_interface = AnonymousCookieSessions(store, _anonymous_lifetime(app.config))
+
+
+def _anonymous_lifetime(config: Any) -> timedelta:
+    value = config["ANONYMOUS_SESSION_LIFETIME"]
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return timedelta(seconds=value)
+    key = "FLASK.CONFIG.ANONYMOUS_SESSION_LIFETIME"
+    raise ConfigError([f"{key}: {value!r} is not valid; expected a number of seconds above 0"])
 
 
 def _backend_config(backend: str, settings: Settings, services: Services) -> dict[str, Any]:
@@ -92,6 +122,118 @@ class _DatabaseSessionInterface(SqlAlchemySessionInterface):
         ServerSideSessionInterface.__init__(self, app, **options)
 
 
+class HybridSession(ServerSideSession):
+    """A session that lives in the server store (``stored``) or only in a signed cookie (anonymous)."""
+
+    def __init__(
+        self,
+        initial: dict[str, Any] | None = None,
+        sid: str | None = None,
+        permanent: bool | None = None,
+        stored: bool = True,
+    ) -> None:
+        super().__init__(initial, sid, permanent)
+        self.stored = stored
+
+
+class _SignedCookie(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions with their own salt, a short fixed lifetime, and a cookie written only
+    when the data changed (never refreshed on a page that only reads it)."""
+
+    salt = "conexoos-anonymous-session"
+
+    def __init__(self, lifetime: timedelta) -> None:
+        self.lifetime = lifetime
+
+    def open_session(self, app: Flask, request: Request) -> HybridSession | None:
+        serializer = self.get_signing_serializer(app)
+        if serializer is None:
+            return None
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value:
+            return HybridSession(stored=False)
+        try:
+            return HybridSession(serializer.loads(value, max_age=self.max_age), stored=False)
+        except BadSignature:  # expired, forged, or the id of a server session that is gone
+            stale = HybridSession(stored=False)
+            stale.modified = True  # so that the useless cookie is deleted
+            return stale
+
+    @property
+    def max_age(self) -> int:
+        return int(self.lifetime.total_seconds())
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime:
+        return datetime.now(UTC) + self.lifetime
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        return session.modified
+
+
+class AnonymousCookieSessions(SessionInterface):
+    """Anonymous sessions in a signed cookie, server sessions (after :func:`regenerate_session`) in
+    ``store``: a flood of cookieless requests stores nothing."""
+
+    def __init__(self, store: ServerSideSessionInterface, lifetime: timedelta) -> None:
+        self.store = store
+        self.store.session_class = HybridSession
+        self.cookie = _SignedCookie(lifetime)
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        value = request.cookies.get(self.get_cookie_name(app)) or ""
+        if _SERVER_ID.fullmatch(value):
+            stored = self.store.open_session(app, request)
+            if stored.sid == value:  # Flask-Session makes up a new id when the stored one is gone
+                return stored
+        return self.cookie.open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if isinstance(session, HybridSession) and session.stored:
+            self.store.save_session(app, session, response)
+        else:
+            self.cookie.save_session(app, session, response)
+
+    def to_server(self, session: HybridSession) -> None:
+        """Give ``session`` a new server-side id, keeping its data; a stored one's old id is deleted."""
+        if session.stored:
+            self.store.regenerate(session)
+            return
+        session.sid = self.store._generate_sid(self.store.sid_length)
+        session.stored = True
+        session.permanent = self.store.permanent
+        session.modified = True
+
+    def to_cookie(self, session: HybridSession) -> None:
+        """Empty ``session`` and delete it from the store; what is put in it later goes to the cookie."""
+        if session.stored:
+            self.store._delete_session(self.store._get_store_id(session.sid))
+        session.clear()
+        session.stored = False
+        session.sid = None
+        session.modified = True  # the cookie is deleted, unless something is stored in the session after
+
+
 def regenerate_session() -> None:
-    """Give the current session a new id, keeping its data; call it at login against session fixation."""
-    current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
+    """Move the current session to the server store under a new id, keeping its data; call it at login,
+    against session fixation. Until then a session lives in a short-lived signed cookie."""
+    _interface().to_server(_current())
+
+
+def end_session() -> None:
+    """Delete the current session from the server store; the rest of the request goes on with an empty
+    anonymous one. Call it at logout."""
+    _interface().to_cookie(_current())
+
+
+def _interface() -> AnonymousCookieSessions:
+    interface = current_app.session_interface
+    if not isinstance(interface, AnonymousCookieSessions):
+        raise RuntimeError("sessions are not set up by conexoos.framework.sessions.init_sessions")
+    return interface
+
+
+def _current() -> HybridSession:
+    current = session._get_current_object()  # type: ignore[attr-defined]
+    if not isinstance(current, HybridSession):
+        raise RuntimeError("the request has no session of conexoos.framework.sessions")
+    return current

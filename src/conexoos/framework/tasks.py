@@ -23,6 +23,8 @@ from flask import Flask
 
 log = logging.getLogger("conexoos.tasks")
 TaskFunction = Callable[[], object]
+STOP_TIMEOUT = 20.0
+"""Seconds a stopping worker waits for a running task (within gunicorn's graceful timeout)."""
 
 
 class SlotLock(Protocol):
@@ -152,12 +154,17 @@ class Scheduler:
         self._thread = threading.Thread(target=self._loop, name="conexoos-scheduler", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
-        """Stop the background thread and wait for it."""
+    def stop(self, timeout: float = STOP_TIMEOUT) -> bool:
+        """Stop the background thread, letting a running task finish; False if it is still running."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return True
+        thread.join(timeout=timeout)
+        if thread.is_alive():
+            log.warning("the task scheduler did not stop within %.0f s: a task is still running", timeout)
+            return False
+        return True
 
     def _loop(self) -> None:
         while not self._stop.wait(self._tick):

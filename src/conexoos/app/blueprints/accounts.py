@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers.accounts import SignupError, authenticate, create_account
 from conexoos.app.models.forms.accounts import LoginForm, SignupForm
+from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import enforce
-from conexoos.framework import regenerate_session
+from conexoos.app.utils.redirects import safe_local_target
+from conexoos.framework import end_session, regenerate_session
 
 accounts = Blueprint("accounts", __name__)
 LOGIN_FAILED = "Those details do not match an account."
@@ -33,8 +35,7 @@ def signup() -> str | Response | tuple[str, int]:
         except SignupError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            regenerate_session()
-            login_user(user)
+            _log_in(user)
             return redirect(url_for("dashboard.index"))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/signup.html", form=form), status
@@ -42,9 +43,10 @@ def signup() -> str | Response | tuple[str, int]:
 
 @accounts.route("/login", methods=["GET", "POST"])
 def login() -> str | Response | tuple[str, int]:
-    """Show the log-in form; on a valid POST log in. Unknown user and wrong password read the same."""
+    """Show the log-in form; on a valid POST log in and go to ``next`` when it is a path on this site (see
+    :func:`safe_local_target`), else to the dashboard. Unknown user and wrong password read the same."""
     if current_user.is_authenticated:
-        return redirect(url_for("dashboard.index"))
+        return redirect(_next_page())
     form = LoginForm()
     error = None
     if request.method == "POST":
@@ -53,9 +55,8 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = authenticate(form.login.data or "", form.password.data or "")
         if user is not None:
-            regenerate_session()
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
+            _log_in(user)
+            return redirect(_next_page())
         error = LOGIN_FAILED
     status = 401 if error else (422 if request.method == "POST" else 200)
     return render_template("accounts/login.html", form=form, error=error), status
@@ -63,9 +64,9 @@ def login() -> str | Response | tuple[str, int]:
 
 @accounts.route("/logout", methods=["POST"])
 def logout() -> Response:
-    """Log out (POST only, CSRF-protected) and start a fresh session."""
+    """Log out (POST only, CSRF-protected): the server-side session is deleted."""
     logout_user()
-    regenerate_session()
+    end_session()
     return redirect(url_for("public.home"))
 
 
@@ -77,8 +78,13 @@ def logout_by_get() -> NoReturn:
     )
 
 
-def _safe_next(target: str | None) -> str:
-    # Only same-site paths: "//evil.example" and "https://..." would be open redirects.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("dashboard.index")
+def _log_in(user: User) -> None:
+    """Log ``user`` in on a session with a new id (kept server-side from now on) and a new CSRF secret:
+    whoever planted the anonymous cookie before knows neither."""
+    regenerate_session()
+    session.pop("csrf_token", None)
+    login_user(user)
+
+
+def _next_page() -> str:
+    return safe_local_target(request.args.get("next")) or url_for("dashboard.index")

@@ -2,20 +2,65 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import analytics, profiles
 from conexoos.app.models.persistent.event import BUY
 from conexoos.app.plans_config import format_money
+from conexoos.framework import runtime
 
 public = Blueprint("public", __name__)
+ONE_DAY = 24 * 3600
+ROBOTS_TXT = """User-agent: *
+Disallow: /dashboard
+Disallow: /api/
+Disallow: /go/
+Disallow: /subscriptions
+Disallow: /login
+Disallow: /signup
+"""
+SECURITY_TXT_VALIDITY = timedelta(days=180)
 
 
 @public.route("/", methods=["GET"])
 def home() -> str:
     """The landing page."""
     return render_template("home.html")
+
+
+@public.route("/robots.txt", methods=["GET"])
+def robots() -> Response:
+    """What crawlers may visit: public pages yes; the dashboard, the API and click redirects no."""
+    return _site_file(ROBOTS_TXT)
+
+
+@public.route("/favicon.ico", methods=["GET"])
+def favicon() -> Response:
+    """The site's icon, which every browser asks for."""
+    response = send_from_directory(current_app.static_folder or "", "img/favicon.ico", max_age=ONE_DAY)
+    response.headers["Cache-Control"] = f"public, max-age={ONE_DAY}"
+    return response
+
+
+@public.route("/.well-known/security.txt", methods=["GET"])
+def security_txt() -> Response:
+    """Whom to tell about a vulnerability (RFC 9116): ``SERVER_ENV.SECURITY_CONTACT``, by default
+    ``security@`` the site's host."""
+    canonical = url_for("public.security_txt", _external=True)
+    contact = runtime().settings.server.get("SECURITY_CONTACT") or ""
+    if not contact:
+        contact = f"security@{urlsplit(canonical).hostname}"
+    if ":" not in contact:
+        contact = f"mailto:{contact}"
+    expires = (datetime.now(UTC) + SECURITY_TXT_VALIDITY).replace(microsecond=0)
+    return _site_file(
+        f"Contact: {contact}\nExpires: {expires.isoformat().replace('+00:00', 'Z')}\n"
+        f"Preferred-Languages: en\nCanonical: {canonical}\n"
+    )
 
 
 @public.route("/<username>", methods=["GET"])
@@ -53,4 +98,10 @@ def _redirect(url: str) -> Response:
     response = redirect(url, code=302)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer-when-downgrade"
+    return response
+
+
+def _site_file(text: str) -> Response:
+    response = Response(text, mimetype="text/plain")
+    response.headers["Cache-Control"] = f"public, max-age={ONE_DAY}"
     return response

@@ -61,11 +61,12 @@ def _rows(report: dict[str, Any]) -> Iterator[tuple[object, ...]]:
     for metric, value in report["totals"].items():
         yield ("totals", "", metric, value)
     for day in report["daily"]:
-        for metric in ("views", "clicks", "unique_visitors"):
+        for metric in ("views", "clicks", "unique_visitors", "product_clicks"):
             yield ("daily", day["date"], metric, day[metric])
-    for link in report["links"]:
-        yield ("links", f"{link['id']} {link['title']}", "clicks", link["clicks"])
-        yield ("links", f"{link['id']} {link['title']}", "click_through_rate", link["click_through_rate"])
+    for section in ("links", "products"):
+        for item in report[section]:
+            yield (section, f"{item['id']} {item['title']}", "clicks", item["clicks"])
+            yield (section, f"{item['id']} {item['title']}", "click_through_rate", item["click_through_rate"])
     for section, items in report["top"].items():
         for item in items:
             yield (section, item["value"], "count", item["count"])

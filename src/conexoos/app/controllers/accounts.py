@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
+from werkzeug.routing import Map
 
 from conexoos.app.models.persistent import User
 
@@ -20,6 +24,7 @@ RESERVED_USERNAMES = frozenset(
         "billing",
         "dashboard",
         "go",
+        "healthz",
         "help",
         "home",
         "login",
@@ -39,11 +44,50 @@ RESERVED_USERNAMES = frozenset(
         "terms",
         "www",
         "qr",
+        "readyz",
         "user",
         "users",
         "webhook",
+        # Files served at the root (also refused by their extension, kept here so that the list of
+        # route prefixes stays a subset of this set).
+        "robots.txt",
+        "favicon.ico",
+        ".well-known",
     }
 )
+ROOT_FILE_NAMES = frozenset(
+    {
+        "robots.txt",
+        "favicon.ico",
+        "sitemap.xml",
+        "ads.txt",
+        "app-ads.txt",
+        "security.txt",
+        "humans.txt",
+        "apple-touch-icon.png",
+        "apple-touch-icon-precomposed.png",
+        "browserconfig.xml",
+        "crossdomain.xml",
+        "manifest.json",
+        "site.webmanifest",
+        ".well-known",
+    }
+)
+"""Files browsers, crawlers and scanners ask every site for at its root."""
+FILE_EXTENSIONS = frozenset(
+    {
+        *("txt", "ico", "xml", "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "bmp"),
+        *("json", "webmanifest", "map", "js", "mjs", "css", "html", "htm", "xhtml", "rss", "atom"),
+        *("php", "asp", "aspx", "jsp", "cgi", "pl", "py", "rb", "sh", "exe", "dll", "action", "do"),
+        *("env", "git", "svn", "hg", "htaccess", "htpasswd", "ds_store", "ini", "conf", "cfg", "config"),
+        *("yml", "yaml", "toml", "lock", "log", "bak", "old", "orig", "swp", "tmp", "sql", "db", "sqlite"),
+        *("zip", "gz", "tgz", "tar", "rar", "7z", "bz2", "xz", "pdf", "doc", "docx", "xls", "xlsx", "csv"),
+        *("md", "well-known", "pem", "key", "crt", "cer", "p12", "woff", "woff2", "ttf", "otf", "eot"),
+    }
+)
+"""Endings of file names that browsers, crawlers or scanners request at a site's root: a username ending
+so would read as a file (and could one day be shadowed by one)."""
+RESERVED_MESSAGE = "This username is reserved. Choose another one."
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so that both failures take the same time.
 _DUMMY_HASH = _hasher.hash("conexoos-dummy-password")
@@ -63,12 +107,43 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def create_account(email: str, username: str, password: str, is_admin: bool = False) -> User:
-    """Create a user; raise :class:`SignupError` for a reserved or taken username or email."""
+def route_prefixes(url_map: Map) -> frozenset[str]:
+    """The first path segment of every route without a variable there (``/healthz``, ``/go/<id>``...)."""
+    segments = {rule.rule.lstrip("/").split("/")[0] for rule in url_map.iter_rules()}
+    return frozenset(segment.lower() for segment in segments if segment and "<" not in segment)
+
+
+def username_problem(username: str, taken_prefixes: Collection[str] = ()) -> str | None:
+    """Why ``username`` (lowercased) cannot be a new page's address, or None. Applies to new names only:
+    existing accounts keep theirs."""
+    if username in RESERVED_USERNAMES or username in ROOT_FILE_NAMES or username in taken_prefixes:
+        return RESERVED_MESSAGE
+    if username.startswith(".") or username.endswith(".") or ".." in username:
+        return "A username cannot start or end with a dot, or hold two dots in a row."
+    extension = username.rpartition(".")[2] if "." in username else ""
+    if extension in FILE_EXTENSIONS:
+        return f"Names ending in .{extension} are reserved for files the site serves. Choose another one."
+    return None
+
+
+def create_account(
+    email: str,
+    username: str,
+    password: str,
+    is_admin: bool = False,
+    taken_prefixes: Collection[str] | None = None,
+) -> User:
+    """Create a user; raise :class:`SignupError` for a reserved or taken username or email.
+
+    ``taken_prefixes`` are the route prefixes a username may not shadow; by default, the current app's.
+    """
     username = username.strip().lower()
     email = email.strip().lower()
-    if username in RESERVED_USERNAMES:
-        raise SignupError("username", "This username is reserved. Choose another one.")
+    if taken_prefixes is None:
+        taken_prefixes = route_prefixes(current_app.url_map)
+    problem = username_problem(username, taken_prefixes)
+    if problem:
+        raise SignupError("username", problem)
     if User.get_by_login(username) is not None:
         raise SignupError("username", "This username is taken.")
     if User.get_by_login(email) is not None:

@@ -15,6 +15,7 @@ from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.app.models.persistent.base import transaction, utcnow
 from conexoos.app.models.persistent.event import CLICK, VIEW
 from conexoos.app.settings import AnalyticsSettings
+from conexoos.app.utils.text import tracking_text
 from conexoos.app.utils.useragent import classify
 from conexoos.framework import db, runtime
 
@@ -44,7 +45,7 @@ def record_click(owner_id: int, link_id: int, kind: str = CLICK) -> bool:
 
 def _record(kind: str, owner_id: int, link_id: int | None) -> datetime | None:
     """Insert the event; its time, or None when it is not counted."""
-    user_agent = request.headers.get("User-Agent", "")
+    user_agent = tracking_text(request.headers.get("User-Agent", ""), 2000)
     client = classify(user_agent)
     if request.method != "GET" or client.is_bot or _is_owner(owner_id):
         return None
@@ -77,7 +78,7 @@ def _announce(owner_id: int, payload: dict[str, Any]) -> None:
 def referrer_host(referrer: str) -> str:
     """The host name of a Referer header, lowercased; empty when absent or unparsable."""
     try:
-        return (urlsplit(referrer).hostname or "")[:255]
+        return tracking_text(urlsplit(referrer).hostname or "", 255)
     except ValueError:
         return ""
 
@@ -89,7 +90,7 @@ def analytics_settings() -> AnalyticsSettings:
 
 
 def _param(name: str) -> str:
-    return request.args.get(name, "").strip()[:100]
+    return tracking_text(request.args.get(name, ""), 100)
 
 
 def _country() -> str:

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import stripe
-from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadGateway, BadRequest, Conflict, ServiceUnavailable
@@ -38,6 +37,7 @@ from conexoos.app.services.stripe_subscription import (
     read_subscription,
 )
 from conexoos.framework import db
+from conexoos.framework.urls import external_url
 
 from .plans import all_plans, grace_expired, grace_over, plan_available
 
@@ -78,7 +78,7 @@ class Decision:
 
 def subscriptions_url(**params: str) -> str:
     """The absolute URL of the subscriptions page, with query parameters."""
-    return url_for("subscriptions.index", _external=True, **params)
+    return external_url("subscriptions.index", **params)
 
 
 # ---------------------------------------------------------------- choosing a plan
@@ -240,8 +240,8 @@ def _verified_event(payload: bytes, signature: str | None) -> StripeEventData:
         return parse_event(gateway.construct_event(payload, signature or ""))
     except gateway.StripeUnavailable as error:
         raise ServiceUnavailable(str(error)) from None
-    except stripe.SignatureVerificationError:
-        raise BadRequest("The Stripe signature is missing or invalid.") from None
+    except stripe.SignatureVerificationError as error:
+        raise BadRequest(f"The Stripe signature is missing or invalid: {error.user_message}.") from None
     except MalformedEvent as error:
         raise BadRequest(f"not a Stripe event: {error}") from None
     except ValueError as error:  # not UTF-8, or not JSON

@@ -9,9 +9,11 @@ from werkzeug.exceptions import NotFound
 
 from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
 from conexoos.app.models.persistent import User, UserLink
+from conexoos.framework import db
 
 from . import plans
 from .ordering import reorder
+from .owner_lock import locked_owner
 
 
 def list_links(user: User) -> Sequence[UserLink]:
@@ -31,28 +33,32 @@ def create_link(user: User, payload: Any) -> UserLink:
     """Validate ``payload`` and append a new link to the user's page."""
     fields = LINK_CREATE.parse(payload)
     check_window(fields)
-    plans.check_can_add(user, "links")
-    link = UserLink(owner_id=user.id, order_index=UserLink.next_order_index(user.id), **fields)
-    link.save()
+    with locked_owner(user) as owner:
+        plans.check_can_add(owner, "links")
+        link = UserLink(owner_id=owner.id, order_index=UserLink.next_order_index(owner.id), **fields)
+        db.session.add(link)
     return link
 
 
 def update_link(user: User, link_id: int, payload: Any) -> UserLink:
     """Apply any subset of fields to the user's link."""
-    link = get_link(user, link_id)
+    get_link(user, link_id)  # someone else's link is a 404 whatever the body says
     fields = LINK_UPDATE.parse(payload)
-    check_window(fields, {"starts_at": link.starts_at, "ends_at": link.ends_at})
-    for name, value in fields.items():
-        setattr(link, name, value)
-    link.save()
+    with locked_owner(user) as owner:
+        link = get_link(owner, link_id)
+        check_window(fields, {"starts_at": link.starts_at, "ends_at": link.ends_at})
+        for name, value in fields.items():
+            setattr(link, name, value)
     return link
 
 
 def delete_link(user: User, link_id: int) -> None:
     """Delete the user's link."""
-    get_link(user, link_id).delete()
+    with locked_owner(user) as owner:
+        db.session.delete(get_link(owner, link_id))
 
 
 def reorder_links(user: User, payload: Any) -> Sequence[UserLink]:
     """Rewrite ``order_index`` from ``{"ids": [...]}``, which must list each of the user's links once."""
-    return reorder(UserLink.get_links_by_user_id(user.id), payload, "link")
+    with locked_owner(user) as owner:
+        return reorder(UserLink.get_links_by_user_id(owner.id), payload, "link")

@@ -9,7 +9,6 @@ from werkzeug.exceptions import NotFound
 
 from conexoos.app.dto.errors import InputError
 from conexoos.app.dto.links import REORDER
-from conexoos.app.models.persistent.base import transaction
 
 
 class Ordered(Protocol):
@@ -25,8 +24,8 @@ Item = TypeVar("Item", bound=Ordered)
 def reorder(items: Sequence[Item], payload: Any, noun: str) -> list[Item]:
     """Give ``items`` the order of ``payload["ids"]``, which must list each of them once.
 
-    An id that is not one of ``items`` (someone else's, or unknown) is a 404; the order is written
-    in one transaction.
+    An id that is not one of ``items`` (someone else's, or unknown) is a 404. The caller commits, holding
+    the owner's lock (:func:`~.owner_lock.locked_owner`) since it read ``items``.
     """
     ids = REORDER.parse(payload)["ids"]
     by_id = {item.id: item for item in items}
@@ -35,7 +34,6 @@ def reorder(items: Sequence[Item], payload: Any, noun: str) -> list[Item]:
         raise NotFound(f"No such {noun}: {foreign[0]}.")
     if len(ids) != len(by_id):
         raise InputError(f"ids must list each of your {noun}s exactly once", field="ids", code="incomplete")
-    with transaction():
-        for position, item_id in enumerate(ids):
-            by_id[item_id].order_index = position
+    for position, item_id in enumerate(ids):
+        by_id[item_id].order_index = position
     return [by_id[item_id] for item_id in ids]

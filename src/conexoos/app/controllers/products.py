@@ -12,9 +12,11 @@ from conexoos.app.dto.errors import InputError
 from conexoos.app.dto.products import PRODUCT_CREATE, PRODUCT_UPDATE
 from conexoos.app.models.persistent import DEFAULT_PRODUCT_IMAGE, Product, User
 from conexoos.app.utils.io import Upload
+from conexoos.framework import db
 
 from . import plans
 from .ordering import reorder
+from .owner_lock import locked_owner
 from .profiles import io_utils
 
 PRODUCT_FOLDER = "img/products"
@@ -48,42 +50,50 @@ def get_product(user: User, product_id: int) -> Product:
 def create_product(user: User, payload: Any) -> Product:
     """Validate ``payload`` and append a product (with the default image)."""
     fields = PRODUCT_CREATE.parse(payload)
-    plans.check_can_add(user, "products")
-    product = Product(
-        owner_id=user.id, order_index=Product.next_order_index(user.id), image=DEFAULT_PRODUCT_IMAGE, **fields
-    )
-    product.save()
+    with locked_owner(user) as owner:
+        plans.check_can_add(owner, "products")
+        product = Product(
+            owner_id=owner.id,
+            order_index=Product.next_order_index(owner.id),
+            image=DEFAULT_PRODUCT_IMAGE,
+            **fields,
+        )
+        db.session.add(product)
     return product
 
 
 def update_product(user: User, product_id: int, payload: Any) -> Product:
     """Apply any subset of fields."""
-    product = get_product(user, product_id)
-    for name, value in PRODUCT_UPDATE.parse(payload).items():
-        setattr(product, name, value)
-    product.save()
+    get_product(user, product_id)  # someone else's product is a 404 whatever the body says
+    fields = PRODUCT_UPDATE.parse(payload)
+    with locked_owner(user) as owner:
+        product = get_product(owner, product_id)
+        for name, value in fields.items():
+            setattr(product, name, value)
     return product
 
 
 def delete_product(user: User, product_id: int) -> None:
     """Delete the product and its uploaded image."""
-    product = get_product(user, product_id)
-    image = product.image
-    product.delete()
+    with locked_owner(user) as owner:
+        product = get_product(owner, product_id)
+        image = product.image
+        db.session.delete(product)
     io_utils().delete(image)
 
 
 def set_image(user: User, product_id: int, upload: Upload | None) -> Product:
     """Store a new image (re-encoded by IOUtils); an invalid image raises InvalidImage and changes nothing."""
-    product = get_product(user, product_id)
+    get_product(user, product_id)  # 404 before the upload is decoded
     if upload is None or not upload.filename:
         raise InputError("send the image in the multipart field 'image'", field="image", code="required")
     files = io_utils()
     stored = files.save_image(upload, PRODUCT_FOLDER, default=DEFAULT_PRODUCT_IMAGE)
-    old = product.image
-    product.image = stored
     try:
-        product.save()
+        with locked_owner(user) as owner:
+            product = get_product(owner, product_id)
+            old = product.image
+            product.image = stored
     except BaseException:
         files.delete(stored)
         raise
@@ -93,4 +103,5 @@ def set_image(user: User, product_id: int, upload: Upload | None) -> Product:
 
 def reorder_products(user: User, payload: Any) -> Sequence[Product]:
     """Rewrite ``order_index`` from ``{"ids": [...]}`` listing each of the user's products once."""
-    return reorder(Product.get_products_by_user_id(user.id), payload, "product")
+    with locked_owner(user) as owner:
+        return reorder(Product.get_products_by_user_id(owner.id), payload, "product")

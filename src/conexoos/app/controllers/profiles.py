@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import segno
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import and_, select
 from werkzeug.exceptions import NotFound
 
@@ -15,6 +15,7 @@ from conexoos.app.models.persistent import Product, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.io import IOUtils, Upload
 from conexoos.framework import db, runtime
+from conexoos.framework.urls import external_url
 
 from . import plans
 
@@ -132,7 +133,7 @@ def update_profile(user: User, display_name: str, bio: str, avatar: Upload | Non
 
 def page_url(user: User) -> str:
     """The absolute URL of the user's public page."""
-    return url_for("public.profile", username=user.username, _external=True)
+    return external_url("public.profile", username=user.username)
 
 
 def qr_code(user: User, kind: str) -> bytes:

@@ -1,21 +1,26 @@
 """Folding raw events into the rollups (see models.persistent.stats), and pruning what is no longer needed.
 
 Run by a framework task (once per cluster). Each batch is one transaction: rollups, first-of-day
-visitors and the watermark move together, so a crash never counts an event twice or loses one.
+visitors and the watermark move together, so a crash never counts an event twice or loses one. An
+event the database refuses is quarantined (table ``event_quarantine``) with its error, never dropped.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, StatsVisitor, StatsWatermark
 from conexoos.app.models.persistent.base import transaction, utcnow
+from conexoos.app.models.persistent.event import EventQuarantine
 from conexoos.app.models.persistent.stats import (
     BUCKET_SECONDS,
     DAY,
@@ -29,7 +34,10 @@ from conexoos.framework import db
 
 from .visitors import forget_salts_before
 
+log = logging.getLogger("conexoos.analytics")
 BATCH_SIZE = 5000
+MAX_QUARANTINED_PER_RUN = 100
+"""Past this many quarantined events in one run the roll-up stops (raising) instead of setting aside more."""
 SETTLE = timedelta(seconds=5)
 """Events younger than this are left for the next run, so an insert still committing is not skipped."""
 RollupKey = tuple[int, str, int, str, int, str, str]
@@ -96,37 +104,124 @@ def aggregate(events: Sequence[Any], seen: set[tuple[int, date, str]]) -> Aggreg
     return result
 
 
+class ConcurrentRollUp(RuntimeError):
+    """Another roll-up moved the watermark first; this one's batch was rolled back."""
+
+
 def roll_up(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
-    """Fold every settled event past the watermark into the rollups; returns how many were folded."""
-    total = 0
+    """Fold every settled event past the watermark into the rollups; returns how many were folded.
+
+    A batch that fails is folded again in halves, so one event the database refuses is isolated,
+    quarantined (see :func:`quarantine`) and passed over: it never blocks the events after it.
+    """
+    total, refused = 0, [0]
     while True:
-        folded = _roll_up_batch((now or utcnow()) - SETTLE, batch_size)
-        total += folded
-        if folded < batch_size:
+        after, events = _next_batch((now or utcnow()) - SETTLE, batch_size)
+        if not events:
+            return total
+        total += _fold_or_isolate(events, after, refused, first_try=True)
+        if len(events) < batch_size:
             return total
 
 
-def _roll_up_batch(cutoff: datetime, batch_size: int) -> int:
+def _next_batch(cutoff: datetime, batch_size: int) -> tuple[int, list[Any]]:
+    """The watermark, and the settled events after it in id order (plain rows: a batch is only read)."""
     with transaction():
-        watermark = _watermark()
-        # Plain rows, not ORM objects: a batch has thousands of events and is only read.
-        table = AnalyticsEvent.__table__
-        query = (
-            select(table).where(table.c.id > watermark.last_event_id).order_by(table.c.id).limit(batch_size)
-        )
-        events = _settled_prefix(db.session.execute(query).all(), cutoff)
-        if not events:
+        after = _watermark().last_event_id
+    table = AnalyticsEvent.__table__
+    query = select(table).where(table.c.id > after).order_by(table.c.id).limit(batch_size)
+    events = _settled_prefix(db.session.execute(query).all(), cutoff)
+    db.session.rollback()  # end the read; each fold is its own transaction
+    return after, events
+
+
+def _fold_or_isolate(events: Sequence[Any], after: int, refused: list[int], first_try: bool = False) -> int:
+    """Fold ``events`` (the ids after ``after``); on a data error, fold halves; returns how many folded."""
+    try:
+        _fold(events, after)
+        return len(events)
+    except (ConcurrentRollUp, OperationalError, InterfaceError, ProgrammingError):
+        raise  # a race, an unreachable database or a schema behind the code: try again later
+    except Exception as error:  # anything else is this data refused: find the event(s) and set them aside
+        if first_try:
+            log.exception(
+                "analytics roll-up: batch of %d events (ids %d..%d) failed; isolating the cause",
+                len(events),
+                events[0].id,
+                events[-1].id,
+            )
+        if len(events) == 1:
+            _refuse_one_more(refused, error)
+            quarantine(events[0], error, after)
             return 0
-        result = aggregate(events, known_visitors(events))
-        _store(result)
-        moved = db.session.execute(
-            update(StatsWatermark)
-            .where(StatsWatermark.id == 1, StatsWatermark.last_event_id == watermark.last_event_id)
-            .values(last_event_id=events[-1].id)
+        middle = len(events) // 2
+        folded = _fold_or_isolate(events[:middle], after, refused)
+        return folded + _fold_or_isolate(events[middle:], events[middle - 1].id, refused)
+
+
+def _refuse_one_more(refused: list[int], error: Exception) -> None:
+    # Many refusals in one run point at the code or the database, not at the events: stop, keep them.
+    refused[0] += 1
+    if refused[0] > MAX_QUARANTINED_PER_RUN:
+        raise RuntimeError(
+            f"analytics roll-up stopped: more than {MAX_QUARANTINED_PER_RUN} events refused in one run; "
+            "the cause is probably not the events (see the logged errors)"
+        ) from error
+
+
+def _fold(events: Sequence[Any], after: int) -> None:
+    """Add ``events`` to the rollups and move the watermark past them, in one transaction."""
+    with transaction():
+        # The watermark first: a concurrent roll-up waits on its row here, then finds it moved.
+        _move_watermark(after, events[-1].id)
+        _store(aggregate(events, known_visitors(events)))
+
+
+def _move_watermark(after: int, to: int) -> None:
+    moved = db.session.execute(
+        update(StatsWatermark)
+        .where(StatsWatermark.id == 1, StatsWatermark.last_event_id == after)
+        .values(last_event_id=to)
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConcurrentRollUp("another roll-up moved the watermark concurrently; this batch is rolled back")
+
+
+def quarantine(event: Any, error: BaseException, after: int) -> None:
+    """Copy ``event`` with ``error`` into ``event_quarantine`` and move the watermark past it."""
+    data = {name: _json_value(value) for name, value in event._mapping.items()}
+    with transaction():
+        _move_watermark(after, event.id)
+        db.session.add(
+            EventQuarantine(
+                event_id=event.id,
+                owner_id=event.owner_id,
+                data=json.dumps(data, sort_keys=True),
+                error=f"{type(error).__name__}: {error}"[:4000],
+            )
         )
-        if moved.rowcount != 1:  # type: ignore[attr-defined]
-            raise RuntimeError("another roll-up moved the watermark concurrently; this batch is rolled back")
-    return len(events)
+    log.error(
+        "analytics roll-up: event %d quarantined (%s); %d events in quarantine "
+        "(table event_quarantine, `conexoos analytics quarantine`)",
+        event.id,
+        type(error).__name__,
+        quarantined_count(),
+    )
+
+
+def quarantined_count() -> int:
+    """How many events the roll-up has set aside."""
+    return int(db.session.scalar(select(func.count()).select_from(EventQuarantine)) or 0)
+
+
+def quarantined(limit: int) -> list[EventQuarantine]:
+    """The ``limit`` most recently quarantined events."""
+    query = select(EventQuarantine).order_by(EventQuarantine.id.desc()).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def _json_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 def _settled_prefix(events: Sequence[Any], cutoff: datetime) -> list[Any]:

@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from conexoos.app.utils.text import has_control_characters, is_visible
+from conexoos.app.utils.text import has_control_characters, is_valid_unicode, is_visible, shown
 from conexoos.framework.converters import LARGEST_ID
 
 from .errors import InputError, malformed
 
 Parser = Callable[[Any, "Field"], Any]
+EARLIEST_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TIME = datetime(9999, 12, 31, tzinfo=UTC)
+"""Date-times outside these bounds are refused: MariaDB's DATETIME, PostgreSQL and Python all hold them."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Schema:
         """Validate ``payload``; return the parsed fields that were given."""
         if not isinstance(payload, Mapping):
             raise malformed("the request body must be a JSON object")
+        _refuse_invalid_unicode(payload)
         known = {field.name for field in self.fields}
         unknown = sorted(set(payload) - known)
         if unknown:
@@ -73,6 +77,28 @@ class Schema:
         if self.description:
             schema["description"] = self.description
         return schema
+
+
+def _refuse_invalid_unicode(payload: Mapping[Any, Any]) -> None:
+    """A 422 naming the top-level field whose text (at any depth, keys included) holds a lone surrogate."""
+    for key, value in payload.items():
+        if not _is_valid_json_text(key) or not _is_valid_json_text(value):
+            name = shown(str(key))
+            raise InputError(
+                f"{name} holds text that is not valid Unicode (a lone surrogate such as \\ud800)",
+                field=name,
+                code="encoding",
+            )
+
+
+def _is_valid_json_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return is_valid_unicode(value)
+    if isinstance(value, Mapping):
+        return all(_is_valid_json_text(k) and _is_valid_json_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_valid_json_text(item) for item in value)
+    return True
 
 
 def text(
@@ -162,9 +188,24 @@ def timestamp(name: str, description: str = "") -> Field:
             ) from None
         if moment.tzinfo is None:
             raise InputError(f"{name} needs a time zone (e.g. Z or +02:00)", field=name, code="format")
-        return moment.astimezone(UTC)
+        return _in_range(name, moment)
 
     return Field(name, {"type": ["string", "null"], "format": "date-time"}, parse, False, description)
+
+
+def _in_range(name: str, moment: datetime) -> datetime:
+    """``moment`` in UTC; a 422 when it falls before 1970 or after 9999 (where UTC itself overflows)."""
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST_TIME <= utc <= LATEST_TIME:
+        raise InputError(
+            f"{name} must fall between {EARLIEST_TIME:%Y-%m-%d} and {LATEST_TIME:%Y-%m-%d} (UTC)",
+            field=name,
+            code="out_of_range",
+        )
+    return utc
 
 
 def id_list(name: str, required: bool = True, description: str = "") -> Field:

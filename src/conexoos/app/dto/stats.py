@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, available_timezones
 
 from .errors import InputError
 from .fields import Schema, output
 
 MAX_RANGE_DAYS = 366
 EARLIEST_DATE = date(1970, 1, 2)
-LATEST_DATE = date(9999, 12, 30)
-"""A day more than the epoch and a day less than ``date.max``: a local day in any zone stays in range."""
+"""A day after the epoch: a local day in any zone starts at a positive timestamp."""
+FUTURE_DAYS = MAX_RANGE_DAYS
+"""``from`` and ``to`` may be at most this many days after today (UTC): a year ahead, never year 9999."""
+MAX_LINK_ID_DIGITS = 18
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -51,23 +54,35 @@ def _date(args: Mapping[str, str], name: str) -> date:
         value = None
     if value is None:
         raise _bad(name, f"{name} must be a date as YYYY-MM-DD, got {raw[:40]!r}")
-    if not EARLIEST_DATE <= value <= LATEST_DATE:
-        raise _bad(name, f"{name} must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}")
+    latest = latest_date()
+    if not EARLIEST_DATE <= value <= latest:
+        raise _bad(name, f"{name} must be between {EARLIEST_DATE.isoformat()} and {latest.isoformat()}")
     return value
 
 
+def latest_date() -> date:
+    """The last date a report may cover: :data:`FUTURE_DAYS` after today in UTC."""
+    return datetime.now(UTC).date() + timedelta(days=FUTURE_DAYS)
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones()) | {"UTC"}
+
+
 def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _bad("tz", f"tz must be an IANA time zone such as Europe/Paris, got {name[:60]!r}") from None
+    # Only names of the zone database: ZoneInfo() itself would open any file path it is given.
+    if name not in _zone_names():
+        shown = name[:60].encode("ascii", "backslashreplace").decode()
+        raise _bad("tz", f"tz must be an IANA time zone such as Europe/Paris, got {shown!r}")
+    return ZoneInfo(name)
 
 
 def _link_id(raw: str) -> int | None:
     if raw == "":
         return None
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
-        raise _bad("link_id", "link_id must be a positive integer")
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_LINK_ID_DIGITS) or int(raw) < 1:
+        raise _bad("link_id", "link_id must be a positive integer (an id from /api/links)")
     return int(raw)
 
 
@@ -94,11 +109,22 @@ STATS_REPORT = Schema(
         output("range", _object(**{"from": DATE, "to": DATE, "tz": STRING})),
         output(
             "totals",
-            _object(views=INTEGER, clicks=INTEGER, unique_visitors=INTEGER, click_through_rate=NUMBER),
+            _object(
+                views=INTEGER,
+                clicks=INTEGER,
+                unique_visitors=INTEGER,
+                click_through_rate=NUMBER,
+                product_clicks=INTEGER,
+            ),
         ),
         output("links", _list_of(id=INTEGER, title=STRING, clicks=INTEGER, click_through_rate=NUMBER)),
-        output("products", _list_of(id=INTEGER, title=STRING, clicks=INTEGER)),
-        output("daily", _list_of(date=DATE, views=INTEGER, clicks=INTEGER, unique_visitors=INTEGER)),
+        output("products", _list_of(id=INTEGER, title=STRING, clicks=INTEGER, click_through_rate=NUMBER)),
+        output(
+            "daily",
+            _list_of(
+                date=DATE, views=INTEGER, clicks=INTEGER, unique_visitors=INTEGER, product_clicks=INTEGER
+            ),
+        ),
         output(
             "top",
             _object(
@@ -106,8 +132,9 @@ STATS_REPORT = Schema(
             ),
         ),
     ),
-    "Views, clicks and unique visitors of your page over a range of days in a time zone. Top lists count "
-    "page views, or the clicks of link_id when given.",
+    "Views, clicks and unique visitors of your page over a range of days in a time zone. clicks count link "
+    "clicks (/go/<id>; only link_id's when given); product_clicks count clicks on products' buy links "
+    "(/go/product/<id>), whatever link_id is. Top lists count page views, or link_id's clicks when given.",
 )
 STATS_PARAMETERS = [
     {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},

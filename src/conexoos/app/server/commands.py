@@ -6,15 +6,17 @@ import re
 
 import click
 
+from conexoos.app.controllers import rollups
 from conexoos.app.controllers.accounts import SignupError, create_account
 from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
 
 
 class Commands:
-    """Registers ``conexoos user ...``."""
+    """Registers ``conexoos user ...`` and ``conexoos analytics ...``."""
 
     def __init__(self, cli: click.Group) -> None:
         cli.add_command(user_commands())
+        cli.add_command(analytics_commands())
 
 
 def user_commands() -> click.Group:
@@ -49,3 +51,25 @@ def user_commands() -> click.Group:
         click.echo(f"created {role} {user.username} (id {user.id})")
 
     return user_group
+
+
+def analytics_commands() -> click.Group:
+    """A new ``analytics`` group for one app (built per app, like :func:`user_commands`)."""
+
+    @click.group("analytics")
+    def analytics_group() -> None:
+        """Inspect the analytics roll-up."""
+
+    @analytics_group.command("quarantine")
+    @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Rows to list.")
+    def show_quarantine(limit: int) -> None:
+        """Count and list the raw events the roll-up set aside (table event_quarantine), newest first."""
+        held = rollups.quarantined(limit)
+        click.echo(f"{rollups.quarantined_count()} events in quarantine")
+        for row in held:
+            error = row.error.splitlines()[0] if row.error else ""
+            click.echo(
+                f"event {row.event_id}\towner {row.owner_id}\t{row.quarantined_at.isoformat()}\t{error}"
+            )
+
+    return analytics_group

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, redirect, request, url_for
-from werkzeug.exceptions import Unauthorized
+from flask_login import current_user
+from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.api_support import require_login
 from conexoos.app.extensions import csrf, init_limiter, login_manager
 from conexoos.app.models.persistent import User
 from conexoos.app.settings import load_product_settings
+from conexoos.app.utils.text import has_control_characters
 from conexoos.framework import wants_json
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
+STRICT_TRANSPORT_SECURITY = "max-age=31536000"
+"""One year of HTTPS only, under UAT and PROD (never DEV, served over plain HTTP). Subdomains are left
+out: the operator's other hosts are not ours to decide."""
+CACHEABLE_ENDPOINTS = frozenset(
+    {"static", "media.serve", "public.robots", "public.favicon", "public.security_txt"}
+)
+"""Files that are the same for everyone; every other answer to a logged-in user is ``no-store``."""
 
 
 class Load:
@@ -25,13 +34,16 @@ class Load:
         load_product_settings(server)
         server.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
         server.config.setdefault("JSON_PATH_PREFIXES", ("/api/", "/subscriptions/", "/stripe/"))
-        server.before_request(_login_before_csrf)  # registered first, so it runs before the CSRF check
+        server.before_request(_refuse_control_characters_in_path)
+        server.before_request(_login_before_csrf)  # registered before CSRF, so it runs before the check
         csrf.init_app(server)
         init_limiter(server)
         login_manager.init_app(server)
         login_manager.user_loader(_load_user)
         login_manager.unauthorized_handler(_unauthorized)
         server.after_request(_security_headers)
+        if not server.extensions["conexoos"].settings.is_development:
+            server.after_request(_strict_transport_security)
 
 
 def _load_user(user_id: str) -> User | None:
@@ -51,9 +63,24 @@ def _unauthorized() -> BaseResponse:
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
+def _refuse_control_characters_in_path() -> None:
+    """A NUL, CR, LF or other control character in the path names no page: a 404 saying so, before any
+    view passes it to a database (PostgreSQL refuses NUL) or into a header."""
+    if has_control_characters(request.path):
+        raise NotFound("No page has an address holding control characters (a NUL byte or a line break).")
+
+
 def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    if request.endpoint not in CACHEABLE_ENDPOINTS and current_user.is_authenticated:
+        # A page or API answer for a logged-in user holds their data and CSRF token: no cache keeps it.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _strict_transport_security(response: Response) -> Response:
+    response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
     return response

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 MAX_ID_LENGTH = 255
 MAX_TYPE_LENGTH = 100
+MAX_CREATED = 2**31 - 1
+"""``created`` is stored in a 32-bit column; Stripe's timestamps (seconds since 1970) fit until 2038."""
+STRIPE_ID = re.compile(rf"[A-Za-z0-9_]{{1,{MAX_ID_LENGTH}}}")
+"""Stripe's ids (``evt_…``, ``cus_…``, ``sub_…``, ``price_…``): letters, digits and underscores."""
+EVENT_TYPE = re.compile(rf"[a-z0-9_.]{{1,{MAX_TYPE_LENGTH}}}")
+"""Stripe's event types, e.g. ``customer.subscription.updated``."""
 
 
 class MalformedEvent(ValueError):
@@ -29,12 +36,16 @@ def parse_event(raw: Any) -> StripeEventData:
     if not isinstance(raw, dict):
         raise MalformedEvent(f"the body is {type(raw).__name__}, not a JSON object")
     event_id, event_type, created = raw.get("id"), raw.get("type"), raw.get("created")
-    if not isinstance(event_id, str) or not 0 < len(event_id) <= MAX_ID_LENGTH:
-        raise MalformedEvent(f"id is missing, not a string or longer than {MAX_ID_LENGTH} characters")
-    if not isinstance(event_type, str) or not 0 < len(event_type) <= MAX_TYPE_LENGTH:
-        raise MalformedEvent(f"type is missing, not a string or longer than {MAX_TYPE_LENGTH} characters")
-    if isinstance(created, bool) or not isinstance(created, int):
-        raise MalformedEvent("created is missing or not a whole number of seconds")
+    if not is_stripe_id(event_id):
+        raise MalformedEvent(
+            f"id is missing, or not a Stripe id (up to {MAX_ID_LENGTH} letters, digits and underscores)"
+        )
+    if not isinstance(event_type, str) or not EVENT_TYPE.fullmatch(event_type):
+        raise MalformedEvent(
+            f"type is missing, or not an event type (up to {MAX_TYPE_LENGTH} of a-z 0-9 _ .)"
+        )
+    if isinstance(created, bool) or not isinstance(created, int) or not 0 <= created <= MAX_CREATED:
+        raise MalformedEvent("created is missing, or not a whole number of seconds since 1970 before 2038")
     data = raw.get("data")
     data_object = data.get("object") if isinstance(data, dict) else None
     if not isinstance(data_object, dict):
@@ -45,8 +56,14 @@ def parse_event(raw: Any) -> StripeEventData:
     return StripeEventData(event_id, event_type, created, livemode, data_object)
 
 
+def is_stripe_id(value: Any) -> TypeGuard[str]:
+    """Whether ``value`` is a string shaped like a Stripe id (safe for the database and Stripe's URLs)."""
+    return isinstance(value, str) and STRIPE_ID.fullmatch(value) is not None
+
+
 def object_id(value: Any) -> str | None:
-    """The id of a Stripe reference, which is an id string or (expanded) an object with an ``id``."""
+    """The id of a Stripe reference, which is an id string or (expanded) an object with an ``id``; None
+    when there is none or it is not shaped like a Stripe id."""
     if isinstance(value, dict):
         value = value.get("id")
-    return value if isinstance(value, str) and value else None
+    return value if is_stripe_id(value) else None

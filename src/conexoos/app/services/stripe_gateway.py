@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,8 @@ import stripe
 from conexoos.framework import runtime
 
 TIMEOUT_SECONDS = 15
+SIGNATURE_TOLERANCE = 300
+"""A webhook signed more than five minutes before or after now is refused (replayed or forged clock)."""
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
 TEST_KEY_PREFIXES = ("sk_test_", "rk_test_")
 
@@ -157,12 +160,30 @@ def _unless_missing(call: Callable[[], stripe.StripeObject]) -> dict[str, Any] |
 def construct_event(payload: bytes, signature: str) -> Any:
     """Verify the ``Stripe-Signature`` of a webhook, then parse its JSON body (any JSON value).
 
-    Raises ``stripe.SignatureVerificationError`` on a bad, missing or old signature and ``ValueError``
-    when the body is not UTF-8 JSON.
+    Raises ``stripe.SignatureVerificationError`` on a bad or missing signature, or one signed more than
+    ``SIGNATURE_TOLERANCE`` seconds before or after now, and ``ValueError`` when the body is not UTF-8 JSON.
     """
     secret = stripe_settings().webhook_secret
     if not secret:
         raise StripeUnavailable("Stripe webhooks are not configured: set SERVICES.stripe.WEBHOOK_SECRET")
     text = payload.decode("utf-8")
-    stripe.WebhookSignature.verify_header(text, signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
-    return json.loads(text)
+    # The library refuses old timestamps only; one from the future would stay replayable until then.
+    stripe.WebhookSignature.verify_header(text, signature, secret, SIGNATURE_TOLERANCE)
+    signed_at = _signature_timestamp(signature)
+    if signed_at > time.time() + SIGNATURE_TOLERANCE:
+        raise stripe.SignatureVerificationError(
+            f"Timestamp is more than {SIGNATURE_TOLERANCE} seconds in the future", signature, text
+        )
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("the body nests too deeply") from None
+
+
+def _signature_timestamp(signature: str) -> int:
+    """The ``t=`` of a header the library has already verified (it takes the first one too)."""
+    for item in signature.split(","):
+        parts = item.split("=", 2)
+        if parts[0] == "t" and len(parts) > 1:
+            return int(parts[1])
+    raise stripe.SignatureVerificationError("No timestamp in the signature header", signature)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
-from .stripe_event import object_id
+from .stripe_event import MAX_CREATED, object_id
+
+STATUS = re.compile(r"[a-z_]{1,32}")
+"""A subscription status as Stripe writes them (``active``, ``past_due``): stored in 32 characters."""
 
 ENTITLING_STATUSES = frozenset({"active", "trialing"})
 PAID_PLAN_STATUSES = ENTITLING_STATUSES | {"past_due"}
@@ -52,7 +56,7 @@ def lifecycle_rank(status: str) -> int:
 def read_subscription(subscription: dict[str, Any]) -> SubscriptionState | None:
     """``subscription`` read into a state; None when it has no id or no status."""
     subscription_id, status = object_id(subscription), subscription.get("status")
-    if subscription_id is None or not isinstance(status, str) or not status:
+    if subscription_id is None or not isinstance(status, str) or not STATUS.fullmatch(status):
         return None
     items = _items(subscription)
     return SubscriptionState(
@@ -79,5 +83,13 @@ def _period_start(subscription: dict[str, Any], items: list[dict[str, Any]]) -> 
     # Since API 2025-03-31 the period lives on each item; before, on the subscription itself.
     starts = [item.get("current_period_start") for item in items]
     starts.append(subscription.get("current_period_start"))
-    found = [start for start in starts if isinstance(start, int) and not isinstance(start, bool)]
+    found = [
+        start
+        for start in starts
+        if isinstance(start, int) and not isinstance(start, bool) and 0 <= start <= MAX_CREATED
+    ]
     return max(found) if found else None
+
+
+def _is_timestamp(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_CREATED

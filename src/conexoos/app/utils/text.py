@@ -17,3 +17,27 @@ def has_control_characters(value: str, multiline: bool = False) -> bool:
 def is_visible(value: str) -> bool:
     """Whether ``value`` shows anything: spaces, zero-width and format characters (``Cf``) alone do not."""
     return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value)
+
+
+def is_valid_unicode(value: str) -> bool:
+    """Whether ``value`` can be written as UTF-8: a lone surrogate (JSON ``"\\ud800"``) cannot, so no
+    database can store it and no page can show it."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(value: str) -> str:
+    """``value`` safe to echo in a message: a lone surrogate becomes ``\\ud800``."""
+    return value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def tracking_text(value: str, max_length: int) -> str:
+    """Tracking data (a UTM parameter, a header) as stored: trimmed and cut to ``max_length``; empty when it
+    holds control characters or lone surrogates, because tracking data is ignored when bad, never refused."""
+    value = value.strip()[:max_length]
+    if has_control_characters(value) or not is_valid_unicode(value):
+        return ""
+    return value

@@ -1,10 +1,17 @@
-"""Checking and normalising the URLs people put on their page."""
+"""Checking and normalising the URLs people put on their page.
+
+Host names are written as browsers resolve them: UTS 46 mapping (non-transitional, as in the WHATWG URL
+standard) then IDNA 2008 for each label that is not plain ASCII, so ``straße.de`` stays ``xn--strae-oqa.de``
+(IDNA 2003, Python's ``idna`` codec, would send the visitor to ``strasse.de``, somebody else's site).
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
+
+import idna
 
 from .text import has_control_characters
 
@@ -71,12 +78,33 @@ def _host(raw: str) -> str:
         except ValueError:
             raise UnsafeURL(f"{host!r} is not a valid IPv6 address") from None
     try:
-        host = host.encode("idna").decode("ascii")
-    except UnicodeError:
-        raise UnsafeURL(f"{host!r} is not a valid host name") from None
-    if not _HOST.match(host) or ("." not in host and host != "localhost"):
+        ascii_host = to_ascii_host(host)
+    except idna.IDNAError as error:
+        raise UnsafeURL(f"{host!r} is not a valid host name ({error})") from None
+    if not _HOST.match(ascii_host) or ("." not in ascii_host and ascii_host != "localhost"):
         raise UnsafeURL(f"{host!r} is not a valid host name")
-    return host
+    return ascii_host
+
+
+def to_ascii_host(host: str) -> str:
+    """``host`` as browsers send it to DNS: UTS 46 mapped (non-transitional), each Unicode label in IDNA
+    2008 Punycode; plain ASCII labels are kept as they are (browsers accept ``_`` and ``--`` in them).
+
+    Raises ``idna.IDNAError`` for a label IDNA 2008 forbids (a joiner out of context, a symbol, a bad
+    ``xn--`` label, an empty label).
+    """
+    mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
+    return ".".join(_ascii_label(label) for label in mapped.split("."))
+
+
+def _ascii_label(label: str) -> str:
+    if not label:
+        raise idna.IDNAError("Empty label")
+    if not label.isascii():
+        return str(idna.alabel(label).decode("ascii"))
+    if label.startswith("xn--"):
+        idna.ulabel(label)  # a Punycode label must decode to a valid IDNA 2008 label
+    return label
 
 
 def _mailto(address: str) -> str:

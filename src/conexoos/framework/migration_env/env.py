@@ -1,12 +1,13 @@
 """Alembic environment of one named connection.
 
 ``conexoos.framework.migrations`` runs it with ``config.attributes`` holding the connection's ``engine``
-and ``metadata`` (its Flask-SQLAlchemy bind), so no ``alembic.ini`` and no URL in a file are needed.
+and ``metadata`` (its Flask-SQLAlchemy bind), so no ``alembic.ini`` and no URL in a file are needed, and
+``include_object``, which keeps the framework's own tables (sessions) out of the scripts.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy import MetaData
@@ -23,6 +24,19 @@ def _drop_empty_revision(_context: Any, _revision: Any, directives: list[Any]) -
         directives[:] = []
 
 
+def _import_custom_types(type_: str, obj: Any, autogen_context: Any) -> Literal[False]:
+    """Import the module of every column type that is not SQLAlchemy's own (a project's TypeDecorator).
+
+    Alembic writes such a type as ``package.module.Type()`` but imports only SQLAlchemy's modules, so the
+    script would fail with NameError when run. Returning False keeps Alembic's own rendering.
+    """
+    if type_ == "type":
+        module = type(obj).__module__
+        if module.split(".")[0] != "sqlalchemy" and module != "builtins":
+            autogen_context.imports.add(f"import {module}")
+    return False
+
+
 def _options() -> dict[str, Any]:
     # SQLite cannot ALTER most things in place: batch mode rebuilds the table instead.
     return {
@@ -30,6 +44,8 @@ def _options() -> dict[str, Any]:
         "compare_type": True,
         "render_as_batch": engine.dialect.name == "sqlite",
         "process_revision_directives": _drop_empty_revision,
+        "render_item": _import_custom_types,
+        "include_object": config.attributes["include_object"],
     }
 
 

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.framework import db
 
+from .types import exact_string
+
 BUCKET_SECONDS = 900
 HOUR_BUCKETS = 4
 DAY_BUCKETS = 96
@@ -67,7 +69,7 @@ class StatsRollup(db.Model):  # type: ignore[name-defined]
     kind: Mapped[str] = mapped_column(String(8), nullable=False)
     link_id: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     dimension: Mapped[str] = mapped_column(String(16), nullable=False, default=TOTAL)
-    value: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    value: Mapped[str] = mapped_column(exact_string(255), nullable=False, default="")
     events: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     uniques: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import DateTime, String
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+EXACT_COLLATION = "utf8mb4_nopad_bin"
+"""MariaDB's collation that compares code points and keeps trailing spaces (``utf8mb4_bin`` pads them)."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -24,3 +28,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+def exact_string(length: int) -> TypeEngine[str]:
+    """A VARCHAR whose comparisons, GROUP BY and unique keys tell ``Promo``, ``promo`` and ``Prómo`` apart.
+
+    SQLite (BINARY) and PostgreSQL (deterministic collations) already compare exactly; MariaDB's default
+    ``utf8mb4_general_ci`` would not, so there the column gets a binary, no-pad collation.
+    """
+    binary = mysql.VARCHAR(length, charset="utf8mb4", collation=EXACT_COLLATION)
+    return String(length).with_variant(binary, "mysql", "mariadb")

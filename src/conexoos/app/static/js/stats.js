@@ -49,17 +49,20 @@
     setText("total-clicks", totals.clicks);
     setText("total-uniques", totals.unique_visitors);
     setText("total-ctr", percent(totals.click_through_rate));
-    renderLinks();
+    setText("total-product-clicks", totals.product_clicks);
+    renderRows("links-table", current.links, "linkId");
+    renderRows("products-table", current.products, "productId");
     for (const [name, items] of Object.entries(current.top)) renderTop(name, items);
     drawChart(current.daily);
   }
 
-  function renderLinks() {
-    const body = document.getElementById("links-table");
-    body.replaceChildren(...current.links.map((link) => {
+  // One row per link or product: title, clicks, clicks per page view.
+  function renderRows(tableId, items, idKey) {
+    const body = document.getElementById(tableId);
+    body.replaceChildren(...items.map((item) => {
       const row = document.createElement("tr");
-      row.dataset.linkId = String(link.id);
-      for (const value of [link.title, link.clicks, percent(link.click_through_rate)]) {
+      row.dataset[idKey] = String(item.id);
+      for (const value of [item.title, item.clicks, percent(item.click_through_rate)]) {
         const cell = document.createElement("td");
         cell.textContent = String(value);
         row.append(cell);
@@ -127,7 +130,7 @@
   }
 
   function onLiveEvent(name, data) {
-    if (name !== "stats:event" || !current || (data.kind !== "click" && data.kind !== "view")) return;
+    if (name !== "stats:event" || !current || !["click", "view", "buy"].includes(data.kind)) return;
     if (current.range.to < today()) return;
     const day = current.daily.find((entry) => entry.date === today());
     if (data.kind === "view") {
@@ -140,9 +143,15 @@
       if (link) link.clicks += 1;
       if (day) day.clicks += 1;
     }
+    if (data.kind === "buy") {  // a product click: link_id holds the product's id
+      current.totals.product_clicks += 1;
+      const product = current.products.find((item) => item.id === data.link_id);
+      if (product) product.clicks += 1;
+      if (day) day.product_clicks += 1;
+    }
     const views = current.totals.views;
     current.totals.click_through_rate = views ? current.totals.clicks / views : 0;
-    for (const item of current.links) item.click_through_rate = views ? item.clicks / views : 0;
+    for (const item of [...current.links, ...current.products]) item.click_through_rate = views ? item.clicks / views : 0;
     render();
   }
 

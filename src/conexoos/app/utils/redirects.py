@@ -1,0 +1,52 @@
+"""Where a redirect may go when its target comes from input (a log-in form's ``next``): only here."""
+
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
+from werkzeug.urls import iri_to_uri
+
+from conexoos.app.utils.text import has_control_characters
+
+_DECODING_ROUNDS = 3
+"""Percent-escapes are decoded this many times over; a target still encoded after that is refused."""
+
+
+def safe_local_target(value: str | None) -> str | None:
+    """``value`` (spaces around it removed, percent-encoded as a Location header needs) when it is a path
+    on this site however a browser or a proxy reads it; None otherwise.
+
+    Refused: absolute URLs (any scheme), scheme-relative ``//host`` and its spellings (``/\\host``,
+    ``\\\\host``, full-width solidi, ``%2f%2f`` encoded once or more), and any control character, raw or
+    percent-encoded: browsers drop tabs and line breaks (``/\\t/host`` is ``//host``), and CR/LF could
+    split a header. A path that merely contains ``@`` or ``:`` stays a path on this site.
+    """
+    target = (value or "").strip(" ")
+    candidate = target
+    for _ in range(_DECODING_ROUNDS):
+        if not _is_local_path(candidate):
+            return None
+        try:
+            decoded = unquote(candidate, errors="strict")
+        except UnicodeDecodeError:  # %ED%A0%80 and the like: no browser sends such a path of ours
+            return None
+        if decoded == candidate:
+            return iri_to_uri(target)
+        candidate = decoded
+    return None
+
+
+def _is_local_path(candidate: str) -> bool:
+    """Whether ``candidate`` starts with exactly one slash, names no scheme or host, and holds only
+    printable characters, also once NFKC-normalised and with backslashes read as slashes."""
+    for form in (candidate, unicodedata.normalize("NFKC", candidate)):
+        slashed = form.replace("\\", "/")
+        if has_control_characters(slashed) or not slashed.isprintable():
+            return False
+        if not slashed.startswith("/") or slashed.startswith("//"):
+            return False
+        parts = urlsplit(slashed)
+        if parts.scheme or parts.netloc:
+            return False
+    return True

@@ -1,0 +1,70 @@
+"""``GET /healthz`` (the process answers) and ``GET /readyz`` (its database and Redis answer too).
+
+Both are meant for load balancers and orchestrators polling every few seconds: no session, no cookie,
+no template, no page view, and a tiny body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from flask import Flask, Response, current_app, jsonify
+from redis.exceptions import RedisError
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .database import db
+
+HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+HEALTH_ENDPOINTS = frozenset({"conexoos_healthz", "conexoos_readyz"})
+log = logging.getLogger("conexoos.health")
+
+
+def install_health_routes(app: Flask) -> None:
+    """Add /healthz and /readyz as ordinary routes (so they show in ``conexoos routes``)."""
+    app.add_url_rule(HEALTH_PATH, "conexoos_healthz", healthz, methods=["GET"])
+    app.add_url_rule(READY_PATH, "conexoos_readyz", readyz, methods=["GET"])
+
+
+def healthz() -> Response:
+    """200 as long as the process can answer a request."""
+    return _no_store(Response("ok\n", mimetype="text/plain"))
+
+
+def readyz() -> tuple[Response, int]:
+    """200 when the default database (and Redis, when configured) answer; 503 naming what is down."""
+    checks = {"database": _check(_ping_database)}
+    if "redis" in current_app.config["SERVICES"]:
+        checks["redis"] = _check(_ping_redis)
+    down = sorted(name for name, state in checks.items() if state != "ok")
+    body: dict[str, object] = {"status": "unavailable" if down else "ok", "checks": checks}
+    if down:
+        body["down"] = down
+    return _no_store(jsonify(body)), 503 if down else 200
+
+
+def _check(probe: Callable[[], None]) -> str:
+    try:
+        probe()
+    except (SQLAlchemyError, RedisError, OSError) as error:
+        log.warning("readiness check %s failed: %s", probe.__name__, error, exc_info=error)
+        return "down"
+    return "ok"
+
+
+def _ping_database() -> None:
+    with db.engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+def _ping_redis() -> None:
+    from .app import runtime  # here: app imports this module
+
+    runtime().services.redis.ping()
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response

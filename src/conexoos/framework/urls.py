@@ -1,0 +1,87 @@
+"""Absolute URLs from ``SERVER_ENV.PUBLIC_URL``, never from the request's Host header.
+
+A Host header is whatever the client typed: building a link, a QR code or a payment return address
+from it lets anyone make the site point elsewhere. The public address is configuration instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, url_for
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+PUBLIC_URL_KEY = "SERVER_ENV.PUBLIC_URL"
+CONFIG_NAME = "CONEXOOS_PUBLIC_URL"
+WILDCARD_ADDRESSES = ("0.0.0.0", "::", "[::]", "")
+
+
+def public_url_problem(value: str) -> str | None:
+    """Why ``value`` is not a usable public URL, or None when it is (``http(s)://host[:port][/path]``)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"{PUBLIC_URL_KEY}: {value!r} is not an absolute http(s) URL; e.g. https://links.example.org"
+    if parts.query or parts.fragment or parts.username or parts.password:
+        return f"{PUBLIC_URL_KEY}: {value!r} must not hold a query, a fragment or credentials"
+    try:
+        parts.port  # noqa: B018 - reading it validates it
+    except ValueError:
+        return f"{PUBLIC_URL_KEY}: {value!r} has an invalid port"
+    return None
+
+
+def public_url_problems(server: dict[str, Any]) -> list[str]:
+    """The configuration mistakes in ``SERVER_ENV.PUBLIC_URL`` (for the start-up and ``config check``)."""
+    value = str(server.get("PUBLIC_URL") or "").strip()
+    if not value:
+        if server["ENV"] == "DEV":
+            return []
+        return [
+            f"{PUBLIC_URL_KEY}: is empty; {server['ENV']} needs the address people use "
+            "(e.g. PUBLIC_URL: https://links.example.org)"
+        ]
+    problem = public_url_problem(value)
+    return [problem] if problem else []
+
+
+def resolve_public_url(settings: Settings) -> str:
+    """The configured public URL without a trailing slash; under DEV, the bound address when unset."""
+    server = settings.server
+    problems = public_url_problems(server)
+    if problems:
+        raise ConfigError(problems)
+    value = str(server.get("PUBLIC_URL") or "").strip()
+    if not value:
+        return bound_url(server["BIND"]["ADDRESS"], server["BIND"]["PORT"])
+    return value.rstrip("/")
+
+
+def bound_url(address: str, port: int) -> str:
+    """``http://ADDRESS:PORT``; a wildcard address becomes localhost, an IPv6 one gets brackets."""
+    if address in WILDCARD_ADDRESSES:
+        address = "localhost"
+    elif ":" in address and not address.startswith("["):
+        address = f"[{address}]"
+    return f"http://{address}:{port}"
+
+
+def install_public_url(app: Flask, settings: Settings) -> None:
+    """Keep the resolved public URL in ``app.config`` and offer ``external_url`` to templates."""
+    app.config[CONFIG_NAME] = resolve_public_url(settings)
+    app.jinja_env.globals["external_url"] = external_url
+
+
+def public_url() -> str:
+    """The current app's public URL, without a trailing slash."""
+    return str(current_app.config[CONFIG_NAME])
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """The absolute URL of ``endpoint`` (as ``url_for``), on the configured public address."""
+    values.pop("_external", None)
+    return public_url() + url_for(endpoint, **values)

@@ -1,0 +1,111 @@
+"""The product's migration history: revision 0001 is release 0.1.0, and head is the models.
+
+Marked ``database_matrix``: the fast suite runs them on SQLite, CI again on PostgreSQL and MariaDB.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import tomllib
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from flask import Flask
+from sqlalchemy import MetaData, Table, create_engine
+
+from conexoos.framework import db, migrations
+from tests.conftest import TEST_DATABASE, AppFactory
+from tests.fixtures.empty_database import database_url, empty_product_app
+from tests.fixtures.schema_snapshot import describe_schema
+
+pytestmark = pytest.mark.database_matrix
+
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "fixtures" / "schema_0_1_0"
+
+
+@pytest.fixture
+def empty_app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    with empty_product_app(make_app, tmp_path_factory) as app:
+        yield app
+
+
+def product_metadata() -> MetaData:
+    """The product's tables only: test modules declare models of their own on the same shared ``db``."""
+    metadata = MetaData()
+    for mapper in db.Model.registry.mappers:
+        table = mapper.local_table
+        if mapper.class_.__module__.startswith("conexoos.app.") and isinstance(table, Table):
+            table.to_metadata(metadata)
+    return metadata
+
+
+def test_the_product_ships_its_history_for_the_default_connection_whatever_its_name(empty_app: Flask) -> None:
+    app = empty_app
+    with migrations.migration_target(app) as target:
+        assert target.name == "main"
+        assert target.versions.parts[-3:] == ("migrations", "default", "versions")
+        assert (target.versions / "0001_release_0_1_0.py").is_file()
+        assert target.has_scripts()
+
+
+def test_revision_0001_creates_exactly_the_schema_of_release_0_1_0(empty_app: Flask) -> None:
+    """Same tables, columns, types, keys, indexes, and the same DDL as 0.1.0's create_all made.
+
+    The reference is what ``tests/fixtures/make_schema_0_1_0.py`` recorded from the 0.1.0 source itself.
+    """
+    app = empty_app
+    with migrations.migration_target(app) as target:
+        migrations.upgrade(target, "0001")
+    engine = create_engine(database_url(app))
+    try:
+        made = json.loads(json.dumps(describe_schema(engine)))
+    finally:
+        engine.dispose()
+    recorded = json.loads((SNAPSHOTS / f"{TEST_DATABASE}.json").read_text())
+    assert sorted(made["tables"]) == sorted(recorded["tables"])
+    for table, description in recorded["tables"].items():
+        assert made["tables"][table] == description, table
+    assert made["ddl"] == recorded["ddl"]
+    assert made.get("sequences") == recorded.get("sequences")
+
+
+def test_head_matches_the_models(empty_app: Flask) -> None:
+    """A model changed without a revision (or a revision that differs from its model) fails here."""
+    app = empty_app
+    with migrations.migration_target(app) as target:
+        migrations.upgrade(target)
+        assert set(migrations.current_revisions(target)) == set(migrations.head_revisions(target))
+        with target.engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": migrations.include_object}
+            )
+            differences = compare_metadata(context, product_metadata())
+    assert differences == []
+
+
+def test_the_test_fixtures_create_all_agrees_with_the_migrations(empty_app: Flask) -> None:
+    """The fixtures build tables with create_all for speed: that schema must be the migrations' head."""
+    app = empty_app
+    metadata = product_metadata()
+    with migrations.migration_target(app) as target:
+        metadata.create_all(bind=target.engine)
+        note = migrations.adopt_unversioned(replace(target, metadata=metadata))
+        assert "recorded as revision" in note
+        assert set(migrations.current_revisions(target)) == set(migrations.head_revisions(target))
+
+
+def test_every_revision_file_ships_in_the_package() -> None:
+    """pyproject's package-data for conexoos.app must match each version file (they are not a package)."""
+    root = Path(__file__).resolve().parents[2]
+    package_data = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    patterns = package_data["conexoos.app"]
+    app = root / "src" / "conexoos" / "app"
+    scripts = [path.relative_to(app).as_posix() for path in (app / "migrations").rglob("*.py")]
+    assert "migrations/default/versions/0001_release_0_1_0.py" in scripts
+    for script in scripts:
+        assert any(fnmatch.fnmatch(script, pattern) for pattern in patterns), script

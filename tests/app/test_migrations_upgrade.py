@@ -1,0 +1,340 @@
+"""Upgrading a database made by release 0.1.0 (its tables, its rows, no ``alembic_version``).
+
+Through the real command line: ``conexoos db upgrade`` recognises the 0.1.0 tables, stamps them 0001 and
+brings them to head without losing a row; ``conexoos run`` stamps them too and never upgrades on its own.
+Marked ``database_matrix``: SQLite in the fast suite, PostgreSQL and MariaDB in CI.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from flask import Flask
+from sqlalchemy import MetaData, create_engine, insert, select, text
+from sqlalchemy.engine import Engine
+
+from conexoos.framework import migrations
+from tests.conftest import AppFactory, base_overrides
+from tests.fixtures.empty_database import database_url, empty_product_app
+from tests.framework.test_cli import command_env, conexoos, free_port, http_get, server
+
+pytestmark = pytest.mark.database_matrix
+
+CREATED = datetime(2026, 3, 1, 9, 30, 15)  # whole seconds: MariaDB's DATETIME keeps no fraction
+LATER = datetime(2026, 4, 2, 18, 0, 0)
+DELETED_USER_ID = 3
+"""A 0.1.0 user deleted before the upgrade: its id must never be given to a new account afterwards."""
+
+ROWS_0_1_0: dict[str, list[dict[str, Any]]] = {
+    # Numeric ids are those the database gives (1, 2, ... in insertion order); they are not inserted.
+    "user": [
+        {
+            "id": 1,
+            "email": "ana@example.com",
+            "username": "ana",
+            "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA",
+            "display_name": "Ana Olá — ñ",
+            "bio": "Fotos e livros 📚",
+            "avatar": "avatars/1/ana.webp",
+            "is_admin": True,
+            "subscription_plan": "gratis",
+            "stripe_customer_id": None,
+            "stripe_subscription_id": None,
+            "subscription_status": "",
+            "past_due_since": None,
+            "billing_event_at": 0,
+            "created_at": CREATED,
+        },
+        {
+            "id": 2,
+            "email": "bo@example.com",
+            "username": "bo",
+            "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdDI$aGFzaDI",
+            "display_name": "",
+            "bio": "",
+            "avatar": None,
+            "is_admin": False,
+            "subscription_plan": "pro",
+            "stripe_customer_id": "cus_Q1w2e3r4",
+            "stripe_subscription_id": "sub_1Pz9Yx",
+            "subscription_status": "past_due",
+            "past_due_since": LATER,
+            "billing_event_at": 1_775_000_000,
+            "created_at": LATER,
+        },
+        {
+            "id": DELETED_USER_ID,
+            "email": "gone@example.com",
+            "username": "gone",
+            "password_hash": "x",
+            "display_name": "",
+            "bio": "",
+            "avatar": None,
+            "is_admin": False,
+            "subscription_plan": "gratis",
+            "stripe_customer_id": None,
+            "stripe_subscription_id": None,
+            "subscription_status": "",
+            "past_due_since": None,
+            "billing_event_at": 0,
+            "created_at": CREATED,
+        },
+    ],
+    "user_link": [
+        {
+            "id": 1,
+            "title": "Blog",
+            "url": "https://ana.example.com/",
+            "owner_id": 1,
+            "order_index": 0,
+            "enabled": True,
+            "starts_at": None,
+            "ends_at": None,
+            "created_at": CREATED,
+            "updated_at": CREATED,
+        },
+        {
+            "id": 2,
+            "title": "Promo de março",
+            "url": "https://shop.example.com/promo?utm_source=bio",
+            "owner_id": 2,
+            "order_index": 3,
+            "enabled": False,
+            "starts_at": CREATED,
+            "ends_at": LATER,
+            "created_at": CREATED,
+            "updated_at": LATER,
+        },
+    ],
+    "product": [
+        {
+            "id": 1,
+            "owner_id": 2,
+            "title": "E-book",
+            "description": "120 páginas",
+            "price": 1990,
+            "currency": "BRL",
+            "image": "products/2/cover.webp",
+            "buy_url": "https://pay.example.com/ebook",
+            "enabled": True,
+            "order_index": 0,
+            "created_at": CREATED,
+            "updated_at": LATER,
+        }
+    ],
+    "analytics_event": [
+        {
+            "id": 1,
+            "owner_id": 1,
+            "link_id": None,
+            "kind": "view",
+            "occurred_at": CREATED,
+            "referrer_host": "instagram.com",
+            "utm_source": "ig",
+            "utm_medium": "social",
+            "utm_campaign": "spring",
+            "device": "mobile",
+            "os": "iOS",
+            "browser": "Safari",
+            "country": "PT",
+            "visitor_hash": "0123456789abcdef0123456789abcdef",
+        },
+        {
+            "id": 2,
+            "owner_id": 2,
+            "link_id": 1,
+            "kind": "buy",
+            "occurred_at": LATER,
+            "referrer_host": "",
+            "utm_source": "",
+            "utm_medium": "",
+            "utm_campaign": "",
+            "device": "desktop",
+            "os": "Linux",
+            "browser": "Firefox",
+            "country": "",
+            "visitor_hash": "",
+        },
+    ],
+    "stats_rollup": [
+        {
+            "id": 1,
+            "owner_id": 1,
+            "grain": "q",
+            "bucket": 1_969_000,
+            "kind": "view",
+            "link_id": 0,
+            "dimension": "",
+            "value": "",
+            "events": 12,
+            "uniques": 9,
+        },
+        {
+            "id": 2,
+            "owner_id": 1,
+            "grain": "d",
+            "bucket": 1_968_960,
+            "kind": "view",
+            "link_id": 0,
+            "dimension": "referrer",
+            "value": "instagram.com",
+            "events": 5,
+            "uniques": 0,
+        },
+    ],
+    "stats_visitor": [{"id": 1, "owner_id": 1, "day": date(2026, 3, 1), "visitor_hash": "f" * 32}],
+    "stats_salt": [{"day": date(2026, 3, 1), "salt": "9" * 64}],
+    "stats_watermark": [{"id": 1, "last_event_id": 2}],
+    "stripe_event": [
+        {
+            "id": "evt_1Pz9YxAbc",
+            "type": "customer.subscription.updated",
+            "outcome": "applied: past_due",
+            "processed_at": LATER,
+        }
+    ],
+    "stripe_subscription_seen": [
+        {"id": "sub_1Pz9Yx", "status": "past_due", "event_created": 8_589_934_592, "updated_at": LATER}
+    ],
+}
+
+
+@pytest.fixture
+def release_0_1_0(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """An app on a database as 0.1.0 left it: its tables (revision 0001, proved to be the same), its
+    rows, a deleted account, and no ``alembic_version`` (0.1.0 had no migrations)."""
+    with empty_product_app(make_app, tmp_path_factory) as app:
+        fill_as_0_1_0(app)
+        yield app
+
+
+def fill_as_0_1_0(app: Flask) -> None:
+    with migrations.migration_target(app) as target:
+        migrations.upgrade(target, "0001")
+    engine = create_engine(database_url(app))
+    try:
+        tables = reflect(engine)
+        with engine.begin() as connection:
+            for name, rows in ROWS_0_1_0.items():
+                # As 0.1.0 wrote them: numeric ids come from the database (its sequence, AUTOINCREMENT).
+                numbered = isinstance(rows[0].get("id"), int)
+                values = [{k: v for k, v in row.items() if k != "id"} for row in rows] if numbered else rows
+                connection.execute(insert(tables[name]), values)
+            connection.execute(tables["user"].delete().where(tables["user"].c.id == DELETED_USER_ID))
+            connection.execute(text(f"DROP TABLE {migrations.VERSION_TABLE}"))
+    finally:
+        engine.dispose()
+
+
+def reflect(engine: Engine) -> dict[str, Any]:
+    metadata = MetaData()
+    metadata.reflect(bind=engine)
+    return dict(metadata.tables)
+
+
+def config_file(tmp_path: Path, app: Flask) -> Path:
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(base_overrides(tmp_path, database_url(app))))
+    return path
+
+
+def plain(value: Any) -> Any:
+    """A value as the test compares it (MariaDB gives booleans back as 0 and 1)."""
+    return int(value) if isinstance(value, bool) else value
+
+
+def stored_rows(engine: Engine, table: str, columns: list[str]) -> list[dict[str, Any]]:
+    """The rows of ``table`` (only ``columns``), in primary-key order."""
+    reflected = reflect(engine)[table]
+    query = select(*(reflected.c[name] for name in columns)).order_by(*reflected.primary_key.columns)
+    with engine.connect() as connection:
+        rows = connection.execute(query)
+        return [{key: plain(value) for key, value in row._mapping.items()} for row in rows]
+
+
+def expected_rows(table: str) -> list[dict[str, Any]]:
+    rows = ROWS_0_1_0[table]
+    if table == "user":
+        rows = [row for row in rows if row["id"] != DELETED_USER_ID]
+    return [{key: plain(value) for key, value in row.items()} for row in rows]
+
+
+def version_numbers(engine: Engine) -> list[str]:
+    query = text(f"SELECT version_num FROM {migrations.VERSION_TABLE}")
+    with engine.connect() as connection:
+        return [row[0] for row in connection.execute(query)]
+
+
+def test_db_upgrade_brings_a_0_1_0_database_to_head_with_every_row(
+    release_0_1_0: Flask, tmp_path: Path
+) -> None:
+    config = config_file(tmp_path, release_0_1_0)
+    result = conexoos("db", "upgrade", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "are those of revision 0001, the first migration; recorded as revision 0001" in result.stderr
+    with migrations.migration_target(release_0_1_0) as target:
+        heads = migrations.head_revisions(target)
+    assert result.stdout.strip() == f"main: {', '.join(heads)} (head)"
+
+    engine = create_engine(database_url(release_0_1_0))
+    try:
+        assert version_numbers(engine) == list(heads)
+        for table, rows in ROWS_0_1_0.items():
+            assert stored_rows(engine, table, list(rows[0])) == expected_rows(table), table
+        users = reflect(engine)["user"]
+        account = {key: value for key, value in ROWS_0_1_0["user"][2].items() if key != "id"}
+        with engine.begin() as connection:
+            new_id = connection.execute(
+                insert(users).values(**{**account, "username": "new", "email": "new@example.com"})
+            ).inserted_primary_key[0]
+        assert new_id > DELETED_USER_ID  # ids of deleted accounts are still never reused
+    finally:
+        engine.dispose()
+
+    again = conexoos("db", "upgrade", "--config", str(config), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "recorded as revision" not in again.stderr
+
+
+def test_run_stamps_a_0_1_0_database_and_never_upgrades_it(release_0_1_0: Flask, tmp_path: Path) -> None:
+    config = config_file(tmp_path, release_0_1_0)
+    with migrations.migration_target(release_0_1_0) as target:
+        heads = migrations.head_revisions(target)
+    engine = create_engine(database_url(release_0_1_0))
+    try:
+        if heads == ("0001",):
+            port = free_port()
+            arguments = ["run", "--config", str(config), "--port", str(port), "--no-reload"]
+            with server(arguments, tmp_path, f"http://127.0.0.1:{port}/") as log:
+                assert http_get(f"http://127.0.0.1:{port}/ana")[0] == 200
+            assert "are those of revision 0001" in log.read_text()
+        else:
+            refused = subprocess.run(
+                [sys.executable, "-m", "conexoos", "run", "--config", str(config), "--no-reload"],
+                cwd=tmp_path,
+                env=command_env(),
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert refused.returncode == 2
+            assert refused.stderr.strip().splitlines()[-1] == (
+                f"error: database connection 'main' is at revision 0001 but this version needs "
+                f"{', '.join(heads)}: run `conexoos db upgrade --database main` first (back up the "
+                "database before)"
+            )
+        assert version_numbers(engine) == ["0001"]
+        assert stored_rows(engine, "user", ["id", "username"]) == [
+            {"id": 1, "username": "ana"},
+            {"id": 2, "username": "bo"},
+        ]
+    finally:
+        engine.dispose()

@@ -1,0 +1,130 @@
+"""The log-in form's ``next`` is followed only to a path on this site, read as a browser reads it.
+
+Every value goes through the real flow: GET /login?next=..., then POST the form with its token. A hostile
+value lands on the dashboard; none is a 500, CR/LF included.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlsplit
+
+import pytest
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from conexoos.app.utils.redirects import safe_local_target
+
+from .conftest import PASSWORD, Account, each, form_token
+
+DASHBOARD = "/dashboard"
+HOSTILE = {
+    "scheme-relative": "//evil.example",
+    "three slashes": "///evil.example",
+    "four slashes": "////evil.example",
+    "slash backslash": "/\\evil.example",
+    "two backslashes": "\\\\evil.example",
+    "backslash slash": "\\/evil.example",
+    "tab inside //": "/\t/evil.example",
+    "newline inside //": "/\n/evil.example",
+    "CR inside //": "/\r/evil.example",
+    "leading tab": "\t//evil.example",
+    "leading space": " //evil.example",
+    "leading form feed": "\x0c//evil.example",
+    "leading NUL": "\x00//evil.example",
+    "tab inside a path": "/dashboard/set\ttings",
+    "leading tab before a path": "\t/dashboard",
+    "trailing junk": "//evil.example/\x00",
+    "https": "https://evil.example/",
+    "upper-case scheme": "HTTPS://evil.example/",
+    "scheme without slashes": "https:evil.example",
+    "scheme with one slash": "http:/evil.example",
+    "javascript": "javascript:alert(document.cookie)",
+    "javascript with tab": "java\tscript:alert(1)",
+    "data": "data:text/html,<script>alert(1)</script>",
+    "encoded slashes": "/%2f%2fevil.example",
+    "encoded slashes upper": "/%2F%2Fevil.example",
+    "encoded first slash": "%2f%2fevil.example",
+    "encoded backslash": "/%5cevil.example",
+    "double-encoded slashes": "/%252f%252fevil.example",
+    "triple-encoded slashes": "/%25252f%25252fevil.example",
+    "encoded tab inside //": "/%09/evil.example",
+    "encoded newline inside //": "/%0a/evil.example",
+    "userinfo": "//user:pass@evil.example/",
+    "userinfo after backslash": "/\\user@evil.example",
+    "site as userinfo": "https://conexoos.example@evil.example/",
+    "encoded @ in authority": "//conexoos.example%40evil.example",
+    "full-width solidus": "/\uff0fevil.example",
+    "two full-width solidi": "\uff0f\uff0fevil.example",
+    "CRLF header injection": "/\r\nSet-Cookie: stolen=1",
+    "encoded CRLF": "/%0d%0aSet-Cookie:%20stolen=1",
+    "bare CRLF": "\r\n",
+    "encoded NUL": "/%00",
+    "lone surrogate bytes": "/%ED%A0%80",
+    "relative path": "dashboard",
+    "dot relative": "./dashboard",
+    "dot-dot relative": "..//evil.example",
+    "query only": "?next=//evil.example",
+    "empty": "",
+    "only spaces": "   ",
+}
+SAFE = {
+    "a dashboard page": ("/dashboard/settings", "/dashboard/settings"),
+    "with a query": ("/dashboard/products?tab=1&x=2", "/dashboard/products?tab=1&x=2"),
+    "with a fragment": ("/dashboard#links", "/dashboard#links"),
+    "a public page": ("/alice", "/alice"),
+    "an @ in the path": ("/@evil.example", "/@evil.example"),
+    "a URL in the query": ("/dashboard?back=//evil.example", "/dashboard?back=//evil.example"),
+    "leading spaces": ("  /dashboard/settings", "/dashboard/settings"),
+    "non-ASCII": ("/dashboard/\u00e4", "/dashboard/%C3%A4"),
+}
+
+
+def log_in_with_next(app: Flask, next_value: str) -> TestResponse:
+    client = app.test_client()
+    url = "/login?next=" + quote(next_value.encode("utf-8", "surrogatepass"), safe="")
+    token = form_token(client.get(url))
+    return client.post(url, data={"csrf_token": token, "login": "alice", "password": PASSWORD})
+
+
+def location(response: TestResponse) -> str:
+    assert response.status_code == 302, f"{response.status_code}: {response.get_data(as_text=True)[:200]}"
+    return response.headers["Location"]
+
+
+def test_hostile_next_values_land_on_the_dashboard(app: Flask, alice: Account) -> None:
+    def check(value: str) -> None:
+        target = location(log_in_with_next(app, value))
+        assert target == DASHBOARD, f"followed to {target!r}"
+
+    each(HOSTILE, check)
+
+
+def test_next_paths_on_this_site_are_followed(app: Flask, alice: Account) -> None:
+    def check(case: tuple[str, str]) -> None:
+        value, expected = case
+        target = location(log_in_with_next(app, value))
+        assert target == expected
+        assert not urlsplit(target).netloc and not urlsplit(target).scheme
+
+    each(SAFE, check)
+
+
+def test_a_logged_in_visit_to_login_follows_the_same_rule(alice: Account) -> None:
+    assert location(alice.client.get("/login?next=/dashboard/settings")) == "/dashboard/settings"
+    assert location(alice.client.get("/login?next=%2F%5Cevil.example")) == DASHBOARD
+    assert location(alice.client.get("/login?next=/%0d%0aX-Injected:%201")) == DASHBOARD
+
+
+def test_a_page_that_needs_a_login_comes_back_after_it(app: Flask, alice: Account) -> None:
+    client = app.test_client()
+    bounced = client.get("/dashboard/settings?tab=profile")
+    login_url = location(bounced)
+    assert login_url.startswith("/login?next=")
+    token = form_token(client.get(login_url))
+    response = client.post(login_url, data={"csrf_token": token, "login": "alice", "password": PASSWORD})
+    assert location(response) == "/dashboard/settings?tab=profile"
+
+
+@pytest.mark.parametrize("value", [*HOSTILE.values(), None])
+def test_safe_local_target_refuses_every_hostile_value(value: str | None) -> None:
+    assert safe_local_target(value) is None

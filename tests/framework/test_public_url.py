@@ -1,0 +1,64 @@
+"""``SERVER_ENV.PUBLIC_URL`` and ``external_url``: absolute URLs never come from the Host header."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from conexoos.framework.config import load_settings
+from conexoos.framework.errors import ConfigError
+from conexoos.framework.urls import external_url
+from tests.conftest import AppFactory
+
+KEY = "APP_KEY: " + "k" * 48
+
+
+def config_problems(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "config.yml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path, environ={})
+    return raised.value.problems
+
+
+def public_app(make_app: AppFactory, project: Path, public_url: str | None) -> Flask:
+    server: dict[str, object] = {"BIND": {"ADDRESS": "0.0.0.0", "PORT": 8123}, "PUBLIC_URL": public_url or ""}
+    app = make_app(project, {"SERVER_ENV": server})
+    app.add_url_rule("/page/<name>", "page", lambda name: external_url("page", name=name))
+    return app
+
+
+@pytest.mark.parametrize("env", ["UAT", "PROD"])
+def test_public_url_is_required_outside_dev(tmp_path: Path, env: str) -> None:
+    problems = config_problems(tmp_path, f"SERVER_ENV:\n  ENV: {env}\n  {KEY}\n")
+    assert problems == [
+        f"SERVER_ENV.PUBLIC_URL: is empty; {env} needs the address people use "
+        "(e.g. PUBLIC_URL: https://links.example.org)"
+    ]
+
+
+@pytest.mark.parametrize("value", ["links.example.org", "ftp://links.example.org", "https://x.org/?a=1"])
+def test_a_public_url_that_is_not_an_http_address_is_refused(tmp_path: Path, value: str) -> None:
+    [problem] = config_problems(tmp_path, f"SERVER_ENV:\n  ENV: PROD\n  {KEY}\n  PUBLIC_URL: '{value}'\n")
+    assert problem.startswith(f"SERVER_ENV.PUBLIC_URL: {value!r}")
+
+
+def test_a_forged_host_header_does_not_change_absolute_urls(make_app: AppFactory, bare_project: Path) -> None:
+    app = public_app(make_app, bare_project, "https://links.example.org/")
+    response = app.test_client().get("/page/maya", headers={"Host": "evil.example"})
+    assert response.get_data(as_text=True) == "https://links.example.org/page/maya"
+
+
+def test_under_dev_the_default_is_the_bound_address(make_app: AppFactory, bare_project: Path) -> None:
+    app = public_app(make_app, bare_project, None)
+    response = app.test_client().get("/page/maya", headers={"Host": "evil.example"})
+    assert response.get_data(as_text=True) == "http://localhost:8123/page/maya"
+
+
+def test_templates_can_build_external_urls(make_app: AppFactory, bare_project: Path) -> None:
+    app = public_app(make_app, bare_project, "https://links.example.org")
+    with app.test_request_context("/", headers={"Host": "evil.example"}):
+        rendered = app.jinja_env.from_string("{{ external_url('page', name='a b') }}").render()
+    assert rendered == "https://links.example.org/page/a%20b"

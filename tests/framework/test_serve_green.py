@@ -1,0 +1,174 @@
+"""``conexoos serve`` with its defaults: gevent workers that slow clients cannot exhaust, graceful stops.
+
+Every server here is the real command (gunicorn master, gevent worker) on a loopback port, stopped in a
+``finally`` block by the shared helper.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import simple_websocket
+
+from conexoos.framework.config import load_settings
+from conexoos.framework.serve import gunicorn_options
+from tests.framework.test_cli import server
+from tests.support.green_server import new_port, open_slow_header, serve_args, write_green_project
+
+
+def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, str]:
+    """GET ``path`` on the loopback ``port``: status and body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_defaults_are_gevent_workers_with_bounded_heads() -> None:
+    options = gunicorn_options(load_settings(None, environ={}))
+    assert options["worker_class"] == "gevent"
+    assert options["keepalive"] == 10  # gevent workers bound the read of a request head by it
+    assert options["worker_connections"] == 1000
+    assert options["graceful_timeout"] == 30
+    assert options["secure_scheme_headers"] == {}  # X-Forwarded-Proto is the app's business
+
+
+def test_workers_are_patched_before_psycopg_and_socketio_is_green(tmp_path: Path) -> None:
+    port = new_port()
+    project = write_green_project(tmp_path / "green", port)
+    with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
+        status, body = get(port, "/whoami")
+    seen = json.loads(body)
+    assert status == 200
+    assert seen["patched"] is True
+    assert seen["socketio_mode"] == "gevent"
+    # wait_c would block the whole worker during a query: psycopg chose it if imported before patching.
+    assert seen["psycopg_wait"] != "wait_c"
+    assert seen["page_url"] == f"http://127.0.0.1:{port}/"
+
+
+def test_the_server_answers_while_50_slow_header_clients_are_connected(tmp_path: Path) -> None:
+    port = new_port()
+    project = write_green_project(tmp_path / "green", port)
+    slow: list[socket.socket] = []
+    with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
+        try:
+            slow = [open_slow_header(port) for _ in range(50)]
+            for connection in slow:  # one more byte each: they are still sending, slowly
+                connection.sendall(b"b")
+            for path in ("/", "/healthz", "/whoami"):
+                assert get(port, path)[0] == 200
+        finally:
+            for connection in slow:
+                connection.close()
+
+
+def test_a_request_head_that_never_ends_is_cut_off(tmp_path: Path) -> None:
+    port = new_port()
+    project = write_green_project(tmp_path / "green", port, {"HEADER_TIMEOUT": 2})
+    with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
+        connection = open_slow_header(port)
+        started = time.monotonic()
+        try:
+            closed = False
+            while time.monotonic() - started < 15 and not closed:
+                time.sleep(0.5)
+                try:
+                    connection.sendall(b"c")
+                    connection.settimeout(0.01)
+                    closed = connection.recv(1024) == b""
+                except TimeoutError:
+                    continue
+                except OSError:
+                    closed = True
+        finally:
+            connection.close()
+    assert closed, "a client trickling its request head was never disconnected"
+    assert time.monotonic() - started < 10
+
+
+def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:
+    port = new_port()
+    project = write_green_project(tmp_path / "green", port)
+    result: dict[str, object] = {}
+
+    def slow_request() -> None:
+        try:
+            result["answer"] = get(port, "/slow?seconds=3", timeout=20)
+        except OSError as error:
+            result["answer"] = error
+
+    with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz") as log:
+        master = _master_pid(project / "instance" / "logs" / "gunicorn.error.log")
+        request = threading.Thread(target=slow_request)
+        request.start()
+        time.sleep(1.0)  # the request is now inside the view
+        os.kill(master, signal.SIGTERM)
+        request.join(20)
+        assert _gone(master, 20), log.read_text()
+    assert result["answer"] == (200, "finished")
+
+
+def test_a_socket_that_joins_no_namespace_is_closed_and_one_that_joins_is_kept(tmp_path: Path) -> None:
+    port = new_port()
+    project = write_green_project(tmp_path / "green", port, {"SOCKETIO_JOIN_TIMEOUT": 2})
+    url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
+    with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
+        joined = simple_websocket.Client.connect(url)
+        idle: simple_websocket.Client | None = None
+        try:
+            assert str(joined.receive(timeout=5)).startswith("0{")  # Engine.IO open packet
+            joined.send("40")  # join the default namespace at once
+            assert str(joined.receive(timeout=5)).startswith("40")
+            idle = simple_websocket.Client.connect(url)
+            assert str(idle.receive(timeout=5)).startswith("0{")
+            assert _closed_within(idle, 10)
+            joined.send('420["echo","still here"]')
+            assert joined.receive(timeout=5) == '430["still here"]'
+        finally:
+            for client in (idle, joined):
+                with contextlib.suppress(simple_websocket.ConnectionClosed):
+                    if client is not None:
+                        client.close()
+
+
+def _closed_within(client: simple_websocket.Client, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            client.receive(timeout=0.5)
+        except simple_websocket.ConnectionClosed:
+            return True
+    return False
+
+
+def _master_pid(error_log: Path) -> int:
+    for line in error_log.read_text().splitlines():
+        if "Listening at:" in line:
+            return int(line.rsplit("(", 1)[1].rstrip(")"))
+    pytest.fail(f"no master pid in {error_log}")
+
+
+def _gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
