@@ -24,7 +24,7 @@ def init_limiter(app: Flask) -> Limiter:
     (``<app>:task:``) are: ``<app>:limits:…``, so apps sharing a Redis never share counters.
     """
     conexoos = app.extensions["conexoos"]
-    app_prefix = conexoos.settings.server["APP_NAME"].lower()  # the sessions' and task locks' prefix
+    app_prefix = conexoos.settings.key_prefix.rstrip(":")
     if "RATELIMIT_STORAGE_URI" not in app.config:
         app.config["RATELIMIT_STORAGE_URI"] = (
             conexoos.services.redis_url if conexoos.services.has("redis") else "memory://"

@@ -137,7 +137,7 @@ def _apply_framework_config(app: Flask, settings: Settings) -> None:
 
 def _slot_lock(settings: Settings, services: Services) -> SlotLock:
     if services.has("redis"):
-        return RedisSlotLock(services.redis, prefix=f"{settings.server['APP_NAME'].lower()}:")
+        return RedisSlotLock(services.redis, prefix=settings.key_prefix)
     return FileSlotLock(Path(settings.instance_path) / "task-slots")
 
 

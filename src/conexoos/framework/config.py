@@ -87,6 +87,11 @@ class Settings:
         return dict(self.tree["SERVER_ENV"])
 
     @property
+    def key_prefix(self) -> str:
+        """What every key this app keeps in a shared store starts with (sessions, task locks, rate limits)."""
+        return f"{self.server['APP_NAME'].lower()}:"
+
+    @property
     def env(self) -> str:
         return str(self.tree["SERVER_ENV"]["ENV"])
 

@@ -47,7 +47,7 @@ def configure_sessions(app: Flask, settings: Settings, services: Services) -> No
     app.config.update(
         SESSION_PERMANENT=True,
         PERMANENT_SESSION_LIFETIME=timedelta(days=14),
-        SESSION_KEY_PREFIX=f"{settings.server['APP_NAME'].lower()}:session:",
+        SESSION_KEY_PREFIX=f"{settings.key_prefix}session:",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not settings.is_development,
