@@ -144,10 +144,10 @@ def webp(size: tuple[int, int], mode: str = "RGB", **options: object) -> Callabl
 
 
 def animated_webp(size: tuple[int, int]) -> Callable[[], bytes]:
-    """An animated WebP of two frames with alpha: the first one is kept."""
+    """An animated WebP of two RGBA frames: the first one is kept."""
 
     def make() -> bytes:
-        frames = [_with_mode(_noisy(size, seed=seed), "RGBA") for seed in (1, 2)]
+        frames = [_noisy(size, seed=seed).convert("RGBA") for seed in (1, 2)]
         return _save(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100, quality=80)
 
     return make
@@ -157,18 +157,26 @@ CASES: dict[str, Callable[[], bytes]] = {
     "camera JPEG 7200×5400": camera_jpeg,
     "MPO 2 × 4000×3000": mpo,
     "progressive JPEG 4032×3024": progressive((4032, 3024)),
+    "progressive JPEG 4400×3300": progressive((4400, 3300)),
+    "progressive JPEG 4800×3600": progressive((4800, 3600)),
     "progressive JPEG 6000×4000": progressive((6000, 4000)),
     "PNG screenshot 4000×3000": screenshot_png((4000, 3000)),
+    "PNG screenshot 4100×3075": screenshot_png((4100, 3075)),
     "PNG photo 4000×3000": photo_png((4000, 3000)),
-    "PNG RGBA screenshot 3500×2300": screenshot_png((3500, 2300), "RGBA"),
+    "PNG photo 3800×2850": photo_png((3800, 2850)),
+    "PNG RGBA screenshot 3464×2309": screenshot_png((3464, 2309), "RGBA"),
+    "PNG RGBA screenshot 4100×3075": screenshot_png((4100, 3075), "RGBA"),
     "PNG RGBA photo 3500×2300": photo_png((3500, 2300), "RGBA"),
     "palette PNG 4000×3000": palette_png((4000, 3000)),
     "bomb PNG 30000×30000": bomb_png,
     "animated GIF 2 × 3000×2000": animated_gif((3000, 2000)),
     "WebP 2000×2000": webp((2000, 2000)),
+    "WebP 2540×1905": webp((2540, 1905)),
     "WebP RGBA 2000×2000": webp((2000, 2000), "RGBA"),
+    "WebP RGBA 2200×2200": webp((2200, 2200), "RGBA"),
     "WebP lossless RGBA 2000×2000": webp((2000, 2000), "RGBA", lossless=True),
     "animated WebP 2 × 2000×2000": animated_webp((2000, 2000)),
+    "WebP 2700×2025": webp((2700, 2025)),
 }
 
 
