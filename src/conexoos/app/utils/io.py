@@ -4,12 +4,14 @@ Every image is decoded and re-encoded with Pillow, so what is stored is pixels w
 uploaded bytes: EXIF (and GPS) is dropped, polyglot files lose their payload, and size and pixel caps stop
 decompression bombs before the pixels are decoded.
 
-Decoding is bounded: before any decoder runs, the memory it will need is estimated from the header (the
-dimensions, the mode, and for a JPEG the scale it is decoded at and whether libjpeg must keep every
-coefficient) and an upload over ``MAX_DECODE_BYTES`` is refused. JPEGs are decoded at a reduced scale, and
-pictures are shrunk before they are turned upright, so the peak stays under 64 MB per upload (measured by
-``bench/upload_memory.py``). Multi-frame files (MPO from phones, animated GIF and WebP) keep their first
-frame.
+Decoding is bounded: before any decoder runs, the peak memory of the whole upload is estimated from the
+header and the file's size (``peak_estimate``: the dimensions, the mode, for a JPEG the scale it is decoded
+at and whether libjpeg must keep every coefficient, then shrinking and re-encoding) and an upload over
+``MAX_PEAK_BYTES`` is refused with a message naming its size and the largest accepted. JPEGs are decoded at
+a reduced scale, WebPs without Pillow's extra canvases, and the full-size picture is reduced band by band
+and dropped before it is resized and turned upright, so the peak stays under 64 MB per upload (measured
+by ``bench/upload_memory.py``, which also shows the estimate is never below what it measures). Multi-frame
+files (MPO from phones, animated GIF and WebP) keep their first frame.
 """
 
 from __future__ import annotations
