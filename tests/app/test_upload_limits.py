@@ -232,10 +232,10 @@ def test_an_animated_webp_of_4_megapixels_is_stored_as_its_first_frame(tmp_path:
 
 
 def test_transparent_pixels_do_not_bleed_their_colour_into_the_shrunk_picture(tmp_path: Path) -> None:
-    """Reducing works on premultiplied alpha: the black of fully transparent pixels must not darken the
-    white half's edge (a plain average of RGBA would)."""
-    image = Image.new("RGBA", (4000, 3000), (0, 0, 0, 0))
-    image.paste((255, 255, 255, 255), (0, 0, 2001, 3000))
+    """Reducing works on premultiplied alpha: the red of fully transparent pixels must not tint the white
+    half's edge pink (a plain average of RGBA, reducing by 3 across the edge, would)."""
+    image = Image.new("RGBA", (4000, 3000), (255, 0, 0, 0))
+    image.paste((255, 255, 255, 255), (0, 0, 2000, 3000))
     stored = Image.open(tmp_path / save_product_image(tmp_path, saved(image, "PNG")))
     assert stored.mode == "RGBA"
     edge = [stored.getpixel((x, 450)) for x in range(590, 610)]
