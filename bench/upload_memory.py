@@ -16,6 +16,7 @@ Usage::
 
     .venv/bin/python bench/upload_memory.py            # every case
     .venv/bin/python bench/upload_memory.py --keep DIR # keep the generated files in DIR
+    .venv/bin/python bench/upload_memory.py --only webp # the cases whose name contains "webp"
 """
 
 from __future__ import annotations
@@ -30,7 +31,10 @@ from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageDraw
+
+from conexoos.app.utils.image_header import read_header
+from conexoos.app.utils.io import MAX_PIXELS, peak_estimate
 
 TARGET_MB = 64
 CHILD = r"""
@@ -76,41 +80,47 @@ def camera_jpeg() -> bytes:
     return _save(_noisy((7200, 5400)), "JPEG", quality=80, exif=_rotated())
 
 
-def progressive_jpeg() -> bytes:
-    """A 12 MP progressive JPEG: libjpeg keeps every coefficient, whatever the scale."""
-    return _save(_noisy((4000, 3000)), "JPEG", quality=85, progressive=True)
+def progressive(size: tuple[int, int]) -> Callable[[], bytes]:
+    """A progressive JPEG (4:2:0), as photo editors export them: libjpeg keeps every coefficient."""
+    return lambda: _save(_noisy(size), "JPEG", quality=85, progressive=True)
 
 
-def progressive_jpeg_accepted() -> bytes:
-    """A 7.7 MP progressive JPEG (3200×2400): its coefficients fit in the budget."""
-    return _save(_noisy((3200, 2400)), "JPEG", quality=85, progressive=True)
+def photo_png(size: tuple[int, int], mode: str = "RGB") -> Callable[[], bytes]:
+    """A photo saved as PNG (RGB, or RGBA with a gradient alpha): noisy, so close to the 8 MB cap."""
+    return lambda: _save(_with_mode(_noisy(size), mode), "PNG", compress_level=9)
 
 
-def large_png() -> bytes:
-    """A 12 MP RGB PNG (4000×3000): refused, decoding and shrinking it would take 60 MB."""
-    return _save(_noisy((4000, 3000)), "PNG", compress_level=9)
+def screenshot_png(size: tuple[int, int], mode: str = "RGB") -> Callable[[], bytes]:
+    """A screenshot: flat panels, text-like stripes, a photo inset; small, as screenshots compress."""
+
+    def make() -> bytes:
+        image = Image.new("RGB", size, (246, 246, 248))
+        draw = ImageDraw.Draw(image)
+        for top in range(80, size[1] - 40, 28):
+            for left in range(40, size[0] // 2, 220):
+                draw.rectangle((left, top, left + 160, top + 10), fill=(40, 40, 60))
+        draw.rectangle((0, 0, size[0], 60), fill=(30, 90, 200))
+        image.paste(_noisy((size[0] // 3, size[1] // 3)), (size[0] * 3 // 5, size[1] // 4))
+        return _save(_with_mode(image, mode), "PNG", optimize=True)
+
+    return make
 
 
-def palette_png() -> bytes:
-    """A 4.4 MP palette PNG with transparency (2100×2100): 1 byte a pixel, then 4 as RGBA, then 4 more
-    while Pillow shrinks it."""
-    image = _noisy((2100, 2100)).convert("P", palette=Image.Palette.ADAPTIVE)
-    return _save(image, "PNG", transparency=0, compress_level=9)
+def palette_png(size: tuple[int, int]) -> Callable[[], bytes]:
+    """A palette PNG with a transparent colour: 1 byte a pixel, reduced to RGBA a band at a time."""
+    return lambda: _save(
+        _noisy(size).convert("P", palette=Image.Palette.ADAPTIVE), "PNG", transparency=0, compress_level=9
+    )
 
 
-def animated_gif() -> bytes:
-    """An animated GIF of three 1600×1600 frames: the first one is kept."""
-    frames = [
-        _noisy((1600, 1600), seed=seed).convert("P", palette=Image.Palette.ADAPTIVE) for seed in (1, 2, 3)
-    ]
-    output = BytesIO()
-    frames[0].save(output, format="GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
-    return output.getvalue()
+def animated_gif(size: tuple[int, int]) -> Callable[[], bytes]:
+    """An animated GIF of two frames (64 colours): the first one is kept."""
 
+    def make() -> bytes:
+        frames = [_noisy(size, seed=seed).quantize(64) for seed in (1, 2)]
+        return _save(frames[0], "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
 
-def png_at_the_cap() -> bytes:
-    """An RGB PNG near the cap: 3400×2400 (8.2 MP), 39 MB decoded and shrunk."""
-    return _save(_noisy((3400, 2400)), "PNG", compress_level=1)
+    return make
 
 
 def bomb_png() -> bytes:
@@ -125,27 +135,48 @@ def bomb_png() -> bytes:
 def mpo() -> bytes:
     """A phone's multi-picture JPEG: two 12 MP frames in one file (Pillow writes MPO with save_all)."""
     frames = [_noisy((4000, 3000)), _noisy((4000, 3000), seed=7)]
-    output = BytesIO()
-    frames[0].save(output, format="MPO", save_all=True, append_images=frames[1:], quality=80)
-    return output.getvalue()
+    return _save(frames[0], "MPO", save_all=True, append_images=frames[1:], quality=80)
 
 
-def webp_at_the_cap() -> bytes:
-    """A WebP near the cap: 1500×1500, 38 MB with libwebp's canvases."""
-    return _save(_noisy((1500, 1500)), "WEBP", quality=80)
+def webp(size: tuple[int, int], mode: str = "RGB", **options: object) -> Callable[[], bytes]:
+    """A WebP photo (lossy unless ``lossless=True``), RGBA with a gradient alpha."""
+    return lambda: _save(_with_mode(_noisy(size), mode), "WEBP", **{"quality": 80, **options})
+
+
+def animated_webp(size: tuple[int, int]) -> Callable[[], bytes]:
+    """An animated WebP of two RGBA frames: the first one is kept."""
+
+    def make() -> bytes:
+        frames = [_noisy(size, seed=seed).convert("RGBA") for seed in (1, 2)]
+        return _save(frames[0], "WEBP", save_all=True, append_images=frames[1:], duration=100, quality=80)
+
+    return make
 
 
 CASES: dict[str, Callable[[], bytes]] = {
     "camera JPEG 7200×5400": camera_jpeg,
-    "progressive JPEG 4000×3000": progressive_jpeg,
-    "progressive JPEG 3200×2400": progressive_jpeg_accepted,
     "MPO 2 × 4000×3000": mpo,
-    "PNG 4000×3000": large_png,
-    "PNG 3400×2400": png_at_the_cap,
-    "palette PNG 2100×2100": palette_png,
+    "progressive JPEG 4032×3024": progressive((4032, 3024)),
+    "progressive JPEG 4400×3300": progressive((4400, 3300)),
+    "progressive JPEG 4800×3600": progressive((4800, 3600)),
+    "progressive JPEG 6000×4000": progressive((6000, 4000)),
+    "PNG screenshot 4000×3000": screenshot_png((4000, 3000)),
+    "PNG screenshot 4100×3075": screenshot_png((4100, 3075)),
+    "PNG photo 4000×3000": photo_png((4000, 3000)),
+    "PNG photo 3800×2850": photo_png((3800, 2850)),
+    "PNG RGBA screenshot 3464×2309": screenshot_png((3464, 2309), "RGBA"),
+    "PNG RGBA screenshot 4100×3075": screenshot_png((4100, 3075), "RGBA"),
+    "PNG RGBA photo 3500×2300": photo_png((3500, 2300), "RGBA"),
+    "palette PNG 4000×3000": palette_png((4000, 3000)),
     "bomb PNG 30000×30000": bomb_png,
-    "animated GIF 3 × 1600×1600": animated_gif,
-    "WebP 1500×1500": webp_at_the_cap,
+    "animated GIF 2 × 3000×2000": animated_gif((3000, 2000)),
+    "WebP 2000×2000": webp((2000, 2000)),
+    "WebP 2540×1905": webp((2540, 1905)),
+    "WebP RGBA 2000×2000": webp((2000, 2000), "RGBA"),
+    "WebP RGBA 2200×2200": webp((2200, 2200), "RGBA"),
+    "WebP lossless RGBA 2000×2000": webp((2000, 2000), "RGBA", lossless=True),
+    "animated WebP 2 × 2000×2000": animated_webp((2000, 2000)),
+    "WebP 2700×2025": webp((2700, 2025)),
 }
 
 
@@ -153,6 +184,15 @@ def _noisy(size: tuple[int, int], seed: int = 1) -> Image.Image:
     # Noise at an eighth of the size, scaled up: detail encoders cannot squeeze away, built in a second.
     small = Image.effect_noise((size[0] // 8, size[1] // 8), 48 + seed).convert("RGB")
     return small.resize(size, Image.Resampling.BILINEAR)
+
+
+def _with_mode(image: Image.Image, mode: str) -> Image.Image:
+    if mode != "RGBA":
+        return image
+    alpha = Image.linear_gradient("L").resize(image.size)
+    image = image.convert("RGBA")
+    image.putalpha(alpha)
+    return image
 
 
 def _rotated() -> Image.Exif:
@@ -169,6 +209,21 @@ def _save(image: Image.Image, image_format: str, **options: object) -> bytes:
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def estimate(data: bytes) -> str:
+    """IOUtils' estimate of the peak in MB (what it refuses an upload on), or why there is none."""
+    try:
+        image = Image.open(BytesIO(data))
+    except Image.DecompressionBombError:
+        return "- (bomb)"
+    if image.width * image.height > MAX_PIXELS:
+        return "- (pixels)"
+    mode = "P+alpha" if image.mode == "P" and "transparency" in image.info else image.mode
+    if image.format == "WEBP" and mode == "RGB":
+        mode = "RGBX"
+    cost = peak_estimate(str(image.format), *image.size, mode, read_header(data), len(data), (1200, 1200))
+    return f"{cost / (1024 * 1024):.1f}"
 
 
 def measure(mode: str, path: Path) -> tuple[float, str]:
@@ -190,23 +245,28 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--keep", type=Path, help="folder to keep the generated images in")
+    parser.add_argument("--only", default="", help="run the cases whose name contains this text")
     arguments = parser.parse_args()
     folder = arguments.keep or Path(tempfile.mkdtemp(prefix="upload-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     print(f"peak memory growth per upload, MB (target: IOUtils under {TARGET_MB} MB)\n")
-    print("| case | file | bytes only | naive Pillow | IOUtils | IOUtils outcome |")
-    print("|---|---|---|---|---|---|")
+    print("| case | file | bytes only | naive Pillow | IOUtils | IOUtils estimate | IOUtils outcome |")
+    print("|---|---|---|---|---|---|---|")
     worst = 0.0
     for number, (name, make) in enumerate(CASES.items()):
+        if arguments.only.lower() not in name.lower():
+            continue
         path = folder / f"case-{number}"
-        path.write_bytes(make())
+        data = make()
+        path.write_bytes(data)
         floor, _ = measure("bytes", path)
         naive, naive_outcome = measure("naive", path)
         ours, outcome = measure("ioutils", path)
         worst = max(worst, ours)
         naive_cell = f"{naive:.1f}" + ("" if "x" in naive_outcome else f" ({naive_outcome})")
         size_mb = path.stat().st_size / (1024 * 1024)
-        print(f"| {name} | {size_mb:.1f} MB | {floor:.1f} | {naive_cell} | **{ours:.1f}** | {outcome} |")
+        cells = [name, f"{size_mb:.1f} MB", f"{floor:.1f}", naive_cell, f"**{ours:.1f}**", estimate(data)]
+        print("| " + " | ".join([*cells, outcome]) + " |", flush=True)
     print(f"\nworst IOUtils peak: {worst:.1f} MB ({'under' if worst < TARGET_MB else 'OVER'} {TARGET_MB} MB)")
 
 

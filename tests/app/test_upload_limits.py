@@ -17,11 +17,25 @@ from PIL import Image, ImageFile, WebPImagePlugin
 from werkzeug.test import TestResponse
 
 from conexoos.app.utils.image_header import read_header
+from conexoos.app.utils.io import InvalidImage, IOUtils
 
 from .conftest import Account
 from .test_uploads import encode, files_under, png_header, stored_profile, upload, uploads_root
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
+
+
+class FileUpload:
+    """What a form file offers (werkzeug's FileStorage): a name and a stream."""
+
+    def __init__(self, data: bytes) -> None:
+        self.filename = "picture"
+        self.stream = BytesIO(data)
+
+
+def save_product_image(root: Path, data: bytes) -> str:
+    """Store ``data`` as a product image (fitted in 1200×1200: the largest box, so the costliest)."""
+    return IOUtils(root).save_image(FileUpload(data), folder="img/products")
 
 
 def gif_header(screen: tuple[int, int], frame: tuple[int, int]) -> bytes:
@@ -109,10 +123,14 @@ def test_a_small_file_claiming_huge_dimensions_is_a_400_before_it_is_decoded(
 
 
 TOO_COSTLY = {
-    # Under the pixel cap, but decoding would take more than MAX_DECODE_BYTES.
-    "png-4000x3000": (lambda: png_header(4000, 3000), "big.png", "as PNG"),
-    "webp-3000x3000": (lambda: webp_header(3000, 3000), "big.webp", "as WEBP"),
-    "progressive-jpeg-6000x4000": (lambda: jpeg_header(6000, 4000, progressive=True), "p.jpg", "as JPEG"),
+    # Under the pixel cap, but just over each format's limit (README "Uploads"), avatars and products alike.
+    "png-4500x3375": (lambda: png_header(4500, 3375), "big.png", "as PNG"),
+    "webp-2700x2025": (lambda: webp_header(2700, 2025), "big.webp", "as WebP"),
+    "progressive-jpeg-5600x4200": (
+        lambda: jpeg_header(5600, 4200, progressive=True),
+        "p.jpg",
+        "as progressive JPEG",
+    ),
 }
 
 
@@ -124,7 +142,105 @@ def test_an_image_too_costly_to_decode_is_a_400_naming_its_size(
     make, filename, reason = case
     response = upload(alice, make(), filename)
     assert_refused(app, alice, response, reason)
-    assert "too many pixels" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert "too many pixels" in html
+    assert re.search(r"The largest [\w ]+ of this shape accepted is about \d+×\d+", html), html[-800:]
+
+
+JUST_OVER_FOR_PRODUCTS = {
+    # The largest product image accepted (README "Uploads": 4165×3123 PNG, 2599×1949 WebP, 4497×3372
+    # progressive JPEG at 4:3) plus 3 to 15 %; the dimensions are named, with the largest accepted.
+    "png-4300x3225": (lambda: png_header(4300, 3225), "4300×3225", "PNG"),
+    "webp-2700x2025": (lambda: webp_header(2700, 2025), "2700×2025", "WebP"),
+    "progressive-jpeg-5200x3900": (lambda: jpeg_header(5200, 3900, True), "5200×3900", "progressive JPEG"),
+}
+
+
+@pytest.mark.parametrize("case", JUST_OVER_FOR_PRODUCTS.values(), ids=JUST_OVER_FOR_PRODUCTS.keys())
+@pytest.mark.usefixtures("no_decoding")
+def test_a_product_image_just_over_its_format_limit_is_refused_before_decoding(
+    tmp_path: Path, case: tuple[Callable[[], bytes], str, str]
+) -> None:
+    make, dimensions, label = case
+    with pytest.raises(InvalidImage) as refused:
+        save_product_image(tmp_path, make())
+    message = str(refused.value)
+    assert f"The image is {dimensions} pixels" in message
+    assert f"too many pixels to process as {label}. The largest {label} of this shape accepted" in message
+    assert files_under(tmp_path) == set()
+
+
+def noisy(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
+    """A photo-like picture (smooth noise) in ``mode``; RGBA gets an alpha gradient."""
+    image = Image.effect_noise((size[0] // 8, size[1] // 8), 48).convert("RGB").resize(size)
+    if mode == "RGBA":
+        image.putalpha(Image.linear_gradient("L").resize(size))
+    return image
+
+
+def screenshot(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
+    """Flat panels and a photo inset, as screenshots are (they compress to a few hundred kB)."""
+    image = Image.new(mode, size, (246, 246, 248, 255)[: len(mode)])
+    image.paste(noisy((size[0] // 4, size[1] // 4), mode), (size[0] // 2, size[1] // 3))
+    return image
+
+
+def saved(image: Image.Image, image_format: str, **options: object) -> bytes:
+    output = BytesIO()
+    image.save(output, format=image_format, **options)
+    return output.getvalue()
+
+
+COMMON_SIZES = {
+    "webp-2000x2000": (lambda: saved(noisy((2000, 2000)), "WEBP", quality=80), "RGB"),
+    "webp-rgba-2000x2000": (lambda: saved(noisy((2000, 2000), "RGBA"), "WEBP", quality=80), "RGBA"),
+    "webp-lossless-rgba-2000x2000": (
+        lambda: saved(noisy((2000, 2000), "RGBA"), "WEBP", lossless=True, method=0),
+        "RGBA",
+    ),
+    "png-screenshot-4000x3000": (lambda: saved(screenshot((4000, 3000)), "PNG"), "RGB"),
+    "png-rgba-3464x2309": (lambda: saved(screenshot((3464, 2309), "RGBA"), "PNG"), "RGBA"),
+    "progressive-jpeg-4032x3024": (
+        lambda: saved(noisy((4032, 3024)), "JPEG", quality=90, progressive=True),
+        "RGB",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", COMMON_SIZES.values(), ids=COMMON_SIZES.keys())
+def test_common_large_pictures_are_stored_as_product_images(
+    tmp_path: Path, case: tuple[Callable[[], bytes], str]
+) -> None:
+    """What people upload: 4 MP WebP (with alpha, lossless too), 12 MP PNG screenshots, 8 MP RGBA PNG,
+    12 MP progressive JPEG from a photo editor."""
+    make, mode = case
+    data = make()
+    assert len(data) <= 8 * 1024 * 1024
+    stored = Image.open(tmp_path / save_product_image(tmp_path, data))
+    assert stored.format == "WEBP"
+    assert max(stored.size) == 1200
+    assert stored.mode == mode
+
+
+def test_an_animated_webp_of_4_megapixels_is_stored_as_its_first_frame(tmp_path: Path) -> None:
+    red, blue = Image.new("RGBA", (2000, 2000), RED + (255,)), Image.new("RGBA", (2000, 2000), BLUE + (255,))
+    data = saved(red, "WEBP", save_all=True, append_images=[blue], duration=100, quality=80)
+    stored = Image.open(tmp_path / save_product_image(tmp_path, data)).convert("RGB")
+    assert stored.size == (1200, 1200)
+    red_level, _, blue_level = stored.getpixel((600, 600))  # type: ignore[misc]
+    assert red_level > 150 and blue_level < 80, (red_level, blue_level)
+
+
+def test_transparent_pixels_do_not_bleed_their_colour_into_the_shrunk_picture(tmp_path: Path) -> None:
+    """Reducing works on premultiplied alpha: the red of fully transparent pixels must not tint the white
+    half's edge pink (a plain average of RGBA, reducing by 3 across the edge, would)."""
+    image = Image.new("RGBA", (4000, 3000), (255, 0, 0, 0))
+    image.paste((255, 255, 255, 255), (0, 0, 2000, 3000))
+    stored = Image.open(tmp_path / save_product_image(tmp_path, saved(image, "PNG")))
+    assert stored.mode == "RGBA"
+    edge = [stored.getpixel((x, 450)) for x in range(590, 610)]
+    visible = [pixel for pixel in edge if pixel[3] > 64]  # type: ignore[index]
+    assert visible and all(min(pixel[:3]) > 200 for pixel in visible), edge  # type: ignore[index]
 
 
 def test_a_baseline_camera_jpeg_of_the_same_size_is_not_refused_by_its_header() -> None:

@@ -1,9 +1,9 @@
 """What an image file claims about itself, read from its first bytes without decoding a pixel.
 
 Used to refuse an upload whose decoding would cost too much before any decoder runs: libwebp allocates
-its whole canvas as soon as a WebP file is opened, and libjpeg holds every DCT coefficient of the picture
+its canvases as soon as a WebP file is opened, and libjpeg holds every DCT coefficient of the picture
 (about 2 bytes per pixel and component, whatever the scale it decodes at) for progressive JPEGs and for
-JPEGs whose first scan does not carry every component.
+JPEGs whose first scan does not carry every component. A PNG's colour type tells the bytes per pixel.
 """
 
 from __future__ import annotations
@@ -17,14 +17,22 @@ JPEG_START_OF_SCAN = 0xDA
 JPEG_STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD9)})  # TEM, RSTn, SOI: no length field
 
 
+PNG_MODES = {0: "L", 2: "RGB", 3: "P", 4: "LA", 6: "RGBA"}
+"""Pillow's mode for each PNG colour type (16-bit grey opens as ``I;16``, 16-bit colour as 8-bit)."""
+JPEG_MODES = {1: "L", 3: "RGB", 4: "CMYK"}
+"""The mode Pillow decodes a JPEG of 1, 3 or 4 components to (YCbCr is decoded straight to RGB)."""
+
+
 @dataclass(frozen=True)
 class ImageHeader:
-    """Dimensions a file declares; for a JPEG, the bytes of DCT coefficients libjpeg keeps (0 if none)."""
+    """Dimensions a file declares, the mode Pillow will decode it to (``""`` when the header does not say),
+    and for a JPEG the bytes of DCT coefficients libjpeg keeps (0 if none)."""
 
     kind: str
     width: int
     height: int
     coefficient_bytes: int = 0
+    mode: str = ""
 
     @property
     def pixels(self) -> int:
@@ -55,8 +63,9 @@ def read_header(data: bytes) -> ImageHeader | None:
 def _png(data: bytes) -> ImageHeader | None:
     if data[12:16] != b"IHDR":
         return None
-    width, height = struct.unpack(">II", data[16:24])
-    return ImageHeader("PNG", width, height)
+    width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
+    mode = "I;16" if (depth, colour) == (16, 0) else PNG_MODES.get(colour, "")
+    return ImageHeader("PNG", width, height, mode=mode)
 
 
 def _webp(data: bytes) -> ImageHeader | None:
@@ -104,7 +113,7 @@ def _jpeg_frame(frame: tuple[int, bytes], scan_components: int | None) -> ImageH
     # Without the first scan (a cut file) assume the worst: a decoder would buffer the whole picture.
     buffered = marker in JPEG_PROGRESSIVE_MARKERS or scan_components is None or scan_components < count
     coefficients = _coefficient_bytes(width, height, sampling) if buffered else 0
-    return ImageHeader("JPEG", width, height, coefficients)
+    return ImageHeader("JPEG", width, height, coefficients, JPEG_MODES.get(count, ""))
 
 
 def _coefficient_bytes(width: int, height: int, sampling: list[tuple[int, int]]) -> int:

@@ -4,12 +4,14 @@ Every image is decoded and re-encoded with Pillow, so what is stored is pixels w
 uploaded bytes: EXIF (and GPS) is dropped, polyglot files lose their payload, and size and pixel caps stop
 decompression bombs before the pixels are decoded.
 
-Decoding is bounded: before any decoder runs, the memory it will need is estimated from the header (the
-dimensions, the mode, and for a JPEG the scale it is decoded at and whether libjpeg must keep every
-coefficient) and an upload over ``MAX_DECODE_BYTES`` is refused. JPEGs are decoded at a reduced scale, and
-pictures are shrunk before they are turned upright, so the peak stays under 64 MB per upload (measured by
-``bench/upload_memory.py``). Multi-frame files (MPO from phones, animated GIF and WebP) keep their first
-frame.
+Decoding is bounded: before any decoder runs, the peak memory of the whole upload is estimated from the
+header and the file's size (``peak_estimate``: the dimensions, the mode, for a JPEG the scale it is decoded
+at and whether libjpeg must keep every coefficient, then shrinking and re-encoding) and an upload over
+``MAX_PEAK_BYTES`` is refused with a message naming its size and the largest accepted. JPEGs are decoded at
+a reduced scale, WebPs without Pillow's extra canvases, and the full-size picture is reduced band by band
+and dropped before it is resized and turned upright, so the peak stays under 64 MB per upload (measured
+by ``bench/upload_memory.py``, which also shows the estimate is never below what it measures). Multi-frame
+files (MPO from phones, animated GIF and WebP) keep their first frame.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import IO, Protocol
 
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError, WebPImagePlugin
 
 from .image_header import ImageHeader, read_header
 
@@ -30,12 +32,26 @@ ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "MPO", "WEBP", "GIF"})
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})
 MAX_UPLOAD_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 40_000_000
-MAX_DECODE_BYTES = 40 * 1024 * 1024
-"""Memory the decoded pixels of one upload may take, on top of its bytes (at most MAX_UPLOAD_BYTES)."""
-WEBP_BYTES_PER_PIXEL = 16
-"""libwebp's canvas and previous-frame canvas, the frame handed to Python, Pillow's image: 4 bytes each."""
-RESIZE_BYTES_PER_PIXEL = 1
-"""Pillow's thumbnail first reduces RGB by a whole factor: a copy of at most a quarter of a 4-byte image."""
+MEGABYTE = 1024 * 1024
+PEAK_TARGET_BYTES = 64 * MEGABYTE
+"""Issue #9: the peak memory of one upload, its bytes included, measured by bench/upload_memory.py."""
+SAFETY_MARGIN_BYTES = 4 * MEGABYTE
+"""Kept free below the target for what the estimate does not model (allocator slack, Python objects)."""
+MAX_PEAK_BYTES = PEAK_TARGET_BYTES - SAFETY_MARGIN_BYTES
+"""An upload whose ``peak_estimate`` is over this is refused before it is decoded."""
+OVERHEAD_BYTES = 2 * MEGABYTE
+"""Measured growth of an upload beyond its bytes and pixels: decoders' buffers, Python objects."""
+WEBP_BYTES_PER_PIXEL = 12
+"""libwebp's canvas and disposed-frame canvas, and the frame it copies out to Python: 4 bytes each."""
+ENCODE_BYTES_PER_PIXEL = {"RGB": 20, "RGBA": 36}
+"""The fitted picture, its upright copy and libwebp's encoder, per output pixel (measured: libwebp's
+method 4 needs 12 bytes a pixel for RGB; for RGBA the lossless coding of the alpha plane needs 32 at
+method 4 and 27 at method 3, hence ``WEBP_METHODS``)."""
+WEBP_METHODS = {"RGB": 4, "RGBA": 3}
+"""libwebp's effort per mode (0 fast to 6 slow)."""
+BAND_PIXELS = 250_000
+"""Pixels of the full-size image converted and reduced at a time."""
+FORMAT_NAMES = {"PNG": "PNG", "GIF": "GIF", "WEBP": "WebP", "JPEG": "JPEG", "MPO": "JPEG"}
 UPRIGHT_AFTER_TURN = {5, 6, 7, 8}
 """EXIF orientations that swap width and height."""
 SIZES = {"img/avatars": (400, 400), "img/products": (1200, 1200)}
@@ -80,8 +96,7 @@ class IOUtils:
         if upload is None or not upload.filename:
             return default
         size = SIZES.get(folder, DEFAULT_SIZE)
-        # No name holds the full-size image once _encode has shrunk it: its memory goes at once.
-        encoded = _encode(_decode(_read_capped(upload.stream), size), size)
+        encoded = _encode(*_shrunk_first_frame(_read_capped(upload.stream), size))
         name = f"{folder}/{secrets.token_hex(16)}.webp"
         _write_atomically(self._resolve(name), encoded)
         return name
@@ -102,20 +117,42 @@ def _read_capped(stream: IO[bytes]) -> bytes:
     return data
 
 
-def _decode(data: bytes, size: tuple[int, int]) -> Image.Image:
-    """Decode the first frame of ``data`` once its cost is known to be bounded; a JPEG is decoded straight
-    at a scale near ``size`` (1/2 to 1/8), which takes a fraction of the memory and time of the picture."""
+def _shrunk_first_frame(data: bytes, size: tuple[int, int]) -> tuple[Image.Image, int | None]:
+    """The first frame of ``data`` fitted in ``size`` (not yet upright), and its EXIF orientation.
+
+    The cost is checked from the header before any decoder runs, and again once Pillow has read the file's
+    mode. The full-size image is reduced by a whole factor band by band (converted and, for transparency,
+    premultiplied a band at a time) and dropped before the Lanczos resize of what is left."""
     header = read_header(data)
     if header is not None:
-        _check_cost(header.kind, header.width, header.height, _header_mode(header), header, size)
+        mode = header.mode or _cheapest_mode(header.kind)
+        _check_cost(header.kind, header.width, header.height, mode, header, len(data), size)
+    if header is not None and header.kind == "WEBP":
+        image, orientation = _webp_first_frame(data, header, size)
+    else:
+        image = _open(data, header, size)
+        orientation = image.getexif().get(ExifTags.Base.Orientation)
+    mode = _target_mode(_cost_mode(image))
+    box = (size[1], size[0]) if orientation in UPRIGHT_AFTER_TURN else size
+    reduced = _reduce(image, box, _working_mode(mode))
+    del image  # the full-size pixels go before the resize allocates anything
+    reduced.thumbnail(box, Image.Resampling.LANCZOS)
+    return (reduced if reduced.mode == mode else reduced.convert(mode)), orientation
+
+
+def _open(data: bytes, header: ImageHeader | None, size: tuple[int, int]) -> Image.Image:
+    """Open and decode a PNG, GIF or JPEG (first frame) once its cost is known to be bounded; a JPEG is
+    decoded straight at a scale near ``size`` (1/2 to 1/8): a fraction of the memory and time."""
     try:
         image = Image.open(BytesIO(data))
         if image.format not in ACCEPTED_FORMATS:
             raise InvalidImage("Upload a PNG, JPEG, WebP or GIF image.")
-        _check_cost(str(image.format), *image.size, _cost_mode(image), header, size)
+        if image.format == "WEBP":  # Pillow read a WebP header that read_header could not: cut short
+            raise InvalidImage("The image is damaged or truncated (its WebP header is incomplete).")
+        _check_cost(str(image.format), *image.size, _cost_mode(image), header, len(data), size)
         if image.format in JPEG_FORMATS:
             longest = max(size)  # the picture may still turn a quarter with its EXIF orientation
-            image.draft("RGB", (longest, longest))
+            image.draft("RGB", _fit(image.size, (longest, longest)))
         image.load()
     except InvalidImage:
         raise
@@ -132,34 +169,131 @@ def _decode(data: bytes, size: tuple[int, int]) -> Image.Image:
     return image
 
 
-def decode_cost(
-    kind: str, width: int, height: int, mode: str, header: ImageHeader | None, size: tuple[int, int]
+def _webp_first_frame(
+    data: bytes, header: ImageHeader, size: tuple[int, int]
+) -> tuple[Image.Image, int | None]:
+    """The first frame of a WebP, still or animated, and its EXIF orientation.
+
+    Pillow's WebP plugin holds four canvases at once (libwebp's frame and disposed frame, the frame it
+    copies out, the image it decodes that copy into): 16 bytes a pixel. Driving libwebp's animation decoder
+    (the one the plugin uses) directly, the copied-out frame becomes the image without another copy, and
+    libwebp's canvases are freed before anything else is allocated: 12 bytes a pixel at the peak, then 4."""
+    try:
+        decoder = WebPImagePlugin._webp.WebPAnimDecoder(data)
+        info = decoder.get_info()
+        width, height = info[0] if isinstance(info[0], tuple) else info[:2]  # Pillow < 11: w, h, ...
+        rawmode = str(info[-1])
+        _check_cost("WEBP", width, height, rawmode, header, len(data), size)
+        exif = decoder.get_chunk("EXIF")
+        frame = decoder.get_next()
+        del decoder  # libwebp's two canvases and its copy of the file go now
+        if frame is None:
+            raise InvalidImage("The image is damaged or truncated (its first frame cannot be decoded).")
+        image = Image.frombuffer(rawmode, (width, height), frame[0], "raw", rawmode, 0, 1)
+    except InvalidImage:
+        raise
+    except (OSError, ValueError, TypeError) as error:
+        raise InvalidImage(f"The image is damaged or truncated ({error}).") from None
+    return image, _orientation(exif)
+
+
+def _orientation(exif: bytes | None) -> int | None:
+    if not exif:
+        return None
+    tags = Image.Exif()
+    tags.load(exif)
+    value = tags.get(ExifTags.Base.Orientation)
+    return value if isinstance(value, int) else None
+
+
+def _reduce(image: Image.Image, box: tuple[int, int], mode: str) -> Image.Image:
+    """``image`` in ``mode`` (RGB, or RGBa: premultiplied alpha), reduced by the largest whole factor that
+    keeps it at least as large as its fit in ``box``; converted and reduced a band of rows at a time, so no
+    full-size copy is made beyond the reduced image itself."""
+    factor = _reduce_factor(image.size, box)
+    if factor == 1 and image.mode == mode:
+        return image
+    width, height = image.size
+    rows = factor * max(1, BAND_PIXELS // (width * factor))
+    reduced = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    for top in range(0, height, rows):
+        band = image.crop((0, top, width, min(top + rows, height)))
+        if band.mode != mode:
+            band = band.convert("RGBA").convert(mode) if mode == "RGBa" else band.convert(mode)
+        reduced.paste(band.reduce(factor) if factor > 1 else band, (0, top // factor))
+    return reduced
+
+
+def _reduce_factor(image_size: tuple[int, int], box: tuple[int, int]) -> int:
+    """The largest whole factor that keeps ``image_size`` at least as large as its fit in ``box``."""
+    return max(1, image_size[0] // box[0], image_size[1] // box[1])
+
+
+def peak_estimate(
+    kind: str,
+    width: int,
+    height: int,
+    mode: str,
+    header: ImageHeader | None,
+    file_bytes: int,
+    size: tuple[int, int],
 ) -> int:
-    """Bytes the decoded pixels of an image of ``mode`` take until it is shrunk to fit ``size``.
-
-    ``mode`` is Pillow's mode, with ``P+alpha`` for a palette image with a transparent colour.
-    """
-    if kind in JPEG_FORMATS:
-        scale = _jpeg_scale(width, height, max(size))
-        pixels = -(-width // scale) * -(-height // scale)
-        coefficients = header.coefficient_bytes if header is not None and header.kind == "JPEG" else 0
-        return pixels * _bytes_per_pixel(mode) + coefficients
-    if kind == "WEBP":
-        return width * height * (WEBP_BYTES_PER_PIXEL + _resize_bytes_per_pixel(_target_mode(mode)))
-    return width * height * _bytes_per_pixel(mode)
-
-
-def _bytes_per_pixel(mode: str) -> int:
-    """The decoded image, its RGB or RGBA copy when the mode needs converting, and what shrinking it takes
-    (Pillow keeps RGB in 4 bytes a pixel, one-band 8-bit modes in 1, 16-bit ones in 2)."""
-    stored = 1 if mode in ("1", "L", "P", "P+alpha") else 2 if mode.startswith("I;16") else 4
+    """Bytes one upload holds at its peak: its ``file_bytes``, then the most the steps that follow hold at
+    once (decoding, reducing band by band, the Lanczos resize, re-encoding), for a first frame of
+    ``width``×``height`` that Pillow decodes to ``mode`` (``P+alpha``: palette with a transparent colour),
+    fitted in ``size``. Calibrated against ``bench/upload_memory.py``: never below what it measures."""
+    box = (max(size), max(size))  # the box may turn with the EXIF orientation: the larger of the two
+    stored = _stored_bytes_per_pixel(mode)
     target = _target_mode(mode)
-    return stored + (0 if mode == target else 4) + _resize_bytes_per_pixel(target)
+    if kind == "WEBP":
+        decoding = file_bytes + width * height * WEBP_BYTES_PER_PIXEL  # + the decoder's copy of the file
+        stored = 4
+    elif kind in JPEG_FORMATS:
+        scale = _jpeg_scale((width, height), _fit((width, height), box))
+        width, height = -(-width // scale), -(-height // scale)
+        coefficients = header.coefficient_bytes if header is not None and header.kind == "JPEG" else 0
+        decoding = coefficients + width * height * stored
+    else:
+        decoding = width * height * stored
+    return (
+        file_bytes
+        + OVERHEAD_BYTES
+        + max(decoding, _shrinking_bytes(width, height, stored, mode, target, box))
+    )
 
 
-def _resize_bytes_per_pixel(target: str) -> int:
-    # Pillow shrinks RGBA through a full-size premultiplied copy; RGB is first reduced by a whole factor.
-    return 4 if target == "RGBA" else RESIZE_BYTES_PER_PIXEL
+def _shrinking_bytes(
+    width: int, height: int, stored: int, mode: str, target: str, box: tuple[int, int]
+) -> int:
+    """What ``_reduce`` then ``thumbnail`` and ``_encode`` hold at their peak, the decoded image included."""
+    factor = _reduce_factor((width, height), box)
+    reduced_size = (-(-width // factor), -(-height // factor))
+    copied = not (factor == 1 and mode == _working_mode(target))
+    reduced = reduced_size[0] * reduced_size[1] * 4 if copied else 0
+    band = max(BAND_PIXELS, width * factor) * (stored + 8)  # the band, converted, premultiplied
+    reducing = width * height * stored + reduced + band
+    final = _fit(reduced_size, box)
+    # Lanczos: a horizontal pass to the final width, then the vertical one; RGBa turned back into RGBA.
+    lanczos = final[0] * reduced_size[1] * 4 + final[0] * final[1] * (8 if target == "RGBA" else 4)
+    resizing = (reduced if copied else width * height * stored) + lanczos
+    encoding = final[0] * final[1] * ENCODE_BYTES_PER_PIXEL[target]
+    return max(reducing, resizing, encoding)
+
+
+def _fit(image_size: tuple[int, int], box: tuple[int, int]) -> tuple[int, int]:
+    ratio = min(box[0] / image_size[0], box[1] / image_size[1], 1.0)
+    return max(1, round(image_size[0] * ratio)), max(1, round(image_size[1] * ratio))
+
+
+def _stored_bytes_per_pixel(mode: str) -> int:
+    """Pillow keeps one-band 8-bit modes in 1 byte a pixel, 16-bit ones in 2, everything else in 4."""
+    return 1 if mode in ("1", "L", "P", "P+alpha") else 2 if mode.startswith("I;16") else 4
+
+
+def _working_mode(target: str) -> str:
+    """Shrinking RGBA works on premultiplied alpha (RGBa), so transparent pixels do not bleed their colour;
+    Pillow would premultiply a full-size copy itself."""
+    return "RGBa" if target == "RGBA" else target
 
 
 def _target_mode(mode: str) -> str:
@@ -171,46 +305,80 @@ def _cost_mode(image: Image.Image) -> str:
     return "P+alpha" if image.mode == "P" and "transparency" in image.info else image.mode
 
 
+def _cheapest_mode(kind: str) -> str:
+    # Before Pillow has opened the file, when the header does not say: never too strict.
+    return "RGB" if kind in ("WEBP", "JPEG") else "P"
+
+
 def _check_cost(
-    kind: str, width: int, height: int, mode: str, header: ImageHeader | None, size: tuple[int, int]
+    kind: str,
+    width: int,
+    height: int,
+    mode: str,
+    header: ImageHeader | None,
+    file_bytes: int,
+    size: tuple[int, int],
 ) -> None:
     if width * height > MAX_PIXELS:
         raise InvalidImage(f"The image is {width}×{height} pixels; the limit is {MAX_PIXELS:,} pixels.")
-    if decode_cost(kind, width, height, mode, header, size) > MAX_DECODE_BYTES:
-        label = "JPEG" if kind in JPEG_FORMATS else kind
-        raise InvalidImage(
-            f"The image is {width}×{height} pixels: too many pixels to process as {label} "
-            f"(at most {MAX_DECODE_BYTES // (1024 * 1024)} MB decoded). Upload a smaller picture, "
-            "or a JPEG that is not progressive."
+    if peak_estimate(kind, width, height, mode, header, file_bytes, size) <= MAX_PEAK_BYTES:
+        return
+    progressive = kind in JPEG_FORMATS and header is not None and header.coefficient_bytes > 0
+    label = "progressive JPEG" if progressive else "JPEG" if kind in JPEG_FORMATS else FORMAT_NAMES[kind]
+    largest = largest_accepted(kind, width, height, mode, header, file_bytes, size)
+    raise InvalidImage(
+        f"The image is {width}×{height} pixels ({width * height / 1e6:.1f} MP): too many pixels to "
+        f"process as {label}. The largest {label} of this shape accepted is about {largest[0]}×{largest[1]} "
+        f"({largest[0] * largest[1] / 1e6:.1f} MP)"
+        + ("; a baseline (non-progressive) JPEG may be larger." if progressive else ".")
+    )
+
+
+def largest_accepted(
+    kind: str,
+    width: int,
+    height: int,
+    mode: str,
+    header: ImageHeader | None,
+    file_bytes: int,
+    size: tuple[int, int],
+) -> tuple[int, int]:
+    """The largest image of ``width``:``height``'s shape, ``mode`` and ``file_bytes`` that is accepted."""
+
+    def scaled(scale: float) -> tuple[int, int]:
+        return max(1, int(width * scale)), max(1, int(height * scale))
+
+    def accepted(scale: float) -> bool:
+        w, h = scaled(scale)
+        scaled_header = header and ImageHeader(
+            header.kind, w, h, header.coefficient_bytes * w * h // max(1, width * height), header.mode
         )
+        fits = peak_estimate(kind, w, h, mode, scaled_header, file_bytes, size) <= MAX_PEAK_BYTES
+        return fits and w * h <= MAX_PIXELS
+
+    low, high = 0.0, 1.0
+    for _ in range(40):
+        middle = (low + high) / 2
+        low, high = (middle, high) if accepted(middle) else (low, middle)
+    return scaled(low)
 
 
-def _header_mode(header: ImageHeader) -> str:
-    # Before Pillow has opened the file: the cheapest mode the format decodes to, so never too strict.
-    return "P" if header.kind == "GIF" else "RGB"
-
-
-def _jpeg_scale(width: int, height: int, longest: int) -> int:
-    """The reduction Pillow's ``draft`` asks libjpeg for to fit ``longest``×``longest``: 1, 2, 4 or 8."""
-    ratio = min(width // longest, height // longest)
+def _jpeg_scale(image_size: tuple[int, int], fitted: tuple[int, int]) -> int:
+    """The reduction Pillow's ``draft`` asks libjpeg for to decode at least ``fitted``: 1, 2, 4 or 8."""
+    ratio = min(image_size[0] // fitted[0], image_size[1] // fitted[1])
     return next((scale for scale in (8, 4, 2) if ratio >= scale), 1)
 
 
-def _encode(image: Image.Image, size: tuple[int, int]) -> bytes:
-    """Convert, shrink, then turn upright: turning a full-size 40 MP picture would copy 160 MB."""
-    orientation = image.getexif().get(ExifTags.Base.Orientation)
-    mode = _target_mode(_cost_mode(image))
-    if image.mode != mode:
-        image = image.convert(mode)
-    box = (size[1], size[0]) if orientation in UPRIGHT_AFTER_TURN else size
-    image.thumbnail(box, Image.Resampling.LANCZOS)
+def _encode(image: Image.Image, orientation: int | None) -> bytes:
+    """Turn the shrunk picture upright and encode its pixels alone as WebP: no EXIF, ICC profile or XMP
+    (Pillow's WebP writer takes metadata only from what ``save`` is given, and it is given none)."""
     if orientation:
         image.getexif()[ExifTags.Base.Orientation] = orientation
         ImageOps.exif_transpose(image, in_place=True)
-    clean = Image.new(image.mode, image.size)
-    clean.paste(image)
+    image.info = {}
     output = BytesIO()
-    clean.save(output, format="WEBP", quality=85, method=4)
+    method = WEBP_METHODS[image.mode]
+    image.save(output, format="WEBP", quality=85, method=method, exif=b"", xmp=b"", icc_profile=None)
     return output.getvalue()
 
 
