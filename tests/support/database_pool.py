@@ -42,7 +42,8 @@ class DatabasePool:
         engine = create_engine(url)
         try:
             tables = set(inspect(engine).get_table_names())
-            if tables and tables == set(model_tables) and MIGRATION_TABLE not in tables:
+            reusable = tables == set(model_tables) and MIGRATION_TABLE not in tables
+            if tables and reusable and not _has_extra_objects(engine):
                 _empty(engine, sorted(tables))
                 self._free.append(url)
                 return
@@ -59,6 +60,29 @@ class DatabasePool:
             owner.close()
         self._owners.clear()
         self._free.clear()
+
+
+EXTRA_OBJECTS = {
+    "postgresql": (
+        "SELECT (SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal)"
+        " + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+        "    WHERE n.nspname = 'public')"
+        " + (SELECT count(*) FROM pg_views WHERE schemaname = 'public')"
+    ),
+    "mysql": (
+        "SELECT (SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE())"
+        " + (SELECT count(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE())"
+        " + (SELECT count(*) FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE())"
+    ),
+}
+EXTRA_OBJECTS["mariadb"] = EXTRA_OBJECTS["mysql"]
+"""Per dialect, a count of what a test may have added besides rows (triggers, functions, views)."""
+
+
+def _has_extra_objects(engine: Engine) -> bool:
+    """Whether a test left triggers, functions or views behind: such a database is dropped, not reused."""
+    with engine.connect() as connection:
+        return bool(connection.execute(text(EXTRA_OBJECTS[engine.dialect.name])).scalar())
 
 
 def _empty(engine: Engine, tables: list[str]) -> None:
