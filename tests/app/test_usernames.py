@@ -110,6 +110,13 @@ def test_future_health_routes_are_refused_without_a_route(app: Flask) -> None:
         assert username_problem(name) is not None
 
 
+def test_the_socketio_endpoint_is_not_a_username(app: Flask) -> None:
+    """/socket.io is served in front of the URL map, so no route prefix reveals it."""
+    status, html = post_signup(app.test_client(), "socket.io")
+    assert status == 422 and "reserved" in html, status
+    assert user_count(app) == 0
+
+
 def test_dotted_usernames_stay_valid(app: Flask) -> None:
     def check(username: str) -> None:
         status, html = post_signup(app.test_client(), username)
@@ -149,6 +156,17 @@ def test_the_site_serves_its_own_root_files(app: Flask, client: FlaskClient) -> 
     assert fields["Canonical"].endswith("/.well-known/security.txt")
     for response in (robots, icon, security):
         assert response.headers.getlist("Set-Cookie") == []
+
+
+def test_security_txt_names_the_public_address_whatever_the_host_header(
+    make_app: pytest.FixtureRequest,
+) -> None:
+    app = make_app(overrides={"SERVER_ENV": {"PUBLIC_URL": "https://links.example.org"}})  # type: ignore[operator]
+    response = app.test_client().get("/.well-known/security.txt", headers={"Host": "attacker.example"})
+    text = response.get_data(as_text=True)
+    assert "Contact: mailto:security@links.example.org\n" in text
+    assert "Canonical: https://links.example.org/.well-known/security.txt\n" in text
+    assert "attacker" not in text
 
 
 def test_security_contact_comes_from_the_configuration(make_app: pytest.FixtureRequest) -> None:

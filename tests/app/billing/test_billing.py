@@ -246,6 +246,7 @@ def test_a_bad_or_missing_signature_is_400_and_changes_nothing(
         "missing": (body, {"Content-Type": "application/json"}),
         "empty": (body, {"Stripe-Signature": ""}),
         "garbage": (body, {"Stripe-Signature": "not-a-signature"}),
+        "not ascii": (body, {"Stripe-Signature": f"t={int(time.time())},v1=\xe9"}),
         "wrong secret": webhook_request(event, "whsec_someone_else"),
         "tampered body": (tampered, headers),
         "too old": (body, {"Stripe-Signature": stale}),

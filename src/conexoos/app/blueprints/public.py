@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, send_from_directory, url_for
+from flask import Blueprint, current_app, redirect, render_template, send_from_directory
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import analytics, profiles
 from conexoos.app.models.persistent.event import BUY
 from conexoos.app.plans_config import format_money
 from conexoos.framework import runtime
+from conexoos.framework.urls import external_url
 
 public = Blueprint("public", __name__)
 ONE_DAY = 24 * 3600
@@ -49,8 +50,8 @@ def favicon() -> Response:
 @public.route("/.well-known/security.txt", methods=["GET"])
 def security_txt() -> Response:
     """Whom to tell about a vulnerability (RFC 9116): ``SERVER_ENV.SECURITY_CONTACT``, by default
-    ``security@`` the site's host."""
-    canonical = url_for("public.security_txt", _external=True)
+    ``security@`` the host of ``SERVER_ENV.PUBLIC_URL`` (never the request's Host header)."""
+    canonical = external_url("public.security_txt")
     contact = runtime().settings.server.get("SECURITY_CONTACT") or ""
     if not contact:
         contact = f"security@{urlsplit(canonical).hostname}"

@@ -53,6 +53,8 @@ RESERVED_USERNAMES = frozenset(
         "robots.txt",
         "favicon.ico",
         ".well-known",
+        # Socket.IO's endpoint is served by the WSGI middleware in front of the URL map.
+        "socket.io",
     }
 )
 ROOT_FILE_NAMES = frozenset(

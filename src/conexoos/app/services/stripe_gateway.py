@@ -166,6 +166,9 @@ def construct_event(payload: bytes, signature: str) -> Any:
     secret = stripe_settings().webhook_secret
     if not secret:
         raise StripeUnavailable("Stripe webhooks are not configured: set SERVICES.stripe.WEBHOOK_SECRET")
+    if not signature.isascii():
+        # The library compares digests with hmac.compare_digest, which raises TypeError on such text.
+        raise stripe.SignatureVerificationError("The signature header is not ASCII", signature)
     text = payload.decode("utf-8")
     # The library refuses old timestamps only; one from the future would stay replayable until then.
     stripe.WebhookSignature.verify_header(text, signature, secret, SIGNATURE_TOLERANCE)
