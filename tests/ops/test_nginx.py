@@ -120,11 +120,11 @@ def test_nginx_passes_pages_websockets_and_the_real_client_address(tmp_path: Pat
 def assert_websocket_works(url: str) -> None:
     client = simple_websocket.Client.connect(url)
     try:
-        assert str(client.receive(timeout=5)).startswith("0{")
+        assert str(client.receive(timeout=15)).startswith("0{")
         client.send("40")
-        assert str(client.receive(timeout=5)).startswith("40")
+        assert str(client.receive(timeout=15)).startswith("40")
         client.send('420["echo","through nginx"]')
-        assert client.receive(timeout=5) == '430["through nginx"]'
+        assert client.receive(timeout=15) == '430["through nginx"]'
     finally:
         with contextlib.suppress(simple_websocket.ConnectionClosed):
             client.close()
