@@ -12,7 +12,7 @@ from typing import Any
 import simple_websocket
 
 from tests.support.live_server import run_live_server
-from tests.support.raw_engineio import hung_up_within, open_raw_engineio, text_frame
+from tests.support.raw_engineio import hung_up_within, open_raw_engineio, text_frame, upgrade_raw_engineio
 from tests.support.services import require_redis
 
 JOIN_TIMEOUT = {"SERVER_ENV": {"SOCKETIO_JOIN_TIMEOUT": 2}}
@@ -118,4 +118,17 @@ def test_with_redis_as_message_queue_a_refused_socket_is_still_cut_off(tmp_path:
         finally:
             connection.close()
     assert b"44{" in received  # CONNECT_ERROR: not logged in
+    assert hung_up, f"the server kept the TCP connection open; it sent {received!r}"
+
+
+def test_an_upgraded_polling_session_that_ignores_the_close_frame_loses_its_tcp_connection(
+    tmp_path: Path,
+) -> None:
+    with run_live_server(tmp_path, JOIN_TIMEOUT) as server:
+        connection = upgrade_raw_engineio(server.port)
+        try:
+            hung_up, received = hung_up_within(connection, 8)
+        finally:
+            connection.close()
+    assert b"\x88" in received  # the WebSocket close frame came first
     assert hung_up, f"the server kept the TCP connection open; it sent {received!r}"
