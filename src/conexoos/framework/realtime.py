@@ -3,7 +3,7 @@
 The async mode follows the worker that serves the app: ``gevent`` inside a monkey-patched gevent worker
 (``conexoos serve``'s default), ``threading`` anywhere else (``conexoos run``, tests). An Engine.IO
 connection that joins no Socket.IO namespace within ``SERVER_ENV.SOCKETIO_JOIN_TIMEOUT`` seconds is
-closed, so idle anonymous sockets cannot pile up.
+closed, down to its TCP connection, so idle anonymous sockets cannot pile up.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ class JoinDeadline:
         engine = self.socketio.server.eio
         engine_socket = engine.sockets.get(eio_sid)
         if engine_socket is not None:
-            engine_socket.close(wait=False, reason=engine.reason.SERVER_DISCONNECT)
+            engine_socket.close(wait=False)  # the reason given to handlers is "server disconnect"
             engine.sockets.pop(eio_sid, None)
 
     def _cut_off(self, now: float) -> None:
