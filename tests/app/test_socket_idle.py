@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
+import os
 import time
 from pathlib import Path
+from typing import Any
 
 import simple_websocket
 
 from tests.support.live_server import run_live_server
+from tests.support.raw_engineio import hung_up_within, open_raw_engineio, text_frame, upgrade_raw_engineio
+from tests.support.services import require_redis
 
 JOIN_TIMEOUT = {"SERVER_ENV": {"SOCKETIO_JOIN_TIMEOUT": 2}}
 
@@ -55,3 +60,75 @@ def test_an_anonymous_socket_is_refused_then_closed(tmp_path: Path) -> None:
         finally:
             with contextlib.suppress(simple_websocket.ConnectionClosed):
                 client.close()
+
+
+def abandon_a_polling_session(port: int) -> None:
+    """Open an Engine.IO long-polling session and never poll again (nothing ever reads its close packet)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/socket.io/?EIO=4&transport=polling")
+        response = connection.getresponse()
+        assert response.status == 200
+        assert response.read().startswith(b"0{")
+    finally:
+        connection.close()
+
+
+def redis_queue(folder: Path) -> dict[str, Any]:
+    """JOIN_TIMEOUT with Redis as the Socket.IO message queue, on a channel of this test's own."""
+    return {
+        "SERVER_ENV": {"SOCKETIO_JOIN_TIMEOUT": 2, "APP_NAME": f"sockidle{os.getpid()}{abs(hash(folder))}"},
+        "SERVICES": {"redis": {**require_redis(), "DB": 7}},
+    }
+
+
+def test_a_client_that_ignores_the_close_frame_loses_its_tcp_connection(tmp_path: Path) -> None:
+    with run_live_server(tmp_path, JOIN_TIMEOUT) as server:
+        connection = open_raw_engineio(server.port)
+        started = time.monotonic()
+        try:
+            hung_up, received = hung_up_within(connection, 8)
+        finally:
+            connection.close()
+    assert hung_up, f"the server kept the TCP connection open; it sent {received!r}"
+    assert b"\x88" in received  # the WebSocket close frame came first
+    assert time.monotonic() - started < 6
+
+
+def test_an_abandoned_polling_session_does_not_stop_the_deadline(tmp_path: Path) -> None:
+    with run_live_server(tmp_path, JOIN_TIMEOUT) as server:
+        abandon_a_polling_session(server.port)
+        time.sleep(3.5)  # its deadline has passed: the sweeper has closed it
+        connection = open_raw_engineio(server.port)
+        try:
+            hung_up, received = hung_up_within(connection, 8)
+        finally:
+            connection.close()
+    assert hung_up, f"the server kept the TCP connection open; it sent {received!r}"
+
+
+def test_with_redis_as_message_queue_a_refused_socket_is_still_cut_off(tmp_path: Path) -> None:
+    with run_live_server(tmp_path, redis_queue(tmp_path)) as server:
+        assert type(server.app.extensions["conexoos"].socketio.server.manager).__name__ == "RedisManager"
+        abandon_a_polling_session(server.port)
+        connection = open_raw_engineio(server.port)
+        try:
+            connection.sendall(text_frame("40"))
+            hung_up, received = hung_up_within(connection, 9)
+        finally:
+            connection.close()
+    assert b"44{" in received  # CONNECT_ERROR: not logged in
+    assert hung_up, f"the server kept the TCP connection open; it sent {received!r}"
+
+
+def test_an_upgraded_polling_session_that_ignores_the_close_frame_loses_its_tcp_connection(
+    tmp_path: Path,
+) -> None:
+    with run_live_server(tmp_path, JOIN_TIMEOUT) as server:
+        connection = upgrade_raw_engineio(server.port)
+        try:
+            hung_up, received = hung_up_within(connection, 8)
+        finally:
+            connection.close()
+    assert b"\x88" in received  # the WebSocket close frame came first
+    assert hung_up, f"the server kept the TCP connection open; it sent {received!r}"

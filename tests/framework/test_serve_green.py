@@ -23,6 +23,8 @@ from conexoos.framework.config import load_settings
 from conexoos.framework.serve import gunicorn_options
 from tests.framework.test_cli import server
 from tests.support.green_server import new_port, open_slow_header, serve_args, write_green_project
+from tests.support.raw_engineio import hung_up_within, open_raw_engineio, upgrade_raw_engineio
+from tests.support.services import require_redis
 
 
 def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, str]:
@@ -142,6 +144,50 @@ def test_a_socket_that_joins_no_namespace_is_closed_and_one_that_joins_is_kept(t
                 with contextlib.suppress(simple_websocket.ConnectionClosed):
                     if client is not None:
                         client.close()
+
+
+def test_a_socket_that_ignores_the_close_frame_loses_its_tcp_connection(tmp_path: Path) -> None:
+    port = new_port()
+    project = write_green_project(tmp_path / "green", port, {"SOCKETIO_JOIN_TIMEOUT": 2})
+    with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
+        connections = [open_raw_engineio(port)]
+        try:
+            _assert_cut_off(connections[0])
+            _abandon_a_polling_session(port)  # its close packet is never read: the deadlines go on
+            connections.append(upgrade_raw_engineio(port))
+            _assert_cut_off(connections[1])
+        finally:
+            for connection in connections:
+                connection.close()
+
+
+def test_with_redis_as_message_queue_an_idle_socket_is_cut_off(tmp_path: Path) -> None:
+    port = new_port()
+    redis = {"redis": {**require_redis(), "DB": 7}}
+    project = write_green_project(tmp_path / "green", port, {"SOCKETIO_JOIN_TIMEOUT": 2}, redis)
+    with server(serve_args(project, port, workers=2), tmp_path, f"http://127.0.0.1:{port}/healthz"):
+        assert json.loads(get(port, "/whoami")[1])["socketio_manager"] == "RedisManager"
+        for _ in range(4):  # each worker gets some
+            _abandon_a_polling_session(port)
+        connections = [open_raw_engineio(port) for _ in range(4)]
+        try:
+            for connection in connections:
+                _assert_cut_off(connection)
+        finally:
+            for connection in connections:
+                connection.close()
+
+
+def _assert_cut_off(connection: socket.socket) -> None:
+    hung_up, received = hung_up_within(connection, 8)
+    assert b"\x88" in received  # the WebSocket close frame came first
+    assert hung_up, f"the server kept the TCP connection open; it sent {received!r}"
+
+
+def _abandon_a_polling_session(port: int) -> None:
+    status, body = get(port, "/socket.io/?EIO=4&transport=polling")
+    assert status == 200
+    assert body.startswith("0{")
 
 
 def _closed_within(client: simple_websocket.Client, seconds: float) -> bool:

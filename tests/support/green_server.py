@@ -47,6 +47,7 @@ PROJECT_FILES = {
                 page_url=external_url("home"),
                 patched=bool(monkey and monkey.is_module_patched("socket")),
                 socketio_mode=runtime().socketio.async_mode,
+                socketio_manager=type(runtime().socketio.server.manager).__name__,
                 psycopg_wait=psycopg.waiting.wait.__name__,
             )
 
@@ -66,7 +67,9 @@ PROJECT_FILES = {
 }
 
 
-def write_green_project(root: Path, port: int, server_env: dict[str, Any] | None = None) -> Path:
+def write_green_project(
+    root: Path, port: int, server_env: dict[str, Any] | None = None, services: dict[str, Any] | None = None
+) -> Path:
     """The project in ``root`` with a config.yml serving it on ``port`` (JSON is valid YAML)."""
     write_project(root, PROJECT_FILES)
     config = {
@@ -79,6 +82,7 @@ def write_green_project(root: Path, port: int, server_env: dict[str, Any] | None
             **(server_env or {}),
         },
         "DATABASE": {"default": "main", "main": {"driver": "sqlite", "database": "green.db"}},
+        **({"SERVICES": services} if services else {}),
     }
     (root / "config.yml").write_text(json.dumps(config, indent=2), encoding="utf-8")
     return root

@@ -3,16 +3,19 @@
 The async mode follows the worker that serves the app: ``gevent`` inside a monkey-patched gevent worker
 (``conexoos serve``'s default), ``threading`` anywhere else (``conexoos run``, tests). An Engine.IO
 connection that joins no Socket.IO namespace within ``SERVER_ENV.SOCKETIO_JOIN_TIMEOUT`` seconds is
-closed, so idle anonymous sockets cannot pile up.
+closed, down to its TCP connection, so idle anonymous sockets cannot pile up.
 """
 
 from __future__ import annotations
 
 import logging
+import socket
 import sys
 import threading
 import time
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -20,8 +23,12 @@ from flask_socketio import SocketIO
 from .config import Settings
 from .services import Services
 
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
 GREEN_WORKERS = ("eventlet", "gevent")
 SWEEP_INTERVAL = 1.0
+CLOSE_GRACE = 1.0  # seconds a client has to answer the close frame before its TCP connection is shut
 log = logging.getLogger("conexoos.realtime")
 
 
@@ -39,7 +46,7 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
     )
     timeout = settings.server.get("SOCKETIO_JOIN_TIMEOUT", 0)
     if timeout:
-        JoinDeadline(socketio, float(timeout)).install()
+        JoinDeadline(socketio, float(timeout)).install(app)
     return socketio
 
 
@@ -58,17 +65,24 @@ def _gevent_patched() -> bool:
 
 
 class JoinDeadline:
-    """Closes every Engine.IO connection that has joined no namespace ``timeout`` seconds after opening."""
+    """Closes every Engine.IO connection that has joined no namespace ``timeout`` seconds after opening.
+
+    Closing is done without waiting for the client: the Engine.IO close packet and the WebSocket close
+    frame are sent, and ``CLOSE_GRACE`` seconds later the TCP connection under a WebSocket is shut down
+    by the server, so a client that ignores the close frame (or never reads) cannot keep it.
+    """
 
     def __init__(self, socketio: SocketIO, timeout: float) -> None:
         self.socketio = socketio
         self.timeout = timeout
         self.deadlines: dict[str, float] = {}
+        self.transports: dict[str, socket.socket] = {}  # TCP connection under each pending WebSocket
+        self.cutoffs: list[tuple[float, socket.socket]] = []  # shut down once their grace has passed
         self._sweeper_started = False
         self._lock = threading.Lock()
 
-    def install(self) -> None:
-        """Wrap the Engine.IO connect handler so each new connection gets a deadline."""
+    def install(self, app: Flask) -> None:
+        """Give each new connection a deadline and note the TCP connection of each WebSocket."""
         engine = self.socketio.server.eio
         original = engine.handlers["connect"]
 
@@ -76,10 +90,30 @@ class JoinDeadline:
             accepted = original(eio_sid, environ, *args)
             if accepted is not False:
                 self.deadlines[eio_sid] = time.monotonic() + self.timeout
+                self._note_transport(eio_sid, environ)
                 self._start_sweeper()
             return accepted
 
         engine.on("connect", on_connect)
+        app.wsgi_app = self._upgrade_watcher(app.wsgi_app)  # type: ignore[method-assign,assignment]
+
+    def _upgrade_watcher(self, wsgi_app: WSGIApplication) -> WSGIApplication:
+        # A polling connection that upgrades carries its WebSocket on a new TCP connection.
+        def watch(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+            if self.deadlines and environ.get("HTTP_UPGRADE", "").lower() == "websocket":
+                sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
+                if sid in self.deadlines:
+                    self._note_transport(sid, environ)
+            return wsgi_app(environ, start_response)
+
+        return watch
+
+    def _note_transport(self, eio_sid: str, environ: WSGIEnvironment) -> None:
+        if environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+            return  # long-polling: each request ends by itself once the socket is closed
+        raw = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+        if isinstance(raw, socket.socket):
+            self.transports[eio_sid] = raw
 
     def _start_sweeper(self) -> None:
         # Started by the first connection, so only a process that really serves sockets runs it.
@@ -92,23 +126,52 @@ class JoinDeadline:
     def _sweep_forever(self) -> None:
         while True:
             self.socketio.sleep(SWEEP_INTERVAL)
-            self.sweep(time.monotonic())
+            try:
+                self.sweep(time.monotonic())
+            except Exception:  # one bad connection must not end the deadlines of all the others
+                log.exception("Socket.IO join deadline sweep failed")
 
     def sweep(self, now: float) -> list[str]:
         """Close the connections past their deadline that joined nothing; return their Engine.IO ids."""
+        self._cut_off(now)
         server = self.socketio.server
         closed = []
         for eio_sid, deadline in list(self.deadlines.items()):
             if eio_sid not in server.environ:  # already gone
-                self.deadlines.pop(eio_sid, None)
+                self._forget(eio_sid)
             elif deadline <= now:
-                self.deadlines.pop(eio_sid, None)
+                transport = self._forget(eio_sid)
                 if not self.joined(eio_sid):
-                    server.eio.disconnect(eio_sid)
+                    self.close(eio_sid)
                     closed.append(eio_sid)
+                    if transport is not None:
+                        self.cutoffs.append((now + CLOSE_GRACE, transport))
         if closed:
             log.info("closed %d Socket.IO connection(s) that joined no namespace", len(closed))
         return closed
+
+    def _forget(self, eio_sid: str) -> socket.socket | None:
+        self.deadlines.pop(eio_sid, None)
+        return self.transports.pop(eio_sid, None)
+
+    def close(self, eio_sid: str) -> None:
+        """Close the Engine.IO connection ``eio_sid`` without waiting for its client to read anything."""
+        # engineio's disconnect() waits until the client has been sent every queued packet, which a
+        # polling client that never polls again (or a WebSocket that never reads) makes forever.
+        engine = self.socketio.server.eio
+        engine_socket = engine.sockets.get(eio_sid)
+        if engine_socket is not None:
+            engine_socket.close(wait=False)  # the reason given to handlers is "server disconnect"
+            engine.sockets.pop(eio_sid, None)
+
+    def _cut_off(self, now: float) -> None:
+        due = [transport for at, transport in self.cutoffs if at <= now]
+        self.cutoffs = [(at, transport) for at, transport in self.cutoffs if at > now]
+        for transport in due:
+            try:
+                transport.shutdown(socket.SHUT_RDWR)  # wakes the reader and writer, which then close it
+            except OSError as error:  # the client answered the close frame: the server already closed it
+                log.debug("closed Socket.IO transport already gone: %s", error)
 
     def joined(self, eio_sid: str) -> bool:
         """Whether the Engine.IO connection ``eio_sid`` is connected to any namespace."""
