@@ -132,3 +132,25 @@ def test_an_upgraded_polling_session_that_ignores_the_close_frame_loses_its_tcp_
             connection.close()
     assert b"\x88" in received  # the WebSocket close frame came first
     assert hung_up, f"the server kept the TCP connection open; it sent {received!r}"
+
+
+def polling_handshake(base_url: str, origin: str, host: str | None = None) -> int:
+    """The status of an Engine.IO polling handshake sent with ``Origin`` (and a forged ``Host``)."""
+    parts = base_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(parts[0], int(parts[1]), timeout=10)
+    headers = {"Origin": origin}
+    if host is not None:
+        headers["Host"] = host
+    try:
+        connection.request("GET", "/socket.io/?EIO=4&transport=polling", headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_sockets_are_accepted_from_the_public_origin_not_from_the_host_header(tmp_path: Path) -> None:
+    """Behind a proxy the Host header may differ from the public address: PUBLIC_URL's origin decides."""
+    with run_live_server(tmp_path, JOIN_TIMEOUT) as server:
+        assert polling_handshake(server.url, server.url) == 200
+        assert polling_handshake(server.url, "http://evil.example", host="evil.example") == 400
+        assert polling_handshake(server.url, server.url, host="links.internal:8080") == 200

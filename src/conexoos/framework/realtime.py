@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -43,11 +43,29 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
         manage_session=False,
         logger=False,
         engineio_logger=False,
+        cors_allowed_origins=allowed_origins(settings),
     )
     timeout = settings.server.get("SOCKETIO_JOIN_TIMEOUT", 0)
     if timeout:
         JoinDeadline(socketio, float(timeout)).install(app)
     return socketio
+
+
+def allowed_origins(settings: Settings) -> list[str] | None:
+    """The browser origin a socket may come from: that of ``SERVER_ENV.PUBLIC_URL`` once configured.
+
+    Without a configured public URL (DEV) the Engine.IO default applies: the origin must match the
+    request's own Host, so a page opened as localhost or 127.0.0.1 both work.
+    """
+    configured = str(settings.server.get("PUBLIC_URL") or "").strip()
+    if not configured:
+        return None
+    parts = urlsplit(configured)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    host = parts.netloc.rpartition("@")[2].lower()
+    if parts.port is not None and parts.port == default_port:
+        host = host.rsplit(":", 1)[0]  # a browser's Origin leaves a default port out
+    return [f"{parts.scheme}://{host}"]
 
 
 def async_mode(worker: str) -> str:
