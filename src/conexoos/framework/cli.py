@@ -31,7 +31,7 @@ from .database import import_models, require_database_for_models
 from .errors import ConexoosError, ConfigError, ProjectError
 from .project import PROJECT_ENV_VAR, locate_project, project_schema
 from .scaffold import create_project
-from .serve import build_server, project_config
+from .serve import build_server, project_config, serve_problems
 
 CommandFunction = Callable[..., Any]
 USAGE_ERROR = 2
@@ -393,6 +393,9 @@ def checked_settings(project: str | None, config: str | None) -> Settings:
         )
         import_models(located, settings)  # a models module that is missing or misbound is refused too
         require_database_for_models(located, settings)
+        problems = serve_problems(settings)  # what `serve` would refuse, or crash on in its workers
+        if problems:
+            raise ConfigError(problems)
     finally:
         sys.dont_write_bytecode = writes_bytecode
     return settings
