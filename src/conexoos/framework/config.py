@@ -260,9 +260,35 @@ def _parse(path: Path, text: str) -> Any:
         except json.JSONDecodeError as error:
             raise ConfigError([f"{path}:{error.lineno}: JSON syntax error: {error.msg}"]) from None
     try:
+        duplicates = _duplicate_keys(yaml.compose(text, Loader=yaml.SafeLoader), "")
+        if duplicates:
+            raise ConfigError([f"{path}:{line}: {key}: {message}" for key, line, message in duplicates])
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError([_yaml_problem(path, error)]) from None
+
+
+def _duplicate_keys(node: yaml.Node | None, prefix: str) -> list[tuple[str, int, str]]:
+    """Each key given twice in one YAML mapping (YAML would silently keep the last), with its line."""
+    found: list[tuple[str, int, str]] = []
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found += _duplicate_keys(item, f"{prefix}[{index}]")
+    if not isinstance(node, yaml.MappingNode):
+        return found
+    first_lines: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+        line = key_node.start_mark.line + 1
+        if key_node.value in first_lines:
+            message = f"duplicate key (first given at line {first_lines[key_node.value]}); keep only one"
+            found.append((path, line, message))
+        else:
+            first_lines[key_node.value] = line
+        found += _duplicate_keys(value_node, path)
+    return found
 
 
 def _yaml_problem(path: Path, error: yaml.YAMLError) -> str:
