@@ -180,6 +180,25 @@ def test_the_same_key_in_different_mappings_and_merge_keys_are_accepted(tmp_path
     assert load_settings(path, environ={}).services["b"]["url"] == "redis://y"
 
 
+@pytest.mark.parametrize(
+    "contact", ["not a contact", "ftp://example.org/security", "http://example.org/security", "mailto:"]
+)
+def test_security_contact_must_be_an_email_or_https_url(tmp_path: Path, contact: str) -> None:
+    path = config_file(tmp_path, f"SERVER_ENV:\n  ENV: DEV\n  SECURITY_CONTACT: {json.dumps(contact)}\n")
+    assert problems_of(path) == [
+        f"SERVER_ENV.SECURITY_CONTACT: {contact!r} is not valid; expected an email address, a mailto: "
+        "address or an https:// URL (RFC 9116)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "contact", ["security@example.org", "mailto:security@example.org", "https://example.org/security", ""]
+)
+def test_security_contact_accepts_rfc_9116_forms(tmp_path: Path, contact: str) -> None:
+    path = config_file(tmp_path, f"SERVER_ENV:\n  ENV: DEV\n  SECURITY_CONTACT: {json.dumps(contact)}\n")
+    assert load_settings(path, environ={}).server["SECURITY_CONTACT"] == contact
+
+
 def test_yaml_unclosed_quote_names_where_it_started(tmp_path: Path) -> None:
     path = config_file(tmp_path, "SERVER_ENV:\n  APP_NAME: 'shop\n  ENV: DEV\n")
     assert problems_of(path) == [

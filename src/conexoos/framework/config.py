@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from sqlalchemy.engine import URL, make_url
@@ -720,6 +721,26 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
             "${SECURED_FLASK_TOKEN} with a long random value in that variable)"
         )
     validator.problems += public_url_problems(server) + trusted_proxies_problems(server["TRUSTED_PROXIES"])
+    validator.problems += security_contact_problems(server.get("SECURITY_CONTACT") or "")
+
+
+EMAIL_ADDRESS = re.compile(r"[^@\s:<>()\[\],;\"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
+def security_contact_problems(contact: str) -> list[str]:
+    """RFC 9116's Contact: an email address, a ``mailto:`` one or an ``https://`` URL; empty: the default."""
+    if not contact:
+        return []
+    address = contact[len("mailto:") :] if contact.lower().startswith("mailto:") else contact
+    if EMAIL_ADDRESS.fullmatch(address):
+        return []
+    parts = urlsplit(contact)
+    if parts.scheme.lower() == "https" and parts.hostname and not any(c.isspace() for c in contact):
+        return []
+    return [
+        f"SERVER_ENV.SECURITY_CONTACT: {contact!r} is not valid; expected an email address, a mailto: "
+        "address or an https:// URL (RFC 9116)"
+    ]
 
 
 def _read_app_key(settings: Settings) -> None:
