@@ -26,7 +26,7 @@ from . import schema
 from .errors import ConfigError
 from .interpolation import substitute
 from .proxy import trusted_proxies_problems
-from .redaction import REDACTED, redact_credentials, redact_tree
+from .redaction import REDACTED, may_hold_credentials, redact_credentials, redact_tree
 from .schema import Entries, Key
 from .urls import public_url_problems
 
@@ -676,7 +676,8 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
         return None
     except (ArgumentError, ValueError) as error:
         if conn["url"]:
-            validator.problem(f"{path}.url", conn["url"], f"a valid SQLAlchemy URL ({error})", secret=True)
+            secret = may_hold_credentials(str(conn["url"]))  # else the mistake is worth showing
+            validator.problem(f"{path}.url", conn["url"], f"a valid SQLAlchemy URL ({error})", secret=secret)
         else:
             validator.problems.append(f"{path}: cannot build a database URL from these keys ({error})")
         return None
