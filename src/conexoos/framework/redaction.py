@@ -34,9 +34,12 @@ def redact_credentials(text: str) -> str:
 
 
 def may_hold_credentials(text: str) -> bool:
-    """Whether ``text`` could hold a password in a form :func:`redact_credentials` might not recognise."""
+    """Whether ``text`` could hold a password in a form :func:`redact_credentials` might not recognise:
+    userinfo (``@``), a password keyword, or several words (a DSN-like list whose parts cannot be told)."""
     lowered = text.lower()
-    return "@" in text or any(word in lowered for word in ("password", "passwd", "pwd"))
+    if "@" in text or any(char.isspace() for char in text.strip()):
+        return True
+    return any(word in lowered for word in ("password", "passwd", "pwd"))
 
 
 def redact_tree(tree: dict[str, Any], project_schema: schema.Schema | None = None) -> dict[str, Any]:
