@@ -159,8 +159,8 @@ SERVER_ENV: Schema = {
     "SECURITY_CONTACT": Key(
         "str",
         "",
-        "Contact line of /.well-known/security.txt: an email address or an https: URL; empty means "
-        "security@ the site's host.",
+        "Contact line of /.well-known/security.txt: an email address, a mailto: address or an https:// "
+        "URL (RFC 9116); empty means security@ the site's host.",
     ),
     "SSL": {
         "Certificate": Key(
