@@ -290,7 +290,7 @@ def test_config_show_redacts_secrets(tmp_path: Path) -> None:
     assert tree["SERVER_ENV"]["APP_KEY"] == "***"
     assert tree["DATABASE"]["main"]["password"] == "***"
     assert tree["DATABASE"]["main"]["user"] == "app"
-    assert tree["DATABASE"]["other"]["url"] == "***"
+    assert tree["DATABASE"]["other"]["url"] == "postgresql://app:***@db.example/other"
     assert tree["SERVICES"]["redis"]["PASSWORD"] == "***"
     assert tree["SERVICES"]["mailer"]["API_TOKEN"] == "***"
 

@@ -218,3 +218,65 @@ def test_a_models_module_that_does_not_exist_is_refused_by_check_as_by_the_app(
         "config error: DATABASE.main.models: no module models.persistent.nosuch in the project",
     )
     assert not (tmp_path / "demo" / "instance").exists() or words != ("config", "check")
+
+
+# ---------------------------------------------------------------- secrets under free-form keys
+
+
+SECRET_LOOKING_NAMES = (
+    "apikey",
+    "MY_APIKEY",
+    "api_key",
+    "Credentials",
+    "auth",
+    "authorization",
+    "OAUTH_CLIENT",
+    "token",
+    "secret",
+    "password",
+    "db_passwd",
+    "user_pwd",
+    "private_key",
+)
+
+
+def test_config_show_redacts_secret_looking_names_and_dsn_passwords(tmp_path: Path) -> None:
+    lines = [f"    {name}: hidden-{index}-value" for index, name in enumerate(SECRET_LOOKING_NAMES)]
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "SERVER_ENV:\n  ENV: DEV\nFLASK:\n  CONFIG:\n"
+        + "\n".join(lines)
+        + "\n    dsn: 'host=db.example.org user=app password=dsn-secret dbname=x'\n"
+        "    author: Shown Author\nSERVICES:\n  extra:\n    Authorization: Bearer extra-secret\n"
+        "    PLAIN: shown-plain\n"
+        "DATABASE:\n  main:\n    url: 'postgresql://app:url-secret@db.example.org:5433/x'\n",
+        encoding="utf-8",
+    )
+    result = conexoos("config", "show", "--config", str(config), "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for index in range(len(SECRET_LOOKING_NAMES)):
+        assert f"hidden-{index}-value" not in result.stdout
+    for secret in ("dsn-secret", "extra-secret", "url-secret"):
+        assert secret not in result.stdout
+    tree = json.loads(result.stdout)
+    shown = tree["FLASK"]["CONFIG"]
+    assert all(shown[name] == "***" for name in SECRET_LOOKING_NAMES)
+    assert shown["dsn"] == "host=db.example.org user=app password=*** dbname=x"
+    assert shown["author"] == "Shown Author"
+    assert tree["SERVICES"]["extra"] == {"Authorization": "***", "PLAIN": "shown-plain"}
+    assert tree["DATABASE"]["main"]["url"] == "postgresql://app:***@db.example.org:5433/x"
+
+
+def test_a_database_url_that_does_not_parse_is_shown_unless_it_may_hold_a_password(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("SERVER_ENV:\n  ENV: DEV\nDATABASE:\n  main:\n    url: notaurl\n", encoding="utf-8")
+    result = conexoos("config", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("config error: DATABASE.main.url: 'notaurl' is not valid; ")
+    config.write_text(
+        "SERVER_ENV:\n  ENV: DEV\nDATABASE:\n  main:\n    url: 'app:pw-secret@nowhere'\n", encoding="utf-8"
+    )
+    result = conexoos("config", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("config error: DATABASE.main.url: *** is not valid; ")
+    assert "pw-secret" not in result.stderr

@@ -160,6 +160,45 @@ def test_yaml_syntax_error_names_its_line(tmp_path: Path) -> None:
     assert problems_of(path) == [f"{path}:5: YAML syntax error: mapping values are not allowed here"]
 
 
+def test_a_key_given_twice_is_refused_with_its_path_and_line(tmp_path: Path) -> None:
+    path = config_file(
+        tmp_path,
+        "SERVER_ENV:\n  ENV: DEV\n  ENV: PROD\nDATABASE:\n  main: {driver: sqlite, driver: sqlite}\n",
+    )
+    assert problems_of(path) == [
+        f"{path}:3: SERVER_ENV.ENV: duplicate key (first given at line 2); keep only one",
+        f"{path}:5: DATABASE.main.driver: duplicate key (first given at line 5); keep only one",
+    ]
+
+
+def test_the_same_key_in_different_mappings_and_merge_keys_are_accepted(tmp_path: Path) -> None:
+    path = config_file(
+        tmp_path,
+        "SERVICES:\n  a: &base {url: 'redis://x'}\n  b:\n    <<: *base\n    url: 'redis://y'\n"
+        "SERVER_ENV:\n  ENV: DEV\n",
+    )
+    assert load_settings(path, environ={}).services["b"]["url"] == "redis://y"
+
+
+@pytest.mark.parametrize(
+    "contact", ["not a contact", "ftp://example.org/security", "http://example.org/security", "mailto:"]
+)
+def test_security_contact_must_be_an_email_or_https_url(tmp_path: Path, contact: str) -> None:
+    path = config_file(tmp_path, f"SERVER_ENV:\n  ENV: DEV\n  SECURITY_CONTACT: {json.dumps(contact)}\n")
+    assert problems_of(path) == [
+        f"SERVER_ENV.SECURITY_CONTACT: {contact!r} is not valid; expected an email address, a mailto: "
+        "address or an https:// URL (RFC 9116)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "contact", ["security@example.org", "mailto:security@example.org", "https://example.org/security", ""]
+)
+def test_security_contact_accepts_rfc_9116_forms(tmp_path: Path, contact: str) -> None:
+    path = config_file(tmp_path, f"SERVER_ENV:\n  ENV: DEV\n  SECURITY_CONTACT: {json.dumps(contact)}\n")
+    assert load_settings(path, environ={}).server["SECURITY_CONTACT"] == contact
+
+
 def test_yaml_unclosed_quote_names_where_it_started(tmp_path: Path) -> None:
     path = config_file(tmp_path, "SERVER_ENV:\n  APP_NAME: 'shop\n  ENV: DEV\n")
     assert problems_of(path) == [

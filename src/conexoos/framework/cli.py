@@ -19,6 +19,10 @@ import click
 import yaml
 from alembic.util import CommandError
 from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine.interfaces import ExceptionContext
+from sqlalchemy.exc import DBAPIError
 
 from . import migrations
 from .app import create_app
@@ -27,7 +31,7 @@ from .database import import_models, require_database_for_models
 from .errors import ConexoosError, ConfigError, ProjectError
 from .project import PROJECT_ENV_VAR, locate_project, project_schema
 from .scaffold import create_project
-from .serve import build_server, project_config
+from .serve import build_server, project_config, serve_problems
 
 CommandFunction = Callable[..., Any]
 USAGE_ERROR = 2
@@ -65,7 +69,65 @@ def fail(error: Exception) -> NoReturn:
         raise OperationFailed([str(error)]) from None
     if isinstance(error, migrations.SchemaNotReady):
         raise CommandFailed(error.problems) from None
+    if isinstance(error, DBAPIError):
+        raise CommandFailed([describe_database_error(error)], prefix="database error") from None
     raise CommandFailed([str(error)]) from None
+
+
+FAILED_URL_ATTRIBUTE = "conexoos_url"
+CHOSEN_META_KEY = "conexoos.chosen"
+
+
+@event.listens_for(Engine, "handle_error")
+def _remember_failed_url(context: ExceptionContext) -> None:
+    """Keep the URL of the engine an error came from on the error, for :func:`describe_database_error`."""
+    if context.engine is not None and context.sqlalchemy_exception is not None:
+        setattr(context.sqlalchemy_exception, FAILED_URL_ATTRIBUTE, context.engine.url)
+
+
+def describe_database_error(error: DBAPIError) -> str:
+    """One line: the connection's name, driver and host:port, and the first line of the driver's reason.
+
+    The password never appears, even when the driver repeats it in its message.
+    """
+    url: URL | None = getattr(error, FAILED_URL_ATTRIBUTE, None)
+    reason = str(error.orig if error.orig is not None else error).strip().splitlines()
+    first = reason[0].strip() if reason else type(error.orig).__name__
+    if url is None:
+        return first
+    if url.password:
+        first = first.replace(str(url.password), "***")
+    place = f"{url.host or 'localhost'}:{url.port}" if url.port else (url.host or url.database or "")
+    name = _connection_name(url)
+    named = f"connection {name!r}" if name else "connection"
+    return f"{named} ({url.get_backend_name()} at {place}): {first}"
+
+
+def _connection_name(url: URL) -> str | None:
+    """The DATABASE connection whose URL is ``url``, from the configuration the command loaded."""
+    context = click.get_current_context(silent=True)
+    if context is None or CHOSEN_META_KEY not in context.meta:
+        return None
+    project, config = context.meta[CHOSEN_META_KEY]
+    try:
+        settings = load_settings(
+            project_config(project, config),
+            report_warnings=False,
+            project_schema=project_schema(locate_project(project)),
+        )
+    except ConexoosError:
+        return None
+    for name, db_settings in settings.databases.items():
+        known = db_settings.url
+        if (known.get_backend_name(), known.host, known.port, known.database, known.username) == (
+            url.get_backend_name(),
+            url.host,
+            url.port,
+            url.database,
+            url.username,
+        ):
+            return name
+    return None
 
 
 def project_options(function: CommandFunction) -> CommandFunction:
@@ -98,6 +160,8 @@ def chosen(project: str | None, config: str | None) -> tuple[str | None, str | N
         project = project or parent.params.get("project")
         config = config or parent.params.get("config")
         parent = parent.parent
+    if context is not None:
+        context.meta[CHOSEN_META_KEY] = (project, config)  # for naming a connection that fails
     return project, config
 
 
@@ -125,7 +189,7 @@ class ConexoosGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ConexoosError, CommandError) as error:
+        except (ConexoosError, CommandError, DBAPIError) as error:
             fail(error)
 
 
@@ -329,6 +393,9 @@ def checked_settings(project: str | None, config: str | None) -> Settings:
         )
         import_models(located, settings)  # a models module that is missing or misbound is refused too
         require_database_for_models(located, settings)
+        problems = serve_problems(settings)  # what `serve` would refuse, or crash on in its workers
+        if problems:
+            raise ConfigError(problems)
     finally:
         sys.dont_write_bytecode = writes_bytecode
     return settings

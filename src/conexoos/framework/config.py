@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from sqlalchemy.engine import URL, make_url
@@ -25,7 +26,7 @@ from . import schema
 from .errors import ConfigError
 from .interpolation import substitute
 from .proxy import trusted_proxies_problems
-from .redaction import REDACTED, redact_credentials, redact_tree
+from .redaction import REDACTED, may_hold_credentials, redact_credentials, redact_tree
 from .schema import Entries, Key
 from .urls import public_url_problems
 
@@ -260,9 +261,35 @@ def _parse(path: Path, text: str) -> Any:
         except json.JSONDecodeError as error:
             raise ConfigError([f"{path}:{error.lineno}: JSON syntax error: {error.msg}"]) from None
     try:
+        duplicates = _duplicate_keys(yaml.compose(text, Loader=yaml.SafeLoader), "")
+        if duplicates:
+            raise ConfigError([f"{path}:{line}: {key}: {message}" for key, line, message in duplicates])
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
         raise ConfigError([_yaml_problem(path, error)]) from None
+
+
+def _duplicate_keys(node: yaml.Node | None, prefix: str) -> list[tuple[str, int, str]]:
+    """Each key given twice in one YAML mapping (YAML would silently keep the last), with its line."""
+    found: list[tuple[str, int, str]] = []
+    if isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found += _duplicate_keys(item, f"{prefix}[{index}]")
+    if not isinstance(node, yaml.MappingNode):
+        return found
+    first_lines: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        path = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+        line = key_node.start_mark.line + 1
+        if key_node.value in first_lines:
+            message = f"duplicate key (first given at line {first_lines[key_node.value]}); keep only one"
+            found.append((path, line, message))
+        else:
+            first_lines[key_node.value] = line
+        found += _duplicate_keys(value_node, path)
+    return found
 
 
 def _yaml_problem(path: Path, error: yaml.YAMLError) -> str:
@@ -649,7 +676,8 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
         return None
     except (ArgumentError, ValueError) as error:
         if conn["url"]:
-            validator.problem(f"{path}.url", conn["url"], f"a valid SQLAlchemy URL ({error})", secret=True)
+            secret = may_hold_credentials(str(conn["url"]))  # else the mistake is worth showing
+            validator.problem(f"{path}.url", conn["url"], f"a valid SQLAlchemy URL ({error})", secret=secret)
         else:
             validator.problems.append(f"{path}: cannot build a database URL from these keys ({error})")
         return None
@@ -694,6 +722,26 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
             "${SECURED_FLASK_TOKEN} with a long random value in that variable)"
         )
     validator.problems += public_url_problems(server) + trusted_proxies_problems(server["TRUSTED_PROXIES"])
+    validator.problems += security_contact_problems(server.get("SECURITY_CONTACT") or "")
+
+
+EMAIL_ADDRESS = re.compile(r"[^@\s:<>()\[\],;\"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
+def security_contact_problems(contact: str) -> list[str]:
+    """RFC 9116's Contact: an email address, a ``mailto:`` one or an ``https://`` URL; empty: the default."""
+    if not contact:
+        return []
+    address = contact[len("mailto:") :] if contact.lower().startswith("mailto:") else contact
+    if EMAIL_ADDRESS.fullmatch(address):
+        return []
+    parts = urlsplit(contact)
+    if parts.scheme.lower() == "https" and parts.hostname and not any(c.isspace() for c in contact):
+        return []
+    return [
+        f"SERVER_ENV.SECURITY_CONTACT: {contact!r} is not valid; expected an email address, a mailto: "
+        "address or an https:// URL (RFC 9116)"
+    ]
 
 
 def _read_app_key(settings: Settings) -> None:

@@ -18,11 +18,28 @@ _URL_CREDENTIALS = re.compile(
 )
 
 
+# password=xyz in a libpq DSN ("host=db password=xyz"), a query string or a driver's key=value list.
+_KEYWORD_PASSWORD = re.compile(
+    r"(?P<head>\b(?:password|passwd|pwd)\s*=\s*)(?P<password>'(?:[^'\\]|\\.)*'|[^\s;&'\"]+)", re.IGNORECASE
+)
+
+
 def redact_credentials(text: str) -> str:
-    """``text`` with the password of every ``scheme://user:password@host`` replaced by ``***``."""
-    return _URL_CREDENTIALS.sub(
+    """``text`` with the password of every ``scheme://user:password@host`` and every ``password=...``
+    replaced by ``***``."""
+    text = _URL_CREDENTIALS.sub(
         lambda found: f"{found['head']}{REDACTED if found['password'] else ''}{found['tail']}", text
     )
+    return _KEYWORD_PASSWORD.sub(lambda found: f"{found['head']}{REDACTED}", text)
+
+
+def may_hold_credentials(text: str) -> bool:
+    """Whether ``text`` could hold a password in a form :func:`redact_credentials` might not recognise:
+    userinfo (``@``), a password keyword, or several words (a DSN-like list whose parts cannot be told)."""
+    lowered = text.lower()
+    if "@" in text or any(char.isspace() for char in text.strip()):
+        return True
+    return any(word in lowered for word in ("password", "passwd", "pwd"))
 
 
 def redact_tree(tree: dict[str, Any], project_schema: schema.Schema | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ configuration reference all come from it. A project declares its own sections (`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -158,8 +159,8 @@ SERVER_ENV: Schema = {
     "SECURITY_CONTACT": Key(
         "str",
         "",
-        "Contact line of /.well-known/security.txt: an email address or an https: URL; empty means "
-        "security@ the site's host.",
+        "Contact line of /.well-known/security.txt: an email address, a mailto: address or an https:// "
+        "URL (RFC 9116); empty means security@ the site's host.",
     ),
     "SSL": {
         "Certificate": Key(
@@ -236,7 +237,8 @@ DATABASE_CONNECTION: Schema = {
         "bool", False, "true: the schema is never created or migrated here and writes are refused."
     ),
     "models": Key("str", "", "Module under models.persistent whose models live on this connection."),
-    "url": Key("str", "", "A whole SQLAlchemy URL instead of the keys above.", secret=True),
+    # Not secret as a whole: shown with its password masked, like every other URL.
+    "url": Key("str", "", "A whole SQLAlchemy URL instead of the keys above."),
 }
 
 SERVICES: Schema = {
@@ -264,10 +266,26 @@ FLASK: Schema = {
 TOP_LEVEL = ("SERVER_ENV", "DATABASE", "FLASK", "SERVICES", "APP")
 PROJECT_SECTIONS = ("APP", "SERVICES")
 """Where a project may declare keys of its own (``SCHEMA`` in its ``server/config.py``)."""
-SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN", "APP_KEY", "API_KEY", "PRIVATE_KEY", "WEBHOOK")
+SECRET_WORDS = (
+    "PASSWORD",
+    "PASSWD",
+    "PWD",
+    "SECRET",
+    "TOKEN",
+    "APP_KEY",
+    "API_KEY",
+    "APIKEY",
+    "PRIVATE_KEY",
+    "WEBHOOK",
+    "CREDENTIAL",
+)
+_AUTH = re.compile(r"AUTH(?!OR(?!IZ))")
+"""AUTH, AUTH_HEADER, AUTHORIZATION, OAUTH_... but not AUTHOR or AUTHORITY."""
 
 
 def is_secret_name(name: str) -> bool:
     """Tell whether a free-form key name (e.g. under SERVICES) looks like it holds a secret."""
     upper = name.upper()
-    return any(word in upper for word in SECRET_WORDS) or upper.endswith("_KEY") or upper == "KEY"
+    if any(word in upper for word in SECRET_WORDS) or _AUTH.search(upper):
+        return True
+    return upper.endswith("_KEY") or upper == "KEY"

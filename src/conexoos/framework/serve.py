@@ -12,8 +12,11 @@ which is not true of a process that has imported them to validate the configurat
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import socket
+import ssl
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,7 +31,7 @@ from .database import db
 from .errors import ConfigError
 from .logs import flush_logs
 from .migrations import prepare_databases
-from .project import Project, locate_project
+from .project import Project, locate_project, project_schema
 
 PROJECT_CONFIG_NAMES = ("config.yml", "config.yaml", "config.json")
 ACCESS_LOG_NAME = "gunicorn.access.log"
@@ -96,6 +99,7 @@ def build_server(
     workers: int | None = None,
 ) -> tuple[GunicornServer, list[str]]:
     """Validate and prepare in the master; return the gunicorn application and database warnings."""
+    require_servable(project, config, host, port)
     app = create_app(project, project_config(project, config), overrides=bind_overrides(host, port))
     runtime: Runtime = app.extensions["conexoos"]
     options = gunicorn_options(runtime.settings, host=host, port=port, workers=workers)
@@ -205,16 +209,90 @@ def _bind(address: str, port: int) -> str:
 
 def _worker_class(name: str) -> str:
     """Check that gunicorn can load the worker class named by SERVER_ENV.WORKERS."""
+    problem = _worker_problem(name)
+    if problem:
+        raise ConfigError([problem])
+    return name
+
+
+def require_servable(project: str | None, config: str | None, host: str | None, port: int | None) -> None:
+    """Refuse, before anything is created or forked, a configuration that :func:`serve_problems` rejects."""
+    settings = load_settings(
+        project_config(project, config),
+        overrides=bind_overrides(host, port),
+        report_warnings=False,
+        project_schema=project_schema(locate_project(project)),
+    )
+    problems = serve_problems(settings)
+    if problems:
+        raise ConfigError(problems)
+
+
+def serve_problems(settings: Settings) -> list[str]:
+    """What `conexoos serve` would fail on at run time, one line each; used by `serve` and `config check`.
+
+    Nothing is created: a folder that does not exist yet is judged by its nearest existing parent.
+    """
+    server = settings.server
+    problems = [_worker_problem(server["WORKERS"]), _ssl_problem(server["SSL"])]
+    problems.append(_folder_problem("SERVER_ENV.INSTANCE_PATH", str(settings.instance_path)))
+    if server["LOG"]["DIR"]:
+        problems.append(_folder_problem("SERVER_ENV.LOG.DIR", server["LOG"]["DIR"]))
+    problems.append(_address_problem(server["BIND"]["ADDRESS"]))
+    return [problem for problem in problems if problem]
+
+
+def _worker_problem(name: str) -> str | None:
     try:
         load_class(name, section="gunicorn.workers")
-    except RuntimeError:
-        raise ConfigError(
-            [
-                f"SERVER_ENV.WORKERS: {name!r} is not a gunicorn worker class that can be loaded here; use "
-                "gthread or sync, or install the package it needs (eventlet, gevent, tornado)"
-            ]
-        ) from None
-    return name
+    except (RuntimeError, ImportError, AttributeError, ValueError):
+        return (
+            f"SERVER_ENV.WORKERS: {name!r} is not a gunicorn worker class that can be loaded here; use "
+            "gevent, gthread or sync, or install the package it needs (eventlet, tornado)"
+        )
+    return None
+
+
+def _ssl_problem(files: dict[str, str]) -> str | None:
+    """A certificate and key that the workers' TLS context would refuse (they would crash-loop)."""
+    certificate, key = files["Certificate"], files["PrivateKey"]
+    if not certificate or not key:
+        return None
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certificate, key)
+    except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+        reason = getattr(error, "reason", None) or str(error).splitlines()[0]
+        return (
+            f"SERVER_ENV.SSL: Certificate {certificate!r} and PrivateKey {key!r} do not load as a PEM "
+            f"certificate and its private key ({reason})"
+        )
+    return None
+
+
+def _folder_problem(key: str, folder: str) -> str | None:
+    """Whether ``folder`` exists as a writable directory or could be created, without creating it."""
+    path = Path(folder).expanduser().absolute()
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{key}: {folder!r} cannot be created: {str(existing)!r} is not a directory"
+    stats = os.statvfs(existing)
+    writable = os.access(existing, os.W_OK | os.X_OK) and not stats.f_flag & os.ST_RDONLY
+    if not writable or stats.f_blocks == 0:  # no blocks: a virtual file system such as /proc or /sys
+        return f"{key}: {folder!r} cannot be written: {str(existing)!r} does not accept new files"
+    return None
+
+
+def _address_problem(address: str) -> str | None:
+    host = address.strip("[]")
+    if _is_ip_address(host):
+        return None
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return f"SERVER_ENV.BIND.ADDRESS: {address!r} is neither an IP address nor a host name that resolves"
+    return None
 
 
 def _ssl_options(ssl: dict[str, str]) -> dict[str, str]:
@@ -255,3 +333,11 @@ def _close_engines(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose()
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,93 @@
+"""`config check` refuses what `serve` refuses: an unknown worker class, TLS files that are not PEM, an
+instance or log folder that cannot be created, a bind address that is no address. Both say it in one line
+and exit with status 2; `serve` says it before it forks, and `config check` writes nothing."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conexoos.framework.cli import cli
+from conexoos.framework.serve import GunicornServer
+
+from .test_cli import ENV_TO_CLEAR
+
+
+def _tls_files(folder: Path) -> tuple[Path, Path]:
+    certificate, key = folder / "bad.crt", folder / "bad.key"
+    certificate.write_text("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n")
+    key.write_text("not a key\n")
+    return certificate, key
+
+
+CASES = {
+    "worker": ("WORKERS: nosuchworker", "config error: SERVER_ENV.WORKERS: 'nosuchworker' "),
+    "tls": ("SSL: {Certificate: @/bad.crt, PrivateKey: @/bad.key}", "config error: SERVER_ENV.SSL: "),
+    "instance": ("INSTANCE_PATH: /proc/conexoos-nope", "config error: SERVER_ENV.INSTANCE_PATH: '/proc/"),
+    "log": ("LOG: {DIR: /proc/nolog}", "config error: SERVER_ENV.LOG.DIR: '/proc/nolog'"),
+    "address": ("BIND: {ADDRESS: 999.1.1.1}", "config error: SERVER_ENV.BIND.ADDRESS: '999.1.1.1'"),
+}
+
+
+def _config(tmp_path: Path, case: str) -> Path:
+    _tls_files(tmp_path)
+    line = CASES[case][0].replace("@", str(tmp_path))
+    instance = "" if case == "instance" else f"\n  INSTANCE_PATH: {tmp_path / 'instance'}"
+    config = tmp_path / "config.yml"
+    config.write_text(f"SERVER_ENV:\n  ENV: DEV\n  {line}{instance}\n", encoding="utf-8")
+    return config
+
+
+def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *words: str) -> tuple[int, list[str]]:
+    monkeypatch.chdir(tmp_path)
+    clear = {name: None for name in ENV_TO_CLEAR}
+    result = CliRunner().invoke(cli, list(words), prog_name="conexoos", env=clear)
+    assert "Traceback" not in result.output
+    return result.exit_code, result.output.strip().splitlines()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_config_check_refuses_what_serve_refuses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
+) -> None:
+    config = _config(tmp_path, case)
+    before = sorted(tmp_path.rglob("*"))
+    status, lines = _run(tmp_path, monkeypatch, "config", "check", "--config", str(config))
+    assert status == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(CASES[case][1])
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_serve_refuses_before_forking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    config = _config(tmp_path, case)
+
+    def started(_server: GunicornServer) -> None:
+        raise AssertionError("gunicorn was started")
+
+    monkeypatch.setattr(GunicornServer, "run", started)
+    status, lines = _run(tmp_path, monkeypatch, "serve", "--config", str(config))
+    assert status == 2 and len(lines) == 1, lines
+    assert lines[0].startswith(CASES[case][1])
+    assert not (tmp_path / "instance").exists()
+
+
+def test_a_valid_certificate_and_key_are_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    certificate, key = tmp_path / "good.crt", tmp_path / "good.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test"]
+        + ["-keyout", str(key), "-out", str(certificate)],
+        check=True,
+        capture_output=True,
+    )
+    config = tmp_path / "config.yml"
+    config.write_text(
+        f"SERVER_ENV:\n  ENV: DEV\n  SSL: {{Certificate: {certificate}, PrivateKey: {key}}}\n"
+        f"  BIND: {{ADDRESS: localhost}}\n  INSTANCE_PATH: {tmp_path / 'new' / 'instance'}\n",
+        encoding="utf-8",
+    )
+    status, lines = _run(tmp_path, monkeypatch, "config", "check", "--config", str(config))
+    assert status == 0, lines
