@@ -125,7 +125,8 @@ def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:
 
 def test_a_socket_that_joins_no_namespace_is_closed_and_one_that_joins_is_kept(tmp_path: Path) -> None:
     port = new_port()
-    project = write_green_project(tmp_path / "green", port, {"SOCKETIO_JOIN_TIMEOUT": 2})
+    # Roomy: the joined socket must not be swept while a loaded machine is slow to read its "40".
+    project = write_green_project(tmp_path / "green", port, {"SOCKETIO_JOIN_TIMEOUT": 4})
     url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
     with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
         joined = simple_websocket.Client.connect(url)
@@ -136,7 +137,7 @@ def test_a_socket_that_joins_no_namespace_is_closed_and_one_that_joins_is_kept(t
             assert str(joined.receive(timeout=5)).startswith("40")
             idle = simple_websocket.Client.connect(url)
             assert str(idle.receive(timeout=5)).startswith("0{")
-            assert _closed_within(idle, 10)
+            assert _closed_within(idle, 15)
             joined.send('420["echo","still here"]')
             assert joined.receive(timeout=5) == '430["still here"]'
         finally:
