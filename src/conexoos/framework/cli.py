@@ -346,8 +346,8 @@ def run(
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes (default: the number of CPUs). Socket.IO's long-polling needs sticky "
-    "sessions in front of more than one worker, or clients set to websocket only.",
+    help="Worker processes (default: the number of CPUs with SERVICES.redis, else 1). Socket.IO's "
+    "long-polling needs sticky sessions in front of more than one worker, or clients set to websocket only.",
 )
 def serve_command(
     project: str | None, config: str | None, host: str | None, port: int | None, workers: int | None
