@@ -33,6 +33,7 @@ from .errors import ConfigError
 from .logs import flush_logs
 from .migrations import prepare_databases
 from .project import Project, locate_project, project_schema
+from .services import redis_startup_warnings
 
 PROJECT_CONFIG_NAMES = ("config.yml", "config.yaml", "config.json")
 ACCESS_LOG_NAME = "gunicorn.access.log"
@@ -106,7 +107,9 @@ def build_server(
     runtime: Runtime = app.extensions["conexoos"]
     options = gunicorn_options(runtime.settings, host=host, port=port, workers=workers)
     _log_worker_count(runtime.settings, workers, options["workers"])
+    redis_warnings = redis_startup_warnings(runtime.settings)  # before anything is created or forked
     warnings = _log_rotation_warnings(runtime.settings, options["workers"]) + prepare_databases(app)
+    warnings = redis_warnings + warnings
     _close_engines(app)
     server = GunicornServer(runtime.project, runtime.settings, options)
     server._launch = {"project": project, "config": config, "host": host, "port": port, "workers": workers}
