@@ -106,10 +106,10 @@ def build_server(
     app = create_app(project, project_config(project, config), overrides=bind_overrides(host, port))
     runtime: Runtime = app.extensions["conexoos"]
     options = gunicorn_options(runtime.settings, host=host, port=port, workers=workers)
-    _log_worker_count(runtime.settings, workers, options["workers"])
     redis_warnings = redis_startup_warnings(runtime.settings)  # before anything is created or forked
     warnings = _log_rotation_warnings(runtime.settings, options["workers"]) + prepare_databases(app)
     warnings = redis_warnings + warnings
+    _log_worker_count(runtime.settings, workers, options["workers"])  # once nothing refused to start
     _close_engines(app)
     server = GunicornServer(runtime.project, runtime.settings, options)
     server._launch = {"project": project, "config": config, "host": host, "port": port, "workers": workers}
