@@ -464,7 +464,7 @@ def test_gunicorn_options_come_from_server_env(tmp_path: Path) -> None:
     )
     options = gunicorn_options(load_settings(config, environ={}))
     assert options["bind"] == ["0.0.0.0:8123"]
-    assert options["workers"] == (os.cpu_count() or 1)
+    assert options["workers"] == 1  # no SERVICES.redis: one worker (see test_serve_workers.py)
     assert (options["worker_class"], options["threads"], options["capture_output"]) == ("sync", 8, True)
     assert options["certfile"] == str(tmp_path / "cert.pem") and options["keyfile"] == str(
         tmp_path / "key.pem"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,31 @@ def test_the_probes_are_real_routes_of_every_app(make_app: AppFactory, bare_proj
     rules = {rule.rule: rule.endpoint for rule in app.url_map.iter_rules()}
     assert rules["/healthz"] == "conexoos_healthz"
     assert rules["/readyz"] == "conexoos_readyz"
+
+
+def test_readyz_has_no_database_check_without_a_database(
+    make_app: AppFactory, bare_project: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "no-database.yml"
+    config.write_text(
+        "SERVER_ENV: {ENV: DEV, INSTANCE_PATH: " + str(tmp_path / "instance") + "}\nDATABASE: {}\n",
+        encoding="utf-8",
+    )
+    app = make_app(bare_project, config=str(config), schema=False)
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "checks": {}}
+
+
+def test_a_failed_probe_logs_one_line_without_a_traceback(
+    make_app: AppFactory, bare_project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    app = make_app(bare_project, {"SERVICES": {"redis": {"HOST": "127.0.0.1", "PORT": port}}})
+    with caplog.at_level(logging.WARNING, logger="conexoos.health"):
+        assert app.test_client().get("/readyz").status_code == 503
+    records = [record for record in caplog.records if record.name == "conexoos.health"]
+    assert len(records) == 1
+    assert records[0].exc_info is None
+    assert records[0].getMessage().startswith("readiness check _ping_redis failed: ConnectionError: ")
+    assert str(port) in records[0].getMessage()

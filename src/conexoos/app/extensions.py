@@ -15,13 +15,16 @@ csrf = CSRFProtect()
 LIMITER_KEY = "conexoos_limiter"
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
 """Storage URIs of ``limits``' Redis backends, whose ``key_prefix`` option prefixes every key."""
+REDIS_TIMEOUT = 2
 
 
 def init_limiter(app: Flask) -> Limiter:
     """A Limiter for this app, storing its counters in Redis when Redis is configured.
 
     In Redis every counter is under the app's prefix, as sessions (``<app>:session:``) and task locks
-    (``<app>:task:``) are: ``<app>:limits:…``, so apps sharing a Redis never share counters.
+    (``<app>:task:``) are: ``<app>:limits:…``, so apps sharing a Redis never share counters. While Redis
+    cannot be reached, counters are kept in the process's memory: by Flask-Limiter's in-memory fallback
+    for its decorators, by ``utils/rate_limit.py`` for ``enforce``.
     """
     conexoos = app.extensions["conexoos"]
     app_prefix = conexoos.settings.key_prefix.rstrip(":")
@@ -32,6 +35,11 @@ def init_limiter(app: Flask) -> Limiter:
     if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(REDIS_SCHEMES):
         options = app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {})
         options.setdefault("key_prefix", f"{app_prefix}:limits")
+        if str(app.config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
+            # An unreachable Redis costs a request at most these seconds (never a 500: see rate_limit.py).
+            options.setdefault("socket_connect_timeout", REDIS_TIMEOUT)
+            options.setdefault("socket_timeout", REDIS_TIMEOUT)
+        app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter = Limiter(key_func=get_remote_address, app=app, key_prefix=app_prefix)
     app.extensions[LIMITER_KEY] = limiter
     return limiter

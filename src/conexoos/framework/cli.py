@@ -32,6 +32,7 @@ from .errors import ConexoosError, ConfigError, ProjectError
 from .project import PROJECT_ENV_VAR, locate_project, project_schema
 from .scaffold import create_project
 from .serve import build_server, project_config, serve_problems
+from .services import redis_startup_warnings
 
 CommandFunction = Callable[..., Any]
 USAGE_ERROR = 2
@@ -318,6 +319,8 @@ def run(
     runtime = app.extensions["conexoos"]
     settings = runtime.settings
     use_reload = settings.is_development if reload is None else reload
+    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":  # once, not again in the reloader's child
+        _show_warnings(redis_startup_warnings(settings))
     # Checked in every process: the reloader's watcher stops before "Running on" when a schema is refused,
     # and the child it starts checks again after each reload.
     _show_warnings(migrations.prepare_databases(app))
@@ -346,8 +349,8 @@ def run(
     "--workers",
     type=click.IntRange(min=1),
     default=None,
-    help="Worker processes (default: the number of CPUs). Socket.IO's long-polling needs sticky "
-    "sessions in front of more than one worker, or clients set to websocket only.",
+    help="Worker processes (default: the number of CPUs with SERVICES.redis, else 1). Socket.IO's "
+    "long-polling needs sticky sessions in front of more than one worker, or clients set to websocket only.",
 )
 def serve_command(
     project: str | None, config: str | None, host: str | None, port: int | None, workers: int | None

@@ -34,8 +34,15 @@ def healthz() -> Response:
 
 
 def readyz() -> tuple[Response, int]:
-    """200 when the default database (and Redis, when configured) answer; 503 naming what is down."""
-    checks = {"database": _check(_ping_database)}
+    """200 when the default database and Redis (each when configured) answer; 503 naming what is down.
+
+    A project without any database (``DATABASE: {}``) gets no database check.
+    """
+    from .app import runtime  # here: app imports this module
+
+    checks: dict[str, str] = {}
+    if runtime().settings.databases:
+        checks["database"] = _check(_ping_database)
     if "redis" in current_app.config["SERVICES"]:
         checks["redis"] = _check(_ping_redis)
     down = sorted(name for name, state in checks.items() if state != "ok")
@@ -49,7 +56,8 @@ def _check(probe: Callable[[], None]) -> str:
     try:
         probe()
     except (SQLAlchemyError, RedisError, OSError) as error:
-        log.warning("readiness check %s failed: %s", probe.__name__, error, exc_info=error)
+        # One line per failed probe, no traceback: a probe polled every few seconds would flood the log.
+        log.warning("readiness check %s failed: %s: %s", probe.__name__, type(error).__name__, error)
         return "down"
     return "ok"
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import os
 import socket
 import ssl
@@ -32,6 +33,7 @@ from .errors import ConfigError
 from .logs import flush_logs
 from .migrations import prepare_databases
 from .project import Project, locate_project, project_schema
+from .services import redis_startup_warnings
 
 PROJECT_CONFIG_NAMES = ("config.yml", "config.yaml", "config.json")
 ACCESS_LOG_NAME = "gunicorn.access.log"
@@ -47,6 +49,7 @@ GREEN_BOOT = (
     "from conexoos.framework.serve import serve_patched; serve_patched()"
 )
 WORKER_TIMEOUT = 30
+log = logging.getLogger("conexoos.serve")
 
 
 def project_config(project: str | os.PathLike[str] | None, config: str | None) -> str | None:
@@ -103,7 +106,10 @@ def build_server(
     app = create_app(project, project_config(project, config), overrides=bind_overrides(host, port))
     runtime: Runtime = app.extensions["conexoos"]
     options = gunicorn_options(runtime.settings, host=host, port=port, workers=workers)
+    redis_warnings = redis_startup_warnings(runtime.settings)  # before anything is created or forked
     warnings = _log_rotation_warnings(runtime.settings, options["workers"]) + prepare_databases(app)
+    warnings = redis_warnings + warnings
+    _log_worker_count(runtime.settings, workers, options["workers"])  # once nothing refused to start
     _close_engines(app)
     server = GunicornServer(runtime.project, runtime.settings, options)
     server._launch = {"project": project, "config": config, "host": host, "port": port, "workers": workers}
@@ -158,7 +164,7 @@ def gunicorn_options(
         raise ConfigError([f"--workers: {workers} is not valid; expected an integer from 1"])
     options: dict[str, Any] = {
         "bind": [_bind(host or server["BIND"]["ADDRESS"], port or server["BIND"]["PORT"])],
-        "workers": workers or os.cpu_count() or 1,
+        "workers": worker_count(settings, workers),
         "worker_class": _worker_class(server["WORKERS"]),
         "threads": server["THREADS_PER_CORE"],
         "capture_output": server["CAPTURE"],
@@ -180,6 +186,36 @@ def gunicorn_options(
     options.update(_log_options(server["LOG"]["DIR"]))
     options.update(_control_socket_options(settings.instance_path))
     return options
+
+
+def worker_count(settings: Settings, workers: int | None) -> int:
+    """``--workers`` when given; else one per CPU with Redis, and one without it.
+
+    Without Redis, Socket.IO has no message queue between workers: an event emitted in one worker never
+    reaches the sockets another one holds (live dashboard counters would miss events).
+    """
+    if workers is not None:
+        return workers
+    if "redis" not in settings.services:
+        return 1
+    return os.cpu_count() or 1
+
+
+def _log_worker_count(settings: Settings, asked: int | None, workers: int) -> None:
+    """One line when the worker count depends on Redis being configured."""
+    if "redis" in settings.services:
+        return
+    if asked is None:
+        log.info(
+            "serving with 1 worker: SERVICES.redis is not configured, and Socket.IO events reach only the "
+            "sockets of the worker that emits them; configure SERVICES.redis to run one worker per CPU"
+        )
+    elif workers > 1:
+        log.warning(
+            "%d workers without SERVICES.redis: Socket.IO events reach only the sockets of the worker that "
+            "emits them; configure SERVICES.redis",
+            workers,
+        )
 
 
 def post_worker_init(worker: Any) -> None:

@@ -10,7 +10,50 @@ import redis
 from pymemcache.client.base import PooledClient
 
 from .config import Settings
-from .errors import ConfigError
+from .errors import ConexoosError, ConfigError
+
+STARTUP_PING_TIMEOUT = 2.0
+"""Seconds ``run`` and ``serve`` wait for Redis to answer a PING before they warn (or refuse)."""
+
+
+class ServiceUnreachable(ConexoosError):
+    """A service the configuration cannot do without does not answer at start-up."""
+
+
+def redis_startup_warnings(settings: Settings) -> list[str]:
+    """Ping SERVICES.redis once before serving: [] when it answers or is not configured.
+
+    Otherwise one warning naming ``host:port`` and what runs without it; with ``SESSION: redis`` nobody
+    could log in, so :class:`ServiceUnreachable` is raised instead.
+    """
+    if "redis" not in settings.services:
+        return []
+    conf = settings.services["redis"]
+    client = redis.Redis(
+        host=conf["HOST"],
+        port=conf["PORT"],
+        db=conf["DB"],
+        password=conf["PASSWORD"] or None,
+        socket_connect_timeout=STARTUP_PING_TIMEOUT,
+        socket_timeout=STARTUP_PING_TIMEOUT,
+    )
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        reason = f"{type(error).__name__}: {error}"
+        where = f"SERVICES.redis: {conf['HOST']}:{conf['PORT']} does not answer ({reason})"
+        if settings.server["SESSION"] == "redis":
+            raise ServiceUnreachable(
+                f"{where}; SESSION: redis keeps the sessions there, so nobody could log in: start Redis "
+                "or choose another SERVER_ENV.SESSION"
+            ) from error
+        return [
+            f"{where}: Socket.IO has no message queue between workers, and rate limits are counted in "
+            "each process's memory until it answers"
+        ]
+    finally:
+        client.close()
+    return []
 
 
 class Services:

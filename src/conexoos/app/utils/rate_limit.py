@@ -1,11 +1,32 @@
-"""Rate limits by arbitrary keys (per IP, per account) on the app's Flask-Limiter storage."""
+"""Rate limits by arbitrary keys (per IP, per account) on the app's Flask-Limiter storage.
+
+When that storage is Redis and Redis cannot be reached, the counting goes on in this process's memory
+(a Redis outage is neither a log-in outage nor a rate-limit outage), and Redis is tried again every
+``RETRY_SECONDS``. One WARNING line says when the counting falls back (at most one a minute), one when
+Redis answers again.
+"""
 
 from __future__ import annotations
 
-from limits import parse
+import logging
+import threading
+import time
+
+from flask import current_app
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import RateLimiter
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import TooManyRequests
 
 from conexoos.app.extensions import current_limiter
+
+FALLBACK_KEY = "conexoos_limiter_fallback"
+RETRY_SECONDS = 10.0
+WARN_EVERY_SECONDS = 60.0
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+log = logging.getLogger("conexoos.rate_limit")
 
 
 def enforce(limit: str, scope: str, key: str) -> None:
@@ -14,7 +35,71 @@ def enforce(limit: str, scope: str, key: str) -> None:
     if not limiter.enabled:
         return
     item = parse(limit)
-    if not limiter.limiter.hit(item, scope, key):
+    if not _fallback().hit(limiter.limiter, item, scope, key):
         error = TooManyRequests("Too many attempts. Wait a minute and try again.")
         error.retry_after = item.get_expiry()
         raise error
+
+
+class MemoryFallback:
+    """Counts in process memory while the limiter's own storage is unreachable."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._memory: RateLimiter | None = None
+        self._down_since: float | None = None
+        self._next_try = 0.0
+        self._last_warning = -WARN_EVERY_SECONDS
+
+    def hit(self, primary: RateLimiter, item: RateLimitItem, scope: str, key: str) -> bool:
+        """Count the hit in ``primary``, or in memory while ``primary``'s storage is unreachable."""
+        now = time.monotonic()
+        if self._down_since is None or now >= self._next_try:
+            try:
+                allowed = primary.hit(item, scope, key)
+            except UNREACHABLE as error:
+                self._storage_down(primary, now, error)
+            else:
+                self._storage_up(now)
+                return allowed
+        return self._memory_limiter(primary).hit(item, scope, key)
+
+    def _storage_down(self, primary: RateLimiter, now: float, error: Exception) -> None:
+        with self._lock:
+            first = self._down_since is None
+            if first:
+                self._down_since = now
+            self._next_try = now + RETRY_SECONDS
+            if first and now - self._last_warning >= WARN_EVERY_SECONDS:
+                self._last_warning = now
+                log.warning(
+                    "rate limit storage unreachable (%s: %s): counting rate limits in this process's memory "
+                    "until it answers again",
+                    type(error).__name__,
+                    error,
+                )
+
+    def _storage_up(self, now: float) -> None:
+        if self._down_since is None:
+            return
+        with self._lock:
+            if self._down_since is None:
+                return
+            if self._last_warning >= self._down_since:  # only an outage that was announced
+                log.warning(
+                    "rate limit storage answers again after %.0f s: rate limits are counted there again",
+                    now - self._down_since,
+                )
+            self._down_since = None
+
+    def _memory_limiter(self, primary: RateLimiter) -> RateLimiter:
+        """The in-memory limiter, of the same strategy (fixed window, moving window…) as ``primary``."""
+        with self._lock:
+            if self._memory is None:
+                self._memory = type(primary)(MemoryStorage())
+            return self._memory
+
+
+def _fallback() -> MemoryFallback:
+    fallback: MemoryFallback = current_app.extensions.setdefault(FALLBACK_KEY, MemoryFallback())
+    return fallback
