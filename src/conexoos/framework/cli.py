@@ -31,7 +31,7 @@ from .database import import_models, require_database_for_models
 from .errors import ConexoosError, ConfigError, ProjectError
 from .project import PROJECT_ENV_VAR, locate_project, project_schema
 from .scaffold import create_project
-from .serve import build_server, project_config, serve_problems
+from .serve import bind_overrides, build_server, project_config, serve_problems
 from .services import redis_startup_warnings
 
 CommandFunction = Callable[..., Any]
@@ -166,10 +166,10 @@ def chosen(project: str | None, config: str | None) -> tuple[str | None, str | N
     return project, config
 
 
-def load_app(project: str | None, config: str | None) -> Flask:
+def load_app(project: str | None, config: str | None, overrides: dict[str, Any] | None = None) -> Flask:
     """Create the app for a command from its (or its groups') ``--project`` and ``--config``."""
     project, config = chosen(project, config)
-    return create_app(project, project_config(project, config))
+    return create_app(project, project_config(project, config), overrides=overrides)
 
 
 class ConexoosGroup(click.Group):
@@ -315,7 +315,8 @@ def run(
     Before serving, checks each database: an empty one is created (through its migrations when it has
     some); one behind its migrations is refused (exit status 2) with the `conexoos db upgrade` to run.
     """
-    app = load_app(project, config)
+    # --host/--port as configuration too, so that the DEV public URL is the address really served.
+    app = load_app(project, config, overrides=bind_overrides(host, port))
     runtime = app.extensions["conexoos"]
     settings = runtime.settings
     use_reload = settings.is_development if reload is None else reload
