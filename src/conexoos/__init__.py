@@ -1,3 +1,3 @@
 """Conexoos: a link-in-bio platform and the Flask MVC framework it runs on."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
