@@ -34,7 +34,7 @@ from pathlib import Path
 from PIL import ExifTags, Image, ImageDraw
 
 from conexoos.app.utils.image_header import read_header
-from conexoos.app.utils.io import MAX_PIXELS, peak_estimate
+from conexoos.app.utils.io import MAX_PIXELS, UploadShape, peak_estimate
 
 TARGET_MB = 64
 CHILD = r"""
@@ -222,7 +222,8 @@ def estimate(data: bytes) -> str:
     mode = "P+alpha" if image.mode == "P" and "transparency" in image.info else image.mode
     if image.format == "WEBP" and mode == "RGB":
         mode = "RGBX"
-    cost = peak_estimate(str(image.format), *image.size, mode, read_header(data), len(data), (1200, 1200))
+    upload = UploadShape(str(image.format), *image.size, mode, read_header(data), len(data), (1200, 1200))
+    cost = peak_estimate(upload)
     return f"{cost / (1024 * 1024):.1f}"
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from pathlib import Path
 from typing import IO, Protocol
@@ -126,7 +126,7 @@ def _shrunk_first_frame(data: bytes, size: tuple[int, int]) -> tuple[Image.Image
     header = read_header(data)
     if header is not None:
         mode = header.mode or _cheapest_mode(header.kind)
-        _check_cost(header.kind, header.width, header.height, mode, header, len(data), size)
+        _check_cost(UploadShape(header.kind, header.width, header.height, mode, header, len(data), size))
     if header is not None and header.kind == "WEBP":
         image, orientation = _webp_first_frame(data, header, size)
     else:
@@ -149,7 +149,7 @@ def _open(data: bytes, header: ImageHeader | None, size: tuple[int, int]) -> Ima
             raise InvalidImage("Upload a PNG, JPEG, WebP or GIF image.")
         if image.format == "WEBP":  # Pillow read a WebP header that read_header could not: cut short
             raise InvalidImage("The image is damaged or truncated (its WebP header is incomplete).")
-        _check_cost(str(image.format), *image.size, _cost_mode(image), header, len(data), size)
+        _check_cost(UploadShape(str(image.format), *image.size, _cost_mode(image), header, len(data), size))
         if image.format in JPEG_FORMATS:
             longest = max(size)  # the picture may still turn a quarter with its EXIF orientation
             image.draft("RGB", _fit(image.size, (longest, longest)))
@@ -183,7 +183,7 @@ def _webp_first_frame(
         info = decoder.get_info()
         width, height = info[0] if isinstance(info[0], tuple) else info[:2]  # Pillow < 11: w, h, ...
         rawmode = str(info[-1])
-        _check_cost("WEBP", width, height, rawmode, header, len(data), size)
+        _check_cost(UploadShape("WEBP", width, height, rawmode, header, len(data), size))
         exif = decoder.get_chunk("EXIF")
         frame = decoder.get_next()
         del decoder  # libwebp's two canvases and its copy of the file go now
@@ -229,19 +229,38 @@ def _reduce_factor(image_size: tuple[int, int], box: tuple[int, int]) -> int:
     return max(1, image_size[0] // box[0], image_size[1] // box[1])
 
 
-def peak_estimate(
-    kind: str,
-    width: int,
-    height: int,
-    mode: str,
-    header: ImageHeader | None,
-    file_bytes: int,
-    size: tuple[int, int],
-) -> int:
-    """Bytes one upload holds at its peak: its ``file_bytes``, then the most the steps that follow hold at
-    once (decoding, reducing band by band, the Lanczos resize, re-encoding), for a first frame of
-    ``width``×``height`` that Pillow decodes to ``mode`` (``P+alpha``: palette with a transparent colour),
-    fitted in ``size``. Calibrated against ``bench/upload_memory.py``: never below what it measures."""
+@dataclass(frozen=True)
+class UploadShape:
+    """What one upload's memory depends on: the first frame's ``width``×``height`` in format ``kind``, the
+    ``mode`` Pillow decodes it to (``P+alpha``: palette with a transparent colour), its ``header`` (for a
+    JPEG, the coefficients libjpeg keeps), the file's size in bytes, and the ``size`` it is fitted in."""
+
+    kind: str
+    width: int
+    height: int
+    mode: str
+    header: ImageHeader | None
+    file_bytes: int
+    size: tuple[int, int]
+
+    def scaled(self, width: int, height: int) -> UploadShape:
+        """The same upload at ``width``×``height`` (a JPEG's coefficients scale with its pixels)."""
+        header = self.header and ImageHeader(
+            self.header.kind,
+            width,
+            height,
+            self.header.coefficient_bytes * width * height // max(1, self.width * self.height),
+            self.header.mode,
+        )
+        return replace(self, width=width, height=height, header=header)
+
+
+def peak_estimate(upload: UploadShape) -> int:
+    """Bytes one upload holds at its peak: its file's bytes, then the most the steps that follow hold at
+    once (decoding, reducing band by band, the Lanczos resize, re-encoding). Calibrated against
+    ``bench/upload_memory.py``: never below what it measures."""
+    kind, width, height, mode, header = upload.kind, upload.width, upload.height, upload.mode, upload.header
+    file_bytes, size = upload.file_bytes, upload.size
     box = (max(size), max(size))  # the box may turn with the EXIF orientation: the larger of the two
     stored = _stored_bytes_per_pixel(mode)
     target = _target_mode(mode)
@@ -310,22 +329,15 @@ def _cheapest_mode(kind: str) -> str:
     return "RGB" if kind in ("WEBP", "JPEG") else "P"
 
 
-def _check_cost(
-    kind: str,
-    width: int,
-    height: int,
-    mode: str,
-    header: ImageHeader | None,
-    file_bytes: int,
-    size: tuple[int, int],
-) -> None:
+def _check_cost(upload: UploadShape) -> None:
+    kind, width, height, header = upload.kind, upload.width, upload.height, upload.header
     if width * height > MAX_PIXELS:
         raise InvalidImage(f"The image is {width}×{height} pixels; the limit is {MAX_PIXELS:,} pixels.")
-    if peak_estimate(kind, width, height, mode, header, file_bytes, size) <= MAX_PEAK_BYTES:
+    if peak_estimate(upload) <= MAX_PEAK_BYTES:
         return
     progressive = kind in JPEG_FORMATS and header is not None and header.coefficient_bytes > 0
     label = "progressive JPEG" if progressive else "JPEG" if kind in JPEG_FORMATS else FORMAT_NAMES[kind]
-    largest = largest_accepted(kind, width, height, mode, header, file_bytes, size)
+    largest = largest_accepted(upload)
     raise InvalidImage(
         f"The image is {width}×{height} pixels ({width * height / 1e6:.1f} MP): too many pixels to "
         f"process as {label}. The largest {label} of this shape accepted is about {largest[0]}×{largest[1]} "
@@ -334,27 +346,15 @@ def _check_cost(
     )
 
 
-def largest_accepted(
-    kind: str,
-    width: int,
-    height: int,
-    mode: str,
-    header: ImageHeader | None,
-    file_bytes: int,
-    size: tuple[int, int],
-) -> tuple[int, int]:
-    """The largest image of ``width``:``height``'s shape, ``mode`` and ``file_bytes`` that is accepted."""
+def largest_accepted(upload: UploadShape) -> tuple[int, int]:
+    """The largest image of ``upload``'s proportions, mode and file size that is accepted."""
 
     def scaled(scale: float) -> tuple[int, int]:
-        return max(1, int(width * scale)), max(1, int(height * scale))
+        return max(1, int(upload.width * scale)), max(1, int(upload.height * scale))
 
     def accepted(scale: float) -> bool:
         w, h = scaled(scale)
-        scaled_header = header and ImageHeader(
-            header.kind, w, h, header.coefficient_bytes * w * h // max(1, width * height), header.mode
-        )
-        fits = peak_estimate(kind, w, h, mode, scaled_header, file_bytes, size) <= MAX_PEAK_BYTES
-        return fits and w * h <= MAX_PIXELS
+        return peak_estimate(upload.scaled(w, h)) <= MAX_PEAK_BYTES and w * h <= MAX_PIXELS
 
     low, high = 0.0, 1.0
     for _ in range(40):
