@@ -7,8 +7,6 @@ Marked ``database_matrix``: SQLite in the fast suite, PostgreSQL and MariaDB in 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +21,7 @@ from sqlalchemy.engine import Engine
 from conexoos.framework import migrations
 from tests.conftest import AppFactory, base_overrides
 from tests.fixtures.empty_database import database_url, empty_product_app
-from tests.framework.test_cli import command_env, conexoos, free_port, http_get, server
+from tests.framework.test_cli import conexoos, free_port, http_get, server
 
 pytestmark = pytest.mark.database_matrix
 
@@ -316,15 +314,7 @@ def test_run_stamps_a_0_1_0_database_and_never_upgrades_it(release_0_1_0: Flask,
                 assert http_get(f"http://127.0.0.1:{port}/ana")[0] == 200
             assert "are those of revision 0001" in log.read_text()
         else:
-            refused = subprocess.run(
-                [sys.executable, "-m", "conexoos", "run", "--config", str(config), "--no-reload"],
-                cwd=tmp_path,
-                env=command_env(),
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
+            refused = conexoos("run", "--config", str(config), "--no-reload", cwd=tmp_path)
             assert refused.returncode == 2
             assert refused.stderr.strip().splitlines()[-1] == (
                 f"error: database connection 'main' is at revision 0001 but this version needs "

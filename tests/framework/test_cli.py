@@ -54,17 +54,25 @@ def command_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def conexoos(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m conexoos ARGS`` in ``cwd`` and return its exit status and output."""
+def python(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run this interpreter with ``ARGS`` in ``cwd`` (``input`` on its stdin); return status and output."""
     return subprocess.run(
-        [sys.executable, "-m", "conexoos", *args],
+        [sys.executable, *args],
         cwd=cwd,
         env=command_env(env),
+        input=input,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def conexoos(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m conexoos ARGS`` in ``cwd`` and return its exit status and output."""
+    return python("-m", "conexoos", *args, cwd=cwd, env=env)
 
 
 def invoke(*args: str) -> click.testing.Result:
@@ -420,15 +428,7 @@ def test_wsgi_module_builds_the_project_named_by_the_environment(tmp_path: Path)
     code = (
         "from conexoos.framework.wsgi import app; print(app.name, app.config['APP_NAME'], app.instance_path)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        env=command_env({"CONEXOOS_PROJECT": "demo"}),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = python("-c", code, cwd=tmp_path, env={"CONEXOOS_PROJECT": "demo"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["demo", "demo", str(tmp_path / "demo" / "instance")]
 
@@ -436,16 +436,7 @@ def test_wsgi_module_builds_the_project_named_by_the_environment(tmp_path: Path)
 def test_shell_runs_code_in_the_app_context(tmp_path: Path) -> None:
     create_project("demo", tmp_path / "demo")
     script = "from flask import current_app\nprint('app is', current_app.config['APP_NAME'], app.name)\n"
-    result = subprocess.run(
-        [sys.executable, "-m", "conexoos", "shell", "--project", "demo"],
-        input=script,
-        cwd=tmp_path,
-        env=command_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = python("-m", "conexoos", "shell", "--project", "demo", cwd=tmp_path, input=script)
     assert result.returncode == 0, result.stderr
     assert "app is demo demo" in result.stdout
 

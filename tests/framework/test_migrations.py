@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from sqlalchemy import create_engine, inspect
 from conexoos.framework.scaffold import create_project
 from tests.support.services import fresh_database
 
-from .test_cli import command_env, conexoos
+from .test_cli import conexoos, python
 
 NOTE_MODEL = """
 from conexoos.framework import db
@@ -94,15 +93,7 @@ class Outcome:
 def db_session(project: Path, *commands: list[str]) -> list[Outcome]:
     """Run each ``conexoos db COMMAND --project PROJECT`` in turn inside one subprocess."""
     arguments = [["db", *command, "--project", project.name] for command in commands]
-    process = subprocess.run(
-        [sys.executable, "-c", SESSION_DRIVER, json.dumps(arguments)],
-        cwd=project.parent,
-        env=command_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    process = python("-c", SESSION_DRIVER, json.dumps(arguments), cwd=project.parent)
     assert process.returncode == 0, process.stderr
     outcomes = []
     for code, stdout, stderr, unexpected in json.loads(process.stdout.splitlines()[-1]):
@@ -251,15 +242,7 @@ def test_serving_upgrades_an_empty_database_that_has_migrations(tmp_path: Path) 
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
     assert db_session(project, ["migrate"])[0].code == 0
-    prepared = subprocess.run(
-        [sys.executable, "-c", PREPARE, str(project)],
-        cwd=tmp_path,
-        env=command_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    prepared = python("-c", PREPARE, str(project), cwd=tmp_path)
     assert prepared.returncode == 0, prepared.stderr
     assert prepared.stdout.strip() == "[]"
     assert {"note", "alembic_version"} <= tables(url)
@@ -476,15 +459,7 @@ def test_tables_made_from_the_current_models_are_stamped_head(tmp_path: Path) ->
     assert upgraded.code == 0, upgraded.stderr
     with sqlite3.connect(path) as connection:
         connection.execute("DROP TABLE alembic_version")  # e.g. made by create_all from today's models
-    prepared = subprocess.run(
-        [sys.executable, "-c", PREPARE, str(project)],
-        cwd=tmp_path,
-        env=command_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    prepared = python("-c", PREPARE, str(project), cwd=tmp_path)
     assert prepared.returncode == 0, prepared.stderr
     assert prepared.stdout.strip() == str(
         [
