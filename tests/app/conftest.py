@@ -170,6 +170,21 @@ def sign_up(app: Flask, username: str, email: str | None = None, password: str =
     return Account(browser, meta_token(dashboard), username.lower(), email.lower(), password, user_id)
 
 
+def post_signup(client: FlaskClient, username: str) -> tuple[int, str]:
+    """Post the real /signup form for ``username`` (with its CSRF token); return status and page."""
+    token = form_token(client.get("/signup"))
+    response = client.post(
+        "/signup",
+        data={
+            "csrf_token": token,
+            "email": f"{abs(hash(username))}@example.com",
+            "username": username,
+            "password": PASSWORD,
+        },
+    )
+    return response.status_code, response.get_data(as_text=True)
+
+
 @pytest.fixture
 def signed_up(app: Flask) -> SignUp:
     """``signed_up(username, email=None, password=...)`` → a logged-in :class:`Account`."""

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.framework import db
 
-from .conftest import form_token
+from .conftest import post_signup
 
 
 def test_probes_answer_without_cookie_or_page_view(app: Flask, client: FlaskClient) -> None:
@@ -23,14 +23,5 @@ def test_probes_answer_without_cookie_or_page_view(app: Flask, client: FlaskClie
 
 def test_probe_paths_cannot_be_usernames(client: FlaskClient) -> None:
     for name in ("healthz", "readyz"):
-        token = form_token(client.get("/signup"))
-        response = client.post(
-            "/signup",
-            data={
-                "csrf_token": token,
-                "email": f"{name}@example.com",
-                "username": name,
-                "password": "correct-horse-battery",
-            },
-        )
-        assert response.status_code == 422, name
+        status, _page = post_signup(client, name)
+        assert status == 422, name

@@ -16,7 +16,7 @@ from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import transaction
 from conexoos.framework import db
 
-from .conftest import PASSWORD, Account, each, form_token
+from .conftest import Account, each, post_signup
 
 ROOT_FILES = [
     "robots.txt",
@@ -54,20 +54,6 @@ FILE_LIKE = [
 ]
 ROUTE_PREFIXES = ["dashboard", "api", "login", "signup", "logout", "subscriptions", "stripe", "media"]
 DOTTED = ["maya.draws", "j.doe", "studio.41", "ana.b.c", "x.txt2", "the_txt", "txt.maya"]
-
-
-def post_signup(client: FlaskClient, username: str) -> tuple[int, str]:
-    token = form_token(client.get("/signup"))
-    response = client.post(
-        "/signup",
-        data={
-            "csrf_token": token,
-            "email": f"{abs(hash(username))}@example.com",
-            "username": username,
-            "password": PASSWORD,
-        },
-    )
-    return response.status_code, response.get_data(as_text=True)
 
 
 def user_count(app: Flask) -> int:
