@@ -101,5 +101,7 @@ class MemoryFallback:
 
 
 def _fallback() -> MemoryFallback:
-    fallback: MemoryFallback = current_app.extensions.setdefault(FALLBACK_KEY, MemoryFallback())
+    fallback: MemoryFallback | None = current_app.extensions.get(FALLBACK_KEY)
+    if fallback is None:  # once per app; not a new object (and lock) on every counted request
+        fallback = current_app.extensions.setdefault(FALLBACK_KEY, MemoryFallback())
     return fallback
