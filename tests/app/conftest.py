@@ -152,7 +152,11 @@ def client(app: Flask) -> FlaskClient:
 
 
 def sign_up(app: Flask, username: str, email: str | None = None, password: str = PASSWORD) -> Account:
-    """Sign ``username`` up through the real /signup form; return the logged-in account."""
+    """Sign ``username`` up through the real /signup form, then log in; return the logged-in account.
+
+    Sign-up answers "check your inbox" without logging in (it must not tell a new address from a known
+    one), so the account logs in through the real /login form, as a person would.
+    """
     browser = app.test_client()
     token = form_token(browser.get("/signup"))
     email = email or f"{username}@example.com"
@@ -160,7 +164,8 @@ def sign_up(app: Flask, username: str, email: str | None = None, password: str =
         "/signup", data={"csrf_token": token, "email": email, "username": username, "password": password}
     )
     assert response.status_code == 302, response.get_data(as_text=True)
-    assert response.headers["Location"].endswith("/dashboard")
+    assert response.headers["Location"].endswith("/signup/sent")
+    log_in(browser, username, password)
     dashboard = browser.get("/dashboard")
     assert dashboard.status_code == 200
     with app.app_context():
@@ -168,6 +173,13 @@ def sign_up(app: Flask, username: str, email: str | None = None, password: str =
         assert user is not None
         user_id = user.id
     return Account(browser, meta_token(dashboard), username.lower(), email.lower(), password, user_id)
+
+
+def log_in(client: FlaskClient, login: str, password: str = PASSWORD) -> None:
+    """Log in through the real /login form (with its CSRF token)."""
+    token = form_token(client.get("/login"))
+    response = client.post("/login", data={"csrf_token": token, "login": login, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
 
 
 def post_signup(client: FlaskClient, username: str) -> tuple[int, str]:

@@ -34,12 +34,16 @@ def empty_app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) ->
         yield app
 
 
+PRODUCT_MODULES = ("conexoos.app.", "conexoos.framework.mail.")
+"""The product's models, and the framework's mail outbox the product turns on (its revision 0003 makes it)."""
+
+
 def product_metadata() -> MetaData:
     """The product's tables only: test modules declare models of their own on the same shared ``db``."""
     metadata = MetaData()
     for mapper in db.Model.registry.mappers:
         table = mapper.local_table
-        if mapper.class_.__module__.startswith("conexoos.app.") and isinstance(table, Table):
+        if mapper.class_.__module__.startswith(PRODUCT_MODULES) and isinstance(table, Table):
             table.to_metadata(metadata)
     return metadata
 

@@ -23,6 +23,19 @@ class AnalyticsSettings:
 
 
 @dataclass(frozen=True)
+class AccountsSettings:
+    """``APP.ACCOUNTS``."""
+
+    verify_email: str
+    """required, optional or off."""
+
+    @property
+    def verification_required(self) -> bool:
+        """Whether a page stays unpublished until its owner's address is verified."""
+        return self.verify_email == "required"
+
+
+@dataclass(frozen=True)
 class BillingSettings:
     """``APP.BILLING``."""
 
@@ -34,6 +47,7 @@ def load_product_settings(server: Flask) -> None:
     section: dict[str, Any] = server.extensions["conexoos"].settings.tree["APP"]
     analytics, billing = section["ANALYTICS"], section["BILLING"]
     server.config["CONEXOOS_PLANS"] = plans_from_tree(section["PLANS"])
+    server.config["CONEXOOS_ACCOUNTS"] = AccountsSettings(verify_email=section["ACCOUNTS"]["VERIFY_EMAIL"])
     server.config["CONEXOOS_BILLING"] = BillingSettings(past_due_grace_days=billing["PAST_DUE_GRACE_DAYS"])
     server.config["CONEXOOS_ANALYTICS"] = AnalyticsSettings(
         retention_days=analytics["RETENTION_DAYS"], country_header=analytics["COUNTRY_HEADER"]

@@ -33,6 +33,7 @@ from .project import PROJECT_ENV_VAR, locate_project, project_schema
 from .scaffold import create_project
 from .serve import bind_overrides, build_server, project_config, serve_problems
 from .services import redis_startup_warnings
+from .smtp import mail_startup_warnings
 
 CommandFunction = Callable[..., Any]
 USAGE_ERROR = 2
@@ -321,6 +322,7 @@ def run(
     settings = runtime.settings
     use_reload = settings.is_development if reload is None else reload
     if os.environ.get("WERKZEUG_RUN_MAIN") != "true":  # once, not again in the reloader's child
+        _show_warnings(mail_startup_warnings(settings, runtime.project))
         _show_warnings(redis_startup_warnings(settings))
     # Checked in every process: the reloader's watcher stops before "Running on" when a schema is refused,
     # and the child it starts checks again after each reload.
@@ -400,6 +402,7 @@ def checked_settings(project: str | None, config: str | None) -> Settings:
         problems = serve_problems(settings)  # what `serve` would refuse, or crash on in its workers
         if problems:
             raise ConfigError(problems)
+        settings.warnings.extend(mail_startup_warnings(settings, located))
     finally:
         sys.dont_write_bytecode = writes_bytecode
     return settings
@@ -532,6 +535,37 @@ def shell(project: str | None, config: str | None) -> None:
     app = load_app(project, config)
     with app.app_context():
         code.interact(banner=f"Conexoos shell: project {app.name}", local={"app": app, "db": db})
+
+
+@cli.group("mail")
+@project_options
+def mail_group(project: str | None, config: str | None) -> None:
+    """See and retry the outbox of a project that sends mail."""
+
+
+@mail_group.command("status")
+@project_options
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Rows to list.")
+def mail_status(project: str | None, config: str | None, limit: int) -> None:
+    """Where mail goes, how many messages are in each state, and the failed and waiting ones."""
+    from .mail.status import describe_outbox  # declares the outbox table: only for this command
+
+    app = load_app(project, config)
+    with app.app_context():
+        for line in describe_outbox(app, limit):
+            click.echo(line)
+
+
+@mail_group.command("retry")
+@project_options
+@click.argument("ids", nargs=-1, type=click.IntRange(min=1))
+def mail_retry(project: str | None, config: str | None, ids: tuple[int, ...]) -> None:
+    """Queue failed messages again: those with the given IDS, or every failed one."""
+    from .mail.delivery import retry_failed
+
+    app = load_app(project, config)
+    with app.app_context():
+        click.echo(f"{retry_failed(ids)} failed messages queued again")
 
 
 def _show_warnings(warnings: list[str]) -> None:

@@ -28,6 +28,7 @@ from .interpolation import substitute
 from .proxy import trusted_proxies_problems
 from .redaction import REDACTED, may_hold_credentials, redact_credentials, redact_tree
 from .schema import Entries, Key
+from .smtp import smtp_config_problems
 from .urls import public_url_problems
 
 log = logging.getLogger("conexoos.config")
@@ -723,6 +724,7 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
         )
     validator.problems += public_url_problems(server) + trusted_proxies_problems(server["TRUSTED_PROXIES"])
     validator.problems += security_contact_problems(server.get("SECURITY_CONTACT") or "")
+    validator.problems += smtp_config_problems(settings.tree["SERVICES"])
 
 
 EMAIL_ADDRESS = re.compile(r"[^@\s:<>()\[\],;\"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")

@@ -19,6 +19,7 @@ ENVIRONMENT_ALIASES = (("DEVELOPMENT", "DEV"), ("PRODUCTION", "PROD"))
 """flask-framework's spellings, read as ours."""
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_ROTATIONS = ("size", "external")
+SMTP_SECURITY = ("none", "starttls", "tls")
 WORKER_CLASSES = ("sync", "gthread", "eventlet", "gevent", "tornado")
 
 
@@ -254,6 +255,49 @@ SERVICES: Schema = {
     "memcached": {
         "HOST": Key("str", "localhost", "memcached host."),
         "PORT": Key("int", 11211, "memcached port.", minimum=1, maximum=65535),
+    },
+    "smtp": {
+        "HOST": Key(
+            "str",
+            "",
+            "SMTP server that sends the outbox's mail. Empty (or no `smtp` entry): under DEV mail is written "
+            "to the log and to `instance/mail/*.eml`; under UAT and PROD it waits in the outbox.",
+            empty_means_default=True,
+        ),
+        "PORT": Key(
+            "int",
+            None,
+            "SMTP port; default by SECURITY: 587 for starttls, 465 for tls, 25 for none.",
+            minimum=1,
+            maximum=65535,
+            empty_means_default=True,
+        ),
+        "USER": Key("str", "", "Login name; empty: no authentication.", empty_means_default=True),
+        "PASSWORD": Key("str", "", "Password of USER.", secret=True, empty_means_default=True),
+        "SECURITY": Key(
+            "choice",
+            "starttls",
+            "starttls (upgrade a plain connection, port 587), tls (TLS from the start, port 465) or none "
+            "(plain text: only for a relay on the same machine or network). The server's certificate is "
+            "verified against the system's CAs (`SSL_CERT_FILE` names another bundle).",
+            choices=SMTP_SECURITY,
+            empty_means_default=True,
+        ),
+        "FROM": Key(
+            "str",
+            "",
+            "Sender of every message, `address` or `Name <address>`; empty: `APP_NAME <no-reply@host of "
+            "PUBLIC_URL>`.",
+            empty_means_default=True,
+        ),
+        "TIMEOUT": Key(
+            "int",
+            10,
+            "Seconds to wait for the SMTP server (connecting and each answer).",
+            minimum=1,
+            maximum=300,
+            empty_means_default=True,
+        ),
     },
 }
 

@@ -34,6 +34,7 @@ from .logs import flush_logs
 from .migrations import prepare_databases
 from .project import Project, locate_project, project_schema
 from .services import redis_startup_warnings
+from .smtp import mail_startup_warnings
 
 PROJECT_CONFIG_NAMES = ("config.yml", "config.yaml", "config.json")
 ACCESS_LOG_NAME = "gunicorn.access.log"
@@ -106,7 +107,8 @@ def build_server(
     app = create_app(project, project_config(project, config), overrides=bind_overrides(host, port))
     runtime: Runtime = app.extensions["conexoos"]
     options = gunicorn_options(runtime.settings, host=host, port=port, workers=workers)
-    redis_warnings = redis_startup_warnings(runtime.settings)  # before anything is created or forked
+    mail_warnings = mail_startup_warnings(runtime.settings, runtime.project)  # may refuse (exit 2)
+    redis_warnings = mail_warnings + redis_startup_warnings(runtime.settings)  # before anything is forked
     warnings = _log_rotation_warnings(runtime.settings, options["workers"]) + prepare_databases(app)
     warnings = redis_warnings + warnings
     _log_worker_count(runtime.settings, workers, options["workers"])  # once nothing refused to start

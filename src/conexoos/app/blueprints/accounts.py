@@ -9,7 +9,8 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response
 
-from conexoos.app.controllers.accounts import SignupError, authenticate, create_account
+from conexoos.app.controllers.accounts import SignupError, authenticate
+from conexoos.app.controllers.signup import sign_up
 from conexoos.app.models.forms.accounts import LoginForm, SignupForm
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import enforce
@@ -22,7 +23,10 @@ LOGIN_FAILED = "Those details do not match an account."
 
 @accounts.route("/signup", methods=["GET", "POST"])
 def signup() -> str | Response | tuple[str, int]:
-    """Show the sign-up form; on a valid POST create the account and log it in."""
+    """Show the sign-up form; a valid POST goes to "check your inbox", whether the address was new (an
+    account is made and a link mailed) or already had an account (its owner is mailed): the two answers
+    are the same redirect, with no cookie set, so the form tells nobody which addresses have accounts. A
+    taken or reserved username is reported (usernames are public)."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = SignupForm()
@@ -31,14 +35,19 @@ def signup() -> str | Response | tuple[str, int]:
         enforce("30/hour", "signup-ip-hour", request.remote_addr or "")
     if form.validate_on_submit():
         try:
-            user = create_account(form.email.data or "", form.username.data or "", form.password.data or "")
+            sign_up(form.email.data or "", form.username.data or "", form.password.data or "")
         except SignupError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            _log_in(user)
-            return redirect(url_for("dashboard.index"))
+            return redirect(url_for("accounts.signup_sent"))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/signup.html", form=form), status
+
+
+@accounts.route("/signup/sent", methods=["GET"])
+def signup_sent() -> str:
+    """ "Check your inbox", then log in: the same page after every accepted sign-up."""
+    return render_template("accounts/signup_sent.html")
 
 
 @accounts.route("/login", methods=["GET", "POST"])

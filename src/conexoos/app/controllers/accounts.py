@@ -31,6 +31,7 @@ RESERVED_USERNAMES = frozenset(
         "logout",
         "media",
         "me",
+        "password",
         "privacy",
         "pricing",
         "root",
@@ -47,6 +48,7 @@ RESERVED_USERNAMES = frozenset(
         "readyz",
         "user",
         "users",
+        "verify",
         "webhook",
         # Files served at the root (also refused by their extension, kept here so that the list of
         # route prefixes stays a subset of this set).
@@ -128,6 +130,28 @@ def username_problem(username: str, taken_prefixes: Collection[str] = ()) -> str
     return None
 
 
+def check_new_username(username: str, taken_prefixes: Collection[str] | None = None) -> str:
+    """``username`` lowercased, when it may be a new page's address; else :class:`SignupError`.
+
+    ``taken_prefixes`` are the route prefixes a username may not shadow; by default, the current app's.
+    """
+    username = username.strip().lower()
+    if taken_prefixes is None:
+        taken_prefixes = route_prefixes(current_app.url_map)
+    problem = username_problem(username, taken_prefixes)
+    if problem:
+        raise SignupError("username", problem)
+    if User.get_by_login(username) is not None:
+        raise SignupError("username", "This username is taken.")
+    return username
+
+
+def set_password(user: User, new_password: str) -> None:
+    """Hash ``new_password`` and save it as ``user``'s password (which ends every reset link sent before)."""
+    user.password_hash = hash_password(new_password)
+    user.save()
+
+
 def create_account(
     email: str,
     username: str,
@@ -139,15 +163,8 @@ def create_account(
 
     ``taken_prefixes`` are the route prefixes a username may not shadow; by default, the current app's.
     """
-    username = username.strip().lower()
+    username = check_new_username(username, taken_prefixes)
     email = email.strip().lower()
-    if taken_prefixes is None:
-        taken_prefixes = route_prefixes(current_app.url_map)
-    problem = username_problem(username, taken_prefixes)
-    if problem:
-        raise SignupError("username", problem)
-    if User.get_by_login(username) is not None:
-        raise SignupError("username", "This username is taken.")
     if User.get_by_login(email) is not None:
         raise SignupError("email", "An account with this email already exists.")
     user = User(email=email, username=username, password_hash=hash_password(password), is_admin=is_admin)
@@ -157,6 +174,19 @@ def create_account(
         # Another request took the name between our check and the insert.
         raise SignupError("username", "This username or email is taken.") from None
     return user
+
+
+def verify_password(user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s current password."""
+    try:
+        return bool(_hasher.verify(user.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def dummy_password_hash() -> str:
+    """A hash no account has, to do an account's work when there is no account (same time either way)."""
+    return _DUMMY_HASH
 
 
 def authenticate(login: str, password: str) -> User | None:

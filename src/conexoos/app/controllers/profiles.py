@@ -33,7 +33,8 @@ class PublicPage:
 
 
 def public_page(username: str) -> PublicPage:
-    """Load a page in two queries (owner joined to live links; products); 404 for an unknown user.
+    """Load a page in two queries (owner joined to live links; products); 404 for an unknown user, and
+    under ``VERIFY_EMAIL: required`` for one whose address is not verified yet.
 
     Items past the plan's limit are hidden, never deleted: they come back when the plan allows them.
     """
@@ -48,6 +49,10 @@ def public_page(username: str) -> PublicPage:
     if not rows:
         raise NotFound("There is no page with this name.")
     user = rows[0][0]
+    if current_app.config["CONEXOOS_ACCOUNTS"].verification_required and not user.email_verified:
+        raise NotFound(
+            "There is no page with this name."
+        )  # unpublished until the owner's address is verified
     links = [link for _, link in rows if link is not None]
     products = db.session.scalars(
         select(Product)

@@ -9,10 +9,12 @@ import click
 from conexoos.app.controllers import rollups
 from conexoos.app.controllers.accounts import SignupError, create_account
 from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
+from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent.base import utcnow
 
 
 class Commands:
-    """Registers ``conexoos user ...`` and ``conexoos analytics ...``."""
+    """Registers ``conexoos user ...`` (create, verify) and ``conexoos analytics ...``."""
 
     def __init__(self, cli: click.Group) -> None:
         cli.add_command(user_commands())
@@ -49,6 +51,18 @@ def user_commands() -> click.Group:
             raise click.ClickException(error.message) from None
         role = "administrator" if admin else "user"
         click.echo(f"created {role} {user.username} (id {user.id})")
+
+    @user_group.command("verify")
+    @click.argument("username")
+    def verify_user(username: str) -> None:
+        """Mark the email address of USERNAME as verified (as its verification link would)."""
+        user = User.get_by_login(username)
+        if user is None:
+            raise click.ClickException(f"no account with the username or email {username!r}")
+        if user.email_verified_at is None:
+            user.email_verified_at = utcnow()
+            user.save()
+        click.echo(f"{user.username}: {user.email} verified")
 
     return user_group
 

@@ -59,7 +59,20 @@ PLAN: Schema = {
     ),
 }
 
+VERIFY_EMAIL_CHOICES = ("required", "optional", "off")
+
 APP: Schema = {
+    "ACCOUNTS": {
+        "VERIFY_EMAIL": Key(
+            "choice",
+            "optional",
+            "Email verification at sign-up: required (a page stays unpublished, 404, until its owner "
+            "follows the link mailed to them; under UAT/PROD start-up refuses without SERVICES.smtp), "
+            "optional (the link is mailed, the page is public at once) or off (no link; a welcome mail).",
+            choices=VERIFY_EMAIL_CHOICES,
+            empty_means_default=True,
+        ),
+    },
     "PLANS": Entries(
         PLAN,
         f"Plans by id; `{FREE_PLAN}` is required. Absent or empty: `gratis` and `pro` as built in. A key "
@@ -102,3 +115,13 @@ STRIPE: Schema = {
 
 SCHEMA: dict[str, Any] = {"APP": APP, "SERVICES": {"stripe": STRIPE}}
 """What the framework validates for this project, besides its own sections."""
+
+
+def mail_features(tree: dict[str, Any]) -> dict[str, bool]:
+    """The features that send mail, and whether the product cannot run without them (read by the framework
+    at start-up: under UAT/PROD without SERVICES.smtp, a required one refuses to start, others warn)."""
+    verify = tree["APP"]["ACCOUNTS"]["VERIFY_EMAIL"]
+    features = {"password reset": False, "email change": False, "sign-up notices": False}
+    if verify != "off":
+        features[f"email verification (APP.ACCOUNTS.VERIFY_EMAIL: {verify})"] = verify == "required"
+    return features

@@ -13,6 +13,7 @@ from conexoos.app.models.persistent import User
 from conexoos.app.settings import load_product_settings
 from conexoos.app.utils.text import has_control_characters
 from conexoos.framework import wants_json
+from conexoos.framework.mail import init_mail
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -38,6 +39,7 @@ class Load:
         server.before_request(_login_before_csrf)  # registered before CSRF, so it runs before the check
         csrf.init_app(server)
         init_limiter(server)
+        init_mail(server)
         login_manager.init_app(server)
         login_manager.user_loader(_load_user)
         login_manager.unauthorized_handler(_unauthorized)

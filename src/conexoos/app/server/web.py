@@ -6,7 +6,9 @@ from flask import Flask
 
 from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.dashboard import dashboard
+from conexoos.app.blueprints.email_verification import email
 from conexoos.app.blueprints.media import media
+from conexoos.app.blueprints.password_reset import password_reset
 from conexoos.app.blueprints.products_page import products_page
 from conexoos.app.blueprints.public import public
 from conexoos.app.blueprints.stats_page import stats_page
@@ -17,5 +19,6 @@ class Route:
     """Registers the web blueprints on the server."""
 
     def __init__(self, server: Flask) -> None:
-        for blueprint in (accounts, dashboard, products_page, stats_page, subscriptions, media, public):
+        blueprints = (accounts, password_reset, email, dashboard, products_page, stats_page, subscriptions)
+        for blueprint in (*blueprints, media, public):
             server.register_blueprint(blueprint)

@@ -38,6 +38,13 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     billing_event_at: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     """``created`` of the newest Stripe event applied; older events never overwrite newer state."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the owner followed a verification link sent to ``email``; None: not verified."""
+
+    @property
+    def email_verified(self) -> bool:
+        """Whether the current email address was verified."""
+        return self.email_verified_at is not None
 
     @property
     def public_name(self) -> str:

@@ -1,0 +1,79 @@
+"""The account's email address: the link that verifies it, and Settings → Email (resend, change)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from conexoos.app.blueprints.link_pages import link_problem
+from conexoos.app.controllers import email_addresses
+from conexoos.app.controllers.tokens import TokenError
+from conexoos.app.models.forms.email import ConfirmForm, EmailChangeForm
+from conexoos.app.utils.rate_limit import enforce
+
+email = Blueprint("email", __name__)
+CHANGE_SENT = (
+    "We sent a link to the new address. Your address changes when you follow it (within 24 hours); "
+    "until then you keep using the current one."
+)
+
+
+@email.route("/verify/<token>", methods=["GET"])
+def verify(token: str) -> str | tuple[str, int]:
+    """Verify the address a link was mailed to (following it twice is harmless)."""
+    try:
+        user = email_addresses.verify_email(token)
+    except TokenError as error:
+        return link_problem(error, "email.settings")
+    return render_template("accounts/email_verified.html", user=user)
+
+
+@email.route("/settings/email", methods=["GET", "POST"])
+@login_required
+def settings() -> str | Response | tuple[str, int]:
+    """Current address, its verified flag, "resend", and the change form (needs the current password)."""
+    form = EmailChangeForm()
+    if request.method == "POST":
+        enforce("5/minute", "email-change", str(current_user.id))
+    if form.validate_on_submit():
+        try:
+            email_addresses.request_email_change(
+                current_user, form.password.data or "", form.email.data or ""
+            )
+        except email_addresses.EmailChangeError as error:
+            getattr(form, error.field).errors = [error.message]
+        else:
+            flash(CHANGE_SENT)
+            return redirect(url_for("email.settings"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("dashboard/email.html", form=form, resend=ConfirmForm()), status
+
+
+@email.route("/settings/email/resend", methods=["POST"])
+@login_required
+def resend() -> Response:
+    """Mail the verification link again (at most 3 an hour)."""
+    if ConfirmForm().validate_on_submit():
+        enforce("3/hour", "verify-resend", str(current_user.id))
+        email_addresses.resend_verification(current_user)
+        flash(f"We sent a new link to {current_user.email}.")
+    return redirect(url_for("email.settings"))
+
+
+@email.route("/settings/email/confirm/<token>", methods=["GET", "POST"])
+def confirm_change(token: str) -> str | Response | tuple[str, int]:
+    """Confirm a change of address with a button (a link scanner's GET changes nothing)."""
+    try:
+        user, new_email = email_addresses.change_request(token)
+    except TokenError as error:
+        return link_problem(error, "email.settings")
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            email_addresses.confirm_email_change(token)
+        except TokenError as error:
+            return link_problem(error, "email.settings")
+        flash(f"Your email address is now {new_email}.")
+        return redirect(url_for("email.settings" if current_user.is_authenticated else "accounts.login"))
+    return render_template("accounts/confirm_email_change.html", form=form, user=user, new_email=new_email)

@@ -1,0 +1,13 @@
+"""The page shown for a link from a mail that cannot be used (expired, used, garbled): never a 500."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from conexoos.app.controllers.tokens import TokenError
+
+
+def link_problem(error: TokenError, retry_endpoint: str) -> tuple[str, int]:
+    """410 for a link that was good once (expired, used), 400 for one that never was; with a way on."""
+    status = 410 if error.expired else 400
+    return render_template("accounts/link_problem.html", message=str(error), retry=retry_endpoint), status

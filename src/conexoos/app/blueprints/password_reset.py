@@ -1,0 +1,60 @@
+"""Forgotten password: ask for a link by email or username, then set a new password through it."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from conexoos.app.blueprints.link_pages import link_problem
+from conexoos.app.controllers.password_reset import request_reset, reset_password, user_for_reset
+from conexoos.app.controllers.tokens import TokenError
+from conexoos.app.models.forms.password_reset import ForgotPasswordForm, ResetPasswordForm
+from conexoos.app.utils.rate_limit import enforce
+
+password_reset = Blueprint("password_reset", __name__, url_prefix="/password")
+
+
+@password_reset.route("/forgot", methods=["GET", "POST"])
+def forgot() -> str | Response | tuple[str, int]:
+    """Ask for a reset link; whether the account exists or not, the answer is the same redirect."""
+    form = ForgotPasswordForm()
+    if request.method == "POST":
+        enforce("5/minute", "forgot-ip", request.remote_addr or "")
+        enforce("20/hour", "forgot-ip-hour", request.remote_addr or "")
+    if form.validate_on_submit():
+        login = form.login.data or ""
+        enforce("3/hour", "forgot-login", login.lower())
+        request_reset(login)
+        return redirect(url_for("password_reset.sent"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/forgot.html", form=form), status
+
+
+@password_reset.route("/forgot/sent", methods=["GET"])
+def sent() -> str:
+    """The same page for every request: a link is on its way if the account exists."""
+    return render_template("accounts/forgot_sent.html")
+
+
+@password_reset.route("/reset/<token>", methods=["GET", "POST"])
+def reset(token: str) -> str | Response | tuple[str, int]:
+    """The new-password form of a reset link; a link that cannot be used gets a page saying why."""
+    if request.method == "POST":
+        enforce("10/minute", "reset-ip", request.remote_addr or "")
+    try:
+        user_for_reset(token)
+    except TokenError as error:
+        return link_problem(error, "password_reset.forgot")
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            reset_password(token, form.password.data or "")
+        except TokenError as error:  # used by another tab meanwhile
+            return link_problem(error, "password_reset.forgot")
+        except ValueError as error:  # a password the policy refuses (see accounts.set_password)
+            form.password.errors = [str(error)]
+        else:
+            flash("Your password was changed. Log in with the new one.")
+            return redirect(url_for("accounts.login"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("accounts/reset.html", form=form), status

@@ -1,0 +1,115 @@
+"""An account's email address: verifying it, and changing it (the new address must be verified first).
+
+Verification links name the account and a fingerprint of the address they were sent to, so a link
+stops working once the address changes. A change of address is carried by its token alone (nothing is
+stored until it is confirmed): the new address becomes the account's only when the link mailed to it is
+followed, and that link names the address it replaces, so it works once.
+"""
+
+from __future__ import annotations
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from conexoos.app.controllers.accounts import verify_password
+from conexoos.app.controllers.mail import queue_mail
+from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
+from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.framework import db
+from conexoos.framework.urls import external_url
+
+VERIFY_PURPOSE = "verify-email"
+VERIFY_MAX_AGE = 3 * 24 * 3600
+CHANGE_PURPOSE = "change-email"
+CHANGE_MAX_AGE = 24 * 3600
+
+
+class EmailChangeError(ValueError):
+    """A change of address that cannot be asked for; ``field`` names the form field at fault."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def queue_verification(user: User) -> None:
+    """Queue the mail with ``user``'s verification link (a welcome when verification is off); no commit."""
+    if current_app.config["CONEXOOS_ACCOUNTS"].verify_email == "off":
+        queue_mail(user.email, "welcome", user=user)
+        return
+    token = make_token(VERIFY_PURPOSE, {"u": user.id, "e": fingerprint(user.email)})
+    queue_mail(user.email, "verify_email", user=user, link=external_url("email.verify", token=token))
+
+
+def resend_verification(user: User) -> None:
+    """Send the verification link again (the caller rate-limits); nothing when already verified."""
+    if user.email_verified:
+        return
+    queue_verification(user)
+    db.session.commit()
+
+
+def verify_email(token: str) -> User:
+    """Mark the address a verification link was sent to as verified; :class:`TokenError` if it cannot."""
+    payload = read_token(VERIFY_PURPOSE, token, VERIFY_MAX_AGE)
+    user = _user(payload)
+    if payload.get("e") != fingerprint(user.email):
+        raise TokenError("This link was sent to an address the account no longer uses.", expired=True)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+        user.save()
+    return user
+
+
+def request_email_change(user: User, password: str, new_email: str) -> None:
+    """Mail a confirmation link to ``new_email`` (after checking ``password``); the address changes only
+    when it is followed. An address another account uses gets a notice instead; the answer is the same.
+
+    Raises :class:`EmailChangeError` for a wrong password or the current address.
+    """
+    if not verify_password(user, password):
+        raise EmailChangeError("password", "This is not your current password.")
+    new_email = new_email.strip().lower()
+    if new_email == user.email:
+        raise EmailChangeError("email", "This is already your address.")
+    if User.get_by_login(new_email) is not None:
+        queue_mail(new_email, "email_taken_notice")
+    else:
+        payload = {"u": user.id, "old": fingerprint(user.email), "new": new_email}
+        link = external_url("email.confirm_change", token=make_token(CHANGE_PURPOSE, payload))
+        queue_mail(new_email, "email_change_verify", user=user, link=link)
+    db.session.commit()
+
+
+def change_request(token: str) -> tuple[User, str]:
+    """The account and the new address of a change link that can still be used; else :class:`TokenError`."""
+    payload = read_token(CHANGE_PURPOSE, token, CHANGE_MAX_AGE)
+    user = _user(payload)
+    new_email = payload.get("new")
+    if payload.get("old") != fingerprint(user.email) or not isinstance(new_email, str):
+        raise TokenError("This link was already used, or the address was changed since.", expired=True)
+    return user, new_email
+
+
+def confirm_email_change(token: str) -> User:
+    """Make the link's new address the account's (verified), and tell the old address."""
+    user, new_email = change_request(token)
+    old_email = user.email
+    user.email, user.email_verified_at = new_email, utcnow()
+    queue_mail(old_email, "email_change_notice", user=user, old_email=old_email, new_email=new_email)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise TokenError("Another account uses this address now; nothing was changed.") from None
+    return user
+
+
+def _user(payload: dict[str, object]) -> User:
+    user_id = payload.get("u")
+    user = User.get_by_id(user_id) if isinstance(user_id, int) else None
+    if user is None:
+        raise TokenError("This link is for an account that no longer exists.")
+    return user

@@ -1,0 +1,56 @@
+"""Forgotten passwords: a reset link by mail, asked for by email or username.
+
+Asking never tells whether an account exists: the same token is made, the same mail rendered and the
+same commit done either way; only a known account's mail is queued. A link is signed, expires after one
+hour, and holds a fingerprint of the password hash it was made for, so it stops working once the
+password changes, by this link (single use) or any other way.
+"""
+
+from __future__ import annotations
+
+from conexoos.app.controllers.accounts import dummy_password_hash, set_password
+from conexoos.app.controllers.mail import queue_mail, render_mail
+from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
+from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.framework import db
+from conexoos.framework.urls import external_url
+
+RESET_PURPOSE = "password-reset"
+RESET_MAX_AGE = 3600
+USED = "This link was already used, or the password was changed since. Ask for a new one."
+
+
+def request_reset(login: str) -> None:
+    """Queue a reset link for the account whose email or username is ``login``; for none, do the same
+    work and queue nothing."""
+    user = User.get_by_login(login)
+    password_hash = user.password_hash if user else dummy_password_hash()
+    payload = {"u": user.id if user else 0, "p": fingerprint(password_hash)}
+    link = external_url("password_reset.reset", token=make_token(RESET_PURPOSE, payload))
+    if user is not None:
+        queue_mail(user.email, "password_reset", user=user, link=link)
+    else:
+        render_mail("password_reset", user=None, link=link)  # the rendering work, without a message
+    db.session.commit()
+
+
+def user_for_reset(token: str) -> User:
+    """The account a reset link can still reset; raises :class:`TokenError` (expired, used, garbled)."""
+    payload = read_token(RESET_PURPOSE, token, RESET_MAX_AGE)
+    user_id = payload.get("u")
+    user = User.get_by_id(user_id) if isinstance(user_id, int) and user_id > 0 else None
+    if user is None:
+        raise TokenError("This link is not valid.")
+    if payload.get("p") != fingerprint(user.password_hash):
+        raise TokenError(USED, expired=True)
+    return user
+
+
+def reset_password(token: str, new_password: str) -> User:
+    """Set a new password through a reset link; the link proved the address, so it counts as verified."""
+    user = user_for_reset(token)
+    if user.email_verified_at is None:
+        user.email_verified_at = utcnow()
+    set_password(user, new_password)
+    return user

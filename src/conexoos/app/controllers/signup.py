@@ -1,0 +1,43 @@
+"""Sign-up that does not tell whether an email address has an account.
+
+A new address gets an account and a verification link (a welcome mail when verification is off); an
+address that already has an account gets a mail to its owner instead ("someone tried to sign up with your
+address"). Both do the same work (one password hash, one mail queued, one commit) and the visitor is
+answered the same way. A taken username is still reported: usernames are public (they are page addresses).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from conexoos.app.controllers.accounts import SignupError, check_new_username, hash_password
+from conexoos.app.controllers.email_addresses import queue_verification
+from conexoos.app.controllers.mail import queue_mail
+from conexoos.app.models.persistent import User
+from conexoos.framework import db
+
+
+def sign_up(email: str, username: str, password: str) -> None:
+    """Create the account and queue its first mail, or mail the owner of ``email``; answer the same.
+
+    Raises :class:`SignupError` only for the username (reserved or taken).
+    """
+    username = check_new_username(username)
+    email = email.strip().lower()
+    password_hash = hash_password(password)  # also for a known address: the same work either way
+    owner = User.get_by_login(email)
+    if owner is not None:
+        queue_mail(owner.email, "signup_existing", user=owner)
+        db.session.commit()
+        return
+    user = User(email=email, username=username, password_hash=password_hash)
+    db.session.add(user)
+    try:
+        db.session.flush()  # the id the verification link names
+        queue_verification(user)
+        db.session.commit()
+    except IntegrityError:
+        # Another request took the name or the address between our checks and the insert.
+        db.session.rollback()
+        if User.get_by_login(username) is not None:
+            raise SignupError("username", "This username is taken.") from None

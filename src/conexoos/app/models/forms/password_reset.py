@@ -1,0 +1,29 @@
+"""Forms of the forgotten-password flow."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from .validators import NoControlCharacters
+
+
+class ForgotPasswordForm(FlaskForm):
+    """``login``: the account's email or username."""
+
+    login = StringField(
+        "Email or username",
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[DataRequired(), Length(max=254), NoControlCharacters()],
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    """The new password, twice."""
+
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=128)])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],
+    )

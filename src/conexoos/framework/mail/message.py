@@ -1,0 +1,56 @@
+"""One message as it goes on the wire: a plain-text part and an HTML part (``multipart/alternative``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from ..errors import ConexoosError
+from ..smtp import address_problem
+
+
+class MailError(ConexoosError, ValueError):
+    """A message that cannot be built: a bad address, or a line break in a header."""
+
+
+def build_message(
+    sender: str, recipient: str, subject: str, text: str, html: str, *, date: datetime
+) -> EmailMessage:
+    """The message with both parts, a ``Date`` and a ``Message-ID`` on the sender's domain.
+
+    Raises :class:`MailError` for an address that is not one, or a subject holding a line break (the
+    standard library refuses them, which is what keeps headers from being injected).
+    """
+    for label, value in (("recipient", recipient), ("sender", sender)):
+        problem = address_problem(value)
+        if problem:
+            raise MailError(f"mail {label} {value!r}: {problem}")
+    message = EmailMessage(policy=policy.SMTP)
+    try:
+        message["Subject"] = subject
+        message["From"] = sender
+        message["To"] = recipient
+    except ValueError as error:
+        raise MailError(f"mail header refused: {error}") from error
+    message["Date"] = format_datetime(date)
+    message["Message-ID"] = make_msgid(domain=_domain(sender))
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a no-reply address
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def envelope_sender(message: EmailMessage) -> str:
+    """The bare address of the message's ``From``, for the SMTP ``MAIL FROM``."""
+    return parseaddr(str(message["From"]))[1]
+
+
+def _domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    try:
+        return Address(addr_spec=address).domain or "localhost"
+    except (ValueError, IndexError):
+        return "localhost"

@@ -1,0 +1,84 @@
+"""The outbox: each message to send is a row of ``mail_outbox`` in the project's default database.
+
+A row is ``queued`` (waiting, maybe after a failed attempt, until ``next_attempt_at``), ``sending`` (claimed
+by one process), ``sent``, or ``failed`` (refused for good, with the reason in ``last_error``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import DateTime, Index, Integer, String, Text, func, select
+from sqlalchemy.dialects import mysql
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..database import db
+from .message import build_message
+from .setup import mail_state
+
+OUTBOX_TABLE = "mail_outbox"
+QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+STATUSES = (QUEUED, SENDING, SENT, FAILED)
+LONG_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+"""A whole message (MariaDB's TEXT stops at 64 KB)."""
+
+
+def utcnow() -> datetime:
+    """Now, as the naive UTC the outbox stores (SQLite and MariaDB keep no time zone)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class OutboxMessage(db.Model):  # type: ignore[name-defined]
+    """One message, ready to send as it is: its bytes are built when it is queued."""
+
+    __tablename__ = OUTBOX_TABLE
+    __table_args__ = (Index("ix_mail_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(String(254), nullable=False)
+    subject: Mapped[str] = mapped_column(String(255), nullable=False)
+    message: Mapped[str] = mapped_column(LONG_TEXT, nullable=False)
+    """The whole RFC 5322 message (ASCII: every part is encoded), sent byte for byte."""
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(), nullable=False, default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(), nullable=True)
+    last_error: Mapped[str] = mapped_column(String(1000), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(), nullable=False, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(), nullable=True)
+
+
+def queue_message(
+    recipient: str, subject: str, text: str, html: str, sender: str | None = None
+) -> OutboxMessage:
+    """Add a message to the outbox in the current transaction (``db.session``); the caller commits.
+
+    ``sender`` defaults to ``SERVICES.smtp.FROM`` (see :func:`~conexoos.framework.smtp.default_sender`).
+
+    Nothing is sent here: the ``mail-outbox`` task sends it after the commit, and a rollback drops it.
+    Raises :class:`~conexoos.framework.mail.MailError` for a bad address or header.
+    """
+    now = utcnow()
+    sender = sender or mail_state(current_app).sender
+    built = build_message(sender, recipient, subject, text, html, date=now.replace(tzinfo=UTC))
+    row = OutboxMessage(
+        recipient=recipient,
+        subject=subject[:255],
+        message=built.as_string(),
+        status=QUEUED,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+        last_error="",
+    )
+    db.session.add(row)
+    return row
+
+
+def outbox_counts() -> dict[str, int]:
+    """How many messages are in each status (every status listed, 0 included)."""
+    rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status: count for status, count in rows})
+    return counts
