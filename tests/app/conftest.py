@@ -7,7 +7,7 @@ carry the ``<meta name="csrf-token">`` token of ``/dashboard`` in ``X-CSRFToken`
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -25,7 +25,9 @@ from conexoos.app.models.persistent import User
 from conexoos.framework import db
 from conexoos.framework.config import deep_merge
 from conexoos.framework.database import create_schema
+from conexoos.framework.mail import deliver_due
 from tests.conftest import AppFactory
+from tests.support.smtp_server import SmtpServer
 
 PASSWORD = "correct horse battery staple"
 BROWSER_UA = (
@@ -135,7 +137,12 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def app(make_app: AppFactory) -> Flask:
     """The Conexoos product from the real factory, rate limits off, CSRF on."""
-    built = make_app(overrides=deep_merge(RATE_LIMITS_OFF, QUIET), schema=False)
+    return product_app(make_app)
+
+
+def product_app(make_app: AppFactory, overrides: dict[str, Any] | None = None) -> Flask:
+    """The product with rate limits off and CSRF on, ``overrides`` applied, tables created."""
+    built = make_app(overrides=deep_merge(deep_merge(RATE_LIMITS_OFF, QUIET), overrides or {}), schema=False)
     built.jinja_env.bytecode_cache = TEMPLATE_CACHE
     with built.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -217,3 +224,23 @@ def alice(signed_up: SignUp) -> Account:
 def bob(signed_up: SignUp) -> Account:
     """User B, a second account."""
     return signed_up("bob")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free port, stopped after the test."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(make_app: AppFactory, smtp_server: SmtpServer) -> Flask:
+    """The product sending its mail to :func:`smtp_server`."""
+    return product_app(make_app, {"SERVICES": {"smtp": smtp_server.settings()}})
+
+
+def deliver(app: Flask) -> None:
+    """Run the outbox task's work once, now (as the scheduler does every few seconds)."""
+    with app.app_context():
+        deliver_due()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, has_request_context, url_for
 
 from .errors import ConfigError
 
@@ -82,6 +82,12 @@ def public_url() -> str:
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    """The absolute URL of ``endpoint`` (as ``url_for``), on the configured public address."""
+    """The absolute URL of ``endpoint`` (as ``url_for``), on the configured public address.
+
+    Works outside a request too (a task or a command writing mail): the path is built from the URL map.
+    """
     values.pop("_external", None)
-    return public_url() + url_for(endpoint, **values)
+    if has_request_context():
+        return public_url() + url_for(endpoint, **values)
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return public_url() + path
