@@ -27,6 +27,11 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/api/edit/link/<id:link_id>", "PATCH"),
     ("/api/delete/link/<id:link_id>", "DELETE"),
     ("/api/links/reorder", "POST"),
+    ("/password/forgot", "POST"),
+    ("/password/reset/<token>", "POST"),
+    ("/settings/email", "POST"),
+    ("/settings/email/resend", "POST"),
+    ("/settings/email/confirm/<token>", "POST"),
 }
 
 

@@ -1,0 +1,264 @@
+"""Verification, password reset, email change and sign-up, end to end, with mail from a real SMTP server."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from conexoos.app.controllers import tokens
+from conexoos.app.models.persistent import User
+from conexoos.framework.mail import deliver_due
+from tests.conftest import AppFactory
+from tests.support.smtp_server import Received, SmtpServer
+
+from .conftest import PASSWORD, Account, form_token, log_in, product_app, sign_up
+
+pytestmark = pytest.mark.database_matrix
+LINK = re.compile(r"http://localhost(/\S+)")
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def mail_to(app: Flask, server: SmtpServer, address: str, count: int = 1) -> list[Received]:
+    """Send what is queued, then every message ``address`` received (``count`` of them, no fewer)."""
+    with app.app_context():
+        deliver_due()
+    received = [item for item in server.wait_for(0) if address in item.recipients]
+    assert len(received) == count, [item.recipients for item in server.messages]
+    return received
+
+
+def link_in(message: Received) -> str:
+    """The path of the one link of the message's text part, checked against its HTML part."""
+    text, html = message.part("plain"), message.part("html")
+    paths = [path for path in LINK.findall(text) if not path.endswith((".txt", "/"))]
+    assert len(set(paths)) == 1, paths
+    assert f'href="http://localhost{paths[0]}"' in html
+    return paths[0]
+
+
+def user(app: Flask, username: str) -> User:
+    with app.app_context():
+        found = User.get_by_username(username)
+        assert found is not None
+        return found
+
+
+def post_form(client: FlaskClient, path: str, **data: str) -> TestResponse:
+    """POST the form of ``path`` with its own CSRF token."""
+    return client.post(path, data={"csrf_token": form_token(client.get(path)), **data})
+
+
+def signup_response(client: FlaskClient, email: str, username: str) -> TestResponse:
+    return post_form(client, "/signup", email=email, username=username, password=PASSWORD)
+
+
+# ---------------------------------------------------------------- verification
+
+
+def test_signup_mails_a_link_that_verifies_the_address(mail_app: Flask, smtp_server: SmtpServer) -> None:
+    account = sign_up(mail_app, "vera")
+    assert not user(mail_app, "vera").email_verified
+    [message] = mail_to(mail_app, smtp_server, account.email)
+    assert message.message["Subject"] == "Confirm your email address for Conexoos"
+    path = link_in(message)
+    assert path.startswith("/verify/")
+    page = mail_app.test_client().get(path)  # from another browser, not logged in
+    assert page.status_code == 200 and "Address confirmed" in page.get_data(as_text=True)
+    assert user(mail_app, "vera").email_verified
+    assert mail_app.test_client().get(path).status_code == 200  # a second click is harmless
+    settings = account.client.get("/settings/email").get_data(as_text=True)
+    assert 'id="email-verified">verified' in settings
+
+
+def test_required_verification_keeps_the_page_unpublished_until_verified(
+    make_app: AppFactory, smtp_server: SmtpServer
+) -> None:
+    app = product_app(
+        make_app,
+        {"SERVICES": {"smtp": smtp_server.settings()}, "APP": {"ACCOUNTS": {"VERIFY_EMAIL": "required"}}},
+    )
+    account = sign_up(app, "hidden")
+    assert app.test_client().get("/hidden").status_code == 404
+    assert 'id="unpublished"' in account.client.get("/dashboard").get_data(as_text=True)
+    resent = account.client.post("/settings/email/resend", data={"csrf_token": account.csrf})
+    assert resent.status_code == 302
+    _first, second = mail_to(app, smtp_server, account.email, count=2)
+    assert app.test_client().get(link_in(second)).status_code == 200
+    assert app.test_client().get("/hidden").status_code == 200
+    assert 'id="unpublished"' not in account.client.get("/dashboard").get_data(as_text=True)
+
+
+def test_verification_off_sends_a_welcome_without_a_link(
+    make_app: AppFactory, smtp_server: SmtpServer
+) -> None:
+    off = {"APP": {"ACCOUNTS": {"VERIFY_EMAIL": "off"}}}
+    app = product_app(make_app, {"SERVICES": {"smtp": smtp_server.settings()}, **off})
+    account = sign_up(app, "welcomed")
+    [message] = mail_to(app, smtp_server, account.email)
+    assert message.message["Subject"] == "Welcome to Conexoos"
+    assert "/verify/" not in message.part("plain")
+    assert app.test_client().get("/welcomed").status_code == 200
+
+
+def test_resend_is_rate_limited(make_app: AppFactory, smtp_server: SmtpServer) -> None:
+    app = product_app(
+        make_app,
+        {"SERVICES": {"smtp": smtp_server.settings()}, "FLASK": {"CONFIG": {"RATELIMIT_ENABLED": True}}},
+    )
+    account = sign_up(app, "resender")
+    statuses = [
+        account.client.post("/settings/email/resend", data={"csrf_token": account.csrf}).status_code
+        for _ in range(4)
+    ]
+    assert statuses == [302, 302, 302, 429]
+
+
+def test_operators_can_verify_an_account(app: Flask) -> None:
+    sign_up(app, "byhand")
+    with app.app_context():
+        result = CliRunner().invoke(app.cli, ["user", "verify", "byhand"], catch_exceptions=False)
+        missing = CliRunner().invoke(app.cli, ["user", "verify", "nobody"])
+    assert result.exit_code == 0 and "byhand: byhand@example.com verified" in result.output
+    assert user(app, "byhand").email_verified
+    assert missing.exit_code == 1 and "no account" in missing.output
+
+
+# ---------------------------------------------------------------- password reset
+
+
+def ask_reset(app: Flask, login: str) -> TestResponse:
+    return post_form(app.test_client(), "/password/forgot", login=login)
+
+
+def test_forgot_reset_and_the_link_works_once(mail_app: Flask, smtp_server: SmtpServer) -> None:
+    account = sign_up(mail_app, "forgetful")
+    mail_to(mail_app, smtp_server, account.email)  # the verification mail
+    assert ask_reset(mail_app, "Forgetful").status_code == 302
+    assert ask_reset(mail_app, account.email).status_code == 302
+    _verification, first, second = mail_to(mail_app, smtp_server, account.email, count=3)
+    assert first.message["Subject"] == "Set a new password for Conexoos"
+    used, other = link_in(first), link_in(second)
+    assert used.startswith("/password/reset/")
+    browser = mail_app.test_client()
+    assert browser.get(used).status_code == 200
+    done = post_form(browser, used, password=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    assert done.status_code == 302 and done.headers["Location"].endswith("/login")
+    log_in(mail_app.test_client(), "forgetful", NEW_PASSWORD)
+    assert user(mail_app, "forgetful").email_verified  # the link proved the address
+    for spent in (used, other):  # used, and made before the password changed
+        refused = mail_app.test_client().get(spent)
+        assert refused.status_code == 410
+        assert "already used, or the password was changed" in refused.get_data(as_text=True)
+
+
+def test_an_expired_or_garbled_reset_link_gets_a_clear_page(
+    mail_app: Flask, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = sign_up(mail_app, "late")
+    ask_reset(mail_app, "late")
+    path = link_in(mail_to(mail_app, smtp_server, account.email, count=2)[-1])
+    monkeypatch.setattr(tokens, "clock", lambda: time.time() + 3599)
+    assert mail_app.test_client().get(path).status_code == 200
+    monkeypatch.setattr(tokens, "clock", lambda: time.time() + 3602)
+    expired = mail_app.test_client().get(path)
+    assert expired.status_code == 410 and "This link has expired." in expired.get_data(as_text=True)
+    for garbled in (path[:-3], path + "x", "/password/reset/not-a-token", "/password/reset/" + "A" * 300):
+        response = mail_app.test_client().get(garbled)
+        assert response.status_code == 400 and "This link is not valid." in response.get_data(as_text=True)
+    verify_token = path.rsplit("/", 1)[1]  # a reset token is no verification token
+    assert mail_app.test_client().get(f"/verify/{verify_token}").status_code == 400
+
+
+def test_forgot_answers_the_same_for_known_and_unknown_accounts(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    account = sign_up(mail_app, "known")
+    mail_to(mail_app, smtp_server, account.email)
+    answers = {login: ask_reset(mail_app, login) for login in ("known", "unknown", "nobody@example.com")}
+    assert {(r.status_code, r.headers["Location"], r.get_data()) for r in answers.values()} == {
+        (302, "/password/forgot/sent", answers["known"].get_data())
+    }
+    assert [cookie_names(r) for r in answers.values()] == [cookie_names(answers["known"])] * 3
+    sent = mail_app.test_client().get("/password/forgot/sent").get_data(as_text=True)
+    assert "If an account has that email address or username" in sent
+    with mail_app.app_context():
+        deliver_due()
+    assert [item.recipients for item in smtp_server.messages] == [[account.email]] * 2
+
+
+def cookie_names(response: TestResponse) -> list[str]:
+    return sorted(value.split("=", 1)[0] for value in response.headers.getlist("Set-Cookie"))
+
+
+# ---------------------------------------------------------------- sign-up without enumeration
+
+
+def test_signup_with_a_known_email_answers_as_for_a_new_one_and_mails_the_owner(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    owner = sign_up(mail_app, "owner", email="owner@example.com")
+    new = signup_response(mail_app.test_client(), "fresh@example.com", "fresh")
+    known = signup_response(mail_app.test_client(), "Owner@Example.com", "intruder")
+    assert (known.status_code, known.headers["Location"]) == (new.status_code, new.headers["Location"])
+    assert known.get_data() == new.get_data() and cookie_names(known) == cookie_names(new)
+    with mail_app.app_context():
+        assert User.get_by_username("intruder") is None
+    messages = mail_to(mail_app, smtp_server, owner.email, count=2)
+    notice = messages[-1]
+    assert notice.message["Subject"] == "Someone tried to sign up with your address"
+    assert "http://localhost/password/forgot" in notice.part("plain")
+    taken = signup_response(mail_app.test_client(), "other@example.com", "owner")
+    assert taken.status_code == 422 and "This username is taken." in taken.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- change of address
+
+
+def change_email(account: Account, new_email: str, password: str = PASSWORD) -> TestResponse:
+    return account.client.post(
+        "/settings/email", data={"csrf_token": account.csrf, "email": new_email, "password": password}
+    )
+
+
+def test_changing_the_email_needs_the_password_and_the_new_address_confirmed(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    account = sign_up(mail_app, "mover", email="old@example.com")
+    assert 'href="/settings/email"' in account.client.get("/dashboard/settings").get_data(as_text=True)
+    wrong = change_email(account, "new@example.com", password="not my password")
+    assert wrong.status_code == 422 and "This is not your current password." in wrong.get_data(as_text=True)
+    assert change_email(account, "New@Example.com").status_code == 302
+    [message] = mail_to(mail_app, smtp_server, "new@example.com")
+    path = link_in(message)
+    assert user(mail_app, "mover").email == "old@example.com"  # not before it is confirmed
+    other_browser = mail_app.test_client()
+    page = other_browser.get(path)
+    assert page.status_code == 200 and "new@example.com" in page.get_data(as_text=True)
+    assert user(mail_app, "mover").email == "old@example.com"  # a GET (a link scanner) changes nothing
+    confirmed = post_form(other_browser, path)
+    assert confirmed.status_code == 302
+    moved = user(mail_app, "mover")
+    assert (moved.email, moved.email_verified) == ("new@example.com", True)
+    notices = mail_to(mail_app, smtp_server, "old@example.com", count=2)
+    assert notices[-1].message["Subject"] == "Your Conexoos email address was changed"
+    assert "new@example.com" in notices[-1].part("plain")
+    assert mail_app.test_client().get(path).status_code == 410  # the link worked once
+    log_in(mail_app.test_client(), "new@example.com")
+
+
+def test_changing_to_an_address_in_use_answers_the_same_and_tells_that_address(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    sign_up(mail_app, "first", email="first@example.com")
+    second = sign_up(mail_app, "second", email="second@example.com")
+    response = change_email(second, "first@example.com")
+    assert response.status_code == 302
+    [_verification, notice] = mail_to(mail_app, smtp_server, "first@example.com", count=2)
+    assert notice.message["Subject"] == "Someone tried to use your address on Conexoos"
+    assert user(mail_app, "second").email == "second@example.com"
