@@ -114,10 +114,16 @@ def seed(base: str) -> tuple[str, int]:
     form = {"csrf_token": token.group(1), "email": "maya@example.com", "username": "maya"}
     form["password"] = "slow-clients-bench-password"
     body = urllib.parse.urlencode(form).encode()
-    dashboard = opener.open(f"{base}/signup", data=body, timeout=10).read().decode()
+    opener.open(f"{base}/signup", data=body, timeout=10).read()  # "check your inbox": then log in
+    login = FORM_TOKEN.search(opener.open(f"{base}/login", timeout=10).read().decode())
+    if login is None:
+        raise SystemExit("the login page has no csrf_token")
+    credentials = {"csrf_token": login.group(1), "login": "maya", "password": form["password"]}
+    body = urllib.parse.urlencode(credentials).encode()
+    dashboard = opener.open(f"{base}/login", data=body, timeout=10).read().decode()
     meta = META_TOKEN.search(dashboard)
     if meta is None:
-        raise SystemExit("signing up did not lead to the dashboard")
+        raise SystemExit("logging in after signing up did not lead to the dashboard")
     request = urllib.request.Request(
         f"{base}/api/add/link",
         data=json.dumps({"title": "Shop", "url": "https://example.com/shop"}).encode(),

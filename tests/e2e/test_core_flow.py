@@ -70,12 +70,18 @@ def landing() -> Iterator[Landing]:
 
 
 def sign_up(page: Page, live: LiveServer, username: str) -> None:
-    """Create an account through the /signup form; the app logs it in and opens the dashboard."""
+    """Create an account through the /signup form ("check your inbox"), then log in from there; the
+    dashboard opens."""
     page.goto(f"{live.url}/signup")
     page.get_by_label("Email").fill(f"{username}@example.com")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign up").click()
+    expect(page).to_have_url(f"{live.url}/signup/sent")
+    page.get_by_role("link", name="Log in").last.click()
+    page.get_by_label("Email or username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
     expect(page).to_have_url(f"{live.url}/dashboard")
     expect(page.get_by_role("heading", name="Your links")).to_be_visible()
 
