@@ -44,6 +44,7 @@ def test_the_configuration_example_passes_config_check(tmp_path: Path) -> None:
         "DB_PASSWORD": "db-pass-word",
         "STRIPE_SECRET_KEY": "sk_test_readme",
         "STRIPE_WEBHOOK_SECRET": "whsec_readme",
+        "SMTP_PASSWORD": "smtp-readme-password",
     }
     result = conexoos("config", "check", "--config", str(config), cwd=tmp_path, env=variables)
     assert result.returncode == 0, result.stderr
