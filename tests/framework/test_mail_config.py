@@ -112,4 +112,6 @@ def test_prod_with_smtp_or_dev_without_it_says_nothing_about_mail(tmp_path: Path
 def test_serve_refuses_before_starting_when_verification_needs_mail(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["serve", "--config", str(write_config(tmp_path, "required"))])
     assert result.exit_code == 2, result.output
-    assert "config error: SERVICES.smtp: is not configured, and under PROD email verification" in result.output
+    assert (
+        "config error: SERVICES.smtp: is not configured, and under PROD email verification" in result.output
+    )
