@@ -25,8 +25,9 @@ LONG_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 
 def utcnow() -> datetime:
-    """Now, as the naive UTC the outbox stores (SQLite and MariaDB keep no time zone)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Now, as the outbox stores it: naive UTC (SQLite and MariaDB keep no time zone) in whole seconds
+    (MariaDB's DATETIME keeps no fraction), so that a time compares the same after a round trip."""
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 class OutboxMessage(db.Model):  # type: ignore[name-defined]
