@@ -262,3 +262,16 @@ def test_changing_to_an_address_in_use_answers_the_same_and_tells_that_address(
     [_verification, notice] = mail_to(mail_app, smtp_server, "first@example.com", count=2)
     assert notice.message["Subject"] == "Someone tried to use your address on Conexoos"
     assert user(mail_app, "second").email == "second@example.com"
+
+
+def test_odd_tokens_and_addresses_are_4xx_never_500(app: Flask) -> None:
+    client = app.test_client()
+    for path in ("/password/reset/%ED%A0%80", "/verify/%00", "/settings/email/confirm/" + "é" * 50):
+        assert client.get(path).status_code in (400, 404), path
+    refused = signup_response(client, "josé@example.com", "jose")  # would need SMTPUTF8
+    assert refused.status_code == 422 and "Enter a valid email address." in refused.get_data(as_text=True)
+    accepted = signup_response(client, "jose@exämple.com", "jose")  # an international domain is fine
+    assert accepted.status_code == 302
+    with app.app_context():
+        deliver_due()
+    assert user(app, "jose").email == "jose@exämple.com"

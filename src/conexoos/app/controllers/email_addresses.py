@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from conexoos.app.controllers.accounts import verify_password
-from conexoos.app.controllers.mail import queue_mail
+from conexoos.app.controllers.mail import queue_mail, queue_mail_to_account
 from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
@@ -47,7 +47,7 @@ def resend_verification(user: User) -> None:
     """Send the verification link again (the caller rate-limits); nothing when already verified."""
     if user.email_verified:
         return
-    queue_verification(user)
+    queue_verification(user)  # the address was checked by the sign-up or change form
     db.session.commit()
 
 
@@ -98,7 +98,9 @@ def confirm_email_change(token: str) -> User:
     user, new_email = change_request(token)
     old_email = user.email
     user.email, user.email_verified_at = new_email, utcnow()
-    queue_mail(old_email, "email_change_notice", user=user, old_email=old_email, new_email=new_email)
+    queue_mail_to_account(
+        old_email, "email_change_notice", user=user, old_email=old_email, new_email=new_email
+    )
     try:
         db.session.commit()
     except IntegrityError:

@@ -8,11 +8,14 @@ built with ``external_url`` (Jinja global) from ``SERVER_ENV.PUBLIC_URL``.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import current_app, render_template
 
-from conexoos.framework.mail import queue_message
+from conexoos.framework.mail import MailError, queue_message
+
+log = logging.getLogger("conexoos.mail")
 
 
 def queue_mail(to: str, template: str, **context: Any) -> None:
@@ -23,6 +26,15 @@ def queue_mail(to: str, template: str, **context: Any) -> None:
     """
     subject, text, html = render_mail(template, **context)
     queue_message(to, subject, text, html)
+
+
+def queue_mail_to_account(to: str, template: str, **context: Any) -> None:
+    """:func:`queue_mail` to an address stored on an account: one that cannot be mailed (an account made
+    before addresses had to be ASCII before the @) is logged and skipped, never an error for the visitor."""
+    try:
+        queue_mail(to, template, **context)
+    except MailError as error:
+        log.warning("mail %s not queued: %s", template, error)
 
 
 def render_mail(template: str, **context: Any) -> tuple[str, str, str]:

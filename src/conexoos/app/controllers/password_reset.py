@@ -9,7 +9,7 @@ password changes, by this link (single use) or any other way.
 from __future__ import annotations
 
 from conexoos.app.controllers.accounts import dummy_password_hash, set_password
-from conexoos.app.controllers.mail import queue_mail, render_mail
+from conexoos.app.controllers.mail import queue_mail_to_account, render_mail
 from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
@@ -29,7 +29,7 @@ def request_reset(login: str) -> None:
     payload = {"u": user.id if user else 0, "p": fingerprint(password_hash)}
     link = external_url("password_reset.reset", token=make_token(RESET_PURPOSE, payload))
     if user is not None:
-        queue_mail(user.email, "password_reset", user=user, link=link)
+        queue_mail_to_account(user.email, "password_reset", user=user, link=link)
     else:
         render_mail("password_reset", user=None, link=link)  # the rendering work, without a message
     db.session.commit()

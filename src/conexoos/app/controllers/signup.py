@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from conexoos.app.controllers.accounts import SignupError, check_new_username, hash_password
 from conexoos.app.controllers.email_addresses import queue_verification
-from conexoos.app.controllers.mail import queue_mail
+from conexoos.app.controllers.mail import queue_mail_to_account
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
 
@@ -27,7 +27,7 @@ def sign_up(email: str, username: str, password: str) -> None:
     password_hash = hash_password(password)  # also for a known address: the same work either way
     owner = User.get_by_login(email)
     if owner is not None:
-        queue_mail(owner.email, "signup_existing", user=owner)
+        queue_mail_to_account(owner.email, "signup_existing", user=owner)
         db.session.commit()
         return
     user = User(email=email, username=username, password_hash=password_hash)

@@ -44,6 +44,8 @@ def read_token(purpose: str, token: str, max_age: int) -> dict[str, Any]:
 
     Raises :class:`TokenError` when it is expired, garbled, forged or made for another purpose.
     """
+    if not token.isascii():  # itsdangerous would fail to encode a lone surrogate, not refuse it
+        raise TokenError("This link is not valid.")
     try:
         payload = _serializer(purpose).loads(token, max_age=max_age)
     except SignatureExpired as error:

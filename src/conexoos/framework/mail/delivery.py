@@ -106,7 +106,7 @@ def _send_one(transport: Transport, message_id: int, now: datetime, report: Deli
         return True
     try:
         transport.send(row.message, row.recipient, f"{now:%Y%m%dT%H%M%S}-{row.id}")
-    except (OSError, smtplib.SMTPException) as error:
+    except (OSError, smtplib.SMTPException, UnicodeError) as error:
         permanent = _is_permanent(error)
         _record_failure(row, error, now, permanent, report)
         return permanent
@@ -144,6 +144,8 @@ def _record_failure(
 def _is_permanent(error: BaseException) -> bool:
     """A 5xx refusal of this message or its recipient. A server that is down, refuses our login or our
     sender is a problem of the server or the configuration: the message waits for it to be fixed."""
+    if isinstance(error, UnicodeError):  # a row no server can take (e.g. written by hand)
+        return True
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return bool(error.recipients) and all(code >= 500 for code, _ in error.recipients.values())
     return isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500

@@ -8,6 +8,8 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
+import idna
+
 from ..errors import ConexoosError
 from ..smtp import address_problem
 
@@ -28,6 +30,7 @@ def build_message(
         problem = address_problem(value)
         if problem:
             raise MailError(f"mail {label} {value!r}: {problem}")
+    recipient = ascii_address(recipient)
     message = EmailMessage(policy=policy.SMTP)
     try:
         message["Subject"] = subject
@@ -41,6 +44,20 @@ def build_message(
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
+
+
+def ascii_address(address: str) -> str:
+    """``address`` with its domain in its ASCII (IDNA) form; :class:`MailError` for a local part that is
+    not ASCII (it would need SMTPUTF8, which many servers lack)."""
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        raise MailError(
+            f"mail address {address!r}: only addresses with an ASCII part before the @ are served"
+        )
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError as error:
+        raise MailError(f"mail address {address!r}: the domain is not valid ({error})") from error
 
 
 def envelope_sender(message: EmailMessage) -> str:

@@ -64,7 +64,7 @@ def queue_message(
     sender = sender or mail_state(current_app).sender
     built = build_message(sender, recipient, subject, text, html, date=now.replace(tzinfo=UTC))
     row = OutboxMessage(
-        recipient=recipient,
+        recipient=str(built["To"]),  # its domain in ASCII (IDNA), as the envelope needs it
         subject=subject[:255],
         message=built.as_string(),
         status=QUEUED,

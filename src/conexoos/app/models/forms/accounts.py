@@ -9,7 +9,9 @@ from wtforms.validators import DataRequired, Length, Regexp
 from .validators import NoControlCharacters
 
 USERNAME_PATTERN = r"^[a-z0-9_.]{3,30}$"
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN = r"^[!-?A-~]+@[^@\s]+\.[^@\s]+$"
+"""An ASCII local part (printable, no space, no @): mail to any other needs SMTPUTF8, which many servers
+lack. The domain may be international (it is sent in its ASCII form)."""
 
 
 class SignupForm(FlaskForm):
