@@ -179,6 +179,9 @@ EXPECTED_COMMANDS = {
     ("db", "downgrade"),
     ("db", "current"),
     ("db", "stamp"),
+    ("mail",),
+    ("mail", "status"),
+    ("mail", "retry"),
 }
 
 

@@ -23,7 +23,7 @@ def forgot() -> str | Response | tuple[str, int]:
         enforce("20/hour", "forgot-ip-hour", request.remote_addr or "")
     if form.validate_on_submit():
         login = form.login.data or ""
-        enforce("3/hour", "forgot-login", login.lower())
+        enforce("5/hour", "forgot-login", login.lower())
         request_reset(login)
         return redirect(url_for("password_reset.sent"))
     status = 422 if request.method == "POST" else 200
