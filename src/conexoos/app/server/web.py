@@ -9,6 +9,7 @@ from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.media import media
 from conexoos.app.blueprints.products_page import products_page
 from conexoos.app.blueprints.public import public
+from conexoos.app.blueprints.security import security
 from conexoos.app.blueprints.stats_page import stats_page
 from conexoos.app.blueprints.subscriptions import subscriptions
 
@@ -17,5 +18,6 @@ class Route:
     """Registers the web blueprints on the server."""
 
     def __init__(self, server: Flask) -> None:
-        for blueprint in (accounts, dashboard, products_page, stats_page, subscriptions, media, public):
+        blueprints = (accounts, dashboard, security, products_page, stats_page, subscriptions, media, public)
+        for blueprint in blueprints:
             server.register_blueprint(blueprint)
