@@ -70,9 +70,7 @@ def test_user_create_makes_an_account_that_can_log_in(
 
     client = cli_app.test_client()
     token = form_token(client.get("/login"))
-    response = client.post(
-        "/login", data={"csrf_token": token, "login": "operator", "password": PASSWORD}
-    )
+    response = client.post("/login", data={"csrf_token": token, "login": "operator", "password": PASSWORD})
     assert response.status_code == 302
 
 
@@ -97,14 +95,13 @@ def test_user_create_admin(cli_app: Flask, config_file: Path, monkeypatch: pytes
 def test_user_create_refuses_bad_input(
     cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    valid = ["--email", "a@example.com", "--username", "valid_name"]
     cases = {
         "email": ["--email", "not-an-email", "--username", "valid_name", "--password", PASSWORD],
         "username": ["--email", "a@example.com", "--username", "x", "--password", PASSWORD],
-        "at least 10 characters": ["--email", "a@example.com", "--username", "valid_name", "--password", "short"],
-        "most common passwords": ["--email", "a@example.com", "--username", "valid_name", "--password", "qwertyuiop"],
-        "built from your username": [
-            *("--email", "a@example.com", "--username", "valid_name", "--password", "Valid_Name2024!"),
-        ],
+        "at least 10 characters": [*valid, "--password", "short"],
+        "most common passwords": [*valid, "--password", "qwertyuiop"],
+        "built from your username": [*valid, "--password", "Valid_Name2024!"],
         "reserved": ["--email", "a@example.com", "--username", "admin", "--password", PASSWORD],
     }
 

@@ -27,6 +27,9 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/api/edit/link/<id:link_id>", "PATCH"),
     ("/api/delete/link/<id:link_id>", "DELETE"),
     ("/api/links/reorder", "POST"),
+    ("/settings/security/password", "POST"),
+    ("/settings/security/sessions/<id:session_id>/end", "POST"),
+    ("/settings/security/sessions/end-others", "POST"),
 }
 
 
