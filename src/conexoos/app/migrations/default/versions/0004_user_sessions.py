@@ -42,6 +42,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop ``user_session``: every session is valid again until it expires."""
-    op.drop_index("ix_user_session_user_id", table_name="user_session")
+    """Drop ``user_session`` (its index goes with it: MariaDB refuses to drop the index its foreign key
+    needs first): every session is valid again until it expires."""
     op.drop_table("user_session")
