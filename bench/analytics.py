@@ -98,7 +98,7 @@ def load_events(app: Flask, count: int, chunk: int = 20_000) -> tuple[int, list[
     """Create a creator with links and insert ``count`` events spread over the last 90 days."""
     random.seed(7)
     with app.app_context():
-        user = create_account("bench@example.com", "bench", "bench-password")
+        user = create_account("bench@example.com", "bench", "quiet measured passphrase")
         for index in range(LINKS):
             UserLink(
                 owner_id=user.id, title=f"Link {index}", url=f"https://example.com/{index}", order_index=index
@@ -160,7 +160,7 @@ def logged_in_client(app: Flask) -> Any:
     assert token, "no csrf token on /login"
     response = client.post(
         "/login",
-        data={"login": "bench", "password": "bench-password", "csrf_token": token.group(1)},
+        data={"login": "bench", "password": "quiet measured passphrase", "csrf_token": token.group(1)},
         headers={"Referer": "https://localhost/login"},
     )
     assert response.status_code == 302, response.status_code

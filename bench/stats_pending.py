@@ -69,9 +69,9 @@ def run(backend: str, steps: list[int], repeat: int) -> list[dict[str, Any]]:
         app = bench.build_app(url, Path(folder))
         now = datetime.now(UTC)
         with app.app_context():
-            owner = create_account("bench@example.com", "bench", "bench-password").id
+            owner = create_account("bench@example.com", "bench", "quiet measured passphrase").id
             others = [
-                create_account(f"o{n}@example.com", f"other{n}", "bench-password").id
+                create_account(f"o{n}@example.com", f"other{n}", "quiet measured passphrase").id
                 for n in range(OTHER_USERS)
             ]
             insert_events([owner], OWN_ROLLED_UP, now)

@@ -30,6 +30,7 @@ from tests.conftest import AppFactory
 from tests.support.smtp_server import SmtpServer
 
 PASSWORD = "correct horse battery staple"
+"""A password the policy accepts for every test account (10+ characters, not common, no username)."""
 BROWSER_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0.0.0 Safari/537.36"

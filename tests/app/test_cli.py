@@ -18,7 +18,7 @@ from conexoos.framework.cli import cli
 from conexoos.framework.config import deep_merge
 from tests.conftest import AppFactory, base_overrides
 
-from .conftest import RATE_LIMITS_OFF, each, form_token
+from .conftest import PASSWORD, RATE_LIMITS_OFF, each, form_token
 
 
 @pytest.fixture
@@ -58,7 +58,7 @@ def test_user_create_makes_an_account_that_can_log_in(
         "--username",
         "Operator",
         "--password",
-        "a long password",
+        PASSWORD,
     )
     assert result.exit_code == 0, result.output
     assert "created user operator" in result.output
@@ -66,13 +66,11 @@ def test_user_create_makes_an_account_that_can_log_in(
     assert user is not None
     assert (user.email, user.is_admin) == ("op@example.com", False)
     assert user.password_hash.startswith("$argon2id$")
-    assert PasswordHasher().verify(user.password_hash, "a long password")
+    assert PasswordHasher().verify(user.password_hash, PASSWORD)
 
     client = cli_app.test_client()
     token = form_token(client.get("/login"))
-    response = client.post(
-        "/login", data={"csrf_token": token, "login": "operator", "password": "a long password"}
-    )
+    response = client.post("/login", data={"csrf_token": token, "login": "operator", "password": PASSWORD})
     assert response.status_code == 302
 
 
@@ -85,7 +83,7 @@ def test_user_create_admin(cli_app: Flask, config_file: Path, monkeypatch: pytes
         "--username",
         "boss",
         "--password",
-        "a long password",
+        PASSWORD,
         "--admin",
     )
     assert result.exit_code == 0, result.output
@@ -97,11 +95,14 @@ def test_user_create_admin(cli_app: Flask, config_file: Path, monkeypatch: pytes
 def test_user_create_refuses_bad_input(
     cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    valid = ["--email", "a@example.com", "--username", "valid_name"]
     cases = {
-        "email": ["--email", "not-an-email", "--username", "valid_name", "--password", "a long password"],
-        "username": ["--email", "a@example.com", "--username", "x", "--password", "a long password"],
-        "8 characters": ["--email", "a@example.com", "--username", "valid_name", "--password", "short"],
-        "reserved": ["--email", "a@example.com", "--username", "admin", "--password", "a long password"],
+        "email": ["--email", "not-an-email", "--username", "valid_name", "--password", PASSWORD],
+        "username": ["--email", "a@example.com", "--username", "x", "--password", PASSWORD],
+        "at least 10 characters": [*valid, "--password", "short"],
+        "most common passwords": [*valid, "--password", "qwertyuiop"],
+        "built from your username": [*valid, "--password", "Valid_Name2024!"],
+        "reserved": ["--email", "a@example.com", "--username", "admin", "--password", PASSWORD],
     }
 
     def check(case: tuple[str, list[str]]) -> None:
@@ -120,11 +121,11 @@ def test_user_create_refuses_a_taken_username(
     cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = run(
-        config_file, monkeypatch, "--email", "a@example.com", "--username", "dup", "--password", "p" * 10
+        config_file, monkeypatch, "--email", "a@example.com", "--username", "dup", "--password", PASSWORD
     )
     assert first.exit_code == 0, first.output
     second = run(
-        config_file, monkeypatch, "--email", "b@example.com", "--username", "DUP", "--password", "p" * 10
+        config_file, monkeypatch, "--email", "b@example.com", "--username", "DUP", "--password", PASSWORD
     )
     assert second.exit_code != 0
     assert "taken" in second.output

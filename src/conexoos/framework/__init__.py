@@ -5,7 +5,7 @@ from .config import Settings, load_settings
 from .database import db
 from .errors import ConexoosError, ConfigError, ProjectError, ReadOnlyDatabaseError
 from .http_errors import error_response, wants_json
-from .sessions import end_session, regenerate_session
+from .sessions import current_session_id, end_session, regenerate_session
 
 __all__ = [
     "ConexoosError",
@@ -15,6 +15,7 @@ __all__ = [
     "Runtime",
     "Settings",
     "create_app",
+    "current_session_id",
     "db",
     "end_session",
     "error_response",

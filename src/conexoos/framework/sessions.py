@@ -225,6 +225,13 @@ def end_session() -> None:
     _interface().to_cookie(_current())
 
 
+def current_session_id() -> str | None:
+    """The server-side id of the current session, or None while it is an anonymous signed cookie (for a
+    registry of logged-in sessions, which must follow :func:`regenerate_session`'s new ids)."""
+    current = _current()
+    return current.sid if current.stored else None
+
+
 def _interface() -> AnonymousCookieSessions:
     interface = current_app.session_interface
     if not isinstance(interface, AnonymousCookieSessions):

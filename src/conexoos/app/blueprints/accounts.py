@@ -9,13 +9,17 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response
 
-from conexoos.app.controllers.accounts import SignupError, authenticate
+from conexoos.app.controllers import login_throttle
+from conexoos.app.controllers.accounts import SignupError, verify_password
+from conexoos.app.controllers.mail import queue_mail_to_account
 from conexoos.app.controllers.signup import sign_up
+from conexoos.app.controllers.user_sessions import forget_current_session, register_current_session
 from conexoos.app.models.forms.accounts import LoginForm, SignupForm
 from conexoos.app.models.persistent import User
-from conexoos.app.utils.rate_limit import enforce
+from conexoos.app.utils.network import network_of
+from conexoos.app.utils.rate_limit import enforce, too_many_requests
 from conexoos.app.utils.redirects import safe_local_target
-from conexoos.framework import end_session, regenerate_session
+from conexoos.framework import db, end_session, regenerate_session
 
 accounts = Blueprint("accounts", __name__)
 LOGIN_FAILED = "Those details do not match an account."
@@ -53,16 +57,18 @@ def signup_sent() -> str:
 @accounts.route("/login", methods=["GET", "POST"])
 def login() -> str | Response | tuple[str, int]:
     """Show the log-in form; on a valid POST log in and go to ``next`` when it is a path on this site (see
-    :func:`safe_local_target`), else to the dashboard. Unknown user and wrong password read the same."""
+    :func:`safe_local_target`), else to the dashboard. Unknown user and wrong password read the same.
+
+    Wrong passwords slow down the network they come from, for that account only (429, see
+    :mod:`~conexoos.app.controllers.login_throttle`): the owner still logs in from another network."""
     if current_user.is_authenticated:
         return redirect(_next_page())
     form = LoginForm()
     error = None
     if request.method == "POST":
         enforce("10/minute", "login-ip", request.remote_addr or "")
-        enforce("5/minute", "login-account", (request.form.get("login") or "").strip().lower())
     if form.validate_on_submit():
-        user = authenticate(form.login.data or "", form.password.data or "")
+        user = _attempt(form.login.data or "", form.password.data or "")
         if user is not None:
             _log_in(user)
             return redirect(_next_page())
@@ -71,9 +77,27 @@ def login() -> str | Response | tuple[str, int]:
     return render_template("accounts/login.html", form=form, error=error), status
 
 
+def _attempt(login_text: str, password: str) -> User | None:
+    """The user when the password is theirs and this network may try it; failures are counted."""
+    user = User.get_by_login(login_text)
+    network = network_of(request.remote_addr or "")
+    try:
+        login_throttle.refuse_if_throttled(login_text, user, network)
+    except login_throttle.LoginThrottled as throttled:
+        raise too_many_requests(throttled.retry_after, str(throttled)) from None
+    if verify_password(user, password):
+        return user
+    login_throttle.record_failure(login_text, user, network)
+    if user is not None and login_throttle.failed_login_alert_due(user):
+        queue_mail_to_account(user.email, "failed_logins", user=user, network=network)
+        db.session.commit()
+    return None
+
+
 @accounts.route("/logout", methods=["POST"])
 def logout() -> Response:
     """Log out (POST only, CSRF-protected): the server-side session is deleted."""
+    forget_current_session()
     logout_user()
     end_session()
     return redirect(url_for("public.home"))
@@ -89,10 +113,13 @@ def logout_by_get() -> NoReturn:
 
 def _log_in(user: User) -> None:
     """Log ``user`` in on a session with a new id (kept server-side from now on) and a new CSRF secret:
-    whoever planted the anonymous cookie before knows neither."""
+    whoever planted the anonymous cookie before knows neither. The session is entered in the registry
+    (Settings → Security), without which the user loader refuses it: every way of logging in (a second
+    factor included) ends here."""
     regenerate_session()
     session.pop("csrf_token", None)
     login_user(user)
+    register_current_session(user)
 
 
 def _next_page() -> str:

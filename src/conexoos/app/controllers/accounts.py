@@ -1,4 +1,4 @@
-"""Account rules: who may sign up with what name, and how a password is checked."""
+"""Account rules: who may sign up with what name, how a password is checked, set and changed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import Map
 
 from conexoos.app.models.persistent import User
+
+from .password_policy import password_problem
+from .user_sessions import end_sessions
 
 RESERVED_USERNAMES = frozenset(
     {
@@ -106,6 +109,15 @@ class SignupError(ValueError):
         self.message = message
 
 
+class PasswordRejected(ValueError):
+    """A password that cannot be set; ``message`` says why, for the form's ``field``."""
+
+    def __init__(self, message: str, field: str = "password") -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password``."""
     return _hasher.hash(password)
@@ -146,12 +158,6 @@ def check_new_username(username: str, taken_prefixes: Collection[str] | None = N
     return username
 
 
-def set_password(user: User, new_password: str) -> None:
-    """Hash ``new_password`` and save it as ``user``'s password (which ends every reset link sent before)."""
-    user.password_hash = hash_password(new_password)
-    user.save()
-
-
 def create_account(
     email: str,
     username: str,
@@ -167,6 +173,9 @@ def create_account(
     email = email.strip().lower()
     if User.get_by_login(email) is not None:
         raise SignupError("email", "An account with this email already exists.")
+    password_error = password_problem(password, username, email)
+    if password_error:
+        raise SignupError("password", password_error)
     user = User(email=email, username=username, password_hash=hash_password(password), is_admin=is_admin)
     try:
         user.save()
@@ -174,14 +183,6 @@ def create_account(
         # Another request took the name between our check and the insert.
         raise SignupError("username", "This username or email is taken.") from None
     return user
-
-
-def verify_password(user: User, password: str) -> bool:
-    """Whether ``password`` is ``user``'s current password."""
-    try:
-        return bool(_hasher.verify(user.password_hash, password))
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def dummy_password_hash() -> str:
@@ -192,13 +193,43 @@ def dummy_password_hash() -> str:
 def authenticate(login: str, password: str) -> User | None:
     """The user if ``login`` and ``password`` match, else None (same work either way)."""
     user = User.get_by_login(login)
+    return user if verify_password(user, password) else None
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Whether ``password`` is ``user``'s; the same work when ``user`` is None (then False). A hash made
+    with older parameters is replaced on success."""
     try:
         _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
-        return None
+        return False
     if user is None:
-        return None
+        return False
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
         user.save()
-    return user
+    return True
+
+
+def set_password(user: User, new_password: str) -> None:
+    """Give ``user`` the password ``new_password`` and end every other session of theirs at once (all of
+    them outside a request of theirs: password reset, operator command).
+
+    Raises :class:`PasswordRejected` with the reason when the password policy refuses it.
+    """
+    problem = password_problem(new_password, user.username, user.email)
+    if problem:
+        raise PasswordRejected(problem, "new_password")
+    user.password_hash = hash_password(new_password)
+    user.save()
+    end_sessions(user, keep_current=True)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change ``user``'s password when ``current_password`` is theirs; raises :class:`PasswordRejected`
+    (field ``current_password`` or ``new_password``) otherwise. Other sessions end at once."""
+    if not verify_password(user, current_password):
+        raise PasswordRejected("This is not your current password.", "current_password")
+    if new_password == current_password:
+        raise PasswordRejected("Choose a password other than your current one.", "new_password")
+    set_password(user, new_password)

@@ -62,7 +62,7 @@ def _record(kind: str, owner_id: int, link_id: int | None) -> datetime | None:
         device=client.device,
         os=client.os,
         browser=client.browser,
-        country=_country(),
+        country=request_country(),
         visitor_hash=visitor_hash(request.remote_addr or "", user_agent, now.date()),
     )
     with transaction():
@@ -93,7 +93,8 @@ def _param(name: str) -> str:
     return tracking_text(request.args.get(name, ""), 100)
 
 
-def _country() -> str:
+def request_country() -> str:
+    """The visitor's country (ISO code) from ``APP.ANALYTICS.COUNTRY_HEADER``, or "" when unknown."""
     header = analytics_settings().country_header
     value = request.headers.get(header, "").strip().upper() if header else ""
     return value if _COUNTRY.match(value) and value != "XX" else ""

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from conexoos.app.controllers.accounts import SignupError, check_new_username, hash_password
 from conexoos.app.controllers.email_addresses import queue_verification
 from conexoos.app.controllers.mail import queue_mail_to_account
+from conexoos.app.controllers.password_policy import password_problem
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
 
@@ -20,10 +21,13 @@ from conexoos.framework import db
 def sign_up(email: str, username: str, password: str) -> None:
     """Create the account and queue its first mail, or mail the owner of ``email``; answer the same.
 
-    Raises :class:`SignupError` only for the username (reserved or taken).
+    Raises :class:`SignupError` for the username (reserved or taken) and for a password the policy refuses.
     """
     username = check_new_username(username)
     email = email.strip().lower()
+    password_error = password_problem(password, username, email)
+    if password_error:  # before the address is looked up: the same answer for a known address
+        raise SignupError("password", password_error)
     password_hash = hash_password(password)  # also for a known address: the same work either way
     owner = User.get_by_login(email)
     if owner is not None:

@@ -8,6 +8,7 @@ from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.api_support import require_login
+from conexoos.app.controllers.user_sessions import load_session_user
 from conexoos.app.extensions import csrf, init_limiter, login_manager
 from conexoos.app.models.persistent import User
 from conexoos.app.settings import load_product_settings
@@ -49,7 +50,8 @@ class Load:
 
 
 def _load_user(user_id: str) -> User | None:
-    return User.get_by_id(int(user_id)) if user_id.isdigit() else None
+    """The session's user while the session registry holds it (see controllers/user_sessions.py)."""
+    return load_session_user(int(user_id)) if user_id.isdigit() else None
 
 
 def _login_before_csrf() -> None:

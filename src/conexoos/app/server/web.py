@@ -11,6 +11,7 @@ from conexoos.app.blueprints.media import media
 from conexoos.app.blueprints.password_reset import password_reset
 from conexoos.app.blueprints.products_page import products_page
 from conexoos.app.blueprints.public import public
+from conexoos.app.blueprints.security import security
 from conexoos.app.blueprints.stats_page import stats_page
 from conexoos.app.blueprints.subscriptions import subscriptions
 
@@ -19,6 +20,6 @@ class Route:
     """Registers the web blueprints on the server."""
 
     def __init__(self, server: Flask) -> None:
-        blueprints = (accounts, password_reset, email, dashboard, products_page, stats_page, subscriptions)
-        for blueprint in (*blueprints, media, public):
+        blueprints = (accounts, password_reset, email, dashboard, security, products_page, stats_page)
+        for blueprint in (*blueprints, subscriptions, media, public):
             server.register_blueprint(blueprint)

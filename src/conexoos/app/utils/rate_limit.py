@@ -9,11 +9,14 @@ Redis answers again.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import current_app
-from limits import RateLimitItem, parse
+from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import RateLimiter
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -27,18 +30,47 @@ RETRY_SECONDS = 10.0
 WARN_EVERY_SECONDS = 60.0
 UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 log = logging.getLogger("conexoos.rate_limit")
+Result = TypeVar("Result")
 
 
 def enforce(limit: str, scope: str, key: str) -> None:
     """Count one hit of ``key`` in ``scope``; raise 429 when ``limit`` (e.g. ``"5/minute"``) is exceeded."""
+    if not count(limit, scope, key):
+        item = parse(limit)
+        raise too_many_requests(item.get_expiry(), "Too many attempts. Wait a minute and try again.")
+
+
+def count(limit: str, scope: str, key: str) -> bool:
+    """Count one hit of ``key`` in ``scope``; False when it went past ``limit`` (True with limits off)."""
     limiter = current_limiter()
     if not limiter.enabled:
-        return
+        return True
     item = parse(limit)
-    if not _fallback().hit(limiter.limiter, item, scope, key):
-        error = TooManyRequests("Too many attempts. Wait a minute and try again.")
-        error.retry_after = item.get_expiry()
-        raise error
+    return _fallback().run(limiter.limiter, lambda strategy: strategy.hit(item, scope, key))
+
+
+def seconds_until_allowed(limit: str, scope: str, key: str) -> int:
+    """0 when one more hit of ``key`` stays within ``limit``, else the seconds until it would; counts
+    nothing (for limits counted only on failure, checked before the attempt)."""
+    limiter = current_limiter()
+    if not limiter.enabled:
+        return 0
+    item = parse(limit)
+
+    def wait(strategy: RateLimiter) -> int:
+        if strategy.test(item, scope, key):
+            return 0
+        reset_at, _ = strategy.get_window_stats(item, scope, key)
+        return max(1, math.ceil(reset_at - time.time()))
+
+    return _fallback().run(limiter.limiter, wait)
+
+
+def too_many_requests(retry_after: int, message: str) -> TooManyRequests:
+    """A 429 carrying ``Retry-After: retry_after``."""
+    error = TooManyRequests(message)
+    error.retry_after = retry_after
+    return error
 
 
 class MemoryFallback:
@@ -51,18 +83,19 @@ class MemoryFallback:
         self._next_try = 0.0
         self._last_warning = -WARN_EVERY_SECONDS
 
-    def hit(self, primary: RateLimiter, item: RateLimitItem, scope: str, key: str) -> bool:
-        """Count the hit in ``primary``, or in memory while ``primary``'s storage is unreachable."""
+    def run(self, primary: RateLimiter, operation: Callable[[RateLimiter], Result]) -> Result:
+        """``operation`` on ``primary``, or on the in-memory limiter while ``primary``'s storage is
+        unreachable."""
         now = time.monotonic()
         if self._down_since is None or now >= self._next_try:
             try:
-                allowed = primary.hit(item, scope, key)
+                result = operation(primary)
             except UNREACHABLE as error:
                 self._storage_down(primary, now, error)
             else:
                 self._storage_up(now)
-                return allowed
-        return self._memory_limiter(primary).hit(item, scope, key)
+                return result
+        return operation(self._memory_limiter(primary))
 
     def _storage_down(self, primary: RateLimiter, now: float, error: Exception) -> None:
         with self._lock:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
+
+from conexoos.app.controllers.password_policy import MAX_LENGTH, MIN_LENGTH
 
 from .validators import NoControlCharacters
 
@@ -12,6 +14,9 @@ USERNAME_PATTERN = r"^[a-z0-9_.]{3,30}$"
 EMAIL_PATTERN = r"^[!-?A-~]+@[^@\s]+\.[^@\s]+$"
 """An ASCII local part (printable, no space, no @): mail to any other needs SMTPUTF8, which many servers
 lack. The domain may be international (it is sent in its ASCII form)."""
+PASSWORD_RULES = (
+    f"At least {MIN_LENGTH} characters; not a common password, and not built from your username or email."
+)
 
 
 class SignupForm(FlaskForm):
@@ -35,7 +40,9 @@ class SignupForm(FlaskForm):
             Regexp(USERNAME_PATTERN, message="3 to 30 characters: a-z, 0-9, _ and ."),
         ],
     )
-    password = PasswordField("Password", validators=[DataRequired(), Length(min=8, max=128)])
+    password = PasswordField(
+        "Password", description=PASSWORD_RULES, validators=[DataRequired(), Length(max=MAX_LENGTH)]
+    )
 
 
 class LoginForm(FlaskForm):
@@ -45,3 +52,17 @@ class LoginForm(FlaskForm):
         "Email or username", validators=[DataRequired(), Length(max=254), NoControlCharacters()]
     )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
+
+
+class ChangePasswordForm(FlaskForm):
+    """``current_password``, ``new_password`` and its ``confirm``ation; the policy is checked by the
+    controller (it knows the username and email the password must not be built from)."""
+
+    current_password = PasswordField("Current password", validators=[DataRequired(), Length(max=128)])
+    new_password = PasswordField(
+        "New password", description=PASSWORD_RULES, validators=[DataRequired(), Length(max=MAX_LENGTH)]
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[DataRequired(), EqualTo("new_password", message="The two new passwords differ.")],
+    )

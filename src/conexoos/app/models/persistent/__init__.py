@@ -6,6 +6,7 @@ from .link import UserLink
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .stats import StatsRollup, StatsSalt, StatsVisitor, StatsWatermark
 from .user import FREE_PLAN, User
+from .user_session import UserSession
 
 __all__ = [
     "DEFAULT_PRODUCT_IMAGE",
@@ -19,4 +20,5 @@ __all__ = [
     "StatsWatermark",
     "User",
     "UserLink",
+    "UserSession",
 ]

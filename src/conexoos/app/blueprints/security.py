@@ -1,0 +1,75 @@
+"""Settings → Security: change the password, see the logged-in sessions and end them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required, logout_user
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from conexoos.app.controllers.accounts import PasswordRejected, change_password
+from conexoos.app.controllers.user_sessions import (
+    end_session_of,
+    end_sessions,
+    is_current,
+    rotate_current_session,
+    sessions_of,
+)
+from conexoos.app.models.forms.accounts import ChangePasswordForm
+from conexoos.framework import end_session
+
+security = Blueprint("security", __name__, url_prefix="/settings/security")
+
+
+@security.route("", methods=["GET"])
+@login_required
+def index() -> str:
+    """The password form and the list of sessions."""
+    return _page(ChangePasswordForm())
+
+
+@security.route("/password", methods=["POST"])
+@login_required
+def password() -> str | Response | tuple[str, int]:
+    """Change the password (the current one is needed); every other session ends at once, this one goes
+    on under a new id. A refused password is a 422 saying why."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(current_user, form.current_password.data or "", form.new_password.data or "")
+        except PasswordRejected as error:
+            getattr(form, error.field).errors.append(error.message)
+        else:
+            rotate_current_session()
+            flash("Password changed. Every other session is logged out.")
+            return redirect(url_for("security.index"))
+    return _page(form), 422
+
+
+@security.route("/sessions/<id:session_id>/end", methods=["POST"])
+@login_required
+def end_one(session_id: int) -> Response:
+    """Log one of the user's sessions out; ending this very session logs out here. 404 when the session
+    is not one of the user's (or already ended)."""
+    current = is_current(session_id)
+    if not end_session_of(current_user, session_id):
+        raise NotFound("No such session of yours: it may have ended already.")
+    if current:
+        logout_user()
+        end_session()
+        return redirect(url_for("accounts.login"))
+    flash("That session is logged out.")
+    return redirect(url_for("security.index"))
+
+
+@security.route("/sessions/end-others", methods=["POST"])
+@login_required
+def end_others() -> Response:
+    """Log out every session of the user but this one."""
+    ended = end_sessions(current_user, keep_current=True)
+    flash(f"Logged out {ended} other session{'' if ended == 1 else 's'}.")
+    return redirect(url_for("security.index"))
+
+
+def _page(form: ChangePasswordForm) -> str:
+    return render_template("dashboard/security.html", form=form, sessions=sessions_of(current_user))

@@ -1,0 +1,70 @@
+"""Log-in throttling that slows guessing down without locking the owner out.
+
+Failed log-ins are counted per (account, network): a network that guessed wrong too often against an
+account gets 429 for that account until the window ends, while a log-in from any other network goes on
+as usual. A login is resolved to its account first, so guesses against the username and the email of
+one account count together; an unknown login counts by its normalised text. Failures against an account
+from every network together decide when its owner is told (:func:`failed_login_alert_due`).
+
+Counters live in the rate-limit storage (Redis when configured, else memory); with
+``RATELIMIT_ENABLED: false`` nothing is counted.
+"""
+
+from __future__ import annotations
+
+import math
+
+from conexoos.app.models.persistent import User
+from conexoos.app.utils.rate_limit import count, seconds_until_allowed
+
+FAILURES_PER_NETWORK = "5 per 15 minutes"
+"""Wrong passwords one network may try against one account before it must wait."""
+ALERT_AFTER_FAILURES = "5 per 1 hour"
+"""Failures against one account, from anywhere, that make its owner's alert due."""
+ALERT_AT_MOST = "1 per 1 day"
+"""How often an owner is told about failed log-ins at most."""
+
+
+class LoginThrottled(Exception):
+    """This network tried too many wrong passwords for this account; ``retry_after`` seconds to wait."""
+
+    def __init__(self, retry_after: int) -> None:
+        minutes = max(1, math.ceil(retry_after / 60))
+        super().__init__(
+            f"Too many failed log-ins for this account from your network. Try again in {minutes} "
+            f"minute{'s' if minutes > 1 else ''}, or log in from another network."
+        )
+        self.retry_after = retry_after
+
+
+def account_key(login: str, user: User | None) -> str:
+    """What failures are counted by: the account's id, else the login lowercased and trimmed."""
+    return f"user:{user.id}" if user is not None else f"login:{login.strip().lower()}"
+
+
+def refuse_if_throttled(login: str, user: User | None, network: str) -> None:
+    """Raise :class:`LoginThrottled` when ``network`` may not try ``login``'s account now (counts nothing)."""
+    wait = seconds_until_allowed(FAILURES_PER_NETWORK, "login-account-network", _key(login, user, network))
+    if wait:
+        raise LoginThrottled(wait)
+
+
+def record_failure(login: str, user: User | None, network: str) -> None:
+    """Count one wrong password from ``network`` against ``login``'s account."""
+    count(FAILURES_PER_NETWORK, "login-account-network", _key(login, user, network))
+    if user is not None:
+        count(ALERT_AFTER_FAILURES, "login-failures-account", account_key(login, user))
+
+
+def failed_login_alert_due(user: User) -> bool:
+    """Whether ``user`` should now be emailed about failed log-ins: their account had
+    ``ALERT_AFTER_FAILURES`` and no alert went out within ``ALERT_AT_MOST``. True at most once per that
+    period: a True answer is taken as the alert being sent."""
+    key = account_key("", user)
+    if not seconds_until_allowed(ALERT_AFTER_FAILURES, "login-failures-account", key):
+        return False  # fewer failures than the threshold so far
+    return count(ALERT_AT_MOST, "login-alert-sent", key)
+
+
+def _key(login: str, user: User | None, network: str) -> str:
+    return f"{account_key(login, user)}|{network}"
