@@ -9,7 +9,9 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response
 
+from conexoos.app.controllers import pending_login
 from conexoos.app.controllers.accounts import SignupError, authenticate, create_account
+from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.models.forms.accounts import LoginForm, SignupForm
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import enforce
@@ -55,6 +57,9 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = authenticate(form.login.data or "", form.password.data or "")
         if user is not None:
+            if has_second_factor(user):  # the password alone is not enough: ask for the second factor
+                pending_login.begin(user, _next_page())
+                return redirect(url_for("two_factor.login_step"))
             _log_in(user)
             return redirect(_next_page())
         error = LOGIN_FAILED

@@ -7,15 +7,18 @@ from flask import Flask
 from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.media import media
+from conexoos.app.blueprints.passkeys import passkeys_blueprint
 from conexoos.app.blueprints.products_page import products_page
 from conexoos.app.blueprints.public import public
 from conexoos.app.blueprints.stats_page import stats_page
 from conexoos.app.blueprints.subscriptions import subscriptions
+from conexoos.app.blueprints.two_factor import two_factor
 
 
 class Route:
     """Registers the web blueprints on the server."""
 
     def __init__(self, server: Flask) -> None:
-        for blueprint in (accounts, dashboard, products_page, stats_page, subscriptions, media, public):
+        blueprints = (accounts, two_factor, passkeys_blueprint, dashboard, products_page, stats_page)
+        for blueprint in (*blueprints, subscriptions, media, public):
             server.register_blueprint(blueprint)
