@@ -27,6 +27,20 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/api/edit/link/<id:link_id>", "PATCH"),
     ("/api/delete/link/<id:link_id>", "DELETE"),
     ("/api/links/reorder", "POST"),
+    # Two factors and passkeys (issue 10)
+    ("/settings/two-factor/totp/start", "POST"),
+    ("/settings/two-factor/totp", "POST"),
+    ("/settings/two-factor/totp/disable", "POST"),
+    ("/settings/two-factor/recovery-codes", "POST"),
+    ("/login/two-factor", "POST"),
+    ("/settings/passkeys/options", "POST"),
+    ("/settings/passkeys", "POST"),
+    ("/settings/passkeys/<id:passkey_id>/rename", "POST"),
+    ("/settings/passkeys/<id:passkey_id>/delete", "POST"),
+    ("/login/passkey/options", "POST"),
+    ("/login/passkey", "POST"),
+    ("/login/two-factor/passkey/options", "POST"),
+    ("/login/two-factor/passkey", "POST"),
 }
 
 

@@ -36,6 +36,8 @@ class SoftAuthenticator:
 
     origin: str
     user_verified: bool = True
+    counts: bool = True
+    """Whether the signature counter grows (synced passkeys, such as Apple's and Google's, send 0)."""
     key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
     credential_id: bytes = field(default_factory=lambda: os.urandom(32))
     sign_count: int = 0
@@ -64,7 +66,7 @@ class SoftAuthenticator:
 
     def get(self, options: dict[str, Any], rp_id: str | None = None) -> dict[str, Any]:
         """The answer of ``navigator.credentials.get`` to ``options``; the counter goes up by one."""
-        self.sign_count += 1
+        self.sign_count += 1 if self.counts else 0
         client_data = self._client_data("webauthn.get", options["challenge"])
         auth_data = self._auth_data(rp_id or options["rpId"], 0)
         signature = self.key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
