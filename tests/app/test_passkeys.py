@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote, quote_from_bytes
 
 import pytest
 from flask import Flask
@@ -276,3 +277,62 @@ def test_malformed_answers_are_refused_without_a_500(app: Flask, alice: Account,
     assert 400 <= registered.status_code < 500, registered.get_data(as_text=True)
     assert device.sign_count == 0
     assert json.loads(answer.get_data(as_text=True))["error"]["message"]
+
+
+def form_post(client: FlaskClient, url: str, fields: dict[str, str]) -> TestResponse:
+    """POST a form whose values are sent byte for byte (a lone surrogate as its raw UTF-8 ``%ED%A0%80``)."""
+    body = "&".join(
+        f"{quote(name)}={quote_from_bytes(value.encode('utf-8', 'surrogatepass'))}"
+        for name, value in fields.items()
+    )
+    return client.post(url, data=body, content_type="application/x-www-form-urlencoded")
+
+
+HOSTILE = ["\x00", "a\x00b", "\ud800", "line\r\nbreak", "\u202e", "x" * 5000, "%ED%A0%80", "1" * 6, ""]
+
+
+def test_hostile_text_in_every_two_factor_input_is_a_4xx(app: Flask, alice: Account) -> None:
+    register(alice)
+    with app.app_context():
+        passkey_id = Passkey.of_user(alice.id)[0].id
+    failures = []
+    for text in HOSTILE:
+        answers = {
+            "options name": post_json(
+                alice.client,
+                "/settings/passkeys/options",
+                alice.csrf,
+                {"name": text, "confirmation": PASSWORD},
+            ),
+            "options confirmation": post_json(
+                alice.client,
+                "/settings/passkeys/options",
+                alice.csrf,
+                {"name": "Phone", "confirmation": text},
+            ),
+            "rename": form_post(
+                alice.client,
+                f"/settings/passkeys/{passkey_id}/rename",
+                {"csrf_token": alice.csrf, f"rename-{passkey_id}-name": text},
+            ),
+            "remove": form_post(
+                alice.client,
+                f"/settings/passkeys/{passkey_id}/delete",
+                {"csrf_token": alice.csrf, f"remove-{passkey_id}-confirmation": text},
+            ),
+            "regenerate": form_post(
+                alice.client,
+                "/settings/two-factor/recovery-codes",
+                {"csrf_token": alice.csrf, "regenerate-confirmation": text},
+            ),
+        }
+        browser, _ = password_step(app, "alice", PASSWORD)
+        token = login_token(browser, "/login/two-factor")
+        answers["second step"] = form_post(browser, "/login/two-factor", {"csrf_token": token, "code": text})
+        for name, answer in answers.items():
+            if answer.status_code >= 500:
+                failures.append(f"{name} {text[:12]!r}: {answer.status_code}")
+    assert not failures, failures
+    with app.app_context():
+        assert Passkey.count_of_user(alice.id) == 1  # no wrong confirmation removed it
+        assert Passkey.of_user(alice.id)[0].name == "1" * 6  # the last visible name; no invisible one

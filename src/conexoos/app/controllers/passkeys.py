@@ -35,7 +35,7 @@ from webauthn.helpers.structs import (
 )
 
 from conexoos.app.models.persistent import Passkey, User
-from conexoos.app.utils.text import has_control_characters
+from conexoos.app.utils.text import has_control_characters, is_valid_unicode, is_visible
 from conexoos.framework.urls import public_url
 
 NAME_MAX = 60
@@ -230,10 +230,10 @@ def remove_all(user: User) -> None:
 
 def clean_name(name: str) -> str:
     """The name, trimmed; raises :class:`PasskeyError` when empty, too long or holding control characters."""
-    if has_control_characters(name):
+    if has_control_characters(name) or not is_valid_unicode(name):
         raise PasskeyError("A passkey's name cannot hold control characters.")
     name = " ".join(name.split())
-    if not name:
+    if not is_visible(name):
         raise PasskeyError("Give the passkey a name, such as the device it is on.")
     if len(name) > NAME_MAX:
         raise PasskeyError(f"A passkey's name has at most {NAME_MAX} characters.")

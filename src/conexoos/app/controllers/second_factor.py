@@ -9,6 +9,7 @@ from __future__ import annotations
 from conexoos.app.controllers import passkeys, recovery_codes, totp
 from conexoos.app.controllers.accounts import authenticate
 from conexoos.app.models.persistent import User
+from conexoos.app.utils.text import is_valid_unicode
 
 
 def has_second_factor(user: User) -> bool:
@@ -30,9 +31,11 @@ def verify_second_factor(user: User, code: str) -> bool:
 def confirm_identity(user: User, answer: str) -> bool:
     """Whether ``answer`` is a second-factor code of ``user`` or their password (what changing the second
     factors asks for). A code that passes is used up."""
-    if answer and has_second_factor(user) and verify_second_factor(user, answer):
+    if not answer or not is_valid_unicode(answer):  # a lone surrogate (JSON "\ud800") cannot be hashed
+        return False
+    if has_second_factor(user) and verify_second_factor(user, answer):
         return True
-    checked = authenticate(user.username, answer) if answer else None
+    checked = authenticate(user.username, answer)
     return checked is not None and checked.id == user.id
 
 
