@@ -128,7 +128,7 @@ def test_the_relying_party_comes_from_public_url_not_host(app: Flask, alice: Acc
     with app.test_request_context("/login/passkey/options", headers={"Host": "evil.example:8443"}):
         user = User.get_by_id(alice.id)
         assert user is not None
-        options = json.loads(passkeys.registration_options(user).options_json)
+        options = json.loads(passkeys.registration_options(user, "Phone").options_json)
         assert passkeys.relying_party().origin == ORIGIN
     assert options["rp"]["id"] == "localhost"
 

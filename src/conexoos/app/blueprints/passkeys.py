@@ -1,29 +1,22 @@
-"""Passkeys: Settings → Passkeys (add, rename, remove) and logging in with one, alone or after the password.
+"""Settings → Passkeys: add (needs JavaScript), rename and remove (logging in with one: passkey_login.py).
 
 The browser side is ``static/js/passkeys.js``: it asks an ``.../options`` route for the ceremony's options,
 calls ``navigator.credentials``, and posts the answer (JSON, with the page's CSRF token) to the route
-beside it. Each ceremony's challenge is kept in the session, taken out by the answer (single use) and
-valid for :data:`CHALLENGE_LIFETIME` seconds. Logged-in and half-logged-in sessions are server-side; an
-anonymous visitor's session is a signed cookie (the framework stores nothing for visitors), so there the
-passkey row also records the issue time of the newest challenge it answered, and an older one (a replayed
-answer with its cookie) is refused.
+beside it. The challenge waits in the session (``controllers/ceremonies``).
 """
 
 from __future__ import annotations
 
-import time
-from base64 import urlsafe_b64decode, urlsafe_b64encode
 from typing import Any
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
-from conexoos.app.blueprints.accounts import _log_in
 from conexoos.app.blueprints.api_support import api_login_required, json_body
-from conexoos.app.blueprints.two_factor import CONFIRM_FAILED, limit_second_factor_attempts, show_new_codes
-from conexoos.app.controllers import passkeys, pending_login
+from conexoos.app.blueprints.two_factor import CONFIRM_FAILED, show_new_codes
+from conexoos.app.controllers import ceremonies, passkeys
 from conexoos.app.controllers.passkeys import Ceremony, PasskeyError
 from conexoos.app.controllers.second_factor import (
     confirm_identity,
@@ -34,14 +27,10 @@ from conexoos.app.dto.errors import malformed
 from conexoos.app.models.forms.two_factor import ConfirmForm, PasskeyNameForm
 from conexoos.app.models.persistent import Passkey
 from conexoos.app.utils.rate_limit import enforce
-from conexoos.app.utils.redirects import safe_local_target
 from conexoos.framework import error_response
 
 passkeys_blueprint = Blueprint("passkeys", __name__)
-CHALLENGE_LIFETIME = 300
 REGISTRATION = "passkey_registration"
-LOGIN = "passkey_login"
-SECOND_FACTOR = "passkey_second_factor"
 
 
 @passkeys_blueprint.route("/settings/passkeys", methods=["GET"])
@@ -63,9 +52,7 @@ def registration_options() -> Response:
         return error_response(422, str(error), field="name")
     if not confirm_identity(current_user, str(body.get("confirmation") or "")):
         return error_response(401, CONFIRM_FAILED, field="confirmation")
-    ceremony = passkeys.registration_options(current_user)
-    _keep(REGISTRATION, ceremony, name=name)
-    return Response(ceremony.options_json, mimetype="application/json")
+    return ceremony_options(REGISTRATION, passkeys.registration_options(current_user, name))
 
 
 @passkeys_blueprint.route("/settings/passkeys", methods=["POST"])
@@ -73,12 +60,11 @@ def registration_options() -> Response:
 def register() -> tuple[Response, int] | Response:
     """Keep the passkey the browser created; answer where to go next (the recovery codes the first time)."""
     credential = json_body()
-    state = _take(REGISTRATION)
-    if state is None:
-        return _expired()
-    ceremony = Ceremony("", _decode(state["challenge"]), _decode(state["handle"]))
+    ceremony = ceremonies.take(REGISTRATION)
+    if ceremony is None:
+        return expired()
     try:
-        passkeys.register(current_user, credential, ceremony, str(state["name"]))
+        passkeys.register(current_user, credential, ceremony)
     except PasskeyError as error:
         return error_response(400, str(error))
     flash("Passkey added.")
@@ -122,65 +108,6 @@ def remove(passkey_id: int) -> BaseResponse | tuple[str, int]:
     return _settings_page(removals={passkey_id: form}), 422
 
 
-@passkeys_blueprint.route("/login/passkey/options", methods=["POST"])
-def login_options() -> Response:
-    """Options to sign in with any passkey of this site (the login page's button and autofill)."""
-    enforce("30/minute", "passkey-options-ip", request.remote_addr or "")
-    ceremony = passkeys.authentication_options(None)
-    _keep(LOGIN, ceremony)
-    return Response(ceremony.options_json, mimetype="application/json")
-
-
-@passkeys_blueprint.route("/login/passkey", methods=["POST"])
-def login() -> Response:
-    """Log in with a passkey alone (verified on the device: two factors in one)."""
-    enforce("10/minute", "passkey-login-ip", request.remote_addr or "")
-    credential = json_body()
-    state = _take(LOGIN)
-    if state is None:
-        return _expired()
-    try:
-        user = passkeys.authenticate(credential, _decode(state["challenge"]), int(state["issued_at"]), None)
-    except PasskeyError as error:
-        return error_response(401, str(error))
-    pending_login.clear()
-    _log_in(user)
-    return jsonify(redirect=safe_local_target(request.args.get("next")) or url_for("dashboard.index"))
-
-
-@passkeys_blueprint.route("/login/two-factor/passkey/options", methods=["POST"])
-def second_factor_options() -> Response:
-    """Options to confirm a login with one of the (half-logged-in) user's passkeys."""
-    pending = pending_login.current()
-    if pending is None:
-        return _no_pending_login()
-    ceremony = passkeys.authentication_options(pending.user)
-    _keep(SECOND_FACTOR, ceremony)
-    return Response(ceremony.options_json, mimetype="application/json")
-
-
-@passkeys_blueprint.route("/login/two-factor/passkey", methods=["POST"])
-def second_factor() -> Response:
-    """Finish a login with a passkey of the user who gave the right password."""
-    pending = pending_login.current()
-    if pending is None:
-        return _no_pending_login()
-    credential = json_body()
-    state = _take(SECOND_FACTOR)
-    if state is None:
-        return _expired()
-    limit_second_factor_attempts(pending.user)
-    try:
-        passkeys.authenticate(credential, _decode(state["challenge"]), int(state["issued_at"]), pending.user)
-    except PasskeyError as error:
-        if not pending_login.record_failure():
-            return error_response(401, f"{error} Too many tries: log in again.", code="login_again")
-        return error_response(401, str(error))
-    pending_login.clear()
-    _log_in(pending.user)
-    return jsonify(redirect=pending.next_url)
-
-
 def _settings_page(
     renames: dict[int, PasskeyNameForm] | None = None, removals: dict[int, ConfirmForm] | None = None
 ) -> str:
@@ -212,42 +139,18 @@ def _owned_or_404(passkey_id: int) -> Passkey:
     return passkey
 
 
-def _keep(key: str, ceremony: Ceremony, **extra: str) -> None:
-    session[key] = {
-        "challenge": _encode(ceremony.challenge),
-        "handle": _encode(ceremony.user_handle),
-        "issued_at": time.time_ns() // 1000,
-        **extra,
-    }
+def ceremony_options(purpose: str, ceremony: Ceremony) -> Response:
+    """Keep ``ceremony``'s challenge for ``purpose`` and answer its options (JSON for the browser)."""
+    ceremonies.keep(purpose, ceremony.challenge, ceremony.user_handle, ceremony.name)
+    return Response(ceremony.options_json, mimetype="application/json")
 
 
-def _take(key: str) -> dict[str, Any] | None:
-    """The ceremony kept under ``key``, removed from the session (single use); None when none or expired."""
-    state = session.pop(key, None)
-    if not isinstance(state, dict):
-        return None
-    if int(state["issued_at"]) + CHALLENGE_LIFETIME * 1_000_000 < time.time_ns() // 1000:
-        return None
-    return state
+def expired() -> Response:
+    """The answer to a ceremony whose challenge is gone: used already, expired, or never asked for."""
+    return error_response(400, "This passkey request expired or was already used. Try again.", code="expired")
 
 
 def _object(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise malformed("send a JSON object")
     return payload
-
-
-def _expired() -> Response:
-    return error_response(400, "This passkey request expired or was already used. Try again.", code="expired")
-
-
-def _no_pending_login() -> Response:
-    return error_response(401, "Log in again: the second step waits at most 5 minutes.", code="login_again")
-
-
-def _encode(value: bytes) -> str:
-    return urlsafe_b64encode(value).decode()
-
-
-def _decode(value: str) -> bytes:
-    return urlsafe_b64decode(value.encode())

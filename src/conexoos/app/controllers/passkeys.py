@@ -34,6 +34,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from conexoos.app.controllers.ceremonies import PendingCeremony
 from conexoos.app.models.persistent import Passkey, User
 from conexoos.app.utils.text import has_control_characters, is_valid_unicode, is_visible
 from conexoos.framework.urls import public_url
@@ -64,6 +65,8 @@ class Ceremony:
     options_json: str
     challenge: bytes
     user_handle: bytes = b""
+    name: str = ""
+    """The name of the passkey being added."""
 
 
 def relying_party() -> RelyingParty:
@@ -91,8 +94,10 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def registration_options(user: User) -> Ceremony:
-    """Options to create a new discoverable passkey for ``user`` (the ones they have are excluded)."""
+def registration_options(user: User, name: str) -> Ceremony:
+    """Options to create a new discoverable passkey for ``user``, to be called ``name`` (the passkeys they
+    have are excluded: a device holds one per account). Raises :class:`PasskeyError` for a bad name."""
+    name = clean_name(name)
     rp = relying_party()
     existing = Passkey.of_user(user.id)
     handle = existing[0].user_handle if existing else secrets.token_bytes(HANDLE_BYTES)
@@ -109,15 +114,15 @@ def registration_options(user: User) -> Ceremony:
         ),
         exclude_credentials=[_descriptor(passkey) for passkey in existing],
     )
-    return Ceremony(options_to_json(options), options.challenge, handle)
+    return Ceremony(options_to_json(options), options.challenge, handle, name)
 
 
-def register(user: User, credential: Any, ceremony: Ceremony, name: str) -> Passkey:
-    """Check the browser's answer to :func:`registration_options` and keep the new passkey as ``name``.
-
-    Raises :class:`PasskeyError` when the answer does not verify, or the passkey is already registered.
+def register(user: User, credential: Any, ceremony: PendingCeremony) -> Passkey:
+    """Check the browser's answer to :func:`registration_options` and keep the new passkey, named as the
+    person asked. Raises :class:`PasskeyError` when the answer does not verify, or the passkey is already
+    registered.
     """
-    name = clean_name(name)
+    name = clean_name(ceremony.name)
     rp = relying_party()
     try:
         parsed = parse_registration_credential_json(credential)
@@ -159,8 +164,8 @@ def authentication_options(user: User | None) -> Ceremony:
     return Ceremony(options_to_json(options), options.challenge)
 
 
-def authenticate(credential: Any, challenge: bytes, issued_at: int, user: User | None) -> User:
-    """The account of the passkey that answered ``challenge`` (issued at ``issued_at`` µs).
+def authenticate(credential: Any, ceremony: PendingCeremony, user: User | None) -> User:
+    """The account of the passkey that answered ``ceremony``'s challenge.
 
     With ``user``, the passkey must be theirs (second factor); without, the device must have verified the
     person (a passkey alone). The signature counter must grow, and a challenge older than the newest one
@@ -180,7 +185,7 @@ def authenticate(credential: Any, challenge: bytes, issued_at: int, user: User |
     try:
         verified = verify_authentication_response(
             credential=parsed,
-            expected_challenge=challenge,
+            expected_challenge=ceremony.challenge,
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
             credential_public_key=passkey.public_key,
@@ -189,7 +194,7 @@ def authenticate(credential: Any, challenge: bytes, issued_at: int, user: User |
         )
     except (WebAuthnException, ValueError, TypeError) as error:
         raise PasskeyError(REFUSED) from error
-    if not passkey.record_use(verified.new_sign_count, issued_at):
+    if not passkey.record_use(verified.new_sign_count, ceremony.issued_at):
         raise PasskeyError("This passkey answer was already used. Try again.")
     owner = User.get_by_id(passkey.user_id)
     if owner is None:  # deleted between the lookup and now

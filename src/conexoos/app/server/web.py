@@ -7,6 +7,7 @@ from flask import Flask
 from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.media import media
+from conexoos.app.blueprints.passkey_login import passkey_login
 from conexoos.app.blueprints.passkeys import passkeys_blueprint
 from conexoos.app.blueprints.products_page import products_page
 from conexoos.app.blueprints.public import public
@@ -19,6 +20,6 @@ class Route:
     """Registers the web blueprints on the server."""
 
     def __init__(self, server: Flask) -> None:
-        blueprints = (accounts, two_factor, passkeys_blueprint, dashboard, products_page, stats_page)
-        for blueprint in (*blueprints, subscriptions, media, public):
+        people = (accounts, two_factor, passkeys_blueprint, passkey_login)
+        for blueprint in (*people, dashboard, products_page, stats_page, subscriptions, media, public):
             server.register_blueprint(blueprint)
