@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.api_support import api_login_required, json_body
-from conexoos.app.blueprints.two_factor import CONFIRM_FAILED, show_new_codes
+from conexoos.app.blueprints.two_factor import CONFIRM_FAILED, confirmed, show_new_codes
 from conexoos.app.controllers import ceremonies, passkeys
 from conexoos.app.controllers.passkeys import Ceremony, PasskeyError
 from conexoos.app.controllers.second_factor import (
@@ -96,16 +96,13 @@ def remove(passkey_id: int) -> BaseResponse | tuple[str, int]:
     """Remove one of the user's passkeys; needs the password or a current code (404 for anyone else's)."""
     passkey = _owned_or_404(passkey_id)
     form = ConfirmForm(prefix=f"remove-{passkey_id}")
-    if form.validate_on_submit():
-        enforce("10/minute", "second-factor-confirm", str(current_user.id))
-        if confirm_identity(current_user, form.confirmation.data or ""):
-            passkeys.remove(passkey)
-            forget_unneeded_recovery_codes(current_user)
-            flash("Passkey removed.")
-            return redirect(url_for("passkeys.settings"))
-        form.confirmation.errors = [CONFIRM_FAILED]
-        return _settings_page(removals={passkey_id: form}), 401
-    return _settings_page(removals={passkey_id: form}), 422
+    if confirmed(form):
+        passkeys.remove(passkey)
+        forget_unneeded_recovery_codes(current_user)
+        flash("Passkey removed.")
+        return redirect(url_for("passkeys.settings"))
+    status = 401 if CONFIRM_FAILED in form.confirmation.errors else 422
+    return _settings_page(removals={passkey_id: form}), status
 
 
 def _settings_page(

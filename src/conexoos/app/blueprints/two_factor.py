@@ -71,7 +71,7 @@ def enrol_totp() -> Page:
 def disable_totp() -> Page:
     """Turn the authenticator app off; needs the password or a current code."""
     form = ConfirmForm(prefix="disable")
-    if not _confirmed(form):
+    if not confirmed(form):
         return _settings_with(form, "disable_form")
     totp.disable(current_user)
     forget_unneeded_recovery_codes(current_user)
@@ -84,7 +84,7 @@ def disable_totp() -> Page:
 def regenerate_codes() -> Page:
     """Replace the recovery codes with new ones (the old ones stop working); needs the password or a code."""
     form = ConfirmForm(prefix="regenerate")
-    if not _confirmed(form):
+    if not confirmed(form):
         return _settings_with(form, "regenerate_form")
     if not (totp.is_enabled(current_user) or passkeys.count(current_user)):
         flash("Recovery codes come with a second factor: set up an authenticator app or a passkey first.")
@@ -157,7 +157,8 @@ def _limit_confirmations(user: User) -> None:
     enforce("10/minute", "second-factor-confirm", str(user.id))
 
 
-def _confirmed(form: ConfirmForm) -> bool:
+def confirmed(form: ConfirmForm) -> bool:
+    """Whether ``form`` was posted with the user's password or a current code (else its errors say why)."""
     if not form.validate_on_submit():
         return False
     _limit_confirmations(current_user)
