@@ -35,6 +35,20 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/settings/security/password", "POST"),
     ("/settings/security/sessions/<id:session_id>/end", "POST"),
     ("/settings/security/sessions/end-others", "POST"),
+    # Two factors and passkeys (issue 10)
+    ("/settings/two-factor/totp/start", "POST"),
+    ("/settings/two-factor/totp", "POST"),
+    ("/settings/two-factor/totp/disable", "POST"),
+    ("/settings/two-factor/recovery-codes", "POST"),
+    ("/login/two-factor", "POST"),
+    ("/settings/passkeys/options", "POST"),
+    ("/settings/passkeys", "POST"),
+    ("/settings/passkeys/<id:passkey_id>/rename", "POST"),
+    ("/settings/passkeys/<id:passkey_id>/delete", "POST"),
+    ("/login/passkey/options", "POST"),
+    ("/login/passkey", "POST"),
+    ("/login/two-factor/passkey/options", "POST"),
+    ("/login/two-factor/passkey", "POST"),
 }
 
 

@@ -39,6 +39,23 @@ SCREENSHOT_FOLDER_VARIABLE = "CONEXOOS_E2E_SCREENSHOTS"
 
 PageFactory = Callable[..., Page]
 """``new_page(phone=False, **context_options)``: a page in a fresh browser context."""
+PASSWORD = "correct horse battery staple"
+
+
+def sign_up(page: Page, live: LiveServer, username: str) -> None:
+    """Create an account through the /signup form ("check your inbox"), then log in from there with the
+    password; the dashboard opens."""
+    page.goto(f"{live.url}/signup")
+    page.get_by_label("Email").fill(f"{username}@example.com")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page).to_have_url(f"{live.url}/signup/sent")
+    page.get_by_role("link", name="Log in").last.click()
+    page.get_by_label("Email or username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page).to_have_url(f"{live.url}/dashboard")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -24,9 +24,8 @@ from conexoos.framework import db
 from tests.support.live_server import LiveServer
 
 from .conftest import PHONE_VIEWPORT as PHONE
-from .conftest import PageFactory
+from .conftest import PageFactory, sign_up
 
-PASSWORD = "correct horse battery staple"
 LONGEST_USERNAME = "grace_hopper.longest.username1"  # 30 characters, the most a username may have
 
 
@@ -67,23 +66,6 @@ def landing() -> Iterator[Landing]:
         server.shutdown()
         thread.join(10)
         server.server_close()
-
-
-def sign_up(page: Page, live: LiveServer, username: str) -> None:
-    """Create an account through the /signup form ("check your inbox"), then log in from there; the
-    dashboard opens."""
-    page.goto(f"{live.url}/signup")
-    page.get_by_label("Email").fill(f"{username}@example.com")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page).to_have_url(f"{live.url}/signup/sent")
-    page.get_by_role("link", name="Log in").last.click()
-    page.get_by_label("Email or username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live.url}/dashboard")
-    expect(page.get_by_role("heading", name="Your links")).to_be_visible()
 
 
 def add_link(page: Page, title: str, url: str) -> None:

@@ -48,13 +48,18 @@ def live_server_overrides(folder: Path) -> dict[str, Any]:
 
 
 @contextmanager
-def run_live_server(folder: Path, overrides: dict[str, Any] | None = None) -> Iterator[LiveServer]:
-    """Build the app in ``folder`` and serve it until the block ends; then stop it and free the database."""
+def run_live_server(
+    folder: Path, overrides: dict[str, Any] | None = None, host_name: str = HOST
+) -> Iterator[LiveServer]:
+    """Build the app in ``folder`` and serve it until the block ends; then stop it and free the database.
+
+    ``host_name`` is the host of its PUBLIC_URL and ``url``: ``localhost`` for passkeys, whose relying
+    party must be a domain name, never an IP address. The server listens on 127.0.0.1 either way.
+    """
     # Bound first, so that the app's PUBLIC_URL is the address it is really served at.
     server = make_server(HOST, 0, _not_ready, threaded=True)
-    settings = deep_merge(
-        live_server_overrides(folder), {"SERVER_ENV": {"PUBLIC_URL": f"http://{HOST}:{server.server_port}"}}
-    )
+    public_url = f"http://{host_name}:{server.server_port}"
+    settings = deep_merge(live_server_overrides(folder), {"SERVER_ENV": {"PUBLIC_URL": public_url}})
     if overrides:
         settings = deep_merge(settings, overrides)
     try:
@@ -69,7 +74,7 @@ def run_live_server(folder: Path, overrides: dict[str, Any] | None = None) -> It
     thread.start()
     try:
         _wait_until_ready(server)
-        yield LiveServer(url=f"http://{HOST}:{server.server_port}", app=app, port=server.server_port)
+        yield LiveServer(url=public_url, app=app, port=server.server_port)
     finally:
         _stop(server, thread)
         with app.app_context():

@@ -9,9 +9,10 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response
 
-from conexoos.app.controllers import login_throttle
+from conexoos.app.controllers import login_throttle, pending_login
 from conexoos.app.controllers.accounts import SignupError, verify_password
 from conexoos.app.controllers.mail import queue_mail_to_account
+from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.controllers.signup import sign_up
 from conexoos.app.controllers.user_sessions import forget_current_session, register_current_session
 from conexoos.app.models.forms.accounts import LoginForm, SignupForm
@@ -70,6 +71,9 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = _attempt(form.login.data or "", form.password.data or "")
         if user is not None:
+            if has_second_factor(user):  # the password alone is not enough: ask for the second factor
+                pending_login.begin(user, _next_page())
+                return redirect(url_for("two_factor.login_step"))
             _log_in(user)
             return redirect(_next_page())
         error = LOGIN_FAILED

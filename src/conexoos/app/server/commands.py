@@ -8,6 +8,7 @@ import click
 
 from conexoos.app.controllers import rollups
 from conexoos.app.controllers.accounts import SignupError, create_account
+from conexoos.app.controllers.second_factor import disable_second_factors, has_second_factor
 from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
@@ -62,7 +63,26 @@ def user_commands() -> click.Group:
             user.save()
         click.echo(f"{user.username}: {user.email} verified")
 
+    user_group.add_command(disable_two_factor_command())
     return user_group
+
+
+def disable_two_factor_command() -> click.Command:
+    """``conexoos user disable-2fa USERNAME``: for a person who lost every second factor."""
+
+    @click.command("disable-2fa")
+    @click.argument("username")
+    def disable_two_factor(username: str) -> None:
+        """Remove an account's authenticator app, passkeys and recovery codes (the password alone logs in)."""
+        user = User.get_by_login(username)
+        if user is None:
+            raise click.ClickException(f"no account has the username or email {username!r}")
+        had = has_second_factor(user)
+        disable_second_factors(user)
+        state = "turned off" if had else "was not on; recovery codes cleared"
+        click.echo(f"two-factor authentication of {user.username} (id {user.id}) {state}")
+
+    return disable_two_factor
 
 
 def analytics_commands() -> click.Group:

@@ -8,18 +8,21 @@ from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
 from conexoos.app.blueprints.media import media
+from conexoos.app.blueprints.passkey_login import passkey_login
+from conexoos.app.blueprints.passkeys import passkeys_blueprint
 from conexoos.app.blueprints.password_reset import password_reset
 from conexoos.app.blueprints.products_page import products_page
 from conexoos.app.blueprints.public import public
 from conexoos.app.blueprints.security import security
 from conexoos.app.blueprints.stats_page import stats_page
 from conexoos.app.blueprints.subscriptions import subscriptions
+from conexoos.app.blueprints.two_factor import two_factor
 
 
 class Route:
     """Registers the web blueprints on the server."""
 
     def __init__(self, server: Flask) -> None:
-        blueprints = (accounts, password_reset, email, dashboard, security, products_page, stats_page)
-        for blueprint in (*blueprints, subscriptions, media, public):
+        people = (accounts, password_reset, email, security, two_factor, passkeys_blueprint, passkey_login)
+        for blueprint in (*people, dashboard, products_page, stats_page, subscriptions, media, public):
             server.register_blueprint(blueprint)

@@ -4,6 +4,7 @@ from .billing import StripeEvent
 from .event import AnalyticsEvent
 from .link import UserLink
 from .product import DEFAULT_PRODUCT_IMAGE, Product
+from .second_factor import Passkey, RecoveryCode, TotpSecret
 from .stats import StatsRollup, StatsSalt, StatsVisitor, StatsWatermark
 from .user import FREE_PLAN, User
 from .user_session import UserSession
@@ -11,13 +12,16 @@ from .user_session import UserSession
 __all__ = [
     "DEFAULT_PRODUCT_IMAGE",
     "FREE_PLAN",
+    "Passkey",
     "Product",
+    "RecoveryCode",
     "StripeEvent",
     "AnalyticsEvent",
     "StatsRollup",
     "StatsSalt",
     "StatsVisitor",
     "StatsWatermark",
+    "TotpSecret",
     "User",
     "UserLink",
     "UserSession",

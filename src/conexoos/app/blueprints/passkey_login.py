@@ -1,0 +1,82 @@
+"""Logging in with a passkey: alone (the login page's button and autofill), or as the second factor.
+
+The browser side is ``static/js/passkeys.js``; each ``.../options`` route gives the ceremony's options and
+keeps its challenge (``controllers/ceremonies``), the route beside it checks the answer.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from conexoos.app.blueprints.accounts import _log_in
+from conexoos.app.blueprints.api_support import json_body
+from conexoos.app.blueprints.passkeys import ceremony_options, expired
+from conexoos.app.blueprints.two_factor import limit_second_factor_attempts
+from conexoos.app.controllers import ceremonies, passkeys, pending_login
+from conexoos.app.controllers.passkeys import PasskeyError
+from conexoos.app.utils.rate_limit import enforce
+from conexoos.app.utils.redirects import safe_local_target
+from conexoos.framework import error_response
+
+passkey_login = Blueprint("passkey_login", __name__)
+LOGIN = "passkey_login"
+SECOND_FACTOR = "passkey_second_factor"
+
+
+@passkey_login.route("/login/passkey/options", methods=["POST"])
+def options() -> Response:
+    """Options to sign in with any passkey of this site (user verification required)."""
+    enforce("30/minute", "passkey-options-ip", request.remote_addr or "")
+    return ceremony_options(LOGIN, passkeys.authentication_options(None))
+
+
+@passkey_login.route("/login/passkey", methods=["POST"])
+def login() -> Response:
+    """Log in with a passkey alone (verified on the device: possession and a PIN or biometric)."""
+    enforce("10/minute", "passkey-login-ip", request.remote_addr or "")
+    credential = json_body()
+    ceremony = ceremonies.take(LOGIN)
+    if ceremony is None:
+        return expired()
+    try:
+        user = passkeys.authenticate(credential, ceremony, None)
+    except PasskeyError as error:
+        return error_response(401, str(error))
+    pending_login.clear()
+    _log_in(user)
+    return jsonify(redirect=safe_local_target(request.args.get("next")) or url_for("dashboard.index"))
+
+
+@passkey_login.route("/login/two-factor/passkey/options", methods=["POST"])
+def second_factor_options() -> Response:
+    """Options to confirm a login with one of the passkeys of the user who gave the right password."""
+    pending = pending_login.current()
+    if pending is None:
+        return _login_again()
+    return ceremony_options(SECOND_FACTOR, passkeys.authentication_options(pending.user))
+
+
+@passkey_login.route("/login/two-factor/passkey", methods=["POST"])
+def second_factor() -> Response:
+    """Finish a login with a passkey of the user who gave the right password."""
+    pending = pending_login.current()
+    if pending is None:
+        return _login_again()
+    credential = json_body()
+    ceremony = ceremonies.take(SECOND_FACTOR)
+    if ceremony is None:
+        return expired()
+    limit_second_factor_attempts(pending.user)
+    try:
+        passkeys.authenticate(credential, ceremony, pending.user)
+    except PasskeyError as error:
+        if not pending_login.record_failure():
+            return error_response(401, f"{error} Too many tries: log in again.", code="login_again")
+        return error_response(401, str(error))
+    pending_login.clear()
+    _log_in(pending.user)
+    return jsonify(redirect=pending.next_url)
+
+
+def _login_again() -> Response:
+    return error_response(401, "Log in again: the second step waits at most 5 minutes.", code="login_again")
