@@ -12,6 +12,8 @@ from werkzeug.routing import Map
 
 from conexoos.app.models.persistent import User
 
+from . import username_holds
+
 RESERVED_USERNAMES = frozenset(
     {
         "about",
@@ -148,6 +150,8 @@ def create_account(
         raise SignupError("username", problem)
     if User.get_by_login(username) is not None:
         raise SignupError("username", "This username is taken.")
+    if (held := username_holds.held_until(username)) is not None:
+        raise SignupError("username", username_holds.held_message(held))
     if User.get_by_login(email) is not None:
         raise SignupError("email", "An account with this email already exists.")
     user = User(email=email, username=username, password_hash=hash_password(password), is_admin=is_admin)
@@ -157,6 +161,20 @@ def create_account(
         # Another request took the name between our check and the insert.
         raise SignupError("username", "This username or email is taken.") from None
     return user
+
+
+def set_password(user: User, password: str) -> None:
+    """Store a new hash of ``password`` for ``user`` (operators' ``user set-password``)."""
+    user.password_hash = hash_password(password)
+    user.save()
+
+
+def check_password(user: User, password: str) -> bool:
+    """Whether ``password`` is ``user``'s current password."""
+    try:
+        return bool(_hasher.verify(user.password_hash, password))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def authenticate(login: str, password: str) -> User | None:

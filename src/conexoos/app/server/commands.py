@@ -6,9 +6,12 @@ import re
 
 import click
 
-from conexoos.app.controllers import rollups
-from conexoos.app.controllers.accounts import SignupError, create_account
+from conexoos.app.controllers import account_deletion, rollups, user_admin, username_holds
+from conexoos.app.controllers.accounts import SignupError, create_account, set_password
 from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
+from conexoos.app.models.persistent import User
+
+MIN_PASSWORD = 8
 
 
 class Commands:
@@ -41,8 +44,8 @@ def user_commands() -> click.Group:
             raise click.BadParameter("not a valid email address", param_hint="--email")
         if not re.match(USERNAME_PATTERN, username.lower()):
             raise click.BadParameter("3 to 30 characters of a-z, 0-9, _ and .", param_hint="--username")
-        if len(password) < 8:
-            raise click.BadParameter("at least 8 characters", param_hint="--password")
+        if len(password) < MIN_PASSWORD:
+            raise click.BadParameter(f"at least {MIN_PASSWORD} characters", param_hint="--password")
         try:
             user = create_account(email, username, password, is_admin=admin)
         except SignupError as error:
@@ -50,7 +53,84 @@ def user_commands() -> click.Group:
         role = "administrator" if admin else "user"
         click.echo(f"created {role} {user.username} (id {user.id})")
 
+    add_operator_commands(user_group)
     return user_group
+
+
+def add_operator_commands(user_group: click.Group) -> None:
+    """``user list``, ``show``, ``set-password`` and ``delete``."""
+
+    @user_group.command("list")
+    @click.option("--search", default="", help="Only accounts whose username or email contains this.")
+    @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="Rows a page.")
+    @click.option("--page", default=1, show_default=True, type=click.IntRange(min=1), help="Page to show.")
+    def list_users(search: str, limit: int, page: int) -> None:
+        """List accounts (id, username, email, plan, created), oldest first."""
+        total = user_admin.count_users(search)
+        click.echo("id\tusername\temail\tplan\tcreated")
+        for user in user_admin.list_users(search, limit, (page - 1) * limit):
+            created = f"{user.created_at:%Y-%m-%d %H:%M}"
+            click.echo(f"{user.id}\t{user.username}\t{user.email}\t{user.subscription_plan}\t{created}")
+        pages = max(1, -(-total // limit))
+        click.echo(f"page {page} of {pages} ({total} accounts)")
+
+    @user_group.command("show")
+    @click.argument("username")
+    def show_user(username: str) -> None:
+        """Show one account: profile, plan, counts, dates."""
+        info = user_admin.summary(_existing_user(username))
+        user = info.user
+        last_login = f"{info.last_login:%Y-%m-%d %H:%M} UTC" if info.last_login else "not recorded"
+        for label, value in (
+            ("id", user.id),
+            ("username", user.username),
+            ("email", user.email),
+            ("display name", user.display_name),
+            ("bio", user.bio),
+            ("administrator", "yes" if user.is_admin else "no"),
+            ("plan", f"{info.plan} (subscription: {user.subscription_status or 'none'})"),
+            ("links", info.links),
+            ("products", info.products),
+            ("created", f"{user.created_at:%Y-%m-%d %H:%M} UTC"),
+            ("last login", last_login),
+        ):
+            click.echo(f"{label}: {value}")
+
+    @user_group.command("set-password")
+    @click.argument("username")
+    @click.password_option(help="The new password (asked for twice when not given).")
+    def set_user_password(username: str, password: str) -> None:
+        """Give an account a new password."""
+        user = _existing_user(username)
+        if len(password) < MIN_PASSWORD:
+            raise click.BadParameter(f"at least {MIN_PASSWORD} characters", param_hint="--password")
+        set_password(user, password)
+        click.echo(f"password of {user.username} changed")
+
+    @user_group.command("delete")
+    @click.argument("username")
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def delete_user(username: str, yes: bool) -> None:
+        """Delete an account as its owner can: Stripe subscription, rows, images, statistics."""
+        user = _existing_user(username)
+        if not yes:
+            click.confirm(f"Delete {user.username} ({user.email}) and everything in it for good?", abort=True)
+        try:
+            deleted = account_deletion.delete_account(user)
+        except account_deletion.DeletionRefused as refused:
+            raise click.ClickException(refused.message) from None
+        held = f"{deleted.held_until:%Y-%m-%d}"
+        click.echo(f"deleted {deleted.username} (id {deleted.user_id}); the name is held until {held}")
+
+
+def _existing_user(username: str) -> User:
+    """The account named ``username``; a one-line error (exit 1) when there is none."""
+    user = User.get_by_username(username.strip())
+    if user is not None:
+        return user
+    held = username_holds.held_until(username)
+    detail = f" (deleted; the name is held until {held:%Y-%m-%d})" if held else ""
+    raise click.ClickException(f"no user named {username!r}{detail}")
 
 
 def analytics_commands() -> click.Group:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from conexoos.app.blueprints.account_settings import account_settings
 from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.media import media
@@ -17,5 +18,14 @@ class Route:
     """Registers the web blueprints on the server."""
 
     def __init__(self, server: Flask) -> None:
-        for blueprint in (accounts, dashboard, products_page, stats_page, subscriptions, media, public):
+        for blueprint in (
+            accounts,
+            account_settings,
+            dashboard,
+            products_page,
+            stats_page,
+            subscriptions,
+            media,
+            public,
+        ):
             server.register_blueprint(blueprint)

@@ -2,6 +2,8 @@
 
 from .billing import StripeEvent
 from .event import AnalyticsEvent
+from .export_job import ExportJob
+from .held_username import HeldUsername
 from .link import UserLink
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .stats import StatsRollup, StatsSalt, StatsVisitor, StatsWatermark
@@ -13,6 +15,8 @@ __all__ = [
     "Product",
     "StripeEvent",
     "AnalyticsEvent",
+    "ExportJob",
+    "HeldUsername",
     "StatsRollup",
     "StatsSalt",
     "StatsVisitor",
