@@ -27,6 +27,8 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/api/edit/link/<id:link_id>", "PATCH"),
     ("/api/delete/link/<id:link_id>", "DELETE"),
     ("/api/links/reorder", "POST"),
+    ("/settings/account/export", "POST"),
+    ("/settings/account/delete", "POST"),
 }
 
 
