@@ -18,7 +18,7 @@ from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn
 
 from .billing_support import billing_app, billing_state, running_standin, subscribe_to_pro
-from .conftest import PASSWORD, Account, SignUp, post_signup
+from .conftest import PASSWORD, QUIET, Account, SignUp, post_signup, sign_up
 from .leaving_support import account_page, delete_account, rows_per_table, seed_account, uploads
 
 pytestmark = pytest.mark.database_matrix
@@ -184,3 +184,11 @@ def test_a_user_without_rows_elsewhere_is_deleted_too(app: Flask, alice: Account
         assert user is not None
         deleted = account_deletion.delete_account(user)
         assert deleted.username == "alice" and User.get_by_username("alice") is None
+
+
+def test_password_guesses_on_the_deletion_form_are_rate_limited(make_app: AppFactory) -> None:
+    app = make_app(overrides=QUIET)  # rate limits on
+    alice = sign_up(app, "alice")
+    statuses = [delete_account(alice, f"guess {n}").status_code for n in range(6)]
+    assert statuses == [403] * 5 + [429]
+    assert rows_per_table(app, alice.id)["user"] == 1

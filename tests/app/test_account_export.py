@@ -177,3 +177,17 @@ def test_a_failed_build_is_shown_and_can_be_asked_again(
     alice.add_link()
     ask_for_export(alice)
     assert download_path(alice) is not None
+
+
+def test_a_new_export_replaces_the_previous_zip(app: Flask, alice: Account) -> None:
+    alice.add_link()
+    ask_for_export(alice)
+    first = download_path(alice)
+    ask_for_export(alice)
+    second = download_path(alice)
+    assert first and second and first != second
+    assert alice.client.get(first).status_code == 410
+    assert alice.client.get(second).status_code == 200
+    with app.app_context():
+        assert len(list(account_export.exports_folder().iterdir())) == 1
+        assert len(ExportJob.of_user(alice.id)) == 1

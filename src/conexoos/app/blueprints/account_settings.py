@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import account_deletion, account_export
 from conexoos.app.models.forms.account_settings import DeleteAccountForm, ExportForm
+from conexoos.app.utils.rate_limit import enforce
 from conexoos.framework import end_session
 
 account_settings = Blueprint("account_settings", __name__, url_prefix="/settings")
@@ -27,6 +28,7 @@ def request_export() -> Response | tuple[str, int]:
     form = ExportForm()
     if not form.validate_on_submit():
         return _page(DeleteAccountForm()), 400
+    enforce("10/hour", "account-export", str(current_user.id))
     job = account_export.request_export(current_user)
     if job.status == "pending":
         flash("Your export is being prepared. Reload this page in a minute to download it.")
@@ -58,6 +60,7 @@ def delete() -> Response | tuple[str, int]:
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return _page(form), 422
+    enforce("5/minute", "delete-account", str(current_user.id))  # the password check is no oracle
     try:
         account_deletion.confirm_deletion(
             current_user, form.password.data or "", form.second_factor_code.data or ""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Column, Table, delete, select
+from sqlalchemy import Column, Table, delete
 from werkzeug.exceptions import HTTPException
 
 from conexoos.app.models.persistent import ExportJob, User
@@ -66,7 +66,7 @@ def delete_account(user: User, now: datetime | None = None) -> Deleted:
         raise DeletionRefused(error.code or 502, str(error.description)) from error
     user_id, username = user.id, user.username
     images = user_images.image_names(user)
-    exports = [path for job in _export_jobs(user_id) if (path := account_export.export_path(job))]
+    exports = [path for job in ExportJob.of_user(user_id) if (path := account_export.export_path(job))]
     with transaction():
         for table, column in owned_tables():
             db.session.execute(delete(table).where(column == user_id))
@@ -95,10 +95,6 @@ def owned_tables() -> Iterator[tuple[Table, Column[int]]]:
         for name in OWNER_COLUMNS:
             if name in table.c:
                 yield table, table.c[name]
-
-
-def _export_jobs(user_id: int) -> list[ExportJob]:
-    return list(db.session.scalars(select(ExportJob).where(ExportJob.user_id == user_id)).all())
 
 
 def _remove_files(images: list[str], exports: list[Path]) -> None:

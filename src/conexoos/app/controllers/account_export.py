@@ -68,10 +68,13 @@ class ExportStatus:
 
 
 def request_export(user: User, now: datetime | None = None) -> ExportJob:
-    """Queue an export of ``user``; a small account is built before returning. A pending one is reused."""
+    """Queue an export of ``user``; a small account is built before returning. A pending one is reused; an
+    older built one is removed, so a person keeps at most one zip on disk."""
     latest = ExportJob.latest_for(user.id)
     if latest is not None and latest.status == PENDING:
         return latest
+    for old in ExportJob.of_user(user.id):
+        remove_export(old)
     job = ExportJob(user_id=user.id, status=PENDING)
     job.save()
     if _item_count(user) <= INLINE_ITEMS:

@@ -45,6 +45,11 @@ class ExportJob(CrudMixin, db.Model):  # type: ignore[name-defined]
         return db.session.scalar(select(cls).where(cls.id == job_id, cls.user_id == user_id))
 
     @classmethod
+    def of_user(cls, user_id: int) -> Sequence[ExportJob]:
+        """Every export of the user."""
+        return db.session.scalars(select(cls).where(cls.user_id == user_id)).all()
+
+    @classmethod
     def pending(cls, limit: int) -> Sequence[ExportJob]:
         """The oldest exports still waiting to be built."""
         return db.session.scalars(
