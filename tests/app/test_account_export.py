@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -86,6 +87,7 @@ def test_a_large_account_is_built_by_the_task_then_downloaded(
     app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(account_export, "INLINE_ITEMS", 0)
+    assert 'href="/settings/account"' in alice.client.get("/dashboard/settings").get_data(as_text=True)
     alice.add_link("Blog", "https://blog.example/")
     assert ask_for_export(alice).status_code == 302
     page = account_page(alice).get_data(as_text=True)
@@ -191,3 +193,26 @@ def test_a_new_export_replaces_the_previous_zip(app: Flask, alice: Account) -> N
     with app.app_context():
         assert len(list(account_export.exports_folder().iterdir())) == 1
         assert len(ExportJob.of_user(alice.id)) == 1
+
+
+def test_a_job_is_built_once_and_orphan_zips_are_swept(
+    app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(account_export, "INLINE_ITEMS", -1)
+    ask_for_export(alice)
+    with app.app_context():
+        job = ExportJob.latest_for(alice.id)
+        assert job is not None and job.status == "pending"
+        account_export.build_export(job)
+        account_export.build_export(job)  # a second process arriving late finds it claimed
+        assert account_export.build_pending() == 0
+        folder = account_export.exports_folder()
+        assert len(list(folder.glob("*.zip"))) == 1
+        old, fresh = folder / "old-orphan.zip", folder / "fresh-orphan.zip"
+        old.write_bytes(b"left by a crash")
+        fresh.write_bytes(b"being written")
+        a_day_ago = (datetime.now(UTC) - timedelta(hours=account_export.LINK_HOURS + 1)).timestamp()
+        os.utime(old, (a_day_ago, a_day_ago))
+        account_export.prune_expired()
+        assert not old.exists() and fresh.exists()
+        assert len(list(folder.glob("*.zip"))) == 2  # the job's own zip is kept

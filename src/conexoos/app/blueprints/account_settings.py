@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import account_deletion, account_export
 from conexoos.app.models.forms.account_settings import DeleteAccountForm, ExportForm
+from conexoos.app.models.persistent.export_job import BUILDING, FAILED, PENDING
 from conexoos.app.utils.rate_limit import enforce
 from conexoos.framework import end_session
 
@@ -30,9 +31,9 @@ def request_export() -> Response | tuple[str, int]:
         return _page(DeleteAccountForm()), 400
     enforce("10/hour", "account-export", str(current_user.id))
     job = account_export.request_export(current_user)
-    if job.status == "pending":
+    if job.status in (PENDING, BUILDING):
         flash("Your export is being prepared. Reload this page in a minute to download it.")
-    elif job.status == "failed":
+    elif job.status == FAILED:
         flash("Your export could not be built. Try again later; the error was logged for the operators.")
     else:
         flash("Your export is ready to download.")

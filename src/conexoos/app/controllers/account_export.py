@@ -22,12 +22,12 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, url_for
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conexoos.app.dto.stats import MAX_RANGE_DAYS, StatsQuery
 from conexoos.app.models.persistent import ExportJob, Product, User, UserLink
-from conexoos.app.models.persistent.base import utcnow
-from conexoos.app.models.persistent.export_job import FAILED, PENDING, READY
+from conexoos.app.models.persistent.base import transaction, utcnow
+from conexoos.app.models.persistent.export_job import BUILDING, FAILED, PENDING, READY
 from conexoos.app.utils.csv_export import to_csv
 from conexoos.framework import db, runtime
 from conexoos.framework.urls import public_url
@@ -68,10 +68,11 @@ class ExportStatus:
 
 
 def request_export(user: User, now: datetime | None = None) -> ExportJob:
-    """Queue an export of ``user``; a small account is built before returning. A pending one is reused; an
-    older built one is removed, so a person keeps at most one zip on disk."""
+    """Queue an export of ``user``; a small account is built before returning. One in progress is reused;
+    an older one is removed, so a person keeps at most one zip on disk."""
+    now = now or utcnow()
     latest = ExportJob.latest_for(user.id)
-    if latest is not None and latest.status == PENDING:
+    if latest is not None and in_progress(latest, now):
         return latest
     for old in ExportJob.of_user(user.id):
         remove_export(old)
@@ -80,6 +81,11 @@ def request_export(user: User, now: datetime | None = None) -> ExportJob:
     if _item_count(user) <= INLINE_ITEMS:
         build_export(job, now)
     return job
+
+
+def in_progress(job: ExportJob, now: datetime) -> bool:
+    """Whether ``job`` waits or is being built (a build that never finished counts until it expires)."""
+    return job.status in (PENDING, BUILDING) and (job.expires_at is None or job.expires_at > now)
 
 
 def build_pending(now: datetime | None = None, limit: int = TASK_BATCH) -> int:
@@ -91,25 +97,42 @@ def build_pending(now: datetime | None = None, limit: int = TASK_BATCH) -> int:
 
 
 def build_export(job: ExportJob, now: datetime | None = None) -> None:
-    """Write ``job``'s zip and mark it ready until ``LINK_HOURS`` from now; on failure mark it failed."""
+    """Write ``job``'s zip and mark it ready until ``LINK_HOURS`` from now; on failure mark it failed.
+
+    The job is claimed first (``pending`` to ``building`` in one UPDATE), so two processes never build it
+    twice; a claimed build that never finishes expires like a built one and is pruned.
+    """
     now = now or utcnow()
-    user = User.get_by_id(job.user_id)
-    if user is None:
-        return  # deleted meanwhile: the job row went with the user
+    expires = now + timedelta(hours=LINK_HOURS)
+    job_id, user_id = job.id, job.user_id
+    if not _set_state(job_id, (PENDING,), status=BUILDING, expires_at=expires):
+        return  # another process builds it, or the user (and the job with them) is gone
+    user = User.get_by_id(user_id)
     name = f"{secrets.token_hex(16)}.zip"
     target = exports_folder() / name
     try:
+        if user is None:
+            raise LookupError(f"user {user_id} is gone")
         write_zip(user, target, now)
     except Exception:
         # Any failure (disk full, a database error mid-way) must end as a failed job the person can
-        # see and retry, not as a job pending for ever; the traceback goes to the error log.
-        log.exception("the export %s of user %s failed", job.id, job.user_id)
+        # see and retry, not as a job building for ever; the traceback goes to the error log.
+        log.exception("the export %s of user %s failed", job_id, user_id)
+        db.session.rollback()
         target.unlink(missing_ok=True)
-        job.status, job.file_name = FAILED, None
-    else:
-        job.status, job.file_name = READY, name
-    job.expires_at = now + timedelta(hours=LINK_HOURS)
-    job.save()
+        _set_state(job_id, (BUILDING,), status=FAILED, file_name=None, expires_at=expires)
+        return
+    if not _set_state(job_id, (BUILDING,), status=READY, file_name=name, expires_at=expires):
+        target.unlink(missing_ok=True)  # the account was deleted while its export was written
+
+
+def _set_state(job_id: int, current: tuple[str, ...], **values: Any) -> bool:
+    """Update the job if it is still in one of ``current``; whether it was."""
+    with transaction():
+        result = db.session.execute(
+            update(ExportJob).where(ExportJob.id == job_id, ExportJob.status.in_(current)).values(**values)
+        )
+    return int(result.rowcount or 0) == 1  # type: ignore[attr-defined]
 
 
 def exports_folder() -> Path:
@@ -126,10 +149,21 @@ def export_path(job: ExportJob) -> Path | None:
 
 def prune_expired(now: datetime | None = None) -> int:
     """Delete the exports (zip and row) whose download time is over; returns how many."""
-    jobs = ExportJob.expired(now or utcnow())
+    now = now or utcnow()
+    jobs = ExportJob.expired(now)
     for job in jobs:
         remove_export(job)
+    _remove_orphans(now)
     return len(jobs)
+
+
+def _remove_orphans(now: datetime) -> None:
+    """Delete zips no job names that are older than a link's life (left by a crash or a deletion race)."""
+    named = set(db.session.scalars(select(ExportJob.file_name).where(ExportJob.file_name.is_not(None))))
+    oldest = (now - timedelta(hours=LINK_HOURS)).timestamp()
+    for path in exports_folder().glob("*.zip"):
+        if path.name not in named and path.stat().st_mtime < oldest:
+            path.unlink(missing_ok=True)
 
 
 def remove_export(job: ExportJob) -> None:

@@ -14,13 +14,15 @@ from .base import CrudMixin, utcnow
 from .types import UTCDateTime
 
 PENDING = "pending"
+BUILDING = "building"
 READY = "ready"
 FAILED = "failed"
 
 
 class ExportJob(CrudMixin, db.Model):  # type: ignore[name-defined]
-    """One export of one user's data: ``pending`` until a task (or the request, for small accounts) builds
-    ``file_name`` under the exports folder, then ``ready`` until ``expires_at``, or ``failed``."""
+    """One export of one user's data: ``pending`` until a task (or the request, for small accounts) claims
+    it (``building``) and writes ``file_name`` under the exports folder, then ``ready`` until
+    ``expires_at``, or ``failed``."""
 
     __tablename__ = "export_job"
 
