@@ -3,6 +3,7 @@ when it cannot be), then every row, image and analytics record of the user goes;
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -128,6 +129,7 @@ def test_when_stripe_cannot_cancel_nothing_is_deleted_and_the_person_is_told(
     assert response.status_code == 502
     text = response.get_data(as_text=True)
     assert "could not cancel your subscription" in text and "delete your account" in text
+    assert re.search(r"role=\"alert\">The payment provider could not cancel", text)
     assert rows_per_table(app, alice.id) == before
     assert standin.subscription(subscription["id"])["status"] == "active"
     for name in seeded.images:

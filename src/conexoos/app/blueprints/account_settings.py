@@ -66,16 +66,24 @@ def delete() -> Response | tuple[str, int]:
         account_deletion.confirm_deletion(
             current_user, form.password.data or "", form.second_factor_code.data or ""
         )
-        deleted = account_deletion.delete_account(current_user)
     except account_deletion.DeletionRefused as refused:
         form.password.errors = [refused.message]
         return _page(form), refused.status
+    try:
+        deleted = account_deletion.delete_account(current_user)
+    except account_deletion.DeletionRefused as refused:
+        return _page(form, refused.message), refused.status
     logout_user()
     end_session()
     flash(f"Your account {deleted.username} and everything in it have been deleted.")
     return redirect(url_for("public.home"))
 
 
-def _page(form: DeleteAccountForm) -> str:
-    status = account_export.status_for(current_user)
-    return render_template("settings/account.html", delete_form=form, export_form=ExportForm(), export=status)
+def _page(form: DeleteAccountForm, deletion_error: str = "") -> str:
+    return render_template(
+        "settings/account.html",
+        delete_form=form,
+        export_form=ExportForm(),
+        export=account_export.status_for(current_user),
+        deletion_error=deletion_error,
+    )
