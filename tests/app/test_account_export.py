@@ -216,3 +216,16 @@ def test_a_job_is_built_once_and_orphan_zips_are_swept(
         account_export.prune_expired()
         assert not old.exists() and fresh.exists()
         assert len(list(folder.glob("*.zip"))) == 2  # the job's own zip is kept
+
+
+def test_many_images_send_the_export_to_the_task(
+    app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_account(app, alice)  # an avatar and a product image
+    monkeypatch.setattr(account_export, "INLINE_IMAGES", 1)
+    ask_for_export(alice)
+    assert download_path(alice) is None
+    monkeypatch.setattr(account_export, "INLINE_IMAGES", 2)
+    with app.app_context():
+        assert account_export.build_pending() == 1
+    assert download_path(alice) is not None

@@ -40,7 +40,9 @@ EXPORTS_FOLDER = "exports"
 LINK_HOURS = 24
 """How long a built export may be downloaded; the ``account-export-prune`` task then deletes it."""
 INLINE_ITEMS = 200
-"""Accounts with at most this many links, products and images together are exported by the request."""
+"""Accounts with at most this many links and products together are exported by the request..."""
+INLINE_IMAGES = 10
+"""... when they also hold at most this many uploaded images; larger ones by the task."""
 TASK_BATCH = 5
 TOKEN_SALT = "conexoos.account-export"
 FORMAT_VERSION = 1
@@ -78,7 +80,7 @@ def request_export(user: User, now: datetime | None = None) -> ExportJob:
         remove_export(old)
     job = ExportJob(user_id=user.id, status=PENDING)
     job.save()
-    if _item_count(user) <= INLINE_ITEMS:
+    if is_small(user):
         build_export(job, now)
     return job
 
@@ -174,10 +176,10 @@ def remove_export(job: ExportJob) -> None:
     job.delete()
 
 
-def _item_count(user: User) -> int:
-    links = _count(UserLink.owner_id, user.id)
-    products = _count(Product.owner_id, user.id)
-    return links + products + (1 if user.avatar else 0)
+def is_small(user: User) -> bool:
+    """Whether the request may build the user's export itself (few items and images)."""
+    items = _count(UserLink.owner_id, user.id) + _count(Product.owner_id, user.id)
+    return items <= INLINE_ITEMS and len(user_images.image_names(user)) <= INLINE_IMAGES
 
 
 def _count(column: Any, user_id: int) -> int:
