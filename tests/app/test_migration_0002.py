@@ -15,7 +15,13 @@ from sqlalchemy import column, table, text
 
 from conexoos.app.controllers import rollups
 from conexoos.framework import db
-from conexoos.framework.migrations import current_revisions, downgrade, migration_target, upgrade
+from conexoos.framework.migrations import (
+    current_revisions,
+    downgrade,
+    head_revisions,
+    migration_target,
+    upgrade,
+)
 from tests.conftest import AppFactory
 
 pytestmark = pytest.mark.database_matrix
@@ -134,7 +140,7 @@ def test_0002_upgrades_0_1_0_data_matches_the_models_and_downgrades(app: Flask) 
     _seed_0_1_0(app)
     with migration_target(app) as target:
         upgrade(target, "head")
-        assert current_revisions(target) == ("0002",)
+        assert current_revisions(target) == tuple(head_revisions(target))  # 0002, or a later head
     _check_head(app)
     with app.app_context():  # what 0.1.0 could not fold on MariaDB now folds, beside the old row
         db.session.execute(EVENT.insert(), [_event(30, "Promo", "v9")])
