@@ -49,6 +49,8 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/login/passkey", "POST"),
     ("/login/two-factor/passkey/options", "POST"),
     ("/login/two-factor/passkey", "POST"),
+    ("/settings/account/export", "POST"),
+    ("/settings/account/delete", "POST"),
 }
 
 

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 from flask import Blueprint, Response, jsonify, request
 
 from conexoos.app.controllers import stats as controller
@@ -50,23 +47,8 @@ def get_stats_csv() -> Response:
     """The same report as ``/api/stats``, one value per row."""
     query = parse_stats_query(request.args)
     report = controller.report(user(), query)
-    body = to_csv(("section", "name", "metric", "value"), _rows(report))
+    body = to_csv(controller.CSV_HEADER, controller.report_rows(report))
     filename = f"stats-{query.start.isoformat()}-{query.end.isoformat()}.csv"
     return Response(
         body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
-
-
-def _rows(report: dict[str, Any]) -> Iterator[tuple[object, ...]]:
-    for metric, value in report["totals"].items():
-        yield ("totals", "", metric, value)
-    for day in report["daily"]:
-        for metric in ("views", "clicks", "unique_visitors", "product_clicks"):
-            yield ("daily", day["date"], metric, day[metric])
-    for section in ("links", "products"):
-        for item in report[section]:
-            yield (section, f"{item['id']} {item['title']}", "clicks", item["clicks"])
-            yield (section, f"{item['id']} {item['title']}", "click_through_rate", item["click_through_rate"])
-    for section, items in report["top"].items():
-        for item in items:
-            yield (section, item["value"], "count", item["count"])

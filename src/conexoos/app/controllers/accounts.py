@@ -12,6 +12,7 @@ from werkzeug.routing import Map
 
 from conexoos.app.models.persistent import User
 
+from . import username_holds
 from .password_policy import password_problem
 from .user_sessions import end_sessions
 
@@ -155,6 +156,8 @@ def check_new_username(username: str, taken_prefixes: Collection[str] | None = N
         raise SignupError("username", problem)
     if User.get_by_login(username) is not None:
         raise SignupError("username", "This username is taken.")
+    if (held := username_holds.held_until(username)) is not None:
+        raise SignupError("username", username_holds.held_message(held))
     return username
 
 

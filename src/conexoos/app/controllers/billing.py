@@ -143,6 +143,13 @@ def _choose_free_plan(user: User) -> str:
     return subscriptions_url() + "?success=true"
 
 
+def cancel_before_deletion(user: User) -> None:
+    """Cancel a subscription that may still bill, before the account is deleted (409 without Stripe keys,
+    502 when Stripe refuses: the caller then deletes nothing)."""
+    if has_live_subscription(user):
+        _cancel_at_stripe(user, "delete your account")
+
+
 def _cancel_lingering_subscription(user: User) -> None:
     """Cancel an unpaid or incomplete subscription before a new checkout starts a second one."""
     if not user.stripe_subscription_id or user.subscription_status not in LINGERING_STATUSES:

@@ -31,6 +31,8 @@ from .rollups import aggregate, bucket_of, known_visitors, watermark_id
 
 BUCKETS_PER_DAY = 86400 // BUCKET_SECONDS
 TOP_LIMIT = 10
+CSV_HEADER = ("section", "name", "metric", "value")
+"""Columns of a report as CSV (``/api/stats.csv``, the account export)."""
 TOP_DIMENSIONS = {
     "referrers": "referrer",
     "utm_sources": "utm_source",
@@ -325,3 +327,19 @@ def _assemble(
 def rate(part: int, whole: int) -> float:
     """``part / whole`` rounded to four places; 0 when ``whole`` is 0."""
     return round(part / whole, 4) if whole else 0.0
+
+
+def report_rows(report: dict[str, Any]) -> Iterator[tuple[object, ...]]:
+    """A :func:`report` as CSV rows of :data:`CSV_HEADER`: one value per row."""
+    for metric, value in report["totals"].items():
+        yield ("totals", "", metric, value)
+    for day in report["daily"]:
+        for metric in ("views", "clicks", "unique_visitors", "product_clicks"):
+            yield ("daily", day["date"], metric, day[metric])
+    for section in ("links", "products"):
+        for item in report[section]:
+            yield (section, f"{item['id']} {item['title']}", "clicks", item["clicks"])
+            yield (section, f"{item['id']} {item['title']}", "click_through_rate", item["click_through_rate"])
+    for section, items in report["top"].items():
+        for item in items:
+            yield (section, item["value"], "count", item["count"])

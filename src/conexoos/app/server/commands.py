@@ -6,8 +6,8 @@ import re
 
 import click
 
-from conexoos.app.controllers import rollups
-from conexoos.app.controllers.accounts import SignupError, create_account
+from conexoos.app.controllers import account_deletion, rollups, user_admin, username_holds
+from conexoos.app.controllers.accounts import PasswordRejected, SignupError, create_account, set_password
 from conexoos.app.controllers.second_factor import disable_second_factors, has_second_factor
 from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
 from conexoos.app.models.persistent import User
@@ -64,6 +64,7 @@ def user_commands() -> click.Group:
         click.echo(f"{user.username}: {user.email} verified")
 
     user_group.add_command(disable_two_factor_command())
+    add_operator_commands(user_group)
     return user_group
 
 
@@ -83,6 +84,83 @@ def disable_two_factor_command() -> click.Command:
         click.echo(f"two-factor authentication of {user.username} (id {user.id}) {state}")
 
     return disable_two_factor
+
+
+def add_operator_commands(user_group: click.Group) -> None:
+    """``user list``, ``show``, ``set-password`` and ``delete``."""
+
+    @user_group.command("list")
+    @click.option("--search", default="", help="Only accounts whose username or email contains this.")
+    @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="Rows a page.")
+    @click.option("--page", default=1, show_default=True, type=click.IntRange(min=1), help="Page to show.")
+    def list_users(search: str, limit: int, page: int) -> None:
+        """List accounts (id, username, email, plan, created), oldest first."""
+        total = user_admin.count_users(search)
+        click.echo("id\tusername\temail\tplan\tcreated")
+        for user in user_admin.list_users(search, limit, (page - 1) * limit):
+            created = f"{user.created_at:%Y-%m-%d %H:%M}"
+            click.echo(f"{user.id}\t{user.username}\t{user.email}\t{user.subscription_plan}\t{created}")
+        pages = max(1, -(-total // limit))
+        click.echo(f"page {page} of {pages} ({total} accounts)")
+
+    @user_group.command("show")
+    @click.argument("username")
+    def show_user(username: str) -> None:
+        """Show one account: profile, plan, counts, dates."""
+        info = user_admin.summary(_existing_user(username))
+        user = info.user
+        last_login = f"{info.last_login:%Y-%m-%d %H:%M} UTC" if info.last_login else "not recorded"
+        for label, value in (
+            ("id", user.id),
+            ("username", user.username),
+            ("email", user.email),
+            ("display name", user.display_name),
+            ("bio", user.bio),
+            ("administrator", "yes" if user.is_admin else "no"),
+            ("plan", f"{info.plan} (subscription: {user.subscription_status or 'none'})"),
+            ("links", info.links),
+            ("products", info.products),
+            ("created", f"{user.created_at:%Y-%m-%d %H:%M} UTC"),
+            ("last login", last_login),
+        ):
+            click.echo(f"{label}: {value}")
+
+    @user_group.command("set-password")
+    @click.argument("username")
+    @click.password_option(help="The new password (asked for twice when not given).")
+    def set_user_password(username: str, password: str) -> None:
+        """Give an account a new password."""
+        user = _existing_user(username)
+        try:
+            set_password(user, password)
+        except PasswordRejected as rejected:
+            raise click.BadParameter(rejected.message, param_hint="--password") from None
+        click.echo(f"password of {user.username} changed")
+
+    @user_group.command("delete")
+    @click.argument("username")
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def delete_user(username: str, yes: bool) -> None:
+        """Delete an account as its owner can: Stripe subscription, rows, images, statistics."""
+        user = _existing_user(username)
+        if not yes:
+            click.confirm(f"Delete {user.username} ({user.email}) and everything in it for good?", abort=True)
+        try:
+            deleted = account_deletion.delete_account(user)
+        except account_deletion.DeletionRefused as refused:
+            raise click.ClickException(refused.message) from None
+        held = f"{deleted.held_until:%Y-%m-%d}"
+        click.echo(f"deleted {deleted.username} (id {deleted.user_id}); the name is held until {held}")
+
+
+def _existing_user(username: str) -> User:
+    """The account named ``username``; a one-line error (exit 1) when there is none."""
+    user = User.get_by_username(username.strip())
+    if user is not None:
+        return user
+    held = username_holds.held_until(username)
+    detail = f" (deleted; the name is held until {held:%Y-%m-%d})" if held else ""
+    raise click.ClickException(f"no user named {username!r}{detail}")
 
 
 def analytics_commands() -> click.Group:

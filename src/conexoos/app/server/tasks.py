@@ -1,10 +1,11 @@
-"""Scheduled work: fold analytics into rollups, and prune raw events past their retention."""
+"""Scheduled work: fold analytics into rollups, prune raw events past their retention, build and prune
+account exports, release held usernames."""
 
 from __future__ import annotations
 
 from flask import current_app
 
-from conexoos.app.controllers import billing, rollups
+from conexoos.app.controllers import account_export, billing, rollups, username_holds
 from conexoos.framework.tasks import Scheduler
 
 
@@ -15,6 +16,9 @@ class Schedule:
         scheduler.every(15, roll_up_analytics, name="analytics-rollup")
         scheduler.every(3600, prune_analytics, name="analytics-prune")
         scheduler.every(3600, end_grace_periods, name="billing-grace")
+        scheduler.every(10, build_account_exports, name="account-export")
+        scheduler.every(600, prune_account_exports, name="account-export-prune")
+        scheduler.every(3600, release_held_usernames, name="username-hold-prune")
 
 
 def roll_up_analytics() -> None:
@@ -30,3 +34,18 @@ def prune_analytics() -> None:
 def end_grace_periods() -> None:
     """Move past-due subscribers whose grace period is over to gratis."""
     billing.end_expired_grace_periods()
+
+
+def build_account_exports() -> None:
+    """Build the account exports waiting in ``export_job``."""
+    account_export.build_pending()
+
+
+def prune_account_exports() -> None:
+    """Delete the export zips (and rows) whose download link has expired."""
+    account_export.prune_expired()
+
+
+def release_held_usernames() -> None:
+    """Forget the username holds that have run out."""
+    username_holds.prune()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from conexoos.app.blueprints.account_settings import account_settings
 from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
@@ -24,5 +25,14 @@ class Route:
 
     def __init__(self, server: Flask) -> None:
         people = (accounts, password_reset, email, security, two_factor, passkeys_blueprint, passkey_login)
-        for blueprint in (*people, dashboard, products_page, stats_page, subscriptions, media, public):
+        for blueprint in (
+            *people,
+            account_settings,
+            dashboard,
+            products_page,
+            stats_page,
+            subscriptions,
+            media,
+            public,
+        ):
             server.register_blueprint(blueprint)

@@ -2,6 +2,8 @@
 
 from .billing import StripeEvent
 from .event import AnalyticsEvent
+from .export_job import ExportJob
+from .held_username import HeldUsername
 from .link import UserLink
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .second_factor import Passkey, RecoveryCode, TotpSecret
@@ -17,6 +19,8 @@ __all__ = [
     "RecoveryCode",
     "StripeEvent",
     "AnalyticsEvent",
+    "ExportJob",
+    "HeldUsername",
     "StatsRollup",
     "StatsSalt",
     "StatsVisitor",

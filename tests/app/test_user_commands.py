@@ -1,0 +1,182 @@
+"""``conexoos user list|show|set-password|delete``: operators read and manage accounts from a shell."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from flask import Flask
+
+from conexoos.app.controllers import accounts
+from conexoos.app.models.persistent import User
+from conexoos.framework import db
+from conexoos.framework.cli import cli
+from conexoos.framework.config import deep_merge
+from tests.conftest import AppFactory, base_overrides
+from tests.support.stripe_standin import StripeStandIn
+
+from .billing_support import PLAN_OVERRIDES, running_standin, stripe_overrides, subscribe_to_pro
+from .conftest import Account, sign_up
+from .leaving_support import rows_per_table, seed_account
+
+
+@pytest.fixture
+def standin() -> Iterator[StripeStandIn]:
+    with running_standin() as server:
+        yield server
+
+
+@pytest.fixture
+def config_file(tmp_path: Path, standin: StripeStandIn) -> Path:
+    """A YAML configuration with its own SQLite file, the test plans and Stripe at the stand-in."""
+    path = tmp_path / "config.yml"
+    overrides = deep_merge(
+        base_overrides(tmp_path), deep_merge(PLAN_OVERRIDES, stripe_overrides(standin.base_url))
+    )
+    path.write_text(yaml.safe_dump(overrides))
+    return path
+
+
+@pytest.fixture
+def cli_app(make_app: AppFactory, config_file: Path) -> Flask:
+    """The app the commands work on (built from the same file, so its tables exist)."""
+    return make_app(config=str(config_file))
+
+
+@pytest.fixture
+def people(cli_app: Flask) -> dict[str, Account]:
+    """alice (one link), bob and carol, signed up through the real form."""
+    made = {name: sign_up(cli_app, name) for name in ("alice", "bob", "carol")}
+    made["alice"].add_link("Blog", "https://blog.example/")
+    return made
+
+
+def user(config_file: Path, monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str | None = None) -> Result:
+    """``conexoos --config FILE user ARGS`` through click, as the console script runs it."""
+    argv = ["--config", str(config_file), "user", *args]
+    monkeypatch.setattr(sys, "argv", ["conexoos", *argv])  # project commands are found from argv
+    return CliRunner().invoke(cli, argv, input=stdin, catch_exceptions=False)
+
+
+def one_line_error(result: Result, text: str) -> None:
+    """Exit status 1 and one ``Error:`` line naming the problem (log lines aside), no traceback."""
+    assert result.exit_code == 1, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert result.stdout == "" and "Traceback" not in result.output, result.output
+    assert len(errors) == 1 and text in errors[0], result.output
+
+
+def test_list_pages_and_searches(
+    people: dict[str, Account], config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    everyone = user(config_file, monkeypatch, "list")
+    assert everyone.exit_code == 0, everyone.output
+    lines = everyone.stdout.splitlines()
+    assert lines[0] == "id\tusername\temail\tplan\tcreated"
+    assert [line.split("\t")[1] for line in lines[1:4]] == ["alice", "bob", "carol"]
+    assert lines[1].split("\t")[2:4] == ["alice@example.com", "gratis"]
+    assert lines[-1] == "page 1 of 1 (3 accounts)"
+
+    found = user(config_file, monkeypatch, "list", "--search", "BO")
+    assert [line.split("\t")[1] for line in found.stdout.splitlines()[1:-1]] == ["bob"]
+    page = user(config_file, monkeypatch, "list", "--limit", "1", "--page", "2")
+    assert [line.split("\t")[1] for line in page.stdout.splitlines()[1:-1]] == ["bob"]
+    assert page.stdout.splitlines()[-1] == "page 2 of 3 (3 accounts)"
+    assert user(config_file, monkeypatch, "list", "--limit", "0").exit_code == 2
+
+
+def test_show_prints_the_account_and_refuses_an_unknown_name(
+    people: dict[str, Account], config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown = user(config_file, monkeypatch, "show", "Alice")
+    assert shown.exit_code == 0, shown.output
+    fields = dict(line.split(": ", 1) for line in shown.stdout.splitlines())
+    assert fields["username"] == "alice" and fields["email"] == "alice@example.com"
+    assert fields["plan"] == "gratis (subscription: none)"
+    assert (fields["links"], fields["products"]) == ("1", "0")
+    assert fields["created"].endswith("UTC") and fields["last login"] == "not recorded"
+    one_line_error(user(config_file, monkeypatch, "show", "nobody"), "no user named 'nobody'")
+
+
+def test_set_password_asks_twice_and_the_new_password_logs_in(
+    cli_app: Flask, people: dict[str, Account], config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    changed = user(config_file, monkeypatch, "set-password", "bob", stdin="a new password\na new password\n")
+    assert changed.exit_code == 0, changed.output
+    assert "Password: " in changed.output and "Repeat for confirmation: " in changed.output
+    assert "password of bob changed" in changed.output
+    with cli_app.app_context():
+        assert accounts.authenticate("bob", "a new password") is not None
+        assert accounts.authenticate("bob", people["bob"].password) is None
+
+    mismatch = user(config_file, monkeypatch, "set-password", "bob", stdin="one password\nanother one\n")
+    assert mismatch.exit_code != 0
+    short = user(config_file, monkeypatch, "set-password", "bob", "--password", "short")
+    assert short.exit_code == 2 and "at least 8 characters" in short.output
+    with cli_app.app_context():
+        assert accounts.authenticate("bob", "a new password") is not None
+    one_line_error(
+        user(config_file, monkeypatch, "set-password", "nobody", "--password", "a long password"),
+        "no user named 'nobody'",
+    )
+
+
+def test_delete_asks_first_and_then_deletes_as_the_settings_page_does(
+    cli_app: Flask,
+    people: dict[str, Account],
+    config_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    standin: StripeStandIn,
+) -> None:
+    seed_account(cli_app, people["alice"])
+    subscription = subscribe_to_pro(cli_app.test_client(), people["alice"], standin)
+    declined = user(config_file, monkeypatch, "delete", "alice", stdin="n\n")
+    assert declined.exit_code == 1 and "Aborted" in declined.output
+    assert rows_per_table(cli_app, people["alice"].id)["user"] == 1
+
+    deleted = user(config_file, monkeypatch, "delete", "alice", stdin="y\n")
+    assert deleted.exit_code == 0, deleted.output
+    assert "deleted alice" in deleted.output and "held until" in deleted.output
+    after = rows_per_table(cli_app, people["alice"].id)
+    assert after == dict.fromkeys(after, 0)
+    assert standin.subscription(subscription["id"])["status"] == "canceled"
+    assert cli_app.test_client().get("/alice").status_code == 404
+
+    again = user(config_file, monkeypatch, "show", "alice")
+    one_line_error(again, "no user named 'alice' (deleted; the name is held until")
+    create = user(
+        config_file,
+        monkeypatch,
+        "create",
+        "--email",
+        "new@example.com",
+        "--username",
+        "alice",
+        "--password",
+        "p" * 10,
+    )
+    one_line_error(create, "this username was released recently and is held until".capitalize())
+
+
+def test_delete_without_prompt_and_a_stripe_failure_deletes_nothing(
+    cli_app: Flask,
+    people: dict[str, Account],
+    config_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    standin: StripeStandIn,
+) -> None:
+    subscription = subscribe_to_pro(cli_app.test_client(), people["bob"], standin)
+    standin.fail_next("DELETE", f"/v1/subscriptions/{subscription['id']}", status=500)
+    refused = user(config_file, monkeypatch, "delete", "bob", "--yes")
+    one_line_error(refused, "could not cancel your subscription")
+    with cli_app.app_context():
+        assert User.get_by_username("bob") is not None
+    assert user(config_file, monkeypatch, "delete", "bob", "--yes").exit_code == 0
+    with cli_app.app_context():
+        assert User.get_by_username("bob") is None
+        assert db.session.get(User, people["carol"].id) is not None
+    one_line_error(user(config_file, monkeypatch, "delete", "nobody", "--yes"), "no user named 'nobody'")
