@@ -33,6 +33,7 @@ from .project import PROJECT_ENV_VAR, locate_project, project_schema
 from .scaffold import create_project
 from .serve import bind_overrides, build_server, project_config, serve_problems
 from .services import redis_startup_warnings
+from .storage.commands import media_group
 
 CommandFunction = Callable[..., Any]
 USAGE_ERROR = 2
@@ -537,6 +538,9 @@ def shell(project: str | None, config: str | None) -> None:
 def _show_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+cli.add_command(media_group(project_options, load_app))
 
 
 def main() -> None:

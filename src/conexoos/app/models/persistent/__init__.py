@@ -3,6 +3,7 @@
 from .billing import StripeEvent
 from .event import AnalyticsEvent
 from .link import UserLink
+from .media_file import MediaFile
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .stats import StatsRollup, StatsSalt, StatsVisitor, StatsWatermark
 from .user import FREE_PLAN, User
@@ -13,6 +14,7 @@ __all__ = [
     "Product",
     "StripeEvent",
     "AnalyticsEvent",
+    "MediaFile",
     "StatsRollup",
     "StatsSalt",
     "StatsVisitor",
