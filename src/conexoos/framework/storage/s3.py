@@ -22,6 +22,9 @@ MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 FULL_CODES = frozenset({"XMinioStorageFull", "InsufficientStorage", "507"})
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
+_SESSION_LOCK = threading.Lock()
+_boto3_session: Any = None
+"""One boto3 session for every client of the process: it loads S3's service model once, not per app."""
 
 
 class S3Storage(Storage):
@@ -104,6 +107,7 @@ class S3Storage(Storage):
 
 def make_client(settings: dict[str, Any]) -> Any:
     """A boto3 S3 client for ``SERVICES.s3`` (empty keys: boto3's own chain, e.g. an instance role)."""
+    global _boto3_session
     import boto3  # imported on first use: only projects storing media in S3 pay for it
     from botocore.config import Config
 
@@ -114,14 +118,17 @@ def make_client(settings: dict[str, Any]) -> Any:
         read_timeout=READ_TIMEOUT,
         retries={"max_attempts": 3, "mode": "standard"},
     )
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=settings.get("ENDPOINT_URL") or None,
-        region_name=settings.get("REGION") or None,
-        aws_access_key_id=settings.get("ACCESS_KEY_ID") or None,
-        aws_secret_access_key=settings.get("SECRET_ACCESS_KEY") or None,
-        config=config,
-    )
+    with _SESSION_LOCK:  # making clients from one session is not thread-safe; using them is
+        if _boto3_session is None:
+            _boto3_session = boto3.session.Session()
+        return _boto3_session.client(
+            "s3",
+            endpoint_url=settings.get("ENDPOINT_URL") or None,
+            region_name=settings.get("REGION") or None,
+            aws_access_key_id=settings.get("ACCESS_KEY_ID") or None,
+            aws_secret_access_key=settings.get("SECRET_ACCESS_KEY") or None,
+            config=config,
+        )
 
 
 def _error_code(error: BaseException) -> str:
