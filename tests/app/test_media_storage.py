@@ -93,9 +93,12 @@ def test_names_lists_every_file_in_nested_folders_and_nothing_else(storage: Stor
 
 def test_a_name_that_could_escape_or_hide_is_refused(storage: Storage) -> None:
     for name in ["../escape.webp", "/etc/passwd", ".hidden", "img/../../x", "img//x", "", "a\\b", "ü.webp"]:
-        for call in (lambda: storage.save(name, b"x"), lambda: storage.read(name), lambda: storage.delete(name)):
-            with pytest.raises(InvalidName):
-                call()
+        with pytest.raises(InvalidName):
+            storage.save(name, b"x")
+        with pytest.raises(InvalidName):
+            storage.read(name)
+        with pytest.raises(InvalidName):
+            storage.delete(name)
     assert list(storage.names()) == []
 
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import IO, Any, NoReturn
 
 import pytest
 
@@ -54,28 +54,34 @@ def running_s3_server() -> Iterator[S3Server]:
     """Start ``python -m moto.server`` on a free port; stop it afterwards."""
     port = free_port()
     command = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
-    log = tempfile.TemporaryFile()  # its request log: a pipe nobody reads would fill and stop it
-    try:
-        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-    except OSError as error:
-        log.close()
-        _unavailable(f"moto's S3 server cannot start: {error}")
-    try:
-        if not wait_until(lambda: process.poll() is not None or is_listening("127.0.0.1", port), START_TIMEOUT):
-            _unavailable(f"moto's S3 server did not listen on port {port} within {START_TIMEOUT:.0f} s")
-        if process.poll() is not None:
-            log.seek(0)
-            detail = log.read().decode(errors="replace")[-500:]
-            _unavailable(f"moto's S3 server exited with status {process.returncode}: {detail}")
-        yield S3Server(f"http://127.0.0.1:{port}")
-    finally:
-        process.terminate()
+    # Its request log goes to a file: a pipe nobody reads would fill up and stop the server.
+    with tempfile.TemporaryFile() as log:
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        except OSError as error:
+            _unavailable(f"moto's S3 server cannot start: {error}")
+        try:
+            _wait_for(process, port, log)
+            yield S3Server(f"http://127.0.0.1:{port}")
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_for(process: subprocess.Popen[bytes], port: int, log: IO[bytes]) -> None:
+    def ready() -> bool:
+        return process.poll() is not None or is_listening("127.0.0.1", port)
+
+    if not wait_until(ready, START_TIMEOUT):
+        _unavailable(f"moto's S3 server did not listen on port {port} within {START_TIMEOUT:.0f} s")
+    if process.poll() is not None:
+        log.seek(0)
+        detail = log.read().decode(errors="replace")[-500:]
+        _unavailable(f"moto's S3 server exited with status {process.returncode}: {detail}")
 
 
 def _unavailable(reason: str) -> NoReturn:
