@@ -102,3 +102,22 @@ def test_with_the_local_backend_each_host_only_has_its_own_files(
     assert host_a.test_client().get(f"/media/{avatar}").status_code == 200
     assert host_b.test_client().get(f"/media/{avatar}").status_code == 404
     assert (tmp_path / "a" / "uploads" / avatar).is_file()
+
+
+def test_an_unreachable_store_is_a_503_that_saves_nothing(make_app: AppFactory, tmp_path: Path) -> None:
+    s3 = {"ENDPOINT_URL": "http://127.0.0.1:9", "BUCKET": "media", "REGION": "us-east-1",
+          "ACCESS_KEY_ID": "a", "SECRET_ACCESS_KEY": "b"}  # fmt: skip
+    app = make_app(
+        overrides=deep_merge(
+            deep_merge(RATE_LIMITS_OFF, QUIET),
+            {"SERVER_ENV": {"MEDIA": {"BACKEND": "s3"}}, "SERVICES": {"s3": s3}},
+        )
+    )
+    alice = sign_up(app, "alice")
+    response = upload(alice, noisy_png(seed=6), "me.png")
+    assert response.status_code == 503
+    assert "nothing was saved" in response.get_data(as_text=True)
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None and user.avatar is None
+    assert app.test_client().get("/media/img/avatars/00.webp").status_code == 503
