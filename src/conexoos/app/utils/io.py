@@ -1,4 +1,4 @@
-"""``IOUtils``: the seed's file helper, saving uploaded images safely under the instance folder.
+"""``IOUtils``: the seed's file helper, saving uploaded images safely in the app's media storage.
 
 Every image is decoded and re-encoded with Pillow, so what is stored is pixels we produced, never the
 uploaded bytes: EXIF (and GPS) is dropped, polyglot files lose their payload, and size and pixel caps stop
@@ -16,6 +16,7 @@ files (MPO from phones, animated GIF and WebP) keep their first frame.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass, replace
 from io import BytesIO
@@ -24,7 +25,7 @@ from typing import IO, Protocol
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError, WebPImagePlugin
 
-from conexoos.framework.storage import LocalStorage, Storage
+from conexoos.framework.storage import LocalStorage, Storage, StorageError
 
 from .image_header import ImageHeader, read_header
 
@@ -56,6 +57,7 @@ UPRIGHT_AFTER_TURN = {5, 6, 7, 8}
 """EXIF orientations that swap width and height."""
 SIZES = {"img/avatars": (400, 400), "img/products": (1200, 1200)}
 DEFAULT_SIZE = (1200, 1200)
+logger = logging.getLogger(__name__)
 
 
 class InvalidImage(ValueError):
@@ -91,10 +93,17 @@ class IOUtils:
         return name
 
     def delete(self, relative_path: str | None) -> None:
-        """Remove a stored file (a default image or nothing is ignored)."""
+        """Remove a stored file (a default image or nothing is ignored).
+
+        Called once the rows no longer name the file (or to undo a save whose row failed): a storage that
+        cannot delete it then leaves an unused file behind, logged as a WARNING with the cause, rather
+        than turning a change that was saved (or the error that undid it) into another error."""
         if not relative_path or "/" not in relative_path:
             return
-        self.storage.delete(relative_path)
+        try:
+            self.storage.delete(relative_path)
+        except StorageError as error:
+            logger.warning("left unused file %s in %s: %s", relative_path, self.storage.describe(), error)
 
 
 def _read_capped(stream: IO[bytes]) -> bytes:
