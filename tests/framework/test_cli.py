@@ -182,6 +182,8 @@ EXPECTED_COMMANDS = {
     ("mail",),
     ("mail", "status"),
     ("mail", "retry"),
+    ("media",),
+    ("media", "migrate"),
 }
 
 

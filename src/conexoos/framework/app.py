@@ -33,6 +33,7 @@ from .proxy import TrustedProxies, parse_trusted_proxies
 from .realtime import create_socketio
 from .services import Services
 from .sessions import configure_sessions, init_sessions
+from .storage import install_media
 from .tasks import FileSlotLock, RedisSlotLock, Scheduler, SlotLock
 from .urls import install_public_url
 
@@ -90,6 +91,7 @@ def create_app(
     install_access_log(app)
     install_public_url(app, settings)
     install_health_routes(app)
+    install_media(app, settings)
     socketio = create_socketio(app, settings, services)
     # Outermost, after Socket.IO's middleware, so that sockets see the real client address too.
     app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]

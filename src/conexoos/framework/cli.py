@@ -34,6 +34,7 @@ from .scaffold import create_project
 from .serve import bind_overrides, build_server, project_config, serve_problems
 from .services import redis_startup_warnings
 from .smtp import mail_startup_warnings
+from .storage.commands import media_group
 
 CommandFunction = Callable[..., Any]
 USAGE_ERROR = 2
@@ -571,6 +572,9 @@ def mail_retry(project: str | None, config: str | None, ids: tuple[int, ...]) ->
 def _show_warnings(warnings: list[str]) -> None:
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
+
+
+cli.add_command(media_group(project_options, load_app))
 
 
 def main() -> None:

@@ -584,6 +584,8 @@ def _resolve_paths(settings: Settings, validator: _Validator) -> None:
     )
     if server["LOG"]["DIR"]:
         server["LOG"]["DIR"] = str(_under(settings.instance_path, server["LOG"]["DIR"]))
+    media = server["MEDIA"]
+    media["PATH"] = str(_under(settings.instance_path, media["PATH"] or "uploads"))
     filesystem = settings.tree["SERVICES"].setdefault("filesystem", {"PATH": "sessions"})
     filesystem["PATH"] = str(_under(settings.instance_path, filesystem.get("PATH") or "sessions"))
     ssl = server["SSL"]
@@ -717,6 +719,7 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
             "SERVER_ENV.SESSION: 'sqlalchemy' keeps sessions in the default database, and DATABASE has no "
             "connection; add one or choose another SESSION"
         )
+    validator.problems += media_problems(settings)
     if server["ENV"] in ("UAT", "PROD") and not server["APP_KEY"]:
         validator.problems.append(
             f"SERVER_ENV.APP_KEY: is empty; {server['ENV']} needs a secret key (e.g. APP_KEY: "
@@ -725,6 +728,22 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
     validator.problems += public_url_problems(server) + trusted_proxies_problems(server["TRUSTED_PROXIES"])
     validator.problems += security_contact_problems(server.get("SECURITY_CONTACT") or "")
     validator.problems += smtp_config_problems(settings.tree["SERVICES"])
+
+
+def media_problems(settings: Settings) -> list[str]:
+    """``SERVER_ENV.MEDIA.BACKEND`` needs what it stores in: a database, or ``SERVICES.s3.BUCKET``."""
+    backend = settings.tree["SERVER_ENV"]["MEDIA"]["BACKEND"]
+    if backend == "database" and not settings.databases:
+        return [
+            "SERVER_ENV.MEDIA.BACKEND: 'database' keeps media in the default database, and DATABASE has no "
+            "connection; add one or choose another BACKEND"
+        ]
+    if backend == "s3" and not (settings.tree["SERVICES"].get("s3") or {}).get("BUCKET"):
+        return [
+            "SERVER_ENV.MEDIA.BACKEND: 's3' needs SERVICES.s3.BUCKET (and ENDPOINT_URL for a store other "
+            "than AWS); add them or choose another BACKEND"
+        ]
+    return []
 
 
 EMAIL_ADDRESS = re.compile(r"[^@\s:<>()\[\],;\"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from jinja2 import TemplateNotFound
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from .storage.base import OUT_OF_SPACE_MESSAGE, StorageError, StorageFull
+from .storage.database import is_database_full
 
 DEFAULT_JSON_PREFIXES = ("/api/",)
 UNEXPECTED_ERROR = "The server met an unexpected error. It has been logged."
@@ -24,7 +29,21 @@ ERROR_CODES = {
     500: "internal_error",
     502: "bad_gateway",
     503: "service_unavailable",
+    507: "insufficient_storage",
 }
+STORAGE_UNAVAILABLE = "The file storage is unavailable, so nothing was saved. Try again in a few minutes."
+logger = logging.getLogger("conexoos.framework.http_errors")
+
+
+class InsufficientStorage(HTTPException):
+    """507: a write failed for lack of space; nothing was saved."""
+
+    code = 507
+    description = OUT_OF_SPACE_MESSAGE
+
+    @property
+    def name(self) -> str:
+        return "Insufficient Storage"
 
 
 def wants_json() -> bool:
@@ -51,6 +70,26 @@ def error_response(status: int, message: str, code: str | None = None, field: st
 def register_error_handlers(app: Flask) -> None:
     """Handle every HTTP error; a project's ErrorHandler registered later overrides these."""
     app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(StorageError, _storage_failed)
+    app.register_error_handler(OperationalError, _database_operational_error)
+
+
+def _storage_failed(error: StorageError) -> Any:
+    """507 when the media storage is out of space, 503 when it cannot be reached; the cause is logged."""
+    if isinstance(error, StorageFull):
+        logger.error("a write failed for lack of space: %s (cause: %r)", error, error.__cause__)
+        return _handle_http_exception(InsufficientStorage())
+    logger.error("media storage failed: %s (cause: %r)", error, error.__cause__)
+    return _handle_http_exception(ServiceUnavailable(STORAGE_UNAVAILABLE))
+
+
+def _database_operational_error(error: OperationalError) -> Any:
+    """A database that is out of space ("database or disk is full") is a 507; anything else goes on to
+    Flask's own 500 handling, logged with its traceback as before."""
+    if not is_database_full(error):
+        raise error
+    logger.error("a database write failed for lack of space: %s", error.orig)
+    return _handle_http_exception(InsufficientStorage())
 
 
 def _handle_http_exception(error: HTTPException) -> Any:

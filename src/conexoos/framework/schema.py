@@ -21,6 +21,8 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_ROTATIONS = ("size", "external")
 SMTP_SECURITY = ("none", "starttls", "tls")
 WORKER_CLASSES = ("sync", "gthread", "eventlet", "gevent", "tornado")
+MEDIA_BACKENDS = ("local", "database", "s3")
+S3_ADDRESSING_STYLES = ("auto", "path", "virtual")
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,23 @@ SERVER_ENV: Schema = {
         "Folder for local state (SQLite files, sessions, uploads, the "
         "generated key), relative to the configuration file's folder.",
     ),
+    "MEDIA": {
+        "BACKEND": Key(
+            "choice",
+            "local",
+            "Where uploaded media (avatars, product images) is kept: local (MEDIA.PATH on this host), "
+            "database (the media_file table of the default connection) or s3 (SERVICES.s3). With several "
+            "hosts choose database or s3, so that each host serves every file; `conexoos media migrate "
+            "--to BACKEND` copies the files before you switch.",
+            choices=MEDIA_BACKENDS,
+        ),
+        "PATH": Key(
+            "str",
+            "uploads",
+            "Folder of the local backend, relative to the instance folder.",
+            empty_means_default=True,
+        ),
+    },
     "LOG": {
         "DIR": Key(
             "str",
@@ -297,6 +316,27 @@ SERVICES: Schema = {
             minimum=1,
             maximum=300,
             empty_means_default=True,
+        ),
+    },
+    "s3": {
+        "ENDPOINT_URL": Key(
+            "str",
+            "",
+            "S3-compatible endpoint, e.g. https://minio.internal:9000; empty means AWS S3 itself.",
+        ),
+        "BUCKET": Key("str", "", "Bucket holding the media (created beforehand)."),
+        "REGION": Key("str", "", "Region of the bucket (e.g. eu-west-1); empty: boto3's default."),
+        "ACCESS_KEY_ID": Key(
+            "str", "", "Access key id; empty: boto3's own chain (environment, instance role)."
+        ),
+        "SECRET_ACCESS_KEY": Key("str", "", "Secret access key matching ACCESS_KEY_ID.", secret=True),
+        "PREFIX": Key("str", "", "Key prefix of every object (e.g. conexoos/media), to share a bucket."),
+        "ADDRESSING_STYLE": Key(
+            "choice",
+            "auto",
+            "path (https://host/bucket/key: most self-hosted stores), virtual (https://bucket.host/key) or "
+            "auto.",
+            choices=S3_ADDRESSING_STYLES,
         ),
     },
 }

@@ -14,7 +14,8 @@ from werkzeug.exceptions import NotFound
 from conexoos.app.models.persistent import Product, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.io import IOUtils, Upload
-from conexoos.framework import db, runtime
+from conexoos.framework import db
+from conexoos.framework.storage import media_storage
 from conexoos.framework.urls import external_url
 
 from . import plans
@@ -114,8 +115,8 @@ def live_product(product_id: int) -> Product:
 
 
 def io_utils() -> IOUtils:
-    """The IOUtils of this app: files under ``<instance>/uploads``."""
-    return IOUtils(runtime().settings.instance_path / "uploads")
+    """The IOUtils of this app: files in its media storage (``SERVER_ENV.MEDIA``)."""
+    return IOUtils(media_storage())
 
 
 def update_profile(user: User, display_name: str, bio: str, avatar: Upload | None) -> None:

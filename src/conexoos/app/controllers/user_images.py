@@ -1,7 +1,7 @@
 """A user's uploaded images, by the names stored on their rows (``user.avatar``, ``product.image``).
 
-The one place account export and deletion reach image files: re-point :func:`open_image` and
-:func:`delete_images` at another storage and both follow.
+The one place account export and deletion reach image files, through the configured media storage
+(:mod:`conexoos.framework.storage`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from typing import IO
 
 from conexoos.app.models.persistent import Product, User
+from conexoos.framework.storage import media_storage
+from conexoos.framework.storage.base import FileMissing
 
 from .profiles import io_utils
 
@@ -27,11 +29,12 @@ def image_names(user: User) -> list[str]:
 
 
 def open_image(name: str) -> IO[bytes] | None:
-    """The stored image ``name`` opened for reading, or None when its file is missing."""
+    """The stored image ``name`` opened for reading (from the configured media storage: a folder, the
+    database or S3), or None when it is missing."""
     try:
-        return io_utils().path_of(name).open("rb")
-    except FileNotFoundError:
-        log.warning("image %s is named on a row but its file is missing", name)
+        return media_storage().open(name)
+    except FileMissing:
+        log.warning("image %s is named on a row but the media storage does not have it", name)
         return None
 
 

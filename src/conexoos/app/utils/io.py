@@ -1,4 +1,4 @@
-"""``IOUtils``: the seed's file helper, saving uploaded images safely under the instance folder.
+"""``IOUtils``: the seed's file helper, saving uploaded images safely in the app's media storage.
 
 Every image is decoded and re-encoded with Pillow, so what is stored is pixels we produced, never the
 uploaded bytes: EXIF (and GPS) is dropped, polyglot files lose their payload, and size and pixel caps stop
@@ -16,15 +16,16 @@ files (MPO from phones, animated GIF and WebP) keep their first frame.
 
 from __future__ import annotations
 
-import os
+import logging
 import secrets
-import tempfile
 from dataclasses import dataclass, replace
 from io import BytesIO
 from pathlib import Path
 from typing import IO, Protocol
 
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError, WebPImagePlugin
+
+from conexoos.framework.storage import LocalStorage, Storage, StorageError
 
 from .image_header import ImageHeader, read_header
 
@@ -56,6 +57,7 @@ UPRIGHT_AFTER_TURN = {5, 6, 7, 8}
 """EXIF orientations that swap width and height."""
 SIZES = {"img/avatars": (400, 400), "img/products": (1200, 1200)}
 DEFAULT_SIZE = (1200, 1200)
+logger = logging.getLogger(__name__)
 
 
 class InvalidImage(ValueError):
@@ -69,43 +71,39 @@ class Upload(Protocol):
     stream: IO[bytes]
 
 
-@dataclass(frozen=True)
 class IOUtils:
-    """Saves and deletes user images below ``root`` (the ``uploads`` folder of the instance)."""
+    """Saves and deletes user images in the app's media storage (or, given a folder, a local one).
 
-    root: Path
+    A save is whole or nothing (see :mod:`conexoos.framework.storage`); a full disk raises StorageFull,
+    which the framework answers with a 507."""
+
+    def __init__(self, storage: Storage | Path) -> None:
+        self.storage = storage if isinstance(storage, Storage) else LocalStorage(Path(storage))
 
     def save_image(
         self, form_image: Upload | None, folder: str = "img/products", default: str = "default_product.jpg"
     ) -> str:
-        """Store ``form_image`` re-encoded under ``folder``; its relative path, or ``default`` if none."""
-        return self._save_file(form_image, folder, default=default)
-
-    def delete(self, relative_path: str | None) -> None:
-        """Remove a stored file (a default image or nothing is ignored)."""
-        if not relative_path or "/" not in relative_path:
-            return
-        target = self._resolve(relative_path)
-        target.unlink(missing_ok=True)
-
-    def path_of(self, relative_path: str) -> Path:
-        """The absolute path of a stored file; ValueError when it would leave the uploads folder."""
-        return self._resolve(relative_path)
-
-    def _save_file(self, upload: Upload | None, folder: str, default: str) -> str:
-        if upload is None or not upload.filename:
+        """Store ``form_image`` re-encoded under ``folder``; its name, or ``default`` if none."""
+        if form_image is None or not form_image.filename:
             return default
         size = SIZES.get(folder, DEFAULT_SIZE)
-        encoded = _encode(*_shrunk_first_frame(_read_capped(upload.stream), size))
+        encoded = _encode(*_shrunk_first_frame(_read_capped(form_image.stream), size))
         name = f"{folder}/{secrets.token_hex(16)}.webp"
-        _write_atomically(self._resolve(name), encoded)
+        self.storage.save(name, encoded, "image/webp")
         return name
 
-    def _resolve(self, relative_path: str) -> Path:
-        target = (self.root / relative_path).resolve()
-        if not target.is_relative_to(self.root.resolve()):
-            raise ValueError(f"{relative_path!r} is outside the uploads folder")
-        return target
+    def delete(self, relative_path: str | None) -> None:
+        """Remove a stored file (a default image or nothing is ignored).
+
+        Called once the rows no longer name the file (or to undo a save whose row failed): a storage that
+        cannot delete it then leaves an unused file behind, logged as a WARNING with the cause, rather
+        than turning a change that was saved (or the error that undid it) into another error."""
+        if not relative_path or "/" not in relative_path:
+            return
+        try:
+            self.storage.delete(relative_path)
+        except StorageError as error:
+            logger.warning("left unused file %s in %s: %s", relative_path, self.storage.describe(), error)
 
 
 def _read_capped(stream: IO[bytes]) -> bytes:
@@ -380,15 +378,3 @@ def _encode(image: Image.Image, orientation: int | None) -> bytes:
     method = WEBP_METHODS[image.mode]
     image.save(output, format="WEBP", quality=85, method=method, exif=b"", xmp=b"", icc_profile=None)
     return output.getvalue()
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -5,6 +5,7 @@ from .event import AnalyticsEvent
 from .export_job import ExportJob
 from .held_username import HeldUsername
 from .link import UserLink
+from .media_file import MediaFile
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .second_factor import Passkey, RecoveryCode, TotpSecret
 from .stats import StatsRollup, StatsSalt, StatsVisitor, StatsWatermark
@@ -21,6 +22,7 @@ __all__ = [
     "AnalyticsEvent",
     "ExportJob",
     "HeldUsername",
+    "MediaFile",
     "StatsRollup",
     "StatsSalt",
     "StatsVisitor",
