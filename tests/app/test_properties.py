@@ -377,6 +377,7 @@ def test_forms_answer_hostile_fields_below_500(app: Flask, alice: Account) -> No
         "/login": (visitor, lambda: form_token(visitor.get("/login")), ["login", "password"]),
         "/signup": (visitor, lambda: form_token(visitor.get("/signup")), ["email", "username", "password"]),
         "/dashboard/settings": (alice.client, lambda: alice.csrf, ["display_name", "bio"]),
+        "/settings/account/delete": (alice.client, lambda: alice.csrf, ["password", "second_factor_code"]),
     }
 
     @EXAMPLES
