@@ -215,10 +215,18 @@ def dispose_engines(app: Flask) -> None:
             engine.dispose(close=False)
 
 
+CONNECT_TIMEOUT = 10
+"""Seconds a new connection may take (psycopg's and PyMySQL's ``connect_timeout``) unless the URL says: a
+database server that is frozen or behind a dropped route answers 503 after this, instead of never."""
+
+
 def _engine_options(url: URL) -> dict[str, Any]:
     if url.get_backend_name() == "sqlite":
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_recycle": 1800}
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
+    if "connect_timeout" not in url.query:
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
+    return options
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from jinja2 import TemplateNotFound
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from .logs import EveryFewSeconds
 
 DEFAULT_JSON_PREFIXES = ("/api/",)
 UNEXPECTED_ERROR = "The server met an unexpected error. It has been logged."
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+"""What SQLAlchemy raises when the database server is down, restarting, unreachable or out of connections
+(also a deadlock or a lock timeout: all of them pass, so a 503 asking to try again is the honest answer)."""
+RETRY_AFTER_SECONDS = 30
+log = logging.getLogger("conexoos.http_errors")
+_database_warning = EveryFewSeconds(60.0)
 ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -51,6 +62,23 @@ def error_response(status: int, message: str, code: str | None = None, field: st
 def register_error_handlers(app: Flask) -> None:
     """Handle every HTTP error; a project's ErrorHandler registered later overrides these."""
     app.register_error_handler(HTTPException, _handle_http_exception)
+    for unreachable in DATABASE_UNREACHABLE:
+        app.register_error_handler(unreachable, _database_unavailable)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """503: the database does not answer (or is too busy); nothing was saved by this request."""
+
+    description = "The database is unavailable right now, so nothing was saved. Try again in a minute."
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=RETRY_AFTER_SECONDS)
+
+
+def _database_unavailable(error: Exception) -> Any:
+    if _database_warning.due():  # one line a minute, with the cause: not one traceback per request
+        log.warning("database unreachable, answering 503: %s: %s", type(error).__name__, str(error).strip())
+    return _handle_http_exception(DatabaseUnavailable())
 
 
 def _handle_http_exception(error: HTTPException) -> Any:
