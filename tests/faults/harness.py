@@ -23,6 +23,7 @@ from tests.framework.helpers import REPO_ROOT, free_port
 APP_KEY = "fault-test-key-" + "f" * 40
 PASSWORD = "correct horse battery staple"
 READY_TIMEOUT = 60.0
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 FORM_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -98,9 +99,9 @@ class ServedProduct:
         return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> None:
-        """SIGTERM, then wait (gunicorn stops its workers gracefully)."""
+        """SIGINT, gunicorn's quick shutdown (the graceful one waits for tasks the faults may hold)."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signal.SIGINT)
             try:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
@@ -115,6 +116,7 @@ class Visitor:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
         self.http = requests.Session()
+        self.http.headers["User-Agent"] = BROWSER  # python-requests is a bot: its visits are not counted
 
     def get(self, path: str, timeout: float = 10.0) -> requests.Response:
         """GET ``path`` without following redirects."""

@@ -50,6 +50,7 @@ class PostgresCluster:
         self.port = free_port()
         self.host = "127.0.0.1"
         self._frozen: list[int] = []
+        self.running = False
 
     def create(self) -> PostgresCluster:
         """Create the cluster (not started) with trust for postgres and passwords for other roles."""
@@ -64,6 +65,7 @@ class PostgresCluster:
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         _run("pg_ctlcluster", self.version, self.name, "start")
+        self.running = True
         if not wait_until(lambda: port_open(self.port), START_TIMEOUT):
             raise RuntimeError(f"PostgreSQL cluster {self.name} did not listen on {self.port}")
 
@@ -71,6 +73,12 @@ class PostgresCluster:
         """Stop the server at once (``-m fast``: open connections are closed, in-flight work rolled back)."""
         self.thaw()
         _run("pg_ctlcluster", self.version, self.name, "stop", "-m", "fast")
+        self.running = False
+
+    def ensure_running(self) -> None:
+        """Start the server unless it runs (after a test that left it stopped)."""
+        if not self.running:
+            self.start()
 
     def freeze(self) -> None:
         """SIGSTOP the postmaster and every backend: connections hang instead of failing."""

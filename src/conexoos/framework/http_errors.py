@@ -7,10 +7,11 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from jinja2 import TemplateNotFound
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from .database_errors import driver_reason
 from .logs import EveryFewSeconds
 
 DEFAULT_JSON_PREFIXES = ("/api/",)
@@ -77,7 +78,8 @@ class DatabaseUnavailable(ServiceUnavailable):
 
 def _database_unavailable(error: Exception) -> Any:
     if _database_warning.due():  # one line a minute, with the cause: not one traceback per request
-        log.warning("database unreachable, answering 503: %s: %s", type(error).__name__, str(error).strip())
+        reason = driver_reason(error.orig) if isinstance(error, DBAPIError) and error.orig else str(error)
+        log.warning("database unreachable, answering 503: %s: %s", type(error).__name__, reason)
     return _handle_http_exception(DatabaseUnavailable())
 
 

@@ -33,7 +33,9 @@ from flask_session.defaults import Defaults
 from flask_session.sqlalchemy import SqlAlchemySessionInterface
 from flask_session.sqlalchemy.sqlalchemy import create_session_model
 from itsdangerous import BadSignature
+from pymemcache.client.base import PooledClient
 from pymemcache.exceptions import MemcacheError
+from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy.exc import OperationalError
@@ -288,6 +290,16 @@ class AnonymousCookieSessions(SessionInterface):
         session.sid = None
         session.modified = True  # the cookie is deleted, unless something is stored in the session after
 
+    def check_store(self) -> None:
+        """Raise :class:`SessionStoreUnavailable` unless the store answers a ping (Redis, memcached; the
+        file and database stores are not pinged)."""
+        client = getattr(self.store, "client", None)
+        with self.reaching_store():
+            if isinstance(client, Redis):
+                client.ping()
+            elif isinstance(client, PooledClient):
+                client.version()
+
     @contextmanager
     def reaching_store(self) -> Iterator[None]:
         """Turn the store's connection errors inside the block into :class:`SessionStoreUnavailable`."""
@@ -327,6 +339,13 @@ def regenerate_session() -> None:
     """Move the current session to the server store under a new id, keeping its data; call it at login,
     against session fixation. Until then a session lives in a short-lived signed cookie."""
     _interface().to_server(_current())
+
+
+def require_session_store() -> None:
+    """Answer 503 now unless the session store answers: call it before work that must end in a server
+    session (creating an account, checking a password), so that nothing is done for a visitor who would
+    then get a 503 anyway."""
+    _interface().check_store()
 
 
 def end_session() -> None:

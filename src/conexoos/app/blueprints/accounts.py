@@ -14,7 +14,7 @@ from conexoos.app.models.forms.accounts import LoginForm, SignupForm
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import enforce
 from conexoos.app.utils.redirects import safe_local_target
-from conexoos.framework import end_session, regenerate_session
+from conexoos.framework import end_session, regenerate_session, require_session_store
 
 accounts = Blueprint("accounts", __name__)
 LOGIN_FAILED = "Those details do not match an account."
@@ -29,6 +29,7 @@ def signup() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         enforce("5/minute", "signup-ip", request.remote_addr or "")
         enforce("30/hour", "signup-ip-hour", request.remote_addr or "")
+        require_session_store()  # no account is created for a visitor who could not be logged in
     if form.validate_on_submit():
         try:
             user = create_account(form.email.data or "", form.username.data or "", form.password.data or "")
@@ -52,6 +53,7 @@ def login() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         enforce("10/minute", "login-ip", request.remote_addr or "")
         enforce("5/minute", "login-account", (request.form.get("login") or "").strip().lower())
+        require_session_store()
     if form.validate_on_submit():
         user = authenticate(form.login.data or "", form.password.data or "")
         if user is not None:

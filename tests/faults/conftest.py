@@ -1,0 +1,60 @@
+"""Servers the fault tests own and break: one PostgreSQL cluster for the module, a Redis per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.support.postgres_cluster import PostgresCluster
+from tests.support.redis_server import RedisServer
+
+DB_USER = "conexoos_app"
+DB_PASSWORD = "right-password"
+DB_NAME = "conexoos_faults"
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[PostgresCluster]:
+    """A running PostgreSQL cluster with a role that logs in with DB_PASSWORD and owns DB_NAME."""
+    try:
+        postgres = PostgresCluster()
+    except RuntimeError as error:
+        pytest.skip(str(error))
+    with postgres:
+        postgres.add_database(DB_USER, DB_PASSWORD, DB_NAME)
+        yield postgres
+
+
+@pytest.fixture
+def postgres(cluster: PostgresCluster) -> Iterator[PostgresCluster]:
+    """The module's cluster, running at the start of the test and again after it."""
+    cluster.ensure_running()
+    yield cluster
+    cluster.ensure_running()
+
+
+def database_entry(
+    cluster: PostgresCluster, password: str = DB_PASSWORD, name: str = DB_NAME
+) -> dict[str, Any]:
+    """The ``DATABASE.main`` entry for the cluster."""
+    return {
+        "driver": "postgresql",
+        "user": DB_USER,
+        "password": password,
+        "database": name,
+        "address": cluster.host,
+        "port": cluster.port,
+    }
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis of the test's own, not started."""
+    try:
+        server = RedisServer()
+    except RuntimeError as error:
+        pytest.skip(str(error))
+    yield server
+    server.close()
