@@ -63,7 +63,8 @@ def test_each_failure_is_one_line_with_its_cause(
         f"database connection 'main' (postgresql at 127.0.0.1:{postgres.port}): FAILED: wrong password or "
         'unknown user (FATAL: password authentication failed for user "conexoos_app")',
         f"SERVICES.redis (127.0.0.1:{redis_server.port}): FAILED: connection refused: nothing listens there "
-        f"(is the server running?) (Error 111 connecting to 127.0.0.1:{redis_server.port}. Connection refused.)",
+        f"(is the server running?) (Error 111 connecting to 127.0.0.1:{redis_server.port}. "
+        "Connection refused.)",
         f"SERVICES.memcached (127.0.0.1:{memcached.port}): FAILED: connection refused: nothing listens there "
         "(is the server running?) ([Errno 111] Connection refused)",
     ]

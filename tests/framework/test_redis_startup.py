@@ -53,7 +53,7 @@ def test_an_unreachable_redis_is_one_warning_line(
     assert started == [args[0]]
     [line] = lines
     assert line.startswith(
-        f"warning: SERVICES.redis: 127.0.0.1:{port} does not answer (connection refused: nothing listens there"
+        f"warning: SERVICES.redis: 127.0.0.1:{port} does not answer (connection refused: nothing listens "
     )
     assert line.endswith(
         "Socket.IO has no message queue between workers, and rate limits are counted in each process's "
