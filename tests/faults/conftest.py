@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from tests.support.postgres_cluster import PostgresCluster
 from tests.support.redis_server import RedisServer
+from tests.support.services import REQUIRE_SERVICES
 
 DB_USER = "conexoos_app"
 DB_PASSWORD = "right-password"
@@ -21,7 +22,7 @@ def cluster() -> Iterator[PostgresCluster]:
     try:
         postgres = PostgresCluster()
     except RuntimeError as error:
-        pytest.skip(str(error))
+        missing(str(error))
     with postgres:
         postgres.add_database(DB_USER, DB_PASSWORD, DB_NAME)
         yield postgres
@@ -33,6 +34,13 @@ def postgres(cluster: PostgresCluster) -> Iterator[PostgresCluster]:
     cluster.ensure_running()
     yield cluster
     cluster.ensure_running()
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip, or fail under CONEXOOS_REQUIRE_SERVICES=1 (CI never goes green on skips)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (CONEXOOS_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
 
 
 def database_entry(
@@ -55,6 +63,6 @@ def redis_server() -> Iterator[RedisServer]:
     try:
         server = RedisServer()
     except RuntimeError as error:
-        pytest.skip(str(error))
+        missing(str(error))
     yield server
     server.close()

@@ -12,7 +12,7 @@ import pytest
 
 from conexoos.framework import connect_checks
 from conexoos.framework.config import Settings
-from tests.faults.conftest import database_entry
+from tests.faults.conftest import database_entry, missing
 from tests.framework.test_cli import invoke
 from tests.support.memcached_server import MemcachedServer
 from tests.support.postgres_cluster import PostgresCluster
@@ -24,7 +24,7 @@ def memcached() -> Iterator[MemcachedServer]:
     try:
         server = MemcachedServer()
     except RuntimeError as error:
-        pytest.skip(str(error))
+        missing(str(error))
     yield server
     server.stop()
 
