@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
@@ -23,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from .config import DatabaseSettings, Settings
+from .database import connect_timeout_args
 from .database_errors import database_cause, describe_connection_error
 from .errors import ConexoosError
 
@@ -45,16 +45,16 @@ def startup_wait(settings: Settings) -> int:
     return DEFAULT_WAIT.get(settings.env, 30) if configured is None else int(configured)
 
 
-def wait_for_databases(settings: Settings, sleep: Callable[[float], None] = time.sleep) -> None:
+def wait_for_databases(settings: Settings) -> None:
     """Return once every configured database server accepts a connection; else raise
     :class:`DatabaseUnavailable` (at once for a lasting cause, after ``startup_wait`` seconds otherwise)."""
     deadline = time.monotonic() + startup_wait(settings)
     for database in settings.databases.values():
         if database.url.get_backend_name() != "sqlite":
-            _wait_for(database, deadline, sleep)
+            _wait_for(database, deadline)
 
 
-def _wait_for(database: DatabaseSettings, deadline: float, sleep: Callable[[float], None]) -> None:
+def _wait_for(database: DatabaseSettings, deadline: float) -> None:
     attempt = 0
     waited_from = time.monotonic()
     while True:
@@ -80,12 +80,12 @@ def _wait_for(database: DatabaseSettings, deadline: float, sleep: Callable[[floa
             delay,
             left,
         )
-        sleep(delay)
+        time.sleep(delay)
 
 
 def try_connection(url: URL, timeout: int = CONNECT_TIMEOUT) -> DBAPIError | None:
     """Connect to ``url`` once and run ``SELECT 1``; None when that worked, else the driver's error."""
-    engine = create_engine(url, poolclass=NullPool, connect_args=_timeout_args(url, timeout))
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_timeout_args(url, timeout))
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -99,10 +99,3 @@ def try_connection(url: URL, timeout: int = CONNECT_TIMEOUT) -> DBAPIError | Non
 def _attempt_timeout(deadline: float) -> int:
     # libpq refuses a connect_timeout under 2 s.
     return max(2, min(CONNECT_TIMEOUT, math.ceil(deadline - time.monotonic())))
-
-
-def _timeout_args(url: URL, seconds: int) -> dict[str, int]:
-    """The driver's own connect-timeout argument, unless the URL sets one."""
-    if url.get_backend_name() == "sqlite" or "connect_timeout" in url.query:
-        return {}
-    return {"connect_timeout": seconds}
