@@ -1,4 +1,5 @@
-"""Servers the fault tests own and break: one PostgreSQL cluster for the module, a Redis per test."""
+"""Servers the fault tests own and break: one PostgreSQL cluster for the run (created in ~5 s, each
+test finds it running), a Redis per test."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ DB_PASSWORD = "right-password"
 DB_NAME = "conexoos_faults"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cluster() -> Iterator[PostgresCluster]:
     """A running PostgreSQL cluster with a role that logs in with DB_PASSWORD and owns DB_NAME."""
     try:
