@@ -1,5 +1,6 @@
-"""``run`` and ``serve`` ping SERVICES.redis before serving: one warning line when it does not answer, and a
-refusal (exit 2, one line) when the sessions live there."""
+"""``run`` and ``serve`` ping SERVICES.redis before serving: one warning line when it does not answer, saying
+what cannot work until it does; they serve anyway (public pages and click redirects need no Redis), also when
+the sessions live there (logging in answers 503 until Redis answers: tests/faults shows it)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,9 @@ def test_an_unreachable_redis_is_one_warning_line(
     assert code == 0, lines
     assert started == [args[0]]
     [line] = lines
-    assert line.startswith(f"warning: SERVICES.redis: 127.0.0.1:{port} does not answer (ConnectionError: ")
+    assert line.startswith(
+        f"warning: SERVICES.redis: 127.0.0.1:{port} does not answer (connection refused: nothing listens "
+    )
     assert line.endswith(
         "Socket.IO has no message queue between workers, and rate limits are counted in each process's "
         "memory until it answers"
@@ -59,16 +62,16 @@ def test_an_unreachable_redis_is_one_warning_line(
 
 
 @pytest.mark.parametrize("args", [("serve",), ("run", "--reload")])
-def test_redis_sessions_without_redis_are_refused(
+def test_redis_sessions_without_redis_start_with_a_warning(
     tmp_path: Path, started: list[str], args: tuple[str, ...]
 ) -> None:
     port = free_port()
     code, lines = command(tmp_path, {"HOST": "127.0.0.1", "PORT": port}, "redis", *args)
-    assert code == 2
-    assert started == []
+    assert code == 0, lines
+    assert started == [args[0]]
     [line] = lines
-    assert line.startswith(f"error: SERVICES.redis: 127.0.0.1:{port} does not answer (ConnectionError: ")
-    assert "SESSION: redis keeps the sessions there, so nobody could log in" in line
+    assert line.startswith(f"warning: SERVICES.redis: 127.0.0.1:{port} does not answer (connection refused")
+    assert "SESSION: redis keeps the sessions there, so logging in and signed-in pages answer 503" in line
 
 
 @pytest.mark.services

@@ -9,13 +9,16 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from conexoos.framework import runtime
+from conexoos.framework.services import RETRY_ONCE_ON_CLOSED
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
 LIMITER_KEY = "conexoos_limiter"
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
 """Storage URIs of ``limits``' Redis backends, whose ``key_prefix`` option prefixes every key."""
-REDIS_TIMEOUT = 2
+REDIS_TIMEOUT = 0.3
+"""Seconds a rate-limit count may wait for Redis (to connect, then to answer) before it is counted in
+memory: a healthy Redis answers in a millisecond, and a log-in must not wait long on a Redis that is down."""
 
 
 def init_limiter(app: Flask) -> Limiter:
@@ -39,6 +42,8 @@ def init_limiter(app: Flask) -> Limiter:
             # An unreachable Redis costs a request at most these seconds (never a 500: see rate_limit.py).
             options.setdefault("socket_connect_timeout", REDIS_TIMEOUT)
             options.setdefault("socket_timeout", REDIS_TIMEOUT)
+            # redis-py's default retries with back-off (seconds) would come before the fallback.
+            options.setdefault("retry", RETRY_ONCE_ON_CLOSED)
         app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter = Limiter(key_func=get_remote_address, app=app, key_prefix=app_prefix)
     app.extensions[LIMITER_KEY] = limiter

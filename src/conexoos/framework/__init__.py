@@ -5,7 +5,7 @@ from .config import Settings, load_settings
 from .database import db
 from .errors import ConexoosError, ConfigError, ProjectError, ReadOnlyDatabaseError
 from .http_errors import error_response, wants_json
-from .sessions import current_session_id, end_session, regenerate_session
+from .sessions import current_session_id, end_session, regenerate_session, require_session_store
 
 __all__ = [
     "ConexoosError",
@@ -21,6 +21,7 @@ __all__ = [
     "error_response",
     "load_settings",
     "regenerate_session",
+    "require_session_store",
     "runtime",
     "wants_json",
 ]

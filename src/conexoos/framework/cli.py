@@ -27,13 +27,16 @@ from sqlalchemy.exc import DBAPIError
 from . import migrations
 from .app import create_app
 from .config import CONFIG_ENV_VAR, Settings, load_settings
+from .connect_checks import run_connect_checks, startup_warnings
 from .database import import_models, require_database_for_models
+from .database_errors import describe_connection_error
 from .errors import ConexoosError, ConfigError, ProjectError
+from .logs import configure_logging
 from .project import PROJECT_ENV_VAR, locate_project, project_schema
 from .scaffold import create_project
-from .serve import bind_overrides, build_server, project_config, serve_problems
-from .services import redis_startup_warnings
+from .serve import bind_overrides, build_server, project_config, serve_problems, startup_settings
 from .smtp import mail_startup_warnings
+from .startup import DatabaseUnavailable, wait_for_databases
 from .storage.commands import media_group
 
 CommandFunction = Callable[..., Any]
@@ -72,6 +75,8 @@ def fail(error: Exception) -> NoReturn:
         raise OperationFailed([str(error)]) from None
     if isinstance(error, migrations.SchemaNotReady):
         raise CommandFailed(error.problems) from None
+    if isinstance(error, DatabaseUnavailable):
+        raise CommandFailed([str(error)], prefix="database error") from None
     if isinstance(error, DBAPIError):
         raise CommandFailed([describe_database_error(error)], prefix="database error") from None
     raise CommandFailed([str(error)]) from None
@@ -89,21 +94,12 @@ def _remember_failed_url(context: ExceptionContext) -> None:
 
 
 def describe_database_error(error: DBAPIError) -> str:
-    """One line: the connection's name, driver and host:port, and the first line of the driver's reason.
+    """One line: the connection's name, driver and host:port, the cause in words and the driver's reason.
 
     The password never appears, even when the driver repeats it in its message.
     """
     url: URL | None = getattr(error, FAILED_URL_ATTRIBUTE, None)
-    reason = str(error.orig if error.orig is not None else error).strip().splitlines()
-    first = reason[0].strip() if reason else type(error.orig).__name__
-    if url is None:
-        return first
-    if url.password:
-        first = first.replace(str(url.password), "***")
-    place = f"{url.host or 'localhost'}:{url.port}" if url.port else (url.host or url.database or "")
-    name = _connection_name(url)
-    named = f"connection {name!r}" if name else "connection"
-    return f"{named} ({url.get_backend_name()} at {place}): {first}"
+    return describe_connection_error(error, url, _connection_name(url) if url is not None else None)
 
 
 def _connection_name(url: URL) -> str | None:
@@ -314,9 +310,14 @@ def run(
 ) -> None:
     """Run the development server (Socket.IO included).
 
-    Before serving, checks each database: an empty one is created (through its migrations when it has
-    some); one behind its migrations is refused (exit status 2) with the `conexoos db upgrade` to run.
+    Waits for each database server (SERVER_ENV.STARTUP_WAIT), then checks each database: an empty one is
+    created (through its migrations when it has some); one behind its migrations is refused (exit status
+    2) with the `conexoos db upgrade` to run.
     """
+    project, config = chosen(project, config)
+    waited = startup_settings(project, config, host, port)
+    configure_logging(waited)  # the retries are logged where the app will log
+    wait_for_databases(waited)
     # --host/--port as configuration too, so that the DEV public URL is the address really served.
     app = load_app(project, config, overrides=bind_overrides(host, port))
     runtime = app.extensions["conexoos"]
@@ -324,7 +325,7 @@ def run(
     use_reload = settings.is_development if reload is None else reload
     if os.environ.get("WERKZEUG_RUN_MAIN") != "true":  # once, not again in the reloader's child
         _show_warnings(mail_startup_warnings(settings, runtime.project))
-        _show_warnings(redis_startup_warnings(settings))
+        _show_warnings(startup_warnings(settings))
     # Checked in every process: the reloader's watcher stops before "Running on" when a schema is refused,
     # and the child it starts checks again after each reload.
     _show_warnings(migrations.prepare_databases(app))
@@ -411,12 +412,28 @@ def checked_settings(project: str | None, config: str | None) -> Settings:
 
 @config_group.command("check")
 @project_options
-def config_check(project: str | None, config: str | None) -> None:
-    """Validate the configuration: exit 0 when usable, 2 with one line per mistake otherwise."""
+@click.option(
+    "--connect",
+    is_flag=True,
+    help="Also try every database and service (Redis, memcached, and those a project registers): one line "
+    "each, ok or FAILED with the cause; exit status 1 when one fails.",
+)
+def config_check(project: str | None, config: str | None, connect: bool) -> None:
+    """Validate the configuration: exit 0 when usable, 2 with one line per mistake otherwise.
+
+    With --connect, then try each connection: exit 1 when one of them fails.
+    """
     settings = checked_settings(project, config)
     for warning in settings.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"configuration OK ({settings.source or 'embedded default'})")
+    if connect:
+        results = run_connect_checks(settings)
+        for result in results:
+            click.echo(result.line())
+        failed = sum(result.problem is not None for result in results)
+        if failed:
+            raise OperationFailed([f"{failed} of {len(results)} connections failed"])
 
 
 @config_group.command("show")

@@ -215,10 +215,27 @@ def dispose_engines(app: Flask) -> None:
             engine.dispose(close=False)
 
 
+CONNECT_TIMEOUT = 10
+"""Seconds a new connection may take (psycopg's and PyMySQL's ``connect_timeout``) unless the URL says: a
+database server that is frozen or behind a dropped route answers 503 after this, instead of never."""
+
+
 def _engine_options(url: URL) -> dict[str, Any]:
     if url.get_backend_name() == "sqlite":
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True, "pool_recycle": 1800}
+    options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
+    timeout = connect_timeout_args(url, CONNECT_TIMEOUT)
+    if timeout:
+        options["connect_args"] = timeout
+    return options
+
+
+def connect_timeout_args(url: URL, seconds: int) -> dict[str, int]:
+    """The driver's connect-timeout argument (psycopg, PyMySQL and mysqlclient name it alike), unless the
+    URL sets one; other drivers get none rather than an argument they might refuse."""
+    if url.get_backend_name() not in ("postgresql", "mysql", "mariadb") or "connect_timeout" in url.query:
+        return {}
+    return {"connect_timeout": seconds}
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -7,14 +7,23 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from jinja2 import TemplateNotFound
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
+from .database_errors import driver_reason
+from .logs import EveryFewSeconds
 from .storage.base import OUT_OF_SPACE_MESSAGE, StorageError, StorageFull
 from .storage.database import is_database_full
 
 DEFAULT_JSON_PREFIXES = ("/api/",)
 UNEXPECTED_ERROR = "The server met an unexpected error. It has been logged."
+DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeoutError)
+"""What SQLAlchemy raises when the database server is down, restarting, unreachable or out of connections
+(also a deadlock or a lock timeout: all of them pass, so a 503 asking to try again is the honest answer)."""
+RETRY_AFTER_SECONDS = 30
+log = logging.getLogger("conexoos.http_errors")
+_database_warning = EveryFewSeconds(60.0)
 ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -32,7 +41,6 @@ ERROR_CODES = {
     507: "insufficient_storage",
 }
 STORAGE_UNAVAILABLE = "The file storage is unavailable, so nothing was saved. Try again in a few minutes."
-logger = logging.getLogger("conexoos.framework.http_errors")
 
 
 class InsufficientStorage(HTTPException):
@@ -71,25 +79,37 @@ def register_error_handlers(app: Flask) -> None:
     """Handle every HTTP error; a project's ErrorHandler registered later overrides these."""
     app.register_error_handler(HTTPException, _handle_http_exception)
     app.register_error_handler(StorageError, _storage_failed)
-    app.register_error_handler(OperationalError, _database_operational_error)
+    for unreachable in DATABASE_UNREACHABLE:
+        app.register_error_handler(unreachable, _database_unavailable)
 
 
 def _storage_failed(error: StorageError) -> Any:
     """507 when the media storage is out of space, 503 when it cannot be reached; the cause is logged."""
     if isinstance(error, StorageFull):
-        logger.error("a write failed for lack of space: %s (cause: %r)", error, error.__cause__)
+        log.error("a write failed for lack of space: %s (cause: %r)", error, error.__cause__)
         return _handle_http_exception(InsufficientStorage())
-    logger.error("media storage failed: %s (cause: %r)", error, error.__cause__)
+    log.error("media storage failed: %s (cause: %r)", error, error.__cause__)
     return _handle_http_exception(ServiceUnavailable(STORAGE_UNAVAILABLE))
 
 
-def _database_operational_error(error: OperationalError) -> Any:
-    """A database that is out of space ("database or disk is full") is a 507; anything else goes on to
-    Flask's own 500 handling, logged with its traceback as before."""
-    if not is_database_full(error):
-        raise error
-    logger.error("a database write failed for lack of space: %s", error.orig)
-    return _handle_http_exception(InsufficientStorage())
+class DatabaseUnavailable(ServiceUnavailable):
+    """503: the database does not answer (or is too busy); nothing was saved by this request."""
+
+    description = "The database is unavailable right now, so nothing was saved. Try again in a minute."
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=RETRY_AFTER_SECONDS)
+
+
+def _database_unavailable(error: Exception) -> Any:
+    """507 for a database out of space ("database or disk is full"); 503 for one that does not answer."""
+    if isinstance(error, OperationalError) and is_database_full(error):
+        log.error("a database write failed for lack of space: %s", error.orig)
+        return _handle_http_exception(InsufficientStorage())
+    if _database_warning.due():  # one line a minute, with the cause: not one traceback per request
+        reason = driver_reason(error.orig) if isinstance(error, DBAPIError) and error.orig else str(error)
+        log.warning("database unreachable, answering 503: %s: %s", type(error).__name__, reason)
+    return _handle_http_exception(DatabaseUnavailable())
 
 
 def _handle_http_exception(error: HTTPException) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import math
 import re
 import sys
 import time
@@ -43,6 +44,23 @@ def configure_logging(settings: Settings) -> None:
         root.addHandler(handler)
         access_log.propagate = True
     access_log.setLevel(logging.INFO)
+
+
+class EveryFewSeconds:
+    """Says yes at most once per ``seconds``: for a warning that every request of an outage would repeat."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._last = -math.inf
+
+    def due(self) -> bool:
+        """True when the last yes was ``seconds`` ago or more (approximate under threads; never more often
+        than once per racing thread)."""
+        now = time.monotonic()
+        if now - self._last < self.seconds:
+            return False
+        self._last = now
+        return True
 
 
 def flush_logs() -> None:

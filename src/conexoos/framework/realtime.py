@@ -17,16 +17,20 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+import socketio
 from flask import Flask
 from flask_socketio import SocketIO
 
 from .config import Settings
-from .services import Services
+from .services import RETRY_ONCE_ON_CLOSED, Services
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 GREEN_WORKERS = ("eventlet", "gevent")
+CHANNEL = "flask-socketio"
+"""Flask-SocketIO's default channel name, kept so that every worker (of any version) shares it."""
+PUBLISH_TIMEOUT = 0.3
 SWEEP_INTERVAL = 1.0
 CLOSE_GRACE = 1.0  # seconds a client has to answer the close frame before its TCP connection is shut
 log = logging.getLogger("conexoos.realtime")
@@ -34,12 +38,12 @@ log = logging.getLogger("conexoos.realtime")
 
 def create_socketio(app: Flask, settings: Settings, services: Services) -> SocketIO:
     """Attach a SocketIO server to ``app``; events emitted by any process reach every client via Redis."""
-    queue = services.redis_url if services.has("redis") else None
+    queue = _redis_queue(services) if services.has("redis") else None
     # Sessions are server-side (Flask-Session), so Socket.IO reads the same session instead of copying it.
     socketio = SocketIO(
         app,
         async_mode=async_mode(settings.server["WORKERS"]),
-        message_queue=queue,
+        **({"client_manager": queue} if queue else {}),
         manage_session=False,
         logger=False,
         engineio_logger=False,
@@ -49,6 +53,18 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
     if timeout:
         JoinDeadline(socketio, float(timeout)).install(app)
     return socketio
+
+
+def _redis_queue(services: Services) -> socketio.RedisManager:
+    """Flask-SocketIO's Redis queue, with short timeouts: an event emitted while Redis is frozen costs its
+    request (a page view, a click) PUBLISH_TIMEOUT, not forever. The listener is not affected: redis-py reads
+    a subscription without a timeout, so an idle channel is no error."""
+    options = {
+        "socket_connect_timeout": PUBLISH_TIMEOUT,
+        "socket_timeout": PUBLISH_TIMEOUT,
+        "retry": RETRY_ONCE_ON_CLOSED,
+    }
+    return socketio.RedisManager(services.redis_url, channel=CHANNEL, redis_options=options)
 
 
 def allowed_origins(settings: Settings) -> list[str] | None:

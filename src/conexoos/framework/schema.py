@@ -236,6 +236,16 @@ SERVER_ENV: Schema = {
         minimum=0,
         maximum=3600,
     ),
+    "STARTUP_WAIT": Key(
+        "int",
+        None,
+        "Seconds `run` and `serve` wait, with back-off, for each database server to accept a connection "
+        "before they give up with one line naming it (exit status 2); a wrong password or a missing "
+        "database ends start-up at once. null: 30 under UAT and PROD, 5 under DEV; 0 tries once.",
+        minimum=0,
+        maximum=3600,
+        nullable=True,
+    ),
 }
 
 DATABASE_CONNECTION: Schema = {

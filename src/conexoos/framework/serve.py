@@ -28,13 +28,14 @@ from gunicorn.util import load_class
 
 from .app import Runtime, create_app
 from .config import Settings, load_settings
+from .connect_checks import startup_warnings
 from .database import db
 from .errors import ConfigError
-from .logs import flush_logs
+from .logs import configure_logging, flush_logs
 from .migrations import prepare_databases
 from .project import Project, locate_project, project_schema
-from .services import redis_startup_warnings
 from .smtp import mail_startup_warnings
+from .startup import wait_for_databases
 
 PROJECT_CONFIG_NAMES = ("config.yml", "config.yaml", "config.json")
 ACCESS_LOG_NAME = "gunicorn.access.log"
@@ -103,12 +104,16 @@ def build_server(
     workers: int | None = None,
 ) -> tuple[GunicornServer, list[str]]:
     """Validate and prepare in the master; return the gunicorn application and database warnings."""
-    require_servable(project, config, host, port)
+    settings = require_servable(project, config, host, port)
+    configure_logging(settings)  # the retries are logged where the app will log
+    wait_for_databases(settings)
     app = create_app(project, project_config(project, config), overrides=bind_overrides(host, port))
     runtime: Runtime = app.extensions["conexoos"]
     options = gunicorn_options(runtime.settings, host=host, port=port, workers=workers)
     mail_warnings = mail_startup_warnings(runtime.settings, runtime.project)  # may refuse (exit 2)
-    redis_warnings = mail_warnings + redis_startup_warnings(runtime.settings)  # before anything is forked
+    redis_warnings = mail_warnings + startup_warnings(
+        runtime.settings
+    )  # before anything is created or forked
     warnings = _log_rotation_warnings(runtime.settings, options["workers"]) + prepare_databases(app)
     warnings = redis_warnings + warnings
     _log_worker_count(runtime.settings, workers, options["workers"])  # once nothing refused to start
@@ -253,17 +258,25 @@ def _worker_class(name: str) -> str:
     return name
 
 
-def require_servable(project: str | None, config: str | None, host: str | None, port: int | None) -> None:
-    """Refuse, before anything is created or forked, a configuration that :func:`serve_problems` rejects."""
-    settings = load_settings(
+def require_servable(project: str | None, config: str | None, host: str | None, port: int | None) -> Settings:
+    """Refuse, before anything is created or forked, a configuration that :func:`serve_problems` rejects;
+    return the validated settings."""
+    settings = startup_settings(project, config, host, port)
+    problems = serve_problems(settings)
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def startup_settings(project: str | None, config: str | None, host: str | None, port: int | None) -> Settings:
+    """The configuration ``run`` and ``serve`` will use, validated with the project's own keys (no warnings
+    shown: the app shows them once it is built)."""
+    return load_settings(
         project_config(project, config),
         overrides=bind_overrides(host, port),
         report_warnings=False,
         project_schema=project_schema(locate_project(project)),
     )
-    problems = serve_problems(settings)
-    if problems:
-        raise ConfigError(problems)
 
 
 def serve_problems(settings: Settings) -> list[str]:

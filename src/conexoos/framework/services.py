@@ -8,52 +8,20 @@ from urllib.parse import quote
 
 import redis
 from pymemcache.client.base import PooledClient
+from redis import Redis
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.retry import Retry
 
 from .config import Settings
-from .errors import ConexoosError, ConfigError
+from .errors import ConfigError
 
-STARTUP_PING_TIMEOUT = 2.0
-"""Seconds ``run`` and ``serve`` wait for Redis to answer a PING before they warn (or refuse)."""
-
-
-class ServiceUnreachable(ConexoosError):
-    """A service the configuration cannot do without does not answer at start-up."""
-
-
-def redis_startup_warnings(settings: Settings) -> list[str]:
-    """Ping SERVICES.redis once before serving: [] when it answers or is not configured.
-
-    Otherwise one warning naming ``host:port`` and what runs without it; with ``SESSION: redis`` nobody
-    could log in, so :class:`ServiceUnreachable` is raised instead.
-    """
-    if "redis" not in settings.services:
-        return []
-    conf = settings.services["redis"]
-    client = redis.Redis(
-        host=conf["HOST"],
-        port=conf["PORT"],
-        db=conf["DB"],
-        password=conf["PASSWORD"] or None,
-        socket_connect_timeout=STARTUP_PING_TIMEOUT,
-        socket_timeout=STARTUP_PING_TIMEOUT,
-    )
-    try:
-        client.ping()
-    except redis.RedisError as error:
-        reason = f"{type(error).__name__}: {error}"
-        where = f"SERVICES.redis: {conf['HOST']}:{conf['PORT']} does not answer ({reason})"
-        if settings.server["SESSION"] == "redis":
-            raise ServiceUnreachable(
-                f"{where}; SESSION: redis keeps the sessions there, so nobody could log in: start Redis "
-                "or choose another SERVER_ENV.SESSION"
-            ) from error
-        return [
-            f"{where}: Socket.IO has no message queue between workers, and rate limits are counted in "
-            "each process's memory until it answers"
-        ]
-    finally:
-        client.close()
-    return []
+RETRY_ONCE_ON_CLOSED = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
+"""Redis retry policy for requests: once, at once, when a connection was closed or refused; redis-py's own
+default (three retries with back-off of seconds) made every request wait 8 s while Redis was down."""
+SESSION_STORE_TIMEOUT = 0.3
+"""Seconds a session read or write may wait for Redis or memcached (to connect, then to answer): a healthy
+store answers in a millisecond, and a request must learn within a second that the store is down (503)."""
 
 
 class Services:
@@ -95,6 +63,34 @@ class Services:
         """A pooled memcached client."""
         conf = self._require("memcached")
         return PooledClient((conf["HOST"], conf["PORT"]), connect_timeout=5, timeout=5, max_pool_size=32)
+
+    @cached_property
+    def session_redis(self) -> Redis:
+        """The Redis client of the session store: short timeouts, and one immediate retry on a closed or
+        refused connection only (a pooled connection that a Redis restart closed is replaced), never on a
+        timeout: a request learns within SESSION_STORE_TIMEOUT that a frozen Redis does not answer."""
+        conf = self._require("redis")
+        return Redis(
+            host=conf["HOST"],
+            port=conf["PORT"],
+            db=conf["DB"],
+            password=conf["PASSWORD"] or None,
+            socket_connect_timeout=SESSION_STORE_TIMEOUT,
+            socket_timeout=SESSION_STORE_TIMEOUT,
+            retry=RETRY_ONCE_ON_CLOSED,
+            health_check_interval=30,
+        )
+
+    @cached_property
+    def session_memcached(self) -> PooledClient:
+        """The memcached client of the session store, with SESSION_STORE_TIMEOUT to connect and to answer."""
+        conf = self._require("memcached")
+        return PooledClient(
+            (conf["HOST"], conf["PORT"]),
+            connect_timeout=SESSION_STORE_TIMEOUT,
+            timeout=SESSION_STORE_TIMEOUT,
+            max_pool_size=32,
+        )
 
     def _require(self, name: str) -> dict[str, Any]:
         if name not in self._settings.services:

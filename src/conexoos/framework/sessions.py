@@ -6,16 +6,26 @@ the server store when the project calls :func:`regenerate_session` (at login); :
 logout) deletes it from the store. Both kinds use the one session cookie: a server session's id is
 ``token_urlsafe`` (no dot), a signed cookie always holds dots, so the value says which it is; anything
 else is an empty anonymous session (and the cookie is deleted).
+
+When the store does not answer (Redis or memcached down or frozen: their session clients give up within
+``SESSION_STORE_TIMEOUT``), a request that needs its server session gets a 503 page (JSON under /api/)
+that says so, through :class:`SessionStoreUnavailable`, instead of a 500 after the client's retries. Views
+marked :func:`session_optional` (public pages, click redirects) are served to such a visitor as to an
+anonymous one, and nothing is written: the cookie keeps naming the server session for when the store
+answers again. Anonymous visitors never touch the store at all.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from cachelib import FileSystemCache
-from flask import Flask, Request, Response, current_app, session
+from flask import Flask, Request, Response, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 from flask_session import Session
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
@@ -23,10 +33,18 @@ from flask_session.defaults import Defaults
 from flask_session.sqlalchemy import SqlAlchemySessionInterface
 from flask_session.sqlalchemy.sqlalchemy import create_session_model
 from itsdangerous import BadSignature
+from pymemcache.client.base import PooledClient
+from pymemcache.exceptions import MemcacheError
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import ServiceUnavailable
 
 from .config import Settings
 from .database import db
 from .errors import ConfigError
+from .logs import EveryFewSeconds
 from .services import Services
 
 SESSION_TABLE = "framework_sessions"
@@ -37,6 +55,39 @@ _session_models: dict[str, Any] = {}
 _SERVER_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 """What a server session id looks like (``secrets.token_urlsafe``); any other cookie value is never looked
 up, so that a NUL byte or a space cannot reach PostgreSQL or memcached, which would raise."""
+STORE_UNREACHABLE: tuple[type[Exception], ...] = (
+    RedisConnectionError,  # refused, reset, a wrong password (AuthenticationError), Redis still loading
+    RedisTimeoutError,  # a frozen or overloaded Redis
+    MemcacheError,
+    OSError,  # memcached's and the session folder's socket and file errors
+    OperationalError,  # the database store's server is down
+)
+"""What a session store raises when it cannot be reached; anything else is a bug and stays a 500."""
+RETRY_AFTER_SECONDS = 30
+OUTAGE_LOG_EVERY_SECONDS = 60.0
+ALWAYS_SESSION_OPTIONAL = frozenset({"static", "conexoos_healthz", "conexoos_readyz"})
+SESSION_OPTIONAL_ATTRIBUTE = "conexoos_session_optional"
+log = logging.getLogger("conexoos.sessions")
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class SessionStoreUnavailable(ServiceUnavailable):
+    """503: the session store does not answer, so nothing that needs a signed-in session can be served."""
+
+    description = (
+        "The session store is unavailable right now, so signing in and the pages of a signed-in account "
+        "cannot work. Public pages still work. Try again in a minute."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=RETRY_AFTER_SECONDS)
+
+
+def session_optional(view: View) -> View:
+    """Mark a view that serves a visitor whose session store is down as an anonymous one (public pages,
+    redirects), instead of answering 503."""
+    setattr(view, SESSION_OPTIONAL_ATTRIBUTE, True)
+    return view
 
 
 def configure_sessions(app: Flask, settings: Settings, services: Services) -> None:
@@ -56,10 +107,22 @@ def configure_sessions(app: Flask, settings: Settings, services: Services) -> No
 
 
 def init_sessions(app: Flask) -> None:
-    """Install the session interface once the config (including FLASK.CONFIG) is final."""
+    """Install the session interface once the config (including FLASK.CONFIG) is final, and the 503 for
+    requests whose server session could not be read (before every other before_request function)."""
     _Sessions(app)
     store: ServerSideSessionInterface = app.session_interface
     app.session_interface = AnonymousCookieSessions(store, _anonymous_lifetime(app.config))
+    app.before_request(_require_session_store)
+
+
+def _require_session_store() -> None:
+    current = session._get_current_object()  # type: ignore[attr-defined]
+    if not isinstance(current, HybridSession) or current.store_error is None:
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    optional = request.endpoint in ALWAYS_SESSION_OPTIONAL or getattr(view, SESSION_OPTIONAL_ATTRIBUTE, False)
+    if view is not None and not optional:
+        raise SessionStoreUnavailable() from current.store_error
 
 
 def _anonymous_lifetime(config: Any) -> timedelta:
@@ -74,9 +137,9 @@ def _anonymous_lifetime(config: Any) -> timedelta:
 
 def _backend_config(backend: str, settings: Settings, services: Services) -> dict[str, Any]:
     if backend == "redis":
-        return {"SESSION_TYPE": "redis", "SESSION_REDIS": services.redis}
+        return {"SESSION_TYPE": "redis", "SESSION_REDIS": services.session_redis}
     if backend == "memcached":
-        return {"SESSION_TYPE": "memcached", "SESSION_MEMCACHED": services.memcached}
+        return {"SESSION_TYPE": "memcached", "SESSION_MEMCACHED": services.session_memcached}
     if backend == "sqlalchemy":
         return {
             "SESSION_TYPE": "sqlalchemy",
@@ -134,6 +197,8 @@ class HybridSession(ServerSideSession):
     ) -> None:
         super().__init__(initial, sid, permanent)
         self.stored = stored
+        self.store_error: Exception | None = None
+        """Set when the server session named by the cookie could not be read: the store is down."""
 
 
 class _SignedCookie(SecureCookieSessionInterface):
@@ -178,25 +243,37 @@ class AnonymousCookieSessions(SessionInterface):
         self.store = store
         self.store.session_class = HybridSession
         self.cookie = _SignedCookie(lifetime)
+        self._outage_log = EveryFewSeconds(OUTAGE_LOG_EVERY_SECONDS)
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
         value = request.cookies.get(self.get_cookie_name(app)) or ""
         if _SERVER_ID.fullmatch(value):
-            stored = self.store.open_session(app, request)
+            try:
+                stored = self.store.open_session(app, request)
+            except STORE_UNREACHABLE as error:
+                return self._unread(error)
             if stored.sid == value:  # Flask-Session makes up a new id when the stored one is gone
                 return stored
         return self.cookie.open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if isinstance(session, HybridSession) and session.store_error is not None:
+            return  # nothing written: the cookie keeps naming the server session until the store answers
         if isinstance(session, HybridSession) and session.stored:
-            self.store.save_session(app, session, response)
+            try:
+                self.store.save_session(app, session, response)
+            except STORE_UNREACHABLE as error:
+                # Too late to raise (Flask would answer 500): the response itself becomes the 503.
+                self.note_outage(error)
+                _become_unavailable(app, response)
         else:
             self.cookie.save_session(app, session, response)
 
     def to_server(self, session: HybridSession) -> None:
         """Give ``session`` a new server-side id, keeping its data; a stored one's old id is deleted."""
         if session.stored:
-            self.store.regenerate(session)
+            with self.reaching_store():
+                self.store.regenerate(session)
             return
         session.sid = self.store._generate_sid(self.store.sid_length)
         session.stored = True
@@ -206,17 +283,69 @@ class AnonymousCookieSessions(SessionInterface):
     def to_cookie(self, session: HybridSession) -> None:
         """Empty ``session`` and delete it from the store; what is put in it later goes to the cookie."""
         if session.stored:
-            self.store._delete_session(self.store._get_store_id(session.sid))
+            with self.reaching_store():
+                self.store._delete_session(self.store._get_store_id(session.sid))
         session.clear()
         session.stored = False
         session.sid = None
         session.modified = True  # the cookie is deleted, unless something is stored in the session after
+
+    def check_store(self) -> None:
+        """Raise :class:`SessionStoreUnavailable` unless the store answers a ping (Redis, memcached; the
+        file and database stores are not pinged)."""
+        client = getattr(self.store, "client", None)
+        with self.reaching_store():
+            if isinstance(client, Redis):
+                client.ping()
+            elif isinstance(client, PooledClient):
+                client.version()
+
+    @contextmanager
+    def reaching_store(self) -> Iterator[None]:
+        """Turn the store's connection errors inside the block into :class:`SessionStoreUnavailable`."""
+        try:
+            yield
+        except STORE_UNREACHABLE as error:
+            self.note_outage(error)
+            raise SessionStoreUnavailable() from error
+
+    def note_outage(self, error: Exception) -> None:
+        """One warning line with the cause, at most once a minute per process (not one per request)."""
+        if self._outage_log.due():
+            log.warning(
+                "session store unreachable (%s: %s): requests that need a signed-in session answer 503 "
+                "until it answers",
+                type(error).__name__,
+                error,
+            )
+
+    def _unread(self, error: Exception) -> HybridSession:
+        self.note_outage(error)
+        unread = HybridSession(stored=False)
+        unread.store_error = error
+        return unread
+
+
+def _become_unavailable(app: Flask, response: Response) -> None:
+    """Make ``response`` the app's own 503 answer for :class:`SessionStoreUnavailable`, in place."""
+    replacement = app.make_response(app.handle_user_exception(SessionStoreUnavailable()))
+    response.status_code = replacement.status_code
+    response.headers = replacement.headers
+    response.direct_passthrough = False
+    response.set_data(replacement.get_data())
 
 
 def regenerate_session() -> None:
     """Move the current session to the server store under a new id, keeping its data; call it at login,
     against session fixation. Until then a session lives in a short-lived signed cookie."""
     _interface().to_server(_current())
+
+
+def require_session_store() -> None:
+    """Answer 503 now unless the session store answers: call it before work that must end in a server
+    session (creating an account, checking a password), so that nothing is done for a visitor who would
+    then get a 503 anyway."""
+    _interface().check_store()
 
 
 def end_session() -> None:

@@ -20,7 +20,7 @@ from conexoos.app.models.persistent import User
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.rate_limit import enforce, too_many_requests
 from conexoos.app.utils.redirects import safe_local_target
-from conexoos.framework import db, end_session, regenerate_session
+from conexoos.framework import db, end_session, regenerate_session, require_session_store
 
 accounts = Blueprint("accounts", __name__)
 LOGIN_FAILED = "Those details do not match an account."
@@ -38,6 +38,7 @@ def signup() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         enforce("5/minute", "signup-ip", request.remote_addr or "")
         enforce("30/hour", "signup-ip-hour", request.remote_addr or "")
+        require_session_store()  # no account is created for a visitor who could not be logged in
     if form.validate_on_submit():
         try:
             sign_up(form.email.data or "", form.username.data or "", form.password.data or "")
@@ -68,6 +69,7 @@ def login() -> str | Response | tuple[str, int]:
     error = None
     if request.method == "POST":
         enforce("10/minute", "login-ip", request.remote_addr or "")
+        require_session_store()
     if form.validate_on_submit():
         user = _attempt(form.login.data or "", form.password.data or "")
         if user is not None:

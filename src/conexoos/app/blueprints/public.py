@@ -1,4 +1,8 @@
-"""What visitors see: the home page, public pages, and the click redirect."""
+"""What visitors see: the home page, public pages, and the click redirect.
+
+Every view here is :func:`session_optional`: while the session store is down, a signed-in visitor is served
+as an anonymous one rather than refused with a 503.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from conexoos.app.controllers import analytics, profiles
 from conexoos.app.models.persistent.event import BUY
 from conexoos.app.plans_config import format_money
 from conexoos.framework import runtime
+from conexoos.framework.sessions import session_optional
 from conexoos.framework.urls import external_url
 
 public = Blueprint("public", __name__)
@@ -28,18 +33,21 @@ SECURITY_TXT_VALIDITY = timedelta(days=180)
 
 
 @public.route("/", methods=["GET"])
+@session_optional
 def home() -> str:
     """The landing page."""
     return render_template("home.html")
 
 
 @public.route("/robots.txt", methods=["GET"])
+@session_optional
 def robots() -> Response:
     """What crawlers may visit: public pages yes; the dashboard, the API and click redirects no."""
     return _site_file(ROBOTS_TXT)
 
 
 @public.route("/favicon.ico", methods=["GET"])
+@session_optional
 def favicon() -> Response:
     """The site's icon, which every browser asks for."""
     response = send_from_directory(current_app.static_folder or "", "img/favicon.ico", max_age=ONE_DAY)
@@ -48,6 +56,7 @@ def favicon() -> Response:
 
 
 @public.route("/.well-known/security.txt", methods=["GET"])
+@session_optional
 def security_txt() -> Response:
     """Whom to tell about a vulnerability (RFC 9116): ``SERVER_ENV.SECURITY_CONTACT``, by default
     ``security@`` the host of ``SERVER_ENV.PUBLIC_URL`` (never the request's Host header)."""
@@ -65,6 +74,7 @@ def security_txt() -> Response:
 
 
 @public.route("/<username>", methods=["GET"])
+@session_optional
 def profile(username: str) -> str:
     """A user's public page; 404 for an unknown user."""
     page = profiles.public_page(username)
@@ -78,6 +88,7 @@ def profile(username: str) -> str:
 
 
 @public.route("/go/<id:link_id>", methods=["GET"])
+@session_optional
 def go(link_id: int) -> Response:
     """Record a click and redirect (302) to the link's URL; 404 unless the link is live."""
     link = profiles.live_link(link_id)
@@ -87,6 +98,7 @@ def go(link_id: int) -> Response:
 
 
 @public.route("/go/product/<id:product_id>", methods=["GET"])
+@session_optional
 def buy(product_id: int) -> Response:
     """Record a product click and redirect (302) to its buy URL; 404 unless the product is shown."""
     product = profiles.live_product(product_id)

@@ -1,0 +1,194 @@
+"""Trying every connection the configuration names: ``conexoos config check --connect`` and start-up.
+
+Each check takes the validated :class:`Settings` and returns None when the service answered, else the
+cause in words (one line, no secret). The framework checks each database, ``SERVICES.redis`` and
+``SERVICES.memcached``; anything else (SMTP, LDAP, an identity provider's discovery document) plugs in with
+:func:`register_connect_check`, from the module that owns it, e.g. in a project's ``server/config.py``::
+
+    register_connect_check("SERVICES.smtp", check_smtp_connection, applies=lambda s: "smtp" in s.services)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+from pymemcache.client.base import Client as MemcacheClient
+from pymemcache.exceptions import MemcacheError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from .config import DatabaseSettings, Settings
+from .database_errors import connection_label, database_cause, driver_reason, message_cause
+from .smtp import check_smtp_connection, smtp_settings
+from .startup import try_connection
+
+CHECK_TIMEOUT = 3.0
+"""Seconds one check may wait for its service."""
+SESSIONS_THERE = "SESSION: {session} keeps the sessions there, so logging in and signed-in pages answer 503"
+ConnectCheck = Callable[[Settings], "str | None"]
+log = logging.getLogger("conexoos.connect_checks")
+
+
+@dataclass(frozen=True)
+class RegisteredCheck:
+    """A check added by a module the framework does not know, shown under ``name``."""
+
+    name: str
+    check: ConnectCheck
+    applies: Callable[[Settings], bool]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One line of ``config check --connect``: what was tried, and None or the cause of its failure."""
+
+    name: str
+    problem: str | None
+
+    def line(self) -> str:
+        """``NAME: ok`` or ``NAME: FAILED: cause``."""
+        return f"{self.name}: ok" if self.problem is None else f"{self.name}: FAILED: {self.problem}"
+
+
+_registered: dict[str, RegisteredCheck] = {}
+
+
+def register_connect_check(
+    name: str, check: ConnectCheck, applies: Callable[[Settings], bool] = lambda _settings: True
+) -> None:
+    """Add (or replace, by ``name``) a check run by ``config check --connect`` when ``applies`` says so."""
+    _registered[name] = RegisteredCheck(name, check, applies)
+
+
+def run_connect_checks(settings: Settings) -> list[CheckResult]:
+    """Try every database, Redis, memcached and SMTP server when configured, then every registered check
+    that applies."""
+    results = [CheckResult(_database_name(db), check_database(db)) for db in settings.databases.values()]
+    if "redis" in settings.services:
+        results.append(CheckResult(service_name(settings, "redis"), check_redis(settings)))
+    if "memcached" in settings.services:
+        results.append(CheckResult(service_name(settings, "memcached"), check_memcached(settings)))
+    smtp = smtp_settings(settings)
+    if smtp is not None:
+        name = f"SERVICES.smtp ({smtp.host}:{smtp.port}, {smtp.security})"
+        results.append(CheckResult(name, check_smtp_connection(settings)))
+    for registered in list(_registered.values()):
+        if registered.applies(settings):
+            results.append(CheckResult(registered.name, _run_registered(registered, settings)))
+    return results
+
+
+def service_name(settings: Settings, service: str) -> str:
+    """``SERVICES.redis (host:port)``."""
+    conf = settings.services[service]
+    return f"SERVICES.{service} ({conf['HOST']}:{conf['PORT']})"
+
+
+def check_database(database: DatabaseSettings) -> str | None:
+    """Connect and ``SELECT 1``; a SQLite file that does not exist yet is not created (it will be)."""
+    url = database.url
+    file = Path(str(url.database or ":memory:"))
+    if url.get_backend_name() == "sqlite" and str(file) != ":memory:" and not file.exists():
+        return None if file.parent.exists() else f"the folder of {str(file)!r} does not exist"
+    error = try_connection(url, int(CHECK_TIMEOUT))
+    if error is None:
+        return None
+    reason = driver_reason(error.orig if error.orig is not None else error)
+    if url.password:
+        reason = reason.replace(str(url.password), "***")
+    return f"{database_cause(error).summary} ({reason})"
+
+
+def check_redis(settings: Settings) -> str | None:
+    """PING ``SERVICES.redis`` once, with short timeouts and no retry."""
+    conf = settings.services["redis"]
+    client = redis.Redis(
+        host=conf["HOST"],
+        port=conf["PORT"],
+        db=conf["DB"],
+        password=conf["PASSWORD"] or None,
+        socket_connect_timeout=CHECK_TIMEOUT,
+        socket_timeout=CHECK_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+    )
+    try:
+        client.ping()
+    except redis.AuthenticationError as error:
+        return f"wrong password ({error})"
+    except redis.RedisError as error:
+        return network_cause(error)
+    finally:
+        client.close()
+    return None
+
+
+def check_memcached(settings: Settings) -> str | None:
+    """Ask ``SERVICES.memcached`` for its version once, with short timeouts."""
+    conf = settings.services["memcached"]
+    address = (conf["HOST"], conf["PORT"])
+    client = MemcacheClient(address, connect_timeout=CHECK_TIMEOUT, timeout=CHECK_TIMEOUT)
+    try:
+        client.version()
+    except (MemcacheError, OSError) as error:
+        return network_cause(error)
+    finally:
+        client.close()
+    return None
+
+
+def network_cause(error: BaseException) -> str:
+    """A socket-level failure in words (refused, unknown host, timed out), with the library's message."""
+    message = " ".join(str(error).split()) or type(error).__name__
+    cause = message_cause(message)
+    if cause is None and isinstance(error, TimeoutError):
+        cause = message_cause("timed out")
+    return f"{cause.summary} ({message})" if cause else f"{type(error).__name__}: {message}"
+
+
+def _run_registered(registered: RegisteredCheck, settings: Settings) -> str | None:
+    try:
+        return registered.check(settings)
+    except Exception as error:  # a plug-in's bug must not hide the other checks' results
+        log.warning("connect check %s raised", registered.name, exc_info=error)
+        return f"the check itself failed: {type(error).__name__}: {error}"
+
+
+def _database_name(database: DatabaseSettings) -> str:
+    return f"database {connection_label(database.url, database.name)}"
+
+
+def startup_warnings(settings: Settings) -> list[str]:
+    """Before serving: one warning per configured Redis or memcached that does not answer.
+
+    Start-up goes on (public pages and click redirects need neither); what cannot work until it answers
+    is said in the line, and each part recovers on its own once it does.
+    """
+    warnings = []
+    session = settings.server["SESSION"]
+    if "redis" in settings.services:
+        problem = check_redis(settings)
+        if problem:
+            effects = (
+                "Socket.IO has no message queue between workers, and rate limits are counted in each "
+                "process's memory"
+            )
+            if session == "redis":
+                effects += f"; {SESSIONS_THERE.format(session='redis')}"
+            warnings.append(f"{_unanswered(settings, 'redis', problem)}: {effects} until it answers")
+    if "memcached" in settings.services and session == "memcached":
+        problem = check_memcached(settings)
+        if problem:
+            warnings.append(
+                f"{_unanswered(settings, 'memcached', problem)}: "
+                f"{SESSIONS_THERE.format(session='memcached')} until it answers"
+            )
+    return warnings
+
+
+def _unanswered(settings: Settings, service: str, problem: str) -> str:
+    conf = settings.services[service]
+    return f"SERVICES.{service}: {conf['HOST']}:{conf['PORT']} does not answer ({problem})"

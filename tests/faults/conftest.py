@@ -1,0 +1,69 @@
+"""Servers the fault tests own and break: one PostgreSQL cluster for the run (created in ~5 s, each
+test finds it running), a Redis per test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, NoReturn
+
+import pytest
+
+from tests.support.postgres_cluster import PostgresCluster
+from tests.support.redis_server import RedisServer
+from tests.support.services import REQUIRE_SERVICES
+
+DB_USER = "conexoos_app"
+DB_PASSWORD = "right-password"
+DB_NAME = "conexoos_faults"
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[PostgresCluster]:
+    """A running PostgreSQL cluster with a role that logs in with DB_PASSWORD and owns DB_NAME."""
+    try:
+        postgres = PostgresCluster()
+    except RuntimeError as error:
+        missing(str(error))
+    with postgres:
+        postgres.add_database(DB_USER, DB_PASSWORD, DB_NAME)
+        yield postgres
+
+
+@pytest.fixture
+def postgres(cluster: PostgresCluster) -> Iterator[PostgresCluster]:
+    """The module's cluster, running at the start of the test and again after it."""
+    cluster.ensure_running()
+    yield cluster
+    cluster.ensure_running()
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip, or fail under CONEXOOS_REQUIRE_SERVICES=1 (CI never goes green on skips)."""
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{reason} (CONEXOOS_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+def database_entry(
+    cluster: PostgresCluster, password: str = DB_PASSWORD, name: str = DB_NAME
+) -> dict[str, Any]:
+    """The ``DATABASE.main`` entry for the cluster."""
+    return {
+        "driver": "postgresql",
+        "user": DB_USER,
+        "password": password,
+        "database": name,
+        "address": cluster.host,
+        "port": cluster.port,
+    }
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis of the test's own, not started."""
+    try:
+        server = RedisServer()
+    except RuntimeError as error:
+        missing(str(error))
+    yield server
+    server.close()

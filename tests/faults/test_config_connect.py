@@ -1,0 +1,129 @@
+"""``conexoos config check --connect`` tries every connection and service, one line each: against a
+PostgreSQL cluster, a Redis and a memcached of the test's own, up, down or refusing the password."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conexoos.framework import connect_checks
+from conexoos.framework.config import Settings
+from tests.faults.conftest import database_entry, missing
+from tests.framework.test_cli import invoke
+from tests.support.memcached_server import MemcachedServer
+from tests.support.postgres_cluster import PostgresCluster
+from tests.support.redis_server import RedisServer
+from tests.support.smtp_server import HOST, SmtpServer
+
+
+@pytest.fixture
+def memcached() -> Iterator[MemcachedServer]:
+    try:
+        server = MemcachedServer()
+    except RuntimeError as error:
+        missing(str(error))
+    yield server
+    server.stop()
+
+
+def check(tmp_path: Path, database: dict[str, Any], redis: RedisServer, memcached: MemcachedServer) -> Any:
+    config = {
+        "SERVER_ENV": {"ENV": "DEV", "INSTANCE_PATH": str(tmp_path / "instance")},
+        "DATABASE": {"default": "main", "main": database},
+        "SERVICES": {"redis": redis.service, "memcached": memcached.service},
+    }
+    path = tmp_path / "config.yml"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return invoke("config", "check", "--connect", "--config", str(path))
+
+
+def test_everything_answers(
+    tmp_path: Path, postgres: PostgresCluster, redis_server: RedisServer, memcached: MemcachedServer
+) -> None:
+    redis_server.start()
+    memcached.start()
+    result = check(tmp_path, database_entry(postgres), redis_server, memcached)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == [
+        f"database connection 'main' (postgresql at 127.0.0.1:{postgres.port}): ok",
+        f"SERVICES.redis (127.0.0.1:{redis_server.port}): ok",
+        f"SERVICES.memcached (127.0.0.1:{memcached.port}): ok",
+    ]
+
+
+def test_each_failure_is_one_line_with_its_cause(
+    tmp_path: Path, postgres: PostgresCluster, redis_server: RedisServer, memcached: MemcachedServer
+) -> None:
+    result = check(tmp_path, database_entry(postgres, password="wrong-password"), redis_server, memcached)
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines()[1:] == [
+        f"database connection 'main' (postgresql at 127.0.0.1:{postgres.port}): FAILED: wrong password or "
+        'unknown user (FATAL: password authentication failed for user "conexoos_app")',
+        f"SERVICES.redis (127.0.0.1:{redis_server.port}): FAILED: connection refused: nothing listens there "
+        f"(is the server running?) (Error 111 connecting to 127.0.0.1:{redis_server.port}. "
+        "Connection refused.)",
+        f"SERVICES.memcached (127.0.0.1:{memcached.port}): FAILED: connection refused: nothing listens there "
+        "(is the server running?) ([Errno 111] Connection refused)",
+    ]
+    assert result.stderr.strip() == "error: 3 of 3 connections failed"
+    assert "wrong-password" not in result.output
+
+
+def test_a_registered_check_is_run_and_reported(
+    tmp_path: Path,
+    postgres: PostgresCluster,
+    redis_server: RedisServer,
+    memcached: MemcachedServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """How SMTP, LDAP or an identity provider plug in: a check that names its cause fails the command."""
+    seen: list[Settings] = []
+
+    def smtp_check(settings: Settings) -> str | None:
+        seen.append(settings)
+        return "connection refused by mail.example.org:587"
+
+    monkeypatch.setattr(connect_checks, "_registered", {})
+    connect_checks.register_connect_check("SERVICES.smtp", smtp_check)
+    connect_checks.register_connect_check("LDAP", smtp_check, applies=lambda _settings: False)
+    redis_server.start()
+    memcached.start()
+    result = check(tmp_path, database_entry(postgres), redis_server, memcached)
+    assert result.exit_code == 1, result.output
+    assert (
+        result.stdout.splitlines()[-1] == "SERVICES.smtp: FAILED: connection refused by mail.example.org:587"
+    )
+    assert len(seen) == 1 and result.stderr.strip() == "error: 1 of 4 connections failed"
+
+
+def test_the_smtp_server_is_tried_too(tmp_path: Path) -> None:
+    server = SmtpServer(login=("mailer", "right password")).start()
+    try:
+        config = {
+            "SERVER_ENV": {"ENV": "DEV", "INSTANCE_PATH": str(tmp_path / "instance")},
+            "DATABASE": {
+                "default": "main",
+                "main": {"driver": "sqlite", "database": str(tmp_path / "db.sqlite")},
+            },
+            "SERVICES": {"smtp": server.settings(USER="mailer", PASSWORD="right password")},
+        }
+        path = tmp_path / "config.yml"
+        path.write_text(json.dumps(config), encoding="utf-8")
+        result = invoke("config", "check", "--connect", "--config", str(path))
+        assert result.exit_code == 0, result.output
+        assert f"SERVICES.smtp ({HOST}:{server.port}, none): ok" in result.stdout
+        config["SERVICES"]["smtp"]["PASSWORD"] = "wrong password"
+        path.write_text(json.dumps(config), encoding="utf-8")
+        refused = invoke("config", "check", "--connect", "--config", str(path))
+        assert refused.exit_code == 1
+        [line] = [line for line in refused.stdout.splitlines() if line.startswith("SERVICES.smtp")]
+        assert "FAILED" in line and "wrong password" not in line
+    finally:
+        server.stop()
+    stopped = invoke("config", "check", "--connect", "--config", str(path))
+    assert stopped.exit_code == 1
+    assert f"SERVICES.smtp ({HOST}:{server.port}, none): FAILED" in stopped.stdout

@@ -1,0 +1,105 @@
+"""A Redis server of the test's own, on a free loopback port, that the test may stop, freeze and restart.
+
+Never the shared Redis on 6379: a fault test breaks this one. Nothing is saved to disk (``--save ''``,
+``--appendonly no``), so a restarted server starts empty, as a Redis that lost its memory would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+from tests.framework.helpers import free_port, port_open
+
+START_TIMEOUT = 10.0
+
+
+class RedisServer:
+    """``redis-server`` in a child process: start(), stop(), freeze() (SIGSTOP), thaw() (SIGCONT)."""
+
+    def __init__(self, port: int | None = None) -> None:
+        if shutil.which("redis-server") is None:
+            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        self.port = port or free_port()
+        self.host = "127.0.0.1"
+        self._folder = tempfile.mkdtemp(prefix="conexoos-redis-")
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """``redis://127.0.0.1:PORT/0``."""
+        return f"redis://{self.host}:{self.port}/0"
+
+    @property
+    def service(self) -> dict[str, object]:
+        """The ``SERVICES.redis`` entry for this server."""
+        return {"HOST": self.host, "PORT": self.port, "DB": 0}
+
+    def start(self) -> RedisServer:
+        """Start the server (again, on the same port) and wait until it accepts connections."""
+        if self._process is not None:
+            raise RuntimeError("this Redis server is already running")
+        self._process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                self.host,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]
+            + ["--dir", self._folder, "--daemonize", "no", "--loglevel", "warning"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while not port_open(self.port):
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"redis-server did not start on port {self.port}")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (a frozen one too); the port is free when this returns."""
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.send_signal(signal.SIGCONT)
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port still accepts connections (the kernel's backlog) but nothing answers."""
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: a frozen server answers again."""
+        self._signal(signal.SIGCONT)
+
+    def close(self) -> None:
+        """Stop the server and remove its folder."""
+        self.stop()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+    def _signal(self, number: int) -> None:
+        if self._process is None:
+            raise RuntimeError("this Redis server is not running")
+        os.kill(self._process.pid, number)
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
