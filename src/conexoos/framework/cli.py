@@ -523,6 +523,27 @@ def db_stamp(project: str | None, config: str | None, database: str | None, revi
         click.echo(migrations.describe_state(target))
 
 
+@cli.group("tasks")
+@project_options
+def tasks_group(project: str | None, config: str | None) -> None:
+    """The project's scheduled tasks."""
+
+
+@tasks_group.command("status")
+@project_options
+def tasks_status(project: str | None, config: str | None) -> None:
+    """One line per task: schedule, last success, last failure and why, lag, OK or LAGGING (exit 1 if any)."""
+    from .task_status import task_statuses
+
+    app = load_app(project, config)
+    statuses = task_statuses(app)
+    click.echo(f"task status from {app.extensions['conexoos'].scheduler.status.source}")
+    for status in statuses:
+        click.echo(status.line())
+    if any(status.lagging for status in statuses):
+        raise SystemExit(1)
+
+
 @cli.command()
 @project_options
 def shell(project: str | None, config: str | None) -> None:
