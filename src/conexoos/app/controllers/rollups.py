@@ -32,7 +32,8 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -60,6 +61,10 @@ log = logging.getLogger("conexoos.analytics")
 BATCH_SIZE = 5000
 MAX_QUARANTINED_PER_RUN = 100
 """Past this many quarantined events in one run the roll-up stops (raising) instead of setting aside more."""
+LOCK_WAIT_MS = 5000
+"""How long a fold waits for SQLite's write lock (the app's default is 30 s): a writer held open longer
+makes the roll-up fail with "database is locked", and the scheduler retries after its back-off instead of
+being stuck. PostgreSQL and MariaDB never make a fold wait on an open insert."""
 MARK_CHUNK = 500
 """Ids per ``UPDATE ... WHERE id IN (...)`` when a batch is marked rolled up."""
 RollupKey = tuple[int, str, int, str, int, str, str]
@@ -197,10 +202,25 @@ def _refuse_one_more(refused: list[int], error: Exception) -> None:
 
 def _fold(events: Sequence[Any]) -> None:
     """Add ``events`` to the rollups and mark them rolled up, in one transaction."""
-    with transaction():
+    with transaction(), _bounded_lock_wait():
         _lock(max(event.id for event in events))
         _mark_rolled_up([event.id for event in events])
         _store(aggregate(events, known_visitors(events)))
+
+
+@contextmanager
+def _bounded_lock_wait() -> Iterator[None]:
+    """On SQLite, wait at most :data:`LOCK_WAIT_MS` for the write lock inside the block (this connection)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(LOCK_WAIT_MS)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {previous}")
 
 
 def _lock(highest_id: int) -> None:
@@ -234,7 +254,7 @@ def _mark_rolled_up(ids: Sequence[int]) -> None:
 def quarantine(event: Any, error: BaseException) -> None:
     """Copy ``event`` with ``error`` into ``event_quarantine`` and mark it rolled up (never counted)."""
     data = {name: _json_value(value) for name, value in event._mapping.items()}
-    with transaction():
+    with transaction(), _bounded_lock_wait():
         _lock(event.id)
         _mark_rolled_up([event.id])
         db.session.add(
