@@ -48,7 +48,7 @@ def baseline_pending_events(owner_id: int, start: datetime, end: datetime) -> Se
 
 
 def insert_events(owner_ids: list[int], count: int, now: datetime) -> None:
-    """``count`` events of ``owner_ids`` spread over the last ``DAYS`` days (older than the settle window)."""
+    """``count`` events of ``owner_ids`` spread over the last ``DAYS`` days, a minute old or more."""
     span = (DAYS - 1) * 86400  # all inside the 7 local days of the report
     for start in range(0, count, 20_000):
         rows = []

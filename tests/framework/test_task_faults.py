@@ -142,6 +142,7 @@ def test_the_scheduler_thread_outlives_every_fault_and_runs_again(
     faults = [
         redis.exceptions.ConnectionError("refused"),
         redis.exceptions.TimeoutError("Timeout reading from socket"),
+        redis.exceptions.AuthenticationError("invalid username-password pair"),  # Redis refusing the host
         OSError(5, "Input/output error"),
         KeyError("anything at all"),
     ]
