@@ -131,6 +131,32 @@ def test_a_task_that_raises_backs_off_exponentially_within_a_bound(
     assert status_of(scheduler, "flaky", time.time())["failures"] == 0
 
 
+def test_an_hourly_task_that_fails_is_run_again_within_its_hour_by_the_process_that_ran_it(
+    app: Flask,
+) -> None:
+    lock, calls, broken = MemoryLock(), [], [True]
+
+    def billing() -> None:
+        calls.append(now)
+        if broken[0]:
+            raise ConnectionError("Stripe unreachable")
+
+    scheduler, other = Scheduler(app, lock), Scheduler(app, lock)
+    for each in (scheduler, other):
+        each.every(3600, billing, name="billing")
+        each.run_pending(now=0.0)
+    for now in (3600.0, 3600.5, 3601.0, 3602.0, 3603.0, 3604.0, 3605.0):
+        scheduler.run_pending(now=now)
+        assert other.run_pending(now=now) == []  # the other process never runs the failed slot
+    assert calls == [3600.0, 3601.0, 3603.0]  # retried after 1 s, then 2 s, in the same hour
+    broken[0] = False
+    now = 3607.0
+    assert scheduler.run_pending(now=now) == ["billing"]
+    assert scheduler.run_pending(now=3700.0) == []  # done for this hour
+    assert lock.claimed == {("billing", 1)}  # one claim for the hour, retries included
+    assert status_of(scheduler, "billing", time.time())["failures"] == 0
+
+
 def test_the_scheduler_thread_outlives_every_fault_and_runs_again(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,8 +6,9 @@ file in the instance folder (one machine).
 
 The scheduler cannot die: any exception from the lock or from a task is logged with its cause, the task
 backs off (1 s, 2 s, 4 s, ... at most :data:`BACKOFF_MAX`) and the loop goes on. A lock that failed is
-claimed again for the same slot after the back-off; a task that failed runs again at its first slot after
-the back-off. Each success and failure is recorded for every process to read (see task_status.py).
+claimed again for the same slot after the back-off; a task that failed is run again after the back-off by
+the process that ran it (in the same slot, or by whoever wins the next one). Each success and failure is
+recorded for every process to read (see task_status.py).
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class Task:
     retry_at: float = field(default=0.0, repr=False)
     claim_again: bool = field(default=False, repr=False)
     """The last claim raised: claim the current slot again once ``retry_at`` has passed."""
+    run_again: bool = field(default=False, repr=False)
+    """The last run raised: run it again in the same slot once ``retry_at`` has passed."""
 
     def slot(self, now: float) -> int:
         """The identifier of the most recent time this task was due at ``now``."""
@@ -189,13 +192,12 @@ class Scheduler:
     def _run_if_due(self, task: Task, now: float) -> bool:
         try:
             slot = task.slot(now)
-            if task.last_slot is None:
-                task.last_slot = slot  # the first look only sets the baseline: no burst at start-up
+            if not self._due(task, slot, now):
                 return False
-            if (slot == task.last_slot and not task.claim_again) or now < task.retry_at:
-                return False
+            # A run that failed in this slot is run again here: this process holds the slot's claim.
+            retry = slot == task.last_slot and task.run_again
             task.last_slot = slot
-            if not self._claim(task, slot, now):
+            if not retry and not self._claim(task, slot, now):
                 return False
             self._run(task, now)
             return True
@@ -203,7 +205,17 @@ class Scheduler:
             self._failed(task, now, "scheduling", error)
             return False
 
+    @staticmethod
+    def _due(task: Task, slot: int, now: float) -> bool:
+        if task.last_slot is None:
+            task.last_slot = slot  # the first look only sets the baseline: no burst at start-up
+            return False
+        if now < task.retry_at:
+            return False
+        return slot != task.last_slot or task.claim_again or task.run_again
+
     def _claim(self, task: Task, slot: int, now: float) -> bool:
+        task.run_again = False  # a new slot: whoever wins it runs the task
         try:
             won = self._lock.claim(task.name, slot, task.ttl())
         except Exception as error:  # noqa: BLE001 (Redis, the disk, any lock's fault: retried later)
@@ -218,9 +230,10 @@ class Scheduler:
             try:
                 task.function()
             except Exception as error:  # noqa: BLE001 (a failing task must not stop the others)
+                task.run_again = True
                 self._failed(task, now, "task", error)
                 return
-        task.failures, task.retry_at = 0, 0.0
+        task.failures, task.retry_at, task.run_again = 0, 0.0, False
         self.status.record(task.name, last_success=repr(time.time()), failures="0")
 
     def _failed(self, task: Task, now: float, stage: str, error: Exception) -> None:
