@@ -28,7 +28,7 @@ from tests.conftest import AppFactory
 from tests.framework.test_cli import conexoos
 from tests.support.redis_server import RedisServer
 
-from .helpers import wait_until, write_project
+from .helpers import free_port, wait_until, write_project
 from .test_tasks import MemoryLock
 
 
@@ -318,3 +318,12 @@ def test_tasks_status_prints_one_line_per_task_and_fails_when_one_lags(tmp_path:
     result = conexoos("tasks", "status", "--project", str(project), "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "LAGGING" not in result.stdout
+
+    settings = yaml.safe_load(config.read_text())
+    settings["SERVICES"] = {"redis": {"HOST": "127.0.0.1", "PORT": free_port()}}
+    config.write_text(yaml.safe_dump(settings))
+    result = conexoos("tasks", "status", "--project", str(project), "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout.startswith(
+        "task status from this process's memory (Redis unavailable: ConnectionError: Error 111 connecting"
+    )
