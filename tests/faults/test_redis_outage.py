@@ -28,9 +28,18 @@ CLICK_EVERY = 0.2
 
 @pytest.fixture
 def redis_server() -> Iterator[RedisServer]:
-    """A Redis of this test's own, on a free port, removed afterwards."""
-    with RedisServer() as server:
+    """A Redis of this test's own, on a free port, stopped afterwards."""
+    server = RedisServer()
+    server.start()
+    try:
         yield server
+    finally:
+        server.stop()
+
+
+def redis_service(server: RedisServer) -> dict[str, object]:
+    """The ``SERVICES.redis`` entry of a configuration using ``server``."""
+    return {"HOST": "127.0.0.1", "PORT": server.port, "DB": 0}
 
 
 class Clicker:
@@ -62,7 +71,7 @@ def rollup_status(app: Flask) -> TaskStatus:
 def test_the_roll_up_catches_up_within_a_minute_after_a_20_s_redis_outage(
     make_app: AppFactory, redis_server: RedisServer
 ) -> None:
-    app = product_app(make_app, SERVICES={"redis": redis_server.service})
+    app = product_app(make_app, SERVICES={"redis": redis_service(redis_server)})
     _, link_id = creator_with_link(app)
     scheduler = app.extensions["conexoos"].scheduler
     clicker = Clicker(app, link_id)
@@ -94,7 +103,7 @@ def test_a_scheduler_started_while_redis_is_down_runs_once_it_answers(
     make_app: AppFactory, redis_server: RedisServer
 ) -> None:
     redis_server.stop()
-    app = product_app(make_app, SERVICES={"redis": redis_server.service})
+    app = product_app(make_app, SERVICES={"redis": redis_service(redis_server)})
     _, link_id = creator_with_link(app)
     scheduler = app.extensions["conexoos"].scheduler
     scheduler.tasks["analytics-rollup"].interval = 1.0

@@ -208,7 +208,9 @@ def test_a_status_store_that_fails_keeps_the_records_in_memory_and_says_so(
 
 
 def test_workers_share_task_status_through_redis_and_survive_its_outage(app: Flask) -> None:
-    with RedisServer() as server:
+    server = RedisServer()
+    server.start()
+    try:
         prefix = f"test-{uuid.uuid4().hex}:"
         client = redis.Redis.from_url(server.url, socket_timeout=1, socket_connect_timeout=1)
         first = Scheduler(app, MemoryLock(), status=StatusBook(RedisStatusStore(client, prefix)))
@@ -231,7 +233,18 @@ def test_workers_share_task_status_through_redis_and_survive_its_outage(app: Fla
         assert first.run_pending(now=3.0) == ["job"]
         assert status_of(second, "job", time.time())["last_success"] is not None
         assert status_of(first, "job", time.time())["source"] == "Redis"
+
+        server.freeze()  # hung: each status write gives up after its 1 s timeout
+        started = time.monotonic()
+        assert first.run_pending(now=4.0) == ["job"]
+        assert time.monotonic() - started < 4
+        assert "Redis unavailable: TimeoutError" in str(status_of(first, "job", time.time())["source"])
+        server.thaw()
+        assert first.run_pending(now=5.0) == ["job"]
+        assert status_of(first, "job", time.time())["source"] == "Redis"
         client.close()
+    finally:
+        server.stop()
 
 
 def test_readyz_is_degraded_not_down_when_a_task_lags(app: Flask) -> None:

@@ -41,7 +41,7 @@ class RedisServer:
             pytest.skip(reason)
         self._executable = executable
         self.port = port or _free_port()
-        self._folder = Path(tempfile.mkdtemp(prefix="conexoos-redis-"))
+        self._folder = Path(tempfile.gettempdir()) / f"conexoos-redis-{self.port}-{os.getpid()}"
         self._process: subprocess.Popen[bytes] | None = None
         self._frozen = False
 
@@ -59,6 +59,7 @@ class RedisServer:
         """Start (or restart) the server on the same port, empty, and wait until it answers PING."""
         if self._process is not None and self._process.poll() is None:
             return
+        self._folder.mkdir(exist_ok=True)
         arguments = [self._executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         arguments += ["--appendonly", "no", "--dir", str(self._folder), "--logfile", ""]
         self._process = subprocess.Popen(arguments, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -71,19 +72,19 @@ class RedisServer:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        """Stop the server (thawing it first if frozen); connections are refused until start()."""
+        """Stop the server (thawing it first if frozen) and remove its folder; start() may follow."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        if self._frozen:
-            process.send_signal(signal.SIGCONT)
-            self._frozen = False
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        if process is not None and process.poll() is None:
+            if self._frozen:
+                process.send_signal(signal.SIGCONT)
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=5)
+        self._frozen = False
+        shutil.rmtree(self._folder, ignore_errors=True)
 
     def freeze(self) -> None:
         """SIGSTOP: connections are accepted by the kernel but nothing answers (a hung server)."""
@@ -109,7 +110,7 @@ class RedisServer:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        self.close()
+        self.stop()
 
     def _answers(self) -> bool:
         try:
