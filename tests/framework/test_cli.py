@@ -179,6 +179,8 @@ EXPECTED_COMMANDS = {
     ("db", "downgrade"),
     ("db", "current"),
     ("db", "stamp"),
+    ("tasks",),
+    ("tasks", "status"),
 }
 
 
