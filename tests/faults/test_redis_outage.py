@@ -85,6 +85,7 @@ def test_the_roll_up_catches_up_within_a_minute_after_a_20_s_redis_outage(
         clicker.click_for(OUTAGE_SECONDS / 2)
         assert scheduler._thread is not None and scheduler._thread.is_alive()
         redis_server.start()
+        outage_ended = time.time()
         assert wait_until(lambda: all_folded(app, clicker), timeout=CATCH_UP_SECONDS, interval=0.5), (
             stored(app),
             folded(app, CLICK),
@@ -94,8 +95,12 @@ def test_the_roll_up_catches_up_within_a_minute_after_a_20_s_redis_outage(
         assert scheduler.stop()
     assert clicker.acknowledged - before_outage >= 10, "clicks must keep arriving during the outage"
     status = rollup_status(app)
-    assert status.last_error.startswith(("lock: ConnectionError", "lock: TimeoutError"))
-    assert status.last_success > status.last_failure
+    # redis-py retries a command itself for a while, so a claim may span the outage and only be late;
+    # when the outage did reach the scheduler, it is recorded as the lock's error, and then cleared.
+    if status.last_failure is not None:
+        assert status.last_error.startswith(("lock: ConnectionError", "lock: TimeoutError"))
+        assert status.last_success is not None and status.last_success > status.last_failure
+    assert status.last_success is not None and status.last_success.timestamp() > outage_ended
     assert not status.lagging
 
 
