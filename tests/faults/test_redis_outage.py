@@ -84,8 +84,8 @@ def test_the_roll_up_catches_up_within_a_minute_after_a_20_s_redis_outage(
         redis_server.stop()
         clicker.click_for(OUTAGE_SECONDS / 2)
         assert scheduler._thread is not None and scheduler._thread.is_alive()
-        redis_server.start()
         outage_ended = time.time()
+        redis_server.start()
         assert wait_until(lambda: all_folded(app, clicker), timeout=CATCH_UP_SECONDS, interval=0.5), (
             stored(app),
             folded(app, CLICK),
