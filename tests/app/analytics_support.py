@@ -139,6 +139,6 @@ def day_stats(account: Account, day: str = RECORDED_DAY, **params: str | int) ->
 
 
 def roll_up(app: Flask, now: datetime | None = None) -> int:
-    """Fold the events settled at ``now`` (default: all settled events) into the rollups, as the task does."""
+    """Fold the pending events that occurred by ``now`` (default: all) into the rollups, as the task does."""
     with app.app_context():
         return rollups.roll_up(now)

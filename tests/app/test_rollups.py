@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import false, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from conexoos.app.controllers import rollups, visitors
@@ -58,10 +58,11 @@ def fold(app: Flask, now: datetime | None = None, batch_size: int = rollups.BATC
         return rollups.roll_up(now, batch_size=batch_size)
 
 
-def watermark(app: Flask) -> int:
-    """The id of the last folded event."""
+def pending(app: Flask) -> list[int]:
+    """The ids of the events not rolled up yet."""
     with app.app_context():
-        return rollups.watermark_id()
+        query = select(AnalyticsEvent.id).where(AnalyticsEvent.rolled_up == false())
+        return sorted(db.session.scalars(query))
 
 
 def march(account: Account, **params: str) -> dict[str, Any]:
@@ -113,38 +114,47 @@ def test_rolling_up_twice_counts_once(app: Flask, alice: Account, link_id: int) 
     )
 
 
-def test_events_younger_than_the_settle_window_wait_for_a_later_run(
-    app: Flask, alice: Account, link_id: int
-) -> None:
+def test_events_after_the_given_moment_wait_for_a_later_run(app: Flask, alice: Account, link_id: int) -> None:
     now = DAY + timedelta(hours=12)
-    settled = insert_event(app, alice.id, now - rollups.SETTLE - timedelta(seconds=1), visitor="a")
-    insert_event(app, alice.id, now - timedelta(seconds=2), CLICK, link_id, visitor="a")
+    earlier = insert_event(app, alice.id, now - timedelta(seconds=1), visitor="a")
+    later = insert_event(app, alice.id, now + timedelta(seconds=2), CLICK, link_id, visitor="a")
     report = march(alice)
-    assert (report["totals"]["views"], report["totals"]["clicks"], report["totals"]["unique_visitors"]) == (
-        1,
-        1,
-        1,
-    )
+    totals = report["totals"]
+    assert (totals["views"], totals["clicks"], totals["unique_visitors"]) == (1, 1, 1)
 
     assert fold(app, now) == 1
-    assert watermark(app) == settled
+    assert pending(app) == [later] and earlier not in pending(app)
     assert march(alice) == report
 
-    assert fold(app, now + rollups.SETTLE) == 1
+    assert fold(app, now + timedelta(seconds=5)) == 1
     assert march(alice) == report
-    assert fold(app, now + rollups.SETTLE) == 0
+    assert fold(app, now + timedelta(seconds=5)) == 0
+    assert pending(app) == []
 
 
-def test_an_unsettled_event_holds_back_later_ids(app: Flask, alice: Account) -> None:
-    """Folding past an event still in its settle window could skip it for good."""
-    now = DAY + timedelta(hours=12)
-    insert_event(app, alice.id, now - timedelta(seconds=1), visitor="late")
-    insert_event(app, alice.id, now - timedelta(hours=1), visitor="early")
-    assert fold(app, now) == 0
-    assert watermark(app) == 0
-    assert march(alice)["totals"]["views"] == 2
-    assert fold(app, now + timedelta(minutes=1)) == 2
-    assert march(alice)["totals"]["views"] == 2
+def test_an_event_with_a_lower_id_stored_after_a_roll_up_is_folded_by_the_next(
+    app: Flask, alice: Account
+) -> None:
+    """What a late commit looks like to the roll-up: a pending id below ids already folded."""
+    insert_event(app, alice.id, DAY, visitor="a")
+    gap = insert_event(app, alice.id, DAY, visitor="b")
+    insert_event(app, alice.id, DAY, visitor="c")
+    with app.app_context():
+        late = db.session.get(AnalyticsEvent, gap)
+        assert late is not None
+        held = {column.name: getattr(late, column.name) for column in AnalyticsEvent.__table__.columns}
+        db.session.delete(late)
+        db.session.commit()
+    assert fold(app) == 2
+    with app.app_context():
+        db.session.add(AnalyticsEvent(**held))  # the same id, stored after the fold that passed it
+        db.session.commit()
+    assert pending(app) == [gap]
+    assert march(alice)["totals"]["views"] == 3
+    assert fold(app) == 1
+    assert pending(app) == []
+    assert march(alice)["totals"]["views"] == 3
+    assert march(alice)["totals"]["unique_visitors"] == 3
 
 
 def test_small_batches_count_like_one_batch(app: Flask, alice: Account, link_id: int) -> None:
@@ -234,7 +244,7 @@ def test_the_scheduled_tasks_roll_up_and_prune(app: Flask, alice: Account) -> No
 
     with app.app_context():
         tasks["analytics-rollup"].function()
-        assert rollups.watermark_id() == 2
+        assert rollups.pending_count() == 0
         tasks["analytics-prune"].function()
     assert count_events(app) == 1
     assert stats(alice, **window) == before
@@ -353,7 +363,7 @@ def test_an_event_the_database_refuses_is_quarantined_and_the_rest_rolled_up(
 
     with caplog.at_level("ERROR", logger="conexoos.analytics"):
         assert fold(app, batch_size=100) == 8
-    assert watermark(app) == max(good)
+    assert pending(app) == []
     assert march(alice)["totals"]["views"] == 8
     with app.app_context():
         held = db.session.execute(select(EventQuarantine)).scalars().all()
@@ -368,7 +378,7 @@ def test_an_event_the_database_refuses_is_quarantined_and_the_rest_rolled_up(
 
     later = insert_event(app, alice.id, DAY + timedelta(hours=2))
     assert fold(app) == 1  # later batches are not blocked
-    assert watermark(app) == later
+    assert later not in pending(app) and pending(app) == []
     assert march(alice)["totals"]["views"] == 9
 
 
@@ -381,7 +391,7 @@ def test_a_run_that_refuses_everything_stops_instead_of_quarantining_all(
     ids = [insert_event(app, alice.id, DAY + timedelta(minutes=n), utm_source="poison") for n in range(5)]
     with pytest.raises(RuntimeError, match="more than 2 events refused"):
         fold(app)
-    assert watermark(app) == ids[1]
+    assert pending(app) == ids[2:]  # the two quarantined ones are set aside, the rest still pending
     with app.app_context():
         assert rollups.quarantined_count() == 2
     assert march(alice)["totals"]["views"] == 3  # still pending, still counted live

@@ -184,6 +184,8 @@ EXPECTED_COMMANDS = {
     ("mail", "retry"),
     ("media",),
     ("media", "migrate"),
+    ("tasks",),
+    ("tasks", "status"),
 }
 
 

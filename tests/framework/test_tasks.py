@@ -112,7 +112,10 @@ def test_a_failing_task_is_logged_and_others_still_run(app: Flask, caplog: pytes
         scheduler.run_pending(now=5.0)
     assert calls == ["ok"]
     [record] = [r for r in caplog.records if r.name == "conexoos.tasks"]
-    assert record.getMessage() == "scheduled task broken failed"
+    assert record.getMessage() == (
+        "scheduled task broken failed (task: RuntimeError: task failed on purpose); "
+        "failure 1 in a row, retrying in 1 s"
+    )
     assert record.exc_info is not None and "task failed on purpose" in str(record.exc_info[1])
 
 

@@ -34,7 +34,8 @@ from .realtime import create_socketio
 from .services import Services
 from .sessions import configure_sessions, init_sessions
 from .storage import install_media
-from .tasks import FileSlotLock, RedisSlotLock, Scheduler, SlotLock
+from .task_status import StatusBook
+from .tasks import FileSlotLock, RedisSlotLock, Scheduler, SlotLock, status_store
 from .urls import install_public_url
 
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
@@ -97,7 +98,9 @@ def create_app(
     app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
         app.wsgi_app, parse_trusted_proxies(settings.server.get("TRUSTED_PROXIES", ""))
     )
-    scheduler = Scheduler(app, _slot_lock(settings, services))
+    scheduler = Scheduler(
+        app, _slot_lock(settings, services), status=StatusBook(status_store(settings, services))
+    )
     app.extensions["conexoos"] = Runtime(settings, located, services, socketio, scheduler)
     with app.app_context():
         _load_project(app, located, settings, socketio, scheduler)

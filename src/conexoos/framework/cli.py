@@ -544,6 +544,33 @@ def db_stamp(project: str | None, config: str | None, database: str | None, revi
         click.echo(migrations.describe_state(target))
 
 
+@cli.group("tasks")
+@project_options
+def tasks_group(project: str | None, config: str | None) -> None:
+    """The project's scheduled tasks."""
+
+
+@tasks_group.command("status")
+@project_options
+def tasks_status(project: str | None, config: str | None) -> None:
+    """One line per task: schedule, last success, last failure and why, lag, OK or LAGGING.
+
+    Exits 1 when a task lags, 2 when the shared records cannot be read (Redis or the folder unavailable).
+    """
+    from .task_status import task_statuses
+
+    app = load_app(project, config)
+    statuses = task_statuses(app)
+    book = app.extensions["conexoos"].scheduler.status
+    click.echo(f"task status from {book.source}")
+    for status in statuses:
+        click.echo(status.line())
+    if book.store_error is not None:
+        raise SystemExit(2)
+    if any(status.lagging for status in statuses):
+        raise SystemExit(1)
+
+
 @cli.command()
 @project_options
 def shell(project: str | None, config: str | None) -> None:

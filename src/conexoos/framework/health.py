@@ -1,4 +1,5 @@
-"""``GET /healthz`` (the process answers) and ``GET /readyz`` (its database and Redis answer too).
+"""``GET /healthz`` (the process answers) and ``GET /readyz`` (its database and Redis answer too, and its
+scheduled tasks keep up).
 
 Both are meant for load balancers and orchestrators polling every few seconds: no session, no cookie,
 no template, no page view, and a tiny body.
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .database import db
+from .task_status import lagging_tasks
 
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
@@ -36,7 +38,10 @@ def healthz() -> Response:
 def readyz() -> tuple[Response, int]:
     """200 when the default database and Redis (each when configured) answer; 503 naming what is down.
 
-    A project without any database (``DATABASE: {}``) gets no database check.
+    A project without any database (``DATABASE: {}``) gets no database check. A project with scheduled
+    tasks gets a ``tasks`` check: when one lags (see task_status.py) the answer is still 200, with
+    ``"status": "degraded"`` and the lagging tasks named: the process serves, but its background work
+    is behind, which an operator must see and a load balancer must not act on.
     """
     from .app import runtime  # here: app imports this module
 
@@ -45,11 +50,21 @@ def readyz() -> tuple[Response, int]:
         checks["database"] = _check(_ping_database)
     if "redis" in current_app.config["SERVICES"]:
         checks["redis"] = _check(_ping_redis)
-    down = sorted(name for name, state in checks.items() if state != "ok")
-    body: dict[str, object] = {"status": "unavailable" if down else "ok", "checks": checks}
+    lagging = _lagging_tasks() if runtime().scheduler.tasks else None
+    if lagging is not None:
+        checks["tasks"] = "lagging" if lagging else "ok"
+    down = sorted(name for name, state in checks.items() if state == "down")
+    status = "unavailable" if down else "degraded" if lagging else "ok"
+    body: dict[str, object] = {"status": status, "checks": checks}
     if down:
         body["down"] = down
+    if lagging:
+        body["lagging"] = lagging
     return _no_store(jsonify(body)), 503 if down else 200
+
+
+def _lagging_tasks() -> list[str]:
+    return lagging_tasks(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
 def _check(probe: Callable[[], None]) -> str:

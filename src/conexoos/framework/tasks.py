@@ -3,6 +3,12 @@
 A task's run is identified by its time slot; before running, a process claims the slot with a lock that
 only one process can win: ``SET NX`` in Redis when Redis is configured, otherwise an exclusively created
 file in the instance folder (one machine).
+
+The scheduler cannot die: any exception from the lock or from a task is logged with its cause, the task
+backs off (1 s, 2 s, 4 s, ... at most :data:`BACKOFF_MAX`) and the loop goes on. A lock that failed is
+claimed again for the same slot after the back-off; a task that failed is run again after the back-off by
+the process that ran it (in the same slot, or by whoever wins the next one). Each success and failure is
+recorded for every process to read (see task_status.py).
 """
 
 from __future__ import annotations
@@ -18,13 +24,33 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+import redis
 from croniter import croniter
 from flask import Flask
+
+from .config import Settings
+from .services import Services
+from .task_status import (
+    LAG_FACTOR,
+    LAG_MARGIN,
+    STORE_TIMEOUT,
+    FileStatusStore,
+    MemoryStatusStore,
+    RedisStatusStore,
+    StatusBook,
+    StatusStore,
+    TaskStatus,
+    describe_error,
+    moment,
+)
 
 log = logging.getLogger("conexoos.tasks")
 TaskFunction = Callable[[], object]
 STOP_TIMEOUT = 20.0
 """Seconds a stopping worker waits for a running task (within gunicorn's graceful timeout)."""
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 60.0
+"""Seconds a task waits after its first failure in a row, doubled at each further one up to this bound."""
 
 
 class SlotLock(Protocol):
@@ -77,6 +103,13 @@ class Task:
     interval: float | None = None
     cron: str | None = None
     last_slot: int | None = field(default=None, repr=False)
+    failures: int = field(default=0, repr=False)
+    """Failures in a row in this process (the lock's or the task's); 0 after a success."""
+    retry_at: float = field(default=0.0, repr=False)
+    claim_again: bool = field(default=False, repr=False)
+    """The last claim raised: claim the current slot again once ``retry_at`` has passed."""
+    run_again: bool = field(default=False, repr=False)
+    """The last run raised: run it again in the same slot once ``retry_at`` has passed."""
 
     def slot(self, now: float) -> int:
         """The identifier of the most recent time this task was due at ``now``."""
@@ -91,17 +124,44 @@ class Task:
     def ttl(self) -> int:
         return int(self.interval * 2) + 1 if self.interval else 24 * 3600
 
+    def next_due(self, after: float) -> float:
+        """The first time after ``after`` that this task is due."""
+        if self.interval is not None:
+            return (math.floor(after / self.interval) + 1) * self.interval
+        start = datetime.fromtimestamp(after, tz=UTC)
+        return float(croniter(str(self.cron), start).get_next(float))
+
+    def period(self, around: float) -> float:
+        """Seconds between two runs (for a cron expression: the two after ``around``)."""
+        if self.interval is not None:
+            return self.interval
+        first = self.next_due(around)
+        return self.next_due(first) - first
+
+    @property
+    def schedule(self) -> str:
+        """``every 15s`` or ``cron */5 * * * *``."""
+        return f"every {self.interval:g}s" if self.interval is not None else f"cron {self.cron}"
+
+    def backoff(self) -> float:
+        """Seconds to wait after the current run of failures."""
+        return min(BACKOFF_FIRST * 2 ** max(self.failures - 1, 0), BACKOFF_MAX)
+
 
 class Scheduler:
-    """Holds a project's tasks and runs the due ones in a background thread."""
+    """Holds a project's tasks and runs the due ones in a background thread that survives any error."""
 
-    def __init__(self, app: Flask, lock: SlotLock, tick: float = 0.25) -> None:
+    def __init__(
+        self, app: Flask, lock: SlotLock, tick: float = 0.25, status: StatusBook | None = None
+    ) -> None:
         self._app = app
         self._lock = lock
         self._tick = tick
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.tasks: dict[str, Task] = {}
+        self.status = status or StatusBook(MemoryStatusStore())
+        self.lag_margin = LAG_MARGIN
 
     def every(self, seconds: float, function: TaskFunction, name: str | None = None) -> Task:
         """Run ``function`` every ``seconds`` seconds, aligned to the clock."""
@@ -122,29 +182,101 @@ class Scheduler:
         return task
 
     def run_pending(self, now: float | None = None) -> list[str]:
-        """Run every task whose slot changed since it was last seen and whose slot this process wins."""
-        now = time.time() if now is None else now
-        ran = []
-        for task in self.tasks.values():
-            slot = task.slot(now)
-            if task.last_slot is None:
-                task.last_slot = slot  # the first look only sets the baseline: no burst at start-up
-                continue
-            if slot == task.last_slot:
-                continue
-            task.last_slot = slot
-            if self._lock.claim(task.name, slot, task.ttl()):
-                self._run(task)
-                ran.append(task.name)
-        return ran
+        """Run every task whose slot changed since it was last seen and whose slot this process wins.
 
-    def _run(self, task: Task) -> None:
+        Never raises: a lock or a task that fails is logged, recorded and retried after a back-off.
+        """
+        now = time.time() if now is None else now
+        return [task.name for task in list(self.tasks.values()) if self._run_if_due(task, now)]
+
+    def _run_if_due(self, task: Task, now: float) -> bool:
+        try:
+            slot = task.slot(now)
+            if not self._due(task, slot, now):
+                return False
+            # A run that failed in this slot is run again here: this process holds the slot's claim.
+            retry = slot == task.last_slot and task.run_again
+            task.last_slot = slot
+            if not retry and not self._claim(task, slot, now):
+                return False
+            self._run(task, now)
+            return True
+        except Exception as error:  # noqa: BLE001 (nothing may end the scheduler thread)
+            self._failed(task, now, "scheduling", error)
+            return False
+
+    @staticmethod
+    def _due(task: Task, slot: int, now: float) -> bool:
+        if task.last_slot is None:
+            task.last_slot = slot  # the first look only sets the baseline: no burst at start-up
+            return False
+        if now < task.retry_at:
+            return False
+        return slot != task.last_slot or task.claim_again or task.run_again
+
+    def _claim(self, task: Task, slot: int, now: float) -> bool:
+        task.run_again = False  # a new slot: whoever wins it runs the task
+        try:
+            won = self._lock.claim(task.name, slot, task.ttl())
+        except Exception as error:  # noqa: BLE001 (Redis, the disk, any lock's fault: retried later)
+            task.claim_again = True
+            self._failed(task, now, "lock", error)
+            return False
+        task.claim_again = False
+        return won
+
+    def _run(self, task: Task, now: float) -> None:
         with self._app.app_context():
             try:
                 task.function()
-            except Exception:
-                # A failing task must not stop the others; the traceback goes to the error log.
-                log.exception("scheduled task %s failed", task.name)
+            except Exception as error:  # noqa: BLE001 (a failing task must not stop the others)
+                task.run_again = True
+                self._failed(task, now, "task", error)
+                return
+        task.failures, task.retry_at, task.run_again = 0, 0.0, False
+        self.status.record(task.name, last_success=repr(time.time()), failures="0")
+
+    def _failed(self, task: Task, now: float, stage: str, error: Exception) -> None:
+        task.failures += 1
+        delay = task.backoff()
+        task.retry_at = now + delay
+        reason = describe_error(error)
+        # The traceback once per run of failures; then one line per retry, so a long outage cannot flood.
+        log.error(
+            "scheduled task %s failed (%s: %s); failure %d in a row, retrying in %.0f s",
+            task.name,
+            stage,
+            reason,
+            task.failures,
+            delay,
+            exc_info=error if task.failures == 1 else None,
+        )
+        self.status.record(
+            task.name, last_failure=repr(time.time()), error=f"{stage}: {reason}", failures=str(task.failures)
+        )
+
+    def statuses(self, now: float) -> list[TaskStatus]:
+        """Every task's last success, last failure and lag, from the records every process shares."""
+        records = self.status.read(self.tasks)
+        return [self._status(task, records.get(task.name, {}), now) for task in self.tasks.values()]
+
+    def _status(self, task: Task, record: dict[str, str], now: float) -> TaskStatus:
+        succeeded, started = moment(record, "last_success"), moment(record, "started")
+        reference = max((m.timestamp() for m in (succeeded, started) if m is not None), default=None)
+        lag = None if reference is None else max(0.0, now - task.next_due(reference))
+        period = task.period(now)
+        return TaskStatus(
+            name=task.name,
+            schedule=task.schedule,
+            period=period,
+            last_success=succeeded,
+            last_failure=moment(record, "last_failure"),
+            last_error=record.get("error", ""),
+            failures=int(record.get("failures", "0") or 0),
+            lag=lag,
+            lagging=lag is not None and lag > LAG_FACTOR * period + self.lag_margin,
+            source=self.status.source,
+        )
 
     def start(self) -> None:
         """Start the background thread (idempotent; a stopped scheduler can be started again)."""
@@ -167,5 +299,21 @@ class Scheduler:
         return True
 
     def _loop(self) -> None:
+        started = repr(time.time())
+        for name in self.tasks:
+            self.status.record(name, started=started)  # lag counts from here until a first success
         while not self._stop.wait(self._tick):
-            self.run_pending()
+            try:
+                self.run_pending()
+            except Exception:  # broad on purpose: run_pending catches per task; this is the last guard
+                log.exception("task scheduler: unexpected error; the scheduler goes on")
+
+
+def status_store(settings: Settings, services: Services) -> StatusStore:
+    """Redis when configured (its own client, with short timeouts), else the instance folder."""
+    if services.has("redis"):
+        client = redis.Redis.from_url(
+            services.redis_url, socket_timeout=STORE_TIMEOUT, socket_connect_timeout=STORE_TIMEOUT
+        )
+        return RedisStatusStore(client, prefix=settings.key_prefix)
+    return FileStatusStore(Path(settings.instance_path) / "task-status")

@@ -1,8 +1,30 @@
 """Folding raw events into the rollups (see models.persistent.stats), and pruning what is no longer needed.
 
-Run by a framework task (once per cluster). Each batch is one transaction: rollups, first-of-day
-visitors and the watermark move together, so a crash never counts an event twice or loses one. An
-event the database refuses is quarantined (table ``event_quarantine``) with its error, never dropped.
+The events table is the roll-up's queue. Every raw event is stored with ``rolled_up`` false (pending);
+the roll-up reads pending events, and in ONE transaction per batch it adds them to the rollups and flips
+their ``rolled_up`` to true, naming each event by its id. So:
+
+- an event whose transaction commits late (a stalled link, a lock held for minutes) is not visible to a
+  roll-up yet; it is simply still pending, and the first roll-up after its commit folds it. No ordering
+  of ids or clocks is assumed, so there is no settle window to wait and nothing to skip;
+- the flag and the counts move in the same transaction: a crash, a lost connection or a rolled-back batch
+  leaves both as they were, so an event is counted exactly once;
+- two roll-ups never fold the same event: each batch first updates the single ``stats_watermark`` row (a
+  row lock on PostgreSQL and MariaDB, the write lock on SQLite), which serialises folds, then flips the
+  flags of exactly the ids it read with ``WHERE rolled_up = false``; if fewer rows changed than it read,
+  another roll-up got there first and the batch is rolled back (:class:`ConcurrentRollUp`).
+
+Why not ``FOR UPDATE SKIP LOCKED``: parallel folds would then race on inserting the same new rollup and
+first-of-day visitor rows (unique keys), and the events are never locked by a read here anyway, so a
+pending row held by an open transaction cannot block a roll-up on any of the three databases. Why not a
+commit-time sequence or ``pg_snapshot_xmin``: neither exists on all three databases.
+
+The same flag drives the rest: ``/api/stats`` adds an owner's pending events to the rollups
+(``ix_analytics_event_owner_pending``: owner_id, rolled_up, id), the roll-up takes its batches from
+``ix_analytics_event_pending`` (rolled_up, id), and the prune deletes only rolled-up events. An event the
+database refuses is quarantined (table ``event_quarantine``) with its error and marked rolled up in the
+same transaction, never dropped. ``stats_watermark.last_event_id`` remains as the lock row's value: the
+highest id folded so far, for operators (events below it may still be pending after a late commit).
 """
 
 from __future__ import annotations
@@ -10,12 +32,13 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy import and_, bindparam, case, delete, false, func, insert, select, true, tuple_, update
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
 
 from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, StatsVisitor, StatsWatermark
@@ -38,8 +61,12 @@ log = logging.getLogger("conexoos.analytics")
 BATCH_SIZE = 5000
 MAX_QUARANTINED_PER_RUN = 100
 """Past this many quarantined events in one run the roll-up stops (raising) instead of setting aside more."""
-SETTLE = timedelta(seconds=5)
-"""Events younger than this are left for the next run, so an insert still committing is not skipped."""
+LOCK_WAIT_MS = 5000
+"""How long a fold waits for SQLite's write lock (the app's default is 30 s): a writer held open longer
+makes the roll-up fail with "database is locked", and the scheduler retries after its back-off instead of
+being stuck. PostgreSQL and MariaDB never make a fold wait on an open insert."""
+MARK_CHUNK = 500
+"""Ids per ``UPDATE ... WHERE id IN (...)`` when a batch is marked rolled up."""
 RollupKey = tuple[int, str, int, str, int, str, str]
 """(owner_id, grain, bucket, kind, link_id, dimension, value)."""
 
@@ -105,43 +132,48 @@ def aggregate(events: Sequence[Any], seen: set[tuple[int, date, str]]) -> Aggreg
 
 
 class ConcurrentRollUp(RuntimeError):
-    """Another roll-up moved the watermark first; this one's batch was rolled back."""
+    """Another roll-up folded some of this batch's events first; this one's batch was rolled back."""
 
 
 def roll_up(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> int:
-    """Fold every settled event past the watermark into the rollups; returns how many were folded.
+    """Fold every pending event that occurred at or before ``now`` (default: now); returns how many.
 
     A batch that fails is folded again in halves, so one event the database refuses is isolated,
     quarantined (see :func:`quarantine`) and passed over: it never blocks the events after it.
     """
+    cutoff = now or utcnow()
     total, refused = 0, [0]
+    _ensure_lock_row()
     while True:
-        after, events = _next_batch((now or utcnow()) - SETTLE, batch_size)
+        events = _pending_batch(cutoff, batch_size)
         if not events:
             return total
-        total += _fold_or_isolate(events, after, refused, first_try=True)
+        total += _fold_or_isolate(events, refused, first_try=True)
         if len(events) < batch_size:
             return total
 
 
-def _next_batch(cutoff: datetime, batch_size: int) -> tuple[int, list[Any]]:
-    """The watermark, and the settled events after it in id order (plain rows: a batch is only read)."""
-    with transaction():
-        after = _watermark().last_event_id
+def _pending_batch(cutoff: datetime, batch_size: int) -> list[Any]:
+    """The first ``batch_size`` pending events in id order (plain rows: a batch is only read here)."""
     table = AnalyticsEvent.__table__
-    query = select(table).where(table.c.id > after).order_by(table.c.id).limit(batch_size)
-    events = _settled_prefix(db.session.execute(query).all(), cutoff)
+    query = (
+        select(table)
+        .where(table.c.rolled_up == false(), table.c.occurred_at <= cutoff)
+        .order_by(table.c.id)
+        .limit(batch_size)
+    )
+    events = list(db.session.execute(query).all())
     db.session.rollback()  # end the read; each fold is its own transaction
-    return after, events
+    return events
 
 
-def _fold_or_isolate(events: Sequence[Any], after: int, refused: list[int], first_try: bool = False) -> int:
-    """Fold ``events`` (the ids after ``after``); on a data error, fold halves; returns how many folded."""
+def _fold_or_isolate(events: Sequence[Any], refused: list[int], first_try: bool = False) -> int:
+    """Fold ``events``; on a data error, fold halves; returns how many were folded."""
     try:
-        _fold(events, after)
+        _fold(events)
         return len(events)
     except (ConcurrentRollUp, OperationalError, InterfaceError, ProgrammingError):
-        raise  # a race, an unreachable database or a schema behind the code: try again later
+        raise  # a race, an unreachable or locked database, a schema behind the code: try again later
     except Exception as error:  # anything else is this data refused: find the event(s) and set them aside
         if first_try:
             log.exception(
@@ -152,11 +184,10 @@ def _fold_or_isolate(events: Sequence[Any], after: int, refused: list[int], firs
             )
         if len(events) == 1:
             _refuse_one_more(refused, error)
-            quarantine(events[0], error, after)
+            quarantine(events[0], error)
             return 0
         middle = len(events) // 2
-        folded = _fold_or_isolate(events[:middle], after, refused)
-        return folded + _fold_or_isolate(events[middle:], events[middle - 1].id, refused)
+        return _fold_or_isolate(events[:middle], refused) + _fold_or_isolate(events[middle:], refused)
 
 
 def _refuse_one_more(refused: list[int], error: Exception) -> None:
@@ -169,29 +200,63 @@ def _refuse_one_more(refused: list[int], error: Exception) -> None:
         ) from error
 
 
-def _fold(events: Sequence[Any], after: int) -> None:
-    """Add ``events`` to the rollups and move the watermark past them, in one transaction."""
-    with transaction():
-        # The watermark first: a concurrent roll-up waits on its row here, then finds it moved.
-        _move_watermark(after, events[-1].id)
+def _fold(events: Sequence[Any]) -> None:
+    """Add ``events`` to the rollups and mark them rolled up, in one transaction."""
+    with transaction(), _bounded_lock_wait():
+        _lock(max(event.id for event in events))
+        _mark_rolled_up([event.id for event in events])
         _store(aggregate(events, known_visitors(events)))
 
 
-def _move_watermark(after: int, to: int) -> None:
-    moved = db.session.execute(
+@contextmanager
+def _bounded_lock_wait() -> Iterator[None]:
+    """On SQLite, wait at most :data:`LOCK_WAIT_MS` for the write lock inside the block (this connection)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
+    connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(LOCK_WAIT_MS)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {previous}")
+
+
+def _lock(highest_id: int) -> None:
+    """Take the roll-up's lock row (first statement of a fold: a concurrent fold waits here)."""
+    column = StatsWatermark.last_event_id
+    db.session.execute(
         update(StatsWatermark)
-        .where(StatsWatermark.id == 1, StatsWatermark.last_event_id == after)
-        .values(last_event_id=to)
+        .where(StatsWatermark.id == 1)
+        .values(last_event_id=case((column < highest_id, highest_id), else_=column))
     )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise ConcurrentRollUp("another roll-up moved the watermark concurrently; this batch is rolled back")
 
 
-def quarantine(event: Any, error: BaseException, after: int) -> None:
-    """Copy ``event`` with ``error`` into ``event_quarantine`` and move the watermark past it."""
+def _mark_rolled_up(ids: Sequence[int]) -> None:
+    """Flip ``rolled_up`` of exactly ``ids``; :class:`ConcurrentRollUp` if any was no longer pending."""
+    table = AnalyticsEvent.__table__
+    changed = 0
+    for start in range(0, len(ids), MARK_CHUNK):
+        result = db.session.execute(
+            update(table)
+            .where(table.c.id.in_(ids[start : start + MARK_CHUNK]), table.c.rolled_up == false())
+            .values(rolled_up=True)
+        )
+        changed += result.rowcount  # type: ignore[attr-defined]
+    if changed != len(ids):
+        raise ConcurrentRollUp(
+            f"{len(ids) - changed} of {len(ids)} events were folded or deleted concurrently; "
+            "this batch is rolled back"
+        )
+
+
+def quarantine(event: Any, error: BaseException) -> None:
+    """Copy ``event`` with ``error`` into ``event_quarantine`` and mark it rolled up (never counted)."""
     data = {name: _json_value(value) for name, value in event._mapping.items()}
-    with transaction():
-        _move_watermark(after, event.id)
+    with transaction(), _bounded_lock_wait():
+        _lock(event.id)
+        _mark_rolled_up([event.id])
         db.session.add(
             EventQuarantine(
                 event_id=event.id,
@@ -209,6 +274,12 @@ def quarantine(event: Any, error: BaseException, after: int) -> None:
     )
 
 
+def pending_count() -> int:
+    """How many stored events are not rolled up yet (committed ones only)."""
+    table = AnalyticsEvent.__table__
+    return int(db.session.scalar(select(func.count()).where(table.c.rolled_up == false())) or 0)
+
+
 def quarantined_count() -> int:
     """How many events the roll-up has set aside."""
     return int(db.session.scalar(select(func.count()).select_from(EventQuarantine)) or 0)
@@ -224,28 +295,11 @@ def _json_value(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _settled_prefix(events: Sequence[Any], cutoff: datetime) -> list[Any]:
-    # Stop at the first unsettled event: taking later ids past it could skip it for good.
-    prefix = []
-    for event in events:
-        if event.occurred_at > cutoff:
-            break
-        prefix.append(event)
-    return prefix
-
-
-def watermark_id() -> int:
-    """The id of the last event folded into the rollups."""
-    return int(db.session.scalar(select(StatsWatermark.last_event_id).where(StatsWatermark.id == 1)) or 0)
-
-
-def _watermark() -> StatsWatermark:
-    watermark = db.session.get(StatsWatermark, 1)
-    if watermark is None:
-        watermark = StatsWatermark(id=1, last_event_id=0)
-        db.session.add(watermark)
-        db.session.flush()
-    return watermark
+def _ensure_lock_row() -> None:
+    """Create the roll-up's lock row on a fresh database (migration 0008 creates it on upgraded ones)."""
+    with transaction():
+        if db.session.get(StatsWatermark, 1) is None:
+            db.session.add(StatsWatermark(id=1, last_event_id=0))
 
 
 def known_visitors(events: Sequence[Any]) -> set[tuple[int, date, str]]:
@@ -339,12 +393,11 @@ def _existing_ids(keys: Iterable[RollupKey]) -> dict[RollupKey, int]:
 def prune(retention_days: int, now: datetime | None = None) -> dict[str, int]:
     """Delete rolled-up raw events older than ``retention_days``, old visitor marks and old salts."""
     now = now or utcnow()
-    last_folded = watermark_id()
     with transaction():
         events = db.session.execute(
             delete(AnalyticsEvent).where(
                 AnalyticsEvent.occurred_at < now - timedelta(days=retention_days),
-                AnalyticsEvent.id <= last_folded,
+                AnalyticsEvent.rolled_up == true(),
             )
         )
         visitors = db.session.execute(

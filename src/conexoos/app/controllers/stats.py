@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, false, func, or_, select
 from werkzeug.exceptions import NotFound
 
 from conexoos.app.dto.stats import StatsQuery
@@ -27,7 +27,7 @@ from conexoos.app.models.persistent.stats import (
 from conexoos.framework import db
 
 from . import plans
-from .rollups import aggregate, bucket_of, known_visitors, watermark_id
+from .rollups import aggregate, bucket_of, known_visitors
 
 BUCKETS_PER_DAY = 86400 // BUCKET_SECONDS
 TOP_LIMIT = 10
@@ -239,17 +239,17 @@ def _tail(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuer
 
 
 def pending_events(owner_id: int, start: datetime, end: datetime) -> Sequence[Any]:
-    """``owner_id``'s events past the roll-up watermark in [start, end), in id order (plain rows).
+    """``owner_id``'s events not rolled up yet in [start, end), in id order (plain rows).
 
-    Filtered in SQL on ``ix_analytics_event_owner_pending`` (owner_id, id): other owners' pending events
-    are never read, so a report costs the same however much traffic the rest of the site has.
+    Filtered in SQL on ``ix_analytics_event_owner_pending`` (owner_id, rolled_up, id): other owners'
+    pending events are never read, so a report costs the same however much traffic the rest of the site has.
     """
     table = AnalyticsEvent.__table__
     query = (
         select(table)
         .where(
             table.c.owner_id == owner_id,
-            table.c.id > watermark_id(),
+            table.c.rolled_up == false(),
             table.c.occurred_at >= start,
             table.c.occurred_at < end,
         )

@@ -22,7 +22,7 @@ class Schedule:
 
 
 def roll_up_analytics() -> None:
-    """Fold settled raw events into the rollups."""
+    """Fold pending raw events into the rollups."""
     rollups.roll_up()
 
 

@@ -6,6 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from conexoos.app.controllers.password_policy import MAX_LENGTH
+
+from .accounts import PASSWORD_RULES
 from .validators import NoControlCharacters
 
 
@@ -22,7 +25,9 @@ class ForgotPasswordForm(FlaskForm):
 class ResetPasswordForm(FlaskForm):
     """The new password, twice."""
 
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=128)])
+    password = PasswordField(
+        "New password", description=PASSWORD_RULES, validators=[DataRequired(), Length(max=MAX_LENGTH)]
+    )
     confirm = PasswordField(
         "Repeat the new password",
         validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.framework import db
@@ -24,8 +24,10 @@ class AnalyticsEvent(db.Model):  # type: ignore[name-defined]
     __tablename__ = "analytics_event"
     __table_args__ = (
         Index("ix_analytics_event_owner_time", "owner_id", "occurred_at"),
-        # /api/stats reads one owner's events past the roll-up watermark: a range of this index.
-        Index("ix_analytics_event_owner_pending", "owner_id", "id"),
+        # /api/stats reads one owner's pending events (not rolled up yet): a range of this index.
+        Index("ix_analytics_event_owner_pending", "owner_id", "rolled_up", "id"),
+        # The roll-up takes the pending events in id order: the events table is its queue.
+        Index("ix_analytics_event_pending", "rolled_up", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -42,6 +44,8 @@ class AnalyticsEvent(db.Model):  # type: ignore[name-defined]
     browser: Mapped[str] = mapped_column(exact_string(40), nullable=False, default="")
     country: Mapped[str] = mapped_column(exact_string(2), nullable=False, default="")
     visitor_hash: Mapped[str] = mapped_column(String(32), nullable=False, default="")
+    rolled_up: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    """False while pending; set true by the transaction that folds (or quarantines) the event."""
 
 
 class EventQuarantine(db.Model):  # type: ignore[name-defined]

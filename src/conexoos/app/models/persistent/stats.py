@@ -96,7 +96,11 @@ class StatsSalt(db.Model):  # type: ignore[name-defined]
 
 
 class StatsWatermark(db.Model):  # type: ignore[name-defined]
-    """The id of the last raw event folded into the rollups."""
+    """The roll-up's lock row (id 1): every fold updates it first, so folds never run side by side.
+
+    ``last_event_id`` is the highest event id folded so far, for operators only: which events are folded
+    is ``analytics_event.rolled_up`` (an event committed late can be pending below this id).
+    """
 
     __tablename__ = "stats_watermark"
 
