@@ -98,8 +98,11 @@ def test_show_prints_the_account_and_refuses_an_unknown_name(
     assert fields["username"] == "alice" and fields["email"] == "alice@example.com"
     assert fields["plan"] == "gratis (subscription: none)"
     assert (fields["links"], fields["products"]) == ("1", "0")
-    assert fields["created"].endswith("UTC") and fields["last login"] == "not recorded"
+    assert fields["created"].endswith("UTC") and fields["last login"].endswith("UTC")  # signed up, logged in
     one_line_error(user(config_file, monkeypatch, "show", "nobody"), "no user named 'nobody'")
+    made = ("create", "--email", "dora@example.com", "--username", "dora", "--password", "a long passphrase")
+    assert user(config_file, monkeypatch, *made).exit_code == 0
+    assert "last login: not recorded" in user(config_file, monkeypatch, "show", "dora").stdout
 
 
 def test_set_password_asks_twice_and_the_new_password_logs_in(
@@ -116,7 +119,9 @@ def test_set_password_asks_twice_and_the_new_password_logs_in(
     mismatch = user(config_file, monkeypatch, "set-password", "bob", stdin="one password\nanother one\n")
     assert mismatch.exit_code != 0
     short = user(config_file, monkeypatch, "set-password", "bob", "--password", "short")
-    assert short.exit_code == 2 and "at least 8 characters" in short.output
+    assert short.exit_code == 2 and "Use at least 10 characters" in short.output
+    common = user(config_file, monkeypatch, "set-password", "bob", "--password", "password1234")
+    assert common.exit_code == 2 and "common" in common.output  # the same policy as the web forms
     with cli_app.app_context():
         assert accounts.authenticate("bob", "a new password") is not None
     one_line_error(

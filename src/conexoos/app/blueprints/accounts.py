@@ -17,6 +17,7 @@ from conexoos.app.controllers.signup import sign_up
 from conexoos.app.controllers.user_sessions import forget_current_session, register_current_session
 from conexoos.app.models.forms.accounts import LoginForm, SignupForm
 from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.rate_limit import enforce, too_many_requests
 from conexoos.app.utils.redirects import safe_local_target
@@ -125,7 +126,8 @@ def _log_in(user: User) -> None:
     regenerate_session()
     session.pop("csrf_token", None)
     login_user(user)
-    register_current_session(user)
+    user.last_login_at = utcnow()
+    register_current_session(user)  # commits the registry row and the login time together
 
 
 def _next_page() -> str:

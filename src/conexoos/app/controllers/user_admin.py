@@ -48,7 +48,7 @@ def count_users(search: str = "") -> int:
 
 
 def summary(user: User) -> UserSummary:
-    """The account with its plan and item counts. The last login is not recorded yet (None)."""
+    """The account with its plan, item counts and last login."""
     links = db.session.scalar(select(func.count()).where(UserLink.owner_id == user.id)) or 0
     products = db.session.scalar(select(func.count()).where(Product.owner_id == user.id)) or 0
-    return UserSummary(user, plans.plan_for(user).key, int(links), int(products), None)
+    return UserSummary(user, plans.plan_for(user).key, int(links), int(products), user.last_login_at)

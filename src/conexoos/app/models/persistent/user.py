@@ -38,6 +38,8 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     billing_event_at: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     """``created`` of the newest Stripe event applied; older events never overwrite newer state."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the account last logged in (any way: password, second factor, passkey); None: never since 0.3."""
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """When the owner followed a verification link sent to ``email``; None: not verified."""
 
