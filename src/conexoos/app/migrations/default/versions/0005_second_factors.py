@@ -71,9 +71,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the three tables: every second factor is lost (accounts log in with their password alone)."""
-    op.drop_index("ix_passkey_user_id", table_name="passkey")
+    """Drop the three tables: every second factor is lost (accounts log in with their password alone).
+
+    Their indexes go with them: MariaDB refuses to drop an index its foreign key uses, on its own."""
     op.drop_table("passkey")
-    op.drop_index("ix_recovery_code_user_hash", table_name="recovery_code")
     op.drop_table("recovery_code")
     op.drop_table("user_totp")
