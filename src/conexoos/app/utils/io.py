@@ -122,6 +122,8 @@ def _shrunk_first_frame(data: bytes, size: tuple[int, int]) -> tuple[Image.Image
     mode. The full-size image is reduced by a whole factor band by band (converted and, for transparency,
     premultiplied a band at a time) and dropped before the Lanczos resize of what is left."""
     header = read_header(data)
+    if header is not None and not (header.width and header.height):
+        raise InvalidImage("This image says it has no width or height; it cannot be shown.")
     if header is not None:
         mode = header.mode or _cheapest_mode(header.kind)
         _check_cost(UploadShape(header.kind, header.width, header.height, mode, header, len(data), size))
