@@ -32,6 +32,7 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/settings/email", "POST"),
     ("/settings/email/resend", "POST"),
     ("/settings/email/confirm/<token>", "POST"),
+    ("/settings/email/undo/<token>", "POST"),
     ("/settings/security/password", "POST"),
     ("/settings/security/sessions/<id:session_id>/end", "POST"),
     ("/settings/security/sessions/end-others", "POST"),

@@ -275,3 +275,98 @@ def test_odd_tokens_and_addresses_are_4xx_never_500(app: Flask) -> None:
     with app.app_context():
         deliver_due()
     assert user(app, "jose").email == "jose@exämple.com"
+
+
+# ---------------------------------------------------------------- undoing a change of address
+
+
+def hijack(app: Flask, server: SmtpServer, owner: Account) -> str:
+    """Someone in ``owner``'s session changes the address to theirs; the undo link of the old one's notice."""
+    assert change_email(owner, "thief@example.com").status_code == 302
+    [confirm] = mail_to(app, server, "thief@example.com")
+    assert post_form(app.test_client(), link_in(confirm)).status_code == 302
+    notice = mail_to(app, server, owner.email, count=2)[-1]
+    assert "undo the change" in notice.part("plain")
+    path = link_in(notice)
+    assert path.startswith("/settings/email/undo/")
+    return path
+
+
+def test_the_old_address_undoes_a_change_and_locks_everyone_out(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    owner = sign_up(mail_app, "victim", email="victim@example.com")
+    intruder = mail_app.test_client()
+    log_in(intruder, "victim")
+    path = hijack(mail_app, smtp_server, owner)
+    ask_reset(mail_app, "victim")  # a reset link to the intruder's address
+    [_confirm, reset] = mail_to(mail_app, smtp_server, "thief@example.com", count=2)
+    browser = mail_app.test_client()
+    page = browser.get(path)
+    assert page.status_code == 200 and "victim@example.com" in page.get_data(as_text=True)
+    assert user(mail_app, "victim").email == "thief@example.com"  # a GET (a mail scanner) changes nothing
+    done = post_form(browser, path)
+    assert done.status_code == 200 and 'id="change-undone"' in done.get_data(as_text=True)
+    restored = user(mail_app, "victim")
+    assert (restored.email, restored.email_verified) == ("victim@example.com", True)
+    for client in (intruder, owner.client):  # every session ended
+        assert client.get("/dashboard").status_code == 302
+    refused = post_form(mail_app.test_client(), "/login", login="victim", password=PASSWORD)
+    assert refused.status_code == 401  # the password the intruder knew no longer works
+    assert mail_app.test_client().get(link_in(reset)).status_code == 410  # nor the reset link they got
+    confirmation = mail_to(mail_app, smtp_server, "victim@example.com", count=3)[-1]
+    assert confirmation.message["Subject"] == "Your Conexoos email address was given back"
+    assert link_in(confirmation) == "/password/forgot"
+    again = mail_app.test_client().get(path)
+    assert again.status_code == 410 and "already undone" in again.get_data(as_text=True)
+    ask_reset(mail_app, "victim")  # forgot-password now reaches the owner
+    new_reset = link_in(mail_to(mail_app, smtp_server, "victim@example.com", count=4)[-1])
+    post_form(browser, new_reset, password=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    log_in(mail_app.test_client(), "victim", NEW_PASSWORD)
+
+
+def test_a_pending_change_link_dies_with_the_undo(mail_app: Flask, smtp_server: SmtpServer) -> None:
+    owner = sign_up(mail_app, "pending", email="pending@example.com")
+    assert change_email(owner, "later@example.com").status_code == 302  # asked before the hijack
+    [later] = mail_to(mail_app, smtp_server, "later@example.com")
+    path = hijack(mail_app, smtp_server, owner)
+    assert post_form(mail_app.test_client(), path).status_code == 200
+    assert mail_app.test_client().get(link_in(later)).status_code == 410
+    assert user(mail_app, "pending").email == "pending@example.com"
+
+
+def test_an_undo_is_refused_when_the_old_address_was_taken_meanwhile(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    owner = sign_up(mail_app, "slow", email="slow@example.com")
+    path = hijack(mail_app, smtp_server, owner)
+    sign_up(mail_app, "squatter", email="slow@example.com")
+    refused = mail_app.test_client().get(path)
+    assert refused.status_code == 409 and "Another account uses slow@example.com" in refused.get_data(
+        as_text=True
+    )
+    assert user(mail_app, "slow").email == "thief@example.com"
+
+
+def test_expired_forged_and_rate_limited_undo_links_are_refused(
+    make_app: AppFactory, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = product_app(
+        make_app,
+        {"SERVICES": {"smtp": smtp_server.settings()}, "FLASK": {"CONFIG": {"RATELIMIT_ENABLED": True}}},
+    )
+    owner = sign_up(app, "later", email="later@example.com")
+    path = hijack(app, smtp_server, owner)
+    for forged in (path[:-3], path + "x", "/settings/email/undo/x", "/settings/email/undo/%ED%A0%80"):
+        assert app.test_client().get(forged).status_code == 400, forged
+    with app.test_request_context():  # a token for another purpose is no undo token
+        other = tokens.make_token("password-reset", {"u": owner.id, "old": "later@example.com"})
+    assert app.test_client().get(f"/settings/email/undo/{other}").status_code == 400
+    monkeypatch.setattr(tokens, "clock", lambda: time.time() + 7 * 24 * 3600 + 2)
+    expired = app.test_client().get(path)
+    assert expired.status_code == 410 and "This link has expired." in expired.get_data(as_text=True)
+    browser = app.test_client()
+    token = form_token(browser.get("/login"))
+    statuses = [browser.post(path, data={"csrf_token": token}).status_code for _ in range(6)]
+    assert statuses == [410] * 5 + [429]
+    assert user(app, "later").email == "thief@example.com"

@@ -1,4 +1,5 @@
-"""The account's email address: the link that verifies it, and Settings → Email (resend, change)."""
+"""The account's email address: the link that verifies it, Settings → Email (resend, change), and the
+old address's "this wasn't me" link that undoes a change."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.link_pages import link_problem
-from conexoos.app.controllers import email_addresses
+from conexoos.app.controllers import email_addresses, email_change_undo
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.email import ConfirmForm, EmailChangeForm
 from conexoos.app.utils.rate_limit import enforce
@@ -77,3 +78,20 @@ def confirm_change(token: str) -> str | Response | tuple[str, int]:
         flash(f"Your email address is now {new_email}.")
         return redirect(url_for("email.settings" if current_user.is_authenticated else "accounts.login"))
     return render_template("accounts/confirm_email_change.html", form=form, user=user, new_email=new_email)
+
+
+@email.route("/settings/email/undo/<token>", methods=["GET", "POST"])
+def undo_change(token: str) -> str | tuple[str, int]:
+    """Undo a change of address from the old address's notice, with a button (a GET changes nothing)."""
+    if request.method == "POST":
+        enforce("5/minute", "email-undo-ip", request.remote_addr or "")
+    try:
+        user, old_email = email_change_undo.undo_request(token)
+        form = ConfirmForm()
+        if form.validate_on_submit():
+            email_change_undo.undo_email_change(token)
+            return render_template("accounts/email_change_undone.html", email=old_email)
+    except TokenError as error:
+        page, status = link_problem(error, "password_reset.forgot")
+        return page, 409 if isinstance(error, email_change_undo.AddressTaken) else status
+    return render_template("accounts/undo_email_change.html", form=form, user=user, old_email=old_email)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Collection
 
 from argon2 import PasswordHasher
@@ -96,6 +97,8 @@ FILE_EXTENSIONS = frozenset(
 """Endings of file names that browsers, crawlers or scanners request at a site's root: a username ending
 so would read as a file (and could one day be shadowed by one)."""
 RESERVED_MESSAGE = "This username is reserved. Choose another one."
+UNUSABLE_PASSWORD_PREFIX = "!"
+"""A stored password hash starting with this is no hash: no password matches it."""
 _hasher = PasswordHasher()
 # Verified against when the account does not exist, so that both failures take the same time.
 _DUMMY_HASH = _hasher.hash("conexoos-dummy-password")
@@ -226,6 +229,12 @@ def set_password(user: User, new_password: str) -> None:
     user.password_hash = hash_password(new_password)
     user.save()
     end_sessions(user, keep_current=True)
+
+
+def disable_password(user: User) -> None:
+    """Make ``user``'s password unusable (no password logs in; reset links made before stop working);
+    the owner sets a new one through "forgot password". No commit."""
+    user.password_hash = UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(16)  # argon2 refuses it as a hash
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:

@@ -3,7 +3,8 @@
 Verification links name the account and a fingerprint of the address they were sent to, so a link
 stops working once the address changes. A change of address is carried by its token alone (nothing is
 stored until it is confirmed): the new address becomes the account's only when the link mailed to it is
-followed, and that link names the address it replaces, so it works once.
+followed, and that link names the address it replaces and the password hash it was asked with, so it
+works once, and no longer once the password changes (a reset, or an undo: see ``email_change_undo``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from conexoos.app.controllers.accounts import verify_password
+from conexoos.app.controllers.email_change_undo import undo_link
 from conexoos.app.controllers.mail import queue_mail, queue_mail_to_account
 from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
 from conexoos.app.models.persistent import User
@@ -77,7 +79,12 @@ def request_email_change(user: User, password: str, new_email: str) -> None:
     if User.get_by_login(new_email) is not None:
         queue_mail(new_email, "email_taken_notice")
     else:
-        payload = {"u": user.id, "old": fingerprint(user.email), "new": new_email}
+        payload = {
+            "u": user.id,
+            "old": fingerprint(user.email),
+            "p": fingerprint(user.password_hash),
+            "new": new_email,
+        }
         link = external_url("email.confirm_change", token=make_token(CHANGE_PURPOSE, payload))
         queue_mail(new_email, "email_change_verify", user=user, link=link)
     db.session.commit()
@@ -88,18 +95,23 @@ def change_request(token: str) -> tuple[User, str]:
     payload = read_token(CHANGE_PURPOSE, token, CHANGE_MAX_AGE)
     user = _user(payload)
     new_email = payload.get("new")
-    if payload.get("old") != fingerprint(user.email) or not isinstance(new_email, str):
-        raise TokenError("This link was already used, or the address was changed since.", expired=True)
+    current = (fingerprint(user.email), fingerprint(user.password_hash))
+    if (payload.get("old"), payload.get("p")) != current or not isinstance(new_email, str):
+        raise TokenError(
+            "This link was already used, or the address or the password was changed since.", expired=True
+        )
     return user, new_email
 
 
 def confirm_email_change(token: str) -> User:
-    """Make the link's new address the account's (verified), and tell the old address."""
+    """Make the link's new address the account's (verified), and tell the old address (with a link that
+    undoes the change)."""
     user, new_email = change_request(token)
     old_email = user.email
     user.email, user.email_verified_at = new_email, utcnow()
+    undo = undo_link(user, old_email, new_email)
     queue_mail_to_account(
-        old_email, "email_change_notice", user=user, old_email=old_email, new_email=new_email
+        old_email, "email_change_notice", user=user, old_email=old_email, new_email=new_email, undo=undo
     )
     try:
         db.session.commit()

@@ -1,0 +1,78 @@
+"""Undoing a change of address from the old address: "this wasn't me".
+
+When an address changes, the notice to the old address carries an undo link. It names the account, the
+old address and a fingerprint of the new one, so it works only while the account still uses that new
+address (once followed the account is back on the old one: the link is spent). Undoing restores the old
+address as verified, makes the password unusable (whoever changed the address knew it; the reset links
+made for it stop working too), ends every session of the account, and mails the restored address how to
+set a new password through "forgot password".
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from conexoos.app.controllers.accounts import disable_password
+from conexoos.app.controllers.mail import queue_mail_to_account
+from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
+from conexoos.app.controllers.user_sessions import end_sessions
+from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.framework import db
+from conexoos.framework.urls import external_url
+
+UNDO_PURPOSE = "undo-email-change"
+UNDO_MAX_AGE = 7 * 24 * 3600
+SPENT = "This change was already undone, or the address was changed again since."
+
+
+class AddressTaken(TokenError):
+    """The old address belongs to another account now: it cannot be given back."""
+
+
+def undo_link(user: User, old_email: str, new_email: str) -> str:
+    """The absolute undo link for the change of ``user``'s address from ``old_email`` to ``new_email``."""
+    payload = {"u": user.id, "old": old_email, "new": fingerprint(new_email)}
+    return external_url("email.undo_change", token=make_token(UNDO_PURPOSE, payload))
+
+
+def undo_request(token: str) -> tuple[User, str]:
+    """The account and the address an undo link can still restore; else :class:`TokenError`."""
+    payload = read_token(UNDO_PURPOSE, token, UNDO_MAX_AGE)
+    user_id, old_email = payload.get("u"), payload.get("old")
+    user = User.get_by_id(user_id) if isinstance(user_id, int) else None
+    if user is None or not isinstance(old_email, str):
+        raise TokenError("This link is not valid.")
+    if payload.get("new") != fingerprint(user.email):
+        raise TokenError(SPENT, expired=True)
+    _check_free(user, old_email)
+    return user, old_email
+
+
+def undo_email_change(token: str) -> User:
+    """Give the account its old address back (verified), disable its password, end all its sessions and
+    mail the old address; :class:`TokenError` (or :class:`AddressTaken`) when it cannot."""
+    user, old_email = undo_request(token)
+    user.email, user.email_verified_at = old_email, utcnow()
+    disable_password(user)
+    queue_mail_to_account(old_email, "email_change_undone", user=user, email=old_email)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another account took the address between the check and the commit
+        db.session.rollback()
+        raise _taken(old_email) from None
+    end_sessions(user, keep_current=False)
+    return user
+
+
+def _check_free(user: User, old_email: str) -> None:
+    other = User.get_by_login(old_email)
+    if other is not None and other.id != user.id:
+        raise _taken(old_email)
+
+
+def _taken(old_email: str) -> AddressTaken:
+    return AddressTaken(
+        f"Another account uses {old_email} now, so it cannot be given back; nothing was changed. "
+        "Contact us (see /.well-known/security.txt) to recover the account."
+    )
