@@ -131,10 +131,12 @@ class Visitor:
         return self.http.post(self.base_url + path, data=data, allow_redirects=False, timeout=timeout)
 
     def sign_up(self, username: str) -> None:
-        """Create an account and stay logged in."""
+        """Create an account, then log in (sign-up itself does not: it must not tell a known address)."""
         fields = {"email": f"{username}@example.com", "username": username, "password": PASSWORD}
         response = self.submit("/signup", fields)
         assert response.status_code == 302, response.text[:500]
+        logged_in = self.log_in(username)
+        assert logged_in.status_code == 302, logged_in.text[:500]
 
     def log_in(self, username: str, timeout: float = 10.0) -> requests.Response:
         """POST the log-in form; the response (302 on success)."""

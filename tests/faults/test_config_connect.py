@@ -127,3 +127,34 @@ def test_the_smtp_server_is_tried_too(tmp_path: Path) -> None:
     stopped = invoke("config", "check", "--connect", "--config", str(path))
     assert stopped.exit_code == 1
     assert f"SERVICES.smtp ({HOST}:{server.port}, none): FAILED" in stopped.stdout
+
+
+def sqlite_check(tmp_path: Path, database: Path) -> Any:
+    config = {
+        "SERVER_ENV": {"ENV": "DEV", "INSTANCE_PATH": str(tmp_path / "instance")},
+        "DATABASE": {"default": "main", "main": {"driver": "sqlite", "database": str(database)}},
+    }
+    path = tmp_path / "config.yml"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    return invoke("config", "check", "--connect", "--config", str(path))
+
+
+def test_a_fresh_install_whose_sqlite_folder_does_not_exist_yet_is_ok(tmp_path: Path) -> None:
+    database = tmp_path / "instance" / "conexoos.db"
+    result = sqlite_check(tmp_path, database)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == [
+        f"database connection 'main' (sqlite at {database}): ok (the file will be created)"
+    ]
+    assert not (tmp_path / "instance").exists()  # checking creates nothing
+
+
+def test_a_sqlite_folder_that_cannot_be_created_fails(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    database = tmp_path / "a-file" / "instance" / "conexoos.db"
+    result = sqlite_check(tmp_path, database)
+    assert result.exit_code == 1, result.output
+    blocker = str(tmp_path / "a-file")
+    assert result.stdout.splitlines()[1].endswith(
+        f"FAILED: the folder of {str(database)!r} cannot be created: {blocker!r} is not a folder"
+    )

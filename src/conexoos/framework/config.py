@@ -732,18 +732,23 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
 
 def media_problems(settings: Settings) -> list[str]:
     """``SERVER_ENV.MEDIA.BACKEND`` needs what it stores in: a database, or ``SERVICES.s3.BUCKET``."""
-    backend = settings.tree["SERVER_ENV"]["MEDIA"]["BACKEND"]
+    problem = media_backend_problem(settings, settings.tree["SERVER_ENV"]["MEDIA"]["BACKEND"])
+    return [f"SERVER_ENV.MEDIA.BACKEND: {problem}"] if problem else []
+
+
+def media_backend_problem(settings: Settings, backend: str) -> str | None:
+    """What the media ``backend`` lacks in ``settings`` (a database, ``SERVICES.s3.BUCKET``), or None."""
     if backend == "database" and not settings.databases:
-        return [
-            "SERVER_ENV.MEDIA.BACKEND: 'database' keeps media in the default database, and DATABASE has no "
-            "connection; add one or choose another BACKEND"
-        ]
+        return (
+            "'database' keeps media in the default database, and DATABASE has no connection; add one or "
+            "choose another BACKEND"
+        )
     if backend == "s3" and not (settings.tree["SERVICES"].get("s3") or {}).get("BUCKET"):
-        return [
-            "SERVER_ENV.MEDIA.BACKEND: 's3' needs SERVICES.s3.BUCKET (and ENDPOINT_URL for a store other "
-            "than AWS); add them or choose another BACKEND"
-        ]
-    return []
+        return (
+            "'s3' needs SERVICES.s3.BUCKET (and ENDPOINT_URL for a store other than AWS); add them or choose "
+            "another BACKEND"
+        )
+    return None
 
 
 EMAIL_ADDRESS = re.compile(r"[^@\s:<>()\[\],;\"]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")

@@ -11,6 +11,7 @@ cause in words (one line, no secret). The framework checks each database, ``SERV
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from .config import DatabaseSettings, Settings
 from .database_errors import connection_label, database_cause, driver_reason, message_cause
 from .smtp import check_smtp_connection, smtp_settings
 from .startup import try_connection
+from .storage.s3 import bucket_problem
 
 CHECK_TIMEOUT = 3.0
 """Seconds one check may wait for its service."""
@@ -44,14 +46,18 @@ class RegisteredCheck:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One line of ``config check --connect``: what was tried, and None or the cause of its failure."""
+    """One line of ``config check --connect``: what was tried, None or the cause of its failure, and a
+    note shown after ``ok`` (e.g. a SQLite file that will be created)."""
 
     name: str
     problem: str | None
+    note: str | None = None
 
     def line(self) -> str:
-        """``NAME: ok`` or ``NAME: FAILED: cause``."""
-        return f"{self.name}: ok" if self.problem is None else f"{self.name}: FAILED: {self.problem}"
+        """``NAME: ok``, ``NAME: ok (note)`` or ``NAME: FAILED: cause``."""
+        if self.problem is not None:
+            return f"{self.name}: FAILED: {self.problem}"
+        return f"{self.name}: ok ({self.note})" if self.note else f"{self.name}: ok"
 
 
 _registered: dict[str, RegisteredCheck] = {}
@@ -65,9 +71,12 @@ def register_connect_check(
 
 
 def run_connect_checks(settings: Settings) -> list[CheckResult]:
-    """Try every database, Redis, memcached and SMTP server when configured, then every registered check
-    that applies."""
-    results = [CheckResult(_database_name(db), check_database(db)) for db in settings.databases.values()]
+    """Try every database, Redis, memcached, SMTP server and the S3 media store when configured, then every
+    registered check that applies."""
+    results = [
+        CheckResult(_database_name(db), check_database(db), _sqlite_note(db))
+        for db in settings.databases.values()
+    ]
     if "redis" in settings.services:
         results.append(CheckResult(service_name(settings, "redis"), check_redis(settings)))
     if "memcached" in settings.services:
@@ -76,6 +85,8 @@ def run_connect_checks(settings: Settings) -> list[CheckResult]:
     if smtp is not None:
         name = f"SERVICES.smtp ({smtp.host}:{smtp.port}, {smtp.security})"
         results.append(CheckResult(name, check_smtp_connection(settings)))
+    if settings.tree["SERVER_ENV"]["MEDIA"]["BACKEND"] == "s3":
+        results.append(CheckResult(s3_name(settings), check_s3(settings)))
     for registered in list(_registered.values()):
         if registered.applies(settings):
             results.append(CheckResult(registered.name, _run_registered(registered, settings)))
@@ -88,12 +99,24 @@ def service_name(settings: Settings, service: str) -> str:
     return f"SERVICES.{service} ({conf['HOST']}:{conf['PORT']})"
 
 
+def s3_name(settings: Settings) -> str:
+    """``SERVICES.s3 (endpoint, bucket)``."""
+    conf = settings.services.get("s3") or {}
+    return f"SERVICES.s3 ({conf.get('ENDPOINT_URL') or 'AWS'}, {conf.get('BUCKET') or ''})"
+
+
+def check_s3(settings: Settings) -> str | None:
+    """HEAD the media bucket of ``SERVICES.s3`` once, with short timeouts and no retry."""
+    return bucket_problem(settings.services.get("s3") or {}, CHECK_TIMEOUT)
+
+
 def check_database(database: DatabaseSettings) -> str | None:
-    """Connect and ``SELECT 1``; a SQLite file that does not exist yet is not created (it will be)."""
+    """Connect and ``SELECT 1``; a SQLite file that does not exist yet is not created (``run`` will create it,
+    and its folders): then its nearest existing folder must be a folder this process may write in."""
     url = database.url
-    file = Path(str(url.database or ":memory:"))
-    if url.get_backend_name() == "sqlite" and str(file) != ":memory:" and not file.exists():
-        return None if file.parent.exists() else f"the folder of {str(file)!r} does not exist"
+    file = _new_sqlite_file(database)
+    if file is not None:
+        return _creatable_problem(file)
     error = try_connection(url, int(CHECK_TIMEOUT))
     if error is None:
         return None
@@ -101,6 +124,31 @@ def check_database(database: DatabaseSettings) -> str | None:
     if url.password:
         reason = reason.replace(str(url.password), "***")
     return f"{database_cause(error).summary} ({reason})"
+
+
+def _new_sqlite_file(database: DatabaseSettings) -> Path | None:
+    """The SQLite file of ``database`` when it does not exist yet, else None."""
+    url = database.url
+    file = Path(str(url.database or ":memory:"))
+    if url.get_backend_name() != "sqlite" or str(file) == ":memory:" or file.exists():
+        return None
+    return file
+
+
+def _sqlite_note(database: DatabaseSettings) -> str | None:
+    return None if _new_sqlite_file(database) is None else "the file will be created"
+
+
+def _creatable_problem(file: Path) -> str | None:
+    """None when ``file`` and its missing folders can be created, else why not."""
+    folder = file.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        return f"the folder of {str(file)!r} cannot be created: {str(folder)!r} is not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"the folder of {str(file)!r} cannot be created: {str(folder)!r} is not writable"
+    return None
 
 
 def check_redis(settings: Settings) -> str | None:

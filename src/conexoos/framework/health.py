@@ -1,5 +1,5 @@
-"""``GET /healthz`` (the process answers) and ``GET /readyz`` (its database and Redis answer too, and its
-scheduled tasks keep up).
+"""``GET /healthz`` (the process answers) and ``GET /readyz`` (its database, Redis and S3 media bucket answer
+too, and its scheduled tasks keep up).
 
 Both are meant for load balancers and orchestrators polling every few seconds: no session, no cookie,
 no template, no page view, and a tiny body.
@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .database import db
+from .storage import S3Storage, media_storage
 from .task_status import lagging_tasks
 
 HEALTH_PATH = "/healthz"
@@ -36,7 +37,9 @@ def healthz() -> Response:
 
 
 def readyz() -> tuple[Response, int]:
-    """200 when the default database and Redis (each when configured) answer; 503 naming what is down.
+    """200 when the default database, Redis and the S3 media bucket (each when configured) answer; 503
+    naming what is down. The bucket is probed with 1 s timeouts, at most every 5 s (see storage/s3.py);
+    media in the database is covered by the database check.
 
     A project without any database (``DATABASE: {}``) gets no database check. A project with scheduled
     tasks gets a ``tasks`` check: when one lags (see task_status.py) the answer is still 200, with
@@ -50,6 +53,9 @@ def readyz() -> tuple[Response, int]:
         checks["database"] = _check(_ping_database)
     if "redis" in current_app.config["SERVICES"]:
         checks["redis"] = _check(_ping_redis)
+    storage = media_storage()
+    if isinstance(storage, S3Storage):
+        checks["media"] = _check_media(storage)
     lagging = _lagging_tasks() if runtime().scheduler.tasks else None
     if lagging is not None:
         checks["tasks"] = "lagging" if lagging else "ok"
@@ -75,6 +81,14 @@ def _check(probe: Callable[[], None]) -> str:
         log.warning("readiness check %s failed: %s: %s", probe.__name__, type(error).__name__, error)
         return "down"
     return "ok"
+
+
+def _check_media(storage: S3Storage) -> str:
+    problem = storage.unreachable()
+    if problem is None:
+        return "ok"
+    log.warning("readiness check media failed: %s: %s", storage.describe(), problem)
+    return "down"
 
 
 def _ping_database() -> None:

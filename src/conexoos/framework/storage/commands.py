@@ -8,6 +8,7 @@ from typing import Any
 import click
 from flask import Flask
 
+from ..config import media_backend_problem
 from . import BACKENDS, build_storage
 from .migrate import copy_all
 
@@ -55,6 +56,11 @@ def media_group(
         source_name = source_backend or settings.tree["SERVER_ENV"]["MEDIA"]["BACKEND"]
         if source_name == target_backend:
             raise click.UsageError(f"the files are already in {target_backend}; choose another --to")
+        for option, backend in (("--from", source_name), ("--to", target_backend)):
+            problem = media_backend_problem(settings, backend)
+            if problem:  # before anything is tried: every file would fail the same way
+                click.echo(f"error: {option} {problem}", err=True)
+                ctx.exit(2)
         with app.app_context():
             source, target = build_storage(settings, source_name), build_storage(settings, target_backend)
             click.echo(f"copying media from {source.describe()} to {target.describe()}")

@@ -11,9 +11,11 @@ each image, whose name never changes, for a year).
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
+from ..database_errors import REFUSED, message_cause
 from .base import FileMissing, Storage, StorageError, StorageFull, StoredFile, check_name, describe
 
 SHA256_METADATA = "sha256"
@@ -22,6 +24,12 @@ MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 FULL_CODES = frozenset({"XMinioStorageFull", "InsufficientStorage", "507"})
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
+PROBE_TIMEOUT = 1.0
+"""Seconds a readiness probe (``/readyz``) waits for the store to connect, then to answer."""
+PROBE_CACHE_SECONDS = 5.0
+"""How long a probe's result is reused: ``/readyz`` polled every second HEADs the bucket every 5 s."""
+BUCKET_MISSING_CODES = frozenset({"404", "NoSuchBucket", "NotFound"})
+DENIED_CODES = frozenset({"403", "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"})
 _SESSION_LOCK = threading.Lock()
 _boto3_session: Any = None
 """One boto3 session for every client of the process: it loads S3's service model once, not per app."""
@@ -39,6 +47,22 @@ class S3Storage(Storage):
         self.bucket = str(self.settings.get("BUCKET") or "")
         self._client: Any = None
         self._lock = threading.Lock()
+        self._probe_lock = threading.Lock()  # one probe at a time; uploads do not wait for it
+        self._probe_client: Any = None
+        self._probed: tuple[float, str | None] | None = None
+
+    def unreachable(self) -> str | None:
+        """None when the bucket answers, else why not in words; HEADs it at most every few seconds, with
+        short timeouts (for ``/readyz``)."""
+        with self._probe_lock:
+            now = time.monotonic()
+            if self._probed is not None and now - self._probed[0] < PROBE_CACHE_SECONDS:
+                return self._probed[1]
+            if self._probe_client is None:
+                self._probe_client = make_client(self.settings, timeout=PROBE_TIMEOUT, attempts=1)
+            problem = probe_bucket(self._probe_client, self.settings)
+            self._probed = (time.monotonic(), problem)
+            return problem
 
     def save(self, name: str, data: bytes, content_type: str | None = None) -> StoredFile:
         """One PUT: the store keeps the whole object or none of it."""
@@ -105,8 +129,64 @@ class S3Storage(Storage):
             return self._client
 
 
-def make_client(settings: dict[str, Any]) -> Any:
-    """A boto3 S3 client for ``SERVICES.s3`` (empty keys: boto3's own chain, e.g. an instance role)."""
+def bucket_problem(settings: dict[str, Any], timeout: float) -> str | None:
+    """None when ``SERVICES.s3``'s bucket answers (one HEAD, no retry, ``timeout`` seconds to connect and
+    to read), else the cause in words (``config check --connect``)."""
+    client = make_client(settings, timeout=timeout, attempts=1)
+    try:
+        return probe_bucket(client, settings)
+    finally:
+        client.close()
+
+
+def probe_bucket(client: Any, settings: dict[str, Any]) -> str | None:
+    """HEAD the bucket with ``client``: None when it answers, else the cause in words (no secret)."""
+    from botocore.exceptions import (
+        BotoCoreError,
+        ClientError,
+        ConnectTimeoutError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        ReadTimeoutError,
+    )
+
+    bucket = str(settings.get("BUCKET") or "")
+    endpoint = settings.get("ENDPOINT_URL") or "AWS"
+    try:
+        client.head_bucket(Bucket=bucket)
+    except ClientError as error:
+        code = _error_code(error)
+        if code in BUCKET_MISSING_CODES:
+            return f"bucket {bucket!r} does not exist"
+        if code in DENIED_CODES:
+            return f"access to bucket {bucket!r} denied ({code}): check ACCESS_KEY_ID and SECRET_ACCESS_KEY"
+        return f"the store answered an error ({code or type(error).__name__}: {error})"
+    except (ConnectTimeoutError, ReadTimeoutError):
+        return f"no answer: {endpoint} did not answer in time"
+    except EndpointConnectionError as error:
+        return _connection_cause(error, endpoint)
+    except NoCredentialsError:
+        return "no credentials: set SERVICES.s3.ACCESS_KEY_ID and SECRET_ACCESS_KEY (or give the host a role)"
+    except BotoCoreError as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def _connection_cause(error: BaseException, endpoint: str) -> str:
+    inner = getattr(error, "kwargs", {}).get("error") or error
+    message = " ".join(str(inner).split())
+    cause = message_cause(message)
+    if cause is REFUSED:
+        return f"connection refused: nothing listens at {endpoint} (is the server running?)"
+    if cause is not None:
+        return f"{cause.summary} ({endpoint})"
+    return f"cannot connect to {endpoint} ({message})"
+
+
+def make_client(settings: dict[str, Any], timeout: float | None = None, attempts: int = 3) -> Any:
+    """A boto3 S3 client for ``SERVICES.s3`` (empty keys: boto3's own chain, e.g. an instance role).
+
+    ``timeout`` (seconds to connect, and to read) and ``attempts`` make a probe's client: quick, no retry."""
     global _boto3_session
     import boto3  # imported on first use: only projects storing media in S3 pay for it
     from botocore.config import Config
@@ -114,9 +194,9 @@ def make_client(settings: dict[str, Any]) -> Any:
     style = settings.get("ADDRESSING_STYLE") or "auto"
     config = Config(
         s3={"addressing_style": style},
-        connect_timeout=CONNECT_TIMEOUT,
-        read_timeout=READ_TIMEOUT,
-        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=timeout or CONNECT_TIMEOUT,
+        read_timeout=timeout or READ_TIMEOUT,
+        retries={"max_attempts": attempts, "mode": "standard"},
     )
     with _SESSION_LOCK:  # making clients from one session is not thread-safe; using them is
         if _boto3_session is None:
