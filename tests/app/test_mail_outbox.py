@@ -124,7 +124,16 @@ def test_a_permanent_refusal_is_failed_with_its_reason_shown_and_can_be_retried(
     retried = runner.invoke(
         cli, ["mail", "retry", str(failed.id)], catch_exceptions=False, env=_env(mail_app)
     )
-    assert "1 failed messages queued again" in retried.output
+    assert "1 failed messages queued again" in retried.output and retried.exit_code == 0
+    sent = rows(mail_app)[1]
+    again = runner.invoke(cli, ["mail", "retry", str(failed.id), str(sent.id), "999"], env=_env(mail_app))
+    assert again.exit_code == 1  # none of them is failed: nothing is queued again, and each is named
+    assert again.stdout == "0 failed messages queued again\n"
+    assert again.stderr.splitlines() == [
+        f"error: message {failed.id} is queued, not failed: not queued again",
+        f"error: message {sent.id} is sent, not failed: not queued again",
+        "error: no failed message with id 999",
+    ]
     with mail_app.app_context():
         assert deliver_due().sent == 1
     assert [item.recipients for item in smtp_server.wait_for(2)] == [
@@ -164,8 +173,7 @@ def test_tls_and_starttls_verify_the_certificate_and_log_in(
         with app.app_context():
             settings = app.extensions["conexoos"].settings
             untrusted = check_smtp_connection(settings)  # the self-signed certificate is not trusted yet
-            assert untrusted is not None and "CERTIFICATE_VERIFY_FAILED" in untrusted
-            assert f"localhost:{server.port} ({security})" in untrusted
+            assert untrusted is not None and untrusted.startswith("certificate not trusted (self")
             monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
             assert check_smtp_connection(settings) is None
         queue(app)
@@ -186,7 +194,9 @@ def test_a_wrong_password_is_reported_and_the_message_waits(
         with app.app_context():
             problem = check_smtp_connection(app.extensions["conexoos"].settings)
             assert (
-                problem is not None and "SMTPAuthenticationError: 535" in problem and "wrong" not in problem
+                problem is not None
+                and problem.startswith("the server refused the login (535 ")
+                and "wrong" not in problem
             )
         queue(app)
         deliver(app)

@@ -4,6 +4,7 @@ PostgreSQL cluster, a Redis and a memcached of the test's own, up, down or refus
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,13 +121,58 @@ def test_the_smtp_server_is_tried_too(tmp_path: Path) -> None:
         path.write_text(json.dumps(config), encoding="utf-8")
         refused = invoke("config", "check", "--connect", "--config", str(path))
         assert refused.exit_code == 1
-        [line] = [line for line in refused.stdout.splitlines() if line.startswith("SERVICES.smtp")]
-        assert "FAILED" in line and "wrong password" not in line
+        assert smtp_line(refused.stdout).startswith(
+            f"SERVICES.smtp ({HOST}:{server.port}, none): FAILED: the server refused the login (535 "
+        )
+        assert "wrong password" not in refused.stdout
+        config["SERVICES"]["smtp"] |= {"SECURITY": "tls", "PASSWORD": "right password"}  # a plain server
+        path.write_text(json.dumps(config), encoding="utf-8")
+        no_tls = invoke("config", "check", "--connect", "--config", str(path))
+        assert smtp_line(no_tls.stdout).startswith(
+            f"SERVICES.smtp ({HOST}:{server.port}, tls): FAILED: TLS handshake failed: "
+        )
     finally:
         server.stop()
+    config["SERVICES"]["smtp"]["SECURITY"] = "none"
+    path.write_text(json.dumps(config), encoding="utf-8")
     stopped = invoke("config", "check", "--connect", "--config", str(path))
     assert stopped.exit_code == 1
-    assert f"SERVICES.smtp ({HOST}:{server.port}, none): FAILED" in stopped.stdout
+    assert smtp_line(stopped.stdout) == (
+        f"SERVICES.smtp ({HOST}:{server.port}, none): FAILED: "
+        "connection refused: nothing listens there (is the server running?)"
+    )
+
+
+def smtp_line(stdout: str) -> str:
+    [line] = [line for line in stdout.splitlines() if line.startswith("SERVICES.smtp")]
+    return line
+
+
+def test_an_smtp_host_that_does_not_resolve_or_answer_is_named_in_words(tmp_path: Path) -> None:
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections (backlog), never says hello
+    port = silent.getsockname()[1]
+    try:
+        lines = []
+        for host, port_number in (("nowhere.invalid", 25), ("127.0.0.1", port)):
+            config = {
+                "SERVER_ENV": {"ENV": "DEV", "INSTANCE_PATH": str(tmp_path / "instance")},
+                "DATABASE": {
+                    "default": "main",
+                    "main": {"driver": "sqlite", "database": str(tmp_path / "db.sqlite")},
+                },
+                "SERVICES": {"smtp": {"HOST": host, "PORT": port_number, "SECURITY": "none", "TIMEOUT": 1}},
+            }
+            path = tmp_path / "config.yml"
+            path.write_text(json.dumps(config), encoding="utf-8")
+            result = invoke("config", "check", "--connect", "--config", str(path))
+            assert result.exit_code == 1
+            lines.append(smtp_line(result.stdout))
+    finally:
+        silent.close()
+    assert lines == [
+        "SERVICES.smtp (nowhere.invalid:25, none): FAILED: unknown host: the name does not resolve",
+        f"SERVICES.smtp (127.0.0.1:{port}, none): FAILED: no answer: timed out after 1 s",
+    ]
 
 
 def sqlite_check(tmp_path: Path, database: Path) -> Any:

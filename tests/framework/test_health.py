@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ from flask import Flask
 
 from tests.conftest import AppFactory
 from tests.framework.helpers import free_port
+from tests.support.redis_server import RedisServer
 from tests.support.services import require_redis
 
 CLOSED_PORT_DATABASE = "postgresql+psycopg://nobody@127.0.0.1:{port}/nothing?connect_timeout=2"
@@ -90,3 +93,34 @@ def test_a_failed_probe_logs_one_line_without_a_traceback(
     assert records[0].exc_info is None
     assert records[0].getMessage().startswith("readiness check _ping_redis failed: ConnectionError: ")
     assert str(port) in records[0].getMessage()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    server = RedisServer().start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("fault", ["stopped", "frozen"])
+def test_readyz_answers_within_a_second_while_redis_is_stopped_or_frozen(
+    make_app: AppFactory, bare_project: Path, own_redis: RedisServer, fault: str
+) -> None:
+    app = make_app(bare_project, {"SERVICES": {"redis": own_redis.service}})
+    app.extensions["conexoos"].scheduler.every(60, lambda: None, name="job")  # its records are in Redis
+    client = app.test_client()
+    assert client.get("/readyz").get_json()["checks"] == {"database": "ok", "redis": "ok", "tasks": "ok"}
+
+    own_redis.stop() if fault == "stopped" else own_redis.freeze()
+    for _ in range(2):  # the pooled connections of the first answer are dead or hung too
+        started = time.monotonic()
+        response = client.get("/readyz")
+        assert time.monotonic() - started < 1.0
+        assert response.status_code == 503
+        assert response.get_json() == {
+            "status": "unavailable",
+            "checks": {"database": "ok", "redis": "down", "tasks": "unknown"},
+            "down": ["redis"],
+        }

@@ -333,10 +333,13 @@ def test_tasks_status_prints_one_line_per_task_and_fails_when_one_lags(tmp_path:
     assert "LAGGING" not in result.stdout
 
     settings = yaml.safe_load(config.read_text())
-    settings["SERVICES"] = {"redis": {"HOST": "127.0.0.1", "PORT": free_port()}}
+    port = free_port()
+    settings["SERVICES"] = {"redis": {"HOST": "127.0.0.1", "PORT": port}}
     config.write_text(yaml.safe_dump(settings))
     result = conexoos("tasks", "status", "--project", str(project), "--config", str(config), cwd=tmp_path)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert result.stdout.startswith(
-        "task status from this process's memory (Redis unavailable: ConnectionError: Error 111 connecting"
+    [line] = result.stdout.splitlines()  # once, and no task claimed NEVER RUN: their state is unknown
+    assert line.startswith(
+        f"task records in Redis at 127.0.0.1:{port} cannot be read: ConnectionError: Error 111 connecting"
     )
+    assert line.endswith("; the state of the tasks is unknown")

@@ -555,18 +555,23 @@ def tasks_group(project: str | None, config: str | None) -> None:
 def tasks_status(project: str | None, config: str | None) -> None:
     """One line per task: schedule, last success, last failure and why, lag, OK or LAGGING.
 
-    Exits 1 when a task lags, 2 when the shared records cannot be read (Redis or the folder unavailable).
+    Exits 1 when a task lags, 2 when the shared records cannot be read (Redis or the folder unavailable):
+    then one line says so and no task is listed, since none of their states is known.
     """
     from .task_status import task_statuses
 
     app = load_app(project, config)
     statuses = task_statuses(app)
     book = app.extensions["conexoos"].scheduler.status
+    if book.store_error is not None:
+        click.echo(
+            f"task records in {book.store.place} cannot be read: {book.store_error}; "
+            "the state of the tasks is unknown"
+        )
+        raise SystemExit(2)
     click.echo(f"task status from {book.source}")
     for status in statuses:
         click.echo(status.line())
-    if book.store_error is not None:
-        raise SystemExit(2)
     if any(status.lagging for status in statuses):
         raise SystemExit(1)
 
@@ -605,12 +610,19 @@ def mail_status(project: str | None, config: str | None, limit: int) -> None:
 @project_options
 @click.argument("ids", nargs=-1, type=click.IntRange(min=1))
 def mail_retry(project: str | None, config: str | None, ids: tuple[int, ...]) -> None:
-    """Queue failed messages again: those with the given IDS, or every failed one."""
-    from .mail.delivery import retry_failed
+    """Queue failed messages again: those with the given IDS, or every failed one.
+
+    Exits 1, naming them, when one of the given IDS does not exist or is not failed.
+    """
+    from .mail.delivery import not_retried, retry_failed
 
     app = load_app(project, config)
     with app.app_context():
-        click.echo(f"{retry_failed(ids)} failed messages queued again")
+        retried = retry_failed(ids)
+        click.echo(f"{len(retried)} failed messages queued again")
+        problems = not_retried(ids, retried)
+    if problems:
+        raise OperationFailed(problems)
 
 
 def _show_warnings(warnings: list[str]) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .database import db
 from .storage import S3Storage, media_storage
-from .task_status import lagging_tasks
+from .task_status import RedisStatusStore, lagging_tasks
 
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
@@ -44,7 +44,11 @@ def readyz() -> tuple[Response, int]:
     A project without any database (``DATABASE: {}``) gets no database check. A project with scheduled
     tasks gets a ``tasks`` check: when one lags (see task_status.py) the answer is still 200, with
     ``"status": "degraded"`` and the lagging tasks named: the process serves, but its background work
-    is behind, which an operator must see and a load balancer must not act on.
+    is behind, which an operator must see and a load balancer must not act on. While Redis is down and
+    holds the task records, ``tasks`` is ``unknown``.
+
+    Every check is bounded (the database by its connect timeout, Redis by PROBE_TIMEOUT without a retry,
+    the task records by STORE_TIMEOUT), so that a stopped or frozen server is named within about a second.
     """
     from .app import runtime  # here: app imports this module
 
@@ -56,9 +60,10 @@ def readyz() -> tuple[Response, int]:
     storage = media_storage()
     if isinstance(storage, S3Storage):
         checks["media"] = _check_media(storage)
-    lagging = _lagging_tasks() if runtime().scheduler.tasks else None
-    if lagging is not None:
-        checks["tasks"] = "lagging" if lagging else "ok"
+    lagging = None
+    if runtime().scheduler.tasks:
+        lagging = _lagging_tasks(redis_down=checks.get("redis") == "down")
+        checks["tasks"] = "unknown" if lagging is None else "lagging" if lagging else "ok"
     down = sorted(name for name, state in checks.items() if state == "down")
     status = "unavailable" if down else "degraded" if lagging else "ok"
     body: dict[str, object] = {"status": status, "checks": checks}
@@ -69,7 +74,13 @@ def readyz() -> tuple[Response, int]:
     return _no_store(jsonify(body)), 503 if down else 200
 
 
-def _lagging_tasks() -> list[str]:
+def _lagging_tasks(redis_down: bool) -> list[str] | None:
+    """The lagging tasks; None (unknown) when their records are in a Redis that just did not answer: a
+    second wait for it would only delay the answer."""
+    from .app import runtime  # here: app imports this module
+
+    if redis_down and isinstance(runtime().scheduler.status.store, RedisStatusStore):
+        return None
     return lagging_tasks(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
@@ -99,7 +110,7 @@ def _ping_database() -> None:
 def _ping_redis() -> None:
     from .app import runtime  # here: app imports this module
 
-    runtime().services.redis.ping()
+    runtime().services.probe_redis.ping()  # PROBE_TIMEOUT, no retry: a frozen Redis is down in 0.5 s
 
 
 def _no_store(response: Response) -> Response:

@@ -22,6 +22,10 @@ default (three retries with back-off of seconds) made every request wait 8 s whi
 SESSION_STORE_TIMEOUT = 0.3
 """Seconds a session read or write may wait for Redis or memcached (to connect, then to answer): a healthy
 store answers in a millisecond, and a request must learn within a second that the store is down (503)."""
+PROBE_TIMEOUT = 0.5
+"""Seconds the /readyz Redis ping may wait (to connect, then to answer), without a retry: a probe polled
+with a 1 s timeout must get the answer ``redis: down``, not a timeout of its own."""
+NO_RETRY = Retry(NoBackoff(), 0)
 
 
 class Services:
@@ -56,6 +60,20 @@ class Services:
             password=conf["PASSWORD"] or None,
             socket_timeout=5,
             health_check_interval=30,
+        )
+
+    @cached_property
+    def probe_redis(self) -> Redis:
+        """The Redis client of /readyz: PROBE_TIMEOUT to connect and to answer, never a retry."""
+        conf = self._require("redis")
+        return Redis(
+            host=conf["HOST"],
+            port=conf["PORT"],
+            db=conf["DB"],
+            password=conf["PASSWORD"] or None,
+            socket_connect_timeout=PROBE_TIMEOUT,
+            socket_timeout=PROBE_TIMEOUT,
+            retry=NO_RETRY,
         )
 
     @cached_property

@@ -14,6 +14,7 @@ from email.utils import formataddr, parseaddr
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from .database_errors import UNKNOWN_HOST, message_cause
 from .errors import ConfigError
 
 if TYPE_CHECKING:  # config.py imports this module to check SERVICES.smtp
@@ -110,7 +111,8 @@ def open_connection(smtp: SmtpSettings) -> smtplib.SMTP:
 
 
 def check_smtp_connection(settings: Settings) -> str | None:
-    """Connect, say hello, log in and quit: an error message naming host:port, or None when all worked.
+    """Connect, say hello, log in and quit: the cause of the failure (see :func:`connection_problem`), or
+    None when all worked.
 
     For ``config check --connect`` and operators; sends nothing. None too when SMTP is not configured.
     """
@@ -122,8 +124,29 @@ def check_smtp_connection(settings: Settings) -> str | None:
         connection.noop()
         connection.quit()
     except (OSError, smtplib.SMTPException) as error:  # ssl.SSLError and socket.timeout are OSErrors
-        return f"SERVICES.smtp: {smtp.describe()}: {describe_smtp_error(error)}"
+        return connection_problem(error, smtp.timeout)
     return None
+
+
+def connection_problem(error: BaseException, timeout: float) -> str:
+    """Why connecting or logging in to the SMTP server failed, in the words of the database and Redis
+    lines of ``config check --connect`` (the caller names the server); never the password."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"certificate not trusted ({error.verify_message or error.reason})"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS handshake failed: {error.reason or error}"
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):  # smtplib re-raises
+        return f"no answer: timed out after {timeout:g} s"
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return f"the server refused the login ({error.smtp_code} {_text(error.smtp_error)})"
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return f"the server does not offer it: {error}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"the server answered {error.smtp_code} {_text(error.smtp_error)}"
+    if isinstance(error, socket.gaierror):  # whatever the resolver's words ("No address associated...")
+        return UNKNOWN_HOST.summary
+    cause = message_cause(str(error))
+    return cause.summary if cause is not None else f"{type(error).__name__}: {error}"
 
 
 def describe_smtp_error(error: BaseException) -> str:

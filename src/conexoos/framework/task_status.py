@@ -30,8 +30,9 @@ log = logging.getLogger("conexoos.tasks")
 Record = dict[str, str]
 """A task's stored fields: ``started``, ``last_success``, ``last_failure`` (epoch seconds), ``error``,
 ``failures`` (consecutive)."""
-STORE_TIMEOUT = 1.0
-"""Seconds a status read or write waits for Redis: a frozen Redis must not hold up /readyz or a task."""
+STORE_TIMEOUT = 0.5
+"""Seconds a status read or write waits for Redis (once, no retry): a frozen Redis must not hold up /readyz
+or a task."""
 LAG_FACTOR = 2.0
 LAG_MARGIN = 60.0
 """A task lags when it is more than ``LAG_FACTOR`` periods (plus ``LAG_MARGIN`` seconds) past due:
@@ -43,6 +44,8 @@ class StatusStore(Protocol):
     """Where task records are shared between processes."""
 
     description: str
+    place: str
+    """Where exactly, for a report that the records cannot be read (``Redis at host:port``)."""
 
     def write(self, task: str, fields: Record) -> None: ...
 
@@ -52,7 +55,7 @@ class StatusStore(Protocol):
 class MemoryStatusStore:
     """Records in this process only (a scheduler built without a shared store, as in tests)."""
 
-    description = "this process's memory"
+    description = place = "this process's memory"
 
     def __init__(self) -> None:
         self._records: dict[str, Record] = defaultdict(dict)
@@ -72,6 +75,8 @@ class RedisStatusStore:
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._client = client
         self._prefix = prefix
+        address = client.connection_pool.connection_kwargs
+        self.place = f"Redis at {address.get('host', 'localhost')}:{address.get('port', 6379)}"
 
     def write(self, task: str, fields: Record) -> None:
         self._client.hset(self._key(task), mapping=fields)  # type: ignore[arg-type]
@@ -93,7 +98,7 @@ class FileStatusStore:
 
     def __init__(self, folder: Path) -> None:
         self._folder = folder
-        self.description = f"the instance folder ({folder})"
+        self.description = self.place = f"the instance folder ({folder})"
 
     def write(self, task: str, fields: Record) -> None:
         self._folder.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ from croniter import croniter
 from flask import Flask
 
 from .config import Settings
-from .services import Services
+from .services import NO_RETRY, Services
 from .task_status import (
     LAG_FACTOR,
     LAG_MARGIN,
@@ -313,7 +313,10 @@ def status_store(settings: Settings, services: Services) -> StatusStore:
     """Redis when configured (its own client, with short timeouts), else the instance folder."""
     if services.has("redis"):
         client = redis.Redis.from_url(
-            services.redis_url, socket_timeout=STORE_TIMEOUT, socket_connect_timeout=STORE_TIMEOUT
+            services.redis_url,
+            socket_timeout=STORE_TIMEOUT,
+            socket_connect_timeout=STORE_TIMEOUT,
+            retry=NO_RETRY,  # redis-py's default retries would multiply STORE_TIMEOUT
         )
         return RedisStatusStore(client, prefix=settings.key_prefix)
     return FileStatusStore(Path(settings.instance_path) / "task-status")

@@ -67,16 +67,38 @@ def deliver_due(transport: Transport | None = None, now: datetime | None = None)
     return report
 
 
-def retry_failed(ids: Sequence[int] = ()) -> int:
-    """Queue failed messages again (those of ``ids``, or every failed one); return how many."""
-    statement = update(OutboxMessage).where(OutboxMessage.status == FAILED)
+def retry_failed(ids: Sequence[int] = ()) -> list[int]:
+    """Queue failed messages again (those of ``ids``, or every failed one); return the ids queued again."""
+    query = select(OutboxMessage.id).where(OutboxMessage.status == FAILED)
     if ids:
-        statement = statement.where(OutboxMessage.id.in_(list(ids)))
-    result = db.session.execute(
-        statement.values(status=QUEUED, attempts=0, next_attempt_at=utcnow(), claimed_at=None)
-    )
+        query = query.where(OutboxMessage.id.in_(list(ids)))
+    found = sorted(db.session.scalars(query.with_for_update()))
+    if found:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(found), OutboxMessage.status == FAILED)
+            .values(status=QUEUED, attempts=0, next_attempt_at=utcnow(), claimed_at=None)
+        )
     db.session.commit()
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return found
+
+
+def not_retried(ids: Sequence[int], retried: Sequence[int]) -> list[str]:
+    """One line per id of ``ids`` that was not queued again: it does not exist, or is not failed."""
+    missing = [number for number in dict.fromkeys(ids) if number not in set(retried)]
+    if not missing:
+        return []
+    statuses = dict(
+        db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(missing))
+        ).all()
+    )
+    return [
+        f"message {number} is {statuses[number]}, not failed: not queued again"
+        if number in statuses
+        else f"no failed message with id {number}"
+        for number in missing
+    ]
 
 
 def retry_delay(attempts: int) -> timedelta:
