@@ -12,8 +12,10 @@ else", so it is bound twice, with no column of its own:
   changes (Settings, a reset, an operator), the fingerprint no longer matches;
 - to a row of the session registry (``user_session``), entered when the password passes and marked by its
   device label (:data:`DEVICE_MARK`). Every way of ending sessions deletes the user's rows (ending others,
-  ending that one session in Settings → Security, a password change or reset, a suspension), so the
-  pending login ends with them; the owner also sees it in the list of sessions. The row is deleted when
+  ending that one session in Settings → Security, a password change or reset, deleting the account), so
+  the pending login ends with them; the owner also sees it in the list of sessions and can end it alone.
+  (A column on ``user`` such as "sessions ended at" would have needed a model change; the registry already
+  is what every ending of sessions acts on.) The row is deleted when
   the pending login ends, and stale ones (left by a browser that never came back) when the user next
   begins one.
 
