@@ -21,9 +21,11 @@ def code_at(secret: str, steps_ahead: int = 0) -> str:
     return pyotp.TOTP(secret).at(time.time() + 30 * steps_ahead)
 
 
-def start_totp(account: Account) -> str:
-    """Start the enrolment; return the secret the page shows as text."""
-    started = account.client.post("/settings/two-factor/totp/start", data={"csrf_token": account.csrf})
+def start_totp(account: Account, confirmation: str | None = None) -> str:
+    """Start the enrolment confirmed with ``confirmation`` (the account's password unless given); return
+    the secret the page shows as text."""
+    data = {"csrf_token": account.csrf, "start-confirmation": confirmation or account.password}
+    started = account.client.post("/settings/two-factor/totp/start", data=data)
     assert started.status_code == 302 and started.headers["Location"].endswith("/settings/two-factor/totp")
     page = account.client.get("/settings/two-factor/totp")
     assert page.status_code == 200

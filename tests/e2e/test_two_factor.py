@@ -107,6 +107,7 @@ def test_an_authenticator_app_is_enrolled_then_asked_for_at_login(
     sign_up(page, live, "grace")
     page.goto(f"{live.url}/dashboard/settings")
     page.get_by_role("link", name="Two-factor authentication and passkeys").click()
+    page.get_by_label("Password or authentication code").fill(PASSWORD)
     page.get_by_role("button", name="Set up an authenticator app").click()
     expect(page.get_by_role("img", name="QR code to scan with an authenticator app")).to_be_visible()
     secret = page.locator("#totp-secret").inner_text()

@@ -23,6 +23,12 @@ from conexoos.app.controllers.second_factor import (
     forget_unneeded_recovery_codes,
     needs_recovery_codes,
 )
+from conexoos.app.controllers.security_notices import (
+    PASSKEY_ADDED,
+    PASSKEY_REMOVED,
+    notify_second_factor_change,
+    passkey_change,
+)
 from conexoos.app.dto.errors import malformed
 from conexoos.app.models.forms.two_factor import ConfirmForm, PasskeyNameForm
 from conexoos.app.models.persistent import Passkey
@@ -64,9 +70,10 @@ def register() -> tuple[Response, int] | Response:
     if ceremony is None:
         return expired()
     try:
-        passkeys.register(current_user, credential, ceremony)
+        passkey = passkeys.register(current_user, credential, ceremony)
     except PasskeyError as error:
         return error_response(400, str(error))
+    notify_second_factor_change(current_user, passkey_change(PASSKEY_ADDED, passkey.name))
     flash("Passkey added.")
     if needs_recovery_codes(current_user):
         return jsonify(redirect=show_new_codes(current_user).location), 201
@@ -97,8 +104,10 @@ def remove(passkey_id: int) -> BaseResponse | tuple[str, int]:
     passkey = _owned_or_404(passkey_id)
     form = ConfirmForm(prefix=f"remove-{passkey_id}")
     if confirmed(form):
+        name = passkey.name
         passkeys.remove(passkey)
         forget_unneeded_recovery_codes(current_user)
+        notify_second_factor_change(current_user, passkey_change(PASSKEY_REMOVED, name))
         flash("Passkey removed.")
         return redirect(url_for("passkeys.settings"))
     status = 401 if CONFIRM_FAILED in form.confirmation.errors else 422

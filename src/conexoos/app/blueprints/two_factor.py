@@ -14,6 +14,7 @@ from conexoos.app.controllers.second_factor import (
     forget_unneeded_recovery_codes,
     verify_second_factor,
 )
+from conexoos.app.controllers.security_notices import TOTP_OFF, TOTP_ON, notify_second_factor_change
 from conexoos.app.models.forms.two_factor import CodeForm, ConfirmForm
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import enforce
@@ -33,10 +34,12 @@ def settings() -> str:
 
 @two_factor.route("/settings/two-factor/totp/start", methods=["POST"])
 @login_required
-def start_totp() -> Response:
-    """Make a new secret (not in force yet) and show it for scanning."""
-    if not FlaskForm().validate_on_submit():
-        return redirect(url_for("two_factor.settings"))
+def start_totp() -> Page:
+    """Make a new secret (not in force yet) and show it for scanning; needs the password (or a current
+    code when a passkey is already set up), so that a stolen session cannot put its own app in."""
+    form = ConfirmForm(prefix="start")
+    if not confirmed(form):
+        return _settings_with(form, "start_form")
     try:
         totp.start_enrolment(current_user)
     except totp.TotpError as error:
@@ -60,6 +63,7 @@ def enrol_totp() -> Page:
         except totp.TotpError as error:
             form.code.errors = [str(error)]
         else:
+            notify_second_factor_change(current_user, TOTP_ON)
             flash("Your authenticator app is on: logging in now asks for one of its codes.")
             return _show_new_codes_if_needed(current_user)
     status = 422 if request.method == "POST" else 200
@@ -75,6 +79,7 @@ def disable_totp() -> Page:
         return _settings_with(form, "disable_form")
     totp.disable(current_user)
     forget_unneeded_recovery_codes(current_user)
+    notify_second_factor_change(current_user, TOTP_OFF)
     flash("The authenticator app is off.")
     return redirect(url_for("two_factor.settings"))
 
@@ -177,11 +182,11 @@ def _settings_with(form: ConfirmForm, name: str) -> tuple[str, int]:
 def _settings_page(**forms: FlaskForm) -> str:
     forms.setdefault("disable_form", ConfirmForm(prefix="disable"))
     forms.setdefault("regenerate_form", ConfirmForm(prefix="regenerate"))
+    forms.setdefault("start_form", ConfirmForm(prefix="start"))
     return render_template(
         "two_factor/settings.html",
         totp_enabled=totp.is_enabled(current_user),
         codes_left=recovery_codes.remaining(current_user),
         passkey_count=passkeys.count(current_user),
-        start_form=FlaskForm(),
         **forms,
     )

@@ -33,11 +33,14 @@ log = logging.getLogger("conexoos.rate_limit")
 Result = TypeVar("Result")
 
 
-def enforce(limit: str, scope: str, key: str) -> None:
-    """Count one hit of ``key`` in ``scope``; raise 429 when ``limit`` (e.g. ``"5/minute"``) is exceeded."""
+def enforce(
+    limit: str, scope: str, key: str, message: str = "Too many attempts. Wait a minute and try again."
+) -> None:
+    """Count one hit of ``key`` in ``scope``; raise 429 saying ``message`` when ``limit`` (e.g.
+    ``"5/minute"``) is exceeded."""
     if not count(limit, scope, key):
         item = parse(limit)
-        raise too_many_requests(item.get_expiry(), "Too many attempts. Wait a minute and try again.")
+        raise too_many_requests(item.get_expiry(), message)
 
 
 def count(limit: str, scope: str, key: str) -> bool:

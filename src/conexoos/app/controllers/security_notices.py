@@ -1,0 +1,24 @@
+"""Mail to the owner when what protects the account changes (a second factor on or off, a passkey added
+or removed), so that someone else doing it with a stolen session is seen."""
+
+from __future__ import annotations
+
+from conexoos.app.controllers.mail import queue_mail_to_account
+from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent.base import transaction
+
+TOTP_ON = "An authenticator app was set up: logging in now asks for one of its codes."
+TOTP_OFF = "The authenticator app was turned off."
+PASSKEY_ADDED = "A passkey was added"
+PASSKEY_REMOVED = "A passkey was removed"
+
+
+def notify_second_factor_change(user: User, change: str) -> None:
+    """Queue (and commit) the ``second_factor_changed`` mail to ``user`` saying ``change`` in a sentence."""
+    with transaction():
+        queue_mail_to_account(user.email, "second_factor_changed", user=user, change=change)
+
+
+def passkey_change(what: str, name: str) -> str:
+    """The sentence for a passkey ``what`` (:data:`PASSKEY_ADDED`, :data:`PASSKEY_REMOVED`) named ``name``."""
+    return f"{what}: “{name}”."

@@ -1,0 +1,193 @@
+"""What a stolen session or a stolen password must not get: guessing the password in Settings → Security,
+finishing a half-done login after the owner changed the password or ended the other sessions, turning
+on an authenticator app without the password, changing the second factors without the owner hearing."""
+
+from __future__ import annotations
+
+from email import message_from_string
+from email.message import EmailMessage
+from email.policy import default
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from conexoos.app.controllers.accounts import hash_password, set_password
+from conexoos.app.controllers.pending_login import DEVICE_MARK
+from conexoos.app.models.persistent import Passkey, TotpSecret, User
+from conexoos.framework import db
+from conexoos.framework.mail.outbox import OutboxMessage
+from tests.conftest import AppFactory
+
+from .conftest import PASSWORD, QUIET, Account, form_token, sign_up
+from .test_passkeys import post_json, register
+from .test_security_settings import NEW_PASSWORD, change_password
+from .two_factor_support import code_at, enrol_totp, password_step, post_code, shown_codes, start_totp
+
+pytestmark = pytest.mark.database_matrix
+
+
+def mail_to(app: Flask, address: str) -> list[tuple[str, str, str]]:
+    """The subject, text and HTML of each message queued for ``address``, oldest first."""
+    with app.app_context():
+        query = select(OutboxMessage).where(OutboxMessage.recipient == address).order_by(OutboxMessage.id)
+        messages = [message_from_string(row.message, policy=default) for row in db.session.scalars(query)]
+    return [(str(m["Subject"]), _part(m, "plain"), _part(m, "html")) for m in messages]
+
+
+def _part(message: EmailMessage, kind: str) -> str:
+    body = message.get_body((kind,))
+    assert isinstance(body, EmailMessage)
+    return str(body.get_content())
+
+
+def half_logged_in(app: Flask) -> tuple[FlaskClient, str]:
+    """A browser that gave alice's password and shows the second step; it and the step's CSRF token."""
+    browser, answer = password_step(app, "alice", PASSWORD)
+    assert answer.headers["Location"].endswith("/login/two-factor")
+    return browser, form_token(browser.get("/login/two-factor"))
+
+
+def refused_at_the_second_step(thief: tuple[FlaskClient, str], secret: str) -> None:
+    """A right code no longer logs the browser in: it is sent back to the password."""
+    browser, token = thief
+    answer = browser.post("/login/two-factor", data={"csrf_token": token, "code": code_at(secret, 1)})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/login")
+    assert browser.get("/dashboard").status_code == 302
+
+
+def test_the_current_password_check_is_rate_limited_per_account(make_app: AppFactory) -> None:
+    limited = make_app(overrides=QUIET)
+    carol = sign_up(limited, "carol")
+    statuses = [change_password(carol.client, f"guess {n}", NEW_PASSWORD).status_code for n in range(5)]
+    assert statuses == [422] * 5
+    right = change_password(carol.client, carol.password, NEW_PASSWORD)
+    assert right.status_code == 429 and right.headers["Retry-After"]
+    assert "Too many tries of your current password" in right.get_data(as_text=True)
+    logged_in = password_step(limited, "carol", carol.password)[1]  # unchanged: the old one still works
+    assert logged_in.status_code == 302 and logged_in.headers["Location"].endswith("/dashboard")
+
+
+def test_ending_the_other_sessions_ends_a_pending_login(app: Flask, alice: Account) -> None:
+    secret, _ = enrol_totp(alice)
+    thief = half_logged_in(app)
+    listed = alice.client.get("/settings/security").get_data(as_text=True)
+    assert DEVICE_MARK in listed  # the owner sees someone is at the second step
+    token = form_token(alice.client.get("/settings/security"))
+    assert (
+        alice.client.post("/settings/security/sessions/end-others", data={"csrf_token": token}).status_code
+        == 302
+    )
+    refused_at_the_second_step(thief, secret)
+    assert alice.client.get("/dashboard").status_code == 200
+    assert post_code(half_logged_in(app)[0], code_at(secret, 1)).status_code == 302  # a new login still works
+
+
+def test_changing_the_password_ends_a_pending_login(app: Flask, alice: Account) -> None:
+    secret, _ = enrol_totp(alice)
+    thief = half_logged_in(app)
+    assert change_password(alice.client, PASSWORD, NEW_PASSWORD).status_code == 302
+    refused_at_the_second_step(thief, secret)
+
+
+def test_a_password_reset_ends_a_pending_login(app: Flask, alice: Account) -> None:
+    secret, _ = enrol_totp(alice)
+    thief = half_logged_in(app)
+    with app.test_request_context():
+        user = User.get_by_id(alice.id)
+        assert user is not None
+        set_password(user, NEW_PASSWORD)  # what the reset link and the operator command call
+    refused_at_the_second_step(thief, secret)
+
+
+def test_a_pending_login_is_bound_to_the_password_hash(app: Flask, alice: Account) -> None:
+    secret, _ = enrol_totp(alice)
+    thief = half_logged_in(app)
+    with app.app_context():  # a new hash written without ending sessions (a database restore, a script)
+        user = User.get_by_id(alice.id)
+        assert user is not None
+        user.password_hash = hash_password(NEW_PASSWORD)
+        user.save()
+    refused_at_the_second_step(thief, secret)
+
+
+def test_the_passkey_second_step_refuses_an_ended_pending_login(app: Flask, alice: Account) -> None:
+    device = register(alice)
+    thief, token = half_logged_in(app)
+    options = post_json(thief, "/login/two-factor/passkey/options", token, {})
+    assert options.status_code == 200
+    assert change_password(alice.client, PASSWORD, NEW_PASSWORD).status_code == 302
+    done = post_json(thief, "/login/two-factor/passkey", token, device.get(options.get_json()))
+    assert done.status_code == 401 and done.get_json()["error"]["code"] == "login_again"
+    assert thief.get("/dashboard").status_code == 302
+
+
+def test_ending_the_pending_session_in_the_list_ends_it(app: Flask, alice: Account) -> None:
+    secret, _ = enrol_totp(alice)
+    thief = half_logged_in(app)
+    page = alice.client.get("/settings/security").get_data(as_text=True)
+    row = page.split(DEVICE_MARK)[0].rsplit('data-session="', 1)[1].split('"', 1)[0]
+    token = form_token(alice.client.get("/settings/security"))
+    ended = alice.client.post(f"/settings/security/sessions/{row}/end", data={"csrf_token": token})
+    assert ended.status_code == 302
+    refused_at_the_second_step(thief, secret)
+    assert alice.client.get("/dashboard").status_code == 200
+
+
+def test_turning_on_an_authenticator_app_needs_the_password(app: Flask, alice: Account) -> None:
+    start = "/settings/two-factor/totp/start"
+    missing = alice.client.post(start, data={"csrf_token": alice.csrf})
+    assert missing.status_code == 422 and "Enter your password" in missing.get_data(as_text=True)
+    wrong = alice.client.post(start, data={"csrf_token": alice.csrf, "start-confirmation": "not it at all"})
+    assert wrong.status_code == 401 and "neither your password" in wrong.get_data(as_text=True)
+    with app.app_context():
+        assert TotpSecret.of(alice.id) is None
+    assert alice.client.get("/settings/two-factor/totp").status_code == 302  # nothing to scan
+    start_totp(alice)  # the password starts it
+
+
+def test_turning_on_an_authenticator_app_is_rate_limited(make_app: AppFactory) -> None:
+    limited = make_app(overrides=QUIET)
+    carol = sign_up(limited, "carol")
+    data = {"csrf_token": carol.csrf, "start-confirmation": "a wrong guess"}
+    start = "/settings/two-factor/totp/start"
+    statuses = [carol.client.post(start, data=data).status_code for _ in range(10)]
+    assert statuses == [401] * 10
+    right = {"csrf_token": carol.csrf, "start-confirmation": carol.password}
+    assert carol.client.post(start, data=right).status_code == 429
+
+
+def test_with_a_passkey_a_recovery_code_starts_the_app_too(app: Flask, alice: Account) -> None:
+    register(alice)  # a second factor already: one of its codes confirms as the password does
+    codes = shown_codes(alice.client)
+    page = alice.client.get("/settings/two-factor").get_data(as_text=True)
+    assert 'name="start-confirmation"' in page
+    start_totp(alice, codes[0])
+
+
+def test_the_owner_is_mailed_when_second_factors_change(app: Flask, alice: Account) -> None:
+    with app.app_context():
+        user = User.get_by_id(alice.id)
+        assert user is not None
+        address = user.email
+    before = len(mail_to(app, address))
+    enrol_totp(alice)
+    disabled = alice.client.post(
+        "/settings/two-factor/totp/disable", data={"csrf_token": alice.csrf, "disable-confirmation": PASSWORD}
+    )
+    assert disabled.status_code == 302
+    register(alice, "Yubi <b>key</b>")
+    with app.app_context():
+        passkey_id = Passkey.of_user(alice.id)[0].id
+    removed = alice.client.post(
+        f"/settings/passkeys/{passkey_id}/delete",
+        data={"csrf_token": alice.csrf, f"remove-{passkey_id}-confirmation": PASSWORD},
+    )
+    assert removed.status_code == 302
+    mails = mail_to(app, address)[before:]
+    assert len(mails) == 4 and all("sign-in protection of your" in subject for subject, _, _ in mails)
+    texts = [text for _, text, _ in mails]
+    assert "authenticator app was set up" in texts[0] and "app was turned off" in texts[1]
+    assert "passkey was added: “Yubi <b>key</b>”" in texts[2] and "passkey was removed" in texts[3]
+    assert "Yubi &lt;b&gt;key&lt;/b&gt;" in mails[2][2]  # escaped in the HTML part
