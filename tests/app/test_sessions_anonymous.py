@@ -38,6 +38,7 @@ def stored_sessions(app: Flask, backend: str) -> int:
     return sum(1 for path in folder.iterdir() if path.is_file())
 
 
+@pytest.mark.timeout(480)  # 10,000 requests: about 60 s on an idle 2-core machine, 150 s under load
 @pytest.mark.parametrize("backend", ["filesystem", pytest.param("redis", marks=pytest.mark.services)])
 def test_ten_thousand_cookieless_login_pages_store_at_most_one_session(
     make_app: AppFactory, backend: str
