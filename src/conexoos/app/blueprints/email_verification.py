@@ -11,6 +11,7 @@ from conexoos.app.blueprints.link_pages import link_problem
 from conexoos.app.controllers import email_addresses, email_change_undo
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.email import ConfirmForm, EmailChangeForm
+from conexoos.app.utils.private_pages import secret_url
 from conexoos.app.utils.rate_limit import enforce
 
 email = Blueprint("email", __name__)
@@ -21,6 +22,7 @@ CHANGE_SENT = (
 
 
 @email.route("/verify/<token>", methods=["GET"])
+@secret_url
 def verify(token: str) -> str | tuple[str, int]:
     """Verify the address a link was mailed to (following it twice is harmless)."""
     try:
@@ -63,6 +65,7 @@ def resend() -> Response:
 
 
 @email.route("/settings/email/confirm/<token>", methods=["GET", "POST"])
+@secret_url
 def confirm_change(token: str) -> str | Response | tuple[str, int]:
     """Confirm a change of address with a button (a link scanner's GET changes nothing)."""
     try:

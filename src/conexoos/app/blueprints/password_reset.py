@@ -9,6 +9,7 @@ from conexoos.app.blueprints.link_pages import link_problem
 from conexoos.app.controllers.password_reset import request_reset, reset_password, user_for_reset
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.password_reset import ForgotPasswordForm, ResetPasswordForm
+from conexoos.app.utils.private_pages import secret_url
 from conexoos.app.utils.rate_limit import enforce
 
 password_reset = Blueprint("password_reset", __name__, url_prefix="/password")
@@ -37,6 +38,7 @@ def sent() -> str:
 
 
 @password_reset.route("/reset/<token>", methods=["GET", "POST"])
+@secret_url
 def reset(token: str) -> str | Response | tuple[str, int]:
     """The new-password form of a reset link; a link that cannot be used gets a page saying why."""
     if request.method == "POST":

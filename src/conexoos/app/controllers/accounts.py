@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import Map
 
 from conexoos.app.models.persistent import User
+from conexoos.app.utils.email_address import canonical_email
 
 from . import username_holds
 from .password_policy import password_problem
@@ -176,7 +177,7 @@ def create_account(
     ``taken_prefixes`` are the route prefixes a username may not shadow; by default, the current app's.
     """
     username = check_new_username(username, taken_prefixes)
-    email = email.strip().lower()
+    email = canonical_email(email)
     if User.get_by_login(email) is not None:
         raise SignupError("email", "An account with this email already exists.")
     password_error = password_problem(password, username, email)

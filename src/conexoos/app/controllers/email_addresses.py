@@ -2,12 +2,16 @@
 
 Verification links name the account and a fingerprint of the address they were sent to, so a link
 stops working once the address changes. A change of address is carried by its token alone (nothing is
-stored until it is confirmed): the new address becomes the account's only when the link mailed to it is
-followed, and that link names the address it replaces and the password hash it was asked with, so it
-works once, and no longer once the password changes (a reset, or an undo: see ``email_change_undo``).
+stored but a random value naming the newest request): the new address becomes the account's only when
+the link mailed to it is followed. That link names the address it replaces, a fingerprint of the password
+hash and of the newest request's value, so it works once and not after a newer request, a password
+change or "log out everywhere else" (an undo too: see ``email_change_undo``). The current address is
+told when a change is asked for.
 """
 
 from __future__ import annotations
+
+import secrets
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +22,7 @@ from conexoos.app.controllers.mail import queue_mail, queue_mail_to_account
 from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.utils.email_address import canonical_email
 from conexoos.framework import db
 from conexoos.framework.urls import external_url
 
@@ -66,41 +71,66 @@ def verify_email(token: str) -> User:
 
 
 def request_email_change(user: User, password: str, new_email: str) -> None:
-    """Mail a confirmation link to ``new_email`` (after checking ``password``); the address changes only
-    when it is followed. An address another account uses gets a notice instead; the answer is the same.
+    """Mail a confirmation link to ``new_email`` (after checking ``password``) and a notice to the current
+    address; the address changes only when the link is followed. An address another account uses gets a
+    notice instead of a link; the answer is the same. Only the newest request's link works.
 
     Raises :class:`EmailChangeError` for a wrong password or the current address.
     """
     if not verify_password(user, password):
         raise EmailChangeError("password", "This is not your current password.")
-    new_email = new_email.strip().lower()
+    new_email = canonical_email(new_email)
     if new_email == user.email:
         raise EmailChangeError("email", "This is already your address.")
+    user.email_change_nonce = secrets.token_hex(16)  # ends the links of every earlier request
     if User.get_by_login(new_email) is not None:
         queue_mail(new_email, "email_taken_notice")
     else:
-        payload = {
-            "u": user.id,
-            "old": fingerprint(user.email),
-            "p": fingerprint(user.password_hash),
-            "new": new_email,
-        }
-        link = external_url("email.confirm_change", token=make_token(CHANGE_PURPOSE, payload))
+        token = make_token(CHANGE_PURPOSE, _change_payload(user, new_email))
+        link = external_url("email.confirm_change", token=token)
         queue_mail(new_email, "email_change_verify", user=user, link=link)
+    queue_mail_to_account(user.email, "email_change_requested", user=user, masked=masked_address(new_email))
     db.session.commit()
 
 
 def change_request(token: str) -> tuple[User, str]:
-    """The account and the new address of a change link that can still be used; else :class:`TokenError`."""
+    """The account and the new address of a change link that can still be used; else :class:`TokenError`.
+
+    A link is bound to the address it replaces, the password hash, and the newest request (see
+    ``User.email_change_nonce``): a confirmation, a newer request, a password change or ending the other
+    sessions ends it.
+    """
     payload = read_token(CHANGE_PURPOSE, token, CHANGE_MAX_AGE)
     user = _user(payload)
     new_email = payload.get("new")
-    current = (fingerprint(user.email), fingerprint(user.password_hash))
-    if (payload.get("old"), payload.get("p")) != current or not isinstance(new_email, str):
+    if not isinstance(new_email, str) or payload != _change_payload(user, new_email):
         raise TokenError(
-            "This link was already used, or the address or the password was changed since.", expired=True
+            "This link was already used, or a newer change was asked for, or the password was changed since.",
+            expired=True,
         )
     return user, new_email
+
+
+def end_pending_change(user: User) -> None:
+    """Make every pending change link of ``user`` unusable (the caller commits)."""
+    user.email_change_nonce = None
+
+
+def masked_address(address: str) -> str:
+    """``n***@example.com``: enough for the owner to recognise an address, not to read it whole."""
+    local, _, domain = address.rpartition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _change_payload(user: User, new_email: str) -> dict[str, object]:
+    nonce = user.email_change_nonce
+    return {
+        "u": user.id,
+        "old": fingerprint(user.email),
+        "new": new_email,
+        "p": fingerprint(user.password_hash),
+        "n": fingerprint(nonce) if nonce else None,
+    }
 
 
 def confirm_email_change(token: str) -> User:
@@ -110,6 +140,7 @@ def confirm_email_change(token: str) -> User:
     old_email = user.email
     user.email, user.email_verified_at = new_email, utcnow()
     undo = undo_link(user, old_email, new_email)
+    end_pending_change(user)  # single use
     queue_mail_to_account(
         old_email, "email_change_notice", user=user, old_email=old_email, new_email=new_email, undo=undo
     )

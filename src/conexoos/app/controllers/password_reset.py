@@ -2,8 +2,9 @@
 
 Asking never tells whether an account exists: the same token is made, the same mail rendered and the
 same commit done either way; only a known account's mail is queued. A link is signed, expires after one
-hour, and holds a fingerprint of the password hash it was made for, so it stops working once the
-password changes, by this link (single use) or any other way.
+hour, and holds fingerprints of the password hash and the address it was made for, so it stops working
+once the password changes (by this link: single use, or any other way) or the address does. One account
+gets at most three reset mails an hour, however it is named.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from conexoos.app.controllers.mail import queue_mail_to_account, render_mail
 from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.utils.rate_limit import count
 from conexoos.framework import db
 from conexoos.framework.urls import external_url
 
 RESET_PURPOSE = "password-reset"
 RESET_MAX_AGE = 3600
-USED = "This link was already used, or the password was changed since. Ask for a new one."
+USED = "This link was already used, or the password or email address was changed since. Ask for a new one."
+MAILS_PER_ACCOUNT = "3/hour"
+"""Reset mails one account gets at most, however it is asked for (username, address, many IPs); past it
+the visitor sees the same answer and nothing is queued."""
 
 
 def request_reset(login: str) -> None:
@@ -26,9 +31,10 @@ def request_reset(login: str) -> None:
     work and queue nothing."""
     user = User.get_by_login(login)
     password_hash = user.password_hash if user else dummy_password_hash()
-    payload = {"u": user.id if user else 0, "p": fingerprint(password_hash)}
+    email = user.email if user else login
+    payload = {"u": user.id if user else 0, "p": fingerprint(password_hash), "e": fingerprint(email)}
     link = external_url("password_reset.reset", token=make_token(RESET_PURPOSE, payload))
-    if user is not None:
+    if user is not None and count(MAILS_PER_ACCOUNT, "mail-password-reset", str(user.id)):
         queue_mail_to_account(user.email, "password_reset", user=user, link=link)
     else:
         render_mail("password_reset", user=None, link=link)  # the rendering work, without a message
@@ -42,7 +48,7 @@ def user_for_reset(token: str) -> User:
     user = User.get_by_id(user_id) if isinstance(user_id, int) and user_id > 0 else None
     if user is None:
         raise TokenError("This link is not valid.")
-    if payload.get("p") != fingerprint(user.password_hash):
+    if payload.get("p") != fingerprint(user.password_hash) or payload.get("e") != fingerprint(user.email):
         raise TokenError(USED, expired=True)
     return user
 

@@ -15,7 +15,13 @@ from conexoos.app.controllers.email_addresses import queue_verification
 from conexoos.app.controllers.mail import queue_mail_to_account
 from conexoos.app.controllers.password_policy import password_problem
 from conexoos.app.models.persistent import User
+from conexoos.app.utils.email_address import canonical_email
+from conexoos.app.utils.rate_limit import count
 from conexoos.framework import db
+
+MAILS_PER_ACCOUNT = "3/hour"
+"""The "someone tried to sign up with your address" mails one account gets at most; past it the visitor is
+answered the same and nothing is queued."""
 
 
 def sign_up(email: str, username: str, password: str) -> None:
@@ -24,14 +30,15 @@ def sign_up(email: str, username: str, password: str) -> None:
     Raises :class:`SignupError` for the username (reserved or taken) and for a password the policy refuses.
     """
     username = check_new_username(username)
-    email = email.strip().lower()
+    email = canonical_email(email)
     password_error = password_problem(password, username, email)
     if password_error:  # before the address is looked up: the same answer for a known address
         raise SignupError("password", password_error)
     password_hash = hash_password(password)  # also for a known address: the same work either way
     owner = User.get_by_login(email)
     if owner is not None:
-        queue_mail_to_account(owner.email, "signup_existing", user=owner)
+        if count(MAILS_PER_ACCOUNT, "mail-signup-existing", str(owner.id)):  # no mail bombing
+            queue_mail_to_account(owner.email, "signup_existing", user=owner)
         db.session.commit()
         return
     user = User(email=email, username=username, password_hash=password_hash)

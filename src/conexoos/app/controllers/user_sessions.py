@@ -95,6 +95,7 @@ def end_sessions(user: User, keep_current: bool) -> int:
     """End every session of ``user`` at once, except the current request's when ``keep_current`` (and it
     is one of theirs); returns how many ended. For password changes, suspensions, deletions."""
     keep = _current_hash() if keep_current else None
+    user.email_change_nonce = None  # a pending change of address ends with the sessions (committed below)
     return UserSession.delete_of_user(user.id, keep)
 
 

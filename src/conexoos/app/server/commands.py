@@ -12,6 +12,7 @@ from conexoos.app.controllers.second_factor import disable_second_factors, has_s
 from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.utils.email_address import InvalidEmail, normalize_email
 
 
 class Commands:
@@ -42,6 +43,10 @@ def user_commands() -> click.Group:
         """Create an account (for operators)."""
         if not re.match(EMAIL_PATTERN, email):
             raise click.BadParameter("not a valid email address", param_hint="--email")
+        try:
+            email = normalize_email(email)
+        except InvalidEmail as error:
+            raise click.BadParameter(str(error), param_hint="--email") from error
         if not re.match(USERNAME_PATTERN, username.lower()):
             raise click.BadParameter("3 to 30 characters of a-z, 0-9, _ and .", param_hint="--username")
         try:

@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from conexoos.app.controllers.password_policy import MAX_LENGTH, MIN_LENGTH
 
-from .validators import NoControlCharacters
+from .validators import MailableEmail, NoControlCharacters
 
 USERNAME_PATTERN = r"^[a-z0-9_.]{3,30}$"
 EMAIL_PATTERN = r"^[!-?A-~]+@[^@\s]+\.[^@\s]+$"
@@ -30,6 +30,7 @@ class SignupForm(FlaskForm):
             Length(max=254),
             NoControlCharacters(),
             Regexp(EMAIL_PATTERN, message="Enter a valid email address."),
+            MailableEmail(),
         ],
     )
     username = StringField(

@@ -7,7 +7,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from .accounts import EMAIL_PATTERN
-from .validators import NoControlCharacters
+from .validators import MailableEmail, NoControlCharacters
 
 
 class EmailChangeForm(FlaskForm):
@@ -21,6 +21,7 @@ class EmailChangeForm(FlaskForm):
             Length(max=254),
             NoControlCharacters(),
             Regexp(EMAIL_PATTERN, message="Enter a valid email address."),
+            MailableEmail(),
         ],
     )
     password = PasswordField("Current password", validators=[DataRequired(), Length(max=128)])

@@ -7,6 +7,7 @@ from typing import Any
 from wtforms import Field
 from wtforms.validators import ValidationError
 
+from conexoos.app.utils.email_address import InvalidEmail, normalize_email
 from conexoos.app.utils.text import has_control_characters
 
 
@@ -19,3 +20,15 @@ class NoControlCharacters:
     def __call__(self, form: Any, field: Field) -> None:
         if isinstance(field.data, str) and has_control_characters(field.data, self.multiline):
             raise ValidationError("Remove the control characters from this field.")
+
+
+class MailableEmail:
+    """Refuse an address the mailer could not send to (the same IDNA conversion it uses), with a message
+    saying which part is wrong; shared by sign-up, the change of address and ``conexoos user create``."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if isinstance(field.data, str) and not field.errors:  # one message: the pattern's comes first
+            try:
+                normalize_email(field.data)
+            except InvalidEmail as error:
+                raise ValidationError(str(error)) from error

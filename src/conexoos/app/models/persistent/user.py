@@ -8,6 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from conexoos.app.utils.email_address import canonical_email
 from conexoos.framework import db
 
 from .base import NEVER_REUSE_IDS, CrudMixin, utcnow
@@ -42,6 +43,10 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     """When the account last logged in (any way: password, second factor, passkey); None: never since 0.3."""
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """When the owner followed a verification link sent to ``email``; None: not verified."""
+    email_change_nonce: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """A random value naming the newest change of address asked for (its link holds a fingerprint of
+    it); None: no change pending. A newer request, a confirmation or ending the other sessions replaces or
+    clears it, so older links stop working."""
 
     @property
     def email_verified(self) -> bool:
@@ -73,4 +78,6 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
         """The user whose email or username is ``login`` (case-insensitive), or None."""
         value = login.strip().lower()
         column = cls.email if "@" in value else cls.username
+        if "@" in value:
+            value = canonical_email(value)  # the form addresses are stored in
         return db.session.scalar(select(cls).where(func.lower(column) == value))

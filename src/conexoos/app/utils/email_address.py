@@ -1,0 +1,47 @@
+"""One normal form for email addresses, used to store them and to look accounts up.
+
+``Alice@Ex.COM.`` and ``alice@ex.com`` are the same mailbox: the trailing dot of a fully qualified
+domain is dropped, the address is lowercased, and the domain is brought to its IDNA 2008 (UTS 46) Unicode
+form. An address the mailer could not send to (a domain IDNA refuses, a local part that is not ASCII) is
+refused here, with a message for the person who typed it, instead of failing when its mail is queued.
+"""
+
+from __future__ import annotations
+
+import idna
+
+from conexoos.framework.mail.message import MailError, ascii_address
+
+INVALID = "Enter a valid email address."
+BAD_DOMAIN = "The part after the @ is not a domain mail can be sent to."
+
+
+class InvalidEmail(ValueError):
+    """An address that cannot be stored or mailed; its message is for the person who typed it."""
+
+
+def normalize_email(address: str) -> str:
+    """``address`` in its stored form; raises :class:`InvalidEmail` for one the mailer cannot send to."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local or not domain:
+        raise InvalidEmail(INVALID)
+    domain = domain.removesuffix(".")
+    try:
+        ascii_domain = ascii_address(f"{local}@{domain}").rpartition("@")[2].removesuffix(".")
+        unicode_domain = idna.decode(ascii_domain)  # also refuses A-labels that decode to nothing valid
+    except MailError as error:
+        raise InvalidEmail(INVALID if not local.isascii() else BAD_DOMAIN) from error
+    except idna.IDNAError as error:
+        raise InvalidEmail(BAD_DOMAIN) from error
+    if "." not in ascii_domain:
+        raise InvalidEmail(BAD_DOMAIN)
+    return f"{local.lower()}@{unicode_domain}"
+
+
+def canonical_email(address: str) -> str:
+    """:func:`normalize_email` for storage and lookups; an address it refuses is only trimmed and
+    lowercased (the forms refuse it first; an account stored before this rule is still found)."""
+    try:
+        return normalize_email(address)
+    except InvalidEmail:
+        return address.strip().lower()
