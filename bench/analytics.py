@@ -82,6 +82,7 @@ def build_app(url: str, folder: Path) -> Flask:
             "SERVER_ENV": {
                 "ENV": "UAT",
                 "APP_KEY": "bench-" + "k" * 40,
+                "PUBLIC_URL": "http://bench.invalid",
                 "INSTANCE_PATH": str(folder / "instance"),
                 "LOG": {"LEVEL": "WARNING"},
             },

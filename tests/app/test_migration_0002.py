@@ -90,7 +90,9 @@ def _seed_0_1_0(app: Flask) -> None:
         hour = int(HOUR.replace(tzinfo=UTC).timestamp()) // 900
         for grain, bucket in (("h", hour), ("d", hour - hour % 96)):
             db.session.execute(ROLLUP.insert().values(bucket=bucket, grain=grain, **FOLDED))
-        db.session.execute(text("INSERT INTO stats_watermark (id, last_event_id) VALUES (1, 3)"))
+        db.session.execute(  # past the three events, whatever ids the database gave them
+            text("INSERT INTO stats_watermark (id, last_event_id) SELECT 1, MAX(id) FROM analytics_event")
+        )
         db.session.commit()
 
 
