@@ -65,16 +65,7 @@ class Services:
     @cached_property
     def probe_redis(self) -> Redis:
         """The Redis client of /readyz: PROBE_TIMEOUT to connect and to answer, never a retry."""
-        conf = self._require("redis")
-        return Redis(
-            host=conf["HOST"],
-            port=conf["PORT"],
-            db=conf["DB"],
-            password=conf["PASSWORD"] or None,
-            socket_connect_timeout=PROBE_TIMEOUT,
-            socket_timeout=PROBE_TIMEOUT,
-            retry=NO_RETRY,
-        )
+        return self._short_redis(PROBE_TIMEOUT, NO_RETRY)
 
     @cached_property
     def memcached(self) -> PooledClient:
@@ -87,16 +78,20 @@ class Services:
         """The Redis client of the session store: short timeouts, and one immediate retry on a closed or
         refused connection only (a pooled connection that a Redis restart closed is replaced), never on a
         timeout: a request learns within SESSION_STORE_TIMEOUT that a frozen Redis does not answer."""
+        return self._short_redis(SESSION_STORE_TIMEOUT, RETRY_ONCE_ON_CLOSED, health_check_interval=30)
+
+    def _short_redis(self, timeout: float, retry: Retry, **options: Any) -> Redis:
+        """A client of SERVICES.redis that waits at most ``timeout`` to connect and to answer."""
         conf = self._require("redis")
         return Redis(
             host=conf["HOST"],
             port=conf["PORT"],
             db=conf["DB"],
             password=conf["PASSWORD"] or None,
-            socket_connect_timeout=SESSION_STORE_TIMEOUT,
-            socket_timeout=SESSION_STORE_TIMEOUT,
-            retry=RETRY_ONCE_ON_CLOSED,
-            health_check_interval=30,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            retry=retry,
+            **options,
         )
 
     @cached_property

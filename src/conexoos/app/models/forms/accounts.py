@@ -19,11 +19,10 @@ PASSWORD_RULES = (
 )
 
 
-class SignupForm(FlaskForm):
-    """``email``, ``username`` and ``password``."""
-
-    email = EmailField(
-        "Email",
+def email_field(label: str) -> EmailField:
+    """An address a person types: trimmed, at most 254 characters, one the mailer can send to."""
+    return EmailField(
+        label,
         filters=[lambda value: value.strip() if isinstance(value, str) else value],
         validators=[
             DataRequired(),
@@ -33,6 +32,12 @@ class SignupForm(FlaskForm):
             MailableEmail(),
         ],
     )
+
+
+class SignupForm(FlaskForm):
+    """``email``, ``username`` and ``password``."""
+
+    email = email_field("Email")
     username = StringField(
         "Username",
         filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import PasswordField
+from wtforms.validators import DataRequired, Length
 
-from .accounts import EMAIL_PATTERN
-from .validators import MailableEmail, NoControlCharacters
+from .accounts import email_field
 
 
 class EmailChangeForm(FlaskForm):
     """The new address and the current password."""
 
-    email = EmailField(
-        "New email address",
-        filters=[lambda value: value.strip() if isinstance(value, str) else value],
-        validators=[
-            DataRequired(),
-            Length(max=254),
-            NoControlCharacters(),
-            Regexp(EMAIL_PATTERN, message="Enter a valid email address."),
-            MailableEmail(),
-        ],
-    )
+    email = email_field("New email address")
     password = PasswordField("Current password", validators=[DataRequired(), Length(max=128)])
 
 
