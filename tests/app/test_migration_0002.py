@@ -67,24 +67,26 @@ def _event(minute: int, utm_source: str, visitor: str) -> dict[str, object]:
     }
 
 
+ALICE_0_1_0 = USER.insert().values(
+    id=1,
+    email="a@example.com",
+    username="alice",
+    password_hash="x",
+    display_name="",
+    bio="",
+    is_admin=False,
+    subscription_plan="gratis",
+    subscription_status="",
+    billing_event_at=0,
+    created_at=HOUR,
+)
+"""The user row as release 0.1.0 stored it (the seeds' owner of every event)."""
+
+
 def _seed_0_1_0(app: Flask) -> None:
     """A user, three raw events and their rollups, as release 0.1.0 stored them."""
     with app.app_context():
-        db.session.execute(
-            USER.insert().values(
-                id=1,
-                email="a@example.com",
-                username="alice",
-                password_hash="x",
-                display_name="",
-                bio="",
-                is_admin=False,
-                subscription_plan="gratis",
-                subscription_status="",
-                billing_event_at=0,
-                created_at=HOUR,
-            )
-        )
+        db.session.execute(ALICE_0_1_0)
         db.session.execute(EVENT.insert(), [_event(number, "promo", f"v{number}") for number in range(3)])
         # Folded as 0.1.0's roll-up left them: its utm_source rows, and the watermark past the 3 events.
         hour = int(HOUR.replace(tzinfo=UTC).timestamp()) // 900

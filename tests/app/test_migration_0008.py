@@ -13,7 +13,7 @@ from conexoos.framework import db
 from conexoos.framework.migrations import downgrade, migration_target, upgrade
 from tests.conftest import AppFactory
 
-from .test_migration_0002 import EVENT, FOLDED, HOUR, ROLLUP, USER, _event
+from .test_migration_0002 import ALICE_0_1_0, EVENT, FOLDED, HOUR, ROLLUP, _event
 
 pytestmark = pytest.mark.database_matrix
 
@@ -27,21 +27,7 @@ def app(make_app: AppFactory) -> Flask:
 def _seed_0002(app: Flask) -> None:
     """Five events, the first three folded (their rollups, watermark 3), the last two pending."""
     with app.app_context():
-        db.session.execute(
-            USER.insert().values(
-                id=1,
-                email="a@example.com",
-                username="alice",
-                password_hash="x",
-                display_name="",
-                bio="",
-                is_admin=False,
-                subscription_plan="gratis",
-                subscription_status="",
-                billing_event_at=0,
-                created_at=HOUR,
-            )
-        )
+        db.session.execute(ALICE_0_1_0)
         db.session.execute(EVENT.insert(), [_event(number, "promo", f"v{number}") for number in range(5)])
         db.session.execute(ROLLUP.insert().values(grain="h", bucket=_hour(), **FOLDED))
         db.session.execute(text("INSERT INTO stats_watermark (id, last_event_id) VALUES (1, 3)"))
