@@ -69,9 +69,13 @@ class Services:
 
     @cached_property
     def memcached(self) -> PooledClient:
-        """A pooled memcached client."""
+        """A pooled memcached client. Every write waits for memcached's answer (pymemcache's default is
+        ``noreply``: a write that was lost or refused would pass unnoticed, and a read right after it on
+        another connection could miss it)."""
         conf = self._require("memcached")
-        return PooledClient((conf["HOST"], conf["PORT"]), connect_timeout=5, timeout=5, max_pool_size=32)
+        return PooledClient(
+            (conf["HOST"], conf["PORT"]), connect_timeout=5, timeout=5, max_pool_size=32, default_noreply=False
+        )
 
     @cached_property
     def session_redis(self) -> Redis:
@@ -103,6 +107,7 @@ class Services:
             connect_timeout=SESSION_STORE_TIMEOUT,
             timeout=SESSION_STORE_TIMEOUT,
             max_pool_size=32,
+            default_noreply=False,  # a session write that memcached refused must fail the request, not vanish
         )
 
     def _require(self, name: str) -> dict[str, Any]:
