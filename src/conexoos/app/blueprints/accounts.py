@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wrappers import Response
 
-from conexoos.app.controllers import login_throttle, pending_login
+from conexoos.app.controllers import invites, login_throttle, pending_login, site_settings
 from conexoos.app.controllers.accounts import SignupError, verify_password
 from conexoos.app.controllers.mail import queue_mail_to_account
 from conexoos.app.controllers.second_factor import has_second_factor
@@ -35,6 +35,9 @@ def signup() -> str | Response | tuple[str, int]:
     taken or reserved username is reported (usernames are public)."""
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
+    invite, refusal = _signup_allowed()
+    if refusal is not None:
+        return refusal
     form = SignupForm()
     if request.method == "POST":
         enforce("5/minute", "signup-ip", request.remote_addr or "")
@@ -42,13 +45,33 @@ def signup() -> str | Response | tuple[str, int]:
         require_session_store()  # no account is created for a visitor who could not be logged in
     if form.validate_on_submit():
         try:
-            sign_up(form.email.data or "", form.username.data or "", form.password.data or "")
+            sign_up(form.email.data or "", form.username.data or "", form.password.data or "", invite)
+        except invites.InviteError as error:
+            return render_template("accounts/signup_closed.html", message=str(error)), 410
         except SignupError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
             return redirect(url_for("accounts.signup_sent"))
     status = 422 if request.method == "POST" else 200
-    return render_template("accounts/signup.html", form=form), status
+    return render_template("accounts/signup.html", form=form, invite=invite), status
+
+
+def _signup_allowed() -> tuple[str | None, tuple[str, int] | None]:
+    """The invitation this sign-up uses (policy ``invite``), or the page refusing it: 403 when sign-up
+    is closed, 403/410 without a usable invitation under ``invite``."""
+    policy = site_settings.signup_policy()
+    if policy == site_settings.CLOSED:
+        message = "Sign-up is closed on this site. Ask its administrators for an account."
+        return None, (render_template("accounts/signup_closed.html", message=message), 403)
+    if policy != site_settings.INVITE:
+        return None, None
+    secret = request.args.get("invite", "")
+    try:
+        invites.usable(secret)
+    except invites.InviteError as error:
+        status = 403 if not secret else 410
+        return None, (render_template("accounts/signup_closed.html", message=str(error)), status)
+    return secret, None
 
 
 @accounts.route("/signup/sent", methods=["GET"])

@@ -8,6 +8,7 @@ from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.api_support import require_login
+from conexoos.app.controllers.roles import refuse_without_role
 from conexoos.app.controllers.user_sessions import load_session_user
 from conexoos.app.extensions import csrf, init_limiter, login_manager
 from conexoos.app.models.persistent import User
@@ -38,6 +39,7 @@ class Load:
         server.config.setdefault("JSON_PATH_PREFIXES", ("/api/", "/subscriptions/", "/stripe/"))
         server.before_request(_refuse_control_characters_in_path)
         server.before_request(_login_before_csrf)  # registered before CSRF, so it runs before the check
+        server.before_request(refuse_without_role)  # staff URLs are a 404 without the role, even a POST
         csrf.init_app(server)
         init_limiter(server)
         init_mail(server)

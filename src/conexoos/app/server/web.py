@@ -6,6 +6,7 @@ from flask import Flask
 
 from conexoos.app.blueprints.account_settings import account_settings
 from conexoos.app.blueprints.accounts import accounts
+from conexoos.app.blueprints.admin import admin
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
 from conexoos.app.blueprints.media import media
@@ -15,6 +16,7 @@ from conexoos.app.blueprints.password_reset import password_reset
 from conexoos.app.blueprints.products_page import products_page
 from conexoos.app.blueprints.public import public
 from conexoos.app.blueprints.security import security
+from conexoos.app.blueprints.setup import setup_blueprint
 from conexoos.app.blueprints.stats_page import stats_page
 from conexoos.app.blueprints.subscriptions import subscriptions
 from conexoos.app.blueprints.two_factor import two_factor
@@ -33,6 +35,8 @@ class Route:
             stats_page,
             subscriptions,
             media,
+            setup_blueprint,
+            admin,
             public,
         ):
             server.register_blueprint(blueprint)
