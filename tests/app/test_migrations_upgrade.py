@@ -305,7 +305,9 @@ def test_db_upgrade_brings_a_0_1_0_database_to_head_with_every_row(
         assert verified and all(row["email_verified_at"] == row["created_at"] for row in verified)
         assert "mail_outbox" in reflect(engine)
         users = reflect(engine)["user"]
-        account = {key: value for key, value in ROWS_0_1_0["user"][2].items() if key not in ("id", "is_admin")}
+        account = {
+            key: value for key, value in ROWS_0_1_0["user"][2].items() if key not in ("id", "is_admin")
+        }
         with engine.begin() as connection:
             new_id = connection.execute(
                 insert(users).values(**{**account, "username": "new", "email": "new@example.com"})

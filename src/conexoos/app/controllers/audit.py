@@ -23,7 +23,7 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import Select, distinct, func, select
+from sqlalchemy import Select, func, select
 
 from conexoos.app.models.persistent import AuditEntry, User
 from conexoos.app.models.persistent.base import utcnow
@@ -162,7 +162,7 @@ def count(where: AuditFilter) -> int:
 
 def actions() -> list[str]:
     """Every action name recorded so far, sorted (for the filter's choices)."""
-    return sorted(db.session.scalars(select(distinct(AuditEntry.action))).all())
+    return sorted(db.session.scalars(select(AuditEntry.action).distinct()).all())
 
 
 def export_csv(where: AuditFilter) -> str:

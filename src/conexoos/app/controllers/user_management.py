@@ -209,11 +209,12 @@ def delete(actor: User, target: User) -> None:
     finally:
         db.session.rollback()  # the check only: the deletion takes its own locks
     before = _state(target, "id", "username", "email", "role", "subscription_plan")
+    actor_id = actor.id  # the deletion empties the session: the actor is read again afterwards
     try:
         deleted = account_deletion.delete_account(target)
     except account_deletion.DeletionRefused as refused:
         raise ActionRefused(refused.message, refused.status) from refused
-    actor_row = db.session.get(User, actor.id)
+    actor_row = db.session.get(User, actor_id)
     audit.record(
         "user.delete",
         ("user", deleted.user_id),

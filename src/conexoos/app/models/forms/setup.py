@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp
 
 from conexoos.app.controllers.password_policy import MAX_LENGTH
@@ -12,9 +13,9 @@ from .accounts import PASSWORD_RULES, USERNAME_PATTERN, email_field
 from .validators import NoControlCharacters
 
 POLICY_CHOICES = [
-    ("open", "Open: anyone may sign up"),
-    ("invite", "By invitation: administrators send single-use links"),
-    ("closed", "Closed: only administrators create accounts"),
+    SelectChoice("open", "Open: anyone may sign up"),
+    SelectChoice("invite", "By invitation: administrators send single-use links"),
+    SelectChoice("closed", "Closed: only administrators create accounts"),
 ]
 
 
