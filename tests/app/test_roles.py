@@ -23,10 +23,17 @@ from .conftest import Account, SignUp, each, form_token
 STAFF_PREFIXES = ("/admin", "/setup")
 MODERATOR_ENDPOINTS = {"admin.overview", "admin.users", "admin.user", "admin.suspend", "admin.unsuspend"}
 KNOWN_ENDPOINTS = MODERATOR_ENDPOINTS | {
-    "admin.change_role", "admin.change_plan", "admin.reset_two_factor", "admin.resend_verification",
-    "admin.delete", "admin.audit_log", "admin.audit_csv", "admin.invitations", "admin.signup_policy",
+    "admin.change_role",
+    "admin.change_plan",
+    "admin.reset_two_factor",
+    "admin.resend_verification",
+    "admin.delete",
+    "admin.audit_log",
+    "admin.audit_csv",
+    "admin.invitations",
+    "admin.signup_policy",
     "setup.page",
-}  # fmt: skip
+}
 
 
 def staff_rules(app: Flask) -> list[Rule]:

@@ -28,9 +28,14 @@ REMOTE = {"REMOTE_ADDR": "203.0.113.9"}
 def setup_form(client: FlaskClient, path: str = "/setup", **fields: str) -> dict[str, str]:
     token = form_token(client.get(path))
     return {
-        "csrf_token": token, "site_name": "Linkhaus", "email": "owner@example.com", "username": "owner",
-        "password": PASSWORD, "signup_policy": "open", **fields,
-    }  # fmt: skip
+        "csrf_token": token,
+        "site_name": "Linkhaus",
+        "email": "owner@example.com",
+        "username": "owner",
+        "password": PASSWORD,
+        "signup_policy": "open",
+        **fields,
+    }
 
 
 def admins(app: Flask) -> list[str]:
