@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import IntegerConverter
 
-from conexoos.app.controllers.roles import required_roles
+from conexoos.app.controllers.roles import required_roles, role_for_admin_flag
 from tests.app.staff_support import make_staff
 
 from .conftest import Account, SignUp, each, form_token
@@ -149,3 +149,21 @@ def test_a_suspended_administrator_loses_the_panel(app: Flask, people: dict[str,
     log_in(second.client, second.username, second.password)  # suspension ended the sessions
     assert second.client.get("/admin").status_code == 404
     assert second.client.get("/dashboard").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("current", "admin", "expected"),
+    [
+        ("user", True, "admin"),
+        ("moderator", True, "admin"),
+        ("admin", False, "user"),
+        ("moderator", False, "moderator"),
+        ("user", False, "user"),
+        ("moderator", None, "moderator"),
+        ("admin", None, "admin"),
+    ],
+)
+def test_an_identity_providers_admin_flag_maps_to_a_role(
+    current: str, admin: bool | None, expected: str
+) -> None:
+    assert role_for_admin_flag(current, admin) == expected

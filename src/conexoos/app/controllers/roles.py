@@ -31,7 +31,17 @@ STAFF = (ADMIN, MODERATOR)
 _ATTRIBUTE = "required_roles"
 NOT_FOUND = "There is no page at this address."
 
-__all__ = ["ADMIN", "MODERATOR", "ROLES", "STAFF", "USER", "has_role", "require_role", "staff_only"]
+__all__ = [
+    "ADMIN",
+    "MODERATOR",
+    "ROLES",
+    "STAFF",
+    "USER",
+    "has_role",
+    "require_role",
+    "role_for_admin_flag",
+    "staff_only",
+]
 
 
 def has_role(*roles: str) -> bool:
@@ -96,3 +106,14 @@ def _check_roles(roles: tuple[str, ...]) -> None:
     unknown = [role for role in roles if role not in ROLES]
     if unknown or not roles:
         raise ValueError(f"unknown roles {unknown!r}; roles are {', '.join(ROLES)}")
+
+
+def role_for_admin_flag(current: str, admin: bool | None) -> str:
+    """The role an account gets when an identity provider says whether it is an administrator (SSO group
+    mapping): ``True`` makes it ``admin``; ``False`` takes ``admin`` away (a moderator stays one); ``None``
+    (the provider does not say) keeps ``current``. Use it where code once set ``user.is_admin``."""
+    if admin is None:
+        return current
+    if admin:
+        return ADMIN
+    return USER if current == ADMIN else current
