@@ -13,6 +13,7 @@ from conexoos.app.controllers import setup as setup_controller
 from conexoos.app.controllers.accounts import SignupError
 from conexoos.app.controllers.site_settings import SettingError
 from conexoos.app.models.forms.setup import SetupForm
+from conexoos.framework import db
 
 setup_blueprint = Blueprint("setup", __name__)
 log = logging.getLogger("conexoos.setup")
@@ -32,6 +33,7 @@ def _announce_once() -> None:
     try:
         pending = setup_controller.available()
     except SQLAlchemyError as error:  # tables not made yet, or the database is down: the page says so
+        db.session.rollback()  # the request goes on with a usable session
         log.warning("could not tell whether setup is pending: %s", error)
         return
     if pending:
