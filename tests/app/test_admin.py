@@ -263,3 +263,16 @@ def test_signup_policy_closed_and_invitations(app: Flask, boss: Account, client:
         "Who may sign up: 'closed' → 'invite'",
     ]
     assert len(entries(app, "invite.create")) == 1
+
+
+def test_a_moderator_suspends_users_but_not_staff(
+    app: Flask, alice: Account, boss: Account, signed_up: SignUp
+) -> None:
+    moderator = make_staff(app, signed_up("moddy"), "moderator")
+    assert post(moderator, f"/admin/users/{boss.id}/suspend") == 403
+    assert post(moderator, f"/admin/users/{alice.id}/suspend", reason="spam") == 302
+    assert post(moderator, f"/admin/users/{alice.id}/unsuspend") == 302
+    assert post(moderator, f"/admin/users/{alice.id}/role", role="admin") == 404  # administrators only
+    assert [entry.actor_name for entry in entries(app, "user.suspend")] == ["moddy"]
+    with app.app_context():
+        assert db.session.get(User, boss.id).suspended_at is None  # type: ignore[union-attr]

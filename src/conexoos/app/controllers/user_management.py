@@ -73,9 +73,16 @@ def _state(user: User, *fields: str) -> dict[str, Any]:
     return {name: getattr(user, name) for name in fields}
 
 
+def _outranks(actor: User, target: User) -> None:
+    """:class:`ActionRefused` (403) when a moderator acts on staff: only administrators may."""
+    if target.is_staff and actor.role != ADMIN:
+        raise ActionRefused(f"Only an administrator may do this to {target.username}, a {target.role}.", 403)
+
+
 def suspend(actor: User, target: User, reason: str) -> None:
     """Suspend ``target``: page and links answer 404, every session ends (the owner may log in again to
-    read the notice, export or delete the account)."""
+    read the notice, export or delete the account). Moderators may suspend ordinary users only."""
+    _outranks(actor, target)
     reason = " ".join(reason.split())[:MAX_REASON]
     if target.suspended_at is not None:
         raise ActionRefused(f"{target.username} is already suspended.")
@@ -101,7 +108,8 @@ def suspend(actor: User, target: User, reason: str) -> None:
 
 
 def unsuspend(actor: User, target: User) -> None:
-    """Lift a suspension: the page and links are shown again."""
+    """Lift a suspension: the page and links are shown again (of staff: by an administrator)."""
+    _outranks(actor, target)
     if target.suspended_at is None:
         raise ActionRefused(f"{target.username} is not suspended.")
     before = _state(target, "suspended_at", "suspension_reason")
