@@ -203,7 +203,10 @@ def test_audit_log_filters_and_exports_csv_with_formulas_escaped(
     assert "0 entries" in boss.client.get("/admin/audit?actor=nobody").get_data(as_text=True)
     assert "2 entries" in boss.client.get("/admin/audit?actor=BOSS").get_data(as_text=True)
     assert "0 entries" in boss.client.get("/admin/audit?until=2000-01-01").get_data(as_text=True)
-    assert boss.client.get("/admin/audit?since=yesterday").status_code == 400
+    for bad in ("since=yesterday", "until=9999-12-31", "since=0001-01-01", "actor=%00"):
+        assert boss.client.get(f"/admin/audit?{bad}").status_code == 400, bad
+        assert boss.client.get(f"/admin/audit.csv?{bad}").status_code == 400, bad
+    assert boss.client.get("/admin/audit?page=-1").status_code == 400
 
     export = boss.client.get("/admin/audit.csv?action=user.suspend")
     assert export.status_code == 200 and export.mimetype == "text/csv"

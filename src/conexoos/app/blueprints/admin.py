@@ -24,6 +24,8 @@ from conexoos.app.utils.text import has_control_characters
 admin = staff_only(Blueprint("admin", __name__, url_prefix="/admin"), ADMIN, MODERATOR)
 PAGE_SIZE = 25
 MAX_PAGE = 100_000
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
+"""The days the audit log's filters accept (every database stores them; the day after still exists)."""
 
 
 @admin.route("", methods=["GET"])
@@ -252,9 +254,12 @@ def _date_arg(name: str) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise BadRequest(f"{name} is a date written YYYY-MM-DD.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadRequest(f"{name} is a day from {FIRST_DAY} to {LAST_DAY}.")
+    return day
 
 
 def _audit_filter() -> audit.AuditFilter:
