@@ -208,6 +208,8 @@ def test_audit_log_filters_and_exports_csv_with_formulas_escaped(
         assert boss.client.get(f"/admin/audit.csv?{bad}").status_code == 400, bad
     assert boss.client.get("/admin/audit?page=-1").status_code == 400
 
+    links = boss.client.get("/admin/audit?action=user.suspend&_external=1&_anchor=x").get_data(as_text=True)
+    assert 'href="/admin/audit.csv?action=user.suspend"' in links  # only the filters are carried on
     export = boss.client.get("/admin/audit.csv?action=user.suspend")
     assert export.status_code == 200 and export.mimetype == "text/csv"
     assert "attachment" in export.headers["Content-Disposition"]

@@ -8,6 +8,7 @@ CSRF token, and is audit-logged by controllers/user_management.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -24,6 +25,8 @@ from conexoos.app.utils.text import has_control_characters
 admin = staff_only(Blueprint("admin", __name__, url_prefix="/admin"), ADMIN, MODERATOR)
 PAGE_SIZE = 25
 MAX_PAGE = 100_000
+AUDIT_FILTERS = ("actor", "action", "target_type", "target_id", "since", "until")
+"""The audit log's query parameters, the only ones its links carry on (never url_for's ``_external``...)."""
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
 """The days the audit log's filters accept (every database stores them; the day after still exists)."""
 
@@ -161,7 +164,7 @@ def audit_log() -> str:
         page=page,
         pages=max(1, -(-total // 50)),
         total=total,
-        query=request.args.to_dict(),
+        query={key: request.args[key] for key in AUDIT_FILTERS if request.args.get(key)},
     )
 
 
@@ -200,9 +203,10 @@ def signup_policy() -> BaseResponse | tuple[str, int]:
     return redirect(url_for("admin.invitations"))
 
 
-def _act(target: User, action: object, done: str) -> BaseResponse | tuple[str, int]:
+def _act(target: User, action: Callable[[], None], done: str) -> BaseResponse | tuple[str, int]:
+    """Run a staff action on ``target``; back to its page with ``done``, or with why it was refused."""
     try:
-        action()  # type: ignore[operator]
+        action()
     except manage.ActionRefused as refused:
         return _refused(target, refused.message, refused.status)
     flash(done)
