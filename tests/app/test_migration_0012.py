@@ -3,6 +3,7 @@ site settings and invitations come and go. Marked ``database_matrix`` (SQLite, P
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import column, delete, select, table, text, update
 from conexoos.framework import db
 from conexoos.framework.migrations import downgrade, migration_target, upgrade
 from tests.conftest import AppFactory
+from tests.fixtures.empty_database import empty_product_app
 
 pytestmark = pytest.mark.database_matrix
 
@@ -36,9 +38,11 @@ def users(*extra: str) -> object:
 
 
 @pytest.fixture
-def app(make_app: AppFactory) -> Flask:
-    """The product on a fresh, empty database (no create_all: the revisions build it)."""
-    return make_app(schema=False)
+def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The product on a new, empty database of the matrix's kind (no create_all: the revisions build it;
+    never a pooled database, which keeps the tables of earlier tests)."""
+    with empty_product_app(make_app, tmp_path_factory) as built:
+        yield built
 
 
 def rows(app: Flask, *columns: str) -> list[tuple[object, ...]]:
