@@ -62,7 +62,9 @@ def saml_app(
 
 
 @pytest.fixture(scope="module")
-def registered(idp: SamlIdp, project: Path, sp_keys: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> None:
+def registered(
+    idp: SamlIdp, project: Path, sp_keys: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """The IdP trusts the SP at http://localhost (registered once with the SP's own metadata)."""
     from conexoos.framework import create_app
     from tests.conftest import base_overrides
@@ -88,7 +90,9 @@ def start_login(client: FlaskClient, next_path: str = "/me") -> str:
     return answer.headers["Location"]
 
 
-def idp_answer(client: FlaskClient, idp: SamlIdp, username: str = "ada", mode: str = "normal") -> dict[str, str]:
+def idp_answer(
+    client: FlaskClient, idp: SamlIdp, username: str = "ada", mode: str = "normal"
+) -> dict[str, str]:
     """Start a login at the SP, log in at the IdP: the form fields the IdP posts to the ACS."""
     browser = requests.Session()
     login_page = browser.get(start_login(client), timeout=10)
@@ -125,3 +129,367 @@ def test_a_person_outside_the_admin_values_is_not_admin(app: Flask, idp: SamlIdp
     client = app.test_client()
     post_acs(client, idp_answer(client, idp, username="bob"))
     assert client.get("/me").get_json()["user"]["admin"] is False
+
+
+def assert_refused(answer: Any, status: int = 400, words: str = "") -> None:
+    """A failure page a person can read, with the status; never a 500."""
+    assert answer.status_code == status, answer.text
+    assert "text/html" in answer.headers["Content-Type"]
+    assert words in answer.text
+
+
+def logged_in_user(client: FlaskClient) -> Any:
+    return client.get("/me").get_json()["user"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("unsigned", "Signature missing for assertion"),
+        ("other-key", "signature"),
+        ("wrong-audience", "AudienceRestrictions"),
+        ("expired", "Condition"),
+    ],
+)
+def test_an_assertion_that_fails_a_check_is_refused_and_logs_why(
+    app: Flask, idp: SamlIdp, mode: str, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = app.test_client()
+    fields = idp_answer(client, idp, mode=mode)
+    with caplog.at_level(logging.WARNING, logger="conexoos.logins.saml"):
+        answer = post_acs(client, fields)
+    assert_refused(answer, 400, "could not be accepted")
+    assert logged_in_user(client) is None
+    assert reason.lower() in caplog.text.lower()
+
+
+def test_the_identity_provider_saying_no_is_a_403_page(app: Flask, idp: SamlIdp) -> None:
+    client = app.test_client()
+    answer = post_acs(client, idp_answer(client, idp, mode="deny"))
+    assert_refused(answer, 403, "did not confirm your login")
+    assert logged_in_user(client) is None
+
+
+def test_the_same_response_posted_twice_is_refused(app: Flask, idp: SamlIdp) -> None:
+    client = app.test_client()
+    fields = idp_answer(client, idp)
+    assert post_acs(client, fields).status_code == 303
+    assert_refused(post_acs(client, fields), 400, "log in again")  # same browser, same session
+    client.post("/logout")
+    # After logout the browser has no session cookie: the ACS first asks it to post again from this site.
+    assert post_acs(client, fields).status_code == 200
+    assert_refused(post_acs(client, {**fields, "conexoos_saml_resent": "1"}), 400, "log in again")
+    assert logged_in_user(client) is None
+
+
+def test_a_replayed_assertion_id_is_refused_even_for_a_new_request(
+    app: Flask, idp: SamlIdp, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = app.test_client()
+    assert post_acs(client, idp_answer(client, idp, mode="fixed-id")).status_code == 303
+    client.post("/logout")
+    other = app.test_client()
+    fields = idp_answer(other, idp, mode="fixed-id")  # a new, solicited response reusing the assertion id
+    with caplog.at_level(logging.WARNING, logger="conexoos.logins.saml"):
+        assert_refused(post_acs(other, fields), 400, "already used")
+    assert "replay refused" in caplog.text
+    assert logged_in_user(other) is None
+
+
+def test_the_replay_store_is_shared_by_apps_on_the_same_instance_folder(
+    saml_app: Callable[..., Flask], registered: None, idp: SamlIdp
+) -> None:
+    first, second = saml_app(), saml_app()  # two workers of one host: one instance folder
+    client = first.test_client()
+    fields = idp_answer(client, idp, mode="fixed-id")
+    other = second.test_client()
+    replay = idp_answer(other, idp, mode="fixed-id")
+    assert post_acs(client, fields).status_code == 303
+    assert_refused(post_acs(other, replay), 400, "already used")
+
+
+def test_the_replay_store_is_redis_when_it_is_configured(
+    make_app: Callable[..., Flask], project: Path, idp: SamlIdp, sp_keys: tuple[Path, Path], registered: None
+) -> None:
+    from tests.support.services import require_redis
+
+    redis_entry = require_redis()
+    section = saml_section(idp.metadata_url, *sp_keys)
+    app = make_app(project, overrides={"APP": {"SAML": section}, "SERVICES": {"redis": redis_entry}})
+    client = app.test_client()
+    assert post_acs(client, idp_answer(client, idp, mode="fixed-id")).status_code in (303, 400)
+    other = app.test_client()
+    assert_refused(post_acs(other, idp_answer(other, idp, mode="fixed-id")), 400, "already used")
+    runtime = app.extensions["conexoos"]
+    keys = runtime.services.redis.keys(runtime.settings.key_prefix + "saml:assertion:*")
+    assert keys and all(0 < runtime.services.redis.ttl(key) <= 16 * 60 + 120 for key in keys)
+
+
+def test_an_unsolicited_response_is_refused(app: Flask, idp: SamlIdp) -> None:
+    victim = app.test_client()
+    fields = idp_answer(victim, idp)
+    attacker = app.test_client()
+    answer = attacker.post("/saml/acs", data={**fields, "conexoos_saml_resent": "1"})
+    assert_refused(answer, 400, "not started from this browser")
+    assert logged_in_user(attacker) is None
+    assert post_acs(victim, fields).status_code == 303  # the real browser still logs in
+
+
+def test_a_response_answering_another_browsers_request_is_refused(app: Flask, idp: SamlIdp) -> None:
+    victim, attacker = app.test_client(), app.test_client()
+    fields = idp_answer(victim, idp)
+    start_login(attacker)  # the attacker has an outstanding request of its own, not this one
+    assert_refused(post_acs(attacker, fields), 400, "log in again")
+    assert logged_in_user(attacker) is None
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"SAMLResponse": ""},
+        {"SAMLResponse": "not base64 at all %%%"},
+        {"SAMLResponse": base64.b64encode(b"<not-saml/>").decode()},
+        {"SAMLResponse": base64.b64encode(b"\x00\xff garbage").decode()},
+        {
+            "SAMLResponse": base64.b64encode(
+                b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><x>&a;</x>"
+            ).decode()
+        },
+    ],
+)
+def test_garbage_posted_to_the_acs_is_a_400_page(app: Flask, idp: SamlIdp, fields: dict[str, str]) -> None:
+    client = app.test_client()
+    start_login(client)
+    assert_refused(client.post("/saml/acs", data=fields), 400)
+    assert logged_in_user(client) is None
+
+
+def test_a_post_without_the_session_cookie_is_posted_again_from_this_site(app: Flask, idp: SamlIdp) -> None:
+    """A SameSite=Lax session cookie is not sent with the IdP's cross-site POST: the ACS answers with a page
+    that posts the same answer from this site, so that the cookie comes along."""
+    client = app.test_client()
+    fields = idp_answer(client, idp)
+    cookieless = app.test_client()
+    page = cookieless.post("/saml/acs", data=fields)
+    assert page.status_code == 200
+    assert "script-src 'sha256-" in page.headers["Content-Security-Policy"]
+    assert 'name="conexoos_saml_resent" value="1"' in page.text
+    assert "<script>document.getElementById('resend').submit();</script>" in page.text
+    from tests.support.saml_idp import post_form_fields
+
+    resent = post_form_fields(page.text)
+    assert resent["SAMLResponse"] == fields["SAMLResponse"]
+    assert post_acs(client, resent).status_code == 303
+    assert logged_in_user(client)["username"] == "ada"
+
+
+@pytest.mark.parametrize(
+    ("next_path", "expected"),
+    [("/me", "/me"), ("//evil.example/x", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/")],
+)
+def test_the_relay_state_is_a_local_path_only(
+    app: Flask, idp: SamlIdp, next_path: str, expected: str
+) -> None:
+    client = app.test_client()
+    location = start_login(client, next_path)
+    assert parse_qs(urlsplit(location).query)["RelayState"] == [expected]
+
+
+def test_the_authn_request_is_signed_and_asks_for_a_persistent_name_id(app: Flask, idp: SamlIdp) -> None:
+    query = parse_qs(urlsplit(start_login(app.test_client())).query)
+    assert query["SigAlg"] == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"] and query["Signature"]
+    request_xml = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15).decode()
+    assert 'AssertionConsumerServiceURL="http://localhost/saml/acs"' in request_xml
+    assert "nameid-format:persistent" in request_xml
+
+
+def metadata_schema() -> xmlschema.XMLSchema:
+    """The OASIS SAML 2.0 metadata schema, from pysaml2's copies of the XSDs (no network)."""
+    import saml2.data.schemas
+
+    folder = Path(saml2.data.schemas.__file__).parent
+    locations = {
+        "http://www.w3.org/XML/1998/namespace": str(folder / "xml.xsd"),
+        "http://www.w3.org/2000/09/xmldsig#": str(folder / "xmldsig-core-schema.xsd"),
+        "http://www.w3.org/2001/04/xmlenc#": str(folder / "xenc-schema.xsd"),
+        "urn:oasis:names:tc:SAML:2.0:assertion": str(folder / "saml-schema-assertion-2.0.xsd"),
+    }
+    return xmlschema.XMLSchema(str(folder / METADATA_XSD), locations=locations, allow="sandbox")
+
+
+@pytest.mark.parametrize("signed", [False, True])
+def test_the_sp_metadata_is_valid_against_the_saml_metadata_schema(
+    saml_app: Callable[..., Flask], signed: bool
+) -> None:
+    answer = saml_app(SIGN_METADATA=signed).test_client().get("/saml/metadata")
+    assert answer.status_code == 200
+    assert answer.mimetype == "application/samlmetadata+xml"
+    document = answer.data.decode()
+    metadata_schema().validate(document)
+    assert 'entityID="http://localhost/saml/metadata"' in document
+    assert 'Location="http://localhost/saml/acs"' in document
+    assert 'Location="http://localhost/saml/sls"' in document
+    assert "<ds:X509Certificate>" in document or "X509Certificate>" in document
+    assert ("SignatureValue" in document) is signed
+
+
+def test_the_metadata_schema_check_can_fail() -> None:
+    with pytest.raises(xmlschema.XMLSchemaValidationError):
+        metadata_schema().validate(
+            '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="x">'
+            "<md:Nonsense/></md:EntityDescriptor>"
+        )
+
+
+def test_idp_metadata_from_a_url_is_cached_and_used_when_the_idp_is_down_at_the_next_start(
+    saml_app: Callable[..., Flask], tmp_path: Path
+) -> None:
+    with run_saml_idp(tmp_path / "short-lived-idp") as short_lived:
+        first = saml_app(short_lived.metadata_url)
+        cached = list((Path(first.instance_path) / "saml").glob("idp-metadata-*.xml"))
+        assert len(cached) == 1 and short_lived.entity_id in cached[0].read_text()
+    second = saml_app(short_lived.metadata_url)  # same instance folder, the IdP is gone
+    location = start_login(second.test_client())
+    assert location.startswith(f"{short_lived.url}/sso/redirect?SAMLRequest=")
+
+
+def test_an_unreachable_idp_without_a_cache_starts_and_answers_503_until_it_is_back(
+    saml_app: Callable[..., Flask], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conexoos.framework.logins import saml_metadata
+
+    monkeypatch.setattr(saml_metadata, "RETRY_SECONDS", 0.0)
+    port = free_port()
+    app = saml_app(f"http://127.0.0.1:{port}/metadata")
+    client = app.test_client()
+    assert_refused(client.get("/saml/login"), 503, "Try again in a few minutes")
+    assert_refused(client.get("/saml/metadata"), 503)
+    assert_refused(client.post("/saml/acs", data={"SAMLResponse": "eA==", "conexoos_saml_resent": "1"}), 503)
+    with run_saml_idp(tmp_path / "late-idp", port=port) as late:
+        assert start_login(client).startswith(f"{late.url}/sso/redirect?")
+
+
+def test_a_stale_cached_copy_is_fetched_again(
+    saml_app: Callable[..., Flask], idp: SamlIdp, caplog: pytest.LogCaptureFixture
+) -> None:
+    import os
+
+    app = saml_app(IDP_METADATA_MAX_AGE=60)
+    cached = next((Path(app.instance_path) / "saml").glob("idp-metadata-*.xml"))
+    os.utime(cached, (1, 1))
+    with caplog.at_level(logging.INFO, logger="conexoos.logins.saml"):
+        start_login(app.test_client())
+    assert "fetched" in caplog.text
+    assert cached.stat().st_mtime > 1
+
+
+def test_a_metadata_file_is_read_as_it_is(saml_app: Callable[..., Flask], idp: SamlIdp) -> None:
+    app = saml_app(str(idp.metadata_file))
+    assert start_login(app.test_client()).startswith(f"{idp.url}/sso/redirect?")
+    assert not (Path(app.instance_path) / "saml").exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        ({"IDP_METADATA": "/nowhere/idp.xml"}, "LOGINS.saml.IDP_METADATA: /nowhere/idp.xml is not a file"),
+        ({"IDP_METADATA": "http://idp.example.org/metadata"}, "plain http"),
+        ({"SP_CERT": "/nowhere/sp.crt"}, "LOGINS.saml.SP_CERT"),
+        ({"IDP_ENTITY_ID": "https://other.example/idp"}, "LOGINS.saml.IDP_ENTITY_ID"),
+    ],
+)
+def test_a_configuration_mistake_names_the_key(
+    saml_app: Callable[..., Flask], extra: dict[str, str], words: str
+) -> None:
+    from conexoos.framework.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        saml_app(**extra)
+    assert words in str(raised.value)
+
+
+def test_the_section_needs_the_metadata_and_the_sp_key_pair(
+    make_app: Callable[..., Flask], project: Path
+) -> None:
+    from conexoos.framework.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        make_app(project, overrides={"APP": {"SAML": {"LABEL": "SSO"}}})
+    problems = str(raised.value)
+    assert "APP.SAML.IDP_METADATA: is missing" in problems and "APP.SAML.SP_KEY: is missing" in problems
+
+
+def test_the_login_button_and_the_cross_site_post_blueprint_are_registered(app: Flask) -> None:
+    logins: Logins = app.extensions["conexoos"].logins
+    [button] = logins.buttons()
+    assert (button.backend, button.provider, button.label, button.url) == (
+        "saml",
+        "saml",
+        "Company SSO",
+        "/saml/login",
+    )
+    assert [blueprint.name for blueprint in logins.cross_site_posts] == ["conexoos_saml"]
+
+
+def test_single_logout_goes_to_the_idp_and_comes_back(app: Flask, idp: SamlIdp) -> None:
+    client = app.test_client()
+    post_acs(client, idp_answer(client, idp))
+    state = client.get("/me").get_json()["logout_state"]
+    answer = client.post("/logout")
+    assert answer.status_code == 303
+    slo = answer.headers["Location"]
+    assert slo.startswith(f"{idp.url}/slo/redirect?SAMLRequest=")
+    query = parse_qs(urlsplit(slo).query)
+    assert query["RelayState"] == ["/"] and query["Signature"]
+    request_xml = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), -15).decode()
+    assert state["name_id"] in request_xml and state["session_index"] in request_xml
+    back = requests.get(slo, allow_redirects=False, timeout=10)  # the IdP checks the signature
+    assert back.status_code == 303, back.text
+    sls = back.headers["Location"]
+    assert sls.startswith("http://localhost/saml/sls?SAMLResponse=")
+    done = client.get(sls.removeprefix("http://localhost"))
+    assert done.status_code == 303 and done.headers["Location"] == "/"
+    assert logged_in_user(client) is None
+
+
+def test_an_idp_initiated_logout_ends_the_session(app: Flask, idp: SamlIdp) -> None:
+    client = app.test_client()
+    post_acs(client, idp_answer(client, idp))
+    state = client.get("/me").get_json()["logout_state"]
+    start = requests.get(
+        f"{idp.url}/initiate-logout",
+        params={"sp": "http://localhost/saml/metadata", "name_id": state["name_id"]},
+        allow_redirects=False,
+        timeout=10,
+    )
+    sls = start.headers["Location"]
+    assert sls.startswith("http://localhost/saml/sls?SAMLRequest=")
+    answer = client.get(sls.removeprefix("http://localhost"))
+    assert answer.status_code == 303 and answer.headers["Location"].startswith(
+        f"{idp.url}/slo/redirect?SAMLResponse="
+    )
+    assert logged_in_user(client) is None
+    confirmed = requests.get(answer.headers["Location"], timeout=10)
+    assert confirmed.status_code == 200 and "Logged out" in confirmed.text
+
+
+def test_an_unsigned_idp_initiated_logout_is_refused(app: Flask, idp: SamlIdp) -> None:
+    client = app.test_client()
+    post_acs(client, idp_answer(client, idp))
+    state = client.get("/me").get_json()["logout_state"]
+    start = requests.get(
+        f"{idp.url}/initiate-logout",
+        params={"sp": "http://localhost/saml/metadata", "name_id": state["name_id"], "unsigned": "1"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert_refused(client.get(start.headers["Location"].removeprefix("http://localhost")), 400, "logout")
+    assert logged_in_user(client)["username"] == "ada"
+
+
+def test_garbage_at_the_sls_is_a_400_page(app: Flask) -> None:
+    client = app.test_client()
+    assert_refused(client.get("/saml/sls"), 400)
+    assert_refused(client.get("/saml/sls?SAMLResponse=garbage"), 400)
+    assert_refused(client.post("/saml/sls", data={"SAMLRequest": "PHg+"}), 400)

@@ -116,7 +116,9 @@ class RunningApp:
 
 
 @contextmanager
-def run_saml_app(project: Path, folder: Path, section: dict[str, Any], host: str = "127.0.0.1") -> Iterator[RunningApp]:
+def run_saml_app(
+    project: Path, folder: Path, section: dict[str, Any], host: str = "127.0.0.1"
+) -> Iterator[RunningApp]:
     """Serve the project with ``section`` on a free port (its PUBLIC_URL) until the block ends."""
     server = make_server("127.0.0.1", 0, _starting, threaded=True)
     url = f"http://{host}:{server.server_port}"

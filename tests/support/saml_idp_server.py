@@ -207,7 +207,7 @@ class IdentityProvider:
         destination = self.server.metadata.single_logout_service(sp, BINDING_HTTP_REDIRECT, "spsso")[0][
             "location"
         ]
-        request = self.server.create_logout_request(
+        _, request = self.server.create_logout_request(
             destination,
             sp,
             name_id=saml.NameID(format=saml.NAMEID_FORMAT_PERSISTENT, text=query["name_id"]),

@@ -429,7 +429,8 @@ def _cookie_missing() -> bool:
 
 
 RESEND_SCRIPT = "document.getElementById('resend').submit();"
-RESEND_PAGE = """<!doctype html>
+RESEND_PAGE = (
+    """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Logging in</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><form id="resend" method="post" action="{{ action }}">
@@ -437,7 +438,10 @@ RESEND_PAGE = """<!doctype html>
 <input type="hidden" name="RelayState" value="{{ relay_state }}">
 <input type="hidden" name="{{ bounced }}" value="1">
 <p>Logging you in…</p><button type="submit">Continue</button></form>
-<script>{{ script }}</script></body></html>"""
+<script>"""
+    + RESEND_SCRIPT
+    + """</script></body></html>"""
+)
 
 
 def _resend_page(saml_response: str, relay_state: str) -> ResponseReturnValue:
@@ -448,7 +452,6 @@ def _resend_page(saml_response: str, relay_state: str) -> ResponseReturnValue:
         saml_response=saml_response,
         relay_state=relay_state,
         bounced=BOUNCED_FIELD,
-        script=RESEND_SCRIPT,
     )
     digest = base64.b64encode(hashlib.sha256(RESEND_SCRIPT.encode()).digest()).decode()
     response = _no_store(Response(html, mimetype="text/html"))

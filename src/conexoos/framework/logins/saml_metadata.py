@@ -95,7 +95,8 @@ class IdpMetadata:
     def refresh(self, accept: Callable[[Path], None]) -> bool:
         """Fetch the URL again and keep the answer when ``accept(path)`` takes it; True when replaced.
 
-        A failure is logged with its cause and the old copy stays; fetches are spaced by RETRY_SECONDS.
+        A failure is logged with its cause and the old copy stays; fetches are spaced by RETRY_SECONDS. A
+        ConfigError from ``accept`` (the document does not hold the configured IdP) is raised after that.
         """
         if not self.is_url:
             return False
@@ -104,6 +105,9 @@ class IdpMetadata:
                 return False
             try:
                 self._fetch_and_keep(accept)
+            except ConfigError:
+                self._failed_at = time.monotonic()
+                raise
             except Exception as error:  # noqa: BLE001 - any failure keeps the old copy; the cause is logged
                 self._failed_at = time.monotonic()
                 kept = "the cached copy stays in use" if self._cache.exists() else "no copy is cached"

@@ -116,11 +116,19 @@ class ServiceProvider:
 
     def client(self) -> tuple[Saml2Client, str]:
         """The pysaml2 client and the identity provider's entity id; raises :class:`LoginUnavailable`."""
-        if self.metadata.is_stale() and self.metadata.refresh(self._check_metadata):
-            self._build(self.metadata.current())
+        if self.metadata.is_stale():
+            self._refresh()
         if self._client is None:
             raise LoginUnavailable(UNAVAILABLE)
         return self._client, self._idp_entity_id
+
+    def _refresh(self) -> None:
+        """Fetch the stale metadata again; a document without the configured IdP keeps the old copy."""
+        try:
+            if self.metadata.refresh(self._check_metadata):
+                self._build(self.metadata.current())
+        except ConfigError as error:
+            log.error("the fetched metadata was not used: %s", "; ".join(error.problems))
 
     def _check_metadata(self, path: Path) -> None:
         """Accept a fetched document only when pysaml2 reads one identity provider from it."""
@@ -246,7 +254,7 @@ class ServiceProvider:
             return None
         destination = destinations[0]["location"]
         session_index = state.get("session_index")
-        request = client.create_logout_request(
+        _, request = client.create_logout_request(
             destination,
             idp,
             name_id=_name_id(state),
