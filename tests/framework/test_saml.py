@@ -148,6 +148,8 @@ def logged_in_user(client: FlaskClient) -> Any:
         ("unsigned", "Signature missing for assertion"),
         ("other-key", "signature"),
         ("wrong-audience", "AudienceRestrictions"),
+        ("other-issuer", "stranger.example"),
+        ("wrong-recipient", "not in return addresses"),
         ("expired", "Condition"),
     ],
 )

@@ -11,7 +11,9 @@ Run in its own process by :mod:`tests.support.saml_idp`:
 - ``GET /initiate-logout?sp=..&name_id=..&session_index=..``: an IdP-initiated LogoutRequest to the SP.
 
 Modes of ``POST /login`` (the test switches): ``normal``, ``unsigned`` (no signature at all), ``other-key``
-(signed with a key the SP does not know), ``wrong-audience``, ``expired`` (NotOnOrAfter in the past),
+(signed with a key the SP does not know), ``other-issuer`` (an unknown IdP entity id, signed with the real
+key), ``wrong-audience``, ``wrong-recipient`` (Destination and Recipient another site's ACS), ``expired``
+(NotOnOrAfter in the past),
 ``fixed-id`` (every assertion has the id ``_fixed-assertion-id``), ``deny`` (a Responder/AuthnFailed status).
 """
 
@@ -37,7 +39,18 @@ from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 FIXED_ASSERTION_ID = "_fixed-assertion-id"
-MODES = ("normal", "unsigned", "other-key", "wrong-audience", "expired", "fixed-id", "deny")
+STRANGER = "https://stranger.example/idp"
+MODES = (
+    "normal",
+    "unsigned",
+    "other-key",
+    "other-issuer",
+    "wrong-audience",
+    "wrong-recipient",
+    "expired",
+    "fixed-id",
+    "deny",
+)
 _fixed_id: list[str] = []
 
 
@@ -71,12 +84,13 @@ class IdentityProvider:
         self.server = self._server(keys["key"], keys["cert"], lifetime_minutes=15)
         self.rogue = self._server(keys["other_key"], keys["other_cert"], lifetime_minutes=15)
         self.expired = self._server(keys["key"], keys["cert"], lifetime_minutes=-10)
+        self.stranger = self._server(keys["key"], keys["cert"], lifetime_minutes=15, entity_id=STRANGER)
 
-    def _server(self, key: str, cert: str, lifetime_minutes: int) -> Server:
+    def _server(self, key: str, cert: str, lifetime_minutes: int, entity_id: str = "") -> Server:
         config = IdPConfig()
         config.load(
             {
-                "entityid": self.entity_id,
+                "entityid": entity_id or self.entity_id,
                 "xmlsec_binary": "/usr/bin/xmlsec1",
                 "key_file": key,
                 "cert_file": cert,
@@ -152,7 +166,11 @@ class IdentityProvider:
         return str(answer["data"])
 
     def _assertion_response(self, mode: str, request: Any, destination: str, user: dict[str, Any]) -> Any:
-        server = {"other-key": self.rogue, "expired": self.expired}.get(mode, self.server)
+        server = {"other-key": self.rogue, "expired": self.expired, "other-issuer": self.stranger}.get(
+            mode, self.server
+        )
+        if mode == "wrong-recipient":
+            destination = "https://elsewhere.example/saml/acs"
         audience = (
             "https://elsewhere.example/saml/metadata" if mode == "wrong-audience" else request.issuer.text
         )
