@@ -56,6 +56,7 @@ PROJECT_FILES = {
         def logged_in(identity):
             if identity.username == "bob" and identity.admin is False and g.login_next == "/refuse-bob":
                 raise LoginFailed("Bob may not log in here.", status=403)
+            session.clear()  # as a project regenerating the session at login
             session["user"] = {
                 "subject": identity.subject, "username": identity.username, "email": identity.email,
                 "email_verified": identity.email_verified, "name": identity.name, "admin": identity.admin,

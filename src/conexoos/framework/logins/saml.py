@@ -292,12 +292,14 @@ def acs() -> ResponseReturnValue:
         return failure_page(error)
     outstanding.pop(accepted.request_id, None)
     session[SESSION_REQUESTS] = outstanding
-    session[SESSION_LOGIN] = dict(accepted.identity.logout_state)
     g.login_next = accepted.next_path
     try:
-        return current_app.extensions["conexoos"].logins.complete(accepted.identity)
+        answer = current_app.extensions["conexoos"].logins.complete(accepted.identity)
     except LoginFailed as error:
         return failure_page(error)
+    # After the project's handler, which may have cleared the session to regenerate its id:
+    session[SESSION_LOGIN] = dict(accepted.identity.logout_state)
+    return answer
 
 
 def metadata() -> ResponseReturnValue:

@@ -284,10 +284,9 @@ def client_config(settings: SamlSettings, metadata_path: Path) -> dict[str, Any]
             "sp": {
                 "endpoints": {
                     "assertion_consumer_service": [(settings.acs_url, BINDING_HTTP_POST)],
-                    "single_logout_service": [
-                        (settings.sls_url, BINDING_HTTP_REDIRECT),
-                        (settings.sls_url, BINDING_HTTP_POST),
-                    ],
+                    # Redirect only: a top-level GET carries the SameSite=Lax session cookie that an IdP's
+                    # cross-site POST would not, and the session is what an IdP-initiated logout ends.
+                    "single_logout_service": [(settings.sls_url, BINDING_HTTP_REDIRECT)],
                 },
                 "allow_unsolicited": False,
                 "want_assertions_signed": True,
