@@ -14,7 +14,7 @@ Modes of ``POST /login`` (the test switches): ``normal``, ``unsigned`` (no signa
 (signed with a key the SP does not know), ``other-issuer`` (an unknown IdP entity id, signed with the real
 key), ``wrong-audience``, ``wrong-recipient`` (Destination and Recipient another site's ACS), ``expired``
 (NotOnOrAfter in the past),
-``fixed-id`` (every assertion has the id ``_fixed-assertion-id``), ``deny`` (a Responder/AuthnFailed status).
+``fixed-id`` (every assertion has the same id, FIXED_ASSERTION_ID), ``deny`` (a Responder/AuthnFailed status).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ from saml2.samlp import STATUS_AUTHN_FAILED
 from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
-FIXED_ASSERTION_ID = "_fixed-assertion-id"
+FIXED_ASSERTION_ID = f"_fixed-{secrets.token_hex(8)}"
+"""One per IdP process, so that a shared Redis holding the last run's ids does not see it already."""
 STRANGER = "https://stranger.example/idp"
 MODES = (
     "normal",
