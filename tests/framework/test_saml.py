@@ -399,14 +399,21 @@ def test_a_metadata_file_is_read_as_it_is(saml_app: Callable[..., Flask], idp: S
         ({"IDP_METADATA": "/nowhere/idp.xml"}, "LOGINS.saml.IDP_METADATA: /nowhere/idp.xml is not a file"),
         ({"IDP_METADATA": "http://idp.example.org/metadata"}, "plain http"),
         ({"SP_CERT": "/nowhere/sp.crt"}, "LOGINS.saml.SP_CERT"),
+        ({"SP_KEY": "OTHER_KEY"}, "does not match the certificate SP_CERT"),
+        ({"SP_CERT": "NOT_PEM"}, "is not a PEM certificate"),
         ({"IDP_ENTITY_ID": "https://other.example/idp"}, "LOGINS.saml.IDP_ENTITY_ID"),
     ],
 )
 def test_a_configuration_mistake_names_the_key(
-    saml_app: Callable[..., Flask], extra: dict[str, str], words: str
+    saml_app: Callable[..., Flask], extra: dict[str, str], words: str, tmp_path: Path
 ) -> None:
     from conexoos.framework.errors import ConfigError
 
+    if extra.get("SP_KEY") == "OTHER_KEY":
+        extra = {"SP_KEY": str(write_key_pair(tmp_path, "other", "other")[0])}
+    if extra.get("SP_CERT") == "NOT_PEM":
+        (tmp_path / "not.pem").write_text("hello")
+        extra = {"SP_CERT": str(tmp_path / "not.pem")}
     with pytest.raises(ConfigError) as raised:
         saml_app(**extra)
     assert words in str(raised.value)

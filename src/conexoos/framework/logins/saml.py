@@ -48,7 +48,7 @@ from ..urls import CONFIG_NAME
 from .base import LoginButton, LoginFailed
 from .registry import Logins
 from .saml_identity import BACKEND, AttributeNames, split_values
-from .saml_metadata import IdpMetadata, metadata_source_problem
+from .saml_metadata import IdpMetadata, is_url, metadata_source_problem
 from .saml_provider import NAMEID_FORMATS, SamlSettings, ServiceProvider
 from .saml_replay import RedisReplayStore, ReplayStore, SqliteReplayStore
 
@@ -172,7 +172,7 @@ def install(app: Flask, logins: Logins, section: Mapping[str, Any]) -> None:
     settings = saml_settings(app, section)
     base_dir = _base_dir(app)
     metadata = IdpMetadata(
-        _resolve(base_dir, section["IDP_METADATA"], is_path=not _is_url(section["IDP_METADATA"])),
+        _resolve(base_dir, section["IDP_METADATA"], is_path=not is_url(section["IDP_METADATA"])),
         Path(app.instance_path) / "saml",
         float(section["IDP_METADATA_MAX_AGE"]),
         f"{SCHEMA_KEY}.IDP_METADATA",
@@ -217,10 +217,6 @@ def saml_settings(app: Flask, section: Mapping[str, Any]) -> SamlSettings:
         want_response_signed=bool(section["WANT_RESPONSE_SIGNED"]),
         sign_metadata=bool(section["SIGN_METADATA"]),
     )
-
-
-def _is_url(source: str) -> bool:
-    return urlsplit(source).scheme in ("http", "https")
 
 
 def _base_dir(app: Flask) -> Path:

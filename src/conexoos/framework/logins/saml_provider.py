@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
@@ -319,6 +322,30 @@ def _require_files(settings: SamlSettings) -> None:
     ]
     if problems:
         raise ConfigError(problems)
+    _check_key_pair(settings.cert_file, settings.key_file)
+
+
+def _check_key_pair(cert_file: Path, key_file: Path) -> None:
+    """SP_CERT and SP_KEY must be PEM, RSA (signatures are rsa-sha256) and belong together."""
+    try:
+        certificate = x509.load_pem_x509_certificate(cert_file.read_bytes())
+    except (OSError, ValueError) as error:
+        raise ConfigError([f"LOGINS.saml.SP_CERT: {cert_file} is not a PEM certificate ({error})"]) from None
+    try:
+        key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError) as error:
+        raise ConfigError(
+            [f"LOGINS.saml.SP_KEY: {key_file} is not an unencrypted PEM private key ({error})"]
+        ) from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ConfigError(
+            [f"LOGINS.saml.SP_KEY: {key_file} is not an RSA key (SAML signatures use RSA-SHA256)"]
+        )
+    spki = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(*spki) != certificate.public_key().public_bytes(*spki):
+        raise ConfigError(
+            [f"LOGINS.saml.SP_KEY: {key_file} does not match the certificate SP_CERT {cert_file}"]
+        )
 
 
 def _identity_provider(client: Saml2Client, wanted: str, path: Path) -> str:
