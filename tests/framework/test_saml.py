@@ -503,3 +503,26 @@ def test_garbage_at_the_sls_is_a_400_page(app: Flask) -> None:
     assert_refused(client.get("/saml/sls"), 400)
     assert_refused(client.get("/saml/sls?SAMLResponse=garbage"), 400)
     assert_refused(client.post("/saml/sls", data={"SAMLRequest": "PHg+"}), 400)
+
+
+def test_identity_mapping_rules() -> None:
+    from saml2 import saml
+
+    from conexoos.framework.logins.base import LoginFailed
+    from conexoos.framework.logins.saml_identity import AttributeNames, build_identity, split_values
+
+    names = AttributeNames("uid", "MAIL", "displayName", "", (), email_verified=True)
+    persistent = saml.NameID(format=saml.NAMEID_FORMAT_PERSISTENT, text=" p-1 ")
+    identity = build_identity(persistent, {"uid": ["", "ada"], "mail": ["a@example.org"]}, names, None)
+    assert (identity.subject, identity.username, identity.email, identity.name) == (
+        "p-1",
+        "ada",
+        "a@example.org",
+        None,
+    )
+    assert identity.admin is None and identity.email_verified is True  # no admin mapping: keep the role
+    assert build_identity(persistent, {}, names, None).email_verified is False  # no address, nothing vouched
+    assert split_values(" a, ,b ") == ("a", "b") and split_values(["x", " y "]) == ("x", "y")
+    for refused in (saml.NameID(format=saml.NAMEID_FORMAT_TRANSIENT, text="t-1"), saml.NameID(text=" ")):
+        with pytest.raises(LoginFailed):
+            build_identity(refused, {}, names, None)
