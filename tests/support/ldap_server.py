@@ -133,7 +133,8 @@ class LdapServer:
             (self.folder / "data").mkdir()
             self._slapadd(["-n0", "-F", str(config)], self._config_ldif())
             self._slapadd(["-n1", "-F", str(config)], self._seed_ldif())
-        urls = f"ldap://{self.host}:{self.port}/ ldaps://{self.host}:{self.tls_port}/"
+        # 127.0.0.2 is this host too, under a name the certificate does not hold.
+        urls = f"ldap://{self.host}:{self.port}/ ldaps://{self.host}:{self.tls_port}/ ldaps://127.0.0.2:{self.tls_port}/"
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
                 ["slapd", "-F", str(config), "-h", urls, "-d", "0"], stdout=log, stderr=subprocess.STDOUT
