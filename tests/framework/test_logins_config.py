@@ -4,6 +4,7 @@ read from ``FLASK.CONFIG``, secrets redacted, and the failure page."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from conexoos.framework.logins.legacy import legacy_logins
 from conexoos.framework.logins.pages import render_login_failure
 from conexoos.framework.redaction import redact_tree
 
-from .helpers import write_project
+from .helpers import REPO_ROOT, write_project
 from .test_cli import command_env, conexoos
 
 LDAP = {
@@ -152,6 +153,24 @@ def test_plain_ldap_to_another_host_is_a_warning(tmp_path: Path) -> None:
     for url, start_tls in (("ldap://127.0.0.1:3389", False), ("ldap://ldap.example.org", True)):
         quiet = settings_with({"ldap": {**LDAP, "URL": url, "START_TLS": start_tls}}, tmp_path)
         assert not any("clear text" in warning for warning in quiet.warnings)
+
+
+def test_the_readmes_ldap_examples_pass_config_check(tmp_path: Path) -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    examples = [
+        block
+        for block in re.findall(r"^```yaml\n(.*?)^```$", readme, re.MULTILINE | re.DOTALL)
+        if block.startswith("LOGINS:\n") and "\n  ldap:\n" in block
+    ]
+    assert len(examples) == 2  # OpenLDAP and Active Directory
+    for name in ("ldap-ca.pem", "corp-root-ca.pem"):
+        (tmp_path / name).write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    for example in examples:
+        config = tmp_path / "config.yml"
+        config.write_text(example, encoding="utf-8")
+        settings = load_settings(config, environ={"LDAP_BIND_PASSWORD": "x", "AD_BIND_PASSWORD": "y"})
+        assert settings.warnings == []
+        assert settings.tree["LOGINS"]["ldap"]["ADMIN_GROUPS"]
 
 
 # ---------------------------------------------------------------- flask-framework's form
