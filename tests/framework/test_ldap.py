@@ -20,8 +20,7 @@ from conexoos.framework.config import Settings, load_settings
 from conexoos.framework.connect_checks import run_connect_checks
 from conexoos.framework.logins import LoginUnavailable
 from conexoos.framework.logins.ldap import UNAVAILABLE, LdapBackend, LdapSettings
-from tests.support.ldap_server import PASSWORDS, PEOPLE, LdapServer
-from tests.support.services import REQUIRE_SERVICES
+from tests.support.ldap_server import PASSWORDS, PEOPLE, LdapServer, running_ldap_server
 
 from .helpers import free_port, write_project
 from .test_cli import command_env, conexoos
@@ -32,17 +31,8 @@ UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 @pytest.fixture(scope="module")
 def directory() -> Iterator[LdapServer]:
     """One slapd for the module; a test that stops or freezes it starts or resumes it before it ends."""
-    try:
-        server = LdapServer()
-    except RuntimeError as error:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"{error} (CONEXOOS_REQUIRE_SERVICES=1)")
-        pytest.skip(str(error))
-    server.start()
-    try:
+    with running_ldap_server() as server:
         yield server
-    finally:
-        server.remove()
 
 
 def settings_for(section: dict[str, Any], tmp_path: Path) -> Settings:

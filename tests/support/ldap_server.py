@@ -18,14 +18,18 @@ import signal
 import subprocess
 import tempfile
 import textwrap
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.framework.helpers import free_port, port_open, wait_until
+from tests.support.services import REQUIRE_SERVICES
 
 SUFFIX = "dc=example,dc=org"
 READER_DN = f"cn=reader,{SUFFIX}"
@@ -83,12 +87,27 @@ def _ssha(password: str) -> str:
     return "{SSHA}" + base64.b64encode(digest + salt).decode()
 
 
+@contextmanager
+def running_ldap_server() -> Iterator[LdapServer]:
+    """A started :class:`LdapServer`, removed afterwards (use it in a module or session fixture). Without
+    slapd the test is skipped, or fails under ``CONEXOOS_REQUIRE_SERVICES=1``."""
+    try:
+        server = LdapServer()
+    except RuntimeError as error:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{error} (CONEXOOS_REQUIRE_SERVICES=1)")
+        pytest.skip(str(error))
+    try:
+        yield server.start()
+    finally:
+        server.remove()
+
+
 class LdapServer:
     """``slapd`` in a child process: start(), stop(), pause()/resume() (a directory that stops answering)."""
 
     def __init__(self) -> None:
-        if shutil.which("slapd") is None or shutil.which("slapadd") is None:
-            raise RuntimeError("slapd is not installed (apt-get install slapd ldap-utils)")
+        self.slapd, self.slapadd = _program("slapd"), _program("slapadd")
         self.folder = Path(tempfile.mkdtemp(prefix="conexoos-slapd-"))
         self.host = "127.0.0.1"
         self.port = free_port()
@@ -137,7 +156,7 @@ class LdapServer:
         urls = f"ldap://{self.host}:{self.port}/ ldaps://{self.host}:{self.tls_port}/ ldaps://127.0.0.2:{self.tls_port}/"
         with self._log.open("ab") as log:
             self._process = subprocess.Popen(
-                ["slapd", "-F", str(config), "-h", urls, "-d", "0"], stdout=log, stderr=subprocess.STDOUT
+                [self.slapd, "-F", str(config), "-h", urls, "-d", "0"], stdout=log, stderr=subprocess.STDOUT
             )
         if not wait_until(lambda: port_open(self.port) and port_open(self.tls_port), START_TIMEOUT):
             self.stop()
@@ -176,7 +195,7 @@ class LdapServer:
     def _slapadd(self, arguments: list[str], ldif: str) -> None:
         source = self.folder / "input.ldif"
         source.write_text(ldif, encoding="utf-8")
-        done = subprocess.run(["slapadd", *arguments, "-l", str(source)], capture_output=True, text=True)
+        done = subprocess.run([self.slapadd, *arguments, "-l", str(source)], capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"slapadd {' '.join(arguments)} failed: {done.stderr.strip()}")
 
@@ -231,6 +250,14 @@ class LdapServer:
         )
         _other_key, other_cert = _certificate_authority("Another CA")
         self.other_ca_file.write_bytes(other_cert.public_bytes(serialization.Encoding.PEM))
+
+
+def _program(name: str) -> str:
+    """The path of ``name``, also in /usr/sbin when PATH lacks it (as for users other than root)."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin")
+    if found is None:
+        raise RuntimeError(f"{name} is not installed (apt-get install slapd ldap-utils)")
+    return found
 
 
 def _builder(subject: x509.Name, issuer: x509.Name) -> x509.CertificateBuilder:

@@ -37,10 +37,7 @@ from .registry import Logins
 
 log = logging.getLogger("conexoos.logins.ldap")
 
-UNAVAILABLE = (
-    "The directory that checks these accounts cannot be reached right now, so this login cannot be "
-    "checked. Please try again in a few minutes."
-)
+UNAVAILABLE = "The directory that checks these accounts cannot be reached right now."
 SUCCESS = 0
 SIZE_LIMIT_EXCEEDED = 4
 NO_SUCH_OBJECT = 32
@@ -208,6 +205,10 @@ def _is_loopback(url: str) -> bool:
         return False
 
 
+class DirectoryError(Exception):
+    """The directory answered, but not as configured (a refused BIND_DN, a missing USER_BASE, ...)."""
+
+
 class LdapBackend:
     """A :class:`~conexoos.framework.logins.PasswordBackend` asking one LDAP directory or AD domain."""
 
@@ -225,17 +226,16 @@ class LdapBackend:
             return None  # an empty password would be an anonymous bind, which directories accept
         try:
             return self._authenticate(login, password)
-        except LDAPException as error:
-            raise self._unavailable(f"{type(error).__name__}: {error}") from error
+        except (DirectoryError, LDAPException) as error:
+            log.error("LOGINS.ldap (%s): %s", self.settings.url, _cause(error))
+            raise LoginUnavailable(UNAVAILABLE) from error
 
     def problem(self) -> str | None:
         """For ``config check --connect``: None when the directory answers as configured, else why not."""
         try:
             return self._problem()
-        except LoginUnavailable as error:
-            return str(error.__cause__ or error)
-        except LDAPException as error:
-            return f"{type(error).__name__}: {error}"
+        except (DirectoryError, LDAPException) as error:
+            return _cause(error)
 
     def _authenticate(self, login: str, password: str) -> ExternalIdentity | None:
         if self.settings.binds_as_person:
@@ -282,19 +282,19 @@ class LdapBackend:
         connection.open()
         if self.settings.start_tls and not connection.start_tls():
             connection.unbind()
-            raise self._unavailable(f"START_TLS was refused: {_describe(connection)}")
+            raise DirectoryError(f"START_TLS was refused: {_describe(connection)}")
         return connection
 
     def _bind(self, connection: Connection, dn: str, password: str, *, person: bool) -> bool:
         """Bind the search connection: False when the person's own password is wrong (BIND_DN with
-        {login}); a refused service account is :class:`LoginUnavailable`."""
+        {login}); a refused service account is a :class:`DirectoryError`."""
         if not dn:
             return True  # anonymous search
         if connection.rebind(user=dn, password=password):
             return True
         if person and connection.result["result"] in REFUSED_PASSWORD:
             return False
-        raise self._unavailable(f"the directory refused the bind of BIND_DN {dn!r}: {_describe(connection)}")
+        raise DirectoryError(f"the directory refused the bind of BIND_DN {dn!r}: {_describe(connection)}")
 
     def _find_person(self, connection: Connection, login: str) -> dict[str, Any] | None:
         search_filter = self.settings.user_filter.replace("{login}", escape_filter_chars(login))
@@ -318,7 +318,7 @@ class LdapBackend:
                 return True
             if connection.result["result"] in REFUSED_PASSWORD:
                 return False
-            raise self._unavailable(f"the bind as {dn!r} failed: {_describe(connection)}")
+            raise DirectoryError(f"the bind as {dn!r} failed: {_describe(connection)}")
         finally:
             connection.unbind()
 
@@ -350,9 +350,9 @@ class LdapBackend:
         )
         result = connection.result["result"]
         if result == NO_SUCH_OBJECT:
-            raise self._unavailable(f"{base_key} {base!r} does not exist in the directory")
+            raise DirectoryError(f"{base_key} {base!r} does not exist in the directory")
         if result not in (SUCCESS, SIZE_LIMIT_EXCEEDED):
-            raise self._unavailable(f"the search under {base!r} failed: {_describe(connection)}")
+            raise DirectoryError(f"the search under {base!r} failed: {_describe(connection)}")
         return [entry for entry in connection.response or [] if entry.get("type") == "searchResEntry"]
 
     def _identity(self, entry: dict[str, Any], admin: bool | None) -> ExternalIdentity:
@@ -392,11 +392,10 @@ class LdapBackend:
             return f"ADMIN_GROUPS {', '.join(missing)} not found under {base!r}"
         return None
 
-    def _unavailable(self, detail: str) -> LoginUnavailable:
-        log.error("LOGINS.ldap (%s): %s", self.settings.url, detail)
-        error = LoginUnavailable(UNAVAILABLE)
-        error.__cause__ = RuntimeError(f"{self.settings.url}: {detail}")
-        return error
+
+def _cause(error: Exception) -> str:
+    """What went wrong, for the operator: the sentence, or the ldap3 error with its class."""
+    return str(error) if isinstance(error, DirectoryError) else f"{type(error).__name__}: {error}"
 
 
 def _describe(connection: Connection) -> str:
