@@ -112,6 +112,8 @@ def test_a_wrong_password_or_an_unknown_login_is_none(directory: LdapServer, tmp
     assert ldap.authenticate("alice", "alice-pw ") is None
     assert ldap.authenticate("nobody", "alice-pw") is None
     assert ldap.authenticate("", "alice-pw") is None
+    assert ldap.authenticate("alice", "alice-pw\ud800") is None  # not UTF-8: nobody's password
+    assert ldap.authenticate("\ud800", "alice-pw") is None
 
 
 def test_an_empty_password_is_refused_before_the_directory_is_asked(
@@ -164,6 +166,8 @@ def test_bind_dn_with_login_binds_as_the_person(directory: LdapServer, tmp_path:
     # A login cannot change the DN it binds as: its commas and equals signs are escaped.
     assert ldap.authenticate(f"alice,{PEOPLE}", "alice-pw") is None
     assert ldap.authenticate("bob,ou=people", "bob-pw") is None
+    for login in ("\x00", "a\\", "#x", "=", "uid=alice", "\ud800"):  # none of them is a DN value
+        assert ldap.authenticate(login, "alice-pw") is None
 
 
 # ---------------------------------------------------------------- TLS

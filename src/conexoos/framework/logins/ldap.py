@@ -43,6 +43,7 @@ SIZE_LIMIT_EXCEEDED = 4
 NO_SUCH_OBJECT = 32
 REFUSED_PASSWORD = {48, 49}
 """inappropriateAuthentication, invalidCredentials (AD also answers 49 for locked or expired accounts)."""
+INVALID_DN_SYNTAX = 34
 SUBJECT_ATTRIBUTES = ("entryUUID", "objectGUID")
 
 
@@ -224,6 +225,8 @@ class LdapBackend:
         """
         if not login.strip() or not password:
             return None  # an empty password would be an anonymous bind, which directories accept
+        if not (_is_utf8(login) and _is_utf8(password)):
+            return None  # LDAP strings are UTF-8: a lone surrogate cannot be anyone's login or password
         try:
             return self._authenticate(login, password)
         except (DirectoryError, LDAPException) as error:
@@ -292,8 +295,8 @@ class LdapBackend:
             return True  # anonymous search
         if connection.rebind(user=dn, password=password):
             return True
-        if person and connection.result["result"] in REFUSED_PASSWORD:
-            return False
+        if person and connection.result["result"] in (*REFUSED_PASSWORD, INVALID_DN_SYNTAX):
+            return False  # a wrong password, or a login that cannot be part of a DN
         raise DirectoryError(f"the directory refused the bind of BIND_DN {dn!r}: {_describe(connection)}")
 
     def _find_person(self, connection: Connection, login: str) -> dict[str, Any] | None:
@@ -391,6 +394,14 @@ class LdapBackend:
         if missing:
             return f"ADMIN_GROUPS {', '.join(missing)} not found under {base!r}"
         return None
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _cause(error: Exception) -> str:
