@@ -519,6 +519,8 @@ def _convert(raw: Any, key: Key) -> tuple[Any, bool]:
         return raw, False
     if key.kind == "dict":
         return (raw, True) if isinstance(raw, dict) else (raw, False)
+    if key.kind == "list":
+        return _to_list(raw)
     raise AssertionError(f"unknown key kind {key.kind}")
 
 
@@ -572,7 +574,20 @@ def _to_bool(raw: Any) -> tuple[Any, bool]:
     return raw, False
 
 
+def _to_list(raw: Any) -> tuple[Any, bool]:
+    """A list of strings from a YAML list of scalars, or from one comma-separated string (``${VAR}``)."""
+    if isinstance(raw, str):
+        return [part.strip() for part in raw.split(",") if part.strip()], True
+    if not isinstance(raw, list):
+        return raw, False
+    if any(isinstance(item, (bool, dict, list)) or item is None for item in raw):
+        return raw, False
+    return [str(item).strip() for item in raw], True
+
+
 def _copy_default(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
     return dict(value) if isinstance(value, dict) else value
 
 

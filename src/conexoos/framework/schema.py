@@ -30,7 +30,7 @@ class Key:
     """One configuration key."""
 
     kind: str
-    """One of ``str``, ``int``, ``bool``, ``choice``, ``dict``."""
+    """One of ``str``, ``int``, ``bool``, ``choice``, ``dict``, ``list`` (of strings)."""
     default: Any
     doc: str
     choices: tuple[str, ...] = ()
@@ -74,6 +74,8 @@ class Key:
             return "one of " + ", ".join(self.choices)
         if self.kind == "dict":
             return "a mapping of keys to values"
+        if self.kind == "list":
+            return "a list of strings, or one comma-separated string"
         return "a string"
 
 
