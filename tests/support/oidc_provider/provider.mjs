@@ -8,7 +8,8 @@
 //   POST /interaction/:uid/abort    "Cancel": the provider answers the client with error=access_denied.
 //   POST /__test__/mode             (header x-admin-token) how to misbehave from now on, for the tests of a
 //                                   relying party's checks: see `applyMode` below.
-//   GET  /__test__/stats            (header x-admin-token) how many JWKS and token requests were served.
+//   GET  /__test__/stats            (header x-admin-token) how many discovery, JWKS, token and userinfo
+//                                   requests were served.
 // Key rotation: the test restarts the process with other keys (the same issuer and port).
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,7 +25,7 @@ if (!configPath) {
 const config = JSON.parse(readFileSync(configPath, 'utf8'));
 const port = Number(process.argv[3] || process.env.OIDC_PROVIDER_PORT || config.port);
 const accounts = new Map(config.accounts.map((account) => [account.sub, account]));
-const stats = { jwks: 0, token: 0, userinfo: 0 };
+const stats = { discovery: 0, jwks: 0, token: 0, userinfo: 0 };
 let mode = {};
 
 const escapeHtml = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -179,6 +180,7 @@ async function applyMode(idToken) {
 
 async function misbehave(ctx, next) {
   if (mode.delay_ms && !ctx.path.startsWith('/__test__/')) await sleep(mode.delay_ms);
+  if (ctx.path === '/.well-known/openid-configuration') stats.discovery += 1;
   if (ctx.path === '/jwks') stats.jwks += 1;
   if (ctx.path === '/token') stats.token += 1;
   if (ctx.path === '/me') stats.userinfo += 1;
