@@ -158,13 +158,15 @@ def run_oidc_provider(
     folder: Path,
     clients: list[dict[str, Any]],
     accounts: list[dict[str, Any]],
+    port: int | None = None,
     **options: Any,
 ) -> Iterator[OidcProvider]:
     """Start the provider with ``clients`` and ``accounts`` (``sub``, ``username``, ``password``,
-    ``claims``); ``options`` go into its configuration (``jwks``, ``id_token_ttl``,
-    ``conform_id_token_claims``). Skips when Node or the npm packages are missing."""
+    ``claims``) on ``port`` (default: a free one); ``options`` go into its configuration (``jwks``,
+    ``id_token_ttl``, ``conform_id_token_claims``). Skips when Node or the npm packages are missing."""
     node = node_or_skip()
-    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
     config: dict[str, Any] = {
         "issuer": f"http://127.0.0.1:{port}",
         "admin_token": secrets.token_urlsafe(24),
