@@ -26,7 +26,9 @@ PROJECT_FILES = {
 
         LOGIN_PAGE = '''<!doctype html><title>Log in</title><h1>Log in</h1>
         {% for button in buttons %}
-          <form method="get" action="{{ button.url }}"><button type="submit">{{ button.label }}</button></form>
+          <form method="get" action="{{ button.url }}">
+            <button type="submit">{{ button.label }}</button>
+          </form>
         {% endfor %}'''
         ME_PAGE = '<!doctype html><title>Me</title><p>Logged in as {{ name }} (admin: {{ admin }})</p>'
 
@@ -36,7 +38,8 @@ PROJECT_FILES = {
                 runtime = app.extensions["conexoos"]
                 logins = runtime.logins = Logins()
                 defaults = {name: key.default for name, key in PROVIDER_SCHEMA.items()}
-                section = {name: {**defaults, **entry} for name, entry in runtime.settings.tree["APP"]["OIDC"].items()}
+                configured = runtime.settings.tree["APP"]["OIDC"]
+                section = {name: {**defaults, **entry} for name, entry in configured.items()}
                 install(app, logins, section)
 
                 @logins.on_login
