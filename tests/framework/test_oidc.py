@@ -310,6 +310,13 @@ def test_a_callback_for_another_provider_is_refused(http: FlaskClient) -> None:
     )
 
 
+def test_an_answer_naming_another_issuer_is_refused(http: FlaskClient) -> None:
+    callback = ProviderBrowser(PUBLIC_URL).log_in(start(http), "alice", ALICE["password"])
+    assert "iss=" in callback  # RFC 9207: the provider names itself in its answer
+    mixed_up = re.sub(r"iss=[^&]+", "iss=https%3A%2F%2Fimpostor.example", callback)
+    refused(come_back(http, mixed_up), 400, "does not come from Test provider")
+
+
 def test_a_code_the_provider_refuses(http: FlaskClient) -> None:
     callback = ProviderBrowser(PUBLIC_URL).log_in(start(http), "alice", ALICE["password"])
     bogus = re.sub(r"code=[^&]+", "code=not-a-real-code", callback)
@@ -335,6 +342,7 @@ def test_a_tampered_id_token_is_refused(
     ("claims", "words"),
     [
         ({"aud": "someone-else"}, "claims are wrong"),
+        ({"aud": "someone-else", "azp": "conexoos-basic"}, "claims are wrong"),
         ({"aud": ["someone-else", "conexoos-basic"]}, "claims are wrong"),  # several audiences, no azp
         ({"aud": ["someone-else", "conexoos-basic"], "azp": "someone-else"}, "claims are wrong"),
         ({"iss": "https://impostor.example"}, "claims are wrong"),
@@ -345,6 +353,7 @@ def test_a_tampered_id_token_is_refused(
     ],
     ids=[
         "wrong-audience",
+        "wrong-audience-our-azp",
         "no-azp",
         "wrong-azp",
         "wrong-issuer",

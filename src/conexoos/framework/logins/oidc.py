@@ -301,7 +301,8 @@ def _take_pending(state: str | None, provider: str) -> dict[str, Any]:
     """The login started with ``state``, removed from the session so that its callback works once."""
     pending = _pending_logins()
     entry = pending.pop(state, None) if state else None
-    session[PENDING_KEY] = pending
+    if PENDING_KEY in session and session[PENDING_KEY] != pending:  # a visitor without one gets no cookie
+        session[PENDING_KEY] = pending
     if entry is None or entry.get("provider") != provider:
         raise LoginFailed(
             "This login link has expired or was already used. Please start the login again.", status=400
