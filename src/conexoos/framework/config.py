@@ -559,6 +559,15 @@ def _to_int(raw: Any, key: Key) -> tuple[Any, bool]:
     return number, True
 
 
+def _to_list(raw: Any) -> tuple[Any, bool]:
+    """A list of scalars, each as a string; a string is split on commas (``${VAR}`` holding ``a, b``)."""
+    if isinstance(raw, str):
+        return [part.strip() for part in raw.split(",") if part.strip()], True
+    if isinstance(raw, list) and all(isinstance(item, (str, int, float)) for item in raw):
+        return [str(item) for item in raw], True
+    return raw, False
+
+
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -572,17 +581,6 @@ def _to_bool(raw: Any) -> tuple[Any, bool]:
     if text in _FALSE:
         return False, True
     return raw, False
-
-
-def _to_list(raw: Any) -> tuple[Any, bool]:
-    """A list of strings from a YAML list of scalars, or from one comma-separated string (``${VAR}``)."""
-    if isinstance(raw, str):
-        return [part.strip() for part in raw.split(",") if part.strip()], True
-    if not isinstance(raw, list):
-        return raw, False
-    if any(isinstance(item, (bool, dict, list)) or item is None for item in raw):
-        return raw, False
-    return [str(item).strip() for item in raw], True
 
 
 def _copy_default(value: Any) -> Any:

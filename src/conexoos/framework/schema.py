@@ -61,6 +61,7 @@ class Key:
     def type_name(self) -> str:
         """The type as the configuration reference shows it."""
         kind = f"one of {', '.join(self.choices)}" if self.kind == "choice" else self.kind
+        kind = "list of strings" if kind == "list" else kind
         return f"{kind} or null" if self.nullable else kind
 
     def _base_expectation(self) -> str:
@@ -75,7 +76,7 @@ class Key:
         if self.kind == "dict":
             return "a mapping of keys to values"
         if self.kind == "list":
-            return "a list of strings, or one comma-separated string"
+            return "a list of strings (or one comma-separated string)"
         return "a string"
 
 
