@@ -25,7 +25,13 @@ from conexoos.framework import create_app
 from conexoos.framework.config import _Validator
 from conexoos.framework.errors import ConfigError
 from conexoos.framework.logins import ExternalIdentity, Logins
-from conexoos.framework.logins.oidc import PROVIDER_SCHEMA, install, local_path, provider_problems
+from conexoos.framework.logins.oidc import (
+    PROVIDER_SCHEMA,
+    install,
+    local_path,
+    provider_problems,
+    scope_list,
+)
 from conexoos.framework.schema import Entries
 from tests.support.oidc_login import (
     ACCOUNTS,
@@ -123,7 +129,7 @@ def app(
     section = {
         "test": provider_entry(
             **basic,
-            SCOPES="openid email profile groups",
+            SCOPES=["openid", "email", "profile", "groups"],
             ADMIN_CLAIM="groups",
             ADMIN_VALUES=["conexoos-admins"],
             LABEL="Test provider",
@@ -462,7 +468,7 @@ def test_schema_defaults_and_lists() -> None:
         {"ISSUER": "https://sso.example.org/realms/staff", "CLIENT_ID": "c", "ADMIN_VALUES": "admins, ops"}
     )
     assert problems == []
-    assert entry["SCOPES"] == "openid email profile"
+    assert entry["SCOPES"] == ["openid", "email", "profile"]
     assert entry["USERNAME_CLAIM"] == "preferred_username"
     assert entry["ADMIN_VALUES"] == ["admins", "ops"]
     assert entry["AUTH_METHOD"] == "client_secret_basic"
@@ -476,6 +482,21 @@ def test_issuer_must_be_https_except_on_localhost(issuer: str) -> None:
     _, problems = validate({"ISSUER": issuer, "CLIENT_ID": "c"})
     assert problems and "LOGINS.oidc.corp.ISSUER" in problems[0]
     assert validate({"ISSUER": "http://localhost:8080/realms/dev", "CLIENT_ID": "c"})[1] == []
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "openid email groups",
+        "openid, email, groups",
+        ["openid", "email", "groups"],
+        ["openid email", "groups"],
+    ],
+)
+def test_scopes_as_a_list_or_one_string(written: str | list[str]) -> None:
+    entry, problems = validate({"ISSUER": "https://idp.example", "CLIENT_ID": "c", "SCOPES": written})
+    assert problems == []
+    assert scope_list(entry["SCOPES"]) == ["openid", "email", "groups"]
 
 
 def test_cross_key_problems(tmp_path: Path) -> None:

@@ -90,10 +90,10 @@ PROVIDER_SCHEMA: Schema = {
         "str", "", "For private_key_jwt: the key id (kid) under which the provider knows that key."
     ),
     "SCOPES": Key(
-        "str",
-        "openid email profile",
-        "Scopes asked for, separated by spaces; must include openid (add e.g. groups when the provider "
-        "needs a scope for ADMIN_CLAIM).",
+        "list",
+        ["openid", "email", "profile"],
+        "Scopes asked for: a list, or one string of scopes separated by spaces or commas; must include "
+        "openid (add e.g. groups when the provider needs a scope for ADMIN_CLAIM).",
         empty_means_default=True,
     ),
     "USERNAME_CLAIM": Key(
@@ -139,12 +139,18 @@ def provider_problems(name: str, entry: Mapping[str, Any], base_dir: Path) -> li
         problems.append(f"{path}.CLIENT_SECRET: is missing; {method} needs the client secret")
     if method == "private_key_jwt":
         problems.extend(_private_key_problems(path, entry["PRIVATE_KEY"], base_dir))
-    if "openid" not in entry["SCOPES"].split():
-        problems.append(f"{path}.SCOPES: {entry['SCOPES']!r} must include openid")
+    if "openid" not in scope_list(entry["SCOPES"]):
+        problems.append(f"{path}.SCOPES: {' '.join(scope_list(entry['SCOPES']))!r} must include openid")
     for claim, values in (("ADMIN_CLAIM", "ADMIN_VALUES"), ("ALLOWED_CLAIM", "ALLOWED_VALUES")):
         if bool(entry[claim]) != bool(entry[values]):
             problems.append(f"{path}: {claim} and {values} go together; set both or neither")
     return problems
+
+
+def scope_list(value: str | list[str]) -> list[str]:
+    """The scopes of SCOPES, whether written as a list or as one string (``openid email`` or ``a, b``)."""
+    items = [value] if isinstance(value, str) else list(value)
+    return " ".join(items).replace(",", " ").split()
 
 
 def _private_key_problems(path: str, value: str, base_dir: Path) -> list[str]:
@@ -186,7 +192,7 @@ def provider_settings(name: str, entry: Mapping[str, Any], base_dir: Path) -> Pr
         auth_method=method,
         private_key=load_private_key(entry["PRIVATE_KEY"], base_dir) if method == "private_key_jwt" else None,
         key_id=entry["KEY_ID"],
-        scopes=entry["SCOPES"],
+        scopes=" ".join(scope_list(entry["SCOPES"])),
         username_claim=entry["USERNAME_CLAIM"],
         email_claim=entry["EMAIL_CLAIM"],
         name_claim=entry["NAME_CLAIM"],
