@@ -78,20 +78,14 @@ def provider(
             PUBLIC_URL,
             token_endpoint_auth_method="client_secret_post",
         ),
-        {
-            **client(
-                "conexoos-jwt",
-                [callback_uri("jwt")],
-                PUBLIC_URL,
-                token_endpoint_auth_method="private_key_jwt",
-            ),
-            "client_secret": None,
-            "jwks": {"keys": [client_key[1]]},
-        },
+        client(
+            "conexoos-jwt",
+            [callback_uri("jwt")],
+            PUBLIC_URL,
+            token_endpoint_auth_method="private_key_jwt",
+            jwks={"keys": [client_key[1]]},
+        ),
     ]
-    for entry in clients:
-        if entry["client_secret"] is None:
-            del entry["client_secret"]
     with run_oidc_provider(tmp_path_factory.mktemp("oidc-provider"), clients, ACCOUNTS) as running:
         yield running
 
@@ -199,6 +193,11 @@ def log_in(
     return come_back(http, callback)
 
 
+def another_browser(http: FlaskClient) -> FlaskClient:
+    """A second browser on the same app (cookies of its own)."""
+    return http.application.test_client()
+
+
 def refused(answer: Any, status: int, words: str) -> None:
     """A failure page with ``status`` that says ``words``."""
     text = answer.get_data(as_text=True)
@@ -255,16 +254,8 @@ def test_a_person_outside_the_admin_values_is_not_admin_and_unverified_email_sta
 ) -> None:
     identity = log_in(http, "test", BOB).get_json()["identity"]
     assert (identity["subject"], identity["admin"], identity["email_verified"]) == ("bob-sub-2", False, False)
-    carol = log_in(ProviderFreshClient.of(http), "test", CAROL).get_json()["identity"]
+    carol = log_in(another_browser(http), "test", CAROL).get_json()["identity"]
     assert (carol["admin"], carol["email"], carol["email_verified"]) == (False, "carol@example.org", False)
-
-
-class ProviderFreshClient:
-    """A second browser on the same app."""
-
-    @staticmethod
-    def of(http: FlaskClient) -> FlaskClient:
-        return http.application.test_client()
 
 
 def test_without_admin_claim_admin_is_none_and_a_foreign_next_is_dropped(http: FlaskClient) -> None:
@@ -297,7 +288,7 @@ def test_wrong_or_missing_state_is_refused(http: FlaskClient, completed: list[Ex
     refused(come_back(http, forged), 400, "expired or was already used")
     refused(http.get("/login/oidc/test/callback?code=abc"), 400, "expired or was already used")
     # The real state came from another browser: this one never started that login.
-    refused(come_back(ProviderFreshClient.of(http), callback), 400, "expired or was already used")
+    refused(come_back(another_browser(http), callback), 400, "expired or was already used")
     assert len(completed) == count
 
 
@@ -379,6 +370,31 @@ def test_several_audiences_with_our_azp_are_accepted(http: FlaskClient, provider
     claims = {"aud": ["conexoos-basic", "an-api"], "azp": "conexoos-basic"}
     answer = login_with_mode(http, provider, id_token_claims=claims)
     assert answer.status_code == 200, answer.get_data(as_text=True)
+
+
+def test_claims_come_from_the_id_token_when_it_has_them(http: FlaskClient, provider: OidcProvider) -> None:
+    before = provider.stats()["userinfo"]
+    assert log_in(http, "plain").status_code == 200  # oidc-provider puts only sub in the ID token
+    assert provider.stats()["userinfo"] == before + 1
+    claims = {
+        "preferred_username": "alice-in-token",
+        "email": "a@token.example",
+        "name": "From Token",
+        "groups": ["conexoos-admins"],
+    }
+    identity = login_with_mode(http, provider, id_token_claims=claims).get_json()["identity"]
+    assert (identity["username"], identity["email"], identity["name"]) == tuple(claims.values())[:3]
+    assert identity["admin"] is True
+    assert provider.stats()["userinfo"] == before + 1  # nothing missing: no userinfo request
+
+
+def test_userinfo_about_another_person_is_refused(
+    http: FlaskClient, provider: OidcProvider, completed: list[ExternalIdentity]
+) -> None:
+    count = len(completed)
+    answer = login_with_mode(http, provider, userinfo_claims={"sub": "bob-sub-2", "email": "bob@example.org"})
+    refused(answer, 400, "described another person")
+    assert len(completed) == count
 
 
 def test_provider_down_is_a_503_page(http: FlaskClient, completed: list[ExternalIdentity]) -> None:

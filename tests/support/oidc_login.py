@@ -55,8 +55,9 @@ def provider_entry(**values: Any) -> dict[str, Any]:
 
 
 def client(client_id: str, redirect_uris: list[str], public_url: str, **metadata: Any) -> dict[str, Any]:
-    """A client of the test provider (client_secret_basic with CLIENT_SECRET unless ``metadata`` says)."""
-    return {
+    """A client of the test provider: client_secret_basic with CLIENT_SECRET unless ``metadata`` says
+    otherwise (a private_key_jwt client has its public ``jwks`` and no secret)."""
+    entry = {
         "client_id": client_id,
         "client_secret": CLIENT_SECRET,
         "redirect_uris": redirect_uris,
@@ -64,6 +65,9 @@ def client(client_id: str, redirect_uris: list[str], public_url: str, **metadata
         "token_endpoint_auth_method": "client_secret_basic",
         **metadata,
     }
+    if entry["token_endpoint_auth_method"] == "private_key_jwt":
+        del entry["client_secret"]
+    return entry
 
 
 class ProviderBrowser:

@@ -158,7 +158,8 @@ const decodeSegment = (segment) => JSON.parse(Buffer.from(segment, 'base64url').
 // Misbehave as the test asked, on an ID token the provider has just issued:
 //   tamper_id_token: true    change `sub` in the payload and keep the signature (a forged token);
 //   id_token_claims: {...}   claims to set (null removes one), then signed again with...
-//   sign_with: JWK           ...this private key (one the JWKS need not publish), else the provider's own.
+//   sign_with: JWK           ...this private key (one the JWKS need not publish), else the provider's own;
+//   userinfo_claims: {...}   claims the userinfo endpoint answers instead of the account's.
 async function applyMode(idToken) {
   const [headerPart, payloadPart, signature] = idToken.split('.');
   const payload = decodeSegment(payloadPart);
@@ -192,6 +193,9 @@ async function misbehave(ctx, next) {
   await next();
   if (ctx.path === '/token' && ctx.status === 200 && ctx.body?.id_token) {
     ctx.body = { ...ctx.body, id_token: await applyMode(ctx.body.id_token) };
+  }
+  if (ctx.path === '/me' && ctx.status === 200 && mode.userinfo_claims) {
+    ctx.body = { ...ctx.body, ...mode.userinfo_claims };
   }
 }
 
