@@ -285,7 +285,13 @@ def test_flask_frameworks_form_that_cannot_be_read_is_one_line(
 SECRETS = {
     "local": {},
     "ldap": {**LDAP, "TIMEOUT": 3},
-    "oidc": {"keycloak": {"ISSUER": "https://kc.example.org/realms/x", "CLIENT_SECRET": "oidc-secret-4"}},
+    "oidc": {
+        "keycloak": {
+            "ISSUER": "https://kc.example.org/realms/x",
+            "CLIENT_ID": "conexoos",
+            "CLIENT_SECRET": "oidc-secret-4",
+        }
+    },
     "saml": {"SP_KEY": "saml-key-5", "SP_KEY_PASSWORD": "saml-secret-6"},
 }
 

@@ -111,7 +111,13 @@ def _backend(name: str, value: Any, base_dir: Path, validator: SectionValidator)
     if isinstance(shape, Entries):
         if not value:
             validator.problems.append(f"{path}: names no provider; add {path}.<name> with its keys")
-        return validator.entries(value, shape, path)
+        entries: dict[str, Any] = validator.entries(value, shape, path)
+        if name == "oidc":
+            from .oidc import provider_problems
+
+            for provider, entry in entries.items():
+                validator.problems.extend(provider_problems(provider, entry, base_dir))
+        return entries
     assert isinstance(shape, dict)
     section = validator.section(value, shape, path)
     if name == "ldap":
