@@ -18,6 +18,7 @@ from conexoos.framework.logins.install import new_logins
 from conexoos.framework.logins.legacy import legacy_logins
 from conexoos.framework.logins.pages import render_login_failure
 from conexoos.framework.redaction import redact_tree
+from tests.support.saml_idp import write_key_pair
 
 from .helpers import REPO_ROOT, write_project
 from .test_cli import command_env, conexoos
@@ -292,11 +293,24 @@ SECRETS = {
             "CLIENT_SECRET": "oidc-secret-4",
         }
     },
-    "saml": {"SP_KEY": "saml-key-5", "SP_KEY_PASSWORD": "saml-secret-6"},
+    "saml": {
+        "IDP_METADATA": "https://idp.example.org/metadata.xml",
+        "SP_CERT": "sp.crt",
+        "SP_KEY": "saml-key-5",
+        "SP_KEY_PASSWORD": "saml-secret-6",
+    },
 }
 
 
+def write_saml_key_pair(folder: Path) -> None:
+    """The files SECRETS' saml section names (SP_CERT and SP_KEY are checked to be a matching pair)."""
+    key, cert = write_key_pair(folder, "saml", "localhost")
+    key.rename(folder / "saml-key-5")
+    cert.rename(folder / "sp.crt")
+
+
 def test_login_secrets_are_redacted_for_display(tmp_path: Path) -> None:
+    write_saml_key_pair(tmp_path)
     settings = settings_with(SECRETS, tmp_path)
     assert settings.tree["LOGINS"]["ldap"]["BIND_PASSWORD"] == "bind-secret-1"  # the app reads the real one
     assert settings.redacted()["LOGINS"]["ldap"]["BIND_PASSWORD"] == "***"
@@ -307,6 +321,7 @@ def test_login_secrets_are_redacted_for_display(tmp_path: Path) -> None:
 
 
 def test_config_show_and_check_redact_login_secrets(tmp_path: Path) -> None:
+    write_saml_key_pair(tmp_path)
     config = tmp_path / "config.json"
     config.write_text(
         json.dumps({"SERVER_ENV": {"INSTANCE_PATH": "instance"}, "LOGINS": SECRETS}), encoding="utf-8"

@@ -52,11 +52,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def saml_app(
     make_app: Callable[..., Flask], project: Path, idp: SamlIdp, sp_keys: tuple[Path, Path]
 ) -> Callable[..., Flask]:
-    """Build the project with ``APP.SAML`` pointing at the test IdP (its metadata URL unless told)."""
+    """Build the project with ``LOGINS.saml`` pointing at the test IdP (its metadata URL unless told)."""
 
     def build(metadata: str | None = None, **extra: Any) -> Flask:
         section = saml_section(metadata or idp.metadata_url, *sp_keys, **extra)
-        return make_app(project, overrides={"APP": {"SAML": section}})
+        return make_app(project, overrides={"LOGINS": {"saml": section}})
 
     return build
 
@@ -71,7 +71,7 @@ def registered(
 
     folder = tmp_path_factory.mktemp("register")
     overrides = base_overrides(folder)
-    overrides["APP"] = {"SAML": saml_section(idp.metadata_url, *sp_keys)}
+    overrides["LOGINS"] = {"saml": saml_section(idp.metadata_url, *sp_keys)}
     app = create_app(project, overrides=overrides)
     answer = app.test_client().get("/saml/metadata")
     assert answer.status_code == 200, answer.text
@@ -217,7 +217,7 @@ def test_the_replay_store_is_redis_when_it_is_configured(
 
     redis_entry = require_redis()
     section = saml_section(idp.metadata_url, *sp_keys)
-    app = make_app(project, overrides={"APP": {"SAML": section}, "SERVICES": {"redis": redis_entry}})
+    app = make_app(project, overrides={"LOGINS": {"saml": section}, "SERVICES": {"redis": redis_entry}})
     client = app.test_client()
     assert post_acs(client, idp_answer(client, idp, mode="fixed-id")).status_code == 303
     other = app.test_client()
@@ -288,14 +288,32 @@ def test_a_post_without_the_session_cookie_is_posted_again_from_this_site(app: F
 
 @pytest.mark.parametrize(
     ("next_path", "expected"),
-    [("/me", "/me"), ("//evil.example/x", "/"), ("https://evil.example/", "/"), ("/\\evil.example", "/")],
+    [
+        ("/me", "/me"),
+        ("//evil.example/x", ""),
+        ("https://evil.example/", ""),
+        ("/\\evil.example", ""),
+        ("/%2f%2fevil.example", ""),
+        ("/" + "x" * 100, ""),  # RelayState is limited to 80 bytes; the session still holds it
+    ],
 )
 def test_the_relay_state_is_a_local_path_only(
     app: Flask, idp: SamlIdp, next_path: str, expected: str
 ) -> None:
     client = app.test_client()
     location = start_login(client, next_path)
-    assert parse_qs(urlsplit(location).query)["RelayState"] == [expected]
+    assert parse_qs(urlsplit(location).query).get("RelayState", [""]) == [expected]
+
+
+def test_a_next_path_longer_than_relay_state_allows_is_kept_in_the_session(app: Flask, idp: SamlIdp) -> None:
+    client = app.test_client()
+    long_path = "/me?tab=" + "x" * 100
+    browser = requests.Session()
+    login_page = browser.get(start_login(client, long_path), timeout=10)
+    fields = idp.log_in(browser, login_page)
+    assert "RelayState" not in fields or fields["RelayState"] == ""
+    answer = post_acs(client, fields)
+    assert answer.status_code == 303 and answer.headers["Location"] == long_path
 
 
 def test_the_authn_request_is_signed_and_asks_for_a_persistent_name_id(app: Flask, idp: SamlIdp) -> None:
@@ -398,9 +416,13 @@ def test_a_metadata_file_is_read_as_it_is(saml_app: Callable[..., Flask], idp: S
     [
         ({"IDP_METADATA": "/nowhere/idp.xml"}, "LOGINS.saml.IDP_METADATA: /nowhere/idp.xml is not a file"),
         ({"IDP_METADATA": "http://idp.example.org/metadata"}, "plain http"),
-        ({"SP_CERT": "/nowhere/sp.crt"}, "LOGINS.saml.SP_CERT"),
-        ({"SP_KEY": "OTHER_KEY"}, "does not match the certificate SP_CERT"),
-        ({"SP_CERT": "NOT_PEM"}, "is not a PEM certificate"),
+        (
+            {"SP_CERT": "/nowhere/sp.crt"},
+            "LOGINS.saml.SP_CERT: /nowhere/sp.crt is not a readable PEM certificate",
+        ),
+        ({"SP_KEY": "OTHER_KEY"}, "LOGINS.saml.SP_KEY: the key does not match the certificate SP_CERT"),
+        ({"SP_KEY": ""}, "LOGINS.saml.SP_KEY: is missing; SP_CERT and SP_KEY go together"),
+        ({"SP_CERT": "NOT_PEM"}, "is not a readable PEM certificate"),
         ({"IDP_ENTITY_ID": "https://other.example/idp"}, "LOGINS.saml.IDP_ENTITY_ID"),
     ],
 )
@@ -419,15 +441,32 @@ def test_a_configuration_mistake_names_the_key(
     assert words in str(raised.value)
 
 
-def test_the_section_needs_the_metadata_and_the_sp_key_pair(
-    make_app: Callable[..., Flask], project: Path
-) -> None:
+def test_the_section_needs_the_metadata(make_app: Callable[..., Flask], project: Path) -> None:
     from conexoos.framework.errors import ConfigError
 
     with pytest.raises(ConfigError) as raised:
-        make_app(project, overrides={"APP": {"SAML": {"LABEL": "SSO"}}})
-    problems = str(raised.value)
-    assert "APP.SAML.IDP_METADATA: is missing" in problems and "APP.SAML.SP_KEY: is missing" in problems
+        make_app(project, overrides={"LOGINS": {"saml": {"LABEL": "SSO"}}})
+    assert "LOGINS.saml.IDP_METADATA: is missing" in str(raised.value)
+
+
+def test_without_a_key_pair_nothing_is_signed_and_single_logout_is_off(
+    make_app: Callable[..., Flask], project: Path, idp: SamlIdp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """flask-framework's SAML2 had no SP key pair: the site still starts, with a warning."""
+    with caplog.at_level(logging.WARNING):
+        app = make_app(project, overrides={"LOGINS": {"saml": {"IDP_METADATA": idp.metadata_url}}})
+    assert "without SP_CERT and SP_KEY the AuthnRequests are not signed" in caplog.text
+    client = app.test_client()
+    query = parse_qs(urlsplit(start_login(client)).query)
+    assert "Signature" not in query and query["SAMLRequest"]
+    metadata = client.get("/saml/metadata").data.decode()
+    metadata_schema().validate(metadata)
+    assert "X509Certificate" not in metadata
+    state = {"name_id": "ada-persistent-7f3c", "session_index": "x"}
+    with app.test_request_context():
+        assert (
+            app.extensions["conexoos"].logins.logout_url("saml", "saml", state, "http://localhost/") is None
+        )
 
 
 def test_the_login_button_and_the_cross_site_post_blueprint_are_registered(app: Flask) -> None:
@@ -440,6 +479,8 @@ def test_the_login_button_and_the_cross_site_post_blueprint_are_registered(app: 
         "/saml/login",
     )
     assert [blueprint.name for blueprint in logins.cross_site_posts] == ["conexoos_saml"]
+    shown = app.extensions["conexoos"].settings.redacted()["LOGINS"]["saml"]
+    assert shown["SP_KEY"] == "***" and shown["SP_CERT"].endswith("sp.crt")
 
 
 def test_single_logout_goes_to_the_idp_and_comes_back(app: Flask, idp: SamlIdp) -> None:

@@ -1,9 +1,8 @@
 """A small project that logs in with ``LOGINS.saml`` only, for the SAML tests (framework and browser).
 
-Until the framework's ``LOGINS`` assembly calls ``logins.saml.install`` itself, the project declares the
-section as ``APP.SAML`` (validated by the framework with ``saml.SCHEMA``) and installs the backend from its
-``server/web.py``. Its login handler keeps the identity in the session and shows it at ``/me`` (JSON) and
-``/`` (HTML); ``POST /logout`` ends the session and goes on to the IdP's single logout.
+The framework installs the backend from the configuration; the project only registers its login handler,
+which keeps the identity in the session and shows it at ``/me`` (JSON) and ``/`` (HTML). ``POST /logout``
+ends the session and goes on to the IdP's single logout.
 """
 
 from __future__ import annotations
@@ -26,28 +25,18 @@ from tests.framework.helpers import write_project
 
 PROJECT_FILES = {
     "server/__init__.py": "",
-    "server/config.py": """
-        from conexoos.framework.logins import saml
-
-        SCHEMA = {"APP": {"SAML": saml.SCHEMA}}
-    """,
     "server/web.py": """
         from flask import g, jsonify, redirect, session
         from markupsafe import escape
 
         from conexoos.framework.app import runtime
-        from conexoos.framework.logins import LoginFailed, Logins, saml
+        from conexoos.framework.logins import LoginFailed
         from conexoos.framework.urls import public_url
 
 
         class Route:
             def __init__(self, app):
-                running = runtime()
-                logins = getattr(running, "logins", None)
-                if logins is None:
-                    logins = running.logins = Logins()
-                saml.install(app, logins, running.settings.tree["APP"]["SAML"])
-                logins.on_login(logged_in)
+                runtime().logins.on_login(logged_in)
                 app.add_url_rule("/", "home", home)
                 app.add_url_rule("/me", "me", me)
                 app.add_url_rule("/logout", "logout", logout, methods=["POST"])
@@ -63,7 +52,7 @@ PROJECT_FILES = {
                 "backend": identity.backend, "provider": identity.provider,
             }
             session["logout_state"] = dict(identity.logout_state)
-            return redirect(g.login_next, code=303)
+            return redirect(g.login_next or "/", code=303)
 
 
         def me():
@@ -95,13 +84,13 @@ def saml_project(root: Path) -> Path:
 
 
 def saml_section(idp_metadata: str, sp_key: Path, sp_cert: Path, **extra: Any) -> dict[str, Any]:
-    """An ``APP.SAML`` section for the test IdP, with the admin mapping on ``groups``."""
+    """A ``LOGINS.saml`` section for the test IdP, with the admin mapping on ``groups``."""
     return {
         "IDP_METADATA": idp_metadata,
         "SP_CERT": str(sp_cert),
         "SP_KEY": str(sp_key),
         "ADMIN_ATTRIBUTE": "groups",
-        "ADMIN_VALUES": "conexoos-admins, root",
+        "ADMIN_VALUES": ["conexoos-admins", "root"],
         "EMAIL_VERIFIED": True,
         "LABEL": "Company SSO",
         **extra,
@@ -131,7 +120,7 @@ def run_saml_app(
             "PUBLIC_URL": url,
         },
         "DATABASE": {"default": "main", "main": {"url": f"sqlite:///{folder / 'app.db'}"}},
-        "APP": {"SAML": section},
+        "LOGINS": {"saml": section},
     }
     try:
         app = create_app(project, overrides=deep_merge(overrides, {}))

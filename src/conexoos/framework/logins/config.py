@@ -120,10 +120,9 @@ def _backend(name: str, value: Any, base_dir: Path, validator: SectionValidator)
         return entries
     assert isinstance(shape, dict)
     section = validator.section(value, shape, path)
-    if name == "ldap":
-        from .ldap import section_problems
-
-        problems, warnings = section_problems(section, base_dir, path)
+    if name in ("ldap", "saml"):
+        checks = importlib.import_module(f"{__package__}.{name}")
+        problems, warnings = checks.section_problems(section, base_dir, path)
         validator.problems.extend(problems)
         validator.warnings.extend(warnings)
     return section

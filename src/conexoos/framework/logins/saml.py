@@ -24,7 +24,6 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -46,10 +45,12 @@ from ..errors import ConfigError
 from ..schema import Key, Schema
 from ..urls import CONFIG_NAME
 from .base import LoginButton, LoginFailed
+from .oidc import local_path  # one definition of a safe local path for both redirect backends
+from .pages import render_login_failure
 from .registry import Logins
 from .saml_identity import BACKEND, AttributeNames, split_values
 from .saml_metadata import IdpMetadata, is_url, metadata_source_problem
-from .saml_provider import NAMEID_FORMATS, SamlSettings, ServiceProvider
+from .saml_provider import NAMEID_FORMATS, SamlSettings, ServiceProvider, check_key_pair
 from .saml_replay import RedisReplayStore, ReplayStore, SqliteReplayStore
 
 log = logging.getLogger("conexoos.logins.saml")
@@ -102,15 +103,15 @@ SCHEMA: Schema = {
         "str",
         "",
         "PEM certificate of this site (relative to the configuration file's folder), published in "
-        "/saml/metadata; the identity provider checks our signed requests with it.",
-        required=True,
+        "/saml/metadata; the identity provider checks our signed requests with it. Empty (with SP_KEY): "
+        "requests are not signed and single logout is off (flask-framework's SAML2 had no key pair).",
     ),
     "SP_KEY": Key(
         "str",
         "",
-        "PEM private key matching SP_CERT (a path, like SSL.PrivateKey; keep the file readable by the server "
-        "only).",
-        required=True,
+        "PEM private key file matching SP_CERT (unencrypted, RSA; readable by the server's user only). "
+        "Redacted by config show like every key.",
+        secret=True,
     ),
     "USERNAME_ATTRIBUTE": Key(
         "str", "uid", "Attribute suggesting the username (Name or FriendlyName).", empty_means_default=True
@@ -127,10 +128,10 @@ SCHEMA: Schema = {
         empty_means_default=True,
     ),
     "ADMIN_VALUES": Key(
-        "str",
-        "",
-        "Comma-separated values of ADMIN_ATTRIBUTE that grant the admin role (compared in any case); a "
-        "person without one loses the role at login.",
+        "list",
+        [],
+        "Values of ADMIN_ATTRIBUTE that grant the admin role (compared in any case); a person without one "
+        "loses the role at login.",
     ),
     "EMAIL_VERIFIED": Key(
         "bool",
@@ -189,6 +190,49 @@ def install(app: Flask, logins: Logins, section: Mapping[str, Any]) -> None:
     )
 
 
+def section_problems(section: dict[str, Any], base_dir: Path, path: str) -> tuple[list[str], list[str]]:
+    """Checks of a validated ``LOGINS.saml`` that need no network (problems, warnings), for the start and
+    ``config check``; the file paths are made absolute (relative to ``base_dir``, the configuration file's
+    folder)."""
+    for key in ("SP_CERT", "SP_KEY"):
+        if section[key]:
+            section[key] = _resolve(base_dir, section[key], is_path=True)
+    source = section["IDP_METADATA"]
+    if source and not is_url(source):
+        section["IDP_METADATA"] = _resolve(base_dir, source, is_path=True)
+    problems = []
+    problem = metadata_source_problem(source) if source else None
+    if problem:
+        problems.append(f"{path}.IDP_METADATA: {problem}")
+    if source and not is_url(source) and not Path(section["IDP_METADATA"]).is_file():
+        problems.append(
+            f"{path}.IDP_METADATA: {section['IDP_METADATA']} is not a file; give a metadata file or a URL"
+        )
+    return problems + _key_pair_problems(section, path), _key_pair_warnings(section, path)
+
+
+def _key_pair_problems(section: Mapping[str, Any], path: str) -> list[str]:
+    if bool(section["SP_CERT"]) != bool(section["SP_KEY"]):
+        missing = "SP_KEY" if section["SP_CERT"] else "SP_CERT"
+        return [f"{path}.{missing}: is missing; SP_CERT and SP_KEY go together (or leave both empty)"]
+    if not section["SP_CERT"]:
+        return [f"{path}.SIGN_METADATA: needs SP_CERT and SP_KEY"] if section["SIGN_METADATA"] else []
+    try:
+        check_key_pair(Path(section["SP_CERT"]), Path(section["SP_KEY"]))
+    except ConfigError as error:
+        return [problem.replace("LOGINS.saml", path, 1) for problem in error.problems]
+    return []
+
+
+def _key_pair_warnings(section: Mapping[str, Any], path: str) -> list[str]:
+    if section["SP_CERT"] or section["SP_KEY"]:
+        return []
+    return [
+        f"{path}: without SP_CERT and SP_KEY the AuthnRequests are not signed and single logout is off; "
+        "make a key pair (see the README's SAML 2.0 section)"
+    ]
+
+
 def saml_settings(app: Flask, section: Mapping[str, Any]) -> SamlSettings:
     """The typed settings of ``section``; ConfigError naming the key for a mistake."""
     public_url = app.config.get(CONFIG_NAME)
@@ -201,8 +245,8 @@ def saml_settings(app: Flask, section: Mapping[str, Any]) -> SamlSettings:
     return SamlSettings(
         public_url=str(public_url),
         entity_id=section["SP_ENTITY_ID"] or f"{public_url}/saml/metadata",
-        cert_file=Path(_resolve(base_dir, section["SP_CERT"], is_path=True)),
-        key_file=Path(_resolve(base_dir, section["SP_KEY"], is_path=True)),
+        cert_file=Path(_resolve(base_dir, section["SP_CERT"], is_path=True)) if section["SP_CERT"] else None,
+        key_file=Path(_resolve(base_dir, section["SP_KEY"], is_path=True)) if section["SP_KEY"] else None,
         idp_entity_id=section["IDP_ENTITY_ID"],
         attributes=AttributeNames(
             username=section["USERNAME_ATTRIBUTE"],
@@ -261,13 +305,13 @@ def _blueprint() -> Blueprint:
 
 def login() -> ResponseReturnValue:
     """Send the browser to the identity provider with a signed AuthnRequest (503 page when unavailable)."""
-    target = local_path(request.args.get("next"))
+    target = local_path(request.args.get("next")) or ""
     try:
-        request_id, url = _provider().login_url(relay_state=target)
+        request_id, url = _provider().login_url(relay_state=_relay_state(target))
     except LoginFailed as error:
         return failure_page(error)
     outstanding = dict(session.get(SESSION_REQUESTS) or {})
-    outstanding[request_id] = target
+    outstanding[request_id] = target  # the session, not RelayState, says where to go after the login
     session[SESSION_REQUESTS] = dict(list(outstanding.items())[-MAX_OUTSTANDING:])
     return _no_store(redirect(url, code=303))
 
@@ -288,7 +332,7 @@ def acs() -> ResponseReturnValue:
         return failure_page(error)
     outstanding.pop(accepted.request_id, None)
     session[SESSION_REQUESTS] = outstanding
-    g.login_next = accepted.next_path
+    g.login_next = accepted.next_path or None
     try:
         answer = current_app.extensions["conexoos"].logins.complete(accepted.identity)
     except LoginFailed as error:
@@ -332,7 +376,7 @@ def _logout_response(message: str, binding: str, relay_state: str) -> ResponseRe
     status = answer.response.status.status_code.value if answer is not None else None
     if answer is None or _issuer_text(answer.response.issuer) != idp or status != STATUS_SUCCESS:
         log.warning("SAML: LogoutResponse not a success from %s: %s", idp, status)
-    return redirect(local_path(relay_state), code=303)
+    return redirect(local_path(relay_state) or "/", code=303)
 
 
 def _logout_request(values: Mapping[str, str], binding: str) -> ResponseReturnValue:
@@ -360,6 +404,7 @@ def _logout_request(values: Mapping[str, str], binding: str) -> ResponseReturnVa
         log.warning("SAML: LogoutRequest from %r refused: not %r", _issuer_text(parsed.message.issuer), idp)
         raise LoginFailed(BAD_LOGOUT)
     _end_session_of(parsed.message)
+    signs = _provider().settings.signs
     response = client.create_logout_response(parsed.message, [BINDING_HTTP_REDIRECT], sign=False)
     destination = client.response_args(parsed.message, [BINDING_HTTP_REDIRECT])["destination"]
     info = client.apply_binding(
@@ -368,7 +413,7 @@ def _logout_request(values: Mapping[str, str], binding: str) -> ResponseReturnVa
         destination,
         values.get("RelayState", ""),
         response=True,
-        sign=True,
+        sign=signs,
         sigalg=SIG_RSA_SHA256,
     )
     return _no_store(redirect(dict(info["headers"])["Location"], code=303))
@@ -401,23 +446,16 @@ def _issuer_text(issuer: Any) -> str:
 # -- helpers -------------------------------------------------------------------------------------------------
 
 
-def local_path(target: str | None) -> str:
-    """``target`` when it is a path on this site (``/...``, not ``//host``), at most 80 bytes; else ``/``."""
-    if not target or len(target.encode()) > MAX_RELAY_STATE:
-        return "/"
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith(("//", "/\\")):
-        return "/"
-    if any(ord(char) < 32 or char == "\\" for char in target):
-        return "/"
-    return target
+def _relay_state(target: str) -> str:
+    """RelayState for a local path: the SAML bindings allow 80 bytes, so a longer one is not sent."""
+    return target if len(target.encode()) <= MAX_RELAY_STATE else ""
 
 
 def _relay_state_of(return_to: str, settings: SamlSettings) -> str:
     """The local path of ``return_to`` when it is on this site (the IdP sends the browser back there)."""
     if return_to.startswith(settings.public_url + "/"):
-        return local_path(return_to[len(settings.public_url) :])
-    return local_path(return_to)
+        return _relay_state(local_path(return_to[len(settings.public_url) :]) or "/")
+    return _relay_state(local_path(return_to) or "/")
 
 
 def _cookie_missing() -> bool:
@@ -465,20 +503,6 @@ def _no_store(response: Any) -> Any:
 
 
 def failure_page(error: LoginFailed) -> ResponseReturnValue:
-    """The framework's login-failure page with the error's status."""
-    try:  # the sso-core engineer's page; the fallback below stands in until it is merged
-        from .pages import render_login_failure  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return _fallback_failure_page(error)
-    result: ResponseReturnValue = render_login_failure(error)
-    return result
-
-
-def _fallback_failure_page(error: LoginFailed) -> ResponseReturnValue:
-    """LEAD: a stand-in for ``pages.render_login_failure`` (remove once logins/pages.py is merged)."""
-    from flask import render_template
-
-    html = render_template(
-        "errors/error.html", status=error.status, title="You could not be logged in", message=error.message
-    )
-    return _no_store(Response(html, status=error.status, mimetype="text/html"))
+    """The framework's login-failure page (``logins/failed.html``) with the error's status, never cached."""
+    html, status = render_login_failure(error)
+    return _no_store(Response(html, status=status, mimetype="text/html"))

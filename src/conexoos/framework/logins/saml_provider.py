@@ -65,14 +65,20 @@ class SamlSettings:
 
     public_url: str
     entity_id: str
-    cert_file: Path
-    key_file: Path
+    cert_file: Path | None
+    """None (with ``key_file``): nothing is signed and single logout is off."""
+    key_file: Path | None
     idp_entity_id: str
     attributes: AttributeNames
     nameid_format: str
     clock_skew: int
     want_response_signed: bool
     sign_metadata: bool
+
+    @property
+    def signs(self) -> bool:
+        """Whether this service provider has a key pair to sign its requests with."""
+        return self.cert_file is not None and self.key_file is not None
 
     @property
     def acs_url(self) -> str:
@@ -90,7 +96,7 @@ class Accepted:
     identity: ExternalIdentity
     request_id: str
     next_path: str
-    """The local path the login was started with (``/saml/login?next=``)."""
+    """The local path the login was started with (``/saml/login?next=``), or "" when none was given."""
 
 
 class ServiceProvider:
@@ -159,7 +165,7 @@ class ServiceProvider:
             relay_state=relay_state,
             binding=BINDING_HTTP_REDIRECT,
             nameid_format=NAMEID_FORMATS[self.settings.nameid_format],
-            sign=True,
+            sign=self.settings.signs,
             sigalg=SIG_RSA_SHA256,
             digest_alg=DIGEST_SHA256,
         )
@@ -180,7 +186,7 @@ class ServiceProvider:
         finally:
             _forget_person(client, response)
         request_id = str(response.in_response_to)
-        return Accepted(identity, request_id, outstanding.get(request_id, "/"))
+        return Accepted(identity, request_id, outstanding.get(request_id, ""))
 
     def _parse(
         self, client: Saml2Client, saml_response: str, outstanding: Mapping[str, str]
@@ -236,7 +242,7 @@ class ServiceProvider:
         document = create_metadata_string(
             "",
             config=client.config,
-            sign=self.settings.sign_metadata,
+            sign=self.settings.sign_metadata and self.settings.signs,
             sign_alg=SIG_RSA_SHA256,
             digest_alg=DIGEST_SHA256,
         )
@@ -244,8 +250,9 @@ class ServiceProvider:
 
     def logout_url(self, state: Mapping[str, str], relay_state: str) -> str | None:
         """A signed LogoutRequest to the identity provider's SingleLogoutService (redirect binding), or None
-        when it has none or the state holds no NameID."""
-        if not state.get("name_id"):
+        when it has none, the state holds no NameID, or there is no key pair to sign with (identity providers
+        refuse unsigned LogoutRequests)."""
+        if not state.get("name_id") or not self.settings.signs:
             return None
         try:
             client, idp = self.client()
@@ -272,12 +279,18 @@ class ServiceProvider:
 
 def client_config(settings: SamlSettings, metadata_path: Path) -> dict[str, Any]:
     """pysaml2's configuration of this service provider."""
+    keys: dict[str, Any] = {}
+    if settings.cert_file is not None and settings.key_file is not None:
+        cert, key = str(settings.cert_file), str(settings.key_file)
+        keys = {
+            "key_file": key,
+            "cert_file": cert,
+            "encryption_keypairs": [{"key_file": key, "cert_file": cert}],
+        }
     return {
         "entityid": settings.entity_id,
         "xmlsec_binary": _xmlsec1(),
-        "key_file": str(settings.key_file),
-        "cert_file": str(settings.cert_file),
-        "encryption_keypairs": [{"key_file": str(settings.key_file), "cert_file": str(settings.cert_file)}],
+        **keys,
         "metadata": {"local": [str(metadata_path)]},
         "accepted_time_diff": settings.clock_skew,
         "allow_unknown_attributes": True,
@@ -294,9 +307,9 @@ def client_config(settings: SamlSettings, metadata_path: Path) -> dict[str, Any]
                 "allow_unsolicited": False,
                 "want_assertions_signed": True,
                 "want_response_signed": settings.want_response_signed,
-                "authn_requests_signed": True,
-                "logout_requests_signed": True,
-                "logout_responses_signed": True,
+                "authn_requests_signed": settings.signs,
+                "logout_requests_signed": settings.signs,
+                "logout_responses_signed": settings.signs,
                 "name_id_format": [NAMEID_FORMATS[settings.nameid_format]],
                 "name_id_format_allow_create": True,
             }
@@ -312,40 +325,31 @@ def _xmlsec1() -> str:
 
 
 def _require_files(settings: SamlSettings) -> None:
-    problems = [
-        f"LOGINS.saml.{key}: {path} is not a readable file; give a PEM {what}"
-        for key, path, what in (
-            ("SP_CERT", settings.cert_file, "certificate"),
-            ("SP_KEY", settings.key_file, "private key"),
-        )
-        if not path.is_file()
-    ]
-    if problems:
-        raise ConfigError(problems)
-    _check_key_pair(settings.cert_file, settings.key_file)
+    if settings.cert_file is not None and settings.key_file is not None:
+        check_key_pair(settings.cert_file, settings.key_file)
 
 
-def _check_key_pair(cert_file: Path, key_file: Path) -> None:
-    """SP_CERT and SP_KEY must be PEM, RSA (signatures are rsa-sha256) and belong together."""
+def check_key_pair(cert_file: Path, key_file: Path) -> None:
+    """SP_CERT and SP_KEY must be readable PEM files, RSA (signatures are RSA-SHA256) and belong together;
+    raises ConfigError naming the key."""
     try:
         certificate = x509.load_pem_x509_certificate(cert_file.read_bytes())
     except (OSError, ValueError) as error:
-        raise ConfigError([f"LOGINS.saml.SP_CERT: {cert_file} is not a PEM certificate ({error})"]) from None
+        raise ConfigError(
+            [f"LOGINS.saml.SP_CERT: {cert_file} is not a readable PEM certificate ({error})"]
+        ) from None
+    # SP_KEY is declared secret: its messages name the key, never the file.
     try:
         key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-    except (OSError, ValueError, TypeError) as error:
-        raise ConfigError(
-            [f"LOGINS.saml.SP_KEY: {key_file} is not an unencrypted PEM private key ({error})"]
-        ) from None
+    except OSError as error:
+        raise ConfigError([f"LOGINS.saml.SP_KEY: the file cannot be read ({error.strerror})"]) from None
+    except (ValueError, TypeError):
+        raise ConfigError(["LOGINS.saml.SP_KEY: the file is not an unencrypted PEM private key"]) from None
     if not isinstance(key, rsa.RSAPrivateKey):
-        raise ConfigError(
-            [f"LOGINS.saml.SP_KEY: {key_file} is not an RSA key (SAML signatures use RSA-SHA256)"]
-        )
+        raise ConfigError(["LOGINS.saml.SP_KEY: the key is not an RSA key (signatures are RSA-SHA256)"])
     spki = serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     if key.public_key().public_bytes(*spki) != certificate.public_key().public_bytes(*spki):
-        raise ConfigError(
-            [f"LOGINS.saml.SP_KEY: {key_file} does not match the certificate SP_CERT {cert_file}"]
-        )
+        raise ConfigError(["LOGINS.saml.SP_KEY: the key does not match the certificate SP_CERT"])
 
 
 def _identity_provider(client: Saml2Client, wanted: str, path: Path) -> str:
