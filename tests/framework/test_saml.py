@@ -567,3 +567,23 @@ def test_identity_mapping_rules() -> None:
     for refused in (saml.NameID(format=saml.NAMEID_FORMAT_TRANSIENT, text="t-1"), saml.NameID(text=" ")):
         with pytest.raises(LoginFailed):
             build_identity(refused, {}, names, None)
+
+
+def test_config_check_connect_reads_the_idp_metadata(
+    saml_app: Callable[..., Flask], idp: SamlIdp, tmp_path: Path
+) -> None:
+    from conexoos.framework.connect_checks import run_connect_checks
+
+    def saml_result(app: Flask) -> Any:
+        settings = app.extensions["conexoos"].settings
+        return next(result for result in run_connect_checks(settings) if result.name == "LOGINS.saml")
+
+    assert saml_result(saml_app(idp.metadata_url)).line() == "LOGINS.saml: ok"
+    copy = tmp_path / "idp-copy.xml"
+    copy.write_bytes(idp.metadata_file.read_bytes())
+    from_file = saml_app(str(copy))
+    assert saml_result(from_file).problem is None
+    copy.write_text("<html>a login page</html>")
+    assert "holds no identity provider" in saml_result(from_file).line()
+    down = saml_result(saml_app(f"http://127.0.0.1:{free_port()}/metadata"))
+    assert down.line().startswith("LOGINS.saml: FAILED: http://127.0.0.1:") and "refused" in down.line()

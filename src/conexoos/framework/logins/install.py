@@ -46,3 +46,15 @@ def check_ldap_connection(settings: Settings) -> str | None:
 register_connect_check(
     "LOGINS.ldap", check_ldap_connection, applies=lambda settings: "ldap" in logins_settings(settings)
 )
+
+
+def check_saml_metadata(settings: Settings) -> str | None:
+    """Read ``LOGINS.saml.IDP_METADATA`` (fetching a URL) and find the identity provider in it."""
+    from .saml import metadata_problem  # pysaml2 loads only when SAML is configured
+
+    return metadata_problem(settings)
+
+
+register_connect_check(
+    "LOGINS.saml", check_saml_metadata, applies=lambda settings: "saml" in logins_settings(settings)
+)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -41,9 +42,10 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.samlp import STATUS_SUCCESS
 from saml2.xmldsig import SIG_RSA_SHA256
 
+from ..config import Settings
 from ..errors import ConfigError
 from ..schema import Key, Schema
-from ..urls import CONFIG_NAME
+from ..urls import CONFIG_NAME, resolve_public_url
 from .base import LoginButton, LoginFailed
 from .oidc import local_path  # one definition of a safe local path for both redirect backends
 from .pages import render_login_failure
@@ -171,13 +173,7 @@ def install(app: Flask, logins: Logins, section: Mapping[str, Any]) -> None:
     Fetches (or reads the cached) identity provider metadata now. Raises ConfigError for a mistake.
     """
     settings = saml_settings(app, section)
-    base_dir = _base_dir(app)
-    metadata = IdpMetadata(
-        _resolve(base_dir, section["IDP_METADATA"], is_path=not is_url(section["IDP_METADATA"])),
-        Path(app.instance_path) / "saml",
-        float(section["IDP_METADATA_MAX_AGE"]),
-        f"{SCHEMA_KEY}.IDP_METADATA",
-    )
+    metadata = _idp_metadata(section, _base_dir(app), Path(app.instance_path) / "saml")
     provider = ServiceProvider(settings, metadata)
     provider.start()
     app.extensions["conexoos.saml"] = provider
@@ -234,14 +230,18 @@ def _key_pair_warnings(section: Mapping[str, Any], path: str) -> list[str]:
 
 
 def saml_settings(app: Flask, section: Mapping[str, Any]) -> SamlSettings:
-    """The typed settings of ``section``; ConfigError naming the key for a mistake."""
+    """The typed settings of ``section`` in ``app``; ConfigError naming the key for a mistake."""
     public_url = app.config.get(CONFIG_NAME)
     if not public_url:
         raise RuntimeError("logins.saml.install needs the public URL: call it after install_public_url")
+    return typed_settings(section, str(public_url), _base_dir(app))
+
+
+def typed_settings(section: Mapping[str, Any], public_url: str, base_dir: Path) -> SamlSettings:
+    """The typed settings of ``section`` for a site at ``public_url``; paths relative to ``base_dir``."""
     problem = metadata_source_problem(section["IDP_METADATA"])
     if problem:
         raise ConfigError([f"{SCHEMA_KEY}.IDP_METADATA: {problem}"])
-    base_dir = _base_dir(app)
     return SamlSettings(
         public_url=str(public_url),
         entity_id=section["SP_ENTITY_ID"] or f"{public_url}/saml/metadata",
@@ -260,6 +260,36 @@ def saml_settings(app: Flask, section: Mapping[str, Any]) -> SamlSettings:
         clock_skew=int(section["CLOCK_SKEW"]),
         want_response_signed=bool(section["WANT_RESPONSE_SIGNED"]),
         sign_metadata=bool(section["SIGN_METADATA"]),
+    )
+
+
+def metadata_problem(settings: Settings) -> str | None:
+    """For ``config check --connect``: None when the IdP metadata can be read (fetched, for a URL) and names
+    the IdP, else why not. Nothing is cached."""
+    section = settings.tree["LOGINS"]["saml"]
+    try:
+        typed = typed_settings(section, resolve_public_url(settings), settings.base_dir)
+        with tempfile.TemporaryDirectory() as folder:
+            metadata = _idp_metadata(section, settings.base_dir, Path(folder))
+            provider = ServiceProvider(typed, metadata)
+            if metadata.is_url:
+                metadata.fetch(provider.check_metadata)
+            else:
+                provider.check_metadata(metadata.current())
+    except ConfigError as error:
+        return "; ".join(error.problems)
+    except Exception as error:  # noqa: BLE001 - any failure is the answer of this check, in words
+        return f"{section['IDP_METADATA']}: {type(error).__name__}: {error}"
+    return None
+
+
+def _idp_metadata(section: Mapping[str, Any], base_dir: Path, cache_folder: Path) -> IdpMetadata:
+    source = section["IDP_METADATA"]
+    return IdpMetadata(
+        _resolve(base_dir, source, is_path=not is_url(source)),
+        cache_folder,
+        float(section["IDP_METADATA_MAX_AGE"]),
+        f"{SCHEMA_KEY}.IDP_METADATA",
     )
 
 

@@ -104,7 +104,7 @@ class IdpMetadata:
             if time.monotonic() - self._failed_at < RETRY_SECONDS and self._failed_at:
                 return False
             try:
-                self._fetch_and_keep(accept)
+                self.fetch(accept)
             except ConfigError:
                 self._failed_at = time.monotonic()
                 raise
@@ -116,7 +116,9 @@ class IdpMetadata:
             self._failed_at = 0.0
             return True
 
-    def _fetch_and_keep(self, accept: Callable[[Path], None]) -> None:
+    def fetch(self, accept: Callable[[Path], None]) -> None:
+        """Download the URL and keep it as the cached copy when ``accept(path)`` raises nothing; raises
+        whatever the download or ``accept`` raised."""
         document = self._download()
         self._cache.parent.mkdir(parents=True, exist_ok=True)
         candidate = self._cache.with_suffix(f".{os.getpid()}.tmp")

@@ -117,7 +117,7 @@ class ServiceProvider:
         """Load the metadata (fetching a stale or missing URL copy) and build the client; when a URL cannot be
         fetched and nothing is cached, logins answer 503 until a later fetch succeeds."""
         if self.metadata.is_stale():
-            self.metadata.refresh(self._check_metadata)
+            self.metadata.refresh(self.check_metadata)
         try:
             self._build(self.metadata.current())
         except MetadataUnavailable as error:
@@ -134,12 +134,12 @@ class ServiceProvider:
     def _refresh(self) -> None:
         """Fetch the stale metadata again; a document without the configured IdP keeps the old copy."""
         try:
-            if self.metadata.refresh(self._check_metadata):
+            if self.metadata.refresh(self.check_metadata):
                 self._build(self.metadata.current())
         except ConfigError as error:
             log.error("the fetched metadata was not used: %s", "; ".join(error.problems))
 
-    def _check_metadata(self, path: Path) -> None:
+    def check_metadata(self, path: Path) -> None:
         """Accept a fetched document only when pysaml2 reads one identity provider from it."""
         _, idp = self._make_client(path)
         log.debug("metadata of %s accepted", idp)
@@ -358,11 +358,18 @@ def _identity_provider(client: Saml2Client, wanted: str, path: Path) -> str:
         if wanted not in found:
             raise ConfigError([f"LOGINS.saml.IDP_ENTITY_ID: {wanted!r} is not in {path} (it has {found})"])
         return wanted
-    if len(found) != 1:
+    if not found:
         raise ConfigError(
             [
-                f"LOGINS.saml.IDP_METADATA: {path} describes {len(found)} identity providers; "
-                "name one in IDP_ENTITY_ID"
+                f"LOGINS.saml.IDP_METADATA: {path} holds no identity provider (no IDPSSODescriptor); "
+                "give the IdP's SAML metadata"
+            ]
+        )
+    if len(found) > 1:
+        raise ConfigError(
+            [
+                f"LOGINS.saml.IDP_METADATA: {path} describes {len(found)} identity providers; name one in "
+                "IDP_ENTITY_ID"
             ]
         )
     return str(found[0])
