@@ -434,19 +434,28 @@ def _logout_request(values: Mapping[str, str], binding: str) -> ResponseReturnVa
         log.warning("SAML: LogoutRequest from %r refused: not %r", _issuer_text(parsed.message.issuer), idp)
         raise LoginFailed(BAD_LOGOUT)
     _end_session_of(parsed.message)
-    signs = _provider().settings.signs
-    response = client.create_logout_response(parsed.message, [BINDING_HTTP_REDIRECT], sign=False)
-    destination = client.response_args(parsed.message, [BINDING_HTTP_REDIRECT])["destination"]
+    try:
+        location = _logout_answer(client, parsed.message, values.get("RelayState", ""))
+    except Exception as error:  # noqa: BLE001 - the session is ended; only the answer to the IdP failed
+        log.warning("SAML: no LogoutResponse sent to %s: %s: %s", idp, type(error).__name__, error)
+        return redirect("/", code=303)
+    return _no_store(redirect(location, code=303))
+
+
+def _logout_answer(client: Any, message: Any, relay_state: str) -> str:
+    """Where to send the browser with our LogoutResponse (signed when there is a key pair)."""
+    response = client.create_logout_response(message, [BINDING_HTTP_REDIRECT], sign=False)
+    destination = client.response_args(message, [BINDING_HTTP_REDIRECT])["destination"]
     info = client.apply_binding(
         BINDING_HTTP_REDIRECT,
         str(response),
         destination,
-        values.get("RelayState", ""),
+        relay_state,
         response=True,
-        sign=signs,
+        sign=_provider().settings.signs,
         sigalg=SIG_RSA_SHA256,
     )
-    return _no_store(redirect(dict(info["headers"])["Location"], code=303))
+    return str(dict(info["headers"])["Location"])
 
 
 def _redirect_message(values: Mapping[str, str]) -> dict[str, str]:
