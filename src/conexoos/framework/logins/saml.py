@@ -38,9 +38,6 @@ from flask import (
     session,
 )
 from flask.typing import ResponseReturnValue
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.samlp import STATUS_SUCCESS
-from saml2.xmldsig import SIG_RSA_SHA256
 
 from ..config import Settings
 from ..errors import ConfigError
@@ -48,26 +45,21 @@ from ..schema import Key, Schema
 from ..urls import CONFIG_NAME, resolve_public_url
 from .base import LoginButton, LoginFailed
 from .oidc import local_path  # one definition of a safe local path for both redirect backends
-from .pages import render_login_failure
 from .registry import Logins
+from .saml_context import EXTENSION, SESSION_LOGIN, SESSION_REQUESTS, current_provider, failure_page, no_store
 from .saml_identity import BACKEND, AttributeNames, split_values
+from .saml_logout import single_logout
 from .saml_metadata import IdpMetadata, is_url, metadata_source_problem
 from .saml_provider import NAMEID_FORMATS, SamlSettings, ServiceProvider, check_key_pair
-from .saml_replay import RedisReplayStore, ReplayStore, SqliteReplayStore
 
 log = logging.getLogger("conexoos.logins.saml")
 
-SESSION_REQUESTS = "conexoos.saml.requests"
-"""Session key: {AuthnRequest id: local path to return to} of the logins this browser started."""
-SESSION_LOGIN = "conexoos.saml.login"
-"""Session key: the NameID and session index of the last SAML login, for an IdP-initiated logout."""
 MAX_OUTSTANDING = 5
 """Logins started and not finished that one browser may have (several tabs)."""
 MAX_RELAY_STATE = 80
 """The SAML bindings limit RelayState to 80 bytes."""
 BOUNCED_FIELD = "conexoos_saml_resent"
 MISSING_RESPONSE = "The identity provider's answer is missing. Please log in again."
-BAD_LOGOUT = "The identity provider's logout message could not be accepted."
 SCHEMA_KEY = "LOGINS.saml"
 
 SCHEMA: Schema = {
@@ -176,7 +168,7 @@ def install(app: Flask, logins: Logins, section: Mapping[str, Any]) -> None:
     metadata = _idp_metadata(section, _base_dir(app), Path(app.instance_path) / "saml")
     provider = ServiceProvider(settings, metadata)
     provider.start()
-    app.extensions["conexoos.saml"] = provider
+    app.extensions[EXTENSION] = provider
     blueprint = _blueprint()
     app.register_blueprint(blueprint)
     logins.cross_site_posts.append(blueprint)
@@ -307,20 +299,6 @@ def _resolve(base_dir: Path, value: str, is_path: bool) -> str:
     return str(path if path.is_absolute() else base_dir / path)
 
 
-def _provider() -> ServiceProvider:
-    provider: ServiceProvider = current_app.extensions["conexoos.saml"]
-    if provider.replays is None:
-        provider.replays = _replay_store()
-    return provider
-
-
-def _replay_store() -> ReplayStore:
-    runtime = current_app.extensions["conexoos"]
-    if runtime.services.has("redis"):
-        return RedisReplayStore(runtime.services.redis, runtime.settings.key_prefix)
-    return SqliteReplayStore(Path(current_app.instance_path) / "saml-replay.sqlite")
-
-
 # -- routes --------------------------------------------------------------------------------------------------
 
 
@@ -337,13 +315,13 @@ def login() -> ResponseReturnValue:
     """Send the browser to the identity provider with a signed AuthnRequest (503 page when unavailable)."""
     target = local_path(request.args.get("next")) or ""
     try:
-        request_id, url = _provider().login_url(relay_state=_relay_state(target))
+        request_id, url = current_provider().login_url(relay_state=_relay_state(target))
     except LoginFailed as error:
         return failure_page(error)
     outstanding = dict(session.get(SESSION_REQUESTS) or {})
     outstanding[request_id] = target  # the session, not RelayState, says where to go after the login
     session[SESSION_REQUESTS] = dict(list(outstanding.items())[-MAX_OUTSTANDING:])
-    return _no_store(redirect(url, code=303))
+    return no_store(redirect(url, code=303))
 
 
 def acs() -> ResponseReturnValue:
@@ -356,7 +334,7 @@ def acs() -> ResponseReturnValue:
         return _resend_page(saml_response, request.form.get("RelayState", ""))
     outstanding = dict(session.get(SESSION_REQUESTS) or {})
     try:
-        accepted = _provider().identity(saml_response, outstanding)
+        accepted = current_provider().identity(saml_response, outstanding)
     except LoginFailed as error:
         session.pop(SESSION_REQUESTS, None)  # a failed answer ends every login this browser started
         return failure_page(error)
@@ -375,111 +353,10 @@ def acs() -> ResponseReturnValue:
 def metadata() -> ResponseReturnValue:
     """This service provider's metadata XML (503 page when the identity provider's is unavailable)."""
     try:
-        document = _provider().metadata_xml()
+        document = current_provider().metadata_xml()
     except LoginFailed as error:
         return failure_page(error)
     return Response(document, mimetype="application/samlmetadata+xml")
-
-
-def single_logout() -> ResponseReturnValue:
-    """The identity provider's LogoutResponse (back to the page after logout) or LogoutRequest (end this
-    browser's SAML session, answer with a signed LogoutResponse)."""
-    values = request.values
-    binding = BINDING_HTTP_POST if request.method == "POST" else BINDING_HTTP_REDIRECT
-    try:
-        if values.get("SAMLResponse"):
-            return _logout_response(values["SAMLResponse"], binding, values.get("RelayState", ""))
-        if values.get("SAMLRequest"):
-            return _logout_request(values, binding)
-    except LoginFailed as error:
-        return failure_page(error)
-    return failure_page(LoginFailed(BAD_LOGOUT))
-
-
-def _logout_response(message: str, binding: str, relay_state: str) -> ResponseReturnValue:
-    client, idp = _provider().client()
-    try:
-        answer = client.parse_logout_request_response(message, binding)
-    except Exception as error:  # noqa: BLE001 - pysaml2 raises bare Exceptions for failed checks
-        log.warning("SAML: LogoutResponse refused: %s: %s", type(error).__name__, error)
-        raise LoginFailed(BAD_LOGOUT) from None
-    status = answer.response.status.status_code.value if answer is not None else None
-    if answer is None or _issuer_text(answer.response.issuer) != idp or status != STATUS_SUCCESS:
-        log.warning("SAML: LogoutResponse not a success from %s: %s", idp, status)
-    return redirect(local_path(relay_state) or "/", code=303)
-
-
-def _logout_request(values: Mapping[str, str], binding: str) -> ResponseReturnValue:
-    client, idp = _provider().client()
-    if binding == BINDING_HTTP_REDIRECT and not (values.get("Signature") and values.get("SigAlg")):
-        log.warning("SAML: unsigned LogoutRequest refused")
-        raise LoginFailed(BAD_LOGOUT)
-    try:
-        parsed = client.parse_logout_request(
-            values["SAMLRequest"],
-            binding,
-            relay_state=values.get("RelayState"),
-            sigalg=values.get("SigAlg"),
-            signature=values.get("Signature"),
-        )
-        if binding == BINDING_HTTP_REDIRECT and not parsed._do_redirect_sig_check(_redirect_message(values)):
-            raise ValueError("the redirect binding's signature does not verify")
-    except Exception as error:  # noqa: BLE001 - pysaml2 raises bare Exceptions for failed checks
-        log.warning("SAML: LogoutRequest refused: %s: %s", type(error).__name__, error)
-        raise LoginFailed(BAD_LOGOUT) from None
-    if binding == BINDING_HTTP_POST and not parsed.message.signature:
-        log.warning("SAML: unsigned LogoutRequest refused")
-        raise LoginFailed(BAD_LOGOUT)
-    if _issuer_text(parsed.message.issuer) != idp:
-        log.warning("SAML: LogoutRequest from %r refused: not %r", _issuer_text(parsed.message.issuer), idp)
-        raise LoginFailed(BAD_LOGOUT)
-    _end_session_of(parsed.message)
-    try:
-        location = _logout_answer(client, parsed.message, values.get("RelayState", ""))
-    except Exception as error:  # noqa: BLE001 - the session is ended; only the answer to the IdP failed
-        log.warning("SAML: no LogoutResponse sent to %s: %s: %s", idp, type(error).__name__, error)
-        return redirect("/", code=303)
-    return _no_store(redirect(location, code=303))
-
-
-def _logout_answer(client: Any, message: Any, relay_state: str) -> str:
-    """Where to send the browser with our LogoutResponse (signed when there is a key pair)."""
-    response = client.create_logout_response(message, [BINDING_HTTP_REDIRECT], sign=False)
-    destination = client.response_args(message, [BINDING_HTTP_REDIRECT])["destination"]
-    info = client.apply_binding(
-        BINDING_HTTP_REDIRECT,
-        str(response),
-        destination,
-        relay_state,
-        response=True,
-        sign=_provider().settings.signs,
-        sigalg=SIG_RSA_SHA256,
-    )
-    return str(dict(info["headers"])["Location"])
-
-
-def _redirect_message(values: Mapping[str, str]) -> dict[str, str]:
-    message = {
-        "SAMLRequest": values["SAMLRequest"],
-        "Signature": values["Signature"],
-        "SigAlg": values["SigAlg"],
-    }
-    if values.get("RelayState") is not None:
-        message["RelayState"] = values["RelayState"]
-    return message
-
-
-def _end_session_of(message: Any) -> None:
-    """Clear this browser's session when its SAML login is the one the identity provider logs out."""
-    state = session.get(SESSION_LOGIN) or {}
-    name_id = (message.name_id.text or "").strip() if message.name_id is not None else ""
-    if state.get("name_id") and state.get("name_id") == name_id:
-        session.clear()
-        log.info("SAML: single logout ended the session of %s", name_id)
-
-
-def _issuer_text(issuer: Any) -> str:
-    return (getattr(issuer, "text", None) or "").strip()
 
 
 # -- helpers -------------------------------------------------------------------------------------------------
@@ -529,19 +406,8 @@ def _resend_page(saml_response: str, relay_state: str) -> ResponseReturnValue:
         bounced=BOUNCED_FIELD,
     )
     digest = base64.b64encode(hashlib.sha256(RESEND_SCRIPT.encode()).digest()).decode()
-    response = _no_store(Response(html, mimetype="text/html"))
+    response = no_store(Response(html, mimetype="text/html"))
     response.headers["Content-Security-Policy"] = (
         f"default-src 'none'; script-src 'sha256-{digest}'; form-action 'self'; frame-ancestors 'none'"
     )
     return response
-
-
-def _no_store(response: Any) -> Any:
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def failure_page(error: LoginFailed) -> ResponseReturnValue:
-    """The framework's login-failure page (``logins/failed.html``) with the error's status, never cached."""
-    html, status = render_login_failure(error)
-    return _no_store(Response(html, status=status, mimetype="text/html"))
