@@ -125,6 +125,14 @@ def test_a_full_login_maps_the_attributes_and_the_admin_group(app: Flask, idp: S
     assert me["logout_state"]["session_index"]
 
 
+def test_an_encrypted_assertion_is_decrypted_with_the_sp_key(app: Flask, idp: SamlIdp) -> None:
+    client = app.test_client()
+    fields = idp_answer(client, idp, mode="encrypted")
+    assert "EncryptedAssertion" in base64.b64decode(fields["SAMLResponse"]).decode()
+    assert post_acs(client, fields).status_code == 303
+    assert logged_in_user(client)["email"] == "ada@example.org"
+
+
 def test_a_person_outside_the_admin_values_is_not_admin(app: Flask, idp: SamlIdp) -> None:
     client = app.test_client()
     post_acs(client, idp_answer(client, idp, username="bob"))
@@ -146,6 +154,7 @@ def logged_in_user(client: FlaskClient) -> Any:
     ("mode", "reason"),
     [
         ("unsigned", "Signature missing for assertion"),
+        ("encrypted-unsigned", "Signature missing for assertion"),
         ("other-key", "signature"),
         ("wrong-audience", "AudienceRestrictions"),
         ("other-issuer", "stranger.example"),

@@ -13,8 +13,9 @@ Run in its own process by :mod:`tests.support.saml_idp`:
 Modes of ``POST /login`` (the test switches): ``normal``, ``unsigned`` (no signature at all), ``other-key``
 (signed with a key the SP does not know), ``other-issuer`` (an unknown IdP entity id, signed with the real
 key), ``wrong-audience``, ``wrong-recipient`` (Destination and Recipient another site's ACS), ``expired``
-(NotOnOrAfter in the past),
-``fixed-id`` (every assertion has the same id, FIXED_ASSERTION_ID), ``deny`` (a Responder/AuthnFailed status).
+(NotOnOrAfter in the past), ``fixed-id`` (every assertion has the same id, FIXED_ASSERTION_ID),
+``encrypted`` (the signed assertion encrypted for the SP's certificate from its metadata, as ADFS does by
+default), ``encrypted-unsigned``, and ``deny`` (a Responder/AuthnFailed status).
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ MODES = (
     "expired",
     "fixed-id",
     "deny",
+    "encrypted",
+    "encrypted-unsigned",
 )
 _fixed_id: list[str] = []
 
@@ -190,8 +193,10 @@ class IdentityProvider:
                     sp_name_qualifier=request.issuer.text,
                 ),
                 authn={"class_ref": PASSWORD, "authn_auth": self.entity_id},
-                sign_assertion=mode != "unsigned",
+                sign_assertion=mode not in ("unsigned", "encrypted-unsigned"),
                 sign_response=False,
+                encrypt_assertion=mode in ("encrypted", "encrypted-unsigned"),
+                encrypt_assertion_self_contained=True,
             )
         finally:
             _fixed_id.clear()
