@@ -20,7 +20,6 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from conexoos.framework import create_app
-from conexoos.framework.config import deep_merge
 from tests.framework.helpers import write_project
 
 PROJECT_FILES = {
@@ -123,7 +122,7 @@ def run_saml_app(
         "LOGINS": {"saml": section},
     }
     try:
-        app = create_app(project, overrides=deep_merge(overrides, {}))
+        app = create_app(project, overrides=overrides)
     except BaseException:
         server.server_close()
         raise
