@@ -6,7 +6,7 @@ The Conexoos product is loaded exactly like any user's project: through its ``se
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,6 +27,7 @@ from .database import (
 from .errors import ProjectError
 from .health import install_health_routes
 from .http_errors import register_error_handlers
+from .logins import Logins
 from .logs import configure_logging, install_access_log, route_project_log
 from .project import Project, locate_project, project_schema
 from .proxy import TrustedProxies, parse_trusted_proxies
@@ -50,6 +51,7 @@ class Runtime:
     services: Services
     socketio: SocketIO
     scheduler: Scheduler
+    logins: Logins = field(default_factory=Logins)
 
 
 def runtime() -> Runtime:

@@ -3,6 +3,7 @@
 from .billing import StripeEvent
 from .event import AnalyticsEvent
 from .export_job import ExportJob
+from .external_identity import ExternalIdentity
 from .held_username import HeldUsername
 from .link import UserLink
 from .media_file import MediaFile
@@ -21,6 +22,7 @@ __all__ = [
     "StripeEvent",
     "AnalyticsEvent",
     "ExportJob",
+    "ExternalIdentity",
     "HeldUsername",
     "MediaFile",
     "StatsRollup",
