@@ -72,6 +72,8 @@ def delete() -> Response | tuple[str, int]:
             current_user, form.password.data or "", form.second_factor_code.data or ""
         )
     except account_deletion.DeletionRefused as refused:
+        if not has_usable_password(current_user):
+            return _page(form, refused.message), refused.status  # no password field to show it under
         form.password.errors = [refused.message]
         return _page(form), refused.status
     try:

@@ -2,7 +2,8 @@
 
 Candidates come from the provider's username, the local part of the email address, then the name, each
 brought to the product's rules (``a-z``, ``0-9``, ``_`` and ``.``, 3 to 30 characters, not reserved, not
-taken, not held); a taken one gets a number (``alice2``, ``alice3``...), and as a last resort a random one.
+taken, not held); a taken or held one gets a number (``alice2``, ``alice3``...), a reserved one is passed
+over, and as a last resort a random one is made.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from collections.abc import Collection, Iterator
 
 from flask import current_app
 
-from conexoos.app.controllers.accounts import SignupError, check_new_username, route_prefixes
+from conexoos.app.controllers.accounts import (
+    SignupError,
+    check_new_username,
+    route_prefixes,
+    username_problem,
+)
 from conexoos.framework.logins import ExternalIdentity
 
 MIN_LENGTH, MAX_LENGTH = 3, 30
@@ -27,6 +33,8 @@ def free_username(identity: ExternalIdentity) -> str:
     """The first free, valid username among the candidates of ``identity`` and their numbered variants."""
     prefixes = route_prefixes(current_app.url_map)
     for base in candidates(identity):
+        if username_problem(base, prefixes):
+            continue  # reserved or file-like: "admin2" would read as the site's own, take the next base
         for name in _variants(base):
             if _is_free(name, prefixes):
                 return name
