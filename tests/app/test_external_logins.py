@@ -9,11 +9,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from conexoos.app.controllers import accounts as accounts_controller
 from conexoos.app.controllers import login_session
 from conexoos.app.controllers.accounts import has_usable_password
 from conexoos.app.models.persistent import User
+from conexoos.framework import db
+from conexoos.framework.mail.outbox import OutboxMessage
 from tests.conftest import AppFactory
 
 from .conftest import PASSWORD, Account, form_token, log_in, product_app, sign_up
@@ -87,7 +90,13 @@ def test_an_unverified_address_is_not_marked_verified_and_gets_the_link(
     app: Flask, provider: Provider
 ) -> None:
     provider.sign_in(app.test_client(), "sub-2", username="dave", email="dave@example.com")
+    provider.sign_in(
+        app.test_client(), "sub-3", username="vera", email="vera@example.com", email_verified=True
+    )
     assert not user_named(app, "dave").email_verified
+    with app.app_context():
+        mails = [(row.recipient, row.subject) for row in db.session.scalars(select(OutboxMessage)).all()]
+    assert mails == [("dave@example.com", "Confirm your email address for Conexoos")]  # vera's was vouched
 
 
 def test_the_same_subject_at_another_provider_is_another_person(app: Flask, provider: Provider) -> None:
@@ -189,7 +198,7 @@ def test_without_the_operator_s_consent_a_vouched_address_asks_for_a_local_login
     assert response.status_code == 302 and response.headers["Location"] == "/login"
     page = browser.get("/login").get_data(as_text=True)
     assert "An account here already uses alice@example.com. Log in to it once" in page
-    assert "to link your Corp ID sign-in (alice@example.com)" in page
+    assert "to link your Corp ID sign-in to it" in page
     assert users_and_identities(app) == before and not is_logged_in(browser)
     # The local login links it, and says so.
     log_in(browser, "alice")

@@ -51,11 +51,7 @@ def handle_external_login(identity: ExternalIdentity) -> ResponseReturnValue:
         db.session.rollback()
         page = render_template("accounts/external_login_refused.html", message=refused.message)
         return page, refused.status
-    if isinstance(result, external_logins.LinkAsked):
-        flash(
-            f"An account here already uses {result.email}. Log in to it once, the usual way, to link your "
-            f"{result.label} sign-in to it."
-        )
+    if isinstance(result, external_logins.LinkAsked):  # the login page says what to do
         return redirect(url_for("accounts.login"))
     user = result.user
     pending_login.clear()

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from conexoos.app.controllers import pending_link
 from conexoos.app.controllers.accounts import disable_password
+from conexoos.app.controllers.email_addresses import queue_verification
 from conexoos.app.controllers.role_mapping import apply_role_mapping
 from conexoos.app.controllers.sso_usernames import free_username
 from conexoos.app.models.persistent import ExternalIdentity as IdentityRow
@@ -116,6 +117,8 @@ def create_account(identity: ExternalIdentity, email: str) -> User:
         db.session.flush()  # the id the identity names
         _link(user, identity, email)
         db.session.flush()
+        if not user.email_verified:
+            queue_verification(user)  # the provider did not vouch for it: the usual link (or a welcome)
     except IntegrityError:
         db.session.rollback()  # neither the account nor the identity stays
         raise ExternalLoginRefused(
