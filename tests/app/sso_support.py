@@ -21,7 +21,14 @@ from werkzeug.test import TestResponse
 from conexoos.app.models.persistent import ExternalIdentity as IdentityRow
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
-from conexoos.framework.logins import ExternalIdentity, LoginButton, Logins, LoginUnavailable, logins
+from conexoos.framework.logins import (
+    ExternalIdentity,
+    LoginButton,
+    LoginFailed,
+    Logins,
+    LoginUnavailable,
+    logins,
+)
 
 IDP_LOGOUT = "https://idp.example/logout"
 UNAVAILABLE = "The directory cannot be reached now. Try again in a few minutes."
@@ -84,6 +91,8 @@ class Directory:
     name: str = "ldap"
     people: dict[str, tuple[str, ExternalIdentity]] = field(default_factory=dict)
     down: bool = False
+    refusal: str = ""
+    """When set, a right password is refused with this message (403), as a locked directory account."""
     asked: list[str] = field(default_factory=list)
 
     def add(self, login: str, password: str, subject: str, **claims: Any) -> ExternalIdentity:
@@ -98,6 +107,8 @@ class Directory:
         if self.down:
             raise LoginUnavailable(UNAVAILABLE)
         entry = self.people.get(login)
+        if entry and entry[0] == password and self.refusal:
+            raise LoginFailed(self.refusal, status=403)
         return entry[1] if entry and entry[0] == password else None
 
 

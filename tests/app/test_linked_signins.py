@@ -141,6 +141,9 @@ def test_unlink_needs_the_csrf_token_and_only_touches_one_s_own(app: Flask, corp
     foreign = omar.unlink(corp_ids[0])
     assert foreign.status_code == 404
     assert omar.unlink(999999).status_code == 404
+    for odd in ("99999999999999999999", "0", "-1", "x", "%00"):
+        response = omar.client.post(f"/settings/sign-ins/{odd}/unlink", data={"csrf_token": omar.csrf()})
+        assert response.status_code == 404, odd
     assert identity_ids(app, nina.user_id) == corp_ids
     assert app.test_client().get(PAGE).status_code == 302  # logged out: to the login page
 

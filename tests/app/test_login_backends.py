@@ -117,6 +117,14 @@ def test_a_directory_that_is_down_is_a_503_with_a_sentence(app: Flask, directory
     assert users_and_identities(app) == (0, 0)
 
 
+def test_a_directory_s_refusal_is_shown_as_it_says(app: Flask, directory: Directory) -> None:
+    directory.refusal = "Your directory account is locked. Ask your IT department."
+    response = post_login(app.test_client(), "carol", DIRECTORY_PASSWORD)
+    assert response.status_code == 403
+    assert "Your directory account is locked" in response.get_data(as_text=True)
+    assert users_and_identities(app) == (0, 0)
+
+
 def test_a_local_account_still_logs_in_while_the_directory_is_down(make_app: AppFactory) -> None:
     app = make_app(overrides=QUIET)
     directory = with_directory(app, ["ldap", "local"])

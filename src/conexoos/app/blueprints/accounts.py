@@ -23,7 +23,7 @@ from conexoos.app.models.persistent import User
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.rate_limit import enforce, too_many_requests
 from conexoos.framework import end_session, require_session_store
-from conexoos.framework.logins import ExternalIdentity, LoginUnavailable, logins
+from conexoos.framework.logins import ExternalIdentity, LoginFailed, logins
 
 accounts = Blueprint("accounts", __name__)
 LOGIN_FAILED = "Those details do not match an account."
@@ -85,8 +85,8 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             found = _attempt(form.login.data or "", form.password.data or "")
-        except LoginUnavailable as unavailable:
-            error, status = unavailable.message, unavailable.status
+        except LoginFailed as refused:  # a directory that cannot be asked (503), or that refused (4xx)
+            error, status = refused.message, refused.status
         else:
             if isinstance(found, ExternalIdentity):
                 return handle_external_login(found)

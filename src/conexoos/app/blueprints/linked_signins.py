@@ -20,7 +20,7 @@ def index() -> str:
     return _page(UnlinkForm())
 
 
-@linked_signins.route("/sign-ins/<int:identity_id>/unlink", methods=["POST"])
+@linked_signins.route("/sign-ins/<id:identity_id>/unlink", methods=["POST"])
 @login_required
 def unlink(identity_id: int) -> Response | tuple[str, int]:
     """Unlink a sign-in of the current user (CSRF; the password when they have one), while another way
