@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from conexoos.app.controllers import accounts as accounts_controller
@@ -414,3 +416,54 @@ def test_usernames_are_brought_to_the_rules() -> None:
     identity = ExternalIdentity("oidc", "corp", "s", username="Ann", email="ann.b@example.com", name="Ann B")
     assert candidates(identity) == ["ann", "ann.b", "ann_b"]
     assert candidates(ExternalIdentity("oidc", "corp", "s", name="日本")) == ["user"]
+
+
+# ---------------------------------------------------------------- any identity: never a 500
+
+
+HOSTILE = st.sampled_from(
+    ["\x00", "a\x00b", "\ud800", "x\udfffy", "\r\n", "\u202e", "", " ", "%00", "é" * 300]
+)
+CLAIM = st.one_of(st.none(), HOSTILE, st.text(max_size=80))
+
+
+@given(
+    subject=st.one_of(HOSTILE, st.text(max_size=300)),
+    username=CLAIM,
+    email=st.one_of(CLAIM, st.emails(), HOSTILE.map(lambda text: f"{text}@example.com")),
+    name=CLAIM,
+    verified=st.booleans(),
+    admin=st.sampled_from([None, True, False]),
+)
+@settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+def test_any_identity_is_a_login_or_a_4xx_page_never_a_500(
+    app: Flask,
+    provider: Provider,
+    subject: str,
+    username: str | None,
+    email: str | None,
+    name: str | None,
+    verified: bool,
+    admin: bool | None,
+) -> None:
+    before = users_and_identities(app)
+    claims = {
+        "username": username,
+        "email": email,
+        "name": name,
+        "email_verified": verified,
+        "admin": admin,
+        "logout_state": {"id_token_hint": subject},
+    }
+    response = provider.sign_in(app.test_client(), subject, **claims)
+    assert response.status_code in (302, 409, 422), response.status_code
+    users, identities = users_and_identities(app)
+    if response.status_code != 302:
+        assert (users, identities) == before  # nothing half-made
+    else:
+        assert users - before[0] in (0, 1) and identities - before[1] == users - before[0]

@@ -30,7 +30,7 @@ from conexoos.app.models.persistent import ExternalIdentity as IdentityRow
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
-from conexoos.app.utils.text import has_control_characters
+from conexoos.app.utils.text import has_control_characters, is_valid_unicode
 from conexoos.framework import db
 from conexoos.framework.logins import ExternalIdentity, logins
 
@@ -90,7 +90,7 @@ def resolve(identity: ExternalIdentity) -> Resolved | LinkAsked:
 def provider_email(identity: ExternalIdentity) -> str:
     """The provider's address in its stored form, or "" when it gave none the product can use."""
     text = (identity.email or "").strip()
-    if not text or len(text) > MAX_EMAIL or has_control_characters(text):
+    if not text or len(text) > MAX_EMAIL or has_control_characters(text) or not is_valid_unicode(text):
         return ""
     try:
         return normalize_email(text)
@@ -171,9 +171,11 @@ def _ask_for_link(owner: User, identity: ExternalIdentity, email: str) -> LinkAs
 
 def _check_subject(identity: ExternalIdentity) -> None:
     subject = identity.subject
-    if not subject or len(subject) > MAX_SUBJECT or has_control_characters(subject):
+    # A lone surrogate (JSON "\ud800") or a NUL cannot be stored by every database.
+    usable = is_valid_unicode(subject) and not has_control_characters(subject)
+    if not subject or len(subject) > MAX_SUBJECT or not usable:
         raise ExternalLoginRefused(
             "Your provider sent no usable id for you (empty, longer than 255 characters, or holding "
-            "control characters). Ask the site's operator.",
+            "characters that cannot be stored). Ask the site's operator.",
             status=422,
         )

@@ -7,6 +7,7 @@ A login through an identity provider also leaves in the session what logging out
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask import session
@@ -16,6 +17,7 @@ from conexoos.app.controllers import pending_link
 from conexoos.app.controllers.user_sessions import register_current_session
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.utils.text import is_valid_unicode
 from conexoos.framework import regenerate_session
 from conexoos.framework.logins import ExternalIdentity, logins
 from conexoos.framework.urls import external_url
@@ -49,7 +51,16 @@ def remember_provider(user: User, identity: ExternalIdentity) -> None:
         "user_id": user.id,
         "backend": identity.backend,
         "provider": identity.provider,
-        "state": dict(identity.logout_state),
+        "state": _storable(identity.logout_state),
+    }
+
+
+def _storable(state: Mapping[str, str]) -> dict[str, str]:
+    """The logout state's string entries that a session can store (a lone surrogate cannot be)."""
+    return {
+        key: value
+        for key, value in state.items()
+        if isinstance(key, str) and isinstance(value, str) and is_valid_unicode(key + value)
     }
 
 
