@@ -17,6 +17,7 @@ from conexoos.app.controllers import accounts as accounts_controller
 from conexoos.app.controllers import login_session
 from conexoos.app.controllers.accounts import has_usable_password
 from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
 from conexoos.framework.mail.outbox import OutboxMessage
 from tests.conftest import AppFactory
@@ -166,9 +167,19 @@ def test_odd_identities_never_give_a_500(app: Flask, provider: Provider) -> None
 # ---------------------------------------------------------------- linking an existing account
 
 
+def verify_address(app: Flask, user_id: int) -> None:
+    """Mark the account's address verified (as its verification link does)."""
+    with app.app_context():
+        user = User.get_by_id(user_id)
+        assert user is not None
+        user.email_verified_at = utcnow()
+        user.save()
+
+
 def test_a_vouched_address_links_when_the_operator_allows_it(linking_app: Flask) -> None:
     provider = Provider(linking_app).install()
     alice = sign_up(linking_app, "alice")
+    verify_address(linking_app, alice.id)
     before = users_and_identities(linking_app)
     browser = linking_app.test_client()
     response = provider.sign_in(browser, "kc-alice", email="ALICE@example.com", email_verified=True)
@@ -176,6 +187,15 @@ def test_a_vouched_address_links_when_the_operator_allows_it(linking_app: Flask)
     assert users_and_identities(linking_app) == (before[0], before[1] + 1)
     assert identities_of(linking_app, alice.id) == [("oidc", "corp", "kc-alice", "alice@example.com")]
     assert "Your Corp ID sign-in is now linked to your account alice" in flashed(browser)
+
+
+def test_an_address_the_account_never_verified_is_not_linked_by_email(linking_app: Flask) -> None:
+    provider = Provider(linking_app).install()
+    squatter = sign_up(linking_app, "squatter", "victim@example.com")  # typed someone else's address
+    browser = linking_app.test_client()
+    response = provider.sign_in(browser, "kc-victim", email="victim@example.com", email_verified=True)
+    assert response.headers["Location"] == "/login" and not is_logged_in(browser)
+    assert identities_of(linking_app, squatter.id) == []  # the squatter's password would keep access
 
 
 def test_an_address_the_provider_does_not_vouch_for_never_links(linking_app: Flask) -> None:

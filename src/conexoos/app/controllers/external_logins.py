@@ -4,8 +4,8 @@
 
 - a linked identity → its account;
 - else, when an account has the address the provider gave: linked at once only when the provider vouches
-  for the address and the operator turned ``APP.ACCOUNTS.SSO_LINK_BY_EMAIL`` on; otherwise the person must
-  log in to that account once (:mod:`.pending_link`);
+  for the address, the account verified it too, and the operator turned ``APP.ACCOUNTS.SSO_LINK_BY_EMAIL``
+  on; otherwise the person must log in to that account once (:mod:`.pending_link`);
 - else a new account (just in time) with a free username derived from the claims and the provider's
   address (verified when the provider vouches for it), and no password.
 
@@ -80,7 +80,7 @@ def resolve(identity: ExternalIdentity) -> Resolved | LinkAsked:
     if owner is None:
         user = create_account(identity, email)
         return Resolved(user, created=True)
-    if identity.email_verified and current_app.config["CONEXOOS_ACCOUNTS"].sso_link_by_email:
+    if _may_link_by_email(owner, identity):
         _link(owner, identity, email)
         apply_role_mapping(owner, identity)
         return Resolved(owner, linked=True)
@@ -133,6 +133,14 @@ def provider_label(backend: str, provider: str) -> str:
         if (button.backend, button.provider) == (backend, provider):
             return button.label
     return "directory" if backend == "ldap" else provider
+
+
+def _may_link_by_email(owner: User, identity: ExternalIdentity) -> bool:
+    """Whether ``identity`` may be linked to ``owner`` on the strength of the address alone: the operator
+    allows it, the provider vouches for the address, and so does the account (an unverified address may
+    have been typed by someone else, who would keep the account's password: its owner logs in first)."""
+    allowed = bool(current_app.config["CONEXOOS_ACCOUNTS"].sso_link_by_email)
+    return allowed and identity.email_verified and owner.email_verified
 
 
 def _existing(row: IdentityRow, email: str) -> User:

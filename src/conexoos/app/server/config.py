@@ -77,8 +77,8 @@ APP: Schema = {
             "bool",
             False,
             "A first sign-in through `LOGINS` (LDAP, OpenID Connect, SAML) whose provider vouches for the "
-            "email address of an existing account is linked to that account at once. Off: the person "
-            "logs in once with the account's password to link it.",
+            "verified email address of an existing account is linked to that account at once. Off: the "
+            "person logs in once with the account's password to link it.",
         ),
         "SSO_SECOND_FACTOR": Key(
             "choice",
