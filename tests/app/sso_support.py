@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, g, request
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
@@ -48,7 +48,7 @@ class Provider:
     app: Flask
     backend: str = "oidc"
     name: str = "corp"
-    label: str = "Corp ID"
+    label: str = "Log in with Corp ID"
     waiting: dict[str, ExternalIdentity] = field(default_factory=dict)
     _keys: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -76,6 +76,8 @@ class Provider:
         return client.get(f"/_test/{self.backend}/{self.name}/{key}")
 
     def _callback(self, key: str) -> Any:
+        if "kept_next" in request.args:  # as OpenID Connect keeps the login's ?next= through the provider
+            g.login_next = request.args["kept_next"]
         return logins().complete(self.waiting.pop(key))
 
     @staticmethod

@@ -140,8 +140,23 @@ def test_the_page_shows_a_button_per_provider_without_script(app: Flask) -> None
     page = app.test_client().get("/login").get_data(as_text=True)
     buttons = page.index('aria-label="Other ways to log in"')
     assert '<a class="button" href="/_test/oidc/corp/start">Log in with Corp ID</a>' in page[buttons:]
-    assert "Log in with Partner &lt;SSO&gt;" in page  # escaped
+    assert ">Partner &lt;SSO&gt;</a>" in page  # the label as configured, escaped
     assert page.index('name="password"') < buttons  # under the form
+
+
+def test_the_buttons_carry_the_page_s_next_and_a_provider_s_kept_next_is_followed(app: Flask) -> None:
+    provider = Provider(app).install()
+    page = app.test_client().get("/login?next=/dashboard/stats").get_data(as_text=True)
+    assert 'href="/_test/oidc/corp/start?next=%2Fdashboard%2Fstats"' in page
+    foreign = app.test_client().get("/login?next=https://evil.example/").get_data(as_text=True)
+    assert 'href="/_test/oidc/corp/start"' in foreign
+    identity = provider.identity("s", username="kim", email="kim@example.com")
+    provider.waiting["k"] = identity
+    back = app.test_client().get("/_test/oidc/corp/k?kept_next=/dashboard/stats")
+    assert back.headers["Location"] == "/dashboard/stats"
+    provider.waiting["k"] = identity
+    elsewhere = app.test_client().get("/_test/oidc/corp/k?kept_next=//evil.example/")
+    assert elsewhere.headers["Location"] == "/dashboard"
 
 
 # ---------------------------------------------------------------- local login off

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import NoReturn
+from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -22,6 +23,7 @@ from conexoos.app.models.forms.accounts import LoginForm, SignupForm
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.rate_limit import enforce, too_many_requests
+from conexoos.app.utils.redirects import safe_local_target
 from conexoos.framework import end_session, require_session_store
 from conexoos.framework.logins import ExternalIdentity, LoginFailed, logins
 
@@ -126,9 +128,17 @@ def _login_page(form: LoginForm, error: str | None) -> str:
         error=error,
         password_form=_has_password_form(),
         local_enabled=registry.local_enabled,
-        buttons=registry.buttons(),
+        buttons=[(button.label, _with_next(button.url)) for button in registry.buttons()],
         waiting_link=pending_link.current(),
     )
+
+
+def _with_next(url: str) -> str:
+    """A provider button's URL carrying this page's ``next`` (when it is a path on this site)."""
+    target = safe_local_target(request.args.get("next"))
+    if not target:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'next': target})}"
 
 
 @accounts.route("/logout", methods=["POST"])

@@ -6,7 +6,7 @@ and SAML call it from their callback routes, the login form calls it for a direc
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
@@ -18,6 +18,9 @@ from conexoos.app.models.persistent import User
 from conexoos.app.utils.redirects import safe_local_target
 from conexoos.framework import db, require_session_store
 from conexoos.framework.logins import ExternalIdentity
+
+LOGIN_NEXT = "login_next"
+"""``flask.g`` key where redirect backends (OpenID Connect) put the ``?next=`` their login started with."""
 
 
 def finish_login(user: User) -> None:
@@ -32,8 +35,10 @@ def finish_login(user: User) -> None:
 
 
 def next_page() -> str:
-    """Where a login goes: ``next`` when it is a path on this site, else the dashboard."""
-    return safe_local_target(request.args.get("next")) or url_for("dashboard.index")
+    """Where a login goes: the page it was started for when that is a path on this site (``?next=``, or
+    what a redirect backend kept through the provider, ``g.login_next``), else the dashboard."""
+    kept = g.get(LOGIN_NEXT) if isinstance(g.get(LOGIN_NEXT), str) else None
+    return safe_local_target(kept or request.args.get("next")) or url_for("dashboard.index")
 
 
 def handle_external_login(identity: ExternalIdentity) -> ResponseReturnValue:

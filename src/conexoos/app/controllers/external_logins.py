@@ -16,6 +16,7 @@ new account's id, and rolls back when that fails).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -35,6 +36,8 @@ from conexoos.framework import db
 from conexoos.framework.logins import ExternalIdentity, logins
 
 MAX_EMAIL = 254
+BUTTON_VERB = re.compile(r"^\s*(log|sign)\s*(in|on)\s+(with|using|via|through)\s+", re.IGNORECASE)
+"""The start of a button's label that is no part of the provider's name."""
 MAX_SUBJECT = 255
 
 
@@ -128,10 +131,11 @@ def create_account(identity: ExternalIdentity, email: str) -> User:
 
 
 def provider_label(backend: str, provider: str) -> str:
-    """How the login page names a provider (its button's label; "directory" for LDAP)."""
+    """A provider's name for sentences: its button's label without "Log in with" (``Log in with
+    Keycloak`` → ``Keycloak``), "directory" for LDAP, else its name in ``LOGINS``."""
     for button in logins().buttons():
         if (button.backend, button.provider) == (backend, provider):
-            return button.label
+            return BUTTON_VERB.sub("", button.label).strip() or button.label
     return "directory" if backend == "ldap" else provider
 
 
