@@ -164,3 +164,11 @@ def test_the_directory_and_the_provider_are_two_identities_of_one_person(
     assert oidc_login(browser, ALICE).headers["Location"] == "/login"
     assert post_login(browser, "alice", "alice-pw").status_code == 302  # the directory's login links it
     assert {row[0] for row in identities_of(app, alice.id)} == {"ldap", "oidc"}
+
+
+def test_a_failed_provider_login_is_the_product_s_page(oidc_app: Flask) -> None:
+    answer = oidc_app.test_client().get("/login/oidc/corp/callback?state=forged&code=x")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400 and "You could not be logged in" in page
+    assert "/static/css/app.css" in page and "<style" not in page  # the product's layout, under its CSP
+    assert users_and_identities(oidc_app) == (0, 0)

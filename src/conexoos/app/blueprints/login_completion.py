@@ -6,7 +6,7 @@ and SAML call it from their callback routes, the login form calls it for a direc
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import current_app, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
@@ -17,7 +17,8 @@ from conexoos.app.controllers.user_sessions import forget_current_session
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.redirects import safe_local_target
 from conexoos.framework import db, require_session_store
-from conexoos.framework.logins import ExternalIdentity
+from conexoos.framework.logins import ExternalIdentity, LoginFailed
+from conexoos.framework.logins.pages import render_login_failure
 
 LOGIN_NEXT = "login_next"
 """``flask.g`` key where redirect backends (OpenID Connect) put the ``?next=`` their login started with."""
@@ -53,9 +54,8 @@ def handle_external_login(identity: ExternalIdentity) -> ResponseReturnValue:
     try:
         result = external_logins.resolve(identity)
     except external_logins.ExternalLoginRefused as refused:
-        db.session.rollback()
-        page = render_template("accounts/external_login_refused.html", message=refused.message)
-        return page, refused.status
+        db.session.rollback()  # nothing half-made
+        return render_login_failure(LoginFailed(refused.message, status=refused.status))
     if isinstance(result, external_logins.LinkAsked):  # the login page says what to do
         return redirect(url_for("accounts.login"))
     user = result.user
