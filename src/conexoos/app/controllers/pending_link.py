@@ -10,7 +10,7 @@ factor, passkey) links it, and the person is told. A login to any other account 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from flask import session
@@ -83,8 +83,13 @@ def complete(user: User) -> Linked | None:
         )
     )
     admin = state.get("admin")
-    mapped = ExternalIdentity(state["backend"], state["provider"], state["subject"], admin=admin)
-    apply_role_mapping(user, mapped if isinstance(admin, bool) else replace(mapped, admin=None))
+    mapped = ExternalIdentity(
+        state["backend"],
+        state["provider"],
+        state["subject"],
+        admin=admin if isinstance(admin, bool) else None,
+    )
+    apply_role_mapping(user, mapped)  # as at every sign-in of the provider
     return Linked(str(state["label"]), str(state["email"]))
 
 
