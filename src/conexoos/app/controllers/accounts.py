@@ -251,6 +251,12 @@ def disable_password(user: User) -> None:
     user.password_hash = UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(16)  # argon2 refuses it as a hash
 
 
+def has_usable_password(user: User) -> bool:
+    """Whether some password logs ``user`` in (not one made at a first sign-in through an identity
+    provider, nor one disabled by :func:`disable_password`)."""
+    return bool(user.password_hash) and not user.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
+
+
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change ``user``'s password when ``current_password`` is theirs; raises :class:`PasswordRejected`
     (field ``current_password`` or ``new_password``) otherwise. Other sessions end at once."""

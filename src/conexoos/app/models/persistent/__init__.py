@@ -4,6 +4,7 @@ from .audit_log import AuditEntry
 from .billing import StripeEvent
 from .event import AnalyticsEvent
 from .export_job import ExportJob
+from .external_identity import ExternalIdentity
 from .held_username import HeldUsername
 from .invite import Invite
 from .link import UserLink
@@ -31,6 +32,7 @@ __all__ = [
     "StripeEvent",
     "AnalyticsEvent",
     "ExportJob",
+    "ExternalIdentity",
     "HeldUsername",
     "MediaFile",
     "StatsRollup",
