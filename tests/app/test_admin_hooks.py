@@ -3,14 +3,12 @@ invitation rules, exercised with stand-ins for those features' tables."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, text
+from sqlalchemy import text
 
-from conexoos.app.controllers import invites, site_overview, user_admin
-from conexoos.app.models.persistent import User
+from conexoos.app.controllers import invites, site_overview
+from conexoos.app.models.persistent import ExternalIdentity, User
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
 
@@ -38,50 +36,26 @@ def test_open_reports_are_counted_once_a_report_table_exists(app: Flask, boss: A
         db.session.commit()
 
 
-@pytest.fixture
-def identity_table(app: Flask) -> Iterator[Table]:
-    """A stand-in for SSO's ``external_identity`` table (revision 0011), removed from the metadata after."""
-    metadata = db.Model.metadata
-    table = Table(
-        "external_identity",
-        metadata,
-        Column("id", Integer, primary_key=True),
-        Column("user_id", ForeignKey("user.id", ondelete="CASCADE"), nullable=False),
-        Column("backend", String(16)),
-        Column("provider", String(64)),
-        Column("subject", String(255)),
-    )
+def test_linked_identities_are_shown_escaped(app: Flask, alice: Account, boss: Account) -> None:
     with app.app_context():
-        table.create(db.engine)
-    yield table
-    with app.app_context():
-        table.drop(db.engine)
-    metadata.remove(table)
-
-
-def test_linked_identities_are_shown_when_sso_is_there(
-    app: Flask, alice: Account, boss: Account, identity_table: Table
-) -> None:
-    with app.app_context():
-        db.session.execute(
-            identity_table.insert().values(
-                user_id=alice.id, backend="oidc", provider="keycloak", subject="<b>sub-1</b>"
+        db.session.add(
+            ExternalIdentity(
+                user_id=alice.id,
+                backend="oidc",
+                provider="keycloak",
+                subject="s-1",
+                email="<b>x</b>@example.org",
             )
         )
         db.session.commit()
-        user = db.session.get(User, alice.id)
-        assert user is not None
-        assert user_admin.linked_identities(user) == [
-            {"backend": "oidc", "provider": "keycloak", "subject": "<b>sub-1</b>"}
-        ]
     page = boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
-    assert "provider: keycloak" in page and "&lt;b&gt;sub-1&lt;/b&gt;" in page
+    assert "keycloak (&lt;b&gt;x&lt;/b&gt;@example.org); linked " in page and "last used never" in page
+    assert "<b>x</b>" not in page
 
 
-def test_without_sso_the_page_says_so(app: Flask, alice: Account, boss: Account) -> None:
-    assert "Single sign-on is not part of this version" in boss.client.get(
-        f"/admin/users/{alice.id}"
-    ).get_data(as_text=True)
+def test_without_linked_sign_ins_the_page_says_none(app: Flask, alice: Account, boss: Account) -> None:
+    page = boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
+    assert 'id="identities">Linked identities</h2>\n  <p class="empty">None.</p>' in page
 
 
 def test_an_invitation_is_spent_once(app: Flask, boss: Account, alice: Account) -> None:

@@ -13,6 +13,7 @@ from conexoos.app.models.persistent import Product, User, UserLink
 from conexoos.framework import db
 
 from . import plans
+from .linked_identities import LinkedView, linked_of
 from .second_factor import has_second_factor
 
 
@@ -71,8 +72,8 @@ class UserDetail:
     summary: UserSummary
     links: Sequence[UserLink]
     two_factor: bool
-    identities: list[dict[str, Any]] | None
-    """Linked external identities (SSO), or None while the product has no ``external_identity`` table."""
+    identities: list[LinkedView]
+    """Linked sign-ins at identity providers (SSO)."""
 
 
 def detail(user: User, links_shown: int = 100) -> UserDetail:
@@ -86,16 +87,6 @@ def detail(user: User, links_shown: int = 100) -> UserDetail:
     return UserDetail(summary(user), links, has_second_factor(user), linked_identities(user))
 
 
-IDENTITY_TABLE = "external_identity"
-IDENTITY_COLUMNS = ("backend", "provider", "subject", "username", "email", "created_at", "last_login_at")
-
-
-def linked_identities(user: User) -> list[dict[str, Any]] | None:
-    """HOOK for SSO (revision 0011): the rows of ``external_identity`` naming ``user`` (by ``user_id``),
-    with the columns of :data:`IDENTITY_COLUMNS` it has; None when the table is not part of the models."""
-    table = db.Model.metadata.tables.get(IDENTITY_TABLE)
-    if table is None or "user_id" not in table.c:
-        return None
-    columns = [table.c[name] for name in IDENTITY_COLUMNS if name in table.c]
-    rows = db.session.execute(select(*columns).where(table.c.user_id == user.id)).mappings().all()
-    return [dict(row) for row in rows]
+def linked_identities(user: User) -> list[LinkedView]:
+    """``user``'s linked sign-ins (SSO), oldest first, as Settings → Linked sign-ins lists them."""
+    return linked_of(user)
