@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from flask_socketio import SocketIO
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 
+from .compat_import import attach as attach_compat
 from .config import Settings, apply_project_schema, ensure_app_key, load_settings, log_warnings
 from .converters import register_converters
 from .database import (
@@ -110,6 +111,7 @@ def create_app(
     with app.app_context():
         install_logins(app, logins, settings)  # before the project, whose web.py may call on_login
         _load_project(app, located, settings, socketio, scheduler)
+        attach_compat(app)  # CSRF, default templates, LDAP views for a flask-framework project
     require_database_for_models(located, settings)
     return app
 

@@ -1,0 +1,117 @@
+"""Serve ``flask_framework`` (flask-framework-mvc 1.1.x) from ``conexoos.compat.flask_framework``.
+
+A project written for flask-framework imports it by name (``from flask_framework.Server import Process``).
+When the real distribution is not installed, a :data:`sys.meta_path` finder loads our compatibility
+modules under that name; they are not a top-level package of the wheel, so the two never clash. With the
+real package installed, it is left alone and that is said once. A part of flask-framework the layer does
+not provide fails on import with the name of the Conexoos equivalent.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.metadata
+import importlib.util
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+
+from flask import Flask
+
+log = logging.getLogger("conexoos.compat")
+
+PACKAGE = "flask_framework"
+DISTRIBUTION = "flask-framework-mvc"
+COMPAT_ROOT = Path(__file__).resolve().parent.parent / "compat" / "flask_framework"
+MISSING_MODULES = {
+    "flask_framework.Task": "declare tasks in server/tasks.py (class Schedule) or use Process.add_task",
+    "flask_framework.server": "run `conexoos run --project .`",
+    "flask_framework.wsgi": "serve `conexoos.framework.wsgi:app` (or `conexoos serve --project .`)",
+    "flask_framework.app": "run `conexoos run --project .`",
+    "flask_framework.cli": "use the `conexoos` command (`conexoos --help`)",
+    "flask_framework.azure": "nothing: Azure deployment helpers are not provided",
+    "flask_framework.Server.Plugins": "load plugins from server/middleware.py",
+    "flask_framework.Server.RequestHandler": "register before_request hooks in server/middleware.py",
+    "flask_framework.Database.migration": "run `conexoos db upgrade` (Alembic migrations)",
+    "flask_framework.Utils.module": "use `conexoos new` to scaffold a project",
+    "flask_framework.Utils.utils": "use `conexoos new` to scaffold a project",
+    "flask_framework.Utils.templates": "use `conexoos new` to scaffold a project",
+}
+_state = {"installed": False, "real_noted": False, "root": ""}
+
+
+class CompatFinder:
+    """Finds ``flask_framework`` and its submodules among the compatibility modules."""
+
+    @classmethod
+    def find_spec(
+        cls, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        """A spec loading the compatibility module for ``fullname`` under that very name, or None."""
+        if fullname != PACKAGE and not fullname.startswith(PACKAGE + "."):
+            return None
+        if fullname in MISSING_MODULES:
+            raise ModuleNotFoundError(
+                f"{fullname} is not provided by Conexoos's flask-framework layer; "
+                f"{MISSING_MODULES[fullname]}",
+                name=fullname,
+            )
+        relative = Path(*fullname.split(".")[1:])
+        package_init = COMPAT_ROOT / relative / "__init__.py"
+        if package_init.is_file():
+            return importlib.util.spec_from_file_location(
+                fullname, package_init, submodule_search_locations=[str(package_init.parent)]
+            )
+        module_file = (COMPAT_ROOT / relative).with_suffix(".py")
+        if module_file.is_file():
+            return importlib.util.spec_from_file_location(fullname, module_file)
+        raise ModuleNotFoundError(
+            f"{fullname} is not provided by Conexoos's flask-framework layer (it serves Server, Database, "
+            "Config, Utils.Auth, Extensions and Controllers.Web)",
+            name=fullname,
+        )
+
+
+def real_package_installed() -> bool:
+    """Whether the real flask-framework-mvc distribution is installed."""
+    try:
+        importlib.metadata.distribution(DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def install(root: Path) -> None:
+    """Serve ``flask_framework`` to the project at ``root`` (a fresh copy when the project changes)."""
+    if real_package_installed():
+        if not _state["real_noted"]:
+            log.info(
+                "%s is installed: projects importing flask_framework use it, not Conexoos's layer",
+                DISTRIBUTION,
+            )
+            _state["real_noted"] = True
+        return
+    if not _state["installed"]:
+        sys.meta_path.append(CompatFinder)
+        _state["installed"] = True
+    if _state["root"] != str(root):
+        for name in [name for name in sys.modules if name == PACKAGE or name.startswith(PACKAGE + ".")]:
+            del sys.modules[name]  # the previous project's copy, with its state
+        _state["root"] = str(root)
+
+
+def in_use() -> bool:
+    """Whether the project imported our ``flask_framework`` (rather than the real one, or none)."""
+    module = sys.modules.get(PACKAGE)
+    return module is not None and getattr(module, "__conexoos_compat__", False)
+
+
+def attach(app: Flask) -> None:
+    """After the project is loaded: give a project that uses the layer what flask-framework gave it."""
+    if not in_use():
+        return
+    from conexoos.compat.runtime import attach_app  # only for projects that use the layer
+
+    attach_app(app)
