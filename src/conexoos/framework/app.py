@@ -18,6 +18,7 @@ from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 from .compat_import import attach as attach_compat
 from .config import Settings, apply_project_schema, ensure_app_key, load_settings, log_warnings
 from .converters import register_converters
+from .cors import install_cors
 from .database import (
     configure_database,
     forget_unloaded_models,
@@ -91,6 +92,7 @@ def create_app(
     configure_database(app, settings)
     configure_sessions(app, settings, services)
     app.config.update(settings.tree["FLASK"]["CONFIG"])  # last, so a user can override anything
+    install_cors(app, settings)  # CORS_* keys of FLASK.CONFIG
     init_database(app, settings)
     init_sessions(app)
     register_error_handlers(app)
