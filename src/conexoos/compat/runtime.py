@@ -14,6 +14,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 
 log = logging.getLogger("conexoos.compat")
 EXTENSION = "flask_framework"
+STATIC_URL = "/file"
 TEMPLATES = Path(__file__).resolve().parent / "flask_framework" / "template"
 
 
@@ -54,6 +55,9 @@ def attach_app(app: Flask) -> None:
         if loader
         else [fallback]
     )
+    if app.static_folder and "flask_framework_static" not in app.view_functions:
+        # flask-framework served the static folder at /file (static_url_path); url_for("static") is /static
+        app.add_url_rule(STATIC_URL + "/<path:filename>", "flask_framework_static", app.send_static_file)
     if "ldap" in runtime.logins.order and current.ldap is None:
         from flask_framework.Utils.Auth.ldap import LDAP  # the project's copy of the layer
 

@@ -16,6 +16,7 @@ from flask_socketio import SocketIO
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 
 from .compat_import import attach as attach_compat
+from .compat_import import default_error_pages
 from .config import Settings, apply_project_schema, ensure_app_key, load_settings, log_warnings
 from .converters import register_converters
 from .cors import install_cors
@@ -168,7 +169,11 @@ def _load_project(
     _call(project.import_part(server, "middleware"), "Load", app)
     _call(project.import_part(server, "web"), "Route", app)
     _call(project.import_part(server, "ws"), "Route", app)
-    _call(project.import_part(server, "errorhandler"), "Route", app)
+    try:
+        _call(project.import_part(server, "errorhandler"), "Route", app)
+    except ImportError as error:  # a flask-framework project falls back to its default pages, logged
+        if not default_error_pages(app, error):
+            raise
     _call(project.import_part(server, "socket"), "Handler", socketio)
     _call(project.import_part(server, "tasks"), "Schedule", scheduler)
     _call(project.import_part(server, "commands"), "Commands", app.cli)

@@ -115,3 +115,21 @@ def attach(app: Flask) -> None:
     from conexoos.compat.runtime import attach_app  # only for projects that use the layer
 
     attach_app(app)
+
+
+def default_error_pages(app: Flask, error: ImportError) -> bool:
+    """flask-framework's fallback when a project's error handler module fails to import what it names: log
+    a warning and use flask-framework's default pages (the welcome page at ``/``, ``40x.html``,
+    ``50x.html``). False (nothing done) for a project that does not use the layer: the error stands."""
+    if not in_use():
+        return False
+    from flask_framework.Controllers.Web import HTTP40XController, HTTP50XController
+
+    log.warning(
+        "server error handler failed (%s: %s); using flask-framework's default error pages, as it did",
+        type(error).__name__,
+        error,
+    )
+    app.register_error_handler(404, HTTP40XController.page_or_error404)
+    app.register_error_handler(500, HTTP50XController.error500)
+    return True
