@@ -1,20 +1,27 @@
-"""flask-framework's ``Process.openid`` / ``Process.saml``: Conexoos's redirect login backends."""
+"""flask-framework's ``Process.openid`` / ``Process.saml`` (``FlaskOIDC``, ``FlaskSAML``)
+on Conexoos's redirect login backends.
+
+``login()`` sends the browser to the provider through Conexoos's routes; Conexoos checks the answer and
+hands the identity to :func:`complete_login` (unless the project registered its own ``on_login``), which
+keeps the person in the session, signs them in with Flask-Login and returns to ``/``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import current_app, redirect
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from conexoos.compat.missing import not_provided
-from conexoos.framework.logins.base import LoginButton
+from conexoos.compat.users import SessionUser, kept_user, sign_in, sign_out
+from conexoos.framework.logins.base import ExternalIdentity, LoginButton
 
+AFTER_LOGIN = "/"
 EQUIVALENTS = {
-    "oidc": "the login button's URL (runtime().logins.buttons()); the callback and the user are handled by "
-    "LOGINS.oidc and your runtime().logins.on_login(handler)",
-    "saml": "the login button's URL (runtime().logins.buttons()); the ACS, metadata and logout routes are "
-    "installed by LOGINS.saml, the user is handed to runtime().logins.on_login(handler)",
+    "oidc": "LOGINS.oidc.<name> (the callback is Conexoos's route; runtime().logins.on_login(handler))",
+    "saml": "LOGINS.saml (ACS, metadata and logout are Conexoos's routes; runtime().logins.on_login)",
 }
 
 
@@ -31,10 +38,25 @@ class ExternalLogin:
 
     saml_login = login
 
+    def authorize(self, *_args: Any, **_kwargs: Any) -> Response:
+        """The provider answers Conexoos's own callback; reaching the project's means: start again."""
+        return redirect(AFTER_LOGIN) if current_user.is_authenticated else self.login()
+
+    def logout(self, *_args: Any, **_kwargs: Any) -> Response:
+        """Sign out here, then back to ``/``."""
+        sign_out()
+        return redirect(AFTER_LOGIN)
+
+    saml_logout = logout
+
+    @staticmethod
+    def user(user_id: str) -> SessionUser | None:
+        """A Flask-Login user loader: the person kept in the session."""
+        return kept_user(user_id)
+
     def __getattr__(self, name: str) -> Any:
-        not_provided(
-            f"Process.{'openid' if self.backend == 'oidc' else 'saml'}", name, EQUIVALENTS[self.backend]
-        )
+        where = "Process.openid" if self.backend == "oidc" else "Process.saml"
+        not_provided(where, name, EQUIVALENTS[self.backend])
 
 
 def external_login(backend: str) -> ExternalLogin | None:
@@ -42,3 +64,9 @@ def external_login(backend: str) -> ExternalLogin | None:
     registry = current_app.extensions["conexoos"].logins
     buttons = [button for button in registry.buttons() if button.backend == backend]
     return ExternalLogin(backend, buttons) if buttons else None
+
+
+def complete_login(identity: ExternalIdentity) -> Response:
+    """A finished OpenID or SAML login: sign the person in, then ``/``."""
+    sign_in(identity)
+    return redirect(AFTER_LOGIN)

@@ -58,8 +58,20 @@ def attach_app(app: Flask) -> None:
     if app.static_folder and "flask_framework_static" not in app.view_functions:
         # flask-framework served the static folder at /file (static_url_path); url_for("static") is /static
         app.add_url_rule(STATIC_URL + "/<path:filename>", "flask_framework_static", app.send_static_file)
+    _redirect_logins(app, runtime.logins)
     if "ldap" in runtime.logins.order and current.ldap is None:
         from flask_framework.Utils.Auth.ldap import LDAP  # the project's copy of the layer
 
         current.ldap = LDAP(app)
     log.info("flask-framework compatibility layer attached to %s", app.name)
+
+
+def _redirect_logins(app: Flask, logins: Any) -> None:
+    """OpenID and SAML logins sign the person in as flask-framework did, unless the project handles them."""
+    if not ({"oidc", "saml"} & set(logins.order)) or getattr(logins, "_handler", None) is not None:
+        return
+    from conexoos.compat.logins import complete_login
+    from conexoos.compat.users import ensure_login_manager
+
+    logins.on_login(complete_login)
+    ensure_login_manager(app, None)

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired
 
 from conexoos.compat.missing import module_getattr
-from conexoos.compat.runtime import state
-from conexoos.framework.logins.base import ExternalIdentity, LoginUnavailable
+from conexoos.compat.users import SessionUser, ensure_login_manager, kept_user, sign_in, sign_out
+from conexoos.framework.logins.base import LoginUnavailable
 
-SESSION_KEY = "flask_framework_ldap_user"
 DEFAULTS = {
     "LDAP_LOGIN_VIEW": "login",
     "LDAP_LOGOUT_VIEW": None,
@@ -37,39 +36,8 @@ class LDAPForm(FlaskForm):
     submit = SubmitField()
 
 
-class LDAPUser:
-    """The signed-in person: the directory's attributes (``mail``, ``uid``, ``cn``...) as attributes."""
-
-    def __init__(self, attrs: dict[str, Any]) -> None:
-        for key, value in attrs.items():
-            setattr(self, key, value)
-
-    def get_id(self) -> str:
-        """Flask-Login's id: the mail address, as in flask-framework."""
-        return str(getattr(self, "mail", ""))
-
-    is_active = True
-    is_authenticated = True
-    is_anonymous = False
-
-    def __repr__(self) -> str:
-        return f"LDAPUser({self.get_id()!r})"
-
-
-User = LDAPUser
-
-
-def attributes(identity: ExternalIdentity) -> dict[str, Any]:
-    """flask-framework's attribute names for what the directory said about the person."""
-    return {
-        "mail": identity.email or "",
-        "sAMAccountName": identity.username,
-        "uid": identity.username,
-        "cn": identity.name or identity.username,
-        "displayName": identity.name or identity.username,
-        "distinguishedName": identity.subject,
-        "is_admin": bool(identity.admin),
-    }
+LDAPUser = SessionUser
+User = SessionUser
 
 
 class LDAP:
@@ -85,17 +53,12 @@ class LDAP:
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         self.login_func = app.config["LDAP_LOGIN_VIEW"]
-        if not isinstance(getattr(app, "login_manager", None), LoginManager):
-            manager = LoginManager(app)
-            manager.user_loader(LDAP.user_loader)
-            manager.login_view = app.config["LDAP_LOGIN_VIEW"]
-            state(app).login_manager = manager
+        ensure_login_manager(app, app.config["LDAP_LOGIN_VIEW"])
 
     @staticmethod
-    def user_loader(user_id: str) -> LDAPUser | None:
+    def user_loader(user_id: str) -> SessionUser | None:
         """The person kept in the session, when the id is theirs."""
-        kept = session.get(SESSION_KEY)
-        return LDAPUser(kept) if isinstance(kept, dict) and kept.get("mail") == user_id else None
+        return kept_user(user_id)
 
     @staticmethod
     def ldap_login(username: str, pwd: str) -> bool:
@@ -111,9 +74,7 @@ class LDAP:
         if identity is None:
             flash("Invalid credentials", "error")
             return False
-        user = LDAPUser(attributes(identity))
-        session[SESSION_KEY] = dict(vars(user))
-        return bool(login_user(user))
+        return sign_in(identity)
 
     @staticmethod
     def login(admin_template: str | None = None) -> ResponseReturnValue:
@@ -134,8 +95,7 @@ class LDAP:
     @login_required
     def logout(admin_template: str | None = None) -> ResponseReturnValue:
         """Sign out, then back to the login view."""
-        logout_user()
-        session.pop(SESSION_KEY, None)
+        sign_out()
         flash("logged out")
         return redirect(url_for(admin_template or current_app.config["LDAP_LOGIN_VIEW"]))
 
