@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, redirect
+from flask import current_app, redirect, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -48,6 +48,12 @@ class ExternalLogin:
         return redirect(AFTER_LOGIN)
 
     saml_logout = logout
+
+    def metadata(self, *_args: Any, **_kwargs: Any) -> Response:
+        """The SAML service provider's metadata (Conexoos's ``/saml/metadata``)."""
+        if self.backend != "saml":
+            not_provided("Process.openid", "metadata", EQUIVALENTS["oidc"])
+        return redirect(url_for("conexoos_saml.metadata"))
 
     @staticmethod
     def user(user_id: str) -> SessionUser | None:
