@@ -16,7 +16,7 @@ from flask_socketio import SocketIO
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 
 from .compat_import import attach as attach_compat
-from .compat_import import default_error_pages
+from .compat_import import default_error_pages, expect_config
 from .config import Settings, apply_project_schema, ensure_app_key, load_settings, log_warnings
 from .converters import register_converters
 from .cors import install_cors
@@ -76,6 +76,7 @@ def create_app(
     """
     located = project if isinstance(project, Project) else locate_project(project)
     forget_unloaded_models()  # before the project's server package is imported for its schema
+    expect_config(config, overrides)  # flask-framework's Environment may be read by that import
     declared = project_schema(located)
     if isinstance(config, Settings):
         settings, new_warnings = config, apply_project_schema(config, declared)

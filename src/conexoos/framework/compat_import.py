@@ -17,8 +17,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from flask import Flask
+
+from .config import Settings, load_settings
 
 log = logging.getLogger("conexoos.compat")
 
@@ -133,3 +136,29 @@ def default_error_pages(app: Flask, error: ImportError) -> bool:
     app.register_error_handler(404, HTTP40XController.page_or_error404)
     app.register_error_handler(500, HTTP50XController.error500)
     return True
+
+
+_early: dict[str, Any] = {}
+
+
+def expect_config(config: Any, overrides: dict[str, Any] | None) -> None:
+    """Remember the configuration ``create_app`` is about to load: a flask-framework project may read
+    ``Environment`` while its modules are imported, before the app exists (see :func:`early_settings`)."""
+    _early.clear()
+    _early.update(config=config, overrides=overrides)
+
+
+def early_settings() -> Settings | None:
+    """The configuration of the app being created, read once without the project's own sections; None
+    outside ``create_app``."""
+    if "config" not in _early:
+        return None
+    if "settings" not in _early:
+        config = _early["config"]
+        _early["settings"] = (
+            config
+            if isinstance(config, Settings)
+            else load_settings(config, overrides=_early["overrides"], report_warnings=False)
+        )
+    settings: Settings = _early["settings"]
+    return settings

@@ -12,6 +12,7 @@ from typing import Any
 from flask import current_app, has_app_context
 
 from conexoos.compat.missing import module_getattr, not_provided
+from conexoos.framework.compat_import import early_settings
 from conexoos.framework.logins.legacy import NAMES
 
 EQUIVALENTS = {
@@ -33,13 +34,16 @@ class _Logins(dict[str, Any]):
 
 
 def _tree() -> dict[str, Any]:
-    if not has_app_context():
+    if has_app_context():
+        tree: dict[str, Any] = current_app.extensions["conexoos"].settings.tree
+        return tree
+    early = early_settings()  # a module of the project read it while create_app imports it
+    if early is None:
         raise RuntimeError(
-            "flask_framework.Config.Environment is read from the running app's configuration: use it inside "
-            "Route/Load/Handler, a view or a task, not when a module is imported"
+            "flask_framework.Config.Environment is read from the configuration of the app being created "
+            "(conexoos run/serve, create_app); no app is being created"
         )
-    tree: dict[str, Any] = current_app.extensions["conexoos"].settings.tree
-    return tree
+    return early.tree
 
 
 class _EnvironmentType(type):
