@@ -7,7 +7,12 @@ from pathlib import Path
 from .helpers import write_project
 
 CAMEL_CASE = {
-    "Server/__init__.py": "from . import ErrorHandler, Web\n",
+    "Server/__init__.py": "from . import ErrorHandler, Naming, Web\n",
+    "Server/Naming.py": """
+        from flask_framework.Config import Environment
+
+        NAME = Environment.SERVER_DATA["APP_NAME"]  # read while the project is imported, before the app
+    """,
     "Server/Web.py": """
         class Route(object):
             def __init__(self, server):
@@ -63,6 +68,7 @@ CAMEL_CASE = {
         def environment():
             return jsonify(
                 app=Environment.SERVER_DATA["APP_NAME"],
+                at_import=__import__("Server.Naming").Naming.NAME,
                 databases=sorted(Environment.Databases),
                 default=Environment.Databases["default"]["database"],
                 services=sorted(Environment.Services),

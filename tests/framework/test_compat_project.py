@@ -27,6 +27,7 @@ def test_camel_case_flask_framework_project_runs_unchanged(tmp_path: Path, make_
     environment = client.get("/environment").get_json()
     assert environment == {
         "app": "Notes",
+        "at_import": "Notes",
         "databases": ["archive", "default", "main"],
         "default": "main.db",
         "services": ["filesystem"],
