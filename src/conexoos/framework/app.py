@@ -15,8 +15,11 @@ from flask import Flask, current_app
 from flask_socketio import SocketIO
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 
+from .compat_import import attach as attach_compat
+from .compat_import import default_error_pages, expect_config
 from .config import Settings, apply_project_schema, ensure_app_key, load_settings, log_warnings
 from .converters import register_converters
+from .cors import install_cors
 from .database import (
     configure_database,
     forget_unloaded_models,
@@ -73,6 +76,7 @@ def create_app(
     """
     located = project if isinstance(project, Project) else locate_project(project)
     forget_unloaded_models()  # before the project's server package is imported for its schema
+    expect_config(config, overrides)  # flask-framework's Environment may be read by that import
     declared = project_schema(located)
     if isinstance(config, Settings):
         settings, new_warnings = config, apply_project_schema(config, declared)
@@ -90,6 +94,7 @@ def create_app(
     configure_database(app, settings)
     configure_sessions(app, settings, services)
     app.config.update(settings.tree["FLASK"]["CONFIG"])  # last, so a user can override anything
+    install_cors(app, settings)  # CORS_* keys of FLASK.CONFIG
     init_database(app, settings)
     init_sessions(app)
     register_error_handlers(app)
@@ -110,6 +115,7 @@ def create_app(
     with app.app_context():
         install_logins(app, logins, settings)  # before the project, whose web.py may call on_login
         _load_project(app, located, settings, socketio, scheduler)
+        attach_compat(app)  # CSRF, default templates, LDAP views for a flask-framework project
     require_database_for_models(located, settings)
     return app
 
@@ -164,7 +170,11 @@ def _load_project(
     _call(project.import_part(server, "middleware"), "Load", app)
     _call(project.import_part(server, "web"), "Route", app)
     _call(project.import_part(server, "ws"), "Route", app)
-    _call(project.import_part(server, "errorhandler"), "Route", app)
+    try:
+        _call(project.import_part(server, "errorhandler"), "Route", app)
+    except ImportError as error:  # a flask-framework project falls back to its default pages, logged
+        if not default_error_pages(app, error):
+            raise
     _call(project.import_part(server, "socket"), "Handler", socketio)
     _call(project.import_part(server, "tasks"), "Schedule", scheduler)
     _call(project.import_part(server, "commands"), "Commands", app.cli)

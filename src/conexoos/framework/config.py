@@ -305,13 +305,19 @@ def _yaml_problem(path: Path, error: yaml.YAMLError) -> str:
     return f"{path}{line}: YAML syntax error: {problem}"
 
 
+SECTION_ALIASES = {"DATABASES": "DATABASE", "SERVER_DATA": "SERVER_ENV"}
+"""Spellings accepted for a section (flask-framework's ``DATABASES``; ``SERVER_DATA``, its runtime name)."""
+
+
 def _database_alias(tree: dict[str, Any]) -> dict[str, Any]:
-    """Rename ``DATABASES`` (accepted as an alias) to ``DATABASE``, before any merge."""
-    if "DATABASES" not in tree:
-        return tree
-    if "DATABASE" in tree:
-        raise ConfigError(["DATABASES: is the same section as DATABASE; keep only one of them"])
-    return {("DATABASE" if key == "DATABASES" else key): value for key, value in tree.items()}
+    """Rename the aliases of :data:`SECTION_ALIASES` (``DATABASES``, ``SERVER_DATA``), before any merge."""
+    for alias, section in SECTION_ALIASES.items():
+        if alias not in tree:
+            continue
+        if section in tree:
+            raise ConfigError([f"{alias}: is the same section as {section}; keep only one of them"])
+        tree = {(section if key == alias else key): value for key, value in tree.items()}
+    return tree
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from . import schema
+from . import compat_import, schema
 from .errors import ProjectError
 
 PROJECT_ENV_VAR = "CONEXOOS_PROJECT"
@@ -136,6 +136,7 @@ def _folder_project(root: Path) -> Project:
         sys.path.insert(0, str(root))
         _path_roots.append(str(root))
     importlib.invalidate_caches()
+    compat_import.install(root)  # `import flask_framework` works for a project written for flask-framework
     return Project(root=root, package="")
 
 

@@ -27,6 +27,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.util import load_class
 
 from .app import Runtime, create_app
+from .compat_import import expect_config
 from .config import Settings, load_settings
 from .connect_checks import startup_warnings
 from .database import db
@@ -57,10 +58,15 @@ log = logging.getLogger("conexoos.serve")
 def project_config(project: str | os.PathLike[str] | None, config: str | None) -> str | None:
     """The configuration to use: ``config`` when given, else the project's own config.yml/.yaml/.json.
 
-    Returns None when neither exists, so the embedded default applies.
+    Returns None when neither exists, so the embedded default applies. A flask-framework project may read
+    it while its modules are imported for their schema: it is remembered for that (``expect_config``).
     """
-    if config:
-        return config
+    chosen = config or _found_config(project)
+    expect_config(chosen, None)
+    return chosen
+
+
+def _found_config(project: str | os.PathLike[str] | None) -> str | None:
     root = locate_project(project).root
     for name in PROJECT_CONFIG_NAMES:
         candidate = root / name

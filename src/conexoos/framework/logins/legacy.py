@@ -119,7 +119,9 @@ def _oidc(config: dict[str, Any], base_dir: Path, problems: list[str]) -> dict[s
         problems.append(f"LOGINS: OpenID (flask-framework) needs FLASK.CONFIG.OIDC_CLIENT_SECRETS; {advice}")
         return None
     path = Path(str(secrets_file)).expanduser()
-    path = path if path.is_absolute() else base_dir / path
+    if not path.is_absolute():  # flask-framework read it from the working directory (the project's)
+        found = [where / path for where in (base_dir, Path.cwd()) if (where / path).is_file()]
+        path = found[0] if found else base_dir / path
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
