@@ -51,8 +51,10 @@ def database_pool() -> Iterator[DatabasePool | None]:
 def make_app(tmp_path: Path, database_pool: DatabasePool | None) -> Iterator[AppFactory]:
     """Build apps with the real factory; their tables are created and engines disposed after.
 
-    Without ``database_url``, the default connection is a fresh SQLite file, or a fresh database on the
-    server named by ``CONEXOOS_TEST_DATABASE`` (postgresql, mariadb).
+    Without ``database_url`` (and without ``config``), the default connection is a fresh SQLite file, or a
+    database without rows from the pool of the server named by ``CONEXOOS_TEST_DATABASE`` (postgresql,
+    mariadb). ``schema=False`` leaves the tables to the test: its database then has none, unless
+    ``tables=True`` says the test runs ``create_all`` itself (which then reuses a pooled database's).
     """
     built: list[Flask] = []
     pooled: dict[int, str] = {}
@@ -63,10 +65,12 @@ def make_app(tmp_path: Path, database_pool: DatabasePool | None) -> Iterator[App
         config: Any = None,
         database_url: str | None = None,
         schema: bool = True,
+        tables: bool | None = None,
     ) -> Flask:
         pooled_url = None
-        if database_url is None and database_pool is not None:
-            database_url = pooled_url = database_pool.acquire()
+        if database_url is None and config is None and database_pool is not None:
+            wanted = schema if tables is None else tables
+            database_url = pooled_url = database_pool.acquire(tables=wanted)
         merged = deep_merge(base_overrides(tmp_path, database_url), overrides or {})
         app = create_app(project, config, overrides=merged if config is None else overrides)
         if schema:

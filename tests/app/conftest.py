@@ -143,7 +143,8 @@ def app(make_app: AppFactory) -> Flask:
 
 def product_app(make_app: AppFactory, overrides: dict[str, Any] | None = None) -> Flask:
     """The product with rate limits off and CSRF on, ``overrides`` applied, tables created."""
-    built = make_app(overrides=deep_merge(deep_merge(RATE_LIMITS_OFF, QUIET), overrides or {}), schema=False)
+    overrides = deep_merge(deep_merge(RATE_LIMITS_OFF, QUIET), overrides or {})
+    built = make_app(overrides=overrides, schema=False, tables=True)  # create_schema below, after the pragma
     built.jinja_env.bytecode_cache = TEMPLATE_CACHE
     with built.app_context():
         if db.engine.dialect.name == "sqlite":

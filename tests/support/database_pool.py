@@ -3,7 +3,14 @@
 Creating a database, creating the product's tables in it and dropping it again took about a second per
 test on PostgreSQL; emptying the tables of a database that already has them takes a few milliseconds.
 A database goes back to the pool only when its tables are exactly the models' tables (so the next
-``create_all`` finds them all) and no migration was recorded in it; anything else is dropped.
+``create_all`` finds them all) and no migration was recorded in it, or when it has no table at all;
+anything else is dropped.
+
+The two kinds are handed out separately: a test that builds the schema itself (the migration tests, with
+``make_app(schema=False)``) must get a database without any table. Given one holding the models' emptied
+tables, ``upgrade(target, "0001")`` would find tables but no ``alembic_version``, adopt them as head (see
+``framework.migrations.adopt_unversioned``) and migrate nothing: 0.1.0 rows would then be written into
+the head schema, and the test would check the head schema against itself.
 """
 
 from __future__ import annotations
@@ -25,13 +32,22 @@ class DatabasePool:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._free: list[str] = []
-        self._dropping = ExitStack()
+        """Databases holding the models' tables, emptied."""
+        self._blank: list[str] = []
+        """Databases holding no table."""
         self._owners: dict[str, ExitStack] = {}
 
-    def acquire(self) -> str:
-        """The URL of an empty database (reused when one is free, created otherwise)."""
-        if self._free:
-            return self._free.pop()
+    def acquire(self, tables: bool = True) -> str:
+        """The URL of a database without rows (reused when one is free, created otherwise).
+
+        With ``tables`` it may hold the models' tables (emptied), for a test that runs ``create_all``;
+        without, it holds no table at all, for a test that builds the schema by migrating.
+        """
+        free = self._free if tables else self._blank
+        if free:
+            return free.pop()
+        if tables and self._blank:
+            return self._blank.pop()
         owner = ExitStack()
         url = owner.enter_context(fresh_database(self.kind))
         self._owners[url] = owner
@@ -50,7 +66,7 @@ class DatabasePool:
         finally:
             engine.dispose()
         if not tables:
-            self._free.append(url)
+            self._blank.append(url)
             return
         self._owners.pop(url).close()
 
@@ -60,6 +76,7 @@ class DatabasePool:
             owner.close()
         self._owners.clear()
         self._free.clear()
+        self._blank.clear()
 
 
 EXTRA_OBJECTS = {
