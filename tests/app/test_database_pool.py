@@ -37,12 +37,26 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+COUNTED_ID = {"postgresql": "id SERIAL PRIMARY KEY", "mariadb": "id INTEGER AUTO_INCREMENT PRIMARY KEY"}
+
+
 def _make_table(url: str) -> None:
     engine = create_engine(url)
     try:
         with engine.begin() as connection:
-            connection.execute(text("CREATE TABLE item (id INTEGER PRIMARY KEY)"))
-            connection.execute(text("INSERT INTO item (id) VALUES (1)"))
+            connection.execute(text(f"CREATE TABLE item ({COUNTED_ID[TEST_DATABASE]}, name VARCHAR(10))"))
+            connection.execute(text("INSERT INTO item (name) VALUES ('a'), ('b')"))
+    finally:
+        engine.dispose()
+
+
+def _add_item(url: str) -> int:
+    """Insert a row; return its id."""
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO item (name) VALUES ('c')"))
+            return int(connection.execute(text("SELECT MAX(id) FROM item")).scalar_one())
     finally:
         engine.dispose()
 
@@ -58,10 +72,27 @@ def test_a_database_that_held_tables_goes_only_to_tests_that_create_them(pool: D
     again = pool.acquire(tables=True)
     assert again == used
     assert _tables(again) == {"item"}
-    engine = create_engine(again)
-    with engine.connect() as connection:
-        assert connection.execute(text("SELECT COUNT(*) FROM item")).scalar() == 0
-    engine.dispose()
+    assert _add_item(again) == 1  # the rows went, and the id counter restarted
+
+
+def test_a_reused_database_starts_its_counters_again_each_time(pool: DatabasePool) -> None:
+    url = pool.acquire(tables=True)
+    _make_table(url)
+    for _ in range(2):
+        pool.release(url, ["item"])
+        assert pool.acquire(tables=True) == url
+        assert _add_item(url) == 1
+        _add_item(url)
+
+
+@pytest.mark.skipif(TEST_DATABASE != "postgresql", reason="a PostgreSQL setting")
+def test_commits_do_not_wait_for_the_disk_on_pooled_databases(pool: DatabasePool) -> None:
+    engine = create_engine(pool.acquire(tables=False))
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW synchronous_commit")).scalar() == "off"
+    finally:
+        engine.dispose()
 
 
 def test_a_database_left_without_tables_is_reused_by_either(pool: DatabasePool) -> None:

@@ -36,6 +36,10 @@ class DatabasePool:
         self._blank: list[str] = []
         """Databases holding no table."""
         self._owners: dict[str, ExitStack] = {}
+        self._engines: dict[str, Engine] = {}
+        """One engine per database, kept: a new connection per release cost more than the emptying."""
+        self._holding: dict[str, frozenset[str]] = {}
+        """The tables each free database holds."""
 
     def acquire(self, tables: bool = True) -> str:
         """The URL of a database without rows (reused when one is free, created otherwise).
@@ -53,30 +57,44 @@ class DatabasePool:
         self._owners[url] = owner
         return url
 
+    def tables_in(self, url: str) -> frozenset[str]:
+        """The tables a database held when it was handed out (none for a new one)."""
+        return self._holding.get(url, frozenset())
+
     def release(self, url: str, model_tables: Iterable[str]) -> None:
         """Empty the database and keep it, or drop it when its tables are not exactly ``model_tables``."""
-        engine = create_engine(url)
-        try:
-            tables = set(inspect(engine).get_table_names())
-            reusable = tables == set(model_tables) and MIGRATION_TABLE not in tables
-            if tables and reusable and not _has_extra_objects(engine):
-                _empty(engine, sorted(tables))
-                self._free.append(url)
-                return
-        finally:
-            engine.dispose()
-        if not tables:
+        engine = self._engine(url)
+        self._holding.pop(url, None)
+        if _is_blank(engine):
             self._blank.append(url)
             return
-        self._owners.pop(url).close()
+        tables = frozenset(inspect(engine).get_table_names())
+        reusable = tables == set(model_tables) and MIGRATION_TABLE not in tables
+        if reusable and not _has_extra_objects(engine):
+            _empty(engine, sorted(tables))
+            self._holding[url] = tables
+            self._free.append(url)
+            return
+        self._drop(url)
 
     def close(self) -> None:
         """Drop every database of the pool."""
-        for owner in self._owners.values():
-            owner.close()
-        self._owners.clear()
+        for url in list(self._owners):
+            self._drop(url)
         self._free.clear()
         self._blank.clear()
+        self._holding.clear()
+
+    def _engine(self, url: str) -> Engine:
+        if url not in self._engines:
+            self._engines[url] = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+        return self._engines[url]
+
+    def _drop(self, url: str) -> None:
+        engine = self._engines.pop(url, None)
+        if engine is not None:
+            engine.dispose()
+        self._owners.pop(url).close()
 
 
 EXTRA_OBJECTS = {
@@ -96,6 +114,27 @@ EXTRA_OBJECTS["mariadb"] = EXTRA_OBJECTS["mysql"]
 """Per dialect, a count of what a test may have added besides rows (triggers, functions, views)."""
 
 
+BLANK = {
+    "postgresql": (
+        "SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace)"
+        " + (SELECT count(*) FROM pg_type WHERE typnamespace = current_schema()::regnamespace)"
+        " + (SELECT count(*) FROM pg_proc WHERE pronamespace = current_schema()::regnamespace)"
+    ),
+    "mysql": (
+        "SELECT (SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE())"
+        " + (SELECT count(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE())"
+    ),
+}
+BLANK["mariadb"] = BLANK["mysql"]
+"""Per dialect, a count of everything a schema holds (tables, views, sequences, types, functions)."""
+
+
+def _is_blank(engine: Engine) -> bool:
+    """Whether the database holds nothing at all: such a database goes to a test that migrates."""
+    with engine.connect() as connection:
+        return not connection.execute(text(BLANK[engine.dialect.name])).scalar()
+
+
 def _has_extra_objects(engine: Engine) -> bool:
     """Whether a test left triggers, functions or views behind: such a database is dropped, not reused."""
     with engine.connect() as connection:
@@ -110,12 +149,15 @@ def _empty(engine: Engine, tables: list[str]) -> None:
     quote = engine.dialect.identifier_preparer.quote
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text("SET LOCAL session_replication_role = replica"))  # no FK triggers
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {quote(table)}"))
-            sequences = connection.execute(text("SELECT sequencename FROM pg_sequences")).scalars()
-            for sequence in list(sequences):
-                connection.execute(text(f"ALTER SEQUENCE {quote(sequence)} RESTART"))
+            # One round trip. No FK triggers (replica role); only the counters that moved are reset, with
+            # setval (ALTER SEQUENCE ... RESTART makes a new file for each, like TRUNCATE).
+            deletes = "".join(f"DELETE FROM {quote(table)};" for table in tables)
+            connection.exec_driver_sql(
+                "SET LOCAL session_replication_role = replica;"
+                + deletes
+                + "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), start_value,"
+                " false) FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+            )
             return
         # MariaDB restarts a counter only by TRUNCATE or ALTER TABLE (both slow): do it where one moved.
         moved = set(
