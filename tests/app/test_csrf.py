@@ -13,6 +13,9 @@ from flask import Flask, url_for
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
+from conexoos.app.controllers.roles import required_roles
+from tests.app.staff_support import make_staff
+
 from .conftest import Account, SignUp, meta_token
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -52,6 +55,17 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/login/two-factor/passkey", "POST"),
     ("/settings/account/export", "POST"),
     ("/settings/account/delete", "POST"),
+    # The operator's side (issue 12): staff routes, checked with an administrator's session
+    ("/setup", "POST"),
+    ("/admin/users/<id:user_id>/suspend", "POST"),
+    ("/admin/users/<id:user_id>/unsuspend", "POST"),
+    ("/admin/users/<id:user_id>/role", "POST"),
+    ("/admin/users/<id:user_id>/plan", "POST"),
+    ("/admin/users/<id:user_id>/reset-2fa", "POST"),
+    ("/admin/users/<id:user_id>/resend-verification", "POST"),
+    ("/admin/users/<id:user_id>/delete", "POST"),
+    ("/admin/invites", "POST"),
+    ("/admin/signup-policy", "POST"),
 }
 
 
@@ -88,11 +102,19 @@ def routes(app: Flask) -> list[tuple[Rule, str]]:
     return found
 
 
+def needs_a_role(app: Flask, rule: Rule) -> bool:
+    """Whether ``rule`` is a staff route (a 404 without the role, before CSRF: see test_roles.py)."""
+    with app.test_request_context():
+        return bool(required_roles(rule.endpoint))
+
+
 @pytest.mark.parametrize("accept", ["application/json", "text/html"])
 def test_every_state_changing_route_refuses_a_missing_or_bad_token(
     app: Flask, alice: Account, signed_up: SignUp, routes: list[tuple[Rule, str]], accept: str
 ) -> None:
+    """Staff routes are posted to by an administrator (anyone else gets their 404 before any CSRF check)."""
     link = alice.add_link("Protected", "https://protected.example/")
+    admin = make_staff(app, signed_up("opsadmin"), "admin")
     tokens = {
         "absent": None,
         "empty": "",
@@ -109,7 +131,8 @@ def test_every_state_changing_route_refuses_a_missing_or_bad_token(
             json_body = {"title": "Changed", "url": "https://evil.example/", "ids": [link["id"]]}
             form = {"csrf_token": token or "", "display_name": "Changed", "title": "Changed"}
             for body_kind, kwargs in (("json", {"json": json_body}), ("form", {"data": form})):
-                response = alice.client.open(url, method=method, headers=headers, **kwargs)
+                client = admin.client if needs_a_role(app, rule) else alice.client
+                response = client.open(url, method=method, headers=headers, **kwargs)
                 text = response.get_data(as_text=True)
                 where = f"{method} {url} ({body_kind} body, {token_name} token)"
                 if response.status_code != 400:

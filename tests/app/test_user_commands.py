@@ -76,9 +76,9 @@ def test_list_pages_and_searches(
     everyone = user(config_file, monkeypatch, "list")
     assert everyone.exit_code == 0, everyone.output
     lines = everyone.stdout.splitlines()
-    assert lines[0] == "id\tusername\temail\tplan\tcreated"
+    assert lines[0] == "id\tusername\temail\trole\tplan\tcreated"
     assert [line.split("\t")[1] for line in lines[1:4]] == ["alice", "bob", "carol"]
-    assert lines[1].split("\t")[2:4] == ["alice@example.com", "gratis"]
+    assert lines[1].split("\t")[2:5] == ["alice@example.com", "user", "gratis"]
     assert lines[-1] == "page 1 of 1 (3 accounts)"
 
     found = user(config_file, monkeypatch, "list", "--search", "BO")

@@ -97,7 +97,15 @@ def get_via(port: int, path: str, headers: dict[str, str]) -> tuple[int, str]:
 def test_nginx_passes_pages_websockets_and_the_real_client_address(tmp_path: Path) -> None:
     app_port, nginx_port = new_port(), new_port()
     project = write_green_project(
-        tmp_path / "green", app_port, {"TRUSTED_PROXIES": "127.0.0.1", "PUBLIC_URL": PUBLIC_URL}
+        tmp_path / "green",
+        app_port,
+        {
+            "TRUSTED_PROXIES": "127.0.0.1",
+            "PUBLIC_URL": PUBLIC_URL,
+            # Not what this test is about: a loaded machine may take longer than the default 5 s between
+            # the socket's opening and its namespace join.
+            "SOCKETIO_JOIN_TIMEOUT": 120,
+        },
     )
     with (
         server(serve_args(project, app_port), tmp_path, f"http://127.0.0.1:{app_port}/healthz"),

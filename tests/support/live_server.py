@@ -49,12 +49,13 @@ def live_server_overrides(folder: Path) -> dict[str, Any]:
 
 @contextmanager
 def run_live_server(
-    folder: Path, overrides: dict[str, Any] | None = None, host_name: str = HOST
+    folder: Path, overrides: dict[str, Any] | None = None, host_name: str = HOST, project: Path | None = None
 ) -> Iterator[LiveServer]:
     """Build the app in ``folder`` and serve it until the block ends; then stop it and free the database.
 
     ``host_name`` is the host of its PUBLIC_URL and ``url``: ``localhost`` for passkeys, whose relying
     party must be a domain name, never an IP address. The server listens on 127.0.0.1 either way.
+    ``project`` is the project folder to serve (default: the Conexoos product).
     """
     # Bound first, so that the app's PUBLIC_URL is the address it is really served at.
     server = make_server(HOST, 0, _not_ready, threaded=True)
@@ -63,7 +64,7 @@ def run_live_server(
     if overrides:
         settings = deep_merge(settings, overrides)
     try:
-        app = create_app(None, overrides=settings)
+        app = create_app(project, overrides=settings)
         create_schema(app, app.extensions["conexoos"].settings)
     except BaseException:
         server.server_close()

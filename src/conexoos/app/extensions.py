@@ -50,10 +50,18 @@ def init_limiter(app: Flask) -> Limiter:
     return limiter
 
 
+def exempt_cross_site_posts() -> None:
+    """Exempt from :data:`csrf` the blueprints an identity provider posts to (SAML's assertion consumer):
+    they check what they receive themselves. A ``before_request`` hook registered before CSRF's own, so
+    that backends installed after the product are covered too (exempting again is harmless)."""
+    for blueprint in runtime().logins.cross_site_posts:
+        csrf.exempt(blueprint)
+
+
 def current_limiter() -> Limiter:
     """The Limiter of the current app."""
     limiter: Limiter = current_app.extensions[LIMITER_KEY]
     return limiter
 
 
-__all__ = ["csrf", "current_limiter", "init_limiter", "login_manager", "runtime"]
+__all__ = ["csrf", "current_limiter", "exempt_cross_site_posts", "init_limiter", "login_manager", "runtime"]

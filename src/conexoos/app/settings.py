@@ -28,6 +28,15 @@ class AccountsSettings:
 
     verify_email: str
     """required, optional or off."""
+    sso_link_by_email: bool = False
+    """Link a first external sign-in to the account with the address the provider vouches for."""
+    sso_second_factor: str = "trust_idp"
+    """trust_idp or ask: whether an external sign-in is followed by the account's second factor."""
+
+    @property
+    def sso_asks_second_factor(self) -> bool:
+        """Whether an external sign-in to an account with a second factor goes through the second step."""
+        return self.sso_second_factor == "ask"
 
     @property
     def verification_required(self) -> bool:
@@ -47,7 +56,12 @@ def load_product_settings(server: Flask) -> None:
     section: dict[str, Any] = server.extensions["conexoos"].settings.tree["APP"]
     analytics, billing = section["ANALYTICS"], section["BILLING"]
     server.config["CONEXOOS_PLANS"] = plans_from_tree(section["PLANS"])
-    server.config["CONEXOOS_ACCOUNTS"] = AccountsSettings(verify_email=section["ACCOUNTS"]["VERIFY_EMAIL"])
+    accounts = section["ACCOUNTS"]
+    server.config["CONEXOOS_ACCOUNTS"] = AccountsSettings(
+        verify_email=accounts["VERIFY_EMAIL"],
+        sso_link_by_email=accounts["SSO_LINK_BY_EMAIL"],
+        sso_second_factor=accounts["SSO_SECOND_FACTOR"],
+    )
     server.config["CONEXOOS_BILLING"] = BillingSettings(past_due_grace_days=billing["PAST_DUE_GRACE_DAYS"])
     server.config["CONEXOOS_ANALYTICS"] = AnalyticsSettings(
         retention_days=analytics["RETENTION_DAYS"], country_header=analytics["COUNTRY_HEADER"]

@@ -6,7 +6,7 @@ The Conexoos product is loaded exactly like any user's project: through its ``se
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -27,6 +27,8 @@ from .database import (
 from .errors import ProjectError
 from .health import install_health_routes
 from .http_errors import register_error_handlers
+from .logins import Logins
+from .logins.install import install_logins, new_logins
 from .logs import configure_logging, install_access_log, route_project_log
 from .project import Project, locate_project, project_schema
 from .proxy import TrustedProxies, parse_trusted_proxies
@@ -50,6 +52,8 @@ class Runtime:
     services: Services
     socketio: SocketIO
     scheduler: Scheduler
+    logins: Logins = field(default_factory=Logins)
+    """The login backends ``LOGINS`` enabled, and the project's handler of their result."""
 
 
 def runtime() -> Runtime:
@@ -101,8 +105,10 @@ def create_app(
     scheduler = Scheduler(
         app, _slot_lock(settings, services), status=StatusBook(status_store(settings, services))
     )
-    app.extensions["conexoos"] = Runtime(settings, located, services, socketio, scheduler)
+    logins = new_logins(settings)
+    app.extensions["conexoos"] = Runtime(settings, located, services, socketio, scheduler, logins)
     with app.app_context():
+        install_logins(app, logins, settings)  # before the project, whose web.py may call on_login
         _load_project(app, located, settings, socketio, scheduler)
     require_database_for_models(located, settings)
     return app

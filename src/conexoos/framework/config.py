@@ -152,6 +152,7 @@ def load_settings(
     base_dir = source.parent if source else Path.cwd()
     validator = _Validator(substituted.whole, warnings)
     tree = validator.validate(substituted.value, project_schema or {})
+    tree["LOGINS"] = validator.logins(substituted.value, base_dir)
     settings = Settings(
         tree=tree,
         source=source,
@@ -355,6 +356,12 @@ class _Validator:
             ),
         }
 
+    def logins(self, raw: dict[str, Any], base_dir: Path) -> dict[str, Any]:
+        """The ``LOGINS`` section, each backend validated with its own schema (see :mod:`.logins.config`)."""
+        from .logins.config import logins_section  # its backends' modules load only when configured
+
+        return logins_section(raw, base_dir, self)
+
     def mapping(self, node: Any, path: str) -> dict[str, Any]:
         if node is None:
             return {}
@@ -519,6 +526,8 @@ def _convert(raw: Any, key: Key) -> tuple[Any, bool]:
         return raw, False
     if key.kind == "dict":
         return (raw, True) if isinstance(raw, dict) else (raw, False)
+    if key.kind == "list":
+        return _to_list(raw)
     raise AssertionError(f"unknown key kind {key.kind}")
 
 
@@ -557,6 +566,15 @@ def _to_int(raw: Any, key: Key) -> tuple[Any, bool]:
     return number, True
 
 
+def _to_list(raw: Any) -> tuple[Any, bool]:
+    """A list of scalars, each as a string; a string is split on commas (``${VAR}`` holding ``a, b``)."""
+    if isinstance(raw, str):
+        return [part.strip() for part in raw.split(",") if part.strip()], True
+    if isinstance(raw, list) and all(isinstance(item, (str, int, float)) for item in raw):
+        return [str(item) for item in raw], True
+    return raw, False
+
+
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -573,6 +591,8 @@ def _to_bool(raw: Any) -> tuple[Any, bool]:
 
 
 def _copy_default(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
     return dict(value) if isinstance(value, dict) else value
 
 

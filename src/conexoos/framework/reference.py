@@ -18,7 +18,20 @@ def config_reference() -> str:
     ]
     for name, shape in schema.SERVICES.items():
         sections.append((f"SERVICES.{name}", _section(shape), f"SERVICES.{name}"))
-    return _tables(sections)
+    return _tables(sections + _logins_sections())
+
+
+def _logins_sections() -> list[tuple[str, schema.Schema, str]]:
+    """``LOGINS.local``, ``LOGINS.ldap``, ``LOGINS.oidc.<name>``, ``LOGINS.saml``: each backend's keys."""
+    from .logins.config import logins_schema
+
+    sections: list[tuple[str, schema.Schema, str]] = []
+    for name, shape in logins_schema().items():
+        if isinstance(shape, Entries):
+            sections.append((f"LOGINS.{name}.<{shape.label}>", {name: shape}, "LOGINS"))
+        elif shape:
+            sections.append((f"LOGINS.{name}", _section(shape), f"LOGINS.{name}"))
+    return sections
 
 
 def project_reference(declared: schema.Schema) -> str:

@@ -30,7 +30,7 @@ class Key:
     """One configuration key."""
 
     kind: str
-    """One of ``str``, ``int``, ``bool``, ``choice``, ``dict``."""
+    """One of ``str``, ``int``, ``bool``, ``choice``, ``dict``, ``list`` (of strings)."""
     default: Any
     doc: str
     choices: tuple[str, ...] = ()
@@ -61,6 +61,7 @@ class Key:
     def type_name(self) -> str:
         """The type as the configuration reference shows it."""
         kind = f"one of {', '.join(self.choices)}" if self.kind == "choice" else self.kind
+        kind = "list of strings" if kind == "list" else kind
         return f"{kind} or null" if self.nullable else kind
 
     def _base_expectation(self) -> str:
@@ -74,6 +75,8 @@ class Key:
             return "one of " + ", ".join(self.choices)
         if self.kind == "dict":
             return "a mapping of keys to values"
+        if self.kind == "list":
+            return "a list of strings (or one comma-separated string)"
         return "a string"
 
 
@@ -357,7 +360,7 @@ FLASK: Schema = {
     ),
 }
 
-TOP_LEVEL = ("SERVER_ENV", "DATABASE", "FLASK", "SERVICES", "APP")
+TOP_LEVEL = ("SERVER_ENV", "DATABASE", "FLASK", "SERVICES", "APP", "LOGINS")
 PROJECT_SECTIONS = ("APP", "SERVICES")
 """Where a project may declare keys of its own (``SCHEMA`` in its ``server/config.py``)."""
 SECRET_WORDS = (

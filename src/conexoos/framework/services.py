@@ -74,7 +74,11 @@ class Services:
         another connection could miss it)."""
         conf = self._require("memcached")
         return PooledClient(
-            (conf["HOST"], conf["PORT"]), connect_timeout=5, timeout=5, max_pool_size=32, default_noreply=False
+            (conf["HOST"], conf["PORT"]),
+            connect_timeout=5,
+            timeout=5,
+            max_pool_size=32,
+            default_noreply=False,
         )
 
     @cached_property

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import account_deletion, account_export
+from conexoos.app.controllers.accounts import has_usable_password
 from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.models.forms.account_settings import DeleteAccountForm, ExportForm
 from conexoos.app.models.persistent.export_job import BUILDING, FAILED, PENDING
@@ -62,12 +63,17 @@ def delete() -> Response | tuple[str, int]:
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return _page(form), 422
+    if has_usable_password(current_user) and not form.password.data:
+        form.password.errors = ["This field is required."]
+        return _page(form), 422
     enforce("5/minute", "delete-account", str(current_user.id))  # the password check is no oracle
     try:
         account_deletion.confirm_deletion(
             current_user, form.password.data or "", form.second_factor_code.data or ""
         )
     except account_deletion.DeletionRefused as refused:
+        if not has_usable_password(current_user):
+            return _page(form, refused.message), refused.status  # no password field to show it under
         form.password.errors = [refused.message]
         return _page(form), refused.status
     try:
@@ -85,6 +91,7 @@ def _page(form: DeleteAccountForm, deletion_error: str = "") -> str:
         "settings/account.html",
         delete_form=form,
         second_factor=has_second_factor(current_user),
+        has_password=has_usable_password(current_user),
         export_form=ExportForm(),
         export=account_export.status_for(current_user),
         deletion_error=deletion_error,

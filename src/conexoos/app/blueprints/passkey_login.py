@@ -7,9 +7,10 @@ keeps its challenge (``controllers/ceremonies``), the route beside it checks the
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request, url_for
+from werkzeug.exceptions import NotFound
 
-from conexoos.app.blueprints.accounts import _log_in
 from conexoos.app.blueprints.api_support import json_body
+from conexoos.app.blueprints.login_completion import finish_login
 from conexoos.app.blueprints.passkeys import ceremony_options, expired
 from conexoos.app.blueprints.two_factor import limit_second_factor_attempts
 from conexoos.app.controllers import ceremonies, passkeys, pending_login
@@ -17,6 +18,7 @@ from conexoos.app.controllers.passkeys import PasskeyError
 from conexoos.app.utils.rate_limit import enforce
 from conexoos.app.utils.redirects import safe_local_target
 from conexoos.framework import error_response
+from conexoos.framework.logins import logins
 
 passkey_login = Blueprint("passkey_login", __name__)
 LOGIN = "passkey_login"
@@ -25,14 +27,18 @@ SECOND_FACTOR = "passkey_second_factor"
 
 @passkey_login.route("/login/passkey/options", methods=["POST"])
 def options() -> Response:
-    """Options to sign in with any passkey of this site (user verification required)."""
+    """Options to sign in with any passkey of this site (user verification required); 404 when
+    ``LOGINS.local`` is off (the site's own credentials are not used then)."""
+    _require_local_login()
     enforce("30/minute", "passkey-options-ip", request.remote_addr or "")
     return ceremony_options(LOGIN, passkeys.authentication_options(None))
 
 
 @passkey_login.route("/login/passkey", methods=["POST"])
 def login() -> Response:
-    """Log in with a passkey alone (verified on the device: possession and a PIN or biometric)."""
+    """Log in with a passkey alone (verified on the device: possession and a PIN or biometric); 404 when
+    ``LOGINS.local`` is off."""
+    _require_local_login()
     enforce("10/minute", "passkey-login-ip", request.remote_addr or "")
     credential = json_body()
     ceremony = ceremonies.take(LOGIN)
@@ -43,7 +49,7 @@ def login() -> Response:
     except PasskeyError as error:
         return error_response(401, str(error))
     pending_login.clear()
-    _log_in(user)
+    finish_login(user)
     return jsonify(redirect=safe_local_target(request.args.get("next")) or url_for("dashboard.index"))
 
 
@@ -74,8 +80,13 @@ def second_factor() -> Response:
             return error_response(401, f"{error} Too many tries: log in again.", code="login_again")
         return error_response(401, str(error))
     pending_login.clear()
-    _log_in(pending.user)
+    finish_login(pending.user)
     return jsonify(redirect=pending.next_url)
+
+
+def _require_local_login() -> None:
+    if not logins().local_enabled:
+        raise NotFound("Passkeys do not log in on this site: use one of the login page's sign-in buttons.")
 
 
 def _login_again() -> Response:

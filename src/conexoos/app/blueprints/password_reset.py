@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.link_pages import link_problem
+from conexoos.app.blueprints.local_login import refuse_when_local_login_off
 from conexoos.app.controllers.password_reset import request_reset, reset_password, user_for_reset
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.password_reset import ForgotPasswordForm, ResetPasswordForm
@@ -13,6 +14,7 @@ from conexoos.app.utils.private_pages import secret_url
 from conexoos.app.utils.rate_limit import enforce
 
 password_reset = Blueprint("password_reset", __name__, url_prefix="/password")
+password_reset.before_request(refuse_when_local_login_off)  # no passwords of the site to reset then
 
 
 @password_reset.route("/forgot", methods=["GET", "POST"])

@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
-from conexoos.app.blueprints.accounts import _log_in
+from conexoos.app.blueprints.login_completion import finish_login
 from conexoos.app.controllers import passkeys, pending_login, recovery_codes, totp
 from conexoos.app.controllers.second_factor import (
     confirm_identity,
@@ -123,7 +123,7 @@ def login_step() -> Page:
         limit_second_factor_attempts(pending.user)
         if verify_second_factor(pending.user, form.code.data or ""):
             pending_login.clear()
-            _log_in(pending.user)
+            finish_login(pending.user)
             return redirect(pending.next_url)
         left = pending_login.record_failure()
         if not left:

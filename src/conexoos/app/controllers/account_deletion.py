@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Column, Table, delete
 from werkzeug.exceptions import HTTPException
 
 from conexoos.app.controllers.second_factor import has_second_factor, verify_second_factor
-from conexoos.app.controllers.user_sessions import end_sessions
+from conexoos.app.controllers.user_sessions import current_login_age, end_sessions
 from conexoos.app.models.persistent import ExportJob, User
 from conexoos.app.models.persistent.base import transaction
 from conexoos.framework import db
@@ -27,6 +27,8 @@ log = logging.getLogger("conexoos.accounts")
 OWNER_COLUMNS = ("owner_id", "user_id")
 """Columns that name the user a row belongs to, in any table of the product."""
 MODELS_PACKAGE = "conexoos.app.models."
+FRESH_LOGIN = timedelta(minutes=10)
+"""How recent a login must be to delete an account that has no password."""
 
 
 class DeletionRefused(Exception):
@@ -50,15 +52,30 @@ class Deleted:
 def confirm_deletion(user: User, password: str, second_factor_code: str = "") -> None:
     """Check what a person must give to delete their account; :class:`DeletionRefused` (403) otherwise.
 
-    The password, and when two-factor is on, a code of the authenticator app or a recovery code.
+    The password, and when two-factor is on, a code of the authenticator app or a recovery code. An
+    account without a password (made at a sign-in through an identity provider) proves it with a login
+    less than :data:`FRESH_LOGIN` old instead.
     """
-    if not accounts.verify_password(user, password):
+    if not accounts.has_usable_password(user):
+        _require_fresh_login()
+    elif not accounts.verify_password(user, password):
         raise DeletionRefused(403, "That password is not correct, so the account was not deleted.")
     if has_second_factor(user) and not verify_second_factor(user, second_factor_code.strip()):
         raise DeletionRefused(
             403,
             "Enter a current code from your authenticator app, or one of your recovery codes: "
             "two-factor authentication is on, so the password alone cannot delete the account.",
+        )
+
+
+def _require_fresh_login() -> None:
+    age = current_login_age()
+    if age is None or age > FRESH_LOGIN:
+        minutes = int(FRESH_LOGIN.total_seconds() // 60)
+        raise DeletionRefused(
+            403,
+            "Your account has no password here, so deleting it needs a fresh login: log out, log in "
+            f"again, and delete it within {minutes} minutes.",
         )
 
 

@@ -25,7 +25,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
 from conexoos.app.dto.stats import MAX_RANGE_DAYS, StatsQuery
-from conexoos.app.models.persistent import ExportJob, Product, User, UserLink
+from conexoos.app.models.persistent import ExportJob, ExternalIdentity, Product, User, UserLink
 from conexoos.app.models.persistent.base import transaction, utcnow
 from conexoos.app.models.persistent.export_job import BUILDING, FAILED, PENDING, READY
 from conexoos.app.utils.csv_export import to_csv
@@ -264,8 +264,22 @@ def account_data(user: User, now: datetime, statistics: list[str], images: list[
         },
         "links": [_link_data(link) for link in UserLink.get_links_by_user_id(user.id)],
         "products": [_product_data(product, images) for product in Product.get_products_by_user_id(user.id)],
+        "linked_sign_ins": [_identity_data(row) for row in ExternalIdentity.of_user(user.id)],
         "statistics": statistics,
         "images": [image_entry(name) for name in images],
+    }
+
+
+def _identity_data(row: ExternalIdentity) -> dict[str, Any]:
+    """A linked sign-in: which provider, the person's id and address there, when linked and last used."""
+    last = row.last_login_at
+    return {
+        "backend": row.backend,
+        "provider": row.provider,
+        "subject": row.subject,
+        "email": row.email,
+        "linked_at": _iso(row.created_at),
+        "last_login_at": _iso(last) if last else None,
     }
 
 

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import Map
 
-from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent import USER, User
 from conexoos.app.utils.email_address import canonical_email
 
 from . import username_holds
@@ -42,6 +42,7 @@ RESERVED_USERNAMES = frozenset(
         "pricing",
         "root",
         "settings",
+        "setup",
         "signup",
         "static",
         "stats",
@@ -169,13 +170,31 @@ def create_account(
     email: str,
     username: str,
     password: str,
-    is_admin: bool = False,
+    role: str = USER,
     taken_prefixes: Collection[str] | None = None,
 ) -> User:
-    """Create a user; raise :class:`SignupError` for a reserved or taken username or email.
+    """Create a user with ``role``; raise :class:`SignupError` for a reserved or taken username or email.
 
     ``taken_prefixes`` are the route prefixes a username may not shadow; by default, the current app's.
     """
+    user = build_account(email, username, password, role, taken_prefixes)
+    try:
+        user.save()
+    except IntegrityError:
+        # Another request took the name between our check and the insert.
+        raise SignupError("username", "This username or email is taken.") from None
+    return user
+
+
+def build_account(
+    email: str,
+    username: str,
+    password: str,
+    role: str = USER,
+    taken_prefixes: Collection[str] | None = None,
+) -> User:
+    """A new, checked but unsaved user (the caller adds it in its own transaction); :class:`SignupError`
+    for a reserved or taken username or email, or a password the policy refuses."""
     username = check_new_username(username, taken_prefixes)
     email = canonical_email(email)
     if User.get_by_login(email) is not None:
@@ -183,13 +202,7 @@ def create_account(
     password_error = password_problem(password, username, email)
     if password_error:
         raise SignupError("password", password_error)
-    user = User(email=email, username=username, password_hash=hash_password(password), is_admin=is_admin)
-    try:
-        user.save()
-    except IntegrityError:
-        # Another request took the name between our check and the insert.
-        raise SignupError("username", "This username or email is taken.") from None
-    return user
+    return User(email=email, username=username, password_hash=hash_password(password), role=role)
 
 
 def dummy_password_hash() -> str:
@@ -236,6 +249,12 @@ def disable_password(user: User) -> None:
     """Make ``user``'s password unusable (no password logs in; reset links made before stop working);
     the owner sets a new one through "forgot password". No commit."""
     user.password_hash = UNUSABLE_PASSWORD_PREFIX + secrets.token_hex(16)  # argon2 refuses it as a hash
+
+
+def has_usable_password(user: User) -> bool:
+    """Whether some password logs ``user`` in (not one made at a first sign-in through an identity
+    provider, nor one disabled by :func:`disable_password`)."""
+    return bool(user.password_hash) and not user.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:

@@ -1,7 +1,7 @@
 """The half-logged-in state: the password was right, the second factor is still to come.
 
 It lives in the session, which moves to the server store under a new id when the password passes (and
-gets another id when both factors pass, in the accounts blueprint's ``_log_in``). It names the user, the
+gets another id when both factors pass, in ``controllers/login_session.log_in``). It names the user, the
 page to go to after, when it expires, and how many wrong second factors were tried: after
 :data:`MAX_ATTEMPTS`, or :data:`LIFETIME` seconds, the password must be given again.
 

@@ -34,8 +34,8 @@ class PublicPage:
 
 
 def public_page(username: str) -> PublicPage:
-    """Load a page in two queries (owner joined to live links; products); 404 for an unknown user, and
-    under ``VERIFY_EMAIL: required`` for one whose address is not verified yet.
+    """Load a page in two queries (owner joined to live links; products); 404 for an unknown user, a
+    suspended one, and under ``VERIFY_EMAIL: required`` for one whose address is not verified yet.
 
     Items past the plan's limit are hidden, never deleted: they come back when the plan allows them.
     """
@@ -50,6 +50,8 @@ def public_page(username: str) -> PublicPage:
     if not rows:
         raise NotFound("There is no page with this name.")
     user = rows[0][0]
+    if user.suspended_at is not None:  # suspended by staff: the owner's dashboard says why
+        raise NotFound("There is no page with this name.")
     if current_app.config["CONEXOOS_ACCOUNTS"].verification_required and not user.email_verified:
         raise NotFound(
             "There is no page with this name."
@@ -72,12 +74,13 @@ def _within(items: list[Item], limit: int | None) -> list[Item]:
 
 
 def live_link(link_id: int) -> UserLink:
-    """A link that may be followed now; 404 if unknown, disabled, out of its window or hidden by the plan."""
+    """A link that may be followed now; 404 if unknown, disabled, out of its window, hidden by the plan
+    or its owner is suspended."""
     now = utcnow()
     row = db.session.execute(
         select(UserLink, User).join(User, User.id == UserLink.owner_id).where(UserLink.id == link_id)
     ).first()
-    if row is None or not row[0].is_live(now):
+    if row is None or not row[0].is_live(now) or row[1].suspended_at is not None:
         raise NotFound("This link does not exist or is not live.")
     link, owner = row
     limit = plans.visible_limit(owner, "links")
@@ -98,7 +101,7 @@ def live_product(product_id: int) -> Product:
     row = db.session.execute(
         select(Product, User).join(User, User.id == Product.owner_id).where(Product.id == product_id)
     ).first()
-    if row is None or not row[0].enabled:
+    if row is None or not row[0].enabled or row[1].suspended_at is not None:
         raise NotFound("This product does not exist or is not available.")
     product, owner = row
     limit = plans.visible_limit(owner, "products")

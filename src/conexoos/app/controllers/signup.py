@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
+from conexoos.app.controllers import invites
 from conexoos.app.controllers.accounts import SignupError, check_new_username, hash_password
 from conexoos.app.controllers.email_addresses import queue_verification
 from conexoos.app.controllers.mail import queue_mail_to_account
@@ -24,10 +25,12 @@ MAILS_PER_ACCOUNT = "3/hour"
 answered the same and nothing is queued."""
 
 
-def sign_up(email: str, username: str, password: str) -> None:
+def sign_up(email: str, username: str, password: str, invite: str | None = None) -> None:
     """Create the account and queue its first mail, or mail the owner of ``email``; answer the same.
 
     Raises :class:`SignupError` for the username (reserved or taken) and for a password the policy refuses.
+    With ``invite`` (sign-up policy ``invite``) the new account spends that invitation in its own
+    transaction; :class:`~.invites.InviteError` when another sign-up spent it first.
     """
     username = check_new_username(username)
     email = canonical_email(email)
@@ -45,8 +48,13 @@ def sign_up(email: str, username: str, password: str) -> None:
     db.session.add(user)
     try:
         db.session.flush()  # the id the verification link names
+        if invite is not None:
+            invites.spend(invite, user)
         queue_verification(user)
         db.session.commit()
+    except invites.InviteError:
+        db.session.rollback()
+        raise
     except IntegrityError:
         # Another request took the name or the address between our checks and the insert.
         db.session.rollback()

@@ -113,6 +113,13 @@ def is_current(session_id: int) -> bool:
     return bool(g.get(_CURRENT_ROW) == session_id)
 
 
+def current_login_age() -> timedelta | None:
+    """How long ago the current request's session logged in, or None when it is no logged-in session."""
+    row_id = g.get(_CURRENT_ROW)
+    row = db.session.get(UserSession, row_id) if row_id is not None else None
+    return utcnow() - row.created_at if row is not None else None
+
+
 def sessions_of(user: User) -> list[SessionView]:
     """``user``'s sessions, last seen first, the current one marked."""
     return [

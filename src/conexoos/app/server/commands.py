@@ -6,13 +6,15 @@ import re
 
 import click
 
-from conexoos.app.controllers import account_deletion, rollups, user_admin, username_holds
+from conexoos.app.controllers import account_deletion, audit, rollups, setup, user_admin, username_holds
 from conexoos.app.controllers.accounts import PasswordRejected, SignupError, create_account, set_password
 from conexoos.app.controllers.second_factor import disable_second_factors, has_second_factor
+from conexoos.app.controllers.user_sessions import end_sessions
 from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
-from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent import ADMIN, MODERATOR, ROLES, USER, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
+from conexoos.framework import db
 
 
 class Commands:
@@ -20,6 +22,7 @@ class Commands:
 
     def __init__(self, cli: click.Group) -> None:
         cli.add_command(user_commands())
+        cli.add_command(setup_token_command())
         cli.add_command(analytics_commands())
 
 
@@ -38,9 +41,15 @@ def user_commands() -> click.Group:
     @click.option("--email", required=True, help="Email address of the account.")
     @click.option("--username", required=True, help="3 to 30 characters of a-z, 0-9, _ and .")
     @click.password_option(help="Password (asked for when not given).")
-    @click.option("--admin", is_flag=True, help="Give the account administrator rights.")
-    def create_user(email: str, username: str, password: str, admin: bool) -> None:
+    @click.option("--admin", is_flag=True, help="Give the account the admin role (same as --role admin).")
+    @click.option(
+        "--role", type=click.Choice(ROLES), default=None, help="The account's role (default: user)."
+    )
+    def create_user(email: str, username: str, password: str, admin: bool, role: str | None) -> None:
         """Create an account (for operators)."""
+        if admin and role not in (None, ADMIN):
+            raise click.BadParameter(f"--admin gives the role admin, not {role}", param_hint="--role")
+        role = ADMIN if admin else (role or USER)
         if not re.match(EMAIL_PATTERN, email):
             raise click.BadParameter("not a valid email address", param_hint="--email")
         try:
@@ -50,11 +59,16 @@ def user_commands() -> click.Group:
         if not re.match(USERNAME_PATTERN, username.lower()):
             raise click.BadParameter("3 to 30 characters of a-z, 0-9, _ and .", param_hint="--username")
         try:
-            user = create_account(email, username, password, is_admin=admin)
+            user = create_account(email, username, password, role=role)
         except SignupError as error:
             raise click.ClickException(error.message) from None
-        role = "administrator" if admin else "user"
-        click.echo(f"created {role} {user.username} (id {user.id})")
+        if role != USER:
+            audit.record(
+                "user.create", user, None, {"role": role}, f"{user.username} created with role {role}"
+            )
+            db.session.commit()
+        label = {ADMIN: "administrator", MODERATOR: "moderator"}.get(role, "user")
+        click.echo(f"created {label} {user.username} (id {user.id})")
 
     @user_group.command("verify")
     @click.argument("username")
@@ -69,6 +83,7 @@ def user_commands() -> click.Group:
         click.echo(f"{user.username}: {user.email} verified")
 
     user_group.add_command(disable_two_factor_command())
+    user_group.add_command(set_role_command())
     add_operator_commands(user_group)
     return user_group
 
@@ -91,6 +106,43 @@ def disable_two_factor_command() -> click.Command:
     return disable_two_factor
 
 
+def set_role_command() -> click.Command:
+    """``conexoos user set-role USERNAME ROLE``: also how an operator regains an admin (audit-logged)."""
+
+    @click.command("set-role")
+    @click.argument("username")
+    @click.argument("role", type=click.Choice(ROLES))
+    def set_role(username: str, role: str) -> None:
+        """Give USERNAME the ROLE admin, moderator or user (sessions of the account end)."""
+        user = _existing_user(username)
+        if user.role == role:
+            click.echo(f"{user.username} already has the role {role}")
+            return
+        before = {"role": user.role}
+        user.role = role
+        audit.record(
+            "user.role", user, before, {"role": role}, f"role of {user.username}: {before['role']} → {role}"
+        )
+        db.session.commit()
+        end_sessions(user, keep_current=False)
+        click.echo(f"{user.username} now has the role {role}")
+
+    return set_role
+
+
+def setup_token_command() -> click.Command:
+    """``conexoos setup-token``: a fresh link to ``/setup`` while no administrator exists."""
+
+    @click.command("setup-token")
+    def setup_token() -> None:
+        """Print a one-time link to /setup (valid 24 hours, until setup is done)."""
+        if not setup.available():
+            raise click.ClickException("setup is done: an administrator exists (see `conexoos user list`)")
+        click.echo(setup.setup_link(setup.make_token()))
+
+    return setup_token
+
+
 def add_operator_commands(user_group: click.Group) -> None:
     """``user list``, ``show``, ``set-password`` and ``delete``."""
 
@@ -99,12 +151,15 @@ def add_operator_commands(user_group: click.Group) -> None:
     @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="Rows a page.")
     @click.option("--page", default=1, show_default=True, type=click.IntRange(min=1), help="Page to show.")
     def list_users(search: str, limit: int, page: int) -> None:
-        """List accounts (id, username, email, plan, created), oldest first."""
+        """List accounts (id, username, email, role, plan, created), oldest first."""
         total = user_admin.count_users(search)
-        click.echo("id\tusername\temail\tplan\tcreated")
+        click.echo("id\tusername\temail\trole\tplan\tcreated")
         for user in user_admin.list_users(search, limit, (page - 1) * limit):
             created = f"{user.created_at:%Y-%m-%d %H:%M}"
-            click.echo(f"{user.id}\t{user.username}\t{user.email}\t{user.subscription_plan}\t{created}")
+            state = f"{user.role} (suspended)" if user.is_suspended else user.role
+            click.echo(
+                f"{user.id}\t{user.username}\t{user.email}\t{state}\t{user.subscription_plan}\t{created}"
+            )
         pages = max(1, -(-total // limit))
         click.echo(f"page {page} of {pages} ({total} accounts)")
 
@@ -121,7 +176,13 @@ def add_operator_commands(user_group: click.Group) -> None:
             ("email", user.email),
             ("display name", user.display_name),
             ("bio", user.bio),
-            ("administrator", "yes" if user.is_admin else "no"),
+            ("role", user.role),
+            (
+                "suspended",
+                f"{user.suspended_at:%Y-%m-%d %H:%M} UTC {user.suspension_reason}"
+                if user.suspended_at
+                else "no",
+            ),
             ("plan", f"{info.plan} (subscription: {user.subscription_status or 'none'})"),
             ("links", info.links),
             ("products", info.products),

@@ -60,6 +60,7 @@ PLAN: Schema = {
 }
 
 VERIFY_EMAIL_CHOICES = ("required", "optional", "off")
+SSO_SECOND_FACTOR_CHOICES = ("trust_idp", "ask")
 
 APP: Schema = {
     "ACCOUNTS": {
@@ -70,6 +71,21 @@ APP: Schema = {
             "follows the link mailed to them; under UAT/PROD start-up refuses without SERVICES.smtp), "
             "optional (the link is mailed, the page is public at once) or off (no link; a welcome mail).",
             choices=VERIFY_EMAIL_CHOICES,
+            empty_means_default=True,
+        ),
+        "SSO_LINK_BY_EMAIL": Key(
+            "bool",
+            False,
+            "A first sign-in through `LOGINS` (LDAP, OpenID Connect, SAML) whose provider vouches for the "
+            "verified email address of an existing account is linked to that account at once. Off: the "
+            "person logs in once with the account's password to link it.",
+        ),
+        "SSO_SECOND_FACTOR": Key(
+            "choice",
+            "trust_idp",
+            "A sign-in through `LOGINS` to an account with an authenticator app or a passkey: trust_idp "
+            "(the provider's login is enough) or ask (the second step follows, as after a password).",
+            choices=SSO_SECOND_FACTOR_CHOICES,
             empty_means_default=True,
         ),
     },

@@ -6,8 +6,11 @@ from flask import Flask
 
 from conexoos.app.blueprints.account_settings import account_settings
 from conexoos.app.blueprints.accounts import accounts
+from conexoos.app.blueprints.admin import admin
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
+from conexoos.app.blueprints.linked_signins import linked_signins
+from conexoos.app.blueprints.login_completion import handle_external_login
 from conexoos.app.blueprints.media import media
 from conexoos.app.blueprints.passkey_login import passkey_login
 from conexoos.app.blueprints.passkeys import passkeys_blueprint
@@ -15,24 +18,29 @@ from conexoos.app.blueprints.password_reset import password_reset
 from conexoos.app.blueprints.products_page import products_page
 from conexoos.app.blueprints.public import public
 from conexoos.app.blueprints.security import security
+from conexoos.app.blueprints.setup import setup_blueprint
 from conexoos.app.blueprints.stats_page import stats_page
 from conexoos.app.blueprints.subscriptions import subscriptions
 from conexoos.app.blueprints.two_factor import two_factor
 
 
 class Route:
-    """Registers the web blueprints on the server."""
+    """Registers the web blueprints on the server, and the product's answer to external sign-ins."""
 
     def __init__(self, server: Flask) -> None:
         people = (accounts, password_reset, email, security, two_factor, passkeys_blueprint, passkey_login)
         for blueprint in (
             *people,
             account_settings,
+            linked_signins,
             dashboard,
             products_page,
             stats_page,
             subscriptions,
             media,
+            setup_blueprint,
+            admin,
             public,
         ):
             server.register_blueprint(blueprint)
+        server.extensions["conexoos"].logins.on_login(handle_external_login)

@@ -1,18 +1,29 @@
 """Entities and their database access (the seed's models layer)."""
 
+from .audit_log import AuditEntry
 from .billing import StripeEvent
 from .event import AnalyticsEvent
 from .export_job import ExportJob
+from .external_identity import ExternalIdentity
 from .held_username import HeldUsername
+from .invite import Invite
 from .link import UserLink
 from .media_file import MediaFile
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .second_factor import Passkey, RecoveryCode, TotpSecret
+from .site_setting import SiteSetting
 from .stats import StatsRollup, StatsSalt, StatsVisitor, StatsWatermark
-from .user import FREE_PLAN, User
+from .user import ADMIN, FREE_PLAN, MODERATOR, ROLES, USER, User
 from .user_session import UserSession
 
 __all__ = [
+    "ADMIN",
+    "AuditEntry",
+    "Invite",
+    "MODERATOR",
+    "ROLES",
+    "SiteSetting",
+    "USER",
     "DEFAULT_PRODUCT_IMAGE",
     "FREE_PLAN",
     "Passkey",
@@ -21,6 +32,7 @@ __all__ = [
     "StripeEvent",
     "AnalyticsEvent",
     "ExportJob",
+    "ExternalIdentity",
     "HeldUsername",
     "MediaFile",
     "StatsRollup",

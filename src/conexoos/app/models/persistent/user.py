@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Integer, String, func, select
+from sqlalchemy import Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.app.utils.email_address import canonical_email
@@ -15,6 +15,9 @@ from .base import NEVER_REUSE_IDS, CrudMixin, utcnow
 from .types import UTCDateTime
 
 FREE_PLAN = "gratis"
+ADMIN, MODERATOR, USER = "admin", "moderator", "user"
+ROLES = (ADMIN, MODERATOR, USER)
+"""Every role an account can have, most powerful first."""
 
 
 class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
@@ -30,7 +33,13 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     display_name: Mapped[str] = mapped_column(String(60), nullable=False, default="")
     bio: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     avatar: Mapped[str | None] = mapped_column(String(255), nullable=True)
-    is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    role: Mapped[str] = mapped_column(
+        String(16), nullable=False, default=USER, server_default=USER, index=True
+    )
+    """``admin``, ``moderator`` or ``user`` (see :mod:`conexoos.app.controllers.roles`)."""
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When staff suspended the account (its page and links answer 404); None: not suspended."""
+    suspension_reason: Mapped[str] = mapped_column(String(300), nullable=False, default="", server_default="")
     subscription_plan: Mapped[str] = mapped_column(String(40), nullable=False, default=FREE_PLAN)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(255), unique=True, nullable=True)
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -52,6 +61,21 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     def email_verified(self) -> bool:
         """Whether the current email address was verified."""
         return self.email_verified_at is not None
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the account has the ``admin`` role (read-only: change :attr:`role`)."""
+        return self.role == ADMIN
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether the account is an admin or a moderator."""
+        return self.role in (ADMIN, MODERATOR)
+
+    @property
+    def is_suspended(self) -> bool:
+        """Whether staff suspended the account."""
+        return self.suspended_at is not None
 
     @property
     def public_name(self) -> str:

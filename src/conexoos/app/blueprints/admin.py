@@ -1,0 +1,277 @@
+"""``/admin``: the operator's panel, server-rendered, for administrators (moderators see part of it).
+
+Every route answers 404 to anyone without the role (see controllers/roles.py; checked before CSRF).
+Moderators may open the overview, the user list and one user's page, and suspend or unsuspend; every
+other action, the audit log and invitations are for administrators. Every action is a POST with the
+CSRF token, and is audit-logged by controllers/user_management.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.wrappers import Response as BaseResponse
+
+from conexoos.app.controllers import audit, invites, plans, site_overview, site_settings, user_admin
+from conexoos.app.controllers import user_management as manage
+from conexoos.app.controllers.roles import ADMIN, MODERATOR, ROLES, require_role, staff_only
+from conexoos.app.models.persistent import User
+from conexoos.app.utils.text import has_control_characters
+
+admin = staff_only(Blueprint("admin", __name__, url_prefix="/admin"), ADMIN, MODERATOR)
+PAGE_SIZE = 25
+MAX_PAGE = 100_000
+AUDIT_FILTERS = ("actor", "action", "target_type", "target_id", "since", "until")
+"""The audit log's query parameters, the only ones its links carry on (never url_for's ``_external``...)."""
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
+"""The days the audit log's filters accept (every database stores them; the day after still exists)."""
+
+
+@admin.route("", methods=["GET"])
+def overview() -> str:
+    """Accounts, pages, clicks, open reports and the health of the site's dependencies."""
+    figures = site_overview.overview(current_app._get_current_object())  # type: ignore[attr-defined]
+    return render_template("admin/overview.html", figures=figures, site_name=site_settings.value("site_name"))
+
+
+@admin.route("/users", methods=["GET"])
+def users() -> str:
+    """Accounts whose username, email or display name contains ``q``, 25 a page, oldest first."""
+    search = _text_arg("q", 100)
+    page = _page_arg()
+    total = user_admin.count_users(search)
+    found = user_admin.list_users(search, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render_template(
+        "admin/users.html", users=found, search=search, page=page, pages=pages, total=total
+    )
+
+
+@admin.route("/users/<id:user_id>", methods=["GET"])
+def user(user_id: int) -> str:
+    """One account: profile, plan, role, links, last login, second factor, state, linked identities."""
+    target = _user_or_404(user_id)
+    return render_template(
+        "admin/user.html",
+        info=user_admin.detail(target),
+        roles=ROLES,
+        plans=plans.all_plans(),
+        can_admin=current_user.role == ADMIN,
+    )
+
+
+@admin.route("/users/<id:user_id>/suspend", methods=["POST"])
+def suspend(user_id: int) -> BaseResponse | tuple[str, int]:
+    """Suspend the account (``reason`` optional): page and links 404, every session ends."""
+    target = _user_or_404(user_id)
+    return _act(
+        target,
+        lambda: manage.suspend(current_user, target, _form_text("reason", 300)),
+        f"{target.username} is suspended; their sessions ended.",
+    )
+
+
+@admin.route("/users/<id:user_id>/unsuspend", methods=["POST"])
+def unsuspend(user_id: int) -> BaseResponse | tuple[str, int]:
+    """Lift the suspension."""
+    target = _user_or_404(user_id)
+    return _act(
+        target, lambda: manage.unsuspend(current_user, target), f"{target.username} is no longer suspended."
+    )
+
+
+@admin.route("/users/<id:user_id>/role", methods=["POST"])
+@require_role(ADMIN)
+def change_role(user_id: int) -> BaseResponse | tuple[str, int]:
+    """Give the account the ``role`` of the form (the last administrator keeps theirs)."""
+    target = _user_or_404(user_id)
+    role = _form_text("role", 16)
+    return _act(
+        target, lambda: manage.change_role(current_user, target, role), f"{target.username} is now {role}."
+    )
+
+
+@admin.route("/users/<id:user_id>/plan", methods=["POST"])
+@require_role(ADMIN)
+def change_plan(user_id: int) -> BaseResponse | tuple[str, int]:
+    """Put the account on the ``plan`` of the form (not while it pays through Stripe)."""
+    target = _user_or_404(user_id)
+    plan = _form_text("plan", 40)
+    return _act(
+        target, lambda: manage.change_plan(current_user, target, plan), f"{target.username}: plan {plan}."
+    )
+
+
+@admin.route("/users/<id:user_id>/reset-2fa", methods=["POST"])
+@require_role(ADMIN)
+def reset_two_factor(user_id: int) -> BaseResponse | tuple[str, int]:
+    """Remove the account's authenticator app, passkeys and recovery codes."""
+    target = _user_or_404(user_id)
+    return _act(
+        target,
+        lambda: manage.reset_second_factors(current_user, target),
+        f"Two-factor authentication of {target.username} is off.",
+    )
+
+
+@admin.route("/users/<id:user_id>/resend-verification", methods=["POST"])
+@require_role(ADMIN)
+def resend_verification(user_id: int) -> BaseResponse | tuple[str, int]:
+    """Mail the verification link again."""
+    target = _user_or_404(user_id)
+    return _act(
+        target,
+        lambda: manage.resend_verification(current_user, target),
+        f"The verification mail is on its way to {target.email}.",
+    )
+
+
+@admin.route("/users/<id:user_id>/delete", methods=["POST"])
+@require_role(ADMIN)
+def delete(user_id: int) -> BaseResponse | tuple[str, int]:
+    """Delete the account for good; the form must repeat its username (``confirm``)."""
+    target = _user_or_404(user_id)
+    if _form_text("confirm", 30).lower() != target.username:
+        return _refused(target, "Type the account's username to confirm the deletion.", 400)
+    if target.id == current_user.id:
+        return _refused(target, "Delete your own account from Settings → Account.", 409)
+    name = target.username
+    try:
+        manage.delete(current_user, target)
+    except manage.ActionRefused as refused:
+        return _refused(target, refused.message, refused.status)
+    flash(f"The account {name} is deleted.")
+    return redirect(url_for("admin.users"))
+
+
+@admin.route("/audit", methods=["GET"])
+@require_role(ADMIN)
+def audit_log() -> str:
+    """The audit log, newest first, filtered by actor, action, target and UTC dates; 50 a page."""
+    where = _audit_filter()
+    page = _page_arg()
+    total = audit.count(where)
+    found = audit.entries(where, 50, (page - 1) * 50)
+    return render_template(
+        "admin/audit.html",
+        entries=found,
+        where=where,
+        actions=audit.actions(),
+        page=page,
+        pages=max(1, -(-total // 50)),
+        total=total,
+        query={key: request.args[key] for key in AUDIT_FILTERS if request.args.get(key)},
+    )
+
+
+@admin.route("/audit.csv", methods=["GET"])
+@require_role(ADMIN)
+def audit_csv() -> Response:
+    """The filtered audit log as a CSV download (formulas escaped)."""
+    body = audit.export_csv(_audit_filter())
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="audit-{date.today():%Y%m%d}.csv"'
+    return response
+
+
+@admin.route("/invites", methods=["GET", "POST"])
+@require_role(ADMIN)
+def invitations() -> str:
+    """The sign-up policy and invitations; a POST makes a single-use link, shown once."""
+    made = None
+    if request.method == "POST":
+        made = invites.create(current_user, _form_text("note", 100))
+    return render_template(
+        "admin/invites.html", made=made, invites=invites.recent(), policy=site_settings.signup_policy()
+    )
+
+
+@admin.route("/signup-policy", methods=["POST"])
+@require_role(ADMIN)
+def signup_policy() -> BaseResponse | tuple[str, int]:
+    """Set who may sign up: open, invite or closed (audit-logged)."""
+    try:
+        site_settings.change("signup_policy", _form_text("policy", 16))
+    except site_settings.SettingError as error:
+        flash(error.message)
+        return redirect(url_for("admin.invitations"))
+    flash("The sign-up policy is saved.")
+    return redirect(url_for("admin.invitations"))
+
+
+def _act(target: User, action: Callable[[], None], done: str) -> BaseResponse | tuple[str, int]:
+    """Run a staff action on ``target``; back to its page with ``done``, or with why it was refused."""
+    try:
+        action()
+    except manage.ActionRefused as refused:
+        return _refused(target, refused.message, refused.status)
+    flash(done)
+    return redirect(url_for("admin.user", user_id=target.id))
+
+
+def _refused(target: User, message: str, status: int) -> tuple[str, int]:
+    """The user's page again, with the reason the action was refused."""
+    return render_template(
+        "admin/user.html",
+        info=user_admin.detail(target),
+        roles=ROLES,
+        plans=plans.all_plans(),
+        can_admin=current_user.role == ADMIN,
+        error=message,
+    ), status
+
+
+def _user_or_404(user_id: int) -> User:
+    target = User.get_by_id(user_id)
+    if target is None:
+        raise NotFound("There is no account with this id.")
+    return target
+
+
+def _text_arg(name: str, limit: int) -> str:
+    value = request.args.get(name, "").strip()
+    if len(value) > limit or has_control_characters(value):
+        raise BadRequest(f"The {name} filter holds at most {limit} characters, without control characters.")
+    return value
+
+
+def _form_text(name: str, limit: int) -> str:
+    value = request.form.get(name, "").strip()
+    if len(value) > limit or has_control_characters(value):
+        raise BadRequest(f"The field {name} holds at most {limit} characters, without control characters.")
+    return value
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadRequest(f"page is a whole number from 1 to {MAX_PAGE}.")
+    return int(raw)
+
+
+def _date_arg(name: str) -> date | None:
+    raw = _text_arg(name, 10)
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise BadRequest(f"{name} is a date written YYYY-MM-DD.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadRequest(f"{name} is a day from {FIRST_DAY} to {LAST_DAY}.")
+    return day
+
+
+def _audit_filter() -> audit.AuditFilter:
+    return audit.AuditFilter(
+        actor=_text_arg("actor", 64),
+        action=_text_arg("action", 64),
+        target_type=_text_arg("target_type", 32),
+        target_id=_text_arg("target_id", 64),
+        since=_date_arg("since"),
+        until=_date_arg("until"),
+    )

@@ -1,0 +1,75 @@
+"""``/setup``: the first administrator of a new site (see controllers/setup.py for who may open it)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.wrappers import Response
+
+from conexoos.app.controllers import setup as setup_controller
+from conexoos.app.controllers.accounts import SignupError
+from conexoos.app.controllers.site_settings import SettingError
+from conexoos.app.models.forms.setup import SetupForm
+from conexoos.framework import db
+
+setup_blueprint = Blueprint("setup", __name__)
+log = logging.getLogger("conexoos.setup")
+_announced: dict[str, bool] = {"done": False}
+NOT_LOCAL = (
+    "Open this page from the server itself (http://127.0.0.1/setup), or with the setup link written to "
+    "the server's log; `conexoos setup-token` prints a fresh one."
+)
+
+
+@setup_blueprint.before_app_request
+def _announce_once() -> None:
+    """At the first request of the process, write a setup link to the log while setup is pending."""
+    if _announced["done"]:
+        return
+    _announced["done"] = True
+    try:
+        pending = setup_controller.available()
+    except SQLAlchemyError as error:  # tables not made yet, or the database is down: the page says so
+        db.session.rollback()  # the request goes on with a usable session
+        log.warning("could not tell whether setup is pending: %s", error)
+        return
+    if pending:
+        setup_controller.log_token(force=True)
+
+
+@setup_blueprint.route("/setup", methods=["GET", "POST"])
+def page() -> str | Response | tuple[str, int]:
+    """The setup form. 404 once setup ran or an administrator exists; 403 from another machine without
+    a valid token (a fresh link is then written to the log); on success, on to the log-in page."""
+    if not setup_controller.available():
+        raise NotFound("There is no page at this address.")
+    form = SetupForm()
+    token = request.values.get("token", "")
+    local = setup_controller.is_local(request.remote_addr, request.headers)
+    if not local and not setup_controller.token_valid(token):
+        setup_controller.log_token()
+        raise Forbidden(NOT_LOCAL)
+    form.token.data = token
+    if form.validate_on_submit():
+        try:
+            admin = setup_controller.complete(
+                form.site_name.data or "",
+                form.email.data or "",
+                form.username.data or "",
+                form.password.data or "",
+                form.signup_policy.data or "",
+            )
+        except setup_controller.SetupUnavailable:
+            raise NotFound("There is no page at this address.") from None
+        except SignupError as error:
+            getattr(form, error.field).errors.append(error.message)
+        except SettingError as error:
+            getattr(form, error.key).errors.append(error.message)
+        else:
+            flash(f"Your site is set up. Log in as {admin.username} to open the admin panel.")
+            return redirect(url_for("accounts.login", next=url_for("admin.overview")))
+    status = 422 if request.method == "POST" else 200
+    return render_template("setup/page.html", form=form), status

@@ -1,0 +1,98 @@
+"""Single-use invitation links for sign-up under the ``invite`` policy.
+
+An admin makes a link (``/signup?invite=<secret>``); only the SHA-256 of the secret is stored. The link
+works once, until it expires; sign-up spends it in the transaction that creates the account, with a
+conditional update, so two sign-ups racing with one link make one account.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from conexoos.app.models.persistent import Invite, User
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.framework import db
+from conexoos.framework.urls import external_url
+
+from . import audit
+
+VALID_FOR = timedelta(days=14)
+
+
+class InviteError(ValueError):
+    """An invitation that cannot be used (unknown, used or expired); the message says which."""
+
+
+@dataclass(frozen=True)
+class NewInvite:
+    """A just-made invitation and its link (the secret is shown once, never stored)."""
+
+    invite: Invite
+    url: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create(creator: User, note: str = "") -> NewInvite:
+    """Make, audit-log and commit an invitation by ``creator``; returns it with its link."""
+    secret = secrets.token_urlsafe(24)
+    now = utcnow()
+    invite = Invite(
+        token_hash=_hash(secret),
+        note=note.strip()[:100],
+        created_by_id=creator.id,
+        created_at=now,
+        expires_at=now + VALID_FOR,
+    )
+    db.session.add(invite)
+    db.session.flush()
+    audit.record(
+        "invite.create",
+        invite,
+        None,
+        {"note": invite.note, "expires_at": invite.expires_at},
+        f"invitation {invite.id} made",
+        actor=creator,
+    )
+    db.session.commit()
+    return NewInvite(invite, external_url("accounts.signup", invite=secret))
+
+
+def usable(secret: str) -> Invite:
+    """The unused, unexpired invitation of ``secret``; :class:`InviteError` otherwise."""
+    if not secret or not secret.isascii() or len(secret) > 100:
+        raise InviteError("This sign-up needs an invitation link from the site's administrators.")
+    invite = db.session.scalar(select(Invite).where(Invite.token_hash == _hash(secret)))
+    if invite is None:
+        raise InviteError("This invitation link is not valid.")
+    if invite.used_at is not None:
+        raise InviteError("This invitation link was already used.")
+    if invite.expires_at <= utcnow():
+        raise InviteError("This invitation link has expired. Ask for a new one.")
+    return invite
+
+
+def spend(secret: str, user: User) -> None:
+    """Mark the invitation used by ``user`` in the current transaction (no commit); :class:`InviteError`
+    when another sign-up spent it first."""
+    now = utcnow()
+    result = db.session.execute(
+        update(Invite)
+        .where(Invite.token_hash == _hash(secret), Invite.used_at.is_(None), Invite.expires_at > now)
+        .values(used_at=now, used_by_id=user.id)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise InviteError("This invitation link was already used.")
+
+
+def recent(limit: int = 20) -> Sequence[Invite]:
+    """The newest invitations, for the admin's list."""
+    return db.session.scalars(select(Invite).order_by(Invite.id.desc()).limit(limit)).all()

@@ -1,0 +1,155 @@
+"""First-run setup: on a site without an administrator, ``/setup`` makes the first one.
+
+Who may open it (see README, "Operating a site"):
+
+- a client on the server itself: the request's peer address (after ``SERVER_ENV.TRUSTED_PROXIES`` is
+  applied by ``framework/proxy.py``, and only then) is a loopback address, and the request carries no
+  ``Forwarded``, ``X-Real-IP`` or ``Via`` header (which a reverse proxy on the same host that is not
+  listed in TRUSTED_PROXIES may add, making every visitor look local); or
+- anyone holding a setup token: signed with the app's key, valid :data:`TOKEN_MAX_AGE` seconds, written
+  to the server's log at the first request of each process and at each refused visit (at most once a
+  minute), and printed by ``conexoos setup-token``.
+
+Setup runs once: it stores ``setup_completed_at`` in the same transaction that makes the administrator,
+inserting that row first, so two setups racing make one administrator (the other's insert of the same key
+fails). After that, or once any administrator exists, ``/setup`` is a 404 and every token is spent.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+import time
+from collections.abc import Mapping
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.datastructures import Headers
+
+from conexoos.app.models.persistent import ADMIN, SiteSetting, User
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.framework import db
+from conexoos.framework.urls import external_url
+
+from . import audit, site_settings, tokens
+from .accounts import build_account
+
+log = logging.getLogger("conexoos.setup")
+TOKEN_PURPOSE = "first-run-setup"
+TOKEN_MAX_AGE = 24 * 3600
+PROXY_HEADERS = ("Forwarded", "X-Real-IP", "Via")
+LOG_EVERY = 60.0
+"""Seconds between two log lines with a token from one process (refused visits can be many)."""
+_logged = {"at": -LOG_EVERY}
+_log_lock = threading.Lock()
+
+
+class SetupUnavailable(Exception):
+    """Setup already ran, or an administrator exists (also: another setup won the race)."""
+
+
+def available() -> bool:
+    """Whether ``/setup`` may run: no administrator exists and setup never completed (two queries)."""
+    if db.session.scalar(select(exists().where(User.role == ADMIN))):
+        return False
+    return db.session.get(SiteSetting, site_settings.SETUP_COMPLETED) is None
+
+
+def is_local(remote_address: str | None, headers: Headers | Mapping[str, str]) -> bool:
+    """Whether the request comes from the server itself, not through a proxy (see module docstring)."""
+    try:
+        address = ipaddress.ip_address((remote_address or "").strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback and not any(headers.get(name) for name in PROXY_HEADERS)
+
+
+def make_token() -> str:
+    """A fresh setup token (valid :data:`TOKEN_MAX_AGE` seconds, until setup completes)."""
+    return tokens.make_token(TOKEN_PURPOSE, {"s": 1})
+
+
+def token_valid(token: str) -> bool:
+    """Whether ``token`` is a setup token made by this site within :data:`TOKEN_MAX_AGE` seconds."""
+    if not token:
+        return False
+    try:
+        tokens.read_token(TOKEN_PURPOSE, token, TOKEN_MAX_AGE)
+    except tokens.TokenError:
+        return False
+    return True
+
+
+def setup_link(token: str) -> str:
+    """The absolute address of the setup page with ``token`` (from ``PUBLIC_URL``)."""
+    return external_url("setup.page", token=token)
+
+
+def log_token(force: bool = False) -> None:
+    """Write a fresh setup link to the log (at most once a minute per process unless ``force``)."""
+    with _log_lock:
+        now = time.monotonic()
+        if not force and now - _logged["at"] < LOG_EVERY:
+            return
+        _logged["at"] = now
+    log.warning(
+        "No administrator yet: open %s within 24 hours to set up this site (or /setup from the server "
+        "itself; `conexoos setup-token` prints a fresh link)",
+        setup_link(make_token()),
+    )
+
+
+def complete(site_name: str, email: str, username: str, password: str, signup_policy: str) -> User:
+    """Make the first administrator and store the site's name and sign-up policy, all in one transaction.
+
+    Raises :class:`~.accounts.SignupError` (username, email, password) or
+    :class:`~.site_settings.SettingError` for a bad value, :class:`SetupUnavailable` when setup already
+    ran or lost a race.
+    """
+    admin = build_account(email, username, password, role=ADMIN)  # checks and hashes, outside the lock
+    for key, raw in (("site_name", site_name), ("signup_policy", signup_policy)):
+        site_settings.SETTINGS[key].check(raw)
+    db.session.commit()  # end any read transaction: the lock below is the transaction's first write
+    try:
+        site_settings.store(site_settings.SETUP_COMPLETED, utcnow().isoformat())
+        db.session.flush()  # the row that makes racing setups collide
+        if not available_after_lock():
+            raise SetupUnavailable("An administrator already exists.")
+        db.session.add(admin)
+        site_settings.store("site_name", site_name)
+        site_settings.store("signup_policy", signup_policy)
+        db.session.flush()
+        audit.record(
+            "setup.complete",
+            admin,
+            None,
+            _state(admin, site_name, signup_policy),
+            f"site set up; first administrator {admin.username}",
+            actor=admin,
+        )
+        db.session.commit()
+    except (IntegrityError, OperationalError) as error:
+        db.session.rollback()
+        raise SetupUnavailable("Setup already ran.") from error
+    except BaseException:
+        db.session.rollback()
+        raise
+    log.info("setup completed: administrator %s (id %s)", admin.username, admin.id)
+    return admin
+
+
+def available_after_lock() -> bool:
+    """No administrator exists (checked once this transaction holds the setup row)."""
+    return not db.session.scalar(select(exists().where(User.role == ADMIN)))
+
+
+def _state(admin: User, site_name: str, signup_policy: str) -> dict[str, object]:
+    return {
+        "administrator": admin.username,
+        "email": admin.email,
+        "site_name": site_name.strip(),
+        "signup_policy": signup_policy,
+    }

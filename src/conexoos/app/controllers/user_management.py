@@ -1,0 +1,234 @@
+"""What staff do to an account from the admin panel, each change audit-logged with before and after.
+
+Every function takes the acting staff member (``actor``) and the target, checks the rules that protect
+the site (the last active administrator can be neither demoted, suspended nor deleted), makes the change
+and its audit entry in one transaction where the reused feature allows it, and commits. Role checks (who
+may call which) are the blueprint's: see ``blueprints/admin.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from conexoos.app.models.persistent import ADMIN, ROLES, User
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.framework import db
+
+from . import account_deletion, audit, email_addresses, plans
+from .second_factor import disable_second_factors, has_second_factor
+from .user_sessions import end_sessions
+
+MAX_REASON = 300
+
+
+class ActionRefused(Exception):
+    """The action cannot be done; ``message`` says why to the staff member, ``status`` is the HTTP one."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _lock_admins() -> None:
+    """Serialise changes that may remove an administrator: lock every admin row (PostgreSQL, MariaDB) or
+    take SQLite's write lock, so two admins demoting each other cannot both succeed."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(
+            update(User).where(User.role == ADMIN).values(role=User.role),
+            execution_options={"synchronize_session": False},
+        )
+    db.session.execute(select(User.id).where(User.role == ADMIN).with_for_update()).all()
+
+
+def active_admins(excluding: int | None = None) -> int:
+    """How many administrators are not suspended (leaving out ``excluding``)."""
+    query = select(func.count()).where(User.role == ADMIN, User.suspended_at.is_(None))
+    if excluding is not None:
+        query = query.where(User.id != excluding)
+    return int(db.session.scalar(query) or 0)
+
+
+def _keep_an_admin(target: User, what: str) -> None:
+    """:class:`ActionRefused` when ``target`` is the last active administrator (call after locking)."""
+    db.session.refresh(target)
+    if target.role == ADMIN and target.suspended_at is None and active_admins(excluding=target.id) == 0:
+        raise ActionRefused(
+            f"{target.username} is the only active administrator and cannot be {what}. "
+            "Make another account an administrator first."
+        )
+
+
+def _commit_or_roll_back() -> None:
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _state(user: User, *fields: str) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in fields}
+
+
+def _outranks(actor: User, target: User) -> None:
+    """:class:`ActionRefused` (403) when a moderator acts on staff: only administrators may."""
+    if target.is_staff and actor.role != ADMIN:
+        raise ActionRefused(f"Only an administrator may do this to {target.username}, a {target.role}.", 403)
+
+
+def suspend(actor: User, target: User, reason: str) -> None:
+    """Suspend ``target``: page and links answer 404, every session ends (the owner may log in again to
+    read the notice, export or delete the account). Moderators may suspend ordinary users only."""
+    _outranks(actor, target)
+    reason = " ".join(reason.split())[:MAX_REASON]
+    if target.suspended_at is not None:
+        raise ActionRefused(f"{target.username} is already suspended.")
+    db.session.commit()
+    try:
+        _lock_admins()
+        _keep_an_admin(target, "suspended")
+        before = _state(target, "suspended_at", "suspension_reason")
+        target.suspended_at, target.suspension_reason = utcnow(), reason
+        audit.record(
+            "user.suspend",
+            target,
+            before,
+            _state(target, "suspended_at", "suspension_reason"),
+            f"{target.username} suspended: {reason or 'no reason given'}",
+            actor=actor,
+        )
+    except BaseException:
+        db.session.rollback()
+        raise
+    _commit_or_roll_back()
+    end_sessions(target, keep_current=False)
+
+
+def unsuspend(actor: User, target: User) -> None:
+    """Lift a suspension: the page and links are shown again (of staff: by an administrator)."""
+    _outranks(actor, target)
+    if target.suspended_at is None:
+        raise ActionRefused(f"{target.username} is not suspended.")
+    before = _state(target, "suspended_at", "suspension_reason")
+    target.suspended_at, target.suspension_reason = None, ""
+    audit.record(
+        "user.unsuspend",
+        target,
+        before,
+        _state(target, "suspended_at", "suspension_reason"),
+        f"{target.username} unsuspended",
+        actor=actor,
+    )
+    _commit_or_roll_back()
+
+
+def change_role(actor: User, target: User, role: str) -> None:
+    """Give ``target`` the role ``role``; the last active administrator keeps theirs."""
+    if role not in ROLES:
+        raise ActionRefused(f"Choose one of the roles: {', '.join(ROLES)}.", 400)
+    if role == target.role:
+        raise ActionRefused(f"{target.username} already has the role {role}.")
+    db.session.commit()
+    try:
+        _lock_admins()
+        if role != ADMIN:
+            _keep_an_admin(target, "given another role")
+        before = _state(target, "role")
+        target.role = role
+        audit.record(
+            "user.role",
+            target,
+            before,
+            {"role": role},
+            f"role of {target.username}: {before['role']} → {role}",
+            actor=actor,
+        )
+    except BaseException:
+        db.session.rollback()
+        raise
+    _commit_or_roll_back()
+    end_sessions(target, keep_current=target.id == actor.id)  # new powers, or fewer, start from a new login
+
+
+def change_plan(actor: User, target: User, plan_key: str) -> None:
+    """Put ``target`` on a configured plan without payment (refused while a Stripe subscription runs:
+    Stripe's webhooks would overwrite it; change it in Stripe)."""
+    if plan_key not in plans.all_plans():
+        raise ActionRefused(f"There is no plan {plan_key!r}.", 400)
+    if target.stripe_subscription_id:
+        raise ActionRefused(f"{target.username} pays through Stripe: change the subscription in Stripe.")
+    before = _state(target, "subscription_plan")
+    target.subscription_plan = plan_key
+    audit.record(
+        "user.plan",
+        target,
+        before,
+        {"subscription_plan": plan_key},
+        f"plan of {target.username}: {before['subscription_plan']} → {plan_key}",
+        actor=actor,
+    )
+    _commit_or_roll_back()
+
+
+def reset_second_factors(actor: User, target: User) -> None:
+    """Remove the authenticator app, passkeys and recovery codes (as ``conexoos user disable-2fa``)."""
+    before = {"two_factor": has_second_factor(target)}
+    disable_second_factors(target)
+    audit.record(
+        "user.reset_2fa",
+        target,
+        before,
+        {"two_factor": has_second_factor(target)},
+        f"two-factor authentication of {target.username} reset",
+        actor=actor,
+    )
+    _commit_or_roll_back()
+
+
+def resend_verification(actor: User, target: User) -> None:
+    """Queue the verification mail again; refused when the address is already verified."""
+    if target.email_verified:
+        raise ActionRefused(f"The address of {target.username} is already verified.")
+    email_addresses.queue_verification(target)
+    audit.record(
+        "user.resend_verification",
+        target,
+        None,
+        {"email": target.email},
+        f"verification mail sent again to {target.username}",
+        actor=actor,
+    )
+    _commit_or_roll_back()
+
+
+def delete(actor: User, target: User) -> None:
+    """Delete the account as its owner can (Stripe, rows, files; the name is held), then log it.
+
+    The deletion commits in steps of its own (see account_deletion.py), so the entry is written once it
+    succeeded; a refused deletion leaves no entry and no change.
+    """
+    db.session.commit()
+    try:
+        _lock_admins()
+        _keep_an_admin(target, "deleted")
+    finally:
+        db.session.rollback()  # the check only: the deletion takes its own locks
+    before = _state(target, "id", "username", "email", "role", "subscription_plan")
+    actor_id = actor.id  # the deletion empties the session: the actor is read again afterwards
+    try:
+        deleted = account_deletion.delete_account(target)
+    except account_deletion.DeletionRefused as refused:
+        raise ActionRefused(refused.message, refused.status) from refused
+    actor_row = db.session.get(User, actor_id)
+    audit.record(
+        "user.delete",
+        ("user", deleted.user_id),
+        before,
+        None,
+        f"account {deleted.username} deleted; name held until {deleted.held_until:%Y-%m-%d}",
+        actor=actor_row,
+    )
+    _commit_or_roll_back()

@@ -1,0 +1,283 @@
+"""The admin panel's pages and actions: suspension, roles, plans, second factors, deletion, audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from conexoos.app.controllers import audit, totp
+from conexoos.app.models.persistent import AuditEntry, User, UserSession
+from conexoos.framework import db
+from tests.app.staff_support import make_staff
+
+from .conftest import BROWSER_UA, Account, SignUp, form_token, log_in
+from .two_factor_support import enrol_totp
+
+
+@pytest.fixture
+def boss(app: Flask, signed_up: SignUp) -> Account:
+    return make_staff(app, signed_up("boss"), "admin")
+
+
+def post(staff: Account, path: str, **data: str) -> int:
+    return staff.client.post(path, data={"csrf_token": staff.csrf, **data}).status_code
+
+
+def entries(app: Flask, action: str) -> list[AuditEntry]:
+    with app.app_context():
+        found = list(db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+        db.session.expunge_all()
+    return found
+
+
+def sessions_of(app: Flask, user_id: int) -> int:
+    with app.app_context():
+        return int(db.session.scalar(select(func.count()).where(UserSession.user_id == user_id)) or 0)
+
+
+def test_suspension_hides_the_page_and_links_and_ends_every_session(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    link = alice.add_link("Shop", "https://shop.example/")
+    assert client.get(f"/{alice.username}").status_code == 200
+    assert client.get(f"/go/{link['id']}").status_code == 302
+    assert sessions_of(app, alice.id) == 1
+
+    assert post(boss, f"/admin/users/{alice.id}/suspend", reason="Phishing <b>kit</b>") == 302
+    assert client.get(f"/{alice.username}").status_code == 404
+    assert client.get(f"/go/{link['id']}").status_code == 404
+    assert sessions_of(app, alice.id) == 0
+    assert alice.client.get("/dashboard").status_code == 302  # logged out at once
+
+    log_in(alice.client, alice.username)  # the owner may still log in, and is told why
+    dashboard = alice.client.get("/dashboard").get_data(as_text=True)
+    assert "Your page is suspended" in dashboard and "Phishing &lt;b&gt;kit&lt;/b&gt;" in dashboard
+    assert (
+        alice.client.get(f"/{alice.username}").status_code == 404
+    )  # the owner sees the notice, not the page
+
+    [entry] = entries(app, "user.suspend")
+    assert (entry.actor_name, entry.target_type, entry.target_id) == ("boss", "user", str(alice.id))
+    assert audit.decoded(entry.before) == {"suspended_at": None, "suspension_reason": ""}
+    after = audit.decoded(entry.after)
+    assert after is not None and after["suspension_reason"] == "Phishing <b>kit</b>" and after["suspended_at"]
+
+    assert post(boss, f"/admin/users/{alice.id}/unsuspend") == 302
+    assert client.get(f"/{alice.username}").status_code == 200
+    assert client.get(f"/go/{link['id']}").status_code == 302
+    [lifted] = entries(app, "user.unsuspend")
+    assert audit.decoded(lifted.after) == {"suspended_at": None, "suspension_reason": ""}
+
+
+def test_the_last_active_administrator_cannot_be_demoted_suspended_or_deleted(
+    app: Flask, boss: Account, signed_up: SignUp
+) -> None:
+    for path, data in (("role", {"role": "user"}), ("suspend", {}), ("delete", {"confirm": "boss"})):
+        response = boss.client.post(f"/admin/users/{boss.id}/{path}", data={"csrf_token": boss.csrf, **data})
+        assert response.status_code == 409, path
+        text = response.get_data(as_text=True)
+        assert "only active administrator" in text or "own account" in text, path
+    with app.app_context():
+        assert db.session.get(User, boss.id).role == "admin"  # type: ignore[union-attr]
+
+    second = make_staff(app, signed_up("second"), "admin")
+    assert post(boss, f"/admin/users/{boss.id}/role", role="moderator") == 302  # another admin remains
+    assert boss.client.get("/admin/audit").status_code == 404  # a moderator now: no audit log
+    assert post(second, f"/admin/users/{second.id}/role", role="user") == 409
+    [entry] = entries(app, "user.role")
+    assert (audit.decoded(entry.before), audit.decoded(entry.after)) == (
+        {"role": "admin"},
+        {"role": "moderator"},
+    )
+
+
+def test_role_plan_second_factor_and_verification_actions_are_logged(
+    app: Flask, alice: Account, boss: Account
+) -> None:
+    enrol_totp(alice)
+    assert post(boss, f"/admin/users/{alice.id}/reset-2fa") == 302
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None and not totp.is_enabled(user)
+    [reset] = entries(app, "user.reset_2fa")
+    assert (audit.decoded(reset.before), audit.decoded(reset.after)) == (
+        {"two_factor": True},
+        {"two_factor": False},
+    )
+    assert "Two-factor</dt><dd>off" in boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
+
+    assert post(boss, f"/admin/users/{alice.id}/role", role="moderator") == 302
+    assert post(boss, f"/admin/users/{alice.id}/role", role="overlord") == 400
+    assert post(boss, f"/admin/users/{alice.id}/plan", plan="nonexistent") == 400
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None and user.role == "moderator"
+    assert sessions_of(app, alice.id) == 0  # new powers start from a new login
+    [role] = entries(app, "user.role")
+    assert (role.actor_name, audit.decoded(role.after)) == ("boss", {"role": "moderator"})
+    assert post(boss, f"/admin/users/{alice.id}/resend-verification") == 302
+    [resent] = entries(app, "user.resend_verification")
+    assert audit.decoded(resent.after) == {"email": "alice@example.com"}
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        user.email_verified_at = user.created_at
+        db.session.commit()
+    assert post(boss, f"/admin/users/{alice.id}/resend-verification") == 409
+
+
+def test_delete_needs_the_username_and_removes_the_account(app: Flask, alice: Account, boss: Account) -> None:
+    assert post(boss, f"/admin/users/{alice.id}/delete", confirm="wrong") == 400
+    assert post(boss, f"/admin/users/{alice.id}/delete", confirm="alice") == 302
+    with app.app_context():
+        assert db.session.get(User, alice.id) is None
+    [entry] = entries(app, "user.delete")
+    assert entry.target_id == str(alice.id) and audit.decoded(entry.before)["username"] == "alice"  # type: ignore[index]
+    assert boss.client.get(f"/admin/users/{alice.id}").status_code == 404
+
+
+def test_deleting_the_actor_keeps_the_name_in_the_log(
+    app: Flask, alice: Account, boss: Account, signed_up: SignUp
+) -> None:
+    other = make_staff(app, signed_up("other"), "admin")
+    assert post(other, f"/admin/users/{alice.id}/suspend") == 302
+    assert post(boss, f"/admin/users/{other.id}/delete", confirm="other") == 302
+    [entry] = entries(app, "user.suspend")
+    assert (entry.actor_id, entry.actor_name) == (None, "other")
+
+
+def test_user_search_pages_by_25_in_a_stable_order(app: Flask, boss: Account, signed_up: SignUp) -> None:
+    with app.app_context():
+        for number in range(30):
+            name = f"person{number:02d}"
+            person = User(email=f"p{number}@example.com", username=name, password_hash="x")
+            person.display_name = f"Person {number}"
+            db.session.add(person)
+        db.session.commit()
+    first = boss.client.get("/admin/users?q=person").get_data(as_text=True)
+    second = boss.client.get("/admin/users?q=person&page=2").get_data(as_text=True)
+    assert "30 accounts" in first and "Page 1 of 2" in first
+    assert first.count("/admin/users/") == 25 and second.count("/admin/users/") == 5
+    assert "person00" in first and "person29" in second
+    assert "1 account " in boss.client.get("/admin/users?q=Person+7").get_data(as_text=True).replace(".", " ")
+    assert (
+        boss.client.get("/admin/users?q=%25").get_data(as_text=True).count("/admin/users/") == 0
+    )  # literal %
+    assert boss.client.get("/admin/users?page=0").status_code == 400
+    assert boss.client.get("/admin/users?page=abc").status_code == 400
+
+
+def test_names_are_escaped_everywhere_in_the_admin(app: Flask, signed_up: SignUp, boss: Account) -> None:
+    victim = signed_up("mallory")
+    payload = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    settings = victim.client.get("/dashboard/settings")
+    victim.client.post(
+        "/dashboard/settings",
+        data={"csrf_token": form_token(settings), "display_name": payload[:60], "bio": payload},
+    )
+    victim.add_link(payload[:100], "https://example.com/?q=<script>")
+    assert post(boss, f"/admin/users/{victim.id}/suspend", reason=payload) == 302
+    for path in ("/admin/users", f"/admin/users/{victim.id}", "/admin/audit"):
+        html = boss.client.get(path).get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x" not in html, path
+        assert "&lt;script&gt;" in html, path
+
+
+def test_audit_log_filters_and_exports_csv_with_formulas_escaped(
+    app: Flask, signed_up: SignUp, boss: Account
+) -> None:
+    evil = signed_up("evil")
+    assert post(boss, f"/admin/users/{evil.id}/suspend", reason='=HYPERLINK("http://x")') == 302
+    assert post(boss, f"/admin/users/{evil.id}/unsuspend") == 302
+    page = boss.client.get("/admin/audit?action=user.suspend").get_data(as_text=True)
+    assert "2 entries" not in page and "1 entry" in page
+    assert "1 entry" in boss.client.get(
+        f"/admin/audit?target_type=user&target_id={evil.id}&action=user.unsuspend"
+    ).get_data(as_text=True)
+    assert "0 entries" in boss.client.get("/admin/audit?actor=nobody").get_data(as_text=True)
+    assert "2 entries" in boss.client.get("/admin/audit?actor=BOSS").get_data(as_text=True)
+    assert "0 entries" in boss.client.get("/admin/audit?until=2000-01-01").get_data(as_text=True)
+    for bad in ("since=yesterday", "until=9999-12-31", "since=0001-01-01", "actor=%00"):
+        assert boss.client.get(f"/admin/audit?{bad}").status_code == 400, bad
+        assert boss.client.get(f"/admin/audit.csv?{bad}").status_code == 400, bad
+    assert boss.client.get("/admin/audit?page=-1").status_code == 400
+
+    links = boss.client.get("/admin/audit?action=user.suspend&_external=1&_anchor=x").get_data(as_text=True)
+    assert 'href="/admin/audit.csv?action=user.suspend"' in links  # only the filters are carried on
+    export = boss.client.get("/admin/audit.csv?action=user.suspend")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    assert "attachment" in export.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(export.get_data(as_text=True))))
+    assert rows[0][:5] == ["id", "at (UTC)", "actor id", "actor", "action"] and len(rows) == 2
+    summary, after = rows[1][7], rows[1][9]
+    assert summary.startswith("evil suspended: =HYPERLINK")  # not at a cell's start: harmless
+    assert json.loads(after)["suspension_reason"].startswith("=HYPERLINK")
+    with app.app_context():  # a cell that starts like a formula is escaped
+        audit.record("test.formula", ("user", "=1+1"), None, None, "=cmd|' /C calc'!A0", actor=None)
+        db.session.commit()
+    rows = list(
+        csv.reader(
+            io.StringIO(boss.client.get("/admin/audit.csv?action=test.formula").get_data(as_text=True))
+        )
+    )
+    assert rows[1][6] == "'=1+1" and rows[1][7] == "'=cmd|' /C calc'!A0"
+
+
+def test_overview_counts_accounts_pages_and_clicks_and_shows_health(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    link = alice.add_link("Shop", "https://shop.example/")
+    for _ in range(2):
+        assert client.get(f"/go/{link['id']}", headers={"User-Agent": BROWSER_UA}).status_code == 302
+    html = boss.client.get("/admin").get_data(as_text=True)
+    assert '<strong>2</strong><span class="stat-label">accounts' in html
+    assert '<strong>2</strong><span class="stat-label">clicks today' in html
+    assert "moderation comes later" in html
+    assert 'Database</dt><dd class="state-ok">ok' in html
+    assert "Mail outbox" in html and "Scheduled tasks" in html and "Media storage" in html
+
+
+def test_signup_policy_closed_and_invitations(app: Flask, boss: Account, client: FlaskClient) -> None:
+    assert post(boss, "/admin/signup-policy", policy="closed") == 302
+    assert client.get("/signup").status_code == 403
+    assert post(boss, "/admin/signup-policy", policy="nonsense") == 302
+    assert post(boss, "/admin/signup-policy", policy="invite") == 302
+    assert client.get("/signup").status_code == 403
+    page = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, "note": "for Zoe"})
+    link = page.get_data(as_text=True).split('id="invite-link">')[1].split("<")[0]
+    path = link.replace("http://localhost", "").replace("&amp;", "&")
+    form = client.get(path)
+    assert form.status_code == 200
+    data = {
+        "csrf_token": form_token(form),
+        "email": "zoe@example.com",
+        "username": "zoe",
+        "password": "correct horse battery staple",
+    }
+    assert client.post(path, data=data).status_code == 302
+    second = app.test_client()
+    assert second.get(path).status_code == 410  # single use
+    assert [entry.summary for entry in entries(app, "setting.change")] == [
+        "Who may sign up: 'open' → 'closed'",
+        "Who may sign up: 'closed' → 'invite'",
+    ]
+    assert len(entries(app, "invite.create")) == 1
+
+
+def test_a_moderator_suspends_users_but_not_staff(
+    app: Flask, alice: Account, boss: Account, signed_up: SignUp
+) -> None:
+    moderator = make_staff(app, signed_up("moddy"), "moderator")
+    assert post(moderator, f"/admin/users/{boss.id}/suspend") == 403
+    assert post(moderator, f"/admin/users/{alice.id}/suspend", reason="spam") == 302
+    assert post(moderator, f"/admin/users/{alice.id}/unsuspend") == 302
+    assert post(moderator, f"/admin/users/{alice.id}/role", role="admin") == 404  # administrators only
+    assert [entry.actor_name for entry in entries(app, "user.suspend")] == ["moddy"]
+    with app.app_context():
+        assert db.session.get(User, boss.id).suspended_at is None  # type: ignore[union-attr]

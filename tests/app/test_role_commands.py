@@ -1,0 +1,117 @@
+"""Roles on the command line: ``user create --admin / --role``, ``user set-role``, ``user list``, and
+``setup-token`` (a link to /setup while the site has no administrator)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from flask import Flask
+from sqlalchemy import select
+
+from conexoos.app.controllers import setup
+from conexoos.app.models.persistent import AuditEntry, User
+from conexoos.framework import db
+from conexoos.framework.cli import cli
+from conexoos.framework.config import deep_merge
+from tests.conftest import AppFactory, base_overrides
+
+from .conftest import PASSWORD, RATE_LIMITS_OFF
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A YAML configuration with its own SQLite file and instance folder."""
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(deep_merge(base_overrides(tmp_path), RATE_LIMITS_OFF)))
+    return path
+
+
+@pytest.fixture
+def cli_app(make_app: AppFactory, config_file: Path) -> Flask:
+    """The app the commands work on (built from the same file, so its tables exist)."""
+    return make_app(config=str(config_file))
+
+
+def conexoos(config: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    argv = ["--config", str(config), *args]
+    monkeypatch.setattr(sys, "argv", ["conexoos", *argv])  # project commands are found from argv
+    return CliRunner().invoke(cli, argv, catch_exceptions=False)
+
+
+def create(config: Path, monkeypatch: pytest.MonkeyPatch, name: str, *flags: str) -> Result:
+    return conexoos(
+        config,
+        monkeypatch,
+        "user",
+        "create",
+        "--email",
+        f"{name}@example.com",
+        "--username",
+        name,
+        "--password",
+        PASSWORD,
+        *flags,
+    )
+
+
+def role_of(app: Flask, username: str) -> str:
+    with app.app_context():
+        user = User.get_by_username(username)
+        assert user is not None
+        return user.role
+
+
+def test_create_with_a_role_and_list_shows_it(
+    cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert create(config_file, monkeypatch, "moddy", "--role", "moderator").exit_code == 0
+    assert create(config_file, monkeypatch, "boss", "--admin").exit_code == 0
+    clash = create(config_file, monkeypatch, "both", "--admin", "--role", "user")
+    assert clash.exit_code == 2 and "--admin gives the role admin" in clash.output
+    assert create(config_file, monkeypatch, "odd", "--role", "overlord").exit_code == 2
+    assert (role_of(cli_app, "moddy"), role_of(cli_app, "boss")) == ("moderator", "admin")
+    listed = conexoos(config_file, monkeypatch, "user", "list").stdout.splitlines()
+    assert [line.split("\t")[3] for line in listed[1:3]] == ["moderator", "admin"]
+    with cli_app.app_context():
+        logged = list(db.session.scalars(select(AuditEntry.summary).order_by(AuditEntry.id)))
+    assert logged == ["moddy created with role moderator", "boss created with role admin"]
+
+
+def test_set_role_changes_it_and_logs_it(
+    cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert create(config_file, monkeypatch, "plain").exit_code == 0
+    result = conexoos(config_file, monkeypatch, "user", "set-role", "plain", "admin")
+    assert result.exit_code == 0 and "plain now has the role admin" in result.output
+    assert role_of(cli_app, "plain") == "admin"
+    with cli_app.app_context():
+        entry = db.session.scalars(select(AuditEntry)).one()
+        assert (entry.action, entry.actor_id, entry.actor_name) == (
+            "user.role",
+            None,
+            "operator (command line)",
+        )
+    shown = conexoos(config_file, monkeypatch, "user", "show", "plain").stdout
+    assert "role: admin" in shown and "suspended: no" in shown
+
+
+def test_setup_token_prints_a_working_link_until_there_is_an_admin(
+    cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    printed = conexoos(config_file, monkeypatch, "setup-token")
+    assert printed.exit_code == 0, printed.output
+    link = printed.stdout.strip()
+    assert link.startswith("http://localhost/setup?token=")
+    remote = cli_app.test_client()
+    remote.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    assert remote.get(link.removeprefix("http://localhost")).status_code == 200
+    with cli_app.app_context():
+        assert setup.token_valid(link.split("token=")[1])
+    assert create(config_file, monkeypatch, "boss", "--admin").exit_code == 0
+    done = conexoos(config_file, monkeypatch, "setup-token")
+    assert done.exit_code == 1 and "setup is done" in done.output
+    assert remote.get(link.removeprefix("http://localhost")).status_code == 404

@@ -1,0 +1,162 @@
+"""``/setup``: the first administrator, from the server itself or with a one-time token, exactly once."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from conexoos.app.blueprints import setup as setup_blueprint
+from conexoos.app.controllers import setup as setup_controller
+from conexoos.app.controllers import site_settings
+from conexoos.app.models.persistent import AuditEntry, User
+from conexoos.framework import db
+from tests.conftest import AppFactory
+
+from .conftest import PASSWORD, form_token, log_in, product_app
+
+REMOTE = {"REMOTE_ADDR": "203.0.113.9"}
+"""A client on the internet (TEST-NET-3)."""
+
+
+def setup_form(client: FlaskClient, path: str = "/setup", **fields: str) -> dict[str, str]:
+    token = form_token(client.get(path))
+    return {
+        "csrf_token": token,
+        "site_name": "Linkhaus",
+        "email": "owner@example.com",
+        "username": "owner",
+        "password": PASSWORD,
+        "signup_policy": "open",
+        **fields,
+    }
+
+
+def admins(app: Flask) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(User.username).where(User.role == "admin")))
+
+
+def test_setup_from_the_server_itself_makes_the_first_admin_then_is_gone(
+    app: Flask, client: FlaskClient
+) -> None:
+    page = client.get("/setup")
+    assert page.status_code == 200 and "Set up your site" in page.get_data(as_text=True)
+    response = client.post("/setup", data=setup_form(client, signup_policy="invite"))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "/login" in response.headers["Location"]
+    assert admins(app) == ["owner"]
+    with app.app_context():
+        assert site_settings.value("site_name") == "Linkhaus"
+        assert site_settings.signup_policy() == "invite"
+        entry = db.session.scalars(select(AuditEntry)).one()
+        assert (entry.action, entry.actor_name, entry.target_id) == (
+            "setup.complete",
+            "owner",
+            str(entry.actor_id),
+        )
+    assert client.get("/setup").status_code == 404
+    assert client.post("/setup", data={"csrf_token": form_token(client.get("/login"))}).status_code == 404
+    log_in(client, "owner")
+    assert client.get("/admin").status_code == 200
+
+
+def test_setup_checks_the_password_policy_and_the_fields(app: Flask, client: FlaskClient) -> None:
+    response = client.post("/setup", data=setup_form(client, password="password123", username="x"))
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "3 to 30 characters" in text and "common password" in text
+    assert admins(app) == []
+
+
+def test_a_remote_client_is_refused_without_the_token_and_admitted_with_it(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    remote = app.test_client()
+    remote.environ_base.update(REMOTE)
+    with caplog.at_level(logging.WARNING, "conexoos.setup"):
+        setup_controller._logged["at"] = -1e9  # the once-a-minute limit of an earlier test
+        refused = remote.get("/setup")
+    assert refused.status_code == 403
+    assert "setup-token" in refused.get_data(as_text=True)
+    link = re.search(r"(http://localhost/setup\?token=\S+)", caplog.text)
+    assert link, caplog.text  # the refused visit wrote a fresh link to the log
+    assert remote.get("/setup?token=forged").status_code == 403
+
+    token = link.group(1).split("token=")[1]
+    assert remote.get(f"/setup?token={token}").status_code == 200
+    data = setup_form(remote, f"/setup?token={token}", token=token)
+    response = remote.post("/setup", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert admins(app) == ["owner"]
+    assert remote.get(f"/setup?token={token}").status_code == 404  # spent: setup ran
+    with app.app_context():
+        assert setup_controller.token_valid(token)  # still a good signature, but setup is over
+        assert db.session.scalars(select(AuditEntry.remote_address)).one() == "203.0.113.9"
+
+
+@pytest.mark.parametrize("header", ["X-Real-IP", "Forwarded", "Via"])
+def test_a_loopback_peer_behind_an_untrusted_proxy_is_not_local(client: FlaskClient, header: str) -> None:
+    assert client.get("/setup", headers={header: "203.0.113.9"}).status_code == 403
+
+
+def test_trusted_proxies_give_the_real_client_address(make_app: AppFactory) -> None:
+    app = product_app(make_app, {"SERVER_ENV": {"TRUSTED_PROXIES": "127.0.0.1"}})
+    browser = app.test_client()
+    assert browser.get("/setup", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
+    assert browser.get("/setup", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 200
+    untrusted = app.test_client()
+    untrusted.environ_base.update(REMOTE)  # not a trusted proxy: its X-Forwarded-For is ignored
+    assert untrusted.get("/setup", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 403
+
+
+def test_the_first_request_of_a_process_logs_a_setup_link(
+    app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(setup_blueprint._announced, "done", False)
+    with caplog.at_level(logging.WARNING, "conexoos.setup"):
+        client.get("/robots.txt")
+    assert "No administrator yet: open http://localhost/setup?token=" in caplog.text
+
+
+def test_concurrent_setups_make_one_administrator(app: Flask) -> None:
+    barrier = threading.Barrier(4)
+    outcomes: list[Any] = []
+
+    def attempt(number: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                setup_controller.complete(
+                    "Site", f"a{number}@example.com", f"admin{number}", PASSWORD, "open"
+                )
+            except setup_controller.SetupUnavailable as refused:
+                outcomes.append(refused)
+            else:
+                outcomes.append("made")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=attempt, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes.count("made") == 1, outcomes
+    assert len(admins(app)) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
+def test_an_admin_made_on_the_command_line_closes_setup(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        from conexoos.app.controllers.accounts import create_account
+
+        create_account("op@example.com", "operator", PASSWORD, role="admin")
+    assert client.get("/setup").status_code == 404
