@@ -17,16 +17,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
-from sqlalchemy import event
 from werkzeug.test import TestResponse
 
 from conexoos.app.controllers import accounts as accounts_controller
 from conexoos.app.models.persistent import User
-from conexoos.framework import db
 from conexoos.framework.config import deep_merge
-from conexoos.framework.database import create_schema
 from conexoos.framework.mail import deliver_due
-from tests.conftest import AppFactory
+from tests.conftest import AppFactory, _no_fsync  # noqa: F401 (tests import it from here)
 from tests.support.smtp_server import SmtpServer
 
 PASSWORD = "correct horse battery staple"
@@ -58,11 +55,6 @@ class MemoryBytecodeCache(BytecodeCache):
 
 
 TEMPLATE_CACHE = MemoryBytecodeCache()
-
-
-def _no_fsync(connection: Any, record: Any) -> None:
-    # A test database is thrown away: waiting for the disk on every commit only makes the run slow.
-    connection.execute("PRAGMA synchronous = OFF")
 
 
 def form_token(response: TestResponse) -> str:
@@ -143,12 +135,8 @@ def app(make_app: AppFactory) -> Flask:
 
 def product_app(make_app: AppFactory, overrides: dict[str, Any] | None = None) -> Flask:
     """The product with rate limits off and CSRF on, ``overrides`` applied, tables created."""
-    built = make_app(overrides=deep_merge(deep_merge(RATE_LIMITS_OFF, QUIET), overrides or {}), schema=False)
+    built = make_app(overrides=deep_merge(deep_merge(RATE_LIMITS_OFF, QUIET), overrides or {}))
     built.jinja_env.bytecode_cache = TEMPLATE_CACHE
-    with built.app_context():
-        if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", _no_fsync)
-    create_schema(built, built.extensions["conexoos"].settings)
     assert built.config.get("WTF_CSRF_ENABLED", True) is True
     return built
 

@@ -139,7 +139,8 @@ def _check_head(app: Flask) -> None:
             collations = db.session.execute(
                 text(
                     "SELECT DISTINCT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
-                    "DATABASE() AND COLUMN_NAME IN ('utm_source', 'referrer_host', 'value', 'country')"
+                    "DATABASE() AND TABLE_NAME IN ('analytics_event', 'stats_rollup') "  # 0002's tables
+                    "AND COLUMN_NAME IN ('utm_source', 'referrer_host', 'value', 'country')"
                 )
             ).all()
             assert [row[0] for row in collations] == ["utf8mb4_nopad_bin"]

@@ -3,7 +3,14 @@
 Creating a database, creating the product's tables in it and dropping it again took about a second per
 test on PostgreSQL; emptying the tables of a database that already has them takes a few milliseconds.
 A database goes back to the pool only when its tables are exactly the models' tables (so the next
-``create_all`` finds them all) and no migration was recorded in it; anything else is dropped.
+``create_all`` finds them all) and no migration was recorded in it, or when it has no table at all;
+anything else is dropped.
+
+The two kinds are handed out separately: a test that builds the schema itself (the migration tests, with
+``make_app(schema=False)``) must get a database without any table. Given one holding the models' emptied
+tables, ``upgrade(target, "0001")`` would find tables but no ``alembic_version``, adopt them as head (see
+``framework.migrations.adopt_unversioned``) and migrate nothing: 0.1.0 rows would then be written into
+the head schema, and the test would check the head schema against itself.
 """
 
 from __future__ import annotations
@@ -25,41 +32,69 @@ class DatabasePool:
     def __init__(self, kind: str) -> None:
         self.kind = kind
         self._free: list[str] = []
-        self._dropping = ExitStack()
+        """Databases holding the models' tables, emptied."""
+        self._blank: list[str] = []
+        """Databases holding no table."""
         self._owners: dict[str, ExitStack] = {}
+        self._engines: dict[str, Engine] = {}
+        """One engine per database, kept: a new connection per release cost more than the emptying."""
+        self._holding: dict[str, frozenset[str]] = {}
+        """The tables each free database holds."""
 
-    def acquire(self) -> str:
-        """The URL of an empty database (reused when one is free, created otherwise)."""
-        if self._free:
-            return self._free.pop()
+    def acquire(self, tables: bool = True) -> str:
+        """The URL of a database without rows (reused when one is free, created otherwise).
+
+        With ``tables`` it may hold the models' tables (emptied), for a test that runs ``create_all``;
+        without, it holds no table at all, for a test that builds the schema by migrating.
+        """
+        free = self._free if tables else self._blank
+        if free:
+            return free.pop()
+        if tables and self._blank:
+            return self._blank.pop()
         owner = ExitStack()
         url = owner.enter_context(fresh_database(self.kind))
         self._owners[url] = owner
         return url
 
+    def tables_in(self, url: str) -> frozenset[str]:
+        """The tables a database held when it was handed out (none for a new one)."""
+        return self._holding.get(url, frozenset())
+
     def release(self, url: str, model_tables: Iterable[str]) -> None:
         """Empty the database and keep it, or drop it when its tables are not exactly ``model_tables``."""
-        engine = create_engine(url)
-        try:
-            tables = set(inspect(engine).get_table_names())
-            reusable = tables == set(model_tables) and MIGRATION_TABLE not in tables
-            if tables and reusable and not _has_extra_objects(engine):
-                _empty(engine, sorted(tables))
-                self._free.append(url)
-                return
-        finally:
-            engine.dispose()
-        if not tables:
+        engine = self._engine(url)
+        self._holding.pop(url, None)
+        if _is_blank(engine):
+            self._blank.append(url)
+            return
+        tables = frozenset(inspect(engine).get_table_names())
+        reusable = tables == set(model_tables) and MIGRATION_TABLE not in tables
+        if reusable and not _has_extra_objects(engine):
+            _empty(engine, sorted(tables))
+            self._holding[url] = tables
             self._free.append(url)
             return
-        self._owners.pop(url).close()
+        self._drop(url)
 
     def close(self) -> None:
         """Drop every database of the pool."""
-        for owner in self._owners.values():
-            owner.close()
-        self._owners.clear()
+        for url in list(self._owners):
+            self._drop(url)
         self._free.clear()
+        self._blank.clear()
+        self._holding.clear()
+
+    def _engine(self, url: str) -> Engine:
+        if url not in self._engines:
+            self._engines[url] = create_engine(url, pool_size=1, max_overflow=0, pool_pre_ping=True)
+        return self._engines[url]
+
+    def _drop(self, url: str) -> None:
+        engine = self._engines.pop(url, None)
+        if engine is not None:
+            engine.dispose()
+        self._owners.pop(url).close()
 
 
 EXTRA_OBJECTS = {
@@ -79,6 +114,27 @@ EXTRA_OBJECTS["mariadb"] = EXTRA_OBJECTS["mysql"]
 """Per dialect, a count of what a test may have added besides rows (triggers, functions, views)."""
 
 
+BLANK = {
+    "postgresql": (
+        "SELECT (SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace)"
+        " + (SELECT count(*) FROM pg_type WHERE typnamespace = current_schema()::regnamespace)"
+        " + (SELECT count(*) FROM pg_proc WHERE pronamespace = current_schema()::regnamespace)"
+    ),
+    "mysql": (
+        "SELECT (SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE())"
+        " + (SELECT count(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE())"
+    ),
+}
+BLANK["mariadb"] = BLANK["mysql"]
+"""Per dialect, a count of everything a schema holds (tables, views, sequences, types, functions)."""
+
+
+def _is_blank(engine: Engine) -> bool:
+    """Whether the database holds nothing at all: such a database goes to a test that migrates."""
+    with engine.connect() as connection:
+        return not connection.execute(text(BLANK[engine.dialect.name])).scalar()
+
+
 def _has_extra_objects(engine: Engine) -> bool:
     """Whether a test left triggers, functions or views behind: such a database is dropped, not reused."""
     with engine.connect() as connection:
@@ -93,12 +149,15 @@ def _empty(engine: Engine, tables: list[str]) -> None:
     quote = engine.dialect.identifier_preparer.quote
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text("SET LOCAL session_replication_role = replica"))  # no FK triggers
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {quote(table)}"))
-            sequences = connection.execute(text("SELECT sequencename FROM pg_sequences")).scalars()
-            for sequence in list(sequences):
-                connection.execute(text(f"ALTER SEQUENCE {quote(sequence)} RESTART"))
+            # One round trip. No FK triggers (replica role); only the counters that moved are reset, with
+            # setval (ALTER SEQUENCE ... RESTART makes a new file for each, like TRUNCATE).
+            deletes = "".join(f"DELETE FROM {quote(table)};" for table in tables)
+            connection.exec_driver_sql(
+                "SET LOCAL session_replication_role = replica;"
+                + deletes
+                + "SELECT setval(quote_ident(schemaname) || '.' || quote_ident(sequencename), start_value,"
+                " false) FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"
+            )
             return
         # MariaDB restarts a counter only by TRUNCATE or ALTER TABLE (both slow): do it where one moved.
         moved = set(
