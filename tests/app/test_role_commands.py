@@ -115,3 +115,17 @@ def test_setup_token_prints_a_working_link_until_there_is_an_admin(
     done = conexoos(config_file, monkeypatch, "setup-token")
     assert done.exit_code == 1 and "setup is done" in done.output
     assert remote.get(link.removeprefix("http://localhost")).status_code == 404
+
+
+def test_setup_token_counts_only_active_administrators(
+    cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert create(config_file, monkeypatch, "boss", "--admin").exit_code == 0
+    with cli_app.app_context():
+        boss = User.get_by_username("boss")
+        assert boss is not None
+        boss.suspended_at = boss.created_at
+        db.session.commit()
+    told = conexoos(config_file, monkeypatch, "setup-token")
+    assert told.exit_code == 1 and "no active administrator is left" in told.output  # no "admin exists"
+    assert "set-role USERNAME admin" in told.output

@@ -6,7 +6,15 @@ import re
 
 import click
 
-from conexoos.app.controllers import account_deletion, audit, rollups, setup, user_admin, username_holds
+from conexoos.app.controllers import (
+    account_deletion,
+    administrators,
+    audit,
+    rollups,
+    setup,
+    user_admin,
+    username_holds,
+)
 from conexoos.app.controllers.accounts import PasswordRejected, SignupError, create_account, set_password
 from conexoos.app.controllers.second_factor import disable_second_factors, has_second_factor
 from conexoos.app.controllers.user_sessions import end_sessions
@@ -136,8 +144,13 @@ def setup_token_command() -> click.Command:
     @click.command("setup-token")
     def setup_token() -> None:
         """Print a one-time link to /setup (valid 24 hours, until setup is done)."""
-        if not setup.available():
+        if administrators.active_admins() > 0:
             raise click.ClickException("setup is done: an administrator exists (see `conexoos user list`)")
+        if not setup.available():
+            raise click.ClickException(
+                "setup already ran but no active administrator is left: give an account the role with "
+                "`conexoos user set-role USERNAME admin` (or `conexoos user create --admin`)"
+            )
         click.echo(setup.setup_link(setup.make_token()))
 
     return setup_token
