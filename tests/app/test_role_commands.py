@@ -129,3 +129,15 @@ def test_setup_token_counts_only_active_administrators(
     told = conexoos(config_file, monkeypatch, "setup-token")
     assert told.exit_code == 1 and "no active administrator is left" in told.output  # no "admin exists"
     assert "set-role USERNAME admin" in told.output
+
+
+def test_set_role_does_not_demote_the_last_admin_without_force(
+    cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert create(config_file, monkeypatch, "boss", "--admin").exit_code == 0
+    refused = conexoos(config_file, monkeypatch, "user", "set-role", "boss", "user")
+    assert refused.exit_code == 1 and "only active administrator" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert role_of(cli_app, "boss") == "admin"
+    forced = conexoos(config_file, monkeypatch, "user", "set-role", "boss", "user", "--force")
+    assert forced.exit_code == 0 and role_of(cli_app, "boss") == "user"

@@ -120,12 +120,17 @@ def set_role_command() -> click.Command:
     @click.command("set-role")
     @click.argument("username")
     @click.argument("role", type=click.Choice(ROLES))
-    def set_role(username: str, role: str) -> None:
+    @click.option("--force", is_flag=True, help="Demote even the last active administrator.")
+    def set_role(username: str, role: str, force: bool) -> None:
         """Give USERNAME the ROLE admin, moderator or user (sessions of the account end)."""
         user = _existing_user(username)
         if user.role == role:
             click.echo(f"{user.username} already has the role {role}")
             return
+        if role != ADMIN and not force and administrators.is_last_active_admin(user):
+            raise click.ClickException(
+                f"{user.username} is the only active administrator: make another one first (or use --force)"
+            )
         before = {"role": user.role}
         user.role = role
         audit.record(
