@@ -270,6 +270,35 @@ def test_signup_policy_closed_and_invitations(app: Flask, boss: Account, client:
     assert len(entries(app, "invite.create")) == 1
 
 
+def test_closed_sign_up_takes_invited_people_only_and_hides_the_calls_to_sign_up(
+    app: Flask, boss: Account, client: FlaskClient
+) -> None:
+    for page in ("/", "/login"):
+        assert "/signup" in client.get(page).get_data(as_text=True)
+    assert post(boss, "/admin/signup-policy", policy="closed") == 302
+    refused = client.get("/signup")
+    assert refused.status_code == 403 and "only people its administrators invite" in refused.get_data(True)
+    for page in ("/", "/login"):
+        html = client.get(page).get_data(as_text=True)
+        assert "/signup" not in html and "Create your page" not in html, page
+    page = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, "note": "for Zoe"})
+    link = page.get_data(as_text=True).split('id="invite-link">')[1].split("<")[0]
+    path = link.replace("http://localhost", "").replace("&amp;", "&")
+    secret = path.split("invite=")[1]
+    assert f"/signup?invite={secret}" in client.get(f"/login?invite={secret}").get_data(as_text=True)
+    form = client.get(path)
+    assert form.status_code == 200
+    data = {
+        "csrf_token": form_token(form),
+        "email": "zoe@example.com",
+        "username": "zoe",
+        "password": "correct horse battery staple",
+    }
+    assert client.post(path, data=data).status_code == 302
+    with app.app_context():
+        assert User.get_by_username("zoe") is not None
+
+
 def test_a_moderator_suspends_users_but_not_staff(
     app: Flask, alice: Account, boss: Account, signed_up: SignUp
 ) -> None:

@@ -11,6 +11,7 @@ is the configured ``SERVER_ENV.APP_NAME``. To add a setting (the later site-sett
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,9 @@ from . import audit
 OPEN, INVITE, CLOSED = "open", "invite", "closed"
 SIGNUP_POLICIES = (OPEN, INVITE, CLOSED)
 SETUP_COMPLETED = "setup_completed_at"
+CACHE_SECONDS = 30.0
+"""How long a process reuses the values :func:`cached` read (a change made here refreshes them at once)."""
+_CACHE = "conexoos.site_settings"
 
 
 class SettingError(ValueError):
@@ -131,6 +135,7 @@ def store(key: str, raw: Any) -> Any:
         db.session.add(row)
     row.value = json.dumps(checked)
     row.updated_at = utcnow()
+    forget_cached()
     return checked
 
 
@@ -148,7 +153,25 @@ def change(key: str, raw: Any, summary: Callable[[Any, Any], str] | None = None)
     except BaseException:
         db.session.rollback()
         raise
+    finally:
+        forget_cached()
     return after
+
+
+def cached() -> dict[str, Any]:
+    """Every setting's value, read from the database at most once per :data:`CACHE_SECONDS` by this
+    process (per app): for pages and mails that show the site's name or sign-up policy."""
+    cache = current_app.extensions.setdefault(_CACHE, {})
+    now = time.monotonic()
+    if cache.get("until", 0.0) <= now:
+        cache["values"] = values()
+        cache["until"] = now + CACHE_SECONDS
+    return dict(cache["values"])
+
+
+def forget_cached() -> None:
+    """Make the next :func:`cached` read the database again (after a change)."""
+    current_app.extensions.pop(_CACHE, None)
 
 
 def signup_policy() -> str:
