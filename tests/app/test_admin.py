@@ -310,3 +310,21 @@ def test_a_moderator_suspends_users_but_not_staff(
     assert [entry.actor_name for entry in entries(app, "user.suspend")] == ["moddy"]
     with app.app_context():
         assert db.session.get(User, boss.id).suspended_at is None  # type: ignore[union-attr]
+
+
+def test_the_site_name_is_editable_and_shown_on_pages(app: Flask, boss: Account, client: FlaskClient) -> None:
+    assert post(boss, "/admin/site-name", site_name="Linkhaus") == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "<title>Linkhaus</title>" in home and 'class="brand"' in home and ">Linkhaus</a>" in home
+    assert "· Linkhaus</title>" in client.get("/login").get_data(as_text=True)
+    assert "Linkhaus: overview" in boss.client.get("/admin").get_data(as_text=True)
+    [entry] = entries(app, "setting.change")
+    assert audit.decoded(entry.after) == {"site_name": "Linkhaus"}
+    assert post(boss, "/admin/site-name", site_name="") == 302  # refused with a message, nothing stored
+    assert post(boss, "/admin/site-name", site_name="Evil\u202eemoh") == 400
+    assert len(entries(app, "setting.change")) == 1
+
+
+def test_admin_free_text_refuses_bidi_overrides(app: Flask, alice: Account, boss: Account) -> None:
+    assert post(boss, f"/admin/users/{alice.id}/suspend", reason="spam \u2066hidden\u2069") == 400
+    assert post(boss, f"/admin/users/{alice.id}/suspend", reason="spam") == 302

@@ -20,7 +20,7 @@ from conexoos.app.controllers import audit, invites, plans, site_overview, site_
 from conexoos.app.controllers import user_management as manage
 from conexoos.app.controllers.roles import ADMIN, MODERATOR, ROLES, require_role, staff_only
 from conexoos.app.models.persistent import User
-from conexoos.app.utils.text import has_control_characters
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 
 admin = staff_only(Blueprint("admin", __name__, url_prefix="/admin"), ADMIN, MODERATOR)
 PAGE_SIZE = 25
@@ -35,7 +35,12 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
 def overview() -> str:
     """Accounts, pages, clicks, open reports and the health of the site's dependencies."""
     figures = site_overview.overview(current_app._get_current_object())  # type: ignore[attr-defined]
-    return render_template("admin/overview.html", figures=figures, site_name=site_settings.value("site_name"))
+    return render_template(
+        "admin/overview.html",
+        figures=figures,
+        site_name=site_settings.value("site_name"),
+        can_admin=current_user.role == ADMIN,
+    )
 
 
 @admin.route("/users", methods=["GET"])
@@ -203,6 +208,19 @@ def signup_policy() -> BaseResponse | tuple[str, int]:
     return redirect(url_for("admin.invitations"))
 
 
+@admin.route("/site-name", methods=["POST"])
+@require_role(ADMIN)
+def site_name() -> BaseResponse:
+    """Rename the site (shown in page titles, the header, the home page and mails; audit-logged)."""
+    try:
+        site_settings.change("site_name", _form_text("site_name", 200))
+    except site_settings.SettingError as error:
+        flash(error.message)
+        return redirect(url_for("admin.overview"))
+    flash("The site's name is saved.")
+    return redirect(url_for("admin.overview"))
+
+
 def _act(target: User, action: Callable[[], None], done: str) -> BaseResponse | tuple[str, int]:
     """Run a staff action on ``target``; back to its page with ``done``, or with why it was refused."""
     try:
@@ -241,8 +259,11 @@ def _text_arg(name: str, limit: int) -> str:
 
 def _form_text(name: str, limit: int) -> str:
     value = request.form.get(name, "").strip()
-    if len(value) > limit or has_control_characters(value):
-        raise BadRequest(f"The field {name} holds at most {limit} characters, without control characters.")
+    if len(value) > limit or has_control_characters(value) or has_bidi_controls(value):
+        raise BadRequest(
+            f"The field {name} holds at most {limit} characters, without control characters "
+            "or right-to-left overrides."
+        )
     return value
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from conexoos.app.models.persistent import SiteSetting
 from conexoos.app.models.persistent.base import utcnow
-from conexoos.app.utils.text import has_control_characters
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 from conexoos.framework import db
 
 from . import audit
@@ -68,8 +68,12 @@ class Setting:
         text = str(raw).strip()
         if not text and self.key == "site_name":
             raise SettingError(self.key, "The site needs a name.")
-        if len(text) > self.max_length or has_control_characters(text):
-            raise SettingError(self.key, f"At most {self.max_length} characters, without control characters.")
+        if len(text) > self.max_length or has_control_characters(text) or has_bidi_controls(text):
+            raise SettingError(
+                self.key,
+                f"At most {self.max_length} characters, "
+                "without control characters or right-to-left overrides.",
+            )
         if self.choices and text not in self.choices:
             raise SettingError(self.key, f"Choose one of: {', '.join(self.choices)}.")
         return text
