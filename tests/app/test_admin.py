@@ -328,3 +328,15 @@ def test_the_site_name_is_editable_and_shown_on_pages(app: Flask, boss: Account,
 def test_admin_free_text_refuses_bidi_overrides(app: Flask, alice: Account, boss: Account) -> None:
     assert post(boss, f"/admin/users/{alice.id}/suspend", reason="spam \u2066hidden\u2069") == 400
     assert post(boss, f"/admin/users/{alice.id}/suspend", reason="spam") == 302
+
+
+@pytest.mark.parametrize("page", ["\u0663", "\uff11", "1.5", "0"])
+def test_the_user_list_takes_only_ascii_page_numbers(boss: Account, page: str) -> None:
+    assert boss.client.get("/admin/users", query_string={"page": page}).status_code == 400
+
+
+def test_a_page_past_the_last_is_a_404(boss: Account) -> None:
+    assert boss.client.get("/admin/users?page=1").status_code == 200
+    past = boss.client.get("/admin/users?page=2")
+    assert past.status_code == 404 and "the list has 1" in past.get_data(as_text=True)
+    assert boss.client.get("/admin/audit?page=2").status_code == 404

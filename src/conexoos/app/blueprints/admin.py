@@ -50,7 +50,7 @@ def users() -> str:
     page = _page_arg()
     total = user_admin.count_users(search)
     found = user_admin.list_users(search, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = _pages(total, PAGE_SIZE, page)
     return render_template(
         "admin/users.html", users=found, search=search, page=page, pages=pages, total=total
     )
@@ -167,7 +167,7 @@ def audit_log() -> str:
         where=where,
         actions=audit.actions(),
         page=page,
-        pages=max(1, -(-total // 50)),
+        pages=_pages(total, 50, page),
         total=total,
         query={key: request.args[key] for key in AUDIT_FILTERS if request.args.get(key)},
     )
@@ -267,9 +267,17 @@ def _form_text(name: str, limit: int) -> str:
     return value
 
 
+def _pages(total: int, size: int, page: int) -> int:
+    """How many pages of ``size`` hold ``total`` rows (at least one); 404 when ``page`` is past the last."""
+    pages = max(1, -(-total // size))
+    if page > pages:
+        raise NotFound(f"There is no page {page}: the list has {pages}.")
+    return pages
+
+
 def _page_arg() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
         raise BadRequest(f"page is a whole number from 1 to {MAX_PAGE}.")
     return int(raw)
 
