@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from conexoos.app.controllers import audit, totp
-from conexoos.app.models.persistent import AuditEntry, User, UserSession
+from conexoos.app.models.persistent import AuditEntry, Invite, User, UserSession
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
 
@@ -340,3 +340,39 @@ def test_a_page_past_the_last_is_a_404(boss: Account) -> None:
     past = boss.client.get("/admin/users?page=2")
     assert past.status_code == 404 and "the list has 1" in past.get_data(as_text=True)
     assert boss.client.get("/admin/audit?page=2").status_code == 404
+
+
+def test_invitations_show_their_state_and_can_be_revoked(
+    app: Flask, boss: Account, client: FlaskClient
+) -> None:
+    assert post(boss, "/admin/signup-policy", policy="invite") == 302
+    links = []
+    for note in ("used", "revoked", "expired"):
+        page = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, "note": note})
+        link = page.get_data(as_text=True).split('id="invite-link">')[1].split("<")[0]
+        links.append(link.replace("http://localhost", "").replace("&amp;", "&"))
+    form = client.get(links[0])
+    data = {
+        "csrf_token": form_token(form),
+        "email": "zoe@example.com",
+        "username": "zoe",
+        "password": "correct horse battery staple",
+    }
+    assert client.post(links[0], data=data).status_code == 302
+    with app.app_context():
+        invite_ids = {row.note: row.id for row in db.session.scalars(select(Invite))}
+        expired = db.session.get(Invite, invite_ids["expired"])
+        assert expired is not None
+        expired.expires_at = expired.created_at
+        db.session.commit()
+    assert post(boss, f"/admin/invites/{invite_ids['revoked']}/revoke") == 302
+    assert client.get(links[1]).status_code == 410
+    assert post(boss, f"/admin/invites/{invite_ids['revoked']}/revoke") == 302  # refused: already ended
+    assert post(boss, "/admin/invites/9999/revoke") == 404
+    html = boss.client.get("/admin/invites").get_data(as_text=True)
+    assert "by zoe" in html and html.count("expired ") == 2 and "open until" not in html
+    assert [entry.summary for entry in entries(app, "invite.revoke")] == [
+        f"invitation {invite_ids['revoked']} revoked"
+    ]
+    [used] = entries(app, "invite.use")
+    assert used.summary == f"invitation {invite_ids['used']} used by zoe"

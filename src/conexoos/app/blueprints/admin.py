@@ -24,6 +24,7 @@ from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 
 admin = staff_only(Blueprint("admin", __name__, url_prefix="/admin"), ADMIN, MODERATOR)
 PAGE_SIZE = 25
+INVITES_SHOWN = 50
 MAX_PAGE = 100_000
 AUDIT_FILTERS = ("actor", "action", "target_type", "target_id", "since", "until")
 """The audit log's query parameters, the only ones its links carry on (never url_for's ``_external``...)."""
@@ -190,9 +191,29 @@ def invitations() -> str:
     made = None
     if request.method == "POST":
         made = invites.create(current_user, _form_text("note", 100))
+    shown = invites.recent(INVITES_SHOWN)
     return render_template(
-        "admin/invites.html", made=made, invites=invites.recent(), policy=site_settings.signup_policy()
+        "admin/invites.html",
+        made=made,
+        invites=shown,
+        not_shown=max(0, invites.count() - len(shown)),
+        policy=site_settings.signup_policy(),
     )
+
+
+@admin.route("/invites/<id:invite_id>/revoke", methods=["POST"])
+@require_role(ADMIN)
+def revoke_invite(invite_id: int) -> BaseResponse:
+    """End an open invitation now (audit-logged); 404 for an unknown one."""
+    try:
+        invites.revoke(invite_id)
+    except LookupError:
+        raise NotFound("There is no such invitation.") from None
+    except invites.InviteError as error:
+        flash(str(error))
+        return redirect(url_for("admin.invitations"))
+    flash(f"Invitation {invite_id} is revoked: its link no longer works.")
+    return redirect(url_for("admin.invitations"))
 
 
 @admin.route("/signup-policy", methods=["POST"])
