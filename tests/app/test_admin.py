@@ -15,8 +15,9 @@ from conexoos.app.controllers import audit, totp
 from conexoos.app.models.persistent import AuditEntry, Invite, User, UserSession
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
+from tests.conftest import AppFactory
 
-from .conftest import BROWSER_UA, Account, SignUp, form_token, log_in
+from .conftest import BROWSER_UA, Account, SignUp, form_token, log_in, product_app, sign_up
 from .two_factor_support import enrol_totp
 
 
@@ -376,3 +377,25 @@ def test_invitations_show_their_state_and_can_be_revoked(
     ]
     [used] = entries(app, "invite.use")
     assert used.summary == f"invitation {invite_ids['used']} used by zoe"
+
+
+def test_no_op_changes_are_refused_or_ignored_and_not_logged(
+    app: Flask, alice: Account, boss: Account
+) -> None:
+    assert post(boss, "/admin/signup-policy", policy="open") == 302  # already open
+    assert entries(app, "setting.change") == []
+    refused = boss.client.post(f"/admin/users/{alice.id}/reset-2fa", data={"csrf_token": boss.csrf})
+    assert refused.status_code == 409 and "nothing to reset" in refused.get_data(as_text=True)
+    assert entries(app, "user.reset_2fa") == []
+
+
+def test_resending_verification_is_limited_per_account(make_app: AppFactory, signed_up: SignUp) -> None:
+    limited = product_app(make_app, {"FLASK": {"CONFIG": {"RATELIMIT_ENABLED": True}}})
+    alice = sign_up(limited, "alice")
+    carol = sign_up(limited, "carol")
+    boss = make_staff(limited, sign_up(limited, "boss"), "admin")
+    assert post(boss, f"/admin/users/{alice.id}/resend-verification") == 302
+    again = boss.client.post(f"/admin/users/{alice.id}/resend-verification", data={"csrf_token": boss.csrf})
+    assert again.status_code == 429 and "less than a minute ago" in again.get_data(as_text=True)
+    assert post(boss, f"/admin/users/{carol.id}/resend-verification") == 302
+    assert len(entries(limited, "user.resend_verification")) == 2

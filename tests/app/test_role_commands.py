@@ -89,7 +89,8 @@ def test_set_role_changes_it_and_logs_it(
     assert result.exit_code == 0 and "plain now has the role admin" in result.output
     assert role_of(cli_app, "plain") == "admin"
     with cli_app.app_context():
-        entry = db.session.scalars(select(AuditEntry)).one()
+        created, entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert created.summary == "plain created with role user"  # every role is logged, users too
         assert (entry.action, entry.actor_id, entry.actor_name) == (
             "user.role",
             None,

@@ -20,11 +20,14 @@ from conexoos.app.controllers import audit, invites, plans, site_overview, site_
 from conexoos.app.controllers import user_management as manage
 from conexoos.app.controllers.roles import ADMIN, MODERATOR, ROLES, require_role, staff_only
 from conexoos.app.models.persistent import User
+from conexoos.app.utils.rate_limit import enforce
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 
 admin = staff_only(Blueprint("admin", __name__, url_prefix="/admin"), ADMIN, MODERATOR)
 PAGE_SIZE = 25
 INVITES_SHOWN = 50
+RESEND_LIMIT = "1/minute"
+"""How often staff may mail one account its verification link again."""
 MAX_PAGE = 100_000
 AUDIT_FILTERS = ("actor", "action", "target_type", "target_id", "since", "until")
 """The audit log's query parameters, the only ones its links carry on (never url_for's ``_external``...)."""
@@ -127,8 +130,14 @@ def reset_two_factor(user_id: int) -> BaseResponse | tuple[str, int]:
 @admin.route("/users/<id:user_id>/resend-verification", methods=["POST"])
 @require_role(ADMIN)
 def resend_verification(user_id: int) -> BaseResponse | tuple[str, int]:
-    """Mail the verification link again."""
+    """Mail the verification link again (once a minute per account: 429 before that)."""
     target = _user_or_404(user_id)
+    enforce(
+        RESEND_LIMIT,
+        "admin-resend-verification",
+        str(target.id),
+        f"A verification mail went to {target.username} less than a minute ago. Wait a minute.",
+    )
     return _act(
         target,
         lambda: manage.resend_verification(current_user, target),

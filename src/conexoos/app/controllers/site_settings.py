@@ -144,11 +144,14 @@ def store(key: str, raw: Any) -> Any:
 
 
 def change(key: str, raw: Any, summary: Callable[[Any, Any], str] | None = None) -> Any:
-    """Validate, store and audit-log a change of an editable setting, and commit; the new value."""
+    """Validate, store and audit-log a change of an editable setting, and commit; the new value. Setting
+    the current value again stores and logs nothing."""
     setting = _declared(key)
     if not setting.editable:
         raise SettingError(key, f"{setting.label} cannot be changed here.")
     before = value(key)
+    if setting.check(raw) == before:
+        return before  # nothing changes, nothing is logged
     try:
         after = store(key, raw)
         text = summary(before, after) if summary else f"{setting.label}: {before!r} → {after!r}"

@@ -167,8 +167,11 @@ def change_plan(actor: User, target: User, plan_key: str) -> None:
 
 
 def reset_second_factors(actor: User, target: User) -> None:
-    """Remove the authenticator app, passkeys and recovery codes (as ``conexoos user disable-2fa``)."""
-    before = {"two_factor": has_second_factor(target)}
+    """Remove the authenticator app, passkeys and recovery codes (as ``conexoos user disable-2fa``);
+    refused (nothing logged) when the account has no second factor."""
+    if not has_second_factor(target):
+        raise ActionRefused(f"{target.username} has no two-factor authentication: nothing to reset.")
+    before = {"two_factor": True}
     disable_second_factors(target)
     audit.record(
         "user.reset_2fa",

@@ -70,11 +70,8 @@ def user_commands() -> click.Group:
             user = create_account(email, username, password, role=role)
         except SignupError as error:
             raise click.ClickException(error.message) from None
-        if role != USER:
-            audit.record(
-                "user.create", user, None, {"role": role}, f"{user.username} created with role {role}"
-            )
-            db.session.commit()
+        audit.record("user.create", user, None, {"role": role}, f"{user.username} created with role {role}")
+        db.session.commit()
         label = {ADMIN: "administrator", MODERATOR: "moderator"}.get(role, "user")
         click.echo(f"created {label} {user.username} (id {user.id})")
 
