@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from conexoos.app.controllers import audit, totp
+from conexoos.app.controllers import audit, mail, totp
 from conexoos.app.models.persistent import AuditEntry, Invite, User, UserSession
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
@@ -319,6 +319,10 @@ def test_the_site_name_is_editable_and_shown_on_pages(app: Flask, boss: Account,
     assert "<title>Linkhaus</title>" in home and 'class="brand"' in home and ">Linkhaus</a>" in home
     assert "· Linkhaus</title>" in client.get("/login").get_data(as_text=True)
     assert "Linkhaus: overview" in boss.client.get("/admin").get_data(as_text=True)
+    with app.app_context():
+        user = User.get_by_username("boss")
+        subject, text, _ = mail.render_mail("welcome", user=user)
+    assert subject == "Welcome to Linkhaus" and "\nLinkhaus · http://localhost/" in text
     [entry] = entries(app, "setting.change")
     assert audit.decoded(entry.after) == {"site_name": "Linkhaus"}
     assert post(boss, "/admin/site-name", site_name="") == 302  # refused with a message, nothing stored
