@@ -212,3 +212,26 @@ def test_password_guesses_on_the_deletion_form_are_rate_limited(make_app: AppFac
     statuses = [delete_account(alice, f"guess {n}").status_code for n in range(6)]
     assert statuses == [403] * 5 + [429]
     assert rows_per_table(app, alice.id)["user"] == 1
+
+
+def set_role(app: Flask, account: Account, role: str) -> None:
+    with app.app_context():
+        user = db.session.get(User, account.id)
+        assert user is not None
+        user.role = role
+        db.session.commit()
+
+
+def test_the_last_active_administrator_cannot_delete_their_account(
+    app: Flask, alice: Account, bob: Account
+) -> None:
+    set_role(app, alice, "admin")
+    refused = delete_account(alice, PASSWORD)
+    assert refused.status_code == 409
+    assert "only active administrator" in refused.get_data(as_text=True)
+    assert "make another account an administrator first" in refused.get_data(as_text=True)
+    assert account_page(alice).status_code == 200
+    set_role(app, bob, "admin")
+    assert delete_account(alice, PASSWORD).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, alice.id) is None

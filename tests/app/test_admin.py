@@ -11,12 +11,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from conexoos.app.controllers import audit, totp
-from conexoos.app.models.persistent import AuditEntry, User, UserSession
+from conexoos.app.controllers import audit, mail, totp
+from conexoos.app.models.persistent import AuditEntry, Invite, User, UserSession
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
+from tests.conftest import AppFactory
 
-from .conftest import BROWSER_UA, Account, SignUp, form_token, log_in
+from .conftest import BROWSER_UA, Account, SignUp, form_token, log_in, product_app, sign_up
 from .two_factor_support import enrol_totp
 
 
@@ -270,6 +271,35 @@ def test_signup_policy_closed_and_invitations(app: Flask, boss: Account, client:
     assert len(entries(app, "invite.create")) == 1
 
 
+def test_closed_sign_up_takes_invited_people_only_and_hides_the_calls_to_sign_up(
+    app: Flask, boss: Account, client: FlaskClient
+) -> None:
+    for page in ("/", "/login"):
+        assert "/signup" in client.get(page).get_data(as_text=True)
+    assert post(boss, "/admin/signup-policy", policy="closed") == 302
+    refused = client.get("/signup")
+    assert refused.status_code == 403 and "only people its administrators invite" in refused.get_data(True)
+    for page in ("/", "/login"):
+        html = client.get(page).get_data(as_text=True)
+        assert "/signup" not in html and "Create your page" not in html, page
+    page = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, "note": "for Zoe"})
+    link = page.get_data(as_text=True).split('id="invite-link">')[1].split("<")[0]
+    path = link.replace("http://localhost", "").replace("&amp;", "&")
+    secret = path.split("invite=")[1]
+    assert f"/signup?invite={secret}" in client.get(f"/login?invite={secret}").get_data(as_text=True)
+    form = client.get(path)
+    assert form.status_code == 200
+    data = {
+        "csrf_token": form_token(form),
+        "email": "zoe@example.com",
+        "username": "zoe",
+        "password": "correct horse battery staple",
+    }
+    assert client.post(path, data=data).status_code == 302
+    with app.app_context():
+        assert User.get_by_username("zoe") is not None
+
+
 def test_a_moderator_suspends_users_but_not_staff(
     app: Flask, alice: Account, boss: Account, signed_up: SignUp
 ) -> None:
@@ -281,3 +311,95 @@ def test_a_moderator_suspends_users_but_not_staff(
     assert [entry.actor_name for entry in entries(app, "user.suspend")] == ["moddy"]
     with app.app_context():
         assert db.session.get(User, boss.id).suspended_at is None  # type: ignore[union-attr]
+
+
+def test_the_site_name_is_editable_and_shown_on_pages(app: Flask, boss: Account, client: FlaskClient) -> None:
+    assert post(boss, "/admin/site-name", site_name="Linkhaus") == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "<title>Linkhaus</title>" in home and 'class="brand"' in home and ">Linkhaus</a>" in home
+    assert "· Linkhaus</title>" in client.get("/login").get_data(as_text=True)
+    assert "Linkhaus: overview" in boss.client.get("/admin").get_data(as_text=True)
+    with app.app_context():
+        user = User.get_by_username("boss")
+        subject, text, _ = mail.render_mail("welcome", user=user)
+    assert subject == "Welcome to Linkhaus" and "\nLinkhaus · http://localhost/" in text
+    [entry] = entries(app, "setting.change")
+    assert audit.decoded(entry.after) == {"site_name": "Linkhaus"}
+    assert post(boss, "/admin/site-name", site_name="") == 302  # refused with a message, nothing stored
+    assert post(boss, "/admin/site-name", site_name="Evil\u202eemoh") == 400
+    assert len(entries(app, "setting.change")) == 1
+
+
+def test_admin_free_text_refuses_bidi_overrides(app: Flask, alice: Account, boss: Account) -> None:
+    assert post(boss, f"/admin/users/{alice.id}/suspend", reason="spam \u2066hidden\u2069") == 400
+    assert post(boss, f"/admin/users/{alice.id}/suspend", reason="spam") == 302
+
+
+@pytest.mark.parametrize("page", ["\u0663", "\uff11", "1.5", "0"])
+def test_the_user_list_takes_only_ascii_page_numbers(boss: Account, page: str) -> None:
+    assert boss.client.get("/admin/users", query_string={"page": page}).status_code == 400
+
+
+def test_a_page_past_the_last_is_a_404(boss: Account) -> None:
+    assert boss.client.get("/admin/users?page=1").status_code == 200
+    past = boss.client.get("/admin/users?page=2")
+    assert past.status_code == 404 and "the list has 1" in past.get_data(as_text=True)
+    assert boss.client.get("/admin/audit?page=2").status_code == 404
+
+
+def test_invitations_show_their_state_and_can_be_revoked(
+    app: Flask, boss: Account, client: FlaskClient
+) -> None:
+    assert post(boss, "/admin/signup-policy", policy="invite") == 302
+    links = []
+    for note in ("used", "revoked", "expired"):
+        page = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, "note": note})
+        link = page.get_data(as_text=True).split('id="invite-link">')[1].split("<")[0]
+        links.append(link.replace("http://localhost", "").replace("&amp;", "&"))
+    form = client.get(links[0])
+    data = {
+        "csrf_token": form_token(form),
+        "email": "zoe@example.com",
+        "username": "zoe",
+        "password": "correct horse battery staple",
+    }
+    assert client.post(links[0], data=data).status_code == 302
+    with app.app_context():
+        invite_ids = {row.note: row.id for row in db.session.scalars(select(Invite))}
+        expired = db.session.get(Invite, invite_ids["expired"])
+        assert expired is not None
+        expired.expires_at = expired.created_at
+        db.session.commit()
+    assert post(boss, f"/admin/invites/{invite_ids['revoked']}/revoke") == 302
+    assert client.get(links[1]).status_code == 410
+    assert post(boss, f"/admin/invites/{invite_ids['revoked']}/revoke") == 302  # refused: already ended
+    assert post(boss, "/admin/invites/9999/revoke") == 404
+    html = boss.client.get("/admin/invites").get_data(as_text=True)
+    assert "by zoe" in html and html.count("expired ") == 2 and "open until" not in html
+    assert [entry.summary for entry in entries(app, "invite.revoke")] == [
+        f"invitation {invite_ids['revoked']} revoked"
+    ]
+    [used] = entries(app, "invite.use")
+    assert used.summary == f"invitation {invite_ids['used']} used by zoe"
+
+
+def test_no_op_changes_are_refused_or_ignored_and_not_logged(
+    app: Flask, alice: Account, boss: Account
+) -> None:
+    assert post(boss, "/admin/signup-policy", policy="open") == 302  # already open
+    assert entries(app, "setting.change") == []
+    refused = boss.client.post(f"/admin/users/{alice.id}/reset-2fa", data={"csrf_token": boss.csrf})
+    assert refused.status_code == 409 and "nothing to reset" in refused.get_data(as_text=True)
+    assert entries(app, "user.reset_2fa") == []
+
+
+def test_resending_verification_is_limited_per_account(make_app: AppFactory, signed_up: SignUp) -> None:
+    limited = product_app(make_app, {"FLASK": {"CONFIG": {"RATELIMIT_ENABLED": True}}})
+    alice = sign_up(limited, "alice")
+    carol = sign_up(limited, "carol")
+    boss = make_staff(limited, sign_up(limited, "boss"), "admin")
+    assert post(boss, f"/admin/users/{alice.id}/resend-verification") == 302
+    again = boss.client.post(f"/admin/users/{alice.id}/resend-verification", data={"csrf_token": boss.csrf})
+    assert again.status_code == 429 and "less than a minute ago" in again.get_data(as_text=True)
+    assert post(boss, f"/admin/users/{carol.id}/resend-verification") == 302
+    assert len(entries(limited, "user.resend_verification")) == 2

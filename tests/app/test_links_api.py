@@ -505,3 +505,17 @@ def test_no_response_leaks_secrets_or_other_users_data(app: Flask, alice: Accoun
         text = response.get_data(as_text=True)
         for secret in forbidden:
             assert secret not in text, f"{response.request.method} {response.request.path} leaks {secret!r}"
+
+
+def test_a_suspended_account_adds_and_changes_no_links(app: Flask, alice: Account) -> None:
+    link = alice.add_link()
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        user.suspended_at = user.created_at
+        db.session.commit()
+    added = alice.api("POST", "/api/add/link", {"title": "Spam", "url": "https://spam.example"})
+    assert "suspended" in assert_error(added, 403)["message"]
+    edited = alice.api("PATCH", f"/api/edit/link/{link['id']}", {"title": "Spam"})
+    assert "suspended" in assert_error(edited, 403)["message"]
+    assert [item["title"] for item in alice.links()] == [link["title"]]

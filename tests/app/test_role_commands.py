@@ -89,7 +89,8 @@ def test_set_role_changes_it_and_logs_it(
     assert result.exit_code == 0 and "plain now has the role admin" in result.output
     assert role_of(cli_app, "plain") == "admin"
     with cli_app.app_context():
-        entry = db.session.scalars(select(AuditEntry)).one()
+        created, entry = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        assert created.summary == "plain created with role user"  # every role is logged, users too
         assert (entry.action, entry.actor_id, entry.actor_name) == (
             "user.role",
             None,
@@ -115,3 +116,29 @@ def test_setup_token_prints_a_working_link_until_there_is_an_admin(
     done = conexoos(config_file, monkeypatch, "setup-token")
     assert done.exit_code == 1 and "setup is done" in done.output
     assert remote.get(link.removeprefix("http://localhost")).status_code == 404
+
+
+def test_setup_token_counts_only_active_administrators(
+    cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert create(config_file, monkeypatch, "boss", "--admin").exit_code == 0
+    with cli_app.app_context():
+        boss = User.get_by_username("boss")
+        assert boss is not None
+        boss.suspended_at = boss.created_at
+        db.session.commit()
+    told = conexoos(config_file, monkeypatch, "setup-token")
+    assert told.exit_code == 1 and "no active administrator is left" in told.output  # no "admin exists"
+    assert "set-role USERNAME admin" in told.output
+
+
+def test_set_role_does_not_demote_the_last_admin_without_force(
+    cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert create(config_file, monkeypatch, "boss", "--admin").exit_code == 0
+    refused = conexoos(config_file, monkeypatch, "user", "set-role", "boss", "user")
+    assert refused.exit_code == 1 and "only active administrator" in refused.output
+    assert len(refused.output.strip().splitlines()) == 1
+    assert role_of(cli_app, "boss") == "admin"
+    forced = conexoos(config_file, monkeypatch, "user", "set-role", "boss", "user", "--force")
+    assert forced.exit_code == 0 and role_of(cli_app, "boss") == "user"

@@ -64,3 +64,12 @@ def test_setup_admin_and_suspension_on_a_phone(new_page: PageFactory, live_serve
     assert fits_the_screen(phone)
     phone.goto(f"{live_server.url}/setup")
     expect(phone.get_by_role("heading", name="Set up your site")).to_have_count(0)
+
+    # Accessibility: a skip link to the admin content; the sign-up policy's choices are big enough to tap.
+    phone.goto(f"{live_server.url}/admin/invites")
+    skip = phone.get_by_role("link", name="Skip to the admin content")
+    expect(skip).to_have_attribute("href", "#admin-content")
+    for label in ("Open: anyone may sign up", "By invitation only"):
+        box = phone.get_by_text(label, exact=True).bounding_box()
+        assert box is not None and box["height"] >= 44, (label, box)
+    assert fits_the_screen(phone)

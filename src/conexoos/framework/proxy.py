@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST")
 ORIGINAL_ADDRESS_KEY = "conexoos.proxy.remote_addr"
+REMOVED_HEADERS_KEY = "conexoos.proxy.removed"
+"""The environ key listing the ``X-Forwarded-*`` headers a request carried before they were removed."""
 
 
 def parse_trusted_proxies(value: str) -> tuple[Network, ...]:
@@ -71,8 +73,9 @@ class TrustedProxies:
         remote = environ.get("REMOTE_ADDR", "")
         if self.networks and self.trusts(remote):
             self._apply(environ, remote)
-        for header in FORWARDED_HEADERS:
-            environ.pop(header, None)
+        removed = tuple(header for header in FORWARDED_HEADERS if environ.pop(header, None) is not None)
+        if removed:
+            environ[REMOVED_HEADERS_KEY] = removed
         return self.app(environ, start_response)
 
     def _apply(self, environ: WSGIEnvironment, remote: str) -> None:

@@ -70,21 +70,25 @@ def signup() -> ResponseReturnValue:
     return render_template("accounts/signup.html", form=form, invite=invite), status
 
 
+CLOSED_MESSAGE = (
+    "Sign-up is closed on this site: only people its administrators invite may join. "
+    "Ask them for an invitation link."
+)
+
+
 def _signup_allowed() -> tuple[str | None, tuple[str, int] | None]:
-    """The invitation this sign-up uses (policy ``invite``), or the page refusing it: 403 when sign-up
-    is closed, 403/410 without a usable invitation under ``invite``."""
+    """The invitation this sign-up uses (policy ``invite`` or ``closed``), or the page refusing it: 403
+    without an invitation, 410 with one that cannot be used."""
     policy = site_settings.signup_policy()
-    if policy == site_settings.CLOSED:
-        message = "Sign-up is closed on this site. Ask its administrators for an account."
-        return None, (render_template("accounts/signup_closed.html", message=message), 403)
-    if policy != site_settings.INVITE:
+    if policy == site_settings.OPEN:
         return None, None
     secret = request.args.get("invite", "")
     try:
         invites.usable(secret)
     except invites.InviteError as error:
+        message = CLOSED_MESSAGE if policy == site_settings.CLOSED and not secret else str(error)
         status = 403 if not secret else 410
-        return None, (render_template("accounts/signup_closed.html", message=str(error)), status)
+        return None, (render_template("accounts/signup_closed.html", message=message), status)
     return secret, None
 
 

@@ -20,10 +20,14 @@ from conexoos.app.controllers import audit, invites, plans, site_overview, site_
 from conexoos.app.controllers import user_management as manage
 from conexoos.app.controllers.roles import ADMIN, MODERATOR, ROLES, require_role, staff_only
 from conexoos.app.models.persistent import User
-from conexoos.app.utils.text import has_control_characters
+from conexoos.app.utils.rate_limit import enforce
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 
 admin = staff_only(Blueprint("admin", __name__, url_prefix="/admin"), ADMIN, MODERATOR)
 PAGE_SIZE = 25
+INVITES_SHOWN = 50
+RESEND_LIMIT = "1/minute"
+"""How often staff may mail one account its verification link again."""
 MAX_PAGE = 100_000
 AUDIT_FILTERS = ("actor", "action", "target_type", "target_id", "since", "until")
 """The audit log's query parameters, the only ones its links carry on (never url_for's ``_external``...)."""
@@ -35,7 +39,12 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
 def overview() -> str:
     """Accounts, pages, clicks, open reports and the health of the site's dependencies."""
     figures = site_overview.overview(current_app._get_current_object())  # type: ignore[attr-defined]
-    return render_template("admin/overview.html", figures=figures, site_name=site_settings.value("site_name"))
+    return render_template(
+        "admin/overview.html",
+        figures=figures,
+        site_name=site_settings.value("site_name"),
+        can_admin=current_user.role == ADMIN,
+    )
 
 
 @admin.route("/users", methods=["GET"])
@@ -45,7 +54,7 @@ def users() -> str:
     page = _page_arg()
     total = user_admin.count_users(search)
     found = user_admin.list_users(search, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    pages = max(1, -(-total // PAGE_SIZE))
+    pages = _pages(total, PAGE_SIZE, page)
     return render_template(
         "admin/users.html", users=found, search=search, page=page, pages=pages, total=total
     )
@@ -121,8 +130,14 @@ def reset_two_factor(user_id: int) -> BaseResponse | tuple[str, int]:
 @admin.route("/users/<id:user_id>/resend-verification", methods=["POST"])
 @require_role(ADMIN)
 def resend_verification(user_id: int) -> BaseResponse | tuple[str, int]:
-    """Mail the verification link again."""
+    """Mail the verification link again (once a minute per account: 429 before that)."""
     target = _user_or_404(user_id)
+    enforce(
+        RESEND_LIMIT,
+        "admin-resend-verification",
+        str(target.id),
+        f"A verification mail went to {target.username} less than a minute ago. Wait a minute.",
+    )
     return _act(
         target,
         lambda: manage.resend_verification(current_user, target),
@@ -162,7 +177,7 @@ def audit_log() -> str:
         where=where,
         actions=audit.actions(),
         page=page,
-        pages=max(1, -(-total // 50)),
+        pages=_pages(total, 50, page),
         total=total,
         query={key: request.args[key] for key in AUDIT_FILTERS if request.args.get(key)},
     )
@@ -185,9 +200,29 @@ def invitations() -> str:
     made = None
     if request.method == "POST":
         made = invites.create(current_user, _form_text("note", 100))
+    shown = invites.recent(INVITES_SHOWN)
     return render_template(
-        "admin/invites.html", made=made, invites=invites.recent(), policy=site_settings.signup_policy()
+        "admin/invites.html",
+        made=made,
+        invites=shown,
+        not_shown=max(0, invites.count() - len(shown)),
+        policy=site_settings.signup_policy(),
     )
+
+
+@admin.route("/invites/<id:invite_id>/revoke", methods=["POST"])
+@require_role(ADMIN)
+def revoke_invite(invite_id: int) -> BaseResponse:
+    """End an open invitation now (audit-logged); 404 for an unknown one."""
+    try:
+        invites.revoke(invite_id)
+    except LookupError:
+        raise NotFound("There is no such invitation.") from None
+    except invites.InviteError as error:
+        flash(str(error))
+        return redirect(url_for("admin.invitations"))
+    flash(f"Invitation {invite_id} is revoked: its link no longer works.")
+    return redirect(url_for("admin.invitations"))
 
 
 @admin.route("/signup-policy", methods=["POST"])
@@ -201,6 +236,19 @@ def signup_policy() -> BaseResponse | tuple[str, int]:
         return redirect(url_for("admin.invitations"))
     flash("The sign-up policy is saved.")
     return redirect(url_for("admin.invitations"))
+
+
+@admin.route("/site-name", methods=["POST"])
+@require_role(ADMIN)
+def site_name() -> BaseResponse:
+    """Rename the site (shown in page titles, the header, the home page and mails; audit-logged)."""
+    try:
+        site_settings.change("site_name", _form_text("site_name", 200))
+    except site_settings.SettingError as error:
+        flash(error.message)
+        return redirect(url_for("admin.overview"))
+    flash("The site's name is saved.")
+    return redirect(url_for("admin.overview"))
 
 
 def _act(target: User, action: Callable[[], None], done: str) -> BaseResponse | tuple[str, int]:
@@ -241,14 +289,25 @@ def _text_arg(name: str, limit: int) -> str:
 
 def _form_text(name: str, limit: int) -> str:
     value = request.form.get(name, "").strip()
-    if len(value) > limit or has_control_characters(value):
-        raise BadRequest(f"The field {name} holds at most {limit} characters, without control characters.")
+    if len(value) > limit or has_control_characters(value) or has_bidi_controls(value):
+        raise BadRequest(
+            f"The field {name} holds at most {limit} characters, without control characters "
+            "or right-to-left overrides."
+        )
     return value
+
+
+def _pages(total: int, size: int, page: int) -> int:
+    """How many pages of ``size`` hold ``total`` rows (at least one); 404 when ``page`` is past the last."""
+    pages = max(1, -(-total // size))
+    if page > pages:
+        raise NotFound(f"There is no page {page}: the list has {pages}.")
+    return pages
 
 
 def _page_arg() -> int:
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
         raise BadRequest(f"page is a whole number from 1 to {MAX_PAGE}.")
     return int(raw)
 

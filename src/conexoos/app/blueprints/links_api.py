@@ -12,6 +12,8 @@ from .api_support import api_login_required, json_body, no_content, user
 
 links_api = Blueprint("links_api", __name__)
 WRITE_ERRORS = (400, 401, 404, 422)
+EDIT_ERRORS = (400, 401, 403, 404, 422)
+"""Also 403: a suspended account adds and changes nothing."""
 
 
 @links_api.route("/api/links", methods=["GET"])
@@ -53,7 +55,7 @@ def add_link() -> tuple[Response, int]:
         "Change any of a link's fields",
         request=LINK_UPDATE,
         response=LINK,
-        errors=WRITE_ERRORS,
+        errors=EDIT_ERRORS,
         parameters=[path_id()],
     )
 )
@@ -64,7 +66,7 @@ def add_link() -> tuple[Response, int]:
         "Change any of a link's fields (same as PUT)",
         request=LINK_UPDATE,
         response=LINK,
-        errors=WRITE_ERRORS,
+        errors=EDIT_ERRORS,
         parameters=[path_id()],
     )
 )

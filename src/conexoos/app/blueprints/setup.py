@@ -48,7 +48,7 @@ def page() -> str | Response | tuple[str, int]:
         raise NotFound("There is no page at this address.")
     form = SetupForm()
     token = request.values.get("token", "")
-    local = setup_controller.is_local(request.remote_addr, request.headers)
+    local = setup_controller.is_local(request.remote_addr, request.headers, request.environ)
     if not local and not setup_controller.token_valid(token):
         setup_controller.log_token()
         raise Forbidden(NOT_LOCAL)

@@ -21,7 +21,7 @@ from conexoos.app.models.persistent import ExportJob, User
 from conexoos.app.models.persistent.base import transaction
 from conexoos.framework import db
 
-from . import account_export, accounts, billing, user_images, username_holds
+from . import account_export, accounts, administrators, billing, user_images, username_holds
 
 log = logging.getLogger("conexoos.accounts")
 OWNER_COLUMNS = ("owner_id", "user_id")
@@ -82,8 +82,11 @@ def _require_fresh_login() -> None:
 def delete_account(user: User, now: datetime | None = None) -> Deleted:
     """Cancel the user's subscription, then delete all their rows, images and exports, and hold the name.
 
-    :class:`DeletionRefused` when Stripe cannot cancel (nothing is deleted then).
+    :class:`DeletionRefused` when Stripe cannot cancel, or (409) when ``user`` is the last active
+    administrator (nothing is deleted then).
     """
+    if administrators.is_last_active_admin(user):
+        raise DeletionRefused(409, administrators.LAST_ADMIN)
     try:
         billing.cancel_before_deletion(user)
     except HTTPException as error:

@@ -11,9 +11,9 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from conexoos.app.models.persistent import Invite, User
 from conexoos.app.models.persistent.base import utcnow
@@ -91,8 +91,64 @@ def spend(secret: str, user: User) -> None:
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise InviteError("This invitation link was already used.")
+    invite_id = db.session.scalar(select(Invite.id).where(Invite.token_hash == _hash(secret)))
+    audit.record(
+        "invite.use",
+        ("invite", invite_id),
+        {"used_at": None},
+        {"used_at": now, "used_by": user.username},
+        f"invitation {invite_id} used by {user.username}",
+        actor=user,
+    )
 
 
-def recent(limit: int = 20) -> Sequence[Invite]:
-    """The newest invitations, for the admin's list."""
-    return db.session.scalars(select(Invite).order_by(Invite.id.desc()).limit(limit)).all()
+@dataclass(frozen=True)
+class InviteRow:
+    """One invitation as the admin's list shows it."""
+
+    invite: Invite
+    state: str
+    """``open``, ``used`` or ``expired`` (a revoked invitation expired when it was revoked)."""
+    used_by: str
+    """The username of the account it made ("" when unused; "a deleted account" when that is gone)."""
+
+
+def recent(limit: int = 20) -> Sequence[InviteRow]:
+    """The newest invitations, for the admin's list, with their state and who used them (one query)."""
+    rows = db.session.execute(
+        select(Invite, User.username)
+        .outerjoin(User, User.id == Invite.used_by_id)
+        .order_by(Invite.id.desc())
+        .limit(limit)
+    ).all()
+    now = utcnow()
+    return [_row(invite, username, now) for invite, username in rows]
+
+
+def _row(invite: Invite, username: str | None, now: datetime) -> InviteRow:
+    if invite.used_at is not None:
+        return InviteRow(invite, "used", username or "a deleted account")
+    return InviteRow(invite, "expired" if invite.expires_at <= now else "open", "")
+
+
+def count() -> int:
+    """How many invitations exist (the list says how many it does not show)."""
+    return int(db.session.scalar(select(func.count()).select_from(Invite)) or 0)
+
+
+def revoke(invite_id: int) -> Invite:
+    """End an open invitation now (it expires at once), audit-logged and committed; ``LookupError`` when
+    there is none with ``invite_id``, :class:`InviteError` when it was already used or expired."""
+    invite = db.session.get(Invite, invite_id)
+    if invite is None:
+        raise LookupError(f"There is no invitation {invite_id}.")
+    now = utcnow()
+    if invite.used_at is not None:
+        raise InviteError(f"Invitation {invite_id} was already used.")
+    if invite.expires_at <= now:
+        raise InviteError(f"Invitation {invite_id} has already expired.")
+    before = {"expires_at": invite.expires_at}
+    invite.expires_at = now
+    audit.record("invite.revoke", invite, before, {"expires_at": now}, f"invitation {invite_id} revoked")
+    db.session.commit()
+    return invite

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Forbidden, NotFound
 
 from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
 from conexoos.app.models.persistent import User, UserLink
@@ -14,6 +14,11 @@ from conexoos.framework import db
 from . import plans
 from .ordering import reorder
 from .owner_lock import locked_owner
+
+SUSPENDED = (
+    "Your account is suspended, so you cannot add or change links. You can still export or delete your "
+    "account from Settings."
+)
 
 
 def list_links(user: User) -> Sequence[UserLink]:
@@ -30,7 +35,8 @@ def get_link(user: User, link_id: int) -> UserLink:
 
 
 def create_link(user: User, payload: Any) -> UserLink:
-    """Validate ``payload`` and append a new link to the user's page."""
+    """Validate ``payload`` and append a new link to the user's page (403 while the account is suspended)."""
+    refuse_if_suspended(user)
     fields = LINK_CREATE.parse(payload)
     check_window(fields)
     with locked_owner(user) as owner:
@@ -40,8 +46,15 @@ def create_link(user: User, payload: Any) -> UserLink:
     return link
 
 
+def refuse_if_suspended(user: User) -> None:
+    """403 with :data:`SUSPENDED` when staff suspended ``user`` (no new content from them)."""
+    if user.is_suspended:
+        raise Forbidden(SUSPENDED)
+
+
 def update_link(user: User, link_id: int, payload: Any) -> UserLink:
-    """Apply any subset of fields to the user's link."""
+    """Apply any subset of fields to the user's link (403 while the account is suspended)."""
+    refuse_if_suspended(user)
     get_link(user, link_id)  # someone else's link is a 404 whatever the body says
     fields = LINK_UPDATE.parse(payload)
     with locked_owner(user) as owner:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, current_app, request
 from flask_login import current_user
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from conexoos.app.models.persistent import ADMIN, MODERATOR, ROLES, USER
 
@@ -96,10 +96,27 @@ def required_roles(endpoint: str | None) -> list[tuple[str, ...]]:
 
 
 def refuse_without_role() -> None:
-    """``before_request`` hook (registered before CSRF): 404 when the route needs a role the user lacks."""
-    for roles in required_roles(request.endpoint):
+    """``before_request`` hook (registered before CSRF): 404 when the route needs a role the user lacks.
+
+    A request with a method the URL does not take (a 405 to come) is checked against the route it would
+    reach with an allowed method, so that the 405 does not confirm a staff URL to someone without the role.
+    """
+    for roles in required_roles(request.endpoint or _endpoint_for_other_method()):
         if not has_role(*roles):
             raise NotFound(NOT_FOUND)
+
+
+def _endpoint_for_other_method() -> str | None:
+    """The endpoint of the request's URL under one of its allowed methods, when its own is not allowed."""
+    error = request.routing_exception
+    if not isinstance(error, MethodNotAllowed) or not error.valid_methods:
+        return None
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    try:
+        endpoint, _ = adapter.match(method=sorted(error.valid_methods)[0])
+    except HTTPException:  # RequestRedirect and the like: no route to judge by
+        return None
+    return str(endpoint)
 
 
 def _check_roles(roles: tuple[str, ...]) -> None:

@@ -17,7 +17,6 @@ fails). After that, or once any administrator exists, ``/setup`` is a 404 and ev
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import threading
 import time
@@ -32,7 +31,7 @@ from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
 from conexoos.framework.urls import external_url
 
-from . import audit, site_settings, tokens
+from . import audit, local_requests, site_settings, tokens
 from .accounts import build_account
 
 log = logging.getLogger("conexoos.setup")
@@ -56,15 +55,15 @@ def available() -> bool:
     return db.session.get(SiteSetting, site_settings.SETUP_COMPLETED) is None
 
 
-def is_local(remote_address: str | None, headers: Headers | Mapping[str, str]) -> bool:
-    """Whether the request comes from the server itself, not through a proxy (see module docstring)."""
-    try:
-        address = ipaddress.ip_address((remote_address or "").strip("[]"))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return address.is_loopback and not any(headers.get(name) for name in PROXY_HEADERS)
+def is_local(
+    remote_address: str | None,
+    headers: Headers | Mapping[str, str],
+    environ: Mapping[str, object] | None = None,
+) -> bool:
+    """Whether the request comes from the server itself, not through any proxy (see local_requests)."""
+    return local_requests.is_local(
+        remote_address, [name for name, value in headers.items() if value], environ or {}
+    )
 
 
 def make_token() -> str:

@@ -11,6 +11,7 @@ is the configured ``SERVER_ENV.APP_NAME``. To add a setting (the later site-sett
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import select
 
 from conexoos.app.models.persistent import SiteSetting
 from conexoos.app.models.persistent.base import utcnow
-from conexoos.app.utils.text import has_control_characters
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 from conexoos.framework import db
 
 from . import audit
@@ -28,6 +29,9 @@ from . import audit
 OPEN, INVITE, CLOSED = "open", "invite", "closed"
 SIGNUP_POLICIES = (OPEN, INVITE, CLOSED)
 SETUP_COMPLETED = "setup_completed_at"
+CACHE_SECONDS = 30.0
+"""How long a process reuses the values :func:`cached` read (a change made here refreshes them at once)."""
+_CACHE = "conexoos.site_settings"
 
 
 class SettingError(ValueError):
@@ -64,8 +68,12 @@ class Setting:
         text = str(raw).strip()
         if not text and self.key == "site_name":
             raise SettingError(self.key, "The site needs a name.")
-        if len(text) > self.max_length or has_control_characters(text):
-            raise SettingError(self.key, f"At most {self.max_length} characters, without control characters.")
+        if len(text) > self.max_length or has_control_characters(text) or has_bidi_controls(text):
+            raise SettingError(
+                self.key,
+                f"At most {self.max_length} characters, "
+                "without control characters or right-to-left overrides.",
+            )
         if self.choices and text not in self.choices:
             raise SettingError(self.key, f"Choose one of: {', '.join(self.choices)}.")
         return text
@@ -131,15 +139,19 @@ def store(key: str, raw: Any) -> Any:
         db.session.add(row)
     row.value = json.dumps(checked)
     row.updated_at = utcnow()
+    forget_cached()
     return checked
 
 
 def change(key: str, raw: Any, summary: Callable[[Any, Any], str] | None = None) -> Any:
-    """Validate, store and audit-log a change of an editable setting, and commit; the new value."""
+    """Validate, store and audit-log a change of an editable setting, and commit; the new value. Setting
+    the current value again stores and logs nothing."""
     setting = _declared(key)
     if not setting.editable:
         raise SettingError(key, f"{setting.label} cannot be changed here.")
     before = value(key)
+    if setting.check(raw) == before:
+        return before  # nothing changes, nothing is logged
     try:
         after = store(key, raw)
         text = summary(before, after) if summary else f"{setting.label}: {before!r} → {after!r}"
@@ -148,7 +160,25 @@ def change(key: str, raw: Any, summary: Callable[[Any, Any], str] | None = None)
     except BaseException:
         db.session.rollback()
         raise
+    finally:
+        forget_cached()
     return after
+
+
+def cached() -> dict[str, Any]:
+    """Every setting's value, read from the database at most once per :data:`CACHE_SECONDS` by this
+    process (per app): for pages and mails that show the site's name or sign-up policy."""
+    cache = current_app.extensions.setdefault(_CACHE, {})
+    now = time.monotonic()
+    if cache.get("until", 0.0) <= now:
+        cache["values"] = values()
+        cache["until"] = now + CACHE_SECONDS
+    return dict(cache["values"])
+
+
+def forget_cached() -> None:
+    """Make the next :func:`cached` read the database again (after a change)."""
+    current_app.extensions.pop(_CACHE, None)
 
 
 def signup_policy() -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from conexoos.app.models.persistent import ADMIN, ROLES, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
 
 from . import account_deletion, audit, email_addresses, plans
+from .administrators import active_admins
 from .second_factor import disable_second_factors, has_second_factor
 from .user_sessions import end_sessions
 
@@ -41,14 +42,6 @@ def _lock_admins() -> None:
             execution_options={"synchronize_session": False},
         )
     db.session.execute(select(User.id).where(User.role == ADMIN).with_for_update()).all()
-
-
-def active_admins(excluding: int | None = None) -> int:
-    """How many administrators are not suspended (leaving out ``excluding``)."""
-    query = select(func.count()).where(User.role == ADMIN, User.suspended_at.is_(None))
-    if excluding is not None:
-        query = query.where(User.id != excluding)
-    return int(db.session.scalar(query) or 0)
 
 
 def _keep_an_admin(target: User, what: str) -> None:
@@ -174,8 +167,11 @@ def change_plan(actor: User, target: User, plan_key: str) -> None:
 
 
 def reset_second_factors(actor: User, target: User) -> None:
-    """Remove the authenticator app, passkeys and recovery codes (as ``conexoos user disable-2fa``)."""
-    before = {"two_factor": has_second_factor(target)}
+    """Remove the authenticator app, passkeys and recovery codes (as ``conexoos user disable-2fa``);
+    refused (nothing logged) when the account has no second factor."""
+    if not has_second_factor(target):
+        raise ActionRefused(f"{target.username} has no two-factor authentication: nothing to reset.")
+    before = {"two_factor": True}
     disable_second_factors(target)
     audit.record(
         "user.reset_2fa",

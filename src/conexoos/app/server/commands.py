@@ -6,7 +6,15 @@ import re
 
 import click
 
-from conexoos.app.controllers import account_deletion, audit, rollups, setup, user_admin, username_holds
+from conexoos.app.controllers import (
+    account_deletion,
+    administrators,
+    audit,
+    rollups,
+    setup,
+    user_admin,
+    username_holds,
+)
 from conexoos.app.controllers.accounts import PasswordRejected, SignupError, create_account, set_password
 from conexoos.app.controllers.second_factor import disable_second_factors, has_second_factor
 from conexoos.app.controllers.user_sessions import end_sessions
@@ -62,11 +70,8 @@ def user_commands() -> click.Group:
             user = create_account(email, username, password, role=role)
         except SignupError as error:
             raise click.ClickException(error.message) from None
-        if role != USER:
-            audit.record(
-                "user.create", user, None, {"role": role}, f"{user.username} created with role {role}"
-            )
-            db.session.commit()
+        audit.record("user.create", user, None, {"role": role}, f"{user.username} created with role {role}")
+        db.session.commit()
         label = {ADMIN: "administrator", MODERATOR: "moderator"}.get(role, "user")
         click.echo(f"created {label} {user.username} (id {user.id})")
 
@@ -112,12 +117,17 @@ def set_role_command() -> click.Command:
     @click.command("set-role")
     @click.argument("username")
     @click.argument("role", type=click.Choice(ROLES))
-    def set_role(username: str, role: str) -> None:
+    @click.option("--force", is_flag=True, help="Demote even the last active administrator.")
+    def set_role(username: str, role: str, force: bool) -> None:
         """Give USERNAME the ROLE admin, moderator or user (sessions of the account end)."""
         user = _existing_user(username)
         if user.role == role:
             click.echo(f"{user.username} already has the role {role}")
             return
+        if role != ADMIN and not force and administrators.is_last_active_admin(user):
+            raise click.ClickException(
+                f"{user.username} is the only active administrator: make another one first (or use --force)"
+            )
         before = {"role": user.role}
         user.role = role
         audit.record(
@@ -136,8 +146,13 @@ def setup_token_command() -> click.Command:
     @click.command("setup-token")
     def setup_token() -> None:
         """Print a one-time link to /setup (valid 24 hours, until setup is done)."""
-        if not setup.available():
+        if administrators.active_admins() > 0:
             raise click.ClickException("setup is done: an administrator exists (see `conexoos user list`)")
+        if not setup.available():
+            raise click.ClickException(
+                "setup already ran but no active administrator is left: give an account the role with "
+                "`conexoos user set-role USERNAME admin` (or `conexoos user create --admin`)"
+            )
         click.echo(setup.setup_link(setup.make_token()))
 
     return setup_token

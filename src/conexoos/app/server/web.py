@@ -19,6 +19,7 @@ from conexoos.app.blueprints.products_page import products_page
 from conexoos.app.blueprints.public import public
 from conexoos.app.blueprints.security import security
 from conexoos.app.blueprints.setup import setup_blueprint
+from conexoos.app.blueprints.site_context import site_context
 from conexoos.app.blueprints.stats_page import stats_page
 from conexoos.app.blueprints.subscriptions import subscriptions
 from conexoos.app.blueprints.two_factor import two_factor
@@ -39,6 +40,7 @@ class Route:
             subscriptions,
             media,
             setup_blueprint,
+            site_context,
             admin,
             public,
         ):

@@ -14,6 +14,15 @@ def has_control_characters(value: str, multiline: bool = False) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value)
 
 
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Embeddings, overrides and isolates: they can make text read backwards (a name, a reason in a log)."""
+
+
+def has_bidi_controls(value: str) -> bool:
+    """Whether ``value`` holds a bidirectional embedding, override or isolate (U+202A-E, U+2066-9)."""
+    return any(ch in BIDI_CONTROLS for ch in value)
+
+
 def is_visible(value: str) -> bool:
     """Whether ``value`` shows anything: spaces, zero-width and format characters (``Cf``) alone do not."""
     return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value)

@@ -15,7 +15,7 @@ from .validators import NoControlCharacters
 POLICY_CHOICES = [
     SelectChoice("open", "Open: anyone may sign up"),
     SelectChoice("invite", "By invitation: administrators send single-use links"),
-    SelectChoice("closed", "Closed: only administrators create accounts"),
+    SelectChoice("closed", "Closed: no public sign-up; only people an administrator invites may join"),
 ]
 
 
