@@ -4,6 +4,8 @@ provider, and nothing half-made when it fails."""
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
@@ -345,8 +347,7 @@ def test_ask_sends_a_sign_in_through_the_second_step(make_app: AppFactory) -> No
     assert post_code(browser, "000000").status_code == 401
     assert post_code(browser, codes[0]).status_code == 302
     assert is_logged_in(browser)
-    logout = browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
-    assert logout.headers["Location"].startswith(IDP_LOGOUT + "?id_token_hint=tok")  # kept through the step
+    assert log_out_to_provider(browser).startswith(IDP_LOGOUT + "?id_token_hint=tok")  # kept through the step
 
 
 def test_ask_leaves_accounts_without_a_second_factor_alone(make_app: AppFactory) -> None:
@@ -360,14 +361,40 @@ def test_ask_leaves_accounts_without_a_second_factor_alone(make_app: AppFactory)
 # ---------------------------------------------------------------- logout
 
 
-def test_logout_goes_on_to_the_provider_and_comes_back_home(app: Flask, provider: Provider) -> None:
+REFRESH = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)">')
+
+
+def log_out_to_provider(browser: FlaskClient) -> str:
+    """Press "Log out" and follow it to the "Logging you out at <provider>" page; the provider's logout
+    URL it moves on to (its meta refresh, the same as its link)."""
+    logout = browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
+    assert logout.status_code == 303 and logout.headers["Location"] == "/logout/provider"
+    page = browser.get("/logout/provider")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    found = REFRESH.search(page.get_data(as_text=True))
+    assert found is not None
+    target = html.unescape(found.group(1))
+    assert f'href="{html.escape(target)}"' in page.get_data(as_text=True)
+    return target
+
+
+def test_logout_goes_on_to_the_provider_through_a_page_and_comes_back_home(
+    app: Flask, provider: Provider
+) -> None:
     browser = app.test_client()
     provider.sign_in(
         browser, "s", username="jo", email="jo@example.com", logout_state={"id_token_hint": "abc"}
     )
-    response = browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
-    assert response.headers["Location"] == f"{IDP_LOGOUT}?id_token_hint=abc&return_to=http://localhost/"
+    target = log_out_to_provider(browser)
+    assert target == f"{IDP_LOGOUT}?id_token_hint=abc&return_to=http://localhost/"
     assert not is_logged_in(browser)
+    again = browser.get("/logout/provider")  # once only: a reload goes home
+    assert again.status_code == 302 and again.headers["Location"] == "/"
+
+
+def test_the_leaving_page_never_takes_its_target_from_the_query(app: Flask) -> None:
+    response = app.test_client().get("/logout/provider?url=https://evil.example/")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_logout_after_a_password_login_goes_home(app: Flask, provider: Provider) -> None:
@@ -375,18 +402,18 @@ def test_logout_after_a_password_login_goes_home(app: Flask, provider: Provider)
     provider.sign_in(
         browser, "s", username="jo", email="jo@example.com", logout_state={"id_token_hint": "abc"}
     )
-    browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
+    log_out_to_provider(browser)
     sign_up(app, "kim")
     log_in(browser, "kim")
     response = browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
-    assert response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_a_provider_without_logout_sends_home(app: Flask, provider: Provider) -> None:
     browser = app.test_client()
     provider.sign_in(browser, "s", username="jo", email="jo@example.com")  # no logout state
     response = browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
-    assert response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 # ---------------------------------------------------------------- nothing half-made

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NoReturn
 from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -22,7 +22,12 @@ from conexoos.app.controllers import (
     site_settings,
 )
 from conexoos.app.controllers.accounts import SignupError
-from conexoos.app.controllers.login_session import forget_provider, provider_logout_url
+from conexoos.app.controllers.login_session import (
+    forget_provider,
+    keep_provider_logout,
+    provider_logout,
+    take_provider_logout,
+)
 from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.controllers.signup import sign_up
 from conexoos.app.controllers.user_sessions import forget_current_session
@@ -174,12 +179,29 @@ def _with_next(url: str) -> str:
 @accounts.route("/logout", methods=["POST"])
 def logout() -> Response:
     """Log out (POST only, CSRF-protected): the server-side session is deleted. After a sign-in through an
-    identity provider that offers logout, the browser goes on to log out there too (and comes back home)."""
-    target = provider_logout_url() or url_for("public.home")
+    identity provider that offers logout, the browser goes on to log out there too (and comes back home),
+    through :func:`leaving`: the CSP's ``form-action 'self'`` blocks a form's redirect to another site."""
+    leaving = provider_logout()
     forget_current_session()
     logout_user()
     end_session()
-    return redirect(target)
+    if leaving is None:
+        return redirect(url_for("public.home"))
+    keep_provider_logout(leaving)  # in the new anonymous session, never read from the query
+    return redirect(url_for("accounts.leaving"), 303)
+
+
+@accounts.route("/logout/provider", methods=["GET"])
+def leaving() -> ResponseReturnValue:
+    """ "Logging you out at <provider>": the page moves on to the provider's logout by itself (a
+    ``<meta http-equiv="refresh">``, no JavaScript) and links to it. Without a logout kept by the
+    POST just before: home."""
+    kept = take_provider_logout()
+    if kept is None:
+        return redirect(url_for("public.home"))
+    response = make_response(render_template("accounts/leaving.html", leaving=kept))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @accounts.route("/logout", methods=["GET"])
