@@ -122,7 +122,8 @@ def create_account(identity: ExternalIdentity, email: str) -> User:
         _link(user, identity, email)
         db.session.flush()
         if not user.email_verified:
-            queue_verification(user)  # the provider did not vouch for it: the usual link (or a welcome)
+            label = provider_label(identity.backend, identity.provider)
+            queue_verification(user, made_at=label)  # not vouched for: the usual link (or a welcome)
     except IntegrityError:
         db.session.rollback()  # neither the account nor the identity stays
         raise ExternalLoginRefused(
@@ -181,6 +182,7 @@ def _link(user: User, identity: ExternalIdentity, email: str) -> None:
             provider=identity.provider,
             subject=identity.subject,
             email=email,
+            email_vouched=bool(email) and identity.email_verified,
             last_login_at=utcnow(),
         )
     )
