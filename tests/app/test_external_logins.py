@@ -206,6 +206,25 @@ def test_a_vouched_address_links_when_the_operator_allows_it(linking_app: Flask)
     assert "Your Corp ID sign-in is now linked to your account alice" in flashed(browser)
 
 
+def test_the_first_link_by_email_asks_the_account_s_second_factor_even_under_trust_idp(
+    linking_app: Flask,
+) -> None:
+    provider = Provider(linking_app).install()
+    alice = sign_up(linking_app, "alice")
+    verify_address(linking_app, alice.id)
+    secret, _codes = enrol_totp(alice)
+    browser = linking_app.test_client()
+    response = provider.sign_in(browser, "kc-alice", email="alice@example.com", email_verified=True)
+    assert response.headers["Location"] == "/login/two-factor" and not is_logged_in(browser)
+    assert identities_of(linking_app, alice.id) == []  # not linked before the second factor
+    assert post_code(browser, code_at(secret, 1)).status_code == 302
+    assert is_logged_in(browser)
+    assert identities_of(linking_app, alice.id) == [("oidc", "corp", "kc-alice", "alice@example.com")]
+    later = linking_app.test_client()  # then SSO_SECOND_FACTOR (trust_idp) decides
+    response = provider.sign_in(later, "kc-alice", email="alice@example.com", email_verified=True)
+    assert response.headers["Location"] == "/dashboard" and is_logged_in(later)
+
+
 def test_an_address_the_account_never_verified_is_not_linked_by_email(linking_app: Flask) -> None:
     provider = Provider(linking_app).install()
     squatter = sign_up(linking_app, "squatter", "victim@example.com")  # typed someone else's address

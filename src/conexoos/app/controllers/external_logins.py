@@ -5,7 +5,8 @@
 - a linked identity → its account;
 - else, when an account has the address the provider gave: linked at once only when the provider vouches
   for the address, the account verified it too, and the operator turned ``APP.ACCOUNTS.SSO_LINK_BY_EMAIL``
-  on; otherwise the person must log in to that account once (:mod:`.pending_link`);
+  on (once the account's second factor is given, when it has one, whatever ``SSO_SECOND_FACTOR`` says);
+  otherwise the person must log in to that account once (:mod:`.pending_link`);
 - else a new account (just in time) with a free username derived from the claims and the provider's
   address (verified when the provider vouches for it), and no password.
 
@@ -26,6 +27,7 @@ from conexoos.app.controllers import pending_link, site_settings
 from conexoos.app.controllers.accounts import disable_password
 from conexoos.app.controllers.email_addresses import queue_verification
 from conexoos.app.controllers.role_mapping import apply_role_mapping
+from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.controllers.sso_usernames import free_username
 from conexoos.app.models.persistent import ExternalIdentity as IdentityRow
 from conexoos.app.models.persistent import User
@@ -58,6 +60,9 @@ class Resolved:
     user: User
     created: bool = False
     linked: bool = False
+    second_factor_first: bool = False
+    """The identity waits (see :mod:`.pending_link`) for the account's second factor, whatever
+    ``SSO_SECOND_FACTOR`` says: the first link by address alone must not skip it."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,9 @@ def resolve(identity: ExternalIdentity) -> Resolved | LinkAsked:
         user = create_account(identity, email)
         return Resolved(user, created=True)
     if _may_link_by_email(owner, identity):
+        if has_second_factor(owner):  # linked once the second factor is given (see pending_link)
+            pending_link.begin(owner, identity, email, provider_label(identity.backend, identity.provider))
+            return Resolved(owner, second_factor_first=True)
         _link(owner, identity, email)
         apply_role_mapping(owner, identity)
         return Resolved(owner, linked=True)
