@@ -18,7 +18,7 @@ from sqlalchemy import select
 from conexoos.app.controllers import accounts as accounts_controller
 from conexoos.app.controllers import login_session, site_settings
 from conexoos.app.controllers.accounts import has_usable_password
-from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent import AuditEntry, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
 from conexoos.framework.mail.outbox import OutboxMessage
@@ -297,6 +297,7 @@ def test_a_waiting_link_expires(app: Flask, provider: Provider, monkeypatch: pyt
 
 
 def test_the_admin_mapping_gives_and_takes_the_role_at_each_login(app: Flask, provider: Provider) -> None:
+    provider.sign_in(app.test_client(), "other", username="other", email="other@example.com", admin=True)
     provider.sign_in(app.test_client(), "boss", username="boss", email="boss@example.com", admin=True)
     assert user_named(app, "boss").is_admin
     provider.sign_in(app.test_client(), "boss", email="boss@example.com", admin=None)
@@ -305,6 +306,18 @@ def test_the_admin_mapping_gives_and_takes_the_role_at_each_login(app: Flask, pr
     assert not user_named(app, "boss").is_admin
     provider.sign_in(app.test_client(), "boss", email="boss@example.com", admin=True)
     assert user_named(app, "boss").is_admin
+
+
+def test_the_admin_mapping_never_takes_the_last_administrator_s_role(
+    app: Flask, provider: Provider, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider.sign_in(app.test_client(), "boss", username="boss", email="boss@example.com", admin=True)
+    provider.sign_in(app.test_client(), "boss", email="boss@example.com", admin=False)
+    assert user_named(app, "boss").is_admin  # the site would have no administrator
+    assert "boss is the only active administrator" in caplog.text
+    with app.app_context():
+        kept = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.role.kept")).all()
+        assert len(kept) == 1 and "only active administrator" in kept[0].summary
 
 
 def test_the_admin_mapping_applies_when_a_waiting_link_completes(app: Flask, provider: Provider) -> None:
