@@ -28,7 +28,7 @@ def apply_role_mapping(user: User, identity: ExternalIdentity) -> None:
             user,
             {"role": user.role},
             {"role": user.role},
-            summary=f"{user.username} kept the admin role {source} took: the site's only active administrator",
+            summary=f"{user.username} kept the admin role {source} took: the only active administrator",
             actor=user,
         )
         log.warning(
