@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from conexoos.app.controllers import accounts as accounts_controller
-from conexoos.app.controllers import login_session, site_settings
+from conexoos.app.controllers import external_logins, login_session, site_settings
 from conexoos.app.controllers.accounts import has_usable_password
 from conexoos.app.models.persistent import AuditEntry, User
 from conexoos.app.models.persistent.base import utcnow
@@ -92,6 +92,26 @@ def test_a_first_sign_in_makes_an_account_without_a_password_and_logs_in(
         assert stored is not None
         assert not accounts_controller.verify_password(stored, "")
         assert not accounts_controller.verify_password(stored, stored.password_hash)
+
+
+def test_a_first_sign_in_takes_the_display_name_from_the_provider_s_name(
+    app: Flask, provider: Provider
+) -> None:
+    provider.sign_in(
+        app.test_client(), "n-1", username="ann", email="ann@example.com", name="  Ann\x00 \x1b[31mLee "
+    )
+    assert user_named(app, "ann").display_name == "Ann [31mLee"
+    provider.sign_in(app.test_client(), "n-2", username="ben", email="ben@example.com", name="B" * 200)
+    assert user_named(app, "ben").display_name == "B" * 60
+    provider.sign_in(
+        app.test_client(), "n-3", username="cyrus", email="cyrus@example.com", name="\ud800\u200b"
+    )
+    assert user_named(app, "cyrus").display_name == ""
+
+
+@pytest.mark.parametrize("name", [None, "", "\x00\x01", " \t\n"])
+def test_display_name_is_empty_without_a_visible_name(name: str | None) -> None:
+    assert external_logins.display_name(name) == ""
 
 
 def test_the_next_sign_in_logs_into_the_same_account(app: Flask, provider: Provider) -> None:

@@ -18,6 +18,7 @@ new account's id, and rolls back when that fails).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
@@ -33,7 +34,7 @@ from conexoos.app.models.persistent import ExternalIdentity as IdentityRow
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
-from conexoos.app.utils.text import has_control_characters, is_valid_unicode
+from conexoos.app.utils.text import has_control_characters, is_valid_unicode, is_visible
 from conexoos.framework import db
 from conexoos.framework.logins import ExternalIdentity, logins
 
@@ -41,6 +42,7 @@ MAX_EMAIL = 254
 BUTTON_VERB = re.compile(r"^\s*(log|sign)\s*(in|on)\s+(with|using|via|through)\s+", re.IGNORECASE)
 """The start of a button's label that is no part of the provider's name."""
 MAX_SUBJECT = 255
+MAX_DISPLAY_NAME = 60
 
 
 class ExternalLoginRefused(Exception):
@@ -121,6 +123,7 @@ def create_account(identity: ExternalIdentity, email: str) -> User:
         )
     _refuse_when_signup_is_not_open(identity)
     user = User(email=email, username=free_username(identity), password_hash="")
+    user.display_name = display_name(identity.name)
     disable_password(user)
     user.email_verified_at = utcnow() if identity.email_verified else None
     db.session.add(user)
@@ -138,6 +141,14 @@ def create_account(identity: ExternalIdentity, email: str) -> User:
             "Someone else signed up with this name or address at the same moment. Try again.", status=409
         ) from None
     return user
+
+
+def display_name(name: str | None) -> str:
+    """The provider's name of the person as a display name: control characters and lone surrogates
+    dropped, runs of spaces made one, trimmed to the column's length; "" when nothing visible is left."""
+    kept = "".join(ch for ch in (name or "") if unicodedata.category(ch) not in ("Cc", "Cs"))
+    text = " ".join(kept.split())[:MAX_DISPLAY_NAME].strip()
+    return text if is_visible(text) else ""
 
 
 def _refuse_when_signup_is_not_open(identity: ExternalIdentity) -> None:
