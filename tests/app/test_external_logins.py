@@ -16,11 +16,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from conexoos.app.controllers import accounts as accounts_controller
-from conexoos.app.controllers import external_logins, login_session, site_settings
+from conexoos.app.controllers import external_logins, invites, login_session, site_settings
 from conexoos.app.controllers.accounts import has_usable_password
 from conexoos.app.models.persistent import AuditEntry, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
+from conexoos.framework.logins import LoginUnavailable
+from conexoos.framework.logins.pages import render_login_failure
 from conexoos.framework.mail.outbox import OutboxMessage
 from tests.conftest import AppFactory
 
@@ -72,6 +74,42 @@ def test_a_first_sign_in_makes_no_account_unless_sign_up_is_open(
     assert users_and_identities(app) == (0, 0)
 
 
+def make_invite(app: Flask) -> str:
+    """An invitation secret (made by a fresh account) under sign-up policy ``invite``."""
+    maker = sign_up(app, "inviter")
+    with app.app_context():
+        site_settings.store("signup_policy", "invite")
+        db.session.commit()
+        creator = User.get_by_id(maker.id)
+        assert creator is not None
+        return invites.create(creator).url.split("invite=")[1]
+
+
+def test_under_invite_a_browser_that_opened_an_invitation_signs_up_through_a_provider(
+    app: Flask, provider: Provider
+) -> None:
+    secret = make_invite(app)
+    browser = app.test_client()
+    assert browser.get(f"/signup?invite={secret}").status_code == 200
+    response = provider.sign_in(browser, "sub-inv", username="ida", email="ida@example.com")
+    assert response.status_code == 302 and is_logged_in(browser)
+    with app.app_context(), pytest.raises(invites.InviteError, match="already used"):
+        invites.usable(secret)
+    other = app.test_client()  # spent: another browser's sign-in makes no account with it
+    other.get(f"/signup?invite={secret}")
+    refused = provider.sign_in(other, "sub-inv-2", username="jan", email="jan@example.com")
+    assert refused.status_code == 403 and not is_logged_in(other)
+
+
+def test_under_invite_a_browser_without_an_invitation_makes_no_account(
+    app: Flask, provider: Provider
+) -> None:
+    make_invite(app)
+    browser = app.test_client()
+    browser.get("/signup?invite=forged")
+    assert provider.sign_in(browser, "sub-x", username="xia", email="xia@example.com").status_code == 403
+
+
 def test_a_first_sign_in_makes_an_account_without_a_password_and_logs_in(
     app: Flask, provider: Provider
 ) -> None:
@@ -112,6 +150,35 @@ def test_a_first_sign_in_takes_the_display_name_from_the_provider_s_name(
 @pytest.mark.parametrize("name", [None, "", "\x00\x01", " \t\n"])
 def test_display_name_is_empty_without_a_visible_name(name: str | None) -> None:
     assert external_logins.display_name(name) == ""
+
+
+@pytest.mark.parametrize(
+    ("label", "words"),
+    [
+        ("Corp ID", "your Corp ID sign-in"),
+        ("Single sign-on", "your sign-in through Single sign-on"),
+        ("Company SSO", "your sign-in through Company SSO"),
+    ],
+)
+def test_sentences_name_the_sign_in_by_its_label(label: str, words: str) -> None:
+    assert external_logins.your_sign_in(label) == words
+
+
+def test_the_welcome_with_saml_s_default_label_reads_well(app: Flask) -> None:
+    saml = Provider(app, backend="saml", name="saml", label="Single sign-on").install()
+    browser = app.test_client()
+    saml.sign_in(browser, "s-1", username="sam", email="sam@example.com")
+    assert "Your account sam was made from your sign-in through Single sign-on." in flashed(browser)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["The provider cannot be reached. Please try again in a few minutes.", "The provider cannot be reached."],
+)
+def test_the_unavailable_page_says_to_try_again_once(app: Flask, message: str) -> None:
+    with app.test_request_context("/login/oidc/corp/callback"):
+        html, status = render_login_failure(LoginUnavailable(message))
+    assert status == 503 and html.lower().count("try again") == 1
 
 
 def test_the_next_sign_in_logs_into_the_same_account(app: Flask, provider: Provider) -> None:

@@ -22,6 +22,7 @@ from conexoos.app.controllers import (
     site_settings,
 )
 from conexoos.app.controllers.accounts import SignupError
+from conexoos.app.controllers.external_logins import keep_invite
 from conexoos.app.controllers.login_session import (
     forget_provider,
     keep_provider_logout,
@@ -50,6 +51,8 @@ def signup() -> ResponseReturnValue:
     are the same redirect, with no cookie set, so the form tells nobody which addresses have accounts. A
     taken or reserved username is reported (usernames are public). With local login off: 404, a page
     saying how to log in."""
+    if request.method == "GET" and not current_user.is_authenticated:
+        _keep_a_valid_invite()
     if (refused := refuse_when_local_login_off()) is not None:
         return refused
     if current_user.is_authenticated:
@@ -91,6 +94,19 @@ def _signup_allowed() -> tuple[str | None, tuple[str, int] | None]:
         status = 403 if not secret else 410
         return None, (render_template("accounts/signup_closed.html", message=str(error)), status)
     return secret, None
+
+
+def _keep_a_valid_invite() -> None:
+    """Under ``invite``, keep a valid invitation of the URL in the session: a first sign-in at a provider
+    in this browser may make the account with it (also when the site has no sign-up form)."""
+    secret = request.args.get("invite", "")
+    if site_settings.signup_policy() != site_settings.INVITE or not secret:
+        return
+    try:
+        invites.usable(secret)
+    except invites.InviteError:
+        return  # the sign-up page says why
+    keep_invite(secret)
 
 
 @accounts.route("/signup/sent", methods=["GET"])

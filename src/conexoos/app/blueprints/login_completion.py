@@ -72,7 +72,8 @@ def handle_external_login(identity: ExternalIdentity) -> ResponseReturnValue:
 
 def _tell(result: external_logins.Resolved, identity: ExternalIdentity) -> None:
     label = external_logins.provider_label(identity.backend, identity.provider)
+    yours = external_logins.your_sign_in(label)
     if result.created:
-        flash(f"Welcome! Your account {result.user.username} was made from your {label} sign-in.")
+        flash(f"Welcome! Your account {result.user.username} was made from {yours}.")
     elif result.linked:
-        flash(f"Your {label} sign-in is now linked to your account {result.user.username}.")
+        flash(f"{yours[0].upper()}{yours[1:]} is now linked to your account {result.user.username}.")

@@ -21,10 +21,10 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, session
 from sqlalchemy.exc import IntegrityError
 
-from conexoos.app.controllers import pending_link, site_settings
+from conexoos.app.controllers import invites, pending_link, site_settings
 from conexoos.app.controllers.accounts import disable_password
 from conexoos.app.controllers.email_addresses import queue_verification
 from conexoos.app.controllers.role_mapping import apply_role_mapping
@@ -42,7 +42,11 @@ MAX_EMAIL = 254
 BUTTON_VERB = re.compile(r"^\s*(log|sign)\s*(in|on)\s+(with|using|via|through)\s+", re.IGNORECASE)
 """The start of a button's label that is no part of the provider's name."""
 MAX_SUBJECT = 255
+GENERIC_LABEL = re.compile(r"(sign[- ]?(on|in)|sso|log[- ]?in)\s*$", re.IGNORECASE)
+"""The end of a provider's label that already names a way of signing in."""
 MAX_DISPLAY_NAME = 60
+INVITE = "signup_invite"
+"""Session key: the invitation secret of the sign-up page this browser opened (policy ``invite``)."""
 
 
 class ExternalLoginRefused(Exception):
@@ -121,7 +125,7 @@ def create_account(identity: ExternalIdentity, email: str) -> User:
             "your address.",
             status=422,
         )
-    _refuse_when_signup_is_not_open(identity)
+    invite = _refuse_when_signup_is_not_open(identity)
     user = User(email=email, username=free_username(identity), password_hash="")
     user.display_name = display_name(identity.name)
     disable_password(user)
@@ -129,12 +133,18 @@ def create_account(identity: ExternalIdentity, email: str) -> User:
     db.session.add(user)
     try:
         db.session.flush()  # the id the identity and the audit entry name
+        if invite is not None:
+            invites.spend(invite, user)
+            session.pop(INVITE, None)
         apply_role_mapping(user, identity)
         _link(user, identity, email)
         db.session.flush()
         if not user.email_verified:
             label = provider_label(identity.backend, identity.provider)
             queue_verification(user, made_at=label)  # not vouched for: the usual link (or a welcome)
+    except invites.InviteError as error:  # another sign-up spent it first
+        db.session.rollback()
+        raise ExternalLoginRefused(str(error), status=410) from None
     except IntegrityError:
         db.session.rollback()  # neither the account nor the identity stays
         raise ExternalLoginRefused(
@@ -151,13 +161,34 @@ def display_name(name: str | None) -> str:
     return text if is_visible(text) else ""
 
 
-def _refuse_when_signup_is_not_open(identity: ExternalIdentity) -> None:
-    """The site's sign-up policy governs every way of making an account: under ``closed`` or ``invite``
-    a first sign-in through a provider makes none (an operator who wants the provider to decide sets the
-    policy to ``open``, and may turn the local form off with ``LOGINS.local.ENABLED: false``)."""
+def keep_invite(secret: str) -> None:
+    """Keep the invitation the sign-up page was opened with, for a first sign-in at a provider in this
+    browser that follows (it makes the account and spends the invitation)."""
+    session[INVITE] = secret
+
+
+def _kept_invite() -> str | None:
+    secret = session.get(INVITE)
+    if not isinstance(secret, str):
+        return None
+    try:
+        invites.usable(secret)
+    except invites.InviteError:
+        session.pop(INVITE, None)
+        return None
+    return secret
+
+
+def _refuse_when_signup_is_not_open(identity: ExternalIdentity) -> str | None:
+    """The site's sign-up policy governs every way of making an account: under ``closed`` a first sign-in
+    through a provider makes none, under ``invite`` only in a browser that opened a valid invitation link
+    (returned: the account spends it). An operator who wants the provider to decide sets the policy to
+    ``open``, and may turn the local form off with ``LOGINS.local.ENABLED: false``."""
     policy = site_settings.signup_policy()
     if policy == site_settings.OPEN:
-        return
+        return None
+    if policy == site_settings.INVITE and (invite := _kept_invite()) is not None:
+        return invite
     raise ExternalLoginRefused(
         f"Your {provider_label(identity.backend, identity.provider)} sign-in worked, but this site makes "
         "no new accounts that way: sign-up is "
@@ -174,6 +205,14 @@ def provider_label(backend: str, provider: str) -> str:
         if (button.backend, button.provider) == (backend, provider):
             return BUTTON_VERB.sub("", button.label).strip() or button.label
     return "directory" if backend == "ldap" else provider
+
+
+def your_sign_in(label: str) -> str:
+    """``your <label> sign-in`` for sentences, or ``your sign-in through <label>`` when the label already
+    names a way of signing in (SAML's default ``Single sign-on``, ``Company SSO``)."""
+    if GENERIC_LABEL.search(label):
+        return f"your sign-in through {label}"
+    return f"your {label} sign-in"
 
 
 def _may_link_by_email(owner: User, identity: ExternalIdentity) -> bool:
