@@ -4,6 +4,8 @@ provider, and nothing half-made when it fails."""
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 import pytest
@@ -14,11 +16,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from conexoos.app.controllers import accounts as accounts_controller
-from conexoos.app.controllers import login_session, site_settings
+from conexoos.app.controllers import external_logins, invites, login_session, site_settings
 from conexoos.app.controllers.accounts import has_usable_password
-from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent import AuditEntry, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
+from conexoos.framework.logins import LoginUnavailable
+from conexoos.framework.logins.pages import render_login_failure
 from conexoos.framework.mail.outbox import OutboxMessage
 from tests.conftest import AppFactory
 
@@ -70,6 +74,42 @@ def test_a_first_sign_in_makes_no_account_unless_sign_up_is_open(
     assert users_and_identities(app) == (0, 0)
 
 
+def make_invite(app: Flask) -> str:
+    """An invitation secret (made by a fresh account) under sign-up policy ``invite``."""
+    maker = sign_up(app, "inviter")
+    with app.app_context():
+        site_settings.store("signup_policy", "invite")
+        db.session.commit()
+        creator = User.get_by_id(maker.id)
+        assert creator is not None
+        return invites.create(creator).url.split("invite=")[1]
+
+
+def test_under_invite_a_browser_that_opened_an_invitation_signs_up_through_a_provider(
+    app: Flask, provider: Provider
+) -> None:
+    secret = make_invite(app)
+    browser = app.test_client()
+    assert browser.get(f"/signup?invite={secret}").status_code == 200
+    response = provider.sign_in(browser, "sub-inv", username="ida", email="ida@example.com")
+    assert response.status_code == 302 and is_logged_in(browser)
+    with app.app_context(), pytest.raises(invites.InviteError, match="already used"):
+        invites.usable(secret)
+    other = app.test_client()  # spent: another browser's sign-in makes no account with it
+    other.get(f"/signup?invite={secret}")
+    refused = provider.sign_in(other, "sub-inv-2", username="jan", email="jan@example.com")
+    assert refused.status_code == 403 and not is_logged_in(other)
+
+
+def test_under_invite_a_browser_without_an_invitation_makes_no_account(
+    app: Flask, provider: Provider
+) -> None:
+    make_invite(app)
+    browser = app.test_client()
+    browser.get("/signup?invite=forged")
+    assert provider.sign_in(browser, "sub-x", username="xia", email="xia@example.com").status_code == 403
+
+
 def test_a_first_sign_in_makes_an_account_without_a_password_and_logs_in(
     app: Flask, provider: Provider
 ) -> None:
@@ -90,6 +130,55 @@ def test_a_first_sign_in_makes_an_account_without_a_password_and_logs_in(
         assert stored is not None
         assert not accounts_controller.verify_password(stored, "")
         assert not accounts_controller.verify_password(stored, stored.password_hash)
+
+
+def test_a_first_sign_in_takes_the_display_name_from_the_provider_s_name(
+    app: Flask, provider: Provider
+) -> None:
+    provider.sign_in(
+        app.test_client(), "n-1", username="ann", email="ann@example.com", name="  Ann\x00 \x1b[31mLee "
+    )
+    assert user_named(app, "ann").display_name == "Ann [31mLee"
+    provider.sign_in(app.test_client(), "n-2", username="ben", email="ben@example.com", name="B" * 200)
+    assert user_named(app, "ben").display_name == "B" * 60
+    provider.sign_in(
+        app.test_client(), "n-3", username="cyrus", email="cyrus@example.com", name="\ud800\u200b"
+    )
+    assert user_named(app, "cyrus").display_name == ""
+
+
+@pytest.mark.parametrize("name", [None, "", "\x00\x01", " \t\n"])
+def test_display_name_is_empty_without_a_visible_name(name: str | None) -> None:
+    assert external_logins.display_name(name) == ""
+
+
+@pytest.mark.parametrize(
+    ("label", "words"),
+    [
+        ("Corp ID", "your Corp ID sign-in"),
+        ("Single sign-on", "your sign-in through Single sign-on"),
+        ("Company SSO", "your sign-in through Company SSO"),
+    ],
+)
+def test_sentences_name_the_sign_in_by_its_label(label: str, words: str) -> None:
+    assert external_logins.your_sign_in(label) == words
+
+
+def test_the_welcome_with_saml_s_default_label_reads_well(app: Flask) -> None:
+    saml = Provider(app, backend="saml", name="saml", label="Single sign-on").install()
+    browser = app.test_client()
+    saml.sign_in(browser, "s-1", username="sam", email="sam@example.com")
+    assert "Your account sam was made from your sign-in through Single sign-on." in flashed(browser)
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["The provider cannot be reached. Please try again in a few minutes.", "The provider cannot be reached."],
+)
+def test_the_unavailable_page_says_to_try_again_once(app: Flask, message: str) -> None:
+    with app.test_request_context("/login/oidc/corp/callback"):
+        html, status = render_login_failure(LoginUnavailable(message))
+    assert status == 503 and html.lower().count("try again") == 1
 
 
 def test_the_next_sign_in_logs_into_the_same_account(app: Flask, provider: Provider) -> None:
@@ -204,6 +293,25 @@ def test_a_vouched_address_links_when_the_operator_allows_it(linking_app: Flask)
     assert "Your Corp ID sign-in is now linked to your account alice" in flashed(browser)
 
 
+def test_the_first_link_by_email_asks_the_account_s_second_factor_even_under_trust_idp(
+    linking_app: Flask,
+) -> None:
+    provider = Provider(linking_app).install()
+    alice = sign_up(linking_app, "alice")
+    verify_address(linking_app, alice.id)
+    secret, _codes = enrol_totp(alice)
+    browser = linking_app.test_client()
+    response = provider.sign_in(browser, "kc-alice", email="alice@example.com", email_verified=True)
+    assert response.headers["Location"] == "/login/two-factor" and not is_logged_in(browser)
+    assert identities_of(linking_app, alice.id) == []  # not linked before the second factor
+    assert post_code(browser, code_at(secret, 1)).status_code == 302
+    assert is_logged_in(browser)
+    assert identities_of(linking_app, alice.id) == [("oidc", "corp", "kc-alice", "alice@example.com")]
+    later = linking_app.test_client()  # then SSO_SECOND_FACTOR (trust_idp) decides
+    response = provider.sign_in(later, "kc-alice", email="alice@example.com", email_verified=True)
+    assert response.headers["Location"] == "/dashboard" and is_logged_in(later)
+
+
 def test_an_address_the_account_never_verified_is_not_linked_by_email(linking_app: Flask) -> None:
     provider = Provider(linking_app).install()
     squatter = sign_up(linking_app, "squatter", "victim@example.com")  # typed someone else's address
@@ -276,6 +384,7 @@ def test_a_waiting_link_expires(app: Flask, provider: Provider, monkeypatch: pyt
 
 
 def test_the_admin_mapping_gives_and_takes_the_role_at_each_login(app: Flask, provider: Provider) -> None:
+    provider.sign_in(app.test_client(), "other", username="other", email="other@example.com", admin=True)
     provider.sign_in(app.test_client(), "boss", username="boss", email="boss@example.com", admin=True)
     assert user_named(app, "boss").is_admin
     provider.sign_in(app.test_client(), "boss", email="boss@example.com", admin=None)
@@ -284,6 +393,18 @@ def test_the_admin_mapping_gives_and_takes_the_role_at_each_login(app: Flask, pr
     assert not user_named(app, "boss").is_admin
     provider.sign_in(app.test_client(), "boss", email="boss@example.com", admin=True)
     assert user_named(app, "boss").is_admin
+
+
+def test_the_admin_mapping_never_takes_the_last_administrator_s_role(
+    app: Flask, provider: Provider, caplog: pytest.LogCaptureFixture
+) -> None:
+    provider.sign_in(app.test_client(), "boss", username="boss", email="boss@example.com", admin=True)
+    provider.sign_in(app.test_client(), "boss", email="boss@example.com", admin=False)
+    assert user_named(app, "boss").is_admin  # the site would have no administrator
+    assert "boss is the only active administrator" in caplog.text
+    with app.app_context():
+        kept = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.role.kept")).all()
+        assert len(kept) == 1 and "only active administrator" in kept[0].summary
 
 
 def test_the_admin_mapping_applies_when_a_waiting_link_completes(app: Flask, provider: Provider) -> None:
@@ -345,8 +466,7 @@ def test_ask_sends_a_sign_in_through_the_second_step(make_app: AppFactory) -> No
     assert post_code(browser, "000000").status_code == 401
     assert post_code(browser, codes[0]).status_code == 302
     assert is_logged_in(browser)
-    logout = browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
-    assert logout.headers["Location"].startswith(IDP_LOGOUT + "?id_token_hint=tok")  # kept through the step
+    assert log_out_to_provider(browser).startswith(IDP_LOGOUT + "?id_token_hint=tok")  # kept through the step
 
 
 def test_ask_leaves_accounts_without_a_second_factor_alone(make_app: AppFactory) -> None:
@@ -360,14 +480,40 @@ def test_ask_leaves_accounts_without_a_second_factor_alone(make_app: AppFactory)
 # ---------------------------------------------------------------- logout
 
 
-def test_logout_goes_on_to_the_provider_and_comes_back_home(app: Flask, provider: Provider) -> None:
+REFRESH = re.compile(r'<meta http-equiv="refresh" content="0; url=([^"]+)">')
+
+
+def log_out_to_provider(browser: FlaskClient) -> str:
+    """Press "Log out" and follow it to the "Logging you out at <provider>" page; the provider's logout
+    URL it moves on to (its meta refresh, the same as its link)."""
+    logout = browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
+    assert logout.status_code == 303 and logout.headers["Location"] == "/logout/provider"
+    page = browser.get("/logout/provider")
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    found = REFRESH.search(page.get_data(as_text=True))
+    assert found is not None
+    target = html.unescape(found.group(1))
+    assert f'href="{html.escape(target)}"' in page.get_data(as_text=True)
+    return target
+
+
+def test_logout_goes_on_to_the_provider_through_a_page_and_comes_back_home(
+    app: Flask, provider: Provider
+) -> None:
     browser = app.test_client()
     provider.sign_in(
         browser, "s", username="jo", email="jo@example.com", logout_state={"id_token_hint": "abc"}
     )
-    response = browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
-    assert response.headers["Location"] == f"{IDP_LOGOUT}?id_token_hint=abc&return_to=http://localhost/"
+    target = log_out_to_provider(browser)
+    assert target == f"{IDP_LOGOUT}?id_token_hint=abc&return_to=http://localhost/"
     assert not is_logged_in(browser)
+    again = browser.get("/logout/provider")  # once only: a reload goes home
+    assert again.status_code == 302 and again.headers["Location"] == "/"
+
+
+def test_the_leaving_page_never_takes_its_target_from_the_query(app: Flask) -> None:
+    response = app.test_client().get("/logout/provider?url=https://evil.example/")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_logout_after_a_password_login_goes_home(app: Flask, provider: Provider) -> None:
@@ -375,18 +521,18 @@ def test_logout_after_a_password_login_goes_home(app: Flask, provider: Provider)
     provider.sign_in(
         browser, "s", username="jo", email="jo@example.com", logout_state={"id_token_hint": "abc"}
     )
-    browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
+    log_out_to_provider(browser)
     sign_up(app, "kim")
     log_in(browser, "kim")
     response = browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
-    assert response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 def test_a_provider_without_logout_sends_home(app: Flask, provider: Provider) -> None:
     browser = app.test_client()
     provider.sign_in(browser, "s", username="jo", email="jo@example.com")  # no logout state
     response = browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
-    assert response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 # ---------------------------------------------------------------- nothing half-made

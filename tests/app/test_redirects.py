@@ -63,6 +63,10 @@ HOSTILE = {
     "relative path": "dashboard",
     "dot relative": "./dashboard",
     "dot-dot relative": "..//evil.example",
+    "dot-dot segment then //": "/..//evil.example",
+    "dot-dot segment inside": "/dashboard/../..//evil.example",
+    "encoded dot-dot segment": "/%2e%2e//evil.example",
+    "dot-dot after backslash": "/..\\/evil.example",
     "query only": "?next=//evil.example",
     "empty": "",
     "only spaces": "   ",
@@ -76,6 +80,7 @@ SAFE = {
     "a URL in the query": ("/dashboard?back=//evil.example", "/dashboard?back=//evil.example"),
     "leading spaces": ("  /dashboard/settings", "/dashboard/settings"),
     "non-ASCII": ("/dashboard/\u00e4", "/dashboard/%C3%A4"),
+    "dots inside a name": ("/dashboard/a..b", "/dashboard/a..b"),
 }
 
 

@@ -22,9 +22,10 @@ from tests.support.ldap_server import LdapServer, running_ldap_server
 from tests.support.oidc_login import ACCOUNTS, ALICE, BOB, CLIENT_SECRET, ProviderBrowser, client
 from tests.support.oidc_server import OidcProvider, run_oidc_provider
 
-from .conftest import PASSWORD, form_token, product_app, sign_up
+from .conftest import PASSWORD, product_app, sign_up
 from .sso_support import identities_of, user_named, users_and_identities
 from .test_accounts import is_logged_in, post_login
+from .test_external_logins import log_out_to_provider
 
 PUBLIC_URL = "http://localhost"  # the tests' PUBLIC_URL (tests/conftest.py)
 CALLBACK = f"{PUBLIC_URL}/login/oidc/corp/callback"
@@ -99,9 +100,8 @@ def test_an_openid_provider_makes_the_account_maps_admin_and_logs_out_there(oidc
     assert alice.email == "alice@example.org" and alice.email_verified and alice.is_admin
     assert not has_usable_password(alice)
     assert identities_of(app, alice.id) == [("oidc", "corp", ALICE["sub"], "alice@example.org")]
-    logout = browser.post("/logout", data={"csrf_token": form_token(browser.get("/settings/account"))})
-    target = urlsplit(logout.headers["Location"])
-    assert logout.status_code == 302 and f"{target.scheme}://{target.netloc}" == app_issuer(app)
+    target = urlsplit(log_out_to_provider(browser))
+    assert f"{target.scheme}://{target.netloc}" == app_issuer(app)
     query = parse_qs(target.query)
     assert query["post_logout_redirect_uri"] == [f"{PUBLIC_URL}/"] and query["id_token_hint"]
     assert not is_logged_in(browser)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NoReturn
 from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -22,7 +22,13 @@ from conexoos.app.controllers import (
     site_settings,
 )
 from conexoos.app.controllers.accounts import SignupError
-from conexoos.app.controllers.login_session import forget_provider, provider_logout_url
+from conexoos.app.controllers.external_logins import keep_invite
+from conexoos.app.controllers.login_session import (
+    forget_provider,
+    keep_provider_logout,
+    provider_logout,
+    take_provider_logout,
+)
 from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.controllers.signup import sign_up
 from conexoos.app.controllers.user_sessions import forget_current_session
@@ -45,6 +51,8 @@ def signup() -> ResponseReturnValue:
     are the same redirect, with no cookie set, so the form tells nobody which addresses have accounts. A
     taken or reserved username is reported (usernames are public). With local login off: 404, a page
     saying how to log in."""
+    if request.method == "GET" and not current_user.is_authenticated:
+        _keep_a_valid_invite()
     if (refused := refuse_when_local_login_off()) is not None:
         return refused
     if current_user.is_authenticated:
@@ -90,6 +98,19 @@ def _signup_allowed() -> tuple[str | None, tuple[str, int] | None]:
         status = 403 if not secret else 410
         return None, (render_template("accounts/signup_closed.html", message=message), status)
     return secret, None
+
+
+def _keep_a_valid_invite() -> None:
+    """Under ``invite``, keep a valid invitation of the URL in the session: a first sign-in at a provider
+    in this browser may make the account with it (also when the site has no sign-up form)."""
+    secret = request.args.get("invite", "")
+    if site_settings.signup_policy() != site_settings.INVITE or not secret:
+        return
+    try:
+        invites.usable(secret)
+    except invites.InviteError:
+        return  # the sign-up page says why
+    keep_invite(secret)
 
 
 @accounts.route("/signup/sent", methods=["GET"])
@@ -178,12 +199,29 @@ def _with_next(url: str) -> str:
 @accounts.route("/logout", methods=["POST"])
 def logout() -> Response:
     """Log out (POST only, CSRF-protected): the server-side session is deleted. After a sign-in through an
-    identity provider that offers logout, the browser goes on to log out there too (and comes back home)."""
-    target = provider_logout_url() or url_for("public.home")
+    identity provider that offers logout, the browser goes on to log out there too (and comes back home),
+    through :func:`leaving`: the CSP's ``form-action 'self'`` blocks a form's redirect to another site."""
+    leaving = provider_logout()
     forget_current_session()
     logout_user()
     end_session()
-    return redirect(target)
+    if leaving is None:
+        return redirect(url_for("public.home"))
+    keep_provider_logout(leaving)  # in the new anonymous session, never read from the query
+    return redirect(url_for("accounts.leaving"), 303)
+
+
+@accounts.route("/logout/provider", methods=["GET"])
+def leaving() -> ResponseReturnValue:
+    """ "Logging you out at <provider>": the page moves on to the provider's logout by itself (a
+    ``<meta http-equiv="refresh">``, no JavaScript) and links to it. Without a logout kept by the
+    POST just before: home."""
+    kept = take_provider_logout()
+    if kept is None:
+        return redirect(url_for("public.home"))
+    response = make_response(render_template("accounts/leaving.html", leaving=kept))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @accounts.route("/logout", methods=["GET"])

@@ -61,7 +61,8 @@ def handle_external_login(identity: ExternalIdentity) -> ResponseReturnValue:
     user = result.user
     pending_login.clear()
     remember_provider(user, identity)
-    if current_app.config["CONEXOOS_ACCOUNTS"].sso_asks_second_factor and has_second_factor(user):
+    asks = current_app.config["CONEXOOS_ACCOUNTS"].sso_asks_second_factor or result.second_factor_first
+    if asks and has_second_factor(user):
         pending_login.begin(user, next_page())  # commits the identity's last use and role with its row
         return redirect(url_for("two_factor.login_step"))
     finish_login(user)
@@ -71,7 +72,8 @@ def handle_external_login(identity: ExternalIdentity) -> ResponseReturnValue:
 
 def _tell(result: external_logins.Resolved, identity: ExternalIdentity) -> None:
     label = external_logins.provider_label(identity.backend, identity.provider)
+    yours = external_logins.your_sign_in(label)
     if result.created:
-        flash(f"Welcome! Your account {result.user.username} was made from your {label} sign-in.")
+        flash(f"Welcome! Your account {result.user.username} was made from {yours}.")
     elif result.linked:
-        flash(f"Your {label} sign-in is now linked to your account {result.user.username}.")
+        flash(f"{yours[0].upper()}{yours[1:]} is now linked to your account {result.user.username}.")

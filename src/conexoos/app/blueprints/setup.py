@@ -13,7 +13,9 @@ from conexoos.app.controllers import setup as setup_controller
 from conexoos.app.controllers.accounts import SignupError
 from conexoos.app.controllers.site_settings import SettingError
 from conexoos.app.models.forms.setup import SetupForm
+from conexoos.app.models.forms.setup_site import SiteSetupForm
 from conexoos.framework import db
+from conexoos.framework.logins import logins
 
 setup_blueprint = Blueprint("setup", __name__)
 log = logging.getLogger("conexoos.setup")
@@ -46,12 +48,14 @@ def page() -> str | Response | tuple[str, int]:
     a valid token (a fresh link is then written to the log); on success, on to the log-in page."""
     if not setup_controller.available():
         raise NotFound("There is no page at this address.")
-    form = SetupForm()
     token = request.values.get("token", "")
     local = setup_controller.is_local(request.remote_addr, request.headers, request.environ)
     if not local and not setup_controller.token_valid(token):
         setup_controller.log_token()
         raise Forbidden(NOT_LOCAL)
+    form = SetupForm()
+    if not logins().local_enabled:
+        return _without_local_login(token)
     form.token.data = token
     if form.validate_on_submit():
         try:
@@ -73,3 +77,29 @@ def page() -> str | Response | tuple[str, int]:
             return redirect(url_for("accounts.login", next=url_for("admin.overview")))
     status = 422 if request.method == "POST" else 200
     return render_template("setup/page.html", form=form), status
+
+
+def _without_local_login(token: str) -> tuple[str, int]:
+    """Setup of a site without its own password login: name and sign-up policy, and how the operator
+    makes the first administrator (``conexoos user set-role``); the page stays until one exists."""
+    form = SiteSetupForm()
+    form.token.data = token
+    saved = False
+    if form.validate_on_submit():
+        try:
+            setup_controller.store_site(form.site_name.data or "", form.signup_policy.data or "")
+        except setup_controller.SetupUnavailable:
+            raise NotFound("There is no page at this address.") from None
+        except SettingError as error:
+            getattr(form, error.key).errors.append(error.message)
+        else:
+            saved = True
+    status = 422 if request.method == "POST" and not saved else 200
+    page = render_template(
+        "setup/without_local_login.html",
+        form=form,
+        saved=saved,
+        command=setup_controller.SET_ROLE,
+        providers=[button.label for button in logins().buttons()],
+    )
+    return page, status

@@ -41,13 +41,15 @@ class EmailChangeError(ValueError):
         self.message = message
 
 
-def queue_verification(user: User) -> None:
-    """Queue the mail with ``user``'s verification link (a welcome when verification is off); no commit."""
+def queue_verification(user: User, made_at: str = "") -> None:
+    """Queue the mail with ``user``'s verification link (a welcome when verification is off); no commit.
+    ``made_at``: the provider whose sign-in made the account just now (the mail says so)."""
     if current_app.config["CONEXOOS_ACCOUNTS"].verify_email == "off":
-        queue_mail(user.email, "welcome", user=user)
+        queue_mail(user.email, "welcome", user=user, made_at=made_at)
         return
     token = make_token(VERIFY_PURPOSE, {"u": user.id, "e": fingerprint(user.email)})
-    queue_mail(user.email, "verify_email", user=user, link=external_url("email.verify", token=token))
+    link = external_url("email.verify", token=token)
+    queue_mail(user.email, "verify_email", user=user, link=link, made_at=made_at)
 
 
 def resend_verification(user: User) -> None:

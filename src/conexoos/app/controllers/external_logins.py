@@ -5,7 +5,8 @@
 - a linked identity → its account;
 - else, when an account has the address the provider gave: linked at once only when the provider vouches
   for the address, the account verified it too, and the operator turned ``APP.ACCOUNTS.SSO_LINK_BY_EMAIL``
-  on; otherwise the person must log in to that account once (:mod:`.pending_link`);
+  on (once the account's second factor is given, when it has one, whatever ``SSO_SECOND_FACTOR`` says);
+  otherwise the person must log in to that account once (:mod:`.pending_link`);
 - else a new account (just in time) with a free username derived from the claims and the provider's
   address (verified when the provider vouches for it), and no password.
 
@@ -17,21 +18,23 @@ new account's id, and rolls back when that fails).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, session
 from sqlalchemy.exc import IntegrityError
 
-from conexoos.app.controllers import pending_link, site_settings
+from conexoos.app.controllers import invites, pending_link, site_settings
 from conexoos.app.controllers.accounts import disable_password
 from conexoos.app.controllers.email_addresses import queue_verification
 from conexoos.app.controllers.role_mapping import apply_role_mapping
+from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.controllers.sso_usernames import free_username
 from conexoos.app.models.persistent import ExternalIdentity as IdentityRow
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
-from conexoos.app.utils.text import has_control_characters, is_valid_unicode
+from conexoos.app.utils.text import has_control_characters, is_valid_unicode, is_visible
 from conexoos.framework import db
 from conexoos.framework.logins import ExternalIdentity, logins
 
@@ -39,6 +42,11 @@ MAX_EMAIL = 254
 BUTTON_VERB = re.compile(r"^\s*(log|sign)\s*(in|on)\s+(with|using|via|through)\s+", re.IGNORECASE)
 """The start of a button's label that is no part of the provider's name."""
 MAX_SUBJECT = 255
+GENERIC_LABEL = re.compile(r"(sign[- ]?(on|in)|sso|log[- ]?in)\s*$", re.IGNORECASE)
+"""The end of a provider's label that already names a way of signing in."""
+MAX_DISPLAY_NAME = 60
+INVITE = "signup_invite"
+"""Session key: the invitation secret of the sign-up page this browser opened (policy ``invite``)."""
 
 
 class ExternalLoginRefused(Exception):
@@ -58,6 +66,9 @@ class Resolved:
     user: User
     created: bool = False
     linked: bool = False
+    second_factor_first: bool = False
+    """The identity waits (see :mod:`.pending_link`) for the account's second factor, whatever
+    ``SSO_SECOND_FACTOR`` says: the first link by address alone must not skip it."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,9 @@ def resolve(identity: ExternalIdentity) -> Resolved | LinkAsked:
         user = create_account(identity, email)
         return Resolved(user, created=True)
     if _may_link_by_email(owner, identity):
+        if has_second_factor(owner):  # linked once the second factor is given (see pending_link)
+            pending_link.begin(owner, identity, email, provider_label(identity.backend, identity.provider))
+            return Resolved(owner, second_factor_first=True)
         _link(owner, identity, email)
         apply_role_mapping(owner, identity)
         return Resolved(owner, linked=True)
@@ -111,18 +125,26 @@ def create_account(identity: ExternalIdentity, email: str) -> User:
             "your address.",
             status=422,
         )
-    _refuse_when_signup_is_not_open(identity)
+    invite = _refuse_when_signup_is_not_open(identity)
     user = User(email=email, username=free_username(identity), password_hash="")
+    user.display_name = display_name(identity.name)
     disable_password(user)
     user.email_verified_at = utcnow() if identity.email_verified else None
     db.session.add(user)
     try:
         db.session.flush()  # the id the identity and the audit entry name
+        if invite is not None:
+            invites.spend(invite, user)
+            session.pop(INVITE, None)
         apply_role_mapping(user, identity)
         _link(user, identity, email)
         db.session.flush()
         if not user.email_verified:
-            queue_verification(user)  # the provider did not vouch for it: the usual link (or a welcome)
+            label = provider_label(identity.backend, identity.provider)
+            queue_verification(user, made_at=label)  # not vouched for: the usual link (or a welcome)
+    except invites.InviteError as error:  # another sign-up spent it first
+        db.session.rollback()
+        raise ExternalLoginRefused(str(error), status=410) from None
     except IntegrityError:
         db.session.rollback()  # neither the account nor the identity stays
         raise ExternalLoginRefused(
@@ -131,13 +153,42 @@ def create_account(identity: ExternalIdentity, email: str) -> User:
     return user
 
 
-def _refuse_when_signup_is_not_open(identity: ExternalIdentity) -> None:
-    """The site's sign-up policy governs every way of making an account: under ``closed`` or ``invite``
-    a first sign-in through a provider makes none (an operator who wants the provider to decide sets the
-    policy to ``open``, and may turn the local form off with ``LOGINS.local.ENABLED: false``)."""
+def display_name(name: str | None) -> str:
+    """The provider's name of the person as a display name: control characters and lone surrogates
+    dropped, runs of spaces made one, trimmed to the column's length; "" when nothing visible is left."""
+    kept = "".join(ch for ch in (name or "") if unicodedata.category(ch) not in ("Cc", "Cs"))
+    text = " ".join(kept.split())[:MAX_DISPLAY_NAME].strip()
+    return text if is_visible(text) else ""
+
+
+def keep_invite(secret: str) -> None:
+    """Keep the invitation the sign-up page was opened with, for a first sign-in at a provider in this
+    browser that follows (it makes the account and spends the invitation)."""
+    session[INVITE] = secret
+
+
+def _kept_invite() -> str | None:
+    secret = session.get(INVITE)
+    if not isinstance(secret, str):
+        return None
+    try:
+        invites.usable(secret)
+    except invites.InviteError:
+        session.pop(INVITE, None)
+        return None
+    return secret
+
+
+def _refuse_when_signup_is_not_open(identity: ExternalIdentity) -> str | None:
+    """The site's sign-up policy governs every way of making an account: under ``closed`` a first sign-in
+    through a provider makes none, under ``invite`` only in a browser that opened a valid invitation link
+    (returned: the account spends it). An operator who wants the provider to decide sets the policy to
+    ``open``, and may turn the local form off with ``LOGINS.local.ENABLED: false``."""
     policy = site_settings.signup_policy()
     if policy == site_settings.OPEN:
-        return
+        return None
+    if policy == site_settings.INVITE and (invite := _kept_invite()) is not None:
+        return invite
     raise ExternalLoginRefused(
         f"Your {provider_label(identity.backend, identity.provider)} sign-in worked, but this site makes "
         "no new accounts that way: sign-up is "
@@ -154,6 +205,14 @@ def provider_label(backend: str, provider: str) -> str:
         if (button.backend, button.provider) == (backend, provider):
             return BUTTON_VERB.sub("", button.label).strip() or button.label
     return "directory" if backend == "ldap" else provider
+
+
+def your_sign_in(label: str) -> str:
+    """``your <label> sign-in`` for sentences, or ``your sign-in through <label>`` when the label already
+    names a way of signing in (SAML's default ``Single sign-on``, ``Company SSO``)."""
+    if GENERIC_LABEL.search(label):
+        return f"your sign-in through {label}"
+    return f"your {label} sign-in"
 
 
 def _may_link_by_email(owner: User, identity: ExternalIdentity) -> bool:
@@ -181,6 +240,7 @@ def _link(user: User, identity: ExternalIdentity, email: str) -> None:
             provider=identity.provider,
             subject=identity.subject,
             email=email,
+            email_vouched=bool(email) and identity.email_verified,
             last_login_at=utcnow(),
         )
     )

@@ -69,10 +69,13 @@ def needs_password(user: User) -> bool:
 
 def unlink(user: User, identity_id: int, password: str) -> str:
     """Unlink ``user``'s identity ``identity_id`` and return its provider's label. Raises
-    :class:`UnlinkRefused`: 404 not theirs, 403 wrong password, 409 no other way to log in would remain."""
+    :class:`UnlinkRefused`: 404 not theirs, 422 no password given, 403 wrong password, 409 no other way
+    to log in would remain."""
     row = ExternalIdentity.get_owned(identity_id, user.id)
     if row is None:
         raise UnlinkRefused("This sign-in is not linked to your account.", 404)
+    if needs_password(user) and not password:
+        raise UnlinkRefused("Enter your password to unlink this sign-in.", 422)
     if needs_password(user) and not verify_password(user, password):
         raise UnlinkRefused("That is not your password, so the sign-in stays linked.", 403)
     if not _other_way_remains(user, row, ExternalIdentity.of_user(user.id)):

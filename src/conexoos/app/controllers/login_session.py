@@ -8,12 +8,14 @@ A login through an identity provider also leaves in the session what logging out
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import session
 from flask_login import login_user
 
 from conexoos.app.controllers import pending_link
+from conexoos.app.controllers.external_logins import provider_label
 from conexoos.app.controllers.user_sessions import register_current_session
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
@@ -24,6 +26,16 @@ from conexoos.framework.urls import external_url
 
 PROVIDER = "external_login"
 """Session key: the provider the session's user logged in through, and its logout state."""
+LEAVING = "provider_logout"
+"""Session key (after logout): where the "Logging you out at <provider>" page sends the browser."""
+
+
+@dataclass(frozen=True)
+class ProviderLogout:
+    """Where to log out at a provider (``url``, built server-side) and its name for sentences."""
+
+    url: str
+    label: str
 
 
 def log_in(user: User) -> pending_link.Linked | None:
@@ -82,3 +94,27 @@ def provider_logout_url() -> str | None:
         state if isinstance(state, dict) else {},
         external_url("public.home"),
     )
+
+
+def provider_logout() -> ProviderLogout | None:
+    """The provider logout the session's login needs (its URL and the provider's name), or None."""
+    url = provider_logout_url()
+    remembered: Any = session.get(PROVIDER)
+    if url is None or not isinstance(remembered, dict):
+        return None
+    label = provider_label(str(remembered.get("backend")), str(remembered.get("provider")))
+    return ProviderLogout(url, label)
+
+
+def keep_provider_logout(leaving: ProviderLogout) -> None:
+    """Keep ``leaving`` in the (new, anonymous) session for the page that sends the browser on to it: a
+    form's redirect to another site is blocked by the CSP's ``form-action 'self'``, a page's is not."""
+    session[LEAVING] = {"url": leaving.url, "label": leaving.label}
+
+
+def take_provider_logout() -> ProviderLogout | None:
+    """The provider logout kept by :func:`keep_provider_logout` (forgotten now), or None."""
+    kept: Any = session.pop(LEAVING, None)
+    if not isinstance(kept, dict) or not isinstance(kept.get("url"), str):
+        return None
+    return ProviderLogout(kept["url"], str(kept.get("label", "")))

@@ -10,9 +10,10 @@ gets at most three reset mails an hour, however it is named.
 from __future__ import annotations
 
 from conexoos.app.controllers.accounts import dummy_password_hash, set_password
+from conexoos.app.controllers.external_logins import provider_label
 from conexoos.app.controllers.mail import queue_mail_to_account, render_mail
 from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
-from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent import ExternalIdentity, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.rate_limit import count
 from conexoos.framework import db
@@ -54,9 +55,30 @@ def user_for_reset(token: str) -> User:
 
 
 def reset_password(token: str, new_password: str) -> User:
-    """Set a new password through a reset link; the link proved the address, so it counts as verified."""
+    """Set a new password through a reset link; the link proved the address, so it counts as verified.
+
+    The sign-ins linked to the account whose provider did not vouch for its address are unlinked in the
+    same commit, and the owner is mailed which: whoever made such a sign-in with this address (maybe
+    before the mailbox's owner came, to keep a way into their account) may not be them."""
     user = user_for_reset(token)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
-    set_password(user, new_password)
+    _unlink_unvouched(user)
+    try:
+        set_password(user, new_password)  # commits the password, the unlinking and the mail together
+    except ValueError:
+        db.session.rollback()  # a password the policy refuses: nothing changes
+        raise
     return user
+
+
+def _unlink_unvouched(user: User) -> None:
+    """Delete (no commit) ``user``'s identities whose address was not vouched for when they were linked,
+    and queue a mail naming them."""
+    rows = ExternalIdentity.unvouched_of_user(user.id)
+    labels = [provider_label(row.backend, row.provider) for row in rows]
+    for row in rows:
+        db.session.delete(row)
+    if labels:
+        login = external_url("accounts.login")
+        queue_mail_to_account(user.email, "sign_ins_unlinked", user=user, labels=labels, login=login)

@@ -79,6 +79,7 @@ def complete(user: User) -> Linked | None:
             provider=state["provider"],
             subject=state["subject"],
             email=state["email"],
+            email_vouched=True,  # the account's owner linked it, by logging in to the account
             last_login_at=utcnow(),
         )
     )

@@ -140,6 +140,34 @@ def complete(site_name: str, email: str, username: str, password: str, signup_po
     return admin
 
 
+def store_site(site_name: str, signup_policy: str) -> None:
+    """Store the site's name and sign-up policy, for a site without its own password login
+    (``LOGINS.local.ENABLED: false``): setup makes no administrator then (one with a password could never
+    log in), and stays open until one exists, made by the operator with ``conexoos user set-role
+    <username> admin`` once that person signed in through the provider (see :func:`operator_steps`).
+
+    Raises :class:`~.site_settings.SettingError` for a bad value, :class:`SetupUnavailable` when an
+    administrator exists."""
+    for key, raw in (("site_name", site_name), ("signup_policy", signup_policy)):
+        site_settings.SETTINGS[key].check(raw)
+    if not available():
+        raise SetupUnavailable("An administrator already exists.")
+    site_settings.store("site_name", site_name)
+    site_settings.store("signup_policy", signup_policy)
+    audit.record(
+        "setup.site",
+        ("site", None),
+        None,
+        {"site_name": site_name.strip(), "signup_policy": signup_policy},
+        "site named before its first administrator (no local login)",
+    )
+    db.session.commit()
+
+
+SET_ROLE = "conexoos user set-role <username> admin"
+"""The command that makes the first administrator of a site without its own password login."""
+
+
 def available_after_lock() -> bool:
     """No administrator exists (checked once this transaction holds the setup row)."""
     return not db.session.scalar(select(exists().where(User.role == ADMIN)))

@@ -20,7 +20,8 @@ def safe_local_target(value: str | None) -> str | None:
     Refused: absolute URLs (any scheme), scheme-relative ``//host`` and its spellings (``/\\host``,
     ``\\\\host``, full-width solidi, ``%2f%2f`` encoded once or more), and any control character, raw or
     percent-encoded: browsers drop tabs and line breaks (``/\\t/host`` is ``//host``), and CR/LF could
-    split a header. A path that merely contains ``@`` or ``:`` stays a path on this site.
+    split a header; ``..`` path segments (``/..//evil.example``), raw or encoded. A path that merely
+    contains ``@`` or ``:`` stays a path on this site.
     """
     target = (value or "").strip(" ")
     candidate = target
@@ -38,8 +39,8 @@ def safe_local_target(value: str | None) -> str | None:
 
 
 def _is_local_path(candidate: str) -> bool:
-    """Whether ``candidate`` starts with exactly one slash, names no scheme or host, and holds only
-    printable characters, also once NFKC-normalised and with backslashes read as slashes."""
+    """Whether ``candidate`` starts with exactly one slash, names no scheme or host, has no ``..`` segment,
+    and holds only printable characters, also once NFKC-normalised and with backslashes read as slashes."""
     for form in (candidate, unicodedata.normalize("NFKC", candidate)):
         slashed = form.replace("\\", "/")
         if has_control_characters(slashed) or not slashed.isprintable():
@@ -48,5 +49,7 @@ def _is_local_path(candidate: str) -> bool:
             return False
         parts = urlsplit(slashed)
         if parts.scheme or parts.netloc:
+            return False
+        if ".." in parts.path.split("/"):  # /..//host: a dot-segment a browser or proxy may resolve
             return False
     return True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, func, select
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.framework import db
@@ -34,6 +34,12 @@ class ExternalIdentity(CrudMixin, db.Model):  # type: ignore[name-defined]
     """The provider's stable id of the person (entryUUID, ``sub``, persistent NameID)."""
     email: Mapped[str] = mapped_column(String(254), nullable=False, default="")
     """The address the provider gave at the last login (may differ from the account's); empty: none."""
+    email_vouched: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    """Whether the provider vouched for (verified) its address when the identity was linked: one that did
+    not may belong to someone else than the mailbox's owner, so a password set through a mailed reset
+    link unlinks it (see :mod:`~conexoos.app.controllers.password_reset`)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
@@ -53,6 +59,12 @@ class ExternalIdentity(CrudMixin, db.Model):  # type: ignore[name-defined]
         """How many identities the user has."""
         query = select(func.count()).select_from(cls).where(cls.user_id == user_id)
         return int(db.session.scalar(query) or 0)
+
+    @classmethod
+    def unvouched_of_user(cls, user_id: int) -> Sequence[ExternalIdentity]:
+        """The user's identities whose provider did not vouch for the address when they were linked."""
+        query = select(cls).where(cls.user_id == user_id, cls.email_vouched.is_(False)).order_by(cls.id)
+        return db.session.scalars(query).all()
 
     @classmethod
     def get_owned(cls, identity_id: int, user_id: int) -> ExternalIdentity | None:

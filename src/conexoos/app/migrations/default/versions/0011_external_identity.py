@@ -6,7 +6,8 @@ Create Date: 2026-12-02
 
 - ``external_identity``: one row per (backend, provider, subject), the provider's stable id of a person,
   owned by a user and deleted with them (``ON DELETE CASCADE``); the address the provider gave, when it
-  was linked and last used.
+  was linked and last used, and whether the provider vouched for that address when it was linked
+  (``email_vouched``: a password set through a mailed reset link unlinks the identities that did not).
 
 An account made at a first sign-in has no password: its ``password_hash`` holds the unusable marker that
 already exists (``!`` and random hex, which no argon2 hash equals), so no column of ``user`` changes.
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.Column("provider", sa.String(length=64), nullable=False),
         sa.Column("subject", sa.String(length=255), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
+        sa.Column("email_vouched", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("last_login_at", sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(["user_id"], ["user.id"], ondelete="CASCADE"),
