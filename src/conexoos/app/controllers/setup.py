@@ -3,9 +3,9 @@
 Who may open it (see README, "Operating a site"):
 
 - a client on the server itself: the request's peer address (after ``SERVER_ENV.TRUSTED_PROXIES`` is
-  applied by ``framework/proxy.py``, and only then) is a loopback address, and the request carries no
-  ``Forwarded``, ``X-Real-IP`` or ``Via`` header (which a reverse proxy on the same host that is not
-  listed in TRUSTED_PROXIES may add, making every visitor look local); or
+  applied by ``framework/proxy.py``, and only then) is a loopback address, no trusted proxy rewrote it,
+  and the request carries no proxy header at all (see :mod:`.local_requests`: a reverse proxy on the
+  same host would otherwise make every visitor look local); or
 - anyone holding a setup token: signed with the app's key, valid :data:`TOKEN_MAX_AGE` seconds, written
   to the server's log at the first request of each process and at each refused visit (at most once a
   minute), and printed by ``conexoos setup-token``.
@@ -37,7 +37,6 @@ from .accounts import build_account
 log = logging.getLogger("conexoos.setup")
 TOKEN_PURPOSE = "first-run-setup"
 TOKEN_MAX_AGE = 24 * 3600
-PROXY_HEADERS = ("Forwarded", "X-Real-IP", "Via")
 LOG_EVERY = 60.0
 """Seconds between two log lines with a token from one process (refused visits can be many)."""
 _logged = {"at": -LOG_EVERY}
