@@ -17,6 +17,7 @@ from saml2.xmldsig import SIG_RSA_SHA256
 from .base import LoginFailed
 from .oidc import local_path
 from .saml_context import SESSION_LOGIN, current_provider, failure_page, no_store
+from .saml_messages import check_message_sizes
 
 log = logging.getLogger("conexoos.logins.saml")
 
@@ -29,6 +30,7 @@ def single_logout() -> ResponseReturnValue:
     values = request.values
     binding = BINDING_HTTP_POST if request.method == "POST" else BINDING_HTTP_REDIRECT
     try:
+        check_message_sizes(values)
         if values.get("SAMLResponse"):
             return _logout_response(values["SAMLResponse"], binding, values.get("RelayState", ""))
         if values.get("SAMLRequest"):

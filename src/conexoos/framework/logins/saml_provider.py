@@ -34,6 +34,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from ..errors import ConfigError
 from .base import ExternalIdentity, LoginFailed, LoginUnavailable
 from .saml_identity import AttributeNames, assertion_attributes, build_identity
+from .saml_messages import LimitedClient
 from .saml_metadata import IdpMetadata, MetadataUnavailable
 from .saml_replay import ReplayStore, assertion_key
 
@@ -152,7 +153,7 @@ class ServiceProvider:
     def _make_client(self, metadata_path: Path) -> tuple[Saml2Client, str]:
         config = SPConfig()
         config.load(client_config(self.settings, metadata_path))
-        client = Saml2Client(config=config)
+        client = LimitedClient(config=config)
         return client, _identity_provider(client, self.settings.idp_entity_id, metadata_path)
 
     # -- login ---------------------------------------------------------------------------------------------
