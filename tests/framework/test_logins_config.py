@@ -341,6 +341,17 @@ def test_a_password_in_the_url_is_refused_without_being_shown(tmp_path: Path) ->
         "LOGINS.ldap.URL: 'ldaps://reader:***@ldap.example.org' is not valid; expected an ldap:// or "
         "ldaps:// URL with a host, e.g. ldaps://ldap.example.org"
     ]
+    assert problems_of({"ldap": {**LDAP, "URL": "ldaps://:url-secret-3@ldap.example.org"}}, tmp_path) == [
+        "LOGINS.ldap.URL: 'ldaps://:***@ldap.example.org' is not valid; expected an ldap:// or "
+        "ldaps:// URL with a host, e.g. ldaps://ldap.example.org"
+    ]
+
+
+def test_credentials_in_the_saml_metadata_url_are_refused_without_being_shown() -> None:
+    from conexoos.framework.logins.saml_metadata import metadata_source_problem
+
+    problem = metadata_source_problem("https://reader:meta-secret-7@idp.example.org/metadata")
+    assert problem is not None and "credentials" in problem and "meta-secret-7" not in problem
 
 
 # ---------------------------------------------------------------- the failure page

@@ -531,6 +531,40 @@ def test_cross_key_problems(tmp_path: Path) -> None:
     assert "cannot be read" in provider_problems("corp", jwt_entry, tmp_path)[0]
 
 
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----\n",
+        "-----BEGIN PRIVATE KEY----- MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7" * 40,
+    ],
+)
+def test_a_key_pasted_instead_of_its_path_is_never_echoed(tmp_path: Path, pasted: str) -> None:
+    entry = provider_entry(
+        ISSUER="https://idp.example", CLIENT_ID="c", AUTH_METHOD="private_key_jwt", PRIVATE_KEY=pasted
+    )
+    problems = provider_problems("corp", entry, tmp_path)
+    assert problems == [
+        "LOGINS.oidc.corp.PRIVATE_KEY: is not a readable file path "
+        "(paste the key into a file and give its path)"
+    ]
+    assert "MIIE" not in " ".join(problems)
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        "https://user:pa55word@sso.example.org/realms/x",
+        "https://user@sso.example.org",
+        "https://:pa55word@sso.example.org",
+    ],
+)
+def test_credentials_in_the_issuer_are_refused_and_not_echoed(issuer: str) -> None:
+    _, problems = validate({"ISSUER": issuer, "CLIENT_ID": "c"})
+    assert problems and "LOGINS.oidc.corp.ISSUER" in problems[0] and "credentials" in problems[0]
+    assert "pa55word" not in problems[0]
+
+
 def test_install_refuses_a_broken_section(tmp_path: Path) -> None:
     app = Flask("bare")
     with pytest.raises(ConfigError, match="CLIENT_SECRET"):

@@ -51,7 +51,7 @@ def _ldap_url(value: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme.lower() not in ("ldap", "ldaps") or not parts.hostname:
         raise ValueError(value)
-    if parts.path not in ("", "/") or parts.query or parts.username:
+    if parts.path not in ("", "/") or parts.query or parts.username is not None or parts.password is not None:
         raise ValueError(value)
     parts.port  # noqa: B018 - raises ValueError on a port that is not a number from 0 to 65535
     return value.strip()
