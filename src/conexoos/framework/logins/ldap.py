@@ -293,7 +293,7 @@ class LdapBackend:
         {login}); a refused service account is a :class:`DirectoryError`."""
         if not dn:
             return True  # anonymous search
-        if connection.rebind(user=dn, password=password):
+        if connection.rebind(user=dn, password=_raw(password)):
             return True
         if person and connection.result["result"] in (*REFUSED_PASSWORD, INVALID_DN_SYNTAX):
             return False  # a wrong password, or a login that cannot be part of a DN
@@ -317,7 +317,7 @@ class LdapBackend:
     def _password_matches(self, dn: str, password: str) -> bool:
         connection = self._connect()
         try:
-            if connection.rebind(user=dn, password=password):
+            if connection.rebind(user=dn, password=_raw(password)):
                 return True
             if connection.result["result"] in REFUSED_PASSWORD:
                 return False
@@ -394,6 +394,13 @@ class LdapBackend:
         if missing:
             return f"ADMIN_GROUPS {', '.join(missing)} not found under {base!r}"
         return None
+
+
+def _raw(password: str) -> bytes:
+    """The password as the simple bind sends it: its UTF-8 bytes, as typed. ldap3 would SASLprep a str
+    (RFC 4013), refusing tabs, control, private-use and mixed-direction characters that OpenLDAP and Active
+    Directory accept in a password (they compare the bytes); bytes are sent unchanged."""
+    return password.encode("utf-8")
 
 
 def _is_utf8(text: str) -> bool:

@@ -1,0 +1,85 @@
+"""LDAP logins with passwords SASLprep would refuse, and the checks of a person binding as themselves
+(``BIND_DN`` holding ``{login}``), against a real slapd seeded with the people these cases need."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conexoos.framework.config import load_settings
+from conexoos.framework.logins.ldap import LdapBackend, LdapSettings
+from tests.support.ldap_server import PEOPLE, LdapServer, _ssha, running_ldap_server
+
+ODD_PASSWORDS = {
+    "tabby": "tab\there",
+    "deleter": "del\x7fete",
+    "bell": "ring\x07ring",
+    "private": "pua\ue000pw",
+    "mixed": "abc\u05d0",
+}
+IMPOSTOR_PASSWORD = "impostor-pw"
+
+
+class SeededServer(LdapServer):
+    """The test slapd with people whose passwords SASLprep refuses, and an impostor whose uid is another
+    person's mail address."""
+
+    def _seed_ldif(self) -> str:
+        entries = [super()._seed_ldif().rstrip("\n")]
+        for uid, password in ODD_PASSWORDS.items():
+            entries.append(_person(uid, f"{uid}@example.org", password))
+        entries.append(_person("alice@example.org", "impostor@example.org", IMPOSTOR_PASSWORD))
+        return "\n\n".join(entries) + "\n"
+
+
+def _person(uid: str, mail: str, password: str) -> str:
+    return (
+        f"dn: uid={uid},{PEOPLE}\nobjectClass: inetOrgPerson\nuid: {uid}\ncn: {uid} Example\nsn: Example\n"
+        f"mail: {mail}\nuserPassword: {_ssha(password)}"
+    )
+
+
+@pytest.fixture(scope="module")
+def directory(monkeypatch_module: pytest.MonkeyPatch) -> Iterator[LdapServer]:
+    import tests.support.ldap_server as ldap_server
+
+    monkeypatch_module.setattr(ldap_server, "LdapServer", SeededServer)
+    with running_ldap_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Iterator[pytest.MonkeyPatch]:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def backend(directory: LdapServer, tmp_path: Path, **changes: Any) -> LdapBackend:
+    config = tmp_path / "config.json"
+    tree = {
+        "SERVER_ENV": {"INSTANCE_PATH": str(tmp_path / "instance")},
+        "LOGINS": {"ldap": directory.section(**changes)},
+    }
+    config.write_text(json.dumps(tree), encoding="utf-8")
+    settings = load_settings(config, environ={}, report_warnings=False)
+    return LdapBackend(LdapSettings.from_section(settings.tree["LOGINS"]["ldap"]))
+
+
+@pytest.mark.parametrize("uid", sorted(ODD_PASSWORDS))
+@pytest.mark.parametrize("binds_as_person", [False, True])
+def test_a_password_saslprep_refuses_logs_in_and_a_wrong_one_is_just_wrong(
+    directory: LdapServer, tmp_path: Path, uid: str, binds_as_person: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    changes: dict[str, Any] = {"BIND_DN": f"uid={{login}},{PEOPLE}"} if binds_as_person else {}
+    ldap = backend(directory, tmp_path, **changes)
+    with caplog.at_level(logging.WARNING, logger="conexoos.logins"):
+        identity = ldap.authenticate(uid, ODD_PASSWORDS[uid])
+        wrong = ldap.authenticate(uid, ODD_PASSWORDS[uid] + "\t")
+    assert identity is not None and identity.username == uid
+    assert wrong is None
+    assert "ERROR" not in caplog.text
