@@ -83,3 +83,29 @@ def test_a_password_saslprep_refuses_logs_in_and_a_wrong_one_is_just_wrong(
     assert identity is not None and identity.username == uid
     assert wrong is None
     assert "ERROR" not in caplog.text
+
+
+def test_a_person_binding_as_themselves_must_be_the_entry_user_filter_finds(
+    directory: LdapServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The impostor's uid is alice's mail: binding as uid=alice@example.org with the impostor's password
+    and searching (mail=alice@example.org) finds alice; WhoAmI says the impostor is bound."""
+    by_mail = backend(directory, tmp_path, BIND_DN=f"uid={{login}},{PEOPLE}", USER_FILTER="(mail={login})")
+    with caplog.at_level(logging.WARNING, logger="conexoos.logins"):
+        assert by_mail.authenticate("alice@example.org", IMPOSTOR_PASSWORD) is None
+    assert "bound as 'dn:uid=alice@example.org" in caplog.text and "refused" in caplog.text
+    by_uid = backend(directory, tmp_path, BIND_DN=f"uid={{login}},{PEOPLE}", USER_FILTER="(uid={login})")
+    alice = by_uid.authenticate("alice", "alice-pw")
+    assert alice is not None and alice.username == "alice"
+    impostor = by_uid.authenticate("alice@example.org", IMPOSTOR_PASSWORD)
+    assert impostor is not None and impostor.email == "impostor@example.org"
+
+
+def test_dns_are_compared_in_any_case_and_spacing() -> None:
+    from conexoos.framework.logins.ldap import _same_dn
+
+    assert _same_dn("UID=Alice, OU=People,dc=example,dc=org", "uid=alice,ou=people,dc=example,dc=org")
+    assert not _same_dn(
+        "uid=alice@example.org,ou=people,dc=example,dc=org", "uid=alice,ou=people,dc=example,dc=org"
+    )
+    assert not _same_dn("not a dn", "uid=alice,ou=people,dc=example,dc=org")
