@@ -379,3 +379,41 @@ def test_a_project_overrides_the_failure_page_by_name(tmp_path: Path) -> None:
     with app.test_request_context("/"):
         html, status = render_login_failure(LoginFailed("Refused.", status=403))
     assert (html, status) == ("<p class=mine>Refused. (403)</p>", 403)
+
+
+# ---------------------------------------------------------------- the project's login handler
+
+
+def test_a_redirect_login_without_a_handler_stops_the_start(bare_project: Path, tmp_path: Path) -> None:
+    from conexoos.framework.errors import ConfigError
+
+    overrides = {
+        "SERVER_ENV": {"INSTANCE_PATH": str(tmp_path / "instance")},
+        "LOGINS": {
+            "local": {},
+            "oidc": {"corp": {"ISSUER": "https://idp.example", "CLIENT_ID": "c", "CLIENT_SECRET": "s"}},
+        },
+    }
+    with pytest.raises(ConfigError) as raised:
+        create_app(bare_project, overrides=overrides)
+    assert raised.value.problems == [
+        "LOGINS.oidc: enabled, but the project registered no login handler; call "
+        "runtime().logins.on_login(handler) in server/web.py (the framework never creates users)"
+    ]
+
+
+def test_a_password_backend_alone_needs_no_handler_and_has_handler_tells() -> None:
+    from conexoos.framework.logins import Logins
+    from conexoos.framework.logins.base import LoginButton
+
+    registry = Logins()
+    registry.require_handler()  # local or LDAP only: the project's form calls the backends itself
+    registry.add_button(LoginButton("saml", "saml", "SSO", "/saml/login"))
+    assert not registry.has_handler
+    with pytest.raises(
+        ConfigError, match="LOGINS.saml: enabled, but the project registered no login handler"
+    ):
+        registry.require_handler()
+    registry.on_login(lambda identity: "")
+    assert registry.has_handler
+    registry.require_handler()
