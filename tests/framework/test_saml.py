@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import logging
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -394,7 +395,8 @@ def test_an_unreachable_idp_without_a_cache_starts_and_answers_503_until_it_is_b
     app = saml_app(f"http://127.0.0.1:{port}/metadata")
     client = app.test_client()
     assert_refused(client.get("/saml/login"), 503, "Try again in a few minutes")
-    assert_refused(client.get("/saml/metadata"), 503)
+    own = client.get("/saml/metadata")  # our own metadata does not depend on the IdP's
+    assert own.status_code == 200 and 'entityID="http://localhost/saml/metadata"' in own.text
     assert_refused(client.post("/saml/acs", data={"SAMLResponse": "eA==", "conexoos_saml_resent": "1"}), 503)
     with run_saml_idp(tmp_path / "late-idp", port=port) as late:
         assert start_login(client).startswith(f"{late.url}/sso/redirect?")
@@ -653,3 +655,14 @@ def test_a_deflate_bomb_at_the_sls_is_a_400_page(app: Flask, caplog: pytest.LogC
     with caplog.at_level(logging.WARNING, logger="conexoos.logins.saml"):
         assert_refused(app.test_client().get("/saml/sls", query_string={"SAMLResponse": bomb}), 400)
     assert "inflates past" in caplog.text
+
+
+def test_the_sp_metadata_advertises_only_sha256_and_stronger(saml_app: Callable[..., Flask]) -> None:
+    from conexoos.framework.logins.saml_algorithms import ACCEPTED_ALGORITHMS
+
+    for signed in (False, True):
+        document = saml_app(SIGN_METADATA=signed).test_client().get("/saml/metadata").text
+        advertised = re.findall(r'(?:DigestMethod|SigningMethod) Algorithm="([^"]+)"', document)
+        assert advertised and set(advertised) <= ACCEPTED_ALGORITHMS, advertised
+        for weak in ("md5", "sha1", "ripemd160"):
+            assert f'#{weak}"' not in document and f'-{weak}"' not in document
