@@ -161,6 +161,8 @@ def logged_in_user(client: FlaskClient) -> Any:
         ("other-issuer", "stranger.example"),
         ("wrong-recipient", "not in return addresses"),
         ("expired", "Condition"),
+        ("sha1", "weak algorithms"),
+        ("sha1-digest", "weak algorithms"),
     ],
 )
 def test_an_assertion_that_fails_a_check_is_refused_and_logs_why(
@@ -666,3 +668,14 @@ def test_the_sp_metadata_advertises_only_sha256_and_stronger(saml_app: Callable[
         assert advertised and set(advertised) <= ACCEPTED_ALGORITHMS, advertised
         for weak in ("md5", "sha1", "ripemd160"):
             assert f'#{weak}"' not in document and f'-{weak}"' not in document
+
+
+def test_a_logout_signed_with_sha1_on_the_redirect_binding_is_refused(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    from saml2.xmldsig import SIG_RSA_SHA1
+
+    query = {"SAMLRequest": deflated(b"<x/>"), "SigAlg": SIG_RSA_SHA1, "Signature": "c2ln"}
+    with caplog.at_level(logging.WARNING, logger="conexoos.logins.saml"):
+        assert_refused(app.test_client().get("/saml/sls", query_string=query), 400, "logout")
+    assert "is weak" in caplog.text

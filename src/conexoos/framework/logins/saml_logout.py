@@ -16,6 +16,7 @@ from saml2.xmldsig import SIG_RSA_SHA256
 
 from .base import LoginFailed
 from .oidc import local_path
+from .saml_algorithms import check_redirect_algorithm, check_signature_algorithms
 from .saml_context import SESSION_LOGIN, current_provider, failure_page, no_store
 from .saml_messages import check_message_sizes
 
@@ -42,6 +43,7 @@ def single_logout() -> ResponseReturnValue:
 
 def _logout_response(message: str, binding: str, relay_state: str) -> ResponseReturnValue:
     client, idp = current_provider().client()
+    check_redirect_algorithm(request.values.get("SigAlg"), BAD_LOGOUT)
     try:
         answer = client.parse_logout_request_response(message, binding)
     except Exception as error:  # noqa: BLE001 - pysaml2 raises bare Exceptions for failed checks
@@ -58,6 +60,7 @@ def _logout_request(values: Mapping[str, str], binding: str) -> ResponseReturnVa
     if binding == BINDING_HTTP_REDIRECT and not (values.get("Signature") and values.get("SigAlg")):
         log.warning("SAML: unsigned LogoutRequest refused")
         raise LoginFailed(BAD_LOGOUT)
+    check_redirect_algorithm(values.get("SigAlg"), BAD_LOGOUT)
     try:
         parsed = client.parse_logout_request(
             values["SAMLRequest"],
@@ -74,6 +77,7 @@ def _logout_request(values: Mapping[str, str], binding: str) -> ResponseReturnVa
     if binding == BINDING_HTTP_POST and not parsed.message.signature:
         log.warning("SAML: unsigned LogoutRequest refused")
         raise LoginFailed(BAD_LOGOUT)
+    check_signature_algorithms(BAD_LOGOUT, parsed.message)
     if _issuer_text(parsed.message.issuer) != idp:
         log.warning("SAML: LogoutRequest from %r refused: not %r", _issuer_text(parsed.message.issuer), idp)
         raise LoginFailed(BAD_LOGOUT)

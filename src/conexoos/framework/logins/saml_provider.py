@@ -35,7 +35,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from ..errors import ConfigError
 from .base import ExternalIdentity, LoginFailed, LoginUnavailable
-from .saml_algorithms import ACCEPTED_ALGORITHMS
+from .saml_algorithms import ACCEPTED_ALGORITHMS, check_signature_algorithms
 from .saml_identity import AttributeNames, assertion_attributes, build_identity
 from .saml_messages import LimitedClient
 from .saml_metadata import IdpMetadata, MetadataUnavailable
@@ -182,6 +182,7 @@ class ServiceProvider:
         client, idp = self.client()
         response = self._parse(client, saml_response, outstanding)
         try:
+            check_signature_algorithms(NOT_ACCEPTED, response.response, response.assertion)
             self._check_addresses_and_issuer(response, idp)
             self._check_first_use(response, idp)
             attributes = assertion_attributes(response.assertion, response.ava or {})
