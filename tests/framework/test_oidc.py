@@ -6,6 +6,7 @@ on it, and each test plays the browser with the Flask test client and ``requests
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -590,3 +591,31 @@ def test_install_refuses_a_broken_section(tmp_path: Path) -> None:
 )
 def test_next_must_be_a_plain_local_path(value: str | None, expected: str | None) -> None:
     assert local_path(value) == expected
+
+
+def test_config_check_connect_fetches_each_providers_discovery_and_keys(
+    provider: OidcProvider, tmp_path: Path
+) -> None:
+    from conexoos.framework.config import load_settings
+    from conexoos.framework.connect_checks import run_connect_checks
+
+    basic = {"ISSUER": provider.issuer, "CLIENT_ID": "conexoos-basic", "CLIENT_SECRET": CLIENT_SECRET}
+
+    def oidc_line(providers: dict[str, Any]) -> str:
+        config = tmp_path / "config.json"
+        tree = {
+            "SERVER_ENV": {"INSTANCE_PATH": str(tmp_path / "instance"), "PUBLIC_URL": PUBLIC_URL},
+            "LOGINS": {"local": {}, "oidc": providers},
+        }
+        config.write_text(json.dumps(tree), encoding="utf-8")
+        settings = load_settings(config, environ={}, report_warnings=False)
+        return next(result for result in run_connect_checks(settings) if result.name == "LOGINS.oidc").line()
+
+    assert oidc_line({"test": basic}) == "LOGINS.oidc: ok"
+    slash = oidc_line({"test": basic, "slash": {**basic, "ISSUER": provider.issuer + "/"}})
+    assert slash.startswith("LOGINS.oidc: FAILED: LOGINS.oidc.slash: its discovery document names the issuer")
+    assert "only the trailing slash differs" in slash and "LOGINS.oidc.test" not in slash
+    down = oidc_line({"down": {**basic, "ISSUER": f"http://127.0.0.1:{free_port()}", "TIMEOUT": 2}})
+    assert down.startswith(
+        "LOGINS.oidc: FAILED: LOGINS.oidc.down: its discovery document at http://127.0.0.1:"
+    )
