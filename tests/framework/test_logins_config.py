@@ -215,6 +215,39 @@ def test_flask_frameworks_host_port_and_scheme_make_the_url(tmp_path: Path) -> N
     assert (ldap["USERNAME_ATTRIBUTE"], ldap["EMAIL_ATTRIBUTE"]) == ("userPrincipalName", "proxyAddresses")
 
 
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        ("ldap://dc1", None, "ldap://dc1"),
+        ("ldaps://dc1.company.com", 636, "ldaps://dc1.company.com:636"),
+        ("ldaps://dc1.company.com:3269", 636, "ldaps://dc1.company.com:3269"),
+    ],
+)
+def test_flask_frameworks_ldap_host_may_be_a_whole_url(
+    tmp_path: Path, host: str, port: int | None, url: str
+) -> None:
+    flask_config = {**FLASK_FRAMEWORK_LDAP, "LDAP_HOST": host, "LDAP_PORT": port}
+    assert (
+        settings_with("LDAP", tmp_path, FLASK={"CONFIG": flask_config}).tree["LOGINS"]["ldap"]["URL"] == url
+    )
+
+
+def test_mistakes_in_flask_frameworks_form_name_the_flask_config_key(tmp_path: Path) -> None:
+    flask_config = {
+        **FLASK_FRAMEWORK_LDAP,
+        "LDAP_HOST": "ldap://dc1/some/path",
+        "SAML_METADATA_URL": "http://idp.example.org/metadata.xml",
+    }
+    problems = problems_of(["LDAP", "SAML2"], tmp_path, FLASK={"CONFIG": flask_config})
+    assert len(problems) == 2, problems
+    assert problems[0].startswith(
+        "FLASK.CONFIG.LDAP_HOST (or LDAP_HOSTS, LDAP_DOMAIN, with LDAP_SCHEMA and LDAP_PORT), read as "
+        "LOGINS.ldap.URL: 'ldap://dc1/some/path' is not valid"
+    )
+    assert problems[1].startswith("FLASK.CONFIG.SAML_METADATA_URL, read as LOGINS.saml.IDP_METADATA: ")
+    assert "plain http" in problems[1]
+
+
 def test_flask_frameworks_list_reads_openid_and_saml_too(tmp_path: Path) -> None:
     secrets = tmp_path / "secret.json"
     secrets.write_text(
