@@ -109,3 +109,30 @@ def test_dns_are_compared_in_any_case_and_spacing() -> None:
         "uid=alice@example.org,ou=people,dc=example,dc=org", "uid=alice,ou=people,dc=example,dc=org"
     )
     assert not _same_dn("not a dn", "uid=alice,ou=people,dc=example,dc=org")
+
+
+def test_an_unknown_login_costs_the_same_binds_as_a_wrong_password(
+    directory: LdapServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Timing must not tell which logins exist: an unknown login also opens a second connection and binds."""
+    ldap = backend(directory, tmp_path)
+    binds: list[str] = []
+    real_connect = ldap._connect
+
+    def counting_connect() -> Any:
+        connection = real_connect()
+        real_rebind = connection.rebind
+
+        def rebind(user: str, password: bytes) -> Any:
+            binds.append(user)
+            return real_rebind(user=user, password=password)
+
+        connection.rebind = rebind
+        return connection
+
+    monkeypatch.setattr(ldap, "_connect", counting_connect)
+    assert ldap.authenticate("tabby", "wrong") is None
+    wrong_password = list(binds)
+    binds.clear()
+    assert ldap.authenticate("nobody-here", "wrong") is None
+    assert len(binds) == len(wrong_password) == 2

@@ -251,6 +251,8 @@ class LdapBackend:
                 return None
             entry = self._find_person(connection, login)
             if entry is None:
+                if not self.settings.binds_as_person:
+                    self._dummy_bind(password)
                 return None
             if self.settings.binds_as_person and not self._bound_as(connection, entry["dn"], login):
                 return None
@@ -342,6 +344,17 @@ class LdapBackend:
         connection.search(dn, "(objectClass=*)", search_scope=BASE, attributes=["sAMAccountName"])
         entries = [entry for entry in connection.response or [] if entry.get("type") == "searchResEntry"]
         return ((_first(entries[0], "sAMAccountName") or "") if entries else "").lower()
+
+    def _dummy_bind(self, password: str) -> None:
+        """For a login USER_FILTER does not find: the same work as checking a password (a connection and a
+        bind, refused), so that the answer's timing does not tell which logins exist."""
+        connection = self._connect()
+        try:
+            connection.rebind(
+                user=f"cn=conexoos-no-such-person,{self.settings.user_base}", password=_raw(password)
+            )
+        finally:
+            connection.unbind()
 
     def _password_matches(self, dn: str, password: str) -> bool:
         connection = self._connect()
