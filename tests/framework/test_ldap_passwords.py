@@ -136,3 +136,34 @@ def test_an_unknown_login_costs_the_same_binds_as_a_wrong_password(
     binds.clear()
     assert ldap.authenticate("nobody-here", "wrong") is None
     assert len(binds) == len(wrong_password) == 2
+
+
+class FakeAdConnection:
+    """What Active Directory answers: WhoAmI as ``u:DOMAIN\\sAMAccountName``, and the entry's account."""
+
+    def __init__(self, bound: str, account: str) -> None:
+        self.result: dict[str, Any] = {"result": 0}
+        self.response: list[dict[str, Any]] = []
+        self._bound, self._account = bound, account
+        self.extend = type("Extend", (), {"standard": self})()
+
+    def who_am_i(self) -> str:
+        return self._bound
+
+    def search(self, *args: Any, **kwargs: Any) -> None:
+        self.response = [
+            {"type": "searchResEntry", "dn": "CN=Ada,OU=Staff", "raw_attributes": {}, "attributes": {}}
+        ]
+        self.response[0]["attributes"]["sAMAccountName"] = self._account
+        self.response[0]["raw_attributes"]["sAMAccountName"] = [self._account.encode()]
+
+
+@pytest.mark.parametrize(
+    ("bound", "account", "same"),
+    [("u:CORP\\ada", "Ada", True), ("u:CORP\\mallory", "ada", False), ("", "ada", False)],
+)
+def test_active_directorys_whoami_is_compared_with_the_entrys_account(
+    directory: LdapServer, tmp_path: Path, bound: str, account: str, same: bool
+) -> None:
+    ldap = backend(directory, tmp_path, BIND_DN="{login}@corp.example.com")
+    assert ldap._bound_as(FakeAdConnection(bound, account), "CN=Ada,OU=Staff", "ada@corp") is same  # type: ignore[arg-type]
