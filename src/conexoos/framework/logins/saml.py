@@ -356,12 +356,8 @@ def acs() -> ResponseReturnValue:
 
 
 def metadata() -> ResponseReturnValue:
-    """This service provider's metadata XML (503 page when the identity provider's is unavailable)."""
-    try:
-        document = current_provider().metadata_xml()
-    except LoginFailed as error:
-        return failure_page(error)
-    return Response(document, mimetype="application/samlmetadata+xml")
+    """This service provider's metadata XML (served even while the identity provider's is unavailable)."""
+    return Response(current_provider().metadata_xml(), mimetype="application/samlmetadata+xml")
 
 
 # -- helpers -------------------------------------------------------------------------------------------------
