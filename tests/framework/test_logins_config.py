@@ -215,6 +215,39 @@ def test_flask_frameworks_host_port_and_scheme_make_the_url(tmp_path: Path) -> N
     assert (ldap["USERNAME_ATTRIBUTE"], ldap["EMAIL_ATTRIBUTE"]) == ("userPrincipalName", "proxyAddresses")
 
 
+@pytest.mark.parametrize(
+    ("host", "port", "url"),
+    [
+        ("ldap://dc1", None, "ldap://dc1"),
+        ("ldaps://dc1.company.com", 636, "ldaps://dc1.company.com:636"),
+        ("ldaps://dc1.company.com:3269", 636, "ldaps://dc1.company.com:3269"),
+    ],
+)
+def test_flask_frameworks_ldap_host_may_be_a_whole_url(
+    tmp_path: Path, host: str, port: int | None, url: str
+) -> None:
+    flask_config = {**FLASK_FRAMEWORK_LDAP, "LDAP_HOST": host, "LDAP_PORT": port}
+    assert (
+        settings_with("LDAP", tmp_path, FLASK={"CONFIG": flask_config}).tree["LOGINS"]["ldap"]["URL"] == url
+    )
+
+
+def test_mistakes_in_flask_frameworks_form_name_the_flask_config_key(tmp_path: Path) -> None:
+    flask_config = {
+        **FLASK_FRAMEWORK_LDAP,
+        "LDAP_HOST": "ldap://dc1/some/path",
+        "SAML_METADATA_URL": "http://idp.example.org/metadata.xml",
+    }
+    problems = problems_of(["LDAP", "SAML2"], tmp_path, FLASK={"CONFIG": flask_config})
+    assert len(problems) == 2, problems
+    assert problems[0].startswith(
+        "FLASK.CONFIG.LDAP_HOST (or LDAP_HOSTS, LDAP_DOMAIN, with LDAP_SCHEMA and LDAP_PORT), read as "
+        "LOGINS.ldap.URL: 'ldap://dc1/some/path' is not valid"
+    )
+    assert problems[1].startswith("FLASK.CONFIG.SAML_METADATA_URL, read as LOGINS.saml.IDP_METADATA: ")
+    assert "plain http" in problems[1]
+
+
 def test_flask_frameworks_list_reads_openid_and_saml_too(tmp_path: Path) -> None:
     secrets = tmp_path / "secret.json"
     secrets.write_text(
@@ -341,6 +374,17 @@ def test_a_password_in_the_url_is_refused_without_being_shown(tmp_path: Path) ->
         "LOGINS.ldap.URL: 'ldaps://reader:***@ldap.example.org' is not valid; expected an ldap:// or "
         "ldaps:// URL with a host, e.g. ldaps://ldap.example.org"
     ]
+    assert problems_of({"ldap": {**LDAP, "URL": "ldaps://:url-secret-3@ldap.example.org"}}, tmp_path) == [
+        "LOGINS.ldap.URL: 'ldaps://:***@ldap.example.org' is not valid; expected an ldap:// or "
+        "ldaps:// URL with a host, e.g. ldaps://ldap.example.org"
+    ]
+
+
+def test_credentials_in_the_saml_metadata_url_are_refused_without_being_shown() -> None:
+    from conexoos.framework.logins.saml_metadata import metadata_source_problem
+
+    problem = metadata_source_problem("https://reader:meta-secret-7@idp.example.org/metadata")
+    assert problem is not None and "credentials" in problem and "meta-secret-7" not in problem
 
 
 # ---------------------------------------------------------------- the failure page
@@ -368,3 +412,41 @@ def test_a_project_overrides_the_failure_page_by_name(tmp_path: Path) -> None:
     with app.test_request_context("/"):
         html, status = render_login_failure(LoginFailed("Refused.", status=403))
     assert (html, status) == ("<p class=mine>Refused. (403)</p>", 403)
+
+
+# ---------------------------------------------------------------- the project's login handler
+
+
+def test_a_redirect_login_without_a_handler_stops_the_start(bare_project: Path, tmp_path: Path) -> None:
+    from conexoos.framework.errors import ConfigError
+
+    overrides = {
+        "SERVER_ENV": {"INSTANCE_PATH": str(tmp_path / "instance")},
+        "LOGINS": {
+            "local": {},
+            "oidc": {"corp": {"ISSUER": "https://idp.example", "CLIENT_ID": "c", "CLIENT_SECRET": "s"}},
+        },
+    }
+    with pytest.raises(ConfigError) as raised:
+        create_app(bare_project, overrides=overrides)
+    assert raised.value.problems == [
+        "LOGINS.oidc: enabled, but the project registered no login handler; call "
+        "runtime().logins.on_login(handler) in server/web.py (the framework never creates users)"
+    ]
+
+
+def test_a_password_backend_alone_needs_no_handler_and_has_handler_tells() -> None:
+    from conexoos.framework.logins import Logins
+    from conexoos.framework.logins.base import LoginButton
+
+    registry = Logins()
+    registry.require_handler()  # local or LDAP only: the project's form calls the backends itself
+    registry.add_button(LoginButton("saml", "saml", "SSO", "/saml/login"))
+    assert not registry.has_handler
+    with pytest.raises(
+        ConfigError, match="LOGINS.saml: enabled, but the project registered no login handler"
+    ):
+        registry.require_handler()
+    registry.on_login(lambda identity: "")
+    assert registry.has_handler
+    registry.require_handler()

@@ -6,6 +6,7 @@ on it, and each test plays the browser with the Flask test client and ``requests
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -531,6 +532,40 @@ def test_cross_key_problems(tmp_path: Path) -> None:
     assert "cannot be read" in provider_problems("corp", jwt_entry, tmp_path)[0]
 
 
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEF\n-----END PRIVATE KEY-----\n",
+        "-----BEGIN PRIVATE KEY----- MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7",
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7" * 40,
+    ],
+)
+def test_a_key_pasted_instead_of_its_path_is_never_echoed(tmp_path: Path, pasted: str) -> None:
+    entry = provider_entry(
+        ISSUER="https://idp.example", CLIENT_ID="c", AUTH_METHOD="private_key_jwt", PRIVATE_KEY=pasted
+    )
+    problems = provider_problems("corp", entry, tmp_path)
+    assert problems == [
+        "LOGINS.oidc.corp.PRIVATE_KEY: is not a readable file path "
+        "(paste the key into a file and give its path)"
+    ]
+    assert "MIIE" not in " ".join(problems)
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        "https://user:pa55word@sso.example.org/realms/x",
+        "https://user@sso.example.org",
+        "https://:pa55word@sso.example.org",
+    ],
+)
+def test_credentials_in_the_issuer_are_refused_and_not_echoed(issuer: str) -> None:
+    _, problems = validate({"ISSUER": issuer, "CLIENT_ID": "c"})
+    assert problems and "LOGINS.oidc.corp.ISSUER" in problems[0] and "credentials" in problems[0]
+    assert "pa55word" not in problems[0]
+
+
 def test_install_refuses_a_broken_section(tmp_path: Path) -> None:
     app = Flask("bare")
     with pytest.raises(ConfigError, match="CLIENT_SECRET"):
@@ -556,3 +591,31 @@ def test_install_refuses_a_broken_section(tmp_path: Path) -> None:
 )
 def test_next_must_be_a_plain_local_path(value: str | None, expected: str | None) -> None:
     assert local_path(value) == expected
+
+
+def test_config_check_connect_fetches_each_providers_discovery_and_keys(
+    provider: OidcProvider, tmp_path: Path
+) -> None:
+    from conexoos.framework.config import load_settings
+    from conexoos.framework.connect_checks import run_connect_checks
+
+    basic = {"ISSUER": provider.issuer, "CLIENT_ID": "conexoos-basic", "CLIENT_SECRET": CLIENT_SECRET}
+
+    def oidc_line(providers: dict[str, Any]) -> str:
+        config = tmp_path / "config.json"
+        tree = {
+            "SERVER_ENV": {"INSTANCE_PATH": str(tmp_path / "instance"), "PUBLIC_URL": PUBLIC_URL},
+            "LOGINS": {"local": {}, "oidc": providers},
+        }
+        config.write_text(json.dumps(tree), encoding="utf-8")
+        settings = load_settings(config, environ={}, report_warnings=False)
+        return next(result for result in run_connect_checks(settings) if result.name == "LOGINS.oidc").line()
+
+    assert oidc_line({"test": basic}) == "LOGINS.oidc: ok"
+    slash = oidc_line({"test": basic, "slash": {**basic, "ISSUER": provider.issuer + "/"}})
+    assert slash.startswith("LOGINS.oidc: FAILED: LOGINS.oidc.slash: its discovery document names the issuer")
+    assert "only the trailing slash differs" in slash and "LOGINS.oidc.test" not in slash
+    down = oidc_line({"down": {**basic, "ISSUER": f"http://127.0.0.1:{free_port()}", "TIMEOUT": 2}})
+    assert down.startswith(
+        "LOGINS.oidc: FAILED: LOGINS.oidc.down: its discovery document at http://127.0.0.1:"
+    )

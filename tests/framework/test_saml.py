@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import logging
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -160,6 +161,8 @@ def logged_in_user(client: FlaskClient) -> Any:
         ("other-issuer", "stranger.example"),
         ("wrong-recipient", "not in return addresses"),
         ("expired", "Condition"),
+        ("sha1", "weak algorithms"),
+        ("sha1-digest", "weak algorithms"),
     ],
 )
 def test_an_assertion_that_fails_a_check_is_refused_and_logs_why(
@@ -394,7 +397,8 @@ def test_an_unreachable_idp_without_a_cache_starts_and_answers_503_until_it_is_b
     app = saml_app(f"http://127.0.0.1:{port}/metadata")
     client = app.test_client()
     assert_refused(client.get("/saml/login"), 503, "Try again in a few minutes")
-    assert_refused(client.get("/saml/metadata"), 503)
+    own = client.get("/saml/metadata")  # our own metadata does not depend on the IdP's
+    assert own.status_code == 200 and 'entityID="http://localhost/saml/metadata"' in own.text
     assert_refused(client.post("/saml/acs", data={"SAMLResponse": "eA==", "conexoos_saml_resent": "1"}), 503)
     with run_saml_idp(tmp_path / "late-idp", port=port) as late:
         assert start_login(client).startswith(f"{late.url}/sso/redirect?")
@@ -596,3 +600,82 @@ def test_config_check_connect_reads_the_idp_metadata(
     assert "holds no identity provider" in saml_result(from_file).line()
     down = saml_result(saml_app(f"http://127.0.0.1:{free_port()}/metadata"))
     assert down.line().startswith("LOGINS.saml: FAILED: http://127.0.0.1:") and "refused" in down.line()
+
+
+# -- message size and compression limits ---------------------------------------------------------------------
+
+
+def deflated(xml: bytes) -> str:
+    """``xml`` deflated and base64-encoded (the redirect binding's form)."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return base64.b64encode(compressor.compress(xml) + compressor.flush()).decode()
+
+
+def test_a_too_long_saml_response_is_a_413_page_before_it_is_decoded(app: Flask) -> None:
+    client = app.test_client()
+    start_login(client)
+    huge = "A" * (300 * 1024)
+    answer = client.post("/saml/acs", data={"SAMLResponse": huge, "conexoos_saml_resent": "1"})
+    assert_refused(answer, 413, "too large")
+    assert_refused(app.test_client().post("/saml/acs", data={"SAMLResponse": huge}), 413, "too large")
+    assert_refused(client.post("/saml/sls", data={"SAMLRequest": huge}), 413, "too large")
+    assert_refused(client.get("/saml/sls", query_string={"SAMLResponse": huge}), 413, "too large")
+
+
+def test_a_deflated_response_on_the_post_binding_is_refused(
+    app: Flask, idp: SamlIdp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """pysaml2 would inflate it (and so a small POST could inflate to gigabytes): the POST binding is XML."""
+    client = app.test_client()
+    fields = idp_answer(client, idp)
+    fields["SAMLResponse"] = deflated(base64.b64decode(fields["SAMLResponse"]))
+    with caplog.at_level(logging.WARNING, logger="conexoos.logins.saml"):
+        assert_refused(post_acs(client, fields), 400, "could not be accepted")
+    assert "deflated" in caplog.text
+    assert logged_in_user(client) is None
+
+
+def test_a_deflate_bomb_on_the_redirect_binding_is_inflated_to_the_limit_only() -> None:
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.entity import UnravelError
+
+    from conexoos.framework.logins.saml_messages import MAX_XML, unravel
+
+    assert unravel(deflated(b"<x/>"), BINDING_HTTP_REDIRECT) == b"<x/>"
+    bomb = deflated(b"<x>" + b" " * (4 * MAX_XML) + b"</x>")
+    with pytest.raises(UnravelError, match="inflates past"):
+        unravel(bomb, BINDING_HTTP_REDIRECT)
+    whole = base64.b64decode(deflated(b"<x>" + bytes(range(256)) * 8 + b"</x>"))
+    with pytest.raises(UnravelError, match="incomplete"):
+        unravel(base64.b64encode(whole[:60]).decode(), BINDING_HTTP_REDIRECT)
+
+
+def test_a_deflate_bomb_at_the_sls_is_a_400_page(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    from conexoos.framework.logins.saml_messages import MAX_XML
+
+    bomb = deflated(b"<x>" + b" " * (4 * MAX_XML) + b"</x>")
+    with caplog.at_level(logging.WARNING, logger="conexoos.logins.saml"):
+        assert_refused(app.test_client().get("/saml/sls", query_string={"SAMLResponse": bomb}), 400)
+    assert "inflates past" in caplog.text
+
+
+def test_the_sp_metadata_advertises_only_sha256_and_stronger(saml_app: Callable[..., Flask]) -> None:
+    from conexoos.framework.logins.saml_algorithms import ACCEPTED_ALGORITHMS
+
+    for signed in (False, True):
+        document = saml_app(SIGN_METADATA=signed).test_client().get("/saml/metadata").text
+        advertised = re.findall(r'(?:DigestMethod|SigningMethod) Algorithm="([^"]+)"', document)
+        assert advertised and set(advertised) <= ACCEPTED_ALGORITHMS, advertised
+        for weak in ("md5", "sha1", "ripemd160"):
+            assert f'#{weak}"' not in document and f'-{weak}"' not in document
+
+
+def test_a_logout_signed_with_sha1_on_the_redirect_binding_is_refused(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    from saml2.xmldsig import SIG_RSA_SHA1
+
+    query = {"SAMLRequest": deflated(b"<x/>"), "SigAlg": SIG_RSA_SHA1, "Signature": "c2ln"}
+    with caplog.at_level(logging.WARNING, logger="conexoos.logins.saml"):
+        assert_refused(app.test_client().get("/saml/sls", query_string=query), 400, "logout")
+    assert "is weak" in caplog.text

@@ -37,7 +37,7 @@ from saml2.metadata import create_metadata_string
 from saml2.s_utils import assertion_factory
 from saml2.samlp import STATUS_AUTHN_FAILED
 from saml2.server import Server
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
 FIXED_ASSERTION_ID = f"_fixed-{secrets.token_hex(8)}"
 """One per IdP process, so that a shared Redis holding the last run's ids does not see it already."""
@@ -197,6 +197,8 @@ class IdentityProvider:
                 sign_response=False,
                 encrypt_assertion=mode in ("encrypted", "encrypted-unsigned"),
                 encrypt_assertion_self_contained=True,
+                sign_alg=SIG_RSA_SHA1 if mode == "sha1" else SIG_RSA_SHA256,
+                digest_alg=DIGEST_SHA1 if mode in ("sha1", "sha1-digest") else DIGEST_SHA256,
             )
         finally:
             _fixed_id.clear()

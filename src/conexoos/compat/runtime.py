@@ -68,7 +68,7 @@ def attach_app(app: Flask) -> None:
 
 def _redirect_logins(app: Flask, logins: Any) -> None:
     """OpenID and SAML logins sign the person in as flask-framework did, unless the project handles them."""
-    if not ({"oidc", "saml"} & set(logins.order)) or getattr(logins, "_handler", None) is not None:
+    if not ({"oidc", "saml"} & set(logins.order)) or logins.has_handler:
         return
     from conexoos.compat.logins import complete_login
     from conexoos.compat.users import ensure_login_manager

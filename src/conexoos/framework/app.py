@@ -116,6 +116,7 @@ def create_app(
         install_logins(app, logins, settings)  # before the project, whose web.py may call on_login
         _load_project(app, located, settings, socketio, scheduler)
         attach_compat(app)  # CSRF, default templates, LDAP views for a flask-framework project
+        logins.require_handler()  # a redirect login with no handler would be a 500 at each login
     require_database_for_models(located, settings)
     return app
 

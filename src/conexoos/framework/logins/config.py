@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ..schema import Entries, Key, Schema
-from .legacy import legacy_logins
+from .legacy import legacy_logins, name_sources
 
 BACKENDS = ("local", "ldap", "oidc", "saml")
 LOCAL_SCHEMA: Schema = {
@@ -72,9 +72,13 @@ def logins_section(raw: dict[str, Any], base_dir: Path, validator: SectionValida
     if node is None or node == {}:
         return dict(LOCAL_ONLY)
     if isinstance(node, (str, list)):
-        node = legacy_logins(node, raw, base_dir, validator)
-        if node is None:
+        legacy = legacy_logins(node, raw, base_dir, validator)
+        if legacy is None:
             return dict(LOCAL_ONLY)
+        before = len(validator.problems)
+        section = _backends(legacy, base_dir, validator)
+        validator.problems[before:] = [name_sources(problem) for problem in validator.problems[before:]]
+        return section
     if not isinstance(node, dict):
         validator.problems.append(
             f"LOGINS: {type(node).__name__} is not valid; expected a mapping of login backends ("

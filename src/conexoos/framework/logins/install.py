@@ -58,3 +58,22 @@ def check_saml_metadata(settings: Settings) -> str | None:
 register_connect_check(
     "LOGINS.saml", check_saml_metadata, applies=lambda settings: "saml" in logins_settings(settings)
 )
+
+
+def check_oidc_providers(settings: Settings) -> str | None:
+    """Fetch each ``LOGINS.oidc`` provider's discovery document (its issuer must be ISSUER exactly) and
+    JWKS within its TIMEOUT; None when all answer, else each failing provider and why."""
+    from .oidc import provider_settings
+    from .oidc_client import OidcClient
+
+    problems = []
+    for name, entry in logins_settings(settings)["oidc"].items():
+        problem = OidcClient(provider_settings(name, entry, settings.base_dir)).problem()
+        if problem:
+            problems.append(f"LOGINS.oidc.{name}: {problem}")
+    return "; ".join(problems) or None
+
+
+register_connect_check(
+    "LOGINS.oidc", check_oidc_providers, applies=lambda settings: "oidc" in logins_settings(settings)
+)

@@ -29,7 +29,7 @@ from ldap3 import BASE, NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException, LDAPInvalidFilterError
 from ldap3.operation.search import parse_filter
 from ldap3.utils.conv import escape_filter_chars
-from ldap3.utils.dn import escape_rdn
+from ldap3.utils.dn import escape_rdn, parse_dn
 
 from ..schema import Key, Schema
 from .base import ExternalIdentity, LoginUnavailable
@@ -51,7 +51,7 @@ def _ldap_url(value: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme.lower() not in ("ldap", "ldaps") or not parts.hostname:
         raise ValueError(value)
-    if parts.path not in ("", "/") or parts.query or parts.username:
+    if parts.path not in ("", "/") or parts.query or parts.username is not None or parts.password is not None:
         raise ValueError(value)
     parts.port  # noqa: B018 - raises ValueError on a port that is not a number from 0 to 65535
     return value.strip()
@@ -251,6 +251,10 @@ class LdapBackend:
                 return None
             entry = self._find_person(connection, login)
             if entry is None:
+                if not self.settings.binds_as_person:
+                    self._dummy_bind(password)
+                return None
+            if self.settings.binds_as_person and not self._bound_as(connection, entry["dn"], login):
                 return None
             if not self.settings.binds_as_person and not self._password_matches(entry["dn"], password):
                 return None
@@ -293,7 +297,7 @@ class LdapBackend:
         {login}); a refused service account is a :class:`DirectoryError`."""
         if not dn:
             return True  # anonymous search
-        if connection.rebind(user=dn, password=password):
+        if connection.rebind(user=dn, password=_raw(password)):
             return True
         if person and connection.result["result"] in (*REFUSED_PASSWORD, INVALID_DN_SYNTAX):
             return False  # a wrong password, or a login that cannot be part of a DN
@@ -314,10 +318,48 @@ class LdapBackend:
             log.warning("LOGINS.ldap: USER_FILTER %s matches several entries: refused", search_filter)
         return entries[0] if len(entries) == 1 else None
 
+    def _bound_as(self, connection: Connection, dn: str, login: str) -> bool:
+        """Whether the person who bound (BIND_DN with {login}) is the entry USER_FILTER found: with
+        ``(mail={login})``, someone whose own bind name equals another person's address would otherwise log
+        in as them. The directory says who is bound (WhoAmI, RFC 4532): ``dn:<DN>`` (OpenLDAP, 389-ds) or
+        ``u:DOMAIN\\sAMAccountName`` (Active Directory)."""
+        bound = connection.extend.standard.who_am_i()
+        if connection.result["result"] != SUCCESS:
+            raise DirectoryError(f"the directory does not say who is bound (WhoAmI): {_describe(connection)}")
+        bound = str(bound or "")
+        if bound.lower().startswith("dn:"):
+            same = _same_dn(bound[3:], dn)
+        elif bound.lower().startswith("u:"):
+            same = self._account_name(connection, dn) == bound[2:].rsplit("\\", 1)[-1].lower()
+        else:
+            same = False
+        if not same:
+            log.warning(
+                "LOGINS.ldap: login %r bound as %r, but USER_FILTER found %r: refused", login, bound, dn
+            )
+        return same
+
+    def _account_name(self, connection: Connection, dn: str) -> str:
+        """The entry's sAMAccountName in lower case (Active Directory), or "" when it has none."""
+        connection.search(dn, "(objectClass=*)", search_scope=BASE, attributes=["sAMAccountName"])
+        entries = [entry for entry in connection.response or [] if entry.get("type") == "searchResEntry"]
+        return ((_first(entries[0], "sAMAccountName") or "") if entries else "").lower()
+
+    def _dummy_bind(self, password: str) -> None:
+        """For a login USER_FILTER does not find: the same work as checking a password (a connection and a
+        bind, refused), so that the answer's timing does not tell which logins exist."""
+        connection = self._connect()
+        try:
+            connection.rebind(
+                user=f"cn=conexoos-no-such-person,{self.settings.user_base}", password=_raw(password)
+            )
+        finally:
+            connection.unbind()
+
     def _password_matches(self, dn: str, password: str) -> bool:
         connection = self._connect()
         try:
-            if connection.rebind(user=dn, password=password):
+            if connection.rebind(user=dn, password=_raw(password)):
                 return True
             if connection.result["result"] in REFUSED_PASSWORD:
                 return False
@@ -394,6 +436,26 @@ class LdapBackend:
         if missing:
             return f"ADMIN_GROUPS {', '.join(missing)} not found under {base!r}"
         return None
+
+
+def _same_dn(first: str, second: str) -> bool:
+    """Whether two DNs name the same entry: attribute types and values compared in any case, spaces
+    around separators ignored."""
+    try:
+        return _dn_key(first) == _dn_key(second)
+    except LDAPException:
+        return False
+
+
+def _dn_key(dn: str) -> list[tuple[str, str]]:
+    return [(name.lower(), value.lower()) for name, value, _ in parse_dn(dn, strip=True)]
+
+
+def _raw(password: str) -> bytes:
+    """The password as the simple bind sends it: its UTF-8 bytes, as typed. ldap3 would SASLprep a str
+    (RFC 4013), refusing tabs, control, private-use and mixed-direction characters that OpenLDAP and Active
+    Directory accept in a password (they compare the bytes); bytes are sent unchanged."""
+    return password.encode("utf-8")
 
 
 def _is_utf8(text: str) -> bool:

@@ -34,11 +34,36 @@ class Problems(Protocol):
     warnings: list[str]
 
 
+SOURCES = {
+    "LOGINS.ldap.URL": "FLASK.CONFIG.LDAP_HOST (or LDAP_HOSTS, LDAP_DOMAIN, with LDAP_SCHEMA and LDAP_PORT)",
+    "LOGINS.ldap.USER_BASE": "FLASK.CONFIG.LDAP_SEARCH_BASE (or LDAP_DOMAIN)",
+    "LOGINS.ldap.USERNAME_ATTRIBUTE": "FLASK.CONFIG.LDAP_PROFILE_KEY",
+    "LOGINS.ldap.EMAIL_ATTRIBUTE": "FLASK.CONFIG.LDAP_ATTRIBUTE_MAP",
+    "LOGINS.oidc.openid.ISSUER": "FLASK.CONFIG.OIDC_CLIENT_SECRETS (its issuer)",
+    "LOGINS.oidc.openid.CLIENT_ID": "FLASK.CONFIG.OIDC_CLIENT_SECRETS (its client_id)",
+    "LOGINS.oidc.openid.CLIENT_SECRET": "FLASK.CONFIG.OIDC_CLIENT_SECRETS (its client_secret)",
+    "LOGINS.oidc.openid.SCOPES": "FLASK.CONFIG.OIDC-SCOPES",
+    "LOGINS.saml.IDP_METADATA": "FLASK.CONFIG.SAML_METADATA_URL",
+}
+"""Where each key of the ``LOGINS`` mapping read from flask-framework's form comes from."""
+
+
+def name_sources(problem: str) -> str:
+    """``problem`` about a key derived from flask-framework's form, naming the ``FLASK.CONFIG`` key the
+    operator wrote (``LOGINS.ldap.URL: ...`` becomes ``FLASK.CONFIG.LDAP_HOST (...), read as
+    LOGINS.ldap.URL: ...``)."""
+    for derived, source in SOURCES.items():
+        if problem.startswith(derived + ":"):
+            return f"{source}, read as {derived}:{problem[len(derived) + 1 :]}"
+    return problem
+
+
 def legacy_logins(
     node: str | list[Any], raw: dict[str, Any], base_dir: Path, report: Problems
 ) -> dict[str, Any] | None:
     """The ``LOGINS`` mapping flask-framework's ``node`` means, with one warning naming the keys to write;
-    None (after recording the problems) when it cannot be read."""
+    None (after recording the problems) when it cannot be read. Mistakes found later in the mapping name
+    their ``FLASK.CONFIG`` keys through :func:`name_sources`."""
     names = [node] if isinstance(node, str) else node
     flask_config = _flask_config(raw)
     result: dict[str, Any] = {}
@@ -96,11 +121,10 @@ def _ldap(config: dict[str, Any], _base_dir: Path, problems: list[str]) -> dict[
             "LDAP_SEARCH_BASE; or write LOGINS.ldap with URL, BIND_DN, BIND_PASSWORD, USER_BASE, USER_FILTER"
         )
         return None
-    port = config.get("LDAP_PORT")
     attribute_map = config.get("LDAP_ATTRIBUTE_MAP")
     email = attribute_map.get("email") if isinstance(attribute_map, dict) else None
     return {
-        "URL": f"{str(config.get('LDAP_SCHEMA') or 'ldap').lower()}://{host}" + (f":{port}" if port else ""),
+        "URL": _ldap_url(str(host).strip(), config),
         "BIND_DN": "{login}",
         "USER_BASE": str(base),
         "USER_FILTER": LEGACY_FILTER,
@@ -108,6 +132,16 @@ def _ldap(config: dict[str, Any], _base_dir: Path, problems: list[str]) -> dict[
         "EMAIL_ATTRIBUTE": str(email or "mail"),
         "NAME_ATTRIBUTE": "displayName",
     }
+
+
+def _ldap_url(host: str, config: dict[str, Any]) -> str:
+    """The URL of LDAP_HOST: a host name with LDAP_SCHEMA and LDAP_PORT, or a whole URL as it is (with
+    LDAP_PORT when it names no port)."""
+    port = config.get("LDAP_PORT")
+    if "://" in host:
+        has_port = ":" in host.split("://", 1)[1].split("/", 1)[0]
+        return host + (f":{port}" if port and not has_port else "")
+    return f"{str(config.get('LDAP_SCHEMA') or 'ldap').lower()}://{host}" + (f":{port}" if port else "")
 
 
 def _oidc(config: dict[str, Any], base_dir: Path, problems: list[str]) -> dict[str, Any] | None:

@@ -46,11 +46,13 @@ project's handler."""
 
 
 def _issuer(value: str) -> str:
-    """An https URL, or http on localhost only; no query or fragment."""
+    """An https URL, or http on localhost only; no credentials, query or fragment."""
     parts = urlsplit(value.strip())
     local = parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
     if not (parts.scheme == "https" or local) or not parts.hostname or parts.query or parts.fragment:
         raise ValueError(value)
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(value)  # they would be logged with the URL; the provider needs none
     return value.strip()
 
 
@@ -63,7 +65,7 @@ PROVIDER_SCHEMA: Schema = {
         "localhost only.",
         required=True,
         convert=_issuer,
-        expected="an https:// URL (http:// only for localhost) without query or fragment",
+        expected="an https:// URL (http:// only for localhost) without credentials, query or fragment",
     ),
     "CLIENT_ID": Key("str", "", "The client id registered at the provider.", required=True),
     "CLIENT_SECRET": Key(
@@ -84,8 +86,9 @@ PROVIDER_SCHEMA: Schema = {
         "str",
         "",
         "For private_key_jwt: a PEM file holding an RSA or EC private key, relative to the configuration "
-        "file's folder; register its public key at the provider.",
+        "file's folder; register its public key at the provider. Redacted by config show.",
         empty_means_default=True,
+        secret=True,
     ),
     "KEY_ID": Key(
         "str", "", "For private_key_jwt: the key id (kid) under which the provider knows that key."
@@ -165,7 +168,10 @@ def _private_key_problems(path: str, value: str, base_dir: Path) -> list[str]:
 
 
 def load_private_key(value: str, base_dir: Path) -> RSAKey | ECKey:
-    """The RSA or EC private key in the PEM file ``value`` (relative to ``base_dir``)."""
+    """The RSA or EC private key in the PEM file ``value`` (relative to ``base_dir``). A message never
+    shows ``value`` when it may be the key itself rather than a path."""
+    if _looks_like_key_text(value):
+        raise ValueError(NOT_A_PATH)
     file = Path(value).expanduser()
     file = file if file.is_absolute() else base_dir / file
     try:
@@ -180,6 +186,14 @@ def load_private_key(value: str, base_dir: Path) -> RSAKey | ECKey:
         if key.is_private:
             return key
     raise ValueError(f"{file} holds no RSA or EC private key in PEM form")
+
+
+NOT_A_PATH = "is not a readable file path (paste the key into a file and give its path)"
+
+
+def _looks_like_key_text(value: str) -> bool:
+    """Whether ``value`` is (part of) a key pasted in place of its file's path."""
+    return "-----" in value or "\n" in value or "\r" in value or len(value) > 1024
 
 
 def provider_settings(name: str, entry: Mapping[str, Any], base_dir: Path) -> ProviderSettings:

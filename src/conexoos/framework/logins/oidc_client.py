@@ -93,6 +93,14 @@ class TokenAnswer:
     claims: dict[str, Any]
 
 
+class ProviderUnavailable(LoginUnavailable):
+    """The provider cannot be used right now: ``message`` for the person, ``detail`` for the operator."""
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 class OidcClient:
     """The relying party's side of one provider; its discovery document and JWKS are cached."""
 
@@ -130,11 +138,25 @@ class OidcClient:
             raise self._unavailable(f"the discovery document at {url} lacks {', '.join(missing)}")
         if document["issuer"] != self.settings.issuer:
             # OpenID Connect Discovery 1.0, section 4.3: the issuer must be exactly the configured one.
+            slash = document["issuer"].rstrip("/") == self.settings.issuer.rstrip("/")
             raise self._unavailable(
                 f"its discovery document names the issuer {document['issuer']!r}, not the configured "
-                f"{self.settings.issuer!r}: set LOGINS.oidc.{self.settings.name}.ISSUER to that value"
+                f"{self.settings.issuer!r}{' (only the trailing slash differs)' if slash else ''}: set "
+                f"LOGINS.oidc.{self.settings.name}.ISSUER to that value exactly"
             )
         return document
+
+    def problem(self) -> str | None:
+        """For ``config check --connect``: fetch the discovery document (its issuer must be ISSUER exactly)
+        and the JWKS now, within TIMEOUT; None when both are usable, else why not."""
+        try:
+            document = self._fetch_metadata()
+            with self._lock:
+                self._metadata, self._metadata_time = document, time.monotonic()
+            self.keys(refresh=True)
+        except ProviderUnavailable as error:
+            return error.detail
+        return None
 
     def keys(self, refresh: bool = False) -> KeySet:
         """The provider's public keys (JWKS), cached; ``refresh`` fetches them again (key rotation)."""
@@ -314,9 +336,10 @@ class OidcClient:
 
     def _unavailable(self, detail: str) -> LoginUnavailable:
         log.warning("OpenID provider %s (%s): %s", self.settings.name, self.settings.issuer, detail)
-        return LoginUnavailable(
+        return ProviderUnavailable(
             f"{self.settings.display_name} cannot be reached right now, so you cannot log in with it. "
-            "Please try again in a few minutes."
+            "Please try again in a few minutes.",
+            detail,
         )
 
     def _refused(self, detail: str) -> LoginFailed:

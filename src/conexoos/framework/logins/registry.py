@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from flask import Blueprint, current_app
 from flask.typing import ResponseReturnValue
 
+from ..errors import ConfigError
 from .base import ExternalIdentity, LoginButton, LoginHandler, PasswordBackend
 
 LogoutBuilder = Callable[[Mapping[str, str], str], "str | None"]
@@ -56,6 +57,24 @@ class Logins:
         """Register the project's answer to a completed external login (usable as a decorator)."""
         self._handler = handler
         return handler
+
+    @property
+    def has_handler(self) -> bool:
+        """Whether the project (or the flask-framework compatibility layer) registered ``on_login``."""
+        return self._handler is not None
+
+    def require_handler(self) -> None:
+        """After the project is loaded: a ConfigError when a redirect backend (a login button: OpenID
+        Connect, SAML) is enabled but nothing handles its completed logins (each would be a 500). Password
+        backends (LDAP) need none: the project's login form calls them itself."""
+        if self._buttons and self._handler is None:
+            backends = ", ".join(dict.fromkeys(f"LOGINS.{button.backend}" for button in self._buttons))
+            raise ConfigError(
+                [
+                    f"{backends}: enabled, but the project registered no login handler; call "
+                    "runtime().logins.on_login(handler) in server/web.py (the framework never creates users)"
+                ]
+            )
 
     def complete(self, identity: ExternalIdentity) -> ResponseReturnValue:
         """Hand a checked identity to the project's handler."""

@@ -49,6 +49,7 @@ from .registry import Logins
 from .saml_context import EXTENSION, SESSION_LOGIN, SESSION_REQUESTS, current_provider, failure_page, no_store
 from .saml_identity import BACKEND, AttributeNames, split_values
 from .saml_logout import single_logout
+from .saml_messages import check_message_sizes
 from .saml_metadata import IdpMetadata, is_url, metadata_source_problem
 from .saml_provider import NAMEID_FORMATS, SamlSettings, ServiceProvider, check_key_pair
 
@@ -330,6 +331,10 @@ def acs() -> ResponseReturnValue:
     if not saml_response.strip():
         log.warning("SAML: POST /saml/acs without a SAMLResponse")
         return failure_page(LoginFailed(MISSING_RESPONSE))
+    try:
+        check_message_sizes(request.form)
+    except LoginFailed as error:
+        return failure_page(error)
     if _cookie_missing() and not request.form.get(BOUNCED_FIELD):
         return _resend_page(saml_response, request.form.get("RelayState", ""))
     outstanding = dict(session.get(SESSION_REQUESTS) or {})
@@ -351,12 +356,8 @@ def acs() -> ResponseReturnValue:
 
 
 def metadata() -> ResponseReturnValue:
-    """This service provider's metadata XML (503 page when the identity provider's is unavailable)."""
-    try:
-        document = current_provider().metadata_xml()
-    except LoginFailed as error:
-        return failure_page(error)
-    return Response(document, mimetype="application/samlmetadata+xml")
+    """This service provider's metadata XML (served even while the identity provider's is unavailable)."""
+    return Response(current_provider().metadata_xml(), mimetype="application/samlmetadata+xml")
 
 
 # -- helpers -------------------------------------------------------------------------------------------------

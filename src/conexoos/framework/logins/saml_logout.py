@@ -16,7 +16,9 @@ from saml2.xmldsig import SIG_RSA_SHA256
 
 from .base import LoginFailed
 from .oidc import local_path
+from .saml_algorithms import check_redirect_algorithm, check_signature_algorithms
 from .saml_context import SESSION_LOGIN, current_provider, failure_page, no_store
+from .saml_messages import check_message_sizes
 
 log = logging.getLogger("conexoos.logins.saml")
 
@@ -29,6 +31,7 @@ def single_logout() -> ResponseReturnValue:
     values = request.values
     binding = BINDING_HTTP_POST if request.method == "POST" else BINDING_HTTP_REDIRECT
     try:
+        check_message_sizes(values)
         if values.get("SAMLResponse"):
             return _logout_response(values["SAMLResponse"], binding, values.get("RelayState", ""))
         if values.get("SAMLRequest"):
@@ -40,6 +43,7 @@ def single_logout() -> ResponseReturnValue:
 
 def _logout_response(message: str, binding: str, relay_state: str) -> ResponseReturnValue:
     client, idp = current_provider().client()
+    check_redirect_algorithm(request.values.get("SigAlg"), BAD_LOGOUT)
     try:
         answer = client.parse_logout_request_response(message, binding)
     except Exception as error:  # noqa: BLE001 - pysaml2 raises bare Exceptions for failed checks
@@ -56,6 +60,7 @@ def _logout_request(values: Mapping[str, str], binding: str) -> ResponseReturnVa
     if binding == BINDING_HTTP_REDIRECT and not (values.get("Signature") and values.get("SigAlg")):
         log.warning("SAML: unsigned LogoutRequest refused")
         raise LoginFailed(BAD_LOGOUT)
+    check_redirect_algorithm(values.get("SigAlg"), BAD_LOGOUT)
     try:
         parsed = client.parse_logout_request(
             values["SAMLRequest"],
@@ -72,6 +77,7 @@ def _logout_request(values: Mapping[str, str], binding: str) -> ResponseReturnVa
     if binding == BINDING_HTTP_POST and not parsed.message.signature:
         log.warning("SAML: unsigned LogoutRequest refused")
         raise LoginFailed(BAD_LOGOUT)
+    check_signature_algorithms(BAD_LOGOUT, parsed.message)
     if _issuer_text(parsed.message.issuer) != idp:
         log.warning("SAML: LogoutRequest from %r refused: not %r", _issuer_text(parsed.message.issuer), idp)
         raise LoginFailed(BAD_LOGOUT)

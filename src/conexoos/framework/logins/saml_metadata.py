@@ -43,6 +43,8 @@ def is_url(source: str) -> bool:
 def metadata_source_problem(source: str) -> str | None:
     """Why ``source`` cannot be used (plain http to a host that is not this machine), or None."""
     parts = urlsplit(source)
+    if is_url(source) and (parts.username is not None or parts.password is not None):
+        return "the URL must not hold credentials (they would be logged with it); the metadata is public"
     if parts.scheme == "https" or not is_url(source):
         return None
     if _is_loopback(parts.hostname or ""):

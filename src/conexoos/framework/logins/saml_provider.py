@@ -25,15 +25,19 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
-from saml2.metadata import create_metadata_string
+from saml2.metadata import entity_descriptor, metadata_tostring_fix, sign_entity_descriptor
 from saml2.response import AuthnResponse, StatusError
 from saml2.samlp import STATUS_SUCCESS
+from saml2.sigver import security_context
 from saml2.time_util import str_to_time
+from saml2.validate import valid_instance
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from ..errors import ConfigError
 from .base import ExternalIdentity, LoginFailed, LoginUnavailable
+from .saml_algorithms import ACCEPTED_ALGORITHMS, check_signature_algorithms
 from .saml_identity import AttributeNames, assertion_attributes, build_identity
+from .saml_messages import LimitedClient
 from .saml_metadata import IdpMetadata, MetadataUnavailable
 from .saml_replay import ReplayStore, assertion_key
 
@@ -111,6 +115,7 @@ class ServiceProvider:
         self._client: Saml2Client | None = None
         self._idp_entity_id = ""
         self._lock = threading.Lock()
+        self._metadata_xml: str | None = None
         _require_files(settings)
 
     def start(self) -> None:
@@ -152,7 +157,7 @@ class ServiceProvider:
     def _make_client(self, metadata_path: Path) -> tuple[Saml2Client, str]:
         config = SPConfig()
         config.load(client_config(self.settings, metadata_path))
-        client = Saml2Client(config=config)
+        client = LimitedClient(config=config)
         return client, _identity_provider(client, self.settings.idp_entity_id, metadata_path)
 
     # -- login ---------------------------------------------------------------------------------------------
@@ -177,6 +182,7 @@ class ServiceProvider:
         client, idp = self.client()
         response = self._parse(client, saml_response, outstanding)
         try:
+            check_signature_algorithms(NOT_ACCEPTED, response.response, response.assertion)
             self._check_addresses_and_issuer(response, idp)
             self._check_first_use(response, idp)
             attributes = assertion_attributes(response.assertion, response.ava or {})
@@ -237,16 +243,11 @@ class ServiceProvider:
     # -- metadata and logout -------------------------------------------------------------------------------
 
     def metadata_xml(self) -> str:
-        """This service provider's metadata (signed with SP_KEY when SIGN_METADATA is true)."""
-        client, _ = self.client()
-        document = create_metadata_string(
-            "",
-            config=client.config,
-            sign=self.settings.sign_metadata and self.settings.signs,
-            sign_alg=SIG_RSA_SHA256,
-            digest_alg=DIGEST_SHA256,
-        )
-        return document.decode() if isinstance(document, bytes) else str(document)
+        """This service provider's metadata (signed with SP_KEY when SIGN_METADATA is true), made once. It
+        does not need the identity provider's metadata: it is served while that one is unavailable."""
+        if self._metadata_xml is None:
+            self._metadata_xml = sp_metadata_xml(self.settings)
+        return self._metadata_xml
 
     def logout_url(self, state: Mapping[str, str], relay_state: str) -> str | None:
         """A signed LogoutRequest to the identity provider's SingleLogoutService (redirect binding), or None
@@ -277,8 +278,30 @@ class ServiceProvider:
         return _location(info)
 
 
-def client_config(settings: SamlSettings, metadata_path: Path) -> dict[str, Any]:
-    """pysaml2's configuration of this service provider."""
+def sp_metadata_xml(settings: SamlSettings) -> str:
+    """The metadata of this service provider, advertising only the algorithms it accepts."""
+    config = SPConfig()
+    config.load(client_config(settings, None))
+    descriptor = entity_descriptor(config)
+    if descriptor.extensions is not None:
+        descriptor.extensions.extension_elements = [
+            element
+            for element in descriptor.extensions.extension_elements
+            if element.tag not in ("DigestMethod", "SigningMethod")
+            or element.attributes.get("Algorithm") in ACCEPTED_ALGORITHMS
+        ]
+    document = None
+    if settings.sign_metadata and settings.signs:
+        descriptor, document = sign_entity_descriptor(
+            descriptor, None, security_context(config), SIG_RSA_SHA256, DIGEST_SHA256
+        )
+    valid_instance(descriptor)
+    xml = metadata_tostring_fix(descriptor, {"xs": "http://www.w3.org/2001/XMLSchema"}, document)
+    return xml.decode() if isinstance(xml, bytes) else str(xml)
+
+
+def client_config(settings: SamlSettings, metadata_path: Path | None) -> dict[str, Any]:
+    """pysaml2's configuration of this service provider (without the IdP's metadata when None)."""
     keys: dict[str, Any] = {}
     if settings.cert_file is not None and settings.key_file is not None:
         cert, key = str(settings.cert_file), str(settings.key_file)
@@ -291,7 +314,7 @@ def client_config(settings: SamlSettings, metadata_path: Path) -> dict[str, Any]
         "entityid": settings.entity_id,
         "xmlsec_binary": _xmlsec1(),
         **keys,
-        "metadata": {"local": [str(metadata_path)]},
+        **({"metadata": {"local": [str(metadata_path)]}} if metadata_path is not None else {}),
         "accepted_time_diff": settings.clock_skew,
         "allow_unknown_attributes": True,
         "signing_algorithm": SIG_RSA_SHA256,
