@@ -2,6 +2,7 @@
 
 from .audit_log import AuditEntry
 from .billing import StripeEvent
+from .blocked_domain import BlockedDomain
 from .event import AnalyticsEvent
 from .export_job import ExportJob
 from .external_identity import ExternalIdentity
@@ -10,6 +11,7 @@ from .invite import Invite
 from .link import UserLink
 from .media_file import MediaFile
 from .product import DEFAULT_PRODUCT_IMAGE, Product
+from .report import Report
 from .second_factor import Passkey, RecoveryCode, TotpSecret
 from .site_setting import SiteSetting
 from .stats import StatsRollup, StatsSalt, StatsVisitor, StatsWatermark
@@ -19,6 +21,8 @@ from .user_session import UserSession
 __all__ = [
     "ADMIN",
     "AuditEntry",
+    "BlockedDomain",
+    "Report",
     "Invite",
     "MODERATOR",
     "ROLES",

@@ -28,6 +28,8 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
     order_index: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    blocked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    """True while the URL's domain is on the operator's blocklist: hidden, and ``/go`` answers 410."""
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
@@ -48,9 +50,10 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
         }
 
     def is_live(self, now: datetime) -> bool:
-        """Whether the link is enabled and ``now`` is inside its window."""
+        """Whether the link is enabled, not blocked, and ``now`` is inside its window."""
         return (
             self.enabled
+            and not self.blocked
             and (self.starts_at is None or self.starts_at <= now)
             and (self.ends_at is None or now < self.ends_at)
         )
@@ -60,6 +63,7 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
         """SQL condition matching :meth:`is_live`."""
         return and_(
             cls.enabled.is_(True),
+            cls.blocked.is_(False),
             or_(cls.starts_at.is_(None), cls.starts_at <= now),
             or_(cls.ends_at.is_(None), cls.ends_at > now),
         )

@@ -1,0 +1,48 @@
+"""A visitor's report of a public page (phishing, spam...), with the page's links as they were."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from conexoos.framework import db
+
+from .base import utcnow
+from .types import UTCDateTime
+
+REASONS = ("phishing", "spam", "abuse", "illegal", "other")
+OPEN, DISMISSED, ACTIONED = "open", "dismissed", "actioned"
+STATUSES = (OPEN, DISMISSED, ACTIONED)
+DETAILS_MAX = 2000
+
+
+class Report(db.Model):  # type: ignore[name-defined]
+    """One report: who was reported, why, the page's links when reported, and how staff handled it."""
+
+    __tablename__ = "report"
+    __table_args__ = (Index("ix_report_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    reason: Mapped[str] = mapped_column(String(16), nullable=False)
+    details: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    reporter_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    reporter_network: Mapped[str] = mapped_column(String(45), nullable=False)
+    snapshot: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=OPEN)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    handled_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), nullable=True
+    )
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    action: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+
+    @property
+    def snapshot_links(self) -> list[dict[str, Any]]:
+        """The reported page's links (``id``, ``title``, ``url``) as they were when reported."""
+        links = json.loads(self.snapshot or "[]")
+        return links if isinstance(links, list) else []
