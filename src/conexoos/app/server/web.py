@@ -17,6 +17,7 @@ from conexoos.app.blueprints.passkeys import passkeys_blueprint
 from conexoos.app.blueprints.password_reset import password_reset
 from conexoos.app.blueprints.products_page import products_page
 from conexoos.app.blueprints.public import public
+from conexoos.app.blueprints.reports import page_reports
 from conexoos.app.blueprints.security import security
 from conexoos.app.blueprints.setup import setup_blueprint
 from conexoos.app.blueprints.site_context import site_context
@@ -43,6 +44,7 @@ class Route:
             site_context,
             admin,
             public,
+            page_reports,
         ):
             server.register_blueprint(blueprint)
         server.extensions["conexoos"].logins.on_login(handle_external_login)
