@@ -239,7 +239,7 @@ def test_overview_counts_accounts_pages_and_clicks_and_shows_health(
     html = boss.client.get("/admin").get_data(as_text=True)
     assert '<strong>2</strong><span class="stat-label">accounts' in html
     assert '<strong>2</strong><span class="stat-label">clicks today' in html
-    assert "moderation comes later" in html
+    assert '<strong>0</strong><span class="stat-label">open reports</span>' in html
     assert 'Database</dt><dd class="state-ok">ok' in html
     assert "Mail outbox" in html and "Scheduled tasks" in html and "Media storage" in html
 

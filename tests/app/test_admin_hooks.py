@@ -1,13 +1,11 @@
-"""The admin's hooks for features that come later (moderation's reports, SSO's linked identities) and the
-invitation rules, exercised with stand-ins for those features' tables."""
+"""The admin's hooks for features that come later (SSO's linked identities) and the invitation rules."""
 
 from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import text
 
-from conexoos.app.controllers import invites, site_overview
+from conexoos.app.controllers import invites
 from conexoos.app.models.persistent import ExternalIdentity, User
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
@@ -18,22 +16,6 @@ from .conftest import Account, SignUp
 @pytest.fixture
 def boss(app: Flask, signed_up: SignUp) -> Account:
     return make_staff(app, signed_up("boss"), "admin")
-
-
-def test_open_reports_are_counted_once_a_report_table_exists(app: Flask, boss: Account) -> None:
-    with app.app_context():
-        assert site_overview.open_reports() is None
-        db.session.execute(text("CREATE TABLE report (id INTEGER PRIMARY KEY, status VARCHAR(16) NOT NULL)"))
-        db.session.execute(
-            text("INSERT INTO report (id, status) VALUES (1, 'open'), (2, 'open'), (3, 'closed')")
-        )
-        db.session.commit()
-    html = boss.client.get("/admin").get_data(as_text=True)
-    assert '<strong>2</strong><span class="stat-label">open reports</span>' in html
-    assert "moderation comes later" not in html
-    with app.app_context():
-        db.session.execute(text("DROP TABLE report"))
-        db.session.commit()
 
 
 def test_linked_identities_are_shown_escaped(app: Flask, alice: Account, boss: Account) -> None:

@@ -47,7 +47,7 @@ def test_a_report_keeps_the_links_as_they_were(app: Flask, alice: Account, clien
         client, "alice", reason="phishing", details="Fake bank", email="v@example.com"
     )
     assert response_status == 302
-    alice.api("PATCH", f"/api/links/{link['id']}", {"title": "Renamed"})
+    assert alice.api("PATCH", f"/api/edit/link/{link['id']}", {"title": "Renamed"}).status_code == 200
     [report] = report_of(app)
     assert (report.reason, report.details, report.reporter_email, report.status) == (
         "phishing",

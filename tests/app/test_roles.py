@@ -16,12 +16,20 @@ from werkzeug.routing import Rule
 from werkzeug.routing.converters import IntegerConverter
 
 from conexoos.app.controllers.roles import required_roles, role_for_admin_flag
+from conexoos.app.models.persistent import Report
+from conexoos.framework import db
 from tests.app.staff_support import make_staff
 
 from .conftest import Account, SignUp, each, form_token
 
 STAFF_PREFIXES = ("/admin", "/setup")
-MODERATOR_ENDPOINTS = {"admin.overview", "admin.users", "admin.user", "admin.suspend", "admin.unsuspend"}
+MODERATOR_ENDPOINTS = {"admin.overview", "admin.users", "admin.user", "admin.suspend", "admin.unsuspend"} | {
+    "admin_reports.queue",
+    "admin_reports.report",
+    "admin_reports.dismiss",
+    "admin_reports.hide_link",
+    "admin_reports.suspend",
+}
 KNOWN_ENDPOINTS = MODERATOR_ENDPOINTS | {
     "admin.change_role",
     "admin.change_plan",
@@ -59,6 +67,11 @@ def allowed(app: Flask, endpoint: str, role: str | None) -> bool:
 @pytest.fixture
 def people(app: Flask, signed_up: SignUp) -> dict[str, Account]:
     target = signed_up("target")
+    with app.app_context():  # a report whose id is the target's, for /admin/reports/<id>
+        db.session.add(
+            Report(id=target.id, user_id=target.id, reason="spam", reporter_network="", snapshot="[]")
+        )
+        db.session.commit()
     return {
         "user": signed_up("plainuser"),
         "moderator": make_staff(app, signed_up("moddy"), "moderator"),

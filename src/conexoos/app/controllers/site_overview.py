@@ -1,9 +1,7 @@
 """The admin overview: accounts, pages, clicks, open reports and the site's health, read on demand.
 
 Clicks (link and product clicks) come from the quarter-hour roll-ups plus the events not rolled up yet,
-so the figures are current, as ``/api/stats`` is. Open reports read the moderation feature's ``report``
-table when it exists; until then :attr:`Overview.reports_open` is None and the page says moderation
-comes later.
+so the figures are current, as ``/api/stats`` is. Open reports are the moderation queue's.
 """
 
 from __future__ import annotations
@@ -14,11 +12,12 @@ from datetime import UTC, datetime, time, timedelta
 
 from flask import Flask, current_app
 from redis.exceptions import RedisError
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, User
+from conexoos.app.models.persistent import AnalyticsEvent, Report, StatsRollup, User
 from conexoos.app.models.persistent.event import BUY, CLICK
+from conexoos.app.models.persistent.report import OPEN
 from conexoos.app.models.persistent.stats import BUCKET_SECONDS, QUARTER, TOTAL
 from conexoos.framework import db, runtime
 from conexoos.framework.mail.outbox import outbox_counts
@@ -29,7 +28,6 @@ from conexoos.framework.task_status import TaskStatus, task_statuses
 log = logging.getLogger("conexoos.admin")
 MEDIA_FILES_COUNTED = 20_000
 """The most media files whose sizes the overview adds up (a listing of a large bucket is slow)."""
-REPORTS_TABLE = "report"
 
 
 @dataclass(frozen=True)
@@ -69,7 +67,7 @@ class Overview:
     suspended: int
     public_pages: int
     clicks: Clicks
-    reports_open: int | None
+    reports_open: int
     health: Health
 
 
@@ -115,12 +113,9 @@ def _clicks_since(start: datetime) -> int:
     return int(rolled or 0) + int(pending or 0)
 
 
-def open_reports() -> int | None:
-    """Open moderation reports, or None while the product has no ``report`` table (moderation comes
-    later; its table is expected to have a ``status`` column with ``open`` rows)."""
-    if not inspect(db.engine).has_table(REPORTS_TABLE):
-        return None
-    return int(db.session.scalar(text(f"SELECT COUNT(*) FROM {REPORTS_TABLE} WHERE status = 'open'")) or 0)
+def open_reports() -> int:
+    """Open moderation reports (the queue at ``/admin/reports``)."""
+    return int(db.session.scalar(select(func.count()).where(Report.status == OPEN)) or 0)
 
 
 def health(app: Flask) -> Health:

@@ -7,6 +7,7 @@ from flask import Flask
 from conexoos.app.blueprints.account_settings import account_settings
 from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.admin import admin
+from conexoos.app.blueprints.admin_reports import admin_reports
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
 from conexoos.app.blueprints.linked_signins import linked_signins
@@ -43,6 +44,7 @@ class Route:
             setup_blueprint,
             site_context,
             admin,
+            admin_reports,
             public,
             page_reports,
         ):

@@ -1,0 +1,109 @@
+"""``/admin/reports``: the moderation queue, for moderators and administrators.
+
+Every route answers 404 without the role (controllers/roles.py); every action is a POST with the CSRF
+token, closes the report and is audit-logged (controllers/moderation.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.wrappers import Response
+
+from conexoos.app.controllers import moderation
+from conexoos.app.controllers import user_management as manage
+from conexoos.app.controllers.reports import reported_user
+from conexoos.app.controllers.roles import ADMIN, MODERATOR, staff_only
+from conexoos.app.models.persistent import Report
+from conexoos.framework import db
+
+admin_reports = staff_only(
+    Blueprint("admin_reports", __name__, url_prefix="/admin/reports"), ADMIN, MODERATOR
+)
+PAGE_SIZE = 25
+MAX_PAGE = 100_000
+
+
+@admin_reports.route("", methods=["GET"])
+def queue() -> str:
+    """Open reports, oldest first, a page at a time."""
+    page = _page_arg()
+    total = moderation.count_open()
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:
+        raise NotFound(f"There is no page {page}: the queue has {pages}.")
+    found = moderation.open_reports(PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return render_template("admin/reports.html", reports=found, total=total, page=page, pages=pages)
+
+
+@admin_reports.route("/<id:report_id>", methods=["GET"])
+def report(report_id: int) -> str:
+    """One report: the page's links when reported beside its links now, and the actions."""
+    return _show(_report_or_404(report_id))
+
+
+@admin_reports.route("/<id:report_id>/dismiss", methods=["POST"])
+def dismiss(report_id: int) -> Response | tuple[str, int]:
+    """Close the report without acting on the page."""
+    found = _report_or_404(report_id)
+    return _act(found, lambda: moderation.dismiss(current_user, found), f"Report {report_id} dismissed.")
+
+
+@admin_reports.route("/<id:report_id>/hide-link", methods=["POST"])
+def hide_link(report_id: int) -> Response | tuple[str, int]:
+    """Hide the link ``link_id`` of the reported page and close the report."""
+    found = _report_or_404(report_id)
+    raw = request.form.get("link_id", "")
+    if not (raw.isascii() and raw.isdigit()):
+        raise BadRequest("Choose the link to hide.")
+    return _act(
+        found,
+        lambda: moderation.hide_link(current_user, found, int(raw)),
+        f"Link {raw} hidden; report {report_id} closed.",
+    )
+
+
+@admin_reports.route("/<id:report_id>/suspend", methods=["POST"])
+def suspend(report_id: int) -> Response | tuple[str, int]:
+    """Suspend the reported user and close the report."""
+    found = _report_or_404(report_id)
+    return _act(
+        found, lambda: moderation.suspend_owner(current_user, found), f"Suspended; report {report_id} closed."
+    )
+
+
+def _act(found: Report, action: Callable[[], object], done: str) -> Response | tuple[str, int]:
+    try:
+        action()
+    except manage.ActionRefused as refused:
+        db.session.rollback()
+        return _show(found, refused.message), refused.status
+    flash(done)
+    return redirect(url_for("admin_reports.queue"))
+
+
+def _show(found: Report, error: str | None = None) -> str:
+    return render_template(
+        "admin/report.html",
+        report=found,
+        owner=reported_user(found),
+        links=moderation.current_links(found),
+        error=error,
+    )
+
+
+def _report_or_404(report_id: int) -> Report:
+    found = db.session.get(Report, report_id)
+    if found is None:
+        raise NotFound("There is no report with this id.")
+    return found
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadRequest(f"page is a whole number from 1 to {MAX_PAGE}.")
+    return int(raw)

@@ -1,0 +1,106 @@
+"""The moderation queue: staff read open reports and act on them (dismiss, hide a link, suspend).
+
+Every action closes the report, is audit-logged with the state before and after, and queues a thank-you
+mail to the reporter when they left an address (in the same transaction as the closing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from conexoos.app.controllers import audit, mail
+from conexoos.app.controllers import user_management as manage
+from conexoos.app.models.persistent import Report, User, UserLink
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.models.persistent.report import ACTIONED, DISMISSED, OPEN
+from conexoos.framework import db
+
+
+def count_open() -> int:
+    """How many reports wait in the queue."""
+    return int(db.session.scalar(select(func.count()).where(Report.status == OPEN)) or 0)
+
+
+def open_reports(limit: int, offset: int) -> Sequence[tuple[Report, User]]:
+    """Open reports with the reported user, oldest first (the queue's order)."""
+    query = (
+        select(Report, User)
+        .join(User, User.id == Report.user_id)
+        .where(Report.status == OPEN)
+        .order_by(Report.created_at, Report.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(report, user) for report, user in db.session.execute(query).all()]
+
+
+def current_links(report: Report) -> Sequence[UserLink]:
+    """The reported user's links as they are now (every one, hidden or not), in page order."""
+    return UserLink.get_links_by_user_id(report.user_id)
+
+
+def dismiss(actor: User, report: Report) -> None:
+    """Close the report without acting on the page. Commits."""
+    _close(actor, report, DISMISSED, "dismissed")
+    db.session.commit()
+
+
+def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
+    """Hide one of the reported user's links (the owner sees it disabled) and close the report. Commits.
+
+    Raises :class:`~conexoos.app.controllers.user_management.ActionRefused` for a link of another user.
+    """
+    _must_be_open(report)
+    link = UserLink.get_owned(link_id, report.user_id)
+    if link is None:
+        raise manage.ActionRefused("That link is not on the reported page any more.", 404)
+    before = {"enabled": link.enabled}
+    link.enabled = False
+    audit.record(
+        "link.hide", link, before, {"enabled": False}, f"link {link.id} hidden after report {report.id}"
+    )
+    _close(actor, report, ACTIONED, f"link {link.id} hidden")
+    db.session.commit()
+    return link
+
+
+def suspend_owner(actor: User, report: Report) -> None:
+    """Suspend the reported user (audited by :func:`user_management.suspend`), then close the report.
+
+    Two commits: the suspension's, then the report's. Raises ``ActionRefused`` as the suspension does.
+    """
+    _must_be_open(report)
+    target = db.session.get(User, report.user_id)
+    if target is None:
+        raise manage.ActionRefused("The reported account no longer exists.", 404)
+    if target.suspended_at is None:
+        manage.suspend(actor, target, f"report {report.id}: {report.reason}")
+    _close(actor, report, ACTIONED, f"{target.username} suspended")
+    db.session.commit()
+
+
+def _must_be_open(report: Report) -> None:
+    if report.status != OPEN:
+        raise manage.ActionRefused(f"Report {report.id} is already closed ({report.status}).")
+
+
+def _close(actor: User, report: Report, status: str, action: str) -> None:
+    _must_be_open(report)
+    before = _state(report)
+    report.status, report.action = status, action[:200]
+    report.handled_by_id, report.handled_at = actor.id, utcnow()
+    audit.record(f"report.{status}", report, before, _state(report), f"report {report.id}: {action}")
+    if report.reporter_email:  # an address the mailer refuses is logged and skipped, never an error
+        mail.queue_mail_to_account(report.reporter_email, "report_handled", report=report)
+
+
+def _state(report: Report) -> dict[str, str | int | datetime | None]:
+    return {
+        "status": report.status,
+        "action": report.action,
+        "handled_by_id": report.handled_by_id,
+        "handled_at": report.handled_at,
+    }

@@ -1,0 +1,134 @@
+"""The moderation queue: staff list open reports, compare the snapshot with the page now, and act."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from conexoos.app.models.persistent import AuditEntry, Report, User, UserLink
+from conexoos.framework import db
+from conexoos.framework.mail.outbox import OutboxMessage
+from tests.app.staff_support import make_staff
+
+from .conftest import Account, SignUp, form_token
+
+pytestmark = pytest.mark.database_matrix
+
+XSS = '<script>alert("x")</script>'
+
+
+@pytest.fixture
+def moddy(app: Flask, signed_up: SignUp) -> Account:
+    return make_staff(app, signed_up("moddy"), "moderator")
+
+
+def file(account: Account, app: Flask, email: str = "", details: str = "Fake bank") -> int:
+    visitor = app.test_client()
+    token = form_token(visitor.get(f"/{account.username}/report"))
+    data = {"csrf_token": token, "reason": "phishing", "details": details, "email": email}
+    assert visitor.post(f"/{account.username}/report", data=data).status_code == 302
+    with app.app_context():
+        return int(db.session.scalar(select(Report.id).order_by(Report.id.desc())) or 0)
+
+
+def report(app: Flask, report_id: int) -> Report:
+    with app.app_context():
+        found = db.session.get(Report, report_id)
+        assert found is not None
+        db.session.expunge(found)
+    return found
+
+
+def actions(app: Flask) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+
+
+def outbox(app: Flask) -> list[str]:
+    """Recipients of the reporters' thank-you mails."""
+    with app.app_context():
+        query = select(OutboxMessage.recipient).where(OutboxMessage.subject.startswith("Thank you for your"))
+        return list(db.session.scalars(query))
+
+
+def test_the_queue_lists_open_reports_and_counts_them_on_the_overview(
+    app: Flask, alice: Account, moddy: Account
+) -> None:
+    first, second = file(alice, app), file(alice, app)
+    html = moddy.client.get("/admin/reports").get_data(as_text=True)
+    assert f'href="/admin/reports/{first}"' in html and f'href="/admin/reports/{second}"' in html
+    assert "2 open reports" in html
+    overview = moddy.client.get("/admin").get_data(as_text=True)
+    assert '<strong>2</strong><span class="stat-label">open reports</span>' in overview
+    assert moddy.client.get("/admin/reports?page=2").status_code == 404
+    assert moddy.client.get("/admin/reports?page=x").status_code == 400
+
+
+def test_a_report_shows_its_snapshot_beside_the_page_now_escaped(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    link = mallory.add_link(XSS, "https://evil.example/?a=<b>")
+    report_id = file(mallory, app, details=XSS)
+    mallory.api("DELETE", f"/api/delete/link/{link['id']}")
+    mallory.add_link("Innocent", "https://fine.example/")
+    html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    assert "<script>alert" not in html and "<b>" not in html
+    assert "&lt;script&gt;alert" in html
+    assert "https://evil.example/" in html and "https://fine.example/" in html
+
+
+def test_dismiss_closes_audits_and_thanks_the_reporter(app: Flask, alice: Account, moddy: Account) -> None:
+    report_id = file(alice, app, email="visitor@example.com")
+    response = moddy.client.post(f"/admin/reports/{report_id}/dismiss", data={"csrf_token": moddy.csrf})
+    assert response.status_code == 302
+    closed = report(app, report_id)
+    assert (closed.status, closed.action, closed.handled_by_id) == ("dismissed", "dismissed", moddy.id)
+    assert actions(app)[-1] == "report.dismissed"
+    assert outbox(app) == ["visitor@example.com"]
+    again = moddy.client.post(f"/admin/reports/{report_id}/dismiss", data={"csrf_token": moddy.csrf})
+    assert again.status_code == 409 and "already closed" in again.get_data(as_text=True)
+    assert moddy.client.post(f"/admin/reports/{report_id}/dismiss").status_code in (400, 403)  # no CSRF
+
+
+def test_hide_a_link_hides_only_a_link_of_the_reported_page(
+    app: Flask, alice: Account, bob: Account, moddy: Account
+) -> None:
+    link = alice.add_link("Phish", "https://phish.example/")
+    other = bob.add_link("Bob's", "https://bob.example/")
+    report_id = file(alice, app)
+    url = f"/admin/reports/{report_id}/hide-link"
+    refused = moddy.client.post(url, data={"csrf_token": moddy.csrf, "link_id": other["id"]})
+    assert refused.status_code == 404
+    assert moddy.client.post(url, data={"csrf_token": moddy.csrf, "link_id": "x"}).status_code == 400
+    assert moddy.client.post(url, data={"csrf_token": moddy.csrf, "link_id": link["id"]}).status_code == 302
+    with app.app_context():
+        hidden = db.session.get(UserLink, link["id"])
+        assert hidden is not None and hidden.enabled is False
+    assert "Phish" not in app.test_client().get("/alice").get_data(as_text=True)
+    assert report(app, report_id).status == "actioned"
+    assert actions(app)[-2:] == ["link.hide", "report.actioned"]
+    assert outbox(app) == []  # no address left
+
+
+def test_suspend_suspends_the_owner_and_closes_the_report(app: Flask, alice: Account, moddy: Account) -> None:
+    report_id = file(alice, app)
+    response = moddy.client.post(f"/admin/reports/{report_id}/suspend", data={"csrf_token": moddy.csrf})
+    assert response.status_code == 302
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None and user.suspended_at is not None
+    assert app.test_client().get("/alice").status_code == 404
+    assert report(app, report_id).action == "alice suspended"
+    assert actions(app)[-2:] == ["user.suspend", "report.actioned"]
+
+
+def test_a_moderator_cannot_suspend_an_administrator_through_a_report(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    boss = make_staff(app, signed_up("boss"), "admin")
+    report_id = file(boss, app)
+    response = moddy.client.post(f"/admin/reports/{report_id}/suspend", data={"csrf_token": moddy.csrf})
+    assert response.status_code == 403
+    assert report(app, report_id).status == "open"
