@@ -11,7 +11,7 @@ from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
 from conexoos.app.models.persistent import User, UserLink
 from conexoos.framework import db
 
-from . import plans
+from . import blocklist, plans
 from .ordering import reorder
 from .owner_lock import locked_owner
 
@@ -39,6 +39,7 @@ def create_link(user: User, payload: Any) -> UserLink:
     refuse_if_suspended(user)
     fields = LINK_CREATE.parse(payload)
     check_window(fields)
+    blocklist.refuse_blocked(fields["url"])
     with locked_owner(user) as owner:
         plans.check_can_add(owner, "links")
         link = UserLink(owner_id=owner.id, order_index=UserLink.next_order_index(owner.id), **fields)
@@ -57,6 +58,9 @@ def update_link(user: User, link_id: int, payload: Any) -> UserLink:
     refuse_if_suspended(user)
     get_link(user, link_id)  # someone else's link is a 404 whatever the body says
     fields = LINK_UPDATE.parse(payload)
+    if "url" in fields:  # a new URL is checked; one that passes unblocks the link
+        blocklist.refuse_blocked(fields["url"])
+        fields["blocked"] = False
     with locked_owner(user) as owner:
         link = get_link(owner, link_id)
         check_window(fields, {"starts_at": link.starts_at, "ends_at": link.ends_at})

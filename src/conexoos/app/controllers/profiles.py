@@ -9,7 +9,7 @@ from typing import TypeVar
 import segno
 from flask import current_app
 from sqlalchemy import and_, select
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Gone, NotFound
 
 from conexoos.app.models.persistent import Product, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
@@ -75,11 +75,13 @@ def _within(items: list[Item], limit: int | None) -> list[Item]:
 
 def live_link(link_id: int) -> UserLink:
     """A link that may be followed now; 404 if unknown, disabled, out of its window, hidden by the plan
-    or its owner is suspended."""
+    or its owner is suspended; 410 when its domain is on the blocklist."""
     now = utcnow()
     row = db.session.execute(
         select(UserLink, User).join(User, User.id == UserLink.owner_id).where(UserLink.id == link_id)
     ).first()
+    if row is not None and row[0].blocked and row[1].suspended_at is None:
+        raise Gone("This link was removed: its site is on this site's blocklist.")
     if row is None or not row[0].is_live(now) or row[1].suspended_at is not None:
         raise NotFound("This link does not exist or is not live.")
     link, owner = row

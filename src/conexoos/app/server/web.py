@@ -7,6 +7,7 @@ from flask import Flask
 from conexoos.app.blueprints.account_settings import account_settings
 from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.admin import admin
+from conexoos.app.blueprints.admin_blocklist import admin_blocklist
 from conexoos.app.blueprints.admin_reports import admin_reports
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
@@ -45,6 +46,7 @@ class Route:
             site_context,
             admin,
             admin_reports,
+            admin_blocklist,
             public,
             page_reports,
         ):

@@ -1,0 +1,187 @@
+"""The link policy: a blocklist of domains refused in links, with their subdomains.
+
+A blocked domain is refused in new and edited links (the links API answers 422), and existing links to
+it get ``user_link.blocked``: hidden from public pages at no extra query (the page's live condition reads
+the flag) and ``/go`` answers 410. Removing the domain unblocks the links no other entry still blocks.
+Domains are stored IDNA-encoded (``xn--`` ASCII), lower case, without a trailing dot. Every change is
+audit-logged in the transaction that makes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import idna
+from sqlalchemy import select
+
+from conexoos.app.controllers import audit
+from conexoos.app.dto.errors import InputError
+from conexoos.app.models.persistent import BlockedDomain, UserLink
+from conexoos.app.utils.urls import to_ascii_host
+from conexoos.framework import db
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+MAX_DOMAIN = 253
+MAX_IMPORT_LINES = 20_000
+
+
+class BlocklistError(ValueError):
+    """A domain that cannot go on the list; the message says why."""
+
+
+@dataclass
+class ImportResult:
+    """What an import did: domains added, ones already listed, and the lines refused (number, text, why)."""
+
+    added: list[str] = field(default_factory=list)
+    already: list[str] = field(default_factory=list)
+    errors: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def normalise_domain(raw: str) -> str:
+    """``raw`` as stored: IDNA-encoded, lower case, no trailing dot; :class:`BlocklistError` otherwise."""
+    text = raw.strip().rstrip(".")
+    if text.startswith("*."):
+        text = text[2:]
+    if not text:
+        raise BlocklistError("Give a domain name, such as example.com.")
+    if "/" in text or ":" in text or "@" in text or " " in text:
+        raise BlocklistError(f"{text[:80]!r} is not a domain name: give only the host, such as example.com.")
+    try:
+        domain = to_ascii_host(text).lower()
+    except (idna.IDNAError, UnicodeError, ValueError) as error:
+        raise BlocklistError(f"{text[:80]!r} is not a valid domain name ({error}).") from None
+    labels = domain.split(".")
+    if len(domain) > MAX_DOMAIN or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+        raise BlocklistError(f"{text[:80]!r} is not a valid domain name, such as example.com.")
+    return domain
+
+
+def host_of(url: str) -> str | None:
+    """The host of a stored (normalised) link URL, or of a mailto address; None for tel: and the like."""
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https"):
+        return (parts.hostname or "").rstrip(".").lower() or None
+    if parts.scheme == "mailto" and "@" in parts.path:
+        return parts.path.rsplit("@", 1)[1].split("?", 1)[0].rstrip(".").lower() or None
+    return None
+
+
+def parents(host: str) -> list[str]:
+    """``host`` and each domain above it: ``a.b.example`` → ``a.b.example``, ``b.example``, ``example``."""
+    labels = host.split(".")
+    return [".".join(labels[index:]) for index in range(len(labels))]
+
+
+def blocking_domain(url: str) -> str | None:
+    """The listed domain that blocks ``url`` (its host or a parent), or None (one query)."""
+    host = host_of(url)
+    if host is None:
+        return None
+    return db.session.scalar(select(BlockedDomain.domain).where(BlockedDomain.domain.in_(parents(host))))
+
+
+def refuse_blocked(url: str) -> None:
+    """Raise the links API's 422 when ``url`` points to a blocked domain or one of its subdomains."""
+    domain = blocking_domain(url)
+    if domain is not None:
+        raise InputError(
+            f"Links to {domain} are not allowed on this site: the domain is on its blocklist.",
+            field="url",
+            code="blocked_domain",
+        )
+
+
+def listed() -> Sequence[BlockedDomain]:
+    """Every blocked domain, alphabetically."""
+    return db.session.scalars(select(BlockedDomain).order_by(BlockedDomain.domain)).all()
+
+
+def add(actor_id: int | None, raw: str) -> tuple[BlockedDomain, int]:
+    """Block ``raw`` (normalised) and mark the existing links to it; the entry and how many links it
+    blocked. :class:`BlocklistError` when invalid or already listed. Commits."""
+    domain = normalise_domain(raw)
+    if db.session.scalar(select(BlockedDomain.id).where(BlockedDomain.domain == domain)) is not None:
+        raise BlocklistError(f"{domain} is already on the blocklist.")
+    entry, count = _add(actor_id, domain)
+    db.session.commit()
+    return entry, count
+
+
+def _add(actor_id: int | None, domain: str) -> tuple[BlockedDomain, int]:
+    entry = BlockedDomain(domain=domain, created_by_id=actor_id)
+    db.session.add(entry)
+    db.session.flush()
+    count = _mark(domain)
+    audit.record(
+        "blocklist.add", entry, None, {"domain": domain, "links_blocked": count}, f"{domain} blocked"
+    )
+    return entry, count
+
+
+def remove(domain_id: int) -> tuple[str, int] | None:
+    """Take the entry off the list and unblock the links no other entry blocks; (domain, links unblocked),
+    or None for an unknown id. Commits."""
+    entry = db.session.get(BlockedDomain, domain_id)
+    if entry is None:
+        return None
+    domain = entry.domain
+    db.session.delete(entry)
+    db.session.flush()
+    count = 0
+    for link in db.session.scalars(select(UserLink).where(UserLink.blocked.is_(True))):
+        if blocking_domain(link.url) is None:
+            link.blocked = False
+            count += 1
+    audit.record(
+        "blocklist.remove",
+        ("blocked_domain", domain_id),
+        {"domain": domain},
+        {"links_unblocked": count},
+        f"{domain} unblocked",
+    )
+    db.session.commit()
+    return domain, count
+
+
+def import_lines(actor_id: int | None, lines: Iterable[str]) -> ImportResult:
+    """Add one domain a line (``#`` starts a comment; blank lines are skipped); invalid lines are
+    reported with their number, never fatal. Commits the valid ones together."""
+    result = ImportResult()
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if number > MAX_IMPORT_LINES:
+            result.errors.append((number, "", f"only the first {MAX_IMPORT_LINES} lines are read"))
+            break
+        text = line.split("#", 1)[0].strip()
+        if not text:
+            continue
+        try:
+            domain = normalise_domain(text)
+        except BlocklistError as error:
+            result.errors.append((number, text[:100], str(error)))
+            continue
+        listed_already = db.session.scalar(select(BlockedDomain.id).where(BlockedDomain.domain == domain))
+        if domain in seen or listed_already is not None:
+            result.already.append(domain)
+            continue
+        seen.add(domain)
+        _add(actor_id, domain)
+        result.added.append(domain)
+    db.session.commit()
+    return result
+
+
+def _mark(domain: str) -> int:
+    """Set ``blocked`` on every link whose host is ``domain`` or below it; how many were newly blocked."""
+    count = 0
+    candidates = select(UserLink).where(UserLink.blocked.is_(False), UserLink.url.contains(domain))
+    for link in db.session.scalars(candidates):
+        host = host_of(link.url)
+        if host is not None and domain in parents(host):
+            link.blocked = True
+            count += 1
+    return count

@@ -1,0 +1,131 @@
+"""The link policy's blocklist: refused in new and edited links, existing links hidden and gone from /go,
+subdomains and IDN names included, removal unblocks, the import reports its bad lines."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from conexoos.app.controllers.blocklist import BlocklistError, normalise_domain
+from conexoos.app.models.persistent import AuditEntry, BlockedDomain
+from conexoos.framework import db
+from tests.app.staff_support import make_staff
+
+from .conftest import BROWSER_UA, Account, SignUp
+
+pytestmark = pytest.mark.database_matrix
+
+
+@pytest.fixture
+def boss(app: Flask, signed_up: SignUp) -> Account:
+    return make_staff(app, signed_up("boss"), "admin")
+
+
+def block(boss: Account, domain: str) -> int:
+    return boss.client.post(
+        "/admin/blocklist/add", data={"csrf_token": boss.csrf, "domain": domain}
+    ).status_code
+
+
+def listed(app: Flask) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(select(BlockedDomain.domain).order_by(BlockedDomain.domain)))
+
+
+def go(client: FlaskClient, link_id: int) -> int:
+    return client.get(f"/go/{link_id}", headers={"User-Agent": BROWSER_UA}).status_code
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("Example.COM.", "example.com"),
+        ("*.evil.example", "evil.example"),
+        ("bücher.example", "xn--bcher-kva.example"),
+        ("xn--bcher-kva.example", "xn--bcher-kva.example"),
+    ],
+)
+def test_domains_are_stored_idna_encoded(raw: str, stored: str) -> None:
+    assert normalise_domain(raw) == stored
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "localhost", "https://evil.example/x", "a b.example", "-x.example", "x" * 300]
+)
+def test_invalid_domains_are_refused_with_a_sentence(raw: str) -> None:
+    with pytest.raises(BlocklistError, match=r"[Dd]omain"):
+        normalise_domain(raw)
+
+
+def test_new_and_edited_links_to_a_blocked_domain_or_subdomain_get_a_422(
+    app: Flask, alice: Account, boss: Account
+) -> None:
+    assert block(boss, "evil.example") == 302
+    for url in ("https://evil.example/", "http://login.EVIL.example/x", "mailto:a@evil.example"):
+        response = alice.api("POST", "/api/add/link", {"title": "x", "url": url})
+        assert response.status_code == 422, url
+        assert "Links to evil.example are not allowed" in response.get_json()["error"]["message"]
+    assert (
+        alice.api("POST", "/api/add/link", {"title": "x", "url": "https://notevil.example/"}).status_code
+        == 201
+    )
+    link = alice.add_link("Fine", "https://fine.example/")
+    edit = alice.api("PATCH", f"/api/edit/link/{link['id']}", {"url": "https://www.evil.example/"})
+    assert edit.status_code == 422
+
+
+def test_existing_links_are_hidden_and_gone_until_the_domain_is_removed(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    bad = alice.add_link("Bad", "https://shop.evil.example/")
+    good = alice.add_link("Good", "https://good.example/")
+    assert block(boss, "EVIL.example") == 302
+    page = client.get("/alice").get_data(as_text=True)
+    assert "Bad" not in page and "Good" in page
+    assert go(client, bad["id"]) == 410 and go(client, good["id"]) == 302
+    assert block(boss, "evil.example") == 422  # already listed
+    with app.app_context():
+        entry_id = db.session.scalar(select(BlockedDomain.id))
+    response = boss.client.post(f"/admin/blocklist/{entry_id}/remove", data={"csrf_token": boss.csrf})
+    assert response.status_code == 302
+    assert "Bad" in client.get("/alice").get_data(as_text=True)
+    assert go(client, bad["id"]) == 302
+    with app.app_context():
+        logged = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
+    assert logged[-2:] == ["blocklist.add", "blocklist.remove"]
+
+
+def test_an_idn_domain_blocks_its_unicode_and_punycode_links(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    link = alice.add_link("Books", "https://www.bücher.example/")
+    assert block(boss, "bücher.example") == 302
+    assert go(client, link["id"]) == 410
+    refused = alice.api("POST", "/api/add/link", {"title": "x", "url": "https://xn--bcher-kva.example/"})
+    assert refused.status_code == 422
+
+
+def test_import_adds_valid_lines_and_reports_the_others(app: Flask, boss: Account) -> None:
+    text = "# phishing list\nevil.example\n\nbücher.example  # shop\nnot a domain\nhttps://x.example/\nevil.example\n"
+    data = {"csrf_token": boss.csrf, "file": (io.BytesIO(text.encode()), "list.txt")}
+    response = boss.client.post("/admin/blocklist/import", data=data, content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "2 added, 1 already listed, 2 lines refused" in html
+    assert "Line 5" in html and "Line 6" in html
+    assert listed(app) == ["evil.example", "xn--bcher-kva.example"]
+    binary = {"csrf_token": boss.csrf, "file": (io.BytesIO(b"\xff\xfe\x00bad"), "list.txt")}
+    refused = boss.client.post("/admin/blocklist/import", data=binary, content_type="multipart/form-data")
+    assert refused.status_code == 400 and "not UTF-8" in refused.get_data(as_text=True)
+    empty = boss.client.post("/admin/blocklist/import", data={"csrf_token": boss.csrf})
+    assert empty.status_code == 400
+
+
+def test_the_blocklist_is_for_administrators_only(app: Flask, signed_up: SignUp) -> None:
+    moddy = make_staff(app, signed_up("moddy"), "moderator")
+    assert moddy.client.get("/admin/blocklist").status_code == 404
+    assert block(moddy, "evil.example") == 404
