@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from conexoos.app.models.persistent.report import DETAILS_MAX
@@ -12,11 +13,11 @@ from .accounts import EMAIL_PATTERN
 from .validators import MailableEmail, NoControlCharacters
 
 REASON_CHOICES = [
-    ("phishing", "Phishing: it imitates a site to steal passwords or money"),
-    ("spam", "Spam or scam"),
-    ("abuse", "Harassment, hate or abuse"),
-    ("illegal", "Illegal content"),
-    ("other", "Something else"),
+    SelectChoice("phishing", "Phishing: it imitates a site to steal passwords or money"),
+    SelectChoice("spam", "Spam or scam"),
+    SelectChoice("abuse", "Harassment, hate or abuse"),
+    SelectChoice("illegal", "Illegal content"),
+    SelectChoice("other", "Something else"),
 ]
 
 
