@@ -16,6 +16,7 @@ from conexoos.framework import db
 from tests.app.staff_support import make_staff
 
 from .conftest import BROWSER_UA, Account, SignUp
+from .test_public_page import statements_of
 
 pytestmark = pytest.mark.database_matrix
 
@@ -129,3 +130,17 @@ def test_the_blocklist_is_for_administrators_only(app: Flask, signed_up: SignUp)
     moddy = make_staff(app, signed_up("moddy"), "moderator")
     assert moddy.client.get("/admin/blocklist").status_code == 404
     assert block(moddy, "evil.example") == 404
+
+
+def test_hiding_blocked_links_costs_the_public_page_no_query(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    alice.add_link("Bad", "https://evil.example/")
+    alice.add_link("Good", "https://good.example/")
+    before = statements_of(app, client, "/alice")
+    assert block(boss, "evil.example") == 302
+    after = statements_of(app, client, "/alice")
+    assert len(after) == len(before)
+    assert len([sql for sql in after if sql.startswith("SELECT")]) <= 2
+    html = client.get("/alice").get_data(as_text=True)
+    assert 'href="/alice/report"' in html and len(html.encode()) < 30 * 1024
