@@ -132,3 +132,22 @@ def test_a_moderator_cannot_suspend_an_administrator_through_a_report(
     response = moddy.client.post(f"/admin/reports/{report_id}/suspend", data={"csrf_token": moddy.csrf})
     assert response.status_code == 403
     assert report(app, report_id).status == "open"
+
+
+def test_deleting_accounts_deletes_their_reports_and_keeps_handled_ones(
+    app: Flask, alice: Account, bob: Account, moddy: Account
+) -> None:
+    against_alice, against_bob = file(alice, app), file(bob, app)
+    assert (
+        moddy.client.post(
+            f"/admin/reports/{against_bob}/dismiss", data={"csrf_token": moddy.csrf}
+        ).status_code
+        == 302
+    )
+    with app.app_context():
+        for user_id in (alice.id, moddy.id):
+            db.session.delete(db.session.get(User, user_id))
+        db.session.commit()
+        remaining = db.session.execute(select(Report.id, Report.handled_by_id)).all()
+    assert [tuple(row) for row in remaining] == [(against_bob, None)]
+    assert against_alice != against_bob
