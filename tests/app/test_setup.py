@@ -121,6 +121,21 @@ def test_a_loopback_peer_behind_an_untrusted_proxy_is_not_local(client: FlaskCli
     assert client.get("/setup", headers={header: "203.0.113.9"}).status_code == 403
 
 
+@pytest.mark.parametrize("env", ["UAT", "PROD"])
+def test_outside_dev_only_the_link_opens_setup(make_app: AppFactory, env: str) -> None:
+    """A proxy on the same host that adds no forwarding header makes every visitor a loopback peer with
+    no proxy header: outside DEV the server itself is not enough, only the logged link is."""
+    overrides = {"SERVER_ENV": {"ENV": env, "PUBLIC_URL": "https://links.example.org"}}
+    app = product_app(make_app, overrides)
+    browser = app.test_client()
+    base = "https://links.example.org"
+    refused = browser.get("/setup", base_url=base)
+    assert refused.status_code == 403 and "setup-token" in refused.get_data(as_text=True)
+    with app.app_context():
+        token = setup_controller.make_token()
+    assert browser.get(f"/setup?token={token}", base_url=base).status_code == 200
+
+
 def test_trusted_proxies_give_the_real_client_address(make_app: AppFactory) -> None:
     app = product_app(make_app, {"SERVER_ENV": {"TRUSTED_PROXIES": "127.0.0.1"}})
     browser = app.test_client()
