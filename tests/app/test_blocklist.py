@@ -144,3 +144,52 @@ def test_hiding_blocked_links_costs_the_public_page_no_query(
     assert len([sql for sql in after if sql.startswith("SELECT")]) <= 2
     html = client.get("/alice").get_data(as_text=True)
     assert 'href="/alice/report"' in html and len(html.encode()) < 30 * 1024
+
+
+def test_product_buy_links_to_a_blocked_domain_are_refused_hidden_and_gone(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    product = {"title": "Thing", "price": 100, "currency": "EUR", "buy_url": "https://shop.evil.example/b"}
+    made = alice.api("POST", "/api/add/product", product)
+    assert made.status_code == 201
+    product_id = made.get_json()["id"]
+    assert block(boss, "evil.example") == 302
+    refused = alice.api("POST", "/api/add/product", {**product, "buy_url": "https://login.evil.example/p"})
+    assert refused.status_code == 422
+    assert "Links to evil.example are not allowed" in refused.get_json()["error"]["message"]
+    edit = alice.api("PATCH", f"/api/edit/product/{product_id}", {"buy_url": "https://EVIL.example/"})
+    assert edit.status_code == 422
+    assert "Thing" not in client.get("/alice").get_data(as_text=True)
+    assert client.get(f"/go/product/{product_id}", headers={"User-Agent": BROWSER_UA}).status_code == 410
+    with app.app_context():
+        entry_id = db.session.scalar(select(BlockedDomain.id))
+    boss.client.post(f"/admin/blocklist/{entry_id}/remove", data={"csrf_token": boss.csrf})
+    assert "Thing" in client.get("/alice").get_data(as_text=True)
+    assert client.get(f"/go/product/{product_id}", headers={"User-Agent": BROWSER_UA}).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mailto:a@%65vil.example",
+        "mailto:a@good.example?cc=b@evil.example",
+        "mailto:a@good.example?to=b@good.example,c@EVIL.example",
+        "mailto:a@good.example?bcc=b%40login.evil.example",
+        "mailto:?to=b@evil.example",
+    ],
+)
+def test_every_address_of_a_mailto_is_checked(app: Flask, alice: Account, boss: Account, url: str) -> None:
+    assert block(boss, "evil.example") == 302
+    response = alice.api("POST", "/api/add/link", {"title": "x", "url": url})
+    assert response.status_code == 422, url
+
+
+def test_blocking_marks_mailto_links_in_any_case_or_encoding(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    cc = alice.add_link("Cc", "mailto:a@good.example?cc=b@evil.example")
+    upper = alice.add_link("Upper", "mailto:a@EVIL.Example")
+    fine = alice.add_link("Fine", "mailto:a@good.example")
+    assert block(boss, "evil.example") == 302
+    assert go(client, cc["id"]) == 410 and go(client, upper["id"]) == 410
+    assert go(client, fine["id"]) == 302

@@ -12,14 +12,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import idna
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from conexoos.app.controllers import audit
 from conexoos.app.dto.errors import InputError
-from conexoos.app.models.persistent import BlockedDomain, UserLink
+from conexoos.app.models.persistent import BlockedDomain, Product, UserLink
 from conexoos.app.utils.urls import to_ascii_host
 from conexoos.framework import db
 
@@ -61,13 +62,39 @@ def normalise_domain(raw: str) -> str:
 
 
 def host_of(url: str) -> str | None:
-    """The host of a stored (normalised) link URL, or of a mailto address; None for tel: and the like."""
+    """The host of a stored (normalised) link URL, or of a mailto's first address; None for tel: and the
+    like."""
+    hosts = hosts_of(url)
+    return hosts[0] if hosts else None
+
+
+def hosts_of(url: str) -> list[str]:
+    """Every host ``url`` leads to: an http(s) URL's host, or the (percent-decoded) domain of each address
+    of a mailto, in its path and in its ``to``, ``cc`` and ``bcc`` fields; empty for tel: and the like."""
     parts = urlsplit(url)
     if parts.scheme in ("http", "https"):
-        return (parts.hostname or "").rstrip(".").lower() or None
-    if parts.scheme == "mailto" and "@" in parts.path:
-        return parts.path.rsplit("@", 1)[1].split("?", 1)[0].rstrip(".").lower() or None
-    return None
+        host = (parts.hostname or "").rstrip(".").lower()
+        return [host] if host else []
+    if parts.scheme != "mailto":
+        return []
+    fields = [parts.path] + [
+        value for name, value in parse_qsl(parts.query) if name.lower() in _ADDRESS_FIELDS
+    ]
+    addresses = (address for value in fields for address in unquote(value).split(","))
+    return [host for host in map(_mail_host, addresses) if host]
+
+
+_ADDRESS_FIELDS = ("to", "cc", "bcc")
+
+
+def _mail_host(address: str) -> str:
+    if "@" not in address:
+        return ""
+    host = address.rsplit("@", 1)[1].strip().rstrip(">").rstrip(".").lower()
+    try:
+        return to_ascii_host(host).lower()
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return host
 
 
 def parents(host: str) -> list[str]:
@@ -77,20 +104,24 @@ def parents(host: str) -> list[str]:
 
 
 def blocking_domain(url: str) -> str | None:
-    """The listed domain that blocks ``url`` (its host or a parent), or None (one query)."""
-    host = host_of(url)
-    if host is None:
+    """The listed domain that blocks ``url`` (one of its hosts or a parent), or None (one query)."""
+    hosts = hosts_of(url)
+    if not hosts:
         return None
-    return db.session.scalar(select(BlockedDomain.domain).where(BlockedDomain.domain.in_(parents(host))))
+    candidates = {domain for host in hosts for domain in parents(host)}
+    return db.session.scalar(
+        select(BlockedDomain.domain).where(BlockedDomain.domain.in_(sorted(candidates))).limit(1)
+    )
 
 
-def refuse_blocked(url: str) -> None:
-    """Raise the links API's 422 when ``url`` points to a blocked domain or one of its subdomains."""
+def refuse_blocked(url: str, field: str = "url") -> None:
+    """Raise the API's 422 (on ``field``) when ``url`` points to a blocked domain or one of its
+    subdomains."""
     domain = blocking_domain(url)
     if domain is not None:
         raise InputError(
             f"Links to {domain} are not allowed on this site: the domain is on its blocklist.",
-            field="url",
+            field=field,
             code="blocked_domain",
         )
 
@@ -136,6 +167,9 @@ def remove(domain_id: int) -> tuple[str, int] | None:
         if blocking_domain(link.url) is None:
             link.blocked = False
             count += 1
+    for product in db.session.scalars(select(Product).where(Product.blocked.is_(True))):
+        if blocking_domain(product.buy_url) is None:
+            product.blocked = False
     audit.record(
         "blocklist.remove",
         ("blocked_domain", domain_id),
@@ -176,12 +210,25 @@ def import_lines(actor_id: int | None, lines: Iterable[str]) -> ImportResult:
 
 
 def _mark(domain: str) -> int:
-    """Set ``blocked`` on every link whose host is ``domain`` or below it; how many were newly blocked."""
+    """Set ``blocked`` on every link and product whose host is ``domain`` or below it; how many links were
+    newly blocked. Candidates contain the domain in any case, and every mailto (its addresses may be
+    percent-encoded)."""
     count = 0
-    candidates = select(UserLink).where(UserLink.blocked.is_(False), UserLink.url.contains(domain))
-    for link in db.session.scalars(candidates):
-        host = host_of(link.url)
-        if host is not None and domain in parents(host):
+    links = select(UserLink).where(UserLink.blocked.is_(False), _may_lead_to(UserLink.url, domain))
+    for link in db.session.scalars(links):
+        if _leads_to(link.url, domain):
             link.blocked = True
             count += 1
+    products = select(Product).where(Product.blocked.is_(False), _may_lead_to(Product.buy_url, domain))
+    for product in db.session.scalars(products):
+        if _leads_to(product.buy_url, domain):
+            product.blocked = True
     return count
+
+
+def _may_lead_to(url: InstrumentedAttribute[str], domain: str) -> ColumnElement[bool]:
+    return or_(func.lower(url).contains(domain, autoescape=True), func.lower(url).startswith("mailto:"))
+
+
+def _leads_to(url: str, domain: str) -> bool:
+    return any(domain in parents(host) for host in hosts_of(url))

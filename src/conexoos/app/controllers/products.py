@@ -14,7 +14,7 @@ from conexoos.app.models.persistent import DEFAULT_PRODUCT_IMAGE, Product, User
 from conexoos.app.utils.io import Upload
 from conexoos.framework import db
 
-from . import plans
+from . import blocklist, plans
 from .ordering import reorder
 from .owner_lock import locked_owner
 from .profiles import io_utils
@@ -50,6 +50,7 @@ def get_product(user: User, product_id: int) -> Product:
 def create_product(user: User, payload: Any) -> Product:
     """Validate ``payload`` and append a product (with the default image)."""
     fields = PRODUCT_CREATE.parse(payload)
+    blocklist.refuse_blocked(fields["buy_url"], field="buy_url")
     with locked_owner(user) as owner:
         plans.check_can_add(owner, "products")
         product = Product(
@@ -66,6 +67,9 @@ def update_product(user: User, product_id: int, payload: Any) -> Product:
     """Apply any subset of fields."""
     get_product(user, product_id)  # someone else's product is a 404 whatever the body says
     fields = PRODUCT_UPDATE.parse(payload)
+    if "buy_url" in fields:  # a new URL is checked; one that passes unblocks the product
+        blocklist.refuse_blocked(fields["buy_url"], field="buy_url")
+        fields["blocked"] = False
     with locked_owner(user) as owner:
         product = get_product(owner, product_id)
         for name, value in fields.items():

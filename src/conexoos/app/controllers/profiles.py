@@ -59,7 +59,7 @@ def public_page(username: str) -> PublicPage:
     links = [link for _, link in rows if link is not None]
     products = db.session.scalars(
         select(Product)
-        .where(Product.owner_id == user.id, Product.enabled.is_(True))
+        .where(Product.owner_id == user.id, Product.enabled.is_(True), Product.blocked.is_(False))
         .order_by(Product.order_index, Product.id)
     ).all()
     return PublicPage(
@@ -99,10 +99,13 @@ def live_link(link_id: int) -> UserLink:
 
 
 def live_product(product_id: int) -> Product:
-    """A product whose buy link may be followed; 404 when unknown, disabled or hidden by the plan."""
+    """A product whose buy link may be followed; 404 when unknown, disabled or hidden by the plan; 410
+    when its buy link's domain is on the blocklist."""
     row = db.session.execute(
         select(Product, User).join(User, User.id == Product.owner_id).where(Product.id == product_id)
     ).first()
+    if row is not None and row[0].blocked and row[1].suspended_at is None:
+        raise Gone("This product's link was removed: its site is on this site's blocklist.")
     if row is None or not row[0].enabled or row[1].suspended_at is not None:
         raise NotFound("This product does not exist or is not available.")
     product, owner = row
@@ -110,7 +113,7 @@ def live_product(product_id: int) -> Product:
     if limit is not None:
         shown = db.session.scalars(
             select(Product.id)
-            .where(Product.owner_id == owner.id, Product.enabled.is_(True))
+            .where(Product.owner_id == owner.id, Product.enabled.is_(True), Product.blocked.is_(False))
             .order_by(Product.order_index, Product.id)
             .limit(limit)
         ).all()

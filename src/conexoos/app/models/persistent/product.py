@@ -32,6 +32,8 @@ class Product(CrudMixin, db.Model):  # type: ignore[name-defined]
     image: Mapped[str] = mapped_column(String(255), nullable=False, default=DEFAULT_PRODUCT_IMAGE)
     buy_url: Mapped[str] = mapped_column(String(500), nullable=False)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    blocked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    """The buy link's domain is on the blocklist: hidden from the page, ``/go/product`` answers 410."""
     order_index: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(

@@ -8,6 +8,7 @@ Create Date: 2026-12-02
   links, the reporter's network (truncated to /24 or /48, never the address) and how staff handled it.
 - ``blocked_domain``: domains refused in links, with their subdomains.
 - ``user_link.blocked`` (NOT NULL, default false for every existing row): the link's domain is blocked.
+- ``product.blocked`` (likewise): the buy link's domain is blocked.
 
 Frozen: imports nothing from the application.
 """
@@ -25,8 +26,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Add the two tables and ``user_link.blocked``."""
+    """Add the two tables, ``user_link.blocked`` and ``product.blocked``."""
     op.add_column("user_link", sa.Column("blocked", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column("product", sa.Column("blocked", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "report",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -57,8 +59,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop the two tables and ``user_link.blocked`` (reports and the blocklist are lost)."""
+    """Drop the two tables and the ``blocked`` columns (reports and the blocklist are lost)."""
     op.drop_table("blocked_domain")
     op.drop_index("ix_report_status_created", table_name="report")
     op.drop_table("report")
-    op.drop_column("user_link", "blocked")  # SQLite 3.35+ drops a column in place
+    op.drop_column("product", "blocked")  # SQLite 3.35+ drops a column in place
+    op.drop_column("user_link", "blocked")
