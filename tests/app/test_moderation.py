@@ -151,3 +151,35 @@ def test_deleting_accounts_deletes_their_reports_and_keeps_handled_ones(
         remaining = db.session.execute(select(Report.id, Report.handled_by_id)).all()
     assert [tuple(row) for row in remaining] == [(against_bob, None)]
     assert against_alice != against_bob
+
+
+def test_an_out_of_range_link_id_is_a_404_not_a_500(app: Flask, alice: Account, moddy: Account) -> None:
+    report_id = file(alice, app)
+    url = f"/admin/reports/{report_id}/hide-link"
+    for raw, status in (("99999999999999999999999", 400), ("2147483648", 404), ("0", 404)):
+        response = moddy.client.post(url, data={"csrf_token": moddy.csrf, "link_id": raw})
+        assert response.status_code == status, raw
+    assert report(app, report_id).status == "open"
+
+
+def test_reports_about_staff_are_for_administrators_and_never_about_oneself(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    boss = make_staff(app, signed_up("boss"), "admin")
+    other = make_staff(app, signed_up("other"), "moderator")
+    about_moddy, about_other, about_boss = file(moddy, app), file(other, app), file(boss, app)
+    for report_id, why in ((about_moddy, "your own page"), (about_other, "Only an administrator")):
+        refused = moddy.client.post(f"/admin/reports/{report_id}/suspend", data={"csrf_token": moddy.csrf})
+        assert refused.status_code == 403
+        assert why in refused.get_data(as_text=True)
+    mine = boss.client.post(f"/admin/reports/{about_boss}/dismiss", data={"csrf_token": boss.csrf})
+    assert mine.status_code == 403 and "your own page" in mine.get_data(as_text=True)
+    queue = moddy.client.get("/admin/reports").get_data(as_text=True)
+    assert "not for you: Only an administrator" in queue
+    allowed = boss.client.post(f"/admin/reports/{about_other}/dismiss", data={"csrf_token": boss.csrf})
+    assert allowed.status_code == 302
+    assert [report(app, i).status for i in (about_moddy, about_other, about_boss)] == [
+        "open",
+        "dismissed",
+        "open",
+    ]

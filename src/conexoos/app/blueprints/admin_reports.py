@@ -19,6 +19,7 @@ from conexoos.app.controllers.reports import reported_user
 from conexoos.app.controllers.roles import ADMIN, MODERATOR, staff_only
 from conexoos.app.models.persistent import Report
 from conexoos.framework import db
+from conexoos.framework.converters import LARGEST_ID
 
 admin_reports = staff_only(
     Blueprint("admin_reports", __name__, url_prefix="/admin/reports"), ADMIN, MODERATOR
@@ -36,7 +37,10 @@ def queue() -> str:
     if page > pages:
         raise NotFound(f"There is no page {page}: the queue has {pages}.")
     found = moderation.open_reports(PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    return render_template("admin/reports.html", reports=found, total=total, page=page, pages=pages)
+    refusals = {report.id: moderation.refusal(current_user, report) for report, _ in found}
+    return render_template(
+        "admin/reports.html", reports=found, refusals=refusals, total=total, page=page, pages=pages
+    )
 
 
 @admin_reports.route("/<id:report_id>", methods=["GET"])
@@ -57,8 +61,10 @@ def hide_link(report_id: int) -> Response | tuple[str, int]:
     """Hide the link ``link_id`` of the reported page and close the report."""
     found = _report_or_404(report_id)
     raw = request.form.get("link_id", "")
-    if not (raw.isascii() and raw.isdigit()):
+    if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 10):
         raise BadRequest("Choose the link to hide.")
+    if not 1 <= int(raw) <= LARGEST_ID:
+        raise NotFound("That link is not on the reported page any more.")
     return _act(
         found,
         lambda: moderation.hide_link(current_user, found, int(raw)),

@@ -1,7 +1,10 @@
 """The moderation queue: staff read open reports and act on them (dismiss, hide a link, suspend).
 
 Every action closes the report, is audit-logged with the state before and after, and queues a thank-you
-mail to the reporter when they left an address (in the same transaction as the closing).
+mail to the reporter when they left an address (in the same transaction as the closing). Closing is a
+conditional UPDATE (``WHERE status = 'open'``): of two staff acting at once, one wins and the other gets a
+409 with nothing done. Reports about a staff account are for administrators only, and nobody acts on a
+report about themself.
 """
 
 from __future__ import annotations
@@ -9,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conexoos.app.controllers import audit, mail
 from conexoos.app.controllers import user_management as manage
-from conexoos.app.models.persistent import Report, User, UserLink
+from conexoos.app.models.persistent import ADMIN, Report, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.report import ACTIONED, DISMISSED, OPEN
 from conexoos.framework import db
@@ -42,6 +45,17 @@ def current_links(report: Report) -> Sequence[UserLink]:
     return UserLink.get_links_by_user_id(report.user_id)
 
 
+def refusal(actor: User, report: Report) -> str | None:
+    """Why ``actor`` may not act on ``report`` (a report about themself, or about staff for a
+    moderator), or None when they may."""
+    if report.user_id == actor.id:
+        return "You cannot act on a report about your own page: another member of staff must."
+    target = db.session.get(User, report.user_id)
+    if target is not None and target.is_staff and actor.role != ADMIN:
+        return f"Only an administrator may act on a report about {target.username}, a {target.role}."
+    return None
+
+
 def dismiss(actor: User, report: Report) -> None:
     """Close the report without acting on the page. Commits."""
     _close(actor, report, DISMISSED, "dismissed")
@@ -62,7 +76,7 @@ def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
     audit.record(
         "link.hide", link, before, {"enabled": False}, f"link {link.id} hidden after report {report.id}"
     )
-    _close(actor, report, ACTIONED, f"link {link.id} hidden")
+    _close(actor, report, ACTIONED, f"link {link.id} hidden")  # refused: the caller rolls all back
     db.session.commit()
     return link
 
@@ -70,15 +84,19 @@ def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
 def suspend_owner(actor: User, report: Report) -> None:
     """Suspend the reported user (audited by :func:`user_management.suspend`), then close the report.
 
-    Two commits: the suspension's, then the report's. Raises ``ActionRefused`` as the suspension does.
+    The report is closed first (the conditional UPDATE decides who acts); the suspension's checks run
+    before its commits, so a refused suspension leaves the report open. Raises ``ActionRefused`` as the
+    suspension does.
     """
     _must_be_open(report)
     target = db.session.get(User, report.user_id)
     if target is None:
         raise manage.ActionRefused("The reported account no longer exists.", 404)
+    username, reason = target.username, f"report {report.id}: {report.reason}"
+    before = _claim(actor, report, ACTIONED, f"{username} suspended")
     if target.suspended_at is None:
-        manage.suspend(actor, target, f"report {report.id}: {report.reason}")
-    _close(actor, report, ACTIONED, f"{target.username} suspended")
+        manage.suspend(actor, target, reason)
+    _record_closing(report, before)
     db.session.commit()
 
 
@@ -88,10 +106,31 @@ def _must_be_open(report: Report) -> None:
 
 
 def _close(actor: User, report: Report, status: str, action: str) -> None:
+    _record_closing(report, _claim(actor, report, status, action))
+
+
+def _claim(actor: User, report: Report, status: str, action: str) -> dict[str, str | int | datetime | None]:
+    """Close ``report`` if it is still open (a conditional UPDATE: 409 when someone else closed it); the
+    state before."""
     _must_be_open(report)
+    refused = refusal(actor, report)
+    if refused is not None:
+        raise manage.ActionRefused(refused, 403)
     before = _state(report)
-    report.status, report.action = status, action[:200]
-    report.handled_by_id, report.handled_at = actor.id, utcnow()
+    closed = db.session.execute(
+        update(Report)
+        .where(Report.id == report.id, Report.status == OPEN)
+        .values(status=status, action=action[:200], handled_by_id=actor.id, handled_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if closed.rowcount != 1:  # type: ignore[attr-defined]
+        raise manage.ActionRefused(f"Report {report.id} is already closed: someone else handled it.")
+    db.session.refresh(report)
+    return before
+
+
+def _record_closing(report: Report, before: dict[str, str | int | datetime | None]) -> None:
+    action, status = report.action, report.status
     audit.record(f"report.{status}", report, before, _state(report), f"report {report.id}: {action}")
     if report.reporter_email:  # an address the mailer refuses is logged and skipped, never an error
         mail.queue_mail_to_account(report.reporter_email, "report_handled", report=report)
