@@ -75,6 +75,7 @@ def test_unknown_and_suspended_pages_cannot_be_reported(
     app: Flask, alice: Account, client: FlaskClient
 ) -> None:
     assert client.get("/nobody/report").status_code == 404
+    assert client.get("/nobody/report/thanks").status_code == 404
     with app.app_context():
         user = db.session.get(User, alice.id)
         assert user is not None
@@ -101,6 +102,8 @@ def test_reports_are_rate_limited_per_network(make_app: AppFactory, signed_up: S
     )
     sign_up(limited, "alice")
     client = limited.test_client()
+    refused = [post_report(client, "alice", reason="nonsense") for _ in range(6)]
+    assert refused == [422] * 6  # refused reports do not use up the quota
     statuses = [post_report(client, "alice", reason="spam") for _ in range(6)]
     assert statuses == [302] * 5 + [429]
     assert len(report_of(limited)) == 5

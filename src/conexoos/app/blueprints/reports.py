@@ -12,11 +12,12 @@ from werkzeug.wrappers import Response
 from conexoos.app.controllers import reports
 from conexoos.app.models.forms.report import ReportForm
 from conexoos.app.utils.network import network_of
-from conexoos.app.utils.rate_limit import enforce
+from conexoos.app.utils.rate_limit import enforce, seconds_until_allowed, too_many_requests
 from conexoos.framework.sessions import session_optional
 
 page_reports = Blueprint("reports", __name__)
 TOO_MANY = "Too many reports from your network. Wait an hour and try again."
+QUOTAS = (("5/hour", "report-network"), ("20/day", "report-network-day"))
 
 
 @page_reports.route("/<username>/report", methods=["GET", "POST"])
@@ -25,11 +26,12 @@ def report(username: str) -> str | Response | tuple[str, int]:
     """The report form of a public page; 404 for a page that is not public."""
     page = reports.reported_page(username)
     form = ReportForm()
-    if request.method == "POST":
-        network = network_of(request.remote_addr or "")
-        enforce("5/hour", "report-network", network, TOO_MANY)
-        enforce("20/day", "report-network-day", network, TOO_MANY)
+    network = network_of(request.remote_addr or "")
+    if request.method == "POST":  # refused over the quota; only accepted reports use it up
+        _refuse_over_quota(network)
     if form.validate_on_submit():
+        for limit, scope in QUOTAS:
+            enforce(limit, scope, network, TOO_MANY)
         reports.file_report(
             page,
             form.reason.data or "",
@@ -45,5 +47,13 @@ def report(username: str) -> str | Response | tuple[str, int]:
 @page_reports.route("/<username>/report/thanks", methods=["GET"])
 @session_optional
 def thanks(username: str) -> str:
-    """Thank the visitor; the same page whatever happens next."""
-    return render_template("public/report_thanks.html", username=username)
+    """Thank the visitor; 404 like the form for a page that is not public."""
+    page = reports.reported_page(username)
+    return render_template("public/report_thanks.html", username=page.user.username)
+
+
+def _refuse_over_quota(network: str) -> None:
+    for limit, scope in QUOTAS:
+        wait = seconds_until_allowed(limit, scope, network)
+        if wait > 0:
+            raise too_many_requests(wait, TOO_MANY)
