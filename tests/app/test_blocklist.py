@@ -193,3 +193,44 @@ def test_blocking_marks_mailto_links_in_any_case_or_encoding(
     assert block(boss, "evil.example") == 302
     assert go(client, cc["id"]) == 410 and go(client, upper["id"]) == 410
     assert go(client, fine["id"]) == 302
+
+
+def import_text(boss: Account, text: str) -> str:
+    data = {"csrf_token": boss.csrf, "file": (io.BytesIO(text.encode()), "list.txt")}
+    response = boss.client.post("/admin/blocklist/import", data=data, content_type="multipart/form-data")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_import_line_numbers_count_line_feeds_only(app: Flask, boss: Account) -> None:
+    html = import_text(boss, "good.example \u2028 # note\r\nbad domain\r\nfine.example\n")
+    assert "2 added, 0 already listed, 1 line refused" in html
+    assert "Line 2 (" in html and "Line 3" not in html
+    assert listed(app) == ["fine.example", "good.example"]
+
+
+def test_a_large_import_is_one_audit_entry_and_marks_links_in_one_pass(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    link = alice.add_link("Bad", "mailto:a@X.Evil7.example")
+    product = alice.api(
+        "POST",
+        "/api/add/product",
+        {"title": "Thing", "price": 1, "currency": "EUR", "buy_url": "https://shop.evil3.example/"},
+    ).get_json()
+    lines = [f"evil{number}.example" for number in range(250)] + ["bad line"] * 60
+    html = import_text(boss, "\n".join(lines))
+    assert "250 added, 0 already listed, 60 lines refused" in html
+    assert html.count("Line ") == 50 and "Only the first 50 refused lines are shown" in html
+    assert go(client, link["id"]) == 410
+    assert client.get(f"/go/product/{product['id']}", headers={"User-Agent": BROWSER_UA}).status_code == 410
+    with app.app_context():
+        logged = list(
+            db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.like("blocklist.%")))
+        )
+    assert logged == ["blocklist.import"]
+    first = boss.client.get("/admin/blocklist").get_data(as_text=True)
+    assert "250 domains blocked" in first and "Page 1 of 3" in first and first.count("Remove</button>") == 100
+    assert boss.client.get("/admin/blocklist?page=3").get_data(as_text=True).count("Remove</button>") == 50
+    assert boss.client.get("/admin/blocklist?page=4").status_code == 404
+    assert boss.client.get("/admin/blocklist?page=x").status_code == 400

@@ -16,6 +16,9 @@ from conexoos.app.controllers.roles import ADMIN, staff_only
 
 admin_blocklist = staff_only(Blueprint("admin_blocklist", __name__, url_prefix="/admin/blocklist"), ADMIN)
 MAX_IMPORT_BYTES = 1024 * 1024
+PAGE_SIZE = 100
+MAX_PAGE = 100_000
+ERRORS_SHOWN = 50
 
 
 @admin_blocklist.route("", methods=["GET"])
@@ -62,9 +65,30 @@ def import_file() -> str | tuple[str, int]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return _page(error="The file is not UTF-8 text: save it as plain UTF-8 text and try again."), 400
-    result = blocklist.import_lines(current_user.id, text.splitlines())
+    result = blocklist.import_lines(current_user.id, blocklist.split_lines(text))
     return _page(result=result)
 
 
 def _page(error: str | None = None, result: blocklist.ImportResult | None = None) -> str:
-    return render_template("admin/blocklist.html", domains=blocklist.listed(), error=error, result=result)
+    page = _page_arg()
+    total = blocklist.count_listed()
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:
+        raise NotFound(f"There is no page {page}: the blocklist has {pages}.")
+    return render_template(
+        "admin/blocklist.html",
+        domains=blocklist.listed(PAGE_SIZE, (page - 1) * PAGE_SIZE),
+        total=total,
+        page=page,
+        pages=pages,
+        error=error,
+        result=result,
+        errors_shown=ERRORS_SHOWN,
+    )
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
+        raise BadRequest(f"page is a whole number from 1 to {MAX_PAGE}.")
+    return int(raw)

@@ -126,9 +126,15 @@ def refuse_blocked(url: str, field: str = "url") -> None:
         )
 
 
-def listed() -> Sequence[BlockedDomain]:
-    """Every blocked domain, alphabetically."""
-    return db.session.scalars(select(BlockedDomain).order_by(BlockedDomain.domain)).all()
+def listed(limit: int, offset: int) -> Sequence[BlockedDomain]:
+    """A page of the blocked domains, alphabetically."""
+    query = select(BlockedDomain).order_by(BlockedDomain.domain).limit(limit).offset(offset)
+    return db.session.scalars(query).all()
+
+
+def count_listed() -> int:
+    """How many domains are blocked."""
+    return int(db.session.scalar(select(func.count()).select_from(BlockedDomain)) or 0)
 
 
 def add(actor_id: int | None, raw: str) -> tuple[BlockedDomain, int]:
@@ -183,9 +189,10 @@ def remove(domain_id: int) -> tuple[str, int] | None:
 
 def import_lines(actor_id: int | None, lines: Iterable[str]) -> ImportResult:
     """Add one domain a line (``#`` starts a comment; blank lines are skipped); invalid lines are
-    reported with their number, never fatal. Commits the valid ones together."""
+    reported with their number, never fatal. Adds the valid ones together, marks the links to them in one
+    pass and writes one audit entry for the whole import. Commits."""
     result = ImportResult()
-    seen: set[str] = set()
+    known = set(db.session.scalars(select(BlockedDomain.domain)))
     for number, line in enumerate(lines, start=1):
         if number > MAX_IMPORT_LINES:
             result.errors.append((number, "", f"only the first {MAX_IMPORT_LINES} lines are read"))
@@ -198,15 +205,48 @@ def import_lines(actor_id: int | None, lines: Iterable[str]) -> ImportResult:
         except BlocklistError as error:
             result.errors.append((number, text[:100], str(error)))
             continue
-        listed_already = db.session.scalar(select(BlockedDomain.id).where(BlockedDomain.domain == domain))
-        if domain in seen or listed_already is not None:
+        if domain in known:
             result.already.append(domain)
             continue
-        seen.add(domain)
-        _add(actor_id, domain)
+        known.add(domain)
         result.added.append(domain)
+    if result.added:
+        db.session.add_all(BlockedDomain(domain=domain, created_by_id=actor_id) for domain in result.added)
+        db.session.flush()
+        count = _mark_all(set(result.added))
+        audit.record(
+            "blocklist.import",
+            ("blocked_domain", None),
+            None,
+            {"added": len(result.added), "links_blocked": count},
+            f"{len(result.added)} domains blocked by an import; {count} links hidden",
+        )
     db.session.commit()
     return result
+
+
+def split_lines(text: str) -> list[str]:
+    """``text`` split on line feeds only (a carriage return before one is dropped): the numbers an editor
+    shows, whatever Unicode line separators the lines hold."""
+    return [line.removesuffix("\r") for line in text.split("\n")]
+
+
+def _mark_all(domains: set[str]) -> int:
+    """Set ``blocked`` on every link and product leading to one of ``domains`` (or below), reading the
+    unblocked ones once; how many links were newly blocked."""
+    count = 0
+    for link in db.session.scalars(select(UserLink).where(UserLink.blocked.is_(False))):
+        if _leads_to_any(link.url, domains):
+            link.blocked = True
+            count += 1
+    for product in db.session.scalars(select(Product).where(Product.blocked.is_(False))):
+        if _leads_to_any(product.buy_url, domains):
+            product.blocked = True
+    return count
+
+
+def _leads_to_any(url: str, domains: set[str]) -> bool:
+    return any(not domains.isdisjoint(parents(host)) for host in hosts_of(url))
 
 
 def _mark(domain: str) -> int:
