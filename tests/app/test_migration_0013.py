@@ -75,8 +75,9 @@ def test_0013_adds_moderation_and_goes_back_without_losing_a_link(app: Flask) ->
     with app.app_context():
         tables = set(db.inspect(db.engine).get_table_names())
         link_columns = {c["name"] for c in db.inspect(db.engine).get_columns("user_link")}
+        product_columns = {c["name"] for c in db.inspect(db.engine).get_columns("product")}
     assert not tables & {"report", "blocked_domain"}
-    assert "blocked" not in link_columns
+    assert "blocked" not in link_columns and "blocked" not in product_columns
 
     migrate(app, "up", "0013")
     assert link_rows(app, "blocked") == [("https://shop.example", 0)]
