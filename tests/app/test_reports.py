@@ -107,3 +107,13 @@ def test_reports_are_rate_limited_per_network(make_app: AppFactory, signed_up: S
     statuses = [post_report(client, "alice", reason="spam") for _ in range(6)]
     assert statuses == [302] * 5 + [429]
     assert len(report_of(limited)) == 5
+
+
+def test_a_report_keeps_the_products_buy_links_too(app: Flask, alice: Account, client: FlaskClient) -> None:
+    book = {"title": "Book", "price": 900, "currency": "EUR", "buy_url": "https://shop.example/book"}
+    product = alice.api("POST", "/api/add/product", book).get_json()
+    assert post_report(client, "alice") == 302
+    [report] = report_of(app)
+    assert json.loads(report.snapshot) == [
+        {"id": product["id"], "title": "Book", "url": "https://shop.example/book", "kind": "product"}
+    ]

@@ -48,8 +48,16 @@ def file_report(
 
 
 def snapshot(page: profiles.PublicPage) -> list[dict[str, object]]:
-    """The page's links as a visitor sees them: id, title and URL, in page order."""
-    return [{"id": link.id, "title": link.title, "url": link.url} for link in page.links]
+    """The page's links as a visitor sees them (id, title and URL, in page order), then its products
+    (the same with ``"kind": "product"`` and the buy URL)."""
+    links: list[dict[str, object]] = [
+        {"id": link.id, "title": link.title, "url": link.url} for link in page.links
+    ]
+    products = [
+        {"id": product.id, "title": product.title, "url": product.buy_url, "kind": "product"}
+        for product in page.products
+    ]
+    return links + products
 
 
 def reported_user(report: Report) -> User | None:
