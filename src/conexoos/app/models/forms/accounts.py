@@ -34,21 +34,31 @@ def email_field(label: str) -> EmailField:
     )
 
 
-class SignupForm(FlaskForm):
-    """``email``, ``username`` and ``password``."""
-
-    email = email_field("Email")
-    username = StringField(
-        "Username",
+def username_field(label: str) -> StringField:
+    """A new username: trimmed and lower-cased, 3 to 30 of a-z, 0-9, _ and ."""
+    return StringField(
+        label,
         filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
         validators=[
             DataRequired(),
             Regexp(USERNAME_PATTERN, message="3 to 30 characters: a-z, 0-9, _ and ."),
         ],
     )
-    password = PasswordField(
+
+
+def new_password_field() -> PasswordField:
+    """A new password, with the rules shown beside it (the policy itself is checked by the controller)."""
+    return PasswordField(
         "Password", description=PASSWORD_RULES, validators=[DataRequired(), Length(max=MAX_LENGTH)]
     )
+
+
+class SignupForm(FlaskForm):
+    """``email``, ``username`` and ``password``."""
+
+    email = email_field("Email")
+    username = username_field("Username")
+    password = new_password_field()
 
 
 class LoginForm(FlaskForm):

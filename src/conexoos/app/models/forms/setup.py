@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, RadioField, StringField
+from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms.validators import DataRequired, Length
 
-from conexoos.app.controllers.password_policy import MAX_LENGTH
-
-from .accounts import PASSWORD_RULES, USERNAME_PATTERN, email_field
+from .accounts import email_field, new_password_field, username_field
 from .validators import NoControlCharacters
 
 POLICY_CHOICES = [
@@ -25,15 +23,6 @@ class SetupForm(FlaskForm):
     token = HiddenField()
     site_name = StringField("Site name", validators=[DataRequired(), Length(max=60), NoControlCharacters()])
     email = email_field("Administrator's email")
-    username = StringField(
-        "Administrator's username",
-        filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
-        validators=[
-            DataRequired(),
-            Regexp(USERNAME_PATTERN, message="3 to 30 characters: a-z, 0-9, _ and ."),
-        ],
-    )
-    password = PasswordField(
-        "Password", description=PASSWORD_RULES, validators=[DataRequired(), Length(max=MAX_LENGTH)]
-    )
+    username = username_field("Administrator's username")
+    password = new_password_field()
     signup_policy = RadioField("Who may sign up", choices=POLICY_CHOICES, default="open")
