@@ -10,9 +10,11 @@ from .held_username import HeldUsername
 from .invite import Invite
 from .link import UserLink
 from .media_file import MediaFile
+from .menu_item import MenuItem
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .report import Report
 from .second_factor import Passkey, RecoveryCode, TotpSecret
+from .site_page import SitePage, SitePageRevision
 from .site_setting import SiteSetting
 from .stats import StatsRollup, StatsSalt, StatsVisitor, StatsWatermark
 from .user import ADMIN, FREE_PLAN, MODERATOR, ROLES, USER, User
@@ -39,6 +41,9 @@ __all__ = [
     "ExternalIdentity",
     "HeldUsername",
     "MediaFile",
+    "MenuItem",
+    "SitePage",
+    "SitePageRevision",
     "StatsRollup",
     "StatsSalt",
     "StatsVisitor",
