@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.framework import db
@@ -44,6 +44,19 @@ class SitePage(db.Model):  # type: ignore[name-defined]
     updated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), nullable=True
     )
+
+    def is_public(self, now: datetime) -> bool:
+        """Whether visitors see the page at ``now``: published, or scheduled for ``now`` or earlier (the
+        publishing task may not have run yet)."""
+        if self.status == PUBLISHED:
+            return True
+        return self.status == SCHEDULED and self.publish_at is not None and self.publish_at <= now
+
+    @classmethod
+    def public_at(cls, now: datetime) -> ColumnElement[bool]:
+        """:meth:`is_public` as a SQL condition, for queries."""
+        due = and_(cls.status == SCHEDULED, cls.publish_at.is_not(None), cls.publish_at <= now)
+        return or_(cls.status == PUBLISHED, due)
 
 
 class SitePageRevision(db.Model):  # type: ignore[name-defined]
