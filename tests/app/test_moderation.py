@@ -112,6 +112,23 @@ def test_hide_a_link_hides_only_a_link_of_the_reported_page(
     assert outbox(app) == []  # no address left
 
 
+def test_a_link_a_moderator_hid_stays_hidden_whatever_its_owner_sends(
+    app: Flask, alice: Account, moddy: Account
+) -> None:
+    link = alice.add_link("Phish", "https://phish.example/")
+    report_id = file(alice, app)
+    url = f"/admin/reports/{report_id}/hide-link"
+    assert moddy.client.post(url, data={"csrf_token": moddy.csrf, "link_id": link["id"]}).status_code == 302
+
+    shown = alice.api("PUT", f"/api/edit/link/{link['id']}", {"enabled": True})
+    assert shown.status_code == 409 and "moderator hid this link" in shown.get_data(as_text=True)
+    assert alice.api("GET", "/api/links").get_json()[0]["enabled"] is False
+    renamed = alice.api("PUT", f"/api/edit/link/{link['id']}", {"title": "Still here"})
+    assert renamed.status_code == 200 and renamed.get_json()["enabled"] is False
+    assert "Phish" not in app.test_client().get("/alice").get_data(as_text=True)
+    assert app.test_client().get("/alice").get_data(as_text=True).count("Still here") == 0
+
+
 def test_suspend_suspends_the_owner_and_closes_the_report(app: Flask, alice: Account, moddy: Account) -> None:
     report_id = file(alice, app)
     response = moddy.client.post(f"/admin/reports/{report_id}/suspend", data={"csrf_token": moddy.csrf})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
 from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
 from conexoos.app.models.persistent import User, UserLink
@@ -18,6 +18,10 @@ from .owner_lock import locked_owner
 SUSPENDED = (
     "Your account is suspended, so you cannot add or change links. You can still export or delete your "
     "account from Settings."
+)
+HIDDEN_BY_MODERATOR = (
+    "A moderator hid this link after a report, so it cannot be shown again. You can edit or delete it; "
+    "write to the site's team if you think this is a mistake."
 )
 
 
@@ -64,6 +68,8 @@ def update_link(user: User, link_id: int, payload: Any) -> UserLink:
     with locked_owner(user) as owner:
         link = get_link(owner, link_id)
         check_window(fields, {"starts_at": link.starts_at, "ends_at": link.ends_at})
+        if link.hidden_by_staff and fields.get("enabled"):
+            raise Conflict(HIDDEN_BY_MODERATOR)
         for name, value in fields.items():
             setattr(link, name, value)
     return link

@@ -63,7 +63,8 @@ def dismiss(actor: User, report: Report) -> None:
 
 
 def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
-    """Hide one of the reported user's links (the owner sees it disabled) and close the report. Commits.
+    """Hide one of the reported user's links for good (its owner sees it hidden by a moderator and cannot
+    show it again) and close the report. Commits.
 
     Raises :class:`~conexoos.app.controllers.user_management.ActionRefused` for a link of another user.
     """
@@ -71,11 +72,10 @@ def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
     link = UserLink.get_owned(link_id, report.user_id)
     if link is None:
         raise manage.ActionRefused("That link is not on the reported page any more.", 404)
-    before = {"enabled": link.enabled}
-    link.enabled = False
-    audit.record(
-        "link.hide", link, before, {"enabled": False}, f"link {link.id} hidden after report {report.id}"
-    )
+    before = {"enabled": link.enabled, "hidden_by_staff": link.hidden_by_staff}
+    link.enabled, link.hidden_by_staff = False, True
+    after = {"enabled": False, "hidden_by_staff": True}
+    audit.record("link.hide", link, before, after, f"link {link.id} hidden after report {report.id}")
     _close(actor, report, ACTIONED, f"link {link.id} hidden")  # refused: the caller rolls all back
     db.session.commit()
     return link

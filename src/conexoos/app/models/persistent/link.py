@@ -30,6 +30,8 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     blocked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     """True while the URL's domain is on the operator's blocklist: hidden, and ``/go`` answers 410."""
+    hidden_by_staff: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    """True once a moderator hid the link after a report: it stays disabled, its owner cannot show it."""
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
