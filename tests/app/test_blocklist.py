@@ -79,6 +79,18 @@ def test_new_and_edited_links_to_a_blocked_domain_or_subdomain_get_a_422(
     assert edit.status_code == 422
 
 
+@pytest.mark.parametrize("spelling", ["0xcb.0.113.7", "0313.0.0161.7", "3405803783", "203.0.28935"])
+def test_an_address_is_blocked_in_every_spelling_a_browser_reads_as_it(
+    app: Flask, alice: Account, boss: Account, spelling: str
+) -> None:
+    assert normalise_domain(spelling) == "203.0.113.7"
+    assert block(boss, spelling) == 302
+    for url in ("http://203.0.113.7/login", "http://0xCB.0x00.0x71.0x07/", "http://3405803783./"):
+        response = alice.api("POST", "/api/add/link", {"title": "x", "url": url})
+        assert response.status_code == 422, url
+        assert "Links to 203.0.113.7 are not allowed" in response.get_json()["error"]["message"]
+
+
 def test_existing_links_are_hidden_and_gone_until_the_domain_is_removed(
     app: Flask, alice: Account, boss: Account, client: FlaskClient
 ) -> None:

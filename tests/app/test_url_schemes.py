@@ -127,3 +127,23 @@ def test_ipv6_literal_hosts_are_kept_in_brackets() -> None:
     assert normalise_url("https://[::1]:443/") == "https://[::1]/"
     with pytest.raises(UnsafeURL):
         normalise_url("http://[not:an:address]/")
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [
+        ("http://0x7f.1/", "http://127.0.0.1/"),
+        ("http://0177.0.0.1/x", "http://127.0.0.1/x"),
+        ("http://2130706433", "http://127.0.0.1/"),
+        ("http://127.1", "http://127.0.0.1/"),
+        ("https://www.0x.example", "https://www.0x.example/"),
+    ],
+)
+def test_numeric_hosts_are_stored_as_the_address_a_browser_connects_to(raw: str, stored: str) -> None:
+    assert normalise_url(raw) == stored
+
+
+@pytest.mark.parametrize("raw", ["http://1.2.3.4.5", "http://256.0.0.1", "http://1.2.3.09", "http://shop.0x"])
+def test_numeric_hosts_no_browser_accepts_are_refused(raw: str) -> None:
+    with pytest.raises(UnsafeURL, match="not a valid host name or IPv4 address"):
+        normalise_url(raw)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from conexoos.app.controllers import audit
 from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import BlockedDomain, Product, UserLink
-from conexoos.app.utils.urls import to_ascii_host
+from conexoos.app.utils.urls import ends_in_a_number, to_ascii_host, whatwg_ipv4
 from conexoos.framework import db
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -55,6 +55,11 @@ def normalise_domain(raw: str) -> str:
         domain = to_ascii_host(text).lower()
     except (idna.IDNAError, UnicodeError, ValueError) as error:
         raise BlocklistError(f"{text[:80]!r} is not a valid domain name ({error}).") from None
+    if ends_in_a_number(domain):  # an IPv4 address, in any spelling a browser accepts
+        address = whatwg_ipv4(domain)
+        if address is None:
+            raise BlocklistError(f"{text[:80]!r} is not a valid domain name or IPv4 address.")
+        return address
     labels = domain.split(".")
     if len(domain) > MAX_DOMAIN or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
         raise BlocklistError(f"{text[:80]!r} is not a valid domain name, such as example.com.")

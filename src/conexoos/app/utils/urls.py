@@ -81,9 +81,57 @@ def _host(raw: str) -> str:
         ascii_host = to_ascii_host(host)
     except idna.IDNAError as error:
         raise UnsafeURL(f"{host!r} is not a valid host name ({error})") from None
+    if ends_in_a_number(ascii_host):
+        address = whatwg_ipv4(ascii_host)
+        if address is None:
+            raise UnsafeURL(f"{host!r} is not a valid host name or IPv4 address")
+        return address
     if not _HOST.match(ascii_host) or ("." not in ascii_host and ascii_host != "localhost"):
         raise UnsafeURL(f"{host!r} is not a valid host name")
     return ascii_host
+
+
+def ends_in_a_number(host: str) -> bool:
+    """Whether browsers read ``host`` as an IPv4 address (the WHATWG URL standard's "ends in a number"):
+    its last label is decimal digits, or a hex (``0x7f``) or octal (``0177``) number."""
+    labels = host.split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels.pop()
+    last = labels[-1]
+    return bool(last) and ((last.isascii() and last.isdigit()) or _ipv4_number(last) is not None)
+
+
+def whatwg_ipv4(host: str) -> str | None:
+    """``host`` as the dotted-decimal IPv4 address a browser connects to (``0x7f.1``, ``0177.0.0.1`` and
+    ``2130706433`` are all ``127.0.0.1``), or None when it is not a valid one."""
+    labels = host.split(".")
+    if labels[-1] == "" and len(labels) > 1:
+        labels.pop()
+    numbers = [_ipv4_number(label) for label in labels]
+    if len(labels) > 4 or any(number is None for number in numbers):
+        return None
+    parts = [number for number in numbers if number is not None]
+    if any(part > 255 for part in parts[:-1]) or parts[-1] >= 256 ** (5 - len(parts)):
+        return None
+    value = parts[-1] + sum(part * 256 ** (3 - index) for index, part in enumerate(parts[:-1]))
+    return str(ipaddress.IPv4Address(value))
+
+
+def _ipv4_number(label: str) -> int | None:
+    """One label of a WHATWG IPv4 host: decimal, ``0x`` hex (empty digits are 0) or ``0``-led octal."""
+    if not label or not label.isascii():
+        return None
+    digits, base = label, 10
+    if label[:2].lower() == "0x":
+        digits, base = label[2:], 16
+    elif len(label) > 1 and label[0] == "0":
+        digits, base = label[1:], 8
+    if not digits:
+        return 0
+    allowed = {10: "0123456789", 16: "0123456789abcdefABCDEF", 8: "01234567"}[base]
+    if any(character not in allowed for character in digits):
+        return None
+    return int(digits, base)
 
 
 def to_ascii_host(host: str) -> str:
