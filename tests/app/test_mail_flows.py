@@ -11,13 +11,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from conexoos.app.controllers import tokens
+from conexoos.app.controllers import recovery_codes, tokens
+from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.models.persistent import User
 from conexoos.framework.mail import deliver_due
 from tests.conftest import AppFactory
 from tests.support.smtp_server import Received, SmtpServer
 
 from .conftest import PASSWORD, Account, form_token, log_in, product_app, sign_up
+from .two_factor_support import enrol_totp
 
 pytestmark = pytest.mark.database_matrix
 LINK = re.compile(r"http://localhost(/\S+)")
@@ -323,6 +325,29 @@ def test_the_old_address_undoes_a_change_and_locks_everyone_out(
     new_reset = link_in(mail_to(mail_app, smtp_server, "victim@example.com", count=5)[-1])
     post_form(browser, new_reset, password=NEW_PASSWORD, confirm=NEW_PASSWORD)
     log_in(mail_app.test_client(), "victim", NEW_PASSWORD)
+
+
+def test_an_undo_removes_the_second_factors_the_intruder_may_have_added(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    owner = sign_up(mail_app, "target", email="target@example.com")
+    enrol_totp(owner)  # by whoever holds the session: the owner cannot pass this factor
+    with mail_app.app_context():
+        deliver_due()
+    notices = len([item for item in smtp_server.wait_for(0) if "target@example.com" in item.recipients])
+    path = hijack(mail_app, smtp_server, owner, mails_before=notices)
+    assert post_form(mail_app.test_client(), path).status_code == 200
+    with mail_app.app_context():
+        restored = User.get_by_login("target")
+        assert restored is not None and not has_second_factor(restored)
+        assert recovery_codes.remaining(restored) == 0
+    ask_reset(mail_app, "target")
+    reset = link_in(mail_to(mail_app, smtp_server, "target@example.com", count=notices + 4)[-1])
+    browser = mail_app.test_client()
+    post_form(browser, reset, password=NEW_PASSWORD, confirm=NEW_PASSWORD)
+    returning = mail_app.test_client()
+    log_in(returning, "target", NEW_PASSWORD)
+    assert returning.get("/dashboard").status_code == 200  # the password alone: no second step
 
 
 def test_a_pending_change_link_dies_with_the_undo(mail_app: Flask, smtp_server: SmtpServer) -> None:

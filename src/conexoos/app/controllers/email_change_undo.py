@@ -4,8 +4,10 @@ When an address changes, the notice to the old address carries an undo link. It 
 old address and a fingerprint of the new one, so it works only while the account still uses that new
 address (once followed the account is back on the old one: the link is spent). Undoing restores the old
 address as verified, makes the password unusable (whoever changed the address knew it; the reset links
-made for it stop working too), ends every session of the account, and mails the restored address how to
-set a new password through "forgot password".
+made for it stop working too), removes every second factor and passkey (whoever held the session may have
+added their own: a passkey would let them straight back in, an authenticator app would lock the owner out
+after the reset), ends every session of the account, and mails the restored address how to set a new
+password through "forgot password".
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from conexoos.app.controllers.accounts import disable_password
 from conexoos.app.controllers.mail import queue_mail_to_account
+from conexoos.app.controllers.second_factor import disable_second_factors
 from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
 from conexoos.app.controllers.user_sessions import end_sessions
 from conexoos.app.models.persistent import User
@@ -50,11 +53,13 @@ def undo_request(token: str) -> tuple[User, str]:
 
 
 def undo_email_change(token: str) -> User:
-    """Give the account its old address back (verified), disable its password, end all its sessions and
-    mail the old address; :class:`TokenError` (or :class:`AddressTaken`) when it cannot."""
+    """Give the account its old address back (verified), disable its password, remove its second factors
+    and passkeys, end all its sessions and mail the old address; :class:`TokenError` (or
+    :class:`AddressTaken`) when it cannot."""
     user, old_email = undo_request(token)
     user.email, user.email_verified_at = old_email, utcnow()
     disable_password(user)
+    disable_second_factors(user)
     queue_mail_to_account(old_email, "email_change_undone", user=user, email=old_email)
     try:
         db.session.commit()
