@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import yaml
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,7 +25,7 @@ from conexoos.app.controllers import accounts as accounts_controller
 from conexoos.app.models.persistent import User
 from conexoos.framework.config import deep_merge
 from conexoos.framework.mail import deliver_due
-from tests.conftest import AppFactory, _no_fsync  # noqa: F401 (tests import it from here)
+from tests.conftest import AppFactory, _no_fsync, base_overrides  # noqa: F401 (tests import _no_fsync from here)
 from tests.support.smtp_server import SmtpServer
 
 PASSWORD = "correct horse battery staple"
@@ -233,3 +235,20 @@ def deliver(app: Flask) -> None:
     """Run the outbox task's work once, now (as the scheduler does every few seconds)."""
     with app.app_context():
         deliver_due()
+
+
+# ---------------------------------------------------------------- command-line tests
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    """A YAML configuration with its own SQLite file and instance folder (a module may define its own)."""
+    path = tmp_path / "config.yml"
+    path.write_text(yaml.safe_dump(deep_merge(base_overrides(tmp_path), RATE_LIMITS_OFF)))
+    return path
+
+
+@pytest.fixture
+def cli_app(make_app: AppFactory, config_file: Path) -> Flask:
+    """The app a command works on (built from the same file, so its tables exist)."""
+    return make_app(config=str(config_file))

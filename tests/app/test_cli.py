@@ -2,44 +2,24 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from argon2 import PasswordHasher
-from click.testing import CliRunner, Result
+from click.testing import Result
 from flask import Flask
 from sqlalchemy import func, select
 
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
-from conexoos.framework.cli import cli
-from conexoos.framework.config import deep_merge
-from tests.conftest import AppFactory, base_overrides
+from tests.support.cli import run_cli
 
-from .conftest import PASSWORD, RATE_LIMITS_OFF, each, form_token
-
-
-@pytest.fixture
-def config_file(tmp_path: Path) -> Path:
-    """A YAML configuration with its own SQLite file and instance folder."""
-    path = tmp_path / "config.yml"
-    path.write_text(yaml.safe_dump(deep_merge(base_overrides(tmp_path), RATE_LIMITS_OFF)))
-    return path
-
-
-@pytest.fixture
-def cli_app(make_app: AppFactory, config_file: Path) -> Flask:
-    """The app the command will work on (built from the same file, so its tables exist)."""
-    return make_app(config=str(config_file))
+from .conftest import PASSWORD, each, form_token
 
 
 def run(config_file: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
-    """``conexoos --config FILE user create ARGS`` through click, as the console script runs it."""
-    argv = ["--config", str(config_file), "user", "create", *args]
-    monkeypatch.setattr(sys, "argv", ["conexoos", *argv])  # project commands are found from argv
-    return CliRunner().invoke(cli, argv, catch_exceptions=False)
+    """``conexoos --config FILE user create ARGS``."""
+    return run_cli(monkeypatch, "--config", str(config_file), "user", "create", *args)
 
 
 def stored_user(app: Flask, username: str) -> User | None:

@@ -5,23 +5,21 @@ the S3 bucket (the tests' own moto server), ``media migrate`` refuses a target t
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
-from conexoos.framework.cli import cli
 from conexoos.framework.config import deep_merge
 from conexoos.framework.storage.s3 import make_client
 from tests.conftest import AppFactory, base_overrides
 from tests.framework.helpers import free_port
 from tests.framework.test_cli import invoke
+from tests.support.cli import run_cli
 from tests.support.moto_s3 import S3Server
 from tests.support.redis_server import RedisServer
 
@@ -132,8 +130,7 @@ def test_migrate_to_the_database_without_one_is_refused(
     config = tmp_path / "config.yml"
     config.write_text(json.dumps({**base_overrides(tmp_path), "DATABASE": {}}))
     argv = ["--project", str(project), "--config", str(config), "media", "migrate", "--to", "database"]
-    monkeypatch.setattr(sys, "argv", ["conexoos", *argv])
-    result = CliRunner().invoke(cli, argv, catch_exceptions=False)
+    result = run_cli(monkeypatch, *argv)
     assert result.exit_code == 2, result.output
     assert result.output.strip().splitlines() == [
         "error: --to 'database' keeps media in the default database, and DATABASE has no connection; add one "

@@ -4,21 +4,20 @@ resumable, and a copy that differs is replaced."""
 from __future__ import annotations
 
 import hashlib
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from click.testing import Result
 from flask import Flask
 
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
-from conexoos.framework.cli import cli
 from conexoos.framework.config import deep_merge
 from conexoos.framework.storage import DatabaseStorage, LocalStorage, S3Storage
 from tests.conftest import AppFactory, base_overrides
+from tests.support.cli import run_cli
 from tests.support.moto_s3 import S3Server
 
 from .conftest import QUIET, RATE_LIMITS_OFF, sign_up
@@ -38,9 +37,7 @@ def write_config(path: Path, tmp_path: Path, backend: str, s3: dict[str, Any]) -
 
 
 def migrate(config: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
-    argv = ["--config", str(config), "media", "migrate", *args]
-    monkeypatch.setattr(sys, "argv", ["conexoos", *argv])
-    return CliRunner().invoke(cli, argv, catch_exceptions=False)
+    return run_cli(monkeypatch, "--config", str(config), "media", "migrate", *args)
 
 
 def digests(files: dict[str, bytes]) -> dict[str, str]:

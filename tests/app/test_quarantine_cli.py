@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 
 from conexoos.app.models.persistent.event import EventQuarantine
 from conexoos.framework import db
-from conexoos.framework.cli import cli
-
-from .test_cli import cli_app, config_file  # noqa: F401  (fixtures)
+from tests.support.cli import run_cli
 
 
 def _quarantine(argv_tail: list[str], config: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    argv = ["--config", str(config), "analytics", "quarantine", *argv_tail]
-    monkeypatch.setattr(sys, "argv", ["conexoos", *argv])  # project commands are found from argv
-    result = CliRunner().invoke(cli, argv, catch_exceptions=False)
+    result = run_cli(monkeypatch, "--config", str(config), "analytics", "quarantine", *argv_tail)
     assert result.exit_code == 0, result.output
     # Only the command's own lines (the framework may warn about the test database's migration state).
     return "\n".join(line for line in result.output.splitlines() if not line.startswith("warning:"))
 
 
 def test_the_command_counts_and_lists_quarantined_events(
-    cli_app: Flask,  # noqa: F811
-    config_file: Path,  # noqa: F811
+    cli_app: Flask,
+    config_file: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert _quarantine([], config_file, monkeypatch).splitlines() == ["0 events in quarantine"]

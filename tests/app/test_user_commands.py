@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from click.testing import Result
 from flask import Flask
 
 from conexoos.app.controllers import accounts
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
-from conexoos.framework.cli import cli
 from conexoos.framework.config import deep_merge
 from tests.conftest import AppFactory, base_overrides
+from tests.support.cli import run_cli
 from tests.support.stripe_standin import StripeStandIn
 
 from .billing_support import PLAN_OVERRIDES, running_standin, stripe_overrides, subscribe_to_pro
@@ -57,9 +56,7 @@ def people(cli_app: Flask) -> dict[str, Account]:
 
 def user(config_file: Path, monkeypatch: pytest.MonkeyPatch, *args: str, stdin: str | None = None) -> Result:
     """``conexoos --config FILE user ARGS`` through click, as the console script runs it."""
-    argv = ["--config", str(config_file), "user", *args]
-    monkeypatch.setattr(sys, "argv", ["conexoos", *argv])  # project commands are found from argv
-    return CliRunner().invoke(cli, argv, input=stdin, catch_exceptions=False)
+    return run_cli(monkeypatch, "--config", str(config_file), "user", *args, stdin=stdin)
 
 
 def one_line_error(result: Result, text: str) -> None:
