@@ -339,7 +339,10 @@ def test_preview_without_javascript_saves_nothing(app: Flask, mod: Account) -> N
 def test_the_preview_endpoint_renders_sanitised_html_with_the_csrf_token(app: Flask, mod: Account) -> None:
     answer = mod.api("POST", "/admin/pages/preview", {"body": "~~old~~ [x](javascript:alert(1)) <b>"})
     assert answer.status_code == 200
-    assert answer.get_json() == {"html": "<p><s>old</s> [x](javascript:alert(1)) &lt;b&gt;</p>\n"}
+    assert answer.get_json() == {
+        "html": "<p><s>old</s> [x](javascript:alert(1)) &lt;b&gt;</p>\n",
+        "nodes": [["p", {}, [["s", {}, ["old"]], " [x](javascript:alert(1)) <b>"]], "\n"],
+    }
     assert mod.api("POST", "/admin/pages/preview", {"body": 3}).status_code == 400
     assert mod.api("POST", "/admin/pages/preview", {"body": "x" * 100_001}).status_code == 400
     refused = mod.client.post("/admin/pages/preview", json={"body": "x"})  # no token

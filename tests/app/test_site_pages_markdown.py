@@ -9,7 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conexoos.app.utils.markdown import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, EXTERNAL_REL, render
+from conexoos.app.utils.markdown import (
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_TAGS,
+    EXTERNAL_REL,
+    Node,
+    render,
+    render_tree,
+)
 
 HOSTILE = [
     "<script>alert(1)</script>",
@@ -89,10 +96,34 @@ def test_nothing_a_writer_types_yields_script(source: str) -> None:
     assert_harmless(render(source))
 
 
+def tree_tags(nodes: list[Node]) -> set[str]:
+    found: set[str] = set()
+    for node in nodes:
+        if not isinstance(node, str):
+            found |= {node[0]} | tree_tags(node[2])
+    return found
+
+
 @pytest.mark.parametrize("source", HOSTILE)
 def test_each_known_attack_is_defused(source: str) -> None:
     html = render(source)
     assert_harmless(html)
+    assert tree_tags(render_tree(source)) <= ALLOWED_TAGS  # what the live preview builds
+
+
+def test_the_preview_tree_holds_the_same_page() -> None:
+    tree = render_tree("# A & B\n\n![i](/media/x.png) [l](https://x.example) <b>")
+    assert tree[0] == ["h1", {}, ["A & B"]]
+    assert tree[2] == [
+        "p",
+        {},
+        [
+            ["img", {"src": "/media/x.png", "alt": "i"}, []],
+            " ",
+            ["a", {"href": "https://x.example", "rel": EXTERNAL_REL}, ["l"]],
+            " <b>",
+        ],
+    ]
 
 
 def test_raw_html_is_shown_as_text() -> None:

@@ -18,7 +18,7 @@ from conexoos.app.controllers import site_pages
 from conexoos.app.controllers.roles import ADMIN, MODERATOR, staff_only
 from conexoos.app.models.forms.site_page import SitePageForm
 from conexoos.app.models.persistent.site_page import SitePage, SitePageRevision
-from conexoos.app.utils.markdown import render
+from conexoos.app.utils.markdown import render, render_tree
 
 admin_pages = staff_only(Blueprint("admin_pages", __name__, url_prefix="/admin/pages"), ADMIN, MODERATOR)
 PREVIEW = "preview"
@@ -72,14 +72,15 @@ def edit(page_id: int) -> Response | str | tuple[str, int]:
 
 @admin_pages.route("/preview", methods=["POST"])
 def preview() -> Response:
-    """The sanitised HTML of the posted Markdown ``body`` (JSON ``{"html": ...}``), nothing saved."""
+    """The sanitised HTML of the posted Markdown ``body``, nothing saved: JSON ``{"html": ..., "nodes":
+    [...]}``, the nodes being the same HTML as a tree (see ``utils/markdown.render_tree``)."""
     payload = request.get_json(silent=True)
     body = payload.get("body") if isinstance(payload, dict) else request.form.get("body")
     if not isinstance(body, str):
         raise BadRequest("Send the page's text as the string field body.")
     if len(body) > site_pages.BODY_MAX:
         raise BadRequest(f"The text holds at most {site_pages.BODY_MAX:,} characters.")
-    return jsonify(html=str(render(body)))
+    return jsonify(html=str(render(body)), nodes=render_tree(body))
 
 
 @admin_pages.route("/<id:page_id>/delete", methods=["GET"])

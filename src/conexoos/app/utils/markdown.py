@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import re
+from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import nh3
@@ -30,6 +32,9 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "o
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 IMAGE_SCHEMES = frozenset({"https"})
 MEDIA_PREFIX = "/media/"
+VOID_TAGS = frozenset({"br", "hr", "img"})
+Node = Any
+"""A node of :func:`render_tree`: a text (``str``) or ``[tag, {attribute: value}, [children]]``."""
 _UNSAFE_IN_URL = re.compile(r"[\x00-\x20\\\x7f]")
 """Characters a browser drops or reads as ``/`` inside a URL (``/\\evil.example`` is ``//evil.example``)."""
 
@@ -44,6 +49,37 @@ def render(source: str) -> Markup:
     _mark_external_links(tokens)
     html = _renderer.renderer.render(tokens, _renderer.options, {})
     return Markup(_clean(html))  # nh3 has just sanitised it against the allow-list
+
+
+def render_tree(source: str) -> list[Node]:
+    """:func:`render` as a tree of nodes, for a script to build with ``createElement`` and ``textContent``
+    (our scripts never parse a string as HTML)."""
+    builder = _TreeBuilder()
+    builder.feed(str(render(source)))
+    builder.close()
+    return builder.root
+
+
+class _TreeBuilder(HTMLParser):
+    """Turns the sanitised HTML (only :data:`ALLOWED_TAGS`, well nested) into nested lists."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.root: list[Node] = []
+        self._open: list[list[Node]] = [self.root]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        children: list[Node] = []
+        self._open[-1].append([tag, {name: value or "" for name, value in attrs}, children])
+        if tag not in VOID_TAGS:
+            self._open.append(children)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in VOID_TAGS and len(self._open) > 1:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        self._open[-1].append(data)
 
 
 def _clean(html: str) -> str:

@@ -1,5 +1,6 @@
 // The page editor's live preview: the Markdown is posted (with the page's CSRF token, through api.js) to
-// /admin/pages/preview as the writer types, and the sanitised HTML the server returns replaces the preview.
+// /admin/pages/preview as the writer types; the server answers with the sanitised page as a tree of nodes,
+// built here with createElement and text nodes (no string is ever parsed as HTML).
 // Without JavaScript the "Preview" button does the same by posting the form back.
 (() => {
   "use strict";
@@ -10,11 +11,20 @@
   let timer = null;
   let asked = 0;
 
+  function build(node) {
+    if (typeof node === "string") return document.createTextNode(node);
+    const [tag, attributes, children] = node;
+    const element = document.createElement(tag);
+    for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+    for (const child of children) element.appendChild(build(child));
+    return element;
+  }
+
   async function refresh() {
     const mine = ++asked;
     try {
       const data = await window.conexoosApi("POST", form.dataset.previewUrl, { body: body.value });
-      if (mine === asked) preview.innerHTML = data.html; // sanitised by the server (nh3)
+      if (mine === asked) preview.replaceChildren(...data.nodes.map(build));
     } catch (error) {
       if (mine === asked) preview.textContent = `No preview: ${error.message}`;
     }
