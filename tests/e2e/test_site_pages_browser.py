@@ -3,6 +3,9 @@ without JavaScript on a phone, and the published page for a visitor."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from playwright.sync_api import Page, expect
 
 from tests.support.live_server import LiveServer
@@ -25,7 +28,9 @@ def set_up_and_log_in(page: Page, live: LiveServer) -> None:
     expect(page.get_by_role("heading", name="Linkhaus: overview")).to_be_visible()
 
 
-def test_live_preview_then_publish(new_page: PageFactory, live_server: LiveServer) -> None:
+def test_live_preview_then_publish(
+    new_page: PageFactory, live_server: LiveServer, snapshot: Callable[[Page, str], Path | None]
+) -> None:
     editor = new_page()
     refused: list[str] = []
     editor.on("console", lambda message: refused.append(message.text) if message.type == "error" else None)
@@ -42,6 +47,7 @@ def test_live_preview_then_publish(new_page: PageFactory, live_server: LiveServe
     expect(preview.locator("td")).to_have_text("1")
     expect(preview).to_contain_text("<script>alert(1)</script>")  # as text
     expect(preview.locator("script")).to_have_count(0)
+    snapshot(editor, "editor")
     editor.get_by_label("Status").select_option("published")
     editor.get_by_role("button", name="Save").click()
     expect(editor.get_by_text("The page /p/terms is saved")).to_be_visible()
@@ -51,9 +57,18 @@ def test_live_preview_then_publish(new_page: PageFactory, live_server: LiveServe
     visitor.goto(f"{live_server.url}/p/terms")
     expect(visitor.get_by_role("heading", name="Terms of use")).to_be_visible()
     expect(visitor.locator(".page-body strong")).to_have_text("Be kind")
+    snapshot(visitor, "published")
+    editor.get_by_label("Text (Markdown)").fill("**Be kind**, always\n\n| a |\n|---|\n| 2 |")
+    editor.get_by_role("button", name="Save").click()
+    editor.get_by_role("link", name="Revisions").click()
+    editor.get_by_role("link", name="Changes in revision 2").click()
+    expect(editor.locator(".diff .add")).to_contain_text(["**Be kind**, always", "| 2 |"])
+    snapshot(editor, "changes")
 
 
-def test_the_preview_button_works_without_javascript(new_page: PageFactory, live_server: LiveServer) -> None:
+def test_the_preview_button_works_without_javascript(
+    new_page: PageFactory, live_server: LiveServer, snapshot: Callable[[Page, str], Path | None]
+) -> None:
     phone = new_page(phone=True, java_script_enabled=False)
     set_up_and_log_in(phone, live_server)
     phone.goto(f"{live_server.url}/admin/pages/new")
@@ -65,7 +80,9 @@ def test_the_preview_button_works_without_javascript(new_page: PageFactory, live
     expect(preview.get_by_role("heading", name="Questions")).to_be_visible()
     expect(preview.locator("s")).to_have_text("old")
     expect(phone.get_by_label("Text (Markdown)")).to_have_value("## Questions\n\n~~old~~ answer")
+    snapshot(phone, "phone-preview")
     phone.get_by_role("button", name="Save").click()
     expect(phone.get_by_text("The page /p/help is saved")).to_be_visible()
     phone.goto(f"{live_server.url}/p/help")
     expect(phone.get_by_text("Draft — only staff see this.")).to_be_visible()
+    snapshot(phone, "phone-draft")

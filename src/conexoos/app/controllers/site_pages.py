@@ -35,7 +35,7 @@ from conexoos.app.models.persistent.site_page import (
     SitePageRevision,
 )
 from conexoos.app.utils.markdown import is_allowed_image
-from conexoos.app.utils.text import has_control_characters, is_visible
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_visible
 from conexoos.framework import db
 from conexoos.framework.urls import public_url
 
@@ -165,6 +165,8 @@ def _text_problem(value: str, limit: int, required: bool = False) -> str | None:
         return f"At most {limit} characters; this has {len(value)}."
     if has_control_characters(value):
         return "Remove the control characters (line breaks, tabs and the like) from this field."
+    if has_bidi_controls(value):
+        return "Remove the bidirectional controls (U+202A-E, U+2066-9): they make text read backwards."
     return None
 
 
