@@ -410,5 +410,6 @@ def test_a_long_text_in_any_script_is_stored_whole(app: Flask, client: FlaskClie
 def test_hostile_form_input_never_makes_a_500(mod: Account, form: dict[str, str]) -> None:
     response = post_page(mod, **form)
     assert response.status_code in (302, 422), response.status_code
+    assert mod.api("POST", "/admin/pages/preview", {"body": form["body"]}).status_code == 200
     if response.status_code == 302:
         assert mod.client.get(response.headers["Location"]).status_code == 200
