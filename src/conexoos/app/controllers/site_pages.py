@@ -154,8 +154,12 @@ def _slug_problem(slug: str, page_id: int | None) -> str | None:
         return "The address needs at least one letter or digit."
     taken = db.session.scalar(select(SitePage.id).where(SitePage.slug == slug))
     if taken is not None and taken != page_id:
-        return f"Another page already lives at /p/{slug}: choose another address."
+        return _taken(slug)
     return None
+
+
+def _taken(slug: str) -> str:
+    return f"Another page already lives at /p/{slug}: choose another address."
 
 
 def _text_problem(value: str, limit: int, required: bool = False) -> str | None:
@@ -248,8 +252,7 @@ def _commit_or_slug_taken(
         db.session.rollback()
         holder = db.session.scalar(select(SitePage.id).where(SitePage.slug == data.slug))
         if holder is not None and holder != page_id:
-            message = f"Another page already lives at /p/{data.slug}: choose another address."
-            raise PageInvalid({"slug": message}) from error
+            raise PageInvalid({"slug": _taken(data.slug)}) from error
         if page_id is not None:
             raise PageInvalid({"body": SAVED_MEANWHILE}) from error
         raise
