@@ -116,7 +116,9 @@ def test_a_draft_is_seen_by_staff_only_then_published_for_everyone(
     assert '<meta name="description" content="The rules of this site.">' in html
     assert '<link rel="canonical" href="http://localhost/p/terms">' in html
     assert shown.headers["Cache-Control"] == "public, max-age=60"
-    assert alice.client.get("/p/terms").status_code == 200
+    assert "Edit the page" not in html
+    assert "Edit the page" not in text(alice.client.get("/p/terms"))
+    assert f'<a href="/admin/pages/{page_id}/edit">Edit the page</a>' in text(mod.client.get("/p/terms"))
     page = page_of(app, page_id)
     assert page is not None and page.status == "published" and page.published_at is not None
     assert [number for _, number, _ in revision_ids(app, page_id)] == [1, 2]

@@ -31,14 +31,15 @@ def show(slug: str) -> Response:
     page = site_pages.page_by_slug(slug)
     if page is None:
         raise NotFound(NO_PAGE)
-    public = page.is_public(utcnow())
-    if not public and not has_role(*STAFF):
+    public, staff = page.is_public(utcnow()), has_role(*STAFF)
+    if not public and not staff:
         raise NotFound(NO_PAGE)
     html = render_template(
         "public/site_page.html",
         page=page,
         body=render(page.body),
         public=public,
+        staff=staff,
         canonical=external_url("site_pages.show", slug=page.slug),
         image=site_pages.absolute_image_url(page),
     )
