@@ -66,6 +66,11 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/admin/users/<id:user_id>/delete", "POST"),
     ("/admin/invites", "POST"),
     ("/admin/signup-policy", "POST"),
+    ("/admin/pages/new", "POST"),
+    ("/admin/pages/<id:page_id>/edit", "POST"),
+    ("/admin/pages/preview", "POST"),
+    ("/admin/pages/<id:page_id>/delete", "POST"),
+    ("/admin/pages/<id:page_id>/revisions/<id:revision_id>/restore", "POST"),
 }
 
 

@@ -87,3 +87,17 @@ def test_0014_adds_pages_and_menus_and_goes_back(app: Flask) -> None:
     assert not tables(app) & TABLES
     migrate(app, "up", "0014")
     assert tables(app) >= TABLES
+
+
+def test_0014_holds_a_long_page_text_on_every_database(app: Flask) -> None:
+    """A page's Markdown is a MEDIUMTEXT on MariaDB, whose TEXT stops at 64 KB."""
+    migrate(app, "up", "0014")
+    body = "Größe 😀 " * 12_000  # 108,000 characters, about 250 KB of UTF-8
+    with app.app_context():
+        page_id = add_page("long")
+        db.session.execute(text("UPDATE site_page SET body = :b WHERE id = :p"), {"b": body, "p": page_id})
+        db.session.commit()
+        stored = db.session.execute(
+            text("SELECT body FROM site_page WHERE id = :p"), {"p": page_id}
+        ).scalar_one()
+        assert stored == body

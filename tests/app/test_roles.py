@@ -17,19 +17,34 @@ from werkzeug.routing.converters import IntegerConverter
 
 from conexoos.app.controllers.roles import required_roles, role_for_admin_flag
 from conexoos.app.models.persistent import Report
+from conexoos.app.models.persistent.site_page import SitePage, SitePageRevision
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
 
 from .conftest import Account, SignUp, each, form_token
 
 STAFF_PREFIXES = ("/admin", "/setup")
-MODERATOR_ENDPOINTS = {"admin.overview", "admin.users", "admin.user", "admin.suspend", "admin.unsuspend"} | {
-    "admin_reports.queue",
-    "admin_reports.report",
-    "admin_reports.dismiss",
-    "admin_reports.hide_link",
-    "admin_reports.suspend",
-}
+MODERATOR_ENDPOINTS = (
+    {"admin.overview", "admin.users", "admin.user", "admin.suspend", "admin.unsuspend"}
+    | {
+        "admin_reports.queue",
+        "admin_reports.report",
+        "admin_reports.dismiss",
+        "admin_reports.hide_link",
+        "admin_reports.suspend",
+    }
+    | {  # the site's pages: the issue gives moderators "pages"
+        "admin_pages.index",
+        "admin_pages.new",
+        "admin_pages.edit",
+        "admin_pages.preview",
+        "admin_pages.confirm_delete",
+        "admin_pages.delete",
+        "admin_pages.revisions",
+        "admin_pages.changes",
+        "admin_pages.restore",
+    }
+)
 KNOWN_ENDPOINTS = MODERATOR_ENDPOINTS | {
     "admin.change_role",
     "admin.change_plan",
@@ -67,9 +82,16 @@ def allowed(app: Flask, endpoint: str, role: str | None) -> bool:
 @pytest.fixture
 def people(app: Flask, signed_up: SignUp) -> dict[str, Account]:
     target = signed_up("target")
-    with app.app_context():  # a report whose id is the target's, for /admin/reports/<id>
+    with app.app_context():  # a report, a site page and its revision whose ids are the target's
         db.session.add(
             Report(id=target.id, user_id=target.id, reason="spam", reporter_network="", snapshot="[]")
+        )
+        db.session.add(SitePage(id=target.id, slug="roles", title="Roles", status="draft"))
+        db.session.flush()
+        db.session.add(
+            SitePageRevision(
+                id=target.id, page_id=target.id, number=1, slug="roles", title="Roles", status="draft"
+            )
         )
         db.session.commit()
     return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from conexoos.app.controllers import account_export, billing, rollups, username_holds
+from conexoos.app.controllers import account_export, billing, rollups, site_pages, username_holds
 from conexoos.framework.tasks import Scheduler
 
 
@@ -19,6 +19,7 @@ class Schedule:
         scheduler.every(10, build_account_exports, name="account-export")
         scheduler.every(600, prune_account_exports, name="account-export-prune")
         scheduler.every(3600, release_held_usernames, name="username-hold-prune")
+        scheduler.every(60, site_pages.publish_due, name="site-pages-publish")  # scheduled pages, due
 
 
 def roll_up_analytics() -> None:

@@ -8,6 +8,7 @@ from conexoos.app.blueprints.account_settings import account_settings
 from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.admin import admin
 from conexoos.app.blueprints.admin_blocklist import admin_blocklist
+from conexoos.app.blueprints.admin_pages import admin_pages
 from conexoos.app.blueprints.admin_reports import admin_reports
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
@@ -23,6 +24,7 @@ from conexoos.app.blueprints.reports import page_reports
 from conexoos.app.blueprints.security import security
 from conexoos.app.blueprints.setup import setup_blueprint
 from conexoos.app.blueprints.site_context import site_context
+from conexoos.app.blueprints.site_pages import site_pages_blueprint
 from conexoos.app.blueprints.stats_page import stats_page
 from conexoos.app.blueprints.subscriptions import subscriptions
 from conexoos.app.blueprints.two_factor import two_factor
@@ -47,6 +49,8 @@ class Route:
             admin,
             admin_reports,
             admin_blocklist,
+            admin_pages,
+            site_pages_blueprint,
             public,
             page_reports,
         ):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, or_
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.framework import db
@@ -22,6 +23,8 @@ from .types import UTCDateTime
 DRAFT, SCHEDULED, PUBLISHED = "draft", "scheduled", "published"
 PAGE_STATUSES = (DRAFT, SCHEDULED, PUBLISHED)
 SLUG_MAX, TITLE_MAX, DESCRIPTION_MAX, IMAGE_MAX = 80, 120, 300, 300
+LONG_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+"""A page's Markdown: MariaDB's TEXT holds only 64 KB, MEDIUMTEXT 16 MB (the others have no such limit)."""
 
 
 class SitePage(db.Model):  # type: ignore[name-defined]
@@ -35,7 +38,7 @@ class SitePage(db.Model):  # type: ignore[name-defined]
     title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
     description: Mapped[str] = mapped_column(String(DESCRIPTION_MAX), nullable=False, default="")
     social_image: Mapped[str] = mapped_column(String(IMAGE_MAX), nullable=False, default="")
-    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    body: Mapped[str] = mapped_column(LONG_TEXT, nullable=False, default="")
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=DRAFT)
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -75,7 +78,7 @@ class SitePageRevision(db.Model):  # type: ignore[name-defined]
     title: Mapped[str] = mapped_column(String(TITLE_MAX), nullable=False)
     description: Mapped[str] = mapped_column(String(DESCRIPTION_MAX), nullable=False, default="")
     social_image: Mapped[str] = mapped_column(String(IMAGE_MAX), nullable=False, default="")
-    body: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    body: Mapped[str] = mapped_column(LONG_TEXT, nullable=False, default="")
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     publish_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     note: Mapped[str] = mapped_column(String(200), nullable=False, default="")

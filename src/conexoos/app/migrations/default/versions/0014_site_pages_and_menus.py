@@ -5,7 +5,8 @@ Revises: 0013
 Create Date: 2026-12-02
 
 - ``site_page``: a page at ``/p/<slug>`` (Markdown source, SEO description, social image, status draft /
-  scheduled / published); ids are never reused, so an old revision or menu entry cannot point at a new page.
+  scheduled / published; the Markdown is a MEDIUMTEXT on MariaDB); ids are never reused, so an old
+  revision or menu entry cannot point at a new page.
 - ``site_page_revision``: every saved state of a page, numbered from 1 per page, deleted with its page.
 - ``menu_item``: ordered entries of the ``header`` and ``footer`` menus, each a page (deleted with it) or
   an external URL.
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 # Revision identifiers, used by Alembic.
 revision: str = "0014"
@@ -25,6 +27,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+LONG_TEXT = sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+"""A page's Markdown: MariaDB's TEXT holds only 64 KB."""
 
 
 def upgrade() -> None:
@@ -36,7 +40,7 @@ def upgrade() -> None:
         sa.Column("title", sa.String(120), nullable=False),
         sa.Column("description", sa.String(300), nullable=False),
         sa.Column("social_image", sa.String(300), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("body", LONG_TEXT, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("publish_at", sa.DateTime(), nullable=True),
         sa.Column("published_at", sa.DateTime(), nullable=True),
@@ -56,7 +60,7 @@ def upgrade() -> None:
         sa.Column("title", sa.String(120), nullable=False),
         sa.Column("description", sa.String(300), nullable=False),
         sa.Column("social_image", sa.String(300), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("body", LONG_TEXT, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("publish_at", sa.DateTime(), nullable=True),
         sa.Column("note", sa.String(200), nullable=False),

@@ -1,0 +1,435 @@
+"""The site's own pages (the CMS): the rules for writing, publishing, revising and restoring them.
+
+Every save (create, update, restore, publication by the schedule) stores a :class:`SitePageRevision`
+holding the page's whole state, numbered from 1 per page, and writes an audit entry in the same
+transaction. The blueprint parses the form into a :class:`PageInput`; :func:`problems` says what is
+wrong with it, field by field, in sentences a writer can act on.
+"""
+
+from __future__ import annotations
+
+import difflib
+import itertools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from conexoos.app.controllers import audit
+from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.models.persistent.site_page import (
+    DESCRIPTION_MAX,
+    DRAFT,
+    IMAGE_MAX,
+    PAGE_STATUSES,
+    PUBLISHED,
+    SCHEDULED,
+    SLUG_MAX,
+    TITLE_MAX,
+    SitePage,
+    SitePageRevision,
+)
+from conexoos.app.utils.markdown import is_allowed_image
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_visible
+from conexoos.framework import db
+from conexoos.framework.urls import public_url
+
+BODY_MAX = 100_000
+"""The most characters a page's Markdown holds (a long Terms of Service is about 40,000)."""
+NOTE_MAX = 200
+SLUG_PATTERN = re.compile(r"[a-z0-9-]{1,80}")
+SAVED_MEANWHILE = "Someone saved this page at the same moment: reload it, then make your change again."
+SCHEDULE = "schedule"
+"""The actor named in the audit log when the publishing task publishes a page."""
+CONTENT_FIELDS = ("slug", "title", "description", "social_image", "body")
+STATE_FIELDS = (*CONTENT_FIELDS, "status", "publish_at")
+FIELD_LABELS = {
+    "slug": "Address",
+    "title": "Title",
+    "description": "Description",
+    "social_image": "Social image",
+    "status": "Status",
+    "publish_at": "Publish at",
+}
+
+
+@dataclass(frozen=True)
+class PageInput:
+    """A page's state as the writer submitted it (times are aware UTC)."""
+
+    slug: str
+    title: str
+    description: str = ""
+    social_image: str = ""
+    body: str = ""
+    status: str = DRAFT
+    publish_at: datetime | None = None
+    note: str = ""
+
+
+class PageInvalid(ValueError):
+    """The input breaks the rules; ``errors`` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    """One line of a body diff: ``kind`` is ``add``, ``remove``, ``same`` or ``gap`` (a hunk header)."""
+
+    kind: str
+    text: str
+
+    @property
+    def mark(self) -> str:
+        """The sign shown before the line: ``+``, ``−`` (minus sign), a space, or ``…``."""
+        return {"add": "+", "remove": "\u2212", "same": " ", "gap": "\u2026"}[self.kind]
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """A field other than the body that differs between two revisions."""
+
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class Diff:
+    """What changed from one revision to the next."""
+
+    fields: list[FieldChange]
+    body: list[DiffLine]
+
+    @property
+    def empty(self) -> bool:
+        """Whether the two states are the same."""
+        return not self.fields and not self.body
+
+
+def cleaned(data: PageInput) -> PageInput:
+    """``data`` with surrounding spaces trimmed and a publish time only for a scheduled page."""
+    return replace(
+        data,
+        slug=data.slug.strip(),
+        title=data.title.strip(),
+        description=data.description.strip(),
+        social_image=data.social_image.strip(),
+        note=data.note.strip(),
+        publish_at=data.publish_at if data.status == SCHEDULED else None,
+    )
+
+
+def problems(data: PageInput, page_id: int | None, now: datetime) -> dict[str, str]:
+    """What is wrong with ``data`` (already :func:`cleaned`), field by field; empty when it may be saved.
+    ``page_id`` is the page being edited (its own slug is not "taken")."""
+    found = {
+        "slug": _slug_problem(data.slug, page_id),
+        "title": _text_problem(data.title, TITLE_MAX, required=True),
+        "description": _text_problem(data.description, DESCRIPTION_MAX),
+        "social_image": _image_problem(data.social_image),
+        "body": _body_problem(data.body),
+        "status": _status_problem(data, now),
+        "note": _text_problem(data.note, NOTE_MAX),
+    }
+    return {field: message for field, message in found.items() if message}
+
+
+def _slug_problem(slug: str, page_id: int | None) -> str | None:
+    if not slug:
+        return "Give the page an address, such as terms (the page is then at /p/terms)."
+    if len(slug) > SLUG_MAX:
+        return f"The address holds at most {SLUG_MAX} characters; this one has {len(slug)}."
+    if not SLUG_PATTERN.fullmatch(slug):
+        return "The address uses only lowercase letters a-z, digits and hyphens, such as terms-of-use."
+    if slug.strip("-") == "":
+        return "The address needs at least one letter or digit."
+    taken = db.session.scalar(select(SitePage.id).where(SitePage.slug == slug))
+    if taken is not None and taken != page_id:
+        return _taken(slug)
+    return None
+
+
+def _taken(slug: str) -> str:
+    return f"Another page already lives at /p/{slug}: choose another address."
+
+
+def _text_problem(value: str, limit: int, required: bool = False) -> str | None:
+    if required and not is_visible(value):
+        return "This field is required."
+    if len(value) > limit:
+        return f"At most {limit} characters; this has {len(value)}."
+    if has_control_characters(value):
+        return "Remove the control characters (line breaks, tabs and the like) from this field."
+    if has_bidi_controls(value):
+        return "Remove the bidirectional controls (U+202A-E, U+2066-9): they make text read backwards."
+    return None
+
+
+def _image_problem(url: str) -> str | None:
+    if not url:
+        return None
+    if len(url) > IMAGE_MAX:
+        return f"At most {IMAGE_MAX} characters; this has {len(url)}."
+    if not is_allowed_image(url):
+        return "Give a file of this site's media (/media/...) or an https:// address of an image."
+    return None
+
+
+def _body_problem(body: str) -> str | None:
+    if len(body) > BODY_MAX:
+        return f"The text holds at most {BODY_MAX:,} characters; this has {len(body):,}. Split the page."
+    if has_control_characters(body, multiline=True):
+        return "Remove the control characters (such as NUL) from the text."
+    return None
+
+
+def _status_problem(data: PageInput, now: datetime) -> str | None:
+    if data.status not in PAGE_STATUSES:
+        return f"Choose a status: {', '.join(PAGE_STATUSES)}."
+    if data.status != SCHEDULED:
+        return None
+    if data.publish_at is None:
+        return "A scheduled page needs the time to publish it (UTC)."
+    if data.publish_at <= now:
+        return "The time to publish is in the past: give a future time, or choose Published."
+    return None
+
+
+def _validated(data: PageInput, page_id: int | None, now: datetime) -> PageInput:
+    data = cleaned(data)
+    errors = problems(data, page_id, now)
+    if errors:
+        raise PageInvalid(errors)
+    return data
+
+
+def create(data: PageInput, author_id: int | None, now: datetime | None = None) -> SitePage:
+    """Make a page from ``data`` with its revision 1; :class:`PageInvalid` when ``data`` breaks a rule.
+    Commits."""
+    now = now or utcnow()
+    data = _validated(data, None, now)
+    page = SitePage(created_at=now)
+    _apply(page, data, author_id, now)
+    db.session.add(page)
+    _commit_or_slug_taken(page, data, author_id, None, "site_page.create", f"page /p/{data.slug} created")
+    return page
+
+
+def update(page: SitePage, data: PageInput, author_id: int | None, now: datetime | None = None) -> SitePage:
+    """Save ``data`` over ``page`` as a new revision; :class:`PageInvalid` when it breaks a rule. Commits."""
+    now = now or utcnow()
+    data = _validated(data, page.id, now)
+    before = state_of(page)
+    _apply(page, data, author_id, now)
+    _commit_or_slug_taken(page, data, author_id, before, "site_page.update", f"page /p/{data.slug} saved")
+    return page
+
+
+def _commit_or_slug_taken(
+    page: SitePage,
+    data: PageInput,
+    author_id: int | None,
+    before: dict[str, Any] | None,
+    action: str,
+    summary: str,
+) -> None:
+    page_id = page.id  # None for a new page
+    try:
+        db.session.flush()
+        _add_revision(page, data.note, author_id)
+        audit.record(action, page, before, state_of(page), summary)
+        db.session.commit()
+    except IntegrityError as error:  # another save came between the checks and this commit
+        db.session.rollback()
+        holder = db.session.scalar(select(SitePage.id).where(SitePage.slug == data.slug))
+        if holder is not None and holder != page_id:
+            raise PageInvalid({"slug": _taken(data.slug)}) from error
+        if page_id is not None:
+            raise PageInvalid({"body": SAVED_MEANWHILE}) from error
+        raise
+
+
+def _apply(page: SitePage, data: PageInput, author_id: int | None, now: datetime) -> None:
+    for name in CONTENT_FIELDS:
+        setattr(page, name, getattr(data, name))
+    if data.status == PUBLISHED and page.status != PUBLISHED:
+        page.published_at = now
+    page.status = data.status
+    page.publish_at = data.publish_at
+    page.updated_at = now
+    page.updated_by_id = author_id
+
+
+def _add_revision(page: SitePage, note: str, author_id: int | None) -> SitePageRevision:
+    latest = db.session.scalar(
+        select(func.max(SitePageRevision.number)).where(SitePageRevision.page_id == page.id)
+    )
+    revision = SitePageRevision(
+        page_id=page.id,
+        number=(latest or 0) + 1,
+        note=note,
+        author_id=author_id,
+        created_at=page.updated_at,
+        **{name: getattr(page, name) for name in STATE_FIELDS},
+    )
+    db.session.add(revision)
+    return revision
+
+
+def state_of(page: SitePage | SitePageRevision) -> dict[str, Any]:
+    """The audit log's view of a page: every field but the text, of which the length is kept."""
+    state: dict[str, Any] = {name: getattr(page, name) for name in STATE_FIELDS if name != "body"}
+    state["publish_at"] = page.publish_at.isoformat() if page.publish_at else None
+    state["body_characters"] = len(page.body or "")
+    return state
+
+
+def delete(page: SitePage) -> str:
+    """Delete ``page`` with its revisions (and menu entries pointing to it); its slug. Commits."""
+    slug = page.slug
+    audit.record("site_page.delete", page, state_of(page), None, f"page /p/{slug} deleted")
+    db.session.delete(page)
+    db.session.commit()
+    return slug
+
+
+def restore(
+    page: SitePage, revision: SitePageRevision, author_id: int | None, now: datetime | None = None
+) -> SitePage:
+    """Bring back ``revision``'s address, title, description, image and text as a new revision noted
+    "Restored revision N"; the page's status and publication time stay as they are (restoring old text
+    never publishes nor hides a page). :class:`PageInvalid` when its address is now another page's."""
+    data = PageInput(
+        **{name: getattr(revision, name) for name in CONTENT_FIELDS},
+        status=page.status,
+        publish_at=page.publish_at,
+        note=f"Restored revision {revision.number}",
+    )
+    now = now or utcnow()
+    data = cleaned(data)
+    errors = {
+        field: message
+        for field, message in problems(data, page.id, now).items()
+        if field != "status"  # a scheduled time passed since is the task's to publish, not a mistake
+    }
+    if errors:
+        raise PageInvalid(errors)
+    before = state_of(page)
+    _apply(page, data, author_id, now)
+    summary = f"page /p/{page.slug}: revision {revision.number} restored"
+    _commit_or_slug_taken(page, data, author_id, before, "site_page.restore", summary)
+    return page
+
+
+def publish_due(now: datetime | None = None) -> int:
+    """Publish every scheduled page whose time has come (the task's work); how many. Commits."""
+    now = now or utcnow()
+    due = select(SitePage).where(SitePage.status == SCHEDULED, SitePage.publish_at <= now)
+    count = 0
+    for page in db.session.scalars(due).all():
+        before = state_of(page)
+        page.status = PUBLISHED
+        page.published_at = page.publish_at
+        page.updated_at = now
+        page.updated_by_id = None
+        _add_revision(page, "Published on schedule", None)
+        summary = f"page /p/{page.slug} published"
+        entry = audit.record("site_page.publish", page, before, state_of(page), summary)
+        entry.actor_name = SCHEDULE
+        count += 1
+    db.session.commit()
+    return count
+
+
+def page_by_id(page_id: int) -> SitePage | None:
+    """The page with ``page_id``, or None."""
+    return db.session.get(SitePage, page_id)
+
+
+def page_by_slug(slug: str) -> SitePage | None:
+    """The page at ``/p/<slug>``, whatever its status, or None."""
+    if not SLUG_PATTERN.fullmatch(slug):
+        return None
+    return db.session.scalar(select(SitePage).where(SitePage.slug == slug))
+
+
+def pages() -> Sequence[SitePage]:
+    """Every page, the most recently updated first."""
+    return db.session.scalars(select(SitePage).order_by(SitePage.updated_at.desc(), SitePage.id.desc())).all()
+
+
+def revisions(page_id: int) -> list[tuple[SitePageRevision, str | None]]:
+    """The page's revisions, newest first, each with its author's username (None when gone or the task)."""
+    query = (
+        select(SitePageRevision, User.username)
+        .outerjoin(User, User.id == SitePageRevision.author_id)
+        .where(SitePageRevision.page_id == page_id)
+        .order_by(SitePageRevision.number.desc())
+    )
+    return [(revision, username) for revision, username in db.session.execute(query)]
+
+
+def revision_of(page_id: int, revision_id: int) -> SitePageRevision | None:
+    """The revision ``revision_id`` of page ``page_id``, or None (also for another page's revision)."""
+    revision = db.session.get(SitePageRevision, revision_id)
+    return revision if revision is not None and revision.page_id == page_id else None
+
+
+def previous_of(revision: SitePageRevision) -> SitePageRevision | None:
+    """The revision saved just before ``revision``, or None for the first."""
+    query = (
+        select(SitePageRevision)
+        .where(SitePageRevision.page_id == revision.page_id, SitePageRevision.number < revision.number)
+        .order_by(SitePageRevision.number.desc())
+        .limit(1)
+    )
+    return db.session.scalar(query)
+
+
+def diff(before: SitePageRevision | None, after: SitePageRevision) -> Diff:
+    """What changed from ``before`` (None: an empty page) to ``after``."""
+    changes = []
+    for name, label in FIELD_LABELS.items():
+        old, new = _shown(before, name), _shown(after, name)
+        if old != new:
+            changes.append(FieldChange(label, old, new))
+    old_lines = (before.body if before else "").splitlines()
+    return Diff(changes, list(_body_lines(old_lines, after.body.splitlines())))
+
+
+def _shown(revision: SitePageRevision | None, name: str) -> str:
+    value = getattr(revision, name) if revision is not None else None
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return "" if value is None else str(value)
+
+
+def _body_lines(old: list[str], new: list[str]) -> Iterator[DiffLine]:
+    lines = difflib.unified_diff(old, new, lineterm="", n=3)
+    for line in itertools.islice(lines, 2, None):  # past the two file headers, "---" and "+++"
+        if line.startswith("@@"):
+            yield DiffLine("gap", line)
+        elif line.startswith("+"):
+            yield DiffLine("add", line[1:])
+        elif line.startswith("-"):
+            yield DiffLine("remove", line[1:])
+        else:
+            yield DiffLine("same", line[1:])
+
+
+def absolute_image_url(page: SitePage) -> str | None:
+    """The page's social image as an absolute URL (a ``/media/...`` path on the configured public URL)."""
+    if not page.social_image:
+        return None
+    if page.social_image.startswith("/"):
+        return public_url() + page.social_image
+    return page.social_image
