@@ -197,6 +197,10 @@ def test_every_admin_get_rule_with_arguments_is_filled(live_server: LiveServer) 
         "add these admin pages to URL_VALUES in tests/e2e/test_admin_accessibility.py so that axe "
         "checks them: " + ", ".join(missing)
     )
+    endpoints = {rule.endpoint for rule in admin_get_rules(live_server.app)}
+    assert set(URL_VALUES) <= endpoints, (
+        f"URL_VALUES names pages that are gone: {set(URL_VALUES) - endpoints}"
+    )
 
 
 def test_an_admin_page_with_an_argument_nobody_fills_is_named() -> None:
