@@ -27,7 +27,7 @@ from werkzeug.routing import Rule
 
 from conexoos.app.models.persistent import BlockedDomain, Invite, Report, User
 from conexoos.framework import db
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, run_live_server
 from tests.support.services import REQUIRE_SERVICES
 
 from .conftest import DESKTOP_VIEWPORT, PASSWORD, PHONE_VIEWPORT, PageFactory, sign_up
@@ -145,16 +145,18 @@ FOCUSED = """() => {
     on_screen: box.width > 0 && box.height > 0 && box.left >= 0 && box.top >= 0,
   };
 }"""
+UNMARK = "() => document.querySelectorAll('[data-tabbed]').forEach(element => delete element.dataset.tabbed)"
 MAX_TABS = 300
 
 
 def keyboard_walk(page: Page) -> list[str]:
     """Tab through the page from the top; one line for each stop that shows no outline or is off screen."""
-    lines = []
+    lines: list[str] = []
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
         stop = page.evaluate(FOCUSED)
         if stop is None:  # back at the start, or out of the page
+            page.evaluate(UNMARK)
             return lines
         if not stop["outlined"]:
             lines.append(f"focus-visible at {stop['element']}: no outline when focused by keyboard")
@@ -266,6 +268,17 @@ def test_the_admin_pages_and_the_operators_public_pages_are_axe_clean(
     admin.goto(f"{url}/admin/blocklist")
     admin.get_by_label("Domain", exact=True).fill("bank.example.net")
     admin.get_by_role("button", name="Block").click()
+    expect(admin.get_by_role("status")).to_contain_text("bank.example.net is blocked")
+    admin.get_by_label("Domain", exact=True).fill("not a domain")
+    admin.get_by_role("button", name="Block").click()
+    expect(admin.get_by_role("alert")).to_be_visible()
+    check(admin, problems, "/admin/blocklist (a refused domain)")
+    admin.get_by_label("Import a text file").set_input_files(
+        {"name": "domains.txt", "mimeType": "text/plain", "buffer": b"phish.example\n# ours\nnot a domain\n"}
+    )
+    admin.get_by_role("button", name="Import", exact=True).click()
+    expect(admin.get_by_role("heading", name="Import")).to_be_visible()
+    check(admin, problems, "/admin/blocklist (an import with a refused line)")
     admin.goto(f"{url}/admin/invites")
     admin.get_by_label("Note (for you: whom it is for)").fill("Ada, from the meetup")
     admin.get_by_role("button", name="Make an invitation link").click()
@@ -301,3 +314,20 @@ def _id_of(live: LiveServer, model: type[Any], **where: Any) -> int:
     with live.app.app_context():
         found = db.session.query(model).filter_by(**where).one()
         return int(found.id)
+
+
+@pytest.mark.usefixtures("axe_installed")
+def test_setup_on_a_site_without_password_logins_is_axe_clean(new_page: PageFactory, tmp_path: Path) -> None:
+    corp = {"ISSUER": "http://127.0.0.1:9", "CLIENT_ID": "conexoos", "CLIENT_SECRET": "s", "LABEL": "Corp"}
+    overrides = {"LOGINS": {"local": {"ENABLED": False}, "oidc": {"corp": corp}}}
+    problems: list[str] = []
+    with run_live_server(tmp_path, overrides) as live:
+        page = new_page(bypass_csp=True)
+        page.goto(f"{live.url}/setup")
+        expect(page.get_by_text("This site has no password login of its own")).to_be_visible()
+        check(page, problems, "/setup (no password logins)")
+        page.get_by_label("Site name").fill("Linkhaus")
+        page.get_by_role("button", name="Save the site's name and sign-up policy").click()
+        expect(page.get_by_role("status")).to_contain_text("are saved")
+        check(page, problems, "/setup (no password logins, saved)")
+    assert not problems, f"{len(problems)} accessibility violations:\n" + "\n".join(problems)
