@@ -176,9 +176,12 @@ def check(page: Page, problems: list[str], what: str | None = None) -> None:
     problems.extend(f"{what or page.url} [keyboard] {line}" for line in keyboard_walk(page))
 
 
-def visit(page: Page, url: str) -> bool:
-    """Open ``url`` in the page when it is an HTML page answering 200; False for a download (CSV)."""
+def visit(page: Page, url: str, refused: bool = False) -> bool:
+    """Open ``url`` in the page when it is an HTML page answering 200; False for a download (CSV) or, when
+    ``refused`` is allowed, a page that answers 404 to this user's role."""
     answer = page.request.get(url, max_redirects=0)
+    if refused and answer.status == 404:
+        return False
     assert answer.status == 200, f"GET {url}: {answer.status}"
     if not answer.headers.get("content-type", "").startswith("text/html"):
         return False
@@ -217,22 +220,19 @@ def test_an_admin_page_with_an_argument_nobody_fills_is_named() -> None:
     assert unfillable(app) == ["/admin/things/<int:thing_id> (admin_things.thing)"]
 
 
-@pytest.mark.usefixtures("axe_installed")
-def test_the_admin_pages_and_the_operators_public_pages_are_axe_clean(
-    new_page: PageFactory, live_server: LiveServer
-) -> None:
-    assert not unfillable(live_server.app), "see test_every_admin_get_rule_with_arguments_is_filled"
-    problems: list[str] = []
-    url = live_server.url
-    owner = new_page(bypass_csp=True)
-    sign_up(owner, live_server, "phisher")
+def make_a_page_to_report(owner: Page, live: LiveServer) -> None:
+    """Sign up "phisher" and put a phishing link on the page."""
+    sign_up(owner, live, "phisher")
     owner.get_by_label("Title", exact=True).first.fill("Your bank: confirm your password")
     owner.get_by_label("URL", exact=True).first.fill("https://login.bank.example.net/confirm")
     owner.get_by_role("button", name="Add", exact=True).click()
     expect(owner.locator("#links .link-item")).to_have_count(1)
 
-    admin = new_page(bypass_csp=True)
-    admin.goto(f"{url}/setup")
+
+def set_up_and_log_in(admin: Page, live: LiveServer, problems: list[str]) -> None:
+    """Check /setup fresh and with errors, complete it (sign-up by invitation), check the login page and
+    log in."""
+    admin.goto(f"{live.url}/setup")
     check(admin, problems, "/setup (fresh site)")
     admin.get_by_role("button", name="Set up the site").click()
     expect(admin.locator("[aria-invalid=true]").first).to_be_visible()
@@ -245,13 +245,26 @@ def test_the_admin_pages_and_the_operators_public_pages_are_axe_clean(
     admin.get_by_role("button", name="Set up the site").click()
     expect(admin.get_by_text("Your site is set up")).to_be_visible()
     check(admin, problems, "/login (after setup)")
-    admin.get_by_label("Email or username").fill("owner")
-    admin.get_by_label("Password").fill(PASSWORD)
-    admin.get_by_role("button", name="Log in", exact=True).click()
+    log_in(admin, "owner")
     expect(admin.get_by_role("heading", name="Linkhaus: overview")).to_be_visible()
 
-    visitor = new_page(bypass_csp=True)
-    visitor.goto(f"{url}/phisher")
+
+def id_of(live: LiveServer, model: type[Any], **where: Any) -> int:
+    """The id of the one row of ``model`` matching ``where``."""
+    with live.app.app_context():
+        return int(db.session.query(model).filter_by(**where).one().id)
+
+
+def log_in(page: Page, username: str) -> None:
+    """Fill the login form that is open and send it."""
+    page.get_by_label("Email or username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+
+
+def report_the_page(visitor: Page, live: LiveServer, problems: list[str]) -> None:
+    """A visitor follows phisher's "Report" link; the form is checked empty, with an error, and thanked."""
+    visitor.goto(f"{live.url}/phisher")
     visitor.get_by_role("link", name="Report").click()
     check(visitor, problems, "/phisher/report")
     visitor.get_by_label("Your email address (optional)").fill("not an address")
@@ -265,7 +278,10 @@ def test_the_admin_pages_and_the_operators_public_pages_are_axe_clean(
     expect(visitor.get_by_role("heading", name="Thank you")).to_be_visible()
     check(visitor, problems, "/phisher/report/thanks")
 
-    admin.goto(f"{url}/admin/blocklist")
+
+def block_a_domain(admin: Page, live: LiveServer, problems: list[str]) -> None:
+    """Block the phishing domain; check the refused domain and an import result with a refused line."""
+    admin.goto(f"{live.url}/admin/blocklist")
     admin.get_by_label("Domain", exact=True).fill("bank.example.net")
     admin.get_by_role("button", name="Block").click()
     expect(admin.get_by_role("status")).to_contain_text("bank.example.net is blocked")
@@ -279,41 +295,80 @@ def test_the_admin_pages_and_the_operators_public_pages_are_axe_clean(
     admin.get_by_role("button", name="Import", exact=True).click()
     expect(admin.get_by_role("heading", name="Import")).to_be_visible()
     check(admin, problems, "/admin/blocklist (an import with a refused line)")
-    admin.goto(f"{url}/admin/invites")
-    admin.get_by_label("Note (for you: whom it is for)").fill("Ada, from the meetup")
+
+
+def invite(admin: Page, live: LiveServer, problems: list[str]) -> str:
+    """Make an invitation link (the page showing it is checked); the link."""
+    admin.goto(f"{live.url}/admin/invites")
+    admin.get_by_label("Note (for you: whom it is for)").fill("Mo, our moderator")
     admin.get_by_role("button", name="Make an invitation link").click()
     expect(admin.locator("#invite-link")).to_contain_text("/signup?invite=")
     check(admin, problems, "/admin/invites (a new invitation link)")
+    return admin.locator("#invite-link").inner_text().strip()
+
+
+def make_a_moderator(admin: Page, moderator: Page, live: LiveServer, link: str) -> None:
+    """ "moddy" signs up through the invitation link; the admin gives them the moderator role."""
+    moderator.goto(link)
+    moderator.get_by_label("Email").fill("moddy@example.com")
+    moderator.get_by_label("Username").fill("moddy")
+    moderator.get_by_label("Password").fill(PASSWORD)
+    moderator.get_by_role("button", name="Sign up").click()
+    expect(moderator).to_have_url(f"{live.url}/signup/sent")
+    admin.goto(f"{live.url}/admin/users/{id_of(live, User, username='moddy')}")
+    admin.get_by_label("Role").select_option("moderator")
+    admin.get_by_role("button", name="Change role").click()
+    expect(admin.get_by_role("status")).to_contain_text("moderator")
+    moderator.goto(f"{live.url}/login")
+    log_in(moderator, "moddy")
+    expect(moderator.get_by_role("link", name="Admin")).to_be_visible()
+
+
+def check_every_admin_page(scene: Scene, page: Page, role: str, problems: list[str]) -> list[str]:
+    """Check each admin page in the page's session of ``role``; the paths checked. An admin opens them
+    all; a moderator those their role allows (the others answer 404)."""
+    checked = []
+    for path in admin_urls(scene):
+        if visit(page, f"{scene.live.url}{path}", refused=role != "admin"):
+            check(page, problems, f"{path} (as {role})")
+            checked.append(path)
+    return checked
+
+
+@pytest.mark.usefixtures("axe_installed")
+def test_the_admin_pages_and_the_operators_public_pages_are_axe_clean(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    assert not unfillable(live_server.app), "see test_every_admin_get_rule_with_arguments_is_filled"
+    problems: list[str] = []
+    admin, moderator = new_page(bypass_csp=True), new_page(bypass_csp=True)
+    make_a_page_to_report(new_page(), live_server)
+    set_up_and_log_in(admin, live_server, problems)
+    report_the_page(new_page(bypass_csp=True), live_server, problems)
+    block_a_domain(admin, live_server, problems)
+    make_a_moderator(admin, moderator, live_server, invite(admin, live_server, problems))
 
     scene = Scene(
         live=live_server,
         admin=admin,
-        user_id=_id_of(live_server, User, username="phisher"),
-        report_id=_id_of(live_server, Report, reason="phishing"),
+        user_id=id_of(live_server, User, username="phisher"),
+        report_id=id_of(live_server, Report, reason="phishing"),
     )
     assert scene.newest_id(BlockedDomain) and scene.newest_id(Invite)
-    checked = []
-    for path in admin_urls(scene):
-        if visit(admin, f"{url}{path}"):
-            check(admin, problems, path)
-            checked.append(path)
-    assert {"/admin", "/admin/audit", f"/admin/reports/{scene.report_id}"} <= set(checked), checked
+    everything = check_every_admin_page(scene, admin, "admin", problems)
+    assert {"/admin", "/admin/audit", f"/admin/reports/{scene.report_id}"} <= set(everything), everything
+    theirs = check_every_admin_page(scene, moderator, "moderator", problems)
+    assert f"/admin/reports/{scene.report_id}" in theirs and "/admin/audit" not in theirs, theirs
 
-    admin.goto(f"{url}/admin/reports/{scene.report_id}")  # the same pages once the report is handled
+    admin.goto(f"{live_server.url}/admin/reports/{scene.report_id}")  # the same pages once handled
     admin.get_by_role("button", name="Suspend @phisher").click()
     expect(admin.get_by_role("status")).to_have_text(f"Suspended; report {scene.report_id} closed.")
     check(admin, problems, f"/admin/reports/{scene.report_id} (handled)")
-    admin.goto(f"{url}/admin/users/{scene.user_id}")
+    admin.goto(f"{live_server.url}/admin/users/{scene.user_id}")
     expect(admin.get_by_role("button", name="Unsuspend")).to_be_visible()
     check(admin, problems, f"/admin/users/{scene.user_id} (suspended)")
 
     assert not problems, f"{len(problems)} accessibility violations:\n" + "\n".join(problems)
-
-
-def _id_of(live: LiveServer, model: type[Any], **where: Any) -> int:
-    with live.app.app_context():
-        found = db.session.query(model).filter_by(**where).one()
-        return int(found.id)
 
 
 @pytest.mark.usefixtures("axe_installed")
