@@ -235,7 +235,10 @@ def set_up_and_log_in(admin: Page, live: LiveServer, problems: list[str]) -> Non
     admin.goto(f"{live.url}/setup")
     check(admin, problems, "/setup (fresh site)")
     admin.get_by_role("button", name="Set up the site").click()
-    expect(admin.locator("[aria-invalid=true]").first).to_be_visible()
+    summary = admin.get_by_role("alert")
+    expect(summary.get_by_role("link")).to_have_count(4)  # site name, email, username, password
+    summary.get_by_role("link", name="Site name: This field is required.").click()
+    expect(admin.get_by_label("Site name")).to_be_focused()
     check(admin, problems, "/setup (with errors)")
     admin.get_by_label("Site name").fill("Linkhaus")
     admin.get_by_label("Administrator's email").fill("owner@example.com")
@@ -270,6 +273,9 @@ def report_the_page(visitor: Page, live: LiveServer, problems: list[str]) -> Non
     visitor.get_by_label("Your email address (optional)").fill("not an address")
     visitor.get_by_role("button", name="Send the report").click()
     expect(visitor.locator("[aria-invalid=true]")).to_have_count(1)
+    expect(visitor.get_by_role("alert").get_by_role("link")).to_have_text(
+        ["Your email address (optional): Enter a valid email address."]
+    )
     check(visitor, problems, "/phisher/report (with errors)")
     visitor.get_by_label("Reason").select_option("phishing")
     visitor.get_by_label("Details").fill("The first link asks for my bank password.")
