@@ -1,13 +1,17 @@
-"""The operator's first run in Chromium, on a phone: /setup → log in → /admin → suspend a page → audit log.
+"""The operator's work in Chromium: the first run on a phone (/setup → log in → /admin → suspend a page →
+audit log), and a visitor's report handled from the queue (report → snapshot → suspend → audit log).
 
-No JavaScript is needed anywhere on the way (the browser runs with it off), and no admin page is wider
-than the phone's screen.
+No JavaScript is needed anywhere on the operator's way (the browser runs with it off), and no admin page
+is wider than the phone's screen.
 """
 
 from __future__ import annotations
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
+from conexoos.framework import db
+from conexoos.framework.mail.outbox import OutboxMessage
 from tests.support.live_server import LiveServer
 
 from .conftest import PASSWORD, PageFactory, sign_up
@@ -73,3 +77,98 @@ def test_setup_admin_and_suspension_on_a_phone(new_page: PageFactory, live_serve
         box = phone.get_by_text(label, exact=True).bounding_box()
         assert box is not None and box["height"] >= 44, (label, box)
     assert fits_the_screen(phone)
+
+
+def set_up_the_site(page: Page, live: LiveServer) -> None:
+    """Complete /setup as "owner" (site Linkhaus, sign-up open) and log in; the admin overview opens."""
+    page.goto(f"{live.url}/setup")
+    page.get_by_label("Site name").fill("Linkhaus")
+    page.get_by_label("Administrator's email").fill("owner@example.com")
+    page.get_by_label("Administrator's username").fill("owner")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Open").check()
+    page.get_by_role("button", name="Set up the site").click()
+    expect(page.get_by_text("Your site is set up")).to_be_visible()
+    page.get_by_label("Email or username").fill("owner")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", name="Linkhaus: overview")).to_be_visible()
+
+
+def thank_you_mails(live: LiveServer) -> list[str]:
+    """The addresses the reporters' thank-you mails are queued for."""
+    with live.app.app_context():
+        query = select(OutboxMessage.recipient).where(OutboxMessage.subject.startswith("Thank you for your"))
+        return list(db.session.scalars(query))
+
+
+def test_a_visitor_reports_a_page_and_the_moderator_suspends_it_from_the_report(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    url = live_server.url
+    creator = new_page()
+    sign_up(creator, live_server, "phisher")
+    creator.get_by_label("Title", exact=True).first.fill("Your bank: confirm your password")
+    creator.get_by_label("URL", exact=True).first.fill("https://login.bank.example.net/confirm")
+    creator.get_by_role("button", name="Add", exact=True).click()
+    expect(creator.locator("#links .link-item")).to_have_count(1)
+
+    moderator = new_page(java_script_enabled=False)
+    set_up_the_site(moderator, live_server)
+    expect(moderator.get_by_role("link", name="0 open reports")).to_be_visible()
+
+    # A visitor on a phone reports the page through its small "Report" link.
+    visitor = new_page(phone=True, java_script_enabled=False)
+    visitor.goto(f"{url}/phisher")
+    expect(visitor.get_by_role("link", name="Your bank: confirm your password")).to_be_visible()
+    visitor.get_by_role("link", name="Report", exact=True).click()
+    expect(visitor.get_by_role("heading", name="Report @phisher")).to_be_visible()
+    phishing = "Phishing: it imitates a site to steal passwords or money"
+    visitor.get_by_label("Reason").select_option(label=phishing)
+    visitor.get_by_label("Details").fill("The first link asks for my bank password.")
+    visitor.get_by_label("Your email address (optional)").fill("visitor@example.org")
+    visitor.get_by_role("button", name="Send the report").click()
+    expect(visitor.get_by_role("heading", name="Thank you")).to_be_visible()
+    assert fits_the_screen(visitor)
+
+    # The moderator finds it in the queue and sees the page as it was when reported.
+    moderator.reload()
+    expect(moderator.get_by_role("link", name="1 open reports")).to_be_visible()
+    moderator.get_by_role("navigation", name="Admin").get_by_role("link", name="Reports").click()
+    expect(moderator.get_by_text("1 open report, oldest first.")).to_be_visible()
+    row = moderator.get_by_role("row").filter(has_text="@phisher")
+    expect(row).to_contain_text("phishing")
+    expect(row).to_contain_text("The first link asks for my bank password.")
+    row.get_by_role("link", name="Report").click()
+    expect(moderator.get_by_role("heading", name="phishing", level=1)).to_be_visible()
+    expect(moderator.get_by_text("visitor@example.org")).to_be_visible()
+    snapshot = moderator.get_by_role("region", name="Links when reported")
+    expect(snapshot.get_by_role("cell", name="Your bank: confirm your password")).to_be_visible()
+    expect(snapshot.get_by_role("cell", name="https://login.bank.example.net/confirm")).to_be_visible()
+
+    moderator.get_by_role("button", name="Suspend @phisher").click()
+    expect(moderator.get_by_role("status")).to_contain_text("Suspended; report")
+    expect(moderator.get_by_text("0 open reports, oldest first.")).to_be_visible()
+    expect(moderator.get_by_role("cell", name="No open report.")).to_be_visible()
+    assert thank_you_mails(live_server) == ["visitor@example.org"]
+
+    # Visitors get 404; the owner's session ended, and after logging in again they see why.
+    gone = visitor.goto(f"{url}/phisher")
+    assert gone is not None and gone.status == 404
+    creator.goto(f"{url}/dashboard")
+    expect(creator).to_have_url(f"{url}/login?next=/dashboard")
+    creator.get_by_label("Email or username").fill("phisher")
+    creator.get_by_label("Password").fill(PASSWORD)
+    creator.get_by_role("button", name="Log in", exact=True).click()
+    notice = creator.get_by_role("alert").filter(has_text="Your page is suspended by the site's staff")
+    expect(notice).to_contain_text("phishing")
+
+    # The audit log lists every step, with who did it.
+    moderator.get_by_role("navigation", name="Admin").get_by_role("link", name="Audit log").click()
+    log = moderator.get_by_role("region", name="Audit log")
+    for action in ("setup.complete", "user.suspend", "report.actioned"):
+        expect(log.get_by_role("row").filter(has_text=action)).to_contain_text("owner")
+    moderator.get_by_label("Action").select_option("user.suspend")
+    moderator.get_by_role("button", name="Filter").click()
+    expect(moderator.get_by_text("1 entry.")).to_be_visible()
+    expect(log.get_by_role("row").filter(has_text="user.suspend")).to_contain_text("phisher")
