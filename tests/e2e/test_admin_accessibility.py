@@ -25,7 +25,8 @@ from flask import Flask, url_for
 from playwright.sync_api import Page, expect
 from werkzeug.routing import Rule
 
-from conexoos.app.models.persistent import BlockedDomain, Invite, Report, User
+from conexoos.app.controllers import site_pages
+from conexoos.app.models.persistent import BlockedDomain, Invite, Report, SitePageRevision, User
 from conexoos.framework import db
 from tests.support.live_server import LiveServer, run_live_server
 from tests.support.services import REQUIRE_SERVICES
@@ -70,9 +71,32 @@ class Scene:
             return int(found.id)
 
 
+def site_page_with_two_revisions(scene: Scene) -> int:
+    """The id of a published page saved twice (so it has a diff to show), made once per scene."""
+    with scene.live.app.app_context():
+        page = site_pages.page_by_slug("terms")
+        if page is None:
+            first = site_pages.PageInput(slug="terms", title="Terms", body="# Terms\n\nBe kind.")
+            page = site_pages.create(first, scene.user_id)
+            second = site_pages.PageInput(
+                slug="terms", title="Terms of use", body="# Terms\n\nBe kind, always.", status="published"
+            )
+            page = site_pages.update(page, second, scene.user_id)
+        return int(page.id)
+
+
+def newest_revision(scene: Scene) -> dict[str, Any]:
+    page_id = site_page_with_two_revisions(scene)
+    return {"page_id": page_id, "revision_id": scene.newest_id(SitePageRevision)}
+
+
 URL_VALUES: dict[str, Callable[[Scene], dict[str, Any]]] = {
     "admin.user": lambda scene: {"user_id": scene.user_id},
     "admin_reports.report": lambda scene: {"report_id": scene.report_id},
+    "admin_pages.edit": lambda scene: {"page_id": site_page_with_two_revisions(scene)},
+    "admin_pages.confirm_delete": lambda scene: {"page_id": site_page_with_two_revisions(scene)},
+    "admin_pages.revisions": lambda scene: {"page_id": site_page_with_two_revisions(scene)},
+    "admin_pages.changes": newest_revision,
 }
 """How to fill each admin GET rule that has arguments: endpoint → the URL's values, from the scene.
 
