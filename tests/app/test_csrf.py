@@ -66,6 +66,12 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/admin/users/<id:user_id>/delete", "POST"),
     ("/admin/invites", "POST"),
     ("/admin/signup-policy", "POST"),
+    ("/admin/settings", "POST"),
+    ("/admin/menus/<any(header, footer):menu>/add", "POST"),
+    ("/admin/menus/<any(header, footer):menu>/order", "POST"),
+    ("/admin/menus/<id:item_id>/edit", "POST"),
+    ("/admin/menus/<id:item_id>/move", "POST"),
+    ("/admin/menus/<id:item_id>/delete", "POST"),
 }
 
 

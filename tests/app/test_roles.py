@@ -13,10 +13,10 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
-from werkzeug.routing.converters import IntegerConverter
+from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
 from conexoos.app.controllers.roles import required_roles, role_for_admin_flag
-from conexoos.app.models.persistent import Report
+from conexoos.app.models.persistent import MenuItem, Report
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
 
@@ -40,6 +40,14 @@ KNOWN_ENDPOINTS = MODERATOR_ENDPOINTS | {
     "admin.audit_csv",
     "admin.invitations",
     "admin.signup_policy",
+    "admin_settings.index",
+    "admin_settings.save",
+    "admin_menus.index",
+    "admin_menus.add",
+    "admin_menus.edit",
+    "admin_menus.move",
+    "admin_menus.order",
+    "admin_menus.delete",
     "setup.page",
 }
 
@@ -52,7 +60,10 @@ def staff_rules(app: Flask) -> list[Rule]:
 def concrete_url(app: Flask, rule: Rule, user_id: int) -> str:
     values: dict[str, Any] = {}
     for name, converter in rule._converters.items():
-        values[name] = user_id if isinstance(converter, IntegerConverter) else "x"
+        if isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0]
+        else:
+            values[name] = user_id if isinstance(converter, IntegerConverter) else "x"
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
 
@@ -67,9 +78,12 @@ def allowed(app: Flask, endpoint: str, role: str | None) -> bool:
 @pytest.fixture
 def people(app: Flask, signed_up: SignUp) -> dict[str, Account]:
     target = signed_up("target")
-    with app.app_context():  # a report whose id is the target's, for /admin/reports/<id>
+    with app.app_context():  # a report and a menu entry whose ids are the target's, for /admin/.../<id>
         db.session.add(
             Report(id=target.id, user_id=target.id, reason="spam", reporter_network="", snapshot="[]")
+        )
+        db.session.add(
+            MenuItem(id=target.id, menu="header", position=1, label="Home", url="https://a.example/")
         )
         db.session.commit()
     return {
