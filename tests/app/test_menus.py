@@ -185,7 +185,8 @@ def test_reordering_by_dragging_saves_the_posted_order(app: Flask, boss: Account
     add(boss, "footer", "Elsewhere", url="https://example.com/elsewhere")
     (one, _), (two, _), (three, _) = items(app, "header")
     [(elsewhere, _)] = items(app, "footer")
-    assert boss.api("POST", "/admin/menus/header/order", {"ids": [three, one, two]}).status_code == 204
+    saved = boss.api("POST", "/admin/menus/header/order", {"ids": [three, one, two]})
+    assert saved.status_code == 200 and saved.get_json() == {"ids": [three, one, two]}
     assert [label for _, label in items(app, "header")] == ["Three", "One", "Two"]
     incomplete = boss.api("POST", "/admin/menus/header/order", {"ids": [one, two]})
     assert incomplete.status_code == 422 and incomplete.get_json()["error"]["code"] == "incomplete"

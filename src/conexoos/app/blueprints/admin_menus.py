@@ -7,7 +7,7 @@ JSON). Every change is a POST with the CSRF token and is audit-logged by control
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -66,12 +66,12 @@ def move(item_id: int) -> BaseResponse:
 
 @admin_menus.route(f"/<{MENU}:menu>/order", methods=["POST"])
 def order(menu: str) -> Response:
-    """Save the order of ``menu`` from ``{"ids": [...]}`` (after a drag); 204, or the API's JSON error."""
+    """Save the order of ``menu`` from ``{"ids": [...]}`` (after a drag): the saved order, or the API's
+    JSON error."""
     payload = request.get_json(silent=True)
     if payload is None:
         raise malformed('Send the new order as JSON: {"ids": [...]}.')
-    menus.reorder(menu, payload)
-    return Response(status=204)
+    return jsonify({"ids": [item.id for item in menus.reorder(menu, payload)]})
 
 
 @admin_menus.route("/<id:item_id>/delete", methods=["POST"])
