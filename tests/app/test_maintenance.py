@@ -59,7 +59,9 @@ def assert_paused(response: TestResponse, json_body: bool = False) -> None:
         error = response.get_json()["error"]
         assert error["code"] == "maintenance" and error["message"] == MESSAGE
     else:
-        assert "Upgrading &lt;the database&gt;; back at 15:00 UTC." in response.get_data(as_text=True)
+        page = response.get_data(as_text=True)
+        assert "Upgrading &lt;the database&gt;; back at 15:00 UTC." in page
+        assert "Conexoos is in maintenance</h1>" in page  # the site's own page, not a bare error
 
 
 def test_visitors_still_see_the_public_pages(
