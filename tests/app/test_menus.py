@@ -9,8 +9,11 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
+from conexoos.app.controllers import menus
 from conexoos.app.models.persistent import AuditEntry, MenuItem, SitePage
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
@@ -257,3 +260,21 @@ def test_sign_up_links_the_terms_and_privacy_pages_that_are_public(app: Flask, c
         page.status = "draft"
         db.session.commit()
     assert line() == 'By signing up you accept the <a href="/p/privacy">Privacy policy</a>.'
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(label=st.text(max_size=80), url=st.text(max_size=120))
+def test_any_label_and_address_is_saved_or_refused_with_a_sentence(app: Flask, label: str, url: str) -> None:
+    """Whatever the form holds, an entry is saved with a label of 1-60 visible characters and an http(s)
+    address, or refused with a MenuError (never another exception)."""
+    with app.test_request_context():
+        try:
+            item = menus.add("footer", menus.EntryInput(label, url=url))
+        except menus.MenuError as error:
+            assert error.field in ("label", "url") and error.message
+            db.session.rollback()
+            return
+        assert 1 <= len(item.label) <= 60 and item.label == item.label.strip()
+        assert item.url is not None and item.url.startswith(("http://", "https://"))
+        db.session.delete(item)
+        db.session.commit()
