@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from conexoos.app.controllers import audit, mail, totp
+from conexoos.app.controllers import audit, totp
 from conexoos.app.models.persistent import AuditEntry, Invite, User, UserSession
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
@@ -311,23 +311,6 @@ def test_a_moderator_suspends_users_but_not_staff(
     assert [entry.actor_name for entry in entries(app, "user.suspend")] == ["moddy"]
     with app.app_context():
         assert db.session.get(User, boss.id).suspended_at is None  # type: ignore[union-attr]
-
-
-def test_the_site_name_is_editable_and_shown_on_pages(app: Flask, boss: Account, client: FlaskClient) -> None:
-    assert post(boss, "/admin/site-name", site_name="Linkhaus") == 302
-    home = client.get("/").get_data(as_text=True)
-    assert "<title>Linkhaus</title>" in home and 'class="brand"' in home and ">Linkhaus</a>" in home
-    assert "· Linkhaus</title>" in client.get("/login").get_data(as_text=True)
-    assert "Linkhaus: overview" in boss.client.get("/admin").get_data(as_text=True)
-    with app.app_context():
-        user = User.get_by_username("boss")
-        subject, text, _ = mail.render_mail("welcome", user=user)
-    assert subject == "Welcome to Linkhaus" and "\nLinkhaus · http://localhost/" in text
-    [entry] = entries(app, "setting.change")
-    assert audit.decoded(entry.after) == {"site_name": "Linkhaus"}
-    assert post(boss, "/admin/site-name", site_name="") == 302  # refused with a message, nothing stored
-    assert post(boss, "/admin/site-name", site_name="Evil\u202eemoh") == 400
-    assert len(entries(app, "setting.change")) == 1
 
 
 def test_admin_free_text_refuses_bidi_overrides(app: Flask, alice: Account, boss: Account) -> None:

@@ -71,6 +71,12 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/admin/pages/preview", "POST"),
     ("/admin/pages/<id:page_id>/delete", "POST"),
     ("/admin/pages/<id:page_id>/revisions/<id:revision_id>/restore", "POST"),
+    ("/admin/settings", "POST"),
+    ("/admin/menus/<any(header, footer):menu>/add", "POST"),
+    ("/admin/menus/<any(header, footer):menu>/order", "POST"),
+    ("/admin/menus/<id:item_id>/edit", "POST"),
+    ("/admin/menus/<id:item_id>/move", "POST"),
+    ("/admin/menus/<id:item_id>/delete", "POST"),
 }
 
 

@@ -13,10 +13,10 @@ import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
-from werkzeug.routing.converters import IntegerConverter
+from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
 from conexoos.app.controllers.roles import required_roles, role_for_admin_flag
-from conexoos.app.models.persistent import Report
+from conexoos.app.models.persistent import MenuItem, Report
 from conexoos.app.models.persistent.site_page import SitePage, SitePageRevision
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
@@ -55,6 +55,14 @@ KNOWN_ENDPOINTS = MODERATOR_ENDPOINTS | {
     "admin.audit_csv",
     "admin.invitations",
     "admin.signup_policy",
+    "admin_settings.index",
+    "admin_settings.save",
+    "admin_menus.index",
+    "admin_menus.add",
+    "admin_menus.edit",
+    "admin_menus.move",
+    "admin_menus.order",
+    "admin_menus.delete",
     "setup.page",
 }
 
@@ -67,7 +75,10 @@ def staff_rules(app: Flask) -> list[Rule]:
 def concrete_url(app: Flask, rule: Rule, user_id: int) -> str:
     values: dict[str, Any] = {}
     for name, converter in rule._converters.items():
-        values[name] = user_id if isinstance(converter, IntegerConverter) else "x"
+        if isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0]
+        else:
+            values[name] = user_id if isinstance(converter, IntegerConverter) else "x"
     with app.test_request_context():
         return url_for(rule.endpoint, **values)
 
@@ -82,7 +93,7 @@ def allowed(app: Flask, endpoint: str, role: str | None) -> bool:
 @pytest.fixture
 def people(app: Flask, signed_up: SignUp) -> dict[str, Account]:
     target = signed_up("target")
-    with app.app_context():  # a report, a site page and its revision whose ids are the target's
+    with app.app_context():  # a report, a site page, its revision and a menu entry whose ids are the target's
         db.session.add(
             Report(id=target.id, user_id=target.id, reason="spam", reporter_network="", snapshot="[]")
         )
@@ -92,6 +103,9 @@ def people(app: Flask, signed_up: SignUp) -> dict[str, Account]:
             SitePageRevision(
                 id=target.id, page_id=target.id, number=1, slug="roles", title="Roles", status="draft"
             )
+        )
+        db.session.add(
+            MenuItem(id=target.id, menu="header", position=1, label="Home", url="https://a.example/")
         )
         db.session.commit()
     return {

@@ -16,6 +16,7 @@ from conexoos.app.blueprints.login_completion import finish_login, handle_extern
 from conexoos.app.controllers import (
     invites,
     login_throttle,
+    maintenance,
     password_logins,
     pending_link,
     pending_login,
@@ -57,6 +58,7 @@ def signup() -> ResponseReturnValue:
         return refused
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
+    maintenance.refuse_signup()
     invite, refusal = _signup_allowed()
     if refusal is not None:
         return refusal

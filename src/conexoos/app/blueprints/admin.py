@@ -238,19 +238,6 @@ def signup_policy() -> BaseResponse | tuple[str, int]:
     return redirect(url_for("admin.invitations"))
 
 
-@admin.route("/site-name", methods=["POST"])
-@require_role(ADMIN)
-def site_name() -> BaseResponse:
-    """Rename the site (shown in page titles, the header, the home page and mails; audit-logged)."""
-    try:
-        site_settings.change("site_name", _form_text("site_name", 200))
-    except site_settings.SettingError as error:
-        flash(error.message)
-        return redirect(url_for("admin.overview"))
-    flash("The site's name is saved.")
-    return redirect(url_for("admin.overview"))
-
-
 def _act(target: User, action: Callable[[], None], done: str) -> BaseResponse | tuple[str, int]:
     """Run a staff action on ``target``; back to its page with ``done``, or with why it was refused."""
     try:

@@ -1,4 +1,5 @@
-"""What every page template may read about the site: its name and whether anyone may sign up.
+"""What every page template may read about the site: its name, whether anyone may sign up, its home
+text, maintenance mode, and its menus (read only by the pages that show them: home, sign-up, login).
 
 ``site`` in a template reads the settings lazily, through the per-process cache of
 ``controllers/site_settings.cached``: a page that does not use it (the public profile page, with its
@@ -9,9 +10,10 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from conexoos.app.controllers import site_settings
+from conexoos.app.controllers import maintenance, menus, site_settings
 
 site_context = Blueprint("site_context", __name__)
+LEGAL_SLUGS = ("terms", "privacy")
 
 
 class Site:
@@ -28,6 +30,31 @@ class Site:
         if request.args.get("invite"):
             return True
         return site_settings.cached()["signup_policy"] == site_settings.OPEN
+
+    @property
+    def home_paragraphs(self) -> list[list[str]]:
+        """The home text: paragraphs (split at empty lines), each a list of lines (escaped when shown)."""
+        text = str(site_settings.cached()["home_text"])
+        blocks = [block.strip("\n") for block in text.split("\n\n")]
+        return [block.split("\n") for block in blocks if block.strip()]
+
+    @property
+    def maintenance(self) -> bool:
+        """Whether maintenance mode is on (as this process last read it, at most 30 s ago)."""
+        return maintenance.is_on()
+
+    @property
+    def maintenance_message(self) -> str:
+        """What people are told during maintenance."""
+        return maintenance.message()
+
+    def menu(self, name: str) -> list[menus.Shown]:
+        """The entries of the ``header`` or ``footer`` menu visitors see (one query)."""
+        return menus.shown(name)
+
+    def legal_pages(self) -> set[str]:
+        """Which of the ``terms`` and ``privacy`` pages are public (one query), for the sign-up form."""
+        return menus.public_slugs(LEGAL_SLUGS)
 
 
 @site_context.app_context_processor

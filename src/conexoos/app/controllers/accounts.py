@@ -14,7 +14,7 @@ from werkzeug.routing import Map
 from conexoos.app.models.persistent import USER, User
 from conexoos.app.utils.email_address import canonical_email
 
-from . import username_holds
+from . import site_settings, username_holds
 from .password_policy import password_problem
 from .user_sessions import end_sessions
 
@@ -202,7 +202,13 @@ def build_account(
     password_error = password_problem(password, username, email)
     if password_error:
         raise SignupError("password", password_error)
-    return User(email=email, username=username, password_hash=hash_password(password), role=role)
+    return User(
+        email=email,
+        username=username,
+        password_hash=hash_password(password),
+        role=role,
+        subscription_plan=site_settings.default_plan(),
+    )
 
 
 def dummy_password_hash() -> str:

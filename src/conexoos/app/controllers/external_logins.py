@@ -126,7 +126,12 @@ def create_account(identity: ExternalIdentity, email: str) -> User:
             status=422,
         )
     invite = _refuse_when_signup_is_not_open(identity)
-    user = User(email=email, username=free_username(identity), password_hash="")
+    user = User(
+        email=email,
+        username=free_username(identity),
+        password_hash="",
+        subscription_plan=site_settings.default_plan(),
+    )
     user.display_name = display_name(identity.name)
     disable_password(user)
     user.email_verified_at = utcnow() if identity.email_verified else None

@@ -14,7 +14,7 @@ from typing import Any
 from flask import session
 from flask_login import login_user
 
-from conexoos.app.controllers import pending_link
+from conexoos.app.controllers import maintenance, pending_link
 from conexoos.app.controllers.external_logins import provider_label
 from conexoos.app.controllers.user_sessions import register_current_session
 from conexoos.app.models.persistent import User
@@ -44,7 +44,9 @@ def log_in(user: User) -> pending_link.Linked | None:
     (Settings → Security), without which the user loader refuses it.
 
     A sign-in waiting to be linked to ``user`` (see :mod:`.pending_link`) is linked now: returned, so the
-    person can be told."""
+    person can be told. In maintenance mode only administrators log in (503 with the message for others,
+    see :mod:`.maintenance`)."""
+    maintenance.refuse_login(user)
     remembered = session.get(PROVIDER)
     regenerate_session()
     session.pop("csrf_token", None)

@@ -32,6 +32,7 @@ from datetime import timedelta
 from flask import session
 from sqlalchemy import delete
 
+from conexoos.app.controllers import maintenance
 from conexoos.app.controllers.tokens import fingerprint
 from conexoos.app.controllers.user_sessions import (
     approximate_place,
@@ -61,7 +62,9 @@ class PendingLogin:
 
 def begin(user: User, next_url: str) -> None:
     """Remember that ``user`` passed the password step (on a server-side session with a new id), bound to
-    their current password and entered in their session registry."""
+    their current password and entered in their session registry. In maintenance mode the second step is
+    not offered to anyone but administrators (see :mod:`.maintenance`)."""
+    maintenance.refuse_login(user)
     clear()
     regenerate_session()
     session[KEY] = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
-from conexoos.app.controllers import invites
+from conexoos.app.controllers import invites, site_settings
 from conexoos.app.controllers.accounts import SignupError, check_new_username, hash_password
 from conexoos.app.controllers.email_addresses import queue_verification
 from conexoos.app.controllers.mail import queue_mail_to_account
@@ -44,7 +44,12 @@ def sign_up(email: str, username: str, password: str, invite: str | None = None)
             queue_mail_to_account(owner.email, "signup_existing", user=owner)
         db.session.commit()
         return
-    user = User(email=email, username=username, password_hash=password_hash)
+    user = User(
+        email=email,
+        username=username,
+        password_hash=password_hash,
+        subscription_plan=site_settings.default_plan(),
+    )
     db.session.add(user)
     try:
         db.session.flush()  # the id the verification link names

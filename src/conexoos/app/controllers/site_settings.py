@@ -5,7 +5,9 @@ that is not declared cannot be stored. A stored value overrides the default; the
 is the configured ``SERVER_ENV.APP_NAME``. To add a setting (the later site-settings work), declare a
 :class:`Setting` here; :func:`change` validates, stores and audit-logs it, :func:`value` reads it.
 
-``setup_completed_at`` is the product's own record that ``/setup`` ran (never shown or edited).
+``setup_completed_at`` is the product's own record that ``/setup`` ran (never shown or edited). The
+footer links of the issue are the footer menu (controllers/menus.py), not a setting; the default theme
+comes with themes.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ from sqlalchemy import select
 
 from conexoos.app.models.persistent import SiteSetting
 from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.plans_config import FREE_PLAN
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 from conexoos.framework import db
 
 from . import audit
 
 OPEN, INVITE, CLOSED = "open", "invite", "closed"
+MAINTENANCE_MESSAGE = "The site is down for maintenance. Please come back in a little while."
+HOME_TEXT = "Put your links on one page, order them by dragging, and share it with a single URL or QR code."
 SIGNUP_POLICIES = (OPEN, INVITE, CLOSED)
 SETUP_COMPLETED = "setup_completed_at"
 CACHE_SECONDS = 30.0
@@ -45,19 +50,37 @@ class SettingError(ValueError):
 
 @dataclass(frozen=True)
 class Setting:
-    """A declared setting: ``kind`` is ``str``, ``int`` or ``bool``; ``choices`` limits a ``str``."""
+    """A declared setting: ``kind`` is ``str``, ``int`` or ``bool``; ``choices`` limits a ``str`` (a
+    tuple, or a callable asked each time, for choices that come from the configuration); ``multiline``
+    text keeps its line breaks (a text area); ``required`` text may not be empty."""
 
     key: str
     label: str
     kind: type
     default: Any
-    choices: tuple[str, ...] = ()
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()
     max_length: int = 200
     editable: bool = True
+    multiline: bool = False
+    required: bool = False
+    help: str = ""
 
     def default_value(self) -> Any:
         """The value while nothing is stored (a callable default is asked each time)."""
         return self.default() if callable(self.default) else self.default
+
+    @property
+    def widget(self) -> str:
+        """How a form shows it: ``checkbox``, ``select``, ``textarea`` or ``text``."""
+        if self.kind is bool:
+            return "checkbox"
+        if self.choices:
+            return "select"
+        return "textarea" if self.multiline else "text"
+
+    def allowed(self) -> tuple[str, ...]:
+        """The values a ``str`` setting with choices may take (empty: any text)."""
+        return self.choices() if callable(self.choices) else self.choices
 
     def check(self, raw: Any) -> Any:
         """``raw`` as this setting's type; :class:`SettingError` when it does not fit."""
@@ -65,22 +88,39 @@ class Setting:
             return _boolean(self.key, raw)
         if self.kind is int:
             return _integer(self.key, raw)
-        text = str(raw).strip()
-        if not text and self.key == "site_name":
-            raise SettingError(self.key, "The site needs a name.")
-        if len(text) > self.max_length or has_control_characters(text) or has_bidi_controls(text):
+        text = _text(raw, self.multiline)
+        if not text and self.required:
+            raise SettingError(self.key, f"{self.label} may not be empty.")
+        if (
+            len(text) > self.max_length
+            or has_control_characters(text, self.multiline)
+            or has_bidi_controls(text)
+        ):
             raise SettingError(
                 self.key,
                 f"At most {self.max_length} characters, "
                 "without control characters or right-to-left overrides.",
             )
-        if self.choices and text not in self.choices:
-            raise SettingError(self.key, f"Choose one of: {', '.join(self.choices)}.")
+        if self.allowed() and text not in self.allowed():
+            raise SettingError(self.key, f"Choose one of: {', '.join(self.allowed())}.")
         return text
+
+
+def _text(raw: Any, multiline: bool) -> str:
+    """``raw`` as text, trimmed; multiline text has ``\n`` line breaks, no tabs or trailing spaces."""
+    text = str(raw).strip()
+    if not multiline:
+        return text
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _configured_name() -> str:
     return str(current_app.config["APP_NAME"])
+
+
+def _plan_keys() -> tuple[str, ...]:
+    return tuple(current_app.config["CONEXOOS_PLANS"])
 
 
 def _boolean(key: str, raw: Any) -> bool:
@@ -103,8 +143,42 @@ def _integer(key: str, raw: Any) -> int:
 SETTINGS: dict[str, Setting] = {
     setting.key: setting
     for setting in (
-        Setting("site_name", "Site name", str, _configured_name, max_length=60),
+        Setting("site_name", "Site name", str, _configured_name, max_length=60, required=True),
         Setting("signup_policy", "Who may sign up", str, OPEN, choices=SIGNUP_POLICIES),
+        Setting(
+            "home_text",
+            "Home page text",
+            str,
+            HOME_TEXT,
+            max_length=2000,
+            multiline=True,
+            help="Plain text: an empty line starts a paragraph, a line break stays a line break.",
+        ),
+        Setting(
+            "default_plan",
+            "Plan of new accounts",
+            str,
+            FREE_PLAN,
+            choices=_plan_keys,
+            help="Given without a Stripe subscription; billing never takes it away.",
+        ),
+        Setting(
+            "maintenance_mode",
+            "Maintenance mode",
+            bool,
+            False,
+            help="Logins and sign-ups pause (administrators may still log in); "
+            "public pages stay up; other logged-in people see the message.",
+        ),
+        Setting(
+            "maintenance_message",
+            "Maintenance message",
+            str,
+            MAINTENANCE_MESSAGE,
+            max_length=500,
+            multiline=True,
+            required=True,
+        ),
         Setting(SETUP_COMPLETED, "Setup completed", str, "", editable=False),
     )
 }
@@ -146,15 +220,13 @@ def store(key: str, raw: Any) -> Any:
 def change(key: str, raw: Any, summary: Callable[[Any, Any], str] | None = None) -> Any:
     """Validate, store and audit-log a change of an editable setting, and commit; the new value. Setting
     the current value again stores and logs nothing."""
-    setting = _declared(key)
-    if not setting.editable:
-        raise SettingError(key, f"{setting.label} cannot be changed here.")
+    setting = _editable(key)
     before = value(key)
     if setting.check(raw) == before:
         return before  # nothing changes, nothing is logged
     try:
         after = store(key, raw)
-        text = summary(before, after) if summary else f"{setting.label}: {before!r} → {after!r}"
+        text = summary(before, after) if summary else _summary(setting, before, after)
         audit.record("setting.change", ("setting", key), {key: before}, {key: after}, text)
         db.session.commit()
     except BaseException:
@@ -163,6 +235,65 @@ def change(key: str, raw: Any, summary: Callable[[Any, Any], str] | None = None)
     finally:
         forget_cached()
     return after
+
+
+class SettingsRefused(ValueError):
+    """Values :func:`change_many` refused: ``errors`` maps each refused key to why (nothing was stored)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{key}: {message}" for key, message in errors.items()))
+        self.errors = errors
+
+
+def change_many(raw: dict[str, Any]) -> list[str]:
+    """Validate every value of ``raw`` first, then store the changed ones with an audit entry each, in one
+    transaction; the keys that changed. :class:`SettingsRefused` (nothing stored) when any is refused."""
+    checked, errors = _checked_all(raw)
+    if errors:
+        raise SettingsRefused(errors)
+    current = values()
+    changed = [key for key, new in checked.items() if new != current[key]]
+    try:
+        for key in changed:
+            after = store(key, checked[key])
+            text = _summary(SETTINGS[key], current[key], after)
+            audit.record("setting.change", ("setting", key), {key: current[key]}, {key: after}, text)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        forget_cached()
+    return changed
+
+
+def _checked_all(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    checked: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, given in raw.items():
+        try:
+            checked[key] = _editable(key).check(given)
+        except SettingError as error:
+            errors[key] = error.message
+    return checked, errors
+
+
+def _editable(key: str) -> Setting:
+    setting = _declared(key)
+    if not setting.editable:
+        raise SettingError(key, f"{setting.label} cannot be changed here.")
+    return setting
+
+
+def _summary(setting: Setting, before: Any, after: Any) -> str:
+    if setting.multiline:
+        return f"{setting.label} changed ({len(str(after))} characters)"
+    return f"{setting.label}: {before!r} → {after!r}"
+
+
+def editable() -> list[Setting]:
+    """The settings an administrator edits, in declaration order."""
+    return [setting for setting in SETTINGS.values() if setting.editable]
 
 
 def cached() -> dict[str, Any]:
@@ -184,3 +315,9 @@ def forget_cached() -> None:
 def signup_policy() -> str:
     """``open``, ``invite`` or ``closed``."""
     return str(value("signup_policy"))
+
+
+def default_plan() -> str:
+    """The plan a new account gets (a configured plan; gratis when the stored one is no longer configured)."""
+    chosen = str(value("default_plan"))
+    return chosen if chosen in _plan_keys() else FREE_PLAN

@@ -1,4 +1,5 @@
-"""Extensions and cross-cutting request handling: login, CSRF, rate limits, security headers."""
+"""Extensions and cross-cutting request handling: login, CSRF, rate limits, maintenance mode, security
+headers."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.api_support import require_login
+from conexoos.app.controllers.maintenance import refuse_private_request
 from conexoos.app.controllers.roles import refuse_without_role
 from conexoos.app.controllers.user_sessions import load_session_user
 from conexoos.app.extensions import csrf, exempt_cross_site_posts, init_limiter, login_manager
@@ -41,6 +43,7 @@ class Load:
         server.before_request(_login_before_csrf)  # registered before CSRF, so it runs before the check
         server.before_request(refuse_without_role)  # staff URLs are a 404 without the role, even a POST
         server.before_request(exempt_cross_site_posts)  # likewise: before the CSRF check
+        server.before_request(refuse_private_request)  # maintenance mode: the message, not private pages
         csrf.init_app(server)
         init_limiter(server)
         init_mail(server)

@@ -8,8 +8,10 @@ from conexoos.app.blueprints.account_settings import account_settings
 from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.admin import admin
 from conexoos.app.blueprints.admin_blocklist import admin_blocklist
+from conexoos.app.blueprints.admin_menus import admin_menus
 from conexoos.app.blueprints.admin_pages import admin_pages
 from conexoos.app.blueprints.admin_reports import admin_reports
+from conexoos.app.blueprints.admin_settings import admin_settings
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
 from conexoos.app.blueprints.linked_signins import linked_signins
@@ -51,6 +53,8 @@ class Route:
             admin_blocklist,
             admin_pages,
             site_pages_blueprint,
+            admin_menus,
+            admin_settings,
             public,
             page_reports,
         ):

@@ -1,0 +1,124 @@
+"""``/admin/menus``: the header and footer menus, for administrators only (menus are the site's structure).
+
+Add an entry (a site page or an external http(s) link), edit, delete, and reorder it with the ↑/↓ buttons
+(plain forms, no JavaScript needed) or by dragging (``static/js/admin_menus.js`` posts the new order as
+JSON). Every change is a POST with the CSRF token and is audit-logged by controllers/menus.py.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from werkzeug.exceptions import BadRequest
+from werkzeug.wrappers import Response as BaseResponse
+
+from conexoos.app.controllers import menus
+from conexoos.app.controllers.roles import ADMIN, staff_only
+from conexoos.app.dto.errors import malformed
+from conexoos.app.models.persistent.menu_item import HEADER, LABEL_MAX, MENUS, URL_MAX
+
+admin_menus = staff_only(Blueprint("admin_menus", __name__, url_prefix="/admin/menus"), ADMIN)
+MENU = f"any({', '.join(MENUS)})"
+"""The route converter of a menu's name."""
+PAGE, LINK = "page", "link"
+MAX_ID_DIGITS = 12
+
+
+@admin_menus.route("", methods=["GET"])
+def index() -> str:
+    """Both menus, each with its entries and the form to add one."""
+    return _page()
+
+
+@admin_menus.route(f"/<{MENU}:menu>/add", methods=["POST"])
+def add(menu: str) -> BaseResponse | tuple[str, int]:
+    """Add the form's entry at the end of ``menu``."""
+    try:
+        item = menus.add(menu, _entry())
+    except menus.MenuError as error:
+        return _page(errors={menu: error}, kept={menu: request.form}), 422
+    flash(f"“{item.label}” is added to the {menu} menu.")
+    return redirect(url_for("admin_menus.index") + f"#{menu}-menu")
+
+
+@admin_menus.route("/<id:item_id>/edit", methods=["GET", "POST"])
+def edit(item_id: int) -> BaseResponse | tuple[str, int] | str:
+    """The form to change an entry's label and target; a POST saves it."""
+    item = menus.get(item_id)
+    if request.method == "GET":
+        return _edit_page(item.id, None, None)
+    try:
+        menus.edit(item_id, _entry())
+    except menus.MenuError as error:
+        return _edit_page(item.id, error, request.form), 422
+    flash(f"“{item.label}” is saved.")
+    return redirect(url_for("admin_menus.index") + f"#{item.menu}-menu")
+
+
+@admin_menus.route("/<id:item_id>/move", methods=["POST"])
+def move(item_id: int) -> BaseResponse:
+    """Move the entry one place ``up`` or ``down`` (the buttons that work without JavaScript)."""
+    try:
+        item = menus.move(item_id, _form_text("direction", 10))
+    except menus.MenuError as error:
+        raise BadRequest(error.message) from None
+    return redirect(url_for("admin_menus.index") + f"#{item.menu}-menu")
+
+
+@admin_menus.route(f"/<{MENU}:menu>/order", methods=["POST"])
+def order(menu: str) -> Response:
+    """Save the order of ``menu`` from ``{"ids": [...]}`` (after a drag): the saved order, or the API's
+    JSON error."""
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise malformed('Send the new order as JSON: {"ids": [...]}.')
+    return jsonify({"ids": [item.id for item in menus.reorder(menu, payload)]})
+
+
+@admin_menus.route("/<id:item_id>/delete", methods=["POST"])
+def delete(item_id: int) -> BaseResponse:
+    """Remove the entry."""
+    label = menus.delete(item_id)
+    flash(f"“{label}” is removed from the menu.")
+    return redirect(url_for("admin_menus.index"))
+
+
+def _entry() -> menus.EntryInput:
+    """The entry the form describes: a page (``kind=page``, ``page_id``) or a link (``url``)."""
+    label = _form_text("label", LABEL_MAX * 4)
+    if _form_text("kind", 10) == PAGE:
+        raw = _form_text("page_id", MAX_ID_DIGITS)
+        if not (raw.isascii() and raw.isdigit()):
+            raise menus.MenuError("page_id", "Choose one of the site's pages.")
+        return menus.EntryInput(label, page_id=int(raw))
+    return menus.EntryInput(label, url=_form_text("url", URL_MAX * 2))
+
+
+def _form_text(name: str, limit: int) -> str:
+    value = request.form.get(name, "")
+    if len(value) > limit:
+        raise BadRequest(f"The field {name} holds at most {limit} characters.")
+    return value
+
+
+def _page(errors: dict[str, menus.MenuError] | None = None, kept: dict[str, object] | None = None) -> str:
+    return render_template(
+        "admin/menus.html",
+        menus={menu: menus.listed(menu) for menu in MENUS},
+        pages=menus.pages(),
+        errors=errors or {},
+        kept=kept or {},
+        label_max=LABEL_MAX,
+        page_path=menus.page_path,
+        first=HEADER,
+    )
+
+
+def _edit_page(item_id: int, error: menus.MenuError | None, kept: object) -> str:
+    return render_template(
+        "admin/menus_edit.html",
+        item=menus.get(item_id),
+        pages=menus.pages(),
+        error=error,
+        kept=kept,
+        label_max=LABEL_MAX,
+    )

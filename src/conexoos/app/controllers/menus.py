@@ -1,0 +1,255 @@
+"""The site's header and footer menus: ordered entries, each a site page (``/p/<slug>``) or an external
+http(s) link, edited by administrators (every change audit-logged) and shown on the home, sign-up and
+login pages. An entry whose page visitors may not see (a draft, a page scheduled for later) is hidden
+from them, and shows again by itself once the page is public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from sqlalchemy import func, or_, select
+from werkzeug.exceptions import NotFound
+
+from conexoos.app.models.persistent import SitePage
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.models.persistent.menu_item import LABEL_MAX, MENUS, URL_MAX, MenuItem
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_visible
+from conexoos.app.utils.urls import UnsafeURL, normalise_url
+from conexoos.framework import db
+
+from . import audit, blocklist
+from .ordering import reorder as reorder_items
+
+WEB_SCHEMES = ("http://", "https://")
+UP, DOWN = "up", "down"
+
+
+class MenuError(ValueError):
+    """An entry that cannot be saved; ``field`` names the form field, ``message`` says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class EntryInput:
+    """What the form gives for an entry: a label and either a page's id or a URL."""
+
+    label: str
+    page_id: int | None = None
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A menu entry as visitors see it: its label and where it goes."""
+
+    label: str
+    href: str
+    external: bool
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A menu entry as the admin lists it, with its page (None for a link) and whether visitors see it."""
+
+    item: MenuItem
+    page: SitePage | None
+    visible: bool
+
+
+def page_path(slug: str) -> str:
+    """The address of the site page ``slug`` (the route comes with the site pages, ``/p/<slug>``)."""
+    return "/p/" + quote(slug, safe="")
+
+
+def shown(menu: str, now: datetime | None = None) -> list[Shown]:
+    """The entries of ``menu`` visitors see, in order (one query): links, and pages that are public."""
+    now = now or utcnow()
+    query = (
+        select(MenuItem.label, MenuItem.url, SitePage.slug)
+        .outerjoin(SitePage, SitePage.id == MenuItem.page_id)
+        .where(MenuItem.menu == menu, or_(MenuItem.page_id.is_(None), SitePage.public_at(now)))
+        .order_by(MenuItem.position, MenuItem.id)
+    )
+    return [
+        Shown(label, url, True) if url else Shown(label, page_path(slug), False)
+        for label, url, slug in db.session.execute(query)
+    ]
+
+
+def listed(menu: str, now: datetime | None = None) -> list[Listed]:
+    """Every entry of ``menu`` in order, for the admin (one query)."""
+    now = now or utcnow()
+    query = (
+        select(MenuItem, SitePage)
+        .outerjoin(SitePage, SitePage.id == MenuItem.page_id)
+        .where(MenuItem.menu == menu)
+        .order_by(MenuItem.position, MenuItem.id)
+    )
+    return [
+        Listed(item, page, page is None or page.is_public(now)) for item, page in db.session.execute(query)
+    ]
+
+
+def pages() -> Sequence[SitePage]:
+    """The site pages an entry may point to, by title (drafts too: their entries show once published)."""
+    return db.session.scalars(select(SitePage).order_by(SitePage.title, SitePage.id)).all()
+
+
+def public_slugs(slugs: Sequence[str], now: datetime | None = None) -> set[str]:
+    """Which of ``slugs`` are pages visitors may see now (one query): for the Terms and Privacy line."""
+    query = select(SitePage.slug).where(SitePage.slug.in_(list(slugs)), SitePage.public_at(now or utcnow()))
+    return set(db.session.scalars(query))
+
+
+def get(item_id: int) -> MenuItem:
+    """The entry ``item_id``; 404 when there is none."""
+    item = db.session.get(MenuItem, item_id)
+    if item is None:
+        raise NotFound("There is no such menu entry.")
+    return item
+
+
+def add(menu: str, entry: EntryInput) -> MenuItem:
+    """Add ``entry`` at the end of ``menu`` (audit-logged, committed)."""
+    if menu not in MENUS:
+        raise MenuError("menu", f"Choose the {' or the '.join(MENUS)} menu.")
+    label, page_id, url = _checked(entry)
+    last = db.session.scalar(select(func.max(MenuItem.position)).where(MenuItem.menu == menu))
+    item = MenuItem(menu=menu, position=(last or 0) + 1, label=label, page_id=page_id, url=url)
+    db.session.add(item)
+    db.session.flush()
+    audit.record("menu.add", item, None, _state(item), f"{menu} menu: added {label!r}")
+    _commit()
+    return item
+
+
+def edit(item_id: int, entry: EntryInput) -> MenuItem:
+    """Give the entry a new label and target (audit-logged, committed)."""
+    item = get(item_id)
+    before = _state(item)
+    item.label, item.page_id, item.url = _checked(entry)
+    audit.record("menu.edit", item, before, _state(item), f"{item.menu} menu: edited {item.label!r}")
+    _commit()
+    return item
+
+
+def delete(item_id: int) -> str:
+    """Remove the entry (audit-logged, committed); its label."""
+    item = get(item_id)
+    before = _state(item)
+    audit.record("menu.delete", item, before, None, f"{item.menu} menu: removed {item.label!r}")
+    db.session.delete(item)
+    _commit()
+    return str(before["label"])
+
+
+def move(item_id: int, direction: str) -> MenuItem:
+    """Swap the entry with the one before (``up``) or after (``down``) it; at either end, nothing moves."""
+    if direction not in (UP, DOWN):
+        raise MenuError("direction", "Move an entry up or down.")
+    item = get(item_id)
+    items = [listed_entry.item for listed_entry in listed(item.menu)]
+    index = items.index(item)
+    other = index - 1 if direction == UP else index + 1
+    if not 0 <= other < len(items):
+        return item
+    items[index], items[other] = items[other], items[index]
+    _renumber(item.menu, items, f"{item.menu} menu: moved {item.label!r} {direction}")
+    return item
+
+
+def reorder(menu: str, payload: Any) -> list[MenuItem]:
+    """Put ``menu`` in the order of ``payload["ids"]`` (each of its entries once; the API's 422/404
+    otherwise), audit-logged and committed."""
+    if menu not in MENUS:
+        raise NotFound("There is no such menu.")
+    items = [listed_entry.item for listed_entry in listed(menu)]
+    ordered = reorder_items(_Positioned.wrap(items), payload, "menu entry")
+    result = [wrapper.item for wrapper in ordered]
+    _renumber(menu, result, f"{menu} menu: reordered")
+    return result
+
+
+class _Positioned:
+    """A menu entry seen through ``ordering.reorder``'s ``id``/``order_index`` interface."""
+
+    def __init__(self, item: MenuItem) -> None:
+        self.item = item
+        self.id = item.id
+        self.order_index = item.position
+
+    @classmethod
+    def wrap(cls, items: Sequence[MenuItem]) -> list[_Positioned]:
+        return [cls(item) for item in items]
+
+
+def _renumber(menu: str, items: Sequence[MenuItem], summary: str) -> None:
+    before = {"order": [item.id for item in sorted(items, key=lambda entry: (entry.position, entry.id))]}
+    for position, item in enumerate(items, start=1):
+        item.position = position
+    audit.record("menu.reorder", ("menu", menu), before, {"order": [item.id for item in items]}, summary)
+    _commit()
+
+
+def _checked(entry: EntryInput) -> tuple[str, int | None, str | None]:
+    label = _label(entry.label)
+    if entry.page_id is not None:
+        if db.session.get(SitePage, entry.page_id) is None:
+            raise MenuError("page_id", "Choose one of the site's pages.")
+        return label, entry.page_id, None
+    return label, None, _url(entry.url)
+
+
+def _label(raw: str) -> str:
+    label = raw.strip()
+    if not is_visible(label) or len(label) > LABEL_MAX:
+        raise MenuError("label", f"A label has 1 to {LABEL_MAX} characters.")
+    if has_control_characters(label) or has_bidi_controls(label):
+        raise MenuError("label", "A label may not hold control characters or right-to-left overrides.")
+    return label
+
+
+def _url(raw: str) -> str:
+    if not raw.strip():
+        raise MenuError("url", "Give the link's address, or choose a page.")
+    try:
+        url = normalise_url(raw)
+    except UnsafeURL as error:
+        raise MenuError("url", f"This address cannot be used: {error}.") from None
+    if not url.startswith(WEB_SCHEMES):
+        raise MenuError("url", "A menu links to a web address (http or https).")
+    if len(url) > URL_MAX:
+        raise MenuError("url", f"An address holds at most {URL_MAX} characters.")
+    domain = blocklist.blocking_domain(url)
+    if domain is not None:
+        raise MenuError(
+            "url", f"Links to {domain} are not allowed on this site: the domain is on its blocklist."
+        )
+    return url
+
+
+def _state(item: MenuItem) -> dict[str, Any]:
+    return {
+        "menu": item.menu,
+        "position": item.position,
+        "label": item.label,
+        "page_id": item.page_id,
+        "url": item.url,
+    }
+
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

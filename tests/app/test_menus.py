@@ -1,0 +1,280 @@
+"""``/admin/menus``: header and footer menus of site pages and links, shown on the home, sign-up and login
+pages; entries whose page is not public are hidden from visitors; every change audit-logged."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from conexoos.app.controllers import menus
+from conexoos.app.models.persistent import AuditEntry, MenuItem, SitePage
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.framework import db
+from tests.app.staff_support import make_staff
+
+from .conftest import Account, SignUp
+
+pytestmark = pytest.mark.database_matrix
+
+
+@pytest.fixture
+def boss(app: Flask, signed_up: SignUp) -> Account:
+    return make_staff(app, signed_up("boss"), "admin")
+
+
+def make_page(app: Flask, slug: str, status: str = "published", publish_in: timedelta | None = None) -> int:
+    """A site page made directly (the CMS is another feature); its id."""
+    with app.app_context():
+        page = SitePage(slug=slug, title=slug.title(), status=status)
+        if publish_in is not None:
+            page.publish_at = utcnow() + publish_in
+        db.session.add(page)
+        db.session.commit()
+        return page.id
+
+
+def add(staff: Account, menu: str, label: str, page_id: int | None = None, url: str = "") -> tuple[int, str]:
+    data = {"csrf_token": staff.csrf, "label": label, "url": url}
+    data.update({"kind": "page", "page_id": str(page_id)} if page_id is not None else {"kind": "link"})
+    response = staff.client.post(f"/admin/menus/{menu}/add", data=data)
+    return response.status_code, response.get_data(as_text=True)
+
+
+def items(app: Flask, menu: str) -> list[tuple[int, str]]:
+    with app.app_context():
+        query = select(MenuItem.id, MenuItem.label).where(MenuItem.menu == menu).order_by(MenuItem.position)
+        return [(item_id, label) for item_id, label in db.session.execute(query)]
+
+
+def actions(app: Flask) -> list[str]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(AuditEntry.action).where(AuditEntry.action.like("menu.%")).order_by(AuditEntry.id)
+            )
+        )
+
+
+def nav(html: str, label: str) -> list[tuple[str, str]]:
+    """The (href, text) of the links of the ``<nav aria-label=label>`` of a page."""
+    match = re.search(rf'<nav class="site-menu[^"]*" aria-label="{label}">(.*?)</nav>', html, re.S)
+    return re.findall(r'<a href="([^"]*)"[^>]*>([^<]*)</a>', match.group(1)) if match else []
+
+
+def test_entries_show_on_home_sign_up_and_login_in_order(
+    app: Flask, boss: Account, client: FlaskClient
+) -> None:
+    about = make_page(app, "about")
+    assert add(boss, "header", "About us", page_id=about)[0] == 302
+    assert add(boss, "header", "Blog", url="blog.example.org/news")[0] == 302
+    assert add(boss, "footer", "Status", url="https://status.example.com/")[0] == 302
+    for path in ("/", "/signup", "/login"):
+        html = client.get(path).get_data(as_text=True)
+        assert nav(html, "Site") == [("/p/about", "About us"), ("https://blog.example.org/news", "Blog")], (
+            path
+        )
+        assert nav(html, "Footer") == [("https://status.example.com/", "Status")], path
+    assert nav(boss.client.get("/dashboard").get_data(as_text=True), "Site") == []  # not on private pages
+    assert "site-menu" not in client.get(f"/{boss.username}").get_data(as_text=True)  # nor on profiles
+    assert actions(app) == ["menu.add"] * 3
+
+
+def test_an_entry_whose_page_is_not_public_is_hidden_from_visitors(
+    app: Flask, boss: Account, client: FlaskClient
+) -> None:
+    draft = make_page(app, "draft", "draft")
+    later = make_page(app, "later", "scheduled", publish_in=timedelta(days=1))
+    due = make_page(app, "due", "scheduled", publish_in=timedelta(minutes=-1))
+    for label, page in (("Draft", draft), ("Later", later), ("Due", due)):
+        assert add(boss, "header", label, page_id=page)[0] == 302
+    assert nav(client.get("/").get_data(as_text=True), "Site") == [("/p/due", "Due")]
+    admin_page = boss.client.get("/admin/menus").get_data(as_text=True)
+    assert admin_page.count("Hidden from visitors") == 2
+    with app.app_context():
+        page = db.session.get(SitePage, draft)
+        assert page is not None
+        page.status = "published"
+        db.session.commit()
+    assert [text for _, text in nav(client.get("/").get_data(as_text=True), "Site")] == ["Draft", "Due"]
+
+
+@pytest.mark.parametrize(
+    ("label", "url", "message"),
+    [
+        ("Evil", "javascript:alert(1)", "scheme is not allowed"),
+        ("Mail", "mailto:someone@example.com", "http or https"),
+        ("Phone", "tel:+123456", "http or https"),
+        ("", "https://example.com/", "1 to 60 characters"),
+        ("   ", "https://example.com/", "1 to 60 characters"),
+        ("x" * 61, "https://example.com/", "1 to 60 characters"),
+        ("Evil\u202eeno", "https://example.com/", "right-to-left overrides"),
+        ("Bell\x07", "https://example.com/", "control characters"),
+        ("Empty", "", "Give the link"),
+        ("Creds", "https://user:pw@example.com/", "user name or password"),
+    ],
+)
+def test_refused_entries_say_why_and_keep_the_values(
+    app: Flask, boss: Account, label: str, url: str, message: str
+) -> None:
+    status, page = add(boss, "footer", label, url=url)
+    assert status == 422 and message in page
+    if url and "\x07" not in url:
+        assert 'value="' + url.replace("&", "&amp;") + '"' in page
+    assert items(app, "footer") == [] and actions(app) == []
+
+
+def test_a_page_that_does_not_exist_is_refused(app: Flask, boss: Account) -> None:
+    assert add(boss, "header", "Ghost", page_id=999)[0] == 422
+    response = boss.client.post(
+        "/admin/menus/header/add",
+        data={"csrf_token": boss.csrf, "label": "X", "kind": "page", "page_id": "1e3"},
+    )
+    assert response.status_code == 422 and "Choose one of the site" in response.get_data(as_text=True)
+    assert items(app, "header") == []
+
+
+def test_a_blocked_domain_is_refused(app: Flask, boss: Account) -> None:
+    assert (
+        boss.client.post(
+            "/admin/blocklist/add", data={"csrf_token": boss.csrf, "domain": "evil.example"}
+        ).status_code
+        == 302
+    )
+    status, page = add(boss, "header", "Prize", url="https://login.evil.example/win")
+    assert status == 422 and "evil.example are not allowed on this site" in page
+    assert items(app, "header") == []
+
+
+def test_labels_and_urls_are_escaped(app: Flask, boss: Account, client: FlaskClient) -> None:
+    assert (
+        add(boss, "header", '<img src=x onerror="alert(1)">', url='https://example.com/?q="><script>')[0]
+        == 302
+    )
+    html = client.get("/").get_data(as_text=True)
+    assert "<img src=x" not in html and "<script>" not in html
+    assert "&lt;img src=x onerror=" in html
+
+
+def test_moving_up_and_down_without_javascript(app: Flask, boss: Account) -> None:
+    for label in ("One", "Two", "Three"):
+        add(boss, "footer", label, url=f"https://example.com/{label}")
+    (one, _), (two, _), (three, _) = items(app, "footer")
+    move = {"csrf_token": boss.csrf, "direction": "up"}
+    assert boss.client.post(f"/admin/menus/{three}/move", data=move).status_code == 302
+    assert [label for _, label in items(app, "footer")] == ["One", "Three", "Two"]
+    assert boss.client.post(f"/admin/menus/{one}/move", data={**move, "direction": "down"}).status_code == 302
+    assert [label for _, label in items(app, "footer")] == ["Three", "One", "Two"]
+    assert boss.client.post(f"/admin/menus/{three}/move", data=move).status_code == 302  # already first
+    assert [label for _, label in items(app, "footer")] == ["Three", "One", "Two"]
+    assert (
+        boss.client.post(f"/admin/menus/{two}/move", data={**move, "direction": "sideways"}).status_code
+        == 400
+    )
+    assert actions(app).count("menu.reorder") == 2
+    page = boss.client.get("/admin/menus").get_data(as_text=True)
+    assert 'name="direction" value="up"' in page and "js/sortable.js" in page
+
+
+def test_reordering_by_dragging_saves_the_posted_order(app: Flask, boss: Account) -> None:
+    for label in ("One", "Two", "Three"):
+        add(boss, "header", label, url=f"https://example.com/{label}")
+    add(boss, "footer", "Elsewhere", url="https://example.com/elsewhere")
+    (one, _), (two, _), (three, _) = items(app, "header")
+    [(elsewhere, _)] = items(app, "footer")
+    saved = boss.api("POST", "/admin/menus/header/order", {"ids": [three, one, two]})
+    assert saved.status_code == 200 and saved.get_json() == {"ids": [three, one, two]}
+    assert [label for _, label in items(app, "header")] == ["Three", "One", "Two"]
+    incomplete = boss.api("POST", "/admin/menus/header/order", {"ids": [one, two]})
+    assert incomplete.status_code == 422 and incomplete.get_json()["error"]["code"] == "incomplete"
+    foreign = boss.api("POST", "/admin/menus/header/order", {"ids": [three, one, two, elsewhere]})
+    assert foreign.status_code == 404
+    malformed = boss.api("POST", "/admin/menus/header/order", {"ids": "1,2"})
+    assert malformed.status_code == 422
+    not_json = boss.client.post("/admin/menus/header/order", data={"csrf_token": boss.csrf})
+    assert not_json.status_code == 400
+    assert [label for _, label in items(app, "header")] == ["Three", "One", "Two"]
+    assert actions(app).count("menu.reorder") == 1
+
+
+def test_editing_and_deleting(app: Flask, boss: Account, client: FlaskClient) -> None:
+    terms = make_page(app, "terms")
+    add(boss, "header", "Old", url="https://example.com/")
+    [(entry, _)] = items(app, "header")
+    form = boss.client.get(f"/admin/menus/{entry}/edit").get_data(as_text=True)
+    assert 'value="Old"' in form and 'value="https://example.com/"' in form
+    refused = boss.client.post(
+        f"/admin/menus/{entry}/edit",
+        data={"csrf_token": boss.csrf, "label": "", "kind": "link", "url": "x.org"},
+    )
+    assert refused.status_code == 422 and 'value="x.org"' in refused.get_data(as_text=True)
+    saved = boss.client.post(
+        f"/admin/menus/{entry}/edit",
+        data={"csrf_token": boss.csrf, "label": "Terms", "kind": "page", "page_id": str(terms), "url": ""},
+    )
+    assert saved.status_code == 302
+    assert nav(client.get("/").get_data(as_text=True), "Site") == [("/p/terms", "Terms")]
+    assert boss.client.post(f"/admin/menus/{entry}/delete", data={"csrf_token": boss.csrf}).status_code == 302
+    assert items(app, "header") == [] and nav(client.get("/").get_data(as_text=True), "Site") == []
+    assert boss.client.post(f"/admin/menus/{entry}/delete", data={"csrf_token": boss.csrf}).status_code == 404
+    assert boss.client.get(f"/admin/menus/{entry}/edit").status_code == 404
+    assert actions(app) == ["menu.add", "menu.edit", "menu.delete"]
+
+
+def test_menus_are_for_administrators_only(app: Flask, signed_up: SignUp) -> None:
+    moderator = make_staff(app, signed_up("moddy"), "moderator")
+    for account in (moderator, signed_up("plain")):
+        assert account.client.get("/admin/menus").status_code == 404
+        assert add(account, "header", "Mine", url="https://example.com/")[0] == 404
+    assert items(app, "header") == []
+
+
+def test_sign_up_links_the_terms_and_privacy_pages_that_are_public(app: Flask, client: FlaskClient) -> None:
+    def line() -> str:
+        html = client.get("/signup").get_data(as_text=True)
+        found = re.search(r'<p class="signup-terms">(.*?)</p>', html, re.S)
+        return re.sub(r"\s+", " ", found.group(1)).strip() if found else ""
+
+    assert line() == ""
+    make_page(app, "privacy", "draft")
+    assert line() == ""
+    terms = make_page(app, "terms")
+    assert line() == 'By signing up you accept the <a href="/p/terms">Terms</a>.'
+    with app.app_context():
+        privacy = db.session.scalars(select(SitePage).where(SitePage.slug == "privacy")).one()
+        privacy.status = "published"
+        db.session.commit()
+    assert line() == (
+        'By signing up you accept the <a href="/p/terms">Terms</a> and the '
+        '<a href="/p/privacy">Privacy policy</a>.'
+    )
+    with app.app_context():
+        page = db.session.get(SitePage, terms)
+        assert page is not None
+        page.status = "draft"
+        db.session.commit()
+    assert line() == 'By signing up you accept the <a href="/p/privacy">Privacy policy</a>.'
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(label=st.text(max_size=80), url=st.text(max_size=120))
+def test_any_label_and_address_is_saved_or_refused_with_a_sentence(app: Flask, label: str, url: str) -> None:
+    """Whatever the form holds, an entry is saved with a label of 1-60 visible characters and an http(s)
+    address, or refused with a MenuError (never another exception)."""
+    with app.test_request_context():
+        try:
+            item = menus.add("footer", menus.EntryInput(label, url=url))
+        except menus.MenuError as error:
+            assert error.field in ("label", "url") and error.message
+            db.session.rollback()
+            return
+        assert 1 <= len(item.label) <= 60 and item.label == item.label.strip()
+        assert item.url is not None and item.url.startswith(("http://", "https://"))
+        db.session.delete(item)
+        db.session.commit()

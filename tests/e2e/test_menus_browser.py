@@ -1,0 +1,81 @@
+"""The menus in Chromium: an administrator adds entries, reorders them with ↑/↓ and by dragging (saved at
+once, without a reload), and without JavaScript with the same buttons; visitors see the order on the
+home page."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.support.live_server import LiveServer
+
+from .conftest import PASSWORD, PageFactory
+from .test_core_flow import drag
+
+
+def set_up_and_log_in(page: Page, live: LiveServer) -> None:
+    """Complete /setup from the server itself and log in as its administrator."""
+    page.goto(f"{live.url}/setup")
+    page.get_by_label("Site name").fill("Linkhaus")
+    page.get_by_label("Administrator's email").fill("owner@example.com")
+    page.get_by_label("Administrator's username").fill("owner")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Set up the site").click()
+    page.get_by_label("Email or username").fill("owner")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", name="Linkhaus: overview")).to_be_visible()
+
+
+def header_section(page: Page) -> Locator:
+    return page.locator("section", has=page.get_by_role("heading", name="Header menu"))
+
+
+def labels(page: Page) -> list[str]:
+    return header_section(page).locator(".link-item .link-title").all_inner_texts()
+
+
+def test_an_administrator_orders_the_header_menu_and_visitors_see_it(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    admin = new_page()
+    set_up_and_log_in(admin, live_server)
+    admin.goto(f"{live_server.url}/admin/menus")
+    for label in ("One", "Two", "Three"):
+        section = header_section(admin)
+        section.get_by_label("Label (1 to 60 characters)").fill(label)
+        section.get_by_label("A link to another site").check()
+        section.get_by_label("Link (http or https)").fill(f"https://example.com/{label.lower()}")
+        section.get_by_role("button", name="Add").click()
+        expect(admin.get_by_text(f"“{label}” is added to the header menu.")).to_be_visible()
+    assert labels(admin) == ["One", "Two", "Three"]
+
+    admin.evaluate("window.notReloaded = true")
+    with admin.expect_response(lambda response: response.url.endswith("/admin/menus/header/order")) as answer:
+        admin.get_by_role("button", name="Move “Three” up").click()
+    assert answer.value.status == 200
+    assert labels(admin) == ["One", "Three", "Two"]
+    assert admin.evaluate("window.notReloaded === true")  # moved in place: the form was not submitted
+    drag(
+        admin,
+        "One",
+        onto="Two",
+        side="below",
+        list_selector="ol[data-menu='header']",
+        reorder_path="/admin/menus/header/order",
+    )
+    assert labels(admin) == ["Three", "Two", "One"]
+    admin.reload()
+    assert labels(admin) == ["Three", "Two", "One"]
+
+    visitor = new_page()
+    visitor.goto(f"{live_server.url}/")
+    site_menu = visitor.get_by_role("navigation", name="Site")
+    assert site_menu.get_by_role("link").all_inner_texts() == ["Three", "Two", "One"]
+
+    no_script = new_page(java_script_enabled=False)
+    set_up_cookies = admin.context.cookies()
+    no_script.context.add_cookies(set_up_cookies)  # the administrator's session, without JavaScript
+    no_script.goto(f"{live_server.url}/admin/menus")
+    no_script.get_by_role("button", name="Move “One” up").click()
+    expect(no_script).to_have_url(f"{live_server.url}/admin/menus#header-menu")
+    assert labels(no_script) == ["Three", "One", "Two"]
