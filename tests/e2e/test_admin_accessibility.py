@@ -25,7 +25,7 @@ from flask import Flask, url_for
 from playwright.sync_api import Page, expect
 from werkzeug.routing import Rule
 
-from conexoos.app.controllers import site_pages
+from conexoos.app.controllers import menus, site_pages
 from conexoos.app.models.persistent import BlockedDomain, Invite, Report, SitePageRevision, User
 from conexoos.framework import db
 from tests.support.live_server import LiveServer, run_live_server
@@ -85,6 +85,15 @@ def site_page_with_two_revisions(scene: Scene) -> int:
         return int(page.id)
 
 
+def footer_entry(scene: Scene) -> dict[str, Any]:
+    """A footer menu entry leading to the site page (made once per scene)."""
+    page_id = site_page_with_two_revisions(scene)
+    with scene.live.app.app_context():
+        found = menus.listed("footer")
+        item_id = found[0].item.id if found else menus.add("footer", menus.EntryInput("Terms", page_id)).id
+    return {"item_id": item_id}
+
+
 def newest_revision(scene: Scene) -> dict[str, Any]:
     page_id = site_page_with_two_revisions(scene)
     return {"page_id": page_id, "revision_id": scene.newest_id(SitePageRevision)}
@@ -97,6 +106,7 @@ URL_VALUES: dict[str, Callable[[Scene], dict[str, Any]]] = {
     "admin_pages.confirm_delete": lambda scene: {"page_id": site_page_with_two_revisions(scene)},
     "admin_pages.revisions": lambda scene: {"page_id": site_page_with_two_revisions(scene)},
     "admin_pages.changes": newest_revision,
+    "admin_menus.edit": footer_entry,
 }
 """How to fill each admin GET rule that has arguments: endpoint → the URL's values, from the scene.
 
