@@ -66,6 +66,8 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/admin/users/<id:user_id>/delete", "POST"),
     ("/admin/invites", "POST"),
     ("/admin/signup-policy", "POST"),
+    ("/admin/media", "POST"),
+    ("/admin/media/<id:item_id>/delete", "POST"),
 }
 
 

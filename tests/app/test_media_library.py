@@ -120,28 +120,41 @@ def test_a_bad_image_is_refused_with_words_and_nothing_is_stored(
 
 
 HOSTILE_PDFS = {
-    "javascript": (one_page_pdf(b"/Names << /JavaScript 4 0 R >>", more=[b"<< /Names [(a) 5 0 R] >>",
-                   b"<< /S /JavaScript /JS (app.alert(1)) >>"]), "JavaScript"),
+    "javascript": (
+        one_page_pdf(
+            b"/Names << /JavaScript 4 0 R >>",
+            more=[b"<< /Names [(a) 5 0 R] >>", b"<< /S /JavaScript /JS (app.alert(1)) >>"],
+        ),
+        "JavaScript",
+    ),
     "open action": (one_page_pdf(b"/OpenAction << /S /URI /URI (https://evil.example/) >>"), "/OpenAction"),
     "launch": (
-        one_page_pdf(page=b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /Launch "
-                     b"/F (calc.exe) >> >>]"),
+        one_page_pdf(
+            page=b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /Launch "
+            b"/F (calc.exe) >> >>]"
+        ),
         "Launch action",
     ),
     "hex-escaped name": (one_page_pdf(b"/AcroForm << /Fields [] /X << /S /J#61vaScript >> >>"), "JavaScript"),
     "embedded file": (
-        one_page_pdf(b"/Names << /EmbeddedFiles << /Names [(a.exe) 4 0 R] >> >>",
-                     more=[b"<< /Type /Filespec /F (a.exe) >>"]),
+        one_page_pdf(
+            b"/Names << /EmbeddedFiles << /Names [(a.exe) 4 0 R] >> >>",
+            more=[b"<< /Type /Filespec /F (a.exe) >>"],
+        ),
         "embedded file",
     ),
     "encrypted": (
-        one_page_pdf().replace(b"/Root 1 0 R", b"/Root 1 0 R /Encrypt << /Filter /Standard /V 1 /R 2 /O (x) "
-                               b"/U (y) /P -4 >>"),
+        one_page_pdf().replace(
+            b"/Root 1 0 R", b"/Root 1 0 R /Encrypt << /Filter /Standard /V 1 /R 2 /O (x) /U (y) /P -4 >>"
+        ),
         "encrypted",
     ),
     "truncated": (one_page_pdf()[:300], "truncated"),
     "fake header": (b"%PDF-1.7\n" + b"<script>alert(1)</script>\n" * 4 + b"%%EOF\n", "cross-reference"),
-    "html polyglot": (b"<html><script>alert(1)</script>" + one_page_pdf(), "does not start with a PDF header"),
+    "html polyglot": (
+        b"<html><script>alert(1)</script>" + one_page_pdf(),
+        "does not start with a PDF header",
+    ),
     "zip appended": (one_page_pdf() + b"PK\x03\x04" + b"\x00" * 30, "other data after its end"),
     "no page": (
         build_pdf([b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]),
@@ -179,7 +192,7 @@ def test_a_pdf_is_stored_as_uploaded_and_served_only_as_an_attachment(make_app: 
     assert served.headers["Content-Type"] == "application/pdf"
     assert served.headers["X-Content-Type-Options"] == "nosniff"
     disposition = served.headers["Content-Disposition"]
-    assert disposition.startswith('attachment; filename="Prixe_final_evil__name_.pdf"; filename*=UTF-8\'\'')
+    assert disposition.startswith("attachment; filename=\"Prixe_final_evil__name_.pdf\"; filename*=UTF-8''")
     assert unquote(disposition.split("UTF-8''", 1)[1]) == item.original_name
     disposition.encode("ascii")  # nothing a header cannot carry
     anonymous = app.test_client().get(url.group(1), headers={"If-None-Match": served.headers["ETag"]})
@@ -261,7 +274,9 @@ def test_where_used_lists_pages_and_deleting_an_item_in_use_needs_confirmation(m
     used_by_page(app, "about", body=f"Hello\n\n![Banner](/media/{image.renditions[1].name})")
     used_by_page(app, "press", social_image=f"https://site.example/media/{image.renditions[0].name}")
     used_by_page(app, "terms", body=f"[Terms](/media/library/{document.id}/terms.pdf)")
-    used_by_page(app, "other", body=f"/media/library/{document.id}0/x.pdf and library/{image.storage_key[:8]}")
+    used_by_page(
+        app, "other", body=f"/media/library/{document.id}0/x.pdf and library/{image.storage_key[:8]}"
+    )
 
     page = item_page(boss, image.id)
     assert "/p/about" in page and "/p/press" in page and "/p/terms" not in page and "/p/other" not in page

@@ -16,7 +16,7 @@ from werkzeug.routing import Rule
 from werkzeug.routing.converters import IntegerConverter
 
 from conexoos.app.controllers.roles import required_roles, role_for_admin_flag
-from conexoos.app.models.persistent import Report
+from conexoos.app.models.persistent import MediaItem, Report
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
 
@@ -42,6 +42,19 @@ KNOWN_ENDPOINTS = MODERATOR_ENDPOINTS | {
     "admin.signup_policy",
     "setup.page",
 }
+
+
+def library_pdf(item_id: int) -> MediaItem:
+    """A media library row (its file need not exist for its admin page)."""
+    return MediaItem(
+        id=item_id,
+        kind="pdf",
+        storage_key="f" * 32,
+        original_name="terms.pdf",
+        files='[{"name":"library/ffff.pdf","bytes":9}]',
+        content_type="application/pdf",
+        bytes_total=9,
+    )
 
 
 def staff_rules(app: Flask) -> list[Rule]:
@@ -71,6 +84,7 @@ def people(app: Flask, signed_up: SignUp) -> dict[str, Account]:
         db.session.add(
             Report(id=target.id, user_id=target.id, reason="spam", reporter_network="", snapshot="[]")
         )
+        db.session.add(library_pdf(target.id))  # for /admin/media/<id>
         db.session.commit()
     return {
         "user": signed_up("plainuser"),
