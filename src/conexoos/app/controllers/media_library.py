@@ -389,5 +389,7 @@ def _clean_text(value: str, most: int, field: str) -> str:
 
 
 def human_size(count: int) -> str:
-    """``count`` bytes for people: ``3.2 MB`` or ``48 KB``."""
+    """``count`` bytes for people: ``1.5 GB``, ``3.2 MB`` or ``48 KB``."""
+    if count >= 1024 * MEGABYTE:
+        return f"{count / (1024 * MEGABYTE):.1f} GB"
     return f"{count / MEGABYTE:.1f} MB" if count >= MEGABYTE // 10 else f"{max(1, count // 1024)} KB"
