@@ -27,7 +27,7 @@ from urllib.parse import quote
 
 from flask import current_app, url_for
 from markupsafe import Markup
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from werkzeug.exceptions import NotFound
 from werkzeug.utils import secure_filename
 
@@ -46,6 +46,7 @@ from conexoos.framework import db
 from conexoos.framework.storage import StorageError, media_storage
 
 from . import audit
+from .roles import STAFF
 
 log = logging.getLogger("conexoos.admin")
 RENDITION_SIZES = (480, 960, 1600)
@@ -209,15 +210,30 @@ def _store_and_record(item: MediaItem, encoded: list[EncodedImage]) -> None:
         for piece in encoded:
             stored.append(_save(item, piece))
         item.renditions = stored
+        _lock_library()
+        _check_room(item.bytes_total)  # again, under the lock: uploads committed meanwhile count
         db.session.add(item)
-        db.session.flush()
-        _check_room(0)  # another upload may have been committed meanwhile
         audit.record("media.upload", item, None, _state(item), f"uploaded {item.kind} {item.original_name!r}")
         db.session.commit()
     except BaseException:
         db.session.rollback()
         _delete_quietly([rendition.name for rendition in stored])
         raise
+
+
+def _lock_library() -> None:
+    """Serialise uploads until the commit, so that the site limit holds when uploads overlap.
+
+    Only staff upload, so on PostgreSQL and MariaDB the staff accounts' rows are locked (in id order); on
+    SQLite a no-op UPDATE takes the database's write lock at once. The transaction starts here, so under
+    MariaDB's REPEATABLE READ the total read next is taken after the lock, not from an older snapshot."""
+    db.session.commit()
+    if db.session.get_bind().dialect.name == "sqlite":
+        no_op = update(MediaItem).where(MediaItem.id == -1).values(title=MediaItem.title)
+        db.session.execute(no_op, execution_options={"synchronize_session": False})
+        return
+    staff = select(User.id).where(User.role.in_(STAFF)).order_by(User.id).with_for_update()
+    db.session.execute(staff).all()
 
 
 def _save(item: MediaItem, piece: EncodedImage) -> StoredRendition:
