@@ -1,9 +1,11 @@
 """The media library through the real app: uploads (images re-encoded into renditions, PDFs checked), the
 per-file and site limits, PDFs served as attachments, "where used" and the confirmed deletion, and the audit
-log. Runs on each database of the matrix; the upload test also on the ``database`` media backend."""
+log. Runs on each database of the matrix; the upload test on the ``local`` and ``database`` media backends,
+the others on ``CONEXOOS_TEST_MEDIA_BACKEND`` (default ``local``)."""
 
 from __future__ import annotations
 
+import os
 import re
 from io import BytesIO
 from typing import Any
@@ -26,7 +28,12 @@ from .media_support import noisy_png
 pytestmark = pytest.mark.database_matrix
 
 
-def library_app(make_app: AppFactory, backend: str = "local", **limits: int) -> Flask:
+MEDIA_BACKEND = os.environ.get("CONEXOOS_TEST_MEDIA_BACKEND", "local")
+"""The media backend of every test here but the first (which runs on both): set
+``CONEXOOS_TEST_MEDIA_BACKEND=database`` to run the whole module on the database backend."""
+
+
+def library_app(make_app: AppFactory, backend: str = MEDIA_BACKEND, **limits: int) -> Flask:
     overrides: dict[str, Any] = {"SERVER_ENV": {"MEDIA": {"BACKEND": backend}}}
     if limits:
         overrides["APP"] = {"MEDIA_LIBRARY": {key.upper(): value for key, value in limits.items()}}
@@ -90,12 +97,15 @@ def test_an_image_is_stored_as_upright_renditions_without_exif(make_app: AppFact
     assert actions(app) == ["media.upload"]
 
 
-def test_a_small_image_is_never_upscaled(make_app: AppFactory) -> None:
+def test_a_small_image_is_never_upscaled_and_its_title_is_escaped(make_app: AppFactory) -> None:
     app = library_app(make_app)
     boss = admin_of(app)
-    assert upload(boss, png((300, 200)), "icon.png", alt_text="Icon").status_code == 302
+    title = "<script>alert(1)</script>"
+    assert upload(boss, png((300, 200)), "icon.png", alt_text="Icon", title=title).status_code == 302
     [item] = items(app)
     assert [(r.width, r.height) for r in item.renditions] == [(300, 200)]
+    for page in (boss.client.get("/admin/media").get_data(as_text=True), item_page(boss, item.id)):
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
 
 
 @pytest.mark.parametrize(
