@@ -243,6 +243,8 @@ def test_the_site_limit_refuses_an_upload_that_would_go_over_it(make_app: AppFac
     assert len(items(app)) == 1 and len(stored_names(app)) == 1
     listing = boss.client.get("/admin/media").get_data(as_text=True)
     assert f'value="{used}"' in listing and 'max="100000"' in listing
+    overview = boss.client.get("/admin").get_data(as_text=True)
+    assert "<dt>Media library</dt><dd>0.1 MB of its 0.1 MB limit" in overview
 
 
 def test_a_storage_failure_midway_leaves_no_file_behind(
