@@ -26,6 +26,25 @@ def test_the_valid_pdf_passes() -> None:
     assert check_pdf(VALID) == 1
 
 
+@pytest.mark.parametrize(
+    ("open_action", "accepted"),
+    [
+        (b"/OpenAction << /S /GoTo /D [3 0 R /Fit] >>", True),  # LaTeX's hyperref writes this
+        (b"/OpenAction 4 0 R", True),
+        (b"/OpenAction << /S /GoTo /D [3 0 R /Fit] /Next << /S /URI /URI (https://x.example/) >> >>", False),
+        (b"/OpenAction << /S /URI /URI (https://x.example/) >>", False),
+        (b"/OpenAction << /S /SubmitForm /F (https://x.example/) >>", False),
+    ],
+)
+def test_an_open_action_may_only_show_a_page(open_action: bytes, accepted: bool) -> None:
+    data = one_page_pdf(open_action, more=[b"<< /S /GoTo /D [3 0 R /XYZ 0 0 0] >>"])
+    if accepted:
+        assert check_pdf(data) == 1
+    else:
+        with pytest.raises(InvalidPdf, match="/OpenAction other than going to a page"):
+            check_pdf(data)
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(0, len(VALID) - 1), st.binary(min_size=1, max_size=8), st.integers(0, 8))
 def test_a_mutated_pdf_is_accepted_or_refused_with_words(at: int, inserted: bytes, removed: int) -> None:
