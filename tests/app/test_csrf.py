@@ -77,6 +77,8 @@ KNOWN = {  # the routes this issue defines, so an empty or broken discovery cann
     ("/admin/menus/<id:item_id>/edit", "POST"),
     ("/admin/menus/<id:item_id>/move", "POST"),
     ("/admin/menus/<id:item_id>/delete", "POST"),
+    ("/admin/media", "POST"),
+    ("/admin/media/<id:item_id>/delete", "POST"),
 }
 
 

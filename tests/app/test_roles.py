@@ -16,7 +16,7 @@ from werkzeug.routing import Rule
 from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
 from conexoos.app.controllers.roles import required_roles, role_for_admin_flag
-from conexoos.app.models.persistent import MenuItem, Report
+from conexoos.app.models.persistent import MediaItem, MenuItem, Report
 from conexoos.app.models.persistent.site_page import SitePage, SitePageRevision
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
@@ -67,6 +67,19 @@ KNOWN_ENDPOINTS = MODERATOR_ENDPOINTS | {
 }
 
 
+def library_pdf(item_id: int) -> MediaItem:
+    """A media library row (its file need not exist for its admin page)."""
+    return MediaItem(
+        id=item_id,
+        kind="pdf",
+        storage_key="f" * 32,
+        original_name="terms.pdf",
+        files='[{"name":"library/ffff.pdf","bytes":9}]',
+        content_type="application/pdf",
+        bytes_total=9,
+    )
+
+
 def staff_rules(app: Flask) -> list[Rule]:
     """Every rule of the app under a staff prefix."""
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith(STAFF_PREFIXES)]
@@ -107,6 +120,7 @@ def people(app: Flask, signed_up: SignUp) -> dict[str, Account]:
         db.session.add(
             MenuItem(id=target.id, menu="header", position=1, label="Home", url="https://a.example/")
         )
+        db.session.add(library_pdf(target.id))  # for /admin/media/<id>
         db.session.commit()
     return {
         "user": signed_up("plainuser"),

@@ -1,12 +1,21 @@
 """``/media/<path>``: uploaded images, from the configured storage (every host sees the same files),
 served with a strong ETag and long cache headers (their names never change). Session-optional: with the
-session store down, a signed-in visitor (an owner previewing their page) still gets the images."""
+session store down, a signed-in visitor (an owner previewing their page) still gets the images.
+
+``/media/library/<id>/<name>.pdf``: a PDF of the media library, always as a download (an attachment named
+after the uploaded file), never shown inside the site's origin. Anything stored that is not an image is
+sent as an attachment by ``/media/<path>`` too, so no address shows a PDF inline."""
 
 from __future__ import annotations
 
 from flask import Blueprint
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from conexoos.app.controllers import media_library
+from conexoos.app.models.persistent import MediaItem
+from conexoos.app.models.persistent.media_item import PDF
+from conexoos.framework import db
 from conexoos.framework.sessions import session_optional
 from conexoos.framework.storage import media_storage
 from conexoos.framework.storage.serving import ONE_YEAR, send_stored
@@ -18,4 +27,21 @@ media = Blueprint("media", __name__)
 @session_optional
 def serve(filename: str) -> Response:
     """Send a stored upload (304 when the browser has it); 404 when it does not exist."""
-    return send_stored(media_storage(), filename, max_age=ONE_YEAR)
+    response = send_stored(media_storage(), filename, max_age=ONE_YEAR)
+    if response.status_code == 200 and not (response.mimetype or "").startswith("image/"):
+        response.headers["Content-Disposition"] = "attachment"
+    return response
+
+
+@media.route("/media/library/<id:item_id>/<name>", methods=["GET"])
+@session_optional
+def library_file(item_id: int, name: str) -> Response:
+    """Send a library PDF as an attachment named after the uploaded file (``name`` in the address is only
+    for people reading it); 404 for an image's id or an id that does not exist."""
+    item = db.session.get(MediaItem, item_id)
+    if item is None or item.kind != PDF:
+        raise NotFound("There is no such document.")
+    response = send_stored(media_storage(), item.renditions[0].name, max_age=ONE_YEAR)
+    response.headers["Content-Type"] = media_library.PDF_TYPE
+    response.headers["Content-Disposition"] = media_library.attachment_header(item.original_name)
+    return response

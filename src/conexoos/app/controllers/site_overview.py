@@ -25,6 +25,8 @@ from conexoos.framework.storage import media_storage
 from conexoos.framework.storage.base import StorageError
 from conexoos.framework.task_status import TaskStatus, task_statuses
 
+from . import media_library
+
 log = logging.getLogger("conexoos.admin")
 MEDIA_FILES_COUNTED = 20_000
 """The most media files whose sizes the overview adds up (a listing of a large bucket is slow)."""
@@ -57,6 +59,9 @@ class Health:
     outbox: dict[str, int]
     tasks: list[TaskStatus]
     media: MediaUse
+    library_bytes: int = 0
+    """What the media library's files take (part of ``media``), against ``library_limit``."""
+    library_limit: int = 0
 
 
 @dataclass(frozen=True)
@@ -120,7 +125,8 @@ def open_reports() -> int:
 
 def health(app: Flask) -> Health:
     """The database, Redis, the mail outbox, every task's status and the media storage's use."""
-    return Health(_database(), _redis(), outbox_counts(), task_statuses(app), media_use())
+    library = (media_library.total_bytes(), media_library.limits().max_total_bytes)
+    return Health(_database(), _redis(), outbox_counts(), task_statuses(app), media_use(), *library)
 
 
 def _database() -> str:

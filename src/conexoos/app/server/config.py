@@ -112,6 +112,23 @@ APP: Schema = {
             "Request header holding a two-letter country code set by a proxy or CDN (e.g. `CF-IPCountry`).",
         ),
     },
+    "MEDIA_LIBRARY": {
+        "MAX_FILE_BYTES": Key(
+            "int",
+            8 * 1024 * 1024,
+            "Largest file one may upload to the media library `/admin/media`, in bytes (images are also "
+            "capped at 8 MB and 40 megapixels by the image decoder; a request over Flask's "
+            "`MAX_CONTENT_LENGTH`, 16 MB by default, is refused before it is read).",
+            minimum=1,
+        ),
+        "MAX_TOTAL_BYTES": Key(
+            "int",
+            1024 * 1024 * 1024,
+            "The site's storage limit for the media library, in bytes: an upload that would take the "
+            "library's stored files (every image rendition, every PDF) over it is refused.",
+            minimum=0,
+        ),
+    },
 }
 
 STRIPE: Schema = {

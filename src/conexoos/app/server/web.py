@@ -8,6 +8,7 @@ from conexoos.app.blueprints.account_settings import account_settings
 from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.admin import admin
 from conexoos.app.blueprints.admin_blocklist import admin_blocklist
+from conexoos.app.blueprints.admin_media import admin_media
 from conexoos.app.blueprints.admin_menus import admin_menus
 from conexoos.app.blueprints.admin_pages import admin_pages
 from conexoos.app.blueprints.admin_reports import admin_reports
@@ -55,6 +56,7 @@ class Route:
             site_pages_blueprint,
             admin_menus,
             admin_settings,
+            admin_media,
             public,
             page_reports,
         ):

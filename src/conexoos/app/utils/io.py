@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from io import BytesIO
 from pathlib import Path
@@ -69,6 +70,34 @@ class Upload(Protocol):
 
     filename: str | None
     stream: IO[bytes]
+
+
+@dataclass(frozen=True)
+class EncodedImage:
+    """One re-encoded rendition of an upload, not stored yet: its WebP bytes and size in pixels."""
+
+    data: bytes
+    width: int
+    height: int
+
+
+def renditions(form_image: Upload, sizes: Sequence[int]) -> list[EncodedImage]:
+    """The upload decoded once and re-encoded as WebP fitted in each ``sizes``×``sizes`` box, smallest
+    first; never upscaled, so an image smaller than a box gives one rendition at its own size for it (and
+    the boxes it fits in give nothing more). Checked and bounded as :meth:`IOUtils.save_image` is."""
+    largest = max(sizes)
+    image, orientation = _shrunk_first_frame(_read_capped(form_image.stream), (largest, largest))
+    if orientation:
+        image.getexif()[ExifTags.Base.Orientation] = orientation
+        ImageOps.exif_transpose(image, in_place=True)
+    made: list[EncodedImage] = []
+    for box in sorted(sizes):
+        fitted = _fit(image.size, (box, box))
+        if made and fitted == (made[-1].width, made[-1].height):
+            continue  # the image is smaller than this box: no upscaled copy
+        resized = image if fitted == image.size else image.resize(fitted, Image.Resampling.LANCZOS)
+        made.append(EncodedImage(_encode(resized, None), *fitted))
+    return made
 
 
 class IOUtils:

@@ -10,6 +10,7 @@ from .held_username import HeldUsername
 from .invite import Invite
 from .link import UserLink
 from .media_file import MediaFile
+from .media_item import MediaItem
 from .menu_item import MenuItem
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .report import Report
@@ -41,6 +42,7 @@ __all__ = [
     "ExternalIdentity",
     "HeldUsername",
     "MediaFile",
+    "MediaItem",
     "MenuItem",
     "SitePage",
     "SitePageRevision",
