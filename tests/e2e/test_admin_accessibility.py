@@ -14,6 +14,7 @@ axe-core comes from the npm registry, pinned in ``tests/support/axe/package-lock
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +23,11 @@ from typing import Any
 
 import pytest
 from flask import Flask, url_for
+from PIL import Image
 from playwright.sync_api import Page, expect
 from werkzeug.routing import Rule
 
-from conexoos.app.controllers import menus, site_pages
+from conexoos.app.controllers import media_library, menus, site_pages
 from conexoos.app.models.persistent import BlockedDomain, Invite, Report, SitePageRevision, User
 from conexoos.framework import db
 from tests.support.live_server import LiveServer, run_live_server
@@ -94,6 +96,17 @@ def footer_entry(scene: Scene) -> dict[str, Any]:
     return {"item_id": item_id}
 
 
+def library_image(scene: Scene) -> dict[str, Any]:
+    """An image in the media library, uploaded once per scene (its page shows renditions and snippets)."""
+    with scene.live.app.app_context():
+        if media_library.count_items() == 0:
+            picture = io.BytesIO()
+            Image.new("RGB", (1200, 800), (40, 90, 160)).save(picture, "PNG")
+            picture.seek(0)
+            media_library.upload(picture, "harbour.png", "Harbour", "Boats in a blue harbour", None)
+        return {"item_id": media_library.list_items(1, 0)[0].id}
+
+
 def newest_revision(scene: Scene) -> dict[str, Any]:
     page_id = site_page_with_two_revisions(scene)
     return {"page_id": page_id, "revision_id": scene.newest_id(SitePageRevision)}
@@ -107,6 +120,7 @@ URL_VALUES: dict[str, Callable[[Scene], dict[str, Any]]] = {
     "admin_pages.revisions": lambda scene: {"page_id": site_page_with_two_revisions(scene)},
     "admin_pages.changes": newest_revision,
     "admin_menus.edit": footer_entry,
+    "admin_media.item": library_image,
 }
 """How to fill each admin GET rule that has arguments: endpoint → the URL's values, from the scene.
 
