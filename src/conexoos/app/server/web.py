@@ -8,6 +8,7 @@ from conexoos.app.blueprints.account_settings import account_settings
 from conexoos.app.blueprints.accounts import accounts
 from conexoos.app.blueprints.admin import admin
 from conexoos.app.blueprints.admin_blocklist import admin_blocklist
+from conexoos.app.blueprints.admin_plugins import admin_plugins
 from conexoos.app.blueprints.admin_reports import admin_reports
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
@@ -47,6 +48,7 @@ class Route:
             admin,
             admin_reports,
             admin_blocklist,
+            admin_plugins,
             public,
             page_reports,
         ):

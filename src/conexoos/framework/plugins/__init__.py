@@ -6,7 +6,7 @@ Which plugins are enabled is kept in the database (``plugin_state``); a change a
 Nothing installs code: an operator installs a plugin with pip, as any other dependency.
 """
 
-from .discovery import ENTRY_POINT_GROUP, InstalledPlugin, PluginError, installed_plugins
+from .discovery import ENTRY_POINT_GROUP, NAME_PATTERN, InstalledPlugin, PluginError, installed_plugins
 from .loading import ActivePlugins, active_plugins, load_plugins, plugin_model_tables
 from .state import (
     PLUGIN_STATE_TABLE,
@@ -19,6 +19,7 @@ from .state import (
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "NAME_PATTERN",
     "PLUGIN_STATE_TABLE",
     "ActivePlugins",
     "InstalledPlugin",

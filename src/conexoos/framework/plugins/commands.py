@@ -46,7 +46,7 @@ def plugins_group(
             click.echo(
                 f"{status.name:<{width}}  {version:<10}  {status.saved_state:<22}  {status.description}"
             )
-        click.echo(f"Changes {RESTART}.")
+        click.echo("A change applies at the next restart of the server.")
 
     @group.command("enable")
     @project_options
