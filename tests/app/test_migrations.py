@@ -35,7 +35,7 @@ def empty_app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) ->
 
 
 PRODUCT_MODULES = ("conexoos.app.", "conexoos.framework.mail.", "conexoos.framework.plugins.")
-"""The product's models, and the framework's tables the product ships: the mail outbox (0003), plugin_state (0016)."""
+"""The product's models, and the framework's tables it ships: the mail outbox (0003), plugin_state (0016)."""
 
 
 def product_metadata() -> MetaData:

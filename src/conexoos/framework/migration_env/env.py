@@ -47,7 +47,7 @@ def _options() -> dict[str, Any]:
         "process_revision_directives": _drop_empty_revision,
         "render_item": _import_custom_types,
         "include_object": config.attributes["include_object"],
-        # A plugin's history is recorded in its own table (alembic_version_<plugin>), apart from the project's.
+        # A plugin's history is recorded in its own table (alembic_version_<plugin>).
         "version_table": config.get_main_option("version_table") or "alembic_version",
     }
 
