@@ -1,4 +1,4 @@
-"""The sample contact plugin in product tests: enabled explicitly, then the app restarted on the same database."""
+"""The sample contact plugin in product tests: enabled explicitly, then the app restarted on its database."""
 
 from __future__ import annotations
 

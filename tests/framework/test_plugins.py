@@ -24,7 +24,8 @@ HELLO = {
         "from flask import render_template\n\n\n"
         "class Route:\n"
         "    def __init__(self, server):\n"
-        "        server.add_url_rule('/hello-plugin', 'hello_plugin', lambda: render_template('hello/page.html'))\n"
+        "        page = lambda: render_template('hello/page.html')  # noqa: E731\n"
+        "        server.add_url_rule('/hello-plugin', 'hello_plugin', page)\n"
     ),
     "templates/hello/page.html": "<p>Hello from {{ 'a plugin' | upper }}</p>",
     "static/hello.txt": "static file of the plugin\n",

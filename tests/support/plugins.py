@@ -19,7 +19,7 @@ from conexoos.framework.plugins import set_enabled
 def install_fake_plugin(
     root: Path, name: str, module: str, files: dict[str, str], summary: str = "A plugin for tests"
 ) -> None:
-    """Write package ``module`` (``files`` by relative path) and its distribution declaring plugin ``name``."""
+    """Write package ``module`` (``files`` by relative path) and its distribution declaring ``name``."""
     info = root / f"{module}-1.2.3.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text(

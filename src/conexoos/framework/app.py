@@ -6,6 +6,7 @@ The Conexoos product is loaded exactly like any user's project: through its ``se
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -70,13 +71,14 @@ def create_app(
     config: str | os.PathLike[str] | Settings | None = None,
     *,
     overrides: dict[str, Any] | None = None,
-    plugins: bool = True,
+    plugins: bool | Collection[str] = True,
 ) -> Flask:
     """Build the Flask app for ``project`` (default: the Conexoos product) with ``config``.
 
     The configuration is validated with the project's own declared sections (``server/config.py``).
-    The enabled plugins are loaded after the project, unless ``plugins`` is False (``conexoos plugins``
-    works without them, so that a plugin that fails to load can still be disabled).
+    The plugins enabled in the database are loaded after the project; ``plugins`` names them instead (the
+    workers of a server load those of its master), or is False (``conexoos plugins`` works without them,
+    so that a plugin that fails to load can still be disabled).
     """
     located = project if isinstance(project, Project) else locate_project(project)
     forget_unloaded_models()  # before the project's server package is imported for its schema
@@ -119,8 +121,9 @@ def create_app(
     with app.app_context():
         install_logins(app, logins, settings)  # before the project, whose web.py may call on_login
         _load_project(app, located, settings, socketio, scheduler)
-        if plugins:
-            load_plugins(app, settings, lambda plugin: _load_plugin(app, plugin, socketio, scheduler))
+        if plugins is not False:
+            only = None if plugins is True else frozenset(plugins)
+            load_plugins(app, settings, lambda plugin: _load_plugin(app, plugin, socketio, scheduler), only)
         attach_compat(app)  # CSRF, default templates, LDAP views for a flask-framework project
         logins.require_handler()  # a redirect login with no handler would be a 500 at each login
     require_database_for_models(located, settings)

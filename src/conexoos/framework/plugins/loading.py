@@ -59,16 +59,17 @@ def active_plugins(app: Flask) -> ActivePlugins:
     return app.extensions.get(EXTENSION) or ActivePlugins()
 
 
-def load_plugins(app: Flask, settings: Settings, load_parts: LoadParts) -> ActivePlugins:
-    """Load every installed plugin the database enables, by name; call inside the app context.
-
-    Nothing is read from the database when no plugin is installed, or when there is no database.
+def load_plugins(
+    app: Flask, settings: Settings, load_parts: LoadParts, only: frozenset[str] | None = None
+) -> ActivePlugins:
+    """Load every installed plugin the database enables (or those named by ``only``), by name; call inside
+    the app context. Nothing is read from the database when no plugin is installed, or without a database.
     """
     app.extensions[EXTENSION] = ActivePlugins()
     installed = installed_plugins()
     if not installed or not settings.databases:
         return app.extensions[EXTENSION]
-    enabled = enabled_names()
+    enabled = enabled_names() if only is None else only
     loaded = tuple(_load(app, plugin, load_parts) for name, plugin in installed.items() if name in enabled)
     app.extensions[EXTENSION] = ActivePlugins(loaded)
     return app.extensions[EXTENSION]
