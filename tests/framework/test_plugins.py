@@ -10,9 +10,15 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from conexoos.framework import db
+from conexoos.framework import create_app, db
 from conexoos.framework.cli import cli
-from conexoos.framework.plugins import PluginError, PluginState, installed_plugins, plugin_statuses
+from conexoos.framework.plugins import (
+    PluginError,
+    PluginState,
+    active_plugins,
+    installed_plugins,
+    plugin_statuses,
+)
 from tests.conftest import AppFactory
 from tests.support.plugins import fake_plugins_fixture, install_fake_plugin, switch_plugin
 
@@ -195,3 +201,23 @@ def test_a_badly_named_plugin_is_refused(
         PluginError, match="'Bad-Name' \\(bad_name_plugin\\): a plugin's name is 1 to 40 lowercase"
     ):
         installed_plugins()
+
+
+def test_a_servers_workers_load_the_plugins_of_its_master_whatever_the_database_says_since(
+    fake_plugins: Path, make_app: AppFactory
+) -> None:
+    app = make_app()
+    settings = app.extensions["conexoos"].settings
+    worker = create_app(None, settings, plugins=("hello",))  # as GunicornServer.load passes the master's
+    without = create_app(None, settings, plugins=False)
+    try:
+        assert worker.test_client().get("/hello-plugin").status_code == 200
+        assert active_plugins(worker).names == ("hello",)
+        assert active_plugins(without).names == ()
+        assert without.test_client().get("/hello-plugin").status_code == 404
+    finally:
+        for built in (worker, without):
+            with built.app_context():
+                db.session.remove()
+                for engine in db.engines.values():
+                    engine.dispose()
