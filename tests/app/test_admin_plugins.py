@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select, table
 
 from conexoos.app.models.persistent import AuditEntry, User
 from conexoos.framework import db
@@ -25,6 +25,7 @@ from tests.conftest import AppFactory
 from tests.support.plugins import plugin_modules_forgotten
 
 from .conftest import Account, SignUp, form_token, log_in, sign_up
+from .leaving_support import delete_account
 from .plugin_support import CONTACT, CONTACT_PACKAGE, restart, with_contact_plugin
 from .staff_support import make_staff
 
@@ -222,3 +223,14 @@ def test_messages_are_rate_limited_per_network(app: Flask, make_app: AppFactory)
     client = limited.test_client()
     assert [post_contact(client, "alice", email="bad")[0] for _ in range(6)] == [422] * 6
     assert [post_contact(client, "alice")[0] for _ in range(6)] == [302] * 5 + [429]
+
+
+def test_an_owners_messages_go_with_their_account(contact_app: Flask) -> None:
+    owner = verified_owner(contact_app)
+    assert post_contact(contact_app.test_client(), "alice")[0] == 302
+    with contact_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(table("contact_message"))) == 1
+    assert delete_account(owner, owner.password).status_code in (200, 302)
+    with contact_app.app_context():
+        assert db.session.execute(select(User).where(User.id == owner.id)).first() is None
+        assert db.session.scalar(select(func.count()).select_from(table("contact_message"))) == 0  # cascade
