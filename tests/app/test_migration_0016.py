@@ -16,7 +16,14 @@ from sqlalchemy import create_engine, inspect
 
 from conexoos.framework import db
 from conexoos.framework.cli import cli
-from conexoos.framework.migrations import downgrade, migration_target, upgrade
+from conexoos.framework.migrations import (
+    current_revisions,
+    downgrade,
+    migration_target,
+    plugin_targets,
+    prepare_databases,
+    upgrade,
+)
 from conexoos.framework.plugins import installed_plugins
 from tests.conftest import AppFactory
 from tests.fixtures.empty_database import database_url, empty_product_app
@@ -95,3 +102,21 @@ def test_db_upgrade_runs_an_enabled_plugins_own_history_after_the_products(
         assert "contact_message" in target.owned_tables  # left out of the product's history
     with app.app_context():
         db.session.remove()
+
+
+@pytest.mark.skipif(CONTACT not in installed_plugins(), reason="the sample plugin is not installed")
+def test_starting_with_a_plugin_enabled_from_the_admin_applies_its_history(
+    app: Flask, make_app: AppFactory
+) -> None:
+    """Enabled in the browser, then restarted: `run` and `serve` apply a never-applied plugin history."""
+    with migration_target(app) as target:
+        upgrade(target)
+    switch_plugin(app, CONTACT)
+    restarted = make_app(database_url=database_url(app), schema=False)
+    assert prepare_databases(restarted) == []
+    assert {"contact_message", "alembic_version_contact"} <= tables(app)
+    with plugin_targets(restarted) as [target]:
+        assert (target.plugin, current_revisions(target)) == (CONTACT, ("0001",))
+        downgrade(target, "base")  # tables gone, history recorded as nothing: the next start applies it again
+    assert "contact_message" not in tables(app)
+    assert prepare_databases(restarted) == [] and "contact_message" in tables(app)
