@@ -180,7 +180,8 @@ def migration_target(app: Flask, name: str | None = None) -> Iterator[MigrationT
 
 @contextmanager
 def plugin_targets(app: Flask) -> Iterator[list[MigrationTarget]]:
-    """The history of each plugin the app loaded that has one, on the default connection, by name."""
+    """The history of each plugin the app loaded, on the default connection, by name (a plugin without
+    scripts has its tables created by `run`/`serve`, as a project without scripts does)."""
     with migration_target(app) as project:
         yield [
             replace(
