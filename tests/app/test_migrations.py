@@ -34,8 +34,8 @@ def empty_app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) ->
         yield app
 
 
-PRODUCT_MODULES = ("conexoos.app.", "conexoos.framework.mail.")
-"""The product's models, and the framework's mail outbox the product turns on (its revision 0003 makes it)."""
+PRODUCT_MODULES = ("conexoos.app.", "conexoos.framework.mail.", "conexoos.framework.plugins.")
+"""The product's models, and the framework's tables it ships: the mail outbox (0003), plugin_state (0016)."""
 
 
 def product_metadata() -> MetaData:

@@ -184,6 +184,10 @@ EXPECTED_COMMANDS = {
     ("mail", "retry"),
     ("media",),
     ("media", "migrate"),
+    ("plugins",),
+    ("plugins", "list"),
+    ("plugins", "enable"),
+    ("plugins", "disable"),
     ("tasks",),
     ("tasks", "status"),
 }

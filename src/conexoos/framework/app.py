@@ -6,6 +6,7 @@ The Conexoos product is loaded exactly like any user's project: through its ``se
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -33,6 +34,7 @@ from .http_errors import register_error_handlers
 from .logins import Logins
 from .logins.install import install_logins, new_logins
 from .logs import configure_logging, install_access_log, route_project_log
+from .plugins import load_plugins
 from .project import Project, locate_project, project_schema
 from .proxy import TrustedProxies, parse_trusted_proxies
 from .realtime import create_socketio
@@ -69,10 +71,14 @@ def create_app(
     config: str | os.PathLike[str] | Settings | None = None,
     *,
     overrides: dict[str, Any] | None = None,
+    plugins: bool | Collection[str] = True,
 ) -> Flask:
     """Build the Flask app for ``project`` (default: the Conexoos product) with ``config``.
 
     The configuration is validated with the project's own declared sections (``server/config.py``).
+    The plugins enabled in the database are loaded after the project; ``plugins`` names them instead (the
+    workers of a server load those of its master), or is False (``conexoos plugins`` works without them,
+    so that a plugin that fails to load can still be disabled).
     """
     located = project if isinstance(project, Project) else locate_project(project)
     forget_unloaded_models()  # before the project's server package is imported for its schema
@@ -115,6 +121,9 @@ def create_app(
     with app.app_context():
         install_logins(app, logins, settings)  # before the project, whose web.py may call on_login
         _load_project(app, located, settings, socketio, scheduler)
+        if plugins is not False:
+            only = None if plugins is True else frozenset(plugins)
+            load_plugins(app, settings, lambda plugin: _load_plugin(app, plugin, socketio, scheduler), only)
         attach_compat(app)  # CSRF, default templates, LDAP views for a flask-framework project
         logins.require_handler()  # a redirect login with no handler would be a 500 at each login
     require_database_for_models(located, settings)
@@ -165,6 +174,16 @@ def _load_project(
     """Import the project's models and call its server modules in the seed's order."""
     import_models(project, settings)
     require_database_for_models(project, settings)
+    _call_server_modules(app, project, socketio, scheduler)
+
+
+def _load_plugin(app: Flask, plugin: Project, socketio: SocketIO, scheduler: Scheduler) -> None:
+    """A plugin loads as a project does: its ``models`` package (default connection), then its server."""
+    plugin.import_part(None, "models")
+    _call_server_modules(app, plugin, socketio, scheduler)
+
+
+def _call_server_modules(app: Flask, project: Project, socketio: SocketIO, scheduler: Scheduler) -> None:
     server = project.find_module(None, "server")
     if server is None:
         return

@@ -32,6 +32,7 @@ from .database import import_models, require_database_for_models
 from .database_errors import describe_connection_error
 from .errors import ConexoosError, ConfigError, ProjectError
 from .logs import configure_logging
+from .plugins.commands import plugins_group
 from .project import PROJECT_ENV_VAR, locate_project, project_schema
 from .scaffold import create_project
 from .serve import bind_overrides, build_server, project_config, serve_problems, startup_settings
@@ -164,10 +165,12 @@ def chosen(project: str | None, config: str | None) -> tuple[str | None, str | N
     return project, config
 
 
-def load_app(project: str | None, config: str | None, overrides: dict[str, Any] | None = None) -> Flask:
+def load_app(
+    project: str | None, config: str | None, overrides: dict[str, Any] | None = None, plugins: bool = True
+) -> Flask:
     """Create the app for a command from its (or its groups') ``--project`` and ``--config``."""
     project, config = chosen(project, config)
-    return create_app(project, project_config(project, config), overrides=overrides)
+    return create_app(project, project_config(project, config), overrides=overrides, plugins=plugins)
 
 
 class ConexoosGroup(click.Group):
@@ -479,15 +482,26 @@ def db_group(project: str | None, config: str | None) -> None:
 @database_option
 @click.option("--message", "-m", default="auto", help="What the migration does, used in its file name.")
 @click.option("--rev-id", default=None, help="The revision's id (default: a random one), e.g. 0002.")
+@click.option(
+    "--plugin", default=None, metavar="NAME", help="Write it into the history of enabled plugin NAME instead."
+)
 def db_migrate(
-    project: str | None, config: str | None, database: str | None, message: str, rev_id: str | None
+    project: str | None,
+    config: str | None,
+    database: str | None,
+    message: str,
+    rev_id: str | None,
+    plugin: str | None,
 ) -> None:
     """Write a new migration from the differences between the models and the database."""
     app = load_app(project, config)
-    with migrations.migration_target(app, database) as target:
+    chosen_target = (
+        migrations.plugin_target(app, plugin) if plugin else migrations.migration_target(app, database)
+    )
+    with chosen_target as target:
         written = migrations.make_migration(target, message, rev_id)
     if written is None:
-        click.echo(f"No change between the models and database {target.name!r}: no migration written.")
+        click.echo(f"No change between the models and database {target.label!r}: no migration written.")
     else:
         click.echo(f"Wrote {os.path.relpath(written)}; review it, then run `conexoos db upgrade`.")
 
@@ -508,6 +522,19 @@ def db_upgrade(project: str | None, config: str | None, database: str | None, re
         if note:
             click.echo(note, err=True)
         click.echo(migrations.describe_state(target))
+    if target.database.is_default and revision == "head":
+        _upgrade_plugins(app)
+
+
+def _upgrade_plugins(app: Flask) -> None:
+    """Bring each enabled plugin's own history to head, after the project's (its tables may refer to them)."""
+    with migrations.plugin_targets(app) as targets:
+        for target in targets:
+            if target.has_scripts():
+                note = migrations.upgrade(target)
+                if note:
+                    click.echo(note, err=True)
+                click.echo(migrations.describe_state(target))
 
 
 @db_group.command("downgrade")
@@ -526,10 +553,14 @@ def db_downgrade(project: str | None, config: str | None, database: str | None, 
 @project_options
 @database_option
 def db_current(project: str | None, config: str | None, database: str | None) -> None:
-    """Show the revision the database is at, and whether it is the latest."""
+    """Show the revision the database is at, and whether it is the latest (and each enabled plugin's)."""
     app = load_app(project, config)
     with migrations.migration_target(app, database) as target:
         click.echo(migrations.describe_state(target))
+    if target.database.is_default:
+        with migrations.plugin_targets(app) as targets:
+            for plugin_target in targets:
+                click.echo(migrations.describe_state(plugin_target))
 
 
 @db_group.command("stamp")
@@ -631,6 +662,9 @@ def _show_warnings(warnings: list[str]) -> None:
 
 
 cli.add_command(media_group(project_options, load_app))
+cli.add_command(
+    plugins_group(project_options, lambda project, config: load_app(project, config, plugins=False))
+)
 
 
 def main() -> None:

@@ -7,6 +7,10 @@ folder of the connection's own name exists (which then wins, as for every other 
 The Alembic configuration is built in code: the environment (``migration_env/env.py``) ships with the
 framework and receives the connection's engine and metadata, so a project needs no ``alembic.ini``.
 A ``readonly`` connection is never migrated.
+
+Each plugin loaded by the app has its own history in its package (``migrations/versions``) on the default
+connection, recorded in its own version table (``alembic_version_<plugin>``); the project's history and
+comparisons leave the plugins' tables out, and a plugin's see only its own tables.
 """
 
 from __future__ import annotations
@@ -34,11 +38,13 @@ from sqlalchemy.pool import StaticPool
 from .config import DatabaseSettings
 from .database import db
 from .errors import ConexoosError
+from .plugins import active_plugins, plugin_model_tables
 from .sessions import SESSION_TABLE
 
 ENVIRONMENT_FOLDER = Path(__file__).with_name("migration_env")
 FILE_TEMPLATE = "%(year)d_%(month).2d_%(day).2d_%(rev)s_%(slug)s"
 VERSION_TABLE = "alembic_version"
+PLUGIN_VERSION_TABLE = VERSION_TABLE + "_{name}"
 FRAMEWORK_TABLES = frozenset({SESSION_TABLE, VERSION_TABLE})
 """Tables the framework creates itself; never scripted, never compared with a project's schema."""
 SHOWN_DIFFERENCES = 3
@@ -64,10 +70,36 @@ class MigrationTarget:
     engine: Engine
     metadata: MetaData
     versions: Path
+    version_table: str = VERSION_TABLE
+    plugin: str | None = None
+    """The plugin whose history this is (None: the project's)."""
+    owned_tables: frozenset[str] = frozenset()
+    """A plugin's history: its own tables. The project's: the tables of plugins, which it leaves out."""
 
     @property
     def name(self) -> str:
         return self.database.name
+
+    @property
+    def label(self) -> str:
+        """How messages name this history: the connection, or the plugin."""
+        return f"plugin {self.plugin}" if self.plugin else self.name
+
+    def includes(self, item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        """Alembic's ``include_object`` for this history (see :func:`include_object`)."""
+        if type_ != "table":
+            return True
+        if not include_object(item, name, type_, reflected, compare_to):
+            return False
+        return (name in self.owned_tables) == (self.plugin is not None)
+
+    def tables(self) -> list[Any]:
+        """The model tables this history manages."""
+        return [
+            table
+            for table in self.metadata.tables.values()
+            if self.includes(table, table.name, "table", False, None)
+        ]
 
     def has_scripts(self) -> bool:
         """Whether at least one migration script exists for this connection."""
@@ -83,7 +115,7 @@ class MigrationTarget:
             ("version_locations", str(self.versions)),
             ("path_separator", "os"),
             ("file_template", FILE_TEMPLATE),
-            ("version_table", VERSION_TABLE),
+            ("version_table", self.version_table),
         ):
             # The options go through configparser, where "%" starts an interpolation.
             config.set_main_option(option, value.replace("%", "%%"))
@@ -91,13 +123,13 @@ class MigrationTarget:
             engine=self.engine,
             metadata=self.metadata,
             skip_empty=skip_empty,
-            include_object=include_object,
+            include_object=self.includes,
         )
         return config
 
     def upgrade_command(self) -> str:
-        """The command an operator runs to bring this connection to head."""
-        return f"conexoos db upgrade --database {self.name}"
+        """The command an operator runs to bring this connection (or plugin) to head."""
+        return "conexoos db upgrade" if self.plugin else f"conexoos db upgrade --database {self.name}"
 
     def require_writable(self, action: str) -> None:
         """Refuse to change the schema of a readonly connection."""
@@ -140,7 +172,41 @@ def migration_target(app: Flask, name: str | None = None) -> Iterator[MigrationT
     with app.app_context():
         key = database.bind_key
         metadata = db.metadatas.get(key) or MetaData()
-        yield MigrationTarget(database, db.engines[key], metadata, migrations_folder(app, database))
+        plugin_tables = plugin_model_tables() if database.is_default else frozenset()
+        yield MigrationTarget(
+            database, db.engines[key], metadata, migrations_folder(app, database), owned_tables=plugin_tables
+        )
+
+
+@contextmanager
+def plugin_targets(app: Flask) -> Iterator[list[MigrationTarget]]:
+    """The history of each plugin the app loaded, on the default connection, by name (a plugin without
+    scripts has its tables created by `run`/`serve`, as a project without scripts does)."""
+    with migration_target(app) as project:
+        yield [
+            replace(
+                project,
+                versions=active.migrations,
+                version_table=PLUGIN_VERSION_TABLE.format(name=active.name),
+                plugin=active.name,
+                owned_tables=plugin_model_tables(active.plugin.module),
+            )
+            for active in active_plugins(app).plugins
+        ]
+
+
+@contextmanager
+def plugin_target(app: Flask, name: str) -> Iterator[MigrationTarget]:
+    """The history of the loaded plugin ``name``; raises :class:`MigrationError` when it is not loaded."""
+    with plugin_targets(app) as targets:
+        found = next((target for target in targets if target.plugin == name), None)
+        if found is None:
+            loaded = ", ".join(active_plugins(app).names) or "none"
+            raise MigrationError(
+                f"--plugin {name!r}: no such plugin is active (active: {loaded}); enable it with "
+                f"`conexoos plugins enable {name}` and start the app again"
+            )
+        yield found
 
 
 def make_migration(target: MigrationTarget, message: str, rev_id: str | None = None) -> Path | None:
@@ -199,7 +265,7 @@ def stamp(target: MigrationTarget, revision: str = "head") -> None:
 def current_revisions(target: MigrationTarget) -> tuple[str, ...]:
     """The revisions recorded in the database (empty when none was applied)."""
     with target.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+        context = MigrationContext.configure(connection, opts={"version_table": target.version_table})
         return tuple(context.get_current_heads())
 
 
@@ -215,10 +281,10 @@ def describe_state(target: MigrationTarget) -> str:
     current, heads = current_revisions(target), head_revisions(target)
     applied = ", ".join(current) if current else "no migration applied"
     if not heads:
-        return f"{target.name}: {applied} (no migration scripts in {target.versions})"
+        return f"{target.label}: {applied} (no migration scripts in {target.versions})"
     if set(current) == set(heads):
-        return f"{target.name}: {applied} (head)"
-    return f"{target.name}: {applied} (head is {', '.join(heads)}; run `{target.upgrade_command()}`)"
+        return f"{target.label}: {applied} (head)"
+    return f"{target.label}: {applied} (head is {', '.join(heads)}; run `{target.upgrade_command()}`)"
 
 
 def prepare_databases(app: Flask) -> list[str]:
@@ -247,14 +313,31 @@ def prepare_databases(app: Flask) -> list[str]:
                 continue
         if note:
             notes.append(note)
+    if settings.databases and not problems:
+        problems.extend(_prepare_plugins(app, notes))
     if problems:
         raise SchemaNotReady(problems)
     return notes
 
 
+def _prepare_plugins(app: Flask, notes: list[str]) -> list[str]:
+    """Each active plugin's history, prepared as a connection's is: never applied → upgraded to head."""
+    problems: list[str] = []
+    with plugin_targets(app) as targets:
+        for target in targets:
+            try:
+                note = _prepare(target)
+            except SchemaNotReady as error:
+                problems.extend(error.problems)
+                continue
+            if note:
+                notes.append(note)
+    return problems
+
+
 def _prepare(target: MigrationTarget) -> str | None:
     if not target.has_scripts():
-        target.metadata.create_all(bind=target.engine)
+        target.metadata.create_all(bind=target.engine, tables=target.tables())
         return None
     note = None
     current = current_revisions(target)
@@ -367,7 +450,7 @@ def _differences(target: MigrationTarget, schema: MetaData | None, compare_type:
     with target.engine.connect() as connection:
         context = MigrationContext.configure(
             connection,
-            opts={"compare_type": compare_type, "include_object": include_object, "target_metadata": schema},
+            opts={"compare_type": compare_type, "include_object": target.includes, "target_metadata": schema},
         )
         return list(compare_metadata(context, schema))
 
@@ -395,8 +478,11 @@ def _describe_difference(difference: Any) -> str:
 
 
 def include_object(item: Any, name: str | None, type_: str, _reflected: bool, _compare_to: Any) -> bool:
-    """Leave the framework's own tables (sessions, ``alembic_version``) out of scripts and comparisons."""
-    return not (type_ == "table" and name in FRAMEWORK_TABLES)
+    """Leave the framework's own tables (sessions, ``alembic_version`` and the plugins' version tables) out
+    of scripts and comparisons."""
+    if type_ != "table":
+        return True
+    return name not in FRAMEWORK_TABLES and not (name or "").startswith(VERSION_TABLE + "_")
 
 
 @contextmanager
@@ -412,7 +498,7 @@ def _quiet_alembic() -> Iterator[None]:
 
 def _has_any_table(target: MigrationTarget) -> bool:
     inspector = inspect(target.engine)
-    tables = [table for table in target.metadata.tables.values() if table.name not in FRAMEWORK_TABLES]
+    tables = target.tables()
     return any(inspector.has_table(table.name, schema=table.schema) for table in tables)
 
 

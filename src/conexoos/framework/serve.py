@@ -34,6 +34,7 @@ from .database import db
 from .errors import ConfigError
 from .logs import configure_logging, flush_logs
 from .migrations import prepare_databases
+from .plugins import active_plugins
 from .project import Project, locate_project, project_schema
 from .smtp import mail_startup_warnings
 from .startup import wait_for_databases
@@ -78,10 +79,14 @@ def _found_config(project: str | os.PathLike[str] | None) -> str | None:
 class GunicornServer(BaseApplication):
     """A gunicorn application whose workers each create the project's app."""
 
-    def __init__(self, project: Project, settings: Settings, options: dict[str, Any]) -> None:
+    def __init__(
+        self, project: Project, settings: Settings, options: dict[str, Any], plugins: tuple[str, ...] = ()
+    ) -> None:
         self._project = project
         self._settings = settings
         self._options = options
+        self._plugins = plugins
+        """The plugins the master loaded: a worker started later (after a crash) loads the same ones."""
         super().__init__()
 
     def load_config(self) -> None:
@@ -91,7 +96,7 @@ class GunicornServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self) -> Flask:
-        return create_app(self._project, self._settings)
+        return create_app(self._project, self._settings, plugins=self._plugins)
 
     def run(self) -> None:
         """Run the arbiter; for gevent workers, first re-execute this process monkey-patched."""
@@ -124,7 +129,7 @@ def build_server(
     warnings = redis_warnings + warnings
     _log_worker_count(runtime.settings, workers, options["workers"])  # once nothing refused to start
     _close_engines(app)
-    server = GunicornServer(runtime.project, runtime.settings, options)
+    server = GunicornServer(runtime.project, runtime.settings, options, active_plugins(app).names)
     server._launch = {"project": project, "config": config, "host": host, "port": port, "workers": workers}
     return server, warnings
 

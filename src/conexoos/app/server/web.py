@@ -11,6 +11,7 @@ from conexoos.app.blueprints.admin_blocklist import admin_blocklist
 from conexoos.app.blueprints.admin_media import admin_media
 from conexoos.app.blueprints.admin_menus import admin_menus
 from conexoos.app.blueprints.admin_pages import admin_pages
+from conexoos.app.blueprints.admin_plugins import admin_plugins
 from conexoos.app.blueprints.admin_reports import admin_reports
 from conexoos.app.blueprints.admin_settings import admin_settings
 from conexoos.app.blueprints.dashboard import dashboard
@@ -57,6 +58,7 @@ class Route:
             admin_menus,
             admin_settings,
             admin_media,
+            admin_plugins,
             public,
             page_reports,
         ):

@@ -2,7 +2,8 @@
 
 ``conexoos.framework.migrations`` runs it with ``config.attributes`` holding the connection's ``engine``
 and ``metadata`` (its Flask-SQLAlchemy bind), so no ``alembic.ini`` and no URL in a file are needed, and
-``include_object``, which keeps the framework's own tables (sessions) out of the scripts.
+``include_object``, which keeps the framework's own tables (sessions) out of the scripts and, for a
+plugin's history, keeps to the plugin's tables; the ``version_table`` option names where it is recorded.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def _options() -> dict[str, Any]:
         "process_revision_directives": _drop_empty_revision,
         "render_item": _import_custom_types,
         "include_object": config.attributes["include_object"],
+        # A plugin's history is recorded in its own table (alembic_version_<plugin>).
+        "version_table": config.get_main_option("version_table") or "alembic_version",
     }
 
 

@@ -1,0 +1,1 @@
+"""A sample Conexoos plugin: a "Contact me" form for every public page, laid out like a project."""

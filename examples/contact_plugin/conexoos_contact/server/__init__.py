@@ -1,0 +1,1 @@
+"""The plugin's server modules, called by the framework after the product's."""

@@ -1,0 +1,60 @@
+"""``/admin/plugins``: the installed plugins, enabled or disabled from the next restart (administrators only).
+
+Installing code is not offered here: a plugin is a pip package the operator installs on the server (an
+upload of code through the browser would be remote code execution for whoever steals an admin session).
+Every switch is a POST with the CSRF token, audit-logged, and applies at the next restart.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from conexoos.app.controllers import audit
+from conexoos.app.controllers.roles import ADMIN, staff_only
+from conexoos.framework import db
+from conexoos.framework.plugins import NAME_PATTERN, PluginError, plugin_statuses, set_enabled
+
+admin_plugins = staff_only(Blueprint("admin_plugins", __name__, url_prefix="/admin/plugins"), ADMIN)
+
+
+@admin_plugins.route("", methods=["GET"])
+def index() -> str:
+    """Every installed plugin (and those not installed any more) with version, description and state."""
+    return render_template("admin/plugins.html", plugins=plugin_statuses(current_app))
+
+
+@admin_plugins.route("/<name>/enable", methods=["POST"])
+def enable(name: str) -> Response:
+    """Enable ``name`` from the next restart; 404 for a plugin that is not installed."""
+    return _switch(name, True)
+
+
+@admin_plugins.route("/<name>/disable", methods=["POST"])
+def disable(name: str) -> Response:
+    """Disable ``name`` from the next restart; 404 for a plugin with neither a package nor a state."""
+    return _switch(name, False)
+
+
+def _switch(name: str, enabled: bool) -> Response:
+    known = {status.name: status for status in plugin_statuses(current_app)}
+    if not NAME_PATTERN.fullmatch(name) or name not in known:
+        raise NotFound("There is no plugin of that name.")
+    before = known[name].saved_state
+    try:
+        set_enabled(name, enabled, current_user.username)
+    except PluginError as error:
+        raise NotFound(str(error)) from None
+    after = "enabled" if enabled else "disabled"
+    audit.record(
+        f"plugin.{'enable' if enabled else 'disable'}",
+        ("plugin", name),
+        {"state": before},
+        {"state": after},
+        summary=f"plugin {name} {after} (applies at the next restart)",
+    )
+    db.session.commit()
+    flash(f"{name} is {after}. This applies at the next restart of the server.")
+    return redirect(url_for("admin_plugins.index"))

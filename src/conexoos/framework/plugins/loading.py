@@ -1,0 +1,133 @@
+"""Loading the enabled plugins into an app, after its project: models, server modules, templates, static.
+
+A plugin that fails to load stops the start with one line naming it and the error: a plugin an operator
+enabled never goes silently missing.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Blueprint, Flask
+from jinja2 import ChoiceLoader, FileSystemLoader
+
+from ..config import Settings
+from ..database import Base
+from ..project import Project
+from .discovery import InstalledPlugin, PluginError, installed_plugins
+from .state import enabled_names
+
+EXTENSION = "conexoos_plugins"
+STATIC_URL = "/plugins/{name}/static"
+LoadParts = Callable[[Project], None]
+"""Imports a project's models and calls its server modules in the seed's order (``app._load_parts``)."""
+
+
+@dataclass(frozen=True)
+class ActivePlugin:
+    """A plugin loaded into this app: what was installed, and its package as a project."""
+
+    plugin: InstalledPlugin
+    project: Project
+
+    @property
+    def name(self) -> str:
+        return self.plugin.name
+
+    @property
+    def migrations(self) -> Path:
+        """Where its own Alembic history lives: ``migrations/versions`` in its package."""
+        return self.project.root / "migrations" / "versions"
+
+
+@dataclass(frozen=True)
+class ActivePlugins:
+    """The plugins loaded at this app's creation (the database may say otherwise until the next start)."""
+
+    plugins: tuple[ActivePlugin, ...] = field(default_factory=tuple)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(active.name for active in self.plugins)
+
+
+def active_plugins(app: Flask) -> ActivePlugins:
+    """The plugins ``app`` loaded (none for an app made before plugins were loaded)."""
+    return app.extensions.get(EXTENSION) or ActivePlugins()
+
+
+def load_plugins(
+    app: Flask, settings: Settings, load_parts: LoadParts, only: frozenset[str] | None = None
+) -> ActivePlugins:
+    """Load every installed plugin the database enables (or those named by ``only``), by name; call inside
+    the app context. Nothing is read from the database when no plugin is installed, or without a database.
+    """
+    app.extensions[EXTENSION] = ActivePlugins()
+    installed = installed_plugins()
+    if not installed or not settings.databases:
+        return app.extensions[EXTENSION]
+    enabled = enabled_names() if only is None else only
+    loaded = tuple(_load(app, plugin, load_parts) for name, plugin in installed.items() if name in enabled)
+    app.extensions[EXTENSION] = ActivePlugins(loaded)
+    return app.extensions[EXTENSION]
+
+
+def _load(app: Flask, plugin: InstalledPlugin, load_parts: LoadParts) -> ActivePlugin:
+    try:
+        project = plugin.project()
+        load_parts(project)
+    except PluginError:
+        raise
+    except Exception as error:  # any error of the plugin's own code: one line naming the plugin, cause kept
+        raise PluginError(
+            f"plugin {plugin.name!r} ({plugin.module} {plugin.version}) failed to load: "
+            f"{type(error).__name__}: {error}; fix it or run `conexoos plugins disable {plugin.name}`"
+        ) from error
+    _add_templates(app, project)
+    _add_static(app, plugin, project)
+    return ActivePlugin(plugin, project)
+
+
+def _add_templates(app: Flask, project: Project) -> None:
+    """The plugin's templates come after the project's and the framework's: a project may override them."""
+    folder = project.folder("templates", ())
+    if folder is None:
+        return
+    loader = app.jinja_loader
+    if not isinstance(loader, ChoiceLoader):
+        raise PluginError(f"{project.name}: the app's template loader is not a ChoiceLoader")
+    loader.loaders = [*loader.loaders, FileSystemLoader(str(folder))]
+
+
+def _add_static(app: Flask, plugin: InstalledPlugin, project: Project) -> None:
+    folder = project.folder("static", ())
+    if folder is None:
+        return
+    static = Blueprint(
+        f"plugin_{plugin.name}",
+        plugin.module,
+        static_folder=str(folder),
+        static_url_path=STATIC_URL.format(name=plugin.name),
+    )
+    app.register_blueprint(static)
+
+
+def plugin_model_tables(module: str | None = None) -> frozenset[str]:
+    """Names of the tables of the models defined by plugins (by one plugin's package when ``module``).
+
+    A plugin's tables live in its own history: the project's migrations leave them out.
+    """
+    roots = (module,) if module else tuple(plugin.module for plugin in installed_plugins().values())
+    tables = set()
+    for mapper in Base.registry.mappers:
+        defined_in = mapper.class_.__module__
+        if defined_in in sys.modules and any(_inside(defined_in, root) for root in roots):
+            tables.add(str(mapper.local_table.name))  # type: ignore[attr-defined]
+    return frozenset(tables)
+
+
+def _inside(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
