@@ -42,6 +42,33 @@ PageFactory = Callable[..., Page]
 PASSWORD = "correct horse battery staple"
 
 
+def fill_setup(page: Page, live: LiveServer, policy: str = "By invitation") -> None:
+    """Complete /setup (the live server is local, so no token is needed): site Linkhaus, administrator
+    "owner", sign-up ``policy`` (a radio button's label)."""
+    page.goto(f"{live.url}/setup")
+    page.get_by_label("Site name").fill("Linkhaus")
+    page.get_by_label("Administrator's email").fill("owner@example.com")
+    page.get_by_label("Administrator's username").fill("owner")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label(policy).check()
+    page.get_by_role("button", name="Set up the site").click()
+    expect(page.get_by_text("Your site is set up")).to_be_visible()
+
+
+def log_in_as_owner(page: Page) -> None:
+    """Log in as the administrator ``fill_setup`` made, from the login form on screen; the overview opens."""
+    page.get_by_label("Email or username").fill("owner")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", name="Linkhaus: overview")).to_be_visible()
+
+
+def set_up_site(page: Page, live: LiveServer, policy: str = "By invitation") -> None:
+    """:func:`fill_setup`, then log in as its administrator."""
+    fill_setup(page, live, policy)
+    log_in_as_owner(page)
+
+
 def sign_up(page: Page, live: LiveServer, username: str) -> None:
     """Create an account through the /signup form ("check your inbox"), then log in from there with the
     password; the dashboard opens."""

@@ -5,33 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from tests.app.media_library_support import one_page_pdf, photo_with_exif
 from tests.support.live_server import LiveServer
 
-from .conftest import PASSWORD, PageFactory
+from .conftest import PageFactory, set_up_site
 from .test_operator import fits_the_screen
-
-
-def set_up_as_admin(phone: Page, live_server: LiveServer) -> None:
-    phone.goto(f"{live_server.url}/setup")
-    phone.get_by_label("Site name").fill("Linkhaus")
-    phone.get_by_label("Administrator's email").fill("owner@example.com")
-    phone.get_by_label("Administrator's username").fill("owner")
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_label("By invitation").check()
-    phone.get_by_role("button", name="Set up the site").click()
-    phone.get_by_label("Email or username").fill("owner")
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_role("button", name="Log in", exact=True).click()
 
 
 def test_upload_an_image_and_a_pdf_on_a_phone(
     new_page: PageFactory, live_server: LiveServer, tmp_path: Path
 ) -> None:
     phone = new_page(phone=True, java_script_enabled=False, accept_downloads=True)
-    set_up_as_admin(phone, live_server)
+    set_up_site(phone, live_server)
     phone.get_by_role("navigation", name="Admin").get_by_role("link", name="Media").click()
     expect(phone.get_by_role("heading", name="Media library")).to_be_visible()
     assert fits_the_screen(phone)

@@ -8,22 +8,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.support.live_server import LiveServer
 
-from .conftest import PASSWORD, PageFactory
+from .conftest import PageFactory, set_up_site
 from .test_core_flow import drag
-
-
-def set_up_and_log_in(page: Page, live: LiveServer) -> None:
-    """Complete /setup from the server itself and log in as its administrator."""
-    page.goto(f"{live.url}/setup")
-    page.get_by_label("Site name").fill("Linkhaus")
-    page.get_by_label("Administrator's email").fill("owner@example.com")
-    page.get_by_label("Administrator's username").fill("owner")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Set up the site").click()
-    page.get_by_label("Email or username").fill("owner")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page.get_by_role("heading", name="Linkhaus: overview")).to_be_visible()
 
 
 def header_section(page: Page) -> Locator:
@@ -38,7 +24,7 @@ def test_an_administrator_orders_the_header_menu_and_visitors_see_it(
     new_page: PageFactory, live_server: LiveServer
 ) -> None:
     admin = new_page()
-    set_up_and_log_in(admin, live_server)
+    set_up_site(admin, live_server, policy="Open")
     admin.goto(f"{live_server.url}/admin/menus")
     for label in ("One", "Two", "Three"):
         section = header_section(admin)

@@ -14,7 +14,7 @@ from conexoos.framework import db
 from conexoos.framework.mail.outbox import OutboxMessage
 from tests.support.live_server import LiveServer
 
-from .conftest import PASSWORD, PageFactory, sign_up
+from .conftest import PASSWORD, PageFactory, set_up_site, sign_up
 
 
 def fits_the_screen(page: Page) -> bool:
@@ -32,18 +32,7 @@ def test_setup_admin_and_suspension_on_a_phone(new_page: PageFactory, live_serve
     phone = new_page(phone=True, java_script_enabled=False)
     phone.goto(f"{live_server.url}/setup")  # the live server is on 127.0.0.1: the server itself
     expect(phone.get_by_role("heading", name="Set up your site")).to_be_visible()
-    phone.get_by_label("Site name").fill("Linkhaus")
-    phone.get_by_label("Administrator's email").fill("owner@example.com")
-    phone.get_by_label("Administrator's username").fill("owner")
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_label("By invitation").check()
-    phone.get_by_role("button", name="Set up the site").click()
-
-    expect(phone.get_by_text("Your site is set up")).to_be_visible()
-    phone.get_by_label("Email or username").fill("owner")
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_role("button", name="Log in", exact=True).click()
-    expect(phone.get_by_role("heading", name="Linkhaus: overview")).to_be_visible()
+    set_up_site(phone, live_server)
     assert fits_the_screen(phone)
 
     phone.get_by_role("navigation", name="Admin").get_by_role("link", name="Users").click()
@@ -79,22 +68,6 @@ def test_setup_admin_and_suspension_on_a_phone(new_page: PageFactory, live_serve
     assert fits_the_screen(phone)
 
 
-def set_up_the_site(page: Page, live: LiveServer) -> None:
-    """Complete /setup as "owner" (site Linkhaus, sign-up open) and log in; the admin overview opens."""
-    page.goto(f"{live.url}/setup")
-    page.get_by_label("Site name").fill("Linkhaus")
-    page.get_by_label("Administrator's email").fill("owner@example.com")
-    page.get_by_label("Administrator's username").fill("owner")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("Open").check()
-    page.get_by_role("button", name="Set up the site").click()
-    expect(page.get_by_text("Your site is set up")).to_be_visible()
-    page.get_by_label("Email or username").fill("owner")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page.get_by_role("heading", name="Linkhaus: overview")).to_be_visible()
-
-
 def thank_you_mails(live: LiveServer) -> list[str]:
     """The addresses the reporters' thank-you mails are queued for."""
     with live.app.app_context():
@@ -114,7 +87,7 @@ def test_a_visitor_reports_a_page_and_the_moderator_suspends_it_from_the_report(
     expect(creator.locator("#links .link-item")).to_have_count(1)
 
     moderator = new_page(java_script_enabled=False)
-    set_up_the_site(moderator, live_server)
+    set_up_site(moderator, live_server, policy="Open")
     expect(moderator.get_by_role("link", name="0 open reports")).to_be_visible()
 
     # A visitor on a phone reports the page through its small "Report" link.

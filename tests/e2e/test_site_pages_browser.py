@@ -10,22 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support.live_server import LiveServer
 
-from .conftest import PASSWORD, PageFactory
-
-
-def set_up_and_log_in(page: Page, live: LiveServer) -> None:
-    """/setup (the live server is local) makes the first administrator; then log in as them."""
-    page.goto(f"{live.url}/setup")
-    page.get_by_label("Site name").fill("Linkhaus")
-    page.get_by_label("Administrator's email").fill("owner@example.com")
-    page.get_by_label("Administrator's username").fill("owner")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_label("By invitation").check()
-    page.get_by_role("button", name="Set up the site").click()
-    page.get_by_label("Email or username").fill("owner")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in", exact=True).click()
-    expect(page.get_by_role("heading", name="Linkhaus: overview")).to_be_visible()
+from .conftest import PageFactory, set_up_site
 
 
 def test_live_preview_then_publish(
@@ -34,7 +19,7 @@ def test_live_preview_then_publish(
     editor = new_page()
     refused: list[str] = []
     editor.on("console", lambda message: refused.append(message.text) if message.type == "error" else None)
-    set_up_and_log_in(editor, live_server)
+    set_up_site(editor, live_server)
     editor.get_by_role("navigation", name="Admin").get_by_role("link", name="Pages").click()
     editor.get_by_role("link", name="New page").click()
     editor.get_by_label("Title").fill("Terms of use")
@@ -70,7 +55,7 @@ def test_the_preview_button_works_without_javascript(
     new_page: PageFactory, live_server: LiveServer, snapshot: Callable[[Page, str], Path | None]
 ) -> None:
     phone = new_page(phone=True, java_script_enabled=False)
-    set_up_and_log_in(phone, live_server)
+    set_up_site(phone, live_server)
     phone.goto(f"{live_server.url}/admin/pages/new")
     phone.get_by_label("Title").fill("Help")
     phone.get_by_label("Address").fill("help")
