@@ -36,7 +36,8 @@ SITE_CMS = {
     "models/persistent/site/__init__.py": "from sitecms.models.persistent.site import *\n",
     "template/themes/default/page.html": "<main><h1>{{ page.title }}</h1>{{ page.body | safe }}</main>\n",
     "template/logins/base.html": """
-        <form action="{{ url_for('base.login.send') }}{% if request.args.next %}?next={{ request.args.next }}{% endif %}" method="post">
+        <form method="post" action="{{ url_for('base.login.send') }}{% if request.args.next
+            %}?next={{ request.args.next }}{% endif %}">
         {{ form.hidden_tag() }}{{ form.email }}{{ form.password }}</form>
     """,
     "sitecms/__init__.py": "from . import server\n",

@@ -22,12 +22,10 @@ from .compat_cms_project import ADMIN_PASSWORD, admin_password_digest, site_cms_
 def seed(app: Flask) -> None:
     with app.app_context():
         site = importlib.import_module("sitecms.models.persistent.site")
-        db.session.add(
-            site.Users(email="ada@example.org", password=admin_password_digest(), is_active=True, is_admin=True)
-        )
-        db.session.add(
-            site.Users(email="bob@example.org", password=admin_password_digest(), is_active=True, is_admin=False)
-        )
+        for email, admin in (("ada@example.org", True), ("bob@example.org", False)):
+            db.session.add(
+                site.Users(email=email, password=admin_password_digest(), is_active=True, is_admin=admin)
+            )
         db.session.add(site.Contents(url="/about", title="About", body="<p>About us</p>", activated=True))
         db.session.add(site.Contents(url="/draft", title="Draft", body="<p>Not yet</p>", activated=False))
         db.session.commit()
@@ -60,7 +58,7 @@ def test_logins_written_as_a_list_stay_flask_frameworks_list(tmp_path: Path, mak
 
 def test_logins_written_as_a_mapping_stay_a_mapping(tmp_path: Path, make_app: AppFactory) -> None:
     project, config = site_cms_project(tmp_path, {"local": {"ENABLED": True}})
-    # flask-framework kept LOGINS as written: ``.remove`` on a mapping failed there too (flask-cms needs a list)
+    # LOGINS is kept as written, as flask-framework did: ``.remove`` on a mapping failed there too
     with pytest.raises(AttributeError, match="'dict' object has no attribute 'remove'"):
         make_app(project, config=config)
 
