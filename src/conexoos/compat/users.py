@@ -25,15 +25,17 @@ class SessionUser:
             setattr(self, key, value)
 
     def get_id(self) -> str:
-        """Flask-Login's id: the mail address, as in flask-framework."""
-        return str(getattr(self, "mail", ""))
+        """Flask-Login's id: the mail address, as in flask-framework; the subject (SAML NameID, OIDC
+        ``sub``) when the provider gave no address, as flask-login-saml identified the person by it."""
+        return str(getattr(self, "mail", "") or getattr(self, "subject", ""))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_id()!r})"
 
 
 def attributes(identity: ExternalIdentity) -> dict[str, Any]:
-    """flask-framework's attribute names for what the backend said about the person."""
+    """flask-framework's attribute names for what the backend said about the person (``subject`` is the
+    SAML NameID, as flask-login-saml's ``SAMLUser`` had it)."""
     return {
         "mail": identity.email or "",
         "email": identity.email or "",
@@ -43,6 +45,7 @@ def attributes(identity: ExternalIdentity) -> dict[str, Any]:
         "displayName": identity.name or identity.username,
         "distinguishedName": identity.subject,
         "sub": identity.subject,
+        "subject": identity.subject,
         "is_admin": bool(identity.admin),
     }
 
@@ -63,7 +66,10 @@ def sign_out() -> None:
 def kept_user(user_id: str) -> SessionUser | None:
     """The person kept in the session, when ``user_id`` is theirs (a Flask-Login user loader)."""
     kept = session.get(SESSION_KEY)
-    return SessionUser(kept) if isinstance(kept, dict) and kept.get("mail") == user_id else None
+    if not isinstance(kept, dict):
+        return None
+    user = SessionUser(kept)
+    return user if user_id and user.get_id() == user_id else None
 
 
 def ensure_login_manager(app: Flask, login_view: str | None) -> None:

@@ -2,7 +2,9 @@
 
 ``SERVER_DATA`` is ``SERVER_ENV``, ``Databases`` is ``DATABASE`` (with ``default`` pointing at the
 default connection's settings, as flask-framework had it), ``Services``/``SERVICES`` is ``SERVICES``,
-``FLASK`` is ``FLASK`` and ``Logins`` is ``LOGINS``. Loading another file at run time is not provided.
+``FLASK`` is ``FLASK`` and ``Logins`` is ``LOGINS`` as written: flask-framework's list of names
+(``[BASE, LDAP]``) stays that list, a mapping stays a mapping. Loading another file at run time is not
+provided.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from flask import current_app, has_app_context
 
 from conexoos.compat.missing import module_getattr, not_provided
 from conexoos.framework.compat_import import early_settings
+from conexoos.framework.config import Settings
 from conexoos.framework.logins.legacy import NAMES
 
 EQUIVALENTS = {
@@ -33,17 +36,34 @@ class _Logins(dict[str, Any]):
         return super().__contains__(NAMES.get(str(name).lower(), name))
 
 
-def _tree() -> dict[str, Any]:
+class _LoginNames(list[str]):
+    """``LOGINS`` written in flask-framework's form (``LDAP`` or ``[BASE, LDAP]``): the list of names, as
+    flask-framework kept it (``.copy()``, ``.remove()`` work), also answering another spelling of a name
+    (``'ldap' in``)."""
+
+    def __contains__(self, name: object) -> bool:
+        wanted = NAMES.get(str(name).lower(), name)
+        return any(NAMES.get(written.lower(), written) == wanted for written in self)
+
+    def copy(self) -> _LoginNames:
+        return _LoginNames(self)
+
+
+def _settings() -> Settings:
     if has_app_context():
-        tree: dict[str, Any] = current_app.extensions["conexoos"].settings.tree
-        return tree
+        settings: Settings = current_app.extensions["conexoos"].settings
+        return settings
     early = early_settings()  # a module of the project read it while create_app imports it
     if early is None:
         raise RuntimeError(
             "flask_framework.Config.Environment is read from the configuration of the app being created "
             "(conexoos run/serve, create_app); no app is being created"
         )
-    return early.tree
+    return early
+
+
+def _tree() -> dict[str, Any]:
+    return _settings().tree
 
 
 class _EnvironmentType(type):
@@ -73,7 +93,10 @@ class _EnvironmentType(type):
         return flask
 
     @property
-    def Logins(cls) -> dict[str, Any]:
+    def Logins(cls) -> dict[str, Any] | list[str]:
+        written = _settings().raw.get("LOGINS")
+        if isinstance(written, str | list):
+            return _LoginNames([written] if isinstance(written, str) else [str(name) for name in written])
         return _Logins(_tree()["LOGINS"] or {})
 
     def __getattr__(cls, name: str) -> Any:
