@@ -44,8 +44,8 @@ def show(slug: str) -> Response:
         image=site_pages.absolute_image_url(page),
     )
     response = make_response(html)
-    if public:  # staff get an edit link on it: their copy is theirs alone
-        response.headers["Cache-Control"] = f"{'private' if staff else 'public'}, max-age={PUBLIC_MAX_AGE}"
+    if public:
+        response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
         response.headers["Vary"] = "Cookie"
     else:
         response.headers["Cache-Control"] = "no-store"
