@@ -37,6 +37,8 @@ RESERVED_USERNAMES = frozenset(
         "logout",
         "media",
         "me",
+        "p",
+        "plugins",
         "password",
         "privacy",
         "pricing",
