@@ -42,6 +42,12 @@ def request_reset(login: str) -> None:
     db.session.commit()
 
 
+def reset_token(user: User) -> str:
+    """A reset token for ``user``: it names the account, its password hash and its address."""
+    payload = {"u": user.id, "p": fingerprint(user.password_hash), "e": fingerprint(user.email)}
+    return make_token(RESET_PURPOSE, payload)
+
+
 def user_for_reset(token: str) -> User:
     """The account a reset link can still reset; raises :class:`TokenError` (expired, used, garbled)."""
     payload = read_token(RESET_PURPOSE, token, RESET_MAX_AGE)
