@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from conexoos.app.controllers.accounts import dummy_password_hash, set_password
 from conexoos.app.controllers.external_logins import provider_label
+from conexoos.app.controllers.owner_lock import locked_owner
 from conexoos.app.controllers.mail import queue_mail_to_account, render_mail
 from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
 from conexoos.app.models.persistent import ExternalIdentity, User
@@ -55,27 +56,33 @@ def user_for_reset(token: str) -> User:
     user = User.get_by_id(user_id) if isinstance(user_id, int) and user_id > 0 else None
     if user is None:
         raise TokenError("This link is not valid.")
+    _check_unused(payload, user)
+    return user
+
+
+def _check_unused(payload: dict[str, object], user: User) -> None:
     if payload.get("p") != fingerprint(user.password_hash) or payload.get("e") != fingerprint(user.email):
         raise TokenError(USED, expired=True)
-    return user
 
 
 def reset_password(token: str, new_password: str) -> User:
     """Set a new password through a reset link; the link proved the address, so it counts as verified.
 
+    Single use also under concurrency: the account's row is locked (see ``owner_lock``) and the link is
+    checked again against the password hash as stored now, inside the lock, so of several requests with
+    one link the first changes the password and the others find the link used (:class:`TokenError`).
+
     The sign-ins linked to the account whose provider did not vouch for its address are unlinked in the
     same commit, and the owner is mailed which: whoever made such a sign-in with this address (maybe
     before the mailbox's owner came, to keep a way into their account) may not be them."""
     user = user_for_reset(token)
-    if user.email_verified_at is None:
-        user.email_verified_at = utcnow()
-    _unlink_unvouched(user)
-    try:
-        set_password(user, new_password)  # commits the password, the unlinking and the mail together
-    except ValueError:
-        db.session.rollback()  # a password the policy refuses: nothing changes
-        raise
-    return user
+    with locked_owner(user) as owner:  # a refused password or a used link rolls everything back
+        _check_unused(read_token(RESET_PURPOSE, token, RESET_MAX_AGE), owner)
+        if owner.email_verified_at is None:
+            owner.email_verified_at = utcnow()
+        _unlink_unvouched(owner)
+        set_password(owner, new_password)  # commits the password, the unlinking and the mail together
+    return owner
 
 
 def _unlink_unvouched(user: User) -> None:
