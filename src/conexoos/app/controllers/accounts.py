@@ -14,7 +14,7 @@ from werkzeug.routing import Map
 from conexoos.app.models.persistent import USER, User
 from conexoos.app.utils.email_address import canonical_email
 
-from . import site_settings, username_holds
+from . import pending_signups, site_settings, username_holds
 from .password_policy import normalized_password, password_problem
 from .user_sessions import end_sessions
 
@@ -165,8 +165,8 @@ def check_new_username(username: str, taken_prefixes: Collection[str] | None = N
     problem = username_problem(username, taken_prefixes)
     if problem:
         raise SignupError("username", problem)
-    if User.get_by_login(username) is not None:
-        raise SignupError("username", "This username is taken.")
+    if User.get_by_login(username) is not None or pending_signups.holds(username):
+        raise SignupError("username", pending_signups.TAKEN)
     if (held := username_holds.held_until(username)) is not None:
         raise SignupError("username", username_holds.held_message(held))
     return username
@@ -215,11 +215,6 @@ def build_account(
         role=role,
         subscription_plan=site_settings.default_plan(),
     )
-
-
-def dummy_password_hash() -> str:
-    """A hash no account has, to do an account's work when there is no account (same time either way)."""
-    return _DUMMY_HASH
 
 
 def authenticate(login: str, password: str) -> User | None:

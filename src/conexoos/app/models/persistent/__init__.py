@@ -11,8 +11,10 @@ from .invite import Invite
 from .link import UserLink
 from .media_file import MediaFile
 from .menu_item import MenuItem
+from .pending_signup import PendingSignup
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .report import Report
+from .reset_request import ResetRequest
 from .second_factor import Passkey, RecoveryCode, TotpSecret
 from .site_page import SitePage, SitePageRevision
 from .site_setting import SiteSetting
@@ -33,6 +35,8 @@ __all__ = [
     "DEFAULT_PRODUCT_IMAGE",
     "FREE_PLAN",
     "Passkey",
+    "PendingSignup",
+    "ResetRequest",
     "Product",
     "RecoveryCode",
     "StripeEvent",
