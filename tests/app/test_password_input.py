@@ -7,8 +7,10 @@ import unicodedata
 
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from conexoos.app.controllers import accounts, password_reset
+from conexoos.app.controllers import accounts, password_policy, password_reset
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
 
@@ -93,3 +95,12 @@ def test_the_command_refuses_a_password_with_a_control_character(app: Flask, ali
         result = app.test_cli_runner().invoke(args=["user", "set-password", "alice", "--password", WITH_NUL])
     assert result.exit_code == 2 and "control characters" in result.output, result.output
     log_in(app.test_client(), "alice")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=20))
+def test_every_spelling_of_a_password_is_the_same_password(text: str) -> None:
+    spellings = {unicodedata.normalize(form, text) for form in ("NFC", "NFD", "NFKC", "NFKD")}
+    user = User(password_hash=accounts.hash_password(text))
+    assert all(accounts.verify_password(user, spelling) for spelling in spellings)
+    assert len({password_policy.password_problem(spelling) for spelling in spellings}) == 1
