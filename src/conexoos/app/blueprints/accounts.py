@@ -132,9 +132,11 @@ def signup_sent() -> str:
 @secret_url
 def confirm_signup(token: str) -> ResponseReturnValue:
     """The link of a pending sign-up (``VERIFY_EMAIL: required``): a button makes the account, its address
-    verified (a link scanner's GET makes nothing); a link that cannot be used gets a page saying why."""
+    verified (a link scanner's GET makes nothing); a link that cannot be used gets a page saying why.
+    Refused like sign-up itself during maintenance."""
     if request.method == "POST":
         enforce("10/minute", "signup-confirm-ip", request.remote_addr or "")
+        maintenance.refuse_signup()
     try:
         row = pending_signups.pending(token)
         form = ConfirmForm()
