@@ -22,6 +22,7 @@ from jinja2.bccache import Bucket
 from werkzeug.test import TestResponse
 
 from conexoos.app.controllers import accounts as accounts_controller
+from conexoos.app.controllers import password_reset
 from conexoos.app.models.persistent import User
 from conexoos.framework.config import deep_merge
 from conexoos.framework.mail import deliver_due
@@ -232,8 +233,10 @@ def mail_app(make_app: AppFactory, smtp_server: SmtpServer) -> Flask:
 
 
 def deliver(app: Flask) -> None:
-    """Run the outbox task's work once, now (as the scheduler does every few seconds)."""
+    """Run the reset-request task and then the outbox task once, now (as the scheduler does every few
+    seconds): a "forgot password" request is only a row until the first has run."""
     with app.app_context():
+        password_reset.answer_requests()
         deliver_due()
 
 

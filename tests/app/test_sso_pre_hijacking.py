@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from conexoos.app.controllers import password_reset
 from conexoos.app.models.persistent import ExternalIdentity as IdentityRow
 from conexoos.framework import db
 from conexoos.framework.mail.outbox import OutboxMessage
@@ -30,8 +31,10 @@ RESET_LINK = re.compile(r"http://localhost(/password/reset/\S+)")
 
 
 def mails_to(app: Flask, address: str) -> list[tuple[str, str]]:
-    """The subject and text part of each mail queued to ``address``, oldest first."""
+    """The subject and text part of each mail queued to ``address``, oldest first (after the task that
+    answers "forgot password" requests has run)."""
     with app.app_context():
+        password_reset.answer_requests()
         rows = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
         found = [
             (row.subject, _text(email.message_from_string(row.message)))

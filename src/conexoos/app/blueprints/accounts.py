@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import NoReturn
 from urllib.parse import urlencode
 
-from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.link_pages import link_problem
 from conexoos.app.blueprints.local_login import refuse_when_local_login_off
 from conexoos.app.blueprints.login_completion import finish_login, handle_external_login, next_page
 from conexoos.app.controllers import (
@@ -20,6 +21,7 @@ from conexoos.app.controllers import (
     password_logins,
     pending_link,
     pending_login,
+    pending_signups,
     site_settings,
 )
 from conexoos.app.controllers.accounts import SignupError
@@ -32,10 +34,13 @@ from conexoos.app.controllers.login_session import (
 )
 from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.controllers.signup import sign_up
+from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.controllers.user_sessions import forget_current_session
 from conexoos.app.models.forms.accounts import LoginForm, SignupForm
+from conexoos.app.models.forms.email import ConfirmForm
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.network import network_of
+from conexoos.app.utils.private_pages import secret_url
 from conexoos.app.utils.rate_limit import enforce, too_many_requests
 from conexoos.app.utils.redirects import safe_local_target
 from conexoos.framework import end_session, require_session_store
@@ -48,7 +53,8 @@ LOGIN_FAILED = "Those details do not match an account."
 @accounts.route("/signup", methods=["GET", "POST"])
 def signup() -> ResponseReturnValue:
     """Show the sign-up form; a valid POST goes to "check your inbox", whether the address was new (an
-    account is made and a link mailed) or already had an account (its owner is mailed): the two answers
+    account is made and a link mailed; under ``VERIFY_EMAIL: required`` only a pending sign-up, see
+    :func:`confirm_signup`) or already had an account (its owner is mailed): the two answers
     are the same redirect, with no cookie set, so the form tells nobody which addresses have accounts. A
     taken or reserved username is reported (usernames are public). With local login off: 404, a page
     saying how to log in."""
@@ -118,7 +124,28 @@ def _keep_a_valid_invite() -> None:
 @accounts.route("/signup/sent", methods=["GET"])
 def signup_sent() -> str:
     """ "Check your inbox", then log in: the same page after every accepted sign-up."""
-    return render_template("accounts/signup_sent.html")
+    required = current_app.config["CONEXOOS_ACCOUNTS"].verification_required
+    return render_template("accounts/signup_sent.html", confirmation_required=required)
+
+
+@accounts.route("/signup/confirm/<token>", methods=["GET", "POST"])
+@secret_url
+def confirm_signup(token: str) -> ResponseReturnValue:
+    """The link of a pending sign-up (``VERIFY_EMAIL: required``): a button makes the account, its address
+    verified (a link scanner's GET makes nothing); a link that cannot be used gets a page saying why.
+    Refused like sign-up itself during maintenance."""
+    if request.method == "POST":
+        enforce("10/minute", "signup-confirm-ip", request.remote_addr or "")
+        maintenance.refuse_signup()
+    try:
+        row = pending_signups.pending(token)
+        form = ConfirmForm()
+        if form.validate_on_submit():
+            user = pending_signups.confirm(token)
+            return render_template("accounts/signup_confirmed.html", user=user)
+    except TokenError as error:
+        return link_problem(error, "accounts.signup")
+    return render_template("accounts/confirm_signup.html", form=form, pending=row)
 
 
 @accounts.route("/login", methods=["GET", "POST"])

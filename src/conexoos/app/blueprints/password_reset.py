@@ -10,6 +10,7 @@ from conexoos.app.blueprints.local_login import refuse_when_local_login_off
 from conexoos.app.controllers.password_reset import request_reset, reset_password, user_for_reset
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.password_reset import ForgotPasswordForm, ResetPasswordForm
+from conexoos.app.utils.network import network_of
 from conexoos.app.utils.private_pages import secret_url
 from conexoos.app.utils.rate_limit import enforce
 
@@ -19,7 +20,8 @@ password_reset.before_request(refuse_when_local_login_off)  # no passwords of th
 
 @password_reset.route("/forgot", methods=["GET", "POST"])
 def forgot() -> str | Response | tuple[str, int]:
-    """Ask for a reset link; whether the account exists or not, the answer is the same redirect."""
+    """Ask for a reset link; whether the account exists or not, the answer is the same redirect, after
+    the same work (the link is mailed by a task: see ``controllers/password_reset``)."""
     form = ForgotPasswordForm()
     if request.method == "POST":
         enforce("5/minute", "forgot-ip", request.remote_addr or "")
@@ -27,7 +29,7 @@ def forgot() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         login = form.login.data or ""
         enforce("5/hour", "forgot-login", login.lower())
-        request_reset(login)
+        request_reset(login, network_of(request.remote_addr or ""))
         return redirect(url_for("password_reset.sent"))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/forgot.html", form=form), status

@@ -14,8 +14,8 @@ from werkzeug.routing import Map
 from conexoos.app.models.persistent import USER, User
 from conexoos.app.utils.email_address import canonical_email
 
-from . import site_settings, username_holds
-from .password_policy import password_problem
+from . import pending_signups, site_settings, username_holds
+from .password_policy import normalized_password, password_problem
 from .user_sessions import end_sessions
 
 RESERVED_USERNAMES = frozenset(
@@ -127,8 +127,14 @@ class PasswordRejected(ValueError):
 
 
 def hash_password(password: str) -> str:
-    """An argon2id hash of ``password``."""
-    return _hasher.hash(password)
+    """An argon2id hash of ``password`` in its normal form (see ``password_policy.normalized_password``)."""
+    return _hasher.hash(_secret(normalized_password(password)))
+
+
+def _secret(password: str) -> bytes:
+    """What argon2 is given: the UTF-8 bytes (a lone surrogate, which no form accepts as a new password,
+    is kept as its code point's bytes so that checking it is a wrong password, never an error)."""
+    return password.encode("utf-8", "surrogatepass")
 
 
 def route_prefixes(url_map: Map) -> frozenset[str]:
@@ -161,8 +167,8 @@ def check_new_username(username: str, taken_prefixes: Collection[str] | None = N
     problem = username_problem(username, taken_prefixes)
     if problem:
         raise SignupError("username", problem)
-    if User.get_by_login(username) is not None:
-        raise SignupError("username", "This username is taken.")
+    if User.get_by_login(username) is not None or pending_signups.holds(username):
+        raise SignupError("username", pending_signups.TAKEN)
     if (held := username_holds.held_until(username)) is not None:
         raise SignupError("username", username_holds.held_message(held))
     return username
@@ -213,11 +219,6 @@ def build_account(
     )
 
 
-def dummy_password_hash() -> str:
-    """A hash no account has, to do an account's work when there is no account (same time either way)."""
-    return _DUMMY_HASH
-
-
 def authenticate(login: str, password: str) -> User | None:
     """The user if ``login`` and ``password`` match, else None (same work either way)."""
     user = User.get_by_login(login)
@@ -226,17 +227,29 @@ def authenticate(login: str, password: str) -> User | None:
 
 def verify_password(user: User | None, password: str) -> bool:
     """Whether ``password`` is ``user``'s; the same work when ``user`` is None (then False). A hash made
-    with older parameters is replaced on success."""
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
+    with older parameters, or from the password as typed before passwords were normalised, is replaced
+    on success by one of the normal form."""
+    stored = user.password_hash if user else _DUMMY_HASH
+    normal = normalized_password(password)
+    if _matches(stored, normal):
+        outdated = user is not None and _hasher.check_needs_rehash(stored)
+    elif normal != password and _matches(stored, password):  # the work depends on the input, not the account
+        outdated = True  # a hash made from the text as typed, before passwords were normalised
+    else:
         return False
     if user is None:
         return False
-    if _hasher.check_needs_rehash(user.password_hash):
+    if outdated:
         user.password_hash = hash_password(password)
         user.save()
     return True
+
+
+def _matches(stored_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(stored_hash, _secret(password)))
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def set_password(user: User, new_password: str) -> None:
@@ -270,6 +283,6 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     (field ``current_password`` or ``new_password``) otherwise. Other sessions end at once."""
     if not verify_password(user, current_password):
         raise PasswordRejected("This is not your current password.", "current_password")
-    if new_password == current_password:
+    if normalized_password(new_password) == normalized_password(current_password):
         raise PasswordRejected("Choose a password other than your current one.", "new_password")
     set_password(user, new_password)

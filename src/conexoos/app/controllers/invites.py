@@ -81,17 +81,24 @@ def usable(secret: str) -> Invite:
 
 
 def spend(secret: str, user: User) -> None:
-    """Mark the invitation used by ``user`` in the current transaction (no commit); :class:`InviteError`
-    when another sign-up spent it first."""
+    """Mark the invitation of ``secret`` used by ``user`` in the current transaction (no commit);
+    :class:`InviteError` when another sign-up spent it first."""
+    invite_id = db.session.scalar(select(Invite.id).where(Invite.token_hash == _hash(secret)))
+    if invite_id is None:
+        raise InviteError("This invitation link is not valid.")
+    spend_id(invite_id, user)
+
+
+def spend_id(invite_id: int, user: User) -> None:
+    """:func:`spend` for the invitation ``invite_id`` (a pending sign-up keeps the id, not the secret)."""
     now = utcnow()
     result = db.session.execute(
         update(Invite)
-        .where(Invite.token_hash == _hash(secret), Invite.used_at.is_(None), Invite.expires_at > now)
+        .where(Invite.id == invite_id, Invite.used_at.is_(None), Invite.expires_at > now)
         .values(used_at=now, used_by_id=user.id)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise InviteError("This invitation link was already used.")
-    invite_id = db.session.scalar(select(Invite.id).where(Invite.token_hash == _hash(secret)))
     audit.record(
         "invite.use",
         ("invite", invite_id),

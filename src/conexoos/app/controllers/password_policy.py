@@ -1,10 +1,19 @@
 """Which passwords an account may have: long enough, not one of the 10,000 most common, not built from the
-username or the email address. :func:`password_problem` says why one is refused, in words for the form."""
+username or the email address. :func:`password_problem` says why one is refused, in words for the form.
+
+Passwords are compared in Unicode normal form NFKC (:func:`normalized_password`), as NIST SP 800-63B
+(5.1.1.2) recommends: the same password typed on another keyboard, phone or input method (``ü`` as one code
+point or as ``u`` + combining diaeresis, a full-width ``Ａ``, the ligature ``ﬁ``) is the same password.
+NFKC rather than NFC because the compatibility forms are exactly what different devices produce for what a
+person sees as one character; the few distinctions it folds (``ﬁ``/``fi``, ``²``/``2``) are not ones a
+person can be expected to remember.
+"""
 
 from __future__ import annotations
 
 import gzip
 import re
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 
@@ -19,6 +28,10 @@ _LEET = str.maketrans(
 )
 _NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 _TRAILING_DIGITS_AND_SYMBOLS = re.compile(r"[^a-z]+$")
+CONTROL_MESSAGE = (
+    "A password cannot hold control characters (such as NUL, a tab or a line break). Use letters, digits, "
+    "spaces and symbols."
+)
 COMMON_MESSAGE = "This is one of the 10,000 most common passwords. Choose one that is harder to guess."
 
 
@@ -31,6 +44,9 @@ def common_passwords() -> frozenset[str]:
 
 def password_problem(password: str, username: str = "", email: str = "") -> str | None:
     """Why ``password`` may not be the password of the account ``username``/``email``, or None."""
+    if any(unicodedata.category(ch) in ("Cc", "Cs") for ch in password):  # also lone surrogates
+        return CONTROL_MESSAGE
+    password = normalized_password(password)
     if len(password) < MIN_LENGTH:
         return f"Use at least {MIN_LENGTH} characters (this password has {len(password)})."
     if len(password) > MAX_LENGTH:
@@ -43,6 +59,11 @@ def password_problem(password: str, username: str = "", email: str = "") -> str 
     if local_part and any(_built_from(password, name) for name in _email_names(local_part)):
         return "This password is built from your email address. Choose one that does not contain it."
     return None
+
+
+def normalized_password(password: str) -> str:
+    """``password`` in the form it is hashed and checked in: Unicode NFKC (see the module's docstring)."""
+    return unicodedata.normalize("NFKC", password)
 
 
 def is_common(password: str) -> bool:

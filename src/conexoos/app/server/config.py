@@ -67,8 +67,9 @@ APP: Schema = {
         "VERIFY_EMAIL": Key(
             "choice",
             "optional",
-            "Email verification at sign-up: required (a page stays unpublished, 404, until its owner "
-            "follows the link mailed to them; under UAT/PROD start-up refuses without SERVICES.smtp), "
+            "Email verification at sign-up: required (a sign-up makes its account only when the link "
+            "mailed to the address is confirmed, and an unverified page stays unpublished, 404; under "
+            "UAT/PROD start-up refuses without SERVICES.smtp), "
             "optional (the link is mailed, the page is public at once) or off (no link; a welcome mail).",
             choices=VERIFY_EMAIL_CHOICES,
             empty_means_default=True,

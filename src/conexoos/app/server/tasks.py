@@ -1,11 +1,19 @@
 """Scheduled work: fold analytics into rollups, prune raw events past their retention, build and prune
-account exports, release held usernames."""
+account exports, release held usernames, mail reset links, forget expired sign-ups."""
 
 from __future__ import annotations
 
 from flask import current_app
 
-from conexoos.app.controllers import account_export, billing, rollups, site_pages, username_holds
+from conexoos.app.controllers import (
+    account_export,
+    billing,
+    password_reset,
+    pending_signups,
+    rollups,
+    site_pages,
+    username_holds,
+)
 from conexoos.framework.tasks import Scheduler
 
 
@@ -20,6 +28,8 @@ class Schedule:
         scheduler.every(600, prune_account_exports, name="account-export-prune")
         scheduler.every(3600, release_held_usernames, name="username-hold-prune")
         scheduler.every(60, site_pages.publish_due, name="site-pages-publish")  # scheduled pages, due
+        scheduler.every(3, answer_reset_requests, name="password-reset-requests")
+        scheduler.every(3600, prune_pending_signups, name="pending-signup-prune")
 
 
 def roll_up_analytics() -> None:
@@ -50,3 +60,13 @@ def prune_account_exports() -> None:
 def release_held_usernames() -> None:
     """Forget the username holds that have run out."""
     username_holds.prune()
+
+
+def answer_reset_requests() -> None:
+    """Mail the reset links asked for since the last run (see ``controllers/password_reset``)."""
+    password_reset.answer_requests()
+
+
+def prune_pending_signups() -> None:
+    """Delete the sign-ups whose confirmation link has expired (their usernames are free again)."""
+    pending_signups.prune()

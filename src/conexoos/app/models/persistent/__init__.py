@@ -12,8 +12,10 @@ from .link import UserLink
 from .media_file import MediaFile
 from .media_item import MediaItem
 from .menu_item import MenuItem
+from .pending_signup import PendingSignup
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .report import Report
+from .reset_request import ResetRequest
 from .second_factor import Passkey, RecoveryCode, TotpSecret
 from .site_page import SitePage, SitePageRevision
 from .site_setting import SiteSetting
@@ -34,6 +36,8 @@ __all__ = [
     "DEFAULT_PRODUCT_IMAGE",
     "FREE_PLAN",
     "Passkey",
+    "PendingSignup",
+    "ResetRequest",
     "Product",
     "RecoveryCode",
     "StripeEvent",
