@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from conexoos.app.controllers.mail import queue_mail
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
+from conexoos.framework.errors import ConfigError
 from conexoos.framework.mail import OutboxMessage, deliver_due
 from conexoos.framework.mail.outbox import utcnow
 from tests.conftest import AppFactory
@@ -151,3 +152,11 @@ def test_deleting_an_account_deletes_its_sent_and_failed_mail_and_keeps_what_wai
     del smtp_server.refuse["alice@example.com"]
     deliver(mail_app)  # what was still to go is delivered
     assert [row[1] for row in outbox(mail_app) if row[0] == "ALICE@example.com"] == ["sent"]
+
+
+def test_a_retention_below_one_day_is_a_configuration_error(
+    make_app: AppFactory, smtp_server: SmtpServer
+) -> None:
+    smtp = {**smtp_server.settings(), "KEEP_SENT_DAYS": 0}
+    with pytest.raises(ConfigError, match=r"SERVICES\.smtp\.KEEP_SENT_DAYS"):
+        product_app(make_app, {"SERVICES": {"smtp": smtp}})
