@@ -6,7 +6,6 @@ from __future__ import annotations
 from conexoos.app.controllers.mail import queue_mail_to_account
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import transaction
-from conexoos.app.utils.text import without_bidi_controls
 
 TOTP_ON = "An authenticator app was set up: logging in now asks for one of its codes."
 TOTP_OFF = "The authenticator app was turned off."
@@ -22,4 +21,4 @@ def notify_second_factor_change(user: User, change: str) -> None:
 
 def passkey_change(what: str, name: str) -> str:
     """The sentence for a passkey ``what`` (:data:`PASSKEY_ADDED`, :data:`PASSKEY_REMOVED`) named ``name``."""
-    return f"{what}: “{without_bidi_controls(name)}”."  # a name kept from before they were refused
+    return f"{what}: “{name}”."
