@@ -182,3 +182,42 @@ def test_delete_without_prompt_and_a_stripe_failure_deletes_nothing(
         assert User.get_by_username("bob") is None
         assert db.session.get(User, people["carol"].id) is not None
     one_line_error(user(config_file, monkeypatch, "delete", "nobody", "--yes"), "no user named 'nobody'")
+
+
+BEYOND = "99999999999999999999"
+"""Past 64 bits: SQLite raised OverflowError and MariaDB a syntax error before the options had a maximum."""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("user", "list", "--limit", BEYOND),
+        ("user", "list", "--page", BEYOND),
+        ("user", "list", "--limit", "10001"),
+        ("user", "list", "--page", "1000001"),
+        ("user", "list", "--page", "0"),
+        ("mail", "status", "--limit", BEYOND),
+        ("mail", "retry", "1", BEYOND),
+        ("mail", "retry", "2147483648"),
+        ("analytics", "quarantine", "--limit", BEYOND),
+        ("run", "--port", BEYOND),
+    ],
+)
+def test_a_number_out_of_range_is_a_usage_error(
+    cli_app: Flask, config_file: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    result = run_cli(monkeypatch, "--config", str(config_file), *args)
+    assert result.exit_code == 2, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "is not in the range" in errors[0], result.output
+    assert result.stdout == "" and "Traceback" not in result.output
+
+
+def test_the_largest_page_and_limit_are_answered(
+    people: dict[str, Account], config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    last = user(config_file, monkeypatch, "list", "--limit", "10000", "--page", "1000000")
+    assert last.exit_code == 0, last.output
+    assert last.stdout.splitlines()[-1] == "page 1000000 of 1 (3 accounts)"
+    retried = run_cli(monkeypatch, "--config", str(config_file), "mail", "retry", "2147483647")
+    assert retried.exit_code == 1 and "no failed message with id 2147483647" in retried.output

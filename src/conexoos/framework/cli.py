@@ -26,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 
 from . import migrations
 from .app import create_app
+from .cli_numbers import PORT, ROW_ID, ROWS, WORKERS
 from .config import CONFIG_ENV_VAR, Settings, load_settings
 from .connect_checks import run_connect_checks, startup_warnings
 from .database import import_models, require_database_for_models
@@ -304,9 +305,7 @@ def new(name: str, path: Path | None) -> None:
 @cli.command()
 @project_options
 @click.option("--host", default=None, help="Address to listen on (default: SERVER_ENV.BIND.ADDRESS).")
-@click.option(
-    "--port", type=click.IntRange(1, 65535), default=None, help="Port (default: SERVER_ENV.BIND.PORT)."
-)
+@click.option("--port", type=PORT, default=None, help="Port (default: SERVER_ENV.BIND.PORT).")
 @click.option("--reload/--no-reload", default=None, help="Restart on code changes (default: on under DEV).")
 def run(
     project: str | None, config: str | None, host: str | None, port: int | None, reload: bool | None
@@ -350,12 +349,10 @@ def run(
 @cli.command("serve")
 @project_options
 @click.option("--host", default=None, help="Address to listen on (default: SERVER_ENV.BIND.ADDRESS).")
-@click.option(
-    "--port", type=click.IntRange(1, 65535), default=None, help="Port (default: SERVER_ENV.BIND.PORT)."
-)
+@click.option("--port", type=PORT, default=None, help="Port (default: SERVER_ENV.BIND.PORT).")
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=WORKERS,
     default=None,
     help="Worker processes (default: the number of CPUs with SERVICES.redis, else 1). Socket.IO's "
     "long-polling needs sticky sessions in front of more than one worker, or clients set to websocket only.",
@@ -626,7 +623,7 @@ def mail_group(project: str | None, config: str | None) -> None:
 
 @mail_group.command("status")
 @project_options
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Rows to list.")
+@click.option("--limit", default=20, show_default=True, type=ROWS, help="Rows to list.")
 def mail_status(project: str | None, config: str | None, limit: int) -> None:
     """Where mail goes, how many messages are in each state, and the failed and waiting ones."""
     from .mail.status import describe_outbox  # declares the outbox table: only for this command
@@ -639,7 +636,7 @@ def mail_status(project: str | None, config: str | None, limit: int) -> None:
 
 @mail_group.command("retry")
 @project_options
-@click.argument("ids", nargs=-1, type=click.IntRange(min=1))
+@click.argument("ids", nargs=-1, type=ROW_ID)
 def mail_retry(project: str | None, config: str | None, ids: tuple[int, ...]) -> None:
     """Queue failed messages again: those with the given IDS, or every failed one.
 

@@ -330,6 +330,24 @@ SERVICES: Schema = {
             maximum=300,
             empty_means_default=True,
         ),
+        "KEEP_SENT_DAYS": Key(
+            "int",
+            7,
+            "Days a sent message stays in the outbox (recipient, subject, times; its body is dropped once "
+            "sent), then the `mail-outbox-prune` task deletes it. Read without an `smtp` entry too.",
+            minimum=1,
+            maximum=3650,
+            empty_means_default=True,
+        ),
+        "KEEP_FAILED_DAYS": Key(
+            "int",
+            30,
+            "Days a failed message (refused for good) stays in the outbox, whole, for `conexoos mail status` "
+            "and `mail retry`, counted from when it was queued; then it is deleted.",
+            minimum=1,
+            maximum=3650,
+            empty_means_default=True,
+        ),
     },
     "s3": {
         "ENDPOINT_URL": Key(

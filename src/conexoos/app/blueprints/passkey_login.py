@@ -13,7 +13,7 @@ from conexoos.app.blueprints.api_support import json_body
 from conexoos.app.blueprints.login_completion import finish_login
 from conexoos.app.blueprints.passkeys import ceremony_options, expired
 from conexoos.app.blueprints.two_factor import limit_second_factor_attempts
-from conexoos.app.controllers import ceremonies, passkeys, pending_login
+from conexoos.app.controllers import ceremonies, passkeys, pending_login, second_factor_throttle
 from conexoos.app.controllers.passkeys import PasskeyError
 from conexoos.app.utils.rate_limit import enforce
 from conexoos.app.utils.redirects import safe_local_target
@@ -72,10 +72,11 @@ def second_factor() -> Response:
     ceremony = ceremonies.take(SECOND_FACTOR)
     if ceremony is None:
         return expired()
-    limit_second_factor_attempts(pending.user)
+    network = limit_second_factor_attempts(pending.user)
     try:
         passkeys.authenticate(credential, ceremony, pending.user)
     except PasskeyError as error:
+        second_factor_throttle.record_failure(pending.user, network)
         if not pending_login.record_failure():
             return error_response(401, f"{error} Too many tries: log in again.", code="login_again")
         return error_response(401, str(error))

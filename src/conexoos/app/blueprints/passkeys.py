@@ -104,7 +104,7 @@ def remove(passkey_id: int) -> BaseResponse | tuple[str, int]:
     passkey = _owned_or_404(passkey_id)
     form = ConfirmForm(prefix=f"remove-{passkey_id}")
     if confirmed(form):
-        name = passkey.name
+        name = passkey.shown_name
         passkeys.remove(passkey)
         forget_unneeded_recovery_codes(current_user)
         notify_second_factor_change(current_user, passkey_change(PASSKEY_REMOVED, name))
@@ -134,7 +134,7 @@ def _settings_page(
 
 def _name_form(passkey: Passkey) -> PasskeyNameForm:
     form = PasskeyNameForm(prefix=f"rename-{passkey.id}", formdata=None)
-    form.name.data = passkey.name
+    form.name.data = passkey.shown_name
     return form
 
 

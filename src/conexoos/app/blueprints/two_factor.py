@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.login_completion import finish_login
-from conexoos.app.controllers import passkeys, pending_login, recovery_codes, totp
+from conexoos.app.controllers import passkeys, pending_login, recovery_codes, second_factor_throttle, totp
 from conexoos.app.controllers.second_factor import (
     confirm_identity,
     forget_unneeded_recovery_codes,
@@ -17,7 +17,8 @@ from conexoos.app.controllers.second_factor import (
 from conexoos.app.controllers.security_notices import TOTP_OFF, TOTP_ON, notify_second_factor_change
 from conexoos.app.models.forms.two_factor import CodeForm, ConfirmForm
 from conexoos.app.models.persistent import User
-from conexoos.app.utils.rate_limit import enforce
+from conexoos.app.utils.network import network_of
+from conexoos.app.utils.rate_limit import enforce, too_many_requests
 
 two_factor = Blueprint("two_factor", __name__)
 FRESH_CODES = "fresh_recovery_codes"
@@ -120,11 +121,12 @@ def login_step() -> Page:
     form = CodeForm()
     error = None
     if form.validate_on_submit():
-        limit_second_factor_attempts(pending.user)
+        network = limit_second_factor_attempts(pending.user)
         if verify_second_factor(pending.user, form.code.data or ""):
             pending_login.clear()
             finish_login(pending.user)
             return redirect(pending.next_url)
+        second_factor_throttle.record_failure(pending.user, network)
         left = pending_login.record_failure()
         if not left:
             flash("Too many wrong codes. Log in again.")
@@ -146,10 +148,15 @@ def show_new_codes(user: User) -> Response:
     return redirect(url_for("two_factor.recovery_codes_page"))
 
 
-def limit_second_factor_attempts(user: User) -> None:
-    """429 after too many second-factor tries on one account, whatever the session or network."""
-    enforce("5/minute", "second-factor", str(user.id))
-    enforce("30/hour", "second-factor-hour", str(user.id))
+def limit_second_factor_attempts(user: User) -> str:
+    """The network of this request; 429 when it gave too many wrong second factors for ``user``, or all
+    networks together did (see :mod:`~conexoos.app.controllers.second_factor_throttle`)."""
+    network = network_of(request.remote_addr or "")
+    try:
+        second_factor_throttle.refuse_if_throttled(user, network)
+    except second_factor_throttle.SecondFactorThrottled as throttled:
+        raise too_many_requests(throttled.retry_after, str(throttled)) from None
+    return network
 
 
 def _show_new_codes_if_needed(user: User) -> Response:

@@ -1,4 +1,5 @@
-"""Deleting an account: Stripe first, then every row, image and analytics record of the user, at once.
+"""Deleting an account: Stripe first, then every row, image and analytics record of the user, at once,
+and the mail the outbox sent to (or failed to send to) the account's address.
 
 The settings page and ``conexoos user delete`` both call :func:`delete_account`. When the subscription
 cannot be cancelled nothing is deleted. The username is then held (see :mod:`.username_holds`).
@@ -20,6 +21,7 @@ from conexoos.app.controllers.user_sessions import current_login_age, end_sessio
 from conexoos.app.models.persistent import ExportJob, User
 from conexoos.app.models.persistent.base import transaction
 from conexoos.framework import db
+from conexoos.framework.mail import forget_mail_to
 
 from . import account_export, accounts, administrators, billing, user_images, username_holds
 
@@ -91,13 +93,14 @@ def delete_account(user: User, now: datetime | None = None) -> Deleted:
         billing.cancel_before_deletion(user)
     except HTTPException as error:
         raise DeletionRefused(error.code or 502, str(error.description)) from error
-    user_id, username = user.id, user.username
+    user_id, username, email = user.id, user.username, user.email
     end_sessions(user, keep_current=False)  # every device at once, whatever the session store
     images = user_images.image_names(user)
     exports = [path for job in ExportJob.of_user(user_id) if (path := account_export.export_path(job))]
     with transaction():
         for table, column in owned_tables():
             db.session.execute(delete(table).where(column == user_id))
+        forget_mail_to([email])  # what was sent or failed; mail still queued goes, then is pruned
         until = username_holds.hold(username, now)
         db.session.execute(delete(User).where(User.id == user_id))
     db.session.expunge_all()

@@ -34,7 +34,12 @@ from conexoos.app.models.persistent import ExternalIdentity as IdentityRow
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
-from conexoos.app.utils.text import has_control_characters, is_valid_unicode, is_visible
+from conexoos.app.utils.text import (
+    has_control_characters,
+    is_valid_unicode,
+    is_visible,
+    without_bidi_controls,
+)
 from conexoos.framework import db
 from conexoos.framework.logins import ExternalIdentity, logins
 
@@ -159,9 +164,12 @@ def create_account(identity: ExternalIdentity, email: str) -> User:
 
 
 def display_name(name: str | None) -> str:
-    """The provider's name of the person as a display name: control characters and lone surrogates
-    dropped, runs of spaces made one, trimmed to the column's length; "" when nothing visible is left."""
-    kept = "".join(ch for ch in (name or "") if unicodedata.category(ch) not in ("Cc", "Cs"))
+    """The provider's name of the person as a display name: control characters, bidirectional controls and
+    lone surrogates dropped, runs of spaces made one, trimmed to the column's length; "" when nothing
+    visible is left."""
+    kept = without_bidi_controls(
+        "".join(ch for ch in (name or "") if unicodedata.category(ch) not in ("Cc", "Cs"))
+    )
     text = " ".join(kept.split())[:MAX_DISPLAY_NAME].strip()
     return text if is_visible(text) else ""
 

@@ -61,9 +61,15 @@ def failed_login_alert_due(user: User) -> bool:
     ``ALERT_AFTER_FAILURES`` and no alert went out within ``ALERT_AT_MOST``. True at most once per that
     period: a True answer is taken as the alert being sent."""
     key = account_key("", user)
-    if not seconds_until_allowed(ALERT_AFTER_FAILURES, "login-failures-account", key):
+    return alert_due(ALERT_AFTER_FAILURES, "login-failures-account", "login-alert-sent", key)
+
+
+def alert_due(threshold: str, failures_scope: str, sent_scope: str, key: str) -> bool:
+    """Whether the failures counted in ``failures_scope`` for ``key`` reached ``threshold`` and no alert
+    of ``sent_scope`` went out within :data:`ALERT_AT_MOST`; a True answer is taken as the alert sent."""
+    if not seconds_until_allowed(threshold, failures_scope, key):
         return False  # fewer failures than the threshold so far
-    return count(ALERT_AT_MOST, "login-alert-sent", key)
+    return count(ALERT_AT_MOST, sent_scope, key)
 
 
 def _key(login: str, user: User | None, network: str) -> str:

@@ -36,7 +36,13 @@ from webauthn.helpers.structs import (
 
 from conexoos.app.controllers.ceremonies import PendingCeremony
 from conexoos.app.models.persistent import Passkey, User
-from conexoos.app.utils.text import has_control_characters, is_valid_unicode, is_visible
+from conexoos.app.utils.text import (
+    BIDI_PROBLEM,
+    has_bidi_controls,
+    has_control_characters,
+    is_valid_unicode,
+    is_visible,
+)
 from conexoos.framework.urls import public_url
 
 NAME_MAX = 60
@@ -234,9 +240,12 @@ def remove_all(user: User) -> None:
 
 
 def clean_name(name: str) -> str:
-    """The name, trimmed; raises :class:`PasskeyError` when empty, too long or holding control characters."""
+    """The name, trimmed; raises :class:`PasskeyError` when empty, too long or holding control characters
+    or bidirectional controls (it is shown in Settings and in the mail telling of a passkey added)."""
     if has_control_characters(name) or not is_valid_unicode(name):
         raise PasskeyError("A passkey's name cannot hold control characters.")
+    if has_bidi_controls(name):
+        raise PasskeyError(f"A passkey's name: {BIDI_PROBLEM}")
     name = " ".join(name.split())
     if not is_visible(name):
         raise PasskeyError("Give the passkey a name, such as the device it is on.")

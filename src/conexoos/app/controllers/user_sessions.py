@@ -19,11 +19,14 @@ from conexoos.app.controllers.analytics import request_country
 from conexoos.app.models.persistent import User, UserSession
 from conexoos.app.models.persistent.base import transaction, utcnow
 from conexoos.app.utils.network import network_of
+from conexoos.app.utils.text import tracking_text
 from conexoos.app.utils.useragent import classify
 from conexoos.framework import current_session_id, db, end_session, regenerate_session
 
 TOUCH_EVERY = timedelta(minutes=1)
 """``last_seen_at`` is written at most this often per session (not on every request)."""
+MAX_USER_AGENT = 2000
+"""The part of a User-Agent header read to name a device (as the analytics read it)."""
 _CURRENT_ROW = "conexoos_user_session_id"
 
 
@@ -130,7 +133,8 @@ def sessions_of(user: User) -> list[SessionView]:
 
 def describe_device() -> str:
     """The request's browser and system in words (``Firefox on Ubuntu``), from its User-Agent."""
-    info = classify(request.headers.get("User-Agent", ""))
+    # Shown in Settings → Security: a header with control characters (as UTF-8 read as Latin-1) names nothing.
+    info = classify(tracking_text(request.headers.get("User-Agent", ""), MAX_USER_AGENT))
     browser = "" if info.browser in ("", "Other") else info.browser
     system = "" if info.os in ("", "Other") else info.os
     if browser and system:

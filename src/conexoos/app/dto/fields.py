@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from conexoos.app.utils.text import has_control_characters, is_valid_unicode, is_visible, shown
+from conexoos.app.utils.text import (
+    has_bidi_controls,
+    has_control_characters,
+    is_valid_unicode,
+    is_visible,
+    shown,
+)
 from conexoos.framework.converters import LARGEST_ID
 
 from .errors import InputError, malformed
@@ -118,6 +124,9 @@ def text(
         value = value.strip()
         if has_control_characters(value, multiline):
             raise InputError(f"{name} may not hold control characters", field=name, code="control_character")
+        if has_bidi_controls(value):
+            message = f"{name} may not hold bidirectional controls (U+202A-E, U+2066-9)"
+            raise InputError(message, field=name, code="bidi_control")
         if not is_visible(value) and not allow_empty:
             raise InputError(f"{name} may not be empty", field=name, code="required")
         if len(value) > max_length:

@@ -23,6 +23,7 @@ from conexoos.app.models.persistent import ADMIN, MODERATOR, ROLES, USER, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
 from conexoos.framework import db
+from conexoos.framework.cli_numbers import PAGE, PAGE_ROWS, ROWS
 
 
 class Commands:
@@ -163,8 +164,8 @@ def add_operator_commands(user_group: click.Group) -> None:
 
     @user_group.command("list")
     @click.option("--search", default="", help="Only accounts whose username or email contains this.")
-    @click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="Rows a page.")
-    @click.option("--page", default=1, show_default=True, type=click.IntRange(min=1), help="Page to show.")
+    @click.option("--limit", default=50, show_default=True, type=PAGE_ROWS, help="Rows a page.")
+    @click.option("--page", default=1, show_default=True, type=PAGE, help="Page to show.")
     def list_users(search: str, limit: int, page: int) -> None:
         """List accounts (id, username, email, role, plan, created), oldest first."""
         total = user_admin.count_users(search)
@@ -252,7 +253,7 @@ def analytics_commands() -> click.Group:
         """Inspect the analytics roll-up."""
 
     @analytics_group.command("quarantine")
-    @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0), help="Rows to list.")
+    @click.option("--limit", default=20, show_default=True, type=ROWS, help="Rows to list.")
     def show_quarantine(limit: int) -> None:
         """Count and list the raw events the roll-up set aside (table event_quarantine), newest first."""
         held = rollups.quarantined(limit)

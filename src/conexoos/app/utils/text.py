@@ -23,6 +23,15 @@ def has_bidi_controls(value: str) -> bool:
     return any(ch in BIDI_CONTROLS for ch in value)
 
 
+def without_bidi_controls(value: str) -> str:
+    """``value`` with its bidirectional embeddings, overrides and isolates removed (for text stored before
+    they were refused, or taken from elsewhere, such as an identity provider's name for a person)."""
+    return "".join(ch for ch in value if ch not in BIDI_CONTROLS)
+
+
+BIDI_PROBLEM = "Remove the bidirectional controls (U+202A-E, U+2066-9): they make text read backwards."
+
+
 def is_visible(value: str) -> bool:
     """Whether ``value`` shows anything: spaces, zero-width and format characters (``Cf``) alone do not."""
     return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value)
@@ -45,8 +54,9 @@ def shown(value: str) -> str:
 
 def tracking_text(value: str, max_length: int) -> str:
     """Tracking data (a UTM parameter, a header) as stored: trimmed and cut to ``max_length``; empty when it
-    holds control characters or lone surrogates, because tracking data is ignored when bad, never refused."""
+    holds control characters, bidirectional controls or lone surrogates (it is shown to the page's owner),
+    because tracking data is ignored when bad, never refused."""
     value = value.strip()[:max_length]
-    if has_control_characters(value) or not is_valid_unicode(value):
+    if has_control_characters(value) or has_bidi_controls(value) or not is_valid_unicode(value):
         return ""
     return value

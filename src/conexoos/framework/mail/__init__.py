@@ -14,17 +14,23 @@ built, which the outbox (built when queued, sent later) does not want.
 from .delivery import DeliveryReport, deliver_due, retry_failed
 from .message import MailError, build_message
 from .outbox import OutboxMessage, outbox_counts, queue_message
-from .setup import MAIL_TASK, init_mail
+from .retention import Retention, forget_mail_to, prune_outbox, retention
+from .setup import MAIL_TASK, PRUNE_TASK, init_mail
 
 __all__ = [
     "MAIL_TASK",
     "DeliveryReport",
     "MailError",
     "OutboxMessage",
+    "PRUNE_TASK",
+    "Retention",
     "build_message",
     "deliver_due",
+    "forget_mail_to",
     "init_mail",
     "outbox_counts",
+    "prune_outbox",
     "queue_message",
+    "retention",
     "retry_failed",
 ]

@@ -133,6 +133,7 @@ def _send_one(transport: Transport, message_id: int, now: datetime, report: Deli
         _record_failure(row, error, now, permanent, report)
         return permanent
     row.status, row.sent_at, row.last_error, row.claimed_at = SENT, now, "", None
+    row.message = ""  # read by nothing once sent; its links must not outlive their use (see retention.py)
     db.session.commit()
     report.sent += 1
     return True

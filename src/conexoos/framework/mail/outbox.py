@@ -40,7 +40,7 @@ class OutboxMessage(db.Model):  # type: ignore[name-defined]
     recipient: Mapped[str] = mapped_column(String(254), nullable=False)
     subject: Mapped[str] = mapped_column(String(255), nullable=False)
     message: Mapped[str] = mapped_column(LONG_TEXT, nullable=False)
-    """The whole RFC 5322 message (ASCII: every part is encoded), sent byte for byte."""
+    """The whole RFC 5322 message (ASCII: every part is encoded), sent byte for byte; emptied once sent."""
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime(), nullable=False, default=utcnow)

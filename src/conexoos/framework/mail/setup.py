@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from .transport import FileTransport, SmtpTransport, Transport
 MAIL_TASK = "mail-outbox"
 MAIL_INTERVAL = 5
 """Seconds between two runs of the outbox task (each runs once per cluster)."""
+PRUNE_TASK = "mail-outbox-prune"
+PRUNE_INTERVAL = 3600
+"""Seconds between two prunings of old sent and failed messages (see :mod:`.retention`)."""
 MAIL_EXTENSION = "conexoos_mail"
 MAIL_FOLDER = "mail"
 log = logging.getLogger("conexoos.mail")
@@ -58,6 +62,7 @@ def init_mail(app: Flask) -> MailState:
     state = MailState(smtp, folder, smtp.sender if smtp else default_sender(settings))
     app.extensions[MAIL_EXTENSION] = state
     runtime.scheduler.every(MAIL_INTERVAL, _deliver, name=MAIL_TASK)
+    runtime.scheduler.every(PRUNE_INTERVAL, _prune(settings), name=PRUNE_TASK)
     return state
 
 
@@ -67,6 +72,20 @@ def mail_state(app: Flask) -> MailState:
     if state is None:
         raise RuntimeError("mail is not set up: call conexoos.framework.mail.init_mail(app) in middleware")
     return state
+
+
+def _prune(settings: Settings) -> Callable[[], int]:
+    from .retention import prune_outbox, retention  # retention declares the outbox table
+
+    kept = retention(settings)
+
+    def prune() -> int:
+        pruned = prune_outbox(kept)
+        if pruned:
+            log.info("mail outbox: %d old sent or failed messages deleted", pruned)
+        return pruned
+
+    return prune
 
 
 def _deliver() -> None:

@@ -8,18 +8,24 @@ from wtforms import Field
 from wtforms.validators import ValidationError
 
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
-from conexoos.app.utils.text import has_control_characters
+from conexoos.app.utils.text import BIDI_PROBLEM, has_bidi_controls, has_control_characters
 
 
 class NoControlCharacters:
-    """Refuse control characters; a ``multiline`` field (a textarea) may hold line breaks and tabs."""
+    """Refuse control characters and bidirectional controls (which make a name or a text read backwards
+    where it is shown: a page, Settings, a mail); a ``multiline`` field (a textarea) may hold line breaks
+    and tabs."""
 
     def __init__(self, multiline: bool = False) -> None:
         self.multiline = multiline
 
     def __call__(self, form: Any, field: Field) -> None:
-        if isinstance(field.data, str) and has_control_characters(field.data, self.multiline):
+        if not isinstance(field.data, str):
+            return
+        if has_control_characters(field.data, self.multiline):
             raise ValidationError("Remove the control characters from this field.")
+        if has_bidi_controls(field.data):
+            raise ValidationError(BIDI_PROBLEM)
 
 
 class MailableEmail:

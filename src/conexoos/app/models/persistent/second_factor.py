@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from conexoos.app.utils.text import without_bidi_controls
 from conexoos.framework import db
 
 from .base import CrudMixin, transaction, utcnow
@@ -127,6 +128,12 @@ class Passkey(CrudMixin, db.Model):  # type: ignore[name-defined]
     """Issue time (µs) of the newest challenge this passkey answered: an older one is a replay."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    @property
+    def shown_name(self) -> str:
+        """The name as pages and mail show it: without bidirectional controls (refused since, but a name
+        stored before may hold them)."""
+        return without_bidi_controls(self.name)
 
     @classmethod
     def of_user(cls, user_id: int) -> Sequence[Passkey]:
