@@ -273,6 +273,8 @@ def test_a_taken_slug_is_refused_on_create_and_on_edit(app: Flask, mod: Account)
         ({"social_image": "javascript:alert(1)"}, "an https:// address of an image"),
         ({"social_image": "http://cdn.example/a.png"}, "an https:// address of an image"),
         ({"social_image": "/media/../admin"}, "an https:// address of an image"),
+        ({"social_image": "https://u:p@evil.example/x.png"}, "without a user name or password"),
+        ({"body": "Logo: ![logo](https://cdn.example/logo.png)"}, "Images come from the media library"),
         ({"body": "x" * (site_pages.BODY_MAX + 1)}, "at most 100,000 characters"),
         ({"body": "nul\x00byte"}, "Remove the control characters"),
         ({"status": "live"}, "Choose a status"),

@@ -14,6 +14,8 @@ from conexoos.app.utils.markdown import (
     ALLOWED_TAGS,
     EXTERNAL_REL,
     Node,
+    is_allowed_image,
+    outside_images,
     render,
     render_tree,
 )
@@ -145,9 +147,20 @@ def test_external_links_get_rel_and_site_links_do_not() -> None:
     assert f'href="mailto:a@example.org" rel="{EXTERNAL_REL}"' in html
 
 
-def test_images_only_from_the_sites_media_or_https() -> None:
-    html = render("![a](/media/ab/cd.webp) ![b](https://cdn.example/i.png) ![c](http://cdn.example/i.png)")
+def test_images_only_from_the_sites_media() -> None:
+    """Another site's image would be blocked by the CSP (img-src 'self') and would learn who reads."""
+    source = "![a](/media/ab/cd.webp) ![b](https://cdn.example/i.png) ![c](http://cdn.example/i.png)"
+    html = render(source)
     assert '<img src="/media/ab/cd.webp" alt="a">' in html
-    assert '<img src="https://cdn.example/i.png" alt="b">' in html
-    assert '<img alt="c">' in html
+    assert '<img alt="b">' in html and '<img alt="c">' in html
     assert 'src="/p/x"' not in render("![d](/p/x)")
+    assert outside_images(source + "\n\n![again](https://cdn.example/i.png)") == [
+        "https://cdn.example/i.png",
+        "http://cdn.example/i.png",
+    ]
+
+
+def test_a_social_image_is_site_media_or_https_without_credentials() -> None:
+    assert is_allowed_image("/media/ab/cd.webp") and is_allowed_image("https://cdn.example/i.png")
+    for refused in ("http://cdn.example/i.png", "https://u:p@evil.example/x.png", "/media/../x", "//x/y"):
+        assert not is_allowed_image(refused), refused

@@ -34,7 +34,7 @@ from conexoos.app.models.persistent.site_page import (
     SitePage,
     SitePageRevision,
 )
-from conexoos.app.utils.markdown import is_allowed_image
+from conexoos.app.utils.markdown import is_allowed_image, outside_images
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_visible
 from conexoos.framework import db
 from conexoos.framework.urls import public_url
@@ -180,13 +180,22 @@ def _image_problem(url: str) -> str | None:
     if len(url) > IMAGE_MAX:
         return f"At most {IMAGE_MAX} characters; this has {len(url)}."
     if not is_allowed_image(url):
-        return "Give a file of this site's media (/media/...) or an https:// address of an image."
+        return (
+            "Give a file of this site's media (/media/...) or an https:// address of an image "
+            "(without a user name or password)."
+        )
     return None
 
 
 def _body_problem(body: str) -> str | None:
     if len(body) > BODY_MAX:
         return f"The text holds at most {BODY_MAX:,} characters; this has {len(body):,}. Split the page."
+    outside = outside_images(body)
+    if outside:
+        return (
+            f"Images come from the media library (/admin/media), not from other sites: {outside[0][:100]} "
+            "would not be shown. Upload it and paste its Markdown instead."
+        )
     if has_control_characters(body, multiline=True):
         return "Remove the control characters (such as NUL) from the text."
     return None

@@ -6,8 +6,10 @@ Two steps, each enough on its own for the common attacks, together for the rest:
    in a page is shown as text);
 2. nh3 keeps only the tags and attributes of :data:`ALLOWED_TAGS` / :data:`ALLOWED_ATTRIBUTES`, and
    :func:`_checked_attribute` keeps only the URLs a page may hold: links to ``http``, ``https`` and
-   ``mailto`` or to a path of this site (``/p/terms``, ``#part``); images from the site's own ``/media/...``
-   files or ``https``. Links leaving the site get ``rel="noopener nofollow ugc"``.
+   ``mailto`` or to a path of this site (``/p/terms``, ``#part``); images only from the site's own
+   ``/media/...`` files (the content security policy would block another site's image, and loading it
+   would tell that site who reads the page). Links leaving the site get ``rel="noopener nofollow ugc"``.
+   :func:`outside_images` lists the images a text names that would be dropped, for the editor to say so.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ def _checked_attribute(tag: str, attribute: str, value: str) -> str | None:
     if tag == "a" and attribute == "href":
         return value if is_allowed_link(value) else None
     if tag == "img" and attribute == "src":
-        return value if is_allowed_image(value) else None
+        return value if is_site_media(value) else None
     if tag == "ol" and attribute == "start":
         return value if value.isascii() and value.isdigit() and len(value) <= 9 else None
     return value
@@ -136,12 +138,31 @@ def is_allowed_link(url: str) -> bool:
     return parts.scheme == "mailto" or bool(parts.netloc)
 
 
+def is_site_media(url: str) -> bool:
+    """Whether ``url`` is one of the site's own ``/media/...`` files (no ``.``/``..`` segments)."""
+    if _UNSAFE_IN_URL.search(url) or not url.startswith(MEDIA_PREFIX):
+        return False
+    path = urlsplit(url).path
+    return not any(segment in (".", "..") for segment in unquote(path).split("/"))
+
+
 def is_allowed_image(url: str) -> bool:
-    """Whether an image may come from ``url``: one of the site's ``/media/...`` files, or ``https``."""
+    """Whether a page's social image (fetched by the sites it is shared on, not by visitors' browsers) may
+    be ``url``: one of the site's ``/media/...`` files, or an ``https`` address without a user or password."""
+    if is_site_media(url):
+        return True
     if _UNSAFE_IN_URL.search(url):
         return False
-    if url.startswith(MEDIA_PREFIX):
-        path = urlsplit(url).path
-        return not any(segment in (".", "..") for segment in unquote(path).split("/"))
     parts = urlsplit(url)
-    return parts.scheme in IMAGE_SCHEMES and bool(parts.netloc)
+    return parts.scheme in IMAGE_SCHEMES and bool(parts.hostname) and "@" not in parts.netloc
+
+
+def outside_images(source: str) -> list[str]:
+    """The image addresses ``source`` (Markdown) names that are not the site's own media, in order."""
+    found: list[str] = []
+    for token in _renderer.parse(source):
+        for child in token.children or ():
+            src = str(child.attrGet("src") or "") if child.type == "image" else ""
+            if child.type == "image" and not is_site_media(src) and src not in found:
+                found.append(src)
+    return found
