@@ -152,6 +152,23 @@ def test_a_blocked_domain_is_refused(app: Flask, boss: Account) -> None:
     assert items(app, "header") == []
 
 
+def test_an_entry_to_a_domain_blocked_later_is_hidden_from_visitors(
+    app: Flask, boss: Account, client: FlaskClient
+) -> None:
+    assert add(boss, "footer", "Partner", url="https://shop.later.example/")[0] == 302
+    assert add(boss, "footer", "Friend", url="https://friend.example/")[0] == 302
+    assert "https://shop.later.example/" in client.get("/").get_data(as_text=True)
+    blocked = boss.client.post(
+        "/admin/blocklist/add", data={"csrf_token": boss.csrf, "domain": "later.example"}
+    )
+    assert blocked.status_code == 302
+    for path in ("/", "/login", "/signup"):
+        html = client.get(path).get_data(as_text=True)
+        assert "shop.later.example" not in html and "https://friend.example/" in html, path
+    admin_view = boss.client.get("/admin/menus").get_data(as_text=True)
+    assert "its domain is on the blocklist" in admin_view
+
+
 def test_labels_and_urls_are_escaped(app: Flask, boss: Account, client: FlaskClient) -> None:
     assert (
         add(boss, "header", '<img src=x onerror="alert(1)">', url='https://example.com/?q="><script>')[0]

@@ -119,6 +119,18 @@ def blocking_domain(url: str) -> str | None:
     )
 
 
+def blocked_among(urls: Iterable[str]) -> set[str]:
+    """The ``urls`` that lead to a listed domain or a subdomain of one (one query for all of them)."""
+    candidates = {url: {domain for host in hosts_of(url) for domain in parents(host)} for url in urls}
+    wanted = sorted(set().union(*candidates.values())) if candidates else []
+    if not wanted:
+        return set()
+    listed_domains = set(
+        db.session.scalars(select(BlockedDomain.domain).where(BlockedDomain.domain.in_(wanted)))
+    )
+    return {url for url, domains in candidates.items() if domains & listed_domains}
+
+
 def refuse_blocked(url: str, field: str = "url") -> None:
     """Raise the API's 422 (on ``field``) when ``url`` points to a blocked domain or one of its
     subdomains."""

@@ -71,7 +71,8 @@ def page_path(slug: str) -> str:
 
 
 def shown(menu: str, now: datetime | None = None) -> list[Shown]:
-    """The entries of ``menu`` visitors see, in order (one query): links, and pages that are public."""
+    """The entries of ``menu`` visitors see, in order: pages that are public, and links whose domain is
+    not on the blocklist (one query, and one more when the menu has links)."""
     now = now or utcnow()
     query = (
         select(MenuItem.label, MenuItem.url, SitePage.slug)
@@ -79,14 +80,18 @@ def shown(menu: str, now: datetime | None = None) -> list[Shown]:
         .where(MenuItem.menu == menu, or_(MenuItem.page_id.is_(None), SitePage.public_at(now)))
         .order_by(MenuItem.position, MenuItem.id)
     )
+    rows = db.session.execute(query).all()
+    blocked = blocklist.blocked_among(url for _, url, _ in rows if url)
     return [
         Shown(label, url, True) if url else Shown(label, page_path(slug), False)
-        for label, url, slug in db.session.execute(query)
+        for label, url, slug in rows
+        if url not in blocked
     ]
 
 
 def listed(menu: str, now: datetime | None = None) -> list[Listed]:
-    """Every entry of ``menu`` in order, for the admin (one query)."""
+    """Every entry of ``menu`` in order, for the admin, each marked visible or not (a page that is not
+    public, a link to a blocked domain)."""
     now = now or utcnow()
     query = (
         select(MenuItem, SitePage)
@@ -94,8 +99,10 @@ def listed(menu: str, now: datetime | None = None) -> list[Listed]:
         .where(MenuItem.menu == menu)
         .order_by(MenuItem.position, MenuItem.id)
     )
+    rows = db.session.execute(query).all()
+    blocked = blocklist.blocked_among(item.url for item, _ in rows if item.url)
     return [
-        Listed(item, page, page is None or page.is_public(now)) for item, page in db.session.execute(query)
+        Listed(item, page, page.is_public(now) if page else item.url not in blocked) for item, page in rows
     ]
 
 
