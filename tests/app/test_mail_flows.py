@@ -9,11 +9,13 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from conexoos.app.controllers import accounts, recovery_codes, tokens
 from conexoos.app.controllers.second_factor import has_second_factor
-from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent import AuditEntry, User
+from conexoos.framework import db
 from conexoos.framework.mail import deliver_due
 from tests.conftest import AppFactory
 from tests.support.smtp_server import Received, SmtpServer
@@ -135,6 +137,9 @@ def test_operators_can_verify_an_account(app: Flask) -> None:
     assert result.exit_code == 0 and "byhand: byhand@example.com verified" in result.output
     assert user(app, "byhand").email_verified
     assert missing.exit_code == 1 and "no account" in missing.output
+    with app.app_context():
+        entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.verify")).one()
+        assert entry.actor_name == "operator (command line)" and "byhand@example.com" in entry.summary
 
 
 # ---------------------------------------------------------------- password reset

@@ -85,6 +85,9 @@ def user_commands() -> click.Group:
             raise click.ClickException(f"no account with the username or email {username!r}")
         if user.email_verified_at is None:
             user.email_verified_at = utcnow()
+            audit.record(
+                "user.verify", user, {"verified": False}, {"verified": True}, f"{user.email} verified"
+            )
             user.save()
         click.echo(f"{user.username}: {user.email} verified")
 
