@@ -6,7 +6,8 @@ view, one report) is filled by ``URL_VALUES`` with the ids of the data the test 
 links, a report, a blocked domain, an invitation and the audit entries these leave). A page added later is
 therefore checked without editing this file, and a page with an argument ``URL_VALUES`` cannot fill fails
 the test with its name, so nobody forgets it. Each page is checked at desktop and at phone width, because
-some rules (a table that scrolls sideways must be reachable by keyboard) only apply on a narrow screen.
+some rules (a table that scrolls sideways must be reachable by keyboard) only apply on a narrow screen;
+at phone width the page itself must also fit the screen (a table may scroll inside its region).
 
 axe-core comes from the npm registry, pinned in ``tests/support/axe/package-lock.json``
 (``npm ci`` there; ``scripts/test`` does it).
@@ -220,6 +221,11 @@ def check(page: Page, problems: list[str], what: str | None = None) -> None:
         page.set_viewport_size(viewport)
         page.wait_for_load_state("load")
         problems.extend(f"{what or page.url} [{name}] {line}" for line in axe_violations(page))
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        if wide > viewport["width"]:  # a table may scroll inside its region; the page may not
+            problems.append(
+                f"{what or page.url} [{name}] the page is {wide} px wide on a {viewport['width']} px screen"
+            )
     page.set_viewport_size(DESKTOP_VIEWPORT)
     problems.extend(f"{what or page.url} [keyboard] {line}" for line in keyboard_walk(page))
 
