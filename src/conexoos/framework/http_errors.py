@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, has_request_context, jsonify, render_template, request
 from jinja2 import TemplateNotFound
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from .database_errors import driver_reason
+from .causes import one_line_cause
 from .logs import EveryFewSeconds
 from .storage.base import OUT_OF_SPACE_MESSAGE, StorageError, StorageFull
 from .storage.database import is_database_full
@@ -126,8 +126,7 @@ def _database_unavailable(error: Exception) -> Any:
         log.error("a database write failed for lack of space: %s", error.orig)
         return _handle_http_exception(InsufficientStorage())
     if _database_warning.due():  # one line a minute, with the cause: not one traceback per request
-        reason = driver_reason(error.orig) if isinstance(error, DBAPIError) and error.orig else str(error)
-        log.warning("database unreachable, answering 503: %s: %s", type(error).__name__, reason)
+        log.warning("database unreachable, answering 503: %s", one_line_cause(error))
     return _handle_http_exception(DatabaseUnavailable())
 
 

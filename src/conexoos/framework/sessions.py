@@ -40,6 +40,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ServiceUnavailable
 
+from .causes import one_line_cause
 from .config import Settings
 from .database import db
 from .errors import ConfigError
@@ -319,10 +320,9 @@ class AnonymousCookieSessions(SessionInterface):
         """One warning line with the cause, at most once a minute per process (not one per request)."""
         if self._outage_log.due():
             log.warning(
-                "session store unreachable (%s: %s): requests that need a signed-in session answer 503 "
+                "session store unreachable (%s): requests that need a signed-in session answer 503 "
                 "until it answers",
-                type(error).__name__,
-                error,
+                one_line_cause(error),
             )
 
     def _unread(self, error: Exception) -> HybridSession:
