@@ -47,4 +47,6 @@ def test_a_signed_in_visitor_gets_the_503_not_a_500(
     assert response.status_code == 503, response.get_data(as_text=True)[:2000]
     if path != "/readyz":
         assert DATABASE_DOWN in response.get_data(as_text=True)
-    assert not [record for record in caplog.records if record.exc_info], [r.getMessage() for r in caplog.records]
+    assert not [record for record in caplog.records if record.exc_info], [
+        r.getMessage() for r in caplog.records
+    ]

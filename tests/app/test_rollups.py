@@ -402,6 +402,7 @@ def test_a_roll_up_beaten_to_its_batch_by_another_is_no_failure(
     app: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Two roll-ups released together (two hosts): the one that loses the race logs INFO, not ERROR."""
+
     def beaten() -> int:
         raise rollups.ConcurrentRollUp("another roll-up folded event 7 first")
 

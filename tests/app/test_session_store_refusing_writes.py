@@ -67,7 +67,11 @@ def test_a_store_refusing_writes_is_a_503_where_a_session_is_needed(
         assert owner.client.get(f"/go/{link}").status_code == 302
         assert owner.client.get("/readyz").status_code == 200
         assert owner.client.get("/login").status_code in (200, 302, 503)
-        login = newcomer.post("/login", data={"csrf_token": token, "login": "owner", "password": owner.password})
+        login = newcomer.post(
+            "/login", data={"csrf_token": token, "login": "owner", "password": owner.password}
+        )
         assert (login.status_code, STORE_DOWN in login.get_data(as_text=True)) == (503, True)
-    assert not [record for record in caplog.records if record.exc_info], [r.getMessage() for r in caplog.records]
+    assert not [record for record in caplog.records if record.exc_info], [
+        r.getMessage() for r in caplog.records
+    ]
     assert any("session store unreachable" in record.getMessage() for record in caplog.records)

@@ -55,7 +55,9 @@ def test_a_signed_in_visitor_through_database_and_session_store_faults(
             started = time.monotonic()
             ready = owner.get("/readyz", timeout=10)
             took = time.monotonic() - started
-            assert (ready.status_code, ready.json()["checks"]["database"], took < 4) == (503, "down", True), took
+            assert (ready.status_code, ready.json()["checks"]["database"], took < 4) == (503, "down", True), (
+                took
+            )
         finally:
             postgres.thaw()
 
@@ -73,7 +75,11 @@ def test_a_signed_in_visitor_through_database_and_session_store_faults(
 
         redis_server.stop()  # Redis down: the host still serves its public pages, so it stays routed
         ready = Visitor(server.url).get("/readyz")
-        assert (ready.status_code, ready.json()["status"], ready.json()["down"]) == (200, "degraded", ["redis"])
+        assert (ready.status_code, ready.json()["status"], ready.json()["down"]) == (
+            200,
+            "degraded",
+            ["redis"],
+        )
 
         output = server.output()
         assert "Exception on /" not in output and "Request finalizing failed" not in output, output[-3000:]

@@ -362,9 +362,14 @@ def test_once_the_lock_failed_the_other_claims_of_the_pass_wait_for_the_next_pas
     assert scheduler.run_pending(now=11.0) == ["first"]  # after its own 1 s back-off
 
 
-def test_the_scheduler_reaches_redis_with_short_timeouts_and_no_retry(make_app: AppFactory, bare_project: Path) -> None:
+def test_the_scheduler_reaches_redis_with_short_timeouts_and_no_retry(
+    make_app: AppFactory, bare_project: Path
+) -> None:
     app = make_app(bare_project, {"SERVICES": {"redis": {"HOST": "127.0.0.1", "PORT": free_port()}}})
     scheduler = app.extensions["conexoos"].scheduler
     for client in (scheduler._lock._client, scheduler.status.store._client):
         options = client.connection_pool.connection_kwargs
-        assert (options["socket_timeout"], options["socket_connect_timeout"]) == (STORE_TIMEOUT, STORE_TIMEOUT)
+        assert (options["socket_timeout"], options["socket_connect_timeout"]) == (
+            STORE_TIMEOUT,
+            STORE_TIMEOUT,
+        )

@@ -22,8 +22,8 @@ from pymemcache.exceptions import MemcacheError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from .config import DatabaseSettings, Settings
 from .causes import one_line_cause
+from .config import DatabaseSettings, Settings
 from .database_errors import connection_label, database_cause, driver_reason, message_cause
 from .smtp import check_smtp_connection, smtp_settings
 from .startup import try_connection

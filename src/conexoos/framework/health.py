@@ -20,8 +20,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .database import db
 from .causes import one_line_cause
+from .database import db
 from .startup import try_connection
 from .storage import S3Storage, media_storage
 from .task_status import RedisStatusStore, lagging_tasks
