@@ -9,6 +9,7 @@ import json
 import re
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -316,7 +317,12 @@ def test_tasks_status_prints_one_line_per_task_and_fails_when_one_lags(tmp_path:
     result = conexoos("tasks", "status", "--project", str(project), "--config", str(config), cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"task status from the instance folder ({folder})"
+    header = re.fullmatch(
+        rf"task status from the instance folder \({re.escape(str(folder))}\), read at (.+) UTC", lines[0]
+    )
+    assert header, lines[0]
+    read_at = datetime.strptime(header.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
+    assert now - 1 <= read_at <= time.time() + 1  # after the records were written, in the same clock
     fresh, stuck_line, nightly = lines[1:]
     assert re.fullmatch(
         r"fresh  every 60s  last success: \S+ \S+ UTC  last failure: never  lag: \d+s  OK", fresh
