@@ -14,7 +14,7 @@ from flask import Flask
 
 from conexoos.framework.health import DATABASE_DEADLINE, ProbeTimeout, within
 from tests.conftest import AppFactory
-from tests.framework.helpers import free_port, wait_until
+from tests.framework.helpers import free_port
 from tests.support.redis_server import RedisServer
 from tests.support.services import require_redis
 
@@ -161,21 +161,33 @@ def test_readyz_names_a_database_that_accepts_and_never_answers_within_its_deadl
             assert response.get_json()["checks"] == {"database": "down"}
 
 
-def test_a_probe_past_its_deadline_is_not_waited_for_twice() -> None:
-    release = threading.Event()
+def test_a_probe_past_its_deadline_holds_one_thread_and_bounds_every_caller() -> None:
+    release, started_probes = threading.Event(), []
+
+    def hung() -> None:
+        started_probes.append(1)
+        release.wait(5)
+
     with pytest.raises(ProbeTimeout, match="no answer within 0.2 s"):
-        within(0.2, lambda: release.wait(5) and None)
+        within(0.2, hung)
     started = time.monotonic()
-    with pytest.raises(ProbeTimeout, match="the previous check still waits"):
-        within(0.2, lambda: None)
-    assert time.monotonic() - started < 0.1
+    with pytest.raises(ProbeTimeout, match="an earlier check still waits"):
+        within(0.2, hung)  # waits for the earlier probe within its own deadline, starts none
+    assert time.monotonic() - started < 0.5 and started_probes == [1]
     release.set()
-    assert wait_until(lambda: _answers(), 2.0)
+    within(1.0, lambda: None)  # the earlier probe ended: a new one runs
 
 
-def _answers() -> bool:
-    try:
-        within(0.5, lambda: None)
-    except ProbeTimeout:
-        return False
-    return True
+def test_probes_polled_at_once_wait_for_each_other_within_the_deadline() -> None:
+    answers: list[str] = []
+
+    def poll() -> None:
+        within(2.0, lambda: time.sleep(0.05))
+        answers.append("ok")
+
+    pollers = [threading.Thread(target=poll) for _ in range(4)]
+    for poller in pollers:
+        poller.start()
+    for poller in pollers:
+        poller.join(5)
+    assert answers == ["ok"] * 4

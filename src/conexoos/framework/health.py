@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask, Response, current_app, jsonify, request
@@ -38,9 +39,9 @@ DATABASE_DEADLINE = 2.5
 connection and then froze (SIGSTOP) is named down at this deadline, not when TCP gives up."""
 STRICT_VALUES = frozenset({"1", "true", "yes"})
 log = logging.getLogger("conexoos.health")
-_database_probe = threading.Lock()
-"""Held while a database probe runs: a probe still waiting for a frozen server makes the next one fail at
-once, rather than piling up one waiting thread per poll."""
+_probe_running = threading.Lock()
+"""Held while a probe run by :func:`within` runs: one at a time per process, so that a server frozen for
+minutes holds one waiting thread, not one per poll."""
 
 
 class ProbeTimeout(TimeoutError):
@@ -143,11 +144,12 @@ def _ping_database() -> None:
 
 
 def within(seconds: float, probe: Callable[[], None]) -> None:
-    """Run ``probe`` in a thread of its own and wait for it at most ``seconds``: raise what it raised, or
-    :class:`ProbeTimeout`. A probe still running from an earlier call is waited for by nobody, and this
-    one fails at once."""
-    if not _database_probe.acquire(blocking=False):
-        raise ProbeTimeout("no answer: the previous check still waits for one")
+    """Run ``probe`` in a thread of its own and wait for it at most ``seconds`` in all: raise what it
+    raised, or :class:`ProbeTimeout`. While an earlier probe still runs (two balancers polling at once, or
+    a frozen server), this call waits for it to end within the same ``seconds`` before starting its own."""
+    deadline = time.monotonic() + seconds
+    if not _probe_running.acquire(timeout=seconds):
+        raise ProbeTimeout(f"no answer within {seconds:g} s (an earlier check still waits for one)")
     outcome: list[BaseException | None] = []
 
     def run() -> None:
@@ -157,11 +159,11 @@ def within(seconds: float, probe: Callable[[], None]) -> None:
         except BaseException as error:  # noqa: BLE001 (handed to the waiting request)
             outcome.append(error)
         finally:
-            _database_probe.release()
+            _probe_running.release()
 
     thread = threading.Thread(target=run, name="conexoos-readyz-probe", daemon=True)
     thread.start()
-    thread.join(seconds)
+    thread.join(max(0.0, deadline - time.monotonic()))
     if not outcome:
         raise ProbeTimeout(f"no answer within {seconds:g} s")
     if outcome[0] is not None:
