@@ -379,3 +379,18 @@ def test_the_scheduler_reaches_redis_with_short_timeouts_and_no_retry(
             STORE_TIMEOUT,
             STORE_TIMEOUT,
         )
+
+
+def test_a_stored_error_of_several_lines_is_reported_on_one(app: Flask) -> None:
+    scheduler = app.extensions["conexoos"].scheduler
+    scheduler.every(60, lambda: None, name="job")
+    scheduler.status.record(
+        "job",
+        last_failure=repr(time.time()),
+        error="task: OperationalError: Connection refused\n\tIs the server running on that host?",
+        failures="1",
+    )
+    [status] = task_statuses(app)
+    one_line = "task: OperationalError: Connection refused Is the server running on that host?"
+    assert status.last_error == one_line
+    assert "\n" not in status.line()

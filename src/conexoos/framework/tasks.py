@@ -278,7 +278,7 @@ class Scheduler:
             period=period,
             last_success=succeeded,
             last_failure=moment(record, "last_failure"),
-            last_error=record.get("error", ""),
+            last_error=" ".join(record.get("error", "").split()),  # one line, whoever wrote the record
             failures=int(record.get("failures", "0") or 0),
             lag=lag,
             lagging=lag is not None and lag > LAG_FACTOR * period + self.lag_margin,
