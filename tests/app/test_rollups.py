@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -395,3 +396,21 @@ def test_a_run_that_refuses_everything_stops_instead_of_quarantining_all(
     with app.app_context():
         assert rollups.quarantined_count() == 2
     assert march(alice)["totals"]["views"] == 3  # still pending, still counted live
+
+
+def test_a_roll_up_beaten_to_its_batch_by_another_is_no_failure(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two roll-ups released together (two hosts): the one that loses the race logs INFO, not ERROR."""
+
+    def beaten() -> int:
+        raise rollups.ConcurrentRollUp("another roll-up folded event 7 first")
+
+    monkeypatch.setattr(rollups, "roll_up", beaten)
+    scheduler = app.extensions["conexoos"].scheduler
+    scheduler.run_pending(now=0.0)
+    with caplog.at_level(logging.INFO):
+        assert "analytics-rollup" in scheduler.run_pending(now=15.0)
+    assert scheduler.tasks["analytics-rollup"].failures == 0
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR]
+    assert any("another roll-up folded this batch first" in record.getMessage() for record in caplog.records)

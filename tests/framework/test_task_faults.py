@@ -9,6 +9,7 @@ import json
 import re
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from flask import Flask
 
 from conexoos.framework import tasks as tasks_module
 from conexoos.framework.task_status import (
+    STORE_TIMEOUT,
     FileStatusStore,
     RedisStatusStore,
     StatusBook,
@@ -315,7 +317,12 @@ def test_tasks_status_prints_one_line_per_task_and_fails_when_one_lags(tmp_path:
     result = conexoos("tasks", "status", "--project", str(project), "--config", str(config), cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"task status from the instance folder ({folder})"
+    header = re.fullmatch(
+        rf"task status from the instance folder \({re.escape(str(folder))}\), read at (.+) UTC", lines[0]
+    )
+    assert header, lines[0]
+    read_at = datetime.strptime(header.group(1), "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp()
+    assert now - 1 <= read_at <= time.time() + 1  # after the records were written, in the same clock
     fresh, stuck_line, nightly = lines[1:]
     assert re.fullmatch(
         r"fresh  every 60s  last success: \S+ \S+ UTC  last failure: never  lag: \d+s  OK", fresh
@@ -343,3 +350,47 @@ def test_tasks_status_prints_one_line_per_task_and_fails_when_one_lags(tmp_path:
         f"task records in Redis at 127.0.0.1:{port} cannot be read: ConnectionError: Error 111 connecting"
     )
     assert line.endswith("; the state of the tasks is unknown")
+
+
+def test_once_the_lock_failed_the_other_claims_of_the_pass_wait_for_the_next_pass(app: Flask) -> None:
+    """A frozen Redis costs one lock timeout a pass, not one per task: "retrying in 1 s" stays true."""
+    lock = FaultyLock()
+    scheduler = Scheduler(app, lock)
+    for name in ("first", "second", "third"):
+        scheduler.every(10, lambda: None, name=name)
+    scheduler.run_pending(now=0.0)
+    lock.fault = redis.exceptions.TimeoutError("Timeout reading from socket")
+
+    assert scheduler.run_pending(now=10.0) == [] and lock.attempts == 1
+    assert [scheduler.tasks[name].failures for name in ("first", "second", "third")] == [1, 0, 0]
+    lock.fault = None
+    assert scheduler.run_pending(now=10.5) == ["second", "third"]  # the next pass claims them
+    assert scheduler.run_pending(now=11.0) == ["first"]  # after its own 1 s back-off
+
+
+def test_the_scheduler_reaches_redis_with_short_timeouts_and_no_retry(
+    make_app: AppFactory, bare_project: Path
+) -> None:
+    app = make_app(bare_project, {"SERVICES": {"redis": {"HOST": "127.0.0.1", "PORT": free_port()}}})
+    scheduler = app.extensions["conexoos"].scheduler
+    for client in (scheduler._lock._client, scheduler.status.store._client):
+        options = client.connection_pool.connection_kwargs
+        assert (options["socket_timeout"], options["socket_connect_timeout"]) == (
+            STORE_TIMEOUT,
+            STORE_TIMEOUT,
+        )
+
+
+def test_a_stored_error_of_several_lines_is_reported_on_one(app: Flask) -> None:
+    scheduler = app.extensions["conexoos"].scheduler
+    scheduler.every(60, lambda: None, name="job")
+    scheduler.status.record(
+        "job",
+        last_failure=repr(time.time()),
+        error="task: OperationalError: Connection refused\n\tIs the server running on that host?",
+        failures="1",
+    )
+    [status] = task_statuses(app)
+    one_line = "task: OperationalError: Connection refused Is the server running on that host?"
+    assert status.last_error == one_line
+    assert "\n" not in status.line()

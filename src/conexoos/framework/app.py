@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -42,7 +41,7 @@ from .services import Services
 from .sessions import configure_sessions, init_sessions
 from .storage import install_media
 from .task_status import StatusBook
-from .tasks import FileSlotLock, RedisSlotLock, Scheduler, SlotLock, status_store
+from .tasks import Scheduler, slot_lock, status_store
 from .urls import install_public_url
 
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
@@ -114,7 +113,7 @@ def create_app(
         app.wsgi_app, parse_trusted_proxies(settings.server.get("TRUSTED_PROXIES", ""))
     )
     scheduler = Scheduler(
-        app, _slot_lock(settings, services), status=StatusBook(status_store(settings, services))
+        app, slot_lock(settings, services), status=StatusBook(status_store(settings, services))
     )
     logins = new_logins(settings)
     app.extensions["conexoos"] = Runtime(settings, located, services, socketio, scheduler, logins)
@@ -160,12 +159,6 @@ def _apply_framework_config(app: Flask, settings: Settings) -> None:
         TEMPLATES_AUTO_RELOAD=settings.is_development,
         SERVICES=settings.services,
     )
-
-
-def _slot_lock(settings: Settings, services: Services) -> SlotLock:
-    if services.has("redis"):
-        return RedisSlotLock(services.redis, prefix=settings.key_prefix)
-    return FileSlotLock(Path(settings.instance_path) / "task-slots")
 
 
 def _load_project(

@@ -586,6 +586,8 @@ def tasks_status(project: str | None, config: str | None) -> None:
     Exits 1 when a task lags, 2 when the shared records cannot be read (Redis or the folder unavailable):
     then one line says so and no task is listed, since none of their states is known.
     """
+    from datetime import UTC, datetime
+
     from .task_status import task_statuses
 
     app = load_app(project, config)
@@ -597,7 +599,8 @@ def tasks_status(project: str | None, config: str | None) -> None:
             "the state of the tasks is unknown"
         )
         raise SystemExit(2)
-    click.echo(f"task status from {book.source}")
+    read_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")  # the moment the times compare with
+    click.echo(f"task status from {book.source}, read at {read_at}")
     for status in statuses:
         click.echo(status.line())
     if any(status.lagging for status in statuses):

@@ -22,6 +22,7 @@ from pymemcache.exceptions import MemcacheError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .causes import one_line_cause
 from .config import DatabaseSettings, Settings
 from .database_errors import connection_label, database_cause, driver_reason, message_cause
 from .smtp import check_smtp_connection, smtp_settings
@@ -192,9 +193,9 @@ def network_cause(error: BaseException) -> str:
     """A socket-level failure in words (refused, unknown host, timed out), with the library's message."""
     message = " ".join(str(error).split()) or type(error).__name__
     cause = message_cause(message)
-    if cause is None and isinstance(error, TimeoutError):
-        cause = message_cause("timed out")
-    return f"{cause.summary} ({message})" if cause else f"{type(error).__name__}: {message}"
+    if cause is None and isinstance(error, (TimeoutError, redis.TimeoutError)):
+        cause = message_cause("timed out")  # redis-py's "Timeout reading from socket", a bare timeout
+    return f"{cause.summary} ({message})" if cause else one_line_cause(error)
 
 
 def _run_registered(registered: RegisteredCheck, settings: Settings) -> str | None:

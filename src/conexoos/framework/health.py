@@ -1,28 +1,51 @@
-"""``GET /healthz`` (the process answers) and ``GET /readyz`` (its database, Redis and S3 media bucket answer
-too, and its scheduled tasks keep up).
+"""``GET /healthz`` (the process answers) and ``GET /readyz`` (it can serve its public pages: its database
+answers; and whether Redis, the S3 media bucket and its scheduled tasks are well too).
 
 Both are meant for load balancers and orchestrators polling every few seconds: no session, no cookie,
-no template, no page view, and a tiny body.
+no template, no page view, and a tiny body. ``/readyz`` is the one to route on: it answers 503 only when
+the host cannot serve its public pages (the database does not answer). Without Redis or the media bucket
+the public pages and click redirects still work, so that is 200 with ``"status": "degraded"``, naming
+what is down: dropping every host of a cluster because their shared Redis is down would turn a partial
+outage into a full one. ``/readyz?strict=1`` answers 503 when anything is down (for monitoring).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, Response, current_app, jsonify, request
 from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .causes import one_line_cause
 from .database import db
+from .startup import try_connection
 from .storage import S3Storage, media_storage
 from .task_status import RedisStatusStore, lagging_tasks
 
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 HEALTH_ENDPOINTS = frozenset({"conexoos_healthz", "conexoos_readyz"})
+CRITICAL_CHECKS = frozenset({"database"})
+"""Checks without which the host cannot serve its public pages: one of them down is a 503."""
+DATABASE_CONNECT_TIMEOUT = 2
+"""Seconds the database check waits to connect (libpq accepts no less than 2)."""
+DATABASE_DEADLINE = 2.5
+"""Seconds the database check may take in all: connecting, then ``SELECT 1``. A server that accepted the
+connection and then froze (SIGSTOP) is named down at this deadline, not when TCP gives up."""
+STRICT_VALUES = frozenset({"1", "true", "yes"})
 log = logging.getLogger("conexoos.health")
+_probe_running = threading.Lock()
+"""Held while a probe run by :func:`within` runs: one at a time per process, so that a server frozen for
+minutes holds one waiting thread, not one per poll."""
+
+
+class ProbeTimeout(TimeoutError):
+    """A readiness probe got no answer within its deadline."""
 
 
 def install_health_routes(app: Flask) -> None:
@@ -37,9 +60,11 @@ def healthz() -> Response:
 
 
 def readyz() -> tuple[Response, int]:
-    """200 when the default database, Redis and the S3 media bucket (each when configured) answer; 503
-    naming what is down. The bucket is probed with 1 s timeouts, at most every 5 s (see storage/s3.py);
-    media in the database is covered by the database check.
+    """200 when the default database answers (``ok``, or ``degraded`` when Redis or the S3 media bucket,
+    each when configured, is down, or a task lags); 503 ``unavailable`` when the database is down, or,
+    with ``?strict=1``, when anything is. ``down`` names every check that is down. The bucket is probed
+    with 1 s timeouts, at most every 5 s (see storage/s3.py); media in the database is covered by the
+    database check.
 
     A project without any database (``DATABASE: {}``) gets no database check. A project with scheduled
     tasks gets a ``tasks`` check: when one lags (see task_status.py) the answer is still 200, with
@@ -47,16 +72,17 @@ def readyz() -> tuple[Response, int]:
     is behind, which an operator must see and a load balancer must not act on. While Redis is down and
     holds the task records, ``tasks`` is ``unknown``.
 
-    Every check is bounded (the database by its connect timeout, Redis by PROBE_TIMEOUT without a retry,
-    the task records by STORE_TIMEOUT), so that a stopped or frozen server is named within about a second.
+    Every check is bounded (the database by DATABASE_DEADLINE, on a connection of its own, Redis by
+    PROBE_TIMEOUT without a retry, the task records by STORE_TIMEOUT), so that a stopped or frozen server
+    is named within a few seconds.
     """
     from .app import runtime  # here: app imports this module
 
     checks: dict[str, str] = {}
     if runtime().settings.databases:
-        checks["database"] = _check(_ping_database)
+        checks["database"] = _check("database", _ping_database)
     if "redis" in current_app.config["SERVICES"]:
-        checks["redis"] = _check(_ping_redis)
+        checks["redis"] = _check("redis", _ping_redis)
     storage = media_storage()
     if isinstance(storage, S3Storage):
         checks["media"] = _check_media(storage)
@@ -65,13 +91,15 @@ def readyz() -> tuple[Response, int]:
         lagging = _lagging_tasks(redis_down=checks.get("redis") == "down")
         checks["tasks"] = "unknown" if lagging is None else "lagging" if lagging else "ok"
     down = sorted(name for name, state in checks.items() if state == "down")
-    status = "unavailable" if down else "degraded" if lagging else "ok"
+    strict = request.args.get("strict", "").lower() in STRICT_VALUES
+    unavailable = [name for name in down if strict or name in CRITICAL_CHECKS]
+    status = "unavailable" if unavailable else "degraded" if down or lagging else "ok"
     body: dict[str, object] = {"status": status, "checks": checks}
     if down:
         body["down"] = down
     if lagging:
         body["lagging"] = lagging
-    return _no_store(jsonify(body)), 503 if down else 200
+    return _no_store(jsonify(body)), 503 if unavailable else 200
 
 
 def _lagging_tasks(redis_down: bool) -> list[str] | None:
@@ -84,12 +112,12 @@ def _lagging_tasks(redis_down: bool) -> list[str] | None:
     return lagging_tasks(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
-def _check(probe: Callable[[], None]) -> str:
+def _check(name: str, probe: Callable[[], None]) -> str:
     try:
         probe()
     except (SQLAlchemyError, RedisError, OSError) as error:
         # One line per failed probe, no traceback: a probe polled every few seconds would flood the log.
-        log.warning("readiness check %s failed: %s: %s", probe.__name__, type(error).__name__, error)
+        log.warning("readiness check %s failed: %s", name, one_line_cause(error))
         return "down"
     return "ok"
 
@@ -103,8 +131,48 @@ def _check_media(storage: S3Storage) -> str:
 
 
 def _ping_database() -> None:
-    with db.engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+    """``SELECT 1`` on the default database; a database server on a connection of its own (never one of
+    the app's pool, which a frozen server would hold), within DATABASE_DEADLINE."""
+    from .app import runtime  # here: app imports this module
+
+    url = runtime().settings.default_database.url
+    if url.get_backend_name() == "sqlite":  # a file: nothing to freeze, the pool is the thing to check
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return
+    within(DATABASE_DEADLINE, lambda: _raise(try_connection(url, DATABASE_CONNECT_TIMEOUT)))
+
+
+def within(seconds: float, probe: Callable[[], None]) -> None:
+    """Run ``probe`` in a thread of its own and wait for it at most ``seconds`` in all: raise what it
+    raised, or :class:`ProbeTimeout`. While an earlier probe still runs (two balancers polling at once, or
+    a frozen server), this call waits for it to end within the same ``seconds`` before starting its own."""
+    deadline = time.monotonic() + seconds
+    if not _probe_running.acquire(timeout=seconds):
+        raise ProbeTimeout(f"no answer within {seconds:g} s (an earlier check still waits for one)")
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            probe()
+            outcome.append(None)
+        except BaseException as error:  # noqa: BLE001 (handed to the waiting request)
+            outcome.append(error)
+        finally:
+            _probe_running.release()
+
+    thread = threading.Thread(target=run, name="conexoos-readyz-probe", daemon=True)
+    thread.start()
+    thread.join(max(0.0, deadline - time.monotonic()))
+    if not outcome:
+        raise ProbeTimeout(f"no answer within {seconds:g} s")
+    if outcome[0] is not None:
+        raise outcome[0]
+
+
+def _raise(error: BaseException | None) -> None:
+    if error is not None:
+        raise error
 
 
 def _ping_redis() -> None:

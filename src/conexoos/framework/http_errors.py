@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, has_request_context, jsonify, render_template, request
 from jinja2 import TemplateNotFound
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
-from .database_errors import driver_reason
+from .causes import one_line_cause
 from .logs import EveryFewSeconds
 from .storage.base import OUT_OF_SPACE_MESSAGE, StorageError, StorageFull
 from .storage.database import is_database_full
@@ -22,6 +22,7 @@ DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 """What SQLAlchemy raises when the database server is down, restarting, unreachable or out of connections
 (also a deadlock or a lock timeout: all of them pass, so a 503 asking to try again is the honest answer)."""
 RETRY_AFTER_SECONDS = 30
+_DATABASE_FAILED = "conexoos_database_failed"
 log = logging.getLogger("conexoos.http_errors")
 _database_warning = EveryFewSeconds(60.0)
 ERROR_CODES = {
@@ -101,14 +102,31 @@ class DatabaseUnavailable(ServiceUnavailable):
         super().__init__(retry_after=RETRY_AFTER_SECONDS)
 
 
+def note_database_failed() -> None:
+    """Remember, for the rest of the current request, that the database did not answer (see
+    :func:`database_failed`)."""
+    if has_request_context():
+        setattr(g, _DATABASE_FAILED, True)
+
+
+def database_failed() -> bool:
+    """Whether the database already failed to answer during the current request.
+
+    The error page of that failure, and the after-request functions that finish it, must not ask the
+    database again (each attempt would fail too, and a failure while handling an error is a 500): code
+    that loads something from the database for every request (the signed-in user) does without it then.
+    """
+    return has_request_context() and bool(g.get(_DATABASE_FAILED, False))
+
+
 def _database_unavailable(error: Exception) -> Any:
     """507 for a database out of space ("database or disk is full"); 503 for one that does not answer."""
+    note_database_failed()
     if isinstance(error, OperationalError) and is_database_full(error):
         log.error("a database write failed for lack of space: %s", error.orig)
         return _handle_http_exception(InsufficientStorage())
     if _database_warning.due():  # one line a minute, with the cause: not one traceback per request
-        reason = driver_reason(error.orig) if isinstance(error, DBAPIError) and error.orig else str(error)
-        log.warning("database unreachable, answering 503: %s: %s", type(error).__name__, reason)
+        log.warning("database unreachable, answering 503: %s", one_line_cause(error))
     return _handle_http_exception(DatabaseUnavailable())
 
 

@@ -36,11 +36,11 @@ from itsdangerous import BadSignature
 from pymemcache.client.base import PooledClient
 from pymemcache.exceptions import MemcacheError
 from redis import Redis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ServiceUnavailable
 
+from .causes import one_line_cause
 from .config import Settings
 from .database import db
 from .errors import ConfigError
@@ -56,13 +56,13 @@ _SERVER_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 """What a server session id looks like (``secrets.token_urlsafe``); any other cookie value is never looked
 up, so that a NUL byte or a space cannot reach PostgreSQL or memcached, which would raise."""
 STORE_UNREACHABLE: tuple[type[Exception], ...] = (
-    RedisConnectionError,  # refused, reset, a wrong password (AuthenticationError), Redis still loading
-    RedisTimeoutError,  # a frozen or overloaded Redis
-    MemcacheError,
+    RedisError,  # refused, reset, frozen, a wrong password, still loading, out of memory, a read-only replica
+    MemcacheError,  # every memcached client error: refused, timed out, out of memory, a server error
     OSError,  # memcached's and the session folder's socket and file errors
     OperationalError,  # the database store's server is down
 )
-"""What a session store raises when it cannot be reached; anything else is a bug and stays a 500."""
+"""What a session store raises when it cannot be reached or refuses to store: every error of its client is
+treated the same way (a 503 where a session is needed), never a 500."""
 RETRY_AFTER_SECONDS = 30
 OUTAGE_LOG_EVERY_SECONDS = 60.0
 ALWAYS_SESSION_OPTIONAL = frozenset({"static", "conexoos_healthz", "conexoos_readyz"})
@@ -119,10 +119,15 @@ def _require_session_store() -> None:
     current = session._get_current_object()  # type: ignore[attr-defined]
     if not isinstance(current, HybridSession) or current.store_error is None:
         return
-    view = current_app.view_functions.get(request.endpoint or "")
-    optional = request.endpoint in ALWAYS_SESSION_OPTIONAL or getattr(view, SESSION_OPTIONAL_ATTRIBUTE, False)
-    if view is not None and not optional:
+    if current_app.view_functions.get(request.endpoint or "") is not None and not _session_is_optional():
         raise SessionStoreUnavailable() from current.store_error
+
+
+def _session_is_optional() -> bool:
+    """Whether the request's view serves a visitor without their server session (see
+    :func:`session_optional`)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return request.endpoint in ALWAYS_SESSION_OPTIONAL or getattr(view, SESSION_OPTIONAL_ATTRIBUTE, False)
 
 
 def _anonymous_lifetime(config: Any) -> timedelta:
@@ -263,9 +268,11 @@ class AnonymousCookieSessions(SessionInterface):
             try:
                 self.store.save_session(app, session, response)
             except STORE_UNREACHABLE as error:
-                # Too late to raise (Flask would answer 500): the response itself becomes the 503.
+                # Too late to raise (Flask would answer 500): the response itself becomes the 503, unless
+                # its view serves visitors without their session (a public page keeps its answer).
                 self.note_outage(error)
-                _become_unavailable(app, response)
+                if not _session_is_optional():
+                    _become_unavailable(app, response)
         else:
             self.cookie.save_session(app, session, response)
 
@@ -313,10 +320,9 @@ class AnonymousCookieSessions(SessionInterface):
         """One warning line with the cause, at most once a minute per process (not one per request)."""
         if self._outage_log.due():
             log.warning(
-                "session store unreachable (%s: %s): requests that need a signed-in session answer 503 "
+                "session store unreachable (%s): requests that need a signed-in session answer 503 "
                 "until it answers",
-                type(error).__name__,
-                error,
+                one_line_cause(error),
             )
 
     def _unread(self, error: Exception) -> HybridSession:

@@ -28,7 +28,8 @@ from .errors import ConexoosError
 
 DEFAULT_WAIT = {"DEV": 5, "UAT": 30, "PROD": 30}
 """Seconds waited for a database when ``SERVER_ENV.STARTUP_WAIT`` is null."""
-FIRST_DELAY = 0.5
+FIRST_DELAYS = (0.5, 1.0, 2.0)
+"""Seconds before the second, third and fourth attempts (as the README says); then LONGEST_DELAY."""
 LONGEST_DELAY = 5.0
 CONNECT_TIMEOUT = 5
 """Seconds one attempt may take (a frozen server or a dropped packet must not stall the wait)."""
@@ -71,7 +72,7 @@ def _wait_for(database: DatabaseSettings, deadline: float) -> None:
             waited = time.monotonic() - waited_from
             raise DatabaseUnavailable(f"{line}; gave up after waiting {waited:.0f} s") from error
         attempt += 1
-        delay = min(FIRST_DELAY * 2 ** (attempt - 1), LONGEST_DELAY, left)
+        delay = min(retry_delay(attempt), left)
         log.warning(
             "waiting for the database: %s; attempt %d failed, next in %.1f s (%.0f s left of "
             "SERVER_ENV.STARTUP_WAIT)",
@@ -81,6 +82,11 @@ def _wait_for(database: DatabaseSettings, deadline: float) -> None:
             left,
         )
         time.sleep(delay)
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (from 1): 0.5, 1, 2, then 5 each time."""
+    return FIRST_DELAYS[attempt - 1] if attempt <= len(FIRST_DELAYS) else LONGEST_DELAY
 
 
 def try_connection(url: URL, timeout: int = CONNECT_TIMEOUT) -> DBAPIError | None:

@@ -26,6 +26,8 @@ from typing import Any, Protocol
 import redis
 from flask import Flask
 
+from .causes import one_line_cause
+
 log = logging.getLogger("conexoos.tasks")
 Record = dict[str, str]
 """A task's stored fields: ``started``, ``last_success``, ``last_failure`` (epoch seconds), ``error``,
@@ -217,7 +219,7 @@ def describe_error(error: BaseException) -> str:
     parts: list[str] = []
     seen: BaseException | None = error
     while seen is not None and len(parts) < 4:
-        parts.append(f"{type(seen).__name__}: {seen}".strip())
+        parts.append(one_line_cause(seen))
         seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
     return " <- caused by ".join(parts)[:500]
 

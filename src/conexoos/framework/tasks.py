@@ -162,6 +162,9 @@ class Scheduler:
         self.tasks: dict[str, Task] = {}
         self.status = status or StatusBook(MemoryStatusStore())
         self.lag_margin = LAG_MARGIN
+        self._lock_failed = False
+        """The lock raised during the current pass: the other tasks' claims wait for the next pass, rather
+        than each waiting for a frozen Redis's timeout in turn (which delayed every retry by as much)."""
 
     def every(self, seconds: float, function: TaskFunction, name: str | None = None) -> Task:
         """Run ``function`` every ``seconds`` seconds, aligned to the clock."""
@@ -187,6 +190,7 @@ class Scheduler:
         Never raises: a lock or a task that fails is logged, recorded and retried after a back-off.
         """
         now = time.time() if now is None else now
+        self._lock_failed = False
         return [task.name for task in list(self.tasks.values()) if self._run_if_due(task, now)]
 
     def _run_if_due(self, task: Task, now: float) -> bool:
@@ -216,10 +220,13 @@ class Scheduler:
 
     def _claim(self, task: Task, slot: int, now: float) -> bool:
         task.run_again = False  # a new slot: whoever wins it runs the task
+        if self._lock_failed:
+            task.claim_again = True  # claimed in the next pass, not counted as a failure
+            return False
         try:
             won = self._lock.claim(task.name, slot, task.ttl())
         except Exception as error:  # noqa: BLE001 (Redis, the disk, any lock's fault: retried later)
-            task.claim_again = True
+            task.claim_again, self._lock_failed = True, True
             self._failed(task, now, "lock", error)
             return False
         task.claim_again = False
@@ -271,7 +278,7 @@ class Scheduler:
             period=period,
             last_success=succeeded,
             last_failure=moment(record, "last_failure"),
-            last_error=record.get("error", ""),
+            last_error=" ".join(record.get("error", "").split()),  # one line, whoever wrote the record
             failures=int(record.get("failures", "0") or 0),
             lag=lag,
             lagging=lag is not None and lag > LAG_FACTOR * period + self.lag_margin,
@@ -312,11 +319,24 @@ class Scheduler:
 def status_store(settings: Settings, services: Services) -> StatusStore:
     """Redis when configured (its own client, with short timeouts), else the instance folder."""
     if services.has("redis"):
-        client = redis.Redis.from_url(
-            services.redis_url,
-            socket_timeout=STORE_TIMEOUT,
-            socket_connect_timeout=STORE_TIMEOUT,
-            retry=NO_RETRY,  # redis-py's default retries would multiply STORE_TIMEOUT
-        )
-        return RedisStatusStore(client, prefix=settings.key_prefix)
+        return RedisStatusStore(task_redis(services), prefix=settings.key_prefix)
     return FileStatusStore(Path(settings.instance_path) / "task-status")
+
+
+def slot_lock(settings: Settings, services: Services) -> SlotLock:
+    """Redis when configured (its own client, with short timeouts), else files in the instance folder."""
+    if services.has("redis"):
+        return RedisSlotLock(task_redis(services), prefix=settings.key_prefix)
+    return FileSlotLock(Path(settings.instance_path) / "task-slots")
+
+
+def task_redis(services: Services) -> redis.Redis:
+    """The scheduler's Redis client (slot claims, task records): STORE_TIMEOUT to connect and to answer,
+    never a retry. A frozen Redis fails a claim within STORE_TIMEOUT, so "retrying in 1 s" is what
+    happens (the app's general client, 5 s and its retries, made it 10 s)."""
+    return redis.Redis.from_url(
+        services.redis_url,
+        socket_timeout=STORE_TIMEOUT,
+        socket_connect_timeout=STORE_TIMEOUT,
+        retry=NO_RETRY,  # redis-py's default retries would multiply STORE_TIMEOUT
+    )

@@ -20,6 +20,7 @@ from conexoos.app.models.persistent.event import BUY, CLICK
 from conexoos.app.models.persistent.report import OPEN
 from conexoos.app.models.persistent.stats import BUCKET_SECONDS, QUARTER, TOTAL
 from conexoos.framework import db, runtime
+from conexoos.framework.causes import one_line_cause
 from conexoos.framework.mail.outbox import outbox_counts
 from conexoos.framework.storage import media_storage
 from conexoos.framework.storage.base import StorageError
@@ -134,7 +135,7 @@ def _database() -> str:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError as error:
         db.session.rollback()
-        return f"down: {type(error).__name__}: {error}".splitlines()[0]
+        return f"down: {one_line_cause(error)}"
     return "ok"
 
 
@@ -145,7 +146,7 @@ def _redis() -> str:
     try:
         services.probe_redis.ping()
     except (RedisError, OSError) as error:
-        return f"down: {type(error).__name__}: {error}"
+        return f"down: {one_line_cause(error)}"
     return "ok"
 
 
@@ -161,6 +162,6 @@ def media_use() -> MediaUse:
             files += 1
             total += stored.size if stored is not None else 0
     except (OSError, SQLAlchemyError, StorageError) as error:
-        log.warning("could not add up the media storage %s: %s", storage.describe(), error)
-        return MediaUse(files, total, complete=False, error=f"{type(error).__name__}: {error}")
+        log.warning("could not add up the media storage %s: %s", storage.describe(), one_line_cause(error))
+        return MediaUse(files, total, complete=False, error=one_line_cause(error))
     return MediaUse(files, total, complete=True)

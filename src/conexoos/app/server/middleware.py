@@ -3,7 +3,7 @@ headers."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, redirect, request, url_for
+from flask import Flask, Response, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
@@ -17,6 +17,7 @@ from conexoos.app.models.persistent import User
 from conexoos.app.settings import load_product_settings
 from conexoos.app.utils.text import has_control_characters
 from conexoos.framework import wants_json
+from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
 from conexoos.framework.mail import init_mail
 
 CONTENT_SECURITY_POLICY = (
@@ -47,7 +48,8 @@ class Load:
         csrf.init_app(server)
         init_limiter(server)
         init_mail(server)
-        login_manager.init_app(server)
+        login_manager.init_app(server, add_context_processor=False)
+        server.context_processor(_lazy_current_user)
         login_manager.user_loader(_load_user)
         login_manager.unauthorized_handler(_unauthorized)
         server.after_request(_security_headers)
@@ -56,8 +58,25 @@ class Load:
 
 
 def _load_user(user_id: str) -> User | None:
-    """The session's user while the session registry holds it (see controllers/user_sessions.py)."""
-    return load_session_user(int(user_id)) if user_id.isdigit() else None
+    """The session's user while the session registry holds it (see controllers/user_sessions.py).
+
+    Once the database has failed in this request, nobody, without asking it again: the 503 page and the
+    after-request functions then finish the answer as for an anonymous visitor (a second failure while
+    handling the first would turn the 503 into a 500).
+    """
+    if not user_id.isdigit() or database_failed():
+        return None
+    try:
+        return load_session_user(int(user_id))
+    except DATABASE_UNREACHABLE:
+        note_database_failed()
+        raise
+
+
+def _lazy_current_user() -> dict[str, object]:
+    """``current_user`` for templates, loaded when a template reads it, not before every render
+    (Flask-Login's own context processor loads it first: an error page would then query the database)."""
+    return {"current_user": current_user}
 
 
 def _login_before_csrf() -> None:
@@ -85,10 +104,16 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    if request.endpoint not in CACHEABLE_ENDPOINTS and current_user.is_authenticated:
+    if request.endpoint not in CACHEABLE_ENDPOINTS and _signed_in():
         # A page or API answer for a logged-in user holds their data and CSRF token: no cache keeps it.
         response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _signed_in() -> bool:
+    """Whether the request is a signed-in user's, read from the session (never loading the user: this runs
+    on error answers too, the database's 503 included)."""
+    return session.get("_user_id") is not None
 
 
 def _strict_transport_security(response: Response) -> Response:

@@ -3,6 +3,8 @@ account exports, release held usernames, mail reset links, forget expired sign-u
 
 from __future__ import annotations
 
+import logging
+
 from flask import current_app
 
 from conexoos.app.controllers import (
@@ -15,6 +17,8 @@ from conexoos.app.controllers import (
     username_holds,
 )
 from conexoos.framework.tasks import Scheduler
+
+log = logging.getLogger("conexoos.analytics")
 
 
 class Schedule:
@@ -33,8 +37,12 @@ class Schedule:
 
 
 def roll_up_analytics() -> None:
-    """Fold pending raw events into the rollups."""
-    rollups.roll_up()
+    """Fold pending raw events into the rollups. Another roll-up folding the same batch first (two hosts,
+    or two released together) is no failure: it goes on with the events, so one INFO line says so."""
+    try:
+        rollups.roll_up()
+    except rollups.ConcurrentRollUp:
+        log.info("analytics roll-up: another roll-up folded this batch first; it goes on with the rest")
 
 
 def prune_analytics() -> None:
