@@ -1,11 +1,14 @@
 """Loading the enabled plugins into an app, after its project: models, server modules, templates, static.
 
 A plugin that fails to load stops the start with one line naming it and the error: a plugin an operator
-enabled never goes silently missing.
+enabled never goes silently missing. When the database cannot be read at all (it is down), the app is
+still made, without plugins, and an ERROR line says so: the health probes then report the database, and
+``serve`` waits for the database before it makes the app, so a served site does not start that way.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -13,13 +16,16 @@ from pathlib import Path
 
 from flask import Blueprint, Flask
 from jinja2 import ChoiceLoader, FileSystemLoader
+from sqlalchemy.exc import DBAPIError
 
+from ..causes import one_line_cause
 from ..config import Settings
-from ..database import Base
+from ..database import Base, db
 from ..project import Project
 from .discovery import InstalledPlugin, PluginError, installed_plugins
 from .state import enabled_names
 
+log = logging.getLogger("conexoos.plugins")
 EXTENSION = "conexoos_plugins"
 STATIC_URL = "/plugins/{name}/static"
 LoadParts = Callable[[Project], None]
@@ -69,7 +75,16 @@ def load_plugins(
     installed = installed_plugins()
     if not installed or not settings.databases:
         return app.extensions[EXTENSION]
-    enabled = enabled_names() if only is None else only
+    try:
+        enabled = enabled_names() if only is None else only
+    except DBAPIError as error:
+        db.session.rollback()
+        log.error(
+            "plugins not loaded: the plugin states could not be read from the database (%s); "
+            "restart once it answers",
+            one_line_cause(error),
+        )
+        return app.extensions[EXTENSION]
     loaded = tuple(_load(app, plugin, load_parts) for name, plugin in installed.items() if name in enabled)
     app.extensions[EXTENSION] = ActivePlugins(loaded)
     return app.extensions[EXTENSION]
