@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from conexoos.app.controllers.themes import THEMES
+
 CSS = Path(__file__).resolve().parents[2] / "src/conexoos/app/static/css/public.css"
 PAGE_BACKGROUND_RULE = "body"
 
@@ -47,17 +49,43 @@ def test_contrast_ratio_matches_the_wcag_reference_values() -> None:
     assert contrast("#777", "#fff") == pytest.approx(4.48, abs=0.01)
 
 
-def test_every_text_colour_on_the_public_page_meets_aa() -> None:
+def theme_variables(css: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+    """Theme key → its custom properties (``--page`` → ``#f4f1ec``), from the ``.theme-*`` rules."""
+    return {
+        selector.removeprefix(".theme-"): declarations
+        for selector, declarations in css.items()
+        if selector.startswith(".theme-")
+    }
+
+
+def resolved(value: str, variables: dict[str, str]) -> str:
+    """``value`` with a ``var(--name)`` replaced by the theme's colour."""
+    found = re.fullmatch(r"var\((--[\w-]+)\)", value.strip())
+    return variables[found.group(1)] if found else value.strip()
+
+
+def test_every_theme_in_the_stylesheet_is_named_and_the_other_way_round() -> None:
+    assert set(theme_variables(rules())) == set(THEMES)
+
+
+@pytest.mark.parametrize("theme", sorted(THEMES))
+def test_every_text_colour_of_every_theme_meets_aa(theme: str) -> None:
     css = rules()
-    page = css[PAGE_BACKGROUND_RULE]["background"]
+    variables = theme_variables(css)[theme]
+    page = resolved(css[PAGE_BACKGROUND_RULE]["background"], variables)
+    card = resolved(css[".product"]["background"], variables)
     checked = 0
     for selector, declarations in css.items():
-        colour = declarations.get("color")
-        if not colour or not colour.startswith("#"):
+        colour = resolved(declarations.get("color", ""), variables)
+        if selector.startswith(".theme-") or not colour.startswith("#"):
             continue
-        background = declarations.get("background", page)
-        assert contrast(colour, background) >= 4.5, f"{selector}: {colour} on {background}"
+        background = resolved(declarations.get("background", page), variables)
+        assert contrast(colour, background) >= 4.5, f"{theme} {selector}: {colour} on {background}"
+        if selector.startswith(".product"):  # product texts sit on the card
+            assert contrast(colour, card) >= 4.5, f"{theme} {selector}: {colour} on the card {card}"
         checked += 1
-    hover = css[".link:hover"]["background"]
-    assert contrast(css[".link"]["color"], hover) >= 4.5
-    assert checked >= 4  # body, .handle, .link, .empty, footer a
+    button_text = resolved(css[".link"]["color"], variables)
+    assert contrast(button_text, resolved(css[".link:hover"]["background"], variables)) >= 4.5
+    focus = resolved(css[".link:focus-visible"]["outline"].split()[-1], variables)
+    assert contrast(focus, page) >= 3, f"{theme}: the focus ring {focus} on {page}"  # WCAG 1.4.11
+    assert checked >= 5  # body, .handle, .link, .empty, .product-description, footer a

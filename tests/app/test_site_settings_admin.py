@@ -25,6 +25,7 @@ DEFAULTS = {
     "signup_policy": "open",
     "home_text": "Hello",
     "default_plan": "gratis",
+    "default_theme": "classic",
     "maintenance_message": "Back soon.",
 }
 
@@ -56,6 +57,7 @@ def test_the_form_shows_every_editable_setting_and_no_internal_one(boss: Account
         "signup_policy",
         "home_text",
         "default_plan",
+        "default_theme",
         "maintenance_mode",
         "maintenance_message",
     ):

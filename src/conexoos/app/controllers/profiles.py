@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -11,7 +12,7 @@ from flask import current_app
 from sqlalchemy import and_, select
 from werkzeug.exceptions import Gone, NotFound
 
-from conexoos.app.models.persistent import Product, User, UserLink
+from conexoos.app.models.persistent import Product, SiteSetting, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.io import IOUtils, Upload
 from conexoos.framework import db
@@ -19,8 +20,10 @@ from conexoos.framework.storage import media_storage
 from conexoos.framework.urls import external_url
 
 from . import plans
+from .themes import DEFAULT_THEME, theme_key
 
 AVATAR_FOLDER = "img/avatars"
+THEME_SETTING = "default_theme"
 Item = TypeVar("Item")
 
 
@@ -31,18 +34,22 @@ class PublicPage:
     user: User
     links: list[UserLink]
     products: list[Product]
+    theme: str = DEFAULT_THEME
+    """The site's default theme (``controllers/themes.py``), read in the page's first query."""
 
 
 def public_page(username: str) -> PublicPage:
-    """Load a page in two queries (owner joined to live links; products); 404 for an unknown user, a
-    suspended one, and under ``VERIFY_EMAIL: required`` for one whose address is not verified yet.
+    """Load a page in two queries (owner joined to live links and to the site's theme setting; products);
+    404 for an unknown user, a suspended one, and under ``VERIFY_EMAIL: required`` for one whose address
+    is not verified yet.
 
     Items past the plan's limit are hidden, never deleted: they come back when the plan allows them.
     """
     now = utcnow()
     query = (
-        select(User, UserLink)
+        select(User, UserLink, SiteSetting.value)
         .outerjoin(UserLink, and_(UserLink.owner_id == User.id, UserLink.live_condition(now)))
+        .outerjoin(SiteSetting, SiteSetting.key == THEME_SETTING)  # one row or none: no extra query
         .where(User.username == username.lower())
         .order_by(UserLink.order_index, UserLink.id)
     )
@@ -56,7 +63,8 @@ def public_page(username: str) -> PublicPage:
         raise NotFound(
             "There is no page with this name."
         )  # unpublished until the owner's address is verified
-    links = [link for _, link in rows if link is not None]
+    links = [link for _, link, _ in rows if link is not None]
+    stored_theme = rows[0][2]
     products = db.session.scalars(
         select(Product)
         .where(Product.owner_id == user.id, Product.enabled.is_(True), Product.blocked.is_(False))
@@ -66,6 +74,7 @@ def public_page(username: str) -> PublicPage:
         user=user,
         links=_within(links, plans.visible_limit(user, "links")),
         products=_within(list(products), plans.visible_limit(user, "products")),
+        theme=theme_key(json.loads(stored_theme) if stored_theme else None),
     )
 
 

@@ -28,6 +28,7 @@ from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 from conexoos.framework import db
 
 from . import audit
+from .themes import DEFAULT_THEME, THEMES
 
 OPEN, INVITE, CLOSED = "open", "invite", "closed"
 MAINTENANCE_MESSAGE = "The site is down for maintenance. Please come back in a little while."
@@ -161,6 +162,15 @@ SETTINGS: dict[str, Setting] = {
             FREE_PLAN,
             choices=_plan_keys,
             help="Given without a Stripe subscription; billing never takes it away.",
+        ),
+        Setting(
+            "default_theme",
+            "Theme of the public pages",
+            str,
+            DEFAULT_THEME,
+            choices=tuple(THEMES),
+            help="; ".join(theme.label for theme in THEMES.values())
+            + ". Every public page wears it (pages choosing their own come with the page editor).",
         ),
         Setting(
             "maintenance_mode",
