@@ -258,3 +258,10 @@ def test_a_method_a_staff_url_does_not_take_is_a_404_without_the_role(
             assert response.status_code == status, f"{response.status_code}, wanted {status}"
 
     each(cases, check)
+
+
+def test_a_doubled_slash_does_not_reveal_a_staff_url(client: FlaskClient, people: dict[str, Account]) -> None:
+    """Merged slashes would redirect "/admin//users" to "/admin/users" for anyone, unlike "/admin//nope"."""
+    for browser in (client, people["user"].client):
+        for path in ("/admin//users", "/admin//nope", "//admin/users"):
+            assert browser.get(path).status_code == 404, path

@@ -38,6 +38,9 @@ class Route:
     """Registers the web blueprints on the server, and the product's answer to external sign-ins."""
 
     def __init__(self, server: Flask) -> None:
+        # "/admin//users" would otherwise be redirected to "/admin/users" for anyone, telling a visitor
+        # which staff addresses exist (staff URLs answer 404 to everyone else).
+        server.url_map.merge_slashes = False
         people = (accounts, password_reset, email, security, two_factor, passkeys_blueprint, passkey_login)
         for blueprint in (
             *people,
