@@ -48,9 +48,9 @@ DRIVER_ALIASES = {
 class DatabaseTimeouts:
     """How long one connection may wait, in seconds (``DATABASE.<name>.*_timeout``; 0: no bound)."""
 
-    connect: int = 5
+    connect: int = 4
     pool: int = 5
-    request: int = 8
+    request: int = 5
     lock: int = 10
 
 

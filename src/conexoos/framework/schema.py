@@ -272,7 +272,7 @@ DATABASE_CONNECTION: Schema = {
     "models": Key("str", "", "Module under models.persistent whose models live on this connection."),
     "connect_timeout": Key(
         "int",
-        5,
+        4,
         "Seconds to open a connection to a PostgreSQL or MySQL/MariaDB server (a `connect_timeout` in "
         "`params` or `url` wins).",
         minimum=1,
@@ -288,7 +288,7 @@ DATABASE_CONNECTION: Schema = {
     ),
     "request_timeout": Key(
         "int",
-        8,
+        5,
         "Seconds one statement run for a web request may wait for a PostgreSQL or MySQL/MariaDB server "
         "before the connection is dropped and the request answers 503 (a frozen server, a lost route, a "
         "runaway query). Scheduled tasks and commands are not bound by it (see lock_timeout). 0: no bound.",
