@@ -31,7 +31,9 @@ def timed_get(visitor: Visitor, path: str) -> tuple[float, int | str]:
     return time.monotonic() - started, status
 
 
-def test_a_frozen_postgresql_gets_bounded_503s_then_recovers(tmp_path: Path, postgres: PostgresCluster) -> None:
+def test_a_frozen_postgresql_gets_bounded_503s_then_recovers(
+    tmp_path: Path, postgres: PostgresCluster
+) -> None:
     port = new_port()
     server = ServedProduct(product_config(tmp_path, port, database_entry(postgres)), port)
     try:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import OperationalError
 
 from conexoos.app.controllers.rollups import LOCK_WAIT_MS
-from conexoos.app.models.persistent import StatsWatermark
+from conexoos.app.models.persistent import StatsWatermark, User
 from conexoos.app.models.persistent.event import CLICK
 from conexoos.framework import db
 from conexoos.framework.task_status import task_statuses
@@ -110,3 +111,36 @@ def test_a_held_lock_row_bounds_the_roll_up_and_stops_no_other_task(make_app: Ap
     total, pending = stored(app)
     assert (total, pending) == (4, 0)
     assert folded(app, CLICK) == 4
+
+
+def test_a_request_blocked_by_a_held_row_answers_503_within_its_request_timeout(make_app: AppFactory) -> None:
+    """The request bound is the driver's (psycopg, PyMySQL), here shorter than the lock wait."""
+    app = product_app(make_app, DATABASE={"main": {"request_timeout": 2, "lock_timeout": 60}})
+    alice, _link_id = creator_with_link(app)
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite is a file: its waits are its busy timeout, there is no server to stop answering")
+    connection = engine.connect()
+    held = connection.begin()
+    connection.execute(update(User).where(User.id == alice.id).values(bio="held"))
+    try:
+        form = {"csrf_token": alice.csrf, "display_name": "Blocked", "bio": "new"}
+        seconds, answers = timed_request(lambda: alice.client.post("/dashboard/settings", data=form), 20)
+        assert answers.status_code == 503, answers.status_code
+        assert seconds < 2 + 3, seconds
+    finally:
+        held.rollback()
+        connection.close()
+    response = alice.client.post("/dashboard/settings", data=form)
+    assert response.status_code == 302  # a fresh connection replaced the one dropped
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None and user.display_name == "Blocked"
+
+
+def timed_request(request: object, limit: float) -> tuple[float, Any]:
+    answers: list[Any] = []
+    seconds, error = timed(lambda: answers.append(request()), limit)  # type: ignore[operator]
+    assert error is None, error
+    return seconds, answers[0]

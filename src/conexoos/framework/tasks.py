@@ -272,10 +272,10 @@ class Scheduler:
         delay = task.backoff()
         task.retry_at = now + delay
         reason = " ".join(describe_error(error).split())  # a driver's message may span lines
-        # One line per failure. A fault of what the task depends on (Redis, the database: down, frozen, a
-        # lock timeout) is said by its cause alone; the traceback of anything else (a bug) once per run of
-        # failures, so that a long outage cannot flood the log.
-        traceback = task.failures == 1 and not is_dependency_fault(error)
+        # One line per failure. The lock's failure, and a fault of what a task depends on (Redis, the
+        # database: down, frozen, a lock timeout), are said by their cause alone; the traceback of anything
+        # else (a bug) once per run of failures, so that a long outage cannot flood the log.
+        traceback = task.failures == 1 and stage != "lock" and not is_dependency_fault(error)
         log.error(
             "scheduled task %s failed (%s: %s); failure %d in a row, retrying in %.0f s",
             task.name,
