@@ -1,5 +1,5 @@
 """A hung S3 store (moto's server under SIGSTOP: connections accepted, nothing answered) costs each media
-request at most about ``(CONNECT_TIMEOUT or READ_TIMEOUT) x ATTEMPTS`` (``SERVICES.s3``): an upload and a
+request at most about ``(CONNECT_TIMEOUT + READ_TIMEOUT) x ATTEMPTS`` (``SERVICES.s3``): an upload and a
 served file answer 503, and ``media migrate`` stops at the first file that times out, with one line."""
 
 from __future__ import annotations

@@ -392,7 +392,7 @@ SERVICES: Schema = {
             "int",
             10,
             "Seconds to wait for each answer of the store; a hung store fails a media request with a 503 "
-            "within about CONNECT_TIMEOUT + READ_TIMEOUT times ATTEMPTS.",
+            "within about (CONNECT_TIMEOUT + READ_TIMEOUT) x ATTEMPTS.",
             minimum=1,
             maximum=600,
         ),
