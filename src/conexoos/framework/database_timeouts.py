@@ -75,6 +75,10 @@ def bound_request_statements(engine: Engine, seconds: int) -> None:
         event.listen(engine, "do_connect", _psycopg_connector(float(seconds)))
     elif engine.dialect.driver == "pymysql":
         event.listen(engine, "before_cursor_execute", _pymysql_bound(float(seconds)))
+        # The pool's pre-ping (COM_PING) runs before any statement: a pooled connection keeps the bound
+        # between uses, so that a ping to a frozen server is bounded too (a slow ping is a failed one).
+        for name in ("connect", "checkin"):
+            event.listen(engine, name, _pymysql_rest_bound(float(seconds)))
 
 
 class RequestBoundConnection(psycopg.Connection[Any]):
@@ -131,3 +135,11 @@ def _pymysql_bound(seconds: float) -> Any:
             dbapi_connection._read_timeout = seconds if has_request_context() else None
 
     return before_execute
+
+
+def _pymysql_rest_bound(seconds: float) -> Any:
+    def bound(dbapi_connection: Any, _record: Any) -> None:
+        if dbapi_connection is not None:
+            dbapi_connection._read_timeout = seconds
+
+    return bound
