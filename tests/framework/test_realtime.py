@@ -13,6 +13,7 @@ from flask_socketio import SocketIO
 
 from conexoos.framework import runtime
 from tests.conftest import AppFactory
+from tests.support.redis_server import RedisServer
 from tests.support.services import require_redis
 
 from .helpers import free_port, port_open, python_process, wait_until, write_files, write_project
@@ -78,7 +79,7 @@ def test_socketio_uses_redis_as_message_queue_when_configured(
     redis_entry = require_redis()
     app = make_app(bare_project, {"SERVICES": {"redis": redis_entry}})
     manager = app.extensions["conexoos"].socketio.server.manager
-    assert type(manager).__name__ == "RedisManager"
+    assert isinstance(manager, socketio.RedisManager)
     assert (
         make_app(bare_project).extensions["conexoos"].socketio.server.manager.__class__.__name__
         != "RedisManager"
@@ -143,3 +144,25 @@ def test_an_event_crosses_processes_through_redis(tmp_path: Path) -> None:
         finally:
             on_a.client.disconnect()
             on_b.client.disconnect()
+
+
+@pytest.mark.services
+def test_live_events_while_redis_is_down_log_one_line_per_outage(
+    make_app: AppFactory, bare_project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = RedisServer()
+    try:
+        app = make_app(bare_project, {"SERVICES": {"redis": server.service}})
+        socketio_ = app.extensions["conexoos"].socketio
+        with caplog.at_level("INFO"):
+            for number in range(20):  # Redis not started: every publish fails
+                socketio_.emit("stats", {"n": number}, namespace="/")
+            server.start()
+            socketio_.emit("stats", {"n": "back"}, namespace="/")
+        lines = [record.getMessage() for record in caplog.records if "redis" in record.getMessage().lower()]
+        assert len(lines) == 2, lines
+        assert lines[0].startswith("live events: cannot publish to Redis (ConnectionError: ")
+        assert "\n" not in lines[0]
+        assert lines[1] == "live events: Redis answers again; 20 event(s) were dropped meanwhile"
+    finally:
+        server.close()

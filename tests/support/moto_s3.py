@@ -5,6 +5,8 @@ Skipped with the reason when it cannot start; with ``CONEXOOS_REQUIRE_SERVICES=1
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +29,16 @@ class S3Server:
     """Where the test S3 server answers, and the keys it accepts (moto takes any)."""
 
     endpoint: str
+    pid: int = 0
+    """The server's process, for :meth:`freeze` and :meth:`thaw`."""
+
+    def freeze(self) -> None:
+        """SIGSTOP the server: connections are accepted by the kernel, nothing answers."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT what :meth:`freeze` stopped."""
+        os.kill(self.pid, signal.SIGCONT)
 
     def settings(self, bucket: str, prefix: str = "") -> dict[str, Any]:
         """A ``SERVICES.s3`` entry for ``bucket`` on this server."""
@@ -62,8 +74,10 @@ def running_s3_server() -> Iterator[S3Server]:
             _unavailable(f"moto's S3 server cannot start: {error}")
         try:
             _wait_for(process, port, log)
-            yield S3Server(f"http://127.0.0.1:{port}")
+            yield S3Server(f"http://127.0.0.1:{port}", process.pid)
         finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGCONT)  # a frozen server would not act on SIGTERM
             process.terminate()
             try:
                 process.wait(timeout=10)

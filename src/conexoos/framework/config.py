@@ -45,6 +45,16 @@ DRIVER_ALIASES = {
 
 
 @dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long one connection may wait, in seconds (``DATABASE.<name>.*_timeout``; 0: no bound)."""
+
+    connect: int = 4
+    pool: int = 5
+    request: int = 5
+    lock: int = 10
+
+
+@dataclass(frozen=True)
 class DatabaseSettings:
     """One named connection, resolved to a SQLAlchemy URL."""
 
@@ -53,6 +63,7 @@ class DatabaseSettings:
     readonly: bool
     models: str
     is_default: bool
+    timeouts: DatabaseTimeouts = field(default_factory=DatabaseTimeouts)
 
     @property
     def bind_key(self) -> str | None:
@@ -665,6 +676,12 @@ def _resolve_databases(settings: Settings, validator: _Validator) -> dict[str, D
                 readonly=bool(section[name]["readonly"]),
                 models=section[name]["models"],
                 is_default=name == default,
+                timeouts=DatabaseTimeouts(
+                    connect=section[name]["connect_timeout"],
+                    pool=section[name]["pool_timeout"],
+                    request=section[name]["request_timeout"],
+                    lock=section[name]["lock_timeout"],
+                ),
             )
     return result
 

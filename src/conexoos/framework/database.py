@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapper
 
 from .config import DatabaseSettings, Settings
+from .database_timeouts import bound_request_statements, engine_options, lock_timeout_statement
 from .errors import ConfigError, ReadOnlyDatabaseError
 from .project import Project
 
@@ -69,9 +70,9 @@ def configure_database(app: Flask, settings: Settings) -> None:
         return
     default = settings.default_database
     app.config.setdefault("SQLALCHEMY_DATABASE_URI", default.url)
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(default.url))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", _engine_options(default))
     binds = {
-        db_settings.name: {"url": db_settings.url, **_engine_options(db_settings.url)}
+        db_settings.name: {"url": db_settings.url, **_engine_options(db_settings)}
         for db_settings in settings.databases.values()
         if not db_settings.is_default
     }
@@ -86,6 +87,7 @@ def init_database(app: Flask, settings: Settings) -> None:
             engine = db.engines[db_settings.bind_key]
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
+            _bound_waits(engine, db_settings)
             if db_settings.readonly:
                 _guard_readonly(engine, db_settings.name)
 
@@ -215,19 +217,18 @@ def dispose_engines(app: Flask) -> None:
             engine.dispose(close=False)
 
 
-CONNECT_TIMEOUT = 10
-"""Seconds a new connection may take (psycopg's and PyMySQL's ``connect_timeout``) unless the URL says: a
-database server that is frozen or behind a dropped route answers 503 after this, instead of never."""
-
-
-def _engine_options(url: URL) -> dict[str, Any]:
-    if url.get_backend_name() == "sqlite":
+def _engine_options(db_settings: DatabaseSettings) -> dict[str, Any]:
+    if db_settings.url.get_backend_name() == "sqlite":
         return {"connect_args": {"timeout": 30}}
-    options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800}
-    timeout = connect_timeout_args(url, CONNECT_TIMEOUT)
-    if timeout:
-        options["connect_args"] = timeout
-    return options
+    return engine_options(db_settings.url, db_settings.timeouts)
+
+
+def _bound_waits(engine: Engine, db_settings: DatabaseSettings) -> None:
+    """Bound lock waits on the server session and, in web requests, each statement (database_timeouts)."""
+    statement = lock_timeout_statement(engine.dialect.name, db_settings.timeouts.lock)
+    if statement is not None:
+        event.listen(engine, "connect", lambda connection, _record: _run_on_connect(connection, statement))
+    bound_request_statements(engine, db_settings.timeouts.request)
 
 
 def connect_timeout_args(url: URL, seconds: int) -> dict[str, int]:

@@ -270,6 +270,40 @@ DATABASE_CONNECTION: Schema = {
         "bool", False, "true: the schema is never created or migrated here and writes are refused."
     ),
     "models": Key("str", "", "Module under models.persistent whose models live on this connection."),
+    "connect_timeout": Key(
+        "int",
+        4,
+        "Seconds to open a connection to a PostgreSQL or MySQL/MariaDB server (a `connect_timeout` in "
+        "`params` or `url` wins).",
+        minimum=1,
+        maximum=300,
+    ),
+    "pool_timeout": Key(
+        "int",
+        5,
+        "Seconds a request or task waits for a free pooled connection before it gives up (a web request "
+        "answers 503).",
+        minimum=1,
+        maximum=300,
+    ),
+    "request_timeout": Key(
+        "int",
+        5,
+        "Seconds one statement run for a web request may wait for a PostgreSQL or MySQL/MariaDB server "
+        "before the connection is dropped and the request answers 503 (a frozen server, a lost route, a "
+        "runaway query). Scheduled tasks and commands are not bound by it (see lock_timeout). 0: no bound.",
+        minimum=0,
+        maximum=3600,
+    ),
+    "lock_timeout": Key(
+        "int",
+        10,
+        "Seconds a statement waits for a row or table lock held by another transaction before it fails "
+        "(PostgreSQL `lock_timeout`, MariaDB `innodb_lock_wait_timeout`); requests answer 503, scheduled "
+        "tasks retry. 0: PostgreSQL waits forever, MariaDB keeps its server default.",
+        minimum=0,
+        maximum=3600,
+    ),
     # Not secret as a whole: shown with its password masked, like every other URL.
     "url": Key("str", "", "A whole SQLAlchemy URL instead of the keys above."),
 }
@@ -368,6 +402,20 @@ SERVICES: Schema = {
             "path (https://host/bucket/key: most self-hosted stores), virtual (https://bucket.host/key) or "
             "auto.",
             choices=S3_ADDRESSING_STYLES,
+        ),
+        "CONNECT_TIMEOUT": Key(
+            "int", 3, "Seconds to open a connection to the store.", minimum=1, maximum=300
+        ),
+        "READ_TIMEOUT": Key(
+            "int",
+            10,
+            "Seconds to wait for each answer of the store; a hung store fails a media request with a 503 "
+            "within about (CONNECT_TIMEOUT + READ_TIMEOUT) x ATTEMPTS.",
+            minimum=1,
+            maximum=600,
+        ),
+        "ATTEMPTS": Key(
+            "int", 2, "Attempts of each call, the first included (1: no retry).", minimum=1, maximum=10
         ),
     },
 }

@@ -9,6 +9,13 @@ backs off (1 s, 2 s, 4 s, ... at most :data:`BACKOFF_MAX`) and the loop goes on.
 claimed again for the same slot after the back-off; a task that failed is run again after the back-off by
 the process that ran it (in the same slot, or by whoever wins the next one). Each success and failure is
 recorded for every process to read (see task_status.py).
+
+One slow task does not hold up the others. The background loop only decides what is due and claims it;
+each claimed run then goes on in a thread of its own (a greenlet under gevent), and a task whose previous
+run is still going is not started again until it ends. A deadline that interrupts a run was the other
+choice, but Python cannot stop a thread safely in the middle of a database call: a stuck run is instead
+bounded where it waits (the database's ``lock_timeout``, the stores' timeouts) and, meanwhile, costs only
+its own task. ``run_pending`` called directly (tests, ``conexoos tasks run``) still runs inline.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 import redis
+import sqlalchemy.exc
 from croniter import croniter
 from flask import Flask
 
@@ -165,6 +173,8 @@ class Scheduler:
         self._lock_failed = False
         """The lock raised during the current pass: the other tasks' claims wait for the next pass, rather
         than each waiting for a frozen Redis's timeout in turn (which delayed every retry by as much)."""
+        self._runs: dict[str, threading.Thread] = {}
+        """Runs started by the background loop, by task name, while they go on."""
 
     def every(self, seconds: float, function: TaskFunction, name: str | None = None) -> Task:
         """Run ``function`` every ``seconds`` seconds, aligned to the clock."""
@@ -191,9 +201,31 @@ class Scheduler:
         """
         now = time.time() if now is None else now
         self._lock_failed = False
-        return [task.name for task in list(self.tasks.values()) if self._run_if_due(task, now)]
+        return [task.name for task in list(self.tasks.values()) if self._run_if_due(task, now, self._run)]
 
-    def _run_if_due(self, task: Task, now: float) -> bool:
+    def start_pending(self, now: float | None = None) -> list[str]:
+        """Like :meth:`run_pending`, but each run goes on in a thread of its own; a task still running is
+        left alone until its run ends. The names of the runs started."""
+        now = time.time() if now is None else now
+        self._lock_failed = False
+        for name, thread in list(self._runs.items()):
+            if not thread.is_alive():
+                del self._runs[name]
+        idle = [task for task in list(self.tasks.values()) if task.name not in self._runs]
+        return [task.name for task in idle if self._run_if_due(task, now, self._start_run)]
+
+    def _start_run(self, task: Task, now: float) -> None:
+        thread = threading.Thread(
+            target=self._run, args=(task, now), name=f"conexoos-task-{task.name}", daemon=True
+        )
+        self._runs[task.name] = thread
+        thread.start()
+
+    def running(self) -> list[str]:
+        """The tasks whose run, started by the background loop, is still going on."""
+        return [name for name, thread in self._runs.items() if thread.is_alive()]
+
+    def _run_if_due(self, task: Task, now: float, run: Callable[[Task, float], None]) -> bool:
         try:
             slot = task.slot(now)
             if not self._due(task, slot, now):
@@ -203,7 +235,7 @@ class Scheduler:
             task.last_slot = slot
             if not retry and not self._claim(task, slot, now):
                 return False
-            self._run(task, now)
+            run(task, now)
             return True
         except Exception as error:  # noqa: BLE001 (nothing may end the scheduler thread)
             self._failed(task, now, "scheduling", error)
@@ -233,13 +265,13 @@ class Scheduler:
         return won
 
     def _run(self, task: Task, now: float) -> None:
-        with self._app.app_context():
-            try:
+        try:
+            with self._app.app_context():
                 task.function()
-            except Exception as error:  # noqa: BLE001 (a failing task must not stop the others)
-                task.run_again = True
-                self._failed(task, now, "task", error)
-                return
+        except Exception as error:  # noqa: BLE001 (a failing task must not stop the others)
+            task.run_again = True
+            self._failed(task, now, "task", error)
+            return
         task.failures, task.retry_at, task.run_again = 0, 0.0, False
         self.status.record(task.name, last_success=repr(time.time()), failures="0")
 
@@ -247,8 +279,11 @@ class Scheduler:
         task.failures += 1
         delay = task.backoff()
         task.retry_at = now + delay
-        reason = describe_error(error)
-        # The traceback once per run of failures; then one line per retry, so a long outage cannot flood.
+        reason = " ".join(describe_error(error).split())  # a driver's message may span lines
+        # One line per failure. The lock's failure, and a fault of what a task depends on (Redis, the
+        # database: down, frozen, a lock timeout), are said by their cause alone; the traceback of anything
+        # else (a bug) once per run of failures, so that a long outage cannot flood the log.
+        traceback = task.failures == 1 and stage != "lock" and not is_dependency_fault(error)
         log.error(
             "scheduled task %s failed (%s: %s); failure %d in a row, retrying in %.0f s",
             task.name,
@@ -256,7 +291,7 @@ class Scheduler:
             reason,
             task.failures,
             delay,
-            exc_info=error if task.failures == 1 else None,
+            exc_info=error if traceback else None,
         )
         self.status.record(
             task.name, last_failure=repr(time.time()), error=f"{stage}: {reason}", failures=str(task.failures)
@@ -299,10 +334,19 @@ class Scheduler:
         thread, self._thread = self._thread, None
         if thread is None:
             return True
+        deadline = time.monotonic() + timeout
         thread.join(timeout=timeout)
-        if thread.is_alive():
-            log.warning("the task scheduler did not stop within %.0f s: a task is still running", timeout)
+        for run in list(self._runs.values()):
+            run.join(timeout=max(0.0, deadline - time.monotonic()))
+        still = sorted(self.running())
+        if thread.is_alive() or still:
+            log.warning(
+                "the task scheduler did not stop within %.0f s: still running: %s",
+                timeout,
+                ", ".join(still) or "the scheduler loop",
+            )
             return False
+        self._runs.clear()
         return True
 
     def _loop(self) -> None:
@@ -311,9 +355,25 @@ class Scheduler:
             self.status.record(name, started=started)  # lag counts from here until a first success
         while not self._stop.wait(self._tick):
             try:
-                self.run_pending()
+                self.start_pending()
             except Exception:  # broad on purpose: run_pending catches per task; this is the last guard
                 log.exception("task scheduler: unexpected error; the scheduler goes on")
+
+
+DEPENDENCY_FAULTS: tuple[type[BaseException], ...] = (
+    redis.RedisError,
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+"""Errors that say a server the tasks use failed, not the task's code: logged without a traceback."""
+
+
+def is_dependency_fault(error: BaseException) -> bool:
+    """Whether ``error`` is a fault of Redis or the database (their cause says all there is to say)."""
+    return isinstance(error, DEPENDENCY_FAULTS)
 
 
 def status_store(settings: Settings, services: Services) -> StatusStore:

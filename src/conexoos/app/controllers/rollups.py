@@ -62,9 +62,11 @@ BATCH_SIZE = 5000
 MAX_QUARANTINED_PER_RUN = 100
 """Past this many quarantined events in one run the roll-up stops (raising) instead of setting aside more."""
 LOCK_WAIT_MS = 5000
-"""How long a fold waits for SQLite's write lock (the app's default is 30 s): a writer held open longer
-makes the roll-up fail with "database is locked", and the scheduler retries after its back-off instead of
-being stuck. PostgreSQL and MariaDB never make a fold wait on an open insert."""
+"""How long a fold waits for a lock: SQLite's write lock (the app's default is 30 s), the lock row on
+PostgreSQL and MariaDB (the connection's ``lock_timeout``, 10 s by default). A writer or a session holding
+the lock row longer makes the roll-up fail ("database is locked", "lock timeout"), and the scheduler retries
+after its back-off instead of being stuck. PostgreSQL and MariaDB never make a fold wait on an open
+insert."""
 MARK_CHUNK = 500
 """Ids per ``UPDATE ... WHERE id IN (...)`` when a batch is marked rolled up."""
 RollupKey = tuple[int, str, int, str, int, str, str]
@@ -210,17 +212,42 @@ def _fold(events: Sequence[Any]) -> None:
 
 @contextmanager
 def _bounded_lock_wait() -> Iterator[None]:
-    """On SQLite, wait at most :data:`LOCK_WAIT_MS` for the write lock inside the block (this connection)."""
+    """Wait at most :data:`LOCK_WAIT_MS` for a lock inside the block, on this connection.
+
+    A fold that cannot get the lock row (another roll-up, or a session someone left open holding it) then
+    fails with an ``OperationalError`` and the scheduler retries it at its next slot, instead of holding a
+    pooled connection, and its worker's scheduler, for as long as the lock is held. PostgreSQL's
+    ``SET LOCAL`` ends with the transaction; SQLite's busy timeout and MariaDB's session variable are put
+    back after the block."""
     connection = db.session.connection()
-    if connection.dialect.name != "sqlite":
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(LOCK_WAIT_MS)}ms'")
         yield
         return
-    previous = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
-    connection.exec_driver_sql(f"PRAGMA busy_timeout = {int(LOCK_WAIT_MS)}")
+    setting = LOCK_WAIT_SETTINGS.get(dialect)
+    if setting is None:
+        yield
+        return
+    read, write, scale = setting
+    previous = connection.exec_driver_sql(read).scalar()
+    connection.exec_driver_sql(write.format(int(LOCK_WAIT_MS / scale)))
     try:
         yield
     finally:
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {previous}")
+        connection.exec_driver_sql(write.format(int(previous or 0)))
+
+
+LOCK_WAIT_SETTINGS = {
+    "sqlite": ("PRAGMA busy_timeout", "PRAGMA busy_timeout = {}", 1),
+    "mysql": ("SELECT @@SESSION.innodb_lock_wait_timeout", "SET SESSION innodb_lock_wait_timeout = {}", 1000),
+    "mariadb": (
+        "SELECT @@SESSION.innodb_lock_wait_timeout",
+        "SET SESSION innodb_lock_wait_timeout = {}",
+        1000,
+    ),
+}
+"""Per dialect: how to read the lock wait, how to set it, and its unit in milliseconds."""
 
 
 def _lock(highest_id: int) -> None:

@@ -40,6 +40,11 @@ class StorageFull(StorageError):
         super().__init__(f"out of storage space: {detail}")
 
 
+class StorageUnreachable(StorageError):
+    """The storage did not answer in time, or could not be connected to: the next call would likely fail
+    the same way (a bulk copy stops rather than waiting out each file)."""
+
+
 class FileMissing(StorageError, KeyError):
     """No file of that name is stored."""
 

@@ -71,7 +71,13 @@ def media_group(
         )
         for name, why in report.failed:
             click.echo(f"failed: {name}: {why}", err=True)
-        if report.failed:
+        if report.stopped:
+            click.echo(
+                "stopped: a storage does not answer; nothing was lost and the files copied so far are kept: "
+                "run the same command again once it answers",
+                err=True,
+            )
+        if report.failed or report.stopped:
             ctx.exit(1)
         click.echo(
             f"Every file is in {target_backend}. Now set SERVER_ENV.MEDIA.BACKEND: {target_backend} on every "

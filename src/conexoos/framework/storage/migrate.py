@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .base import Storage, StorageError, StoredFile
+from .base import Storage, StorageError, StorageUnreachable, StoredFile
 
 
 @dataclass
@@ -20,6 +20,8 @@ class MigrationReport:
     copied: int = 0
     present: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    stopped: str = ""
+    """Why the copy stopped before the end (a storage that does not answer), or empty."""
 
     @property
     def total(self) -> int:
@@ -32,22 +34,36 @@ def copy_all(
 ) -> MigrationReport:
     """Copy each file of ``source`` missing (or different) in ``target``, then check the target's copy.
 
-    ``progress(name, outcome)`` is told of each file (``copied``, ``present`` or ``failed: why``)."""
+    ``progress(name, outcome)`` is told of each file (``copied``, ``present`` or ``failed: why``). A file
+    that fails is reported and the copy goes on; a storage that does not answer (a timeout, no connection)
+    stops it, with ``report.stopped`` saying why: every further file would wait out the same timeouts. The
+    copy is resumable, so running it again once the storage answers copies what is left."""
     report = MigrationReport()
-    for name in source.names():
-        try:
-            outcome = _copy_one(source, target, name)
-        except StorageError as error:
-            outcome = f"failed: {error}"
-            report.failed.append((name, str(error)))
-        else:
-            if outcome == "copied":
-                report.copied += 1
-            else:
-                report.present += 1
-        if progress is not None:
-            progress(name, outcome)
+    try:
+        for name in source.names():
+            outcome = _copy_reported(source, target, name, report)
+            if progress is not None:
+                progress(name, outcome)
+            if report.stopped:
+                break
+    except StorageUnreachable as error:  # listing the source
+        report.stopped = str(error)
     return report
+
+
+def _copy_reported(source: Storage, target: Storage, name: str, report: MigrationReport) -> str:
+    try:
+        outcome = _copy_one(source, target, name)
+    except StorageError as error:
+        report.failed.append((name, str(error)))
+        if isinstance(error, StorageUnreachable):
+            report.stopped = str(error)
+        return f"failed: {error}"
+    if outcome == "copied":
+        report.copied += 1
+    else:
+        report.present += 1
+    return outcome
 
 
 def _copy_one(source: Storage, target: Storage, name: str) -> str:

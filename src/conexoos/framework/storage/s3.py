@@ -16,14 +16,38 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..database_errors import REFUSED, message_cause
-from .base import FileMissing, Storage, StorageError, StorageFull, StoredFile, check_name, describe
+from ..schema import SERVICES, Key
+from .base import (
+    FileMissing,
+    Storage,
+    StorageError,
+    StorageFull,
+    StorageUnreachable,
+    StoredFile,
+    check_name,
+    describe,
+)
 
 SHA256_METADATA = "sha256"
 """User metadata holding the content's SHA-256 (S3's own ETag is an MD5, or not even that for multipart)."""
 MISSING_CODES = frozenset({"404", "NoSuchKey", "NotFound"})
 FULL_CODES = frozenset({"XMinioStorageFull", "InsufficientStorage", "507"})
-CONNECT_TIMEOUT = 5
-READ_TIMEOUT = 30
+
+
+def _default(key: str) -> int:
+    declared = SERVICES["s3"]
+    assert isinstance(declared, dict)
+    entry = declared[key]
+    assert isinstance(entry, Key)
+    return int(entry.default)
+
+
+CONNECT_TIMEOUT, READ_TIMEOUT, ATTEMPTS = (
+    _default("CONNECT_TIMEOUT"),
+    _default("READ_TIMEOUT"),
+    _default("ATTEMPTS"),
+)
+"""The schema's defaults, for a settings dict that does not come through the schema (a test's, a probe's)."""
 PROBE_TIMEOUT = 1.0
 """Seconds a readiness probe (``/readyz``) waits for the store to connect, then to answer."""
 PROBE_CACHE_SECONDS = 5.0
@@ -183,10 +207,11 @@ def _connection_cause(error: BaseException, endpoint: str) -> str:
     return f"cannot connect to {endpoint} ({message})"
 
 
-def make_client(settings: dict[str, Any], timeout: float | None = None, attempts: int = 3) -> Any:
+def make_client(settings: dict[str, Any], timeout: float | None = None, attempts: int | None = None) -> Any:
     """A boto3 S3 client for ``SERVICES.s3`` (empty keys: boto3's own chain, e.g. an instance role).
 
-    ``timeout`` (seconds to connect, and to read) and ``attempts`` make a probe's client: quick, no retry."""
+    ``timeout`` (seconds to connect, and to read) and ``attempts`` make a probe's client: quick, no retry;
+    otherwise ``CONNECT_TIMEOUT``, ``READ_TIMEOUT`` and ``ATTEMPTS`` of the settings bound every call."""
     global _boto3_session
     import boto3  # imported on first use: only projects storing media in S3 pay for it
     from botocore.config import Config
@@ -194,9 +219,10 @@ def make_client(settings: dict[str, Any], timeout: float | None = None, attempts
     style = settings.get("ADDRESSING_STYLE") or "auto"
     config = Config(
         s3={"addressing_style": style},
-        connect_timeout=timeout or CONNECT_TIMEOUT,
-        read_timeout=timeout or READ_TIMEOUT,
-        retries={"max_attempts": attempts, "mode": "standard"},
+        connect_timeout=timeout or settings.get("CONNECT_TIMEOUT") or CONNECT_TIMEOUT,
+        read_timeout=timeout or settings.get("READ_TIMEOUT") or READ_TIMEOUT,
+        # total_max_attempts counts the first call too; botocore's max_attempts would count retries only.
+        retries={"total_max_attempts": attempts or settings.get("ATTEMPTS") or ATTEMPTS, "mode": "standard"},
     )
     with _SESSION_LOCK:  # making clients from one session is not thread-safe; using them is
         if _boto3_session is None:
@@ -224,4 +250,16 @@ def _storage_error(error: BaseException, what: str) -> StorageError:
     code = _error_code(error)
     if code in FULL_CODES:
         return StorageFull(f"s3: {code}")
+    if _is_unreachable(error):
+        return StorageUnreachable(
+            f"s3 {what} failed: the store did not answer ({type(error).__name__}: {error})"
+        )
     return StorageError(f"s3 {what} failed: {type(error).__name__}: {error}")
+
+
+def _is_unreachable(error: BaseException) -> bool:
+    """A timeout, or no connection at all (botocore's connection errors, after its retries)."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+    return isinstance(error, ConnectTimeoutError | ReadTimeoutError | BotoConnectionError)
