@@ -44,6 +44,7 @@ def switch(boss: Account, on: bool, message: str = MESSAGE) -> None:
         "signup_policy": "open",
         "home_text": "Hello",
         "default_plan": "gratis",
+        "default_theme": "classic",
         "maintenance_message": message,
     }
     if on:
