@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import simple_websocket
+import socketio
 
 from tests.support.live_server import run_live_server
 from tests.support.raw_engineio import hung_up_within, open_raw_engineio, text_frame, upgrade_raw_engineio
@@ -109,7 +110,7 @@ def test_an_abandoned_polling_session_does_not_stop_the_deadline(tmp_path: Path)
 
 def test_with_redis_as_message_queue_a_refused_socket_is_still_cut_off(tmp_path: Path) -> None:
     with run_live_server(tmp_path, redis_queue(tmp_path)) as server:
-        assert type(server.app.extensions["conexoos"].socketio.server.manager).__name__ == "RedisManager"
+        assert isinstance(server.app.extensions["conexoos"].socketio.server.manager, socketio.RedisManager)
         abandon_a_polling_session(server.port)
         connection = open_raw_engineio(server.port)
         try:
