@@ -167,7 +167,7 @@ def test_with_redis_as_message_queue_an_idle_socket_is_cut_off(tmp_path: Path) -
     redis = {"redis": {**require_redis(), "DB": 7}}
     project = write_green_project(tmp_path / "green", port, {"SOCKETIO_JOIN_TIMEOUT": 2}, redis)
     with server(serve_args(project, port, workers=2), tmp_path, f"http://127.0.0.1:{port}/healthz"):
-        assert json.loads(get(port, "/whoami")[1])["socketio_manager"] == "RedisManager"
+        assert "RedisManager" in json.loads(get(port, "/whoami")[1])["socketio_manager"]  # or a subclass
         for _ in range(4):  # each worker gets some
             _abandon_a_polling_session(port)
         connections = [open_raw_engineio(port) for _ in range(4)]

@@ -47,7 +47,7 @@ PROJECT_FILES = {
                 page_url=external_url("home"),
                 patched=bool(monkey and monkey.is_module_patched("socket")),
                 socketio_mode=runtime().socketio.async_mode,
-                socketio_manager=type(runtime().socketio.server.manager).__name__,
+                socketio_manager=[cls.__name__ for cls in type(runtime().socketio.server.manager).__mro__],
                 psycopg_wait=psycopg.waiting.wait.__name__,
             )
 

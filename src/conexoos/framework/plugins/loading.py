@@ -2,8 +2,9 @@
 
 A plugin that fails to load stops the start with one line naming it and the error: a plugin an operator
 enabled never goes silently missing. When the database cannot be read at all (it is down), the app is
-still made, without plugins, and an ERROR line says so: the health probes then report the database, and
-``serve`` waits for the database before it makes the app, so a served site does not start that way.
+still made, without plugins, and an ERROR line says so at its first request: the health probes then report
+the database, and ``serve`` waits for the database before it makes the app, so a served site does not
+start that way.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from .state import enabled_names
 
 log = logging.getLogger("conexoos.plugins")
 EXTENSION = "conexoos_plugins"
+UNREAD = "conexoos_plugins_unread"
+"""Set (to the cause) when the app was made without its plugins because their states could not be read."""
 STATIC_URL = "/plugins/{name}/static"
 LoadParts = Callable[[Project], None]
 """Imports a project's models and calls its server modules in the seed's order (``app._load_parts``)."""
@@ -79,15 +82,29 @@ def load_plugins(
         enabled = enabled_names() if only is None else only
     except DBAPIError as error:
         db.session.rollback()
-        log.error(
-            "plugins not loaded: the plugin states could not be read from the database (%s); "
-            "restart once it answers",
-            one_line_cause(error),
-        )
+        _say_at_first_request(app, one_line_cause(error))
         return app.extensions[EXTENSION]
     loaded = tuple(_load(app, plugin, load_parts) for name, plugin in installed.items() if name in enabled)
     app.extensions[EXTENSION] = ActivePlugins(loaded)
     return app.extensions[EXTENSION]
+
+
+def _say_at_first_request(app: Flask, cause: str) -> None:
+    """Log, at the app's first request, that it serves without its plugins. Not at once: a command that
+    made the app (``db upgrade``) reports the unreachable database itself, in its one line."""
+    said: list[bool] = []
+
+    @app.before_request
+    def plugins_not_loaded() -> None:
+        if not said:
+            said.append(True)
+            log.error(
+                "plugins not loaded: the plugin states could not be read from the database when this "
+                "process started (%s); restart it once the database answers",
+                cause,
+            )
+
+    app.extensions[UNREAD] = cause
 
 
 def _load(app: Flask, plugin: InstalledPlugin, load_parts: LoadParts) -> ActivePlugin:
