@@ -219,7 +219,9 @@ def describe_error(error: BaseException) -> str:
     parts: list[str] = []
     seen: BaseException | None = error
     while seen is not None and len(parts) < 4:
-        parts.append(one_line_cause(seen))
+        text = one_line_cause(seen)
+        if not parts or not parts[-1].startswith(text.split(" CONTEXT:")[0]):  # a driver's error under
+            parts.append(text)  # SQLAlchemy's says the same again: once is enough
         seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
     return " <- caused by ".join(parts)[:500]
 
