@@ -11,9 +11,8 @@ from flask import Flask
 from sqlalchemy import column, delete, select, table, text, update
 
 from conexoos.framework import db
-from conexoos.framework.migrations import downgrade, migration_target, upgrade
 from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app
+from tests.fixtures.empty_database import empty_product_app, migrate
 
 pytestmark = pytest.mark.database_matrix
 
@@ -54,11 +53,6 @@ def rows(app: Flask, *columns: str) -> list[tuple[object, ...]]:
         ).all()
         db.session.rollback()
     return [tuple(int(v) if isinstance(v, bool) else v for v in row) for row in found]
-
-
-def migrate(app: Flask, step: str, revision: str) -> None:
-    with migration_target(app) as target:
-        (upgrade if step == "up" else downgrade)(target, revision)
 
 
 def test_0012_turns_is_admin_into_a_role_and_back_without_losing_a_row(app: Flask) -> None:

@@ -11,9 +11,8 @@ from flask import Flask
 from sqlalchemy import column, select, table, text
 
 from conexoos.framework import db
-from conexoos.framework.migrations import downgrade, migration_target, upgrade
 from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app
+from tests.fixtures.empty_database import empty_product_app, migrate
 
 pytestmark = pytest.mark.database_matrix
 
@@ -31,11 +30,6 @@ def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """The product on a new, empty database of the matrix's kind (the revisions build it)."""
     with empty_product_app(make_app, tmp_path_factory) as built:
         yield built
-
-
-def migrate(app: Flask, step: str, revision: str) -> None:
-    with migration_target(app) as target:
-        (upgrade if step == "up" else downgrade)(target, revision)
 
 
 def link_rows(app: Flask, *columns: str) -> list[tuple[object, ...]]:
