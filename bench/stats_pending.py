@@ -44,9 +44,13 @@ def baseline_pending_events(
     owner_id: int, start: datetime, end: datetime, reader: Session | None = None
 ) -> Sequence[Any]:
     """The query before this change: every pending event of every owner, filtered in Python."""
-    pending = (reader or db.session()).scalars(
-        select(AnalyticsEvent).where(AnalyticsEvent.rolled_up == false()).order_by(AnalyticsEvent.id)
-    ).all()
+    pending = (
+        (reader or db.session())
+        .scalars(
+            select(AnalyticsEvent).where(AnalyticsEvent.rolled_up == false()).order_by(AnalyticsEvent.id)
+        )
+        .all()
+    )
     return [event for event in pending if event.owner_id == owner_id and start <= event.occurred_at < end]
 
 

@@ -109,7 +109,9 @@ def _local_date(day_number: int) -> date:
     return date(1970, 1, 1) + timedelta(days=day_number)
 
 
-def _rollup_totals(reader: Session, tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuery) -> None:
+def _rollup_totals(
+    reader: Session, tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuery
+) -> None:
     """Daily totals from hourly rows, and quarter-hour rows for the hours a day boundary cuts in two.
 
     One query covers every offset segment (a CASE picks each segment's UTC offset), so a report costs
@@ -187,7 +189,8 @@ def _add_total(
 
 
 def _rollup_tops(
-    reader: Session, tally: Tally, owner_id: int, start: int, end: int, link_id: int | None) -> None:
+    reader: Session, tally: Tally, owner_id: int, start: int, end: int, link_id: int | None
+) -> None:
     """Top lists from daily rows for whole UTC days inside the range, hourly rows at its two edges."""
     first_hour = start - start % HOUR_BUCKETS  # a range starting mid-hour includes that hour
     day_low, day_high = _ceil(first_hour, DAY_BUCKETS), end - end % DAY_BUCKETS
