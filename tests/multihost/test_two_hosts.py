@@ -134,7 +134,8 @@ def test_each_slot_of_every_task_runs_on_one_host_only(cluster: Cluster) -> None
         assert not on_a & on_b, f"{task}: slots {sorted(on_a & on_b)} ran on both hosts"
         if interval * 2 <= TASK_WINDOW:
             assert on_a | on_b, f"{task} (every {interval:g} s) never ran on either host"
-    assert all(runs[name] for name in runs), "a host never won a slot: are the claims shared?"
+    # Which host wins is a race (whose scheduler looks first after the slot begins); with claims that were
+    # not shared, both hosts would run every slot and the check above would fail.
     # The records every host reads (Redis) show each task's last success, whichever host ran it.
     for task, success in task_records(cluster).items():
         if registered[task] * 2 <= TASK_WINDOW:
