@@ -24,6 +24,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import false, insert, select
+from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -39,11 +40,17 @@ OWN_ROLLED_UP, OWN_PENDING, OTHER_USERS, DAYS = 2_000, 200, 50, 7
 CURRENT = stats_controller.pending_events
 
 
-def baseline_pending_events(owner_id: int, start: datetime, end: datetime) -> Sequence[Any]:
+def baseline_pending_events(
+    owner_id: int, start: datetime, end: datetime, reader: Session | None = None
+) -> Sequence[Any]:
     """The query before this change: every pending event of every owner, filtered in Python."""
-    pending = db.session.scalars(
-        select(AnalyticsEvent).where(AnalyticsEvent.rolled_up == false()).order_by(AnalyticsEvent.id)
-    ).all()
+    pending = (
+        (reader or db.session())
+        .scalars(
+            select(AnalyticsEvent).where(AnalyticsEvent.rolled_up == false()).order_by(AnalyticsEvent.id)
+        )
+        .all()
+    )
     return [event for event in pending if event.owner_id == owner_id and start <= event.occurred_at < end]
 
 

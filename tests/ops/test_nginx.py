@@ -59,12 +59,20 @@ def render(template: str, listen: int, upstream: int) -> str:
 @contextlib.contextmanager
 def running_nginx(prefix: Path, listen: int, upstream: int) -> Iterator[Path]:
     """nginx in the foreground with the rendered template; stopped (SIGQUIT, then SIGKILL) after."""
+    with running_nginx_site(prefix, listen, render(TEMPLATE.read_text(), listen, upstream)):
+        yield prefix
+
+
+@contextlib.contextmanager
+def running_nginx_site(prefix: Path, listen: int, site: str) -> Iterator[Path]:
+    """nginx in the foreground with ``site`` (a rendered server configuration) in its ``http`` block,
+    answering on 127.0.0.1:``listen``; stopped (SIGQUIT, then SIGKILL) after."""
     if not os.path.exists(NGINX):
         if REQUIRE_SERVICES:
             pytest.fail("nginx is not installed (scripts/test installs it with apt-get)")
         pytest.skip("nginx is not installed")
     prefix.mkdir(parents=True)
-    (prefix / "conexoos.conf").write_text(render(TEMPLATE.read_text(), listen, upstream))
+    (prefix / "conexoos.conf").write_text(site)
     user = "user root;" if os.geteuid() == 0 else ""
     (prefix / "nginx.conf").write_text(MAIN_CONFIG.format(prefix=prefix, user=user))
     command = [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]

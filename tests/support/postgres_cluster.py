@@ -44,11 +44,14 @@ def installed_version() -> str:
 class PostgresCluster:
     """create(), start(), stop(), freeze() (SIGSTOP every process), thaw() (SIGCONT), drop()."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", clients: str | None = None) -> None:
+        """``host``: the one address it listens on; ``clients``: a network (CIDR) whose hosts may log in
+        too (the postgres superuser trusted, other roles with their password), e.g. network namespaces'."""
         self.version = installed_version()
         self.name = f"cx{os.getpid()}_{uuid.uuid4().hex[:8]}"
         self.port = free_port()
-        self.host = "127.0.0.1"
+        self.host = host
+        self.clients = clients
         self._frozen: list[int] = []
         self.running = False
 
@@ -59,14 +62,20 @@ class PostgresCluster:
             "-o", "fsync=off", "-o", "synchronous_commit=off", "-o", "full_page_writes=off",
             "--", "--auth-local", "trust", "--auth-host", "trust", "--no-sync",
         )  # fmt: skip
-        Path(f"/etc/postgresql/{self.version}/{self.name}/pg_hba.conf").write_text(HBA, encoding="utf-8")
+        hba = HBA
+        if self.clients:
+            hba += f"host all postgres {self.clients} trust\nhost all all {self.clients} scram-sha-256\n"
+        folder = Path(f"/etc/postgresql/{self.version}/{self.name}")
+        (folder / "pg_hba.conf").write_text(hba, encoding="utf-8")
+        with (folder / "postgresql.conf").open("a", encoding="utf-8") as settings:
+            settings.write(f"listen_addresses = '{self.host}'\n")  # the last setting in the file wins
         return self
 
     def start(self) -> None:
         """Start the server and wait until it accepts connections."""
         _run("pg_ctlcluster", self.version, self.name, "start")
         self.running = True
-        if not wait_until(lambda: port_open(self.port), START_TIMEOUT):
+        if not wait_until(lambda: port_open(self.port, self.host), START_TIMEOUT):
             raise RuntimeError(f"PostgreSQL cluster {self.name} did not listen on {self.port}")
 
     def stop(self) -> None:

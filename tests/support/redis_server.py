@@ -21,23 +21,27 @@ START_TIMEOUT = 10.0
 class RedisServer:
     """``redis-server`` in a child process: start(), stop(), freeze() (SIGSTOP), thaw() (SIGCONT)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1", password: str = "") -> None:
+        """``host``: the address it listens on; away from loopback Redis wants a ``password`` (or it
+        refuses every client in its protected mode)."""
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         self.port = port or free_port()
-        self.host = "127.0.0.1"
+        self.host = host
+        self.password = password
         self._folder = tempfile.mkdtemp(prefix="conexoos-redis-")
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
-        """``redis://127.0.0.1:PORT/0``."""
-        return f"redis://{self.host}:{self.port}/0"
+        """``redis://[:PASSWORD@]HOST:PORT/0``."""
+        credentials = f":{self.password}@" if self.password else ""
+        return f"redis://{credentials}{self.host}:{self.port}/0"
 
     @property
     def service(self) -> dict[str, object]:
         """The ``SERVICES.redis`` entry for this server."""
-        return {"HOST": self.host, "PORT": self.port, "DB": 0}
+        return {"HOST": self.host, "PORT": self.port, "DB": 0, "PASSWORD": self.password}
 
     def start(self) -> RedisServer:
         """Start the server (again, on the same port) and wait until it accepts connections."""
@@ -55,12 +59,13 @@ class RedisServer:
                 "--appendonly",
                 "no",
             ]
-            + ["--dir", self._folder, "--daemonize", "no", "--loglevel", "warning"],
+            + ["--dir", self._folder, "--daemonize", "no", "--loglevel", "warning"]
+            + (["--requirepass", self.password] if self.password else []),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + START_TIMEOUT
-        while not port_open(self.port):
+        while not port_open(self.port, self.host):
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"redis-server did not start on port {self.port}")

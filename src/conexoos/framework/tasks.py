@@ -235,6 +235,8 @@ class Scheduler:
             task.last_slot = slot
             if not retry and not self._claim(task, slot, now):
                 return False
+            # Which process ran which slot: with several hosts, each slot must appear in one host's log.
+            log.debug("scheduled task %s runs slot %d%s", task.name, slot, " again" if retry else "")
             run(task, now)
             return True
         except Exception as error:  # noqa: BLE001 (nothing may end the scheduler thread)

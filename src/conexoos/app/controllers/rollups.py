@@ -40,6 +40,7 @@ from typing import Any
 
 from sqlalchemy import and_, bindparam, case, delete, false, func, insert, select, true, tuple_, update
 from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
 
 from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, StatsVisitor, StatsWatermark
 from conexoos.app.models.persistent.base import transaction, utcnow
@@ -329,8 +330,10 @@ def _ensure_lock_row() -> None:
             db.session.add(StatsWatermark(id=1, last_event_id=0))
 
 
-def known_visitors(events: Sequence[Any]) -> set[tuple[int, date, str]]:
-    """The (owner, day, hash) triples of ``events`` already counted as unique."""
+def known_visitors(events: Sequence[Any], reader: Session | None = None) -> set[tuple[int, date, str]]:
+    """The (owner, day, hash) triples of ``events`` already counted as unique (read through ``reader``,
+    default: the default connection)."""
+    session = db.session() if reader is None else reader
     wanted = {(e.owner_id, e.occurred_at.date(), e.visitor_hash) for e in events if e.visitor_hash}
     found: set[tuple[int, date, str]] = set()
     candidates = list(wanted)
@@ -339,7 +342,7 @@ def known_visitors(events: Sequence[Any]) -> set[tuple[int, date, str]]:
         query = select(StatsVisitor.owner_id, StatsVisitor.day, StatsVisitor.visitor_hash).where(
             tuple_(StatsVisitor.owner_id, StatsVisitor.day, StatsVisitor.visitor_hash).in_(chunk)
         )
-        found.update((row[0], row[1], row[2]) for row in db.session.execute(query))
+        found.update((row[0], row[1], row[2]) for row in session.execute(query))
     return found
 
 

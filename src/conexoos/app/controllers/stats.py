@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, false, func, or_, select
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from conexoos.app.dto.stats import StatsQuery
@@ -61,17 +62,22 @@ class Segment:
     offset_buckets: int
 
 
-def report(user: User, query: StatsQuery) -> dict[str, Any]:
-    """The statistics of ``user`` for ``query``; 404 when ``link_id`` is not one of their links."""
+def report(user: User, query: StatsQuery, reader: Session | None = None) -> dict[str, Any]:
+    """The statistics of ``user`` for ``query``; 404 when ``link_id`` is not one of their links.
+
+    The rollups and pending events are read through ``reader`` (a read replica's session, see
+    stats_reader.py; default: the default connection); links and products from the default connection.
+    """
+    reader = db.session() if reader is None else reader
     links = {link.id: link for link in UserLink.get_links_by_user_id(user.id)}
     if query.link_id is not None and query.link_id not in links:
         raise NotFound("No such link.")
     plans.check_history(user, query.start, datetime.now(query.tz).date())
     segments = list(offset_segments(query.start, query.end, query.tz))
     tally = Tally()
-    _rollup_totals(tally, user.id, segments, query)
-    _rollup_tops(tally, user.id, segments[0].start, segments[-1].end, query.link_id)
-    _tail(tally, user.id, segments, query)
+    _rollup_totals(reader, tally, user.id, segments, query)
+    _rollup_tops(reader, tally, user.id, segments[0].start, segments[-1].end, query.link_id)
+    _tail(reader, tally, user.id, segments, query)
     products = {product.id: product.title for product in Product.get_products_by_user_id(user.id)}
     return _assemble(tally, links, products, query)
 
@@ -103,7 +109,9 @@ def _local_date(day_number: int) -> date:
     return date(1970, 1, 1) + timedelta(days=day_number)
 
 
-def _rollup_totals(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuery) -> None:
+def _rollup_totals(
+    reader: Session, tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuery
+) -> None:
     """Daily totals from hourly rows, and quarter-hour rows for the hours a day boundary cuts in two.
 
     One query covers every offset segment (a CASE picks each segment's UTC offset), so a report costs
@@ -120,7 +128,7 @@ def _rollup_totals(tally: Tally, owner_id: int, segments: list[Segment], query: 
             StatsRollup.bucket < high,
             StatsRollup.bucket.not_in([hour for hour in split if low <= hour < high]),
         )
-        for day_number, kind, link_id, events, uniques in db.session.execute(whole_hours):
+        for day_number, kind, link_id, events, uniques in reader.execute(whole_hours):
             date_ = _local_date(int(day_number))
             _add_total(tally, date_, kind, int(link_id), int(events), int(uniques), query)
     first, last = segments[0].start, segments[-1].end
@@ -129,7 +137,7 @@ def _rollup_totals(tally: Tally, owner_id: int, segments: list[Segment], query: 
         statement = _totals(owner_id, QUARTER, StatsRollup.bucket).where(
             StatsRollup.bucket.in_(quarters[start : start + 500])
         )
-        for bucket, kind, link_id, events, uniques in db.session.execute(statement):
+        for bucket, kind, link_id, events, uniques in reader.execute(statement):
             date_ = _bucket_date(int(bucket), segments)
             _add_total(tally, date_, kind, int(link_id), int(events), int(uniques), query)
 
@@ -180,7 +188,9 @@ def _add_total(
             counter["clicks"] += events
 
 
-def _rollup_tops(tally: Tally, owner_id: int, start: int, end: int, link_id: int | None) -> None:
+def _rollup_tops(
+    reader: Session, tally: Tally, owner_id: int, start: int, end: int, link_id: int | None
+) -> None:
     """Top lists from daily rows for whole UTC days inside the range, hourly rows at its two edges."""
     first_hour = start - start % HOUR_BUCKETS  # a range starting mid-hour includes that hour
     day_low, day_high = _ceil(first_hour, DAY_BUCKETS), end - end % DAY_BUCKETS
@@ -208,11 +218,11 @@ def _rollup_tops(tally: Tally, owner_id: int, start: int, end: int, link_id: int
         )
         .group_by(StatsRollup.dimension, StatsRollup.value)
     )
-    for dimension, value, events in db.session.execute(statement):
+    for dimension, value, events in reader.execute(statement):
         tally.top[dimension][value] += int(events)
 
 
-def _tail(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuery) -> None:
+def _tail(reader: Session, tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuery) -> None:
     """Count the events not yet rolled up exactly as the rollups would have counted them."""
     first_bucket, end_bucket = segments[0].start, segments[-1].end
     # A visitor is unique at their first event (in id order) of a UTC day, as the roll-up folds them: read
@@ -220,10 +230,10 @@ def _tail(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuer
     first = datetime.fromtimestamp(first_bucket * BUCKET_SECONDS, UTC).replace(hour=0, minute=0)
     last = datetime.fromtimestamp((end_bucket - 1) * BUCKET_SECONDS, UTC).replace(hour=0, minute=0)
     end = last + timedelta(days=1)
-    events = pending_events(owner_id, first, end)
+    events = pending_events(owner_id, first, end, reader)
     if not events:
         return
-    counted = aggregate(events, known_visitors(events))
+    counted = aggregate(events, known_visitors(events, reader))
     first_hour = first_bucket - first_bucket % HOUR_BUCKETS  # top lists include the first hour, as above
     for (_, grain, bucket, kind, link_id, dimension, value), counts in counted.counts.items():
         if dimension == TOTAL and grain == QUARTER and first_bucket <= bucket < end_bucket:
@@ -238,8 +248,11 @@ def _tail(tally: Tally, owner_id: int, segments: list[Segment], query: StatsQuer
             tally.top[dimension][value] += counts.events
 
 
-def pending_events(owner_id: int, start: datetime, end: datetime) -> Sequence[Any]:
-    """``owner_id``'s events not rolled up yet in [start, end), in id order (plain rows).
+def pending_events(
+    owner_id: int, start: datetime, end: datetime, reader: Session | None = None
+) -> Sequence[Any]:
+    """``owner_id``'s events not rolled up yet in [start, end), in id order (plain rows), read through
+    ``reader`` (default: the default connection).
 
     Filtered in SQL on ``ix_analytics_event_owner_pending`` (owner_id, rolled_up, id): other owners'
     pending events are never read, so a report costs the same however much traffic the rest of the site has.
@@ -255,7 +268,7 @@ def pending_events(owner_id: int, start: datetime, end: datetime) -> Sequence[An
         )
         .order_by(table.c.id)
     )
-    return db.session.execute(query).all()
+    return (db.session() if reader is None else reader).execute(query).all()
 
 
 def _counts_for_tops(kind: str, link_id: int, wanted: int | None) -> bool:
