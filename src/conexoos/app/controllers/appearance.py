@@ -71,14 +71,6 @@ OVERRIDE_NAMES = (
     "--avatar-radius",
 )
 """The custom properties only overrides set (``public.css`` falls back to the theme's when they are unset)."""
-COLOUR_FIELDS = (
-    "background_color",
-    "gradient_color",
-    "backdrop_color",
-    "text_color",
-    "button_color",
-    "button_text_color",
-)
 
 
 @dataclass(frozen=True)
