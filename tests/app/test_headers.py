@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.routing.converters import AnyConverter, IntegerConverter, PathConverter
 from werkzeug.test import TestResponse
 
-from conexoos.app.server.middleware import CONTENT_SECURITY_POLICY
+from conexoos.app.utils.csp import CONTENT_SECURITY_POLICY
 from conexoos.framework.config import deep_merge
 from tests.conftest import AppFactory
 

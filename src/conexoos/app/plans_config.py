@@ -26,6 +26,7 @@ DEFAULT_PLANS: dict[str, dict[str, Any]] = {
         "MAX_LINKS": 200,
         "MAX_PRODUCTS": 100,
         "HISTORY_DAYS": 730,
+        "REMOVE_BRANDING": True,
     },
 }
 
@@ -43,6 +44,8 @@ class Plan:
     max_links: int | None
     max_products: int | None
     history_days: int | None
+    remove_branding: bool = False
+    """Whether the plan's public pages go without the "Made with" footer (``REMOVE_BRANDING``)."""
 
     @property
     def is_free(self) -> bool:
@@ -121,6 +124,7 @@ def plans_from_tree(tree: dict[str, dict[str, Any]]) -> dict[str, Plan]:
             max_links=spec["MAX_LINKS"],
             max_products=spec["MAX_PRODUCTS"],
             history_days=spec["HISTORY_DAYS"],
+            remove_branding=spec["REMOVE_BRANDING"],
         )
         for key, spec in tree.items()
     }

@@ -12,9 +12,11 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, render_template, send_from_directory
 from werkzeug.wrappers import Response
 
-from conexoos.app.controllers import analytics, profiles
+from conexoos.app.controllers import analytics, appearance, plans, profiles
+from conexoos.app.controllers.themes import THEMES
 from conexoos.app.models.persistent.event import BUY
 from conexoos.app.plans_config import format_money
+from conexoos.app.utils.csp import allow_style
 from conexoos.framework import runtime
 from conexoos.framework.sessions import session_optional
 from conexoos.framework.urls import external_url
@@ -80,8 +82,16 @@ def profile(username: str) -> str:
     page = profiles.public_page(username)
     # Render before recording: the view's commit expires the loaded rows, and reading them again
     # afterwards would cost one query per link.
+    page_style = appearance.page_style(appearance.from_row(page.appearance))
+    allow_style(page_style)
     html = render_template(
-        "public/profile.html", page=page, page_url=profiles.page_url(page.user), format_money=format_money
+        "public/profile.html",
+        page=page,
+        page_url=profiles.page_url(page.user),
+        format_money=format_money,
+        theme_stylesheet=THEMES[page.theme].stylesheet,
+        page_style=page_style,
+        show_branding=not plans.plan_for(page.user).remove_branding,
     )
     analytics.record_view(page.user.id)
     return html

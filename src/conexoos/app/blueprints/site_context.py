@@ -8,9 +8,10 @@ query budget) costs nothing, and one that does costs at most one query every 30 
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from conexoos.app.controllers import maintenance, menus, site_settings
+from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
 
 site_context = Blueprint("site_context", __name__)
 LEGAL_SLUGS = ("terms", "privacy")
@@ -21,8 +22,15 @@ class Site:
 
     @property
     def name(self) -> str:
-        """The name chosen at setup or in the admin panel (default: ``SERVER_ENV.APP_NAME``)."""
-        return str(site_settings.cached()["site_name"])
+        """The name chosen at setup or in the admin panel (default: ``SERVER_ENV.APP_NAME``); once the
+        database failed in this request (its error page is being drawn), ``APP_NAME`` without asking it."""
+        if database_failed():
+            return str(current_app.config["APP_NAME"])
+        try:
+            return str(site_settings.cached()["site_name"])
+        except DATABASE_UNREACHABLE:
+            note_database_failed()
+            return str(current_app.config["APP_NAME"])
 
     @property
     def signup_open(self) -> bool:

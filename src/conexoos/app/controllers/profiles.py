@@ -12,7 +12,7 @@ from flask import current_app
 from sqlalchemy import and_, select
 from werkzeug.exceptions import Gone, NotFound
 
-from conexoos.app.models.persistent import Product, SiteSetting, User, UserLink
+from conexoos.app.models.persistent import PageAppearance, Product, SiteSetting, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.io import IOUtils, Upload
 from conexoos.framework import db
@@ -35,7 +35,9 @@ class PublicPage:
     links: list[UserLink]
     products: list[Product]
     theme: str = DEFAULT_THEME
-    """The site's default theme (``controllers/themes.py``), read in the page's first query."""
+    """The creator's theme, else the site's default (``controllers/themes.py``), read in the first query."""
+    appearance: PageAppearance | None = None
+    """The creator's appearance choices (``controllers/appearance.py``), read in the first query."""
 
 
 def public_page(username: str) -> PublicPage:
@@ -47,9 +49,10 @@ def public_page(username: str) -> PublicPage:
     """
     now = utcnow()
     query = (
-        select(User, UserLink, SiteSetting.value)
+        select(User, UserLink, SiteSetting.value, PageAppearance)
         .outerjoin(UserLink, and_(UserLink.owner_id == User.id, UserLink.live_condition(now)))
         .outerjoin(SiteSetting, SiteSetting.key == THEME_SETTING)  # one row or none: no extra query
+        .outerjoin(PageAppearance, PageAppearance.user_id == User.id)  # likewise
         .where(User.username == username.lower())
         .order_by(UserLink.order_index, UserLink.id)
     )
@@ -63,8 +66,8 @@ def public_page(username: str) -> PublicPage:
         raise NotFound(
             "There is no page with this name."
         )  # unpublished until the owner's address is verified
-    links = [link for _, link, _ in rows if link is not None]
-    stored_theme = rows[0][2]
+    links = [link for _, link, _, _ in rows if link is not None]
+    stored_theme, appearance = rows[0][2], rows[0][3]
     products = db.session.scalars(
         select(Product)
         .where(Product.owner_id == user.id, Product.enabled.is_(True), Product.blocked.is_(False))
@@ -74,7 +77,10 @@ def public_page(username: str) -> PublicPage:
         user=user,
         links=_within(links, plans.visible_limit(user, "links")),
         products=_within(list(products), plans.visible_limit(user, "products")),
-        theme=theme_key(json.loads(stored_theme) if stored_theme else None),
+        theme=theme_key(
+            (appearance and appearance.theme) or (json.loads(stored_theme) if stored_theme else None)
+        ),
+        appearance=appearance,
     )
 
 

@@ -170,7 +170,7 @@ SETTINGS: dict[str, Setting] = {
             DEFAULT_THEME,
             choices=tuple(THEMES),
             help="; ".join(theme.label for theme in THEMES.values())
-            + ". Every public page wears it (pages choosing their own come with the page editor).",
+            + ". Every public page wears it, unless its creator chose another in Settings → Appearance.",
         ),
         Setting(
             "maintenance_mode",

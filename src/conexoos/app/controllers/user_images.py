@@ -1,4 +1,5 @@
-"""A user's uploaded images, by the names stored on their rows (``user.avatar``, ``product.image``).
+"""A user's uploaded images, by the names stored on their rows (``user.avatar``, ``product.image``, the
+page's ``page_appearance.background_image``).
 
 The one place account export and deletion reach image files, through the configured media storage
 (:mod:`conexoos.framework.storage`).
@@ -10,7 +11,8 @@ import logging
 from collections.abc import Iterable
 from typing import IO
 
-from conexoos.app.models.persistent import Product, User
+from conexoos.app.models.persistent import PageAppearance, Product, User
+from conexoos.framework import db
 from conexoos.framework.storage import media_storage
 from conexoos.framework.storage.base import FileMissing
 
@@ -25,6 +27,9 @@ def image_names(user: User) -> list[str]:
     names += [
         product.image for product in Product.get_products_by_user_id(user.id) if product.has_custom_image
     ]
+    appearance = db.session.get(PageAppearance, user.id)
+    if appearance is not None and appearance.background_image:
+        names.append(appearance.background_image)
     return names
 
 

@@ -57,6 +57,11 @@ PLAN: Schema = {
         nullable=True,
         expected=UNLIMITED,
     ),
+    "REMOVE_BRANDING": Key(
+        "bool",
+        False,
+        'Public pages of this plan go without the "Made with" footer link to the site.',
+    ),
 }
 
 VERIFY_EMAIL_CHOICES = ("required", "optional", "off")

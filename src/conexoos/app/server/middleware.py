@@ -15,15 +15,12 @@ from conexoos.app.controllers.user_sessions import load_session_user
 from conexoos.app.extensions import csrf, exempt_cross_site_posts, init_limiter, login_manager
 from conexoos.app.models.persistent import User
 from conexoos.app.settings import load_product_settings
+from conexoos.app.utils.csp import content_security_policy
 from conexoos.app.utils.text import has_control_characters
 from conexoos.framework import wants_json
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
 from conexoos.framework.mail import init_mail
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
-)
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 """One year of HTTPS only, under UAT and PROD (never DEV, served over plain HTTP). Subdomains are left
 out: the operator's other hosts are not ours to decide."""
@@ -103,7 +100,7 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", content_security_policy())
     if request.endpoint not in CACHEABLE_ENDPOINTS and _signed_in():
         # A page or API answer for a logged-in user holds their data and CSRF token: no cache keeps it.
         response.headers["Cache-Control"] = "no-store"

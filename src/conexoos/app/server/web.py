@@ -14,6 +14,7 @@ from conexoos.app.blueprints.admin_pages import admin_pages
 from conexoos.app.blueprints.admin_plugins import admin_plugins
 from conexoos.app.blueprints.admin_reports import admin_reports
 from conexoos.app.blueprints.admin_settings import admin_settings
+from conexoos.app.blueprints.appearance_settings import appearance_settings
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
 from conexoos.app.blueprints.linked_signins import linked_signins
@@ -45,6 +46,7 @@ class Route:
         for blueprint in (
             *people,
             account_settings,
+            appearance_settings,
             linked_signins,
             dashboard,
             products_page,

@@ -1,0 +1,96 @@
+"""Settings → Appearance: the creator's theme and overrides, with a preview that works without JavaScript
+(the "Preview" button) and a live one with it (``static/js/appearance.js`` asks ``/preview``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response as BaseResponse
+
+from conexoos.app.controllers import appearance, profiles, site_settings
+from conexoos.app.controllers.appearance import Appearance, AppearanceRefused
+from conexoos.app.controllers.themes import THEMES, Theme, theme_key
+from conexoos.app.utils.csp import allow_style
+from conexoos.app.utils.io import InvalidImage
+from conexoos.framework import error_response
+
+appearance_settings = Blueprint("appearance_settings", __name__, url_prefix="/settings")
+PREVIEW_SELECTOR = ".appearance-preview"
+
+
+@appearance_settings.route("/appearance", methods=["GET"])
+@login_required
+def index() -> tuple[str, int]:
+    """The form, filled with the saved choices, and their preview."""
+    saved = appearance.stored(current_user)
+    return _page(appearance.choices(saved), saved, {}, 200)
+
+
+@appearance_settings.route("/appearance", methods=["POST"])
+@login_required
+def submit() -> BaseResponse | tuple[str, int]:
+    """``action=preview`` shows the choices without saving; otherwise they are saved. A bad field or a
+    failing contrast is a 422 naming it, an upload that is no image a 400; nothing is saved then."""
+    form = request.form
+    try:
+        chosen = appearance.parse_form(form, appearance.stored(current_user))
+    except AppearanceRefused as refused:
+        return _page(form, Appearance(), refused.errors, 422)
+    theme = effective_theme(chosen)
+    if form.get("action") == "preview":
+        problems = appearance.contrast_problems(chosen, theme)
+        errors = {"contrast": " ".join(f"{problem}." for problem in problems)} if problems else {}
+        return _page(form, chosen, errors, 200)
+    try:
+        appearance.save(current_user, chosen, request.files.get("background_image"), theme)
+    except AppearanceRefused as refused:
+        return _page(form, chosen, refused.errors, 422)
+    except InvalidImage as error:
+        return _page(form, chosen, {"background_image": str(error)}, 400)
+    flash("Appearance saved.")
+    return redirect(url_for("appearance_settings.index"))
+
+
+@appearance_settings.route("/appearance/preview", methods=["POST"])
+@login_required
+def preview() -> Response:
+    """The custom properties of the preview for the choices posted, and what fails contrast (JSON)."""
+    try:
+        chosen = appearance.parse_form(request.form, appearance.stored(current_user))
+    except AppearanceRefused as refused:
+        field, message = next(iter(refused.errors.items()))
+        return error_response(422, message, code="invalid_appearance", field=field)
+    theme = effective_theme(chosen)
+    return jsonify(
+        properties={
+            **dict.fromkeys(appearance.OVERRIDE_NAMES, "initial"),
+            **appearance.preview_properties(chosen, theme),
+        },
+        problems=appearance.contrast_problems(chosen, theme),
+    )
+
+
+def effective_theme(chosen: Appearance) -> Theme:
+    """The creator's theme, or the site's default one."""
+    return THEMES[theme_key(chosen.theme or site_settings.cached().get(profiles.THEME_SETTING))]
+
+
+def _page(
+    values: Mapping[str, object], shown: Appearance, errors: dict[str, str], status: int
+) -> tuple[str, int]:
+    theme = effective_theme(shown)
+    style = appearance.declarations(PREVIEW_SELECTOR, appearance.preview_properties(shown, theme))
+    allow_style(style)
+    html = render_template(
+        "settings/appearance.html",
+        values=values,
+        errors=errors,
+        preview_style=style,
+        themes=THEMES,
+        site_theme=THEMES[theme_key(site_settings.cached().get(profiles.THEME_SETTING))],
+        palette=theme.palettes[0],
+        options=appearance,
+    )
+    return html, status

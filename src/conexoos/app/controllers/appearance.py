@@ -1,0 +1,342 @@
+"""A creator's page appearance: the choices, their validation, their contrast, and the CSS they become.
+
+Nothing a creator types reaches a stylesheet as it was typed: a colour is parsed as ``#rgb``/``#rrggbb``,
+every other value is a key of one of the lists below (or a number in its range), and the CSS custom
+properties of the page are written by :func:`override_properties` from those parsed values and this
+module's constants only. An override whose text would be hard to read (WCAG AA) is refused with the
+ratio measured, e.g. ``Text on background: 2.9:1, needs 4.5:1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+
+from flask import url_for
+from markupsafe import Markup
+
+from conexoos.app.models.persistent import PageAppearance, User
+from conexoos.app.utils.contrast import AA_TEXT, contrast, parse_colour, ratio_text
+from conexoos.app.utils.io import Upload
+from conexoos.framework import db
+
+from .themes import THEMES, Theme
+
+BACKGROUNDS = {
+    "theme": "The theme's",
+    "solid": "One colour",
+    "gradient": "A gradient of two colours",
+    "image": "An image (with a backdrop behind the text)",
+}
+GRADIENT_DIRECTIONS = {"down": "180deg", "right": "90deg", "down-right": "135deg", "up-right": "45deg"}
+"""Direction key → the angle written in the CSS."""
+GRADIENT_LABELS = {
+    "down": "Top to bottom",
+    "right": "Left to right",
+    "down-right": "Diagonal, down",
+    "up-right": "Diagonal, up",
+}
+BUTTON_STYLES = {"fill": "Filled", "outline": "Outline", "shadow": "Filled, with a shadow"}
+FONTS = {
+    "system": ("The device's own", "system-ui,-apple-system,Segoe UI,Roboto,sans-serif"),
+    "humanist": (
+        "Humanist sans",
+        "Seravek,Gill Sans Nova,Ubuntu,Calibri,DejaVu Sans,source-sans-pro,sans-serif",
+    ),
+    "serif": ("Book serif", "Charter,Bitstream Charter,Sitka Text,Cambria,Georgia,serif"),
+    "rounded": (
+        "Rounded",
+        "ui-rounded,Hiragino Maru Gothic ProN,Quicksand,Comfortaa,Manjari,Arial Rounded MT,sans-serif",
+    ),
+    "mono": (
+        "Monospace",
+        "ui-monospace,Cascadia Code,Source Code Pro,Menlo,Consolas,DejaVu Sans Mono,monospace",
+    ),
+}
+"""Font key → (label, a stack of fonts already on people's devices: nothing is downloaded)."""
+AVATAR_SHAPES = {"circle": "50%", "rounded": "22%", "square": "0"}
+RADIUS_MIN, RADIUS_MAX = 0, 32
+"""The buttons' corner radius, in CSS pixels."""
+SHADOW = "0 .25rem .6rem rgba(0,0,0,.35)"
+BACKGROUND_FOLDER = "img/backgrounds"
+OVERRIDE_NAMES = (
+    "--page-bg",
+    "--backdrop",
+    "--link-bg",
+    "--link-hover",
+    "--link-text",
+    "--link-shadow",
+    "--radius",
+    "--font",
+    "--avatar-radius",
+)
+"""The custom properties only overrides set (``public.css`` falls back to the theme's when they are unset)."""
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """The parsed choices (None: the theme's own)."""
+
+    theme: str | None = None
+    background: str = "theme"
+    background_color: str | None = None
+    gradient_color: str | None = None
+    gradient_direction: str | None = None
+    background_image: str | None = None
+    backdrop_color: str | None = None
+    text_color: str | None = None
+    button_color: str | None = None
+    button_text_color: str | None = None
+    button_style: str = "fill"
+    corner_radius: int | None = None
+    font: str = "system"
+    avatar_shape: str = "circle"
+
+
+class AppearanceRefused(ValueError):
+    """Choices that cannot be saved: ``errors`` maps a form field (or ``contrast``) to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def stored(user: User) -> Appearance:
+    """The user's saved appearance (the defaults when none was saved)."""
+    row = db.session.get(PageAppearance, user.id)
+    return from_row(row)
+
+
+def from_row(row: PageAppearance | None) -> Appearance:
+    """An :class:`Appearance` of a row (the defaults for none)."""
+    if row is None:
+        return Appearance()
+    return Appearance(**{field.name: getattr(row, field.name) for field in fields(Appearance)})
+
+
+def parse_form(form: Mapping[str, str], before: Appearance) -> Appearance:
+    """Validate the settings form; :class:`AppearanceRefused` names every bad field.
+
+    Colours of a part that is not used (a gradient's second colour on a solid background) are dropped, so
+    a row never holds a value the page does not show.
+    """
+    errors: dict[str, str] = {}
+    background = _choice(form, "background", BACKGROUNDS, errors, "theme")
+    custom_colours = form.get("colors", "theme") == "custom"
+    values = {
+        "theme": _choice(form, "theme", THEMES, errors, "") or None,
+        "background": background,
+        "button_style": _choice(form, "button_style", BUTTON_STYLES, errors, "fill"),
+        "font": _choice(form, "font", FONTS, errors, "system"),
+        "avatar_shape": _choice(form, "avatar_shape", AVATAR_SHAPES, errors, "circle"),
+        "corner_radius": _radius(form, errors),
+        "background_color": _colour(form, "background_color", errors, background in ("solid", "gradient")),
+        "gradient_color": _colour(form, "gradient_color", errors, background == "gradient"),
+        "gradient_direction": _choice(form, "gradient_direction", GRADIENT_DIRECTIONS, errors, "down")
+        if background == "gradient"
+        else None,
+        "backdrop_color": _colour(form, "backdrop_color", errors, background == "image"),
+        "background_image": before.background_image if background == "image" else None,
+    }
+    for name in ("text_color", "button_color", "button_text_color"):
+        values[name] = _colour(form, name, errors, custom_colours)
+    if errors:
+        raise AppearanceRefused(errors)
+    return Appearance(**values)  # type: ignore[arg-type]
+
+
+def _choice(
+    form: Mapping[str, str], name: str, allowed: Mapping[str, object], errors: dict[str, str], default: str
+) -> str:
+    value = form.get(name, "") or default
+    if value and value not in allowed:
+        errors[name] = f"Choose one of: {', '.join(allowed)}."
+    return value
+
+
+def _radius(form: Mapping[str, str], errors: dict[str, str]) -> int | None:
+    text = form.get("corner_radius", "").strip()
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or not RADIUS_MIN <= int(text) <= RADIUS_MAX:
+        errors["corner_radius"] = (
+            f"The corner radius is a whole number of pixels from {RADIUS_MIN} to {RADIUS_MAX}."
+        )
+        return None
+    return int(text)
+
+
+def _colour(form: Mapping[str, str], name: str, errors: dict[str, str], used: bool) -> str | None:
+    if not used:
+        return None
+    try:
+        return parse_colour(form.get(name, ""))
+    except ValueError as error:
+        errors[name] = str(error)
+        return None
+
+
+def backgrounds(appearance: Appearance, palette: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(name, colour) of every colour the page's text may sit on."""
+    if appearance.background == "solid" and appearance.background_color:
+        return [("background", appearance.background_color)]
+    if appearance.background == "gradient" and appearance.background_color and appearance.gradient_color:
+        return [
+            ("the gradient's first colour", appearance.background_color),
+            ("the gradient's second colour", appearance.gradient_color),
+        ]
+    if appearance.background == "image" and appearance.backdrop_color:
+        return [("the text backdrop", appearance.backdrop_color)]
+    return [("background", palette["--page"])]
+
+
+def contrast_problems(appearance: Appearance, theme: Theme) -> list[str]:
+    """What fails WCAG AA, e.g. ``Text on background: 2.9:1, needs 4.5:1`` (empty: it may be saved).
+
+    Checked for each scheme of the theme (light and dark for ``auto``): the text on each colour behind it,
+    the button text on the button, and an outline button's text (the button colour) on the page.
+    """
+    problems: list[str] = []
+    for index, palette in enumerate(theme.palettes):
+        scheme = ("", " (dark scheme)")[index] if len(theme.palettes) > 1 else ""
+        text = appearance.text_color or palette["--text"]
+        button = appearance.button_color or palette["--button"]
+        button_text = appearance.button_text_color or palette["--button-text"]
+        pairs = [(f"Text on {name}", text, colour) for name, colour in backgrounds(appearance, palette)]
+        if appearance.button_style == "outline":
+            pairs += [
+                (f"Button text on {name}", button, colour)
+                for name, colour in backgrounds(appearance, palette)
+            ]
+        else:
+            pairs.append(("Button text on the button", button_text, button))
+        for label, foreground, behind in pairs:
+            ratio = contrast(foreground, behind)
+            message = f"{label}{scheme}: {ratio_text(ratio)}, needs {AA_TEXT:g}:1"
+            if ratio < AA_TEXT and message not in problems:
+                problems.append(message)
+    return problems
+
+
+def override_properties(appearance: Appearance) -> dict[str, str]:
+    """The CSS custom properties the choices set over the theme's (empty for the defaults)."""
+    properties: dict[str, str] = {}
+    properties.update(_background_properties(appearance))
+    if appearance.text_color:
+        properties["--text"] = appearance.text_color
+    if appearance.text_color or appearance.background != "theme":
+        # The theme's muted grey, card and focus ring were chosen for its own page colour, not this one.
+        properties.update({"--muted": "var(--text)", "--focus": "var(--text)", "--card": "transparent"})
+    if appearance.button_color and appearance.button_text_color:
+        properties.update(
+            {
+                "--button": appearance.button_color,
+                "--button-hover": appearance.button_color,
+                "--button-text": appearance.button_text_color,
+            }
+        )
+    if appearance.button_style == "outline":
+        properties.update(
+            {"--link-bg": "transparent", "--link-hover": "transparent", "--link-text": "var(--button)"}
+        )
+    elif appearance.button_style == "shadow":
+        properties["--link-shadow"] = SHADOW
+    if appearance.corner_radius is not None:
+        properties["--radius"] = f"{appearance.corner_radius}px"
+    if appearance.font != "system":
+        properties["--font"] = FONTS[appearance.font][1]
+    if appearance.avatar_shape != "circle":
+        properties["--avatar-radius"] = AVATAR_SHAPES[appearance.avatar_shape]
+    return properties
+
+
+def _background_properties(appearance: Appearance) -> dict[str, str]:
+    first = appearance.background_color
+    if appearance.background == "solid" and first:
+        return {"--page": first, "--page-bg": first}
+    if appearance.background == "gradient" and first and appearance.gradient_color:
+        angle = GRADIENT_DIRECTIONS[appearance.gradient_direction or "down"]
+        return {"--page": first, "--page-bg": f"linear-gradient({angle},{first},{appearance.gradient_color})"}
+    backdrop = appearance.backdrop_color
+    if appearance.background == "image" and backdrop and appearance.background_image:
+        image = url_for("media.serve", filename=appearance.background_image)
+        return {
+            "--page": backdrop,
+            "--backdrop": backdrop,
+            "--page-bg": f"{backdrop} url({image}) center/cover no-repeat",
+        }
+    return {}
+
+
+def page_style(appearance: Appearance, selector: str = ":root") -> Markup:
+    """The ``<style>`` text of the page's overrides (empty for none); safe in HTML: every value is ours."""
+    properties = override_properties(appearance)
+    return declarations(selector, properties)
+
+
+def declarations(selector: str, properties: Mapping[str, str]) -> Markup:
+    """``selector{--a:b;...}``; ValueError if a value could end the rule or the element (never expected)."""
+    if not properties:
+        return Markup("")
+    body = ";".join(f"{name}:{value}" for name, value in properties.items())
+    if any(char in body for char in "<>{}\\\"'@"):
+        raise ValueError(f"refusing to write CSS holding a markup or escape character: {body[:80]}")
+    return Markup(f"{selector}{{{body}}}")
+
+
+def preview_properties(appearance: Appearance, theme: Theme) -> dict[str, str]:
+    """Every custom property a preview of the page needs: the theme's (first scheme) and the overrides."""
+    return {**theme.palettes[0], **override_properties(appearance)}
+
+
+def choices(appearance: Appearance) -> dict[str, object]:
+    """The appearance as form values (``colors``: ``custom`` when the creator chose their own colours)."""
+    values: dict[str, object] = {key: value for key, value in asdict(appearance).items() if value is not None}
+    values["colors"] = "custom" if appearance.button_color else "theme"
+    return values
+
+
+def save(user: User, appearance: Appearance, image: Upload | None, theme: Theme) -> Appearance:
+    """Store the choices (with the uploaded background image, re-encoded through IOUtils).
+
+    :class:`AppearanceRefused` when an image background has no image, or when the contrast fails AA;
+    ``InvalidImage`` for an upload that is not an image we accept. Nothing is saved then.
+    """
+    from .profiles import io_utils  # profiles reads this module's row in the page's first query
+
+    if (
+        appearance.background == "image"
+        and not appearance.background_image
+        and not (image and image.filename)
+    ):
+        raise AppearanceRefused({"background_image": "Choose an image for the background."})
+    problems = contrast_problems(appearance, theme)
+    if problems:
+        raise AppearanceRefused({"contrast": " ".join(f"{problem}." for problem in problems)})
+    files = io_utils()
+    new_image = (
+        files.save_image(image, BACKGROUND_FOLDER, default="")
+        if appearance.background == "image" and image and image.filename
+        else ""
+    )
+    saved = replace(appearance, background_image=new_image or appearance.background_image)
+    row = db.session.get(PageAppearance, user.id)
+    old_image = row.background_image if row else None
+    try:
+        _store(user, row, saved)
+    except BaseException:
+        db.session.rollback()
+        files.delete(new_image)
+        raise
+    if old_image and old_image != saved.background_image:
+        files.delete(old_image)
+    return saved
+
+
+def _store(user: User, row: PageAppearance | None, appearance: Appearance) -> None:
+    if row is None:
+        row = PageAppearance(user_id=user.id)
+        db.session.add(row)
+    for name, value in asdict(appearance).items():
+        setattr(row, name, value)
+    db.session.commit()

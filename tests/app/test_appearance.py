@@ -1,0 +1,355 @@
+"""Settings → Appearance: validation of every field, the contrast refusal, CSS injection attempts, the
+preview (with and without JavaScript), and what the public page then wears (theme file, hashed <style>,
+favicon, share script, branding footer), still in two queries."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from conexoos.app.controllers.appearance import Appearance, contrast_problems
+from conexoos.app.controllers.themes import THEMES
+from conexoos.app.models.persistent import PageAppearance, User
+from conexoos.app.utils.csp import style_hash
+from conexoos.framework import db
+
+from .conftest import Account, SignUp, product_app
+from .media_support import noisy_png
+from .test_public_page import selects, statements_of
+
+pytestmark = pytest.mark.database_matrix
+
+URL = "/settings/appearance"
+VALID: dict[str, str] = {
+    "theme": "",
+    "background": "solid",
+    "background_color": "#fdf6e3",
+    "colors": "custom",
+    "text_color": "#1a1a1a",
+    "button_color": "#6c2bd9",
+    "button_text_color": "#ffffff",
+    "button_style": "shadow",
+    "corner_radius": "4",
+    "font": "serif",
+    "avatar_shape": "rounded",
+    "action": "save",
+}
+INJECTIONS = [
+    "red;background:url(https://evil.example/x)",
+    "#fff;background:url(https://evil.example/x)",
+    "</style><script>alert(1)</script>",
+    "expression(alert(1))",
+    "#\\66\\66\\66",
+    "\\23 fff",
+    "#fff}body{display:none",
+    "#ff\u0000f",
+    "#ｆｆｆ",
+    "var(--text)",
+    "rgb(0,0,0)",
+]
+
+
+def post(account: Account, **fields: Any) -> Any:
+    data: dict[str, Any] = {"csrf_token": account.csrf, **VALID, **fields}
+    return account.client.post(URL, data=data, content_type="multipart/form-data")
+
+
+def row(app: Flask, account: Account) -> PageAppearance | None:
+    with app.app_context():
+        found = db.session.get(PageAppearance, account.id)
+        if found is not None:
+            db.session.expunge(found)
+        return found
+
+
+def style_of(html: str) -> str:
+    found = re.search(r"<style>(.*?)</style>", html, re.S)
+    return found.group(1) if found else ""
+
+
+# ---------------------------------------------------------------- the settings page
+
+
+def test_the_page_needs_a_login_and_its_form_carries_the_csrf_token(
+    alice: Account, client: FlaskClient
+) -> None:
+    assert client.get(URL).status_code == 302
+    page = alice.client.get(URL)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'name="csrf_token"' in html
+    for theme in THEMES.values():
+        assert f'value="{theme.key}"' in html
+    preview = style_of(html)
+    assert preview.startswith(".appearance-preview{--page:")
+    assert style_hash(preview) in page.headers["Content-Security-Policy"]
+
+
+def test_a_post_without_the_csrf_token_is_refused_and_saves_nothing(app: Flask, alice: Account) -> None:
+    response = alice.client.post(URL, data={**VALID})
+    assert response.status_code == 400 and "security token" in response.get_data(as_text=True)
+    assert row(app, alice) is None
+
+
+def test_valid_choices_are_saved_and_worn_by_the_public_page(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    response = post(alice, theme="ocean")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    saved = row(app, alice)
+    assert saved is not None and saved.theme == "ocean" and saved.background_color == "#fdf6e3"
+    assert saved.corner_radius == 4 and saved.font == "serif" and saved.gradient_color is None
+    page = client.get("/alice")
+    html = page.get_data(as_text=True)
+    assert 'class="theme-ocean"' in html and "/static/css/themes/ocean.css" in html
+    style = style_of(html)
+    assert "--page-bg:#fdf6e3" in style and "--button:#6c2bd9" in style and "--radius:4px" in style
+    assert "--avatar-radius:22%" in style and "--font:Charter," in style and "--link-shadow:" in style
+    assert style_hash(style) in page.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in page.headers["Content-Security-Policy"]
+    assert len(selects(statements_of(app, client, "/alice"))) <= 2
+
+
+def test_back_to_the_theme_removes_every_override(app: Flask, alice: Account, client: FlaskClient) -> None:
+    post(alice)
+    assert (
+        post(
+            alice,
+            background="theme",
+            colors="theme",
+            button_style="fill",
+            corner_radius="",
+            font="system",
+            avatar_shape="circle",
+        ).status_code
+        == 302
+    )
+    html = client.get("/alice").get_data(as_text=True)
+    assert "<style>" not in html
+    saved = row(app, alice)
+    assert saved is not None and saved.background_color is None and saved.text_color is None
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("background_color", "blue", "is not a colour: write it as #rgb or #rrggbb"),
+        ("background_color", "#12345", "is not a colour"),
+        ("text_color", "", "is not a colour"),
+        ("corner_radius", "33", "from 0 to 32"),
+        ("corner_radius", "-1", "from 0 to 32"),
+        ("corner_radius", "4.5", "from 0 to 32"),
+        ("corner_radius", "٣", "from 0 to 32"),
+        ("font", "Comic Sans", "Choose one of: system, humanist, serif, rounded, mono"),
+        ("theme", "neon", "Choose one of: " + ", ".join(THEMES)),
+        ("background", "video", "Choose one of: theme, solid, gradient, image"),
+        ("button_style", "3d", "Choose one of: fill, outline, shadow"),
+        ("avatar_shape", "star", "Choose one of: circle, rounded, square"),
+    ],
+)
+def test_each_field_is_validated_with_a_message(
+    app: Flask, alice: Account, field: str, value: str, message: str
+) -> None:
+    response = post(alice, **{field: value})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert re.search(rf'id="{field}-errors" class="errors"><p>[^<]*{re.escape(message)}', html), html[-3000:]
+    assert row(app, alice) is None
+
+
+def test_a_gradient_needs_both_colours_and_a_listed_direction(app: Flask, alice: Account) -> None:
+    response = post(alice, background="gradient", gradient_color="#e0f2fe", gradient_direction="sideways")
+    assert (
+        response.status_code == 422
+        and "Choose one of: down, right, down-right, up-right" in response.get_data(as_text=True)
+    )
+    assert (
+        post(
+            alice, background="gradient", gradient_color="#e0f2fe", gradient_direction="up-right"
+        ).status_code
+        == 302
+    )
+    saved = row(app, alice)
+    assert saved is not None and (saved.gradient_color, saved.gradient_direction) == ("#e0f2fe", "up-right")
+
+
+# ---------------------------------------------------------------- contrast
+
+
+def test_an_override_failing_aa_is_refused_with_the_measured_ratio(app: Flask, alice: Account) -> None:
+    response = post(alice, background_color="#777777", text_color="#999999")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Text on background: 1.5:1, needs 4.5:1" in html
+    assert row(app, alice) is None
+
+
+def test_button_text_on_the_button_is_checked(alice: Account) -> None:
+    response = post(alice, button_color="#6c2bd9", button_text_color="#000000")
+    assert response.status_code == 422
+    assert "Button text on the button: 2.9:1, needs 4.5:1" in response.get_data(as_text=True)
+
+
+def test_both_ends_of_a_gradient_are_checked(alice: Account) -> None:
+    response = post(alice, background="gradient", background_color="#ffffff", gradient_color="#333333")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Text on the gradient&#39;s second colour: 1.3:1, needs 4.5:1" in html
+    assert "first colour" not in html
+
+
+def test_an_outline_button_is_checked_on_the_page_colour(alice: Account) -> None:
+    response = post(alice, button_style="outline", button_color="#fdf6e3", button_text_color="#000000")
+    assert response.status_code == 422
+    assert "Button text on background: 1:1, needs 4.5:1" in response.get_data(as_text=True)
+
+
+def test_the_auto_theme_is_checked_in_both_schemes() -> None:
+    problems = contrast_problems(Appearance(background="solid", background_color="#ffffff"), THEMES["auto"])
+    assert problems == ["Text on background (dark scheme): 1.1:1, needs 4.5:1"]
+
+
+def test_an_image_background_needs_a_backdrop_that_passes_and_an_image(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    without_image = post(alice, background="image", backdrop_color="#ffffff")
+    assert (
+        without_image.status_code == 422
+        and "Choose an image for the background." in without_image.get_data(as_text=True)
+    )
+    dark_backdrop = post(
+        alice,
+        background="image",
+        backdrop_color="#222222",
+        background_image=(io.BytesIO(noisy_png((300, 200))), "sky.png"),
+    )
+    assert dark_backdrop.status_code == 422
+    assert "Text on the text backdrop: 1:1, needs 4.5:1" in dark_backdrop.get_data(as_text=True)
+    assert row(app, alice) is None
+    saved = post(
+        alice,
+        background="image",
+        backdrop_color="#ffffff",
+        background_image=(io.BytesIO(noisy_png((300, 200))), "sky.png"),
+    )
+    assert saved.status_code == 302
+    stored = row(app, alice)
+    assert stored is not None and re.fullmatch(
+        r"img/backgrounds/[0-9a-f]{32}\.webp", stored.background_image or ""
+    )
+    style = style_of(client.get("/alice").get_data(as_text=True))
+    assert (
+        f"url(/media/{stored.background_image}) center/cover no-repeat" in style
+        and "--backdrop:#ffffff" in style
+    )
+    image = client.get(f"/media/{stored.background_image}")
+    assert image.status_code == 200 and image.data[8:12] == b"WEBP"  # re-encoded, not the PNG sent
+
+
+def test_an_upload_that_is_no_image_is_a_400(app: Flask, alice: Account) -> None:
+    response = post(
+        alice,
+        background="image",
+        backdrop_color="#ffffff",
+        background_image=(io.BytesIO(b"<svg></svg>"), "x.png"),
+    )
+    assert response.status_code == 400
+    assert 'id="background_image-errors" class="errors"><p>' in response.get_data(as_text=True)
+    assert row(app, alice) is None
+
+
+# ---------------------------------------------------------------- CSS injection
+
+
+@pytest.mark.parametrize("attempt", INJECTIONS)
+def test_css_injection_in_any_colour_is_refused_and_never_reaches_the_page(
+    app: Flask, alice: Account, client: FlaskClient, attempt: str
+) -> None:
+    for field in ("background_color", "text_color", "button_color", "button_text_color"):
+        response = post(alice, **{field: attempt})
+        assert response.status_code == 422, (field, attempt)
+        assert "is not a colour" in response.get_data(as_text=True)
+    for field, extra in (
+        ("gradient_color", {"background": "gradient"}),
+        ("backdrop_color", {"background": "image"}),
+    ):
+        assert post(alice, **extra, **{field: attempt}).status_code == 422, (field, attempt)
+    for field in ("corner_radius", "font", "theme", "gradient_direction", "avatar_shape", "button_style"):
+        assert (
+            post(alice, background="gradient", gradient_color="#eeeeee", **{field: attempt}).status_code
+            == 422
+        )
+    assert row(app, alice) is None
+    html = client.get("/alice").get_data(as_text=True)
+    assert "evil.example" not in html and "expression(" not in html and "alert(" not in html
+
+
+def test_the_preview_endpoint_refuses_injection_as_json(alice: Account) -> None:
+    response = alice.client.post(
+        f"{URL}/preview", data={"csrf_token": alice.csrf, **VALID, "text_color": "red;x:url(//evil.example)"}
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "text_color"
+    assert "is not a colour" in response.get_json()["error"]["message"]
+
+
+# ---------------------------------------------------------------- preview
+
+
+def test_the_preview_button_shows_the_choices_without_saving(app: Flask, alice: Account) -> None:
+    response = post(alice, action="preview", button_color="#b00020")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    style = style_of(html)
+    assert "--button:#b00020" in style and style_hash(style) in response.headers["Content-Security-Policy"]
+    assert row(app, alice) is None
+    failing = post(alice, action="preview", text_color="#fdf6e3")
+    assert failing.status_code == 200 and "Text on background: 1:1, needs 4.5:1" in failing.get_data(
+        as_text=True
+    )
+
+
+def test_the_live_preview_answers_the_properties_and_the_problems(alice: Account) -> None:
+    answer = alice.client.post(
+        f"{URL}/preview", data={"csrf_token": alice.csrf, **VALID, "text_color": "#fdf6e3"}
+    ).get_json()
+    assert answer["properties"]["--page-bg"] == "#fdf6e3" and answer["properties"]["--backdrop"] == "initial"
+    assert answer["problems"] == ["Text on background: 1:1, needs 4.5:1"]
+    assert alice.client.post(f"{URL}/preview", data={**VALID}).status_code == 400  # CSRF
+
+
+# ---------------------------------------------------------------- the page's head and footer
+
+
+def test_the_public_page_has_a_favicon_and_the_share_script_only(alice: Account, client: FlaskClient) -> None:
+    html = client.get("/alice").get_data(as_text=True)
+    assert re.search(r'<link rel="icon" href="http://localhost/static/img/default_avatar.svg">', html)
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/share.js" defer>']
+    script = client.get("/static/js/share.js").get_data(as_text=True)
+    assert "navigator.share" in script and "typeof navigator.share" in script
+
+
+@pytest.mark.parametrize(("plan", "branded"), [("gratis", True), ("pro", False)])
+def test_the_made_with_footer_follows_the_plan_flag(
+    app: Flask, alice: Account, client: FlaskClient, plan: str, branded: bool
+) -> None:
+    with app.app_context():
+        user = db.session.scalars(select(User).filter_by(id=alice.id)).one()
+        user.subscription_plan, user.subscription_status = plan, "active"
+        db.session.commit()
+    html = client.get("/alice").get_data(as_text=True)
+    assert ("Made with" in html) is branded
+    assert 'class="report"' in html
+
+
+def test_an_operator_may_remove_branding_from_the_free_plan(make_app: Any, signed_up: SignUp) -> None:
+    app = product_app(make_app, {"APP": {"PLANS": {"gratis": {"MAX_LINKS": 10, "REMOVE_BRANDING": True}}}})
+    from .conftest import sign_up
+
+    sign_up(app, "carol")
+    assert "Made with" not in app.test_client().get("/carol").get_data(as_text=True)

@@ -1,0 +1,77 @@
+"""The product's error pages (400, 403, 404, 405, 429, 500) wear the site's layout and stylesheet, with no
+inline style for the Content-Security-Policy to block; JSON clients still get the JSON error."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask, abort
+from flask.testing import FlaskClient
+
+from .conftest import Account, product_app
+
+pytestmark = pytest.mark.database_matrix
+
+STATUSES = (400, 403, 404, 405, 429, 500)
+TITLES = {
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
+
+
+@pytest.fixture
+def app(make_app: object) -> Flask:
+    """The product, with a route answering each status through the real error handlers (a 500 too: the
+    exception is handled, not propagated to the test)."""
+    built = product_app(make_app)  # type: ignore[arg-type]
+    built.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def fail(code: int) -> str:
+        if code == 500:
+            raise RuntimeError("an unexpected failure with internals: /srv/secret")
+        abort(code)
+
+    built.add_url_rule("/test-only/fail/<int:code>", "test_only_fail", fail)
+    return built
+
+
+def assert_in_the_layout(html: str, status: int) -> None:
+    assert '<link rel="stylesheet" href="/static/css/app.css">' in html
+    assert '<header class="topbar">' in html and '<main class="container">' in html
+    assert f'<span class="error-status">{status}</span> {TITLES[status]}' in html
+    assert "<style" not in html and not re.search(r"\sstyle=", html)  # nothing for the CSP to block
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_each_status_renders_in_the_site_layout(client: FlaskClient, status: int) -> None:
+    response = client.get(f"/test-only/fail/{status}")
+    assert response.status_code == status and response.mimetype == "text/html"
+    assert "style-src 'self';" in response.headers["Content-Security-Policy"]
+    assert_in_the_layout(response.get_data(as_text=True), status)
+    if status == 500:
+        assert "/srv/secret" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_json_clients_still_get_json(client: FlaskClient, status: int) -> None:
+    response = client.get(f"/test-only/fail/{status}", headers={"Accept": "application/json"})
+    assert response.status_code == status and response.mimetype == "application/json"
+    assert set(response.get_json()["error"]) == {"code", "message", "field"}
+
+
+def test_real_errors_wear_the_layout(alice: Account, client: FlaskClient) -> None:
+    assert_in_the_layout(client.get("/no/such/page").get_data(as_text=True), 404)
+    missing_token = client.post("/login", data={"login": "x", "password": "y"})
+    assert missing_token.status_code == 400
+    assert_in_the_layout(missing_token.get_data(as_text=True), 400)
+    assert "security token" in missing_token.get_data(as_text=True)
+    not_allowed = alice.client.post("/", data={"csrf_token": alice.csrf})
+    assert not_allowed.status_code == 405
+    html = not_allowed.get_data(as_text=True)
+    assert_in_the_layout(html, 405)
+    assert 'href="/dashboard/settings"' in html  # the signed-in person's navigation, as on any page

@@ -1,0 +1,217 @@
+"""Appearance in Chromium: every theme's public page is axe-clean (the auto theme in both schemes, and a page
+with overrides), the settings preview follows the form live and without JavaScript, the Web Share button
+appears only where the browser can share, and error pages are styled, with no CSP violation anywhere."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Page, expect
+
+from conexoos.app.controllers.themes import THEMES
+from tests.support.live_server import LiveServer, run_live_server
+
+from .conftest import PHONE_VIEWPORT, PageFactory, sign_up
+from .test_admin_accessibility import axe_violations
+
+pytestmark = pytest.mark.usefixtures("axe_installed")
+
+
+@pytest.fixture
+def axe_installed() -> None:
+    """axe-core as test_admin_accessibility.py requires it (skipped or failed with the fix)."""
+    from .test_admin_accessibility import AXE_SCRIPT, REQUIRE_SERVICES
+
+    if not AXE_SCRIPT.is_file():
+        reason = f"axe-core is missing: run `npm ci` in {AXE_SCRIPT.parents[2]} (scripts/test does)"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{reason} (CONEXOOS_REQUIRE_SERVICES=1)")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with run_live_server(tmp_path_factory.mktemp("appearance")) as server:
+        yield server
+
+
+def csp_violations(page: Page) -> list[str]:
+    """Collect the console's Content-Security-Policy complaints of ``page`` from now on."""
+    found: list[str] = []
+
+    def seen(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            found.append(message.text)
+
+    page.on("console", seen)
+    return found
+
+
+def creator(page: Page, live: LiveServer, username: str = "ann") -> None:
+    """Sign ``username`` up and log in, then add two links through the API, as the dashboard does."""
+    sign_up(page, live, username)
+    page.goto(f"{live.url}/dashboard")
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    for title in ("My shop", "My music"):
+        answer = page.request.post(
+            f"{live.url}/api/add/link",
+            data=json.dumps({"title": title, "url": "https://example.com/"}),
+            headers={"X-CSRFToken": token, "Content-Type": "application/json", "Accept": "application/json"},
+        )
+        assert answer.status == 201, answer.text()
+
+
+def choose_theme(page: Page, live: LiveServer, theme: str) -> None:
+    page.goto(f"{live.url}/settings/appearance")
+    page.get_by_label("Theme", exact=True).select_option(theme)
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Appearance saved.")).to_be_visible()
+
+
+def test_every_theme_page_is_axe_clean(live: LiveServer, new_page: PageFactory) -> None:
+    page = new_page()
+    creator(page, live)
+    checker = new_page(bypass_csp=True)  # axe is injected as an inline script
+    strict = new_page()
+    complaints = csp_violations(strict)
+    problems: list[str] = []
+    for theme in THEMES:
+        choose_theme(page, live, theme)
+        strict.goto(f"{live.url}/ann")
+        expected = THEMES[theme].palettes[0]["--page"]
+        assert strict.evaluate("getComputedStyle(document.body).backgroundColor") == rgb(expected), theme
+        checker.goto(f"{live.url}/ann")
+        schemes = ("light", "dark") if theme == "auto" else ("light",)
+        for scheme in schemes:
+            checker.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+            for viewport in ({"width": 1280, "height": 800}, PHONE_VIEWPORT):
+                checker.set_viewport_size(viewport)
+                problems += [
+                    f"{theme} {scheme} {viewport['width']}: {line}" for line in axe_violations(checker)
+                ]
+                checker.reload()
+    assert problems == []
+    assert complaints == []
+
+
+def rgb(colour: str) -> str:
+    """``#rgb``/``#rrggbb`` as getComputedStyle writes it."""
+    digits = colour.lstrip("#")
+    if len(digits) == 3:
+        digits = "".join(2 * char for char in digits)
+    red, green, blue = (int(digits[index : index + 2], 16) for index in (0, 2, 4))
+    return f"rgb({red}, {green}, {blue})"
+
+
+def test_a_page_with_overrides_is_styled_by_them_and_axe_clean(
+    live: LiveServer, new_page: PageFactory
+) -> None:
+    page = new_page()
+    creator(page, live)
+    page.goto(f"{live.url}/settings/appearance")
+    page.get_by_label("A gradient of two colours").check()
+    page.get_by_label("Background colour (the gradient starts with it)").fill("#fef3c7")
+    page.get_by_label("The gradient's second colour").fill("#e0f2fe")
+    page.get_by_label("My own colours").check()
+    page.get_by_label("Text", exact=True).fill("#111111")
+    page.get_by_label("Buttons", exact=True).fill("#1d4ed8")
+    page.get_by_label("Text on buttons").fill("#ffffff")
+    page.get_by_label("Outline").check()
+    page.get_by_label("Square", exact=True).check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Appearance saved.")).to_be_visible()
+    visitor = new_page()
+    complaints = csp_violations(visitor)
+    visitor.goto(f"{live.url}/ann")
+    body = visitor.evaluate("getComputedStyle(document.body).backgroundImage")
+    assert "linear-gradient" in body and "254, 243, 199" in body
+    link = visitor.get_by_role("link", name="My shop")
+    assert link.evaluate("element => getComputedStyle(element).backgroundColor") == "rgba(0, 0, 0, 0)"
+    assert link.evaluate("element => getComputedStyle(element).color") == "rgb(29, 78, 216)"
+    assert visitor.locator(".avatar").evaluate("element => getComputedStyle(element).borderRadius") == "0px"
+    assert complaints == []
+    checker = new_page(bypass_csp=True)  # axe is injected as an inline script
+    checker.goto(f"{live.url}/ann")
+    assert axe_violations(checker) == []
+
+
+def test_the_preview_follows_the_form_and_refuses_poor_contrast(
+    live: LiveServer, new_page: PageFactory
+) -> None:
+    page = new_page()
+    creator(page, live)
+    complaints = csp_violations(page)
+    page.goto(f"{live.url}/settings/appearance")
+    preview = page.locator("#appearance-preview")
+    expect(page.get_by_label("Background colour (the gradient starts with it)")).to_be_hidden()
+    page.get_by_label("One colour").check()
+    page.get_by_label("Background colour (the gradient starts with it)").fill("#102030")
+    expect(preview).to_have_css("background-color", "rgb(16, 32, 48)")
+    expect(page.locator("#contrast-errors")).to_contain_text("Text on background: 1:1, needs 4.5:1")
+    page.get_by_label("My own colours").check()
+    page.get_by_label("Text", exact=True).fill("#f5f5f5")
+    expect(preview).to_have_css("color", "rgb(245, 245, 245)")
+    expect(page.locator("#contrast-errors")).to_be_empty()
+    page.get_by_label("Rounded square").check()
+    expect(page.locator(".preview-avatar")).to_have_css("border-radius", "22%")
+    page.get_by_label("Text", exact=True).fill("#203040")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#contrast-errors")).to_contain_text("needs 4.5:1")
+    visitor = new_page()
+    visitor.goto(f"{live.url}/ann")
+    assert visitor.locator("style").count() == 0  # nothing was saved
+    assert complaints == []
+    checker = new_page(bypass_csp=True, storage_state=page.context.storage_state())
+    checker.goto(f"{live.url}/settings/appearance")
+    assert axe_violations(checker) == []
+
+
+def test_the_preview_button_works_without_javascript(live: LiveServer, new_page: PageFactory) -> None:
+    page = new_page()
+    creator(page, live)
+    no_script = new_page(java_script_enabled=False, storage_state=page.context.storage_state())
+    no_script.goto(f"{live.url}/settings/appearance")
+    no_script.get_by_label("One colour").check()
+    no_script.get_by_label("Background colour (the gradient starts with it)").fill("#fdf6e3")
+    no_script.get_by_role("button", name="Preview").click()
+    expect(no_script.locator("#appearance-preview")).to_have_css("background-color", "rgb(253, 246, 227)")
+    visitor = new_page()
+    visitor.goto(f"{live.url}/ann")
+    assert visitor.locator("style").count() == 0  # a preview saves nothing
+
+
+def test_the_share_button_appears_only_where_the_browser_can_share(
+    live: LiveServer, new_page: PageFactory
+) -> None:
+    page = new_page()
+    creator(page, live)
+    without = new_page()
+    without.add_init_script("delete Navigator.prototype.share; delete navigator.share;")
+    without.goto(f"{live.url}/ann")
+    without.wait_for_load_state("load")
+    expect(without.get_by_role("button", name="Share this page")).to_have_count(0)
+    sharing = new_page(bypass_csp=True)  # for axe, injected as an inline script
+    sharing.add_init_script("navigator.share = data => { window.shared = data; return Promise.resolve(); };")
+    sharing.goto(f"{live.url}/ann")
+    sharing.get_by_role("button", name="Share this page").click()
+    assert sharing.evaluate("window.shared") == {"title": "ann", "url": f"{live.url}/ann"}
+    assert axe_violations(sharing) == []
+
+
+@pytest.mark.parametrize("path", ["/no/such/page", "/go/999999"])
+def test_error_pages_are_styled_without_a_csp_violation(
+    live: LiveServer, new_page: PageFactory, path: str
+) -> None:
+    page = new_page()
+    complaints = csp_violations(page)
+    response = page.goto(f"{live.url}{path}")
+    assert response is not None and response.status == 404
+    font = page.evaluate("getComputedStyle(document.body).fontFamily")
+    assert "system-ui" in font and "Times" not in font
+    expect(page.locator("header.topbar")).to_be_visible()
+    assert complaints == []
+    checker = new_page(bypass_csp=True)
+    checker.goto(f"{live.url}{path}")
+    assert axe_violations(checker) == []
