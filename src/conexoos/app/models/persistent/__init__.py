@@ -12,6 +12,7 @@ from .link import UserLink
 from .media_file import MediaFile
 from .media_item import MediaItem
 from .menu_item import MenuItem
+from .page_block import PageBlock
 from .pending_signup import PendingSignup
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .report import Report
@@ -48,6 +49,7 @@ __all__ = [
     "MediaFile",
     "MediaItem",
     "MenuItem",
+    "PageBlock",
     "SitePage",
     "SitePageRevision",
     "StatsRollup",
