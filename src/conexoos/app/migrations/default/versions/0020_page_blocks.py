@@ -88,5 +88,4 @@ def _add_blocks(page_block: sa.Table) -> None:
 
 def downgrade() -> None:
     """Drop ``page_block``: links and products stay; header, text and divider blocks are lost."""
-    op.drop_index("ix_page_block_owner_position", table_name="page_block")
-    op.drop_table("page_block")
+    op.drop_table("page_block")  # its index goes with it (MariaDB's owner_id foreign key needs it until then)
