@@ -34,7 +34,7 @@ def add(account: Account, kind: str, **fields: Any) -> dict[str, Any]:
     response = account.api("POST", "/api/blocks", {"kind": kind, **fields})
     assert response.status_code == 201, response.get_data(as_text=True)
     body: dict[str, Any] = response.get_json()
-    assert BLOCK_KEYS <= set(body) and body["kind"] == kind
+    assert set(body) >= BLOCK_KEYS and body["kind"] == kind
     return body
 
 

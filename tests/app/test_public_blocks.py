@@ -110,9 +110,9 @@ def test_a_full_page_of_every_kind_stays_under_30_kb(alice: Account, client: Fla
         alice.add_link(
             f"A fairly long link title number {number} " + "x" * 60, "https://example.com/" + "p" * 400
         )
-    for number in range(2):
+    for _ in range(2):
         add(alice, "product", **{**BOOK, "description": "d" * 300})
-    for number in range(5):
+    for _ in range(5):
         add(alice, "header", title="H" * 100)
         add(alice, "text", text="t " * 300)
         add(alice, "divider")
