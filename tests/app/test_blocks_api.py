@@ -236,3 +236,13 @@ def test_a_simple_kind_is_capped_on_every_plan(alice: Account) -> None:
     error = error_of(alice.api("POST", "/api/blocks", {"kind": "header", "title": "One more"}), 403)
     assert error["code"] == "plan_limit" and f"{HEADER.limit} headers" in error["message"]
     add(alice, "text", text="A text still fits")
+
+
+def test_the_blocks_api_is_in_the_openapi_document(client: FlaskClient) -> None:
+    document = client.get("/api/openapi.json").get_json()
+    assert set(document["paths"]["/api/blocks"]) == {"get", "post"}
+    assert set(document["paths"]["/api/blocks/{id}"]) == {"patch", "delete"}
+    assert "post" in document["paths"]["/api/blocks/reorder"]
+    create = document["components"]["schemas"]["BlockCreate"]
+    assert create["properties"]["kind"]["enum"] == ["link", "product", "header", "text", "divider"]
+    assert {"title", "text", "url", "price"} <= set(create["properties"])

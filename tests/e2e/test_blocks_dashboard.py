@@ -1,0 +1,80 @@
+"""The page layout in Chromium: headers and texts added from the menu of kinds, edited in place and moved
+with the arrow buttons; each change checked in ``GET /api/blocks`` and on the public page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.support.live_server import LiveServer
+
+from .conftest import PageFactory
+from .test_core_flow import add_link, sign_up
+
+BLOCKS = "#blocks"
+
+
+def rows(page: Page) -> Locator:
+    return page.locator(f"{BLOCKS} .block-item")
+
+
+def add_block(page: Page, kind: str, field: str | None = None, value: str = "") -> None:
+    """Pick ``kind`` in the menu, fill its field and add it; wait until the layout shows it."""
+    form = page.locator("#add-block")
+    count = rows(page).count()
+    form.get_by_label("Kind of block").select_option(kind)
+    if field is not None:
+        form.get_by_label(field, exact=True).fill(value)
+    with page.expect_response(lambda response: response.url.endswith("/api/blocks")) as answer:
+        form.get_by_role("button", name="Add block").click()
+    assert answer.value.status == 201, answer.value.text()
+    expect(rows(page)).to_have_count(count + 1)
+    expect(page.locator("#block-error")).to_have_text("")
+
+
+def api_blocks(page: Page, live: LiveServer) -> list[dict[str, Any]]:
+    response = page.request.get(f"{live.url}/api/blocks", headers={"Accept": "application/json"})
+    assert response.status == 200, response.text()
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_a_header_and_a_text_are_added_edited_and_moved_from_the_dashboard(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "ada.blocks")
+    page.goto(f"{live.url}/dashboard")
+    add_link(page, "Portfolio", "https://example.com/work")
+    expect(rows(page)).to_have_count(1)  # the new link reached the layout without a reload
+
+    add_block(page, "header", "Header title", "My work")
+    add_block(page, "text", "Text", "First line\nSecond <b>line</b>")
+    assert [block["kind"] for block in api_blocks(page, live)] == ["link", "header", "text"]
+
+    # The header moves above the link with its arrow button; the keyboard keeps its place.
+    header = rows(page).filter(has_text="My work")
+    with page.expect_response(lambda response: response.url.endswith("/api/blocks/reorder")) as answer:
+        header.get_by_role("button", name="Move up").click()
+    assert answer.value.status == 200, answer.value.text()
+    expect(rows(page).first).to_contain_text("My work")
+    assert [block["kind"] for block in api_blocks(page, live)] == ["header", "link", "text"]
+
+    # The text is edited in place.
+    text = rows(page).filter(has_text="First line")
+    text.get_by_role("button", name="Edit").click()
+    text.get_by_label("Text").fill("Only line")
+    with page.expect_response(lambda response: "/api/blocks/" in response.url) as answer:
+        text.get_by_role("button", name="Save").click()
+    assert answer.value.status == 200, answer.value.text()
+    expect(rows(page).nth(2)).to_contain_text("Only line")
+
+    # The links list still works beside it.
+    expect(page.locator("#links .link-item")).to_have_count(1)
+
+    visitor = new_page()
+    visitor.goto(f"{live.url}/ada.blocks")
+    expect(visitor.get_by_role("heading", level=2, name="My work")).to_be_visible()
+    order = visitor.locator(".block-header, a.link, .block-text").all_inner_texts()
+    assert order == ["My work", "Portfolio", "Only line"]
