@@ -49,7 +49,7 @@ def test_a_header_and_a_text_are_added_edited_and_moved_from_the_dashboard(
     add_link(page, "Portfolio", "https://example.com/work")
     expect(rows(page)).to_have_count(1)  # the new link reached the layout without a reload
 
-    add_block(page, "header", "Header title", "My work")
+    add_block(page, "header", "Title", "My work")
     add_block(page, "text", "Text", "First line\nSecond <b>line</b>")
     assert [block["kind"] for block in api_blocks(page, live)] == ["link", "header", "text"]
 
@@ -78,3 +78,43 @@ def test_a_header_and_a_text_are_added_edited_and_moved_from_the_dashboard(
     expect(visitor.get_by_role("heading", level=2, name="My work")).to_be_visible()
     order = visitor.locator(".block-header, a.link, .block-text").all_inner_texts()
     assert order == ["My work", "Portfolio", "Only line"]
+
+
+def test_an_embed_loads_its_player_only_after_a_click(live_server: LiveServer, new_page: PageFactory) -> None:
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "lin.embeds")
+    page.goto(f"{live.url}/dashboard")
+    form = page.locator("#add-block")
+    form.get_by_label("Kind of block").select_option("embed")
+    form.get_by_label("Link to the video or track").fill("https://www.youtube.com/watch?v=dQw4w9WgXcQ")
+    form.get_by_label("Title", exact=True).fill("My talk")
+    with page.expect_response(lambda response: response.url.endswith("/api/blocks")) as answer:
+        form.get_by_role("button", name="Add block").click()
+    assert answer.value.status == 201, answer.value.text()
+    expect(rows(page)).to_have_count(1)
+
+    visitor = new_page()
+    elsewhere: list[str] = []
+
+    def record(route: Any) -> None:
+        """Keep the page on this site: note and refuse any request to another host."""
+        if route.request.url.startswith(live.url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    visitor.route("**/*", record)
+    visitor.goto(f"{live.url}/lin.embeds")
+    card = visitor.get_by_role("link", name="My talk")
+    expect(card).to_be_visible()
+    expect(visitor.locator("iframe")).to_have_count(0)
+    visitor.wait_for_load_state("networkidle")
+    assert elsewhere == []  # nothing reached YouTube before the click
+
+    card.click()
+    frame = visitor.locator("figure.embed iframe")
+    expect(frame).to_have_attribute("src", "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1")
+    expect(frame).to_have_attribute("title", "My talk")
+    assert visitor.url == f"{live.url}/lin.embeds"  # the card did not navigate away

@@ -9,6 +9,7 @@ from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.api_support import require_login
+from conexoos.app.controllers.blocks.embed import PLAYER_HOSTS
 from conexoos.app.controllers.maintenance import refuse_private_request
 from conexoos.app.controllers.roles import refuse_without_role
 from conexoos.app.controllers.user_sessions import load_session_user
@@ -22,8 +23,10 @@ from conexoos.framework.mail import init_mail
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
+    f"frame-src {' '.join(PLAYER_HOSTS)}"
 )
+"""``frame-src``: only the embed block's players (``controllers/blocks/embed.py``), loaded on a click."""
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 """One year of HTTPS only, under UAT and PROD (never DEV, served over plain HTTP). Subdomains are left
 out: the operator's other hosts are not ours to decide."""

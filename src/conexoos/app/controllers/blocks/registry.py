@@ -7,13 +7,14 @@ from werkzeug.exceptions import NotFound
 from conexoos.app.dto.errors import InputError
 
 from .divider import DIVIDER
+from .embed import EMBED
 from .header import HEADER
 from .kind import BlockKind
 from .link import LINK
 from .product import PRODUCT
 from .text import TEXT
 
-KINDS: dict[str, BlockKind] = {kind.name: kind for kind in (LINK, PRODUCT, HEADER, TEXT, DIVIDER)}
+KINDS: dict[str, BlockKind] = {kind.name: kind for kind in (LINK, PRODUCT, HEADER, TEXT, DIVIDER, EMBED)}
 
 
 def kind_named(name: object) -> BlockKind:

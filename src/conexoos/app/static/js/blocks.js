@@ -1,10 +1,11 @@
 // The page layout editor: every block of the page in order, through the generic /api/blocks API.
-// Headers, texts and dividers are added from the menu of kinds and edited in place; links and products
+// Headers, texts, dividers and embeds are added from the menu of kinds and edited in place; links and products
 // are only moved here (their own lists edit them).
 (() => {
   "use strict";
-  const SIMPLE = ["header", "text", "divider"];
-  const NAMES = { header: "Header", text: "Text", divider: "Divider", link: "Link", product: "Product" };
+  const SIMPLE = ["header", "text", "divider", "embed"];
+  const EDITABLE = ["header", "text", "embed"];
+  const NAMES = { header: "Header", text: "Text", divider: "Divider", embed: "Embed", link: "Link", product: "Product" };
 
   // Show only the fields of `kind` in a form whose fields say which kinds take them (data-kinds).
   function showFields(form, kind) {
@@ -16,6 +17,7 @@
   function summary(block) {
     if (block.kind === "header" || block.kind === "link" || block.kind === "product") return block.title || "";
     if (block.kind === "text") return block.text;
+    if (block.kind === "embed") return `${block.provider || ""}: ${block.title || block.url}`;
     return "";
   }
 
@@ -27,16 +29,18 @@
       ? (block.enabled ? "Shown" : "Hidden")
       : `Edit it in your ${block.kind === "link" ? "links" : "products"}`;
     for (const action of ["toggle", "delete"]) item.querySelector(`[data-action="${action}"]`).hidden = !simple;
-    item.querySelector('[data-action="edit"]').hidden = !["header", "text"].includes(block.kind);
+    item.querySelector('[data-action="edit"]').hidden = !EDITABLE.includes(block.kind);
     const form = item.querySelector(".link-edit");
     showFields(form, block.kind);
     form.elements.title.value = block.title || "";
     form.elements.text.value = block.text || "";
+    form.elements.url.value = block.url || "";
   }
 
   function readFields(form, kind) {
     if (kind === "header") return { title: form.elements.title.value };
     if (kind === "text") return { text: form.elements.text.value };
+    if (kind === "embed") return { url: form.elements.url.value, title: form.elements.title.value };
     return {};
   }
 
