@@ -21,8 +21,8 @@ ENABLED = boolean("enabled", description="Hidden from the page when false (defau
 class SimpleKind(BlockKind):
     """A kind made of its ``fields`` (stored as JSON in the block) and ``enabled``.
 
-    ``limit`` caps how many blocks of the kind one page holds, on every plan: they cost nothing to
-    serve, but a page of thousands would break the page's byte budget.
+    ``limit`` caps how many blocks of the kind one page holds, on every plan: they cost the site
+    little, but no page should grow without bound.
     """
 
     def __init__(
