@@ -10,7 +10,10 @@ from playwright.sync_api import Locator, Page, expect
 from tests.support.live_server import LiveServer
 
 from .conftest import PageFactory
+from .test_admin_accessibility import axe_installed, check
 from .test_core_flow import add_link, sign_up
+
+__all__ = ["axe_installed"]  # the fixture, used by name below
 
 BLOCKS = "#blocks"
 
@@ -40,10 +43,10 @@ def api_blocks(page: Page, live: LiveServer) -> list[dict[str, Any]]:
 
 
 def test_a_header_and_a_text_are_added_edited_and_moved_from_the_dashboard(
-    live_server: LiveServer, new_page: PageFactory
+    live_server: LiveServer, new_page: PageFactory, axe_installed: None
 ) -> None:
     live = live_server
-    page = new_page()
+    page = new_page(bypass_csp=True)  # for axe's script, added at the end
     sign_up(page, live, "ada.blocks")
     page.goto(f"{live.url}/dashboard")
     add_link(page, "Portfolio", "https://example.com/work")
@@ -73,11 +76,20 @@ def test_a_header_and_a_text_are_added_edited_and_moved_from_the_dashboard(
     # The links list still works beside it.
     expect(page.locator("#links .link-item")).to_have_count(1)
 
-    visitor = new_page()
+    visitor = new_page(bypass_csp=True)
     visitor.goto(f"{live.url}/ada.blocks")
     expect(visitor.get_by_role("heading", level=2, name="My work")).to_be_visible()
     order = visitor.locator(".block-header, a.link, .block-text").all_inner_texts()
     assert order == ["My work", "Portfolio", "Only line"]
+
+    # Both pages stay accessible with blocks on them (axe-core's WCAG A/AA rules, keyboard focus).
+    add_block(page, "divider")
+    add_block(page, "embed", "Link to the video or track", "https://vimeo.com/76979871")
+    problems: list[str] = []
+    check(page, problems, "/dashboard with blocks")
+    visitor.reload()
+    check(visitor, problems, "public page with blocks")
+    assert not problems, "\n".join(problems)
 
 
 def test_an_embed_loads_its_player_only_after_a_click(live_server: LiveServer, new_page: PageFactory) -> None:
