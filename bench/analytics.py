@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from conexoos.app.controllers import rollups
 from conexoos.app.controllers.accounts import create_account
-from conexoos.app.models.persistent import AnalyticsEvent, UserLink
+from conexoos.app.models.persistent import AnalyticsEvent, PageBlock, UserLink
 from conexoos.framework import create_app, db
 from conexoos.framework.database import create_schema
 
@@ -105,6 +105,8 @@ def load_events(app: Flask, count: int, chunk: int = 20_000) -> tuple[int, list[
                 owner_id=user.id, title=f"Link {index}", url=f"https://example.com/{index}", order_index=index
             ).save()
         link_ids = [link.id for link in UserLink.get_links_by_user_id(user.id)]
+        for index, link_id in enumerate(link_ids):  # the public page draws its blocks
+            PageBlock(owner_id=user.id, kind="link", position=index, link_id=link_id).save()
         now = datetime.now(UTC) - timedelta(minutes=10)
         first = datetime.combine(
             datetime.now(ZONE).date() - timedelta(days=DAYS - 1), datetime.min.time(), ZONE

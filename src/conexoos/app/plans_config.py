@@ -51,10 +51,6 @@ class Plan:
     def is_free(self) -> bool:
         return self.key == FREE_PLAN
 
-    def limit(self, kind: str) -> int | None:
-        """The limit for ``links`` or ``products``."""
-        return self.max_links if kind == "links" else self.max_products
-
     def price_label(self) -> str:
         """The price for people, e.g. ``€5.00 / month``; ``Free`` for the free plan.
 

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from flask import current_app
-from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 
-from conexoos.app.models.persistent import Product, User, UserLink
+from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.plans_config import FREE_PLAN, Plan
 from conexoos.app.services import stripe_gateway as gateway
-from conexoos.framework import db
+
+
+class Limited(Protocol):
+    """Something a plan limits: a block kind (``controllers/blocks``) declares its limit and its count."""
+
+    singular: str
+    plural: str
+
+    def plan_limit(self, plan: Plan) -> int | None:
+        """How many of these ``plan`` allows (None: unlimited)."""
+
+    def count(self, owner_id: int) -> int:
+        """How many of these the owner has."""
 
 
 class PlanLimitReached(Forbidden):
@@ -53,34 +65,32 @@ def grace_over(past_due_since: datetime) -> bool:
     return utcnow() - past_due_since >= grace
 
 
-def check_can_add(user: User, kind: str) -> None:
-    """Raise a 403 naming the plan that lifts the limit when one more ``kind`` would exceed it."""
+def check_can_add(user: User, kind: Limited) -> None:
+    """Raise a 403 naming the plan that lifts the limit when one more of ``kind`` would exceed it."""
     plan = plan_for(user)
-    limit = plan.limit(kind)
+    limit = kind.plan_limit(plan)
     if limit is None:
         return
-    owner_column = UserLink.owner_id if kind == "links" else Product.owner_id
-    count = db.session.scalar(select(func.count()).where(owner_column == user.id)) or 0
-    if count >= limit:
+    if kind.count(user.id) >= limit:
         raise PlanLimitReached(_limit_message(plan, kind, limit))
 
 
-def _limit_message(plan: Plan, kind: str, limit: int) -> str:
-    singular = kind[:-1]
-    message = f"Your plan {plan.name} allows {limit} {kind if limit != 1 else singular}."
+def _limit_message(plan: Plan, kind: Limited, limit: int) -> str:
+    message = f"Your plan {plan.name} allows {limit} {kind.plural if limit != 1 else kind.singular}."
     better = lifting_plan(kind, limit)
     if better is None:
-        return message + f" Delete a {singular} to add another."
-    allowance = "unlimited" if better.limit(kind) is None else f"up to {better.limit(kind)}"
-    return message + f" Upgrade to {better.name} for {allowance} {kind}."
+        return message + f" Delete a {kind.singular} to add another."
+    better_limit = kind.plan_limit(better)
+    allowance = "unlimited" if better_limit is None else f"up to {better_limit}"
+    return message + f" Upgrade to {better.name} for {allowance} {kind.plural}."
 
 
-def lifting_plan(kind: str, current_limit: int) -> Plan | None:
+def lifting_plan(kind: Limited, current_limit: int) -> Plan | None:
     """The cheapest plan a user can buy that allows more than ``current_limit`` of ``kind``."""
     return upgrade_among(
         plan
         for plan in all_plans().values()
-        if plan.limit(kind) is None or (plan.limit(kind) or 0) > current_limit
+        if kind.plan_limit(plan) is None or (kind.plan_limit(plan) or 0) > current_limit
     )
 
 
@@ -93,9 +103,9 @@ def upgrade_among(candidates: Iterable[Plan]) -> Plan | None:
     return min(pool, key=lambda plan: (not plan.price, plan.price, plan.key)) if pool else None
 
 
-def visible_limit(user: User, kind: str) -> int | None:
+def visible_limit(user: User, kind: Limited) -> int | None:
     """How many live items of ``kind`` the public page may show (None: all)."""
-    return plan_for(user).limit(kind)
+    return kind.plan_limit(plan_for(user))
 
 
 def check_history(user: User, start: date, today: date) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
-from typing import TypeVar
 
 import segno
 from flask import current_app
-from sqlalchemy import and_, select
+from sqlalchemy import select
 from werkzeug.exceptions import Gone, NotFound
 
 from conexoos.app.models.persistent import PageAppearance, Product, SiteSetting, User, UserLink
@@ -20,72 +19,69 @@ from conexoos.framework.storage import media_storage
 from conexoos.framework.urls import external_url
 
 from . import plans
+from .blocks.link import LINK
+from .blocks.product import PRODUCT
+from .blocks.public import Run, shown_runs
 from .themes import DEFAULT_THEME, theme_key
 
 AVATAR_FOLDER = "img/avatars"
 THEME_SETTING = "default_theme"
-Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
 class PublicPage:
-    """What a public page shows: the owner, live links and enabled products, in order, within the plan."""
+    """What a public page shows: the owner and the shown blocks in page order, within the plan."""
 
     user: User
-    links: list[UserLink]
-    products: list[Product]
+    runs: list[Run]
+    """Consecutive shown blocks of one kind; each kind draws its run with its partial."""
     theme: str = DEFAULT_THEME
     """The creator's theme, else the site's default (``controllers/themes.py``), read in the first query."""
     appearance: PageAppearance | None = None
     """The creator's appearance choices (``controllers/appearance.py``), read in the first query."""
 
+    @property
+    def links(self) -> list[UserLink]:
+        """The shown links, in page order."""
+        return [item for run in self.runs if run.kind is LINK for item in run.items]
+
+    @property
+    def products(self) -> list[Product]:
+        """The shown products, in page order."""
+        return [item for run in self.runs if run.kind is PRODUCT for item in run.items]
+
 
 def public_page(username: str) -> PublicPage:
-    """Load a page in two queries (owner joined to live links and to the site's theme setting; products);
-    404 for an unknown user, a suspended one, and under ``VERIFY_EMAIL: required`` for one whose address
-    is not verified yet.
+    """Load a page in two queries (owner joined to the site's theme setting and the appearance; the blocks joined to their
+    live links and shown products); 404 for an unknown user, a suspended one, and under ``VERIFY_EMAIL:
+    required`` for one whose address is not verified yet.
 
     Items past the plan's limit are hidden, never deleted: they come back when the plan allows them.
     """
-    now = utcnow()
     query = (
-        select(User, UserLink, SiteSetting.value, PageAppearance)
-        .outerjoin(UserLink, and_(UserLink.owner_id == User.id, UserLink.live_condition(now)))
+        select(User, SiteSetting.value, PageAppearance)
         .outerjoin(SiteSetting, SiteSetting.key == THEME_SETTING)  # one row or none: no extra query
         .outerjoin(PageAppearance, PageAppearance.user_id == User.id)  # likewise
         .where(User.username == username.lower())
-        .order_by(UserLink.order_index, UserLink.id)
     )
-    rows = db.session.execute(query).all()
-    if not rows:
+    row = db.session.execute(query).first()
+    if row is None:
         raise NotFound("There is no page with this name.")
-    user = rows[0][0]
+    user, stored_theme, appearance = row
     if user.suspended_at is not None:  # suspended by staff: the owner's dashboard says why
         raise NotFound("There is no page with this name.")
     if current_app.config["CONEXOOS_ACCOUNTS"].verification_required and not user.email_verified:
         raise NotFound(
             "There is no page with this name."
         )  # unpublished until the owner's address is verified
-    links = [link for _, link, _, _ in rows if link is not None]
-    stored_theme, appearance = rows[0][2], rows[0][3]
-    products = db.session.scalars(
-        select(Product)
-        .where(Product.owner_id == user.id, Product.enabled.is_(True), Product.blocked.is_(False))
-        .order_by(Product.order_index, Product.id)
-    ).all()
     return PublicPage(
         user=user,
-        links=_within(links, plans.visible_limit(user, "links")),
-        products=_within(list(products), plans.visible_limit(user, "products")),
+        runs=shown_runs(user, utcnow()),
         theme=theme_key(
             (appearance and appearance.theme) or (json.loads(stored_theme) if stored_theme else None)
         ),
         appearance=appearance,
     )
-
-
-def _within(items: list[Item], limit: int | None) -> list[Item]:
-    return items if limit is None else items[:limit]
 
 
 def live_link(link_id: int) -> UserLink:
@@ -100,7 +96,7 @@ def live_link(link_id: int) -> UserLink:
     if row is None or not row[0].is_live(now) or row[1].suspended_at is not None:
         raise NotFound("This link does not exist or is not live.")
     link, owner = row
-    limit = plans.visible_limit(owner, "links")
+    limit = plans.visible_limit(owner, LINK)
     if limit is not None:
         shown = db.session.scalars(
             select(UserLink.id)
@@ -124,7 +120,7 @@ def live_product(product_id: int) -> Product:
     if row is None or not row[0].enabled or row[1].suspended_at is not None:
         raise NotFound("This product does not exist or is not available.")
     product, owner = row
-    limit = plans.visible_limit(owner, "products")
+    limit = plans.visible_limit(owner, PRODUCT)
     if limit is not None:
         shown = db.session.scalars(
             select(Product.id)

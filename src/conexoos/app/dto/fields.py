@@ -50,6 +50,8 @@ class Schema:
     fields: tuple[Field, ...]
     description: str = ""
     partial: bool = False
+    open: bool = False
+    """Other properties may appear (a response whose further fields depend on a kind)."""
 
     def parse(self, payload: Any) -> dict[str, Any]:
         """Validate ``payload``; return the parsed fields that were given."""
@@ -75,7 +77,7 @@ class Schema:
         schema: dict[str, Any] = {
             "type": "object",
             "properties": {field.name: field.json_schema() for field in self.fields},
-            "additionalProperties": False,
+            "additionalProperties": self.open,
         }
         required = [field.name for field in self.fields if field.required and not self.partial]
         if required:

@@ -35,6 +35,7 @@ STATUS_TEXT = {
     401: "Not logged in",
     403: "Forbidden",
     404: "Not found",
+    409: "Conflict with the item's state",
     422: "Invalid field",
     429: "Too many requests",
 }

@@ -13,6 +13,7 @@ from .media_file import MediaFile
 from .media_item import MediaItem
 from .menu_item import MenuItem
 from .page_appearance import PageAppearance
+from .page_block import PageBlock
 from .pending_signup import PendingSignup
 from .product import DEFAULT_PRODUCT_IMAGE, Product
 from .report import Report
@@ -50,6 +51,7 @@ __all__ = [
     "MediaItem",
     "MenuItem",
     "PageAppearance",
+    "PageBlock",
     "SitePage",
     "SitePageRevision",
     "StatsRollup",

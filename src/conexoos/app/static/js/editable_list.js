@@ -3,7 +3,10 @@
 // and edit forms send (`readAdd`, `readEdit`, which may throw an Error whose message is shown); `added`,
 // if given, runs after a new item is in the list and the add form was reset. The list's `data-limit` (the
 // plan's limit, empty for none) and `isLive(record)` mark the live items past the limit, which the public
-// page hides until the plan allows them, the same rule as the server's.
+// page hides until the plan allows them, the same rule as the server's. Optional: `editMethod` (PUT by
+// default), `describe(record)` naming an item in the delete question (its title by default). After every
+// change a "conexoos:items-changed" event tells the page's other lists to reload: a link added above
+// is a block of the page layout below.
 (() => {
   "use strict";
   const api = window.conexoosApi;
@@ -12,6 +15,10 @@
     const { list, empty, template, addForm, errorBox, routes, fill, readAdd, readEdit, isLive } = options;
     const limit = list.dataset.limit === "" || list.dataset.limit === undefined ? null : Number(list.dataset.limit);
     const show = (error) => { errorBox.textContent = error.message; };
+    const editMethod = options.editMethod || "PUT";
+    const describe = options.describe || ((record) => record.title);
+    const changed = () => document.dispatchEvent(new CustomEvent("conexoos:items-changed", { detail: { list } }));
+    const firstField = (form) => [...form.querySelectorAll("input, textarea, select")].find((field) => !field.closest("[hidden]"));
 
     function markPlanHidden() {
       let live = 0;
@@ -54,6 +61,7 @@
       const ids = [...list.children].map((item) => Number(item.dataset.id));
       try {
         render(await api("POST", routes.reorder, { ids }));
+        changed();
       } catch (error) {
         show(error);
         await load(); // show the order the server kept
@@ -63,17 +71,19 @@
     async function act(action, item) {
       const record = item.record;
       if (action === "delete") {
-        if (!window.confirm(`Delete “${record.title}”?`)) return;
+        if (!window.confirm(`Delete “${describe(record)}”?`)) return;
         await api("DELETE", routes.remove(record.id));
         item.remove();
         empty.hidden = list.children.length > 0;
         markPlanHidden();
+        changed();
       } else if (action === "toggle") {
-        replaceItem(await api("PUT", routes.edit(record.id), { enabled: !record.enabled }));
+        replaceItem(await api(editMethod, routes.edit(record.id), { enabled: !record.enabled }));
+        changed();
       } else if (action === "edit") {
         const form = item.querySelector(".link-edit");
         form.hidden = false;
-        form.elements.title.focus();
+        firstField(form)?.focus();
       } else if (action === "cancel") {
         replaceItem(record); // back to the saved values
       }
@@ -89,7 +99,8 @@
         markPlanHidden();
         addForm.reset();
         if (options.added) options.added(record);
-        addForm.elements.title.focus();
+        changed();
+        firstField(addForm)?.focus();
       } catch (error) {
         show(error);
       }
@@ -112,12 +123,16 @@
       errors.textContent = "";
       try {
         const id = form.closest("[data-id]").record.id;
-        replaceItem(await api("PUT", routes.edit(id), readEdit(form)));
+        replaceItem(await api(editMethod, routes.edit(id), readEdit(form)));
+        changed();
       } catch (error) {
         errors.textContent = error.message;
       }
     });
 
+    document.addEventListener("conexoos:items-changed", (event) => {
+      if (event.detail.list !== list) load().catch(show);
+    });
     window.conexoosSortable(list, "[data-id]", persistOrder);
     load().catch(show);
     return { replaceItem, show };

@@ -1,0 +1,121 @@
+"""The embed kind: a YouTube, Vimeo, Spotify or SoundCloud URL drawn as a card that links out.
+
+The page makes no request to the provider: the card is a plain link. With JavaScript on, a click on the
+card swaps in the provider's player (``static/js/embed.js``) from its privacy-friendly address (YouTube's
+``youtube-nocookie.com``, Vimeo with ``dnt=1``); the Content-Security-Policy's ``frame-src`` allows
+exactly the hosts in :data:`PLAYER_HOSTS`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+from conexoos.app.dto.errors import InputError
+from conexoos.app.dto.fields import Field, text
+from conexoos.app.dto.links import URL_MAX, url_field
+from conexoos.app.models.persistent import PageBlock, Product, UserLink
+
+from .simple import SimpleKind
+
+PLAYER_HOSTS = (
+    "https://www.youtube-nocookie.com",
+    "https://player.vimeo.com",
+    "https://open.spotify.com",
+    "https://w.soundcloud.com",
+)
+"""The only hosts a player frame may come from (the CSP's ``frame-src``)."""
+YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+SPOTIFY_PATH = re.compile(
+    r"^/(?:intl-[a-z-]+/)?(track|album|playlist|episode|show|artist)/([A-Za-z0-9]{22})$"
+)
+SOUNDCLOUD_PATH = re.compile(r"^/[A-Za-z0-9_-]+/(?:sets/)?[A-Za-z0-9_-]+$")
+
+
+@dataclass(frozen=True)
+class Player:
+    """What a recognised URL plays: the provider's name and the address of its player frame."""
+
+    provider: str
+    player_url: str
+
+
+def recognise(url: str) -> Player | None:
+    """The player of a YouTube, Vimeo, Spotify or SoundCloud URL; None for any other URL."""
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        return None
+    host = (parts.hostname or "").removeprefix("www.").removeprefix("m.")
+    path = parts.path.rstrip("/")
+    if host in ("youtube.com", "youtu.be"):
+        video = _youtube_id(host, path, parts.query)
+        if video:
+            return Player("YouTube", f"https://www.youtube-nocookie.com/embed/{video}?autoplay=1")
+    elif host == "vimeo.com" and re.fullmatch(r"/\d{1,12}", path):
+        return Player("Vimeo", f"https://player.vimeo.com/video{path}?dnt=1&autoplay=1")
+    elif host == "open.spotify.com" and (match := SPOTIFY_PATH.match(path)):
+        return Player("Spotify", f"https://open.spotify.com/embed/{match[1]}/{match[2]}")
+    elif host == "soundcloud.com" and SOUNDCLOUD_PATH.match(path):
+        track = quote(f"https://soundcloud.com{path}", safe="")
+        return Player("SoundCloud", f"https://w.soundcloud.com/player/?url={track}&auto_play=true")
+    return None
+
+
+def _youtube_id(host: str, path: str, query: str) -> str | None:
+    if host == "youtu.be":
+        candidate = path.removeprefix("/")
+    elif path == "/watch":
+        candidate = (parse_qs(query).get("v") or [""])[0]
+    else:
+        candidate = (
+            re.sub(r"^/(shorts|embed|live)/", "", path) if re.match(r"^/(shorts|embed|live)/", path) else ""
+        )
+    return candidate if YOUTUBE_ID.match(candidate) else None
+
+
+def embed_url_field() -> Field:
+    """An https URL of a video or a track on YouTube, Vimeo, Spotify or SoundCloud."""
+    plain = url_field("url")
+
+    def parse(value: Any, field: Field) -> str:
+        url: str = plain.parse(value, plain)
+        if recognise(url) is None:
+            raise InputError(
+                "url must be a https link to a video or track on YouTube, Vimeo, Spotify or SoundCloud",
+                field="url",
+                code="embed_provider",
+            )
+        return url
+
+    schema = {"type": "string", "format": "uri", "maxLength": URL_MAX, "pattern": "^https://"}
+    return Field("url", schema, parse, True, "A YouTube, Vimeo, Spotify or SoundCloud link")
+
+
+class EmbedKind(SimpleKind):
+    """An embed: the URL and an optional title, its player worked out from the URL when shown."""
+
+    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+        """The fields with the ``player`` (None hides a block whose URL is no longer recognised)."""
+        fields = block.fields
+        player = recognise(str(fields.get("url", "")))
+        return None if player is None else {**fields, "player": player}
+
+    def fields_json(self, block: PageBlock, link: UserLink | None, product: Product | None) -> dict[str, Any]:
+        """The fields, ``enabled`` and the provider's name."""
+        player = recognise(str(block.fields.get("url", "")))
+        return {**super().fields_json(block, link, product), "provider": player.provider if player else None}
+
+
+EMBED = EmbedKind(
+    "embed",
+    "embed",
+    "embeds",
+    (
+        embed_url_field(),
+        text("title", 100, allow_empty=True, description="Shown on the card (default: the provider's name)"),
+    ),
+    limit=20,
+    summary="A video or a track, drawn as a card; the player loads only when the visitor asks.",
+)

@@ -1,0 +1,76 @@
+"""What a block kind declares, in one place: its fields, validation, rendering and plan limit.
+
+A kind is a :class:`BlockKind`; the registry (``registry.py``) lists them. The generic ``/api/blocks``
+API, the public page and the dashboard know blocks only through this interface, so a new kind is one
+module here plus its template partial ``templates/public/blocks/<name>.html``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from conexoos.app.dto.fields import Schema
+from conexoos.app.models.persistent import PageBlock, Product, User, UserLink
+from conexoos.app.plans_config import Plan
+from conexoos.framework import db
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One block as the public page draws it: its kind, the block and what it shows (link, product or
+    the simple kind's fields)."""
+
+    kind: BlockKind
+    block: PageBlock
+    item: Any
+
+
+class BlockKind:
+    """The interface of a kind; a subclass sets the attributes and overrides the behaviour it changes."""
+
+    name: str
+    """The kind's name in the API and in ``page_block.kind`` (at most 20 characters)."""
+    singular: str
+    plural: str
+    create: Schema
+    """The body of ``POST /api/blocks`` for this kind (besides ``kind``)."""
+    update: Schema
+    """The body of ``PATCH /api/blocks/<id>`` (any subset of the fields)."""
+
+    @property
+    def partial(self) -> str:
+        """The template drawing a run of consecutive blocks of this kind on the public page."""
+        return f"public/blocks/{self.name}.html"
+
+    def plan_limit(self, plan: Plan) -> int | None:
+        """How many blocks of this kind ``plan`` allows (None: unlimited)."""
+        raise NotImplementedError
+
+    def count(self, owner_id: int) -> int:
+        """How many blocks of this kind the owner has."""
+        query = select(func.count()).where(PageBlock.owner_id == owner_id, PageBlock.kind == self.name)
+        return db.session.scalar(query) or 0
+
+    def add(self, user: User, fields: dict[str, Any]) -> PageBlock:
+        """Create a block from parsed ``fields`` at the end of the user's page; commits."""
+        raise NotImplementedError
+
+    def edit(self, user: User, block: PageBlock, fields: dict[str, Any]) -> None:
+        """Apply parsed ``fields`` to the user's ``block``; commits."""
+        raise NotImplementedError
+
+    def remove(self, user: User, block: PageBlock) -> None:
+        """Delete the user's ``block`` (and the row it shows); commits."""
+        raise NotImplementedError
+
+    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+        """What the public page draws for ``block`` (loaded with its live link or shown product), or None
+        to leave it out."""
+        raise NotImplementedError
+
+    def fields_json(self, block: PageBlock, link: UserLink | None, product: Product | None) -> dict[str, Any]:
+        """The kind's fields as the blocks API returns them (``enabled`` included)."""
+        raise NotImplementedError

@@ -1,0 +1,159 @@
+"""The link kind: a titled URL followed through ``/go/<id>``, kept in its own ``user_link`` row.
+
+The rules of a link (create, edit, delete, reorder; another user's link does not exist) live here; the
+seed's ``/api/links`` and the generic ``/api/blocks`` both use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from werkzeug.exceptions import Conflict, Forbidden, NotFound
+
+from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
+from conexoos.app.models.persistent import PageBlock, Product, User, UserLink
+from conexoos.app.plans_config import Plan
+from conexoos.framework import db
+
+from .. import blocklist, plans
+from ..ordering import reorder
+from ..owner_lock import locked_owner
+from . import page
+from .kind import BlockKind
+
+SUSPENDED = (
+    "Your account is suspended, so you cannot add or change links. You can still export or delete your "
+    "account from Settings."
+)
+HIDDEN_BY_MODERATOR = (
+    "A moderator hid this link after a report, so it cannot be shown again. You can edit or delete it; "
+    "write to the site's team if you think this is a mistake."
+)
+
+
+class LinkKind(BlockKind):
+    """Links: limited by the plan's ``MAX_LINKS``."""
+
+    name = "link"
+    singular = "link"
+    plural = "links"
+    create = LINK_CREATE
+    update = LINK_UPDATE
+
+    def plan_limit(self, plan: Plan) -> int | None:
+        """The plan's ``MAX_LINKS``."""
+        return plan.max_links
+
+    def count(self, owner_id: int) -> int:
+        """The owner's links (every one counts, shown or not)."""
+        return db.session.scalar(select(func.count()).where(UserLink.owner_id == owner_id)) or 0
+
+    def add(self, user: User, fields: dict[str, Any]) -> PageBlock:
+        """Create the link and its block."""
+        return _block_of(create_link(user, fields, parsed=True))
+
+    def edit(self, user: User, block: PageBlock, fields: dict[str, Any]) -> None:
+        """Edit the block's link."""
+        update_link(user, _item_id(block), fields, parsed=True)
+
+    def remove(self, user: User, block: PageBlock) -> None:
+        """Delete the link (its block goes with it)."""
+        delete_link(user, _item_id(block))
+
+    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+        """The live link, or None."""
+        return link
+
+    def fields_json(self, block: PageBlock, link: UserLink | None, product: Product | None) -> dict[str, Any]:
+        """The seed's link shape, without ``id`` and ``order_index`` (the block has ``item_id``)."""
+        if link is None:
+            return {}
+        shape = link.to_json()
+        return {name: value for name, value in shape.items() if name not in ("id", "order_index")}
+
+
+LINK = LinkKind()
+
+
+def _item_id(block: PageBlock) -> int:
+    if block.link_id is None:  # the foreign key cascades: a link block always has its link
+        raise NotFound("No such link.")
+    return block.link_id
+
+
+def _block_of(link: UserLink) -> PageBlock:
+    block = db.session.scalar(select(PageBlock).where(PageBlock.link_id == link.id))
+    if block is None:
+        raise NotFound("No such link.")
+    return block
+
+
+def list_links(user: User) -> Sequence[UserLink]:
+    """The user's links in page order."""
+    return UserLink.get_links_by_user_id(user.id)
+
+
+def get_link(user: User, link_id: int) -> UserLink:
+    """The user's link ``link_id``; 404 when it is missing or someone else's."""
+    link = UserLink.get_owned(link_id, user.id)
+    if link is None:
+        raise NotFound("No such link.")
+    return link
+
+
+def create_link(user: User, payload: Any, parsed: bool = False) -> UserLink:
+    """Validate ``payload`` and append a new link to the user's page (403 while the account is suspended)."""
+    refuse_if_suspended(user)
+    fields = payload if parsed else LINK_CREATE.parse(payload)
+    check_window(fields)
+    blocklist.refuse_blocked(fields["url"])
+    with locked_owner(user) as owner:
+        plans.check_can_add(owner, LINK)
+        link = UserLink(owner_id=owner.id, order_index=UserLink.next_order_index(owner.id), **fields)
+        db.session.add(link)
+        db.session.flush()
+        page.append(owner.id, LINK.name, link_id=link.id)
+    return link
+
+
+def refuse_if_suspended(user: User) -> None:
+    """403 with :data:`SUSPENDED` when staff suspended ``user`` (no new content from them)."""
+    if user.is_suspended:
+        raise Forbidden(SUSPENDED)
+
+
+def update_link(user: User, link_id: int, payload: Any, parsed: bool = False) -> UserLink:
+    """Apply any subset of fields to the user's link (403 while the account is suspended)."""
+    refuse_if_suspended(user)
+    get_link(user, link_id)  # someone else's link is a 404 whatever the body says
+    fields = dict(payload) if parsed else LINK_UPDATE.parse(payload)
+    if "url" in fields:  # a new URL is checked; one that passes unblocks the link
+        blocklist.refuse_blocked(fields["url"])
+        fields["blocked"] = False
+    with locked_owner(user) as owner:
+        link = get_link(owner, link_id)
+        check_window(fields, {"starts_at": link.starts_at, "ends_at": link.ends_at})
+        if link.hidden_by_staff and fields.get("enabled"):
+            raise Conflict(HIDDEN_BY_MODERATOR)
+        for name, value in fields.items():
+            setattr(link, name, value)
+    return link
+
+
+def delete_link(user: User, link_id: int) -> None:
+    """Delete the user's link (its block goes with it: the foreign key cascades)."""
+    with locked_owner(user) as owner:
+        link = get_link(owner, link_id)
+        page.remove_blocks(PageBlock.link_id == link.id)  # before the row, whatever the cascade does
+        db.session.delete(link)
+
+
+def reorder_links(user: User, payload: Any) -> Sequence[UserLink]:
+    """Rewrite ``order_index`` from ``{"ids": [...]}``, which must list each of the user's links once; the
+    link blocks take that order in the places they hold on the page."""
+    with locked_owner(user) as owner:
+        links = reorder(UserLink.get_links_by_user_id(owner.id), payload, "link")
+        page.follow_item_order(owner.id, LINK.name, [link.id for link in links])
+        return links

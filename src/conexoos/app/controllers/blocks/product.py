@@ -1,0 +1,184 @@
+"""The product kind: a product card bought through ``/go/product/<id>``, kept in its own ``product`` row.
+
+The rules of a product (like a link's, plus an image saved through IOUtils) live here; the seed's
+``/api/products`` and the generic ``/api/blocks`` both use them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import func, select
+from werkzeug.exceptions import NotFound
+
+from conexoos.app.dto.errors import InputError
+from conexoos.app.dto.products import PRODUCT_CREATE, PRODUCT_UPDATE
+from conexoos.app.models.persistent import DEFAULT_PRODUCT_IMAGE, PageBlock, Product, User, UserLink
+from conexoos.app.plans_config import Plan
+from conexoos.app.utils.io import IOUtils, Upload
+from conexoos.framework import db
+from conexoos.framework.storage import media_storage
+
+from .. import blocklist, plans
+from ..ordering import reorder
+from ..owner_lock import locked_owner
+from . import page
+from .kind import BlockKind
+
+PRODUCT_FOLDER = "img/products"
+
+
+class ProductKind(BlockKind):
+    """Products: limited by the plan's ``MAX_PRODUCTS``."""
+
+    name = "product"
+    singular = "product"
+    plural = "products"
+    create = PRODUCT_CREATE
+    update = PRODUCT_UPDATE
+
+    def plan_limit(self, plan: Plan) -> int | None:
+        """The plan's ``MAX_PRODUCTS``."""
+        return plan.max_products
+
+    def count(self, owner_id: int) -> int:
+        """The owner's products (every one counts, shown or not)."""
+        return db.session.scalar(select(func.count()).where(Product.owner_id == owner_id)) or 0
+
+    def add(self, user: User, fields: dict[str, Any]) -> PageBlock:
+        """Create the product and its block."""
+        product = create_product(user, fields, parsed=True)
+        block = db.session.scalar(select(PageBlock).where(PageBlock.product_id == product.id))
+        if block is None:
+            raise NotFound("No such product.")
+        return block
+
+    def edit(self, user: User, block: PageBlock, fields: dict[str, Any]) -> None:
+        """Edit the block's product."""
+        update_product(user, _item_id(block), fields, parsed=True)
+
+    def remove(self, user: User, block: PageBlock) -> None:
+        """Delete the product and its image (its block goes with it)."""
+        delete_product(user, _item_id(block))
+
+    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+        """The shown product, or None."""
+        return product
+
+    def fields_json(self, block: PageBlock, link: UserLink | None, product: Product | None) -> dict[str, Any]:
+        """The products API's shape, without ``id`` and ``order_index`` (the block has ``item_id``)."""
+        if product is None:
+            return {}
+        shape = to_json(product)
+        return {name: value for name, value in shape.items() if name not in ("id", "order_index")}
+
+
+PRODUCT = ProductKind()
+
+
+def _item_id(block: PageBlock) -> int:
+    if block.product_id is None:  # the foreign key cascades: a product block always has its product
+        raise NotFound("No such product.")
+    return block.product_id
+
+
+def io_utils() -> IOUtils:
+    """The IOUtils of this app: files in its media storage (``SERVER_ENV.MEDIA``)."""
+    return IOUtils(media_storage())
+
+
+def image_url(product: Product) -> str:
+    """Where the product's image is served: the upload, or the default product image."""
+    if product.has_custom_image:
+        return url_for("media.serve", filename=product.image)
+    return url_for("static", filename=f"img/{DEFAULT_PRODUCT_IMAGE}")
+
+
+def to_json(product: Product) -> dict[str, Any]:
+    """The API shape of a product."""
+    return product.to_json(image_url(product))
+
+
+def list_products(user: User) -> Sequence[Product]:
+    """The user's products in page order."""
+    return Product.get_products_by_user_id(user.id)
+
+
+def get_product(user: User, product_id: int) -> Product:
+    """The user's product; 404 when it is missing or someone else's."""
+    product = Product.get_owned(product_id, user.id)
+    if product is None:
+        raise NotFound("No such product.")
+    return product
+
+
+def create_product(user: User, payload: Any, parsed: bool = False) -> Product:
+    """Validate ``payload`` and append a product (with the default image)."""
+    fields = payload if parsed else PRODUCT_CREATE.parse(payload)
+    blocklist.refuse_blocked(fields["buy_url"], field="buy_url")
+    with locked_owner(user) as owner:
+        plans.check_can_add(owner, PRODUCT)
+        product = Product(
+            owner_id=owner.id,
+            order_index=Product.next_order_index(owner.id),
+            image=DEFAULT_PRODUCT_IMAGE,
+            **fields,
+        )
+        db.session.add(product)
+        db.session.flush()
+        page.append(owner.id, PRODUCT.name, product_id=product.id)
+    return product
+
+
+def update_product(user: User, product_id: int, payload: Any, parsed: bool = False) -> Product:
+    """Apply any subset of fields."""
+    get_product(user, product_id)  # someone else's product is a 404 whatever the body says
+    fields = dict(payload) if parsed else PRODUCT_UPDATE.parse(payload)
+    if "buy_url" in fields:  # a new URL is checked; one that passes unblocks the product
+        blocklist.refuse_blocked(fields["buy_url"], field="buy_url")
+        fields["blocked"] = False
+    with locked_owner(user) as owner:
+        product = get_product(owner, product_id)
+        for name, value in fields.items():
+            setattr(product, name, value)
+    return product
+
+
+def delete_product(user: User, product_id: int) -> None:
+    """Delete the product, its block and its uploaded image."""
+    with locked_owner(user) as owner:
+        product = get_product(owner, product_id)
+        image = product.image
+        page.remove_blocks(PageBlock.product_id == product.id)
+        db.session.delete(product)
+    io_utils().delete(image)
+
+
+def set_image(user: User, product_id: int, upload: Upload | None) -> Product:
+    """Store a new image (re-encoded by IOUtils); an invalid image raises InvalidImage and changes nothing."""
+    get_product(user, product_id)  # 404 before the upload is decoded
+    if upload is None or not upload.filename:
+        raise InputError("send the image in the multipart field 'image'", field="image", code="required")
+    files = io_utils()
+    stored = files.save_image(upload, PRODUCT_FOLDER, default=DEFAULT_PRODUCT_IMAGE)
+    try:
+        with locked_owner(user) as owner:
+            product = get_product(owner, product_id)
+            old = product.image
+            product.image = stored
+    except BaseException:
+        files.delete(stored)
+        raise
+    files.delete(old)
+    return product
+
+
+def reorder_products(user: User, payload: Any) -> Sequence[Product]:
+    """Rewrite ``order_index`` from ``{"ids": [...]}`` listing each of the user's products once; the
+    product blocks take that order in the places they hold on the page."""
+    with locked_owner(user) as owner:
+        products = reorder(Product.get_products_by_user_id(owner.id), payload, "product")
+        page.follow_item_order(owner.id, PRODUCT.name, [product.id for product in products])
+        return products

@@ -1,0 +1,76 @@
+"""Kinds whose fields live in the block itself (``page_block.data``): header, text, divider."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conexoos.app.dto.fields import Field, Schema, boolean
+from conexoos.app.models.persistent import PageBlock, Product, User, UserLink
+from conexoos.app.plans_config import Plan
+from conexoos.framework import db
+
+from .. import plans
+from ..owner_lock import locked_owner
+from . import page
+from .kind import BlockKind
+from .link import refuse_if_suspended
+
+ENABLED = boolean("enabled", description="Hidden from the page when false (default true)")
+
+
+class SimpleKind(BlockKind):
+    """A kind made of its ``fields`` (stored as JSON in the block) and ``enabled``.
+
+    ``limit`` caps how many blocks of the kind one page holds, on every plan: they cost the site
+    little, but no page should grow without bound.
+    """
+
+    def __init__(
+        self, name: str, singular: str, plural: str, fields: tuple[Field, ...], limit: int, summary: str
+    ) -> None:
+        self.name = name
+        self.singular = singular
+        self.plural = plural
+        self.limit = limit
+        title = name.capitalize()
+        self.create = Schema(f"{title}Block", (*fields, ENABLED), summary)
+        self.update = Schema(
+            f"{title}BlockUpdate", self.create.fields, f"Any subset of a {name}'s fields.", True
+        )
+
+    def plan_limit(self, plan: Plan) -> int | None:
+        """The same cap on every plan."""
+        return self.limit
+
+    def add(self, user: User, fields: dict[str, Any]) -> PageBlock:
+        """Append the block (403 while the account is suspended or the page holds ``limit`` already)."""
+        refuse_if_suspended(user)
+        enabled = fields.pop("enabled", True)
+        with locked_owner(user) as owner:
+            plans.check_can_add(owner, self)
+            block = page.append(owner.id, self.name, enabled=enabled)
+            block.fields = fields
+            db.session.flush()
+        return block
+
+    def edit(self, user: User, block: PageBlock, fields: dict[str, Any]) -> None:
+        """Merge ``fields`` into the block's."""
+        refuse_if_suspended(user)
+        with locked_owner(user) as owner:
+            stored = page.owned_block(owner, block.id)
+            if "enabled" in fields:
+                stored.enabled = fields.pop("enabled")
+            stored.fields = {**stored.fields, **fields}
+
+    def remove(self, user: User, block: PageBlock) -> None:
+        """Delete the block."""
+        with locked_owner(user) as owner:
+            db.session.delete(page.owned_block(owner, block.id))
+
+    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+        """The block's fields."""
+        return block.fields
+
+    def fields_json(self, block: PageBlock, link: UserLink | None, product: Product | None) -> dict[str, Any]:
+        """The block's fields and ``enabled``."""
+        return {**block.fields, "enabled": block.enabled}

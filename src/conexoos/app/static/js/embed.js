@@ -1,0 +1,26 @@
+// Embeds on a public page: a card links out to the provider; a plain click swaps in the provider's player,
+// so no request reaches the provider before the visitor asks. The CSP's frame-src allows only these hosts.
+(() => {
+  "use strict";
+  if (window.conexoosEmbeds) return; // each run of embeds includes this script
+  window.conexoosEmbeds = true;
+  const PLAYERS = /^https:\/\/(www\.youtube-nocookie\.com|player\.vimeo\.com|open\.spotify\.com|w\.soundcloud\.com)\//;
+
+  document.addEventListener("click", (event) => {
+    const card = event.target.closest(".embed-card");
+    if (!card || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    const figure = card.closest(".embed");
+    const source = figure.dataset.player;
+    if (!PLAYERS.test(source)) return; // follow the link instead
+    event.preventDefault();
+    const frame = document.createElement("iframe");
+    frame.className = "embed-frame";
+    frame.src = source;
+    frame.title = card.querySelector(".embed-title").textContent;
+    frame.allow = "autoplay; encrypted-media; fullscreen; picture-in-picture";
+    frame.referrerPolicy = "strict-origin-when-cross-origin";
+    frame.setAttribute("allowfullscreen", "");
+    figure.replaceChildren(frame);
+    frame.focus();
+  });
+})();

@@ -1,0 +1,102 @@
+"""The embed kind: provider URLs recognised, others refused; a card that links out, no third-party
+request and no frame until the visitor clicks; the CSP allows exactly the players' hosts."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask.testing import FlaskClient
+
+from conexoos.app.controllers.blocks.embed import PLAYER_HOSTS, recognise
+
+from .billing_support import visit
+from .conftest import Account
+
+pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
+
+RECOGNISED = {
+    "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=10": (
+        "YouTube",
+        "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1",
+    ),
+    "https://youtu.be/dQw4w9WgXcQ": (
+        "YouTube",
+        "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1",
+    ),
+    "https://m.youtube.com/shorts/dQw4w9WgXcQ": (
+        "YouTube",
+        "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1",
+    ),
+    "https://vimeo.com/76979871": ("Vimeo", "https://player.vimeo.com/video/76979871?dnt=1&autoplay=1"),
+    "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC": (
+        "Spotify",
+        "https://open.spotify.com/embed/track/4uLU6hMCjMI75M1A2tKUQC",
+    ),
+    "https://soundcloud.com/forss/flickermood": (
+        "SoundCloud",
+        "https://w.soundcloud.com/player/?url=https%3A%2F%2Fsoundcloud.com%2Fforss%2Fflickermood&auto_play=true",
+    ),
+}
+REFUSED = [
+    "https://example.com/watch?v=dQw4w9WgXcQ",
+    "http://youtu.be/dQw4w9WgXcQ",  # not https
+    "https://www.youtube.com/watch?v=short",
+    "https://youtube.com.evil.example/watch?v=dQw4w9WgXcQ",
+    "https://vimeo.com/channels/staffpicks",
+    "https://open.spotify.com/user/someone",
+    "https://soundcloud.com/forss",
+    "javascript:alert(1)//youtu.be/dQw4w9WgXcQ",
+]
+
+
+@pytest.mark.parametrize("url", list(RECOGNISED))
+def test_provider_urls_are_recognised_with_their_private_player(url: str) -> None:
+    player = recognise(url)
+    assert player is not None and (player.provider, player.player_url) == RECOGNISED[url]
+    assert player.player_url.startswith(tuple(f"{host}/" for host in PLAYER_HOSTS))
+
+
+@pytest.mark.parametrize("url", REFUSED)
+def test_other_urls_are_refused_naming_the_url(alice: Account, url: str) -> None:
+    response = alice.api("POST", "/api/blocks", {"kind": "embed", "url": url})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["error"]["field"] == "url"
+
+
+def test_an_embed_is_a_card_linking_out_with_no_frame(alice: Account, client: FlaskClient) -> None:
+    assert "<script" not in visit(client, f"/{alice.username}").get_data(as_text=True)  # no embed, no JS
+    response = alice.api(
+        "POST",
+        "/api/blocks",
+        {"kind": "embed", "url": "https://youtu.be/dQw4w9WgXcQ", "title": "<b>Talk</b>"},
+    )
+    assert response.status_code == 201
+    assert (response.get_json()["provider"], response.get_json()["title"]) == ("YouTube", "<b>Talk</b>")
+    html = visit(client, f"/{alice.username}").get_data(as_text=True)
+    assert '<a class="embed-card" href="https://youtu.be/dQw4w9WgXcQ" rel="nofollow noopener">' in html
+    assert "&lt;b&gt;Talk&lt;/b&gt;" in html and "<b>Talk" not in html
+    assert "<iframe" not in html
+    # Nothing on the page is fetched from another host: every src and stylesheet is this site's.
+    fetched = re.findall(r'(?:src|href)="([^"]+)"', html)
+    loaded = [url for url in fetched if not url.startswith(("/", "http://localhost"))]
+    assert loaded == ["https://youtu.be/dQw4w9WgXcQ"]  # the card's link, followed only on a click
+    assert 'data-player="https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"' in html
+    assert html.count('src="/static/js/embed.js"') == 1
+
+
+def test_an_embed_title_may_be_empty_and_the_provider_names_the_card(
+    alice: Account, client: FlaskClient
+) -> None:
+    alice.api("POST", "/api/blocks", {"kind": "embed", "url": "https://vimeo.com/76979871"})
+    html = visit(client, f"/{alice.username}").get_data(as_text=True)
+    assert '<span class="embed-title">Vimeo</span>' in html
+
+
+def test_the_csp_allows_exactly_the_players_as_frames(client: FlaskClient) -> None:
+    policy = client.get("/").headers["Content-Security-Policy"]
+    frame_src = [part.strip() for part in policy.split(";") if part.strip().startswith("frame-src")]
+    assert frame_src == [
+        "frame-src https://www.youtube-nocookie.com https://player.vimeo.com https://open.spotify.com "
+        "https://w.soundcloud.com"
+    ]

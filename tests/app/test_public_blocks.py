@@ -1,0 +1,125 @@
+"""The public page drawn from blocks: every kind in page order, escaped, in two queries and 30 KB."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import AppFactory
+
+from .billing_support import PLAN_OVERRIDES, visit
+from .conftest import Account
+from .test_public_page import BUDGET_BYTES, selects, shown_links, statements_of
+
+pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
+
+BOOK = {"title": "E-book", "price": 1250, "currency": "EUR", "buy_url": "https://shop.example/book"}
+XSS = '<script>alert(1)</script><img src=x onerror="alert(2)">&amp;'
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=&#34;alert(2)&#34;&gt;&amp;amp;"
+MARKERS = re.compile(r'class="(link|product|block-header|block-text|block-divider)"')
+
+
+@pytest.fixture
+def app(make_app: AppFactory) -> Flask:
+    """The product with the test plans (Gratis: three links, two products)."""
+    return make_app(overrides=PLAN_OVERRIDES)
+
+
+def add(account: Account, kind: str, **fields: Any) -> dict[str, Any]:
+    response = account.api("POST", "/api/blocks", {"kind": kind, **fields})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def page_of(client: FlaskClient, account: Account) -> str:
+    response = visit(client, f"/{account.username}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def every_kind(account: Account) -> None:
+    """A page with a block of every kind, the kinds interleaved."""
+    add(account, "header", title="Talks")
+    account.add_link("First talk", "https://example.com/1")
+    add(account, "text", text="Slides and videos.\nMore soon.")
+    add(account, "divider")
+    add(account, "product", **BOOK)
+    account.add_link("Second talk", "https://example.com/2")
+
+
+def test_blocks_of_every_kind_are_drawn_in_page_order(alice: Account, client: FlaskClient) -> None:
+    every_kind(alice)
+    html = page_of(client, alice)
+    assert MARKERS.findall(html) == ["block-header", "link", "block-text", "block-divider", "product", "link"]
+    assert [title for _, title in shown_links(html)] == ["First talk", "Second talk"]
+    assert '<h2 class="block-header">Talks</h2>' in html
+    assert '<p class="block-text">Slides and videos.\nMore soon.</p>' in html  # breaks kept by CSS
+    assert "No links yet." not in html
+
+
+def test_a_hidden_block_is_left_out_and_comes_back(alice: Account, client: FlaskClient) -> None:
+    header = add(alice, "header", title="Secret section", enabled=False)
+    assert "Secret section" not in page_of(client, alice)
+    alice.api("PATCH", f"/api/blocks/{header['id']}", {"enabled": True})
+    assert "Secret section" in page_of(client, alice)
+
+
+def test_every_new_field_is_escaped(alice: Account, client: FlaskClient) -> None:
+    add(alice, "header", title=XSS)
+    add(alice, "text", text=XSS + "\n" + XSS)
+    html = page_of(client, alice)
+    assert "<script>" not in html and 'onerror="' not in html
+    assert html.count(ESCAPED) == 3
+    api = alice.api("GET", "/api/blocks").get_json()
+    assert [block.get("title") or block.get("text") for block in api] == [XSS, XSS + "\n" + XSS]
+
+
+def test_links_past_the_plan_are_hidden_in_page_order(alice: Account, client: FlaskClient) -> None:
+    for number in range(3):  # Gratis: three links
+        alice.add_link(f"Link {number}", f"https://example.com/{number}")
+    ids = [block["id"] for block in alice.api("GET", "/api/blocks").get_json()]
+    alice.api("POST", "/api/blocks/reorder", {"ids": ids[::-1]})
+    assert [title for _, title in shown_links(page_of(client, alice))] == ["Link 2", "Link 1", "Link 0"]
+
+
+def test_the_product_image_is_shown_whole(client: FlaskClient) -> None:
+    css = client.get("/static/css/public.css").get_data(as_text=True)
+    rule = re.search(r"\.product img\{([^}]*)\}", css)
+    assert rule is not None
+    declarations = dict(part.split(":", 1) for part in rule.group(1).split(";") if part)
+    assert declarations["object-fit"] == "contain"  # never cropped
+    assert declarations["height"] == "auto"  # the height="300" attribute no longer stretches the box
+    assert declarations["aspect-ratio"] == "1"
+
+
+def test_a_page_of_every_kind_runs_two_selects(app: Flask, alice: Account, client: FlaskClient) -> None:
+    every_kind(alice)
+    for number in range(5):
+        add(alice, "header", title=f"Header {number}")
+        add(alice, "text", text=f"Text {number}")
+    statements = statements_of(app, client, f"/{alice.username}")
+    assert len(selects(statements)) <= 2, "\n".join(selects(statements))
+
+
+def test_a_full_page_of_every_kind_stays_under_30_kb(alice: Account, client: FlaskClient) -> None:
+    for number in range(3):
+        alice.add_link(
+            f"A fairly long link title number {number} " + "x" * 60, "https://example.com/" + "p" * 400
+        )
+    for _ in range(2):
+        add(alice, "product", **{**BOOK, "description": "d" * 300})
+    for _ in range(5):
+        add(alice, "header", title="H" * 100)
+        add(alice, "text", text="t " * 300)
+        add(alice, "divider")
+    response = visit(client, f"/{alice.username}")
+    html = response.get_data(as_text=True)
+    assert html.count('class="block-text"') == 5 and "<script" not in html.lower()
+    stylesheets = re.findall(r'<link rel="stylesheet" href="(?:http://localhost)?([^"]+)"', html)
+    css = b"".join(client.get(path).get_data() for path in stylesheets)
+    total = len(response.get_data()) + len(css)
+    assert total < BUDGET_BYTES, f"{total} bytes of HTML + CSS"
