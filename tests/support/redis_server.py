@@ -1,7 +1,9 @@
 """A Redis server of the test's own, on a free loopback port, that the test may stop, freeze and restart.
 
-Never the shared Redis on 6379: a fault test breaks this one. Nothing is saved to disk (``--save ''``,
-``--appendonly no``), so a restarted server starts empty, as a Redis that lost its memory would.
+Never the shared Redis on 6379: a fault test breaks this one. By default nothing is saved to disk
+(``--save ''``, ``--appendonly no``), so a restarted server starts empty, as a Redis that lost its memory
+would; ``persistent=True`` keeps an AOF fsync'd at every write (``appendfsync always``), the setting the
+README asks operators for when Redis holds the write buffer, so a restart (even after kill -9) keeps it.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ START_TIMEOUT = 10.0
 class RedisServer:
     """``redis-server`` in a child process: start(), stop(), freeze() (SIGSTOP), thaw() (SIGCONT)."""
 
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, persistent: bool = False) -> None:
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self._folder = tempfile.mkdtemp(prefix="conexoos-redis-")
         self._process: subprocess.Popen[bytes] | None = None
+        self._persistence = ["--appendonly", "yes", "--appendfsync", "always"] if persistent else []
 
     @property
     def url(self) -> str:
@@ -55,6 +58,7 @@ class RedisServer:
                 "--appendonly",
                 "no",
             ]
+            + self._persistence
             + ["--dir", self._folder, "--daemonize", "no", "--loglevel", "warning"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -77,6 +81,13 @@ class RedisServer:
         try:
             process.wait(5)
         except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies at once, saving nothing more (what survives is what its AOF holds)."""
+        process, self._process = self._process, None
+        if process is not None:
             process.kill()
             process.wait(5)
 

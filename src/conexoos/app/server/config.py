@@ -112,6 +112,14 @@ APP: Schema = {
             "",
             "Request header holding a two-letter country code set by a proxy or CDN (e.g. `CF-IPCountry`).",
         ),
+        "FLUSH_BATCH": Key(
+            "int",
+            1000,
+            "Recorded views and clicks that the write buffer's flush (task `analytics-buffer-flush`, every "
+            "second) inserts in one statement; it stores at most 20 such batches a run.",
+            minimum=1,
+            maximum=10000,
+        ),
     },
     "MEDIA_LIBRARY": {
         "MAX_FILE_BYTES": Key(
