@@ -134,15 +134,16 @@ def count_events(app: Flask) -> int:
 
 def stats(account: Account, path: str = "/api/stats", **params: str | int) -> dict[str, Any]:
     """``GET /api/stats`` (200 expected) with ``params``; ``from_`` stands for ``from``. The write buffer is
-    flushed first, as its task would have done by then."""
-    flush_events(account.client.application)
+    flushed first (by :func:`stats_response`), as its task would have done by then."""
     response = stats_response(account, path, **params)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()  # type: ignore[no-any-return]
 
 
 def stats_response(account: Account, path: str = "/api/stats", **params: str | int) -> TestResponse:
-    """The raw response of ``GET path`` with ``params`` (``from_`` stands for ``from``)."""
+    """The raw response of ``GET path`` with ``params`` (``from_`` stands for ``from``), after flushing the
+    write buffer as its task would have."""
+    flush_events(account.client.application)
     query = {("from" if name == "from_" else name): str(value) for name, value in params.items()}
     return account.api("GET", path, query_string=query)
 
