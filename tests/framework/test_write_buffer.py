@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from conexoos.framework import write_buffer
 from conexoos.framework.write_buffer import (
     Batch,
     FileQueue,
@@ -133,7 +134,8 @@ def persistent_redis() -> Iterator[RedisServer]:
 
 
 def stream(server: RedisServer) -> RedisStreamQueue:
-    return RedisStreamQueue(redis.Redis.from_url(server.url), "test:buffer:events")
+    client = redis.Redis.from_url(server.url, socket_timeout=0.5, socket_connect_timeout=0.5)
+    return RedisStreamQueue(client, "test:buffer:events")
 
 
 def test_a_stream_append_survives_kill_9_of_redis_with_appendfsync_always(
@@ -149,10 +151,11 @@ def test_a_stream_append_survives_kill_9_of_redis_with_appendfsync_always(
 
 
 def test_appends_go_to_the_files_while_redis_is_down_and_the_flush_drains_both(
-    persistent_redis: RedisServer, tmp_path: Path
+    persistent_redis: RedisServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     queue = SpillingQueue(stream(persistent_redis), FileQueue(tmp_path / "spill"))
     queue.append({"id": "before"})
+    monkeypatch.setattr(write_buffer, "SPILL_SECONDS", 0.0)  # each append tries Redis first
     persistent_redis.stop()
     queue.append({"id": "during-1"})
     queue.append({"id": "during-2"})
@@ -164,6 +167,20 @@ def test_appends_go_to_the_files_while_redis_is_down_and_the_flush_drains_both(
     queue.ack(first)
     assert collected(queue) == ["before", "after"]
     assert queue.pending() == 0
+
+
+def test_after_a_failed_append_the_next_ones_go_straight_to_the_files(
+    persistent_redis: RedisServer, tmp_path: Path
+) -> None:
+    queue = SpillingQueue(stream(persistent_redis), FileQueue(tmp_path / "spill"))
+    persistent_redis.freeze()  # a hung Redis: each append would wait REDIS_TIMEOUT for it
+    try:
+        queue.append({"id": "first"})  # waits, then spills
+        persistent_redis.thaw()
+        queue.append({"id": "second"})  # within SPILL_SECONDS: the files, though Redis answers again
+    finally:
+        persistent_redis.thaw()
+    assert queue.spill.pending() == 2 and queue.stream.pending() == 0
 
 
 def test_an_empty_queue_reads_an_empty_batch(tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ LIVE = "live.jsonl"
 BATCH_PREFIX = "batch-"
 REDIS_TIMEOUT = 0.5
 """Seconds an append may wait for Redis (to connect, then to answer) before it goes to the local files."""
+SPILL_SECONDS = 5.0
+"""After Redis failed an append, appends go straight to the local files for this long."""
 REDIS_RETRY = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 
 
@@ -226,20 +228,27 @@ class FileQueue:
 
 
 class SpillingQueue:
-    """A Redis stream whose appends go to local files while Redis fails; reads drain the files first."""
+    """A Redis stream whose appends go to local files while Redis fails; reads drain the files first.
+
+    After a failed append, the next SPILL_SECONDS of appends go straight to the files (a frozen Redis
+    would otherwise cost every request REDIS_TIMEOUT); then Redis is tried again."""
 
     def __init__(self, stream: RedisStreamQueue, spill: FileQueue) -> None:
         self.stream = stream
         self.spill = spill
         self._spilling = False
+        self._retry_at = 0.0
 
     def append(self, payload: Payload) -> None:
+        if self._spilling and time.monotonic() < self._retry_at:
+            self.spill.append(payload)
+            return
         try:
             self.stream.append(payload)
         except WriteBufferError as error:
             if not self._spilling:  # one line per outage, not one per request
                 log.warning("write buffer: %s; appending to %s until Redis answers", error, self.spill.folder)
-            self._spilling = True
+            self._spilling, self._retry_at = True, time.monotonic() + SPILL_SECONDS
             self.spill.append(payload)
             return
         if self._spilling:
