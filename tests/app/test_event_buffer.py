@@ -17,7 +17,7 @@ from conexoos.app.controllers.visitors import deferred_key, hash_of_deferred
 from conexoos.app.models.persistent import AnalyticsEvent, User
 from conexoos.app.models.persistent.base import transaction
 from conexoos.framework import db
-from conexoos.framework.write_buffer import WriteQueue
+from conexoos.framework.write_buffer import FileQueue, WriteQueue
 
 from .analytics_support import RECORDED_AT, Clock, Visitor, analytics_app, flush_events, freeze_clock
 from .conftest import Account, sign_up
@@ -134,3 +134,13 @@ def test_a_visitor_recorded_without_the_salt_is_hashed_by_the_flush(app: Flask, 
         stored = db.session.scalars(select(AnalyticsEvent.visitor_hash)).one()
         assert stored == hash_of_deferred(key, RECORDED_AT.date()) and len(stored) == 32
         assert "192.0.2.9" not in stored
+
+
+def test_a_click_no_queue_can_keep_is_a_503_not_a_500(app: Flask, alice: Account, link_id: int) -> None:
+    queue = queue_of(app)
+    assert isinstance(queue, FileQueue)
+    queue.folder.parent.mkdir(parents=True, exist_ok=True)
+    queue.folder.write_text("a file where the queue's folder should be", encoding="utf-8")
+    response = Visitor().get(app.test_client(), f"/go/{link_id}")
+    assert response.status_code == 503
+    assert "could not be recorded" in response.get_data(as_text=True)
