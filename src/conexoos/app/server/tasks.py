@@ -23,13 +23,18 @@ from conexoos.framework.tasks import Scheduler
 log = logging.getLogger("conexoos.analytics")
 FLUSH_SECONDS = 1
 """How often the recorded views and clicks move from the write buffer to ``analytics_event``."""
+FLUSH_BACKOFF = 5.0
+"""While the database is down the flush fails and backs off, at most this long: the waiting clicks reach
+the database within seconds of its return, not the scheduler's default minute."""
 
 
 class Schedule:
     """Registers the product's tasks (each runs once per cluster)."""
 
     def __init__(self, scheduler: Scheduler) -> None:
-        scheduler.every(FLUSH_SECONDS, flush_analytics_buffer, name="analytics-buffer-flush")
+        scheduler.every(
+            FLUSH_SECONDS, flush_analytics_buffer, name="analytics-buffer-flush", backoff_max=FLUSH_BACKOFF
+        )
         scheduler.every(15, roll_up_analytics, name="analytics-rollup")
         scheduler.every(3600, prune_analytics, name="analytics-prune")
         scheduler.every(3600, end_grace_periods, name="billing-grace")
