@@ -38,9 +38,9 @@ def _append_many(folder: str, worker: int, count: int) -> None:
         queue.append({"id": f"{worker}-{number}", "worker": worker})
 
 
-def _append_and_report(folder: str, pipe: Connection) -> None:
+def _append_and_report(folder: str, pipe: Connection, fsync: bool) -> None:
     """Append forever, sending each payload's id once its append returned (was acknowledged)."""
-    queue = FileQueue(Path(folder))
+    queue = FileQueue(Path(folder), fsync=fsync)
     while True:
         event_id = uuid.uuid4().hex
         queue.append({"id": event_id})
@@ -76,10 +76,12 @@ def test_several_processes_append_while_a_flush_drains_and_each_payload_arrives_
     assert queue.pending() == 0 and not queue.batch_files()
 
 
-def test_an_acknowledged_append_survives_kill_9_of_its_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fsync", [True, False], ids=["fsync", "no-fsync"])
+def test_an_acknowledged_append_survives_kill_9_of_its_process(tmp_path: Path, fsync: bool) -> None:
+    """With or without fsync (APP.ANALYTICS.BUFFER_FSYNC): a completed write outlives its process."""
     queue = FileQueue(tmp_path / "queue")
     receiver, sender = CONTEXT.Pipe(duplex=False)
-    process = CONTEXT.Process(target=_append_and_report, args=(str(queue.folder), sender))
+    process = CONTEXT.Process(target=_append_and_report, args=(str(queue.folder), sender, fsync))
     process.start()
     acknowledged = [receiver.recv() for _ in range(300)]
     assert process.pid is not None

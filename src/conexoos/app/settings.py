@@ -22,6 +22,8 @@ class AnalyticsSettings:
     country_header: str
     flush_batch: int = 1000
     """Events the write buffer's flush inserts in one statement."""
+    buffer_fsync: bool = True
+    """Fsync each append to the local write buffer's file."""
 
 
 @dataclass(frozen=True)
@@ -69,4 +71,5 @@ def load_product_settings(server: Flask) -> None:
         retention_days=analytics["RETENTION_DAYS"],
         country_header=analytics["COUNTRY_HEADER"],
         flush_batch=analytics["FLUSH_BATCH"],
+        buffer_fsync=analytics["BUFFER_FSYNC"],
     )

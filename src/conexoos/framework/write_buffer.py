@@ -132,8 +132,11 @@ class FileQueue:
     ``refused.jsonl`` with a log line, never silently dropped.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, fsync: bool = True) -> None:
         self.folder = folder
+        self.fsync = fsync
+        """Fsync each append (survives a machine crash); without it an append survives the death of its
+        process (the kernel holds the write) but not a power cut."""
 
     @property
     def live(self) -> Path:
@@ -146,7 +149,8 @@ class FileQueue:
             descriptor = self._open_current()
             try:
                 os.write(descriptor, line)
-                os.fsync(descriptor)
+                if self.fsync:
+                    os.fsync(descriptor)
             finally:
                 os.close(descriptor)  # also releases the shared lock
         except OSError as error:
@@ -268,10 +272,10 @@ class SpillingQueue:
         return self.spill.pending() + self.stream.pending()
 
 
-def open_write_buffer(settings: Settings, services: Services, name: str) -> WriteQueue:
+def open_write_buffer(settings: Settings, services: Services, name: str, fsync: bool = True) -> WriteQueue:
     """The queue ``name``: a Redis stream (spilling to files while Redis fails) when ``SERVICES.redis`` is
-    configured, otherwise files in ``INSTANCE_PATH/write-buffer/<name>``."""
-    files = FileQueue(Path(settings.instance_path) / "write-buffer" / name)
+    configured, otherwise files in ``INSTANCE_PATH/write-buffer/<name>`` (``fsync``: see FileQueue)."""
+    files = FileQueue(Path(settings.instance_path) / "write-buffer" / name, fsync=fsync)
     if not services.has("redis"):
         return files
     client = redis.Redis.from_url(

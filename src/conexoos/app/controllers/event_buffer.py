@@ -47,7 +47,8 @@ def event_queue() -> WriteQueue:
     queue: WriteQueue | None = current_app.extensions.get(EXTENSION)
     if queue is None:
         framework = runtime()
-        queue = open_write_buffer(framework.settings, framework.services, QUEUE_NAME)
+        fsync = current_app.config["CONEXOOS_ANALYTICS"].buffer_fsync
+        queue = open_write_buffer(framework.settings, framework.services, QUEUE_NAME, fsync=fsync)
         current_app.extensions[EXTENSION] = queue
     return queue
 

@@ -120,6 +120,14 @@ APP: Schema = {
             minimum=1,
             maximum=10000,
         ),
+        "BUFFER_FSYNC": Key(
+            "bool",
+            True,
+            "Without Redis, fsync each recorded view or click to the local write buffer's file before the "
+            "request answers: it then survives a machine crash or power cut, not only the death of the "
+            "worker (which `false` still survives). `false` saves a disk flush per request (see README, "
+            "write buffer).",
+        ),
     },
     "MEDIA_LIBRARY": {
         "MAX_FILE_BYTES": Key(
