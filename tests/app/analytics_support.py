@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from conexoos.app.controllers import analytics, rollups
+from conexoos.app.controllers import analytics, event_buffer, rollups
 from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.app.models.persistent.event import CLICK, VIEW
 from conexoos.framework import db
@@ -114,21 +114,36 @@ def insert_event(
         return int(event.id)
 
 
+def flush_events(app: Flask) -> int:
+    """Run the write buffer's flush to its end, as the task ``analytics-buffer-flush`` does: the views and
+    clicks recorded so far are then in ``analytics_event``. How many it read from the queue."""
+    total = 0
+    with app.app_context():
+        while moved := event_buffer.flush():
+            total += moved
+        assert event_buffer.pending() == 0
+    return total
+
+
 def count_events(app: Flask) -> int:
-    """How many raw events are stored."""
+    """How many raw events are stored (after flushing the write buffer)."""
+    flush_events(app)
     with app.app_context():
         return int(db.session.scalar(select(func.count()).select_from(AnalyticsEvent)) or 0)
 
 
 def stats(account: Account, path: str = "/api/stats", **params: str | int) -> dict[str, Any]:
-    """``GET /api/stats`` (200 expected) with ``params``; ``from_`` stands for ``from``."""
+    """``GET /api/stats`` (200 expected) with ``params``; ``from_`` stands for ``from``. The write buffer is
+    flushed first (by :func:`stats_response`), as its task would have done by then."""
     response = stats_response(account, path, **params)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()  # type: ignore[no-any-return]
 
 
 def stats_response(account: Account, path: str = "/api/stats", **params: str | int) -> TestResponse:
-    """The raw response of ``GET path`` with ``params`` (``from_`` stands for ``from``)."""
+    """The raw response of ``GET path`` with ``params`` (``from_`` stands for ``from``), after flushing the
+    write buffer as its task would have."""
+    flush_events(account.client.application)
     query = {("from" if name == "from_" else name): str(value) for name, value in params.items()}
     return account.api("GET", path, query_string=query)
 
@@ -139,6 +154,8 @@ def day_stats(account: Account, day: str = RECORDED_DAY, **params: str | int) ->
 
 
 def roll_up(app: Flask, now: datetime | None = None) -> int:
-    """Fold the pending events that occurred by ``now`` (default: all) into the rollups, as the task does."""
+    """Flush the write buffer, then fold the pending events that occurred by ``now`` (default: all) into the
+    rollups, as the tasks do."""
+    flush_events(app)
     with app.app_context():
         return rollups.roll_up(now)

@@ -23,6 +23,7 @@ from conexoos.app.controllers import plans
 from conexoos.app.models.persistent import AnalyticsEvent, StripeEvent, User
 from conexoos.framework import db
 from conexoos.framework.config import deep_merge
+from tests.app.analytics_support import flush_events
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn, make_event, new_id, webhook_request
 
@@ -268,7 +269,8 @@ def visit(client: FlaskClient, path: str) -> TestResponse:
 
 
 def buy_events(app: Flask, product_id: int) -> list[tuple[str, int | None]]:
-    """The analytics events recorded for ``product_id``'s buy link, as (kind, link_id)."""
+    """The analytics events recorded for ``product_id``'s buy link, as (kind, link_id) (buffer flushed)."""
+    flush_events(app)
     with app.app_context():
         rows = db.session.execute(
             select(AnalyticsEvent.kind, AnalyticsEvent.link_id).where(AnalyticsEvent.link_id == product_id)

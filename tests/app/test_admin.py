@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from conexoos.app.controllers import audit, totp
 from conexoos.app.models.persistent import AuditEntry, Invite, User, UserSession
 from conexoos.framework import db
+from tests.app.analytics_support import flush_events
 from tests.app.staff_support import make_staff
 from tests.conftest import AppFactory
 
@@ -236,6 +237,7 @@ def test_overview_counts_accounts_pages_and_clicks_and_shows_health(
     link = alice.add_link("Shop", "https://shop.example/")
     for _ in range(2):
         assert client.get(f"/go/{link['id']}", headers={"User-Agent": BROWSER_UA}).status_code == 302
+    flush_events(boss.client.application)  # as the task analytics-buffer-flush does
     html = boss.client.get("/admin").get_data(as_text=True)
     assert '<strong>2</strong><span class="stat-label">accounts' in html
     assert '<strong>2</strong><span class="stat-label">clicks today' in html

@@ -33,6 +33,7 @@ from .analytics_support import (
     analytics_app,
     count_events,
     day_stats,
+    flush_events,
     freeze_clock,
     roll_up,
     stats,
@@ -172,6 +173,7 @@ def test_people_are_counted_with_their_device_and_browser(
         person.view(app.test_client(), "alice")
         person.click(app.test_client(), link_id)
 
+    flush_events(app)
     with app.app_context():
         events = db.session.scalars(select(AnalyticsEvent).order_by(AnalyticsEvent.id)).all()
         recorded = [(event.kind, event.device, event.browser) for event in events]
@@ -214,6 +216,7 @@ def test_control_characters_in_tracking_values_are_ignored_not_a_500(
     client = app.test_client()
     Visitor().view(client, "alice", query, headers)
     Visitor().click(client, link_id, query, headers)
+    flush_events(app)
     with app.app_context():
         events = db.session.scalars(select(AnalyticsEvent)).all()
         stored = {(e.utm_source, e.utm_medium, e.utm_campaign, e.referrer_host) for e in events}
@@ -259,6 +262,7 @@ def test_a_visitor_is_unique_again_the_next_day_and_no_address_is_stored(
     daily = stats(alice, from_=first_day, to=second_day)["daily"]
     assert [(row["views"], row["unique_visitors"]) for row in daily] == [(1, 1), (1, 1)]
 
+    flush_events(app)
     with app.app_context():
         events = db.session.scalars(select(AnalyticsEvent).order_by(AnalyticsEvent.id)).all()
         hashes = [event.visitor_hash for event in events]

@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.framework import db
+from tests.app.analytics_support import flush_events
 from tests.conftest import AppFactory
 from tests.support.services import require_redis
 
@@ -61,6 +62,7 @@ def stats_events(connection: SocketIOTestClient) -> list[dict[str, Any]]:
 
 
 def recorded_events(app: Flask) -> list[AnalyticsEvent]:
+    flush_events(app)  # as the task analytics-buffer-flush does
     """Every stored event, oldest first."""
     with app.app_context():
         events = db.session.scalars(select(AnalyticsEvent).order_by(AnalyticsEvent.id)).all()

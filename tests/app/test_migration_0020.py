@@ -110,14 +110,14 @@ EXPECTED = [
 
 
 def test_0020_gives_every_link_and_product_a_block_in_page_order_and_goes_back(app: Flask) -> None:
-    migrate(app, "up", "0018")
+    migrate(app, "up", "0019")
     seed(app)
     before = items(app)
 
     migrate(app, "up", "0020")
     assert blocks(app) == EXPECTED
     assert items(app) == before  # every link and product, with its id, owner, order and title
-    migrate(app, "down", "0018")
+    migrate(app, "down", "0019")
     assert items(app) == before
     with app.app_context():
         assert "page_block" not in db.inspect(db.engine).get_table_names()
@@ -126,7 +126,7 @@ def test_0020_gives_every_link_and_product_a_block_in_page_order_and_goes_back(a
 
 
 def test_0020_deleting_a_link_deletes_its_block(app: Flask) -> None:
-    migrate(app, "up", "0018")
+    migrate(app, "up", "0019")
     seed(app)
     migrate(app, "up", "0020")
     with app.app_context():

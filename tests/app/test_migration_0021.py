@@ -53,7 +53,7 @@ def test_0021_adds_page_appearance_beside_existing_accounts_and_goes_back(app: F
     with app.app_context():
         db.session.execute(ALICE_0_1_0)
         db.session.commit()
-    migrate(app, "up", "0018")
+    migrate(app, "up", "0020")
     assert "page_appearance" not in tables(app)
     migrate(app, "up", "0021")
     assert "page_appearance" in tables(app) and count(app, "user") == 1
@@ -66,7 +66,7 @@ def test_0021_adds_page_appearance_beside_existing_accounts_and_goes_back(app: F
             db.session.execute(INSERT, {"at": NOW})
             db.session.commit()
         db.session.rollback()
-    migrate(app, "down", "0018")
+    migrate(app, "down", "0020")
     assert "page_appearance" not in tables(app)
     assert count(app, "user") == 1  # the account stays
     migrate(app, "up", "0021")

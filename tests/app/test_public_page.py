@@ -16,6 +16,7 @@ from sqlalchemy import event, func, select
 from conexoos.app.controllers.themes import THEMES
 from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.framework import db
+from tests.app.analytics_support import flush_events
 
 from .conftest import BROWSER_UA, Account
 
@@ -80,6 +81,7 @@ def selects(statements: list[str]) -> list[str]:
 
 
 def events(app: Flask, **where: Any) -> int:
+    flush_events(app)  # as the task analytics-buffer-flush does
     with app.app_context():
         query = select(func.count()).select_from(AnalyticsEvent).filter_by(**where)
         return db.session.scalar(query) or 0

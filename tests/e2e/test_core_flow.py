@@ -21,6 +21,7 @@ from sqlalchemy import select
 from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.app.models.persistent.event import CLICK
 from conexoos.framework import db
+from tests.app.analytics_support import flush_events
 from tests.support.live_server import LiveServer
 
 from .conftest import PHONE_VIEWPORT as PHONE
@@ -186,6 +187,7 @@ def test_sign_up_add_drag_share_and_follow_a_link(
     expect(visitor.get_by_role("heading", name="Landed on /shop?from=conexoos")).to_be_visible()
     assert [path for path in landing.paths if path != "/favicon.ico"] == ["/shop?from=conexoos"]
 
+    flush_events(live.app)  # the live server flushes every 0.2 s; this makes the read not depend on when
     with live.app.app_context():
         query = select(AnalyticsEvent).where(AnalyticsEvent.kind == CLICK)
         clicks = db.session.execute(query).scalars().all()

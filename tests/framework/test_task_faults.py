@@ -95,6 +95,21 @@ def test_a_lock_that_raises_is_claimed_again_after_a_back_off(app: Flask, fault:
     assert scheduler.run_pending(now=20.0) == ["job"]
 
 
+def test_a_task_with_its_own_back_off_bound_is_retried_at_least_that_often(app: Flask) -> None:
+    calls: list[float] = []
+
+    def failing() -> None:
+        calls.append(now)
+        raise ConnectionError("the database is down")
+
+    scheduler = Scheduler(app, MemoryLock())
+    scheduler.every(1, failing, name="flush", backoff_max=4)
+    scheduler.run_pending(now=0.0)
+    for now in [n * 1.0 for n in range(1, 20)]:
+        scheduler.run_pending(now=now)
+    assert calls == [1.0, 2.0, 4.0, 8.0, 12.0, 16.0]  # 1, 2, 4, then every 4 s: never the default minute
+
+
 def test_a_task_that_raises_backs_off_exponentially_within_a_bound(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:

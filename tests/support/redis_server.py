@@ -1,7 +1,9 @@
 """A Redis server of the test's own, on a free loopback port, that the test may stop, freeze and restart.
 
-Never the shared Redis on 6379: a fault test breaks this one. Nothing is saved to disk (``--save ''``,
-``--appendonly no``), so a restarted server starts empty, as a Redis that lost its memory would.
+Never the shared Redis on 6379: a fault test breaks this one. By default nothing is saved to disk
+(``--save ''``, ``--appendonly no``), so a restarted server starts empty, as a Redis that lost its memory
+would; ``persistent=True`` keeps an AOF fsync'd at every write (``appendfsync always``), the setting the
+README asks operators for when Redis holds the write buffer, so a restart (even after kill -9) keeps it.
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ START_TIMEOUT = 10.0
 class RedisServer:
     """``redis-server`` in a child process: start(), stop(), freeze() (SIGSTOP), thaw() (SIGCONT)."""
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1", password: str = "") -> None:
+    def __init__(
+        self, port: int | None = None, host: str = "127.0.0.1", password: str = "", persistent: bool = False
+    ) -> None:
         """``host``: the address it listens on; away from loopback Redis wants a ``password`` (or it
-        refuses every client in its protected mode)."""
+        refuses every client in its protected mode). ``persistent``: every write fsync'd to an
+        append-only file, as an operator keeping the click buffer in Redis must configure it."""
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         self.port = port or free_port()
@@ -31,6 +36,7 @@ class RedisServer:
         self.password = password
         self._folder = tempfile.mkdtemp(prefix="conexoos-redis-")
         self._process: subprocess.Popen[bytes] | None = None
+        self._persistence = ["--appendonly", "yes", "--appendfsync", "always"] if persistent else []
 
     @property
     def url(self) -> str:
@@ -59,6 +65,7 @@ class RedisServer:
                 "--appendonly",
                 "no",
             ]
+            + self._persistence
             + ["--dir", self._folder, "--daemonize", "no", "--loglevel", "warning"]
             + (["--requirepass", self.password] if self.password else []),
             stdout=subprocess.DEVNULL,
@@ -82,6 +89,13 @@ class RedisServer:
         try:
             process.wait(5)
         except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies at once, saving nothing more (what survives is what its AOF holds)."""
+        process, self._process = self._process, None
+        if process is not None:
             process.kill()
             process.wait(5)
 

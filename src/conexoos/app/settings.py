@@ -20,6 +20,10 @@ class AnalyticsSettings:
 
     retention_days: int
     country_header: str
+    flush_batch: int = 1000
+    """Events the write buffer's flush inserts in one statement."""
+    buffer_fsync: bool = True
+    """Fsync each append to the local write buffer's file."""
 
 
 @dataclass(frozen=True)
@@ -64,5 +68,8 @@ def load_product_settings(server: Flask) -> None:
     )
     server.config["CONEXOOS_BILLING"] = BillingSettings(past_due_grace_days=billing["PAST_DUE_GRACE_DAYS"])
     server.config["CONEXOOS_ANALYTICS"] = AnalyticsSettings(
-        retention_days=analytics["RETENTION_DAYS"], country_header=analytics["COUNTRY_HEADER"]
+        retention_days=analytics["RETENTION_DAYS"],
+        country_header=analytics["COUNTRY_HEADER"],
+        flush_batch=analytics["FLUSH_BATCH"],
+        buffer_fsync=analytics["BUFFER_FSYNC"],
     )

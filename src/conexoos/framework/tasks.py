@@ -5,7 +5,8 @@ only one process can win: ``SET NX`` in Redis when Redis is configured, otherwis
 file in the instance folder (one machine).
 
 The scheduler cannot die: any exception from the lock or from a task is logged with its cause, the task
-backs off (1 s, 2 s, 4 s, ... at most :data:`BACKOFF_MAX`) and the loop goes on. A lock that failed is
+backs off (1 s, 2 s, 4 s, ... at most :data:`BACKOFF_MAX`, or the task's own ``backoff_max``) and the
+loop goes on. A lock that failed is
 claimed again for the same slot after the back-off; a task that failed is run again after the back-off by
 the process that ran it (in the same slot, or by whoever wins the next one). Each success and failure is
 recorded for every process to read (see task_status.py).
@@ -118,6 +119,9 @@ class Task:
     """The last claim raised: claim the current slot again once ``retry_at`` has passed."""
     run_again: bool = field(default=False, repr=False)
     """The last run raised: run it again in the same slot once ``retry_at`` has passed."""
+    backoff_max: float | None = None
+    """The longest wait after failures in a row; None is :data:`BACKOFF_MAX`. A task that must catch up
+    soon after an outage (a write buffer's flush) sets a few seconds."""
 
     def slot(self, now: float) -> int:
         """The identifier of the most recent time this task was due at ``now``."""
@@ -153,7 +157,8 @@ class Task:
 
     def backoff(self) -> float:
         """Seconds to wait after the current run of failures."""
-        return min(BACKOFF_FIRST * 2 ** max(self.failures - 1, 0), BACKOFF_MAX)
+        bound = BACKOFF_MAX if self.backoff_max is None else self.backoff_max
+        return min(BACKOFF_FIRST * 2 ** max(self.failures - 1, 0), bound)
 
 
 class Scheduler:
@@ -176,11 +181,19 @@ class Scheduler:
         self._runs: dict[str, threading.Thread] = {}
         """Runs started by the background loop, by task name, while they go on."""
 
-    def every(self, seconds: float, function: TaskFunction, name: str | None = None) -> Task:
-        """Run ``function`` every ``seconds`` seconds, aligned to the clock."""
+    def every(
+        self,
+        seconds: float,
+        function: TaskFunction,
+        name: str | None = None,
+        backoff_max: float | None = None,
+    ) -> Task:
+        """Run ``function`` every ``seconds`` seconds, aligned to the clock; after failures, wait at most
+        ``backoff_max`` seconds (default :data:`BACKOFF_MAX`) before trying again."""
         if seconds <= 0:
             raise ValueError(f"task interval must be positive, got {seconds}")
-        return self._add(Task(name or function.__name__, function, interval=float(seconds)))
+        task = Task(name or function.__name__, function, interval=float(seconds), backoff_max=backoff_max)
+        return self._add(task)
 
     def cron(self, expression: str, function: TaskFunction, name: str | None = None) -> Task:
         """Run ``function`` on a five-field cron ``expression``, evaluated in UTC."""

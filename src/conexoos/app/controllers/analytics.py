@@ -1,25 +1,34 @@
-"""Recording page views and link clicks: one short insert each; bots, the owner and HEAD requests
-(link checkers, prefetchers: nobody saw the page) are left out."""
+"""Recording page views and link clicks: each is queued in the write buffer (controllers/event_buffer.py)
+and inserted by the ``analytics-buffer-flush`` task, so a request never writes to the database for them;
+bots, the owner and HEAD requests (link checkers, prefetchers: nobody saw the page) are left out."""
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
+from uuid import uuid4
 
 from flask import current_app, request
 from flask_login import current_user
+from werkzeug.exceptions import ServiceUnavailable
 
-from conexoos.app.models.persistent import AnalyticsEvent
-from conexoos.app.models.persistent.base import transaction, utcnow
+from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.event import CLICK, VIEW
 from conexoos.app.settings import AnalyticsSettings
 from conexoos.app.utils.text import tracking_text
 from conexoos.app.utils.useragent import classify
 from conexoos.framework import db, runtime
+from conexoos.framework.http_errors import DATABASE_UNREACHABLE
+from conexoos.framework.write_buffer import WriteBufferError
 
-from .visitors import visitor_hash
+from . import event_buffer
+from .visitors import deferred_key, visitor_hash
+
+log = logging.getLogger("conexoos.analytics")
+NOT_RECORDED = "This visit could not be recorded right now. Try again in a minute."
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 OWNER_ROOM = "owner:{}"
@@ -44,13 +53,16 @@ def record_click(owner_id: int, link_id: int, kind: str = CLICK) -> bool:
 
 
 def _record(kind: str, owner_id: int, link_id: int | None) -> datetime | None:
-    """Insert the event; its time, or None when it is not counted."""
+    """Queue the event (durably: see event_buffer); its time, or None when it is not counted.
+
+    Raises ServiceUnavailable (503) when no queue could keep it: the visitor is not told it was counted."""
     user_agent = tracking_text(request.headers.get("User-Agent", ""), 2000)
     client = classify(user_agent)
     if request.method != "GET" or client.is_bot or _is_owner(owner_id):
         return None
     now = utcnow()
-    event = AnalyticsEvent(
+    event = dict(
+        event_id=str(uuid4()),
         owner_id=owner_id,
         link_id=link_id,
         kind=kind,
@@ -63,11 +75,25 @@ def _record(kind: str, owner_id: int, link_id: int | None) -> datetime | None:
         os=client.os,
         browser=client.browser,
         country=request_country(),
-        visitor_hash=visitor_hash(request.remote_addr or "", user_agent, now.date()),
+        **_visitor(request.remote_addr or "", user_agent, now),
     )
-    with transaction():
-        db.session.add(event)
+    try:
+        event_buffer.enqueue(event)
+    except WriteBufferError as error:
+        log.error("a %s of user %d could not be queued: %s", kind, owner_id, error)
+        raise ServiceUnavailable(NOT_RECORDED) from error
     return now
+
+
+def _visitor(ip: str, user_agent: str, now: datetime) -> dict[str, str]:
+    """The event's ``visitor_hash``; or, when the day's salt cannot be read (the database is down), a
+    ``visitor_key`` that the flush salts (see visitors.deferred_key)."""
+    try:
+        return {"visitor_hash": visitor_hash(ip, user_agent, now.date())}
+    except DATABASE_UNREACHABLE as error:
+        db.session.rollback()  # the failed read leaves the session unusable for the rest of the request
+        log.warning("the day's visitor salt is unreadable (%s); the flush will hash this visitor", error)
+        return {"visitor_hash": "", "visitor_key": deferred_key(ip, user_agent)}
 
 
 def _announce(owner_id: int, payload: dict[str, Any]) -> None:

@@ -2,6 +2,10 @@
 
 The salt of a UTC day lives in the database (so every process agrees) and is deleted two days later,
 after which that day's hashes can no longer be linked to anyone.
+
+A process that cannot read the day's salt (the database is down at its first event of the day) records the
+event with :func:`deferred_key` instead, and the flush that inserts it salts it (:func:`hash_of_deferred`):
+so recording never needs the database. Such a visitor may count as a second unique visitor that day.
 """
 
 from __future__ import annotations
@@ -26,6 +30,16 @@ def visitor_hash(ip: str, user_agent: str, day: date) -> str:
     """A 32-hex-digit identifier of (ip, user_agent) that changes every UTC day."""
     salt = daily_salt(day)
     return hashlib.sha256(f"{salt}|{ip}|{user_agent}".encode()).hexdigest()[:32]
+
+
+def deferred_key(ip: str, user_agent: str) -> str:
+    """An unsalted digest of (ip, user_agent), kept only in the write buffer until the flush salts it."""
+    return hashlib.sha256(f"deferred|{ip}|{user_agent}".encode()).hexdigest()
+
+
+def hash_of_deferred(key: str, day: date) -> str:
+    """The visitor identifier of a :func:`deferred_key` on ``day`` (reads or creates the day's salt)."""
+    return hashlib.sha256(f"{daily_salt(day)}|{key}".encode()).hexdigest()[:32]
 
 
 def daily_salt(day: date) -> str:

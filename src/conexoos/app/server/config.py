@@ -117,6 +117,22 @@ APP: Schema = {
             "",
             "Request header holding a two-letter country code set by a proxy or CDN (e.g. `CF-IPCountry`).",
         ),
+        "FLUSH_BATCH": Key(
+            "int",
+            1000,
+            "Recorded views and clicks that the write buffer's flush (task `analytics-buffer-flush`, every "
+            "second) inserts in one statement; it stores at most 20 such batches a run.",
+            minimum=1,
+            maximum=10000,
+        ),
+        "BUFFER_FSYNC": Key(
+            "bool",
+            True,
+            "Without Redis, fsync each recorded view or click to the local write buffer's file before the "
+            "request answers: it then survives a machine crash or power cut, not only the death of the "
+            "worker (which `false` still survives). `false` saves a disk flush per request (see README, "
+            "write buffer).",
+        ),
     },
     "MEDIA_LIBRARY": {
         "MAX_FILE_BYTES": Key(

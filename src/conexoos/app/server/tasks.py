@@ -1,5 +1,6 @@
-"""Scheduled work: fold analytics into rollups, prune raw events past their retention, build and prune
-account exports, release held usernames, mail reset links, forget expired sign-ups."""
+"""Scheduled work: insert the buffered views and clicks, fold analytics into rollups, prune raw events
+past their retention, build and prune account exports, release held usernames, mail reset links, forget
+expired sign-ups."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import current_app
 from conexoos.app.controllers import (
     account_export,
     billing,
+    event_buffer,
     password_reset,
     pending_signups,
     rollups,
@@ -19,12 +21,20 @@ from conexoos.app.controllers import (
 from conexoos.framework.tasks import Scheduler
 
 log = logging.getLogger("conexoos.analytics")
+FLUSH_SECONDS = 1
+"""How often the recorded views and clicks move from the write buffer to ``analytics_event``."""
+FLUSH_BACKOFF = 5.0
+"""While the database is down the flush fails and backs off, at most this long: the waiting clicks reach
+the database within seconds of its return, not the scheduler's default minute."""
 
 
 class Schedule:
     """Registers the product's tasks (each runs once per cluster)."""
 
     def __init__(self, scheduler: Scheduler) -> None:
+        scheduler.every(
+            FLUSH_SECONDS, flush_analytics_buffer, name="analytics-buffer-flush", backoff_max=FLUSH_BACKOFF
+        )
         scheduler.every(15, roll_up_analytics, name="analytics-rollup")
         scheduler.every(3600, prune_analytics, name="analytics-prune")
         scheduler.every(3600, end_grace_periods, name="billing-grace")
@@ -34,6 +44,11 @@ class Schedule:
         scheduler.every(60, site_pages.publish_due, name="site-pages-publish")  # scheduled pages, due
         scheduler.every(3, answer_reset_requests, name="password-reset-requests")
         scheduler.every(3600, prune_pending_signups, name="pending-signup-prune")
+
+
+def flush_analytics_buffer() -> None:
+    """Insert the views and clicks waiting in the write buffer (see controllers/event_buffer)."""
+    event_buffer.flush()
 
 
 def roll_up_analytics() -> None:
