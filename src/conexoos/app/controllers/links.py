@@ -11,7 +11,7 @@ from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
 from conexoos.app.models.persistent import User, UserLink
 from conexoos.framework import db
 
-from . import blocklist, plans
+from . import blocklist, link_locks, plans
 from .ordering import reorder
 from .owner_lock import locked_owner
 
@@ -41,7 +41,7 @@ def get_link(user: User, link_id: int) -> UserLink:
 def create_link(user: User, payload: Any) -> UserLink:
     """Validate ``payload`` and append a new link to the user's page (403 while the account is suspended)."""
     refuse_if_suspended(user)
-    fields = LINK_CREATE.parse(payload)
+    fields = link_locks.stored_fields(LINK_CREATE.parse(payload))
     check_window(fields)
     blocklist.refuse_blocked(fields["url"])
     with locked_owner(user) as owner:
@@ -61,7 +61,7 @@ def update_link(user: User, link_id: int, payload: Any) -> UserLink:
     """Apply any subset of fields to the user's link (403 while the account is suspended)."""
     refuse_if_suspended(user)
     get_link(user, link_id)  # someone else's link is a 404 whatever the body says
-    fields = LINK_UPDATE.parse(payload)
+    fields = link_locks.stored_fields(LINK_UPDATE.parse(payload))
     if "url" in fields:  # a new URL is checked; one that passes unblocks the link
         blocklist.refuse_blocked(fields["url"])
         fields["blocked"] = False

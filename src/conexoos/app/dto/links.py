@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conexoos.app.utils.text import has_control_characters
 from conexoos.app.utils.urls import UnsafeURL, normalise_url
 
 from .errors import InputError
@@ -11,6 +12,8 @@ from .fields import Field, Schema, boolean, id_list, integer, output, text, time
 
 TITLE_MAX = 100
 URL_MAX = 500
+LINK_PASSWORD_MIN = 4
+LINK_PASSWORD_MAX = 200
 
 
 def url_field(name: str = "url", required: bool = True) -> Field:
@@ -31,6 +34,27 @@ def url_field(name: str = "url", required: bool = True) -> Field:
     return Field(name, schema, parse, required, "http(s), mailto or tel URL; normalised on save")
 
 
+def link_password_field(name: str = "password") -> Field:
+    """A link's password, write-only: stored hashed, never returned; "" removes it."""
+
+    def parse(value: Any, field: Field) -> str:
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a string", field=name, code="type")
+        if value and not LINK_PASSWORD_MIN <= len(value) <= LINK_PASSWORD_MAX:
+            raise InputError(
+                f"{name} must be {LINK_PASSWORD_MIN} to {LINK_PASSWORD_MAX} characters, or empty for none",
+                field=name,
+                code="length",
+            )
+        if has_control_characters(value):
+            raise InputError(f"{name} cannot hold control characters", field=name, code="invalid")
+        return value
+
+    schema = {"type": "string", "maxLength": LINK_PASSWORD_MAX, "writeOnly": True}
+    description = "Visitors must type it at /go/<id> before the redirect; stored hashed; empty for none"
+    return Field(name, schema, parse, False, description)
+
+
 LINK_CREATE = Schema(
     "LinkCreate",
     (
@@ -39,6 +63,8 @@ LINK_CREATE = Schema(
         boolean("enabled", description="Hidden from the page when false (default true)"),
         timestamp("starts_at", "Shown from this time (UTC); null for always"),
         timestamp("ends_at", "Hidden from this time (UTC); null for never"),
+        boolean("sensitive", description="Visitors confirm an adult-content notice at /go/<id>"),
+        link_password_field(),
     ),
     "A new link.",
 )
@@ -53,6 +79,8 @@ LINK = Schema(
         output("enabled", {"type": "boolean"}),
         output("starts_at", {"type": ["string", "null"], "format": "date-time"}),
         output("ends_at", {"type": ["string", "null"], "format": "date-time"}),
+        output("sensitive", {"type": "boolean", "description": "Present (true) on a sensitive link only"}),
+        output("has_password", {"type": "boolean", "description": "Present (true) when a password is set"}),
     ),
     "A link as the API returns it (the seed's to_json).",
 )

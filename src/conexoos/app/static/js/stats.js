@@ -130,15 +130,16 @@
   }
 
   function onLiveEvent(name, data) {
-    if (name !== "stats:event" || !current || !["click", "view", "buy"].includes(data.kind)) return;
+    if (name !== "stats:event" || !current || !["click", "unlock", "view", "buy"].includes(data.kind)) return;
     if (current.range.to < today()) return;
     const day = current.daily.find((entry) => entry.date === today());
     if (data.kind === "view") {
       current.totals.views += 1;
       if (day) day.views += 1;
     }
-    const link = data.kind === "click" ? current.links.find((item) => item.id === data.link_id) : null;
-    if (data.kind === "click") {
+    const isClick = data.kind === "click" || data.kind === "unlock";  // unlock: a click through a link's lock
+    const link = isClick ? current.links.find((item) => item.id === data.link_id) : null;
+    if (isClick) {
       current.totals.clicks += 1;
       if (link) link.clicks += 1;
       if (day) day.clicks += 1;
