@@ -90,7 +90,7 @@ def test_sensitive_link_needs_the_confirmation_and_a_token_of_this_site(
 def test_a_form_shown_before_the_lock_changed_does_not_open_it(alice: Account, client: FlaskClient) -> None:
     link = alice.add_link("Late show", "https://late.example/show", sensitive=True)
     token = lock_form(client, link["id"])
-    assert alice.api("PUT", f"/api/edit/link/{link['id']}", {"password": SECRET}).status_code == 200
+    assert alice.api("PUT", f"/api/edit/link/{link['id']}", {"passcode": SECRET}).status_code == 200
     stale = answer(client, link["id"], token=token, confirm="yes")
     assert stale.status_code == 400
     assert "lock has changed" in stale.get_data(as_text=True)
@@ -107,7 +107,7 @@ def test_unlocked_link_still_redirects_at_once(app: Flask, alice: Account, clien
 
 
 def test_password_right_opens_wrong_is_403(app: Flask, alice: Account, client: FlaskClient) -> None:
-    link = alice.add_link("Members", "https://members.example/", password=SECRET)
+    link = alice.add_link("Members", "https://members.example/", passcode=SECRET)
     token = lock_form(client, link["id"])
     wrong = answer(client, link["id"], token=token, password="open sesam", confirm="yes")
     assert wrong.status_code == 403
@@ -120,25 +120,42 @@ def test_password_right_opens_wrong_is_403(app: Flask, alice: Account, client: F
 
 
 def test_the_password_is_stored_hashed_and_never_returned(app: Flask, alice: Account) -> None:
-    link = alice.add_link("Members", "https://members.example/", password=SECRET, sensitive=True)
-    assert link["has_password"] is True and link["sensitive"] is True
-    assert SECRET not in str(alice.links())
+    link = alice.add_link("Members", "https://members.example/", passcode=SECRET, sensitive=True)
+    plain = alice.add_link("Plain", "https://plain.example/")
+    assert set(link) == set(plain)  # the seed's shape, locked or not
+    locks = alice.api("GET", "/api/links/locks").get_json()
+    assert locks == [
+        {"id": link["id"], "sensitive": True, "has_passcode": True},
+        {"id": plain["id"], "sensitive": False, "has_passcode": False},
+    ]
+    assert SECRET not in str(alice.links()) + str(locks)
     with app.app_context():
         stored = db.session.get(UserLink, link["id"])
         assert stored is not None and stored.password_hash.startswith("$argon2id$")
-    removed = alice.api(
-        "PUT", f"/api/edit/link/{link['id']}", {"password": "", "sensitive": False}
-    ).get_json()
-    assert "has_password" not in removed and "sensitive" not in removed
+    assert (
+        alice.api("PUT", f"/api/edit/link/{link['id']}", {"passcode": "", "sensitive": False}).status_code
+        == 200
+    )
+    assert alice.api("GET", "/api/links/locks").get_json()[0] == {
+        "id": link["id"],
+        "sensitive": False,
+        "has_passcode": False,
+    }
+
+
+def test_locks_are_listed_to_their_owner_only(alice: Account, bob: Account, client: FlaskClient) -> None:
+    alice.add_link("Members", "https://members.example/", passcode=SECRET)
+    assert bob.api("GET", "/api/links/locks").get_json() == []
+    assert client.get("/api/links/locks", headers={"Accept": "application/json"}).status_code == 401
 
 
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"password": 1234}, "password"),
-        ({"password": "abc"}, "password"),
-        ({"password": "a\x00bcd"}, "password"),
-        ({"password": "x" * 201}, "password"),
+        ({"passcode": 1234}, "passcode"),
+        ({"passcode": "abc"}, "passcode"),
+        ({"passcode": "a\x00bcd"}, "passcode"),
+        ({"passcode": "x" * 201}, "passcode"),
         ({"sensitive": "yes"}, "sensitive"),
     ],
 )
@@ -157,7 +174,7 @@ def limited_app(make_app: AppFactory) -> Flask:
 
 def test_wrong_passwords_are_throttled_per_network_with_429(limited_app: Flask) -> None:
     owner = sign_up(limited_app, "ana", "ana@example.com")
-    link = owner.add_link("Members", "https://members.example/", password=SECRET)
+    link = owner.add_link("Members", "https://members.example/", passcode=SECRET)
     visitor = limited_app.test_client()
     token = lock_form(visitor, link["id"])
     guesser = {"REMOTE_ADDR": "198.51.100.7"}
@@ -188,7 +205,7 @@ def test_the_lock_page_escapes_the_title(alice: Account, client: FlaskClient) ->
 def test_no_form_input_is_a_500(app: Flask, alice: Account, token: str, password: str, confirm: str) -> None:
     links = [link for link in alice.links() if link["title"] == "Fuzzed"]
     link = (
-        links[0] if links else alice.add_link("Fuzzed", "https://f.example/", password=SECRET, sensitive=True)
+        links[0] if links else alice.add_link("Fuzzed", "https://f.example/", passcode=SECRET, sensitive=True)
     )
     response = app.test_client().post(
         f"/go/{link['id']}", data={"token": token, "password": password, "confirm": confirm}, headers=VISITOR
@@ -204,7 +221,7 @@ def test_lock_answers_for_a_missing_link_are_404(client: FlaskClient) -> None:
 
 
 def test_the_report_counts_lock_views_and_unlocks(app: Flask, alice: Account, client: FlaskClient) -> None:
-    locked = alice.add_link("Members", "https://members.example/", password=SECRET)
+    locked = alice.add_link("Members", "https://members.example/", passcode=SECRET)
     plain = alice.add_link("Plain", "https://plain.example/")
     token = lock_form(client, locked["id"])
     lock_form(client, locked["id"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from conexoos.app.controllers import links as controller
-from conexoos.app.dto.links import LINK, LINK_CREATE, LINK_UPDATE, REORDER
+from conexoos.app.dto.links import LINK, LINK_CREATE, LINK_LOCK, LINK_UPDATE, REORDER
 from conexoos.app.dto.openapi import Operation, api, path_id
 
 from .api_support import api_login_required, json_body, no_content, user
@@ -26,6 +26,23 @@ EDIT_ERRORS = (400, 401, 403, 404, 422)
 def get_links() -> Response:
     """Return the user's links in order."""
     return jsonify([link.to_json() for link in controller.list_links(user())])
+
+
+@links_api.route("/api/links/locks", methods=["GET"])
+@api.document(
+    Operation(
+        "/api/links/locks",
+        "GET",
+        "The lock of each of your links (sensitive notice, passcode), in page order",
+        response=LINK_LOCK,
+        many=True,
+        errors=(401,),
+    )
+)
+@api_login_required
+def get_link_locks() -> Response:
+    """Return the lock of each of the user's links (the seed's link shape stays as it was)."""
+    return jsonify([link.lock_json() for link in controller.list_links(user())])
 
 
 @links_api.route("/api/add/link", methods=["POST"])

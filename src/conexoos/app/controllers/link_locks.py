@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from conexoos.app.dto.links import LINK_PASSWORD_MAX
+from conexoos.app.dto.links import PASSCODE_MAX
 from conexoos.app.models.persistent import UserLink
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.rate_limit import count, seconds_until_allowed
@@ -29,7 +29,7 @@ from .tokens import TokenError, fingerprint, make_token, read_token
 TOKEN_PURPOSE = "link-lock"
 FORM_MAX_AGE = 30 * 60
 """Seconds a lock form may be answered after it was shown."""
-PASSWORD_MAX = LINK_PASSWORD_MAX
+PASSWORD_MAX = PASSCODE_MAX
 """Longest link password accepted (longer answers are wrong without hashing them)."""
 FAILURES_PER_NETWORK = "5 per 15 minutes"
 """Wrong passwords one visitor network may try against one link before it must wait."""
@@ -80,11 +80,12 @@ def hash_link_password(password: str) -> str:
 
 
 def stored_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """Parsed link fields with a given ``password`` replaced by its hash (``password_hash``)."""
-    if "password" not in fields:
+    """Parsed link fields with a given ``passcode`` (the API's name of the link's password) replaced by
+    its hash (``password_hash``)."""
+    if "passcode" not in fields:
         return fields
-    stored = {name: value for name, value in fields.items() if name != "password"}
-    stored["password_hash"] = hash_link_password(fields["password"])
+    stored = {name: value for name, value in fields.items() if name != "passcode"}
+    stored["password_hash"] = hash_link_password(fields["passcode"])
     return stored
 
 

@@ -12,8 +12,8 @@ from .fields import Field, Schema, boolean, id_list, integer, output, text, time
 
 TITLE_MAX = 100
 URL_MAX = 500
-LINK_PASSWORD_MIN = 4
-LINK_PASSWORD_MAX = 200
+PASSCODE_MIN = 4
+PASSCODE_MAX = 200
 
 
 def url_field(name: str = "url", required: bool = True) -> Field:
@@ -34,15 +34,16 @@ def url_field(name: str = "url", required: bool = True) -> Field:
     return Field(name, schema, parse, required, "http(s), mailto or tel URL; normalised on save")
 
 
-def link_password_field(name: str = "password") -> Field:
-    """A link's password, write-only: stored hashed, never returned; "" removes it."""
+def passcode_field(name: str = "passcode") -> Field:
+    """A link's password (``passcode`` in the API), write-only: kept hashed, never returned; "" removes
+    it."""
 
     def parse(value: Any, field: Field) -> str:
         if not isinstance(value, str):
             raise InputError(f"{name} must be a string", field=name, code="type")
-        if value and not LINK_PASSWORD_MIN <= len(value) <= LINK_PASSWORD_MAX:
+        if value and not PASSCODE_MIN <= len(value) <= PASSCODE_MAX:
             raise InputError(
-                f"{name} must be {LINK_PASSWORD_MIN} to {LINK_PASSWORD_MAX} characters, or empty for none",
+                f"{name} must be {PASSCODE_MIN} to {PASSCODE_MAX} characters, or empty for none",
                 field=name,
                 code="length",
             )
@@ -50,8 +51,8 @@ def link_password_field(name: str = "password") -> Field:
             raise InputError(f"{name} cannot hold control characters", field=name, code="invalid")
         return value
 
-    schema = {"type": "string", "maxLength": LINK_PASSWORD_MAX, "writeOnly": True}
-    description = "Visitors must type it at /go/<id> before the redirect; stored hashed; empty for none"
+    schema = {"type": "string", "maxLength": PASSCODE_MAX, "writeOnly": True}
+    description = "Visitors must type it at /go/<id> before the redirect; kept hashed; empty for none"
     return Field(name, schema, parse, False, description)
 
 
@@ -64,7 +65,7 @@ LINK_CREATE = Schema(
         timestamp("starts_at", "Shown from this time (UTC); null for always"),
         timestamp("ends_at", "Hidden from this time (UTC); null for never"),
         boolean("sensitive", description="Visitors confirm an adult-content notice at /go/<id>"),
-        link_password_field(),
+        passcode_field(),
     ),
     "A new link.",
 )
@@ -79,10 +80,17 @@ LINK = Schema(
         output("enabled", {"type": "boolean"}),
         output("starts_at", {"type": ["string", "null"], "format": "date-time"}),
         output("ends_at", {"type": ["string", "null"], "format": "date-time"}),
-        output("sensitive", {"type": "boolean", "description": "Present (true) on a sensitive link only"}),
-        output("has_password", {"type": "boolean", "description": "Present (true) when a password is set"}),
     ),
     "A link as the API returns it (the seed's to_json).",
+)
+LINK_LOCK = Schema(
+    "LinkLock",
+    (
+        output("id", {"type": "integer"}),
+        output("sensitive", {"type": "boolean"}, "Visitors confirm an adult-content notice at /go/<id>"),
+        output("has_passcode", {"type": "boolean"}, "Visitors type the link's passcode at /go/<id>"),
+    ),
+    "A link's lock (the passcode itself is write-only).",
 )
 REORDER = Schema(
     "Reorder",

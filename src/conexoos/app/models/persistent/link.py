@@ -46,9 +46,8 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
     )
 
     def to_json(self) -> dict[str, Any]:
-        """The seed's shape plus ``enabled`` and the time window (ISO 8601, UTC); ``sensitive`` and
-        ``has_password`` only on a locked link, so an unlocked link keeps the seed's shape exactly."""
-        shape: dict[str, Any] = {
+        """The seed's shape plus ``enabled`` and the time window (ISO 8601, UTC)."""
+        return {
             "id": self.id,
             "title": self.title,
             "url": self.url,
@@ -57,11 +56,10 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
             "starts_at": _iso(self.starts_at),
             "ends_at": _iso(self.ends_at),
         }
-        if self.sensitive:
-            shape["sensitive"] = True
-        if self.password_hash:
-            shape["has_password"] = True
-        return shape
+
+    def lock_json(self) -> dict[str, Any]:
+        """The link's lock as ``/api/links/locks`` shows it; never the password or its hash."""
+        return {"id": self.id, "sensitive": self.sensitive, "has_passcode": bool(self.password_hash)}
 
     @property
     def is_locked(self) -> bool:
