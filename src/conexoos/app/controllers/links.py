@@ -9,7 +9,9 @@ from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
 from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
 from conexoos.app.models.persistent import User, UserLink
+from conexoos.app.utils.io import IOUtils
 from conexoos.framework import db
+from conexoos.framework.storage import media_storage
 
 from . import blocklist, link_locks, plans
 from .ordering import reorder
@@ -76,9 +78,13 @@ def update_link(user: User, link_id: int, payload: Any) -> UserLink:
 
 
 def delete_link(user: User, link_id: int) -> None:
-    """Delete the user's link."""
+    """Delete the user's link, and its uploaded thumbnail once the row is gone."""
     with locked_owner(user) as owner:
-        db.session.delete(get_link(owner, link_id))
+        link = get_link(owner, link_id)
+        thumbnail = link.icon
+        db.session.delete(link)
+    if thumbnail:
+        IOUtils(media_storage()).delete(thumbnail)
 
 
 def reorder_links(user: User, payload: Any) -> Sequence[UserLink]:

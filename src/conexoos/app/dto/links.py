@@ -92,6 +92,24 @@ LINK_LOCK = Schema(
     ),
     "A link's lock (the passcode itself is write-only).",
 )
+LINK_ICON = Schema(
+    "LinkIcon",
+    (
+        output("id", {"type": "integer"}),
+        output("network", {"type": ["string", "null"]}, "The brand found from the URL's domain (its icon)"),
+        output("thumbnail", {"type": ["string", "null"], "format": "uri"}, "The uploaded thumbnail, if any"),
+    ),
+    "A link's icon: its uploaded thumbnail, else its network's brand icon.",
+)
+LINK_ICON_UPLOAD = Schema(
+    "LinkIconUpload",
+    (
+        output(
+            "icon", {"type": "string", "contentMediaType": "image/*"}, "PNG, JPEG, WebP or GIF; re-encoded"
+        ),
+    ),
+    "A link thumbnail upload (multipart/form-data, with the X-CSRFToken header).",
+)
 REORDER = Schema(
     "Reorder",
     (id_list("ids", description="Every one of your item ids, once, in the new order"),),

@@ -16,6 +16,7 @@ from conexoos.app.blueprints.admin_reports import admin_reports
 from conexoos.app.blueprints.admin_settings import admin_settings
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
+from conexoos.app.blueprints.link_icons import link_icons
 from conexoos.app.blueprints.link_locks import link_locks
 from conexoos.app.blueprints.linked_signins import linked_signins
 from conexoos.app.blueprints.login_completion import handle_external_login
@@ -65,6 +66,7 @@ class Route:
             admin_plugins,
             public,
             link_locks,
+            link_icons,
             page_reports,
         ):
             server.register_blueprint(blueprint)
