@@ -91,10 +91,8 @@ def test_locked_links_are_marked_in_words(alice: Account, client: FlaskClient) -
     alice.add_link("Members", "https://members.example/", passcode="open sesame")
     alice.add_link("Late show", "https://late.example/", sensitive=True)
     html = client.get(f"/{alice.username}").get_data(as_text=True)
-    assert re.search(
-        r'#cx-lock"/></svg><span class="sr"> \(needs a password\)</span></span>Members</a>', html
-    )
-    assert "(asks before opening: may be for adults)</span></span>Late show</a>" in html
+    assert re.search(r'#cx-lock"/></svg><span class="sr">Needs a password: </span></span>Members</a>', html)
+    assert "Asks first, may be for adults: </span></span>Late show</a>" in html
 
 
 def test_titles_stay_escaped_beside_icons(alice: Account, client: FlaskClient) -> None:

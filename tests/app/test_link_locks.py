@@ -233,3 +233,16 @@ def test_the_report_counts_lock_views_and_unlocks(app: Flask, alice: Account, cl
     clicks = {link["id"]: link["clicks"] for link in report["links"]}
     assert clicks == {locked["id"]: 1, plain["id"]: 1}  # a click through the lock is a click on the link
     assert report["totals"]["clicks"] == 2
+
+
+def test_the_lock_page_lets_its_form_lead_to_the_link_only(alice: Account, client: FlaskClient) -> None:
+    """Chromium applies ``form-action`` to a form's redirect: the lock page names the link's origin."""
+    link = alice.add_link("Members", "https://members.example:8443/in?x=1", passcode=SECRET)
+    policy = client.get(f"/go/{link['id']}", headers=VISITOR).headers["Content-Security-Policy"]
+    assert "form-action 'self' https://members.example:8443;" in policy + ";"
+    assert "script-src 'self'" in policy
+    mail = alice.add_link("Mail", "mailto:ana@example.com", sensitive=True)
+    assert (
+        "form-action 'self' mailto:"
+        in client.get(f"/go/{mail['id']}", headers=VISITOR).headers["Content-Security-Policy"]
+    )

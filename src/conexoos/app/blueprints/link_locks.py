@@ -16,6 +16,7 @@ from conexoos.app.controllers.link_locks import (
     LockAnswer,
     LockRefused,
     LockThrottled,
+    form_action_source,
     form_token,
     open_lock,
 )
@@ -23,6 +24,7 @@ from conexoos.app.controllers.themes import DEFAULT_THEME
 from conexoos.app.extensions import csrf
 from conexoos.app.models.persistent import User, UserLink
 from conexoos.app.models.persistent.event import LOCK_VIEW, UNLOCK
+from conexoos.app.server.middleware import CONTENT_SECURITY_POLICY
 from conexoos.framework import db
 from conexoos.framework.sessions import session_optional
 
@@ -78,6 +80,10 @@ def lock_page(link: UserLink, error: str = "", status: int = 200) -> Response:
         theme=DEFAULT_THEME,
     )
     response = Response(html, status=status, mimetype="text/html")
+    # The site's policy, with the link's own origin as the one other place the form may lead to.
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {form_action_source(link.url)}"
+    )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
