@@ -84,7 +84,7 @@ def test_sensitive_link_needs_the_confirmation_and_a_token_of_this_site(
     for forged in ("", "garbage", token[:-2] + "xx", "é"):
         refused = answer(client, link["id"], token=forged, confirm="yes")
         assert refused.status_code == 400, forged
-        assert "This form is not valid." in refused.get_data(as_text=True)
+        assert "security token is not valid." in refused.get_data(as_text=True)
 
 
 def test_a_form_shown_before_the_lock_changed_does_not_open_it(alice: Account, client: FlaskClient) -> None:

@@ -170,7 +170,7 @@ def upload_icon(link_id: int) -> Response:
         "DELETE",
         "Remove a link's thumbnail (its brand icon shows again)",
         response=LINK_ICON,
-        errors=(401, 403, 404),
+        errors=(400, 401, 403, 404),
         parameters=[path_id()],
     )
 )

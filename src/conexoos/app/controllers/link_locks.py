@@ -123,8 +123,8 @@ def _check_token(link: UserLink, token: str) -> None:
     try:
         payload = read_token(TOKEN_PURPOSE, token, FORM_MAX_AGE)
     except TokenError as error:
-        message = "This form has expired." if error.expired else "This form is not valid."
-        raise LockRefused(f"{message} Try again below.") from None
+        message = "has expired" if error.expired else "is not valid"
+        raise LockRefused(f"This form's security token {message}. Try again below.") from None
     if payload.get("link") != link.id or payload.get("lock") != _lock_state(link):
         raise LockRefused("This link's lock has changed since the form was shown. Try again below.")
 
