@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from PIL import Image
 
 from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.link_icons import network_for_url
+from tests.support.services import REQUIRE_SERVICES
 
 from .conftest import Account
 from .test_products_api import png_bytes
@@ -159,3 +162,19 @@ def test_a_file_that_is_no_image_is_400_and_changes_nothing(alice: Account) -> N
     assert response.get_json()["error"]["field"] == "icon"  # type: ignore[attr-defined]
     missing = alice.api("POST", f"/api/link/{link['id']}/icon", data={}, content_type="multipart/form-data")
     assert missing.status_code in (400, 422)
+
+
+def test_the_committed_sprite_is_what_the_script_builds() -> None:
+    """The sprite, its licence file and the network table are rebuilt from the pinned package and compared."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "tools/icons/node_modules/simple-icons").is_dir():
+        message = "simple-icons is not installed (cd tools/icons && npm ci)"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{message} (CONEXOOS_REQUIRE_SERVICES=1)")
+        pytest.skip(message)
+    checked = subprocess.run(
+        [sys.executable, str(root / "scripts/build_icon_sprite.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
