@@ -116,7 +116,10 @@
     list.addEventListener("click", (event) => {
       const button = event.target.closest('button[data-action="remove-icon"]');
       if (!button) return;
-      api("DELETE", `/api/link/${button.closest("[data-id]").record.id}/icon`).catch(editor.show);
+      const said = button.closest("form").querySelector(".errors");
+      api("DELETE", `/api/link/${button.closest("[data-id]").record.id}/icon`)
+        .then(() => { said.textContent = "The icon is removed: the page shows the brand icon again, if any."; })
+        .catch((error) => { said.textContent = error.message; });
     });
   }
 
