@@ -59,7 +59,7 @@ def answer(link_id: int) -> Response:
         if isinstance(refused, LockThrottled):
             response.headers["Retry-After"] = str(refused.retry_after)
         return response
-    analytics.record_click(owner_id, link_id, kind=UNLOCK if link.is_locked else "click")
+    analytics.record_click(owner_id, link_id, kind=UNLOCK)  # a token only exists for a locked link
     response = redirect(target, code=303)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer-when-downgrade"
