@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
+from conexoos.app.controllers import link_icons
 from conexoos.app.controllers import links as controller
-from conexoos.app.dto.links import LINK, LINK_CREATE, LINK_UPDATE, REORDER
+from conexoos.app.dto.errors import InputError
+from conexoos.app.dto.links import (
+    LINK,
+    LINK_CREATE,
+    LINK_ICON,
+    LINK_ICON_UPLOAD,
+    LINK_LOCK,
+    LINK_UPDATE,
+    REORDER,
+)
 from conexoos.app.dto.openapi import Operation, api, path_id
+from conexoos.app.utils.io import InvalidImage
 
 from .api_support import api_login_required, json_body, no_content, user
 
@@ -26,6 +37,23 @@ EDIT_ERRORS = (400, 401, 403, 404, 422)
 def get_links() -> Response:
     """Return the user's links in order."""
     return jsonify([link.to_json() for link in controller.list_links(user())])
+
+
+@links_api.route("/api/links/locks", methods=["GET"])
+@api.document(
+    Operation(
+        "/api/links/locks",
+        "GET",
+        "The lock of each of your links (sensitive notice, passcode), in page order",
+        response=LINK_LOCK,
+        many=True,
+        errors=(401,),
+    )
+)
+@api_login_required
+def get_link_locks() -> Response:
+    """Return the lock of each of the user's links (the seed's link shape stays as it was)."""
+    return jsonify([link.lock_json() for link in controller.list_links(user())])
 
 
 @links_api.route("/api/add/link", methods=["POST"])
@@ -110,3 +138,43 @@ def delete_link(link_id: int) -> Response:
 def reorder_links() -> Response:
     """Rewrite the order from ``{"ids": [...]}``; answers the links in their new order."""
     return jsonify([link.to_json() for link in controller.reorder_links(user(), json_body())])
+
+
+@links_api.route("/api/link/<id:link_id>/icon", methods=["POST"])
+@api.document(
+    Operation(
+        "/api/link/{id}/icon",
+        "POST",
+        "Upload a link's thumbnail (shown instead of its brand icon)",
+        request=LINK_ICON_UPLOAD,
+        response=LINK_ICON,
+        errors=EDIT_ERRORS,
+        parameters=[path_id()],
+        request_media_type="multipart/form-data",
+    )
+)
+@api_login_required
+def upload_icon(link_id: int) -> Response:
+    """Replace the link's thumbnail; a file that is not a valid image is a 400 and nothing is written."""
+    try:
+        link = link_icons.set_thumbnail(user(), link_id, request.files.get("icon"))
+    except InvalidImage as error:
+        raise InputError(str(error), field="icon", code="invalid_image", status=400) from None
+    return jsonify(link_icons.icon_json(link))
+
+
+@links_api.route("/api/link/<id:link_id>/icon", methods=["DELETE"])
+@api.document(
+    Operation(
+        "/api/link/{id}/icon",
+        "DELETE",
+        "Remove a link's thumbnail (its brand icon shows again)",
+        response=LINK_ICON,
+        errors=(400, 401, 403, 404),
+        parameters=[path_id()],
+    )
+)
+@api_login_required
+def remove_icon(link_id: int) -> Response:
+    """Remove the link's thumbnail."""
+    return jsonify(link_icons.icon_json(link_icons.remove_thumbnail(user(), link_id)))

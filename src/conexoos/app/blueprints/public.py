@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, render_template, send_from_directory
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.link_locks import show_lock
 from conexoos.app.controllers import analytics, appearance, plans, profiles
 from conexoos.app.controllers.themes import THEMES
 from conexoos.app.models.persistent.event import BUY
@@ -100,8 +101,11 @@ def profile(username: str) -> str:
 @public.route("/go/<id:link_id>", methods=["GET"])
 @session_optional
 def go(link_id: int) -> Response:
-    """Record a click and redirect (302) to the link's URL; 404 unless the link is live."""
+    """Record a click and redirect (302) to the link's URL; 404 unless the link is live; a locked link's
+    lock page instead (200)."""
     link = profiles.live_link(link_id)
+    if link.is_locked:  # a sensitive-content notice or a password first (blueprints/link_locks.py)
+        return show_lock(link)
     target, owner_id = link.url, link.owner_id  # read before the click's commit expires the row
     analytics.record_click(owner_id, link_id)
     return _redirect(target)

@@ -245,6 +245,12 @@ def verify_password(user: User | None, password: str) -> bool:
     return True
 
 
+def verify_password_hash(stored_hash: str, password: str) -> bool:
+    """Whether ``password``, in its normal form, matches ``stored_hash`` (made by :func:`hash_password`);
+    False, never an error, for a hash argon2 cannot read."""
+    return _matches(stored_hash, normalized_password(password))
+
+
 def _matches(stored_hash: str, password: str) -> bool:
     try:
         return bool(_hasher.verify(stored_hash, _secret(password)))

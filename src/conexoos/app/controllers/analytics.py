@@ -44,7 +44,8 @@ def record_view(owner_id: int) -> bool:
 
 
 def record_click(owner_id: int, link_id: int, kind: str = CLICK) -> bool:
-    """Record a click on a link (or, with ``kind=BUY``, a product), and tell the owner's open dashboards."""
+    """Record a click on a link (or, with ``kind=BUY``, a product; ``LOCK_VIEW`` and ``UNLOCK`` for a
+    link's lock shown and passed), and tell the owner's open dashboards."""
     occurred_at = _record(kind, owner_id, link_id)
     if occurred_at is None:
         return False
@@ -58,7 +59,8 @@ def _record(kind: str, owner_id: int, link_id: int | None) -> datetime | None:
     Raises ServiceUnavailable (503) when no queue could keep it: the visitor is not told it was counted."""
     user_agent = tracking_text(request.headers.get("User-Agent", ""), 2000)
     client = classify(user_agent)
-    if request.method != "GET" or client.is_bot or _is_owner(owner_id):
+    # GET, and the POST that answers a link's lock form; HEAD (link checkers, prefetchers) never counts.
+    if request.method not in ("GET", "POST") or client.is_bot or _is_owner(owner_id):
         return None
     now = utcnow()
     event = dict(

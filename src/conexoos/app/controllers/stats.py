@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from conexoos.app.dto.stats import StatsQuery
 from conexoos.app.models.persistent import AnalyticsEvent, Product, StatsRollup, User, UserLink
-from conexoos.app.models.persistent.event import BUY, CLICK, VIEW
+from conexoos.app.models.persistent.event import BUY, LINK_CLICKS, LOCK_VIEW, UNLOCK, VIEW
 from conexoos.app.models.persistent.stats import (
     BUCKET_SECONDS,
     DAY,
@@ -50,6 +50,8 @@ class Tally:
     daily: dict[date, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     link_clicks: Counter[int] = field(default_factory=Counter)
     product_clicks: Counter[int] = field(default_factory=Counter)
+    lock_views: Counter[int] = field(default_factory=Counter)
+    unlocks: Counter[int] = field(default_factory=Counter)
     top: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
 
@@ -178,12 +180,17 @@ def _add_total(
     counter["unique_visitors"] += uniques
     if kind == VIEW:
         counter["views"] += events
+    elif kind == LOCK_VIEW:
+        # A lock shown at /go/<id> is neither a page view nor a click: the visitor has not left yet.
+        tally.lock_views[link_id] += events
     elif kind == BUY:
         # Product clicks (``/go/product/<id>``; link_id holds the product id) are never a link's clicks.
         tally.product_clicks[link_id] += events
         counter["product_clicks"] += events
     else:
         tally.link_clicks[link_id] += events
+        if kind == UNLOCK:
+            tally.unlocks[link_id] += events
         if query.link_id is None or link_id == query.link_id:
             counter["clicks"] += events
 
@@ -201,7 +208,7 @@ def _rollup_tops(
     kind_filter = (
         (StatsRollup.kind == VIEW, StatsRollup.link_id == 0)
         if link_id is None
-        else (StatsRollup.kind == CLICK, StatsRollup.link_id == link_id)
+        else (StatsRollup.kind.in_(LINK_CLICKS), StatsRollup.link_id == link_id)
     )
     in_ranges = [
         and_(StatsRollup.grain == grain, StatsRollup.bucket >= low, StatsRollup.bucket < high)
@@ -272,7 +279,7 @@ def pending_events(
 
 
 def _counts_for_tops(kind: str, link_id: int, wanted: int | None) -> bool:
-    return kind == VIEW if wanted is None else (kind == CLICK and link_id == wanted)
+    return kind == VIEW if wanted is None else (kind in LINK_CLICKS and link_id == wanted)
 
 
 def _bucket_date(bucket: int, segments: list[Segment]) -> date:
@@ -324,6 +331,16 @@ def _assemble(
             }
             for product_id, title in products.items()
         ],
+        "locks": [
+            {
+                "id": link.id,
+                "title": link.title,
+                "lock_views": tally.lock_views[link.id],
+                "unlocks": tally.unlocks[link.id],
+            }
+            for link in shown
+            if link.is_locked or tally.lock_views[link.id] or tally.unlocks[link.id]
+        ],
         "daily": daily,
         "top": {
             name: [
@@ -353,6 +370,9 @@ def report_rows(report: dict[str, Any]) -> Iterator[tuple[object, ...]]:
         for item in report[section]:
             yield (section, f"{item['id']} {item['title']}", "clicks", item["clicks"])
             yield (section, f"{item['id']} {item['title']}", "click_through_rate", item["click_through_rate"])
+    for item in report["locks"]:
+        for metric in ("lock_views", "unlocks"):
+            yield ("locks", f"{item['id']} {item['title']}", metric, item[metric])
     for section, items in report["top"].items():
         for item in items:
             yield (section, item["value"], "count", item["count"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from conexoos.app.utils.text import has_control_characters
 from conexoos.app.utils.urls import UnsafeURL, normalise_url
 
 from .errors import InputError
@@ -11,6 +12,8 @@ from .fields import Field, Schema, boolean, id_list, integer, output, text, time
 
 TITLE_MAX = 100
 URL_MAX = 500
+PASSCODE_MIN = 4
+PASSCODE_MAX = 200
 
 
 def url_field(name: str = "url", required: bool = True) -> Field:
@@ -31,6 +34,28 @@ def url_field(name: str = "url", required: bool = True) -> Field:
     return Field(name, schema, parse, required, "http(s), mailto or tel URL; normalised on save")
 
 
+def passcode_field(name: str = "passcode") -> Field:
+    """A link's password (``passcode`` in the API), write-only: kept hashed, never returned; "" removes
+    it."""
+
+    def parse(value: Any, field: Field) -> str:
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a string", field=name, code="type")
+        if value and not PASSCODE_MIN <= len(value) <= PASSCODE_MAX:
+            raise InputError(
+                f"{name} must be {PASSCODE_MIN} to {PASSCODE_MAX} characters, or empty for none",
+                field=name,
+                code="length",
+            )
+        if has_control_characters(value):
+            raise InputError(f"{name} cannot hold control characters", field=name, code="invalid")
+        return value
+
+    schema = {"type": "string", "maxLength": PASSCODE_MAX, "writeOnly": True}
+    description = "Visitors must type it at /go/<id> before the redirect; kept hashed; empty for none"
+    return Field(name, schema, parse, False, description)
+
+
 LINK_CREATE = Schema(
     "LinkCreate",
     (
@@ -39,6 +64,8 @@ LINK_CREATE = Schema(
         boolean("enabled", description="Hidden from the page when false (default true)"),
         timestamp("starts_at", "Shown from this time (UTC); null for always"),
         timestamp("ends_at", "Hidden from this time (UTC); null for never"),
+        boolean("sensitive", description="Visitors confirm an adult-content notice at /go/<id>"),
+        passcode_field(),
     ),
     "A new link.",
 )
@@ -55,6 +82,33 @@ LINK = Schema(
         output("ends_at", {"type": ["string", "null"], "format": "date-time"}),
     ),
     "A link as the API returns it (the seed's to_json).",
+)
+LINK_LOCK = Schema(
+    "LinkLock",
+    (
+        output("id", {"type": "integer"}),
+        output("sensitive", {"type": "boolean"}, "Visitors confirm an adult-content notice at /go/<id>"),
+        output("has_passcode", {"type": "boolean"}, "Visitors type the link's passcode at /go/<id>"),
+    ),
+    "A link's lock (the passcode itself is write-only).",
+)
+LINK_ICON = Schema(
+    "LinkIcon",
+    (
+        output("id", {"type": "integer"}),
+        output("network", {"type": ["string", "null"]}, "The brand found from the URL's domain (its icon)"),
+        output("thumbnail", {"type": ["string", "null"], "format": "uri"}, "The uploaded thumbnail, if any"),
+    ),
+    "A link's icon: its uploaded thumbnail, else its network's brand icon.",
+)
+LINK_ICON_UPLOAD = Schema(
+    "LinkIconUpload",
+    (
+        output(
+            "icon", {"type": "string", "contentMediaType": "image/*"}, "PNG, JPEG, WebP or GIF; re-encoded"
+        ),
+    ),
+    "A link thumbnail upload (multipart/form-data, with the X-CSRFToken header).",
 )
 REORDER = Schema(
     "Reorder",

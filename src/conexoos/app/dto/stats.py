@@ -119,6 +119,7 @@ STATS_REPORT = Schema(
         ),
         output("links", _list_of(id=INTEGER, title=STRING, clicks=INTEGER, click_through_rate=NUMBER)),
         output("products", _list_of(id=INTEGER, title=STRING, clicks=INTEGER, click_through_rate=NUMBER)),
+        output("locks", _list_of(id=INTEGER, title=STRING, lock_views=INTEGER, unlocks=INTEGER)),
         output(
             "daily",
             _list_of(
@@ -134,7 +135,9 @@ STATS_REPORT = Schema(
     ),
     "Views, clicks and unique visitors of your page over a range of days in a time zone. clicks count link "
     "clicks (/go/<id>; only link_id's when given); product_clicks count clicks on products' buy links "
-    "(/go/product/<id>), whatever link_id is. Top lists count page views, or link_id's clicks when given.",
+    "(/go/product/<id>), whatever link_id is. Top lists count page views, or link_id's clicks when given. "
+    "locks lists locked links (and links locked earlier in the range): lock_views counts visitors shown the "
+    "lock at /go/<id>, unlocks those who passed it (they are counted in clicks too).",
 )
 STATS_PARAMETERS = [
     {"name": "from", "in": "query", "required": True, "schema": {"type": "string", "format": "date"}},

@@ -17,6 +17,8 @@ from conexoos.app.blueprints.admin_settings import admin_settings
 from conexoos.app.blueprints.appearance_settings import appearance_settings
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
+from conexoos.app.blueprints.link_icons import link_icons
+from conexoos.app.blueprints.link_locks import link_locks
 from conexoos.app.blueprints.linked_signins import linked_signins
 from conexoos.app.blueprints.login_completion import handle_external_login
 from conexoos.app.blueprints.media import media
@@ -65,6 +67,8 @@ class Route:
             admin_media,
             admin_plugins,
             public,
+            link_locks,
+            link_icons,
             page_reports,
         ):
             server.register_blueprint(blueprint)

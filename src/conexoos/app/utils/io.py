@@ -56,7 +56,7 @@ BAND_PIXELS = 250_000
 FORMAT_NAMES = {"PNG": "PNG", "GIF": "GIF", "WEBP": "WebP", "JPEG": "JPEG", "MPO": "JPEG"}
 UPRIGHT_AFTER_TURN = {5, 6, 7, 8}
 """EXIF orientations that swap width and height."""
-SIZES = {"img/avatars": (400, 400), "img/products": (1200, 1200)}
+SIZES = {"img/avatars": (400, 400), "img/products": (1200, 1200), "img/link-icons": (96, 96)}
 DEFAULT_SIZE = (1200, 1200)
 logger = logging.getLogger(__name__)
 

@@ -15,9 +15,11 @@ from werkzeug.exceptions import Conflict, Forbidden, NotFound
 from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
 from conexoos.app.models.persistent import PageBlock, Product, User, UserLink
 from conexoos.app.plans_config import Plan
+from conexoos.app.utils.io import IOUtils
 from conexoos.framework import db
+from conexoos.framework.storage import media_storage
 
-from .. import blocklist, plans
+from .. import blocklist, link_locks, plans
 from ..ordering import reorder
 from ..owner_lock import locked_owner
 from . import page
@@ -106,7 +108,7 @@ def get_link(user: User, link_id: int) -> UserLink:
 def create_link(user: User, payload: Any, parsed: bool = False) -> UserLink:
     """Validate ``payload`` and append a new link to the user's page (403 while the account is suspended)."""
     refuse_if_suspended(user)
-    fields = payload if parsed else LINK_CREATE.parse(payload)
+    fields = link_locks.stored_fields(payload if parsed else LINK_CREATE.parse(payload))
     check_window(fields)
     blocklist.refuse_blocked(fields["url"])
     with locked_owner(user) as owner:
@@ -128,7 +130,7 @@ def update_link(user: User, link_id: int, payload: Any, parsed: bool = False) ->
     """Apply any subset of fields to the user's link (403 while the account is suspended)."""
     refuse_if_suspended(user)
     get_link(user, link_id)  # someone else's link is a 404 whatever the body says
-    fields = dict(payload) if parsed else LINK_UPDATE.parse(payload)
+    fields = link_locks.stored_fields(dict(payload) if parsed else LINK_UPDATE.parse(payload))
     if "url" in fields:  # a new URL is checked; one that passes unblocks the link
         blocklist.refuse_blocked(fields["url"])
         fields["blocked"] = False
@@ -143,11 +145,15 @@ def update_link(user: User, link_id: int, payload: Any, parsed: bool = False) ->
 
 
 def delete_link(user: User, link_id: int) -> None:
-    """Delete the user's link (its block goes with it: the foreign key cascades)."""
+    """Delete the user's link (its block goes with it: the foreign key cascades), and its uploaded
+    thumbnail once the row is gone."""
     with locked_owner(user) as owner:
         link = get_link(owner, link_id)
+        thumbnail = link.icon
         page.remove_blocks(PageBlock.link_id == link.id)  # before the row, whatever the cascade does
         db.session.delete(link)
+    if thumbnail:
+        IOUtils(media_storage()).delete(thumbnail)
 
 
 def reorder_links(user: User, payload: Any) -> Sequence[UserLink]:

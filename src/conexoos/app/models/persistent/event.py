@@ -17,6 +17,12 @@ VIEW = "view"
 BUY = "buy"
 """A click on a product's buy link (``link_id`` holds the product id)."""
 CLICK = "click"
+LOCK_VIEW = "lockview"
+"""A visitor was shown a link's lock (sensitive-content notice or password form) at ``/go/<id>``."""
+UNLOCK = "unlock"
+"""A visitor passed a link's lock and was redirected: a click on the link, through its lock."""
+LINK_CLICKS = (CLICK, UNLOCK)
+"""The kinds that count as clicks on a link."""
 
 
 class AnalyticsEvent(db.Model):  # type: ignore[name-defined]

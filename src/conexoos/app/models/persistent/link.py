@@ -32,6 +32,12 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
     """True while the URL's domain is on the operator's blocklist: hidden, and ``/go`` answers 410."""
     hidden_by_staff: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     """True once a moderator hid the link after a report: it stays disabled, its owner cannot show it."""
+    sensitive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    """True when the owner marked the link as adult content: ``/go`` asks the visitor to confirm first."""
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    """The argon2 hash of the link's password; empty when ``/go`` asks for none."""
+    icon: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    """The media path of the owner's uploaded thumbnail; empty for the brand icon of the URL's domain."""
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
@@ -50,6 +56,15 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
             "starts_at": _iso(self.starts_at),
             "ends_at": _iso(self.ends_at),
         }
+
+    def lock_json(self) -> dict[str, Any]:
+        """The link's lock as ``/api/links/locks`` shows it; never the password or its hash."""
+        return {"id": self.id, "sensitive": self.sensitive, "has_passcode": bool(self.password_hash)}
+
+    @property
+    def is_locked(self) -> bool:
+        """Whether ``/go`` stops the visitor first (a sensitive-content notice or a password)."""
+        return bool(self.sensitive or self.password_hash)
 
     def is_live(self, now: datetime) -> bool:
         """Whether the link is enabled, not blocked, and ``now`` is inside its window."""

@@ -1,6 +1,9 @@
 // The links editor: every change goes through the JSON API with the page's CSRF token.
 (() => {
   "use strict";
+  const api = window.conexoosApi;
+  // Each link's lock ({sensitive, has_passcode}) from /api/links/locks: the seed's link shape has none.
+  const locks = new Map();
 
   function toLocalInput(iso) {
     if (!iso) return "";
@@ -19,7 +22,19 @@
     return link.enabled && !(link.starts_at && new Date(link.starts_at) > now) && !(link.ends_at && new Date(link.ends_at) <= now);
   }
 
+  function describeLock(link) {
+    const lock = locks.get(link.id);
+    if (!lock) return "";
+    if (lock.has_passcode && lock.sensitive) return " · Locked: confirmation and password";
+    if (lock.has_passcode) return " · Locked: password";
+    return lock.sensitive ? " · Locked: confirmation (adult content)" : "";
+  }
+
   function describeState(link) {
+    return describeTime(link) + describeLock(link);
+  }
+
+  function describeTime(link) {
     if (!link.enabled) return "Hidden";
     const now = new Date();
     if (link.starts_at && new Date(link.starts_at) > now) return `Shows from ${new Date(link.starts_at).toLocaleString()}`;
@@ -37,29 +52,82 @@
     form.elements.url.value = link.url;
     form.elements.starts_at.value = toLocalInput(link.starts_at);
     form.elements.ends_at.value = toLocalInput(link.ends_at);
+    const lock = locks.get(link.id) || { sensitive: false, has_passcode: false };
+    form.elements.sensitive.checked = lock.sensitive;
+    form.elements.passcode.value = "";
+    form.elements.remove_passcode.checked = false;
+    item.querySelector(".remove-passcode").hidden = !lock.has_passcode;
+    item.querySelector(".passcode-state").textContent = lock.has_passcode
+      ? "A password is set: type a new one to change it."
+      : "No password: leave empty for none.";
   }
 
-  window.conexoosEditableList({
-    list: document.getElementById("links"),
-    empty: document.getElementById("empty"),
-    template: document.getElementById("link-template"),
-    addForm: document.getElementById("add-link"),
-    errorBox: document.getElementById("form-error"),
-    routes: {
-      list: "/api/links",
-      add: "/api/add/link",
-      edit: (id) => `/api/edit/link/${id}`,
-      remove: (id) => `/api/delete/link/${id}`,
-      reorder: "/api/links/reorder",
-    },
-    fill,
-    isLive,
-    readAdd: (form) => ({ title: form.elements.title.value, url: form.elements.url.value }),
-    readEdit: (form) => ({
-      title: form.elements.title.value,
-      url: form.elements.url.value,
-      starts_at: fromLocalInput(form.elements.starts_at.value),
-      ends_at: fromLocalInput(form.elements.ends_at.value),
-    }),
-  });
+  function readLock(form, id) {
+    const lock = { sensitive: form.elements.sensitive.checked };
+    if (form.elements.remove_passcode.checked) lock.passcode = "";
+    else if (form.elements.passcode.value) lock.passcode = form.elements.passcode.value;
+    const before = locks.get(id) || { has_passcode: false };
+    const hasPasscode = "passcode" in lock ? lock.passcode !== "" : before.has_passcode;
+    locks.set(id, { sensitive: lock.sensitive, has_passcode: hasPasscode }); // shown once the save succeeds
+    return lock;
+  }
+
+  async function uploadIcon(form, id) {
+    const file = form.elements.icon.files[0];
+    if (!file) return;
+    const body = new FormData();
+    body.append("icon", file);
+    await api("POST", `/api/link/${id}/icon`, body);
+    form.elements.icon.value = "";
+  }
+
+  function start() {
+    const editor = window.conexoosEditableList({
+      list: document.getElementById("links"),
+      empty: document.getElementById("empty"),
+      template: document.getElementById("link-template"),
+      addForm: document.getElementById("add-link"),
+      errorBox: document.getElementById("form-error"),
+      routes: {
+        list: "/api/links",
+        add: "/api/add/link",
+        edit: (id) => `/api/edit/link/${id}`,
+        remove: (id) => `/api/delete/link/${id}`,
+        reorder: "/api/links/reorder",
+      },
+      fill,
+      isLive,
+      readAdd: (form) => ({ title: form.elements.title.value, url: form.elements.url.value }),
+      readEdit: (form) => ({
+        title: form.elements.title.value,
+        url: form.elements.url.value,
+        starts_at: fromLocalInput(form.elements.starts_at.value),
+        ends_at: fromLocalInput(form.elements.ends_at.value),
+        ...readLock(form, form.closest("[data-id]").record.id),
+      }),
+    });
+    const list = document.getElementById("links");
+    // The thumbnail goes up on its own request (multipart) when the edit form is saved with a file in it.
+    list.addEventListener("submit", (event) => {
+      const form = event.target;
+      const id = form.closest("[data-id]").record.id;
+      uploadIcon(form, id).catch((error) => { form.querySelector(".errors").textContent = error.message; });
+    });
+    list.addEventListener("click", (event) => {
+      const button = event.target.closest('button[data-action="remove-icon"]');
+      if (!button) return;
+      const said = button.closest("form").querySelector(".errors");
+      api("DELETE", `/api/link/${button.closest("[data-id]").record.id}/icon`)
+        .then(() => { said.textContent = "The icon is removed: the page shows the brand icon again, if any."; })
+        .catch((error) => { said.textContent = error.message; });
+    });
+  }
+
+  api("GET", "/api/links/locks")
+    .then((rows) => rows.forEach((row) => locks.set(row.id, row)))
+    .catch((error) => {
+      // The editor still works; the lock fields show their defaults, and the owner is told why.
+      document.getElementById("form-error").textContent = `Your links' locks could not be read: ${error.message}`;
+    })
+    .finally(start);
 })();

@@ -52,6 +52,7 @@
     setText("total-product-clicks", totals.product_clicks);
     renderRows("links-table", current.links, "linkId");
     renderRows("products-table", current.products, "productId");
+    renderLocks(current.locks || []);
     for (const [name, items] of Object.entries(current.top)) renderTop(name, items);
     drawChart(current.daily);
   }
@@ -63,6 +64,21 @@
       const row = document.createElement("tr");
       row.dataset[idKey] = String(item.id);
       for (const value of [item.title, item.clicks, percent(item.click_through_rate)]) {
+        const cell = document.createElement("td");
+        cell.textContent = String(value);
+        row.append(cell);
+      }
+      return row;
+    }));
+  }
+
+  // Locked links: how often the lock was shown at /go/<id> and how often visitors passed it.
+  function renderLocks(items) {
+    document.getElementById("locks-card").hidden = items.length === 0;
+    document.getElementById("locks-table").replaceChildren(...items.map((item) => {
+      const row = document.createElement("tr");
+      row.dataset.linkId = String(item.id);
+      for (const value of [item.title, item.lock_views, item.unlocks]) {
         const cell = document.createElement("td");
         cell.textContent = String(value);
         row.append(cell);
@@ -130,19 +146,21 @@
   }
 
   function onLiveEvent(name, data) {
-    if (name !== "stats:event" || !current || !["click", "view", "buy"].includes(data.kind)) return;
+    if (name !== "stats:event" || !current || !["click", "unlock", "lockview", "view", "buy"].includes(data.kind)) return;
     if (current.range.to < today()) return;
     const day = current.daily.find((entry) => entry.date === today());
     if (data.kind === "view") {
       current.totals.views += 1;
       if (day) day.views += 1;
     }
-    const link = data.kind === "click" ? current.links.find((item) => item.id === data.link_id) : null;
-    if (data.kind === "click") {
+    const isClick = data.kind === "click" || data.kind === "unlock";  // unlock: a click through a link's lock
+    const link = isClick ? current.links.find((item) => item.id === data.link_id) : null;
+    if (isClick) {
       current.totals.clicks += 1;
       if (link) link.clicks += 1;
       if (day) day.clicks += 1;
     }
+    if (data.kind === "lockview" || data.kind === "unlock") countLock(data);
     if (data.kind === "buy") {  // a product click: link_id holds the product's id
       current.totals.product_clicks += 1;
       const product = current.products.find((item) => item.id === data.link_id);
@@ -153,6 +171,19 @@
     current.totals.click_through_rate = views ? current.totals.clicks / views : 0;
     for (const item of [...current.links, ...current.products]) item.click_through_rate = views ? item.clicks / views : 0;
     render();
+  }
+
+  // A locked link's row in "Locked links" (added when the link was locked after the report was loaded).
+  function countLock(data) {
+    current.locks = current.locks || [];
+    let lock = current.locks.find((item) => item.id === data.link_id);
+    if (!lock) {
+      const link = current.links.find((item) => item.id === data.link_id);
+      lock = { id: data.link_id, title: link ? link.title : `Link ${data.link_id}`, lock_views: 0, unlocks: 0 };
+      current.locks.push(lock);
+    }
+    if (data.kind === "lockview") lock.lock_views += 1;
+    else lock.unlocks += 1;
   }
 
   const status = { live: "Live updates: on", offline: "Live updates: reconnecting…", refused: "Live updates: off" };

@@ -1,0 +1,89 @@
+"""The lock of a locked link: ``GET /go/<id>`` shows it (from :mod:`public`), ``POST /go/<id>`` answers it.
+
+Thin: the rules are in :mod:`conexoos.app.controllers.link_locks`. No JavaScript and no session needed;
+the form's own signed token replaces the session-bound CSRF token (see that module's docstring).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request
+from werkzeug.wrappers import Response
+
+from conexoos.app.controllers import analytics, profiles
+from conexoos.app.controllers.link_locks import (
+    PASSWORD_MAX,
+    SENSITIVE_NOTICE,
+    LockAnswer,
+    LockRefused,
+    LockThrottled,
+    form_action_source,
+    form_token,
+    open_lock,
+)
+from conexoos.app.controllers.themes import DEFAULT_THEME
+from conexoos.app.extensions import csrf
+from conexoos.app.models.persistent import User, UserLink
+from conexoos.app.models.persistent.event import LOCK_VIEW, UNLOCK
+from conexoos.app.utils.csp import CONTENT_SECURITY_POLICY
+from conexoos.framework import db
+from conexoos.framework.sessions import session_optional
+
+link_locks = Blueprint("link_locks", __name__)
+
+
+def show_lock(link: UserLink) -> Response:
+    """The lock page of ``link`` (200), counted as a view of the lock."""
+    response = lock_page(link)
+    analytics.record_click(link.owner_id, link.id, kind=LOCK_VIEW)
+    return response
+
+
+@link_locks.route("/go/<id:link_id>", methods=["POST"])
+@csrf.exempt
+@session_optional
+def answer(link_id: int) -> Response:
+    """Check the lock form's answer; 303 to the link's URL when it opens the lock, else the form again
+    with why (400 stale form or no confirmation, 403 wrong password, 429 too many wrong passwords);
+    404 unless the link is live."""
+    link = profiles.live_link(link_id)
+    target, owner_id = link.url, link.owner_id  # read before the click's commit expires the row
+    answer = LockAnswer(
+        token=request.form.get("token", ""),
+        confirmed=request.form.get("confirm") == "yes",
+        password=request.form.get("password", ""),
+    )
+    try:
+        open_lock(link, answer, request.remote_addr or "")
+    except LockRefused as refused:
+        response = lock_page(link, refused.message, refused.status)
+        if isinstance(refused, LockThrottled):
+            response.headers["Retry-After"] = str(refused.retry_after)
+        return response
+    analytics.record_click(owner_id, link_id, kind=UNLOCK)  # a token only exists for a locked link
+    response = redirect(target, code=303)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer-when-downgrade"
+    return response
+
+
+def lock_page(link: UserLink, error: str = "", status: int = 200) -> Response:
+    """The lock form of ``link`` with ``error`` shown, never cached."""
+    owner = db.session.get(User, link.owner_id)  # loaded with the link: no query
+    html = render_template(
+        "public/link_lock.html",
+        link=link,
+        owner=owner,
+        token=form_token(link),
+        error=error,
+        notice=SENSITIVE_NOTICE,
+        password_max=PASSWORD_MAX,
+        theme=DEFAULT_THEME,
+    )
+    response = Response(html, status=status, mimetype="text/html")
+    # The site's policy, with the link's own origin as the one other place the form may lead to.
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", f"form-action 'self' {form_action_source(link.url)}"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -1,0 +1,79 @@
+"""The password lock in Chromium: the owner sets it in the dashboard's link editor; a visitor with
+JavaScript off sees the lock mark on the page, is asked for the password at /go/<id>, is refused a wrong
+one and sent on with the right one; the lock page passes axe's WCAG A/AA rules."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from conexoos.app.models.persistent import AnalyticsEvent
+from conexoos.framework import db
+from tests.support.live_server import LiveServer
+
+from .conftest import PageFactory, sign_up
+from .test_admin_accessibility import axe_violations
+from .test_core_flow import Landing, add_link
+from .test_core_flow import landing as landing  # the landing server fixture
+
+SECRET = "open sesame"
+
+
+def test_owner_locks_a_link_and_a_visitor_without_javascript_opens_it(
+    live_server: LiveServer,
+    landing: Landing,
+    new_page: PageFactory,
+) -> None:
+    live = live_server
+    owner = new_page()
+    sign_up(owner, live, "lena.e2e")
+    add_link(owner, "Members", f"{landing.url}/members")
+    row = owner.locator("#links .link-item").filter(has_text="Members")
+    row.get_by_role("button", name="Edit").click()
+    row.get_by_label("Password visitors must type").fill(SECRET)
+    with owner.expect_response(lambda response: "/api/edit/link/" in response.url) as saved:
+        row.get_by_role("button", name="Save").click()
+    assert saved.value.status == 200, saved.value.text()
+    expect(owner.locator("#links .link-item .link-state")).to_contain_text("Locked: password")
+    owner.reload()
+    expect(owner.locator("#links .link-item .link-state")).to_contain_text("Locked: password")
+
+    visitor = new_page(java_script_enabled=False)
+    visitor.goto(f"{live.url}/lena.e2e")
+    link = visitor.get_by_role("link", name="Needs a password: Members")
+    expect(link).to_be_visible()
+    link.click()
+    expect(visitor.get_by_role("heading", name="This link needs a password")).to_be_visible()
+    visitor.get_by_label("Password").fill("not it")
+    visitor.get_by_role("button", name="Continue").click()
+    expect(visitor.get_by_role("alert")).to_have_text("That password is not right. Check it and try again.")
+    assert landing.paths == []
+
+    visitor.get_by_label("Password").fill(SECRET)
+    visitor.get_by_role("button", name="Continue").click()
+    expect(visitor).to_have_url(f"{landing.url}/members")
+    assert [path for path in landing.paths if path != "/favicon.ico"] == ["/members"]
+    with live.app.app_context():
+        kinds = sorted(
+            db.session.scalars(select(AnalyticsEvent.kind).where(AnalyticsEvent.link_id.is_not(None)))
+        )
+    assert kinds == ["lockview", "unlock"]
+
+
+def test_the_lock_page_passes_axe(live_server: LiveServer, new_page: PageFactory) -> None:
+    live = live_server
+    owner = new_page()
+    sign_up(owner, live, "mira.e2e")
+    response = owner.request.post(
+        f"{live.url}/api/add/link",
+        data={"title": "Late show", "url": "https://late.example/", "sensitive": True, "passcode": SECRET},
+        headers={"X-CSRFToken": owner.locator('meta[name="csrf-token"]').get_attribute("content") or ""},
+    )
+    assert response.status == 201, response.text()
+    visitor = new_page(bypass_csp=True)  # axe is added as a script the site's policy would block
+    visitor.goto(f"{live.url}/mira.e2e")
+    visitor.get_by_role("link", name="Needs a password: Late show").click()
+    expect(visitor.get_by_text("This link may contain content for adults.")).to_be_visible()
+    assert axe_violations(visitor) == []
+    visitor.get_by_role("button", name="Continue").click()  # no password typed: the browser asks for it
+    expect(visitor.get_by_role("heading", name="This link needs a password")).to_be_visible()
