@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, render_template, send_from_directory
 from werkzeug.wrappers import Response
 
-from conexoos.app.controllers import analytics, profiles
+from conexoos.app.controllers import analytics, page_cache, profiles
 from conexoos.app.models.persistent.event import BUY
 from conexoos.app.plans_config import format_money
 from conexoos.framework import runtime
@@ -75,26 +75,28 @@ def security_txt() -> Response:
 
 @public.route("/<username>", methods=["GET"])
 @session_optional
-def profile(username: str) -> str:
-    """A user's public page; 404 for an unknown user."""
+def profile(username: str) -> Response:
+    """A user's public page; 404 for an unknown user. Anonymous visitors are served from the page cache
+    (``controllers/page_cache.py``), which records their view too."""
+    return page_cache.serve_page(username, lambda: _render_profile(username))
+
+
+def _render_profile(username: str) -> page_cache.RenderedPage:
     page = profiles.public_page(username)
-    # Render before recording: the view's commit expires the loaded rows, and reading them again
-    # afterwards would cost one query per link.
+    # Rendered before the view is recorded: the view's commit expires the loaded rows, and reading them
+    # again afterwards would cost one query per link.
     html = render_template(
         "public/profile.html", page=page, page_url=profiles.page_url(page.user), format_money=format_money
     )
-    analytics.record_view(page.user.id)
-    return html
+    return page_cache.RenderedPage(page, html)
 
 
 @public.route("/go/<id:link_id>", methods=["GET"])
 @session_optional
 def go(link_id: int) -> Response:
-    """Record a click and redirect (302) to the link's URL; 404 unless the link is live."""
-    link = profiles.live_link(link_id)
-    target, owner_id = link.url, link.owner_id  # read before the click's commit expires the row
-    analytics.record_click(owner_id, link_id)
-    return _redirect(target)
+    """Record a click and redirect (302) to the link's URL; 404 unless the link is live. With the database
+    down, a link the page cache has seen still redirects."""
+    return _redirect(page_cache.follow_link(link_id, lambda: profiles.live_link(link_id)))
 
 
 @public.route("/go/product/<id:product_id>", methods=["GET"])

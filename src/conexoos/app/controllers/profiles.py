@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 
 import segno
 from flask import current_app
-from sqlalchemy import and_, select
+from sqlalchemy import ScalarSelect, and_, func, select
+from sqlalchemy.orm import aliased
 from werkzeug.exceptions import Gone, NotFound
 
 from conexoos.app.models.persistent import Product, SiteSetting, User, UserLink
@@ -36,6 +38,8 @@ class PublicPage:
     products: list[Product]
     theme: str = DEFAULT_THEME
     """The site's default theme (``controllers/themes.py``), read in the page's first query."""
+    next_start: datetime | None = None
+    """When the owner's next scheduled link comes into its window (the page changes then), if any."""
 
 
 def public_page(username: str) -> PublicPage:
@@ -47,7 +51,7 @@ def public_page(username: str) -> PublicPage:
     """
     now = utcnow()
     query = (
-        select(User, UserLink, SiteSetting.value)
+        select(User, UserLink, SiteSetting.value, _next_start(now))
         .outerjoin(UserLink, and_(UserLink.owner_id == User.id, UserLink.live_condition(now)))
         .outerjoin(SiteSetting, SiteSetting.key == THEME_SETTING)  # one row or none: no extra query
         .where(User.username == username.lower())
@@ -63,7 +67,7 @@ def public_page(username: str) -> PublicPage:
         raise NotFound(
             "There is no page with this name."
         )  # unpublished until the owner's address is verified
-    links = [link for _, link, _ in rows if link is not None]
+    links = [link for _, link, _, _ in rows if link is not None]
     stored_theme = rows[0][2]
     products = db.session.scalars(
         select(Product)
@@ -75,6 +79,23 @@ def public_page(username: str) -> PublicPage:
         links=_within(links, plans.visible_limit(user, "links")),
         products=_within(list(products), plans.visible_limit(user, "products")),
         theme=theme_key(json.loads(stored_theme) if stored_theme else None),
+        next_start=rows[0][3],
+    )
+
+
+def _next_start(now: datetime) -> ScalarSelect[datetime | None]:
+    """The earliest ``starts_at`` after ``now`` among the page owner's shown links (a column of the page's
+    first query, so that the page cache knows when the page changes by itself without a third query)."""
+    later = aliased(UserLink)
+    return (
+        select(func.min(later.starts_at))
+        .where(
+            later.owner_id == User.id,
+            later.enabled.is_(True),
+            later.blocked.is_(False),
+            later.starts_at > now,
+        )
+        .scalar_subquery()
     )
 
 
