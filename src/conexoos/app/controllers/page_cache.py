@@ -47,7 +47,7 @@ SHARED_CLOCK_MARGIN = 1.0
 the hosts writing marks and pages may have clocks that far apart (keep them in sync with NTP)."""
 log = logging.getLogger("conexoos.page_cache")
 _store_warning = EveryFewSeconds(60.0)
-_outage_notice = EveryFewSeconds(60.0)
+_outage_notices = {"page": EveryFewSeconds(60.0), "link": EveryFewSeconds(60.0)}
 
 
 @dataclass(frozen=True)
@@ -168,7 +168,7 @@ def serve_page(username: str, render: Callable[[], RenderedPage]) -> Response:
     except DATABASE_UNREACHABLE:
         if entry is None or now >= entry.edge:
             raise
-        _note_outage(request.path)
+        _note_outage("page", request.path)
         return _serve_cached(entry)
     stored = _keep_page(cache, key, rendered, read_at=now)
     analytics.record_view(rendered.page.user.id)
@@ -273,11 +273,12 @@ def _warn_store(error: CacheUnavailable) -> None:
         log.warning("page cache unavailable, rendering pages without it: %s", error, exc_info=error)
 
 
-def _note_outage(path: str) -> None:
-    """Remember that the database failed in this request, and say so once a minute."""
+def _note_outage(kind: str, path: str) -> None:
+    """Remember that the database failed in this request, and say so once a minute for pages and for
+    links."""
     db.session.rollback()
     note_database_failed()
-    if _outage_notice.due():
+    if _outage_notices[kind].due():
         log.warning("database unreachable, answering %s from the page cache", path)
 
 
@@ -296,7 +297,7 @@ def follow_link(link_id: int, find: Callable[[], UserLink]) -> str:
         remembered = _remembered_link(cache, link_id) if cache is not None else None
         if remembered is None or time.time() >= remembered.until:
             raise
-        _note_outage(request.path)
+        _note_outage("link", request.path)
         record_visit(lambda: analytics.record_click(remembered.owner_id, link_id))
         return remembered.url
     if cache is not None:
