@@ -308,11 +308,9 @@ def follow_link(link_id: int, find: Callable[[], UserLink]) -> str:
 
 def record_visit(record: Callable[[], object]) -> None:
     """Record a view or click served without the database's help (from the cache); if the database does not
-    answer, the visitor still gets the page or the redirect and the event is lost.
-
-    # h3's buffer makes this durable: the event goes to the write buffer instead, and reaches the
-    # database when it is back. This is the one place to change.
-    """
+    answer, the visitor still gets the page or the redirect, and the event is lost (logged)."""
+    # h3's buffer makes this durable: the event goes to the write buffer instead, and reaches the database
+    # when it is back. This is the one place to change.
     try:
         record()
     except DATABASE_UNREACHABLE as error:
