@@ -55,6 +55,8 @@ def test_values_round_trip(store: CacheStore) -> None:
     assert store.get("page:alice") == b"<html>"
     store.set("page:alice", b"<html>2", ttl=60)
     assert store.get("page:alice") == b"<html>2"
+    store.set_many({"page:bob": b"bob", "go:1": b"one"}, ttl=60)
+    assert (store.get("page:bob"), store.get("go:1"), store.get("go:2")) == (b"bob", b"one", None)
 
 
 def test_marks_start_at_zero_and_take_the_time_of_the_change(store: CacheStore) -> None:

@@ -45,6 +45,9 @@ class CacheStore(Protocol):
     def set(self, key: str, value: bytes, ttl: int) -> None:
         """Keep ``value`` under ``key`` for ``ttl`` seconds."""
 
+    def set_many(self, values: dict[str, bytes], ttl: int) -> None:
+        """Keep each of ``values`` for ``ttl`` seconds (in one round trip)."""
+
     def marks(self, names: Sequence[str]) -> list[float]:
         """The time of the last change of each mark name, 0.0 for one never marked."""
 
@@ -71,6 +74,16 @@ class RedisStore:
         """Keep ``value`` for ``ttl`` seconds."""
         try:
             self._client.set(self._prefix + key, value, ex=ttl)
+        except RedisError as error:
+            raise CacheUnavailable(f"Redis did not answer a cache write: {error}") from error
+
+    def set_many(self, values: dict[str, bytes], ttl: int) -> None:
+        """Keep each value for ``ttl`` seconds, in one round trip."""
+        try:
+            with self._client.pipeline(transaction=False) as pipe:
+                for key, value in values.items():
+                    pipe.set(self._prefix + key, value, ex=ttl)
+                pipe.execute()
         except RedisError as error:
             raise CacheUnavailable(f"Redis did not answer a cache write: {error}") from error
 
@@ -115,6 +128,17 @@ class MemcachedStore:
             self._client.set(self._prefix + key, value, expire=ttl)
         except (MemcacheError, OSError) as error:
             raise CacheUnavailable(f"memcached did not answer a cache write: {error}") from error
+
+    def set_many(self, values: dict[str, bytes], ttl: int) -> None:
+        """Keep each value for ``ttl`` seconds, in one round trip."""
+        try:
+            failed = self._client.set_many(
+                {self._prefix + key: value for key, value in values.items()}, expire=ttl
+            )
+        except (MemcacheError, OSError) as error:
+            raise CacheUnavailable(f"memcached did not answer a cache write: {error}") from error
+        if failed:
+            raise CacheUnavailable(f"memcached refused to keep {len(failed)} values (too large?)")
 
     def marks(self, names: Sequence[str]) -> list[float]:
         """The marks, read in one round trip."""
@@ -164,6 +188,11 @@ class MemoryStore:
             self._values.move_to_end(key)
             while len(self._values) > self._max_entries:
                 self._values.popitem(last=False)
+
+    def set_many(self, values: dict[str, bytes], ttl: int) -> None:
+        """Keep each value for ``ttl`` seconds."""
+        for key, value in values.items():
+            self.set(key, value, ttl)
 
     def __len__(self) -> int:
         return len(self._values)

@@ -238,11 +238,10 @@ def _keep_page(cache: PageCache, key: str, rendered: RenderedPage, read_at: floa
         fresh_until=min(read_at + cache.settings.ttl, edge),
         edge=edge,
     )
-    links = {_link_key(link.id): _remembered(link, page.user, read_at) for link in page.links}
+    values = {_link_key(link.id): _encode(_remembered(link, page.user, read_at)) for link in page.links}
+    values[key] = _encode(entry)
     try:
-        cache.store.set(key, _encode(entry), cache.settings.stale_ttl)
-        for link_key, remembered in links.items():
-            cache.store.set(link_key, _encode(remembered), cache.settings.stale_ttl)
+        cache.store.set_many(values, cache.settings.stale_ttl)
     except CacheUnavailable as error:
         _warn_store(error)
     return entry

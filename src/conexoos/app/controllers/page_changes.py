@@ -64,6 +64,10 @@ UNRELATED_TABLES = frozenset(
         "site_page_revision",
         "menu_item",
         "media_item",
+        # the framework's: mail waiting to be sent, files of the database storage (a new avatar or product
+        # image is a new name on its ``user`` or ``product`` row, which marks the page)
+        "mail_outbox",
+        "media_file",
     }
 )
 """Tables no public page shows; every other table's change ends its owner's page or, without an owner,
