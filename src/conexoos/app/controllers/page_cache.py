@@ -269,7 +269,7 @@ def _encode(value: Any) -> bytes:
 def _warn_store(error: CacheUnavailable) -> None:
     """Say (once a minute) that the cache store failed; the request goes on without it."""
     if _store_warning.due():
-        log.warning("page cache unavailable, rendering pages without it: %s", error, exc_info=error)
+        log.warning("page cache unavailable, rendering pages without it: %s", error)
 
 
 def _note_outage(kind: str, path: str) -> None:

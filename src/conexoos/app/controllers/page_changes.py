@@ -159,7 +159,7 @@ def _after_commit(session: Session) -> None:
         cache.store.mark(sorted(marks))
     except CacheUnavailable as error:
         if _mark_warning.due():
-            log.warning("page cache unavailable, changes not marked: %s", error, exc_info=error)
+            log.warning("page cache unavailable, changes not marked: %s", error)
 
 
 def _after_rollback(session: Session) -> None:
