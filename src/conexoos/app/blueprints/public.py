@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, redirect, render_template, send_from_d
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.link_locks import show_lock
-from conexoos.app.controllers import analytics, appearance, plans, profiles
+from conexoos.app.controllers import analytics, appearance, page_cache, plans, profiles
 from conexoos.app.controllers.themes import THEMES
 from conexoos.app.models.persistent.event import BUY
 from conexoos.app.plans_config import format_money
@@ -78,11 +78,14 @@ def security_txt() -> Response:
 
 @public.route("/<username>", methods=["GET"])
 @session_optional
-def profile(username: str) -> str:
-    """A user's public page; 404 for an unknown user."""
+def profile(username: str) -> Response:
+    """A user's public page; 404 for an unknown user. Anonymous visitors are served from the page cache
+    (``controllers/page_cache.py``), which records their view too."""
+    return page_cache.serve_page(username, lambda: _render_profile(username))
+
+
+def _render_profile(username: str) -> page_cache.RenderedPage:
     page = profiles.public_page(username)
-    # Render before recording: the view's commit expires the loaded rows, and reading them again
-    # afterwards would cost one query per link.
     page_style = appearance.page_style(appearance.from_row(page.appearance))
     allow_style(page_style)
     html = render_template(
@@ -94,21 +97,19 @@ def profile(username: str) -> str:
         page_style=page_style,
         show_branding=not plans.plan_for(page.user).remove_branding,
     )
-    analytics.record_view(page.user.id)
-    return html
+    return page_cache.RenderedPage(page, html)
 
 
 @public.route("/go/<id:link_id>", methods=["GET"])
 @session_optional
 def go(link_id: int) -> Response:
     """Record a click and redirect (302) to the link's URL; 404 unless the link is live; a locked link's
-    lock page instead (200)."""
-    link = profiles.live_link(link_id)
-    if link.is_locked:  # a sensitive-content notice or a password first (blueprints/link_locks.py)
-        return show_lock(link)
-    target, owner_id = link.url, link.owner_id  # read before the click's commit expires the row
-    analytics.record_click(owner_id, link_id)
-    return _redirect(target)
+    lock page instead (200). With the database down, an unlocked link the page cache has seen still
+    redirects."""
+    followed = page_cache.follow_link(link_id, lambda: profiles.live_link(link_id))
+    if isinstance(followed, str):
+        return _redirect(followed)
+    return show_lock(followed)  # a sensitive-content notice or a password first (blueprints/link_locks.py)
 
 
 @public.route("/go/product/<id:product_id>", methods=["GET"])

@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 import segno
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy.orm import aliased
 from werkzeug.exceptions import Gone, NotFound
 
 from conexoos.app.models.persistent import PageAppearance, Product, SiteSetting, User, UserLink
@@ -39,6 +41,8 @@ class PublicPage:
     """The creator's theme, else the site's default (``controllers/themes.py``), read in the first query."""
     appearance: PageAppearance | None = None
     """The creator's appearance choices (``controllers/appearance.py``), read in the first query."""
+    next_start: datetime | None = None
+    """When the owner's next scheduled link comes into its window (the page changes then), if any."""
 
     @property
     def links(self) -> list[UserLink]:
@@ -52,14 +56,15 @@ class PublicPage:
 
 
 def public_page(username: str) -> PublicPage:
-    """Load a page in two queries (owner joined to the site's theme setting and the appearance; the blocks joined to their
-    live links and shown products); 404 for an unknown user, a suspended one, and under ``VERIFY_EMAIL:
-    required`` for one whose address is not verified yet.
+    """Load a page in two queries (the owner joined to the site's theme setting and the appearance; the
+    blocks joined to their live links and shown products); 404 for an unknown user, a suspended one, and
+    under ``VERIFY_EMAIL: required`` for one whose address is not verified yet.
 
     Items past the plan's limit are hidden, never deleted: they come back when the plan allows them.
     """
+    now = utcnow()
     query = (
-        select(User, SiteSetting.value, PageAppearance)
+        select(User, SiteSetting.value, PageAppearance, _next_start(now))
         .outerjoin(SiteSetting, SiteSetting.key == THEME_SETTING)  # one row or none: no extra query
         .outerjoin(PageAppearance, PageAppearance.user_id == User.id)  # likewise
         .where(User.username == username.lower())
@@ -67,7 +72,7 @@ def public_page(username: str) -> PublicPage:
     row = db.session.execute(query).first()
     if row is None:
         raise NotFound("There is no page with this name.")
-    user, stored_theme, appearance = row
+    user, stored_theme, appearance, next_start = row
     if user.suspended_at is not None:  # suspended by staff: the owner's dashboard says why
         raise NotFound("There is no page with this name.")
     if current_app.config["CONEXOOS_ACCOUNTS"].verification_required and not user.email_verified:
@@ -76,11 +81,28 @@ def public_page(username: str) -> PublicPage:
         )  # unpublished until the owner's address is verified
     return PublicPage(
         user=user,
-        runs=shown_runs(user, utcnow()),
+        runs=shown_runs(user, now),
         theme=theme_key(
             (appearance and appearance.theme) or (json.loads(stored_theme) if stored_theme else None)
         ),
         appearance=appearance,
+        next_start=next_start,
+    )
+
+
+def _next_start(now: datetime) -> ScalarSelect[datetime | None]:
+    """The earliest ``starts_at`` after ``now`` among the page owner's shown links (a column of the page's
+    first query, so that the page cache knows when the page changes by itself without a third query)."""
+    later = aliased(UserLink)
+    return (
+        select(func.min(later.starts_at))
+        .where(
+            later.owner_id == User.id,
+            later.enabled.is_(True),
+            later.blocked.is_(False),
+            later.starts_at > now,
+        )
+        .scalar_subquery()
     )
 
 

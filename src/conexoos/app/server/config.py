@@ -134,6 +134,36 @@ APP: Schema = {
             "write buffer).",
         ),
     },
+    "PAGE_CACHE": {
+        "ENABLED": Key(
+            "bool",
+            True,
+            "Keep each public page `/<username>` rendered for anonymous visitors (in Redis or memcached "
+            "when `SERVICES` has one, else in the worker's memory), and the targets of the links it showed, "
+            "so that pages and `/go` redirects still answer while the database is down.",
+        ),
+        "TTL": Key(
+            "int",
+            300,
+            "Seconds a cached page is served without rendering it again (every change to the page, and a "
+            "link's schedule opening or closing, ends it sooner).",
+            minimum=1,
+        ),
+        "STALE_TTL": Key(
+            "int",
+            86400,
+            "Seconds a cached page and a link's target are kept for a database outage: while the database "
+            "does not answer, a page older than `TTL` that nothing has changed since is still served.",
+            minimum=1,
+        ),
+        "MAX_ENTRIES": Key(
+            "int",
+            2000,
+            "The most pages and link targets a worker keeps in its memory (least recently used go first); "
+            "not used with Redis or memcached.",
+            minimum=1,
+        ),
+    },
     "MEDIA_LIBRARY": {
         "MAX_FILE_BYTES": Key(
             "int",

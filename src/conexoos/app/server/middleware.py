@@ -9,6 +9,7 @@ from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.api_support import require_login
+from conexoos.app.controllers import page_cache
 from conexoos.app.controllers.maintenance import refuse_private_request
 from conexoos.app.controllers.roles import refuse_without_role
 from conexoos.app.controllers.user_sessions import load_session_user
@@ -45,6 +46,7 @@ class Load:
         csrf.init_app(server)
         init_limiter(server)
         init_mail(server)
+        page_cache.init_app(server)
         login_manager.init_app(server, add_context_processor=False)
         server.context_processor(_lazy_current_user)
         login_manager.user_loader(_load_user)

@@ -1,0 +1,361 @@
+"""The page cache: public pages rendered once for every anonymous visitor, and click targets kept for an
+outage (``APP.PAGE_CACHE``).
+
+- A page ``/<username>`` is kept with its ETag and owner id under its lowercased name, in the store of
+  ``framework/cache.py`` (Redis, memcached or the worker's memory). It is served without rendering while
+  it is fresh: for at most ``TTL`` seconds, never past the page's next *edge* (a link's schedule window
+  opening or closing, the end of a past-due grace period), and only while neither its owner's mark nor
+  the site's mark (``controllers/page_changes.py`` sets them after every commit that alters a page) is
+  newer than the moment its rendering read the database.
+- Only visitors that are anonymous are served from it: without a login cookie, or with a session that
+  holds no user (the page differs for a signed-in visitor only by their CSRF token). Every view served
+  from it is recorded like a rendered one (``analytics.record_view``, which leaves the owner out).
+- While the database does not answer, a page that nothing has changed since and whose edge has not come
+  is served however old (up to ``STALE_TTL``), and ``/go/<id>`` redirects a link the cache has seen (on a
+  page or a click), until that link's own window closes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask, current_app, request, session
+from werkzeug.wrappers import Response
+
+from conexoos.app.controllers import analytics, plans
+from conexoos.app.controllers.profiles import PublicPage
+from conexoos.app.models.persistent import User, UserLink
+from conexoos.framework import db
+from conexoos.framework.cache import CacheStore, CacheUnavailable, cache_store
+from conexoos.framework.http_errors import DATABASE_UNREACHABLE, note_database_failed
+from conexoos.framework.logs import EveryFewSeconds
+
+from .page_changes import OWNER_MARK, SITE_MARK, watch_changes
+
+EXTENSION = "conexoos.page_cache"
+KEY_PREFIX = "conexoos:page_cache:"
+SHARED_CLOCK_MARGIN = 1.0
+"""Seconds by which a page read from the database must follow the last change, in Redis or memcached:
+the hosts writing marks and pages may have clocks that far apart (keep them in sync with NTP)."""
+log = logging.getLogger("conexoos.page_cache")
+_store_warning = EveryFewSeconds(60.0)
+_outage_notices = {"page": EveryFewSeconds(60.0), "link": EveryFewSeconds(60.0)}
+
+
+@dataclass(frozen=True)
+class PageCacheSettings:
+    """``APP.PAGE_CACHE``."""
+
+    enabled: bool
+    ttl: int
+    stale_ttl: int
+    max_entries: int
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    """A rendered page as kept: ``read_at`` is when its rendering started reading the database (epoch
+    seconds), ``fresh_until`` when it must be rendered again, ``edge`` when it stops being right at all."""
+
+    owner_id: int
+    html: str
+    etag: str
+    read_at: float
+    fresh_until: float
+    edge: float
+
+
+@dataclass(frozen=True)
+class RememberedLink:
+    """A link's target as last seen live, for ``/go`` while the database is down (until ``until``)."""
+
+    url: str
+    owner_id: int
+    read_at: float
+    until: float
+
+
+@dataclass(frozen=True)
+class RenderedPage:
+    """What the public view renders on a miss: the page and its HTML."""
+
+    page: PublicPage
+    html: str
+
+
+class PageCache:
+    """The configured store, created at the first request of each worker (its clients are per process)."""
+
+    def __init__(self, app: Flask, settings: PageCacheSettings) -> None:
+        self.settings = settings
+        self._app = app
+        self._store: CacheStore | None = None
+
+    @property
+    def store(self) -> CacheStore:
+        """The store of ``framework/cache.py`` chosen by ``SERVICES``."""
+        if self._store is None:
+            conexoos = self._app.extensions["conexoos"]
+            self._store = cache_store(
+                conexoos.services, conexoos.settings.instance_path, _key_prefix(), self.settings.max_entries
+            )
+        return self._store
+
+    @property
+    def clock_margin(self) -> float:
+        """How much later than a change a page must be read to count as after it (see SHARED_CLOCK_MARGIN)."""
+        return SHARED_CLOCK_MARGIN if self._shared() else 0.0
+
+    def _shared(self) -> bool:
+        services = self._app.extensions["conexoos"].services
+        return bool(services.has("redis") or services.has("memcached"))
+
+
+def _key_prefix() -> str:
+    """``conexoos:page_cache:`` and a digest of the site's public URL and database: two sites sharing a
+    Redis or memcached never read each other's pages (a username is only unique within one site)."""
+    database = db.engine.url.render_as_string(hide_password=True)
+    site = f"{current_app.config.get('CONEXOOS_PUBLIC_URL', '')}|{database}"
+    return f"{KEY_PREFIX}{hashlib.blake2b(site.encode(), digest_size=6).hexdigest()}:"
+
+
+def init_app(server: Flask) -> None:
+    """Read ``APP.PAGE_CACHE`` and start watching commits for changes to pages."""
+    section: dict[str, Any] = server.extensions["conexoos"].settings.tree["APP"]["PAGE_CACHE"]
+    settings = PageCacheSettings(
+        enabled=section["ENABLED"],
+        ttl=section["TTL"],
+        stale_ttl=section["STALE_TTL"],
+        max_entries=section["MAX_ENTRIES"],
+    )
+    server.extensions[EXTENSION] = PageCache(server, settings)
+    watch_changes()
+
+
+def active_cache() -> PageCache | None:
+    """The current app's page cache, or None when ``APP.PAGE_CACHE.ENABLED`` is off."""
+    cache: PageCache | None = current_app.extensions.get(EXTENSION)
+    return cache if cache is not None and cache.settings.enabled else None
+
+
+# ---------------------------------------------------------------- the public page
+
+
+def serve_page(username: str, render: Callable[[], RenderedPage]) -> Response:
+    """The answer to ``GET /<username>``: from the cache for an anonymous visitor when fresh, else
+    ``render()`` (kept for the next visitors); the view recorded either way; 304 when ``If-None-Match``
+    names the page's ETag. With the database down, a cached page nothing has changed since."""
+    cache = active_cache()
+    if cache is None or not visitor_is_anonymous():
+        rendered = render()
+        analytics.record_view(rendered.page.user.id)
+        return _page_response(rendered.html, page_etag(rendered.html))
+    key = "page:" + username.lower()
+    entry = _cached_page(cache, key)
+    now = time.time()
+    if entry is not None and now < entry.fresh_until:
+        return _serve_cached(entry)
+    try:
+        rendered = render()
+    except DATABASE_UNREACHABLE:
+        if entry is None or now >= entry.edge:
+            raise
+        _note_outage("page", request.path)
+        return _serve_cached(entry)
+    stored = _keep_page(cache, key, rendered, read_at=now)
+    analytics.record_view(rendered.page.user.id)
+    return _page_response(rendered.html, stored.etag)
+
+
+def visitor_is_anonymous() -> bool:
+    """Whether the visitor sees the anonymous page: no remember-me cookie, and no session cookie or a
+    session that holds no user (loading it is what the request does anyway once the cookie is sent)."""
+    config = current_app.config
+    if config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        return False
+    if config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return True
+    return session.get("_user_id") is None
+
+
+def page_etag(html: str) -> str:
+    """The ETag of a rendered page: a digest of its bytes."""
+    return hashlib.blake2b(html.encode(), digest_size=12).hexdigest()
+
+
+def _serve_cached(entry: CachedPage) -> Response:
+    record_visit(lambda: analytics.record_view(entry.owner_id))
+    return _page_response(entry.html, entry.etag)
+
+
+def _page_response(html: str, etag: str) -> Response:
+    """The page with its ETag, revalidated on every view (it may change at any moment); 304 on a match."""
+    response = Response(html, mimetype="text/html")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Cookie")
+    return response.make_conditional(request)
+
+
+def _cached_page(cache: PageCache, key: str) -> CachedPage | None:
+    """The page kept under ``key`` unless a change came after it was read; None when the store fails."""
+    try:
+        raw = cache.store.get(key)
+        if raw is None:
+            return None
+        entry = CachedPage(**json.loads(raw))
+        if not _unchanged_since(cache, entry.owner_id, entry.read_at):
+            return None
+    except CacheUnavailable as error:
+        _warn_store(error)
+        return None
+    return entry
+
+
+def _unchanged_since(cache: PageCache, owner_id: int, read_at: float) -> bool:
+    """Whether neither the site nor the owner's page has changed since ``read_at``."""
+    latest = max(cache.store.marks([SITE_MARK, OWNER_MARK.format(owner_id)]))
+    return read_at > latest + cache.clock_margin
+
+
+def _keep_page(cache: PageCache, key: str, rendered: RenderedPage, read_at: float) -> CachedPage:
+    """Store the rendered page and the targets of its links; what was stored (even when the store failed)."""
+    html, page = rendered.html, rendered.page
+    edge = min(page_edge(page), read_at + cache.settings.stale_ttl)
+    entry = CachedPage(
+        owner_id=page.user.id,
+        html=html,
+        etag=page_etag(html),
+        read_at=read_at,
+        fresh_until=min(read_at + cache.settings.ttl, edge),
+        edge=edge,
+    )
+    values = {  # locked links are left out: with the database down their lock could not be checked
+        _link_key(link.id): _encode(_remembered(link, page.user, read_at))
+        for link in page.links
+        if not link.is_locked
+    }
+    values[key] = _encode(entry)
+    try:
+        cache.store.set_many(values, cache.settings.stale_ttl)
+    except CacheUnavailable as error:
+        _warn_store(error)
+    return entry
+
+
+def page_edge(page: PublicPage) -> float:
+    """When the page changes by itself (epoch seconds; infinity when never): the next start or end of a
+    link's window, or the end of the owner's past-due grace period."""
+    moments = [page.next_start, *(link.ends_at for link in page.links), grace_end(page.user)]
+    return min((moment.timestamp() for moment in moments if moment is not None), default=math.inf)
+
+
+def grace_end(user: User) -> datetime | None:
+    """When a past-due owner's paid plan (and so the page's limits) ends, if it is still in its grace."""
+    if user.subscription_status != "past_due" or user.past_due_since is None or plans.grace_expired(user):
+        return None
+    grace = timedelta(days=current_app.config["CONEXOOS_BILLING"].past_due_grace_days)
+    return user.past_due_since + grace
+
+
+def _encode(value: Any) -> bytes:
+    return json.dumps(asdict(value), allow_nan=True).encode()
+
+
+def _warn_store(error: CacheUnavailable) -> None:
+    """Say (once a minute) that the cache store failed; the request goes on without it."""
+    if _store_warning.due():
+        log.warning("page cache unavailable, rendering pages without it: %s", error)
+
+
+def _note_outage(kind: str, path: str) -> None:
+    """Remember that the database failed in this request, and say so once a minute for pages and for
+    links."""
+    db.session.rollback()
+    note_database_failed()
+    if _outage_notices[kind].due():
+        log.warning("database unreachable, answering %s from the page cache", path)
+
+
+# ---------------------------------------------------------------- click redirects
+
+
+def follow_link(link_id: int, find: Callable[[], UserLink]) -> str | UserLink:
+    """The target of ``/go/<link_id>``: ``find()`` (the live link from the database; its errors pass),
+    the click recorded; the link itself, unrecorded, when it is locked (its lock page comes first). With
+    the database down, the target last seen for a live unlocked link, the click recorded; the database's
+    error when the link was never seen, is locked, or its window closed."""
+    cache = active_cache()
+    try:
+        link = find()
+        if link.is_locked:  # never remembered: with the database down, its lock could not be checked
+            return link
+        target, owner_id, ends_at = link.url, link.owner_id, link.ends_at  # read before the click's commit
+    except DATABASE_UNREACHABLE:
+        remembered = _remembered_link(cache, link_id) if cache is not None else None
+        if remembered is None or time.time() >= remembered.until:
+            raise
+        _note_outage("link", request.path)
+        record_visit(lambda: analytics.record_click(remembered.owner_id, link_id))
+        return remembered.url
+    if cache is not None:
+        _remember_link(cache, link_id, RememberedLink(target, owner_id, time.time(), _timestamp(ends_at)))
+    analytics.record_click(owner_id, link_id)
+    return target
+
+
+def record_visit(record: Callable[[], object]) -> None:
+    """Record a view or click served without the database's help (from the cache); if the database does not
+    answer, the visitor still gets the page or the redirect, and the event is lost (logged)."""
+    # The write buffer (controllers/analytics.py) keeps the event without the database; what is left to
+    # fail here is a database read some recording still makes.
+    try:
+        record()
+    except DATABASE_UNREACHABLE as error:
+        db.session.rollback()
+        note_database_failed()
+        log.warning("database unreachable, a view or click served from the cache not recorded: %s", error)
+
+
+def _remembered(link: UserLink, owner: User, read_at: float) -> RememberedLink:
+    """What ``/go`` needs of a link shown on a page rendered at ``read_at``."""
+    ends = [moment for moment in (link.ends_at, grace_end(owner)) if moment is not None]
+    return RememberedLink(link.url, owner.id, read_at, min((m.timestamp() for m in ends), default=math.inf))
+
+
+def _timestamp(moment: datetime | None) -> float:
+    return math.inf if moment is None else moment.timestamp()
+
+
+def _link_key(link_id: int) -> str:
+    return f"go:{link_id}"
+
+
+def _remember_link(cache: PageCache, link_id: int, remembered: RememberedLink) -> None:
+    try:
+        cache.store.set(_link_key(link_id), _encode(remembered), cache.settings.stale_ttl)
+    except CacheUnavailable as error:
+        _warn_store(error)
+
+
+def _remembered_link(cache: PageCache, link_id: int) -> RememberedLink | None:
+    """The target last seen for the link, unless its owner's page or the site changed since."""
+    try:
+        raw = cache.store.get(_link_key(link_id))
+        if raw is None:
+            return None
+        remembered = RememberedLink(**json.loads(raw))
+        if not _unchanged_since(cache, remembered.owner_id, remembered.read_at):
+            return None
+    except CacheUnavailable as error:
+        _warn_store(error)
+        return None
+    return remembered
