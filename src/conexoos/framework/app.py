@@ -16,8 +16,8 @@ from flask_socketio import SocketIO
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 
 from .compat_import import attach as attach_compat
-from .compression import install_compression
 from .compat_import import default_error_pages, expect_config
+from .compression import install_compression
 from .config import Settings, apply_project_schema, ensure_app_key, load_settings, log_warnings
 from .converters import register_converters
 from .cors import install_cors

@@ -174,7 +174,7 @@ def _weaken_etag(response: Response) -> None:
 
 @lru_cache(maxsize=STATIC_CACHE_ENTRIES)
 def _compressed_file(path: str, modified_ns: int, size: int, encoding: str) -> bytes:
-    """The file at ``path`` compressed at the highest level; cached by its version (``modified_ns``, ``size``)."""
+    """The file at ``path`` compressed at the highest level, cached per version (mtime and size)."""
     body = Path(path).read_bytes()
     if encoding == BROTLI:
         return brotli.compress(body, quality=STATIC_BROTLI_QUALITY)

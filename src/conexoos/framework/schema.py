@@ -151,7 +151,9 @@ SERVER_ENV: Schema = {
             minimum=0,
             maximum=100 * 1024 * 1024,
         ),
-        "GZIP_LEVEL": Key("int", 6, "gzip level for generated responses (1 fastest, 9 smallest).", minimum=1, maximum=9),
+        "GZIP_LEVEL": Key(
+            "int", 6, "gzip level for generated responses (1 fastest, 9 smallest).", minimum=1, maximum=9
+        ),
         "BROTLI_QUALITY": Key(
             "int",
             4,

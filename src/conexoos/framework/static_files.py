@@ -69,7 +69,8 @@ class StaticFiles:
         return self._send(folder, filename, immutable=False)
 
     def _send(self, folder: str, filename: str, *, immutable: bool) -> Response:
-        response = send_from_directory(folder, filename, max_age=IMMUTABLE_MAX_AGE if immutable else self.max_age)
+        max_age = IMMUTABLE_MAX_AGE if immutable else self.max_age
+        response = send_from_directory(folder, filename, max_age=max_age)
         response.cache_control.public = True
         if immutable:
             response.cache_control.immutable = True
@@ -141,4 +142,3 @@ def _hash_file(folder: str, filename: str) -> str | None:
         for chunk in iter(lambda: stream.read(65536), b""):
             digest.update(chunk)
     return digest.hexdigest()[:HASH_LENGTH]
-
