@@ -71,7 +71,7 @@ def auditor() -> Iterator[Auditor]:
     if node is None:
         _unavailable("Node.js is not installed (apt-get install nodejs)")
     if not (LIGHTHOUSE / "node_modules" / "lighthouse").is_dir():
-        _unavailable("Lighthouse is not installed: run `npm ci` in tests/support/lighthouse (scripts/test does)")
+        _unavailable("Lighthouse is missing: run `npm ci` in tests/support/lighthouse (scripts/test does)")
     if not os.access(CHROMIUM, os.X_OK):
         _unavailable(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
     process = subprocess.Popen(
@@ -128,7 +128,12 @@ def fill_page(account: Account) -> None:
     product = account.api(
         "POST",
         "/api/add/product",
-        {"title": "Glaze notebook", "price": 1800, "currency": "EUR", "buy_url": "https://shop.example/glaze"},
+        {
+            "title": "Glaze notebook",
+            "price": 1800,
+            "currency": "EUR",
+            "buy_url": "https://shop.example/glaze",
+        },
     )
     assert product.status_code == 201, product.get_data(as_text=True)
     image = account.client.post(
