@@ -12,7 +12,9 @@ SMALL_SCRIPT = "console.log('small');\n"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 16
 
 WEB = """
-from flask import Response, jsonify, make_response, stream_with_context
+import os
+
+from flask import Blueprint, Response, jsonify, make_response, stream_with_context
 
 PAGE = "<!doctype html><title>big</title>" + "<p>a paragraph of the page</p>" * 200
 
@@ -27,6 +29,8 @@ class Route:
         app.add_url_rule("/encoded", "encoded", encoded)
         app.add_url_rule("/no-transform", "no_transform", no_transform)
         app.add_url_rule("/missing", "missing", lambda: ("<p>gone</p>" * 300, 404))
+        folder = os.path.join(os.path.dirname(__file__), "..", "extras_static")
+        app.register_blueprint(Blueprint("extras", __name__, static_folder=folder, static_url_path="/extras"))
 
 
 def page():
@@ -66,6 +70,7 @@ def delivery_project(root: Path, stylesheet: str = STYLESHEET) -> Path:
             "static/css/site.css": stylesheet,
             "static/js/small.js": SMALL_SCRIPT,
             "static/robots": "User-agent: *\n",
+            "extras_static/extra.css": stylesheet.replace("teal", "olive"),
         },
     )
     (root / "static/img").mkdir(parents=True, exist_ok=True)
