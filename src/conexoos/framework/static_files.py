@@ -1,11 +1,13 @@
 """Static files under content-hashed URLs, cached for a year; their plain URLs still work, cached briefly.
 
-``url_for('static', filename='css/public.css')`` builds ``/static/css/public.<hash>.css``, where ``<hash>``
-is the first 12 hex digits of the file's SHA-256, read once per file and process (a changed file gets a new
-URL when the server restarts). That URL is answered with ``Cache-Control: public, max-age=31536000,
-immutable``: a browser never asks again, and a new version has a new URL. The plain URL
+In a template, ``url_for('static', filename='css/public.css')`` builds ``/static/css/public.<hash>.css``,
+where ``<hash>`` is the first 12 hex digits of the file's SHA-256, read once per file and process (a changed
+file gets a new URL when the server restarts). That URL is answered with ``Cache-Control: public,
+max-age=31536000, immutable``: a browser never asks again, and a new version has a new URL. The plain URL
 (``/static/css/public.css``) gets ``SERVER_ENV.STATIC_MAX_AGE`` seconds. The same holds for every
-blueprint with a static folder (plugins' ``/plugins/<name>/static/...``). Templates need no change.
+blueprint with a static folder (plugins' ``/plugins/<name>/static/...``). Templates need no change;
+Python code gets the hashed URL from :func:`url_for` here (``flask.url_for`` keeps plain names, so the
+URLs a JSON API returns stay as they were).
 
 A hashed name that is not the file's current hash (a page from another host or an older version) is
 served from the plain file with the short cache, so a rolling deployment breaks no page.
@@ -19,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, Response, send_from_directory
+from flask import Flask, Response, current_app, has_request_context, request, send_from_directory
+from flask import url_for as flask_url_for
 from werkzeug.security import safe_join
 
 from .compression import compress_file_response
@@ -38,8 +41,10 @@ STATIC_ENDPOINT = "static"
 class StaticFiles:
     """The content hashes of an app's static files, computed once per file, and the views serving them."""
 
-    def __init__(self, max_age: int) -> None:
+    def __init__(self, max_age: int, folders: dict[str, str]) -> None:
         self.max_age = max_age
+        self.folders = folders
+        """Each static endpoint and the folder it serves."""
         self._hashes: dict[tuple[str, str], str | None] = {}
 
     def content_hash(self, folder: str, filename: str) -> str | None:
@@ -79,23 +84,38 @@ class StaticFiles:
 
 
 def install_static_files(app: Flask, settings: Settings) -> None:
-    """Hash the URLs of the app's and its blueprints' static files, and serve them with cache headers.
+    """Hash the static URLs templates build, and serve the app's and its blueprints' static files.
 
     Called once every blueprint is registered (plugins included): it takes over their static views.
     """
-    files = StaticFiles(int(settings.server["STATIC_MAX_AGE"]))
+    files = StaticFiles(int(settings.server["STATIC_MAX_AGE"]), static_folders(app))
     app.extensions[CONFIG_NAME] = files
-    folders = static_folders(app)
-    for endpoint, folder in folders.items():
+    for endpoint, folder in files.folders.items():
         app.view_functions[endpoint] = _view(files, folder)
+    app.jinja_env.globals["url_for"] = url_for
 
-    def add_hash(endpoint: str, values: dict[str, Any]) -> None:
-        folder = folders.get(endpoint)
-        filename = values.get("filename")
-        if folder is not None and isinstance(filename, str):
+
+def url_for(endpoint: str, **values: Any) -> str:
+    """Flask's ``url_for``, with the content hash in a static file's name (templates' ``url_for``).
+
+    Python code calling ``flask.url_for`` keeps the plain name, so the URLs an API returns do not change;
+    it calls this function for the hashed one.
+    """
+    files: StaticFiles | None = current_app.extensions.get(CONFIG_NAME)
+    filename = values.get("filename")
+    if files is not None and isinstance(filename, str):
+        folder = files.folders.get(_absolute(endpoint))
+        if folder is not None:
             values["filename"] = files.hashed_name(folder, filename)
+    return flask_url_for(endpoint, **values)
 
-    app.url_defaults(add_hash)
+
+def _absolute(endpoint: str) -> str:
+    """``.static`` names the current blueprint's static endpoint, as in ``url_for``."""
+    if not endpoint.startswith("."):
+        return endpoint
+    blueprint = request.blueprint if has_request_context() else None
+    return f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
 
 
 def static_folders(app: Flask) -> dict[str, str]:
