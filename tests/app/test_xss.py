@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 import conexoos.app
+from tests.support.static_urls import unhashed
 
 from .conftest import Account, form_token
 
@@ -34,10 +34,6 @@ class Elements(HTMLParser):
         self.tags.append((tag, dict(attrs)))
 
 
-CONTENT_HASH = re.compile(r"\.[0-9a-f]{12}(\.js)$")
-"""The content hash ``url_for('static', ...)`` puts in a script's name."""
-
-
 def assert_inert(html: str, payload: str, allowed_scripts: tuple[str, ...] = ()) -> None:
     """``payload`` appears only escaped: no raw copy, no element or event handler it could have made."""
     assert payload not in html
@@ -49,7 +45,7 @@ def assert_inert(html: str, payload: str, allowed_scripts: tuple[str, ...] = ())
         if tag == "img":
             assert attrs.get("src") != "x"
         if tag == "script":
-            source = CONTENT_HASH.sub(r"\1", attrs.get("src") or "")  # /static/js/api.<hash>.js: api.js
+            source = unhashed(attrs.get("src") or "")  # /static/js/api.<hash>.js: /static/js/api.js
             assert source.endswith(allowed_scripts) if allowed_scripts else False, (
                 f"unexpected <script {attrs}>"
             )
