@@ -139,8 +139,9 @@ def test_a_visitor_writes_the_owner_reads_and_is_mailed(contact_app: Flask) -> N
     visitor = contact_app.test_client()
     form = visitor.get("/alice/contact")
     assert form.status_code == 200 and "<h1>Contact @alice</h1>" in form.get_data(as_text=True)
-    assert "/plugins/contact/static/contact.css" in form.get_data(as_text=True)
-    css = visitor.get("/plugins/contact/static/contact.css")
+    stylesheet = re.search(r"/plugins/contact/static/contact\.[0-9a-f]{12}\.css", form.get_data(as_text=True))
+    assert stylesheet is not None, "the form links no content-hashed contact.css"
+    css = visitor.get(stylesheet[0])
     assert css.status_code == 200 and b"textarea" in css.data
     css.close()
     status, _ = post_contact(visitor, "alice", message="Hello Alice,\nhow much for the print?")

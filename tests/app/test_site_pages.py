@@ -358,9 +358,10 @@ def test_the_preview_endpoint_renders_sanitised_html_with_the_csrf_token(app: Fl
 
 def test_the_editor_loads_its_preview_script_from_this_site(mod: Account) -> None:
     html = text(mod.client.get("/admin/pages/new"))
-    assert '<script src="/static/js/page_preview.js" defer></script>' in html
+    source = re.search(r'<script src="(/static/js/page_preview\.[0-9a-f]{12}\.js)" defer></script>', html)
+    assert source is not None, "no content-hashed page_preview.js"
     assert 'data-preview-url="/admin/pages/preview"' in html
-    script = mod.client.get("/static/js/page_preview.js")
+    script = mod.client.get(source[1])
     assert script.status_code == 200 and b"conexoosApi" in script.data  # api.js adds the CSRF token
     policy = mod.client.get("/admin/pages/new").headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "connect-src 'self'" in policy

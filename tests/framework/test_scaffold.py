@@ -131,7 +131,7 @@ def test_run_serves_the_new_project(tmp_path: Path) -> None:
     with server(["run", "--project", "demo", "--port", str(port)], tmp_path, base + "/") as log:
         status, content_type, body = http_get(base + "/")
         assert status == 200 and content_type.startswith("text/html"), body
-        assert "<h1>demo</h1>" in body and "/static/style.css" in body
+        assert "<h1>demo</h1>" in body and re.search(r"/static/style\.[0-9a-f]{12}\.css", body), body
         status, content_type, body = http_get(base + "/api/hello")
         assert status == 200 and content_type.startswith("application/json")
         assert json.loads(body) == {"message": "Hello from demo!", "app": "demo"}

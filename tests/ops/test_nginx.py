@@ -7,6 +7,8 @@ nginx runs in the foreground from a temporary prefix on a free port; the client 
 from __future__ import annotations
 
 import contextlib
+import gzip
+import hashlib
 import http.client
 import json
 import os
@@ -45,12 +47,13 @@ http {{
 """
 
 
-def render(template: str, listen: int, upstream: int) -> str:
+def render(template: str, listen: int, upstream: int, cache: Path) -> str:
     """The deploy template with its placeholders filled in, as an operator would."""
     rendered = (
         template.replace("@LISTEN@", f"127.0.0.1:{listen}")
         .replace("@SERVER_NAME@", "links.example.org")
         .replace("@UPSTREAM@", f"127.0.0.1:{upstream}")
+        .replace("@CACHE_PATH@", str(cache))
     )
     assert "@" not in rendered.replace("$", ""), "a placeholder was left"
     return rendered
@@ -59,7 +62,7 @@ def render(template: str, listen: int, upstream: int) -> str:
 @contextlib.contextmanager
 def running_nginx(prefix: Path, listen: int, upstream: int) -> Iterator[Path]:
     """nginx in the foreground with the rendered template; stopped (SIGQUIT, then SIGKILL) after."""
-    with running_nginx_site(prefix, listen, render(TEMPLATE.read_text(), listen, upstream)):
+    with running_nginx_site(prefix, listen, render(TEMPLATE.read_text(), listen, upstream, prefix / "cache")):
         yield prefix
 
 
@@ -93,11 +96,17 @@ def running_nginx_site(prefix: Path, listen: int, site: str) -> Iterator[Path]:
 
 
 def get_via(port: int, path: str, headers: dict[str, str]) -> tuple[int, str]:
+    status, _headers, body = fetch_via(port, path, headers)
+    return status, body.decode()
+
+
+def fetch_via(port: int, path: str, headers: dict[str, str]) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """Status, headers and raw body of a GET from the client address."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10, source_address=(CLIENT_ADDRESS, 0))
     try:
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
-        return response.status, response.read().decode()
+        return response.status, response.headers, response.read()
     finally:
         connection.close()
 
@@ -144,3 +153,35 @@ def assert_websocket_works(url: str) -> None:
     finally:
         with contextlib.suppress(simple_websocket.ConnectionClosed):
             client.close()
+
+
+def test_nginx_keeps_hashed_static_files_with_the_apps_headers(tmp_path: Path) -> None:
+    app_port, nginx_port = new_port(), new_port()
+    project = write_green_project(tmp_path / "green", app_port, {"TRUSTED_PROXIES": "127.0.0.1"})
+    stylesheet = "".join(f".rule-{n} {{ margin: {n}px; }}\n" for n in range(200))
+    (project / "static" / "css").mkdir(parents=True)
+    (project / "static" / "css" / "site.css").write_text(stylesheet, encoding="utf-8")
+    hashed = f"/static/css/site.{hashlib.sha256(stylesheet.encode()).hexdigest()[:12]}.css"
+    gzip_only = {"Accept-Encoding": "gzip"}
+    with (
+        server(serve_args(project, app_port), tmp_path, f"http://127.0.0.1:{app_port}/healthz"),
+        running_nginx(tmp_path / "nginx", nginx_port, app_port),
+    ):
+        _status, direct, direct_body = fetch_via(app_port, hashed, gzip_only)
+        first = fetch_via(nginx_port, hashed, gzip_only)
+        second = fetch_via(nginx_port, hashed, gzip_only)
+        for status, headers, body in (first, second):
+            assert status == 200 and gzip.decompress(body).decode() == stylesheet
+            assert headers["Cache-Control"] == "public, max-age=31536000, immutable"
+            for name in ("Content-Encoding", "ETag", "Vary", "Content-Type"):
+                assert headers[name] == direct[name], name
+            assert "Set-Cookie" not in headers
+        assert body == direct_body
+        assert (first[1]["X-Cache-Status"], second[1]["X-Cache-Status"]) == ("MISS", "HIT")
+        _status, brotli_headers, _body = fetch_via(nginx_port, hashed, {"Accept-Encoding": "br"})
+        assert brotli_headers["Content-Encoding"] == "br"  # not the cached gzip body
+        _status, plain_headers, _body = fetch_via(nginx_port, hashed, {})
+        assert "Content-Encoding" not in plain_headers
+        for path in ("/static/css/site.css", "/static/css/site.0123456789ab.css"):  # plain, and a stale hash
+            status, headers, _body = fetch_via(nginx_port, path, gzip_only)
+            assert status == 200 and headers["Cache-Control"] == "public, max-age=300", path

@@ -17,6 +17,7 @@ from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 
 from .compat_import import attach as attach_compat
 from .compat_import import default_error_pages, expect_config
+from .compression import install_compression
 from .config import Settings, apply_project_schema, ensure_app_key, load_settings, log_warnings
 from .converters import register_converters
 from .cors import install_cors
@@ -39,6 +40,7 @@ from .proxy import TrustedProxies, parse_trusted_proxies
 from .realtime import create_socketio
 from .services import Services
 from .sessions import configure_sessions, init_sessions
+from .static_files import install_static_files
 from .storage import install_media
 from .task_status import StatusBook
 from .tasks import Scheduler, slot_lock, status_store
@@ -107,6 +109,7 @@ def create_app(
     install_public_url(app, settings)
     install_health_routes(app)
     install_media(app, settings)
+    install_compression(app, settings)
     socketio = create_socketio(app, settings, services)
     # Outermost, after Socket.IO's middleware, so that sockets see the real client address too.
     app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
@@ -125,6 +128,7 @@ def create_app(
             load_plugins(app, settings, lambda plugin: _load_plugin(app, plugin, socketio, scheduler), only)
         attach_compat(app)  # CSRF, default templates, LDAP views for a flask-framework project
         logins.require_handler()  # a redirect login with no handler would be a 500 at each login
+    install_static_files(app, settings)  # once every blueprint is registered, plugins' included
     require_database_for_models(located, settings)
     return app
 

@@ -128,6 +128,41 @@ SERVER_ENV: Schema = {
     "THREADS_PER_CORE": Key("int", 4, "Threads per gunicorn worker.", minimum=1, maximum=1024),
     "CAPTURE": Key("bool", False, "Redirect the workers' stdout and stderr into the error log."),
     "STATIC_PATH": Key("str", "static", "Static files folder, relative to the project."),
+    "STATIC_MAX_AGE": Key(
+        "int",
+        300,
+        "Seconds browsers may cache a static file fetched by its plain URL (/static/css/app.css); a URL "
+        "built by url_for('static', ...) carries the file's content hash and is cached for a year, "
+        "immutable.",
+        minimum=0,
+        maximum=31536000,
+    ),
+    "COMPRESSION": {
+        "ENABLED": Key(
+            "bool",
+            True,
+            "Compress HTML, CSS, JavaScript, JSON and SVG responses with Brotli or gzip, as the client "
+            "accepts (turn off when a proxy in front already compresses).",
+        ),
+        "MIN_SIZE": Key(
+            "int",
+            1024,
+            "Bytes below which a response is sent uncompressed (compressing it would save too little).",
+            minimum=0,
+            maximum=100 * 1024 * 1024,
+        ),
+        "GZIP_LEVEL": Key(
+            "int", 6, "gzip level for generated responses (1 fastest, 9 smallest).", minimum=1, maximum=9
+        ),
+        "BROTLI_QUALITY": Key(
+            "int",
+            4,
+            "Brotli quality for generated responses (0 fastest, 11 smallest); static files are compressed "
+            "once each at the highest level.",
+            minimum=0,
+            maximum=11,
+        ),
+    },
     "TEMPLATE_PATH": Key(
         "str", "template", "Templates folder, relative to the project (`templates` is also found)."
     ),

@@ -1,0 +1,115 @@
+"""Static files under content-hashed URLs (a year, immutable); the plain URLs work too, cached briefly."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask, render_template_string, url_for
+from flask.testing import FlaskClient
+
+from conexoos.framework.static_files import url_for as static_url_for
+from tests.conftest import AppFactory
+
+from .delivery_project import STYLESHEET, delivery_project
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=300"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return delivery_project(tmp_path / "delivery")
+
+
+@pytest.fixture
+def app(make_app: AppFactory, project: Path) -> Flask:
+    return make_app(project)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def built(app: Flask, endpoint: str, filename: str) -> str:
+    """The URL a template's ``url_for(endpoint, filename=...)`` makes."""
+    with app.test_request_context():
+        return render_template_string(
+            "{{ url_for(endpoint, filename=filename) }}", endpoint=endpoint, filename=filename
+        )
+
+
+def test_url_for_names_the_file_by_its_content(app: Flask) -> None:
+    assert built(app, "static", "css/site.css") == f"/static/css/site.{digest(STYLESHEET)}.css"
+    assert built(app, "static", "robots") == f"/static/robots.{digest('User-agent: *' + chr(10))}"
+    assert built(app, "static", "no/such.css") == "/static/no/such.css"  # nothing to hash: left as is
+    with app.test_request_context():
+        assert static_url_for("static", filename="css/site.css") == built(app, "static", "css/site.css")
+        assert url_for("static", filename="css/site.css") == "/static/css/site.css"  # API URLs unchanged
+
+
+def test_the_hashed_url_is_cached_for_a_year_the_plain_one_briefly(app: Flask, client: FlaskClient) -> None:
+    hashed = client.get(built(app, "static", "css/site.css"))
+    assert hashed.status_code == 200 and hashed.data == STYLESHEET.encode()
+    assert hashed.headers["Cache-Control"] == IMMUTABLE
+    assert hashed.mimetype == "text/css"
+    plain = client.get("/static/css/site.css")
+    assert plain.status_code == 200 and plain.data == STYLESHEET.encode()
+    assert plain.headers["Cache-Control"] == SHORT
+
+
+def test_a_blueprints_static_folder_is_hashed_too(app: Flask, client: FlaskClient) -> None:
+    url = built(app, "extras.static", "extra.css")
+    assert re.fullmatch(r"/extras/extra\.[0-9a-f]{12}\.css", url), url
+    response = client.get(url)
+    assert response.status_code == 200 and b"olive" in response.data
+    assert response.headers["Cache-Control"] == IMMUTABLE
+    assert client.get("/extras/extra.css").headers["Cache-Control"] == SHORT
+
+
+def test_a_wrong_hash_is_served_briefly_and_a_missing_file_is_404(client: FlaskClient) -> None:
+    stale = client.get("/static/css/site.0123456789ab.css")  # another version's URL (a rolling deploy)
+    assert stale.status_code == 200 and stale.data == STYLESHEET.encode()
+    assert stale.headers["Cache-Control"] == SHORT
+    assert client.get(f"/static/css/none.{digest(STYLESHEET)}.css").status_code == 404
+    assert client.get("/static/css/none.css").status_code == 404
+    assert client.get("/static/../server/web.py").status_code == 404
+
+
+def test_the_short_cache_is_configuration(make_app: AppFactory, project: Path) -> None:
+    app = make_app(project, overrides={"SERVER_ENV": {"STATIC_MAX_AGE": 0}})
+    plain = app.test_client().get("/static/css/site.css")
+    assert plain.status_code == 200 and "max-age=0" in plain.headers["Cache-Control"]
+    assert "immutable" not in plain.headers["Cache-Control"]
+
+
+def test_a_changed_file_gets_a_new_hash_after_a_restart(make_app: AppFactory, project: Path) -> None:
+    before = make_app(project)
+    old_url = built(before, "static", "css/site.css")
+    changed = STYLESHEET + "h1 { font-size: 2rem; }\n"
+    (project / "static/css/site.css").write_text(changed, encoding="utf-8")
+    assert built(before, "static", "css/site.css") == old_url  # hashed once per process, not per request
+
+    after = make_app(project)  # a restart
+    new_url = built(after, "static", "css/site.css")
+    assert new_url == f"/static/css/site.{digest(changed)}.css" != old_url
+    client = after.test_client()
+    fresh = client.get(new_url)
+    assert fresh.data == changed.encode() and fresh.headers["Cache-Control"] == IMMUTABLE
+    assert client.get(old_url).headers["Cache-Control"] == SHORT  # never pins the new content for a year
+
+
+def test_the_products_pages_link_hashed_stylesheets(make_app: AppFactory) -> None:
+    client = make_app().test_client()
+    html = client.get("/login").get_data(as_text=True)
+    stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', html)
+    assert stylesheet is not None, "the login page links no content-hashed app.css"
+    response = client.get(stylesheet[1])
+    assert response.status_code == 200 and response.headers["Cache-Control"] == IMMUTABLE
