@@ -65,6 +65,7 @@ def public_page(username: str) -> PublicPage:
     now = utcnow()
     query = (
         select(User, SiteSetting.value, PageAppearance, _next_start(now))
+        .select_from(User)
         .outerjoin(SiteSetting, SiteSetting.key == THEME_SETTING)  # one row or none: no extra query
         .outerjoin(PageAppearance, PageAppearance.user_id == User.id)  # likewise
         .where(User.username == username.lower())
