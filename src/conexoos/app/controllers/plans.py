@@ -15,6 +15,8 @@ from conexoos.app.plans_config import FREE_PLAN, Plan
 from conexoos.app.services import stripe_gateway as gateway
 from conexoos.framework import db
 
+from . import plan_messages
+
 
 class PlanLimitReached(Forbidden):
     """403 with the JSON error code ``plan_limit``."""
@@ -54,7 +56,7 @@ def grace_over(past_due_since: datetime) -> bool:
 
 
 def check_can_add(user: User, kind: str) -> None:
-    """Raise a 403 naming the plan that lifts the limit when one more ``kind`` would exceed it."""
+    """Raise a 403 (worded by ``plan_messages``) when one more ``kind`` would exceed the plan's limit."""
     plan = plan_for(user)
     limit = plan.limit(kind)
     if limit is None:
@@ -62,17 +64,7 @@ def check_can_add(user: User, kind: str) -> None:
     owner_column = UserLink.owner_id if kind == "links" else Product.owner_id
     count = db.session.scalar(select(func.count()).where(owner_column == user.id)) or 0
     if count >= limit:
-        raise PlanLimitReached(_limit_message(plan, kind, limit))
-
-
-def _limit_message(plan: Plan, kind: str, limit: int) -> str:
-    singular = kind[:-1]
-    message = f"Your plan {plan.name} allows {limit} {kind if limit != 1 else singular}."
-    better = lifting_plan(kind, limit)
-    if better is None:
-        return message + f" Delete a {singular} to add another."
-    allowance = "unlimited" if better.limit(kind) is None else f"up to {better.limit(kind)}"
-    return message + f" Upgrade to {better.name} for {allowance} {kind}."
+        raise PlanLimitReached(plan_messages.limit_reached(plan, kind, limit))
 
 
 def lifting_plan(kind: str, current_limit: int) -> Plan | None:
@@ -85,12 +77,11 @@ def lifting_plan(kind: str, current_limit: int) -> Plan | None:
 
 
 def upgrade_among(candidates: Iterable[Plan]) -> Plan | None:
-    """The plan to suggest among ``candidates``: the cheapest one on sale (a Stripe price and Stripe keys),
-    else the cheapest configured one; a plan on sale without PRICE counts after the priced ones."""
-    plans = list(candidates)
-    on_sale = [plan for plan in plans if plan_available(plan) and not plan.is_free]
-    pool = on_sale or plans
-    return min(pool, key=lambda plan: (not plan.price, plan.price, plan.key)) if pool else None
+    """The plan to suggest among ``candidates``: the cheapest one on sale (a Stripe price and Stripe keys);
+    a plan on sale without PRICE counts after the priced ones. None when none can be bought (without
+    Stripe, nothing is suggested: a plan that cannot be bought is no way out of a limit)."""
+    on_sale = [plan for plan in candidates if plan_available(plan) and not plan.is_free]
+    return min(on_sale, key=lambda plan: (not plan.price, plan.price, plan.key)) if on_sale else None
 
 
 def visible_limit(user: User, kind: str) -> int | None:
@@ -105,11 +96,4 @@ def check_history(user: User, start: date, today: date) -> None:
         return
     earliest = today - timedelta(days=plan.history_days - 1)
     if start < earliest:
-        better = upgrade_among(
-            p for p in all_plans().values() if p.history_days is None or p.history_days > plan.history_days
-        )
-        hint = f" Upgrade to {better.name} for more." if better else ""
-        raise PlanLimitReached(
-            f"Your plan {plan.name} keeps {plan.history_days} days of statistics: the "
-            f"earliest date is {earliest.isoformat()}.{hint}"
-        )
+        raise PlanLimitReached(plan_messages.history_limit(plan, plan.history_days, earliest))
