@@ -14,6 +14,14 @@ from conexoos.app.controllers import maintenance, menus, site_settings
 
 site_context = Blueprint("site_context", __name__)
 LEGAL_SLUGS = ("terms", "privacy")
+SETTINGS_BLUEPRINTS = ("email", "security", "two_factor", "passkeys", "linked_signins", "account_settings")
+SECTIONS = {
+    "stats_page": "stats",
+    "products_page": "products",
+    "subscriptions": "plan",
+    **dict.fromkeys(SETTINGS_BLUEPRINTS, "settings"),
+}
+"""The navigation entry of each signed-in blueprint (``Site.section`` splits ``dashboard`` by endpoint)."""
 
 
 class Site:
@@ -47,6 +55,17 @@ class Site:
     def maintenance_message(self) -> str:
         """What people are told during maintenance."""
         return maintenance.message()
+
+    @property
+    def section(self) -> str | None:
+        """Which entry of the signed-in navigation the current page belongs to (``aria-current``):
+        ``links``, ``stats``, ``products``, ``settings``, ``plan``, ``admin``, or None."""
+        blueprint = request.blueprint or ""
+        if blueprint == "dashboard":
+            return "settings" if request.endpoint == "dashboard.settings" else "links"
+        if blueprint.startswith("admin"):
+            return "admin"
+        return SECTIONS.get(blueprint)
 
     def menu(self, name: str) -> list[menus.Shown]:
         """The entries of the ``header`` or ``footer`` menu visitors see (one query)."""
