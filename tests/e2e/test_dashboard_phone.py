@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from tests.support.live_server import LiveServer
 
 from .conftest import PageFactory, sign_up
-from .test_admin_accessibility import axe_violations, keyboard_walk
+from .test_admin_accessibility import axe_violations
 from .test_core_flow import add_link
 
 PHONE = {"width": 390, "height": 844}
@@ -43,6 +43,21 @@ TARGETS = """() => {
       return {what, width: box.width, height: box.height};
     });
 }"""
+RING = """() => {
+  const element = document.activeElement;
+  if (!element || element === document.body || element.dataset.ringed) return null;
+  element.dataset.ringed = "yes";
+  const style = getComputedStyle(element);
+  let behind = element.parentElement, background = "rgb(255, 255, 255)";
+  for (; behind; behind = behind.parentElement) {
+    const colour = getComputedStyle(behind).backgroundColor;
+    if (colour !== "rgba(0, 0, 0, 0)" && colour !== "transparent") { background = colour; break; }
+  }
+  const text = (element.getAttribute("aria-label") || element.textContent || element.name || "").trim();
+  return {what: `${element.tagName.toLowerCase()} "${text.slice(0, 40)}"`, style: style.outlineStyle,
+          width: parseFloat(style.outlineWidth), color: style.outlineColor, background};
+}"""
+"""The keyboard focus now: its outline and the background around it (its nearest ancestor's colour)."""
 OUTLINE = """element => {
   const style = getComputedStyle(element);
   return {style: style.outlineStyle, width: parseFloat(style.outlineWidth), color: style.outlineColor};
@@ -158,16 +173,30 @@ def test_tab_shows_a_focus_ring_with_3_to_1_contrast_and_the_skip_link_moves_to_
     page.keyboard.press("Tab")
     first = page.evaluate("document.activeElement.closest('header')")
     assert first is None, "after the skip link, Tab goes on inside the content, not back to the header"
-    # Every stop on these pages shows a ring when reached by keyboard.
+    # Every stop on these pages shows a solid ring of at least 2 px, with 3:1 contrast on what surrounds it.
     problems: list[str] = []
     for path in ("/dashboard", "/dashboard/settings", "/settings/account", "/subscriptions"):
         page.goto(f"{live_server.url}{path}")
         page.wait_for_load_state("networkidle")
-        page.locator("summary", has_text="Menu").focus()
-        page.keyboard.press("Enter")
-        page.evaluate("document.activeElement.blur()")
-        problems.extend(f"{path}: {line}" for line in keyboard_walk(page))
+        page.locator("summary", has_text="Menu").tap()
+        problems.extend(f"{path}: {line}" for line in weak_rings(page))
     assert problems == [], "\n".join(problems)
+
+
+def weak_rings(page: Page, most: int = 200) -> list[str]:
+    """Tab through the page from the top; one line for each stop whose focus ring is missing, thin, or
+    under 3:1 against the background around it."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    lines: list[str] = []
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(RING)
+        if stop is None:
+            return lines
+        ratio = contrast(stop["color"], stop["background"]) if stop["style"] != "none" else 0
+        if stop["style"] == "none" or stop["width"] < 2 or ratio < 3:
+            lines.append(f"{stop['what']}: outline {stop['style']} {stop['width']} px, contrast {ratio:.1f}")
+    return lines + [f"more than {most} tab stops"]
 
 
 def test_with_javascript_off_the_dashboard_says_so_and_links_the_settings(
