@@ -133,6 +133,11 @@ def test_the_phone_navigation_is_one_line_a_menu_that_opens_by_tap_and_keyboard(
     page.locator("summary", has_text="Menu").tap()
     nav.get_by_role("link", name="Stats").tap()
     expect(page).to_have_url(f"{live_server.url}/dashboard/stats")
+    # On a wide screen the same navigation is a row of links, always shown, with no Menu button.
+    page.set_viewport_size({"width": 1280, "height": 800})
+    expect(page.locator("summary", has_text="Menu")).to_be_hidden()
+    expect(nav).to_be_visible()
+    expect(nav.locator('[aria-current="page"]')).to_have_text("Stats")
 
 
 def test_every_button_link_and_control_is_a_44px_touch_target(
@@ -197,6 +202,18 @@ def weak_rings(page: Page, most: int = 200) -> list[str]:
         if stop["style"] == "none" or stop["width"] < 2 or ratio < 3:
             lines.append(f"{stop['what']}: outline {stop['style']} {stop['width']} px, contrast {ratio:.1f}")
     return lines + [f"more than {most} tab stops"]
+
+
+def test_the_public_site_pages_start_with_the_skip_link_too(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    visitor = phone(new_page)
+    for path in ("/", "/login"):
+        visitor.goto(f"{live_server.url}{path}")
+        visitor.keyboard.press("Tab")
+        expect(visitor.get_by_role("link", name="Skip to content")).to_be_focused()
+        visitor.keyboard.press("Enter")
+        assert visitor.evaluate("document.activeElement.tagName") == "MAIN", path
 
 
 def test_with_javascript_off_the_dashboard_says_so_and_links_the_settings(
