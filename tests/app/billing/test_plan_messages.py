@@ -14,7 +14,7 @@ from flask import Flask
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn
 
-from ..billing_support import GRATIS_LIMITS, PRO_LIMITS, billing_app
+from ..billing_support import GRATIS_LIMITS, PRO_LIMITS, billing_app, checkout
 from ..conftest import Account, sign_up
 from .test_plans import add
 
@@ -84,7 +84,10 @@ def test_without_stripe_no_message_suggests_a_plan_that_cannot_be_bought(
     assert NO_SALES in plans_page
     assert "Upgrade" not in plans_page
     assert 'class="choose-plan" data-plan="pro"' not in plans_page
-    assert "Cannot be bought on this site." in plans_page
+    assert "Pro cannot be bought on this site." in plans_page
+    refused = checkout(alice, "pro")
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["message"] == "Pro cannot be bought on this site."
 
 
 @pytest.mark.parametrize("with_stripe", [True, False])

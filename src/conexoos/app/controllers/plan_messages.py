@@ -103,5 +103,5 @@ def on_sale() -> bool:
 
 
 def unavailable(plan: Plan) -> str:
-    """The note on a paid plan's card when it cannot be bought."""
-    return "Cannot be bought on this site." if not on_sale() else f"{plan.name} is not on sale."
+    """Why a paid plan cannot be bought: on its card, and the 409 of a checkout that asks for it."""
+    return f"{plan.name} cannot be bought on this site." if not on_sale() else f"{plan.name} is not on sale."
