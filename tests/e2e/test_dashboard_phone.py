@@ -226,9 +226,14 @@ def test_with_javascript_off_the_dashboard_says_so_and_links_the_settings(
         notice = page.locator("#needs-javascript")
         expect(notice).to_be_visible()
         expect(notice).to_contain_text("This page needs JavaScript")
+        # Appearance is named too where this installation has its page (after profile).
+        expect(notice).to_contain_text("you can still change your profile, ")
+        expect(notice).to_contain_text("account settings, email address and password.")
     # The menu is a disclosure: it opens without JavaScript too.
     page.locator("summary", has_text="Menu").tap()
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    page.locator("summary", has_text="Menu").tap()
+    expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
     page.locator("#needs-javascript").get_by_role("link", name="account settings").click()
     expect(page).to_have_url(f"{live_server.url}/settings/account")
     expect(page.get_by_role("heading", level=1)).to_be_visible()
