@@ -194,14 +194,15 @@ def test_without_stripe_keys_paid_plans_are_unavailable_and_gratis_works(make_ap
     page = alice.client.get("/subscriptions").get_data(as_text=True)
     assert 'data-plan="pro"' in page
     assert 'class="choose-plan" data-plan="pro"' not in page
-    assert "Not available right now." in page
+    assert "Paid plans cannot be bought on this site." in page
+    assert "Upgrade to" not in page
     assert post_webhook(app.test_client(), make_event("ping", {})).status_code == 503
 
 
 def test_the_subscriptions_page_offers_pro_when_stripe_is_configured(alice: Account) -> None:
     page = alice.client.get("/subscriptions").get_data(as_text=True)
     assert 'class="choose-plan" data-plan="pro"' in page
-    assert "Not available right now." not in page
+    assert "cannot be bought" not in page
     assert '<strong id="current-plan">Gratis</strong>' in page
     assert "€5.00 / month" in page
 

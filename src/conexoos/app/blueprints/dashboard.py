@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
 
-from conexoos.app.controllers import plans, profiles
+from conexoos.app.controllers import plan_messages, plans, profiles
+from conexoos.app.controllers.blocks.link import LINK
 from conexoos.app.models.forms.profile import ProfileForm
 from conexoos.app.utils.io import InvalidImage
 
@@ -18,8 +19,12 @@ dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 @login_required
 def index() -> str:
     """The links editor (works through the JSON API)."""
+    plan = plans.plan_for(current_user)
     return render_template(
-        "dashboard/index.html", page_url=profiles.page_url(current_user), plan=plans.plan_for(current_user)
+        "dashboard/index.html",
+        page_url=profiles.page_url(current_user),
+        plan=plan,
+        notes=plan_messages.notes(plan, LINK),
     )
 
 

@@ -8,13 +8,37 @@ query budget) costs nothing, and one that does costs at most one query every 30 
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, request, url_for
 
 from conexoos.app.controllers import maintenance, menus, site_settings
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
 
 site_context = Blueprint("site_context", __name__)
 LEGAL_SLUGS = ("terms", "privacy")
+SETTINGS_BLUEPRINTS = (
+    "email",
+    "security",
+    "two_factor",
+    "passkeys",
+    "linked_signins",
+    "account_settings",
+    "appearance_settings",
+)
+SECTIONS = {
+    "stats_page": "stats",
+    "products_page": "products",
+    "subscriptions": "plan",
+    **dict.fromkeys(SETTINGS_BLUEPRINTS, "settings"),
+}
+"""The navigation entry of each signed-in blueprint (``Site.section`` splits ``dashboard`` by endpoint)."""
+PLAIN_SETTINGS = (
+    ("dashboard.settings", "profile"),
+    ("appearance_settings.index", "appearance"),
+    ("account_settings.index", "account settings"),
+    ("email.settings", "email address"),
+    ("security.index", "password"),
+)
+"""The settings pages that work without JavaScript, in the order the notice names them."""
 
 
 class Site:
@@ -55,6 +79,27 @@ class Site:
     def maintenance_message(self) -> str:
         """What people are told during maintenance."""
         return maintenance.message()
+
+    @property
+    def section(self) -> str | None:
+        """Which entry of the signed-in navigation the current page belongs to (``aria-current``):
+        ``links``, ``stats``, ``products``, ``settings``, ``plan``, ``admin``, or None."""
+        blueprint = request.blueprint or ""
+        if blueprint == "dashboard":
+            return "settings" if request.endpoint == "dashboard.settings" else "links"
+        if blueprint.startswith("admin"):
+            return "admin"
+        return SECTIONS.get(blueprint)
+
+    @property
+    def plain_settings(self) -> list[tuple[str, str]]:
+        """(label, URL) of the settings pages that are plain forms, so work without JavaScript: the
+        dashboard's ``<noscript>`` notice links them. A page this installation lacks is left out."""
+        return [
+            (label, url_for(endpoint))
+            for endpoint, label in PLAIN_SETTINGS
+            if endpoint in current_app.view_functions
+        ]
 
     def menu(self, name: str) -> list[menus.Shown]:
         """The entries of the ``header`` or ``footer`` menu visitors see (one query)."""

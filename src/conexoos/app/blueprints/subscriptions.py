@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_login import current_user, login_required
 
-from conexoos.app.controllers import billing, plans
+from conexoos.app.controllers import billing, plan_messages, plans
 from conexoos.app.extensions import csrf
 
 from .api_support import api_login_required, user
@@ -27,6 +27,9 @@ def index() -> str:
         paid_subscription=billing.has_paid_subscription(current_user),
         success=request.args.get("success") == "true",
         canceled=request.args.get("canceled") == "true",
+        on_sale=plan_messages.on_sale(),
+        cannot_buy=plan_messages.CANNOT_BUY,
+        unavailable=plan_messages.unavailable,
     )
 
 

@@ -39,6 +39,7 @@ from conexoos.app.services.stripe_subscription import (
 from conexoos.framework import db
 from conexoos.framework.urls import external_url
 
+from . import plan_messages
 from .plans import all_plans, grace_expired, grace_over, plan_available
 
 __all__ = ["plan_available"]  # the subscriptions page asks this module which plans are on sale
@@ -93,7 +94,7 @@ def start_checkout(user: User, plan_id: str) -> str:
         # A second Checkout would start a second subscription, billed on top of the first.
         raise Conflict("You already have a subscription: change or cancel it in the billing portal.")
     if not plan_available(plan):
-        raise Conflict(f"The {plan.name} plan is not available for purchase right now.")
+        raise Conflict(plan_messages.unavailable(plan))
     try:
         _cancel_lingering_subscription(user)
         customer_id = _customer_for(user)

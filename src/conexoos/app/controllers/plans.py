@@ -14,6 +14,8 @@ from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.plans_config import FREE_PLAN, Plan
 from conexoos.app.services import stripe_gateway as gateway
 
+from . import plan_messages
+
 
 class Limited(Protocol):
     """Something a plan limits: a block kind (``controllers/blocks``) declares its limit and its count."""
@@ -66,23 +68,13 @@ def grace_over(past_due_since: datetime) -> bool:
 
 
 def check_can_add(user: User, kind: Limited) -> None:
-    """Raise a 403 naming the plan that lifts the limit when one more of ``kind`` would exceed it."""
+    """Raise a 403 (worded by ``plan_messages``) when one more of ``kind`` would exceed the plan's limit."""
     plan = plan_for(user)
     limit = kind.plan_limit(plan)
     if limit is None:
         return
     if kind.count(user.id) >= limit:
-        raise PlanLimitReached(_limit_message(plan, kind, limit))
-
-
-def _limit_message(plan: Plan, kind: Limited, limit: int) -> str:
-    message = f"Your plan {plan.name} allows {limit} {kind.plural if limit != 1 else kind.singular}."
-    better = lifting_plan(kind, limit)
-    if better is None:
-        return message + f" Delete a {kind.singular} to add another."
-    better_limit = kind.plan_limit(better)
-    allowance = "unlimited" if better_limit is None else f"up to {better_limit}"
-    return message + f" Upgrade to {better.name} for {allowance} {kind.plural}."
+        raise PlanLimitReached(plan_messages.limit_reached(plan, kind, limit))
 
 
 def lifting_plan(kind: Limited, current_limit: int) -> Plan | None:
@@ -95,12 +87,11 @@ def lifting_plan(kind: Limited, current_limit: int) -> Plan | None:
 
 
 def upgrade_among(candidates: Iterable[Plan]) -> Plan | None:
-    """The plan to suggest among ``candidates``: the cheapest one on sale (a Stripe price and Stripe keys),
-    else the cheapest configured one; a plan on sale without PRICE counts after the priced ones."""
-    plans = list(candidates)
-    on_sale = [plan for plan in plans if plan_available(plan) and not plan.is_free]
-    pool = on_sale or plans
-    return min(pool, key=lambda plan: (not plan.price, plan.price, plan.key)) if pool else None
+    """The plan to suggest among ``candidates``: the cheapest one on sale (a Stripe price and Stripe keys);
+    a plan on sale without PRICE counts after the priced ones. None when none can be bought (without
+    Stripe, nothing is suggested: a plan that cannot be bought is no way out of a limit)."""
+    on_sale = [plan for plan in candidates if plan_available(plan) and not plan.is_free]
+    return min(on_sale, key=lambda plan: (not plan.price, plan.price, plan.key)) if on_sale else None
 
 
 def visible_limit(user: User, kind: Limited) -> int | None:
@@ -115,11 +106,4 @@ def check_history(user: User, start: date, today: date) -> None:
         return
     earliest = today - timedelta(days=plan.history_days - 1)
     if start < earliest:
-        better = upgrade_among(
-            p for p in all_plans().values() if p.history_days is None or p.history_days > plan.history_days
-        )
-        hint = f" Upgrade to {better.name} for more." if better else ""
-        raise PlanLimitReached(
-            f"Your plan {plan.name} keeps {plan.history_days} days of statistics: the "
-            f"earliest date is {earliest.isoformat()}.{hint}"
-        )
+        raise PlanLimitReached(plan_messages.history_limit(plan, plan.history_days, earliest))

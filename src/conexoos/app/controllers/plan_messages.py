@@ -1,0 +1,109 @@
+"""What the product says about plans, in one place: one wording per situation.
+
+The API's limit errors, the dashboard's notes about items the page hides and the subscriptions page all
+build their sentences here. A plan is suggested only when it can be bought (see ``plans.plan_available``:
+a Stripe price and ``SERVICES.stripe`` keys); without Stripe a message states the limit and how to live
+with it, never "upgrade".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from conexoos.app.plans_config import Plan
+
+from . import plans
+
+if TYPE_CHECKING:
+    from .plans import Limited
+
+CANNOT_BUY = "Paid plans cannot be bought on this site."
+
+
+def count_of(number: int, kind: Limited) -> str:
+    """``1 link``, ``10 links``, ``3 products``."""
+    return f"{number} {kind.singular if number == 1 else kind.plural}"
+
+
+def allowance(plan: Plan, kind: Limited) -> str:
+    """What ``plan`` allows of ``kind``: ``up to 200 links`` or ``unlimited links``."""
+    limit = kind.plan_limit(plan)
+    return f"unlimited {kind.plural}" if limit is None else f"up to {count_of(limit, kind)}"
+
+
+def upgrade_sentence(better: Plan | None, offer: str) -> str:
+    """`` Upgrade to Pro for <offer>.``, or nothing when no plan on sale lifts the limit."""
+    return f" Upgrade to {better.name} for {offer}." if better is not None else ""
+
+
+def limit_reached(plan: Plan, kind: Limited, limit: int) -> str:
+    """The 403 for one ``kind`` too many (API and dashboard show the same words)."""
+    better = plans.lifting_plan(kind, limit)
+    said = f"Your plan {plan.name} allows {count_of(limit, kind)}."
+    if better is None:
+        return f"{said} Delete a {kind.singular} to add another."
+    return said + upgrade_sentence(better, allowance(better, kind))
+
+
+def history_limit(plan: Plan, days: int, earliest: date) -> str:
+    """The 403 for statistics older than the plan keeps."""
+    better = plans.upgrade_among(
+        candidate
+        for candidate in plans.all_plans().values()
+        if candidate.history_days is None or candidate.history_days > days
+    )
+    if better is None or better.history_days is None:
+        offer = "statistics without a time limit"
+    else:
+        offer = f"{better.history_days} days of statistics"
+    return (
+        f"Your plan {plan.name} keeps {days} days of statistics: the earliest date is {earliest.isoformat()}."
+        + upgrade_sentence(better, offer)
+    )
+
+
+def shown_on_page(plan: Plan, kind: Limited) -> str:
+    """The dashboard's note on how many items of ``kind`` the public page shows."""
+    limit = kind.plan_limit(plan)
+    if limit is None:
+        return f"Your plan {plan.name} shows all your {kind.plural} on your page."
+    return f"Your plan {plan.name} shows {count_of(limit, kind)} on your page."
+
+
+def hidden_by_plan(plan: Plan, kind: Limited) -> str:
+    """The note on an item past the limit: the page hides it (it is kept, never deleted)."""
+    limit = kind.plan_limit(plan) or 0
+    return f"Not on your page: your plan {plan.name} shows {count_of(limit, kind)}."
+
+
+@dataclass(frozen=True)
+class Notes:
+    """The dashboard's sentences about one kind on one plan."""
+
+    shown: str
+    """How many the page shows (:func:`shown_on_page`)."""
+    hidden: str
+    """The note on an item past the limit (:func:`hidden_by_plan`)."""
+    upgrade: str
+    """``Upgrade to Pro for up to 200 links.`` (linked to the plans page), empty when nothing on sale
+    lifts the limit."""
+
+
+def notes(plan: Plan, kind: Limited) -> Notes:
+    """What the dashboard says about ``kind`` on ``plan``."""
+    limit = kind.plan_limit(plan)
+    better = None if limit is None else plans.lifting_plan(kind, limit)
+    upgrade = upgrade_sentence(better, allowance(better, kind)).strip() if better is not None else ""
+    return Notes(shown=shown_on_page(plan, kind), hidden=hidden_by_plan(plan, kind), upgrade=upgrade)
+
+
+def on_sale() -> bool:
+    """Whether any paid plan can be bought here (else the subscriptions page says :data:`CANNOT_BUY`)."""
+    return any(plans.plan_available(plan) for plan in plans.all_plans().values() if not plan.is_free)
+
+
+def unavailable(plan: Plan) -> str:
+    """Why a paid plan cannot be bought: on its card, and the 409 of a checkout that asks for it."""
+    return f"{plan.name} cannot be bought on this site." if not on_sale() else f"{plan.name} is not on sale."
