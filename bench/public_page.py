@@ -298,7 +298,7 @@ def _wrk(server: Server, path: str, seconds: float, concurrency: int) -> Load:
             "-c",
             str(concurrency),
             "-d",
-            f"{seconds}s",
+            f"{max(1, round(seconds))}s",
             "-H",
             f"User-Agent: {BROWSER}",
             f"http://{HOST}:{server.port}{path}",
