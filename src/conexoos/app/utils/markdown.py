@@ -48,7 +48,6 @@ _UNSAFE_IN_URL = re.compile(r"[\x00-\x20\\\x7f]")
 """Characters a browser drops or reads as ``/`` inside a URL (``/\\evil.example`` is ``//evil.example``)."""
 
 
-
 @functools.cache
 def _renderer() -> MarkdownIt:
     """CommonMark without raw HTML, with tables and strikethrough; made at the first render."""
