@@ -23,17 +23,14 @@ route dropped) fail within about half a minute instead of the kernel's 15 minute
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-import psycopg
 from flask import has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 
 from .config import DatabaseTimeouts
 
-log = logging.getLogger("conexoos.database")
 KEEPALIVE_ARGS = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 TCP_USER_TIMEOUT_MS = 30_000
 """psycopg (libpq) only: probes after 30 s idle, then 3 every 10 s; unacknowledged data fails after 30 s."""
@@ -81,41 +78,10 @@ def bound_request_statements(engine: Engine, seconds: int) -> None:
             event.listen(engine, name, _pymysql_rest_bound(float(seconds)))
 
 
-class RequestBoundConnection(psycopg.Connection[Any]):
-    """A psycopg connection whose waits for the server are bounded while a web request is served.
-
-    psycopg runs every exchange with the server through :meth:`wait` (with an optional ``timeout`` since
-    psycopg 3.2); this supplies one inside a request. On expiry the connection's protocol state is unknown:
-    it is closed, as psycopg itself does when a cancellation is not answered, and the error is an
-    ``OperationalError`` on a closed connection, which SQLAlchemy treats as a disconnect (the pooled
-    connection is replaced) and the app answers with a 503."""
-
-    request_timeout: float = 0.0
-
-    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
-        bound = self.request_timeout if timeout is None and has_request_context() else 0.0
-        if not bound:
-            return super().wait(gen, interval, timeout)
-        try:
-            return super().wait(gen, interval, bound)
-        except psycopg.errors._WaitTimeout:
-            self._give_up()
-            raise psycopg.OperationalError(
-                f"the database server did not answer within {bound:g} s (request_timeout); "
-                "the connection was closed"
-            ) from None
-
-    def _give_up(self) -> None:
-        try:  # a runaway statement should not go on in the server; a frozen server will not hear this
-            self.cancel_safe(timeout=CANCEL_TIMEOUT)
-        except Exception as error:  # noqa: BLE001 (best effort: the connection is closed either way)
-            log.info(
-                "request_timeout: the statement could not be cancelled (%s)", " ".join(str(error).split())
-            )
-        self.pgconn.finish()
-
-
 def _psycopg_connector(seconds: float) -> Any:
+    # Imported here: an app on SQLite or MariaDB never loads psycopg (9 MiB per worker).
+    from .psycopg_bound import RequestBoundConnection
+
     def connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
         connection = RequestBoundConnection.connect(*cargs, **cparams)
         connection.request_timeout = seconds

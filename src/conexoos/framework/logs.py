@@ -110,6 +110,8 @@ def install_access_log(app: Flask) -> None:
 
     @app.after_request
     def _log_access(response: Response) -> Response:
+        if not access_log.isEnabledFor(logging.INFO):
+            return response  # LOG.LEVEL above INFO: nothing to format
         started = g.get("conexoos_request_start")
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         method, path = escape_control(request.method), escape_control(request.path)

@@ -27,7 +27,6 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.util import load_class
 
 from .app import Runtime, create_app
-from .compat_import import expect_config
 from .config import Settings, load_settings
 from .connect_checks import startup_warnings
 from .database import db
@@ -36,10 +35,10 @@ from .logs import configure_logging, flush_logs
 from .migrations import prepare_databases
 from .plugins import active_plugins
 from .project import Project, locate_project, project_schema
+from .project_config import project_config
 from .smtp import mail_startup_warnings
 from .startup import wait_for_databases
 
-PROJECT_CONFIG_NAMES = ("config.yml", "config.yaml", "config.json")
 ACCESS_LOG_NAME = "gunicorn.access.log"
 ERROR_LOG_NAME = "gunicorn.error.log"
 CONTROL_SOCKET_NAME = "gunicorn.ctl"
@@ -54,26 +53,6 @@ GREEN_BOOT = (
 )
 WORKER_TIMEOUT = 30
 log = logging.getLogger("conexoos.serve")
-
-
-def project_config(project: str | os.PathLike[str] | None, config: str | None) -> str | None:
-    """The configuration to use: ``config`` when given, else the project's own config.yml/.yaml/.json.
-
-    Returns None when neither exists, so the embedded default applies. A flask-framework project may read
-    it while its modules are imported for their schema: it is remembered for that (``expect_config``).
-    """
-    chosen = config or _found_config(project)
-    expect_config(chosen, None)
-    return chosen
-
-
-def _found_config(project: str | os.PathLike[str] | None) -> str | None:
-    root = locate_project(project).root
-    for name in PROJECT_CONFIG_NAMES:
-        candidate = root / name
-        if candidate.is_file():
-            return str(candidate)
-    return None
 
 
 class GunicornServer(BaseApplication):

@@ -252,6 +252,8 @@ class AnonymousCookieSessions(SessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
         value = request.cookies.get(self.get_cookie_name(app)) or ""
+        if not value and app.secret_key:
+            return HybridSession(stored=False)  # a visitor without a cookie: nothing to read or verify
         if _SERVER_ID.fullmatch(value):
             try:
                 stored = self.store.open_session(app, request)

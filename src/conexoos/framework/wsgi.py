@@ -12,7 +12,7 @@ import os
 from .app import create_app
 from .config import CONFIG_ENV_VAR
 from .project import PROJECT_ENV_VAR
-from .serve import project_config
+from .project_config import project_config
 
 app = create_app(
     os.environ.get(PROJECT_ENV_VAR) or None,

@@ -104,8 +104,19 @@ RESERVED_MESSAGE = "This username is reserved. Choose another one."
 UNUSABLE_PASSWORD_PREFIX = "!"
 """A stored password hash starting with this is no hash: no password matches it."""
 _hasher = PasswordHasher()
-# Verified against when the account does not exist, so that both failures take the same time.
-_DUMMY_HASH = _hasher.hash("conexoos-dummy-password")
+
+
+_DUMMY_HASH: str | None = None
+"""Verified against when the account does not exist, so that both failures take the same time."""
+
+
+def _dummy_hash() -> str:
+    """:data:`_DUMMY_HASH`, made at the first log-in rather than at import (one argon2 hash costs a quarter
+    of a second of every worker's start)."""
+    global _DUMMY_HASH  # made once per process; two threads racing make two valid hashes, both fine
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = _hasher.hash("conexoos-dummy-password")
+    return _DUMMY_HASH
 
 
 class SignupError(ValueError):
@@ -229,7 +240,7 @@ def verify_password(user: User | None, password: str) -> bool:
     """Whether ``password`` is ``user``'s; the same work when ``user`` is None (then False). A hash made
     with older parameters, or from the password as typed before passwords were normalised, is replaced
     on success by one of the normal form."""
-    stored = user.password_hash if user else _DUMMY_HASH
+    stored = user.password_hash if user else _dummy_hash()
     normal = normalized_password(password)
     if _matches(stored, normal):
         outdated = user is not None and _hasher.check_needs_rehash(stored)

@@ -12,9 +12,8 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import stripe
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadGateway, BadRequest, Conflict, ServiceUnavailable
@@ -37,10 +36,17 @@ from conexoos.app.services.stripe_subscription import (
     read_subscription,
 )
 from conexoos.framework import db
+from conexoos.framework.lazy import lazy_module
 from conexoos.framework.urls import external_url
 
 from . import plan_messages
 from .plans import all_plans, grace_expired, grace_over, plan_available
+
+# Stripe is imported at the first billing call, not with the app (see framework/lazy.py).
+if TYPE_CHECKING:
+    import stripe
+else:
+    stripe = lazy_module("stripe")
 
 __all__ = ["plan_available"]  # the subscriptions page asks this module which plans are on sale
 

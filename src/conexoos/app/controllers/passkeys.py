@@ -13,26 +13,11 @@ import hashlib
 import ipaddress
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import parse_authentication_credential_json, parse_registration_credential_json
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticatorSelectionCriteria,
-    PublicKeyCredentialDescriptor,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from conexoos.app.controllers.ceremonies import PendingCeremony
 from conexoos.app.models.persistent import Passkey, User
@@ -44,6 +29,11 @@ from conexoos.app.utils.text import (
     is_visible,
 )
 from conexoos.framework.urls import public_url
+
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+# py_webauthn (with cbor2, pyasn1 and its certificate formats: 12 MiB, 0.1 s) is imported by the functions
+# that use it, not with the app: only a passkey ceremony needs it.
 
 NAME_MAX = 60
 TIMEOUT_MS = 120_000
@@ -103,6 +93,13 @@ def unavailable_reason() -> str | None:
 def registration_options(user: User, name: str) -> Ceremony:
     """Options to create a new discoverable passkey for ``user``, to be called ``name`` (the passkeys they
     have are excluded: a device holds one per account). Raises :class:`PasskeyError` for a bad name."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     name = clean_name(name)
     rp = relying_party()
     existing = Passkey.of_user(user.id)
@@ -128,6 +125,10 @@ def register(user: User, credential: Any, ceremony: PendingCeremony) -> Passkey:
     person asked. Raises :class:`PasskeyError` when the answer does not verify, or the passkey is already
     registered.
     """
+    from webauthn import verify_registration_response
+    from webauthn.helpers import parse_registration_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
+
     name = clean_name(ceremony.name)
     rp = relying_party()
     try:
@@ -161,6 +162,9 @@ def register(user: User, credential: Any, ceremony: PendingCeremony) -> Passkey:
 def authentication_options(user: User | None) -> Ceremony:
     """Options to sign in: with ``user``'s passkeys as a second factor, or (None) any discoverable passkey
     of this site, user verification required."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     rp = relying_party()
     allowed = [_descriptor(passkey) for passkey in Passkey.of_user(user.id)] if user else []
     verification = UserVerificationRequirement.PREFERRED if user else UserVerificationRequirement.REQUIRED
@@ -177,6 +181,10 @@ def authenticate(credential: Any, ceremony: PendingCeremony, user: User | None) 
     person (a passkey alone). The signature counter must grow, and a challenge older than the newest one
     this passkey answered is a replay. Raises :class:`PasskeyError` otherwise.
     """
+    from webauthn import verify_authentication_response
+    from webauthn.helpers import parse_authentication_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         parsed = parse_authentication_credential_json(credential)
     except (WebAuthnException, ValueError, TypeError) as error:
@@ -255,6 +263,8 @@ def clean_name(name: str) -> str:
 
 
 def _descriptor(passkey: Passkey) -> PublicKeyCredentialDescriptor:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
+
     return PublicKeyCredentialDescriptor(id=passkey.credential_id)
 
 

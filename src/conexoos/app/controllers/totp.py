@@ -14,16 +14,17 @@ import hmac
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import pyotp
-import segno
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
 from conexoos.app.models.persistent import TotpSecret, User
 from conexoos.app.models.persistent.base import utcnow
+
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+# segno and cryptography's Fernet are imported where a QR code is drawn or a secret read: not with the app.
 
 DIGITS = 6
 INTERVAL = 30
@@ -80,6 +81,8 @@ def pending_enrolment(user: User) -> Enrolment | None:
 
 def enrolment_for(user: User, secret: str) -> Enrolment:
     """The secret, its ``otpauth://`` URI and that URI's QR code as an SVG ``data:`` URI."""
+    import segno
+
     issuer = str(current_app.config.get("APP_NAME") or "Conexoos")
     uri = pyotp.TOTP(secret, digits=DIGITS, interval=INTERVAL).provisioning_uri(
         name=user.username, issuer_name=issuer
@@ -139,6 +142,10 @@ def _matching_step(secret: str, code: str, now: datetime | None = None) -> int |
 
 
 def _fernet() -> Fernet:
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_INFO).derive(
         str(current_app.config["SECRET_KEY"]).encode()
     )
@@ -150,6 +157,8 @@ def _encrypt(secret: str) -> str:
 
 
 def _decrypt(token: str) -> str | None:
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet().decrypt(token.encode()).decode()
     except InvalidToken:

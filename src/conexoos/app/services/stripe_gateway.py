@@ -11,13 +11,19 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
-import stripe
-
 from conexoos.framework import runtime
+from conexoos.framework.lazy import lazy_module
+
+# Stripe and requests are imported at the first billing call, not with the app (see framework/lazy.py).
+if TYPE_CHECKING:
+    import requests
+    import stripe
+else:
+    requests = lazy_module("requests")
+    stripe = lazy_module("stripe")
 
 TIMEOUT_SECONDS = 15
 SIGNATURE_TOLERANCE = 300

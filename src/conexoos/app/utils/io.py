@@ -22,13 +22,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from io import BytesIO
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError, WebPImagePlugin
-
+from conexoos.framework.lazy import lazy_module
 from conexoos.framework.storage import LocalStorage, Storage, StorageError
 
 from .image_header import ImageHeader, read_header
+
+# Pillow is imported at the first upload, not with the app (see framework/lazy.py).
+if TYPE_CHECKING:
+    from PIL import ExifTags, Image, ImageOps, WebPImagePlugin
+else:
+    ExifTags = lazy_module("PIL.ExifTags")
+    Image = lazy_module("PIL.Image")
+    ImageOps = lazy_module("PIL.ImageOps")
+    WebPImagePlugin = lazy_module("PIL.WebPImagePlugin")
 
 ACCEPTED_FORMATS = frozenset({"PNG", "JPEG", "MPO", "WEBP", "GIF"})
 JPEG_FORMATS = frozenset({"JPEG", "MPO"})
@@ -189,7 +197,7 @@ def _open(data: bytes, header: ImageHeader | None, size: tuple[int, int]) -> Ima
         raise InvalidImage(
             f"The image's dimensions are too large; the limit is {MAX_PIXELS:,} pixels."
         ) from None
-    except UnidentifiedImageError:
+    except Image.UnidentifiedImageError:
         raise InvalidImage(
             "This file is not an image we can read. Upload a PNG, JPEG, WebP or GIF."
         ) from None

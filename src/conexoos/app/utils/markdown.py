@@ -17,13 +17,20 @@ from __future__ import annotations
 import functools
 import re
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import nh3
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 from markupsafe import Markup
+
+from conexoos.framework.lazy import lazy_module
+
+# markdown-it and nh3 are imported when a site page is first rendered, not with the app (framework/lazy.py).
+if TYPE_CHECKING:
+    import nh3
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+else:
+    nh3 = lazy_module("nh3")
 
 EXTERNAL_REL = "noopener nofollow ugc"
 ALLOWED_TAGS = frozenset(
@@ -40,16 +47,23 @@ Node = Any
 _UNSAFE_IN_URL = re.compile(r"[\x00-\x20\\\x7f]")
 """Characters a browser drops or reads as ``/`` inside a URL (``/\\evil.example`` is ``//evil.example``)."""
 
-_renderer = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+
+@functools.cache
+def _renderer() -> MarkdownIt:
+    """CommonMark without raw HTML, with tables and strikethrough; made at the first render."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
 
 
 @functools.lru_cache(maxsize=32)
 def render(source: str) -> Markup:
     """``source`` (Markdown) as sanitised HTML, ready to place in a template. The last few are kept: a
     published page is rendered once per process, not once per visit."""
-    tokens = _renderer.parse(source)
+    renderer = _renderer()
+    tokens = renderer.parse(source)
     _mark_external_links(tokens)
-    html = _renderer.renderer.render(tokens, _renderer.options, {})
+    html = renderer.renderer.render(tokens, renderer.options, {})
     return Markup(_clean(html))  # nh3 has just sanitised it against the allow-list
 
 
@@ -160,7 +174,7 @@ def is_allowed_image(url: str) -> bool:
 def outside_images(source: str) -> list[str]:
     """The image addresses ``source`` (Markdown) names that are not the site's own media, in order."""
     found: list[str] = []
-    for token in _renderer.parse(source):
+    for token in _renderer().parse(source):
         for child in token.children or ():
             src = str(child.attrGet("src") or "") if child.type == "image" else ""
             if child.type == "image" and not is_site_media(src) and src not in found:

@@ -15,10 +15,19 @@ from __future__ import annotations
 
 import re
 from io import BytesIO
+from typing import TYPE_CHECKING
 
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, PdfObject
+from conexoos.framework.lazy import lazy_module
+
+# pypdf (15 MiB, 0.2 s) is imported at the first PDF upload, not with the app (see framework/lazy.py).
+if TYPE_CHECKING:
+    import pypdf
+    from pypdf import errors as pdf_errors
+    from pypdf import generic
+else:
+    pypdf = lazy_module("pypdf")
+    pdf_errors = lazy_module("pypdf.errors")
+    generic = lazy_module("pypdf.generic")
 
 HEADER = re.compile(rb"%PDF-(1\.[0-7]|2\.0)[\r\n \t%]")
 END = re.compile(rb"%%EOF[\r\n\t \x00]*\Z")
@@ -68,20 +77,20 @@ def check_pdf(data: bytes) -> int:
     return pages
 
 
-def _reader(data: bytes) -> PdfReader:
+def _reader(data: bytes) -> pypdf.PdfReader:
     try:
-        return PdfReader(BytesIO(data), strict=True)
+        return pypdf.PdfReader(BytesIO(data), strict=True)
     # On a hostile file pypdf raises errors of many kinds besides its own (zlib.error, struct.error,
     # KeyError, RecursionError...): whichever, the file cannot be checked; it is refused, never a 500.
     except Exception as error:  # noqa: BLE001
-        if isinstance(error, PdfReadError) and "xref" in str(error).lower():
+        if isinstance(error, pdf_errors.PdfReadError) and "xref" in str(error).lower():
             raise InvalidPdf(
                 f"This PDF's cross-reference table is broken ({_short(error)}); save or export it again."
             ) from None
         raise InvalidPdf(f"This PDF is damaged and cannot be read ({_short(error)}).") from None
 
 
-def _walk_every_object(reader: PdfReader) -> None:
+def _walk_every_object(reader: pypdf.PdfReader) -> None:
     """Look at the trailer and every object the cross-reference tables list (object streams included)."""
     references = [(number, generation) for generation, numbers in reader.xref.items() for number in numbers]
     references += [(number, 0) for number in reader.xref_objStm]
@@ -89,20 +98,20 @@ def _walk_every_object(reader: PdfReader) -> None:
         raise InvalidPdf(f"This PDF has {len(references):,} objects; the most accepted is {MAX_OBJECTS:,}.")
     _inspect(reader.trailer, 0)
     root = reader.trailer.get("/Root")
-    root = root.get_object() if isinstance(root, IndirectObject) else root
-    if isinstance(root, DictionaryObject):
+    root = root.get_object() if isinstance(root, generic.IndirectObject) else root
+    if isinstance(root, generic.DictionaryObject):
         _inspect_open_action(root.get("/OpenAction"))
     for number, generation in references:
-        found = reader.get_object(IndirectObject(number, generation, reader))
+        found = reader.get_object(generic.IndirectObject(number, generation, reader))
         _inspect(found, 0)
 
 
-def _inspect_open_action(action: PdfObject | None) -> None:
+def _inspect_open_action(action: generic.PdfObject | None) -> None:
     """An ``/OpenAction`` may only show a place in the file: a destination, or a ``/GoTo`` action with no
     ``/Next`` (as LaTeX's hyperref writes); any other action run on opening is refused."""
-    if isinstance(action, IndirectObject):
+    if isinstance(action, generic.IndirectObject):
         action = action.get_object()
-    if not isinstance(action, DictionaryObject):
+    if not isinstance(action, generic.DictionaryObject):
         return
     if action.get("/S") != "/GoTo" or "/Next" in action:
         raise InvalidPdf(
@@ -111,24 +120,24 @@ def _inspect_open_action(action: PdfObject | None) -> None:
         )
 
 
-def _inspect(value: PdfObject | None, depth: int) -> None:
+def _inspect(value: generic.PdfObject | None, depth: int) -> None:
     """Refuse ``value`` when it (or what it holds directly, not through references) is forbidden."""
     if depth > MAX_DEPTH:
         raise InvalidPdf("This PDF nests its objects too deeply to be checked.")
-    if isinstance(value, DictionaryObject):
+    if isinstance(value, generic.DictionaryObject):
         for key, item in value.items():
             _inspect_entry(str(key), item)
             _inspect(item, depth + 1)
-    elif isinstance(value, ArrayObject):
+    elif isinstance(value, generic.ArrayObject):
         for item in value:
             _inspect(item, depth + 1)
 
 
-def _inspect_entry(key: str, item: PdfObject) -> None:
+def _inspect_entry(key: str, item: generic.PdfObject) -> None:
     why = SCRIPT_KEYS.get(key) or AUTOMATIC_KEYS.get(key) or EMBEDDED_KEYS.get(key)
-    if why is None and key == "/S" and isinstance(item, NameObject):
+    if why is None and key == "/S" and isinstance(item, generic.NameObject):
         why = FORBIDDEN_ACTIONS.get(str(item))
-    if why is None and key in ("/Type", "/Subtype") and isinstance(item, NameObject):
+    if why is None and key in ("/Type", "/Subtype") and isinstance(item, generic.NameObject):
         why = FORBIDDEN_TYPES.get(str(item))
     if why is not None:
         raise InvalidPdf(

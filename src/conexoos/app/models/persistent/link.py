@@ -76,8 +76,8 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
         )
 
     @classmethod
-    def live_condition(cls, now: datetime) -> ColumnElement[bool]:
-        """SQL condition matching :meth:`is_live`."""
+    def live_condition(cls, now: datetime | ColumnElement[datetime]) -> ColumnElement[bool]:
+        """SQL condition matching :meth:`is_live` at ``now`` (a time, or a bound parameter for one)."""
         return and_(
             cls.enabled.is_(True),
             cls.blocked.is_(False),
