@@ -18,6 +18,7 @@ from werkzeug.test import TestResponse
 
 from conexoos.app.models.persistent import AnalyticsEvent, UserLink
 from conexoos.framework import db
+from tests.app.analytics_support import flush_events
 from tests.conftest import AppFactory
 
 from .conftest import BROWSER_UA, QUIET, Account, sign_up
@@ -30,6 +31,7 @@ VISITOR = {"User-Agent": BROWSER_UA}
 
 
 def events(app: Flask, kind: str, link_id: int) -> int:
+    flush_events(app)
     with app.app_context():
         query = select(func.count()).select_from(AnalyticsEvent).filter_by(kind=kind, link_id=link_id)
         return db.session.scalar(query) or 0
@@ -227,6 +229,7 @@ def test_the_report_counts_lock_views_and_unlocks(app: Flask, alice: Account, cl
     lock_form(client, locked["id"])
     answer(client, locked["id"], token=token, password=SECRET)
     client.get(f"/go/{plain['id']}", headers=VISITOR)
+    flush_events(app)
     today = datetime.now(UTC).date().isoformat()
     report = alice.api("GET", f"/api/stats?from={today}&to={today}").get_json()
     assert report["locks"] == [{"id": locked["id"], "title": "Members", "lock_views": 2, "unlocks": 1}]

@@ -18,6 +18,7 @@ from conexoos.app.models.persistent import AuditEntry, MenuItem, SitePage
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
 from tests.app.staff_support import make_staff
+from tests.support.static_urls import unhashed
 
 from .conftest import Account, SignUp
 
@@ -196,7 +197,7 @@ def test_moving_up_and_down_without_javascript(app: Flask, boss: Account) -> Non
     )
     assert actions(app).count("menu.reorder") == 2
     page = boss.client.get("/admin/menus").get_data(as_text=True)
-    assert 'name="direction" value="up"' in page and "js/sortable.js" in page
+    assert 'name="direction" value="up"' in page and "js/sortable.js" in unhashed(page)
 
 
 def test_reordering_by_dragging_saves_the_posted_order(app: Flask, boss: Account) -> None:

@@ -18,6 +18,7 @@ from conexoos.app.controllers import page_cache, profiles
 from conexoos.app.controllers.page_changes import SITE_MARK, marks_of
 from conexoos.app.models.persistent import AnalyticsEvent, Report, User, UserLink
 from conexoos.framework import db
+from tests.app.analytics_support import flush_events
 from tests.conftest import AppFactory
 
 from .conftest import BROWSER_UA, Account, SignUp, product_app, sign_up
@@ -55,6 +56,7 @@ def rendered_view(app: Flask, client: FlaskClient, path: str) -> Any:
 
 
 def views(app: Flask, owner_id: int) -> int:
+    flush_events(app)
     with app.app_context():
         query = select(func.count()).select_from(AnalyticsEvent).filter_by(owner_id=owner_id, kind="view")
         return db.session.scalar(query) or 0

@@ -20,6 +20,7 @@ from conexoos.app.controllers import passkeys
 from conexoos.app.models.persistent import Passkey, RecoveryCode, User
 from conexoos.framework import db
 from tests.support.soft_authenticator import SoftAuthenticator, b64
+from tests.support.static_urls import unhashed
 
 from .conftest import PASSWORD, Account, SignUp, form_token
 from .two_factor_support import password_step, session_id, shown_codes
@@ -192,7 +193,7 @@ def test_a_passkey_is_a_second_factor_after_the_password(
     browser, answer = password_step(app, "alice", PASSWORD)
     assert answer.headers["Location"].endswith("/login/two-factor")
     page = browser.get("/login/two-factor").get_data(as_text=True)
-    assert 'id="passkey-second-factor"' in page and "js/passkeys.js" in page
+    assert 'id="passkey-second-factor"' in page and "js/passkeys.js" in unhashed(page)
     token = login_token(browser, "/login/two-factor")
     options = post_json(browser, "/login/two-factor/passkey/options", token, {}).get_json()
     assert [item["id"] for item in options["allowCredentials"]] == [b64(device.credential_id)]

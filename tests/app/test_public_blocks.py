@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import AppFactory
+from tests.support.static_urls import SHARE_SCRIPT, scripts_of
 
 from .billing_support import PLAN_OVERRIDES, visit
 from .conftest import Account
@@ -118,7 +119,7 @@ def test_a_full_page_of_every_kind_stays_under_30_kb(alice: Account, client: Fla
         add(alice, "divider")
     response = visit(client, f"/{alice.username}")
     html = response.get_data(as_text=True)
-    assert html.count('class="block-text"') == 5 and "<script" not in html.lower()
+    assert html.count('class="block-text"') == 5 and scripts_of(html) == [SHARE_SCRIPT]
     stylesheets = re.findall(r'<link rel="stylesheet" href="(?:http://localhost)?([^"]+)"', html)
     css = b"".join(client.get(path).get_data() for path in stylesheets)
     total = len(response.get_data()) + len(css)

@@ -25,6 +25,7 @@ from .analytics_support import (
     Visitor,
     analytics_app,
     day_stats,
+    flush_events,
     freeze_clock,
     roll_up,
 )
@@ -61,6 +62,7 @@ def account_with_clicks(app: Flask, clicks: int) -> tuple[Account, int]:
     link = int(alice.add_link("Shop", "https://shop.example/")["id"])
     for number in range(clicks):
         Visitor(ip=f"203.0.113.{number + 1}").click(app.test_client(), link)
+        flush_events(app)  # from the write buffer into the events table
         if number == 0:
             roll_up(app)  # the report must read rollups and pending events from the same place
     return alice, link
