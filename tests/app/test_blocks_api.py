@@ -244,5 +244,13 @@ def test_the_blocks_api_is_in_the_openapi_document(client: FlaskClient) -> None:
     assert set(document["paths"]["/api/blocks/{id}"]) == {"patch", "delete"}
     assert "post" in document["paths"]["/api/blocks/reorder"]
     create = document["components"]["schemas"]["BlockCreate"]
-    assert create["properties"]["kind"]["enum"] == ["link", "product", "header", "text", "divider", "embed"]
+    assert create["properties"]["kind"]["enum"] == [
+        "link",
+        "product",
+        "header",
+        "text",
+        "divider",
+        "embed",
+        "social",
+    ]
     assert {"title", "text", "url", "price"} <= set(create["properties"])

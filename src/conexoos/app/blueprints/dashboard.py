@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from conexoos.app.controllers import plan_messages, plans, profiles
 from conexoos.app.controllers.blocks.link import LINK
 from conexoos.app.models.forms.profile import ProfileForm
+from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.io import InvalidImage
 
 dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -25,6 +26,7 @@ def index() -> str:
         page_url=profiles.page_url(current_user),
         plan=plan,
         notes=plan_messages.notes(plan, LINK),
+        social_networks=sorted(NETWORKS.values(), key=lambda network: network.name.casefold()),
     )
 
 

@@ -12,9 +12,12 @@ from .header import HEADER
 from .kind import BlockKind
 from .link import LINK
 from .product import PRODUCT
+from .social import SOCIAL
 from .text import TEXT
 
-KINDS: dict[str, BlockKind] = {kind.name: kind for kind in (LINK, PRODUCT, HEADER, TEXT, DIVIDER, EMBED)}
+KINDS: dict[str, BlockKind] = {
+    kind.name: kind for kind in (LINK, PRODUCT, HEADER, TEXT, DIVIDER, EMBED, SOCIAL)
+}
 
 
 def kind_named(name: object) -> BlockKind:

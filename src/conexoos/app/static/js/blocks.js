@@ -1,11 +1,64 @@
 // The page layout editor: every block of the page in order, through the generic /api/blocks API.
-// Headers, texts, dividers and embeds are added from the menu of kinds and edited in place; links and products
-// are only moved here (their own lists edit them).
+// Headers, texts, dividers, embeds and rows of social icons are added from the menu of kinds and edited in
+// place; links and products are only moved here (their own lists edit them). A social row's profiles are a
+// list of (network, handle) rows in the form, added and removed with their own buttons.
 (() => {
   "use strict";
-  const SIMPLE = ["header", "text", "divider", "embed"];
-  const EDITABLE = ["header", "text", "embed"];
-  const NAMES = { header: "Header", text: "Text", divider: "Divider", embed: "Embed", link: "Link", product: "Product" };
+  const SIMPLE = ["header", "text", "divider", "embed", "social"];
+  const EDITABLE = ["header", "text", "embed", "social"];
+  const NAMES = {
+    header: "Header", text: "Text", divider: "Divider", embed: "Embed", social: "Social icons", link: "Link", product: "Product",
+  };
+  const socialRow = document.getElementById("social-row-template");
+
+  // The (network, handle) rows of a form's social fieldset: numbered names, and never fewer than one row.
+  function renumber(rows) {
+    [...rows.children].forEach((row, index) => {
+      row.querySelector('[data-action="remove-social-row"]').setAttribute("aria-label", `Remove profile ${index + 1}`);
+      row.querySelector('[data-action="remove-social-row"]').hidden = rows.children.length === 1;
+    });
+  }
+
+  function addSocialRow(form, entry) {
+    const rows = form.querySelector(".social-rows");
+    const row = socialRow.content.firstElementChild.cloneNode(true);
+    if (entry) {
+      row.querySelector("select").value = entry.network;
+      row.querySelector("input").value = entry.handle || entry.url || "";
+    }
+    rows.append(row);
+    renumber(rows);
+    return row;
+  }
+
+  function setSocialRows(form, items) {
+    form.querySelector(".social-rows").replaceChildren();
+    for (const entry of items.length ? items : [null]) addSocialRow(form, entry);
+  }
+
+  function readSocialRows(form) {
+    return [...form.querySelectorAll(".social-row")].map((row) => ({
+      network: row.querySelector("select").value,
+      handle: row.querySelector("input").value,
+    }));
+  }
+
+  // The social fieldset's own buttons, in the add form and in every block's edit form.
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest('[data-action="add-social-row"], [data-action="remove-social-row"]');
+    if (!button) return;
+    const form = button.closest("form");
+    if (button.dataset.action === "add-social-row") {
+      addSocialRow(form).querySelector("select").focus();
+    } else {
+      const rows = button.closest(".social-rows");
+      const row = button.closest(".social-row");
+      const next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      renumber(rows);
+      next?.querySelector("input").focus();
+    }
+  });
 
   // Show only the fields of `kind` in a form whose fields say which kinds take them (data-kinds).
   function showFields(form, kind) {
@@ -18,6 +71,7 @@
     if (block.kind === "header" || block.kind === "link" || block.kind === "product") return block.title || "";
     if (block.kind === "text") return block.text;
     if (block.kind === "embed") return `${block.provider || ""}: ${block.title || block.url}`;
+    if (block.kind === "social") return (block.items || []).map((entry) => entry.handle || entry.url).join(", ");
     return "";
   }
 
@@ -35,18 +89,21 @@
     form.elements.title.value = block.title || "";
     form.elements.text.value = block.text || "";
     form.elements.url.value = block.url || "";
+    if (block.kind === "social") setSocialRows(form, block.items || []);
   }
 
   function readFields(form, kind) {
     if (kind === "header") return { title: form.elements.title.value };
     if (kind === "text") return { text: form.elements.text.value };
     if (kind === "embed") return { url: form.elements.url.value, title: form.elements.title.value };
+    if (kind === "social") return { items: readSocialRows(form) };
     return {};
   }
 
   const addForm = document.getElementById("add-block");
   const kindMenu = addForm.elements.kind;
   kindMenu.addEventListener("change", () => showFields(addForm, kindMenu.value));
+  setSocialRows(addForm, []);
 
   window.conexoosEditableList({
     list: document.getElementById("blocks"),
@@ -67,6 +124,9 @@
     describe: (block) => `${NAMES[block.kind] || block.kind} ${summary(block)}`.trim(),
     readAdd: (form) => ({ kind: form.elements.kind.value, ...readFields(form, form.elements.kind.value) }),
     readEdit: (form) => readFields(form, form.closest("[data-id]").record.kind),
-    added: () => showFields(addForm, kindMenu.value), // the reset put the menu back on its first kind
+    added: () => { // the reset put the menu back on its first kind
+      showFields(addForm, kindMenu.value);
+      setSocialRows(addForm, []);
+    },
   });
 })();

@@ -1,0 +1,121 @@
+"""The social kind: a row of brand icons, each a link to one of the creator's profiles.
+
+The input is a list of ``{"network", "handle"}`` entries (``handle`` is a handle or the address of the
+profile); each is checked by :func:`~conexoos.app.utils.social_urls.canonical_url` and stored as
+``{"network", "handle", "url"}``: the canonical https URL, and the handle as typed when one was given
+(it names the icon: "Instagram: @ana.makes"), null when a URL was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from conexoos.app.dto.errors import InputError
+from conexoos.app.dto.fields import Field
+from conexoos.app.models.persistent import PageBlock, Product, UserLink
+from conexoos.app.utils.icon_networks import NETWORKS
+from conexoos.app.utils.social_urls import URL_MAX, SocialURLError, canonical_url
+
+from .simple import SimpleKind
+
+ITEMS_MAX = 20
+ENTRY_KEYS = ("network", "handle")
+
+
+@dataclass(frozen=True)
+class SocialIcon:
+    """One icon as the page draws it: where it links, its sprite symbol and its accessible name."""
+
+    url: str
+    symbol: str
+    label: str
+
+
+def _entry(index: int, entry: Any) -> dict[str, Any]:
+    """One parsed entry; a 422 naming ``items[index]`` (or its key) otherwise."""
+    where = f"items[{index}]"
+    if not isinstance(entry, dict):
+        raise InputError(f"Entry {index + 1} must be an object with a network and a handle.", where, "type")
+    unknown = sorted(str(key) for key in entry if key not in ENTRY_KEYS)
+    if unknown:
+        message = f"Entry {index + 1} has an unknown field {unknown[0]!r}; expected: network, handle."
+        raise InputError(message, f"{where}.{unknown[0]}", "unknown_field")
+    network = entry.get("network")
+    if not isinstance(network, str) or network not in NETWORKS:
+        message = f"Entry {index + 1}: choose a network from the list (for example instagram, github)."
+        raise InputError(message, f"{where}.network", "network")
+    handle = entry.get("handle")
+    if not isinstance(handle, str):
+        message = f"Entry {index + 1}: enter your {NETWORKS[network].name} handle or profile address."
+        raise InputError(message, f"{where}.handle", "required" if handle is None else "type")
+    try:
+        url = canonical_url(network, handle)
+    except SocialURLError as error:
+        raise InputError(f"Entry {index + 1}: {error}", f"{where}.handle", "social_handle") from error
+    typed = handle.strip()
+    is_url = "://" in typed or typed.lower().startswith(("http:", "https:"))
+    return {"network": network, "handle": None if is_url else typed, "url": url}
+
+
+def _parse_items(value: Any, field: Field) -> list[dict[str, Any]]:
+    """1 to :data:`ITEMS_MAX` entries, each a known network and a handle or URL on it."""
+    if not isinstance(value, list):
+        raise InputError("items must be a list of {network, handle} entries.", "items", "type")
+    if not 1 <= len(value) <= ITEMS_MAX:
+        message = f"A row of icons holds 1 to {ITEMS_MAX} profiles; this one has {len(value)}."
+        raise InputError(message, "items", "too_many" if value else "required")
+    return [_entry(index, entry) for index, entry in enumerate(value)]
+
+
+ITEMS = Field(
+    "items",
+    {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": ITEMS_MAX,
+        "items": {
+            "type": "object",
+            "properties": {
+                "network": {"type": "string", "enum": sorted(NETWORKS)},
+                "handle": {"type": "string", "minLength": 1, "maxLength": URL_MAX},
+            },
+            "required": list(ENTRY_KEYS),
+            "additionalProperties": False,
+        },
+    },
+    _parse_items,
+    True,
+    "The profiles, in order: a network and a handle or the address of the profile on it. Responses "
+    "give each entry's canonical https `url` too.",
+)
+
+
+def icon_of(entry: dict[str, Any]) -> SocialIcon | None:
+    """How a stored entry is drawn; None for a network this version no longer knows."""
+    network = NETWORKS.get(str(entry.get("network")))
+    url = entry.get("url")
+    if network is None or not isinstance(url, str):
+        return None
+    handle = entry.get("handle")
+    label = f"{network.name}: {handle}" if handle else network.name
+    return SocialIcon(url, network.symbol, label)
+
+
+class SocialKind(SimpleKind):
+    """A row of social icons: its entries drawn as brand icons linking to the profiles."""
+
+    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+        """The row's icons (None hides a row none of whose networks is known)."""
+        icons = [icon for entry in block.fields.get("items", []) if (icon := icon_of(entry))]
+        return icons or None
+
+
+SOCIAL = SocialKind(
+    "social",
+    "social icons row",
+    "social icons rows",
+    (ITEMS,),
+    limit=3,
+    summary="A row of brand icons, each linking to one of your profiles on a social network.",
+)
