@@ -354,3 +354,14 @@ def test_an_operator_may_remove_branding_from_the_free_plan(make_app: Any, signe
 
     sign_up(app, "carol")
     assert "Made with" not in app.test_client().get("/carol").get_data(as_text=True)
+
+
+def test_a_page_served_from_the_page_cache_still_allows_its_own_style(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    assert post(alice, theme="ocean").status_code == 302
+    for _ in range(3):  # the first view renders; the next ones come from the page cache
+        answer = client.get("/alice")
+        assert (
+            style_hash(style_of(answer.get_data(as_text=True))) in answer.headers["Content-Security-Policy"]
+        )

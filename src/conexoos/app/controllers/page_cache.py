@@ -23,7 +23,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from werkzeug.wrappers import Response
 from conexoos.app.controllers import analytics, plans
 from conexoos.app.controllers.profiles import PublicPage
 from conexoos.app.models.persistent import User, UserLink
+from conexoos.app.utils.csp import allow_style_hashes, allowed_style_hashes
 from conexoos.framework import db
 from conexoos.framework.cache import CacheStore, CacheUnavailable, cache_store
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, note_database_failed
@@ -71,6 +72,8 @@ class CachedPage:
     read_at: float
     fresh_until: float
     edge: float
+    styles: list[str] = field(default_factory=list)
+    """The CSP sources of the page's own ``<style>`` (its appearance): a hit allows them as the render did."""
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,7 @@ def page_etag(html: str) -> str:
 
 
 def _serve_cached(entry: CachedPage) -> Response:
+    allow_style_hashes(entry.styles)
     record_visit(lambda: analytics.record_view(entry.owner_id))
     return _page_response(entry.html, entry.etag)
 
@@ -237,6 +241,7 @@ def _keep_page(cache: PageCache, key: str, rendered: RenderedPage, read_at: floa
         read_at=read_at,
         fresh_until=min(read_at + cache.settings.ttl, edge),
         edge=edge,
+        styles=allowed_style_hashes(),
     )
     values = {  # locked links are left out: with the database down their lock could not be checked
         _link_key(link.id): _encode(_remembered(link, page.user, read_at))

@@ -35,6 +35,16 @@ def allow_style(css: str) -> None:
         g.setdefault(_STYLE_HASHES, []).append(style_hash(css))
 
 
+def allowed_style_hashes() -> list[str]:
+    """The ``'sha256-...'`` sources allowed so far in the current answer (kept with a cached page)."""
+    return list(g.get(_STYLE_HASHES, []))
+
+
+def allow_style_hashes(hashes: list[str]) -> None:
+    """Allow styles by the sources :func:`allowed_style_hashes` gave when the page was rendered."""
+    g.setdefault(_STYLE_HASHES, []).extend(hashes)
+
+
 def content_security_policy() -> str:
     """The policy of the current answer: the site's, with the styles :func:`allow_style` allowed."""
     hashes = g.get(_STYLE_HASHES, [])
