@@ -5,6 +5,7 @@ favicon, share script, branding footer), still in two queries."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from typing import Any
 
@@ -13,9 +14,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from conexoos.app.controllers import site_settings
 from conexoos.app.controllers.appearance import Appearance, contrast_problems
 from conexoos.app.controllers.themes import THEMES
-from conexoos.app.models.persistent import PageAppearance, User
+from conexoos.app.models.persistent import PageAppearance, SiteSetting, User
 from conexoos.app.utils.csp import style_hash
 from conexoos.framework import db
 from tests.support.static_urls import unhashed
@@ -365,3 +367,26 @@ def test_a_page_served_from_the_page_cache_still_allows_its_own_style(
         assert (
             style_hash(style_of(answer.get_data(as_text=True))) in answer.headers["Content-Security-Policy"]
         )
+
+
+def test_colours_checked_against_the_site_default_keep_that_theme_when_the_default_changes(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    """Dark text on the default (light) theme passes; midnight made the default later must not put the
+    same text on its dark background, unchecked."""
+    assert post(alice, theme="", background="theme", text_color="#1c1b1a").status_code == 302
+    saved = row(app, alice)
+    assert saved is not None and saved.theme == "classic"  # the default it was checked against
+    with app.app_context():
+        db.session.add(SiteSetting(key="default_theme", value=json.dumps("midnight")))
+        db.session.commit()
+        site_settings.forget_cached()
+    assert 'class="theme-classic"' in client.get("/alice").get_data(as_text=True)
+
+
+def test_a_page_without_colours_of_its_own_follows_the_site_default(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    assert post(alice, theme="", background="theme", colors="theme").status_code == 302
+    saved = row(app, alice)
+    assert saved is not None and saved.theme is None

@@ -296,6 +296,16 @@ def choices(appearance: Appearance) -> dict[str, object]:
     return values
 
 
+def mixes_colours(appearance: Appearance) -> bool:
+    """Whether the choices put colours of their own beside the theme's (their contrast depends on it)."""
+    return bool(
+        appearance.text_color
+        or appearance.button_color
+        or appearance.button_text_color
+        or appearance.background != "theme"
+    )
+
+
 def save(user: User, appearance: Appearance, image: Upload | None, theme: Theme) -> Appearance:
     """Store the choices (with the uploaded background image, re-encoded through IOUtils).
 
@@ -313,6 +323,10 @@ def save(user: User, appearance: Appearance, image: Upload | None, theme: Theme)
     problems = contrast_problems(appearance, theme)
     if problems:
         raise AppearanceRefused({"contrast": " ".join(f"{problem}." for problem in problems)})
+    if appearance.theme is None and mixes_colours(appearance):
+        # Checked against today's site default: the page keeps that theme, so that the admin changing the
+        # default later cannot put these colours on a background they were never checked against.
+        appearance = replace(appearance, theme=theme.key)
     files = io_utils()
     new_image = (
         files.save_image(image, BACKGROUND_FOLDER, default="")
