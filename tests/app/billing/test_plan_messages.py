@@ -116,3 +116,8 @@ def test_a_plan_with_no_limit_says_so_and_offers_nothing(
     dashboard = page_text(alice, "/dashboard")
     assert "Your plan Gratis shows all your links on your page." in dashboard
     assert "Upgrade to Pro" not in dashboard
+
+
+def test_a_noun_starting_with_a_vowel_takes_an() -> None:
+    assert plan_messages.with_article("embed") == "an embed"
+    assert plan_messages.with_article("link") == "a link"

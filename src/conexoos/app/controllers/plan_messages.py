@@ -27,6 +27,11 @@ def count_of(number: int, kind: Limited) -> str:
     return f"{number} {kind.singular if number == 1 else kind.plural}"
 
 
+def with_article(noun: str) -> str:
+    """``a link``, ``an embed``."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
 def allowance(plan: Plan, kind: Limited) -> str:
     """What ``plan`` allows of ``kind``: ``up to 200 links`` or ``unlimited links``."""
     limit = kind.plan_limit(plan)
@@ -43,7 +48,7 @@ def limit_reached(plan: Plan, kind: Limited, limit: int) -> str:
     better = plans.lifting_plan(kind, limit)
     said = f"Your plan {plan.name} allows {count_of(limit, kind)}."
     if better is None:
-        return f"{said} Delete a {kind.singular} to add another."
+        return f"{said} Delete {with_article(kind.singular)} to add another."
     return said + upgrade_sentence(better, allowance(better, kind))
 
 
