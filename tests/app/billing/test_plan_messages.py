@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 
+from conexoos.app.controllers import plan_messages
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn
 
