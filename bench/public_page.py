@@ -50,7 +50,9 @@ HOST = "127.0.0.1"
 BARE_PORT = 21001
 PRODUCT_PORT = 21002
 COLD_PORT = 21003
-POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test_h1"
+POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
+POSTGRES = f"{POSTGRES_SERVER}/conexoos_bench"
+"""A database of the benchmark's own (made when missing), so that no test database is reset under a run."""
 USERNAME = "maya"
 LINKS = 8
 PRODUCTS = 2
@@ -67,10 +69,17 @@ WRK = shutil.which("wrk")
 
 @contextmanager
 def database(backend: str, folder: Path) -> Iterator[str]:
-    """An empty database of ``backend``: a SQLite file in ``folder``, or ``test_h1``'s public schema reset."""
+    """An empty database of ``backend``: a SQLite file in ``folder``, or ``conexoos_bench`` (made when missing)
+    with its public schema reset."""
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'bench.db'}"
         return
+    server = create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = 'conexoos_bench'")).first()
+        if exists is None:
+            connection.execute(text("CREATE DATABASE conexoos_bench"))
+    server.dispose()
     engine = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
