@@ -69,14 +69,15 @@ WRK = shutil.which("wrk")
 
 @contextmanager
 def database(backend: str, folder: Path) -> Iterator[str]:
-    """An empty database of ``backend``: a SQLite file in ``folder``, or ``conexoos_bench`` (made when missing)
-    with its public schema reset."""
+    """An empty database of ``backend``: a SQLite file in ``folder``, or ``conexoos_bench`` (made when
+    missing) with its public schema reset."""
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'bench.db'}"
         return
     server = create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = 'conexoos_bench'")).first()
+        query = text("SELECT 1 FROM pg_database WHERE datname = 'conexoos_bench'")
+        exists = connection.execute(query).first()
         if exists is None:
             connection.execute(text("CREATE DATABASE conexoos_bench"))
     server.dispose()
