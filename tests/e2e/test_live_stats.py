@@ -7,11 +7,13 @@ clicks a link. The dashboard's counters must change from 0 to 1 in the same docu
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from conexoos.app.controllers import event_buffer
 from tests.support.live_server import LiveServer
 
 from .conftest import PageFactory
@@ -79,6 +81,17 @@ def test_a_visitor_click_updates_the_open_dashboard_live(
     expect(owner.locator(f'#links-table tr[data-link-id="{link_id}"] td').nth(1)).to_have_text("1")
 
 
+def wait_until_flushed(live: LiveServer, timeout: float = LIVE_WAIT_MS / 1000) -> None:
+    """Wait until the live server's write buffer holds no event (its flush thread stored them all)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with live.app.app_context():
+            if event_buffer.pending() == 0:
+                return
+        assert time.monotonic() < deadline, "the write buffer was not flushed in time"
+        time.sleep(0.05)
+
+
 def drop_live_sockets(live: LiveServer) -> int:
     """Disconnect every owner's Socket.IO connection from the server side, as a restart or a network cut
     would; returns how many were dropped."""
@@ -140,6 +153,7 @@ def test_a_product_click_shows_live_beside_link_clicks(
     expect(row.nth(1)).to_have_text("1")
     expect(owner.locator("#total-clicks")).to_have_text("0")  # a product click is not a link click
 
+    wait_until_flushed(live)  # the live event comes at once; the figures, once the write buffer is flushed
     owner.reload()
     expect(owner.locator("#total-product-clicks")).to_have_text("1")
     expect(row.nth(1)).to_have_text("1")

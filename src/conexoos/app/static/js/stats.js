@@ -32,6 +32,32 @@
     return new URLSearchParams({ from: form.elements.from.value, to: form.elements.to.value, tz: zone }).toString();
   }
 
+  // Views and clicks reach the figures through a write buffer flushed every second or so, while their live
+  // events come at once: an event that lands while the figures are loading may or may not be in them, so
+  // it is not added twice; the figures are loaded again once the buffer has had time to flush it.
+  const SETTLE_MS = 2000;
+  let loading = null;
+  let eventsWhileLoading = false;
+  let loadAgain = false;  // asked for while a load was running (another range): load once it is done
+
+  function reload() {
+    if (loading) {
+      loadAgain = true;
+      return loading;
+    }
+    loading = load().finally(() => {
+      loading = null;
+      if (loadAgain) {
+        loadAgain = false;
+        reload().catch(showError);
+      } else if (eventsWhileLoading) {
+        eventsWhileLoading = false;
+        setTimeout(() => reload().catch(showError), SETTLE_MS);
+      }
+    });
+    return loading;
+  }
+
   async function load() {
     errorBox.textContent = "";
     const query = queryString();
@@ -146,7 +172,8 @@
   }
 
   function onLiveEvent(name, data) {
-    if (name !== "stats:event" || !current || !["click", "unlock", "lockview", "view", "buy"].includes(data.kind)) return;
+    if (name !== "stats:event" || !["click", "unlock", "lockview", "view", "buy"].includes(data.kind)) return;
+    if (loading || !current) { eventsWhileLoading = true; return; }
     if (current.range.to < today()) return;
     const day = current.daily.find((entry) => entry.date === today());
     if (data.kind === "view") {
@@ -187,8 +214,8 @@
   }
 
   const status = { live: "Live updates: on", offline: "Live updates: reconnecting…", refused: "Live updates: off" };
-  form.elements.preset.addEventListener("change", () => { applyPreset(); if (form.elements.preset.value !== "custom") load().catch(showError); });
-  form.addEventListener("submit", (event) => { event.preventDefault(); load().catch(showError); });
+  form.elements.preset.addEventListener("change", () => { applyPreset(); if (form.elements.preset.value !== "custom") reload().catch(showError); });
+  form.addEventListener("submit", (event) => { event.preventDefault(); reload().catch(showError); });
   function showError(error) { errorBox.textContent = error.message; }
   let drawnWidth = 0;
   window.addEventListener("resize", () => {
@@ -196,7 +223,7 @@
     if (current && width !== drawnWidth) { drawnWidth = width; drawChart(current.daily); }
   });
   applyPreset();
-  load().catch(showError);
+  reload().catch(showError);
   // Clicks that land while the socket is down are never sent again: reload the figures once it is back.
   let missedEvents = false;
   window.conexoosLive(onLiveEvent, (state) => {
@@ -204,7 +231,7 @@
     if (state === "offline") missedEvents = true;
     if (state === "live" && missedEvents) {
       missedEvents = false;
-      load().catch(showError);
+      reload().catch(showError);
     }
   });
 })();
