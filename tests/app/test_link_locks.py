@@ -105,13 +105,13 @@ def test_unlocked_link_still_redirects_at_once(app: Flask, alice: Account, clien
     assert (events(app, "click", link["id"]), events(app, "lockview", link["id"])) == (1, 0)
 
 
-def test_a_post_to_an_unlocked_link_is_sent_to_the_link_and_counts_no_unlock(
+def test_a_post_to_an_unlocked_link_is_refused_and_counts_no_unlock(
     app: Flask, alice: Account, client: FlaskClient
 ) -> None:
     link = alice.add_link("Plain", "https://plain.example/")
     posted = client.post(f"/go/{link['id']}", data={"token": "x", "confirm": "yes"}, headers=VISITOR)
-    assert (posted.status_code, posted.headers["Location"]) == (303, f"/go/{link['id']}")
-    assert "token" not in posted.get_data(as_text=True)  # no lock form for a link without a lock
+    assert posted.status_code == 400 and "has no lock" in posted.get_data(as_text=True)
+    assert 'name="token"' not in posted.get_data(as_text=True)  # no lock form for a link without a lock
     assert (events(app, "unlock", link["id"]), events(app, "lockview", link["id"])) == (0, 0)
 
 

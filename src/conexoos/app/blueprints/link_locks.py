@@ -6,7 +6,8 @@ the form's own signed token replaces the session-bound CSRF token (see that modu
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import analytics, profiles
@@ -29,6 +30,7 @@ from conexoos.framework import db
 from conexoos.framework.sessions import session_optional
 
 link_locks = Blueprint("link_locks", __name__)
+NO_LOCK = "This link has no lock to answer: open the link itself."
 
 
 def show_lock(link: UserLink) -> Response:
@@ -44,11 +46,10 @@ def show_lock(link: UserLink) -> Response:
 def answer(link_id: int) -> Response:
     """Check the lock form's answer; 303 to the link's URL when it opens the lock, else the form again
     with why (400 stale form or no confirmation, 403 wrong password, 429 too many wrong passwords);
-    404 unless the link is live; 303 to the plain ``GET /go/<id>`` when the link has no lock (nothing to
-    answer, and no unlock to count)."""
+    404 unless the link is live; 400 when the link has no lock (nothing to answer, no unlock to count)."""
     link = profiles.live_link(link_id)
     if not link.is_locked:
-        return redirect(url_for("public.go", link_id=link_id), code=303)
+        raise BadRequest(NO_LOCK)
     target, owner_id = link.url, link.owner_id  # read before the click's commit expires the row
     answer = LockAnswer(
         token=request.form.get("token", ""),
