@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -61,7 +61,38 @@ def conexoos(*args: str, timeout: float = 120.0) -> subprocess.CompletedProcess[
     )
 
 
-class ServedProduct:
+class ServedProcess:
+    """A ``conexoos serve`` child process writing to ``log_path``, answering ``/healthz`` at ``url``."""
+
+    url: str
+    log_path: Path
+    process: subprocess.Popen[bytes]
+    _log: IO[bytes]
+    ready_timeout = READY_TIMEOUT
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until /healthz answers; fail with the server's output if it ends first."""
+        limit = self.ready_timeout if timeout is None else timeout
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"conexoos serve ended ({self.process.returncode}):\n{self.output()}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass  # not listening yet
+            time.sleep(0.1)
+        raise AssertionError(f"conexoos serve did not answer within {limit:.0f} s:\n{self.output()}")
+
+    def output(self) -> str:
+        """What the server wrote so far (stdout and stderr)."""
+        if not self._log.closed:
+            self._log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+class ServedProduct(ServedProcess):
     """``conexoos serve --config CONFIG --workers 1`` in a child process, its stderr kept in a file."""
 
     def __init__(self, config: Path, port: int) -> None:
@@ -77,26 +108,6 @@ class ServedProduct:
             cwd=REPO_ROOT,
             env=_environment(),
         )
-
-    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        """Wait until /healthz answers; fail with the server's output if it ends first."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"conexoos serve ended ({self.process.returncode}):\n{self.output()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass  # not listening yet
-            time.sleep(0.1)
-        raise AssertionError(f"conexoos serve did not answer within {timeout:.0f} s:\n{self.output()}")
-
-    def output(self) -> str:
-        """What the server wrote so far (stdout and stderr)."""
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def stop(self) -> None:
         """SIGINT, gunicorn's quick shutdown (the graceful one waits for tasks the faults may hold)."""

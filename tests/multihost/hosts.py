@@ -12,14 +12,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import requests
 import yaml
 
 from conexoos.framework.config import deep_merge
+from tests.faults.harness import ServedProcess
 from tests.framework.helpers import REPO_ROOT
 
 from .network import Host
@@ -50,8 +49,10 @@ def write_host_config(folder: Path) -> Path:
     return path
 
 
-class AppHost:
+class AppHost(ServedProcess):
     """``conexoos serve --workers 1`` inside ``host``'s namespace, in a process group of its own."""
+
+    ready_timeout = READY_TIMEOUT
 
     def __init__(self, host: Host, config: Path, environment: dict[str, str], port: int) -> None:
         self.host = host
@@ -71,26 +72,6 @@ class AppHost:
             env=host_environment(self.environment),
             start_new_session=True,
         )
-
-    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
-        """Wait until /healthz answers through the host's link; fail with its output if it ends first."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"conexoos serve ended ({self.process.returncode}):\n{self.output()}")
-            try:
-                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass  # not listening yet
-            time.sleep(0.2)
-        raise AssertionError(f"conexoos serve did not answer within {timeout:.0f} s:\n{self.output()}")
-
-    def output(self) -> str:
-        """What the host wrote so far (stdout and stderr)."""
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
 
     def kill(self) -> None:
         """SIGKILL the whole process group (master and workers), as a host that loses its power."""
