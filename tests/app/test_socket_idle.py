@@ -15,13 +15,14 @@ import socketio
 from tests.support.live_server import run_live_server
 from tests.support.raw_engineio import hung_up_within, open_raw_engineio, text_frame, upgrade_raw_engineio
 from tests.support.services import require_redis
+from tests.support.websocket import WebSocketClient
 
 JOIN_TIMEOUT = {"SERVER_ENV": {"SOCKETIO_JOIN_TIMEOUT": 2}}
 
 
 def engineio_socket(base_url: str) -> simple_websocket.Client:
     """A raw Engine.IO WebSocket that has received its open packet."""
-    client = simple_websocket.Client.connect(
+    client = WebSocketClient.connect(
         base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     )
     assert str(client.receive(timeout=5)).startswith("0{")

@@ -25,6 +25,7 @@ from tests.framework.test_cli import server
 from tests.support.green_server import new_port, open_slow_header, serve_args, write_green_project
 from tests.support.raw_engineio import hung_up_within, open_raw_engineio, upgrade_raw_engineio
 from tests.support.services import require_redis
+from tests.support.websocket import WebSocketClient
 
 
 def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, str]:
@@ -129,13 +130,13 @@ def test_a_socket_that_joins_no_namespace_is_closed_and_one_that_joins_is_kept(t
     project = write_green_project(tmp_path / "green", port, {"SOCKETIO_JOIN_TIMEOUT": 4})
     url = f"ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket"
     with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
-        joined = simple_websocket.Client.connect(url)
+        joined = WebSocketClient.connect(url)
         idle: simple_websocket.Client | None = None
         try:
             assert str(joined.receive(timeout=5)).startswith("0{")  # Engine.IO open packet
             joined.send("40")  # join the default namespace at once
             assert str(joined.receive(timeout=5)).startswith("40")
-            idle = simple_websocket.Client.connect(url)
+            idle = WebSocketClient.connect(url)
             assert str(idle.receive(timeout=5)).startswith("0{")
             assert _closed_within(idle, 15)
             joined.send('420["echo","still here"]')

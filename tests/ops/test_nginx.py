@@ -25,6 +25,7 @@ from tests.framework.helpers import port_open, wait_until
 from tests.framework.test_cli import server
 from tests.support.green_server import new_port, serve_args, write_green_project
 from tests.support.services import REQUIRE_SERVICES
+from tests.support.websocket import WebSocketClient
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "deploy" / "nginx" / "conexoos.conf"
@@ -143,7 +144,7 @@ def test_nginx_passes_pages_websockets_and_the_real_client_address(tmp_path: Pat
 
 
 def assert_websocket_works(url: str) -> None:
-    client = simple_websocket.Client.connect(url)
+    client = WebSocketClient.connect(url)
     try:
         assert str(client.receive(timeout=15)).startswith("0{")
         client.send("40")
