@@ -32,7 +32,7 @@ from conexoos.app.utils.csv_export import to_csv
 from conexoos.framework import db, runtime
 from conexoos.framework.urls import public_url
 
-from . import plans, stats, user_images
+from . import capture_entries, plans, stats, user_images
 
 log = logging.getLogger("conexoos.accounts")
 EXPORTS_FOLDER = "exports"
@@ -265,6 +265,7 @@ def account_data(user: User, now: datetime, statistics: list[str], images: list[
         "links": [_link_data(link) for link in UserLink.get_links_by_user_id(user.id)],
         "products": [_product_data(product, images) for product in Product.get_products_by_user_id(user.id)],
         "linked_sign_ins": [_identity_data(row) for row in ExternalIdentity.of_user(user.id)],
+        "email_signups": capture_entries.entries_data(user),
         "statistics": statistics,
         "images": [image_entry(name) for name in images],
     }

@@ -56,6 +56,8 @@ UNRELATED_TABLES = frozenset(
         "export_job",
         "audit_log",
         "report",
+        # what visitors leave on a page's sign-up forms: the owner's dashboard shows it, the page does not
+        "capture_entry",
         # billing bookkeeping (the plan itself is a column of ``user``)
         "stripe_event",
         "stripe_subscription_seen",

@@ -4,10 +4,10 @@
 // list of (network, handle) rows in the form, added and removed with their own buttons.
 (() => {
   "use strict";
-  const SIMPLE = ["header", "text", "divider", "embed", "social"];
-  const EDITABLE = ["header", "text", "embed", "social"];
+  const SIMPLE = ["header", "text", "divider", "embed", "social", "capture"];
+  const EDITABLE = ["header", "text", "embed", "social", "capture"];
   const NAMES = {
-    header: "Header", text: "Text", divider: "Divider", embed: "Embed", social: "Social icons", link: "Link", product: "Product",
+    header: "Header", text: "Text", divider: "Divider", embed: "Embed", social: "Social icons", capture: "Email sign-up", link: "Link", product: "Product",
   };
   const socialRow = document.getElementById("social-row-template");
 
@@ -68,7 +68,7 @@
   }
 
   function summary(block) {
-    if (block.kind === "header" || block.kind === "link" || block.kind === "product") return block.title || "";
+    if (["header", "link", "product", "capture"].includes(block.kind)) return block.title || "";
     if (block.kind === "text") return block.text;
     if (block.kind === "embed") return `${block.provider || ""}: ${block.title || block.url}`;
     if (block.kind === "social") return (block.items || []).map((entry) => entry.handle || entry.url).join(", ");
@@ -89,6 +89,7 @@
     form.elements.title.value = block.title || "";
     form.elements.text.value = block.text || "";
     form.elements.url.value = block.url || "";
+    form.elements.button.value = block.button || "";
     if (block.kind === "social") setSocialRows(form, block.items || []);
   }
 
@@ -97,6 +98,7 @@
     if (kind === "text") return { text: form.elements.text.value };
     if (kind === "embed") return { url: form.elements.url.value, title: form.elements.title.value };
     if (kind === "social") return { items: readSocialRows(form) };
+    if (kind === "capture") return { title: form.elements.title.value, button: form.elements.button.value };
     return {};
   }
 
