@@ -27,6 +27,10 @@ class CaptureKind(SimpleKind):
         """The fields, the button's label (its default when empty) and the block's ``id``."""
         return {**block.fields, "button": block.fields.get("button") or DEFAULT_BUTTON, "id": block.id}
 
+    def fields_json(self, block: PageBlock, link: UserLink | None, product: Product | None) -> dict[str, Any]:
+        """The fields and ``enabled``; ``button`` is "" when the default label is shown."""
+        return {"button": "", **super().fields_json(block, link, product)}
+
 
 CAPTURE = CaptureKind(
     "capture",
