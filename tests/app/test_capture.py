@@ -42,7 +42,12 @@ THANKS = "Thank you, you are signed up."
 
 def test_a_capture_block_is_added_edited_and_listed(alice: Account) -> None:
     block = add_form(alice, "  Join my list  ")
-    assert (block["kind"], block["title"], block["button"], block["enabled"]) == ("capture", "Join my list", "", True)
+    assert (block["kind"], block["title"], block["button"], block["enabled"]) == (
+        "capture",
+        "Join my list",
+        "",
+        True,
+    )
     edited = alice.api("PATCH", f"/api/blocks/{block['id']}", {"button": "Count me in"})
     assert edited.status_code == 200 and edited.get_json()["button"] == "Count me in"
     listed = [b for b in alice.api("GET", "/api/blocks").get_json() if b["kind"] == "capture"]
@@ -51,9 +56,17 @@ def test_a_capture_block_is_added_edited_and_listed(alice: Account) -> None:
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({}, "title"), ({"title": " "}, "title"), ({"title": "t" * 101}, "title"), ({"title": "T", "button": "b" * 41}, "button"), ({"title": "T", "button": 3}, "button")],
+    [
+        ({}, "title"),
+        ({"title": " "}, "title"),
+        ({"title": "t" * 101}, "title"),
+        ({"title": "T", "button": "b" * 41}, "button"),
+        ({"title": "T", "button": 3}, "button"),
+    ],
 )
-def test_bad_capture_fields_are_422_naming_the_field(alice: Account, body: dict[str, Any], field: str) -> None:
+def test_bad_capture_fields_are_422_naming_the_field(
+    alice: Account, body: dict[str, Any], field: str
+) -> None:
     response = alice.api("POST", "/api/blocks", {"kind": "capture", **body})
     assert response.status_code == 422
     assert response.get_json()["error"]["field"] == field
@@ -77,7 +90,9 @@ def test_a_page_holds_at_most_five_forms(alice: Account) -> None:
 # ---------------------------------------------------------------- the public form
 
 
-def test_the_form_works_without_javascript_and_hides_the_honeypot(alice: Account, client: FlaskClient) -> None:
+def test_the_form_works_without_javascript_and_hides_the_honeypot(
+    alice: Account, client: FlaskClient
+) -> None:
     block = add_form(alice, "Join", button="Count me in")
     html = client.get(f"/{alice.username}").get_data(as_text=True)
     form = re.search(r'<form class="capture" method="post" action="/capture/(\d+)".*?</form>', html, re.S)
@@ -86,7 +101,11 @@ def test_the_form_works_without_javascript_and_hides_the_honeypot(alice: Account
     for name in ("name", "email"):
         assert f'<label for="{prefix}-{name}">' in form.group(0)
         assert f'id="{prefix}-{name}" name="{name}"' in form.group(0)
-    assert re.search(rf'<p hidden><label for="{prefix}-website">[^<]*</label>\s*<input id="{prefix}-website" name="website" tabindex="-1"', form.group(0))
+    assert re.search(
+        rf'<p hidden><label for="{prefix}-website">[^<]*</label>\s*'
+        rf'<input id="{prefix}-website" name="website" tabindex="-1"',
+        form.group(0),
+    )
     assert ">Count me in</button>" in form.group(0)
     assert "csrf" not in form.group(0)  # the page is cached for every visitor: no per-session token
 
@@ -100,7 +119,9 @@ def test_a_sign_up_is_stored_normalised_and_thanked(app: Flask, alice: Account, 
     assert entries(app, alice.id) == [("Ana", "ana@example.com", False)]  # no SMTP: single opt-in
 
 
-def test_signing_up_twice_keeps_one_entry_and_answers_the_same(app: Flask, alice: Account, client: FlaskClient) -> None:
+def test_signing_up_twice_keeps_one_entry_and_answers_the_same(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
     block = add_form(alice)
     first = post(client, block["id"], name="Ana", email="ana@example.com")
     again = post(client, block["id"], name="Other", email="ANA@example.com")
@@ -109,13 +130,17 @@ def test_signing_up_twice_keeps_one_entry_and_answers_the_same(app: Flask, alice
     assert entries(app, alice.id) == [("Ana", "ana@example.com", False)]
 
 
-def test_the_same_address_on_two_pages_is_two_entries(app: Flask, alice: Account, bob: Account, client: FlaskClient) -> None:
+def test_the_same_address_on_two_pages_is_two_entries(
+    app: Flask, alice: Account, bob: Account, client: FlaskClient
+) -> None:
     assert post(client, add_form(alice)["id"], email="ana@example.com").status_code == 200
     assert post(client, add_form(bob)["id"], email="ana@example.com").status_code == 200
     assert entries(app, alice.id) == entries(app, bob.id) == [("", "ana@example.com", False)]
 
 
-def test_a_filled_honeypot_is_thanked_and_stores_nothing(app: Flask, alice: Account, client: FlaskClient) -> None:
+def test_a_filled_honeypot_is_thanked_and_stores_nothing(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
     block = add_form(alice)
     real = post(client, block["id"], email="real@example.com")
     bot = post(client, block["id"], email="bot@example.com", website="https://spam.example")
@@ -148,7 +173,9 @@ def test_bad_input_is_refused_with_the_form_again(
     assert entries(app, alice.id) == []
 
 
-def test_missing_other_kind_and_hidden_forms_are_404_with_words(app: Flask, alice: Account, client: FlaskClient) -> None:
+def test_missing_other_kind_and_hidden_forms_are_404_with_words(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
     header = alice.api("POST", "/api/blocks", {"kind": "header", "title": "H"}).get_json()
     hidden = add_form(alice, enabled=False)
     shown = add_form(alice)
@@ -203,7 +230,9 @@ def test_a_cross_site_post_is_refused_and_stores_nothing(
         {},  # no browser: nothing a page can make a visitor's browser send
     ],
 )
-def test_posts_from_this_site_are_taken(app: Flask, alice: Account, client: FlaskClient, headers: dict[str, str]) -> None:
+def test_posts_from_this_site_are_taken(
+    app: Flask, alice: Account, client: FlaskClient, headers: dict[str, str]
+) -> None:
     block = add_form(alice)
     assert post(client, block["id"], headers=headers, email="ana@example.com").status_code == 200
     assert entries(app, alice.id) == [("", "ana@example.com", False)]
@@ -231,7 +260,10 @@ def test_posts_are_rate_limited_per_network_with_429(limited_app: Flask) -> None
     owner = sign_up(limited_app, "ana", "ana@example.com")
     block = add_form(owner)
     visitor = limited_app.test_client()
-    statuses = [post(visitor, block["id"], remote="198.51.100.7", email=f"v{n}@example.com").status_code for n in range(11)]
+    statuses = [
+        post(visitor, block["id"], remote="198.51.100.7", email=f"v{n}@example.com").status_code
+        for n in range(11)
+    ]
     assert statuses == [200] * 10 + [429]
     throttled = post(visitor, block["id"], remote="198.51.100.9", email="same-network@example.com")
     assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) > 0
@@ -243,7 +275,10 @@ def test_posts_are_rate_limited_per_network_with_429(limited_app: Flask) -> None
 @pytest.fixture
 def small_plan_app(make_app: AppFactory) -> Flask:
     """Gratis keeps two sign-ups; Pro (not on sale: no Stripe) ten."""
-    plans = {"gratis": {"NAME": "Gratis", "MAX_CAPTURE_ENTRIES": 2}, "pro": {"NAME": "Pro", "MAX_CAPTURE_ENTRIES": 10}}
+    plans = {
+        "gratis": {"NAME": "Gratis", "MAX_CAPTURE_ENTRIES": 2},
+        "pro": {"NAME": "Pro", "MAX_CAPTURE_ENTRIES": 10},
+    }
     return make_app(overrides={**RATE_LIMITS_OFF, **QUIET, "APP": {"PLANS": plans}})
 
 
@@ -263,11 +298,15 @@ def test_the_plan_limit_turns_new_addresses_away_and_the_owner_sees_it(small_pla
     assert "Upgrade" not in dashboard  # Pro cannot be bought without Stripe
 
 
-def test_a_page_with_forms_stays_in_its_query_and_byte_budget(app: Flask, alice: Account, client: FlaskClient) -> None:
+def test_a_page_with_forms_stays_in_its_query_and_byte_budget(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
     for number in range(5):
         add_form(alice, "A fairly long prompt for people to join my list " + "x" * 40, button="b" * 40)
         alice.api("POST", "/api/blocks", {"kind": "text", "text": f"Text {number} " + "t " * 200})
-        alice.add_link(f"A fairly long link title number {number} " + "x" * 60, "https://example.com/" + "p" * 400)
+        alice.add_link(
+            f"A fairly long link title number {number} " + "x" * 60, "https://example.com/" + "p" * 400
+        )
     statements = statements_of(app, client, f"/{alice.username}")
     assert len(selects(statements)) <= 2, "\n".join(selects(statements))
     response = client.get(f"/{alice.username}")
@@ -281,7 +320,9 @@ def test_a_page_with_forms_stays_in_its_query_and_byte_budget(app: Flask, alice:
 # ---------------------------------------------------------------- escaping
 
 
-def test_every_field_is_escaped_on_the_page_the_answer_and_the_dashboard(alice: Account, client: FlaskClient) -> None:
+def test_every_field_is_escaped_on_the_page_the_answer_and_the_dashboard(
+    alice: Account, client: FlaskClient
+) -> None:
     block = add_form(alice, XSS, button=XSS[:40])
     page = client.get(f"/{alice.username}").get_data(as_text=True)
     refused = post(client, block["id"], name=XSS, email=XSS).get_data(as_text=True)
@@ -299,7 +340,9 @@ def rows_of(body: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(body.decode(), newline="")))
 
 
-@pytest.mark.parametrize("name", ["=HYPERLINK(\"https://evil.example\")", "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"])
+@pytest.mark.parametrize(
+    "name", ['=HYPERLINK("https://evil.example")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR"]
+)
 def test_the_csv_escapes_formulas(app: Flask, alice: Account, client: FlaskClient, name: str) -> None:
     block = add_form(alice, "=cmd|' /C calc'!A0")
     post(client, block["id"], name="Ana", email="ana@example.com")
@@ -332,13 +375,18 @@ def test_the_csv_and_list_are_the_owners_only(alice: Account, bob: Account, clie
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
 
-def test_the_owner_deletes_an_entry_and_no_one_else_can(app: Flask, alice: Account, bob: Account, client: FlaskClient) -> None:
+def test_the_owner_deletes_an_entry_and_no_one_else_can(
+    app: Flask, alice: Account, bob: Account, client: FlaskClient
+) -> None:
     post(client, add_form(alice)["id"], email="ana@example.com")
     with app.app_context():
         entry_id = db.session.scalar(select(CaptureEntry.id))
     page = alice.client.get("/dashboard/signups")
     assert 'aria-label="Delete sign-up ana@example.com"' in page.get_data(as_text=True)
-    assert bob.client.post(f"/dashboard/signups/{entry_id}/delete", data={"csrf_token": bob.csrf}).status_code == 404
+    assert (
+        bob.client.post(f"/dashboard/signups/{entry_id}/delete", data={"csrf_token": bob.csrf}).status_code
+        == 404
+    )
     assert alice.client.post(f"/dashboard/signups/{entry_id}/delete").status_code == 400  # no CSRF token
     assert entries(app, alice.id) == [("", "ana@example.com", False)]
     token = form_token(page)
@@ -357,7 +405,9 @@ def test_deleting_the_form_keeps_its_entries(app: Flask, alice: Account, client:
     assert "(removed)" in alice.client.get("/dashboard/signups").get_data(as_text=True)
 
 
-def test_entries_are_exported_and_deleted_with_the_account(app: Flask, alice: Account, client: FlaskClient) -> None:
+def test_entries_are_exported_and_deleted_with_the_account(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
     post(client, add_form(alice, "News")["id"], name="Ana", email="ana@example.com")
     with app.test_request_context():
         user = db.session.get(User, alice.id)
