@@ -49,6 +49,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop ``capture_entry`` and its entries."""
-    op.drop_index("ix_capture_entry_block_id", table_name="capture_entry")
+    """Drop ``capture_entry`` and its entries (its index goes with it: MariaDB refuses to drop alone an
+    index its foreign key needs)."""
     op.drop_table("capture_entry")
