@@ -81,6 +81,7 @@ class Plan:
                 "links": self.max_links,
                 "products": self.max_products,
                 "history_days": self.history_days,
+                "capture_entries": self.max_capture_entries,
             },
         }
 
