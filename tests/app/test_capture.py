@@ -29,7 +29,8 @@ from tests.conftest import AppFactory
 
 from .capture_support import SAME_ORIGIN, add_form, entries, post
 from .conftest import QUIET, RATE_LIMITS_OFF, Account, form_token, sign_up
-from .test_public_page import BUDGET_BYTES, selects, statements_of
+from .test_page_cache import cached_view, view
+from .test_public_page import BUDGET_BYTES, counted_statements, selects, statements_of
 
 pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
 
@@ -452,3 +453,12 @@ def test_any_form_gets_an_answer_a_person_can_read_never_a_500(
 
 def test_same_origin_headers_are_sent_by_the_helper() -> None:
     assert SAME_ORIGIN["Sec-Fetch-Site"] == "same-origin"
+
+
+def test_a_sign_up_does_not_end_the_cached_page(app: Flask, alice: Account, client: FlaskClient) -> None:
+    block = add_form(alice)
+    cached_view(app, client, f"/{alice.username}")
+    assert post(app.test_client(), block["id"], email="ana@example.com").status_code == 200
+    with counted_statements(app) as statements:
+        assert view(client, f"/{alice.username}").status_code == 200
+    assert not selects(statements), "a sign-up ended the cached page"
