@@ -56,10 +56,10 @@ def test_a_header_and_a_text_are_added_edited_and_moved_from_the_dashboard(
     add_block(page, "text", "Text", "First line\nSecond <b>line</b>")
     assert [block["kind"] for block in api_blocks(page, live)] == ["link", "header", "text"]
 
-    # The header moves above the link with its arrow button; the keyboard keeps its place.
+    # The header moves above the link with its arrow button, named after the block it moves.
     header = rows(page).filter(has_text="My work")
     with page.expect_response(lambda response: response.url.endswith("/api/blocks/reorder")) as answer:
-        header.get_by_role("button", name="Move up").click()
+        header.get_by_role("button", name="Move header My work up").click()
     assert answer.value.status == 200, answer.value.text()
     expect(rows(page).first).to_contain_text("My work")
     assert [block["kind"] for block in api_blocks(page, live)] == ["header", "link", "text"]

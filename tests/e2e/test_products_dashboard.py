@@ -129,14 +129,14 @@ def test_products_are_edited_in_place_and_dragged_into_order(
     assert dashboard_titles(page) == ["Course", "Signed poster", "E-book"]
 
     # The arrows work from the keyboard, and the focus stays on the product that moved.
-    move_down = item(page, "Course").get_by_role("button", name="Move down")
+    move_down = item(page, "Course").get_by_role("button", name="Move product Course down")
     move_down.focus()
     with page.expect_response(lambda response: response.url.endswith(REORDER)) as answer:
         page.keyboard.press("Enter")
     assert answer.value.status == 200, answer.value.text()
     expected = ["Signed poster", "Course", "E-book"]
     assert dashboard_titles(page) == expected
-    expect(item(page, "Course").get_by_role("button", name="Move down")).to_be_focused()
+    expect(item(page, "Course").get_by_role("button", name="Move product Course down")).to_be_focused()
 
     # An image chosen in the page is uploaded, re-encoded by the server, and replaces the placeholder.
     cover = io.BytesIO()

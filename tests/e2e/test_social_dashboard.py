@@ -39,12 +39,15 @@ def test_a_social_row_is_added_edited_and_drawn(
     form.get_by_role("button", name="Add a profile").click()
     fill_profile(page, "#add-block", 3, "github", "https://github.com/sam")
 
-    # A bad handle: the server's words, naming the entry, and nothing added.
+    # A bad handle: the server's words, naming the entry, next to its handle (focused), and nothing added.
     with page.expect_response(lambda response: response.url.endswith("/api/blocks")) as answer:
         form.get_by_role("button", name="Add block").click()
     assert answer.value.status == 422
     assert answer.value.json()["error"]["field"] == "items[1].handle"
-    expect(page.locator("#block-error")).to_contain_text("Entry 2")
+    second = form.locator(".social-row").nth(1)
+    expect(second.locator(".field-error")).to_contain_text("Entry 2")
+    expect(second.get_by_label("Handle or profile address")).to_be_focused()
+    expect(second.get_by_label("Handle or profile address")).to_have_attribute("aria-invalid", "true")
     assert api_blocks(page, live) == []
 
     form.get_by_role("button", name="Remove profile 2").click()
