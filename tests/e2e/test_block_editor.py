@@ -13,7 +13,7 @@ from tests.support.live_server import LiveServer
 
 from .conftest import PageFactory, sign_up
 from .test_admin_accessibility import axe_installed, axe_violations
-from .test_blocks_dashboard import add_block, api_blocks, rows
+from .test_blocks_dashboard import add_block, api_blocks, posted_block, rows
 from .test_dashboard_phone import phone, small_targets
 
 __all__ = ["axe_installed"]  # the fixture, used by name below
@@ -184,7 +184,7 @@ def test_every_action_gives_feedback_and_a_double_click_sends_one_request(
     form.get_by_label("Kind of block").select_option("link")
     form.get_by_label("Title", exact=True).fill("Portfolio")
     form.get_by_label("URL", exact=True).fill("http://not a host/")
-    with page.expect_response(lambda response: response.url.endswith("/api/blocks")) as answer:
+    with page.expect_response(posted_block) as answer:
         form.get_by_role("button", name="Add block").click()
     assert answer.value.status == 422, answer.value.text()
     url = form.get_by_label("URL", exact=True)
@@ -196,7 +196,7 @@ def test_every_action_gives_feedback_and_a_double_click_sends_one_request(
     expect(page.locator("#block-error")).to_have_text("")
     # Corrected, it is saved and the error goes.
     url.fill("https://example.com/work")
-    with page.expect_response(lambda response: response.url.endswith("/api/blocks")) as answer:
+    with page.expect_response(posted_block) as answer:
         form.get_by_role("button", name="Add block").click()
     assert answer.value.status == 201, answer.value.text()
     expect(form.locator(".field-error")).to_have_count(0)
@@ -285,7 +285,7 @@ def test_every_kind_is_added_from_the_menu_and_shown_on_the_public_page(
         menu.select_option(kind)
         for label, value in fields.items():
             form.get_by_label(label.replace("_", " "), exact=True).fill(value)
-        with page.expect_response(lambda response: response.url.endswith("/api/blocks")) as answer:
+        with page.expect_response(posted_block) as answer:
             form.get_by_role("button", name="Add block").click()
         assert answer.value.status == 201, answer.value.text()
 
@@ -297,7 +297,7 @@ def test_every_kind_is_added_from_the_menu_and_shown_on_the_public_page(
     menu.select_option("social")
     form.get_by_label("Network").select_option("github")
     form.get_by_label("Handle or profile address").fill("kim")
-    with page.expect_response(lambda response: response.url.endswith("/api/blocks")) as answer:
+    with page.expect_response(posted_block) as answer:
         form.get_by_role("button", name="Add block").click()
     assert answer.value.status == 201, answer.value.text()
     add(

@@ -108,14 +108,16 @@ def test_products_are_edited_in_place_and_dragged_into_order(
     expect(item(page, "Signed poster").locator("form.link-edit")).to_be_hidden()
     assert dashboard_titles(page) == ["E-book", "Signed poster", "Course"]
 
-    # A buy link the server refuses: its message shows in the form, and nothing changes.
+    # A buy link the server refuses: its message shows next to the field, which gets focus; nothing changes.
     ebook = item(page, "E-book")
     ebook.get_by_role("button", name="Edit").click()
     ebook.locator("form.link-edit").get_by_label("Buy link").fill("javascript:alert(1)")
     with page.expect_response(lambda response: "/api/edit/product/" in response.url) as answer:
         ebook.get_by_role("button", name="Save").click()
     assert answer.value.status == 422
-    expect(ebook.locator("form.link-edit .errors")).to_contain_text("the javascript: scheme is not allowed")
+    ebook_form = ebook.locator("form.link-edit")
+    expect(ebook_form.locator(".field-error")).to_contain_text("The javascript: scheme is not allowed")
+    expect(ebook_form.get_by_label("Buy link")).to_be_focused()
     ebook.get_by_role("button", name="Cancel").click()
     expect(ebook.locator("form.link-edit")).to_be_hidden()
     expect(ebook.locator("form.link-edit").get_by_label("Buy link")).to_have_value(
