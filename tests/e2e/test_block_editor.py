@@ -14,7 +14,7 @@ from tests.support.live_server import LiveServer
 from .conftest import PageFactory, sign_up
 from .test_admin_accessibility import axe_installed, axe_violations
 from .test_blocks_dashboard import add_block, api_blocks, posted_block, rows
-from .test_dashboard_phone import phone, small_targets
+from .test_dashboard_phone import phone, small_targets, weak_rings
 
 __all__ = ["axe_installed"]  # the fixture, used by name below
 
@@ -88,6 +88,8 @@ def test_a_block_is_dragged_by_touch_on_a_phone_and_the_order_is_saved(
     # Every control of the rows, and the open edit form, is a 44x44 px touch target on the phone.
     row(page, "Two").get_by_role("button", name="Edit header Two").tap()
     assert small_targets(page) == []
+    # And every stop of the keyboard on it shows a focus ring (the handles, the arrows, the edit form).
+    assert weak_rings(page) == []
 
 
 def test_a_block_is_dragged_with_the_mouse_on_a_desktop(
