@@ -85,7 +85,7 @@ def test_a_page_holds_at_most_five_forms(alice: Account) -> None:
         add_form(alice, f"Form {number}")
     refused = alice.api("POST", "/api/blocks", {"kind": "capture", "title": "Sixth"})
     assert refused.status_code == 403
-    assert "5 sign-up forms" in refused.get_json()["error"]["message"]
+    assert "5 email sign-up forms" in refused.get_json()["error"]["message"]
 
 
 # ---------------------------------------------------------------- the public form

@@ -13,7 +13,7 @@ from tests.support.live_server import LiveServer
 
 from .conftest import PageFactory, sign_up
 from .test_admin_accessibility import axe_violations
-from .test_blocks_dashboard import add_block
+from .test_blocks_dashboard import posted_block
 
 
 def test_a_visitor_without_javascript_signs_up(live_server: LiveServer, new_page: PageFactory) -> None:
@@ -22,9 +22,13 @@ def test_a_visitor_without_javascript_signs_up(live_server: LiveServer, new_page
     sign_up(owner, live, "nora.e2e")
     form = owner.locator("#add-block")
     form.get_by_label("Kind of block").select_option("capture")
+    form.get_by_label("Title", exact=True).fill("Get my monthly letter")
     form.get_by_label("Button label").fill("Count me in")
-    add_block(owner, "capture", "Title", "Get my monthly letter")
-    expect(owner.locator("#blocks .block-item").last).to_contain_text("Email sign-up Get my monthly letter")
+    with owner.expect_response(posted_block) as added:
+        form.get_by_role("button", name="Add block").click()
+    assert added.value.status == 201, added.value.text()
+    expect(owner.locator("#blocks .block-item").last).to_contain_text("Email sign-up form")
+    expect(owner.locator("#blocks .block-item").last).to_contain_text("Get my monthly letter")
 
     visitor = new_page(java_script_enabled=False)
     visitor.goto(f"{live.url}/nora.e2e")

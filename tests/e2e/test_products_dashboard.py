@@ -108,14 +108,16 @@ def test_products_are_edited_in_place_and_dragged_into_order(
     expect(item(page, "Signed poster").locator("form.link-edit")).to_be_hidden()
     assert dashboard_titles(page) == ["E-book", "Signed poster", "Course"]
 
-    # A buy link the server refuses: its message shows in the form, and nothing changes.
+    # A buy link the server refuses: its message shows next to the field, which gets focus; nothing changes.
     ebook = item(page, "E-book")
     ebook.get_by_role("button", name="Edit").click()
     ebook.locator("form.link-edit").get_by_label("Buy link").fill("javascript:alert(1)")
     with page.expect_response(lambda response: "/api/edit/product/" in response.url) as answer:
         ebook.get_by_role("button", name="Save").click()
     assert answer.value.status == 422
-    expect(ebook.locator("form.link-edit .errors")).to_contain_text("the javascript: scheme is not allowed")
+    ebook_form = ebook.locator("form.link-edit")
+    expect(ebook_form.locator(".field-error")).to_contain_text("The javascript: scheme is not allowed")
+    expect(ebook_form.get_by_label("Buy link")).to_be_focused()
     ebook.get_by_role("button", name="Cancel").click()
     expect(ebook.locator("form.link-edit")).to_be_hidden()
     expect(ebook.locator("form.link-edit").get_by_label("Buy link")).to_have_value(
@@ -129,14 +131,14 @@ def test_products_are_edited_in_place_and_dragged_into_order(
     assert dashboard_titles(page) == ["Course", "Signed poster", "E-book"]
 
     # The arrows work from the keyboard, and the focus stays on the product that moved.
-    move_down = item(page, "Course").get_by_role("button", name="Move down")
+    move_down = item(page, "Course").get_by_role("button", name="Move product Course down")
     move_down.focus()
     with page.expect_response(lambda response: response.url.endswith(REORDER)) as answer:
         page.keyboard.press("Enter")
     assert answer.value.status == 200, answer.value.text()
     expected = ["Signed poster", "Course", "E-book"]
     assert dashboard_titles(page) == expected
-    expect(item(page, "Course").get_by_role("button", name="Move down")).to_be_focused()
+    expect(item(page, "Course").get_by_role("button", name="Move product Course down")).to_be_focused()
 
     # An image chosen in the page is uploaded, re-encoded by the server, and replaces the placeholder.
     cover = io.BytesIO()

@@ -10,7 +10,7 @@ from tests.support.live_server import LiveServer
 
 from .conftest import PageFactory
 from .test_admin_accessibility import axe_installed, check
-from .test_blocks_dashboard import api_blocks, rows
+from .test_blocks_dashboard import api_blocks, posted_block, rows
 from .test_core_flow import sign_up
 
 __all__ = ["axe_installed"]  # the fixture, used by name below
@@ -39,17 +39,20 @@ def test_a_social_row_is_added_edited_and_drawn(
     form.get_by_role("button", name="Add a profile").click()
     fill_profile(page, "#add-block", 3, "github", "https://github.com/sam")
 
-    # A bad handle: the server's words, naming the entry, and nothing added.
-    with page.expect_response(lambda response: response.url.endswith("/api/blocks")) as answer:
+    # A bad handle: the server's words, naming the entry, next to its handle (focused), and nothing added.
+    with page.expect_response(posted_block) as answer:
         form.get_by_role("button", name="Add block").click()
     assert answer.value.status == 422
     assert answer.value.json()["error"]["field"] == "items[1].handle"
-    expect(page.locator("#block-error")).to_contain_text("Entry 2")
+    second = form.locator(".social-row").nth(1)
+    expect(second.locator(".field-error")).to_contain_text("Entry 2")
+    expect(second.get_by_label("Handle or profile address")).to_be_focused()
+    expect(second.get_by_label("Handle or profile address")).to_have_attribute("aria-invalid", "true")
     assert api_blocks(page, live) == []
 
     form.get_by_role("button", name="Remove profile 2").click()
     expect(form.locator(".social-row")).to_have_count(2)
-    with page.expect_response(lambda response: response.url.endswith("/api/blocks")) as answer:
+    with page.expect_response(posted_block) as answer:
         form.get_by_role("button", name="Add block").click()
     assert answer.value.status == 201, answer.value.text()
     expect(rows(page)).to_have_count(1)

@@ -9,6 +9,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.controllers import plan_messages, plans, profiles
 from conexoos.app.controllers.blocks.link import LINK
+from conexoos.app.controllers.blocks.registry import KINDS
+from conexoos.app.dto.block_editor import editor_kinds
 from conexoos.app.models.forms.profile import ProfileForm
 from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.io import InvalidImage
@@ -27,6 +29,7 @@ def index() -> str:
         plan=plan,
         notes=plan_messages.notes(plan, LINK),
         social_networks=sorted(NETWORKS.values(), key=lambda network: network.name.casefold()),
+        block_kinds=editor_kinds(KINDS.values()),
     )
 
 

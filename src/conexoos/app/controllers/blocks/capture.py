@@ -34,8 +34,8 @@ class CaptureKind(SimpleKind):
 
 CAPTURE = CaptureKind(
     "capture",
-    "sign-up form",
-    "sign-up forms",
+    "email sign-up form",
+    "email sign-up forms",
     (
         text("title", TITLE_MAX, required=True, description="The prompt above the form; trimmed"),
         text(

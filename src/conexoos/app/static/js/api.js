@@ -1,5 +1,6 @@
 // One way to call the JSON API from the dashboard pages: same-origin cookies, the page's CSRF token,
-// and the server's {"error": {"message"}} turned into a thrown Error.
+// and the server's {"error": {"message", "field"}} turned into a thrown Error whose `field` names the input
+// the server refused (null when the error is about no one field).
 (() => {
   "use strict";
   const token = document.querySelector('meta[name="csrf-token"]').content;
@@ -17,7 +18,9 @@
     if (response.status === 204) return null;
     const data = await response.json().catch(() => null);
     if (!response.ok) {
-      throw new Error(data && data.error ? data.error.message : `The server answered ${response.status}.`);
+      const error = new Error(data && data.error ? data.error.message : `The server answered ${response.status}.`);
+      error.field = (data && data.error && data.error.field) || null;
+      throw error;
     }
     return data;
   }

@@ -1,26 +1,28 @@
 // The page layout editor: every block of the page in order, through the generic /api/blocks API.
-// Headers, texts, dividers, embeds and rows of social icons are added from the menu of kinds and edited in
-// place; links and products are only moved here (their own lists edit them). A social row's profiles are a
-// list of (network, handle) rows in the form, added and removed with their own buttons.
+// The editor knows no kind by name: the menu of kinds and each kind's fields are drawn by the server from
+// the block registry (a <template id="kind-fields-NAME"> per kind, each control marked with data-control),
+// so a new kind needs no change here. Any block is added from the menu, edited in place, shown or hidden,
+// deleted and moved. A list of profiles (a social row) is a list of (network, handle) rows in the form,
+// added and removed with their own buttons.
 (() => {
   "use strict";
-  const SIMPLE = ["header", "text", "divider", "embed", "social", "capture"];
-  const EDITABLE = ["header", "text", "embed", "social", "capture"];
-  const NAMES = {
-    header: "Header", text: "Text", divider: "Divider", embed: "Embed", social: "Social icons", capture: "Email sign-up", link: "Link", product: "Product",
-  };
+  const SUMMARY_MAX = 40;
   const socialRow = document.getElementById("social-row-template");
+  const kindTemplate = (kind) => document.getElementById(`kind-fields-${kind}`);
+  const singular = (kind) => kindTemplate(kind)?.dataset.singular || kind;
+  const capitalised = (text) => text.charAt(0).toUpperCase() + text.slice(1);
 
-  // The (network, handle) rows of a form's social fieldset: numbered names, and never fewer than one row.
+  // The (network, handle) rows of a profiles fieldset: numbered names, and never fewer than one row.
   function renumber(rows) {
     [...rows.children].forEach((row, index) => {
-      row.querySelector('[data-action="remove-social-row"]').setAttribute("aria-label", `Remove profile ${index + 1}`);
-      row.querySelector('[data-action="remove-social-row"]').hidden = rows.children.length === 1;
+      const remove = row.querySelector('[data-action="remove-social-row"]');
+      remove.setAttribute("aria-label", `Remove profile ${index + 1}`);
+      remove.hidden = rows.children.length === 1;
     });
   }
 
-  function addSocialRow(form, entry) {
-    const rows = form.querySelector(".social-rows");
+  function addSocialRow(fieldset, entry) {
+    const rows = fieldset.querySelector(".social-rows");
     const row = socialRow.content.firstElementChild.cloneNode(true);
     if (entry) {
       row.querySelector("select").value = entry.network;
@@ -31,25 +33,23 @@
     return row;
   }
 
-  function setSocialRows(form, items) {
-    form.querySelector(".social-rows").replaceChildren();
-    for (const entry of items.length ? items : [null]) addSocialRow(form, entry);
+  function setSocialRows(fieldset, items) {
+    fieldset.querySelector(".social-rows").replaceChildren();
+    for (const entry of items.length ? items : [null]) addSocialRow(fieldset, entry);
   }
 
-  function readSocialRows(form) {
-    return [...form.querySelectorAll(".social-row")].map((row) => ({
-      network: row.querySelector("select").value,
-      handle: row.querySelector("input").value,
-    }));
-  }
+  const readSocialRows = (fieldset) => [...fieldset.querySelectorAll(".social-row")].map((row) => ({
+    network: row.querySelector("select").value,
+    handle: row.querySelector("input").value,
+  }));
 
-  // The social fieldset's own buttons, in the add form and in every block's edit form.
+  // The profiles fieldset's own buttons, in the add form and in every block's edit form.
   document.addEventListener("click", (event) => {
     const button = event.target.closest('[data-action="add-social-row"], [data-action="remove-social-row"]');
     if (!button) return;
-    const form = button.closest("form");
+    const fieldset = button.closest('[data-control="profiles"]');
     if (button.dataset.action === "add-social-row") {
-      addSocialRow(form).querySelector("select").focus();
+      addSocialRow(fieldset).querySelector("select").focus();
     } else {
       const rows = button.closest(".social-rows");
       const row = button.closest(".social-row");
@@ -60,52 +60,61 @@
     }
   });
 
-  // Show only the fields of `kind` in a form whose fields say which kinds take them (data-kinds).
-  function showFields(form, kind) {
-    for (const field of form.querySelectorAll("[data-kinds]")) {
-      field.hidden = !field.dataset.kinds.split(" ").includes(kind);
+  // Put the fields of `kind` in the form's .kind-fields, filled from `block` (empty for a new one).
+  function showFields(form, kind, block) {
+    const holder = form.querySelector(".kind-fields");
+    holder.replaceChildren(...(kindTemplate(kind) ? [kindTemplate(kind).content.cloneNode(true)] : []));
+    for (const control of holder.querySelectorAll("[data-control]")) {
+      const value = block ? block[control.name || control.dataset.field] : undefined;
+      if (control.dataset.control === "profiles") setSocialRows(control, value || []);
+      else control.value = value ?? "";
     }
   }
 
+  // The body of a kind's form: every control's value; a new block leaves out optional fields left empty.
+  function readFields(form, isNew) {
+    const body = {};
+    for (const control of form.querySelectorAll(".kind-fields [data-control]")) {
+      const name = control.name || control.dataset.field;
+      if (control.dataset.control === "profiles") body[name] = readSocialRows(control);
+      else if (isNew && control.value === "" && !control.required) continue;
+      else if (control.dataset.control === "number") body[name] = control.value === "" ? null : Number(control.value);
+      else body[name] = control.value;
+    }
+    return body;
+  }
+
   function summary(block) {
-    if (["header", "link", "product", "capture"].includes(block.kind)) return block.title || "";
-    if (block.kind === "text") return block.text;
-    if (block.kind === "embed") return `${block.provider || ""}: ${block.title || block.url}`;
-    if (block.kind === "social") return (block.items || []).map((entry) => entry.handle || entry.url).join(", ");
-    return "";
+    if (Array.isArray(block.items)) return block.items.map((entry) => entry.handle || entry.url).join(", ");
+    const words = block.title || block.text || block.url || "";
+    return block.provider ? `${block.provider}: ${words}` : words;
+  }
+
+  // How a button names its block: "header About", "link Portfolio" (long texts cut at a word).
+  function name(block) {
+    const words = summary(block).replace(/\s+/g, " ").trim();
+    const short = words.length > SUMMARY_MAX ? `${words.slice(0, SUMMARY_MAX).replace(/\s+\S*$/, "")}…` : words;
+    return `${singular(block.kind)} ${short}`.trim();
   }
 
   function fill(item, block) {
-    const simple = SIMPLE.includes(block.kind);
-    item.querySelector(".link-title").textContent = NAMES[block.kind] || block.kind;
+    item.querySelector(".link-title").textContent = capitalised(singular(block.kind));
     item.querySelector(".link-url").textContent = summary(block);
-    item.querySelector(".link-state").textContent = simple
-      ? (block.enabled ? "Shown" : "Hidden")
-      : `Edit it in your ${block.kind === "link" ? "links" : "products"}`;
-    for (const action of ["toggle", "delete"]) item.querySelector(`[data-action="${action}"]`).hidden = !simple;
-    item.querySelector('[data-action="edit"]').hidden = !EDITABLE.includes(block.kind);
+    item.querySelector(".link-state").textContent = block.enabled ? "Shown" : "Hidden";
     const form = item.querySelector(".link-edit");
-    showFields(form, block.kind);
-    form.elements.title.value = block.title || "";
-    form.elements.text.value = block.text || "";
-    form.elements.url.value = block.url || "";
-    form.elements.button.value = block.button || "";
-    if (block.kind === "social") setSocialRows(form, block.items || []);
-  }
-
-  function readFields(form, kind) {
-    if (kind === "header") return { title: form.elements.title.value };
-    if (kind === "text") return { text: form.elements.text.value };
-    if (kind === "embed") return { url: form.elements.url.value, title: form.elements.title.value };
-    if (kind === "social") return { items: readSocialRows(form) };
-    if (kind === "capture") return { title: form.elements.title.value, button: form.elements.button.value };
-    return {};
+    showFields(form, block.kind, block);
+    item.querySelector('[data-action="edit"]').hidden = !form.querySelector("[data-control]");
   }
 
   const addForm = document.getElementById("add-block");
   const kindMenu = addForm.elements.kind;
-  kindMenu.addEventListener("change", () => showFields(addForm, kindMenu.value));
-  setSocialRows(addForm, []);
+  const kindHint = document.getElementById("block-kind-hint");
+  function chooseKind() {
+    showFields(addForm, kindMenu.value);
+    kindHint.textContent = kindMenu.selectedOptions[0]?.dataset.description || "";
+  }
+  kindMenu.addEventListener("change", chooseKind);
+  chooseKind();
 
   window.conexoosEditableList({
     list: document.getElementById("blocks"),
@@ -123,12 +132,12 @@
     editMethod: "PATCH",
     fill,
     isLive: () => false, // the plan's limits are shown in the links' and products' own lists
-    describe: (block) => `${NAMES[block.kind] || block.kind} ${summary(block)}`.trim(),
-    readAdd: (form) => ({ kind: form.elements.kind.value, ...readFields(form, form.elements.kind.value) }),
-    readEdit: (form) => readFields(form, form.closest("[data-id]").record.kind),
-    added: () => { // the reset put the menu back on its first kind
-      showFields(addForm, kindMenu.value);
-      setSocialRows(addForm, []);
+    name,
+    readAdd: (form) => ({ kind: kindMenu.value, ...readFields(form, true) }),
+    readEdit: (form) => readFields(form, false),
+    added: (block) => { // the reset put the menu back on its first kind: stay on the kind just added
+      kindMenu.value = block.kind;
+      chooseKind();
     },
   });
 })();

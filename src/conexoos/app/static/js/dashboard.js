@@ -97,6 +97,7 @@
       },
       fill,
       isLive,
+      name: (link) => `link ${link.title}`,
       readAdd: (form) => ({ title: form.elements.title.value, url: form.elements.url.value }),
       readEdit: (form) => ({
         title: form.elements.title.value,

@@ -1,24 +1,31 @@
-// A dashboard list of the user's items (links, products) kept in step with the JSON API: add, edit in
-// place, show or hide, delete and reorder. The page says how an item is drawn (`fill`) and what its add
+// A dashboard list of the user's items (links, products, blocks) kept in step with the JSON API: add, edit
+// in place, show or hide, delete and reorder. The page says how an item is drawn (`fill`) and what its add
 // and edit forms send (`readAdd`, `readEdit`, which may throw an Error whose message is shown); `added`,
 // if given, runs after a new item is in the list and the add form was reset. The list's `data-limit` (the
 // plan's limit, empty for none) and `isLive(record)` mark the live items past the limit, which the public
 // page hides until the plan allows them, the same rule as the server's. Optional: `editMethod` (PUT by
-// default), `describe(record)` naming an item in the delete question (its title by default). After every
-// change a "conexoos:items-changed" event tells the page's other lists to reload: a link added above
-// is a block of the page layout below.
+// default), `name(record)` saying which item a button acts on ("link Portfolio": "Delete link Portfolio").
+// After every change a "conexoos:items-changed" event tells the page's other lists to reload: a link added
+// above is a block of the page layout below.
+//
+// Every action gives feedback: its button is disabled while the request runs (a second click sends
+// nothing), then "Saved" is said in the list's live region, or the server's error is shown next to the
+// field it names (`field` of the API's error) or, for an error about no one field, in the form's own box.
+// Focus stays where the person was: on the row after Save, Cancel (or Escape) and Hide, on the next row
+// after Delete (the add form when the list is empty).
 (() => {
   "use strict";
   const api = window.conexoosApi;
+  const feedback = window.conexoosFeedback;
 
   window.conexoosEditableList = (options) => {
     const { list, empty, template, addForm, errorBox, routes, fill, readAdd, readEdit, isLive } = options;
     const limit = list.dataset.limit === "" || list.dataset.limit === undefined ? null : Number(list.dataset.limit);
-    const show = (error) => { errorBox.textContent = error.message; };
     const editMethod = options.editMethod || "PUT";
-    const describe = options.describe || ((record) => record.title);
+    const name = options.name || ((record) => record.title);
+    const say = feedback.say;
     const changed = () => document.dispatchEvent(new CustomEvent("conexoos:items-changed", { detail: { list } }));
-    const firstField = (form) => [...form.querySelectorAll("input, textarea, select")].find((field) => !field.closest("[hidden]"));
+    const show = (error) => { errorBox.textContent = error.message; };
 
     function markPlanHidden() {
       let live = 0;
@@ -31,6 +38,22 @@
       }
     }
 
+    // Buttons that say which item they act on: "Move header About up", "Delete link Portfolio".
+    function labelButtons(item, record) {
+      const called = name(record);
+      const labels = {
+        up: `Move ${called} up`,
+        down: `Move ${called} down`,
+        toggle: `${record.enabled ? "Hide" : "Show"} ${called}`,
+        edit: `Edit ${called}`,
+        delete: `Delete ${called}`,
+      };
+      for (const [action, label] of Object.entries(labels)) {
+        item.querySelector(`button[data-action="${action}"]`)?.setAttribute("aria-label", label);
+      }
+      item.querySelector("button.grip")?.setAttribute("aria-label", `Reorder ${called}`);
+    }
+
     function renderItem(record) {
       const item = template.content.firstElementChild.cloneNode(true);
       item.dataset.id = String(record.id);
@@ -38,6 +61,7 @@
       item.classList.toggle("disabled", !record.enabled);
       item.querySelector('[data-action="toggle"]').textContent = record.enabled ? "Hide" : "Show";
       fill(item, record);
+      labelButtons(item, record);
       return item;
     }
 
@@ -49,8 +73,10 @@
 
     function replaceItem(record) {
       const old = list.querySelector(`[data-id="${record.id}"]`);
-      if (old) old.replaceWith(renderItem(record));
+      const item = renderItem(record);
+      if (old) old.replaceWith(item);
       markPlanHidden();
+      return item;
     }
 
     async function load() {
@@ -61,6 +87,7 @@
       const ids = [...list.children].map((item) => Number(item.dataset.id));
       try {
         render(await api("POST", routes.reorder, { ids }));
+        say("Saved the new order.");
         changed();
       } catch (error) {
         show(error);
@@ -68,66 +95,90 @@
       }
     }
 
-    async function act(action, item) {
+    // After a delete: the next row's same button, or the previous row's, or the add form's first field.
+    function focusAfterDelete(next, previous, action) {
+      const row = next || previous;
+      const target = row?.querySelector(`button[data-action="${action}"]:not([hidden])`) || feedback.firstField(addForm);
+      target?.focus();
+    }
+
+    async function remove(item) {
       const record = item.record;
+      if (!window.confirm(`Delete ${name(record)}?`)) return;
+      const { nextElementSibling: next, previousElementSibling: previous } = item;
+      await api("DELETE", routes.remove(record.id));
+      item.remove();
+      empty.hidden = list.children.length > 0;
+      markPlanHidden();
+      say(`Deleted ${name(record)}.`);
+      changed();
+      focusAfterDelete(next, previous, "delete");
+    }
+
+    async function toggle(item) {
+      const record = await api(editMethod, routes.edit(item.record.id), { enabled: !item.record.enabled });
+      replaceItem(record).querySelector('button[data-action="toggle"]').focus();
+      say(`Saved: ${name(record)} is ${record.enabled ? "shown" : "hidden"}.`);
+      changed();
+    }
+
+    async function act(action, item) {
       if (action === "delete") {
-        if (!window.confirm(`Delete “${describe(record)}”?`)) return;
-        await api("DELETE", routes.remove(record.id));
-        item.remove();
-        empty.hidden = list.children.length > 0;
-        markPlanHidden();
-        changed();
+        await remove(item);
       } else if (action === "toggle") {
-        replaceItem(await api(editMethod, routes.edit(record.id), { enabled: !record.enabled }));
-        changed();
+        await toggle(item);
       } else if (action === "edit") {
         const form = item.querySelector(".link-edit");
         form.hidden = false;
-        firstField(form)?.focus();
+        feedback.firstField(form)?.focus();
       } else if (action === "cancel") {
-        replaceItem(record); // back to the saved values
+        replaceItem(item.record).querySelector('button[data-action="edit"]').focus(); // back to the saved values
       }
     }
 
-    addForm.addEventListener("submit", async (event) => {
+    addForm.addEventListener("submit", (event) => {
       event.preventDefault();
       errorBox.textContent = "";
-      try {
+      feedback.whileSaving(addForm, event.submitter, async () => {
         const record = await api("POST", routes.add, readAdd(addForm));
         list.append(renderItem(record));
         empty.hidden = true;
         markPlanHidden();
         addForm.reset();
         if (options.added) options.added(record);
+        say(`Saved: ${name(record)} is added.`);
         changed();
-        firstField(addForm)?.focus();
-      } catch (error) {
-        show(error);
-      }
+        feedback.firstField(addForm)?.focus();
+      }).catch((error) => feedback.showError(addForm, errorBox, error));
     });
 
-    list.addEventListener("click", async (event) => {
+    list.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-action]");
-      if (!button) return;
-      try {
-        await act(button.dataset.action, button.closest("[data-id]"));
-      } catch (error) {
-        show(error);
-      }
+      const action = button?.dataset.action;
+      if (!button || !["delete", "toggle", "edit", "cancel"].includes(action) || button.disabled) return;
+      const item = button.closest("[data-id]");
+      feedback.whileSaving(null, button, () => act(action, item)).catch(show);
     });
 
-    list.addEventListener("submit", async (event) => {
+    list.addEventListener("keydown", (event) => { // Escape in an edit form is its Cancel button
+      const form = event.target.closest(".link-edit");
+      if (event.key !== "Escape" || !form || form.dataset.saving) return;
+      event.preventDefault();
+      act("cancel", form.closest("[data-id]"));
+    });
+
+    list.addEventListener("submit", (event) => {
       event.preventDefault();
       const form = event.target;
-      const errors = form.querySelector(".errors");
-      errors.textContent = "";
-      try {
+      const box = form.querySelector(".errors");
+      box.textContent = "";
+      feedback.whileSaving(form, event.submitter, async () => {
         const id = form.closest("[data-id]").record.id;
-        replaceItem(await api(editMethod, routes.edit(id), readEdit(form)));
+        const record = await api(editMethod, routes.edit(id), readEdit(form));
+        replaceItem(record).querySelector('button[data-action="edit"]').focus();
+        say(`Saved ${name(record)}.`);
         changed();
-      } catch (error) {
-        errors.textContent = error.message;
-      }
+      }).catch((error) => feedback.showError(form, box, error));
     });
 
     document.addEventListener("conexoos:items-changed", (event) => {

@@ -77,6 +77,7 @@
     },
     fill,
     isLive: (product) => product.enabled,
+    name: (product) => `product ${product.title}`,
     readAdd: read,
     readEdit: read,
     added: (product) => { addForm.elements.currency.value = product.currency; }, // the next one is likely the same

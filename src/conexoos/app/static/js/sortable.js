@@ -1,11 +1,23 @@
-// Reorderable dashboard lists: drag an item by its grip, or move it with its ↑ and ↓ buttons.
+// Reorderable dashboard lists: drag an item by its grip with a mouse, a pen or a finger (Pointer Events),
+// press ↑ or ↓ on the focused grip, or use the item's Move up and Move down buttons.
 // After every move `save()` is awaited; it persists the order of the list's children and re-renders them.
 (() => {
   "use strict";
+  const EDGE = 48; // px from the window's top or bottom edge where a drag scrolls the page
+  const STEP = 12;
 
-  function refocus(list, id, action) {
-    const button = list.querySelector(`[data-id="${id}"] button[data-action="${action}"]`);
-    if (button) button.focus();
+  function refocus(list, id, selector) {
+    const target = list.querySelector(`[data-id="${id}"] ${selector}`);
+    if (target) target.focus();
+  }
+
+  // Move `item` one place up or down; false at either end of the list.
+  function shift(list, item, direction) {
+    const neighbour = direction === "up" ? item.previousElementSibling : item.nextElementSibling;
+    if (!neighbour) return false;
+    if (direction === "up") list.insertBefore(item, neighbour);
+    else list.insertBefore(neighbour, item);
+    return true;
   }
 
   function withButtons(list, itemSelector, save) {
@@ -14,50 +26,78 @@
       if (!button) return;
       const item = button.closest(itemSelector);
       const action = button.dataset.action;
-      const neighbour = action === "up" ? item.previousElementSibling : item.nextElementSibling;
-      if (!neighbour) return;
-      if (action === "up") list.insertBefore(item, neighbour);
-      else list.insertBefore(neighbour, item);
+      if (!shift(list, item, action)) return;
       await save();
-      refocus(list, item.dataset.id, action); // the list was re-rendered: keep the keyboard user's place
+      refocus(list, item.dataset.id, `button[data-action="${action}"]`); // the list was re-rendered
+    });
+  }
+
+  function withKeys(list, itemSelector, save) {
+    list.addEventListener("keydown", async (event) => {
+      const grip = event.target.closest(".grip");
+      const direction = { ArrowUp: "up", ArrowDown: "down" }[event.key];
+      if (!grip || !direction) return;
+      event.preventDefault(); // the arrows move the item, not the page
+      const item = grip.closest(itemSelector);
+      if (!shift(list, item, direction)) return;
+      await save();
+      refocus(list, item.dataset.id, ".grip");
     });
   }
 
   const order = (list) => [...list.children].map((item) => item.dataset.id).join(",");
 
+  // Put `dragged` above the first sibling whose middle is below `y`, or last.
+  function place(list, dragged, y) {
+    const others = [...list.children].filter((item) => item !== dragged);
+    const below = others.find((item) => {
+      const box = item.getBoundingClientRect();
+      return y < box.top + box.height / 2;
+    });
+    if (below) {
+      if (dragged.nextElementSibling !== below) list.insertBefore(dragged, below);
+    } else if (list.lastElementChild !== dragged) {
+      list.append(dragged);
+    }
+  }
+
+  function scrollNearEdge(y) {
+    if (y < EDGE) window.scrollBy(0, -STEP);
+    else if (y > window.innerHeight - EDGE) window.scrollBy(0, STEP);
+  }
+
   function withDragging(list, itemSelector, save) {
-    let dragged = null;
-    let before = "";
-    list.addEventListener("dragstart", (event) => {
-      const grip = event.target.closest ? event.target.closest(".grip") : null;
-      dragged = grip ? grip.closest(itemSelector) : null;
-      if (!dragged) return;
-      before = order(list);
-      dragged.classList.add("dragging");
-      event.dataTransfer.effectAllowed = "move";
-      event.dataTransfer.setData("text/plain", dragged.dataset.id);
-      event.dataTransfer.setDragImage(dragged, 16, 16);
+    let drag = null; // {item, pointerId, before}
+    list.addEventListener("pointerdown", (event) => {
+      const grip = event.target.closest(".grip");
+      if (!grip || !event.isPrimary || event.button !== 0 || drag) return;
+      event.preventDefault(); // no text selection, no focus change, no native drag
+      list.setPointerCapture(event.pointerId); // the moves keep coming wherever the finger goes
+      const item = grip.closest(itemSelector);
+      drag = { item, pointerId: event.pointerId, before: order(list) };
+      item.classList.add("dragging");
     });
-    list.addEventListener("dragover", (event) => {
-      if (!dragged) return;
-      event.preventDefault();
-      const target = event.target.closest(itemSelector);
-      if (!target || target === dragged) return;
-      const box = target.getBoundingClientRect();
-      const after = event.clientY > box.top + box.height / 2;
-      list.insertBefore(dragged, after ? target.nextElementSibling : target);
+    list.addEventListener("pointermove", (event) => {
+      if (!drag || event.pointerId !== drag.pointerId) return;
+      place(list, drag.item, event.clientY);
+      scrollNearEdge(event.clientY);
     });
-    list.addEventListener("drop", (event) => event.preventDefault());
-    list.addEventListener("dragend", async () => {
-      if (!dragged) return;
-      dragged.classList.remove("dragging");
-      dragged = null;
-      if (order(list) !== before) await save(); // a drag dropped where it started changes nothing
-    });
+    const finish = async (event) => {
+      if (!drag || event.pointerId !== drag.pointerId) return;
+      const { item, before } = drag;
+      drag = null;
+      item.classList.remove("dragging");
+      if (order(list) === before) return; // dropped where it started: nothing to save
+      await save(); // after a cancel too: what the list shows is what is kept
+      if (event.type === "pointerup") refocus(list, item.dataset.id, ".grip");
+    };
+    list.addEventListener("pointerup", finish);
+    list.addEventListener("pointercancel", finish);
   }
 
   window.conexoosSortable = (list, itemSelector, save) => {
     withButtons(list, itemSelector, save);
+    withKeys(list, itemSelector, save);
     withDragging(list, itemSelector, save);
   };
 })();
