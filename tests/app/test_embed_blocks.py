@@ -8,7 +8,7 @@ import re
 import pytest
 from flask.testing import FlaskClient
 
-from conexoos.app.controllers.blocks.embed import PLAYER_HOSTS, recognise
+from conexoos.app.controllers.blocks.embed import EMBED, PLAYER_HOSTS, recognise
 from tests.support.static_urls import SHARE_SCRIPT, scripts_of, unhashed
 
 from .billing_support import visit
@@ -103,3 +103,23 @@ def test_the_csp_allows_exactly_the_players_as_frames(client: FlaskClient) -> No
         "frame-src https://www.youtube-nocookie.com https://player.vimeo.com https://open.spotify.com "
         "https://w.soundcloud.com"
     ]
+
+
+def test_embed_js_is_included_once_however_many_runs_of_embeds(alice: Account, client: FlaskClient) -> None:
+    for url in ("https://youtu.be/dQw4w9WgXcQ", "https://vimeo.com/76979871"):
+        assert alice.api("POST", "/api/blocks", {"kind": "embed", "url": url}).status_code == 201
+        assert alice.api("POST", "/api/blocks", {"kind": "header", "title": "Between"}).status_code == 201
+    html = visit(client, f"/{alice.username}").get_data(as_text=True)
+    assert html.count('class="embed-card"') == 2  # two runs of embeds, apart
+    assert scripts_of(html) == [SHARE_SCRIPT, "/static/js/embed.js"]
+
+
+def test_the_cap_on_embeds_is_not_worded_as_a_plan_limit(alice: Account) -> None:
+    for number in range(EMBED.limit):
+        body = {"kind": "embed", "url": f"https://vimeo.com/{number + 1}"}
+        assert alice.api("POST", "/api/blocks", body).status_code == 201
+    refused = alice.api("POST", "/api/blocks", {"kind": "embed", "url": "https://vimeo.com/999"})
+    assert refused.status_code == 403
+    error = refused.get_json()["error"]
+    assert error["code"] == "page_limit"
+    assert error["message"] == f"A page holds at most {EMBED.limit} embeds. Delete an embed to add another."

@@ -96,6 +96,8 @@ def embed_url_field() -> Field:
 class EmbedKind(SimpleKind):
     """An embed: the URL and an optional title, its player worked out from the URL when shown."""
 
+    script = "js/embed.js"
+
     def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
         """The fields with the ``player`` (None hides a block whose URL is no longer recognised)."""
         fields = block.fields

@@ -35,6 +35,11 @@ class BlockKind:
     """The kind's name in the API and in ``page_block.kind`` (at most 20 characters)."""
     singular: str
     plural: str
+    plan_bound = True
+    """Whether :meth:`plan_limit` depends on the plan (False: a cap every page has, worded as such)."""
+    script: str | None = None
+    """A static script (``js/embed.js``) the kind's blocks use on the public page, which includes it once
+    however many runs of the kind it shows; None when the kind needs none."""
     create: Schema
     """The body of ``POST /api/blocks`` for this kind (besides ``kind``)."""
     update: Schema
