@@ -13,7 +13,6 @@ from flask import url_for
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
-from conexoos.app.dto.errors import InputError
 from conexoos.app.dto.products import PRODUCT_CREATE, PRODUCT_UPDATE
 from conexoos.app.models.persistent import DEFAULT_PRODUCT_IMAGE, PageBlock, Product, User, UserLink
 from conexoos.app.plans_config import Plan
@@ -22,6 +21,7 @@ from conexoos.framework import db
 from conexoos.framework.storage import media_storage
 
 from .. import blocklist, plans
+from ..image_replacement import replace_image
 from ..ordering import reorder
 from ..owner_lock import locked_owner
 from . import page
@@ -158,21 +158,15 @@ def delete_product(user: User, product_id: int) -> None:
 
 def set_image(user: User, product_id: int, upload: Upload | None) -> Product:
     """Store a new image (re-encoded by IOUtils); an invalid image raises InvalidImage and changes nothing."""
-    get_product(user, product_id)  # 404 before the upload is decoded
-    if upload is None or not upload.filename:
-        raise InputError("send the image in the multipart field 'image'", field="image", code="required")
-    files = io_utils()
-    stored = files.save_image(upload, PRODUCT_FOLDER, default=DEFAULT_PRODUCT_IMAGE)
-    try:
-        with locked_owner(user) as owner:
-            product = get_product(owner, product_id)
-            old = product.image
-            product.image = stored
-    except BaseException:
-        files.delete(stored)
-        raise
-    files.delete(old)
-    return product
+    return replace_image(
+        user,
+        lambda owner: get_product(owner, product_id),
+        "image",
+        upload,
+        field="image",
+        folder=PRODUCT_FOLDER,
+        default=DEFAULT_PRODUCT_IMAGE,
+    )
 
 
 def reorder_products(user: User, payload: Any) -> Sequence[Product]:
