@@ -113,6 +113,13 @@ def on_sale() -> bool:
     return any(plans.plan_available(plan) for plan in plans.all_plans().values() if not plan.is_free)
 
 
+def no_billing_account() -> str:
+    """The 409 of the billing portal for someone who never paid: choose a plan, when one is on sale."""
+    if on_sale():
+        return "You have no billing account yet: choose a paid plan first."
+    return f"You have no billing account: {CANNOT_BUY[0].lower()}{CANNOT_BUY[1:]}"
+
+
 def unavailable(plan: Plan) -> str:
     """Why a paid plan cannot be bought: on its card, and the 409 of a checkout that asks for it."""
     return f"{plan.name} cannot be bought on this site." if not on_sale() else f"{plan.name} is not on sale."
