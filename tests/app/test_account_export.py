@@ -58,9 +58,9 @@ def test_the_zip_holds_the_account_its_statistics_and_its_images(app: Flask, ali
     assert data["settings"] == {"plan": "gratis", "plan_name": "Gratis", "subscription_status": ""}
     links = data["links"]
     assert isinstance(links, list)
-    assert [(link["title"], link["url"]) for link in links] == [
-        ("Blog", "https://blog.example/"),
-        ("Shop", "https://shop.example/"),
+    assert [(link["title"], link["url"], link["icon"]) for link in links] == [
+        ("Blog", "https://blog.example/", f"images/{seeded.images[2]}"),
+        ("Shop", "https://shop.example/", None),
     ]
     [product] = data["products"]  # type: ignore[misc]
     assert (product["title"], product["price"], product["currency"]) == ("E-book", 1250, "EUR")

@@ -266,7 +266,7 @@ def account_data(user: User, now: datetime, statistics: list[str], images: list[
         },
         "appearance": _appearance_data(user, images),
         "page": [_block_data(loaded) for loaded in list_blocks(user)],
-        "links": [_link_data(link) for link in UserLink.get_links_by_user_id(user.id)],
+        "links": [_link_data(link, images) for link in UserLink.get_links_by_user_id(user.id)],
         "products": [_product_data(product, images) for product in Product.get_products_by_user_id(user.id)],
         **_kinds_data(user),
         "linked_sign_ins": [_identity_data(row) for row in ExternalIdentity.of_user(user.id)],
@@ -309,8 +309,10 @@ def _identity_data(row: ExternalIdentity) -> dict[str, Any]:
     }
 
 
-def _link_data(link: UserLink) -> dict[str, Any]:
-    return {**link.to_json(), "created_at": _iso(link.created_at), "updated_at": _iso(link.updated_at)}
+def _link_data(link: UserLink, images: list[str]) -> dict[str, Any]:
+    icon = image_entry(link.icon) if link.icon in images else None
+    created, updated = _iso(link.created_at), _iso(link.updated_at)
+    return {**link.to_json(), "icon": icon, "created_at": created, "updated_at": updated}
 
 
 def _product_data(product: Product, images: list[str]) -> dict[str, Any]:
