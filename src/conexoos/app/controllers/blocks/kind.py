@@ -83,11 +83,7 @@ class BlockKind:
     def exported_fields(
         self, block: PageBlock, link: UserLink | None, product: Product | None
     ) -> dict[str, Any]:
-        """The block's fields in the account export's ``page`` list: as the blocks API gives them, or none
-        for a block showing a link or a product (the export's ``links`` or ``products`` hold it, named by the
-        block's ``item_id``)."""
-        if block.link_id is not None or block.product_id is not None:
-            return {}
+        """The block's fields in the account export's ``page`` list: as the blocks API gives them."""
         return self.fields_json(block, link, product)
 
     def exported_data(self, user: User) -> dict[str, Any]:
