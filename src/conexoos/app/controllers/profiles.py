@@ -55,6 +55,11 @@ class PublicPage:
         """The shown products, in page order."""
         return [item for run in self.runs if run.kind is PRODUCT for item in run.items]
 
+    @property
+    def scripts(self) -> list[str]:
+        """The static scripts the shown kinds use, each once, in page order."""
+        return list(dict.fromkeys(run.kind.script for run in self.runs if run.kind.script))
+
 
 def public_page(username: str) -> PublicPage:
     """Load a page in two queries (the owner joined to the site's theme setting and the appearance; the
