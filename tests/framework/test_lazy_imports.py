@@ -22,7 +22,8 @@ FIRST_USE_ONLY = (
     *("stripe", "PIL", "pypdf", "webauthn", "segno", "markdown_it", "nh3"),
     # python-socketio's client stack and message queues, redis-py's clients (framework/lazy.py's packages)
     *("socketio.client", "engineio.client", "requests", "socketio.redis_manager", "redis.client"),
-    *("redis.asyncio", "cachelib.redis"),
+    *("redis.asyncio", "cachelib.redis", "limits.aio", "flask_wtf.recaptcha"),
+    "sqlalchemy.dialects.postgresql",  # on SQLite (the analytics flush's insert imports it on PostgreSQL)
 )
 SCRIPT = """
 import sys

@@ -12,7 +12,7 @@ A module names it as usual for type checkers and lazily at run time::
 clause's expression is evaluated only when an exception reaches it).
 
 A few third-party packages import all their submodules in their ``__init__`` (python-socketio, redis-py,
-cachelib): :func:`install_lazy_packages` (called when ``conexoos.framework`` is imported) loads those
+cachelib, ...): :func:`install_lazy_packages` (called when ``conexoos.framework`` is imported) loads those
 without running their ``__init__``, each name being imported from its submodule at its first use.
 """
 
@@ -49,12 +49,13 @@ def lazy_module(name: str) -> ModuleType:
     return LazyModule(name)
 
 
-EAGER_PACKAGES = ("socketio", "engineio", "redis", "cachelib")
+EAGER_PACKAGES = ("socketio", "engineio", "redis", "cachelib", "limits", "flask_wtf")
 """Packages whose ``__init__`` imports every submodule. python-socketio's brings its client stack (requests,
 urllib3, websocket-client), Kafka and AMQP managers and asyncio servers to a server that uses ``Server`` and
 ``WSGIApp``; redis-py's brings its cluster, sentinel and asyncio clients to a module that names
 ``redis.exceptions.RedisError``; cachelib's brings every cache backend (and so redis-py) to the sessions'
-``FileSystemCache``. About 13 MiB and 0.3 s a worker together."""
+``FileSystemCache``; limits' brings its asyncio storages, Flask-WTF's its reCAPTCHA (and urllib.request)
+to the CSRF check. About 15 MiB and 0.3 s of CPU a worker together."""
 
 Export = tuple[str, str | None]
 """Where a package's name comes from: (submodule relative to the package, attribute; None for the submodule
@@ -73,6 +74,9 @@ class LazyPackageLoader(importlib.abc.Loader):
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         """The default module (with the package's ``__path__``, so its submodules import as usual)."""
         return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.eager, name)  # get_resource_reader, get_filename, ...: the eager loader's
 
     def exec_module(self, module: ModuleType) -> None:
         """Give ``module`` a ``__getattr__`` that imports each name when first read."""
