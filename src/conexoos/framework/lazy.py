@@ -118,18 +118,22 @@ def _is_submodule(package: ModuleType, name: str) -> bool:
 
 
 def _bound_names(tree: ast.Module) -> set[str] | None:
-    """Every name a package's ``__init__`` may bind (inside its functions too: more is only slower); None
-    when it may bind any (a star import, a module ``__getattr__``)."""
+    """Every name a package's ``__init__`` binds at its top level (in its ``if`` and ``try`` blocks too);
+    None when it may bind any (a star import, a module ``__getattr__``)."""
     names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.add(node.name)
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)  # not its body: names bound there are not the module's
         elif isinstance(node, ast.Import | ast.ImportFrom):
             if any(alias.name == "*" for alias in node.names):
                 return None
             names.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.stmt | ast.excepthandler | ast.expr):
+            pending.extend(ast.iter_child_nodes(node))
     return None if "__getattr__" in names else names
 
 
