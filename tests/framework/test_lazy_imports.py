@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conexoos.framework.lazy import LazyPackageFinder, lazy_module
+from conexoos.framework.lazy import EAGER_PACKAGES, LazyPackageFinder, lazy_module
 
 REPO = Path(__file__).resolve().parents[2]
 FIRST_USE_ONLY = (
@@ -146,3 +146,42 @@ def test_a_name_the_package_lacks_is_an_error_without_running_the_init(probe_pac
     with pytest.raises(ImportError, match="socketio_manage"):
         from lazy_probe_package import socketio_manage  # noqa: F401 (Flask-SocketIO probes for it so)
     assert _loaded() == []
+
+
+EVERY_NAME = """
+import ast, importlib, importlib.util, types
+import conexoos.framework  # installs the finder
+from conexoos.framework.lazy import EAGER_PACKAGES
+
+for package in EAGER_PACKAGES:
+    module = importlib.import_module(package)
+    source = module.__spec__.loader.get_source(package)
+    exported = next(
+        ast.literal_eval(node.value)
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+    )
+    lazily = {name: getattr(module, name) for name in exported}
+    eager = types.ModuleType(package)  # the __init__ run as it is, beside the lazy module
+    eager.__dict__.update(__package__=package, __path__=module.__path__, __spec__=module.__spec__)
+    exec(compile(source, module.__spec__.origin, "exec"), eager.__dict__)
+    same = all(lazily[name] is getattr(eager, name) for name in exported)
+    print(package, len(exported), same)
+"""
+
+
+def test_a_lazy_package_gives_what_its_init_gives(tmp_path: Path) -> None:
+    """Each package of EAGER_PACKAGES gives every name of its ``__all__``, the very objects its own
+    ``__init__`` binds when run in full."""
+    done = subprocess.run(
+        [sys.executable, "-c", EVERY_NAME],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == list(EAGER_PACKAGES)
+    assert all(line.endswith("True") and int(line.split()[1]) > 0 for line in lines), lines
