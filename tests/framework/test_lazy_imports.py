@@ -22,7 +22,7 @@ FIRST_USE_ONLY = (
     *("stripe", "PIL", "pypdf", "webauthn", "segno", "markdown_it", "nh3"),
     # python-socketio's client stack and message queues, redis-py's clients (framework/lazy.py's packages)
     *("socketio.client", "engineio.client", "requests", "socketio.redis_manager", "redis.client"),
-    *("redis.asyncio", "cachelib.redis", "limits.aio", "flask_wtf.recaptcha"),
+    *("redis.asyncio", "cachelib.redis", "limits.aio", "flask_wtf.recaptcha", "wsproto"),
     "sqlalchemy.dialects.postgresql",  # on SQLite (the analytics flush's insert imports it on PostgreSQL)
 )
 SCRIPT = """
@@ -151,15 +151,19 @@ def test_a_name_the_package_lacks_is_an_error_without_running_the_init(probe_pac
 EVERY_NAME = """
 import ast, importlib, importlib.util, types
 import conexoos.framework  # installs the finder
-from conexoos.framework.lazy import EAGER_PACKAGES
+from conexoos.framework.lazy import EAGER_PACKAGES, _submodule_imports
 
 for package in EAGER_PACKAGES:
     module = importlib.import_module(package)
     source = module.__spec__.loader.get_source(package)
+    tree = ast.parse(source)
     exported = next(
-        ast.literal_eval(node.value)
-        for node in ast.parse(source).body
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+        (
+            ast.literal_eval(node.value)
+            for node in tree.body
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+        ),
+        list(_submodule_imports(package, tree)),  # no __all__ (simple_websocket): what it imports
     )
     lazily = {name: getattr(module, name) for name in exported}
     eager = types.ModuleType(package)  # the __init__ run as it is, beside the lazy module
