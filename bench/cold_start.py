@@ -2,11 +2,12 @@
 rounds of ``public_page.py``.
 
 Run: .venv/bin/python bench/cold_start.py [--backends sqlite,postgresql] [--spawns 5] [--warm-up 300]
-                                          [--source-only]
+                                          [--source-only] [--before /tmp/main/src]
 
 For each backend it seeds one database for both apps (as ``public_page.py`` does), then spawns each app
 ``--spawns`` times in alternation (bare first, then Conexoos first, ...) under the same gunicorn command with
-one worker, and measures:
+one worker (and, with ``--before DIR``, the product from another tree's ``src`` too: a before/after in
+one run), and measures:
 
 - the cold start: seconds from spawning gunicorn to the first 200 of the public page, and the CPU time
   the worker had used by then (steadier than the seconds on a machine shared with other work);
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import http.client
+import os
 import statistics
 import sys
 import tempfile
@@ -103,9 +105,12 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, list[Start]
             "bare": ("bench.bare_app:app", _environment(bare_url=url), f"/go/{bare_link}"),
             "conexoos": ("conexoos.framework.wsgi:app", _environment(config), f"/go/{product_link}"),
         }
+        if args.before:  # the same product from another tree, e.g. `git archive main src`
+            environment = {**_environment(config), "PYTHONPATH": f"{args.before}{os.pathsep}{REPO}"}
+            apps["conexoos before"] = ("conexoos.framework.wsgi:app", environment, f"/go/{product_link}")
         starts: dict[str, list[Start]] = {name: [] for name in apps}
         for index in range(args.spawns):
-            order = list(apps) if index % 2 == 0 else list(reversed(apps))
+            order = list(apps) if index % 2 == 0 else list(reversed(apps))  # alternating
             for app_name in order:
                 app, environment, go = apps[app_name]
                 starts[app_name].append(spawn(app, environment, [f"/{USERNAME}", go], args, log))
@@ -134,11 +139,12 @@ def main() -> None:
     parser.add_argument("--spawns", type=int, default=5)
     parser.add_argument("--warm-up", type=int, default=300, help="requests of each path before the RSS")
     parser.add_argument("--source-only", action="store_true", help="no bytecode: compile at every start")
+    parser.add_argument("--before", type=Path, help="another tree's src, spawned in alternation too")
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
     if not args.source_only:
-        for tree in (PRODUCT_SOURCE, REPO / "bench"):
+        for tree in (PRODUCT_SOURCE, REPO / "bench", *([args.before] if args.before else [])):
             compileall.compile_dir(tree, quiet=1)
     print(f"bytecode: {'no' if args.source_only else 'yes'}")
     print("| backend | app | first 200 after spawn | worker CPU by then | RSS after warm-up |")
