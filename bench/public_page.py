@@ -51,8 +51,6 @@ BARE_PORT = 21001
 PRODUCT_PORT = 21002
 COLD_PORT = 21003
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-POSTGRES = f"{POSTGRES_SERVER}/conexoos_bench"
-"""A database of the benchmark's own (made when missing), so that no test database is reset under a run."""
 USERNAME = "maya"
 LINKS = 8
 PRODUCTS = 2
@@ -68,25 +66,26 @@ WRK = shutil.which("wrk")
 
 
 @contextmanager
-def database(backend: str, folder: Path) -> Iterator[str]:
-    """An empty database of ``backend``: a SQLite file in ``folder``, or ``conexoos_bench`` (made when
-    missing) with its public schema reset."""
+def database(backend: str, folder: Path, name: str = "conexoos_bench") -> Iterator[str]:
+    """An empty database of ``backend``: a SQLite file in ``folder``, or the PostgreSQL database ``name``
+    (made when missing) with its public schema reset: a database of the benchmark's own, so that no test
+    database is reset under a run."""
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'bench.db'}"
         return
     server = create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        query = text("SELECT 1 FROM pg_database WHERE datname = 'conexoos_bench'")
-        exists = connection.execute(query).first()
-        if exists is None:
-            connection.execute(text("CREATE DATABASE conexoos_bench"))
+        query = text("SELECT 1 FROM pg_database WHERE datname = :name")
+        if connection.execute(query, {"name": name}).first() is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     server.dispose()
-    engine = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    url = f"{POSTGRES_SERVER}/{name}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    yield POSTGRES
+    yield url
 
 
 def write_config(folder: Path, url: str) -> Path:
