@@ -4,12 +4,9 @@ of Redis, a flush that crashes before acknowledging reads its batch again, a tor
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import signal
-import threading
-import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -96,47 +93,6 @@ def test_an_acknowledged_append_survives_kill_9_of_its_process(tmp_path: Path, f
     stored = collected(queue)
     assert set(acknowledged) <= set(stored)
     assert len(stored) == len(set(stored))
-
-
-def test_threads_share_fsyncs_and_each_append_returns_only_once_its_line_was_synced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The group commit: 8 threads append (a flush renames the file midway), a slow fsync covers the lines
-    of several, and no append returns before an fsync that started after its line was written."""
-    queue = FileQueue(tmp_path / "queue")
-    synced: set[str] = set()
-    calls, real_fsync = [], os.fsync
-
-    def slow_fsync(descriptor: int) -> None:
-        with open(f"/proc/self/fd/{descriptor}", "rb") as stream:  # what this fsync covers
-            covered = {json.loads(line)["id"] for line in stream if line.strip()}
-        time.sleep(0.005)
-        real_fsync(descriptor)
-        calls.append(descriptor)
-        synced.update(covered)
-
-    monkeypatch.setattr(os, "fsync", slow_fsync)
-    returned_unsynced: list[str] = []
-
-    def append_many(worker: int) -> None:
-        for number in range(25):
-            identifier = f"{worker}-{number}"
-            queue.append({"id": identifier})
-            if identifier not in synced:
-                returned_unsynced.append(identifier)
-
-    threads = [threading.Thread(target=append_many, args=(worker,)) for worker in range(8)]
-    for thread in threads:
-        thread.start()
-    time.sleep(0.05)
-    stored: list[str] = []
-    drain(queue, lambda payloads: stored.extend(p["id"] for p in payloads), 1000, 1)  # a rename midway
-    for thread in threads:
-        thread.join()
-    drain(queue, lambda payloads: stored.extend(p["id"] for p in payloads), 1000, 10)
-    assert returned_unsynced == []
-    assert sorted(stored) == sorted(f"{w}-{n}" for w in range(8) for n in range(25))
-    assert len(calls) < 200 / 2  # shared: far fewer fsyncs than appends
 
 
 def test_a_flush_that_crashes_before_acknowledging_reads_its_batch_again(tmp_path: Path) -> None:
