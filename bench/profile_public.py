@@ -1,12 +1,15 @@
 """Where a request of the public page and of ``/go/<id>`` spends its time, by pyinstrument.
 
 Run: .venv/bin/python bench/profile_public.py [--backend sqlite|postgresql] [--requests 2000] [--tree]
+                                             [--no-page-cache]
 
 It builds the product in this process (UAT, the given database), gives one user 8 links and 2 products,
 warms up, then profiles ``--requests`` anonymous requests of each path through the whole WSGI stack
 (Flask's test client) and prints, per path, the share of time in each part of the request (sessions,
 login, CSRF, rate limits, logging, the analytics write, template rendering, ...), or pyinstrument's whole
-call tree with ``--tree``. pyinstrument is not a dependency: ``.venv/bin/pip install pyinstrument``.
+call tree with ``--tree``. The page cache is on (the default) unless ``--no-page-cache``: then every view
+renders the page and every click queries its link. pyinstrument is not a dependency:
+``.venv/bin/pip install pyinstrument``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ sys.path.insert(0, str(REPO))
 from bench.public_page import BROWSER, USERNAME, database, seed_product, write_config  # noqa: E402
 
 PARTS = {
-    "analytics write (insert + commit)": ("analytics.py:_record", "transaction"),
+    "analytics: recording the view or click, in all": ("analytics.py:_record",),
+    "  of which the write buffer's append (and fsync)": ("event_buffer.py:enqueue",),
+    "page cache lookups": ("page_cache.py:_cached_page", "page_cache.py:_fresh_link"),
     "user-agent classification": ("useragent.py",),
     "page queries": ("profiles.py:public_page", "profiles.py:live_link"),
     "template rendering": ("render_template",),
@@ -48,9 +53,10 @@ def main() -> None:
     parser.add_argument("--backend", default="sqlite")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--tree", action="store_true", help="print pyinstrument's call tree")
+    parser.add_argument("--no-page-cache", action="store_true", help="render every view, query every click")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name, database(args.backend, Path(name)) as url:
-        config = write_config(Path(name), url)
+        config = write_config(Path(name), url, page_cache=not args.no_page_cache)
         link_id = seed_product(config)
         from conexoos.framework import create_app
 
@@ -83,7 +89,7 @@ def _print_shares(profiler: object) -> None:
     total = root.time
     for part, patterns in PARTS.items():
         spent = _time_in(root, patterns)
-        print(f"  {part:<38}{100 * spent / total:5.1f} %")
+        print(f"  {part:<50}{100 * spent / total:5.1f} %")
 
 
 def _time_in(frame: object, patterns: tuple[str, ...]) -> float:

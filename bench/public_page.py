@@ -2,20 +2,23 @@
 
 Run: .venv/bin/python bench/public_page.py [--backends sqlite,postgresql] [--rounds 5] [--seconds 5]
                                            [--workers 2] [--threads 4] [--worker-class gthread]
-                                           [--concurrency 8]
+                                           [--concurrency 8] [--skip-cold]
 
-For each backend it fills one database with the same data for both apps (one user with 8 links and 2
-products), starts both under the same gunicorn command (workers, worker class, threads) on loopback
-ports, warms them up, then runs ``--rounds`` alternating rounds (bare first, then Conexoos first, ...): in
-each, the public page and then ``/go/<id>`` for ``--seconds`` each, from ``--concurrency`` client threads on
-kept-alive connections (a browser's User-Agent, so every view and click is recorded by both apps). It
-counts answered requests and the CPU time the server's workers used meanwhile (from /proc), and prints
-per request kind the ratio Conexoos / bare of throughput and of CPU per request: median, min and max
-over the rounds. Then, for each app: the cold start (process spawn to the first 200 of the public page,
-one worker, median of 3) and the resident memory (RSS) per worker after the rounds.
+For each backend it fills one database with the same data for the apps (one user with 8 links and 2
+products), starts three under the same gunicorn command (workers, worker class, threads) on loopback
+ports: the bare app, Conexoos with its page cache off (every view rendered) and Conexoos with it on (the
+default). It warms them up, then runs ``--rounds`` alternating rounds (bare first, then the reverse
+order, ...): in each, the public page and then ``/go/<id>`` for ``--seconds`` each, from
+``--concurrency`` client connections kept alive (a browser's User-Agent, so every view and click is
+recorded by every app). It counts answered requests and the CPU time the server's workers used meanwhile
+(from /proc), and prints per request kind the ratio Conexoos / bare of throughput and of CPU per request,
+with the cache off and on: median, min and max over the rounds. Then, for the bare app and Conexoos: the
+cold start (process spawn to the first 200 of the public page, one worker, median of 3; not with
+``--skip-cold``) and the resident memory (RSS) per worker after the rounds.
 
 Rate limits and everything else stay at the product's defaults (UAT environment); the owner is never
-logged in, so every request is an anonymous visitor's.
+logged in, so every request is an anonymous visitor's. ``BENCH_PORT_BASE`` (default 21001: four ports
+from it) and ``BENCH_POSTGRES_DATABASE`` (default ``conexoos_bench``) let two runs share the machine.
 """
 
 from __future__ import annotations
@@ -47,12 +50,14 @@ sys.path.insert(0, str(REPO))
 from bench.bare_app import seed as seed_bare  # noqa: E402
 
 HOST = "127.0.0.1"
-BARE_PORT = 21001
-PRODUCT_PORT = 21002
-COLD_PORT = 21003
+PORT_BASE = int(os.environ.get("BENCH_PORT_BASE") or 21001)
+"""The first of four loopback ports (``BENCH_PORT_BASE``): bare, Conexoos, Conexoos cached, cold starts."""
 POSTGRES_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-POSTGRES = f"{POSTGRES_SERVER}/conexoos_bench"
-"""A database of the benchmark's own (made when missing), so that no test database is reset under a run."""
+POSTGRES_DATABASE = os.environ.get("BENCH_POSTGRES_DATABASE") or "conexoos_bench"
+"""A database of the benchmark's own (made when missing), so that no test database is reset under a run
+(``BENCH_POSTGRES_DATABASE`` names another, for two runs at once)."""
+APPS = ("bare", "conexoos", "cached")
+"""The bare app, Conexoos with its page cache off (every view rendered), and Conexoos with it on."""
 USERNAME = "maya"
 LINKS = 8
 PRODUCTS = 2
@@ -68,29 +73,30 @@ WRK = shutil.which("wrk")
 
 
 @contextmanager
-def database(backend: str, folder: Path) -> Iterator[str]:
-    """An empty database of ``backend``: a SQLite file in ``folder``, or ``conexoos_bench`` (made when
-    missing) with its public schema reset."""
+def database(backend: str, folder: Path, name: str = POSTGRES_DATABASE) -> Iterator[str]:
+    """An empty database of ``backend``: a SQLite file in ``folder``, or the PostgreSQL database ``name``
+    (``POSTGRES_DATABASE`` unless told; made when missing) with its public schema reset."""
     if backend == "sqlite":
         yield f"sqlite:///{folder / 'bench.db'}"
         return
     server = create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        query = text("SELECT 1 FROM pg_database WHERE datname = 'conexoos_bench'")
-        exists = connection.execute(query).first()
-        if exists is None:
-            connection.execute(text("CREATE DATABASE conexoos_bench"))
+        query = text("SELECT 1 FROM pg_database WHERE datname = :name")
+        if connection.execute(query, {"name": name}).first() is None:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
     server.dispose()
-    engine = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    url = f"{POSTGRES_SERVER}/{name}"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
     with engine.connect() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    yield POSTGRES
+    yield url
 
 
-def write_config(folder: Path, url: str) -> Path:
-    """The product's configuration: UAT (as a server runs), this database, logs at WARNING."""
+def write_config(folder: Path, url: str, page_cache: bool = True) -> Path:
+    """The product's configuration: UAT (as a server runs), this database, logs at WARNING, the page
+    cache on (the default) or off."""
     config = {
         "SERVER_ENV": {
             "ENV": "UAT",
@@ -100,8 +106,9 @@ def write_config(folder: Path, url: str) -> Path:
             "LOG": {"DIR": str(folder / "logs"), "LEVEL": "WARNING", "ROTATE": "external"},
         },
         "DATABASE": {"default": "main", "main": {"url": url}},
+        "APP": {"PAGE_CACHE": {"ENABLED": page_cache}},
     }
-    path = folder / "config.json"
+    path = folder / ("config.json" if page_cache else "config-uncached.json")
     path.write_text(json.dumps(config), encoding="utf-8")
     return path
 
@@ -374,7 +381,7 @@ def cold_start(
 ) -> float:
     """Seconds from spawning gunicorn with one worker to the first 200 of the public page."""
     spawned = time.monotonic()
-    server = start(name, app, COLD_PORT, args, environment, log, workers=1)
+    server = start(name, app, PORT_BASE + len(APPS), args, environment, log, workers=1)
     try:
         return wait_ready(server, f"/{USERNAME}", log) - spawned
     finally:
@@ -388,19 +395,19 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
     """Both apps on ``backend``: the alternating rounds, cold starts and memory."""
     with tempfile.TemporaryDirectory() as name, database(backend, Path(name)) as url:
         folder = Path(name)
-        config = write_config(folder, url)
+        config, uncached = write_config(folder, url), write_config(folder, url, page_cache=False)
         product_link = seed_product(config)
         bare_link = seed_bare(url, USERNAME, LINKS, PRODUCTS)[0]
         log = folder / "servers.log"
+        product = "conexoos.framework.wsgi:app"
         apps = {
             "bare": ("bench.bare_app:app", _environment(bare_url=url), f"/go/{bare_link}"),
-            "conexoos": ("conexoos.framework.wsgi:app", _environment(config), f"/go/{product_link}"),
+            "conexoos": (product, _environment(uncached), f"/go/{product_link}"),
+            "cached": (product, _environment(config), f"/go/{product_link}"),
         }
         servers = {
-            name: start(name, app, port, args, environment, log)
-            for (name, (app, environment, _go)), port in zip(
-                apps.items(), (BARE_PORT, PRODUCT_PORT), strict=True
-            )
+            name: start(name, app, PORT_BASE + index, args, environment, log)
+            for index, (name, (app, environment, _go)) in enumerate(apps.items())
         }
         try:
             for server in servers.values():
@@ -409,7 +416,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
                 load(server, apps[server.name][2], 302, 1.0, args.concurrency)
             rounds: list[dict[str, dict[str, Load]]] = []
             for index in range(args.rounds):
-                order = ("bare", "conexoos") if index % 2 == 0 else ("conexoos", "bare")
+                order = APPS if index % 2 == 0 else tuple(reversed(APPS))
                 measured: dict[str, dict[str, Load]] = {}
                 for app_name in order:
                     server = servers[app_name]
@@ -426,6 +433,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
         cold = {
             name: statistics.median(cold_start(name, app, args, environment, log) for _ in range(3))
             for name, (app, environment, _go) in apps.items()
+            if name != "cached" and not args.skip_cold  # the cache changes nothing before the first page
         }
         return {"backend": backend, "rounds": rounds, "memory": memory, "cold": cold}
 
@@ -449,22 +457,24 @@ def _spread(values: list[float]) -> str:
 def report(results: list[dict[str, object]]) -> None:
     """The ratio table, then cold start and memory."""
     print(
-        "\n| request | backend | bare req/s | Conexoos req/s | throughput Conexoos/bare "
-        "| CPU per request Conexoos/bare |"
+        "\n| request | backend | Conexoos page cache | bare req/s | Conexoos req/s "
+        "| throughput Conexoos/bare | CPU per request Conexoos/bare |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for result in results:
         rounds: list[dict[str, dict[str, Load]]] = result["rounds"]  # type: ignore[assignment]
         for kind, label in (("page", "public page"), ("go", "`/go/<id>`")):
             bare = [r["bare"][kind] for r in rounds]
-            product = [r["conexoos"][kind] for r in rounds]
-            throughput = [p.rate / b.rate for p, b in zip(product, bare, strict=True)]
-            cpu = [p.cpu_ms / b.cpu_ms for p, b in zip(product, bare, strict=True)]
-            print(
-                f"| {label} | {result['backend']} | {statistics.median(b.rate for b in bare):.0f} "
-                f"| {statistics.median(p.rate for p in product):.0f} "
-                f"| {_spread(throughput)} | {_spread(cpu)} |"
-            )
+            for name, cache in (("conexoos", "off"), ("cached", "on")):
+                product = [r[name][kind] for r in rounds]
+                throughput = [p.rate / b.rate for p, b in zip(product, bare, strict=True)]
+                cpu = [p.cpu_ms / b.cpu_ms for p, b in zip(product, bare, strict=True)]
+                print(
+                    f"| {label} | {result['backend']} | {cache} "
+                    f"| {statistics.median(b.rate for b in bare):.0f} "
+                    f"| {statistics.median(p.rate for p in product):.0f} "
+                    f"| {_spread(throughput)} | {_spread(cpu)} |"
+                )
     print("\n| backend | app | cold start to first 200 | RSS per worker after the rounds |")
     print("|---|---|---|---|")
     for result in results:
@@ -472,7 +482,8 @@ def report(results: list[dict[str, object]]) -> None:
         memory: dict[str, list[float]] = result["memory"]  # type: ignore[assignment]
         for name in ("bare", "conexoos"):
             sizes = ", ".join(f"{size:.0f}" for size in memory[name])
-            print(f"| {result['backend']} | {name} | {cold[name]:.2f} s | {sizes} MiB |")
+            started = f"{cold[name]:.2f} s" if name in cold else "not measured"
+            print(f"| {result['backend']} | {name} | {started} | {sizes} MiB |")
 
 
 def main() -> None:
@@ -487,6 +498,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--concurrency", type=int, default=8, help="client threads")
+    parser.add_argument("--skip-cold", action="store_true", help="measure no cold starts")
     args = parser.parse_args()
     report([run_backend(backend, args) for backend in args.backends.split(",")])
 

@@ -14,7 +14,7 @@ from PIL import Image
 from sqlalchemy import Table, func, inspect, select
 from werkzeug.test import TestResponse
 
-from conexoos.app.models.persistent import Product, User
+from conexoos.app.models.persistent import Product, User, UserLink
 from conexoos.app.models.persistent.event import BUY, CLICK, VIEW, EventQuarantine
 from conexoos.framework import db
 
@@ -47,8 +47,9 @@ def uploads(app: Flask) -> Path:
 
 
 def seed_account(app: Flask, account: Account) -> Seeded:
-    """Give ``account`` a profile with an avatar, two links, a product with an image, raw and rolled-up
-    analytics (with visitors), a quarantined event and an export job: a row in every table of a user."""
+    """Give ``account`` a profile with an avatar, two links (the first with a thumbnail), a product with an
+    image, raw and rolled-up analytics (with visitors), a quarantined event and an export job: a row in
+    every table of a user."""
     settings = account.client.post(
         "/dashboard/settings",
         data={
@@ -78,6 +79,13 @@ def seed_account(app: Flask, account: Account) -> Seeded:
         content_type="multipart/form-data",
     )
     assert image.status_code == 200, image.get_data(as_text=True)
+    icon = account.client.post(
+        f"/api/link/{links[0]['id']}/icon",
+        data={"icon": (io.BytesIO(png_bytes("yellow")), "i.png")},
+        headers={"X-CSRFToken": account.csrf},
+        content_type="multipart/form-data",
+    )
+    assert icon.status_code == 200, icon.get_data(as_text=True)
     now = datetime.now(UTC)
     insert_event(app, account.id, now, VIEW, visitor="v1")
     insert_event(app, account.id, now, VIEW, visitor="v2")
@@ -92,8 +100,9 @@ def seed_account(app: Flask, account: Account) -> Seeded:
         user = db.session.get(User, account.id)
         assert user is not None and user.avatar
         stored = db.session.get(Product, product_id)
-        assert stored is not None
-        images = [user.avatar, stored.image]
+        thumbnail = db.session.get(UserLink, links[0]["id"])
+        assert stored is not None and thumbnail is not None and thumbnail.icon
+        images = [user.avatar, stored.image, thumbnail.icon]
     return Seeded(account, [link["id"] for link in links], [product_id], images)
 
 

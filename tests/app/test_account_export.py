@@ -15,12 +15,14 @@ import pytest
 from flask import Flask
 
 from conexoos.app.controllers import account_export
+from conexoos.app.controllers.blocks.registry import KINDS
 from conexoos.app.models.persistent import ExportJob
 from conexoos.app.server import tasks
 from conexoos.framework import db
 
 from .conftest import Account, SignUp
 from .leaving_support import account_page, ask_for_export, read_json, seed_account, uploads
+from .test_appearance import VALID as APPEARANCE
 
 pytestmark = pytest.mark.database_matrix
 DOWNLOAD = re.compile(r'href="(/settings/account/export/[^"]+)"')
@@ -56,9 +58,9 @@ def test_the_zip_holds_the_account_its_statistics_and_its_images(app: Flask, ali
     assert data["settings"] == {"plan": "gratis", "plan_name": "Gratis", "subscription_status": ""}
     links = data["links"]
     assert isinstance(links, list)
-    assert [(link["title"], link["url"]) for link in links] == [
-        ("Blog", "https://blog.example/"),
-        ("Shop", "https://shop.example/"),
+    assert [(link["title"], link["url"], link["icon"]) for link in links] == [
+        ("Blog", "https://blog.example/", f"images/{seeded.images[2]}"),
+        ("Shop", "https://shop.example/", None),
     ]
     [product] = data["products"]  # type: ignore[misc]
     assert (product["title"], product["price"], product["currency"]) == ("E-book", 1250, "EUR")
@@ -81,6 +83,63 @@ def test_the_zip_holds_the_account_its_statistics_and_its_images(app: Flask, ali
     assert totals["unique_visitors"] == "2"
     assert ["links", f"{seeded.link_ids[0]} Blog", "clicks", "1"] in rows
     assert set(archive.namelist()) == {"account.json", statistics, *data["images"]}  # type: ignore[misc]
+
+
+BLOCKS: dict[str, dict[str, object]] = {
+    "header": {"title": "Music <b>"},
+    "text": {"text": "Line one\nLine two"},
+    "divider": {},
+    "embed": {"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=90", "title": "Talk"},
+    "social": {"items": [{"network": "instagram", "handle": "@ana.makes"}]},
+    "capture": {"title": "My letter", "button": "Join"},
+}
+
+
+def test_the_export_holds_the_appearance_and_every_kind_of_block_in_page_order(
+    app: Flask, alice: Account
+) -> None:
+    seeded = seed_account(app, alice)  # two links and a product
+    for kind, fields in BLOCKS.items():
+        assert alice.api("POST", "/api/blocks", {"kind": kind, **fields}).status_code == 201, kind
+    chosen = {**APPEARANCE, "csrf_token": alice.csrf}
+    assert alice.client.post("/settings/appearance", data=chosen).status_code == 302
+    data = read_json(export_zip(alice).read("account.json"))
+    page = data["page"]
+    assert isinstance(page, list)
+    assert {block["kind"] for block in page} == set(KINDS)  # a new kind needs its blocks here too
+    assert [block["kind"] for block in page] == ["link", "link", "product", *BLOCKS]
+    assert [block["item_id"] for block in page[:3]] == [*seeded.link_ids, *seeded.product_ids]
+    assert page[0] == {"kind": "link", "item_id": seeded.link_ids[0]}  # the link itself is in "links"
+    for block in page[3:]:
+        expected = BLOCKS[block["kind"]]
+        assert {name: block[name] for name in expected if name != "items"} == {
+            name: value for name, value in expected.items() if name != "items"
+        }, block
+        assert block["enabled"] is True and block["item_id"] is None
+    assert page[6]["provider"] == "YouTube"
+    assert page[7]["items"] == [
+        {"network": "instagram", "handle": "@ana.makes", "url": "https://www.instagram.com/ana.makes/"}
+    ]
+    appearance = data["appearance"]
+    assert isinstance(appearance, dict)
+    named = ("background", "background_color", "font", "button_style", "corner_radius", "button_color")
+    assert [appearance[name] for name in named] == ["solid", "#fdf6e3", "serif", "shadow", 4, "#6c2bd9"]
+    assert appearance["background_image"] is None
+
+
+def test_a_kind_adds_its_own_sections_to_the_export(
+    app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    entries = [{"email": "fan@example.com"}]
+
+    class WithEntries(type(KINDS["text"])):  # type: ignore[misc]
+        def exported_data(self, user: object) -> dict[str, object]:
+            return {"signups": entries}
+
+    kind = WithEntries("entries", "entry", "entries", (), limit=1, summary="A kind with entries.")
+    monkeypatch.setitem(KINDS, "entries", kind)
+    data = read_json(export_zip(alice).read("account.json"))
+    assert data["signups"] == entries
 
 
 def test_a_large_account_is_built_by_the_task_then_downloaded(

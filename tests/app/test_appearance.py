@@ -301,6 +301,41 @@ def test_the_preview_endpoint_refuses_injection_as_json(alice: Account) -> None:
     assert "is not a colour" in response.get_json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        ('{"text_color": 5, "background": ["solid"]}', "application/json"),
+        ("{not json", "application/json"),
+        ("background=solid", "text/plain"),
+        ("", None),
+    ],
+)
+def test_a_body_that_is_no_form_is_a_400_saying_so(
+    app: Flask, alice: Account, body: str, content_type: str | None
+) -> None:
+    headers = {"X-CSRFToken": alice.csrf, "Accept": "application/json"}
+    preview = alice.client.post(f"{URL}/preview", data=body, content_type=content_type, headers=headers)
+    assert preview.status_code == 400, preview.get_data(as_text=True)
+    assert "as form fields" in preview.get_json()["error"]["message"]
+    saved = alice.client.post(URL, data=body, content_type=content_type, headers={"X-CSRFToken": alice.csrf})
+    assert saved.status_code == 400
+    assert "as form fields" in saved.get_data(as_text=True)
+    assert row(app, alice) is None
+
+
+def test_an_unknown_colour_choice_is_refused_next_to_its_field(app: Flask, alice: Account) -> None:
+    response = post(alice, colors="bogus")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert '<div id="colors-errors" class="errors"><p>Choose one of: theme, custom.</p></div>' in html
+    assert row(app, alice) is None
+    preview = alice.client.post(f"{URL}/preview", data={"csrf_token": alice.csrf, **VALID, "colors": "bogus"})
+    assert preview.status_code == 422 and preview.get_json()["error"]["field"] == "colors"
+    assert post(alice, colors="theme").status_code == 302  # the theme's colours: the custom ones are dropped
+    saved = row(app, alice)
+    assert saved is not None and saved.text_color is None and saved.button_color is None
+
+
 # ---------------------------------------------------------------- preview
 
 

@@ -131,6 +131,29 @@ def test_password_right_opens_wrong_is_403(app: Flask, alice: Account, client: F
     assert events(app, "unlock", link["id"]) == 1
 
 
+def test_a_link_with_both_locks_says_both_and_asks_for_both(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    link = alice.add_link("Late members", "https://late.example/in", passcode=SECRET, sensitive=True)
+    profile = client.get(f"/{alice.username}", headers=VISITOR).get_data(as_text=True)
+    assert "Needs a password, may be for adults: </span>" in profile
+    page = client.get(f"/go/{link['id']}", headers=VISITOR).get_data(as_text=True)
+    assert "<h1>This link may be for adults and needs a password</h1>" in page
+    assert "This link may contain content for adults." in page
+    assert re.search(r'<input id="lock-confirm" name="confirm" type="checkbox" value="yes" required>', page)
+    assert 'name="confirm" value="yes">Continue' not in page  # the button alone does not confirm
+    token = TOKEN.search(page).group(1)  # type: ignore[union-attr]
+    unconfirmed = answer(client, link["id"], token=token, password=SECRET)
+    assert unconfirmed.status_code == 400
+    assert "Confirm that you want to continue" in unconfirmed.get_data(as_text=True)
+    wrong = answer(client, link["id"], token=token, password="nope", confirm="yes")
+    assert wrong.status_code == 403
+    assert 'value="yes" required checked>' in wrong.get_data(as_text=True)  # the confirmation is kept
+    right = answer(client, link["id"], token=token, password=SECRET, confirm="yes")
+    assert (right.status_code, right.headers["Location"]) == (303, "https://late.example/in")
+    assert events(app, "unlock", link["id"]) == 1
+
+
 def test_the_password_is_stored_hashed_and_never_returned(app: Flask, alice: Account) -> None:
     link = alice.add_link("Members", "https://members.example/", passcode=SECRET, sensitive=True)
     plain = alice.add_link("Plain", "https://plain.example/")

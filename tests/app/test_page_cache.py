@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -118,6 +119,47 @@ def test_without_the_cache_every_view_renders_and_etags_still_give_304(make_app:
     response = rendered_view(app, client, "/alice")
     assert response.headers["ETag"] == etag
     assert view(client, "/alice", **{"If-None-Match": etag}).status_code == 304
+
+
+def test_a_click_on_a_link_of_a_cached_page_reads_no_database_and_is_recorded(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    link = alice.add_link("Blog", "https://blog.example/")["id"]
+    cached_view(app, client, "/alice")  # the page remembers its links' targets
+    with counted_statements(app) as statements:
+        click = view(client, f"/go/{link}")
+    assert click.status_code == 302 and click.headers["Location"] == "https://blog.example/"
+    assert not selects(statements), f"the click read the database: {selects(statements)}"
+    flush_events(app)
+    with app.app_context():
+        query = select(func.count()).select_from(AnalyticsEvent).filter_by(link_id=link, kind="click")
+        assert db.session.scalar(query) == 1
+    assert alice.api("PATCH", f"/api/edit/link/{link}", {"url": "https://new.example/"}).status_code == 200
+    with counted_statements(app) as statements:
+        moved = view(client, f"/go/{link}")
+    assert selects(statements) and moved.headers["Location"] == "https://new.example/"
+    assert alice.api("PATCH", f"/api/edit/link/{link}", {"enabled": False}).status_code == 200
+    assert view(client, f"/go/{link}").status_code == 404
+
+
+def test_a_click_after_the_ttl_reads_the_database_again(make_app: AppFactory) -> None:
+    app = product_app(make_app, {"APP": {"PAGE_CACHE": {"TTL": 1}}})
+    alice = sign_up(app, "alice")
+    link = alice.add_link("Blog", "https://blog.example/")["id"]
+    client = app.test_client()
+    assert view(client, "/alice").status_code == 200
+    with counted_statements(app) as statements:
+        assert view(client, f"/go/{link}").status_code == 302
+    assert not selects(statements)
+    with app.app_context():  # the entry read two TTLs ago: no longer fresh
+        cache = page_cache.active_cache()
+        assert cache is not None
+        remembered = page_cache._remembered_link(cache, link)
+        assert remembered is not None
+        page_cache._remember_link(cache, link, replace(remembered, read_at=remembered.read_at - 2))
+    with counted_statements(app) as statements:
+        assert view(client, f"/go/{link}").status_code == 302
+    assert selects(statements)
 
 
 # ---------------------------------------------------------------- every change reaches the next visitor

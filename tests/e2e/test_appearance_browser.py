@@ -195,7 +195,26 @@ def test_the_share_button_appears_only_where_the_browser_can_share(
     sharing = new_page(bypass_csp=True)  # for axe, injected as an inline script
     sharing.add_init_script("navigator.share = data => { window.shared = data; return Promise.resolve(); };")
     sharing.goto(f"{live.url}/ann")
-    sharing.get_by_role("button", name="Share this page").click()
+    share = sharing.get_by_role("button", name="Share this page")
+    box = share.bounding_box()
+    assert box is not None and box["height"] >= 44 and box["width"] >= 44, box  # a touch target
+    sharing.keyboard.press("Tab")  # focus from the keyboard shows the theme's ring, not the browser's
+    for _ in range(20):
+        if share.evaluate("button => button === document.activeElement"):
+            break
+        sharing.keyboard.press("Tab")
+    ring = share.evaluate(
+        "b => { const s = getComputedStyle(b); return [s.outlineStyle, s.outlineWidth, s.outlineColor,"
+        " getComputedStyle(document.body).getPropertyValue('--focus').trim()]; }"
+    )
+    assert ring[:2] == ["solid", "3px"], ring
+    focus = sharing.evaluate(
+        "c => { const e = document.createElement('i'); e.style.color = c; document.body.append(e);"
+        " const v = getComputedStyle(e).color; e.remove(); return v; }",
+        ring[3],
+    )
+    assert ring[2] == focus, ring  # the theme's --focus colour
+    share.click()
     assert sharing.evaluate("window.shared") == {"title": "ann", "url": f"{live.url}/ann"}
     assert axe_violations(sharing) == []
 

@@ -10,14 +10,21 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conexoos.framework.lazy import lazy_module
+from conexoos.framework.lazy import EAGER_PACKAGES, LazyPackageFinder, lazy_module
 
 REPO = Path(__file__).resolve().parents[2]
-FIRST_USE_ONLY = ("stripe", "PIL", "pypdf", "webauthn", "segno", "markdown_it", "nh3")
+FIRST_USE_ONLY = (
+    *("stripe", "PIL", "pypdf", "webauthn", "segno", "markdown_it", "nh3"),
+    # python-socketio's client stack and message queues, redis-py's clients (framework/lazy.py's packages)
+    *("socketio.client", "engineio.client", "requests", "socketio.redis_manager", "redis.client"),
+    *("redis.asyncio", "cachelib.redis", "limits.aio", "flask_wtf.recaptcha", "wsproto"),
+    "sqlalchemy.dialects.postgresql",  # on SQLite (the analytics flush's insert imports it on PostgreSQL)
+)
 SCRIPT = """
 import sys
 from conexoos.framework import create_app, db
@@ -76,3 +83,109 @@ def test_a_lazy_module_is_imported_at_its_first_attribute(
     assert "conexoos_lazy_probe" in sys.modules
     assert probe.ProbeError is sys.modules["conexoos_lazy_probe"].ProbeError
     monkeypatch.delitem(sys.modules, "conexoos_lazy_probe")
+
+
+PACKAGE_INIT = """
+from .light import Light
+from .heavy import Heavy
+from lazy_probe_package import plain
+try:
+    from .absent import Missing
+except ImportError:
+    Missing = None
+__version__ = "1.0"
+"""
+
+
+@pytest.fixture
+def probe_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """``lazy_probe_package``: an ``__init__`` importing every submodule, loaded by a LazyPackageFinder."""
+    package = tmp_path / "lazy_probe_package"
+    package.mkdir()
+    (package / "__init__.py").write_text(PACKAGE_INIT)
+    (package / "light.py").write_text("class Light:\n    pass\n")
+    (package / "heavy.py").write_text("class Heavy:\n    pass\n")
+    (package / "plain.py").write_text("VALUE = 3\n")
+    (package / "unnamed.py").write_text("VALUE = 4\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    finder = LazyPackageFinder(["lazy_probe_package"])
+    monkeypatch.setattr(sys, "meta_path", [finder, *sys.meta_path])
+    yield package
+    for name in [name for name in sys.modules if name.split(".")[0] == "lazy_probe_package"]:
+        del sys.modules[name]  # not monkeypatch.delitem: its undo would put them back
+
+
+def _loaded() -> list[str]:
+    return sorted(name for name in sys.modules if name.startswith("lazy_probe_package."))
+
+
+def test_a_lazy_package_imports_a_submodule_when_its_name_is_first_read(probe_package: Path) -> None:
+    from lazy_probe_package import Light  # type: ignore[import-not-found]
+
+    assert _loaded() == ["lazy_probe_package.light"]
+    import lazy_probe_package  # type: ignore[import-not-found]
+
+    assert lazy_probe_package.Heavy is sys.modules["lazy_probe_package.heavy"].Heavy
+    assert lazy_probe_package.plain.VALUE == 3  # from the package itself: its submodule
+    assert lazy_probe_package.Light is Light
+    assert _loaded() == ["lazy_probe_package.heavy", "lazy_probe_package.light", "lazy_probe_package.plain"]
+    from lazy_probe_package import unnamed  # a submodule its __init__ does not name
+
+    assert unnamed.VALUE == 4
+
+
+def test_a_name_the_init_defines_runs_the_whole_init(probe_package: Path) -> None:
+    import lazy_probe_package
+
+    assert lazy_probe_package.Missing is None  # its guarded import failed: the __init__ decided
+    assert lazy_probe_package.__version__ == "1.0"
+    assert _loaded() == ["lazy_probe_package.heavy", "lazy_probe_package.light", "lazy_probe_package.plain"]
+
+
+def test_a_name_the_package_lacks_is_an_error_without_running_the_init(probe_package: Path) -> None:
+    with pytest.raises(ImportError, match="socketio_manage"):
+        from lazy_probe_package import socketio_manage  # noqa: F401 (Flask-SocketIO probes for it so)
+    assert _loaded() == []
+
+
+EVERY_NAME = """
+import ast, importlib, importlib.util, types
+import conexoos.framework  # installs the finder
+from conexoos.framework.lazy import EAGER_PACKAGES, _submodule_imports
+
+for package in EAGER_PACKAGES:
+    module = importlib.import_module(package)
+    source = module.__spec__.loader.get_source(package)
+    tree = ast.parse(source)
+    exported = next(
+        (
+            ast.literal_eval(node.value)
+            for node in tree.body
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in node.targets)
+        ),
+        list(_submodule_imports(package, tree)),  # no __all__ (simple_websocket): what it imports
+    )
+    lazily = {name: getattr(module, name) for name in exported}
+    eager = types.ModuleType(package)  # the __init__ run as it is, beside the lazy module
+    eager.__dict__.update(__package__=package, __path__=module.__path__, __spec__=module.__spec__)
+    exec(compile(source, module.__spec__.origin, "exec"), eager.__dict__)
+    same = all(lazily[name] is getattr(eager, name) for name in exported)
+    print(package, len(exported), same)
+"""
+
+
+def test_a_lazy_package_gives_what_its_init_gives(tmp_path: Path) -> None:
+    """Each package of EAGER_PACKAGES gives every name of its ``__all__``, the very objects its own
+    ``__init__`` binds when run in full."""
+    done = subprocess.run(
+        [sys.executable, "-c", EVERY_NAME],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == list(EAGER_PACKAGES)
+    assert all(line.endswith("True") and int(line.split()[1]) > 0 for line in lines), lines

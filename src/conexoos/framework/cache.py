@@ -18,14 +18,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pymemcache.client.base import PooledClient
 from pymemcache.exceptions import MemcacheError
-from redis import Redis
 from redis.exceptions import RedisError
 
 from .services import Services
+
+if TYPE_CHECKING:
+    from redis import Redis
 
 MARK_LIFETIME = 30 * 24 * 3600
 """Seconds a mark is kept in Redis or memcached: longer than any value's lifetime, after which a lost mark

@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-import socketio
 from flask import Flask
 from flask_socketio import SocketIO
 
@@ -26,6 +25,8 @@ from .services import RETRY_ONCE_ON_CLOSED, Services
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from .realtime_queue import QuietRedisManager
 
 GREEN_WORKERS = ("eventlet", "gevent")
 CHANNEL = "flask-socketio"
@@ -55,7 +56,7 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
     return socketio
 
 
-def _redis_queue(services: Services) -> socketio.RedisManager:
+def _redis_queue(services: Services) -> QuietRedisManager:
     """Flask-SocketIO's Redis queue, with short timeouts: an event emitted while Redis is frozen costs its
     request (a page view, a click) PUBLISH_TIMEOUT, not forever. The listener is not affected: redis-py reads
     a subscription without a timeout, so an idle channel is no error."""
@@ -64,52 +65,9 @@ def _redis_queue(services: Services) -> socketio.RedisManager:
         "socket_timeout": PUBLISH_TIMEOUT,
         "retry": RETRY_ONCE_ON_CLOSED,
     }
+    from .realtime_queue import QuietRedisManager  # loads redis-py: only a server with Redis needs it
+
     return QuietRedisManager(services.redis_url, channel=CHANNEL, redis_options=options)
-
-
-class QuietRedisManager(socketio.RedisManager):
-    """python-socketio's Redis queue, publishing with one attempt and one log line per outage.
-
-    Its own ``_publish`` tries twice and logs both failures: with Redis down, every request that emits a
-    live event (a page view, a click) wrote two error lines. Here the first failure of an outage is logged
-    with its cause, later ones are only counted, and the recovery is logged with that count. A live event
-    lost while Redis is down is lost (it is a hint to refresh a chart, not data)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._failures = 0
-        self._failures_lock = threading.Lock()
-
-    def _publish(self, data: Any) -> Any:
-        try:
-            if not self.connected:  # type: ignore[has-type]
-                self._redis_connect()
-            result = self.redis.publish(self.channel, self.json.dumps(data))
-        except Exception as error:  # noqa: BLE001 (any Redis fault: the event is dropped, the request goes on)
-            self.connected = False
-            self._failed(error)
-            return None
-        self._recovered()
-        return result
-
-    def _failed(self, error: Exception) -> None:
-        with self._failures_lock:
-            self._failures += 1
-            first = self._failures == 1
-        if first:
-            log.error(
-                "live events: cannot publish to Redis (%s: %s); dropping them until it answers again",
-                type(error).__name__,
-                " ".join(str(error).split()),
-            )
-
-    def _recovered(self) -> None:
-        if not self._failures:
-            return
-        with self._failures_lock:
-            dropped, self._failures = self._failures, 0
-        if dropped:
-            log.warning("live events: Redis answers again; %d event(s) were dropped meanwhile", dropped)
 
 
 def allowed_origins(settings: Settings) -> list[str] | None:

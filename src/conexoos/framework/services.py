@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import redis
 from pymemcache.client.base import PooledClient
-from redis import Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
 from .config import Settings
 from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from redis import Redis  # at run time redis.Redis, read when a client is made
 
 RETRY_ONCE_ON_CLOSED = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
 """Redis retry policy for requests: once, at once, when a connection was closed or refused; redis-py's own
@@ -50,7 +52,7 @@ class Services:
         return f"redis://{auth}{conf['HOST']}:{conf['PORT']}/{conf['DB']}"
 
     @cached_property
-    def redis(self) -> redis.Redis:
+    def redis(self) -> Redis:
         """A Redis client (connection-pooled, thread-safe)."""
         conf = self._require("redis")
         return redis.Redis(
@@ -91,7 +93,7 @@ class Services:
     def _short_redis(self, timeout: float, retry: Retry, **options: Any) -> Redis:
         """A client of SERVICES.redis that waits at most ``timeout`` to connect and to answer."""
         conf = self._require("redis")
-        return Redis(
+        return redis.Redis(
             host=conf["HOST"],
             port=conf["PORT"],
             db=conf["DB"],

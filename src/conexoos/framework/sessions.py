@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import redis
 from cachelib import FileSystemCache
 from flask import Flask, Request, Response, current_app, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
@@ -35,7 +36,6 @@ from flask_session.sqlalchemy.sqlalchemy import create_session_model
 from itsdangerous import BadSignature
 from pymemcache.client.base import PooledClient
 from pymemcache.exceptions import MemcacheError
-from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ServiceUnavailable
@@ -304,7 +304,7 @@ class AnonymousCookieSessions(SessionInterface):
         file and database stores are not pinged)."""
         client = getattr(self.store, "client", None)
         with self.reaching_store():
-            if isinstance(client, Redis):
+            if isinstance(client, redis.Redis):
                 client.ping()
             elif isinstance(client, PooledClient):
                 client.version()

@@ -92,6 +92,21 @@ def test_without_stripe_no_message_suggests_a_plan_that_cannot_be_bought(
 
 
 @pytest.mark.parametrize("with_stripe", [True, False])
+def test_billing_without_an_account_suggests_a_plan_only_when_one_can_be_bought(
+    make_app: AppFactory, standin: StripeStandIn, with_stripe: bool
+) -> None:
+    alice = sign_up(app_for(make_app, standin, with_stripe), "alice")
+    response = alice.client.post("/subscriptions/portal", headers={"X-CSRFToken": alice.csrf})
+    assert response.status_code == 409
+    expected = (
+        "You have no billing account yet: choose a paid plan first."
+        if with_stripe
+        else f"You have no billing account: {NO_SALES[0].lower()}{NO_SALES[1:]}"
+    )
+    assert response.get_json()["error"]["message"] == expected
+
+
+@pytest.mark.parametrize("with_stripe", [True, False])
 def test_the_statistics_limit_names_a_plan_only_when_it_can_be_bought(
     make_app: AppFactory, standin: StripeStandIn, with_stripe: bool
 ) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.controllers import appearance, profiles, site_settings
@@ -18,6 +19,7 @@ from conexoos.framework import error_response
 
 appearance_settings = Blueprint("appearance_settings", __name__, url_prefix="/settings")
 PREVIEW_SELECTOR = ".appearance-preview"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @appearance_settings.route("/appearance", methods=["GET"])
@@ -32,7 +34,11 @@ def index() -> tuple[str, int]:
 @login_required
 def submit() -> BaseResponse | tuple[str, int]:
     """``action=preview`` shows the choices without saving; otherwise they are saved. A bad field or a
-    failing contrast is a 422 naming it, an upload that is no image a 400; nothing is saved then."""
+    failing contrast is a 422 naming it, an upload that is no image or a body that is no form a 400;
+    nothing is saved then."""
+    problem = not_a_form()
+    if problem:
+        raise BadRequest(problem)
     form = request.form
     try:
         chosen = appearance.parse_form(form, appearance.stored(current_user))
@@ -56,7 +62,11 @@ def submit() -> BaseResponse | tuple[str, int]:
 @appearance_settings.route("/appearance/preview", methods=["POST"])
 @login_required
 def preview() -> Response:
-    """The custom properties of the preview for the choices posted, and what fails contrast (JSON)."""
+    """The custom properties of the preview for the choices posted, and what fails contrast (JSON); 400
+    for a body that is no form, 422 naming a bad field."""
+    problem = not_a_form()
+    if problem:
+        return error_response(400, problem, code="malformed")
     try:
         chosen = appearance.parse_form(request.form, appearance.stored(current_user))
     except AppearanceRefused as refused:
@@ -70,6 +80,14 @@ def preview() -> Response:
         },
         problems=appearance.contrast_problems(chosen, theme),
     )
+
+
+def not_a_form() -> str:
+    """Why the request's body is no form the page could have sent (JSON, text, nothing), or ""."""
+    if request.mimetype in FORM_TYPES:
+        return ""
+    sent = f"a {request.mimetype} body" if request.mimetype else "no body"
+    return f"Send the appearance as form fields ({' or '.join(FORM_TYPES)}), not {sent}."
 
 
 def effective_theme(chosen: Appearance) -> Theme:

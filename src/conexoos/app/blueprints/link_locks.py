@@ -59,7 +59,7 @@ def answer(link_id: int) -> Response:
     try:
         open_lock(link, answer, request.remote_addr or "")
     except LockRefused as refused:
-        response = lock_page(link, refused.message, refused.status)
+        response = lock_page(link, refused.message, refused.status, confirmed=answer.confirmed)
         if isinstance(refused, LockThrottled):
             response.headers["Retry-After"] = str(refused.retry_after)
         return response
@@ -70,8 +70,9 @@ def answer(link_id: int) -> Response:
     return response
 
 
-def lock_page(link: UserLink, error: str = "", status: int = 200) -> Response:
-    """The lock form of ``link`` with ``error`` shown, never cached."""
+def lock_page(link: UserLink, error: str = "", status: int = 200, *, confirmed: bool = False) -> Response:
+    """The lock form of ``link`` with ``error`` shown (and the confirmation kept when the visitor gave
+    it), never cached."""
     owner = db.session.get(User, link.owner_id)  # loaded with the link: no query
     html = render_template(
         "public/link_lock.html",
@@ -79,6 +80,7 @@ def lock_page(link: UserLink, error: str = "", status: int = 200) -> Response:
         owner=owner,
         token=form_token(link),
         error=error,
+        confirmed=confirmed,
         notice=SENSITIVE_NOTICE,
         password_max=PASSWORD_MAX,
         theme=DEFAULT_THEME,

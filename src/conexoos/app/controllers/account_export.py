@@ -14,7 +14,7 @@ import secrets
 import shutil
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,9 @@ from conexoos.app.utils.csv_export import to_csv
 from conexoos.framework import db, runtime
 from conexoos.framework.urls import public_url
 
-from . import capture_entries, plans, stats, user_images
+from . import appearance, capture_entries, plans, stats, user_images
+from .blocks.operations import Loaded, list_blocks
+from .blocks.registry import KINDS
 
 log = logging.getLogger("conexoos.accounts")
 EXPORTS_FOLDER = "exports"
@@ -262,13 +264,37 @@ def account_data(user: User, now: datetime, statistics: list[str], images: list[
             "plan_name": plan.name,
             "subscription_status": user.subscription_status,
         },
-        "links": [_link_data(link) for link in UserLink.get_links_by_user_id(user.id)],
+        "appearance": _appearance_data(user, images),
+        "page": [_block_data(loaded) for loaded in list_blocks(user)],
+        "links": [_link_data(link, images) for link in UserLink.get_links_by_user_id(user.id)],
         "products": [_product_data(product, images) for product in Product.get_products_by_user_id(user.id)],
+        **_kinds_data(user),
         "linked_sign_ins": [_identity_data(row) for row in ExternalIdentity.of_user(user.id)],
         "email_signups": capture_entries.entries_data(user),
         "statistics": statistics,
         "images": [image_entry(name) for name in images],
     }
+
+
+def _appearance_data(user: User, images: list[str]) -> dict[str, Any]:
+    """The page's theme and overrides as saved (None: the theme's own), the background image by its entry."""
+    chosen = asdict(appearance.stored(user))
+    image = chosen["background_image"]
+    chosen["background_image"] = image_entry(image) if image in images else None
+    return chosen
+
+
+def _block_data(loaded: Loaded) -> dict[str, Any]:
+    """A block of the page, in page order: its kind, the link or product it shows, and its own fields."""
+    block = loaded.block
+    kind = KINDS.get(block.kind)  # a kind this version does not know (left by a newer one): its name only
+    fields = kind.exported_fields(block, loaded.link, loaded.product) if kind is not None else {}
+    return {"kind": block.kind, "item_id": block.link_id or block.product_id, **fields}
+
+
+def _kinds_data(user: User) -> dict[str, Any]:
+    """The sections each block kind adds (``BlockKind.exported_data``), by section name."""
+    return {name: value for kind in KINDS.values() for name, value in kind.exported_data(user).items()}
 
 
 def _identity_data(row: ExternalIdentity) -> dict[str, Any]:
@@ -284,8 +310,10 @@ def _identity_data(row: ExternalIdentity) -> dict[str, Any]:
     }
 
 
-def _link_data(link: UserLink) -> dict[str, Any]:
-    return {**link.to_json(), "created_at": _iso(link.created_at), "updated_at": _iso(link.updated_at)}
+def _link_data(link: UserLink, images: list[str]) -> dict[str, Any]:
+    icon = image_entry(link.icon) if link.icon in images else None
+    created, updated = _iso(link.created_at), _iso(link.updated_at)
+    return {**link.to_json(), "icon": icon, "created_at": created, "updated_at": updated}
 
 
 def _product_data(product: Product, images: list[str]) -> dict[str, Any]:

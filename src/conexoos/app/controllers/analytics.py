@@ -25,6 +25,7 @@ from conexoos.framework.http_errors import DATABASE_UNREACHABLE
 from conexoos.framework.write_buffer import WriteBufferError
 
 from . import event_buffer
+from .anonymous import visitor_is_anonymous
 from .visitors import deferred_key, visitor_hash
 
 log = logging.getLogger("conexoos.analytics")
@@ -129,4 +130,6 @@ def request_country() -> str:
 
 
 def _is_owner(owner_id: int) -> bool:
+    if visitor_is_anonymous():  # most views and clicks: no user to load
+        return False
     return bool(current_user.is_authenticated and current_user.id == owner_id)

@@ -36,6 +36,8 @@ GRADIENT_LABELS = {
     "down-right": "Diagonal, down",
     "up-right": "Diagonal, up",
 }
+COLOUR_CHOICES = {"theme": "The theme's colours", "custom": "My own colours"}
+"""The ``colors`` field: the theme's text and button colours, or the creator's own."""
 BUTTON_STYLES = {"fill": "Filled", "outline": "Outline", "shadow": "Filled, with a shadow"}
 FONTS = {
     "system": ("The device's own", "system-ui,-apple-system,Segoe UI,Roboto,sans-serif"),
@@ -122,7 +124,7 @@ def parse_form(form: Mapping[str, str], before: Appearance) -> Appearance:
     """
     errors: dict[str, str] = {}
     background = _choice(form, "background", BACKGROUNDS, errors, "theme")
-    custom_colours = form.get("colors", "theme") == "custom"
+    custom_colours = _choice(form, "colors", COLOUR_CHOICES, errors, "theme") == "custom"
     values = {
         "theme": _choice(form, "theme", THEMES, errors, "") or None,
         "background": background,

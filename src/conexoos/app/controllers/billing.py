@@ -213,7 +213,7 @@ def _customer_for(user: User) -> str:
 def portal_url(user: User) -> str:
     """A billing-portal URL for the user's Stripe customer (409 without one or without keys; 502)."""
     if not user.stripe_customer_id:
-        raise Conflict("You have no billing account yet: choose a paid plan first.")
+        raise Conflict(plan_messages.no_billing_account())
     if not gateway.stripe_settings().configured:
         raise Conflict("Billing is not available right now: payments are not set up.")
     try:

@@ -105,6 +105,7 @@ class EntryKind:
 
     singular = "email sign-up"
     plural = "email sign-ups"
+    plan_bound = True
 
     def plan_limit(self, plan: Plan) -> int | None:
         """The plan's ``MAX_CAPTURE_ENTRIES``."""

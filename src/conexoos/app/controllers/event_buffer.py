@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.sql.dml import Insert
 
@@ -108,6 +108,8 @@ def _insert() -> Insert:
     table = AnalyticsEvent.__table__
     dialect = db.session.get_bind().dialect.name
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql  # here: a server on SQLite never loads it (2.4 MiB)
+
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"])

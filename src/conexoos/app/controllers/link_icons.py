@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import User, UserLink
 from conexoos.app.utils.io import Upload
 from conexoos.app.utils.link_icons import network_for_url
 from conexoos.framework.urls import external_url
 
 from . import profiles
+from .image_replacement import replace_image
 from .links import get_link, refuse_if_suspended
 from .owner_lock import locked_owner
 
@@ -47,21 +47,9 @@ def set_thumbnail(user: User, link_id: int, upload: Upload | None) -> UserLink:
     """Give the user's link an uploaded thumbnail, decoded and re-encoded by IOUtils (InvalidImage for a
     file that is not an image, and nothing changes); 404 for another user's link."""
     refuse_if_suspended(user)
-    get_link(user, link_id)  # 404 before the upload is decoded
-    if upload is None or not upload.filename:
-        raise InputError("send the image in the multipart field 'icon'", field="icon", code="required")
-    files = profiles.io_utils()
-    stored = files.save_image(upload, THUMBNAIL_FOLDER, default="")
-    try:
-        with locked_owner(user) as owner:
-            link = get_link(owner, link_id)
-            old = link.icon
-            link.icon = stored
-    except BaseException:
-        files.delete(stored)
-        raise
-    files.delete(old)
-    return link
+    return replace_image(
+        user, lambda owner: get_link(owner, link_id), "icon", upload, field="icon", folder=THUMBNAIL_FOLDER
+    )
 
 
 def remove_thumbnail(user: User, link_id: int) -> UserLink:

@@ -10,9 +10,12 @@ outage (``APP.PAGE_CACHE``).
 - Only visitors that are anonymous are served from it: without a login cookie, or with a session that
   holds no user (the page differs for a signed-in visitor only by their CSRF token). Every view served
   from it is recorded like a rendered one (``analytics.record_view``, which leaves the owner out).
+- ``/go/<id>`` redirects a link the cache has seen (on a page or a click) without a query while that is
+  fresh as a page is (``TTL``, the marks, the link's own window), so a click on a cached page costs no
+  database read either.
 - While the database does not answer, a page that nothing has changed since and whose edge has not come
-  is served however old (up to ``STALE_TTL``), and ``/go/<id>`` redirects a link the cache has seen (on a
-  page or a click), until that link's own window closes.
+  is served however old (up to ``STALE_TTL``), and ``/go/<id>`` redirects a link the cache has seen,
+  until that link's own window closes.
 """
 
 from __future__ import annotations
@@ -27,10 +30,11 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app, request, session
+from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import analytics, plans
+from conexoos.app.controllers.anonymous import visitor_is_anonymous
 from conexoos.app.controllers.profiles import PublicPage
 from conexoos.app.models.persistent import User, UserLink
 from conexoos.app.utils.csp import allow_style_hashes, allowed_style_hashes
@@ -178,17 +182,6 @@ def serve_page(username: str, render: Callable[[], RenderedPage]) -> Response:
     return _page_response(rendered.html, stored.etag)
 
 
-def visitor_is_anonymous() -> bool:
-    """Whether the visitor sees the anonymous page: no remember-me cookie, and no session cookie or a
-    session that holds no user (loading it is what the request does anyway once the cookie is sent)."""
-    config = current_app.config
-    if config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
-        return False
-    if config["SESSION_COOKIE_NAME"] not in request.cookies:
-        return True
-    return session.get("_user_id") is None
-
-
 def page_etag(html: str) -> str:
     """The ETag of a rendered page: a digest of its bytes."""
     return hashlib.blake2b(html.encode(), digest_size=12).hexdigest()
@@ -294,11 +287,17 @@ def _note_outage(kind: str, path: str) -> None:
 
 
 def follow_link(link_id: int, find: Callable[[], UserLink]) -> str | UserLink:
-    """The target of ``/go/<link_id>``: ``find()`` (the live link from the database; its errors pass),
-    the click recorded; the link itself, unrecorded, when it is locked (its lock page comes first). With
+    """The target of ``/go/<link_id>``: while the cache holds it fresh (read from the database less than
+    ``TTL`` ago, nothing changed on its owner's page or the site since, its window still open), from the
+    cache without a query; else ``find()`` (the live link from the database; its errors pass). The click
+    recorded either way; the link itself, unrecorded, when it is locked (its lock page comes first). With
     the database down, the target last seen for a live unlocked link, the click recorded; the database's
     error when the link was never seen, is locked, or its window closed."""
     cache = active_cache()
+    fresh = _fresh_link(cache, link_id) if cache is not None else None
+    if fresh is not None:
+        record_visit(lambda: analytics.record_click(fresh.owner_id, link_id))
+        return fresh.url
     try:
         link = find()
         if link.is_locked:  # never remembered: with the database down, its lock could not be checked
@@ -315,6 +314,16 @@ def follow_link(link_id: int, find: Callable[[], UserLink]) -> str | UserLink:
         _remember_link(cache, link_id, RememberedLink(target, owner_id, time.time(), _timestamp(ends_at)))
     analytics.record_click(owner_id, link_id)
     return target
+
+
+def _fresh_link(cache: PageCache, link_id: int) -> RememberedLink | None:
+    """The link's remembered target while it may be followed without asking the database (as a fresh
+    page is served without it): read less than ``TTL`` ago and its window still open."""
+    remembered = _remembered_link(cache, link_id)
+    now = time.time()
+    if remembered is None or now >= min(remembered.read_at + cache.settings.ttl, remembered.until):
+        return None
+    return remembered
 
 
 def record_visit(record: Callable[[], object]) -> None:

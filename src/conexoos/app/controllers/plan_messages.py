@@ -44,11 +44,15 @@ def upgrade_sentence(better: Plan | None, offer: str) -> str:
 
 
 def limit_reached(plan: Plan, kind: Limited, limit: int) -> str:
-    """The 403 for one ``kind`` too many (API and dashboard show the same words)."""
+    """The 403 for one ``kind`` too many (API and dashboard show the same words); a cap that is the same
+    on every plan is not worded as the plan's."""
+    make_room = f"Delete {with_article(kind.singular)} to add another."
+    if not kind.plan_bound:
+        return f"A page holds at most {count_of(limit, kind)}. {make_room}"
     better = plans.lifting_plan(kind, limit)
     said = f"Your plan {plan.name} allows {count_of(limit, kind)}."
     if better is None:
-        return f"{said} Delete {with_article(kind.singular)} to add another."
+        return f"{said} {make_room}"
     return said + upgrade_sentence(better, allowance(better, kind))
 
 
@@ -116,6 +120,13 @@ def notes(plan: Plan, kind: Limited) -> Notes:
 def on_sale() -> bool:
     """Whether any paid plan can be bought here (else the subscriptions page says :data:`CANNOT_BUY`)."""
     return any(plans.plan_available(plan) for plan in plans.all_plans().values() if not plan.is_free)
+
+
+def no_billing_account() -> str:
+    """The 409 of the billing portal for someone who never paid: choose a plan, when one is on sale."""
+    if on_sale():
+        return "You have no billing account yet: choose a paid plan first."
+    return f"You have no billing account: {CANNOT_BUY[0].lower()}{CANNOT_BUY[1:]}"
 
 
 def unavailable(plan: Plan) -> str:

@@ -22,6 +22,8 @@ class Limited(Protocol):
 
     singular: str
     plural: str
+    plan_bound: bool
+    """Whether the limit depends on the plan (False: the same cap on every page, whatever its plan)."""
 
     def plan_limit(self, plan: Plan) -> int | None:
         """How many of these ``plan`` allows (None: unlimited)."""
@@ -34,6 +36,12 @@ class PlanLimitReached(Forbidden):
     """403 with the JSON error code ``plan_limit``."""
 
     error_code = "plan_limit"
+
+
+class PageLimitReached(Forbidden):
+    """403 with the JSON error code ``page_limit``: a cap every page has, whatever its plan."""
+
+    error_code = "page_limit"
 
 
 def all_plans() -> dict[str, Plan]:
@@ -68,13 +76,15 @@ def grace_over(past_due_since: datetime) -> bool:
 
 
 def check_can_add(user: User, kind: Limited) -> None:
-    """Raise a 403 (worded by ``plan_messages``) when one more of ``kind`` would exceed the plan's limit."""
+    """Raise a 403 (worded by ``plan_messages``) when one more of ``kind`` would exceed the plan's limit
+    (:class:`PlanLimitReached`) or the cap of every page (:class:`PageLimitReached`)."""
     plan = plan_for(user)
     limit = kind.plan_limit(plan)
     if limit is None:
         return
     if kind.count(user.id) >= limit:
-        raise PlanLimitReached(plan_messages.limit_reached(plan, kind, limit))
+        refusal = PlanLimitReached if kind.plan_bound else PageLimitReached
+        raise refusal(plan_messages.limit_reached(plan, kind, limit))
 
 
 def lifting_plan(kind: Limited, current_limit: int) -> Plan | None:

@@ -15,7 +15,7 @@ from werkzeug.exceptions import Gone, NotFound
 
 from conexoos.app.models.persistent import PageAppearance, Product, SiteSetting, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
-from conexoos.app.models.persistent.types import UTCDateTime
+from conexoos.app.models.persistent.types import NOW
 from conexoos.app.utils.io import IOUtils, Upload
 from conexoos.framework import db
 from conexoos.framework.storage import media_storage
@@ -55,6 +55,11 @@ class PublicPage:
         """The shown products, in page order."""
         return [item for run in self.runs if run.kind is PRODUCT for item in run.items]
 
+    @property
+    def scripts(self) -> list[str]:
+        """The static scripts the shown kinds use, each once, in page order."""
+        return list(dict.fromkeys(run.kind.script for run in self.runs if run.kind.script))
+
 
 def public_page(username: str) -> PublicPage:
     """Load a page in two queries (the owner joined to the site's theme setting and the appearance; the
@@ -64,14 +69,7 @@ def public_page(username: str) -> PublicPage:
     Items past the plan's limit are hidden, never deleted: they come back when the plan allows them.
     """
     now = utcnow()
-    query = (
-        select(User, SiteSetting.value, PageAppearance, _next_start(now))
-        .select_from(User)
-        .outerjoin(SiteSetting, SiteSetting.key == THEME_SETTING)  # one row or none: no extra query
-        .outerjoin(PageAppearance, PageAppearance.user_id == User.id)  # likewise
-        .where(User.username == username.lower())
-    )
-    row = db.session.execute(query).first()
+    row = db.session.execute(_page_owner_query(), {"username": username.lower(), "now": now}).first()
     if row is None:
         raise NotFound("There is no page with this name.")
     user, stored_theme, appearance, next_start = row
@@ -96,8 +94,26 @@ def page_hidden(user: User) -> bool:
     return bool(current_app.config["CONEXOOS_ACCOUNTS"].verification_required and not user.email_verified)
 
 
-def _next_start(now: datetime) -> ScalarSelect[datetime | None]:
-    """The earliest ``starts_at`` after ``now`` among the page owner's shown links (a column of the page's
+# The public page's and the redirects' statements are built once per process with bound parameters: building
+# one costs more than SQLAlchemy's cached compilation of it (a tenth of a millisecond, every request; several
+# for the page's, whose aliased subquery SQLAlchemy adapts column by column).
+
+
+@functools.cache
+def _page_owner_query() -> Select[User, str | None, PageAppearance | None, datetime | None]:
+    """The owner named ``:username`` joined to the site's theme setting and their appearance (one row or
+    none each: no extra query), with when their next link comes into its window after ``:now``."""
+    return (
+        select(User, SiteSetting.value, PageAppearance, _next_start())
+        .select_from(User)
+        .outerjoin(SiteSetting, SiteSetting.key == THEME_SETTING)
+        .outerjoin(PageAppearance, PageAppearance.user_id == User.id)
+        .where(User.username == bindparam("username"))
+    )
+
+
+def _next_start() -> ScalarSelect[datetime | None]:
+    """The earliest ``starts_at`` after ``:now`` among the page owner's shown links (a column of the page's
     first query, so that the page cache knows when the page changes by itself without a third query)."""
     later = aliased(UserLink)
     return (
@@ -106,17 +122,10 @@ def _next_start(now: datetime) -> ScalarSelect[datetime | None]:
             later.owner_id == User.id,
             later.enabled.is_(True),
             later.blocked.is_(False),
-            later.starts_at > now,
+            later.starts_at > NOW,
         )
         .scalar_subquery()
     )
-
-
-# The public page's and the redirects' statements are built once per process with bound parameters: building
-# one costs more than SQLAlchemy's cached compilation of it (a tenth of a millisecond, every request).
-
-
-_NOW = bindparam("now", type_=UTCDateTime())
 
 
 @functools.cache
@@ -124,7 +133,7 @@ def _live_link_query() -> Select[UserLink, User, int]:
     """Link ``:link_id``, its owner, and how many of the owner's links live at ``:now`` come before it on
     the page (its position, checked against the plan's limit without a second query)."""
     before = aliased(UserLink)
-    live_before = UserLink.live_condition.__func__(before, _NOW)  # type: ignore[attr-defined]
+    live_before = UserLink.live_condition.__func__(before, NOW)  # type: ignore[attr-defined]
     earlier = or_(
         before.order_index < UserLink.order_index,
         and_(before.order_index == UserLink.order_index, before.id < UserLink.id),

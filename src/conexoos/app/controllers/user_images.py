@@ -1,5 +1,5 @@
-"""A user's uploaded images, by the names stored on their rows (``user.avatar``, ``product.image``, the
-page's ``page_appearance.background_image``).
+"""A user's uploaded images, by the names stored on their rows (``user.avatar``, ``product.image``,
+``user_link.icon``, the page's ``page_appearance.background_image``).
 
 The one place account export and deletion reach image files, through the configured media storage
 (:mod:`conexoos.framework.storage`).
@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from typing import IO
 
-from conexoos.app.models.persistent import PageAppearance, Product, User
+from conexoos.app.models.persistent import PageAppearance, Product, User, UserLink
 from conexoos.framework import db
 from conexoos.framework.storage import media_storage
 from conexoos.framework.storage.base import FileMissing
@@ -22,11 +22,13 @@ log = logging.getLogger("conexoos.accounts")
 
 
 def image_names(user: User) -> list[str]:
-    """The stored names of every image the user uploaded (avatar, product images); defaults are left out."""
+    """The stored names of every image the user uploaded (avatar, product images, link thumbnails, the
+    page's background); defaults are left out."""
     names = [user.avatar] if user.avatar and "/" in user.avatar else []
     names += [
         product.image for product in Product.get_products_by_user_id(user.id) if product.has_custom_image
     ]
+    names += [link.icon for link in UserLink.get_links_by_user_id(user.id) if link.icon]
     appearance = db.session.get(PageAppearance, user.id)
     if appearance is not None and appearance.background_image:
         names.append(appearance.background_image)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import SplitResult, parse_qs, quote, urlsplit
 
 from conexoos.app.dto.errors import InputError
 from conexoos.app.dto.fields import Field, text
@@ -34,6 +34,12 @@ SPOTIFY_PATH = re.compile(
 SOUNDCLOUD_PATH = re.compile(r"^/[A-Za-z0-9_-]+/(?:sets/)?[A-Za-z0-9_-]+$")
 
 
+START_TIME = re.compile(r"(?:(\d{1,3})h)?(?:(\d{1,4})m)?(?:(\d{1,6})s?)?")
+"""A start time as providers write it: ``90``, ``90s``, ``1m30s``, ``1h2m3s``."""
+START_MAX = 7 * 24 * 3600
+"""The latest start a player is asked for (longer than any video or live stream the providers keep)."""
+
+
 @dataclass(frozen=True)
 class Player:
     """What a recognised URL plays: the provider's name and the address of its player frame."""
@@ -43,24 +49,55 @@ class Player:
 
 
 def recognise(url: str) -> Player | None:
-    """The player of a YouTube, Vimeo, Spotify or SoundCloud URL; None for any other URL."""
-    parts = urlsplit(url)
-    if parts.scheme != "https":
+    """The player of a YouTube, Vimeo, Spotify or SoundCloud URL (starting where the URL's ``t=`` or
+    ``start=`` says); None for any other URL, one with a port of its own included."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "https://[abc": no URL at all
+        return None
+    if parts.scheme != "https" or named_port(url):
         return None
     host = (parts.hostname or "").removeprefix("www.").removeprefix("m.")
     path = parts.path.rstrip("/")
     if host in ("youtube.com", "youtu.be"):
         video = _youtube_id(host, path, parts.query)
         if video:
-            return Player("YouTube", f"https://www.youtube-nocookie.com/embed/{video}?autoplay=1")
+            seconds = start_seconds(parts, "t", "start")
+            start = f"start={seconds}&" if seconds else ""
+            return Player("YouTube", f"https://www.youtube-nocookie.com/embed/{video}?{start}autoplay=1")
     elif host == "vimeo.com" and re.fullmatch(r"/\d{1,12}", path):
-        return Player("Vimeo", f"https://player.vimeo.com/video{path}?dnt=1&autoplay=1")
+        seconds = start_seconds(parts, "t")
+        start = f"#t={seconds}s" if seconds else ""
+        return Player("Vimeo", f"https://player.vimeo.com/video{path}?dnt=1&autoplay=1{start}")
     elif host == "open.spotify.com" and (match := SPOTIFY_PATH.match(path)):
         return Player("Spotify", f"https://open.spotify.com/embed/{match[1]}/{match[2]}")
     elif host == "soundcloud.com" and SOUNDCLOUD_PATH.match(path):
         track = quote(f"https://soundcloud.com{path}", safe="")
         return Player("SoundCloud", f"https://w.soundcloud.com/player/?url={track}&auto_play=true")
     return None
+
+
+def named_port(url: str) -> str:
+    """The port ``url`` names besides https's own (``"8443"``; ``"?"`` for one that is no number), or ""."""
+    try:
+        port = urlsplit(url).port
+    except ValueError:
+        return "?"
+    return str(port) if port not in (None, 443) else ""
+
+
+def start_seconds(parts: SplitResult, *names: str) -> int:
+    """The start time the URL's query or fragment gives under one of ``names`` (``t=1m30s``), in seconds;
+    0 when none is given or it is no time."""
+    for source in (parts.query, parts.fragment):
+        values = parse_qs(source)
+        for name in names:
+            for value in values.get(name, []):
+                match = START_TIME.fullmatch(value.strip())
+                if match and value.strip():
+                    hours, minutes, seconds = (int(part or 0) for part in match.groups())
+                    return min(hours * 3600 + minutes * 60 + seconds, START_MAX)
+    return 0
 
 
 def _youtube_id(host: str, path: str, query: str) -> str | None:
@@ -76,11 +113,19 @@ def _youtube_id(host: str, path: str, query: str) -> str | None:
 
 
 def embed_url_field() -> Field:
-    """An https URL of a video or a track on YouTube, Vimeo, Spotify or SoundCloud."""
+    """An https URL of a video or a track on YouTube, Vimeo, Spotify or SoundCloud, at the provider's own
+    address (no port of its own)."""
     plain = url_field("url")
 
     def parse(value: Any, field: Field) -> str:
         url: str = plain.parse(value, plain)
+        port = named_port(url)
+        if port:
+            raise InputError(
+                f"url names the port {port}: use the provider's own address, without a port",
+                field="url",
+                code="embed_port",
+            )
         if recognise(url) is None:
             raise InputError(
                 "url must be a https link to a video or track on YouTube, Vimeo, Spotify or SoundCloud",
@@ -95,6 +140,8 @@ def embed_url_field() -> Field:
 
 class EmbedKind(SimpleKind):
     """An embed: the URL and an optional title, its player worked out from the URL when shown."""
+
+    script = "js/embed.js"
 
     def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
         """The fields with the ``player`` (None hides a block whose URL is no longer recognised)."""

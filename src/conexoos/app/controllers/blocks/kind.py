@@ -35,6 +35,11 @@ class BlockKind:
     """The kind's name in the API and in ``page_block.kind`` (at most 20 characters)."""
     singular: str
     plural: str
+    plan_bound = True
+    """Whether :meth:`plan_limit` depends on the plan (False: a cap every page has, worded as such)."""
+    script: str | None = None
+    """A static script (``js/embed.js``) the kind's blocks use on the public page, which includes it once
+    however many runs of the kind it shows; None when the kind needs none."""
     create: Schema
     """The body of ``POST /api/blocks`` for this kind (besides ``kind``)."""
     update: Schema
@@ -74,3 +79,14 @@ class BlockKind:
     def fields_json(self, block: PageBlock, link: UserLink | None, product: Product | None) -> dict[str, Any]:
         """The kind's fields as the blocks API returns them (``enabled`` included)."""
         raise NotImplementedError
+
+    def exported_fields(
+        self, block: PageBlock, link: UserLink | None, product: Product | None
+    ) -> dict[str, Any]:
+        """The block's fields in the account export's ``page`` list: as the blocks API gives them."""
+        return self.fields_json(block, link, product)
+
+    def exported_data(self, user: User) -> dict[str, Any]:
+        """Sections of ``account.json`` the kind adds besides its blocks (entries people sent through a
+        block, say), by section name; none by default."""
+        return {}

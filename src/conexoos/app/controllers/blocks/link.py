@@ -23,7 +23,7 @@ from .. import blocklist, link_locks, plans
 from ..ordering import reorder
 from ..owner_lock import locked_owner
 from . import page
-from .kind import BlockKind
+from .row_kind import RowKind
 
 SUSPENDED = (
     "Your account is suspended, so you cannot add or change links. You can still export or delete your "
@@ -35,7 +35,7 @@ HIDDEN_BY_MODERATOR = (
 )
 
 
-class LinkKind(BlockKind):
+class LinkKind(RowKind):
     """Links: limited by the plan's ``MAX_LINKS``."""
 
     name = "link"
@@ -43,6 +43,8 @@ class LinkKind(BlockKind):
     plural = "links"
     create = LINK_CREATE
     update = LINK_UPDATE
+    column = "link_id"
+    missing = "No such link."
 
     def plan_limit(self, plan: Plan) -> int | None:
         """The plan's ``MAX_LINKS``."""
@@ -52,44 +54,29 @@ class LinkKind(BlockKind):
         """The owner's links (every one counts, shown or not)."""
         return db.session.scalar(select(func.count()).where(UserLink.owner_id == owner_id)) or 0
 
-    def add(self, user: User, fields: dict[str, Any]) -> PageBlock:
-        """Create the link and its block."""
-        return _block_of(create_link(user, fields, parsed=True))
-
-    def edit(self, user: User, block: PageBlock, fields: dict[str, Any]) -> None:
-        """Edit the block's link."""
-        update_link(user, _item_id(block), fields, parsed=True)
-
-    def remove(self, user: User, block: PageBlock) -> None:
-        """Delete the link (its block goes with it)."""
-        delete_link(user, _item_id(block))
-
-    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
-        """The live link, or None."""
+    def row_of(self, link: UserLink | None, product: Product | None) -> UserLink | None:
+        """The live link."""
         return link
 
-    def fields_json(self, block: PageBlock, link: UserLink | None, product: Product | None) -> dict[str, Any]:
-        """The seed's link shape, without ``id`` and ``order_index`` (the block has ``item_id``)."""
-        if link is None:
-            return {}
-        shape = link.to_json()
-        return {name: value for name, value in shape.items() if name not in ("id", "order_index")}
+    def row_json(self, row: Any) -> dict[str, Any]:
+        """The seed's link shape."""
+        shape: dict[str, Any] = row.to_json()
+        return shape
+
+    def create_row(self, user: User, fields: dict[str, Any]) -> UserLink:
+        """:func:`create_link`."""
+        return create_link(user, fields, parsed=True)
+
+    def update_row(self, user: User, row_id: int, fields: dict[str, Any]) -> None:
+        """:func:`update_link`."""
+        update_link(user, row_id, fields, parsed=True)
+
+    def delete_row(self, user: User, row_id: int) -> None:
+        """:func:`delete_link`."""
+        delete_link(user, row_id)
 
 
 LINK = LinkKind()
-
-
-def _item_id(block: PageBlock) -> int:
-    if block.link_id is None:  # the foreign key cascades: a link block always has its link
-        raise NotFound("No such link.")
-    return block.link_id
-
-
-def _block_of(link: UserLink) -> PageBlock:
-    block = db.session.scalar(select(PageBlock).where(PageBlock.link_id == link.id))
-    if block is None:
-        raise NotFound("No such link.")
-    return block
 
 
 def list_links(user: User) -> Sequence[UserLink]:
@@ -101,7 +88,7 @@ def get_link(user: User, link_id: int) -> UserLink:
     """The user's link ``link_id``; 404 when it is missing or someone else's."""
     link = UserLink.get_owned(link_id, user.id)
     if link is None:
-        raise NotFound("No such link.")
+        raise NotFound(LINK.missing)
     return link
 
 

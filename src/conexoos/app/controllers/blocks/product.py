@@ -13,7 +13,6 @@ from flask import url_for
 from sqlalchemy import func, select
 from werkzeug.exceptions import NotFound
 
-from conexoos.app.dto.errors import InputError
 from conexoos.app.dto.products import PRODUCT_CREATE, PRODUCT_UPDATE
 from conexoos.app.models.persistent import DEFAULT_PRODUCT_IMAGE, PageBlock, Product, User, UserLink
 from conexoos.app.plans_config import Plan
@@ -22,15 +21,16 @@ from conexoos.framework import db
 from conexoos.framework.storage import media_storage
 
 from .. import blocklist, plans
+from ..image_replacement import replace_image
 from ..ordering import reorder
 from ..owner_lock import locked_owner
 from . import page
-from .kind import BlockKind
+from .row_kind import RowKind
 
 PRODUCT_FOLDER = "img/products"
 
 
-class ProductKind(BlockKind):
+class ProductKind(RowKind):
     """Products: limited by the plan's ``MAX_PRODUCTS``."""
 
     name = "product"
@@ -38,6 +38,8 @@ class ProductKind(BlockKind):
     plural = "products"
     create = PRODUCT_CREATE
     update = PRODUCT_UPDATE
+    column = "product_id"
+    missing = "No such product."
 
     def plan_limit(self, plan: Plan) -> int | None:
         """The plan's ``MAX_PRODUCTS``."""
@@ -47,41 +49,28 @@ class ProductKind(BlockKind):
         """The owner's products (every one counts, shown or not)."""
         return db.session.scalar(select(func.count()).where(Product.owner_id == owner_id)) or 0
 
-    def add(self, user: User, fields: dict[str, Any]) -> PageBlock:
-        """Create the product and its block."""
-        product = create_product(user, fields, parsed=True)
-        block = db.session.scalar(select(PageBlock).where(PageBlock.product_id == product.id))
-        if block is None:
-            raise NotFound("No such product.")
-        return block
-
-    def edit(self, user: User, block: PageBlock, fields: dict[str, Any]) -> None:
-        """Edit the block's product."""
-        update_product(user, _item_id(block), fields, parsed=True)
-
-    def remove(self, user: User, block: PageBlock) -> None:
-        """Delete the product and its image (its block goes with it)."""
-        delete_product(user, _item_id(block))
-
-    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
-        """The shown product, or None."""
+    def row_of(self, link: UserLink | None, product: Product | None) -> Product | None:
+        """The shown product."""
         return product
 
-    def fields_json(self, block: PageBlock, link: UserLink | None, product: Product | None) -> dict[str, Any]:
-        """The products API's shape, without ``id`` and ``order_index`` (the block has ``item_id``)."""
-        if product is None:
-            return {}
-        shape = to_json(product)
-        return {name: value for name, value in shape.items() if name not in ("id", "order_index")}
+    def row_json(self, row: Any) -> dict[str, Any]:
+        """The products API's shape."""
+        return to_json(row)
+
+    def create_row(self, user: User, fields: dict[str, Any]) -> Product:
+        """:func:`create_product`."""
+        return create_product(user, fields, parsed=True)
+
+    def update_row(self, user: User, row_id: int, fields: dict[str, Any]) -> None:
+        """:func:`update_product`."""
+        update_product(user, row_id, fields, parsed=True)
+
+    def delete_row(self, user: User, row_id: int) -> None:
+        """:func:`delete_product` (and its image)."""
+        delete_product(user, row_id)
 
 
 PRODUCT = ProductKind()
-
-
-def _item_id(block: PageBlock) -> int:
-    if block.product_id is None:  # the foreign key cascades: a product block always has its product
-        raise NotFound("No such product.")
-    return block.product_id
 
 
 def io_utils() -> IOUtils:
@@ -110,7 +99,7 @@ def get_product(user: User, product_id: int) -> Product:
     """The user's product; 404 when it is missing or someone else's."""
     product = Product.get_owned(product_id, user.id)
     if product is None:
-        raise NotFound("No such product.")
+        raise NotFound(PRODUCT.missing)
     return product
 
 
@@ -158,21 +147,15 @@ def delete_product(user: User, product_id: int) -> None:
 
 def set_image(user: User, product_id: int, upload: Upload | None) -> Product:
     """Store a new image (re-encoded by IOUtils); an invalid image raises InvalidImage and changes nothing."""
-    get_product(user, product_id)  # 404 before the upload is decoded
-    if upload is None or not upload.filename:
-        raise InputError("send the image in the multipart field 'image'", field="image", code="required")
-    files = io_utils()
-    stored = files.save_image(upload, PRODUCT_FOLDER, default=DEFAULT_PRODUCT_IMAGE)
-    try:
-        with locked_owner(user) as owner:
-            product = get_product(owner, product_id)
-            old = product.image
-            product.image = stored
-    except BaseException:
-        files.delete(stored)
-        raise
-    files.delete(old)
-    return product
+    return replace_image(
+        user,
+        lambda owner: get_product(owner, product_id),
+        "image",
+        upload,
+        field="image",
+        folder=PRODUCT_FOLDER,
+        default=DEFAULT_PRODUCT_IMAGE,
+    )
 
 
 def reorder_products(user: User, payload: Any) -> Sequence[Product]:

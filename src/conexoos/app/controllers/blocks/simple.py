@@ -22,8 +22,10 @@ class SimpleKind(BlockKind):
     """A kind made of its ``fields`` (stored as JSON in the block) and ``enabled``.
 
     ``limit`` caps how many blocks of the kind one page holds, on every plan: they cost the site
-    little, but no page should grow without bound.
+    little, but no page should grow without bound. It is no plan's limit, and its refusal says so.
     """
+
+    plan_bound = False
 
     def __init__(
         self, name: str, singular: str, plural: str, fields: tuple[Field, ...], limit: int, summary: str

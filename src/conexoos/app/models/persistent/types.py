@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, String, bindparam
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -38,3 +38,7 @@ def exact_string(length: int) -> TypeEngine[str]:
     """
     binary = mysql.VARCHAR(length, charset="utf8mb4", collation=EXACT_COLLATION)
     return String(length).with_variant(binary, "mysql", "mariadb")
+
+
+NOW = bindparam("now", type_=UTCDateTime())
+"""The bound parameter ``:now`` (an aware datetime) of statements built once per process."""

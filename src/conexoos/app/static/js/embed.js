@@ -1,9 +1,8 @@
 // Embeds on a public page: a card links out to the provider; a plain click swaps in the provider's player,
 // so no request reaches the provider before the visitor asks. The CSP's frame-src allows only these hosts.
+// The page includes this script once, in its head (EmbedKind.script), however many embeds it shows.
 (() => {
   "use strict";
-  if (window.conexoosEmbeds) return; // each run of embeds includes this script
-  window.conexoosEmbeds = true;
   const PLAYERS = /^https:\/\/(www\.youtube-nocookie\.com|player\.vimeo\.com|open\.spotify\.com|w\.soundcloud\.com)\//;
 
   document.addEventListener("click", (event) => {

@@ -1,0 +1,19 @@
+"""Whether a request is an anonymous visitor's, told from its cookies without loading a user."""
+
+from __future__ import annotations
+
+from flask import current_app, request, session
+
+
+def visitor_is_anonymous() -> bool:
+    """Whether no user can be logged in for this request: no remember-me cookie, and no session cookie or
+    a session that holds no user (loading it is what the request does anyway once the cookie is sent).
+
+    Users are loaded only from the session or the remember-me cookie (there is no request loader), so
+    a True answer spares Flask-Login's user loading (``current_user``) on public pages and redirects."""
+    config = current_app.config
+    if config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        return False
+    if config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return True
+    return session.get("_user_id") is None
