@@ -91,6 +91,7 @@ BLOCKS: dict[str, dict[str, object]] = {
     "divider": {},
     "embed": {"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=90", "title": "Talk"},
     "social": {"items": [{"network": "instagram", "handle": "@ana.makes"}]},
+    "capture": {"title": "My letter", "button": "Join"},
 }
 
 

@@ -253,5 +253,6 @@ def test_the_blocks_api_is_in_the_openapi_document(client: FlaskClient) -> None:
         "divider",
         "embed",
         "social",
+        "capture",
     ]
     assert {"title", "text", "url", "price"} <= set(create["properties"])

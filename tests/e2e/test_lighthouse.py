@@ -143,6 +143,10 @@ def fill_page(account: Account) -> None:
         content_type="multipart/form-data",
     )
     assert image.status_code == 200, image.get_data(as_text=True)
+    signup = account.api(
+        "POST", "/api/blocks", {"kind": "capture", "title": "The glaze letter", "button": "Subscribe"}
+    )
+    assert signup.status_code == 201, signup.get_data(as_text=True)
 
 
 def wear_theme(live: LiveServer, key: str) -> None:

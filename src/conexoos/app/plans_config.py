@@ -13,7 +13,13 @@ from conexoos.framework.config import check_value
 log = logging.getLogger("conexoos.config")
 FREE_PLAN = "gratis"
 DEFAULT_PLANS: dict[str, dict[str, Any]] = {
-    FREE_PLAN: {"NAME": "Gratis", "MAX_LINKS": 10, "MAX_PRODUCTS": 3, "HISTORY_DAYS": 90},
+    FREE_PLAN: {
+        "NAME": "Gratis",
+        "MAX_LINKS": 10,
+        "MAX_PRODUCTS": 3,
+        "HISTORY_DAYS": 90,
+        "MAX_CAPTURE_ENTRIES": 100,
+    },
     "pro": {
         "NAME": "Pro",
         "PRICE_ID": "",
@@ -23,6 +29,7 @@ DEFAULT_PLANS: dict[str, dict[str, Any]] = {
         "MAX_LINKS": 200,
         "MAX_PRODUCTS": 100,
         "HISTORY_DAYS": 730,
+        "MAX_CAPTURE_ENTRIES": 10000,
         "REMOVE_BRANDING": True,
     },
 }
@@ -43,6 +50,8 @@ class Plan:
     history_days: int | None
     remove_branding: bool = False
     """Whether the plan's public pages go without the "Made with" footer (``REMOVE_BRANDING``)."""
+    max_capture_entries: int | None = None
+    """Email sign-ups the owner's capture forms keep, all forms together (``MAX_CAPTURE_ENTRIES``)."""
 
     @property
     def is_free(self) -> bool:
@@ -72,6 +81,7 @@ class Plan:
                 "links": self.max_links,
                 "products": self.max_products,
                 "history_days": self.history_days,
+                "capture_entries": self.max_capture_entries,
             },
         }
 
@@ -125,6 +135,7 @@ def plans_from_tree(tree: dict[str, dict[str, Any]]) -> dict[str, Plan]:
             max_products=spec["MAX_PRODUCTS"],
             history_days=spec["HISTORY_DAYS"],
             remove_branding=spec["REMOVE_BRANDING"],
+            max_capture_entries=spec["MAX_CAPTURE_ENTRIES"],
         )
         for key, spec in tree.items()
     }

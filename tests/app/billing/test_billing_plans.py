@@ -162,7 +162,8 @@ def test_an_unknown_plan_key_is_a_warning_naming_the_closest_key() -> None:
     assert problems == [] and "gratis" in plans
     assert sorted(warnings) == [
         "unknown key APP.PLANS.gratis.COLOUR is ignored; known keys: "
-        "NAME, PRICE_ID, PRICE, CURRENCY, INTERVAL, MAX_LINKS, MAX_PRODUCTS, HISTORY_DAYS, REMOVE_BRANDING",
+        "NAME, PRICE_ID, PRICE, CURRENCY, INTERVAL, MAX_LINKS, MAX_PRODUCTS, MAX_CAPTURE_ENTRIES, "
+        "HISTORY_DAYS, REMOVE_BRANDING",
         "unknown key APP.PLANS.gratis.MAX_LINK is ignored; did you mean APP.PLANS.gratis.MAX_LINKS?",
     ]
 

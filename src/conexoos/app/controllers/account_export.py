@@ -32,7 +32,7 @@ from conexoos.app.utils.csv_export import to_csv
 from conexoos.framework import db, runtime
 from conexoos.framework.urls import public_url
 
-from . import appearance, plans, stats, user_images
+from . import appearance, capture_entries, plans, stats, user_images
 from .blocks.operations import Loaded, list_blocks
 from .blocks.registry import KINDS
 
@@ -270,6 +270,7 @@ def account_data(user: User, now: datetime, statistics: list[str], images: list[
         "products": [_product_data(product, images) for product in Product.get_products_by_user_id(user.id)],
         **_kinds_data(user),
         "linked_sign_ins": [_identity_data(row) for row in ExternalIdentity.of_user(user.id)],
+        "email_signups": capture_entries.entries_data(user),
         "statistics": statistics,
         "images": [image_entry(name) for name in images],
     }

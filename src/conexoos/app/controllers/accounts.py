@@ -28,6 +28,7 @@ RESERVED_USERNAMES = frozenset(
         "assets",
         "auth",
         "billing",
+        "capture",
         "dashboard",
         "go",
         "healthz",

@@ -21,6 +21,8 @@ from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import transaction
 from conexoos.framework import db
 
+from .page_changes import LOCK_ONLY
+
 
 @contextmanager
 def locked_owner(user: User) -> Iterator[User]:
@@ -47,7 +49,7 @@ def _lock_row(user_id: int) -> User:
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.execute(
             update(User).where(User.id == user_id).values(id=User.id),
-            execution_options={"synchronize_session": False},
+            execution_options={"synchronize_session": False, LOCK_ONLY: True},  # changes nothing
         )
     query = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
     owner = db.session.scalar(query)

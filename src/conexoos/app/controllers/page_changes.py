@@ -56,6 +56,8 @@ UNRELATED_TABLES = frozenset(
         "export_job",
         "audit_log",
         "report",
+        # what visitors leave on a page's sign-up forms: the owner's dashboard shows it, the page does not
+        "capture_entry",
         # billing bookkeeping (the plan itself is a column of ``user``)
         "stripe_event",
         "stripe_subscription_seen",
@@ -72,6 +74,9 @@ UNRELATED_TABLES = frozenset(
 )
 """Tables no public page shows; every other table's change ends its owner's page or, without an owner,
 every page."""
+LOCK_ONLY = "conexoos_lock_only"
+"""Execution option of a statement that only takes a lock (``owner_lock``'s no-op ``UPDATE`` on SQLite):
+it changes no row, so it marks no page."""
 PENDING = "conexoos.page_changes"
 log = logging.getLogger("conexoos.page_cache")
 _mark_warning = EveryFewSeconds(60.0)
@@ -119,7 +124,7 @@ def _row_owners(row: Any, table: Table) -> list[Any]:
 
 def _after_bulk_statement(state: ORMExecuteState) -> None:
     """Collect the marks of a bulk ``update()`` or ``delete()`` run through the session."""
-    if not (state.is_update or state.is_delete):
+    if not (state.is_update or state.is_delete) or state.execution_options.get(LOCK_ONLY):
         return
     table = getattr(state.statement, "table", None)
     if isinstance(table, Table):

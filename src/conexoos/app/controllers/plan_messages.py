@@ -56,6 +56,15 @@ def limit_reached(plan: Plan, kind: Limited, limit: int) -> str:
     return said + upgrade_sentence(better, allowance(better, kind))
 
 
+CAPTURE_FULL = "This page is not taking new sign-ups at the moment. Thank you for your interest."
+"""What a visitor reads when the owner's plan holds no more email sign-ups."""
+
+
+def capture_full_for_owner(plan: Plan, kind: Limited, limit: int) -> str:
+    """The dashboard's warning when the email sign-ups reached ``plan``'s limit: visitors are turned away."""
+    return f"{limit_reached(plan, kind, limit)} Meanwhile, visitors are told your page takes no new sign-ups."
+
+
 def history_limit(plan: Plan, days: int, earliest: date) -> str:
     """The 403 for statistics older than the plan keeps."""
     better = plans.upgrade_among(

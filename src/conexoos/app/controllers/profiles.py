@@ -73,12 +73,8 @@ def public_page(username: str) -> PublicPage:
     if row is None:
         raise NotFound("There is no page with this name.")
     user, stored_theme, appearance, next_start = row
-    if user.suspended_at is not None:  # suspended by staff: the owner's dashboard says why
+    if page_hidden(user):
         raise NotFound("There is no page with this name.")
-    if current_app.config["CONEXOOS_ACCOUNTS"].verification_required and not user.email_verified:
-        raise NotFound(
-            "There is no page with this name."
-        )  # unpublished until the owner's address is verified
     return PublicPage(
         user=user,
         runs=shown_runs(user, now),
@@ -88,6 +84,14 @@ def public_page(username: str) -> PublicPage:
         appearance=appearance,
         next_start=next_start,
     )
+
+
+def page_hidden(user: User) -> bool:
+    """Whether ``user``'s page answers 404: suspended by staff (the owner's dashboard says why), or under
+    ``VERIFY_EMAIL: required`` unpublished until the owner's address is verified."""
+    if user.suspended_at is not None:
+        return True
+    return bool(current_app.config["CONEXOOS_ACCOUNTS"].verification_required and not user.email_verified)
 
 
 # The public page's and the redirects' statements are built once per process with bound parameters: building

@@ -67,3 +67,8 @@ def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
         current_app.config["SECRET_KEY"], salt=f"conexoos-{purpose}", signer=_ClockSigner
     )
+
+
+def secret_digest(secret: str) -> str:
+    """The SHA-256 (hex) a random secret of a mailed link is stored as: the database never holds the link."""
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -28,7 +28,7 @@ LABELS = {
 }
 """Labels that the field's name alone would spell badly; any other name is spelt out ("privacy_url":
 "Privacy url")."""
-KIND_LABELS = {("embed", "url"): "Link to the video or track"}
+KIND_LABELS = {("embed", "url"): "Link to the video or track", ("capture", "button"): "Button label"}
 """A field whose label depends on its kind."""
 HINTS = {"product": "A product card with its price and a link to buy it; its image is added on Products."}
 """What the menu says of a kind whose schema's description is written for the API's readers."""

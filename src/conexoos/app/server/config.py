@@ -49,6 +49,14 @@ PLAN: Schema = {
     "MAX_PRODUCTS": Key(
         "int", None, "Products on the page; null = unlimited.", minimum=0, nullable=True, expected=UNLIMITED
     ),
+    "MAX_CAPTURE_ENTRIES": Key(
+        "int",
+        None,
+        "Email sign-ups kept from the page's sign-up forms, all forms together; null = unlimited.",
+        minimum=0,
+        nullable=True,
+        expected=UNLIMITED,
+    ),
     "HISTORY_DAYS": Key(
         "int",
         None,
@@ -206,7 +214,12 @@ def mail_features(tree: dict[str, Any]) -> dict[str, bool]:
     """The features that send mail, and whether the product cannot run without them (read by the framework
     at start-up: under UAT/PROD without SERVICES.smtp, a required one refuses to start, others warn)."""
     verify = tree["APP"]["ACCOUNTS"]["VERIFY_EMAIL"]
-    features = {"password reset": False, "email change": False, "sign-up notices": False}
+    features = {
+        "password reset": False,
+        "email change": False,
+        "sign-up notices": False,
+        "double opt-in of email sign-up forms (without SMTP, entries stay unconfirmed)": False,
+    }
     if verify != "off":
         features[f"email verification (APP.ACCOUNTS.VERIFY_EMAIL: {verify})"] = verify == "required"
     return features

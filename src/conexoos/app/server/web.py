@@ -15,6 +15,8 @@ from conexoos.app.blueprints.admin_plugins import admin_plugins
 from conexoos.app.blueprints.admin_reports import admin_reports
 from conexoos.app.blueprints.admin_settings import admin_settings
 from conexoos.app.blueprints.appearance_settings import appearance_settings
+from conexoos.app.blueprints.capture import capture
+from conexoos.app.blueprints.capture_dashboard import capture_dashboard
 from conexoos.app.blueprints.dashboard import dashboard
 from conexoos.app.blueprints.email_verification import email
 from conexoos.app.blueprints.link_icons import link_icons
@@ -51,6 +53,7 @@ class Route:
             appearance_settings,
             linked_signins,
             dashboard,
+            capture_dashboard,
             products_page,
             stats_page,
             subscriptions,
@@ -68,6 +71,7 @@ class Route:
             admin_plugins,
             public,
             link_locks,
+            capture,
             link_icons,
             page_reports,
         ):

@@ -6,6 +6,7 @@ from werkzeug.exceptions import NotFound
 
 from conexoos.app.dto.errors import InputError
 
+from .capture import CAPTURE
 from .divider import DIVIDER
 from .embed import EMBED
 from .header import HEADER
@@ -16,7 +17,7 @@ from .social import SOCIAL
 from .text import TEXT
 
 KINDS: dict[str, BlockKind] = {
-    kind.name: kind for kind in (LINK, PRODUCT, HEADER, TEXT, DIVIDER, EMBED, SOCIAL)
+    kind.name: kind for kind in (LINK, PRODUCT, HEADER, TEXT, DIVIDER, EMBED, SOCIAL, CAPTURE)
 }
 
 

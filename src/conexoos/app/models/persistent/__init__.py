@@ -3,6 +3,7 @@
 from .audit_log import AuditEntry
 from .billing import StripeEvent
 from .blocked_domain import BlockedDomain
+from .capture_entry import CaptureEntry
 from .event import AnalyticsEvent
 from .export_job import ExportJob
 from .external_identity import ExternalIdentity
@@ -29,6 +30,7 @@ __all__ = [
     "ADMIN",
     "AuditEntry",
     "BlockedDomain",
+    "CaptureEntry",
     "Report",
     "Invite",
     "MODERATOR",

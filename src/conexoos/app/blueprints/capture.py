@@ -1,0 +1,90 @@
+"""Email sign-up forms of public pages: ``POST /capture/<block id>`` takes a sign-up, and the link mailed
+for the double opt-in confirms it.
+
+Thin: the rules are in :mod:`conexoos.app.controllers.capture_entries`. The form sits on a public page
+that is cached for every anonymous visitor, so it carries no session-bound CSRF token: the post is
+checked against the browser's ``Sec-Fetch-Site`` and ``Origin`` headers instead
+(:mod:`conexoos.app.utils.same_origin`). No JavaScript and no session are needed to sign up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
+
+from conexoos.app.controllers import capture_entries
+from conexoos.app.controllers.blocks.capture import CAPTURE
+from conexoos.app.controllers.capture_entries import CaptureRefused
+from conexoos.app.controllers.themes import DEFAULT_THEME
+from conexoos.app.controllers.tokens import TokenError
+from conexoos.app.extensions import csrf
+from conexoos.app.models.forms.email import ConfirmForm
+from conexoos.app.utils.private_pages import secret_url
+from conexoos.app.utils.rate_limit import enforce
+from conexoos.app.utils.same_origin import CROSS_SITE, is_same_origin_post
+from conexoos.framework.sessions import session_optional
+from conexoos.framework.urls import public_url
+
+capture = Blueprint("capture", __name__)
+
+
+@capture.route("/capture/<id:block_id>", methods=["POST"])
+@csrf.exempt
+@session_optional
+def sign_up(block_id: int) -> Response:
+    """Take a sign-up from the form of block ``block_id``: 200 with the thanks; the form again with why
+    for a bad name or address (422); 403 for a post from another site or when the page's plan holds no
+    more sign-ups; 404 for a missing block, a block of another kind or a hidden page; 429 past the rate
+    limit. A filled honeypot gets the thanks and stores nothing."""
+    values = {"name": request.form.get("name", ""), "email": request.form.get("email", "")}
+    if not is_same_origin_post(request.headers, public_url()):
+        return _page(status=403, message=CROSS_SITE)
+    try:
+        block, owner = capture_entries.capture_block(block_id)
+    except CaptureRefused as refused:
+        return _page(status=refused.status, message=refused.message)
+    context: dict[str, Any] = {"owner": owner, "form": CAPTURE.shown(block, None, None), "values": values}
+    try:
+        capture_entries.throttle(request.remote_addr or "")
+        submission = capture_entries.parse_submission(request.form)
+        answer = capture_entries.sign_up(block, owner, submission)
+    except CaptureRefused as refused:
+        response = _page(status=refused.status, message=refused.message, field=refused.field, **context)
+        if refused.status == 429:
+            response.headers["Retry-After"] = "600"
+        return response
+    return _page(status=200, thanks=answer.message, owner=owner)
+
+
+def _page(status: int, **context: Any) -> Response:
+    """The answer page (the thanks, or the form again with the problem), never cached or indexed."""
+    context.setdefault("owner", None)
+    context.setdefault("form", None)
+    context.setdefault("values", {})
+    context.setdefault("field", "")
+    html = render_template("public/capture.html", theme=DEFAULT_THEME, **context)
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@capture.route("/capture/confirm/<token>", methods=["GET", "POST"])
+@secret_url
+def confirm(token: str) -> ResponseReturnValue:
+    """The link mailed for a double opt-in: a button confirms the sign-up (a link scanner's GET confirms
+    nothing); 410 for a link used or expired, with a page saying so."""
+    if request.method == "POST":
+        enforce("10/minute", "capture-confirm-ip", request.remote_addr or "")
+    try:
+        entry, owner = capture_entries.waiting_entry(token)
+        form = ConfirmForm()
+        if form.validate_on_submit():
+            capture_entries.confirm(token)
+            return render_template("public/capture_confirmed.html", owner=owner)
+    except TokenError as error:
+        return render_template("public/capture_link_problem.html", message=str(error)), 410
+    return render_template("public/capture_confirm.html", form=form, entry=entry, owner=owner)
