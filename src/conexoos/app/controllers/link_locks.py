@@ -15,10 +15,8 @@ ends. A right password is never counted.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from conexoos.app.dto.links import PASSCODE_MAX
 from conexoos.app.models.persistent import UserLink
@@ -38,7 +36,6 @@ FAILURES_PER_NETWORK = "5 per 15 minutes"
 FAILURES_PER_LINK = "50 per 1 hour"
 """Wrong passwords from every network together against one link before everyone must wait."""
 SENSITIVE_NOTICE = "This link may contain content for adults."
-_ORIGIN = re.compile(r"https?://(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?")
 
 
 class LockRefused(ValueError):
@@ -75,23 +72,6 @@ class LockAnswer:
 def form_token(link: UserLink) -> str:
     """The signed token the lock form carries for ``link`` as it is locked now."""
     return make_token(TOKEN_PURPOSE, {"link": link.id, "lock": _lock_state(link)})
-
-
-def form_action_source(url: str) -> str:
-    """The CSP source that lets the lock form's answer redirect to ``url``: its origin, or its scheme for
-    ``mailto:``/``tel:`` (Chromium applies ``form-action`` to a form's redirects too)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "'self'"
-    if parts.scheme in ("mailto", "tel"):
-        return f"{parts.scheme}:"
-    host = parts.hostname or ""
-    origin = f"{parts.scheme}://{f'[{host}]' if ':' in host else host}{f':{port}' if port else ''}"
-    if _ORIGIN.fullmatch(origin):
-        return origin
-    return f"{parts.scheme}:" if parts.scheme in ("http", "https") else "'self'"
 
 
 def hash_link_password(password: str) -> str:
