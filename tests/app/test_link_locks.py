@@ -68,9 +68,7 @@ def opens(response: TestResponse, url: str) -> bool:
     )
 
 
-def test_sensitive_link_asks_first_then_moves_on(
-    app: Flask, alice: Account, client: FlaskClient
-) -> None:
+def test_sensitive_link_asks_first_then_moves_on(app: Flask, alice: Account, client: FlaskClient) -> None:
     link = alice.add_link("Late show", "https://late.example/show", sensitive=True)
     page = client.get(f"/go/{link['id']}", headers=VISITOR)
     html = page.get_data(as_text=True)
@@ -297,4 +295,6 @@ def test_nothing_of_a_password_links_destination_shows_before_the_password(
         assert "secret-members" not in str(response.headers), response.status
         assert "secret-members" not in response.get_data(as_text=True), response.status
         assert "form-action 'self';" in response.headers["Content-Security-Policy"]
-    assert opens(answer(client, link["id"], token=token, password=SECRET), "https://secret-members.example:8443/in?x=1")
+    assert opens(
+        answer(client, link["id"], token=token, password=SECRET), "https://secret-members.example:8443/in?x=1"
+    )
