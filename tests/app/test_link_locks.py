@@ -231,6 +231,12 @@ def test_wrong_passwords_are_throttled_per_network_with_429(limited_app: Flask) 
     assert throttled.status_code == 429  # even the right password waits: the network is slowed down
     assert int(throttled.headers["Retry-After"]) > 0
     assert "Too many wrong passwords for this link." in throttled.get_data(as_text=True)
+    shown = visitor.get(f"/go/{link['id']}", headers=VISITOR, environ_base=guesser)
+    assert shown.status_code == 429  # the form itself says so, not only its answer
+    assert int(shown.headers["Retry-After"]) > 0
+    wait = r"Too many wrong passwords for this link\. Try again in 1[45] minutes\."
+    assert re.search(wait, shown.get_data(as_text=True))
+    assert visitor.get(f"/go/{link['id']}", headers=VISITOR).status_code == 200  # another network
     elsewhere = answer(visitor, link["id"], {"REMOTE_ADDR": "203.0.113.5"}, token=token, password=SECRET)
     assert elsewhere.status_code == 200  # another network is not locked out
 

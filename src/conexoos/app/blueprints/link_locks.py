@@ -17,6 +17,7 @@ from conexoos.app.controllers.link_locks import (
     LockAnswer,
     LockRefused,
     LockThrottled,
+    check_not_throttled,
     form_token,
     open_lock,
 )
@@ -32,9 +33,21 @@ NO_LOCK = "This link has no lock to answer: open the link itself."
 
 
 def show_lock(link: UserLink) -> Response:
-    """The lock page of ``link`` (200), counted as a view of the lock."""
+    """The lock page of ``link`` (200), counted as a view of the lock; 429 saying how long to wait while
+    this visitor's network (or everyone) is locked out of its password."""
+    try:
+        check_not_throttled(link, request.remote_addr or "")
+    except LockThrottled as throttled:
+        return throttled_page(link, throttled)
     response = lock_page(link)
     analytics.record_click(link.owner_id, link.id, kind=LOCK_VIEW)
+    return response
+
+
+def throttled_page(link: UserLink, throttled: LockThrottled, *, confirmed: bool = False) -> Response:
+    """The lock page of ``link`` saying how long to wait (429 with ``Retry-After``)."""
+    response = lock_page(link, throttled.message, throttled.status, confirmed=confirmed)
+    response.headers["Retry-After"] = str(throttled.retry_after)
     return response
 
 
@@ -59,11 +72,10 @@ def answer(link_id: int) -> Response:
     )
     try:
         open_lock(link, answer, request.remote_addr or "")
+    except LockThrottled as throttled:
+        return throttled_page(link, throttled, confirmed=answer.confirmed)
     except LockRefused as refused:
-        response = lock_page(link, refused.message, refused.status, confirmed=answer.confirmed)
-        if isinstance(refused, LockThrottled):
-            response.headers["Retry-After"] = str(refused.retry_after)
-        return response
+        return lock_page(link, refused.message, refused.status, confirmed=answer.confirmed)
     html = render_template("public/link_opening.html", link=link, theme=DEFAULT_THEME)
     analytics.record_click(owner_id, link_id, kind=UNLOCK)  # a token only exists for a locked link
     response = Response(html, mimetype="text/html")

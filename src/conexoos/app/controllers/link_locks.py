@@ -96,7 +96,7 @@ def open_lock(link: UserLink, answer: LockAnswer, remote_address: str) -> None:
     if link.sensitive and not answer.confirmed:
         raise LockRefused("Confirm that you want to continue to this link.")
     if link.password_hash:
-        _check_password(link, answer.password, network_of(remote_address))
+        _check_password(link, answer.password, remote_address)
 
 
 def _check_token(link: UserLink, token: str) -> None:
@@ -109,20 +109,32 @@ def _check_token(link: UserLink, token: str) -> None:
         raise LockRefused("This link's lock has changed since the form was shown. Try again below.")
 
 
-def _check_password(link: UserLink, password: str, network: str) -> None:
-    keys = (
-        (FAILURES_PER_NETWORK, "link-lock-network", f"{link.id}|{network}"),
-        (FAILURES_PER_LINK, "link-lock-link", str(link.id)),
-    )
-    for limit, scope, key in keys:
+def check_not_throttled(link: UserLink, remote_address: str) -> None:
+    """Return unless too many wrong passwords were tried against ``link`` from ``remote_address``'s
+    network (or from everyone); then raise :class:`LockThrottled`. Nothing for a link without password."""
+    if not link.password_hash:
+        return
+    for limit, scope, key in _failure_keys(link, network_of(remote_address)):
         wait = seconds_until_allowed(limit, scope, key)
         if wait:
             raise LockThrottled(wait)
+
+
+def _failure_keys(link: UserLink, network: str) -> tuple[tuple[str, str, str], ...]:
+    """(limit, scope, key) of each count of wrong passwords for ``link`` tried from ``network``."""
+    return (
+        (FAILURES_PER_NETWORK, "link-lock-network", f"{link.id}|{network}"),
+        (FAILURES_PER_LINK, "link-lock-link", str(link.id)),
+    )
+
+
+def _check_password(link: UserLink, password: str, remote_address: str) -> None:
+    check_not_throttled(link, remote_address)
     if not password:
         raise LockRefused("Enter the link's password.", status=400)
     if len(password) <= PASSWORD_MAX and verify_password_hash(link.password_hash, password):
         return
-    for limit, scope, key in keys:
+    for limit, scope, key in _failure_keys(link, network_of(remote_address)):
         count(limit, scope, key)
     raise LockRefused("That password is not right. Check it and try again.", status=403)
 
