@@ -156,6 +156,27 @@ def test_a_post_naming_no_field_is_a_422_naming_them_and_resets_nothing(
     assert (saved.font, saved.button_color, saved.corner_radius) == ("serif", "#6c2bd9", 4)
 
 
+COLOUR_INPUT = re.compile(r'<input type="color" id="[a-z_]+" name="[a-z_]+" value="([^"]*)"')
+
+
+@pytest.mark.parametrize("theme", sorted(THEMES))
+def test_every_colour_input_holds_a_long_hex_colour(alice: Account, theme: str) -> None:
+    """``<input type="color">`` takes only ``#rrggbb``: the theme's ``#fff``, a saved ``#abc`` and a refused
+    answer shown again are all written so."""
+    pages = [
+        alice.client.get(URL),
+        post(alice, theme=theme, action="preview", text_color="#abc"),
+        post(alice, theme=theme, background_color="blue"),
+    ]
+    assert post(alice, theme=theme, text_color="#000", background_color="#fff").status_code == 302
+    pages.append(alice.client.get(URL))
+    for page in pages:
+        values = COLOUR_INPUT.findall(page.get_data(as_text=True))
+        assert len(values) == 6, page.status
+        assert all(re.fullmatch(r"#[0-9a-f]{6}", value) for value in values), values
+    assert "#aabbcc" in COLOUR_INPUT.findall(pages[1].get_data(as_text=True))
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -16,7 +16,7 @@ from flask import url_for
 from markupsafe import Markup
 
 from conexoos.app.models.persistent import PageAppearance, User
-from conexoos.app.utils.contrast import AA_TEXT, contrast, parse_colour, ratio_text
+from conexoos.app.utils.contrast import AA_TEXT, contrast, long_hex, parse_colour, ratio_text
 from conexoos.app.utils.io import Upload
 from conexoos.framework import db
 
@@ -306,6 +306,17 @@ def choices(appearance: Appearance) -> dict[str, object]:
     values: dict[str, object] = {key: value for key, value in asdict(appearance).items() if value is not None}
     values["colors"] = "custom" if appearance.button_color else "theme"
     return values
+
+
+def input_colour(value: object, fallback: str) -> str:
+    """The ``#rrggbb`` value of a colour input showing ``value`` (``fallback`` when it is no colour, e.g.
+    a refused answer shown again: ``<input type="color">`` holds nothing else)."""
+    for candidate in (value, fallback):
+        try:
+            return long_hex(parse_colour(str(candidate or "")))
+        except ValueError:
+            continue
+    return "#000000"
 
 
 def mixes_colours(appearance: Appearance) -> bool:
