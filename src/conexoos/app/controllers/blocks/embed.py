@@ -111,7 +111,8 @@ def _vimeo_video(host: str, path: str, query: str) -> str | None:
         match = VIMEO_PATH.fullmatch(path)
         video, unlisted = (match[1], match[2]) if match else ("", None)
     elif host == "player.vimeo.com" and (match := VIMEO_PLAYER_PATH.fullmatch(path)):
-        video, unlisted = match[1], (parse_qs(query).get("h") or [None])[0]
+        hashes = parse_qs(query).get("h")
+        video, unlisted = match[1], (hashes[0] if hashes else None)
     else:
         return None
     if not video or (unlisted is not None and not VIMEO_HASH.fullmatch(unlisted)):
