@@ -170,3 +170,35 @@ def test_a_locked_link_that_redirects_to_another_origin_arrives(
     visitor.get_by_role("button", name="Continue").click()
     expect(visitor).to_have_url(hops.final)
     assert hops.paths.count("/final") == 2
+
+
+def small_targets(page: Page) -> list[str]:
+    """Every visible link and button of ``page`` shorter than 44 CSS pixels, with its size."""
+    small = []
+    for target in page.locator("a:visible, button:visible").all():
+        box = target.bounding_box()
+        assert box is not None
+        if box["height"] < 44:
+            small.append(f"{target.inner_text()!r} {box['width']:.0f}x{box['height']:.0f}")
+    return small
+
+
+def test_every_link_and_button_of_the_public_and_lock_pages_is_a_44_px_target_on_a_phone(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    owner = new_page()
+    sign_up(owner, live, "touch.e2e")
+    add_locked_link(owner, live, {"title": "Members", "url": "https://m.example/", "passcode": SECRET})
+    add_locked_link(owner, live, {"title": "Plain", "url": "https://p.example/"})
+    phone = new_page(phone=True)
+    phone.goto(f"{live.url}/touch.e2e")
+    expect(phone.get_by_role("link", name="Report")).to_be_visible()
+    assert small_targets(phone) == []
+    phone.get_by_role("link", name="Needs a password: Members").click()
+    expect(phone.get_by_role("link", name="Go back")).to_be_visible()
+    assert small_targets(phone) == []
+    phone.get_by_label("Password").fill("not it")
+    phone.get_by_role("button", name="Continue").click()
+    expect(phone.get_by_role("alert")).to_be_visible()
+    assert small_targets(phone) == []
