@@ -138,6 +138,45 @@ def test_back_to_the_theme_removes_every_override(app: Flask, alice: Account, cl
     assert saved is not None and saved.background_color is None and saved.text_color is None
 
 
+@pytest.mark.parametrize("action", ["save", "preview"])
+def test_a_post_naming_no_field_is_a_422_naming_them_and_resets_nothing(
+    app: Flask, alice: Account, action: str
+) -> None:
+    assert post(alice).status_code == 302
+    bare = alice.client.post(URL, data={"csrf_token": alice.csrf, "action": action})
+    assert bare.status_code == 422
+    html = bare.get_data(as_text=True)
+    for name in ("theme", "background", "colors", "button_style", "corner_radius", "font", "avatar_shape"):
+        assert f"The form sent no “{name}”" in html, name
+    partial = {key: value for key, value in VALID.items() if key != "font"}
+    refused = alice.client.post(URL, data={"csrf_token": alice.csrf, **partial})
+    assert refused.status_code == 422 and "The form sent no “font”" in refused.get_data(as_text=True)
+    saved = row(app, alice)
+    assert saved is not None
+    assert (saved.font, saved.button_color, saved.corner_radius) == ("serif", "#6c2bd9", 4)
+
+
+COLOUR_INPUT = re.compile(r'<input type="color" id="[a-z_]+" name="[a-z_]+" value="([^"]*)"')
+
+
+@pytest.mark.parametrize("theme", sorted(THEMES))
+def test_every_colour_input_holds_a_long_hex_colour(alice: Account, theme: str) -> None:
+    """``<input type="color">`` takes only ``#rrggbb``: the theme's ``#fff``, a saved ``#abc`` and a refused
+    answer shown again are all written so."""
+    pages = [
+        alice.client.get(URL),
+        post(alice, theme=theme, action="preview", text_color="#abc"),
+        post(alice, theme=theme, background_color="blue"),
+    ]
+    assert post(alice, theme=theme, text_color="#000", background_color="#fff").status_code == 302
+    pages.append(alice.client.get(URL))
+    for page in pages:
+        values = COLOUR_INPUT.findall(page.get_data(as_text=True))
+        assert len(values) == 6, page.status
+        assert all(re.fullmatch(r"#[0-9a-f]{6}", value) for value in values), values
+    assert "#aabbcc" in COLOUR_INPUT.findall(pages[1].get_data(as_text=True))
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

@@ -60,6 +60,18 @@ RECOGNISED = {
         "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1",
     ),
     "https://vimeo.com/76979871": ("Vimeo", "https://player.vimeo.com/video/76979871?dnt=1&autoplay=1"),
+    "https://vimeo.com/76979871/abcdef1234": (  # unlisted: the player needs the hash
+        "Vimeo",
+        "https://player.vimeo.com/video/76979871?h=abcdef1234&dnt=1&autoplay=1",
+    ),
+    "https://player.vimeo.com/video/76979871?h=abcdef1234": (
+        "Vimeo",
+        "https://player.vimeo.com/video/76979871?h=abcdef1234&dnt=1&autoplay=1",
+    ),
+    "https://player.vimeo.com/video/76979871": (
+        "Vimeo",
+        "https://player.vimeo.com/video/76979871?dnt=1&autoplay=1",
+    ),
     "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC": (
         "Spotify",
         "https://open.spotify.com/embed/track/4uLU6hMCjMI75M1A2tKUQC",
@@ -71,7 +83,9 @@ RECOGNISED = {
 }
 REFUSED = [
     "https://example.com/watch?v=dQw4w9WgXcQ",
-    "http://youtu.be/dQw4w9WgXcQ",  # not https
+    "http://youtu.be:8080/dQw4w9WgXcQ",  # a port of its own, https or not
+    "https://vimeo.com/76979871/not-a-hash",
+    "https://player.vimeo.com/video/76979871?h=<script>",
     "https://www.youtube.com/watch?v=short",
     "https://youtube.com.evil.example/watch?v=dQw4w9WgXcQ",
     "https://vimeo.com/channels/staffpicks",
@@ -95,6 +109,22 @@ def test_other_urls_are_refused_naming_the_url(alice: Account, url: str) -> None
     response = alice.api("POST", "/api/blocks", {"kind": "embed", "url": url})
     assert response.status_code == 422, response.get_data(as_text=True)
     assert response.get_json()["error"]["field"] == "url"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://youtu.be/dQw4w9WgXcQ",
+        "http://www.youtube.com/watch?v=dQw4w9WgXcQ",
+        "http://vimeo.com/76979871/abcdef1234",
+        "HTTP://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC",
+        "http://soundcloud.com/forss/flickermood",
+    ],
+)
+def test_an_http_provider_url_is_accepted_as_https(alice: Account, url: str) -> None:
+    response = alice.api("POST", "/api/blocks", {"kind": "embed", "url": url})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    assert response.get_json()["url"] == "https://" + url.split("://", 1)[1]
 
 
 def test_a_port_is_refused_saying_so(alice: Account) -> None:

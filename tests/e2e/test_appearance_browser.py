@@ -149,11 +149,14 @@ def test_the_preview_follows_the_form_and_refuses_poor_contrast(
     page.get_by_label("One colour").check()
     page.get_by_label("Background colour (the gradient starts with it)").fill("#102030")
     expect(preview).to_have_css("background-color", "rgb(16, 32, 48)")
-    expect(page.locator("#contrast-errors")).to_contain_text("Text on background: 1:1, needs 4.5:1")
+    beside = page.locator("#background_color-errors")  # next to the field that made it fail
+    expect(beside).to_contain_text("Text on background: 1:1, needs 4.5:1")
+    expect(page.locator("#background_color")).to_have_attribute("aria-invalid", "true")
     page.get_by_label("My own colours").check()
     page.get_by_label("Text", exact=True).fill("#f5f5f5")
     expect(preview).to_have_css("color", "rgb(245, 245, 245)")
-    expect(page.locator("#contrast-errors")).to_be_empty()
+    expect(beside).to_be_empty()
+    expect(page.locator("#background_color")).to_have_attribute("aria-invalid", "false")
     page.get_by_label("Rounded square").check()
     expect(page.locator(".preview-avatar")).to_have_css("border-radius", "22%")
     page.get_by_label("Text", exact=True).fill("#203040")
@@ -234,3 +237,46 @@ def test_error_pages_are_styled_without_a_csp_violation(
     checker = new_page(bypass_csp=True)
     checker.goto(f"{live.url}{path}")
     assert axe_violations(checker) == []
+
+
+def in_view(page: Page, selector: str) -> bool:
+    """Whether the middle of the element ``selector`` is on the screen and not covered by another."""
+    return bool(
+        page.eval_on_selector(
+            selector,
+            """e => { const r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+                      const top = document.elementFromPoint(x, y);
+                      return y > 0 && y < innerHeight && !!top && (e.contains(top) || top.contains(e)); }""",
+        )
+    )
+
+
+def test_on_a_phone_errors_sit_by_their_field_and_the_preview_stays_in_view(
+    live: LiveServer, new_page: PageFactory
+) -> None:
+    page = new_page()
+    creator(page, live)
+    phone = new_page(phone=True, storage_state=page.context.storage_state())
+    phone.set_viewport_size({"width": 390, "height": 844})
+    phone.goto(f"{live.url}/settings/appearance")
+    for radio in phone.locator(".choices input[type=radio]").all():
+        box = radio.bounding_box()
+        assert box is not None and box["width"] >= 24 and box["height"] >= 24, (
+            radio.get_attribute("value"),
+            box,
+        )
+    radius = phone.get_by_label("Button corners, in pixels", exact=False)
+    radius.fill("40")
+    message = phone.locator("#corner_radius-errors")
+    expect(message).to_contain_text("from 0 to 32")
+    expect(radius).to_have_attribute("aria-invalid", "true")
+    message.scroll_into_view_if_needed()
+    assert in_view(phone, "#corner_radius-errors") and in_view(phone, "#appearance-preview")
+    radius.fill("8")
+    expect(message).to_be_empty()
+    phone.get_by_label("One colour").check()
+    colour = phone.get_by_label("Background colour (the gradient starts with it)")
+    colour.fill("#102030")
+    expect(phone.locator("#background_color-errors")).to_contain_text("needs 4.5:1")
+    phone.locator("#background_color-errors").scroll_into_view_if_needed()
+    assert in_view(phone, "#background_color-errors") and in_view(phone, "#appearance-preview")

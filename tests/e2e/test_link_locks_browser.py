@@ -4,7 +4,13 @@ one and sent on with the right one; the lock page passes axe's WCAG A/AA rules."
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+import http.server
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from conexoos.app.models.persistent import AnalyticsEvent
@@ -84,3 +90,115 @@ def test_the_lock_page_passes_axe(live_server: LiveServer, new_page: PageFactory
     with visitor.expect_request(lambda request: request.url.startswith("https://late.example/")) as left:
         visitor.get_by_role("button", name="Continue").click()
     assert left.value.url == "https://late.example/"
+
+
+@dataclass
+class Hops:
+    """A site whose ``/r`` redirects (302) to ``/final`` on another origin of the same server (127.0.0.1 and
+    localhost), as instagram.com → www.instagram.com or a shortener does."""
+
+    start: str
+    final: str
+    paths: list[str]
+
+
+@pytest.fixture
+def hops() -> Iterator[Hops]:
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            port = self.server.server_address[1]
+            if self.path == "/r":
+                self.send_response(302)
+                self.send_header("Location", f"http://localhost:{port}/final")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = b"<!doctype html><title>Final</title><h1>Arrived</h1>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, name="hops-server", daemon=True)
+    thread.start()
+    port = server.server_port
+    try:
+        yield Hops(f"http://127.0.0.1:{port}/r", f"http://localhost:{port}/final", seen)
+    finally:
+        server.shutdown()
+        thread.join(10)
+        server.server_close()
+
+
+def add_locked_link(page: Page, live: LiveServer, fields: dict[str, object]) -> None:
+    response = page.request.post(
+        f"{live.url}/api/add/link",
+        data=fields,
+        headers={"X-CSRFToken": page.locator('meta[name="csrf-token"]').get_attribute("content") or ""},
+    )
+    assert response.status == 201, response.text()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
+def test_a_locked_link_that_redirects_to_another_origin_arrives(
+    live_server: LiveServer, hops: Hops, new_page: PageFactory, javascript: bool
+) -> None:
+    live = live_server
+    owner = new_page()
+    sign_up(owner, live, "hops.e2e")
+    add_locked_link(owner, live, {"title": "Sens", "url": hops.start, "sensitive": True})
+    add_locked_link(owner, live, {"title": "Pass", "url": hops.start, "passcode": SECRET})
+
+    visitor = new_page(java_script_enabled=javascript)
+    visitor.goto(f"{live.url}/hops.e2e")
+    visitor.get_by_role("link", name="May be for adults: Sens").click()
+    visitor.get_by_role("button", name="Continue").click()
+    expect(visitor).to_have_url(hops.final)
+    expect(visitor.get_by_role("heading", name="Arrived")).to_be_visible()
+
+    visitor.goto(f"{live.url}/hops.e2e")
+    visitor.get_by_role("link", name="Needs a password: Pass").click()
+    visitor.get_by_label("Password").fill(SECRET)
+    visitor.get_by_role("button", name="Continue").click()
+    expect(visitor).to_have_url(hops.final)
+    assert hops.paths.count("/final") == 2
+
+
+def small_targets(page: Page) -> list[str]:
+    """Every visible link and button of ``page`` shorter than 44 CSS pixels, with its size."""
+    small = []
+    for target in page.locator("a:visible, button:visible").all():
+        box = target.bounding_box()
+        assert box is not None
+        if box["height"] < 44:
+            small.append(f"{target.inner_text()!r} {box['width']:.0f}x{box['height']:.0f}")
+    return small
+
+
+def test_every_link_and_button_of_the_public_and_lock_pages_is_a_44_px_target_on_a_phone(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    owner = new_page()
+    sign_up(owner, live, "touch.e2e")
+    add_locked_link(owner, live, {"title": "Members", "url": "https://m.example/", "passcode": SECRET})
+    add_locked_link(owner, live, {"title": "Plain", "url": "https://p.example/"})
+    phone = new_page(phone=True)
+    phone.goto(f"{live.url}/touch.e2e")
+    expect(phone.get_by_role("link", name="Report")).to_be_visible()
+    assert small_targets(phone) == []
+    phone.get_by_role("link", name="Needs a password: Members").click()
+    expect(phone.get_by_role("link", name="Go back")).to_be_visible()
+    assert small_targets(phone) == []
+    phone.get_by_label("Password").fill("not it")
+    phone.get_by_role("button", name="Continue").click()
+    expect(phone.get_by_role("alert")).to_be_visible()
+    assert small_targets(phone) == []

@@ -6,7 +6,7 @@ the form's own signed token replaces the session-bound CSRF token (see that modu
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request
+from flask import Blueprint, render_template, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
@@ -17,7 +17,7 @@ from conexoos.app.controllers.link_locks import (
     LockAnswer,
     LockRefused,
     LockThrottled,
-    form_action_source,
+    check_not_throttled,
     form_token,
     open_lock,
 )
@@ -25,7 +25,6 @@ from conexoos.app.controllers.themes import DEFAULT_THEME
 from conexoos.app.extensions import csrf
 from conexoos.app.models.persistent import User, UserLink
 from conexoos.app.models.persistent.event import LOCK_VIEW, UNLOCK
-from conexoos.app.utils.csp import CONTENT_SECURITY_POLICY
 from conexoos.framework import db
 from conexoos.framework.sessions import session_optional
 
@@ -34,9 +33,21 @@ NO_LOCK = "This link has no lock to answer: open the link itself."
 
 
 def show_lock(link: UserLink) -> Response:
-    """The lock page of ``link`` (200), counted as a view of the lock."""
+    """The lock page of ``link`` (200), counted as a view of the lock; 429 saying how long to wait while
+    this visitor's network (or everyone) is locked out of its password."""
+    try:
+        check_not_throttled(link, request.remote_addr or "")
+    except LockThrottled as throttled:
+        return throttled_page(link, throttled)
     response = lock_page(link)
     analytics.record_click(link.owner_id, link.id, kind=LOCK_VIEW)
+    return response
+
+
+def throttled_page(link: UserLink, throttled: LockThrottled, *, confirmed: bool = False) -> Response:
+    """The lock page of ``link`` saying how long to wait (429 with ``Retry-After``)."""
+    response = lock_page(link, throttled.message, throttled.status, confirmed=confirmed)
+    response.headers["Retry-After"] = str(throttled.retry_after)
     return response
 
 
@@ -44,13 +55,16 @@ def show_lock(link: UserLink) -> Response:
 @csrf.exempt
 @session_optional
 def answer(link_id: int) -> Response:
-    """Check the lock form's answer; 303 to the link's URL when it opens the lock, else the form again
+    """Check the lock form's answer; when it opens the lock, a page that moves on to the link's URL by itself
+    (``<meta http-equiv="refresh">`` and a link: Chromium applies the CSP's ``form-action 'self'`` to every
+    redirect after a form is sent, so a 303 to a URL that redirects to another origin would stop); else the
+    form again
     with why (400 stale form or no confirmation, 403 wrong password, 429 too many wrong passwords);
     404 unless the link is live; 400 when the link has no lock (nothing to answer, no unlock to count)."""
     link = profiles.live_link(link_id)
     if not link.is_locked:
         raise BadRequest(NO_LOCK)
-    target, owner_id = link.url, link.owner_id  # read before the click's commit expires the row
+    owner_id = link.owner_id  # read before the click's commit expires the row
     answer = LockAnswer(
         token=request.form.get("token", ""),
         confirmed=request.form.get("confirm") == "yes",
@@ -58,15 +72,16 @@ def answer(link_id: int) -> Response:
     )
     try:
         open_lock(link, answer, request.remote_addr or "")
+    except LockThrottled as throttled:
+        return throttled_page(link, throttled, confirmed=answer.confirmed)
     except LockRefused as refused:
-        response = lock_page(link, refused.message, refused.status, confirmed=answer.confirmed)
-        if isinstance(refused, LockThrottled):
-            response.headers["Retry-After"] = str(refused.retry_after)
-        return response
+        return lock_page(link, refused.message, refused.status, confirmed=answer.confirmed)
+    html = render_template("public/link_opening.html", link=link, theme=DEFAULT_THEME)
     analytics.record_click(owner_id, link_id, kind=UNLOCK)  # a token only exists for a locked link
-    response = redirect(target, code=303)
+    response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer-when-downgrade"
+    response.headers["X-Robots-Tag"] = "noindex"
     return response
 
 
@@ -86,10 +101,6 @@ def lock_page(link: UserLink, error: str = "", status: int = 200, *, confirmed: 
         theme=DEFAULT_THEME,
     )
     response = Response(html, status=status, mimetype="text/html")
-    # The site's policy, with the link's own origin as the one other place the form may lead to.
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-        "form-action 'self'", f"form-action 'self' {form_action_source(link.url)}"
-    )
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response

@@ -16,7 +16,7 @@ from flask import url_for
 from markupsafe import Markup
 
 from conexoos.app.models.persistent import PageAppearance, User
-from conexoos.app.utils.contrast import AA_TEXT, contrast, parse_colour, ratio_text
+from conexoos.app.utils.contrast import AA_TEXT, contrast, long_hex, parse_colour, ratio_text
 from conexoos.app.utils.io import Upload
 from conexoos.framework import db
 
@@ -74,6 +74,10 @@ OVERRIDE_NAMES = (
 )
 """The custom properties only overrides set (``public.css`` falls back to the theme's when they are unset)."""
 
+FORM_FIELDS = ("theme", "background", "colors", "button_style", "corner_radius", "font", "avatar_shape")
+"""The fields the settings form always sends (an empty ``theme`` or ``corner_radius`` is the theme's own);
+a post without one is refused, never read as the default."""
+
 
 @dataclass(frozen=True)
 class Appearance:
@@ -122,7 +126,13 @@ def parse_form(form: Mapping[str, str], before: Appearance) -> Appearance:
     Colours of a part that is not used (a gradient's second colour on a solid background) are dropped, so
     a row never holds a value the page does not show.
     """
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {
+        name: f"The form sent no “{name}”: reload the page and save again (nothing was changed)."
+        for name in FORM_FIELDS
+        if name not in form
+    }
+    if errors:
+        raise AppearanceRefused(errors)  # a save names every field: none is reset by leaving it out
     background = _choice(form, "background", BACKGROUNDS, errors, "theme")
     custom_colours = _choice(form, "colors", COLOUR_CHOICES, errors, "theme") == "custom"
     values = {
@@ -296,6 +306,17 @@ def choices(appearance: Appearance) -> dict[str, object]:
     values: dict[str, object] = {key: value for key, value in asdict(appearance).items() if value is not None}
     values["colors"] = "custom" if appearance.button_color else "theme"
     return values
+
+
+def input_colour(value: object, fallback: str) -> str:
+    """The ``#rrggbb`` value of a colour input showing ``value`` (``fallback`` when it is no colour, e.g.
+    a refused answer shown again: ``<input type="color">`` holds nothing else)."""
+    for candidate in (value, fallback):
+        try:
+            return long_hex(parse_colour(str(candidate or "")))
+        except ValueError:
+            continue
+    return "#000000"
 
 
 def mixes_colours(appearance: Appearance) -> bool:

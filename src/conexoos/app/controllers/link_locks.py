@@ -15,10 +15,8 @@ ends. A right password is never counted.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from conexoos.app.dto.links import PASSCODE_MAX
 from conexoos.app.models.persistent import UserLink
@@ -38,7 +36,6 @@ FAILURES_PER_NETWORK = "5 per 15 minutes"
 FAILURES_PER_LINK = "50 per 1 hour"
 """Wrong passwords from every network together against one link before everyone must wait."""
 SENSITIVE_NOTICE = "This link may contain content for adults."
-_ORIGIN = re.compile(r"https?://(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?")
 
 
 class LockRefused(ValueError):
@@ -77,23 +74,6 @@ def form_token(link: UserLink) -> str:
     return make_token(TOKEN_PURPOSE, {"link": link.id, "lock": _lock_state(link)})
 
 
-def form_action_source(url: str) -> str:
-    """The CSP source that lets the lock form's answer redirect to ``url``: its origin, or its scheme for
-    ``mailto:``/``tel:`` (Chromium applies ``form-action`` to a form's redirects too)."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "'self'"
-    if parts.scheme in ("mailto", "tel"):
-        return f"{parts.scheme}:"
-    host = parts.hostname or ""
-    origin = f"{parts.scheme}://{f'[{host}]' if ':' in host else host}{f':{port}' if port else ''}"
-    if _ORIGIN.fullmatch(origin):
-        return origin
-    return f"{parts.scheme}:" if parts.scheme in ("http", "https") else "'self'"
-
-
 def hash_link_password(password: str) -> str:
     """The stored form of a link's password (argon2id, as account passwords); "" removes the password."""
     return hash_password(password) if password else ""
@@ -116,7 +96,7 @@ def open_lock(link: UserLink, answer: LockAnswer, remote_address: str) -> None:
     if link.sensitive and not answer.confirmed:
         raise LockRefused("Confirm that you want to continue to this link.")
     if link.password_hash:
-        _check_password(link, answer.password, network_of(remote_address))
+        _check_password(link, answer.password, remote_address)
 
 
 def _check_token(link: UserLink, token: str) -> None:
@@ -129,20 +109,32 @@ def _check_token(link: UserLink, token: str) -> None:
         raise LockRefused("This link's lock has changed since the form was shown. Try again below.")
 
 
-def _check_password(link: UserLink, password: str, network: str) -> None:
-    keys = (
-        (FAILURES_PER_NETWORK, "link-lock-network", f"{link.id}|{network}"),
-        (FAILURES_PER_LINK, "link-lock-link", str(link.id)),
-    )
-    for limit, scope, key in keys:
+def check_not_throttled(link: UserLink, remote_address: str) -> None:
+    """Return unless too many wrong passwords were tried against ``link`` from ``remote_address``'s
+    network (or from everyone); then raise :class:`LockThrottled`. Nothing for a link without password."""
+    if not link.password_hash:
+        return
+    for limit, scope, key in _failure_keys(link, network_of(remote_address)):
         wait = seconds_until_allowed(limit, scope, key)
         if wait:
             raise LockThrottled(wait)
+
+
+def _failure_keys(link: UserLink, network: str) -> tuple[tuple[str, str, str], ...]:
+    """(limit, scope, key) of each count of wrong passwords for ``link`` tried from ``network``."""
+    return (
+        (FAILURES_PER_NETWORK, "link-lock-network", f"{link.id}|{network}"),
+        (FAILURES_PER_LINK, "link-lock-link", str(link.id)),
+    )
+
+
+def _check_password(link: UserLink, password: str, remote_address: str) -> None:
+    check_not_throttled(link, remote_address)
     if not password:
         raise LockRefused("Enter the link's password.", status=400)
     if len(password) <= PASSWORD_MAX and verify_password_hash(link.password_hash, password):
         return
-    for limit, scope, key in keys:
+    for limit, scope, key in _failure_keys(link, network_of(remote_address)):
         count(limit, scope, key)
     raise LockRefused("That password is not right. Check it and try again.", status=403)
 

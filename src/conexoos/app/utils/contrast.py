@@ -20,11 +20,17 @@ def parse_colour(value: str) -> str:
     return colour
 
 
-def luminance(colour: str) -> float:
-    """Relative luminance of a ``#rgb`` or ``#rrggbb`` colour."""
+def long_hex(colour: str) -> str:
+    """A ``#rgb`` or ``#rrggbb`` colour as ``#rrggbb`` (the only form ``<input type="color">`` takes)."""
     digits = colour.lstrip("#")
     if len(digits) == 3:
         digits = "".join(2 * char for char in digits)
+    return f"#{digits}"
+
+
+def luminance(colour: str) -> float:
+    """Relative luminance of a ``#rgb`` or ``#rrggbb`` colour."""
+    digits = long_hex(colour)[1:]
     channels = [int(digits[index : index + 2], 16) / 255 for index in (0, 2, 4)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]

@@ -31,6 +31,10 @@ YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
 SPOTIFY_PATH = re.compile(
     r"^/(?:intl-[a-z-]+/)?(track|album|playlist|episode|show|artist)/([A-Za-z0-9]{22})$"
 )
+VIMEO_PATH = re.compile(r"/(\d{1,12})(?:/([0-9a-f]{1,32}))?")
+VIMEO_PLAYER_PATH = re.compile(r"/video/(\d{1,12})")
+VIMEO_HASH = re.compile(r"[0-9a-f]{1,32}")
+"""The hash that opens an unlisted Vimeo video (``vimeo.com/76979871/abcdef1234``)."""
 SOUNDCLOUD_PATH = re.compile(r"^/[A-Za-z0-9_-]+/(?:sets/)?[A-Za-z0-9_-]+$")
 
 
@@ -65,10 +69,10 @@ def recognise(url: str) -> Player | None:
             seconds = start_seconds(parts, "t", "start")
             start = f"start={seconds}&" if seconds else ""
             return Player("YouTube", f"https://www.youtube-nocookie.com/embed/{video}?{start}autoplay=1")
-    elif host == "vimeo.com" and re.fullmatch(r"/\d{1,12}", path):
+    elif video := _vimeo_video(host, path, parts.query):
         seconds = start_seconds(parts, "t")
         start = f"#t={seconds}s" if seconds else ""
-        return Player("Vimeo", f"https://player.vimeo.com/video{path}?dnt=1&autoplay=1{start}")
+        return Player("Vimeo", f"https://player.vimeo.com/video/{video}dnt=1&autoplay=1{start}")
     elif host == "open.spotify.com" and (match := SPOTIFY_PATH.match(path)):
         return Player("Spotify", f"https://open.spotify.com/embed/{match[1]}/{match[2]}")
     elif host == "soundcloud.com" and SOUNDCLOUD_PATH.match(path):
@@ -100,6 +104,22 @@ def start_seconds(parts: SplitResult, *names: str) -> int:
     return 0
 
 
+def _vimeo_video(host: str, path: str, query: str) -> str | None:
+    """``<id>?`` of a Vimeo video, or ``<id>?h=<hash>&`` of an unlisted one (``vimeo.com/<id>/<hash>`` or
+    ``player.vimeo.com/video/<id>?h=<hash>``: the player needs the hash); None for any other address."""
+    if host == "vimeo.com":
+        match = VIMEO_PATH.fullmatch(path)
+        video, unlisted = (match[1], match[2]) if match else ("", None)
+    elif host == "player.vimeo.com" and (match := VIMEO_PLAYER_PATH.fullmatch(path)):
+        hashes = parse_qs(query).get("h")
+        video, unlisted = match[1], (hashes[0] if hashes else None)
+    else:
+        return None
+    if not video or (unlisted is not None and not VIMEO_HASH.fullmatch(unlisted)):
+        return None
+    return f"{video}?h={unlisted}&" if unlisted else f"{video}?"
+
+
 def _youtube_id(host: str, path: str, query: str) -> str | None:
     if host == "youtu.be":
         candidate = path.removeprefix("/")
@@ -112,13 +132,22 @@ def _youtube_id(host: str, path: str, query: str) -> str | None:
     return candidate if YOUTUBE_ID.match(candidate) else None
 
 
+def upgraded(url: str) -> str:
+    """An ``http://`` address of a provider's video or track as ``https://`` (they all serve it); any
+    other URL as it is."""
+    if not url.lower().startswith("http://"):
+        return url
+    secure = "https://" + url[len("http://") :]
+    return secure if not named_port(secure) and recognise(secure) else url
+
+
 def embed_url_field() -> Field:
     """An https URL of a video or a track on YouTube, Vimeo, Spotify or SoundCloud, at the provider's own
     address (no port of its own)."""
     plain = url_field("url")
 
     def parse(value: Any, field: Field) -> str:
-        url: str = plain.parse(value, plain)
+        url = upgraded(plain.parse(value, plain))
         port = named_port(url)
         if port:
             raise InputError(
@@ -128,13 +157,13 @@ def embed_url_field() -> Field:
             )
         if recognise(url) is None:
             raise InputError(
-                "url must be a https link to a video or track on YouTube, Vimeo, Spotify or SoundCloud",
+                "url must be a link to a video or track on YouTube, Vimeo, Spotify or SoundCloud",
                 field="url",
                 code="embed_provider",
             )
         return url
 
-    schema = {"type": "string", "format": "uri", "maxLength": URL_MAX, "pattern": "^https://"}
+    schema = {"type": "string", "format": "uri", "maxLength": URL_MAX, "pattern": "^https?://"}
     return Field("url", schema, parse, True, "A YouTube, Vimeo, Spotify or SoundCloud link")
 
 

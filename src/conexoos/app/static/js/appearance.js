@@ -33,12 +33,44 @@
     }
   }
 
+  // Each refusal is shown next to the field that caused it (its "<name>-errors" box, which the field's
+  // aria-describedby names, as after Save): a bad value under that field, failing contrast under the
+  // field whose change made it fail, until it passes again.
+  var changedField = "";
+  var contrastField = "";
+
+  function sayAt(name, text) {
+    var box = name && document.getElementById(name + "-errors");
+    if (!box) return false;
+    say(box, text);
+    var field = document.getElementById(name) || box.closest("fieldset");
+    if (field) field.setAttribute("aria-invalid", text ? "true" : "false");
+    return true;
+  }
+
+  function clearFieldErrors() {
+    form.querySelectorAll('[aria-invalid="true"]').forEach(function (field) {
+      sayAt(field.getAttribute("aria-describedby").replace(/-errors$/, ""), "");
+    });
+  }
+
   function apply(answer) {
     Object.keys(answer.properties).forEach(function (name) {
       preview.style.setProperty(name, answer.properties[name]);
     });
-    say(contrast, answer.problems.length ? answer.problems.join(". ") + "." : "");
-    status.textContent = answer.problems.length ? "Preview updated: this would not be saved." : "Preview updated.";
+    var problems = answer.problems.length ? answer.problems.join(". ") + "." : "";
+    clearFieldErrors();
+    if (!problems) contrastField = "";
+    else if (!contrastField) contrastField = changedField;
+    say(contrast, "");
+    if (!sayAt(contrastField, problems)) say(contrast, problems);
+    status.textContent = problems ? "Preview updated: this would not be saved." : "Preview updated.";
+  }
+
+  function refuse(error) {
+    clearFieldErrors();
+    if (!sayAt(error.field, error.message)) say(contrast, error.message);
+    status.textContent = "Preview not updated: " + error.message;
   }
 
   function refresh() {
@@ -52,13 +84,14 @@
     }).then(function (result) {
       if (mine !== sequence) return;  // an older answer arriving late
       if (result.ok) apply(result.answer);
-      else status.textContent = result.answer.error.message;
+      else refuse(result.answer.error);
     }).catch(function () {
       status.textContent = "The preview could not be updated; use the Preview button.";
     });
   }
 
-  function changed() {
+  function changed(event) {
+    if (event.target.name) changedField = event.target.name;
     showRelevantGroups();
     clearTimeout(pending);
     pending = setTimeout(refresh, 150);
