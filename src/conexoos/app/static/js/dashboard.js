@@ -72,12 +72,19 @@
     return lock;
   }
 
-  async function uploadIcon(form, id) {
+  // The thumbnail goes up on its own request (multipart) before the edit form's fields; the server's
+  // refusal is shown under the Icon field, and the form stays open.
+  async function uploadIcon(form, link) {
     const file = form.elements.icon.files[0];
     if (!file) return;
     const body = new FormData();
     body.append("icon", file);
-    await api("POST", `/api/link/${id}/icon`, body);
+    try {
+      await api("POST", `/api/link/${link.id}/icon`, body);
+    } catch (error) {
+      error.field = error.field || "icon";
+      throw error;
+    }
     form.elements.icon.value = "";
   }
 
@@ -98,6 +105,7 @@
       fill,
       isLive,
       name: (link) => `link ${link.title}`,
+      beforeEdit: uploadIcon,
       readAdd: (form) => ({ title: form.elements.title.value, url: form.elements.url.value }),
       readEdit: (form) => ({
         title: form.elements.title.value,
@@ -108,12 +116,6 @@
       }),
     });
     const list = document.getElementById("links");
-    // The thumbnail goes up on its own request (multipart) when the edit form is saved with a file in it.
-    list.addEventListener("submit", (event) => {
-      const form = event.target;
-      const id = form.closest("[data-id]").record.id;
-      uploadIcon(form, id).catch((error) => { form.querySelector(".errors").textContent = error.message; });
-    });
     list.addEventListener("click", (event) => {
       const button = event.target.closest('button[data-action="remove-icon"]');
       if (!button) return;
