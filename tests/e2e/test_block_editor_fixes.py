@@ -3,6 +3,9 @@ creator meets it: a refused upload, the "Saved" status on a phone, wording, caps
 
 from __future__ import annotations
 
+import io
+
+from PIL import Image
 from playwright.sync_api import Locator, Page, expect
 
 from tests.support.live_server import LiveServer
@@ -229,6 +232,25 @@ def test_edit_buttons_and_image_fields_name_their_item(
     link.get_by_role("button", name="Edit link Portfolio").click()
     expect(link.get_by_role("button", name="Save link Portfolio", exact=True)).to_be_visible()
     expect(link.get_by_role("button", name="Cancel editing link Portfolio", exact=True)).to_be_visible()
+
+    # "Remove the icon" only for a link with an uploaded icon.
+    remove = link.get_by_role("button", name="Remove the icon")
+    expect(remove).to_be_hidden()
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 64), "teal").save(picture, format="PNG")
+    link.get_by_label("Icon", exact=False).set_input_files(
+        files=[{"name": "icon.png", "mimeType": "image/png", "buffer": picture.getvalue()}]
+    )
+    link.get_by_role("button", name="Save link Portfolio").click()
+    expect(page.locator(STATUS)).to_have_text("Saved link Portfolio.")
+    link.get_by_role("button", name="Edit link Portfolio").click()
+    expect(remove).to_be_visible()
+    remove.click()
+    expect(link.locator(".errors")).to_contain_text("The icon is removed")
+    expect(remove).to_be_hidden()
+    page.reload()
+    link_row(page, "Portfolio").get_by_role("button", name="Edit link Portfolio").click()
+    expect(link_row(page, "Portfolio").get_by_role("button", name="Remove the icon")).to_be_hidden()
     page.goto(f"{live.url}/dashboard/products")
     add_product(page, "Zine", "12.50", "EUR", "https://shop.example.com/zine")
     expect(item(page, "Zine").get_by_label("Image for product Zine", exact=True)).to_have_count(1)

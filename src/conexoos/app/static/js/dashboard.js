@@ -4,6 +4,8 @@
   const api = window.conexoosApi;
   // Each link's lock ({sensitive, has_passcode}) from /api/links/locks: the seed's link shape has none.
   const locks = new Map();
+  // The ids of the links with an uploaded thumbnail (from /api/links/icons): only they offer "Remove the icon".
+  const thumbnails = new Set();
 
   function toLocalInput(iso) {
     if (!iso) return "";
@@ -57,6 +59,7 @@
     form.elements.passcode.value = "";
     form.elements.remove_passcode.checked = false;
     item.querySelector(".remove-passcode").hidden = !lock.has_passcode;
+    item.querySelector(".remove-icon").hidden = !thumbnails.has(link.id);
     item.querySelector(".passcode-state").textContent = lock.has_passcode
       ? "A password is set: type a new one to change it."
       : "No password: leave empty for none.";
@@ -81,6 +84,7 @@
     body.append("icon", file);
     try {
       await api("POST", `/api/link/${link.id}/icon`, body);
+      thumbnails.add(link.id); // the row drawn after the save offers to remove it
     } catch (error) {
       error.field = error.field || "icon";
       throw error;
@@ -120,17 +124,28 @@
       const button = event.target.closest('button[data-action="remove-icon"]');
       if (!button) return;
       const said = button.closest("form").querySelector(".errors");
-      api("DELETE", `/api/link/${button.closest("[data-id]").record.id}/icon`)
-        .then(() => { said.textContent = "The icon is removed: the page shows the brand icon again, if any."; })
+      const id = button.closest("[data-id]").record.id;
+      api("DELETE", `/api/link/${id}/icon`)
+        .then(() => {
+          thumbnails.delete(id);
+          said.textContent = "The icon is removed: the page shows the brand icon again, if any.";
+          said.closest("form").elements.icon.focus(); // the button is hidden now: focus on the Icon field
+          button.hidden = true;
+        })
         .catch((error) => { said.textContent = error.message; });
     });
   }
 
-  api("GET", "/api/links/locks")
+  const readLocks = api("GET", "/api/links/locks")
     .then((rows) => rows.forEach((row) => locks.set(row.id, row)))
     .catch((error) => {
       // The editor still works; the lock fields show their defaults, and the owner is told why.
       document.getElementById("form-error").textContent = `Your links' locks could not be read: ${error.message}`;
-    })
-    .finally(start);
+    });
+  const readIcons = api("GET", "/api/links/icons")
+    .then((rows) => rows.forEach((row) => { if (row.thumbnail) thumbnails.add(row.id); }))
+    .catch((error) => { // "Remove the icon" stays hidden; the owner is told why
+      document.getElementById("form-error").append(` Your links' icons could not be read: ${error.message}`);
+    });
+  Promise.all([readLocks, readIcons]).finally(start);
 })();
