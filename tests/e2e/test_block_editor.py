@@ -284,12 +284,16 @@ def test_every_kind_is_added_from_the_menu_and_shown_on_the_public_page(
     ]
 
     def add(kind: str, **fields: str) -> None:
+        count = rows(page).count()
         menu.select_option(kind)
         for label, value in fields.items():
             form.get_by_label(label.replace("_", " "), exact=True).fill(value)
         with page.expect_response(posted_block) as answer:
             form.get_by_role("button", name="Add block").click()
         assert answer.value.status == 201, answer.value.text()
+        # The editor has drawn it (and put the menu back on its kind) before the next kind is chosen.
+        expect(rows(page)).to_have_count(count + 1)
+        expect(form.get_by_role("button", name="Add block")).to_be_enabled()
 
     add("header", Title="Find me")
     add("link", Title="Portfolio", URL="https://example.com/work")
