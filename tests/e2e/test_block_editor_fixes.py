@@ -54,6 +54,7 @@ def test_a_refused_product_image_is_shown_under_its_row(
     page = new_page()
     sign_up(page, live, "pia.picture")
     page.goto(f"{live.url}/dashboard/products")
+    expect(page.locator("#products-empty")).to_be_visible()  # the editor's script has run: the form is its
     add_product(page, "Zine", "12.50", "EUR", "https://shop.example.com/zine")
     with page.expect_response(lambda response: response.url.endswith("/image")) as answer:
         item(page, "Zine").locator('input[type="file"]').set_input_files(files=[NOT_AN_IMAGE])
@@ -252,5 +253,6 @@ def test_edit_buttons_and_image_fields_name_their_item(
     link_row(page, "Portfolio").get_by_role("button", name="Edit link Portfolio").click()
     expect(link_row(page, "Portfolio").get_by_role("button", name="Remove the icon")).to_be_hidden()
     page.goto(f"{live.url}/dashboard/products")
+    expect(page.locator("#products-empty")).to_be_visible()  # the editor's script has run: the form is its
     add_product(page, "Zine", "12.50", "EUR", "https://shop.example.com/zine")
     expect(item(page, "Zine").get_by_label("Image for product Zine", exact=True)).to_have_count(1)
