@@ -136,16 +136,22 @@
     });
   }
 
-  const readLocks = api("GET", "/api/links/locks")
+  api("GET", "/api/links/locks")
     .then((rows) => rows.forEach((row) => locks.set(row.id, row)))
     .catch((error) => {
       // The editor still works; the lock fields show their defaults, and the owner is told why.
       document.getElementById("form-error").textContent = `Your links' locks could not be read: ${error.message}`;
-    });
-  const readIcons = api("GET", "/api/links/icons")
-    .then((rows) => rows.forEach((row) => { if (row.thumbnail) thumbnails.add(row.id); }))
+    })
+    .finally(start);
+  // Read alongside (the editor does not wait for it): rows drawn before it arrives are updated then.
+  api("GET", "/api/links/icons")
+    .then((rows) => {
+      rows.forEach((row) => { if (row.thumbnail) thumbnails.add(row.id); });
+      for (const item of document.querySelectorAll("#links [data-id]")) {
+        item.querySelector(".remove-icon").hidden = !thumbnails.has(item.record?.id);
+      }
+    })
     .catch((error) => { // "Remove the icon" stays hidden; the owner is told why
       document.getElementById("form-error").append(` Your links' icons could not be read: ${error.message}`);
     });
-  Promise.all([readLocks, readIcons]).finally(start);
 })();
