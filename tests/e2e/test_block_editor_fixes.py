@@ -121,8 +121,13 @@ def test_errors_that_no_field_fixes_say_what_to_do_with_a_reload_or_a_log_in(
     expect(rows(page)).to_have_count(2)
 
     # Logged out in another tab: the next action says so, with a Log in link back to the dashboard.
-    page.context.clear_cookies()
-    row(page, "One").get_by_role("button", name="Hide header One").click()
+    page.evaluate(
+        """() => fetch("/logout", {method: "POST", headers: {
+            "X-CSRFToken": document.querySelector('meta[name="csrf-token"]').content}})"""
+    )
+    with page.expect_response(lambda response: "/api/blocks/" in response.url) as answer:
+        row(page, "One").get_by_role("button", name="Hide header One").click()
+    assert answer.value.status == 401, answer.value.text()
     expect(box).to_contain_text("You are logged out (in another tab or window?): log in again to go on.")
     expect(box.get_by_role("link", name="Log in")).to_have_attribute("href", "/login?next=%2Fdashboard")
 
