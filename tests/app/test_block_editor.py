@@ -63,7 +63,7 @@ def test_every_registered_kind_is_in_the_menu_with_its_fields(alice: Account) ->
     assert page.kinds["product"] == [
         ("title", "text"),
         ("description", "textarea"),
-        ("price", "number"),
+        ("price", "price"),  # typed in the currency's units, sent in minor units
         ("currency", "text"),
         ("buy_url", "url"),
     ]
@@ -99,3 +99,41 @@ def test_labels_that_depend_on_the_kind_and_fields_left_to_the_kinds_own_editor(
     link = editor_kind("link", "link", KINDS["link"].create)
     assert {field.name for field in link.fields} == {"title", "url"}  # no switches, times or password
     assert editor_kind("product", "product", KINDS["product"].create).description.startswith("A product card")
+
+
+def sent(alice: Account, path: str, body: str) -> tuple[int, str]:
+    """POST ``body`` as it is (JSON text) and return the status and the error's message."""
+    response = alice.api("POST", path, data=body, content_type="application/json")
+    return response.status_code, response.get_json()["error"]["message"]
+
+
+def test_bodies_the_editor_cannot_use_are_refused_in_words_that_say_what_is_wrong(alice: Account) -> None:
+    assert sent(alice, "/api/blocks/reorder", "null") == (
+        400,
+        "the request body must be a JSON object, not null",
+    )
+    status, message = sent(alice, "/api/blocks/reorder", '{"ids": [' + "9" * 5000 + "]}")
+    assert status == 400
+    assert message == "a number in the request body is too large (it has more than 4300 digits)"
+    status, message = sent(alice, "/api/blocks/reorder", '{"ids": [1,')
+    assert status == 400 and message.startswith("the request body is not valid JSON ("), message
+
+
+def test_a_stale_order_and_a_logout_elsewhere_are_said_as_a_person_would(alice: Account) -> None:
+    first = alice.api("POST", "/api/blocks", {"kind": "header", "title": "One"}).get_json()
+    alice.api("POST", "/api/blocks", {"kind": "header", "title": "Two"})
+    response = alice.api("POST", "/api/blocks/reorder", {"ids": [first["id"]]})  # read before Two was added
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "incomplete"
+    assert error["message"].startswith("Your blocks changed in another tab or window: reload to see them")
+    response = alice.api("POST", "/api/blocks/reorder", {"ids": [first["id"], 999_999]})  # deleted elsewhere
+    assert response.status_code == 404
+    assert "no longer exists (deleted in another tab or window?)" in response.get_json()["error"]["message"]
+
+    alice.client.post("/logout", headers={"X-CSRFToken": alice.csrf})
+    response = alice.api("POST", "/api/blocks/reorder", {"ids": [first["id"]]})
+    assert response.status_code == 401
+    assert response.get_json()["error"]["message"] == (
+        "You are logged out (in another tab or window?): log in again to go on."
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -14,6 +15,8 @@ from conexoos.app.dto.errors import malformed
 from conexoos.app.models.persistent import User
 
 View = TypeVar("View", bound=Callable[..., Any])
+LOGGED_OUT = "You are logged out (in another tab or window?): log in again to go on."
+"""The 401 of every JSON endpoint; the dashboard shows it with a Log in link."""
 
 
 def api_login_required(view: View) -> View:
@@ -31,7 +34,7 @@ def api_login_required(view: View) -> View:
 def require_login() -> None:
     """401 JSON error unless someone is logged in."""
     if not current_user.is_authenticated:
-        raise Unauthorized("Log in to use this endpoint.")
+        raise Unauthorized(LOGGED_OUT)
 
 
 def json_body() -> Any:
@@ -39,12 +42,25 @@ def json_body() -> Any:
     if not request.is_json:
         raise malformed("send a JSON body with Content-Type: application/json")
     try:
-        payload = request.get_json(silent=True)
+        payload = json.loads(request.get_data(cache=True))
     except RecursionError:  # thousands of nested arrays: the decoder gives up before it fails
         raise malformed("the request body nests too deeply") from None
+    except json.JSONDecodeError as error:
+        raise malformed(
+            f"the request body is not valid JSON ({error.msg} at character {error.pos})"
+        ) from error
+    except (ValueError, UnicodeDecodeError) as error:  # a number past Python's 4300 digits, or no UTF-8
+        raise malformed(_undecodable(error)) from error
     if payload is None:
-        raise malformed("the request body is not valid JSON")
+        raise malformed("the request body must be a JSON object, not null")
     return payload
+
+
+def _undecodable(error: ValueError) -> str:
+    """What is wrong with a body that is JSON in form but that Python cannot read."""
+    if isinstance(error, UnicodeDecodeError):
+        return "the request body must be UTF-8 text"
+    return "a number in the request body is too large (it has more than 4300 digits)"
 
 
 def user() -> User:

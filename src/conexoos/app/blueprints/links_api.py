@@ -56,6 +56,23 @@ def get_link_locks() -> Response:
     return jsonify([link.lock_json() for link in controller.list_links(user())])
 
 
+@links_api.route("/api/links/icons", methods=["GET"])
+@api.document(
+    Operation(
+        "/api/links/icons",
+        "GET",
+        "The icon of each of your links (brand network, uploaded thumbnail), in page order",
+        response=LINK_ICON,
+        many=True,
+        errors=(401,),
+    )
+)
+@api_login_required
+def get_link_icons() -> Response:
+    """Return the icon of each of the user's links (the dashboard offers to remove a thumbnail)."""
+    return jsonify([link_icons.icon_json(link) for link in controller.list_links(user())])
+
+
 @links_api.route("/api/add/link", methods=["POST"])
 @api.document(
     Operation(

@@ -19,6 +19,8 @@ class Ordered(Protocol):
 
 
 Item = TypeVar("Item", bound=Ordered)
+STALE = "reload to see them as they are now"
+"""What a person does when the order sent was read before another tab or window changed the items."""
 
 
 def reorder(items: Sequence[Item], payload: Any, noun: str) -> list[Item]:
@@ -31,9 +33,10 @@ def reorder(items: Sequence[Item], payload: Any, noun: str) -> list[Item]:
     by_id = {item.id: item for item in items}
     foreign = [item_id for item_id in ids if item_id not in by_id]
     if foreign:
-        raise NotFound(f"No such {noun}: {foreign[0]}.")
+        raise NotFound(f"One of these {noun}s no longer exists (deleted in another tab or window?): {STALE}")
     if len(ids) != len(by_id):
-        raise InputError(f"ids must list each of your {noun}s exactly once", field="ids", code="incomplete")
+        message = f"Your {noun}s changed in another tab or window: {STALE} (ids must list each of them once)"
+        raise InputError(message, field="ids", code="incomplete")
     for position, item_id in enumerate(ids):
         by_id[item_id].order_index = position
     return [by_id[item_id] for item_id in ids]

@@ -2,8 +2,9 @@
 
 The editor has no list of kinds of its own: the menu of kinds and every kind's form come from the block
 registry, so a kind added there (with its create schema) appears in the dashboard with no editor change.
-A field's control follows its JSON Schema: a URL input, a number, a text area for long text, the
-profiles list for a list of ``{network, handle}`` entries. Switches (``enabled`` is the row's Show/Hide
+A field's control follows its JSON Schema: a URL input, a number (a price, in the currency's units, for
+an integer of minor units), a text area for long text, the profiles list (with its most rows) for a list
+of ``{network, handle}`` entries. Switches (``enabled`` is the row's Show/Hide
 button), times and passwords are left to the kind's own editor (the links list edits a link's schedule
 and lock).
 """
@@ -16,13 +17,13 @@ from typing import Any, Literal
 
 from .fields import Field, Schema
 
-Control = Literal["text", "url", "textarea", "number", "profiles"]
+Control = Literal["text", "url", "textarea", "number", "price", "profiles"]
 TEXTAREA_FROM = 200
 """Text fields longer than this many characters get a text area (a paragraph, not a line)."""
 LABELS = {
     "url": "URL",
     "buy_url": "Link to buy it",
-    "price": "Price in cents",
+    "price": "Price (such as 12.50)",
     "currency": "Currency (such as EUR)",
     "items": "Profiles (1 to 20)",
 }
@@ -33,6 +34,9 @@ KIND_LABELS = {("embed", "url"): "Link to the video or track", ("capture", "butt
 HINTS = {"product": "A product card with its price and a link to buy it; its image is added on Products."}
 """What the menu says of a kind whose schema's description is written for the API's readers."""
 PROFILE_KEYS = {"network", "handle"}
+MINOR_UNITS = "minor units"
+"""An integer field whose description says it counts these is a price: typed in the currency's units
+("12.50") and sent in minor units (1250), as on the Products page."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,8 @@ class EditorField:
     control: Control
     required: bool
     max_length: int | None
+    max_items: int | None = None
+    """The most rows a profiles list holds."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ def control_of(field: Field) -> Control | None:
     schema = field.schema
     kind = schema.get("type")
     if kind == "integer":
-        return "number"
+        return "price" if MINOR_UNITS in field.description else "number"
     if kind == "array":
         properties = set(schema.get("items", {}).get("properties", {}))
         return "profiles" if properties == PROFILE_KEYS else None
@@ -88,7 +94,8 @@ def editor_field(kind_name: str, field: Field) -> EditorField | None:
         or field.name.replace("_", " ").capitalize()
     )
     max_length = field.schema.get("maxLength")
-    return EditorField(field.name, label, control, field.required, max_length)
+    max_items = field.schema.get("maxItems")
+    return EditorField(field.name, label, control, field.required, max_length, max_items)
 
 
 def editor_kind(name: str, singular: str, create: Schema) -> EditorKind:

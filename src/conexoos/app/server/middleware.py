@@ -8,7 +8,7 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
-from conexoos.app.blueprints.api_support import require_login
+from conexoos.app.blueprints.api_support import LOGGED_OUT, require_login
 from conexoos.app.controllers import page_cache
 from conexoos.app.controllers.maintenance import refuse_private_request
 from conexoos.app.controllers.roles import refuse_without_role
@@ -87,7 +87,7 @@ def _login_before_csrf() -> None:
 
 def _unauthorized() -> BaseResponse:
     if wants_json():
-        raise Unauthorized("Log in to use this endpoint.")
+        raise Unauthorized(LOGGED_OUT)
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 

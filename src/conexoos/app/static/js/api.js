@@ -1,6 +1,7 @@
 // One way to call the JSON API from the dashboard pages: same-origin cookies, the page's CSRF token,
 // and the server's {"error": {"message", "field"}} turned into a thrown Error whose `field` names the input
-// the server refused (null when the error is about no one field).
+// the server refused (null when the error is about no one field), `code` its code and `status` the HTTP
+// status (401: logged out elsewhere; 404 or code "incomplete": the page changed in another tab).
 (() => {
   "use strict";
   const token = document.querySelector('meta[name="csrf-token"]').content;
@@ -20,6 +21,8 @@
     if (!response.ok) {
       const error = new Error(data && data.error ? data.error.message : `The server answered ${response.status}.`);
       error.field = (data && data.error && data.error.field) || null;
+      error.code = (data && data.error && data.error.code) || null;
+      error.status = response.status;
       throw error;
     }
     return data;

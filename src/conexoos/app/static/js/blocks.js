@@ -11,14 +11,25 @@
   const kindTemplate = (kind) => document.getElementById(`kind-fields-${kind}`);
   const singular = (kind) => kindTemplate(kind)?.dataset.singular || kind;
   const capitalised = (text) => text.charAt(0).toUpperCase() + text.slice(1);
+  const { toMinorUnits, toDecimalText } = window.conexoosMoney;
+  let capCount = 0;
 
-  // The (network, handle) rows of a profiles fieldset: numbered names, and never fewer than one row.
+  // The (network, handle) rows of a profiles fieldset: numbered names, never fewer than one row, and no
+  // more than the fieldset's data-max (its Add button disabled then, and the hint saying why).
   function renumber(rows) {
     [...rows.children].forEach((row, index) => {
       const remove = row.querySelector('[data-action="remove-social-row"]');
       remove.setAttribute("aria-label", `Remove profile ${index + 1}`);
       remove.hidden = rows.children.length === 1;
     });
+    const fieldset = rows.closest('[data-control="profiles"]');
+    const full = Boolean(fieldset.dataset.max) && rows.children.length >= Number(fieldset.dataset.max);
+    const add = fieldset.querySelector('[data-action="add-social-row"]');
+    const cap = fieldset.querySelector(".social-cap");
+    add.disabled = full;
+    cap.hidden = !full;
+    cap.id ||= `social-cap-${(capCount += 1)}`;
+    add.setAttribute("aria-describedby", cap.id);
   }
 
   function addSocialRow(fieldset, entry) {
@@ -67,6 +78,7 @@
     for (const control of holder.querySelectorAll("[data-control]")) {
       const value = block ? block[control.name || control.dataset.field] : undefined;
       if (control.dataset.control === "profiles") setSocialRows(control, value || []);
+      else if (control.dataset.control === "price" && typeof value === "number") control.value = toDecimalText(value, block.currency);
       else control.value = value ?? "";
     }
   }
@@ -79,9 +91,21 @@
       if (control.dataset.control === "profiles") body[name] = readSocialRows(control);
       else if (isNew && control.value === "" && !control.required) continue;
       else if (control.dataset.control === "number") body[name] = control.value === "" ? null : Number(control.value);
+      else if (control.dataset.control === "price") body[name] = readPrice(form, control);
       else body[name] = control.value;
     }
     return body;
+  }
+
+  // The price typed in the currency's units ("12.50"), in minor units; an error names the price field.
+  function readPrice(form, control) {
+    const currency = (form.querySelector('.kind-fields [name="currency"]')?.value || "").trim().toUpperCase();
+    try {
+      return toMinorUnits(control.value, currency);
+    } catch (error) {
+      error.field = control.name;
+      throw error;
+    }
   }
 
   function summary(block) {

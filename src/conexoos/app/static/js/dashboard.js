@@ -4,6 +4,8 @@
   const api = window.conexoosApi;
   // Each link's lock ({sensitive, has_passcode}) from /api/links/locks: the seed's link shape has none.
   const locks = new Map();
+  // The ids of the links with an uploaded thumbnail (from /api/links/icons): only they offer "Remove the icon".
+  const thumbnails = new Set();
 
   function toLocalInput(iso) {
     if (!iso) return "";
@@ -57,6 +59,7 @@
     form.elements.passcode.value = "";
     form.elements.remove_passcode.checked = false;
     item.querySelector(".remove-passcode").hidden = !lock.has_passcode;
+    item.querySelector(".remove-icon").hidden = !thumbnails.has(link.id);
     item.querySelector(".passcode-state").textContent = lock.has_passcode
       ? "A password is set: type a new one to change it."
       : "No password: leave empty for none.";
@@ -72,12 +75,20 @@
     return lock;
   }
 
-  async function uploadIcon(form, id) {
+  // The thumbnail goes up on its own request (multipart) before the edit form's fields; the server's
+  // refusal is shown under the Icon field, and the form stays open.
+  async function uploadIcon(form, link) {
     const file = form.elements.icon.files[0];
     if (!file) return;
     const body = new FormData();
     body.append("icon", file);
-    await api("POST", `/api/link/${id}/icon`, body);
+    try {
+      await api("POST", `/api/link/${link.id}/icon`, body);
+      thumbnails.add(link.id); // the row drawn after the save offers to remove it
+    } catch (error) {
+      error.field = error.field || "icon";
+      throw error;
+    }
     form.elements.icon.value = "";
   }
 
@@ -98,6 +109,7 @@
       fill,
       isLive,
       name: (link) => `link ${link.title}`,
+      beforeEdit: uploadIcon,
       readAdd: (form) => ({ title: form.elements.title.value, url: form.elements.url.value }),
       readEdit: (form) => ({
         title: form.elements.title.value,
@@ -108,18 +120,18 @@
       }),
     });
     const list = document.getElementById("links");
-    // The thumbnail goes up on its own request (multipart) when the edit form is saved with a file in it.
-    list.addEventListener("submit", (event) => {
-      const form = event.target;
-      const id = form.closest("[data-id]").record.id;
-      uploadIcon(form, id).catch((error) => { form.querySelector(".errors").textContent = error.message; });
-    });
     list.addEventListener("click", (event) => {
       const button = event.target.closest('button[data-action="remove-icon"]');
       if (!button) return;
       const said = button.closest("form").querySelector(".errors");
-      api("DELETE", `/api/link/${button.closest("[data-id]").record.id}/icon`)
-        .then(() => { said.textContent = "The icon is removed: the page shows the brand icon again, if any."; })
+      const id = button.closest("[data-id]").record.id;
+      api("DELETE", `/api/link/${id}/icon`)
+        .then(() => {
+          thumbnails.delete(id);
+          said.textContent = "The icon is removed: the page shows the brand icon again, if any.";
+          said.closest("form").elements.icon.focus(); // the button is hidden now: focus on the Icon field
+          button.hidden = true;
+        })
         .catch((error) => { said.textContent = error.message; });
     });
   }
@@ -131,4 +143,15 @@
       document.getElementById("form-error").textContent = `Your links' locks could not be read: ${error.message}`;
     })
     .finally(start);
+  // Read alongside (the editor does not wait for it): rows drawn before it arrives are updated then.
+  api("GET", "/api/links/icons")
+    .then((rows) => {
+      rows.forEach((row) => { if (row.thumbnail) thumbnails.add(row.id); });
+      for (const item of document.querySelectorAll("#links [data-id]")) {
+        item.querySelector(".remove-icon").hidden = !thumbnails.has(item.record?.id);
+      }
+    })
+    .catch((error) => { // "Remove the icon" stays hidden; the owner is told why
+      document.getElementById("form-error").append(` Your links' icons could not be read: ${error.message}`);
+    });
 })();

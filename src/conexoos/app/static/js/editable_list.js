@@ -4,15 +4,17 @@
 // if given, runs after a new item is in the list and the add form was reset. The list's `data-limit` (the
 // plan's limit, empty for none) and `isLive(record)` mark the live items past the limit, which the public
 // page hides until the plan allows them, the same rule as the server's. Optional: `editMethod` (PUT by
-// default), `name(record)` saying which item a button acts on ("link Portfolio": "Delete link Portfolio").
+// default), `name(record)` saying which item a button acts on ("link Portfolio": "Delete link Portfolio"),
+// `beforeEdit(form, record)`, awaited before an edit is sent (its error is shown like the edit's own).
 // After every change a "conexoos:items-changed" event tells the page's other lists to reload: a link added
 // above is a block of the page layout below.
 //
 // Every action gives feedback: its button is disabled while the request runs (a second click sends
 // nothing), then "Saved" is said in the list's live region, or the server's error is shown next to the
 // field it names (`field` of the API's error) or, for an error about no one field, in the form's own box.
-// Focus stays where the person was: on the row after Save, Cancel (or Escape) and Hide, on the next row
-// after Delete (the add form when the list is empty).
+// Focus stays where the person was: on the row after Save, Cancel (or Escape) and Hide, on the next row's
+// handle after Delete (the add form when the list is empty). ↑ on the first row and ↓ on the last are
+// aria-disabled (they stay focusable, and say why in their title).
 (() => {
   "use strict";
   const api = window.conexoosApi;
@@ -20,14 +22,38 @@
 
   window.conexoosEditableList = (options) => {
     const { list, empty, template, addForm, errorBox, routes, fill, readAdd, readEdit, isLive } = options;
+    const capitalised = (text) => text.charAt(0).toUpperCase() + text.slice(1);
     const limit = list.dataset.limit === "" || list.dataset.limit === undefined ? null : Number(list.dataset.limit);
     const editMethod = options.editMethod || "PUT";
     const name = options.name || ((record) => record.title);
     const say = feedback.say;
     const changed = () => document.dispatchEvent(new CustomEvent("conexoos:items-changed", { detail: { list } }));
-    const show = (error) => { errorBox.textContent = error.message; };
+    const show = (error) => feedback.explain(errorBox, error);
+    // A 404 for one item: it was deleted in another tab or window (the server's "No such …" is for the API).
+    const gone = (record) => (error) => {
+      if (error.status === 404) {
+        error.message = `${capitalised(name(record))} no longer exists (deleted in another tab or window?): reload to see your page as it is now.`;
+      }
+      throw error;
+    };
+
+    // ↑ on the first row and ↓ on the last cannot move it: say so rather than do nothing.
+    function markEnds() {
+      const items = [...list.children];
+      items.forEach((item, index) => {
+        const ends = { up: index === 0, down: index === items.length - 1 };
+        for (const [action, atEnd] of Object.entries(ends)) {
+          const button = item.querySelector(`button[data-action="${action}"]`);
+          if (!button) continue;
+          if (atEnd) button.setAttribute("aria-disabled", "true");
+          else button.removeAttribute("aria-disabled");
+          button.title = atEnd ? `Already ${action === "up" ? "first" : "last"}` : "";
+        }
+      });
+    }
 
     function markPlanHidden() {
+      markEnds();
       let live = 0;
       for (const item of list.children) {
         const counted = isLive(item.record);
@@ -38,7 +64,8 @@
       }
     }
 
-    // Buttons that say which item they act on: "Move header About up", "Delete link Portfolio".
+    // Buttons that say which item they act on: "Move header About up", "Delete link Portfolio", "Save link
+    // Portfolio", "Image for product Zine".
     function labelButtons(item, record) {
       const called = name(record);
       const labels = {
@@ -52,6 +79,9 @@
         item.querySelector(`button[data-action="${action}"]`)?.setAttribute("aria-label", label);
       }
       item.querySelector("button.grip")?.setAttribute("aria-label", `Reorder ${called}`);
+      item.querySelector('.link-edit button[type="submit"]')?.setAttribute("aria-label", `Save ${called}`);
+      item.querySelector('.link-edit button[data-action="cancel"]')?.setAttribute("aria-label", `Cancel editing ${called}`);
+      item.querySelector('input[data-action="image"]')?.setAttribute("aria-label", `Image for ${called}`);
     }
 
     function renderItem(record) {
@@ -95,10 +125,11 @@
       }
     }
 
-    // After a delete: the next row's same button, or the previous row's, or the add form's first field.
-    function focusAfterDelete(next, previous, action) {
+    // After a delete: the next row's (or else the previous row's) first control, its handle, never a
+    // button that deletes (a second Enter would start another delete); the add form's first field when none.
+    function focusAfterDelete(next, previous) {
       const row = next || previous;
-      const target = row?.querySelector(`button[data-action="${action}"]:not([hidden])`) || feedback.firstField(addForm);
+      const target = row?.querySelector("button:not([hidden]):not(.danger)") || feedback.firstField(addForm);
       target?.focus();
     }
 
@@ -112,7 +143,7 @@
       markPlanHidden();
       say(`Deleted ${name(record)}.`);
       changed();
-      focusAfterDelete(next, previous, "delete");
+      focusAfterDelete(next, previous);
     }
 
     async function toggle(item) {
@@ -157,7 +188,7 @@
       const action = button?.dataset.action;
       if (!button || !["delete", "toggle", "edit", "cancel"].includes(action) || button.disabled) return;
       const item = button.closest("[data-id]");
-      feedback.whileSaving(null, button, () => act(action, item)).catch(show);
+      feedback.whileSaving(null, button, () => act(action, item).catch(gone(item.record))).catch(show);
     });
 
     list.addEventListener("keydown", (event) => { // Escape in an edit form is its Cancel button
@@ -173,8 +204,9 @@
       const box = form.querySelector(".errors");
       box.textContent = "";
       feedback.whileSaving(form, event.submitter, async () => {
-        const id = form.closest("[data-id]").record.id;
-        const record = await api(editMethod, routes.edit(id), readEdit(form));
+        const saved = form.closest("[data-id]").record;
+        if (options.beforeEdit) await options.beforeEdit(form, saved); // an error leaves the form open
+        const record = await api(editMethod, routes.edit(saved.id), readEdit(form)).catch(gone(saved));
         replaceItem(record).querySelector('button[data-action="edit"]').focus();
         say(`Saved ${name(record)}.`);
         changed();

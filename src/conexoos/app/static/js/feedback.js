@@ -4,6 +4,7 @@
 (() => {
   "use strict";
   const SHOWN_FOR_MS = 8000;
+  const GAP_PX = 8; // between the focused control and the status above which it is scrolled
   let region = null;
   let clearing = 0;
   let errorCount = 0;
@@ -20,10 +21,19 @@
     return region;
   }
 
+  // The focused control, when the status (fixed at the bottom of the screen) covers it, scrolls above it.
+  function uncover(shown) {
+    const focused = document.activeElement;
+    if (!focused || focused === document.body) return;
+    const below = focused.getBoundingClientRect().bottom - shown.getBoundingClientRect().top + GAP_PX;
+    if (below > 0) window.scrollBy(0, below);
+  }
+
   function say(text) {
     const shown = statusRegion();
     window.clearTimeout(clearing);
     shown.textContent = text;
+    window.requestAnimationFrame(() => uncover(shown)); // after the caller has moved the focus
     clearing = window.setTimeout(() => { shown.textContent = ""; }, SHOWN_FOR_MS);
   }
 
@@ -89,23 +99,51 @@
     return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
-  // Show `error` next to the control its `field` names, and move focus there; else in `box`.
-  function showError(form, box, error) {
-    const control = controlFor(form, error.field);
-    if (!control) {
-      box.textContent = error.message;
-      return;
-    }
+  // Put `text` under `control` (in its .field, or its row), as the description of its input; the input.
+  function markInvalid(control, text) {
     const message = document.createElement("p");
     message.className = "field-error";
     message.id = `field-error-${(errorCount += 1)}`;
-    message.textContent = inWords(error.message, error.field, control);
+    message.textContent = text;
     (control.closest(".field, li") || control.parentElement).append(message);
     const input = control.matches("input, select, textarea") ? control : firstField(control);
     if (input) input.setAttribute("aria-invalid", "true");
     (input || control).setAttribute("aria-describedby", message.id);
-    input?.focus();
+    return input;
   }
 
-  window.conexoosFeedback = { say, whileSaving, showError, firstField };
+  // What a person can do about an error that no field fixes: log in again (logged out elsewhere), or
+  // reload (the items changed in another tab or window). Null when there is nothing to do but read it.
+  function remedyFor(error) {
+    if (error.status === 401) {
+      const login = document.createElement("a");
+      login.href = `/login?next=${encodeURIComponent(window.location.pathname)}`;
+      login.textContent = "Log in";
+      return login;
+    }
+    if (error.status !== 404 && error.code !== "incomplete") return null;
+    const reload = document.createElement("button");
+    reload.type = "button";
+    reload.textContent = "Reload";
+    reload.addEventListener("click", () => window.location.reload());
+    return reload;
+  }
+
+  // `error`'s message in `box`, followed by its remedy (a Log in link, a Reload button) if it has one.
+  function explain(box, error) {
+    const remedy = remedyFor(error);
+    box.replaceChildren(error.message, ...(remedy ? [" ", remedy] : []));
+  }
+
+  // Show `error` next to the control its `field` names, and move focus there; else in `box`.
+  function showError(form, box, error) {
+    const control = controlFor(form, error.field);
+    if (!control) {
+      explain(box, error);
+      return;
+    }
+    markInvalid(control, inWords(error.message, error.field, control))?.focus();
+  }
+
+  window.conexoosFeedback = { say, whileSaving, showError, explain, markInvalid, clearErrors, firstField };
 })();

@@ -2,39 +2,7 @@
 (() => {
   "use strict";
 
-  function digits(currency) {
-    try {
-      return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits;
-    } catch (error) {
-      return 2;
-    }
-  }
-
-  function money(product) {
-    try {
-      return new Intl.NumberFormat(undefined, { style: "currency", currency: product.currency })
-        .format(product.price / 10 ** digits(product.currency));
-    } catch (error) {
-      return `${product.price} ${product.currency}`;
-    }
-  }
-
-  // "12.50" or "12,5" in EUR -> 1250; refuses what the currency cannot hold rather than rounding it away.
-  function toMinorUnits(text, currency) {
-    const places = digits(currency);
-    const match = /^(\d{1,9})(?:[.,](\d+))?$/.exec(String(text).trim());
-    if (!match) throw new Error("Enter a price such as 12.50.");
-    const fraction = match[2] || "";
-    if (fraction.length > places) {
-      throw new Error(places ? `${currency} prices have at most ${places} decimals.` : `${currency} prices have no decimals.`);
-    }
-    return Number(match[1]) * 10 ** places + Number(fraction.padEnd(places, "0") || 0);
-  }
-
-  function toDecimalText(product) {
-    const places = digits(product.currency);
-    return (product.price / 10 ** places).toFixed(places);
-  }
+  const { money, toMinorUnits, toDecimalText } = window.conexoosMoney;
 
   function read(form) {
     const currency = form.elements.currency.value.trim().toUpperCase();
@@ -54,7 +22,7 @@
     item.querySelector(".link-state").textContent = product.enabled ? "Shown" : "Hidden";
     const form = item.querySelector(".link-edit");
     form.elements.title.value = product.title;
-    form.elements.price.value = toDecimalText(product);
+    form.elements.price.value = toDecimalText(product.price, product.currency);
     form.elements.currency.value = product.currency;
     form.elements.buy_url.value = product.buy_url;
     form.elements.description.value = product.description;
@@ -86,12 +54,15 @@
   list.addEventListener("change", async (event) => {
     const input = event.target.closest('input[data-action="image"]');
     if (!input || !input.files.length) return;
+    const row = input.closest("[data-id]");
     const body = new FormData();
     body.append("image", input.files[0]);
+    window.conexoosFeedback.clearErrors(row);
     try {
-      editor.replaceItem(await window.conexoosApi("POST", `/api/product/${input.closest("[data-id]").record.id}/image`, body));
+      editor.replaceItem(await window.conexoosApi("POST", `/api/product/${row.record.id}/image`, body));
     } catch (error) {
-      editor.show(error);
+      input.value = "";
+      window.conexoosFeedback.markInvalid(input, error.message); // under the row, named by its Image field
     }
   });
 })();

@@ -23,7 +23,7 @@
   function withButtons(list, itemSelector, save) {
     list.addEventListener("click", async (event) => {
       const button = event.target.closest('button[data-action="up"], button[data-action="down"]');
-      if (!button) return;
+      if (!button || button.getAttribute("aria-disabled") === "true") return; // first row's ↑, last row's ↓
       const item = button.closest(itemSelector);
       const action = button.dataset.action;
       if (!shift(list, item, action)) return;

@@ -1,0 +1,263 @@
+"""The dashboard editor's defects an outside tester found (issue #13), each checked in Chromium as a
+creator meets it: a refused upload, the "Saved" status on a phone, wording, caps and focus."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+from playwright.sync_api import Locator, Page, expect
+
+from tests.support.live_server import LiveServer
+
+from .conftest import PageFactory
+from .test_block_editor import STATUS, add_headers, reorder_saved, row
+from .test_blocks_dashboard import api_blocks, posted_block, rows
+from .test_core_flow import add_link, sign_up
+from .test_dashboard_phone import phone
+from .test_products_dashboard import add_product, item
+
+NOT_AN_IMAGE = {"name": "icon.png", "mimeType": "image/png", "buffer": b"this is not an image"}
+
+
+def link_row(page: Page, title: str) -> Locator:
+    return page.locator("#links .link-item").filter(has_text=title)
+
+
+def test_a_refused_icon_is_shown_under_the_icon_field_and_the_form_stays_open(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "ivy.icon")
+    add_link(page, "Instagram", "https://instagram.com/ivy")
+    link = link_row(page, "Instagram")
+    link.get_by_role("button", name="Edit link Instagram").click()
+    form = link.locator(".link-edit")
+    form.get_by_label("Icon", exact=False).set_input_files(files=[NOT_AN_IMAGE])
+    with page.expect_response(lambda response: response.url.endswith("/icon")) as answer:
+        form.get_by_role("button", name="Save", exact=False).click()
+    assert answer.value.status == 400, answer.value.text()
+    said = answer.value.json()["error"]["message"]
+    expect(form).to_be_visible()
+    icon = form.get_by_label("Icon", exact=False)
+    expect(icon).to_have_attribute("aria-invalid", "true")
+    expect(form.locator(".field-error")).to_have_text(said[0].upper() + said[1:])
+    expect(icon).to_be_focused()
+    expect(page.locator(STATUS)).not_to_contain_text("Saved")
+
+
+def test_a_refused_product_image_is_shown_under_its_row(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "pia.picture")
+    page.goto(f"{live.url}/dashboard/products")
+    expect(page.locator("#products-empty")).to_be_visible()  # the editor's script has run: the form is its
+    add_product(page, "Zine", "12.50", "EUR", "https://shop.example.com/zine")
+    with page.expect_response(lambda response: response.url.endswith("/image")) as answer:
+        item(page, "Zine").locator('input[type="file"]').set_input_files(files=[NOT_AN_IMAGE])
+    assert answer.value.status == 400, answer.value.text()
+    said = answer.value.json()["error"]["message"]
+    expect(item(page, "Zine").locator(".field-error")).to_have_text(said)
+    expect(item(page, "Zine").locator('input[type="file"]')).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#product-error")).to_have_text("")
+
+
+def test_the_saved_status_never_covers_the_focused_button_nor_catches_taps_on_a_phone(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    page = phone(new_page)
+    sign_up(page, live, "sam.status")
+    add_headers(page, "One", "Two")
+    hide = row(page, "Two").get_by_role("button", name="Hide header Two")
+    hide.evaluate("button => button.scrollIntoView({block: 'end'})")  # at the very bottom of the screen
+    hide.tap()
+    status = page.locator(STATUS)
+    expect(status).to_have_text("Saved: header Two is hidden.")
+    shown = row(page, "Two").get_by_role("button", name="Show header Two")
+    expect(shown).to_be_focused()
+    page.wait_for_timeout(200)  # the scroll after the status is shown
+    button, message = shown.bounding_box(), status.bounding_box()
+    assert button is not None and message is not None
+    assert button["y"] + button["height"] <= message["y"], (button, message)
+    assert status.evaluate("element => getComputedStyle(element).pointerEvents") == "none"
+    x, y = message["x"] + message["width"] / 2, message["y"] + message["height"] / 2
+    assert page.evaluate("([x, y]) => document.elementFromPoint(x, y).id", [x, y]) != "action-status"
+
+
+def test_errors_that_no_field_fixes_say_what_to_do_with_a_reload_or_a_log_in(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "rey.reload")
+    add_headers(page, "One", "Two")
+    box = page.locator("#block-error")
+
+    # Another tab adds a block: the order this page sends is stale.
+    page.evaluate("() => window.conexoosApi('POST', '/api/blocks', {kind: 'header', title: 'Three'})")
+    with reorder_saved(page) as answer:
+        row(page, "One").get_by_role("button", name="Move header One down").click()
+    assert answer.value.status == 422, answer.value.text()
+    expect(box).to_contain_text("Your blocks changed in another tab or window: reload to see them")
+    expect(box.get_by_role("button", name="Reload")).to_be_visible()
+
+    # Another tab deletes a block: hiding it here says so.
+    page.reload()
+    expect(rows(page)).to_have_count(3)
+    two = api_blocks(page, live)[1]["id"]
+    page.evaluate("id => window.conexoosApi('DELETE', `/api/blocks/${id}`)", two)
+    row(page, "Two").get_by_role("button", name="Hide header Two").click()
+    expect(box).to_contain_text(
+        "Header Two no longer exists (deleted in another tab or window?): "
+        "reload to see your page as it is now."
+    )
+    expect(box.get_by_role("button", name="Reload")).to_be_visible()
+    with page.expect_navigation():
+        box.get_by_role("button", name="Reload").click()
+    expect(rows(page)).to_have_count(2)
+
+    # Logged out in another tab: the next action says so, with a Log in link back to the dashboard.
+    page.evaluate(
+        """() => fetch("/logout", {method: "POST", headers: {
+            "X-CSRFToken": document.querySelector('meta[name="csrf-token"]').content}})"""
+    )
+    with page.expect_response(lambda response: "/api/blocks/" in response.url) as answer:
+        row(page, "One").get_by_role("button", name="Hide header One").click()
+    assert answer.value.status == 401, answer.value.text()
+    expect(box).to_contain_text("You are logged out (in another tab or window?): log in again to go on.")
+    expect(box.get_by_role("link", name="Log in")).to_have_attribute("href", "/login?next=%2Fdashboard")
+
+
+def test_a_social_row_stops_at_20_profiles_and_says_why(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    page = new_page()
+    sign_up(page, live_server, "cap.twenty")
+    page.goto(f"{live_server.url}/dashboard")
+    form = page.locator("#add-block")
+    form.get_by_label("Kind of block").select_option("social")
+    add = form.get_by_role("button", name="Add a profile")
+    note = form.locator(".social-cap")
+    expect(note).to_be_hidden()
+    for _ in range(19):
+        add.click()
+    expect(form.locator(".social-row")).to_have_count(20)
+    expect(add).to_be_disabled()
+    expect(note).to_be_visible()
+    expect(add).to_have_accessible_description(
+        "This row holds 20 profiles, the most it can: remove one to add another."
+    )
+    form.get_by_role("button", name="Remove profile 20").click()
+    expect(add).to_be_enabled()
+    expect(note).to_be_hidden()
+
+
+def test_the_ends_of_the_list_cannot_move_further_and_delete_leaves_focus_on_a_safe_control(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "eve.ends")
+    add_headers(page, "One", "Two", "Three")
+    up = row(page, "One").get_by_role("button", name="Move header One up")
+    down = row(page, "Three").get_by_role("button", name="Move header Three down")
+    expect(up).to_have_attribute("aria-disabled", "true")
+    expect(down).to_have_attribute("aria-disabled", "true")
+    expect(row(page, "One").get_by_role("button", name="Move header One down")).not_to_have_attribute(
+        "aria-disabled", "true"
+    )
+    expect(row(page, "Two").get_by_role("button", name="Move header Two up")).not_to_have_attribute(
+        "aria-disabled", "true"
+    )
+    writes: list[str] = []
+    page.on("request", lambda request: writes.append(request.url) if request.method != "GET" else None)
+    up.focus()
+    page.keyboard.press("Enter")  # aria-disabled: still focusable and pressed, and it moves nothing
+    expect(up).to_be_focused()
+    page.wait_for_timeout(300)
+    assert writes == []
+
+    # After Delete the focus is on the next row's handle, never on its Delete button: a second Enter
+    # deletes nothing.
+    page.on("dialog", lambda dialog: dialog.accept())
+    row(page, "One").get_by_role("button", name="Delete header One").focus()
+    page.keyboard.press("Enter")
+    expect(row(page, "Two").get_by_role("button", name="Reorder header Two")).to_be_focused()
+    expect(row(page, "Two").get_by_role("button", name="Move header Two up")).to_have_attribute(
+        "aria-disabled", "true"
+    )
+    expect(rows(page)).to_have_count(2)
+
+
+def test_a_product_block_s_price_is_typed_in_the_currency_s_units(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "pat.price")
+    page.goto(f"{live.url}/dashboard")
+    form = page.locator("#add-block")
+    form.get_by_label("Kind of block").select_option("product")
+    form.get_by_label("Title", exact=True).fill("Zine")
+    form.get_by_label("Currency (such as EUR)").fill("EUR")
+    form.get_by_label("Link to buy it").fill("https://shop.example.com/zine")
+    price = form.get_by_label("Price (such as 12.50)")
+    price.fill("twelve")
+    form.get_by_role("button", name="Add block").click()
+    expect(form.locator(".field-error")).to_have_text("Enter a price like 12.50.")
+    expect(price).to_be_focused()
+    price.fill("12.50")
+    with page.expect_response(posted_block) as answer:
+        form.get_by_role("button", name="Add block").click()
+    assert answer.value.status == 201, answer.value.text()
+    assert api_blocks(page, live)[-1]["price"] == 1250
+
+    zine = row(page, "Zine")
+    zine.get_by_role("button", name="Edit product Zine").click()
+    expect(zine.get_by_label("Price (such as 12.50)")).to_have_value("12.50")
+    zine.get_by_label("Currency (such as EUR)").fill("JPY")
+    zine.get_by_label("Price (such as 12.50)").fill("1250")
+    zine.get_by_role("button", name="Save product Zine").click()
+    expect(page.locator(STATUS)).to_have_text("Saved product Zine.")
+    assert api_blocks(page, live)[-1]["price"] == 1250
+    assert api_blocks(page, live)[-1]["currency"] == "JPY"
+
+
+def test_edit_buttons_and_image_fields_name_their_item(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "nia.names")
+    add_link(page, "Portfolio", "https://example.com/work")
+    link = link_row(page, "Portfolio")
+    link.get_by_role("button", name="Edit link Portfolio").click()
+    expect(link.get_by_role("button", name="Save link Portfolio", exact=True)).to_be_visible()
+    expect(link.get_by_role("button", name="Cancel editing link Portfolio", exact=True)).to_be_visible()
+
+    # "Remove the icon" only for a link with an uploaded icon.
+    remove = link.get_by_role("button", name="Remove the icon")
+    expect(remove).to_be_hidden()
+    picture = io.BytesIO()
+    Image.new("RGB", (64, 64), "teal").save(picture, format="PNG")
+    link.get_by_label("Icon", exact=False).set_input_files(
+        files=[{"name": "icon.png", "mimeType": "image/png", "buffer": picture.getvalue()}]
+    )
+    link.get_by_role("button", name="Save link Portfolio").click()
+    expect(page.locator(STATUS)).to_have_text("Saved link Portfolio.")
+    link.get_by_role("button", name="Edit link Portfolio").click()
+    expect(remove).to_be_visible()
+    remove.click()
+    expect(link.locator(".errors")).to_contain_text("The icon is removed")
+    expect(remove).to_be_hidden()
+    page.reload()
+    link_row(page, "Portfolio").get_by_role("button", name="Edit link Portfolio").click()
+    expect(link_row(page, "Portfolio").get_by_role("button", name="Remove the icon")).to_be_hidden()
+    page.goto(f"{live.url}/dashboard/products")
+    expect(page.locator("#products-empty")).to_be_visible()  # the editor's script has run: the form is its
+    add_product(page, "Zine", "12.50", "EUR", "https://shop.example.com/zine")
+    expect(item(page, "Zine").get_by_label("Image for product Zine", exact=True)).to_have_count(1)
