@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from conexoos.app.controllers import account_deletion, account_export
+from conexoos.app.controllers import account_deletion, account_export, profiles
 from conexoos.app.controllers.capture_entries import (
     CaptureRefused,
     parse_submission,
@@ -196,6 +196,23 @@ def test_missing_other_kind_and_hidden_forms_are_404_with_words(
     assert entries(app, alice.id) == []
 
 
+def test_the_forms_address_opened_directly_leads_to_the_page(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    """The thanks page reloaded or bookmarked is a GET of the form's address: it leads to the page that
+    shows the form (from the configured public URL), or says why there is none."""
+    shown = add_form(alice)
+    response = client.get(f"/capture/{shown['id']}", headers={"Host": "evil.example"})
+    assert response.status_code == 303
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        assert response.headers["Location"] == profiles.page_url(user)
+    assert "evil.example" not in response.headers["Location"]
+    missing = client.get("/capture/999999")
+    assert missing.status_code == 404 and "This sign-up form does not exist" in missing.get_data(as_text=True)
+
+
 # ---------------------------------------------------------------- cross-site posts
 
 
@@ -291,7 +308,9 @@ def test_the_plan_limit_turns_new_addresses_away_and_the_owner_sees_it(small_pla
     full = post(visitor, block["id"], email="third@example.com")
     assert full.status_code == 403
     assert "not taking new sign-ups at the moment" in full.get_data(as_text=True)
-    assert post(visitor, block["id"], email="v0@example.com").status_code == 200  # known: tells nothing
+    known = post(visitor, block["id"], email="v0@example.com")  # listed: answered as a new address is
+    assert known.status_code == full.status_code  # the same page, but for the address typed, shown again
+    assert known.get_data().replace(b"v0@", b"") == full.get_data().replace(b"third@", b"")
     assert len(entries(small_plan_app, owner.id)) == 2
     dashboard = owner.client.get("/dashboard/signups").get_data(as_text=True)
     assert "Your plan Gratis allows 2 email sign-ups. Delete an email sign-up to add another." in dashboard

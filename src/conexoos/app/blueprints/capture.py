@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from conexoos.app.controllers import capture_entries
+from conexoos.app.controllers import capture_entries, profiles
 from conexoos.app.controllers.blocks.capture import CAPTURE
 from conexoos.app.controllers.capture_entries import CaptureRefused
 from conexoos.app.controllers.themes import DEFAULT_THEME
@@ -57,6 +57,18 @@ def sign_up(block_id: int) -> Response:
             response.headers["Retry-After"] = "600"
         return response
     return _page(status=200, thanks=answer.message, owner=owner)
+
+
+@capture.route("/capture/<id:block_id>", methods=["GET"])
+@session_optional
+def form_page(block_id: int) -> Response:
+    """The form's address opened directly (the thanks page reloaded, or bookmarked): 303 to the page that
+    shows the form; 404 with a sentence for a missing form, a block of another kind or a hidden page."""
+    try:
+        _block, owner = capture_entries.capture_block(block_id)
+    except CaptureRefused as refused:
+        return _page(status=refused.status, message=refused.message)
+    return redirect(profiles.page_url(owner), code=303)
 
 
 def _page(status: int, **context: Any) -> Response:

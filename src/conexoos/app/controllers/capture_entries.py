@@ -16,8 +16,9 @@
   confirmation that may never arrive is no opt-in. The entry is kept unconfirmed (single opt-in:
   ``confirmed_at`` stays empty in the CSV), the visitor is told they are signed up, and the dashboard
   says that entries are not confirmed.
-- A new address is refused (403, :data:`~.plan_messages.CAPTURE_FULL`) when the owner's entries reached
-  the plan's ``MAX_CAPTURE_ENTRIES``; every entry counts, confirmed or not, until the owner deletes it.
+- Every post is refused (403, :data:`~.plan_messages.CAPTURE_FULL`) when the owner's entries reached the
+  plan's ``MAX_CAPTURE_ENTRIES``, an address already listed too: a full page must not tell which addresses
+  it holds. Every entry counts, confirmed or not, until the owner deletes it.
 """
 
 from __future__ import annotations
@@ -189,13 +190,13 @@ def sign_up(block: PageBlock, owner: User, submission: Submission) -> Answer:
         return answer
     block_id, now = block.id, utcnow()
     with locked_owner(owner) as locked:
+        _refuse_when_full(locked)  # listed or not: a full page answers every address alike
         entry = db.session.scalar(
             select(CaptureEntry).where(
                 CaptureEntry.owner_id == locked.id, CaptureEntry.email == submission.email
             )
         )
         if entry is None:
-            _refuse_when_full(locked)
             entry = CaptureEntry(
                 owner_id=locked.id,
                 block_id=block_id,
