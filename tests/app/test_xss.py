@@ -94,6 +94,7 @@ def test_dashboard_never_renders_the_raw_title(alice: Account, payload: str) -> 
         allowed_scripts=(
             "/static/js/api.js",
             "/static/js/feedback.js",
+            "/static/js/money.js",
             "/static/js/sortable.js",
             "/static/js/editable_list.js",
             "/static/js/dashboard.js",
@@ -137,7 +138,7 @@ def test_product_title_and_description_are_escaped_on_the_page_and_the_dashboard
     assert f'<span class="product-title">{escape(payload)}</span>' in html
     assert f'<span class="product-description">{escape(payload)}</span>' in html
     dashboard = alice.client.get("/dashboard/products").get_data(as_text=True)
-    names = ("api.js", "feedback.js", "sortable.js", "editable_list.js", "products.js")
+    names = ("api.js", "feedback.js", "money.js", "sortable.js", "editable_list.js", "products.js")
     scripts = tuple(f"/static/js/{name}" for name in names)
     assert_inert(dashboard, payload, allowed_scripts=scripts)
 
