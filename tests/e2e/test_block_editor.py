@@ -211,7 +211,7 @@ def test_every_action_gives_feedback_and_a_double_click_sends_one_request(
     form.get_by_role("button", name="Add block").click()
     error = form.locator(".field-error")
     expect(error).to_have_text(
-        "Link to the video or track must be a https link to a video or track on YouTube, Vimeo, Spotify or "
+        "Link to the video or track must be a link to a video or track on YouTube, Vimeo, Spotify or "
         "SoundCloud"
     )
     expect(form.get_by_label("Link to the video or track")).to_be_focused()
