@@ -98,5 +98,5 @@ def confirm(token: str) -> ResponseReturnValue:
             capture_entries.confirm(token)
             return render_template("public/capture_confirmed.html", owner=owner)
     except TokenError as error:
-        return render_template("public/capture_link_problem.html", message=str(error)), 410
+        return render_template("accounts/link_problem.html", message=str(error), retry=None), 410
     return render_template("public/capture_confirm.html", form=form, entry=entry, owner=owner)
