@@ -35,6 +35,22 @@ def test_a_frame_sent_with_the_handshake_answer_is_received() -> None:
         try:
             assert client.receive(timeout=5) == '0{"sid":"s"}'
         finally:
-            done.set()
             client.close()
+            done.set()
             thread.join(10)
+
+
+def test_closing_after_the_server_closed_raises_nothing() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        done = threading.Event()
+        done.set()  # the server answers, sends its frame and closes at once
+        thread = threading.Thread(
+            target=serve_answer_and_frame_in_one_write, args=(server, done), daemon=True
+        )
+        thread.start()
+        client = WebSocketClient.connect(f"ws://127.0.0.1:{server.getsockname()[1]}/")
+        thread.join(10)
+        assert client.receive(timeout=5) == '0{"sid":"s"}'
+        client.thread.join(5)  # the reader saw the end of the stream
+        client.close()
+        assert client.sock.fileno() == -1

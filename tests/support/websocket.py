@@ -16,3 +16,12 @@ class WebSocketClient(simple_websocket.Client):
     def handshake(self) -> None:
         super().handshake()
         self.connected = self._handle_events()  # frames that came in the handshake's read
+
+    def close(self, reason: int | None = None, message: str | None = None) -> None:
+        """Close the connection, also when the server has closed it first: the reader thread then marks it
+        closed and closes the socket, and simple_websocket's ``close`` would raise ``ConnectionClosed`` or,
+        racing that thread, EBADF from sending the close frame on the closed socket."""
+        try:
+            super().close(reason=reason, message=message)
+        except (simple_websocket.ConnectionClosed, OSError):
+            self.sock.close()  # the server went first: nothing is left to say to it
