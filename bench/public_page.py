@@ -118,6 +118,7 @@ def seed_product(config: Path) -> int:
     one stays free of the product's imports); return the first link's id."""
     script = f"""
 from conexoos.app.controllers.accounts import create_account
+from conexoos.app.controllers.blocks import page
 from conexoos.app.models.persistent import Product, UserLink
 from conexoos.framework import create_app, db
 from conexoos.framework.database import create_schema
@@ -127,12 +128,19 @@ with app.app_context():
     user = create_account("maya@example.com", {USERNAME!r}, "quiet measured passphrase")
     user.display_name, user.bio = "Maya Bench", "Things I make and like."
     for index in range({LINKS}):
-        db.session.add(UserLink(owner_id=user.id, title=f"Link {{index}}", url=f"https://example.com/{{index}}",
-                                order_index=index))
+        link = UserLink(owner_id=user.id, title=f"Link {{index}}", url=f"https://example.com/{{index}}",
+                        order_index=index)
+        db.session.add(link)
+        db.session.flush()
+        page.append(user.id, "link", link_id=link.id)  # a row shows on the page through its block
+        db.session.flush()
     for index in range({PRODUCTS}):
-        db.session.add(Product(owner_id=user.id, title=f"Product {{index}}", description="A thing.",
-                               price=1500, currency="EUR", buy_url="https://example.com/buy",
-                               order_index=index))
+        product = Product(owner_id=user.id, title=f"Product {{index}}", description="A thing.",
+                          price=1500, currency="EUR", buy_url="https://example.com/buy", order_index=index)
+        db.session.add(product)
+        db.session.flush()
+        page.append(user.id, "product", product_id=product.id)
+        db.session.flush()
     db.session.commit()
     print(min(link.id for link in UserLink.get_links_by_user_id(user.id)))
 """
@@ -412,6 +420,7 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
         try:
             for server in servers.values():
                 wait_ready(server, f"/{USERNAME}", log)
+                check_page_shows_everything(server)
                 load(server, f"/{USERNAME}", 200, 1.0, args.concurrency)  # warm every worker
                 load(server, apps[server.name][2], 302, 1.0, args.concurrency)
             rounds: list[dict[str, dict[str, Load]]] = []
@@ -436,6 +445,28 @@ def run_backend(backend: str, args: argparse.Namespace) -> dict[str, object]:
             if name != "cached" and not args.skip_cold  # the cache changes nothing before the first page
         }
         return {"backend": backend, "rounds": rounds, "memory": memory, "cold": cold}
+
+
+def check_page_shows_everything(server: Server) -> None:
+    """Stop unless the app's page shows every seeded link and product: the apps must do the same work."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        connection.request("GET", f"/{USERNAME}")
+        html = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    missing = [
+        title
+        for title in [
+            *(f"Link {index}" for index in range(LINKS)),
+            *(f"Product {i}" for i in range(PRODUCTS)),
+        ]
+        if title not in html
+    ]
+    if missing:
+        raise SystemExit(
+            f"{server.name}'s page lacks {', '.join(missing)}: the apps would not do the same work"
+        )
 
 
 def _print_round(backend: str, index: int, measured: dict[str, dict[str, Load]]) -> None:
