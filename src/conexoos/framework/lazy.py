@@ -22,6 +22,7 @@ import ast
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import sys
 import threading
 from collections.abc import Sequence
@@ -57,6 +58,11 @@ urllib3, websocket-client), Kafka and AMQP managers and asyncio servers to a ser
 ``FileSystemCache``; limits' brings its asyncio storages, Flask-WTF's its reCAPTCHA (and urllib.request)
 to the CSRF check; simple-websocket's brings wsproto and h11 to Engine.IO's threading driver, which
 needs them at a socket's first upgrade. About 16 MiB and 0.3 s of CPU a worker together."""
+
+UNUSABLE_WITHOUT = {"flask_wtf.i18n": "flask_babel"}
+"""Modules that import a heavy package first and then fail without another one: Flask-WTF's ``i18n`` imports
+Babel (0.9 MiB of modules) and then Flask-Babel, and Flask-WTF takes the ImportError as "no translations".
+Without the second package installed, the import fails at once instead, with the same ImportError."""
 
 Export = tuple[str, str | None]
 """Where a package's name comes from: (submodule relative to the package, attribute; None for the submodule
@@ -181,7 +187,11 @@ class LazyPackageFinder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        """A lazily loaded spec for one of the packages; None for any other module."""
+        """A lazily loaded spec for one of the packages; None for any other module. A module of
+        :data:`UNUSABLE_WITHOUT` whose requirement is not installed is a ModuleNotFoundError at once."""
+        requirement = UNUSABLE_WITHOUT.get(fullname)
+        if requirement is not None and importlib.util.find_spec(requirement) is None:
+            raise ModuleNotFoundError(f"{fullname} needs {requirement}, which is not installed", name=requirement)
         if fullname not in self.packages:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
