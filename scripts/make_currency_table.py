@@ -54,7 +54,8 @@ def render() -> str:
     """The module's source."""
     periods = tender_periods()
     codes = list(periods)
-    return f'''"""Legal-tender currencies, their minor-unit digits and {LOCALE} symbols, from Babel {babel.__version__} (CLDR).
+    version = babel.__version__
+    return f'''"""Legal-tender currencies, their minor-unit digits and {LOCALE} symbols, from Babel {version}.
 
 Made by ``scripts/make_currency_table.py``; do not edit (tests/app/test_currency_table.py compares it with
 the installed Babel).

@@ -17,11 +17,20 @@ from conexoos.app.plans_config import EXACT_LIMIT, currency_code, format_money, 
 
 REPO = Path(__file__).resolve().parents[2]
 AMOUNTS = (0, 1, 5, 99, 100, 1505, 99_999, 123_456_789, -1, -1505, EXACT_LIMIT - 1, -(EXACT_LIMIT - 1))
-DAYS = (date(1990, 6, 1), date(2002, 1, 15), date(2025, 6, 30), date(2025, 7, 1), date.today(), date(2040, 1, 1))
+DAYS = (
+    date(1990, 6, 1),
+    date(2002, 1, 15),
+    date(2025, 6, 30),
+    date(2025, 7, 1),
+    date.today(),
+    date(2040, 1, 1),
+)
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_currency_table", REPO / "scripts/make_currency_table.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_currency_table", REPO / "scripts/make_currency_table.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -31,11 +40,11 @@ def _script() -> ModuleType:
 def test_the_table_is_the_installed_babels_data() -> None:
     script = _script()
     regenerate = "Babel's data changed: run scripts/make_currency_table.py"
-    assert currency_table.TENDER_PERIODS == script.tender_periods(), regenerate
+    assert script.tender_periods() == currency_table.TENDER_PERIODS, regenerate
     codes = list(currency_table.TENDER_PERIODS)
-    assert currency_table.DIGITS == script.minor_digits(codes), regenerate
-    assert currency_table.SYMBOLS == script.symbols(codes), regenerate
-    assert currency_table.DEFAULT_DIGITS == get_global("currency_fractions")["DEFAULT"][0]
+    assert script.minor_digits(codes) == currency_table.DIGITS, regenerate
+    assert script.symbols(codes) == currency_table.SYMBOLS, regenerate
+    assert get_global("currency_fractions")["DEFAULT"][0] == currency_table.DEFAULT_DIGITS
 
 
 @pytest.mark.parametrize("currency", sorted(currency_table.TENDER_PERIODS))
@@ -66,7 +75,11 @@ def test_a_currency_is_in_use_on_the_days_babel_says() -> None:
 
 def test_the_currency_setting_takes_codes_in_use_only() -> None:
     assert currency_code(" eur ") == "EUR"
-    assert is_currency("EUR") and is_currency("ANG", date(2025, 6, 30)) and not is_currency("ANG", date(2025, 7, 1))
+    assert (
+        is_currency("EUR")
+        and is_currency("ANG", date(2025, 6, 30))
+        and not is_currency("ANG", date(2025, 7, 1))
+    )
     for withdrawn in ("DEM", "XXX", "XAU", "HRK"):
         with pytest.raises(ValueError, match="is not a currency in use"):
             currency_code(withdrawn)

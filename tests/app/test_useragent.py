@@ -37,4 +37,7 @@ def test_the_classification_is_ua_parsers_full_parse() -> None:
     for agent, info in AGENTS.items():
         if info.device != "bot":
             result = parser.parse(agent)
-            assert (result.os.family if result.os else "", result.user_agent.family) == (info.os, info.browser)
+            assert (result.os.family if result.os else "", result.user_agent.family) == (
+                info.os,
+                info.browser,
+            )

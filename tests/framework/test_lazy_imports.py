@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conexoos.framework.lazy import EAGER_PACKAGES, LazyPackageFinder, lazy_module
+from conexoos.framework import lazy
+from conexoos.framework.lazy import EAGER_PACKAGES, DeferredImports, LazyPackageFinder, lazy_module
 
 REPO = Path(__file__).resolve().parents[2]
 FIRST_USE_ONLY = (
@@ -26,6 +27,8 @@ FIRST_USE_ONLY = (
     "sqlalchemy.dialects.postgresql",  # on SQLite (the analytics flush's insert imports it on PostgreSQL)
     "babel",  # prices in en_US and the CURRENCY check come from conexoos.app.currency_table
     "yaml",  # a JSON configuration file; ua-parser's YAML loader
+    # Flask-SocketIO's debugger, reloader and test client, Flask-Login's test client (framework/lazy.py)
+    *("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client", "flask_login.test_client", "pdb"),
 )
 SEED = """
 import sys
@@ -53,8 +56,9 @@ def get(path):
     environ = {
         "REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0",
-        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "wsgi.version": (1, 0),
+        "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/12",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
         "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
     }
     statuses = []
@@ -86,7 +90,12 @@ def test_the_public_page_and_a_redirect_import_none_of_them(tmp_path: Path) -> N
 def _run(arguments: list[str], environment: dict[str, str]) -> str:
     """The output of ``python -c`` with ``arguments`` in a fresh interpreter (which must succeed)."""
     done = subprocess.run(
-        [sys.executable, "-c", *arguments], capture_output=True, text=True, env=environment, timeout=120, check=False
+        [sys.executable, "-c", *arguments],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -221,3 +230,74 @@ def test_a_lazy_package_gives_what_its_init_gives(tmp_path: Path) -> None:
     lines = done.stdout.strip().splitlines()
     assert [line.split()[0] for line in lines] == list(EAGER_PACKAGES)
     assert all(line.endswith("True") and int(line.split()[1]) > 0 for line in lines), lines
+
+
+SOCKETIO_RUN = """
+import sys
+import conexoos.framework  # installs the finder
+import flask, flask_socketio
+deferred = ("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client")
+print([name for name in deferred if name in sys.modules])
+app = flask.Flask("probe")
+app.run = lambda *args, **kwargs: print("served", sorted(kwargs))  # the development server, not started
+socketio = flask_socketio.SocketIO(app, async_mode="threading")
+socketio.run(app, port=1, debug=True, use_reloader=False, allow_unsafe_werkzeug=True)
+import werkzeug.debug, werkzeug._reloader
+print([name for name in deferred if name in sys.modules])
+print(flask_socketio.DebuggedApplication is werkzeug.debug.DebuggedApplication,
+      flask_socketio.run_with_reloader is werkzeug._reloader.run_with_reloader)
+from flask_socketio import SocketIOTestClient
+print(SocketIOTestClient is sys.modules["flask_socketio.test_client"].SocketIOTestClient)
+"""
+
+
+def test_flask_socketio_imports_its_debugger_and_test_client_when_run_needs_them() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SOCKETIO_RUN],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[0] == "[]"
+    assert lines[1].startswith("served")
+    assert lines[2:] == [
+        "['werkzeug.debug', 'werkzeug._reloader', 'flask_socketio.test_client']",
+        "True True",
+        "True",
+    ]
+
+
+DEFERRING = """
+from collections import OrderedDict
+from json import dumps
+
+def encode(value):
+    return dumps(OrderedDict(value))
+"""
+
+
+@pytest.mark.parametrize("elsewhere", ["", "KEYS = OrderedDict()\n"])
+def test_a_deferred_import_is_made_at_its_users_first_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, elsewhere: str
+) -> None:
+    """Names imported for one function only are bound at its first call; a module that uses them anywhere
+    else (here at its top level) is run as it is."""
+    (tmp_path / "deferring_probe.py").write_text(DEFERRING + elsewhere)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    deferred = DeferredImports(names={"OrderedDict": "collections", "dumps": "json"}, users=("encode",))
+    monkeypatch.setitem(lazy.DEFERRED_IMPORTS, "deferring_probe", deferred)
+    monkeypatch.setattr(sys, "meta_path", [LazyPackageFinder([]), *sys.meta_path])
+    import deferring_probe  # type: ignore[import-not-found]
+
+    try:
+        assert ("dumps" in vars(deferring_probe)) == bool(elsewhere)
+        assert deferring_probe.encode({"a": 1}) == '{"a": 1}'
+        assert vars(deferring_probe)["dumps"] is json.dumps
+        with pytest.raises(AttributeError):
+            deferring_probe.loads  # noqa: B018
+    finally:
+        del sys.modules["deferring_probe"]

@@ -1,4 +1,4 @@
-"""Legal-tender currencies, their minor-unit digits and en_US symbols, from Babel 2.19.0 (CLDR).
+"""Legal-tender currencies, their minor-unit digits and en_US symbols, from Babel 2.19.0.
 
 Made by ``scripts/make_currency_table.py``; do not edit (tests/app/test_currency_table.py compares it with
 the installed Babel).

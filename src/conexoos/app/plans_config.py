@@ -98,8 +98,10 @@ def format_money(minor_units: int, currency: str, locale: str = currency_table.L
     does. In ``en_US`` the digits and symbol come from :mod:`conexoos.app.currency_table` (Babel's data is
     5 MiB a worker); in any other locale, or for a code not in that table, from Babel (cached: a public
     page shows the same prices to every visitor, and Babel's formatting is a tenth of a millisecond)."""
-    if locale != currency_table.LOCALE or currency not in currency_table.TENDER_PERIODS or (
-        abs(minor_units) >= EXACT_LIMIT
+    if (
+        locale != currency_table.LOCALE
+        or currency not in currency_table.TENDER_PERIODS
+        or (abs(minor_units) >= EXACT_LIMIT)
     ):
         from babel.numbers import format_currency, get_currency_precision
 

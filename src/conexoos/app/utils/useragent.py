@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 from ua_parser.basic import Resolver
-from ua_parser.core import Domain
+from ua_parser.core import Domain, Matchers
 
 # Link-preview fetchers of messaging and social apps, and crawlers ua-parser may not flag. The in-app
 # browsers of those apps (Snapchat/..., Line/..., [Pinterest/iOS], Mozilla/... Viber/...) are people, and
@@ -49,7 +50,7 @@ def _resolver() -> Resolver:
     ``conexoos.framework.lazy``) would import its YAML loader and so PyYAML (1 MiB) for nothing."""
     from ua_parser_builtins.lazy import MATCHERS  # what ua_parser.loaders.load_lazy_builtins() returns
 
-    return Resolver(MATCHERS)
+    return Resolver(cast(Matchers, MATCHERS))  # as load_lazy_builtins() casts them
 
 
 @lru_cache(maxsize=4096)
