@@ -219,16 +219,7 @@ for package in EAGER_PACKAGES:
 def test_a_lazy_package_gives_what_its_init_gives(tmp_path: Path) -> None:
     """Each package of EAGER_PACKAGES gives every name of its ``__all__``, the very objects its own
     ``__init__`` binds when run in full."""
-    done = subprocess.run(
-        [sys.executable, "-c", EVERY_NAME],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.strip().splitlines()
+    lines = _run([EVERY_NAME], {**os.environ, "PYTHONPATH": str(REPO / "src")}).strip().splitlines()
     assert [line.split()[0] for line in lines] == list(EAGER_PACKAGES)
     assert all(line.endswith("True") and int(line.split()[1]) > 0 for line in lines), lines
 
@@ -253,16 +244,7 @@ print(SocketIOTestClient is sys.modules["flask_socketio.test_client"].SocketIOTe
 
 
 def test_flask_socketio_imports_its_debugger_and_test_client_when_run_needs_them() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", SOCKETIO_RUN],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.strip().splitlines()
+    lines = _run([SOCKETIO_RUN], {**os.environ, "PYTHONPATH": str(REPO / "src")}).strip().splitlines()
     assert lines[0] == "[]"
     assert lines[1].startswith("served")
     assert lines[2:] == [
