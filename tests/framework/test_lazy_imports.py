@@ -28,6 +28,7 @@ FIRST_USE_ONLY = (
     "babel",  # prices in en_US and the CURRENCY check come from conexoos.app.currency_table
     "yaml",  # a JSON configuration file; ua-parser's YAML loader
     "croniter",  # the product schedules its tasks by interval: only a cron task needs it
+    "argon2",  # no password is checked or set
     # Flask-SocketIO's debugger, reloader and test client, Flask-Login's test client (framework/lazy.py)
     *("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client", "flask_login.test_client", "pdb"),
 )
