@@ -36,10 +36,11 @@ sys.path.insert(0, str(REPO))
 
 from bench.bare_app import seed as seed_bare  # noqa: E402
 from bench.public_page import (  # noqa: E402
+    APPS,
     BROWSER,
-    COLD_PORT,
     HOST,
     LINKS,
+    PORT_BASE,
     PRODUCT_SOURCE,
     PRODUCTS,
     USERNAME,
@@ -53,8 +54,11 @@ from bench.public_page import (  # noqa: E402
     write_config,
 )
 
-DATABASE = "conexoos_bench_start"
+DATABASE = (os.environ.get("BENCH_POSTGRES_DATABASE") or "conexoos_bench") + "_start"
 """The PostgreSQL database of this benchmark (not public_page.py's: both may run at once)."""
+
+COLD_PORT = PORT_BASE + len(APPS)
+"""The port of the spawned app: public_page.py's cold-start port (``BENCH_PORT_BASE`` + 3)."""
 
 
 @dataclass

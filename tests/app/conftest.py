@@ -39,7 +39,7 @@ _FORM_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _META_TOKEN = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 RATE_LIMITS_OFF = {"FLASK": {"CONFIG": {"RATELIMIT_ENABLED": False}}}
 QUIET = {"SERVER_ENV": {"LOG": {"LEVEL": "WARNING"}}}  # no access line per request in captured output
-PRODUCTION_HASHER = accounts_controller._hasher
+PRODUCTION_HASHER = accounts_controller.password_hasher()
 """The product's own argon2 hasher, kept for the test of its parameters before tests swap in a cheap one."""
 
 
@@ -126,7 +126,7 @@ def each(cases: Mapping[str, Case], check: Callable[[Case], object]) -> None:
 def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
     """Still argon2id, but with the smallest cost: the product's 0.2 s per hash would dominate the run."""
     fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(accounts_controller, "_hasher", fast)
+    monkeypatch.setattr(accounts_controller, "password_hasher", lambda: fast)
     monkeypatch.setattr(accounts_controller, "_DUMMY_HASH", fast.hash("conexoos-dummy-password"))
 
 

@@ -41,13 +41,13 @@ def test_a_hash_made_from_the_raw_text_still_verifies_and_is_replaced(app: Flask
     with app.app_context():
         user = User.get_by_username("alice")
         assert user is not None
-        user.password_hash = accounts._hasher.hash(DECOMPOSED)  # as stored before normalisation
+        user.password_hash = accounts.password_hasher().hash(DECOMPOSED)  # as stored before normalisation
         db.session.commit()
     assert post_login(app.test_client(), "alice", DECOMPOSED).status_code == 302
     with app.app_context():
         user = User.get_by_username("alice")
         assert user is not None
-        assert accounts._hasher.verify(user.password_hash, COMPOSED)  # rehashed in the normal form
+        assert accounts.password_hasher().verify(user.password_hash, COMPOSED)  # rehashed in the normal form
     assert post_login(app.test_client(), "alice", COMPOSED).status_code == 302
 
 

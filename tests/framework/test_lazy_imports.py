@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conexoos.framework.lazy import EAGER_PACKAGES, LazyPackageFinder, lazy_module
+from conexoos.framework import lazy
+from conexoos.framework.lazy import EAGER_PACKAGES, DeferredImports, LazyPackageFinder, lazy_module
 
 REPO = Path(__file__).resolve().parents[2]
 FIRST_USE_ONLY = (
@@ -24,12 +25,19 @@ FIRST_USE_ONLY = (
     *("socketio.client", "engineio.client", "requests", "socketio.redis_manager", "redis.client"),
     *("redis.asyncio", "cachelib.redis", "limits.aio", "flask_wtf.recaptcha", "wsproto"),
     "sqlalchemy.dialects.postgresql",  # on SQLite (the analytics flush's insert imports it on PostgreSQL)
+    "babel",  # prices in en_US and the CURRENCY check come from conexoos.app.currency_table
+    "yaml",  # a JSON configuration file; ua-parser's YAML loader
+    "croniter",  # the product schedules its tasks by interval: only a cron task needs it
+    "argon2",  # no password is checked or set
+    # Flask-SocketIO's debugger, reloader and test client, Flask-Login's test client (framework/lazy.py)
+    *("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client", "flask_login.test_client", "pdb"),
 )
-SCRIPT = """
+SEED = """
 import sys
 from conexoos.framework import create_app, db
 from conexoos.framework.database import create_schema
 from conexoos.app.controllers.accounts import create_account
+from conexoos.app.controllers.blocks.product import create_product
 from conexoos.app.models.persistent import UserLink
 
 app = create_app(None, sys.argv[1])
@@ -38,11 +46,30 @@ with app.app_context():
     user = create_account("maya@example.com", "maya", "quiet measured passphrase")
     link = UserLink(owner_id=user.id, title="Shop", url="https://example.com/shop", order_index=0)
     db.session.add(link)
+    create_product(user, {"title": "Print", "price": 1500, "currency": "EUR", "buy_url": "https://example.com/b"})
     db.session.commit()
-    link_id = link.id
-client = app.test_client()
-statuses = [client.get("/maya").status_code, client.get(f"/go/{link_id}").status_code]
-print(statuses, sorted(name for name in sys.argv[2:] if name in sys.modules))
+    print(link.id)
+"""
+SERVE = """
+import io, sys
+from conexoos.framework.wsgi import app  # as a gunicorn worker loads it, served without a test client
+
+def get(path):
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": path, "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1", "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/12",
+        "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": True, "wsgi.multiprocess": False, "wsgi.run_once": False,
+    }
+    statuses = []
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    return int(statuses[0].split()[0]), body
+
+page, body = get("/maya")
+print([page, get(f"/go/{sys.argv[1]}")[0]], "€15.00" in body.decode())
+print(sorted(name for name in sys.argv[2:] if name in sys.modules))
 """
 
 
@@ -56,9 +83,16 @@ def test_the_public_page_and_a_redirect_import_none_of_them(tmp_path: Path) -> N
             }
         )
     )
-    environment = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    environment = {**os.environ, "PYTHONPATH": str(REPO / "src"), "CONFIG_FILE": str(config)}
+    seeded = _run([SEED, str(config)], environment)
+    served = _run([SERVE, seeded.strip().splitlines()[-1], *FIRST_USE_ONLY], environment)
+    assert served.strip().splitlines()[-2:] == ["[200, 302] True", "[]"]
+
+
+def _run(arguments: list[str], environment: dict[str, str]) -> str:
+    """The output of ``python -c`` with ``arguments`` in a fresh interpreter (which must succeed)."""
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(config), *FIRST_USE_ONLY],
+        [sys.executable, "-c", *arguments],
         capture_output=True,
         text=True,
         env=environment,
@@ -66,7 +100,7 @@ def test_the_public_page_and_a_redirect_import_none_of_them(tmp_path: Path) -> N
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[200, 302] []"
+    return done.stdout
 
 
 def test_a_lazy_module_is_imported_at_its_first_attribute(
@@ -165,11 +199,20 @@ for package in EAGER_PACKAGES:
         ),
         list(_submodule_imports(package, tree)),  # no __all__ (simple_websocket): what it imports
     )
+    imported = _submodule_imports(package, tree)
     lazily = {name: getattr(module, name) for name in exported}
     eager = types.ModuleType(package)  # the __init__ run as it is, beside the lazy module
     eager.__dict__.update(__package__=package, __path__=module.__path__, __spec__=module.__spec__)
     exec(compile(source, module.__spec__.origin, "exec"), eager.__dict__)
-    same = all(lazily[name] is getattr(eager, name) for name in exported)
+    # a name the __init__ imports is the very same object; one it defines (ua_parser's Parser) is made
+    # again by this second run: the same kind of object under the same name
+    same = all(
+        lazily[name] is getattr(eager, name)
+        if name in imported
+        else type(lazily[name]) is type(getattr(eager, name))
+        and getattr(lazily[name], "__qualname__", name) == getattr(getattr(eager, name), "__qualname__", name)
+        for name in exported
+    )
     print(package, len(exported), same)
 """
 
@@ -177,15 +220,68 @@ for package in EAGER_PACKAGES:
 def test_a_lazy_package_gives_what_its_init_gives(tmp_path: Path) -> None:
     """Each package of EAGER_PACKAGES gives every name of its ``__all__``, the very objects its own
     ``__init__`` binds when run in full."""
-    done = subprocess.run(
-        [sys.executable, "-c", EVERY_NAME],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.strip().splitlines()
+    lines = _run([EVERY_NAME], {**os.environ, "PYTHONPATH": str(REPO / "src")}).strip().splitlines()
     assert [line.split()[0] for line in lines] == list(EAGER_PACKAGES)
     assert all(line.endswith("True") and int(line.split()[1]) > 0 for line in lines), lines
+
+
+SOCKETIO_RUN = """
+import sys
+import conexoos.framework  # installs the finder
+import flask, flask_socketio
+deferred = ("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client")
+print([name for name in deferred if name in sys.modules])
+app = flask.Flask("probe")
+app.run = lambda *args, **kwargs: print("served", sorted(kwargs))  # the development server, not started
+socketio = flask_socketio.SocketIO(app, async_mode="threading")
+socketio.run(app, port=1, debug=True, use_reloader=False, allow_unsafe_werkzeug=True)
+import werkzeug.debug, werkzeug._reloader
+print([name for name in deferred if name in sys.modules])
+print(flask_socketio.DebuggedApplication is werkzeug.debug.DebuggedApplication,
+      flask_socketio.run_with_reloader is werkzeug._reloader.run_with_reloader)
+from flask_socketio import SocketIOTestClient
+print(SocketIOTestClient is sys.modules["flask_socketio.test_client"].SocketIOTestClient)
+"""
+
+
+def test_flask_socketio_imports_its_debugger_and_test_client_when_run_needs_them() -> None:
+    lines = _run([SOCKETIO_RUN], {**os.environ, "PYTHONPATH": str(REPO / "src")}).strip().splitlines()
+    assert lines[0] == "[]"
+    assert lines[1].startswith("served")
+    assert lines[2:] == [
+        "['werkzeug.debug', 'werkzeug._reloader', 'flask_socketio.test_client']",
+        "True True",
+        "True",
+    ]
+
+
+DEFERRING = """
+from collections import OrderedDict
+from json import dumps
+
+def encode(value):
+    return dumps(OrderedDict(value))
+"""
+
+
+@pytest.mark.parametrize("elsewhere", ["", "KEYS = OrderedDict()\n"])
+def test_a_deferred_import_is_made_at_its_users_first_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, elsewhere: str
+) -> None:
+    """Names imported for one function only are bound at its first call; a module that uses them anywhere
+    else (here at its top level) is run as it is."""
+    (tmp_path / "deferring_probe.py").write_text(DEFERRING + elsewhere)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    deferred = DeferredImports(names={"OrderedDict": "collections", "dumps": "json"}, users=("encode",))
+    monkeypatch.setitem(lazy.DEFERRED_IMPORTS, "deferring_probe", deferred)
+    monkeypatch.setattr(sys, "meta_path", [LazyPackageFinder([]), *sys.meta_path])
+    import deferring_probe  # type: ignore[import-not-found]
+
+    try:
+        assert ("dumps" in vars(deferring_probe)) == bool(elsewhere)
+        assert deferring_probe.encode({"a": 1}) == '{"a": 1}'
+        assert vars(deferring_probe)["dumps"] is json.dumps
+        with pytest.raises(AttributeError):
+            deferring_probe.loads  # noqa: B018
+    finally:
+        del sys.modules["deferring_probe"]

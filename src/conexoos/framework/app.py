@@ -38,6 +38,7 @@ from .plugins import load_plugins
 from .project import Project, locate_project, project_schema
 from .proxy import TrustedProxies, parse_trusted_proxies
 from .realtime import create_socketio
+from .routing import LazyBuildRule
 from .services import Services
 from .sessions import configure_sessions, init_sessions
 from .static_files import install_static_files
@@ -145,6 +146,7 @@ def _make_flask(project: Project, settings: Settings) -> Flask:
         template_folder=str(templates) if templates else None,
         instance_path=str(settings.instance_path),
     )
+    app.url_rule_class = LazyBuildRule
     loaders: list[BaseLoader] = [FileSystemLoader(str(templates))] if templates else []
     loaders.append(PackageLoader("conexoos.framework", "templates"))
     app.jinja_loader = ChoiceLoader(loaders)

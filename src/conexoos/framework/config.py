@@ -15,21 +15,26 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import yaml
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from . import schema
 from .errors import ConfigError
 from .interpolation import substitute
+from .lazy import lazy_module
 from .proxy import trusted_proxies_problems
 from .redaction import REDACTED, may_hold_credentials, redact_credentials, redact_tree
 from .schema import Entries, Key
 from .smtp import smtp_config_problems
 from .urls import public_url_problems
+
+if TYPE_CHECKING:
+    import yaml
+else:
+    yaml = lazy_module("yaml")  # 1 MiB and 50 ms a worker, for a YAML file only (a server may have JSON)
 
 log = logging.getLogger("conexoos.config")
 

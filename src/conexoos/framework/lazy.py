@@ -19,12 +19,15 @@ without running their ``__init__``, each name being imported from its submodule 
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -49,14 +52,51 @@ def lazy_module(name: str) -> ModuleType:
     return LazyModule(name)
 
 
-EAGER_PACKAGES = ("socketio", "engineio", "redis", "cachelib", "limits", "flask_wtf", "simple_websocket")
+EAGER_PACKAGES = (
+    *("socketio", "engineio", "redis", "cachelib", "limits", "flask_wtf", "simple_websocket", "ua_parser"),
+    "flask_login",
+)
 """Packages whose ``__init__`` imports every submodule. python-socketio's brings its client stack (requests,
 urllib3, websocket-client), Kafka and AMQP managers and asyncio servers to a server that uses ``Server`` and
 ``WSGIApp``; redis-py's brings its cluster, sentinel and asyncio clients to a module that names
 ``redis.exceptions.RedisError``; cachelib's brings every cache backend (and so redis-py) to the sessions'
 ``FileSystemCache``; limits' brings its asyncio storages, Flask-WTF's its reCAPTCHA (and urllib.request)
 to the CSRF check; simple-websocket's brings wsproto and h11 to Engine.IO's threading driver, which
-needs them at a socket's first upgrade. About 16 MiB and 0.3 s of CPU a worker together."""
+needs them at a socket's first upgrade; ua-parser's its YAML loader (PyYAML, 1 MiB and 50 ms) to a resolver
+over its built-in matchers; Flask-Login's its test client (Flask's, click's test runner, pdb). About 18 MiB
+and 0.4 s of CPU a worker together."""
+
+UNUSABLE_WITHOUT = {"flask_wtf.i18n": "flask_babel"}
+"""Modules that import a heavy package first and then fail without another one: Flask-WTF's ``i18n`` imports
+Babel (0.9 MiB of modules) and then Flask-Babel, and Flask-WTF takes the ImportError as "no translations".
+Without the second package installed, the import fails at once instead, with the same ImportError."""
+
+
+@dataclass(frozen=True)
+class DeferredImports:
+    """Names a module's ``__init__`` imports at its top level that only some of its functions use: they are
+    imported when one of those functions is first called (or the name is read from the module)."""
+
+    names: dict[str, str]
+    """Each name and the module it is imported from (absolute)."""
+    users: tuple[str, ...]
+    """The functions (``function`` or ``Class.method``) that use them; a use anywhere else loads the module
+    as it is."""
+
+
+DEFERRED_IMPORTS = {
+    "flask_socketio": DeferredImports(
+        names={
+            "DebuggedApplication": "werkzeug.debug",
+            "run_with_reloader": "werkzeug._reloader",
+            "SocketIOTestClient": "flask_socketio.test_client",
+        },
+        users=("SocketIO.run", "SocketIO.test_client"),
+    )
+}
+"""Flask-SocketIO's ``__init__`` imports Werkzeug's debugger and reloader for ``SocketIO.run`` (the
+development server) and its test client (and so Flask's, click's test runner and pdb) for
+``SocketIO.test_client``: 1.1 MiB and 40 ms a worker that never calls either."""
 
 Export = tuple[str, str | None]
 """Where a package's name comes from: (submodule relative to the package, attribute; None for the submodule
@@ -172,6 +212,103 @@ def _submodule_imports(package: str, tree: ast.Module) -> dict[str, Export]:
     return exports
 
 
+class DeferredImportLoader(importlib.abc.Loader):
+    """Runs a module's source without the top-level imports of its :class:`DeferredImports`; each of its
+    ``users`` imports them all before its first call, and reading one from the module imports it too."""
+
+    def __init__(self, eager: importlib.abc.InspectLoader, deferred: DeferredImports) -> None:
+        self.eager = eager
+        self.deferred = deferred
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        """The default module."""
+        return None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.eager, name)
+
+    def exec_module(self, module: ModuleType) -> None:
+        """Run the source without the deferred imports, or as it is if it uses them elsewhere."""
+        source = self.eager.get_source(module.__name__)
+        tree = ast.parse(source) if source is not None else None
+        if tree is None or not self._defers(module.__name__, tree):
+            self.eager.exec_module(module)  # a version of the package that uses them differently
+            return
+        filename = getattr(module.__spec__, "origin", None) or module.__name__
+        exec(compile(tree, filename, "exec"), module.__dict__)
+        lock = threading.Lock()
+
+        def bind() -> None:
+            with lock:
+                for name, source_module in self.deferred.names.items():
+                    if name not in module.__dict__:
+                        module.__dict__[name] = getattr(importlib.import_module(source_module), name)
+
+        for user in self.deferred.users:
+            owner_name, _, function_name = user.rpartition(".")
+            owner = getattr(module, owner_name) if owner_name else module
+            setattr(owner, function_name, _binding_first(getattr(owner, function_name), bind))
+
+        def __getattr__(attribute: str) -> Any:
+            if attribute not in self.deferred.names:
+                raise AttributeError(f"module {module.__name__!r} has no attribute {attribute!r}")
+            bind()
+            return module.__dict__[attribute]
+
+        module.__getattr__ = __getattr__  # type: ignore[method-assign]
+
+    def _defers(self, package: str, tree: ast.Module) -> bool:
+        """Remove the deferred imports from ``tree``; False if it imports or uses them otherwise."""
+        kept: list[ast.stmt] = []
+        removed: set[str] = set()
+        for node in tree.body:
+            if isinstance(node, ast.ImportFrom) and all(
+                self.deferred.names.get(alias.asname or alias.name) == _absolute(package, node)
+                and alias.asname is None
+                for alias in node.names
+            ):
+                removed.update(alias.name for alias in node.names)
+            else:
+                kept.append(node)
+        if removed != set(self.deferred.names) or _uses(kept, removed, self.deferred.users):
+            return False
+        tree.body = kept
+        return True
+
+
+def _absolute(package: str, node: ast.ImportFrom) -> str:
+    if node.level == 0:
+        return node.module or ""
+    base = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+    return f"{base}.{node.module}" if node.module else base
+
+
+def _uses(statements: list[ast.stmt], names: set[str], users: tuple[str, ...]) -> bool:
+    """Whether any code in ``statements`` outside the functions ``users`` mentions one of ``names``."""
+    pending: list[tuple[str, ast.AST]] = [("", statement) for statement in statements]
+    while pending:
+        scope, node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            qualified = f"{scope}.{node.name}" if scope else node.name
+            if qualified in users:
+                continue
+            pending.extend((qualified, child) for child in ast.iter_child_nodes(node))
+        elif isinstance(node, ast.Name) and node.id in names:
+            return True
+        else:
+            pending.extend((scope, child) for child in ast.iter_child_nodes(node))
+    return False
+
+
+def _binding_first(function: Callable[..., Any], bind: Callable[[], None]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        bind()
+        return function(*args, **kwargs)
+
+    return call
+
+
 class LazyPackageFinder(importlib.abc.MetaPathFinder):
     """Finds the packages named ``packages`` and loads them with :class:`LazyPackageLoader`."""
 
@@ -181,13 +318,22 @@ class LazyPackageFinder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        """A lazily loaded spec for one of the packages; None for any other module."""
-        if fullname not in self.packages:
+        """A lazily loaded spec for one of the packages; None for any other module. A module of
+        :data:`UNUSABLE_WITHOUT` whose requirement is not installed is a ModuleNotFoundError at once."""
+        requirement = UNUSABLE_WITHOUT.get(fullname)
+        if requirement is not None and importlib.util.find_spec(requirement) is None:
+            raise ModuleNotFoundError(
+                f"{fullname} needs {requirement}, which is not installed", name=requirement
+            )
+        if fullname not in self.packages and fullname not in DEFERRED_IMPORTS:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or not isinstance(spec.loader, importlib.abc.InspectLoader):
             return spec  # not found (the import fails as usual) or not from source: loaded eagerly
-        spec.loader = LazyPackageLoader(spec.loader)
+        if fullname in DEFERRED_IMPORTS:
+            spec.loader = DeferredImportLoader(spec.loader, DEFERRED_IMPORTS[fullname])
+        else:
+            spec.loader = LazyPackageLoader(spec.loader)
         return spec
 
 

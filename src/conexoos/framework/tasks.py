@@ -30,14 +30,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import redis
 import sqlalchemy.exc
-from croniter import croniter
 from flask import Flask
 
 from .config import Settings
+from .lazy import lazy_module
 from .services import NO_RETRY, Services
 from .task_status import (
     LAG_FACTOR,
@@ -52,6 +52,11 @@ from .task_status import (
     describe_error,
     moment,
 )
+
+if TYPE_CHECKING:
+    import croniter as croniter_module
+else:
+    croniter_module = lazy_module("croniter")  # and python-dateutil, six (0.6 MiB): for cron tasks only
 
 log = logging.getLogger("conexoos.tasks")
 TaskFunction = Callable[[], object]
@@ -131,7 +136,7 @@ class Task:
             raise ValueError(f"task {self.name!r} has neither an interval nor a cron expression")
         # get_prev() excludes its start: nudge it so that a task due at exactly ``now`` is due now.
         start = datetime.fromtimestamp(now, tz=UTC) + timedelta(microseconds=1)
-        return int(croniter(self.cron, start).get_prev(float))
+        return int(croniter_module.croniter(self.cron, start).get_prev(float))
 
     def ttl(self) -> int:
         return int(self.interval * 2) + 1 if self.interval else 24 * 3600
@@ -141,7 +146,7 @@ class Task:
         if self.interval is not None:
             return (math.floor(after / self.interval) + 1) * self.interval
         start = datetime.fromtimestamp(after, tz=UTC)
-        return float(croniter(str(self.cron), start).get_next(float))
+        return float(croniter_module.croniter(str(self.cron), start).get_next(float))
 
     def period(self, around: float) -> float:
         """Seconds between two runs (for a cron expression: the two after ``around``)."""
@@ -197,7 +202,7 @@ class Scheduler:
 
     def cron(self, expression: str, function: TaskFunction, name: str | None = None) -> Task:
         """Run ``function`` on a five-field cron ``expression``, evaluated in UTC."""
-        if not croniter.is_valid(expression):
+        if not croniter_module.croniter.is_valid(expression):
             raise ValueError(f"invalid cron expression {expression!r}")
         return self._add(Task(name or function.__name__, function, cron=expression))
 

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from werkzeug.routing import Map
 
 from conexoos.app.models.persistent import USER, User
 from conexoos.app.utils.email_address import canonical_email
+from conexoos.framework.lazy import lazy_module
 
 from . import pending_signups, site_settings, username_holds
 from .password_policy import normalized_password, password_problem
 from .user_sessions import end_sessions
+
+if TYPE_CHECKING:
+    import argon2
+else:
+    argon2 = lazy_module("argon2")  # and its cffi bindings (0.5 MiB): a public page checks no password
 
 RESERVED_USERNAMES = frozenset(
     {
@@ -104,7 +110,12 @@ so would read as a file (and could one day be shadowed by one)."""
 RESERVED_MESSAGE = "This username is reserved. Choose another one."
 UNUSABLE_PASSWORD_PREFIX = "!"
 """A stored password hash starting with this is no hash: no password matches it."""
-_hasher = PasswordHasher()
+
+
+@functools.cache
+def password_hasher() -> argon2.PasswordHasher:
+    """The argon2id hasher with its default parameters (made at the first password checked or set)."""
+    return argon2.PasswordHasher()
 
 
 _DUMMY_HASH: str | None = None
@@ -116,7 +127,7 @@ def _dummy_hash() -> str:
     of a second of every worker's start)."""
     global _DUMMY_HASH  # made once per process; two threads racing make two valid hashes, both fine
     if _DUMMY_HASH is None:
-        _DUMMY_HASH = _hasher.hash("conexoos-dummy-password")
+        _DUMMY_HASH = password_hasher().hash("conexoos-dummy-password")
     return _DUMMY_HASH
 
 
@@ -140,7 +151,7 @@ class PasswordRejected(ValueError):
 
 def hash_password(password: str) -> str:
     """An argon2id hash of ``password`` in its normal form (see ``password_policy.normalized_password``)."""
-    return _hasher.hash(_secret(normalized_password(password)))
+    return password_hasher().hash(_secret(normalized_password(password)))
 
 
 def _secret(password: str) -> bytes:
@@ -244,7 +255,7 @@ def verify_password(user: User | None, password: str) -> bool:
     stored = user.password_hash if user else _dummy_hash()
     normal = normalized_password(password)
     if _matches(stored, normal):
-        outdated = user is not None and _hasher.check_needs_rehash(stored)
+        outdated = user is not None and password_hasher().check_needs_rehash(stored)
     elif normal != password and _matches(stored, password):  # the work depends on the input, not the account
         outdated = True  # a hash made from the text as typed, before passwords were normalised
     else:
@@ -265,8 +276,8 @@ def verify_password_hash(stored_hash: str, password: str) -> bool:
 
 def _matches(stored_hash: str, password: str) -> bool:
     try:
-        return bool(_hasher.verify(stored_hash, _secret(password)))
-    except (VerificationError, InvalidHashError):
+        return bool(password_hasher().verify(stored_hash, _secret(password)))
+    except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
         return False
 
 

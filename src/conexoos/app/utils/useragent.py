@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
-from ua_parser import Parser, basic, loaders
+from ua_parser.basic import Resolver
+from ua_parser.core import Domain, Matchers
 
 # Link-preview fetchers of messaging and social apps, and crawlers ua-parser may not flag. The in-app
 # browsers of those apps (Snapchat/..., Line/..., [Pinterest/iOS], Mozilla/... Viber/...) are people, and
@@ -39,11 +41,16 @@ class ClientInfo:
 
 
 @lru_cache(maxsize=1)
-def _parser() -> Parser:
+def _resolver() -> Resolver:
     """ua-parser's pure-Python resolver over its regexes compiled one by one as a string needs them: about
     6 MiB per worker, where the Rust resolver (compiling every regex at the first parse) takes 25 MiB. A
-    string it has not seen costs about half a millisecond more, once: :func:`classify` caches the result."""
-    return Parser(basic.Resolver(loaders.load_lazy_builtins()))
+    string it has not seen costs about half a millisecond more, once: :func:`classify` caches the result.
+
+    Built from ua-parser's modules, not its ``Parser``: the package's ``__init__`` (loaded lazily, see
+    ``conexoos.framework.lazy``) would import its YAML loader and so PyYAML (1 MiB) for nothing."""
+    from ua_parser_builtins.lazy import MATCHERS  # what ua_parser.loaders.load_lazy_builtins() returns
+
+    return Resolver(cast(Matchers, MATCHERS))  # as load_lazy_builtins() casts them
 
 
 @lru_cache(maxsize=4096)
@@ -51,7 +58,7 @@ def classify(user_agent: str) -> ClientInfo:
     """Classify a User-Agent header (cached: the same few strings come again and again)."""
     if not user_agent.strip() or _BOT_PATTERN.search(user_agent):
         return ClientInfo("bot", "", "")
-    result = _parser().parse(user_agent)
+    result = _resolver()(user_agent, Domain.ALL).complete()  # what ua_parser.Parser.parse does
     os_family = result.os.family if result.os else ""
     browser = result.user_agent.family if result.user_agent else ""
     device_family = result.device.family if result.device else ""

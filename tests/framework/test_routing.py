@@ -1,0 +1,49 @@
+"""URL rules compile their URL builders at the first ``url_for``, and build what Werkzeug's own build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import url_for
+from werkzeug.routing import Map, Rule
+
+from conexoos.framework.routing import LazyBuildRule
+from tests.conftest import AppFactory
+
+RULES = [
+    ("/", {}),
+    ("/<username>", {"username": "maya"}),
+    ("/go/<int:link_id>", {"link_id": 7, "ref": "qr"}),
+    ("/static/<path:filename>", {"filename": "css/site.css", "v": "3"}),
+    ("/u/<name>/page/<int:page>", {"name": "a b", "page": 2}),
+]
+
+
+@pytest.mark.parametrize(("rule", "values"), RULES)
+def test_a_lazy_rule_builds_the_url_werkzeugs_rule_builds(rule: str, values: dict[str, object]) -> None:
+    urls = []
+    for rule_class in (Rule, LazyBuildRule):
+        adapter = Map([rule_class(rule, endpoint="e", defaults=None)]).bind("example.com")
+        urls.append([adapter.build("e", values), adapter.build("e", values, append_unknown=False)] * 2)
+    assert urls[0] == urls[1]
+
+
+def test_the_builders_are_compiled_at_the_first_build_only() -> None:
+    rule = LazyBuildRule("/go/<int:link_id>", endpoint="go")
+    adapter = Map([rule]).bind("example.com")
+    assert rule._build.__func__.__name__ == "build_first"
+    assert rule._build_unknown.__func__.__name__ == "build_first"
+    assert adapter.build("go", {"link_id": 3, "ref": "x"}) == "/go/3?ref=x"
+    assert rule._build_unknown.__func__.__name__ != "build_first"  # Werkzeug's compiled builder now
+    assert rule._build.__func__.__name__ == "build_first"  # not needed yet
+    assert adapter.build("go", {"link_id": 4}, append_unknown=False) == "/go/4"
+    assert rule._build.__func__.__name__ != "build_first"
+
+
+def test_the_app_factory_makes_lazy_rules(make_app: AppFactory, bare_project: Path) -> None:
+    app = make_app(bare_project)
+    rules = list(app.url_map.iter_rules())
+    assert rules and all(isinstance(rule, LazyBuildRule) for rule in rules)
+    with app.test_request_context():
+        assert url_for("conexoos_readyz", v="1") == "/readyz?v=1"
