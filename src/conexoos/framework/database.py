@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -17,7 +19,7 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Table, event
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapper
 
 from .config import DatabaseSettings, Settings
@@ -197,6 +199,33 @@ def _check_bindings(module_name: str, db_settings: DatabaseSettings) -> None:
                     f"has __bind_key__ = {bound!r}; models on this connection need {expected}"
                 ]
             )
+
+
+CLIENT_SIDE_AUTOCOMMIT = frozenset({"postgresql"})
+"""Dialects whose driver switches autocommit on and off without a round trip (psycopg)."""
+
+
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """A connection to the default database for reads whose rows are kept as plain values, not entities
+    (the public page, ``/go``): no identity map, no change tracking, no refresh after a commit.
+
+    Inside a request that already holds a session transaction, that transaction's connection (its pending
+    changes flushed first), so the reads see what it wrote. Otherwise a connection of its own from the
+    pool, back in it when the block ends; on PostgreSQL in autocommit, so that no ``BEGIN`` precedes the
+    first statement and no ``ROLLBACK`` follows the last (two round trips of the four of a page); each
+    statement sees its own snapshot, as it does under ``READ COMMITTED`` in a transaction anyway.
+    """
+    session = db.session()
+    if session.in_transaction():
+        if session.autoflush:
+            session.flush()
+        yield session.connection()
+        return
+    with db.engine.connect() as connection:
+        if connection.dialect.name in CLIENT_SIDE_AUTOCOMMIT:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 def create_schema(app: Flask, settings: Settings) -> None:

@@ -86,7 +86,7 @@ def profile(username: str) -> Response:
 
 def _render_profile(username: str) -> page_cache.RenderedPage:
     page = profiles.public_page(username)
-    page_style = appearance.page_style(appearance.from_row(page.appearance))
+    page_style = appearance.page_style(page.appearance or appearance.Appearance())
     allow_style(page_style)
     html = render_template(
         "public/profile.html",
@@ -109,7 +109,8 @@ def go(link_id: int) -> Response:
     followed = page_cache.follow_link(link_id, lambda: profiles.live_link(link_id))
     if isinstance(followed, str):
         return _redirect(followed)
-    return show_lock(followed)  # a sensitive-content notice or a password first (blueprints/link_locks.py)
+    # A sensitive-content notice or a password first (blueprints/link_locks.py), from the link's row.
+    return show_lock(profiles.lockable_link(followed))
 
 
 @public.route("/go/product/<id:product_id>", methods=["GET"])
