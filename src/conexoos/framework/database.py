@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapper
 from .config import DatabaseSettings, Settings
 from .database_timeouts import bound_request_statements, engine_options, lock_timeout_statement
 from .errors import ConfigError, ReadOnlyDatabaseError
+from .pool_liveness import check_on_checkout, checked_without_round_trip
 from .project import Project
 
 
@@ -82,7 +83,8 @@ def configure_database(app: Flask, settings: Settings) -> None:
 
 
 def init_database(app: Flask, settings: Settings) -> None:
-    """Create the engines and attach the readonly guard and SQLite pragmas."""
+    """Create the engines and attach the readonly guard, SQLite pragmas and the check of a pooled
+    PostgreSQL connection (``pool_liveness.py``)."""
     db.init_app(app)
     with app.app_context():
         for db_settings in settings.databases.values():
@@ -90,6 +92,8 @@ def init_database(app: Flask, settings: Settings) -> None:
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
             _bound_waits(engine, db_settings)
+            if checked_without_round_trip(engine.url):
+                check_on_checkout(engine)
             if db_settings.readonly:
                 _guard_readonly(engine, db_settings.name)
 
