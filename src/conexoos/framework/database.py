@@ -220,8 +220,10 @@ def reading() -> Iterator[Connection]:
     first statement and no ``ROLLBACK`` follows the last (two round trips of the four of a page); each
     statement sees its own snapshot, as it does under ``READ COMMITTED`` in a transaction anyway.
     """
-    session = db.session()
-    if session.in_transaction():
+    # A request that has not used the session yet has none: none is made (making one and closing it at
+    # the request's end cost more than the read).
+    session = db.session() if db.session.registry.has() else None
+    if session is not None and session.in_transaction():
         if session.autoflush:
             session.flush()
         yield session.connection()
