@@ -83,8 +83,8 @@ def public_page(username: str) -> PublicPage:
         if page_hidden(owner):
             raise NotFound("There is no page with this name.")
         runs = shown_runs(connection, owner, now)
-    stored_theme, has_appearance, *choices = row[OWNER_WIDTH:-1]
-    chosen = Appearance(*choices) if has_appearance is not None else None
+    stored_theme, appearance_user_id, *choices = row[OWNER_WIDTH:-1]
+    chosen = Appearance(*choices) if appearance_user_id is not None else None
     return PublicPage(
         user=owner,
         runs=runs,
