@@ -19,7 +19,7 @@ from conexoos.framework import db
 from tests.app.analytics_support import flush_events
 from tests.support.static_urls import unhashed
 
-from .conftest import BROWSER_UA, Account
+from .conftest import BROWSER_UA, Account, meta_token
 
 pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
 
@@ -194,6 +194,17 @@ def test_no_script_needed_and_html_plus_css_under_30_kb(
     css = b"".join(client.get(path).get_data() for path in stylesheets)  # uncompressed: no Accept-Encoding
     total = len(response.get_data()) + len(css)
     assert total < BUDGET_BYTES, f"{total} bytes of HTML + CSS"
+
+
+def test_only_a_signed_in_visitor_gets_a_csrf_token_that_works_on_the_page(
+    alice: Account, bob: Account, client: FlaskClient
+) -> None:
+    assert 'name="csrf-token"' not in client.get(f"/{alice.username}").get_data(as_text=True)
+    token = meta_token(bob.client.get(f"/{alice.username}"))  # the page's own script posts with it
+    response = bob.client.post(
+        "/api/add/link", json={"title": "Mine", "url": "https://bob.example/"}, headers={"X-CSRFToken": token}
+    )
+    assert response.status_code == 201, response.get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- the query budget

@@ -16,12 +16,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.framework import ConfigError, ReadOnlyDatabaseError, db, load_settings
-from conexoos.framework.database import create_schema
+from conexoos.framework.database import create_schema, reading
 from conexoos.framework.project import locate_project
 from tests.conftest import AppFactory
 from tests.support.services import DATABASE_KINDS, fresh_database, server_url
 
-from .helpers import write_files, write_project
+from .helpers import wait_until, write_files, write_project
 
 SERVER_KINDS = [kind for kind in DATABASE_KINDS if kind != "sqlite"]
 
@@ -119,6 +119,28 @@ def test_model_crud_through_db_session(database_url: str, make_app: AppFactory, 
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(FwNote)) == 1
     assert "fw_notes" in tables_of(database_url)
+
+
+def test_reading_sees_the_sessions_own_changes_and_otherwise_stays_out_of_the_session(
+    database_url: str, make_app: AppFactory, bare_project: Path
+) -> None:
+    app = make_app(bare_project, database_url=database_url)
+    count = select(func.count()).select_from(FwNote.__table__)
+    with app.app_context():
+        db.session.add(FwNote(title="committed"))
+        db.session.commit()
+        with reading() as connection:
+            assert connection.scalar(count) == 1
+        assert not db.session().in_transaction()  # a connection of its own, back in the pool
+        db.session.add(FwNote(title="pending"))  # not flushed yet
+        with reading() as connection:
+            assert connection.scalar(count) == 2  # flushed, and read in the session's transaction
+        db.session.rollback()
+        with reading() as connection:
+            assert connection.scalar(count) == 1
+            if connection.dialect.name == "postgresql":  # autocommit: each statement its own transaction
+                stamps = [connection.scalar(text("SELECT transaction_timestamp()")) for _ in range(2)]
+                assert stamps[0] != stamps[1]
 
 
 def test_a_failing_request_rolls_back_its_writes(
@@ -421,33 +443,37 @@ def test_credentials_with_special_characters_are_escaped(tmp_path: Path) -> None
     assert password not in str(url) and password not in repr(url)
 
 
+def end_server_sessions(url: str) -> None:
+    """End every server session on the database of ``url`` as a restart does (``pg_terminate_backend``),
+    and wait until they are gone: the app's pooled connections are dead but still in its pool."""
+    admin = create_engine(server_url("postgresql"), isolation_level="AUTOCOMMIT")
+    others = "FROM pg_stat_activity WHERE datname = :name AND pid <> pg_backend_pid()"
+    name = {"name": make_url(url).database}
+    with admin.connect() as connection:
+        terminated = connection.execute(text(f"SELECT pg_terminate_backend(pid) {others}"), name).scalars()
+        assert list(terminated) and all(terminated)  # the app's pooled connection was really killed
+        assert wait_until(lambda: not connection.execute(text(f"SELECT pid {others}"), name).all(), 10)
+    admin.dispose()
+
+
 @pytest.mark.services
 def test_postgresql_restart_is_survived(make_app: AppFactory, bare_project: Path) -> None:
+    """A connection the server ended while it sat in the pool is replaced before a request uses it, on
+    the session's path and on :func:`reading`'s (the public page's): the restart is invisible."""
     with fresh_database("postgresql") as url:
         app = make_app(bare_project, database_url=url, overrides={"FLASK": {"CONFIG": {"TESTING": False}}})
         add_note_routes(app)
         client = app.test_client()
         assert client.post("/notes/before").status_code == 200
 
-        admin = create_engine(server_url("postgresql"), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            terminated = (
-                connection.execute(
-                    text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = :name AND pid <> pg_backend_pid()"
-                    ),
-                    {"name": make_url(url).database},
-                )
-                .scalars()
-                .all()
-            )
-        admin.dispose()
-        assert terminated and all(terminated)  # the app's pooled connection was really killed
-
+        end_server_sessions(url)
         response = client.get("/notes")
         assert (response.status_code, response.get_json()) == (200, ["before"])
         assert client.post("/notes/after").status_code == 200
+
+        end_server_sessions(url)
+        with app.test_request_context("/"), reading() as connection:
+            assert connection.scalar(select(func.count()).select_from(FwNote.__table__)) == 2
         with app.app_context():
             for engine in db.engines.values():
                 engine.dispose()

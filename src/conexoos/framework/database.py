@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -17,12 +19,13 @@ from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Table, event
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapper
 
 from .config import DatabaseSettings, Settings
 from .database_timeouts import bound_request_statements, engine_options, lock_timeout_statement
 from .errors import ConfigError, ReadOnlyDatabaseError
+from .pool_liveness import check_on_checkout, checked_without_round_trip
 from .project import Project
 
 
@@ -80,7 +83,8 @@ def configure_database(app: Flask, settings: Settings) -> None:
 
 
 def init_database(app: Flask, settings: Settings) -> None:
-    """Create the engines and attach the readonly guard and SQLite pragmas."""
+    """Create the engines and attach the readonly guard, SQLite pragmas and the check of a pooled
+    PostgreSQL connection (``pool_liveness.py``)."""
     db.init_app(app)
     with app.app_context():
         for db_settings in settings.databases.values():
@@ -88,6 +92,8 @@ def init_database(app: Flask, settings: Settings) -> None:
             if engine.dialect.name == "sqlite":
                 event.listen(engine, "connect", _sqlite_pragmas)
             _bound_waits(engine, db_settings)
+            if checked_without_round_trip(engine.url):
+                check_on_checkout(engine)
             if db_settings.readonly:
                 _guard_readonly(engine, db_settings.name)
 
@@ -197,6 +203,35 @@ def _check_bindings(module_name: str, db_settings: DatabaseSettings) -> None:
                     f"has __bind_key__ = {bound!r}; models on this connection need {expected}"
                 ]
             )
+
+
+CLIENT_SIDE_AUTOCOMMIT = frozenset({"postgresql"})
+"""Dialects whose driver switches autocommit on and off without a round trip (psycopg)."""
+
+
+@contextmanager
+def reading() -> Iterator[Connection]:
+    """A connection to the default database for reads whose rows are kept as plain values, not entities
+    (the public page, ``/go``): no identity map, no change tracking, no refresh after a commit.
+
+    Inside a request that already holds a session transaction, that transaction's connection (its pending
+    changes flushed first), so the reads see what it wrote. Otherwise a connection of its own from the
+    pool, back in it when the block ends; on PostgreSQL in autocommit, so that no ``BEGIN`` precedes the
+    first statement and no ``ROLLBACK`` follows the last (two round trips of the four of a page); each
+    statement sees its own snapshot, as it does under ``READ COMMITTED`` in a transaction anyway.
+    """
+    # A request that has not used the session yet has none: none is made (making one and closing it at
+    # the request's end cost more than the read).
+    session = db.session() if db.session.registry.has() else None
+    if session is not None and session.in_transaction():
+        if session.autoflush:
+            session.flush()
+        yield session.connection()
+        return
+    with db.engine.connect() as connection:
+        if connection.dialect.name in CLIENT_SIDE_AUTOCOMMIT:
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        yield connection
 
 
 def create_schema(app: Flask, settings: Settings) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 
 from .config import DatabaseTimeouts
+from .pool_liveness import checked_without_round_trip
 
 KEEPALIVE_ARGS = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 TCP_USER_TIMEOUT_MS = 30_000
@@ -40,7 +41,11 @@ CANCEL_TIMEOUT = 1.0
 
 def engine_options(url: URL, timeouts: DatabaseTimeouts) -> dict[str, Any]:
     """SQLAlchemy ``create_engine`` options for a PostgreSQL or MySQL/MariaDB connection."""
-    options: dict[str, Any] = {"pool_pre_ping": True, "pool_recycle": 1800, "pool_timeout": timeouts.pool}
+    options: dict[str, Any] = {
+        "pool_pre_ping": not checked_without_round_trip(url),  # else pool_liveness.py checks, for free
+        "pool_recycle": 1800,
+        "pool_timeout": timeouts.pool,
+    }
     connect_args: dict[str, Any] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = timeouts.connect

@@ -7,11 +7,12 @@ from flask import Blueprint
 
 from conexoos.app.controllers.link_icons import LinkIcon, icon_of
 from conexoos.app.models.persistent import UserLink
+from conexoos.app.models.public_page import ShownLink
 
 link_icons = Blueprint("link_icons", __name__)
 
 
 @link_icons.app_template_global("link_icon")
-def link_icon(link: UserLink) -> LinkIcon | None:
+def link_icon(link: UserLink | ShownLink) -> LinkIcon | None:
     """The icon ``public/_link_icon.html`` draws for ``link`` (no query: from the loaded row)."""
     return icon_of(link)

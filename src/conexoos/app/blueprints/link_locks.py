@@ -61,9 +61,10 @@ def answer(link_id: int) -> Response:
     form again
     with why (400 stale form or no confirmation, 403 wrong password, 429 too many wrong passwords);
     404 unless the link is live; 400 when the link has no lock (nothing to answer, no unlock to count)."""
-    link = profiles.live_link(link_id)
-    if not link.is_locked:
+    shown = profiles.live_link(link_id)
+    if not shown.is_locked:
         raise BadRequest(NO_LOCK)
+    link = profiles.lockable_link(shown)
     owner_id = link.owner_id  # read before the click's commit expires the row
     answer = LockAnswer(
         token=request.form.get("token", ""),

@@ -10,10 +10,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, send_from_directory
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.link_locks import show_lock
 from conexoos.app.controllers import analytics, appearance, page_cache, plans, profiles
+from conexoos.app.controllers.anonymous import visitor_is_anonymous
 from conexoos.app.controllers.themes import THEMES
 from conexoos.app.models.persistent.event import BUY
 from conexoos.app.plans_config import format_money
@@ -86,7 +88,7 @@ def profile(username: str) -> Response:
 
 def _render_profile(username: str) -> page_cache.RenderedPage:
     page = profiles.public_page(username)
-    page_style = appearance.page_style(appearance.from_row(page.appearance))
+    page_style = appearance.page_style(page.appearance or appearance.Appearance())
     allow_style(page_style)
     html = render_template(
         "public/profile.html",
@@ -96,6 +98,9 @@ def _render_profile(username: str) -> page_cache.RenderedPage:
         theme_stylesheet=THEMES[page.theme].stylesheet,
         page_style=page_style,
         show_branding=not plans.plan_for(page.user).remove_branding,
+        # Told from the cookies first: loading the user (Flask-Login) for an anonymous visitor costs
+        # more than the rest of the page's header.
+        signed_in=not visitor_is_anonymous() and current_user.is_authenticated,
     )
     return page_cache.RenderedPage(page, html)
 
@@ -109,7 +114,8 @@ def go(link_id: int) -> Response:
     followed = page_cache.follow_link(link_id, lambda: profiles.live_link(link_id))
     if isinstance(followed, str):
         return _redirect(followed)
-    return show_lock(followed)  # a sensitive-content notice or a password first (blueprints/link_locks.py)
+    # A sensitive-content notice or a password first (blueprints/link_locks.py), from the link's row.
+    return show_lock(profiles.lockable_link(followed))
 
 
 @public.route("/go/product/<id:product_id>", methods=["GET"])

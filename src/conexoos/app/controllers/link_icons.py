@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from conexoos.app.models.persistent import User, UserLink
+from conexoos.app.models.public_page import ShownLink
 from conexoos.app.utils.io import Upload
 from conexoos.app.utils.link_icons import network_for_url
 from conexoos.framework.urls import external_url
@@ -31,7 +32,7 @@ class LinkIcon:
     """The media path of the owner's uploaded thumbnail."""
 
 
-def icon_of(link: UserLink) -> LinkIcon | None:
+def icon_of(link: UserLink | ShownLink) -> LinkIcon | None:
     """The icon of ``link``: its thumbnail (decorative: the title names the link), else its network's
     brand icon, named unless the title already holds the network's name; None when it has neither."""
     if link.icon:

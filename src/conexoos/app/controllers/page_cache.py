@@ -36,7 +36,8 @@ from werkzeug.wrappers import Response
 from conexoos.app.controllers import analytics, plans
 from conexoos.app.controllers.anonymous import visitor_is_anonymous
 from conexoos.app.controllers.profiles import PublicPage
-from conexoos.app.models.persistent import User, UserLink
+from conexoos.app.models.persistent import User
+from conexoos.app.models.public_page import PageOwner, ShownLink
 from conexoos.app.utils.csp import allow_style_hashes, allowed_style_hashes
 from conexoos.framework import db
 from conexoos.framework.cache import CacheStore, CacheUnavailable, cache_store
@@ -256,7 +257,7 @@ def page_edge(page: PublicPage) -> float:
     return min((moment.timestamp() for moment in moments if moment is not None), default=math.inf)
 
 
-def grace_end(user: User) -> datetime | None:
+def grace_end(user: User | PageOwner) -> datetime | None:
     """When a past-due owner's paid plan (and so the page's limits) ends, if it is still in its grace."""
     if user.subscription_status != "past_due" or user.past_due_since is None or plans.grace_expired(user):
         return None
@@ -286,7 +287,7 @@ def _note_outage(kind: str, path: str) -> None:
 # ---------------------------------------------------------------- click redirects
 
 
-def follow_link(link_id: int, find: Callable[[], UserLink]) -> str | UserLink:
+def follow_link(link_id: int, find: Callable[[], ShownLink]) -> str | ShownLink:
     """The target of ``/go/<link_id>``: while the cache holds it fresh (read from the database less than
     ``TTL`` ago, nothing changed on its owner's page or the site since, its window still open), from the
     cache without a query; else ``find()`` (the live link from the database; its errors pass). The click
@@ -339,7 +340,7 @@ def record_visit(record: Callable[[], object]) -> None:
         log.warning("database unreachable, a view or click served from the cache not recorded: %s", error)
 
 
-def _remembered(link: UserLink, owner: User, read_at: float) -> RememberedLink:
+def _remembered(link: ShownLink, owner: PageOwner, read_at: float) -> RememberedLink:
     """What ``/go`` needs of a link shown on a page rendered at ``read_at``."""
     ends = [moment for moment in (link.ends_at, grace_end(owner)) if moment is not None]
     return RememberedLink(link.url, owner.id, read_at, min((m.timestamp() for m in ends), default=math.inf))

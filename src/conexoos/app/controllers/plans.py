@@ -11,6 +11,7 @@ from werkzeug.exceptions import Forbidden
 
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.models.public_page import PageOwner
 from conexoos.app.plans_config import FREE_PLAN, Plan
 from conexoos.app.services import stripe_gateway as gateway
 
@@ -55,7 +56,7 @@ def plan_available(plan: Plan) -> bool:
     return plan.is_free or (bool(plan.price_id) and gateway.stripe_settings().configured)
 
 
-def plan_for(user: User) -> Plan:
+def plan_for(user: User | PageOwner) -> Plan:
     """The plan the user is entitled to now; past due, it is kept only during the grace period."""
     plans = all_plans()
     plan = plans.get(user.subscription_plan) or plans[FREE_PLAN]
@@ -64,7 +65,7 @@ def plan_for(user: User) -> Plan:
     return plan
 
 
-def grace_expired(user: User) -> bool:
+def grace_expired(user: User | PageOwner) -> bool:
     """Whether the user's past-due grace period is over."""
     return user.past_due_since is not None and grace_over(user.past_due_since)
 
@@ -104,7 +105,7 @@ def upgrade_among(candidates: Iterable[Plan]) -> Plan | None:
     return min(on_sale, key=lambda plan: (not plan.price, plan.price, plan.key)) if on_sale else None
 
 
-def visible_limit(user: User, kind: Limited) -> int | None:
+def visible_limit(user: User | PageOwner, kind: Limited) -> int | None:
     """How many live items of ``kind`` the public page may show (None: all)."""
     return kind.plan_limit(plan_for(user))
 

@@ -5,26 +5,30 @@ from __future__ import annotations
 import functools
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import ScalarSelect, Select, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 from werkzeug.exceptions import Gone, NotFound
 
 from conexoos.app.models.persistent import PageAppearance, Product, SiteSetting, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.types import NOW
+from conexoos.app.models.public_page import PageOwner, ShownLink, ShownProduct
 from conexoos.app.utils.io import IOUtils, Upload
 from conexoos.framework import db
+from conexoos.framework.database import reading
 from conexoos.framework.storage import media_storage
 from conexoos.framework.urls import external_url
 
 from . import plans
+from .appearance import Appearance
 from .blocks.link import LINK
 from .blocks.product import PRODUCT
-from .blocks.public import Run, shown_runs
+from .blocks.public import Run, shown_link_columns, shown_runs
 from .themes import DEFAULT_THEME, theme_key
 
 AVATAR_FOLDER = "img/avatars"
@@ -33,25 +37,27 @@ THEME_SETTING = "default_theme"
 
 @dataclass(frozen=True)
 class PublicPage:
-    """What a public page shows: the owner and the shown blocks in page order, within the plan."""
+    """What a public page shows, as plain values (``models/public_page.py``): the owner and the shown
+    blocks in page order, within the plan."""
 
-    user: User
+    user: PageOwner
     runs: list[Run]
     """Consecutive shown blocks of one kind; each kind draws its run with its partial."""
     theme: str = DEFAULT_THEME
     """The creator's theme, else the site's default (``controllers/themes.py``), read in the first query."""
-    appearance: PageAppearance | None = None
-    """The creator's appearance choices (``controllers/appearance.py``), read in the first query."""
+    appearance: Appearance | None = None
+    """The creator's appearance choices (``controllers/appearance.py``), read in the first query; None
+    when they never saved any."""
     next_start: datetime | None = None
     """When the owner's next scheduled link comes into its window (the page changes then), if any."""
 
     @property
-    def links(self) -> list[UserLink]:
+    def links(self) -> list[ShownLink]:
         """The shown links, in page order."""
         return [item for run in self.runs if run.kind is LINK for item in run.items]
 
     @property
-    def products(self) -> list[Product]:
+    def products(self) -> list[ShownProduct]:
         """The shown products, in page order."""
         return [item for run in self.runs if run.kind is PRODUCT for item in run.items]
 
@@ -69,24 +75,26 @@ def public_page(username: str) -> PublicPage:
     Items past the plan's limit are hidden, never deleted: they come back when the plan allows them.
     """
     now = utcnow()
-    row = db.session.execute(_page_owner_query(), {"username": username.lower(), "now": now}).first()
-    if row is None:
-        raise NotFound("There is no page with this name.")
-    user, stored_theme, appearance, next_start = row
-    if page_hidden(user):
-        raise NotFound("There is no page with this name.")
+    with reading() as connection:
+        row = connection.execute(_page_owner_query(), {"username": username.lower(), "now": now}).first()
+        if row is None:
+            raise NotFound("There is no page with this name.")
+        owner = PageOwner(*row[:OWNER_WIDTH])
+        if page_hidden(owner):
+            raise NotFound("There is no page with this name.")
+        runs = shown_runs(connection, owner, now)
+    stored_theme, appearance_user_id, *choices = row[OWNER_WIDTH:-1]
+    chosen = Appearance(*choices) if appearance_user_id is not None else None
     return PublicPage(
-        user=user,
-        runs=shown_runs(user, now),
-        theme=theme_key(
-            (appearance and appearance.theme) or (json.loads(stored_theme) if stored_theme else None)
-        ),
-        appearance=appearance,
-        next_start=next_start,
+        user=owner,
+        runs=runs,
+        theme=theme_key((chosen and chosen.theme) or (json.loads(stored_theme) if stored_theme else None)),
+        appearance=chosen,
+        next_start=row[-1],
     )
 
 
-def page_hidden(user: User) -> bool:
+def page_hidden(user: User | PageOwner) -> bool:
     """Whether ``user``'s page answers 404: suspended by staff (the owner's dashboard says why), or under
     ``VERIFY_EMAIL: required`` unpublished until the owner's address is verified."""
     if user.suspended_at is not None:
@@ -96,19 +104,36 @@ def page_hidden(user: User) -> bool:
 
 # The public page's and the redirects' statements are built once per process with bound parameters: building
 # one costs more than SQLAlchemy's cached compilation of it (a tenth of a millisecond, every request; several
-# for the page's, whose aliased subquery SQLAlchemy adapts column by column).
+# for the page's, whose aliased subquery SQLAlchemy adapts column by column). They select columns of the
+# tables, not entities: the rows become the plain values of ``models/public_page.py``.
+
+OWNER_WIDTH = len(fields(PageOwner))
+
+
+def _owner_columns() -> list[ColumnElement[Any]]:
+    """The columns of ``user`` a :class:`PageOwner` holds, in its order."""
+    return [User.__table__.c[field.name] for field in fields(PageOwner)]
 
 
 @functools.cache
-def _page_owner_query() -> Select[User, str | None, PageAppearance | None, datetime | None]:
+def _page_owner_query() -> Select[Any]:
     """The owner named ``:username`` joined to the site's theme setting and their appearance (one row or
-    none each: no extra query), with when their next link comes into its window after ``:now``."""
+    none each: no extra query), with when their next link comes into its window after ``:now``: the
+    owner's columns, the setting, the appearance's ``user_id`` (None: no row) and its choices in the order
+    of :class:`Appearance`, then the next start."""
+    user, setting, chosen = User.__table__, SiteSetting.__table__, PageAppearance.__table__
     return (
-        select(User, SiteSetting.value, PageAppearance, _next_start())
-        .select_from(User)
-        .outerjoin(SiteSetting, SiteSetting.key == THEME_SETTING)
-        .outerjoin(PageAppearance, PageAppearance.user_id == User.id)
-        .where(User.username == bindparam("username"))
+        select(
+            *_owner_columns(),
+            setting.c.value,
+            chosen.c.user_id,
+            *(chosen.c[field.name] for field in fields(Appearance)),
+            _next_start(),
+        )
+        .select_from(user)
+        .outerjoin(setting, setting.c.key == THEME_SETTING)
+        .outerjoin(chosen, chosen.c.user_id == user.c.id)
+        .where(user.c.username == bindparam("username"))
     )
 
 
@@ -129,9 +154,10 @@ def _next_start() -> ScalarSelect[datetime | None]:
 
 
 @functools.cache
-def _live_link_query() -> Select[UserLink, User, int]:
-    """Link ``:link_id``, its owner, and how many of the owner's links live at ``:now`` come before it on
-    the page (its position, checked against the plan's limit without a second query)."""
+def _live_link_query() -> Select[Any]:
+    """Link ``:link_id`` as a :class:`ShownLink`, whether it is blocked and live at ``:now``, how many of
+    the owner's links live then come before it on the page (its position, checked against the plan's
+    limit without a second query), and its owner as a :class:`PageOwner`."""
     before = aliased(UserLink)
     live_before = UserLink.live_condition.__func__(before, NOW)  # type: ignore[attr-defined]
     earlier = or_(
@@ -144,26 +170,45 @@ def _live_link_query() -> Select[UserLink, User, int]:
         .scalar_subquery()
     )
     return (
-        select(UserLink, User, position)
+        select(
+            *shown_link_columns(),
+            UserLink.blocked,
+            UserLink.live_condition(NOW),
+            position,
+            *_owner_columns(),
+        )
         .join(User, User.id == UserLink.owner_id)
         .where(UserLink.id == bindparam("link_id"))
     )
 
 
-def live_link(link_id: int) -> UserLink:
+def live_link(link_id: int) -> ShownLink:
     """A link that may be followed now; 404 if unknown, disabled, out of its window, hidden by the plan
     or its owner is suspended; 410 when its domain is on the blocklist."""
-    now = utcnow()
-    row = db.session.execute(_live_link_query(), {"link_id": link_id, "now": now}).first()
-    if row is not None and row[0].blocked and row[1].suspended_at is None:
-        raise Gone("This link was removed: its site is on this site's blocklist.")
-    if row is None or not row[0].is_live(now) or row[1].suspended_at is not None:
+    with reading() as connection:
+        row = connection.execute(_live_link_query(), {"link_id": link_id, "now": utcnow()}).first()
+    if row is None:
         raise NotFound("This link does not exist or is not live.")
-    link, owner, position = row
+    width = len(fields(ShownLink))
+    blocked, live, position = row[width : width + 3]
+    owner = PageOwner(*row[width + 3 :])
+    if blocked and owner.suspended_at is None:
+        raise Gone("This link was removed: its site is on this site's blocklist.")
+    if not live or owner.suspended_at is not None:
+        raise NotFound("This link does not exist or is not live.")
     limit = plans.visible_limit(owner, LINK)
     if limit is not None and position >= limit:
         raise NotFound("This link does not exist or is not live.")
-    return link
+    return ShownLink(*row[:width])
+
+
+def lockable_link(link: ShownLink) -> UserLink:
+    """The row of a live locked ``link`` (from :func:`live_link`) for its lock: the lock page and its form
+    read the password's hash, which a :class:`ShownLink` never holds; 404 when it was deleted since."""
+    row = db.session.get(UserLink, link.id)
+    if row is None:
+        raise NotFound("This link does not exist or is not live.")
+    return row
 
 
 def live_product(product_id: int) -> Product:
@@ -213,7 +258,7 @@ def update_profile(user: User, display_name: str, bio: str, avatar: Upload | Non
         files.delete(old_avatar)
 
 
-def page_url(user: User) -> str:
+def page_url(user: User | PageOwner) -> str:
     """The absolute URL of the user's public page."""
     return external_url("public.profile", username=user.username)
 

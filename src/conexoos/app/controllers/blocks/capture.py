@@ -10,7 +10,9 @@ from typing import Any
 
 from conexoos.app.dto.fields import text
 from conexoos.app.models.persistent import PageBlock, Product, UserLink
+from conexoos.app.models.public_page import ShownLink, ShownProduct
 
+from .kind import BlockFields
 from .simple import SimpleKind
 
 CAPTURE_LIMIT = 5
@@ -23,7 +25,7 @@ DEFAULT_BUTTON = "Sign up"
 class CaptureKind(SimpleKind):
     """A sign-up form: its fields, and its block's id, which the form posts to."""
 
-    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+    def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The fields, the button's label (its default when empty) and the block's ``id``."""
         return {**block.fields, "button": block.fields.get("button") or DEFAULT_BUTTON, "id": block.id}
 

@@ -17,7 +17,9 @@ from conexoos.app.dto.errors import InputError
 from conexoos.app.dto.fields import Field, text
 from conexoos.app.dto.links import URL_MAX, url_field
 from conexoos.app.models.persistent import PageBlock, Product, UserLink
+from conexoos.app.models.public_page import ShownLink, ShownProduct
 
+from .kind import BlockFields
 from .simple import SimpleKind
 
 PLAYER_HOSTS = (
@@ -172,7 +174,7 @@ class EmbedKind(SimpleKind):
 
     script = "js/embed.js"
 
-    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+    def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The fields with the ``player`` (None hides a block whose URL is no longer recognised)."""
         fields = block.fields
         player = recognise(str(fields.get("url", "")))

@@ -7,25 +7,28 @@ module here plus its template partial ``templates/public/blocks/<name>.html``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 
 from conexoos.app.dto.fields import Schema
 from conexoos.app.models.persistent import PageBlock, Product, User, UserLink
+from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.app.plans_config import Plan
 from conexoos.framework import db
 
 
-@dataclass(frozen=True)
-class Shown:
-    """One block as the public page draws it: its kind, the block and what it shows (link, product or
-    the simple kind's fields)."""
+class BlockFields(Protocol):
+    """What drawing a block reads of it: a :class:`PageBlock`, or the public page's plain
+    ``ShownBlock``."""
 
-    kind: BlockKind
-    block: PageBlock
-    item: Any
+    @property
+    def id(self) -> int:
+        """The block's id."""
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        """The simple kind's fields."""
 
 
 class BlockKind:
@@ -71,7 +74,7 @@ class BlockKind:
         """Delete the user's ``block`` (and the row it shows); commits."""
         raise NotImplementedError
 
-    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+    def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """What the public page draws for ``block`` (loaded with its live link or shown product), or None
         to leave it out."""
         raise NotImplementedError

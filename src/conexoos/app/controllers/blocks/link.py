@@ -14,6 +14,7 @@ from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
 from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
 from conexoos.app.models.persistent import PageBlock, Product, User, UserLink
+from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.app.plans_config import Plan
 from conexoos.app.utils.io import IOUtils
 from conexoos.framework import db
@@ -54,7 +55,9 @@ class LinkKind(RowKind):
         """The owner's links (every one counts, shown or not)."""
         return db.session.scalar(select(func.count()).where(UserLink.owner_id == owner_id)) or 0
 
-    def row_of(self, link: UserLink | None, product: Product | None) -> UserLink | None:
+    def row_of(
+        self, link: UserLink | ShownLink | None, product: Product | ShownProduct | None
+    ) -> UserLink | ShownLink | None:
         """The live link."""
         return link
 

@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from conexoos.app.dto.products import PRODUCT_CREATE, PRODUCT_UPDATE
 from conexoos.app.models.persistent import DEFAULT_PRODUCT_IMAGE, PageBlock, Product, User, UserLink
+from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.app.plans_config import Plan
 from conexoos.app.utils.io import IOUtils, Upload
 from conexoos.framework import db
@@ -49,7 +50,9 @@ class ProductKind(RowKind):
         """The owner's products (every one counts, shown or not)."""
         return db.session.scalar(select(func.count()).where(Product.owner_id == owner_id)) or 0
 
-    def row_of(self, link: UserLink | None, product: Product | None) -> Product | None:
+    def row_of(
+        self, link: UserLink | ShownLink | None, product: Product | ShownProduct | None
+    ) -> Product | ShownProduct | None:
         """The shown product."""
         return product
 

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from conexoos.app.models.persistent import PageBlock, Product, User, UserLink
+from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.framework import db
 
-from .kind import BlockKind
+from .kind import BlockFields, BlockKind
 
 
 class RowKind(BlockKind):
@@ -22,7 +23,7 @@ class RowKind(BlockKind):
     missing: str
     """The 404's message for a row that is not there (``No such link.``)."""
 
-    def row_of(self, link: UserLink | None, product: Product | None) -> Any:
+    def row_of(self, link: UserLink | ShownLink | None, product: Product | ShownProduct | None) -> Any:
         """Which of the rows loaded with a block is this kind's (None: not shown)."""
         raise NotImplementedError
 
@@ -58,7 +59,7 @@ class RowKind(BlockKind):
         """Delete the block's row (the block goes with it)."""
         self.delete_row(user, self.row_id(block))
 
-    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+    def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The row when the page shows it (live link, shown product), else None."""
         return self.row_of(link, product)
 

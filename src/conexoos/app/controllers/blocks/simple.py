@@ -6,13 +6,14 @@ from typing import Any
 
 from conexoos.app.dto.fields import Field, Schema, boolean
 from conexoos.app.models.persistent import PageBlock, Product, User, UserLink
+from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.app.plans_config import Plan
 from conexoos.framework import db
 
 from .. import plans
 from ..owner_lock import locked_owner
 from . import page
-from .kind import BlockKind
+from .kind import BlockFields, BlockKind
 from .link import refuse_if_suspended
 
 ENABLED = boolean("enabled", description="Hidden from the page when false (default true)")
@@ -69,7 +70,7 @@ class SimpleKind(BlockKind):
         with locked_owner(user) as owner:
             db.session.delete(page.owned_block(owner, block.id))
 
-    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+    def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The block's fields."""
         return block.fields
 

@@ -13,10 +13,11 @@ from typing import Any
 
 from conexoos.app.dto.errors import InputError
 from conexoos.app.dto.fields import Field
-from conexoos.app.models.persistent import PageBlock, Product, UserLink
+from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.social_urls import URL_MAX, SocialURLError, canonical_url
 
+from .kind import BlockFields
 from .simple import SimpleKind
 
 ITEMS_MAX = 20
@@ -105,7 +106,7 @@ def icon_of(entry: dict[str, Any]) -> SocialIcon | None:
 class SocialKind(SimpleKind):
     """A row of social icons: its entries drawn as brand icons linking to the profiles."""
 
-    def shown(self, block: PageBlock, link: UserLink | None, product: Product | None) -> Any:
+    def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The row's icons (None hides a row none of whose networks is known)."""
         icons = [icon for entry in block.fields.get("items", []) if (icon := icon_of(entry))]
         return icons or None

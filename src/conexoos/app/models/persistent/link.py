@@ -64,7 +64,7 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
     @property
     def is_locked(self) -> bool:
         """Whether ``/go`` stops the visitor first (a sensitive-content notice or a password)."""
-        return bool(self.sensitive or self.password_hash)
+        return locked(self.sensitive, bool(self.password_hash))
 
     def is_live(self, now: datetime) -> bool:
         """Whether the link is enabled, not blocked, and ``now`` is inside its window."""
@@ -101,6 +101,11 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
         """One past the owner's highest ``order_index``."""
         highest = db.session.scalar(select(func.max(cls.order_index)).where(cls.owner_id == owner_id))
         return 0 if highest is None else highest + 1
+
+
+def locked(sensitive: bool, has_password: bool) -> bool:
+    """Whether a link with these settings is locked: ``/go`` shows a notice or asks a password first."""
+    return bool(sensitive or has_password)
 
 
 def _iso(value: datetime | None) -> str | None:

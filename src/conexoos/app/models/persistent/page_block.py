@@ -44,8 +44,7 @@ class PageBlock(CrudMixin, db.Model):  # type: ignore[name-defined]
     @property
     def fields(self) -> dict[str, Any]:
         """The simple kind's fields, decoded from ``data``."""
-        value = json.loads(self.data or "{}")
-        return value if isinstance(value, dict) else {}
+        return decode_fields(self.data)
 
     @fields.setter
     def fields(self, value: dict[str, Any]) -> None:
@@ -56,3 +55,9 @@ class PageBlock(CrudMixin, db.Model):  # type: ignore[name-defined]
         """One past the owner's last block."""
         highest = db.session.scalar(select(func.max(cls.position)).where(cls.owner_id == owner_id))
         return 0 if highest is None else highest + 1
+
+
+def decode_fields(data: str | None) -> dict[str, Any]:
+    """A block's fields from its ``data`` column (an object of JSON; anything else is no field)."""
+    value = json.loads(data or "{}")
+    return value if isinstance(value, dict) else {}

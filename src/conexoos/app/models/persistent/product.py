@@ -43,7 +43,7 @@ class Product(CrudMixin, db.Model):  # type: ignore[name-defined]
     @property
     def has_custom_image(self) -> bool:
         """Whether an uploaded image (not the default one) is set."""
-        return "/" in self.image
+        return is_custom_image(self.image)
 
     def to_json(self, image_url: str) -> dict[str, Any]:
         """The API shape; ``image_url`` is the absolute or root-relative URL of the image."""
@@ -75,3 +75,8 @@ class Product(CrudMixin, db.Model):  # type: ignore[name-defined]
         """One past the owner's highest ``order_index``."""
         highest = db.session.scalar(select(func.max(cls.order_index)).where(cls.owner_id == owner_id))
         return 0 if highest is None else highest + 1
+
+
+def is_custom_image(image: str) -> bool:
+    """Whether a product's ``image`` names an upload (in a folder), not the default image."""
+    return "/" in image

@@ -80,7 +80,7 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     @property
     def public_name(self) -> str:
         """The display name, or the username when none is set."""
-        return self.display_name or self.username
+        return public_name(self.display_name, self.username)
 
     @classmethod
     def get_by_id(cls, user_id: int) -> User | None:
@@ -105,3 +105,8 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
         if "@" in value:
             value = canonical_email(value)  # the form addresses are stored in
         return db.session.scalar(select(cls).where(func.lower(column) == value))
+
+
+def public_name(display_name: str, username: str) -> str:
+    """The name a page shows for its owner: the display name, or the username when none is set."""
+    return display_name or username
