@@ -3,7 +3,8 @@
 Run: .venv/bin/python bench/write_buffer.py [--appends 2000] [--redis redis://127.0.0.1:6379/0]
 
 In one run, one process, one thread, median of 5 alternating rounds, it prints appends per second of:
-- the local file queue (one O_APPEND write and one fsync per append, framework/write_buffer.FileQueue);
+- the local file queue (framework/write_buffer.FileQueue: one O_APPEND write per append), with an fsync
+  per append (``APP.ANALYTICS.BUFFER_FSYNC: true``) and without (the default);
 - the Redis stream (one XADD per append), when ``--redis`` names a Redis (a key of its own, deleted after);
 - the baseline: one committed INSERT of a similar row per event into a SQLite file (what a click cost the
   request before the buffer, in WAL mode with ``synchronous=NORMAL`` as the product opens SQLite, which
@@ -69,7 +70,10 @@ def main() -> None:
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="conexoos-bench-buffer-") as folder:
         candidates: dict[str, Callable[[dict[str, object]], None]] = {
-            "file queue (fsync each)": FileQueue(Path(folder) / "queue").append,
+            "file queue (fsync each)": FileQueue(Path(folder) / "queue", fsync=True).append,
+            "file queue (no fsync: the default)": FileQueue(
+                Path(folder) / "queue-nofsync", fsync=False
+            ).append,
             "baseline: SQLite INSERT+COMMIT": sqlite_insert(Path(folder)),
         }
         stream = None
