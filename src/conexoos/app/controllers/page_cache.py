@@ -165,7 +165,7 @@ def serve_page(username: str, render: Callable[[], RenderedPage]) -> Response:
         rendered = render()
         analytics.record_view(rendered.page.user.id)
         return _page_response(rendered.html, page_etag(rendered.html))
-    key = "page:" + username.lower()
+    key = _page_key(username)
     entry = _cached_page(cache, key)
     now = time.time()
     if entry is not None and now < entry.fresh_until:
@@ -180,6 +180,23 @@ def serve_page(username: str, render: Callable[[], RenderedPage]) -> Response:
     stored = _keep_page(cache, key, rendered, read_at=now)
     analytics.record_view(rendered.page.user.id)
     return _page_response(rendered.html, stored.etag)
+
+
+def cached_page_answer() -> Response | None:
+    """The fast path's answer to ``GET /<username>`` (``server/middleware.py``): the page from the cache,
+    as :func:`serve_page` serves a fresh entry (the view recorded), when the cache is on, the visitor is
+    anonymous and the entry is fresh; None otherwise (Flask's path then answers)."""
+    cache = active_cache()
+    if cache is None or not visitor_is_anonymous():
+        return None
+    entry = _cached_page(cache, _page_key(str((request.view_args or {})["username"])))
+    if entry is None or time.time() >= entry.fresh_until:
+        return None
+    return _serve_cached(entry)
+
+
+def _page_key(username: str) -> str:
+    return "page:" + username.lower()
 
 
 def page_etag(html: str) -> str:

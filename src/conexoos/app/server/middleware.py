@@ -10,15 +10,24 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.api_support import LOGGED_OUT, require_login
 from conexoos.app.controllers import page_cache
+from conexoos.app.controllers.anonymous import sends_no_login_cookie
 from conexoos.app.controllers.maintenance import refuse_private_request
 from conexoos.app.controllers.roles import refuse_without_role
 from conexoos.app.controllers.user_sessions import load_session_user
-from conexoos.app.extensions import csrf, exempt_cross_site_posts, init_limiter, login_manager
+from conexoos.app.extensions import (
+    csrf,
+    exempt_cross_site_posts,
+    init_limiter,
+    limiter_hooks,
+    limits_may_apply,
+    login_manager,
+)
 from conexoos.app.models.persistent import User
 from conexoos.app.settings import load_product_settings
 from conexoos.app.utils.csp import content_security_policy
 from conexoos.app.utils.text import has_control_characters
 from conexoos.framework import wants_json
+from conexoos.framework.fast_path import FastPath, add_fast_path
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
 from conexoos.framework.mail import init_mail
 
@@ -54,6 +63,26 @@ class Load:
         server.after_request(_security_headers)
         if not server.extensions["conexoos"].settings.is_development:
             server.after_request(_strict_transport_security)
+        add_fast_path(server, _cached_page_path(server))
+
+
+def _cached_page_path(server: Flask) -> FastPath:
+    """``GET /<username>`` answered from the page cache before Flask's dispatch, for a visitor without a
+    session or remember-me cookie, while no rate limit applies to it; every hook runs but the limiter's,
+    which would do nothing (README, "The cached page before Flask")."""
+
+    def accepts(environ: dict[str, object]) -> bool:
+        # One path segment (the route's shape: other paths never push a context for it), no login cookie.
+        path = str(environ.get("PATH_INFO", ""))
+        return path.count("/") == 1 and sends_no_login_cookie(environ, server.config)
+
+    return FastPath(
+        endpoint="public.profile",
+        answer=page_cache.cached_page_answer,
+        accepts=accepts,
+        applies=lambda: not limits_may_apply(),
+        skipped_hooks=limiter_hooks,
+    )
 
 
 def _load_user(user_id: str) -> User | None:
