@@ -301,3 +301,45 @@ def test_with_rate_limits_on_the_fast_path_skips_the_limiter_only_where_no_limit
     answers = [harness.send(Request("/alice")) for _ in range(3)]
     assert [answer.status for answer in answers] == [200, 200, 429]
     assert all(answer.by_flask for answer in answers)
+
+
+def test_go_for_a_link_the_cache_holds_is_answered_before_flask_as_flask_answers_it(
+    app: Flask, harness: Harness, alice: Account
+) -> None:
+    link = alice.add_link("Blog", "https://blog.example/")["id"]
+    assert harness.send(Request("/alice")).status == 200  # the page remembers its links' targets
+    session_name = app.config["SESSION_COOKIE_NAME"]
+    signed_in = alice.client.get_cookie(session_name)
+    assert signed_in is not None
+    fast_cases = {
+        "GET": Request(f"/go/{link}"),
+        "HEAD (not counted)": Request(f"/go/{link}", "HEAD"),
+        "query string and referrer": Request(
+            f"/go/{link}?utm_source=bio", headers={"Referer": "https://alice.example/"}
+        ),
+        "a forwarded visitor": Request(f"/go/{link}", headers={"X-Forwarded-For": "198.51.100.7"}),
+    }
+    flask_cases = {
+        "the owner's session": Request(
+            f"/go/{link}", headers={"Cookie": f"{session_name}={signed_in.value}"}
+        ),
+        "an unknown link": Request(f"/go/{link + 1000}"),
+        "a product's redirect": Request("/go/product/1"),
+    }
+
+    def served_fast(request: Request) -> None:
+        fast, _ = harness.compare(request)
+        assert not fast.by_flask and fast.status == 302
+
+    def served_by_flask(request: Request) -> None:
+        fast, _ = harness.compare(request)
+        assert fast.by_flask
+
+    each(fast_cases, served_fast)
+    each(flask_cases, served_by_flask)
+    clicked = harness.send(Request(f"/go/{link}"))
+    assert [(event["kind"], event["link_id"]) for event in clicked.events] == [("click", link)]
+    assert dict(clicked.headers)["Location"] == "https://blog.example/"
+    alice.add_link("Other")  # her page changed: the link is read from the database again
+    changed, _ = harness.compare(Request(f"/go/{link}"))
+    assert changed.by_flask and changed.status == 302

@@ -310,11 +310,10 @@ def follow_link(link_id: int, find: Callable[[], UserLink]) -> str | UserLink:
     recorded either way; the link itself, unrecorded, when it is locked (its lock page comes first). With
     the database down, the target last seen for a live unlocked link, the click recorded; the database's
     error when the link was never seen, is locked, or its window closed."""
+    cached = cached_link_target(link_id)
+    if cached is not None:
+        return cached
     cache = active_cache()
-    fresh = _fresh_link(cache, link_id) if cache is not None else None
-    if fresh is not None:
-        record_visit(lambda: analytics.record_click(fresh.owner_id, link_id))
-        return fresh.url
     try:
         link = find()
         if link.is_locked:  # never remembered: with the database down, its lock could not be checked
@@ -331,6 +330,17 @@ def follow_link(link_id: int, find: Callable[[], UserLink]) -> str | UserLink:
         _remember_link(cache, link_id, RememberedLink(target, owner_id, time.time(), _timestamp(ends_at)))
     analytics.record_click(owner_id, link_id)
     return target
+
+
+def cached_link_target(link_id: int) -> str | None:
+    """The target of ``/go/<link_id>`` while the cache holds the link fresh (see :func:`follow_link`), the
+    click recorded; None otherwise. Also the fast path's answer (``server/middleware.py``)."""
+    cache = active_cache()
+    fresh = _fresh_link(cache, link_id) if cache is not None else None
+    if fresh is None:
+        return None
+    record_visit(lambda: analytics.record_click(fresh.owner_id, link_id))
+    return fresh.url
 
 
 def _fresh_link(cache: PageCache, link_id: int) -> RememberedLink | None:

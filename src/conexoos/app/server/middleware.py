@@ -3,15 +3,19 @@ headers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.api_support import LOGGED_OUT, require_login
+from conexoos.app.blueprints.public import cached_go
 from conexoos.app.controllers import page_cache
 from conexoos.app.controllers.anonymous import sends_no_login_cookie
 from conexoos.app.controllers.maintenance import refuse_private_request
+from conexoos.app.controllers.page_cache import cached_page_answer
 from conexoos.app.controllers.roles import refuse_without_role
 from conexoos.app.controllers.user_sessions import load_session_user
 from conexoos.app.extensions import (
@@ -63,22 +67,25 @@ class Load:
         server.after_request(_security_headers)
         if not server.extensions["conexoos"].settings.is_development:
             server.after_request(_strict_transport_security)
-        add_fast_path(server, _cached_page_path(server))
+        add_fast_path(server, _before_flask(server, "public.profile", cached_page_answer, segments=1))
+        add_fast_path(server, _before_flask(server, "public.go", cached_go, segments=2))
 
 
-def _cached_page_path(server: Flask) -> FastPath:
-    """``GET /<username>`` answered from the page cache before Flask's dispatch, for a visitor without a
-    session or remember-me cookie, while no rate limit applies to it; every hook runs but the limiter's,
-    which would do nothing (README, "The cached page before Flask")."""
+def _before_flask(
+    server: Flask, endpoint: str, answer: Callable[[], BaseResponse | None], segments: int
+) -> FastPath:
+    """``endpoint`` (the public page, ``/go/<id>``) answered from the page cache before Flask's dispatch,
+    for a visitor without a session or remember-me cookie, while no rate limit applies to it: every
+    hook runs but the limiter's, which would do nothing (README, "The cached page before Flask")."""
 
     def accepts(environ: dict[str, object]) -> bool:
-        # One path segment (the route's shape: other paths never push a context for it), no login cookie.
+        # The route's number of path segments (other paths never push a context for it), no login cookie.
         path = str(environ.get("PATH_INFO", ""))
-        return path.count("/") == 1 and sends_no_login_cookie(environ, server.config)
+        return path.count("/") == segments and sends_no_login_cookie(environ, server.config)
 
     return FastPath(
-        endpoint="public.profile",
-        answer=page_cache.cached_page_answer,
+        endpoint=endpoint,
+        answer=answer,
         accepts=accepts,
         applies=lambda: not limits_may_apply(),
         skipped_hooks=limiter_hooks,
