@@ -19,6 +19,7 @@ from conexoos.framework.services import RETRY_ONCE_ON_CLOSED
 login_manager = LoginManager()
 csrf = CSRFProtect()
 LIMITER_KEY = "conexoos_limiter"
+DECLARED_LIMITS_KEY = "conexoos_declared_limits"
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
 """Storage URIs of ``limits``' Redis backends, whose ``key_prefix`` option prefixes every key."""
 REDIS_TIMEOUT = 0.3
@@ -89,15 +90,24 @@ def limits_may_apply() -> bool:
     limiter = current_limiter()
     if not limiter.enabled:
         return False
-    manager, endpoint = limiter.limit_manager, request.endpoint or ""
+    endpoint = request.endpoint or ""
     view = current_app.view_functions.get(endpoint)
+    known: dict[tuple[str, int], bool] = current_app.extensions.setdefault(DECLARED_LIMITS_KEY, {})
+    key = (endpoint, id(view))  # a view wrapped by a limit later is another key
+    if key not in known:
+        known[key] = _declared_limits(limiter, view)
+    return known[key] or limiter.limit_manager.has_hints(endpoint) or bool(limiter._in_memory_fallback)
+
+
+def _declared_limits(limiter: Limiter, view: Callable[..., Any] | None) -> bool:
+    """Whether limits are declared for the app, by default, on the request's blueprints or on ``view``
+    (all fixed once the app is built; computed once per endpoint and process)."""
+    manager = limiter.limit_manager
     return bool(
         manager.application_limits
         or manager.default_limits
         or (view is not None and manager.decorated_limits(get_qualified_name(view)))
-        or manager.has_hints(endpoint)
         or any(manager.blueprint_limits(current_app, name) for name in request.blueprints)
-        or limiter._in_memory_fallback
     )
 
 
