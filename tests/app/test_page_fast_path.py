@@ -207,6 +207,7 @@ def test_requests_it_must_leave_to_flask_get_flasks_answer(
         "another route": Request("/login"),
         "a file route": Request("/robots.txt"),
         "POST": Request("/alice", "POST"),
+        "a WebSocket upgrade": Request("/alice", headers={"Upgrade": "websocket", "Connection": "Upgrade"}),
     }
 
     def check(request: Request) -> None:

@@ -3,7 +3,8 @@
 the request does not need), with the same answer Flask's path would give.
 
 A fast path is registered with :func:`add_fast_path` (from ``server/middleware.py``). For a request whose
-method it takes and whose ``environ`` it :attr:`FastPath.accepts` (a cheap look at the raw request, made
+method it takes, that asks for no protocol upgrade (WebSocket), and whose ``environ`` it
+:attr:`FastPath.accepts` (a cheap look at the raw request, made
 before any context exists), the framework pushes the request's context, and when the URL map sends it to
 the fast path's endpoint it does what ``Flask.full_dispatch_request`` does, with the fast path's
 ``answer`` in place of the view:
@@ -81,7 +82,10 @@ class FastPaths:
 
     @staticmethod
     def _takes(path: FastPath, environ: WSGIEnvironment) -> bool:
-        return environ.get("REQUEST_METHOD", "") in path.methods and path.accepts(environ)
+        # A WebSocket upgrade is for Socket.IO's middleware (it notes the TCP connection), never a fast path.
+        if "HTTP_UPGRADE" in environ or environ.get("REQUEST_METHOD", "") not in path.methods:
+            return False
+        return path.accepts(environ)
 
     def _answer(
         self, candidates: list[FastPath], environ: WSGIEnvironment, start_response: StartResponse
