@@ -20,6 +20,7 @@ from .config import Settings
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ROTATE_AT_BYTES = 10 * 1024 * 1024
 ROTATED_FILES_KEPT = 5
+ACCESS_FORMAT = "%s %s %s %.1fms"
 REOPEN_CHECK_SECONDS = 1.0
 """How often, at most, a log file under ``ROTATE: external`` is checked for having been moved."""
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
@@ -167,7 +168,13 @@ def install_access_log(app: Flask) -> None:
         started = g.get("conexoos_request_start")
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         method, path = escape_control(request.method), escape_control(request.path)
-        access_log.info("%s %s %s %.1fms", method, path, response.status_code, duration_ms)
+        arguments = (method, path, response.status_code, duration_ms)
+        # Logger.info without its look up the stack for the caller's file and line, which no access line
+        # shows (6 of 27 µs a line).
+        record = access_log.makeRecord(
+            access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT, arguments, None
+        )
+        access_log.handle(record)
         return response
 
 
