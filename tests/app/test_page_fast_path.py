@@ -282,6 +282,27 @@ def test_a_failure_before_the_answer_is_left_to_flask(
     assert answer.access == ["GET /alice 503"]
 
 
+def test_a_failure_while_the_context_is_pushed_is_left_to_flask(
+    app: Flask, harness: Harness, cached_alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's opening (inside the context's push) raising once: Flask answers, as it answers a
+    failure of its own push; the context is popped, nothing is recorded twice."""
+    interface = type(app.session_interface)
+    opened = interface.open_session
+    calls: list[int] = []
+
+    def failing_once(self: Any, app: Flask, request: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ServiceUnavailable("the session store does not answer")
+        return opened(self, app, request)
+
+    monkeypatch.setattr(interface, "open_session", failing_once)
+    answer = harness.send(Request("/alice"))
+    assert answer.by_flask and answer.status == 200 and len(calls) == 2
+    assert answer.access == ["GET /alice 200"] and len(answer.events) == 1
+
+
 def test_with_rate_limits_on_the_fast_path_skips_the_limiter_only_where_no_limit_applies(
     make_app: AppFactory, caplog: pytest.LogCaptureFixture
 ) -> None:

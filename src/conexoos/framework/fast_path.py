@@ -93,8 +93,12 @@ class FastPaths:
         app = self.flask
         context = app.request_context(environ)
         error: BaseException | None = None
-        context.push()
         try:
+            try:
+                context.push()  # opens the session: a failure there is Flask's to answer, as in its wsgi_app
+            except Exception as raised:  # noqa: BLE001 - Flask pushes again and answers its own way
+                error = raised
+                return None
             path = next((path for path in candidates if path.endpoint == request.endpoint), None)
             if path is None or request.routing_exception is not None:
                 return None
