@@ -141,6 +141,7 @@ class FileQueue:
         """Fsync each append (survives a machine crash); without it an append survives the death of its
         process (the kernel holds the write) but not a power cut."""
         self._kept = threading.local()
+        self._live_name = os.path.join(folder, LIVE)  # per append: not a Path made each time
 
     @property
     def live(self) -> Path:
@@ -170,7 +171,7 @@ class FileQueue:
                 kept = self._kept.file = _KeptFile(self._open_live())
             fcntl.flock(kept.descriptor, fcntl.LOCK_SH)
             try:
-                if os.stat(self.live).st_ino == kept.inode:
+                if os.stat(self._live_name).st_ino == kept.inode:
                     return kept
             except FileNotFoundError:
                 pass  # renamed by a flush and not created again yet: open it again

@@ -24,7 +24,9 @@ import hashlib
 import json
 import logging
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -50,6 +52,8 @@ KEY_PREFIX = "conexoos:page_cache:"
 SHARED_CLOCK_MARGIN = 1.0
 """Seconds by which a page read from the database must follow the last change, in Redis or memcached:
 the hosts writing marks and pages may have clocks that far apart (keep them in sync with NTP)."""
+DECODED_PAGES_BYTES = 4 * 1024 * 1024
+"""The stored bytes of the decoded entries a process keeps (see DecodedPages), about twice that in memory."""
 log = logging.getLogger("conexoos.page_cache")
 _store_warning = EveryFewSeconds(60.0)
 _outage_notices = {"page": EveryFewSeconds(60.0), "link": EveryFewSeconds(60.0)}
@@ -219,13 +223,53 @@ def _page_response(html: str, etag: str) -> Response:
     return response.make_conditional(request)
 
 
+class DecodedPages:
+    """The entries this process decoded last, each beside the stored bytes it came from: a hit whose
+    stored bytes are those bytes again reuses the entry instead of decoding the JSON again. Bounded by
+    the stored bytes' total size (the earliest decoded go first)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, tuple[bytes, CachedPage]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def entry(self, key: str, raw: bytes) -> CachedPage:
+        """The entry ``raw`` (the bytes stored under ``key``) holds."""
+        kept = self._entries.get(key)
+        if kept is not None and kept[0] == raw:
+            return kept[1]
+        entry = CachedPage(**json.loads(raw))
+        with self._lock:
+            self._forget(key)
+            if len(raw) <= self.max_bytes:
+                self._entries[key] = (raw, entry)
+                self._size += len(raw)
+            while self._size > self.max_bytes:
+                self._forget(next(iter(self._entries)))
+        return entry
+
+    def _forget(self, key: str) -> None:
+        kept = self._entries.pop(key, None)
+        if kept is not None:
+            self._size -= len(kept[0])
+
+    @property
+    def size(self) -> int:
+        """The stored bytes' total size held."""
+        return self._size
+
+
+_decoded = DecodedPages(DECODED_PAGES_BYTES)
+
+
 def _cached_page(cache: PageCache, key: str) -> CachedPage | None:
     """The page kept under ``key`` unless a change came after it was read; None when the store fails."""
     try:
         raw = cache.store.get(key)
         if raw is None:
             return None
-        entry = CachedPage(**json.loads(raw))
+        entry = _decoded.entry(key, raw)
         if not _unchanged_since(cache, entry.owner_id, entry.read_at):
             return None
     except CacheUnavailable as error:
