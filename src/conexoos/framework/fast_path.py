@@ -71,14 +71,26 @@ class FastPaths:
         self.flask = app
         self.wsgi_app = wsgi_app
         self.paths: list[FastPath] = []
+        self._static: dict[str, frozenset[str]] | None = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self._static_route(environ):
+            return self.wsgi_app(environ, start_response)
         candidates = [path for path in self.paths if self._takes(path, environ)]
         if candidates:
             answered = self._answer(candidates, environ, start_response)
             if answered is not None:
                 return answered
         return self.wsgi_app(environ, start_response)
+
+    def _static_route(self, environ: WSGIEnvironment) -> bool:
+        """Whether a rule without variables takes the request's path and method (``/login``,
+        ``/robots.txt``): the URL map prefers it to any rule with variables, so no fast path's endpoint
+        can be the request's, and no context is pushed to find that out."""
+        if self._static is None:  # the URL map is complete once requests come (Flask forbids changes)
+            self._static = _static_routes(self.flask)
+        methods = self._static.get(environ.get("PATH_INFO", ""))
+        return methods is not None and environ.get("REQUEST_METHOD", "") in methods
 
     @staticmethod
     def _takes(path: FastPath, environ: WSGIEnvironment) -> bool:
@@ -120,6 +132,15 @@ class FastPaths:
             return response(environ, start_response)
         finally:
             context.pop(error)
+
+
+def _static_routes(app: Flask) -> dict[str, frozenset[str]]:
+    """The paths of the URL map's rules without variables, host or subdomain, with the methods they take."""
+    routes: dict[str, frozenset[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments and not rule.host and not rule.subdomain and rule.methods:
+            routes[rule.rule] = routes.get(rule.rule, frozenset()) | rule.methods
+    return routes
 
 
 def _prepare(app: Flask, path: FastPath, skipped: Collection[Hook]) -> BaseResponse | None:
