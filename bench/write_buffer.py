@@ -1,10 +1,13 @@
 """Write buffer benchmark: what one acknowledged append costs, next to the insert a request used to make.
 
 Run: .venv/bin/python bench/write_buffer.py [--appends 2000] [--redis redis://127.0.0.1:6379/0]
+                                          [--before-src /tmp/before/src]
 
 In one run, one process, one thread, median of 5 alternating rounds, it prints appends per second of:
-- the local file queue (one O_APPEND write and one fsync per append, framework/write_buffer.FileQueue);
+- the local file queue (framework/write_buffer.FileQueue: one O_APPEND write per append), with an fsync
+  per append (``APP.ANALYTICS.BUFFER_FSYNC: true``) and without (the default);
 - the Redis stream (one XADD per append), when ``--redis`` names a Redis (a key of its own, deleted after);
+- with ``--before-src``, the file queue of another tree (``git archive main src | tar -x -C /tmp/before``);
 - the baseline: one committed INSERT of a similar row per event into a SQLite file (what a click cost the
   request before the buffer, in WAL mode with ``synchronous=NORMAL`` as the product opens SQLite, which
   does not fsync each commit).
@@ -13,13 +16,16 @@ In one run, one process, one thread, median of 5 alternating rounds, it prints a
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sqlite3
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -62,16 +68,40 @@ def sqlite_insert(folder: Path) -> Callable[[dict[str, object]], None]:
     return insert
 
 
+def _file_queue_of(src: Path) -> Any:
+    """The ``FileQueue`` class of another tree's ``framework/write_buffer.py`` (loaded under a name of its
+    own, inside this tree's package for its relative imports)."""
+    name = "conexoos.framework._before_write_buffer"
+    spec = importlib.util.spec_from_file_location(name, src / "conexoos/framework/write_buffer.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module.FileQueue
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--appends", type=int, default=2000)
     parser.add_argument("--redis", default="")
+    parser.add_argument(
+        "--before-src", default="", help="another tree's src: its FileQueue measured beside this one's"
+    )
     options = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="conexoos-bench-buffer-") as folder:
         candidates: dict[str, Callable[[dict[str, object]], None]] = {
-            "file queue (fsync each)": FileQueue(Path(folder) / "queue").append,
+            "file queue (fsync each)": FileQueue(Path(folder) / "queue", fsync=True).append,
+            "file queue (no fsync: the default)": FileQueue(
+                Path(folder) / "queue-nofsync", fsync=False
+            ).append,
             "baseline: SQLite INSERT+COMMIT": sqlite_insert(Path(folder)),
         }
+        if options.before_src:
+            before = _file_queue_of(Path(options.before_src))
+            candidates["before: file queue (fsync each)"] = before(Path(folder) / "before", fsync=True).append
+            candidates["before: file queue (no fsync)"] = before(
+                Path(folder) / "before-nofsync", fsync=False
+            ).append
         stream = None
         if options.redis:
             key = f"bench:buffer:{uuid.uuid4().hex}"
@@ -86,7 +116,7 @@ def main() -> None:
     print(f"{options.appends} appends a round, {ROUNDS} alternating rounds, appends per second:")
     for name, rates in results.items():
         spread = f"(min {min(rates):.0f}, max {max(rates):.0f})"
-        print(f"  {name:32} median {statistics.median(rates):8.0f}  {spread}")
+        print(f"  {name:36} median {statistics.median(rates):8.0f}  {spread}")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@ still recorded; ETags and 304; and every kind of change to a page seen by the ne
 from __future__ import annotations
 
 import io
+import json
 import re
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -355,3 +356,23 @@ def test_bulk_statements_mark_the_owners_they_name(
         db.session.execute(update(UserLink).values(enabled=True))
         db.session.rollback()  # a rolled-back statement marks nothing
     assert [set(names) for names in marked] == ([marks] if marks else [])
+
+
+def test_a_decoded_entry_is_reused_only_for_the_same_stored_bytes_and_bounded_in_bytes() -> None:
+    """The process keeps the decoded entry beside its bytes: the same bytes again give it without a
+    decode, other bytes under the key are decoded; the oldest go when the bytes exceed the bound."""
+
+    def stored(html: str) -> bytes:
+        page = page_cache.CachedPage(owner_id=1, html=html, etag="e", read_at=1.0, fresh_until=2.0, edge=3.0)
+        return json.dumps(asdict(page)).encode()
+
+    decoded = page_cache.DecodedPages(max_bytes=2 * len(stored("a" * 100)))
+    first = decoded.entry("page:a", stored("a" * 100))
+    assert decoded.entry("page:a", stored("a" * 100)) is first
+    changed = decoded.entry("page:a", stored("b" * 100))
+    assert changed is not first and changed.html == "b" * 100
+    assert decoded.size == len(stored("b" * 100))
+    decoded.entry("page:c", stored("c" * 100))
+    decoded.entry("page:d", stored("d" * 100))  # over the bound: page:a goes
+    assert decoded.size == 2 * len(stored("a" * 100))
+    assert decoded.entry("page:a", stored("b" * 100)) is not changed

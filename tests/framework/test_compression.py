@@ -141,7 +141,21 @@ def counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(compression.brotli, "compress", compress)
     compression._compressed_file.cache_clear()
+    compression._remembered_compression.cache_clear()
     return calls
+
+
+def test_the_same_generated_body_is_compressed_once(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page answered again with the same bytes (from the page cache) reuses its compressed form."""
+    calls = counting(monkeypatch)
+    first = client.get("/page", headers={"Accept-Encoding": "br"})
+    second = client.get("/page", headers={"Accept-Encoding": "br"})
+    assert first.data == second.data and decoded(second) == plain(client, "/page")
+    assert len(calls) == 1
+    client.get("/data", headers={"Accept-Encoding": "br"})  # other bytes: compressed
+    assert len(calls) == 2
 
 
 def test_a_static_file_is_compressed_once_per_version(

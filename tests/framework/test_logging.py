@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from pathlib import Path
 
 import pytest
 
+from conexoos.framework import logs
 from tests.conftest import AppFactory
 
 from .helpers import write_project
@@ -109,12 +111,18 @@ def test_relative_log_dir_is_under_the_instance_folder(tmp_path: Path, make_app:
     assert (instance / "logs" / "app.log").exists()
 
 
-def test_external_rotation_reopens_a_log_that_logrotate_moved(tmp_path: Path, make_app: AppFactory) -> None:
+def test_external_rotation_reopens_a_log_that_logrotate_moved_within_a_second(
+    tmp_path: Path, make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log_dir = tmp_path / "logs"
     app = make_app(project(tmp_path), {"SERVER_ENV": {"LOG": {"DIR": str(log_dir), "ROTATE": "external"}}})
     client = app.test_client()
+    now = [time.monotonic()]
+    monkeypatch.setattr(logs, "_clock", lambda: now[0])
     client.get("/hello")
     (log_dir / "access.log").rename(log_dir / "access.log.1")  # what logrotate does, in any process
+    client.get("/hello?soon")  # within the second: no stat yet, the moved file still gets the line
+    now[0] += logs.REOPEN_CHECK_SECONDS
     client.get("/hello?after")
     client.post("/api/items")
     for handler in logging.getLogger("conexoos.access").handlers:
@@ -124,5 +132,22 @@ def test_external_rotation_reopens_a_log_that_logrotate_moved(tmp_path: Path, ma
         lines = (log_dir / name).read_text(encoding="utf-8").splitlines()
         return [line.split(" INFO conexoos.access: ", 1)[1].rsplit(" ", 2)[0] for line in lines]
 
-    assert paths("access.log.1") == ["GET /hello"]
+    assert paths("access.log.1") == ["GET /hello", "GET /hello"]
     assert paths("access.log") == ["GET /hello", "POST /api/items"]
+
+
+def test_size_rotation_counts_its_bytes_and_keeps_every_line(tmp_path: Path) -> None:
+    path = tmp_path / "access.log"
+    path.write_text("x" * 50 + "\n", encoding="utf-8")  # a file from an earlier run counts too
+    handler = logs.SizeRotatingFileHandler(path, maxBytes=200, backupCount=5, encoding="utf-8")
+    logger = logging.Logger("rotation-test")
+    logger.addHandler(handler)
+    for number in range(20):
+        logger.warning("line %02d é %s", number, "-" * 20)  # 32 bytes a line with its newline
+    handler.close()
+
+    files = [tmp_path / name for name in ("access.log.3", "access.log.2", "access.log.1", "access.log")]
+    lines = [line for file in files for line in file.read_text(encoding="utf-8").splitlines()]
+    assert lines == ["x" * 50] + [f"line {number:02d} é {'-' * 20}" for number in range(20)]
+    sizes = [file.stat().st_size for file in files]
+    assert sizes == [51 + 5 * 32, 7 * 32, 7 * 32, 32]  # rotated at the first line that reached 200 bytes

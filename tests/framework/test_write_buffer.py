@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -189,3 +190,67 @@ def test_an_empty_queue_reads_an_empty_batch(tmp_path: Path) -> None:
     queue = FileQueue(tmp_path / "never-written")
     assert queue.read(10) == Batch([], "file")
     assert queue.pending() == 0
+
+
+def test_threads_keeping_their_descriptors_append_while_a_flush_drains_and_each_payload_arrives_once(
+    tmp_path: Path,
+) -> None:
+    """One queue shared by the threads of a process (as a gthread worker's): each keeps its descriptor of
+    ``live.jsonl`` open across appends, and none writes into a file a flush has renamed and read."""
+    queue = FileQueue(tmp_path / "queue", fsync=False)
+    seen: list[str] = []
+    threads = [
+        threading.Thread(target=lambda worker=worker: _append_each(queue, worker)) for worker in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    while any(thread.is_alive() for thread in threads):
+        drain(queue, lambda payloads: seen.extend(p["id"] for p in payloads), limit=100, batches=5)
+    seen.extend(collected(queue))
+
+    expected = {f"{worker}-{number}" for worker in range(4) for number in range(APPENDS_EACH * 4)}
+    assert Counter(seen) == Counter(expected)
+
+
+def _append_each(queue: FileQueue, worker: int) -> None:
+    for number in range(APPENDS_EACH * 4):
+        queue.append({"id": f"{worker}-{number}"})
+
+
+def test_a_thread_opens_the_live_file_once_until_a_flush_renames_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queue = FileQueue(tmp_path / "queue", fsync=False)
+    opened: list[str] = []
+    real_open = os.open
+    queue.append({"id": "0"})  # opens the file (and makes the folder)
+    monkeypatch.setattr(
+        write_buffer.os, "open", lambda path, *rest: opened.append(str(path)) or real_open(path, *rest)
+    )
+    queue.append({"id": "1"})
+    queue.append({"id": "2"})
+    assert opened == []
+    assert collected(queue) == ["0", "1", "2"]  # the flush renamed the file the thread holds
+    opened.clear()
+    queue.append({"id": "3"})
+    queue.append({"id": "4"})
+    assert opened == [str(queue.live)] and collected(queue) == ["3", "4"]
+
+
+def test_a_forked_process_appends_through_its_own_descriptor(tmp_path: Path) -> None:
+    """A worker forked after the queue was used (gunicorn's preloaded app) never shares the master's
+    descriptor, whose lock a flush would then wait on for the wrong process."""
+    queue = FileQueue(tmp_path / "queue", fsync=False)
+    queue.append({"id": "parent"})
+    child = CONTEXT.Process(target=_append_inherited, args=(queue,))
+    child.start()
+    child.join(10)
+    assert child.exitcode == 0
+    assert sorted(collected(queue)) == ["child", "parent"]
+
+
+def _append_inherited(queue: FileQueue) -> None:
+    inherited = queue._kept.file.descriptor
+    queue.append({"id": "child"})
+    if queue._kept.file.descriptor == inherited:
+        raise SystemExit(1)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+import inspect
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask_limiter.util import get_qualified_name, get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
@@ -14,6 +19,7 @@ from conexoos.framework.services import RETRY_ONCE_ON_CLOSED
 login_manager = LoginManager()
 csrf = CSRFProtect()
 LIMITER_KEY = "conexoos_limiter"
+DECLARED_LIMITS_KEY = "conexoos_declared_limits"
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
 """Storage URIs of ``limits``' Redis backends, whose ``key_prefix`` option prefixes every key."""
 REDIS_TIMEOUT = 0.3
@@ -64,4 +70,54 @@ def current_limiter() -> Limiter:
     return limiter
 
 
-__all__ = ["csrf", "current_limiter", "exempt_cross_site_posts", "init_limiter", "login_manager", "runtime"]
+def limiter_hooks() -> frozenset[Callable[..., Any]]:
+    """The limiter's before- and after-request functions, which count nothing and add no header where no
+    limit applies (:func:`limits_may_apply`): a fast path skips them then (``server/middleware.py``)."""
+    limiter = current_limiter()
+    hooks: list[Callable[..., Any]] = [limiter._check_request_limit]
+    hooks += [  # Flask-Limiter registers its header injector as a partial of its private method
+        hook
+        for hook in current_app.after_request_funcs.get(None, ())
+        if isinstance(original := inspect.unwrap(hook), partial) and original.args[:1] == (limiter,)
+    ]
+    return frozenset(hooks)
+
+
+def limits_may_apply() -> bool:
+    """Whether a rate limit may apply to the current request: the limiter is on and has application,
+    default, blueprint or in-memory fallback limits, or the endpoint's view is decorated with one (checked
+    in the view itself) or hinted."""
+    limiter = current_limiter()
+    if not limiter.enabled:
+        return False
+    endpoint = request.endpoint or ""
+    view = current_app.view_functions.get(endpoint)
+    known: dict[tuple[str, int], bool] = current_app.extensions.setdefault(DECLARED_LIMITS_KEY, {})
+    key = (endpoint, id(view))  # a view wrapped by a limit later is another key
+    if key not in known:
+        known[key] = _declared_limits(limiter, view)
+    return known[key] or limiter.limit_manager.has_hints(endpoint) or bool(limiter._in_memory_fallback)
+
+
+def _declared_limits(limiter: Limiter, view: Callable[..., Any] | None) -> bool:
+    """Whether limits are declared for the app, by default, on the request's blueprints or on ``view``
+    (all fixed once the app is built; computed once per endpoint and process)."""
+    manager = limiter.limit_manager
+    return bool(
+        manager.application_limits
+        or manager.default_limits
+        or (view is not None and manager.decorated_limits(get_qualified_name(view)))
+        or any(manager.blueprint_limits(current_app, name) for name in request.blueprints)
+    )
+
+
+__all__ = [
+    "csrf",
+    "current_limiter",
+    "exempt_cross_site_posts",
+    "init_limiter",
+    "limiter_hooks",
+    "limits_may_apply",
+    "login_manager",
+    "runtime",
+]

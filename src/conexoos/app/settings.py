@@ -22,7 +22,7 @@ class AnalyticsSettings:
     country_header: str
     flush_batch: int = 1000
     """Events the write buffer's flush inserts in one statement."""
-    buffer_fsync: bool = True
+    buffer_fsync: bool = False
     """Fsync each append to the local write buffer's file."""
 
 

@@ -29,6 +29,7 @@ from .database import (
     require_database_for_models,
 )
 from .errors import ProjectError
+from .fast_path import install_fast_paths
 from .health import install_health_routes
 from .http_errors import register_error_handlers
 from .logins import Logins
@@ -112,6 +113,7 @@ def create_app(
     install_media(app, settings)
     install_compression(app, settings)
     socketio = create_socketio(app, settings, services)
+    install_fast_paths(app)  # before Socket.IO's middleware and Flask, inside the trusted proxies
     # Outermost, after Socket.IO's middleware, so that sockets see the real client address too.
     app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
         app.wsgi_app, parse_trusted_proxies(settings.server.get("TRUSTED_PROXIES", ""))

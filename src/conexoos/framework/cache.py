@@ -205,7 +205,7 @@ class MemoryStore:
 
     def _mark_time(self, name: str) -> float:
         try:
-            return os.stat(self._folder / name).st_mtime_ns / 1e9
+            return os.stat(os.path.join(self._folder, name)).st_mtime_ns / 1e9  # per hit: no Path made
         except FileNotFoundError:
             return 0.0
         except OSError as error:

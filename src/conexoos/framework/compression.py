@@ -1,6 +1,7 @@
 """Brotli or gzip for text responses (HTML, CSS, JavaScript, JSON, SVG) above a size, as the client accepts.
 
-Generated responses are compressed after the view, at a fast level (``SERVER_ENV.COMPRESSION``). Static
+Generated responses are compressed after the view, at a fast level (``SERVER_ENV.COMPRESSION``); the
+compressed form of the last few bodies is kept, so a cached page is not compressed again per view. Static
 files are compressed once per file, version and encoding at the highest level and kept in memory
 (:func:`compress_file_response`), so a stylesheet costs a dictionary look-up, not a compression, per request.
 
@@ -42,6 +43,11 @@ GZIP = "gzip"
 STATIC_GZIP_LEVEL = 9
 STATIC_BROTLI_QUALITY = 11
 STATIC_CACHE_ENTRIES = 512
+REMEMBERED_BODIES = 64
+REMEMBERED_BODY_BYTES = 64 * 1024
+"""Generated bodies up to this size have their compressed form kept (the last REMEMBERED_BODIES, per
+worker: at most 8 MiB, a few hundred KiB for a few cached pages): the same bytes are not compressed
+twice."""
 """Compressed static files kept in memory per worker (the product has about twenty)."""
 
 
@@ -106,12 +112,26 @@ def compress_response(response: Response) -> Response:
     if encoding is None:
         return response
     body = response.get_data()
-    if encoding == BROTLI:
-        compressed = brotli.compress(body, quality=options.brotli_quality)
+    level = options.brotli_quality if encoding == BROTLI else options.gzip_level
+    if len(body) <= REMEMBERED_BODY_BYTES:
+        compressed = _remembered_compression(body, encoding, level)
     else:
-        compressed = gzip.compress(body, compresslevel=options.gzip_level, mtime=0)
+        compressed = _compress(body, encoding, level)
     _replace_body(response, compressed, encoding)
     return response
+
+
+def _compress(body: bytes, encoding: str, level: int) -> bytes:
+    if encoding == BROTLI:
+        return brotli.compress(body, quality=level)
+    return gzip.compress(body, compresslevel=level, mtime=0)
+
+
+@lru_cache(maxsize=REMEMBERED_BODIES)
+def _remembered_compression(body: bytes, encoding: str, level: int) -> bytes:
+    """:func:`_compress`, kept for the same bytes: a page served from the page cache is the same body
+    for every visitor, and hashing it costs a tenth of compressing it again."""
+    return _compress(body, encoding, level)
 
 
 def compress_file_response(response: Response, path: Path) -> Response:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import math
+import os
 import re
+import stat
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, Response, g, request
 
@@ -17,7 +20,11 @@ from .config import Settings
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ROTATE_AT_BYTES = 10 * 1024 * 1024
 ROTATED_FILES_KEPT = 5
+ACCESS_FORMAT = "%s %s %s %.1fms"
+REOPEN_CHECK_SECONDS = 1.0
+"""How often, at most, a log file under ``ROTATE: external`` is checked for having been moved."""
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
+_clock = time.monotonic
 framework_log = logging.getLogger("conexoos")
 access_log = logging.getLogger("conexoos.access")
 
@@ -92,13 +99,59 @@ def _file_handler(path: Path, rotate: str) -> logging.Handler:
     """
     handler: logging.Handler
     if rotate == "external":
-        handler = logging.handlers.WatchedFileHandler(path, encoding="utf-8")
+        handler = ReopeningFileHandler(path, encoding="utf-8")
     else:
-        handler = logging.handlers.RotatingFileHandler(
+        handler = SizeRotatingFileHandler(
             path, maxBytes=ROTATE_AT_BYTES, backupCount=ROTATED_FILES_KEPT, encoding="utf-8"
         )
     handler.setFormatter(logging.Formatter(FORMAT))
     return handler
+
+
+class ReopeningFileHandler(logging.handlers.WatchedFileHandler):
+    """A WatchedFileHandler that looks whether its file was moved (a ``stat``) at most once per
+    REOPEN_CHECK_SECONDS, not before every line: a line written in the second after logrotate moved the
+    file still goes to the moved file, which logrotate's ``delaycompress`` leaves uncompressed for it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._next_check = _clock() + REOPEN_CHECK_SECONDS
+
+    def reopenIfNeeded(self) -> None:
+        now = _clock()
+        if now >= self._next_check:
+            self._next_check = now + REOPEN_CHECK_SECONDS
+            super().reopenIfNeeded()
+
+
+class SizeRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A RotatingFileHandler that counts the bytes it writes instead of formatting each line twice and
+    asking the file its size and type before every line: it rotates once a line took the file to
+    ``maxBytes`` (so a file ends at most one line above it). A file that is not a regular one (a device,
+    a pipe) is never rotated, as the standard handler does."""
+
+    def _open(self) -> Any:
+        stream = super()._open()
+        status = os.fstat(stream.fileno())
+        self._written = status.st_size
+        self._regular = stat.S_ISREG(status.st_mode)
+        return stream
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:
+        return False  # decided after the write, in emit
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self.stream is None:
+                self.stream = self._open()
+            line = self.format(record) + self.terminator
+            self.stream.write(line)
+            self.flush()
+            self._written += len(line.encode(self.encoding or "utf-8", "backslashreplace"))
+            if self._regular and 0 < self.maxBytes <= self._written:
+                self.doRollover()
+        except Exception:  # noqa: BLE001 - logging's contract: report through handleError, never raise
+            self.handleError(record)
 
 
 def install_access_log(app: Flask) -> None:
@@ -115,7 +168,13 @@ def install_access_log(app: Flask) -> None:
         started = g.get("conexoos_request_start")
         duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
         method, path = escape_control(request.method), escape_control(request.path)
-        access_log.info("%s %s %s %.1fms", method, path, response.status_code, duration_ms)
+        arguments = (method, path, response.status_code, duration_ms)
+        # Logger.info without its look up the stack for the caller's file and line, which no access line
+        # shows (6 of 27 µs a line).
+        record = access_log.makeRecord(
+            access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT, arguments, None
+        )
+        access_log.handle(record)
         return response
 
 

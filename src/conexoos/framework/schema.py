@@ -209,7 +209,7 @@ SERVER_ENV: Schema = {
             "choice",
             "size",
             "How the files in LOG.DIR are rotated: size (at 10 MB, five kept; for one process) or external "
-            "(reopened when logrotate moves them; for several workers).",
+            "(reopened when logrotate moves them, looked at once a second at most; for several workers).",
             choices=LOG_ROTATIONS,
             empty_means_default=True,
         ),

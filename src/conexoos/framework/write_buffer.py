@@ -7,8 +7,9 @@ Two queues, chosen by :func:`open_write_buffer`:
   configured. An append is acknowledged once Redis has it; surviving a Redis restart or crash is Redis's
   persistence (the README says what to configure: AOF with ``appendfsync always``);
 - otherwise files in the instance folder (:class:`FileQueue`): each append is one ``O_APPEND`` write of
-  one line, fsync'd before the append returns, so several processes append at once and an acknowledged
-  payload survives kill -9 of its process and a crash of the machine.
+  one line to a descriptor its thread keeps open, so several processes append at once and an acknowledged
+  payload survives kill -9 of its process (the kernel holds the write); with ``fsync`` each append is
+  fsync'd before it returns, and survives a crash of the machine too.
 
 With Redis configured but failing (down, frozen), an append goes to the local files instead
 (:class:`SpillingQueue`): the request still succeeds, and the flush drains both.
@@ -23,6 +24,7 @@ import fcntl
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -123,13 +125,14 @@ class RedisStreamQueue:
 class FileQueue:
     """Append-only files in ``folder``, safe for several processes of one machine.
 
-    An append opens ``live.jsonl`` with ``O_APPEND``, takes a shared ``flock`` on it, checks that the
-    path still names the file it opened (a flush may have renamed it meanwhile: then it opens the new one),
-    writes its line in one ``write`` and fsyncs before returning. A flush renames ``live.jsonl`` to a batch
-    file, then takes an exclusive ``flock`` on the batch file: that waits for the appends already writing
-    to it, and no later append can reach it. Batch files are read oldest first, and deleted when
-    acknowledged; an unreadable line (a machine crash mid-write: never acknowledged) is set aside in
-    ``refused.jsonl`` with a log line, never silently dropped.
+    Each thread of a process keeps a descriptor of ``live.jsonl`` open (``O_APPEND``). An append takes a
+    shared ``flock`` on it, checks that the path still names the file it holds (a flush may have renamed
+    it meanwhile: then it opens the new one), writes its line in one ``write``, fsyncs when ``fsync`` is
+    set, and releases the lock. A flush renames ``live.jsonl`` to a batch file, then takes an exclusive
+    ``flock`` on the batch file: that waits for the appends already writing to it, and no later append can
+    reach it (it takes its lock after the rename, and then sees it). Batch files are read oldest first, and
+    deleted when acknowledged; an unreadable line (a machine crash mid-write: never acknowledged) is set
+    aside in ``refused.jsonl`` with a log line, never silently dropped.
     """
 
     def __init__(self, folder: Path, fsync: bool = True) -> None:
@@ -137,6 +140,8 @@ class FileQueue:
         self.fsync = fsync
         """Fsync each append (survives a machine crash); without it an append survives the death of its
         process (the kernel holds the write) but not a power cut."""
+        self._kept = threading.local()
+        self._live_name = os.path.join(folder, LIVE)  # per append: not a Path made each time
 
     @property
     def live(self) -> Path:
@@ -145,32 +150,41 @@ class FileQueue:
     def append(self, payload: Payload) -> None:
         line = (_encode(payload) + "\n").encode("utf-8")
         try:
-            descriptor = self._open_current()
+            kept = self._current()
             try:
-                os.write(descriptor, line)
+                os.write(kept.descriptor, line)
                 if self.fsync:
                     # Per append: concurrent fsyncs of one file are merged by the file system's journal,
                     # which a group commit in the process (one fsync at a time) measured slower than.
-                    os.fsync(descriptor)
+                    os.fsync(kept.descriptor)
             finally:
-                os.close(descriptor)  # also releases the shared lock
+                fcntl.flock(kept.descriptor, fcntl.LOCK_UN)
         except OSError as error:
+            self._forget()  # opened again by the next append
             raise WriteBufferError(f"could not append to {self.live}: {error}") from error
 
-    def _open_current(self) -> int:
-        """A descriptor of the live file, share-locked, that a flush has not renamed away."""
+    def _current(self) -> _KeptFile:
+        """This thread's descriptor of the live file, share-locked, that a flush has not renamed away."""
         while True:
-            descriptor = self._open_live()
-            fcntl.flock(descriptor, fcntl.LOCK_SH)
+            kept: _KeptFile | None = getattr(self._kept, "file", None)
+            if kept is None or kept.pid != os.getpid():  # a forked worker opens its own
+                kept = self._kept.file = _KeptFile(self._open_live())
+            fcntl.flock(kept.descriptor, fcntl.LOCK_SH)
             try:
-                if os.stat(self.live).st_ino == os.fstat(descriptor).st_ino:
-                    return descriptor
+                if os.stat(self._live_name).st_ino == kept.inode:
+                    return kept
             except FileNotFoundError:
                 pass  # renamed by a flush and not created again yet: open it again
-            os.close(descriptor)
+            self._forget()
+
+    def _forget(self) -> None:
+        kept: _KeptFile | None = getattr(self._kept, "file", None)
+        self._kept.file = None
+        if kept is not None:
+            kept.close()  # also releases a lock still held
 
     def _open_live(self) -> int:
-        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
         try:
             return os.open(self.live, flags, 0o600)
         except FileNotFoundError:  # the folder is made by the first append (or again, if removed)
@@ -238,6 +252,25 @@ class FileQueue:
     def pending(self) -> int:
         files = [self.live, *self.batch_files()]
         return sum(_count_lines(path) for path in files)
+
+
+class _KeptFile:
+    """A thread's open descriptor of a live file, closed when dropped (the thread ended, the file was
+    renamed, or an append failed) and never used by a forked child (``pid``)."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+        self.inode = os.fstat(descriptor).st_ino
+        self.pid = os.getpid()
+
+    def close(self) -> None:
+        if self.descriptor >= 0:
+            descriptor, self.descriptor = self.descriptor, -1
+            if self.pid == os.getpid():
+                os.close(descriptor)
+
+    def __del__(self) -> None:
+        self.close()
 
 
 class SpillingQueue:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, send_from_directory
+from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -116,6 +116,13 @@ def go(link_id: int) -> Response:
         return _redirect(followed)
     # A sensitive-content notice or a password first (blueprints/link_locks.py), from the link's row.
     return show_lock(profiles.lockable_link(followed))
+
+
+def cached_go() -> Response | None:
+    """The answer to ``/go/<link_id>`` before Flask's dispatch (``server/middleware.py``): the redirect
+    :func:`go` gives, when the page cache holds the link fresh (the click recorded); else None."""
+    target = page_cache.cached_link_target(int((request.view_args or {})["link_id"]))
+    return None if target is None else _redirect(target)
 
 
 @public.route("/go/product/<id:product_id>", methods=["GET"])

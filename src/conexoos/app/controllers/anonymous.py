@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, request, session
+from werkzeug.http import parse_cookie
 
 
 def visitor_is_anonymous() -> bool:
@@ -17,3 +20,15 @@ def visitor_is_anonymous() -> bool:
     if config["SESSION_COOKIE_NAME"] not in request.cookies:
         return True
     return session.get("_user_id") is None
+
+
+def sends_no_login_cookie(environ: dict[str, Any], config: Any) -> bool:
+    """Whether the raw request ``environ`` carries neither a session cookie nor a remember-me cookie (read
+    before any request context exists, for a fast path): such a visitor is anonymous."""
+    header = environ.get("HTTP_COOKIE")
+    if not header:
+        return True
+    names = parse_cookie(header).keys()
+    return config["SESSION_COOKIE_NAME"] not in names and (
+        config.get("REMEMBER_COOKIE_NAME", "remember_token") not in names
+    )

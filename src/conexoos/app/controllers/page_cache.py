@@ -24,7 +24,9 @@ import hashlib
 import json
 import logging
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +53,8 @@ KEY_PREFIX = "conexoos:page_cache:"
 SHARED_CLOCK_MARGIN = 1.0
 """Seconds by which a page read from the database must follow the last change, in Redis or memcached:
 the hosts writing marks and pages may have clocks that far apart (keep them in sync with NTP)."""
+DECODED_PAGES_BYTES = 4 * 1024 * 1024
+"""The stored bytes of the decoded entries a process keeps (see DecodedPages), about twice that in memory."""
 log = logging.getLogger("conexoos.page_cache")
 _store_warning = EveryFewSeconds(60.0)
 _outage_notices = {"page": EveryFewSeconds(60.0), "link": EveryFewSeconds(60.0)}
@@ -166,7 +170,7 @@ def serve_page(username: str, render: Callable[[], RenderedPage]) -> Response:
         rendered = render()
         analytics.record_view(rendered.page.user.id)
         return _page_response(rendered.html, page_etag(rendered.html))
-    key = "page:" + username.lower()
+    key = _page_key(username)
     entry = _cached_page(cache, key)
     now = time.time()
     if entry is not None and now < entry.fresh_until:
@@ -181,6 +185,23 @@ def serve_page(username: str, render: Callable[[], RenderedPage]) -> Response:
     stored = _keep_page(cache, key, rendered, read_at=now)
     analytics.record_view(rendered.page.user.id)
     return _page_response(rendered.html, stored.etag)
+
+
+def cached_page_answer() -> Response | None:
+    """The fast path's answer to ``GET /<username>`` (``server/middleware.py``): the page from the cache,
+    as :func:`serve_page` serves a fresh entry (the view recorded), when the cache is on, the visitor is
+    anonymous and the entry is fresh; None otherwise (Flask's path then answers)."""
+    cache = active_cache()
+    if cache is None or not visitor_is_anonymous():
+        return None
+    entry = _cached_page(cache, _page_key(str((request.view_args or {})["username"])))
+    if entry is None or time.time() >= entry.fresh_until:
+        return None
+    return _serve_cached(entry)
+
+
+def _page_key(username: str) -> str:
+    return "page:" + username.lower()
 
 
 def page_etag(html: str) -> str:
@@ -203,13 +224,53 @@ def _page_response(html: str, etag: str) -> Response:
     return response.make_conditional(request)
 
 
+class DecodedPages:
+    """The entries this process decoded last, each beside the stored bytes it came from: a hit whose
+    stored bytes are those bytes again reuses the entry instead of decoding the JSON again. Bounded by
+    the stored bytes' total size (the earliest decoded go first)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[str, tuple[bytes, CachedPage]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def entry(self, key: str, raw: bytes) -> CachedPage:
+        """The entry ``raw`` (the bytes stored under ``key``) holds."""
+        kept = self._entries.get(key)
+        if kept is not None and kept[0] == raw:
+            return kept[1]
+        entry = CachedPage(**json.loads(raw))
+        with self._lock:
+            self._forget(key)
+            if len(raw) <= self.max_bytes:
+                self._entries[key] = (raw, entry)
+                self._size += len(raw)
+            while self._size > self.max_bytes:
+                self._forget(next(iter(self._entries)))
+        return entry
+
+    def _forget(self, key: str) -> None:
+        kept = self._entries.pop(key, None)
+        if kept is not None:
+            self._size -= len(kept[0])
+
+    @property
+    def size(self) -> int:
+        """The stored bytes' total size held."""
+        return self._size
+
+
+_decoded = DecodedPages(DECODED_PAGES_BYTES)
+
+
 def _cached_page(cache: PageCache, key: str) -> CachedPage | None:
     """The page kept under ``key`` unless a change came after it was read; None when the store fails."""
     try:
         raw = cache.store.get(key)
         if raw is None:
             return None
-        entry = CachedPage(**json.loads(raw))
+        entry = _decoded.entry(key, raw)
         if not _unchanged_since(cache, entry.owner_id, entry.read_at):
             return None
     except CacheUnavailable as error:
@@ -294,11 +355,10 @@ def follow_link(link_id: int, find: Callable[[], ShownLink]) -> str | ShownLink:
     recorded either way; the link itself, unrecorded, when it is locked (its lock page comes first). With
     the database down, the target last seen for a live unlocked link, the click recorded; the database's
     error when the link was never seen, is locked, or its window closed."""
+    cached = cached_link_target(link_id)
+    if cached is not None:
+        return cached
     cache = active_cache()
-    fresh = _fresh_link(cache, link_id) if cache is not None else None
-    if fresh is not None:
-        record_visit(lambda: analytics.record_click(fresh.owner_id, link_id))
-        return fresh.url
     try:
         link = find()
         if link.is_locked:  # never remembered: with the database down, its lock could not be checked
@@ -315,6 +375,17 @@ def follow_link(link_id: int, find: Callable[[], ShownLink]) -> str | ShownLink:
         _remember_link(cache, link_id, RememberedLink(target, owner_id, time.time(), _timestamp(ends_at)))
     analytics.record_click(owner_id, link_id)
     return target
+
+
+def cached_link_target(link_id: int) -> str | None:
+    """The target of ``/go/<link_id>`` while the cache holds the link fresh (see :func:`follow_link`), the
+    click recorded; None otherwise. Also the fast path's answer (``server/middleware.py``)."""
+    cache = active_cache()
+    fresh = _fresh_link(cache, link_id) if cache is not None else None
+    if fresh is None:
+        return None
+    record_visit(lambda: analytics.record_click(fresh.owner_id, link_id))
+    return fresh.url
 
 
 def _fresh_link(cache: PageCache, link_id: int) -> RememberedLink | None:

@@ -135,11 +135,12 @@ APP: Schema = {
         ),
         "BUFFER_FSYNC": Key(
             "bool",
-            True,
+            False,
             "Without Redis, fsync each recorded view or click to the local write buffer's file before the "
-            "request answers: it then survives a machine crash or power cut, not only the death of the "
-            "worker (which `false` still survives). `false` saves a disk flush per request (see README, "
-            "write buffer).",
+            "request answers. Either way an acknowledged event survives kill -9 and SIGTERM of the worker "
+            "and a database outage (the kernel holds the write); `true` also keeps it through a machine "
+            "crash or power cut, at one disk flush per counted request; `false` may lose the last seconds "
+            "then, as SQLite in WAL mode with `synchronous=NORMAL` does (see README, write buffer).",
         ),
     },
     "PAGE_CACHE": {

@@ -3,22 +3,35 @@ headers."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, Response, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.api_support import LOGGED_OUT, require_login
+from conexoos.app.blueprints.public import cached_go
 from conexoos.app.controllers import page_cache
+from conexoos.app.controllers.anonymous import sends_no_login_cookie
 from conexoos.app.controllers.maintenance import refuse_private_request
+from conexoos.app.controllers.page_cache import cached_page_answer
 from conexoos.app.controllers.roles import refuse_without_role
 from conexoos.app.controllers.user_sessions import load_session_user
-from conexoos.app.extensions import csrf, exempt_cross_site_posts, init_limiter, login_manager
+from conexoos.app.extensions import (
+    csrf,
+    exempt_cross_site_posts,
+    init_limiter,
+    limiter_hooks,
+    limits_may_apply,
+    login_manager,
+)
 from conexoos.app.models.persistent import User
 from conexoos.app.settings import load_product_settings
 from conexoos.app.utils.csp import content_security_policy
 from conexoos.app.utils.text import has_control_characters
 from conexoos.framework import wants_json
+from conexoos.framework.fast_path import FastPath, add_fast_path
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
 from conexoos.framework.mail import init_mail
 
@@ -54,6 +67,29 @@ class Load:
         server.after_request(_security_headers)
         if not server.extensions["conexoos"].settings.is_development:
             server.after_request(_strict_transport_security)
+        add_fast_path(server, _before_flask(server, "public.profile", cached_page_answer, segments=1))
+        add_fast_path(server, _before_flask(server, "public.go", cached_go, segments=2))
+
+
+def _before_flask(
+    server: Flask, endpoint: str, answer: Callable[[], BaseResponse | None], segments: int
+) -> FastPath:
+    """``endpoint`` (the public page, ``/go/<id>``) answered from the page cache before Flask's dispatch,
+    for a visitor without a session or remember-me cookie, while no rate limit applies to it: every
+    hook runs but the limiter's, which would do nothing (README, "The cached page before Flask")."""
+
+    def accepts(environ: dict[str, object]) -> bool:
+        # The route's number of path segments (other paths never push a context for it), no login cookie.
+        path = str(environ.get("PATH_INFO", ""))
+        return path.count("/") == segments and sends_no_login_cookie(environ, server.config)
+
+    return FastPath(
+        endpoint=endpoint,
+        answer=answer,
+        accepts=accepts,
+        applies=lambda: not limits_may_apply(),
+        skipped_hooks=limiter_hooks,
+    )
 
 
 def _load_user(user_id: str) -> User | None:

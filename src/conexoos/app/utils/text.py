@@ -10,6 +10,8 @@ LINE_CONTROLS = "\n\r\t"
 def has_control_characters(value: str, multiline: bool = False) -> bool:
     """Whether ``value`` holds a control character (NUL, ESC, DEL...); line breaks and tabs only count
     when the text is not ``multiline``. PostgreSQL can neither store nor compare a NUL."""
+    if value.isprintable():  # C speed, and exact: a control character (Cc) is never printable
+        return False
     allowed = LINE_CONTROLS if multiline else ""
     return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value)
 
@@ -20,6 +22,8 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 
 def has_bidi_controls(value: str) -> bool:
     """Whether ``value`` holds a bidirectional embedding, override or isolate (U+202A-E, U+2066-9)."""
+    if value.isprintable():  # the controls are format characters (Cf), never printable
+        return False
     return any(ch in BIDI_CONTROLS for ch in value)
 
 

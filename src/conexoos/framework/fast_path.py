@@ -1,0 +1,196 @@
+"""Fast paths: answers a project gives to some requests for one endpoint before Flask's request handling
+(its dispatch, the WSGI middleware between the trusted proxies and Flask, and the hooks the project says
+the request does not need), with the same answer Flask's path would give.
+
+A fast path is registered with :func:`add_fast_path` (from ``server/middleware.py``). For a request whose
+method it takes, that asks for no protocol upgrade (WebSocket), and whose ``environ`` it
+:attr:`FastPath.accepts` (a cheap look at the raw request, made
+before any context exists), the framework pushes the request's context, and when the URL map sends it to
+the fast path's endpoint it does what ``Flask.full_dispatch_request`` does, with the fast path's
+``answer`` in place of the view:
+
+- unless :attr:`FastPath.applies` says no (then Flask answers before anything ran), the
+  ``request_started`` signal, the URL value preprocessors, then every ``before_request`` function of
+  the app and of the endpoint's blueprints, in Flask's order, except those :attr:`FastPath.skipped_hooks`
+  names for this request (hooks that provably do nothing for it, such as rate-limit checks on a route no
+  limit applies to);
+- ``answer()``: the finished response, or None to leave the request to Flask;
+- every ``after_request`` function (again except the skipped ones), the session's save, the
+  ``request_finished`` signal, and the teardown functions when the context is popped.
+
+When a ``before_request`` function returns a response or raises, or ``answer`` returns None or raises,
+the context is popped and the request goes to Flask untouched (it runs those functions again and answers
+as it always does: its error handlers, its 503 or 404). An ``answer`` must therefore do nothing that
+cannot be done twice before it returns a response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from itertools import chain
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, Response, request, request_finished, request_started
+from flask.globals import request_ctx
+from werkzeug.wrappers import Response as BaseResponse
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+EXTENSION = "conexoos.fast_paths"
+Hook = Callable[..., Any]
+
+
+def _no_hooks_skipped() -> Collection[Hook]:
+    return ()
+
+
+@dataclass(frozen=True)
+class FastPath:
+    """One endpoint's fast path."""
+
+    endpoint: str
+    answer: Callable[[], BaseResponse | None]
+    """Called inside the request's context once the before-request functions passed: the response, or
+    None when Flask must answer (it then runs again for the same request)."""
+    accepts: Callable[[WSGIEnvironment], bool] = lambda environ: True
+    """A look at the raw environ before any context is pushed: False sends the request to Flask at once."""
+    methods: frozenset[str] = frozenset({"GET", "HEAD"})
+    applies: Callable[[], bool] = lambda: True
+    """Called in the request's context before any before-request function: False leaves it to Flask."""
+    skipped_hooks: Callable[[], Collection[Hook]] = _no_hooks_skipped
+    """The before/after-request functions this request does not run (called in its context once
+    ``applies`` said yes)."""
+
+
+class FastPaths:
+    """WSGI middleware: answers the requests a registered fast path takes, passes the rest to ``wsgi_app``."""
+
+    def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
+        self.flask = app
+        self.wsgi_app = wsgi_app
+        self.paths: list[FastPath] = []
+        self._static: dict[str, frozenset[str]] | None = None
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if self._static_route(environ):
+            return self.wsgi_app(environ, start_response)
+        candidates = [path for path in self.paths if self._takes(path, environ)]
+        if candidates:
+            answered = self._answer(candidates, environ, start_response)
+            if answered is not None:
+                return answered
+        return self.wsgi_app(environ, start_response)
+
+    def _static_route(self, environ: WSGIEnvironment) -> bool:
+        """Whether a rule without variables takes the request's path and method (``/login``,
+        ``/robots.txt``): the URL map prefers it to any rule with variables, so no fast path's endpoint
+        can be the request's, and no context is pushed to find that out."""
+        if self._static is None:  # the URL map is complete once requests come (Flask forbids changes)
+            self._static = _static_routes(self.flask)
+        methods = self._static.get(environ.get("PATH_INFO", ""))
+        return methods is not None and environ.get("REQUEST_METHOD", "") in methods
+
+    @staticmethod
+    def _takes(path: FastPath, environ: WSGIEnvironment) -> bool:
+        # A WebSocket upgrade is for Socket.IO's middleware (it notes the TCP connection), never a fast path.
+        if "HTTP_UPGRADE" in environ or environ.get("REQUEST_METHOD", "") not in path.methods:
+            return False
+        return path.accepts(environ)
+
+    def _answer(
+        self, candidates: list[FastPath], environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes] | None:
+        app = self.flask
+        context = app.request_context(environ)
+        error: BaseException | None = None
+        try:
+            try:
+                context.push()  # opens the session: a failure there is Flask's to answer, as in its wsgi_app
+            except Exception as raised:  # noqa: BLE001 - Flask pushes again and answers its own way
+                error = raised
+                return None
+            path = next((path for path in candidates if path.endpoint == request.endpoint), None)
+            if path is None or request.routing_exception is not None:
+                return None
+            try:
+                if not path.applies():
+                    return None
+                skipped = path.skipped_hooks()
+                answer = _prepare(app, path, skipped)
+            except Exception as raised:  # noqa: BLE001 - Flask answers the request again, its own way
+                error = raised
+                return None
+            if answer is None:
+                return None
+            try:
+                response = _finish(app, answer, skipped)
+            except Exception as raised:  # noqa: BLE001 - answered (a view recorded): not twice; as Flask
+                error = raised
+                response = app.handle_exception(raised)
+            return response(environ, start_response)
+        finally:
+            context.pop(error)
+
+
+def _static_routes(app: Flask) -> dict[str, frozenset[str]]:
+    """The paths of the URL map's rules without variables, host or subdomain, with the methods they take."""
+    routes: dict[str, frozenset[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if not rule.arguments and not rule.host and not rule.subdomain and rule.methods:
+            routes[rule.rule] = routes.get(rule.rule, frozenset()) | rule.methods
+    return routes
+
+
+def _prepare(app: Flask, path: FastPath, skipped: Collection[Hook]) -> BaseResponse | None:
+    """The first half of ``Flask.full_dispatch_request`` with ``path.answer`` as the view: the answer, or
+    None when Flask must answer."""
+    app._got_first_request = True
+    request_started.send(app, _async_wrapper=app.ensure_sync)
+    if not _before_request(app, skipped):
+        return None
+    return path.answer()
+
+
+def _finish(app: Flask, answer: BaseResponse, skipped: Collection[Hook]) -> Response:
+    """``Flask.finalize_request`` for ``answer``: the after-request functions, the session's save, the
+    ``request_finished`` signal."""
+    response: Response = app.make_response(answer)
+    for function in request_ctx._after_request_functions:  # after_this_request
+        response = app.ensure_sync(function)(response)
+    for name in chain(request.blueprints, (None,)):
+        for hook in reversed(app.after_request_funcs.get(name, ())):
+            if hook not in skipped:
+                response = app.ensure_sync(hook)(response)
+    interface, session = app.session_interface, request_ctx.session
+    if not interface.is_null_session(session):
+        interface.save_session(app, session, response)
+    request_finished.send(app, _async_wrapper=app.ensure_sync, response=response)
+    return response
+
+
+def _before_request(app: Flask, skipped: Collection[Hook]) -> bool:
+    """Run ``Flask.preprocess_request``'s functions except ``skipped``; False when one answered itself."""
+    names = (None, *reversed(request.blueprints))
+    for name in names:
+        for preprocessor in app.url_value_preprocessors.get(name, ()):
+            preprocessor(request.endpoint, request.view_args)
+    for name in names:
+        for hook in app.before_request_funcs.get(name, ()):
+            if hook not in skipped and hook() is not None:
+                return False
+    return True
+
+
+def install_fast_paths(app: Flask) -> None:
+    """Put the fast paths' middleware around ``app.wsgi_app`` (inside the trusted proxies, so that a fast
+    path sees the client's real address): :func:`add_fast_path` registers them."""
+    paths = FastPaths(app, app.wsgi_app)
+    app.wsgi_app = paths  # type: ignore[method-assign]
+    app.extensions[EXTENSION] = paths
+
+
+def add_fast_path(app: Flask, path: FastPath) -> None:
+    """Answer requests for ``path.endpoint`` through ``path`` (see the module's description)."""
+    app.extensions[EXTENSION].paths.append(path)

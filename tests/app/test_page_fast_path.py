@@ -1,0 +1,367 @@
+"""The cached public page before Flask (``framework/fast_path.py``, registered by ``server/middleware.py``):
+for a matrix of requests and states, the answer through the whole stack (the fast path where it takes the
+request) is the answer Flask's own path gives with the fast path removed: status, every header, body,
+the access-log line and the view recorded. And it answers only what it should."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.test import TestResponse
+
+from conexoos.app.controllers import event_buffer
+from conexoos.framework import db
+from conexoos.framework.fast_path import EXTENSION, FastPaths
+from conexoos.framework.write_buffer import drain
+from tests.conftest import AppFactory
+
+from .conftest import BROWSER_UA, Account, SignUp, each, product_app, sign_up
+from .staff_support import make_staff
+from .test_appearance import post as post_appearance
+from .test_site_settings_admin import DEFAULTS
+
+pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
+
+TRUSTED_PROXY = {"SERVER_ENV": {"TRUSTED_PROXIES": "127.0.0.1"}}
+"""The test client's address is a trusted proxy: a request's X-Forwarded-For names the visitor."""
+
+
+@dataclass
+class Answer:
+    """What one request produced: the response, whether Flask dispatched it, its access-log lines and the
+    events it queued (without their random id and their time)."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    by_flask: bool
+    access: list[str]
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def same_as(self, other: Answer, exact: bool = True) -> None:
+        """Equal answers; with ``exact`` False, all but the body and the cookie (a new CSRF token each)."""
+        assert self.status == other.status
+        assert self._headers(exact) == other._headers(exact)
+        assert not exact or self.body == other.body
+        assert self.access == other.access
+        assert self.events == other.events
+
+    def _headers(self, exact: bool) -> list[tuple[str, str]]:
+        dropped = () if exact else ("Set-Cookie", "Content-Length", "ETag")
+        return [(name, value) for name, value in self.headers if name not in dropped]
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    method: str = "GET"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Harness:
+    """Sends a request through the whole WSGI stack, or with the fast paths removed (Flask's path)."""
+
+    def __init__(self, app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+        self.app = app
+        self.caplog = caplog
+        self.paths: FastPaths = app.extensions[EXTENSION]
+        self.dispatched = 0
+        dispatch = app.full_dispatch_request
+
+        def counted() -> Any:
+            self.dispatched += 1
+            return dispatch()
+
+        app.full_dispatch_request = counted  # type: ignore[method-assign]
+
+    def send(self, request: Request, fast: bool = True) -> Answer:
+        self.queued()  # nothing left from the set-up
+        registered = list(self.paths.paths)
+        if not fast:
+            self.paths.paths.clear()
+        self.caplog.clear()
+        before = self.dispatched
+        try:
+            client = self.app.test_client(use_cookies=False)
+            response = client.open(
+                request.path, method=request.method, headers={"User-Agent": BROWSER_UA, **request.headers}
+            )
+        finally:
+            self.paths.paths[:] = registered
+        return self._answer(response, by_flask=self.dispatched > before)
+
+    def _answer(self, response: TestResponse, by_flask: bool) -> Answer:
+        access = [
+            re.sub(r" \d+\.\dms$", "", record.getMessage())
+            for record in self.caplog.records
+            if record.name == "conexoos.access"
+        ]
+        return Answer(
+            response.status_code,
+            list(response.headers.items()),
+            response.get_data(),
+            by_flask,
+            access,
+            self.queued(),
+        )
+
+    def queued(self) -> list[dict[str, Any]]:
+        """The events queued since the last call, without ``event_id`` and ``occurred_at``."""
+        payloads: list[dict[str, Any]] = []
+        with self.app.app_context():
+            drain(event_buffer.event_queue(), payloads.extend, limit=1000, batches=100)
+        return [{k: v for k, v in p.items() if k not in ("event_id", "occurred_at")} for p in payloads]
+
+    def compare(self, request: Request, exact: bool = True) -> tuple[Answer, Answer]:
+        """The request through the whole stack, then through Flask's path; both answers, checked equal."""
+        fast = self.send(request)
+        flask_path = self.send(request, fast=False)
+        assert flask_path.by_flask
+        fast.same_as(flask_path, exact)
+        return fast, flask_path
+
+
+@pytest.fixture
+def app(make_app: AppFactory) -> Flask:
+    return product_app(make_app, TRUSTED_PROXY)
+
+
+@pytest.fixture
+def harness(app: Flask, caplog: pytest.LogCaptureFixture) -> Iterator[Harness]:
+    caplog.set_level(logging.INFO, logger="conexoos.access")
+    yield Harness(app, caplog)
+
+
+@pytest.fixture
+def cached_alice(app: Flask, alice: Account, harness: Harness) -> Account:
+    """alice with a link and an appearance of her own (a style hash in the CSP), her page in the cache."""
+    alice.add_link("Blog", "https://blog.example/")
+    assert post_appearance(alice).status_code == 302
+    assert harness.send(Request("/alice")).status == 200  # rendered and kept
+    return alice
+
+
+def test_anonymous_requests_for_a_cached_page_are_answered_before_flask_as_flask_answers_them(
+    harness: Harness, cached_alice: Account
+) -> None:
+    etag = harness.send(Request("/alice")).headers
+    tag = dict(etag)["ETag"]
+    cases = {
+        "GET": Request("/alice"),
+        "HEAD": Request("/alice", "HEAD"),
+        "If-None-Match matching": Request("/alice", headers={"If-None-Match": tag}),
+        "If-None-Match matching, weak (after gzip)": Request("/alice", headers={"If-None-Match": "W/" + tag}),
+        "HEAD, If-None-Match matching": Request("/alice", "HEAD", {"If-None-Match": tag}),
+        "If-None-Match not matching": Request("/alice", headers={"If-None-Match": '"other"'}),
+        "gzip": Request("/alice", headers={"Accept-Encoding": "gzip"}),
+        "br": Request("/alice", headers={"Accept-Encoding": "gzip, br"}),
+        "br refused": Request("/alice", headers={"Accept-Encoding": "br;q=0, gzip"}),
+        "identity": Request("/alice", headers={"Accept-Encoding": "identity"}),
+        "gzip and If-None-Match": Request(
+            "/alice", headers={"Accept-Encoding": "gzip", "If-None-Match": tag}
+        ),
+        "query string": Request("/alice?utm_source=news&utm_medium=mail&utm_campaign=dec"),
+        "uppercase username": Request("/ALICE"),
+        "a referrer and a forwarded visitor": Request(
+            "/alice", headers={"Referer": "https://t.co/x", "X-Forwarded-For": "203.0.113.9"}
+        ),
+        "a bot (not counted)": Request("/alice", headers={"User-Agent": "Googlebot/2.1"}),
+        "another cookie": Request("/alice", headers={"Cookie": "theme=dark"}),
+    }
+
+    def check(request: Request) -> None:
+        fast, _ = harness.compare(request)
+        assert not fast.by_flask, "answered by Flask, not by the fast path"
+
+    each(cases, check)
+    counted = harness.send(Request("/alice?utm_source=news"))
+    assert [event["utm_source"] for event in counted.events] == ["news"]
+    assert counted.events[0]["kind"] == "view" and counted.events[0]["owner_id"] == cached_alice.id
+    assert "style-src 'self' 'sha256-" in dict(counted.headers)["Content-Security-Policy"]
+
+
+def test_requests_it_must_leave_to_flask_get_flasks_answer(
+    app: Flask, harness: Harness, cached_alice: Account, bob: Account
+) -> None:
+    session_name = app.config["SESSION_COOKIE_NAME"]
+    empty_session = app.test_client()
+    empty_session.get("/login")  # a session cookie (the login form's CSRF token), nobody in it
+    empty = empty_session.get_cookie(session_name)
+    signed_in = bob.client.get_cookie(session_name)
+    assert empty is not None and signed_in is not None
+    cases = {
+        "a session cookie without a user": Request(
+            "/alice", headers={"Cookie": f"{session_name}={empty.value}"}
+        ),
+        "a signed-in visitor": Request("/alice", headers={"Cookie": f"{session_name}={signed_in.value}"}),
+        "a remember-me cookie": Request("/alice", headers={"Cookie": "remember_token=1|forged"}),
+        "trailing slash": Request("/alice/"),
+        "unknown user": Request("/nobody"),
+        "another route": Request("/login"),
+        "a file route": Request("/robots.txt"),
+        "POST": Request("/alice", "POST"),
+        "a WebSocket upgrade": Request("/alice", headers={"Upgrade": "websocket", "Connection": "Upgrade"}),
+    }
+
+    def check(request: Request) -> None:
+        fast, _ = harness.compare(request, exact=request.path != "/login")  # a new CSRF token each time
+        assert fast.by_flask, "answered by the fast path"
+
+    each(cases, check)
+
+
+def test_after_a_change_suspension_or_maintenance_the_answer_is_still_flasks(
+    app: Flask, harness: Harness, cached_alice: Account, signed_up: SignUp
+) -> None:
+    boss = make_staff(app, signed_up("boss"), "admin")
+    cached_alice.add_link("New")
+    changed, _ = harness.compare(Request("/alice"))  # the entry is older than the change: rendered
+    assert changed.by_flask and b"New" in changed.body
+    assert not harness.send(Request("/alice")).by_flask  # kept again
+
+    form = {"csrf_token": boss.csrf, **DEFAULTS, "maintenance_mode": "on"}
+    assert boss.client.post("/admin/settings", data=form).status_code == 302
+    assert harness.send(Request("/alice")).by_flask  # the site's mark: rendered once
+    during, _ = harness.compare(Request("/alice"))  # public pages stay up in maintenance
+    assert not during.by_flask and during.status == 200
+
+    suspended = boss.client.post(
+        f"/admin/users/{cached_alice.id}/suspend", data={"csrf_token": boss.csrf, "reason": "x"}
+    )
+    assert suspended.status_code == 302
+    gone, _ = harness.compare(Request("/alice"))
+    assert gone.by_flask and gone.status == 404 and not gone.events
+
+
+def test_with_the_cache_off_flask_answers(make_app: AppFactory, caplog: pytest.LogCaptureFixture) -> None:
+    app = product_app(make_app, {"APP": {"PAGE_CACHE": {"ENABLED": False}}})
+    caplog.set_level(logging.INFO, logger="conexoos.access")
+    sign_up(app, "alice")
+    harness = Harness(app, caplog)
+    harness.send(Request("/alice"))
+    off, _ = harness.compare(Request("/alice"))
+    assert off.by_flask and off.status == 200 and len(off.events) == 1
+
+
+def test_outside_development_hsts_and_every_header_match(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = product_app(make_app, {"SERVER_ENV": {"ENV": "UAT"}})
+    caplog.set_level(logging.INFO, logger="conexoos.access")
+    with app.app_context():
+        from conexoos.app.models.persistent import User
+
+        db.session.add(User(username="carol", email="carol@example.com", password_hash="x"))
+        db.session.commit()
+    harness = Harness(app, caplog)
+    assert harness.send(Request("/carol")).by_flask
+    fast, _ = harness.compare(Request("/carol", headers={"Accept-Encoding": "br"}))
+    assert not fast.by_flask and "Strict-Transport-Security" in dict(fast.headers)
+
+
+def test_a_failure_before_the_answer_is_left_to_flask(
+    app: Flask, harness: Harness, cached_alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A before-request function that raises (the session store's 503, say): Flask answers, once."""
+    calls: list[int] = []
+
+    def refuse() -> None:
+        calls.append(1)
+        raise ServiceUnavailable("the session store does not answer")
+
+    app.before_request_funcs.setdefault(None, []).append(refuse)
+    answer = harness.send(Request("/alice"))
+    assert answer.by_flask and answer.status == 503 and calls == [1, 1] and not answer.events
+    assert answer.access == ["GET /alice 503"]
+
+
+def test_a_failure_while_the_context_is_pushed_is_left_to_flask(
+    app: Flask, harness: Harness, cached_alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session's opening (inside the context's push) raising once: Flask answers, as it answers a
+    failure of its own push; the context is popped, nothing is recorded twice."""
+    interface = type(app.session_interface)
+    opened = interface.open_session
+    calls: list[int] = []
+
+    def failing_once(self: Any, app: Flask, request: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise ServiceUnavailable("the session store does not answer")
+        return opened(self, app, request)
+
+    monkeypatch.setattr(interface, "open_session", failing_once)
+    answer = harness.send(Request("/alice"))
+    assert answer.by_flask and answer.status == 200 and len(calls) == 2
+    assert answer.access == ["GET /alice 200"] and len(answer.events) == 1
+
+
+def test_with_rate_limits_on_the_fast_path_skips_the_limiter_only_where_no_limit_applies(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No limit on the page: the limiter's hooks (which would count nothing) are skipped, the answer is
+    Flask's. A limit on the view (checked inside the view, which the fast path never calls): Flask
+    answers every request, so the limit holds."""
+    app = product_app(make_app, {"FLASK": {"CONFIG": {"RATELIMIT_ENABLED": True}}})
+    caplog.set_level(logging.INFO, logger="conexoos.access")
+    sign_up(app, "alice")
+    harness = Harness(app, caplog)
+    harness.send(Request("/alice"))
+    free, _ = harness.compare(Request("/alice"))
+    assert not free.by_flask
+
+    limiter = app.extensions["conexoos_limiter"]
+    limited: Callable[[Any], Any] = limiter.limit("2 per minute")
+    app.view_functions["public.profile"] = limited(app.view_functions["public.profile"])
+    answers = [harness.send(Request("/alice")) for _ in range(3)]
+    assert [answer.status for answer in answers] == [200, 200, 429]
+    assert all(answer.by_flask for answer in answers)
+
+
+def test_go_for_a_link_the_cache_holds_is_answered_before_flask_as_flask_answers_it(
+    app: Flask, harness: Harness, alice: Account
+) -> None:
+    link = alice.add_link("Blog", "https://blog.example/")["id"]
+    assert harness.send(Request("/alice")).status == 200  # the page remembers its links' targets
+    session_name = app.config["SESSION_COOKIE_NAME"]
+    signed_in = alice.client.get_cookie(session_name)
+    assert signed_in is not None
+    fast_cases = {
+        "GET": Request(f"/go/{link}"),
+        "HEAD (not counted)": Request(f"/go/{link}", "HEAD"),
+        "query string and referrer": Request(
+            f"/go/{link}?utm_source=bio", headers={"Referer": "https://alice.example/"}
+        ),
+        "a forwarded visitor": Request(f"/go/{link}", headers={"X-Forwarded-For": "198.51.100.7"}),
+    }
+    flask_cases = {
+        "the owner's session": Request(
+            f"/go/{link}", headers={"Cookie": f"{session_name}={signed_in.value}"}
+        ),
+        "an unknown link": Request(f"/go/{link + 1000}"),
+        "a product's redirect": Request("/go/product/1"),
+    }
+
+    def served_fast(request: Request) -> None:
+        fast, _ = harness.compare(request)
+        assert not fast.by_flask and fast.status == 302
+
+    def served_by_flask(request: Request) -> None:
+        fast, _ = harness.compare(request)
+        assert fast.by_flask
+
+    each(fast_cases, served_fast)
+    each(flask_cases, served_by_flask)
+    clicked = harness.send(Request(f"/go/{link}"))
+    assert [(event["kind"], event["link_id"]) for event in clicked.events] == [("click", link)]
+    assert dict(clicked.headers)["Location"] == "https://blog.example/"
+    alice.add_link("Other")  # her page changed: the link is read from the database again
+    changed, _ = harness.compare(Request(f"/go/{link}"))
+    assert changed.by_flask and changed.status == 302
