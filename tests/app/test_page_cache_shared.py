@@ -49,7 +49,7 @@ def test_with_redis_down_pages_are_rendered(
     make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(page_cache, "_store_warning", EveryFewSeconds(60.0))  # said once a minute: now
-    with RedisServer(port=22380) as redis:
+    with RedisServer() as redis:  # a free port: never another run's server
         app = host(make_app, f"sqlite:///{tmp_path / 'site.db'}", redis.service)
         alice = sign_up(app, "alice")
         alice.add_link("One")
