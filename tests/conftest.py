@@ -15,11 +15,14 @@ from conexoos.framework import create_app
 from conexoos.framework.config import deep_merge
 from conexoos.framework.database import create_schema, db
 from tests.support.database_pool import DatabasePool
+from tests.support.url_builders import compile_url_builders_once
 
 TEST_DATABASE = os.environ.get("CONEXOOS_TEST_DATABASE", "sqlite")
 """Which server the product tests marked ``database_matrix`` run on: sqlite, postgresql or mariadb."""
 
 AppFactory = Callable[..., Flask]
+
+compile_url_builders_once()  # three quarters of building an app, done once a run (see the module)
 
 
 def base_overrides(tmp_path: Path, database_url: str | None = None) -> dict[str, Any]:
