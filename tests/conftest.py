@@ -15,11 +15,15 @@ from conexoos.framework import create_app
 from conexoos.framework.config import deep_merge
 from conexoos.framework.database import create_schema, db
 from tests.support.database_pool import DatabasePool
+from tests.support.sqlite_templates import SchemaTemplates
+from tests.support.url_builders import compile_url_builders_once
 
 TEST_DATABASE = os.environ.get("CONEXOOS_TEST_DATABASE", "sqlite")
 """Which server the product tests marked ``database_matrix`` run on: sqlite, postgresql or mariadb."""
 
 AppFactory = Callable[..., Flask]
+
+compile_url_builders_once()  # three quarters of building an app, done once a run (see the module)
 
 
 def base_overrides(tmp_path: Path, database_url: str | None = None) -> dict[str, Any]:
@@ -65,14 +69,23 @@ def database_pool() -> Iterator[DatabasePool | None]:
     pool.close()
 
 
+@pytest.fixture(scope="session")
+def schema_templates(tmp_path_factory: pytest.TempPathFactory) -> SchemaTemplates:
+    """SQLite files holding the models' empty tables, copied into each test's new file (this process's)."""
+    return SchemaTemplates(tmp_path_factory.mktemp("schema-templates"))
+
+
 @pytest.fixture
-def make_app(tmp_path: Path, database_pool: DatabasePool | None) -> Iterator[AppFactory]:
+def make_app(
+    tmp_path: Path, database_pool: DatabasePool | None, schema_templates: SchemaTemplates
+) -> Iterator[AppFactory]:
     """Build apps with the real factory; their tables are created and engines disposed after.
 
     Without ``database_url`` (and without ``config``), the default connection is a fresh SQLite file, or a
     database without rows from the pool of the server named by ``CONEXOOS_TEST_DATABASE`` (postgresql,
     mariadb). ``schema=False`` leaves the tables to the test (migrations): its database then has none.
-    A SQLite file made here does not wait for the disk on commits (it is thrown away).
+    A SQLite file made here does not wait for the disk on commits (it is thrown away), and gets its
+    tables as a copy of a file made once by ``create_all`` (``tests/support/sqlite_templates.py``).
     """
     built: list[Flask] = []
     pooled: dict[int, str] = {}
@@ -86,6 +99,7 @@ def make_app(tmp_path: Path, database_pool: DatabasePool | None) -> Iterator[App
     ) -> Flask:
         pooled_url = None
         throw_away_sqlite = database_url is None and config is None and database_pool is None
+        new_file = throw_away_sqlite and not (tmp_path / "test.db").exists()  # no earlier app's rows
         if database_url is None and config is None and database_pool is not None:
             database_url = pooled_url = database_pool.acquire(tables=schema)
         merged = deep_merge(base_overrides(tmp_path, database_url), overrides or {})
@@ -94,7 +108,9 @@ def make_app(tmp_path: Path, database_pool: DatabasePool | None) -> Iterator[App
             with app.app_context():
                 event.listen(db.engine, "connect", _no_fsync)
         ready = database_pool.tables_in(pooled_url) if database_pool and pooled_url else frozenset()
-        if schema and not _holds_schema(app, ready):
+        if schema and new_file:
+            schema_templates.create_schema(app, tmp_path / "test.db")
+        elif schema and not _holds_schema(app, ready):
             create_schema(app, app.extensions["conexoos"].settings)
         built.append(app)
         if pooled_url is not None:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,6 +188,13 @@ def redis_settings() -> dict[str, object]:
 
 
 @pytest.fixture
+def site_name() -> str:
+    """The APP_NAME both processes share: the keys they keep in the shared Redis (the write buffer's
+    stream among them) are this site's alone, never another test's running at the same time."""
+    return f"live{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
 def shared_database(tmp_path: Path) -> str:
     """The SQLite file both processes use."""
     return f"sqlite:///{tmp_path / 'shared.db'}"
@@ -194,13 +202,14 @@ def shared_database(tmp_path: Path) -> str:
 
 @pytest.fixture
 def served(
-    tmp_path: Path, shared_database: str, redis_settings: dict[str, object]
+    tmp_path: Path, shared_database: str, redis_settings: dict[str, object], site_name: str
 ) -> Iterator[ServerProcess]:
     """``conexoos run`` on a free port with SERVICES.redis, its own instance folder, the shared database."""
     port = _free_port()
     config = {
         "SERVER_ENV": {
             "ENV": "DEV",
+            "APP_NAME": site_name,
             "APP_KEY": "live-updates-key-" + "r" * 40,
             "INSTANCE_PATH": str(tmp_path / "server-instance"),
             "BIND": {"ADDRESS": "127.0.0.1", "PORT": port},
@@ -264,11 +273,18 @@ def _socket_client(server: ServerProcess, cookie: str | None) -> tuple[socketio.
 
 @pytest.mark.services
 def test_a_click_in_another_process_reaches_the_owners_socket_through_redis(
-    make_app: AppFactory, served: ServerProcess, shared_database: str, redis_settings: dict[str, object]
+    make_app: AppFactory,
+    served: ServerProcess,
+    shared_database: str,
+    redis_settings: dict[str, object],
+    site_name: str,
 ) -> None:
     # This process is the second one: it records the click and publishes the event to Redis.
     recorder = analytics_app(
-        make_app, SERVICES={"redis": redis_settings}, DATABASE={"main": {"url": shared_database}}
+        make_app,
+        SERVICES={"redis": redis_settings},
+        DATABASE={"main": {"url": shared_database}},
+        SERVER_ENV={"APP_NAME": site_name},
     )
     assert recorder.extensions["conexoos"].socketio.server_options["client_manager"] is not None
     alice = sign_up(recorder, "alice")
@@ -280,7 +296,8 @@ def test_a_click_in_another_process_reaches_the_owners_socket_through_redis(
     with pytest.raises(socketio.exceptions.ConnectionError):
         _socket_client(served, None)
     try:
-        # The write buffer's stream is on the shared Redis too: what other tests left there is flushed first.
+        # The write buffer's stream is on the shared Redis (under this site's name): the events already in it
+        # are flushed first.
         before = {event.id for event in recorded_events(recorder)}
         Visitor().click(recorder.test_client(), link)
         [event] = [event for event in recorded_events(recorder) if event.id not in before]

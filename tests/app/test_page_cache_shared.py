@@ -4,6 +4,7 @@ other's changes; with Redis down, pages are rendered as without a cache."""
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +26,19 @@ CLOCK_MARGIN = 1.1
 """A little more than page_cache.SHARED_CLOCK_MARGIN: a page read sooner after a change is not kept."""
 
 
-def host(make_app: AppFactory, database_url: str, redis: dict[str, Any]) -> Flask:
-    """One app host of the site: the shared database and Redis."""
-    overrides = deep_merge(deep_merge(RATE_LIMITS_OFF, QUIET), {"SERVICES": {"redis": redis}})
+def host(make_app: AppFactory, database_url: str, redis: dict[str, Any], site: str) -> Flask:
+    """One app host of the site: the shared database and Redis, and the site's APP_NAME (its keys in the
+    shared Redis, pages and the write buffer's stream, are never another test's running meanwhile)."""
+    overrides = deep_merge(
+        deep_merge(RATE_LIMITS_OFF, QUIET), {"SERVICES": {"redis": redis}, "SERVER_ENV": {"APP_NAME": site}}
+    )
     return make_app(overrides=overrides, database_url=database_url)
 
 
 def test_two_hosts_share_pages_and_changes(make_app: AppFactory, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'site.db'}"
-    host_a, host_b = host(make_app, url, require_redis()), host(make_app, url, require_redis())
+    site = f"pages{uuid.uuid4().hex[:12]}"
+    host_a, host_b = host(make_app, url, require_redis(), site), host(make_app, url, require_redis(), site)
     alice = sign_up(host_a, "alice")
     alice.add_link("One")
     time.sleep(CLOCK_MARGIN)
@@ -49,8 +54,8 @@ def test_with_redis_down_pages_are_rendered(
     make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(page_cache, "_store_warning", EveryFewSeconds(60.0))  # said once a minute: now
-    with RedisServer(port=22380) as redis:
-        app = host(make_app, f"sqlite:///{tmp_path / 'site.db'}", redis.service)
+    with RedisServer() as redis:  # a free port: never another run's server
+        app = host(make_app, f"sqlite:///{tmp_path / 'site.db'}", redis.service, "pages")
         alice = sign_up(app, "alice")
         alice.add_link("One")
         redis.stop()

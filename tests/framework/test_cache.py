@@ -87,7 +87,7 @@ def test_memory_marks_are_shared_by_the_workers_of_a_host(tmp_path: Path) -> Non
 
 
 def test_a_stopped_redis_is_cache_unavailable_with_its_cause() -> None:
-    with RedisServer(port=22379) as server:
+    with RedisServer() as server:  # a free port: never another run's server
         client = Redis(host=server.host, port=server.port, socket_timeout=0.5, socket_connect_timeout=0.5)
         store = RedisStore(client, "test:")
         store.set("k", b"v", ttl=60)
