@@ -14,6 +14,7 @@ this process has it open when it is replaced (one would keep reading the old fil
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -51,7 +52,7 @@ class SchemaTemplates:
             template = self._files.get(key)
             db.session.remove()
             db.engine.dispose()
-            if template is None or not _closed(path):
+            if template is None or not _closed_after_collecting(path):
                 create_schema(app, settings)
                 if template is None:
                     self._keep(app, path, key, tables)
@@ -63,7 +64,7 @@ class SchemaTemplates:
     def _keep(self, app: Flask, path: Path, key: FingerPrint, tables: tuple[Table, ...]) -> None:
         db.session.remove()
         db.engine.dispose()  # the last connection closes: SQLite moves its write-ahead log into the file
-        if not _closed(path):
+        if not _closed_after_collecting(path):
             return
         template = self.folder / f"schema-{len(self._files)}.db"
         shutil.copyfile(path, template)
@@ -78,6 +79,15 @@ def _one_database_at(path: Path, databases: dict[str, DatabaseSettings]) -> bool
         return False
     url = db.engine.url
     return url.get_backend_name() == "sqlite" and Path(url.database or "").resolve() == path.resolve()
+
+
+def _closed_after_collecting(path: Path) -> bool:
+    """:func:`_closed`, asked again after a garbage collection when a connection is still open: one left
+    in a reference cycle (an app's session, a failed test's traceback) closes only when it is collected."""
+    if _closed(path):
+        return True
+    gc.collect()
+    return _closed(path)
 
 
 def _closed(path: Path) -> bool:

@@ -36,7 +36,7 @@ def form(username: str) -> str | Response | tuple[str, int]:
         incoming = messages.Incoming(
             form.name.data or "", form.email.data or "", form.message.data or "", network
         )
-        messages.receive(page.user, incoming)
+        messages.receive(page.user.id, incoming)
         return redirect(url_for("contact.sent", username=page.user.username))
     status = 422 if request.method == "POST" else 200
     return render_template("contact/form.html", form=form, user=page.user), status

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from markupsafe import escape
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from conexoos.app.models.persistent import User
 from conexoos.framework import db
@@ -27,8 +28,14 @@ class Incoming:
     network: str
 
 
-def receive(owner: User, incoming: Incoming) -> ContactMessage:
-    """Store the message and, for an owner whose address is verified, queue a mail to them. Commits."""
+def receive(owner_id: int, incoming: Incoming) -> ContactMessage:
+    """Store the message and, for an owner whose address is verified, queue a mail to them. Commits.
+
+    The owner's account is read here: the public page's owner carries only what the page shows (no address).
+    """
+    owner = db.session.get(User, owner_id)
+    if owner is None:  # deleted between the page's read and this write
+        raise NotFound("There is no page with this name.")
     row = ContactMessage(
         owner_id=owner.id,
         sender_name=incoming.name,
