@@ -315,7 +315,7 @@ def test_page_urls_are_the_urls_url_for_builds(app: Flask, script_root: str) -> 
     from conexoos.app.controllers.profiles import PageUrls
     from conexoos.framework.static_files import url_for
 
-    with app.test_request_context("/", environ_base={"SCRIPT_NAME": script_root}):
+    with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):
         urls = PageUrls()
         for number in (1, 7, 10, 99, 12345, 2**31 - 1):
             assert urls.go(number) == url_for("public.go", link_id=number)
