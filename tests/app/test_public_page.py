@@ -306,3 +306,21 @@ def test_go_is_404_unless_the_link_is_live(
     assert "Location" not in response.headers
     assert "not-live.example" not in response.get_data(as_text=True)
     assert events(app, kind="click") == 0
+
+
+@pytest.mark.parametrize("script_root", ["", "/sub/dir"])
+def test_page_urls_are_the_urls_url_for_builds(app: Flask, script_root: str) -> None:
+    """The page builds /go/<id>, /go/product/<id> and static URLs once per render (PageUrls): each is the
+    URL ``url_for`` gives, for ids of any width and under a mount point."""
+    from conexoos.app.controllers.profiles import PageUrls
+    from conexoos.framework.static_files import url_for
+
+    with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):
+        urls = PageUrls()
+        for number in (1, 7, 10, 99, 12345, 2**31 - 1):
+            assert urls.go(number) == url_for("public.go", link_id=number)
+            assert urls.buy(number) == url_for("public.buy", product_id=number)
+        for filename in ("img/icons.svg", "css/public.css", "img/default_product.jpg"):
+            assert urls.static(filename) == url_for("static", filename=filename)
+            assert urls.static(filename) is urls.static(filename)
+        assert urls.go(5).startswith(f"{script_root}/go/")
