@@ -176,6 +176,7 @@ def test_anonymous_requests_for_a_cached_page_are_answered_before_flask_as_flask
         ),
         "a bot (not counted)": Request("/alice", headers={"User-Agent": "Googlebot/2.1"}),
         "another cookie": Request("/alice", headers={"Cookie": "theme=dark"}),
+        "a cookie that is not UTF-8": Request("/alice", headers={"Cookie": "theme=caf\xe9; x=\xff"}),
     }
 
     def check(request: Request) -> None:
@@ -342,6 +343,7 @@ def test_go_for_a_link_the_cache_holds_is_answered_before_flask_as_flask_answers
             f"/go/{link}?utm_source=bio", headers={"Referer": "https://alice.example/"}
         ),
         "a forwarded visitor": Request(f"/go/{link}", headers={"X-Forwarded-For": "198.51.100.7"}),
+        "a cookie that is not UTF-8": Request(f"/go/{link}", headers={"Cookie": "x=\xff"}),
     }
     flask_cases = {
         "the owner's session": Request(

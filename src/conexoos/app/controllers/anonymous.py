@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, request, session
-from werkzeug.http import parse_cookie
+from werkzeug.datastructures import EnvironHeaders
+from werkzeug.sansio.http import parse_cookie
 
 
 def visitor_is_anonymous() -> bool:
@@ -25,10 +26,11 @@ def visitor_is_anonymous() -> bool:
 def sends_no_login_cookie(environ: dict[str, Any], config: Any) -> bool:
     """Whether the raw request ``environ`` carries neither a session cookie nor a remember-me cookie (read
     before any request context exists, for a fast path): such a visitor is anonymous."""
-    header = environ.get("HTTP_COOKIE")
-    if not header:
+    if not environ.get("HTTP_COOKIE"):
         return True
-    names = parse_cookie(header).keys()
+    # Read as Werkzeug's request reads them: bytes that are not UTF-8 replaced, never an error (a visitor
+    # may carry a Latin-1 cookie another site of the domain set).
+    names = parse_cookie(";".join(EnvironHeaders(environ).getlist("Cookie"))).keys()
     return config["SESSION_COOKIE_NAME"] not in names and (
         config.get("REMEMBER_COOKIE_NAME", "remember_token") not in names
     )
