@@ -29,6 +29,9 @@ FIRST_USE_ONLY = (
     "yaml",  # a JSON configuration file; ua-parser's YAML loader
     "croniter",  # the product schedules its tasks by interval: only a cron task needs it
     "argon2",  # no password is checked or set
+    "idna",  # no host name or address is converted to ASCII
+    "flask_cors",  # no CORS_* key in FLASK.CONFIG
+    "pymemcache.client",  # no memcached: only pymemcache.exceptions, for the error tuples
     # Flask-SocketIO's debugger, reloader and test client, Flask-Login's test client (framework/lazy.py)
     *("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client", "flask_login.test_client", "pdb"),
 )

@@ -54,7 +54,7 @@ def lazy_module(name: str) -> ModuleType:
 
 EAGER_PACKAGES = (
     *("socketio", "engineio", "redis", "cachelib", "limits", "flask_wtf", "simple_websocket", "ua_parser"),
-    "flask_login",
+    *("flask_login", "pymemcache", "pymemcache.client"),
 )
 """Packages whose ``__init__`` imports every submodule. python-socketio's brings its client stack (requests,
 urllib3, websocket-client), Kafka and AMQP managers and asyncio servers to a server that uses ``Server`` and
@@ -63,8 +63,9 @@ urllib3, websocket-client), Kafka and AMQP managers and asyncio servers to a ser
 ``FileSystemCache``; limits' brings its asyncio storages, Flask-WTF's its reCAPTCHA (and urllib.request)
 to the CSRF check; simple-websocket's brings wsproto and h11 to Engine.IO's threading driver, which
 needs them at a socket's first upgrade; ua-parser's its YAML loader (PyYAML, 1 MiB and 50 ms) to a resolver
-over its built-in matchers; Flask-Login's its test client (Flask's, click's test runner, pdb). About 18 MiB
-and 0.4 s of CPU a worker together."""
+over its built-in matchers; Flask-Login's its test client (Flask's, click's test runner, pdb); pymemcache's
+(and its ``client`` package's) every client to a module that names ``pymemcache.exceptions.MemcacheError``.
+About 18 MiB and 0.4 s of CPU a worker together."""
 
 UNUSABLE_WITHOUT = {"flask_wtf.i18n": "flask_babel"}
 """Modules that import a heavy package first and then fail without another one: Flask-WTF's ``i18n`` imports

@@ -7,11 +7,16 @@ from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-
-import idna
+from typing import TYPE_CHECKING
 
 from ..errors import ConexoosError
+from ..lazy import lazy_module
 from ..smtp import address_problem
+
+if TYPE_CHECKING:
+    import idna
+else:
+    idna = lazy_module("idna")  # IDNA 2008 tables, read at the first host or address converted
 
 
 class MailError(ConexoosError, ValueError):
