@@ -32,6 +32,7 @@ FIRST_USE_ONLY = (
     "idna",  # no host name or address is converted to ASCII
     "flask_cors",  # no CORS_* key in FLASK.CONFIG
     "pymemcache.client",  # no memcached: only pymemcache.exceptions, for the error tuples
+    "email.policy",  # no mail is built (email's header parser and policies)
     # SQLAlchemy's drivers other than pysqlite, psycopg, PyMySQL and mysqlclient (framework/lazy.py)
     *("sqlalchemy.dialects.mysql.aiomysql", "sqlalchemy.dialects.sqlite.aiosqlite", "sqlalchemy.connectors"),
     # Flask-SocketIO's debugger, reloader and test client, Flask-Login's test client (framework/lazy.py)
