@@ -322,3 +322,21 @@ def test_sqlalchemy_finds_every_driver_of_a_dialect_loaded_without_them() -> Non
     lazily = _run([DIALECTS, "lazy"], environment)
     assert lazily == _run([DIALECTS, "eager"], environment)
     assert "sqlalchemy.dialects.mysql.aiomysql MySQLDialect_aiomysql" in lazily
+
+
+REDIS_CLIENT = """
+import sys
+import conexoos.framework  # installs the finder
+import redis.client  # first, as a module naming redis.client.Redis would
+import redis
+client = redis.Redis(host="127.0.0.1", port=1)  # not connected: a client is made without a server
+print(type(client) is redis.client.Redis, [name for name in ("redis.cluster", "redis.sentinel",
+      "redis.asyncio.client") if name in sys.modules])
+"""
+
+
+def test_redis_client_imports_alone() -> None:
+    """``redis.client`` imports first without the package's circular import, and a Redis client without
+    redis-py's cluster, sentinel and asyncio clients."""
+    output = _run([REDIS_CLIENT], {**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert output.strip() == "True []"
