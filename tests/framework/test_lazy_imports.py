@@ -29,6 +29,12 @@ FIRST_USE_ONLY = (
     "yaml",  # a JSON configuration file; ua-parser's YAML loader
     "croniter",  # the product schedules its tasks by interval: only a cron task needs it
     "argon2",  # no password is checked or set
+    "idna",  # no host name or address is converted to ASCII
+    "flask_cors",  # no CORS_* key in FLASK.CONFIG
+    "pymemcache.client",  # no memcached: only pymemcache.exceptions, for the error tuples
+    "email.policy",  # no mail is built (email's header parser and policies)
+    # SQLAlchemy's drivers other than pysqlite, psycopg, PyMySQL and mysqlclient (framework/lazy.py)
+    *("sqlalchemy.dialects.mysql.aiomysql", "sqlalchemy.dialects.sqlite.aiosqlite", "sqlalchemy.connectors"),
     # Flask-SocketIO's debugger, reloader and test client, Flask-Login's test client (framework/lazy.py)
     *("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client", "flask_login.test_client", "pdb"),
 )
@@ -285,3 +291,52 @@ def test_a_deferred_import_is_made_at_its_users_first_call(
             deferring_probe.loads  # noqa: B018
     finally:
         del sys.modules["deferring_probe"]
+
+
+DIALECTS = """
+import sys
+if sys.argv[1] == "lazy":
+    import conexoos.framework  # installs the finder
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import make_url
+drivers = {
+    "mysql": ("", "mysqldb", "pymysql", "aiomysql", "asyncmy", "cymysql", "mysqlconnector", "pyodbc"),
+    "mariadb": ("", "pymysql", "mariadbconnector", "mysqlconnector"),
+    "postgresql": ("", "psycopg", "psycopg_async", "asyncpg", "pg8000", "psycopg2", "psycopg2cffi"),
+    "sqlite": ("", "pysqlite", "aiosqlite", "pysqlcipher"),
+}
+for name, names in drivers.items():
+    for driver in names:
+        dialect = make_url(f"{name}+{driver}://" if driver else f"{name}://").get_dialect()
+        print(name, driver, dialect.__module__, dialect.__qualname__)
+for package in (mysql, postgresql, sqlite):
+    base = package.base.dialect.__qualname__
+    print(package.__name__, package.dialect.__qualname__, base, package.insert.__module__)
+"""
+
+
+def test_sqlalchemy_finds_every_driver_of_a_dialect_loaded_without_them() -> None:
+    """The MySQL, PostgreSQL and SQLite dialects load their other drivers when SQLAlchemy looks one up: every
+    ``dialect+driver`` URL gives the dialect class it gives with the packages loaded as they are."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    lazily = _run([DIALECTS, "lazy"], environment)
+    assert lazily == _run([DIALECTS, "eager"], environment)
+    assert "sqlalchemy.dialects.mysql.aiomysql MySQLDialect_aiomysql" in lazily
+
+
+REDIS_CLIENT = """
+import sys
+import conexoos.framework  # installs the finder
+import redis.client  # first, as a module naming redis.client.Redis would
+import redis
+client = redis.Redis(host="127.0.0.1", port=1)  # not connected: a client is made without a server
+print(type(client) is redis.client.Redis, [name for name in ("redis.cluster", "redis.sentinel",
+      "redis.asyncio.client") if name in sys.modules])
+"""
+
+
+def test_redis_client_imports_alone() -> None:
+    """``redis.client`` imports first without the package's circular import, and a Redis client without
+    redis-py's cluster, sentinel and asyncio clients."""
+    output = _run([REDIS_CLIENT], {**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert output.strip() == "True []"

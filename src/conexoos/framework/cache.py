@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from pymemcache.client.base import PooledClient
 from pymemcache.exceptions import MemcacheError
 from redis.exceptions import RedisError
 
 from .services import Services
 
 if TYPE_CHECKING:
+    from pymemcache.client.base import PooledClient
     from redis import Redis
 
 MARK_LIFETIME = 30 * 24 * 3600

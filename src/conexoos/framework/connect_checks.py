@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import redis
-from pymemcache.client.base import Client as MemcacheClient
 from pymemcache.exceptions import MemcacheError
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -179,6 +178,8 @@ def check_memcached(settings: Settings) -> str | None:
     """Ask ``SERVICES.memcached`` for its version once, with short timeouts."""
     conf = settings.services["memcached"]
     address = (conf["HOST"], conf["PORT"])
+    from pymemcache.client.base import Client as MemcacheClient  # here: only `config check --connect`
+
     client = MemcacheClient(address, connect_timeout=CHECK_TIMEOUT, timeout=CHECK_TIMEOUT)
     try:
         client.version()

@@ -8,7 +8,6 @@ cross-origin request is allowed.
 from __future__ import annotations
 
 from flask import Flask
-from flask_cors import CORS
 
 from .config import Settings
 
@@ -18,5 +17,7 @@ def install_cors(app: Flask, settings: Settings) -> bool:
     keys = [key for key in settings.tree["FLASK"]["CONFIG"] if str(key).startswith("CORS_")]
     if not keys:
         return False
+    from flask_cors import CORS  # here: most sites configure no CORS and never load it
+
     CORS(app)
     return True

@@ -54,7 +54,7 @@ def lazy_module(name: str) -> ModuleType:
 
 EAGER_PACKAGES = (
     *("socketio", "engineio", "redis", "cachelib", "limits", "flask_wtf", "simple_websocket", "ua_parser"),
-    "flask_login",
+    *("flask_login", "pymemcache", "pymemcache.client", "redis.asyncio"),
 )
 """Packages whose ``__init__`` imports every submodule. python-socketio's brings its client stack (requests,
 urllib3, websocket-client), Kafka and AMQP managers and asyncio servers to a server that uses ``Server`` and
@@ -63,8 +63,14 @@ urllib3, websocket-client), Kafka and AMQP managers and asyncio servers to a ser
 ``FileSystemCache``; limits' brings its asyncio storages, Flask-WTF's its reCAPTCHA (and urllib.request)
 to the CSRF check; simple-websocket's brings wsproto and h11 to Engine.IO's threading driver, which
 needs them at a socket's first upgrade; ua-parser's its YAML loader (PyYAML, 1 MiB and 50 ms) to a resolver
-over its built-in matchers; Flask-Login's its test client (Flask's, click's test runner, pdb). About 18 MiB
-and 0.4 s of CPU a worker together."""
+over its built-in matchers; Flask-Login's its test client (Flask's, click's test runner, pdb); pymemcache's
+(and its ``client`` package's) every client to a module that names ``pymemcache.exceptions.MemcacheError``.
+redis-py's ``asyncio`` package is one too, and must be: ``redis.client`` imports (through its commands)
+``redis.asyncio.observability``, whose package's ``__init__`` imports ``redis.asyncio.client``, which imports
+``redis.client`` back, half made; redis-py's own ``__init__`` avoids that by importing ``redis.asyncio``
+first. Loaded lazily, ``redis.asyncio`` breaks the cycle, so ``redis.Redis`` imports its client alone
+(2 MiB less than the whole package, which the failed import used to fall back to). About 18 MiB and 0.4 s
+of CPU a worker together."""
 
 UNUSABLE_WITHOUT = {"flask_wtf.i18n": "flask_babel"}
 """Modules that import a heavy package first and then fail without another one: Flask-WTF's ``i18n`` imports
@@ -92,11 +98,35 @@ DEFERRED_IMPORTS = {
             "SocketIOTestClient": "flask_socketio.test_client",
         },
         users=("SocketIO.run", "SocketIO.test_client"),
-    )
+    ),
+    "sqlalchemy.dialects.mysql": DeferredImports(
+        names={
+            driver: "sqlalchemy.dialects.mysql"
+            for driver in ("aiomysql", "asyncmy", "cymysql", "mariadbconnector", "mysqlconnector", "pyodbc")
+        },
+        users=(),
+    ),
+    "sqlalchemy.dialects.sqlite": DeferredImports(
+        names={driver: "sqlalchemy.dialects.sqlite" for driver in ("aiosqlite", "pysqlcipher")}, users=()
+    ),
+    "sqlalchemy.dialects.postgresql": DeferredImports(
+        names={
+            driver: "sqlalchemy.dialects.postgresql"
+            for driver in ("asyncpg", "pg8000", "psycopg2", "psycopg2cffi")
+        },
+        users=(),
+    ),
 }
 """Flask-SocketIO's ``__init__`` imports Werkzeug's debugger and reloader for ``SocketIO.run`` (the
 development server) and its test client (and so Flask's, click's test runner and pdb) for
-``SocketIO.test_client``: 1.1 MiB and 40 ms a worker that never calls either."""
+``SocketIO.test_client``: 1.1 MiB and 40 ms a worker that never calls either.
+
+SQLAlchemy's MySQL dialect imports every driver's module (with its asyncio and pyodbc connectors) where the
+models only need its column types (``with_variant``) and a server at most one driver: those six are imported
+when SQLAlchemy looks one up (``mysql+aiomysql://``: ``hasattr(mysql, "aiomysql")``); ``base``, ``mysqldb``
+(the default driver, which the ``__init__`` names) and ``pymysql`` (Conexoos's) are kept. 0.25 MiB and
+30 ms a worker. The SQLite dialect's ``aiosqlite`` and ``pysqlcipher`` likewise (``pysqlite`` is kept), and
+the PostgreSQL dialect's ``asyncpg``, ``pg8000``, ``psycopg2`` and ``psycopg2cffi`` (``psycopg`` is kept)."""
 
 Export = tuple[str, str | None]
 """Where a package's name comes from: (submodule relative to the package, attribute; None for the submodule
@@ -241,7 +271,11 @@ class DeferredImportLoader(importlib.abc.Loader):
         def bind() -> None:
             with lock:
                 for name, source_module in self.deferred.names.items():
-                    if name not in module.__dict__:
+                    if name in module.__dict__:
+                        continue
+                    if source_module == module.__name__:  # from . import driver: a submodule
+                        module.__dict__[name] = importlib.import_module(f"{source_module}.{name}")
+                    else:
                         module.__dict__[name] = getattr(importlib.import_module(source_module), name)
 
         for user in self.deferred.users:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import redis
-from pymemcache.client.base import PooledClient
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
@@ -16,6 +15,7 @@ from .config import Settings
 from .errors import ConfigError
 
 if TYPE_CHECKING:
+    from pymemcache.client.base import PooledClient
     from redis import Redis  # at run time redis.Redis, read when a client is made
 
 RETRY_ONCE_ON_CLOSED = Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))
@@ -75,6 +75,8 @@ class Services:
         ``noreply``: a write that was lost or refused would pass unnoticed, and a read right after it on
         another connection could miss it)."""
         conf = self._require("memcached")
+        from pymemcache.client.base import PooledClient  # here: a site without memcached never loads it
+
         return PooledClient(
             (conf["HOST"], conf["PORT"]),
             connect_timeout=5,
@@ -108,6 +110,8 @@ class Services:
     def session_memcached(self) -> PooledClient:
         """The memcached client of the session store, with SESSION_STORE_TIMEOUT to connect and to answer."""
         conf = self._require("memcached")
+        from pymemcache.client.base import PooledClient  # here: a site without memcached never loads it
+
         return PooledClient(
             (conf["HOST"], conf["PORT"]),
             connect_timeout=SESSION_STORE_TIMEOUT,

@@ -34,7 +34,6 @@ from flask_session.defaults import Defaults
 from flask_session.sqlalchemy import SqlAlchemySessionInterface
 from flask_session.sqlalchemy.sqlalchemy import create_session_model
 from itsdangerous import BadSignature
-from pymemcache.client.base import PooledClient
 from pymemcache.exceptions import MemcacheError
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
@@ -306,7 +305,7 @@ class AnonymousCookieSessions(SessionInterface):
         with self.reaching_store():
             if isinstance(client, redis.Redis):
                 client.ping()
-            elif isinstance(client, PooledClient):
+            elif client is not None and _is_memcached(client):
                 client.version()
 
     @contextmanager
@@ -381,3 +380,9 @@ def _current() -> HybridSession:
     if not isinstance(current, HybridSession):
         raise RuntimeError("the request has no session of conexoos.framework.sessions")
     return current
+
+
+def _is_memcached(client: object) -> bool:
+    from pymemcache.client.base import PooledClient  # here: a site without memcached never loads it
+
+    return isinstance(client, PooledClient)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import idna
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -23,6 +23,12 @@ from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import BlockedDomain, Product, UserLink
 from conexoos.app.utils.urls import ends_in_a_number, to_ascii_host, whatwg_ipv4
 from conexoos.framework import db
+from conexoos.framework.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import idna
+else:
+    idna = lazy_module("idna")  # IDNA 2008 tables, read at the first host or address converted
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 MAX_DOMAIN = 253

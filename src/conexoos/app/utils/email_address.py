@@ -8,9 +8,15 @@ refused here, with a message for the person who typed it, instead of failing whe
 
 from __future__ import annotations
 
-import idna
+from typing import TYPE_CHECKING
 
+from conexoos.framework.lazy import lazy_module
 from conexoos.framework.mail.message import MailError, ascii_address
+
+if TYPE_CHECKING:
+    import idna
+else:
+    idna = lazy_module("idna")  # IDNA 2008 tables, read at the first host or address converted
 
 INVALID = "Enter a valid email address."
 BAD_DOMAIN = "The part after the @ is not a domain mail can be sent to."

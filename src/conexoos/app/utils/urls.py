@@ -9,11 +9,17 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import idna
+from conexoos.framework.lazy import lazy_module
 
 from .text import has_control_characters
+
+if TYPE_CHECKING:
+    import idna
+else:
+    idna = lazy_module("idna")  # IDNA 2008 tables, read at the first host or address converted
 
 ALLOWED_SCHEMES = ("http", "https", "mailto", "tel")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from email import policy
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
-
-import idna
+from typing import TYPE_CHECKING
 
 from ..errors import ConexoosError
+from ..lazy import lazy_module
 from ..smtp import address_problem
+
+if TYPE_CHECKING:
+    from email import headerregistry, policy
+
+    import idna
+else:
+    idna = lazy_module("idna")  # IDNA 2008 tables, read at the first host or address converted
+    # email's header parser and policies (0.5 MiB), read at the first message built
+    policy = lazy_module("email.policy")
+    headerregistry = lazy_module("email.headerregistry")
 
 
 class MailError(ConexoosError, ValueError):
@@ -68,6 +76,6 @@ def envelope_sender(message: EmailMessage) -> str:
 def _domain(sender: str) -> str:
     address = parseaddr(sender)[1]
     try:
-        return Address(addr_spec=address).domain or "localhost"
+        return headerregistry.Address(addr_spec=address).domain or "localhost"
     except (ValueError, IndexError):
         return "localhost"

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from email import message_from_string, policy
+from email import message_from_string
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
+from ..lazy import lazy_module
 from ..smtp import SmtpSettings, open_connection
 from .message import envelope_sender
+
+if TYPE_CHECKING:
+    from email import policy
+else:
+    policy = lazy_module("email.policy")  # read at the first message written to a file
 
 log = logging.getLogger("conexoos.mail")
 
