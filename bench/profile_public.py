@@ -37,7 +37,7 @@ PARTS = {
     "login (current_user)": ("flask_login",),
     "CSRF": ("flask_wtf",),
     "rate limits": ("flask_limiter",),
-    "access log": ("logs.py:_log_access", "logs.py:_start_timer"),
+    "access log": ("logs.py:log_access", "logs.py:_start_timer"),
     "security headers": ("middleware.py:_security_headers",),
     "Socket.IO announce": ("analytics.py:_announce",),
 }

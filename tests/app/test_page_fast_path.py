@@ -122,11 +122,16 @@ class Harness:
         return [{k: v for k, v in p.items() if k not in ("event_id", "occurred_at")} for p in payloads]
 
     def compare(self, request: Request, exact: bool = True) -> tuple[Answer, Answer]:
-        """The request through the whole stack, then through Flask's path; both answers, checked equal."""
+        """The request through the whole stack twice (the second time a cached page's answer is the one
+        kept from the first, see framework/replay.py), then through Flask's path; the answers, checked
+        equal."""
         fast = self.send(request)
+        again = self.send(request)
         flask_path = self.send(request, fast=False)
         assert flask_path.by_flask
         fast.same_as(flask_path, exact)
+        again.same_as(flask_path, exact)
+        assert fast.by_flask or not again.by_flask  # answered before Flask: again the same way
         return fast, flask_path
 
 
@@ -188,6 +193,45 @@ def test_anonymous_requests_for_a_cached_page_are_answered_before_flask_as_flask
     assert [event["utm_source"] for event in counted.events] == ["news"]
     assert counted.events[0]["kind"] == "view" and counted.events[0]["owner_id"] == cached_alice.id
     assert "style-src 'self' 'sha256-" in dict(counted.headers)["Content-Security-Policy"]
+
+
+def test_a_304_carries_the_etag_and_vary_of_the_200_it_stands_for(
+    harness: Harness, cached_alice: Account
+) -> None:
+    """Plain and gzip: the 304 names the ETag the 200 would carry (weak once compressed) and varies on
+    Accept-Encoding as the 200 does, through the fast path (kept or not) and through Flask's path."""
+    for encoding in ("identity", "gzip"):
+        full = harness.send(Request("/alice", headers={"Accept-Encoding": encoding}))
+        full_headers = dict(full.headers)
+        conditional = Request(
+            "/alice", headers={"Accept-Encoding": encoding, "If-None-Match": full_headers["ETag"]}
+        )
+        for answer in harness.compare(conditional):
+            headers = dict(answer.headers)
+            assert answer.status == 304 and answer.body == b""
+            assert headers["ETag"] == full_headers["ETag"] and headers["Vary"] == "Cookie, Accept-Encoding"
+    assert dict(full.headers)["ETag"].startswith('W/"')
+
+
+def test_a_kept_answer_is_sent_again_only_while_every_after_request_function_is_known(
+    app: Flask, harness: Harness, cached_alice: Account
+) -> None:
+    """A project's own after-request function (one the page's fast path does not name as replayable)
+    runs on every cached view, so its per-request header is never a kept one; the kept answer's Date is
+    the current one."""
+    harness.compare(Request("/alice"))  # the answer kept
+    served: list[int] = []
+
+    def count(response: Any) -> Any:
+        served.append(1)
+        response.headers["X-Served"] = str(len(served))
+        return response
+
+    app.after_request_funcs.setdefault(None, []).append(count)  # as a plugin's, registered at start
+    first, second = harness.send(Request("/alice")), harness.send(Request("/alice"))
+    assert not first.by_flask and not second.by_flask
+    assert (dict(first.headers)["X-Served"], dict(second.headers)["X-Served"]) == ("1", "2")
+    assert len(first.events) == len(second.events) == 1
 
 
 def test_requests_it_must_leave_to_flask_get_flasks_answer(
