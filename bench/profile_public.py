@@ -28,7 +28,7 @@ from bench.public_page import BROWSER, USERNAME, database, seed_product, write_c
 
 PARTS = {
     "analytics: recording the view or click, in all": ("analytics.py:_record",),
-    "  of which the write buffer's append (and fsync)": ("event_buffer.py:enqueue",),
+    "  of which the write buffer's append (and fsync)": ("event_buffer.py:enqueue_encoded",),
     "page cache lookups": ("page_cache.py:_cached_page", "page_cache.py:_fresh_link"),
     "user-agent classification": ("useragent.py",),
     "page queries": ("profiles.py:public_page", "profiles.py:live_link"),

@@ -112,7 +112,7 @@ def main() -> None:
             (profiles, ("public_page", "live_link")),
             (public, ("render_template",)),
             (analytics, ("record_view", "record_click", "_is_owner", "_announce")),
-            (event_buffer, ("enqueue",)),
+            (event_buffer, ("enqueue", "enqueue_encoded")),
             (page_cache, ("_cached_page", "_fresh_link", "_keep_page", "_remember_link")),
         ):
             for function in names:
