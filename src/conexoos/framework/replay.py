@@ -65,11 +65,14 @@ def finished_answer(response: BaseResponse, environ: WSGIEnvironment) -> Finishe
 
 
 class KeptAnswers:
-    """The finished answers of one answer's variants (at most ``limit``, the oldest kept dropped first)."""
+    """The finished answers of one answer's variants: at most ``limit`` of them and ``max_bytes`` of
+    bodies (the oldest kept dropped first; a body above ``max_bytes`` is not kept)."""
 
-    def __init__(self, limit: int = MAX_VARIANTS) -> None:
+    def __init__(self, max_bytes: int, limit: int = MAX_VARIANTS) -> None:
+        self.max_bytes = max_bytes
         self.limit = limit
         self._answers: dict[Hashable, FinishedAnswer] = {}
+        self._size = 0
         self._lock = threading.Lock()
 
     def get(self, variant: Hashable) -> FinishedAnswer | None:
@@ -77,15 +80,30 @@ class KeptAnswers:
         return self._answers.get(variant)
 
     def keep(self, variant: Hashable, answer: FinishedAnswer) -> None:
-        """Keep ``answer`` for ``variant``."""
+        """Keep ``answer`` for ``variant`` (unless its body alone is above ``max_bytes``)."""
+        if len(answer.body) > self.max_bytes:
+            return
         with self._lock:
-            self._answers.pop(variant, None)
-            while len(self._answers) >= self.limit:
-                del self._answers[next(iter(self._answers))]
+            self._drop(variant)
+            while self._answers and (
+                len(self._answers) >= self.limit or self._size + len(answer.body) > self.max_bytes
+            ):
+                self._drop(next(iter(self._answers)))
             self._answers[variant] = answer
+            self._size += len(answer.body)
+
+    def _drop(self, variant: Hashable) -> None:
+        dropped = self._answers.pop(variant, None)
+        if dropped is not None:
+            self._size -= len(dropped.body)
 
     def __len__(self) -> int:
         return len(self._answers)
+
+    @property
+    def size(self) -> int:
+        """The kept bodies' total size."""
+        return self._size
 
 
 @dataclass(frozen=True)

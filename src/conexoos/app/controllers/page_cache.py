@@ -56,6 +56,10 @@ SHARED_CLOCK_MARGIN = 1.0
 the hosts writing marks and pages may have clocks that far apart (keep them in sync with NTP)."""
 DECODED_PAGES_BYTES = 4 * 1024 * 1024
 """The stored bytes of the decoded entries a process keeps (see DecodedPages), about twice that in memory."""
+KEPT_ANSWERS_FACTOR = 4
+"""The finished answers kept with a decoded entry hold at most this many times its stored bytes in bodies
+(the plain, gzip and Brotli pages take about 1.5 times; HEAD and 304 have none): with the entries' bound,
+at most 16 MiB of answers a process."""
 log = logging.getLogger("conexoos.page_cache")
 _store_warning = EveryFewSeconds(60.0)
 _outage_notices = {"page": EveryFewSeconds(60.0), "link": EveryFewSeconds(60.0)}
@@ -263,7 +267,8 @@ class DecodedPages:
         kept = self._entries.get(key)
         if kept is not None and kept.raw == raw:
             return kept
-        decoded = DecodedPage(raw, CachedPage(**json.loads(raw)), KeptAnswers())
+        answers = KeptAnswers(max_bytes=KEPT_ANSWERS_FACTOR * len(raw))
+        decoded = DecodedPage(raw, CachedPage(**json.loads(raw)), answers)
         with self._lock:
             self._forget(key)
             if len(raw) <= self.max_bytes:
