@@ -54,10 +54,19 @@ class Answer:
         assert self.events == other.events
 
     def _headers(self, exact: bool) -> list[tuple[str, str]]:
-        """The headers in order; ``Date`` by name only (two answers may fall in different seconds)."""
+        """The headers in order; ``Date`` by name only, a cookie without its value and expiry (signed and
+        dated with the current second: the answers compared may fall in different seconds)."""
         dropped = () if exact else ("Set-Cookie", "Content-Length", "ETag")
         kept = [(name, value) for name, value in self.headers if name not in dropped]
-        return [(name, "" if name == "Date" else value) for name, value in kept]
+        return [(name, _timeless(name, value)) for name, value in kept]
+
+
+def _timeless(name: str, value: str) -> str:
+    if name == "Date":
+        return ""
+    if name == "Set-Cookie":
+        return re.sub(r"; Expires=[^;]*", "", re.sub(r"^([^=]*)=[^;]*", r"\1=", value))
+    return value
 
 
 @dataclass(frozen=True)

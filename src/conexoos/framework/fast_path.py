@@ -176,8 +176,9 @@ def _replayed(
     """``answer`` sent as kept for the request's variant, or finished (and kept when it may be)."""
     variant = _variant(app, path, skipped, environ)
     kept = answer.kept.get(variant) if variant is not None else None
-    if kept is not None:
-        log_access_line(kept.status_code)
+    if kept is not None and variant is not None:
+        if variant[0]:  # the access log's after-request function is among the request's
+            log_access_line(kept.status_code)
         return send(kept, start_response)
     response = _finish(app, answer.build(), skipped)
     if variant is None or request_ctx._after_request_functions:
@@ -190,18 +191,21 @@ def _replayed(
 def _variant(
     app: Flask, path: FastPath, skipped: Collection[Hook], environ: WSGIEnvironment
 ) -> tuple[object, ...] | None:
-    """The request's variant of a replayable answer, or None when its finished form may not be sent
-    again (see the module's description)."""
+    """The request's variant of a replayable answer (first whether the access line is logged), or None
+    when its finished form may not be sent again (see the module's description)."""
     session = request_ctx.session
     if session or session.modified or request_ctx._after_request_functions or request_finished.receivers:
         return None
     replayable = path.replayable_hooks()
+    logged = False
     for name in chain(request.blueprints, (None,)):
         for hook in app.after_request_funcs.get(name, ()):
-            if hook is not log_access and hook not in skipped and hook not in replayable:
+            if hook is log_access:
+                logged = hook not in skipped
+            elif hook not in skipped and hook not in replayable:
                 return None
     accessed = getattr(session, "accessed", None)  # Flask's session interfaces add Vary: Cookie then
-    return (accessed, *(environ.get(key) for key in path.varies_on))
+    return (logged, accessed, *(environ.get(key) for key in path.varies_on))
 
 
 def _prepare(app: Flask, path: FastPath, skipped: Collection[Hook]) -> BaseResponse | Replayable | None:
