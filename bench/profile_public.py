@@ -28,7 +28,7 @@ from bench.public_page import BROWSER, USERNAME, database, seed_product, write_c
 
 PARTS = {
     "analytics: recording the view or click, in all": ("analytics.py:_record",),
-    "  of which the write buffer's append (and fsync)": ("event_buffer.py:enqueue",),
+    "  of which the write buffer's append (and fsync)": ("event_buffer.py:enqueue_encoded",),
     "page cache lookups": ("page_cache.py:_cached_page", "page_cache.py:_fresh_link"),
     "user-agent classification": ("useragent.py",),
     "page queries": ("profiles.py:public_page", "profiles.py:live_link"),
@@ -37,7 +37,7 @@ PARTS = {
     "login (current_user)": ("flask_login",),
     "CSRF": ("flask_wtf",),
     "rate limits": ("flask_limiter",),
-    "access log": ("logs.py:_log_access", "logs.py:_start_timer"),
+    "access log": ("logs.py:log_access", "logs.py:_start_timer"),
     "security headers": ("middleware.py:_security_headers",),
     "Socket.IO announce": ("analytics.py:_announce",),
 }

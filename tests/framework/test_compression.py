@@ -112,6 +112,16 @@ def test_the_etag_of_a_compressed_body_is_weak_and_still_answers_304(client: Fla
     assert again.status_code == 304 and again.data == b""
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+def test_a_generated_304_carries_the_etag_and_vary_of_its_200(client: FlaskClient, encoding: str) -> None:
+    full = client.get("/page", headers={"Accept-Encoding": encoding})
+    revalidated = client.get("/page", headers={"Accept-Encoding": encoding, "If-None-Match": '"page-v1"'})
+    assert revalidated.status_code == 304 and revalidated.data == b""
+    assert revalidated.headers["ETag"] == full.headers["ETag"]
+    assert revalidated.headers["Vary"] == full.headers["Vary"]
+    assert "Accept-Encoding" in revalidated.vary
+
+
 def test_head_answers_the_headers_of_get_without_a_body(client: FlaskClient) -> None:
     for path in ("/page", "/static/css/site.css"):
         get = client.get(path, headers={"Accept-Encoding": "br"})

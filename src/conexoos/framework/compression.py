@@ -5,7 +5,8 @@ compressed form of the last few bodies is kept, so a cached page is not compress
 files are compressed once per file, version and encoding at the highest level and kept in memory
 (:func:`compress_file_response`), so a stylesheet costs a dictionary look-up, not a compression, per request.
 
-Left alone: streamed and file-passthrough responses, partial (Range) responses, any status but 200,
+Left alone: streamed and file-passthrough responses, partial (Range) responses, any status but 200 (a
+304 made from a generated 200 by ``make_conditional`` gets the 200's ``Vary`` and weak ETag, no body),
 responses that already carry ``Content-Encoding``, and ``Cache-Control: no-transform``. A compressed body's
 ETag becomes weak: the compressed bytes are the same resource, and a weak ETag still matches the plain
 one in ``If-None-Match`` (werkzeug's conditional checks compare weakly), so 304s keep working.
@@ -111,6 +112,9 @@ def compress_response(response: Response) -> Response:
     encoding = chosen_encoding(request)
     if encoding is None:
         return response
+    if response.status_code == 304:  # the Vary and the (weak) ETag the compressed 200 carries, as a 304 must
+        _weaken_etag(response)
+        return response
     body = response.get_data()
     level = options.brotli_quality if encoding == BROTLI else options.gzip_level
     if len(body) <= REMEMBERED_BODY_BYTES:
@@ -165,7 +169,8 @@ def compress_file_response(response: Response, path: Path) -> Response:
 
 
 def _eligible(response: Response, options: Compression) -> bool:
-    if response.status_code != 200 or response.direct_passthrough or response.is_streamed:
+    """A 200 worth compressing, or the 304 standing for one (``make_conditional`` keeps its body)."""
+    if response.status_code not in (200, 304) or response.direct_passthrough or response.is_streamed:
         return False
     if not is_compressible(response.mimetype) or _excluded(response):
         return False

@@ -22,6 +22,18 @@ When a ``before_request`` function returns a response or raises, or ``answer`` r
 the context is popped and the request goes to Flask untouched (it runs those functions again and answers
 as it always does: its error handlers, its 503 or 404). An ``answer`` must therefore do nothing that
 cannot be done twice before it returns a response.
+
+An ``answer`` may instead return a :class:`~conexoos.framework.replay.Replayable`: the same response for
+every request agreeing on the environ values :attr:`FastPath.varies_on` names. Its finished form (after
+the after-request functions and Werkzeug's WSGI headers) is then kept per variant and sent again, with a
+new ``Date`` and the access line, without a ``Response`` and without the after-request functions, while
+all of these hold for the request (else it is finished as above):
+
+- every after-request function it would run is the access log's or one :attr:`FastPath.replayable_hooks`
+  names (their effect depends only on the response and the variant), and none was added by
+  ``after_this_request``;
+- the session is empty and unmodified (the session interface writes nothing for it);
+- nothing listens to the ``request_finished`` signal (it would want the response).
 """
 
 from __future__ import annotations
@@ -34,6 +46,9 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask, Response, request, request_finished, request_started
 from flask.globals import request_ctx
 from werkzeug.wrappers import Response as BaseResponse
+
+from .logs import log_access, log_access_line
+from .replay import FinishedAnswer, Replayable, finished_answer, send
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -51,9 +66,9 @@ class FastPath:
     """One endpoint's fast path."""
 
     endpoint: str
-    answer: Callable[[], BaseResponse | None]
-    """Called inside the request's context once the before-request functions passed: the response, or
-    None when Flask must answer (it then runs again for the same request)."""
+    answer: Callable[[], BaseResponse | Replayable | None]
+    """Called inside the request's context once the before-request functions passed: the response (or a
+    :class:`Replayable` one), or None when Flask must answer (it then runs again for the same request)."""
     accepts: Callable[[WSGIEnvironment], bool] = lambda environ: True
     """A look at the raw environ before any context is pushed: False sends the request to Flask at once."""
     methods: frozenset[str] = frozenset({"GET", "HEAD"})
@@ -62,6 +77,11 @@ class FastPath:
     skipped_hooks: Callable[[], Collection[Hook]] = _no_hooks_skipped
     """The before/after-request functions this request does not run (called in its context once
     ``applies`` said yes)."""
+    varies_on: tuple[str, ...] = ()
+    """The environ keys a :class:`Replayable` answer's finished form depends on (besides the answer)."""
+    replayable_hooks: Callable[[], Collection[Hook]] = _no_hooks_skipped
+    """The after-request functions whose effect on a :class:`Replayable` answer depends only on it and on
+    ``varies_on``: kept with its finished form instead of running per request."""
 
 
 class FastPaths:
@@ -125,6 +145,8 @@ class FastPaths:
             if answer is None:
                 return None
             try:
+                if isinstance(answer, Replayable):
+                    return _replayed(app, path, answer, skipped, environ, start_response)
                 response = _finish(app, answer, skipped)
             except Exception as raised:  # noqa: BLE001 - answered (a view recorded): not twice; as Flask
                 error = raised
@@ -143,7 +165,50 @@ def _static_routes(app: Flask) -> dict[str, frozenset[str]]:
     return routes
 
 
-def _prepare(app: Flask, path: FastPath, skipped: Collection[Hook]) -> BaseResponse | None:
+def _replayed(
+    app: Flask,
+    path: FastPath,
+    answer: Replayable,
+    skipped: Collection[Hook],
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+) -> Iterable[bytes]:
+    """``answer`` sent as kept for the request's variant, or finished (and kept when it may be)."""
+    variant = _variant(app, path, skipped, environ)
+    kept = answer.kept.get(variant) if variant is not None else None
+    if kept is not None and variant is not None:
+        if variant[0]:  # the access log's after-request function is among the request's
+            log_access_line(kept.status_code)
+        return send(kept, start_response)
+    response = _finish(app, answer.build(), skipped)
+    if variant is None or request_ctx._after_request_functions:
+        return response(environ, start_response)
+    finished: FinishedAnswer = finished_answer(response, environ)
+    answer.kept.keep(variant, finished)
+    return send(finished, start_response)
+
+
+def _variant(
+    app: Flask, path: FastPath, skipped: Collection[Hook], environ: WSGIEnvironment
+) -> tuple[object, ...] | None:
+    """The request's variant of a replayable answer (first whether the access line is logged), or None
+    when its finished form may not be sent again (see the module's description)."""
+    session = request_ctx.session
+    if session or session.modified or request_ctx._after_request_functions or request_finished.receivers:
+        return None
+    replayable = path.replayable_hooks()
+    logged = False
+    for name in chain(request.blueprints, (None,)):
+        for hook in app.after_request_funcs.get(name, ()):
+            if hook is log_access:
+                logged = hook not in skipped
+            elif hook not in skipped and hook not in replayable:
+                return None
+    accessed = getattr(session, "accessed", None)  # Flask's session interfaces add Vary: Cookie then
+    return (logged, accessed, *(environ.get(key) for key in path.varies_on))
+
+
+def _prepare(app: Flask, path: FastPath, skipped: Collection[Hook]) -> BaseResponse | Replayable | None:
     """The first half of ``Flask.full_dispatch_request`` with ``path.answer`` as the view: the answer, or
     None when Flask must answer."""
     app._got_first_request = True

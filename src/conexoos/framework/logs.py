@@ -156,26 +156,34 @@ class SizeRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
 def install_access_log(app: Flask) -> None:
     """Log ``METHOD path status duration`` once per request."""
+    app.before_request(_start_timer)
+    app.after_request(log_access)
 
-    @app.before_request
-    def _start_timer() -> None:
-        g.conexoos_request_start = time.perf_counter()
 
-    @app.after_request
-    def _log_access(response: Response) -> Response:
-        if not access_log.isEnabledFor(logging.INFO):
-            return response  # LOG.LEVEL above INFO: nothing to format
-        started = g.get("conexoos_request_start")
-        duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-        method, path = escape_control(request.method), escape_control(request.path)
-        arguments = (method, path, response.status_code, duration_ms)
-        # Logger.info without its look up the stack for the caller's file and line, which no access line
-        # shows (6 of 27 µs a line).
-        record = access_log.makeRecord(
-            access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT, arguments, None
-        )
-        access_log.handle(record)
-        return response
+def _start_timer() -> None:
+    g.conexoos_request_start = time.perf_counter()
+
+
+def log_access(response: Response) -> Response:
+    """After-request function: the request's access line (:func:`log_access_line`)."""
+    log_access_line(response.status_code)
+    return response
+
+
+def log_access_line(status: int) -> None:
+    """Log the current request's access line with ``status`` (also for an answer sent without a
+    ``Response``, see ``fast_path.py``)."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return  # LOG.LEVEL above INFO: nothing to format
+    started = g.get("conexoos_request_start")
+    duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    method, path = escape_control(request.method), escape_control(request.path)
+    # Logger.info without its look up the stack for the caller's file and line, which no access line
+    # shows (6 of 27 µs a line).
+    record = access_log.makeRecord(
+        access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT, (method, path, status, duration_ms), None
+    )
+    access_log.handle(record)
 
 
 def escape_control(text: str) -> str:

@@ -33,6 +33,7 @@ NOT_RECORDED = "This visit could not be recorded right now. Try again in a minut
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 OWNER_ROOM = "owner:{}"
+UTM_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign")
 
 
 def record_view(owner_id: int) -> bool:
@@ -40,7 +41,7 @@ def record_view(owner_id: int) -> bool:
     occurred_at = _record(VIEW, owner_id, None)
     if occurred_at is None:
         return False
-    _announce(owner_id, {"kind": VIEW, "link_id": None, "occurred_at": occurred_at.isoformat()})
+    _announce(owner_id, {"kind": VIEW, "link_id": None, "occurred_at": occurred_at})
     return True
 
 
@@ -50,30 +51,30 @@ def record_click(owner_id: int, link_id: int, kind: str = CLICK) -> bool:
     occurred_at = _record(kind, owner_id, link_id)
     if occurred_at is None:
         return False
-    _announce(owner_id, {"kind": kind, "link_id": link_id, "occurred_at": occurred_at.isoformat()})
+    _announce(owner_id, {"kind": kind, "link_id": link_id, "occurred_at": occurred_at})
     return True
 
 
-def _record(kind: str, owner_id: int, link_id: int | None) -> datetime | None:
-    """Queue the event (durably: see event_buffer); its time, or None when it is not counted.
+def _record(kind: str, owner_id: int, link_id: int | None) -> str | None:
+    """Queue the event (durably: see event_buffer); its time in ISO format, or None when it is not counted.
 
     Raises ServiceUnavailable (503) when no queue could keep it: the visitor is not told it was counted."""
-    user_agent = tracking_text(request.headers.get("User-Agent", ""), 2000)
+    headers = request.headers
+    user_agent = tracking_text(headers.get("User-Agent", ""), 2000)
     client = classify(user_agent)
     # GET, and the POST that answers a link's lock form; HEAD (link checkers, prefetchers) never counts.
     if request.method not in ("GET", "POST") or client.is_bot or _is_owner(owner_id):
         return None
     now = utcnow()
+    occurred_at = now.isoformat()
     event = dict(
         event_id=str(uuid4()),
         owner_id=owner_id,
         link_id=link_id,
         kind=kind,
-        occurred_at=now,
-        referrer_host=referrer_host(request.headers.get("Referer", "")),
-        utm_source=_param("utm_source"),
-        utm_medium=_param("utm_medium"),
-        utm_campaign=_param("utm_campaign"),
+        occurred_at=occurred_at,
+        referrer_host=referrer_host(headers.get("Referer", "")),
+        **_campaign(),
         device=client.device,
         os=client.os,
         browser=client.browser,
@@ -81,11 +82,11 @@ def _record(kind: str, owner_id: int, link_id: int | None) -> datetime | None:
         **_visitor(request.remote_addr or "", user_agent, now),
     )
     try:
-        event_buffer.enqueue(event)
+        event_buffer.enqueue_encoded(event)
     except WriteBufferError as error:
         log.error("a %s of user %d could not be queued: %s", kind, owner_id, error)
         raise ServiceUnavailable(NOT_RECORDED) from error
-    return now
+    return occurred_at
 
 
 def _visitor(ip: str, user_agent: str, now: datetime) -> dict[str, str]:
@@ -106,6 +107,8 @@ def _announce(owner_id: int, payload: dict[str, Any]) -> None:
 
 def referrer_host(referrer: str) -> str:
     """The host name of a Referer header, lowercased; empty when absent or unparsable."""
+    if not referrer:
+        return ""
     try:
         return tracking_text(urlsplit(referrer).hostname or "", 255)
     except ValueError:
@@ -118,8 +121,12 @@ def analytics_settings() -> AnalyticsSettings:
     return settings
 
 
-def _param(name: str) -> str:
-    return tracking_text(request.args.get(name, ""), 100)
+def _campaign() -> dict[str, str]:
+    """The UTM parameters of the query (none parsed without a query string, most views)."""
+    if not request.query_string:
+        return dict.fromkeys(UTM_PARAMETERS, "")
+    arguments = request.args
+    return {name: tracking_text(arguments.get(name, ""), 100) for name in UTM_PARAMETERS}
 
 
 def request_country() -> str:

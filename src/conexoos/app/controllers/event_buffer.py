@@ -58,7 +58,12 @@ def enqueue(event: dict[str, Any]) -> None:
 
     Raises :class:`conexoos.framework.write_buffer.WriteBufferError` when no queue takes it.
     """
-    event_queue().append({**event, "occurred_at": event["occurred_at"].isoformat()})
+    enqueue_encoded({**event, "occurred_at": event["occurred_at"].isoformat()})
+
+
+def enqueue_encoded(event: dict[str, Any]) -> None:
+    """:func:`enqueue` for an event whose ``occurred_at`` is already in ISO format (as the queue keeps it)."""
+    event_queue().append(event)
 
 
 def flush(batch_size: int | None = None) -> int:

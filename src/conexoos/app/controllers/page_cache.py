@@ -45,6 +45,7 @@ from conexoos.framework import db
 from conexoos.framework.cache import CacheStore, CacheUnavailable, cache_store
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, note_database_failed
 from conexoos.framework.logs import EveryFewSeconds
+from conexoos.framework.replay import KeptAnswers, Replayable
 
 from .page_changes import OWNER_MARK, SITE_MARK, watch_changes
 
@@ -55,6 +56,10 @@ SHARED_CLOCK_MARGIN = 1.0
 the hosts writing marks and pages may have clocks that far apart (keep them in sync with NTP)."""
 DECODED_PAGES_BYTES = 4 * 1024 * 1024
 """The stored bytes of the decoded entries a process keeps (see DecodedPages), about twice that in memory."""
+KEPT_ANSWERS_FACTOR = 4
+"""The finished answers kept with a decoded entry hold at most this many times its stored bytes in bodies
+(the plain, gzip and Brotli pages take about 1.5 times; HEAD and 304 have none): with the entries' bound,
+at most 16 MiB of answers a process."""
 log = logging.getLogger("conexoos.page_cache")
 _store_warning = EveryFewSeconds(60.0)
 _outage_notices = {"page": EveryFewSeconds(60.0), "link": EveryFewSeconds(60.0)}
@@ -110,6 +115,8 @@ class PageCache:
         self.settings = settings
         self._app = app
         self._store: CacheStore | None = None
+        self.decoded = DecodedPages(DECODED_PAGES_BYTES)
+        """This app's decoded entries (per app: the answers finished from them carry its headers)."""
 
     @property
     def store(self) -> CacheStore:
@@ -187,17 +194,20 @@ def serve_page(username: str, render: Callable[[], RenderedPage]) -> Response:
     return _page_response(rendered.html, stored.etag)
 
 
-def cached_page_answer() -> Response | None:
+def cached_page_answer() -> Replayable | None:
     """The fast path's answer to ``GET /<username>`` (``server/middleware.py``): the page from the cache,
     as :func:`serve_page` serves a fresh entry (the view recorded), when the cache is on, the visitor is
-    anonymous and the entry is fresh; None otherwise (Flask's path then answers)."""
+    anonymous and the entry is fresh; None otherwise (Flask's path then answers). Its finished forms
+    (per encoding, method and conditional headers) are kept with the decoded entry."""
     cache = active_cache()
     if cache is None or not visitor_is_anonymous():
         return None
-    entry = _cached_page(cache, _page_key(str((request.view_args or {})["username"])))
-    if entry is None or time.time() >= entry.fresh_until:
+    decoded = _decoded_page(cache, _page_key(str((request.view_args or {})["username"])))
+    if decoded is None or time.time() >= decoded.entry.fresh_until:
         return None
-    return _serve_cached(entry)
+    entry = decoded.entry
+    record_visit(lambda: analytics.record_view(entry.owner_id))
+    return Replayable(build=lambda: _cached_response(entry), kept=decoded.answers)
 
 
 def _page_key(username: str) -> str:
@@ -210,8 +220,12 @@ def page_etag(html: str) -> str:
 
 
 def _serve_cached(entry: CachedPage) -> Response:
-    allow_style_hashes(entry.styles)
     record_visit(lambda: analytics.record_view(entry.owner_id))
+    return _cached_response(entry)
+
+
+def _cached_response(entry: CachedPage) -> Response:
+    allow_style_hashes(entry.styles)
     return _page_response(entry.html, entry.etag)
 
 
@@ -224,36 +238,50 @@ def _page_response(html: str, etag: str) -> Response:
     return response.make_conditional(request)
 
 
+@dataclass(frozen=True)
+class DecodedPage:
+    """A decoded entry and the finished answers made from it (``framework/replay.py``)."""
+
+    raw: bytes
+    entry: CachedPage
+    answers: KeptAnswers
+
+
 class DecodedPages:
     """The entries this process decoded last, each beside the stored bytes it came from: a hit whose
-    stored bytes are those bytes again reuses the entry instead of decoding the JSON again. Bounded by
-    the stored bytes' total size (the earliest decoded go first)."""
+    stored bytes are those bytes again reuses the entry (and the answers finished from it) instead of
+    decoding the JSON again. Bounded by the stored bytes' total size (the earliest decoded go first)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, tuple[bytes, CachedPage]] = OrderedDict()
+        self._entries: OrderedDict[str, DecodedPage] = OrderedDict()
         self._size = 0
         self._lock = threading.Lock()
 
     def entry(self, key: str, raw: bytes) -> CachedPage:
         """The entry ``raw`` (the bytes stored under ``key``) holds."""
+        return self.decoded(key, raw).entry
+
+    def decoded(self, key: str, raw: bytes) -> DecodedPage:
+        """The entry ``raw`` (the bytes stored under ``key``) holds, with its kept answers."""
         kept = self._entries.get(key)
-        if kept is not None and kept[0] == raw:
-            return kept[1]
-        entry = CachedPage(**json.loads(raw))
+        if kept is not None and kept.raw == raw:
+            return kept
+        answers = KeptAnswers(max_bytes=KEPT_ANSWERS_FACTOR * len(raw))
+        decoded = DecodedPage(raw, CachedPage(**json.loads(raw)), answers)
         with self._lock:
             self._forget(key)
             if len(raw) <= self.max_bytes:
-                self._entries[key] = (raw, entry)
+                self._entries[key] = decoded
                 self._size += len(raw)
             while self._size > self.max_bytes:
                 self._forget(next(iter(self._entries)))
-        return entry
+        return decoded
 
     def _forget(self, key: str) -> None:
         kept = self._entries.pop(key, None)
         if kept is not None:
-            self._size -= len(kept[0])
+            self._size -= len(kept.raw)
 
     @property
     def size(self) -> int:
@@ -261,22 +289,25 @@ class DecodedPages:
         return self._size
 
 
-_decoded = DecodedPages(DECODED_PAGES_BYTES)
-
-
 def _cached_page(cache: PageCache, key: str) -> CachedPage | None:
     """The page kept under ``key`` unless a change came after it was read; None when the store fails."""
+    decoded = _decoded_page(cache, key)
+    return decoded.entry if decoded is not None else None
+
+
+def _decoded_page(cache: PageCache, key: str) -> DecodedPage | None:
+    """:func:`_cached_page` with the answers kept for it."""
     try:
         raw = cache.store.get(key)
         if raw is None:
             return None
-        entry = _decoded.entry(key, raw)
-        if not _unchanged_since(cache, entry.owner_id, entry.read_at):
+        decoded = cache.decoded.decoded(key, raw)
+        if not _unchanged_since(cache, decoded.entry.owner_id, decoded.entry.read_at):
             return None
     except CacheUnavailable as error:
         _warn_store(error)
         return None
-    return entry
+    return decoded
 
 
 def _unchanged_since(cache: PageCache, owner_id: int, read_at: float) -> bool:

@@ -31,9 +31,11 @@ from conexoos.app.settings import load_product_settings
 from conexoos.app.utils.csp import content_security_policy
 from conexoos.app.utils.text import has_control_characters
 from conexoos.framework import wants_json
+from conexoos.framework.compression import compress_response
 from conexoos.framework.fast_path import FastPath, add_fast_path
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
 from conexoos.framework.mail import init_mail
+from conexoos.framework.replay import Replayable
 
 STRICT_TRANSPORT_SECURITY = "max-age=31536000"
 """One year of HTTPS only, under UAT and PROD (never DEV, served over plain HTTP). Subdomains are left
@@ -71,12 +73,41 @@ class Load:
         add_fast_path(server, _before_flask(server, "public.go", cached_go, segments=2))
 
 
+PAGE_VARIES_ON = (
+    "REQUEST_METHOD",
+    "HTTP_ACCEPT_ENCODING",
+    "HTTP_IF_NONE_MATCH",
+    "HTTP_IF_MATCH",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_IF_RANGE",
+    "HTTP_RANGE",
+)
+"""What a cached page's finished answer depends on besides the entry: HEAD, the encoding, the
+conditional headers ``make_conditional`` reads."""
+
+
+def _replayable_hooks() -> frozenset[Callable[..., object]]:
+    """The after-request functions whose effect on a cached page, for an anonymous visitor with an empty
+    session, depends only on the page and on ``PAGE_VARIES_ON``: the compression, the security headers,
+    HSTS and the remember-me cookie's refresh (nothing without a login)."""
+    return frozenset(
+        {
+            compress_response,
+            _security_headers,
+            _strict_transport_security,
+            login_manager._update_remember_cookie,
+        }
+    )
+
+
 def _before_flask(
-    server: Flask, endpoint: str, answer: Callable[[], BaseResponse | None], segments: int
+    server: Flask, endpoint: str, answer: Callable[[], BaseResponse | Replayable | None], segments: int
 ) -> FastPath:
     """``endpoint`` (the public page, ``/go/<id>``) answered from the page cache before Flask's dispatch,
     for a visitor without a session or remember-me cookie, while no rate limit applies to it: every
-    hook runs but the limiter's, which would do nothing (README, "The cached page before Flask")."""
+    hook runs but the limiter's, which would do nothing (README, "The cached page before Flask"); a
+    cached page's finished answer is kept per variant (``framework/replay.py``)."""
 
     def accepts(environ: dict[str, object]) -> bool:
         # The route's number of path segments (other paths never push a context for it), no login cookie.
@@ -89,6 +120,8 @@ def _before_flask(
         accepts=accepts,
         applies=lambda: not limits_may_apply(),
         skipped_hooks=limiter_hooks,
+        varies_on=PAGE_VARIES_ON,
+        replayable_hooks=_replayable_hooks,
     )
 
 
