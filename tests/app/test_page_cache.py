@@ -376,3 +376,45 @@ def test_a_decoded_entry_is_reused_only_for_the_same_stored_bytes_and_bounded_in
     decoded.entry("page:d", stored("d" * 100))  # over the bound: page:a goes
     assert decoded.size == 2 * len(stored("a" * 100))
     assert decoded.entry("page:a", stored("b" * 100)) is not changed
+
+
+def test_an_unreadable_entry_is_a_miss_rendered_again(
+    app: Flask, alice: Account, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An entry the store holds that this release cannot read (damaged, or written with other fields by
+    another release sharing the store) is a miss: the page is rendered and the link read again, not a
+    500, and the log says so."""
+    link = alice.add_link("Blog", "https://blog.example/")["id"]
+    cached_view(app, client, "/alice")
+    store = app.extensions["conexoos.page_cache"].store
+    with app.app_context():
+        entry = json.loads(store.get("page:alice"))
+        store.set("page:alice", json.dumps({**entry, "served_by": "a later release"}).encode(), 60)
+        store.set(f"go:{link}", b'["not", "an", "object"]', 60)
+    with caplog.at_level("WARNING", logger="conexoos.app.controllers.page_cache"):
+        page = rendered_view(app, client, "/alice")
+        click = view(client, f"/go/{link}")
+    assert page.status_code == 200 and "Blog" in page.get_data(as_text=True)
+    assert click.status_code == 302 and click.headers["Location"] == "https://blog.example/"
+    assert any("unreadable" in record.getMessage() for record in caplog.records)
+    cached_view(app, client, "/alice")  # stored again, readable
+
+
+def test_a_view_wrapped_by_a_project_is_not_skipped_by_the_cached_page(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    """A project or plugin that wraps the public page's view (here a ban list refusing every visitor) is
+    obeyed for a page the cache holds: the cached answer before Flask stands in only for the product's own
+    view."""
+    cached_view(app, client, "/alice")
+    original = app.view_functions["public.profile"]
+
+    def banned(username: str) -> tuple[str, int]:
+        return "banned", 403
+
+    app.view_functions["public.profile"] = banned
+    try:
+        assert view(client, "/alice").status_code == 403
+    finally:
+        app.view_functions["public.profile"] = original
+    assert view(client, "/alice").status_code == 200

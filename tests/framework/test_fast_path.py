@@ -15,16 +15,20 @@ def contexts() -> list[str]:
     return []
 
 
+def _by_flask(name: str) -> str:
+    return "by flask"
+
+
 @pytest.fixture
 def app(contexts: list[str]) -> Flask:
     """``/<name>`` with a fast path, ``/about`` (GET) and ``/submit`` (POST only) beside it; every request
     context made is noted in ``contexts``."""
     app = Flask(__name__)
-    app.add_url_rule("/<name>", "page", lambda name: "by flask")
+    app.add_url_rule("/<name>", "page", _by_flask)
     app.add_url_rule("/about", "about", lambda: "about")
     app.add_url_rule("/submit", "submit", lambda: "submitted", methods=["POST"])
     install_fast_paths(app)
-    add_fast_path(app, FastPath("page", answer=lambda: Response("fast")))
+    add_fast_path(app, FastPath("page", view=_by_flask, answer=lambda: Response("fast")))
     made = app.request_context
 
     def noted(environ: Any) -> Any:
@@ -53,3 +57,49 @@ def test_a_static_rule_for_other_methods_leaves_the_path_to_the_fast_path(
     assert client.post("/submit").get_data() == b"submitted"
     assert client.get("/alice").get_data() == b"fast"
     assert contexts == ["/submit", "/submit", "/alice"]
+
+
+def test_a_view_wrapped_after_registration_is_answered_by_flask_with_its_wrapper(app: Flask) -> None:
+    """A project or plugin that wraps the endpoint's view (a ban list) gets Flask's path: the fast path
+    stands in only for the view it was registered for."""
+    original = app.view_functions["page"]
+
+    def banned(name: str) -> tuple[str, int]:
+        return "banned", 403
+
+    app.view_functions["page"] = banned
+    client = app.test_client()
+    assert client.get("/alice").status_code == 403
+    app.view_functions["page"] = original
+    assert client.get("/alice").get_data() == b"fast"
+
+
+def test_a_failing_fast_path_is_logged_and_left_to_flask(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error in the fast path (say, a library changed under it) is not a 500 and not silent: Flask
+    answers, and the failure is logged with its traceback, once per minute per endpoint."""
+    paths = app.extensions["conexoos.fast_paths"].paths
+
+    def broken() -> Response:
+        raise RuntimeError("changed under us")
+
+    paths[0] = FastPath("page", view=_by_flask, answer=broken)
+    client = app.test_client()
+    with caplog.at_level("WARNING", logger="conexoos.framework.fast_path"):
+        assert [client.get("/alice").get_data() for _ in range(3)] == [b"by flask"] * 3
+    failures = [record for record in caplog.records if "fast path of page failed" in record.getMessage()]
+    assert len(failures) == 1
+    assert failures[0].exc_info is not None and "changed under us" in str(failures[0].exc_info[1])
+
+
+def test_a_failing_accepts_is_logged_and_left_to_flask(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    paths = app.extensions["conexoos.fast_paths"].paths
+
+    def broken(environ: Any) -> bool:
+        raise ValueError("bad look at the environ")
+
+    paths[0] = FastPath("page", view=_by_flask, answer=lambda: Response("fast"), accepts=broken)
+    with caplog.at_level("WARNING", logger="conexoos.framework.fast_path"):
+        assert app.test_client().get("/bob").get_data() == b"by flask"
+    assert any("fast path of page failed" in record.getMessage() for record in caplog.records)

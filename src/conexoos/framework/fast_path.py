@@ -38,6 +38,9 @@ all of these hold for the request (else it is finished as above):
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from itertools import chain
@@ -55,6 +58,28 @@ if TYPE_CHECKING:
 
 EXTENSION = "conexoos.fast_paths"
 Hook = Callable[..., Any]
+logger = logging.getLogger(__name__)
+FAILURE_LOG_SECONDS = 60.0
+"""A fast path that fails (its request then goes to Flask) is logged at most once a minute per endpoint."""
+
+
+class _Failures:
+    """Logs a fast path's failure with its traceback, at most once per endpoint every FAILURE_LOG_SECONDS:
+    the request is answered by Flask, so nobody sees the failure but the log, and a failure that repeats
+    for every request (a library changed under the fast path) must not flood it."""
+
+    def __init__(self) -> None:
+        self._logged_at: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def note(self, endpoint: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            last = self._logged_at.get(endpoint)
+            if last is not None and now - last < FAILURE_LOG_SECONDS:
+                return
+            self._logged_at[endpoint] = now
+        logger.warning("The fast path of %s failed; Flask answered the request.", endpoint, exc_info=True)
 
 
 def _no_hooks_skipped() -> Collection[Hook]:
@@ -66,6 +91,10 @@ class FastPath:
     """One endpoint's fast path."""
 
     endpoint: str
+    view: Callable[..., Any]
+    """The view function the fast path stands in for: while the app's view for ``endpoint`` is another
+    object (a project or plugin wrapped or replaced it: a ban list, a geo block), Flask answers, so that
+    the wrapper runs."""
     answer: Callable[[], BaseResponse | Replayable | None]
     """Called inside the request's context once the before-request functions passed: the response (or a
     :class:`Replayable` one), or None when Flask must answer (it then runs again for the same request)."""
@@ -91,6 +120,7 @@ class FastPaths:
         self.flask = app
         self.wsgi_app = wsgi_app
         self.paths: list[FastPath] = []
+        self._failures = _Failures()
         self._static: dict[str, frozenset[str]] | None = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -112,12 +142,15 @@ class FastPaths:
         methods = self._static.get(environ.get("PATH_INFO", ""))
         return methods is not None and environ.get("REQUEST_METHOD", "") in methods
 
-    @staticmethod
-    def _takes(path: FastPath, environ: WSGIEnvironment) -> bool:
+    def _takes(self, path: FastPath, environ: WSGIEnvironment) -> bool:
         # A WebSocket upgrade is for Socket.IO's middleware (it notes the TCP connection), never a fast path.
         if "HTTP_UPGRADE" in environ or environ.get("REQUEST_METHOD", "") not in path.methods:
             return False
-        return path.accepts(environ)
+        try:
+            return path.accepts(environ)
+        except Exception:  # noqa: BLE001 - logged; Flask answers the request its own way
+            self._failures.note(path.endpoint)
+            return False
 
     def _answer(
         self, candidates: list[FastPath], environ: WSGIEnvironment, start_response: StartResponse
@@ -134,6 +167,8 @@ class FastPaths:
             path = next((path for path in candidates if path.endpoint == request.endpoint), None)
             if path is None or request.routing_exception is not None:
                 return None
+            if app.view_functions.get(path.endpoint) is not path.view:
+                return None  # wrapped or replaced since: only Flask's dispatch runs the wrapper
             try:
                 if not path.applies():
                     return None
@@ -141,6 +176,7 @@ class FastPaths:
                 answer = _prepare(app, path, skipped)
             except Exception as raised:  # noqa: BLE001 - Flask answers the request again, its own way
                 error = raised
+                self._failures.note(path.endpoint)
                 return None
             if answer is None:
                 return None

@@ -28,7 +28,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -62,6 +62,7 @@ KEPT_ANSWERS_FACTOR = 4
 at most 16 MiB of answers a process."""
 log = logging.getLogger("conexoos.page_cache")
 _store_warning = EveryFewSeconds(60.0)
+_entry_warning = EveryFewSeconds(60.0)
 _outage_notices = {"page": EveryFewSeconds(60.0), "link": EveryFewSeconds(60.0)}
 
 
@@ -138,11 +139,19 @@ class PageCache:
         return bool(services.has("redis") or services.has("memcached"))
 
 
+_ENTRY_FORMAT = ",".join(
+    [*(item.name for item in fields(CachedPage)), "|", *(item.name for item in fields(RememberedLink))]
+)
+"""The entries' fields, in the key prefix's digest."""
+
+
 def _key_prefix() -> str:
-    """``conexoos:page_cache:`` and a digest of the site's public URL and database: two sites sharing a
-    Redis or memcached never read each other's pages (a username is only unique within one site)."""
+    """``conexoos:page_cache:`` and a digest of the site's public URL and database, and of the entries'
+    fields: two sites sharing a Redis or memcached never read each other's pages (a username is only
+    unique within one site), and two releases whose entries differ (a rolling upgrade) never read each
+    other's entries."""
     database = db.engine.url.render_as_string(hide_password=True)
-    site = f"{current_app.config.get('CONEXOOS_PUBLIC_URL', '')}|{database}"
+    site = f"{current_app.config.get('CONEXOOS_PUBLIC_URL', '')}|{database}|{_ENTRY_FORMAT}"
     return f"{KEY_PREFIX}{hashlib.blake2b(site.encode(), digest_size=6).hexdigest()}:"
 
 
@@ -307,6 +316,9 @@ def _decoded_page(cache: PageCache, key: str) -> DecodedPage | None:
     except CacheUnavailable as error:
         _warn_store(error)
         return None
+    except (ValueError, TypeError) as error:
+        _warn_entry(key, error)
+        return None
     return decoded
 
 
@@ -359,6 +371,13 @@ def grace_end(user: User | PageOwner) -> datetime | None:
 
 def _encode(value: Any) -> bytes:
     return json.dumps(asdict(value), allow_nan=True).encode()
+
+
+def _warn_entry(key: str, error: ValueError | TypeError) -> None:
+    """Say (once a minute) that a stored entry could not be read (not JSON, or not this release's fields:
+    written by hand or damaged); it is a miss, rendered and stored again."""
+    if _entry_warning.due():
+        log.warning("page cache entry %s unreadable, rendering it again: %s", key, error)
 
 
 def _warn_store(error: CacheUnavailable) -> None:
@@ -474,5 +493,8 @@ def _remembered_link(cache: PageCache, link_id: int) -> RememberedLink | None:
             return None
     except CacheUnavailable as error:
         _warn_store(error)
+        return None
+    except (ValueError, TypeError) as error:
+        _warn_entry(_link_key(link_id), error)
         return None
     return remembered

@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound, Unauthorized
 from werkzeug.wrappers import Response as BaseResponse
 
+from conexoos.app.blueprints import public
 from conexoos.app.blueprints.api_support import LOGGED_OUT, require_login
 from conexoos.app.blueprints.public import cached_go
 from conexoos.app.controllers import page_cache
@@ -69,8 +70,9 @@ class Load:
         server.after_request(_security_headers)
         if not server.extensions["conexoos"].settings.is_development:
             server.after_request(_strict_transport_security)
-        add_fast_path(server, _before_flask(server, "public.profile", cached_page_answer, segments=1))
-        add_fast_path(server, _before_flask(server, "public.go", cached_go, segments=2))
+        page = _before_flask(server, "public.profile", public.profile, cached_page_answer, segments=1)
+        add_fast_path(server, page)
+        add_fast_path(server, _before_flask(server, "public.go", public.go, cached_go, segments=2))
 
 
 PAGE_VARIES_ON = (
@@ -102,12 +104,16 @@ def _replayable_hooks() -> frozenset[Callable[..., object]]:
 
 
 def _before_flask(
-    server: Flask, endpoint: str, answer: Callable[[], BaseResponse | Replayable | None], segments: int
+    server: Flask,
+    endpoint: str,
+    view: Callable[..., BaseResponse],
+    answer: Callable[[], BaseResponse | Replayable | None],
+    segments: int,
 ) -> FastPath:
-    """``endpoint`` (the public page, ``/go/<id>``) answered from the page cache before Flask's dispatch,
-    for a visitor without a session or remember-me cookie, while no rate limit applies to it: every
-    hook runs but the limiter's, which would do nothing (README, "The cached page before Flask"); a
-    cached page's finished answer is kept per variant (``framework/replay.py``)."""
+    """``endpoint`` (the public page, ``/go/<id>``; its view ``view``) answered from the page cache before
+    Flask's dispatch, for a visitor without a session or remember-me cookie, while no rate limit applies
+    to it: every hook runs but the limiter's, which would do nothing (README, "The cached page before
+    Flask"); a cached page's finished answer is kept per variant (``framework/replay.py``)."""
 
     def accepts(environ: dict[str, object]) -> bool:
         # The route's number of path segments (other paths never push a context for it), no login cookie.
@@ -116,6 +122,7 @@ def _before_flask(
 
     return FastPath(
         endpoint=endpoint,
+        view=view,
         answer=answer,
         accepts=accepts,
         applies=lambda: not limits_may_apply(),
