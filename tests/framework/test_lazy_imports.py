@@ -191,6 +191,27 @@ def test_a_name_the_package_lacks_is_an_error_without_running_the_init(probe_pac
     assert _loaded() == []
 
 
+def test_a_name_found_not_to_be_a_submodule_is_not_searched_for_again(
+    probe_package: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lazy_probe_package
+
+    searched: list[str] = []
+
+    def is_submodule(package: Any, name: str) -> bool:
+        searched.append(name)
+        return name == "unnamed"
+
+    monkeypatch.setattr(lazy, "_is_submodule", is_submodule)
+    monkeypatch.setattr(lazy, "NOT_SUBMODULES_KEPT", 2, raising=False)
+    for _ in range(3):
+        for name in ("first", "second", "third"):
+            assert not hasattr(lazy_probe_package, name)  # a probe, as SQLAlchemy's for a driver
+    assert searched == ["first", "second", "third", "third", "third"]  # the third is past the cap
+    assert lazy_probe_package.unnamed.VALUE == 4
+    assert _loaded() == ["lazy_probe_package.unnamed"]
+
+
 GATED_INIT = """
 import lazy_gate_control as control
 from .light import Light

@@ -128,6 +128,10 @@ when SQLAlchemy looks one up (``mysql+aiomysql://``: ``hasattr(mysql, "aiomysql"
 30 ms a worker. The SQLite dialect's ``aiosqlite`` and ``pysqlcipher`` likewise (``pysqlite`` is kept), and
 the PostgreSQL dialect's ``asyncpg``, ``pg8000``, ``psycopg2`` and ``psycopg2cffi`` (``psycopg`` is kept)."""
 
+NOT_SUBMODULES_KEPT = 256
+"""How many names a lazily loaded package remembers not to be its submodules (per package): a name read
+and missing (a ``hasattr`` probe) would otherwise cost a search of its folder at each read."""
+
 Export = tuple[str, str | None]
 """Where a package's name comes from: (submodule relative to the package, attribute; None for the submodule
 itself)."""
@@ -181,9 +185,10 @@ class _LazyPackageHook:
         self.lock = threading.RLock()  # re-entrant: the __init__ may read its own package's names
         self.running = False
         self.ran = False
+        self.not_submodules: set[str] = set()
 
     def __call__(self, attribute: str) -> Any:
-        if attribute not in self.exports and _is_submodule(self.module, attribute):
+        if attribute not in self.exports and self._is_submodule(attribute):
             self.exports[attribute] = (attribute, None)  # from redis import _himport_exec, in redis.client
         if attribute in self.exports and not self.ran:
             try:
@@ -197,6 +202,17 @@ class _LazyPackageHook:
             raise AttributeError(f"module {self.module.__name__!r} has no attribute {attribute!r}")
         self._run_init(attribute)
         return getattr(self.module, attribute)
+
+    def _is_submodule(self, attribute: str) -> bool:
+        """Whether ``attribute`` names one of the package's submodules; a no is remembered (up to
+        :data:`NOT_SUBMODULES_KEPT` names)."""
+        if attribute in self.not_submodules:
+            return False
+        if _is_submodule(self.module, attribute):
+            return True
+        if len(self.not_submodules) < NOT_SUBMODULES_KEPT:
+            self.not_submodules.add(attribute)
+        return False
 
     def _run_init(self, attribute: str) -> None:
         """Run the whole ``__init__`` once; other threads wait here until it has run."""
