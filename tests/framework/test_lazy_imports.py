@@ -10,8 +10,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import types
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -186,6 +189,105 @@ def test_a_name_the_package_lacks_is_an_error_without_running_the_init(probe_pac
     with pytest.raises(ImportError, match="socketio_manage"):
         from lazy_probe_package import socketio_manage  # noqa: F401 (Flask-SocketIO probes for it so)
     assert _loaded() == []
+
+
+def test_a_name_found_not_to_be_a_submodule_is_not_searched_for_again(
+    probe_package: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lazy_probe_package
+
+    searched: list[str] = []
+
+    def is_submodule(package: Any, name: str) -> bool:
+        searched.append(name)
+        return name == "unnamed"
+
+    monkeypatch.setattr(lazy, "_is_submodule", is_submodule)
+    monkeypatch.setattr(lazy, "NOT_SUBMODULES_KEPT", 2, raising=False)
+    for _ in range(3):
+        for name in ("first", "second", "third"):
+            assert not hasattr(lazy_probe_package, name)  # a probe, as SQLAlchemy's for a driver
+    assert searched == ["first", "second", "third", "third", "third"]  # the third is past the cap
+    assert lazy_probe_package.unnamed.VALUE == 4
+    assert _loaded() == ["lazy_probe_package.unnamed"]
+
+
+GATED_INIT = """
+import lazy_gate_control as control
+from .light import Light
+import lazy_gate_package as itself
+EARLY = hasattr(itself, "VERSION")  # the loading thread reads a name not bound yet
+control.entered.set()
+control.release.wait(5)
+if control.failures:
+    control.failures.pop()
+    raise RuntimeError("a dependency is down")
+VERSION = "1.0"
+"""
+
+
+@pytest.fixture
+def gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[types.SimpleNamespace]:
+    """``lazy_gate_package``, whose ``__init__`` waits for ``release`` and raises once per ``failures``."""
+    control = types.SimpleNamespace(entered=threading.Event(), release=threading.Event(), failures=[])
+    monkeypatch.setitem(sys.modules, "lazy_gate_control", control)
+    package = tmp_path / "lazy_gate_package"
+    package.mkdir()
+    (package / "__init__.py").write_text(GATED_INIT)
+    (package / "light.py").write_text("class Light:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "meta_path", [LazyPackageFinder(["lazy_gate_package"]), *sys.meta_path])
+    yield control
+    for name in [name for name in sys.modules if name.split(".")[0] == "lazy_gate_package"]:
+        del sys.modules[name]
+
+
+def _read_in_thread(module: Any, attribute: str, results: list[object]) -> threading.Thread:
+    def read() -> None:
+        try:
+            results.append(getattr(module, attribute))
+        except (AttributeError, ImportError) as error:  # the test asserts on it
+            results.append(error)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    return thread
+
+
+def test_a_thread_reading_a_name_while_another_thread_runs_the_init_waits(
+    gate: types.SimpleNamespace,
+) -> None:
+    import lazy_gate_package  # type: ignore[import-not-found]
+
+    first: list[object] = []
+    second: list[object] = []
+    loading = _read_in_thread(lazy_gate_package, "VERSION", first)
+    assert gate.entered.wait(5)
+    waiting = _read_in_thread(lazy_gate_package, "VERSION", second)
+    waiting.join(0.2)
+    assert waiting.is_alive() and second == []  # waits on the __init__ instead of an AttributeError
+    assert (
+        lazy_gate_package.Light is sys.modules["lazy_gate_package.light"].Light
+    )  # a submodule's name does not
+    gate.release.set()
+    loading.join(5)
+    waiting.join(5)
+    assert first == second == ["1.0"]
+    assert lazy_gate_package.EARLY is False  # the loading thread saw its half-made module, without a deadlock
+    assert "__getattr__" not in vars(lazy_gate_package)
+
+
+def test_an_init_that_fails_is_an_import_error_and_runs_again_at_the_next_read(
+    gate: types.SimpleNamespace,
+) -> None:
+    import lazy_gate_package
+
+    gate.failures.append(True)
+    gate.release.set()
+    with pytest.raises(ImportError, match="lazy_gate_package.*VERSION.*a dependency is down") as raised:
+        lazy_gate_package.VERSION  # noqa: B018 (the read runs the __init__)
+    assert isinstance(raised.value.__cause__, RuntimeError)
+    assert lazy_gate_package.VERSION == "1.0"
 
 
 EVERY_NAME = """

@@ -10,6 +10,7 @@ from werkzeug.routing import Map, Rule
 
 from conexoos.framework.routing import LazyBuildRule
 from tests.conftest import AppFactory
+from tests.support import url_builders
 
 RULES = [
     ("/", {}),
@@ -20,13 +21,27 @@ RULES = [
 ]
 
 
+@pytest.fixture
+def werkzeug_compile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Werkzeug's own compile of URL builders for this test, not the run's shared one
+    (tests/support/url_builders.py), under which both sides of a comparison would get one compiled builder."""
+    werkzeugs = url_builders._compile_builder
+    assert werkzeugs.__module__ == "werkzeug.routing.rules"  # the support module kept Werkzeug's
+    monkeypatch.setattr(Rule, "_compile_builder", werkzeugs)
+
+
+@pytest.mark.usefixtures("werkzeug_compile")
 @pytest.mark.parametrize(("rule", "values"), RULES)
 def test_a_lazy_rule_builds_the_url_werkzeugs_rule_builds(rule: str, values: dict[str, object]) -> None:
-    urls = []
+    urls, rules = [], []
     for rule_class in (Rule, LazyBuildRule):
         adapter = Map([rule_class(rule, endpoint="e", defaults=None)]).bind("example.com")
-        urls.append([adapter.build("e", values), adapter.build("e", values, append_unknown=False)] * 2)
-    assert urls[0] == urls[1]
+        for _ in range(2):  # the first build, then the compiled builders
+            urls.append([adapter.build("e", values), adapter.build("e", values, append_unknown=False)])
+        rules.append(next(adapter.map.iter_rules()))
+    assert urls[0] == urls[1] == urls[2] == urls[3]
+    for builder in ("_build", "_build_unknown"):  # each side compiled its own: the comparison can fail
+        assert getattr(rules[0], builder).__func__ is not getattr(rules[1], builder).__func__
 
 
 def test_the_builders_are_compiled_at_the_first_build_only() -> None:

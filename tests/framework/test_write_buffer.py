@@ -239,7 +239,7 @@ def test_a_thread_opens_the_live_file_once_until_a_flush_renames_it(
 
 def test_a_forked_process_appends_through_its_own_descriptor(tmp_path: Path) -> None:
     """A worker forked after the queue was used (gunicorn's preloaded app) never shares the master's
-    descriptor, whose lock a flush would then wait on for the wrong process."""
+    descriptor, whose lock a flush would then wait on for the wrong process, and does not keep it open."""
     queue = FileQueue(tmp_path / "queue", fsync=False)
     queue.append({"id": "parent"})
     child = CONTEXT.Process(target=_append_inherited, args=(queue,))
@@ -250,7 +250,66 @@ def test_a_forked_process_appends_through_its_own_descriptor(tmp_path: Path) -> 
 
 
 def _append_inherited(queue: FileQueue) -> None:
-    inherited = queue._kept.file.descriptor
+    if _descriptors_in(queue.folder):  # the parent's descriptor, inherited: closed at the fork
+        raise SystemExit(2)
     queue.append({"id": "child"})
-    if queue._kept.file.descriptor == inherited:
-        raise SystemExit(1)
+    if _descriptors_in(queue.folder) != [str(queue.live)]:
+        raise SystemExit(3)
+
+
+def _descriptors_in(folder: Path) -> list[str]:
+    """The files of ``folder`` this process has open (`` (deleted)`` after a deleted file's name)."""
+    names = [os.readlink(f"/proc/self/fd/{number}") for number in _open_descriptors()]
+    return sorted(name for name in names if name.startswith(str(folder)))
+
+
+def _open_descriptors() -> list[str]:
+    listed = os.listdir("/proc/self/fd")  # the listing's own descriptor is in it, closed by now
+    return [number for number in listed if os.path.exists(f"/proc/self/fd/{number}")]
+
+
+def _idle_appenders(queue: FileQueue, count: int) -> tuple[list[threading.Thread], threading.Event]:
+    """``count`` threads that append once each and then wait (idle threads of a gthread worker)."""
+    appended = threading.Barrier(count + 1)
+    resume = threading.Event()
+
+    def append_then_idle(worker: int) -> None:
+        queue.append({"id": f"idle-{worker}"})
+        appended.wait(5)
+        resume.wait(5)
+        queue.append({"id": f"again-{worker}"})
+
+    threads = [threading.Thread(target=append_then_idle, args=(worker,)) for worker in range(count)]
+    for thread in threads:
+        thread.start()
+    appended.wait(5)
+    return threads, resume
+
+
+def test_a_flush_closes_the_idle_threads_descriptors_of_the_file_it_deletes(tmp_path: Path) -> None:
+    queue = FileQueue(tmp_path / "queue", fsync=False)
+    threads, resume = _idle_appenders(queue, 3)
+    assert sorted(collected(queue)) == ["idle-0", "idle-1", "idle-2"]
+    assert _descriptors_in(queue.folder) == []  # none left open on the deleted batch file
+    resume.set()
+    for thread in threads:
+        thread.join(5)
+    assert sorted(collected(queue)) == ["again-0", "again-1", "again-2"]
+
+
+def test_an_append_that_finds_the_file_renamed_by_another_process_closes_the_idle_threads_ones(
+    tmp_path: Path,
+) -> None:
+    queue = FileQueue(tmp_path / "queue", fsync=False)
+    queue.append({"id": "main"})
+    threads, resume = _idle_appenders(queue, 2)
+    flush = CONTEXT.Process(target=collected, args=(FileQueue(queue.folder),))
+    flush.start()
+    flush.join(10)
+    assert flush.exitcode == 0 and queue.pending() == 0
+    queue.append({"id": "after"})
+    assert _descriptors_in(queue.folder) == [str(queue.live)]  # this thread's, on the new file
+    resume.set()
+    for thread in threads:
+        thread.join(5)
+    assert sorted(collected(queue)) == ["after", "again-0", "again-1"]

@@ -128,6 +128,10 @@ when SQLAlchemy looks one up (``mysql+aiomysql://``: ``hasattr(mysql, "aiomysql"
 30 ms a worker. The SQLite dialect's ``aiosqlite`` and ``pysqlcipher`` likewise (``pysqlite`` is kept), and
 the PostgreSQL dialect's ``asyncpg``, ``pg8000``, ``psycopg2`` and ``psycopg2cffi`` (``psycopg`` is kept)."""
 
+NOT_SUBMODULES_KEPT = 256
+"""How many names a lazily loaded package remembers not to be its submodules (per package): a name read
+and missing (a ``hasattr`` probe) would otherwise cost a search of its folder at each read."""
+
 Export = tuple[str, str | None]
 """Where a package's name comes from: (submodule relative to the package, attribute; None for the submodule
 itself)."""
@@ -155,30 +159,91 @@ class LazyPackageLoader(importlib.abc.Loader):
         if source is None:
             raise ImportError(f"no source to load {module.__name__} lazily from", name=module.__name__)
         tree = ast.parse(source)
-        exports = _submodule_imports(module.__name__, tree)
-        bound = _bound_names(tree)
-        lock = threading.RLock()
+        hook = _LazyPackageHook(
+            module, self.eager, _submodule_imports(module.__name__, tree), _bound_names(tree)
+        )
+        module.__getattr__ = hook  # type: ignore[method-assign]
 
-        def __getattr__(attribute: str) -> Any:
-            if attribute not in exports and _is_submodule(module, attribute):
-                exports[attribute] = (attribute, None)  # from redis import _himport_exec, in redis.client
-            if attribute in exports and module.__dict__.get("__getattr__") is __getattr__:
-                try:
-                    value = _imported(module.__name__, exports[attribute])
-                except ImportError:
-                    pass  # an import the __init__ guards (try/except ImportError): let it decide
-                else:
-                    setattr(module, attribute, value)  # the next read is a plain attribute
-                    return value
-            if bound is not None and attribute not in bound:
-                raise AttributeError(f"module {module.__name__!r} has no attribute {attribute!r}")
-            with lock:  # the whole __init__, once
-                if module.__dict__.get("__getattr__") is __getattr__:
-                    del module.__dict__["__getattr__"]  # the __init__ may define its own
-                    self.eager.exec_module(module)
-            return getattr(module, attribute)
 
-        module.__getattr__ = __getattr__  # type: ignore[method-assign]
+class _LazyPackageHook:
+    """The ``__getattr__`` of a package loaded by :class:`LazyPackageLoader`. It stays in place while the
+    whole ``__init__`` runs: another thread reading a name the ``__init__`` has not bound yet waits for it
+    to finish (instead of an AttributeError from the half-made module), and the loading thread itself sees
+    the half-made module, as an eager import's own submodules do."""
+
+    def __init__(
+        self,
+        module: ModuleType,
+        eager: importlib.abc.Loader,
+        exports: dict[str, Export],
+        bound: set[str] | None,
+    ) -> None:
+        self.module = module
+        self.eager = eager
+        self.exports = exports
+        self.bound = bound
+        self.lock = threading.RLock()  # re-entrant: the __init__ may read its own package's names
+        self.running = False
+        self.ran = False
+        self.not_submodules: set[str] = set()
+
+    def __call__(self, attribute: str) -> Any:
+        if attribute not in self.exports and self._is_submodule(attribute):
+            self.exports[attribute] = (attribute, None)  # from redis import _himport_exec, in redis.client
+        if attribute in self.exports and not self.ran:
+            try:
+                value = _imported(self.module.__name__, self.exports[attribute])
+            except ImportError:
+                pass  # an import the __init__ guards (try/except ImportError): let it decide
+            else:
+                setattr(self.module, attribute, value)  # the next read is a plain attribute
+                return value
+        if self.bound is not None and attribute not in self.bound:
+            raise AttributeError(f"module {self.module.__name__!r} has no attribute {attribute!r}")
+        self._run_init(attribute)
+        return getattr(self.module, attribute)
+
+    def _is_submodule(self, attribute: str) -> bool:
+        """Whether ``attribute`` names one of the package's submodules; a no is remembered (up to
+        :data:`NOT_SUBMODULES_KEPT` names)."""
+        if attribute in self.not_submodules:
+            return False
+        if _is_submodule(self.module, attribute):
+            return True
+        if len(self.not_submodules) < NOT_SUBMODULES_KEPT:
+            self.not_submodules.add(attribute)
+        return False
+
+    def _run_init(self, attribute: str) -> None:
+        """Run the whole ``__init__`` once; other threads wait here until it has run."""
+        with self.lock:
+            if self.running:  # the loading thread, from inside the __init__: the name is not bound yet
+                raise AttributeError(
+                    f"partially initialized module {self.module.__name__!r} has no attribute {attribute!r}"
+                )
+            if self.ran:
+                return
+            self.running = True
+            try:
+                self.eager.exec_module(self.module)
+                self.ran = True
+            except Exception as error:
+                raise ImportError(
+                    f"the __init__ of {self.module.__name__!r} failed (reading {attribute!r}): {error!r}; "
+                    "the next read of one of its names runs it again",
+                    name=self.module.__name__,
+                ) from error
+            finally:
+                self.running = False
+                self._after_init()
+
+    def _after_init(self) -> None:
+        """Without this hook once the ``__init__`` has run (its own ``__getattr__``, if any, is kept); with it
+        again if it failed, so that the next read retries, even if it had bound its own first."""
+        if not self.ran:
+            self.module.__getattr__ = self  # type: ignore[method-assign]
+        elif self.module.__dict__.get("__getattr__") is self:
+            del self.module.__dict__["__getattr__"]
 
 
 def _is_submodule(package: ModuleType, name: str) -> bool:

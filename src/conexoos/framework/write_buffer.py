@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +134,11 @@ class FileQueue:
     reach it (it takes its lock after the rename, and then sees it). Batch files are read oldest first, and
     deleted when acknowledged; an unreadable line (a machine crash mid-write: never acknowledged) is set
     aside in ``refused.jsonl`` with a log line, never silently dropped.
+
+    A renamed file's descriptors are closed in every thread, not only in those that append again (a batch
+    file still open is not freed when deleted): by the flush, in its own process, once its writers are done;
+    in another process, by the first append that finds the file renamed. A forked child closes the
+    descriptors it inherited (see :func:`_close_inherited`).
     """
 
     def __init__(self, folder: Path, fsync: bool = True) -> None:
@@ -149,39 +155,57 @@ class FileQueue:
 
     def append(self, payload: Payload) -> None:
         line = (_encode(payload) + "\n").encode("utf-8")
-        try:
-            kept = self._current()
+        kept = self._thread_file()
+        with kept.lock:  # a flush closing the idle threads' descriptors skips (or waits for) this one
             try:
-                os.write(kept.descriptor, line)
-                if self.fsync:
-                    # Per append: concurrent fsyncs of one file are merged by the file system's journal,
-                    # which a group commit in the process (one fsync at a time) measured slower than.
-                    os.fsync(kept.descriptor)
-            finally:
-                fcntl.flock(kept.descriptor, fcntl.LOCK_UN)
-        except OSError as error:
-            self._forget()  # opened again by the next append
-            raise WriteBufferError(f"could not append to {self.live}: {error}") from error
+                self._lock_current(kept)
+                try:
+                    os.write(kept.descriptor, line)
+                    if self.fsync:
+                        # Per append: concurrent fsyncs of one file are merged by the file system's journal,
+                        # which a group commit in the process (one fsync at a time) measured slower than.
+                        os.fsync(kept.descriptor)
+                finally:
+                    fcntl.flock(kept.descriptor, fcntl.LOCK_UN)
+            except OSError as error:
+                kept.close()  # opened again by the next append
+                raise WriteBufferError(f"could not append to {self.live}: {error}") from error
 
-    def _current(self) -> _KeptFile:
-        """This thread's descriptor of the live file, share-locked, that a flush has not renamed away."""
+    def _thread_file(self) -> _KeptFile:
+        kept: _KeptFile | None = getattr(self._kept, "file", None)
+        if kept is None:
+            kept = self._kept.file = _KeptFile(self._live_name)
+        return kept
+
+    def _lock_current(self, kept: _KeptFile) -> None:
+        """Open ``kept`` on the live file (if it is closed) and share-lock it, once a flush has not renamed
+        it away; the caller holds ``kept.lock``."""
         while True:
-            kept: _KeptFile | None = getattr(self._kept, "file", None)
-            if kept is None or kept.pid != os.getpid():  # a forked worker opens its own
-                kept = self._kept.file = _KeptFile(self._open_live())
+            if kept.descriptor < 0:
+                kept.open(self._open_live())
             fcntl.flock(kept.descriptor, fcntl.LOCK_SH)
             try:
                 if os.stat(self._live_name).st_ino == kept.inode:
-                    return kept
+                    return
             except FileNotFoundError:
                 pass  # renamed by a flush and not created again yet: open it again
-            self._forget()
+            kept.close()  # also releases its lock
+            self._close_renamed(wait=False)  # a flush of another process: the idle threads' ones too
 
-    def _forget(self) -> None:
-        kept: _KeptFile | None = getattr(self._kept, "file", None)
-        self._kept.file = None
-        if kept is not None:
-            kept.close()  # also releases a lock still held
+    def _close_renamed(self, wait: bool) -> None:
+        """Close every thread's descriptor of a file no longer named ``live.jsonl``; a thread appending
+        meanwhile is waited for (``wait``) or left to find it renamed itself."""
+        try:
+            live_inode: int | None = os.stat(self._live_name).st_ino
+        except FileNotFoundError:
+            live_inode = None
+        for kept in _kept_files(self._live_name):
+            if kept.descriptor >= 0 and kept.inode != live_inode and kept.lock.acquire(blocking=wait):
+                try:
+                    if kept.inode != live_inode:  # again: its thread may have opened the new one meanwhile
+                        kept.close()
+                finally:
+                    kept.lock.release()
 
     def _open_live(self) -> int:
         flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
@@ -225,6 +249,7 @@ class FileQueue:
             fcntl.flock(descriptor, fcntl.LOCK_EX)  # the appends that opened it before the rename end
         finally:
             os.close(descriptor)
+        self._close_renamed(wait=True)  # its writers are done: no append holds a lock this one waits on
 
     def _payloads(self, path: Path) -> list[Payload]:
         payloads = []
@@ -255,22 +280,51 @@ class FileQueue:
 
 
 class _KeptFile:
-    """A thread's open descriptor of a live file, closed when dropped (the thread ended, the file was
-    renamed, or an append failed) and never used by a forked child (``pid``)."""
+    """A thread's descriptor of a live file (-1 when closed), used under ``lock`` (by its thread's appends,
+    and by a flush closing it), closed when dropped (its thread ended)."""
 
-    def __init__(self, descriptor: int) -> None:
+    def __init__(self, live_name: str) -> None:
+        self.live_name = live_name
+        self.descriptor = -1
+        self.inode = -1
+        self.lock = threading.Lock()
+        with _KEPT_FILES_LOCK:
+            _KEPT_FILES.add(self)
+
+    def open(self, descriptor: int) -> None:
         self.descriptor = descriptor
         self.inode = os.fstat(descriptor).st_ino
-        self.pid = os.getpid()
 
     def close(self) -> None:
         if self.descriptor >= 0:
-            descriptor, self.descriptor = self.descriptor, -1
-            if self.pid == os.getpid():
-                os.close(descriptor)
+            descriptor, self.descriptor, self.inode = self.descriptor, -1, -1
+            os.close(descriptor)
 
     def __del__(self) -> None:
         self.close()
+
+
+_KEPT_FILES: weakref.WeakSet[_KeptFile] = weakref.WeakSet()
+"""Every thread's kept file in this process (without keeping them alive)."""
+_KEPT_FILES_LOCK = threading.Lock()
+
+
+def _kept_files(live_name: str) -> list[_KeptFile]:
+    with _KEPT_FILES_LOCK:
+        return [kept for kept in _KEPT_FILES if kept.live_name == live_name]
+
+
+def _close_inherited() -> None:
+    """In a forked child: close the descriptors inherited from the parent's threads (the child opens its
+    own; the parent's locks stay the parent's), and make the locks the parent's threads held usable."""
+    global _KEPT_FILES_LOCK  # a parent's thread may have held it at the fork: never released here
+    _KEPT_FILES_LOCK = threading.Lock()
+    for kept in list(_KEPT_FILES):
+        kept.lock = threading.Lock()
+        kept.close()
+
+
+os.register_at_fork(after_in_child=_close_inherited)
 
 
 class SpillingQueue:
