@@ -290,6 +290,28 @@ def test_an_init_that_fails_is_an_import_error_and_runs_again_at_the_next_read(
     assert lazy_gate_package.VERSION == "1.0"
 
 
+def test_a_thread_waits_for_another_threads_init_only_so_long(
+    gate: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A wait that cannot end (the loading thread waits on an import lock the reader holds) ends in an
+    ImportError naming the package after INIT_WAIT_SECONDS, not in a hung worker; the next read works."""
+    import lazy_gate_package
+
+    from conexoos.framework import lazy
+
+    monkeypatch.setattr(lazy, "INIT_WAIT_SECONDS", 0.1)
+    first: list[object] = []
+    second: list[object] = []
+    loading = _read_in_thread(lazy_gate_package, "VERSION", first)
+    assert gate.entered.wait(5)
+    _read_in_thread(lazy_gate_package, "VERSION", second).join(5)
+    assert len(second) == 1 and isinstance(second[0], ImportError)
+    assert "waited" in str(second[0]) and "lazy_gate_package" in str(second[0])
+    gate.release.set()
+    loading.join(5)
+    assert first == ["1.0"] and lazy_gate_package.VERSION == "1.0"
+
+
 EVERY_NAME = """
 import ast, importlib, importlib.util, types
 import conexoos.framework  # installs the finder

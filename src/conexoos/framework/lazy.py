@@ -131,6 +131,8 @@ the PostgreSQL dialect's ``asyncpg``, ``pg8000``, ``psycopg2`` and ``psycopg2cff
 NOT_SUBMODULES_KEPT = 256
 """How many names a lazily loaded package remembers not to be its submodules (per package): a name read
 and missing (a ``hasattr`` probe) would otherwise cost a search of its folder at each read."""
+INIT_WAIT_SECONDS = 30.0
+"""How long a thread waits for another thread's run of a lazily loaded package's ``__init__``."""
 
 Export = tuple[str, str | None]
 """Where a package's name comes from: (submodule relative to the package, attribute; None for the submodule
@@ -215,8 +217,16 @@ class _LazyPackageHook:
         return False
 
     def _run_init(self, attribute: str) -> None:
-        """Run the whole ``__init__`` once; other threads wait here until it has run."""
-        with self.lock:
+        """Run the whole ``__init__`` once; other threads wait here until it has run (at most
+        :data:`INIT_WAIT_SECONDS`: a thread importing a submodule the ``__init__`` also imports, and reading
+        one of the package's names meanwhile, would otherwise wait forever on the import lock it holds)."""
+        if not self.lock.acquire(timeout=INIT_WAIT_SECONDS):
+            raise ImportError(
+                f"waited {INIT_WAIT_SECONDS:.0f} s for the __init__ of {self.module.__name__!r} (reading "
+                f"{attribute!r}) run by another thread; the next read tries again",
+                name=self.module.__name__,
+            )
+        try:
             if self.running:  # the loading thread, from inside the __init__: the name is not bound yet
                 raise AttributeError(
                     f"partially initialized module {self.module.__name__!r} has no attribute {attribute!r}"
@@ -236,6 +246,8 @@ class _LazyPackageHook:
             finally:
                 self.running = False
                 self._after_init()
+        finally:
+            self.lock.release()
 
     def _after_init(self) -> None:
         """Without this hook once the ``__init__`` has run (its own ``__getattr__``, if any, is kept); with it
