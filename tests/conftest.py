@@ -64,7 +64,7 @@ def database_pool() -> Iterator[DatabasePool | None]:
     if TEST_DATABASE == "sqlite":
         yield None
         return
-    pool = DatabasePool(TEST_DATABASE)
+    pool = DatabasePool(TEST_DATABASE, spare=1)  # a released database is emptied during the next test
     yield pool
     pool.close()
 

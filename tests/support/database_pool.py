@@ -1,7 +1,9 @@
 """Reuse test databases on PostgreSQL and MariaDB instead of creating and dropping one per test.
 
 Creating a database, creating the product's tables in it and dropping it again took about a second per
-test on PostgreSQL; emptying the tables of a database that already has them takes a few milliseconds.
+test on PostgreSQL; emptying the tables of a database that already has them takes tens of milliseconds
+(more on MariaDB, which truncates each table whose id counter moved; see ``DatabasePool`` for how the
+session's pool keeps that off the tests' time).
 A database goes back to the pool only when its tables are exactly the models' tables (so the next
 ``create_all`` finds them all) and no migration was recorded in it, or when it has no table at all;
 anything else is dropped.
@@ -15,7 +17,9 @@ the head schema, and the test would check the head schema against itself.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 
 from sqlalchemy import create_engine, inspect, text
@@ -27,10 +31,19 @@ MIGRATION_TABLE = "alembic_version"
 
 
 class DatabasePool:
-    """Throw-away databases of one kind, emptied between tests."""
+    """Throw-away databases of one kind, emptied between tests.
 
-    def __init__(self, kind: str) -> None:
+    With ``spare=1`` (the session's pool) a released database is emptied in a thread of the pool's own
+    while the next test runs on another one: the emptying waits on the server's disk (MariaDB makes a
+    new file for each table it truncates), not on this process's processor, so the two overlap. The pool
+    then holds one database more than the tests use at a time. With ``spare=0`` (the default) a test
+    that finds no free database waits for the one being emptied, as if the emptying were synchronous.
+    An error of the emptying is raised by the next ``acquire`` or by ``close``.
+    """
+
+    def __init__(self, kind: str, spare: int = 0) -> None:
         self.kind = kind
+        self.spare = spare
         self._free: list[str] = []
         """Databases holding the models' tables, emptied."""
         self._blank: list[str] = []
@@ -40,6 +53,9 @@ class DatabasePool:
         """One engine per database, kept: a new connection per release cost more than the emptying."""
         self._holding: dict[str, frozenset[str]] = {}
         """The tables each free database holds."""
+        self._lock = threading.Lock()
+        self._emptier = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{kind}-pool-emptier")
+        self._emptying: list[Future[None]] = []
 
     def acquire(self, tables: bool = True) -> str:
         """The URL of a database without rows (reused when one is free, created otherwise).
@@ -47,43 +63,73 @@ class DatabasePool:
         With ``tables`` it may hold the models' tables (emptied), for a test that runs ``create_all``;
         without, it holds no table at all, for a test that builds the schema by migrating.
         """
-        free = self._free if tables else self._blank
-        if free:
-            return free.pop()
-        if tables and self._blank:
-            return self._blank.pop()
+        while True:
+            self._raise_errors()
+            url = self._take(tables)
+            if url is not None:
+                return url
+            waiting = [job for job in self._emptying if not job.done()]
+            if len(waiting) <= self.spare:  # none, or fewer than the spares: make one
+                break
+            wait(waiting, return_when=FIRST_COMPLETED)
         owner = ExitStack()
         url = owner.enter_context(fresh_database(self.kind))
-        self._owners[url] = owner
+        with self._lock:
+            self._owners[url] = owner
         return url
 
     def tables_in(self, url: str) -> frozenset[str]:
         """The tables a database held when it was handed out (none for a new one)."""
-        return self._holding.get(url, frozenset())
+        with self._lock:
+            return self._holding.get(url, frozenset())
 
     def release(self, url: str, model_tables: Iterable[str]) -> None:
-        """Empty the database and keep it, or drop it when its tables are not exactly ``model_tables``."""
-        engine = self._engine(url)
-        self._holding.pop(url, None)
-        if _is_blank(engine):
-            self._blank.append(url)
-            return
-        tables = frozenset(inspect(engine).get_table_names())
-        reusable = tables == set(model_tables) and MIGRATION_TABLE not in tables
-        if reusable and not _has_extra_objects(engine):
-            _empty(engine, sorted(tables))
-            self._holding[url] = tables
-            self._free.append(url)
-            return
-        self._drop(url)
+        """Empty the database and keep it, or drop it when its tables are not exactly ``model_tables``
+        (in the pool's thread: see the class)."""
+        with self._lock:
+            self._holding.pop(url, None)
+        self._emptying.append(self._emptier.submit(self._empty_or_drop, url, frozenset(model_tables)))
 
     def close(self) -> None:
         """Drop every database of the pool."""
+        self._emptier.shutdown(wait=True)
+        self._raise_errors()
         for url in list(self._owners):
             self._drop(url)
         self._free.clear()
         self._blank.clear()
         self._holding.clear()
+
+    def _take(self, tables: bool) -> str | None:
+        with self._lock:
+            if self._blank and not tables:
+                return self._blank.pop()
+            if tables and (self._free or self._blank):
+                return (self._free or self._blank).pop()
+            return None
+
+    def _raise_errors(self) -> None:
+        """Raise the error of an emptying that failed; forget the emptyings that are over."""
+        finished = [job for job in self._emptying if job.done()]
+        self._emptying = [job for job in self._emptying if not job.done()]
+        for job in finished:
+            job.result()
+
+    def _empty_or_drop(self, url: str, model_tables: frozenset[str]) -> None:
+        engine = self._engine(url)
+        if _is_blank(engine):
+            with self._lock:
+                self._blank.append(url)
+            return
+        tables = frozenset(inspect(engine).get_table_names())
+        reusable = tables == model_tables and MIGRATION_TABLE not in tables
+        if reusable and not _has_extra_objects(engine):
+            _empty(engine, sorted(tables))
+            with self._lock:
+                self._holding[url] = tables
+                self._free.append(url)
+            return
+        self._drop(url)
 
     def _engine(self, url: str) -> Engine:
         if url not in self._engines:
@@ -94,7 +140,9 @@ class DatabasePool:
         engine = self._engines.pop(url, None)
         if engine is not None:
             engine.dispose()
-        self._owners.pop(url).close()
+        with self._lock:
+            owner = self._owners.pop(url)
+        owner.close()
 
 
 EXTRA_OBJECTS = {

@@ -21,6 +21,7 @@ from werkzeug.serving import make_server
 
 from conexoos.framework import create_app
 from tests.framework.helpers import write_project
+from tests.support.live_server import STOP_POLL
 
 PROJECT_FILES = {
     "server/__init__.py": "",
@@ -127,7 +128,7 @@ def run_saml_app(
         server.server_close()
         raise
     server.app = app
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": STOP_POLL}, daemon=True)
     thread.start()
     try:
         _wait_for(server.server_port)
