@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from werkzeug.exceptions import ServiceUnavailable
 from werkzeug.test import TestResponse
 
@@ -301,13 +301,21 @@ def test_after_a_change_suspension_or_maintenance_the_answer_is_still_flasks(
 
 
 def test_with_the_cache_off_flask_answers(make_app: AppFactory, caplog: pytest.LogCaptureFixture) -> None:
+    """Without the cache Flask answers, and the request's before-request functions run once (the fast
+    paths, which could never answer, are not tried first)."""
     app = product_app(make_app, {"APP": {"PAGE_CACHE": {"ENABLED": False}}})
+    hooks_run: list[str] = []
+    app.before_request(lambda: hooks_run.append(request.path))
     caplog.set_level(logging.INFO, logger="conexoos.access")
     sign_up(app, "alice")
     harness = Harness(app, caplog)
     harness.send(Request("/alice"))
     off, _ = harness.compare(Request("/alice"))
     assert off.by_flask and off.status == 200 and len(off.events) == 1
+    hooks_run.clear()
+    for path in ("/alice", "/go/1", "/nobody"):
+        harness.send(Request(path))
+    assert hooks_run == ["/alice", "/go/1", "/nobody"]
 
 
 def test_outside_development_hsts_and_every_header_match(

@@ -314,6 +314,7 @@ def test_page_urls_are_the_urls_url_for_builds(app: Flask, script_root: str) -> 
     URL ``url_for`` gives, for ids of any width and under a mount point."""
     from conexoos.app.controllers.profiles import PageUrls
     from conexoos.framework.static_files import url_for
+    from conexoos.framework.urls import external_url
 
     with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):
         urls = PageUrls()
@@ -324,3 +325,23 @@ def test_page_urls_are_the_urls_url_for_builds(app: Flask, script_root: str) -> 
             assert urls.static(filename) == url_for("static", filename=filename)
             assert urls.static(filename) is urls.static(filename)
         assert urls.go(5).startswith(f"{script_root}/go/")
+        assert urls.home == url_for("public.home")
+        assert urls.external_static("img/default_avatar.svg") == external_url(
+            "static", filename="img/default_avatar.svg"
+        )
+
+
+def test_page_urls_are_kept_per_mount_point(app: Flask) -> None:
+    """A process builds a page's URLs once per mount point: the next request under the same one reuses
+    them, a request under another gets its own (never the first one's prefix)."""
+    from conexoos.app.controllers.profiles import page_urls
+
+    def urls_under(script_root: str) -> Any:
+        with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):
+            return page_urls()
+
+    root, mounted = urls_under(""), urls_under("/sub")
+    assert urls_under("") is root and urls_under("/sub") is mounted
+    assert root.go(3) == "/go/3" and mounted.go(3) == "/sub/go/3"
+    with app.test_request_context("/", base_url="http://localhost/sub/"):
+        assert mounted.static("css/public.css").startswith("/sub/static/css/public.")

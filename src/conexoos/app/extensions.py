@@ -20,6 +20,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 LIMITER_KEY = "conexoos_limiter"
 DECLARED_LIMITS_KEY = "conexoos_declared_limits"
+LIMITER_CHECK_KEY = "conexoos_limiter_check"
+"""The app's before-request function that calls Flask-Limiter's check where a limit may apply."""
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
 """Storage URIs of ``limits``' Redis backends, whose ``key_prefix`` option prefixes every key."""
 REDIS_TIMEOUT = 0.3
@@ -53,7 +55,24 @@ def init_limiter(app: Flask) -> Limiter:
         app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
     limiter = Limiter(key_func=get_remote_address, app=app, key_prefix=app_prefix)
     app.extensions[LIMITER_KEY] = limiter
+    _check_only_where_limits_may_apply(app, limiter)
     return limiter
+
+
+def _check_only_where_limits_may_apply(app: Flask, limiter: Limiter) -> None:
+    """Put Flask-Limiter's before-request check behind :func:`limits_may_apply`: where no limit may apply
+    it counts nothing and refuses nothing, and finding that out cost about 0.1 ms of CPU a request (the
+    uncached public page's: 110-150 µs). Where one may, the check runs as before."""
+    check = limiter._check_request_limit
+
+    def check_where_limits_may_apply() -> None:
+        if limits_may_apply():
+            check()
+
+    hooks = app.before_request_funcs.get(None, [])
+    if check in hooks:  # a disabled limiter (RATELIMIT_ENABLED: false) registers no hooks
+        hooks[hooks.index(check)] = check_where_limits_may_apply
+        app.extensions[LIMITER_CHECK_KEY] = check_where_limits_may_apply
 
 
 def exempt_cross_site_posts() -> None:
@@ -74,7 +93,9 @@ def limiter_hooks() -> frozenset[Callable[..., Any]]:
     """The limiter's before- and after-request functions, which count nothing and add no header where no
     limit applies (:func:`limits_may_apply`): a fast path skips them then (``server/middleware.py``)."""
     limiter = current_limiter()
-    hooks: list[Callable[..., Any]] = [limiter._check_request_limit]
+    hooks: list[Callable[..., Any]] = [
+        current_app.extensions.get(LIMITER_CHECK_KEY, limiter._check_request_limit)
+    ]
     hooks += [  # Flask-Limiter registers its header injector as a partial of its private method
         hook
         for hook in current_app.after_request_funcs.get(None, ())

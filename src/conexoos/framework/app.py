@@ -44,6 +44,7 @@ from .services import Services
 from .sessions import configure_sessions, init_sessions
 from .static_files import install_static_files
 from .storage import install_media
+from .sync_checks import remember_sync_checks
 from .task_status import StatusBook
 from .tasks import Scheduler, slot_lock, status_store
 from .urls import install_public_url
@@ -152,6 +153,7 @@ def _make_flask(project: Project, settings: Settings) -> Flask:
     loaders: list[BaseLoader] = [FileSystemLoader(str(templates))] if templates else []
     loaders.append(PackageLoader("conexoos.framework", "templates"))
     app.jinja_loader = ChoiceLoader(loaders)
+    remember_sync_checks(app)
     return app
 
 

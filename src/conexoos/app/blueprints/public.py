@@ -94,7 +94,7 @@ def _render_profile(username: str) -> page_cache.RenderedPage:
         "public/profile.html",
         page=page,
         page_url=profiles.page_url(page.user),
-        urls=profiles.PageUrls(),
+        urls=profiles.page_urls(),
         format_money=format_money,
         theme_stylesheet=THEMES[page.theme].stylesheet,
         page_style=page_style,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request
 from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import aliased
 from werkzeug.exceptions import Gone, NotFound
@@ -260,8 +260,8 @@ def update_profile(user: User, display_name: str, bio: str, avatar: Upload | Non
 
 
 class PageUrls:
-    """The URLs a public page repeats, each built once per render (templates' ``urls``): Werkzeug's build
-    costs 20-40 µs a call, and a page of 10 blocks asked for 20 of them.
+    """The URLs a public page repeats (templates' ``urls``), each built once per process and mount point
+    (:func:`page_urls`): Werkzeug's build costs 20-40 µs a call, and a page of 10 blocks asked for 20.
 
     ``go`` and ``buy`` append the id to the prefix built for id 1: an id converter writes an int as its
     decimal digits (``framework/converters.py``), so the result is the URL ``url_for`` builds."""
@@ -269,7 +269,10 @@ class PageUrls:
     def __init__(self) -> None:
         self._go = _prefix("public.go", link_id=1)
         self._buy = _prefix("public.buy", product_id=1)
+        self.home = url_for("public.home")
+        """``url_for('public.home')``."""
         self._static: dict[str, str] = {}
+        self._external_static: dict[str, str] = {}
 
     def go(self, link_id: int) -> str:
         """``url_for('public.go', link_id=link_id)``."""
@@ -286,6 +289,32 @@ class PageUrls:
         if url is None:
             url = self._static[filename] = url_for("static", filename=filename)
         return url
+
+    def external_static(self, filename: str) -> str:
+        """``external_url("static", filename=filename)`` (the plain name, on the public URL), once each."""
+        url = self._external_static.get(filename)
+        if url is None:
+            url = self._external_static[filename] = external_url("static", filename=filename)
+        return url
+
+
+PAGE_URLS = "conexoos.page_urls"
+"""The app's extension key of its :class:`PageUrls`, one per mount point."""
+MOUNT_POINTS_KEPT = 8
+"""Mount points (``SCRIPT_NAME``) whose URLs are kept; a process sees one, or a few behind proxies."""
+
+
+def page_urls() -> PageUrls:
+    """The request's :class:`PageUrls`: the same for every request under its mount point (the URLs depend
+    on nothing else: the URL map, the public URL and the static files' hashes are fixed per process)."""
+    kept: dict[str, PageUrls] = current_app.extensions.setdefault(PAGE_URLS, {})
+    mount_point = request.script_root
+    urls = kept.get(mount_point)
+    if urls is None:
+        urls = PageUrls()
+        if len(kept) < MOUNT_POINTS_KEPT:
+            kept[mount_point] = urls
+    return urls
 
 
 def _prefix(endpoint: str, **values: int) -> str:

@@ -70,9 +70,17 @@ class Load:
         server.after_request(_security_headers)
         if not server.extensions["conexoos"].settings.is_development:
             server.after_request(_strict_transport_security)
-        page = _before_flask(server, "public.profile", public.profile, cached_page_answer, segments=1)
-        add_fast_path(server, page)
-        add_fast_path(server, _before_flask(server, "public.go", public.go, cached_go, segments=2))
+        if _page_cache_enabled(server):
+            page = _before_flask(server, "public.profile", public.profile, cached_page_answer, segments=1)
+            add_fast_path(server, page)
+            add_fast_path(server, _before_flask(server, "public.go", public.go, cached_go, segments=2))
+
+
+def _page_cache_enabled(server: Flask) -> bool:
+    """Whether ``APP.PAGE_CACHE.ENABLED`` (fixed for the process): without the cache the fast paths never
+    answer, and trying them would push every page's and ``/go``'s context and run its before-request
+    functions twice (once for them, once for Flask)."""
+    return bool(server.extensions[page_cache.EXTENSION].settings.enabled)
 
 
 PAGE_VARIES_ON = (
