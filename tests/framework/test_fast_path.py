@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask, Response
+from flask import Flask, Response, abort, request
 
 from conexoos.framework.fast_path import FastPath, add_fast_path, install_fast_paths
 
@@ -103,3 +103,21 @@ def test_a_failing_accepts_is_logged_and_left_to_flask(app: Flask, caplog: pytes
     with caplog.at_level("WARNING", logger="conexoos.framework.fast_path"):
         assert app.test_client().get("/bob").get_data() == b"by flask"
     assert any("fast path of page failed" in record.getMessage() for record in caplog.records)
+
+
+def test_a_hook_answering_with_an_http_error_is_not_logged_as_a_failure(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A before-request function's 404 (say, for a NUL in the path) is an answer, which Flask gives: not a
+    failure of the fast path (a visitor could otherwise fill the once-a-minute warning with 404s and hide a
+    real failure)."""
+
+    @app.before_request
+    def refuse_tildes() -> None:
+        if "~" in request.path:
+            abort(404)
+
+    with caplog.at_level("WARNING", logger="conexoos.framework.fast_path"):
+        assert app.test_client().get("/~alice").status_code == 404
+        assert app.test_client().get("/alice").get_data() == b"fast"
+    assert not [record for record in caplog.records if "failed" in record.getMessage()]

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request, request_finished, request_started
 from flask.globals import request_ctx
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from .logs import log_access, log_access_line
@@ -174,6 +175,9 @@ class FastPaths:
                     return None
                 skipped = path.skipped_hooks()
                 answer = _prepare(app, path, skipped)
+            except HTTPException as raised:  # a hook's answer (a 404 for a NUL in the path): Flask's to give
+                error = raised
+                return None
             except Exception as raised:  # noqa: BLE001 - Flask answers the request again, its own way
                 error = raised
                 self._failures.note(path.endpoint)
