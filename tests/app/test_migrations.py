@@ -16,7 +16,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
-from sqlalchemy import MetaData, Table, create_engine
+from sqlalchemy import MetaData, Table, create_engine, text
 
 from conexoos.framework import db, migrations
 from tests.conftest import TEST_DATABASE, AppFactory
@@ -90,6 +90,27 @@ def test_head_matches_the_models(empty_app: Flask) -> None:
             )
             differences = compare_metadata(context, product_metadata())
     assert differences == []
+
+
+def never_reuse_ids_tables() -> list[str]:
+    """The product's tables whose models declare ``sqlite_autoincrement`` (NEVER_REUSE_IDS)."""
+    tables = product_metadata().tables.values()
+    return sorted(table.name for table in tables if table.dialect_options["sqlite"]["autoincrement"])
+
+
+@pytest.mark.skipif(TEST_DATABASE != "sqlite", reason="AUTOINCREMENT is SQLite's; sequences never reuse ids")
+def test_head_keeps_autoincrement_on_every_table_whose_model_asks_for_it(empty_app: Flask) -> None:
+    """Alembic's comparison ignores ``sqlite_autoincrement``: a batch operation that recreates such a table
+    without it (SQLite would then give a deleted row's id to the next row) fails here."""
+    app = empty_app
+    marked = never_reuse_ids_tables()
+    assert {"user", "user_link", "product", "page_block"} <= set(marked)
+    with migrations.migration_target(app) as target:
+        migrations.upgrade(target)
+        with target.engine.connect() as connection:
+            query = text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+            ddl = dict(connection.execute(query).all())
+    assert [name for name in marked if "AUTOINCREMENT" not in ddl[name].upper()] == []
 
 
 def test_the_test_fixtures_create_all_agrees_with_the_migrations(empty_app: Flask) -> None:
