@@ -176,3 +176,30 @@ def test_0024_changes_nothing_where_ids_are_never_reused_already(app: Flask) -> 
         engine.dispose()
     execute(app, text("DELETE FROM user_link WHERE id = 2"))
     assert insert(app, "user_link", {**LINK_ROW, "title": "New", "created_at": NOW, "updated_at": NOW}) == 3
+
+
+def test_0025_gives_links_and_products_that_lost_their_block_one_at_the_end_of_the_page(app: Flask) -> None:
+    """What the unfixed 0022 left on SQLite (every link's block deleted by the cascade): each link gets its
+    block again, after the owner's other blocks, in the links' order; blocks that are there stay as they
+    are, and a second upgrade path that lost nothing adds nothing (checked on every database)."""
+    migrate(app, "up", "0024")
+    fill(app, links=3)  # blocks 1-3 for links 1-3, block 4 for the product
+    header = {**BLOCK_ROW, "kind": "header", "position": 7, "data": '{"text": "Hi"}'}
+    insert(app, "page_block", header)
+    execute(app, text("UPDATE user_link SET order_index = 3 - id"))  # the page shows 3, 2, 1
+    execute(app, text("DELETE FROM page_block WHERE link_id IN (1, 3)"))  # as the cascade did
+    before = execute(app, text("SELECT id, kind, position, link_id, product_id FROM page_block ORDER BY id"))
+
+    migrate(app, "up", "0025")
+    after = execute(app, text("SELECT id, kind, position, link_id, product_id FROM page_block ORDER BY id"))
+    assert after[: len(before)] == before  # nothing there moved
+    added = [
+        (kind, position, link_id, product_id)
+        for _, kind, position, link_id, product_id in after[len(before) :]
+    ]
+    assert added == [("link", 8, 3, None), ("link", 9, 1, None)]  # after the header at 7, in page order
+    assert execute(app, text("SELECT COUNT(*) FROM page_block WHERE enabled = :on"), {"on": True}) == [(5,)]
+
+    migrate(app, "down", "0024")
+    migrate(app, "up", "0025")  # nothing lacks a block now: nothing added
+    assert len(execute(app, text("SELECT id FROM page_block"))) == len(after)
