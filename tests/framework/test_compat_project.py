@@ -82,3 +82,16 @@ def test_a_project_without_the_layer_still_fails_on_a_broken_error_handler(tmp_p
     )
     with pytest.raises(ModuleNotFoundError, match="nowhere"):
         create_app(project, overrides={"SERVER_ENV": {"INSTANCE_PATH": str(tmp_path / "i")}, "DATABASE": {}})
+
+
+def test_a_package_project_built_after_a_flask_framework_project_gets_no_compatibility_layer(
+    tmp_path: Path, make_app: AppFactory
+) -> None:
+    """The layer's ``flask_framework`` stays imported once a flask-framework project has run in the
+    process; the product (a package project) built afterwards must not get the layer (its own CSRF
+    protection knows none of the product's exemptions: every sign-up form post would be a 400)."""
+    project, config = camel_case_compat_project(tmp_path)
+    assert "flask_framework" in make_app(project, config=config).extensions
+    product = make_app()
+    assert "flask_framework" not in product.extensions
+    assert product.view_functions.get("flask_framework_static") is None

@@ -130,7 +130,7 @@ def create_app(
         if plugins is not False:
             only = None if plugins is True else frozenset(plugins)
             load_plugins(app, settings, lambda plugin: _load_plugin(app, plugin, socketio, scheduler), only)
-        attach_compat(app)  # CSRF, default templates, LDAP views for a flask-framework project
+        attach_compat(app, located)  # CSRF, default templates, LDAP views for a flask-framework project
         logins.require_handler()  # a redirect login with no handler would be a 500 at each login
     install_static_files(app, settings)  # once every blueprint is registered, plugins' included
     require_database_for_models(located, settings)
@@ -196,7 +196,7 @@ def _call_server_modules(app: Flask, project: Project, socketio: SocketIO, sched
     try:
         _call(project.import_part(server, "errorhandler"), "Route", app)
     except ImportError as error:  # a flask-framework project falls back to its default pages, logged
-        if not default_error_pages(app, error):
+        if not default_error_pages(app, project, error):
             raise
     _call(project.import_part(server, "socket"), "Handler", socketio)
     _call(project.import_part(server, "tasks"), "Schedule", scheduler)

@@ -17,11 +17,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
 from .config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from .project import Project
 
 log = logging.getLogger("conexoos.compat")
 
@@ -105,26 +108,30 @@ def install(root: Path) -> None:
         _state["root"] = str(root)
 
 
-def in_use() -> bool:
-    """Whether the project imported our ``flask_framework`` (rather than the real one, or none)."""
+def in_use(project: Project) -> bool:
+    """Whether ``project`` imported our ``flask_framework`` (rather than the real one, or none): only a
+    folder project the layer was installed for (:func:`install`) can, not a package project such as the
+    product, even in a process that loaded a flask-framework project before (its copy stays imported)."""
+    if project.package or _state["root"] != str(project.root):
+        return False
     module = sys.modules.get(PACKAGE)
     return module is not None and getattr(module, "__conexoos_compat__", False)
 
 
-def attach(app: Flask) -> None:
+def attach(app: Flask, project: Project) -> None:
     """After the project is loaded: give a project that uses the layer what flask-framework gave it."""
-    if not in_use():
+    if not in_use(project):
         return
     from conexoos.compat.runtime import attach_app  # only for projects that use the layer
 
     attach_app(app)
 
 
-def default_error_pages(app: Flask, error: ImportError) -> bool:
+def default_error_pages(app: Flask, project: Project, error: ImportError) -> bool:
     """flask-framework's fallback when a project's error handler module fails to import what it names: log
     a warning and use flask-framework's default pages (the welcome page at ``/``, ``40x.html``,
     ``50x.html``). False (nothing done) for a project that does not use the layer: the error stands."""
-    if not in_use():
+    if not in_use(project):
         return False
     from flask_framework.Controllers.Web import HTTP40XController, HTTP50XController
 
