@@ -39,8 +39,6 @@ all of these hold for the request (else it is finished as above):
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from itertools import chain
@@ -51,7 +49,7 @@ from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from .logs import log_access, log_access_line
+from .logs import EveryFewSeconds, log_access, log_access_line
 from .replay import FinishedAnswer, Replayable, finished_answer, send
 
 if TYPE_CHECKING:
@@ -65,22 +63,17 @@ FAILURE_LOG_SECONDS = 60.0
 
 
 class _Failures:
-    """Logs a fast path's failure with its traceback, at most once per endpoint every FAILURE_LOG_SECONDS:
-    the request is answered by Flask, so nobody sees the failure but the log, and a failure that repeats
-    for every request (a library changed under the fast path) must not flood it."""
+    """Logs a fast path's failure with its traceback, at most once per endpoint every FAILURE_LOG_SECONDS
+    (:class:`EveryFewSeconds`): Flask answers the request, so only the log shows the failure, and one that
+    repeats for every request must not flood it."""
 
     def __init__(self) -> None:
-        self._logged_at: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._due: dict[str, EveryFewSeconds] = {}
 
     def note(self, endpoint: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            last = self._logged_at.get(endpoint)
-            if last is not None and now - last < FAILURE_LOG_SECONDS:
-                return
-            self._logged_at[endpoint] = now
-        logger.warning("The fast path of %s failed; Flask answered the request.", endpoint, exc_info=True)
+        due = self._due.setdefault(endpoint, EveryFewSeconds(FAILURE_LOG_SECONDS))
+        if due.due():
+            logger.warning("The fast path of %s failed; Flask answered the request.", endpoint, exc_info=True)
 
 
 def _no_hooks_skipped() -> Collection[Hook]:
