@@ -360,21 +360,25 @@ def test_bulk_statements_mark_the_owners_they_name(
 
 def test_a_decoded_entry_is_reused_only_for_the_same_stored_bytes_and_bounded_in_bytes() -> None:
     """The process keeps the decoded entry beside its bytes: the same bytes again give it without a
-    decode, other bytes under the key are decoded; the oldest go when the bytes exceed the bound."""
+    decode, other bytes under the key are decoded; the oldest go when what they may hold (stored bytes and
+    their kept answers' bound) exceeds the bound."""
 
     def stored(html: str) -> bytes:
         page = page_cache.CachedPage(owner_id=1, html=html, etag="e", read_at=1.0, fresh_until=2.0, edge=3.0)
         return json.dumps(asdict(page)).encode()
 
-    decoded = page_cache.DecodedPages(max_bytes=2 * len(stored("a" * 100)))
+    def bound(raw: bytes) -> int:  # the stored bytes and the bound of the answers kept with them
+        return len(raw) * (1 + page_cache.KEPT_ANSWERS_FACTOR) + page_cache.KEPT_HEADERS_BYTES
+
+    decoded = page_cache.DecodedPages(max_bytes=2 * bound(stored("a" * 100)))
     first = decoded.entry("page:a", stored("a" * 100))
     assert decoded.entry("page:a", stored("a" * 100)) is first
     changed = decoded.entry("page:a", stored("b" * 100))
     assert changed is not first and changed.html == "b" * 100
-    assert decoded.size == len(stored("b" * 100))
+    assert decoded.size == bound(stored("b" * 100))
     decoded.entry("page:c", stored("c" * 100))
     decoded.entry("page:d", stored("d" * 100))  # over the bound: page:a goes
-    assert decoded.size == 2 * len(stored("a" * 100))
+    assert decoded.size == 2 * bound(stored("a" * 100))
     assert decoded.entry("page:a", stored("b" * 100)) is not changed
 
 

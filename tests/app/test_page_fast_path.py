@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse
 from conexoos.app.controllers import event_buffer
 from conexoos.framework import db
 from conexoos.framework.fast_path import EXTENSION, FastPaths
+from conexoos.framework.replay import MAX_VARIANTS
 from conexoos.framework.write_buffer import drain
 from tests.conftest import AppFactory
 
@@ -183,6 +184,17 @@ def test_anonymous_requests_for_a_cached_page_are_answered_before_flask_as_flask
         "gzip and If-None-Match": Request(
             "/alice", headers={"Accept-Encoding": "gzip", "If-None-Match": tag}
         ),
+        "If-Match matching": Request("/alice", headers={"If-None-Match": tag, "If-Match": tag}),
+        "If-Match not matching": Request("/alice", headers={"If-Match": '"other"'}),
+        "dates and ranges (no Last-Modified, no ranges: ignored)": Request(
+            "/alice",
+            headers={
+                "If-Modified-Since": "Thu, 01 Jan 2099 00:00:00 GMT",
+                "If-Unmodified-Since": "Thu, 01 Jan 1970 00:00:00 GMT",
+                "If-Range": tag,
+                "Range": "bytes=0-10",
+            },
+        ),
         "query string": Request("/alice?utm_source=news&utm_medium=mail&utm_campaign=dec"),
         "uppercase username": Request("/ALICE"),
         "a referrer and a forwarded visitor": Request(
@@ -220,6 +232,30 @@ def test_a_304_carries_the_etag_and_vary_of_the_200_it_stands_for(
             assert answer.status == 304 and answer.body == b""
             assert headers["ETag"] == full_headers["ETag"] and headers["Vary"] == "Cookie, Accept-Encoding"
     assert dict(full.headers)["ETag"].startswith('W/"')
+
+
+def test_made_up_conditional_headers_cannot_fill_a_workers_memory_with_kept_answers(
+    app: Flask, harness: Harness, cached_alice: Account
+) -> None:
+    """HEAD answers have no body: with long made-up header values, each a variant of its own, they would
+    cost only their keys and headers. Long values are answered (as Flask would) but not kept, short ones
+    are bounded with the headers counted, and the browsers' usual answer is kept all along."""
+    page = Request("/alice", headers={"Accept-Encoding": "gzip, br"})
+    harness.compare(page)
+    decoded = app.extensions["conexoos.page_cache"].decoded
+    held = decoded.answers_held
+    for number in range(40):
+        value = f'"{number:06d}' + "x" * 8000 + '"'
+        flooded = Request("/alice", "HEAD", {"If-None-Match": value, "Accept-Encoding": value})
+        answer = harness.send(flooded)
+        assert answer.status == 200 and not answer.by_flask
+    assert decoded.answers_held == held  # answered, not kept
+    for number in range(40):
+        harness.send(Request("/alice", "HEAD", {"If-None-Match": f'"{number:06d}"'}))
+    count, size = decoded.answers_held
+    assert count <= MAX_VARIANTS and size >= count * 400  # each HEAD counted for its headers
+    fast, _ = harness.compare(page)  # still answered before Flask (kept again if it was dropped)
+    assert not fast.by_flask
 
 
 def test_a_kept_answer_is_sent_again_only_while_every_after_request_function_is_known(

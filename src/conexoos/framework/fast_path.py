@@ -50,7 +50,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from .logs import EveryFewSeconds, log_access, log_access_line
-from .replay import FinishedAnswer, Replayable, finished_answer, send
+from .replay import MAX_VARIANT_TEXT, FinishedAnswer, Replayable, finished_answer, send
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -237,8 +237,11 @@ def _variant(
                 logged = hook not in skipped
             elif hook not in skipped and hook not in replayable:
                 return None
+    values = [environ.get(key) for key in path.varies_on]
+    if sum(len(value) for value in values if isinstance(value, str)) > MAX_VARIANT_TEXT:
+        return None  # made-up headers: finished for this request, not kept
     accessed = getattr(session, "accessed", None)  # Flask's session interfaces add Vary: Cookie then
-    return (logged, accessed, *(environ.get(key) for key in path.varies_on))
+    return (logged, accessed, *values)
 
 
 def _prepare(app: Flask, path: FastPath, skipped: Collection[Hook]) -> BaseResponse | Replayable | None:

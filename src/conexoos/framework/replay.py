@@ -24,7 +24,11 @@ if TYPE_CHECKING:
 
 MAX_VARIANTS = 16
 """Variants kept per answer (a browser sends one ``Accept-Encoding``, and ``If-None-Match`` names the
-answer's ETag or nothing): made-up conditional headers evict the oldest, they cannot grow the memory."""
+answer's ETag or nothing): made-up conditional headers evict the oldest."""
+MAX_VARIANT_TEXT = 512
+"""The most characters a variant's values may add up to for its answer to be kept: a browser's are well
+under 200 (an encoding list and an ETag); longer, made-up headers get their answer finished each time
+instead of filling the kept answers with keys (see :meth:`KeptAnswers.keep`)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,11 @@ class FinishedAnswer:
     body: bytes
     date_at: int
     """The index of the ``Date`` header in ``headers``, -1 when there is none."""
+
+    @property
+    def weight(self) -> int:
+        """The bytes it holds: body and headers (a HEAD's or a 304's are all headers)."""
+        return len(self.body) + sum(len(name) + len(value) for name, value in self.headers)
 
     @property
     def status_code(self) -> int:
@@ -65,44 +74,48 @@ def finished_answer(response: BaseResponse, environ: WSGIEnvironment) -> Finishe
 
 
 class KeptAnswers:
-    """The finished answers of one answer's variants: at most ``limit`` of them and ``max_bytes`` of
-    bodies (the oldest kept dropped first; a body above ``max_bytes`` is not kept)."""
+    """The finished answers of one answer's variants: at most ``limit`` of them and ``max_bytes`` in all,
+    counting each answer's body, headers and variant text (the oldest kept dropped first; an answer above
+    ``max_bytes`` alone is not kept). Counting the headers bounds the bodiless answers too: HEAD and 304
+    answers to made-up conditional headers would otherwise cost nothing against the bound."""
 
     def __init__(self, max_bytes: int, limit: int = MAX_VARIANTS) -> None:
         self.max_bytes = max_bytes
         self.limit = limit
-        self._answers: dict[Hashable, FinishedAnswer] = {}
+        self._answers: dict[Hashable, tuple[FinishedAnswer, int]] = {}
         self._size = 0
         self._lock = threading.Lock()
 
     def get(self, variant: Hashable) -> FinishedAnswer | None:
         """The answer kept for ``variant``, or None."""
-        return self._answers.get(variant)
+        kept = self._answers.get(variant)
+        return kept[0] if kept is not None else None
 
-    def keep(self, variant: Hashable, answer: FinishedAnswer) -> None:
-        """Keep ``answer`` for ``variant`` (unless its body alone is above ``max_bytes``)."""
-        if len(answer.body) > self.max_bytes:
+    def keep(self, variant: tuple[object, ...], answer: FinishedAnswer) -> None:
+        """Keep ``answer`` for ``variant`` (unless it alone is above ``max_bytes``)."""
+        weight = answer.weight + sum(len(value) for value in variant if isinstance(value, str))
+        if weight > self.max_bytes:
             return
         with self._lock:
             self._drop(variant)
             while self._answers and (
-                len(self._answers) >= self.limit or self._size + len(answer.body) > self.max_bytes
+                len(self._answers) >= self.limit or self._size + weight > self.max_bytes
             ):
                 self._drop(next(iter(self._answers)))
-            self._answers[variant] = answer
-            self._size += len(answer.body)
+            self._answers[variant] = (answer, weight)
+            self._size += weight
 
     def _drop(self, variant: Hashable) -> None:
         dropped = self._answers.pop(variant, None)
         if dropped is not None:
-            self._size -= len(dropped.body)
+            self._size -= dropped[1]
 
     def __len__(self) -> int:
         return len(self._answers)
 
     @property
     def size(self) -> int:
-        """The kept bodies' total size."""
+        """The bytes the kept answers hold (bodies, headers, variant texts)."""
         return self._size
 
 

@@ -54,12 +54,15 @@ KEY_PREFIX = "conexoos:page_cache:"
 SHARED_CLOCK_MARGIN = 1.0
 """Seconds by which a page read from the database must follow the last change, in Redis or memcached:
 the hosts writing marks and pages may have clocks that far apart (keep them in sync with NTP)."""
-DECODED_PAGES_BYTES = 4 * 1024 * 1024
-"""The stored bytes of the decoded entries a process keeps (see DecodedPages), about twice that in memory."""
+DECODED_PAGES_BYTES = 20 * 1024 * 1024
+"""What the decoded entries a process keeps may hold (see DecodedPages): each counts as its stored bytes
+plus the whole bound of its kept answers, whether they are made yet or not."""
 KEPT_ANSWERS_FACTOR = 4
 """The finished answers kept with a decoded entry hold at most this many times its stored bytes in bodies
-(the plain, gzip and Brotli pages take about 1.5 times; HEAD and 304 have none): with the entries' bound,
-at most 16 MiB of answers a process."""
+(the plain, gzip and Brotli pages take about 1.5 times), plus KEPT_HEADERS_BYTES."""
+KEPT_HEADERS_BYTES = 12 * 1024
+"""What the kept answers' headers and variant texts may add (about 1.3 KiB an answer: the bodies of a
+HEAD and a 304 are empty, their headers are what they hold)."""
 log = logging.getLogger("conexoos.page_cache")
 _store_warning = EveryFewSeconds(60.0)
 _entry_warning = EveryFewSeconds(60.0)
@@ -259,7 +262,8 @@ class DecodedPage:
 class DecodedPages:
     """The entries this process decoded last, each beside the stored bytes it came from: a hit whose
     stored bytes are those bytes again reuses the entry (and the answers finished from it) instead of
-    decoding the JSON again. Bounded by the stored bytes' total size (the earliest decoded go first)."""
+    decoding the JSON again. Bounded by what they may hold, kept answers included (the earliest decoded go
+    first), so no sequence of requests grows a process past ``max_bytes``."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -276,13 +280,13 @@ class DecodedPages:
         kept = self._entries.get(key)
         if kept is not None and kept.raw == raw:
             return kept
-        answers = KeptAnswers(max_bytes=KEPT_ANSWERS_FACTOR * len(raw))
+        answers = KeptAnswers(max_bytes=KEPT_ANSWERS_FACTOR * len(raw) + KEPT_HEADERS_BYTES)
         decoded = DecodedPage(raw, CachedPage(**json.loads(raw)), answers)
         with self._lock:
             self._forget(key)
-            if len(raw) <= self.max_bytes:
+            if _bound(decoded) <= self.max_bytes:
                 self._entries[key] = decoded
-                self._size += len(raw)
+                self._size += _bound(decoded)
             while self._size > self.max_bytes:
                 self._forget(next(iter(self._entries)))
         return decoded
@@ -290,12 +294,23 @@ class DecodedPages:
     def _forget(self, key: str) -> None:
         kept = self._entries.pop(key, None)
         if kept is not None:
-            self._size -= len(kept.raw)
+            self._size -= _bound(kept)
 
     @property
     def size(self) -> int:
-        """The stored bytes' total size held."""
+        """The bytes the entries held may take: stored bytes and their answers' bounds."""
         return self._size
+
+    @property
+    def answers_held(self) -> tuple[int, int]:
+        """How many answers are kept with the entries now, and the bytes they hold (for tests)."""
+        kept = [decoded.answers for decoded in list(self._entries.values())]
+        return sum(len(answers) for answers in kept), sum(answers.size for answers in kept)
+
+
+def _bound(decoded: DecodedPage) -> int:
+    """What ``decoded`` may hold at most: its stored bytes and its kept answers' bound."""
+    return len(decoded.raw) + decoded.answers.max_bytes
 
 
 def _cached_page(cache: PageCache, key: str) -> CachedPage | None:
