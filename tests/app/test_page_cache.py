@@ -3,6 +3,7 @@ still recorded; ETags and 304; and every kind of change to a page seen by the ne
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -392,9 +393,10 @@ def test_an_unreadable_entry_is_a_miss_rendered_again(
     cached_view(app, client, "/alice")
     store = app.extensions["conexoos.page_cache"].store
     with app.app_context():
-        entry = json.loads(store.get("page:alice"))
-        store.set("page:alice", json.dumps({**entry, "served_by": "a later release"}).encode(), 60)
-        store.set(f"go:{link}", b'["not", "an", "object"]', 60)
+        entry = json.loads(store.get(page_cache._page_key("alice")))
+        changed = json.dumps({**entry, "served_by": "a later release"}).encode()
+        store.set(page_cache._page_key("alice"), changed, 60)
+        store.set(page_cache._link_key(link), b'["not", "an", "object"]', 60)
     with caplog.at_level("WARNING", logger="conexoos.app.controllers.page_cache"):
         page = rendered_view(app, client, "/alice")
         click = view(client, f"/go/{link}")
@@ -422,3 +424,20 @@ def test_a_view_wrapped_by_a_project_is_not_skipped_by_the_cached_page(
     finally:
         app.view_functions["public.profile"] = original
     assert view(client, "/alice").status_code == 200
+
+
+def test_releases_sharing_a_store_share_the_change_marks_but_not_the_entries(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's prefix (the marks' too) depends only on the site, as in the releases before: a change
+    one release marks is seen by every other sharing the Redis or memcached. Entries of another format
+    are under other keys."""
+    with app.app_context():
+        database = db.engine.url.render_as_string(hide_password=True)
+        site = f"{app.config.get('CONEXOOS_PUBLIC_URL', '')}|{database}"
+        digest = hashlib.blake2b(site.encode(), digest_size=6).hexdigest()
+        assert page_cache._key_prefix() == f"conexoos:page_cache:{digest}:"
+    keys = (page_cache._page_key("Alice"), page_cache._link_key(7))
+    monkeypatch.setattr(page_cache, "_FORMAT_TAG", "0ther000")
+    assert keys[0].endswith(":alice") and page_cache._page_key("Alice") != keys[0]
+    assert page_cache._link_key(7) != keys[1]

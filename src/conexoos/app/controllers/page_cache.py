@@ -145,16 +145,18 @@ class PageCache:
 _ENTRY_FORMAT = ",".join(
     [*(item.name for item in fields(CachedPage)), "|", *(item.name for item in fields(RememberedLink))]
 )
-"""The entries' fields, in the key prefix's digest."""
+_FORMAT_TAG = hashlib.blake2b(_ENTRY_FORMAT.encode(), digest_size=4).hexdigest()
+"""A digest of the entries' fields, in every entry's key: two releases whose entries differ (a rolling
+upgrade, hosts of two releases sharing a Redis) never read each other's entries."""
 
 
 def _key_prefix() -> str:
-    """``conexoos:page_cache:`` and a digest of the site's public URL and database, and of the entries'
-    fields: two sites sharing a Redis or memcached never read each other's pages (a username is only
-    unique within one site), and two releases whose entries differ (a rolling upgrade) never read each
-    other's entries."""
+    """``conexoos:page_cache:`` and a digest of the site's public URL and database: two sites sharing a
+    Redis or memcached never read each other's pages (a username is only unique within one site). Not of
+    the entries' format: the change marks are under this prefix, and every release sharing the store must
+    see the marks any of them sets (entries carry the format in their own keys, :func:`_page_key`)."""
     database = db.engine.url.render_as_string(hide_password=True)
-    site = f"{current_app.config.get('CONEXOOS_PUBLIC_URL', '')}|{database}|{_ENTRY_FORMAT}"
+    site = f"{current_app.config.get('CONEXOOS_PUBLIC_URL', '')}|{database}"
     return f"{KEY_PREFIX}{hashlib.blake2b(site.encode(), digest_size=6).hexdigest()}:"
 
 
@@ -223,7 +225,7 @@ def cached_page_answer() -> Replayable | None:
 
 
 def _page_key(username: str) -> str:
-    return "page:" + username.lower()
+    return f"page:{_FORMAT_TAG}:{username.lower()}"
 
 
 def page_etag(html: str) -> str:
@@ -487,7 +489,7 @@ def _timestamp(moment: datetime | None) -> float:
 
 
 def _link_key(link_id: int) -> str:
-    return f"go:{link_id}"
+    return f"go:{_FORMAT_TAG}:{link_id}"
 
 
 def _remember_link(cache: PageCache, link_id: int, remembered: RememberedLink) -> None:
