@@ -139,6 +139,22 @@ def test_0024_rebuilds_the_tables_an_earlier_upgrade_left_without_autoincrement(
 
 
 @sqlite_only
+def test_0024_goes_through_after_an_earlier_try_left_its_copy_of_a_table(app: Flask) -> None:
+    """A refused or interrupted 0024 rolls back, but SQLite had already committed the batch's
+    ``CREATE TABLE _alembic_tmp_<name>`` (pysqlite opens no transaction for DDL): the next upgrade drops
+    that copy and goes through instead of failing on "table already exists"."""
+    migrate(app, "up", "0023")
+    fill(app, links=2)
+    rebuild_as_before_the_fix(app, "user_link")
+    execute(app, text("CREATE TABLE _alembic_tmp_user_link (id INTEGER PRIMARY KEY, title VARCHAR)"))
+    kept = {name: rows(app, name) for name in KEPT}
+    migrate(app, "up", "0024")
+    assert "AUTOINCREMENT" in sqlite_ddl(app)["user_link"]
+    assert "_alembic_tmp_user_link" not in sqlite_ddl(app)
+    assert {name: rows(app, name) for name in KEPT} == kept
+
+
+@sqlite_only
 def test_0022_keeps_every_link_block_and_the_highest_link_id_ever_given(app: Flask) -> None:
     migrate(app, "up", "0021")
     insert(app, "user", USER_ROW)

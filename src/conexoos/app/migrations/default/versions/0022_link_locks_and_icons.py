@@ -62,6 +62,9 @@ def prepare_sqlite_rebuild() -> int | None:
         with op.get_context().autocommit_block():  # the pragma is ignored inside a transaction
             op.execute("PRAGMA foreign_keys=OFF")
         sa.event.listen(bind.engine.pool, "checkin", foreign_keys_back_on(raw))
+    # A copy an interrupted earlier try left (pysqlite commits the batch's CREATE TABLE at once): the next
+    # CREATE would fail on it. It holds nothing user_link does not: that is dropped only after the copy.
+    op.execute(sa.text('DROP TABLE IF EXISTS "_alembic_tmp_user_link"'))
     query = sa.text("SELECT seq FROM sqlite_sequence WHERE name = 'user_link'")
     return bind.execute(query).scalar_one_or_none()
 

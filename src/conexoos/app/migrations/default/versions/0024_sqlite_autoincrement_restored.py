@@ -11,7 +11,8 @@ reusing ids (``NEVER_REUSE_IDS``) whose ``CREATE TABLE`` lacks AUTOINCREMENT is 
 row, id, index, unique and foreign key kept; SQLite seeds ``sqlite_sequence`` with the table's highest id
 as the rows are copied (ids deleted above it before this revision cannot be known and may be given once
 more). The rebuild runs with foreign keys off (dropping the old table would otherwise cascade to the rows
-that reference it); it is refused (rolled back) if a row then references a row that is not there.
+that reference it); it is refused (rolled back) if a row then references a row that is not there; a
+copy such a refusal left behind is dropped at the next try.
 
 PostgreSQL and MariaDB: nothing to do (their sequences and AUTO_INCREMENT never reuse an id). Downgrade
 keeps AUTOINCREMENT: it is what every earlier revision meant these tables to have.
@@ -47,6 +48,8 @@ def upgrade() -> None:
     foreign_keys_off_until_checkin(bind)
     broken_before = foreign_key_violations(bind)
     for name in lacking:
+        drop_leftover_copy(name)
+    for name in lacking:
         with op.batch_alter_table(name, recreate="always", table_kwargs=NEVER_REUSE_IDS):
             pass
     broken = foreign_key_violations(bind) - broken_before
@@ -56,6 +59,14 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Nothing: AUTOINCREMENT stays (the schema of 0023 as its revisions meant it)."""
+
+
+def drop_leftover_copy(name: str) -> None:
+    """Drop the copy of ``name`` a refused or interrupted earlier try left: pysqlite commits the batch's
+    ``CREATE TABLE _alembic_tmp_<name>`` at once (DDL before the first write opens no transaction), so
+    the rollback of a refusal leaves it, and the next try's CREATE would fail on it. It holds nothing
+    the table does not hold: the table is dropped only after the copy, in the same transaction."""
+    op.execute(sa.text(f'DROP TABLE IF EXISTS "_alembic_tmp_{name}"'))
 
 
 def has_autoincrement(bind: sa.Connection, name: str) -> bool:
