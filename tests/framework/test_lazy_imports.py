@@ -38,6 +38,11 @@ FIRST_USE_ONLY = (
     "email.policy",  # no mail is built (email's header parser and policies)
     # SQLAlchemy's drivers other than pysqlite, psycopg, PyMySQL and mysqlclient (framework/lazy.py)
     *("sqlalchemy.dialects.mysql.aiomysql", "sqlalchemy.dialects.sqlite.aiosqlite", "sqlalchemy.connectors"),
+    # limits' other storages (framework/rate_limit_storage.py), all of wrapt but what deprecated's Sphinx
+    # directives need (limits' strategies use one), msgspec's JSON schema, inspect, TOML and YAML modules
+    *("limits.storage.redis", "limits.storage.memcached", "limits.storage.mongodb", "deprecated.params"),
+    *("wrapt.importer", "wrapt.patches", "wrapt.proxies", "msgspec._json_schema", "msgspec.inspect"),
+    *("msgspec.toml", "msgspec.yaml"),
     # Flask-SocketIO's debugger, reloader and test client, Flask-Login's test client (framework/lazy.py)
     *("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client", "flask_login.test_client", "pdb"),
 )
@@ -464,3 +469,22 @@ def test_redis_client_imports_alone() -> None:
     redis-py's cluster, sentinel and asyncio clients."""
     output = _run([REDIS_CLIENT], {**os.environ, "PYTHONPATH": str(REPO / "src")})
     assert output.strip() == "True []"
+
+
+MSGSPEC_JSON = """
+import sys
+import conexoos.framework  # installs the finder
+import msgspec.json
+print([name for name in ("msgspec._json_schema", "msgspec.inspect") if name in sys.modules])
+print(msgspec.json.decode(msgspec.json.Encoder().encode({"a": [1]})), msgspec.json.schema(int))
+from msgspec._json_schema import schema, schema_components
+print(msgspec.json.schema is schema, msgspec.json.schema_components is schema_components)
+"""
+
+
+def test_msgspec_json_imports_its_schema_module_at_the_first_schema() -> None:
+    """Flask-Session's JSON decoder comes without msgspec's JSON schema (and inspect) modules; a module's
+    relative import (``from ._json_schema import``, in ``msgspec/json.py``) is deferred from its parent
+    package."""
+    output = _run([MSGSPEC_JSON], {**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert output.strip().splitlines() == ["[]", "{'a': [1]} {'type': 'integer'}", "True True"]

@@ -54,7 +54,7 @@ def lazy_module(name: str) -> ModuleType:
 
 EAGER_PACKAGES = (
     *("socketio", "engineio", "redis", "cachelib", "limits", "flask_wtf", "simple_websocket", "ua_parser"),
-    *("flask_login", "pymemcache", "pymemcache.client", "redis.asyncio"),
+    *("flask_login", "pymemcache", "pymemcache.client", "redis.asyncio", "wrapt", "deprecated", "msgspec"),
 )
 """Packages whose ``__init__`` imports every submodule. python-socketio's brings its client stack (requests,
 urllib3, websocket-client), Kafka and AMQP managers and asyncio servers to a server that uses ``Server`` and
@@ -69,8 +69,11 @@ redis-py's ``asyncio`` package is one too, and must be: ``redis.client`` imports
 ``redis.asyncio.observability``, whose package's ``__init__`` imports ``redis.asyncio.client``, which imports
 ``redis.client`` back, half made; redis-py's own ``__init__`` avoids that by importing ``redis.asyncio``
 first. Loaded lazily, ``redis.asyncio`` breaks the cycle, so ``redis.Redis`` imports its client alone
-(2 MiB less than the whole package, which the failed import used to fall back to). About 18 MiB and 0.4 s
-of CPU a worker together."""
+(2 MiB less than the whole package, which the failed import used to fall back to). wrapt's (for
+deprecated's Sphinx directives, whose ``versionadded`` limits' strategies use) brings its proxies, post-import
+hooks and patching helpers; deprecated's its ``params``; msgspec's its ``inspect``, ``structs``, TOML and
+YAML modules to Flask-Session's serializer, which uses ``msgspec.msgpack`` and ``msgspec.json``. About
+18 MiB and 0.4 s of CPU a worker together (wrapt's, deprecated's and msgspec's: 0.4 MiB of it)."""
 
 UNUSABLE_WITHOUT = {"flask_wtf.i18n": "flask_babel"}
 """Modules that import a heavy package first and then fail without another one: Flask-WTF's ``i18n`` imports
@@ -99,6 +102,9 @@ DEFERRED_IMPORTS = {
         },
         users=("SocketIO.run", "SocketIO.test_client"),
     ),
+    "msgspec.json": DeferredImports(
+        names={"schema": "msgspec._json_schema", "schema_components": "msgspec._json_schema"}, users=()
+    ),
     "sqlalchemy.dialects.mysql": DeferredImports(
         names={
             driver: "sqlalchemy.dialects.mysql"
@@ -108,6 +114,17 @@ DEFERRED_IMPORTS = {
     ),
     "sqlalchemy.dialects.sqlite": DeferredImports(
         names={driver: "sqlalchemy.dialects.sqlite" for driver in ("aiosqlite", "pysqlcipher")}, users=()
+    ),
+    "limits.storage": DeferredImports(
+        names={
+            "MemcachedStorage": "limits.storage.memcached",
+            "MongoDBStorage": "limits.storage.mongodb",
+            "MongoDBStorageBase": "limits.storage.mongodb",
+            "RedisStorage": "limits.storage.redis",
+            "RedisClusterStorage": "limits.storage.redis_cluster",
+            "RedisSentinelStorage": "limits.storage.redis_sentinel",
+        },
+        users=(),
     ),
     "sqlalchemy.dialects.postgresql": DeferredImports(
         names={
@@ -126,7 +143,13 @@ models only need its column types (``with_variant``) and a server at most one dr
 when SQLAlchemy looks one up (``mysql+aiomysql://``: ``hasattr(mysql, "aiomysql")``); ``base``, ``mysqldb``
 (the default driver, which the ``__init__`` names) and ``pymysql`` (Conexoos's) are kept. 0.25 MiB and
 30 ms a worker. The SQLite dialect's ``aiosqlite`` and ``pysqlcipher`` likewise (``pysqlite`` is kept), and
-the PostgreSQL dialect's ``asyncpg``, ``pg8000``, ``psycopg2`` and ``psycopg2cffi`` (``psycopg`` is kept)."""
+the PostgreSQL dialect's ``asyncpg``, ``pg8000``, ``psycopg2`` and ``psycopg2cffi`` (``psycopg`` is kept).
+
+limits' ``storage`` package imports every storage (Redis with its cluster and sentinel, memcached, MongoDB)
+for its registry of schemes: only ``memory`` (which Flask-Limiter's fallback names) is kept, and
+``framework/rate_limit_storage.py`` imports a scheme's storage at its first lookup. msgspec's ``json`` module
+imports its JSON schema module (with ``msgspec.inspect``) for ``schema`` and ``schema_components``, which
+Flask-Session's JSON decoder never calls."""
 
 NOT_SUBMODULES_KEPT = 256
 """How many names a lazily loaded package remembers not to be its submodules (per package): a name read
@@ -338,7 +361,8 @@ class DeferredImportLoader(importlib.abc.Loader):
         """Run the source without the deferred imports, or as it is if it uses them elsewhere."""
         source = self.eager.get_source(module.__name__)
         tree = ast.parse(source) if source is not None else None
-        if tree is None or not self._defers(module.__name__, tree):
+        package = module.__package__ or module.__name__  # a plain module's relative imports: its parent's
+        if tree is None or not self._defers(package, tree):
             self.eager.exec_module(module)  # a version of the package that uses them differently
             return
         filename = getattr(module.__spec__, "origin", None) or module.__name__
