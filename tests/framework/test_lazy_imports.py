@@ -488,3 +488,53 @@ def test_msgspec_json_imports_its_schema_module_at_the_first_schema() -> None:
     package."""
     output = _run([MSGSPEC_JSON], {**os.environ, "PYTHONPATH": str(REPO / "src")})
     assert output.strip().splitlines() == ["[]", "{'a': [1]} {'type': 'integer'}", "True True"]
+
+
+PSYCOPG_IMPLEMENTATION = """
+import sys
+import conexoos.framework  # installs the finder
+import psycopg
+from psycopg.pq import misc
+print(psycopg.pq.__impl__, "ctypes" in sys.modules)
+print(misc.find_libpq_full_path() is not None, "ctypes" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    ("implementation", "expected"), [("binary", "False True True"), ("python", "True True True")]
+)
+def test_psycopg_imports_ctypes_only_to_find_libpq(implementation: str, expected: str) -> None:
+    """The binary implementation never looks for libpq, so ctypes is not imported (0.45 MiB); the ctypes
+    implementation (``PSYCOPG_IMPL=python``) finds libpq through ctypes as before."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO / "src"), "PSYCOPG_IMPL": implementation}
+    output = " ".join(_run([PSYCOPG_IMPLEMENTATION], environment).split())
+    assert output == f"{implementation} {expected}"
+
+
+WHOLE_MODULE = """
+import xml.dom
+
+def element_kind():
+    return xml.dom.Node.ELEMENT_NODE
+"""
+
+
+@pytest.mark.parametrize("elsewhere", ["", "KIND = xml.dom.Node.TEXT_NODE\n"])
+def test_a_deferred_module_is_imported_at_its_users_first_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, elsewhere: str
+) -> None:
+    """``import xml.dom`` (which binds ``xml``) is made at the first call of its one user; a module that
+    uses it at its top level too is run as it is."""
+    (tmp_path / "whole_module_probe.py").write_text(WHOLE_MODULE + elsewhere)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    deferred = DeferredImports(names={}, users=("element_kind",), modules=("xml.dom",))
+    monkeypatch.setitem(lazy.DEFERRED_IMPORTS, "whole_module_probe", deferred)
+    monkeypatch.setattr(sys, "meta_path", [LazyPackageFinder([]), *sys.meta_path])
+    import whole_module_probe  # type: ignore[import-not-found]
+
+    try:
+        assert ("xml" in vars(whole_module_probe)) == bool(elsewhere)
+        assert whole_module_probe.element_kind() == 1
+        assert vars(whole_module_probe)["xml"] is sys.modules["xml"]
+    finally:
+        del sys.modules["whole_module_probe"]

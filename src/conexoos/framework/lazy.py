@@ -91,6 +91,12 @@ class DeferredImports:
     users: tuple[str, ...]
     """The functions (``function`` or ``Class.method``) that use them; a use anywhere else loads the module
     as it is."""
+    modules: tuple[str, ...] = ()
+    """Modules it imports whole (``import ctypes.util``, which binds ``ctypes``), deferred with the names."""
+
+    def bound(self) -> set[str]:
+        """Every name the deferred imports bind in the module."""
+        return set(self.names) | {name.split(".")[0] for name in self.modules}
 
 
 DEFERRED_IMPORTS = {
@@ -105,6 +111,7 @@ DEFERRED_IMPORTS = {
     "msgspec.json": DeferredImports(
         names={"schema": "msgspec._json_schema", "schema_components": "msgspec._json_schema"}, users=()
     ),
+    "psycopg.pq.misc": DeferredImports(names={}, users=("find_libpq_full_path",), modules=("ctypes.util",)),
     "sqlalchemy.dialects.mysql": DeferredImports(
         names={
             driver: "sqlalchemy.dialects.mysql"
@@ -149,7 +156,8 @@ limits' ``storage`` package imports every storage (Redis with its cluster and se
 for its registry of schemes: only ``memory`` (which Flask-Limiter's fallback names) is kept, and
 ``framework/rate_limit_storage.py`` imports a scheme's storage at its first lookup. msgspec's ``json`` module
 imports its JSON schema module (with ``msgspec.inspect``) for ``schema`` and ``schema_components``, which
-Flask-Session's JSON decoder never calls."""
+Flask-Session's JSON decoder never calls. psycopg's ``pq.misc`` imports ctypes (0.45 MiB) to find libpq for
+its ctypes implementation: the binary one (``psycopg[binary]``) never calls it."""
 
 NOT_SUBMODULES_KEPT = 256
 """How many names a lazily loaded package remembers not to be its submodules (per package): a name read
@@ -378,6 +386,9 @@ class DeferredImportLoader(importlib.abc.Loader):
                         module.__dict__[name] = importlib.import_module(f"{source_module}.{name}")
                     else:
                         module.__dict__[name] = getattr(importlib.import_module(source_module), name)
+                for name in self.deferred.modules:
+                    importlib.import_module(name)
+                    module.__dict__.setdefault(name.split(".")[0], sys.modules[name.split(".")[0]])
 
         for user in self.deferred.users:
             owner_name, _, function_name = user.rpartition(".")
@@ -385,7 +396,7 @@ class DeferredImportLoader(importlib.abc.Loader):
             setattr(owner, function_name, _binding_first(getattr(owner, function_name), bind))
 
         def __getattr__(attribute: str) -> Any:
-            if attribute not in self.deferred.names:
+            if attribute not in self.deferred.bound():
                 raise AttributeError(f"module {module.__name__!r} has no attribute {attribute!r}")
             bind()
             return module.__dict__[attribute]
@@ -403,9 +414,13 @@ class DeferredImportLoader(importlib.abc.Loader):
                 for alias in node.names
             ):
                 removed.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.Import) and all(
+                alias.name in self.deferred.modules and alias.asname is None for alias in node.names
+            ):
+                removed.update(alias.name.split(".")[0] for alias in node.names)
             else:
                 kept.append(node)
-        if removed != set(self.deferred.names) or _uses(kept, removed, self.deferred.users):
+        if removed != self.deferred.bound() or _uses(kept, removed, self.deferred.users):
             return False
         tree.body = kept
         return True
