@@ -42,7 +42,7 @@ FIRST_USE_ONLY = (
     # directives need (limits' strategies use one), msgspec's JSON schema, inspect, TOML and YAML modules
     *("limits.storage.redis", "limits.storage.memcached", "limits.storage.mongodb", "deprecated.params"),
     *("wrapt.importer", "wrapt.patches", "wrapt.proxies", "msgspec._json_schema", "msgspec.inspect"),
-    *("msgspec.toml", "msgspec.yaml"),
+    *("msgspec.toml", "msgspec.yaml", "msgspec._core"),  # the session store's serializer, at its first use
     # Flask-SocketIO's debugger, reloader and test client, Flask-Login's test client (framework/lazy.py)
     *("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client", "flask_login.test_client", "pdb"),
 )
