@@ -43,6 +43,7 @@ FIRST_USE_ONLY = (
     *("limits.storage.redis", "limits.storage.memcached", "limits.storage.mongodb", "deprecated.params"),
     *("wrapt.importer", "wrapt.patches", "wrapt.proxies", "msgspec._json_schema", "msgspec.inspect"),
     *("msgspec.toml", "msgspec.yaml", "msgspec._core"),  # the session store's serializer, at its first use
+    *("wtforms.datalist", "wtforms.fields.numeric", "wtforms.fields.list"),  # fields the forms do not use
     # Flask-SocketIO's debugger, reloader and test client, Flask-Login's test client (framework/lazy.py)
     *("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client", "flask_login.test_client", "pdb"),
 )

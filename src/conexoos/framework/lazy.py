@@ -55,6 +55,7 @@ def lazy_module(name: str) -> ModuleType:
 EAGER_PACKAGES = (
     *("socketio", "engineio", "redis", "cachelib", "limits", "flask_wtf", "simple_websocket", "ua_parser"),
     *("flask_login", "pymemcache", "pymemcache.client", "redis.asyncio", "wrapt", "deprecated", "msgspec"),
+    *("wtforms", "wtforms.fields"),
 )
 """Packages whose ``__init__`` imports every submodule. python-socketio's brings its client stack (requests,
 urllib3, websocket-client), Kafka and AMQP managers and asyncio servers to a server that uses ``Server`` and
@@ -72,8 +73,11 @@ first. Loaded lazily, ``redis.asyncio`` breaks the cycle, so ``redis.Redis`` imp
 (2 MiB less than the whole package, which the failed import used to fall back to). wrapt's (for
 deprecated's Sphinx directives, whose ``versionadded`` limits' strategies use) brings its proxies, post-import
 hooks and patching helpers; deprecated's its ``params``; msgspec's its ``inspect``, ``structs``, TOML and
-YAML modules to Flask-Session's serializer, which uses ``msgspec.msgpack`` and ``msgspec.json``. About
-18 MiB and 0.4 s of CPU a worker together (wrapt's, deprecated's and msgspec's: 0.4 MiB of it)."""
+YAML modules to Flask-Session's serializer, which uses ``msgspec.msgpack`` and ``msgspec.json``; WTForms'
+(and its ``fields`` package's) every field, form and data list to Flask-WTF's CSRF check, which needs its
+``ValidationError`` and ``HiddenField`` (the product's forms import the fields they use). About
+18 MiB and 0.4 s of CPU a worker together (wrapt's, deprecated's, msgspec's and WTForms': 0.55 MiB of it
+in Python objects)."""
 
 UNUSABLE_WITHOUT = {"flask_wtf.i18n": "flask_babel"}
 """Modules that import a heavy package first and then fail without another one: Flask-WTF's ``i18n`` imports
