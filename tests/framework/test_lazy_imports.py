@@ -36,6 +36,7 @@ FIRST_USE_ONLY = (
     "flask_cors",  # no CORS_* key in FLASK.CONFIG
     "pymemcache.client",  # no memcached: only pymemcache.exceptions, for the error tuples
     "email.policy",  # no mail is built (email's header parser and policies)
+    "smtplib",  # no mail is sent
     # SQLAlchemy's drivers other than pysqlite, psycopg, PyMySQL and mysqlclient (framework/lazy.py)
     *("sqlalchemy.dialects.mysql.aiomysql", "sqlalchemy.dialects.sqlite.aiosqlite", "sqlalchemy.connectors"),
     # limits' other storages (framework/rate_limit_storage.py), all of wrapt but what deprecated's Sphinx
