@@ -36,8 +36,15 @@ FIRST_USE_ONLY = (
     "flask_cors",  # no CORS_* key in FLASK.CONFIG
     "pymemcache.client",  # no memcached: only pymemcache.exceptions, for the error tuples
     "email.policy",  # no mail is built (email's header parser and policies)
+    "smtplib",  # no mail is sent
     # SQLAlchemy's drivers other than pysqlite, psycopg, PyMySQL and mysqlclient (framework/lazy.py)
     *("sqlalchemy.dialects.mysql.aiomysql", "sqlalchemy.dialects.sqlite.aiosqlite", "sqlalchemy.connectors"),
+    # limits' other storages (framework/rate_limit_storage.py), all of wrapt but what deprecated's Sphinx
+    # directives need (limits' strategies use one), msgspec's JSON schema, inspect, TOML and YAML modules
+    *("limits.storage.redis", "limits.storage.memcached", "limits.storage.mongodb", "deprecated.params"),
+    *("wrapt.importer", "wrapt.patches", "wrapt.proxies", "msgspec._json_schema", "msgspec.inspect"),
+    *("msgspec.toml", "msgspec.yaml", "msgspec._core"),  # the session store's serializer, at its first use
+    *("wtforms.datalist", "wtforms.fields.numeric", "wtforms.fields.list"),  # fields the forms do not use
     # Flask-SocketIO's debugger, reloader and test client, Flask-Login's test client (framework/lazy.py)
     *("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client", "flask_login.test_client", "pdb"),
 )
@@ -464,3 +471,72 @@ def test_redis_client_imports_alone() -> None:
     redis-py's cluster, sentinel and asyncio clients."""
     output = _run([REDIS_CLIENT], {**os.environ, "PYTHONPATH": str(REPO / "src")})
     assert output.strip() == "True []"
+
+
+MSGSPEC_JSON = """
+import sys
+import conexoos.framework  # installs the finder
+import msgspec.json
+print([name for name in ("msgspec._json_schema", "msgspec.inspect") if name in sys.modules])
+print(msgspec.json.decode(msgspec.json.Encoder().encode({"a": [1]})), msgspec.json.schema(int))
+from msgspec._json_schema import schema, schema_components
+print(msgspec.json.schema is schema, msgspec.json.schema_components is schema_components)
+"""
+
+
+def test_msgspec_json_imports_its_schema_module_at_the_first_schema() -> None:
+    """Flask-Session's JSON decoder comes without msgspec's JSON schema (and inspect) modules; a module's
+    relative import (``from ._json_schema import``, in ``msgspec/json.py``) is deferred from its parent
+    package."""
+    output = _run([MSGSPEC_JSON], {**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert output.strip().splitlines() == ["[]", "{'a': [1]} {'type': 'integer'}", "True True"]
+
+
+PSYCOPG_IMPLEMENTATION = """
+import sys
+import conexoos.framework  # installs the finder
+import psycopg
+from psycopg.pq import misc
+print(psycopg.pq.__impl__, "ctypes" in sys.modules)
+print(misc.find_libpq_full_path() is not None, "ctypes" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize(
+    ("implementation", "expected"), [("binary", "False True True"), ("python", "True True True")]
+)
+def test_psycopg_imports_ctypes_only_to_find_libpq(implementation: str, expected: str) -> None:
+    """The binary implementation never looks for libpq, so ctypes is not imported (0.45 MiB); the ctypes
+    implementation (``PSYCOPG_IMPL=python``) finds libpq through ctypes as before."""
+    environment = {**os.environ, "PYTHONPATH": str(REPO / "src"), "PSYCOPG_IMPL": implementation}
+    output = " ".join(_run([PSYCOPG_IMPLEMENTATION], environment).split())
+    assert output == f"{implementation} {expected}"
+
+
+WHOLE_MODULE = """
+import xml.dom
+
+def element_kind():
+    return xml.dom.Node.ELEMENT_NODE
+"""
+
+
+@pytest.mark.parametrize("elsewhere", ["", "KIND = xml.dom.Node.TEXT_NODE\n"])
+def test_a_deferred_module_is_imported_at_its_users_first_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, elsewhere: str
+) -> None:
+    """``import xml.dom`` (which binds ``xml``) is made at the first call of its one user; a module that
+    uses it at its top level too is run as it is."""
+    (tmp_path / "whole_module_probe.py").write_text(WHOLE_MODULE + elsewhere)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    deferred = DeferredImports(names={}, users=("element_kind",), modules=("xml.dom",))
+    monkeypatch.setitem(lazy.DEFERRED_IMPORTS, "whole_module_probe", deferred)
+    monkeypatch.setattr(sys, "meta_path", [LazyPackageFinder([]), *sys.meta_path])
+    import whole_module_probe  # type: ignore[import-not-found]
+
+    try:
+        assert ("xml" in vars(whole_module_probe)) == bool(elsewhere)
+        assert whole_module_probe.element_kind() == 1
+        assert vars(whole_module_probe)["xml"] is sys.modules["xml"]
+    finally:
+        del sys.modules["whole_module_probe"]

@@ -1,8 +1,10 @@
 """The Conexoos framework: run any project laid out the seed-001 way on Flask."""
 
 from .lazy import install_lazy_packages
+from .rate_limit_storage import install_storage_schemes
 
 install_lazy_packages()  # first: the modules below import Flask-SocketIO, which imports socketio
+install_storage_schemes()  # before Flask-Limiter looks its storage up
 
 from .app import Runtime, create_app, runtime  # noqa: E402
 from .config import Settings, load_settings  # noqa: E402

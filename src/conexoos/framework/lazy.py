@@ -54,7 +54,8 @@ def lazy_module(name: str) -> ModuleType:
 
 EAGER_PACKAGES = (
     *("socketio", "engineio", "redis", "cachelib", "limits", "flask_wtf", "simple_websocket", "ua_parser"),
-    *("flask_login", "pymemcache", "pymemcache.client", "redis.asyncio"),
+    *("flask_login", "pymemcache", "pymemcache.client", "redis.asyncio", "wrapt", "deprecated", "msgspec"),
+    *("wtforms", "wtforms.fields"),
 )
 """Packages whose ``__init__`` imports every submodule. python-socketio's brings its client stack (requests,
 urllib3, websocket-client), Kafka and AMQP managers and asyncio servers to a server that uses ``Server`` and
@@ -69,8 +70,14 @@ redis-py's ``asyncio`` package is one too, and must be: ``redis.client`` imports
 ``redis.asyncio.observability``, whose package's ``__init__`` imports ``redis.asyncio.client``, which imports
 ``redis.client`` back, half made; redis-py's own ``__init__`` avoids that by importing ``redis.asyncio``
 first. Loaded lazily, ``redis.asyncio`` breaks the cycle, so ``redis.Redis`` imports its client alone
-(2 MiB less than the whole package, which the failed import used to fall back to). About 18 MiB and 0.4 s
-of CPU a worker together."""
+(2 MiB less than the whole package, which the failed import used to fall back to). wrapt's (for
+deprecated's Sphinx directives, whose ``versionadded`` limits' strategies use) brings its proxies, post-import
+hooks and patching helpers; deprecated's its ``params``; msgspec's its ``inspect``, ``structs``, TOML and
+YAML modules to Flask-Session's serializer, which uses ``msgspec.msgpack`` and ``msgspec.json``; WTForms'
+(and its ``fields`` package's) every field, form and data list to Flask-WTF's CSRF check, which needs its
+``ValidationError`` and ``HiddenField`` (the product's forms import the fields they use). About
+18 MiB and 0.4 s of CPU a worker together (wrapt's, deprecated's, msgspec's and WTForms': 0.55 MiB of it
+in Python objects)."""
 
 UNUSABLE_WITHOUT = {"flask_wtf.i18n": "flask_babel"}
 """Modules that import a heavy package first and then fail without another one: Flask-WTF's ``i18n`` imports
@@ -88,6 +95,12 @@ class DeferredImports:
     users: tuple[str, ...]
     """The functions (``function`` or ``Class.method``) that use them; a use anywhere else loads the module
     as it is."""
+    modules: tuple[str, ...] = ()
+    """Modules it imports whole (``import ctypes.util``, which binds ``ctypes``), deferred with the names."""
+
+    def bound(self) -> set[str]:
+        """Every name the deferred imports bind in the module."""
+        return set(self.names) | {name.split(".")[0] for name in self.modules}
 
 
 DEFERRED_IMPORTS = {
@@ -99,6 +112,10 @@ DEFERRED_IMPORTS = {
         },
         users=("SocketIO.run", "SocketIO.test_client"),
     ),
+    "msgspec.json": DeferredImports(
+        names={"schema": "msgspec._json_schema", "schema_components": "msgspec._json_schema"}, users=()
+    ),
+    "psycopg.pq.misc": DeferredImports(names={}, users=("find_libpq_full_path",), modules=("ctypes.util",)),
     "sqlalchemy.dialects.mysql": DeferredImports(
         names={
             driver: "sqlalchemy.dialects.mysql"
@@ -108,6 +125,17 @@ DEFERRED_IMPORTS = {
     ),
     "sqlalchemy.dialects.sqlite": DeferredImports(
         names={driver: "sqlalchemy.dialects.sqlite" for driver in ("aiosqlite", "pysqlcipher")}, users=()
+    ),
+    "limits.storage": DeferredImports(
+        names={
+            "MemcachedStorage": "limits.storage.memcached",
+            "MongoDBStorage": "limits.storage.mongodb",
+            "MongoDBStorageBase": "limits.storage.mongodb",
+            "RedisStorage": "limits.storage.redis",
+            "RedisClusterStorage": "limits.storage.redis_cluster",
+            "RedisSentinelStorage": "limits.storage.redis_sentinel",
+        },
+        users=(),
     ),
     "sqlalchemy.dialects.postgresql": DeferredImports(
         names={
@@ -126,7 +154,14 @@ models only need its column types (``with_variant``) and a server at most one dr
 when SQLAlchemy looks one up (``mysql+aiomysql://``: ``hasattr(mysql, "aiomysql")``); ``base``, ``mysqldb``
 (the default driver, which the ``__init__`` names) and ``pymysql`` (Conexoos's) are kept. 0.25 MiB and
 30 ms a worker. The SQLite dialect's ``aiosqlite`` and ``pysqlcipher`` likewise (``pysqlite`` is kept), and
-the PostgreSQL dialect's ``asyncpg``, ``pg8000``, ``psycopg2`` and ``psycopg2cffi`` (``psycopg`` is kept)."""
+the PostgreSQL dialect's ``asyncpg``, ``pg8000``, ``psycopg2`` and ``psycopg2cffi`` (``psycopg`` is kept).
+
+limits' ``storage`` package imports every storage (Redis with its cluster and sentinel, memcached, MongoDB)
+for its registry of schemes: only ``memory`` (which Flask-Limiter's fallback names) is kept, and
+``framework/rate_limit_storage.py`` imports a scheme's storage at its first lookup. msgspec's ``json`` module
+imports its JSON schema module (with ``msgspec.inspect``) for ``schema`` and ``schema_components``, which
+Flask-Session's JSON decoder never calls. psycopg's ``pq.misc`` imports ctypes (0.45 MiB) to find libpq for
+its ctypes implementation: the binary one (``psycopg[binary]``) never calls it."""
 
 NOT_SUBMODULES_KEPT = 256
 """How many names a lazily loaded package remembers not to be its submodules (per package): a name read
@@ -338,7 +373,8 @@ class DeferredImportLoader(importlib.abc.Loader):
         """Run the source without the deferred imports, or as it is if it uses them elsewhere."""
         source = self.eager.get_source(module.__name__)
         tree = ast.parse(source) if source is not None else None
-        if tree is None or not self._defers(module.__name__, tree):
+        package = module.__package__ or module.__name__  # a plain module's relative imports: its parent's
+        if tree is None or not self._defers(package, tree):
             self.eager.exec_module(module)  # a version of the package that uses them differently
             return
         filename = getattr(module.__spec__, "origin", None) or module.__name__
@@ -354,6 +390,9 @@ class DeferredImportLoader(importlib.abc.Loader):
                         module.__dict__[name] = importlib.import_module(f"{source_module}.{name}")
                     else:
                         module.__dict__[name] = getattr(importlib.import_module(source_module), name)
+                for name in self.deferred.modules:
+                    importlib.import_module(name)
+                    module.__dict__.setdefault(name.split(".")[0], sys.modules[name.split(".")[0]])
 
         for user in self.deferred.users:
             owner_name, _, function_name = user.rpartition(".")
@@ -361,7 +400,7 @@ class DeferredImportLoader(importlib.abc.Loader):
             setattr(owner, function_name, _binding_first(getattr(owner, function_name), bind))
 
         def __getattr__(attribute: str) -> Any:
-            if attribute not in self.deferred.names:
+            if attribute not in self.deferred.bound():
                 raise AttributeError(f"module {module.__name__!r} has no attribute {attribute!r}")
             bind()
             return module.__dict__[attribute]
@@ -379,9 +418,13 @@ class DeferredImportLoader(importlib.abc.Loader):
                 for alias in node.names
             ):
                 removed.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.Import) and all(
+                alias.name in self.deferred.modules and alias.asname is None for alias in node.names
+            ):
+                removed.update(alias.name.split(".")[0] for alias in node.names)
             else:
                 kept.append(node)
-        if removed != set(self.deferred.names) or _uses(kept, removed, self.deferred.users):
+        if removed != self.deferred.bound() or _uses(kept, removed, self.deferred.users):
             return False
         tree.body = kept
         return True

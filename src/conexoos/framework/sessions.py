@@ -45,6 +45,7 @@ from .database import db
 from .errors import ConfigError
 from .logs import EveryFewSeconds
 from .services import Services
+from .session_serializer import install_lazy_serializer
 
 SESSION_TABLE = "framework_sessions"
 ANONYMOUS_SESSION_LIFETIME = timedelta(hours=2)
@@ -108,6 +109,7 @@ def configure_sessions(app: Flask, settings: Settings, services: Services) -> No
 def init_sessions(app: Flask) -> None:
     """Install the session interface once the config (including FLASK.CONFIG) is final, and the 503 for
     requests whose server session could not be read (before every other before_request function)."""
+    install_lazy_serializer()  # the store's encoders at its first use: anonymous visits never need them
     _Sessions(app)
     store: ServerSideSessionInterface = app.session_interface
     app.session_interface = AnonymousCookieSessions(store, _anonymous_lifetime(app.config))

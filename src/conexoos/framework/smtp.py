@@ -6,7 +6,6 @@ declare tables.
 
 from __future__ import annotations
 
-import smtplib
 import socket
 import ssl
 from dataclasses import dataclass
@@ -16,10 +15,15 @@ from urllib.parse import urlsplit
 
 from .database_errors import UNKNOWN_HOST, message_cause
 from .errors import ConfigError
+from .lazy import lazy_module
 
 if TYPE_CHECKING:  # config.py imports this module to check SERVICES.smtp
+    import smtplib
+
     from .config import Settings
     from .project import Project
+else:
+    smtplib = lazy_module("smtplib")  # at the first connection (or error told apart): 0.15 MiB a worker
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 _ADDRESS_FORBIDDEN = frozenset("\r\n\0")

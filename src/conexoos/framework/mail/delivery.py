@@ -8,19 +8,25 @@ released after :data:`CLAIM_LEASE` and sent again. Two processes never send the 
 from __future__ import annotations
 
 import logging
-import smtplib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import select, update
 
 from ..database import db
+from ..lazy import lazy_module
 from ..smtp import describe_smtp_error
 from .outbox import FAILED, QUEUED, SENDING, SENT, OutboxMessage, utcnow
 from .setup import mail_state
 from .transport import Transport
+
+if TYPE_CHECKING:
+    import smtplib
+else:
+    smtplib = lazy_module("smtplib")  # at the first delivery error told apart (framework/smtp.py)
 
 log = logging.getLogger("conexoos.mail")
 BATCH = 50

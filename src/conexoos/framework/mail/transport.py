@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import smtplib
 from email import message_from_string
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,9 +13,11 @@ from ..smtp import SmtpSettings, open_connection
 from .message import envelope_sender
 
 if TYPE_CHECKING:
+    import smtplib
     from email import policy
 else:
     policy = lazy_module("email.policy")  # read at the first message written to a file
+    smtplib = lazy_module("smtplib")  # at the first message sent (or error caught): 0.15 MiB a worker
 
 log = logging.getLogger("conexoos.mail")
 
