@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from conexoos.app.server.blueprint_routes import BLUEPRINTS as LAZY_BLUEPRINTS
 from conexoos.framework import lazy
 from conexoos.framework.lazy import EAGER_PACKAGES, DeferredImports, LazyPackageFinder, lazy_module
 
@@ -47,6 +48,9 @@ FIRST_USE_ONLY = (
     *("wtforms.datalist", "wtforms.fields.numeric", "wtforms.fields.list"),  # fields the forms do not use
     # Flask-SocketIO's debugger, reloader and test client, Flask-Login's test client (framework/lazy.py)
     *("werkzeug.debug", "werkzeug._reloader", "flask_socketio.test_client", "flask_login.test_client", "pdb"),
+    # the blueprints registered by their rules (framework/lazy_blueprints.py), and what only they use
+    *(blueprint.reference.partition(":")[0] for blueprint in LAZY_BLUEPRINTS.values()),
+    "conexoos.app.blueprints.login_completion",
 )
 SEED = """
 import sys

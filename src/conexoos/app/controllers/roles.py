@@ -24,6 +24,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from conexoos.app.models.persistent import ADMIN, MODERATOR, ROLES, USER
+from conexoos.framework.lazy_blueprints import load_blueprint
 
 View = TypeVar("View", bound=Callable[..., Any])
 STAFF = (ADMIN, MODERATOR)
@@ -86,7 +87,8 @@ def required_roles(endpoint: str | None) -> list[tuple[str, ...]]:
     """Every role set the route of ``endpoint`` demands (its blueprint's, then its view's); [] for none."""
     demands = []
     blueprint_name = endpoint.rpartition(".")[0] if endpoint and "." in endpoint else None
-    blueprint = current_app.blueprints.get(blueprint_name) if blueprint_name else None
+    # the endpoint of a 405's allowed method may be in a blueprint no request imported yet
+    blueprint = load_blueprint(current_app, blueprint_name) if blueprint_name else None
     if blueprint is not None and getattr(blueprint, _ATTRIBUTE, None):
         demands.append(getattr(blueprint, _ATTRIBUTE))
     view = current_app.view_functions.get(endpoint or "")

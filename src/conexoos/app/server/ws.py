@@ -1,19 +1,17 @@
-"""Routes for programs: the JSON API and its OpenAPI document."""
+"""Routes for programs: the JSON API and its OpenAPI document, registered by their rules
+(``blueprint_routes.py``) and imported at their first request (``framework/lazy_blueprints.py``)."""
 
 from __future__ import annotations
 
 from flask import Flask
 
-from conexoos.app.blueprints.blocks_api import blocks_api
-from conexoos.app.blueprints.links_api import links_api
-from conexoos.app.blueprints.openapi import openapi
-from conexoos.app.blueprints.products_api import products_api
-from conexoos.app.blueprints.stats_api import stats_api
+from conexoos.app.server.blueprint_routes import BLUEPRINTS as LAZY
+from conexoos.framework.lazy_blueprints import register_blueprints
 
 
 class Route:
     """Registers the API blueprints on the server."""
 
     def __init__(self, server: Flask) -> None:
-        for blueprint in (links_api, products_api, blocks_api, stats_api, openapi):
-            server.register_blueprint(blueprint)
+        names = ("links_api", "products_api", "blocks_api", "stats_api", "openapi")
+        register_blueprints(server, (LAZY[name] for name in names))
