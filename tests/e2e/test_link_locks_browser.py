@@ -60,7 +60,8 @@ def test_owner_locks_a_link_and_a_visitor_without_javascript_opens_it(
     visitor.get_by_role("button", name="Continue").click()
     expect(visitor).to_have_url(f"{landing.url}/members")
     assert [path for path in landing.paths if path != "/favicon.ico"] == ["/members"]
-    flush_events(live.app)  # the unlock may still be in the write buffer (the live server flushes every 0.2 s)
+    # The unlock may still be in the write buffer (the live server flushes every 0.2 s).
+    flush_events(live.app)
     with live.app.app_context():
         kinds = sorted(
             db.session.scalars(select(AnalyticsEvent.kind).where(AnalyticsEvent.link_id.is_not(None)))
