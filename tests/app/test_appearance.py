@@ -7,13 +7,15 @@ from __future__ import annotations
 import io
 import json
 import re
+import threading
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from conexoos.app.blueprints import appearance_settings as settings_view
 from conexoos.app.controllers import site_settings
 from conexoos.app.controllers.appearance import Appearance, contrast_problems
 from conexoos.app.controllers.themes import THEMES
@@ -398,6 +400,42 @@ def test_the_live_preview_answers_the_properties_and_the_problems(alice: Account
     assert answer["properties"]["--page-bg"] == "#fdf6e3" and answer["properties"]["--backdrop"] == "initial"
     assert answer["problems"] == ["Text on background: 1:1, needs 4.5:1"]
     assert alice.client.post(f"{URL}/preview", data={**VALID}).status_code == 400  # CSRF
+
+
+def test_a_live_preview_beside_the_save_keeps_its_flash(
+    app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's live preview can be in flight while the form is saved: the preview read the session
+    before the save stored its "Appearance saved." flash, and must not write that older session back
+    after it (the flash was lost in Chromium under load)."""
+    read_stored = settings_view.appearance.stored
+    opened, saved = threading.Event(), threading.Event()
+
+    def stored_after_the_save(user: User) -> Appearance:
+        if request.endpoint == "appearance_settings.preview":  # the preview's session is open by now
+            opened.set()
+            assert saved.wait(10), "the save did not finish"
+        return read_stored(user)
+
+    monkeypatch.setattr(settings_view.appearance, "stored", stored_after_the_save)
+    previewer = app.test_client()  # the page's fetch: the same session cookie, another connection
+    cookie = alice.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    previewer.set_cookie(cookie.key, cookie.value)
+    answers: list[int] = []
+    body = {"csrf_token": alice.csrf, **VALID, "text_color": "#222222"}
+    preview = threading.Thread(
+        target=lambda: answers.append(previewer.post(f"{URL}/preview", data=body).status_code)
+    )
+    preview.start()
+    try:
+        assert opened.wait(10), "the preview did not start"
+        assert post(alice).status_code == 302
+    finally:
+        saved.set()
+        preview.join(10)
+    assert answers == [200]
+    assert "Appearance saved." in alice.client.get(URL).get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- the page's head and footer

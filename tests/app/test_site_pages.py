@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from conexoos.app.blueprints import admin_pages as editor_view
 from conexoos.app.controllers import site_pages
 from conexoos.app.models.persistent import AuditEntry
 from conexoos.app.models.persistent.site_page import SitePage, SitePageRevision
@@ -323,6 +325,43 @@ def test_markup_in_titles_descriptions_and_text_is_shown_as_text_everywhere(
         assert "<img src=x onerror" not in html and '"><img' not in html, url
         assert "javascript:" not in html.replace("[click](javascript:alert(1))", ""), url
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html, url
+
+
+def test_a_live_preview_beside_the_save_keeps_its_flash(
+    app: Flask, mod: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The editor's live preview can be in flight while the page is saved: it read the session before the
+    save stored its flash, and must not write that older session back after it."""
+    tree = editor_view.render_tree
+    opened, saved = threading.Event(), threading.Event()
+
+    def tree_after_the_save(body: str) -> list[Any]:
+        if request.endpoint == "admin_pages.preview":  # the preview's session is open by now
+            opened.set()
+            assert saved.wait(10), "the save did not finish"
+        return tree(body)
+
+    monkeypatch.setattr(editor_view, "render_tree", tree_after_the_save)
+    previewer = app.test_client()  # the page's fetch: the same session cookie, another connection
+    cookie = mod.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    previewer.set_cookie(cookie.key, cookie.value)
+    answers: list[int] = []
+    headers = {"X-CSRFToken": mod.csrf, "Accept": "application/json"}
+    preview = threading.Thread(
+        target=lambda: answers.append(
+            previewer.post("/admin/pages/preview", json={"body": "Be kind."}, headers=headers).status_code
+        )
+    )
+    preview.start()
+    try:
+        assert opened.wait(10), "the preview did not start"
+        page_id = create(mod)
+    finally:
+        saved.set()
+        preview.join(10)
+    assert answers == [200]
+    assert "The page /p/terms is saved (revision 1)." in text(mod.client.get(f"/admin/pages/{page_id}/edit"))
 
 
 def test_preview_without_javascript_saves_nothing(app: Flask, mod: Account) -> None:

@@ -85,6 +85,14 @@ def sign_up(page: Page, live: LiveServer, username: str) -> None:
     expect(page).to_have_url(f"{live.url}/dashboard")
 
 
+def scripts_ran(page: Page) -> None:
+    """Wait until the page's deferred scripts have run (they run before DOMContentLoaded), after a click
+    that loaded a new page: until then a script's listeners are missing, and what the test does (a key
+    typed for a live preview, a button a script turns into an in-place action) is lost or done without it.
+    ``page.goto`` waits for this by itself; a page's forms sent through the API also wait (disabled)."""
+    page.wait_for_load_state("domcontentloaded")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test collected from this folder as ``browser``."""
     for item in items:

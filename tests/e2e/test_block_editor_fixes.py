@@ -79,7 +79,10 @@ def test_the_saved_status_never_covers_the_focused_button_nor_catches_taps_on_a_
     expect(status).to_have_text("Saved: header Two is hidden.")
     shown = row(page, "Two").get_by_role("button", name="Show header Two")
     expect(shown).to_be_focused()
-    page.wait_for_timeout(200)  # the scroll after the status is shown
+    page.wait_for_function(  # the scroll after the status is shown: the button ends above the status
+        "([button, status]) => button.getBoundingClientRect().bottom <= status.getBoundingClientRect().top",
+        arg=[shown.element_handle(), status.element_handle()],
+    )
     button, message = shown.bounding_box(), status.bounding_box()
     assert button is not None and message is not None
     assert button["y"] + button["height"] <= message["y"], (button, message)
@@ -178,15 +181,15 @@ def test_the_ends_of_the_list_cannot_move_further_and_delete_leaves_focus_on_a_s
     up.focus()
     page.keyboard.press("Enter")  # aria-disabled: still focusable and pressed, and it moves nothing
     expect(up).to_be_focused()
-    page.wait_for_timeout(300)
-    assert writes == []
 
     # After Delete the focus is on the next row's handle, never on its Delete button: a second Enter
     # deletes nothing.
     page.on("dialog", lambda dialog: dialog.accept())
+    one = row(page, "One").get_attribute("data-id")
     row(page, "One").get_by_role("button", name="Delete header One").focus()
     page.keyboard.press("Enter")
     expect(row(page, "Two").get_by_role("button", name="Reorder header Two")).to_be_focused()
+    assert [url.removeprefix(live.url) for url in writes] == [f"/api/blocks/{one}"]  # the delete alone
     expect(row(page, "Two").get_by_role("button", name="Move header Two up")).to_have_attribute(
         "aria-disabled", "true"
     )

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support.live_server import LiveServer
 
-from .conftest import PageFactory, set_up_site
+from .conftest import PageFactory, scripts_ran, set_up_site
 
 
 def test_live_preview_then_publish(
@@ -22,6 +22,8 @@ def test_live_preview_then_publish(
     set_up_site(editor, live_server)
     editor.get_by_role("navigation", name="Admin").get_by_role("link", name="Pages").click()
     editor.get_by_role("link", name="New page").click()
+    expect(editor).to_have_url(f"{live_server.url}/admin/pages/new")
+    scripts_ran(editor)  # the preview follows the text only once page_preview.js listens to it
     editor.get_by_label("Title").fill("Terms of use")
     editor.get_by_label("Address").fill("terms")
     editor.get_by_label("Text (Markdown)").fill(

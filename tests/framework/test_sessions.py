@@ -26,6 +26,7 @@ VIEWS = """
     from flask import jsonify, session
 
     from conexoos.framework import end_session, regenerate_session
+    from conexoos.framework.sessions import session_read_only
 
 
     def remember(value):
@@ -36,6 +37,17 @@ VIEWS = """
 
     def recall():
         return jsonify(value=session.get("value"), visits=session.get("visits"), user=session.get("user"))
+
+
+    @session_read_only
+    def peek():
+        return jsonify(value=session.get("value"))
+
+
+    @session_read_only
+    def peek_and_count():
+        session["visits"] = session.get("visits", 0) + 1
+        return jsonify(visits=session["visits"])
 
 
     def login():
@@ -53,6 +65,8 @@ VIEWS = """
         def __init__(self, app):
             app.add_url_rule("/remember/<value>", "remember", remember, methods=["POST"])
             app.add_url_rule("/recall", "recall", recall)
+            app.add_url_rule("/peek", "peek", peek)
+            app.add_url_rule("/peek-and-count", "peek_and_count", peek_and_count, methods=["POST"])
             app.add_url_rule("/login", "login", login, methods=["POST"])
             app.add_url_rule("/logout", "logout", logout, methods=["POST"])
 """
@@ -232,6 +246,29 @@ def test_regenerate_session_gives_a_stored_session_a_new_id_and_keeps_the_data(
         assert stolen.get("/recall").get_json() == EMPTY
     finally:
         forget(app, backend, old_sid, new_sid)
+
+
+def test_a_read_only_view_writes_the_stored_session_back_only_when_it_changed_it(
+    session_app: Callable[[str], Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = session_app("filesystem")
+    client = app.test_client()
+    client.post("/remember/red")
+    client.post("/login")
+    store = app.session_interface.store  # type: ignore[attr-defined]
+    written: list[str] = []
+    upsert = store._upsert_session
+    monkeypatch.setattr(
+        store, "_upsert_session", lambda *args: (written.append(str(args[-1])), upsert(*args))
+    )
+
+    assert client.get("/recall").status_code == 200
+    assert len(written) == 1  # an ordinary view stores the session again (its lifetime refreshed)
+    peeked = client.get("/peek")
+    assert peeked.get_json() == {"value": "red"} and len(written) == 1
+    assert "Set-Cookie" not in peeked.headers and "Cookie" in peeked.headers["Vary"]
+    assert client.post("/peek-and-count").get_json() == {"visits": 2}
+    assert len(written) == 2 and client.get("/recall").get_json()["visits"] == 2
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

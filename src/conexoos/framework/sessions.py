@@ -67,6 +67,7 @@ RETRY_AFTER_SECONDS = 30
 OUTAGE_LOG_EVERY_SECONDS = 60.0
 ALWAYS_SESSION_OPTIONAL = frozenset({"static", "conexoos_healthz", "conexoos_readyz"})
 SESSION_OPTIONAL_ATTRIBUTE = "conexoos_session_optional"
+SESSION_READ_ONLY_ATTRIBUTE = "conexoos_session_read_only"
 log = logging.getLogger("conexoos.sessions")
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -87,6 +88,15 @@ def session_optional(view: View) -> View:
     """Mark a view that serves a visitor whose session store is down as an anonymous one (public pages,
     redirects), instead of answering 503."""
     setattr(view, SESSION_OPTIONAL_ATTRIBUTE, True)
+    return view
+
+
+def session_read_only(view: View) -> View:
+    """Mark a view that only reads its visitor's server session (a live preview fetched while the page's
+    form is saved): unless the view changed it, the session is not written back. A server session is
+    stored whole after every request (Flask-Session refreshes it each time), so a request that read it
+    before another one stored something (a flash before its redirect) would otherwise overwrite that."""
+    setattr(view, SESSION_READ_ONLY_ATTRIBUTE, True)
     return view
 
 
@@ -127,8 +137,14 @@ def _require_session_store() -> None:
 def _session_is_optional() -> bool:
     """Whether the request's view serves a visitor without their server session (see
     :func:`session_optional`)."""
+    return request.endpoint in ALWAYS_SESSION_OPTIONAL or _view_marked(SESSION_OPTIONAL_ATTRIBUTE)
+
+
+def _view_marked(attribute: str) -> bool:
+    """Whether the request's view carries ``attribute`` (set by :func:`session_optional` or
+    :func:`session_read_only`)."""
     view = current_app.view_functions.get(request.endpoint or "")
-    return request.endpoint in ALWAYS_SESSION_OPTIONAL or getattr(view, SESSION_OPTIONAL_ATTRIBUTE, False)
+    return bool(getattr(view, attribute, False))
 
 
 def _anonymous_lifetime(config: Any) -> timedelta:
@@ -268,6 +284,10 @@ class AnonymousCookieSessions(SessionInterface):
         if isinstance(session, HybridSession) and session.store_error is not None:
             return  # nothing written: the cookie keeps naming the server session until the store answers
         if isinstance(session, HybridSession) and session.stored:
+            if not session.modified and _view_marked(SESSION_READ_ONLY_ATTRIBUTE):
+                if session.accessed:
+                    response.vary.add("Cookie")  # as Flask-Session would: the answer depends on the session
+                return  # neither the store nor the cookie is written (see session_read_only)
             try:
                 self.store.save_session(app, session, response)
             except STORE_UNREACHABLE as error:

@@ -19,6 +19,7 @@ from conexoos.app.controllers.roles import ADMIN, MODERATOR, staff_only
 from conexoos.app.models.forms.site_page import SitePageForm
 from conexoos.app.models.persistent.site_page import SitePage, SitePageRevision
 from conexoos.app.utils.markdown import render, render_tree
+from conexoos.framework.sessions import session_read_only
 
 admin_pages = staff_only(Blueprint("admin_pages", __name__, url_prefix="/admin/pages"), ADMIN, MODERATOR)
 PREVIEW = "preview"
@@ -71,9 +72,11 @@ def edit(page_id: int) -> Response | str | tuple[str, int]:
 
 
 @admin_pages.route("/preview", methods=["POST"])
+@session_read_only
 def preview() -> Response:
     """The sanitised HTML of the posted Markdown ``body``, nothing saved: JSON ``{"html": ..., "nodes":
-    [...]}``, the nodes being the same HTML as a tree (see ``utils/markdown.render_tree``)."""
+    [...]}``, the nodes being the same HTML as a tree (see ``utils/markdown.render_tree``). It only reads
+    the session: the editor asks for it while its form may be saving, whose flash a write-back would lose."""
     payload = request.get_json(silent=True)
     body = payload.get("body") if isinstance(payload, dict) else request.form.get("body")
     if not isinstance(body, str):

@@ -16,6 +16,7 @@ from conexoos.app.controllers.themes import THEMES, Theme, theme_key
 from conexoos.app.utils.csp import allow_style
 from conexoos.app.utils.io import InvalidImage
 from conexoos.framework import error_response
+from conexoos.framework.sessions import session_read_only
 
 appearance_settings = Blueprint("appearance_settings", __name__, url_prefix="/settings")
 PREVIEW_SELECTOR = ".appearance-preview"
@@ -60,10 +61,12 @@ def submit() -> BaseResponse | tuple[str, int]:
 
 
 @appearance_settings.route("/appearance/preview", methods=["POST"])
+@session_read_only
 @login_required
 def preview() -> Response:
     """The custom properties of the preview for the choices posted, and what fails contrast (JSON); 400
-    for a body that is no form, 422 naming a bad field."""
+    for a body that is no form, 422 naming a bad field. It only reads the session: the page asks for it
+    while its form may be saving, whose "Appearance saved." flash a write-back would lose."""
     problem = not_a_form()
     if problem:
         return error_response(400, problem, code="malformed")

@@ -182,6 +182,7 @@
         feedback.firstField(addForm)?.focus();
       }).catch((error) => feedback.showError(addForm, errorBox, error));
     });
+    feedback.enableForm(addForm); // bound: it can be sent now (never before, as a GET of the page)
 
     list.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-action]");

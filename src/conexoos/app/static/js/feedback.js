@@ -145,5 +145,13 @@
     markInvalid(control, inWords(error.message, error.field, control))?.focus();
   }
 
-  window.conexoosFeedback = { say, whileSaving, showError, explain, markInvalid, clearErrors, firstField };
+  // A form the page's script sends (through the JSON API) holds its controls in a disabled
+  // <fieldset class="needs-script">: until its script has bound it, and with JavaScript off, it cannot be
+  // sent natively (a GET of the page would put what was typed, a lock's password too, in the URL and the
+  // access logs). The script enables it once its submit listener is in place.
+  const enableForm = (form) => {
+    for (const fieldset of form.querySelectorAll("fieldset.needs-script")) fieldset.disabled = false;
+  };
+
+  window.conexoosFeedback = { say, whileSaving, showError, explain, markInvalid, clearErrors, firstField, enableForm };
 })();

@@ -140,6 +140,9 @@
         status.textContent = describe(error);
       }
     });
+    // Bound: the form can be sent now. Until then its disabled <fieldset class="needs-script"> kept the
+    // password out of a GET of the page's URL (as in feedback.js).
+    form.querySelector("fieldset.needs-script").disabled = false;
   }
 
   const signIn = document.getElementById("passkey-login");

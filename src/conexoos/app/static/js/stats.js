@@ -216,6 +216,8 @@
   const status = { live: "Live updates: on", offline: "Live updates: reconnecting…", refused: "Live updates: off" };
   form.elements.preset.addEventListener("change", () => { applyPreset(); if (form.elements.preset.value !== "custom") reload().catch(showError); });
   form.addEventListener("submit", (event) => { event.preventDefault(); reload().catch(showError); });
+  // Bound: the range can be sent now (its disabled <fieldset class="needs-script">, as in feedback.js).
+  form.querySelector("fieldset.needs-script").disabled = false;
   function showError(error) { errorBox.textContent = error.message; }
   let drawnWidth = 0;
   window.addEventListener("resize", () => {
