@@ -129,10 +129,10 @@ def _row(payload: Payload) -> dict[str, Any] | None:
     """The table row of a queued event; None for a bot's (not counted), and, with an error line, for a
     payload that is not an event."""
     try:
-        payload = _classified(payload)
-        if payload is None:
+        classified = _classified(payload)
+        if classified is None:
             return None
-        row = {name: payload[name] for name in COLUMNS}
+        row = {name: classified[name] for name in COLUMNS}
         row["occurred_at"] = datetime.fromisoformat(str(payload["occurred_at"]))
         if payload.get("visitor_key"):  # recorded while the salt was unreadable: salted now
             row["visitor_hash"] = hash_of_deferred(str(payload["visitor_key"]), row["occurred_at"].date())
