@@ -144,6 +144,42 @@ def test_a_visitor_recorded_without_the_salt_is_hashed_by_the_flush(app: Flask, 
         assert "192.0.2.9" not in stored
 
 
+IPHONE_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Mobile/15E148 Safari/604.1"
+)
+SPIDER_UA = "Mozilla/5.0 (compatible; StatusCake)"
+"""A monitor ua-parser knows as a "Spider" device, which the bot pattern alone does not catch."""
+
+
+def test_the_flush_classifies_the_queued_user_agent_and_drops_what_is_a_bot(
+    app: Flask, alice: Account
+) -> None:
+    """A view is queued with its User-Agent (the request runs no ua-parser); the flush stores its device,
+    system and browser, and leaves out a bot only ua-parser recognises. A payload queued by an earlier
+    release (classified already, no User-Agent) is stored as it is."""
+    Visitor(user_agent=IPHONE_UA).view(app.test_client(), "alice")
+    Visitor(ip="198.51.100.2", user_agent=SPIDER_UA).view(app.test_client(), "alice")
+    with app.app_context():
+        assert event_buffer.pending() == 2  # the spider looks like a browser to the request
+        event_buffer.enqueue(
+            {
+                "event_id": "00000000-0000-4000-8000-000000000002",
+                **{"owner_id": alice.id, "link_id": None, "kind": "view", "occurred_at": RECORDED_AT},
+                **{"referrer_host": "", "utm_source": "", "utm_medium": "", "utm_campaign": ""},
+                **{"device": "tablet", "os": "iOS", "browser": "Safari", "country": "", "visitor_hash": ""},
+            }
+        )
+    assert flush_events(app) == 3
+    with app.app_context():
+        columns = (AnalyticsEvent.device, AnalyticsEvent.os, AnalyticsEvent.browser)
+        stored = db.session.execute(select(*columns).order_by(AnalyticsEvent.occurred_at)).all()
+    assert sorted(tuple(row) for row in stored) == [
+        ("mobile", "iOS", "Mobile Safari"),
+        ("tablet", "iOS", "Safari"),
+    ]
+
+
 def test_a_click_no_queue_can_keep_is_a_503_not_a_500(app: Flask, alice: Account, link_id: int) -> None:
     queue = queue_of(app)
     assert isinstance(queue, FileQueue)

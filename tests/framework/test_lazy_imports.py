@@ -51,6 +51,7 @@ FIRST_USE_ONLY = (
     # the blueprints registered by their rules (framework/lazy_blueprints.py), and what only they use
     *(blueprint.reference.partition(":")[0] for blueprint in LAZY_BLUEPRINTS.values()),
     "conexoos.app.blueprints.login_completion",
+    "ua_parser_builtins.lazy",  # ua-parser's patterns: the analytics flush classifies, not the request
 )
 SEED = """
 import sys

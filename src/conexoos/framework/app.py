@@ -47,6 +47,7 @@ from .storage import install_media
 from .sync_checks import remember_sync_checks
 from .task_status import StatusBook
 from .tasks import Scheduler, slot_lock, status_store
+from .template_cache import install_template_cache
 from .urls import install_public_url
 
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
@@ -150,6 +151,7 @@ def _make_flask(project: Project, settings: Settings) -> Flask:
         instance_path=str(settings.instance_path),
     )
     app.url_rule_class = LazyBuildRule
+    install_template_cache(app, settings.instance_path)
     loaders: list[BaseLoader] = [FileSystemLoader(str(templates))] if templates else []
     loaders.append(PackageLoader("conexoos.framework", "templates"))
     app.jinja_loader = ChoiceLoader(loaders)

@@ -1,6 +1,11 @@
 """Recording page views and link clicks: each is queued in the write buffer (controllers/event_buffer.py)
 and inserted by the ``analytics-buffer-flush`` task, so a request never writes to the database for them;
-bots, the owner and HEAD requests (link checkers, prefetchers: nobody saw the page) are left out."""
+bots, the owner and HEAD requests (link checkers, prefetchers: nobody saw the page) are left out.
+
+The request queues the visitor's User-Agent, not its classification: ua-parser (a few hundred regular
+expressions, compiled as strings need them: tens of milliseconds for a worker's first browser) runs in
+the flush, which stores the device, system and browser and drops what it finds to be a bot. The request
+leaves out only what one regular expression says is a bot (``looks_like_bot``)."""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.event import CLICK, VIEW
 from conexoos.app.settings import AnalyticsSettings
 from conexoos.app.utils.text import tracking_text
-from conexoos.app.utils.useragent import classify
+from conexoos.app.utils.useragent import looks_like_bot
 from conexoos.framework import db, runtime
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE
 from conexoos.framework.write_buffer import WriteBufferError
@@ -34,6 +39,8 @@ NOT_RECORDED = "This visit could not be recorded right now. Try again in a minut
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 OWNER_ROOM = "owner:{}"
 UTM_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign")
+MAX_USER_AGENT = 2000
+"""The longest User-Agent read (a longer one is cut): the flush classifies it, the visitor hash uses it."""
 
 
 def record_view(owner_id: int) -> bool:
@@ -60,10 +67,9 @@ def _record(kind: str, owner_id: int, link_id: int | None) -> str | None:
 
     Raises ServiceUnavailable (503) when no queue could keep it: the visitor is not told it was counted."""
     headers = request.headers
-    user_agent = tracking_text(headers.get("User-Agent", ""), 2000)
-    client = classify(user_agent)
+    user_agent = tracking_text(headers.get("User-Agent", ""), MAX_USER_AGENT)
     # GET, and the POST that answers a link's lock form; HEAD (link checkers, prefetchers) never counts.
-    if request.method not in ("GET", "POST") or client.is_bot or _is_owner(owner_id):
+    if request.method not in ("GET", "POST") or looks_like_bot(user_agent) or _is_owner(owner_id):
         return None
     now = utcnow()
     occurred_at = now.isoformat()
@@ -75,9 +81,7 @@ def _record(kind: str, owner_id: int, link_id: int | None) -> str | None:
         occurred_at=occurred_at,
         referrer_host=referrer_host(headers.get("Referer", "")),
         **_campaign(),
-        device=client.device,
-        os=client.os,
-        browser=client.browser,
+        user_agent=user_agent,  # classified by the flush (event_buffer)
         country=request_country(),
         **_visitor(request.remote_addr or "", user_agent, now),
     )

@@ -26,6 +26,7 @@ from sqlalchemy.sql.dml import Insert
 from conexoos.app.models.persistent import AnalyticsEvent, User
 from conexoos.app.models.persistent.base import transaction
 from conexoos.app.models.persistent.event import EventQuarantine
+from conexoos.app.utils.useragent import classify
 from conexoos.framework import db, runtime
 from conexoos.framework.write_buffer import Payload, WriteQueue, drain, open_write_buffer
 
@@ -125,9 +126,13 @@ def _insert() -> Insert:
 
 
 def _row(payload: Payload) -> dict[str, Any] | None:
-    """The table row of a queued event; None (and an error line) for a payload that is not one."""
+    """The table row of a queued event; None for a bot's (not counted), and, with an error line, for a
+    payload that is not an event."""
     try:
-        row = {name: payload[name] for name in COLUMNS}
+        classified = _classified(payload)
+        if classified is None:
+            return None
+        row = {name: classified[name] for name in COLUMNS}
         row["occurred_at"] = datetime.fromisoformat(str(payload["occurred_at"]))
         if payload.get("visitor_key"):  # recorded while the salt was unreadable: salted now
             row["visitor_hash"] = hash_of_deferred(str(payload["visitor_key"]), row["occurred_at"].date())
@@ -135,6 +140,18 @@ def _row(payload: Payload) -> dict[str, Any] | None:
         log.error("analytics flush: a queued payload is not an event (%r); set aside: %r", error, payload)
         return None
     return row
+
+
+def _classified(payload: Payload) -> Payload | None:
+    """``payload`` with the device, system and browser of its ``user_agent`` (which the request queued,
+    see controllers/analytics.py), or None when that is a bot's; a payload queued with them already (by
+    an earlier release) as it is."""
+    if "user_agent" not in payload:
+        return payload
+    client = classify(str(payload["user_agent"]))
+    if client.is_bot:
+        return None
+    return {**payload, "device": client.device, "os": client.os, "browser": client.browser}
 
 
 def _rows_of_living_owners(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

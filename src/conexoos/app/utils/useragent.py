@@ -119,13 +119,20 @@ def _device_families() -> DeviceFamilies:
     return DeviceFamilies(cast(list[DeviceMatcher], _resolver().device_matchers))
 
 
+def looks_like_bot(user_agent: str) -> bool:
+    """Whether the string alone says bot (empty, or a crawler's or link-preview fetcher's name): one
+    regular expression, for a request to decide whether to count a visit without ua-parser. :func:`classify`
+    says bot for these and for what ua-parser knows as a spider too."""
+    return not user_agent.strip() or _BOT_PATTERN.search(user_agent) is not None
+
+
 @lru_cache(maxsize=4096)
 def classify(user_agent: str) -> ClientInfo:
     """Classify a User-Agent header (cached: the same few strings come again and again).
 
     The same answer as from ua-parser's full parse (``Parser.parse``), whose device family is read only
     when it may be "Spider" or "iPhone" (see :class:`DeviceFamilies`)."""
-    if not user_agent.strip() or _BOT_PATTERN.search(user_agent):
+    if looks_like_bot(user_agent):
         return ClientInfo("bot", "", "")
     result = _resolver()(user_agent, Domain.USER_AGENT | Domain.OS)
     os_family = result.os.family if result.os else ""
