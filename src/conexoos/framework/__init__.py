@@ -1,17 +1,20 @@
 """The Conexoos framework: run any project laid out the seed-001 way on Flask."""
 
-from .lazy import install_lazy_packages
-from .rate_limit_storage import install_storage_schemes
+from .startup_gc import collection_paused
 
-install_lazy_packages()  # first: the modules below import Flask-SocketIO, which imports socketio
-install_storage_schemes()  # before Flask-Limiter looks its storage up
+with collection_paused():  # importing makes objects that all stay: see startup_gc
+    from .lazy import install_lazy_packages
+    from .rate_limit_storage import install_storage_schemes
 
-from .app import Runtime, create_app, runtime  # noqa: E402
-from .config import Settings, load_settings  # noqa: E402
-from .database import db  # noqa: E402
-from .errors import ConexoosError, ConfigError, ProjectError, ReadOnlyDatabaseError  # noqa: E402
-from .http_errors import error_response, wants_json  # noqa: E402
-from .sessions import current_session_id, end_session, regenerate_session, require_session_store  # noqa: E402
+    install_lazy_packages()  # first: the modules below import Flask-SocketIO, which imports socketio
+    install_storage_schemes()  # before Flask-Limiter looks its storage up
+
+    from .app import Runtime, create_app, runtime
+    from .config import Settings, load_settings
+    from .database import db
+    from .errors import ConexoosError, ConfigError, ProjectError, ReadOnlyDatabaseError
+    from .http_errors import error_response, wants_json
+    from .sessions import current_session_id, end_session, regenerate_session, require_session_store
 
 __all__ = [
     "ConexoosError",

@@ -42,6 +42,7 @@ from .realtime import create_socketio
 from .routing import LazyBuildRule
 from .services import Services
 from .sessions import configure_sessions, init_sessions
+from .startup_gc import collection_paused
 from .static_files import install_static_files
 from .storage import install_media
 from .sync_checks import remember_sync_checks
@@ -85,6 +86,16 @@ def create_app(
     workers of a server load those of its master), or is False (``conexoos plugins`` works without them,
     so that a plugin that fails to load can still be disabled).
     """
+    with collection_paused():  # the project's import and the app's making: objects that stay (startup_gc)
+        return _create_app(project, config, overrides, plugins)
+
+
+def _create_app(
+    project: str | os.PathLike[str] | Project | None,
+    config: str | os.PathLike[str] | Settings | None,
+    overrides: dict[str, Any] | None,
+    plugins: bool | Collection[str],
+) -> Flask:
     located = project if isinstance(project, Project) else locate_project(project)
     forget_unloaded_models()  # before the project's server package is imported for its schema
     expect_config(config, overrides)  # flask-framework's Environment may be read by that import

@@ -38,6 +38,7 @@ from .project import Project, locate_project, project_schema
 from .project_config import project_config
 from .smtp import mail_startup_warnings
 from .startup import wait_for_databases
+from .startup_gc import keep_startup_objects
 
 ACCESS_LOG_NAME = "gunicorn.access.log"
 ERROR_LOG_NAME = "gunicorn.error.log"
@@ -75,7 +76,9 @@ class GunicornServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self) -> Flask:
-        return create_app(self._project, self._settings, plugins=self._plugins)
+        app = create_app(self._project, self._settings, plugins=self._plugins)
+        keep_startup_objects()  # in the worker, which serves this app until it ends (startup_gc)
+        return app
 
     def run(self) -> None:
         """Run the arbiter; for gevent workers, first re-execute this process monkey-patched."""
