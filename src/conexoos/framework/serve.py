@@ -38,7 +38,7 @@ from .project import Project, locate_project, project_schema
 from .project_config import project_config
 from .smtp import mail_startup_warnings
 from .startup import wait_for_databases
-from .startup_gc import keep_startup_objects
+from .startup_gc import collection_paused, keep_startup_objects
 
 ACCESS_LOG_NAME = "gunicorn.access.log"
 ERROR_LOG_NAME = "gunicorn.error.log"
@@ -76,8 +76,9 @@ class GunicornServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self) -> Flask:
-        app = create_app(self._project, self._settings, plugins=self._plugins)
-        keep_startup_objects()  # in the worker, which serves this app until it ends (startup_gc)
+        with collection_paused():  # in the worker, which serves this app until it ends (startup_gc)
+            app = create_app(self._project, self._settings, plugins=self._plugins)
+            keep_startup_objects()
         return app
 
     def run(self) -> None:

@@ -32,5 +32,7 @@ def collection_paused() -> Iterator[None]:
 
 def keep_startup_objects() -> None:
     """Leave the objects made so far out of every later collection (see the module): for the process
-    that serves the app it has just made (``wsgi.py``, ``conexoos serve``'s workers)."""
+    that serves the app it has just made (``wsgi.py``, ``conexoos serve``'s workers). Called inside
+    :func:`collection_paused`, before the collector runs again, the objects are never walked even once:
+    re-enabled first, its next collection would walk every one of them (they are all still young)."""
     gc.freeze()
