@@ -11,6 +11,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import create_engine, text
 
 from tests.conftest import AppFactory
-from tests.support.services import require_memcached
+from tests.support.services import fresh_database, require_memcached
 
 from .helpers import write_project
 from .test_sessions import BACKENDS, cookie_value, forget, prefix, session_overrides
@@ -77,9 +78,12 @@ def logged_in(tmp_path: Path, make_app: AppFactory) -> Iterator[Callable[[str], 
     project = write_project(tmp_path / "unmodified", {"server/web.py": VIEWS})
     app_name = f"unmodified-{secrets.token_hex(4)}"
     made: list[tuple[Flask, str, str]] = []
+    databases = ExitStack()
 
     def make(backend: str) -> tuple[Flask, Any, str]:
-        app = make_app(project, session_overrides(backend, app_name))
+        backend, _, kind = backend.partition(":")
+        options = {"database_url": databases.enter_context(fresh_database(kind))} if kind else {}
+        app = make_app(project, session_overrides(backend, app_name), **options)
         client = app.test_client()
         assert client.post("/login").status_code == 200
         sid = cookie_value(client)
@@ -89,9 +93,17 @@ def logged_in(tmp_path: Path, make_app: AppFactory) -> Iterator[Callable[[str], 
     yield make
     for app, backend, sid in made:
         forget(app, backend, sid)
+    databases.close()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+STORES = [
+    *BACKENDS,
+    *(pytest.param(f"sqlalchemy:{kind}", marks=pytest.mark.services) for kind in ("postgresql", "mariadb")),
+]
+"""Every backend; the database one on SQLite (the default), PostgreSQL and MariaDB."""
+
+
+@pytest.mark.parametrize("backend", STORES)
 def test_an_unmodified_session_does_not_overwrite_a_flash_stored_meanwhile(
     logged_in: Callable[[str], tuple[Flask, Any, str]], backend: str
 ) -> None:
@@ -119,11 +131,12 @@ def test_an_unmodified_session_does_not_overwrite_a_flash_stored_meanwhile(
     assert client.get("/messages").get_json() == {"messages": []}  # the flash, once shown, is gone
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", STORES)
 def test_an_unmodified_session_still_slides_its_expiry_and_its_cookie(
     logged_in: Callable[[str], tuple[Flask, Any, str]], backend: str
 ) -> None:
     app, client, sid = logged_in(backend)
+    backend = backend.partition(":")[0]
     key = prefix(app) + sid
     assert seconds_left(app, backend, key) > LIFETIME.total_seconds() - 60
     shorten(app, backend, key)
@@ -139,7 +152,7 @@ def test_an_unmodified_session_still_slides_its_expiry_and_its_cookie(
     assert client.get("/recall").get_json() == {"user": "ana"}  # the data is still read back whole
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", STORES)
 def test_an_expiry_refresh_does_not_bring_a_deleted_session_back(
     logged_in: Callable[[str], tuple[Flask, Any, str]], backend: str
 ) -> None:
