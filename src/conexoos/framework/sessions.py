@@ -13,6 +13,11 @@ that says so, through :class:`SessionStoreUnavailable`, instead of a 500 after t
 marked :func:`session_optional` (public pages, click redirects) are served to such a visitor as to an
 anonymous one, and nothing is written: the cookie keeps naming the server session for when the store
 answers again. Anonymous visitors never touch the store at all.
+
+A server session is stored whole only when the request modified it; otherwise only its expiry (and the
+cookie's) slides, so that a request that read it before another one stored something (a flash, a 2FA
+step) does not write its older copy back (:mod:`.session_refresh`). Two requests that both modify one
+session are last-writer-wins.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from .database import db
 from .errors import ConfigError
 from .logs import EveryFewSeconds
 from .services import Services
+from .session_refresh import refresh_unmodified
 from .session_serializer import install_lazy_serializer
 
 SESSION_TABLE = "framework_sessions"
@@ -93,9 +99,9 @@ def session_optional(view: View) -> View:
 
 def session_read_only(view: View) -> View:
     """Mark a view that only reads its visitor's server session (a live preview fetched while the page's
-    form is saved): unless the view changed it, the session is not written back. A server session is
-    stored whole after every request (Flask-Session refreshes it each time), so a request that read it
-    before another one stored something (a flash before its redirect) would otherwise overwrite that."""
+    form is saved): unless the view changed it, neither the session's expiry nor its cookie is refreshed.
+    No longer needed against lost flashes (no unmodified session is written back, see
+    :mod:`.session_refresh`); it now only spares the store the expiry refresh of frequent calls."""
     setattr(view, SESSION_READ_ONLY_ATTRIBUTE, True)
     return view
 
@@ -289,7 +295,7 @@ class AnonymousCookieSessions(SessionInterface):
                     response.vary.add("Cookie")  # as Flask-Session would: the answer depends on the session
                 return  # neither the store nor the cookie is written (see session_read_only)
             try:
-                self.store.save_session(app, session, response)
+                self._save_stored(app, session, response)
             except STORE_UNREACHABLE as error:
                 # Too late to raise (Flask would answer 500): the response itself becomes the 503, unless
                 # its view serves visitors without their session (a public page keeps its answer).
@@ -298,6 +304,15 @@ class AnonymousCookieSessions(SessionInterface):
                     _become_unavailable(app, response)
         else:
             self.cookie.save_session(app, session, response)
+
+    def _save_stored(self, app: Flask, session: HybridSession, response: Response) -> None:
+        """Store a modified (or emptied) server session whole; of an unmodified one only slide the expiry,
+        so that a request that read it before another stored something does not write its older copy back
+        (see :mod:`.session_refresh`)."""
+        if session.modified or not session:
+            self.store.save_session(app, session, response)
+        else:
+            refresh_unmodified(app, self.store, session, response)
 
     def to_server(self, session: HybridSession) -> None:
         """Give ``session`` a new server-side id, keeping its data; a stored one's old id is deleted."""

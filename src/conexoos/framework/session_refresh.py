@@ -1,0 +1,116 @@
+"""Keeping an unmodified server session alive without writing its data back.
+
+Flask-Session (``SESSION_REFRESH_EACH_REQUEST``) stores the whole session after every request to slide its
+expiry. Two requests of one browser that overlap (a dashboard's JSON calls beside a form post, two tabs)
+then race: the one that read the session before the other stored something (a flash, a 2FA step, a CSRF
+secret) writes its older copy back last, and that is lost. Here a request that did not modify its session
+only pushes the expiry forward, in place, where the store can:
+
+- Redis: ``EXPIRE`` on the key;
+- memcached: ``touch`` on the key;
+- the database: an ``UPDATE`` of the expiry column only;
+- files (cachelib's ``FileSystemCache``): the expiry is the file's first four bytes (the data follows), so
+  those four bytes are rewritten in place and the data is never read or written. A concurrent save replaces
+  the file by a rename: the new expiry then lands in the replaced file (harmless, the new one has a fresh
+  expiry of its own); a session deleted meanwhile (logout) is not brought back, its file is not created.
+
+Any other store gets the whole session written back, as Flask-Session would (racy, but alive). A modified
+session is stored whole, as before: two requests that both modify one session are last-writer-wins.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import time
+from datetime import UTC, datetime, timedelta
+
+from cachelib import FileSystemCache
+from flask import Flask, Response
+from flask_session.base import ServerSideSession, ServerSideSessionInterface
+from flask_session.cachelib import CacheLibSessionInterface
+from flask_session.memcached import MemcachedSessionInterface
+from flask_session.redis import RedisSessionInterface
+from flask_session.sqlalchemy import SqlAlchemySessionInterface
+from sqlalchemy import update
+
+FILE_EXPIRY_HEADER = struct.Struct("I")
+"""cachelib's ``FileSystemCache`` file layout: the expiry (Unix seconds, native unsigned int), then the
+pickled value."""
+
+
+def refresh_unmodified(
+    app: Flask, store: ServerSideSessionInterface, session: ServerSideSession, response: Response
+) -> None:
+    """Slide the expiry of the stored, unmodified, non-empty ``session`` and of its cookie, without
+    writing its data (see the module's description); what Flask-Session does otherwise is kept: ``Vary:
+    Cookie`` when the session was read, and nothing refreshed unless ``SESSION_REFRESH_EACH_REQUEST``."""
+    if session.accessed:
+        response.vary.add("Cookie")
+    if not store.should_set_storage(app, session):
+        return
+    store_id = store._get_store_id(session.sid)
+    if not refresh_expiry(store, store_id, app.permanent_session_lifetime):
+        store._upsert_session(app.permanent_session_lifetime, session, store_id)
+    if store.should_set_cookie(app, session):
+        _set_cookie(app, store, session, response)
+
+
+def refresh_expiry(store: ServerSideSessionInterface, store_id: str, lifetime: timedelta) -> bool:
+    """Push the expiry of the stored session ``store_id`` to ``lifetime`` from now, without touching its
+    data; False for a store that cannot (the caller then writes the session whole). A session that is no
+    longer stored stays gone."""
+    seconds = int(lifetime.total_seconds())
+    if isinstance(store, RedisSessionInterface):
+        store.client.expire(store_id, seconds)
+    elif isinstance(store, MemcachedSessionInterface):
+        store.client.touch(store_id, store._get_memcache_timeout(seconds), noreply=False)
+    elif isinstance(store, SqlAlchemySessionInterface):
+        _update_database_expiry(store, store_id, lifetime)
+    elif isinstance(store, CacheLibSessionInterface) and isinstance(store.cache, FileSystemCache):
+        _rewrite_file_expiry(store.cache, store_id, seconds)
+    else:
+        return False
+    return True
+
+
+def _update_database_expiry(store: SqlAlchemySessionInterface, store_id: str, lifetime: timedelta) -> None:
+    """``UPDATE`` of the expiry column alone, in Flask-Session's naive UTC."""
+    model = store.sql_session_model
+    expiry = datetime.now(UTC).replace(tzinfo=None) + lifetime
+    try:
+        store.client.session.execute(update(model).where(model.session_id == store_id).values(expiry=expiry))
+        store.client.session.commit()
+    except Exception:
+        store.client.session.rollback()
+        raise
+
+
+def _rewrite_file_expiry(cache: FileSystemCache, store_id: str, seconds: int) -> None:
+    """Overwrite the expiry header of the session's file in place (never created: a deleted session stays
+    deleted)."""
+    try:
+        descriptor = os.open(cache._get_filename(store_id), os.O_WRONLY)
+    except FileNotFoundError:
+        return  # deleted meanwhile (a logout in another tab): nothing to keep alive
+    try:
+        os.pwrite(descriptor, FILE_EXPIRY_HEADER.pack(int(time.time()) + seconds), 0)
+    finally:
+        os.close(descriptor)
+
+
+def _set_cookie(
+    app: Flask, store: ServerSideSessionInterface, session: ServerSideSession, response: Response
+) -> None:
+    """The session cookie with a fresh expiry, exactly as Flask-Session's ``save_session`` sets it."""
+    response.set_cookie(
+        key=store.get_cookie_name(app),
+        value=store._sign(app, session.sid) if store.use_signer else session.sid,
+        expires=store.get_expiration_time(app, session),
+        httponly=store.get_cookie_httponly(app),
+        domain=store.get_cookie_domain(app),
+        path=store.get_cookie_path(app),
+        secure=store.get_cookie_secure(app),
+        samesite=store.get_cookie_samesite(app) if store.has_same_site_capability else None,
+    )
+    response.vary.add("Cookie")

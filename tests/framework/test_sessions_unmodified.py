@@ -1,0 +1,280 @@
+"""A request that did not modify its server session does not write it back (a request that read it before
+another one stored a flash would otherwise write its older copy back last); the session's expiry in the
+store and the cookie's still slide with every request, on every backend."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import struct
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from pymemcache.exceptions import MemcacheUnexpectedCloseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import create_engine, text
+
+from tests.conftest import AppFactory
+from tests.support.services import fresh_database, require_memcached
+
+from .helpers import write_project
+from .test_sessions import BACKENDS, cookie_value, forget, prefix, session_overrides
+
+VIEWS = """
+    from flask import current_app, flash, get_flashed_messages, jsonify, session
+
+    from conexoos.framework import regenerate_session
+
+
+    def login():
+        regenerate_session()
+        session["user"] = "ana"
+        return jsonify(user="ana")
+
+
+    def notify(message):
+        flash(message)
+        return jsonify(flashed=message)
+
+
+    def messages():
+        return jsonify(messages=get_flashed_messages())
+
+
+    def slow_read():
+        user = session.get("user")
+        current_app.config["WHILE_READING"]()  # the test stores something in the session meanwhile
+        return jsonify(user=user)
+
+
+    def recall():
+        return jsonify(user=session.get("user"))
+
+
+    class Route:
+        def __init__(self, app):
+            app.add_url_rule("/login", "login", login, methods=["POST"])
+            app.add_url_rule("/notify/<message>", "notify", notify, methods=["POST"])
+            app.add_url_rule("/messages", "messages", messages)
+            app.add_url_rule("/slow-read", "slow_read", slow_read)
+            app.add_url_rule("/recall", "recall", recall)
+"""
+LIFETIME = timedelta(days=14)
+SHORT = 100
+"""Seconds of life the tests leave a stored session before an unmodified request slides it again."""
+
+
+@pytest.fixture
+def logged_in(tmp_path: Path, make_app: AppFactory) -> Iterator[Callable[[str], tuple[Flask, Any, str]]]:
+    """An app on ``backend`` and a client signed in to it (its session id); the session is forgotten after."""
+    project = write_project(tmp_path / "unmodified", {"server/web.py": VIEWS})
+    app_name = f"unmodified-{secrets.token_hex(4)}"
+    made: list[tuple[Flask, str, str]] = []
+    databases = ExitStack()
+
+    def make(backend: str) -> tuple[Flask, Any, str]:
+        backend, _, kind = backend.partition(":")
+        options = {"database_url": databases.enter_context(fresh_database(kind))} if kind else {}
+        app = make_app(project, session_overrides(backend, app_name), **options)
+        client = app.test_client()
+        assert client.post("/login").status_code == 200
+        sid = cookie_value(client)
+        made.append((app, backend, sid))
+        return app, client, sid
+
+    yield make
+    for app, backend, sid in made:
+        forget(app, backend, sid)
+    databases.close()
+
+
+STORES = [
+    *BACKENDS,
+    *(pytest.param(f"sqlalchemy:{kind}", marks=pytest.mark.services) for kind in ("postgresql", "mariadb")),
+]
+"""Every backend; the database one on SQLite (the default), PostgreSQL and MariaDB."""
+
+
+@pytest.mark.parametrize("backend", STORES)
+def test_an_unmodified_session_does_not_overwrite_a_flash_stored_meanwhile(
+    logged_in: Callable[[str], tuple[Flask, Any, str]], backend: str
+) -> None:
+    app, client, sid = logged_in(backend)
+    reading, stored = threading.Event(), threading.Event()
+
+    def while_reading() -> None:
+        reading.set()
+        assert stored.wait(10), "the flash was not stored"
+
+    app.config["WHILE_READING"] = while_reading
+    reader = app.test_client()  # the dashboard's JSON call: the same cookie, another connection
+    reader.set_cookie("session", sid)
+    answers: list[Any] = []
+    thread = threading.Thread(target=lambda: answers.append(reader.get("/slow-read").get_json()))
+    thread.start()
+    try:
+        assert reading.wait(10), "the reader did not start"
+        assert client.post("/notify/saved").status_code == 200
+    finally:
+        stored.set()
+        thread.join(10)
+    assert answers == [{"user": "ana"}]
+    assert client.get("/messages").get_json() == {"messages": ["saved"]}
+    assert client.get("/messages").get_json() == {"messages": []}  # the flash, once shown, is gone
+
+
+@pytest.mark.parametrize("backend", STORES)
+def test_an_unmodified_session_still_slides_its_expiry_and_its_cookie(
+    logged_in: Callable[[str], tuple[Flask, Any, str]], backend: str
+) -> None:
+    app, client, sid = logged_in(backend)
+    backend = backend.partition(":")[0]
+    key = prefix(app) + sid
+    assert seconds_left(app, backend, key) > LIFETIME.total_seconds() - 60
+    shorten(app, backend, key)
+    assert seconds_left(app, backend, key) <= SHORT
+
+    response = client.get("/recall")
+    assert response.get_json() == {"user": "ana"}
+    assert seconds_left(app, backend, key) > LIFETIME.total_seconds() - 60
+    assert "Cookie" in response.headers["Vary"]
+    cookie = client.get_cookie("session")
+    assert cookie is not None and cookie.value == sid and cookie.expires is not None
+    assert cookie.expires > datetime.now(UTC) + LIFETIME - timedelta(minutes=1)
+    assert client.get("/recall").get_json() == {"user": "ana"}  # the data is still read back whole
+
+
+@pytest.mark.parametrize("backend", STORES)
+def test_an_expiry_refresh_does_not_bring_a_deleted_session_back(
+    logged_in: Callable[[str], tuple[Flask, Any, str]], backend: str
+) -> None:
+    """A request that read the session before a logout elsewhere deleted it keeps it deleted."""
+    app, client, sid = logged_in(backend)
+    reading, deleted = threading.Event(), threading.Event()
+
+    def while_reading() -> None:
+        reading.set()
+        assert deleted.wait(10), "the session was not deleted"
+
+    app.config["WHILE_READING"] = while_reading
+    thread = threading.Thread(target=lambda: client.get("/slow-read"))
+    thread.start()
+    try:
+        assert reading.wait(10), "the reader did not start"
+        store: Any = app.session_interface.store  # type: ignore[attr-defined]
+        with app.app_context():
+            store._delete_session(prefix(app) + sid)
+    finally:
+        deleted.set()
+        thread.join(10)
+    other = app.test_client()
+    other.set_cookie("session", sid)
+    assert other.get("/recall").get_json() == {"user": None}
+
+
+def seconds_left(app: Flask, backend: str, key: str) -> float:
+    """How long the store itself still keeps the session ``key``, read from the store."""
+    if backend == "redis":
+        return float(app.extensions["conexoos"].services.redis.ttl(key))
+    if backend == "memcached":
+        return float(memcached_meta(f"mg {key} t").split(" t")[1])
+    if backend == "sqlalchemy":
+        with database(app) as connection:
+            expiry = connection.execute(
+                text("SELECT expiry FROM framework_sessions WHERE session_id = :key"), {"key": key}
+            ).scalar_one()
+        if isinstance(expiry, str):  # SQLite
+            expiry = datetime.fromisoformat(expiry)
+        return (expiry - datetime.now(UTC).replace(tzinfo=None)).total_seconds()
+    with open(session_file(app, key), "rb") as file:
+        return float(struct.unpack("I", file.read(4))[0] - time.time())
+
+
+def shorten(app: Flask, backend: str, key: str) -> None:
+    """Leave the session ``key`` only SHORT seconds in the store, as if its last request were long ago."""
+    if backend == "redis":
+        app.extensions["conexoos"].services.redis.expire(key, SHORT)
+    elif backend == "memcached":
+        assert memcached_meta(f"mg {key} T{SHORT}").startswith("HD")
+    elif backend == "sqlalchemy":
+        soon = datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=SHORT)
+        with database(app) as connection:
+            connection.execute(
+                text("UPDATE framework_sessions SET expiry = :soon WHERE session_id = :key"),
+                {"soon": soon, "key": key},
+            )
+            connection.commit()
+    else:
+        descriptor = os.open(session_file(app, key), os.O_WRONLY)
+        os.pwrite(descriptor, struct.pack("I", int(time.time()) + SHORT), 0)
+        os.close(descriptor)
+
+
+def memcached_meta(command: str) -> str:
+    """One memcached meta command's answer line (pymemcache has no meta commands)."""
+    conf = require_memcached()
+    with socket.create_connection((conf["HOST"], conf["PORT"]), timeout=5) as connection:
+        connection.sendall(command.encode() + b"\r\n")
+        answer = b""
+        while not answer.endswith(b"\r\n"):
+            chunk = connection.recv(256)
+            assert chunk, "memcached closed the connection"
+            answer += chunk
+    return answer.decode().strip()
+
+
+class database:
+    """A connection of its own to the app's database (not the app's session)."""
+
+    def __init__(self, app: Flask) -> None:
+        self.engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    def __enter__(self) -> Any:
+        self.connection = self.engine.connect()
+        return self.connection
+
+    def __exit__(self, *exc: object) -> None:
+        self.connection.close()
+        self.engine.dispose()
+
+
+def session_file(app: Flask, key: str) -> str:
+    store: Any = app.session_interface.store  # type: ignore[attr-defined]
+    return str(store.cache._get_filename(key))
+
+
+@pytest.mark.services
+@pytest.mark.parametrize(
+    ("backend", "method", "error"),
+    [
+        ("redis", "expire", RedisConnectionError("refused")),
+        ("memcached", "touch", MemcacheUnexpectedCloseError()),
+    ],
+)
+def test_an_expiry_refresh_the_store_refuses_answers_503(
+    logged_in: Callable[[str], tuple[Flask, Any, str]],
+    backend: str,
+    method: str,
+    error: Exception,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The store answered the read, then not the refresh: the response becomes the store's 503, as when a
+    modified session cannot be saved, never a 500."""
+    app, client, _ = logged_in(backend)
+    store: Any = app.session_interface.store  # type: ignore[attr-defined]
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(store.client, method, refused)
+    response = client.get("/recall", headers={"Accept": "application/json"})
+    assert response.status_code == 503
+    assert "Set-Cookie" not in response.headers
