@@ -62,3 +62,19 @@ def test_a_write_that_fails_is_logged_and_the_template_rendered(
             assert render_template_string("{{ 1 + 1 }}") == "2"
     assert "No space left on device" in caplog.text
     assert isinstance(app.jinja_env.bytecode_cache, TemplateBytecodeCache)
+
+
+@pytest.mark.parametrize("in_the_way", ["file", "broken link"])
+def test_something_in_the_folders_place_leaves_the_app_without_the_cache(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, in_the_way: str
+) -> None:
+    """A file or a broken link where the folder should be: the app starts and renders, and the log says
+    why nothing is kept."""
+    if in_the_way == "file":
+        (tmp_path / FOLDER).write_text("not a folder", encoding="utf-8")
+    else:
+        (tmp_path / FOLDER).symlink_to(tmp_path / "gone" / "nowhere")
+    with caplog.at_level(logging.WARNING, logger="conexoos.templates"):
+        app = app_with({"page.html": "Hello {{ who }}"}, tmp_path)
+    assert render(app, "page.html") == "Hello Maya"
+    assert app.jinja_env.bytecode_cache is None and "cannot be a folder" in caplog.text

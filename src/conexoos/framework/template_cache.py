@@ -7,7 +7,8 @@ file renamed into place: workers starting together never read a half-written one
 instance folder's, private to the site like its key file: what is in it is run as code.
 
 A cache that cannot be written (a read-only or full disk) costs only the compiling it would have saved:
-the template is rendered anyway, and the log says why once a minute.
+the template is rendered anyway, and the log says why once a minute; one that cannot be a folder (a file
+in its place) is not used, and the log says so at start.
 """
 
 from __future__ import annotations
@@ -43,5 +44,12 @@ class TemplateBytecodeCache(FileSystemBytecodeCache):
 
 def install_template_cache(app: Flask, instance_path: Path) -> None:
     """Keep ``app``'s compiled templates in ``instance_path/template-cache`` (before its Jinja environment
-    is made: Flask reads ``jinja_options`` then)."""
-    app.jinja_options = {**app.jinja_options, "bytecode_cache": TemplateBytecodeCache(instance_path / FOLDER)}
+    is made: Flask reads ``jinja_options`` then). When that cannot be a folder (a file or a broken link
+    is in the way, the disk refuses), the app starts without the cache and the log says why."""
+    folder = instance_path / FOLDER
+    try:
+        cache = TemplateBytecodeCache(folder)
+    except OSError as error:
+        log.warning("compiled templates are not kept: %s cannot be a folder (%s)", folder, error)
+        return
+    app.jinja_options = {**app.jinja_options, "bytecode_cache": cache}
