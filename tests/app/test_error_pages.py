@@ -78,3 +78,14 @@ def test_real_errors_wear_the_layout(alice: Account, client: FlaskClient) -> Non
     html = not_allowed.get_data(as_text=True)
     assert_in_the_layout(html, 405)
     assert 'href="/dashboard/settings"' in html  # the signed-in person's navigation, as on any page
+
+
+def test_an_error_page_leaves_the_flashed_messages_to_the_next_page(app: Flask, alice: Account) -> None:
+    """A 404 beside a save's redirect (a browser's icon request, a missing image, another tab) neither
+    shows nor uses up the message the save left for the page it redirects to."""
+    with alice.client.session_transaction() as session:
+        session["_flashes"] = [("message", "Appearance saved.")]
+    missing = alice.client.get("/apple-touch-icon.png")
+    assert missing.status_code == 404 and "Appearance saved." not in missing.get_data(as_text=True)
+    page = alice.client.get("/settings/appearance")
+    assert page.status_code == 200 and "Appearance saved." in page.get_data(as_text=True)
