@@ -1,8 +1,9 @@
 """A signed-in visitor of the real server (PROD, ``conexoos serve``, Redis sessions, our own PostgreSQL and
 Redis) while PostgreSQL is stopped, while it is frozen, and while Redis refuses writes: the 503 page that
 says why, never a 500, one log line rather than a traceback per request; public pages and /go keep
-working whenever the database answers; /readyz routes on the database alone and answers within its
-bound."""
+working whenever the database answers; signed-in pages that only read keep working while Redis refuses
+writes (their session's expiry slides without memory); /readyz routes on the database alone and answers
+within its bound."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from tests.support.postgres_cluster import PostgresCluster
 from tests.support.redis_server import RedisServer
 
 DATABASE_DOWN = "The database is unavailable right now"
-STORE_DOWN = "The session store is unavailable right now"
 
 
 def test_a_signed_in_visitor_through_database_and_session_store_faults(
@@ -64,9 +64,8 @@ def test_a_signed_in_visitor_through_database_and_session_store_faults(
         client = redis.Redis(host=redis_server.host, port=redis_server.port)
         client.config_set("maxmemory-policy", "noeviction")
         client.config_set("maxmemory", 1)
-        for path in ("/dashboard", "/api/links"):
-            answer = owner.get(path)
-            assert (answer.status_code, STORE_DOWN in answer.text) == (503, True), (path, answer.status_code)
+        for path in ("/dashboard", "/api/links"):  # reading stores nothing: the expiry slides (EXPIRE)
+            assert owner.get(path).status_code == 200, path
         assert owner.get(f"/{username}").status_code == 200
         assert owner.get(f"/go/{link}").status_code == 302
         assert owner.get("/readyz").status_code == 200

@@ -22,16 +22,13 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from cachelib import FileSystemCache
 from flask import Flask, Response
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
-from flask_session.cachelib import CacheLibSessionInterface
-from flask_session.memcached import MemcachedSessionInterface
-from flask_session.redis import RedisSessionInterface
-from flask_session.sqlalchemy import SqlAlchemySessionInterface
 from sqlalchemy import update
 
 FILE_EXPIRY_HEADER = struct.Struct("I")
@@ -61,20 +58,33 @@ def refresh_expiry(store: ServerSideSessionInterface, store_id: str, lifetime: t
     data; False for a store that cannot (the caller then writes the session whole). A session that is no
     longer stored stays gone."""
     seconds = int(lifetime.total_seconds())
-    if isinstance(store, RedisSessionInterface):
+    if _instance_of(store, "flask_session.redis", "RedisSessionInterface"):
         store.client.expire(store_id, seconds)
-    elif isinstance(store, MemcachedSessionInterface):
-        store.client.touch(store_id, store._get_memcache_timeout(seconds), noreply=False)
-    elif isinstance(store, SqlAlchemySessionInterface):
+    elif _instance_of(store, "flask_session.memcached", "MemcachedSessionInterface"):
+        timeout = store._get_memcache_timeout(seconds)
+        store.client.touch(store_id, timeout, noreply=False)
+    elif _instance_of(store, "flask_session.sqlalchemy", "SqlAlchemySessionInterface"):
         _update_database_expiry(store, store_id, lifetime)
-    elif isinstance(store, CacheLibSessionInterface) and isinstance(store.cache, FileSystemCache):
+    elif _instance_of(store, "flask_session.cachelib", "CacheLibSessionInterface") and _instance_of(
+        store.cache,
+        "cachelib.file",
+        "FileSystemCache",
+    ):
         _rewrite_file_expiry(store.cache, store_id, seconds)
     else:
         return False
     return True
 
 
-def _update_database_expiry(store: SqlAlchemySessionInterface, store_id: str, lifetime: timedelta) -> None:
+def _instance_of(value: object, module: str, name: str) -> bool:
+    """``isinstance(value, module.name)`` without importing ``module``: a store's class is loaded with the
+    store, and importing the others (Flask-Session's Redis interface imports redis-py's client) would load
+    what this site never uses into every worker."""
+    loaded = sys.modules.get(module)
+    return loaded is not None and isinstance(value, getattr(loaded, name))
+
+
+def _update_database_expiry(store: Any, store_id: str, lifetime: timedelta) -> None:
     """``UPDATE`` of the expiry column alone, in Flask-Session's naive UTC."""
     model = store.sql_session_model
     expiry = datetime.now(UTC).replace(tzinfo=None) + lifetime
@@ -86,7 +96,7 @@ def _update_database_expiry(store: SqlAlchemySessionInterface, store_id: str, li
         raise
 
 
-def _rewrite_file_expiry(cache: FileSystemCache, store_id: str, seconds: int) -> None:
+def _rewrite_file_expiry(cache: Any, store_id: str, seconds: int) -> None:
     """Overwrite the expiry header of the session's file in place (never created: a deleted session stays
     deleted)."""
     try:
