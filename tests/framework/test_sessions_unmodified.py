@@ -108,24 +108,13 @@ def test_an_unmodified_session_does_not_overwrite_a_flash_stored_meanwhile(
     logged_in: Callable[[str], tuple[Flask, Any, str]], backend: str
 ) -> None:
     app, client, sid = logged_in(backend)
-    reading, stored = threading.Event(), threading.Event()
-
-    def while_reading() -> None:
-        reading.set()
-        assert stored.wait(10), "the flash was not stored"
-
-    app.config["WHILE_READING"] = while_reading
     reader = app.test_client()  # the dashboard's JSON call: the same cookie, another connection
     reader.set_cookie("session", sid)
-    answers: list[Any] = []
-    thread = threading.Thread(target=lambda: answers.append(reader.get("/slow-read").get_json()))
-    thread.start()
-    try:
-        assert reading.wait(10), "the reader did not start"
+
+    def store_a_flash() -> None:
         assert client.post("/notify/saved").status_code == 200
-    finally:
-        stored.set()
-        thread.join(10)
+
+    answers = while_a_slow_read(app, reader, store_a_flash)
     assert answers == [{"user": "ana"}]
     assert client.get("/messages").get_json() == {"messages": ["saved"]}
     assert client.get("/messages").get_json() == {"messages": []}  # the flash, once shown, is gone
@@ -158,26 +147,38 @@ def test_an_expiry_refresh_does_not_bring_a_deleted_session_back(
 ) -> None:
     """A request that read the session before a logout elsewhere deleted it keeps it deleted."""
     app, client, sid = logged_in(backend)
-    reading, deleted = threading.Event(), threading.Event()
 
-    def while_reading() -> None:
-        reading.set()
-        assert deleted.wait(10), "the session was not deleted"
-
-    app.config["WHILE_READING"] = while_reading
-    thread = threading.Thread(target=lambda: client.get("/slow-read"))
-    thread.start()
-    try:
-        assert reading.wait(10), "the reader did not start"
+    def log_out_elsewhere() -> None:
         store: Any = app.session_interface.store  # type: ignore[attr-defined]
         with app.app_context():
             store._delete_session(prefix(app) + sid)
-    finally:
-        deleted.set()
-        thread.join(10)
+
+    while_a_slow_read(app, client, log_out_elsewhere)
     other = app.test_client()
     other.set_cookie("session", sid)
     assert other.get("/recall").get_json() == {"user": None}
+
+
+def while_a_slow_read(app: Flask, reader: Any, action: Callable[[], None]) -> list[Any]:
+    """Run ``action`` while ``reader``'s ``GET /slow-read`` has read its session and not yet answered;
+    what that read answered, once it has."""
+    reading, done = threading.Event(), threading.Event()
+
+    def while_reading() -> None:
+        reading.set()
+        assert done.wait(10), "the action did not finish"
+
+    app.config["WHILE_READING"] = while_reading
+    answers: list[Any] = []
+    thread = threading.Thread(target=lambda: answers.append(reader.get("/slow-read").get_json()))
+    thread.start()
+    try:
+        assert reading.wait(10), "the reader did not start"
+        action()
+    finally:
+        done.set()
+        thread.join(10)
+    return answers
 
 
 def seconds_left(app: Flask, backend: str, key: str) -> float:

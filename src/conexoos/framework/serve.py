@@ -38,7 +38,7 @@ from .project import Project, locate_project, project_schema
 from .project_config import project_config
 from .smtp import mail_startup_warnings
 from .startup import wait_for_databases
-from .startup_gc import collection_paused, keep_startup_objects
+from .startup_gc import made_to_serve
 
 ACCESS_LOG_NAME = "gunicorn.access.log"
 ERROR_LOG_NAME = "gunicorn.error.log"
@@ -76,10 +76,8 @@ class GunicornServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self) -> Flask:
-        with collection_paused():  # in the worker, which serves this app until it ends (startup_gc)
-            app = create_app(self._project, self._settings, plugins=self._plugins)
-            keep_startup_objects()
-        return app
+        # In the worker, which serves this app until it ends (startup_gc).
+        return made_to_serve(lambda: create_app(self._project, self._settings, plugins=self._plugins))
 
     def run(self) -> None:
         """Run the arbiter; for gevent workers, first re-execute this process monkey-patched."""

@@ -13,8 +13,11 @@ allocations trigger meanwhile walks every one of them again to free nothing.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+Made = TypeVar("Made")
 
 
 @contextmanager
@@ -36,3 +39,12 @@ def keep_startup_objects() -> None:
     :func:`collection_paused`, before the collector runs again, the objects are never walked even once:
     re-enabled first, its next collection would walk every one of them (they are all still young)."""
     gc.freeze()
+
+
+def made_to_serve(make: Callable[[], Made]) -> Made:
+    """``make()`` (the app a server's worker is about to serve) with the collector paused, and what start-up
+    made frozen before it runs again (:func:`keep_startup_objects`)."""
+    with collection_paused():
+        made = make()
+        keep_startup_objects()
+    return made

@@ -13,11 +13,11 @@ from .app import create_app
 from .config import CONFIG_ENV_VAR
 from .project import PROJECT_ENV_VAR
 from .project_config import project_config
-from .startup_gc import collection_paused, keep_startup_objects
+from .startup_gc import made_to_serve
 
-with collection_paused():  # what start-up makes lives as long as the worker: frozen before any collection
-    app = create_app(
+app = made_to_serve(  # what start-up makes lives as long as the worker (startup_gc)
+    lambda: create_app(
         os.environ.get(PROJECT_ENV_VAR) or None,
         project_config(os.environ.get(PROJECT_ENV_VAR) or None, os.environ.get(CONFIG_ENV_VAR) or None),
     )
-    keep_startup_objects()
+)
