@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from conexoos.app.controllers import accounts as accounts_controller
-from conexoos.app.controllers import external_logins, invites, login_session, site_settings
+from conexoos.app.controllers import external_logins, invites, login_session, provider_labels, site_settings
 from conexoos.app.controllers.accounts import has_usable_password
 from conexoos.app.models.persistent import AuditEntry, User
 from conexoos.app.models.persistent.base import utcnow
@@ -161,7 +161,7 @@ def test_display_name_is_empty_without_a_visible_name(name: str | None) -> None:
     ],
 )
 def test_sentences_name_the_sign_in_by_its_label(label: str, words: str) -> None:
-    assert external_logins.your_sign_in(label) == words
+    assert provider_labels.your_sign_in(label) == words
 
 
 def test_the_welcome_with_saml_s_default_label_reads_well(app: Flask) -> None:

@@ -16,7 +16,7 @@ from flask import Flask
 from itsdangerous import TimestampSigner
 from sqlalchemy import create_engine, text
 
-from conexoos.framework import ConfigError
+from conexoos.framework import ConfigError, db
 from tests.conftest import AppFactory
 from tests.support.services import require_memcached, require_redis
 
@@ -148,7 +148,22 @@ BACKENDS = [
 def session_app(tmp_path: Path, make_app: AppFactory) -> Callable[[str], Flask]:
     project = write_project(tmp_path / "sessions", {"server/web.py": VIEWS})
     app_name = f"sessions-{secrets.token_hex(4)}"  # a key prefix of its own in the shared Redis
-    return lambda backend: make_app(project, session_overrides(backend, app_name))
+    first: list[Flask] = []
+
+    def build(backend: str) -> Flask:
+        # Every app of a test is another worker of one site: the first app's database too (with
+        # CONEXOOS_TEST_DATABASE each app would otherwise get a pooled database of its own).
+        shared = {"database_url": _database_url(first[0])} if first else {}
+        app = make_app(project, session_overrides(backend, app_name), **shared)
+        first[:] = first or [app]
+        return app
+
+    return build
+
+
+def _database_url(app: Flask) -> str:
+    with app.app_context():
+        return db.engine.url.render_as_string(hide_password=False)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

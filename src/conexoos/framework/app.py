@@ -28,6 +28,7 @@ from .database import (
     init_database,
     require_database_for_models,
 )
+from .deferred_commands import defer_commands
 from .errors import ProjectError
 from .fast_path import install_fast_paths
 from .health import install_health_routes
@@ -213,7 +214,8 @@ def _call_server_modules(app: Flask, project: Project, socketio: SocketIO, sched
             raise
     _call(project.import_part(server, "socket"), "Handler", socketio)
     _call(project.import_part(server, "tasks"), "Schedule", scheduler)
-    _call(project.import_part(server, "commands"), "Commands", app.cli)
+    if project.find_module(server, "commands") is not None:  # imported at the commands' first use
+        defer_commands(app, lambda cli: _call(project.import_part(server, "commands"), "Commands", cli))
 
 
 def _call(module: ModuleType | None, class_name: str, argument: object) -> None:

@@ -10,7 +10,7 @@ from flask import current_app, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
-from conexoos.app.controllers import external_logins, pending_login
+from conexoos.app.controllers import external_logins, pending_login, provider_labels
 from conexoos.app.controllers.login_session import log_in, remember_provider
 from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.controllers.user_sessions import forget_current_session
@@ -71,8 +71,8 @@ def handle_external_login(identity: ExternalIdentity) -> ResponseReturnValue:
 
 
 def _tell(result: external_logins.Resolved, identity: ExternalIdentity) -> None:
-    label = external_logins.provider_label(identity.backend, identity.provider)
-    yours = external_logins.your_sign_in(label)
+    label = provider_labels.provider_label(identity.backend, identity.provider)
+    yours = provider_labels.your_sign_in(label)
     if result.created:
         flash(f"Welcome! Your account {result.user.username} was made from {yours}.")
     elif result.linked:

@@ -17,7 +17,6 @@ new account's id, and rolls back when that fails).
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from conexoos.app.controllers import invites, pending_link, site_settings
 from conexoos.app.controllers.accounts import disable_password
 from conexoos.app.controllers.email_addresses import queue_verification
+from conexoos.app.controllers.provider_labels import provider_label
 from conexoos.app.controllers.role_mapping import apply_role_mapping
 from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.controllers.sso_usernames import free_username
@@ -44,11 +44,7 @@ from conexoos.framework import db
 from conexoos.framework.logins import ExternalIdentity, logins
 
 MAX_EMAIL = 254
-BUTTON_VERB = re.compile(r"^\s*(log|sign)\s*(in|on)\s+(with|using|via|through)\s+", re.IGNORECASE)
-"""The start of a button's label that is no part of the provider's name."""
 MAX_SUBJECT = 255
-GENERIC_LABEL = re.compile(r"(sign[- ]?(on|in)|sso|log[- ]?in)\s*$", re.IGNORECASE)
-"""The end of a provider's label that already names a way of signing in."""
 MAX_DISPLAY_NAME = 60
 INVITE = "signup_invite"
 """Session key: the invitation secret of the sign-up page this browser opened (policy ``invite``)."""
@@ -209,23 +205,6 @@ def _refuse_when_signup_is_not_open(identity: ExternalIdentity) -> str | None:
         + ". Ask the site's administrators for an account.",
         status=403,
     )
-
-
-def provider_label(backend: str, provider: str) -> str:
-    """A provider's name for sentences: its button's label without "Log in with" (``Log in with
-    Keycloak`` → ``Keycloak``), "directory" for LDAP, else its name in ``LOGINS``."""
-    for button in logins().buttons():
-        if (button.backend, button.provider) == (backend, provider):
-            return BUTTON_VERB.sub("", button.label).strip() or button.label
-    return "directory" if backend == "ldap" else provider
-
-
-def your_sign_in(label: str) -> str:
-    """``your <label> sign-in`` for sentences, or ``your sign-in through <label>`` when the label already
-    names a way of signing in (SAML's default ``Single sign-on``, ``Company SSO``)."""
-    if GENERIC_LABEL.search(label):
-        return f"your sign-in through {label}"
-    return f"your {label} sign-in"
 
 
 def _may_link_by_email(owner: User, identity: ExternalIdentity) -> bool:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from conexoos.app.controllers import passkeys
 from conexoos.app.controllers.accounts import has_usable_password, verify_password
-from conexoos.app.controllers.external_logins import provider_label
+from conexoos.app.controllers.provider_labels import provider_label
 from conexoos.app.models.persistent import ExternalIdentity, User
 from conexoos.framework.logins import logins
 

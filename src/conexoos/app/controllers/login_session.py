@@ -15,7 +15,7 @@ from flask import session
 from flask_login import login_user
 
 from conexoos.app.controllers import maintenance, pending_link
-from conexoos.app.controllers.external_logins import provider_label
+from conexoos.app.controllers.provider_labels import provider_label
 from conexoos.app.controllers.user_sessions import register_current_session
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow

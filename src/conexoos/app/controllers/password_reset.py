@@ -17,9 +17,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from conexoos.app.controllers.accounts import set_password
-from conexoos.app.controllers.external_logins import provider_label
 from conexoos.app.controllers.mail import queue_mail_to_account
 from conexoos.app.controllers.owner_lock import locked_owner
+from conexoos.app.controllers.provider_labels import provider_label
 from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
 from conexoos.app.models.persistent import ExternalIdentity, ResetRequest, User
 from conexoos.app.models.persistent.base import utcnow

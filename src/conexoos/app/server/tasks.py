@@ -1,24 +1,39 @@
 """Scheduled work: insert the buffered views and clicks, fold analytics into rollups, prune raw events
 past their retention, build and prune account exports, release held usernames, mail reset links, forget
-expired sign-ups."""
+expired sign-ups, publish scheduled site pages.
+
+A task's controller is imported at the task's first run (the first runs wait for their first slot, a few
+seconds after a worker starts), not with the worker: its first answer does not wait for them."""
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import current_app
 
-from conexoos.app.controllers import (
-    account_export,
-    billing,
-    event_buffer,
-    password_reset,
-    pending_signups,
-    rollups,
-    site_pages,
-    username_holds,
-)
+from conexoos.app.controllers import event_buffer
+from conexoos.framework.lazy import lazy_module
 from conexoos.framework.tasks import Scheduler
+
+if TYPE_CHECKING:
+    from conexoos.app.controllers import (
+        account_export,
+        billing,
+        password_reset,
+        pending_signups,
+        rollups,
+        site_pages,
+        username_holds,
+    )
+else:  # imported at their task's first run (43 modules, 1.3 MiB and 22 ms of a worker's start)
+    account_export = lazy_module("conexoos.app.controllers.account_export")
+    billing = lazy_module("conexoos.app.controllers.billing")
+    password_reset = lazy_module("conexoos.app.controllers.password_reset")
+    pending_signups = lazy_module("conexoos.app.controllers.pending_signups")
+    rollups = lazy_module("conexoos.app.controllers.rollups")
+    site_pages = lazy_module("conexoos.app.controllers.site_pages")
+    username_holds = lazy_module("conexoos.app.controllers.username_holds")
 
 log = logging.getLogger("conexoos.analytics")
 FLUSH_SECONDS = 1
@@ -41,7 +56,7 @@ class Schedule:
         scheduler.every(10, build_account_exports, name="account-export")
         scheduler.every(600, prune_account_exports, name="account-export-prune")
         scheduler.every(3600, release_held_usernames, name="username-hold-prune")
-        scheduler.every(60, site_pages.publish_due, name="site-pages-publish")  # scheduled pages, due
+        scheduler.every(60, publish_due_site_pages, name="site-pages-publish")
         scheduler.every(3, answer_reset_requests, name="password-reset-requests")
         scheduler.every(3600, prune_pending_signups, name="pending-signup-prune")
 
@@ -88,6 +103,11 @@ def release_held_usernames() -> None:
 def answer_reset_requests() -> None:
     """Mail the reset links asked for since the last run (see ``controllers/password_reset``)."""
     password_reset.answer_requests()
+
+
+def publish_due_site_pages() -> int:
+    """Publish the site pages whose scheduled time has come; how many."""
+    return site_pages.publish_due()
 
 
 def prune_pending_signups() -> None:
