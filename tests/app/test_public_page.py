@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 
+from conexoos.app.controllers import site_settings
 from conexoos.app.controllers.themes import THEMES
 from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.framework import db
@@ -220,6 +221,25 @@ def test_public_page_runs_at_most_two_selects(app: Flask, alice: Account, client
     inserts = [statement for statement in writes if statement.upper().startswith("INSERT")]
     assert len(inserts) <= 1 and all("analytics_event" in statement for statement in inserts), writes
     assert not [statement for statement in writes if statement.upper().startswith(("UPDATE", "DELETE"))]
+
+
+def test_the_page_wears_the_site_name_read_within_its_two_selects(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    """The title, the link-preview site name and the branding name the site (as named at setup or in the
+    admin panel), escaped; a rename reaches a page served before it, with the settings cache empty and
+    still two selects (the name comes with the owner's row)."""
+    assert f"· {app.config['APP_NAME']}</title>" in client.get(f"/{alice.username}").get_data(as_text=True)
+    with app.test_request_context():
+        site_settings.change("site_name", "Acme <Links> & Co")
+    with counted_statements(app) as statements:
+        html = client.get(f"/{alice.username}", headers={"User-Agent": BROWSER_UA}).get_data(as_text=True)
+    assert len(selects(statements)) <= 2, "\n".join(selects(statements))
+    shown = "Acme &lt;Links&gt; &amp; Co"
+    assert f"<title>{alice.username} · {shown}</title>" in html
+    assert f'<meta property="og:site_name" content="{shown}">' in html
+    assert f"Made with {shown}</a>" in html  # the free plan keeps the branding
+    assert "Acme <Links>" not in html
 
 
 def test_public_page_queries_do_not_grow_with_the_links(

@@ -34,6 +34,7 @@ from .themes import DEFAULT_THEME, theme_key
 
 AVATAR_FOLDER = "img/avatars"
 THEME_SETTING = "default_theme"
+NAME_SETTING = "site_name"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class PublicPage:
     user: PageOwner
     runs: list[Run]
     """Consecutive shown blocks of one kind; each kind draws its run with its partial."""
+    site_name: str
+    """The site's name (its ``site_name`` setting, else ``APP_NAME``), read in the first query."""
     theme: str = DEFAULT_THEME
     """The creator's theme, else the site's default (``controllers/themes.py``), read in the first query."""
     appearance: Appearance | None = None
@@ -84,11 +87,12 @@ def public_page(username: str) -> PublicPage:
         if page_hidden(owner):
             raise NotFound("There is no page with this name.")
         runs = shown_runs(connection, owner, now)
-    stored_theme, appearance_user_id, *choices = row[OWNER_WIDTH:-1]
+    stored_theme, stored_name, appearance_user_id, *choices = row[OWNER_WIDTH:-1]
     chosen = Appearance(*choices) if appearance_user_id is not None else None
     return PublicPage(
         user=owner,
         runs=runs,
+        site_name=str(json.loads(stored_name)) if stored_name else str(current_app.config["APP_NAME"]),
         theme=theme_key((chosen and chosen.theme) or (json.loads(stored_theme) if stored_theme else None)),
         appearance=chosen,
         next_start=row[-1],
@@ -118,21 +122,25 @@ def _owner_columns() -> list[ColumnElement[Any]]:
 
 @functools.cache
 def _page_owner_query() -> Select[Any]:
-    """The owner named ``:username`` joined to the site's theme setting and their appearance (one row or
-    none each: no extra query), with when their next link comes into its window after ``:now``: the
-    owner's columns, the setting, the appearance's ``user_id`` (None: no row) and its choices in the order
-    of :class:`Appearance`, then the next start."""
-    user, setting, chosen = User.__table__, SiteSetting.__table__, PageAppearance.__table__
+    """The owner named ``:username`` joined to the site's theme and name settings and their appearance
+    (one row or none each: no extra query), with when their next link comes into its window after
+    ``:now``: the owner's columns, the two settings, the appearance's ``user_id`` (None: no row) and its
+    choices in the order of :class:`Appearance`, then the next start."""
+    user, chosen = User.__table__, PageAppearance.__table__
+    theme = SiteSetting.__table__.alias("theme_setting")
+    name = SiteSetting.__table__.alias("name_setting")
     return (
         select(
             *_owner_columns(),
-            setting.c.value,
+            theme.c.value,
+            name.c.value,
             chosen.c.user_id,
             *(chosen.c[field.name] for field in fields(Appearance)),
             _next_start(),
         )
         .select_from(user)
-        .outerjoin(setting, setting.c.key == THEME_SETTING)
+        .outerjoin(theme, theme.c.key == THEME_SETTING)
+        .outerjoin(name, name.c.key == NAME_SETTING)
         .outerjoin(chosen, chosen.c.user_id == user.c.id)
         .where(user.c.username == bindparam("username"))
     )
