@@ -334,7 +334,7 @@ def test_page_urls_are_the_urls_url_for_builds(app: Flask, script_root: str) -> 
     URL ``url_for`` gives, for ids of any width and under a mount point."""
     from conexoos.app.controllers.profiles import PageUrls
     from conexoos.framework.static_files import url_for
-    from conexoos.framework.urls import external_url
+    from conexoos.framework.urls import external_url, public_url
 
     with app.test_request_context("/", base_url=f"http://localhost{script_root}/"):
         urls = PageUrls()
@@ -346,9 +346,10 @@ def test_page_urls_are_the_urls_url_for_builds(app: Flask, script_root: str) -> 
             assert urls.static(filename) is urls.static(filename)
         assert urls.go(5).startswith(f"{script_root}/go/")
         assert urls.home == url_for("public.home")
-        assert urls.external_static("img/default_avatar.svg") == external_url(
-            "static", filename="img/default_avatar.svg"
-        )
+        # The default avatar on the public URL, under its content-hashed name (cached for a year).
+        avatar = urls.external_static("img/default_avatar.svg")
+        assert avatar == public_url() + url_for("static", filename="img/default_avatar.svg")
+        assert avatar != external_url("static", filename="img/default_avatar.svg")
 
 
 def test_page_urls_are_kept_per_mount_point(app: Flask) -> None:

@@ -23,7 +23,7 @@ from conexoos.framework import db
 from conexoos.framework.database import reading
 from conexoos.framework.static_files import url_for
 from conexoos.framework.storage import media_storage
-from conexoos.framework.urls import external_url
+from conexoos.framework.urls import external_url, public_url
 
 from . import plans
 from .appearance import Appearance
@@ -299,10 +299,11 @@ class PageUrls:
         return url
 
     def external_static(self, filename: str) -> str:
-        """``external_url("static", filename=filename)`` (the plain name, on the public URL), once each."""
+        """The static file's URL with its content hash, on the public URL (the default avatar: the page's
+        picture, icon and link-preview image, cached for a year like the stylesheet), once each."""
         url = self._external_static.get(filename)
         if url is None:
-            url = self._external_static[filename] = external_url("static", filename=filename)
+            url = self._external_static[filename] = public_url() + self.static(filename)
         return url
 
 
