@@ -20,6 +20,7 @@ from conexoos.app.utils.contrast import AA_TEXT, contrast, long_hex, parse_colou
 from conexoos.app.utils.io import Upload
 from conexoos.framework import db
 
+from .suspension import refuse_if_suspended
 from .themes import THEMES, Theme
 
 BACKGROUNDS = {
@@ -333,9 +334,12 @@ def save(user: User, appearance: Appearance, image: Upload | None, theme: Theme)
     """Store the choices (with the uploaded background image, re-encoded through IOUtils).
 
     :class:`AppearanceRefused` when an image background has no image, or when the contrast fails AA;
-    ``InvalidImage`` for an upload that is not an image we accept. Nothing is saved then.
+    ``InvalidImage`` for an upload that is not an image we accept; 403 while the account is suspended.
+    Nothing is saved then.
     """
     from .profiles import io_utils  # profiles reads this module's row in the page's first query
+
+    refuse_if_suspended(user)
 
     if (
         appearance.background == "image"

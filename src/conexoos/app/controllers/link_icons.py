@@ -15,8 +15,9 @@ from conexoos.framework.urls import external_url
 
 from . import profiles
 from .image_replacement import replace_image
-from .links import get_link, refuse_if_suspended
+from .links import get_link
 from .owner_lock import locked_owner
+from .suspension import refuse_if_suspended
 
 THUMBNAIL_FOLDER = "img/link-icons"
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from .blocks.link import (
     HIDDEN_BY_MODERATOR,
-    SUSPENDED,
     create_link,
     delete_link,
     get_link,
     list_links,
-    refuse_if_suspended,
     reorder_links,
     update_link,
 )
+from .suspension import SUSPENDED, refuse_if_suspended
 
 __all__ = [
     "HIDDEN_BY_MODERATOR",

@@ -30,6 +30,7 @@ from .appearance import Appearance
 from .blocks.link import LINK
 from .blocks.product import PRODUCT
 from .blocks.public import Run, shown_link_columns, shown_runs
+from .suspension import refuse_if_suspended
 from .themes import DEFAULT_THEME, theme_key
 
 AVATAR_FOLDER = "img/avatars"
@@ -250,7 +251,9 @@ def io_utils() -> IOUtils:
 
 
 def update_profile(user: User, display_name: str, bio: str, avatar: Upload | None) -> None:
-    """Save name, bio and (re-encoded) avatar; InvalidImage leaves everything as it was."""
+    """Save name, bio and (re-encoded) avatar; InvalidImage leaves everything as it was (403 while the
+    account is suspended)."""
+    refuse_if_suspended(user)
     files = io_utils()
     new_avatar = files.save_image(avatar, AVATAR_FOLDER, default="") if avatar and avatar.filename else None
     old_avatar = user.avatar

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from werkzeug.exceptions import Conflict, Forbidden, NotFound
+from werkzeug.exceptions import Conflict, NotFound
 
 from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
 from conexoos.app.models.persistent import PageBlock, Product, User, UserLink
@@ -23,13 +23,10 @@ from conexoos.framework.storage import media_storage
 from .. import blocklist, link_locks, plans
 from ..ordering import reorder
 from ..owner_lock import locked_owner
+from ..suspension import refuse_if_suspended
 from . import page
 from .row_kind import RowKind
 
-SUSPENDED = (
-    "Your account is suspended, so you cannot add or change links. You can still export or delete your "
-    "account from Settings."
-)
 HIDDEN_BY_MODERATOR = (
     "A moderator hid this link after a report, so it cannot be shown again. You can edit or delete it; "
     "write to the site's team if you think this is a mistake."
@@ -108,12 +105,6 @@ def create_link(user: User, payload: Any, parsed: bool = False) -> UserLink:
         db.session.flush()
         page.append(owner.id, LINK.name, link_id=link.id)
     return link
-
-
-def refuse_if_suspended(user: User) -> None:
-    """403 with :data:`SUSPENDED` when staff suspended ``user`` (no new content from them)."""
-    if user.is_suspended:
-        raise Forbidden(SUSPENDED)
 
 
 def update_link(user: User, link_id: int, payload: Any, parsed: bool = False) -> UserLink:

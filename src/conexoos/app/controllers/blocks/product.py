@@ -25,6 +25,7 @@ from .. import blocklist, plans
 from ..image_replacement import replace_image
 from ..ordering import reorder
 from ..owner_lock import locked_owner
+from ..suspension import refuse_if_suspended
 from . import page
 from .row_kind import RowKind
 
@@ -107,7 +108,9 @@ def get_product(user: User, product_id: int) -> Product:
 
 
 def create_product(user: User, payload: Any, parsed: bool = False) -> Product:
-    """Validate ``payload`` and append a product (with the default image)."""
+    """Validate ``payload`` and append a product (with the default image; 403 while the account is
+    suspended)."""
+    refuse_if_suspended(user)
     fields = payload if parsed else PRODUCT_CREATE.parse(payload)
     blocklist.refuse_blocked(fields["buy_url"], field="buy_url")
     with locked_owner(user) as owner:
@@ -125,7 +128,8 @@ def create_product(user: User, payload: Any, parsed: bool = False) -> Product:
 
 
 def update_product(user: User, product_id: int, payload: Any, parsed: bool = False) -> Product:
-    """Apply any subset of fields."""
+    """Apply any subset of fields (403 while the account is suspended)."""
+    refuse_if_suspended(user)
     get_product(user, product_id)  # someone else's product is a 404 whatever the body says
     fields = dict(payload) if parsed else PRODUCT_UPDATE.parse(payload)
     if "buy_url" in fields:  # a new URL is checked; one that passes unblocks the product
@@ -149,7 +153,9 @@ def delete_product(user: User, product_id: int) -> None:
 
 
 def set_image(user: User, product_id: int, upload: Upload | None) -> Product:
-    """Store a new image (re-encoded by IOUtils); an invalid image raises InvalidImage and changes nothing."""
+    """Store a new image (re-encoded by IOUtils); an invalid image raises InvalidImage and changes nothing
+    (403 while the account is suspended)."""
+    refuse_if_suspended(user)
     return replace_image(
         user,
         lambda owner: get_product(owner, product_id),

@@ -12,9 +12,9 @@ from conexoos.framework import db
 
 from .. import plans
 from ..owner_lock import locked_owner
+from ..suspension import refuse_if_suspended
 from . import page
 from .kind import BlockFields, BlockKind
-from .link import refuse_if_suspended
 
 ENABLED = boolean("enabled", description="Hidden from the page when false (default true)")
 
