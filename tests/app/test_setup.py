@@ -122,18 +122,42 @@ def test_a_loopback_peer_behind_an_untrusted_proxy_is_not_local(client: FlaskCli
 
 
 @pytest.mark.parametrize("env", ["UAT", "PROD"])
-def test_outside_dev_only_the_link_opens_setup(make_app: AppFactory, env: str) -> None:
+def test_outside_dev_only_the_link_opens_setup(
+    make_app: AppFactory, env: str, caplog: pytest.LogCaptureFixture
+) -> None:
     """A proxy on the same host that adds no forwarding header makes every visitor a loopback peer with
     no proxy header: outside DEV the server itself is not enough, only the logged link is."""
     overrides = {"SERVER_ENV": {"ENV": env, "PUBLIC_URL": "https://links.example.org"}}
     app = product_app(make_app, overrides)
     browser = app.test_client()
     base = "https://links.example.org"
-    refused = browser.get("/setup", base_url=base)
+    with caplog.at_level(logging.WARNING, "conexoos.setup"):
+        setup_controller._logged["at"] = -1e9  # the once-a-minute limit of an earlier test
+        refused = browser.get("/setup", base_url=base)
     assert refused.status_code == 403 and "setup-token" in refused.get_data(as_text=True)
+    # Neither the page nor the log offers the server-itself way, which is closed here.
+    assert "development server" not in refused.get_data(as_text=True)
+    assert "No administrator yet: open https://links.example.org/setup?token=" in caplog.text
+    assert "from this machine" not in caplog.text
     with app.app_context():
         token = setup_controller.make_token()
     assert browser.get(f"/setup?token={token}", base_url=base).status_code == 200
+
+
+def test_under_dev_the_refusal_and_the_log_name_the_local_address_with_its_port(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The server-itself way is told with the address the server answers on (its port included), not a
+    bare http://127.0.0.1/setup."""
+    app = product_app(make_app, {"SERVER_ENV": {"PUBLIC_URL": "http://127.0.0.1:4399"}})
+    remote = app.test_client()
+    remote.environ_base.update(REMOTE)
+    with caplog.at_level(logging.WARNING, "conexoos.setup"):
+        setup_controller._logged["at"] = -1e9
+        refused = remote.get("/setup")
+    assert refused.status_code == 403
+    assert "http://127.0.0.1:4399/setup opens it from the server itself" in refused.get_data(as_text=True)
+    assert "or http://127.0.0.1:4399/setup from this machine" in caplog.text
 
 
 def test_trusted_proxies_give_the_real_client_address(make_app: AppFactory) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import Forbidden, NotFound
 from werkzeug.wrappers import Response
@@ -22,7 +22,7 @@ log = logging.getLogger("conexoos.setup")
 _announced: dict[str, bool] = {"done": False}
 NOT_LOCAL = (
     "Open this page with the setup link written to the server's log (`conexoos setup-token` prints a "
-    "fresh one); on a development server, http://127.0.0.1/setup opens it too."
+    "fresh one)."
 )
 
 
@@ -49,12 +49,12 @@ def page() -> str | Response | tuple[str, int]:
     if not setup_controller.available():
         raise NotFound("There is no page at this address.")
     token = request.values.get("token", "")
-    local = _trusts_local_requests() and setup_controller.is_local(
+    local = setup_controller.trusts_local_requests() and setup_controller.is_local(
         request.remote_addr, request.headers, request.environ
     )
     if not local and not setup_controller.token_valid(token):
         setup_controller.log_token()
-        raise Forbidden(NOT_LOCAL)
+        raise Forbidden(_not_local())
     form = SetupForm()
     if not logins().local_enabled:
         return _without_local_login(token)
@@ -81,11 +81,12 @@ def page() -> str | Response | tuple[str, int]:
     return render_template("setup/page.html", form=form), status
 
 
-def _trusts_local_requests() -> bool:
-    """Whether a request from the server itself may open setup without the link: under DEV only. Under
-    UAT and PROD the site usually sits behind a proxy on the same host, and one that adds no forwarding
-    header (a bare ``proxy_pass``) makes every visitor look local: there, only the link opens setup."""
-    return bool(current_app.extensions["conexoos"].settings.is_development)
+def _not_local() -> str:
+    """Why the page is refused, and the ways that open it here (the local one under DEV only)."""
+    local = setup_controller.local_setup_url()
+    if local is None:
+        return NOT_LOCAL
+    return f"{NOT_LOCAL[:-1]}; on this development server, {local} opens it from the server itself."
 
 
 def _without_local_login(token: str) -> tuple[str, int]:

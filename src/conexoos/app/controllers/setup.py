@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Mapping
 
+from flask import current_app
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.datastructures import Headers
@@ -86,6 +87,19 @@ def setup_link(token: str) -> str:
     return external_url("setup.page", token=token)
 
 
+def trusts_local_requests() -> bool:
+    """Whether a request from the server itself may open setup without the link: under DEV only. Under
+    UAT and PROD the site usually sits behind a proxy on the same host, and one that adds no forwarding
+    header (a bare ``proxy_pass``) makes every visitor look local: there, only the link opens setup."""
+    return bool(current_app.extensions["conexoos"].settings.is_development)
+
+
+def local_setup_url() -> str | None:
+    """The address that opens setup from the server itself without the link (the public URL, which
+    under DEV is the bound address and port); None under UAT and PROD, where only the link does."""
+    return external_url("setup.page") if trusts_local_requests() else None
+
+
 def log_token(force: bool = False) -> None:
     """Write a fresh setup link to the log (at most once a minute per process unless ``force``)."""
     with _log_lock:
@@ -93,10 +107,12 @@ def log_token(force: bool = False) -> None:
         if not force and now - _logged["at"] < LOG_EVERY:
             return
         _logged["at"] = now
+    local = local_setup_url()
     log.warning(
-        "No administrator yet: open %s within 24 hours to set up this site (or /setup from the server "
-        "itself; `conexoos setup-token` prints a fresh link)",
+        "No administrator yet: open %s within 24 hours to set up this site (%s`conexoos setup-token` "
+        "prints a fresh link)",
         setup_link(make_token()),
+        f"or {local} from this machine; " if local else "",
     )
 
 
