@@ -139,6 +139,31 @@ def test_a_missing_plan_id_is_422_required(app: Flask, alice: Account, standin: 
     assert standin.requests == []
 
 
+def test_a_json_body_chooses_the_plan_like_the_form(
+    app: Flask, alice: Account, standin: StripeStandIn
+) -> None:
+    """Like every other API call, a JSON body works; a body that is no object, or a plan_id that is no
+    string, is refused saying so, and a missing one is the form's 422 required."""
+    headers = {"X-CSRFToken": alice.csrf, "Accept": "application/json"}
+    chosen = alice.client.post("/subscriptions/checkout", json={"plan_id": "gratis"}, headers=headers)
+    assert chosen.status_code == 200, chosen.get_data(as_text=True)
+    assert chosen.get_json()["redirect_url"]
+    for body, status, code in (
+        ({}, 422, "required"),
+        ({"plan_id": " "}, 422, "required"),
+        ({"plan_id": 5}, 422, "invalid_type"),
+        (["gratis"], 400, "bad_request"),
+    ):
+        response = alice.client.post("/subscriptions/checkout", json=body, headers=headers)
+        assert response.status_code == status, (body, response.get_data(as_text=True))
+        assert response.get_json()["error"]["code"] == code
+    broken = alice.client.post(
+        "/subscriptions/checkout", data="{", headers={**headers, "Content-Type": "application/json"}
+    )
+    assert broken.status_code == 400 and "not valid JSON" in broken.get_json()["error"]["message"]
+    assert standin.requests == []
+
+
 def test_the_portal_is_502_when_stripe_fails(app: Flask, alice: Account, standin: StripeStandIn) -> None:
     start_paid_checkout(alice, standin)
     standin.fail_next("POST", "/v1/billing_portal/sessions", status=500)

@@ -6,9 +6,10 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from flask_login import current_user, login_required
 
 from conexoos.app.controllers import billing, plan_messages, plans
+from conexoos.app.dto.errors import InputError, malformed
 from conexoos.app.extensions import csrf
 
-from .api_support import api_login_required, user
+from .api_support import api_login_required, json_body, user
 
 subscriptions = Blueprint("subscriptions", __name__)
 
@@ -36,9 +37,23 @@ def index() -> str:
 @subscriptions.route("/subscriptions/checkout", methods=["POST"])
 @api_login_required
 def checkout() -> Response:
-    """Form field ``plan_id``: gratis at once, a paid plan through Stripe; answers ``{"redirect_url"}``."""
-    plan_id = (request.form.get("plan_id") or "").strip()
-    return jsonify({"redirect_url": billing.start_checkout(user(), plan_id)})
+    """``plan_id`` (a form field, or a JSON object's key like every other API call): gratis at once, a
+    paid plan through Stripe; answers ``{"redirect_url"}``."""
+    return jsonify({"redirect_url": billing.start_checkout(user(), _plan_id())})
+
+
+def _plan_id() -> str:
+    """The chosen plan's id from the form or the JSON body; a JSON body that is no object, or whose
+    ``plan_id`` is no string, is refused saying so."""
+    if not request.is_json:
+        return (request.form.get("plan_id") or "").strip()
+    body = json_body()
+    if not isinstance(body, dict):
+        raise malformed('the request body must be a JSON object such as {"plan_id": "gratis"}')
+    plan_id = body.get("plan_id", "")
+    if not isinstance(plan_id, str):
+        raise InputError("plan_id must be a string: a plan's id", field="plan_id", code="invalid_type")
+    return plan_id.strip()
 
 
 @subscriptions.route("/subscriptions/portal", methods=["POST"])
