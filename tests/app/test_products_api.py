@@ -394,3 +394,8 @@ def test_a_disabled_product_is_hidden_and_its_buy_link_is_404(
     assert buy_events(app, hidden["id"]) == []
     assert visit(client, f"/go/product/{shown['id']}").status_code == 302
     assert count_rows(app, Product) == 2
+
+
+def test_a_description_keeps_its_tabs_and_line_breaks_as_newlines(alice: Account) -> None:
+    product = add_product(alice, description="Chapter 1:\tstart\r\nChapter 2\rend")
+    assert product["description"] == "Chapter 1:\tstart\nChapter 2\nend"

@@ -478,3 +478,19 @@ def test_control_characters_in_a_path_are_a_404_that_says_why(app: Flask, alice:
             assert response.status_code == 404, path
             assert "control characters" in response.get_data(as_text=True), path
             assert "Set-Cookie: a" not in str(response.headers)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=8), min_size=1, max_size=6)
+)
+def test_multiline_text_keeps_each_line_break_as_one_newline(lines: list[str]) -> None:
+    """However a client ends its lines (CRLF, a lone CR, LF), the text keeps them as ``\\n`` and nothing
+    else: a lone CR, which would show as no break at all, is never stored."""
+    from conexoos.app.dto.fields import text
+
+    field = text("description", 10_000, allow_empty=True, multiline=True)
+    expected = field.parse("\n".join(lines), field)
+    for ending in ("\r\n", "\r"):
+        stored = field.parse(ending.join(lines), field)
+        assert stored == expected and "\r" not in stored

@@ -118,12 +118,15 @@ def text(
     multiline: bool = False,
 ) -> Field:
     """A string, trimmed, at most ``max_length`` characters, with no control characters (line breaks and
-    tabs only when ``multiline``); a string of only invisible characters counts as empty."""
+    tabs only when ``multiline``, each line break stored as ``\n``: a lone ``\r`` would show as none); a
+    string of only invisible characters counts as empty."""
 
     def parse(value: Any, field: Field) -> str:
         if not isinstance(value, str):
             raise InputError(f"{name} must be a string", field=name, code="type")
         value = value.strip()
+        if multiline:
+            value = value.replace("\r\n", "\n").replace("\r", "\n")
         if has_control_characters(value, multiline):
             raise InputError(f"{name} may not hold control characters", field=name, code="control_character")
         if has_bidi_controls(value):
