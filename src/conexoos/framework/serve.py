@@ -12,6 +12,7 @@ which is not true of a process that has imported them to validate the configurat
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import json
 import logging
@@ -138,7 +139,19 @@ def serve_patched() -> None:
         report_warnings=False,
     )
     options = gunicorn_options(settings, host=launch["host"], port=launch["port"], workers=launch["workers"])
+    atexit.register(_close_logging_before_teardown)  # after logging's own: runs before it
     GunicornServer(locate_project(project), settings, options).run()
+
+
+def _close_logging_before_teardown() -> None:
+    """Flush and close every log handler at exit, then forget them, so that the interpreter's teardown
+    finds none to unregister. Under gevent, a handler freed during teardown unregisters itself through
+    logging's lock, a patched one that asks for the current greenlet once greenlets are gone: Python then
+    printed "Exception ignored ... RuntimeError: greenlet is being finalized" after every clean stop.
+    logging's own weak-reference callback skips the unregistering when its list is empty, which it checks
+    for the teardown's sake."""
+    logging.shutdown()
+    logging._handlerList.clear()  # type: ignore[attr-defined]
 
 
 def _monkey_patched() -> bool:
