@@ -347,6 +347,15 @@ def test_a_file_that_is_not_an_image_is_400_and_nothing_is_written(app: Flask, a
     assert products(alice)[0]["image_url"] == DEFAULT_IMAGE_URL
 
 
+def test_an_image_over_the_request_limit_is_a_413_naming_that_limit(app: Flask, alice: Account) -> None:
+    product = add_product(alice)
+    response = upload(alice, product["id"], b"\x00" * (17 * 1024 * 1024), "huge.png")
+    assert response.status_code == 413
+    message = response.get_json()["error"]["message"]
+    assert message.startswith("The request is larger than 16 MB, the most this site accepts in one request")
+    assert stored_files(app) == []
+
+
 # ---------------------------------------------------------------- the public page and the buy link
 
 

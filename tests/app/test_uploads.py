@@ -226,6 +226,14 @@ def test_an_upload_over_the_size_cap_is_refused(
     assert stored_profile(app, alice.id)[0] is None
 
 
+def test_an_avatar_over_the_request_limit_is_a_413_page_naming_that_limit(app: Flask, alice: Account) -> None:
+    response = upload(alice, b"\x00" * (17 * 1024 * 1024), "huge.png")
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "The request is larger than 16 MB, the most this site accepts in one request" in page
+    assert stored_profile(app, alice.id)[0] is None
+
+
 def test_media_does_not_serve_outside_the_uploads_folder(app: Flask, alice: Account) -> None:
     (Path(app.instance_path) / "secret.txt").write_text("secret")
     for path in ("/media/../secret.txt", "/media/%2e%2e/secret.txt", "/media/img/avatars/missing.webp"):
