@@ -187,6 +187,13 @@ REFUSED = [
     pytest.param(lambda: png_header(7000, 7000), "big.png", "pixels", id="7000x7000"),
     pytest.param(lambda: encode("BMP", (10, 10)), "old.bmp", "PNG, JPEG, WebP", id="bmp"),
     pytest.param(lambda: b"GIF89a" + bytes(20), "empty.gif", "no width or height", id="gif-0x0"),
+    pytest.param(lambda: b"GIF89a<script>", "x.gif", "not an image we can read", id="gif-script"),
+    pytest.param(
+        lambda: png_header(30000, 30000)[:29] + b"\x00" * 4,
+        "bad.png",
+        "not an image we can read",
+        id="png-bad-crc",
+    ),
     pytest.param(lambda: png_header(0, 50), "flat.png", "no width or height", id="png-0x50"),
 ]
 
