@@ -108,6 +108,33 @@ def test_a_small_image_is_never_upscaled_and_its_title_is_escaped(make_app: AppF
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
 
 
+def test_an_image_a_product_may_be_is_accepted_with_a_smaller_largest_rendition(make_app: AppFactory) -> None:
+    # A 4000×3000 RGB PNG screenshot: decoding it for a 1600 rendition would pass the 64 MB target, so it
+    # is reduced by 3 instead of 2, as for a product image, and its largest rendition is 1333 wide.
+    app = library_app(make_app)
+    boss = admin_of(app)
+    screenshot = png((4000, 3000))
+    response = upload(boss, screenshot, "screenshot.png", alt_text="A screenshot")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    [item] = items(app)
+    assert [(r.width, r.height) for r in item.renditions] == [(480, 360), (960, 719), (1333, 999)]
+
+
+def test_an_image_a_product_may_not_be_is_refused_naming_the_largest_accepted(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conexoos.app.utils import io as io_utils
+
+    app = library_app(make_app)
+    boss = admin_of(app)
+    monkeypatch.setattr(io_utils, "MAX_PEAK_BYTES", 20 * 1024 * 1024)  # a 2000×1500 PNG is then too costly
+    response = upload(boss, png((2000, 1500)), "big.png", alt_text="Big")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "too many pixels to process as PNG" in page
+    assert items(app) == [] and stored_names(app) == []
+
+
 @pytest.mark.parametrize(
     ("data", "filename", "alt", "words"),
     [

@@ -347,6 +347,37 @@ def test_a_file_that_is_not_an_image_is_400_and_nothing_is_written(app: Flask, a
     assert products(alice)[0]["image_url"] == DEFAULT_IMAGE_URL
 
 
+BAD_CHECKSUM_PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR" + bytes.fromhex(
+    "0000753000007530080200000000000000"
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"GIF89a<script>", b"GIF89a\xff\xff\xff\xff\x00\x00\x00", BAD_CHECKSUM_PNG],
+    ids=["gif-script", "gif-screen-only", "png-30000x30000-bad-checksum"],
+)
+def test_a_few_bytes_after_an_image_signature_are_not_read_as_dimensions(
+    app: Flask, alice: Account, data: bytes
+) -> None:
+    product = add_product(alice)
+    response = upload(alice, product["id"], data, "x.gif")
+    assert response.status_code == 400
+    message = response.get_json()["error"]["message"]
+    assert message.startswith("This file is not an image we can read."), message
+    assert "pixels" not in message
+    assert stored_files(app) == []
+
+
+def test_an_image_over_the_request_limit_is_a_413_naming_that_limit(app: Flask, alice: Account) -> None:
+    product = add_product(alice)
+    response = upload(alice, product["id"], b"\x00" * (17 * 1024 * 1024), "huge.png")
+    assert response.status_code == 413
+    message = response.get_json()["error"]["message"]
+    assert message.startswith("The request is larger than 16 MB, the most this site accepts in one request")
+    assert stored_files(app) == []
+
+
 # ---------------------------------------------------------------- the public page and the buy link
 
 

@@ -18,12 +18,15 @@ from werkzeug.test import TestResponse
 
 from conexoos.app.blueprints import admin_pages as editor_view
 from conexoos.app.controllers import site_pages
-from conexoos.app.models.persistent import AuditEntry
+from conexoos.app.models.persistent import AuditEntry, MediaItem
 from conexoos.app.models.persistent.site_page import SitePage, SitePageRevision
 from conexoos.framework import db
+from conexoos.framework.urls import CONFIG_NAME
 from tests.app.staff_support import make_staff
 
 from .conftest import Account, SignUp
+from .media_library_support import one_page_pdf, png
+from .media_library_support import upload as upload_media
 
 pytestmark = pytest.mark.database_matrix
 
@@ -294,12 +297,58 @@ def test_field_limits_are_explained(app: Flask, mod: Account, changes: dict[str,
 def test_social_image_and_canonical_are_absolute_from_the_public_url(
     client: FlaskClient, mod: Account
 ) -> None:
-    create(mod, status="published", social_image="/media/ab/cover.webp")
+    cover = library_addresses(mod, png((1200, 630)), "cover.png")[0]
+    create(mod, status="published", social_image=cover)
     html = text(client.get("/p/terms"))
-    assert '<meta property="og:image" content="http://localhost/media/ab/cover.webp">' in html
+    assert f'<meta property="og:image" content="http://localhost{cover}">' in html
     assert '<meta property="og:url" content="http://localhost/p/terms">' in html
     create(mod, slug="about", title="About", status="published", social_image="https://cdn.example/a.png")
     assert '<meta property="og:image" content="https://cdn.example/a.png">' in text(client.get("/p/about"))
+
+
+def library_addresses(staff: Account, data: bytes, filename: str) -> list[str]:
+    """Upload ``data`` to the media library as ``staff``; the addresses its files are served at."""
+    assert upload_media(staff, data, filename, alt_text="A cover").status_code == 302
+    with staff.client.application.app_context():
+        item = db.session.scalars(select(MediaItem).order_by(MediaItem.id.desc())).first()
+        assert item is not None
+        return [f"/media/{rendition.name}" for rendition in item.renditions] + [f"/media/library/{item.id}/"]
+
+
+def test_a_social_image_of_this_site_must_be_an_image_of_the_media_library(
+    app: Flask, client: FlaskClient, mod: Account
+) -> None:
+    image = library_addresses(mod, png((1200, 630)), "cover.png")
+    pdf_stored, pdf_download = library_addresses(mod, one_page_pdf(), "Resume (q).pdf")
+    refused = {
+        "/media/nonexistent.webp": "No image of the media library is at /media/nonexistent.webp",
+        image[0].replace("-", "-9", 1): "No image of the media library is at",
+        "/media/img/avatars/0123456789abcdef0123456789abcdef.webp": "No image of the media library",
+        pdf_download + "Resume__q_.pdf": "is a PDF, not an image",
+        pdf_stored: "is a PDF, not an image",
+    }
+    for address, message in refused.items():
+        response = post_page(mod, social_image=address)
+        assert response.status_code == 422, address
+        assert message in text(response), address
+    with app.app_context():
+        assert db.session.scalar(select(SitePage.id)) is None
+
+    page_id = create(mod, status="published", social_image=image[0])
+    assert f'content="http://localhost{image[0]}"' in text(client.get("/p/terms"))
+    assert edit(mod, page_id, social_image="/media/nonexistent.webp").status_code == 422
+    assert (page := page_of(app, page_id)) is not None and page.social_image == image[0]
+
+
+def test_this_sites_media_written_with_its_public_url_is_checked_too(
+    app: Flask, mod: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = library_addresses(mod, png((640, 480)), "cover.png")[0]
+    monkeypatch.setitem(app.config, CONFIG_NAME, "https://links.example")
+    response = post_page(mod, social_image="https://links.example/media/nonexistent.webp")
+    assert response.status_code == 422
+    assert "No image of the media library is at /media/nonexistent.webp" in text(response)
+    assert post_page(mod, social_image=f"https://links.example{image}").status_code == 302
 
 
 def test_markup_in_titles_descriptions_and_text_is_shown_as_text_everywhere(

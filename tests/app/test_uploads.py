@@ -187,6 +187,13 @@ REFUSED = [
     pytest.param(lambda: png_header(7000, 7000), "big.png", "pixels", id="7000x7000"),
     pytest.param(lambda: encode("BMP", (10, 10)), "old.bmp", "PNG, JPEG, WebP", id="bmp"),
     pytest.param(lambda: b"GIF89a" + bytes(20), "empty.gif", "no width or height", id="gif-0x0"),
+    pytest.param(lambda: b"GIF89a<script>", "x.gif", "not an image we can read", id="gif-script"),
+    pytest.param(
+        lambda: png_header(30000, 30000)[:29] + b"\x00" * 4,
+        "bad.png",
+        "not an image we can read",
+        id="png-bad-crc",
+    ),
     pytest.param(lambda: png_header(0, 50), "flat.png", "no width or height", id="png-0x50"),
 ]
 
@@ -223,6 +230,14 @@ def test_an_upload_over_the_size_cap_is_refused(
     assert response.status_code == 400
     assert "larger than" in response.get_data(as_text=True)
     assert files_under(uploads_root(app)) == set()
+    assert stored_profile(app, alice.id)[0] is None
+
+
+def test_an_avatar_over_the_request_limit_is_a_413_page_naming_that_limit(app: Flask, alice: Account) -> None:
+    response = upload(alice, b"\x00" * (17 * 1024 * 1024), "huge.png")
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert "The request is larger than 16 MB, the most this site accepts in one request" in page
     assert stored_profile(app, alice.id)[0] is None
 
 

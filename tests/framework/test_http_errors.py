@@ -92,7 +92,14 @@ CASES = [
         None,
     ),
     (405, "POST", "/only-get", "The method is not allowed for the requested URL.", None),
-    (413, "POST", "/upload", "The data value transmitted exceeds the capacity limit.", None),
+    (
+        413,
+        "POST",
+        "/upload",
+        "The request is larger than 1 KB, the most this site accepts in one request (its "
+        "MAX_CONTENT_LENGTH). Send a smaller file.",
+        None,
+    ),
     (429, "GET", "/slow", "too many attempts", None),
     (500, "GET", "/crash", "The server met an unexpected error. It has been logged.", None),
     (503, "GET", "/upstream", "the payment provider cannot be reached; try again in a minute", None),
@@ -231,3 +238,54 @@ def test_json_path_prefixes_are_configurable(make_app: AppFactory, bare_project:
     client = app.test_client()
     assert client.get("/v1/missing").get_json()["error"]["code"] == "not_found"
     assert client.get("/api/missing").mimetype == "text/html"
+
+
+def test_the_413_names_the_configured_request_limit(make_app: AppFactory, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "errors", {"server/web.py": ROUTES})
+    limit = 3 * 1024 * 1024 // 2
+    app = make_app(project, {"FLASK": {"CONFIG": {"MAX_CONTENT_LENGTH": limit}}})
+
+    response = app.test_client().post("/api/upload", data=b"x" * (limit + 1))
+
+    assert response.status_code == 413
+    assert response.get_json()["error"]["message"].startswith("The request is larger than 1.5 MB,")
+
+
+def test_a_form_field_over_the_form_limit_is_named_as_such(make_app: AppFactory, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "errors", {"server/web.py": FORM_ROUTES})
+    app = make_app(project, {"FLASK": {"CONFIG": {"MAX_FORM_MEMORY_SIZE": 2048}}})
+
+    client = app.test_client()
+    response = client.post("/form", data={"text": "x" * 4096}, content_type="multipart/form-data")
+
+    assert response.status_code == 413
+    assert (
+        "A field of this form is larger than 2 KB, or the form has more than 1,000 parts"
+        in response.get_data(as_text=True)
+    )
+
+
+def test_a_413_raised_with_its_own_message_keeps_it(make_app: AppFactory, tmp_path: Path) -> None:
+    project = write_project(tmp_path / "errors", {"server/web.py": FORM_ROUTES})
+    response = make_app(project).test_client().get("/api/own-413")
+    assert response.get_json()["error"]["message"] == "The import holds at most 1 MB."
+
+
+FORM_ROUTES = """
+    from flask import request
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+
+    def form():
+        return request.form["text"]
+
+
+    def own_413():
+        raise RequestEntityTooLarge("The import holds at most 1 MB.")
+
+
+    class Route:
+        def __init__(self, app):
+            app.add_url_rule("/form", "form", form, methods=["POST"])
+            app.add_url_rule("/api/own-413", "own_413", own_413)
+"""

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnava
 
 from .causes import one_line_cause
 from .logs import EveryFewSeconds
+from .request_size import is_generic_too_large, too_large_message
 from .storage.base import OUT_OF_SPACE_MESSAGE, StorageError, StorageFull
 from .storage.database import is_database_full
 
@@ -134,6 +135,8 @@ def _handle_http_exception(error: HTTPException) -> Any:
     status = error.code or 500
     if isinstance(error, InternalServerError) or status == 500:
         message = UNEXPECTED_ERROR  # a 500's description may hold internals; 502/503 are said on purpose
+    elif is_generic_too_large(error):
+        message = too_large_message()
     else:
         message = error.description or error.name
     if wants_json():

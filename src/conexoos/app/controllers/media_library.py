@@ -270,6 +270,36 @@ def where_used(item: MediaItem) -> list[SitePage]:
     return list(db.session.scalars(query).all())
 
 
+def image_at(address: str) -> MediaItem | None:
+    """The image item one of whose renditions is served at ``address`` (``/media/library/<key>-<w>.webp``,
+    as :func:`rendition_url` gives it); None for any other address."""
+    match = _RENDITION_ADDRESS.fullmatch(address)
+    item = _item_with_key(match.group(2)) if match else None
+    if item is None or not item.is_image or match is None:
+        return None
+    return item if match.group(1) in {rendition.name for rendition in item.renditions} else None
+
+
+def pdf_at(address: str) -> MediaItem | None:
+    """The PDF item served at ``address`` (its download route, or its stored name); None otherwise."""
+    download = _PDF_DOWNLOAD_ADDRESS.fullmatch(address)
+    if download:
+        item = db.session.get(MediaItem, int(download.group(1)))
+    else:
+        stored = _PDF_STORED_ADDRESS.fullmatch(address)
+        item = _item_with_key(stored.group(1)) if stored else None
+    return item if item is not None and item.kind == PDF else None
+
+
+def _item_with_key(storage_key: str) -> MediaItem | None:
+    return db.session.scalar(select(MediaItem).where(MediaItem.storage_key == storage_key))
+
+
+_RENDITION_ADDRESS = re.compile(rf"/media/({FOLDER}/([0-9a-f]{{1,64}})-[0-9]{{1,5}}\.webp)")
+_PDF_DOWNLOAD_ADDRESS = re.compile(rf"/media/{FOLDER}/([0-9]{{1,10}})/[^/]+")
+_PDF_STORED_ADDRESS = re.compile(rf"/media/{FOLDER}/([0-9a-f]{{1,64}})\.pdf")
+
+
 def usage_token(pages: Sequence[SitePage]) -> str:
     """What a confirmation form carries: the ids of the pages it listed (so a page that started using the
     item after the form was shown asks again)."""

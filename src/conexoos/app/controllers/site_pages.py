@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from conexoos.app.controllers import audit
+from conexoos.app.controllers import audit, media_library
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.site_page import (
@@ -34,7 +34,7 @@ from conexoos.app.models.persistent.site_page import (
     SitePage,
     SitePageRevision,
 )
-from conexoos.app.utils.markdown import is_allowed_image, outside_images
+from conexoos.app.utils.markdown import MEDIA_PREFIX, is_allowed_image, is_site_media, outside_images
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_visible
 from conexoos.framework import db
 from conexoos.framework.urls import public_url
@@ -181,10 +181,36 @@ def _image_problem(url: str) -> str | None:
         return f"At most {IMAGE_MAX} characters; this has {len(url)}."
     if not is_allowed_image(url):
         return (
-            "Give a file of this site's media (/media/...) or an https:// address of an image "
-            "(without a user name or password)."
+            "Give an image of this site's media library (/media/library/....webp) or an https:// address "
+            "of an image (without a user name or password)."
         )
-    return None
+    own = _own_media_address(url)
+    return _library_image_problem(own) if own is not None else None
+
+
+def _own_media_address(url: str) -> str | None:
+    """``url`` as a path of this site's media (``/media/...``), also when written with the public URL."""
+    if is_site_media(url):
+        return url
+    site = public_url()
+    path = url[len(site) :]
+    return path if url.startswith(site + MEDIA_PREFIX) and is_site_media(path) else None
+
+
+def _library_image_problem(address: str) -> str | None:
+    """Why ``address`` (a path of this site's media) cannot be a page's social image: shared links would
+    show a broken picture or a PDF unless it is an image of the media library."""
+    if media_library.image_at(address) is not None:
+        return None
+    if media_library.pdf_at(address) is not None:
+        return (
+            f"{address[:100]} is a PDF, not an image: sites a page is shared on show an image. Give the "
+            "address of an image of the media library (/admin/media)."
+        )
+    return (
+        f"No image of the media library is at {address[:100]}. Upload the image at /admin/media, then give "
+        "one of the addresses its page shows (/media/library/....webp)."
+    )
 
 
 def _body_problem(body: str) -> str | None:

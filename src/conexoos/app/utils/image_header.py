@@ -9,12 +9,17 @@ JPEGs whose first scan does not carry every component. A PNG's colour type tells
 from __future__ import annotations
 
 import struct
+import zlib
 from dataclasses import dataclass
 
 JPEG_FRAME_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOF0..SOF15 but DHT, JPG, DAC
 JPEG_PROGRESSIVE_MARKERS = frozenset({0xC2, 0xC6, 0xCA, 0xCE})
 JPEG_START_OF_SCAN = 0xDA
 JPEG_STANDALONE_MARKERS = frozenset({0x01, *range(0xD0, 0xD9)})  # TEM, RSTn, SOI: no length field
+GIF_BLOCK_STARTS = frozenset(b"!,;")
+"""What follows a GIF's logical screen (and colour table): an extension, an image, or the trailer."""
+VP8_START_CODE = b"\x9d\x01\x2a"
+VP8L_SIGNATURE = 0x2F
 
 
 PNG_MODES = {0: "L", 2: "RGB", 3: "P", 4: "LA", 6: "RGBA"}
@@ -41,7 +46,11 @@ class ImageHeader:
 
 
 def read_header(data: bytes) -> ImageHeader | None:
-    """The header of a PNG, GIF, WebP or JPEG file; None for anything else or a header that is cut short.
+    """The header of a PNG, GIF, WebP or JPEG file; None for anything else, or a header that is cut short
+    or does not hold together (a PNG's IHDR with a wrong length or checksum, a GIF's screen followed by no
+    block, a WebP bitstream without its signature, a JPEG frame segment cut short): such dimensions are
+    only bytes that happen to follow a signature, so they are not believed (Pillow then says whether the
+    file is an image at all). A header declaring no width or height is returned as it is.
 
     For a GIF this is the logical screen; a first frame reaching beyond it is found when Pillow opens it.
     """
@@ -49,8 +58,7 @@ def read_header(data: bytes) -> ImageHeader | None:
         if data.startswith(b"\x89PNG\r\n\x1a\n"):
             return _png(data)
         if data[:6] in (b"GIF87a", b"GIF89a"):
-            width, height = struct.unpack("<HH", data[6:10])
-            return ImageHeader("GIF", width, height)
+            return _gif(data)
         if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
             return _webp(data)
         if data.startswith(b"\xff\xd8"):
@@ -60,12 +68,28 @@ def read_header(data: bytes) -> ImageHeader | None:
     return None
 
 
+def _believed(header: ImageHeader, complete: bool) -> ImageHeader | None:
+    """``header`` when the bytes around it hold together (or it declares no size, refused for that)."""
+    return header if complete or not (header.width and header.height) else None
+
+
 def _png(data: bytes) -> ImageHeader | None:
     if data[12:16] != b"IHDR":
         return None
     width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
     mode = "I;16" if (depth, colour) == (16, 0) else PNG_MODES.get(colour, "")
-    return ImageHeader("PNG", width, height, mode=mode)
+    (length,) = struct.unpack(">I", data[8:12])
+    (checksum,) = struct.unpack(">I", data[29:33])
+    complete = length == 13 and checksum == zlib.crc32(data[12:29])
+    return _believed(ImageHeader("PNG", width, height, mode=mode), complete)
+
+
+def _gif(data: bytes) -> ImageHeader | None:
+    width, height, flags = struct.unpack("<HHB", data[6:11])
+    colour_table = 3 * 2 ** ((flags & 0x07) + 1) if flags & 0x80 else 0
+    after_screen = 13 + colour_table
+    complete = len(data) > after_screen and data[after_screen] in GIF_BLOCK_STARTS
+    return _believed(ImageHeader("GIF", width, height), complete)
 
 
 def _webp(data: bytes) -> ImageHeader | None:
@@ -73,13 +97,15 @@ def _webp(data: bytes) -> ImageHeader | None:
     if chunk == b"VP8X":
         width = int.from_bytes(data[24:27], "little") + 1
         height = int.from_bytes(data[27:30], "little") + 1
-        return ImageHeader("WEBP", width, height)
+        return ImageHeader("WEBP", width, height) if len(data) >= 30 else None
     if chunk == b"VP8L":
         bits = int.from_bytes(data[21:25], "little")
-        return ImageHeader("WEBP", (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
+        header = ImageHeader("WEBP", (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
+        return header if len(data) >= 25 and data[20] == VP8L_SIGNATURE else None
     if chunk == b"VP8 ":
         width, height = struct.unpack("<HH", data[26:30])
-        return ImageHeader("WEBP", width & 0x3FFF, height & 0x3FFF)
+        header = ImageHeader("WEBP", width & 0x3FFF, height & 0x3FFF)
+        return _believed(header, data[23:26] == VP8_START_CODE)
     return None
 
 
@@ -99,11 +125,18 @@ def _jpeg(data: bytes) -> ImageHeader | None:
         length = struct.unpack(">H", data[position + 2 : position + 4])[0]
         segment = data[position + 4 : position + 2 + length]
         if marker in JPEG_FRAME_MARKERS and frame is None:
+            if not _complete_frame(segment, length):
+                return None
             frame = (marker, segment)
         elif marker == JPEG_START_OF_SCAN:
             return _jpeg_frame(frame, scan_components=segment[0]) if frame else None
         position += 2 + length
     return _jpeg_frame(frame, scan_components=None) if frame else None
+
+
+def _complete_frame(segment: bytes, length: int) -> bool:
+    """Whether a frame segment holds all its ``length`` says, and a component entry for each component."""
+    return len(segment) == length - 2 and len(segment) >= 6 and len(segment) >= 6 + 3 * segment[5]
 
 
 def _jpeg_frame(frame: tuple[int, bytes], scan_components: int | None) -> ImageHeader:

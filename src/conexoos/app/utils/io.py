@@ -73,6 +73,11 @@ class InvalidImage(ValueError):
     """An upload that is not an image we accept; the message tells the person why."""
 
 
+class TooCostly(InvalidImage):
+    """An image whose decoding, fitted in the box asked for, would take the upload over ``MAX_PEAK_BYTES``
+    (a smaller box may need a stronger reduction, and so less memory)."""
+
+
 class Upload(Protocol):
     """What a form file (werkzeug FileStorage) offers."""
 
@@ -89,12 +94,18 @@ class EncodedImage:
     height: int
 
 
-def renditions(form_image: Upload, sizes: Sequence[int]) -> list[EncodedImage]:
+def renditions(
+    form_image: Upload, sizes: Sequence[int], floor: int = SIZES["img/products"][0]
+) -> list[EncodedImage]:
     """The upload decoded once and re-encoded as WebP fitted in each ``sizes``×``sizes`` box, smallest
     first; never upscaled, so an image smaller than a box gives one rendition at its own size for it (and
-    the boxes it fits in give nothing more). Checked and bounded as :meth:`IOUtils.save_image` is."""
-    largest = max(sizes)
-    image, orientation = _shrunk_first_frame(_read_capped(form_image.stream), (largest, largest))
+    the boxes it fits in give nothing more). Checked and bounded as :meth:`IOUtils.save_image` is.
+
+    Every image a product image may be is accepted: when decoding for the largest box would pass the memory
+    target, the picture is reduced by a larger whole factor, down to a fit in ``floor``×``floor`` (the
+    product images' box), and the largest rendition is that smaller picture."""
+    data = _read_capped(form_image.stream)
+    image, orientation = _affordable_first_frame(data, max(sizes), floor)
     if orientation:
         image.getexif()[ExifTags.Base.Orientation] = orientation
         ImageOps.exif_transpose(image, in_place=True)
@@ -106,6 +117,28 @@ def renditions(form_image: Upload, sizes: Sequence[int]) -> list[EncodedImage]:
         resized = image if fitted == image.size else image.resize(fitted, Image.Resampling.LANCZOS)
         made.append(EncodedImage(_encode(resized, None), *fitted))
     return made
+
+
+def _affordable_first_frame(data: bytes, largest: int, floor: int) -> tuple[Image.Image, int | None]:
+    """The first frame fitted in the largest box, from ``largest`` down to ``floor``, whose decoding stays
+    under the memory target; a refusal is decided from the header before any pixel is decoded, so trying
+    a smaller box costs nothing. The refusal for ``floor`` is the one raised."""
+    boxes = _boxes(read_header(data), largest, floor)
+    for box in boxes[:-1]:
+        try:
+            return _shrunk_first_frame(data, (box, box))
+        except TooCostly:
+            continue
+    return _shrunk_first_frame(data, (boxes[-1], boxes[-1]))
+
+
+def _boxes(header: ImageHeader | None, largest: int, floor: int) -> list[int]:
+    """``largest``, then the boxes, down to ``floor``, at which the picture's reduction factor grows."""
+    if largest <= floor:
+        return [largest]
+    longest = max(header.width, header.height) if header is not None else 0
+    growing = [longest // factor for factor in range(2, longest // max(1, floor) + 1)]
+    return [largest, *sorted({box for box in growing if floor < box < largest}, reverse=True), floor]
 
 
 class IOUtils:
@@ -375,7 +408,7 @@ def _check_cost(upload: UploadShape) -> None:
     progressive = kind in JPEG_FORMATS and header is not None and header.coefficient_bytes > 0
     label = "progressive JPEG" if progressive else "JPEG" if kind in JPEG_FORMATS else FORMAT_NAMES[kind]
     largest = largest_accepted(upload)
-    raise InvalidImage(
+    raise TooCostly(
         f"The image is {width}×{height} pixels ({width * height / 1e6:.1f} MP): too many pixels to "
         f"process as {label}. The largest {label} of this shape accepted is about {largest[0]}×{largest[1]} "
         f"({largest[0] * largest[1] / 1e6:.1f} MP)"

@@ -28,7 +28,8 @@ class SitePageForm(FlaskForm):
     )
     description = StringField("Description", description="For search engines and shared links (300 at most).")
     social_image = StringField(
-        "Social image", description="A file of this site's media (/media/...) or an https:// image address."
+        "Social image",
+        description="An image of the media library (/media/library/....webp) or an https:// image address.",
     )
     body = TextAreaField("Text (Markdown)", description="Raw HTML is shown as text.")
     status = SelectField("Status", choices=STATUS_CHOICES, validate_choice=False)

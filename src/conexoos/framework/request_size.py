@@ -1,0 +1,45 @@
+"""What a 413 says: which limit the request went over, in plain words, read from the configuration.
+
+Werkzeug refuses a body over ``MAX_CONTENT_LENGTH`` (a whole request) and a form over
+``MAX_FORM_MEMORY_SIZE`` (one field that is not a file) or ``MAX_FORM_PARTS`` with the same
+:class:`~werkzeug.exceptions.RequestEntityTooLarge` and a generic sentence; this names the limit instead.
+"""
+
+from __future__ import annotations
+
+from flask import request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+KILOBYTE = 1024
+MEGABYTE = 1024 * KILOBYTE
+
+
+def is_generic_too_large(error: HTTPException) -> bool:
+    """Whether ``error`` is Werkzeug's own 413, not one raised with a message of its own."""
+    return isinstance(error, RequestEntityTooLarge) and error.description == RequestEntityTooLarge.description
+
+
+def too_large_message() -> str:
+    """The sentence for the current request's 413: the request limit, or the form's field and part limits."""
+    limit = request.max_content_length
+    length = request.content_length
+    if limit is not None and (length is None or length > limit):
+        return (
+            f"The request is larger than {human_size(limit)}, the most this site accepts in one request "
+            "(its MAX_CONTENT_LENGTH). Send a smaller file."
+        )
+    field_limit, part_limit = request.max_form_memory_size, request.max_form_parts
+    field = f"larger than {human_size(field_limit)}" if field_limit is not None else "too large"
+    parts = f"more than {part_limit:,} parts" if part_limit is not None else "too many parts"
+    return (
+        f"A field of this form is {field}, or the form has {parts}: more than this site accepts in one "
+        "form. Shorten the text or send fewer fields."
+    )
+
+
+def human_size(count: int) -> str:
+    """``count`` bytes for people: ``16 MB``, ``1.5 MB`` or ``488 KB``."""
+    if count >= MEGABYTE:
+        megabytes = count / MEGABYTE
+        return f"{megabytes:.0f} MB" if count % MEGABYTE == 0 else f"{megabytes:.1f} MB"
+    return f"{max(1, count // KILOBYTE)} KB"
