@@ -307,6 +307,8 @@ def test_every_kind_is_added_from_the_menu_and_shown_on_the_public_page(
     with page.expect_response(posted_block) as answer:
         form.get_by_role("button", name="Add block").click()
     assert answer.value.status == 201, answer.value.text()
+    expect(rows(page)).to_have_count(6)  # drawn before the next add counts the rows
+    expect(form.get_by_role("button", name="Add block")).to_be_enabled()
     add(
         "product",
         Title="Zine",
