@@ -200,3 +200,27 @@ def test_reports_about_staff_are_for_administrators_and_never_about_oneself(
         "dismissed",
         "open",
     ]
+
+
+def test_a_report_keeps_the_pages_social_icons_and_embeds_for_staff_to_see(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    icons = [{"network": "mastodon", "handle": "@a@phish.example"}, {"network": "github", "handle": "ana"}]
+    assert mallory.api("POST", "/api/blocks", {"kind": "social", "items": icons}).status_code == 201
+    embed = {"kind": "embed", "url": "https://youtu.be/dQw4w9WgXcQ", "title": "Watch"}
+    assert mallory.api("POST", "/api/blocks", embed).status_code == 201
+    report_id = file(mallory, app)
+    assert report(app, report_id).snapshot_links == [
+        {
+            "id": None,
+            "title": "Mastodon: @a@phish.example",
+            "url": "https://phish.example/@a",
+            "kind": "social",
+        },
+        {"id": None, "title": "GitHub: ana", "url": "https://github.com/ana", "kind": "social"},
+        {"id": None, "title": "Watch", "url": "https://youtu.be/dQw4w9WgXcQ", "kind": "embed"},
+    ]
+    html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    assert "Social icon: Mastodon: @a@phish.example" in html and "https://phish.example/@a" in html
+    assert "Embed: Watch" in html

@@ -2,15 +2,17 @@
 
 A blocked domain is refused in new and edited links (the links API answers 422), and existing links to
 it get ``user_link.blocked``: hidden from public pages at no extra query (the page's live condition reads
-the flag) and ``/go`` answers 410. Removing the domain unblocks the links no other entry still blocks.
-Domains are stored IDNA-encoded (``xn--`` ASCII), lower case, without a trailing dot. Every change is
-audit-logged in the transaction that makes it.
+the flag) and ``/go`` answers 410. Products get ``product.blocked`` the same way; the addresses blocks keep
+in their fields (social icons, embeds) are refused the same way and flagged ``"blocked": true`` in the
+block's JSON, which the page reads with the block. Removing the domain unblocks what no other entry
+still blocks. Domains are stored IDNA-encoded (``xn--`` ASCII), lower case, without a trailing dot.
+Every change is audit-logged in the transaction that makes it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -20,7 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from conexoos.app.controllers import audit
 from conexoos.app.dto.errors import InputError
-from conexoos.app.models.persistent import BlockedDomain, Product, UserLink
+from conexoos.app.models.persistent import BlockedDomain, PageBlock, Product, UserLink
 from conexoos.app.utils.urls import ends_in_a_number, to_ascii_host, whatwg_ipv4
 from conexoos.framework import db
 from conexoos.framework.lazy import lazy_module
@@ -149,6 +151,12 @@ def refuse_blocked(url: str, field: str = "url") -> None:
         )
 
 
+def refuse_any_blocked(addresses: Iterable[tuple[str, str]]) -> None:
+    """:func:`refuse_blocked` for each ``(field, url)``: the 422 names the first blocked one's field."""
+    for field_name, url in addresses:
+        refuse_blocked(url, field_name)
+
+
 def listed(limit: int, offset: int) -> Sequence[BlockedDomain]:
     """A page of the blocked domains, alphabetically."""
     query = select(BlockedDomain).order_by(BlockedDomain.domain).limit(limit).offset(offset)
@@ -199,6 +207,7 @@ def remove(domain_id: int) -> tuple[str, int] | None:
     for product in db.session.scalars(select(Product).where(Product.blocked.is_(True))):
         if blocking_domain(product.buy_url) is None:
             product.blocked = False
+    _flag_blocks(lambda url, flagged: flagged and blocking_domain(url) is not None)
     audit.record(
         "blocklist.remove",
         ("blocked_domain", domain_id),
@@ -265,6 +274,7 @@ def _mark_all(domains: set[str]) -> int:
     for product in db.session.scalars(select(Product).where(Product.blocked.is_(False))):
         if _leads_to_any(product.buy_url, domains):
             product.blocked = True
+    _flag_blocks(lambda url, flagged: flagged or _leads_to_any(url, domains))
     return count
 
 
@@ -286,7 +296,21 @@ def _mark(domain: str) -> int:
     for product in db.session.scalars(products):
         if _leads_to(product.buy_url, domain):
             product.blocked = True
+    _flag_blocks(lambda url, flagged: flagged or _leads_to(url, domain))
     return count
+
+
+def _flag_blocks(blocked: Callable[[str, bool], bool]) -> None:
+    """Rewrite the blocklist flags of the addresses in every block of a kind that keeps some, as
+    ``blocked(url, flagged_now)`` says (a block is written only when a flag changes)."""
+    from conexoos.app.controllers.blocks.registry import KINDS  # the kinds import this module
+
+    kinds = {name: kind for name, kind in KINDS.items() if kind.keeps_addresses}
+    for block in db.session.scalars(select(PageBlock).where(PageBlock.kind.in_(sorted(kinds)))):
+        fields = block.fields
+        flagged = kinds[block.kind].flagged(fields, blocked)
+        if flagged != fields:
+            block.fields = flagged
 
 
 def _may_lead_to(url: InstrumentedAttribute[str], domain: str) -> ColumnElement[bool]:
