@@ -307,3 +307,39 @@ def test_an_embed_of_a_blocked_domain_is_refused(app: Flask, alice: Account, bos
     url = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
     refused = alice.api("POST", "/api/blocks", {"kind": "embed", "url": url})
     assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "blocked_domain"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::ffff:1.2.3.4]/",
+        "https://[::FFFF:0102:0304]/login",
+        "http://[0:0:0:0:0:ffff:1.2.3.4]:8080/",
+        "http://[64:ff9b::1.2.3.4]/",
+        "mailto:a@[::ffff:1.2.3.4]",
+    ],
+)
+def test_an_ipv4_address_is_blocked_in_its_ipv6_spellings(
+    app: Flask, alice: Account, boss: Account, url: str
+) -> None:
+    assert block(boss, "1.2.3.4") == 302
+    response = alice.api("POST", "/api/add/link", {"title": "x", "url": url})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "Links to 1.2.3.4 are not allowed" in response.get_json()["error"]["message"]
+
+
+def test_an_ipv6_spelling_of_an_address_blocked_later_is_hidden(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    link = alice.add_link("Mapped", "http://[::ffff:1.2.3.4]/")
+    other = alice.add_link("Other", "http://[::ffff:1.2.3.5]/")
+    assert block(boss, "1.2.3.4") == 302
+    assert go(client, link["id"]) == 410 and go(client, other["id"]) == 302
+
+
+def test_the_import_shows_invisible_and_bidi_characters_of_refused_lines_escaped(
+    app: Flask, boss: Account
+) -> None:
+    html = import_text(boss, "bad\u202elpmaxe.com\nzero\u200bwidth domain\n")
+    assert "\u202e" not in html and "\u200b" not in html
+    assert "bad\\u202elpmaxe.com" in html and "zero\\u200bwidth domain" in html

@@ -11,6 +11,7 @@ Every change is audit-logged in the transaction that makes it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from conexoos.app.controllers import audit
 from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import BlockedDomain, PageBlock, Product, UserLink
+from conexoos.app.utils.text import escaped_invisibles
 from conexoos.app.utils.urls import ends_in_a_number, to_ascii_host, whatwg_ipv4
 from conexoos.framework import db
 from conexoos.framework.lazy import lazy_module
@@ -43,7 +45,8 @@ class BlocklistError(ValueError):
 
 @dataclass
 class ImportResult:
-    """What an import did: domains added, ones already listed, and the lines refused (number, text, why)."""
+    """What an import did: domains added, ones already listed, and the lines refused (number, text with
+    its invisible and bidirectional characters escaped, why)."""
 
     added: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
@@ -87,7 +90,7 @@ def hosts_of(url: str) -> list[str]:
     parts = urlsplit(url)
     if parts.scheme in ("http", "https"):
         host = (parts.hostname or "").rstrip(".").lower()
-        return [host] if host else []
+        return [embedded_ipv4(host)] if host else []
     if parts.scheme != "mailto":
         return []
     fields = [parts.path] + [
@@ -98,12 +101,33 @@ def hosts_of(url: str) -> list[str]:
 
 
 _ADDRESS_FIELDS = ("to", "cc", "bcc")
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+"""The well-known NAT64 prefix (RFC 6052): ``64:ff9b::1.2.3.4`` reaches 1.2.3.4 through the gateway."""
+
+
+def embedded_ipv4(host: str) -> str:
+    """An IPv6 literal that reaches an IPv4 host (IPv4-mapped ``::ffff:1.2.3.4``, or NAT64's well-known
+    ``64:ff9b::1.2.3.4``) as that dotted IPv4 address, so the entry ``1.2.3.4`` blocks it; any other host
+    as it is."""
+    if ":" not in host:
+        return host
+    try:
+        address = ipaddress.IPv6Address(host.strip("[]"))
+    except ValueError:
+        return host
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    if address in NAT64_PREFIX:
+        return str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return host
 
 
 def _mail_host(address: str) -> str:
     if "@" not in address:
         return ""
     host = address.rsplit("@", 1)[1].strip().rstrip(">").rstrip(".").lower()
+    if host.startswith("["):  # an address literal: a@[1.2.3.4], a@[::ffff:1.2.3.4]
+        return embedded_ipv4(host.strip("[]").removeprefix("ipv6:"))
     try:
         return to_ascii_host(host).lower()
     except (idna.IDNAError, UnicodeError, ValueError):
@@ -235,7 +259,7 @@ def import_lines(actor_id: int | None, lines: Iterable[str]) -> ImportResult:
         try:
             domain = normalise_domain(text)
         except BlocklistError as error:
-            result.errors.append((number, text[:100], str(error)))
+            result.errors.append((number, escaped_invisibles(text[:100]), str(error)))
             continue
         if domain in known:
             result.already.append(domain)
@@ -314,7 +338,10 @@ def _flag_blocks(blocked: Callable[[str, bool], bool]) -> None:
 
 
 def _may_lead_to(url: InstrumentedAttribute[str], domain: str) -> ColumnElement[bool]:
-    return or_(func.lower(url).contains(domain, autoescape=True), func.lower(url).startswith("mailto:"))
+    candidates = [func.lower(url).contains(domain, autoescape=True), func.lower(url).startswith("mailto:")]
+    if ends_in_a_number(domain):  # an IPv4 address, which an IPv6 literal may spell differently
+        candidates.append(url.contains("[", autoescape=True))
+    return or_(*candidates)
 
 
 def _leads_to(url: str, domain: str) -> bool:
