@@ -249,7 +249,11 @@ def test_overview_counts_accounts_pages_and_clicks_and_shows_health(
 def test_signup_policy_closed_and_invitations(app: Flask, boss: Account, client: FlaskClient) -> None:
     assert post(boss, "/admin/signup-policy", policy="closed") == 302
     assert client.get("/signup").status_code == 403
-    assert post(boss, "/admin/signup-policy", policy="nonsense") == 302
+    refused = boss.client.post("/admin/signup-policy", data={"csrf_token": boss.csrf, "policy": "nonsense"})
+    assert refused.status_code == 422
+    assert "The sign-up policy was not changed. Choose one of: open, invite, closed." in refused.get_data(
+        True
+    )
     assert post(boss, "/admin/signup-policy", policy="invite") == 302
     assert client.get("/signup").status_code == 403
     page = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, "note": "for Zoe"})
@@ -358,9 +362,17 @@ def test_invitations_show_their_state_and_can_be_revoked(
     assert post(boss, f"/admin/invites/{invite_ids['revoked']}/revoke") == 302
     assert client.get(links[1]).status_code == 410
     assert post(boss, f"/admin/invites/{invite_ids['revoked']}/revoke") == 302  # refused: already ended
+    again = boss.client.get("/admin/invites").get_data(as_text=True)
+    assert f"Invitation {invite_ids['revoked']} has already been revoked." in again
+    assert post(boss, f"/admin/invites/{invite_ids['expired']}/revoke") == 302
+    assert f"Invitation {invite_ids['expired']} has already expired." in boss.client.get(
+        "/admin/invites"
+    ).get_data(as_text=True)
     assert post(boss, "/admin/invites/9999/revoke") == 404
     html = boss.client.get("/admin/invites").get_data(as_text=True)
-    assert "by zoe" in html and html.count("expired ") == 2 and "open until" not in html
+    assert "by zoe" in html and "open until" not in html
+    assert html.count("expired ") == 1 and html.count("revoked ") == 1
+    assert "revoked by the site" in client.get(links[1]).get_data(as_text=True)
     assert [entry.summary for entry in entries(app, "invite.revoke")] == [
         f"invitation {invite_ids['revoked']} revoked"
     ]
