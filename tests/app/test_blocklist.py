@@ -343,3 +343,18 @@ def test_the_import_shows_invisible_and_bidi_characters_of_refused_lines_escaped
     html = import_text(boss, "bad\u202elpmaxe.com\nzero\u200bwidth domain\n")
     assert "\u202e" not in html and "\u200b" not in html
     assert "bad\\u202elpmaxe.com" in html and "zero\\u200bwidth domain" in html
+
+
+def test_the_audit_summary_of_an_import_counts_in_words(app: Flask, alice: Account, boss: Account) -> None:
+    alice.add_link("Bad", "https://one.example/")
+    import_text(boss, "one.example\n")
+    import_text(boss, "two.example\nthree.example\n")
+    with app.app_context():
+        query = (
+            select(AuditEntry.summary).where(AuditEntry.action == "blocklist.import").order_by(AuditEntry.id)
+        )
+        summaries = list(db.session.scalars(query))
+    assert summaries == [
+        "1 domain blocked by an import; 1 link hidden",
+        "2 domains blocked by an import; 0 links hidden",
+    ]

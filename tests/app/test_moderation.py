@@ -193,6 +193,7 @@ def test_reports_about_staff_are_for_administrators_and_never_about_oneself(
     assert mine.status_code == 403 and "your own page" in mine.get_data(as_text=True)
     queue = moddy.client.get("/admin/reports").get_data(as_text=True)
     assert "not for you: Only an administrator" in queue
+    assert "a report about boss, an admin." in queue and "a report about other, a moderator." in queue
     allowed = boss.client.post(f"/admin/reports/{about_other}/dismiss", data={"csrf_token": boss.csrf})
     assert allowed.status_code == 302
     assert [report(app, i).status for i in (about_moddy, about_other, about_boss)] == [

@@ -22,6 +22,7 @@ from conexoos.app.controllers.roles import ADMIN, MODERATOR, ROLES, require_role
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import enforce
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters
+from conexoos.app.utils.wording import with_article
 
 admin = staff_only(Blueprint("admin", __name__, url_prefix="/admin"), ADMIN, MODERATOR)
 PAGE_SIZE = 25
@@ -100,7 +101,9 @@ def change_role(user_id: int) -> BaseResponse | tuple[str, int]:
     target = _user_or_404(user_id)
     role = _form_text("role", 16)
     return _act(
-        target, lambda: manage.change_role(current_user, target, role), f"{target.username} is now {role}."
+        target,
+        lambda: manage.change_role(current_user, target, role),
+        f"{target.username} is now {with_article(role)}.",
     )
 
 

@@ -26,6 +26,7 @@ from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import BlockedDomain, PageBlock, Product, UserLink
 from conexoos.app.utils.text import escaped_invisibles
 from conexoos.app.utils.urls import ends_in_a_number, to_ascii_host, whatwg_ipv4
+from conexoos.app.utils.wording import counted
 from conexoos.framework import db
 from conexoos.framework.lazy import lazy_module
 
@@ -275,7 +276,7 @@ def import_lines(actor_id: int | None, lines: Iterable[str]) -> ImportResult:
             ("blocked_domain", None),
             None,
             {"added": len(result.added), "links_blocked": count},
-            f"{len(result.added)} domains blocked by an import; {count} links hidden",
+            f"{counted(len(result.added), 'domain')} blocked by an import; {counted(count, 'link')} hidden",
         )
     db.session.commit()
     return result
