@@ -90,7 +90,8 @@ ITEMS = Field(
     _parse_items,
     True,
     "The profiles, in order: a network and a handle or the address of the profile on it. Responses "
-    "give each entry's canonical https `url` too.",
+    "give each entry's canonical https `url` too, and `blocked: true` on an entry the site's blocklist "
+    "hides.",
 )
 
 
