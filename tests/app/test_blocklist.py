@@ -358,3 +358,15 @@ def test_the_audit_summary_of_an_import_counts_in_words(app: Flask, alice: Accou
         "1 domain blocked by an import; 1 link hidden",
         "2 domains blocked by an import; 0 links hidden",
     ]
+
+
+@pytest.mark.parametrize(
+    "handle", ["@a@0x1.2.3.4", "https://16909060/@a", "https://[::ffff:1.2.3.4]/@a", "@a@1.2.3.4"]
+)
+def test_a_social_icon_on_a_blocked_address_is_refused_in_any_spelling(
+    app: Flask, alice: Account, boss: Account, handle: str
+) -> None:
+    assert block(boss, "1.2.3.4") == 302
+    refused = social_row(alice, handle)
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert refused.get_json()["error"]["code"] == "blocked_domain"

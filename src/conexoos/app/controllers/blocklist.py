@@ -91,7 +91,7 @@ def hosts_of(url: str) -> list[str]:
     parts = urlsplit(url)
     if parts.scheme in ("http", "https"):
         host = (parts.hostname or "").rstrip(".").lower()
-        return [embedded_ipv4(host)] if host else []
+        return [_as_browsers_read(host)] if host else []
     if parts.scheme != "mailto":
         return []
     fields = [parts.path] + [
@@ -121,6 +121,14 @@ def embedded_ipv4(host: str) -> str:
     if address in NAT64_PREFIX:
         return str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     return host
+
+
+def _as_browsers_read(host: str) -> str:
+    """A URL's host as the address a browser connects to where it is one: links are stored that way
+    already, but a social icon's URL keeps the host as typed (``0x7f.1``, ``[::ffff:7f00:1]``)."""
+    if ":" in host:
+        return embedded_ipv4(host)
+    return (whatwg_ipv4(host) or host) if ends_in_a_number(host) else host
 
 
 def _mail_host(address: str) -> str:
