@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -115,6 +116,7 @@ def test_role_plan_second_factor_and_verification_actions_are_logged(
     assert "Two-factor</dt><dd>off" in boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
 
     assert post(boss, f"/admin/users/{alice.id}/role", role="moderator") == 302
+    assert "alice is now a moderator." in boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
     assert post(boss, f"/admin/users/{alice.id}/role", role="overlord") == 400
     assert post(boss, f"/admin/users/{alice.id}/plan", plan="nonexistent") == 400
     with app.app_context():
@@ -249,7 +251,11 @@ def test_overview_counts_accounts_pages_and_clicks_and_shows_health(
 def test_signup_policy_closed_and_invitations(app: Flask, boss: Account, client: FlaskClient) -> None:
     assert post(boss, "/admin/signup-policy", policy="closed") == 302
     assert client.get("/signup").status_code == 403
-    assert post(boss, "/admin/signup-policy", policy="nonsense") == 302
+    refused = boss.client.post("/admin/signup-policy", data={"csrf_token": boss.csrf, "policy": "nonsense"})
+    assert refused.status_code == 422
+    assert "The sign-up policy was not changed. Choose one of: open, invite, closed." in refused.get_data(
+        True
+    )
     assert post(boss, "/admin/signup-policy", policy="invite") == 302
     assert client.get("/signup").status_code == 403
     page = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, "note": "for Zoe"})
@@ -306,7 +312,13 @@ def test_a_moderator_suspends_users_but_not_staff(
     app: Flask, alice: Account, boss: Account, signed_up: SignUp
 ) -> None:
     moderator = make_staff(app, signed_up("moddy"), "moderator")
-    assert post(moderator, f"/admin/users/{boss.id}/suspend") == 403
+    refused = moderator.client.post(f"/admin/users/{boss.id}/suspend", data={"csrf_token": moderator.csrf})
+    assert refused.status_code == 403
+    assert "Only an administrator may do this to boss, an admin." in refused.get_data(as_text=True)
+    other = make_staff(app, signed_up("other"), "moderator")
+    assert "to other, a moderator." in moderator.client.post(
+        f"/admin/users/{other.id}/suspend", data={"csrf_token": moderator.csrf}
+    ).get_data(as_text=True)
     assert post(moderator, f"/admin/users/{alice.id}/suspend", reason="spam") == 302
     assert post(moderator, f"/admin/users/{alice.id}/unsuspend") == 302
     assert post(moderator, f"/admin/users/{alice.id}/role", role="admin") == 404  # administrators only
@@ -358,9 +370,17 @@ def test_invitations_show_their_state_and_can_be_revoked(
     assert post(boss, f"/admin/invites/{invite_ids['revoked']}/revoke") == 302
     assert client.get(links[1]).status_code == 410
     assert post(boss, f"/admin/invites/{invite_ids['revoked']}/revoke") == 302  # refused: already ended
+    again = boss.client.get("/admin/invites").get_data(as_text=True)
+    assert f"Invitation {invite_ids['revoked']} has already been revoked." in again
+    assert post(boss, f"/admin/invites/{invite_ids['expired']}/revoke") == 302
+    assert f"Invitation {invite_ids['expired']} has already expired." in boss.client.get(
+        "/admin/invites"
+    ).get_data(as_text=True)
     assert post(boss, "/admin/invites/9999/revoke") == 404
     html = boss.client.get("/admin/invites").get_data(as_text=True)
-    assert "by zoe" in html and html.count("expired ") == 2 and "open until" not in html
+    assert "by zoe" in html and "open until" not in html
+    assert html.count("expired ") == 1 and html.count("revoked ") == 1
+    assert "revoked by the site" in client.get(links[1]).get_data(as_text=True)
     assert [entry.summary for entry in entries(app, "invite.revoke")] == [
         f"invitation {invite_ids['revoked']} revoked"
     ]
@@ -388,3 +408,13 @@ def test_resending_verification_is_limited_per_account(make_app: AppFactory, sig
     assert again.status_code == 429 and "less than a minute ago" in again.get_data(as_text=True)
     assert post(boss, f"/admin/users/{carol.id}/resend-verification") == 302
     assert len(entries(limited, "user.resend_verification")) == 2
+
+
+def test_the_invitations_not_shown_are_counted_in_words(app: Flask, boss: Account) -> None:
+    with app.app_context():
+        now = datetime.now(UTC)
+        for number in range(51):
+            db.session.add(Invite(token_hash=f"{number:064d}", note="", created_at=now, expires_at=now))
+        db.session.commit()
+    html = boss.client.get("/admin/invites").get_data(as_text=True)
+    assert "1 older invitation is not shown." in html

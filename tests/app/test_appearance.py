@@ -502,3 +502,24 @@ def test_a_page_without_colours_of_its_own_follows_the_site_default(
     assert post(alice, theme="", background="theme", colors="theme").status_code == 302
     saved = row(app, alice)
     assert saved is not None and saved.theme is None
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "why"),
+    [
+        (
+            "",
+            None,
+            "form-data): the request's body is empty.",
+        ),
+        ("{}", "application/json", "form-data), not an application/json body."),
+        ("x", "text/plain", "form-data), not a text/plain body."),
+    ],
+)
+def test_a_body_that_is_no_form_is_named_in_plain_words(
+    alice: Account, body: str, content_type: str | None, why: str
+) -> None:
+    headers = {"X-CSRFToken": alice.csrf, "Accept": "application/json"}
+    preview = alice.client.post(f"{URL}/preview", data=body, content_type=content_type, headers=headers)
+    assert preview.status_code == 400
+    assert preview.get_json()["error"]["message"].endswith(why)

@@ -4,6 +4,7 @@ subdomains and IDN names included, removal unblocks, the import reports its bad 
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -246,3 +247,126 @@ def test_a_large_import_is_one_audit_entry_and_marks_links_in_one_pass(
     assert boss.client.get("/admin/blocklist?page=3").get_data(as_text=True).count("Remove</button>") == 50
     assert boss.client.get("/admin/blocklist?page=4").status_code == 404
     assert boss.client.get("/admin/blocklist?page=x").status_code == 400
+
+
+def social_row(account: Account, handle: str, network: str = "mastodon") -> Any:
+    return account.api(
+        "POST", "/api/blocks", {"kind": "social", "items": [{"network": network, "handle": handle}]}
+    )
+
+
+@pytest.mark.parametrize("handle", ["@a@phish.example", "https://phish.example/@a", "@a@login.PHISH.example"])
+def test_social_icons_to_a_blocked_domain_are_refused_on_add_and_edit(
+    app: Flask, alice: Account, boss: Account, handle: str
+) -> None:
+    assert block(boss, "phish.example") == 302
+    refused = social_row(alice, handle)
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    error = refused.get_json()["error"]
+    assert error["code"] == "blocked_domain" and error["field"] == "items[0].handle"
+    assert "Links to phish.example are not allowed" in error["message"]
+    fine = social_row(alice, "@a@mastodon.social")
+    assert fine.status_code == 201
+    items = [{"network": "github", "handle": "ana"}, {"network": "mastodon", "handle": handle}]
+    edit = alice.api("PATCH", f"/api/blocks/{fine.get_json()['id']}", {"items": items})
+    assert edit.status_code == 422 and edit.get_json()["error"]["field"] == "items[1].handle"
+    assert "phish.example" not in str(alice.api("GET", "/api/blocks").get_json())
+
+
+def test_a_social_icon_blocked_later_is_unlinked_at_no_query_until_the_domain_is_removed(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    items = [{"network": "mastodon", "handle": "@a@phish.example"}, {"network": "github", "handle": "ana"}]
+    made = alice.api("POST", "/api/blocks", {"kind": "social", "items": items})
+    assert made.status_code == 201
+    assert "https://phish.example/@a" in client.get("/alice").get_data(as_text=True)
+    before = statements_of(app, client, "/alice")
+    assert block(boss, "phish.example") == 302
+    after = statements_of(app, client, "/alice")
+    assert len(after) == len(before) and len([sql for sql in after if sql.startswith("SELECT")]) <= 2
+    page = client.get("/alice").get_data(as_text=True)
+    assert "phish.example" not in page and "https://github.com/ana" in page
+    [shown] = alice.api("GET", "/api/blocks").get_json()
+    assert [item.get("blocked", False) for item in shown["items"]] == [True, False]
+    with app.app_context():
+        entry_id = db.session.scalar(select(BlockedDomain.id))
+    boss.client.post(f"/admin/blocklist/{entry_id}/remove", data={"csrf_token": boss.csrf})
+    assert "https://phish.example/@a" in client.get("/alice").get_data(as_text=True)
+
+
+def test_an_import_unlinks_social_icons_too(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    assert social_row(alice, "https://phish.example/@a").status_code == 201
+    assert "1 added" in import_text(boss, "phish.example\n")
+    assert "phish.example" not in client.get("/alice").get_data(as_text=True)
+
+
+def test_an_embed_of_a_blocked_domain_is_refused(app: Flask, alice: Account, boss: Account) -> None:
+    assert block(boss, "youtube.com") == 302
+    url = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+    refused = alice.api("POST", "/api/blocks", {"kind": "embed", "url": url})
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "blocked_domain"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::ffff:1.2.3.4]/",
+        "https://[::FFFF:0102:0304]/login",
+        "http://[0:0:0:0:0:ffff:1.2.3.4]:8080/",
+        "http://[64:ff9b::1.2.3.4]/",
+        "mailto:a@[::ffff:1.2.3.4]",
+    ],
+)
+def test_an_ipv4_address_is_blocked_in_its_ipv6_spellings(
+    app: Flask, alice: Account, boss: Account, url: str
+) -> None:
+    assert block(boss, "1.2.3.4") == 302
+    response = alice.api("POST", "/api/add/link", {"title": "x", "url": url})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "Links to 1.2.3.4 are not allowed" in response.get_json()["error"]["message"]
+
+
+def test_an_ipv6_spelling_of_an_address_blocked_later_is_hidden(
+    app: Flask, alice: Account, boss: Account, client: FlaskClient
+) -> None:
+    link = alice.add_link("Mapped", "http://[::ffff:1.2.3.4]/")
+    other = alice.add_link("Other", "http://[::ffff:1.2.3.5]/")
+    assert block(boss, "1.2.3.4") == 302
+    assert go(client, link["id"]) == 410 and go(client, other["id"]) == 302
+
+
+def test_the_import_shows_invisible_and_bidi_characters_of_refused_lines_escaped(
+    app: Flask, boss: Account
+) -> None:
+    html = import_text(boss, "bad\u202elpmaxe.com\nzero\u200bwidth domain\n")
+    assert "\u202e" not in html and "\u200b" not in html
+    assert "bad\\u202elpmaxe.com" in html and "zero\\u200bwidth domain" in html
+
+
+def test_the_audit_summary_of_an_import_counts_in_words(app: Flask, alice: Account, boss: Account) -> None:
+    alice.add_link("Bad", "https://one.example/")
+    import_text(boss, "one.example\n")
+    import_text(boss, "two.example\nthree.example\n")
+    with app.app_context():
+        query = (
+            select(AuditEntry.summary).where(AuditEntry.action == "blocklist.import").order_by(AuditEntry.id)
+        )
+        summaries = list(db.session.scalars(query))
+    assert summaries == [
+        "1 domain blocked by an import; 1 link hidden",
+        "2 domains blocked by an import; 0 links hidden",
+    ]
+
+
+@pytest.mark.parametrize(
+    "handle", ["@a@0x1.2.3.4", "https://16909060/@a", "https://[::ffff:1.2.3.4]/@a", "@a@1.2.3.4"]
+)
+def test_a_social_icon_on_a_blocked_address_is_refused_in_any_spelling(
+    app: Flask, alice: Account, boss: Account, handle: str
+) -> None:
+    assert block(boss, "1.2.3.4") == 302
+    refused = social_row(alice, handle)
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert refused.get_json()["error"]["code"] == "blocked_domain"

@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from conexoos.app.controllers import accounts, recovery_codes, tokens
 from conexoos.app.controllers.second_factor import has_second_factor
-from conexoos.app.models.persistent import AuditEntry, User
+from conexoos.app.models.persistent import AuditEntry, Passkey, User
 from conexoos.framework import db
 from conexoos.framework.mail import deliver_due
 from tests.conftest import AppFactory
@@ -344,6 +344,17 @@ def test_an_undo_removes_the_second_factors_the_intruder_may_have_added(
     enrol_totp(owner)  # by whoever holds the session: the owner cannot pass this factor
     with mail_app.app_context():
         deliver_due()
+        db.session.add(  # the intruder's passkey, as its ceremony stores it
+            Passkey(
+                user_id=owner.id,
+                name="Intruder's key",
+                credential_id=b"intruder",
+                credential_digest="0" * 64,
+                public_key=b"key",
+                user_handle=b"handle",
+            )
+        )
+        db.session.commit()
     notices = len([item for item in smtp_server.wait_for(0) if "target@example.com" in item.recipients])
     path = hijack(mail_app, smtp_server, owner, mails_before=notices)
     assert post_form(mail_app.test_client(), path).status_code == 200
@@ -351,6 +362,7 @@ def test_an_undo_removes_the_second_factors_the_intruder_may_have_added(
         restored = User.get_by_login("target")
         assert restored is not None and not has_second_factor(restored)
         assert recovery_codes.remaining(restored) == 0
+        assert db.session.scalars(select(Passkey).where(Passkey.user_id == restored.id)).all() == []
     ask_reset(mail_app, "target")
     reset = link_in(mail_to(mail_app, smtp_server, "target@example.com", count=notices + 4)[-1])
     browser = mail_app.test_client()

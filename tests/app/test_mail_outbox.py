@@ -124,7 +124,7 @@ def test_a_permanent_refusal_is_failed_with_its_reason_shown_and_can_be_retried(
     retried = runner.invoke(
         cli, ["mail", "retry", str(failed.id)], catch_exceptions=False, env=_env(mail_app)
     )
-    assert "1 failed messages queued again" in retried.output and retried.exit_code == 0
+    assert "1 failed message queued again" in retried.output and retried.exit_code == 0
     sent = rows(mail_app)[1]
     again = runner.invoke(cli, ["mail", "retry", str(failed.id), str(sent.id), "999"], env=_env(mail_app))
     assert again.exit_code == 1  # none of them is failed: nothing is queued again, and each is named

@@ -193,6 +193,7 @@ def test_reports_about_staff_are_for_administrators_and_never_about_oneself(
     assert mine.status_code == 403 and "your own page" in mine.get_data(as_text=True)
     queue = moddy.client.get("/admin/reports").get_data(as_text=True)
     assert "not for you: Only an administrator" in queue
+    assert "a report about boss, an admin." in queue and "a report about other, a moderator." in queue
     allowed = boss.client.post(f"/admin/reports/{about_other}/dismiss", data={"csrf_token": boss.csrf})
     assert allowed.status_code == 302
     assert [report(app, i).status for i in (about_moddy, about_other, about_boss)] == [
@@ -200,3 +201,27 @@ def test_reports_about_staff_are_for_administrators_and_never_about_oneself(
         "dismissed",
         "open",
     ]
+
+
+def test_a_report_keeps_the_pages_social_icons_and_embeds_for_staff_to_see(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    icons = [{"network": "mastodon", "handle": "@a@phish.example"}, {"network": "github", "handle": "ana"}]
+    assert mallory.api("POST", "/api/blocks", {"kind": "social", "items": icons}).status_code == 201
+    embed = {"kind": "embed", "url": "https://youtu.be/dQw4w9WgXcQ", "title": "Watch"}
+    assert mallory.api("POST", "/api/blocks", embed).status_code == 201
+    report_id = file(mallory, app)
+    assert report(app, report_id).snapshot_links == [
+        {
+            "id": None,
+            "title": "Mastodon: @a@phish.example",
+            "url": "https://phish.example/@a",
+            "kind": "social",
+        },
+        {"id": None, "title": "GitHub: ana", "url": "https://github.com/ana", "kind": "social"},
+        {"id": None, "title": "Watch", "url": "https://youtu.be/dQw4w9WgXcQ", "kind": "embed"},
+    ]
+    html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    assert "Social icon: Mastodon: @a@phish.example" in html and "https://phish.example/@a" in html
+    assert "Embed: Watch" in html

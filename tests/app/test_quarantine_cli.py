@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from conexoos.app.models.persistent.event import EventQuarantine
 from conexoos.framework import db
@@ -35,5 +36,9 @@ def test_the_command_counts_and_lists_quarantined_events(
         db.session.commit()
     lines = _quarantine(["--limit", "1"], config_file, monkeypatch).splitlines()
     assert lines[0] == "2 events in quarantine"
+    with cli_app.app_context():
+        db.session.delete(db.session.scalars(select(EventQuarantine)).first())
+        db.session.commit()
+    assert _quarantine(["--limit", "0"], config_file, monkeypatch).splitlines() == ["1 event in quarantine"]
     assert len(lines) == 2
     assert lines[1].startswith("event 9\towner 1\t") and lines[1].endswith("DataError: bad 9")

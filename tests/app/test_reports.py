@@ -117,3 +117,13 @@ def test_a_report_keeps_the_products_buy_links_too(app: Flask, alice: Account, c
     assert json.loads(report.snapshot) == [
         {"id": product["id"], "title": "Book", "url": "https://shop.example/book", "kind": "product"}
     ]
+
+
+def test_a_report_keeps_the_social_icons_too(app: Flask, alice: Account, client: FlaskClient) -> None:
+    row = {"kind": "social", "items": [{"network": "mastodon", "handle": "https://phish.example/@a"}]}
+    assert alice.api("POST", "/api/blocks", row).status_code == 201
+    assert post_report(client, "alice") == 302
+    [report] = report_of(app)
+    assert json.loads(report.snapshot) == [
+        {"id": None, "title": "Mastodon", "url": "https://phish.example/@a", "kind": "social"}
+    ]

@@ -78,3 +78,7 @@ def test_any_input_is_a_https_url_on_the_network_or_a_refusal(network: str, valu
         return
     assert url.startswith("https://")
     assert not any(ch in url for ch in "<>\"' \\`")
+
+
+def test_an_ipv6_server_keeps_its_brackets() -> None:
+    assert canonical_url("mastodon", "https://[::ffff:1.2.3.4]/@a") == "https://[::ffff:1.2.3.4]/@a"

@@ -433,7 +433,9 @@ def config_check(project: str | None, config: str | None, connect: bool) -> None
             click.echo(result.line())
         failed = sum(result.problem is not None for result in results)
         if failed:
-            raise OperationFailed([f"{failed} of {len(results)} connections failed"])
+            raise OperationFailed(
+                [f"{failed} of {len(results)} connection{'' if len(results) == 1 else 's'} failed"]
+            )
 
 
 @config_group.command("show")
@@ -650,7 +652,7 @@ def mail_retry(project: str | None, config: str | None, ids: tuple[int, ...]) ->
     app = load_app(project, config)
     with app.app_context():
         retried = retry_failed(ids)
-        click.echo(f"{len(retried)} failed messages queued again")
+        click.echo(f"{len(retried)} failed message{'' if len(retried) == 1 else 's'} queued again")
         problems = not_retried(ids, retried)
     if problems:
         raise OperationFailed(problems)

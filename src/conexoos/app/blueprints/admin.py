@@ -22,6 +22,7 @@ from conexoos.app.controllers.roles import ADMIN, MODERATOR, ROLES, require_role
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import enforce
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters
+from conexoos.app.utils.wording import with_article
 
 admin = staff_only(Blueprint("admin", __name__, url_prefix="/admin"), ADMIN, MODERATOR)
 PAGE_SIZE = 25
@@ -100,7 +101,9 @@ def change_role(user_id: int) -> BaseResponse | tuple[str, int]:
     target = _user_or_404(user_id)
     role = _form_text("role", 16)
     return _act(
-        target, lambda: manage.change_role(current_user, target, role), f"{target.username} is now {role}."
+        target,
+        lambda: manage.change_role(current_user, target, role),
+        f"{target.username} is now {with_article(role)}.",
     )
 
 
@@ -200,6 +203,10 @@ def invitations() -> str:
     made = None
     if request.method == "POST":
         made = invites.create(current_user, _form_text("note", 100))
+    return _invitations_page(made=made)
+
+
+def _invitations_page(made: invites.NewInvite | None = None, error: str | None = None) -> str:
     shown = invites.recent(INVITES_SHOWN)
     return render_template(
         "admin/invites.html",
@@ -207,6 +214,7 @@ def invitations() -> str:
         invites=shown,
         not_shown=max(0, invites.count() - len(shown)),
         policy=site_settings.signup_policy(),
+        error=error,
     )
 
 
@@ -228,12 +236,12 @@ def revoke_invite(invite_id: int) -> BaseResponse:
 @admin.route("/signup-policy", methods=["POST"])
 @require_role(ADMIN)
 def signup_policy() -> BaseResponse | tuple[str, int]:
-    """Set who may sign up: open, invite or closed (audit-logged)."""
+    """Set who may sign up: open, invite or closed (audit-logged); 422 with the page and why for any other
+    value."""
     try:
         site_settings.change("signup_policy", _form_text("policy", 16))
     except site_settings.SettingError as error:
-        flash(error.message)
-        return redirect(url_for("admin.invitations"))
+        return _invitations_page(error=f"The sign-up policy was not changed. {error.message}"), 422
     flash("The sign-up policy is saved.")
     return redirect(url_for("admin.invitations"))
 

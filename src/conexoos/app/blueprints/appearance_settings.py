@@ -15,6 +15,7 @@ from conexoos.app.controllers.appearance import Appearance, AppearanceRefused
 from conexoos.app.controllers.themes import THEMES, Theme, theme_key
 from conexoos.app.utils.csp import allow_style
 from conexoos.app.utils.io import InvalidImage
+from conexoos.app.utils.wording import with_article
 from conexoos.framework import error_response
 from conexoos.framework.sessions import session_read_only
 
@@ -89,8 +90,12 @@ def not_a_form() -> str:
     """Why the request's body is no form the page could have sent (JSON, text, nothing), or ""."""
     if request.mimetype in FORM_TYPES:
         return ""
-    sent = f"a {request.mimetype} body" if request.mimetype else "no body"
-    return f"Send the appearance as form fields ({' or '.join(FORM_TYPES)}), not {sent}."
+    wanted = f"Send the appearance as form fields ({' or '.join(FORM_TYPES)})"
+    if request.mimetype:
+        return f"{wanted}, not {with_article(request.mimetype)} body."
+    if not request.get_data(cache=True):
+        return f"{wanted}: the request's body is empty."
+    return f"{wanted}: the request's body has no Content-Type."
 
 
 def effective_theme(chosen: Appearance) -> Theme:

@@ -2,15 +2,18 @@
 
 A blocked domain is refused in new and edited links (the links API answers 422), and existing links to
 it get ``user_link.blocked``: hidden from public pages at no extra query (the page's live condition reads
-the flag) and ``/go`` answers 410. Removing the domain unblocks the links no other entry still blocks.
-Domains are stored IDNA-encoded (``xn--`` ASCII), lower case, without a trailing dot. Every change is
-audit-logged in the transaction that makes it.
+the flag) and ``/go`` answers 410. Products get ``product.blocked`` the same way; the addresses blocks keep
+in their fields (social icons, embeds) are refused the same way and flagged ``"blocked": true`` in the
+block's JSON, which the page reads with the block. Removing the domain unblocks what no other entry
+still blocks. Domains are stored IDNA-encoded (``xn--`` ASCII), lower case, without a trailing dot.
+Every change is audit-logged in the transaction that makes it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -20,8 +23,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from conexoos.app.controllers import audit
 from conexoos.app.dto.errors import InputError
-from conexoos.app.models.persistent import BlockedDomain, Product, UserLink
+from conexoos.app.models.persistent import BlockedDomain, PageBlock, Product, UserLink
+from conexoos.app.utils.text import escaped_invisibles
 from conexoos.app.utils.urls import ends_in_a_number, to_ascii_host, whatwg_ipv4
+from conexoos.app.utils.wording import counted
 from conexoos.framework import db
 from conexoos.framework.lazy import lazy_module
 
@@ -41,7 +46,8 @@ class BlocklistError(ValueError):
 
 @dataclass
 class ImportResult:
-    """What an import did: domains added, ones already listed, and the lines refused (number, text, why)."""
+    """What an import did: domains added, ones already listed, and the lines refused (number, text with
+    its invisible and bidirectional characters escaped, why)."""
 
     added: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
@@ -85,7 +91,7 @@ def hosts_of(url: str) -> list[str]:
     parts = urlsplit(url)
     if parts.scheme in ("http", "https"):
         host = (parts.hostname or "").rstrip(".").lower()
-        return [host] if host else []
+        return [_as_browsers_read(host)] if host else []
     if parts.scheme != "mailto":
         return []
     fields = [parts.path] + [
@@ -96,12 +102,41 @@ def hosts_of(url: str) -> list[str]:
 
 
 _ADDRESS_FIELDS = ("to", "cc", "bcc")
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+"""The well-known NAT64 prefix (RFC 6052): ``64:ff9b::1.2.3.4`` reaches 1.2.3.4 through the gateway."""
+
+
+def embedded_ipv4(host: str) -> str:
+    """An IPv6 literal that reaches an IPv4 host (IPv4-mapped ``::ffff:1.2.3.4``, or NAT64's well-known
+    ``64:ff9b::1.2.3.4``) as that dotted IPv4 address, so the entry ``1.2.3.4`` blocks it; any other host
+    as it is."""
+    if ":" not in host:
+        return host
+    try:
+        address = ipaddress.IPv6Address(host.strip("[]"))
+    except ValueError:
+        return host
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    if address in NAT64_PREFIX:
+        return str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return host
+
+
+def _as_browsers_read(host: str) -> str:
+    """A URL's host as the address a browser connects to where it is one: links are stored that way
+    already, but a social icon's URL keeps the host as typed (``0x7f.1``, ``[::ffff:7f00:1]``)."""
+    if ":" in host:
+        return embedded_ipv4(host)
+    return (whatwg_ipv4(host) or host) if ends_in_a_number(host) else host
 
 
 def _mail_host(address: str) -> str:
     if "@" not in address:
         return ""
     host = address.rsplit("@", 1)[1].strip().rstrip(">").rstrip(".").lower()
+    if host.startswith("["):  # an address literal: a@[1.2.3.4], a@[::ffff:1.2.3.4]
+        return embedded_ipv4(host.strip("[]").removeprefix("ipv6:"))
     try:
         return to_ascii_host(host).lower()
     except (idna.IDNAError, UnicodeError, ValueError):
@@ -147,6 +182,12 @@ def refuse_blocked(url: str, field: str = "url") -> None:
             field=field,
             code="blocked_domain",
         )
+
+
+def refuse_any_blocked(addresses: Iterable[tuple[str, str]]) -> None:
+    """:func:`refuse_blocked` for each ``(field, url)``: the 422 names the first blocked one's field."""
+    for field_name, url in addresses:
+        refuse_blocked(url, field_name)
 
 
 def listed(limit: int, offset: int) -> Sequence[BlockedDomain]:
@@ -199,6 +240,7 @@ def remove(domain_id: int) -> tuple[str, int] | None:
     for product in db.session.scalars(select(Product).where(Product.blocked.is_(True))):
         if blocking_domain(product.buy_url) is None:
             product.blocked = False
+    _flag_blocks(lambda url, flagged: flagged and blocking_domain(url) is not None)
     audit.record(
         "blocklist.remove",
         ("blocked_domain", domain_id),
@@ -226,7 +268,7 @@ def import_lines(actor_id: int | None, lines: Iterable[str]) -> ImportResult:
         try:
             domain = normalise_domain(text)
         except BlocklistError as error:
-            result.errors.append((number, text[:100], str(error)))
+            result.errors.append((number, escaped_invisibles(text[:100]), str(error)))
             continue
         if domain in known:
             result.already.append(domain)
@@ -242,7 +284,7 @@ def import_lines(actor_id: int | None, lines: Iterable[str]) -> ImportResult:
             ("blocked_domain", None),
             None,
             {"added": len(result.added), "links_blocked": count},
-            f"{len(result.added)} domains blocked by an import; {count} links hidden",
+            f"{counted(len(result.added), 'domain')} blocked by an import; {counted(count, 'link')} hidden",
         )
     db.session.commit()
     return result
@@ -265,6 +307,7 @@ def _mark_all(domains: set[str]) -> int:
     for product in db.session.scalars(select(Product).where(Product.blocked.is_(False))):
         if _leads_to_any(product.buy_url, domains):
             product.blocked = True
+    _flag_blocks(lambda url, flagged: flagged or _leads_to_any(url, domains))
     return count
 
 
@@ -286,11 +329,28 @@ def _mark(domain: str) -> int:
     for product in db.session.scalars(products):
         if _leads_to(product.buy_url, domain):
             product.blocked = True
+    _flag_blocks(lambda url, flagged: flagged or _leads_to(url, domain))
     return count
 
 
+def _flag_blocks(blocked: Callable[[str, bool], bool]) -> None:
+    """Rewrite the blocklist flags of the addresses in every block of a kind that keeps some, as
+    ``blocked(url, flagged_now)`` says (a block is written only when a flag changes)."""
+    from conexoos.app.controllers.blocks.registry import KINDS  # the kinds import this module
+
+    kinds = {name: kind for name, kind in KINDS.items() if kind.keeps_addresses}
+    for block in db.session.scalars(select(PageBlock).where(PageBlock.kind.in_(sorted(kinds)))):
+        fields = block.fields
+        flagged = kinds[block.kind].flagged(fields, blocked)
+        if flagged != fields:
+            block.fields = flagged
+
+
 def _may_lead_to(url: InstrumentedAttribute[str], domain: str) -> ColumnElement[bool]:
-    return or_(func.lower(url).contains(domain, autoescape=True), func.lower(url).startswith("mailto:"))
+    candidates = [func.lower(url).contains(domain, autoescape=True), func.lower(url).startswith("mailto:")]
+    if ends_in_a_number(domain):  # an IPv4 address, which an IPv6 literal may spell differently
+        candidates.append(url.contains("[", autoescape=True))
+    return or_(*candidates)
 
 
 def _leads_to(url: str, domain: str) -> bool:

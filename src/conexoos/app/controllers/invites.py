@@ -75,6 +75,8 @@ def usable(secret: str) -> Invite:
         raise InviteError("This invitation link is not valid.")
     if invite.used_at is not None:
         raise InviteError("This invitation link was already used.")
+    if invite.revoked_at is not None:
+        raise InviteError("This invitation link was revoked by the site's administrators. Ask for a new one.")
     if invite.expires_at <= utcnow():
         raise InviteError("This invitation link has expired. Ask for a new one.")
     return invite
@@ -115,7 +117,7 @@ class InviteRow:
 
     invite: Invite
     state: str
-    """``open``, ``used`` or ``expired`` (a revoked invitation expired when it was revoked)."""
+    """``open``, ``used``, ``revoked`` or ``expired``."""
     used_by: str
     """The username of the account it made ("" when unused; "a deleted account" when that is gone)."""
 
@@ -135,6 +137,8 @@ def recent(limit: int = 20) -> Sequence[InviteRow]:
 def _row(invite: Invite, username: str | None, now: datetime) -> InviteRow:
     if invite.used_at is not None:
         return InviteRow(invite, "used", username or "a deleted account")
+    if invite.revoked_at is not None:
+        return InviteRow(invite, "revoked", "")
     return InviteRow(invite, "expired" if invite.expires_at <= now else "open", "")
 
 
@@ -145,17 +149,20 @@ def count() -> int:
 
 def revoke(invite_id: int) -> Invite:
     """End an open invitation now (it expires at once), audit-logged and committed; ``LookupError`` when
-    there is none with ``invite_id``, :class:`InviteError` when it was already used or expired."""
+    there is none with ``invite_id``, :class:`InviteError` when it was already used, revoked or expired."""
     invite = db.session.get(Invite, invite_id)
     if invite is None:
         raise LookupError(f"There is no invitation {invite_id}.")
     now = utcnow()
     if invite.used_at is not None:
         raise InviteError(f"Invitation {invite_id} was already used.")
+    if invite.revoked_at is not None:
+        raise InviteError(f"Invitation {invite_id} has already been revoked.")
     if invite.expires_at <= now:
         raise InviteError(f"Invitation {invite_id} has already expired.")
-    before = {"expires_at": invite.expires_at}
-    invite.expires_at = now
-    audit.record("invite.revoke", invite, before, {"expires_at": now}, f"invitation {invite_id} revoked")
+    before = {"expires_at": invite.expires_at, "revoked_at": None}
+    invite.expires_at = invite.revoked_at = now
+    after = {"expires_at": now, "revoked_at": now}
+    audit.record("invite.revoke", invite, before, after, f"invitation {invite_id} revoked")
     db.session.commit()
     return invite

@@ -180,7 +180,7 @@ def reorder(menu: str, payload: Any) -> list[MenuItem]:
     if menu not in MENUS:
         raise NotFound("There is no such menu.")
     items = [listed_entry.item for listed_entry in listed(menu)]
-    ordered = reorder_items(_Positioned.wrap(items), payload, "menu entry")
+    ordered = reorder_items(_Positioned.wrap(items), payload, "menu entry", "menu entries")
     result = [wrapper.item for wrapper in ordered]
     _renumber(menu, result, f"{menu} menu: reordered")
     return result

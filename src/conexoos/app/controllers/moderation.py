@@ -19,6 +19,7 @@ from conexoos.app.controllers import user_management as manage
 from conexoos.app.models.persistent import ADMIN, Report, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.report import ACTIONED, DISMISSED, OPEN
+from conexoos.app.utils.wording import with_article
 from conexoos.framework import db
 
 
@@ -52,7 +53,9 @@ def refusal(actor: User, report: Report) -> str | None:
         return "You cannot act on a report about your own page: another member of staff must."
     target = db.session.get(User, report.user_id)
     if target is not None and target.is_staff and actor.role != ADMIN:
-        return f"Only an administrator may act on a report about {target.username}, a {target.role}."
+        return (
+            f"Only an administrator may act on a report about {target.username}, {with_article(target.role)}."
+        )
     return None
 
 

@@ -23,19 +23,21 @@ STALE = "reload to see them as they are now"
 """What a person does when the order sent was read before another tab or window changed the items."""
 
 
-def reorder(items: Sequence[Item], payload: Any, noun: str) -> list[Item]:
-    """Give ``items`` the order of ``payload["ids"]``, which must list each of them once.
+def reorder(items: Sequence[Item], payload: Any, noun: str, plural: str = "") -> list[Item]:
+    """Give ``items`` the order of ``payload["ids"]``, which must list each of them once; messages name
+    the items ``plural`` (default: ``noun`` and an "s").
 
     An id that is not one of ``items`` (someone else's, or unknown) is a 404. The caller commits, holding
     the owner's lock (:func:`~.owner_lock.locked_owner`) since it read ``items``.
     """
     ids = REORDER.parse(payload)["ids"]
+    plural = plural or f"{noun}s"
     by_id = {item.id: item for item in items}
     foreign = [item_id for item_id in ids if item_id not in by_id]
     if foreign:
-        raise NotFound(f"One of these {noun}s no longer exists (deleted in another tab or window?): {STALE}")
+        raise NotFound(f"One of these {plural} no longer exists (deleted in another tab or window?): {STALE}")
     if len(ids) != len(by_id):
-        message = f"Your {noun}s changed in another tab or window: {STALE} (ids must list each of them once)"
+        message = f"Your {plural} changed in another tab or window: {STALE} (ids must list each of them once)"
         raise InputError(message, field="ids", code="incomplete")
     for position, item_id in enumerate(ids):
         by_id[item_id].order_index = position

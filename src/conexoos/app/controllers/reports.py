@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 
 from conexoos.app.controllers import profiles
+from conexoos.app.controllers.blocks.embed import EMBED
+from conexoos.app.controllers.blocks.social import SOCIAL
 from conexoos.app.models.persistent import Report, User
 from conexoos.app.models.persistent.report import DETAILS_MAX, OPEN, REASONS
 from conexoos.app.utils.network import network_of
@@ -49,7 +51,8 @@ def file_report(
 
 def snapshot(page: profiles.PublicPage) -> list[dict[str, object]]:
     """The page's links as a visitor sees them (id, title and URL, in page order), then its products
-    (the same with ``"kind": "product"`` and the buy URL)."""
+    (the same with ``"kind": "product"`` and the buy URL), then its social icons and embeds (their
+    accessible name or title and URL, ``"kind": "social"`` or ``"embed"``, no id of their own)."""
     links: list[dict[str, object]] = [
         {"id": link.id, "title": link.title, "url": link.url} for link in page.links
     ]
@@ -57,7 +60,30 @@ def snapshot(page: profiles.PublicPage) -> list[dict[str, object]]:
         {"id": product.id, "title": product.title, "url": product.buy_url, "kind": "product"}
         for product in page.products
     ]
-    return links + products
+    return links + products + _linked_out(page)
+
+
+def _linked_out(page: profiles.PublicPage) -> list[dict[str, object]]:
+    """The addresses the page's social icons and embeds link to, in page order."""
+    shown: list[dict[str, object]] = []
+    for run in page.runs:
+        if run.kind is SOCIAL:
+            shown += [
+                {"id": None, "title": icon.label, "url": icon.url, "kind": "social"}
+                for icons in run.items
+                for icon in icons
+            ]
+        elif run.kind is EMBED:
+            shown += [
+                {
+                    "id": None,
+                    "title": embed.get("title") or embed["player"].provider,
+                    "url": embed["url"],
+                    "kind": "embed",
+                }
+                for embed in run.items
+            ]
+    return shown
 
 
 def reported_user(report: Report) -> User | None:

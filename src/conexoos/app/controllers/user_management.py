@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from conexoos.app.models.persistent import ADMIN, ROLES, User
 from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.utils.wording import with_article
 from conexoos.framework import db
 
 from . import account_deletion, audit, email_addresses, plans
@@ -69,7 +70,9 @@ def _state(user: User, *fields: str) -> dict[str, Any]:
 def _outranks(actor: User, target: User) -> None:
     """:class:`ActionRefused` (403) when a moderator acts on staff: only administrators may."""
     if target.is_staff and actor.role != ADMIN:
-        raise ActionRefused(f"Only an administrator may do this to {target.username}, a {target.role}.", 403)
+        raise ActionRefused(
+            f"Only an administrator may do this to {target.username}, {with_article(target.role)}.", 403
+        )
 
 
 def suspend(actor: User, target: User, reason: str) -> None:

@@ -22,6 +22,7 @@ from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
 from conexoos.app.models.persistent import ADMIN, MODERATOR, ROLES, USER, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
+from conexoos.app.utils.wording import counted
 from conexoos.framework import db
 from conexoos.framework.cli_numbers import PAGE, PAGE_ROWS, ROWS
 
@@ -170,8 +171,13 @@ def add_operator_commands(user_group: click.Group) -> None:
     @click.option("--limit", default=50, show_default=True, type=PAGE_ROWS, help="Rows a page.")
     @click.option("--page", default=1, show_default=True, type=PAGE, help="Page to show.")
     def list_users(search: str, limit: int, page: int) -> None:
-        """List accounts (id, username, email, role, plan, created), oldest first."""
+        """List accounts (id, username, email, role, plan, created), oldest first; exits 1 for a page past
+        the last."""
         total = user_admin.count_users(search)
+        pages = max(1, -(-total // limit))
+        if page > pages:
+            shown = f"{counted(pages, 'page')} ({counted(total, 'account')})"
+            raise click.ClickException(f"there is no page {page}: the list has {shown}")
         click.echo("id\tusername\temail\trole\tplan\tcreated")
         for user in user_admin.list_users(search, limit, (page - 1) * limit):
             created = f"{user.created_at:%Y-%m-%d %H:%M}"
@@ -179,8 +185,7 @@ def add_operator_commands(user_group: click.Group) -> None:
             click.echo(
                 f"{user.id}\t{user.username}\t{user.email}\t{state}\t{user.subscription_plan}\t{created}"
             )
-        pages = max(1, -(-total // limit))
-        click.echo(f"page {page} of {pages} ({total} accounts)")
+        click.echo(f"page {page} of {pages} ({counted(total, 'account')})")
 
     @user_group.command("show")
     @click.argument("username")
@@ -260,7 +265,7 @@ def analytics_commands() -> click.Group:
     def show_quarantine(limit: int) -> None:
         """Count and list the raw events the roll-up set aside (table event_quarantine), newest first."""
         held = rollups.quarantined(limit)
-        click.echo(f"{rollups.quarantined_count()} events in quarantine")
+        click.echo(f"{counted(rollups.quarantined_count(), 'event')} in quarantine")
         for row in held:
             error = row.error.splitlines()[0] if row.error else ""
             click.echo(

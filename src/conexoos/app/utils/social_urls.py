@@ -146,4 +146,5 @@ def _from_url(network: str, text: str) -> str:
     elif getattr(network_for_host(host), "key", None) != network:
         domains = ", ".join(NETWORKS[network].domains)
         raise SocialURLError(f"“{text}” is not on {name} ({domains}).")
-    return urlunsplit(("https", host, parts.path or "/", parts.query, ""))
+    netloc = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
+    return urlunsplit(("https", netloc, parts.path or "/", parts.query, ""))

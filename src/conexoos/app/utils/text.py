@@ -56,6 +56,20 @@ def shown(value: str) -> str:
     return value.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def escaped_invisibles(value: str) -> str:
+    """``value`` with every character that shows nothing or changes how the rest reads (a control, a
+    bidirectional override, a zero-width or other format character, a space other than U+0020, a lone
+    surrogate) written as its escape (``\\u202e``), so text echoed to staff reads as typed."""
+    if value.isprintable():
+        return value
+    return "".join(ch if ch.isprintable() or ch == " " else _escape(ch) for ch in value)
+
+
+def _escape(character: str) -> str:
+    code = ord(character)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def tracking_text(value: str, max_length: int) -> str:
     """Tracking data (a UTM parameter, a header) as stored: trimmed and cut to ``max_length``; empty when it
     holds control characters, bidirectional controls or lone surrogates (it is shown to the page's owner),

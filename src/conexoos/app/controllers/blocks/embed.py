@@ -3,12 +3,14 @@
 The page makes no request to the provider: the card is a plain link. With JavaScript on, a click on the
 card swaps in the provider's player (``static/js/embed.js``) from its privacy-friendly address (YouTube's
 ``youtube-nocookie.com``, Vimeo with ``dnt=1``); the Content-Security-Policy's ``frame-src`` allows
-exactly the hosts in :data:`PLAYER_HOSTS`.
+exactly the hosts in :data:`PLAYER_HOSTS`. An embed whose host the operator blocks later holds
+``"blocked": true`` (``controllers/blocklist.py``) and is left out of the page.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import SplitResult, parse_qs, quote, urlsplit
@@ -173,10 +175,27 @@ class EmbedKind(SimpleKind):
     """An embed: the URL and an optional title, its player worked out from the URL when shown."""
 
     script = "js/embed.js"
+    keeps_addresses = True
+
+    def addresses(self, fields: dict[str, Any]) -> list[tuple[str, str]]:
+        """The embed's URL."""
+        url = fields.get("url")
+        return [("url", url)] if isinstance(url, str) else []
+
+    def flagged(self, fields: dict[str, Any], blocked: Callable[[str, bool], bool]) -> dict[str, Any]:
+        """The fields with ``"blocked": true`` when ``blocked`` says so (no key otherwise)."""
+        url = fields.get("url")
+        if not isinstance(url, str):
+            return fields
+        bare = {key: value for key, value in fields.items() if key != "blocked"}
+        return {**bare, "blocked": True} if blocked(url, bool(fields.get("blocked"))) else bare
 
     def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
-        """The fields with the ``player`` (None hides a block whose URL is no longer recognised)."""
+        """The fields with the ``player`` (None hides a block whose URL is no longer recognised or is on
+        the blocklist)."""
         fields = block.fields
+        if fields.get("blocked"):
+            return None
         player = recognise(str(fields.get("url", "")))
         return None if player is None else {**fields, "player": player}
 

@@ -7,6 +7,7 @@ module here plus its template partial ``templates/public/blocks/<name>.html``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -56,6 +57,17 @@ class BlockKind:
     def plan_limit(self, plan: Plan) -> int | None:
         """How many blocks of this kind ``plan`` allows (None: unlimited)."""
         raise NotImplementedError
+
+    keeps_addresses = False
+    """Whether the kind's fields hold addresses it links to (the blocklist checks and flags them)."""
+
+    def addresses(self, fields: dict[str, Any]) -> list[tuple[str, str]]:
+        """The addresses ``fields`` link to, each with the field a refusal names; none by default."""
+        return []
+
+    def flagged(self, fields: dict[str, Any], blocked: Callable[[str, bool], bool]) -> dict[str, Any]:
+        """``fields`` with each address's blocklist flag set to ``blocked(url, flagged_now)``."""
+        return fields
 
     def count(self, owner_id: int) -> int:
         """How many blocks of this kind the owner has."""

@@ -10,7 +10,7 @@ from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.app.plans_config import Plan
 from conexoos.framework import db
 
-from .. import plans
+from .. import blocklist, plans
 from ..owner_lock import locked_owner
 from ..suspension import refuse_if_suspended
 from . import page
@@ -46,8 +46,10 @@ class SimpleKind(BlockKind):
         return self.limit
 
     def add(self, user: User, fields: dict[str, Any]) -> PageBlock:
-        """Append the block (403 while the account is suspended or the page holds ``limit`` already)."""
+        """Append the block (403 while the account is suspended or the page holds ``limit`` already; 422
+        for an address on the blocklist)."""
         refuse_if_suspended(user)
+        blocklist.refuse_any_blocked(self.addresses(fields))
         enabled = fields.pop("enabled", True)
         with locked_owner(user) as owner:
             plans.check_can_add(owner, self)
@@ -57,13 +59,18 @@ class SimpleKind(BlockKind):
         return block
 
     def edit(self, user: User, block: PageBlock, fields: dict[str, Any]) -> None:
-        """Merge ``fields`` into the block's."""
+        """Merge ``fields`` into the block's (422 for a new address on the blocklist; one that passes is
+        no longer flagged blocked)."""
         refuse_if_suspended(user)
+        checked = self.addresses(fields)
+        blocklist.refuse_any_blocked(checked)
+        passed = {url for _, url in checked}
         with locked_owner(user) as owner:
             stored = page.owned_block(owner, block.id)
             if "enabled" in fields:
                 stored.enabled = fields.pop("enabled")
-            stored.fields = {**stored.fields, **fields}
+            merged = {**stored.fields, **fields}
+            stored.fields = self.flagged(merged, lambda url, flagged: flagged and url not in passed)
 
     def remove(self, user: User, block: PageBlock) -> None:
         """Delete the block."""

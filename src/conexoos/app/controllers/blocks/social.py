@@ -3,11 +3,13 @@
 The input is a list of ``{"network", "handle"}`` entries (``handle`` is a handle or the address of the
 profile); each is checked by :func:`~conexoos.app.utils.social_urls.canonical_url` and stored as
 ``{"network", "handle", "url"}``: the canonical https URL, and the handle as typed when one was given
-(it names the icon: "Instagram: @ana.makes"), null when a URL was.
+(it names the icon: "Instagram: @ana.makes"), null when a URL was. An entry whose host the operator
+blocks later holds ``"blocked": true`` (``controllers/blocklist.py``) and is left out of the page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,23 +90,49 @@ ITEMS = Field(
     _parse_items,
     True,
     "The profiles, in order: a network and a handle or the address of the profile on it. Responses "
-    "give each entry's canonical https `url` too.",
+    "give each entry's canonical https `url` too, and `blocked: true` on an entry the site's blocklist "
+    "hides.",
 )
 
 
 def icon_of(entry: dict[str, Any]) -> SocialIcon | None:
-    """How a stored entry is drawn; None for a network this version no longer knows."""
+    """How a stored entry is drawn; None for a network this version no longer knows, or an entry whose
+    host is on the blocklist."""
     network = NETWORKS.get(str(entry.get("network")))
     url = entry.get("url")
-    if network is None or not isinstance(url, str):
+    if network is None or not isinstance(url, str) or entry.get("blocked"):
         return None
     handle = entry.get("handle")
     label = f"{network.name}: {handle}" if handle else network.name
     return SocialIcon(url, network.symbol, label)
 
 
+def _flag(entry: Any, blocked: Callable[[str, bool], bool]) -> Any:
+    if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+        return entry
+    bare = {key: value for key, value in entry.items() if key != "blocked"}
+    return {**bare, "blocked": True} if blocked(entry["url"], bool(entry.get("blocked"))) else bare
+
+
 class SocialKind(SimpleKind):
     """A row of social icons: its entries drawn as brand icons linking to the profiles."""
+
+    keeps_addresses = True
+
+    def addresses(self, fields: dict[str, Any]) -> list[tuple[str, str]]:
+        """Each entry's canonical URL, a refusal naming the entry's handle."""
+        entries = fields.get("items", [])
+        return [
+            (f"items[{index}].handle", entry["url"])
+            for index, entry in enumerate(entries)
+            if isinstance(entry, dict) and isinstance(entry.get("url"), str)
+        ]
+
+    def flagged(self, fields: dict[str, Any], blocked: Callable[[str, bool], bool]) -> dict[str, Any]:
+        """The entries, each with ``"blocked": true`` when ``blocked`` says so (no key otherwise)."""
+        if "items" not in fields:
+            return fields
+        return {**fields, "items": [_flag(entry, blocked) for entry in fields["items"]]}
 
     def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The row's icons (None hides a row none of whose networks is known)."""
