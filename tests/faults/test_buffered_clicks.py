@@ -81,6 +81,12 @@ def click(server: ServedProduct, link_id: int, count: int) -> int:
     return len(answers)
 
 
+def queue_files(folder: Path) -> dict[str, int]:
+    """Each file of the local write buffer and its lines (refused ones included), for failure messages."""
+    queue = folder / "instance" / "write-buffer" / QUEUE
+    return {path.name: sum(1 for line in path.open() if line.strip()) for path in queue.glob("*")}
+
+
 def queued_lines(folder: Path) -> int:
     """Events in the local write buffer's files."""
     queue = folder / "instance" / "write-buffer" / QUEUE
@@ -173,9 +179,18 @@ def test_clicks_wait_in_the_buffer_through_a_database_outage(
         link_id = owner.add_link()
         with inserts_held(engine):
             acknowledged = click(server, link_id, CLICKS)
+            # Every acknowledged click is queued, or (if one got past the lock: never seen here, once
+            # in CI, 3 of 25 missing from the queue) already stored: counted before the outage.
+            stored_before = stored_clicks(engine, link_id)[0]
             postgres.stop()  # closes the lock's connection too
         time.sleep(5)  # flushes fail meanwhile: nothing is acknowledged, nothing dropped
-        assert queued_lines(tmp_path) == acknowledged
+        queued = queued_lines(tmp_path)
+        assert queued + stored_before == acknowledged, (
+            queued,
+            stored_before,
+            queue_files(tmp_path),
+            server.output()[-3000:],
+        )
         postgres.start()
         assert wait_until(
             lambda: all_arrived(engine, link_id, acknowledged), timeout=ARRIVAL_TIMEOUT, interval=0.5
