@@ -374,7 +374,7 @@ def test_an_event_the_database_refuses_is_quarantined_and_the_rest_rolled_up(
         assert rollups.quarantined_count() == 1
     messages = [record.getMessage() for record in caplog.records]
     assert any("failed" in message for message in messages)
-    assert any("quarantined" in message and "1 events in quarantine" in message for message in messages)
+    assert any("quarantined" in message and "1 event in quarantine" in message for message in messages)
     assert any(record.exc_info for record in caplog.records), "the cause is logged with its traceback"
 
     later = insert_event(app, alice.id, DAY + timedelta(hours=2))

@@ -54,6 +54,7 @@ from conexoos.app.models.persistent.stats import (
     QUARTER,
     TOTAL,
 )
+from conexoos.app.utils.wording import counted
 from conexoos.framework import db
 
 from .visitors import forget_salts_before
@@ -294,11 +295,11 @@ def quarantine(event: Any, error: BaseException) -> None:
             )
         )
     log.error(
-        "analytics roll-up: event %d quarantined (%s); %d events in quarantine "
+        "analytics roll-up: event %d quarantined (%s); %s in quarantine "
         "(table event_quarantine, `conexoos analytics quarantine`)",
         event.id,
         type(error).__name__,
-        quarantined_count(),
+        counted(quarantined_count(), "event"),
     )
 
 
