@@ -40,6 +40,7 @@ from .serve import bind_overrides, build_server, project_config, serve_problems,
 from .smtp import mail_startup_warnings
 from .startup import DatabaseUnavailable, wait_for_databases
 from .storage.commands import media_group
+from .wording import counted
 
 CommandFunction = Callable[..., Any]
 USAGE_ERROR = 2
@@ -433,9 +434,7 @@ def config_check(project: str | None, config: str | None, connect: bool) -> None
             click.echo(result.line())
         failed = sum(result.problem is not None for result in results)
         if failed:
-            raise OperationFailed(
-                [f"{failed} of {len(results)} connection{'' if len(results) == 1 else 's'} failed"]
-            )
+            raise OperationFailed([f"{failed} of {counted(len(results), 'connection')} failed"])
 
 
 @config_group.command("show")
@@ -652,7 +651,7 @@ def mail_retry(project: str | None, config: str | None, ids: tuple[int, ...]) ->
     app = load_app(project, config)
     with app.app_context():
         retried = retry_failed(ids)
-        click.echo(f"{len(retried)} failed message{'' if len(retried) == 1 else 's'} queued again")
+        click.echo(f"{counted(len(retried), 'failed message')} queued again")
         problems = not_retried(ids, retried)
     if problems:
         raise OperationFailed(problems)

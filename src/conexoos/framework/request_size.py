@@ -10,8 +10,7 @@ from __future__ import annotations
 from flask import request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-KILOBYTE = 1024
-MEGABYTE = 1024 * KILOBYTE
+from .wording import human_size
 
 
 def is_generic_too_large(error: HTTPException) -> bool:
@@ -35,11 +34,3 @@ def too_large_message() -> str:
         f"A field of this form is {field}, or the form has {parts}: more than this site accepts in one "
         "form. Shorten the text or send fewer fields."
     )
-
-
-def human_size(count: int) -> str:
-    """``count`` bytes for people: ``16 MB``, ``1.5 MB`` or ``488 KB``."""
-    if count >= MEGABYTE:
-        megabytes = count / MEGABYTE
-        return f"{megabytes:.0f} MB" if count % MEGABYTE == 0 else f"{megabytes:.1f} MB"
-    return f"{max(1, count // KILOBYTE)} KB"

@@ -13,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import blocklist
 from conexoos.app.controllers.roles import ADMIN, staff_only
+from conexoos.framework.wording import counted
 
 admin_blocklist = staff_only(Blueprint("admin_blocklist", __name__, url_prefix="/admin/blocklist"), ADMIN)
 MAX_IMPORT_BYTES = 1024 * 1024
@@ -37,7 +38,7 @@ def add() -> Response | tuple[str, int]:
         entry, count = blocklist.add(current_user.id, raw)
     except blocklist.BlocklistError as error:
         return _page(error=str(error)), 422
-    flash(f"{entry.domain} is blocked; {count} existing link{'' if count == 1 else 's'} hidden.")
+    flash(f"{entry.domain} is blocked; {counted(count, 'existing link')} hidden.")
     return redirect(url_for("admin_blocklist.index"))
 
 
@@ -48,7 +49,7 @@ def remove(domain_id: int) -> Response:
     if removed is None:
         raise NotFound("This domain is not on the blocklist.")
     domain, count = removed
-    flash(f"{domain} is no longer blocked; {count} link{'' if count == 1 else 's'} shown again.")
+    flash(f"{domain} is no longer blocked; {counted(count, 'link')} shown again.")
     return redirect(url_for("admin_blocklist.index"))
 
 

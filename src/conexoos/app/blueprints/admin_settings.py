@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import site_settings
 from conexoos.app.controllers.roles import ADMIN, staff_only
+from conexoos.framework.wording import counted
 
 admin_settings = staff_only(Blueprint("admin_settings", __name__, url_prefix="/admin/settings"), ADMIN)
 MAX_FIELD_CHARACTERS = 10_000
@@ -35,11 +36,7 @@ def save() -> Response | tuple[str, int]:
         changed = site_settings.change_many(given)
     except site_settings.SettingsRefused as refused:
         return _page({**site_settings.values(), **given}, refused.errors), 422
-    flash(
-        f"Saved: {len(changed)} setting{'' if len(changed) == 1 else 's'} changed."
-        if changed
-        else "Nothing changed."
-    )
+    flash(f"Saved: {counted(len(changed), 'setting')} changed." if changed else "Nothing changed.")
     return redirect(url_for("admin_settings.index"))
 
 

@@ -18,6 +18,7 @@ from conexoos.app.controllers.user_sessions import (
 from conexoos.app.models.forms.accounts import ChangePasswordForm
 from conexoos.app.utils.rate_limit import enforce
 from conexoos.framework import end_session
+from conexoos.framework.wording import counted
 
 security = Blueprint("security", __name__, url_prefix="/settings/security")
 PASSWORD_LIMIT = "5/minute"
@@ -72,7 +73,7 @@ def end_one(session_id: int) -> Response:
 def end_others() -> Response:
     """Log out every session of the user but this one."""
     ended = end_sessions(current_user, keep_current=True)
-    flash(f"Logged out {ended} other session{'' if ended == 1 else 's'}.")
+    flash(f"Logged out {counted(ended, 'other session')}.")
     return redirect(url_for("security.index"))
 
 

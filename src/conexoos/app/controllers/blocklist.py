@@ -26,9 +26,9 @@ from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import BlockedDomain, PageBlock, Product, UserLink
 from conexoos.app.utils.text import escaped_invisibles
 from conexoos.app.utils.urls import ends_in_a_number, to_ascii_host, whatwg_ipv4
-from conexoos.app.utils.wording import counted
 from conexoos.framework import db
 from conexoos.framework.lazy import lazy_module
+from conexoos.framework.wording import counted
 
 if TYPE_CHECKING:
     import idna

@@ -44,6 +44,7 @@ from conexoos.app.utils.io import EncodedImage, InvalidImage, renditions
 from conexoos.app.utils.pdf_check import InvalidPdf, check_pdf
 from conexoos.framework import db
 from conexoos.framework.storage import StorageError, media_storage
+from conexoos.framework.wording import human_size
 
 from . import audit
 from .roles import STAFF
@@ -55,7 +56,6 @@ SNIPPET_SIZE = 960
 """The rendition a Markdown snippet shows (the largest one no larger than this)."""
 FOLDER = "library"
 PDF_TYPE = "application/pdf"
-MEGABYTE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -432,10 +432,3 @@ def _clean_text(value: str, most: int, field: str) -> str:
     if len(text) > most:
         raise UploadRefused(f"Keep it under {most} characters (it has {len(text)}).", field=field)
     return text
-
-
-def human_size(count: int) -> str:
-    """``count`` bytes for people: ``1.5 GB``, ``3.2 MB`` or ``48 KB``."""
-    if count >= 1024 * MEGABYTE:
-        return f"{count / (1024 * MEGABYTE):.1f} GB"
-    return f"{count / MEGABYTE:.1f} MB" if count >= MEGABYTE // 10 else f"{max(1, count // 1024)} KB"

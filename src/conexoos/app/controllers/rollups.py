@@ -54,8 +54,8 @@ from conexoos.app.models.persistent.stats import (
     QUARTER,
     TOTAL,
 )
-from conexoos.app.utils.wording import counted
 from conexoos.framework import db
+from conexoos.framework.wording import counted
 
 from .visitors import forget_salts_before
 

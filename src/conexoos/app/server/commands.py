@@ -22,9 +22,9 @@ from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
 from conexoos.app.models.persistent import ADMIN, MODERATOR, ROLES, USER, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
-from conexoos.app.utils.wording import counted
 from conexoos.framework import db
 from conexoos.framework.cli_numbers import PAGE, PAGE_ROWS, ROWS
+from conexoos.framework.wording import counted
 
 
 class Commands:
