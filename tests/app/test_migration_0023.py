@@ -8,12 +8,12 @@ from datetime import datetime
 
 import pytest
 from flask import Flask
-from sqlalchemy import column, select, table
+from sqlalchemy import column, table
 from sqlalchemy.exc import IntegrityError
 
 from conexoos.framework import db
 from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app, migrate
+from tests.fixtures.empty_database import empty_product_app, migrate, table_rows
 
 pytestmark = pytest.mark.database_matrix
 
@@ -41,13 +41,6 @@ def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield built
 
 
-def rows(app: Flask, name: str, *columns: str) -> list[tuple[object, ...]]:
-    with app.app_context():
-        found = db.session.execute(select(*(column(c) for c in columns)).select_from(table(name))).all()
-        db.session.rollback()
-    return [tuple(row) for row in found]
-
-
 def tables(app: Flask) -> set[str]:
     with app.app_context():
         return set(db.inspect(db.engine).get_table_names())
@@ -66,9 +59,9 @@ def test_0023_adds_the_entries_table_keeping_every_row_and_goes_back(app: Flask)
     assert "capture_entry" not in tables(app)
 
     migrate(app, "up", "0023")
-    assert rows(app, "page_block", "kind", "data") == [("capture", '{"title": "News"}')]
+    assert table_rows(app, "page_block", "kind", "data") == [("capture", '{"title": "News"}')]
     insert(app, "capture_entry", ENTRY_ROW)
-    assert rows(app, "capture_entry", "name", "email", "confirmed_at", "token_hash") == [
+    assert table_rows(app, "capture_entry", "name", "email", "confirmed_at", "token_hash") == [
         ("Vic", "vic@example.com", None, None)
     ]
     with pytest.raises(IntegrityError):  # one entry per (owner, address)
@@ -76,7 +69,7 @@ def test_0023_adds_the_entries_table_keeping_every_row_and_goes_back(app: Flask)
 
     migrate(app, "down", "0022")
     assert "capture_entry" not in tables(app)
-    assert rows(app, "user", "username") == [("ana",)]
-    assert rows(app, "page_block", "kind") == [("capture",)]
+    assert table_rows(app, "user", "username") == [("ana",)]
+    assert table_rows(app, "page_block", "kind") == [("capture",)]
     migrate(app, "up", "0023")
-    assert rows(app, "capture_entry", "email") == []
+    assert table_rows(app, "capture_entry", "email") == []

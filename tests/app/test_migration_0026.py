@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import column, select, table
+from sqlalchemy import column, table
 
 from conexoos.framework import db
 from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app, migrate
+from tests.fixtures.empty_database import empty_product_app, migrate, table_rows
 
 pytestmark = pytest.mark.database_matrix
 
@@ -49,14 +49,6 @@ def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Itera
         yield built
 
 
-def rows(app: Flask, name: str, *columns: str) -> list[tuple[object, ...]]:
-    with app.app_context():
-        query = select(*(column(c) for c in columns)).select_from(table(name)).order_by(column(columns[0]))
-        found = db.session.execute(query).all()
-        db.session.rollback()
-    return [tuple(row) for row in found]
-
-
 def insert(app: Flask, name: str, row: dict[str, object]) -> None:
     with app.app_context():
         db.session.execute(table(name, *(column(c) for c in row)).insert().values(**row))
@@ -77,9 +69,10 @@ def test_0026_marks_the_invitations_the_audit_log_shows_revoked_and_goes_back(ap
     insert(app, "audit_log", revoke_entry("not a number"))
 
     migrate(app, "up", "0026")
-    revoked = [(found, when and str(when)[:16]) for found, when in rows(app, "invite", "id", "revoked_at")]
+    stored = table_rows(app, "invite", "id", "revoked_at")
+    revoked = [(found, when and str(when)[:16]) for found, when in stored]
     assert revoked == [(1, "2026-12-04 07:00"), (2, None), (3, None)]  # SQLite reads back the text
 
     migrate(app, "down", "0025")
     assert "revoked_at" not in columns_of(app, "invite")
-    assert rows(app, "invite", "id") == [(1,), (2,), (3,)]
+    assert table_rows(app, "invite", "id") == [(1,), (2,), (3,)]

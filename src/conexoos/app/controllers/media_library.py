@@ -274,8 +274,10 @@ def image_at(address: str) -> MediaItem | None:
     """The image item one of whose renditions is served at ``address`` (``/media/library/<key>-<w>.webp``,
     as :func:`rendition_url` gives it); None for any other address."""
     match = _RENDITION_ADDRESS.fullmatch(address)
-    item = _item_with_key(match.group(2)) if match else None
-    if item is None or not item.is_image or match is None:
+    if match is None:
+        return None
+    item = _item_with_key(match.group(2))
+    if item is None or not item.is_image:
         return None
     return item if match.group(1) in {rendition.name for rendition in item.renditions} else None
 

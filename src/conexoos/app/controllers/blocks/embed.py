@@ -21,7 +21,7 @@ from conexoos.app.dto.links import URL_MAX, url_field
 from conexoos.app.models.persistent import PageBlock, Product, UserLink
 from conexoos.app.models.public_page import ShownLink, ShownProduct
 
-from .kind import BlockFields
+from .kind import BlockFields, with_blocked_flag
 from .simple import SimpleKind
 
 PLAYER_HOSTS = (
@@ -184,11 +184,7 @@ class EmbedKind(SimpleKind):
 
     def flagged(self, fields: dict[str, Any], blocked: Callable[[str, bool], bool]) -> dict[str, Any]:
         """The fields with ``"blocked": true`` when ``blocked`` says so (no key otherwise)."""
-        url = fields.get("url")
-        if not isinstance(url, str):
-            return fields
-        bare = {key: value for key, value in fields.items() if key != "blocked"}
-        return {**bare, "blocked": True} if blocked(url, bool(fields.get("blocked"))) else bare
+        return with_blocked_flag(fields, blocked) if isinstance(fields.get("url"), str) else fields
 
     def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The fields with the ``player`` (None hides a block whose URL is no longer recognised or is on

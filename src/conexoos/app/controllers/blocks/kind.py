@@ -32,6 +32,13 @@ class BlockFields(Protocol):
         """The simple kind's fields."""
 
 
+def with_blocked_flag(entry: dict[str, Any], blocked: Callable[[str, bool], bool]) -> dict[str, Any]:
+    """``entry`` (a block's fields, or one entry of them, with its address under ``url``) with
+    ``"blocked": true`` when ``blocked(url, flagged_now)`` says so, and no ``blocked`` key otherwise."""
+    bare = {key: value for key, value in entry.items() if key != "blocked"}
+    return {**bare, "blocked": True} if blocked(entry["url"], bool(entry.get("blocked"))) else bare
+
+
 class BlockKind:
     """The interface of a kind; a subclass sets the attributes and overrides the behaviour it changes."""
 

@@ -19,7 +19,7 @@ from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.social_urls import URL_MAX, SocialURLError, canonical_url
 
-from .kind import BlockFields
+from .kind import BlockFields, with_blocked_flag
 from .simple import SimpleKind
 
 ITEMS_MAX = 20
@@ -110,8 +110,7 @@ def icon_of(entry: dict[str, Any]) -> SocialIcon | None:
 def _flag(entry: Any, blocked: Callable[[str, bool], bool]) -> Any:
     if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
         return entry
-    bare = {key: value for key, value in entry.items() if key != "blocked"}
-    return {**bare, "blocked": True} if blocked(entry["url"], bool(entry.get("blocked"))) else bare
+    return with_blocked_flag(entry, blocked)
 
 
 class SocialKind(SimpleKind):
