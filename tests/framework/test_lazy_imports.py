@@ -29,6 +29,7 @@ FIRST_USE_ONLY = (
     *("socketio.client", "engineio.client", "requests", "socketio.redis_manager", "redis.client"),
     *("redis.asyncio", "cachelib.redis", "limits.aio", "flask_wtf.recaptcha", "wsproto"),
     "sqlalchemy.dialects.postgresql",  # on SQLite (the analytics flush's insert imports it on PostgreSQL)
+    "sqlalchemy.dialects.mysql",  # on SQLite: MariaDB's column types are framework/mariadb_types.py's
     "babel",  # prices in en_US and the CURRENCY check come from conexoos.app.currency_table
     "yaml",  # a JSON configuration file; ua-parser's YAML loader
     "croniter",  # the product schedules its tasks by interval: only a cron task needs it

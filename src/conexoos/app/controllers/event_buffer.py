@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.sql.dml import Insert
 
@@ -120,6 +120,8 @@ def _insert() -> Insert:
     if dialect == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
     if dialect in ("mysql", "mariadb"):
+        from sqlalchemy.dialects import mysql  # loaded with the MariaDB driver already
+
         statement = mysql.insert(table)
         return statement.on_duplicate_key_update(event_id=statement.inserted.event_id)
     raise RuntimeError(f"the analytics flush does not know how to skip duplicates on {dialect}")

@@ -9,18 +9,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import current_app
-from sqlalchemy import DateTime, Index, Integer, String, Text, func, select
-from sqlalchemy.dialects import mysql
+from sqlalchemy import DateTime, Index, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import db
+from ..mariadb_types import MediumText
 from .message import build_message
 from .setup import mail_state
 
 OUTBOX_TABLE = "mail_outbox"
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 STATUSES = (QUEUED, SENDING, SENT, FAILED)
-LONG_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+LONG_TEXT = MediumText()
 """A whole message (MariaDB's TEXT stops at 64 KB)."""
 
 

@@ -14,21 +14,19 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, LargeBinary, String, Table, delete, insert, select
-from sqlalchemy.dialects import mysql
+from sqlalchemy import BigInteger, DateTime, String, Table, delete, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..database import db
+from ..mariadb_types import CollatedString, LongBlob
 from .base import FileMissing, Storage, StorageError, StorageFull, StoredFile, check_name, describe
 
 MEDIA_TABLE = "media_file"
-BLOB = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+BLOB = LongBlob()
 """BYTEA on PostgreSQL, BLOB on SQLite, LONGBLOB on MariaDB (whose plain BLOB stops at 64 KB)."""
-NAME = String(255).with_variant(
-    mysql.VARCHAR(255, charset="ascii", collation="ascii_bin"), "mysql", "mariadb"
-)
+NAME = CollatedString(255, mariadb_charset="ascii", mariadb_collation="ascii_bin")
 """Names are ASCII (see ``check_name``) and compared exactly: MariaDB's default collation would make
 ``a.webp`` and ``A.webp`` one row."""
 _FULL_MESSAGES = re.compile(

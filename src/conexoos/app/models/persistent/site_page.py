@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, Text, UniqueConstraint, and_, or_
-from sqlalchemy.dialects import mysql
+from sqlalchemy import ColumnElement, ForeignKey, Index, Integer, String, UniqueConstraint, and_, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.framework import db
+from conexoos.framework.mariadb_types import MediumText
 
 from .base import NEVER_REUSE_IDS, utcnow
 from .types import UTCDateTime
@@ -23,7 +23,7 @@ from .types import UTCDateTime
 DRAFT, SCHEDULED, PUBLISHED = "draft", "scheduled", "published"
 PAGE_STATUSES = (DRAFT, SCHEDULED, PUBLISHED)
 SLUG_MAX, TITLE_MAX, DESCRIPTION_MAX, IMAGE_MAX = 80, 120, 300, 300
-LONG_TEXT = Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
+LONG_TEXT = MediumText()
 """A page's Markdown: MariaDB's TEXT holds only 64 KB, MEDIUMTEXT 16 MB (the others have no such limit)."""
 
 

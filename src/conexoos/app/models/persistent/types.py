@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String, bindparam
-from sqlalchemy.dialects import mysql
-from sqlalchemy.types import TypeDecorator, TypeEngine
+from sqlalchemy import DateTime, bindparam
+from sqlalchemy.types import TypeDecorator
+
+from conexoos.framework.mariadb_types import CollatedString
 
 EXACT_COLLATION = "utf8mb4_nopad_bin"
 """MariaDB's collation that compares code points and keeps trailing spaces (``utf8mb4_bin`` pads them)."""
@@ -30,14 +31,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
-def exact_string(length: int) -> TypeEngine[str]:
+def exact_string(length: int) -> CollatedString:
     """A VARCHAR whose comparisons, GROUP BY and unique keys tell ``Promo``, ``promo`` and ``Prómo`` apart.
 
     SQLite (BINARY) and PostgreSQL (deterministic collations) already compare exactly; MariaDB's default
     ``utf8mb4_general_ci`` would not, so there the column gets a binary, no-pad collation.
     """
-    binary = mysql.VARCHAR(length, charset="utf8mb4", collation=EXACT_COLLATION)
-    return String(length).with_variant(binary, "mysql", "mariadb")
+    return CollatedString(length, mariadb_charset="utf8mb4", mariadb_collation=EXACT_COLLATION)
 
 
 NOW = bindparam("now", type_=UTCDateTime())
