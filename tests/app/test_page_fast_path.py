@@ -36,8 +36,9 @@ TRUSTED_PROXY = {"SERVER_ENV": {"TRUSTED_PROXIES": "127.0.0.1"}}
 
 @dataclass
 class Answer:
-    """What one request produced: the response, whether Flask dispatched it, its access-log lines and the
-    events it queued (without their random id and their time)."""
+    """What one request produced: the response, whether the view answered it (``by_flask``: Flask's
+    dispatch, on Flask's path or after a fast path's miss) rather than a cached answer, its access-log
+    lines and the events it queued (without their random id and their time)."""
 
     status: int
     headers: list[tuple[str, str]]
@@ -85,13 +86,13 @@ class Harness:
         self.caplog = caplog
         self.paths: FastPaths = app.extensions[EXTENSION]
         self.dispatched = 0
-        dispatch = app.full_dispatch_request
+        dispatch = app.dispatch_request  # the view's call, on Flask's path or after a fast path's miss
 
         def counted() -> Any:
             self.dispatched += 1
             return dispatch()
 
-        app.full_dispatch_request = counted  # type: ignore[method-assign]
+        app.dispatch_request = counted  # type: ignore[method-assign]
 
     def send(self, request: Request, fast: bool = True) -> Answer:
         self.queued()  # nothing left from the set-up
@@ -370,6 +371,23 @@ def test_outside_development_hsts_and_every_header_match(
     assert not fast.by_flask and "Strict-Transport-Security" in dict(fast.headers)
 
 
+def test_a_miss_renders_the_page_after_one_run_of_the_before_request_functions(
+    app: Flask, harness: Harness, alice: Account
+) -> None:
+    """A page not in the cache yet, and a link it has not remembered: the view answers in the fast path's
+    context, and every before-request function has run once, not once more for Flask."""
+    link = alice.add_link("Blog", "https://blog.example/")["id"]
+    calls: list[str] = []
+    app.before_request_funcs.setdefault(None, []).append(lambda: calls.append(request.path))
+
+    page = harness.send(Request("/alice"))
+    assert (page.by_flask, page.status, calls) == (True, 200, ["/alice"])
+    assert len(page.events) == 1 and page.access == ["GET /alice 200"]
+    calls.clear()
+    unknown = harness.send(Request(f"/go/{link + 1000}"))
+    assert (unknown.by_flask, unknown.status, calls) == (True, 404, [f"/go/{link + 1000}"])
+
+
 def test_a_failure_before_the_answer_is_left_to_flask(
     app: Flask, harness: Harness, cached_alice: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -382,7 +400,8 @@ def test_a_failure_before_the_answer_is_left_to_flask(
 
     app.before_request_funcs.setdefault(None, []).append(refuse)
     answer = harness.send(Request("/alice"))
-    assert answer.by_flask and answer.status == 503 and calls == [1, 1] and not answer.events
+    # Flask's path ran the before-request functions again (the second call); no view answered
+    assert not answer.by_flask and answer.status == 503 and calls == [1, 1] and not answer.events
     assert answer.access == ["GET /alice 503"]
 
 

@@ -121,3 +121,47 @@ def test_a_hook_answering_with_an_http_error_is_not_logged_as_a_failure(
         assert app.test_client().get("/~alice").status_code == 404
         assert app.test_client().get("/alice").get_data() == b"fast"
     assert not [record for record in caplog.records if "failed" in record.getMessage()]
+
+
+def test_a_miss_is_answered_by_the_view_with_the_before_request_functions_run_once(app: Flask) -> None:
+    """``answer`` returning None (a cache miss): the view answers in the same context, after one run of
+    the before-request functions (not once for the fast path and once more for Flask)."""
+    calls: list[str] = []
+    paths = app.extensions["conexoos.fast_paths"].paths
+    paths[0] = FastPath("page", view=_by_flask, answer=lambda: None)
+
+    @app.before_request
+    def count() -> None:
+        calls.append(request.path)
+
+    @app.after_request
+    def mark(response: Response) -> Response:
+        response.headers["X-After"] = "ran"
+        return response
+
+    answered = app.test_client().get("/alice")
+    assert (answered.get_data(), answered.headers["X-After"]) == (b"by flask", "ran")
+    assert calls == ["/alice"]
+
+
+def test_a_views_errors_on_a_miss_get_flasks_handlers(app: Flask) -> None:
+    """After a miss, what the view raises is handled as Flask handles it: an HTTP error by its handler, any
+    other error as a 500 with the error passed to the teardown functions."""
+    paths = app.extensions["conexoos.fast_paths"].paths
+    torn_down: list[str] = []
+
+    def failing(name: str) -> str:
+        if name == "gone":
+            abort(410)
+        raise RuntimeError("the view broke")
+
+    app.view_functions["page"] = failing
+    paths[0] = FastPath("page", view=failing, answer=lambda: None)
+    app.register_error_handler(410, lambda error: ("gone for good", 410))
+    app.teardown_request(lambda error: torn_down.append(type(error).__name__))
+
+    client = app.test_client()
+    gone = client.get("/gone")
+    assert (gone.status_code, gone.get_data()) == (410, b"gone for good")
+    assert client.get("/alice").status_code == 500
+    assert torn_down == ["NoneType", "RuntimeError"]

@@ -14,14 +14,16 @@ the fast path's endpoint it does what ``Flask.full_dispatch_request`` does, with
   the app and of the endpoint's blueprints, in Flask's order, except those :attr:`FastPath.skipped_hooks`
   names for this request (hooks that provably do nothing for it, such as rate-limit checks on a route no
   limit applies to);
-- ``answer()``: the finished response, or None to leave the request to Flask;
+- ``answer()``: the finished response, or None when the view must answer (a cache miss): the view is then
+  called in the same context, as ``Flask.dispatch_request`` calls it, with Flask's error handlers for
+  what it raises, so the before-request functions run once;
 - every ``after_request`` function (again except the skipped ones), the session's save, the
   ``request_finished`` signal, and the teardown functions when the context is popped.
 
-When a ``before_request`` function returns a response or raises, or ``answer`` returns None or raises,
-the context is popped and the request goes to Flask untouched (it runs those functions again and answers
-as it always does: its error handlers, its 503 or 404). An ``answer`` must therefore do nothing that
-cannot be done twice before it returns a response.
+When a ``before_request`` function returns a response or raises, or ``answer`` raises, the context is
+popped and the request goes to Flask untouched (it runs those functions again and answers as it always
+does: its error handlers, its 503 or 404). An ``answer`` must therefore do nothing that cannot be done
+twice before it returns a response.
 
 An ``answer`` may instead return a :class:`~conexoos.framework.replay.Replayable`: the same response for
 every request agreeing on the environ values :attr:`FastPath.varies_on` names. Its finished form (after
@@ -54,6 +56,7 @@ from .replay import MAX_VARIANT_TEXT, FinishedAnswer, Replayable, finished_answe
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from flask.typing import ResponseReturnValue
 
 EXTENSION = "conexoos.fast_paths"
 Hook = Callable[..., Any]
@@ -91,7 +94,7 @@ class FastPath:
     the wrapper runs."""
     answer: Callable[[], BaseResponse | Replayable | None]
     """Called inside the request's context once the before-request functions passed: the response (or a
-    :class:`Replayable` one), or None when Flask must answer (it then runs again for the same request)."""
+    :class:`Replayable` one), or None when the view must answer (it is called in the same context)."""
     accepts: Callable[[WSGIEnvironment], bool] = lambda environ: True
     """A look at the raw environ before any context is pushed: False sends the request to Flask at once."""
     methods: frozenset[str] = frozenset({"GET", "HEAD"})
@@ -167,7 +170,9 @@ class FastPaths:
                 if not path.applies():
                     return None
                 skipped = path.skipped_hooks()
-                answer = _prepare(app, path, skipped)
+                if not _prepared(app, skipped):
+                    return None
+                answer = path.answer()
             except HTTPException as raised:  # a hook's answer (a 404 for a NUL in the path): Flask's to give
                 error = raised
                 return None
@@ -175,12 +180,11 @@ class FastPaths:
                 error = raised
                 self._failures.note(path.endpoint)
                 return None
-            if answer is None:
-                return None
             try:
                 if isinstance(answer, Replayable):
                     return _replayed(app, path, answer, skipped, environ, start_response)
-                response = _finish(app, answer, skipped)
+                # None: a cache miss; the view answers, its before-request functions having run once
+                response = _finish(app, _view_answer(app) if answer is None else answer, skipped)
             except Exception as raised:  # noqa: BLE001 - answered (a view recorded): not twice; as Flask
                 error = raised
                 response = app.handle_exception(raised)
@@ -244,17 +248,24 @@ def _variant(
     return (logged, accessed, *values)
 
 
-def _prepare(app: Flask, path: FastPath, skipped: Collection[Hook]) -> BaseResponse | Replayable | None:
-    """The first half of ``Flask.full_dispatch_request`` with ``path.answer`` as the view: the answer, or
-    None when Flask must answer."""
+def _prepared(app: Flask, skipped: Collection[Hook]) -> bool:
+    """The first half of ``Flask.full_dispatch_request``, before the view: False when a before-request
+    function answered (Flask must give that answer)."""
     app._got_first_request = True
     request_started.send(app, _async_wrapper=app.ensure_sync)
-    if not _before_request(app, skipped):
-        return None
-    return path.answer()
+    return _before_request(app, skipped)
 
 
-def _finish(app: Flask, answer: BaseResponse, skipped: Collection[Hook]) -> Response:
+def _view_answer(app: Flask) -> ResponseReturnValue:
+    """The second half of ``Flask.full_dispatch_request`` before its finalising: the view's answer, or
+    its error handlers' for what it raised (an error no handler takes is raised, for ``handle_exception``)."""
+    try:
+        return app.dispatch_request()
+    except Exception as raised:  # noqa: BLE001 - Flask's own handling of a view's error
+        return app.handle_user_exception(raised)
+
+
+def _finish(app: Flask, answer: ResponseReturnValue, skipped: Collection[Hook]) -> Response:
     """``Flask.finalize_request`` for ``answer``: the after-request functions, the session's save, the
     ``request_finished`` signal."""
     response: Response = app.make_response(answer)
