@@ -123,6 +123,22 @@ def test_without_the_cache_every_view_renders_and_etags_still_give_304(make_app:
     assert view(client, "/alice", **{"If-None-Match": etag}).status_code == 304
 
 
+@pytest.mark.parametrize("cache", [True, False], ids=["cache", "no cache"])
+def test_a_failed_if_match_gets_a_412_without_the_page_and_is_not_a_view(
+    make_app: AppFactory, cache: bool
+) -> None:
+    app = product_app(make_app, {"APP": {"PAGE_CACHE": {"ENABLED": cache}}})
+    alice = sign_up(app, "alice")
+    client = app.test_client()
+    etag = view(client, "/alice").headers["ETag"]
+    for _ in range(3):  # rendered or from the cache, then the fast path's kept answer
+        refused = view(client, "/alice", **{"If-Match": '"an-older-version"'})
+        assert (refused.status_code, refused.mimetype) == (412, "text/plain")
+        assert refused.get_data(as_text=True) == page_cache.PRECONDITION_FAILED
+    assert view(client, "/alice", **{"If-Match": etag}).status_code == 200
+    assert views(app, alice.id) == 2
+
+
 def test_a_click_on_a_link_of_a_cached_page_reads_no_database_and_is_recorded(
     app: Flask, alice: Account, client: FlaskClient
 ) -> None:

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, request
+from werkzeug.http import is_resource_modified, parse_etags, quote_etag
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import analytics, plans
@@ -189,8 +190,10 @@ def serve_page(username: str, render: Callable[[], RenderedPage]) -> Response:
     cache = active_cache()
     if cache is None or not visitor_is_anonymous():
         rendered = render()
-        analytics.record_view(rendered.page.user.id)
-        return _page_response(rendered.html, page_etag(rendered.html))
+        etag = page_etag(rendered.html)
+        if not precondition_fails(etag):
+            analytics.record_view(rendered.page.user.id)
+        return _page_response(rendered.html, etag)
     key = _page_key(username)
     entry = _cached_page(cache, key)
     now = time.time()
@@ -204,7 +207,8 @@ def serve_page(username: str, render: Callable[[], RenderedPage]) -> Response:
         _note_outage("page", request.path)
         return _serve_cached(entry)
     stored = _keep_page(cache, key, rendered, read_at=now)
-    analytics.record_view(rendered.page.user.id)
+    if not precondition_fails(stored.etag):
+        analytics.record_view(rendered.page.user.id)
     return _page_response(rendered.html, stored.etag)
 
 
@@ -220,12 +224,19 @@ def cached_page_answer() -> Replayable | None:
     if decoded is None or time.time() >= decoded.entry.fresh_until:
         return None
     entry = decoded.entry
-    record_visit(lambda: analytics.record_view(entry.owner_id))
+    if not precondition_fails(entry.etag):
+        record_visit(lambda: analytics.record_view(entry.owner_id))
     return Replayable(build=lambda: _cached_response(entry), kept=decoded.answers)
 
 
 def _page_key(username: str) -> str:
     return f"page:{_FORMAT_TAG}:{username.lower()}"
+
+
+PRECONDITION_FAILED = (
+    "This page has changed: the version your request names in If-Match is not the current one. "
+    "Fetch the page again without If-Match."
+)
 
 
 def page_etag(html: str) -> str:
@@ -234,7 +245,8 @@ def page_etag(html: str) -> str:
 
 
 def _serve_cached(entry: CachedPage) -> Response:
-    record_visit(lambda: analytics.record_view(entry.owner_id))
+    if not precondition_fails(entry.etag):
+        record_visit(lambda: analytics.record_view(entry.owner_id))
     return _cached_response(entry)
 
 
@@ -244,12 +256,26 @@ def _cached_response(entry: CachedPage) -> Response:
 
 
 def _page_response(html: str, etag: str) -> Response:
-    """The page with its ETag, revalidated on every view (it may change at any moment); 304 on a match."""
+    """The page with its ETag, revalidated on every view (it may change at any moment); 304 on a match;
+    412, with a sentence instead of the page, when ``If-Match`` names only other versions."""
     response = Response(html, mimetype="text/html")
     response.set_etag(etag)
     response.headers["Cache-Control"] = "no-cache"
     response.vary.add("Cookie")
-    return response.make_conditional(request)
+    response.make_conditional(request)
+    if response.status_code == 412:
+        response.mimetype = "text/plain"
+        response.set_data(PRECONDITION_FAILED)
+    return response
+
+
+def precondition_fails(etag: str) -> bool:
+    """Whether the request's ``If-Match`` names only other versions of a page whose ETag is ``etag``: it
+    then gets a 412 (as ``make_conditional`` decides it), which is not a view."""
+    environ = request.environ
+    return bool(parse_etags(environ.get("HTTP_IF_MATCH"))) and not is_resource_modified(
+        environ, quote_etag(etag)
+    )
 
 
 @dataclass(frozen=True)
