@@ -31,6 +31,10 @@ _BOT_PATTERN = re.compile(
 DESKTOP_SYSTEMS = frozenset(
     {"Windows", "Mac OS X", "Linux", "Ubuntu", "Fedora", "Chrome OS", "FreeBSD", "macOS", "Debian"}
 )
+LONGEST_BROWSER_AGENT = 1024
+"""Characters of the longest User-Agent counted as a person's: browsers send under 200, in-app browsers
+(Facebook's, Instagram's) about 400 to 500. A longer one is made up; it is not counted, nor queued, nor
+kept in :func:`classify`'s cache."""
 DEVICE_FAMILIES_READ = ("Spider", "iPhone")
 """The only device families the classification reads (see :func:`classify`)."""
 _REFERENCE = re.compile(r"\$\d")
@@ -120,10 +124,14 @@ def _device_families() -> DeviceFamilies:
 
 
 def looks_like_bot(user_agent: str) -> bool:
-    """Whether the string alone says bot (empty, or a crawler's or link-preview fetcher's name): one
-    regular expression, for a request to decide whether to count a visit without ua-parser. :func:`classify`
-    says bot for these and for what ua-parser knows as a spider too."""
-    return not user_agent.strip() or _BOT_PATTERN.search(user_agent) is not None
+    """Whether the string alone says bot (empty, longer than any browser's, or a crawler's or link-preview
+    fetcher's name): one regular expression, for a request to decide whether to count a visit without
+    ua-parser. :func:`classify` says bot for these and for what ua-parser knows as a spider too."""
+    return (
+        len(user_agent) > LONGEST_BROWSER_AGENT
+        or not user_agent.strip()
+        or _BOT_PATTERN.search(user_agent) is not None
+    )
 
 
 @lru_cache(maxsize=4096)
