@@ -12,6 +12,7 @@ import yaml
 from flask_socketio import SocketIO
 
 from conexoos.framework import runtime
+from conexoos.framework.realtime import may_be_heard
 from tests.conftest import AppFactory
 from tests.support.redis_server import RedisServer
 from tests.support.services import require_redis
@@ -71,6 +72,35 @@ def test_socket_handler_receives_the_server(tmp_path: Path, make_app: AppFactory
     assert second.get_received() == expected
     first.disconnect()
     second.disconnect()
+
+
+JOIN_MODULE = """
+    from flask_socketio import join_room
+
+
+    class Handler:
+        def __init__(self, socketio):
+            socketio.on_event("join", lambda data: join_room(data["room"]))
+"""
+
+
+def test_an_event_is_heard_in_a_room_of_this_process_or_anywhere_through_a_queue(
+    tmp_path: Path, make_app: AppFactory, bare_project: Path
+) -> None:
+    """Without a message queue, only a room a client of this process joined can hear an event (a sender
+    skips the rest); with Redis any room may be heard on another process."""
+    app = make_app(write_project(tmp_path / "rooms", {"server/socket.py": JOIN_MODULE}))
+    server = app.extensions["conexoos"].socketio
+    assert not may_be_heard(server, "owner:7")
+    client = server.test_client(app)
+    assert not may_be_heard(server, "owner:7")  # connected, in its own room only
+    client.emit("join", {"room": "owner:7"})
+    assert may_be_heard(server, "owner:7") and not may_be_heard(server, "owner:8")
+    client.disconnect()
+    assert not may_be_heard(server, "owner:7")
+
+    queued = make_app(bare_project, {"SERVICES": {"redis": require_redis()}}).extensions["conexoos"]
+    assert may_be_heard(queued.socketio, "owner:8")
 
 
 def test_socketio_uses_redis_as_message_queue_when_configured(

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask_socketio import SocketIO
+from socketio.manager import Manager
 
 from .config import Settings
 from .services import RETRY_ONCE_ON_CLOSED, Services
@@ -54,6 +55,17 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
     if timeout:
         JoinDeadline(socketio, float(timeout)).install(app)
     return socketio
+
+
+def may_be_heard(socketio: SocketIO, room: str, namespace: str = "/") -> bool:
+    """Whether an event emitted to ``room`` can reach a client: always with a message queue (another
+    process's clients may be in the room); with Socket.IO's in-process manager only, when a client of this
+    process is in it. A sender skips building an event nobody would receive (a view with no dashboard open).
+    """
+    server = socketio.server
+    if server is None or type(server.manager) is not Manager:
+        return True
+    return room in server.manager.rooms.get(namespace, {})
 
 
 def _redis_queue(services: Services) -> QuietRedisManager:

@@ -27,6 +27,7 @@ from conexoos.app.utils.text import tracking_text
 from conexoos.app.utils.useragent import looks_like_bot
 from conexoos.framework import db, runtime
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE
+from conexoos.framework.realtime import may_be_heard
 from conexoos.framework.write_buffer import WriteBufferError
 
 from . import event_buffer
@@ -105,8 +106,11 @@ def _visitor(ip: str, user_agent: str, now: datetime) -> dict[str, str]:
 
 
 def _announce(owner_id: int, payload: dict[str, Any]) -> None:
-    """Send the event to the owner's room only (through Redis when several processes serve)."""
-    runtime().socketio.emit("stats:event", payload, to=OWNER_ROOM.format(owner_id))
+    """Send the event to the owner's room only (through Redis when several processes serve); nothing when
+    no dashboard can hear it."""
+    socketio, room = runtime().socketio, OWNER_ROOM.format(owner_id)
+    if may_be_heard(socketio, room):
+        socketio.emit("stats:event", payload, to=room)
 
 
 def referrer_host(referrer: str) -> str:
