@@ -5,13 +5,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_request_context, jsonify, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    render_template,
+    render_template_string,
+    request,
+)
 from jinja2 import TemplateNotFound
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from .causes import one_line_cause
+from .database import db
 from .logs import EveryFewSeconds
 from .request_size import is_generic_too_large, too_large_message
 from .storage.base import OUT_OF_SPACE_MESSAGE, StorageError, StorageFull
@@ -25,7 +36,14 @@ DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 RETRY_AFTER_SECONDS = 30
 _DATABASE_FAILED = "conexoos_database_failed"
 log = logging.getLogger("conexoos.http_errors")
+PLAIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ status }} {{ title }}</title></head>
+<body><h1>{{ status }} {{ title }}</h1><p>{{ message }}</p></body></html>
+"""
+"""The error page when the project's own cannot be drawn without the database (autoescaped)."""
 _database_warning = EveryFewSeconds(60.0)
+_template_warning = EveryFewSeconds(60.0)
+"""An error template that asks the database during an outage: one line a minute, not one per request."""
 ERROR_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -153,7 +171,31 @@ def _handle_http_exception(error: HTTPException) -> Any:
 
 
 def _render_page(status: int, title: str, message: str) -> str:
+    """The error page from the project's templates. A template that asks the database while it is down
+    (for the site's name, a menu) must not turn the error into a 500: the request is marked as having met
+    the outage, the page drawn again (code that checks :func:`database_failed` does without the database),
+    and failing that, the plain page."""
+    try:
+        return _render_template_page(status, title, message)
+    except DATABASE_UNREACHABLE as error:
+        note_database_failed()
+        _rolled_back()
+        if _template_warning.due():
+            cause = one_line_cause(error)
+            log.warning("the %d page asked the database, which did not answer: %s", status, cause)
+    try:
+        return _render_template_page(status, title, message)
+    except DATABASE_UNREACHABLE:
+        _rolled_back()
+        return render_template_string(PLAIN_PAGE, status=status, title=title, message=message)
+
+
+def _render_template_page(status: int, title: str, message: str) -> str:
     try:
         return render_template(f"errors/{status}.html", status=status, title=title, message=message)
     except TemplateNotFound:
         return render_template("errors/error.html", status=status, title=title, message=message)
+
+
+def _rolled_back() -> None:
+    db.session.rollback()  # a failed read leaves the session unusable for the rest of the request

@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request, url_for
 
 from conexoos.app.controllers import maintenance, menus, site_settings
-from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
 
 site_context = Blueprint("site_context", __name__)
 LEGAL_SLUGS = ("terms", "privacy")
@@ -46,27 +45,22 @@ class Site:
 
     @property
     def name(self) -> str:
-        """The name chosen at setup or in the admin panel (default: ``SERVER_ENV.APP_NAME``); once the
-        database failed in this request (its error page is being drawn), ``APP_NAME`` without asking it."""
-        if database_failed():
-            return str(current_app.config["APP_NAME"])
-        try:
-            return str(site_settings.cached()["site_name"])
-        except DATABASE_UNREACHABLE:
-            note_database_failed()
-            return str(current_app.config["APP_NAME"])
+        """The name chosen at setup or in the admin panel (default: ``SERVER_ENV.APP_NAME``). While the
+        database does not answer: as this process read it last, else the default (see
+        ``site_settings.shown``: an error page of the outage is drawn without asking it again)."""
+        return str(site_settings.shown()["site_name"])
 
     @property
     def signup_open(self) -> bool:
         """Whether to invite visitors to sign up: the policy is ``open``, or the URL has an invitation."""
         if request.args.get("invite"):
             return True
-        return site_settings.cached()["signup_policy"] == site_settings.OPEN
+        return site_settings.shown()["signup_policy"] == site_settings.OPEN
 
     @property
     def home_paragraphs(self) -> list[list[str]]:
         """The home text: paragraphs (split at empty lines), each a list of lines (escaped when shown)."""
-        text = str(site_settings.cached()["home_text"])
+        text = str(site_settings.shown()["home_text"])
         blocks = [block.strip("\n") for block in text.split("\n\n")]
         return [block.split("\n") for block in blocks if block.strip()]
 

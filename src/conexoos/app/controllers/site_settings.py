@@ -26,6 +26,7 @@ from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.plans_config import FREE_PLAN
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 from conexoos.framework import db
+from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
 
 from . import audit
 from .themes import DEFAULT_THEME, THEMES
@@ -37,6 +38,8 @@ SIGNUP_POLICIES = (OPEN, INVITE, CLOSED)
 SETUP_COMPLETED = "setup_completed_at"
 CACHE_SECONDS = 30.0
 """How long a process reuses the values :func:`cached` read (a change made here refreshes them at once)."""
+RETRY_SECONDS = 5.0
+"""How long :func:`cached` keeps serving the values it read last after the database did not answer."""
 _CACHE = "conexoos.site_settings"
 
 
@@ -210,7 +213,7 @@ def value(key: str) -> Any:
 def values() -> dict[str, Any]:
     """Every declared setting's value (one query)."""
     stored = {row.key: json.loads(row.value) for row in db.session.scalars(select(SiteSetting))}
-    return {key: stored.get(key, setting.default_value()) for key, setting in SETTINGS.items()}
+    return {key: stored.get(key, default) for key, default in defaults().items()}
 
 
 def store(key: str, raw: Any) -> Any:
@@ -308,13 +311,48 @@ def editable() -> list[Setting]:
 
 def cached() -> dict[str, Any]:
     """Every setting's value, read from the database at most once per :data:`CACHE_SECONDS` by this
-    process (per app): for pages and mails that show the site's name or sign-up policy."""
+    process (per app): for pages and mails that show the site's name or sign-up policy.
+
+    When the database does not answer, the values read last are kept (asked again after
+    :data:`RETRY_SECONDS`) and the request is marked as having met the outage; a process that never read
+    them raises the database's error."""
     cache = current_app.extensions.setdefault(_CACHE, {})
     now = time.monotonic()
     if cache.get("until", 0.0) <= now:
-        cache["values"] = values()
+        try:
+            cache["values"] = values()
+        except DATABASE_UNREACHABLE:
+            if "values" not in cache:
+                raise
+            _met_outage()
+            cache["until"] = now + RETRY_SECONDS
+            return dict(cache["values"])
         cache["until"] = now + CACHE_SECONDS
     return dict(cache["values"])
+
+
+def shown() -> dict[str, Any]:
+    """What a page shows of the settings (the site's name, the sign-up link, the home text): :func:`cached`;
+    when the database does not answer and this process never read them, every setting's default. An
+    error page drawn for the outage itself then shows the site without asking the database again."""
+    kept = current_app.extensions.get(_CACHE, {}).get("values")
+    if database_failed() and kept is None:
+        return defaults()
+    try:
+        return cached()
+    except DATABASE_UNREACHABLE:
+        _met_outage()
+        return defaults()
+
+
+def defaults() -> dict[str, Any]:
+    """Every declared setting's default value."""
+    return {key: setting.default_value() for key, setting in SETTINGS.items()}
+
+
+def _met_outage() -> None:
+    db.session.rollback()  # a failed read leaves the session unusable for the rest of the request
+    note_database_failed()
 
 
 def forget_cached() -> None:
