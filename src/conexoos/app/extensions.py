@@ -22,6 +22,8 @@ LIMITER_KEY = "conexoos_limiter"
 DECLARED_LIMITS_KEY = "conexoos_declared_limits"
 LIMITER_CHECK_KEY = "conexoos_limiter_check"
 """The app's before-request function that calls Flask-Limiter's check where a limit may apply."""
+LIMITER_HOOKS_KEY = "conexoos_limiter_hooks"
+"""The limiter's request functions, found at the first request that asks (:func:`limiter_hooks`)."""
 REDIS_SCHEMES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://", "redis+cluster://")
 """Storage URIs of ``limits``' Redis backends, whose ``key_prefix`` option prefixes every key."""
 REDIS_TIMEOUT = 0.3
@@ -91,7 +93,15 @@ def current_limiter() -> Limiter:
 
 def limiter_hooks() -> frozenset[Callable[..., Any]]:
     """The limiter's before- and after-request functions, which count nothing and add no header where no
-    limit applies (:func:`limits_may_apply`): a fast path skips them then (``server/middleware.py``)."""
+    limit applies (:func:`limits_may_apply`): a fast path skips them then (``server/middleware.py``).
+    Found once per app: no request function can be added once the app has served a request."""
+    found: frozenset[Callable[..., Any]] | None = current_app.extensions.get(LIMITER_HOOKS_KEY)
+    if found is None:
+        found = current_app.extensions[LIMITER_HOOKS_KEY] = _find_limiter_hooks()
+    return found
+
+
+def _find_limiter_hooks() -> frozenset[Callable[..., Any]]:
     limiter = current_limiter()
     hooks: list[Callable[..., Any]] = [
         current_app.extensions.get(LIMITER_CHECK_KEY, limiter._check_request_limit)

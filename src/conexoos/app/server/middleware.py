@@ -4,6 +4,7 @@ headers."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 
 from flask import Flask, Response, current_app, redirect, request, session, url_for
 from flask_login import current_user
@@ -91,10 +92,12 @@ ranges, so ``If-Modified-Since``, ``If-Unmodified-Since``, ``If-Range`` and ``Ra
 the kept answers."""
 
 
+@cache
 def _replayable_hooks() -> frozenset[Callable[..., object]]:
     """The after-request functions whose effect on a cached page, for an anonymous visitor with an empty
     session, depends only on the page and on ``PAGE_VARIES_ON``: the compression, the security headers,
-    HSTS and the remember-me cookie's refresh (nothing without a login)."""
+    HSTS and the remember-me cookie's refresh (nothing without a login). The same for every app (module
+    functions and the one login manager's method)."""
     return frozenset(
         {
             compress_response,
