@@ -225,3 +225,72 @@ def test_a_report_keeps_the_pages_social_icons_and_embeds_for_staff_to_see(
     html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
     assert "Social icon: Mastodon: @a@phish.example" in html and "https://phish.example/@a" in html
     assert "Embed: Watch" in html
+
+
+def test_staff_hide_one_social_icon_of_a_row_and_it_stays_hidden_through_its_owners_edits(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory, bob = signed_up("mallory"), signed_up("bob")
+    icons = [{"network": "mastodon", "handle": "@a@phish.example"}, {"network": "github", "handle": "ana"}]
+    row = mallory.api("POST", "/api/blocks", {"kind": "social", "items": icons}).get_json()
+    others = bob.api("POST", "/api/blocks", {"kind": "social", "items": icons[1:]}).get_json()
+    report_id = file(mallory, app)
+    html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    assert 'aria-label="Hide Social icon: Mastodon: @a@phish.example"' in html
+
+    url = f"/admin/reports/{report_id}/hide-item"
+    for refused, status in (
+        ({"block_id": others["id"], "item": "0"}, 404),  # another user's row
+        ({"block_id": row["id"], "item": "2"}, 404),  # no third icon
+        ({"block_id": row["id"]}, 404),  # a row is hidden an icon at a time
+        ({"block_id": "x", "item": "0"}, 400),
+        ({"block_id": row["id"], "item": "-1"}, 400),
+    ):
+        assert moddy.client.post(url, data={"csrf_token": moddy.csrf, **refused}).status_code == status
+    assert moddy.client.post(url, data={"block_id": row["id"], "item": "0"}).status_code in (400, 403)
+    hidden = moddy.client.post(url, data={"csrf_token": moddy.csrf, "block_id": row["id"], "item": "0"})
+    assert hidden.status_code == 302
+
+    page = app.test_client().get("/mallory").get_data(as_text=True)
+    assert "phish.example" not in page and "https://github.com/ana" in page
+    assert "https://github.com/ana" in app.test_client().get("/bob").get_data(as_text=True)
+    assert report(app, report_id).status == "actioned"
+    assert actions(app)[-2:] == ["block.hide", "report.actioned"]
+
+    again = [*icons, {"network": "github", "handle": "ana2"}]  # the editor sends the whole row back
+    edited = mallory.api("PATCH", f"/api/blocks/{row['id']}", {"items": again})
+    assert edited.status_code == 200
+    assert [entry.get("hidden_by_staff", False) for entry in edited.get_json()["items"]] == [
+        True,
+        False,
+        False,
+    ]
+    page = app.test_client().get("/mallory").get_data(as_text=True)
+    assert "phish.example" not in page and "https://github.com/ana2" in page
+    forged = [{**icons[0], "hidden_by_staff": False}]
+    assert mallory.api("PATCH", f"/api/blocks/{row['id']}", {"items": forged}).status_code == 422
+
+
+def test_staff_hide_an_embed_and_its_owner_cannot_show_it_again(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    embed = {"kind": "embed", "url": "https://youtu.be/dQw4w9WgXcQ", "title": "Watch"}
+    block = mallory.api("POST", "/api/blocks", embed).get_json()
+    report_id = file(mallory, app)
+    url = f"/admin/reports/{report_id}/hide-item"
+    assert (
+        moddy.client.post(
+            url, data={"csrf_token": moddy.csrf, "block_id": block["id"], "item": "0"}
+        ).status_code
+        == 404
+    )
+    assert moddy.client.post(url, data={"csrf_token": moddy.csrf, "block_id": block["id"]}).status_code == 302
+    assert "Watch" not in app.test_client().get("/mallory").get_data(as_text=True)
+
+    edited = mallory.api("PATCH", f"/api/blocks/{block['id']}", {"title": "Still here", "enabled": True})
+    assert edited.status_code == 200 and edited.get_json()["hidden_by_staff"] is True
+    assert "Still here" not in app.test_client().get("/mallory").get_data(as_text=True)
+    assert mallory.api("PATCH", f"/api/blocks/{block['id']}", {"hidden_by_staff": False}).status_code == 422
+    html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    assert "hidden by a moderator" in html

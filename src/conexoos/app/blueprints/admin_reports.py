@@ -72,6 +72,21 @@ def hide_link(report_id: int) -> Response | tuple[str, int]:
     )
 
 
+@admin_reports.route("/<id:report_id>/hide-item", methods=["POST"])
+def hide_item(report_id: int) -> Response | tuple[str, int]:
+    """Hide a social icon (``block_id`` and ``item``, its place in the row) or an embed (``block_id``)
+    of the reported page and close the report."""
+    found = _report_or_404(report_id)
+    block_id = _form_number("block_id", "Choose the icon or embed to hide.")
+    item = _form_number("item", "Choose the icon to hide.", lowest=0) if request.form.get("item") else None
+    done = "Embed" if item is None else "Icon"
+    return _act(
+        found,
+        lambda: moderation.hide_item(current_user, found, block_id, item),
+        f"{done} hidden; report {report_id} closed.",
+    )
+
+
 @admin_reports.route("/<id:report_id>/suspend", methods=["POST"])
 def suspend(report_id: int) -> Response | tuple[str, int]:
     """Suspend the reported user and close the report."""
@@ -97,6 +112,7 @@ def _show(found: Report, error: str | None = None) -> str:
         report=found,
         owner=reported_user(found),
         links=moderation.current_links(found),
+        items=moderation.current_items(found),
         error=error,
     )
 
@@ -106,6 +122,17 @@ def _report_or_404(report_id: int) -> Report:
     if found is None:
         raise NotFound("There is no report with this id.")
     return found
+
+
+def _form_number(name: str, missing: str, lowest: int = 1) -> int:
+    """A whole number from the form: 400 with ``missing`` when absent or not one, 404 when out of range
+    (nothing on the page has it)."""
+    raw = request.form.get(name, "")
+    if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 10):
+        raise BadRequest(missing)
+    if not lowest <= int(raw) <= LARGEST_ID:
+        raise NotFound("That icon or embed is not on the reported page any more.")
+    return int(raw)
 
 
 def _page_arg() -> int:

@@ -1,4 +1,5 @@
-"""The moderation queue: staff read open reports and act on them (dismiss, hide a link, suspend).
+"""The moderation queue: staff read open reports and act on them (dismiss, hide a link, hide a social icon
+or an embed, suspend).
 
 Every action closes the report, is audit-logged with the state before and after, and queues a thank-you
 mail to the reporter when they left an address (in the same transaction as the closing). Closing is a
@@ -10,13 +11,19 @@ report about themself.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 
 from conexoos.app.controllers import audit, mail
 from conexoos.app.controllers import user_management as manage
-from conexoos.app.models.persistent import ADMIN, Report, User, UserLink
+from conexoos.app.controllers.blocks.embed import EMBED
+from conexoos.app.controllers.blocks.kind import HIDDEN_BY_STAFF
+from conexoos.app.controllers.blocks.registry import KINDS
+from conexoos.app.controllers.blocks.social import SOCIAL, entry_label
+from conexoos.app.models.persistent import ADMIN, PageBlock, Report, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.report import ACTIONED, DISMISSED, OPEN
 from conexoos.app.utils.wording import with_article
@@ -44,6 +51,48 @@ def open_reports(limit: int, offset: int) -> Sequence[tuple[Report, User]]:
 def current_links(report: Report) -> Sequence[UserLink]:
     """The reported user's links as they are now (every one, hidden or not), in page order."""
     return UserLink.get_links_by_user_id(report.user_id)
+
+
+@dataclass(frozen=True)
+class PageItem:
+    """A social icon or an embed of the reported page as it is now, which staff may hide."""
+
+    block_id: int
+    item: int | None
+    """The icon's place in its row; None for an embed (hidden whole)."""
+    label: str
+    url: str
+    state: str
+
+
+def current_items(report: Report) -> list[PageItem]:
+    """The reported user's social icons and embeds as they are now (shown or not), in page order."""
+    query = (
+        select(PageBlock)
+        .where(PageBlock.owner_id == report.user_id, PageBlock.kind.in_((SOCIAL.name, EMBED.name)))
+        .order_by(PageBlock.position, PageBlock.id)
+    )
+    items: list[PageItem] = []
+    for block in db.session.scalars(query):
+        fields = block.fields
+        if block.kind == EMBED.name:
+            label = f"Embed: {fields.get('title') or fields.get('url', '')}"
+            url = str(fields.get("url", ""))
+            items.append(PageItem(block.id, None, label, url, _item_state(fields, block)))
+            continue
+        for index, entry in enumerate(fields.get("items", [])):
+            if isinstance(entry, dict):
+                label, url = f"Social icon: {entry_label(entry)}", str(entry.get("url", ""))
+                items.append(PageItem(block.id, index, label, url, _item_state(entry, block)))
+    return items
+
+
+def _item_state(fields: dict[str, Any], block: PageBlock) -> str:
+    if fields.get(HIDDEN_BY_STAFF):
+        return "hidden by a moderator"
+    if fields.get("blocked"):
+        return "blocked domain"
+    return "shown" if block.enabled else "hidden"
 
 
 def refusal(actor: User, report: Report) -> str | None:
@@ -82,6 +131,29 @@ def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
     _close(actor, report, ACTIONED, f"link {link.id} hidden")  # refused: the caller rolls all back
     db.session.commit()
     return link
+
+
+def hide_item(actor: User, report: Report, block_id: int, item: int | None) -> None:
+    """Hide one of the reported user's social icons (``item``, its place in the row ``block_id``) or
+    embeds (``item`` None) for good, and close the report. Commits. The icon or embed stays hidden through
+    its owner's edits (the same address in that row stays hidden).
+
+    Raises :class:`~conexoos.app.controllers.user_management.ActionRefused` (404) for a block or an
+    entry that is not on the reported page."""
+    _must_be_open(report)
+    block = db.session.get(PageBlock, block_id)
+    kind = KINDS.get(block.kind) if block is not None else None
+    if block is None or block.owner_id != report.user_id or kind is None or not kind.hideable:
+        raise manage.ActionRefused("That icon or embed is not on the reported page any more.", 404)
+    before = block.fields
+    try:
+        block.fields = kind.hidden(before, item)
+    except LookupError as error:
+        raise manage.ActionRefused("That icon is not in the row any more.", 404) from error
+    what = "embed" if item is None else f"icon {item + 1} of block {block.id}"
+    audit.record("block.hide", block, before, block.fields, f"{what} hidden after report {report.id}")
+    _close(actor, report, ACTIONED, f"{what} hidden")  # refused: the caller rolls all back
+    db.session.commit()
 
 
 def suspend_owner(actor: User, report: Report) -> None:

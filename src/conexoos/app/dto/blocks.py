@@ -47,6 +47,7 @@ BLOCK = Schema(
         output("item_id", {"type": ["integer", "null"]}, "The link's or product's own id (for /go)"),
         output("enabled", {"type": "boolean"}),
     ),
-    "A block: these fields, plus its kind's fields as its kind's own API returns them.",
+    "A block: these fields, plus its kind's fields as its kind's own API returns them (an embed a "
+    "moderator hid has `hidden_by_staff: true`: it is left out of the page whatever its owner sends).",
     open=True,
 )

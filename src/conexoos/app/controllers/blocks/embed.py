@@ -21,7 +21,7 @@ from conexoos.app.dto.links import URL_MAX, url_field
 from conexoos.app.models.persistent import PageBlock, Product, UserLink
 from conexoos.app.models.public_page import ShownLink, ShownProduct
 
-from .kind import BlockFields, with_blocked_flag
+from .kind import HIDDEN_BY_STAFF, BlockFields, with_blocked_flag
 from .simple import SimpleKind
 
 PLAYER_HOSTS = (
@@ -190,10 +190,18 @@ class EmbedKind(SimpleKind):
         """The fields with the ``player`` (None hides a block whose URL is no longer recognised or is on
         the blocklist)."""
         fields = block.fields
-        if fields.get("blocked"):
+        if fields.get("blocked") or fields.get(HIDDEN_BY_STAFF):
             return None
         player = recognise(str(fields.get("url", "")))
         return None if player is None else {**fields, "player": player}
+
+    hideable = True
+
+    def hidden(self, fields: dict[str, Any], item: int | None) -> dict[str, Any]:
+        """The fields, the embed hidden by a moderator."""
+        if item is not None:
+            raise LookupError("an embed has no entries")
+        return {**fields, HIDDEN_BY_STAFF: True}
 
     def fields_json(self, block: PageBlock, link: UserLink | None, product: Product | None) -> dict[str, Any]:
         """The fields, ``enabled`` and the provider's name."""

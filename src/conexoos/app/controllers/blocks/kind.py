@@ -32,6 +32,11 @@ class BlockFields(Protocol):
         """The simple kind's fields."""
 
 
+HIDDEN_BY_STAFF = "hidden_by_staff"
+"""The key a moderator's hiding sets on an embed's fields, or on one entry of a social row: left out of the
+page, and kept through its owner's edits (``controllers/moderation.py``)."""
+
+
 def with_blocked_flag(entry: dict[str, Any], blocked: Callable[[str, bool], bool]) -> dict[str, Any]:
     """``entry`` (a block's fields, or one entry of them, with its address under ``url``) with
     ``"blocked": true`` when ``blocked(url, flagged_now)`` says so, and no ``blocked`` key otherwise."""
@@ -75,6 +80,19 @@ class BlockKind:
     def flagged(self, fields: dict[str, Any], blocked: Callable[[str, bool], bool]) -> dict[str, Any]:
         """``fields`` with each address's blocklist flag set to ``blocked(url, flagged_now)``."""
         return fields
+
+    hideable = False
+    """Whether staff hide the block, or an entry of it, from a report (see :meth:`hidden`)."""
+
+    def hidden(self, fields: dict[str, Any], item: int | None) -> dict[str, Any]:
+        """``fields`` with the entry ``item`` (or the whole block, for None) hidden by a moderator; raises
+        LookupError when the block has no such entry."""
+        raise LookupError(f"a {self.singular} cannot be hidden by a moderator")
+
+    def kept_hidden(self, stored: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
+        """``merged`` (its owner's edit of the ``stored`` fields) with what a moderator hid still hidden: a
+        block-wide mark is kept by the merge itself (no schema takes it from the owner)."""
+        return merged
 
     def count(self, owner_id: int) -> int:
         """How many blocks of this kind the owner has."""

@@ -60,7 +60,7 @@ class SimpleKind(BlockKind):
 
     def edit(self, user: User, block: PageBlock, fields: dict[str, Any]) -> None:
         """Merge ``fields`` into the block's (422 for a new address on the blocklist; one that passes is
-        no longer flagged blocked)."""
+        no longer flagged blocked; what a moderator hid stays hidden)."""
         refuse_if_suspended(user)
         checked = self.addresses(fields)
         blocklist.refuse_any_blocked(checked)
@@ -69,7 +69,7 @@ class SimpleKind(BlockKind):
             stored = page.owned_block(owner, block.id)
             if "enabled" in fields:
                 stored.enabled = fields.pop("enabled")
-            merged = {**stored.fields, **fields}
+            merged = self.kept_hidden(stored.fields, {**stored.fields, **fields})
             stored.fields = self.flagged(merged, lambda url, flagged: flagged and url not in passed)
 
     def remove(self, user: User, block: PageBlock) -> None:

@@ -4,7 +4,9 @@ The input is a list of ``{"network", "handle"}`` entries (``handle`` is a handle
 profile); each is checked by :func:`~conexoos.app.utils.social_urls.canonical_url` and stored as
 ``{"network", "handle", "url"}``: the canonical https URL, and the handle as typed when one was given
 (it names the icon: "Instagram: @ana.makes"), null when a URL was. An entry whose host the operator
-blocks later holds ``"blocked": true`` (``controllers/blocklist.py``) and is left out of the page.
+blocks later holds ``"blocked": true`` (``controllers/blocklist.py``) and is left out of the page; so is
+one a moderator hid (``"hidden_by_staff": true``), which stays hidden whatever its owner sends for that
+address.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.social_urls import URL_MAX, SocialURLError, canonical_url
 
-from .kind import BlockFields, with_blocked_flag
+from .kind import HIDDEN_BY_STAFF, BlockFields, with_blocked_flag
 from .simple import SimpleKind
 
 ITEMS_MAX = 20
@@ -90,21 +92,28 @@ ITEMS = Field(
     _parse_items,
     True,
     "The profiles, in order: a network and a handle or the address of the profile on it. Responses "
-    "give each entry's canonical https `url` too, and `blocked: true` on an entry the site's blocklist "
-    "hides.",
+    "give each entry's canonical https `url` too, `blocked: true` on an entry the site's blocklist "
+    "hides, and `hidden_by_staff: true` on one a moderator hid (it stays hidden while the row holds "
+    "its address).",
 )
 
 
 def icon_of(entry: dict[str, Any]) -> SocialIcon | None:
     """How a stored entry is drawn; None for a network this version no longer knows, or an entry whose
-    host is on the blocklist."""
+    host is on the blocklist or that a moderator hid."""
     network = NETWORKS.get(str(entry.get("network")))
     url = entry.get("url")
-    if network is None or not isinstance(url, str) or entry.get("blocked"):
+    if network is None or not isinstance(url, str) or entry.get("blocked") or entry.get(HIDDEN_BY_STAFF):
         return None
+    return SocialIcon(url, network.symbol, entry_label(entry))
+
+
+def entry_label(entry: dict[str, Any]) -> str:
+    """An entry's accessible name: the network, and the handle when one was typed."""
+    known = NETWORKS.get(str(entry.get("network")))
+    name = known.name if known else str(entry.get("network"))
     handle = entry.get("handle")
-    label = f"{network.name}: {handle}" if handle else network.name
-    return SocialIcon(url, network.symbol, label)
+    return f"{name}: {handle}" if handle else name
 
 
 def _flag(entry: Any, blocked: Callable[[str, bool], bool]) -> Any:
@@ -132,6 +141,35 @@ class SocialKind(SimpleKind):
         if "items" not in fields:
             return fields
         return {**fields, "items": [_flag(entry, blocked) for entry in fields["items"]]}
+
+    hideable = True
+
+    def hidden(self, fields: dict[str, Any], item: int | None) -> dict[str, Any]:
+        """The entries, ``item`` (its index) hidden by a moderator."""
+        entries = list(fields.get("items", []))
+        if item is None or not 0 <= item < len(entries) or not isinstance(entries[item], dict):
+            raise LookupError("no such icon in the row")
+        entries[item] = {**entries[item], HIDDEN_BY_STAFF: True}
+        return {**fields, "items": entries}
+
+    def kept_hidden(self, stored: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
+        """``merged`` (an edit of ``stored``) with every entry whose address a moderator hid hidden again."""
+        hidden = {
+            entry.get("url")
+            for entry in stored.get("items", [])
+            if isinstance(entry, dict) and entry.get(HIDDEN_BY_STAFF)
+        }
+        if not hidden or "items" not in merged:
+            return merged
+        return {
+            **merged,
+            "items": [
+                {**entry, HIDDEN_BY_STAFF: True}
+                if isinstance(entry, dict) and entry.get("url") in hidden
+                else entry
+                for entry in merged["items"]
+            ],
+        }
 
     def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The row's icons (None hides a row none of whose networks is known)."""

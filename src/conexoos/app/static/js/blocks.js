@@ -114,6 +114,15 @@
     return block.provider ? `${block.provider}: ${words}` : words;
   }
 
+  // Shown or hidden, and what a moderator hid: the whole block (an embed) or icons of a row.
+  function state(block) {
+    if (block.hidden_by_staff) return "Hidden by a moderator";
+    const shown = block.enabled ? "Shown" : "Hidden";
+    const hidden = Array.isArray(block.items) ? block.items.filter((entry) => entry.hidden_by_staff).length : 0;
+    if (!hidden) return shown;
+    return `${shown} (${hidden === 1 ? "1 icon" : `${hidden} icons`} hidden by a moderator)`;
+  }
+
   // How a button names its block: "header About", "link Portfolio" (long texts cut at a word).
   function name(block) {
     const words = summary(block).replace(/\s+/g, " ").trim();
@@ -124,7 +133,7 @@
   function fill(item, block) {
     item.querySelector(".link-title").textContent = capitalised(singular(block.kind));
     item.querySelector(".link-url").textContent = summary(block);
-    item.querySelector(".link-state").textContent = block.enabled ? "Shown" : "Hidden";
+    item.querySelector(".link-state").textContent = state(block);
     const form = item.querySelector(".link-edit");
     showFields(form, block.kind, block);
     item.querySelector('[data-action="edit"]').hidden = !form.querySelector("[data-control]");
