@@ -273,9 +273,8 @@ def precondition_fails(etag: str) -> bool:
     """Whether the request's ``If-Match`` names only other versions of a page whose ETag is ``etag``: it
     then gets a 412 (as ``make_conditional`` decides it), which is not a view."""
     environ = request.environ
-    return bool(parse_etags(environ.get("HTTP_IF_MATCH"))) and not is_resource_modified(
-        environ, quote_etag(etag)
-    )
+    if_match = environ.get("HTTP_IF_MATCH")  # no browser sends it on a GET: most views stop here
+    return bool(if_match and parse_etags(if_match)) and not is_resource_modified(environ, quote_etag(etag))
 
 
 @dataclass(frozen=True)
