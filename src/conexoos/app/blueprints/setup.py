@@ -15,6 +15,7 @@ from conexoos.app.controllers.site_settings import SettingError
 from conexoos.app.models.forms.setup import SetupForm
 from conexoos.app.models.forms.setup_site import SiteSetupForm
 from conexoos.framework import db
+from conexoos.framework.causes import one_line_cause
 from conexoos.framework.logins import logins
 
 setup_blueprint = Blueprint("setup", __name__)
@@ -36,7 +37,7 @@ def _announce_once() -> None:
         pending = setup_controller.available()
     except SQLAlchemyError as error:  # tables not made yet, or the database is down: the page says so
         db.session.rollback()  # the request goes on with a usable session
-        log.warning("could not tell whether setup is pending: %s", error)
+        log.warning("could not tell whether setup is pending: %s", one_line_cause(error))
         return
     if pending:
         setup_controller.log_token(force=True)

@@ -26,12 +26,13 @@ from conexoos.app.settings import AnalyticsSettings
 from conexoos.app.utils.text import tracking_text
 from conexoos.app.utils.useragent import looks_like_bot
 from conexoos.framework import db, runtime
-from conexoos.framework.http_errors import DATABASE_UNREACHABLE
+from conexoos.framework.causes import one_line_cause
+from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
 from conexoos.framework.realtime import may_be_heard
 from conexoos.framework.write_buffer import WriteBufferError
 
 from . import event_buffer
-from .anonymous import visitor_is_anonymous
+from .anonymous import session_user_id, visitor_is_anonymous
 from .visitors import deferred_key, visitor_hash
 
 log = logging.getLogger("conexoos.analytics")
@@ -101,7 +102,8 @@ def _visitor(ip: str, user_agent: str, now: datetime) -> dict[str, str]:
         return {"visitor_hash": visitor_hash(ip, user_agent, now.date())}
     except DATABASE_UNREACHABLE as error:
         db.session.rollback()  # the failed read leaves the session unusable for the rest of the request
-        log.warning("the day's visitor salt is unreadable (%s); the flush will hash this visitor", error)
+        cause = one_line_cause(error)
+        log.warning("the day's visitor salt is unreadable (%s); the flush will hash this visitor", cause)
         return {"visitor_hash": "", "visitor_key": deferred_key(ip, user_agent)}
 
 
@@ -145,6 +147,15 @@ def request_country() -> str:
 
 
 def _is_owner(owner_id: int) -> bool:
+    """Whether the visitor is the page's owner, signed in: their own views and clicks are not counted.
+    While the database does not answer (the user cannot be loaded), the session's user id says it, so that
+    a signed-in visitor's click served from the cache is still counted."""
     if visitor_is_anonymous():  # most views and clicks: no user to load
         return False
-    return bool(current_user.is_authenticated and current_user.id == owner_id)
+    if not database_failed():
+        try:
+            return bool(current_user.is_authenticated and current_user.id == owner_id)
+        except DATABASE_UNREACHABLE:
+            db.session.rollback()  # the failed read leaves the session unusable for the rest of the request
+            note_database_failed()
+    return session_user_id() == owner_id

@@ -23,6 +23,14 @@ def visitor_is_anonymous() -> bool:
     return session.get("_user_id") is None
 
 
+def session_user_id() -> int | None:
+    """The user id the request's session names, read without loading the user (nor asking the session
+    registry whether that session is still valid): for a choice that may be wrong about a revoked session
+    but must not need the database."""
+    raw = session.get("_user_id")
+    return int(raw) if isinstance(raw, str) and raw.isdigit() else None
+
+
 def sends_no_login_cookie(environ: dict[str, Any], config: Any) -> bool:
     """Whether the raw request ``environ`` carries neither a session cookie nor a remember-me cookie (read
     before any request context exists, for a fast path): such a visitor is anonymous."""

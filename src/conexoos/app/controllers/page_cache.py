@@ -44,6 +44,7 @@ from conexoos.app.models.public_page import PageOwner, ShownLink
 from conexoos.app.utils.csp import allow_style_hashes, allowed_style_hashes
 from conexoos.framework import db
 from conexoos.framework.cache import CacheStore, CacheUnavailable, cache_store
+from conexoos.framework.causes import one_line_cause
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, note_database_failed
 from conexoos.framework.logs import EveryFewSeconds
 from conexoos.framework.replay import KeptAnswers, Replayable
@@ -500,7 +501,8 @@ def record_visit(record: Callable[[], object]) -> None:
     except DATABASE_UNREACHABLE as error:
         db.session.rollback()
         note_database_failed()
-        log.warning("database unreachable, a view or click served from the cache not recorded: %s", error)
+        cause = one_line_cause(error)
+        log.warning("database unreachable, a view or click served from the cache not recorded: %s", cause)
 
 
 def _remembered(link: ShownLink, owner: PageOwner, read_at: float) -> RememberedLink:
