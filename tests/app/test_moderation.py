@@ -6,7 +6,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from conexoos.app.models.persistent import AuditEntry, Report, User, UserLink
+from conexoos.app.models.persistent import AuditEntry, PageBlock, Report, User, UserLink
 from conexoos.framework import db
 from conexoos.framework.mail.outbox import OutboxMessage
 from tests.app.staff_support import make_staff
@@ -242,7 +242,7 @@ def test_staff_hide_one_social_icon_of_a_row_and_it_stays_hidden_through_its_own
     for refused, status in (
         ({"block_id": others["id"], "item": "0"}, 404),  # another user's row
         ({"block_id": row["id"], "item": "2"}, 404),  # no third icon
-        ({"block_id": row["id"]}, 404),  # a row is hidden an icon at a time
+        ({"block_id": row["id"]}, 400),  # a row is hidden an icon at a time
         ({"block_id": "x", "item": "0"}, 400),
         ({"block_id": row["id"], "item": "-1"}, 400),
     ):
@@ -270,6 +270,14 @@ def test_staff_hide_one_social_icon_of_a_row_and_it_stays_hidden_through_its_own
     forged = [{**icons[0], "hidden_by_staff": False}]
     assert mallory.api("PATCH", f"/api/blocks/{row['id']}", {"items": forged}).status_code == 422
 
+    for spelled in ("https://PHISH.example/@A/", "http://phish.example/@a?ref=bio#top"):  # the same profile
+        respelled = [{"network": "mastodon", "handle": spelled}, icons[1]]
+        assert mallory.api("PATCH", f"/api/blocks/{row['id']}", {"items": respelled}).status_code == 200
+        assert "phish.example" not in app.test_client().get("/mallory").get_data(as_text=True).lower()
+    assert mallory.api("PATCH", f"/api/blocks/{row['id']}", {"items": icons[1:]}).status_code == 200
+    assert mallory.api("PATCH", f"/api/blocks/{row['id']}", {"items": icons}).status_code == 200  # back
+    assert "phish.example" not in app.test_client().get("/mallory").get_data(as_text=True)
+
 
 def test_staff_hide_an_embed_and_its_owner_cannot_show_it_again(
     app: Flask, signed_up: SignUp, moddy: Account
@@ -279,13 +287,15 @@ def test_staff_hide_an_embed_and_its_owner_cannot_show_it_again(
     block = mallory.api("POST", "/api/blocks", embed).get_json()
     report_id = file(mallory, app)
     url = f"/admin/reports/{report_id}/hide-item"
-    assert (
-        moddy.client.post(
-            url, data={"csrf_token": moddy.csrf, "block_id": block["id"], "item": "0"}
-        ).status_code
-        == 404
-    )
-    assert moddy.client.post(url, data={"csrf_token": moddy.csrf, "block_id": block["id"]}).status_code == 302
+    form = {"csrf_token": moddy.csrf, "block_id": block["id"]}
+    wrong = moddy.client.post(url, data={**form, "item": "0"})
+    assert wrong.status_code == 400 and "An embed is hidden whole" in wrong.get_data(as_text=True)
+    link = mallory.add_link("Shop", "https://shop.example/")
+    with app.app_context():
+        link_block = db.session.scalar(select(PageBlock.id).where(PageBlock.link_id == link["id"]))
+    refused = moddy.client.post(url, data={**form, "block_id": link_block})
+    assert refused.status_code == 400 and "a link has its own Hide button" in refused.get_data(as_text=True)
+    assert moddy.client.post(url, data=form).status_code == 302
     assert "Watch" not in app.test_client().get("/mallory").get_data(as_text=True)
 
     edited = mallory.api("PATCH", f"/api/blocks/{block['id']}", {"title": "Still here", "enabled": True})

@@ -143,11 +143,17 @@ def hide_item(actor: User, report: Report, block_id: int, item: int | None) -> N
     _must_be_open(report)
     block = db.session.get(PageBlock, block_id)
     kind = KINDS.get(block.kind) if block is not None else None
-    if block is None or block.owner_id != report.user_id or kind is None or not kind.hideable:
+    if block is None or block.owner_id != report.user_id or kind is None:
         raise manage.ActionRefused("That icon or embed is not on the reported page any more.", 404)
+    if not kind.hideable:
+        hint = " (a link has its own Hide button)" if block.link_id is not None else ""
+        message = f"Only social icons and embeds are hidden here, not a {kind.singular}{hint}."
+        raise manage.ActionRefused(message, 400)
     before = block.fields
     try:
         block.fields = kind.hidden(before, item)
+    except ValueError as error:
+        raise manage.ActionRefused(str(error), 400) from error
     except LookupError as error:
         raise manage.ActionRefused("That icon is not in the row any more.", 404) from error
     what = "embed" if item is None else f"icon {item + 1} of block {block.id}"

@@ -198,9 +198,10 @@ class EmbedKind(SimpleKind):
     hideable = True
 
     def hidden(self, fields: dict[str, Any], item: int | None) -> dict[str, Any]:
-        """The fields, the embed hidden by a moderator."""
+        """The fields, the embed hidden by a moderator. ValueError with an ``item`` (an embed is hidden
+        whole)."""
         if item is not None:
-            raise LookupError("an embed has no entries")
+            raise ValueError("An embed is hidden whole: send no icon number.")
         return {**fields, HIDDEN_BY_STAFF: True}
 
     def fields_json(self, block: PageBlock, link: UserLink | None, product: Product | None) -> dict[str, Any]:

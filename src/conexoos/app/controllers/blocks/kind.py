@@ -86,7 +86,8 @@ class BlockKind:
 
     def hidden(self, fields: dict[str, Any], item: int | None) -> dict[str, Any]:
         """``fields`` with the entry ``item`` (or the whole block, for None) hidden by a moderator; raises
-        LookupError when the block has no such entry."""
+        LookupError when the block has no such entry, ValueError (with a sentence) for an ``item`` the kind
+        does not take that way."""
         raise LookupError(f"a {self.singular} cannot be hidden by a moderator")
 
     def kept_hidden(self, stored: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:

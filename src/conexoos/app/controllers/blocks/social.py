@@ -5,8 +5,9 @@ profile); each is checked by :func:`~conexoos.app.utils.social_urls.canonical_ur
 ``{"network", "handle", "url"}``: the canonical https URL, and the handle as typed when one was given
 (it names the icon: "Instagram: @ana.makes"), null when a URL was. An entry whose host the operator
 blocks later holds ``"blocked": true`` (``controllers/blocklist.py``) and is left out of the page; so is
-one a moderator hid (``"hidden_by_staff": true``), which stays hidden whatever its owner sends for that
-address.
+one a moderator hid (``"hidden_by_staff": true``). The row keeps the profiles its moderators hid
+(``"hidden_addresses"``, by :func:`profile_key`): an entry for one of them is hidden again whenever the
+row is edited, however its address is spelled.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from conexoos.app.dto.errors import InputError
 from conexoos.app.dto.fields import Field
@@ -25,6 +27,8 @@ from .kind import HIDDEN_BY_STAFF, BlockFields, with_blocked_flag
 from .simple import SimpleKind
 
 ITEMS_MAX = 20
+HIDDEN_ADDRESSES = "hidden_addresses"
+"""The row's field listing the profiles (by :func:`profile_key`) its moderators hid."""
 ENTRY_KEYS = ("network", "handle")
 
 
@@ -93,8 +97,8 @@ ITEMS = Field(
     True,
     "The profiles, in order: a network and a handle or the address of the profile on it. Responses "
     "give each entry's canonical https `url` too, `blocked: true` on an entry the site's blocklist "
-    "hides, and `hidden_by_staff: true` on one a moderator hid (it stays hidden while the row holds "
-    "its address).",
+    "hides, and `hidden_by_staff: true` on one a moderator hid (the row's `hidden_addresses` keeps "
+    "that profile hidden however its address is spelled).",
 )
 
 
@@ -114,6 +118,20 @@ def entry_label(entry: dict[str, Any]) -> str:
     name = known.name if known else str(entry.get("network"))
     handle = entry.get("handle")
     return f"{name}: {handle}" if handle else name
+
+
+def profile_key(url: str) -> str:
+    """What the addresses of one profile share: the host without ``www.`` and the path without its
+    trailing slash, in lower case (these networks' profile names ignore case), without query or fragment."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return f"{host}{parts.path.rstrip('/')}".lower()
+
+
+def _hidden_if(entry: Any, hidden: set[str]) -> Any:
+    if isinstance(entry, dict) and profile_key(str(entry.get("url", ""))) in hidden:
+        return {**entry, HIDDEN_BY_STAFF: True}
+    return entry
 
 
 def _flag(entry: Any, blocked: Callable[[str, bool], bool]) -> Any:
@@ -145,31 +163,23 @@ class SocialKind(SimpleKind):
     hideable = True
 
     def hidden(self, fields: dict[str, Any], item: int | None) -> dict[str, Any]:
-        """The entries, ``item`` (its index) hidden by a moderator."""
+        """The entries, ``item`` (its index) hidden by a moderator, and its profile kept with the row's
+        hidden ones. ValueError without ``item`` (a row is hidden an icon at a time)."""
+        if item is None:
+            raise ValueError("Choose the icon to hide: a row is hidden an icon at a time.")
         entries = list(fields.get("items", []))
-        if item is None or not 0 <= item < len(entries) or not isinstance(entries[item], dict):
+        if not 0 <= item < len(entries) or not isinstance(entries[item], dict):
             raise LookupError("no such icon in the row")
-        entries[item] = {**entries[item], HIDDEN_BY_STAFF: True}
-        return {**fields, "items": entries}
+        hidden = [*fields.get(HIDDEN_ADDRESSES, []), profile_key(str(entries[item].get("url", "")))]
+        return self.kept_hidden({**fields, HIDDEN_ADDRESSES: hidden}, {**fields, HIDDEN_ADDRESSES: hidden})
 
     def kept_hidden(self, stored: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
-        """``merged`` (an edit of ``stored``) with every entry whose address a moderator hid hidden again."""
-        hidden = {
-            entry.get("url")
-            for entry in stored.get("items", [])
-            if isinstance(entry, dict) and entry.get(HIDDEN_BY_STAFF)
-        }
+        """``merged`` (an edit of ``stored``, whose hidden profiles it keeps) with every entry for one of
+        those profiles hidden, however its address is spelled."""
+        hidden = set(stored.get(HIDDEN_ADDRESSES, []))
         if not hidden or "items" not in merged:
             return merged
-        return {
-            **merged,
-            "items": [
-                {**entry, HIDDEN_BY_STAFF: True}
-                if isinstance(entry, dict) and entry.get("url") in hidden
-                else entry
-                for entry in merged["items"]
-            ],
-        }
+        return {**merged, "items": [_hidden_if(entry, hidden) for entry in merged["items"]]}
 
     def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The row's icons (None hides a row none of whose networks is known)."""
