@@ -23,6 +23,7 @@ from conexoos.app.controllers.blocks.embed import EMBED
 from conexoos.app.controllers.blocks.kind import HIDDEN_BY_STAFF
 from conexoos.app.controllers.blocks.registry import KINDS
 from conexoos.app.controllers.blocks.social import SOCIAL, entry_label
+from conexoos.app.controllers.owner_lock import locked_owner
 from conexoos.app.models.persistent import ADMIN, PageBlock, Report, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.report import ACTIONED, DISMISSED, OPEN
@@ -135,31 +136,35 @@ def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
 
 def hide_item(actor: User, report: Report, block_id: int, item: int | None) -> None:
     """Hide one of the reported user's social icons (``item``, its place in the row ``block_id``) or
-    embeds (``item`` None) for good, and close the report. Commits. The icon or embed stays hidden through
-    its owner's edits (the same address in that row stays hidden).
+    embeds (``item`` None) for good, and close the report; under the owner's lock, so that an edit of the
+    block in flight cannot write its older fields over the hiding. Commits. The embed stays hidden
+    whatever its owner sends; the icon's profile stays hidden in its row however it is spelled.
 
-    Raises :class:`~conexoos.app.controllers.user_management.ActionRefused` (404) for a block or an
-    entry that is not on the reported page."""
+    Raises :class:`~conexoos.app.controllers.user_management.ActionRefused`: 404 for a block or an entry
+    that is not on the reported page, 400 for a block of another kind or an ``item`` of the wrong shape."""
     _must_be_open(report)
-    block = db.session.get(PageBlock, block_id)
-    kind = KINDS.get(block.kind) if block is not None else None
-    if block is None or block.owner_id != report.user_id or kind is None:
-        raise manage.ActionRefused("That icon or embed is not on the reported page any more.", 404)
-    if not kind.hideable:
-        hint = " (a link has its own Hide button)" if block.link_id is not None else ""
-        message = f"Only social icons and embeds are hidden here, not a {kind.singular}{hint}."
-        raise manage.ActionRefused(message, 400)
-    before = block.fields
-    try:
-        block.fields = kind.hidden(before, item)
-    except ValueError as error:
-        raise manage.ActionRefused(str(error), 400) from error
-    except LookupError as error:
-        raise manage.ActionRefused("That icon is not in the row any more.", 404) from error
-    what = "embed" if item is None else f"icon {item + 1} of block {block.id}"
-    audit.record("block.hide", block, before, block.fields, f"{what} hidden after report {report.id}")
-    _close(actor, report, ACTIONED, f"{what} hidden")  # refused: the caller rolls all back
-    db.session.commit()
+    target = db.session.get(User, report.user_id)
+    if target is None:
+        raise manage.ActionRefused("The reported account no longer exists.", 404)
+    with locked_owner(target):
+        block = db.session.get(PageBlock, block_id, populate_existing=True)
+        kind = KINDS.get(block.kind) if block is not None else None
+        if block is None or block.owner_id != report.user_id or kind is None:
+            raise manage.ActionRefused("That icon or embed is not on the reported page any more.", 404)
+        if not kind.hideable:
+            hint = " (a link has its own Hide button)" if block.link_id is not None else ""
+            message = f"Only social icons and embeds are hidden here, not a {kind.singular}{hint}."
+            raise manage.ActionRefused(message, 400)
+        before = block.fields
+        try:
+            block.fields = kind.hidden(before, item)
+        except ValueError as error:
+            raise manage.ActionRefused(str(error), 400) from error
+        except LookupError as error:
+            raise manage.ActionRefused("That icon is not in the row any more.", 404) from error
+        what = "embed" if item is None else f"icon {item + 1} of block {block.id}"
+        audit.record("block.hide", block, before, block.fields, f"{what} hidden after report {report.id}")
+        _close(actor, report, ACTIONED, f"{what} hidden")  # refused: the lock's transaction rolls all back
 
 
 def suspend_owner(actor: User, report: Report) -> None:
