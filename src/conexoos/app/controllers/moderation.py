@@ -117,20 +117,21 @@ def dismiss(actor: User, report: Report) -> None:
 
 def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
     """Hide one of the reported user's links for good (its owner sees it hidden by a moderator and cannot
-    show it again) and close the report. Commits.
+    show it again) and close the report; under the owner's lock, as the owner's edits are, so that one in
+    flight cannot show it again. Commits.
 
     Raises :class:`~conexoos.app.controllers.user_management.ActionRefused` for a link of another user.
     """
     _must_be_open(report)
-    link = UserLink.get_owned(link_id, report.user_id)
-    if link is None:
-        raise manage.ActionRefused("That link is not on the reported page any more.", 404)
-    before = {"enabled": link.enabled, "hidden_by_staff": link.hidden_by_staff}
-    link.enabled, link.hidden_by_staff = False, True
-    after = {"enabled": False, "hidden_by_staff": True}
-    audit.record("link.hide", link, before, after, f"link {link.id} hidden after report {report.id}")
-    _close(actor, report, ACTIONED, f"link {link.id} hidden")  # refused: the caller rolls all back
-    db.session.commit()
+    with locked_owner(_reported_owner(report)):
+        link = UserLink.get_owned(link_id, report.user_id)
+        if link is None:
+            raise manage.ActionRefused("That link is not on the reported page any more.", 404)
+        before = {"enabled": link.enabled, "hidden_by_staff": link.hidden_by_staff}
+        link.enabled, link.hidden_by_staff = False, True
+        after = {"enabled": False, "hidden_by_staff": True}
+        audit.record("link.hide", link, before, after, f"link {link.id} hidden after report {report.id}")
+        _close(actor, report, ACTIONED, f"link {link.id} hidden")  # refused: the transaction rolls back
     return link
 
 
@@ -143,10 +144,7 @@ def hide_item(actor: User, report: Report, block_id: int, item: int | None) -> N
     Raises :class:`~conexoos.app.controllers.user_management.ActionRefused`: 404 for a block or an entry
     that is not on the reported page, 400 for a block of another kind or an ``item`` of the wrong shape."""
     _must_be_open(report)
-    target = db.session.get(User, report.user_id)
-    if target is None:
-        raise manage.ActionRefused("The reported account no longer exists.", 404)
-    with locked_owner(target):
+    with locked_owner(_reported_owner(report)):
         block = db.session.get(PageBlock, block_id, populate_existing=True)
         kind = KINDS.get(block.kind) if block is not None else None
         if block is None or block.owner_id != report.user_id or kind is None:
@@ -175,15 +173,20 @@ def suspend_owner(actor: User, report: Report) -> None:
     suspension does.
     """
     _must_be_open(report)
-    target = db.session.get(User, report.user_id)
-    if target is None:
-        raise manage.ActionRefused("The reported account no longer exists.", 404)
+    target = _reported_owner(report)
     username, reason = target.username, f"report {report.id}: {report.reason}"
     before = _claim(actor, report, ACTIONED, f"{username} suspended")
     if target.suspended_at is None:
         manage.suspend(actor, target, reason)
     _record_closing(report, before)
     db.session.commit()
+
+
+def _reported_owner(report: Report) -> User:
+    target = db.session.get(User, report.user_id)
+    if target is None:
+        raise manage.ActionRefused("The reported account no longer exists.", 404)
+    return target
 
 
 def _must_be_open(report: Report) -> None:
