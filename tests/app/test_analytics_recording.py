@@ -62,7 +62,7 @@ BOT_AGENTS = {
     "viber-preview": "Viber/20.9.0.8 CFNetwork/1410.0.3 Darwin/22.6.0",
     "empty": "",
     "blank": "   ",
-    "made-up-long": BROWSER_UA + " " + "x" * 5000,  # no browser sends more than about 500 characters
+    "made-up-long": BROWSER_UA + " " + "x" * 5000,  # over LONGEST_BROWSER_AGENT: made up
 }
 
 # (user-agent, device class, browser) of people, including the in-app browsers link-in-bio traffic comes from.
@@ -107,7 +107,7 @@ PEOPLE_AGENTS = {
         "mobile",
         "Pinterest",
     ),
-    "facebook-in-app-long": (  # one of the longest real agents: an in-app browser's, about 400 characters
+    "facebook-in-app-long": (  # an in-app browser's agent (266 characters) padded to 449: still counted
         "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
         "Mobile/15E148 [FBAN/FBIOS;FBAV/471.0.0.38.98;FBBV/617045185;FBDV/iPhone15,3;FBMD/iPhone;FBSN/iOS;"
         "FBSV/17.5.1;FBSS/3;FBID/phone;FBLC/en_GB;FBOP/5;FBRV/619542452;IABMV/1]" + " " * 3 + "x" * 180,

@@ -258,14 +258,20 @@ def social_row(account: Account, handle: str, network: str = "mastodon") -> Any:
     )
 
 
+def refused_icon(account: Account, handle: str) -> dict[str, Any]:
+    """The error of a social row with ``handle`` that must be refused (422)."""
+    refused = social_row(account, handle)
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    error: dict[str, Any] = refused.get_json()["error"]
+    return error
+
+
 @pytest.mark.parametrize("handle", ["@a@phish.example", "https://phish.example/@a", "@a@login.PHISH.example"])
 def test_social_icons_to_a_blocked_domain_are_refused_on_add_and_edit(
     app: Flask, alice: Account, boss: Account, handle: str
 ) -> None:
     assert block(boss, "phish.example") == 302
-    refused = social_row(alice, handle)
-    assert refused.status_code == 422, refused.get_data(as_text=True)
-    error = refused.get_json()["error"]
+    error = refused_icon(alice, handle)
     assert error["code"] == "blocked_domain" and error["field"] == "items[0].handle"
     assert "Links to phish.example are not allowed" in error["message"]
     fine = social_row(alice, "@a@mastodon.social")
@@ -368,6 +374,4 @@ def test_a_social_icon_on_a_blocked_address_is_refused_in_any_spelling(
     app: Flask, alice: Account, boss: Account, handle: str
 ) -> None:
     assert block(boss, "1.2.3.4") == 302
-    refused = social_row(alice, handle)
-    assert refused.status_code == 422, refused.get_data(as_text=True)
-    assert refused.get_json()["error"]["code"] == "blocked_domain"
+    assert refused_icon(alice, handle)["code"] == "blocked_domain"

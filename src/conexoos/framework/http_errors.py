@@ -128,6 +128,13 @@ def note_database_failed() -> None:
         setattr(g, _DATABASE_FAILED, True)
 
 
+def met_database_outage() -> None:
+    """After a database error caught in a request: roll the session back (a failed statement leaves it
+    unusable) and remember the failure for the rest of the request (:func:`note_database_failed`)."""
+    db.session.rollback()
+    note_database_failed()
+
+
 def database_failed() -> bool:
     """Whether the database already failed to answer during the current request.
 
@@ -178,15 +185,14 @@ def _render_page(status: int, title: str, message: str) -> str:
     try:
         return _render_template_page(status, title, message)
     except DATABASE_UNREACHABLE as error:
-        note_database_failed()
-        _rolled_back()
+        met_database_outage()
         if _template_warning.due():
             cause = one_line_cause(error)
             log.warning("the %d page asked the database, which did not answer: %s", status, cause)
     try:
         return _render_template_page(status, title, message)
     except DATABASE_UNREACHABLE:
-        _rolled_back()
+        met_database_outage()
         return render_template_string(PLAIN_PAGE, status=status, title=title, message=message)
 
 
@@ -195,7 +201,3 @@ def _render_template_page(status: int, title: str, message: str) -> str:
         return render_template(f"errors/{status}.html", status=status, title=title, message=message)
     except TemplateNotFound:
         return render_template("errors/error.html", status=status, title=title, message=message)
-
-
-def _rolled_back() -> None:
-    db.session.rollback()  # a failed read leaves the session unusable for the rest of the request

@@ -60,15 +60,13 @@ def dismiss(report_id: int) -> Response | tuple[str, int]:
 def hide_link(report_id: int) -> Response | tuple[str, int]:
     """Hide the link ``link_id`` of the reported page and close the report."""
     found = _report_or_404(report_id)
-    raw = request.form.get("link_id", "")
-    if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 10):
-        raise BadRequest("Choose the link to hide.")
-    if not 1 <= int(raw) <= LARGEST_ID:
-        raise NotFound("That link is not on the reported page any more.")
+    link_id = _form_number(
+        "link_id", "Choose the link to hide.", gone="That link is not on the reported page any more."
+    )
     return _act(
         found,
-        lambda: moderation.hide_link(current_user, found, int(raw)),
-        f"Link {raw} hidden; report {report_id} closed.",
+        lambda: moderation.hide_link(current_user, found, link_id),
+        f"Link {link_id} hidden; report {report_id} closed.",
     )
 
 
@@ -124,14 +122,19 @@ def _report_or_404(report_id: int) -> Report:
     return found
 
 
-def _form_number(name: str, missing: str, lowest: int = 1) -> int:
-    """A whole number from the form: 400 with ``missing`` when absent or not one, 404 when out of range
-    (nothing on the page has it)."""
+def _form_number(
+    name: str,
+    missing: str,
+    lowest: int = 1,
+    gone: str = "That icon or embed is not on the reported page any more.",
+) -> int:
+    """A whole number from the form: 400 with ``missing`` when absent or not one, 404 with ``gone`` when
+    out of range (nothing on the page has it)."""
     raw = request.form.get(name, "")
     if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= 10):
         raise BadRequest(missing)
     if not lowest <= int(raw) <= LARGEST_ID:
-        raise NotFound("That icon or embed is not on the reported page any more.")
+        raise NotFound(gone)
     return int(raw)
 
 

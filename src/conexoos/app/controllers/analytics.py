@@ -27,7 +27,7 @@ from conexoos.app.utils.text import tracking_text
 from conexoos.app.utils.useragent import looks_like_bot
 from conexoos.framework import db, runtime
 from conexoos.framework.causes import one_line_cause
-from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
+from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, met_database_outage
 from conexoos.framework.realtime import may_be_heard
 from conexoos.framework.write_buffer import WriteBufferError
 
@@ -156,6 +156,5 @@ def _is_owner(owner_id: int) -> bool:
         try:
             return bool(current_user.is_authenticated and current_user.id == owner_id)
         except DATABASE_UNREACHABLE:
-            db.session.rollback()  # the failed read leaves the session unusable for the rest of the request
-            note_database_failed()
+            met_database_outage()
     return session_user_id() == owner_id

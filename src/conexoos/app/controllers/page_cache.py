@@ -45,7 +45,7 @@ from conexoos.app.utils.csp import allow_style_hashes, allowed_style_hashes
 from conexoos.framework import db
 from conexoos.framework.cache import CacheStore, CacheUnavailable, cache_store
 from conexoos.framework.causes import one_line_cause
-from conexoos.framework.http_errors import DATABASE_UNREACHABLE, note_database_failed
+from conexoos.framework.http_errors import DATABASE_UNREACHABLE, met_database_outage
 from conexoos.framework.logs import EveryFewSeconds
 from conexoos.framework.replay import KeptAnswers, Replayable
 
@@ -432,8 +432,7 @@ def _warn_store(error: CacheUnavailable) -> None:
 def _note_outage(kind: str, path: str) -> None:
     """Remember that the database failed in this request, and say so once a minute for pages and for
     links."""
-    db.session.rollback()
-    note_database_failed()
+    met_database_outage()
     if _outage_notices[kind].due():
         log.warning("database unreachable, answering %s from the page cache", path)
 
@@ -499,8 +498,7 @@ def record_visit(record: Callable[[], object]) -> None:
     try:
         record()
     except DATABASE_UNREACHABLE as error:
-        db.session.rollback()
-        note_database_failed()
+        met_database_outage()
         cause = one_line_cause(error)
         log.warning("database unreachable, a view or click served from the cache not recorded: %s", cause)
 

@@ -26,7 +26,7 @@ from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.plans_config import FREE_PLAN
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 from conexoos.framework import db
-from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, note_database_failed
+from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, met_database_outage
 
 from . import audit
 from .themes import DEFAULT_THEME, THEMES
@@ -324,7 +324,7 @@ def cached() -> dict[str, Any]:
         except DATABASE_UNREACHABLE:
             if "values" not in cache:
                 raise
-            _met_outage()
+            met_database_outage()
             cache["until"] = now + RETRY_SECONDS
             return dict(cache["values"])
         cache["until"] = now + CACHE_SECONDS
@@ -335,24 +335,19 @@ def shown() -> dict[str, Any]:
     """What a page shows of the settings (the site's name, the sign-up link, the home text): :func:`cached`;
     when the database does not answer and this process never read them, every setting's default. An
     error page drawn for the outage itself then shows the site without asking the database again."""
-    kept = current_app.extensions.get(_CACHE, {}).get("values")
-    if database_failed() and kept is None:
-        return defaults()
+    if database_failed():  # asked already in this request: the values read last, not the database again
+        kept = current_app.extensions.get(_CACHE, {}).get("values")
+        return dict(kept) if kept is not None else defaults()
     try:
         return cached()
     except DATABASE_UNREACHABLE:
-        _met_outage()
+        met_database_outage()
         return defaults()
 
 
 def defaults() -> dict[str, Any]:
     """Every declared setting's default value."""
     return {key: setting.default_value() for key, setting in SETTINGS.items()}
-
-
-def _met_outage() -> None:
-    db.session.rollback()  # a failed read leaves the session unusable for the rest of the request
-    note_database_failed()
 
 
 def forget_cached() -> None:

@@ -32,9 +32,9 @@ DESKTOP_SYSTEMS = frozenset(
     {"Windows", "Mac OS X", "Linux", "Ubuntu", "Fedora", "Chrome OS", "FreeBSD", "macOS", "Debian"}
 )
 LONGEST_BROWSER_AGENT = 1024
-"""Characters of the longest User-Agent counted as a person's: browsers send under 200, in-app browsers
-(Facebook's, Instagram's) about 400 to 500. A longer one is made up; it is not counted, nor queued, nor
-kept in :func:`classify`'s cache."""
+"""Characters of the longest User-Agent counted as a person's, about four times the longest in the tests
+(Facebook's in-app browser on an iPhone, 266): a longer one is made up; it is not counted, nor queued,
+nor kept in :func:`classify`'s cache."""
 DEVICE_FAMILIES_READ = ("Spider", "iPhone")
 """The only device families the classification reads (see :func:`classify`)."""
 _REFERENCE = re.compile(r"\$\d")
@@ -132,8 +132,9 @@ def looks_like_bot(user_agent: str) -> bool:
 
 @lru_cache(maxsize=512)
 def _named_bot(user_agent: str) -> bool:
-    """Empty, or a bot's name in it. Cached: the pattern's search (case-insensitive, 40 alternatives) was
-    the costliest step of a cached page's answer, and the same few agents come again and again."""
+    """Empty, or a bot's name in it. Cached: the pattern's search (case-insensitive, 42
+    alternatives; 36 µs for a desktop Chrome agent) was the costliest step of a cached page's answer,
+    and the same few agents come again and again."""
     return not user_agent.strip() or _BOT_PATTERN.search(user_agent) is not None
 
 
