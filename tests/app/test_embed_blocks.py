@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conexoos.app.controllers.blocks.embed import EMBED, PLAYER_HOSTS, recognise
+from conexoos.app.controllers.blocks.embed import EMBED
+from conexoos.app.utils.players import PLAYER_HOSTS, recognise
 from tests.support.static_urls import SHARE_SCRIPT, scripts_of, unhashed
 
 from .billing_support import visit

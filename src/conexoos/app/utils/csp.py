@@ -12,14 +12,14 @@ import hashlib
 
 from flask import g
 
-from conexoos.app.controllers.blocks.embed import PLAYER_HOSTS
+from conexoos.app.utils.players import PLAYER_HOSTS
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
     f"frame-src {' '.join(PLAYER_HOSTS)}"
 )
-"""``frame-src``: only the embed block's players (``controllers/blocks/embed.py``), loaded on a click."""
+"""``frame-src``: only the embed block's players (``utils/players.py``), loaded on a click."""
 _STYLE_HASHES = "conexoos_style_hashes"
 
 
