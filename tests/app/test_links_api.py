@@ -17,7 +17,7 @@ from .conftest import Account, SignUp, each, form_token
 
 pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
 
-LINK_KEYS = {"id", "title", "url", "order_index", "enabled", "starts_at", "ends_at"}
+LINK_KEYS = {"id", "title", "url", "order_index", "enabled", "hidden_by_staff", "starts_at", "ends_at"}
 ERROR_KEYS = {"code", "message", "field"}
 
 
@@ -135,7 +135,7 @@ def test_edit_every_field(alice: Account) -> None:
         "ends_at": "2031-06-01T00:00:00Z",
     }
     edited = alice.api("PUT", f"/api/edit/link/{link['id']}", body).get_json()
-    assert edited == {**body, "id": link["id"], "order_index": link["order_index"]}
+    assert edited == {**body, "id": link["id"], "order_index": link["order_index"], "hidden_by_staff": False}
 
 
 def test_edit_clears_the_window_with_null(alice: Account) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from conexoos.app.controllers import audit, mail
+from conexoos.app.controllers import audit, hidden_addresses, mail
 from conexoos.app.controllers import user_management as manage
 from conexoos.app.controllers.blocks.embed import EMBED
 from conexoos.app.controllers.blocks.kind import HIDDEN_BY_STAFF
@@ -26,6 +26,7 @@ from conexoos.app.controllers.blocks.social import SOCIAL, entry_label
 from conexoos.app.controllers.owner_lock import locked_owner
 from conexoos.app.models.persistent import ADMIN, PageBlock, Report, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.models.persistent.hidden_address import LINK
 from conexoos.app.models.persistent.report import ACTIONED, DISMISSED, OPEN
 from conexoos.app.utils.wording import with_article
 from conexoos.framework import db
@@ -129,6 +130,7 @@ def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
             raise manage.ActionRefused("That link is not on the reported page any more.", 404)
         before = {"enabled": link.enabled, "hidden_by_staff": link.hidden_by_staff}
         link.enabled, link.hidden_by_staff = False, True
+        hidden_addresses.remember(report.user_id, LINK, link.url, report)
         after = {"enabled": False, "hidden_by_staff": True}
         audit.record("link.hide", link, before, after, f"link {link.id} hidden after report {report.id}")
         _close(actor, report, ACTIONED, f"link {link.id} hidden")  # refused: the transaction rolls back
@@ -160,9 +162,17 @@ def hide_item(actor: User, report: Report, block_id: int, item: int | None) -> N
             raise manage.ActionRefused(str(error), 400) from error
         except LookupError as error:
             raise manage.ActionRefused("That icon is not in the row any more.", 404) from error
+        hidden_addresses.remember(report.user_id, *_hidden_address(kind.name, before, item), report)
         what = "embed" if item is None else f"icon {item + 1} of block {block.id}"
         audit.record("block.hide", block, before, block.fields, f"{what} hidden after report {report.id}")
         _close(actor, report, ACTIONED, f"{what} hidden")  # refused: the lock's transaction rolls all back
+
+
+def _hidden_address(kind: str, fields: dict[str, Any], item: int | None) -> tuple[str, str]:
+    """The kind and the address of what ``hide_item`` hides (the entry ``item`` of a social row, or the
+    embed), as the block's ``fields`` held it."""
+    entry = fields["items"][item] if item is not None else fields
+    return kind, str(entry.get("url", ""))
 
 
 def suspend_owner(actor: User, report: Report) -> None:

@@ -78,6 +78,11 @@ LINK = Schema(
         output("url", {"type": "string", "format": "uri"}),
         output("order_index", {"type": "integer"}),
         output("enabled", {"type": "boolean"}),
+        output(
+            "hidden_by_staff",
+            {"type": "boolean"},
+            "A moderator hid the link (or its address, on this account): it stays hidden whatever is sent",
+        ),
         output("starts_at", {"type": ["string", "null"], "format": "date-time"}),
         output("ends_at", {"type": ["string", "null"], "format": "date-time"}),
     ),

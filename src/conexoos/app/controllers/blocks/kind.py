@@ -95,6 +95,11 @@ class BlockKind:
         block-wide mark is kept by the merge itself (no schema takes it from the owner)."""
         return merged
 
+    def hidden_on_account(self, fields: dict[str, Any], hidden: Callable[[str], bool]) -> dict[str, Any]:
+        """``fields`` with each address ``hidden`` says a moderator hid on the account (an earlier item's,
+        see ``controllers/hidden_addresses.py``) hidden by a moderator; unchanged by default."""
+        return fields
+
     def count(self, owner_id: int) -> int:
         """How many blocks of this kind the owner has."""
         query = select(func.count()).where(PageBlock.owner_id == owner_id, PageBlock.kind == self.name)

@@ -20,7 +20,7 @@ from conexoos.app.utils.io import IOUtils
 from conexoos.framework import db
 from conexoos.framework.storage import media_storage
 
-from .. import blocklist, link_locks, plans
+from .. import blocklist, hidden_addresses, link_locks, plans
 from ..ordering import reorder
 from ..owner_lock import locked_owner
 from ..suspension import refuse_if_suspended
@@ -93,13 +93,16 @@ def get_link(user: User, link_id: int) -> UserLink:
 
 
 def create_link(user: User, payload: Any, parsed: bool = False) -> UserLink:
-    """Validate ``payload`` and append a new link to the user's page (403 while the account is suspended)."""
+    """Validate ``payload`` and append a new link to the user's page (403 while the account is suspended);
+    one to an address a moderator hid on the account is added hidden by a moderator."""
     refuse_if_suspended(user)
     fields = link_locks.stored_fields(payload if parsed else LINK_CREATE.parse(payload))
     check_window(fields)
     blocklist.refuse_blocked(fields["url"])
     with locked_owner(user) as owner:
         plans.check_can_add(owner, LINK)
+        if hidden_addresses.any_hidden(owner.id, [fields["url"]]):
+            fields.update(enabled=False, hidden_by_staff=True)
         link = UserLink(owner_id=owner.id, order_index=UserLink.next_order_index(owner.id), **fields)
         db.session.add(link)
         db.session.flush()
@@ -108,7 +111,8 @@ def create_link(user: User, payload: Any, parsed: bool = False) -> UserLink:
 
 
 def update_link(user: User, link_id: int, payload: Any, parsed: bool = False) -> UserLink:
-    """Apply any subset of fields to the user's link (403 while the account is suspended)."""
+    """Apply any subset of fields to the user's link (403 while the account is suspended); a new address
+    a moderator hid on the account hides the link by a moderator."""
     refuse_if_suspended(user)
     get_link(user, link_id)  # someone else's link is a 404 whatever the body says
     fields = link_locks.stored_fields(dict(payload) if parsed else LINK_UPDATE.parse(payload))
@@ -118,7 +122,9 @@ def update_link(user: User, link_id: int, payload: Any, parsed: bool = False) ->
     with locked_owner(user) as owner:
         link = get_link(owner, link_id)
         check_window(fields, {"starts_at": link.starts_at, "ends_at": link.ends_at})
-        if link.hidden_by_staff and fields.get("enabled"):
+        if "url" in fields and hidden_addresses.any_hidden(owner.id, [fields["url"]]):
+            fields.update(enabled=False, hidden_by_staff=True)
+        elif link.hidden_by_staff and fields.get("enabled"):
             raise Conflict(HIDDEN_BY_MODERATOR)
         for name, value in fields.items():
             setattr(link, name, value)

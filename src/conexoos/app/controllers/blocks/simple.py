@@ -10,7 +10,7 @@ from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.app.plans_config import Plan
 from conexoos.framework import db
 
-from .. import blocklist, plans
+from .. import blocklist, hidden_addresses, plans
 from ..owner_lock import locked_owner
 from ..suspension import refuse_if_suspended
 from . import page
@@ -47,20 +47,20 @@ class SimpleKind(BlockKind):
 
     def add(self, user: User, fields: dict[str, Any]) -> PageBlock:
         """Append the block (403 while the account is suspended or the page holds ``limit`` already; 422
-        for an address on the blocklist)."""
+        for an address on the blocklist; an address a moderator hid on the account is stored hidden)."""
         refuse_if_suspended(user)
         blocklist.refuse_any_blocked(self.addresses(fields))
         enabled = fields.pop("enabled", True)
         with locked_owner(user) as owner:
             plans.check_can_add(owner, self)
             block = page.append(owner.id, self.name, enabled=enabled)
-            block.fields = fields
+            block.fields = self._kept_hidden_on_account(owner.id, fields)
             db.session.flush()
         return block
 
     def edit(self, user: User, block: PageBlock, fields: dict[str, Any]) -> None:
         """Merge ``fields`` into the block's (422 for a new address on the blocklist; one that passes is
-        no longer flagged blocked; what a moderator hid stays hidden)."""
+        no longer flagged blocked; what a moderator hid stays hidden, in this block or on the account)."""
         refuse_if_suspended(user)
         checked = self.addresses(fields)
         blocklist.refuse_any_blocked(checked)
@@ -69,8 +69,15 @@ class SimpleKind(BlockKind):
             stored = page.owned_block(owner, block.id)
             if "enabled" in fields:
                 stored.enabled = fields.pop("enabled")
-            merged = self.kept_hidden(stored.fields, {**stored.fields, **fields})
+            merged = self._kept_hidden_on_account(
+                owner.id, self.kept_hidden(stored.fields, {**stored.fields, **fields})
+            )
             stored.fields = self.flagged(merged, lambda url, flagged: flagged and url not in passed)
+
+    def _kept_hidden_on_account(self, owner_id: int, fields: dict[str, Any]) -> dict[str, Any]:
+        if not self.keeps_addresses:  # a header, a text, a divider: no address to look up
+            return fields
+        return self.hidden_on_account(fields, hidden_addresses.hidden_check(owner_id))
 
     def remove(self, user: User, block: PageBlock) -> None:
         """Delete the block."""

@@ -15,13 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from conexoos.app.dto.errors import InputError
 from conexoos.app.dto.fields import Field
 from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.app.utils.icon_networks import NETWORKS
-from conexoos.app.utils.social_urls import URL_MAX, SocialURLError, canonical_url
+from conexoos.app.utils.social_urls import URL_MAX, SocialURLError, canonical_url, profile_key
 
 from .kind import HIDDEN_BY_STAFF, BlockFields, with_blocked_flag
 from .simple import SimpleKind
@@ -120,14 +119,6 @@ def entry_label(entry: dict[str, Any]) -> str:
     return f"{name}: {handle}" if handle else name
 
 
-def profile_key(url: str) -> str:
-    """What the addresses of one profile share: the host without ``www.`` and the path without its
-    trailing slash, in lower case (these networks' profile names ignore case), without query or fragment."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    return f"{host}{parts.path.rstrip('/')}".lower()
-
-
 def _hidden_if(entry: Any, hidden: set[str]) -> Any:
     if isinstance(entry, dict) and profile_key(str(entry.get("url", ""))) in hidden:
         return {**entry, HIDDEN_BY_STAFF: True}
@@ -180,6 +171,19 @@ class SocialKind(SimpleKind):
         if not hidden or "items" not in merged:
             return merged
         return {**merged, "items": [_hidden_if(entry, hidden) for entry in merged["items"]]}
+
+    def hidden_on_account(self, fields: dict[str, Any], hidden: Callable[[str], bool]) -> dict[str, Any]:
+        """The entries, each whose address was hidden on the account hidden by a moderator, its profile
+        kept with the row's hidden ones."""
+        profiles = [
+            profile_key(entry["url"])
+            for entry in fields.get("items", [])
+            if isinstance(entry, dict) and isinstance(entry.get("url"), str) and hidden(entry["url"])
+        ]
+        if not profiles:
+            return fields
+        kept = {**fields, HIDDEN_ADDRESSES: sorted({*fields.get(HIDDEN_ADDRESSES, []), *profiles})}
+        return self.kept_hidden(kept, kept)
 
     def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The row's icons (None hides a row none of whose networks is known)."""

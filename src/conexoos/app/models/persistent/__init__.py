@@ -8,6 +8,7 @@ from .event import AnalyticsEvent
 from .export_job import ExportJob
 from .external_identity import ExternalIdentity
 from .held_username import HeldUsername
+from .hidden_address import HiddenAddress
 from .invite import Invite
 from .link import UserLink
 from .media_file import MediaFile
@@ -31,6 +32,7 @@ __all__ = [
     "AuditEntry",
     "BlockedDomain",
     "CaptureEntry",
+    "HiddenAddress",
     "Report",
     "Invite",
     "MODERATOR",

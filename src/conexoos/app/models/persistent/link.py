@@ -46,13 +46,14 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
     )
 
     def to_json(self) -> dict[str, Any]:
-        """The seed's shape plus ``enabled`` and the time window (ISO 8601, UTC)."""
+        """The seed's shape plus ``enabled``, ``hidden_by_staff`` and the time window (ISO 8601, UTC)."""
         return {
             "id": self.id,
             "title": self.title,
             "url": self.url,
             "order_index": self.order_index,
             "enabled": self.enabled,
+            "hidden_by_staff": self.hidden_by_staff,
             "starts_at": _iso(self.starts_at),
             "ends_at": _iso(self.ends_at),
         }

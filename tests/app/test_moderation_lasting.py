@@ -1,0 +1,150 @@
+"""What a moderator hid stays hidden on its account: a link, a social icon or an embed its owner deletes
+and adds again (however the address is spelled, whatever kind holds it now) is stored hidden by a
+moderator. Other accounts are untouched."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from conexoos.app.models.persistent import HiddenAddress, PageBlock, User
+from conexoos.framework import db
+
+from .conftest import Account, SignUp
+from .test_moderation import file
+
+pytestmark = pytest.mark.database_matrix
+
+MASTODON = {"network": "mastodon", "handle": "@a@phish.example"}
+VIDEO = "https://youtu.be/dQw4w9WgXcQ"
+
+
+@pytest.fixture
+def moddy(app: Flask, signed_up: SignUp) -> Account:
+    from tests.app.staff_support import make_staff
+
+    return make_staff(app, signed_up("moddy"), "moderator")
+
+
+def page(app: Flask, username: str) -> str:
+    return app.test_client().get(f"/{username}").get_data(as_text=True).lower()
+
+
+def hide_link(app: Flask, moddy: Account, owner: Account, link: dict[str, Any]) -> None:
+    report_id = file(owner, app)
+    form = {"csrf_token": moddy.csrf, "link_id": link["id"]}
+    assert moddy.client.post(f"/admin/reports/{report_id}/hide-link", data=form).status_code == 302
+
+
+def hide_item(app: Flask, moddy: Account, owner: Account, block_id: int, item: int | None = None) -> None:
+    report_id = file(owner, app)
+    form = {"csrf_token": moddy.csrf, "block_id": block_id, **({"item": item} if item is not None else {})}
+    assert moddy.client.post(f"/admin/reports/{report_id}/hide-item", data=form).status_code == 302
+
+
+def test_a_hidden_link_deleted_and_added_again_stays_hidden_however_it_is_spelled(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory, bob = signed_up("mallory"), signed_up("bob")
+    link = mallory.add_link("Phish", "https://phish.example/offer?id=7")
+    hide_link(app, moddy, mallory, link)
+    assert mallory.api("DELETE", f"/api/delete/link/{link['id']}").status_code == 204
+
+    for spelled in ("https://phish.example/offer?id=7", "http://WWW.Phish.example/offer/?id=7#top"):
+        again = mallory.add_link("Phish again", spelled)
+        assert again["enabled"] is False and again["hidden_by_staff"] is True
+        assert "phish" not in page(app, "mallory")
+        shown = mallory.api("PUT", f"/api/edit/link/{again['id']}", {"enabled": True})
+        assert shown.status_code == 409 and "moderator hid this link" in shown.get_data(as_text=True)
+        assert mallory.api("DELETE", f"/api/delete/link/{again['id']}").status_code == 204
+
+    other_offer = mallory.add_link("Another offer", "https://phish.example/offer?id=8")
+    assert other_offer["hidden_by_staff"] is False and "another offer" in page(app, "mallory")
+    bobs = bob.add_link("Same address", "https://phish.example/offer?id=7")
+    assert bobs["hidden_by_staff"] is False and "same address" in page(app, "bob")
+
+
+def test_a_shown_link_moved_to_a_hidden_address_is_hidden(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    hide_link(app, moddy, mallory, mallory.add_link("Phish", "https://phish.example/"))
+    shop = mallory.add_link("Shop", "https://shop.example/")
+    moved = mallory.api(
+        "PUT", f"/api/edit/link/{shop['id']}", {"url": "https://phish.example", "enabled": True}
+    )
+    assert moved.status_code == 200
+    assert moved.get_json()["hidden_by_staff"] is True and moved.get_json()["enabled"] is False
+    assert "shop" not in page(app, "mallory")
+
+
+def test_a_hidden_social_icon_stays_hidden_in_a_new_row_and_as_a_link(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    github = {"network": "github", "handle": "ana"}
+    row = mallory.api("POST", "/api/blocks", {"kind": "social", "items": [MASTODON, github]}).get_json()
+    hide_item(app, moddy, mallory, row["id"], 0)
+    assert mallory.api("DELETE", f"/api/blocks/{row['id']}").status_code == 204
+
+    respelled = {"network": "mastodon", "handle": "https://PHISH.example/@A/"}
+    added = mallory.api("POST", "/api/blocks", {"kind": "social", "items": [respelled, github]})
+    assert added.status_code == 201
+    assert [entry.get("hidden_by_staff", False) for entry in added.get_json()["items"]] == [True, False]
+    assert "phish.example" not in page(app, "mallory") and "https://github.com/ana" in page(app, "mallory")
+
+    link = mallory.add_link("My mastodon", "https://phish.example/@a?ref=bio")
+    assert link["hidden_by_staff"] is True and "my mastodon" not in page(app, "mallory")
+
+
+def test_a_hidden_link_stays_hidden_as_a_social_icon(app: Flask, signed_up: SignUp, moddy: Account) -> None:
+    mallory = signed_up("mallory")
+    hide_link(app, moddy, mallory, mallory.add_link("Profile", "https://github.com/scam-bot"))
+    row = mallory.api(
+        "POST", "/api/blocks", {"kind": "social", "items": [{"network": "github", "handle": "ana"}]}
+    )
+    edited = mallory.api(
+        "PATCH",
+        f"/api/blocks/{row.get_json()['id']}",
+        {"items": [{"network": "github", "handle": "ana"}, {"network": "github", "handle": "scam-bot"}]},
+    )
+    assert [entry.get("hidden_by_staff", False) for entry in edited.get_json()["items"]] == [False, True]
+    assert "scam-bot" not in page(app, "mallory") and "github.com/ana" in page(app, "mallory")
+
+
+def test_a_hidden_embed_stays_hidden_at_another_address_of_the_same_video(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory, bob = signed_up("mallory"), signed_up("bob")
+    block = mallory.api("POST", "/api/blocks", {"kind": "embed", "url": VIDEO, "title": "Watch"}).get_json()
+    hide_item(app, moddy, mallory, block["id"])
+    assert mallory.api("DELETE", f"/api/blocks/{block['id']}").status_code == 204
+
+    same = {"kind": "embed", "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=42", "title": "Again"}
+    added = mallory.api("POST", "/api/blocks", same)
+    assert added.status_code == 201 and added.get_json()["hidden_by_staff"] is True
+    other = {"kind": "embed", "url": "https://youtu.be/9bZkp7q19f0", "title": "Other video"}
+    assert mallory.api("POST", "/api/blocks", other).get_json().get("hidden_by_staff", False) is False
+    assert "again" not in page(app, "mallory") and "other video" in page(app, "mallory")
+    assert mallory.add_link("As a link", "https://youtube.com/watch?v=dQw4w9WgXcQ")["hidden_by_staff"] is True
+    assert bob.api("POST", "/api/blocks", same).get_json().get("hidden_by_staff", False) is False
+
+
+def test_the_account_keeps_its_hidden_addresses_until_it_is_deleted(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    hide_link(app, moddy, mallory, mallory.add_link("Phish", "https://phish.example/"))
+    with app.app_context():
+        owner = db.session.scalar(select(User).where(User.username == "mallory"))
+        assert owner is not None
+        kept = db.session.execute(select(HiddenAddress.kind, HiddenAddress.address)).all()
+        assert [tuple(row) for row in kept] == [("link", "https://phish.example/")]
+        assert db.session.scalar(select(HiddenAddress.report_id)) is not None
+        db.session.delete(owner)
+        db.session.commit()
+        assert db.session.scalars(select(HiddenAddress)).all() == []
+        assert db.session.scalars(select(PageBlock).where(PageBlock.owner_id == owner.id)).all() == []
