@@ -10,8 +10,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from conexoos.app.models.persistent import HiddenAddress, PageBlock, User
+from conexoos.app.models.persistent import HiddenAddress, PageBlock, Report, User
 from conexoos.framework import db
+from tests.app.staff_support import make_staff
 
 from .conftest import Account, SignUp
 from .test_moderation import file
@@ -24,8 +25,6 @@ VIDEO = "https://youtu.be/dQw4w9WgXcQ"
 
 @pytest.fixture
 def moddy(app: Flask, signed_up: SignUp) -> Account:
-    from tests.app.staff_support import make_staff
-
     return make_staff(app, signed_up("moddy"), "moderator")
 
 
@@ -148,3 +147,64 @@ def test_the_account_keeps_its_hidden_addresses_until_it_is_deleted(
         db.session.commit()
         assert db.session.scalars(select(HiddenAddress)).all() == []
         assert db.session.scalars(select(PageBlock).where(PageBlock.owner_id == owner.id)).all() == []
+
+
+def test_a_hidden_video_stays_hidden_as_a_plain_http_link_and_a_hidden_link_video_as_an_embed(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    block = mallory.api("POST", "/api/blocks", {"kind": "embed", "url": VIDEO, "title": "Watch"}).get_json()
+    hide_item(app, moddy, mallory, block["id"])
+    for spelled in ("http://youtu.be/dQw4w9WgXcQ", "http://m.youtube.com/watch?v=dQw4w9WgXcQ"):
+        assert mallory.add_link("Plain", spelled)["hidden_by_staff"] is True
+    hide_link(app, moddy, mallory, mallory.add_link("Song", "https://www.youtube.com/watch?v=9bZkp7q19f0"))
+    again = {"kind": "embed", "url": "https://youtube.com/shorts/9bZkp7q19f0", "title": "Song again"}
+    assert mallory.api("POST", "/api/blocks", again).get_json()["hidden_by_staff"] is True
+    assert "plain" not in page(app, "mallory") and "song" not in page(app, "mallory")
+
+
+def test_hiding_one_profile_named_in_its_query_hides_no_other(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    facebook = {"network": "facebook", "handle": "https://www.facebook.com/profile.php?id=100001111"}
+    row = mallory.api("POST", "/api/blocks", {"kind": "social", "items": [facebook]}).get_json()
+    hide_item(app, moddy, mallory, row["id"], 0)
+    assert mallory.add_link("Friend", "https://www.facebook.com/profile.php?id=4")["hidden_by_staff"] is False
+    assert mallory.add_link("Same", "https://fb.com/profile.php?id=100001111")["hidden_by_staff"] is True
+    assert "friend" in page(app, "mallory")
+
+
+def test_a_profile_hidden_as_a_link_stays_hidden_as_an_icon_however_spelled(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    hide_link(app, moddy, mallory, mallory.add_link("Insta", "https://www.instagram.com/eve.other/"))
+    for handle in ("@Eve.Other", "https://instagr.am/eve.other?igsh=q", "https://m.instagram.com/EVE.OTHER"):
+        entry = {"network": "instagram", "handle": handle}
+        added = mallory.api("POST", "/api/blocks", {"kind": "social", "items": [entry]})
+        assert added.status_code == 201 and added.get_json()["items"][0]["hidden_by_staff"] is True
+        assert mallory.api("DELETE", f"/api/blocks/{added.get_json()['id']}").status_code == 204
+    assert mallory.add_link("Dots", "https://www.instagram.com/./eve.other")["hidden_by_staff"] is True
+    assert "eve.other" not in page(app, "mallory")
+
+
+def test_hiding_what_is_hidden_already_leaves_the_report_open(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    link = mallory.add_link("Phish", "https://phish.example/")
+    hide_link(app, moddy, mallory, link)
+    embed = mallory.api("POST", "/api/blocks", {"kind": "embed", "url": VIDEO, "title": "Watch"}).get_json()
+    hide_item(app, moddy, mallory, embed["id"])
+    report_id = file(mallory, app)
+    again = moddy.client.post(
+        f"/admin/reports/{report_id}/hide-link", data={"csrf_token": moddy.csrf, "link_id": link["id"]}
+    )
+    assert again.status_code == 409 and "hidden already" in again.get_data(as_text=True)
+    form = {"csrf_token": moddy.csrf, "block_id": embed["id"]}
+    embed_again = moddy.client.post(f"/admin/reports/{report_id}/hide-item", data=form)
+    assert embed_again.status_code == 400 and "hidden already" in embed_again.get_data(as_text=True)
+    with app.app_context():
+        found = db.session.get(Report, report_id)
+        assert found is not None and found.status == "open"

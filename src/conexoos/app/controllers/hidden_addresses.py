@@ -3,14 +3,14 @@ icon, an embed) is kept for the account (``HiddenAddress``), and a link, an icon
 or re-addresses later for the same address is stored hidden by a moderator, whatever kind holds it now.
 
 Without this, deleting a hidden link (or the row holding a hidden icon, or a hidden embed) and adding it
-again showed it again. Another spelling of a hidden address matches it:
+again showed it again. Another spelling of a hidden address matches it (``utils/address_keys.py``):
 
-- any address: the same host without ``www.`` and in lower case, port, path without its trailing slash and
-  query (the scheme and the fragment are ignored): :func:`address_key`;
-- a hidden social profile: the same profile however it is spelled (``utils.social_urls.profile_key``:
-  its query is ignored too, and its path's case);
-- a hidden embed: the same video or track at any of its provider's addresses, from any start time
-  (``utils.players.embed_key``: ``youtu.be/<id>`` is ``youtube.com/watch?v=<id>``).
+- any address: by :func:`address_key` (scheme, ``www.``, host case, default port, dot segments, trailing
+  slash, parameter order, tracking parameters and fragment do not count);
+- a social profile (one hidden as an icon, or any address on a known network's host, such as a link to
+  an Instagram profile): also by :func:`profile_key` (the network's other hosts, the path's case);
+- a video or a track (an embed's, or a link's to one): also by :func:`player_key` (any of the provider's
+  addresses, any start time).
 
 The addresses are kept as spelled when hidden, and compared by these keys when checked, so that a better
 key later applies to what was hidden before. Nothing here shows an address again: staff have no
@@ -23,53 +23,45 @@ from collections.abc import Callable, Iterable
 from urllib.parse import urlsplit
 
 from conexoos.app.models.persistent import HiddenAddress, Report
-from conexoos.app.models.persistent.hidden_address import ADDRESS_MAX, EMBED, SOCIAL
-from conexoos.app.utils.players import embed_key
-from conexoos.app.utils.social_urls import profile_key
+from conexoos.app.models.persistent.hidden_address import ADDRESS_MAX, SOCIAL
+from conexoos.app.utils.address_keys import address_key, player_key, profile_key
+from conexoos.app.utils.link_icons import network_for_host
 from conexoos.framework import db
 
 Check = Callable[[str], bool]
 
 
-def address_key(url: str) -> str:
-    """What two spellings of one address share: host (lower case, no ``www.``), port, path without its
-    trailing slash (its case kept: ``bit.ly/AbC`` is not ``bit.ly/abc``), and query."""
-    try:
-        parts = urlsplit(url.strip())
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:  # an address no URL parser reads: only itself matches it
-        return url
-    host = (parts.hostname or "").removeprefix("www.")
-    query = f"?{parts.query}" if parts.query else ""
-    return f"{host}{port}{parts.path.rstrip('/')}{query}"
-
-
-def _keys(kind: str, url: str) -> set[str]:
-    """The keys another address must share one of to match ``url``, hidden as ``kind``."""
-    keys = {f"address:{address_key(url)}"}
-    if kind == SOCIAL:
-        keys.add(f"profile:{profile_key(url)}")
-    played = embed_key(url) if kind == EMBED else None
-    if played:
-        keys.add(f"player:{played}")
-    return keys
-
-
-def _all_keys(url: str) -> set[str]:
-    """Every key of ``url`` (as any kind would compare it)."""
-    keys = {f"address:{address_key(url)}", f"profile:{profile_key(url)}"}
-    played = embed_key(url)
+def _hidden_keys(kind: str, address: str) -> set[str]:
+    """The keys another address must share one of to match ``address``, hidden as ``kind``."""
+    keys = {f"address:{address_key(address)}"}
+    if kind == SOCIAL or _on_a_network(address):
+        keys.add(f"profile:{profile_key(address)}")
+    played = player_key(address)
     return keys | {f"player:{played}"} if played else keys
+
+
+def _keys(url: str) -> set[str]:
+    """Every key of ``url``, the address checked."""
+    keys = {f"address:{address_key(url)}", f"profile:{profile_key(url)}"}
+    played = player_key(url)
+    return keys | {f"player:{played}"} if played else keys
+
+
+def _on_a_network(address: str) -> bool:
+    try:
+        return network_for_host(urlsplit(address).hostname or "") is not None
+    except ValueError:
+        return False
 
 
 def hidden_check(owner_id: int) -> Check:
     """Whether an address matches one hidden on ``owner_id``'s page (one query, then none per address)."""
     hidden: set[str] = set()
     for kind, address in HiddenAddress.of_user(owner_id):
-        hidden |= _keys(kind, address)
+        hidden |= _hidden_keys(kind, address)
     if not hidden:
         return lambda url: False
-    return lambda url: not hidden.isdisjoint(_all_keys(url))
+    return lambda url: not hidden.isdisjoint(_keys(url))
 
 
 def any_hidden(owner_id: int, urls: Iterable[str]) -> bool:

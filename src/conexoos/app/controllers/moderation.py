@@ -128,6 +128,8 @@ def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
         link = UserLink.get_owned(link_id, report.user_id)
         if link is None:
             raise manage.ActionRefused("That link is not on the reported page any more.", 404)
+        if link.hidden_by_staff:
+            raise manage.ActionRefused("That link is hidden already: choose another action.", 409)
         before = {"enabled": link.enabled, "hidden_by_staff": link.hidden_by_staff}
         link.enabled, link.hidden_by_staff = False, True
         hidden_addresses.remember(report.user_id, LINK, link.url, report)

@@ -68,17 +68,6 @@ def recognise(url: str) -> Player | None:
     return None
 
 
-PLAYER_START = re.compile(r"start=\d+&|#t=\d+s$")
-"""Where a player's address says the time it starts at (:func:`recognise`)."""
-
-
-def embed_key(url: str) -> str | None:
-    """What every address of one video or track shares (its player's address, from the start); None
-    for a URL no player plays."""
-    player = recognise(url)
-    return PLAYER_START.sub("", player.player_url) if player else None
-
-
 def named_port(url: str) -> str:
     """The port ``url`` names besides https's own (``"8443"``; ``"?"`` for one that is no number), or ""."""
     try:

@@ -148,11 +148,3 @@ def _from_url(network: str, text: str) -> str:
         raise SocialURLError(f"“{text}” is not on {name} ({domains}).")
     netloc = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
     return urlunsplit(("https", netloc, parts.path or "/", parts.query, ""))
-
-
-def profile_key(url: str) -> str:
-    """What the addresses of one profile share: the host without ``www.`` and the path without its
-    trailing slash, in lower case (these networks' profile names ignore case), without query or fragment."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    return f"{host}{parts.path.rstrip('/')}".lower()

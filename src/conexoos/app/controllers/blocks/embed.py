@@ -80,6 +80,8 @@ class EmbedKind(SimpleKind):
         whole)."""
         if item is not None:
             raise ValueError("An embed is hidden whole: send no icon number.")
+        if fields.get(HIDDEN_BY_STAFF):
+            raise ValueError("That embed is hidden already: choose another action.")
         return {**fields, HIDDEN_BY_STAFF: True}
 
     def hidden_on_account(self, fields: dict[str, Any], hidden: Callable[[str], bool]) -> dict[str, Any]:

@@ -90,11 +90,6 @@ class BlockKind:
         does not take that way."""
         raise LookupError(f"a {self.singular} cannot be hidden by a moderator")
 
-    def kept_hidden(self, stored: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
-        """``merged`` (its owner's edit of the ``stored`` fields) with what a moderator hid still hidden: a
-        block-wide mark is kept by the merge itself (no schema takes it from the owner)."""
-        return merged
-
     def hidden_on_account(self, fields: dict[str, Any], hidden: Callable[[str], bool]) -> dict[str, Any]:
         """``fields`` with each address ``hidden`` says a moderator hid on the account (an earlier item's,
         see ``controllers/hidden_addresses.py``) hidden by a moderator; unchanged by default."""

@@ -69,9 +69,7 @@ class SimpleKind(BlockKind):
             stored = page.owned_block(owner, block.id)
             if "enabled" in fields:
                 stored.enabled = fields.pop("enabled")
-            merged = self._kept_hidden_on_account(
-                owner.id, self.kept_hidden(stored.fields, {**stored.fields, **fields})
-            )
+            merged = self._kept_hidden_on_account(owner.id, {**stored.fields, **fields})
             stored.fields = self.flagged(merged, lambda url, flagged: flagged and url not in passed)
 
     def _kept_hidden_on_account(self, owner_id: int, fields: dict[str, Any]) -> dict[str, Any]:

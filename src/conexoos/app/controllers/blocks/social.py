@@ -5,9 +5,8 @@ profile); each is checked by :func:`~conexoos.app.utils.social_urls.canonical_ur
 ``{"network", "handle", "url"}``: the canonical https URL, and the handle as typed when one was given
 (it names the icon: "Instagram: @ana.makes"), null when a URL was. An entry whose host the operator
 blocks later holds ``"blocked": true`` (``controllers/blocklist.py``) and is left out of the page; so is
-one a moderator hid (``"hidden_by_staff": true``). The row keeps the profiles its moderators hid
-(``"hidden_addresses"``, by :func:`profile_key`): an entry for one of them is hidden again whenever the
-row is edited, however its address is spelled.
+one a moderator hid (``"hidden_by_staff": true``): the account keeps that profile hidden, in this row
+or any other, however its address is spelled (``controllers/hidden_addresses.py``).
 """
 
 from __future__ import annotations
@@ -20,14 +19,15 @@ from conexoos.app.dto.errors import InputError
 from conexoos.app.dto.fields import Field
 from conexoos.app.models.public_page import ShownLink, ShownProduct
 from conexoos.app.utils.icon_networks import NETWORKS
-from conexoos.app.utils.social_urls import URL_MAX, SocialURLError, canonical_url, profile_key
+from conexoos.app.utils.social_urls import URL_MAX, SocialURLError, canonical_url
 
 from .kind import HIDDEN_BY_STAFF, BlockFields, with_blocked_flag
 from .simple import SimpleKind
 
 ITEMS_MAX = 20
-HIDDEN_ADDRESSES = "hidden_addresses"
-"""The row's field listing the profiles (by :func:`profile_key`) its moderators hid."""
+LEGACY_HIDDEN = "hidden_addresses"
+"""Where rows kept the profiles their moderators hid before the account kept them (revision 0027 copied
+them there); dropped from a row when it is next saved."""
 ENTRY_KEYS = ("network", "handle")
 
 
@@ -96,8 +96,8 @@ ITEMS = Field(
     True,
     "The profiles, in order: a network and a handle or the address of the profile on it. Responses "
     "give each entry's canonical https `url` too, `blocked: true` on an entry the site's blocklist "
-    "hides, and `hidden_by_staff: true` on one a moderator hid (the row's `hidden_addresses` keeps "
-    "that profile hidden however its address is spelled).",
+    "hides, and `hidden_by_staff: true` on one a moderator hid (the account keeps that profile "
+    "hidden however its address is spelled).",
 )
 
 
@@ -119,8 +119,8 @@ def entry_label(entry: dict[str, Any]) -> str:
     return f"{name}: {handle}" if handle else name
 
 
-def _hidden_if(entry: Any, hidden: set[str]) -> Any:
-    if isinstance(entry, dict) and profile_key(str(entry.get("url", ""))) in hidden:
+def _hidden_if(entry: Any, hidden: Callable[[str], bool]) -> Any:
+    if isinstance(entry, dict) and isinstance(entry.get("url"), str) and hidden(entry["url"]):
         return {**entry, HIDDEN_BY_STAFF: True}
     return entry
 
@@ -154,36 +154,24 @@ class SocialKind(SimpleKind):
     hideable = True
 
     def hidden(self, fields: dict[str, Any], item: int | None) -> dict[str, Any]:
-        """The entries, ``item`` (its index) hidden by a moderator, and its profile kept with the row's
-        hidden ones. ValueError without ``item`` (a row is hidden an icon at a time)."""
+        """The entries, ``item`` (its index) hidden by a moderator. ValueError without ``item`` (a row is
+        hidden an icon at a time) or for an icon hidden already."""
         if item is None:
             raise ValueError("Choose the icon to hide: a row is hidden an icon at a time.")
         entries = list(fields.get("items", []))
         if not 0 <= item < len(entries) or not isinstance(entries[item], dict):
             raise LookupError("no such icon in the row")
-        hidden = [*fields.get(HIDDEN_ADDRESSES, []), profile_key(str(entries[item].get("url", "")))]
-        return self.kept_hidden({**fields, HIDDEN_ADDRESSES: hidden}, {**fields, HIDDEN_ADDRESSES: hidden})
-
-    def kept_hidden(self, stored: dict[str, Any], merged: dict[str, Any]) -> dict[str, Any]:
-        """``merged`` (an edit of ``stored``, whose hidden profiles it keeps) with every entry for one of
-        those profiles hidden, however its address is spelled."""
-        hidden = set(stored.get(HIDDEN_ADDRESSES, []))
-        if not hidden or "items" not in merged:
-            return merged
-        return {**merged, "items": [_hidden_if(entry, hidden) for entry in merged["items"]]}
+        if entries[item].get(HIDDEN_BY_STAFF):
+            raise ValueError("That icon is hidden already: choose another action.")
+        entries[item] = {**entries[item], HIDDEN_BY_STAFF: True}
+        return {**fields, "items": entries}
 
     def hidden_on_account(self, fields: dict[str, Any], hidden: Callable[[str], bool]) -> dict[str, Any]:
-        """The entries, each whose address was hidden on the account hidden by a moderator, its profile
-        kept with the row's hidden ones."""
-        profiles = [
-            profile_key(entry["url"])
-            for entry in fields.get("items", [])
-            if isinstance(entry, dict) and isinstance(entry.get("url"), str) and hidden(entry["url"])
-        ]
-        if not profiles:
-            return fields
-        kept = {**fields, HIDDEN_ADDRESSES: sorted({*fields.get(HIDDEN_ADDRESSES, []), *profiles})}
-        return self.kept_hidden(kept, kept)
+        """The entries, each whose address was hidden on the account hidden by a moderator."""
+        kept = {name: value for name, value in fields.items() if name != LEGACY_HIDDEN}
+        if not isinstance(kept.get("items"), list):
+            return kept
+        return {**kept, "items": [_hidden_if(entry, hidden) for entry in kept["items"]]}
 
     def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The row's icons (None hides a row none of whose networks is known)."""

@@ -37,6 +37,7 @@
   }
 
   function describeTime(link) {
+    if (link.hidden_by_staff) return "Hidden by a moderator";
     if (!link.enabled) return "Hidden";
     const now = new Date();
     if (link.starts_at && new Date(link.starts_at) > now) return `Shows from ${new Date(link.starts_at).toLocaleString()}`;
