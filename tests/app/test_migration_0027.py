@@ -1,5 +1,6 @@
 """Revision 0027: ``hidden_address`` comes, filled from the links, social icons and embeds staff hid
-before it, and goes without touching them. Marked ``database_matrix`` (SQLite, PostgreSQL, MariaDB)."""
+before it, with ``product.hidden_by_staff`` (false), and both go without touching the rest.
+Marked ``database_matrix`` (SQLite, PostgreSQL, MariaDB)."""
 
 from __future__ import annotations
 
@@ -74,6 +75,9 @@ def seed(app: Flask) -> None:
         block(12, 1, "embed", {"url": "https://youtu.be/9bZkp7q19f0"})
         block(13, 2, "social", {"items": [{"network": "github", "url": "https://github.com/bo"}]})
         insert("page_block", id=14, owner_id=2, kind="social", position=14, data="not json")
+        product = {"title": "P", "price": 100, "currency": "EUR", "buy_url": "https://shop.example/"}
+        stamps = {"created_at": NOW, "updated_at": NOW, "image": "default.jpg", "description": ""}
+        insert("product", id=5, owner_id=1, order_index=0, enabled=True, blocked=False, **product, **stamps)
         db.session.commit()
 
 
@@ -90,9 +94,13 @@ def test_0027_keeps_what_staff_hid_for_its_account_and_goes_back(app: Flask) -> 
         (1, "social", "https://x.com/scam", None),
     ]
     assert len(table_rows(app, "page_block", "id")) == 5 and len(table_rows(app, "user_link", "id")) == 3
+    assert table_rows(app, "product", "id", "hidden_by_staff") == [(5, False)]
 
     migrate(app, "down", "0026")
     with app.app_context():
         assert "hidden_address" not in inspect(db.engine).get_table_names()
     assert table_rows(app, "user_link", "id", "hidden_by_staff") == [(1, True), (2, False), (3, False)]
     assert len(table_rows(app, "page_block", "id")) == 5
+    with app.app_context():
+        assert "hidden_by_staff" not in {found["name"] for found in inspect(db.engine).get_columns("product")}
+    assert table_rows(app, "product", "id", "enabled") == [(5, True)]

@@ -208,3 +208,55 @@ def test_hiding_what_is_hidden_already_leaves_the_report_open(
     with app.app_context():
         found = db.session.get(Report, report_id)
         assert found is not None and found.status == "open"
+
+
+def add_product(owner: Account, buy_url: str, title: str = "Offer") -> dict[str, Any]:
+    body = {"title": title, "price": 100, "currency": "EUR", "buy_url": buy_url}
+    response = owner.api("POST", "/api/add/product", body)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()  # type: ignore[no-any-return]
+
+
+def test_staff_hide_a_product_and_its_buy_link_stays_hidden_on_the_account(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory, bob = signed_up("mallory"), signed_up("bob")
+    product = add_product(mallory, "https://evil.example/Login/Page?a=1&b=2")
+    others = add_product(bob, "https://evil.example/Login/Page?a=1&b=2", "Bob's")
+    report_id = file(mallory, app)
+    html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    assert 'aria-label="Hide this product: Offer"' in html
+    url = f"/admin/reports/{report_id}/hide-product"
+    for refused, status in (({"product_id": others["id"]}, 404), ({"product_id": "x"}, 400), ({}, 400)):
+        assert moddy.client.post(url, data={"csrf_token": moddy.csrf, **refused}).status_code == status
+    assert moddy.client.post(url, data={"product_id": product["id"]}).status_code in (400, 403)
+    assert (
+        moddy.client.post(url, data={"csrf_token": moddy.csrf, "product_id": product["id"]}).status_code
+        == 302
+    )
+    assert "offer" not in page(app, "mallory") and "bob&#39;s" in page(app, "bob")
+    assert app.test_client().get(f"/go/product/{product['id']}").status_code in (404, 410)
+
+    shown = mallory.api("PUT", f"/api/edit/product/{product['id']}", {"enabled": True})
+    assert shown.status_code == 409 and "moderator hid this product" in shown.get_data(as_text=True)
+    assert mallory.api("DELETE", f"/api/delete/product/{product['id']}").status_code == 204
+    again = add_product(mallory, "http://www.evil.example/Login/./Page?b=2&a=1", "Offer again")
+    assert again["hidden_by_staff"] is True and again["enabled"] is False
+    assert mallory.add_link("As a link", "https://evil.example/Login/Page?a=1&b=2")["hidden_by_staff"] is True
+    fine = add_product(mallory, "https://shop.example/", "Fine")
+    moved = mallory.api(
+        "PUT", f"/api/edit/product/{fine['id']}", {"buy_url": "https://evil.example/Login/Page?a=1&b=2"}
+    )
+    assert moved.status_code == 200 and moved.get_json()["hidden_by_staff"] is True
+    assert "offer" not in page(app, "mallory") and "fine" not in page(app, "mallory")
+    html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    assert "hidden by a moderator" in html
+
+
+def test_a_hidden_links_address_stays_hidden_as_a_products_buy_link(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    hide_link(app, moddy, mallory, mallory.add_link("Phish", "https://phish.example/pay"))
+    assert add_product(mallory, "https://phish.example/pay/")["hidden_by_staff"] is True
+    assert add_product(mallory, "https://phish.example/other", "Other")["hidden_by_staff"] is False

@@ -31,6 +31,7 @@ PRODUCT_KEYS = {
     "image_url",
     "buy_url",
     "enabled",
+    "hidden_by_staff",
     "order_index",
 }
 DEFAULT_IMAGE_URL = "/static/img/default_product.jpg"

@@ -70,6 +70,20 @@ def hide_link(report_id: int) -> Response | tuple[str, int]:
     )
 
 
+@admin_reports.route("/<id:report_id>/hide-product", methods=["POST"])
+def hide_product(report_id: int) -> Response | tuple[str, int]:
+    """Hide the product ``product_id`` of the reported page and close the report."""
+    found = _report_or_404(report_id)
+    product_id = _form_number(
+        "product_id", "Choose the product to hide.", gone="That product is not on the reported page any more."
+    )
+    return _act(
+        found,
+        lambda: moderation.hide_product(current_user, found, product_id),
+        f"Product {product_id} hidden; report {report_id} closed.",
+    )
+
+
 @admin_reports.route("/<id:report_id>/hide-item", methods=["POST"])
 def hide_item(report_id: int) -> Response | tuple[str, int]:
     """Hide a social icon (``block_id`` and ``item``, its place in the row) or an embed (``block_id``)
@@ -110,6 +124,7 @@ def _show(found: Report, error: str | None = None) -> str:
         report=found,
         owner=reported_user(found),
         links=moderation.current_links(found),
+        products=moderation.current_products(found),
         items=moderation.current_items(found),
         error=error,
     )

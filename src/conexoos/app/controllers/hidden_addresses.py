@@ -20,7 +20,10 @@ un-hide action, and the rows go with their account.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+from werkzeug.exceptions import Conflict
 
 from conexoos.app.models.persistent import HiddenAddress, Report
 from conexoos.app.models.persistent.hidden_address import ADDRESS_MAX, SOCIAL
@@ -29,6 +32,12 @@ from conexoos.app.utils.link_icons import network_for_host
 from conexoos.framework import db
 
 Check = Callable[[str], bool]
+
+
+class HideableRow(Protocol):
+    """A link or a product: a row staff hide whole."""
+
+    hidden_by_staff: bool
 
 
 def _hidden_keys(kind: str, address: str) -> set[str]:
@@ -68,6 +77,18 @@ def any_hidden(owner_id: int, urls: Iterable[str]) -> bool:
     """Whether one of ``urls`` matches an address hidden on ``owner_id``'s page."""
     check = hidden_check(owner_id)
     return any(check(url) for url in urls)
+
+
+def hide_row_fields(
+    owner_id: int, row: HideableRow | None, fields: dict[str, Any], address: str, refusal: str
+) -> None:
+    """Make ``fields`` (of a new link or product, ``row`` None, or an edit of ``row``) hidden by a
+    moderator when the address in ``fields[address]`` was hidden on the account; raise a 409 with
+    ``refusal`` when they would show a row a moderator hid."""
+    if address in fields and any_hidden(owner_id, [fields[address]]):
+        fields.update(enabled=False, hidden_by_staff=True)
+    elif row is not None and row.hidden_by_staff and fields.get("enabled"):
+        raise Conflict(refusal)
 
 
 def remember(owner_id: int, kind: str, address: str, report: Report) -> None:

@@ -24,9 +24,9 @@ from conexoos.app.controllers.blocks.kind import HIDDEN_BY_STAFF
 from conexoos.app.controllers.blocks.registry import KINDS
 from conexoos.app.controllers.blocks.social import SOCIAL, entry_label
 from conexoos.app.controllers.owner_lock import locked_owner
-from conexoos.app.models.persistent import ADMIN, PageBlock, Report, User, UserLink
+from conexoos.app.models.persistent import ADMIN, PageBlock, Product, Report, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
-from conexoos.app.models.persistent.hidden_address import LINK
+from conexoos.app.models.persistent.hidden_address import LINK, PRODUCT
 from conexoos.app.models.persistent.report import ACTIONED, DISMISSED, OPEN
 from conexoos.app.utils.wording import with_article
 from conexoos.framework import db
@@ -53,6 +53,11 @@ def open_reports(limit: int, offset: int) -> Sequence[tuple[Report, User]]:
 def current_links(report: Report) -> Sequence[UserLink]:
     """The reported user's links as they are now (every one, hidden or not), in page order."""
     return UserLink.get_links_by_user_id(report.user_id)
+
+
+def current_products(report: Report) -> Sequence[Product]:
+    """The reported user's products as they are now (every one, hidden or not), in page order."""
+    return Product.get_products_by_user_id(report.user_id)
 
 
 @dataclass(frozen=True)
@@ -118,25 +123,43 @@ def dismiss(actor: User, report: Report) -> None:
 
 def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
     """Hide one of the reported user's links for good (its owner sees it hidden by a moderator and cannot
-    show it again) and close the report; under the owner's lock, as the owner's edits are, so that one in
-    flight cannot show it again. Commits.
+    show it again, nor add its address again) and close the report; under the owner's lock, as the
+    owner's edits are, so that one in flight cannot show it again. Commits.
 
-    Raises :class:`~conexoos.app.controllers.user_management.ActionRefused` for a link of another user.
-    """
+    Raises :class:`~conexoos.app.controllers.user_management.ActionRefused` for a link of another user
+    (404) or one hidden already (409)."""
     _must_be_open(report)
     with locked_owner(_reported_owner(report)):
         link = UserLink.get_owned(link_id, report.user_id)
         if link is None:
             raise manage.ActionRefused("That link is not on the reported page any more.", 404)
-        if link.hidden_by_staff:
-            raise manage.ActionRefused("That link is hidden already: choose another action.", 409)
-        before = {"enabled": link.enabled, "hidden_by_staff": link.hidden_by_staff}
-        link.enabled, link.hidden_by_staff = False, True
-        hidden_addresses.remember(report.user_id, LINK, link.url, report)
-        after = {"enabled": False, "hidden_by_staff": True}
-        audit.record("link.hide", link, before, after, f"link {link.id} hidden after report {report.id}")
-        _close(actor, report, ACTIONED, f"link {link.id} hidden")  # refused: the transaction rolls back
+        _hide_row(actor, report, link, LINK, link.url)
     return link
+
+
+def hide_product(actor: User, report: Report, product_id: int) -> Product:
+    """Hide one of the reported user's products for good, as :func:`hide_link` hides a link (its buy
+    link's address stays hidden on the account), and close the report. Commits."""
+    _must_be_open(report)
+    with locked_owner(_reported_owner(report)):
+        product = Product.get_owned(product_id, report.user_id)
+        if product is None:
+            raise manage.ActionRefused("That product is not on the reported page any more.", 404)
+        _hide_row(actor, report, product, PRODUCT, product.buy_url)
+    return product
+
+
+def _hide_row(actor: User, report: Report, row: UserLink | Product, kind: str, address: str) -> None:
+    """Disable ``row`` for good, keep its address hidden on the account, audit it and close the report
+    (a refusal rolls the lock's transaction back)."""
+    if row.hidden_by_staff:
+        raise manage.ActionRefused(f"That {kind} is hidden already: choose another action.", 409)
+    before = {"enabled": row.enabled, "hidden_by_staff": row.hidden_by_staff}
+    row.enabled, row.hidden_by_staff = False, True
+    hidden_addresses.remember(report.user_id, kind, address, report)
+    after = {"enabled": False, "hidden_by_staff": True}
+    audit.record(f"{kind}.hide", row, before, after, f"{kind} {row.id} hidden after report {report.id}")
+    _close(actor, report, ACTIONED, f"{kind} {row.id} hidden")
 
 
 def hide_item(actor: User, report: Report, block_id: int, item: int | None) -> None:

@@ -61,6 +61,11 @@ PRODUCT = Schema(
         output("image_url", {"type": "string"}),
         output("buy_url", {"type": "string", "format": "uri"}),
         output("enabled", {"type": "boolean"}),
+        output(
+            "hidden_by_staff",
+            {"type": "boolean"},
+            "A moderator hid the product (or its buy link's address, on this account): it stays hidden",
+        ),
         output("order_index", {"type": "integer"}),
     ),
     "A product as the API returns it.",

@@ -387,6 +387,11 @@ BLUEPRINTS = {
                 {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
             ),
             (
+                "/admin/reports/<id:report_id>/hide-product",
+                "admin_reports.hide_product",
+                {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
+            ),
+            (
                 "/admin/reports/<id:report_id>/hide-item",
                 "admin_reports.hide_item",
                 {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
-from werkzeug.exceptions import Conflict, NotFound
+from werkzeug.exceptions import NotFound
 
 from conexoos.app.dto.links import LINK_CREATE, LINK_UPDATE, check_window
 from conexoos.app.models.persistent import PageBlock, Product, User, UserLink
@@ -102,8 +102,7 @@ def create_link(user: User, payload: Any, parsed: bool = False) -> UserLink:
     blocklist.refuse_blocked(fields["url"])
     with locked_owner(user) as owner:
         plans.check_can_add(owner, LINK)
-        if hidden_addresses.any_hidden(owner.id, [fields["url"]]):
-            fields.update(enabled=False, hidden_by_staff=True)
+        hidden_addresses.hide_row_fields(owner.id, None, fields, "url", HIDDEN_BY_MODERATOR)
         link = UserLink(owner_id=owner.id, order_index=UserLink.next_order_index(owner.id), **fields)
         db.session.add(link)
         db.session.flush()
@@ -123,10 +122,7 @@ def update_link(user: User, link_id: int, payload: Any, parsed: bool = False) ->
     with locked_owner(user) as owner:
         link = get_link(owner, link_id)
         check_window(fields, {"starts_at": link.starts_at, "ends_at": link.ends_at})
-        if "url" in fields and hidden_addresses.any_hidden(owner.id, [fields["url"]]):
-            fields.update(enabled=False, hidden_by_staff=True)
-        elif link.hidden_by_staff and fields.get("enabled"):
-            raise Conflict(HIDDEN_BY_MODERATOR)
+        hidden_addresses.hide_row_fields(owner.id, link, fields, "url", HIDDEN_BY_MODERATOR)
         for name, value in fields.items():
             setattr(link, name, value)
     return link

@@ -21,13 +21,18 @@ from conexoos.app.utils.io import IOUtils, Upload
 from conexoos.framework import db
 from conexoos.framework.storage import media_storage
 
-from .. import blocklist, plans
+from .. import blocklist, hidden_addresses, plans
 from ..image_replacement import replace_image
 from ..ordering import reorder
 from ..owner_lock import locked_owner
 from ..suspension import refuse_if_suspended
 from . import page
 from .row_kind import RowKind
+
+HIDDEN_PRODUCT = (
+    "A moderator hid this product, or its buy link's address, after a report, so it cannot be shown again. "
+    "You can edit or delete it; write to the site's team if you think this is a mistake."
+)
 
 PRODUCT_FOLDER = "img/products"
 
@@ -109,12 +114,13 @@ def get_product(user: User, product_id: int) -> Product:
 
 def create_product(user: User, payload: Any, parsed: bool = False) -> Product:
     """Validate ``payload`` and append a product (with the default image; 403 while the account is
-    suspended)."""
+    suspended); one whose buy link a moderator hid on the account is added hidden by a moderator."""
     refuse_if_suspended(user)
     fields = payload if parsed else PRODUCT_CREATE.parse(payload)
     blocklist.refuse_blocked(fields["buy_url"], field="buy_url")
     with locked_owner(user) as owner:
         plans.check_can_add(owner, PRODUCT)
+        hidden_addresses.hide_row_fields(owner.id, None, fields, "buy_url", HIDDEN_PRODUCT)
         product = Product(
             owner_id=owner.id,
             order_index=Product.next_order_index(owner.id),
@@ -128,7 +134,8 @@ def create_product(user: User, payload: Any, parsed: bool = False) -> Product:
 
 
 def update_product(user: User, product_id: int, payload: Any, parsed: bool = False) -> Product:
-    """Apply any subset of fields (403 while the account is suspended)."""
+    """Apply any subset of fields (403 while the account is suspended; 409 for showing a product a
+    moderator hid; a buy link a moderator hid on the account hides the product)."""
     refuse_if_suspended(user)
     get_product(user, product_id)  # someone else's product is a 404 whatever the body says
     fields = dict(payload) if parsed else PRODUCT_UPDATE.parse(payload)
@@ -137,6 +144,7 @@ def update_product(user: User, product_id: int, payload: Any, parsed: bool = Fal
         fields["blocked"] = False
     with locked_owner(user) as owner:
         product = get_product(owner, product_id)
+        hidden_addresses.hide_row_fields(owner.id, product, fields, "buy_url", HIDDEN_PRODUCT)
         for name, value in fields.items():
             setattr(product, name, value)
     return product

@@ -1,5 +1,5 @@
-"""An address a moderator hid on an account's page, kept for the account rather than for the link, icon
-or embed that held it: deleting the item and adding the address again does not show it again."""
+"""An address a moderator hid on an account's page, kept for the account rather than for the link, icon,
+embed or product that held it: deleting the item and adding the address again does not show it again."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from conexoos.framework import db
 from .base import utcnow
 from .types import UTCDateTime
 
-LINK, SOCIAL, EMBED = "link", "social", "embed"
-KINDS = (LINK, SOCIAL, EMBED)
+LINK, SOCIAL, EMBED, PRODUCT = "link", "social", "embed", "product"
+KINDS = (LINK, SOCIAL, EMBED, PRODUCT)
 """What held the address when it was hidden: how loosely another spelling of it matches
 (``controllers/hidden_addresses.py``)."""
 ADDRESS_MAX = 500

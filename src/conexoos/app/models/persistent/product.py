@@ -34,6 +34,9 @@ class Product(CrudMixin, db.Model):  # type: ignore[name-defined]
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     blocked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     """The buy link's domain is on the blocklist: hidden from the page, ``/go/product`` answers 410."""
+    hidden_by_staff: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    """True once a moderator hid the product after a report (or its buy link's address, on the account):
+    it stays disabled, its owner cannot show it."""
     order_index: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -56,6 +59,7 @@ class Product(CrudMixin, db.Model):  # type: ignore[name-defined]
             "image_url": image_url,
             "buy_url": self.buy_url,
             "enabled": self.enabled,
+            "hidden_by_staff": self.hidden_by_staff,
             "order_index": self.order_index,
         }
 

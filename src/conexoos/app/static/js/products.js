@@ -19,7 +19,9 @@
     item.querySelector(".thumb").src = product.image_url;
     item.querySelector(".link-title").textContent = product.title;
     item.querySelector(".link-url").textContent = `${money(product)} · ${product.buy_url}`;
-    item.querySelector(".link-state").textContent = product.enabled ? "Shown" : "Hidden";
+    item.querySelector(".link-state").textContent = product.hidden_by_staff
+      ? "Hidden by a moderator"
+      : product.enabled ? "Shown" : "Hidden";
     const form = item.querySelector(".link-edit");
     form.elements.title.value = product.title;
     form.elements.price.value = toDecimalText(product.price, product.currency);

@@ -1,4 +1,5 @@
-"""What moderators hid is kept for its account: ``hidden_address``.
+"""What moderators hid is kept for its account: ``hidden_address``; products can be hidden too:
+``product.hidden_by_staff``.
 
 Revision ID: 0027
 Revises: 0026
@@ -8,10 +9,12 @@ A new table: the addresses staff hid on an account's page from a report (a link,
 embed), so that a link, icon or embed its owner adds again for one of them is stored hidden too. It is
 filled from what is hidden now: every link hidden by staff, every social icon hidden by staff (and each
 profile a row keeps hidden, ``hidden_addresses``, written back as an https address), every embed hidden
-by staff. Their report is not known (``report_id`` NULL); nothing else changes.
+by staff. Their report is not known (``report_id`` NULL). ``product.hidden_by_staff`` comes false for
+every product (none could be hidden by staff before).
 
-Downgrade: drops the table; the links, icons and embeds hidden stay hidden (an item added again is shown
-again, as before).
+Downgrade: drops the table and the column; the links, icons and embeds hidden stay hidden (an item added
+again is shown again, as before); products hidden by staff stay disabled, but their owners could show them
+again.
 Frozen: imports nothing from the application.
 """
 
@@ -48,6 +51,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_hidden_address_user_id", "hidden_address", ["user_id"], unique=False)
+    op.add_column(
+        "product", sa.Column("hidden_by_staff", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     hidden_at = datetime.now(UTC).replace(tzinfo=None)  # stored as naive UTC, like every other time
     rows = [
         {"user_id": owner, "kind": kind, "address": address[:ADDRESS_MAX], "hidden_at": hidden_at}
@@ -58,8 +64,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop ``hidden_address`` (its index goes with it: MariaDB refuses to drop alone an index its
-    foreign key needs)."""
+    """Drop ``product.hidden_by_staff`` and ``hidden_address`` (its index goes with it: MariaDB refuses to
+    drop alone an index its foreign key needs)."""
+    op.drop_column("product", "hidden_by_staff")
     op.drop_table("hidden_address")
 
 
