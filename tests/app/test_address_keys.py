@@ -25,7 +25,8 @@ PAGE = "https://evil.example/Login/Page?a=1&b=2"
         "https://evil.example/%4Cogin/Page?a=%31&b=2",
         "https://evil.example/Login/Page?b=2&a=1",
         "https://evil.example/Login/Page?&a=1&&b=2&",
-        "https://evil.example/Login/Page?a=1&b=2&utm_source=bio&fbclid=x&si=y",
+        "https://evil.example/Login/Page?a=1&b=2&utm_source=bio&fbclid=x&UTM_medium=y",
+        "https://evil.example/%4cogin/Page?a=1&b=2",
         f"  {PAGE}  ",
     ],
 )
@@ -42,6 +43,8 @@ def test_another_spelling_of_an_address_has_its_key(spelled: str) -> None:
         "https://evil.example:8443/Login/Page?a=1&b=2",
         "https://other.example/Login/Page?a=1&b=2",
         "https://evil.example/Login/Page%2F?a=1&b=2",  # an escaped slash is no separator
+        "https://evil.example/Login/Page?a=1&b=2&si=y",  # ?si= is only a network's share parameter
+        "https://evil.example/Login/Page?a=1&b=2&ref=other",
     ],
 )
 def test_another_address_has_another_key(other: str) -> None:
@@ -107,3 +110,67 @@ def test_a_video_is_the_same_at_its_providers_addresses_from_any_start() -> None
 def test_any_text_has_keys_and_no_error(text: str) -> None:
     assert isinstance(address_key(text), str) and isinstance(profile_key(text), str)
     assert player_key(text) is None or player_key(text).startswith("https://")
+
+
+def test_escapes_are_compared_in_either_case_and_mapped_ipv4_as_ipv4() -> None:
+    assert address_key("https://esc.example/caf%c3%a9") == address_key("https://esc.example/caf%C3%A9")
+    assert address_key("https://shop.example/p%3aq/%c3%bc?n=a+b") == address_key(
+        "https://shop.example/p%3Aq/%C3%BC?n=a%20b"
+    )
+    assert address_key("http://[::ffff:93.184.216.34]/login") == address_key("http://93.184.216.34/login")
+    assert address_key("http://[::ffff:5db8:d822]/login") == address_key("http://93.184.216.34/login")
+
+
+def test_a_networks_share_parameters_count_on_its_hosts_only() -> None:
+    assert address_key("https://x.com/badguy/status/1?s=20&t=abc") == address_key(
+        "https://x.com/badguy/status/1"
+    )
+    assert address_key("https://github.com/acme/tool?ref=main") == address_key("https://github.com/acme/tool")
+    assert address_key("https://redir.example/out?ref=a") != address_key("https://redir.example/out?ref=b")
+
+
+@pytest.mark.parametrize(
+    ("hidden", "spelled"),
+    [
+        ("https://www.instagram.com/bad.guy/", "https://www.instagram.com/bad.guy/?hl=en"),
+        ("https://x.com/badguy", "https://twitter.com/BadGuy?lang=en&s=20"),
+        ("https://www.tiktok.com/@badtok", "https://www.tiktok.com/@BadTok?_t=8abc&lang=en"),
+        (
+            "https://www.facebook.com/profile.php?id=100001",
+            "https://m.facebook.com/profile.php?id=100001&sk=about",
+        ),
+        ("https://www.linkedin.com/in/bad-guy", "https://linkedin.com/in/Bad-Guy/?trk=x"),
+    ],
+)
+def test_a_profile_with_its_networks_parameters_is_the_same_profile(hidden: str, spelled: str) -> None:
+    assert profile_key(spelled) == profile_key(hidden)
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        (
+            "https://www.youtube.com/channel/UCuAXFkgsw1L7xaCfnd5JJOw",
+            "https://www.youtube.com/channel/UCUAXFKGSW1L7XACFND5JJOW",
+        ),
+        ("https://www.instagram.com/p/CaBcD123xYz/", "https://www.instagram.com/p/cabcd123xyz/"),
+        (
+            "https://github.com/acme/tool/blob/main/Setup.sh",
+            "https://github.com/acme/tool/blob/main/setup.sh",
+        ),
+        (
+            "https://open.spotify.com/track/4cOdK2wGLETKBW3PvgPWqT",
+            "https://open.spotify.com/track/4codk2wgletkbw3pvgpwqt",
+        ),
+    ],
+)
+def test_a_path_below_a_profiles_name_keeps_its_case(one: str, other: str) -> None:
+    assert profile_key(one) != profile_key(other)
+
+
+def test_spotifys_and_soundclouds_player_addresses_are_their_tracks() -> None:
+    track = "https://open.spotify.com/track/6rqhFgbbKwnb9MLmUQDhG6"
+    assert player_key("https://open.spotify.com/embed/track/6rqhFgbbKwnb9MLmUQDhG6") == player_key(track)
+    player = "https://w.soundcloud.com/player/?url=https%3A%2F%2Fsoundcloud.com%2Fsomeone%2Fsome-track"
+    assert player_key(player) == player_key("https://soundcloud.com/someone/some-track") is not None
+    assert player_key("https://w.soundcloud.com/player/?url=https%3A%2F%2Fevil.example%2Fx") is None

@@ -260,3 +260,19 @@ def test_a_hidden_links_address_stays_hidden_as_a_products_buy_link(
     hide_link(app, moddy, mallory, mallory.add_link("Phish", "https://phish.example/pay"))
     assert add_product(mallory, "https://phish.example/pay/")["hidden_by_staff"] is True
     assert add_product(mallory, "https://phish.example/other", "Other")["hidden_by_staff"] is False
+
+
+def test_a_hidden_profile_with_its_networks_share_parameters_stays_hidden(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    row = mallory.api(
+        "POST", "/api/blocks", {"kind": "social", "items": [{"network": "x", "handle": "@badguy"}]}
+    )
+    hide_item(app, moddy, mallory, row.get_json()["id"], 0)
+    for handle in ("https://x.com/badguy?s=20", "https://twitter.com/BadGuy?lang=en"):
+        entry = {"network": "x", "handle": handle}
+        added = mallory.api("POST", "/api/blocks", {"kind": "social", "items": [entry]}).get_json()
+        assert added["items"][0]["hidden_by_staff"] is True
+        assert mallory.add_link("Me", handle)["hidden_by_staff"] is True
+    assert mallory.add_link("A post", "https://x.com/badguy/status/1")["hidden_by_staff"] is False

@@ -1,31 +1,45 @@
 """Keys that tell whether two spellings of a web address name the same thing, for what moderators hid
 (``controllers/hidden_addresses.py``):
 
-- :func:`address_key`, any address: the host in lower case without ``www.`` or a trailing dot, a port
-  other than http's and https's own, the path with dot segments resolved, repeated slashes and its
-  trailing slash dropped, and the query's parameters in order without empty ones or tracking ones
-  (``utm_*``, ``fbclid``, ``si``...); letters, digits and ``-._~`` written as ``%XX`` escapes are read as
-  themselves. The scheme (http or https) and the fragment do not count. A ``mailto:`` address is its
-  mailbox in lower case, without its subject or body;
-- :func:`profile_key`, a profile on a social network: the same, with the network's other hosts
-  (``instagr.am``, ``m.instagram.com``) as its own, the path in lower case (profile names ignore case)
-  and ``/users/<name>`` as ``/@<name>`` (Mastodon's two spellings);
+- :func:`address_key`, any address: the host in lower case without ``www.`` or a trailing dot (an IPv6
+  address that is an IPv4 one written as such, as that IPv4 address), a port other than http's and
+  https's own, the path with dot segments resolved, repeated slashes and its trailing slash dropped, and
+  the query's parameters in order without empty ones or tracking ones (``utm_*``, ``fbclid``...; on a
+  social network's host also ``ref``, ``si``, ``feature``...). Escapes of letters, digits and ``-._~``
+  are read as themselves and the others compared in upper case (RFC 3986, section 6.2.2). The scheme
+  (http or https) and the fragment do not count. A ``mailto:`` address is its mailbox in lower case,
+  without its subject, body or fragment;
+- :func:`profile_key`, a profile on a social network: its host (the network's other hosts, such as
+  ``instagr.am`` or ``m.instagram.com``, as its own), its path (a profile's name, ``/name``,
+  ``/@name`` or ``/in/name``, in any case; Mastodon's ``/users/<name>`` as ``/@<name>``) and only the
+  query parameters that name a profile (``profile.php?id=``): the share buttons' ``?s=20``, ``?hl=en``
+  and the like do not count;
 - :func:`player_key`, a video or a track: its player's address from the start, at any of the provider's
-  addresses (``youtu.be/<id>`` is ``youtube.com/watch?v=<id>``), over http or https.
+  addresses (``youtu.be/<id>`` is ``youtube.com/watch?v=<id>``; Spotify's and SoundCloud's player
+  addresses are their tracks'), over http or https.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
+from collections.abc import Callable
+from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
 from .link_icons import network_for_host
 from .players import recognise
 
-TRACKING = frozenset({"fbclid", "gclid", "igsh", "igshid", "mibextid", "ref", "ref_src", "si", "feature"})
-"""Query parameters that say where a visitor came from, not what the address names (``utm_*`` too)."""
-UNRESERVED_ESCAPE = re.compile(r"%(?:[46][1-9A-Fa-f]|[57][0-9Aa]|3[0-9]|2[Dd]|2[Ee]|5[Ff]|7[Ee])")
-"""An escape of a letter, a digit or ``-._~``: the same address unescaped (RFC 3986, section 6.2.2.2)."""
+TRACKING = frozenset({"fbclid", "gclid", "msclkid", "igsh", "igshid", "mibextid"})
+"""Query parameters that only say where a visitor came from, on any host (``utm_*`` too)."""
+NETWORK_TRACKING = frozenset({"ref", "ref_src", "si", "feature", "s", "t", "hl", "lang", "_t", "sk"})
+"""Parameters a social network's share buttons and pages add, ignored on its hosts only (elsewhere
+``?ref=branch`` or ``?feature=`` may name what the address is)."""
+PROFILE_PARAMETERS = frozenset({"id", "v"})
+"""The query parameters that name a profile (``facebook.com/profile.php?id=``) or a video."""
+PROFILE_PATH = re.compile(r"^/(?:(?:in|company|c|user)/)?@?[^/]+$")
+"""A profile's name as its path: ``/name``, ``/@name``, ``/in/name``...: in any case."""
+ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+UNRESERVED = re.compile(r"[A-Za-z0-9._~-]")
 PLAYER_HOSTS = {"music.youtube.com": "youtube.com", "youtube-nocookie.com": "youtube.com"}
 """Hosts whose addresses a provider also plays from, as the host :func:`recognise` knows."""
 MASTODON_USERS = re.compile(r"^/users/([^/]+)")
@@ -35,7 +49,8 @@ def address_key(url: str) -> str:
     """What every spelling of ``url`` shares (see the module's description)."""
     text = url.strip()
     if text.lower().startswith("mailto:"):
-        return "mailto:" + _unescaped(text[len("mailto:") :].split("?", 1)[0]).lower()
+        mailbox = re.split(r"[?#]", text[len("mailto:") :], maxsplit=1)[0]
+        return "mailto:" + unquote(mailbox).strip().lower().rstrip(".")
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -43,7 +58,8 @@ def address_key(url: str) -> str:
         return text
     host = _host(parts.hostname).removeprefix("www.")
     named_port = f":{port}" if port not in (None, 80, 443) else ""
-    return f"{host}{named_port}{_path(parts.path)}{_query(parts.query)}"
+    ignored = TRACKING | NETWORK_TRACKING if network_for_host(host) else TRACKING
+    return f"{host}{named_port}{_path(parts.path)}{_query(parts.query, lambda name: name not in ignored)}"
 
 
 def profile_key(url: str) -> str:
@@ -58,8 +74,9 @@ def profile_key(url: str) -> str:
         host = network.domains[0]
     else:
         host = host.removeprefix("www.").removeprefix("m.")
-    path = MASTODON_USERS.sub(r"/@\1", _path(parts.path).lower())
-    return f"{host}{path}{_query(parts.query)}"
+    path = MASTODON_USERS.sub(r"/@\1", _path(parts.path))
+    named = path.lower() if PROFILE_PATH.match(path) else path
+    return f"{host}{named}{_query(parts.query, lambda name: name in PROFILE_PARAMETERS)}"
 
 
 def player_key(url: str) -> str | None:
@@ -70,23 +87,44 @@ def player_key(url: str) -> str | None:
     except ValueError:
         return None
     host = _host(parts.hostname).removeprefix("www.")
-    secure = parts._replace(scheme="https", netloc=PLAYER_HOSTS.get(host, host)).geturl()
+    if host == "w.soundcloud.com" and parts.path.rstrip("/") == "/player":  # the player of ?url=
+        played = parse_qs(parts.query).get("url", [""])[0]
+        return (
+            player_key(played)
+            if played.startswith(("https://soundcloud.com/", "http://soundcloud.com/"))
+            else None
+        )
+    path = parts.path.removeprefix("/embed") if host == "open.spotify.com" else parts.path
+    secure = parts._replace(scheme="https", netloc=PLAYER_HOSTS.get(host, host), path=path).geturl()
     player = recognise(secure)
     return re.sub(r"start=\d+&|#t=\d+s$", "", player.player_url) if player else None
 
 
 def _host(hostname: str | None) -> str:
-    return (hostname or "").rstrip(".")
+    host = (hostname or "").rstrip(".")
+    try:
+        mapped = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(mapped, ipaddress.IPv6Address) and mapped.ipv4_mapped is not None:
+        return str(mapped.ipv4_mapped)
+    return host
 
 
-def _unescaped(text: str) -> str:
-    return UNRESERVED_ESCAPE.sub(lambda escape: unquote(escape.group()), text)
+def _escapes_read(text: str) -> str:
+    """``text`` with escapes of unreserved characters unescaped and the others in upper case."""
+
+    def read(escape: re.Match[str]) -> str:
+        character = chr(int(escape.group()[1:], 16))
+        return character if UNRESERVED.fullmatch(character) else escape.group().upper()
+
+    return ESCAPE.sub(read, text)
 
 
 def _path(path: str) -> str:
     """The path's segments without empty ones, ``.`` and ``..`` resolved (RFC 3986, section 5.2.4)."""
     segments: list[str] = []
-    for segment in _unescaped(path).split("/"):
+    for segment in _escapes_read(path).split("/"):
         if segment == "..":
             segments = segments[:-1]
         elif segment not in ("", "."):
@@ -94,11 +132,12 @@ def _path(path: str) -> str:
     return "".join(f"/{segment}" for segment in segments)
 
 
-def _query(query: str) -> str:
-    """The query's parameters in order, without empty or tracking ones ("" when none is left)."""
-    kept = sorted(
-        (_unescaped(name), _unescaped(value))
+def _query(query: str, kept: Callable[[str], bool]) -> str:
+    """The query's parameters ``kept`` says to keep (by their lower-case name), decoded and in order,
+    without pieces that name none (``&&``) and never ``utm_*`` ("" when none is left)."""
+    pairs = sorted(
+        (name, value)
         for name, value in parse_qsl(query, keep_blank_values=True)
-        if name and not name.lower().startswith("utm_") and name.lower() not in TRACKING
+        if name and not name.lower().startswith("utm_") and kept(name.lower())
     )
-    return f"?{urlencode(kept)}" if kept else ""
+    return f"?{urlencode(pairs)}" if pairs else ""
