@@ -1,14 +1,16 @@
-"""What a moderator hid stays hidden on its account: every address hidden from a report (a link, a social
-icon, an embed) is kept for the account (``HiddenAddress``), and a link, an icon or an embed its owner adds
-or re-addresses later for the same address is stored hidden by a moderator, whatever kind holds it now.
+"""What a moderator hid stays hidden on its account: every address hidden from a report (a link, a
+product's buy link, a social icon, an embed) is kept for the account (``HiddenAddress``), and a link, a
+product, an icon or an embed its owner adds or re-addresses later for the same address is stored hidden by
+a moderator, whatever kind holds it now.
 
-Without this, deleting a hidden link (or the row holding a hidden icon, or a hidden embed) and adding it
-again showed it again. Another spelling of a hidden address matches it (``utils/address_keys.py``):
+Without this, deleting a hidden link (or product, or the row holding a hidden icon, or a hidden embed) and
+adding it again showed it again. Another spelling of a hidden address matches it (``utils/address_keys.py``):
 
-- any address: by :func:`address_key` (scheme, ``www.``, host case, default port, dot segments, trailing
-  slash, parameter order, tracking parameters and fragment do not count);
+- any address: by :func:`address_key` (scheme, ``www.``, host case, default port, dot segments, escapes,
+  trailing slash, parameter order, tracking parameters and fragment do not count);
 - a social profile (one hidden as an icon, or any address on a known network's host, such as a link to
-  an Instagram profile): also by :func:`profile_key` (the network's other hosts, the path's case);
+  an Instagram profile): also by :func:`profile_key` (the network's other hosts, the name's case, the
+  network's share parameters);
 - a video or a track (an embed's, or a link's to one): also by :func:`player_key` (any of the provider's
   addresses, any start time).
 

@@ -27,7 +27,7 @@ from .simple import SimpleKind
 ITEMS_MAX = 20
 LEGACY_HIDDEN = "hidden_addresses"
 """Where rows kept the profiles their moderators hid before the account kept them (revision 0027 copied
-them there); dropped from a row when it is next saved."""
+them to the account's list); dropped from a row when it is next saved."""
 ENTRY_KEYS = ("network", "handle")
 
 
