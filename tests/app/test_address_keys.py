@@ -174,3 +174,36 @@ def test_spotifys_and_soundclouds_player_addresses_are_their_tracks() -> None:
     player = "https://w.soundcloud.com/player/?url=https%3A%2F%2Fsoundcloud.com%2Fsomeone%2Fsome-track"
     assert player_key(player) == player_key("https://soundcloud.com/someone/some-track") is not None
     assert player_key("https://w.soundcloud.com/player/?url=https%3A%2F%2Fevil.example%2Fx") is None
+
+
+def test_a_profiles_name_in_any_case_and_with_or_without_at_names_its_pages_too() -> None:
+    post = profile_key("https://x.com/EvilGuy/status/123")
+    assert {
+        profile_key(url)
+        for url in (
+            "https://x.com/evilguy/status/123",
+            "https://twitter.com/EVILGUY/status/123?s=20",
+            "https://x.com/@EvilGuy/status/123",
+        )
+    } == {post}
+    assert profile_key("https://x.com/evilguy/status/124") != post
+    assert profile_key("https://github.com/badgit/Repo") == profile_key("https://github.com/BadGit/Repo")
+    assert profile_key("https://github.com/badgit/repo") != profile_key("https://github.com/BadGit/Repo")
+    assert profile_key("https://www.tiktok.com/badtok") == profile_key("https://www.tiktok.com/@BadTok")
+
+
+@pytest.mark.parametrize(
+    "other_site",
+    [
+        "https://docs.github.com/BadGit",
+        "https://blog.x.com/EvilGuy",
+        "https://help.instagram.com/bad.insta",
+        "https://business.facebook.com/badfb",
+    ],
+)
+def test_a_networks_other_subdomains_are_sites_of_their_own(other_site: str) -> None:
+    network_host = (
+        other_site.replace("docs.", "").replace("blog.", "").replace("help.", "").replace("business.", "")
+    )
+    assert profile_key(other_site) != profile_key(network_host)
+    assert address_key(f"{other_site}?s=20") != address_key(other_site)  # a share parameter is theirs

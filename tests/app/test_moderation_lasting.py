@@ -276,3 +276,17 @@ def test_a_hidden_profile_with_its_networks_share_parameters_stays_hidden(
         assert added["items"][0]["hidden_by_staff"] is True
         assert mallory.add_link("Me", handle)["hidden_by_staff"] is True
     assert mallory.add_link("A post", "https://x.com/badguy/status/1")["hidden_by_staff"] is False
+
+
+def test_a_report_staff_may_not_act_on_says_so_and_offers_no_action(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    add_product(mallory, "https://shop.example/")
+    report_id = file(moddy, app)  # a report about moddy's own page
+    html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    assert "Not for you: You cannot act on a report about your own page" in html
+    assert "Dismiss</button>" not in html and "Suspend @" not in html
+    other = file(mallory, app)
+    html = moddy.client.get(f"/admin/reports/{other}").get_data(as_text=True)
+    assert "Not for you" not in html and "Hide this product" in html and "Dismiss</button>" in html

@@ -115,7 +115,7 @@ def test_a_visitor_reports_a_page_and_the_moderator_suspends_it_from_the_report(
     row.get_by_role("link", name="Report").click()
     expect(moderator.get_by_role("heading", name="phishing", level=1)).to_be_visible()
     expect(moderator.get_by_text("visitor@example.org")).to_be_visible()
-    snapshot = moderator.get_by_role("region", name="Links when reported")
+    snapshot = moderator.get_by_role("region", name="The page when reported")
     expect(snapshot.get_by_role("cell", name="Your bank: confirm your password")).to_be_visible()
     expect(snapshot.get_by_role("cell", name="https://login.bank.example.net/confirm")).to_be_visible()
 

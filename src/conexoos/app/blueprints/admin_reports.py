@@ -126,6 +126,7 @@ def _show(found: Report, error: str | None = None) -> str:
         links=moderation.current_links(found),
         products=moderation.current_products(found),
         items=moderation.current_items(found),
+        refusal=moderation.refusal(current_user, found),
         error=error,
     )
 

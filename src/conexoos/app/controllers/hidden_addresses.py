@@ -29,8 +29,7 @@ from werkzeug.exceptions import Conflict
 
 from conexoos.app.models.persistent import HiddenAddress, Report
 from conexoos.app.models.persistent.hidden_address import ADDRESS_MAX, SOCIAL
-from conexoos.app.utils.address_keys import address_key, player_key, profile_key
-from conexoos.app.utils.link_icons import network_for_host
+from conexoos.app.utils.address_keys import address_key, network_of, player_key, profile_key
 from conexoos.framework import db
 
 Check = Callable[[str], bool]
@@ -60,7 +59,7 @@ def _keys(url: str) -> set[str]:
 
 def _on_a_network(address: str) -> bool:
     try:
-        return network_for_host(urlsplit(address).hostname or "") is not None
+        return network_of(urlsplit(address).hostname or "") is not None
     except ValueError:
         return False
 

@@ -9,11 +9,12 @@
   are read as themselves and the others compared in upper case (RFC 3986, section 6.2.2). The scheme
   (http or https) and the fragment do not count. A ``mailto:`` address is its mailbox in lower case,
   without its subject, body or fragment;
-- :func:`profile_key`, a profile on a social network: its host (the network's other hosts, such as
-  ``instagr.am`` or ``m.instagram.com``, as its own), its path (a profile's name, ``/name``,
-  ``/@name`` or ``/in/name``, in any case; Mastodon's ``/users/<name>`` as ``/@<name>``) and only the
-  query parameters that name a profile (``profile.php?id=``): the share buttons' ``?s=20``, ``?hl=en``
-  and the like do not count;
+- :func:`profile_key`, a profile on a social network, or a page below it: its host (the network's other
+  hosts, such as ``instagr.am`` or ``m.instagram.com``, as its own; its other subdomains, such as
+  ``docs.github.com``, are sites of their own), its path with the profile's name (the first segment,
+  with or without ``@``, or the one after ``/in/``, ``/c/``...) in any case and the rest as it is
+  (Mastodon's ``/users/<name>`` as ``/@<name>``), and only the query parameters that name a profile
+  (``profile.php?id=``): the share buttons' ``?s=20``, ``?hl=en`` and the like do not count;
 - :func:`player_key`, a video or a track: its player's address from the start, at any of the provider's
   addresses (``youtu.be/<id>`` is ``youtube.com/watch?v=<id>``; Spotify's and SoundCloud's player
   addresses are their tracks'), over http or https.
@@ -26,7 +27,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 
-from .link_icons import network_for_host
+from .icon_networks import IconNetwork
+from .link_icons import BY_DOMAIN
 from .players import recognise
 
 TRACKING = frozenset({"fbclid", "gclid", "msclkid", "igsh", "igshid", "mibextid"})
@@ -36,13 +38,17 @@ NETWORK_TRACKING = frozenset({"ref", "ref_src", "si", "feature", "s", "t", "hl",
 ``?ref=branch`` or ``?feature=`` may name what the address is)."""
 PROFILE_PARAMETERS = frozenset({"id", "v"})
 """The query parameters that name a profile (``facebook.com/profile.php?id=``) or a video."""
-PROFILE_PATH = re.compile(r"^/(?:(?:in|company|c|user)/)?@?[^/]+$")
-"""A profile's name as its path: ``/name``, ``/@name``, ``/in/name``...: in any case."""
+PROFILE_PATH = re.compile(r"^/(?:in|company|c|user)/[^/]+$")
+"""A profile's name below a fixed word (``/in/name``): in any case, as a first segment is."""
+NETWORK_PREFIXES = ("www.", "m.", "mobile.", "web.")
+"""The prefixes of a network's own hosts that serve its pages (``m.instagram.com``); any other subdomain
+(``docs.github.com``, ``help.instagram.com``) is a site of its own."""
 ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 UNRESERVED = re.compile(r"[A-Za-z0-9._~-]")
 PLAYER_HOSTS = {"music.youtube.com": "youtube.com", "youtube-nocookie.com": "youtube.com"}
 """Hosts whose addresses a provider also plays from, as the host :func:`recognise` knows."""
 MASTODON_USERS = re.compile(r"^/users/([^/]+)")
+FIRST_SEGMENT = re.compile(r"^/@?([^/]+)")
 
 
 def address_key(url: str) -> str:
@@ -58,7 +64,7 @@ def address_key(url: str) -> str:
         return text
     host = _host(parts.hostname).removeprefix("www.")
     named_port = f":{port}" if port not in (None, 80, 443) else ""
-    ignored = TRACKING | NETWORK_TRACKING if network_for_host(host) else TRACKING
+    ignored = TRACKING | NETWORK_TRACKING if network_of(host) else TRACKING
     return f"{host}{named_port}{_path(parts.path)}{_query(parts.query, lambda name: name not in ignored)}"
 
 
@@ -69,14 +75,29 @@ def profile_key(url: str) -> str:
     except ValueError:
         return url
     host = _host(parts.hostname)
-    network = network_for_host(host)
-    if network is not None and network.key != "mastodon":  # Mastodon's servers are each their own
-        host = network.domains[0]
-    else:
-        host = host.removeprefix("www.").removeprefix("m.")
-    path = MASTODON_USERS.sub(r"/@\1", _path(parts.path))
-    named = path.lower() if PROFILE_PATH.match(path) else path
+    network = network_of(host)
+    own_host = network is not None and network.key != "mastodon"  # Mastodon's servers are each their own
+    host = network.domains[0] if network is not None and own_host else _without_prefix(host)
+    path = MASTODON_USERS.sub(r"/\1", _path(parts.path))
+    named = (
+        path.lower()
+        if PROFILE_PATH.match(path)
+        else FIRST_SEGMENT.sub(lambda name: f"/{name[1].lower()}", path)
+    )
     return f"{host}{named}{_query(parts.query, lambda name: name in PROFILE_PARAMETERS)}"
+
+
+def network_of(host: str) -> IconNetwork | None:
+    """The social network whose pages ``host`` serves: one of its domains, or one with a prefix of
+    :data:`NETWORK_PREFIXES`; None for any other host, its other subdomains included."""
+    return BY_DOMAIN.get(_without_prefix(host.lower().rstrip(".")))
+
+
+def _without_prefix(host: str) -> str:
+    for prefix in NETWORK_PREFIXES:
+        if host.startswith(prefix):
+            return host[len(prefix) :]
+    return host
 
 
 def player_key(url: str) -> str | None:

@@ -89,7 +89,9 @@
       item.dataset.id = String(record.id);
       item.record = record;
       item.classList.toggle("disabled", !record.enabled);
-      item.querySelector('[data-action="toggle"]').textContent = record.enabled ? "Hide" : "Show";
+      const toggle = item.querySelector('[data-action="toggle"]');
+      toggle.textContent = record.enabled ? "Hide" : "Show";
+      toggle.hidden = Boolean(record.hidden_by_staff); // a moderator hid it: its owner cannot show it
       fill(item, record);
       labelButtons(item, record);
       return item;
