@@ -207,3 +207,27 @@ def test_a_networks_other_subdomains_are_sites_of_their_own(other_site: str) -> 
     )
     assert profile_key(other_site) != profile_key(network_host)
     assert address_key(f"{other_site}?s=20") != address_key(other_site)  # a share parameter is theirs
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "https://discord.gg/AbCdEf",
+        "https://t.me/+AbCdEfGh",
+        "https://pin.it/AbCdE",
+        "https://lnkd.in/AbCdE",
+        "https://spotify.link/AbCdE",
+        "https://etsy.me/AbCdE",
+        "https://youtu.be/AbCdEfGhIjK",
+    ],
+)
+def test_a_short_links_or_an_invitations_code_keeps_its_case(code: str) -> None:
+    lower = code[: code.rindex("/") + 1] + code[code.rindex("/") + 1 :].lower()
+    assert profile_key(lower) != profile_key(code) and address_key(lower) != address_key(code)
+
+
+def test_a_signal_contact_is_named_by_its_fragment() -> None:
+    assert address_key("https://signal.me/#eu/AbCdEfGh") != address_key("https://signal.me/#eu/ZzZzZzZz")
+    assert address_key("https://signal.me/#eu/AbCdEfGh") == address_key("http://www.signal.me/#eu/AbCdEfGh")
+    assert address_key("https://t.me/EvilChan") != address_key("https://t.me/evilchan")
+    assert profile_key("https://t.me/EvilChan") == profile_key("https://t.me/evilchan")

@@ -14,7 +14,9 @@
   ``docs.github.com``, are sites of their own), its path with the profile's name (the first segment,
   with or without ``@``, or the one after ``/in/``, ``/c/``...) in any case and the rest as it is
   (Mastodon's ``/users/<name>`` as ``/@<name>``), and only the query parameters that name a profile
-  (``profile.php?id=``): the share buttons' ``?s=20``, ``?hl=en`` and the like do not count;
+  (``profile.php?id=``): the share buttons' ``?s=20``, ``?hl=en`` and the like do not count. The
+  network's short-link and invitation hosts (``youtu.be``, ``discord.gg``, ``pin.it``...) and
+  ``t.me/+<code>`` are codes, whose case counts; ``signal.me``'s fragment names its contact;
 - :func:`player_key`, a video or a track: its player's address from the start, at any of the provider's
   addresses (``youtu.be/<id>`` is ``youtube.com/watch?v=<id>``; Spotify's and SoundCloud's player
   addresses are their tracks'), over http or https.
@@ -47,8 +49,16 @@ ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 UNRESERVED = re.compile(r"[A-Za-z0-9._~-]")
 PLAYER_HOSTS = {"music.youtube.com": "youtube.com", "youtube-nocookie.com": "youtube.com"}
 """Hosts whose addresses a provider also plays from, as the host :func:`recognise` knows."""
+CODE_HOSTS = frozenset(
+    {"youtu.be", "lnkd.in", "spotify.link", "discord.gg", "pin.it", "redd.it", "b23.tv", "flic.kr", "etsy.me"}
+    | {"boxd.it", "signal.me", "signal.group"}
+)
+"""A network's hosts whose paths are codes (short links, invitations), not profiles: their case counts."""
+FRAGMENT_HOSTS = frozenset({"signal.me", "signal.group"})
+"""Hosts whose addresses name their target in the fragment (``signal.me/#eu/<id>``): it counts there."""
 MASTODON_USERS = re.compile(r"^/users/([^/]+)")
-FIRST_SEGMENT = re.compile(r"^/@?([^/]+)")
+FIRST_SEGMENT = re.compile(r"^/@?([^/+][^/]*)")
+"""A profile's name: the path's first segment, without its ``@`` (``t.me/+<code>`` is an invitation)."""
 
 
 def address_key(url: str) -> str:
@@ -65,7 +75,9 @@ def address_key(url: str) -> str:
     host = _host(parts.hostname).removeprefix("www.")
     named_port = f":{port}" if port not in (None, 80, 443) else ""
     ignored = TRACKING | NETWORK_TRACKING if network_of(host) else TRACKING
-    return f"{host}{named_port}{_path(parts.path)}{_query(parts.query, lambda name: name not in ignored)}"
+    fragment = f"#{parts.fragment}" if host in FRAGMENT_HOSTS and parts.fragment else ""
+    query = _query(parts.query, lambda name: name not in ignored)
+    return f"{host}{named_port}{_path(parts.path)}{query}{fragment}"
 
 
 def profile_key(url: str) -> str:
@@ -79,18 +91,23 @@ def profile_key(url: str) -> str:
     own_host = network is not None and network.key != "mastodon"  # Mastodon's servers are each their own
     host = network.domains[0] if network is not None and own_host else _without_prefix(host)
     path = MASTODON_USERS.sub(r"/\1", _path(parts.path))
+    query = _query(parts.query, lambda name: name in PROFILE_PARAMETERS)
+    if host in CODE_HOSTS:  # a short link's or an invitation's code: its case counts
+        return f"{host}{path}{query}"
     named = (
         path.lower()
         if PROFILE_PATH.match(path)
         else FIRST_SEGMENT.sub(lambda name: f"/{name[1].lower()}", path)
     )
-    return f"{host}{named}{_query(parts.query, lambda name: name in PROFILE_PARAMETERS)}"
+    return f"{host}{named}{query}"
 
 
 def network_of(host: str) -> IconNetwork | None:
-    """The social network whose pages ``host`` serves: one of its domains, or one with a prefix of
-    :data:`NETWORK_PREFIXES`; None for any other host, its other subdomains included."""
-    return BY_DOMAIN.get(_without_prefix(host.lower().rstrip(".")))
+    """The social network whose profiles ``host`` serves: one of its domains, or one with a prefix of
+    :data:`NETWORK_PREFIXES`; None for any other host, its other subdomains and its
+    :data:`CODE_HOSTS` included."""
+    domain = _without_prefix(host.lower().rstrip("."))
+    return None if domain in CODE_HOSTS else BY_DOMAIN.get(domain)
 
 
 def _without_prefix(host: str) -> str:
