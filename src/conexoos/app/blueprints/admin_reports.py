@@ -17,7 +17,7 @@ from conexoos.app.controllers import moderation
 from conexoos.app.controllers import user_management as manage
 from conexoos.app.controllers.reports import reported_user
 from conexoos.app.controllers.roles import ADMIN, MODERATOR, staff_only
-from conexoos.app.models.persistent import Report
+from conexoos.app.models.persistent import Report, User
 from conexoos.framework import db
 from conexoos.framework.converters import LARGEST_ID
 
@@ -59,29 +59,13 @@ def dismiss(report_id: int) -> Response | tuple[str, int]:
 @admin_reports.route("/<id:report_id>/hide-link", methods=["POST"])
 def hide_link(report_id: int) -> Response | tuple[str, int]:
     """Hide the link ``link_id`` of the reported page and close the report."""
-    found = _report_or_404(report_id)
-    link_id = _form_number(
-        "link_id", "Choose the link to hide.", gone="That link is not on the reported page any more."
-    )
-    return _act(
-        found,
-        lambda: moderation.hide_link(current_user, found, link_id),
-        f"Link {link_id} hidden; report {report_id} closed.",
-    )
+    return _hide_row(report_id, "link", moderation.hide_link)
 
 
 @admin_reports.route("/<id:report_id>/hide-product", methods=["POST"])
 def hide_product(report_id: int) -> Response | tuple[str, int]:
     """Hide the product ``product_id`` of the reported page and close the report."""
-    found = _report_or_404(report_id)
-    product_id = _form_number(
-        "product_id", "Choose the product to hide.", gone="That product is not on the reported page any more."
-    )
-    return _act(
-        found,
-        lambda: moderation.hide_product(current_user, found, product_id),
-        f"Product {product_id} hidden; report {report_id} closed.",
-    )
+    return _hide_row(report_id, "product", moderation.hide_product)
 
 
 @admin_reports.route("/<id:report_id>/hide-item", methods=["POST"])
@@ -105,6 +89,21 @@ def suspend(report_id: int) -> Response | tuple[str, int]:
     found = _report_or_404(report_id)
     return _act(
         found, lambda: moderation.suspend_owner(current_user, found), f"Suspended; report {report_id} closed."
+    )
+
+
+def _hide_row(
+    report_id: int, kind: str, hide: Callable[[User, Report, int], object]
+) -> Response | tuple[str, int]:
+    """Hide the ``kind`` (a link or a product) whose id the form's ``<kind>_id`` gives."""
+    found = _report_or_404(report_id)
+    row_id = _form_number(
+        f"{kind}_id", f"Choose the {kind} to hide.", gone=f"That {kind} is not on the reported page any more."
+    )
+    return _act(
+        found,
+        lambda: hide(current_user, found, row_id),
+        f"{kind.capitalize()} {row_id} hidden; report {report_id} closed.",
     )
 
 

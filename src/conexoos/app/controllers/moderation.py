@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
 
@@ -30,6 +30,8 @@ from conexoos.app.models.persistent.hidden_address import LINK, PRODUCT
 from conexoos.app.models.persistent.report import ACTIONED, DISMISSED, OPEN
 from conexoos.app.utils.wording import with_article
 from conexoos.framework import db
+
+Row = TypeVar("Row", UserLink, Product)
 
 
 def count_open() -> int:
@@ -128,25 +130,23 @@ def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
 
     Raises :class:`~conexoos.app.controllers.user_management.ActionRefused` for a link of another user
     (404) or one hidden already (409)."""
-    _must_be_open(report)
-    with locked_owner(_reported_owner(report)):
-        link = UserLink.get_owned(link_id, report.user_id)
-        if link is None:
-            raise manage.ActionRefused("That link is not on the reported page any more.", 404)
-        _hide_row(actor, report, link, LINK, link.url)
-    return link
+    return _hide_owned(actor, report, UserLink, link_id, LINK)
 
 
 def hide_product(actor: User, report: Report, product_id: int) -> Product:
     """Hide one of the reported user's products for good, as :func:`hide_link` hides a link (its buy
     link's address stays hidden on the account), and close the report. Commits."""
+    return _hide_owned(actor, report, Product, product_id, PRODUCT)
+
+
+def _hide_owned(actor: User, report: Report, model: type[Row], row_id: int, kind: str) -> Row:
     _must_be_open(report)
     with locked_owner(_reported_owner(report)):
-        product = Product.get_owned(product_id, report.user_id)
-        if product is None:
-            raise manage.ActionRefused("That product is not on the reported page any more.", 404)
-        _hide_row(actor, report, product, PRODUCT, product.buy_url)
-    return product
+        row = model.get_owned(row_id, report.user_id)
+        if row is None:
+            raise manage.ActionRefused(f"That {kind} is not on the reported page any more.", 404)
+        _hide_row(actor, report, row, kind, row.url if isinstance(row, UserLink) else row.buy_url)
+    return row
 
 
 def _hide_row(actor: User, report: Report, row: UserLink | Product, kind: str, address: str) -> None:
