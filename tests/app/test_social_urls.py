@@ -82,3 +82,8 @@ def test_any_input_is_a_https_url_on_the_network_or_a_refusal(network: str, valu
 
 def test_an_ipv6_server_keeps_its_brackets() -> None:
     assert canonical_url("mastodon", "https://[::ffff:1.2.3.4]/@a") == "https://[::ffff:1.2.3.4]/@a"
+
+
+def test_a_signal_address_keeps_the_fragment_that_names_its_contact() -> None:
+    assert canonical_url("signal", "https://signal.me/#eu/AbCdEfGh") == "https://signal.me/#eu/AbCdEfGh"
+    assert canonical_url("github", "https://github.com/ana#readme") == "https://github.com/ana"

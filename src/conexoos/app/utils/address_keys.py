@@ -32,6 +32,7 @@ from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
 from .icon_networks import IconNetwork
 from .link_icons import BY_DOMAIN
 from .players import recognise
+from .social_urls import FRAGMENT_HOSTS
 
 TRACKING = frozenset({"fbclid", "gclid", "msclkid", "igsh", "igshid", "mibextid"})
 """Query parameters that only say where a visitor came from, on any host (``utm_*`` too)."""
@@ -54,8 +55,6 @@ CODE_HOSTS = frozenset(
     | {"boxd.it", "signal.me", "signal.group"}
 )
 """A network's hosts whose paths are codes (short links, invitations), not profiles: their case counts."""
-FRAGMENT_HOSTS = frozenset({"signal.me", "signal.group"})
-"""Hosts whose addresses name their target in the fragment (``signal.me/#eu/<id>``): it counts there."""
 MASTODON_USERS = re.compile(r"^/users/([^/]+)")
 FIRST_SEGMENT = re.compile(r"^/@?([^/+][^/]*)")
 """A profile's name: the path's first segment, without its ``@`` (``t.me/+<code>`` is an invitation)."""

@@ -2,9 +2,10 @@
 
 A handle is checked against the network's own rules (length, characters) and placed in the network's
 profile URL; a URL must be http(s) on one of the network's domains (or a subdomain of one) and is
-returned as https, without credentials, port or fragment. Networks without a handle form (Spotify,
-Discord...) accept URLs only. Mastodon is federated: a handle ``@user@instance`` names its server, and a
-URL on any server is accepted when its path is a profile (``/@user``).
+returned as https, without credentials, port or fragment (but for Signal, whose fragment names the
+contact). Networks without a handle form (Spotify, Discord...) accept URLs only. Mastodon is federated:
+a handle ``@user@instance`` names its server, and a URL on any server is accepted when its path is a
+profile (``/@user``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from .icon_networks import NETWORKS
 from .link_icons import network_for_host
 
 URL_MAX = 500
+FRAGMENT_HOSTS = frozenset({"signal.me", "signal.group"})
+"""Hosts whose addresses name their target in the fragment (``signal.me/#eu/<id>``): it is kept there."""
 
 
 class SocialURLError(ValueError):
@@ -147,4 +150,5 @@ def _from_url(network: str, text: str) -> str:
         domains = ", ".join(NETWORKS[network].domains)
         raise SocialURLError(f"“{text}” is not on {name} ({domains}).")
     netloc = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
-    return urlunsplit(("https", netloc, parts.path or "/", parts.query, ""))
+    fragment = parts.fragment if host.lower().removeprefix("www.") in FRAGMENT_HOSTS else ""
+    return urlunsplit(("https", netloc, parts.path or "/", parts.query, fragment))
