@@ -81,9 +81,9 @@ def add_link(page: Page, title: str, url: str) -> None:
     expect(page.locator("#form-error")).to_have_text("")
 
 
-def dashboard_titles(page: Page) -> list[str]:
-    """The titles in the dashboard's list, top to bottom."""
-    return page.locator("#links .link-item .link-title").all_inner_texts()
+def expect_titles(page: Page, titles: list[str]) -> None:
+    """The dashboard's list shows ``titles``, top to bottom, once its script has drawn the last answer."""
+    expect(page.locator("#links .link-item .link-title")).to_have_text(titles)
 
 
 def drag(
@@ -152,19 +152,19 @@ def test_sign_up_add_drag_share_and_follow_a_link(
     links = {"Blog": "/blog", "Shop": "/shop", "Podcast": "/podcast"}
     for title, path in links.items():
         add_link(owner, title, f"{landing.url}{path}?from=conexoos")
-    assert dashboard_titles(owner) == ["Blog", "Shop", "Podcast"]
+    expect_titles(owner, ["Blog", "Shop", "Podcast"])
 
     # Two drags that together reverse the list, so no single move or no move could pass.
     drag(owner, "Podcast", onto="Blog", side="above")
-    assert dashboard_titles(owner) == ["Podcast", "Blog", "Shop"]
+    expect_titles(owner, ["Podcast", "Blog", "Shop"])
     drag(owner, "Blog", onto="Shop", side="below")
     expected = ["Podcast", "Shop", "Blog"]
-    assert dashboard_titles(owner) == expected
+    expect_titles(owner, expected)
     assert api_titles(owner, live) == expected
 
     owner.reload()
     expect(owner.locator("#links .link-item")).to_have_count(3)
-    assert dashboard_titles(owner) == expected
+    expect_titles(owner, expected)
     snapshot(owner, "dashboard")
 
     # The owner's own "My page" link, then the same page as a visitor with no session.

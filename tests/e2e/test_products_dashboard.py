@@ -49,8 +49,10 @@ def item(page: Page, title: str) -> Locator:
     return items(page).filter(has=page.locator(".link-title", has_text=title))
 
 
-def dashboard_titles(page: Page) -> list[str]:
-    return page.locator(f"{PRODUCTS} .link-title").all_inner_texts()
+def expect_titles(page: Page, titles: list[str]) -> None:
+    """The dashboard lists ``titles`` in this order, once its script has drawn the last answer (Playwright
+    retries until then: the response arrives before the list is redrawn)."""
+    expect(page.locator(f"{PRODUCTS} .link-title")).to_have_text(titles)
 
 
 def api_products(page: Page, live: LiveServer) -> list[dict[str, Any]]:
@@ -88,7 +90,7 @@ def test_products_are_edited_in_place_and_dragged_into_order(
     expect(page.locator("#product-error")).to_have_text("USD prices have at most 2 decimals.")
     assert len(api_products(page, live)) == 2
     add_product(page, "Course", "49", "usd", "https://shop.example/course")
-    assert dashboard_titles(page) == ["E-book", "Poster", "Course"]
+    expect_titles(page, ["E-book", "Poster", "Course"])
 
     # Edit every field of the poster in place.
     poster = item(page, "Poster")
@@ -106,7 +108,7 @@ def test_products_are_edited_in_place_and_dragged_into_order(
         editor.get_by_role("button", name="Save").click()
     assert answer.value.status == 200, answer.value.text()
     expect(item(page, "Signed poster").locator("form.link-edit")).to_be_hidden()
-    assert dashboard_titles(page) == ["E-book", "Signed poster", "Course"]
+    expect_titles(page, ["E-book", "Signed poster", "Course"])
 
     # A buy link the server refuses: its message shows next to the field, which gets focus; nothing changes.
     ebook = item(page, "E-book")
@@ -126,9 +128,9 @@ def test_products_are_edited_in_place_and_dragged_into_order(
 
     # Two drags that together reverse the list, so no single move or no move could pass.
     drag(page, "Course", onto="E-book", side="above", list_selector=PRODUCTS, reorder_path=REORDER)
-    assert dashboard_titles(page) == ["Course", "E-book", "Signed poster"]
+    expect_titles(page, ["Course", "E-book", "Signed poster"])
     drag(page, "E-book", onto="Signed poster", side="below", list_selector=PRODUCTS, reorder_path=REORDER)
-    assert dashboard_titles(page) == ["Course", "Signed poster", "E-book"]
+    expect_titles(page, ["Course", "Signed poster", "E-book"])
 
     # The arrows work from the keyboard, and the focus stays on the product that moved.
     move_down = item(page, "Course").get_by_role("button", name="Move product Course down")
@@ -137,7 +139,7 @@ def test_products_are_edited_in_place_and_dragged_into_order(
         page.keyboard.press("Enter")
     assert answer.value.status == 200, answer.value.text()
     expected = ["Signed poster", "Course", "E-book"]
-    assert dashboard_titles(page) == expected
+    expect_titles(page, expected)
     expect(item(page, "Course").get_by_role("button", name="Move product Course down")).to_be_focused()
 
     # An image chosen in the page is uploaded, re-encoded by the server, and replaces the placeholder.
@@ -161,7 +163,7 @@ def test_products_are_edited_in_place_and_dragged_into_order(
 
     page.reload()
     expect(items(page)).to_have_count(3)
-    assert dashboard_titles(page) == expected
+    expect_titles(page, expected)
 
     visitor = new_page()
     assert public_cards(visitor, live, "mary.shop") == [
