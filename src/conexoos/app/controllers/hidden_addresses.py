@@ -41,18 +41,13 @@ class HideableRow(Protocol):
     hidden_by_staff: bool
 
 
-def _hidden_keys(kind: str, address: str) -> set[str]:
-    """The keys another address must share one of to match ``address``, hidden as ``kind``."""
-    keys = {f"address:{address_key(address)}"}
-    if kind == SOCIAL or _on_a_network(address):
-        keys.add(f"profile:{profile_key(address)}")
-    played = player_key(address)
-    return keys | {f"player:{played}"} if played else keys
-
-
-def _keys(url: str) -> set[str]:
-    """Every key of ``url``, the address checked."""
-    keys = {f"address:{address_key(url)}", f"profile:{profile_key(url)}"}
+def _keys(url: str, as_profile: bool = True) -> set[str]:
+    """The keys of ``url``: of an address checked, all of them; of one hidden, its profile key only when
+    ``as_profile`` (an icon's, or one on a network's host), so that hiding a page elsewhere does not
+    hide every address sharing its path in another case."""
+    keys = {f"address:{address_key(url)}"}
+    if as_profile:
+        keys.add(f"profile:{profile_key(url)}")
     played = player_key(url)
     return keys | {f"player:{played}"} if played else keys
 
@@ -68,7 +63,7 @@ def hidden_check(owner_id: int) -> Check:
     """Whether an address matches one hidden on ``owner_id``'s page (one query, then none per address)."""
     hidden: set[str] = set()
     for kind, address in HiddenAddress.of_user(owner_id):
-        hidden |= _hidden_keys(kind, address)
+        hidden |= _keys(address, as_profile=kind == SOCIAL or _on_a_network(address))
     if not hidden:
         return lambda url: False
     return lambda url: not hidden.isdisjoint(_keys(url))

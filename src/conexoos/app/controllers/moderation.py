@@ -140,6 +140,7 @@ def hide_product(actor: User, report: Report, product_id: int) -> Product:
 
 
 def _hide_owned(actor: User, report: Report, model: type[Row], row_id: int, kind: str) -> Row:
+    """Hide the reported user's ``model`` row ``row_id`` (a link or a product) under their lock."""
     _must_be_open(report)
     with locked_owner(_reported_owner(report)):
         row = model.get_owned(row_id, report.user_id)

@@ -28,9 +28,8 @@ from . import page
 from .row_kind import RowKind
 
 HIDDEN_BY_MODERATOR = (
-    "A moderator hid this link, or an address it had, after a report, so it cannot be shown again. You can "
-    "edit or delete it; "
-    "write to the site's team if you think this is a mistake."
+    "A moderator hid this link, or an address it had, after a report, so it cannot be shown again. "
+    "You can edit or delete it; write to the site's team if you think this is a mistake."
 )
 
 

@@ -15,9 +15,8 @@ from .base import utcnow
 from .types import UTCDateTime
 
 LINK, SOCIAL, EMBED, PRODUCT = "link", "social", "embed", "product"
-KINDS = (LINK, SOCIAL, EMBED, PRODUCT)
-"""What held the address when it was hidden: how loosely another spelling of it matches
-(``controllers/hidden_addresses.py``)."""
+"""The kinds (``HiddenAddress.kind``): what held the address when it was hidden, which decides how loosely
+another spelling of it matches (``controllers/hidden_addresses.py``)."""
 ADDRESS_MAX = 500
 """As long as the longest address a link, an icon or an embed holds (``dto.links.URL_MAX``)."""
 
