@@ -159,6 +159,25 @@ def test_an_expiry_refresh_does_not_bring_a_deleted_session_back(
     assert other.get("/recall").get_json() == {"user": None}
 
 
+@pytest.mark.parametrize("backend", STORES)
+def test_a_read_that_ends_after_a_logout_leaves_the_cookie_the_logout_set(
+    logged_in: Callable[[str], tuple[Flask, Any, str]], backend: str
+) -> None:
+    """The dashboard's JSON calls still in flight when "Log out" answers do not set the old session's id
+    again over the logout's cookie (which says where to sign out at the identity provider)."""
+    app, client, sid = logged_in(backend)
+    after_logout = "the-logout-answer.set-this.cookie"
+
+    def log_out() -> None:
+        store: Any = app.session_interface.store  # type: ignore[attr-defined]
+        with app.app_context():
+            store._delete_session(prefix(app) + sid)
+        client.set_cookie("session", after_logout)
+
+    assert while_a_slow_read(app, client, log_out) == [{"user": "ana"}]
+    assert cookie_value(client) == after_logout
+
+
 def while_a_slow_read(app: Flask, reader: Any, action: Callable[[], None]) -> list[Any]:
     """Run ``action`` while ``reader``'s ``GET /slow-read`` has read its session and not yet answered;
     what that read answered, once it has."""

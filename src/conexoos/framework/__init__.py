@@ -14,7 +14,13 @@ with collection_paused():  # importing makes objects that all stay: see startup_
     from .database import db
     from .errors import ConexoosError, ConfigError, ProjectError, ReadOnlyDatabaseError
     from .http_errors import error_response, wants_json
-    from .sessions import current_session_id, end_session, regenerate_session, require_session_store
+    from .sessions import (
+        current_session_id,
+        drop_session,
+        end_session,
+        regenerate_session,
+        require_session_store,
+    )
 
 __all__ = [
     "ConexoosError",
@@ -26,6 +32,7 @@ __all__ = [
     "create_app",
     "current_session_id",
     "db",
+    "drop_session",
     "end_session",
     "error_response",
     "load_settings",

@@ -16,6 +16,10 @@ only pushes the expiry forward, in place, where the store can:
 
 Any other store gets the whole session written back, as Flask-Session would (racy, but alive). A modified
 session is stored whole, as before: two requests that both modify one session are last-writer-wins.
+
+The cookie's expiry slides only when the store says the session is still there: a request that read the
+session before a logout deleted it would otherwise set the old id again, over the cookie the logout's own
+answer set (what the visitor's next page needs, such as where to sign out at their identity provider).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import struct
 import sys
 import time
 from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from flask import Flask, Response
@@ -34,6 +39,14 @@ from sqlalchemy import update
 FILE_EXPIRY_HEADER = struct.Struct("I")
 """cachelib's ``FileSystemCache`` file layout: the expiry (Unix seconds, native unsigned int), then the
 pickled value."""
+
+
+class Refresh(Enum):
+    """What :func:`refresh_expiry` found."""
+
+    DONE = "the expiry was pushed forward"
+    GONE = "the session is no longer stored (a logout elsewhere deleted it)"
+    UNSUPPORTED = "the store cannot push an expiry forward alone"
 
 
 def refresh_unmodified(
@@ -47,33 +60,35 @@ def refresh_unmodified(
     if not store.should_set_storage(app, session):
         return
     store_id = store._get_store_id(session.sid)
-    if not refresh_expiry(store, store_id, app.permanent_session_lifetime):
+    outcome = refresh_expiry(store, store_id, app.permanent_session_lifetime)
+    if outcome is Refresh.GONE:
+        return  # the cookie is left alone: the answer that deleted the session has set its own
+    if outcome is Refresh.UNSUPPORTED:
         store._upsert_session(app.permanent_session_lifetime, session, store_id)
     if store.should_set_cookie(app, session):
         _set_cookie(app, store, session, response)
 
 
-def refresh_expiry(store: ServerSideSessionInterface, store_id: str, lifetime: timedelta) -> bool:
+def refresh_expiry(store: ServerSideSessionInterface, store_id: str, lifetime: timedelta) -> Refresh:
     """Push the expiry of the stored session ``store_id`` to ``lifetime`` from now, without touching its
-    data; False for a store that cannot (the caller then writes the session whole). A session that is no
-    longer stored stays gone."""
+    data. A session that is no longer stored stays gone."""
     seconds = int(lifetime.total_seconds())
     if _instance_of(store, "flask_session.redis", "RedisSessionInterface"):
-        store.client.expire(store_id, seconds)
+        found = bool(store.client.expire(store_id, seconds))
     elif _instance_of(store, "flask_session.memcached", "MemcachedSessionInterface"):
         timeout = store._get_memcache_timeout(seconds)
-        store.client.touch(store_id, timeout, noreply=False)
+        found = bool(store.client.touch(store_id, timeout, noreply=False))
     elif _instance_of(store, "flask_session.sqlalchemy", "SqlAlchemySessionInterface"):
-        _update_database_expiry(store, store_id, lifetime)
+        found = _update_database_expiry(store, store_id, lifetime)
     elif _instance_of(store, "flask_session.cachelib", "CacheLibSessionInterface") and _instance_of(
         store.cache,
         "cachelib.file",
         "FileSystemCache",
     ):
-        _rewrite_file_expiry(store.cache, store_id, seconds)
+        found = _rewrite_file_expiry(store.cache, store_id, seconds)
     else:
-        return False
-    return True
+        return Refresh.UNSUPPORTED
+    return Refresh.DONE if found else Refresh.GONE
 
 
 def _instance_of(value: object, module: str, name: str) -> bool:
@@ -84,29 +99,32 @@ def _instance_of(value: object, module: str, name: str) -> bool:
     return loaded is not None and isinstance(value, getattr(loaded, name))
 
 
-def _update_database_expiry(store: Any, store_id: str, lifetime: timedelta) -> None:
-    """``UPDATE`` of the expiry column alone, in Flask-Session's naive UTC."""
+def _update_database_expiry(store: Any, store_id: str, lifetime: timedelta) -> bool:
+    """``UPDATE`` of the expiry column alone, in Flask-Session's naive UTC; whether the row was there."""
     model = store.sql_session_model
     expiry = datetime.now(UTC).replace(tzinfo=None) + lifetime
+    statement = update(model).where(model.session_id == store_id).values(expiry=expiry)
     try:
-        store.client.session.execute(update(model).where(model.session_id == store_id).values(expiry=expiry))
+        updated = store.client.session.execute(statement).rowcount
         store.client.session.commit()
     except Exception:
         store.client.session.rollback()
         raise
+    return bool(updated)
 
 
-def _rewrite_file_expiry(cache: Any, store_id: str, seconds: int) -> None:
+def _rewrite_file_expiry(cache: Any, store_id: str, seconds: int) -> bool:
     """Overwrite the expiry header of the session's file in place (never created: a deleted session stays
-    deleted)."""
+    deleted); whether the file was there."""
     try:
         descriptor = os.open(cache._get_filename(store_id), os.O_WRONLY)
     except FileNotFoundError:
-        return  # deleted meanwhile (a logout in another tab): nothing to keep alive
+        return False  # deleted meanwhile (a logout in another tab): nothing to keep alive
     try:
         os.pwrite(descriptor, FILE_EXPIRY_HEADER.pack(int(time.time()) + seconds), 0)
     finally:
         os.close(descriptor)
+    return True
 
 
 def _set_cookie(

@@ -5,7 +5,11 @@ A session starts in the signed cookie (a form's CSRF secret is all an anonymous 
 the server store when the project calls :func:`regenerate_session` (at login); :func:`end_session` (at
 logout) deletes it from the store. Both kinds use the one session cookie: a server session's id is
 ``token_urlsafe`` (no dot), a signed cookie always holds dots, so the value says which it is; anything
-else is an empty anonymous session (and the cookie is deleted).
+else is an empty anonymous session (and the cookie is deleted). The id of a server session that is gone
+(a logout in another request, an expiry) is an empty anonymous session too, but its cookie is left as it
+is: the request may have started before the logout or login whose answer set the cookie the browser now
+holds, and deleting it would throw that away; it is replaced the next time the visitor's session stores
+something.
 
 When the store does not answer (Redis or memcached down or frozen: their session clients give up within
 ``SESSION_STORE_TIMEOUT``), a request that needs its server session gets a 503 page (JSON under /api/)
@@ -247,7 +251,7 @@ class _SignedCookie(SecureCookieSessionInterface):
             return HybridSession(stored=False)
         try:
             return HybridSession(serializer.loads(value, max_age=self.max_age), stored=False)
-        except BadSignature:  # expired, forged, or the id of a server session that is gone
+        except BadSignature:  # expired or forged
             stale = HybridSession(stored=False)
             stale.modified = True  # so that the useless cookie is deleted
             return stale
@@ -284,6 +288,7 @@ class AnonymousCookieSessions(SessionInterface):
                 return self._unread(error)
             if stored.sid == value:  # Flask-Session makes up a new id when the stored one is gone
                 return stored
+            return HybridSession(stored=False)  # unmodified: the cookie is not deleted (see the module)
         return self.cookie.open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
@@ -325,15 +330,16 @@ class AnonymousCookieSessions(SessionInterface):
         session.permanent = self.store.permanent
         session.modified = True
 
-    def to_cookie(self, session: HybridSession) -> None:
-        """Empty ``session`` and delete it from the store; what is put in it later goes to the cookie."""
+    def to_cookie(self, session: HybridSession, delete_cookie: bool = True) -> None:
+        """Empty ``session`` and delete it from the store; what is put in it later goes to the cookie. The
+        cookie itself is deleted too, unless ``delete_cookie`` is False (see :func:`drop_session`)."""
         if session.stored:
             with self.reaching_store():
                 self.store._delete_session(self.store._get_store_id(session.sid))
         session.clear()
         session.stored = False
         session.sid = None
-        session.modified = True  # the cookie is deleted, unless something is stored in the session after
+        session.modified = delete_cookie  # unless something is stored in the session after
 
     def check_store(self) -> None:
         """Raise :class:`SessionStoreUnavailable` unless the store answers a ping (Redis, memcached; the
@@ -396,6 +402,14 @@ def end_session() -> None:
     """Delete the current session from the server store; the rest of the request goes on with an empty
     anonymous one. Call it at logout."""
     _interface().to_cookie(_current())
+
+
+def drop_session() -> None:
+    """Delete the current session from the server store, as :func:`end_session` does, but leave the cookie
+    as the browser has it; call it for a session found ended elsewhere (its login's record is gone). The
+    request may have started before a logout or a login whose answer set a newer cookie, which deleting
+    the cookie would throw away; a later request with the old one is an anonymous visitor's."""
+    _interface().to_cookie(_current(), delete_cookie=False)
 
 
 def current_session_id() -> str | None:
