@@ -52,6 +52,10 @@ def _check_ending(app: Flask, backend: str, alice: FlaskClient, phone: FlaskClie
     assert sids[-1] != old_sid and not stored_in_backend(app, backend, old_sid)
     assert not is_logged_in(phone)  # at once
     assert not stored_in_backend(app, backend, phone_sid)  # its data went when it came back
+    # Its cookie stays as it was: that request could have started before a logout or a new login of the
+    # same browser answered, whose cookie deleting it would throw away. It now names nothing.
+    assert cookie_value(phone) == phone_sid
+    assert not is_logged_in(phone)
     assert is_logged_in(alice)
     laptop = browser(app, NEW_PASSWORD)
     sids.append(cookie_value(laptop))

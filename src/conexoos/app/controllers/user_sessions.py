@@ -21,7 +21,7 @@ from conexoos.app.models.persistent.base import transaction, utcnow
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.text import tracking_text
 from conexoos.app.utils.useragent import classify
-from conexoos.framework import current_session_id, db, end_session, regenerate_session
+from conexoos.framework import current_session_id, db, drop_session, regenerate_session
 
 TOUCH_EVERY = timedelta(minutes=1)
 """``last_seen_at`` is written at most this often per session (not on every request)."""
@@ -65,7 +65,9 @@ def load_session_user(user_id: int) -> User | None:
     sid = current_session_id()
     found = UserSession.with_user(sid_hash(sid), user_id) if sid else None
     if found is None:
-        end_session()  # ended elsewhere, or logged in before the registry: its stored data goes now
+        # Ended elsewhere (a logout, perhaps of this very browser a moment ago), or logged in before the
+        # registry: its stored data goes now, and the cookie is left to the answer that ended it.
+        drop_session()
         return None
     row, user = found
     setattr(g, _CURRENT_ROW, row.id)
