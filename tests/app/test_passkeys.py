@@ -8,6 +8,7 @@ taken from PUBLIC_URL (http://localhost in the tests), never from the Host heade
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import quote, quote_from_bytes
 
@@ -16,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from conexoos.app.controllers import passkeys
+from conexoos.app.controllers import ceremonies, passkeys
 from conexoos.app.models.persistent import Passkey, RecoveryCode, User
 from conexoos.framework import db
 from tests.support.soft_authenticator import SoftAuthenticator, b64
@@ -174,6 +175,57 @@ def test_an_answer_replayed_with_its_cookie_is_refused(app: Flask, alice: Accoun
     replayed = post_json(thief, "/login/passkey", token, answer)
     assert replayed.status_code == 401 and "already used" in replayed.get_json()["error"]["message"]
     assert thief.get("/dashboard").status_code == 302
+
+
+def test_the_login_pages_challenge_writes_no_cookie(app: Flask, alice: Account) -> None:
+    """The login page asks for a challenge as it loads (autofill): its answer sets no cookie, so it cannot
+    put back an older session over the one a sign-in button's answer (or a password login) set meanwhile."""
+    device = register(alice)
+    browser = app.test_client()
+    token = login_token(browser)
+    options = post_json(browser, "/login/passkey/options", token, {})
+    assert options.status_code == 200
+    assert "Set-Cookie" not in options.headers
+    other_browser = app.test_client()  # the challenge is not tied to the browser that asked for it
+    answer = post_json(
+        other_browser, "/login/passkey", login_token(other_browser), device.get(options.get_json())
+    )
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "challenge",
+    [
+        b"\x00" * 40,  # the right length, not made by this site
+        b"a challenge of another length",
+        b"",
+    ],
+)
+def test_a_challenge_the_site_did_not_make_is_refused(app: Flask, alice: Account, challenge: bytes) -> None:
+    device = register(alice)
+    browser = app.test_client()
+    token = login_token(browser)
+    answer = device.get({"challenge": b64(challenge), "rpId": "localhost"})
+    refused = post_json(browser, "/login/passkey", token, answer)
+    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "expired"
+    assert browser.get("/dashboard").status_code == 302
+
+
+def test_a_challenge_of_another_purpose_or_past_its_five_minutes_is_refused(
+    app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    device = register(alice)
+    browser = app.test_client()
+    token = login_token(browser)
+    with app.test_request_context():
+        other_purpose = ceremonies.signed_challenge("passkey_second_factor")
+    answer = device.get({"challenge": b64(other_purpose), "rpId": "localhost"})
+    assert post_json(browser, "/login/passkey", token, answer).get_json()["error"]["code"] == "expired"
+    options = post_json(browser, "/login/passkey/options", token, {}).get_json()
+    later = time.time_ns() + (ceremonies.LIFETIME + 1) * 1_000_000_000
+    monkeypatch.setattr(time, "time_ns", lambda: later)
+    late = post_json(browser, "/login/passkey", token, device.get(options))
+    assert late.status_code == 400 and late.get_json()["error"]["code"] == "expired"
 
 
 def test_a_signature_counter_that_does_not_grow_is_refused(app: Flask, alice: Account) -> None:

@@ -1,7 +1,8 @@
 """Logging in with a passkey: alone (the login page's button and autofill), or as the second factor.
 
 The browser side is ``static/js/passkeys.js``; each ``.../options`` route gives the ceremony's options and
-keeps its challenge (``controllers/ceremonies``), the route beside it checks the answer.
+the route beside it checks the answer. The second factor's challenge is kept in the server session; a
+passkey alone gets a signed challenge and nothing is written (``controllers/ceremonies`` says why).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def options() -> Response:
     ``LOGINS.local`` is off (the site's own credentials are not used then)."""
     _require_local_login()
     enforce("30/minute", "passkey-options-ip", request.remote_addr or "")
-    return ceremony_options(LOGIN, passkeys.authentication_options(None))
+    ceremony = passkeys.authentication_options(None, ceremonies.signed_challenge(LOGIN))
+    return Response(ceremony.options_json, mimetype="application/json")  # nothing kept: see ceremonies
 
 
 @passkey_login.route("/login/passkey", methods=["POST"])
@@ -41,7 +43,7 @@ def login() -> Response:
     _require_local_login()
     enforce("10/minute", "passkey-login-ip", request.remote_addr or "")
     credential = json_body()
-    ceremony = ceremonies.take(LOGIN)
+    ceremony = ceremonies.signed_answer(LOGIN, passkeys.answered_challenge(credential))
     if ceremony is None:
         return expired()
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -159,9 +160,9 @@ def register(user: User, credential: Any, ceremony: PendingCeremony) -> Passkey:
     return passkey
 
 
-def authentication_options(user: User | None) -> Ceremony:
+def authentication_options(user: User | None, challenge: bytes | None = None) -> Ceremony:
     """Options to sign in: with ``user``'s passkeys as a second factor, or (None) any discoverable passkey
-    of this site, user verification required."""
+    of this site, user verification required; ``challenge`` is made up unless given."""
     from webauthn import generate_authentication_options, options_to_json
     from webauthn.helpers.structs import UserVerificationRequirement
 
@@ -169,9 +170,27 @@ def authentication_options(user: User | None) -> Ceremony:
     allowed = [_descriptor(passkey) for passkey in Passkey.of_user(user.id)] if user else []
     verification = UserVerificationRequirement.PREFERRED if user else UserVerificationRequirement.REQUIRED
     options = generate_authentication_options(
-        rp_id=rp.id, timeout=TIMEOUT_MS, allow_credentials=allowed, user_verification=verification
+        rp_id=rp.id,
+        challenge=challenge,
+        timeout=TIMEOUT_MS,
+        allow_credentials=allowed,
+        user_verification=verification,
     )
     return Ceremony(options_to_json(options), options.challenge)
+
+
+def answered_challenge(credential: Any) -> bytes:
+    """The challenge a browser's sign-in answer says it answered (its client data; checked again against
+    the signature by :func:`authenticate`); empty when the answer does not hold one."""
+    from webauthn.helpers import base64url_to_bytes, parse_authentication_credential_json
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    try:
+        parsed = parse_authentication_credential_json(credential)
+        client_data = json.loads(parsed.response.client_data_json)
+        return base64url_to_bytes(client_data["challenge"])
+    except (WebAuthnException, ValueError, TypeError, KeyError):
+        return b""
 
 
 def authenticate(credential: Any, ceremony: PendingCeremony, user: User | None) -> User:
