@@ -29,6 +29,26 @@ def test_anonymous_pages_set_no_cookie(app: Flask, alice: Account) -> None:
         assert response.headers.getlist("Set-Cookie") == [], path
 
 
+def test_requests_after_a_form_page_leave_its_cookie_alone(app: Flask, alice: Account) -> None:
+    """Requests that only read an anonymous session (the login page's passkey challenge, pages that ask who
+    is signed in) set no cookie: if their answers arrive after a login's, they would put the older
+    anonymous cookie back and log the visitor out."""
+    browser = app.test_client()
+    token = form_token(browser.get("/login"))
+    headers = {"X-CSRFToken": token, "Accept": "application/json"}
+    answers = [
+        browser.post("/login/passkey/options", json={}, headers=headers),
+        browser.get("/"),
+        browser.get(f"/{alice.username}"),
+        browser.get("/dashboard"),
+        browser.get("/api/links", headers={"Accept": "application/json"}),
+        browser.get("/login"),
+    ]
+    for answer in answers:
+        assert answer.status_code < 500, answer.request.path
+        assert answer.headers.getlist("Set-Cookie") == [], answer.request.path
+
+
 def test_a_form_page_gives_a_short_lived_signed_cookie_only(app: Flask) -> None:
     response = app.test_client().get("/signup")
     cookies = response.headers.getlist("Set-Cookie")

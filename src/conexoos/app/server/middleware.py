@@ -54,6 +54,11 @@ class Load:
     def __init__(self, server: Flask) -> None:
         load_product_settings(server)
         server.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
+        # Flask-Login's "basic" protection only marks a session not fresh (nothing here reads freshness: an
+        # account's own checks use the login's age), and it does so in every anonymous visitor's cookie at
+        # the first request that reads current_user; that write, landing after a login's answer, would log
+        # the visitor out again.
+        server.config.setdefault("SESSION_PROTECTION", None)
         server.config.setdefault("JSON_PATH_PREFIXES", ("/api/", "/subscriptions/", "/stripe/"))
         server.before_request(_refuse_control_characters_in_path)
         server.before_request(_login_before_csrf)  # registered before CSRF, so it runs before the check
