@@ -132,6 +132,21 @@ def test_a_hidden_embed_stays_hidden_at_another_address_of_the_same_video(
     assert bob.api("POST", "/api/blocks", same).get_json().get("hidden_by_staff", False) is False
 
 
+def test_showing_a_hidden_embed_is_refused_as_for_links_and_products(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    block = mallory.api("POST", "/api/blocks", {"kind": "embed", "url": VIDEO, "title": "Watch"}).get_json()
+    hide_item(app, moddy, mallory, block["id"])
+    shown = mallory.api("PATCH", f"/api/blocks/{block['id']}", {"enabled": True, "title": "Now"})
+    assert shown.status_code == 409
+    assert "A moderator hid this embed" in shown.get_json()["error"]["message"]
+    assert "now" not in page(app, "mallory")
+    retitled = mallory.api("PATCH", f"/api/blocks/{block['id']}", {"title": "Renamed"})
+    assert retitled.status_code == 200 and retitled.get_json()["hidden_by_staff"] is True
+    assert mallory.api("PATCH", f"/api/blocks/{block['id']}", {"enabled": False}).status_code == 200
+
+
 def test_the_account_keeps_its_hidden_addresses_until_it_is_deleted(
     app: Flask, signed_up: SignUp, moddy: Account
 ) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from werkzeug.exceptions import Conflict
+
 from conexoos.app.dto.fields import Field, Schema, boolean
 from conexoos.app.models.persistent import PageBlock, Product, User, UserLink
 from conexoos.app.models.public_page import ShownLink, ShownProduct
@@ -14,7 +16,7 @@ from .. import blocklist, hidden_addresses, plans
 from ..owner_lock import locked_owner
 from ..suspension import refuse_if_suspended
 from . import page
-from .kind import BlockFields, BlockKind
+from .kind import HIDDEN_BY_STAFF, BlockFields, BlockKind
 
 ENABLED = boolean("enabled", description="Hidden from the page when false (default true)")
 
@@ -67,10 +69,20 @@ class SimpleKind(BlockKind):
         passed = {url for _, url in checked}
         with locked_owner(user) as owner:
             stored = page.owned_block(owner, block.id)
+            if fields.get("enabled") and stored.fields.get(HIDDEN_BY_STAFF):
+                raise Conflict(self.hidden_refusal())
             if "enabled" in fields:
                 stored.enabled = fields.pop("enabled")
             merged = self._kept_hidden_on_account(owner.id, {**stored.fields, **fields})
             stored.fields = self.flagged(merged, lambda url, flagged: flagged and url not in passed)
+
+    def hidden_refusal(self) -> str:
+        """The 409's sentence for an owner who asks to show a block a moderator hid whole (as links and
+        products answer)."""
+        return (
+            f"A moderator hid this {self.singular}, or its address, after a report, so it cannot be shown "
+            "again. You can edit or delete it; write to the site's team if you think this is a mistake."
+        )
 
     def _kept_hidden_on_account(self, owner_id: int, fields: dict[str, Any]) -> dict[str, Any]:
         if not self.keeps_addresses:  # a header, a text, a divider: no address to look up
