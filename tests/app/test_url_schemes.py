@@ -20,6 +20,10 @@ ACCEPTED = [
     ("http://example.com:8080/", "http://example.com:8080/"),
     ("mailto:someone@example.com", "mailto:someone@example.com"),
     ("MAILTO:someone@example.com?subject=hi there", "mailto:someone@example.com?subject=hi%20there"),
+    ("mailto:someone@example.com#top", "mailto:someone@example.com"),  # a fragment, not the domain's
+    ("mailto:someone@example.com#top?subject=x", "mailto:someone@example.com"),
+    ("mailto:some#one@example.com", "mailto:some%23one@example.com"),  # '#' may be in a local part
+    ("mailto:someone@example.com?body=issue #4", "mailto:someone@example.com?body=issue%20%234"),
     ("tel:+1 (555) 010-0100", "tel:+15550100100"),
     ("tel:+34600000000", "tel:+34600000000"),
     ("bücher.de", "https://xn--bcher-kva.de/"),

@@ -162,10 +162,16 @@ def _ascii_label(label: str) -> str:
 
 
 def _mailto(address: str) -> str:
-    target = address.split("?", 1)[0]
+    """The mailbox and its fields, escaped. A ``#`` in the local part (``a#b@…``) belongs to it, and one
+    in a field's text to that text; one after the domain starts a fragment, which mail ignores (as
+    browsers do), so it is dropped rather than made part of the domain."""
+    target, question, fields = address.partition("?")
+    at = target.rfind("@")
+    if "#" in target[at + 1 :]:
+        target, question, fields = target[: target.index("#", at + 1)], "", ""
     if not _EMAIL.match(target):
         raise UnsafeURL("a mailto: link needs an email address")
-    return "mailto:" + quote(address, safe="@=&?+.-_~%")
+    return "mailto:" + quote(target + question + fields, safe="@=&?+.-_~%")
 
 
 def _tel(number: str) -> str:
