@@ -43,7 +43,10 @@ def login() -> Response:
     _require_local_login()
     enforce("10/minute", "passkey-login-ip", request.remote_addr or "")
     credential = json_body()
-    ceremony = ceremonies.signed_answer(LOGIN, passkeys.answered_challenge(credential))
+    try:
+        ceremony = ceremonies.signed_answer(LOGIN, passkeys.answered_challenge(credential))
+    except PasskeyError as error:
+        return error_response(400, str(error), code="malformed")
     if ceremony is None:
         return expired()
     try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,17 @@ NAME_MAX = 60
 TIMEOUT_MS = 120_000
 HANDLE_BYTES = 32
 REFUSED = "This passkey could not be checked. Try again, or use another way to log in."
+MALFORMED = (
+    "This is not a passkey answer: send what the browser's navigator.credentials.get() gave, as JSON, "
+    "unchanged."
+)
+NOT_REGISTERED = "This passkey is not registered for this account. Try another one."
+UNKNOWN = "This passkey is not registered on this site. Try another one, or log in with your password."
+NEW_REFUSED = (
+    "The new passkey could not be checked: the browser's answer is not valid for this site's request. "
+    "Try again."
+)
+log = logging.getLogger(__name__)
 
 
 class PasskeyError(ValueError):
@@ -140,8 +152,9 @@ def register(user: User, credential: Any, ceremony: PendingCeremony) -> Passkey:
             expected_rp_id=rp.id,
             expected_origin=rp.origin,
         )
-    except (WebAuthnException, ValueError, TypeError) as error:
-        raise PasskeyError(f"The new passkey could not be checked: {error}") from error
+    except (WebAuthnException, ValueError, TypeError, RecursionError) as error:
+        log.info("a new passkey was refused: %s", error)  # the library's reason, for whoever debugs it
+        raise PasskeyError(NEW_REFUSED) from error
     transports = ",".join(str(t.value) for t in parsed.response.transports or [])
     passkey = Passkey(
         user_id=user.id,
@@ -181,16 +194,20 @@ def authentication_options(user: User | None, challenge: bytes | None = None) ->
 
 def answered_challenge(credential: Any) -> bytes:
     """The challenge a browser's sign-in answer says it answered (its client data; checked again against
-    the signature by :func:`authenticate`); empty when the answer does not hold one."""
+    the signature by :func:`authenticate`). Raises :class:`PasskeyError` (:data:`MALFORMED`) when the
+    answer is no passkey answer, or holds no challenge."""
     from webauthn.helpers import base64url_to_bytes, parse_authentication_credential_json
     from webauthn.helpers.exceptions import WebAuthnException
 
     try:
         parsed = parse_authentication_credential_json(credential)
-        client_data = json.loads(parsed.response.client_data_json)
-        return base64url_to_bytes(client_data["challenge"])
-    except (WebAuthnException, ValueError, TypeError, KeyError):
-        return b""
+        client_data = json.loads(parsed.response.client_data_json)  # RecursionError: nested too deep
+        challenge = client_data.get("challenge") if isinstance(client_data, dict) else None
+        if not isinstance(challenge, str):
+            raise PasskeyError(MALFORMED)
+        return base64url_to_bytes(challenge)
+    except (WebAuthnException, ValueError, TypeError, RecursionError) as error:
+        raise PasskeyError(MALFORMED) from error
 
 
 def authenticate(credential: Any, ceremony: PendingCeremony, user: User | None) -> User:
@@ -206,11 +223,11 @@ def authenticate(credential: Any, ceremony: PendingCeremony, user: User | None) 
 
     try:
         parsed = parse_authentication_credential_json(credential)
-    except (WebAuthnException, ValueError, TypeError) as error:
+    except (WebAuthnException, ValueError, TypeError, RecursionError) as error:
         raise PasskeyError(REFUSED) from error
     passkey = Passkey.get_by_digest(_digest(parsed.raw_id))
     if passkey is None or (user is not None and passkey.user_id != user.id):
-        raise PasskeyError("This passkey is not registered for this account. Try another one.")
+        raise PasskeyError(UNKNOWN if user is None else NOT_REGISTERED)
     handle = parsed.response.user_handle
     if handle is not None and not secrets.compare_digest(handle, passkey.user_handle):
         raise PasskeyError(REFUSED)
@@ -225,7 +242,7 @@ def authenticate(credential: Any, ceremony: PendingCeremony, user: User | None) 
             credential_current_sign_count=passkey.sign_count,
             require_user_verification=user is None,
         )
-    except (WebAuthnException, ValueError, TypeError) as error:
+    except (WebAuthnException, ValueError, TypeError, RecursionError) as error:
         raise PasskeyError(REFUSED) from error
     if not passkey.record_use(verified.new_sign_count, ceremony.issued_at):
         raise PasskeyError("This passkey answer was already used. Try again.")
