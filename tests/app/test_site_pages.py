@@ -440,6 +440,10 @@ def test_the_preview_endpoint_renders_sanitised_html_with_the_csrf_token(app: Fl
     }
     assert mod.api("POST", "/admin/pages/preview", {"body": 3}).status_code == 400
     assert mod.api("POST", "/admin/pages/preview", {"body": "x" * 100_001}).status_code == 400
+    for unreadable in ("\ud800x", "a\x00b"):  # a lone surrogate, a NUL: refused as saving refuses them
+        answer = mod.api("POST", "/admin/pages/preview", {"body": unreadable})
+        assert answer.status_code == 400, unreadable
+        assert "Remove the" in answer.get_json()["error"]["message"]
     refused = mod.client.post("/admin/pages/preview", json={"body": "x"})  # no token
     assert refused.status_code == 400
 
@@ -505,6 +509,10 @@ def test_a_long_text_in_any_script_is_stored_whole(app: Flask, client: FlaskClie
 def test_hostile_form_input_never_makes_a_500(mod: Account, form: dict[str, str]) -> None:
     response = post_page(mod, **form)
     assert response.status_code in (302, 422), response.status_code
-    assert mod.api("POST", "/admin/pages/preview", {"body": form["body"]}).status_code == 200
-    if response.status_code == 302:
+    preview = mod.api("POST", "/admin/pages/preview", {"body": form["body"]})
+    assert preview.status_code in (200, 400), preview.status_code
+    if preview.status_code == 400:
+        assert preview.get_json()["error"]["message"]
+    if response.status_code == 302:  # the preview refuses only what saving refuses
+        assert preview.status_code == 200
         assert mod.client.get(response.headers["Location"]).status_code == 200

@@ -81,8 +81,9 @@ def preview() -> Response:
     body = payload.get("body") if isinstance(payload, dict) else request.form.get("body")
     if not isinstance(body, str):
         raise BadRequest("Send the page's text as the string field body.")
-    if len(body) > site_pages.BODY_MAX:
-        raise BadRequest(f"The text holds at most {site_pages.BODY_MAX:,} characters.")
+    unreadable = site_pages.unreadable_body(body)
+    if unreadable:
+        raise BadRequest(unreadable)
     return jsonify(html=str(render(body)), nodes=render_tree(body))
 
 

@@ -35,7 +35,7 @@ from conexoos.app.models.persistent.site_page import (
     SitePageRevision,
 )
 from conexoos.app.utils.markdown import MEDIA_PREFIX, is_allowed_image, is_site_media, outside_images
-from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_visible
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_valid_unicode, is_visible
 from conexoos.framework import db
 from conexoos.framework.urls import public_url
 
@@ -213,17 +213,28 @@ def _library_image_problem(address: str) -> str | None:
     )
 
 
-def _body_problem(body: str) -> str | None:
+def unreadable_body(body: str) -> str | None:
+    """Why ``body`` cannot be rendered or stored at all (too long, a control character, a lone surrogate),
+    or None: the page editor's preview refuses what saving would."""
     if len(body) > BODY_MAX:
         return f"The text holds at most {BODY_MAX:,} characters; this has {len(body):,}. Split the page."
+    if has_control_characters(body, multiline=True):
+        return "Remove the control characters (such as NUL) from the text."
+    if not is_valid_unicode(body):
+        return "Remove the invalid character (a lone surrogate, which no text can hold) from the text."
+    return None
+
+
+def _body_problem(body: str) -> str | None:
+    unreadable = unreadable_body(body)
+    if unreadable:
+        return unreadable
     outside = outside_images(body)
     if outside:
         return (
             f"Images come from the media library (/admin/media), not from other sites: {outside[0][:100]} "
             "would not be shown. Upload it and paste its Markdown instead."
         )
-    if has_control_characters(body, multiline=True):
-        return "Remove the control characters (such as NUL) from the text."
     return None
 
 
