@@ -20,6 +20,7 @@ from tests.app.staff_support import make_staff
 from tests.conftest import AppFactory
 
 from .conftest import BROWSER_UA, Account, SignUp, form_token, log_in, product_app, sign_up
+from .test_takeover_defences import mail_to
 from .two_factor_support import enrol_totp
 
 
@@ -114,6 +115,9 @@ def test_role_plan_second_factor_and_verification_actions_are_logged(
         {"two_factor": False},
     )
     assert "Two-factor</dt><dd>off" in boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
+    told = [text for subject, text, _ in mail_to(app, alice.email) if "sign-in protection" in subject]
+    assert len(told) == 2  # the owner is told, as when they turn it on or off themselves
+    assert "staff turned two-factor authentication off" in told[-1]
 
     assert post(boss, f"/admin/users/{alice.id}/role", role="moderator") == 302
     assert "alice is now a moderator." in boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)

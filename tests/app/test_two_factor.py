@@ -25,6 +25,7 @@ from conexoos.app.server.commands import user_commands
 from conexoos.framework import db
 
 from .conftest import PASSWORD, Account, form_token
+from .test_takeover_defences import mail_to
 from .two_factor_support import (
     code_at,
     enrol_totp,
@@ -232,3 +233,5 @@ def test_operators_turn_two_factor_off(app: Flask, alice: Account) -> None:
         assert user is not None and not has_second_factor(user)
         missing = runner.invoke(user_commands(), ["disable-2fa", "nobody"])
     assert missing.exit_code != 0 and "no account" in missing.output.lower()
+    told = [text for subject, text, _ in mail_to(app, alice.email) if "sign-in protection" in subject]
+    assert "staff turned two-factor authentication off" in told[-1]  # the owner is told

@@ -20,6 +20,7 @@ from conexoos.framework import db
 from . import account_deletion, audit, email_addresses, plans
 from .administrators import active_admins
 from .second_factor import disable_second_factors, has_second_factor
+from .security_notices import queue_second_factor_reset
 from .user_sessions import end_sessions
 
 MAX_REASON = 300
@@ -176,6 +177,7 @@ def reset_second_factors(actor: User, target: User) -> None:
         raise ActionRefused(f"{target.username} has no two-factor authentication: nothing to reset.")
     before = {"two_factor": True}
     disable_second_factors(target)
+    queue_second_factor_reset(target)  # seen by the owner, whoever on the staff did it
     audit.record(
         "user.reset_2fa",
         target,

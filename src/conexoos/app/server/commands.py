@@ -17,10 +17,11 @@ from conexoos.app.controllers import (
 )
 from conexoos.app.controllers.accounts import PasswordRejected, SignupError, create_account, set_password
 from conexoos.app.controllers.second_factor import disable_second_factors, has_second_factor
+from conexoos.app.controllers.security_notices import queue_second_factor_reset
 from conexoos.app.controllers.user_sessions import end_sessions
 from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
 from conexoos.app.models.persistent import ADMIN, MODERATOR, ROLES, USER, User
-from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.models.persistent.base import transaction, utcnow
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
 from conexoos.framework import db
 from conexoos.framework.cli_numbers import PAGE, PAGE_ROWS, ROWS
@@ -110,6 +111,9 @@ def disable_two_factor_command() -> click.Command:
             raise click.ClickException(f"no account has the username or email {username!r}")
         had = has_second_factor(user)
         disable_second_factors(user)
+        if had:
+            with transaction():
+                queue_second_factor_reset(user)
         state = "turned off" if had else "was not on; recovery codes cleared"
         click.echo(f"two-factor authentication of {user.username} (id {user.id}) {state}")
 
