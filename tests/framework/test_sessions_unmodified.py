@@ -1,6 +1,8 @@
 """A request that did not modify its server session does not write it back (a request that read it before
 another one stored a flash would otherwise write its older copy back last); the session's expiry in the
-store and the cookie's still slide with every request, on every backend."""
+store and the cookie's still slide with every request, on every backend. And a request still carrying an
+id that a login's second step, a password change or a logout replaced moments ago writes nothing: no old
+session stored back, no cookie over the new one."""
 
 from __future__ import annotations
 
@@ -26,12 +28,12 @@ from tests.conftest import AppFactory
 from tests.support.services import fresh_database, require_memcached
 
 from .helpers import write_project
-from .test_sessions import BACKENDS, cookie_value, forget, prefix, session_overrides
+from .test_sessions import BACKENDS, cookie_value, forget, prefix, session_overrides, stored_in_backend
 
 VIEWS = """
     from flask import current_app, flash, get_flashed_messages, jsonify, session
 
-    from conexoos.framework import regenerate_session
+    from conexoos.framework import end_session, regenerate_session
 
 
     def login():
@@ -59,6 +61,23 @@ VIEWS = """
         return jsonify(user=session.get("user"))
 
 
+    def slow_write():
+        user = session.get("user")
+        current_app.config["WHILE_READING"]()
+        session["note"] = "written late"  # a CSRF secret, a passkey challenge, a flash
+        return jsonify(user=user)
+
+
+    def rotate():
+        regenerate_session()  # a login's second step, a password change
+        return jsonify(rotated=True)
+
+
+    def logout():
+        end_session()
+        return jsonify(user=None)
+
+
     class Route:
         def __init__(self, app):
             app.add_url_rule("/login", "login", login, methods=["POST"])
@@ -66,6 +85,9 @@ VIEWS = """
             app.add_url_rule("/messages", "messages", messages)
             app.add_url_rule("/slow-read", "slow_read", slow_read)
             app.add_url_rule("/recall", "recall", recall)
+            app.add_url_rule("/slow-write", "slow_write", slow_write)
+            app.add_url_rule("/rotate", "rotate", rotate, methods=["POST"])
+            app.add_url_rule("/logout", "logout", logout, methods=["POST"])
 """
 LIFETIME = timedelta(days=14)
 SHORT = 100
@@ -178,9 +200,55 @@ def test_a_read_that_ends_after_a_logout_leaves_the_cookie_the_logout_set(
     assert cookie_value(client) == after_logout
 
 
-def while_a_slow_read(app: Flask, reader: Any, action: Callable[[], None]) -> list[Any]:
-    """Run ``action`` while ``reader``'s ``GET /slow-read`` has read its session and not yet answered;
-    what that read answered, once it has."""
+@pytest.mark.parametrize("backend", STORES)
+def test_a_request_with_an_id_replaced_moments_ago_writes_nothing(
+    logged_in: Callable[[str], tuple[Flask, Any, str]], backend: str
+) -> None:
+    """A form page requested before the second step's answer arrived: it is an anonymous visitor's, and
+    sets no cookie over the new session's."""
+    app, client, sid = logged_in(backend)
+    assert client.post("/rotate").status_code == 200
+    assert cookie_value(client) != sid
+    app.config["WHILE_READING"] = lambda: None
+    late = app.test_client()
+    late.set_cookie("session", sid)
+    answer = late.get("/slow-write")
+    assert answer.get_json() == {"user": None}
+    assert "Set-Cookie" not in answer.headers
+    assert not stored_in_backend(app, backend.partition(":")[0], sid)
+    assert client.get("/recall").get_json() == {"user": "ana"}
+
+
+@pytest.mark.parametrize("backend", STORES)
+@pytest.mark.parametrize("replace", ["/rotate", "/logout"])
+def test_a_write_that_ends_after_its_id_was_replaced_is_not_stored_back(
+    logged_in: Callable[[str], tuple[Flask, Any, str]], backend: str, replace: str
+) -> None:
+    """A JSON call that read the session, then stored something after the second step (or a logout)
+    answered: the old id is not stored again, and its cookie is not set over the newer one."""
+    app, client, sid = logged_in(backend)
+    writer = app.test_client()  # the same browser's other connection
+    writer.set_cookie("session", sid)
+    newer: list[str | None] = []
+
+    def replace_it() -> None:
+        assert client.post(replace).status_code == 200
+        cookie = client.get_cookie("session")
+        newer.append(cookie.value if cookie else None)
+        writer.set_cookie("session", newer[0] or "")
+
+    assert while_a_slow_read(app, writer, replace_it, "/slow-write") == [{"user": "ana"}]
+    assert not stored_in_backend(app, backend.partition(":")[0], sid)
+    assert (writer.get_cookie("session").value or None) == newer[0]  # type: ignore[union-attr]
+    expected = {"user": "ana"} if replace == "/rotate" else {"user": None}
+    assert client.get("/recall").get_json() == expected
+
+
+def while_a_slow_read(
+    app: Flask, reader: Any, action: Callable[[], None], path: str = "/slow-read"
+) -> list[Any]:
+    """Run ``action`` while ``reader``'s ``GET path`` has read its session and not yet answered; what
+    that read answered, once it has."""
     reading, done = threading.Event(), threading.Event()
 
     def while_reading() -> None:
@@ -189,7 +257,7 @@ def while_a_slow_read(app: Flask, reader: Any, action: Callable[[], None]) -> li
 
     app.config["WHILE_READING"] = while_reading
     answers: list[Any] = []
-    thread = threading.Thread(target=lambda: answers.append(reader.get("/slow-read").get_json()))
+    thread = threading.Thread(target=lambda: answers.append(reader.get(path).get_json()))
     thread.start()
     try:
         assert reading.wait(10), "the reader did not start"

@@ -11,6 +11,14 @@ is: the request may have started before the logout or login whose answer set the
 holds, and deleting it would throw that away; it is replaced the next time the visitor's session stores
 something.
 
+When a server session gets a new id (a login's second step, a password change) or is ended at logout, its
+old id is remembered as *superseded* for :data:`SUPERSEDED_FOR` (a marker in the store, under a key no
+cookie can name). Within that time a request still carrying the old id is an anonymous visitor whose
+session is never written (no cookie: the browser holds the newer one already, or will), and a request
+that read the session before it was replaced does not store it back under its old id. Without this, a
+form page loaded meanwhile (a new CSRF secret) or a JSON call that stored something would set the old or
+an anonymous cookie over the new session's, and log the person out again.
+
 When the store does not answer (Redis or memcached down or frozen: their session clients give up within
 ``SESSION_STORE_TIMEOUT``), a request that needs its server session gets a 503 page (JSON under /api/)
 that says so, through :class:`SessionStoreUnavailable`, instead of a 500 after the client's retries. Views
@@ -73,6 +81,10 @@ STORE_UNREACHABLE: tuple[type[Exception], ...] = (
 )
 """What a session store raises when it cannot be reached or refuses to store: every error of its client is
 treated the same way (a 503 where a session is needed), never a 500."""
+SUPERSEDED_FOR = timedelta(minutes=2)
+"""How long a replaced or ended server session id is remembered (longer than any request takes)."""
+SUPERSEDED_PREFIX = "superseded:"
+"""The store key of that marker: ``:`` is not in a session id (``_SERVER_ID``), so no cookie names it."""
 RETRY_AFTER_SECONDS = 30
 OUTAGE_LOG_EVERY_SECONDS = 60.0
 ALWAYS_SESSION_OPTIONAL = frozenset({"static", "conexoos_healthz", "conexoos_readyz"})
@@ -231,6 +243,8 @@ class HybridSession(ServerSideSession):
         self.stored = stored
         self.store_error: Exception | None = None
         """Set when the server session named by the cookie could not be read: the store is down."""
+        self.superseded = False
+        """Set when the cookie names a server session replaced or ended moments ago: nothing is written."""
 
 
 class _SignedCookie(SecureCookieSessionInterface):
@@ -284,16 +298,20 @@ class AnonymousCookieSessions(SessionInterface):
         if _SERVER_ID.fullmatch(value):
             try:
                 stored = self.store.open_session(app, request)
+                if stored.sid == value:  # Flask-Session makes up a new id when the stored one is gone
+                    return stored
+                gone = HybridSession(stored=False)  # unmodified: the cookie is not deleted (see the module)
+                gone.superseded = self._superseded(value)
             except STORE_UNREACHABLE as error:
                 return self._unread(error)
-            if stored.sid == value:  # Flask-Session makes up a new id when the stored one is gone
-                return stored
-            return HybridSession(stored=False)  # unmodified: the cookie is not deleted (see the module)
+            return gone
         return self.cookie.open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if isinstance(session, HybridSession) and session.store_error is not None:
             return  # nothing written: the cookie keeps naming the server session until the store answers
+        if isinstance(session, HybridSession) and session.superseded:
+            return  # nothing written: the answer that replaced the session set the browser's cookie
         if isinstance(session, HybridSession) and session.stored:
             if not session.modified and _view_marked(SESSION_READ_ONLY_ATTRIBUTE):
                 if session.accessed:
@@ -311,11 +329,12 @@ class AnonymousCookieSessions(SessionInterface):
             self.cookie.save_session(app, session, response)
 
     def _save_stored(self, app: Flask, session: HybridSession, response: Response) -> None:
-        """Store a modified (or emptied) server session whole; of an unmodified one only slide the expiry,
-        so that a request that read it before another stored something does not write its older copy back
-        (see :mod:`.session_refresh`)."""
+        """Store a modified (or emptied) server session whole, unless it was replaced or ended since this
+        request read it; of an unmodified one only slide the expiry, so that a request that read it before
+        another stored something does not write its older copy back (see :mod:`.session_refresh`)."""
         if session.modified or not session:
-            self.store.save_session(app, session, response)
+            if not session.sid or not self._superseded(session.sid):
+                self.store.save_session(app, session, response)
         else:
             refresh_unmodified(app, self.store, session, response)
 
@@ -323,6 +342,7 @@ class AnonymousCookieSessions(SessionInterface):
         """Give ``session`` a new server-side id, keeping its data; a stored one's old id is deleted."""
         if session.stored:
             with self.reaching_store():
+                self._supersede(session.sid)  # first: a request saving the old id meanwhile finds it
                 self.store.regenerate(session)
             return
         session.sid = self.store._generate_sid(self.store.sid_length)
@@ -335,11 +355,30 @@ class AnonymousCookieSessions(SessionInterface):
         cookie itself is deleted too, unless ``delete_cookie`` is False (see :func:`drop_session`)."""
         if session.stored:
             with self.reaching_store():
+                if delete_cookie:  # a logout: its answer's cookie (deleted, or anonymous) is the newer one
+                    self._supersede(session.sid)
                 self.store._delete_session(self.store._get_store_id(session.sid))
         session.clear()
         session.stored = False
         session.sid = None
         session.modified = delete_cookie  # unless something is stored in the session after
+
+    def _supersede(self, sid: str | None) -> None:
+        """Remember ``sid`` as replaced or ended, for :data:`SUPERSEDED_FOR` (see the module)."""
+        if sid:
+            marker = HybridSession({"superseded": True}, sid=sid, stored=True)
+            self.store._upsert_session(SUPERSEDED_FOR, marker, self._superseded_key(sid))
+
+    def _superseded(self, sid: str) -> bool:
+        """Whether ``sid`` was replaced or ended less than :data:`SUPERSEDED_FOR` ago."""
+        if isinstance(self.store, _DatabaseSessionInterface):
+            # The request's transaction may have read the session already: under MariaDB's repeatable
+            # read it would not see a marker committed since. It ends here, as the store's write would end it.
+            self.store.client.session.commit()
+        return self.store._retrieve_session_data(self._superseded_key(sid)) is not None
+
+    def _superseded_key(self, sid: str) -> str:
+        return self.store._get_store_id(f"{SUPERSEDED_PREFIX}{sid}")
 
     def check_store(self) -> None:
         """Raise :class:`SessionStoreUnavailable` unless the store answers a ping (Redis, memcached; the
