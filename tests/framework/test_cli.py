@@ -323,6 +323,20 @@ def test_routes_lists_the_project_routes(tmp_path: Path) -> None:
     assert any(line.split() == ["/api/hello", "GET", "api_hello"] for line in lines), result.stdout
 
 
+@pytest.mark.parametrize(
+    "command", [["db", "current"], ["tasks", "status"], ["user", "list"], ["setup-token"]]
+)
+def test_a_command_about_a_site_refuses_a_folder_without_one(tmp_path: Path, command: list[str]) -> None:
+    """On the embedded default, a folder without its instance holds no site: building the app there would
+    make a new, empty one and report on it. Nothing is written; ``conexoos run`` starts a site there."""
+    result = conexoos(*command, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.startswith(
+        f"error: no site here: the embedded default configuration keeps its site in {tmp_path / 'instance'}"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unknown_project_exits_2() -> None:
     result = invoke("routes", "--project", "./nowhere")
     assert result.exit_code == 2

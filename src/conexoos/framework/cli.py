@@ -170,9 +170,30 @@ def chosen(project: str | None, config: str | None) -> tuple[str | None, str | N
 def load_app(
     project: str | None, config: str | None, overrides: dict[str, Any] | None = None, plugins: bool = True
 ) -> Flask:
-    """Create the app for a command from its (or its groups') ``--project`` and ``--config``."""
+    """Create the app for a command from its (or its groups') ``--project`` and ``--config``, on a site
+    that exists (see :func:`require_a_site`)."""
     project, config = chosen(project, config)
-    return create_app(project, project_config(project, config), overrides=overrides, plugins=plugins)
+    chosen_config = project_config(project, config)
+    require_a_site(chosen_config)
+    return create_app(project, chosen_config, overrides=overrides, plugins=plugins)
+
+
+def require_a_site(config: str | None) -> None:
+    """Refuse (exit 2) a command about a site when it would run on the embedded default configuration in
+    a folder that holds no site: building the app would make a new, empty one there (an instance folder,
+    a key, a database) and the command would report on that, not on the site the operator meant. Only
+    ``conexoos run`` and ``serve`` start a new site."""
+    if config is not None:
+        return
+    instance = load_settings(None, report_warnings=False).instance_path
+    if not instance.exists():
+        raise CommandFailed(
+            [
+                f"no site here: the embedded default configuration keeps its site in {instance}, which does "
+                "not exist. Run the command in the folder where `conexoos run` runs the site, or give "
+                "--config FILE (or CONFIG_FILE); `conexoos run` starts a new site."
+            ]
+        )
 
 
 class ConexoosGroup(click.Group):
@@ -226,7 +247,10 @@ def _project_app_from_argv(quiet: bool) -> Flask | None:
     project = _option_value(args, "--project") or os.environ.get(PROJECT_ENV_VAR) or None
     config = _option_value(args, "--config") or os.environ.get(CONFIG_ENV_VAR) or None
     try:
-        return create_app(project, project_config(project, config))
+        chosen_config = project_config(project, config)
+        if not quiet:
+            require_a_site(chosen_config)
+        return create_app(project, chosen_config)
     except (ConfigError, ProjectError):
         if quiet:
             return None
