@@ -179,10 +179,31 @@ def test_an_out_of_range_link_id_is_a_404_not_a_500(app: Flask, alice: Account, 
     assert report(app, report_id).status == "open"
 
 
+def test_the_only_administrator_may_close_reports_about_their_own_page(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    """Nobody else could (moderators never act on reports about staff): they would stay open for good."""
+    boss = make_staff(app, signed_up("boss"), "admin")
+    about_boss = file(boss, app)
+    refused = moddy.client.post(f"/admin/reports/{about_boss}/dismiss", data={"csrf_token": moddy.csrf})
+    assert refused.status_code == 403
+    closed = boss.client.post(f"/admin/reports/{about_boss}/dismiss", data={"csrf_token": boss.csrf})
+    assert closed.status_code == 302 and report(app, about_boss).status == "dismissed"
+    deputy = make_staff(app, signed_up("deputy"), "admin")
+    again = file(boss, app)
+    mine = boss.client.post(f"/admin/reports/{again}/dismiss", data={"csrf_token": boss.csrf})
+    assert mine.status_code == 403 and "your own page" in mine.get_data(as_text=True)
+    assert (
+        deputy.client.post(f"/admin/reports/{again}/dismiss", data={"csrf_token": deputy.csrf}).status_code
+        == 302
+    )
+
+
 def test_reports_about_staff_are_for_administrators_and_never_about_oneself(
     app: Flask, signed_up: SignUp, moddy: Account
 ) -> None:
     boss = make_staff(app, signed_up("boss"), "admin")
+    make_staff(app, signed_up("deputy"), "admin")  # another administrator, who could act on boss's page
     other = make_staff(app, signed_up("other"), "moderator")
     about_moddy, about_other, about_boss = file(moddy, app), file(other, app), file(boss, app)
     for report_id, why in ((about_moddy, "your own page"), (about_other, "Only an administrator")):
@@ -298,7 +319,9 @@ def test_staff_hide_an_embed_and_its_owner_cannot_show_it_again(
     assert moddy.client.post(url, data=form).status_code == 302
     assert "Watch" not in app.test_client().get("/mallory").get_data(as_text=True)
 
-    edited = mallory.api("PATCH", f"/api/blocks/{block['id']}", {"title": "Still here", "enabled": True})
+    shown = mallory.api("PATCH", f"/api/blocks/{block['id']}", {"title": "Still here", "enabled": True})
+    assert shown.status_code == 409  # as for a link or a product
+    edited = mallory.api("PATCH", f"/api/blocks/{block['id']}", {"title": "Still here"})
     assert edited.status_code == 200 and edited.get_json()["hidden_by_staff"] is True
     assert "Still here" not in app.test_client().get("/mallory").get_data(as_text=True)
     assert mallory.api("PATCH", f"/api/blocks/{block['id']}", {"hidden_by_staff": False}).status_code == 422

@@ -19,6 +19,7 @@ from sqlalchemy import func, select, update
 
 from conexoos.app.controllers import audit, hidden_addresses, mail
 from conexoos.app.controllers import user_management as manage
+from conexoos.app.controllers.administrators import is_last_active_admin
 from conexoos.app.controllers.blocks.embed import EMBED
 from conexoos.app.controllers.blocks.kind import HIDDEN_BY_STAFF
 from conexoos.app.controllers.blocks.registry import KINDS
@@ -106,8 +107,9 @@ def _item_state(fields: dict[str, Any], block: PageBlock) -> str:
 
 def refusal(actor: User, report: Report) -> str | None:
     """Why ``actor`` may not act on ``report`` (a report about themself, or about staff for a
-    moderator), or None when they may."""
-    if report.user_id == actor.id:
+    moderator), or None when they may. The only active administrator may act on reports about their own
+    page: nobody else could, and they would stay open for good (the audit log keeps who acted)."""
+    if report.user_id == actor.id and not is_last_active_admin(actor):
         return "You cannot act on a report about your own page: another member of staff must."
     target = db.session.get(User, report.user_id)
     if target is not None and target.is_staff and actor.role != ADMIN:
