@@ -280,3 +280,28 @@ def test_a_database_url_that_does_not_parse_is_shown_unless_it_may_hold_a_passwo
     assert result.returncode == 2
     assert result.stderr.startswith("config error: DATABASE.main.url: *** is not valid; ")
     assert "pw-secret" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "url", "warned"),
+    [
+        ("short", "https://links.example.org", ["APP_KEY: only 5 characters"]),
+        ("k" * 40, "http://links.example.org", ["PUBLIC_URL: http:// under PROD"]),
+        ("short", "http://links.example.org", ["APP_KEY: only 5", "PUBLIC_URL: http://"]),
+        ("k" * 40, "https://links.example.org", []),
+        ("k" * 40, "http://localhost:8000", []),  # browsers keep Secure cookies on localhost
+    ],
+)
+def test_config_check_warns_of_a_short_key_and_plain_http_under_prod(
+    tmp_path: Path, key: str, url: str, warned: list[str]
+) -> None:
+    """Both work, but should not be left so: a short key is guessable, and a browser on an http:// address
+    cannot keep PROD's Secure cookies (every form then fails its CSRF check)."""
+    config = tmp_path / "config.yml"
+    config.write_text(f"SERVER_ENV:\n  ENV: PROD\n  APP_KEY: {key}\n  PUBLIC_URL: {url}\n", encoding="utf-8")
+    result = conexoos("config", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    ours = [line for line in result.stderr.splitlines() if "APP_KEY" in line or "PUBLIC_URL" in line]
+    assert len(ours) == len(warned), result.stderr
+    for line, expected in zip(ours, warned, strict=True):
+        assert line.startswith("warning: SERVER_ENV.") and expected in line

@@ -773,9 +773,38 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
             f"SERVER_ENV.APP_KEY: is empty; {server['ENV']} needs a secret key (e.g. APP_KEY: "
             "${SECURED_FLASK_TOKEN} with a long random value in that variable)"
         )
+    validator.warnings.extend(deployment_warnings(server))
     validator.problems += public_url_problems(server) + trusted_proxies_problems(server["TRUSTED_PROXIES"])
     validator.problems += security_contact_problems(server.get("SECURITY_CONTACT") or "")
     validator.problems += smtp_config_problems(settings.tree["SERVICES"])
+
+
+APP_KEY_ADVISED_LENGTH = 32
+"""Characters an UAT or PROD ``APP_KEY`` should have at least: it signs sessions, tokens and links."""
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+"""Hosts on which browsers accept ``Secure`` cookies over plain HTTP."""
+
+
+def deployment_warnings(server: dict[str, Any]) -> list[str]:
+    """What works under UAT and PROD but should not be left so: a short ``APP_KEY``, a ``PUBLIC_URL`` over
+    plain HTTP (cookies are ``Secure`` there, so a browser on that address could not log in)."""
+    if server["ENV"] not in ("UAT", "PROD"):
+        return []
+    found = []
+    key = str(server["APP_KEY"] or "")
+    if key and len(key) < APP_KEY_ADVISED_LENGTH:
+        found.append(
+            f"SERVER_ENV.APP_KEY: only {len(key)} characters; use at least {APP_KEY_ADVISED_LENGTH} random "
+            "ones (e.g. from python -c 'import secrets; print(secrets.token_urlsafe(48))'): it signs "
+            "sessions and links"
+        )
+    parts = urlsplit(str(server.get("PUBLIC_URL") or "").strip())
+    if parts.scheme == "http" and (parts.hostname or "") not in LOCAL_HOSTS:
+        found.append(
+            f"SERVER_ENV.PUBLIC_URL: http:// under {server['ENV']}, whose cookies are sent over HTTPS only: "
+            "nobody could log in on that address; serve the site over HTTPS and give its https:// address"
+        )
+    return found
 
 
 def media_problems(settings: Settings) -> list[str]:
