@@ -123,6 +123,8 @@ def test_role_plan_second_factor_and_verification_actions_are_logged(
     assert "alice is now a moderator." in boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
     assert post(boss, f"/admin/users/{alice.id}/role", role="overlord") == 400
     assert post(boss, f"/admin/users/{alice.id}/plan", plan="nonexistent") == 400
+    assert post(boss, f"/admin/users/{alice.id}/plan", plan="gratis") == 409  # already: nothing logged
+    assert entries(app, "user.plan") == []
     with app.app_context():
         user = db.session.get(User, alice.id)
         assert user is not None and user.role == "moderator"

@@ -62,6 +62,7 @@ REFUSED = [
     "   ",
     "mailto:",
     "mailto:not-an-address",
+    "https://example.com:0/",
     "tel:call-me",
     "https://a\u200db.example/",  # a zero-width joiner outside the scripts that need it
     "https://xn--zz.example/",  # not valid Punycode

@@ -157,6 +157,8 @@ def change_plan(actor: User, target: User, plan_key: str) -> None:
         raise ActionRefused(f"There is no plan {plan_key!r}.", 400)
     if target.stripe_subscription_id:
         raise ActionRefused(f"{target.username} pays through Stripe: change the subscription in Stripe.")
+    if target.subscription_plan == plan_key:
+        raise ActionRefused(f"{target.username} is already on the plan {plan_key}.")
     before = _state(target, "subscription_plan")
     target.subscription_plan = plan_key
     audit.record(

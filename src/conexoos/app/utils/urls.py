@@ -62,6 +62,8 @@ def _web(scheme: str, text: str) -> str:
         port = parts.port
     except ValueError as error:
         raise UnsafeURL(f"not a valid URL ({error})") from None
+    if port == 0:
+        raise UnsafeURL("port 0 is not a port anything listens on; give the site's port, or none")
     if parts.username is not None or parts.password is not None:
         raise UnsafeURL("a URL with a user name or password is not allowed")
     host = _host(parts.hostname or "")
