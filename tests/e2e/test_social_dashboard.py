@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from conexoos.app.models.persistent import PageBlock
+from conexoos.framework import db
 from tests.support.live_server import LiveServer
 
 from .conftest import PageFactory
@@ -90,3 +92,27 @@ def test_a_social_row_is_added_edited_and_drawn(
     check(page, problems, "/dashboard with a social row")
     check(visitor, problems, "public page with a social row")
     assert not problems, "\n".join(problems)
+
+
+def test_a_row_whose_every_icon_a_moderator_hid_says_so(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """Not "Shown": the public page draws nothing of it."""
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "sam.hidden")
+    page.goto(f"{live.url}/dashboard")
+    form = page.locator("#add-block")
+    form.get_by_label("Kind of block").select_option("social")
+    fill_profile(page, "#add-block", 1, "instagram", "@sam.hidden")
+    with page.expect_response(posted_block) as answer:
+        form.get_by_role("button", name="Add block").click()
+    assert answer.value.status == 201, answer.value.text()
+    expect(rows(page).first.locator(".link-state")).to_have_text("Shown")
+    with live.app.app_context():  # as a moderator's "hide this icon" stores it
+        block = db.session.get(PageBlock, answer.value.json()["id"])
+        assert block is not None
+        block.fields = {**block.fields, "items": [{**block.fields["items"][0], "hidden_by_staff": True}]}
+        db.session.commit()
+    page.reload()
+    expect(rows(page).first.locator(".link-state")).to_have_text("Hidden by a moderator (every icon)")

@@ -22,8 +22,8 @@ setup_blueprint = Blueprint("setup", __name__)
 log = logging.getLogger("conexoos.setup")
 _announced: dict[str, bool] = {"done": False}
 NOT_LOCAL = (
-    "Open this page with the setup link written to the server's log (`conexoos setup-token` prints a "
-    "fresh one)."
+    "Open this page with the setup link written to the server's log (the command conexoos setup-token "
+    "prints a fresh one)."
 )
 
 

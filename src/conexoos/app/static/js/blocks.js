@@ -120,6 +120,7 @@
     const shown = block.enabled ? "Shown" : "Hidden";
     const hidden = Array.isArray(block.items) ? block.items.filter((entry) => entry.hidden_by_staff).length : 0;
     if (!hidden) return shown;
+    if (hidden === block.items.length) return "Hidden by a moderator (every icon)"; // nothing left to show
     return `${shown} (${hidden === 1 ? "1 icon" : `${hidden} icons`} hidden by a moderator)`;
   }
 
