@@ -156,6 +156,29 @@ def test_a_bad_image_is_refused_with_words_and_nothing_is_stored(
     assert items(app) == [] and stored_names(app) == [] and actions(app) == []
 
 
+@pytest.mark.parametrize(
+    ("title", "alt", "words"),
+    [
+        ("a\x00b", "Alt", "Remove the control characters"),
+        ("Title", "a\u202eb", "Remove the bidirectional controls"),
+        ("Title", "line\x1bescape", "Remove the control characters"),
+    ],
+)
+def test_control_characters_in_a_title_or_alt_text_are_refused_not_dropped(
+    make_app: AppFactory, title: str, alt: str, words: str
+) -> None:
+    """As every other form refuses them: dropping them silently changed what the person typed."""
+    app = library_app(make_app)
+    boss = admin_of(app)
+    response = upload(boss, png((50, 50)), "x.png", alt_text=alt, title=title)
+    assert response.status_code in (400, 422)
+    assert words in response.get_data(as_text=True)
+    assert items(app) == []
+    kept = upload(boss, png((50, 50)), "x.png", alt_text="Two\r\nlines  and 👩\u200d💻", title="T")
+    assert kept.status_code == 302  # line breaks become one space; a joiner in an emoji stays
+    assert [item.alt_text for item in items(app)] == ["Two lines and 👩\u200d💻"]
+
+
 HOSTILE_PDFS = {
     "javascript": (
         one_page_pdf(

@@ -42,6 +42,7 @@ from conexoos.app.models.persistent.media_item import (
 )
 from conexoos.app.utils.io import EncodedImage, InvalidImage, renditions
 from conexoos.app.utils.pdf_check import InvalidPdf, check_pdf
+from conexoos.app.utils.text import BIDI_PROBLEM, has_bidi_controls, has_control_characters, is_valid_unicode
 from conexoos.framework import db
 from conexoos.framework.storage import StorageError, media_storage
 from conexoos.framework.wording import human_size
@@ -430,7 +431,13 @@ def html_snippet(item: MediaItem) -> str:
 
 
 def _clean_text(value: str, most: int, field: str) -> str:
-    text = " ".join("".join(c for c in value if not unicodedata.category(c).startswith("C")).split())
+    """``value`` on one line, its runs of spaces and line breaks made one space; refused (as every other
+    form refuses them) with a control character, a text-direction control or a lone surrogate."""
+    if has_control_characters(value, multiline=True) or not is_valid_unicode(value):
+        raise UploadRefused("Remove the control characters (such as NUL) from the text.", field=field)
+    if has_bidi_controls(value):
+        raise UploadRefused(BIDI_PROBLEM, field=field)
+    text = " ".join(value.split())
     if len(text) > most:
         raise UploadRefused(f"Keep it under {most} characters (it has {len(text)}).", field=field)
     return text
