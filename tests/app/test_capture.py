@@ -156,6 +156,8 @@ def test_a_filled_honeypot_is_thanked_and_stores_nothing(
         ({"email": "not-an-address"}, 422, "Enter a valid email address"),
         ({"email": "ana@localhost"}, 422, "Enter a valid email address"),
         ({"email": "ana@exa mple.com"}, 422, "Enter a valid email address"),
+        ({"email": "(c)victim@example.com"}, 422, "Enter a valid email address"),  # mailed to victim@…
+        ({"email": "first,victim@example.com"}, 422, "Enter a valid email address"),
         ({"email": "a" * 250 + "@example.com"}, 422, "at most 254 characters"),
         ({"email": "ana@example.com", "name": "n" * 101}, 422, "Your name must be at most 100 characters."),
         ({"email": "ana@example.com", "name": "Ana\x07"}, 422, "Remove the control characters"),

@@ -147,6 +147,37 @@ def test_addresses_the_mailer_refuses_are_422_on_sign_up_and_change(
     assert created.exit_code == 2 and "not a domain mail can be sent to" in created.output
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "a;b@example.net",
+        "x,y@example.net",
+        "<script>@example.net",
+        "(c)victim@example.com",
+        "a(b)c@example.net",
+    ],
+)
+def test_addresses_mail_headers_read_otherwise_are_422_on_sign_up_and_change(
+    mail_app: Flask, smtp_server: SmtpServer, address: str
+) -> None:
+    """The mailer would read them as no address (a 500 when the mail was queued) or as another one (mail
+    sent to an address other than the one stored)."""
+    refused = post_form(
+        mail_app.test_client(), "/signup", email=address, username="headers", password=PASSWORD
+    )
+    assert refused.status_code == 422
+    assert "Enter a valid email address" in refused.get_data(as_text=True)
+    account = sign_up(mail_app, "changer")
+    changed = change_email(account, address)
+    assert changed.status_code == 422
+    with mail_app.app_context():
+        created = CliRunner().invoke(
+            mail_app.cli,
+            ["user", "create", "--email", address, "--username", "bycli", "--password", PASSWORD],
+        )
+    assert created.exit_code == 2, created.output
+
+
 def test_a_trailing_dot_or_case_is_the_same_address(mail_app: Flask, smtp_server: SmtpServer) -> None:
     sign_up(mail_app, "alice", email="alice@ex.com")
     with mail_app.app_context():

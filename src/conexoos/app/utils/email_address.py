@@ -8,10 +8,12 @@ refused here, with a message for the person who typed it, instead of failing whe
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from conexoos.framework.lazy import lazy_module
 from conexoos.framework.mail.message import MailError, ascii_address
+from conexoos.framework.smtp import address_problem
 
 if TYPE_CHECKING:
     import idna
@@ -27,8 +29,13 @@ class InvalidEmail(ValueError):
 
 
 def normalize_email(address: str) -> str:
-    """``address`` in its stored form; raises :class:`InvalidEmail` for one the mailer cannot send to."""
-    local, at, domain = address.strip().rpartition("@")
+    """``address`` in its stored form; raises :class:`InvalidEmail` for one the mailer cannot send to,
+    or would send elsewhere: the mail headers read ``a;b@x.org`` or ``<x>@x.org`` as no address at all,
+    and ``(note)ana@x.org`` as ``ana@x.org``, so an address must read back as itself."""
+    stripped = address.strip()
+    if parseaddr(stripped)[1] != stripped or address_problem(stripped):
+        raise InvalidEmail(INVALID)
+    local, at, domain = stripped.rpartition("@")
     if not at or not local or not domain:
         raise InvalidEmail(INVALID)
     domain = domain.removesuffix(".")
