@@ -5,6 +5,7 @@ one and sent on with the right one; the lock page passes axe's WCAG A/AA rules."
 from __future__ import annotations
 
 import http.server
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -205,3 +206,27 @@ def test_every_link_and_button_of_the_public_and_lock_pages_is_a_44_px_target_on
     phone.get_by_role("button", name="Continue").click()
     expect(phone.get_by_role("alert")).to_be_visible()
     assert small_targets(phone) == []
+
+
+def test_a_refused_password_leaves_the_link_unlocked_in_the_editor(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """A password too short is refused; saving the row again without one must not say it is locked."""
+    live = live_server
+    owner = new_page()
+    sign_up(owner, live, "lena.refused")
+    add_link(owner, "Members", "https://members.example/")
+    row = owner.locator("#links .link-item").filter(has_text="Members")
+    row.get_by_role("button", name="Edit").click()
+    row.get_by_label("Password visitors must type").fill("abc")
+    with owner.expect_response(lambda response: "/api/edit/link/" in response.url) as refused:
+        row.get_by_role("button", name="Save").click()
+    assert refused.value.status == 422, refused.value.text()
+    row.get_by_label("Password visitors must type").fill("")
+    row.get_by_label("Title").fill("Members area")
+    with owner.expect_response(lambda response: "/api/edit/link/" in response.url) as saved:
+        row.get_by_role("button", name="Save").click()
+    assert saved.value.status == 200, saved.value.text()
+    state = owner.locator("#links .link-item .link-state")
+    expect(state).to_have_text(re.compile("Live"))
+    expect(state).not_to_contain_text("Locked")

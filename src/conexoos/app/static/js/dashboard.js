@@ -4,6 +4,8 @@
   const api = window.conexoosApi;
   // Each link's lock ({sensitive, has_passcode}) from /api/links/locks: the seed's link shape has none.
   const locks = new Map();
+  // The lock an edit form sent, per link id: it becomes the link's lock once that save succeeds.
+  const sentLocks = new Map();
   // The ids of the links with an uploaded thumbnail (from /api/links/icons): only they offer "Remove the icon".
   const thumbnails = new Set();
 
@@ -72,8 +74,14 @@
     else if (form.elements.passcode.value) lock.passcode = form.elements.passcode.value;
     const before = locks.get(id) || { has_passcode: false };
     const hasPasscode = "passcode" in lock ? lock.passcode !== "" : before.has_passcode;
-    locks.set(id, { sensitive: lock.sensitive, has_passcode: hasPasscode }); // shown once the save succeeds
+    sentLocks.set(id, { sensitive: lock.sensitive, has_passcode: hasPasscode }); // see `edited`
     return lock;
+  }
+
+  // A refused save leaves the link's lock as it was: only a saved one becomes it.
+  function edited(link) {
+    if (sentLocks.has(link.id)) locks.set(link.id, sentLocks.get(link.id));
+    sentLocks.delete(link.id);
   }
 
   // The thumbnail goes up on its own request (multipart) before the edit form's fields; the server's
@@ -111,6 +119,7 @@
       isLive,
       name: (link) => `link ${link.title}`,
       beforeEdit: uploadIcon,
+      edited,
       readAdd: (form) => ({ title: form.elements.title.value, url: form.elements.url.value }),
       readEdit: (form) => ({
         title: form.elements.title.value,

@@ -1,7 +1,8 @@
 // A dashboard list of the user's items (links, products, blocks) kept in step with the JSON API: add, edit
 // in place, show or hide, delete and reorder. The page says how an item is drawn (`fill`) and what its add
 // and edit forms send (`readAdd`, `readEdit`, which may throw an Error whose message is shown); `added`,
-// if given, runs after a new item is in the list and the add form was reset. The list's `data-limit` (the
+// if given, runs after a new item is in the list and the add form was reset; `edited(record)`, if given,
+// runs once an edit succeeded, before its row is drawn again (never after a refused one). The list's `data-limit` (the
 // plan's limit, empty for none) and `isLive(record)` mark the live items past the limit, which the public
 // page hides until the plan allows them, the same rule as the server's. Optional: `editMethod` (PUT by
 // default), `name(record)` saying which item a button acts on ("link Portfolio": "Delete link Portfolio"),
@@ -210,6 +211,7 @@
         const saved = form.closest("[data-id]").record;
         if (options.beforeEdit) await options.beforeEdit(form, saved); // an error leaves the form open
         const record = await api(editMethod, routes.edit(saved.id), readEdit(form)).catch(gone(saved));
+        if (options.edited) options.edited(record);
         replaceItem(record).querySelector('button[data-action="edit"]').focus();
         say(`Saved ${name(record)}.`);
         changed();
