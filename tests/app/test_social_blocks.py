@@ -251,6 +251,20 @@ def test_a_page_with_rows_runs_two_selects(app: Flask, alice: Account, client: F
     assert len(selects(statements)) <= 2, "\n".join(selects(statements))
 
 
+def test_a_row_holds_each_profile_once_however_it_is_spelled(alice: Account) -> None:
+    row = [
+        {"network": "instagram", "handle": "@ana.makes"},
+        {"network": "github", "handle": "ana"},
+        {"network": "instagram", "handle": "https://instagram.com/Ana.Makes"},
+    ]
+    refused = add_row(alice, row)
+    assert refused.status_code == 422
+    error = refused.get_json()["error"]
+    assert error["field"] == "items[2].handle"
+    assert error["message"] == "Entry 3 is the same profile as entry 1: keep one of them."
+    assert add_row(alice, row[:2]).status_code == 201
+
+
 def test_full_rows_stay_within_the_byte_budget(alice: Account, client: FlaskClient) -> None:
     """Every row the page may hold, each of 20 profiles with long (30-character) handles."""
     row = [

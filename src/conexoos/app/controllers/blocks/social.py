@@ -18,6 +18,7 @@ from typing import Any
 from conexoos.app.dto.errors import InputError
 from conexoos.app.dto.fields import Field
 from conexoos.app.models.public_page import ShownLink, ShownProduct
+from conexoos.app.utils.address_keys import profile_key
 from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.social_urls import URL_MAX, SocialURLError, canonical_url
 
@@ -67,13 +68,21 @@ def _entry(index: int, entry: Any) -> dict[str, Any]:
 
 
 def _parse_items(value: Any, field: Field) -> list[dict[str, Any]]:
-    """1 to :data:`ITEMS_MAX` entries, each a known network and a handle or URL on it."""
+    """1 to :data:`ITEMS_MAX` entries, each a known network and a handle or URL on it, no profile twice
+    (however spelled: ``utils/address_keys.profile_key``)."""
     if not isinstance(value, list):
         raise InputError("items must be a list of {network, handle} entries.", "items", "type")
     if not 1 <= len(value) <= ITEMS_MAX:
         message = f"A row of icons holds 1 to {ITEMS_MAX} profiles; this one has {len(value)}."
         raise InputError(message, "items", "too_many" if value else "required")
-    return [_entry(index, entry) for index, entry in enumerate(value)]
+    entries = [_entry(index, entry) for index, entry in enumerate(value)]
+    first_of: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        first = first_of.setdefault(profile_key(entry["url"]), index)
+        if first != index:
+            message = f"Entry {index + 1} is the same profile as entry {first + 1}: keep one of them."
+            raise InputError(message, f"items[{index}].handle", "duplicate")
+    return entries
 
 
 ITEMS = Field(
