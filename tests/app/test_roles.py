@@ -232,6 +232,23 @@ def test_an_identity_providers_admin_flag_maps_to_a_role(
     assert role_for_admin_flag(current, admin) == expected
 
 
+@pytest.mark.parametrize("who", ["anonymous", "user", "admin"])
+def test_an_id_out_of_range_is_a_404_under_any_method(
+    client: FlaskClient, people: dict[str, Account], who: str
+) -> None:
+    """Werkzeug would answer 405 (before the id converter refuses the number), which told staff URLs
+    from others, and said a URL exists where none does."""
+    browser = client if who == "anonymous" else people[who].client
+    for method, url in (
+        ("POST", "/admin/users/99999999999"),
+        ("PUT", "/admin/reports/2147483648"),
+        ("GET", "/capture/2147483648"),
+    ):
+        response = browser.open(url, method=method)
+        assert response.status_code == 404, f"{method} {url} as {who}: {response.status_code}"
+    assert browser.get("/logout").status_code == 405  # a route that exists and takes only POST
+
+
 def test_a_method_a_staff_url_does_not_take_is_a_404_without_the_role(
     app: Flask, client: FlaskClient, people: dict[str, Account]
 ) -> None:

@@ -102,6 +102,8 @@ def refuse_without_role() -> None:
 
     A request with a method the URL does not take (a 405 to come) is checked against the route it would
     reach with an allowed method, so that the 405 does not confirm a staff URL to someone without the role.
+    When no route takes the URL under any method (Werkzeug answers 405 before a converter refuses an id
+    out of range), the answer is the 404 it really is.
     """
     for roles in required_roles(request.endpoint or _endpoint_for_other_method()):
         if not has_role(*roles):
@@ -116,6 +118,8 @@ def _endpoint_for_other_method() -> str | None:
     adapter = current_app.url_map.bind_to_environ(request.environ)
     try:
         endpoint, _ = adapter.match(method=sorted(error.valid_methods)[0])
+    except NotFound:
+        raise NotFound(NOT_FOUND) from None  # no route takes the URL at all: not a 405
     except HTTPException:  # RequestRedirect and the like: no route to judge by
         return None
     return str(endpoint)
