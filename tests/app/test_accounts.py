@@ -14,6 +14,7 @@ from werkzeug.test import TestResponse
 
 from conexoos.app.controllers.accounts import RESERVED_USERNAMES
 from conexoos.app.models.persistent import User
+from conexoos.app.utils.rate_limit import count
 from conexoos.framework import db
 from tests.conftest import AppFactory
 
@@ -360,7 +361,8 @@ def test_the_sixth_signup_in_a_minute_from_one_ip_is_429(limited_app: Flask) -> 
         )
         statuses.append(response.status_code)
     assert statuses == [422] * 5 + [429]
-    assert "Retry-After" in response.headers
+    assert response.headers["Retry-After"] == "60"
+    assert "Wait a minute and try again." in response.get_data(as_text=True)  # as long as Retry-After says
     other_ip = limited_app.test_client()
     other_token = form_token(other_ip.get("/signup", environ_base={"REMOTE_ADDR": "10.0.0.9"}))
     response = other_ip.post(
@@ -386,6 +388,21 @@ def test_rate_limit_answer_is_json_for_api_clients(limited_app: Flask) -> None:
         )
     assert response.status_code == 429
     assert response.get_json()["error"]["code"] == "too_many_requests"
+
+
+def test_an_hourly_limit_says_to_wait_an_hour(limited_app: Flask) -> None:
+    """Not "a minute" with a Retry-After of 3600: the 31st sign-up in an hour, from new minutes' budgets."""
+    client = limited_app.test_client()
+    token = form_token(client.get("/signup"))
+    with limited_app.test_request_context(environ_base={"REMOTE_ADDR": "10.0.0.77"}):
+        for _ in range(30):
+            count("30/hour", "signup-ip-hour", "10.0.0.77")
+    response = client.post(
+        "/signup", environ_base={"REMOTE_ADDR": "10.0.0.77"}, data={"csrf_token": token, "username": "x"}
+    )
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "3600"
+    assert "Wait an hour and try again." in response.get_data(as_text=True)
 
 
 def test_fixture_accounts_are_independent(alice: Account, signed_up: SignUp) -> None:

@@ -33,14 +33,23 @@ log = logging.getLogger("conexoos.rate_limit")
 Result = TypeVar("Result")
 
 
-def enforce(
-    limit: str, scope: str, key: str, message: str = "Too many attempts. Wait a minute and try again."
-) -> None:
+def enforce(limit: str, scope: str, key: str, message: str | None = None) -> None:
     """Count one hit of ``key`` in ``scope``; raise 429 saying ``message`` when ``limit`` (e.g.
-    ``"5/minute"``) is exceeded."""
+    ``"5/minute"``) is exceeded (by default, how long to wait: the ``Retry-After`` it carries)."""
     if not count(limit, scope, key):
-        item = parse(limit)
-        raise too_many_requests(item.get_expiry(), message)
+        expiry = parse(limit).get_expiry()
+        raise too_many_requests(
+            expiry, message or f"Too many attempts. Wait {waiting(expiry)} and try again."
+        )
+
+
+def waiting(seconds: int) -> str:
+    """``seconds`` as a person says a wait: "a minute", "10 minutes", "an hour", "a day"."""
+    for unit, size, one in (("day", 86_400, "a day"), ("hour", 3_600, "an hour"), ("minute", 60, "a minute")):
+        if seconds >= size:
+            count = math.ceil(seconds / size)
+            return one if count == 1 else f"{count} {unit}s"
+    return "a few seconds"
 
 
 def count(limit: str, scope: str, key: str) -> bool:
