@@ -168,13 +168,18 @@ def chosen(project: str | None, config: str | None) -> tuple[str | None, str | N
 
 
 def load_app(
-    project: str | None, config: str | None, overrides: dict[str, Any] | None = None, plugins: bool = True
+    project: str | None,
+    config: str | None,
+    overrides: dict[str, Any] | None = None,
+    plugins: bool = True,
+    new_site: bool = False,
 ) -> Flask:
-    """Create the app for a command from its (or its groups') ``--project`` and ``--config``, on a site
-    that exists (see :func:`require_a_site`)."""
+    """Create the app for a command from its (or its groups') ``--project`` and ``--config``: on a site
+    that exists (see :func:`require_a_site`), unless ``new_site`` (``conexoos run`` starts one)."""
     project, config = chosen(project, config)
     chosen_config = project_config(project, config)
-    require_a_site(chosen_config)
+    if not new_site:
+        require_a_site(chosen_config)
     return create_app(project, chosen_config, overrides=overrides, plugins=plugins)
 
 
@@ -346,7 +351,7 @@ def run(
     configure_logging(waited)  # the retries are logged where the app will log
     wait_for_databases(waited)
     # --host/--port as configuration too, so that the DEV public URL is the address really served.
-    app = load_app(project, config, overrides=bind_overrides(host, port))
+    app = load_app(project, config, overrides=bind_overrides(host, port), new_site=True)
     runtime = app.extensions["conexoos"]
     settings = runtime.settings
     use_reload = settings.is_development if reload is None else reload
