@@ -209,6 +209,28 @@ def test_reordering_blocks_moves_the_seed_orders_along(alice: Account) -> None:
     ]
 
 
+def test_a_deletion_leaves_no_gap_in_either_order(alice: Account) -> None:
+    """Positions stay 0, 1, 2... and each link's order_index its rank among the links, whichever API
+    deleted what (a link, a header, a product)."""
+    first = alice.add_link("First", "https://example.com/1")
+    header = add(alice, "header", title="Section")
+    second = alice.add_link("Second", "https://example.com/2")
+    product = alice.api(
+        "POST",
+        "/api/add/product",
+        {"title": "Poster", "price": 100, "currency": "EUR", "buy_url": "https://s.example/"},
+    ).get_json()
+    third = alice.add_link("Third", "https://example.com/3")
+    assert alice.api("DELETE", f"/api/delete/link/{second['id']}").status_code == 204
+    assert alice.api("DELETE", f"/api/blocks/{header['id']}").status_code == 204
+    assert alice.api("DELETE", f"/api/delete/product/{product['id']}").status_code == 204
+    assert [(b["kind"], b["position"]) for b in blocks(alice)] == [("link", 0), ("link", 1)]
+    assert [(link["id"], link["order_index"]) for link in alice.links()] == [
+        (first["id"], 0),
+        (third["id"], 1),
+    ]
+
+
 def test_a_reorder_must_list_every_block_once(alice: Account) -> None:
     one, two = add(alice, "divider"), add(alice, "divider")
     error = error_of(alice.api("POST", "/api/blocks/reorder", {"ids": [two["id"]]}), 422)

@@ -137,7 +137,7 @@ def test_list_add_edit_delete(alice: Account) -> None:
     response = alice.api("DELETE", f"/api/delete/product/{created['id']}")
     assert response.status_code == 204 and response.get_data() == b""
     assert "Content-Type" not in response.headers
-    assert products(alice) == [second]
+    assert products(alice) == [{**second, "order_index": 0}]  # its rank now: no gap is left
 
 
 def test_the_largest_price_is_stored_and_read_back_exactly(alice: Account) -> None:

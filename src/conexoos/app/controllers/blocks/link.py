@@ -135,6 +135,7 @@ def delete_link(user: User, link_id: int) -> None:
         thumbnail = link.icon
         page.remove_blocks(PageBlock.link_id == link.id)  # before the row, whatever the cascade does
         db.session.delete(link)
+        page.close_gaps(owner.id)
     if thumbnail:
         IOUtils(media_storage()).delete(thumbnail)
 

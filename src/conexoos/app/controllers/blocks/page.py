@@ -55,6 +55,16 @@ def follow_item_order(owner_id: int, kind: str, item_ids: Sequence[int]) -> None
         by_item[item_id].position = place
 
 
+def close_gaps(owner_id: int) -> None:
+    """After a deletion (inside the caller's owner lock): number the owner's blocks 0, 1, 2... in their
+    order, and the links' and products' ``order_index`` by their ranks again, so no gap is left."""
+    db.session.flush()  # the deleted rows are gone from what is read next
+    blocks = blocks_of(owner_id)
+    for position, block in enumerate(blocks):
+        block.position = position
+    follow_page_order(owner_id, blocks)
+
+
 def follow_page_order(owner_id: int, blocks: Sequence[PageBlock]) -> None:
     """Rewrite the links' and products' ``order_index`` from the page order of ``blocks``."""
     link_ids = [block.link_id for block in blocks if block.link_id is not None]

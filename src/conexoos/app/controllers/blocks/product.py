@@ -157,6 +157,7 @@ def delete_product(user: User, product_id: int) -> None:
         image = product.image
         page.remove_blocks(PageBlock.product_id == product.id)
         db.session.delete(product)
+        page.close_gaps(owner.id)
     io_utils().delete(image)
 
 

@@ -93,6 +93,7 @@ class SimpleKind(BlockKind):
         """Delete the block."""
         with locked_owner(user) as owner:
             db.session.delete(page.owned_block(owner, block.id))
+            page.close_gaps(owner.id)
 
     def shown(self, block: BlockFields, link: ShownLink | None, product: ShownProduct | None) -> Any:
         """The block's fields."""
