@@ -48,6 +48,9 @@ def export_zip(account: Account) -> zipfile.ZipFile:
 
 def test_the_zip_holds_the_account_its_statistics_and_its_images(app: Flask, alice: Account) -> None:
     seeded = seed_account(app, alice)
+    [shop] = [link for link in alice.links() if link["title"] == "Shop"]
+    locked = alice.api("PUT", f"/api/edit/link/{shop['id']}", {"sensitive": True, "passcode": "open sesame"})
+    assert locked.status_code == 200, locked.get_data(as_text=True)
     archive = export_zip(alice)
     data = read_json(archive.read("account.json"))
     profile = data["profile"]
@@ -62,6 +65,7 @@ def test_the_zip_holds_the_account_its_statistics_and_its_images(app: Flask, ali
         ("Blog", "https://blog.example/", f"images/{seeded.images[2]}"),
         ("Shop", "https://shop.example/", None),
     ]
+    assert [(link["sensitive"], link["has_passcode"]) for link in links] == [(False, False), (True, True)]
     [product] = data["products"]  # type: ignore[misc]
     assert (product["title"], product["price"], product["currency"]) == ("E-book", 1250, "EUR")
     assert product["image"] == f"images/{seeded.images[1]}"

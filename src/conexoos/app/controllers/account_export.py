@@ -313,7 +313,15 @@ def _identity_data(row: ExternalIdentity) -> dict[str, Any]:
 def _link_data(link: UserLink, images: list[str]) -> dict[str, Any]:
     icon = image_entry(link.icon) if link.icon in images else None
     created, updated = _iso(link.created_at), _iso(link.updated_at)
-    return {**link.to_json(), "icon": icon, "created_at": created, "updated_at": updated}
+    lock = link.lock_json()  # whether it is locked; never the password's hash
+    return {
+        **link.to_json(),
+        "icon": icon,
+        "sensitive": lock["sensitive"],
+        "has_passcode": lock["has_passcode"],
+        "created_at": created,
+        "updated_at": updated,
+    }
 
 
 def _product_data(product: Product, images: list[str]) -> dict[str, Any]:
