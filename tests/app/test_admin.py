@@ -118,6 +118,7 @@ def test_role_plan_second_factor_and_verification_actions_are_logged(
     told = [text for subject, text, _ in mail_to(app, alice.email) if "sign-in protection" in subject]
     assert len(told) == 2  # the owner is told, as when they turn it on or off themselves
     assert "staff turned two-factor authentication off" in told[-1]
+    assert "someone may be using your account" not in told[-1]  # staff did it: no contradicting advice
 
     assert post(boss, f"/admin/users/{alice.id}/role", role="moderator") == 302
     assert "alice is now a moderator." in boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)

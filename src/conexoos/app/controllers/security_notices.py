@@ -31,4 +31,6 @@ def passkey_change(what: str, name: str) -> str:
 def queue_second_factor_reset(user: User) -> None:
     """Queue, in the caller's transaction, the ``second_factor_changed`` mail telling ``user`` that staff
     (the admin panel, ``conexoos user disable-2fa``) removed their second factors."""
-    queue_mail_to_account(user.email, "second_factor_changed", user=user, change=RESET_BY_STAFF)
+    queue_mail_to_account(
+        user.email, "second_factor_changed", user=user, change=RESET_BY_STAFF, by_staff=True
+    )
