@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from conexoos.app.controllers import audit, totp
 from conexoos.app.models.persistent import AuditEntry, Invite, User, UserSession
@@ -425,3 +425,17 @@ def test_the_invitations_not_shown_are_counted_in_words(app: Flask, boss: Accoun
         db.session.commit()
     html = boss.client.get("/admin/invites").get_data(as_text=True)
     assert "1 older invitation is not shown." in html
+
+
+def test_an_address_stored_before_it_was_refused_is_not_a_500_when_mailed_again(
+    app: Flask, alice: Account, boss: Account
+) -> None:
+    """Such addresses (``a;b@…``) can no longer be typed; one stored earlier gets words, not a 500."""
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == alice.id).values(email="a;b@example.net"))
+        db.session.commit()
+    refused = boss.client.post(f"/admin/users/{alice.id}/resend-verification", data={"csrf_token": boss.csrf})
+    assert refused.status_code == 409 and "cannot be mailed" in refused.get_data(as_text=True)
+    assert entries(app, "user.resend_verification") == []
+    own = alice.client.post("/settings/email/resend", data={"csrf_token": alice.csrf}, follow_redirects=True)
+    assert own.status_code == 200 and "cannot be mailed: change your address" in own.get_data(as_text=True)

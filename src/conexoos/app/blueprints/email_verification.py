@@ -13,6 +13,7 @@ from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.email import ConfirmForm, EmailChangeForm
 from conexoos.app.utils.private_pages import secret_url
 from conexoos.app.utils.rate_limit import enforce
+from conexoos.framework.mail.message import MailError
 
 email = Blueprint("email", __name__)
 CHANGE_SENT = (
@@ -59,8 +60,14 @@ def resend() -> Response:
     """Mail the verification link again (at most 3 an hour)."""
     if ConfirmForm().validate_on_submit():
         enforce("3/hour", "verify-resend", str(current_user.id))
-        email_addresses.resend_verification(current_user)
-        flash(f"We sent a new link to {current_user.email}.")
+        try:
+            email_addresses.resend_verification(current_user)
+        except MailError:  # an address stored before such addresses were refused
+            flash(
+                f"{current_user.email} cannot be mailed: change your address below, then verify the new one."
+            )
+        else:
+            flash(f"We sent a new link to {current_user.email}.")
     return redirect(url_for("email.settings"))
 
 

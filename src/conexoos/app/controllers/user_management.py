@@ -16,6 +16,7 @@ from conexoos.app.models.persistent import ADMIN, ROLES, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.wording import with_article
 from conexoos.framework import db
+from conexoos.framework.mail.message import MailError
 
 from . import account_deletion, audit, email_addresses, plans
 from .administrators import active_admins
@@ -195,7 +196,12 @@ def resend_verification(actor: User, target: User) -> None:
     """Queue the verification mail again; refused when the address is already verified."""
     if target.email_verified:
         raise ActionRefused(f"The address of {target.username} is already verified.")
-    email_addresses.queue_verification(target)
+    try:
+        email_addresses.queue_verification(target)
+    except MailError:  # an address stored before such addresses were refused
+        raise ActionRefused(
+            f"The address of {target.username} cannot be mailed: they must change it (Settings → Email)."
+        ) from None
     audit.record(
         "user.resend_verification",
         target,
