@@ -14,7 +14,6 @@ ends. A right password is never counted.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +21,7 @@ from conexoos.app.dto.links import PASSCODE_MAX
 from conexoos.app.models.persistent import UserLink
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.rate_limit import count, seconds_until_allowed
+from conexoos.app.utils.wording import waiting
 
 from .accounts import hash_password, verify_password_hash
 from .tokens import TokenError, fingerprint, make_token, read_token
@@ -51,10 +51,8 @@ class LockThrottled(LockRefused):
     """Too many wrong passwords for this link; ``retry_after`` seconds to wait."""
 
     def __init__(self, retry_after: int) -> None:
-        minutes = max(1, math.ceil(retry_after / 60))
         super().__init__(
-            f"Too many wrong passwords for this link. "
-            f"Try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+            f"Too many wrong passwords for this link. Try again in {waiting(retry_after)}.",
             status=429,
         )
         self.retry_after = retry_after

@@ -12,10 +12,9 @@ Counters live in the rate-limit storage (Redis when configured, else memory); wi
 
 from __future__ import annotations
 
-import math
-
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import count, seconds_until_allowed
+from conexoos.app.utils.wording import waiting
 
 FAILURES_PER_NETWORK = "5 per 15 minutes"
 """Wrong passwords one network may try against one account before it must wait."""
@@ -29,10 +28,9 @@ class LoginThrottled(Exception):
     """This network tried too many wrong passwords for this account; ``retry_after`` seconds to wait."""
 
     def __init__(self, retry_after: int) -> None:
-        minutes = max(1, math.ceil(retry_after / 60))
         super().__init__(
-            f"Too many failed log-ins for this account from your network. Try again in {minutes} "
-            f"minute{'s' if minutes > 1 else ''}, or log in from another network."
+            f"Too many failed log-ins for this account from your network. Try again in "
+            f"{waiting(retry_after)}, or log in from another network."
         )
         self.retry_after = retry_after
 

@@ -16,13 +16,12 @@ Counters live in the rate-limit storage (Redis when configured, else memory); wi
 
 from __future__ import annotations
 
-import math
-
 from conexoos.app.controllers.login_throttle import account_key, alert_due
 from conexoos.app.controllers.mail import queue_mail_to_account
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import transaction
 from conexoos.app.utils.rate_limit import count, seconds_until_allowed
+from conexoos.app.utils.wording import waiting
 
 WRONG_PER_NETWORK = "5 per 1 minute"
 """Wrong second factors one network may give for one account before it must wait."""
@@ -41,8 +40,7 @@ class SecondFactorThrottled(Exception):
     """Too many wrong second factors for this account, from this network or in all; wait ``retry_after``."""
 
     def __init__(self, retry_after: int, whole_account: bool) -> None:
-        minutes = max(1, math.ceil(retry_after / 60))
-        wait = f"Try again in {minutes} minute{'s' if minutes > 1 else ''}"
+        wait = f"Try again in {waiting(retry_after)}"
         super().__init__(
             f"Too many wrong codes for this account within the hour. {wait}, or use a recovery code later."
             if whole_account

@@ -24,6 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from werkzeug.exceptions import TooManyRequests
 
 from conexoos.app.extensions import current_limiter
+from conexoos.app.utils.wording import waiting
 
 FALLBACK_KEY = "conexoos_limiter_fallback"
 RETRY_SECONDS = 10.0
@@ -41,15 +42,6 @@ def enforce(limit: str, scope: str, key: str, message: str | None = None) -> Non
         raise too_many_requests(
             expiry, message or f"Too many attempts. Wait {waiting(expiry)} and try again."
         )
-
-
-def waiting(seconds: int) -> str:
-    """``seconds`` as a person says a wait: "a minute", "10 minutes", "an hour", "a day"."""
-    for unit, size, one in (("day", 86_400, "a day"), ("hour", 3_600, "an hour"), ("minute", 60, "a minute")):
-        if seconds >= size:
-            count = math.ceil(seconds / size)
-            return one if count == 1 else f"{count} {unit}s"
-    return "a few seconds"
 
 
 def count(limit: str, scope: str, key: str) -> bool:
