@@ -202,11 +202,14 @@ def answered_challenge(credential: Any) -> bytes:
     try:
         parsed = parse_authentication_credential_json(credential)
         client_data = json.loads(parsed.response.client_data_json)  # RecursionError: nested too deep
-        challenge = client_data.get("challenge") if isinstance(client_data, dict) else None
-        if not isinstance(challenge, str):
-            raise PasskeyError(MALFORMED)
-        return base64url_to_bytes(challenge)
     except (WebAuthnException, ValueError, TypeError, RecursionError) as error:
+        raise PasskeyError(MALFORMED) from error
+    challenge = client_data.get("challenge") if isinstance(client_data, dict) else None
+    if not isinstance(challenge, str):
+        raise PasskeyError(MALFORMED)
+    try:
+        return base64url_to_bytes(challenge)
+    except ValueError as error:  # not base64url
         raise PasskeyError(MALFORMED) from error
 
 
