@@ -14,14 +14,15 @@ nothing is written. Either way each passkey records the issue time of the newest
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
 
-from flask import current_app, session
+from flask import session
+
+from conexoos.app.controllers.tokens import keyed_digest
 
 LIFETIME = 300
 """Seconds a challenge may be answered in (the browser's own timeout is 2 minutes)."""
@@ -91,9 +92,7 @@ def signed_answer(purpose: str, challenge: bytes) -> PendingCeremony | None:
 
 
 def _mac(purpose: str, body: bytes) -> bytes:
-    key = str(current_app.secret_key).encode()
-    message = b"conexoos passkey challenge\0" + purpose.encode() + b"\0" + body
-    return hmac.new(key, message, hashlib.sha256).digest()[:MAC_BYTES]
+    return keyed_digest(b"conexoos passkey challenge\0" + purpose.encode() + b"\0" + body)[:MAC_BYTES]
 
 
 def _fresh(issued_at: int) -> bool:

@@ -59,8 +59,13 @@ def read_token(purpose: str, token: str, max_age: int) -> dict[str, Any]:
 
 def fingerprint(value: str) -> str:
     """A keyed digest of ``value`` (a password hash, an address): a token may show it, not ``value``."""
+    return keyed_digest(value.encode()).hex()[:24]
+
+
+def keyed_digest(message: bytes) -> bytes:
+    """HMAC-SHA256 of ``message`` under the site's secret key (32 bytes; callers may keep a prefix)."""
     key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()[:24]
+    return hmac.new(key, message, hashlib.sha256).digest()
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
