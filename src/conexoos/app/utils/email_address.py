@@ -35,9 +35,7 @@ def normalize_email(address: str) -> str:
     stripped = address.strip()
     if parseaddr(stripped)[1] != stripped or address_problem(stripped):
         raise InvalidEmail(INVALID)
-    local, at, domain = stripped.rpartition("@")
-    if not at or not local or not domain:
-        raise InvalidEmail(INVALID)
+    local, _, domain = stripped.rpartition("@")  # both parts there: address_problem checked them
     domain = domain.removesuffix(".")
     try:
         ascii_domain = ascii_address(f"{local}@{domain}").rpartition("@")[2].removesuffix(".")
