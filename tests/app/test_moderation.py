@@ -11,7 +11,8 @@ from conexoos.framework import db
 from conexoos.framework.mail.outbox import OutboxMessage
 from tests.app.staff_support import make_staff
 
-from .conftest import Account, SignUp, form_token
+from .conftest import PASSWORD, Account, SignUp, form_token
+from .leaving_support import delete_account
 
 pytestmark = pytest.mark.database_matrix
 
@@ -151,23 +152,54 @@ def test_a_moderator_cannot_suspend_an_administrator_through_a_report(
     assert report(app, report_id).status == "open"
 
 
-def test_deleting_accounts_deletes_their_reports_and_keeps_handled_ones(
+def test_a_report_outlives_the_account_that_deleted_itself_and_only_dismissing_is_left(
     app: Flask, alice: Account, bob: Account, moddy: Account
 ) -> None:
-    against_alice, against_bob = file(alice, app), file(bob, app)
-    assert (
-        moddy.client.post(
-            f"/admin/reports/{against_bob}/dismiss", data={"csrf_token": moddy.csrf}
-        ).status_code
-        == 302
-    )
-    with app.app_context():
-        for user_id in (alice.id, moddy.id):
-            db.session.delete(db.session.get(User, user_id))
+    """A reported account cannot erase its report by deleting itself: the report stays open, marked, with
+    its snapshot; hiding and suspending are refused with a sentence; dismissing closes it."""
+    against_alice = file(alice, app, details="Fake <bank>")
+    assert delete_account(alice, PASSWORD).status_code == 302
+    kept = report(app, against_alice)
+    assert (kept.user_id, kept.reported_username, kept.status) == (None, "alice", "open")
+    assert kept.details == "Fake <bank>"
+    queue = moddy.client.get("/admin/reports").get_data(as_text=True)
+    assert "@alice (account deleted)" in queue and "1 open report," in queue
+    page = moddy.client.get(f"/admin/reports/{against_alice}").get_data(as_text=True)
+    assert "@alice (account deleted by its owner)" in page and "Fake &lt;bank&gt;" in page
+    assert "Suspend" not in page and "Hide this link" not in page
+    for action, data in (("suspend", {}), ("hide-link", {"link_id": "1"}), ("hide-item", {"block_id": "1"})):
+        refused = moddy.client.post(
+            f"/admin/reports/{against_alice}/{action}", data={"csrf_token": moddy.csrf, **data}
+        )
+        assert refused.status_code == 409, action
+        assert "deleted by its owner" in refused.get_data(as_text=True)
+    assert report(app, against_alice).status == "open"
+    dismissed = moddy.client.post(f"/admin/reports/{against_alice}/dismiss", data={"csrf_token": moddy.csrf})
+    assert dismissed.status_code == 302 and report(app, against_alice).status == "dismissed"
+    assert file(bob, app) != against_alice  # the page of another account is still reported as before
+
+
+def test_closed_reports_are_listed_newest_first_with_outcome_and_who_closed_them(
+    app: Flask, alice: Account, bob: Account, moddy: Account
+) -> None:
+    first, second, still_open = file(alice, app), file(bob, app), file(bob, app)
+    for report_id in (first, second):
+        closed = moddy.client.post(f"/admin/reports/{report_id}/dismiss", data={"csrf_token": moddy.csrf})
+        assert closed.status_code == 302
+    html = moddy.client.get("/admin/reports?status=closed").get_data(as_text=True)
+    assert "2 closed reports, most recently closed first." in html and "@moddy" in html
+    assert html.index(f'href="/admin/reports/{second}"') < html.index(f'href="/admin/reports/{first}"')
+    assert f'href="/admin/reports/{still_open}"' not in html
+    queue = moddy.client.get("/admin/reports").get_data(as_text=True)
+    assert f'href="/admin/reports/{still_open}"' in queue and f'href="/admin/reports/{first}"' not in queue
+    shown = moddy.client.get(f"/admin/reports/{first}").get_data(as_text=True)
+    assert "dismissed" in shown and "by @moddy" in shown and "Back to the closed reports" in shown
+    assert moddy.client.get("/admin/reports?status=shut").status_code == 400
+    assert moddy.client.get("/admin/reports?status=closed&page=2").status_code == 404
+    with app.app_context():  # the moderator's account goes: the closed report says so
+        db.session.delete(db.session.get(User, moddy.id))
         db.session.commit()
-        remaining = db.session.execute(select(Report.id, Report.handled_by_id)).all()
-    assert [tuple(row) for row in remaining] == [(against_bob, None)]
-    assert against_alice != against_bob
+        assert db.session.get(Report, first) is not None
 
 
 def test_an_out_of_range_link_id_is_a_404_not_a_500(app: Flask, alice: Account, moddy: Account) -> None:

@@ -25,21 +25,37 @@ admin_reports = staff_only(
     Blueprint("admin_reports", __name__, url_prefix="/admin/reports"), ADMIN, MODERATOR
 )
 PAGE_SIZE = 25
+LISTS: dict[str, tuple[Callable[[], int], Callable[[int, int], list[moderation.Listed]]]] = {
+    "open": (moderation.count_open, moderation.open_reports),
+    "closed": (moderation.count_closed, moderation.closed_reports),
+}
+"""The two lists, by ``?status=``: how many, and a page of them."""
 MAX_PAGE = 100_000
 
 
 @admin_reports.route("", methods=["GET"])
 def queue() -> str:
-    """Open reports, oldest first, a page at a time."""
+    """Open reports, oldest first, or (``?status=closed``) closed ones, most recently closed first; a
+    page at a time."""
+    status = request.args.get("status", "open")
+    if status not in LISTS:
+        raise BadRequest("status is open or closed.")
+    count, listing = LISTS[status]
     page = _page_arg()
-    total = moderation.count_open()
+    total = count()
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:
-        raise NotFound(f"There is no page {page}: the queue has {pages}.")
-    found = moderation.open_reports(PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    refusals = {report.id: moderation.refusal(current_user, report) for report, _ in found}
+        raise NotFound(f"There is no page {page}: the list has {pages}.")
+    found = listing(PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    refusals = {entry.report.id: moderation.refusal(current_user, entry.report) for entry in found}
     return render_template(
-        "admin/reports.html", reports=found, refusals=refusals, total=total, page=page, pages=pages
+        "admin/reports.html",
+        status=status,
+        reports=found,
+        refusals=refusals,
+        total=total,
+        page=page,
+        pages=pages,
     )
 
 
@@ -122,6 +138,7 @@ def _show(found: Report, error: str | None = None) -> str:
         "admin/report.html",
         report=found,
         owner=reported_user(found),
+        handler=None if found.handled_by_id is None else db.session.get(User, found.handled_by_id),
         links=moderation.current_links(found),
         products=moderation.current_products(found),
         items=moderation.current_items(found),

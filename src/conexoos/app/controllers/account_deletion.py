@@ -111,7 +111,10 @@ def delete_account(user: User, now: datetime | None = None) -> Deleted:
 
 def owned_tables() -> Iterator[tuple[Table, Column[int]]]:
     """Every table of the product's models with a column naming its user (``owner_id``, ``user_id``),
-    dependents before the tables they point at; tables added later are covered without a change here."""
+    dependents before the tables they point at; tables added later are covered without a change here.
+
+    A column whose foreign key is ``ON DELETE SET NULL`` names the user a row is about, not its owner (a
+    report about the page): the row outlives the account, and deleting the user empties the column."""
     product_tables = {
         mapper.local_table
         for mapper in db.Model.registry.mappers  # type: ignore[attr-defined]
@@ -122,8 +125,12 @@ def owned_tables() -> Iterator[tuple[Table, Column[int]]]:
         if table not in product_tables or table.name == User.__tablename__:
             continue
         for name in OWNER_COLUMNS:
-            if name in table.c:
+            if name in table.c and not _outlives_user(table.c[name]):
                 yield table, table.c[name]
+
+
+def _outlives_user(column: Column[int]) -> bool:
+    return any(key.ondelete == "SET NULL" for key in column.foreign_keys)
 
 
 def _remove_files(images: list[str], exports: list[Path]) -> None:

@@ -6,6 +6,9 @@ mail to the reporter when they left an address (in the same transaction as the c
 conditional UPDATE (``WHERE status = 'open'``): of two staff acting at once, one wins and the other gets a
 409 with nothing done. Reports about a staff account are for administrators only, and nobody acts on a
 report about themself.
+
+A report outlives the reported account (``user_id`` becomes None): it stays in the queue, marked deleted,
+until staff dismiss it; closed reports are listed newest first (:func:`closed_reports`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import aliased
 
 from conexoos.app.controllers import audit, hidden_addresses, mail
 from conexoos.app.controllers import user_management as manage
@@ -25,6 +29,7 @@ from conexoos.app.controllers.blocks.kind import HIDDEN_BY_STAFF
 from conexoos.app.controllers.blocks.registry import KINDS
 from conexoos.app.controllers.blocks.social import SOCIAL, entry_label
 from conexoos.app.controllers.owner_lock import locked_owner
+from conexoos.app.controllers.reports import reported_user
 from conexoos.app.models.persistent import ADMIN, PageBlock, Product, Report, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.hidden_address import LINK, PRODUCT
@@ -33,6 +38,10 @@ from conexoos.app.utils.wording import with_article
 from conexoos.framework import db
 
 Row = TypeVar("Row", UserLink, Product)
+DELETED_ACCOUNT = (
+    "The reported account was deleted by its owner: nothing is left on its page to hide or suspend. "
+    "Dismiss the report to close it."
+)
 
 
 def count_open() -> int:
@@ -40,27 +49,56 @@ def count_open() -> int:
     return int(db.session.scalar(select(func.count()).where(Report.status == OPEN)) or 0)
 
 
-def open_reports(limit: int, offset: int) -> Sequence[tuple[Report, User]]:
-    """Open reports with the reported user, oldest first (the queue's order)."""
+def count_closed() -> int:
+    """How many reports staff have closed (dismissed or acted on)."""
+    return int(db.session.scalar(select(func.count()).where(Report.status != OPEN)) or 0)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A report in a list: the reported account (None once deleted) and, when closed, who closed it
+    (None once that account is deleted)."""
+
+    report: Report
+    owner: User | None
+    handler: User | None
+
+
+def open_reports(limit: int, offset: int) -> list[Listed]:
+    """Open reports with the reported account, oldest first (the queue's order)."""
+    return _listed(Report.status == OPEN, (Report.created_at, Report.id), limit, offset)
+
+
+def closed_reports(limit: int, offset: int) -> list[Listed]:
+    """Closed reports with the reported account and who closed them, most recently closed first."""
+    order = (Report.handled_at.desc(), Report.id.desc())
+    return _listed(Report.status != OPEN, order, limit, offset)
+
+
+def _listed(where: Any, order: tuple[Any, ...], limit: int, offset: int) -> list[Listed]:
+    handler = aliased(User)
     query = (
-        select(Report, User)
-        .join(User, User.id == Report.user_id)
-        .where(Report.status == OPEN)
-        .order_by(Report.created_at, Report.id)
+        select(Report, User, handler)
+        .outerjoin(User, User.id == Report.user_id)
+        .outerjoin(handler, handler.id == Report.handled_by_id)
+        .where(where)
+        .order_by(*order)
         .limit(limit)
         .offset(offset)
     )
-    return [(report, user) for report, user in db.session.execute(query).all()]
+    return [Listed(*row) for row in db.session.execute(query).all()]
 
 
 def current_links(report: Report) -> Sequence[UserLink]:
-    """The reported user's links as they are now (every one, hidden or not), in page order."""
-    return UserLink.get_links_by_user_id(report.user_id)
+    """The reported user's links as they are now (every one, hidden or not), in page order; none once
+    the account is deleted."""
+    return [] if report.user_id is None else UserLink.get_links_by_user_id(report.user_id)
 
 
 def current_products(report: Report) -> Sequence[Product]:
-    """The reported user's products as they are now (every one, hidden or not), in page order."""
-    return Product.get_products_by_user_id(report.user_id)
+    """The reported user's products as they are now (every one, hidden or not), in page order; none
+    once the account is deleted."""
+    return [] if report.user_id is None else Product.get_products_by_user_id(report.user_id)
 
 
 @dataclass(frozen=True)
@@ -76,7 +114,10 @@ class PageItem:
 
 
 def current_items(report: Report) -> list[PageItem]:
-    """The reported user's social icons and embeds as they are now (shown or not), in page order."""
+    """The reported user's social icons and embeds as they are now (shown or not), in page order; none
+    once the account is deleted."""
+    if report.user_id is None:
+        return []
     query = (
         select(PageBlock)
         .where(PageBlock.owner_id == report.user_id, PageBlock.kind.in_((SOCIAL.name, EMBED.name)))
@@ -111,7 +152,7 @@ def refusal(actor: User, report: Report) -> str | None:
     page: nobody else could, and they would stay open for good (the audit log keeps who acted)."""
     if report.user_id == actor.id and not is_last_active_admin(actor):
         return "You cannot act on a report about your own page: another member of staff must."
-    target = db.session.get(User, report.user_id)
+    target = reported_user(report)
     if target is not None and target.is_staff and actor.role != ADMIN:
         return (
             f"Only an administrator may act on a report about {target.username}, {with_article(target.role)}."
@@ -144,8 +185,9 @@ def hide_product(actor: User, report: Report, product_id: int) -> Product:
 def _hide_owned(actor: User, report: Report, model: type[Row], row_id: int, kind: str) -> Row:
     """Hide the reported user's ``model`` row ``row_id`` (a link or a product) under their lock."""
     _must_be_open(report)
-    with locked_owner(_reported_owner(report)):
-        row = model.get_owned(row_id, report.user_id)
+    owner = _reported_owner(report)
+    with locked_owner(owner):
+        row = model.get_owned(row_id, owner.id)
         if row is None:
             raise manage.ActionRefused(f"That {kind} is not on the reported page any more.", 404)
         _hide_row(actor, report, row, kind, row.url if isinstance(row, UserLink) else row.buy_url)
@@ -159,7 +201,7 @@ def _hide_row(actor: User, report: Report, row: UserLink | Product, kind: str, a
         raise manage.ActionRefused(f"That {kind} is hidden already: choose another action.", 409)
     before = {"enabled": row.enabled, "hidden_by_staff": row.hidden_by_staff}
     row.enabled, row.hidden_by_staff = False, True
-    hidden_addresses.remember(report.user_id, kind, address, report)
+    hidden_addresses.remember(row.owner_id, kind, address, report)
     after = {"enabled": False, "hidden_by_staff": True}
     audit.record(f"{kind}.hide", row, before, after, f"{kind} {row.id} hidden after report {report.id}")
     _close(actor, report, ACTIONED, f"{kind} {row.id} hidden")
@@ -174,10 +216,11 @@ def hide_item(actor: User, report: Report, block_id: int, item: int | None) -> N
     Raises :class:`~conexoos.app.controllers.user_management.ActionRefused`: 404 for a block or an entry
     that is not on the reported page, 400 for a block of another kind or an ``item`` of the wrong shape."""
     _must_be_open(report)
-    with locked_owner(_reported_owner(report)):
+    owner = _reported_owner(report)
+    with locked_owner(owner):
         block = db.session.get(PageBlock, block_id, populate_existing=True)
         kind = KINDS.get(block.kind) if block is not None else None
-        if block is None or block.owner_id != report.user_id or kind is None:
+        if block is None or block.owner_id != owner.id or kind is None:
             raise manage.ActionRefused("That icon or embed is not on the reported page any more.", 404)
         if not kind.hideable:
             hint = " (a link has its own Hide button)" if block.link_id is not None else ""
@@ -190,7 +233,7 @@ def hide_item(actor: User, report: Report, block_id: int, item: int | None) -> N
             raise manage.ActionRefused(str(error), 400) from error
         except LookupError as error:
             raise manage.ActionRefused("That icon is not in the row any more.", 404) from error
-        hidden_addresses.remember(report.user_id, *_hidden_address(kind.name, before, item), report)
+        hidden_addresses.remember(owner.id, *_hidden_address(kind.name, before, item), report)
         what = "embed" if item is None else f"icon {item + 1} of block {block.id}"
         audit.record("block.hide", block, before, block.fields, f"{what} hidden after report {report.id}")
         _close(actor, report, ACTIONED, f"{what} hidden")  # refused: the lock's transaction rolls all back
@@ -221,9 +264,9 @@ def suspend_owner(actor: User, report: Report) -> None:
 
 
 def _reported_owner(report: Report) -> User:
-    target = db.session.get(User, report.user_id)
+    target = reported_user(report)
     if target is None:
-        raise manage.ActionRefused("The reported account no longer exists.", 404)
+        raise manage.ActionRefused(DELETED_ACCOUNT, 409)
     return target
 
 

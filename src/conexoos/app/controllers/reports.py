@@ -36,6 +36,7 @@ def file_report(
         raise ReportError(f"Keep the details under {DETAILS_MAX} characters.")
     report = Report(
         user_id=page.user.id,
+        reported_username=page.user.username,
         reason=reason,
         details=details,
         reporter_email=email or None,
@@ -87,5 +88,5 @@ def _linked_out(page: profiles.PublicPage) -> list[dict[str, object]]:
 
 
 def reported_user(report: Report) -> User | None:
-    """The owner of the reported page (None once deleted, which deletes the report too)."""
-    return db.session.get(User, report.user_id)
+    """The owner of the reported page (None once the account is deleted; the report stays)."""
+    return None if report.user_id is None else db.session.get(User, report.user_id)

@@ -15,9 +15,8 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from conexoos.app.models.persistent import AnalyticsEvent, Report, StatsRollup, User
+from conexoos.app.models.persistent import AnalyticsEvent, StatsRollup, User
 from conexoos.app.models.persistent.event import BUY, CLICK
-from conexoos.app.models.persistent.report import OPEN
 from conexoos.app.models.persistent.stats import BUCKET_SECONDS, QUARTER, TOTAL
 from conexoos.framework import db, runtime
 from conexoos.framework.causes import one_line_cause
@@ -27,6 +26,7 @@ from conexoos.framework.storage.base import StorageError
 from conexoos.framework.task_status import TaskStatus, task_statuses
 
 from . import media_library
+from .moderation import count_open
 
 log = logging.getLogger("conexoos.admin")
 MEDIA_FILES_COUNTED = 20_000
@@ -82,7 +82,7 @@ def overview(app: Flask, now: datetime | None = None) -> Overview:
     now = now or datetime.now(UTC)
     users = int(db.session.scalar(select(func.count()).select_from(User)) or 0)
     suspended = int(db.session.scalar(select(func.count()).where(User.suspended_at.is_not(None))) or 0)
-    return Overview(users, suspended, public_pages(), clicks(now), open_reports(), health(app))
+    return Overview(users, suspended, public_pages(), clicks(now), count_open(), health(app))
 
 
 def public_pages() -> int:
@@ -117,11 +117,6 @@ def _clicks_since(start: datetime) -> int:
         )
     )
     return int(rolled or 0) + int(pending or 0)
-
-
-def open_reports() -> int:
-    """Open moderation reports (the queue at ``/admin/reports``)."""
-    return int(db.session.scalar(select(func.count()).where(Report.status == OPEN)) or 0)
 
 
 def health(app: Flask) -> Health:

@@ -1,4 +1,9 @@
-"""A visitor's report of a public page (phishing, spam...), with the page's links as they were."""
+"""A visitor's report of a public page (phishing, spam...), with the page's links as they were.
+
+A report outlives the reported account: deleting the account sets ``user_id`` to NULL and keeps the
+report, with the page's address (``reported_username``) and links as they were, so an account cannot
+erase the reports about it by deleting itself.
+"""
 
 from __future__ import annotations
 
@@ -21,13 +26,15 @@ DETAILS_MAX = 2000
 
 
 class Report(db.Model):  # type: ignore[name-defined]
-    """One report: who was reported, why, the page's links when reported, and how staff handled it."""
+    """One report: who was reported (``user_id``, None once that account is deleted, and the page's
+    username when reported), why, the page's links when reported, and how staff handled it."""
 
     __tablename__ = "report"
     __table_args__ = (Index("ix_report_status_created", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"), nullable=True)
+    reported_username: Mapped[str] = mapped_column(String(30), nullable=False, default="")
     reason: Mapped[str] = mapped_column(String(16), nullable=False)
     details: Mapped[str] = mapped_column(Text, nullable=False, default="")
     reporter_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
