@@ -132,6 +132,51 @@ def test_a_hidden_embed_stays_hidden_at_another_address_of_the_same_video(
     assert bob.api("POST", "/api/blocks", same).get_json().get("hidden_by_staff", False) is False
 
 
+def test_a_hidden_link_or_product_moved_to_an_address_not_hidden_is_a_new_one_off_until_shown(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    """As deleting it and adding the new address would give; the hidden address stays hidden."""
+    mallory = signed_up("mallory")
+    hide_link(app, moddy, mallory, mallory.add_link("Phish", "https://phish.example/"))
+    shop = mallory.add_link("Shop", "https://shop.example/")
+    path = f"/api/edit/link/{shop['id']}"
+    assert mallory.api("PUT", path, {"url": "https://phish.example"}).get_json()["hidden_by_staff"] is True
+    back = mallory.api("PUT", path, {"url": "https://shop.example/"}).get_json()
+    assert (back["hidden_by_staff"], back["enabled"]) == (False, False) and "shop" not in page(app, "mallory")
+    assert mallory.api("PUT", path, {"enabled": True}).status_code == 200 and "shop" in page(app, "mallory")
+    again = mallory.api("PUT", path, {"url": "https://WWW.phish.example/", "enabled": True}).get_json()
+    assert (again["hidden_by_staff"], again["enabled"]) == (True, False)
+    same = mallory.api("PUT", path, {"url": "https://WWW.phish.example/", "title": "Other"})
+    assert same.get_json()["hidden_by_staff"] is True  # the same address: still hidden
+    shown = mallory.api("PUT", path, {"url": "https://shop.example/", "enabled": True}).get_json()
+    assert (shown["hidden_by_staff"], shown["enabled"]) == (False, True) and "other" in page(app, "mallory")
+
+    product = add_product(mallory, "https://shop.example/buy")
+    moved = f"/api/edit/product/{product['id']}"
+    assert mallory.api("PUT", moved, {"buy_url": "https://phish.example/"}).get_json()["hidden_by_staff"]
+    product_back = mallory.api("PUT", moved, {"buy_url": "https://shop.example/buy"}).get_json()
+    assert (product_back["hidden_by_staff"], product_back["enabled"]) == (False, False)
+
+
+def test_a_hidden_embed_moved_to_another_video_is_a_new_one_and_back_is_hidden(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    mallory = signed_up("mallory")
+    block = mallory.api("POST", "/api/blocks", {"kind": "embed", "url": VIDEO, "title": "Watch"}).get_json()
+    hide_item(app, moddy, mallory, block["id"])
+    path = f"/api/blocks/{block['id']}"
+    other = mallory.api("PATCH", path, {"url": "https://youtu.be/9bZkp7q19f0"}).get_json()
+    assert other.get("hidden_by_staff", False) is False and other["enabled"] is False
+    assert "watch" not in page(app, "mallory")
+    assert mallory.api("PATCH", path, {"enabled": True}).status_code == 200 and "watch" in page(
+        app, "mallory"
+    )
+    back = mallory.api("PATCH", path, {"url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"}).get_json()
+    assert back["hidden_by_staff"] is True and "watch" not in page(app, "mallory")
+    refused = mallory.api("PATCH", path, {"url": "https://youtu.be/dQw4w9WgXcQ?t=3", "enabled": True})
+    assert refused.status_code == 409
+
+
 def test_showing_a_hidden_embed_is_refused_as_for_links_and_products(
     app: Flask, signed_up: SignUp, moddy: Account
 ) -> None:

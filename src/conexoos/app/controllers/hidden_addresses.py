@@ -80,10 +80,18 @@ def hide_row_fields(
 ) -> None:
     """Make ``fields`` (of a new link or product, ``row`` None, or an edit of ``row``) hidden by a
     moderator when the address in ``fields[address]`` was hidden on the account; raise a 409 with
-    ``refusal`` when they would show a row a moderator hid."""
+    ``refusal`` when they would show a row a moderator hid.
+
+    A hidden row moved to an address that is not hidden is a new link or product (as deleting it and
+    adding that address would give): no longer hidden by a moderator, and off unless ``fields`` turn it
+    on. What was hidden is its address, which stays hidden on the account."""
     if address in fields and any_hidden(owner_id, [fields[address]]):
         fields.update(enabled=False, hidden_by_staff=True)
-    elif row is not None and row.hidden_by_staff and fields.get("enabled"):
+    elif row is None or not row.hidden_by_staff:
+        return
+    elif address in fields and fields[address] != getattr(row, address):
+        fields.update(enabled=bool(fields.get("enabled")), hidden_by_staff=False)
+    elif fields.get("enabled"):
         raise Conflict(refusal)
 
 

@@ -211,7 +211,8 @@ def hide_item(actor: User, report: Report, block_id: int, item: int | None) -> N
     """Hide one of the reported user's social icons (``item``, its place in the row ``block_id``) or
     embeds (``item`` None) for good, and close the report; under the owner's lock, so that an edit of the
     block in flight cannot write its older fields over the hiding. Commits. The embed stays hidden
-    whatever its owner sends; the icon's profile stays hidden in its row however it is spelled.
+    at its address whatever its owner sends; the icon's profile stays hidden in its row however it is
+    spelled.
 
     Raises :class:`~conexoos.app.controllers.user_management.ActionRefused`: 404 for a block or an entry
     that is not on the reported page, 400 for a block of another kind or an ``item`` of the wrong shape."""

@@ -62,18 +62,28 @@ class SimpleKind(BlockKind):
 
     def edit(self, user: User, block: PageBlock, fields: dict[str, Any]) -> None:
         """Merge ``fields`` into the block's (422 for a new address on the blocklist; one that passes is
-        no longer flagged blocked; what a moderator hid stays hidden, in this block or on the account)."""
+        no longer flagged blocked; what a moderator hid stays hidden, in this block or on the account).
+
+        A block hidden whole (an embed) moved to an address not hidden on the account is a new one: no
+        longer hidden by a moderator, and off unless ``fields`` turn it on."""
         refuse_if_suspended(user)
         checked = self.addresses(fields)
         blocklist.refuse_any_blocked(checked)
         passed = {url for _, url in checked}
+        enabled = fields.pop("enabled", None)
         with locked_owner(user) as owner:
             stored = page.owned_block(owner, block.id)
-            if fields.get("enabled") and stored.fields.get(HIDDEN_BY_STAFF):
+            was_hidden = bool(stored.fields.get(HIDDEN_BY_STAFF))
+            merged = {**stored.fields, **fields}
+            if was_hidden and "url" in fields and fields["url"] != stored.fields.get("url"):
+                merged.pop(HIDDEN_BY_STAFF)  # a new address: a new item, unless it was hidden too
+            merged = self._kept_hidden_on_account(owner.id, merged)
+            if was_hidden and merged.get(HIDDEN_BY_STAFF) and enabled:
                 raise Conflict(self.hidden_refusal())
-            if "enabled" in fields:
-                stored.enabled = fields.pop("enabled")
-            merged = self._kept_hidden_on_account(owner.id, {**stored.fields, **fields})
+            if was_hidden and not merged.get(HIDDEN_BY_STAFF):
+                stored.enabled = bool(enabled)  # off until its owner shows it, as a new block would be
+            elif enabled is not None:
+                stored.enabled = enabled
             stored.fields = self.flagged(merged, lambda url, flagged: flagged and url not in passed)
 
     def hidden_refusal(self) -> str:
