@@ -339,13 +339,22 @@ def test_admin_free_text_refuses_bidi_overrides(app: Flask, alice: Account, boss
     assert post(boss, f"/admin/users/{alice.id}/suspend", reason="spam") == 302
 
 
-@pytest.mark.parametrize("page", ["\u0663", "\uff11", "1.5", "0"])
-def test_the_user_list_takes_only_ascii_page_numbers(boss: Account, page: str) -> None:
-    assert boss.client.get("/admin/users", query_string={"page": page}).status_code == 400
+@pytest.mark.parametrize("page", ["\u0663", "\uff11", "1.5", "0", "100001", "9" * 5000, "0" * 9 + "100001"])
+@pytest.mark.parametrize(
+    "path", ["/admin/users", "/admin/audit", "/admin/reports", "/admin/blocklist", "/admin/media"]
+)
+def test_every_paged_admin_list_takes_only_small_ascii_page_numbers(
+    boss: Account, path: str, page: str
+) -> None:
+    refused = boss.client.get(path, query_string={"page": page})
+    assert refused.status_code == 400 and "page is a whole number from 1 to 100000" in refused.get_data(
+        as_text=True
+    )
 
 
 def test_a_page_past_the_last_is_a_404(boss: Account) -> None:
     assert boss.client.get("/admin/users?page=1").status_code == 200
+    assert boss.client.get("/admin/users?page=" + "0" * 20 + "1").status_code == 200
     past = boss.client.get("/admin/users?page=2")
     assert past.status_code == 404 and "the list has 1" in past.get_data(as_text=True)
     assert boss.client.get("/admin/audit?page=2").status_code == 404

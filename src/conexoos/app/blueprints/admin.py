@@ -16,6 +16,7 @@ from flask_login import current_user
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
+from conexoos.app.blueprints.paging import requested_page
 from conexoos.app.controllers import audit, invites, plans, site_overview, site_settings, user_admin
 from conexoos.app.controllers import user_management as manage
 from conexoos.app.controllers.roles import ADMIN, MODERATOR, ROLES, require_role, staff_only
@@ -29,7 +30,7 @@ PAGE_SIZE = 25
 INVITES_SHOWN = 50
 RESEND_LIMIT = "1/minute"
 """How often staff may mail one account its verification link again."""
-MAX_PAGE = 100_000
+AUDIT_PAGE_SIZE = 50
 AUDIT_FILTERS = ("actor", "action", "target_type", "target_id", "since", "until")
 """The audit log's query parameters, the only ones its links carry on (never url_for's ``_external``...)."""
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
@@ -52,12 +53,11 @@ def overview() -> str:
 def users() -> str:
     """Accounts whose username, email or display name contains ``q``, 25 a page, oldest first."""
     search = _text_arg("q", 100)
-    page = _page_arg()
     total = user_admin.count_users(search)
-    found = user_admin.list_users(search, PAGE_SIZE, (page - 1) * PAGE_SIZE)
-    pages = _pages(total, PAGE_SIZE, page)
+    shown = requested_page(total, PAGE_SIZE)
+    found = user_admin.list_users(search, PAGE_SIZE, shown.offset)
     return render_template(
-        "admin/users.html", users=found, search=search, page=page, pages=pages, total=total
+        "admin/users.html", users=found, search=search, page=shown.number, pages=shown.count, total=total
     )
 
 
@@ -171,16 +171,15 @@ def delete(user_id: int) -> BaseResponse | tuple[str, int]:
 def audit_log() -> str:
     """The audit log, newest first, filtered by actor, action, target and UTC dates; 50 a page."""
     where = _audit_filter()
-    page = _page_arg()
     total = audit.count(where)
-    found = audit.entries(where, 50, (page - 1) * 50)
+    shown = requested_page(total, AUDIT_PAGE_SIZE)
     return render_template(
         "admin/audit.html",
-        entries=found,
+        entries=audit.entries(where, AUDIT_PAGE_SIZE, shown.offset),
         where=where,
         actions=audit.actions(),
-        page=page,
-        pages=_pages(total, 50, page),
+        page=shown.number,
+        pages=shown.count,
         total=total,
         query={key: request.args[key] for key in AUDIT_FILTERS if request.args.get(key)},
     )
@@ -290,21 +289,6 @@ def _form_text(name: str, limit: int) -> str:
             "or right-to-left overrides."
         )
     return value
-
-
-def _pages(total: int, size: int, page: int) -> int:
-    """How many pages of ``size`` hold ``total`` rows (at least one); 404 when ``page`` is past the last."""
-    pages = max(1, -(-total // size))
-    if page > pages:
-        raise NotFound(f"There is no page {page}: the list has {pages}.")
-    return pages
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
-        raise BadRequest(f"page is a whole number from 1 to {MAX_PAGE}.")
-    return int(raw)
 
 
 def _date_arg(name: str) -> date | None:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.paging import requested_page
 from conexoos.app.controllers import blocklist
 from conexoos.app.controllers.roles import ADMIN, staff_only
 from conexoos.framework.wording import counted
@@ -18,7 +19,6 @@ from conexoos.framework.wording import counted
 admin_blocklist = staff_only(Blueprint("admin_blocklist", __name__, url_prefix="/admin/blocklist"), ADMIN)
 MAX_IMPORT_BYTES = 1024 * 1024
 PAGE_SIZE = 100
-MAX_PAGE = 100_000
 ERRORS_SHOWN = 50
 
 
@@ -71,25 +71,15 @@ def import_file() -> str | tuple[str, int]:
 
 
 def _page(error: str | None = None, result: blocklist.ImportResult | None = None) -> str:
-    page = _page_arg()
     total = blocklist.count_listed()
-    pages = max(1, -(-total // PAGE_SIZE))
-    if page > pages:
-        raise NotFound(f"There is no page {page}: the blocklist has {pages}.")
+    shown = requested_page(total, PAGE_SIZE, "blocklist")
     return render_template(
         "admin/blocklist.html",
-        domains=blocklist.listed(PAGE_SIZE, (page - 1) * PAGE_SIZE),
+        domains=blocklist.listed(PAGE_SIZE, shown.offset),
         total=total,
-        page=page,
-        pages=pages,
+        page=shown.number,
+        pages=shown.count,
         error=error,
         result=result,
         errors_shown=ERRORS_SHOWN,
     )
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
-        raise BadRequest(f"page is a whole number from 1 to {MAX_PAGE}.")
-    return int(raw)

@@ -11,16 +11,15 @@ from collections.abc import Sequence
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.paging import requested_page
 from conexoos.app.controllers import media_library
 from conexoos.app.controllers.roles import staff_only
 from conexoos.app.models.persistent import MediaItem, SitePage
 
 admin_media = staff_only(Blueprint("admin_media", __name__, url_prefix="/admin/media"))
 PAGE_SIZE = 24
-MAX_PAGE = 100_000
 
 
 @admin_media.route("", methods=["GET"])
@@ -70,17 +69,14 @@ def delete(item_id: int) -> Response | tuple[str, int]:
 
 
 def _library_page(error: str | None = None, field: str = "") -> str:
-    page = _page_arg()
     total = media_library.count_items()
-    pages = max(1, -(-total // PAGE_SIZE))
-    if page > pages:
-        raise NotFound(f"There is no page {page}: the library has {pages}.")
+    shown = requested_page(total, PAGE_SIZE, "library")
     return render_template(
         "admin/media.html",
-        items=media_library.list_items(PAGE_SIZE, (page - 1) * PAGE_SIZE),
+        items=media_library.list_items(PAGE_SIZE, shown.offset),
         total=total,
-        page=page,
-        pages=pages,
+        page=shown.number,
+        pages=shown.count,
         used=media_library.total_bytes(),
         limits=media_library.limits(),
         library=media_library,
@@ -103,10 +99,3 @@ def _item_page(
         library=media_library,
         error=error,
     )
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
-        raise BadRequest(f"page is a whole number from 1 to {MAX_PAGE}.")
-    return int(raw)

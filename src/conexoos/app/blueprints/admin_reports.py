@@ -13,6 +13,7 @@ from flask_login import current_user
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.paging import requested_page
 from conexoos.app.controllers import moderation
 from conexoos.app.controllers import user_management as manage
 from conexoos.app.controllers.reports import reported_user
@@ -30,7 +31,6 @@ LISTS: dict[str, tuple[Callable[[], int], Callable[[int, int], list[moderation.L
     "closed": (moderation.count_closed, moderation.closed_reports),
 }
 """The two lists, by ``?status=``: how many, and a page of them."""
-MAX_PAGE = 100_000
 
 
 @admin_reports.route("", methods=["GET"])
@@ -41,12 +41,9 @@ def queue() -> str:
     if status not in LISTS:
         raise BadRequest("status is open or closed.")
     count, listing = LISTS[status]
-    page = _page_arg()
     total = count()
-    pages = max(1, -(-total // PAGE_SIZE))
-    if page > pages:
-        raise NotFound(f"There is no page {page}: the list has {pages}.")
-    found = listing(PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    shown = requested_page(total, PAGE_SIZE)
+    found = listing(PAGE_SIZE, shown.offset)
     refusals = {entry.report.id: moderation.refusal(current_user, entry.report) for entry in found}
     return render_template(
         "admin/reports.html",
@@ -54,8 +51,8 @@ def queue() -> str:
         reports=found,
         refusals=refusals,
         total=total,
-        page=page,
-        pages=pages,
+        page=shown.number,
+        pages=shown.count,
     )
 
 
@@ -167,11 +164,4 @@ def _form_number(
         raise BadRequest(missing)
     if not lowest <= int(raw) <= LARGEST_ID:
         raise NotFound(gone)
-    return int(raw)
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
-        raise BadRequest(f"page is a whole number from 1 to {MAX_PAGE}.")
     return int(raw)
