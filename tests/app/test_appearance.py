@@ -189,6 +189,7 @@ def test_every_colour_input_holds_a_long_hex_colour(alice: Account, theme: str) 
         ("corner_radius", "-1", "from 0 to 32"),
         ("corner_radius", "4.5", "from 0 to 32"),
         ("corner_radius", "٣", "from 0 to 32"),
+        ("corner_radius", "9" * 5000, "from 0 to 32"),
         ("font", "Comic Sans", "Choose one of: system, humanist, serif, rounded, mono"),
         ("theme", "neon", "Choose one of: " + ", ".join(THEMES)),
         ("background", "video", "Choose one of: theme, solid, gradient, image"),

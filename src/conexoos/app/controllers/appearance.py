@@ -171,7 +171,8 @@ def _radius(form: Mapping[str, str], errors: dict[str, str]) -> int | None:
     text = form.get("corner_radius", "").strip()
     if not text:
         return None
-    if not text.isascii() or not text.isdigit() or not RADIUS_MIN <= int(text) <= RADIUS_MAX:
+    number = text.isascii() and text.isdigit() and len(text) <= len(str(RADIUS_MAX))
+    if not number or not RADIUS_MIN <= int(text) <= RADIUS_MAX:
         errors["corner_radius"] = (
             f"The corner radius is a whole number of pixels from {RADIUS_MIN} to {RADIUS_MAX}."
         )
