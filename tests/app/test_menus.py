@@ -131,6 +131,14 @@ def test_refused_entries_say_why_and_keep_the_values(
     assert items(app, "footer") == [] and actions(app) == []
 
 
+def test_a_very_long_address_is_refused_without_being_repeated(app: Flask, boss: Account) -> None:
+    for url in ("https://example.com/" + "a" * 3000, "https://" + "b" * 300 + "!.example/"):
+        status, html = add(boss, "header", "Long", url=url)
+        error = re.search(r'<p id="header-url-error" class="errors">([^<]*)</p>', html)
+        assert status == 422 and error is not None and len(error[1]) < 200, error
+    assert items(app, "header") == []
+
+
 def test_a_page_that_does_not_exist_is_refused(app: Flask, boss: Account) -> None:
     assert add(boss, "header", "Ghost", page_id=999)[0] == 422
     response = boss.client.post(

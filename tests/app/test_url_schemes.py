@@ -152,3 +152,10 @@ def test_numeric_hosts_are_stored_as_the_address_a_browser_connects_to(raw: str,
 def test_numeric_hosts_no_browser_accepts_are_refused(raw: str) -> None:
     with pytest.raises(UnsafeURL, match="not a valid host name or IPv4 address"):
         normalise_url(raw)
+
+
+@pytest.mark.parametrize("host", ["a_b" * 1000, "1." * 1000 + "x9", "[" + ":" * 2000 + "]"])
+def test_a_refused_host_is_repeated_in_its_error_cut_short(host: str) -> None:
+    with pytest.raises(UnsafeURL) as refused:
+        normalise_url(f"https://{host}/")
+    assert len(str(refused.value)) < 200 and "…" in str(refused.value)

@@ -228,6 +228,8 @@ def _label(raw: str) -> str:
 def _url(raw: str) -> str:
     if not raw.strip():
         raise MenuError("url", "Give the link's address, or choose a page.")
+    if len(raw.strip()) > URL_MAX:
+        raise MenuError("url", f"An address holds at most {URL_MAX} characters.")
     try:
         url = normalise_url(raw)
     except UnsafeURL as error:

@@ -32,6 +32,19 @@ class UnsafeURL(ValueError):
     """A URL that may not go on a page; the message says why, in words a person can act on."""
 
 
+HOST_SHOWN = 60
+"""How much of a refused host name (or of the parser's complaint) an error repeats."""
+
+
+def _quoted(host: str) -> str:
+    """``host`` quoted for an error, cut to :data:`HOST_SHOWN` characters (a page of it helps nobody)."""
+    return repr(_cut(host))
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= HOST_SHOWN else text[: HOST_SHOWN - 1] + "…"
+
+
 def normalise_url(raw: str) -> str:
     """Return ``raw`` as a canonical http(s), mailto or tel URL, or raise :class:`UnsafeURL`."""
     text = raw.strip()
@@ -61,7 +74,7 @@ def _web(scheme: str, text: str) -> str:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as error:
-        raise UnsafeURL(f"not a valid URL ({error})") from None
+        raise UnsafeURL(f"not a valid URL ({_cut(str(error))})") from None
     if port == 0:
         raise UnsafeURL("port 0 is not a port anything listens on; give the site's port, or none")
     if parts.username is not None or parts.password is not None:
@@ -84,18 +97,18 @@ def _host(raw: str) -> str:
         try:
             return f"[{ipaddress.IPv6Address(host).compressed}]"
         except ValueError:
-            raise UnsafeURL(f"{host!r} is not a valid IPv6 address") from None
+            raise UnsafeURL(f"{_quoted(host)} is not a valid IPv6 address") from None
     try:
         ascii_host = to_ascii_host(host)
     except idna.IDNAError as error:
-        raise UnsafeURL(f"{host!r} is not a valid host name ({error})") from None
+        raise UnsafeURL(f"{_quoted(host)} is not a valid host name ({error})") from None
     if ends_in_a_number(ascii_host):
         address = whatwg_ipv4(ascii_host)
         if address is None:
-            raise UnsafeURL(f"{host!r} is not a valid host name or IPv4 address")
+            raise UnsafeURL(f"{_quoted(host)} is not a valid host name or IPv4 address")
         return address
     if not _HOST.match(ascii_host) or ("." not in ascii_host and ascii_host != "localhost"):
-        raise UnsafeURL(f"{host!r} is not a valid host name")
+        raise UnsafeURL(f"{_quoted(host)} is not a valid host name")
     return ascii_host
 
 
