@@ -184,6 +184,40 @@ def test_user_search_pages_by_25_in_a_stable_order(app: Flask, boss: Account, si
     assert boss.client.get("/admin/users?page=abc").status_code == 400
 
 
+def test_the_user_list_filters_on_role_and_state_and_its_pages_keep_the_filters(
+    app: Flask, boss: Account, alice: Account, signed_up: SignUp
+) -> None:
+    with app.app_context():
+        for number in range(27):
+            db.session.add(
+                User(email=f"m{number}@example.com", username=f"mod{number:02d}", password_hash="x")
+            )
+        db.session.flush()
+        db.session.execute(update(User).where(User.username.like("mod%")).values(role="moderator"))
+        db.session.execute(update(User).where(User.id == alice.id).values(suspended_at=datetime.now(UTC)))
+        db.session.commit()
+
+    def listed(query: str) -> str:
+        response = boss.client.get(f"/admin/users?{query}")
+        assert response.status_code == 200, query
+        return response.get_data(as_text=True)
+
+    moderators = listed("role=moderator")
+    assert "27 accounts with the role moderator." in moderators and "mod00" in moderators
+    assert 'href="/admin/users?role=moderator&amp;page=2"' in moderators
+    assert "mod26" in listed("role=moderator&page=2") and ">boss<" not in moderators
+    suspended = listed("state=suspended")
+    assert "1 account suspended." in suspended and ">alice<" in suspended
+    assert ">alice<" not in listed("state=active") and ">boss<" in listed("state=active&role=admin")
+    assert "0 accounts matching “mod”, with the role admin." in listed("q=mod&role=admin")
+    for refused in ("role=owner", "state=deleted", "role=" + "x" * 30):
+        response = boss.client.get(f"/admin/users?{refused}")
+        text = response.get_data(as_text=True)
+        assert response.status_code == 400 and ("Choose a" in text or "at most 20 characters" in text), (
+            refused
+        )
+
+
 def test_names_are_escaped_everywhere_in_the_admin(app: Flask, signed_up: SignUp, boss: Account) -> None:
     victim = signed_up("mallory")
     payload = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'

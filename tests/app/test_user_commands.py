@@ -90,6 +90,11 @@ def test_list_pages_and_searches(
     one_line_error(past, "there is no page 2: the list has 1 page (1 account)")
     nobody = user(config_file, monkeypatch, "list", "--search", "nobody")
     assert nobody.exit_code == 0 and nobody.stdout.splitlines()[-1] == "page 1 of 1 (0 accounts)"
+    unverified = user(config_file, monkeypatch, "list", "--state", "unverified", "--role", "user")
+    assert unverified.exit_code == 0 and unverified.stdout.splitlines()[-1] == "page 1 of 1 (3 accounts)"
+    staff = user(config_file, monkeypatch, "list", "--role", "admin")
+    assert staff.exit_code == 0 and staff.stdout.splitlines()[-1] == "page 1 of 1 (0 accounts)"
+    assert user(config_file, monkeypatch, "list", "--state", "gone").exit_code == 2
 
 
 def test_show_prints_the_account_and_refuses_an_unknown_name(

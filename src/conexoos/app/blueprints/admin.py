@@ -51,13 +51,23 @@ def overview() -> str:
 
 @admin.route("/users", methods=["GET"])
 def users() -> str:
-    """Accounts whose username, email or display name contains ``q``, 25 a page, oldest first."""
-    search = _text_arg("q", 100)
-    total = user_admin.count_users(search)
+    """Accounts whose username, email or display name contains ``q``, of one ``role`` and one ``state``
+    (each optional), 25 a page, oldest first."""
+    try:
+        wanted = user_admin.UserQuery(_text_arg("q", 100), _text_arg("role", 20), _text_arg("state", 20))
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
+    total = user_admin.count_users(wanted)
     shown = requested_page(total, PAGE_SIZE)
-    found = user_admin.list_users(search, PAGE_SIZE, shown.offset)
     return render_template(
-        "admin/users.html", users=found, search=search, page=shown.number, pages=shown.count, total=total
+        "admin/users.html",
+        users=user_admin.list_users(wanted, PAGE_SIZE, shown.offset),
+        wanted=wanted,
+        roles=ROLES,
+        states=user_admin.STATES,
+        page=shown.number,
+        pages=shown.count,
+        total=total,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from conexoos.app.models.persistent import Product, User, UserLink
+from conexoos.app.models.persistent.user import ROLES
 from conexoos.framework import db
 
 from . import plans
@@ -28,10 +29,30 @@ class UserSummary:
     last_login: datetime | None
 
 
-def _matching(search: str) -> Select[Any]:
+STATES = ("active", "suspended", "unverified")
+"""The user list's states: not suspended, suspended, or not suspended with the address not verified."""
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """Which accounts the user list shows: ``search`` in the username, email or display name, one role
+    (of ``ROLES``) and one state (of :data:`STATES`); empty: any."""
+
+    search: str = ""
+    role: str = ""
+    state: str = ""
+
+    def __post_init__(self) -> None:
+        if self.role and self.role not in ROLES:
+            raise ValueError(f"Choose a role: {', '.join(ROLES)}.")
+        if self.state and self.state not in STATES:
+            raise ValueError(f"Choose a state: {', '.join(STATES)}.")
+
+
+def _matching(wanted: UserQuery) -> Select[Any]:
     query = select(User)
-    if search:
-        pattern = f"%{_escape_like(search.strip().lower())}%"
+    if wanted.search:
+        pattern = f"%{_escape_like(wanted.search.strip().lower())}%"
         query = query.where(
             or_(
                 func.lower(User.username).like(pattern, escape="!"),
@@ -39,6 +60,14 @@ def _matching(search: str) -> Select[Any]:
                 func.lower(User.display_name).like(pattern, escape="!"),
             )
         )
+    if wanted.role:
+        query = query.where(User.role == wanted.role)
+    if wanted.state == "suspended":
+        query = query.where(User.suspended_at.is_not(None))
+    elif wanted.state:
+        query = query.where(User.suspended_at.is_(None))
+        if wanted.state == "unverified":
+            query = query.where(User.email_verified_at.is_(None))
     return query
 
 
@@ -47,15 +76,15 @@ def _escape_like(text: str) -> str:
     return text.replace("!", "!!").replace("%", "!%").replace("_", "!_")
 
 
-def list_users(search: str = "", limit: int = 50, offset: int = 0) -> Sequence[User]:
-    """Accounts whose username, email or display name contains ``search``, oldest first, one page."""
-    query = _matching(search).order_by(User.id).limit(limit).offset(offset)
+def list_users(wanted: UserQuery, limit: int = 50, offset: int = 0) -> Sequence[User]:
+    """The accounts ``wanted`` describes, oldest first, one page."""
+    query = _matching(wanted).order_by(User.id).limit(limit).offset(offset)
     return db.session.scalars(query).all()
 
 
-def count_users(search: str = "") -> int:
+def count_users(wanted: UserQuery) -> int:
     """How many accounts :func:`list_users` pages through."""
-    return int(db.session.scalar(select(func.count()).select_from(_matching(search).subquery())) or 0)
+    return int(db.session.scalar(select(func.count()).select_from(_matching(wanted).subquery())) or 0)
 
 
 def summary(user: User) -> UserSummary:

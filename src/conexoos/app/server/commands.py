@@ -172,18 +172,26 @@ def add_operator_commands(user_group: click.Group) -> None:
 
     @user_group.command("list")
     @click.option("--search", default="", help="Only accounts whose username or email contains this.")
+    @click.option("--role", default="", type=click.Choice(["", *ROLES]), help="Only accounts of this role.")
+    @click.option(
+        "--state",
+        default="",
+        type=click.Choice(["", *user_admin.STATES]),
+        help="Only accounts in this state.",
+    )
     @click.option("--limit", default=50, show_default=True, type=PAGE_ROWS, help="Rows a page.")
     @click.option("--page", default=1, show_default=True, type=PAGE, help="Page to show.")
-    def list_users(search: str, limit: int, page: int) -> None:
+    def list_users(search: str, role: str, state: str, limit: int, page: int) -> None:
         """List accounts (id, username, email, role, plan, created), oldest first; exits 1 for a page past
         the last."""
-        total = user_admin.count_users(search)
+        wanted = user_admin.UserQuery(search, role, state)
+        total = user_admin.count_users(wanted)
         pages = max(1, -(-total // limit))
         if page > pages:
             shown = f"{counted(pages, 'page')} ({counted(total, 'account')})"
             raise click.ClickException(f"there is no page {page}: the list has {shown}")
         click.echo("id\tusername\temail\trole\tplan\tcreated")
-        for user in user_admin.list_users(search, limit, (page - 1) * limit):
+        for user in user_admin.list_users(wanted, limit, (page - 1) * limit):
             created = f"{user.created_at:%Y-%m-%d %H:%M}"
             state = f"{user.role} (suspended)" if user.is_suspended else user.role
             click.echo(
