@@ -6,6 +6,8 @@ import csv
 import io
 import json
 from datetime import UTC, datetime
+from email import message_from_string
+from email.policy import default as default_policy
 
 import pytest
 from flask import Flask
@@ -15,6 +17,7 @@ from sqlalchemy import func, select, update
 from conexoos.app.controllers import audit, totp
 from conexoos.app.models.persistent import AuditEntry, Invite, User, UserSession
 from conexoos.framework import db
+from conexoos.framework.mail import OutboxMessage
 from tests.app.analytics_support import flush_events
 from tests.app.staff_support import make_staff
 from tests.conftest import AppFactory
@@ -318,6 +321,42 @@ def test_signup_policy_closed_and_invitations(app: Flask, boss: Account, client:
         "Who may sign up: 'closed' → 'invite'",
     ]
     assert len(entries(app, "invite.create")) == 1
+
+
+def test_an_invitation_is_mailed_to_the_address_given_and_refused_for_a_member_or_a_bad_address(
+    app: Flask, boss: Account, alice: Account, client: FlaskClient
+) -> None:
+    assert post(boss, "/admin/signup-policy", policy="invite") == 302
+
+    def invite(**data: str) -> tuple[int, str]:
+        response = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, **data})
+        return response.status_code, response.get_data(as_text=True)
+
+    status, html = invite(email=" Zoe@Example.COM ")
+    assert status == 200 and "The invitation is on its way to zoe@example.com." in html
+    link = html.split('id="invite-link">')[1].split("<")[0].replace("&amp;", "&")
+    with app.app_context():
+        [mail] = db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "zoe@example.com"))
+        parsed = message_from_string(mail.message, policy=default_policy)
+        text = parsed.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        assert mail.subject == "You are invited to Conexoos" and link in text
+    assert client.get(link.replace("http://localhost", "")).status_code == 200
+    assert [json.loads(entry.after or "{}")["mailed_to"] for entry in entries(app, "invite.create")] == [
+        "zoe@example.com"
+    ]
+    assert "<td>zoe@example.com</td>" in html  # the note defaults to the address
+
+    for address, words in (
+        ("ALICE@example.com", "alice has an account with this address already"),
+        ("a;b@example.com", "Enter a valid email address"),
+    ):
+        status, html = invite(email=address, note="kept")
+        assert status == 422 and words in html and 'aria-invalid="true"' in html, address
+        assert 'value="kept"' in html
+    assert len(entries(app, "invite.create")) == 1
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) >= 1
+        assert not db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient.like("a;b%"))).all()
 
 
 def test_closed_sign_up_takes_invited_people_only_and_hides_the_calls_to_sign_up(

@@ -207,19 +207,27 @@ def audit_csv() -> Response:
 
 @admin.route("/invites", methods=["GET", "POST"])
 @require_role(ADMIN)
-def invitations() -> str:
-    """The sign-up policy and invitations; a POST makes a single-use link, shown once."""
+def invitations() -> str | tuple[str, int]:
+    """The sign-up policy and invitations; a POST makes a single-use link, shown once and mailed to
+    ``email`` when given (422 with the page and why for an address that cannot be used)."""
     made = None
     if request.method == "POST":
-        made = invites.create(current_user, _form_text("note", 100))
+        try:
+            made = invites.create(current_user, _form_text("note", 100), _form_text("email", 320))
+        except invites.InviteError as error:
+            return _invitations_page(error=str(error), field="email"), 422
     return _invitations_page(made=made)
 
 
-def _invitations_page(made: invites.NewInvite | None = None, error: str | None = None) -> str:
+def _invitations_page(
+    made: invites.NewInvite | None = None, error: str | None = None, field: str = ""
+) -> str:
     shown = invites.recent(INVITES_SHOWN)
     return render_template(
         "admin/invites.html",
         made=made,
+        field=field,
+        form=request.form,
         invites=shown,
         not_shown=max(0, invites.count() - len(shown)),
         policy=site_settings.signup_policy(),

@@ -1,6 +1,7 @@
 """Single-use invitation links for sign-up under the ``invite`` policy.
 
-An admin makes a link (``/signup?invite=<secret>``); only the SHA-256 of the secret is stored. The link
+An admin makes a link (``/signup?invite=<secret>``), shown once and, when they give an address, mailed
+there; only the SHA-256 of the secret is stored. The link
 works once, until it expires; sign-up spends it in the transaction that creates the account, with a
 conditional update, so two sign-ups racing with one link make one account.
 """
@@ -17,10 +18,11 @@ from sqlalchemy import func, select, update
 
 from conexoos.app.models.persistent import Invite, User
 from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.utils.email_address import InvalidEmail, normalize_email
 from conexoos.framework import db
 from conexoos.framework.urls import external_url
 
-from . import audit
+from . import audit, mail
 
 VALID_FOR = timedelta(days=14)
 
@@ -35,35 +37,56 @@ class NewInvite:
 
     invite: Invite
     url: str
+    mailed_to: str = ""
+    """The address the link was mailed to, or "" when it was only shown."""
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create(creator: User, note: str = "") -> NewInvite:
-    """Make, audit-log and commit an invitation by ``creator``; returns it with its link."""
+def create(creator: User, note: str = "", email: str = "") -> NewInvite:
+    """Make, audit-log and commit an invitation by ``creator``; returns it with its link. With ``email``,
+    the link is also mailed there (queued in the same transaction), and the note defaults to the address.
+
+    Raises :class:`InviteError` for an address that cannot be mailed or that an account uses already.
+    """
+    address = _invitee(email) if email.strip() else ""
     secret = secrets.token_urlsafe(24)
     now = utcnow()
     invite = Invite(
         token_hash=_hash(secret),
-        note=note.strip()[:100],
+        note=(note.strip() or address)[:100],
         created_by_id=creator.id,
         created_at=now,
         expires_at=now + VALID_FOR,
     )
     db.session.add(invite)
     db.session.flush()
-    audit.record(
-        "invite.create",
-        invite,
-        None,
-        {"note": invite.note, "expires_at": invite.expires_at},
-        f"invitation {invite.id} made",
-        actor=creator,
-    )
+    made = NewInvite(invite, external_url("accounts.signup", invite=secret), address)
+    after = {
+        "note": invite.note,
+        "expires_at": invite.expires_at,
+        **({"mailed_to": address} if address else {}),
+    }
+    audit.record("invite.create", invite, None, after, f"invitation {invite.id} made", actor=creator)
+    if address:
+        mail.queue_mail(address, "invitation", link=made.url, expires_at=invite.expires_at)
     db.session.commit()
-    return NewInvite(invite, external_url("accounts.signup", invite=secret))
+    return made
+
+
+def _invitee(email: str) -> str:
+    """The address to mail an invitation to, stored form; :class:`InviteError` for one that cannot be
+    mailed or that an account uses already (its owner needs no invitation)."""
+    try:
+        address = normalize_email(email)
+    except InvalidEmail as error:
+        raise InviteError(str(error)) from None
+    existing = User.get_by_login(address)
+    if existing is not None:
+        raise InviteError(f"{existing.username} has an account with this address already.")
+    return address
 
 
 def usable(secret: str) -> Invite:
