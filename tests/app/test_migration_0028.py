@@ -59,17 +59,18 @@ def test_0028_keeps_reports_of_deleted_accounts_and_goes_back(app: Flask) -> Non
             (3, 2, "open"),
             (4, 3, "open"),
         ):
-            insert(
-                "report", id=report_id, user_id=user_id, status=status, created_at=NOW, action="", **REPORT
-            )
+            handler = 3 if status == "dismissed" else None
+            values = {"status": status, "created_at": NOW, "action": "", "handled_by_id": handler}
+            insert("report", id=report_id, user_id=user_id, **values, **REPORT)
         db.session.commit()
 
     migrate(app, "up", "0028")
-    assert table_rows(app, "report", "id", "user_id", "reported_username", "status") == [
-        (1, 1, "ana", "open"),
-        (2, 2, "bo", "dismissed"),
-        (3, 2, "bo", "open"),
-        (4, 3, "cy", "open"),
+    columns = ("id", "user_id", "reported_username", "status", "handled_by_username")
+    assert table_rows(app, "report", *columns) == [
+        (1, 1, "ana", "open", ""),
+        (2, 2, "bo", "dismissed", "cy"),
+        (3, 2, "bo", "open", ""),
+        (4, 3, "cy", "open", ""),
     ]
     delete_user(app, 2)  # the database, not the product, empties the column
     assert table_rows(app, "report", "id", "user_id", "reported_username") == [

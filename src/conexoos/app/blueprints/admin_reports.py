@@ -135,7 +135,6 @@ def _show(found: Report, error: str | None = None) -> str:
         "admin/report.html",
         report=found,
         owner=reported_user(found),
-        handler=None if found.handled_by_id is None else db.session.get(User, found.handled_by_id),
         links=moderation.current_links(found),
         products=moderation.current_products(found),
         items=moderation.current_items(found),

@@ -19,7 +19,6 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import aliased
 
 from conexoos.app.controllers import audit, hidden_addresses, mail
 from conexoos.app.controllers import user_management as manage
@@ -39,7 +38,7 @@ from conexoos.framework import db
 
 Row = TypeVar("Row", UserLink, Product)
 DELETED_ACCOUNT = (
-    "The reported account was deleted by its owner: nothing is left on its page to hide or suspend. "
+    "The reported account was deleted: nothing is left on its page to hide or suspend. "
     "Dismiss the report to close it."
 )
 
@@ -56,12 +55,10 @@ def count_closed() -> int:
 
 @dataclass(frozen=True)
 class Listed:
-    """A report in a list: the reported account (None once deleted) and, when closed, who closed it
-    (None once that account is deleted)."""
+    """A report in a list, with the reported account (None once deleted)."""
 
     report: Report
     owner: User | None
-    handler: User | None
 
 
 def open_reports(limit: int, offset: int) -> list[Listed]:
@@ -70,17 +67,15 @@ def open_reports(limit: int, offset: int) -> list[Listed]:
 
 
 def closed_reports(limit: int, offset: int) -> list[Listed]:
-    """Closed reports with the reported account and who closed them, most recently closed first."""
+    """Closed reports with the reported account, most recently closed first."""
     order = (Report.handled_at.desc(), Report.id.desc())
     return _listed(Report.status != OPEN, order, limit, offset)
 
 
 def _listed(where: Any, order: tuple[Any, ...], limit: int, offset: int) -> list[Listed]:
-    handler = aliased(User)
     query = (
-        select(Report, User, handler)
+        select(Report, User)
         .outerjoin(User, User.id == Report.user_id)
-        .outerjoin(handler, handler.id == Report.handled_by_id)
         .where(where)
         .order_by(*order)
         .limit(limit)
@@ -291,7 +286,13 @@ def _claim(actor: User, report: Report, status: str, action: str) -> dict[str, s
     closed = db.session.execute(
         update(Report)
         .where(Report.id == report.id, Report.status == OPEN)
-        .values(status=status, action=action[:200], handled_by_id=actor.id, handled_at=utcnow())
+        .values(
+            status=status,
+            action=action[:200],
+            handled_by_id=actor.id,
+            handled_by_username=actor.username,
+            handled_at=utcnow(),
+        )
         .execution_options(synchronize_session=False)
     )
     if closed.rowcount != 1:  # type: ignore[attr-defined]

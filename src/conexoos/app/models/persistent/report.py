@@ -45,6 +45,8 @@ class Report(db.Model):  # type: ignore[name-defined]
     handled_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), nullable=True
     )
+    handled_by_username: Mapped[str] = mapped_column(String(30), nullable=False, default="")
+    """Who closed the report, by name: kept when that account is deleted (``handled_by_id`` goes NULL)."""
     handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     action: Mapped[str] = mapped_column(String(200), nullable=False, default="")
 

@@ -1,5 +1,5 @@
-"""Reports outlive the reported account: ``report.user_id`` becomes nullable (``ON DELETE SET NULL``), and
-``report.reported_username`` keeps the page's address.
+"""Reports outlive the reported account: ``report.user_id`` becomes nullable (``ON DELETE SET NULL``),
+``report.reported_username`` keeps the page's address and ``report.handled_by_username`` who closed it.
 
 Revision ID: 0028
 Revises: 0027
@@ -7,7 +7,8 @@ Create Date: 2026-12-06
 
 Before, deleting an account deleted every report about it, so a reported account could erase its reports
 by deleting itself. Now the report stays, with ``user_id`` NULL. ``reported_username`` is filled from the
-reported accounts' usernames (every report's account still exists: the old foreign key cascaded).
+reported accounts' usernames (every report's account still exists: the old foreign key cascaded), and
+``handled_by_username`` from the accounts that closed reports (empty where that account is gone already).
 
 The foreign key's name differs by database (PostgreSQL ``report_user_id_fkey``, MariaDB
 ``report_ibfk_N``, unnamed on SQLite): it is read from the database and the new one is named
@@ -15,7 +16,7 @@ The foreign key's name differs by database (PostgreSQL ``report_user_id_fkey``, 
 ``report``, so the rebuild touches no other table).
 
 Downgrade: deletes the reports whose account is gone (the old schema cannot hold them), then restores
-the NOT NULL cascading key and drops ``reported_username``.
+the NOT NULL cascading key and drops both columns.
 Frozen: imports nothing from the application.
 """
 
@@ -37,11 +38,26 @@ NAMED = {"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}
 
 def upgrade() -> None:
     """Add and fill ``reported_username``, then make ``user_id`` nullable with ``ON DELETE SET NULL``."""
-    op.add_column("report", sa.Column("reported_username", sa.String(30), nullable=False, server_default=""))
-    report = sa.table("report", sa.column("user_id"), sa.column("reported_username"))
+    for name in ("reported_username", "handled_by_username"):
+        op.add_column("report", sa.Column(name, sa.String(30), nullable=False, server_default=""))
+    report = sa.table(
+        "report",
+        sa.column("user_id"),
+        sa.column("handled_by_id"),
+        sa.column("reported_username"),
+        sa.column("handled_by_username"),
+    )
     user = sa.table("user", sa.column("id"), sa.column("username"))
-    username = sa.select(user.c.username).where(user.c.id == report.c.user_id).scalar_subquery()
-    op.get_bind().execute(report.update().values(reported_username=sa.func.coalesce(username, "")))
+
+    def username(of: sa.ColumnElement[int]) -> sa.ColumnElement[str]:
+        found = sa.select(user.c.username).where(user.c.id == of).scalar_subquery()
+        return sa.func.coalesce(found, "")
+
+    op.get_bind().execute(
+        report.update().values(
+            reported_username=username(report.c.user_id), handled_by_username=username(report.c.handled_by_id)
+        )
+    )
     replace_user_key(nullable=True, ondelete="SET NULL")
 
 
@@ -50,7 +66,8 @@ def downgrade() -> None:
     report = sa.table("report", sa.column("user_id"))
     op.get_bind().execute(report.delete().where(report.c.user_id.is_(None)))
     replace_user_key(nullable=False, ondelete="CASCADE")
-    op.drop_column("report", "reported_username")
+    for name in ("handled_by_username", "reported_username"):
+        op.drop_column("report", name)
 
 
 def replace_user_key(nullable: bool, ondelete: str) -> None:
