@@ -131,7 +131,7 @@ def test_a_link_a_moderator_hid_stays_hidden_whatever_its_owner_sends(
 
 
 def test_suspend_suspends_the_owner_and_closes_the_report(app: Flask, alice: Account, moddy: Account) -> None:
-    report_id = file(alice, app)
+    report_id, second = file(alice, app), file(alice, app, email="second@example.com")
     response = moddy.client.post(f"/admin/reports/{report_id}/suspend", data={"csrf_token": moddy.csrf})
     assert response.status_code == 302
     with app.app_context():
@@ -140,6 +140,10 @@ def test_suspend_suspends_the_owner_and_closes_the_report(app: Flask, alice: Acc
     assert app.test_client().get("/alice").status_code == 404
     assert report(app, report_id).action == "alice suspended"
     assert actions(app)[-2:] == ["user.suspend", "report.actioned"]
+    again = moddy.client.post(f"/admin/reports/{second}/suspend", data={"csrf_token": moddy.csrf})
+    assert again.status_code == 409 and "alice is suspended already" in again.get_data(as_text=True)
+    assert report(app, second).status == "open" and actions(app)[-1] == "report.actioned"
+    assert outbox(app) == []  # nobody is thanked for what was not done
 
 
 def test_a_moderator_cannot_suspend_an_administrator_through_a_report(

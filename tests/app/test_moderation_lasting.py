@@ -345,7 +345,7 @@ def test_a_report_staff_may_not_act_on_says_so_and_offers_no_action(
     add_product(mallory, "https://shop.example/")
     report_id = file(moddy, app)  # a report about moddy's own page
     html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
-    assert "Not for you: You cannot act on a report about your own page" in html
+    assert "Not for you: You cannot act on a report about your own page: an administrator must." in html
     assert "Dismiss</button>" not in html and "Suspend @" not in html
     other = file(mallory, app)
     html = moddy.client.get(f"/admin/reports/{other}").get_data(as_text=True)

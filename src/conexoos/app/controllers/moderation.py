@@ -146,7 +146,8 @@ def refusal(actor: User, report: Report) -> str | None:
     moderator), or None when they may. The only active administrator may act on reports about their own
     page: nobody else could, and they would stay open for good (the audit log keeps who acted)."""
     if report.user_id == actor.id and not is_last_active_admin(actor):
-        return "You cannot act on a report about your own page: another member of staff must."
+        who = "another administrator" if actor.role == ADMIN else "an administrator"
+        return f"You cannot act on a report about your own page: {who} must."
     target = reported_user(report)
     if target is not None and target.is_staff and actor.role != ADMIN:
         return (
@@ -247,14 +248,17 @@ def suspend_owner(actor: User, report: Report) -> None:
 
     The report is closed first (the conditional UPDATE decides who acts); the suspension's checks run
     before its commits, so a refused suspension leaves the report open. Raises ``ActionRefused`` as the
-    suspension does.
+    suspension does, and (409) for an account suspended already, leaving the report open.
     """
     _must_be_open(report)
     target = _reported_owner(report)
+    if target.suspended_at is not None:
+        raise manage.ActionRefused(
+            f"{target.username} is suspended already: dismiss the report, or hide what it is about.", 409
+        )
     username, reason = target.username, f"report {report.id}: {report.reason}"
     before = _claim(actor, report, ACTIONED, f"{username} suspended")
-    if target.suspended_at is None:
-        manage.suspend(actor, target, reason)
+    manage.suspend(actor, target, reason)
     _record_closing(report, before)
     db.session.commit()
 
