@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -100,10 +102,13 @@ def test_hide_a_link_hides_only_a_link_of_the_reported_page(
     other = bob.add_link("Bob's", "https://bob.example/")
     report_id = file(alice, app)
     url = f"/admin/reports/{report_id}/hide-link"
-    refused = moddy.client.post(url, data={"csrf_token": moddy.csrf, "link_id": other["id"]})
+    form = {"csrf_token": moddy.csrf, "url": link["url"]}
+    refused = moddy.client.post(url, data={**form, "link_id": other["id"]})
     assert refused.status_code == 404
-    assert moddy.client.post(url, data={"csrf_token": moddy.csrf, "link_id": "x"}).status_code == 400
-    assert moddy.client.post(url, data={"csrf_token": moddy.csrf, "link_id": link["id"]}).status_code == 302
+    assert moddy.client.post(url, data={**form, "link_id": "x"}).status_code == 400
+    unseen = moddy.client.post(url, data={"csrf_token": moddy.csrf, "link_id": link["id"]})
+    assert unseen.status_code == 400 and "did not say which address you saw" in unseen.get_data(as_text=True)
+    assert moddy.client.post(url, data={**form, "link_id": link["id"]}).status_code == 302
     with app.app_context():
         hidden = db.session.get(UserLink, link["id"])
         assert hidden is not None and hidden.enabled is False
@@ -119,7 +124,8 @@ def test_a_link_a_moderator_hid_stays_hidden_whatever_its_owner_sends(
     link = alice.add_link("Phish", "https://phish.example/")
     report_id = file(alice, app)
     url = f"/admin/reports/{report_id}/hide-link"
-    assert moddy.client.post(url, data={"csrf_token": moddy.csrf, "link_id": link["id"]}).status_code == 302
+    form = {"csrf_token": moddy.csrf, "link_id": link["id"], "url": link["url"]}
+    assert moddy.client.post(url, data=form).status_code == 302
 
     shown = alice.api("PUT", f"/api/edit/link/{link['id']}", {"enabled": True})
     assert shown.status_code == 409 and "moderator hid this link" in shown.get_data(as_text=True)
@@ -171,7 +177,12 @@ def test_a_report_outlives_the_account_that_deleted_itself_and_only_dismissing_i
     page = moddy.client.get(f"/admin/reports/{against_alice}").get_data(as_text=True)
     assert "@alice (account deleted)" in page and "Fake &lt;bank&gt;" in page
     assert "Suspend" not in page and "Hide this link" not in page
-    for action, data in (("suspend", {}), ("hide-link", {"link_id": "1"}), ("hide-item", {"block_id": "1"})):
+    seen = {"url": "https://phish.example/"}
+    for action, data in (
+        ("suspend", {}),
+        ("hide-link", {"link_id": "1", **seen}),
+        ("hide-item", {"block_id": "1", **seen}),
+    ):
         refused = moddy.client.post(
             f"/admin/reports/{against_alice}/{action}", data={"csrf_token": moddy.csrf, **data}
         )
@@ -207,6 +218,42 @@ def test_closed_reports_are_listed_newest_first_with_outcome_and_who_closed_them
     boss = make_staff(app, signed_up("boss"), "admin")
     assert "by @moddy" in boss.client.get(f"/admin/reports/{first}").get_data(as_text=True)
     assert "<td>@moddy</td>" in boss.client.get("/admin/reports?status=closed").get_data(as_text=True)
+
+
+def test_what_its_owner_changed_after_staff_looked_is_not_hidden(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    """The hide buttons carry the address staff saw: an owner who swaps an icon or re-addresses a link
+    between the look and the click gets nothing innocent hidden, and the report stays open."""
+    mallory = signed_up("mallory")
+    icons = [{"network": "tiktok", "handle": "@scammer"}, {"network": "github", "handle": "innocentdev"}]
+    row = mallory.api("POST", "/api/blocks", {"kind": "social", "items": icons}).get_json()
+    link = mallory.add_link("Phish", "https://phish-two.example/")
+    report_id = file(mallory, app)
+    html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    seen_icon = re.search(r'name="item" value="0">\s*<input type="hidden" name="url" value="([^"]+)"', html)
+    seen_link = re.search(
+        r'name="link_id" value="\d+">\s*<input type="hidden" name="url" value="([^"]+)"', html
+    )
+    assert seen_icon and seen_link and "scammer" in seen_icon[1]
+
+    swapped = mallory.api("PATCH", f"/api/blocks/{row['id']}", {"items": icons[::-1]})
+    assert swapped.status_code == 200
+    moved = mallory.api("PUT", f"/api/edit/link/{link['id']}", {"url": "https://innocent-two.example/"})
+    assert moved.status_code == 200
+    form = {"csrf_token": moddy.csrf}
+    for action, data in (
+        ("hide-item", {"block_id": row["id"], "item": "0", "url": seen_icon[1]}),
+        ("hide-link", {"link_id": link["id"], "url": seen_link[1]}),
+    ):
+        refused = moddy.client.post(f"/admin/reports/{report_id}/{action}", data={**form, **data})
+        assert refused.status_code == 409 and "changed since you opened the report" in refused.get_data(True)
+    assert report(app, report_id).status == "open"
+    with app.app_context():
+        kept = db.session.get(UserLink, link["id"])
+        block = db.session.get(PageBlock, row["id"])
+        assert kept is not None and kept.hidden_by_staff is False and kept.enabled is True
+        assert block is not None and not any(entry.get("hidden_by_staff") for entry in block.fields["items"])
 
 
 def test_an_out_of_range_link_id_is_a_404_not_a_500(app: Flask, alice: Account, moddy: Account) -> None:
@@ -299,16 +346,22 @@ def test_staff_hide_one_social_icon_of_a_row_and_it_stays_hidden_through_its_own
     assert 'aria-label="Hide Social icon: Mastodon: @a@phish.example"' in html
 
     url = f"/admin/reports/{report_id}/hide-item"
+    seen = {"url": "https://phish.example/@a"}
     for refused, status in (
         ({"block_id": others["id"], "item": "0"}, 404),  # another user's row
         ({"block_id": row["id"], "item": "2"}, 404),  # no third icon
         ({"block_id": row["id"]}, 400),  # a row is hidden an icon at a time
         ({"block_id": "x", "item": "0"}, 400),
         ({"block_id": row["id"], "item": "-1"}, 400),
+        ({"block_id": row["id"], "item": "1"}, 409),  # the GitHub icon is not what was seen
     ):
-        assert moddy.client.post(url, data={"csrf_token": moddy.csrf, **refused}).status_code == status
-    assert moddy.client.post(url, data={"block_id": row["id"], "item": "0"}).status_code in (400, 403)
-    hidden = moddy.client.post(url, data={"csrf_token": moddy.csrf, "block_id": row["id"], "item": "0"})
+        assert (
+            moddy.client.post(url, data={"csrf_token": moddy.csrf, **seen, **refused}).status_code == status
+        )
+    assert moddy.client.post(url, data={"block_id": row["id"], "item": "0", **seen}).status_code in (400, 403)
+    hidden = moddy.client.post(
+        url, data={"csrf_token": moddy.csrf, "block_id": row["id"], "item": "0", **seen}
+    )
     assert hidden.status_code == 302
 
     page = app.test_client().get("/mallory").get_data(as_text=True)
@@ -347,7 +400,7 @@ def test_staff_hide_an_embed_and_its_owner_cannot_show_it_again(
     block = mallory.api("POST", "/api/blocks", embed).get_json()
     report_id = file(mallory, app)
     url = f"/admin/reports/{report_id}/hide-item"
-    form = {"csrf_token": moddy.csrf, "block_id": block["id"]}
+    form = {"csrf_token": moddy.csrf, "block_id": block["id"], "url": block["url"]}
     wrong = moddy.client.post(url, data={**form, "item": "0"})
     assert wrong.status_code == 400 and "An embed is hidden whole" in wrong.get_data(as_text=True)
     link = mallory.add_link("Shop", "https://shop.example/")

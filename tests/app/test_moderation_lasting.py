@@ -34,14 +34,24 @@ def page(app: Flask, username: str) -> str:
 
 def hide_link(app: Flask, moddy: Account, owner: Account, link: dict[str, Any]) -> None:
     report_id = file(owner, app)
-    form = {"csrf_token": moddy.csrf, "link_id": link["id"]}
+    form = {"csrf_token": moddy.csrf, "link_id": link["id"], "url": link["url"]}
     assert moddy.client.post(f"/admin/reports/{report_id}/hide-link", data=form).status_code == 302
 
 
 def hide_item(app: Flask, moddy: Account, owner: Account, block_id: int, item: int | None = None) -> None:
     report_id = file(owner, app)
     form = {"csrf_token": moddy.csrf, "block_id": block_id, **({"item": item} if item is not None else {})}
+    form["url"] = seen_address(app, block_id, item)
     assert moddy.client.post(f"/admin/reports/{report_id}/hide-item", data=form).status_code == 302
+
+
+def seen_address(app: Flask, block_id: int, item: int | None) -> str:
+    """The address the report's page shows staff for an icon (``item`` of the row) or an embed."""
+    with app.app_context():
+        block = db.session.get(PageBlock, block_id)
+        assert block is not None
+        fields = block.fields if item is None else block.fields["items"][item]
+        return str(fields["url"])
 
 
 def test_a_hidden_link_deleted_and_added_again_stays_hidden_however_it_is_spelled(
@@ -259,10 +269,11 @@ def test_hiding_what_is_hidden_already_leaves_the_report_open(
     hide_item(app, moddy, mallory, embed["id"])
     report_id = file(mallory, app)
     again = moddy.client.post(
-        f"/admin/reports/{report_id}/hide-link", data={"csrf_token": moddy.csrf, "link_id": link["id"]}
+        f"/admin/reports/{report_id}/hide-link",
+        data={"csrf_token": moddy.csrf, "link_id": link["id"], "url": link["url"]},
     )
     assert again.status_code == 409 and "hidden already" in again.get_data(as_text=True)
-    form = {"csrf_token": moddy.csrf, "block_id": embed["id"]}
+    form = {"csrf_token": moddy.csrf, "block_id": embed["id"], "url": seen_address(app, embed["id"], None)}
     embed_again = moddy.client.post(f"/admin/reports/{report_id}/hide-item", data=form)
     assert embed_again.status_code == 400 and "hidden already" in embed_again.get_data(as_text=True)
     with app.app_context():
@@ -287,13 +298,14 @@ def test_staff_hide_a_product_and_its_buy_link_stays_hidden_on_the_account(
     html = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
     assert 'aria-label="Hide this product: Offer"' in html
     url = f"/admin/reports/{report_id}/hide-product"
+    seen = {"url": product["buy_url"]}
     for refused, status in (({"product_id": others["id"]}, 404), ({"product_id": "x"}, 400), ({}, 400)):
-        assert moddy.client.post(url, data={"csrf_token": moddy.csrf, **refused}).status_code == status
-    assert moddy.client.post(url, data={"product_id": product["id"]}).status_code in (400, 403)
-    assert (
-        moddy.client.post(url, data={"csrf_token": moddy.csrf, "product_id": product["id"]}).status_code
-        == 302
-    )
+        assert (
+            moddy.client.post(url, data={"csrf_token": moddy.csrf, **seen, **refused}).status_code == status
+        )
+    assert moddy.client.post(url, data={"product_id": product["id"], **seen}).status_code in (400, 403)
+    form = {"csrf_token": moddy.csrf, "product_id": product["id"], **seen}
+    assert moddy.client.post(url, data=form).status_code == 302
     assert "offer" not in page(app, "mallory") and "bob&#39;s" in page(app, "bob")
     assert app.test_client().get(f"/go/product/{product['id']}").status_code in (404, 410)
 

@@ -298,7 +298,8 @@ def test_moderation_hiding_a_link_suspending_and_deleting(
     with app.app_context():
         report_id = db.session.scalar(select(Report.id).order_by(Report.id.desc()))
     hidden = boss.client.post(
-        f"/admin/reports/{report_id}/hide-link", data={"csrf_token": boss.csrf, "link_id": link}
+        f"/admin/reports/{report_id}/hide-link",
+        data={"csrf_token": boss.csrf, "link_id": link, "url": "https://phish.example/"},
     )
     assert hidden.status_code == 302, hidden.get_data(as_text=True)
     assert [title for _, title in shown_links(cached_view(app, client, "/alice"))] == ["Fine"]

@@ -89,9 +89,10 @@ def hide_item(report_id: int) -> Response | tuple[str, int]:
     block_id = _form_number("block_id", "Choose the icon or embed to hide.")
     item = _form_number("item", "Choose the icon to hide.", lowest=0) if request.form.get("item") else None
     done = "Embed" if item is None else "Icon"
+    seen = _seen_address()
     return _act(
         found,
-        lambda: moderation.hide_item(current_user, found, block_id, item),
+        lambda: moderation.hide_item(current_user, found, block_id, item, seen),
         f"{done} hidden; report {report_id} closed.",
     )
 
@@ -106,16 +107,18 @@ def suspend(report_id: int) -> Response | tuple[str, int]:
 
 
 def _hide_row(
-    report_id: int, kind: str, hide: Callable[[User, Report, int], object]
+    report_id: int, kind: str, hide: Callable[[User, Report, int, str], object]
 ) -> Response | tuple[str, int]:
-    """Hide the ``kind`` (a link or a product) whose id the form's ``<kind>_id`` gives."""
+    """Hide the ``kind`` (a link or a product) whose id the form's ``<kind>_id`` gives, at the address
+    its ``url`` says staff saw."""
     found = _report_or_404(report_id)
     row_id = _form_number(
         f"{kind}_id", f"Choose the {kind} to hide.", gone=f"That {kind} is not on the reported page any more."
     )
+    seen = _seen_address()
     return _act(
         found,
-        lambda: hide(current_user, found, row_id),
+        lambda: hide(current_user, found, row_id, seen),
         f"{kind.capitalize()} {row_id} hidden; report {report_id} closed.",
     )
 
@@ -141,6 +144,16 @@ def _show(found: Report, error: str | None = None) -> str:
         refusal=moderation.refusal(current_user, found),
         error=error,
     )
+
+
+def _seen_address() -> str:
+    """The address the report's page showed staff (the form's ``url``): what they chose to hide."""
+    seen = request.form.get("url", "")
+    if not seen:
+        raise BadRequest(
+            "The form did not say which address you saw: open the report again and use its buttons."
+        )
+    return seen
 
 
 def _report_or_404(report_id: int) -> Report:

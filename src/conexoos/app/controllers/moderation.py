@@ -162,23 +162,24 @@ def dismiss(actor: User, report: Report) -> None:
     db.session.commit()
 
 
-def hide_link(actor: User, report: Report, link_id: int) -> UserLink:
+def hide_link(actor: User, report: Report, link_id: int, seen: str) -> UserLink:
     """Hide one of the reported user's links for good (its owner sees it hidden by a moderator and cannot
     show it again, nor add its address again) and close the report; under the owner's lock, as the
-    owner's edits are, so that one in flight cannot show it again. Commits.
+    owner's edits are, so that one in flight cannot show it again. Commits. ``seen`` is the address staff
+    saw: a link that goes elsewhere now was changed since, and is not hidden.
 
     Raises :class:`~conexoos.app.controllers.user_management.ActionRefused` for a link of another user
-    (404) or one hidden already (409)."""
-    return _hide_owned(actor, report, UserLink, link_id, LINK)
+    (404), one hidden already or changed since it was seen (409)."""
+    return _hide_owned(actor, report, UserLink, link_id, LINK, seen)
 
 
-def hide_product(actor: User, report: Report, product_id: int) -> Product:
+def hide_product(actor: User, report: Report, product_id: int, seen: str) -> Product:
     """Hide one of the reported user's products for good, as :func:`hide_link` hides a link (its buy
-    link's address stays hidden on the account), and close the report. Commits."""
-    return _hide_owned(actor, report, Product, product_id, PRODUCT)
+    link's address, ``seen`` by staff, stays hidden on the account), and close the report. Commits."""
+    return _hide_owned(actor, report, Product, product_id, PRODUCT, seen)
 
 
-def _hide_owned(actor: User, report: Report, model: type[Row], row_id: int, kind: str) -> Row:
+def _hide_owned(actor: User, report: Report, model: type[Row], row_id: int, kind: str, seen: str) -> Row:
     """Hide the reported user's ``model`` row ``row_id`` (a link or a product) under their lock."""
     _must_be_open(report)
     owner = _reported_owner(report)
@@ -186,8 +187,21 @@ def _hide_owned(actor: User, report: Report, model: type[Row], row_id: int, kind
         row = model.get_owned(row_id, owner.id)
         if row is None:
             raise manage.ActionRefused(f"That {kind} is not on the reported page any more.", 404)
-        _hide_row(actor, report, row, kind, row.url if isinstance(row, UserLink) else row.buy_url)
+        address = row.url if isinstance(row, UserLink) else row.buy_url
+        _must_be_as_seen(kind, address, seen)
+        _hide_row(actor, report, row, kind, address)
     return row
+
+
+def _must_be_as_seen(what: str, address: str, seen: str) -> None:
+    """Refuse (409) to hide ``what`` when its address is no longer the one staff saw: its owner changed it
+    since, and hiding it would hide something staff never looked at."""
+    if address != seen:
+        raise manage.ActionRefused(
+            f"That {what} changed since you opened the report: its address is not the one you saw. "
+            "Look at the report again before you act.",
+            409,
+        )
 
 
 def _hide_row(actor: User, report: Report, row: UserLink | Product, kind: str, address: str) -> None:
@@ -195,23 +209,24 @@ def _hide_row(actor: User, report: Report, row: UserLink | Product, kind: str, a
     (a refusal rolls the lock's transaction back)."""
     if row.hidden_by_staff:
         raise manage.ActionRefused(f"That {kind} is hidden already: choose another action.", 409)
-    before = {"enabled": row.enabled, "hidden_by_staff": row.hidden_by_staff}
+    before = {"enabled": row.enabled, "hidden_by_staff": row.hidden_by_staff, "address": address}
     row.enabled, row.hidden_by_staff = False, True
     hidden_addresses.remember(row.owner_id, kind, address, report)
-    after = {"enabled": False, "hidden_by_staff": True}
+    after = {"enabled": False, "hidden_by_staff": True, "address": address}
     audit.record(f"{kind}.hide", row, before, after, f"{kind} {row.id} hidden after report {report.id}")
     _close(actor, report, ACTIONED, f"{kind} {row.id} hidden")
 
 
-def hide_item(actor: User, report: Report, block_id: int, item: int | None) -> None:
+def hide_item(actor: User, report: Report, block_id: int, item: int | None, seen: str) -> None:
     """Hide one of the reported user's social icons (``item``, its place in the row ``block_id``) or
     embeds (``item`` None) for good, and close the report; under the owner's lock, so that an edit of the
     block in flight cannot write its older fields over the hiding. Commits. The embed stays hidden
     at its address whatever its owner sends; the icon's profile stays hidden in its row however it is
-    spelled.
+    spelled. ``seen`` is the address staff saw: an icon or embed that goes elsewhere now is not hidden.
 
     Raises :class:`~conexoos.app.controllers.user_management.ActionRefused`: 404 for a block or an entry
-    that is not on the reported page, 400 for a block of another kind or an ``item`` of the wrong shape."""
+    that is not on the reported page, 400 for a block of another kind or an ``item`` of the wrong shape,
+    409 for one whose address is not the one staff saw."""
     _must_be_open(report)
     owner = _reported_owner(report)
     with locked_owner(owner):
@@ -225,12 +240,15 @@ def hide_item(actor: User, report: Report, block_id: int, item: int | None) -> N
             raise manage.ActionRefused(message, 400)
         before = block.fields
         try:
-            block.fields = kind.hidden(before, item)
+            hidden = kind.hidden(before, item)
         except ValueError as error:
             raise manage.ActionRefused(str(error), 400) from error
         except LookupError as error:
             raise manage.ActionRefused("That icon is not in the row any more.", 404) from error
-        hidden_addresses.remember(owner.id, *_hidden_address(kind.name, before, item), report)
+        address = _hidden_address(kind.name, before, item)
+        _must_be_as_seen("embed" if item is None else "icon", address[1], seen)
+        block.fields = hidden
+        hidden_addresses.remember(owner.id, *address, report)
         what = "embed" if item is None else f"icon {item + 1} of block {block.id}"
         audit.record("block.hide", block, before, block.fields, f"{what} hidden after report {report.id}")
         _close(actor, report, ACTIONED, f"{what} hidden")  # refused: the lock's transaction rolls all back
