@@ -282,3 +282,26 @@ def test_a_doubled_slash_does_not_reveal_a_staff_url(client: FlaskClient, people
     for browser in (client, people["user"].client):
         for path in ("/admin//users", "/admin//nope", "//admin/users"):
             assert browser.get(path).status_code == 404, path
+
+
+def test_a_staff_urls_404_reads_exactly_as_a_url_that_does_not_exist(
+    client: FlaskClient, people: dict[str, Account]
+) -> None:
+    """Werkzeug's own 404 sentence differed from the staff pages' one, which told them apart."""
+    for browser in (client, people["user"].client):
+        bodies = {
+            path: browser.get(path).get_data(as_text=True).replace(path, "")
+            for path in (
+                "/admin/reports",
+                "/admin/reports/1",
+                "/admin/audit",
+                "/admin/nope",
+                "/admin/reports/1/zz",
+            )
+        }
+        assert len(set(bodies.values())) == 1, sorted(bodies)
+        assert "There is no page at this address." in bodies["/admin/nope"]
+        answers = {
+            path: browser.get(path, headers={"Accept": "application/json"}).get_json() for path in bodies
+        }
+        assert len({str(answer) for answer in answers.values()}) == 1

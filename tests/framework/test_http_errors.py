@@ -87,8 +87,7 @@ CASES = [
         404,
         "GET",
         "/missing",
-        "The requested URL was not found on the server. If you entered the URL manually "
-        "please check your spelling and try again.",
+        "There is no page at this address.",
         None,
     ),
     (405, "POST", "/only-get", "The method is not allowed for the requested URL.", None),

@@ -19,7 +19,7 @@ from flask import (
 from jinja2 import TemplateNotFound
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, ServiceUnavailable
 
 from .causes import one_line_cause
 from .database import db
@@ -60,6 +60,9 @@ ERROR_CODES = {
     503: "service_unavailable",
     507: "insufficient_storage",
 }
+NOT_FOUND_MESSAGE = "There is no page at this address."
+"""A 404's sentence: Werkzeug's own (no route matches) and every 404 that must not tell a URL apart from
+one that does not exist (a staff page for anyone else, a draft page) say the same."""
 STORAGE_UNAVAILABLE = "The file storage is unavailable, so nothing was saved. Try again in a few minutes."
 
 
@@ -162,6 +165,8 @@ def _handle_http_exception(error: HTTPException) -> Any:
         message = UNEXPECTED_ERROR  # a 500's description may hold internals; 502/503 are said on purpose
     elif is_generic_too_large(error):
         message = too_large_message()
+    elif isinstance(error, NotFound) and error.description == NotFound.description:
+        message = NOT_FOUND_MESSAGE  # the same words as every deliberate 404 (no URL tells itself apart)
     else:
         message = error.description or error.name
     if wants_json():

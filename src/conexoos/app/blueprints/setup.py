@@ -16,6 +16,7 @@ from conexoos.app.models.forms.setup import SetupForm
 from conexoos.app.models.forms.setup_site import SiteSetupForm
 from conexoos.framework import db
 from conexoos.framework.causes import one_line_cause
+from conexoos.framework.http_errors import NOT_FOUND_MESSAGE
 from conexoos.framework.logins import logins
 
 setup_blueprint = Blueprint("setup", __name__)
@@ -48,7 +49,7 @@ def page() -> str | Response | tuple[str, int]:
     """The setup form. 404 once setup ran or an administrator exists; 403 from another machine without
     a valid token (a fresh link is then written to the log); on success, on to the log-in page."""
     if not setup_controller.available():
-        raise NotFound("There is no page at this address.")
+        raise NotFound(NOT_FOUND_MESSAGE)
     token = request.values.get("token", "")
     local = setup_controller.trusts_local_requests() and setup_controller.is_local(
         request.remote_addr, request.headers, request.environ
@@ -70,7 +71,7 @@ def page() -> str | Response | tuple[str, int]:
                 form.signup_policy.data or "",
             )
         except setup_controller.SetupUnavailable:
-            raise NotFound("There is no page at this address.") from None
+            raise NotFound(NOT_FOUND_MESSAGE) from None
         except SignupError as error:
             getattr(form, error.field).errors.append(error.message)
         except SettingError as error:
@@ -100,7 +101,7 @@ def _without_local_login(token: str) -> tuple[str, int]:
         try:
             setup_controller.store_site(form.site_name.data or "", form.signup_policy.data or "")
         except setup_controller.SetupUnavailable:
-            raise NotFound("There is no page at this address.") from None
+            raise NotFound(NOT_FOUND_MESSAGE) from None
         except SettingError as error:
             getattr(form, error.key).errors.append(error.message)
         else:

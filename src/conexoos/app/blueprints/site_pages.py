@@ -15,13 +15,14 @@ from conexoos.app.controllers import site_pages
 from conexoos.app.controllers.roles import STAFF, has_role
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.markdown import render
+from conexoos.framework.http_errors import NOT_FOUND_MESSAGE
 from conexoos.framework.sessions import session_optional
 from conexoos.framework.urls import external_url
 
 site_pages_blueprint = Blueprint("site_pages", __name__)
 PUBLIC_MAX_AGE = 60
 """Seconds a published page may be kept by browsers and caches (an edit shows within a minute)."""
-NO_PAGE = "There is no page at this address."
+NO_PAGE = NOT_FOUND_MESSAGE
 
 
 @site_pages_blueprint.route("/p/<slug>", methods=["GET"])

@@ -24,13 +24,14 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from conexoos.app.models.persistent import ADMIN, MODERATOR, ROLES, USER
+from conexoos.framework.http_errors import NOT_FOUND_MESSAGE
 from conexoos.framework.lazy_blueprints import load_blueprint
 
 View = TypeVar("View", bound=Callable[..., Any])
 STAFF = (ADMIN, MODERATOR)
 """The roles that see the admin panel (a moderator sees less of it)."""
 _ATTRIBUTE = "required_roles"
-NOT_FOUND = "There is no page at this address."
+NOT_FOUND = NOT_FOUND_MESSAGE
 
 __all__ = [
     "ADMIN",
