@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from flask import request
 from werkzeug.exceptions import BadRequest, NotFound
 
+from conexoos.framework.wording import counted
+
 MAX_PAGE = 100_000
 
 
@@ -34,5 +36,5 @@ def requested_page(total: int, size: int, noun: str = "list") -> Page:
         raise BadRequest(f"page is a whole number from 1 to {MAX_PAGE}.")
     number, count = int(raw), max(1, -(-total // size))
     if number > count:
-        raise NotFound(f"There is no page {number}: the {noun} has {count}.")
+        raise NotFound(f"There is no page {number}: the {noun} has {counted(count, 'page')}.")
     return Page(number, count, size)
