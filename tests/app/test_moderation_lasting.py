@@ -187,6 +187,36 @@ def test_a_hidden_embed_moved_to_another_video_is_a_new_one_and_back_is_hidden(
     assert refused.status_code == 409
 
 
+def test_more_spellings_of_a_hidden_address_stay_hidden(
+    app: Flask, signed_up: SignUp, moddy: Account
+) -> None:
+    """A repeated parameter, a NAT64 address, a hidden mailbox among the copies and YouTube's old player
+    paths (an outside tester's list)."""
+    mallory = signed_up("mallory")
+    for url in (
+        "https://evil.example/login?a=1&b=2",
+        "http://93.184.216.34/login",
+        "mailto:phisher@example.com",
+    ):
+        hide_link(app, moddy, mallory, mallory.add_link("Hidden", url))
+    block = mallory.api("POST", "/api/blocks", {"kind": "embed", "url": VIDEO, "title": "Watch"}).get_json()
+    hide_item(app, moddy, mallory, block["id"])
+    for spelled in (
+        "https://evil.example/login?a=1&b=2&a=1",
+        "http://[64:ff9b::93.184.216.34]/login",
+        "http://[64:ff9b::5db8:d822]/login",
+        "mailto:other@example.com?cc=Phisher@example.com",
+        "mailto:other@example.com?bcc=x@example.org,phisher@example.com",
+        "https://www.youtube.com/v/dQw4w9WgXcQ",
+        "https://youtube.com/e/dQw4w9WgXcQ",
+    ):
+        again = mallory.add_link("Again", spelled)
+        assert again["hidden_by_staff"] is True, spelled
+        assert mallory.api("DELETE", f"/api/delete/link/{again['id']}").status_code == 204  # the plan's limit
+    for other in ("https://evil.example/login?a=1&b=3", "mailto:other@example.com?cc=friend@example.com"):
+        assert mallory.add_link("Fine", other)["hidden_by_staff"] is False, other
+
+
 def test_showing_a_hidden_embed_is_refused_as_for_links_and_products(
     app: Flask, signed_up: SignUp, moddy: Account
 ) -> None:

@@ -11,7 +11,6 @@ Every change is audit-logged in the transaction that makes it.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from conexoos.app.controllers import audit
 from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import BlockedDomain, PageBlock, Product, UserLink
 from conexoos.app.utils.text import escaped_invisibles
-from conexoos.app.utils.urls import ends_in_a_number, to_ascii_host, whatwg_ipv4
+from conexoos.app.utils.urls import embedded_ipv4, ends_in_a_number, to_ascii_host, whatwg_ipv4
 from conexoos.framework import db
 from conexoos.framework.lazy import lazy_module
 from conexoos.framework.wording import counted
@@ -102,25 +101,6 @@ def hosts_of(url: str) -> list[str]:
 
 
 _ADDRESS_FIELDS = ("to", "cc", "bcc")
-NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
-"""The well-known NAT64 prefix (RFC 6052): ``64:ff9b::1.2.3.4`` reaches 1.2.3.4 through the gateway."""
-
-
-def embedded_ipv4(host: str) -> str:
-    """An IPv6 literal that reaches an IPv4 host (IPv4-mapped ``::ffff:1.2.3.4``, or NAT64's well-known
-    ``64:ff9b::1.2.3.4``) as that dotted IPv4 address, so the entry ``1.2.3.4`` blocks it; any other host
-    as it is."""
-    if ":" not in host:
-        return host
-    try:
-        address = ipaddress.IPv6Address(host.strip("[]"))
-    except ValueError:
-        return host
-    if address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    if address in NAT64_PREFIX:
-        return str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return host
 
 
 def _as_browsers_read(host: str) -> str:

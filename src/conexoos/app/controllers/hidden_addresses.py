@@ -29,7 +29,13 @@ from werkzeug.exceptions import Conflict
 
 from conexoos.app.models.persistent import HiddenAddress, Report
 from conexoos.app.models.persistent.hidden_address import ADDRESS_MAX, SOCIAL
-from conexoos.app.utils.address_keys import address_key, network_of, player_key, profile_key
+from conexoos.app.utils.address_keys import (
+    address_key,
+    mail_recipients,
+    network_of,
+    player_key,
+    profile_key,
+)
 from conexoos.framework import db
 
 Check = Callable[[str], bool]
@@ -45,7 +51,7 @@ def _keys(url: str, as_profile: bool = True) -> set[str]:
     """The keys of ``url``: of an address checked, all of them; of one hidden, its profile key only when
     ``as_profile`` (an icon's, or one on a network's host), so that hiding a page elsewhere does not
     hide every address sharing its path in another case."""
-    keys = {f"address:{address_key(url)}"}
+    keys = {f"address:{address_key(url)}"} | {f"address:{box}" for box in mail_recipients(url)}
     if as_profile:
         keys.add(f"profile:{profile_key(url)}")
     played = player_key(url)

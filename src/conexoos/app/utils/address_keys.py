@@ -24,7 +24,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable
 from urllib.parse import parse_qs, parse_qsl, unquote, urlencode, urlsplit
@@ -33,6 +32,7 @@ from .icon_networks import IconNetwork
 from .link_icons import BY_DOMAIN
 from .players import recognise
 from .social_urls import FRAGMENT_HOSTS
+from .urls import embedded_ipv4
 
 TRACKING = frozenset({"fbclid", "gclid", "msclkid", "igsh", "igshid", "mibextid"})
 """Query parameters that only say where a visitor came from, on any host (``utm_*`` too)."""
@@ -77,6 +77,19 @@ def address_key(url: str) -> str:
     fragment = f"#{parts.fragment}" if host in FRAGMENT_HOSTS and parts.fragment else ""
     query = _query(parts.query, lambda name: name not in ignored)
     return f"{host}{named_port}{_path(parts.path)}{query}{fragment}"
+
+
+def mail_recipients(url: str) -> set[str]:
+    """The :func:`address_key` of every mailbox a ``mailto:`` URL writes to: the path's and those of its
+    ``to``, ``cc`` and ``bcc`` parameters (a hidden mailbox in ``cc`` is still written to); none for
+    another URL."""
+    text = url.strip()
+    if not text.lower().startswith("mailto:"):
+        return set()
+    mailbox, _, query = text[len("mailto:") :].split("#", 1)[0].partition("?")
+    named = [value for name, value in parse_qsl(query) if name.lower() in ("to", "cc", "bcc")]
+    boxes = [box for value in (unquote(mailbox), *named) for box in value.split(",") if box.strip()]
+    return {address_key(f"mailto:{box}") for box in boxes}
 
 
 def profile_key(url: str) -> str:
@@ -138,14 +151,8 @@ def player_key(url: str) -> str | None:
 
 
 def _host(hostname: str | None) -> str:
-    host = (hostname or "").rstrip(".")
-    try:
-        mapped = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(mapped, ipaddress.IPv6Address) and mapped.ipv4_mapped is not None:
-        return str(mapped.ipv4_mapped)
-    return host
+    """The host as compared: no trailing dot, an IPv6 literal that reaches an IPv4 host as that host."""
+    return embedded_ipv4((hostname or "").rstrip("."))
 
 
 def _escapes_read(text: str) -> str:
@@ -171,10 +178,13 @@ def _path(path: str) -> str:
 
 def _query(query: str, kept: Callable[[str], bool]) -> str:
     """The query's parameters ``kept`` says to keep (by their lower-case name), decoded and in order,
-    without pieces that name none (``&&``) and never ``utm_*`` ("" when none is left)."""
+    each once (``a=1&a=1`` is ``a=1``), without pieces that name none (``&&``) and never ``utm_*`` (""
+    when none is left)."""
     pairs = sorted(
-        (name, value)
-        for name, value in parse_qsl(query, keep_blank_values=True)
-        if name and not name.lower().startswith("utm_") and kept(name.lower())
+        {
+            (name, value)
+            for name, value in parse_qsl(query, keep_blank_values=True)
+            if name and not name.lower().startswith("utm_") and kept(name.lower())
+        }
     )
     return f"?{urlencode(pairs)}" if pairs else ""

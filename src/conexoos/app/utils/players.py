@@ -15,6 +15,9 @@ PLAYER_HOSTS = (
 )
 """The only hosts a player frame may come from (the CSP's ``frame-src``)."""
 YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
+YOUTUBE_PLAYER_PATH = re.compile(r"^/(?:shorts|embed|live|v|e)/")
+"""YouTube's paths before a video's id, besides ``/watch?v=``: shorts, players (old ``/v/`` and ``/e/``
+included) and live streams."""
 SPOTIFY_PATH = re.compile(
     r"^/(?:intl-[a-z-]+/)?(track|album|playlist|episode|show|artist)/([A-Za-z0-9]{22})$"
 )
@@ -113,9 +116,7 @@ def _youtube_id(host: str, path: str, query: str) -> str | None:
     elif path == "/watch":
         candidate = (parse_qs(query).get("v") or [""])[0]
     else:
-        candidate = (
-            re.sub(r"^/(shorts|embed|live)/", "", path) if re.match(r"^/(shorts|embed|live)/", path) else ""
-        )
+        candidate = YOUTUBE_PLAYER_PATH.sub("", path) if YOUTUBE_PLAYER_PATH.match(path) else ""
     return candidate if YOUTUBE_ID.match(candidate) else None
 
 

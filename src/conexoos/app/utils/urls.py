@@ -112,6 +112,27 @@ def _host(raw: str) -> str:
     return ascii_host
 
 
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
+"""The well-known NAT64 prefix (RFC 6052): ``64:ff9b::1.2.3.4`` reaches 1.2.3.4 through the gateway."""
+
+
+def embedded_ipv4(host: str) -> str:
+    """An IPv6 literal that reaches an IPv4 host (IPv4-mapped ``::ffff:1.2.3.4``, or NAT64's well-known
+    ``64:ff9b::1.2.3.4``) as that dotted IPv4 address, so that rules about ``1.2.3.4`` (the blocklist,
+    hidden addresses) apply to it; any other host as it is."""
+    if ":" not in host:
+        return host
+    try:
+        address = ipaddress.IPv6Address(host.strip("[]"))
+    except ValueError:
+        return host
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    if address in NAT64_PREFIX:
+        return str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return host
+
+
 def ends_in_a_number(host: str) -> bool:
     """Whether browsers read ``host`` as an IPv4 address (the WHATWG URL standard's "ends in a number"):
     its last label is decimal digits, or a hex (``0x7f``) or octal (``0177``) number."""
