@@ -98,6 +98,12 @@ def error_response(status: int, message: str, code: str | None = None, field: st
     return response
 
 
+def is_error_page() -> bool:
+    """Whether the page being drawn is an error page: templates then mark no navigation entry as the
+    current one (a staff page's 404 would otherwise mark "Admin", unlike a URL that does not exist)."""
+    return bool(g.get("error_page"))
+
+
 def register_error_handlers(app: Flask) -> None:
     """Handle every HTTP error; a project's ErrorHandler registered later overrides these."""
     app.register_error_handler(HTTPException, _handle_http_exception)
@@ -202,6 +208,7 @@ def _render_page(status: int, title: str, message: str) -> str:
 
 
 def _render_template_page(status: int, title: str, message: str) -> str:
+    g.error_page = True  # see is_error_page
     try:
         return render_template(f"errors/{status}.html", status=status, title=title, message=message)
     except TemplateNotFound:

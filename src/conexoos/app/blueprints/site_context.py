@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, request, url_for
 
 from conexoos.app.controllers import maintenance, menus, site_settings
+from conexoos.framework.http_errors import is_error_page
 
 site_context = Blueprint("site_context", __name__)
 LEGAL_SLUGS = ("terms", "privacy")
@@ -77,7 +78,10 @@ class Site:
     @property
     def section(self) -> str | None:
         """Which entry of the signed-in navigation the current page belongs to (``aria-current``):
-        ``links``, ``stats``, ``products``, ``settings``, ``plan``, ``admin``, or None."""
+        ``links``, ``stats``, ``products``, ``settings``, ``plan``, ``admin``, or None (on an error
+        page, which belongs to none)."""
+        if is_error_page():
+            return None
         blueprint = request.blueprint or ""
         if blueprint == "dashboard":
             return "settings" if request.endpoint == "dashboard.settings" else "links"
