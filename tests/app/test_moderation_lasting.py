@@ -207,6 +207,8 @@ def test_more_spellings_of_a_hidden_address_stay_hidden(
         "http://[64:ff9b::5db8:d822]/login",
         "mailto:other@example.com?cc=Phisher@example.com",
         "mailto:other@example.com?bcc=x@example.org,phisher@example.com",
+        "mailto:other@example.com?cc=x@example.org;phisher@example.com",
+        "mailto:other@example.com?cc=Bad%20Guy%20%3Cphisher@example.com%3E",
         "https://www.youtube.com/v/dQw4w9WgXcQ",
         "https://youtube.com/e/dQw4w9WgXcQ",
     ):
