@@ -349,6 +349,9 @@ def test_an_invitation_is_mailed_to_the_address_given_and_refused_for_a_member_o
     for address, words in (
         ("ALICE@example.com", "alice has an account with this address already"),
         ("a;b@example.com", "Enter a valid email address"),
+        ("a@example.com\r\nBcc: evil@example.com", "Enter a valid email address"),
+        ("a\u202e@example.com", "Enter a valid email address"),
+        ("a" * 300 + "@example.com", "An email address holds at most 254 characters."),
     ):
         status, html = invite(email=address, note="kept")
         assert status == 422 and words in html and 'aria-invalid="true"' in html, address

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conexoos.app.utils.wording import waiting
+from conexoos.app.utils.wording import waiting, with_article
 
 
 @pytest.mark.parametrize(
@@ -24,3 +24,11 @@ from conexoos.app.utils.wording import waiting
 )
 def test_a_wait_in_words(seconds: int, words: str) -> None:
     assert waiting(seconds) == words
+
+
+@pytest.mark.parametrize(
+    ("noun", "words"),
+    [("admin", "an admin"), ("moderator", "a moderator"), ("user", "a user"), ("embed", "an embed")],
+)
+def test_a_role_or_a_kind_takes_the_article_it_sounds_like(noun: str, words: str) -> None:
+    assert with_article(noun) == words

@@ -213,7 +213,7 @@ def invitations() -> str | tuple[str, int]:
     made = None
     if request.method == "POST":
         try:
-            made = invites.create(current_user, _form_text("note", 100), _form_text("email", 320))
+            made = invites.create(current_user, _form_text("note", 100), request.form.get("email", ""))
         except invites.InviteError as error:
             return _invitations_page(error=str(error), field="email"), 422
     return _invitations_page(made=made)

@@ -25,6 +25,9 @@ from conexoos.framework.urls import external_url
 from . import audit, mail
 
 VALID_FOR = timedelta(days=14)
+ADDRESS_MAX = 254
+"""The longest address an invitation is mailed to: the longest sign-up takes (RFC 5321's path, less
+its angle brackets)."""
 
 
 class InviteError(ValueError):
@@ -79,6 +82,8 @@ def create(creator: User, note: str = "", email: str = "") -> NewInvite:
 def _invitee(email: str) -> str:
     """The address to mail an invitation to, stored form; :class:`InviteError` for one that cannot be
     mailed or that an account uses already (its owner needs no invitation)."""
+    if len(email.strip()) > ADDRESS_MAX:
+        raise InviteError(f"An email address holds at most {ADDRESS_MAX} characters.")
     try:
         address = normalize_email(email)
     except InvalidEmail as error:

@@ -171,7 +171,9 @@ def add_operator_commands(user_group: click.Group) -> None:
     """``user list``, ``show``, ``set-password`` and ``delete``."""
 
     @user_group.command("list")
-    @click.option("--search", default="", help="Only accounts whose username or email contains this.")
+    @click.option(
+        "--search", default="", help="Only accounts whose username, email or display name contains this."
+    )
     @click.option("--role", default="", type=click.Choice(["", *ROLES]), help="Only accounts of this role.")
     @click.option(
         "--state",

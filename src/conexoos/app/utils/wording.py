@@ -9,9 +9,10 @@ VOWELS = "aeiou"
 
 
 def with_article(noun: str) -> str:
-    """``noun`` after "a" or "an": ``an admin``, ``a moderator`` (by its first letter: the nouns these
-    messages use are roles and kinds, none of them with a silent or "you"-sounding first letter)."""
-    return f"{'an' if noun[:1].lower() in VOWELS else 'a'} {noun}"
+    """``noun`` after "a" or "an": ``an admin``, ``a moderator``, ``a user`` (by its first letter, but
+    a "you"-sounding ``u`` or ``eu`` takes "a"; the nouns these messages use are roles and kinds)."""
+    sounds_like_you = noun.lower().startswith(("use", "uni", "eu"))
+    return f"{'an' if noun[:1].lower() in VOWELS and not sounds_like_you else 'a'} {noun}"
 
 
 def waiting(seconds: int) -> str:
