@@ -344,7 +344,9 @@ def test_an_invitation_is_mailed_to_the_address_given_and_refused_for_a_member_o
     assert [json.loads(entry.after or "{}")["mailed_to"] for entry in entries(app, "invite.create")] == [
         "zoe@example.com"
     ]
-    assert "<td>zoe@example.com</td>" in html  # the note defaults to the address
+    assert "<td>zoe@example.com (mailed)</td>" in html  # the note defaults to the address
+    noted = invite(email="yann@example.com", note="Yann, our designer")[1]
+    assert "<td>Yann, our designer (mailed to yann@example.com)</td>" in noted
 
     for address, words in (
         ("ALICE@example.com", "alice has an account with this address already"),
@@ -356,7 +358,7 @@ def test_an_invitation_is_mailed_to_the_address_given_and_refused_for_a_member_o
         status, html = invite(email=address, note="kept")
         assert status == 422 and words in html and 'aria-invalid="true"' in html, address
         assert 'value="kept"' in html
-    assert len(entries(app, "invite.create")) == 1
+    assert len(entries(app, "invite.create")) == 2  # the refusals made nothing
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) >= 1
         assert not db.session.scalars(select(OutboxMessage).where(OutboxMessage.recipient.like("a;b%"))).all()

@@ -60,6 +60,7 @@ def create(creator: User, note: str = "", email: str = "") -> NewInvite:
     invite = Invite(
         token_hash=_hash(secret),
         note=(note.strip() or address)[:100],
+        mailed_to=address,
         created_by_id=creator.id,
         created_at=now,
         expires_at=now + VALID_FOR,

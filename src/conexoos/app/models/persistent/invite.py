@@ -21,6 +21,8 @@ class Invite(db.Model):  # type: ignore[name-defined]
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     note: Mapped[str] = mapped_column(String(100), nullable=False, default="")
+    mailed_to: Mapped[str] = mapped_column(String(254), nullable=False, default="")
+    """The address its link was mailed to ("" when the admin sent it themself)."""
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("user.id", ondelete="SET NULL"), nullable=True
     )
