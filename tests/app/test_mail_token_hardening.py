@@ -33,6 +33,9 @@ REFUSED_BY_IDNA = [
     "zz@ex.xn--",
     "zz@ex\u200dample.com",
     "zz@xn--ls8h.la",
+    "zz@127.0.0.1",  # a host, not a domain: no top-level domain is a number
+    "zz@169.254.169.254",
+    "zz@0x7f.0.0.1",
 ]
 
 

@@ -44,8 +44,8 @@ def normalize_email(address: str) -> str:
         raise InvalidEmail(INVALID if not local.isascii() else BAD_DOMAIN) from error
     except idna.IDNAError as error:
         raise InvalidEmail(BAD_DOMAIN) from error
-    if "." not in ascii_domain:
-        raise InvalidEmail(BAD_DOMAIN)
+    if "." not in ascii_domain or ascii_domain.rpartition(".")[2].isdigit():
+        raise InvalidEmail(BAD_DOMAIN)  # no top-level domain is a number: 10.1.2.3 is a host, not a domain
     return f"{local.lower()}@{unicode_domain}"
 
 
