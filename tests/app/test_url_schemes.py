@@ -159,3 +159,9 @@ def test_a_refused_host_is_repeated_in_its_error_cut_short(host: str) -> None:
     with pytest.raises(UnsafeURL) as refused:
         normalise_url(f"https://{host}/")
     assert len(str(refused.value)) < 200 and "…" in str(refused.value)
+
+
+def test_a_mailto_to_several_addresses_is_told_to_use_cc() -> None:
+    with pytest.raises(UnsafeURL, match="writes to one address; put the others in cc="):
+        normalise_url("mailto:a@x.example,b@y.example")
+    assert normalise_url("mailto:a@x.example?cc=b@y.example") == "mailto:a@x.example?cc=b@y.example"

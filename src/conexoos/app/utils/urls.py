@@ -205,6 +205,8 @@ def _mailto(address: str) -> str:
     at = target.rfind("@")
     if "#" in target[at + 1 :]:
         target, question, fields = target[: target.index("#", at + 1)], "", ""
+    if "," in target and all(_EMAIL.match(box.strip()) for box in target.split(",")):
+        raise UnsafeURL("a mailto: link here writes to one address; put the others in cc=")
     if not _EMAIL.match(target):
         raise UnsafeURL("a mailto: link needs an email address")
     return "mailto:" + quote(target + question + fields, safe="@=&?+.-_~%")
