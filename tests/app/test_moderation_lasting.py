@@ -211,6 +211,7 @@ def test_more_spellings_of_a_hidden_address_stay_hidden(
         "mailto:other@example.com?cc=Bad%20Guy%20%3Cphisher@example.com%3E",
         "https://www.youtube.com/v/dQw4w9WgXcQ",
         "https://youtube.com/e/dQw4w9WgXcQ",
+        "https://www.youtube.com/v/dQw4w9WgXcQ&hl=en",
     ):
         again = mallory.add_link("Again", spelled)
         assert again["hidden_by_staff"] is True, spelled

@@ -117,6 +117,7 @@ def _youtube_id(host: str, path: str, query: str) -> str | None:
         candidate = (parse_qs(query).get("v") or [""])[0]
     else:
         candidate = YOUTUBE_PLAYER_PATH.sub("", path) if YOUTUBE_PLAYER_PATH.match(path) else ""
+        candidate = candidate.split("&", 1)[0]  # the old players' /v/<id>&hl=en: parameters in the path
     return candidate if YOUTUBE_ID.match(candidate) else None
 
 
