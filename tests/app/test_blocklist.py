@@ -192,6 +192,9 @@ def test_product_buy_links_to_a_blocked_domain_are_refused_hidden_and_gone(
         "mailto:a@good.example?to=b@good.example,c@EVIL.example",
         "mailto:a@good.example?bcc=b%40login.evil.example",
         "mailto:?to=b@evil.example",
+        "mailto:a@good.example?cc=b@evil.example;c@good.example",  # was missed: only the last @ was read
+        "mailto:a@good.example?cc=Bad%20Guy%20%3Cb@evil.example%3E",
+        'mailto:a@good.example?cc="b,c"@evil.example',
     ],
 )
 def test_every_address_of_a_mailto_is_checked(app: Flask, alice: Account, boss: Account, url: str) -> None:

@@ -22,7 +22,6 @@ from conexoos.framework.urls import external_url
 site_pages_blueprint = Blueprint("site_pages", __name__)
 PUBLIC_MAX_AGE = 60
 """Seconds a published page may be kept by browsers and caches (an edit shows within a minute)."""
-NO_PAGE = NOT_FOUND_MESSAGE
 
 
 @site_pages_blueprint.route("/p/<slug>", methods=["GET"])
@@ -31,10 +30,10 @@ def show(slug: str) -> Response:
     """The page at ``slug``; 404 unless it is public or the visitor is staff."""
     page = site_pages.page_by_slug(slug)
     if page is None:
-        raise NotFound(NO_PAGE)
+        raise NotFound(NOT_FOUND_MESSAGE)
     public, staff = page.is_public(utcnow()), has_role(*STAFF)
     if not public and not staff:
-        raise NotFound(NO_PAGE)
+        raise NotFound(NOT_FOUND_MESSAGE)
     html = render_template(
         "public/site_page.html",
         page=page,

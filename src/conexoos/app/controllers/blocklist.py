@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -24,7 +24,7 @@ from conexoos.app.controllers import audit
 from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import BlockedDomain, PageBlock, Product, UserLink
 from conexoos.app.utils.text import escaped_invisibles
-from conexoos.app.utils.urls import embedded_ipv4, ends_in_a_number, to_ascii_host, whatwg_ipv4
+from conexoos.app.utils.urls import embedded_ipv4, ends_in_a_number, mailboxes, to_ascii_host, whatwg_ipv4
 from conexoos.framework import db
 from conexoos.framework.lazy import lazy_module
 from conexoos.framework.wording import counted
@@ -91,16 +91,7 @@ def hosts_of(url: str) -> list[str]:
     if parts.scheme in ("http", "https"):
         host = (parts.hostname or "").rstrip(".").lower()
         return [_as_browsers_read(host)] if host else []
-    if parts.scheme != "mailto":
-        return []
-    fields = [parts.path] + [
-        value for name, value in parse_qsl(parts.query) if name.lower() in _ADDRESS_FIELDS
-    ]
-    addresses = (address for value in fields for address in unquote(value).split(","))
-    return [host for host in map(_mail_host, addresses) if host]
-
-
-_ADDRESS_FIELDS = ("to", "cc", "bcc")
+    return [host for host in map(_mail_host, mailboxes(url)) if host]
 
 
 def _as_browsers_read(host: str) -> str:

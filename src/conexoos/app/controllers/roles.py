@@ -31,7 +31,6 @@ View = TypeVar("View", bound=Callable[..., Any])
 STAFF = (ADMIN, MODERATOR)
 """The roles that see the admin panel (a moderator sees less of it)."""
 _ATTRIBUTE = "required_roles"
-NOT_FOUND = NOT_FOUND_MESSAGE
 
 __all__ = [
     "ADMIN",
@@ -61,7 +60,7 @@ def require_role(*roles: str) -> Callable[[View], View]:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not has_role(*roles):
-                raise NotFound(NOT_FOUND)
+                raise NotFound(NOT_FOUND_MESSAGE)
             return view(*args, **kwargs)
 
         setattr(guarded, _ATTRIBUTE, tuple(roles))
@@ -79,7 +78,7 @@ def staff_only(blueprint: Blueprint, *roles: str) -> Blueprint:
     @blueprint.before_request
     def _guard() -> None:  # a second check, for an app whose middleware does not run the gate
         if not has_role(*allowed):
-            raise NotFound(NOT_FOUND)
+            raise NotFound(NOT_FOUND_MESSAGE)
 
     return blueprint
 
@@ -108,7 +107,7 @@ def refuse_without_role() -> None:
     """
     for roles in required_roles(request.endpoint or _endpoint_for_other_method()):
         if not has_role(*roles):
-            raise NotFound(NOT_FOUND)
+            raise NotFound(NOT_FOUND_MESSAGE)
 
 
 def _endpoint_for_other_method() -> str | None:
@@ -120,7 +119,7 @@ def _endpoint_for_other_method() -> str | None:
     try:
         endpoint, _ = adapter.match(method=sorted(error.valid_methods)[0])
     except NotFound:
-        raise NotFound(NOT_FOUND) from None  # no route takes the URL at all: not a 405
+        raise NotFound(NOT_FOUND_MESSAGE) from None  # no route takes the URL at all: not a 405
     except HTTPException:  # RequestRedirect and the like: no route to judge by
         return None
     return str(endpoint)

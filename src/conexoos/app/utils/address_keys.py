@@ -32,7 +32,7 @@ from .icon_networks import IconNetwork
 from .link_icons import BY_DOMAIN
 from .players import recognise
 from .social_urls import FRAGMENT_HOSTS
-from .urls import embedded_ipv4
+from .urls import embedded_ipv4, mailboxes
 
 TRACKING = frozenset({"fbclid", "gclid", "msclkid", "igsh", "igshid", "mibextid"})
 """Query parameters that only say where a visitor came from, on any host (``utm_*`` too)."""
@@ -55,8 +55,6 @@ CODE_HOSTS = frozenset(
     | {"boxd.it", "signal.me", "signal.group"}
 )
 """A network's hosts whose paths are codes (short links, invitations), not profiles: their case counts."""
-MAILBOX = re.compile(r"[^\s<>,;:\"()\[\]]+@[^\s<>,;:\"()]+")
-"""A mailbox in a list of recipients, whatever separates or names it."""
 MASTODON_USERS = re.compile(r"^/users/([^/]+)")
 FIRST_SEGMENT = re.compile(r"^/@?([^/+][^/]*)")
 """A profile's name: the path's first segment, without its ``@`` (``t.me/+<code>`` is an invitation)."""
@@ -85,14 +83,7 @@ def mail_recipients(url: str) -> set[str]:
     """The :func:`address_key` of every mailbox a ``mailto:`` URL writes to: the path's and those of its
     ``to``, ``cc`` and ``bcc`` parameters (a hidden mailbox in ``cc`` is still written to), however they
     are listed (``,`` or ``;``) or named (``Name <box>``); none for another URL."""
-    text = url.strip()
-    if not text.lower().startswith("mailto:"):
-        return set()
-    mailbox, _, query = text[len("mailto:") :].split("#", 1)[0].partition("?")
-    named = [value for name, value in parse_qsl(query) if name.lower() in ("to", "cc", "bcc")]
-    return {
-        address_key(f"mailto:{box}") for value in (unquote(mailbox), *named) for box in MAILBOX.findall(value)
-    }
+    return {address_key(f"mailto:{box}") for box in mailboxes(url)}
 
 
 def profile_key(url: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import TYPE_CHECKING
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
 from conexoos.framework.lazy import lazy_module
 
@@ -110,6 +110,23 @@ def _host(raw: str) -> str:
     if not _HOST.match(ascii_host) or ("." not in ascii_host and ascii_host != "localhost"):
         raise UnsafeURL(f"{_quoted(host)} is not a valid host name")
     return ascii_host
+
+
+MAILBOX = re.compile(r"(?:\"[^\"]*\"|[^\s<>,;:\"()\[\]])+@(?:\[[^\]]*\]|[^\s<>,;:\"()@\[\]]+)")
+"""A mailbox in a list of recipients, whatever separates (``,``, ``;``) or names (``Name <box>``) it; a
+quoted local part (``"a,b"@x``) and an address literal (``a@[::ffff:1.2.3.4]``) are one piece each."""
+MAIL_FIELDS = ("to", "cc", "bcc")
+"""A ``mailto:`` URL's parameters that name more recipients."""
+
+
+def mailboxes(url: str) -> list[str]:
+    """Every mailbox a ``mailto:`` URL writes to, as written (percent-decoded): its path's, then those of
+    its ``to``, ``cc`` and ``bcc`` parameters; none for another URL."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() != "mailto":
+        return []
+    named = [value for name, value in parse_qsl(parts.query) if name.lower() in MAIL_FIELDS]
+    return [box for value in (unquote(parts.path), *named) for box in MAILBOX.findall(value)]
 
 
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
