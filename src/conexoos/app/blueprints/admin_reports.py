@@ -44,7 +44,11 @@ def queue() -> str:
     total = count()
     shown = requested_page(total, PAGE_SIZE)
     found = listing(PAGE_SIZE, shown.offset)
-    refusals = {entry.report.id: moderation.refusal(current_user, entry.report) for entry in found}
+    refusals = (  # who may act: asked of open reports only (a closed one takes no action)
+        {entry.report.id: moderation.refusal(current_user, entry.report) for entry in found}
+        if status == "open"
+        else {}
+    )
     return render_template(
         "admin/reports.html",
         status=status,
