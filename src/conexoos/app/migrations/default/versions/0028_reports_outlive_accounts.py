@@ -37,7 +37,8 @@ NAMED = {"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}
 
 
 def upgrade() -> None:
-    """Add and fill ``reported_username``, then make ``user_id`` nullable with ``ON DELETE SET NULL``."""
+    """Add and fill ``reported_username`` and ``handled_by_username``, then make ``user_id`` nullable with
+    ``ON DELETE SET NULL``."""
     for name in ("reported_username", "handled_by_username"):
         op.add_column("report", sa.Column(name, sa.String(30), nullable=False, server_default=""))
     report = sa.table(
@@ -62,7 +63,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Delete the reports about deleted accounts, restore the cascading NOT NULL key, drop the column."""
+    """Delete the reports about deleted accounts, restore the cascading NOT NULL key, drop both columns."""
     report = sa.table("report", sa.column("user_id"))
     op.get_bind().execute(report.delete().where(report.c.user_id.is_(None)))
     replace_user_key(nullable=False, ondelete="CASCADE")
