@@ -48,6 +48,12 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             id="plans-not-a-mapping",
         ),
         pytest.param(
+            "APP:\n  PLANS:\n    gratis: {}\n    yes: {NAME: Yes}\n",
+            "APP.PLANS.True: YAML reads an unquoted on, yes or true as the boolean true; put the word in "
+            "quotes if you meant it; an id is a text",
+            id="plan-id-read-as-a-boolean",
+        ),
+        pytest.param(
             "APP:\n  PLANS:\n    gratis: free\n",
             "APP.PLANS.gratis: 'free' is not valid; expected a mapping of keys to values",
             id="plan-not-a-mapping",

@@ -1,4 +1,5 @@
-"""`conexoos run --port P` under DEV: absolute URLs name the port really served, not BIND.PORT."""
+"""`conexoos run --port P` under DEV: absolute URLs name the port really served, not BIND.PORT; and
+no Werkzeug console is served."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -37,7 +39,17 @@ def test_run_on_another_port_builds_urls_on_that_port(tmp_path: Path) -> None:
     )
     try:
         text = fetch_when_up(f"http://127.0.0.1:{port}/.well-known/security.txt")
+        console = status_of(f"http://127.0.0.1:{port}/console")
     finally:
         process.terminate()
         process.wait(timeout=20)
     assert f"Canonical: http://127.0.0.1:{port}/.well-known/security.txt\n" in text
+    assert console == 404  # Werkzeug's console, which runs Python sent from a browser, is not served
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code

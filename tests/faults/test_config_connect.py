@@ -204,3 +204,19 @@ def test_a_sqlite_folder_that_cannot_be_created_fails(tmp_path: Path) -> None:
     assert result.stdout.splitlines()[1].endswith(
         f"FAILED: the folder of {str(database)!r} cannot be created: {blocker!r} is not a folder"
     )
+
+
+def test_a_sqlite_folder_that_takes_no_new_file_fails_even_for_root(tmp_path: Path) -> None:
+    """/proc takes no file, whoever asks: root passes the permission check anywhere, so it is tried."""
+    database = Path("/proc/conexoos-check-missing/conexoos.db")
+    result = sqlite_check(tmp_path, database)
+    assert result.exit_code == 1, result.output
+    line = result.stdout.splitlines()[1]
+    assert f"FAILED: {str(database)!r} cannot be created: '/proc' takes no new file (" in line, line
+    assert not Path("/proc/conexoos-check-missing").exists()
+
+
+def test_checking_a_new_sqlite_file_leaves_no_trace(tmp_path: Path) -> None:
+    database = tmp_path / "instance" / "conexoos.db"
+    assert sqlite_check(tmp_path, database).exit_code == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["config.yml"]

@@ -237,6 +237,16 @@ SECRET_LOOKING_NAMES = (
     "db_passwd",
     "user_pwd",
     "private_key",
+    # and what an operator tried that was shown: any spelling of a key, a salt, a signing secret, a DSN
+    "privatekey",
+    "privateKey",
+    "signingKey",
+    "Bearer",
+    "signing",
+    "salt",
+    "session_cookie_value",
+    "stripeSk",
+    "sentry-dsn",
 )
 
 
@@ -246,7 +256,7 @@ def test_config_show_redacts_secret_looking_names_and_dsn_passwords(tmp_path: Pa
     config.write_text(
         "SERVER_ENV:\n  ENV: DEV\nFLASK:\n  CONFIG:\n"
         + "\n".join(lines)
-        + "\n    dsn: 'host=db.example.org user=app password=dsn-secret dbname=x'\n"
+        + "\n    connection: 'host=db.example.org user=app password=dsn-secret dbname=x'\n"
         "    author: Shown Author\nSERVICES:\n  extra:\n    Authorization: Bearer extra-secret\n"
         "    PLAIN: shown-plain\n"
         "DATABASE:\n  main:\n    url: 'postgresql://app:url-secret@db.example.org:5433/x'\n",
@@ -261,7 +271,7 @@ def test_config_show_redacts_secret_looking_names_and_dsn_passwords(tmp_path: Pa
     tree = json.loads(result.stdout)
     shown = tree["FLASK"]["CONFIG"]
     assert all(shown[name] == "***" for name in SECRET_LOOKING_NAMES)
-    assert shown["dsn"] == "host=db.example.org user=app password=*** dbname=x"
+    assert shown["connection"] == "host=db.example.org user=app password=*** dbname=x"
     assert shown["author"] == "Shown Author"
     assert tree["SERVICES"]["extra"] == {"Authorization": "***", "PLAIN": "shown-plain"}
     assert tree["DATABASE"]["main"]["url"] == "postgresql://app:***@db.example.org:5433/x"

@@ -10,7 +10,7 @@ import pytest
 
 from conexoos.framework import ConfigError, ProjectError, create_app, load_settings
 from conexoos.framework.config import check_value
-from conexoos.framework.project import locate_project, project_schema
+from conexoos.framework.project import _check_project_schema, locate_project, project_schema
 from conexoos.framework.schema import Entries, Key, Schema
 
 from .helpers import write_files, write_project
@@ -147,6 +147,24 @@ def test_each_mistake_is_one_line(raw: object, problem: str) -> None:
     assert problems == [problem]
 
 
+def test_an_unquoted_yaml_boolean_is_read_as_the_choice_it_spells() -> None:
+    """``VERIFY_EMAIL: off`` (the README's own spelling) reached the key as False, and was refused."""
+    toggle = Key("choice", "required", "m", choices=("required", "optional", "off"))
+    assert check_value(False, toggle, "APP.V").value == "off"
+    assert check_value("OFF", toggle, "APP.V").value == "off"
+    switch = Key("choice", "auto", "m", choices=("auto", "on", "no"))
+    assert check_value(True, switch, "APP.S").value == "on"
+    assert check_value(False, switch, "APP.S").value == "no"
+    assert check_value(True, toggle, "APP.V").problems == [  # no choice spelt yes, on or true: say why
+        "APP.V: YAML reads an unquoted on, yes or true as the boolean true; put the word in quotes if you "
+        "meant it; expected one of required, optional, off"
+    ]
+    assert check_value(False, Key("str", "", "m"), "APP.NAME").problems == [
+        "APP.NAME: YAML reads an unquoted off, no or false as the boolean false; put the word in quotes if "
+        "you meant it; expected a string"
+    ]
+
+
 def test_absent_or_empty_entries_take_the_declared_default() -> None:
     for raw in (None, {}):
         value, problems, _warnings = checked(raw)
@@ -167,8 +185,15 @@ def test_case_tolerant_keys_are_read_with_a_warning_and_unknown_ones_ignored() -
 
 def test_keys_are_case_sensitive_where_not_declared_tolerant() -> None:
     result = check_value({"url": "u"}, SHOP, "APP.SHOP")
-    assert result.problems == ["APP.SHOP.URL: is missing; expected a string"]
-    assert result.warnings == ["unknown key APP.SHOP.url is ignored; did you mean APP.SHOP.URL?"]
+    assert result.problems == [
+        "APP.SHOP.url: keys are read as declared here; write it APP.SHOP.URL "
+        "(as written it would be ignored)",
+        "APP.SHOP.URL: is missing; expected a string",
+    ]
+    assert result.warnings == []  # a key in the wrong case is a mistake, never silently ignored (Env: PROD)
+    assert check_value({"URLS": "u", "URL": "u"}, SHOP, "APP.SHOP").warnings == [
+        "unknown key APP.SHOP.URLS is ignored; did you mean APP.SHOP.URL?"
+    ]
 
 
 def test_convert_refuses_with_the_declared_expectation() -> None:
@@ -207,6 +232,65 @@ def test_a_project_cannot_redeclare_the_framework(tmp_path: Path, declared: str,
     root = write_project(tmp_path / "bad", {"server/config.py": f"SCHEMA = {declared}\n"})
     with pytest.raises(ProjectError, match=message):
         project_schema(locate_project(root))
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        ('{"MODE": "live"}', "APP.MODE: 'live' is no declaration; declare a Key, an Entries or a mapping"),
+        ('{"MODE": Key("string", "live", "m")}', "APP.MODE: kind 'string' is not one of str, int, bool"),
+        ('{"MODE": Key("choice", "live", "m")}', "APP.MODE: a choice needs its choices"),
+        (
+            '{"MODE": Key("choice", "nope", "m", choices=("live", "test"))}',
+            "APP.MODE: its default 'nope' is not valid; expected one of live, test",
+        ),
+        ('{"N": {"MAX": Key("int", "ten", "m")}}', "APP.N.MAX: its default 'ten' is not valid; expected an"),
+        (
+            '{"N": Key("int", 5, "m", minimum=10)}',
+            "APP.N: its default 5 is not valid; expected an integer from",
+        ),
+        ('{"N": Key("int", 1, "m", minimum=10, maximum=2)}', "APP.N: its minimum 10 is above its maximum 2"),
+        ('{"SHOPS": Entries("URL", "m")}', "APP.SHOPS: the shape of its entries is 'URL'; give a mapping"),
+        (
+            '{"SHOPS": Entries({"URL": Key("url", "", "m")}, "m")}',
+            r"APP.SHOPS.<id>.URL: kind 'url' is not one of",
+        ),
+        (
+            '{"SHOPS": Entries({"N": Key("int", 1, "m")}, "m", default={"a": {"N": "x"}})}',
+            "APP.SHOPS: its default entries are not valid \\(APP.SHOPS.a.N: 'x' is not valid",
+        ),
+        ('{1: Key("int", 1, "m")}', "APP: 1 is no key name"),
+        (
+            '{"ON": Key("bool", "no", "m")}',
+            "APP.ON: its default 'no' is not True or False",
+        ),  # a truthy string
+        ('{"M": Key("choice", "a", "m", choices="abc")}', "APP.M: a choice needs its choices as a tuple"),
+        ('{"S": Key("str", "x", "m", minimum=1)}', "APP.S: minimum and maximum bound an int key, not a str"),
+        ('{"S": Key("str", "x", "m", convert=5)}', "APP.S: convert is 5; give a function"),
+        (
+            '{"SHOPS": Entries({"URL": Key("str", "", "m")}, "m", required="main")}',
+            "APP.SHOPS: required names the ids that must exist, as a tuple of strings",
+        ),
+    ],
+)
+def test_a_mistaken_declaration_is_one_line_naming_its_key(
+    tmp_path: Path, declared: str, message: str
+) -> None:
+    """Each was a traceback on the first start that read the key, or a default no configuration could give."""
+    module = f"from conexoos.framework.schema import Entries, Key\n\nSCHEMA = {{'APP': {declared}}}\n"
+    root = write_project(tmp_path / "bad", {"server/config.py": module})
+    with pytest.raises(ProjectError, match=message):
+        project_schema(locate_project(root))
+
+
+def test_a_mistaken_declaration_stops_every_command_in_one_line(tmp_path: Path) -> None:
+    module = "from conexoos.framework.schema import Key\n\nSCHEMA = {'APP': {'MODE': 'live'}}\n"
+    root = write_project(tmp_path / "bad", {"server/config.py": module, "config.yml": "APP:\n  MODE: live\n"})
+    result = conexoos("config", "check", "--project", str(root), cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 2, output
+    assert output.strip().splitlines()[-1].startswith("project error: server.config.SCHEMA ("), output
+    assert "Traceback" not in output
 
 
 def test_the_app_reads_the_declared_sections_typed(tmp_path: Path) -> None:
@@ -276,3 +360,17 @@ def test_config_check_accepts_what_the_app_accepts(tmp_path: Path) -> None:
     assert check.returncode == 0, check.stderr
     hello = conexoos("hello", "--project", "shop", cwd=tmp_path)
     assert (hello.returncode, hello.stdout.strip()) == (0, "hello"), hello.stderr
+
+
+def test_a_section_that_is_not_a_mapping_says_so() -> None:
+    """``{"APP": 5}`` was told that APP cannot be declared, and to declare keys under APP."""
+    with pytest.raises(ProjectError, match=r"SCHEMA: APP is 5; declare it as a mapping of keys"):
+        _check_project_schema({"APP": 5}, "server.config")
+
+
+def test_a_convert_that_fails_otherwise_than_by_value_error_is_one_line() -> None:
+    key = Key("int", 0, "m", convert=lambda value: value / 0, expected="an integer")
+    assert check_value(3, key, "APP.N").problems == [
+        "APP.N: its check failed (ZeroDivisionError: division by zero); a convert function raises ValueError "
+        "for a value it refuses"
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ def config_file(tmp_path: Path, text: str, name: str = "config.yml") -> Path:
 def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> list[str]:
     with pytest.raises(ConfigError) as caught:
         load_settings(path, environ=environ or {})
-    assert str(caught.value) == "\n".join(caught.value.problems)
+    assert str(caught.value) == "\n".join(caught.value.problems + caught.value.notes)
     return caught.value.problems
 
 
@@ -83,6 +84,36 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             id="unknown-driver",
         ),
         pytest.param(
+            "SERVICES:\n  redis:\n    HOST: ''\n",
+            "SERVICES.redis.HOST: '' is not valid; expected a host name or an IP address, not a URL (e.g. "
+            "cache.internal or 10.0.0.5)",
+            id="redis-host-empty",
+        ),
+        pytest.param(
+            "SERVICES:\n  memcached:\n    HOST: tcp://cache:11211\n",
+            "SERVICES.memcached.HOST: 'tcp://cache:11211' is not valid; expected a host name or an IP "
+            "address, not a URL (e.g. cache.internal or 10.0.0.5)",
+            id="memcached-host-url",
+        ),
+        pytest.param(
+            "SERVICES:\n  smtp:\n    HOST: smtps://mail.example.org\n",
+            "SERVICES.smtp.HOST: 'smtps://mail.example.org' is not valid; expected a host name or an IP "
+            "address, not a URL (e.g. cache.internal or 10.0.0.5)",
+            id="smtp-host-url",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    driver: oracle\n    database: x\n",
+            "DATABASE.main.driver: 'oracle' needs the Python module oracledb, which is not installed: "
+            "install its package, or choose another driver",
+            id="driver-package-missing",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    url: postgresql+pg8000://u:secret@h/db\n",
+            "DATABASE.main.url: 'postgresql+pg8000' needs the Python module pg8000, which is not installed: "
+            "install its package, or choose another driver",
+            id="driver-package-missing-in-url",
+        ),
+        pytest.param(
             "DATABASE:\n  main:\n    database: a.db\n",
             "DATABASE.main.driver: '' is not valid; expected a driver such as sqlite, postgresql or mysql",
             id="missing-driver",
@@ -114,7 +145,7 @@ def test_empty_app_key_is_refused_outside_dev(tmp_path: Path, env: str) -> None:
     assert problems_of(path) == [
         f"SERVER_ENV.APP_KEY: is empty; {env.upper()} needs a secret key "
         "(e.g. APP_KEY: ${SECURED_FLASK_TOKEN} "
-        "with a long random value in that variable)"
+        "with a long random value in that variable)",
     ]
 
 
@@ -171,6 +202,23 @@ def test_a_key_given_twice_is_refused_with_its_path_and_line(tmp_path: Path) -> 
     ]
 
 
+def test_an_alias_inside_its_own_value_is_refused_without_a_traceback(tmp_path: Path) -> None:
+    path = config_file(tmp_path, "SERVER_ENV:\n  ENV: DEV\nloop: &a [1, *a]\n")
+    assert problems_of(path) == [f"{path}:3: an alias refers to a value that contains it; write it out"]
+
+
+def test_nested_aliases_that_would_expand_to_billions_are_refused_at_once(tmp_path: Path) -> None:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 9)]  # 10**9 values
+    path = config_file(tmp_path, "\n".join(lines) + "\n")
+    started = time.monotonic()
+    assert problems_of(path) == [
+        f"{path}: the configuration holds more than 100,000 values once its aliases are expanded "
+        "(nested aliases?); write it out plainly"
+    ]
+    assert time.monotonic() - started < 5  # it never walks the expansion
+
+
 def test_the_same_key_in_different_mappings_and_merge_keys_are_accepted(tmp_path: Path) -> None:
     path = config_file(
         tmp_path,
@@ -181,13 +229,20 @@ def test_the_same_key_in_different_mappings_and_merge_keys_are_accepted(tmp_path
 
 
 @pytest.mark.parametrize(
-    "contact", ["not a contact", "ftp://example.org/security", "http://example.org/security", "mailto:"]
+    ("contact", "shown"),
+    [
+        ("not a contact", "not a contact"),
+        ("ftp://example.org/security", "ftp://example.org/security"),
+        ("http://example.org/security", "http://example.org/security"),
+        ("mailto:", "mailto:"),
+        ("https://u:hunter2sec@example.org/sec", "https://u:***@example.org/sec"),  # published: never
+    ],
 )
-def test_security_contact_must_be_an_email_or_https_url(tmp_path: Path, contact: str) -> None:
+def test_security_contact_must_be_an_email_or_https_url(tmp_path: Path, contact: str, shown: str) -> None:
     path = config_file(tmp_path, f"SERVER_ENV:\n  ENV: DEV\n  SECURITY_CONTACT: {json.dumps(contact)}\n")
     assert problems_of(path) == [
-        f"SERVER_ENV.SECURITY_CONTACT: {contact!r} is not valid; expected an email address, a mailto: "
-        "address or an https:// URL (RFC 9116)"
+        f"SERVER_ENV.SECURITY_CONTACT: {shown!r} is not valid; expected an email address, a mailto: "
+        "address or an https:// URL without a user name or password (RFC 9116)"
     ]
 
 

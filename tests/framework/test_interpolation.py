@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from conexoos.framework import create_app, load_settings
+from conexoos.framework.errors import ConfigError
 from conexoos.framework.interpolation import substitute
 
 from .helpers import write_files
+from .test_cli import invoke
 
 
 def yaml_config(tmp_path: Path, text: str) -> Path:
@@ -69,6 +71,8 @@ def test_yaml_file_interpolation_and_types(tmp_path: Path) -> None:
             ZIP: ${ZIP}
             OPENING: ${OPENING}
             SWITCH: ${SWITCH}
+            CSRF_TIME: ${CSRF_TIME:-null}
+            NONE_TOO: ${NONE_TOO}
     """,
     )
     environ = {
@@ -81,6 +85,7 @@ def test_yaml_file_interpolation_and_types(tmp_path: Path) -> None:
         "ZIP": "01234",
         "OPENING": "12:30",
         "SWITCH": "on",
+        "NONE_TOO": "~",
     }
     settings = load_settings(path, environ=environ)
 
@@ -98,6 +103,7 @@ def test_yaml_file_interpolation_and_types(tmp_path: Path) -> None:
     assert config["ZIP"] == "01234"
     assert config["OPENING"] == "12:30"
     assert config["SWITCH"] == "on"
+    assert config["CSRF_TIME"] is None and config["NONE_TOO"] is None  # null, as YAML reads it
     assert settings.warnings == []
 
 
@@ -175,6 +181,16 @@ def test_unset_variables_become_empty_and_are_named_in_one_warning(
     assert messages == ["config: environment variables not set, used empty: SUFFIX, LOG_DIR, LOG_LEVEL"]
 
 
+def test_a_refused_value_that_came_from_an_unset_variable_names_it(tmp_path: Path) -> None:
+    path = yaml_config(tmp_path, "SERVER_ENV:\n  BIND:\n    PORT: ${PORT_X}\n")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(path, environ={})
+    assert refused.value.problems == [
+        "SERVER_ENV.BIND.PORT: '' is not valid; expected an integer from 1 to 65535"
+    ]
+    assert refused.value.notes == ["environment variables not set, used empty: PORT_X"]
+
+
 def test_create_app_reports_the_missing_variables_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -192,3 +208,56 @@ def test_create_app_reports_the_missing_variables_once(
         create_app(project, path)
     messages = [record.getMessage() for record in caplog.records if "not set" in record.getMessage()]
     assert messages == ["config: environment variables not set, used empty: SUFFIX"]
+
+
+MALFORMED = {
+    "${S2_APP_KEY": "a closing brace missing?",
+    "${S2_APP_KEY:default}": "the - is missing: write ${S2_APP_KEY:-default} for a default",
+    "${1KEY}": "a variable's name is letters, digits and _, not starting with a digit",
+    "key-${X}-${": "a closing brace missing?",
+    "${S2_APP_KEY:-${X}}": "the default of ${S2_APP_KEY} holds another ${...}, which is not substituted",
+}
+
+
+@pytest.mark.parametrize("written", MALFORMED)
+def test_a_dollar_brace_that_starts_no_expression_is_refused(tmp_path: Path, written: str) -> None:
+    """``${S2_APP_KEY`` (its brace missing) was kept as written: under PROD, the site signed its tokens with
+    that public text, and ``config check`` said OK."""
+    path = yaml_config(
+        tmp_path,
+        f"SERVER_ENV:\n  ENV: PROD\n  PUBLIC_URL: https://links.example.org\n  APP_KEY: '{written}'\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={"S2_APP_KEY": "k" * 40, "X": "x"})
+    assert caught.value.problems == [
+        "SERVER_ENV.APP_KEY: holds a ${ that starts no ${VAR} or ${VAR:-default} "
+        f"({MALFORMED[written]}); write $${{ for a literal ${{"
+    ]
+    assert written not in str(caught.value)  # a secret's text is not repeated
+
+
+def test_a_malformed_dollar_brace_is_one_problem_not_also_a_type_error(tmp_path: Path) -> None:
+    """``${PORT:4200}`` (its ``-`` missing) is no port either; saying so too was a second line."""
+    path = yaml_config(tmp_path, "SERVER_ENV:\n  BIND:\n    PORT: ${PORT:4200}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert caught.value.problems == [
+        "SERVER_ENV.BIND.PORT: holds a ${ that starts no ${VAR} or ${VAR:-default} (the - is missing: "
+        "write ${PORT:-default} for a default); write $${ for a literal ${"
+    ]
+
+
+def test_a_literal_dollar_brace_is_written_doubled() -> None:
+    result = substitute({"k": "a$${b and ${A}", "plain": "cost $5 {x}"}, {"A": "v"})
+    assert result.value == {"k": "a${b and v", "plain": "cost $5 {x}"}
+    assert result.malformed == []
+
+
+def test_config_check_gives_the_unset_variables_as_a_note_not_a_second_error(tmp_path: Path) -> None:
+    path = yaml_config(tmp_path, "SERVER_ENV:\n  BIND:\n    PORT: ${PORT_X}\n")
+    result = invoke("config", "check", "--config", str(path))
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "config error: SERVER_ENV.BIND.PORT: '' is not valid; expected an integer from 1 to 65535",
+        "note: environment variables not set, used empty: PORT_X",
+    ]

@@ -45,6 +45,31 @@ def test_a_public_url_that_is_not_an_http_address_is_refused(tmp_path: Path, val
     assert problem.startswith(f"SERVER_ENV.PUBLIC_URL: {value!r}")
 
 
+@pytest.mark.parametrize(
+    "value", ["https://x.example/links", "https://x.example/links/", "http://x.example:8080/a"]
+)
+def test_a_public_url_under_a_path_is_refused(tmp_path: Path, value: str) -> None:
+    """It passed, while pages linked to the host's root and mail under the path: half the links broke."""
+    [problem] = config_problems(tmp_path, f"SERVER_ENV:\n  ENV: PROD\n  {KEY}\n  PUBLIC_URL: '{value}'\n")
+    assert problem == (
+        f"SERVER_ENV.PUBLIC_URL: {value!r} has a path; give the site's root (a site is served at the root of "
+        "its host, not under a path), e.g. https://links.example.org"
+    )
+    root = tmp_path / "root.yml"
+    root.write_text(
+        f"SERVER_ENV:\n  ENV: PROD\n  {KEY}\n  PUBLIC_URL: https://x.example/\n", encoding="utf-8"
+    )
+    assert load_settings(root, environ={}).server["PUBLIC_URL"] == "https://x.example/"
+
+
+def test_a_refused_public_url_is_shown_without_its_password(tmp_path: Path) -> None:
+    value = "https://u:hunter2pub@example.org"
+    [problem] = config_problems(tmp_path, f"SERVER_ENV:\n  ENV: PROD\n  {KEY}\n  PUBLIC_URL: '{value}'\n")
+    assert problem == (
+        "SERVER_ENV.PUBLIC_URL: 'https://u:***@example.org' must not hold a query, a fragment or credentials"
+    )
+
+
 def test_a_forged_host_header_does_not_change_absolute_urls(make_app: AppFactory, bare_project: Path) -> None:
     app = public_app(make_app, bare_project, "https://links.example.org/")
     response = app.test_client().get("/page/maya", headers={"Host": "evil.example"})

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from conexoos.framework.scaffold import ScaffoldError, create_project, template_files
+from tests.conftest import AppFactory
 
 from .test_cli import command_env, conexoos, free_port, http_get, invoke, server
 
@@ -41,13 +42,6 @@ def project_files(root: Path) -> set[str]:
     return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()}
 
 
-def app_key(root: Path) -> str:
-    value = yaml.safe_load((root / "config.yml").read_text())["SERVER_ENV"]["APP_KEY"]
-    match = re.fullmatch(r"\$\{APP_KEY:-([A-Za-z0-9_-]+)\}", value)
-    assert match, value
-    return match.group(1)
-
-
 def test_new_writes_the_seed_layout(tmp_path: Path) -> None:
     result = conexoos("new", "demo", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -64,11 +58,21 @@ def test_new_writes_the_seed_layout(tmp_path: Path) -> None:
             assert "__CONEXOOS_" not in path.read_text(), path
 
 
-def test_each_project_gets_its_own_secret(tmp_path: Path) -> None:
-    first, second = create_project("one", tmp_path / "one"), create_project("two", tmp_path / "two")
-    assert first == second  # the same files...
-    keys = {app_key(tmp_path / "one"), app_key(tmp_path / "two")}
-    assert len(keys) == 2 and all(len(key) >= 60 for key in keys)  # ...with different, long secrets
+def test_no_secret_is_written_with_the_code_and_each_project_makes_its_own(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """config.yml goes with the code: it names APP_KEY from the environment, and DEV generates one at the
+    first start in the git-ignored instance folder (UAT and PROD refuse to start without one)."""
+    create_project("one", tmp_path / "one")
+    create_project("two", tmp_path / "two")
+    for name in ("one", "two"):
+        assert yaml.safe_load((tmp_path / name / "config.yml").read_text())["SERVER_ENV"]["APP_KEY"] == (
+            "${APP_KEY:-}"
+        )
+        make_app(tmp_path / name, config=str(tmp_path / name / "config.yml"))
+    keys = {(tmp_path / name / "instance" / "app_key").read_text().strip() for name in ("one", "two")}
+    assert len(keys) == 2 and all(len(key) >= 60 for key in keys)  # different, long secrets
+    assert "instance/" in (tmp_path / "one" / ".gitignore").read_text().splitlines()
 
 
 def test_templates_are_data_files_only() -> None:

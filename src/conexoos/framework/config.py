@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -161,12 +161,16 @@ def load_settings(
     if overrides:
         raw = deep_merge(raw, _database_alias(dict(overrides)))
     substituted = substitute(raw, environ)
-    warnings: list[str] = []
-    if substituted.missing:
-        names = ", ".join(substituted.missing)
-        warnings.append(f"environment variables not set, used empty: {names}")
+    missing = ", ".join(substituted.missing)
+    unset = [f"environment variables not set, used empty: {missing}"] if missing else []
+    warnings: list[str] = list(unset)
     base_dir = source.parent if source else Path.cwd()
-    validator = _Validator(substituted.whole, warnings)
+    validator = _Validator(substituted.whole, warnings, substituted.malformed)
+    validator.problems += [
+        f"{path}: holds a ${{ that starts no ${{VAR}} or ${{VAR:-default}} ({substituted.hints[path]}); "
+        "write $${ for a literal ${"
+        for path in substituted.malformed
+    ]
     tree = validator.validate(substituted.value, project_schema or {})
     tree["LOGINS"] = validator.logins(substituted.value, base_dir)
     settings = Settings(
@@ -182,7 +186,7 @@ def load_settings(
     settings.databases = _resolve_databases(settings, validator)
     _cross_check(settings, validator)
     if validator.problems:
-        raise ConfigError(validator.problems)
+        raise ConfigError(validator.problems, notes=unset)  # an empty value above may be one of them
     _read_app_key(settings)
     if report_warnings:
         log_warnings(settings)
@@ -270,6 +274,13 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
+def _yaml_loader() -> Any:
+    """PyYAML's safe loader, in C when PyYAML was built with libyaml (its wheels are): the pure-Python one
+    took 12 ms of each app's creation to read the embedded defaults. (A function: ``yaml`` is imported at
+    its first use, never for a JSON configuration.)"""
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse(path: Path, text: str) -> Any:
     if path.suffix.lower() == ".json" or (
         path.suffix.lower() not in (".yml", ".yaml") and text.lstrip()[:1] == "{"
@@ -279,12 +290,60 @@ def _parse(path: Path, text: str) -> Any:
         except json.JSONDecodeError as error:
             raise ConfigError([f"{path}:{error.lineno}: JSON syntax error: {error.msg}"]) from None
     try:
-        duplicates = _duplicate_keys(yaml.compose(text, Loader=yaml.SafeLoader), "")
+        document = yaml.compose(text, Loader=_yaml_loader())
+        _check_aliases(path, document)
+        duplicates = _duplicate_keys(document, "")
         if duplicates:
             raise ConfigError([f"{path}:{line}: {key}: {message}" for key, line, message in duplicates])
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_yaml_loader())  # a safe loader
     except yaml.YAMLError as error:
-        raise ConfigError([_yaml_problem(path, error)]) from None
+        raise ConfigError([_yaml_problem(path, _python_yaml_error(text, error))]) from None
+
+
+def _python_yaml_error(text: str, error: yaml.YAMLError) -> yaml.YAMLError:
+    """The error of PyYAML's Python parser for ``text``: the same words with or without libyaml (whose
+    own differ: "not allowed in this context" for "not allowed here")."""
+    if _yaml_loader() is yaml.SafeLoader:
+        return error
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as python_error:
+        return python_error
+    return error  # the C parser alone refused it: its words, then
+
+
+MAX_EXPANDED_VALUES = 100_000
+"""The most values a YAML configuration may hold once its aliases (``*name``) are expanded: a real one
+holds hundreds; nested aliases ("billion laughs") would hold billions and hang every reader."""
+
+
+def _check_aliases(path: Path, document: yaml.Node | None) -> None:
+    """Refuse an alias inside what its anchor names (a value that contains itself), and aliases that expand
+    to more than :data:`MAX_EXPANDED_VALUES` values."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, inside: tuple[int, ...]) -> int:
+        if id(node) in inside:
+            line = node.start_mark.line + 1
+            raise ConfigError([f"{path}:{line}: an alias refers to a value that contains it; write it out"])
+        if id(node) not in sizes:
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            elif isinstance(node, yaml.MappingNode):
+                children = [part for pair in node.value for part in pair]
+            sizes[id(node)] = 1 + sum(size(child, (*inside, id(node))) for child in children)
+            if sizes[id(node)] > MAX_EXPANDED_VALUES:
+                raise ConfigError(
+                    [
+                        f"{path}: the configuration holds more than {MAX_EXPANDED_VALUES:,} values once its "
+                        "aliases are expanded (nested aliases?); write it out plainly"
+                    ]
+                )
+        return sizes[id(node)]
+
+    if document is not None:
+        size(document, ())
 
 
 def _duplicate_keys(node: yaml.Node | None, prefix: str) -> list[tuple[str, int, str]]:
@@ -350,9 +409,11 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 class _Validator:
     """Walks the raw tree against :mod:`schema`, converting types and collecting problems."""
 
-    def __init__(self, whole: set[str], warnings: list[str]) -> None:
+    def __init__(self, whole: set[str], warnings: list[str], malformed: Iterable[str] = ()) -> None:
         self.whole = whole
         self.warnings = warnings
+        self.malformed = frozenset(malformed)
+        """Paths already refused for a malformed ``${``: their value is not judged again."""
         self.problems: list[str] = []
 
     def problem(self, path: str, value: Any, expected: str, secret: bool = False) -> None:
@@ -437,6 +498,9 @@ class _Validator:
         result: dict[str, Any] = {}
         for ident, entry in node.items():
             entry_path = f"{path}.{ident}"
+            if isinstance(ident, bool):  # plans: {yes: ...} is a plan called True
+                self.problems.append(f"{entry_path}: {_yaml_boolean_read(ident)}; an id is a text")
+                continue
             if not isinstance(entry, dict):
                 self.problem(entry_path, entry, "a mapping of keys to values")
                 continue
@@ -444,6 +508,8 @@ class _Validator:
         return result
 
     def value(self, raw: Any, key: Key, path: str, present: bool) -> Any:
+        if path in self.malformed:  # one line for one mistake: `${PORT:4200}` is no port either
+            return raw if key.kind == "str" else _copy_default(key.default)  # a text is not "empty" too
         if present and raw is None and key.nullable:
             return None
         missing = not present or raw is None or raw == ""
@@ -458,6 +524,15 @@ class _Validator:
                 converted = key.convert(converted)
             except ValueError:
                 ok = False
+            except Exception as error:  # noqa: BLE001 (a project's convert with a bug: one line naming the key)
+                self.problems.append(
+                    f"{path}: its check failed ({type(error).__name__}: {error}); a convert function "
+                    "raises ValueError for a value it refuses"
+                )
+                return _copy_default(key.default)
+        if not ok and isinstance(raw, bool) and key.kind in ("str", "choice"):
+            self.problems.append(f"{path}: {_yaml_boolean_read(raw)}; expected {key.expectation()}")
+            return _copy_default(key.default)
         if not ok:
             self.problem(path, raw, key.expectation(), key.secret)
             return _copy_default(key.default)
@@ -520,6 +595,13 @@ class _Validator:
         for name in node:
             if name in known:
                 continue
+            cased = by_upper.get(str(name).upper())
+            if cased is not None:  # ignored, it would change nothing silently (Env: PROD serving as DEV)
+                self.problems.append(
+                    f"{prefix}{name}: keys are read as declared here; write it {prefix}{cased} (as written "
+                    "it would be ignored)"
+                )
+                continue
             close = difflib.get_close_matches(str(name).upper(), list(by_upper), n=1, cutoff=0.6)
             hint = (
                 f"; did you mean {prefix}{by_upper[close[0]]}?"
@@ -541,6 +623,8 @@ def _convert(raw: Any, key: Key) -> tuple[Any, bool]:
     if key.kind == "bool":
         return _to_bool(raw)
     if key.kind == "choice":
+        if isinstance(raw, bool):  # YAML reads an unquoted off, no, on or yes as a boolean
+            raw = _boolean_choice(raw, key.choices)
         text = str(raw).strip().lower()
         for spelling, choice in (*((choice, choice) for choice in key.choices), *key.aliases):
             if text == spelling.lower():
@@ -553,16 +637,40 @@ def _convert(raw: Any, key: Key) -> tuple[Any, bool]:
     raise AssertionError(f"unknown key kind {key.kind}")
 
 
+YAML_BOOLEAN_WORDS = {False: ("off", "no", "false"), True: ("on", "yes", "true")}
+"""The words YAML 1.1 reads as a boolean when unquoted."""
+
+
+def _yaml_boolean_read(raw: bool) -> str:
+    """What YAML made of an unquoted word where a text was meant, and how to write the word instead."""
+    words = YAML_BOOLEAN_WORDS[raw]
+    return (
+        f"YAML reads an unquoted {', '.join(words[:-1])} or {words[-1]} as the boolean {str(raw).lower()}; "
+        "put the word in quotes if you meant it"
+    )
+
+
+def _boolean_choice(raw: bool, choices: tuple[str, ...]) -> bool | str:
+    """The choice a YAML boolean was written as (``VERIFY_EMAIL: off``), when a choice is one of its words."""
+    for word in YAML_BOOLEAN_WORDS[raw]:
+        if word in (choice.lower() for choice in choices):
+            return word
+    return raw
+
+
 _INTEGER = re.compile(r"[-+]?(0|[1-9][0-9]*)")
 _DECIMAL = re.compile(r"[-+]?[0-9]+\.[0-9]+")
 
 
 def _scalar(text: str) -> Any:
-    """Read an environment value as an int, a float or a bool when it plainly is one, else keep the text.
+    """Read an environment value as an int, a float, a bool or null (``null``, ``~``) when it plainly is
+    one, else keep the text.
 
     Stricter than YAML 1.1 on purpose: ``01234``, ``12:30`` and ``on`` stay text.
     """
     stripped = text.strip()
+    if stripped.lower() in ("null", "~"):
+        return None
     if _INTEGER.fullmatch(stripped):
         return int(stripped)
     if _DECIMAL.fullmatch(stripped):
@@ -717,7 +825,14 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
                 query={str(k): str(v) for k, v in conn["params"].items()},
             )
         url = url.set(drivername=DRIVER_ALIASES.get(url.drivername, url.drivername))
-        url.get_dialect()
+        url.get_dialect().import_dbapi()  # the driver's own package too: engines import it anyway
+    except ImportError as error:  # the dialect is SQLAlchemy's, its driver package is not installed
+        where = f"{path}.driver" if conn["driver"] else f"{path}.url"
+        validator.problems.append(
+            f"{where}: {url.drivername!r} needs the Python module {error.name or 'of its driver'}, which is "
+            "not installed: install its package, or choose another driver"
+        )
+        return None
     except NoSuchModuleError:  # a subclass of ArgumentError: catch it first
         validator.problem(
             f"{path}.driver",
@@ -839,11 +954,17 @@ def security_contact_problems(contact: str) -> list[str]:
     if EMAIL_ADDRESS.fullmatch(address):
         return []
     parts = urlsplit(contact)
-    if parts.scheme.lower() == "https" and parts.hostname and not any(c.isspace() for c in contact):
+    published = parts.username is None and parts.password is None  # security.txt shows it to everyone
+    if (
+        parts.scheme.lower() == "https"
+        and parts.hostname
+        and published
+        and not any(c.isspace() for c in contact)
+    ):
         return []
     return [
-        f"SERVER_ENV.SECURITY_CONTACT: {contact!r} is not valid; expected an email address, a mailto: "
-        "address or an https:// URL (RFC 9116)"
+        f"SERVER_ENV.SECURITY_CONTACT: {redact_credentials(contact)!r} is not valid; expected an email "
+        "address, a mailto: address or an https:// URL without a user name or password (RFC 9116)"
     ]
 
 
@@ -855,6 +976,29 @@ def _read_app_key(settings: Settings) -> None:
         server["APP_KEY"] = key_file.read_text(encoding="utf-8").strip()
 
 
+INSTANCE_MODE = 0o700
+"""A new instance folder's permissions: it holds the databases, sessions, mail (with its one-time links)
+and the generated key, none of which other users of the machine should read."""
+
+
+def make_instance_folder(folder: Path) -> None:
+    """Create the instance ``folder`` (and its parents) when missing, readable by its owner only; an
+    existing folder keeps the permissions its operator gave it."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=INSTANCE_MODE, exist_ok=True)
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create ``folder`` and each missing parent readable by their owner only (a log folder outside the
+    instance folder: the log names the setup link); existing folders keep their permissions."""
+    missing: list[Path] = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=INSTANCE_MODE, exist_ok=True)
+
+
 def ensure_app_key(settings: Settings) -> None:
     """Under DEV with no APP_KEY, generate one once and keep it in the instance folder (the app factory
     calls this; checking or showing the configuration writes nothing)."""
@@ -863,7 +1007,7 @@ def ensure_app_key(settings: Settings) -> None:
     if server["APP_KEY"]:
         return
     key_file = settings.instance_path / "app_key"
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    make_instance_folder(settings.instance_path)
     key = secrets.token_urlsafe(48)
     descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:

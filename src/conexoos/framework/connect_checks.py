@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,8 +147,12 @@ def _creatable_problem(file: Path) -> str | None:
         folder = folder.parent
     if not folder.is_dir():
         return f"the folder of {str(file)!r} cannot be created: {str(folder)!r} is not a folder"
-    if not os.access(folder, os.W_OK | os.X_OK):
-        return f"the folder of {str(file)!r} cannot be created: {str(folder)!r} is not writable"
+    try:  # a real try: root passes os.access anywhere, and a read-only mount or /proc passes it too
+        handle, probe = tempfile.mkstemp(prefix=".conexoos-check-", dir=folder)
+    except OSError as error:
+        return f"{str(file)!r} cannot be created: {str(folder)!r} takes no new file ({error.strerror})"
+    os.close(handle)
+    os.unlink(probe)
     return None
 
 

@@ -8,11 +8,13 @@ class ConexoosError(Exception):
 
 
 class ConfigError(ConexoosError):
-    """The configuration cannot be used; ``problems`` holds one line per mistake."""
+    """The configuration cannot be used; ``problems`` holds one line per mistake, ``notes`` what may help
+    to read them (the environment variables that were used empty)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], notes: list[str] | None = None) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
+        self.notes = list(notes or [])
+        super().__init__("\n".join(self.problems + self.notes))
 
 
 class ProjectError(ConexoosError):

@@ -1,6 +1,9 @@
 """``${VAR}`` and ``${VAR:-default}`` substitution inside configuration strings.
 
-``$${`` stands for a literal ``${``. Substitution walks dicts and lists and only touches strings.
+``$${`` stands for a literal ``${``. Substitution walks dicts and lists and only touches strings. Any
+other ``${`` that is no such expression (``${VAR`` with its brace missing, ``${VAR:default}``, ``${1X}``)
+is recorded in :attr:`Substitution.malformed`: kept as written, it would be a value no one meant, such as a
+secret key that is the text ``${APP_KEY``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-_TOKEN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_TOKEN = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|(\$\{)")
 
 
 @dataclass
@@ -21,6 +24,10 @@ class Substitution:
     missing: list[str] = field(default_factory=list)
     whole: set[str] = field(default_factory=set)
     """Key paths whose string was a single ``${...}`` expression (its type may be inferred)."""
+    malformed: list[str] = field(default_factory=list)
+    """Key paths whose string holds a ``${`` that starts no ``${VAR}`` or ``${VAR:-default}``."""
+    hints: dict[str, str] = field(default_factory=dict)
+    """For each malformed path, what its ``${`` most likely lacks (its value is not repeated: a secret?)."""
 
 
 def substitute(tree: Any, environ: Mapping[str, str]) -> Substitution:
@@ -42,13 +49,23 @@ def _walk(node: Any, environ: Mapping[str, str], result: Substitution, path: str
 
 def _substitute_string(text: str, environ: Mapping[str, str], result: Substitution, path: str) -> str:
     match = _TOKEN.fullmatch(text)
-    if match and match.group(0) != "$${":
+    if match and match.group(1):
         result.whole.add(path)
+
+    def malformed(hint: str) -> str:
+        if path not in result.malformed:
+            result.malformed.append(path)
+            result.hints[path] = hint
+        return "${"
 
     def replace(found: re.Match[str]) -> str:
         if found.group(0) == "$${":
             return "${"
+        if found.group(3):
+            return malformed(_hint(text[found.start() :]))
         name, default = found.group(1), found.group(2)
+        if default is not None and _NESTED.search(default):  # ${A:-${B}}: the regex stops at B's brace
+            return malformed(f"the default of ${{{name}}} holds another ${{...}}, which is not substituted")
         value = environ.get(name)
         if value is not None and (value != "" or default is None):
             return value
@@ -59,6 +76,21 @@ def _substitute_string(text: str, environ: Mapping[str, str], result: Substituti
         return ""
 
     return _TOKEN.sub(replace, text)
+
+
+_NESTED = re.compile(r"(?<!\$)\$\{")
+_WITHOUT_DASH = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*):[^-]")
+
+
+def _hint(rest: str) -> str:
+    """What the ``${`` at the start of ``rest`` lacks, said without its value."""
+    without_dash = _WITHOUT_DASH.match(rest)
+    if without_dash:
+        name = without_dash.group(1)
+        return f"the - is missing: write ${{{name}:-default}} for a default"
+    if "}" not in rest:
+        return "a closing brace missing?"
+    return "a variable's name is letters, digits and _, not starting with a digit"
 
 
 def _join(path: str, key: object) -> str:

@@ -25,6 +25,27 @@ MEDIA_BACKENDS = ("local", "database", "s3")
 S3_ADDRESSING_STYLES = ("auto", "path", "virtual")
 
 
+HOST_EXPECTED = "a host name or an IP address, not a URL (e.g. cache.internal or 10.0.0.5)"
+
+
+def host_name(value: str, empty: bool = False) -> str:
+    """``value`` when it names a host (``cache.internal``, ``10.0.0.5``, ``[::1]``); ValueError for an
+    empty one (unless ``empty``) or a URL, a path or spaces, which no connection could use."""
+    text = value.strip()
+    if not text:
+        if empty:
+            return text
+        raise ValueError("empty")
+    if "://" in text or "/" in text or any(ch.isspace() for ch in text) or "@" in text:
+        raise ValueError(text)
+    return text
+
+
+def optional_host_name(value: str) -> str:
+    """:func:`host_name`, empty allowed (an optional server: none is used)."""
+    return host_name(value, empty=True)
+
+
 @dataclass(frozen=True)
 class Key:
     """One configuration key."""
@@ -345,7 +366,7 @@ DATABASE_CONNECTION: Schema = {
 
 SERVICES: Schema = {
     "redis": {
-        "HOST": Key("str", "localhost", "Redis host."),
+        "HOST": Key("str", "localhost", "Redis host.", convert=host_name, expected=HOST_EXPECTED),
         "PORT": Key("int", 6379, "Redis port.", minimum=1, maximum=65535),
         "DB": Key("int", 0, "Redis database number.", minimum=0),
         "PASSWORD": Key("str", "", "Redis password.", secret=True),
@@ -354,7 +375,13 @@ SERVICES: Schema = {
         "PATH": Key("str", "sessions", "Folder for file sessions, relative to the instance folder."),
     },
     "memcached": {
-        "HOST": Key("str", "localhost", "memcached host."),
+        "HOST": Key(
+            "str",
+            "localhost",
+            "memcached host.",
+            convert=host_name,
+            expected=HOST_EXPECTED,
+        ),
         "PORT": Key("int", 11211, "memcached port.", minimum=1, maximum=65535),
     },
     "smtp": {
@@ -364,6 +391,8 @@ SERVICES: Schema = {
             "SMTP server that sends the outbox's mail. Empty (or no `smtp` entry): under DEV mail is written "
             "to the log and to `instance/mail/*.eml`; under UAT and PROD it waits in the outbox.",
             empty_means_default=True,
+            convert=optional_host_name,
+            expected=HOST_EXPECTED,
         ),
         "PORT": Key(
             "int",
@@ -470,13 +499,22 @@ SECRET_WORDS = (
     "PWD",
     "SECRET",
     "TOKEN",
-    "APP_KEY",
-    "API_KEY",
+    "APPKEY",
     "APIKEY",
-    "PRIVATE_KEY",
+    "PRIVATEKEY",
+    "PRIVKEY",
     "WEBHOOK",
     "CREDENTIAL",
+    "SALT",
+    "SIGNING",
+    "BEARER",
+    "DSN",
+    "COOKIEVALUE",
 )
+"""Words that mark a secret in a key's name, written without ``_`` or ``-`` (``private-key``, ``privateKey``
+and ``PRIVATE_KEY`` are one name)."""
+_SECRET_SUFFIX = re.compile(r"(?:KEY|(?<=[a-z0-9])Sk|_SK)$")
+"""A name ending in a key (``signingKey``, ``STRIPE_KEY``), or a Stripe-style secret key (``stripeSk``)."""
 _AUTH = re.compile(r"AUTH(?!OR(?!IZ))")
 """AUTH, AUTH_HEADER, AUTHORIZATION, OAUTH_... but not AUTHOR or AUTHORITY."""
 
@@ -484,6 +522,7 @@ _AUTH = re.compile(r"AUTH(?!OR(?!IZ))")
 def is_secret_name(name: str) -> bool:
     """Tell whether a free-form key name (e.g. under SERVICES) looks like it holds a secret."""
     upper = name.upper()
-    if any(word in upper for word in SECRET_WORDS) or _AUTH.search(upper):
+    joined = upper.replace("_", "").replace("-", "")
+    if any(word in joined for word in SECRET_WORDS) or _AUTH.search(upper):
         return True
-    return upper.endswith("_KEY") or upper == "KEY"
+    return bool(_SECRET_SUFFIX.search(name) or _SECRET_SUFFIX.search(upper))

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, has_request_context, url_for
 
 from .errors import ConfigError
+from .redaction import redact_credentials
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -22,16 +23,23 @@ WILDCARD_ADDRESSES = ("0.0.0.0", "::", "[::]", "")
 
 
 def public_url_problem(value: str) -> str | None:
-    """Why ``value`` is not a usable public URL, or None when it is (``http(s)://host[:port][/path]``)."""
+    """Why ``value`` is not a usable public URL, or None when it is (``http(s)://host[:port]``, the site's
+    root: under a path, pages would link to the root while mail linked under the path)."""
     parts = urlsplit(value)
+    shown = redact_credentials(value)  # an error is shown and logged: never the password in it
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        return f"{PUBLIC_URL_KEY}: {value!r} is not an absolute http(s) URL; e.g. https://links.example.org"
+        return f"{PUBLIC_URL_KEY}: {shown!r} is not an absolute http(s) URL; e.g. https://links.example.org"
     if parts.query or parts.fragment or parts.username or parts.password:
-        return f"{PUBLIC_URL_KEY}: {value!r} must not hold a query, a fragment or credentials"
+        return f"{PUBLIC_URL_KEY}: {shown!r} must not hold a query, a fragment or credentials"
+    if parts.path not in ("", "/"):
+        return (
+            f"{PUBLIC_URL_KEY}: {shown!r} has a path; give the site's root (a site is served at the root of "
+            "its host, not under a path), e.g. https://links.example.org"
+        )
     try:
         parts.port  # noqa: B018 - reading it validates it
     except ValueError:
-        return f"{PUBLIC_URL_KEY}: {value!r} has an invalid port"
+        return f"{PUBLIC_URL_KEY}: {shown!r} has an invalid port"
     return None
 
 

@@ -15,7 +15,9 @@ def counted(number: int, singular: str, plural: str = "") -> str:
 
 def human_size(count: int) -> str:
     """``count`` bytes for people: ``1 GB``, ``16 MB``, ``1.5 MB``, ``0.1 MB`` or ``48 KB`` (a whole number
-    without its ``.0``)."""
+    without its ``.0``; a few bytes are ``1 KB``, none ``0 KB``)."""
+    if count <= 0:
+        return "0 KB"
     if count >= GIGABYTE:
         return _one_decimal(count, GIGABYTE, "GB")
     if count >= MEGABYTE // 10:

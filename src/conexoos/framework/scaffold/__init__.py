@@ -38,7 +38,7 @@ def create_project(name: str, target: Path) -> list[Path]:
     check_name(name)
     target = target.expanduser().absolute()
     check_target(target)
-    values = {"__CONEXOOS_NAME__": name, "__CONEXOOS_APP_KEY__": secrets.token_urlsafe(48)}
+    values = {"__CONEXOOS_NAME__": name}
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.new-{secrets.token_hex(4)}"
     try:
