@@ -120,7 +120,10 @@ def test_sign_ups_pause_and_a_first_sso_sign_in_makes_no_account(app: Flask, sig
     switch(boss, True)
     client = app.test_client()
     assert_paused(client.get("/signup"))
-    token = form_token(client.get("/login"))
+    login_page = client.get("/login")
+    assert "Create your page" not in login_page.get_data(as_text=True)  # no invitation to a paused form
+    assert "/signup" not in client.get("/login?invite=abc").get_data(as_text=True)
+    token = form_token(login_page)
     form = {"csrf_token": token, "email": "new@example.com", "username": "newbie", "password": PASSWORD}
     assert_paused(client.post("/signup", data=form))
     with app.app_context():

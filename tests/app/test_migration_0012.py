@@ -3,7 +3,6 @@ site settings and invitations come and go. Marked ``database_matrix`` (SQLite, P
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -11,10 +10,9 @@ from flask import Flask
 from sqlalchemy import column, delete, select, table, text, update
 
 from conexoos.framework import db
-from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app, migrate
+from tests.fixtures.empty_database import migrate
 
-pytestmark = pytest.mark.database_matrix
+pytestmark = [pytest.mark.database_matrix, pytest.mark.empty_database]
 
 NOW = datetime(2026, 12, 2, 6, 0)
 BEFORE = "0010"
@@ -34,14 +32,6 @@ def users(*extra: str) -> object:
         *(column(name) for name in USER_ROW),
         *(column(name) for name in extra),
     )
-
-
-@pytest.fixture
-def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The product on a new, empty database of the matrix's kind (no create_all: the revisions build it;
-    never a pooled database, which keeps the tables of earlier tests)."""
-    with empty_product_app(make_app, tmp_path_factory) as built:
-        yield built
 
 
 def rows(app: Flask, *columns: str) -> list[tuple[object, ...]]:

@@ -3,7 +3,6 @@ Marked ``database_matrix`` (SQLite, PostgreSQL, MariaDB)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -11,10 +10,9 @@ from flask import Flask
 from sqlalchemy import column, select, table
 
 from conexoos.framework import db
-from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app, migrate
+from tests.fixtures.empty_database import migrate
 
-pytestmark = pytest.mark.database_matrix
+pytestmark = [pytest.mark.database_matrix, pytest.mark.empty_database]
 
 NOW = datetime(2026, 12, 2, 6, 0)
 USER_ROW = {
@@ -23,13 +21,6 @@ USER_ROW = {
     **{"suspension_reason": "", "email": "ana@example.com", "username": "ana"},
 }
 LINK_ROW = {"title": "Shop", "url": "https://shop.example", "owner_id": 1, "order_index": 0, "enabled": False}
-
-
-@pytest.fixture
-def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The product on a new, empty database of the matrix's kind (the revisions build it)."""
-    with empty_product_app(make_app, tmp_path_factory) as built:
-        yield built
 
 
 def links(app: Flask, *columns: str) -> list[tuple[object, ...]]:

@@ -3,7 +3,6 @@ is unique, and deleting its invitation deletes it. Marked ``database_matrix``.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,10 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from conexoos.framework import db
-from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app, migrate
+from tests.fixtures.empty_database import migrate
 
-pytestmark = pytest.mark.database_matrix
+pytestmark = [pytest.mark.database_matrix, pytest.mark.empty_database]
 
 NOW = datetime(2026, 12, 2, 6, 0)
 TABLES = {"pending_signup", "reset_request"}
@@ -23,13 +21,6 @@ PENDING = text(
     "INSERT INTO pending_signup (token_hash, username, email, password_hash, invite_id, created_at, "
     "expires_at) VALUES (:token, :name, 'p@example.com', 'hash', :invite, :at, :until)"
 )
-
-
-@pytest.fixture
-def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The product on a new, empty database of the matrix's kind (the revisions build it)."""
-    with empty_product_app(make_app, tmp_path_factory) as built:
-        yield built
 
 
 def tables(app: Flask) -> set[str]:

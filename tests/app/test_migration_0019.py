@@ -4,7 +4,6 @@ and goes, events kept. Marked ``database_matrix`` (SQLite, PostgreSQL, MariaDB).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -13,10 +12,9 @@ from sqlalchemy import column, select, table
 from sqlalchemy.exc import IntegrityError
 
 from conexoos.framework import db
-from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app, migrate
+from tests.fixtures.empty_database import migrate
 
-pytestmark = pytest.mark.database_matrix
+pytestmark = [pytest.mark.database_matrix, pytest.mark.empty_database]
 
 NOW = datetime(2026, 12, 2, 6, 0)
 USER_ROW = {
@@ -32,13 +30,6 @@ EVENT_ROW = {
 EVENTS = 50
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 """Any UUID's text: MariaDB's UUID() gives version 1, PostgreSQL and the SQLite expression version 4."""
-
-
-@pytest.fixture
-def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The product on a new, empty database of the matrix's kind (the revisions build it)."""
-    with empty_product_app(make_app, tmp_path_factory) as built:
-        yield built
 
 
 def events(app: Flask, *columns: str) -> list[tuple[object, ...]]:

@@ -4,7 +4,6 @@ account, goes with its account, and a downgrade drops it without touching the ac
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -13,12 +12,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from conexoos.framework import db
-from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app, migrate
+from tests.fixtures.empty_database import migrate
 
 from .test_migration_0002 import ALICE_0_1_0
 
-pytestmark = pytest.mark.database_matrix
+pytestmark = [pytest.mark.database_matrix, pytest.mark.empty_database]
 
 NOW = datetime(2026, 12, 2, 18, 0)
 INSERT = text(
@@ -26,13 +24,6 @@ INSERT = text(
     "corner_radius, font, avatar_shape, updated_at) "
     "VALUES (1, 'ocean', 'solid', '#fdf6e3', 'outline', 8, 'serif', 'square', :at)"
 )
-
-
-@pytest.fixture
-def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The product on a new, empty database of the matrix's kind (the revisions build it)."""
-    with empty_product_app(make_app, tmp_path_factory) as built:
-        yield built
 
 
 def tables(app: Flask) -> set[str]:

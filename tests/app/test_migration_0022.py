@@ -3,7 +3,6 @@ unlocked, no icon) and go, links kept. Marked ``database_matrix`` (SQLite, Postg
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -11,10 +10,9 @@ from flask import Flask
 from sqlalchemy import column, select, table
 
 from conexoos.framework import db
-from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app, migrate
+from tests.fixtures.empty_database import migrate
 
-pytestmark = pytest.mark.database_matrix
+pytestmark = [pytest.mark.database_matrix, pytest.mark.empty_database]
 
 NOW = datetime(2026, 12, 2, 6, 0)
 USER_ROW = {
@@ -27,13 +25,6 @@ LINK_ROWS = [
     {"title": "Blog", "url": "https://blog.example", "owner_id": 1, "order_index": 1, "enabled": True},
 ]
 NEW_COLUMNS = ("sensitive", "password_hash", "icon")
-
-
-@pytest.fixture
-def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The product on a new, empty database of the matrix's kind (the revisions build it)."""
-    with empty_product_app(make_app, tmp_path_factory) as built:
-        yield built
 
 
 def links(app: Flask, *columns: str) -> list[tuple[object, ...]]:

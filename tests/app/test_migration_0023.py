@@ -3,7 +3,6 @@ and goes. Marked ``database_matrix`` (SQLite, PostgreSQL, MariaDB)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -12,10 +11,9 @@ from sqlalchemy import column, table
 from sqlalchemy.exc import IntegrityError
 
 from conexoos.framework import db
-from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app, migrate, table_rows
+from tests.fixtures.empty_database import migrate, table_rows
 
-pytestmark = pytest.mark.database_matrix
+pytestmark = [pytest.mark.database_matrix, pytest.mark.empty_database]
 
 NOW = datetime(2026, 12, 3, 6, 0)
 USER_ROW = {
@@ -32,13 +30,6 @@ BLOCK_ROW = {
     "created_at": NOW,
 }
 ENTRY_ROW = {"owner_id": 1, "block_id": 1, "name": "Vic", "email": "vic@example.com", "created_at": NOW}
-
-
-@pytest.fixture
-def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The product on a new, empty database of the matrix's kind (the revisions build it)."""
-    with empty_product_app(make_app, tmp_path_factory) as built:
-        yield built
 
 
 def tables(app: Flask) -> set[str]:

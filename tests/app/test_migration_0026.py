@@ -3,7 +3,6 @@ goes. Marked ``database_matrix`` (SQLite, PostgreSQL, MariaDB)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -11,10 +10,9 @@ from flask import Flask
 from sqlalchemy import column, table
 
 from conexoos.framework import db
-from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app, migrate, table_rows
+from tests.fixtures.empty_database import migrate, table_rows
 
-pytestmark = pytest.mark.database_matrix
+pytestmark = [pytest.mark.database_matrix, pytest.mark.empty_database]
 
 NOW = datetime(2026, 12, 4, 6, 0)
 REVOKED_AT = NOW + timedelta(hours=1)  # 07:00
@@ -40,13 +38,6 @@ def revoke_entry(target_id: str) -> dict[str, object]:
         "summary": f"invitation {target_id} revoked",
         "remote_address": "",
     }
-
-
-@pytest.fixture
-def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The product on a new, empty database of the matrix's kind (the revisions build it)."""
-    with empty_product_app(make_app, tmp_path_factory) as built:
-        yield built
 
 
 def insert(app: Flask, name: str, row: dict[str, object]) -> None:

@@ -4,7 +4,6 @@ account is gone and brings the cascade back. Marked ``database_matrix`` (SQLite,
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -12,10 +11,9 @@ from flask import Flask
 from sqlalchemy import column, table
 
 from conexoos.framework import db
-from tests.conftest import AppFactory
-from tests.fixtures.empty_database import empty_product_app, migrate, table_rows
+from tests.fixtures.empty_database import migrate, table_rows
 
-pytestmark = pytest.mark.database_matrix
+pytestmark = [pytest.mark.database_matrix, pytest.mark.empty_database]
 
 NOW = datetime(2026, 12, 6, 6, 0)
 USER = {
@@ -24,13 +22,6 @@ USER = {
     **{"suspension_reason": ""},
 }
 REPORT = {"reason": "phishing", "details": "", "reporter_network": "192.0.2.0/24", "snapshot": "[]"}
-
-
-@pytest.fixture
-def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The product on a new, empty database of the matrix's kind (the revisions build it)."""
-    with empty_product_app(make_app, tmp_path_factory) as built:
-        yield built
 
 
 def run(statement: object) -> None:

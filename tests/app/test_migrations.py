@@ -18,6 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from flask import Flask
 from sqlalchemy import MetaData, Table, create_engine, text
 
+from conexoos.app.models.persistent.base import NEVER_REUSE_IDS_INFO
 from conexoos.framework import db, migrations
 from tests.conftest import TEST_DATABASE, AppFactory
 from tests.fixtures.empty_database import database_url, empty_product_app
@@ -93,9 +94,9 @@ def test_head_matches_the_models(empty_app: Flask) -> None:
 
 
 def never_reuse_ids_tables() -> list[str]:
-    """The product's tables whose models declare ``sqlite_autoincrement`` (NEVER_REUSE_IDS)."""
+    """The product's tables whose models ask SQLite for ``AUTOINCREMENT`` (NEVER_REUSE_IDS)."""
     tables = product_metadata().tables.values()
-    return sorted(table.name for table in tables if table.dialect_options["sqlite"]["autoincrement"])
+    return sorted(table.name for table in tables if table.info.get(NEVER_REUSE_IDS_INFO))
 
 
 @pytest.mark.skipif(TEST_DATABASE != "sqlite", reason="AUTOINCREMENT is SQLite's; sequences never reuse ids")
@@ -111,6 +112,22 @@ def test_head_keeps_autoincrement_on_every_table_whose_model_asks_for_it(empty_a
             query = text("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
             ddl = dict(connection.execute(query).all())
     assert [name for name in marked if "AUTOINCREMENT" not in ddl[name].upper()] == []
+
+
+@pytest.mark.skipif(TEST_DATABASE != "sqlite", reason="AUTOINCREMENT is SQLite's; sequences never reuse ids")
+def test_create_all_asks_for_autoincrement_where_the_model_does(tmp_path: Path) -> None:
+    """The models say NEVER_REUSE_IDS in the tables' ``info``: ``create_all`` on SQLite (the test fixtures',
+    ``create_schema``'s) turns it into ``AUTOINCREMENT``, and nothing else gets it."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'all.db'}")
+    product_metadata().create_all(bind=engine)
+    with engine.connect() as connection:
+        query = text("SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name != 'sqlite_sequence'")
+        ddl = dict(connection.execute(query).all())
+    engine.dispose()
+    assert (
+        sorted(name for name, sql in ddl.items() if "AUTOINCREMENT" in sql.upper())
+        == never_reuse_ids_tables()
+    )
 
 
 def test_the_test_fixtures_create_all_agrees_with_the_migrations(empty_app: Flask) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -14,11 +13,11 @@ from flask import Flask
 from sqlalchemy import Column, Integer, MetaData, Table, column, create_engine, select, table, text
 
 from conexoos.framework import db
-from tests.conftest import TEST_DATABASE, AppFactory
-from tests.fixtures.empty_database import database_url, empty_product_app, migrate
+from tests.conftest import TEST_DATABASE
+from tests.fixtures.empty_database import database_url, migrate
 from tests.fixtures.schema_snapshot import describe_schema
 
-pytestmark = pytest.mark.database_matrix
+pytestmark = [pytest.mark.database_matrix, pytest.mark.empty_database]
 sqlite_only = pytest.mark.skipif(TEST_DATABASE != "sqlite", reason="AUTOINCREMENT and its loss are SQLite's")
 
 NOW = datetime(2026, 12, 3, 6, 0)
@@ -41,13 +40,6 @@ KEPT = {
     "page_block": ("id", "kind", "link_id", "product_id"),
     "capture_entry": ("id", "block_id", "email"),
 }
-
-
-@pytest.fixture
-def app(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The product on a new, empty database of the matrix's kind (the revisions build it)."""
-    with empty_product_app(make_app, tmp_path_factory) as built:
-        yield built
 
 
 def execute(app: Flask, statement: Any, values: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:

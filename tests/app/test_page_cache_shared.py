@@ -9,15 +9,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from flask import Flask
 
 from conexoos.app.controllers import page_cache
+from conexoos.framework.cli import cli
 from conexoos.framework.config import deep_merge
 from conexoos.framework.logs import EveryFewSeconds
 from tests.conftest import AppFactory
+from tests.support.green_server import new_port
+from tests.support.memcached_server import MemcachedServer
 from tests.support.redis_server import RedisServer
 from tests.support.services import require_redis
 
+from .cli_support import cli_env
 from .conftest import QUIET, RATE_LIMITS_OFF, sign_up
 from .test_page_cache import cached_view, rendered_view, view
 from .test_public_page import shown_links
@@ -48,6 +53,61 @@ def test_two_hosts_share_pages_and_changes(make_app: AppFactory, tmp_path: Path)
     alice.add_link("Two")  # a change made through host A
     html = rendered_view(host_b, visitor_b, "/alice").get_data(as_text=True)
     assert [title for _, title in shown_links(html)] == ["One", "Two"]
+
+
+def test_a_restore_makes_every_host_forget_the_pages_it_kept(make_app: AppFactory, tmp_path: Path) -> None:
+    """The pages kept in Redis outlive the site's stop; after ``db restore`` they held links the restored
+    database does not have, served until their TTL."""
+    site = f"restore{uuid.uuid4().hex[:12]}"
+    app = host(make_app, f"sqlite:///{tmp_path / 'site.db'}", require_redis(), site)
+    env = cli_env(app, {"SERVER_ENV": {"BIND": {"PORT": new_port()}}})  # nothing listens: "site stopped"
+    alice = sign_up(app, "alice")
+    alice.add_link("One")
+    runner = CliRunner()
+    backup = runner.invoke(cli, ["db", "backup", str(tmp_path / "backup.db")], env=env)
+    assert backup.exit_code == 0, backup.output
+    alice.add_link("Two")
+    time.sleep(CLOCK_MARGIN)
+    visitor = app.test_client()
+    assert [title for _, title in shown_links(cached_view(app, visitor, "/alice"))] == ["One", "Two"]
+
+    restored = runner.invoke(cli, ["db", "restore", str(tmp_path / "backup.db"), "--yes"], env=env)
+    assert restored.exit_code == 0, restored.output
+    assert [title for _, title in shown_links(rendered_view(app, visitor, "/alice").text)] == ["One"]
+
+
+def test_a_restore_with_redis_down_is_refused_before_it_replaces_anything(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """Its buffered events could not be set aside: they would be recorded into the restored database."""
+    with RedisServer() as redis:
+        app = host(make_app, f"sqlite:///{tmp_path / 'site.db'}", redis.service, "pages")
+        env = cli_env(app, {"SERVER_ENV": {"BIND": {"PORT": new_port()}}})
+        runner = CliRunner()
+        assert runner.invoke(cli, ["db", "backup", str(tmp_path / "backup.db")], env=env).exit_code == 0
+        alice = sign_up(app, "alice")
+        redis.stop()
+        refused = runner.invoke(cli, ["db", "restore", str(tmp_path / "backup.db"), "--yes"], env=env)
+    assert refused.exit_code == 2, refused.output
+    assert "Redis does not answer (" in refused.output and "start Redis, then restore" in refused.output
+    assert "Traceback" not in refused.output
+    assert alice.client.get("/dashboard").status_code == 200  # the database was left as it was
+
+
+def test_a_restore_with_the_cache_down_is_done_and_says_the_cache_was_not_told(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    memcached = MemcachedServer().start()
+    overrides = deep_merge(QUIET, {"SERVICES": {"memcached": memcached.service}})
+    app = make_app(overrides=overrides, database_url=f"sqlite:///{tmp_path / 'site.db'}")
+    env = cli_env(app, {"SERVER_ENV": {"BIND": {"PORT": new_port()}}})
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "backup", str(tmp_path / "backup.db")], env=env).exit_code == 0
+    memcached.stop()
+    restored = runner.invoke(cli, ["db", "restore", str(tmp_path / "backup.db"), "--yes"], env=env)
+    assert restored.exit_code == 0, restored.output
+    assert "warning: the cache could not be told (" in restored.output
+    assert "what it kept is served until it expires" in restored.output and "Traceback" not in restored.output
 
 
 def test_with_redis_down_pages_are_rendered(

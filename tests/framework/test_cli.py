@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -99,8 +100,15 @@ def http_get(url: str) -> tuple[int, str, str]:
 
 
 @contextlib.contextmanager
-def server(args: list[str], cwd: Path, ready_url: str, env: dict[str, str] | None = None) -> Iterator[Path]:
-    """Start ``python -m conexoos ARGS``, wait until ``ready_url`` answers, yield its log; stop it after."""
+def server(
+    args: list[str],
+    cwd: Path,
+    ready_url: str,
+    env: dict[str, str] | None = None,
+    tls: ssl.SSLContext | None = None,
+) -> Iterator[Path]:
+    """Start ``python -m conexoos ARGS``, wait until ``ready_url`` answers (over ``tls`` for an https one
+    with a test certificate), yield its log; stop it after."""
     log_path = cwd / f"server-{time.monotonic_ns()}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -112,19 +120,21 @@ def server(args: list[str], cwd: Path, ready_url: str, env: dict[str, str] | Non
             start_new_session=True,
         )
     try:
-        _wait_until_ready(process, ready_url, log_path)
+        _wait_until_ready(process, ready_url, log_path, tls)
         yield log_path
     finally:
         _stop(process)
 
 
-def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+def _wait_until_ready(
+    process: subprocess.Popen[bytes], url: str, log_path: Path, tls: ssl.SSLContext | None
+) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"server exited with status {process.returncode}:\n{log_path.read_text()}")
         try:
-            with urllib.request.urlopen(url, timeout=1):
+            with urllib.request.urlopen(url, timeout=1, context=tls):
                 return
         except urllib.error.HTTPError:
             return  # it answers, even if with an error status: the test decides what is right
@@ -179,6 +189,8 @@ EXPECTED_COMMANDS = {
     ("db", "downgrade"),
     ("db", "current"),
     ("db", "stamp"),
+    ("db", "backup"),
+    ("db", "restore"),
     ("mail",),
     ("mail", "status"),
     ("mail", "retry"),
@@ -514,3 +526,19 @@ def test_serve_warns_when_several_workers_would_each_rotate_the_logs(
         "access.log on its own; set it to external and rotate the files with logrotate"
     )
     assert (expected in warnings) is warned, warnings
+
+
+@pytest.mark.parametrize("command", ["run", "serve"])
+def test_a_host_that_cannot_be_listened_on_is_refused_before_anything_starts(
+    tmp_path: Path, command: str
+) -> None:
+    project = tmp_path / "demo"
+    create_project("demo", project)
+    done = conexoos(
+        command, "--project", "demo", "--host", "bad host!", "--port", str(free_port()), cwd=tmp_path
+    )
+    assert done.returncode == 2
+    assert "SERVER_ENV.BIND.ADDRESS: 'bad host!' is neither an IP address nor a host name that resolves" in (
+        done.stdout + done.stderr
+    )
+    assert "Serving Flask app" not in done.stdout + done.stderr

@@ -120,7 +120,7 @@ def test_migrate_upgrade_current_downgrade_on_sqlite(tmp_path: Path) -> None:
     assert "op.create_table('note'" in script.read_text() and "op.drop_table('note')" in script.read_text()
     assert "note" not in tables(url)  # migrate only writes the script
 
-    upgraded, current, downgraded = db_session(project, ["upgrade"], ["current"], ["downgrade"])
+    upgraded, current, downgraded = db_session(project, ["upgrade"], ["current"], ["downgrade", "--yes"])
     revision = script.name.split("_")[3]
     assert upgraded.code == 0, upgraded.stderr
     assert upgraded.stdout.strip() == f"main: {revision} (head)"
@@ -133,6 +133,17 @@ def test_migrate_upgrade_current_downgrade_on_sqlite(tmp_path: Path) -> None:
 
     [again] = db_session(project, ["upgrade"])
     assert again.code == 0 and "note" in tables(url)
+
+    # Without --yes, it asks first, saying where the database stands; no is no.
+    kept = python(
+        "-m", "conexoos", "db", "downgrade", "base", "--project", project.name, cwd=tmp_path, input="n\n"
+    )
+    assert kept.returncode == 1, kept.stdout + kept.stderr
+    assert f"main: {revision} (head)\nRevert it to base? Reverting may drop tables" in kept.stdout
+    assert "note" in tables(url)
+    asked = python("-m", "conexoos", "db", "downgrade", "--project", project.name, cwd=tmp_path, input="y\n")
+    assert asked.returncode == 0, asked.stdout + asked.stderr
+    assert "note" not in tables(url)
 
 
 @pytest.mark.services
@@ -153,7 +164,7 @@ def test_migrate_upgrade_current_downgrade_on_postgresql(
         assert upgraded.code == 0 and upgraded.stdout.strip() == f"main: {revision} (head)", upgraded.stderr
         assert current.code == 0 and current.stdout.strip() == f"main: {revision} (head)"
         assert {"note", "alembic_version"} <= tables(url)
-        [downgraded] = db_session(project, ["downgrade", "base"])
+        [downgraded] = db_session(project, ["downgrade", "base", "--yes"])
         assert downgraded.code == 0, downgraded.stderr
         assert "note" not in tables(url)
         assert downgraded.stdout.startswith("main: no migration applied")
@@ -321,6 +332,12 @@ def test_the_default_connection_uses_migrations_default_whatever_its_name(tmp_pa
     assert not (project / "migrations" / "primary").exists()
     assert upgraded.code == 0 and upgraded.stdout.strip() == "primary: 0001 (head)", upgraded.stderr
     assert "note" in tables(main_url)
+    (project / "models" / "persistent" / "main.py").write_text(NOTE_MODEL_V2)
+    [again] = db_session(project, ["migrate", "-m", "again", "--rev-id", "0001"])  # an id it has
+    assert again.code != 0 and "revision 0001 already exists" in again.stdout + again.stderr
+    assert [path.name for path in shipped.glob("*.py") if "again" in path.name] == []  # nothing written
+    [still] = db_session(project, ["current"])
+    assert still.code == 0 and still.stdout.strip() == "primary: 0001 (head)"
 
     # A folder of the connection's own name wins over migrations/default.
     (project / "migrations" / "primary" / "versions").mkdir(parents=True)
@@ -468,3 +485,52 @@ def test_tables_made_from_the_current_models_are_stamped_head(tmp_path: Path) ->
         ]
     )
     assert recorded_versions(path) == [second]
+
+
+NOTE_MODEL_WITH_DONE = NOTE_MODEL + "    done = db.Column(db.Boolean, nullable=False, server_default='0')\n"
+RUN_MAKES_THE_TABLES = """
+import sys
+from conexoos.framework import create_app
+from conexoos.framework.migrations import prepare_databases
+prepare_databases(create_app(sys.argv[1], sys.argv[1] + "/config.yml"))
+"""
+
+
+def test_a_first_migration_of_tables_run_made_starts_with_their_baseline(tmp_path: Path) -> None:
+    """``run`` made the tables; the model then changed. The first ``db migrate`` used to write only the
+    change, a first revision that could build no database ("no such table"), and ``db upgrade`` refused."""
+    database = tmp_path / "shop.db"
+    url = f"sqlite:///{database}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    made = python("-c", RUN_MAKES_THE_TABLES, str(project), cwd=tmp_path)  # as `conexoos run` starts
+    assert made.returncode == 0, made.stderr
+    with sqlite3.connect(database) as connection:
+        connection.execute("INSERT INTO note (text) VALUES ('kept')")
+    (project / "models" / "persistent" / "main.py").write_text(NOTE_MODEL_WITH_DONE)
+
+    migrated = db_command(project, "migrate", "-m", "add done")
+    assert migrated.returncode == 0, migrated.stderr
+    assert "had tables but no migration history" in migrated.stdout
+    scripts = sorted(
+        (project / "migrations" / "main" / "versions").glob("*.py"), key=lambda p: p.stat().st_mtime
+    )
+    assert [
+        path.name.endswith(suffix)
+        for path, suffix in zip(scripts, ("_made_before_migrations.py", "_add_done.py"), strict=True)
+    ] == [True, True]
+    assert "op.create_table('note'" in scripts[0].read_text()
+    assert "batch_op.add_column(sa.Column('done'" in scripts[1].read_text()
+    assert "create_table" not in scripts[1].read_text()  # nothing but the change
+
+    upgraded = db_command(project, "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    with sqlite3.connect(database) as connection:
+        assert connection.execute("SELECT text, done FROM note").fetchall() == [("kept", 0)]
+
+    fresh = tmp_path / "fresh.db"  # the history builds a new database too
+    config = yaml.safe_load((project / "config.yml").read_text())
+    config["DATABASE"]["main"]["url"] = f"sqlite:///{fresh}"
+    (project / "config.yml").write_text(yaml.safe_dump(config))
+    built = db_command(project, "upgrade")
+    assert built.returncode == 0, built.stderr
+    assert {"note"} <= tables(f"sqlite:///{fresh}")

@@ -3,6 +3,9 @@ a plugin that fails to load stops the start with one line naming it. ``conexoos 
 
 from __future__ import annotations
 
+import logging
+import os
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,9 +23,10 @@ from conexoos.framework.plugins import (
     plugin_statuses,
 )
 from tests.conftest import AppFactory
+from tests.framework.helpers import free_port
 from tests.support.plugins import fake_plugins_fixture, install_fake_plugin, switch_plugin
 
-from .test_cli import ENV_TO_CLEAR
+from .test_cli import ENV_TO_CLEAR, server
 
 HELLO = {
     "server/__init__.py": "",
@@ -35,7 +39,16 @@ HELLO = {
     ),
     "templates/hello/page.html": "<p>Hello from {{ 'a plugin' | upper }}</p>",
     "static/hello.txt": "static file of the plugin\n",
+    "server/commands.py": (
+        "import click\n\n\n"
+        "class Commands:\n"
+        "    def __init__(self, cli):\n"
+        "        @cli.command('hello-count')\n"
+        "        def hello_count():\n"
+        "            click.echo('hello from the plugin')\n"
+    ),
 }
+REPO = Path(__file__).resolve().parents[2]
 BROKEN = {"server/__init__.py": "", "server/web.py": "import not_a_module_anywhere  # noqa\n"}
 
 
@@ -154,8 +167,10 @@ def test_the_cli_lists_enables_and_disables_plugins_for_the_next_restart(
     )
     code, output = conexoos(config_file, "routes")
     assert code == 0 and "/hello-plugin" in output and "/plugins/hello/static/<path:filename>" in output
+    assert conexoos(config_file, "hello-count") == (0, "hello from the plugin\n")  # its server/commands.py
     assert conexoos(config_file, "plugins", "disable", "hello")[0] == 0
     assert "/hello-plugin" not in conexoos(config_file, "routes")[1]
+    assert conexoos(config_file, "hello-count")[0] == 2  # a disabled plugin's command is no command
 
 
 def test_the_cli_refuses_an_unknown_name_listing_the_installed_plugins(
@@ -191,16 +206,23 @@ def test_enabling_needs_the_state_table(fake_plugins: Path, config_file: Path) -
     assert output == "error: the database has no plugin_state table yet: run `conexoos db upgrade` first\n"
 
 
-def test_a_badly_named_plugin_is_refused(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+def test_a_badly_named_plugin_is_left_out_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path_factory: pytest.TempPathFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """It could never be enabled, and must not stop the other plugins or ``plugins disable``."""
     root = tmp_path_factory.mktemp("bad-site")
     install_fake_plugin(root, "Bad-Name", "bad_name_plugin", {})
+    install_fake_plugin(root, "good", "good_plugin", {})
     monkeypatch.syspath_prepend(str(root))
-    with pytest.raises(
-        PluginError, match="'Bad-Name' \\(bad_name_plugin\\): a plugin's name is 1 to 40 lowercase"
-    ):
-        installed_plugins()
+    with caplog.at_level(logging.WARNING, logger="conexoos.plugins"):
+        assert "good" in installed_plugins() and "Bad-Name" not in installed_plugins()
+    assert any(
+        "'Bad-Name' (bad_name_plugin): a plugin's name is 1 to 40 lowercase" in record.getMessage()
+        and record.getMessage().endswith("; it is left out")
+        for record in caplog.records
+    )
 
 
 def test_a_servers_workers_load_the_plugins_of_its_master_whatever_the_database_says_since(
@@ -221,3 +243,29 @@ def test_a_servers_workers_load_the_plugins_of_its_master_whatever_the_database_
                 db.session.remove()
                 for engine in db.engines.values():
                     engine.dispose()
+
+
+def test_conexoos_serve_loads_the_enabled_plugins_in_its_patched_workers(
+    fake_plugins: Path, config_file: Path, tmp_path: Path
+) -> None:
+    """``serve``'s default gevent workers come from a re-executed master: it hands them the plugins too."""
+    assert conexoos(config_file, "db", "upgrade")[0] == 0
+    assert conexoos(config_file, "plugins", "enable", "hello")[0] == 0
+    port = free_port()
+    path = os.pathsep.join([str(fake_plugins), str(REPO / "src")])
+    args = ["serve", "--config", str(config_file), "--port", str(port), "--workers", "1"]
+    with server(args, tmp_path, f"http://127.0.0.1:{port}/healthz", env={"PYTHONPATH": path}):
+        for address in ("/hello-plugin", "/plugins/hello/static/hello.txt"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{address}", timeout=5) as answer:
+                assert answer.status == 200, address
+
+
+def test_an_unknown_command_never_makes_a_site_where_it_runs(
+    fake_plugins: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Looking for a plugin's command builds the site's app, never a new one in a folder without a site."""
+    monkeypatch.chdir(tmp_path)
+    clear = {name: None for name in ENV_TO_CLEAR}
+    result = CliRunner().invoke(cli, ["hello-cuont"], prog_name="conexoos", env=clear)
+    assert result.exit_code == 2 and "no site here" in result.output
+    assert not (tmp_path / "instance").exists()

@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ import simple_websocket
 from conexoos.framework.config import load_settings
 from conexoos.framework.serve import gunicorn_options
 from tests.framework.test_cli import server
+from tests.support.certificates import self_signed
 from tests.support.green_server import new_port, open_slow_header, serve_args, write_green_project
 from tests.support.raw_engineio import hung_up_within, open_raw_engineio, upgrade_raw_engineio
 from tests.support.services import require_redis
@@ -222,3 +224,46 @@ def _gone(pid: int, seconds: float) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def unverified() -> ssl.SSLContext:
+    """A TLS client context that accepts the test's self-signed certificate."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
+
+
+def https_status(port: int, path: str) -> int:
+    connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=unverified())
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().status
+    finally:
+        connection.close()
+
+
+def test_a_failed_tls_handshake_is_one_log_line_not_a_traceback(tmp_path: Path) -> None:
+    """Plain HTTP to the TLS port, a client that connects and leaves: gevent printed 17 lines each."""
+    certificate, key = self_signed(tmp_path)
+    port = new_port()
+    tls = {"SSL": {"Certificate": str(certificate), "PrivateKey": str(key)}, "HEADER_TIMEOUT": 2}
+    project = write_green_project(tmp_path / "tls", port, server_env=tls)
+    ready = f"https://127.0.0.1:{port}/healthz"
+    with server(serve_args(project, port), tmp_path, ready, tls=unverified()) as output:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as plain:
+            plain.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            with contextlib.suppress(OSError):
+                plain.recv(1024)
+        for _ in range(3):
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        with socket.create_connection(("127.0.0.1", port), timeout=8) as silent:  # never says hello
+            started = time.monotonic()
+            with contextlib.suppress(ConnectionResetError):
+                assert silent.recv(1) == b""  # the server hung up
+            assert time.monotonic() - started < 6  # at HEADER_TIMEOUT (it held the connection for ever)
+        assert https_status(port, "/healthz") == 200  # the worker goes on serving
+        time.sleep(0.5)
+    printed = output.read_text()
+    assert "Traceback" not in printed and "failed with SSLError" not in printed, printed
+    logged = (project / "instance" / "logs" / "app.log").read_text()
+    assert logged.count("TLS handshake with 127.0.0.1 failed") >= 2, logged

@@ -4,7 +4,9 @@ and exit with status 2; `serve` says it before it forks, and `config check` writ
 
 from __future__ import annotations
 
-import subprocess
+import contextlib
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from click.testing import CliRunner
 
 from conexoos.framework.cli import cli
 from conexoos.framework.serve import GunicornServer
+from tests.support.certificates import self_signed
 
 from .test_cli import ENV_TO_CLEAR
 
@@ -76,13 +79,7 @@ def test_serve_refuses_before_forking(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_a_valid_certificate_and_key_are_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    certificate, key = tmp_path / "good.crt", tmp_path / "good.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test"]
-        + ["-keyout", str(key), "-out", str(certificate)],
-        check=True,
-        capture_output=True,
-    )
+    certificate, key = self_signed(tmp_path)
     config = tmp_path / "config.yml"
     config.write_text(
         f"SERVER_ENV:\n  ENV: DEV\n  SSL: {{Certificate: {certificate}, PrivateKey: {key}}}\n"
@@ -91,3 +88,50 @@ def test_a_valid_certificate_and_key_are_accepted(tmp_path: Path, monkeypatch: p
     )
     status, lines = _run(tmp_path, monkeypatch, "config", "check", "--config", str(config))
     assert status == 0, lines
+
+
+@contextlib.contextmanager
+def port_in_use() -> Iterator[int]:
+    """A loopback port something listens on, while the block runs."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        yield taken.getsockname()[1]
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gunicorn retried for 5 seconds and exited with status 1, its reason in its error log only."""
+    with port_in_use() as port:
+        config = tmp_path / "config.yml"
+        config.write_text(
+            f"SERVER_ENV:\n  ENV: DEV\n  BIND: {{ADDRESS: 127.0.0.1, PORT: {port}}}\n"
+            f"  INSTANCE_PATH: {tmp_path / 'instance'}\n",
+            encoding="utf-8",
+        )
+        monkeypatch.setattr(GunicornServer, "run", lambda _server: pytest.fail("gunicorn was started"))
+        status, lines = _run(tmp_path, monkeypatch, "serve", "--config", str(config))
+        checked, _ = _run(tmp_path, monkeypatch, "config", "check", "--config", str(config))
+    assert status == 2 and lines == [
+        f"config error: SERVER_ENV.BIND: 127.0.0.1:{port} is in use by another process (is the site already "
+        "running?); stop it, or choose another port (--port)"
+    ]
+    assert not (tmp_path / "instance").exists()
+    assert checked == 0  # a running site is no mistake of its configuration
+
+
+def test_run_on_a_port_in_use_says_so_in_one_line_and_makes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Werkzeug printed five lines (one claiming a production deployment), exited 1, and the instance
+    folder had been made."""
+    with port_in_use() as port:
+        config = tmp_path / "config.yml"
+        config.write_text(
+            f"SERVER_ENV:\n  ENV: DEV\n  INSTANCE_PATH: {tmp_path / 'instance'}\n", encoding="utf-8"
+        )
+        status, lines = _run(tmp_path, monkeypatch, "run", "--config", str(config), "--port", str(port))
+    assert status == 2 and lines == [
+        f"config error: SERVER_ENV.BIND: 127.0.0.1:{port} is in use by another process (is the site already "
+        "running?); stop it, or choose another port (--port)"
+    ]
+    assert not (tmp_path / "instance").exists()

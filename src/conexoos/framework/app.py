@@ -15,10 +15,18 @@ from flask import Flask, current_app
 from flask_socketio import SocketIO
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
 
+from .chunked_bodies import install_chunked_limit
 from .compat_import import attach as attach_compat
 from .compat_import import default_error_pages, expect_config
 from .compression import install_compression
-from .config import Settings, apply_project_schema, ensure_app_key, load_settings, log_warnings
+from .config import (
+    Settings,
+    apply_project_schema,
+    ensure_app_key,
+    load_settings,
+    log_warnings,
+    make_instance_folder,
+)
 from .converters import register_converters
 from .cors import install_cors
 from .database import (
@@ -51,6 +59,7 @@ from .task_status import StatusBook
 from .tasks import Scheduler, slot_lock, status_store
 from .template_cache import install_template_cache
 from .urls import install_public_url
+from .utf8_input import install_utf8_input
 
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
@@ -126,6 +135,8 @@ def _create_app(
     install_health_routes(app)
     install_media(app, settings)
     install_compression(app, settings)
+    install_chunked_limit(app)  # outside Flask, inside Socket.IO's middleware: its polling bodies too
+    install_utf8_input(app)
     socketio = create_socketio(app, settings, services)
     install_fast_paths(app)  # before Socket.IO's middleware and Flask, inside the trusted proxies
     # Outermost, after Socket.IO's middleware, so that sockets see the real client address too.
@@ -154,7 +165,7 @@ def _make_flask(project: Project, settings: Settings) -> Flask:
     server = settings.server
     static = project.folder(server["STATIC_PATH"], ("static",))
     templates = project.folder(server["TEMPLATE_PATH"], ("templates", "template"))
-    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    make_instance_folder(settings.instance_path)
     app = Flask(
         project.name,
         root_path=str(project.root),

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -24,23 +25,38 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.engine.interfaces import ExceptionContext
 from sqlalchemy.exc import DBAPIError
 
-from . import migrations
+from . import migrations, sqlite_backup
 from .app import create_app
+from .cache import CacheUnavailable
 from .cli_numbers import PORT, ROW_ID, ROWS, WORKERS
-from .config import CONFIG_ENV_VAR, Settings, load_settings
+from .config import CONFIG_ENV_VAR, DatabaseSettings, Settings, load_settings
 from .connect_checks import run_connect_checks, startup_warnings
 from .database import import_models, require_database_for_models
 from .database_errors import describe_connection_error
 from .errors import ConexoosError, ConfigError, ProjectError
 from .logs import configure_logging
+from .plugins import active_plugins, installed_plugins
 from .plugins.commands import plugins_group
 from .project import PROJECT_ENV_VAR, locate_project, project_schema
+from .reload_wait import build_or_wait, in_reloader_child
 from .scaffold import create_project
-from .serve import bind_overrides, build_server, project_config, serve_problems, startup_settings
+from .serve import (
+    address_problem,
+    bind_overrides,
+    build_server,
+    port_in_use,
+    port_problem,
+    project_config,
+    serve_problems,
+    startup_settings,
+)
+from .signals import database_restored
 from .smtp import mail_startup_warnings
 from .startup import DatabaseUnavailable, wait_for_databases
 from .storage.commands import media_group
 from .wording import counted
+from .write_buffer import set_aside as set_aside_buffers
+from .write_buffer import set_aside_problem
 
 CommandFunction = Callable[..., Any]
 USAGE_ERROR = 2
@@ -52,14 +68,17 @@ class CommandFailed(click.ClickException):
 
     exit_code = USAGE_ERROR
 
-    def __init__(self, lines: list[str], prefix: str = "error") -> None:
+    def __init__(self, lines: list[str], prefix: str = "error", notes: list[str] | None = None) -> None:
         super().__init__("\n".join(lines))
         self.lines = lines
         self.prefix = prefix
+        self.notes = notes or []
 
     def show(self, file: Any = None) -> None:
         for line in self.lines:
             click.echo(f"{self.prefix}: {line}", err=True, file=file)
+        for note in self.notes:
+            click.echo(f"note: {note}", err=True, file=file)
 
 
 class OperationFailed(CommandFailed):
@@ -71,7 +90,7 @@ class OperationFailed(CommandFailed):
 def fail(error: Exception) -> NoReturn:
     """Turn a framework or Alembic error into a :class:`CommandFailed`."""
     if isinstance(error, ConfigError):
-        raise CommandFailed(error.problems, prefix="config error") from None
+        raise CommandFailed(error.problems, prefix="config error", notes=error.notes) from None
     if isinstance(error, ProjectError):
         raise CommandFailed([str(error)], prefix="project error") from None
     if isinstance(error, CommandError):
@@ -201,6 +220,10 @@ def require_a_site(config: str | None) -> None:
         )
 
 
+ARGS_META = "conexoos.command_args"
+"""Where :class:`ConexoosGroup` keeps the arguments of the command it resolves."""
+
+
 class ConexoosGroup(click.Group):
     """Built-in commands plus those a project adds in ``server/commands.py``; errors end with status 2."""
 
@@ -209,11 +232,17 @@ class ConexoosGroup(click.Group):
         names.update(_project_commands())
         return sorted(names)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        ctx.meta[ARGS_META] = list(args)  # the command's own, for a plugin command's --config
+        return super().resolve_command(ctx, args)
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
         if command is not None:
             return command
-        found = _project_commands(strict=True).get(name)
+        found = _project_commands(strict=True).get(name) or _plugin_command(ctx, name)
         return _with_app_context(found) if found is not None else None
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -246,20 +275,24 @@ def _project_commands(strict: bool = False) -> dict[str, click.Command]:
     return dict(scratch.commands)
 
 
-def _project_app_from_argv(quiet: bool) -> Flask | None:
-    """Load the project named by ``--project``/``--config`` anywhere on the command line, for its commands."""
-    args = sys.argv[1:]
+def _plugin_command(ctx: click.Context, name: str) -> click.Command | None:
+    """The command ``name`` an enabled plugin adds in its ``server/commands.py``, or None. Which plugins
+    are enabled is the database's to say, so the site's app is built, only when a plugin is installed and
+    for a name nobody else has (a configuration or site that cannot be read is said, as for any command)."""
+    if not installed_plugins():
+        return None
+    app = _project_app_from_argv([*sys.argv[1:], *ctx.meta.get(ARGS_META, ())])
+    return app.cli.commands.get(name) if active_plugins(app).names else None
+
+
+def _project_app_from_argv(args: list[str]) -> Flask:
+    """The app of the site named by ``--project``/``--config`` anywhere in ``args`` (else the environment),
+    for its commands; :class:`CommandFailed` where no site is."""
     project = _option_value(args, "--project") or os.environ.get(PROJECT_ENV_VAR) or None
     config = _option_value(args, "--config") or os.environ.get(CONFIG_ENV_VAR) or None
-    try:
-        chosen_config = project_config(project, config)
-        if not quiet:
-            require_a_site(chosen_config)
-        return create_app(project, chosen_config)
-    except (ConfigError, ProjectError):
-        if quiet:
-            return None
-        raise
+    chosen_config = project_config(project, config)
+    require_a_site(chosen_config)
+    return create_app(project, chosen_config)
 
 
 def _option_value(args: list[str], name: str) -> str | None:
@@ -282,8 +315,8 @@ def _with_app_context(command: click.Command) -> click.Command:
     def run_in_context(
         *args: Any, project: str | None = None, config: str | None = None, **kwargs: Any
     ) -> Any:
-        app = _project_app_from_argv(quiet=False)
-        assert app is not None
+        named = [*(["--project", project] if project else []), *(["--config", config] if config else [])]
+        app = _project_app_from_argv([*sys.argv[1:], *named])
         # An operator command may be the first thing run on a new database (e.g. creating an admin).
         _show_warnings(migrations.prepare_databases(app))
         with app.app_context():
@@ -347,22 +380,32 @@ def run(
     2) with the `conexoos db upgrade` to run.
     """
     project, config = chosen(project, config)
-    waited = startup_settings(project, config, host, port)
-    configure_logging(waited)  # the retries are logged where the app will log
-    wait_for_databases(waited)
-    # --host/--port as configuration too, so that the DEV public URL is the address really served.
-    app = load_app(project, config, overrides=bind_overrides(host, port), new_site=True)
+
+    def build() -> Flask:
+        waited = startup_settings(project, config, host, port)
+        unbindable = address_problem(waited.server["BIND"]["ADDRESS"])  # --host as serve checks it
+        if not unbindable and not in_reloader_child():  # the reloader's child serves the parent's socket
+            unbindable = port_problem(waited.server["BIND"])  # a port in use: one line, as serve says it
+        if unbindable:
+            raise ConfigError([unbindable])
+        configure_logging(waited)  # the retries are logged where the app will log
+        wait_for_databases(waited)
+        # --host/--port as configuration too, so that the DEV public URL is the address really served.
+        built = load_app(project, config, overrides=bind_overrides(host, port), new_site=True)
+        # Checked in every process: the reloader's watcher stops before "Running on" when a schema is
+        # refused, and the child it starts checks again after each reload.
+        _show_warnings(migrations.prepare_databases(built))
+        return built
+
+    app = build_or_wait(build, locate_project(project).root)  # a broken edit waits for the next one
     runtime = app.extensions["conexoos"]
     settings = runtime.settings
     use_reload = settings.is_development if reload is None else reload
-    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":  # once, not again in the reloader's child
+    if not in_reloader_child():  # once, not again in the reloader's child
         _show_warnings(mail_startup_warnings(settings, runtime.project))
         _show_warnings(startup_warnings(settings))
-    # Checked in every process: the reloader's watcher stops before "Running on" when a schema is refused,
-    # and the child it starts checks again after each reload.
-    _show_warnings(migrations.prepare_databases(app))
     # With the reloader, this process only watches files; the child it starts serves.
-    if not use_reload or os.environ.get("WERKZEUG_RUN_MAIN") == "true":
+    if not use_reload or in_reloader_child():
         runtime.scheduler.start()
     bind = settings.server["BIND"]
     runtime.socketio.run(
@@ -371,6 +414,7 @@ def run(
         port=port or bind["PORT"],
         debug=settings.is_development,
         use_reloader=use_reload,
+        use_evalex=False,  # tracebacks in the browser under DEV, never a console that runs code
         allow_unsafe_werkzeug=True,
         log_output=True,
     )
@@ -527,10 +571,17 @@ def db_migrate(
     )
     with chosen_target as target:
         written = migrations.make_migration(target, message, rev_id)
-    if written is None:
+    if not written:
         click.echo(f"No change between the models and database {target.label!r}: no migration written.")
+    elif len(written) == 1:
+        click.echo(f"Wrote {os.path.relpath(written[0])}; review it, then run `conexoos db upgrade`.")
     else:
-        click.echo(f"Wrote {os.path.relpath(written)}; review it, then run `conexoos db upgrade`.")
+        click.echo(
+            f"Database {target.label!r} had tables but no migration history: wrote "
+            f"{os.path.relpath(written[0])} (its tables as they are) and {os.path.relpath(written[1])} "
+            "(the models' changes since); review them, then run `conexoos db upgrade`, which records "
+            "the database at the first and applies the second."
+        )
 
 
 @db_group.command("upgrade")
@@ -568,12 +619,126 @@ def _upgrade_plugins(app: Flask) -> None:
 @project_options
 @database_option
 @click.argument("revision", default="-1")
-def db_downgrade(project: str | None, config: str | None, database: str | None, revision: str) -> None:
-    """Revert migrations down to REVISION (default: -1, one step; `base` reverts all)."""
+@click.option("--yes", is_flag=True, help="Revert without asking first.")
+def db_downgrade(
+    project: str | None, config: str | None, database: str | None, revision: str, yes: bool
+) -> None:
+    """Revert migrations down to REVISION (default: -1, one step; `base` reverts all).
+
+    A revision reverted may drop tables and columns with the rows in them: the command asks first,
+    unless --yes is given (back the database up before).
+    """
     app = load_app(project, config)
     with migrations.migration_target(app, database) as target:
+        target.require_writable("downgrade")
+        if not yes:
+            click.confirm(
+                f"{migrations.describe_state(target)}\nRevert it to {revision}? Reverting may drop tables "
+                "and columns, and the rows in them, for good",
+                abort=True,
+            )
         migrations.downgrade(target, revision)
         click.echo(migrations.describe_state(target))
+
+
+@db_group.command("backup")
+@project_options
+@database_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(project: str | None, config: str | None, database: str | None, file: Path) -> None:
+    """Write a consistent copy of a SQLite database to FILE, a new file (the site may be running).
+
+    Through SQLite's backup API, so what its write-ahead log holds is included. PostgreSQL and MariaDB
+    have their own tools (pg_dump, mariadb-dump).
+    """
+    written = sqlite_backup.backup(_database_settings(project, config, database), file)
+    click.echo(f"Backed up to {written} (readable by you only).")
+
+
+@db_group.command("restore")
+@project_options
+@database_option
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Restore without asking first.")
+@click.option("--force", is_flag=True, help="Restore even while something listens on the site's address.")
+def db_restore(
+    project: str | None, config: str | None, database: str | None, file: Path, yes: bool, force: bool
+) -> None:
+    """Replace a SQLite database with the backup FILE, after checking FILE; stop the site first.
+
+    FILE must be a sound database of this site, from this release or an older one. Every page is
+    replaced and the write-ahead log emptied, so nothing written after the backup comes back (copying the
+    file over the database does not do that); the site's write buffers (events not yet in the database)
+    are set aside. Then run `conexoos db upgrade` if the backup is older than this release.
+    """
+    chosen_database = _database_settings(project, config, database)
+    target = sqlite_backup.database_file(chosen_database)
+    app = load_app(project, config)
+    settings = app.extensions["conexoos"].settings
+    bind = settings.server["BIND"]
+    if port_in_use(bind) and not force:
+        raise CommandFailed(
+            [
+                f"something listens on {bind['ADDRESS']}:{bind['PORT']}: the site seems to be running; stop "
+                "it, then restore (or --force)"
+            ]
+        )
+    buffers_problem = (
+        set_aside_problem(app.extensions["conexoos"].services) if chosen_database.is_default else None
+    )
+    if buffers_problem:
+        raise CommandFailed(
+            [
+                f"{buffers_problem}: the events it buffers could not be set aside, and would be recorded "
+                "into the restored database; start Redis, then restore"
+            ]
+        )
+    with migrations.migration_target(app, database) as migration:
+        site = sqlite_backup.SiteSchema(
+            frozenset(table.name for table in migration.tables()), migrations.known_revisions(migration)
+        )
+    if not yes:
+        click.confirm(
+            f"Replace everything in {target} with {file}? What was written since that backup is lost",
+            abort=True,
+        )
+    sqlite_backup.restore(chosen_database, file, site)
+    click.echo(f"Restored {target} from {file}.")
+    if chosen_database.is_default:
+        _announce_restore(app)
+        stamp = datetime.now(UTC).strftime("set-aside-%Y%m%dT%H%M%SZ")
+        moved = set_aside_buffers(settings, app.extensions["conexoos"].services, stamp)
+        if moved:
+            click.echo(
+                f"{counted(moved, 'event')} written after the backup, not yet recorded, set aside ({stamp})."
+            )
+    with migrations.migration_target(app, database) as migration:
+        click.echo(migrations.describe_state(migration))
+
+
+def _announce_restore(app: Flask) -> None:
+    """Tell the project its database was restored (``signals.database_restored``): a shared cache it
+    keeps forgets what it held. A cache out of reach is a warning: the restore itself is done."""
+    try:
+        database_restored.send(app)
+    except CacheUnavailable as error:
+        click.echo(
+            f"warning: the cache could not be told ({error}); what it kept is served until it expires",
+            err=True,
+        )
+
+
+def _database_settings(project: str | None, config: str | None, name: str | None) -> DatabaseSettings:
+    """The connection ``name`` (default: the default one) of the site's checked configuration."""
+    project, config = chosen(project, config)
+    require_a_site(project_config(project, config))
+    settings = checked_settings(project, config)
+    if name is None:
+        return settings.default_database
+    if name not in settings.databases:
+        known = ", ".join(sorted(settings.databases)) or "none"
+        raise CommandFailed([f"--database {name!r}: no such connection in DATABASE; configured: {known}"])
+    return settings.databases[name]
 
 
 @db_group.command("current")

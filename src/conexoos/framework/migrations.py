@@ -209,10 +209,13 @@ def plugin_target(app: Flask, name: str) -> Iterator[MigrationTarget]:
         yield found
 
 
-def make_migration(target: MigrationTarget, message: str, rev_id: str | None = None) -> Path | None:
-    """Autogenerate a migration from the models; return its file, or None when nothing changed.
+def make_migration(target: MigrationTarget, message: str, rev_id: str | None = None) -> list[Path]:
+    """Autogenerate a migration from the models; return the files written (none when nothing changed).
 
     ``rev_id`` names the revision (a random id when None), as a product numbering its releases wants.
+    A database that has tables but no history yet (made by ``conexoos run``) first gets a baseline
+    revision that creates its tables as they are (see :func:`_write_baseline`), so that the history
+    builds a new database and ``db upgrade`` records this one at the baseline.
     """
     target.require_writable("migrate")
     if not target.metadata.tables:
@@ -222,12 +225,84 @@ def make_migration(target: MigrationTarget, message: str, rev_id: str | None = N
             f"models/persistent and name it in DATABASE.{target.name}.models"
         )
     target.versions.mkdir(parents=True, exist_ok=True)
+    if rev_id is not None:
+        _require_new_revision_id(target, rev_id)
     _show_alembic_progress()
-    written = command.revision(
-        target.alembic_config(skip_empty=True), message=message, autogenerate=True, rev_id=rev_id
+    if not target.has_scripts() and not current_revisions(target) and _has_any_table(target):
+        baseline = _write_baseline(target)
+        return baseline + _written(_revision_after_head(target, message, rev_id))
+    return _written(
+        command.revision(
+            target.alembic_config(skip_empty=True), message=message, autogenerate=True, rev_id=rev_id
+        )
     )
-    scripts = [written] if isinstance(written, Script) else [item for item in written or [] if item]
-    return Path(scripts[0].path) if scripts else None
+
+
+def _written(revision: Any) -> list[Path]:
+    scripts = [revision] if isinstance(revision, Script) else [item for item in revision or [] if item]
+    return [Path(script.path) for script in scripts]
+
+
+BASELINE_MESSAGE = "tables made before migrations"
+
+
+def _write_baseline(target: MigrationTarget) -> list[Path]:
+    """The first revision: the database's tables as they are, written against an empty database.
+
+    Written from the live tables rather than the models: a first revision written by comparing the models
+    with those tables would hold only what changed since ``run`` made them, and could build no database.
+    SQLite only: it compares with an empty SQLite database; a server's tables would be described in
+    SQLite's terms.
+    """
+    if target.engine.dialect.name != "sqlite":
+        raise MigrationError(
+            f"database connection {target.name!r} has tables but no migration history: write the first "
+            "revision against an empty database of the same kind (point the connection at a new, empty "
+            "database, run `conexoos db migrate`), then `conexoos db upgrade` here records these tables "
+            "at it when they match"
+        )
+    tables = MetaData()
+    tables.reflect(bind=target.engine)
+    for table in list(tables.tables.values()):
+        if table.name in FRAMEWORK_TABLES or not target.includes(table, table.name, "table", True, None):
+            tables.remove(table)
+    scratch = create_engine("sqlite://", poolclass=StaticPool)
+    try:
+        baseline = replace(target, engine=scratch, metadata=tables)
+        return _written(
+            command.revision(
+                baseline.alembic_config(skip_empty=True), message=BASELINE_MESSAGE, autogenerate=True
+            )
+        )
+    finally:
+        scratch.dispose()
+
+
+def _revision_after_head(target: MigrationTarget, message: str, rev_id: str | None) -> Any:
+    """Autogenerate the models' changes against a scratch SQLite database brought to head (the baseline
+    just written describes the live tables; Alembic would refuse the live database, not yet at head)."""
+    scratch = create_engine("sqlite://", poolclass=StaticPool)
+    try:
+        on_scratch = replace(target, engine=scratch)
+        with _quiet_alembic():
+            command.upgrade(on_scratch.alembic_config(), "head")
+        return command.revision(
+            on_scratch.alembic_config(skip_empty=True), message=message, autogenerate=True, rev_id=rev_id
+        )
+    finally:
+        scratch.dispose()
+
+
+def _require_new_revision_id(target: MigrationTarget, rev_id: str) -> None:
+    """Refuse a ``--rev-id`` the history has already: Alembic would write a revision that follows itself,
+    and every later command would fail on the loop."""
+    scripts = ScriptDirectory.from_config(target.alembic_config())
+    existing = next((script for script in scripts.walk_revisions() if script.revision == rev_id), None)
+    if existing is not None:
+        raise MigrationError(
+            f"revision {rev_id} already exists ({Path(existing.path).name}) in the history of "
+            f"{target.name!r}: give another --rev-id"
+        )
 
 
 def upgrade(target: MigrationTarget, revision: str = "head") -> str | None:
@@ -260,6 +335,14 @@ def stamp(target: MigrationTarget, revision: str = "head") -> None:
     _require_scripts(target)
     _show_alembic_progress()
     command.stamp(target.alembic_config(), revision)
+
+
+def known_revisions(target: MigrationTarget) -> frozenset[str] | None:
+    """Every revision of the connection's history (None when it has no scripts)."""
+    if not target.has_scripts():
+        return None
+    scripts = ScriptDirectory.from_config(target.alembic_config())
+    return frozenset(script.revision for script in scripts.walk_revisions())
 
 
 def current_revisions(target: MigrationTarget) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from types import ModuleType
 
 from . import compat_import, schema
 from .errors import ProjectError
+from .schema_checks import declaration_problems
 
 PROJECT_ENV_VAR = "CONEXOOS_PROJECT"
 DEFAULT_PROJECT = "conexoos.app"
@@ -112,16 +113,21 @@ def project_schema(project: Project) -> schema.Schema:
     if not isinstance(declared, dict):
         raise ProjectError(f"{module.__name__}.SCHEMA ({module.__file__}) is not a mapping of sections")
     _check_project_schema(declared, module.__name__)
+    problems = [line for section, shape in declared.items() for line in declaration_problems(shape, section)]
+    if problems:
+        raise ProjectError(f"{module.__name__}.SCHEMA ({module.__file__}): " + "; ".join(problems))
     return declared
 
 
 def _check_project_schema(declared: dict[str, object], where: str) -> None:
     for section, shape in declared.items():
-        if section not in schema.PROJECT_SECTIONS or not isinstance(shape, dict):
+        if section not in schema.PROJECT_SECTIONS:
             raise ProjectError(
                 f"{where}.SCHEMA: {section!r} cannot be declared by a project; declare keys under "
                 + " or ".join(schema.PROJECT_SECTIONS)
             )
+        if not isinstance(shape, dict):
+            raise ProjectError(f"{where}.SCHEMA: {section} is {shape!r}; declare it as a mapping of keys")
     services = declared.get("SERVICES")
     for name in services if isinstance(services, dict) else {}:
         if name in schema.SERVICES:

@@ -13,6 +13,7 @@ which is not true of a process that has imported them to validate the configurat
 from __future__ import annotations
 
 import atexit
+import errno
 import ipaddress
 import json
 import logging
@@ -25,14 +26,15 @@ from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 from gunicorn.util import load_class
 
 from .app import Runtime, create_app
-from .config import Settings, load_settings
+from .config import Settings, load_settings, make_instance_folder, make_private_folder
 from .connect_checks import startup_warnings
 from .database import db
 from .errors import ConfigError
-from .logs import configure_logging, flush_logs
+from .logs import LOGGED_PATH, configure_logging, flush_logs
 from .migrations import prepare_databases
 from .plugins import active_plugins
 from .project import Project, locate_project, project_schema
@@ -111,8 +113,12 @@ def build_server(
     warnings = redis_warnings + warnings
     _log_worker_count(runtime.settings, workers, options["workers"])  # once nothing refused to start
     _close_engines(app)
-    server = GunicornServer(runtime.project, runtime.settings, options, active_plugins(app).names)
-    server._launch = {"project": project, "config": config, "host": host, "port": port, "workers": workers}
+    plugins = active_plugins(app).names
+    server = GunicornServer(runtime.project, runtime.settings, options, plugins)
+    server._launch = {
+        **{"project": project, "config": config, "host": host, "port": port, "workers": workers},
+        "plugins": list(plugins),  # the re-executed master's workers load them too
+    }
     return server, warnings
 
 
@@ -140,7 +146,7 @@ def serve_patched() -> None:
     )
     options = gunicorn_options(settings, host=launch["host"], port=launch["port"], workers=launch["workers"])
     atexit.register(_close_logging_before_teardown)  # after logging's own: runs before it
-    GunicornServer(locate_project(project), settings, options).run()
+    GunicornServer(locate_project(project), settings, options, tuple(launch["plugins"])).run()
 
 
 def _close_logging_before_teardown() -> None:
@@ -195,6 +201,7 @@ def gunicorn_options(
         "forwarded_allow_ips": "",
     }
     options.update(_ssl_options(server["SSL"]))
+    make_instance_folder(settings.instance_path)  # before the log folder, which may be inside it
     options.update(_log_options(server["LOG"]["DIR"]))
     options.update(_control_socket_options(settings.instance_path))
     return options
@@ -231,7 +238,12 @@ def _log_worker_count(settings: Settings, asked: int | None, workers: int) -> No
 
 
 def post_worker_init(worker: Any) -> None:
-    """Gunicorn hook, in each worker once its app exists: start that worker's task scheduler."""
+    """Gunicorn hook, in each worker once its app exists: start that worker's task scheduler; a gevent
+    worker serving TLS logs a failed handshake in one line (``tls_handshakes``)."""
+    if worker.cfg.is_ssl and _monkey_patched():
+        from .tls_handshakes import use_quiet_handshakes  # gevent's server: only patched workers have it
+
+        use_quiet_handshakes(worker)
     _runtime_of(worker).scheduler.start()
 
 
@@ -268,9 +280,47 @@ def require_servable(project: str | None, config: str | None, host: str | None, 
     return the validated settings."""
     settings = startup_settings(project, config, host, port)
     problems = serve_problems(settings)
+    if not problems:  # a port taken is no mistake of the configuration: config check does not ask
+        problems = [problem for problem in [port_problem(settings.server["BIND"])] if problem]
     if problems:
         raise ConfigError(problems)
     return settings
+
+
+def port_in_use(bind: dict[str, Any]) -> bool:
+    """Whether another process listens on ``bind`` now (the site running?)."""
+    error = _bind_error(bind)
+    return error is not None and error.errno == errno.EADDRINUSE
+
+
+def port_problem(bind: dict[str, Any]) -> str | None:
+    """Why gunicorn could not listen on ``bind`` now (the port taken, or not ours to take), or None. Gunicorn
+    itself retries for 5 seconds, then exits with the reason in its error log only."""
+    error = _bind_error(bind)
+    if error is not None:
+        port = bind["PORT"]
+        if error.errno == errno.EADDRINUSE:
+            return (
+                f"SERVER_ENV.BIND: {bind['ADDRESS']}:{port} is in use by another process (is the site "
+                "already running?); stop it, or choose another port (--port)"
+            )
+        if error.errno == errno.EACCES:
+            return f"SERVER_ENV.BIND: port {port} needs privileges this user lacks (ports below 1024)"
+        return f"SERVER_ENV.BIND: cannot listen on {bind['ADDRESS']}:{port} ({error.strerror or error})"
+    return None
+
+
+def _bind_error(bind: dict[str, Any]) -> OSError | None:
+    """The error of listening on ``bind`` now, as gunicorn binds (None: it could)."""
+    address, port = bind["ADDRESS"].strip("[]"), bind["PORT"]
+    try:
+        family = socket.getaddrinfo(address, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+            probe.bind((address, port))
+    except OSError as error:
+        return error
+    return None
 
 
 def startup_settings(project: str | None, config: str | None, host: str | None, port: int | None) -> Settings:
@@ -294,7 +344,7 @@ def serve_problems(settings: Settings) -> list[str]:
     problems.append(_folder_problem("SERVER_ENV.INSTANCE_PATH", str(settings.instance_path)))
     if server["LOG"]["DIR"]:
         problems.append(_folder_problem("SERVER_ENV.LOG.DIR", server["LOG"]["DIR"]))
-    problems.append(_address_problem(server["BIND"]["ADDRESS"]))
+    problems.append(address_problem(server["BIND"]["ADDRESS"]))
     return [problem for problem in problems if problem]
 
 
@@ -340,7 +390,8 @@ def _folder_problem(key: str, folder: str) -> str | None:
     return None
 
 
-def _address_problem(address: str) -> str | None:
+def address_problem(address: str) -> str | None:
+    """Why a server cannot listen on ``address`` (``SERVER_ENV.BIND.ADDRESS`` or ``--host``), or None."""
     host = address.strip("[]")
     if _is_ip_address(host):
         return None
@@ -368,12 +419,30 @@ def _log_rotation_warnings(settings: Settings, workers: int) -> list[str]:
     ]
 
 
-def _log_options(log_dir: str) -> dict[str, str]:
+def _log_options(log_dir: str) -> dict[str, Any]:
     if not log_dir:
         return {"errorlog": "-"}
     folder = Path(log_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    return {"accesslog": str(folder / ACCESS_LOG_NAME), "errorlog": str(folder / ERROR_LOG_NAME)}
+    make_private_folder(folder)
+    return {
+        "accesslog": str(folder / ACCESS_LOG_NAME),
+        "errorlog": str(folder / ERROR_LOG_NAME),
+        "logger_class": AccessLogger,
+    }
+
+
+class AccessLogger(GunicornLogger):
+    """Gunicorn's logger, whose access lines write the path the app's access log writes: a one-time link's
+    token left out (``logs.LOGGED_PATH``)."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
+        atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
+        logged = environ.get(LOGGED_PATH)
+        if logged is not None:
+            query = environ.get("QUERY_STRING")
+            target = f"{logged}?{query}" if query else logged
+            atoms.update(U=logged, r=f"{environ['REQUEST_METHOD']} {target} {environ.get('SERVER_PROTOCOL')}")
+        return atoms
 
 
 def _control_socket_options(instance: Path) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.retry import Retry
 
+from .causes import one_line_cause
 from .config import Settings
 from .services import Services
 
@@ -381,6 +382,48 @@ def open_write_buffer(settings: Settings, services: Services, name: str, fsync: 
         retry=REDIS_RETRY,  # once at once on a closed connection (a restarted Redis), never on a timeout
     )
     return SpillingQueue(RedisStreamQueue(client, f"{settings.key_prefix}buffer:{name}"), files)
+
+
+def set_aside_problem(services: Services) -> str | None:
+    """Why :func:`set_aside` could not reach the site's buffers now (Redis not answering), else None."""
+    if not services.has("redis"):
+        return None
+    client = _command_client(services)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        return f"Redis does not answer ({one_line_cause(error)})"
+    finally:
+        client.close()
+    return None
+
+
+def _command_client(services: Services) -> redis.Redis:
+    """A client of the site's Redis for one command's few calls, giving up after :data:`REDIS_TIMEOUT`."""
+    return redis.Redis.from_url(
+        services.redis_url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT
+    )
+
+
+def set_aside(settings: Settings, services: Services, label: str) -> int:
+    """Move every write buffer of the site out of use, as ``<buffer>-<label>`` (files) or
+    ``<stream>:<label>`` (Redis), for a restored database: its events were written after the backup and
+    name rows the backup does not hold (a link id the next new link gets again). The number of events
+    set aside; nothing is deleted."""
+    moved = 0
+    folder = Path(settings.instance_path) / "write-buffer"
+    if folder.is_dir():
+        moved += sum(FileQueue(queue).pending() for queue in folder.iterdir() if queue.is_dir())
+        folder.rename(folder.with_name(f"write-buffer-{label}"))
+    if services.has("redis"):
+        client = _command_client(services)
+        try:
+            for key in list(client.scan_iter(match=f"{settings.key_prefix}buffer:*", _type="stream")):
+                moved += int(client.xlen(key))
+                client.rename(key, key + f":{label}".encode())
+        finally:
+            client.close()
+    return moved
 
 
 def drain(queue: WriteQueue, store: Callable[[list[Payload]], None], limit: int, batches: int) -> int:

@@ -19,7 +19,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.sql.dml import Insert
 
@@ -118,6 +117,8 @@ def _insert() -> Insert:
 
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
     if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite  # here: a server on PostgreSQL or MariaDB never loads it
+
         return sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_id"])
     if dialect in ("mysql", "mariadb"):
         from sqlalchemy.dialects import mysql  # loaded with the MariaDB driver already

@@ -48,6 +48,7 @@ from conexoos.framework.causes import one_line_cause
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, met_database_outage
 from conexoos.framework.logs import EveryFewSeconds
 from conexoos.framework.replay import KeptAnswers, Replayable
+from conexoos.framework.signals import database_restored
 
 from .page_changes import OWNER_MARK, SITE_MARK, watch_changes
 
@@ -173,6 +174,16 @@ def init_app(server: Flask) -> None:
     )
     server.extensions[EXTENSION] = PageCache(server, settings)
     watch_changes()
+    database_restored.connect(_forget_every_page, server)
+
+
+def _forget_every_page(server: Flask) -> None:
+    """After ``conexoos db restore``: no page or click target kept before it is served again. Pages kept
+    in Redis or memcached outlived the site's stop, and held rows the restored database may not have."""
+    cache: PageCache = server.extensions[EXTENSION]
+    if cache.settings.enabled:
+        with server.app_context():
+            cache.store.mark([SITE_MARK])
 
 
 def active_cache() -> PageCache | None:

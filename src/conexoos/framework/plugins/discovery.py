@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import re
 import sys
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from ..project import Project
 ENTRY_POINT_GROUP = "conexoos.plugins"
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,39}")
 """A plugin's name is part of URLs (``/plugins/<name>/static``) and of its version table's name."""
+log = logging.getLogger("conexoos.plugins")
 
 
 class PluginError(ConexoosError):
@@ -48,7 +50,9 @@ class InstalledPlugin:
 
 
 def installed_plugins() -> dict[str, InstalledPlugin]:
-    """Every installed plugin by name; raises :class:`PluginError` for a bad or twice-used name.
+    """Every installed plugin by name; raises :class:`PluginError` for a name two packages use. An entry
+    point that names no plugin (a bad name, an object instead of a package) is left out with a warning:
+    it could never be enabled, and it must not stop ``conexoos plugins disable`` or a start.
 
     Read once per ``sys.path`` (reading every distribution's metadata takes ~15 ms, and each app creation
     asks): a package installed while the process runs is seen at the next start, as enabling one is.
@@ -60,7 +64,11 @@ def installed_plugins() -> dict[str, InstalledPlugin]:
 def _installed_on(_path: tuple[str, ...]) -> tuple[tuple[str, InstalledPlugin], ...]:
     found: dict[str, InstalledPlugin] = {}
     for entry in entry_points(group=ENTRY_POINT_GROUP):
-        plugin = _plugin(entry)
+        try:
+            plugin = _plugin(entry)
+        except PluginError as error:
+            log.warning("%s; it is left out", error)
+            continue
         if plugin.name in found and found[plugin.name].module != plugin.module:
             raise PluginError(
                 f"plugin {plugin.name!r} is declared twice ({found[plugin.name].module} and "

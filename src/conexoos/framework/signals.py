@@ -1,0 +1,17 @@
+"""Signals the framework sends to a project (blinker's, as Flask's own are).
+
+A project connects a receiver for its app (``database_restored.connect(receiver, server)``); the
+receiver is called with the app as its one argument.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+database_restored = _signals.signal("database-restored")
+"""Sent by ``conexoos db restore`` once the default database holds the backup: what a project keeps
+about its rows outside the database, in a shared cache, is stale. A receiver raises
+:class:`~conexoos.framework.cache.CacheUnavailable` when it could not reach that cache; the command
+says so."""

@@ -1,0 +1,50 @@
+"""``conexoos run`` goes on after a broken edit: the reloader's child shows the error, waits for the next
+change and starts again (it used to end, and the whole development server with it)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from pathlib import Path
+
+from conexoos.framework.scaffold import create_project
+from tests.support.green_server import new_port
+
+from .test_cli import server
+
+
+def hello(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/hello", timeout=2) as response:
+        return str(json.loads(response.read())["message"])
+
+
+def wait_for(check: object, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.3)
+
+
+def answers(port: int, text: str) -> bool:
+    try:
+        return text in hello(port)
+    except OSError:
+        return False
+
+
+def test_a_syntax_error_saved_while_running_waits_for_the_fix(tmp_path: Path) -> None:
+    project = tmp_path / "demo"
+    create_project("demo", project)
+    controller = project / "controllers" / "api.py"
+    port = new_port()
+    args = ["run", "--project", str(project), "--port", str(port), "--reload"]
+    with server(args, tmp_path, f"http://127.0.0.1:{port}/api/hello") as log:
+        original = controller.read_text()
+        controller.write_text(original + "\ndef broken(:\n")
+        wait_for(lambda: "it restarts when a file changes" in log.read_text())
+        assert "SyntaxError" in log.read_text()
+        controller.write_text(
+            original.replace('f"{greeting} from {name}!"', 'f"{greeting} again from {name}!"')
+        )
+        wait_for(lambda: answers(port, "again from"))

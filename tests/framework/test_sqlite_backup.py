@@ -1,0 +1,199 @@
+"""``conexoos db backup`` and ``db restore`` on SQLite: a restore brings back the backup's rows and only
+them, even with a write-ahead log left beside the database (copying the file let SQLite replay that log
+onto the copy); a backup is consistent, new and the owner's only; anything else is refused in one line."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conexoos.framework.config import load_settings
+from conexoos.framework.sqlite_backup import BackupError, SiteSchema, backup, restore
+from tests.support.green_server import new_port
+
+from .test_cli import python
+from .test_migrations import NOTE_MODEL, make_project
+
+LEAVE_A_LOG = """
+import os, sqlite3, sys
+connection = sqlite3.connect(sys.argv[1])
+connection.execute("PRAGMA wal_autocheckpoint=0")
+connection.execute("INSERT INTO note (text) VALUES ('written after the backup')")
+connection.execute("UPDATE note SET text = 'changed after the backup' WHERE text = 'first'")
+connection.commit()
+os._exit(0)  # killed, as a worker may be: the log is left beside the database, not checkpointed
+"""
+
+
+def notes(database: Path) -> list[str]:
+    with sqlite3.connect(database) as connection:
+        return [text for (text,) in connection.execute("SELECT text FROM note ORDER BY id")]
+
+
+def db(project: Path, *args: str, answer: str | None = None) -> subprocess.CompletedProcess[str]:
+    return python("-m", "conexoos", "db", *args, "--project", project.name, cwd=project.parent, input=answer)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> tuple[Path, Path]:
+    """A project on a SQLite file in WAL mode holding the notes 'first' and 'second'; it and the file."""
+    database = tmp_path / "shop.db"
+    project = make_project(
+        tmp_path / "shop", {"main": {"url": f"sqlite:///{database}", "models": "main"}}, {"main": NOTE_MODEL}
+    )
+    for step in (("migrate", "-m", "notes"), ("upgrade",)):
+        assert db(project, *step).returncode == 0
+    with sqlite3.connect(database) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.executemany("INSERT INTO note (text) VALUES (?)", [("first",), ("second",)])
+    return project, database
+
+
+def test_a_restore_brings_back_the_backup_and_nothing_written_after_it(site: tuple[Path, Path]) -> None:
+    project, database = site
+    copy = project.parent / "backups" / "shop-1.db"
+    copy.parent.mkdir()
+    made = db(project, "backup", str(copy))
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip() == f"Backed up to {copy} (readable by you only)."
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    assert notes(copy) == ["first", "second"]
+
+    subprocess.run([sys.executable, "-c", LEAVE_A_LOG, str(database)], check=True)
+    assert database.with_name("shop.db-wal").stat().st_size > 0  # the changes live in the log
+
+    asked = db(project, "restore", str(copy), answer="n\n")
+    assert asked.returncode == 1 and "What was written since that backup is lost" in asked.stdout
+    assert notes(database) == ["changed after the backup", "second", "written after the backup"]
+    restored = db(project, "restore", str(copy), "--yes")
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.splitlines()[0] == f"Restored {database} from {copy}."
+    assert "main: " in restored.stdout and "(head)" in restored.stdout
+    assert notes(database) == ["first", "second"]
+    wal = database.with_name("shop.db-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_a_backup_never_overwrites_and_a_damaged_one_restores_nothing(site: tuple[Path, Path]) -> None:
+    project, database = site
+    taken = project.parent / "taken.db"
+    taken.write_text("keep me")
+    refused = db(project, "backup", str(taken))
+    assert refused.returncode == 2
+    assert (
+        refused.stderr.strip()
+        == f"error: {str(taken)!r} exists; give the name of a new file (a backup never overwrites)"
+    )
+    assert taken.read_text() == "keep me"
+
+    damaged = project.parent / "damaged.db"
+    damaged.write_bytes(b"SQLite format 3\x00" + b"\x00" * 84 + b"garbage" * 100)
+    refused = db(project, "restore", str(damaged), "--yes")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"error: {str(damaged)!r} is ")
+    assert "Traceback" not in refused.stderr
+    assert notes(database) == ["first", "second"]
+
+    copy = project.parent / "copy.db"
+    assert db(project, "backup", str(copy)).returncode == 0
+    pages = bytearray(copy.read_bytes())
+    size = int.from_bytes(pages[16:18], "big")
+    note_page = (
+        sqlite3.connect(copy).execute("SELECT rootpage FROM sqlite_master WHERE name = 'note'").fetchone()[0]
+    )
+    start = (note_page - 1) * size
+    pages[start + 5 : start + 7] = b"\x00\x10"  # the page's content starts inside its own header
+    copy.write_bytes(pages)
+    refused = db(project, "restore", str(copy), "--yes")
+    assert refused.returncode == 2
+    assert refused.stderr.count("\n") == 1, refused.stderr  # one line: quick_check's own are joined
+    assert "is damaged (SQLite's quick_check: in database main; " in refused.stderr
+    assert notes(database) == ["first", "second"]
+
+
+def test_only_a_backup_of_this_site_from_a_known_release_is_restored(site: tuple[Path, Path]) -> None:
+    """An empty file or another program's database was restored (the site's data gone, every page a 503);
+    a backup of a later release was too, with advice (`db upgrade`) that could only fail."""
+    project, database = site
+    folder = project.parent
+    empty = folder / "empty.db"
+    empty.write_bytes(b"")
+    foreign = folder / "foreign.db"
+    with sqlite3.connect(foreign) as connection:
+        connection.execute("CREATE TABLE foo (x)")
+    newer = folder / "newer.db"
+    assert db(project, "backup", str(newer)).returncode == 0
+    with sqlite3.connect(newer) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '9999'")
+    for wrong, said in (
+        (empty, "is no backup of this site: it holds none of its tables (0 table(s) in all)"),
+        (foreign, "is no backup of this site: it holds none of its tables (1 table(s) in all)"),
+        (newer, "was made by a release this code does not know (revision 9999)"),
+        (folder, "is not a file"),
+        (Path(""), "give the backup file to restore"),
+    ):
+        refused = db(project, "restore", str(wrong), "--yes")
+        assert refused.returncode == 2, (wrong, refused.stdout, refused.stderr)
+        assert said in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    assert notes(database) == ["first", "second"]
+
+
+def test_a_restore_sets_the_unrecorded_events_aside_and_waits_for_the_site_to_stop(
+    site: tuple[Path, Path],
+) -> None:
+    """Clicks buffered after the backup were flushed into the restored database, on a link id that the
+    next new link got again: it inherited their statistics."""
+    project, database = site
+    copy = project.parent / "copy.db"
+    assert db(project, "backup", str(copy)).returncode == 0
+    buffered = project / "instance" / "write-buffer" / "analytics-events"
+    buffered.mkdir(parents=True)
+    (buffered / "live.jsonl").write_text('{"link_id": 23}\n{"link_id": 23}\n', encoding="utf-8")
+
+    port = new_port()
+    config = yaml.safe_load((project / "config.yml").read_text())
+    config["SERVER_ENV"]["BIND"]["PORT"] = port
+    (project / "config.yml").write_text(yaml.safe_dump(config))
+    with socket.socket() as listening:  # the site, serving
+        listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listening.bind(("127.0.0.1", port))
+        listening.listen()
+        refused = db(project, "restore", str(copy), "--yes")
+    assert refused.returncode == 2
+    assert f"something listens on 127.0.0.1:{port}: the site seems to be running" in refused.stderr
+
+    restored = db(project, "restore", str(copy), "--yes")
+    assert restored.returncode == 0, restored.stderr
+    assert "2 events written after the backup, not yet recorded, set aside (set-aside-" in restored.stdout
+    assert not buffered.exists()
+    [aside] = (project / "instance").glob("write-buffer-set-aside-*")
+    assert (aside / "analytics-events" / "live.jsonl").read_text().count("link_id") == 2  # kept, not deleted
+
+
+def test_a_server_database_is_refused_with_the_name_of_its_tools(tmp_path: Path) -> None:
+    settings = load_settings(
+        None,
+        overrides={"DATABASE": {"default": "main", "main": {"url": "postgresql://u:secret@db.example/site"}}},
+        environ={},
+    )
+    with pytest.raises(
+        BackupError, match="'main' is postgresql: back it up and restore it with pg_dump and pg_restore"
+    ):
+        backup(settings.default_database, tmp_path / "copy.db")
+    with pytest.raises(BackupError, match="mariadb-dump"):
+        restore(
+            load_settings(
+                None,
+                overrides={"DATABASE": {"default": "m", "m": {"url": "mysql+pymysql://u@h/x"}}},
+                environ={},
+            ).default_database,
+            tmp_path / "copy.db",
+            SiteSchema(frozenset({"note"}), None),
+        )
