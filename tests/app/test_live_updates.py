@@ -28,6 +28,7 @@ from flask.testing import FlaskClient
 from flask_socketio import SocketIOTestClient
 from sqlalchemy import select
 
+from conexoos.app.controllers.session_sockets import EXTENSION as SESSION_SOCKETS
 from conexoos.app.models.persistent import AnalyticsEvent
 from conexoos.framework import db
 from tests.app.analytics_support import flush_events
@@ -119,6 +120,26 @@ def sign_up_again(app: Flask, account: Account) -> FlaskClient:
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return browser
+
+
+def test_a_socket_ends_with_the_session_it_was_opened_in(app: Flask, alice: Account) -> None:
+    link = alice.add_link("Shop", "https://shop.example/")["id"]
+    laptop = dashboard_socket(app, alice.client)
+    second_login = sign_up_again(app, alice)
+    phone = dashboard_socket(app, second_login)
+    assert laptop.is_connected() and phone.is_connected()
+    token = _FORM_TOKEN.search(second_login.get("/settings/security").get_data(as_text=True))
+    assert token
+    assert second_login.post("/logout", data={"csrf_token": token.group(1)}).status_code == 302
+    sockets = app.extensions[SESSION_SOCKETS]
+    with app.app_context():
+        assert len(sockets.sweep()) == 1  # as the sweep every SWEEP_SECONDS does
+    assert not phone.is_connected() and laptop.is_connected()
+    laptop.get_received()
+    Visitor().click(app.test_client(), link)
+    assert [payload["link_id"] for payload in stats_events(laptop)] == [link]
+    with app.app_context():
+        assert sockets.sweep() == []  # a live session's socket stays
 
 
 def test_an_anonymous_socket_is_refused(app: Flask, alice: Account) -> None:

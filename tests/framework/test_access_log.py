@@ -1,13 +1,18 @@
-"""The access log writes control characters escaped, so a request path cannot forge log lines."""
+"""The access logs write control characters escaped, so a request path cannot forge log lines, and leave
+one-time links' tokens out."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from gunicorn.config import Config
 
-from conexoos.framework.logs import escape_control
+from conexoos.framework.logs import LOGGED_PATH, escape_control
+from conexoos.framework.serve import AccessLogger
 from tests.conftest import AppFactory
 
 
@@ -35,3 +40,30 @@ def test_an_encoded_crlf_in_a_path_stays_on_one_log_line(
     [line] = [record.getMessage() for record in caplog.records if record.name == "conexoos.access"]
     assert "\n" not in line and "\r" not in line and "\x1b" not in line
     assert line.startswith("GET /x\\x0d\\x0a2026-01-01 INFO conexoos.access: GET /admin 200\\x1b 404 ")
+
+
+def test_a_one_time_links_token_is_left_out_of_both_access_logs(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app()  # the product: /password/reset/<token>
+    secret = "eyJ1IjoyfQ.aBcDeF.secret-token-value"
+    with caplog.at_level(logging.INFO, logger="conexoos.access"):
+        answer = app.test_client().get(f"/password/reset/{secret}?from=mail")
+    [line] = [record.getMessage() for record in caplog.records if record.name == "conexoos.access"]
+    assert secret not in line and line.startswith(f"GET /password/reset/<token> {answer.status_code} ")
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": f"/password/reset/{secret}?from=mail",
+        "PATH_INFO": f"/password/reset/{secret}",
+        "QUERY_STRING": "from=mail",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        LOGGED_PATH: "/password/reset/<token>",  # as the app leaves it for gunicorn
+    }
+    response = SimpleNamespace(status="200 OK", sent=10, headers=[])
+    atoms = AccessLogger(Config()).atoms(response, SimpleNamespace(headers=[]), environ, timedelta(0))
+    assert atoms["r"] == "GET /password/reset/<token>?from=mail HTTP/1.1"
+    assert atoms["U"] == "/password/reset/<token>"
+    del environ[LOGGED_PATH]  # a path without secrets is gunicorn's own
+    assert AccessLogger(Config()).atoms(response, SimpleNamespace(headers=[]), environ, timedelta(0))[
+        "r"
+    ] == (f"GET /password/reset/{secret}?from=mail HTTP/1.1")

@@ -76,6 +76,12 @@ def test_a_malformed_proxy_entry_is_a_config_error() -> None:
     ]
 
 
+def test_a_malformed_proxy_entry_is_named_without_its_password() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_trusted_proxies("https://u:hunter2tp@x")
+    assert "hunter2tp" not in str(raised.value.problems) and "'https://u:***@x'" in raised.value.problems[0]
+
+
 def test_config_check_names_a_malformed_proxy_entry(tmp_path: Path) -> None:
     path = tmp_path / "config.yml"
     path.write_text("SERVER_ENV:\n  TRUSTED_PROXIES: 10.0.0.0/33\n", encoding="utf-8")

@@ -196,3 +196,38 @@ def test_live_events_while_redis_is_down_log_one_line_per_outage(
         assert lines[1] == "live events: Redis answers again; 20 event(s) were dropped meanwhile"
     finally:
         server.close()
+
+
+@pytest.mark.parametrize(
+    ("packet", "said"),
+    [
+        ('2["shout", {"id": ', "Expecting value"),
+        ("9", "type 9 is not one a client sends"),
+        ('4{"message": "forged"}', "type 4 is not one a client sends"),
+        ("x", "invalid literal for int()"),
+    ],
+)
+def test_a_malformed_packet_disconnects_its_client_in_one_warning_line(
+    tmp_path: Path, make_app: AppFactory, caplog: pytest.LogCaptureFixture, packet: str, said: str
+) -> None:
+    """python-socketio raised on these, and Engine.IO logged each with its traceback."""
+    app = make_app(write_project(tmp_path / "sockets", {"server/socket.py": SOCKET_MODULE}))
+    server = app.extensions["conexoos"].socketio
+    client, other = server.test_client(app), server.test_client(app)
+    manager = server.server.manager
+
+    def connected(test_client: Any) -> bool:
+        return bool(manager.is_connected(manager.sid_from_eio_sid(test_client.eio_sid, "/"), "/"))
+
+    assert connected(client)
+    with caplog.at_level("WARNING", logger="conexoos.realtime"):
+        server.server._handle_eio_message(client.eio_sid, packet)
+    assert not connected(client)
+    assert connected(other)  # the others go on
+    warnings = [record for record in caplog.records if record.name == "conexoos.realtime"]
+    assert len(warnings) == 1 and warnings[0].exc_info is None
+    assert "a client's packet is malformed" in warnings[0].getMessage()
+    assert said in warnings[0].getMessage()
+    other.emit("shout", {"id": "still"})
+    assert other.get_received()[-1]["args"] == [{"from": "shout", "id": "still"}]
+    other.disconnect()

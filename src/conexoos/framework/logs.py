@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from .config import Settings
+from .config import Settings, make_instance_folder, make_private_folder
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ROTATE_AT_BYTES = 10 * 1024 * 1024
@@ -41,7 +41,8 @@ def configure_logging(settings: Settings) -> None:
     root.handlers.clear()
     access_log.handlers.clear()
     if log_dir:
-        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        make_instance_folder(settings.instance_path)  # first, when the logs are in it: the owner's only
+        make_private_folder(Path(log_dir))
         root.addHandler(_file_handler(Path(log_dir) / "app.log", rotate))
         access_log.addHandler(_file_handler(Path(log_dir) / "access.log", rotate))
         access_log.propagate = False
@@ -154,6 +155,12 @@ class SizeRotatingFileHandler(logging.handlers.RotatingFileHandler):
             self.handleError(record)
 
 
+SECRET_ARGUMENTS = frozenset({"token", "secret"})
+"""URL rule arguments whose values the access logs leave out (``/reset/<token>``)."""
+LOGGED_PATH = "conexoos.logged_path"
+"""The WSGI environ key of a path the access logs write instead of the request's (its secrets left out)."""
+
+
 def install_access_log(app: Flask) -> None:
     """Log ``METHOD path status duration`` once per request."""
     app.before_request(_start_timer)
@@ -173,17 +180,35 @@ def log_access(response: Response) -> Response:
 def log_access_line(status: int) -> None:
     """Log the current request's access line with ``status`` (also for an answer sent without a
     ``Response``, see ``fast_path.py``)."""
+    logged = _logged_path()
+    if logged is not request.path:
+        request.environ[LOGGED_PATH] = logged  # for gunicorn's access log too (serve.AccessLogger)
     if not access_log.isEnabledFor(logging.INFO):
         return  # LOG.LEVEL above INFO: nothing to format
     started = g.get("conexoos_request_start")
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-    method, path = escape_control(request.method), escape_control(request.path)
+    method, path = escape_control(request.method), escape_control(logged)
     # Logger.info without its look up the stack for the caller's file and line, which no access line
     # shows (6 of 27 µs a line).
     record = access_log.makeRecord(
         access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT, (method, path, status, duration_ms), None
     )
     access_log.handle(record)
+
+
+def _logged_path() -> str:
+    """The request's path with the values of the URL rule's :data:`SECRET_ARGUMENTS` (one-time links'
+    tokens: a password reset, an address change's undo) as ``<name>``: a log is read by more people, and
+    kept longer, than a link is valid."""
+    path = request.path
+    values = request.view_args
+    if not values or SECRET_ARGUMENTS.isdisjoint(values):
+        return path
+    for name in SECRET_ARGUMENTS.intersection(values):
+        secret = str(values[name])
+        if secret:
+            path = path.replace(secret, f"<{name}>")
+    return path
 
 
 def escape_control(text: str) -> str:

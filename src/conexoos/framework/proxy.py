@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError
+from .redaction import redact_credentials
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -34,8 +35,8 @@ def parse_trusted_proxies(value: str) -> tuple[Network, ...]:
         except ValueError:
             raise ConfigError(
                 [
-                    f"SERVER_ENV.TRUSTED_PROXIES: {item!r} is not an IP address or network; "
-                    "e.g. 127.0.0.1, 10.0.0.0/8"
+                    f"SERVER_ENV.TRUSTED_PROXIES: {redact_credentials(item)!r} is not an IP address or "
+                    "network; e.g. 127.0.0.1, 10.0.0.0/8"
                 ]
             ) from None
     return tuple(networks)

@@ -22,6 +22,7 @@ from flask_socketio import SocketIO
 from socketio.manager import Manager
 
 from .config import Settings
+from .realtime_packets import ClientPacket
 from .services import RETRY_ONCE_ON_CLOSED, Services
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
         async_mode=async_mode(settings.server["WORKERS"]),
         **({"client_manager": queue} if queue else {}),
         manage_session=False,
+        serializer=ClientPacket,
         logger=False,
         engineio_logger=False,
         cors_allowed_origins=allowed_origins(settings),

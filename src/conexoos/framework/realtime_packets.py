@@ -1,0 +1,47 @@
+"""Socket.IO packets from clients, read without trusting them.
+
+python-socketio raises on a packet it cannot read (text that is no JSON, an unknown type, a
+``CONNECT_ERROR`` only a server may send), and Engine.IO logs that as an error with its traceback, once
+per packet: any visitor could fill the log. Here such a packet is one warning line, and it ends the
+sender's Socket.IO connection (as the protocol asks of a peer that breaks it) by being read as that
+client's ``DISCONNECT`` of the namespace it named (``/`` when it named none).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from socketio import packet
+
+log = logging.getLogger("conexoos.realtime")
+
+CLIENT_TYPES = frozenset(
+    {packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK, packet.BINARY_EVENT, packet.BINARY_ACK}
+)
+"""The packet types a client may send."""
+SHOWN_MAX = 80
+"""Characters of a refused packet written to the log."""
+
+
+class ClientPacket(packet.Packet):
+    """:class:`socketio.packet.Packet` whose decoding of a malformed packet disconnects its sender."""
+
+    def decode(self, encoded_packet: Any) -> int:
+        """The number of binary attachments to come, as Socket.IO's own; a malformed packet becomes a
+        ``DISCONNECT`` (and a warning)."""
+        try:
+            attachments = super().decode(encoded_packet)
+        except (ValueError, TypeError, IndexError) as error:  # JSON errors are ValueErrors
+            return self._malformed(encoded_packet, str(error) or type(error).__name__)
+        if self.packet_type not in CLIENT_TYPES:
+            return self._malformed(encoded_packet, f"type {self.packet_type!r} is not one a client sends")
+        return int(attachments)
+
+    def _malformed(self, encoded_packet: Any, reason: str) -> int:
+        shown = repr(encoded_packet[:SHOWN_MAX]) if isinstance(encoded_packet, str | bytes) else "?"
+        log.warning("Socket.IO: a client's packet is malformed (%s): %s; it is disconnected", reason, shown)
+        named: Any = getattr(self, "namespace", None)  # set by decoding, if it got that far
+        namespace = named if isinstance(named, str) else None
+        self.packet_type, self.namespace, self.data, self.id = packet.DISCONNECT, namespace, None, None
+        return 0
