@@ -255,6 +255,8 @@ def test_audit_log_filters_and_exports_csv_with_formulas_escaped(
         assert boss.client.get(f"/admin/audit?{bad}").status_code == 400, bad
         assert boss.client.get(f"/admin/audit.csv?{bad}").status_code == 400, bad
     assert boss.client.get("/admin/audit?page=-1").status_code == 400
+    words = boss.client.get("/admin/audit?since=2026-13-01").get_data(as_text=True)
+    assert "“From (UTC day)” (since=2026-13-01) is not a day: write it YYYY-MM-DD" in words
 
     links = boss.client.get("/admin/audit?action=user.suspend&_external=1&_anchor=x").get_data(as_text=True)
     assert 'href="/admin/audit.csv?action=user.suspend"' in links  # only the filters are carried on
@@ -416,6 +418,24 @@ def test_a_moderator_suspends_users_but_not_staff(
     assert [entry.actor_name for entry in entries(app, "user.suspend")] == ["moddy"]
     with app.app_context():
         assert db.session.get(User, boss.id).suspended_at is None  # type: ignore[union-attr]
+
+
+def test_a_staff_page_offers_only_the_actions_its_reader_may_take(
+    app: Flask, alice: Account, boss: Account, signed_up: SignUp
+) -> None:
+    """A moderator was shown Suspend on an administrator's page (a 403 when pressed), and everyone was
+    shown Reset two-factor for accounts without it (a 409)."""
+    moderator = make_staff(app, signed_up("moddy"), "moderator")
+    on_admin = moderator.client.get(f"/admin/users/{boss.id}").get_data(as_text=True)
+    assert f'action="/admin/users/{boss.id}/suspend"' not in on_admin
+    assert "Only an administrator may do this to boss, an admin." in on_admin
+    on_user = moderator.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
+    assert f'action="/admin/users/{alice.id}/suspend"' in on_user
+
+    reset = f'action="/admin/users/{alice.id}/reset-2fa"'
+    assert reset not in boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
+    enrol_totp(alice)
+    assert reset in boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
 
 
 def test_admin_free_text_refuses_bidi_overrides(app: Flask, alice: Account, boss: Account) -> None:

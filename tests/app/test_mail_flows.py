@@ -337,6 +337,29 @@ def test_the_old_address_undoes_a_change_and_locks_everyone_out(
     log_in(mail_app.test_client(), "victim", NEW_PASSWORD)
 
 
+def changed(app: Flask, server: SmtpServer, owner: Account, old: str, new: str, count: int) -> str:
+    """``owner`` changes the address from ``old`` to ``new`` (confirmed from ``new``); the undo link of the
+    notice to ``old`` (its ``count``-th mail)."""
+    assert change_email(owner, new).status_code == 302
+    [confirm] = mail_to(app, server, new)
+    assert post_form(app.test_client(), link_in(confirm)).status_code == 302
+    return link_in(mail_to(app, server, old, count=count)[-1])
+
+
+def test_an_undo_link_stays_spent_when_the_account_comes_back_to_its_address(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    owner = sign_up(mail_app, "dave", email="dave@example.com")
+    first = changed(mail_app, smtp_server, owner, "dave@example.com", "dave2@example.com", count=3)
+    time.sleep(1.1)  # a link knows its change by the second the new address was verified at
+    second = changed(mail_app, smtp_server, owner, "dave2@example.com", "dave3@example.com", count=3)
+    assert mail_app.test_client().get(first).status_code == 410  # the account left dave2@
+    assert post_form(mail_app.test_client(), second).status_code == 200  # back on dave2@
+    assert user(mail_app, "dave").email == "dave2@example.com"
+    revived = mail_app.test_client().get(first)
+    assert revived.status_code == 410 and "already undone" in revived.get_data(as_text=True)
+
+
 def test_an_undo_removes_the_second_factors_the_intruder_may_have_added(
     mail_app: Flask, smtp_server: SmtpServer
 ) -> None:

@@ -28,6 +28,7 @@ from conexoos.framework.smtp import check_smtp_connection
 from tests.conftest import AppFactory
 from tests.support.smtp_server import SmtpServer, self_signed_certificate
 
+from .cli_support import cli_env
 from .conftest import product_app, sign_up
 
 pytestmark = pytest.mark.database_matrix
@@ -116,17 +117,17 @@ def test_a_permanent_refusal_is_failed_with_its_reason_shown_and_can_be_retried(
     failed = rows(mail_app)[0]
     assert failed.status == "failed" and "550" in failed.last_error and "No such user" in failed.last_error
     runner = CliRunner()
-    status = runner.invoke(cli, ["mail", "status"], obj=None, catch_exceptions=False, env=_env(mail_app))
+    status = runner.invoke(cli, ["mail", "status"], obj=None, catch_exceptions=False, env=cli_env(mail_app))
     assert status.exit_code == 0, status.output
     assert "1 sent, 1 failed" in status.output.replace("0 queued, 0 sending, ", "")
     assert f"failed {failed.id}\tto gone@example.com" in status.output and "550" in status.output
     del smtp_server.refuse["gone@example.com"]
     retried = runner.invoke(
-        cli, ["mail", "retry", str(failed.id)], catch_exceptions=False, env=_env(mail_app)
+        cli, ["mail", "retry", str(failed.id)], catch_exceptions=False, env=cli_env(mail_app)
     )
     assert "1 failed message queued again" in retried.output and retried.exit_code == 0
     sent = rows(mail_app)[1]
-    again = runner.invoke(cli, ["mail", "retry", str(failed.id), str(sent.id), "999"], env=_env(mail_app))
+    again = runner.invoke(cli, ["mail", "retry", str(failed.id), str(sent.id), "999"], env=cli_env(mail_app))
     assert again.exit_code == 1  # none of them is failed: nothing is queued again, and each is named
     assert again.stdout == "0 failed messages queued again\n"
     assert again.stderr.splitlines() == [
@@ -231,19 +232,3 @@ def test_the_outbox_task_is_scheduled(app: Flask) -> None:
 def deliver(app: Flask) -> None:
     with app.app_context():
         deliver_due()
-
-
-def _env(app: Flask) -> dict[str, str]:
-    """Run the CLI on the same configuration as ``app`` (written to a file the CLI reads)."""
-    import yaml
-
-    settings = app.extensions["conexoos"].settings
-    path = Path(app.instance_path).parent / "cli-config.yml"
-    tree = {key: value for key, value in settings.tree.items() if key != "DATABASE"}
-    tree["DATABASE"] = {
-        "default": "main",
-        "main": {"url": settings.default_database.url.render_as_string(False)},
-    }
-    tree["SERVER_ENV"] = dict(tree["SERVER_ENV"], INSTANCE_PATH=str(settings.instance_path))
-    path.write_text(yaml.safe_dump(tree, default_flow_style=False), encoding="utf-8")
-    return {"CONFIG_FILE": str(path)}

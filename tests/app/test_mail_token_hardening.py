@@ -259,7 +259,8 @@ def test_link_pages_are_not_stored_and_send_no_referrer(mail_app: Flask, smtp_se
     assert ask_reset(mail_app, "private").status_code == 302
     [_verification, reset] = mail_to(mail_app, smtp_server, "private@example.com", count=2)
     change = requested_change(mail_app, smtp_server, account, "elsewhere@example.com")
-    for path in (link_in(verification), link_in(reset), change, "/password/reset/garbled"):
+    undo = "/settings/email/undo/garbled"  # the undo link's page too (its token lasts 7 days)
+    for path in (link_in(verification), link_in(reset), change, "/password/reset/garbled", undo):
         page = mail_app.test_client().get(path)
         assert page.headers["Cache-Control"] == "no-store", path
         assert page.headers["Referrer-Policy"] == "no-referrer", path

@@ -161,6 +161,26 @@ def test_a_passkey_alone_needs_user_verification(app: Flask, alice: Account) -> 
     assert browser.get("/dashboard").status_code == 302
 
 
+def test_a_passkey_alone_must_say_whose_it_is(app: Flask, alice: Account) -> None:
+    """WebAuthn 7.2 step 6: when nobody was named before the ceremony, the answer's userHandle must be
+    there and be the passkey's own account's; a second factor (the account known) may leave it out."""
+    device = register(alice)
+    browser = app.test_client()
+    token = login_token(browser)
+    options = post_json(browser, "/login/passkey/options", token, {}).get_json()
+    answer = device.get(options)
+    del answer["response"]["userHandle"]
+    refused = post_json(browser, "/login/passkey", token, answer)
+    assert refused.status_code == 401
+    assert browser.get("/dashboard").status_code == 302
+    browser, _ = password_step(app, "alice", PASSWORD)
+    token = login_token(browser, "/login/two-factor")
+    options = post_json(browser, "/login/two-factor/passkey/options", token, {}).get_json()
+    answer = device.get(options)
+    del answer["response"]["userHandle"]
+    assert post_json(browser, "/login/two-factor/passkey", token, answer).status_code == 200
+
+
 def test_an_answer_replayed_with_its_cookie_is_refused(app: Flask, alice: Account) -> None:
     """Even from a passkey whose counter stays 0 (synced passkeys), where the counter cannot tell."""
     device = register(alice, device=SoftAuthenticator(ORIGIN, counts=False))

@@ -50,7 +50,7 @@ def test_login_failures_are_still_limited_with_redis_down(
     client = product(tmp_path, free_port()).test_client()
     with caplog.at_level(logging.WARNING, logger="conexoos.rate_limit"):
         statuses = [post_login(client, "nobody", "wrong password").status_code for _ in range(6)]
-    assert statuses == [401] * 5 + [429]  # login-account: 5/minute, counted in memory
+    assert statuses == [401] * 5 + [429]  # login-network: 5 per 15 minutes, counted in memory
     [line] = fallback_lines(caplog)  # one line for the whole outage, not one per request
     assert line.startswith("rate limit storage unreachable (ConnectionError: ")
     assert "counting rate limits in this process's memory" in line
@@ -129,6 +129,6 @@ def test_counting_returns_to_redis_when_it_answers_again(
     assert first.startswith("rate limit storage unreachable")
     assert second.startswith("rate limit storage answers again after ")
     redis = client.application.extensions["conexoos"].services.redis
-    keys = list(redis.scan_iter(match=f"*login-account*{login}*"))
+    keys = list(redis.scan_iter(match=f"*login-network*{login}*"))
     assert keys, "the hits after the recovery are counted in Redis"
     redis.delete(*keys)

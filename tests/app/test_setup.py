@@ -20,6 +20,7 @@ from conexoos.framework import db
 from tests.conftest import AppFactory
 
 from .conftest import PASSWORD, form_token, log_in, product_app
+from .test_takeover_defences import mail_to
 
 REMOTE = {"REMOTE_ADDR": "203.0.113.9"}
 """A client on the internet (TEST-NET-3)."""
@@ -65,6 +66,20 @@ def test_setup_from_the_server_itself_makes_the_first_admin_then_is_gone(
     assert client.post("/setup", data={"csrf_token": form_token(client.get("/login"))}).status_code == 404
     log_in(client, "owner")
     assert client.get("/admin").status_code == 200
+
+
+def test_the_first_administrator_is_mailed_the_link_that_verifies_their_address(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The address typed at setup was never proved, and nothing offered to prove it."""
+    assert client.post("/setup", data=setup_form(client)).status_code == 302
+    [(subject, text, _)] = mail_to(app, "owner@example.com")
+    link = re.search(r"http://localhost(/verify/\S+)", text)
+    assert link is not None, text
+    assert client.get(link.group(1)).status_code in (200, 302)
+    with app.app_context():
+        owner = db.session.scalars(select(User).where(User.username == "owner")).one()
+        assert owner.email_verified
 
 
 def test_setup_checks_the_password_policy_and_the_fields(app: Flask, client: FlaskClient) -> None:
@@ -216,3 +231,5 @@ def test_an_admin_made_on_the_command_line_closes_setup(app: Flask, client: Flas
 
         create_account("op@example.com", "operator", PASSWORD, role="admin")
     assert client.get("/setup").status_code == 404
+    stranger = app.test_client()  # no session, so no CSRF token: still the README's 404, not a 400
+    assert stranger.post("/setup", data={"site_name": "Mine"}).status_code == 404

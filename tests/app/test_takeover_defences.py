@@ -12,7 +12,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
+from conexoos.app.controllers import reentered_password
 from conexoos.app.controllers.accounts import hash_password, set_password
 from conexoos.app.controllers.pending_login import DEVICE_MARK
 from conexoos.app.models.persistent import Passkey, TotpSecret, User
@@ -21,6 +23,7 @@ from conexoos.framework.mail.outbox import OutboxMessage
 from tests.conftest import AppFactory
 
 from .conftest import PASSWORD, QUIET, Account, form_token, sign_up
+from .leaving_support import delete_account
 from .test_passkeys import post_json, register
 from .test_security_settings import NEW_PASSWORD, change_password
 from .two_factor_support import code_at, enrol_totp, password_step, post_code, shown_codes, start_totp
@@ -64,9 +67,68 @@ def test_the_current_password_check_is_rate_limited_per_account(make_app: AppFac
     assert statuses == [422] * 5
     right = change_password(carol.client, carol.password, NEW_PASSWORD)
     assert right.status_code == 429 and right.headers["Retry-After"]
-    assert "Too many tries of your current password" in right.get_data(as_text=True)
+    assert "Too many tries of your password (or codes) on this account." in right.get_data(as_text=True)
     logged_in = password_step(limited, "carol", carol.password)[1]  # unchanged: the old one still works
     assert logged_in.status_code == 302 and logged_in.headers["Location"].endswith("/dashboard")
+
+
+def wrong_password_on_four_forms(account: Account) -> list[TestResponse]:
+    """A wrong current password typed into the password, two-factor, deletion and email forms."""
+    return [
+        change_password(account.client, "guess 1", NEW_PASSWORD),
+        account.client.post(
+            "/settings/two-factor/totp/start",
+            data={"csrf_token": account.csrf, "start-confirmation": "guess 2"},
+        ),
+        delete_account(account, "guess 3"),
+        account.client.post(
+            "/settings/email",
+            data={"csrf_token": account.csrf, "email": "other@example.com", "password": "guess 4"},
+        ),
+    ]
+
+
+def passkey_confirmation(account: Account, answer: str) -> TestResponse:
+    """Ask for a new passkey's options, confirming with ``answer``."""
+    return account.client.post(
+        "/settings/passkeys/options",
+        json={"name": "Key", "confirmation": answer},
+        headers={"X-CSRFToken": account.csrf},
+    )
+
+
+def test_every_form_that_checks_the_password_shares_one_budget(make_app: AppFactory) -> None:
+    """A stolen session once guessed at the sum of each form's own limit: one guess on each form here
+    spends the account's budget of 5 a minute, and the sixth form refuses even the right password."""
+    limited = make_app(overrides=QUIET)
+    dave = sign_up(limited, "dave")
+    guesses = [*wrong_password_on_four_forms(dave), passkey_confirmation(dave, "guess 5")]
+    assert [answer.status_code for answer in guesses if answer.status_code == 429] == []
+    right = delete_account(dave, dave.password)
+    assert right.status_code == 429 and "Too many tries of your password" in right.get_data(as_text=True)
+    assert dave.client.get("/dashboard").status_code == 200  # not deleted
+
+
+def test_wrong_current_passwords_from_a_session_mail_its_owner_once(make_app: AppFactory) -> None:
+    """A session that does not know its own password may be someone else's: after 5 wrong ones within the
+    hour, whichever forms they were typed in, the owner is told (as after failed log-ins), once a day."""
+    limited = make_app(overrides=QUIET)
+    erin = sign_up(limited, "erin", "erin@example.com")
+    warned = "Wrong passwords from a session logged in to your account"
+    guesses = wrong_password_on_four_forms(erin)
+    assert [answer.status_code for answer in guesses] == [422, 401, 403, 422]
+    assert warned not in [subject for subject, _, _ in mail_to(limited, "erin@example.com")]
+    fifth = passkey_confirmation(erin, "guess 5")
+    assert fifth.status_code == 401
+    told = [message for message in mail_to(limited, "erin@example.com") if message[0] == warned]
+    assert len(told) == 1
+    assert "entered a wrong current password several times" in told[0][1]
+    assert "/settings/security" in told[0][1]
+    with limited.test_request_context():
+        user = User.get_by_username("erin")
+        assert user is not None
+        reentered_password.record_wrong(user)  # a sixth, past the budget of the forms
+    assert [subject for subject, _, _ in mail_to(limited, "erin@example.com")].count(warned) == 1
 
 
 def test_ending_the_other_sessions_ends_a_pending_login(app: Flask, alice: Account) -> None:
@@ -152,8 +214,8 @@ def test_turning_on_an_authenticator_app_is_rate_limited(make_app: AppFactory) -
     carol = sign_up(limited, "carol")
     data = {"csrf_token": carol.csrf, "start-confirmation": "a wrong guess"}
     start = "/settings/two-factor/totp/start"
-    statuses = [carol.client.post(start, data=data).status_code for _ in range(10)]
-    assert statuses == [401] * 10
+    statuses = [carol.client.post(start, data=data).status_code for _ in range(5)]
+    assert statuses == [401] * 5  # the account's budget of password checks (blueprints/password_checks.py)
     right = {"csrf_token": carol.csrf, "start-confirmation": carol.password}
     assert carol.client.post(start, data=right).status_code == 429
 

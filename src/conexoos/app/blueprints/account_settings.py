@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, send_file,
 from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.password_checks import limit_password_checks
 from conexoos.app.controllers import account_deletion, account_export
 from conexoos.app.controllers.accounts import has_usable_password
 from conexoos.app.controllers.second_factor import has_second_factor
@@ -66,7 +67,7 @@ def delete() -> Response | tuple[str, int]:
     if has_usable_password(current_user) and not form.password.data:
         form.password.errors = ["This field is required."]
         return _page(form), 422
-    enforce("5/minute", "delete-account", str(current_user.id))  # the password check is no oracle
+    limit_password_checks(current_user)  # the password check is no oracle
     try:
         account_deletion.confirm_deletion(
             current_user, form.password.data or "", form.second_factor_code.data or ""

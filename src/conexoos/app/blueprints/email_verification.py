@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.link_pages import link_problem
+from conexoos.app.blueprints.password_checks import limit_password_checks
 from conexoos.app.controllers import email_addresses, email_change_undo
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.email import ConfirmForm, EmailChangeForm
@@ -39,7 +40,7 @@ def settings() -> str | Response | tuple[str, int]:
     """Current address, its verified flag, "resend", and the change form (needs the current password)."""
     form = EmailChangeForm()
     if request.method == "POST":
-        enforce("5/minute", "email-change", str(current_user.id))
+        limit_password_checks(current_user)
     if form.validate_on_submit():
         try:
             email_addresses.request_email_change(
@@ -91,6 +92,7 @@ def confirm_change(token: str) -> str | Response | tuple[str, int]:
 
 
 @email.route("/settings/email/undo/<token>", methods=["GET", "POST"])
+@secret_url
 def undo_change(token: str) -> str | tuple[str, int]:
     """Undo a change of address from the old address's notice, with a button (a GET changes nothing)."""
     if request.method == "POST":

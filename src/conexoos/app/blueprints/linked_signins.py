@@ -6,9 +6,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.password_checks import limit_password_checks
 from conexoos.app.controllers import linked_identities
 from conexoos.app.models.forms.account_settings import UnlinkForm
-from conexoos.app.utils.rate_limit import enforce
 
 linked_signins = Blueprint("linked_signins", __name__, url_prefix="/settings")
 
@@ -28,7 +28,7 @@ def unlink(identity_id: int) -> Response | tuple[str, int]:
     form = UnlinkForm()
     if not form.validate_on_submit():
         return _page(form), 422
-    enforce("10/minute", "unlink-sign-in", str(current_user.id))  # the password check is no oracle
+    limit_password_checks(current_user)  # the password check is no oracle
     try:
         label = linked_identities.unlink(current_user, identity_id, form.password.data or "")
     except linked_identities.UnlinkRefused as refused:

@@ -15,6 +15,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.api_support import api_login_required, json_body
+from conexoos.app.blueprints.password_checks import limit_password_checks
 from conexoos.app.blueprints.two_factor import CONFIRM_FAILED, confirmed, show_new_codes
 from conexoos.app.controllers import ceremonies, passkeys
 from conexoos.app.controllers.passkeys import Ceremony, PasskeyError
@@ -32,7 +33,6 @@ from conexoos.app.controllers.security_notices import (
 from conexoos.app.dto.errors import malformed
 from conexoos.app.models.forms.two_factor import ConfirmForm, PasskeyNameForm
 from conexoos.app.models.persistent import Passkey
-from conexoos.app.utils.rate_limit import enforce
 from conexoos.framework import error_response
 
 passkeys_blueprint = Blueprint("passkeys", __name__)
@@ -51,7 +51,7 @@ def settings() -> str:
 def registration_options() -> Response:
     """Check the name and the password (or a code), then give ``navigator.credentials.create`` options."""
     body = _object(json_body())
-    enforce("10/minute", "second-factor-confirm", str(current_user.id))
+    limit_password_checks(current_user)
     try:
         name = passkeys.clean_name(str(body.get("name") or ""))
     except PasskeyError as error:

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.password_checks import limit_password_checks
 from conexoos.app.controllers.accounts import PasswordRejected, change_password
 from conexoos.app.controllers.user_sessions import (
     end_session_of,
@@ -16,14 +17,10 @@ from conexoos.app.controllers.user_sessions import (
     sessions_of,
 )
 from conexoos.app.models.forms.accounts import ChangePasswordForm
-from conexoos.app.utils.rate_limit import enforce
 from conexoos.framework import end_session
 from conexoos.framework.wording import counted
 
 security = Blueprint("security", __name__, url_prefix="/settings/security")
-PASSWORD_LIMIT = "5/minute"
-PASSWORD_LIMIT_HOUR = "20/hour"
-TOO_MANY_TRIES = "Too many tries of your current password on this account."
 
 
 @security.route("", methods=["GET"])
@@ -40,7 +37,7 @@ def password() -> str | Response | tuple[str, int]:
     on under a new id. A refused password is a 422 saying why."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        _limit_password_checks()
+        limit_password_checks(current_user)
         try:
             change_password(current_user, form.current_password.data or "", form.new_password.data or "")
         except PasswordRejected as error:
@@ -75,14 +72,6 @@ def end_others() -> Response:
     ended = end_sessions(current_user, keep_current=True)
     flash(f"Logged out {counted(ended, 'other session')}.")
     return redirect(url_for("security.index"))
-
-
-def _limit_password_checks() -> None:
-    """429 after too many tries of the current password on one account, whatever the session or network:
-    a stolen session must not guess the password here past the login's throttling."""
-    account = str(current_user.id)
-    enforce(PASSWORD_LIMIT, "password-change", account, f"{TOO_MANY_TRIES} Wait a minute and try again.")
-    enforce(PASSWORD_LIMIT_HOUR, "password-change-hour", account, f"{TOO_MANY_TRIES} Wait an hour.")
 
 
 def _page(form: ChangePasswordForm) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
@@ -10,14 +11,19 @@ from werkzeug.exceptions import Forbidden, NotFound
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import setup as setup_controller
-from conexoos.app.controllers.accounts import SignupError
 from conexoos.app.controllers.site_settings import SettingError
 from conexoos.app.models.forms.setup import SetupForm
 from conexoos.app.models.forms.setup_site import SiteSetupForm
 from conexoos.framework import db
 from conexoos.framework.causes import one_line_cause
 from conexoos.framework.http_errors import NOT_FOUND_MESSAGE
+from conexoos.framework.lazy import lazy_module
 from conexoos.framework.logins import logins
+
+if TYPE_CHECKING:
+    from conexoos.app.controllers import accounts
+else:  # at its first setup: every worker loads this blueprint (its hook)
+    accounts = lazy_module("conexoos.app.controllers.accounts")
 
 setup_blueprint = Blueprint("setup", __name__)
 log = logging.getLogger("conexoos.setup")
@@ -44,12 +50,18 @@ def _announce_once() -> None:
         setup_controller.log_token(force=True)
 
 
+def refuse_spent_setup() -> None:
+    """``before_request`` hook, registered before CSRF (server/middleware.py): ``/setup`` is a 404 once
+    setup ran or an administrator exists, to a POST as to a GET. After the CSRF check, a POST without a
+    valid token was a 400, which told that the page is there."""
+    if request.endpoint == "setup.page" and not setup_controller.available():
+        raise NotFound(NOT_FOUND_MESSAGE)
+
+
 @setup_blueprint.route("/setup", methods=["GET", "POST"])
 def page() -> str | Response | tuple[str, int]:
-    """The setup form. 404 once setup ran or an administrator exists; 403 from another machine without
-    a valid token (a fresh link is then written to the log); on success, on to the log-in page."""
-    if not setup_controller.available():
-        raise NotFound(NOT_FOUND_MESSAGE)
+    """The setup form (a 404 once it is spent: :func:`refuse_spent_setup`); 403 from another machine
+    without a valid token (a fresh link is then written to the log); on success, on to the log-in page."""
     token = request.values.get("token", "")
     local = setup_controller.trusts_local_requests() and setup_controller.is_local(
         request.remote_addr, request.headers, request.environ
@@ -72,7 +84,7 @@ def page() -> str | Response | tuple[str, int]:
             )
         except setup_controller.SetupUnavailable:
             raise NotFound(NOT_FOUND_MESSAGE) from None
-        except SignupError as error:
+        except accounts.SignupError as error:
             getattr(form, error.field).errors.append(error.message)
         except SettingError as error:
             getattr(form, error.key).errors.append(error.message)

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.login_completion import finish_login
+from conexoos.app.blueprints.password_checks import limit_password_checks
 from conexoos.app.controllers import passkeys, pending_login, recovery_codes, second_factor_throttle, totp
 from conexoos.app.controllers.second_factor import (
     confirm_identity,
@@ -18,7 +19,7 @@ from conexoos.app.controllers.security_notices import TOTP_OFF, TOTP_ON, notify_
 from conexoos.app.models.forms.two_factor import CodeForm, ConfirmForm
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.network import network_of
-from conexoos.app.utils.rate_limit import enforce, too_many_requests
+from conexoos.app.utils.rate_limit import too_many_requests
 
 two_factor = Blueprint("two_factor", __name__)
 FRESH_CODES = "fresh_recovery_codes"
@@ -166,7 +167,7 @@ def _show_new_codes_if_needed(user: User) -> Response:
 
 
 def _limit_confirmations(user: User) -> None:
-    enforce("10/minute", "second-factor-confirm", str(user.id))
+    limit_password_checks(user)
 
 
 def confirmed(form: ConfirmForm) -> bool:

@@ -23,7 +23,15 @@ from conexoos.app.models.persistent.base import transaction
 from conexoos.framework import db
 from conexoos.framework.mail import forget_mail_to
 
-from . import account_export, accounts, administrators, billing, user_images, username_holds
+from . import (
+    account_export,
+    accounts,
+    administrators,
+    billing,
+    reentered_password,
+    user_images,
+    username_holds,
+)
 
 log = logging.getLogger("conexoos.accounts")
 OWNER_COLUMNS = ("owner_id", "user_id")
@@ -60,7 +68,7 @@ def confirm_deletion(user: User, password: str, second_factor_code: str = "") ->
     """
     if not accounts.has_usable_password(user):
         _require_fresh_login()
-    elif not accounts.verify_password(user, password):
+    elif not reentered_password.verify(user, password):
         raise DeletionRefused(403, "That password is not correct, so the account was not deleted.")
     if has_second_factor(user) and not verify_second_factor(user, second_factor_code.strip()):
         raise DeletionRefused(

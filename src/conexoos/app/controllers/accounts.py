@@ -21,8 +21,11 @@ from .user_sessions import end_sessions
 
 if TYPE_CHECKING:
     import argon2
+
+    from . import reentered_password
 else:
     argon2 = lazy_module("argon2")  # and its cffi bindings (0.5 MiB): a public page checks no password
+    reentered_password = lazy_module("conexoos.app.controllers.reentered_password")  # and mail, throttles
 
 RESERVED_USERNAMES = frozenset(
     {
@@ -242,12 +245,6 @@ def build_account(
     )
 
 
-def authenticate(login: str, password: str) -> User | None:
-    """The user if ``login`` and ``password`` match, else None (same work either way)."""
-    user = User.get_by_login(login)
-    return user if verify_password(user, password) else None
-
-
 def verify_password(user: User | None, password: str) -> bool:
     """Whether ``password`` is ``user``'s; the same work when ``user`` is None (then False). A hash made
     with older parameters, or from the password as typed before passwords were normalised, is replaced
@@ -310,7 +307,7 @@ def has_usable_password(user: User) -> bool:
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change ``user``'s password when ``current_password`` is theirs; raises :class:`PasswordRejected`
     (field ``current_password`` or ``new_password``) otherwise. Other sessions end at once."""
-    if not verify_password(user, current_password):
+    if not reentered_password.verify(user, current_password):
         raise PasswordRejected("This is not your current password.", "current_password")
     if normalized_password(new_password) == normalized_password(current_password):
         raise PasswordRejected("Choose a password other than your current one.", "new_password")

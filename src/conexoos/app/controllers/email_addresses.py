@@ -16,7 +16,7 @@ import secrets
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from conexoos.app.controllers.accounts import verify_password
+from conexoos.app.controllers import reentered_password
 from conexoos.app.controllers.email_change_undo import undo_link
 from conexoos.app.controllers.mail import queue_mail, queue_mail_to_account
 from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
@@ -79,7 +79,7 @@ def request_email_change(user: User, password: str, new_email: str) -> None:
 
     Raises :class:`EmailChangeError` for a wrong password or the current address.
     """
-    if not verify_password(user, password):
+    if not reentered_password.verify(user, password):
         raise EmailChangeError("password", "This is not your current password.")
     new_email = canonical_email(new_email)
     if new_email == user.email:

@@ -1,8 +1,10 @@
 """Undoing a change of address from the old address: "this wasn't me".
 
 When an address changes, the notice to the old address carries an undo link. It names the account, the
-old address and a fingerprint of the new one, so it works only while the account still uses that new
-address (once followed the account is back on the old one: the link is spent). Undoing restores the old
+old address and a fingerprint of the new one with the second it was verified at (the change), so it works
+only while the account still uses that new address from that change (once followed the account is back
+on the old one: the link is spent; back on the new address through a later change and its undo, the link
+stays spent). Undoing restores the old
 address as verified, makes the password unusable (whoever changed the address knew it; the reset links
 made for it stop working too), removes every second factor and passkey (whoever held the session may have
 added their own: a passkey would let them straight back in, an authenticator app would lock the owner out
@@ -11,6 +13,8 @@ password through "forgot password".
 """
 
 from __future__ import annotations
+
+from datetime import UTC
 
 from sqlalchemy.exc import IntegrityError
 
@@ -34,9 +38,18 @@ class AddressTaken(TokenError):
 
 
 def undo_link(user: User, old_email: str, new_email: str) -> str:
-    """The absolute undo link for the change of ``user``'s address from ``old_email`` to ``new_email``."""
-    payload = {"u": user.id, "old": old_email, "new": fingerprint(new_email)}
+    """The absolute undo link for the change of ``user``'s address from ``old_email`` to ``new_email``
+    (``user.email_verified_at`` being the time of that change)."""
+    payload = {"u": user.id, "old": old_email, "new": _change_fingerprint(new_email, user)}
     return external_url("email.undo_change", token=make_token(UNDO_PURPOSE, payload))
+
+
+def _change_fingerprint(address: str, user: User) -> str:
+    """The address and the second it was verified at: the account back on ``address`` through another
+    change later (an undo of a newer change) does not bring an older link back."""
+    verified = user.email_verified_at
+    second = int(verified.replace(tzinfo=verified.tzinfo or UTC).timestamp()) if verified else 0
+    return fingerprint(f"{address}|{second}")
 
 
 def undo_request(token: str) -> tuple[User, str]:
@@ -46,7 +59,7 @@ def undo_request(token: str) -> tuple[User, str]:
     user = User.get_by_id(user_id) if isinstance(user_id, int) else None
     if user is None or not isinstance(old_email, str):
         raise TokenError("This link is not valid.")
-    if payload.get("new") != fingerprint(user.email):
+    if payload.get("new") != _change_fingerprint(user.email, user):
         raise TokenError(SPENT, expired=True)
     _check_free(user, old_email)
     return user, old_email

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from conexoos.app.controllers import passkeys
-from conexoos.app.controllers.accounts import has_usable_password, verify_password
+from conexoos.app.controllers import passkeys, reentered_password
+from conexoos.app.controllers.accounts import has_usable_password
 from conexoos.app.controllers.provider_labels import provider_label
 from conexoos.app.models.persistent import ExternalIdentity, User
 from conexoos.framework.logins import logins
@@ -76,7 +76,7 @@ def unlink(user: User, identity_id: int, password: str) -> str:
         raise UnlinkRefused("This sign-in is not linked to your account.", 404)
     if needs_password(user) and not password:
         raise UnlinkRefused("Enter your password to unlink this sign-in.", 422)
-    if needs_password(user) and not verify_password(user, password):
+    if needs_password(user) and not reentered_password.verify(user, password):
         raise UnlinkRefused("That is not your password, so the sign-in stays linked.", 403)
     if not _other_way_remains(user, row, ExternalIdentity.of_user(user.id)):
         raise UnlinkRefused(no_other_way_message())

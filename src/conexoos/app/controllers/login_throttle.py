@@ -1,10 +1,12 @@
 """Log-in throttling that slows guessing down without locking the owner out.
 
-Failed log-ins are counted per (account, network): a network that guessed wrong too often against an
-account gets 429 for that account until the window ends, while a log-in from any other network goes on
-as usual. A login is resolved to its account first, so guesses against the username and the email of
-one account count together; an unknown login counts by its normalised text. Failures against an account
-from every network together decide when its owner is told (:func:`failed_login_alert_due`).
+Failed log-ins are counted per (login, network), the login being what was typed, trimmed and lowercased:
+a network that guessed wrong too often at a login gets 429 for it until the window ends, while a log-in
+from any other network goes on as usual. The username and the email of one account are two logins, each
+with its own count, known or not: were they one count, a 429 for an email right after guesses at a
+public username would tell that the email is that person's (so a guesser has twice the tries at an
+account, 10 in the window instead of 5). Failures against an account, through either login and from
+every network together, decide when its owner is told (:func:`failed_login_alert_due`).
 
 Counters live in the rate-limit storage (Redis when configured, else memory); with
 ``RATELIMIT_ENABLED: false`` nothing is counted.
@@ -22,14 +24,17 @@ ALERT_AFTER_FAILURES = "5 per 1 hour"
 """Failures against one account, from anywhere, that make its owner's alert due."""
 ALERT_AT_MOST = "1 per 1 day"
 """How often an owner is told about failed log-ins at most."""
+LOGIN_NETWORK_SCOPE = "login-network"
+"""The counters of :data:`FAILURES_PER_NETWORK` (renamed when they stopped being per account: counts kept
+under the old name expire with their window)."""
 
 
 class LoginThrottled(Exception):
-    """This network tried too many wrong passwords for this account; ``retry_after`` seconds to wait."""
+    """This network tried too many wrong passwords for this login; ``retry_after`` seconds to wait."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(
-            f"Too many failed log-ins for this account from your network. Try again in "
+            f"Too many failed log-ins with this username or email from your network. Try again in "
             f"{waiting(retry_after)}, or log in from another network."
         )
         self.retry_after = retry_after
@@ -40,16 +45,17 @@ def account_key(login: str, user: User | None) -> str:
     return f"user:{user.id}" if user is not None else f"login:{login.strip().lower()}"
 
 
-def refuse_if_throttled(login: str, user: User | None, network: str) -> None:
-    """Raise :class:`LoginThrottled` when ``network`` may not try ``login``'s account now (counts nothing)."""
-    wait = seconds_until_allowed(FAILURES_PER_NETWORK, "login-account-network", _key(login, user, network))
+def refuse_if_throttled(login: str, network: str) -> None:
+    """Raise :class:`LoginThrottled` when ``network`` may not try ``login`` now (counts nothing)."""
+    wait = seconds_until_allowed(FAILURES_PER_NETWORK, LOGIN_NETWORK_SCOPE, _key(login, network))
     if wait:
         raise LoginThrottled(wait)
 
 
 def record_failure(login: str, user: User | None, network: str) -> None:
-    """Count one wrong password from ``network`` against ``login``'s account."""
-    count(FAILURES_PER_NETWORK, "login-account-network", _key(login, user, network))
+    """Count one wrong password from ``network`` for ``login`` and, when it names one, against ``user``'s
+    account (for its owner's alert)."""
+    count(FAILURES_PER_NETWORK, LOGIN_NETWORK_SCOPE, _key(login, network))
     if user is not None:
         count(ALERT_AFTER_FAILURES, "login-failures-account", account_key(login, user))
 
@@ -70,5 +76,5 @@ def alert_due(threshold: str, failures_scope: str, sent_scope: str, key: str) ->
     return count(ALERT_AT_MOST, sent_scope, key)
 
 
-def _key(login: str, user: User | None, network: str) -> str:
-    return f"{account_key(login, user)}|{network}"
+def _key(login: str, network: str) -> str:
+    return f"{account_key(login, None)}|{network}"

@@ -232,6 +232,8 @@ def authenticate(credential: Any, ceremony: PendingCeremony, user: User | None) 
     if passkey is None or (user is not None and passkey.user_id != user.id):
         raise PasskeyError(UNKNOWN if user is None else NOT_REGISTERED)
     handle = parsed.response.user_handle
+    if handle is None and user is None:  # nobody named before: the answer must say whose passkey it is
+        raise PasskeyError(REFUSED)
     if handle is not None and not secrets.compare_digest(handle, passkey.user_handle):
         raise PasskeyError(REFUSED)
     rp = relying_party()

@@ -35,7 +35,7 @@ def check(login_text: str, password: str, network: str) -> User | ExternalIdenti
     failure). Raises :class:`~.login_throttle.LoginThrottled` before trying when this network guessed too
     often, :class:`LoginUnavailable` when none accepted and a directory could not be asked."""
     user = User.get_by_login(login_text)
-    login_throttle.refuse_if_throttled(login_text, user, network)
+    login_throttle.refuse_if_throttled(login_text, network)
     unavailable: LoginUnavailable | None = None
     for name in backend_order():
         try:

@@ -6,8 +6,7 @@ app's code or a recovery code) and :func:`disable_second_factors`.
 
 from __future__ import annotations
 
-from conexoos.app.controllers import passkeys, recovery_codes, totp
-from conexoos.app.controllers.accounts import authenticate
+from conexoos.app.controllers import passkeys, recovery_codes, reentered_password, totp
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.text import is_valid_unicode
 
@@ -35,8 +34,7 @@ def confirm_identity(user: User, answer: str) -> bool:
         return False
     if has_second_factor(user) and verify_second_factor(user, answer):
         return True
-    checked = authenticate(user.username, answer)
-    return checked is not None and checked.id == user.id
+    return reentered_password.verify(user, answer)
 
 
 def disable_second_factors(user: User) -> None:

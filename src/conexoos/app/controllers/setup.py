@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import exists, select
@@ -30,10 +31,16 @@ from werkzeug.datastructures import Headers
 from conexoos.app.models.persistent import ADMIN, SiteSetting, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
+from conexoos.framework.lazy import lazy_module
 from conexoos.framework.urls import external_url
 
 from . import audit, local_requests, site_settings, tokens
-from .accounts import build_account
+
+if TYPE_CHECKING:
+    from . import accounts, email_addresses
+else:  # sign-up, second factors, TOTP, passkeys: the setup blueprint is loaded by every worker (its hook)
+    accounts = lazy_module("conexoos.app.controllers.accounts")
+    email_addresses = lazy_module("conexoos.app.controllers.email_addresses")
 
 log = logging.getLogger("conexoos.setup")
 TOKEN_PURPOSE = "first-run-setup"
@@ -117,13 +124,15 @@ def log_token(force: bool = False) -> None:
 
 
 def complete(site_name: str, email: str, username: str, password: str, signup_policy: str) -> User:
-    """Make the first administrator and store the site's name and sign-up policy, all in one transaction.
+    """Make the first administrator and store the site's name and sign-up policy, all in one transaction,
+    with the mail that verifies the administrator's address.
 
     Raises :class:`~.accounts.SignupError` (username, email, password) or
     :class:`~.site_settings.SettingError` for a bad value, :class:`SetupUnavailable` when setup already
     ran or lost a race.
     """
-    admin = build_account(email, username, password, role=ADMIN)  # checks and hashes, outside the lock
+    # Checks and hashes, outside the lock.
+    admin = accounts.build_account(email, username, password, role=ADMIN)
     for key, raw in (("site_name", site_name), ("signup_policy", signup_policy)):
         site_settings.SETTINGS[key].check(raw)
     db.session.commit()  # end any read transaction: the lock below is the transaction's first write
@@ -144,6 +153,8 @@ def complete(site_name: str, email: str, username: str, password: str, signup_po
             f"site set up; first administrator {admin.username}",
             actor=admin,
         )
+        # The address was typed, never proved: the usual link, as at sign-up.
+        email_addresses.queue_verification(admin)
         db.session.commit()
     except (IntegrityError, OperationalError) as error:
         db.session.rollback()

@@ -69,12 +69,19 @@ def _state(user: User, *fields: str) -> dict[str, Any]:
     return {name: getattr(user, name) for name in fields}
 
 
+def staff_only(actor: User, target: User) -> str | None:
+    """Why ``actor`` may not act on ``target`` (suspend it...): a moderator acting on staff; else None.
+    Administrators may act on anyone, moderators on ordinary users only."""
+    if target.is_staff and actor.role != ADMIN:
+        return f"Only an administrator may do this to {target.username}, {with_article(target.role)}."
+    return None
+
+
 def _outranks(actor: User, target: User) -> None:
     """:class:`ActionRefused` (403) when a moderator acts on staff: only administrators may."""
-    if target.is_staff and actor.role != ADMIN:
-        raise ActionRefused(
-            f"Only an administrator may do this to {target.username}, {with_article(target.role)}.", 403
-        )
+    refusal = staff_only(actor, target)
+    if refusal is not None:
+        raise ActionRefused(refusal, 403)
 
 
 def suspend(actor: User, target: User, reason: str) -> None:

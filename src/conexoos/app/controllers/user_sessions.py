@@ -118,6 +118,12 @@ def is_current(session_id: int) -> bool:
     return bool(g.get(_CURRENT_ROW) == session_id)
 
 
+def current_row_id() -> int | None:
+    """The registry row of the current request's logged-in session (once the user is loaded), or None."""
+    row_id = g.get(_CURRENT_ROW)
+    return int(row_id) if row_id is not None else None
+
+
 def current_login_age() -> timedelta | None:
     """How long ago the current request's session logged in, or None when it is no logged-in session."""
     row_id = g.get(_CURRENT_ROW)

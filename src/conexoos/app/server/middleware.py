@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from conexoos.app.blueprints import public
 from conexoos.app.blueprints.api_support import LOGGED_OUT, require_login
 from conexoos.app.blueprints.public import cached_go
+from conexoos.app.blueprints.setup import refuse_spent_setup
 from conexoos.app.controllers import page_cache
 from conexoos.app.controllers.anonymous import sends_no_login_cookie
 from conexoos.app.controllers.maintenance import refuse_private_request
@@ -31,6 +32,7 @@ from conexoos.app.extensions import (
 from conexoos.app.models.persistent import User
 from conexoos.app.settings import load_product_settings
 from conexoos.app.utils.csp import content_security_policy
+from conexoos.app.utils.redirects import referring_page
 from conexoos.app.utils.text import has_control_characters
 from conexoos.framework import wants_json
 from conexoos.framework.compression import compress_response
@@ -65,6 +67,7 @@ class Load:
         server.before_request(refuse_without_role)  # staff URLs are a 404 without the role, even a POST
         server.before_request(exempt_cross_site_posts)  # likewise: before the CSRF check
         server.before_request(refuse_private_request)  # maintenance mode: the message, not private pages
+        server.before_request(refuse_spent_setup)  # a 404, not the CSRF check's 400
         csrf.init_app(server)
         init_limiter(server)
         init_mail(server)
@@ -174,7 +177,17 @@ def _login_before_csrf() -> None:
 def _unauthorized() -> BaseResponse:
     if wants_json():
         raise Unauthorized(LOGGED_OUT)
-    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("accounts.login", next=_return_path()))
+
+
+def _return_path() -> str | None:
+    """Where logging in leads back: this page for a GET. A form sent once the session had ended is a POST
+    to an address that answers only POSTs (a GET of it after logging in would be a 405): back to the page
+    the form was on, when the browser names it (its Referer) and it is a page of this site; else nowhere
+    in particular (the dashboard)."""
+    if request.method in ("GET", "HEAD"):
+        return request.full_path.rstrip("?")
+    return referring_page()
 
 
 def _refuse_control_characters_in_path() -> None:

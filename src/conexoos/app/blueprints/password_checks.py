@@ -1,0 +1,26 @@
+"""One budget of password checks per account, shared by every form of a signed-in person that checks the
+current password (or a second factor's code instead): changing the password or the email address,
+deleting the account, unlinking a sign-in, and the confirmations of two-factor settings and passkeys.
+
+Each form once had a limit of its own, so a stolen session could guess the password at the sum of them
+(about 20 a minute). Counted together, per account whatever the session or network, they allow 5 checks
+a minute and 20 an hour, as the password form alone did: a stolen session cannot guess the password
+here past the log-in's throttling. Every check counts, right or wrong: the count says nothing.
+"""
+
+from __future__ import annotations
+
+from conexoos.app.models.persistent import User
+from conexoos.app.utils.rate_limit import enforce
+
+MINUTE_LIMIT = "5/minute"
+HOUR_LIMIT = "20/hour"
+TOO_MANY_TRIES = "Too many tries of your password (or codes) on this account."
+
+
+def limit_password_checks(user: User) -> None:
+    """Count one password check of ``user``'s account; 429 past :data:`MINUTE_LIMIT` or
+    :data:`HOUR_LIMIT` (with ``Retry-After``)."""
+    account = str(user.id)
+    enforce(MINUTE_LIMIT, "password-check", account, f"{TOO_MANY_TRIES} Wait a minute and try again.")
+    enforce(HOUR_LIMIT, "password-check-hour", account, f"{TOO_MANY_TRIES} Wait an hour.")
