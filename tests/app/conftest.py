@@ -27,6 +27,7 @@ from conexoos.app.models.persistent import User
 from conexoos.framework.config import deep_merge
 from conexoos.framework.mail import deliver_due
 from tests.conftest import AppFactory, _no_fsync, base_overrides  # noqa: F401 (tests import _no_fsync from here)
+from tests.fixtures.empty_database import empty_product_app
 from tests.support.smtp_server import SmtpServer
 
 PASSWORD = "correct horse battery staple"
@@ -131,9 +132,17 @@ def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def app(make_app: AppFactory) -> Flask:
-    """The Conexoos product from the real factory, rate limits off, CSRF on."""
-    return product_app(make_app)
+def app(
+    request: pytest.FixtureRequest, make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    """The Conexoos product from the real factory, rate limits off, CSRF on; for a test marked
+    ``empty_database``, the product on a new database of the matrix's kind with no table, never a pooled
+    one (which keeps the tables of earlier tests): the revisions build it."""
+    if request.node.get_closest_marker("empty_database") is None:
+        yield product_app(make_app)
+        return
+    with empty_product_app(make_app, tmp_path_factory) as built:
+        yield built
 
 
 def product_app(make_app: AppFactory, overrides: dict[str, Any] | None = None) -> Flask:

@@ -77,6 +77,23 @@ def test_a_profile_is_the_same_at_its_networks_other_hosts_and_in_any_case() -> 
     assert profile_key("https://mastodon.social/@eve") != profile_key("https://mastodon.online/@eve")
 
 
+def test_a_profile_named_in_a_networks_intent_or_app_address_is_that_profile() -> None:
+    assert {
+        profile_key(url)
+        for url in (
+            "https://x.com/Eve",
+            "https://twitter.com/intent/user?screen_name=eve",
+            "https://x.com/intent/follow?screen_name=@EVE&lang=en",
+        )
+    } == {"x.com/eve"}
+    assert profile_key("https://www.instagram.com/_u/Eve.Phish/") == "instagram.com/eve.phish"
+    # an intent naming another profile, or one by number, is not every intent of its kind
+    assert profile_key("https://x.com/intent/user?user_id=12") != profile_key(
+        "https://x.com/intent/user?user_id=3"
+    )
+    assert profile_key("https://x.com/intent/user?screen_name=a/b") == "x.com/intent/user"
+
+
 def test_a_profile_named_in_the_query_keeps_its_query() -> None:
     first = profile_key("https://www.facebook.com/profile.php?id=100001111")
     assert first == profile_key("https://fb.com/profile.php?id=100001111&mibextid=x")
@@ -96,11 +113,18 @@ def test_a_video_is_the_same_at_its_providers_addresses_from_any_start() -> None
             "https://www.youtube.com/shorts/dQw4w9WgXcQ",
             "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?start=9",
             "https://music.youtube.com/watch?v=dQw4w9WgXcQ",
+            "https://gaming.youtube.com/watch?v=dQw4w9WgXcQ",
+            "https://www.youtube.com/watch/dQw4w9WgXcQ",
+            "https://www.youtube.com/attribution_link?a=x&u=%2Fwatch%3Fv%3DdQw4w9WgXcQ%26feature%3Dshare",
         )
     }
     assert video == {"https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"}
-    assert player_key("http://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC?si=abc") == player_key(
-        "https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC"
+    track = player_key("https://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC")
+    assert player_key("http://open.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC?si=abc") == track
+    assert player_key("https://play.spotify.com/track/4uLU6hMCjMI75M1A2tKUQC") == track
+    # a share of another site's address is no video of YouTube's
+    assert (
+        player_key("https://youtube.com/attribution_link?u=https://evil.example/watch?v=dQw4w9WgXcQ") is None
     )
     assert player_key("https://youtu.be/9bZkp7q19f0") not in video
     assert player_key("https://evil.example/watch?v=dQw4w9WgXcQ") is None

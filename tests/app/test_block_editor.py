@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+import pytest
+
 from conexoos.app.controllers.blocks.registry import KINDS
 from conexoos.app.dto.block_editor import editor_kind, editor_kinds
 from conexoos.app.dto.fields import Schema, boolean, integer, text
@@ -117,6 +119,33 @@ def test_bodies_the_editor_cannot_use_are_refused_in_words_that_say_what_is_wron
     assert message == "a number in the request body is too large (it has more than 4300 digits)"
     status, message = sent(alice, "/api/blocks/reorder", '{"ids": [1,')
     assert status == 400 and message.startswith("the request body is not valid JSON ("), message
+    status, message = sent(alice, "/api/blocks/reorder", '{"ids": "a\x00b"}')
+    assert (status, message) == (
+        400,
+        "the request body is not valid JSON (Invalid control character at character 10)",
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (
+            '{"kind": "header", "title": "Shown", "title": "Saved"}',
+            'gives the key "title" twice in one object',
+        ),
+        ('{"kind": "social", "items": [{"network": "github", "network": "x"}]}', 'the key "network" twice'),
+        ('{"kind": "header", "title": "A", "position": NaN}', "holds NaN, which is not a JSON number"),
+        ('{"kind": "header", "title": "A", "position": -Infinity}', "holds -Infinity, which is not a JSON"),
+    ],
+)
+def test_a_body_that_says_two_things_or_is_not_json_is_refused_whole(
+    alice: Account, body: str, said: str
+) -> None:
+    """Python's decoder reads these (the last of two keys wins, NaN is a float); JSON does not say them."""
+    status, message = sent(alice, "/api/blocks", body)
+    assert status == 400
+    assert said in message, message
+    assert alice.api("GET", "/api/blocks").get_json() == []
 
 
 def test_a_stale_order_and_a_logout_elsewhere_are_said_as_a_person_would(alice: Account) -> None:

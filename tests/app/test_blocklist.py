@@ -373,8 +373,13 @@ def test_the_audit_summary_of_an_import_counts_in_words(app: Flask, alice: Accou
 @pytest.mark.parametrize(
     "handle", ["@a@0x1.2.3.4", "https://16909060/@a", "https://[::ffff:1.2.3.4]/@a", "@a@1.2.3.4"]
 )
-def test_a_social_icon_on_a_blocked_address_is_refused_in_any_spelling(
+def test_a_social_icon_on_an_address_is_refused_in_any_spelling_blocked_or_not(
     app: Flask, alice: Account, boss: Account, handle: str
 ) -> None:
-    assert block(boss, "1.2.3.4") == 302
-    assert refused_icon(alice, handle)["code"] == "blocked_domain"
+    """A Mastodon server is named by its domain: an IP address, in any spelling, is refused before the
+    blocklist is asked (which would refuse these too once the address is blocked)."""
+    for blocked in (False, True):
+        if blocked:
+            assert block(boss, "1.2.3.4") == 302
+        error = refused_icon(alice, handle)
+        assert "names no Mastodon server by its domain name" in error["message"], error

@@ -519,3 +519,22 @@ def test_a_suspended_account_adds_and_changes_no_links(app: Flask, alice: Accoun
     edited = alice.api("PATCH", f"/api/edit/link/{link['id']}", {"title": "Spam"})
     assert "suspended" in assert_error(edited, 403)["message"]
     assert [item["title"] for item in alice.links()] == [link["title"]]
+
+
+def test_a_reorder_from_a_stale_page_is_refused_when_it_names_the_order_it_saw(alice: Account) -> None:
+    """A tab left open sent its move over another tab's, and undid it: with ``previous`` it is a 409."""
+    one, two, three = (alice.add_link(title)["id"] for title in ("One", "Two", "Three"))
+    moved = alice.api("POST", "/api/links/reorder", {"ids": [two, one, three], "previous": [one, two, three]})
+    assert moved.status_code == 200, moved.get_json()
+    stale = alice.api("POST", "/api/links/reorder", {"ids": [one, three, two], "previous": [one, two, three]})
+    assert stale.status_code == 409
+    error = stale.get_json()["error"]
+    assert (error["code"], error["field"]) == ("reordered", "previous")
+    assert (
+        error["message"]
+        == "Your links were reordered in another tab or window: reload to see them as they are now"
+    )
+    assert [link["id"] for link in alice.links()] == [two, one, three]  # the first move stands
+    plain = alice.api("POST", "/api/links/reorder", {"ids": [three, two, one]})  # without it, as before
+    assert plain.status_code == 200
+    assert [link["id"] for link in alice.links()] == [three, two, one]

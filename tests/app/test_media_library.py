@@ -234,6 +234,22 @@ def test_a_hostile_or_broken_pdf_is_refused_with_the_reason(make_app: AppFactory
     assert items(app) == [] and stored_names(app) == []
 
 
+def test_what_a_file_holds_decides_its_kind_not_its_name(make_app: AppFactory) -> None:
+    """A PNG named ``.pdf`` was refused as a broken PDF while a PDF named ``.jpg`` was taken as a PDF: the
+    bytes decide both ways now (a file with neither signature is still judged by its name)."""
+    app = library_app(make_app)
+    boss = admin_of(app)
+    assert upload(boss, png((40, 30)), "scan.pdf", alt_text="A blue square").status_code == 302
+    assert upload(boss, one_page_pdf(), "terms.jpg").status_code == 302
+    kinds = [(item.original_name, item.content_type) for item in items(app)]
+    assert kinds == [
+        ("scan.pdf", "image/webp"),
+        ("terms.jpg.pdf", "application/pdf"),
+    ]  # images re-encoded; PDFs end .pdf
+    refused = upload(boss, b"plain text, no signature", "notes.pdf")
+    assert refused.status_code == 422 and "PDF" in refused.get_data(as_text=True)
+
+
 def test_a_pdf_is_stored_as_uploaded_and_served_only_as_an_attachment(make_app: AppFactory) -> None:
     app = library_app(make_app)
     boss = admin_of(app)
@@ -372,23 +388,35 @@ def test_where_used_lists_pages_and_deleting_an_item_in_use_needs_confirmation(m
         assert '"used_by_pages": ["about", "later", "press"]' in (entry.before or "")
 
 
-def test_an_unused_item_is_deleted_at_once_and_a_storage_error_keeps_it(
+def test_an_unused_item_is_deleted_at_once_and_a_storage_error_keeps_it_whole(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = library_app(make_app)
     boss = admin_of(app)
-    upload(boss, one_page_pdf(), "a.pdf")
+    assert upload(boss, png((2000, 1500)), "wide.png", alt_text="Wide").status_code == 302  # renditions
     [item] = items(app)
+    stored = stored_names(app)
+    assert len(stored) >= 3
     with app.app_context():
         storage = media_storage()
+    delete = storage.delete
+    deleted: list[str] = []
 
-    def refuse(name: str) -> None:
-        raise StorageError("bucket unreachable")
+    def refuse_the_second(name: str) -> None:
+        if deleted:
+            raise StorageError("cannot delete under /srv/secret/uploads: bucket unreachable")
+        delete(name)
+        deleted.append(name)
 
-    monkeypatch.setattr(storage, "delete", refuse)
+    monkeypatch.setattr(storage, "delete", refuse_the_second)
     failed = boss.client.post(f"/admin/media/{item.id}/delete", data={"csrf_token": boss.csrf})
+    page = failed.get_data(as_text=True)
     assert failed.status_code == 503
-    assert "bucket unreachable" in failed.get_data(as_text=True) and len(items(app)) == 1
+    assert "; the item is kept whole. Try again once the storage works" in page
+    assert "/srv/secret" not in page and "bucket unreachable" not in page  # the storage's words: the log's
+    assert len(items(app)) == 1 and deleted and stored_names(app) == stored  # the first one is back
+    for name in stored:
+        assert boss.client.get(f"/media/{name}").status_code == 200
     monkeypatch.undo()
     done = boss.client.post(f"/admin/media/{item.id}/delete", data={"csrf_token": boss.csrf})
     assert done.status_code == 302 and items(app) == [] and stored_names(app) == []

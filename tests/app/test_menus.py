@@ -109,9 +109,9 @@ def test_an_entry_whose_page_is_not_public_is_hidden_from_visitors(
 @pytest.mark.parametrize(
     ("label", "url", "message"),
     [
-        ("Evil", "javascript:alert(1)", "scheme is not allowed"),
-        ("Mail", "mailto:someone@example.com", "http or https"),
-        ("Phone", "tel:+123456", "http or https"),
+        ("Evil", "javascript:alert(1)", "the javascript: scheme is not allowed; use http or https."),
+        ("Mail", "mailto:someone@example.com", "the mailto: scheme is not allowed; use http or https."),
+        ("Phone", "tel:+123456", "the tel: scheme is not allowed; use http or https."),
         ("", "https://example.com/", "1 to 60 characters"),
         ("   ", "https://example.com/", "1 to 60 characters"),
         ("x" * 61, "https://example.com/", "1 to 60 characters"),
@@ -253,6 +253,26 @@ def test_editing_and_deleting(app: Flask, boss: Account, client: FlaskClient) ->
     assert boss.client.post(f"/admin/menus/{entry}/delete", data={"csrf_token": boss.csrf}).status_code == 404
     assert boss.client.get(f"/admin/menus/{entry}/edit").status_code == 404
     assert actions(app) == ["menu.add", "menu.edit", "menu.delete"]
+
+
+def test_deleting_a_page_removes_its_entries_with_an_audit_entry_each(
+    app: Flask, client: FlaskClient, boss: Account, signed_up: SignUp
+) -> None:
+    draft = make_page(app, "draft")
+    assert add(boss, "header", "Draft", page_id=draft)[0] == 302
+    assert add(boss, "footer", "Draft too", page_id=draft)[0] == 302
+    assert add(boss, "footer", "Elsewhere", url="https://example.org")[0] == 302
+    moderator = make_staff(app, signed_up("moddy"), "moderator")  # may delete pages, not edit menus
+    deleted = moderator.client.post(f"/admin/pages/{draft}/delete", data={"csrf_token": moderator.csrf})
+    assert deleted.status_code == 302
+    assert items(app, "header") == [] and [label for _, label in items(app, "footer")] == ["Elsewhere"]
+    with app.app_context():
+        query = select(AuditEntry.actor_name, AuditEntry.summary).where(AuditEntry.action == "menu.delete")
+        removed = db.session.execute(query.order_by(AuditEntry.id)).all()
+    assert sorted(removed) == [
+        ("moddy", "footer menu: removed 'Draft too' with its page"),
+        ("moddy", "header menu: removed 'Draft' with its page"),
+    ]
 
 
 def test_menus_are_for_administrators_only(app: Flask, signed_up: SignUp) -> None:

@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from conexoos.app.utils.redirects import safe_local_target
 
-from .conftest import PASSWORD, Account, each, form_token
+from .conftest import PASSWORD, Account, each, form_token, log_in
 
 DASHBOARD = "/dashboard"
 HOSTILE = {
@@ -133,3 +133,50 @@ def test_a_page_that_needs_a_login_comes_back_after_it(app: Flask, alice: Accoun
 @pytest.mark.parametrize("value", [*HOSTILE.values(), None])
 def test_safe_local_target_refuses_every_hostile_value(value: str | None) -> None:
     assert safe_local_target(value) is None
+
+
+def test_a_form_sent_after_the_session_ended_comes_back_to_its_page(app: Flask, alice: Account) -> None:
+    """The POST-only address was the ``next``: after logging in, the browser's GET of it was a 405."""
+    client = app.test_client()
+    on_the_page = {"Referer": "http://localhost/settings/account"}
+    sent = {"csrf_token": form_token(client.get("/login"))}  # the form's token: the session holds it still
+    bounced = client.post("/settings/account/export", data=sent, headers=on_the_page)
+    assert location(bounced) == "/login?next=/settings/account"
+    token = form_token(client.get(location(bounced)))
+    response = client.post(
+        location(bounced), data={"csrf_token": token, "login": "alice", "password": PASSWORD}
+    )
+    assert location(response) == "/settings/account"
+
+    for referrer in ("https://evil.example/settings/account", "http://localhost//evil.example/", None):
+        other = app.test_client()
+        sent = {"csrf_token": form_token(other.get("/login"))}
+        headers = {"Referer": referrer} if referrer else {}
+        assert location(other.post("/settings/account/export", data=sent, headers=headers)) == "/login"
+
+
+def test_a_plain_form_sent_after_logging_out_elsewhere_says_to_log_in_and_leads_back(
+    app: Flask, alice: Account
+) -> None:
+    """It was a bare 400 quoting Flask-WTF ("The CSRF session token is missing."), linking home only."""
+    page = alice.client.get("/dashboard/settings")
+    token = form_token(page)
+    other = app.test_client()
+    log_in(other, "alice")
+    other.post("/logout", data={"csrf_token": form_token(other.get("/dashboard"))})  # the other tab
+    alice.client.post("/logout", data={"csrf_token": token})  # this tab's session ends too
+    on_the_page = {"Referer": "http://localhost/dashboard/settings"}
+    refused = alice.client.post("/dashboard/settings", data={"csrf_token": token}, headers=on_the_page)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "You are logged out (in another tab or window?)" in text and "CSRF" not in text
+    assert 'href="/login?next=/dashboard/settings">Log in</a>' in text
+    again = alice.client.post("/logout", data={"csrf_token": token})  # Log out pressed once more
+    assert location(again) == "/"
+
+
+def test_a_signed_in_form_with_a_stale_token_says_to_reload_without_internals(alice: Account) -> None:
+    refused = alice.client.post("/dashboard/settings", data={"csrf_token": "stale"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "reload the page and send the form again" in text
+    assert "CSRF" not in text and "Log in</a>" not in text

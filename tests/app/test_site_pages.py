@@ -138,6 +138,22 @@ def test_an_unknown_or_malformed_address_is_a_404(client: FlaskClient, mod: Acco
         assert mod.client.get(path).status_code == 404
 
 
+def test_the_list_of_pages_is_paged_like_every_admin_list(app: Flask, mod: Account) -> None:
+    with app.app_context():
+        for number in range(editor_view.PAGE_SIZE + 1):
+            db.session.add(SitePage(slug=f"page-{number}", title=f"Page {number}", status="draft"))
+        db.session.commit()
+    first = text(mod.client.get("/admin/pages"))
+    assert first.count("/admin/pages/") - first.count("/admin/pages/new") >= editor_view.PAGE_SIZE
+    assert "Page 1 of 2 (51 site pages)" in first and 'href="/admin/pages?page=2" rel="next"' in first
+    second = mod.client.get("/admin/pages?page=2")
+    assert second.status_code == 200 and text(second).count("/edit") == 1
+    assert mod.client.get("/admin/pages?page=3").status_code == 404
+    for bad in ("abc", "0", "100001"):
+        refused = mod.client.get(f"/admin/pages?page={bad}")
+        assert refused.status_code == 400 and "page is a whole number" in text(refused)
+
+
 def test_a_scheduled_page_needs_a_future_time_and_the_task_publishes_it(
     app: Flask, client: FlaskClient, mod: Account
 ) -> None:
@@ -212,6 +228,34 @@ def test_revisions_diff_and_restore(app: Flask, client: FlaskClient, mod: Accoun
     assert audit_actions(app)[-1] == ("site_page.restore", "moddy")
 
 
+def based_on(response: TestResponse) -> str:
+    """The editor's hidden ``based_on`` field: the newest revision it was opened on."""
+    match = re.search(r'<input id="based_on" name="based_on" type="hidden" value="(\d*)">', text(response))
+    assert match, text(response)
+    return match.group(1)
+
+
+def test_a_save_over_a_newer_revision_is_refused_once(app: Flask, mod: Account, boss: Account) -> None:
+    page_id = create(mod, status="published", body="Call 0100.")
+    opened_by_boss = based_on(boss.client.get(f"/admin/pages/{page_id}/edit"))
+    opened_by_mod = based_on(mod.client.get(f"/admin/pages/{page_id}/edit"))
+    assert opened_by_boss == opened_by_mod == "1"
+    assert (
+        edit(mod, page_id, status="published", body="Call 0200.", based_on=opened_by_mod).status_code == 302
+    )
+    stale = edit(boss, page_id, status="published", body="Call 0100, or write.", based_on=opened_by_boss)
+    assert stale.status_code == 409
+    assert "Someone saved this page since you opened it: revision 2 by moddy." in text(stale)
+    assert "Call 0100, or write." in text(stale)  # the writer's text is kept in the form
+    assert page_of(app, page_id).body == "Call 0200."  # type: ignore[union-attr]
+    assert len(revision_ids(app, page_id)) == 2  # nothing saved
+    again = edit(boss, page_id, status="published", body="Call 0100, or write.", based_on=based_on(stale))
+    assert again.status_code == 302  # saved knowingly, over what they saw
+    assert page_of(app, page_id).body == "Call 0100, or write."  # type: ignore[union-attr]
+    # a form that does not say what it was opened on (a script) is not checked
+    assert edit(mod, page_id, status="published", body="Scripted.").status_code == 302
+
+
 def test_a_revision_of_another_page_is_a_404(app: Flask, mod: Account) -> None:
     first = create(mod)
     second = create(mod, slug="privacy", title="Privacy")
@@ -282,6 +326,13 @@ def test_a_taken_slug_is_refused_on_create_and_on_edit(app: Flask, mod: Account)
         ({"body": "Logo: ![logo](https://cdn.example/logo.png)"}, "Images come from the media library"),
         ({"body": "x" * (site_pages.BODY_MAX + 1)}, "at most 100,000 characters"),
         ({"body": "nul\x00byte"}, "Remove the control characters"),
+        ({"body": "".join(f"{'  ' * n}- level {n}\n" for n in range(10)) + "\nAfter"}, "from line 10 on"),
+        ({"body": ">" * 30 + " deep\n\nAfter"}, "nest too deeply from line 1 on"),
+        ({"body": "See [the panel](../admin)."}, "../admin cannot be a link"),
+        ({"body": "[away](//evil.example/x)"}, "//evil.example/x cannot be a link"),
+        ({"body": "[nowhere]()"}, "A link has no address"),
+        ({"body": "![a](/media/library/0123456789abcdef-960.webp)"}, "No image of the media library is at"),
+        ({"body": "![a](/media/avatars/x.png)"}, "No image of the media library is at /media/avatars/x.png"),
         ({"status": "live"}, "Choose a status"),
         ({"publish_at": "tomorrow", "status": "scheduled"}, "Not a valid datetime value"),
     ],
@@ -348,7 +399,13 @@ def test_this_sites_media_written_with_its_public_url_is_checked_too(
     response = post_page(mod, social_image="https://links.example/media/nonexistent.webp")
     assert response.status_code == 422
     assert "No image of the media library is at /media/nonexistent.webp" in text(response)
-    assert post_page(mod, social_image=f"https://links.example{image}").status_code == 302
+    page_id = create(mod, social_image=f"https://links.example{image}")
+    monkeypatch.setitem(app.config, CONFIG_NAME, "http://127.0.0.1:5000")  # a site served over http
+    assert edit(mod, page_id, social_image=f"http://127.0.0.1:5000{image}").status_code == 302
+    refused = edit(mod, page_id, social_image="http://127.0.0.1:5000/media/avatars/x.png")
+    assert refused.status_code == 422 and "No image of the media library is at /media/avatars/x.png" in text(
+        refused
+    )
 
 
 def test_markup_in_titles_descriptions_and_text_is_shown_as_text_everywhere(
@@ -413,6 +470,32 @@ def test_a_live_preview_beside_the_save_keeps_its_flash(
     assert "The page /p/terms is saved (revision 1)." in text(mod.client.get(f"/admin/pages/{page_id}/edit"))
 
 
+def test_a_phone_link_and_a_library_image_are_kept(client: FlaskClient, mod: Account) -> None:
+    image = library_addresses(mod, png((640, 480)), "shop.png")[0]
+    body = f"Call [us](tel:+441234567890).\n\n![The shop]({image})\n\n" + "".join(
+        f"{'  ' * n}- level {n}\n" for n in range(9)
+    )
+    create(mod, body=body, status="published")
+    html = client.get("/p/terms").get_data(as_text=True)
+    assert '<a href="tel:+441234567890" rel="noopener nofollow ugc">us</a>' in html
+    assert f'<img src="{image}" alt="The shop">' in html
+    assert "level 8" in html
+
+
+def test_the_preview_names_what_saving_would_refuse(app: Flask, mod: Account) -> None:
+    body = "Fine text.\n\n![x](https://evil.example/a.png)"
+    answer = mod.api("POST", "/admin/pages/preview", {"body": body})
+    assert answer.status_code == 200
+    assert "https://evil.example/a.png would not be shown" in answer.get_json()["problem"]
+    assert mod.api("POST", "/admin/pages/preview", {"body": "Fine."}).get_json()["problem"] is None
+    shown = post_page(mod, action="preview", body=body)  # without JavaScript
+    assert shown.status_code == 200
+    assert "Saving would refuse this text: Images come from the media library" in text(shown)
+    assert 'id="preview-problem" class="error-box" role="status" hidden' in text(
+        post_page(mod, action="preview")
+    )
+
+
 def test_preview_without_javascript_saves_nothing(app: Flask, mod: Account) -> None:
     response = post_page(mod, action="preview", body="**Preview me** <script>x</script>", slug="BAD SLUG")
     assert response.status_code == 200
@@ -437,6 +520,7 @@ def test_the_preview_endpoint_renders_sanitised_html_with_the_csrf_token(app: Fl
     assert answer.get_json() == {
         "html": "<p><s>old</s> [x](javascript:alert(1)) &lt;b&gt;</p>\n",
         "nodes": [["p", {}, [["s", {}, ["old"]], " [x](javascript:alert(1)) <b>"]], "\n"],
+        "problem": None,
     }
     assert mod.api("POST", "/admin/pages/preview", {"body": 3}).status_code == 400
     assert mod.api("POST", "/admin/pages/preview", {"body": "x" * 100_001}).status_code == 400

@@ -112,6 +112,8 @@ def test_a_refused_field_stores_nothing_and_is_shown_next_to_its_field_with_ever
         ("home_text", "bell\x07", "control characters"),
         ("signup_policy", "everyone", "Choose one of: open, invite, closed"),
         ("maintenance_message", "  ", "may not be empty"),
+        ("site_name", "\u200b", "may not be empty (or invisible characters only)"),  # was the site's name
+        ("site_name", " \u2060\ufeff ", "may not be empty (or invisible characters only)"),
     ],
 )
 def test_values_a_setting_refuses(app: Flask, boss: Account, field: str, value: str, message: str) -> None:

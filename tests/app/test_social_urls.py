@@ -49,6 +49,8 @@ REFUSED = {
     ("youtube", 'https://youtube.com/"onmouseover=x'): "characters a web address cannot hold",
     ("myspace", "ana"): "is not a network this site knows",
     ("whatsapp", "+0123"): "is not a valid WhatsApp handle",
+    ("mastodon", "https://mastodon.example:8443/@ana"): "names a port or a user name",  # was kept without it
+    ("github", "https://ana:secret@github.com/ana"): "names a port or a user name",
 }
 
 
@@ -80,8 +82,13 @@ def test_any_input_is_a_https_url_on_the_network_or_a_refusal(network: str, valu
     assert not any(ch in url for ch in "<>\"' \\`")
 
 
-def test_an_ipv6_server_keeps_its_brackets() -> None:
-    assert canonical_url("mastodon", "https://[::ffff:1.2.3.4]/@a") == "https://[::ffff:1.2.3.4]/@a"
+@pytest.mark.parametrize(
+    "value", ["https://[::ffff:1.2.3.4]/@a", "https://[::1]/@ana", "@ana@127.0.0.1", "https://10.0.0.1/@ana"]
+)
+def test_a_mastodon_server_is_named_by_its_domain_never_an_address(value: str) -> None:
+    """``@ana@localhost`` was refused while ``@ana@127.0.0.1`` and ``https://[::1]/@ana`` were kept."""
+    with pytest.raises(SocialURLError, match="names no Mastodon server by its domain name"):
+        canonical_url("mastodon", value)
 
 
 def test_a_signal_address_keeps_the_fragment_that_names_its_contact() -> None:

@@ -64,6 +64,8 @@ BAD = {
     "path": (GOOD | {"tz": "../../etc/passwd"}, "tz"),
     "absolute path": (GOOD | {"tz": "/etc/localtime"}, "tz"),
     "zone data file": (GOOD | {"tz": "zone.tab"}, "tz"),
+    "the server's own zone": (GOOD | {"tz": "localtime"}, "tz"),
+    "an unset machine's zone": (GOOD | {"tz": "Factory"}, "tz"),
     "NUL": (GOOD | {"tz": "Europe/Paris\x00"}, "tz"),
     "lone surrogate": (GOOD | {"tz": "Europe/\ud800"}, "tz"),
     "huge link id": (GOOD | {"link_id": "9" * 5000}, "link_id"),

@@ -250,7 +250,7 @@ def test_media_does_not_serve_outside_the_uploads_folder(app: Flask, alice: Acco
 
 
 PEAK_MEMORY_SCRIPT = """
-import io, sys, tempfile
+import io, sys
 from pathlib import Path
 from PIL import Image
 from conexoos.app.utils.io import IOUtils
@@ -267,7 +267,7 @@ class Upload:
 # The peak restarts from the resident size here: a child inherits its parent's through fork and exec.
 Path("/proc/self/clear_refs").write_text("5")
 before = status_kb("VmRSS")
-root = Path(tempfile.mkdtemp())
+root = Path(sys.argv[2])  # the test's own folder, removed by pytest
 stored = IOUtils(root).save_image(Upload(), folder="img/avatars")
 growth = status_kb("VmHWM") - before
 print(growth // 1024, *Image.open(root / stored).size)
@@ -291,7 +291,7 @@ def test_a_large_picture_is_shrunk_within_64_mb(
     picture = tmp_path / "picture"
     Image.new("RGB", size, "teal").save(picture, format=image_format, exif=exif)
     result = subprocess.run(
-        [sys.executable, "-c", PEAK_MEMORY_SCRIPT, str(picture)],
+        [sys.executable, "-c", PEAK_MEMORY_SCRIPT, str(picture), str(tmp_path / "stored")],
         capture_output=True,
         text=True,
         timeout=60,

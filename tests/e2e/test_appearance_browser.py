@@ -280,3 +280,26 @@ def test_on_a_phone_errors_sit_by_their_field_and_the_preview_stays_in_view(
     expect(phone.locator("#background_color-errors")).to_contain_text("needs 4.5:1")
     phone.locator("#background_color-errors").scroll_into_view_if_needed()
     assert in_view(phone, "#background_color-errors") and in_view(phone, "#appearance-preview")
+
+
+def test_a_product_card_shows_the_themes_focus_ring(live: LiveServer, new_page: PageFactory) -> None:
+    """Links had the theme's 3 px ring; a product card had only the browser's thin default."""
+    page = new_page()
+    creator(page, live, "pam")
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    product = {"title": "Zine", "price": 1250, "currency": "EUR", "buy_url": "https://shop.example/zine"}
+    answer = page.request.post(
+        f"{live.url}/api/add/product",
+        data=json.dumps(product),
+        headers={"X-CSRFToken": token, "Content-Type": "application/json", "Accept": "application/json"},
+    )
+    assert answer.status == 201, answer.text()
+    visitor = new_page()
+    visitor.goto(f"{live.url}/pam")
+    card = visitor.locator(".products .product").first
+    for _ in range(30):
+        visitor.keyboard.press("Tab")
+        if card.evaluate("c => c === document.activeElement"):
+            break
+    ring = card.evaluate("c => { const s = getComputedStyle(c); return [s.outlineStyle, s.outlineWidth]; }")
+    assert ring == ["solid", "3px"], ring

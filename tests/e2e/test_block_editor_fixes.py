@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 
 from PIL import Image
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 
 from tests.support.live_server import LiveServer
 
@@ -264,3 +264,185 @@ def test_edit_buttons_and_image_fields_name_their_item(
     expect(page.locator("#products-empty")).to_be_visible()  # the editor's script has run: the form is its
     add_product(page, "Zine", "12.50", "EUR", "https://shop.example.com/zine")
     expect(item(page, "Zine").get_by_label("Image for product Zine", exact=True)).to_have_count(1)
+
+
+def _listed_blocks(route: Route) -> bool:
+    return route.request.method == "GET"
+
+
+def test_a_block_added_while_the_layout_loads_is_shown_once(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """The layout's first GET answered after the add, already holding the new block: one row, not two
+    (the add's answer used to append it again; a reorder then sent its id twice and was refused)."""
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "gil.race")
+    held_list: list[Route] = []
+    held_add: list[tuple[Route, APIResponse]] = []
+
+    def hold(route: Route) -> None:
+        if _listed_blocks(route):
+            held_list.append(route)
+        else:  # the server saves the block now; its answer reaches the page later
+            held_add.append((route, route.fetch()))
+
+    page.route("**/api/blocks", hold)
+    page.goto(f"{live.url}/dashboard")
+    form = page.locator("#add-block")
+    form.get_by_label("Kind of block").select_option("header")
+    form.get_by_label("Title", exact=True).fill("Early")
+    expect(form.get_by_role("button", name="Add block")).to_be_enabled()
+    form.get_by_role("button", name="Add block").click()
+    for _ in range(100):  # the handlers run while Playwright waits
+        if held_add and held_list:
+            break
+        page.wait_for_timeout(100)
+    assert len(held_add) == 1 and len(held_list) == 1, (held_add, held_list)
+    held_list[0].continue_()  # reaches the server after the add: it lists "Early"
+    expect(rows(page)).to_have_count(1)
+    route, answer = held_add[0]
+    route.fulfill(response=answer)
+    page.unroute("**/api/blocks", hold)
+    expect(page.locator(STATUS)).to_have_text("Saved: header Early is added.")
+    expect(rows(page)).to_have_count(1)
+    expect(page.locator("#blocks")).not_to_have_attribute("aria-busy", "true")
+
+
+def test_a_layout_answer_older_than_an_add_never_hides_the_new_block(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """The layout's first GET read the database before the add, and its answer came after: it is dropped
+    and the layout asked again (it used to draw the empty layout over the block just added)."""
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "hal.race")
+    stale: list[tuple[Route, APIResponse]] = []
+
+    def hold(route: Route) -> None:
+        if _listed_blocks(route) and not stale:
+            stale.append((route, route.fetch()))  # the empty layout, read now, answered later
+        else:
+            route.continue_()
+
+    page.route("**/api/blocks", hold)
+    page.goto(f"{live.url}/dashboard")
+    form = page.locator("#add-block")
+    form.get_by_label("Kind of block").select_option("header")
+    form.get_by_label("Title", exact=True).fill("Kept")
+    with page.expect_response(posted_block) as added:
+        form.get_by_role("button", name="Add block").click()
+    assert added.value.status == 201, added.value.text()
+    expect(page.locator(STATUS)).to_have_text("Saved: header Kept is added.")
+    assert len(stale) == 1
+    route, answer = stale[0]
+    assert answer.json() == [], answer.text()
+    route.fulfill(response=answer)
+    expect(page.locator("#blocks")).not_to_have_attribute("aria-busy", "true")
+    expect(rows(page)).to_have_count(1)
+    expect(rows(page).locator(".link-url")).to_have_text(["Kept"])
+    assert [block["title"] for block in api_blocks(page, live)] == ["Kept"]
+
+
+def test_a_tab_left_open_saves_only_what_it_changed(live_server: LiveServer, new_page: PageFactory) -> None:
+    """Two tabs on one dashboard: the first saves a new address and the adult-content notice; the second,
+    not reloaded, then changes the title. Both stand (the second used to send every field as it drew them,
+    putting back the old address and turning the notice off)."""
+    live = live_server
+    first = new_page()
+    sign_up(first, live, "ivy.tabs")
+    add_link(first, "Portfolio", "https://example.com/work")
+    second = first.context.new_page()
+    second.goto(f"{live.url}/dashboard")
+    expect(second.locator("#links")).not_to_have_attribute("aria-busy", "true")
+
+    link = link_row(first, "Portfolio")
+    link.get_by_role("button", name="Edit link Portfolio").click()
+    form = link.locator(".link-edit")
+    form.get_by_label("URL", exact=True).fill("https://example.com/new")
+    form.get_by_label("Visitors confirm first", exact=False).check()
+    with first.expect_response(lambda response: "/api/edit/link/" in response.url) as saved:
+        form.get_by_role("button", name="Save", exact=False).click()
+    assert saved.value.status == 200, saved.value.text()
+
+    stale = link_row(second, "Portfolio")
+    stale.get_by_role("button", name="Edit link Portfolio").click()
+    stale_form = stale.locator(".link-edit")
+    stale_form.get_by_label("Title", exact=True).fill("Portfolio 2026")
+    with second.expect_request(lambda request: "/api/edit/link/" in request.url) as sent:
+        stale_form.get_by_role("button", name="Save", exact=False).click()
+    assert sent.value.post_data_json == {"title": "Portfolio 2026"}
+    expect(second.locator(STATUS)).to_have_text("Saved link Portfolio 2026.")
+
+    links = first.request.get(f"{live.url}/api/links").json()
+    assert [(link["title"], link["url"]) for link in links] == [("Portfolio 2026", "https://example.com/new")]
+    locks = first.request.get(f"{live.url}/api/links/locks").json()
+    assert [lock["sensitive"] for lock in locks] == [True]
+
+    # Saving with nothing changed sends nothing.
+    stale = link_row(second, "Portfolio 2026")
+    stale.get_by_role("button", name="Edit link Portfolio 2026").click()
+    writes: list[str] = []
+    second.on("request", lambda request: writes.append(request.url) if request.method != "GET" else None)
+    stale.locator(".link-edit").get_by_role("button", name="Save", exact=False).click()
+    expect(second.locator(STATUS)).to_have_text("Nothing changed in link Portfolio 2026.")
+    assert writes == []
+
+
+def test_a_product_image_is_chosen_from_the_keyboard(live_server: LiveServer, new_page: PageFactory) -> None:
+    """The Image control was a label around a hidden input: Tab went from ↓ straight to Hide."""
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "kit.keys")
+    page.goto(f"{live.url}/dashboard/products")
+    add_product(page, "Zine", "12.50", "EUR", "https://shop.example.com/zine")
+    item(page, "Zine").get_by_role("button", name="Move product Zine down").focus()
+    page.keyboard.press("Tab")
+    chooser = item(page, "Zine").get_by_label("Image for product Zine")
+    expect(chooser).to_be_focused()
+    outline = (
+        item(page, "Zine").locator("label.upload").evaluate("label => getComputedStyle(label).outlineStyle")
+    )
+    assert outline == "solid"  # the focus ring is drawn on the visible control
+    with page.expect_file_chooser() as opened:
+        page.keyboard.press("Space")
+    with page.expect_response(lambda response: response.url.endswith("/image")) as answer:
+        opened.value.set_files(files=[{"name": "z.png", "mimeType": "image/png", "buffer": tiny_png()}])
+    assert answer.value.status == 200, answer.value.text()
+    image_url = answer.value.json()["image_url"]
+    assert image_url.endswith(".webp")
+    expect(item(page, "Zine").locator("img.thumb")).to_have_attribute("src", image_url)
+    expect(item(page, "Zine").get_by_label("Image for product Zine")).to_be_focused()  # not lost to <body>
+    expect(page.locator(STATUS)).to_have_text("Saved: a new image for product Zine.")
+
+
+def tiny_png() -> bytes:
+    picture = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 40, 40)).save(picture, "PNG")
+    return picture.getvalue()
+
+
+def test_a_tab_left_open_cannot_undo_another_tabs_move(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """The second tab's move was sent over the first's, and put its order back."""
+    live = live_server
+    first = new_page()
+    sign_up(first, live, "ivo.order")
+    for title in ("One", "Two", "Three"):
+        add_link(first, title, f"https://example.com/{title.lower()}")
+    second = first.context.new_page()
+    second.goto(f"{live.url}/dashboard")
+    expect(second.locator("#links")).not_to_have_attribute("aria-busy", "true")
+
+    reordered = lambda response: response.url.endswith("/api/links/reorder")  # noqa: E731
+    with first.expect_response(reordered) as moved:
+        link_row(first, "One").get_by_role("button", name="Move link One down").click()
+    assert moved.value.status == 200, moved.value.text()
+    with second.expect_response(reordered) as stale:
+        link_row(second, "Three").get_by_role("button", name="Move link Three up").click()
+    assert stale.value.status == 409, stale.value.text()
+    expect(second.locator("#form-error")).to_contain_text("reordered in another tab or window")
+    expect(second.locator("#links .link-item .link-title")).to_have_text(["Two", "One", "Three"])
+    links = first.request.get(f"{live.url}/api/links").json()
+    assert [link["title"] for link in links] == ["Two", "One", "Three"]

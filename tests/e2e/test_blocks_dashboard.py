@@ -30,6 +30,7 @@ def posted_block(response: Response) -> bool:
 def add_block(page: Page, kind: str, field: str | None = None, value: str = "") -> None:
     """Pick ``kind`` in the menu, fill its field and add it; wait until the layout shows it."""
     form = page.locator("#add-block")
+    expect(page.locator(BLOCKS)).not_to_have_attribute("aria-busy", "true")  # the rows it has are drawn
     count = rows(page).count()
     form.get_by_label("Kind of block").select_option(kind)
     if field is not None:

@@ -71,6 +71,7 @@ def landing() -> Iterator[Landing]:
 
 def add_link(page: Page, title: str, url: str) -> None:
     """Add a link through the dashboard's form and wait until the list shows it."""
+    expect(page.locator("#links")).not_to_have_attribute("aria-busy", "true")  # the rows it has are drawn
     count = page.locator("#links .link-item").count()
     page.get_by_label("Title", exact=True).first.fill(title)
     page.get_by_label("URL", exact=True).first.fill(url)

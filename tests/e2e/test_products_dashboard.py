@@ -29,6 +29,7 @@ REORDER = "/api/products/reorder"
 def add_product(page: Page, title: str, price: str, currency: str, buy_url: str) -> None:
     """Add a product through the dashboard's form and wait until the list shows it."""
     form = page.locator("#add-product")
+    expect(page.locator(PRODUCTS)).not_to_have_attribute("aria-busy", "true")  # the rows it has are drawn
     count = items(page).count()
     form.get_by_label("Title").fill(title)
     form.get_by_label("Price").fill(price)

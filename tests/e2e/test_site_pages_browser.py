@@ -34,6 +34,14 @@ def test_live_preview_then_publish(
     expect(preview.locator("td")).to_have_text("1")
     expect(preview).to_contain_text("<script>alert(1)</script>")  # as text
     expect(preview.locator("script")).to_have_count(0)
+    problem = editor.locator("#preview-problem")
+    expect(problem).to_be_hidden()
+    editor.get_by_label("Text (Markdown)").fill("[away](//evil.example/x)")  # what saving would refuse
+    expect(problem).to_contain_text("//evil.example/x cannot be a link")
+    editor.get_by_label("Text (Markdown)").fill(
+        "**Be kind** <script>alert(1)</script>\n\n| a |\n|---|\n| 1 |"
+    )
+    expect(problem).to_be_hidden()
     snapshot(editor, "editor")
     editor.get_by_label("Status").select_option("published")
     editor.get_by_role("button", name="Save").click()

@@ -33,6 +33,8 @@ RESEND_LIMIT = "1/minute"
 AUDIT_PAGE_SIZE = 50
 AUDIT_FILTERS = ("actor", "action", "target_type", "target_id", "since", "until")
 """The audit log's query parameters, the only ones its links carry on (never url_for's ``_external``...)."""
+DATE_LABELS = {"since": "From (UTC day)", "until": "To (UTC day)"}
+"""The audit log's date filters as its form names them."""
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
 """The days the audit log's filters accept (every database stores them; the day after still exists)."""
 
@@ -74,14 +76,7 @@ def users() -> str:
 @admin.route("/users/<id:user_id>", methods=["GET"])
 def user(user_id: int) -> str:
     """One account: profile, plan, role, links, last login, second factor, state, linked identities."""
-    target = _user_or_404(user_id)
-    return render_template(
-        "admin/user.html",
-        info=user_admin.detail(target),
-        roles=ROLES,
-        plans=plans.all_plans(),
-        can_admin=current_user.role == ADMIN,
-    )
+    return _user_page(_user_or_404(user_id))
 
 
 @admin.route("/users/<id:user_id>/suspend", methods=["POST"])
@@ -275,14 +270,20 @@ def _act(target: User, action: Callable[[], None], done: str) -> BaseResponse | 
 
 def _refused(target: User, message: str, status: int) -> tuple[str, int]:
     """The user's page again, with the reason the action was refused."""
+    return _user_page(target, message), status
+
+
+def _user_page(target: User, error: str = "") -> str:
+    """The page of ``target``, offering only the actions the signed-in staff member may take on it."""
     return render_template(
         "admin/user.html",
         info=user_admin.detail(target),
         roles=ROLES,
         plans=plans.all_plans(),
         can_admin=current_user.role == ADMIN,
-        error=message,
-    ), status
+        staff_only=manage.staff_only(current_user, target),
+        error=error,
+    )
 
 
 def _user_or_404(user_id: int) -> User:
@@ -313,12 +314,13 @@ def _date_arg(name: str) -> date | None:
     raw = _text_arg(name, 10)
     if not raw:
         return None
+    label = f"“{DATE_LABELS.get(name, name)}” ({name}={raw})"
     try:
         day = date.fromisoformat(raw)
     except ValueError:
-        raise BadRequest(f"{name} is a date written YYYY-MM-DD.") from None
+        raise BadRequest(f"{label} is not a day: write it YYYY-MM-DD, such as 2026-01-31.") from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise BadRequest(f"{name} is a day from {FIRST_DAY} to {LAST_DAY}.")
+        raise BadRequest(f"{label} is not a day from {FIRST_DAY} to {LAST_DAY}.")
     return day
 
 

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.paging import requested_page
 from conexoos.app.controllers import site_pages
 from conexoos.app.controllers.roles import ADMIN, MODERATOR, staff_only
 from conexoos.app.models.forms.site_page import SitePageForm
@@ -23,12 +24,22 @@ from conexoos.framework.sessions import session_read_only
 
 admin_pages = staff_only(Blueprint("admin_pages", __name__, url_prefix="/admin/pages"), ADMIN, MODERATOR)
 PREVIEW = "preview"
+PAGE_SIZE = 50
 
 
 @admin_pages.route("", methods=["GET"])
 def index() -> str:
-    """Every page with its address, status, publication time and last change."""
-    return render_template("admin/pages/index.html", pages=site_pages.pages())
+    """The pages with their address, status, publication time and last change, the most recently
+    changed first, 50 a page."""
+    total = site_pages.count_pages()
+    shown = requested_page(total, PAGE_SIZE)
+    return render_template(
+        "admin/pages/index.html",
+        pages=site_pages.pages(PAGE_SIZE, shown.offset),
+        page=shown.number,
+        page_count=shown.count,
+        total=total,
+    )
 
 
 @admin_pages.route("/new", methods=["GET", "POST"])
@@ -56,7 +67,8 @@ def edit(page_id: int) -> Response | str | tuple[str, int]:
     page = _page_or_404(page_id)
     form = SitePageForm()
     if request.method == "GET":
-        form.fill(page)
+        newest = site_pages.newest_revision(page.id)
+        form.fill(page, newest.number if newest else None)
         return _editor(form, page)
     if request.form.get("action") == PREVIEW:
         return _editor(form, page, preview=True)
@@ -64,6 +76,10 @@ def edit(page_id: int) -> Response | str | tuple[str, int]:
         return _editor(form, page, preview=True), 422
     try:
         site_pages.update(page, form.page_input(), current_user.id)
+    except site_pages.PageChanged as changed:
+        form.add_errors(changed.errors)
+        form.based_on.data = str(changed.revision.number)  # saving again replaces it, knowingly
+        return _editor(form, page, preview=True), 409
     except site_pages.PageInvalid as error:
         form.add_errors(error.errors)
         return _editor(form, page, preview=True), 422
@@ -75,8 +91,9 @@ def edit(page_id: int) -> Response | str | tuple[str, int]:
 @session_read_only
 def preview() -> Response:
     """The sanitised HTML of the posted Markdown ``body``, nothing saved: JSON ``{"html": ..., "nodes":
-    [...]}``, the nodes being the same HTML as a tree (see ``utils/markdown.render_tree``). It only reads
-    the session: the editor asks for it while its form may be saving, whose flash a write-back would lose."""
+    [...], "problem": ...}``, the nodes being the same HTML as a tree (see ``utils/markdown.render_tree``)
+    and the problem what saving the text would refuse (or null). It only reads the session: the editor
+    asks for it while its form may be saving, whose flash a write-back would lose."""
     payload = request.get_json(silent=True)
     body = payload.get("body") if isinstance(payload, dict) else request.form.get("body")
     if not isinstance(body, str):
@@ -84,7 +101,7 @@ def preview() -> Response:
     unreadable = site_pages.unreadable_body(body)
     if unreadable:
         raise BadRequest(unreadable)
-    return jsonify(html=str(render(body)), nodes=render_tree(body))
+    return jsonify(html=str(render(body)), nodes=render_tree(body), problem=site_pages.body_problem(body))
 
 
 @admin_pages.route("/<id:page_id>/delete", methods=["GET"])
@@ -142,9 +159,12 @@ def restore(page_id: int, revision_id: int) -> Response | tuple[str, int]:
 def _editor(form: SitePageForm, page: SitePage | None, preview: bool = False) -> str:
     body = form.body.data or ""
     shown: Markup | None = None
+    problem = None
     if preview or page is not None:
         shown = render(body[: site_pages.BODY_MAX])
-    return render_template("admin/pages/edit.html", form=form, page=page, preview=shown)
+    if preview and not form.body.errors:  # a refused save shows the problem under the field already
+        problem = site_pages.body_problem(body)
+    return render_template("admin/pages/edit.html", form=form, page=page, preview=shown, problem=problem)
 
 
 def _page_or_404(page_id: int) -> SitePage:

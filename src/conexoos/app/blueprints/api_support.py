@@ -42,18 +42,41 @@ def json_body() -> Any:
     if not request.is_json:
         raise malformed("send a JSON body with Content-Type: application/json")
     try:
-        payload = json.loads(request.get_data(cache=True))
+        payload = json.loads(
+            request.get_data(cache=True), object_pairs_hook=_unique_keys, parse_constant=_no_constant
+        )
+    except NotStrictJson as error:
+        raise malformed(str(error)) from None
     except RecursionError:  # thousands of nested arrays: the decoder gives up before it fails
         raise malformed("the request body nests too deeply") from None
     except json.JSONDecodeError as error:
         raise malformed(
-            f"the request body is not valid JSON ({error.msg} at character {error.pos})"
+            f"the request body is not valid JSON ({error.msg.removesuffix(' at')} at character {error.pos})"
         ) from error
     except (ValueError, UnicodeDecodeError) as error:  # a number past Python's 4300 digits, or no UTF-8
         raise malformed(_undecodable(error)) from error
     if payload is None:
         raise malformed("the request body must be a JSON object, not null")
     return payload
+
+
+class NotStrictJson(Exception):
+    """A body Python's decoder would read but JSON (RFC 8259) does not allow, or that says two things."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """One JSON object, refused when it names a key twice (which value was meant is anyone's guess)."""
+    fields: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in fields:
+            raise NotStrictJson(f"the request body gives the key {json.dumps(key)} twice in one object")
+        fields[key] = value
+    return fields
+
+
+def _no_constant(name: str) -> Any:
+    """Refuse ``NaN``, ``Infinity`` and ``-Infinity``: Python reads them, but they are not JSON."""
+    raise NotStrictJson(f"the request body holds {name}, which is not a JSON number")
 
 
 def _undecodable(error: ValueError) -> str:

@@ -53,10 +53,14 @@ class Site:
 
     @property
     def signup_open(self) -> bool:
-        """Whether to invite visitors to sign up: the policy is ``open``, or the URL has an invitation."""
+        """Whether to invite visitors to sign up: the policy is ``open``, or the URL has an invitation, and
+        maintenance mode does not pause sign-ups."""
+        settings = site_settings.shown()  # never the database again on a page drawn for its outage
+        if settings["maintenance_mode"]:
+            return False
         if request.args.get("invite"):
             return True
-        return site_settings.shown()["signup_policy"] == site_settings.OPEN
+        return settings["signup_policy"] == site_settings.OPEN
 
     @property
     def home_paragraphs(self) -> list[list[str]]:

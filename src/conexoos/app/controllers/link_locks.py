@@ -15,16 +15,21 @@ ends. A right password is never counted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from conexoos.app.dto.links import PASSCODE_MAX
 from conexoos.app.models.persistent import UserLink
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.rate_limit import count, seconds_until_allowed
 from conexoos.app.utils.wording import waiting
+from conexoos.framework.lazy import lazy_module
 
-from .accounts import hash_password, verify_password_hash
 from .tokens import TokenError, fingerprint, make_token, read_token
+
+if TYPE_CHECKING:
+    from . import accounts
+else:  # with sign-up, its mail and invites: every public page imports this module
+    accounts = lazy_module("conexoos.app.controllers.accounts")
 
 TOKEN_PURPOSE = "link-lock"
 FORM_MAX_AGE = 30 * 60
@@ -74,7 +79,7 @@ def form_token(link: UserLink) -> str:
 
 def hash_link_password(password: str) -> str:
     """The stored form of a link's password (argon2id, as account passwords); "" removes the password."""
-    return hash_password(password) if password else ""
+    return accounts.hash_password(password) if password else ""
 
 
 def stored_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +135,7 @@ def _check_password(link: UserLink, password: str, remote_address: str) -> None:
     check_not_throttled(link, remote_address)
     if not password:
         raise LockRefused("Enter the link's password.", status=400)
-    if len(password) <= PASSWORD_MAX and verify_password_hash(link.password_hash, password):
+    if len(password) <= PASSWORD_MAX and accounts.verify_password_hash(link.password_hash, password):
         return
     for limit, scope, key in _failure_keys(link, network_of(remote_address)):
         count(limit, scope, key)

@@ -44,7 +44,8 @@ from conexoos.app.utils.io import EncodedImage, InvalidImage, renditions
 from conexoos.app.utils.pdf_check import InvalidPdf, check_pdf
 from conexoos.app.utils.text import BIDI_PROBLEM, has_bidi_controls, has_control_characters, is_valid_unicode
 from conexoos.framework import db
-from conexoos.framework.storage import StorageError, media_storage
+from conexoos.framework.storage import Storage, StorageError, media_storage
+from conexoos.framework.storage.base import FileMissing, guess_content_type
 from conexoos.framework.wording import human_size
 
 from . import audit
@@ -86,7 +87,8 @@ class ConfirmationNeeded(Exception):
 
 
 class MediaStorageFailed(Exception):
-    """The media storage refused to delete an item's file; the item is kept. The cause is chained."""
+    """The media storage refused to read or delete an item's file; the item is kept whole. The cause is
+    chained (and logged: the message, shown to staff, leaves out the storage's own words)."""
 
 
 @dataclass
@@ -171,10 +173,22 @@ def _read_limited(file: IO[bytes]) -> bytes:
     return data
 
 
+IMAGE_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
+"""How PNG, JPEG and GIF files begin (WebP: :func:`_starts_as_image`)."""
+
+
 def _looks_like_pdf(data: bytes, filename: str) -> bool:
-    """A file that says it is a PDF anywhere a reader would look (its name, its first 1 KB) is checked as one,
-    so a PDF with a hidden prefix is refused with the PDF's reason rather than as a bad image."""
-    return filename.lower().endswith(".pdf") or b"%PDF-" in data[:1024]
+    """Whether the upload is checked as a PDF. What it holds decides: a file that begins as an image is
+    one whatever its name, and one that says it is a PDF in its first 1 KB (where readers look, so a PDF
+    with a hidden prefix is refused with the PDF's reason rather than as a bad image) is one. The name
+    decides only for a file that shows neither."""
+    if _starts_as_image(data):
+        return False
+    return b"%PDF-" in data[:1024] or filename.lower().endswith(".pdf")
+
+
+def _starts_as_image(data: bytes) -> bool:
+    return data.startswith(IMAGE_SIGNATURES) or (data[:4] == b"RIFF" and data[8:12] == b"WEBP")
 
 
 def _checked_pdf(data: bytes) -> list[EncodedImage]:
@@ -316,20 +330,60 @@ def delete_item(item_id: int, confirmation: str) -> MediaItem:
     pages = where_used(item)
     if pages and confirmation != usage_token(pages):
         raise ConfirmationNeeded(item, pages)
-    storage = media_storage()
-    for rendition in item.renditions:
-        try:
-            storage.delete(rendition.name)
-        except StorageError as error:
-            raise MediaStorageFailed(
-                f"The media storage could not delete {rendition.name} ({error}); the item is kept. "
-                "Try again once the storage is reachable."
-            ) from error
+    _delete_files(media_storage(), [rendition.name for rendition in item.renditions])
     before = {**_state(item), "used_by_pages": [page.slug for page in pages]}
     audit.record("media.delete", item, before, None, f"deleted {item.kind} {item.original_name!r}")
     db.session.delete(item)
     db.session.commit()
     return item
+
+
+def _delete_files(storage: Storage, names: list[str]) -> None:
+    """Delete the files ``names``, or none of them: each is read first, and when one cannot be deleted,
+    those deleted before it are saved again. :class:`MediaStorageFailed` then, the item kept whole (a file
+    missing already, from a deletion interrupted before, counts as deleted). The storage's own words,
+    which may name its folders, go to the log, not to the page."""
+    kept = {name: data for name in names if (data := _read_if_there(storage, name)) is not None}
+    deleted: list[str] = []
+    for name in kept:
+        try:
+            storage.delete(name)
+        except StorageError as error:
+            log.warning("media storage %s could not delete %s: %s", storage.describe(), name, error)
+            _save_again(storage, {done: kept[done] for done in deleted})
+            raise MediaStorageFailed(
+                f"The media storage could not delete {name}; the item is kept whole. Try again once the "
+                "storage works (its log says why it failed)."
+            ) from error
+        deleted.append(name)
+
+
+def _read_if_there(storage: Storage, name: str) -> bytes | None:
+    try:
+        return storage.read(name)
+    except FileMissing:
+        return None
+    except StorageError as error:
+        log.warning("media storage %s could not read %s: %s", storage.describe(), name, error)
+        raise MediaStorageFailed(
+            f"The media storage could not read {name} before deleting it; nothing is deleted. Try again "
+            "once the storage works (its log says why it failed)."
+        ) from error
+
+
+def _save_again(storage: Storage, files: dict[str, bytes]) -> None:
+    """Put back files deleted by an interrupted deletion; one that cannot be is logged (the item's page
+    then shows it broken, and deleting the item again finishes the job)."""
+    for name, data in files.items():
+        try:
+            storage.save(name, data, guess_content_type(name))
+        except StorageError as error:
+            log.error(
+                "media storage %s lost %s: deleted, then could not be saved again: %s",
+                storage.describe(),
+                name,
+                error,
+            )
 
 
 def _state(item: MediaItem) -> dict[str, Any]:

@@ -25,7 +25,6 @@ from conexoos.framework import db
 from . import audit, blocklist
 from .ordering import reorder as reorder_items
 
-WEB_SCHEMES = ("http://", "https://")
 UP, DOWN = "up", "down"
 
 
@@ -159,6 +158,15 @@ def delete(item_id: int) -> str:
     return str(before["label"])
 
 
+def remove_entries_of_page(page_id: int) -> None:
+    """Remove the entries leading to the site page ``page_id``, which is being deleted: each audit-logged
+    as ``menu.delete``, in the current transaction (the caller commits)."""
+    for item in db.session.scalars(select(MenuItem).where(MenuItem.page_id == page_id)):
+        summary = f"{item.menu} menu: removed {item.label!r} with its page"
+        audit.record("menu.delete", item, _state(item), None, summary)
+        db.session.delete(item)
+
+
 def move(item_id: int, direction: str) -> MenuItem:
     """Swap the entry with the one before (``up``) or after (``down``) it; at either end, nothing moves."""
     if direction not in (UP, DOWN):
@@ -231,11 +239,9 @@ def _url(raw: str) -> str:
     if len(raw.strip()) > URL_MAX:
         raise MenuError("url", f"An address holds at most {URL_MAX} characters.")
     try:
-        url = normalise_url(raw)
+        url = normalise_url(raw, schemes=("http", "https"))  # a menu links to web pages only
     except UnsafeURL as error:
         raise MenuError("url", f"This address cannot be used: {error}.") from None
-    if not url.startswith(WEB_SCHEMES):
-        raise MenuError("url", "A menu links to a web address (http or https).")
     if len(url) > URL_MAX:
         raise MenuError("url", f"An address holds at most {URL_MAX} characters.")
     domain = blocklist.blocking_domain(url)

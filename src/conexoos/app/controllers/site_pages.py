@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from conexoos.app.controllers import audit, media_library
+from conexoos.app.controllers import audit, media_library, menus
 from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.site_page import (
@@ -34,7 +34,15 @@ from conexoos.app.models.persistent.site_page import (
     SitePage,
     SitePageRevision,
 )
-from conexoos.app.utils.markdown import MEDIA_PREFIX, is_allowed_image, is_site_media, outside_images
+from conexoos.app.utils.markdown import (
+    MEDIA_PREFIX,
+    is_allowed_image,
+    is_site_media,
+    outside_images,
+    refused_links,
+    site_images,
+    too_deep_line,
+)
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_valid_unicode, is_visible
 from conexoos.framework import db
 from conexoos.framework.urls import public_url
@@ -70,6 +78,8 @@ class PageInput:
     status: str = DRAFT
     publish_at: datetime | None = None
     note: str = ""
+    based_on: int | None = None
+    """The number of the page's newest revision when the writer opened it (None: not said, not checked)."""
 
 
 class PageInvalid(ValueError):
@@ -78,6 +88,23 @@ class PageInvalid(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
         self.errors = errors
+
+
+class PageChanged(PageInvalid):
+    """Someone saved the page after the writer opened it; ``revision`` is now its newest revision."""
+
+    def __init__(self, revision: SitePageRevision, author: str | None) -> None:
+        by = f" by {author}" if author else ""
+        super().__init__(
+            {
+                "body": (
+                    f"Someone saved this page since you opened it: revision {revision.number}{by}. Your text "
+                    "is below, not saved. See what they changed (Revisions), then Save again to replace "
+                    "it with your text, or open the page again to start from theirs."
+                )
+            }
+        )
+        self.revision = revision
 
 
 @dataclass(frozen=True)
@@ -136,7 +163,7 @@ def problems(data: PageInput, page_id: int | None, now: datetime) -> dict[str, s
         "title": _text_problem(data.title, TITLE_MAX, required=True),
         "description": _text_problem(data.description, DESCRIPTION_MAX),
         "social_image": _image_problem(data.social_image),
-        "body": _body_problem(data.body),
+        "body": body_problem(data.body),
         "status": _status_problem(data, now),
         "note": _text_problem(data.note, NOTE_MAX),
     }
@@ -179,13 +206,15 @@ def _image_problem(url: str) -> str | None:
         return None
     if len(url) > IMAGE_MAX:
         return f"At most {IMAGE_MAX} characters; this has {len(url)}."
+    own = _own_media_address(url)  # first: this site's address may be http (PUBLIC_URL's scheme)
+    if own is not None:
+        return _library_image_problem(own)
     if not is_allowed_image(url):
         return (
             "Give an image of this site's media library (/media/library/....webp) or an https:// address "
             "of an image (without a user name or password)."
         )
-    own = _own_media_address(url)
-    return _library_image_problem(own) if own is not None else None
+    return None
 
 
 def _own_media_address(url: str) -> str | None:
@@ -225,17 +254,39 @@ def unreadable_body(body: str) -> str | None:
     return None
 
 
-def _body_problem(body: str) -> str | None:
+def body_problem(body: str) -> str | None:
+    """Why ``body`` cannot be saved, or None: besides :func:`unreadable_body`, what the page would lose
+    without a word (text nested too deeply, a link or an image that would be dropped). The preview says
+    it too."""
     unreadable = unreadable_body(body)
     if unreadable:
         return unreadable
+    line = too_deep_line(body)
+    if line is not None:
+        return (
+            f"Lists or quotes nest too deeply from line {line} on (lists go about ten levels deep): nothing "
+            "from there would be shown. Nest them less."
+        )
+    links = refused_links(body)
+    if links:
+        return _link_problem(links[0])
     outside = outside_images(body)
     if outside:
         return (
             f"Images come from the media library (/admin/media), not from other sites: {outside[0][:100]} "
             "would not be shown. Upload it and paste its Markdown instead."
         )
-    return None
+    return next(filter(None, map(_library_image_problem, site_images(body))), None)
+
+
+def _link_problem(address: str) -> str:
+    if not address:
+        return "A link has no address (text in [brackets] followed by ()): give it one, or remove it."
+    return (
+        f"{address[:100]} cannot be a link: links go to web addresses (https://...), mail addresses "
+        "(mailto:), phone numbers (tel:) or this site's own paths (/p/terms, #part). It would show as "
+        "text without a link."
+    )
 
 
 def _status_problem(data: PageInput, now: datetime) -> str | None:
@@ -273,6 +324,10 @@ def create(data: PageInput, author_id: int | None, now: datetime | None = None) 
 def update(page: SitePage, data: PageInput, author_id: int | None, now: datetime | None = None) -> SitePage:
     """Save ``data`` over ``page`` as a new revision; :class:`PageInvalid` when it breaks a rule. Commits."""
     now = now or utcnow()
+    newest = newest_revision(page.id)
+    if data.based_on is not None and newest is not None and newest.number != data.based_on:
+        author = db.session.get(User, newest.author_id) if newest.author_id else None
+        raise PageChanged(newest, author.username if author else None)
     data = _validated(data, page.id, now)
     before = state_of(page)
     _apply(page, data, author_id, now)
@@ -315,6 +370,12 @@ def _apply(page: SitePage, data: PageInput, author_id: int | None, now: datetime
     page.updated_by_id = author_id
 
 
+def newest_revision(page_id: int) -> SitePageRevision | None:
+    """The page's revision with the highest number (None before its first save)."""
+    query = select(SitePageRevision).where(SitePageRevision.page_id == page_id)
+    return db.session.scalar(query.order_by(SitePageRevision.number.desc()).limit(1))
+
+
 def _add_revision(page: SitePage, note: str, author_id: int | None) -> SitePageRevision:
     latest = db.session.scalar(
         select(func.max(SitePageRevision.number)).where(SitePageRevision.page_id == page.id)
@@ -342,6 +403,7 @@ def state_of(page: SitePage | SitePageRevision) -> dict[str, Any]:
 def delete(page: SitePage) -> str:
     """Delete ``page`` with its revisions (and menu entries pointing to it); its slug. Commits."""
     slug = page.slug
+    menus.remove_entries_of_page(page.id)
     audit.record("site_page.delete", page, state_of(page), None, f"page /p/{slug} deleted")
     db.session.delete(page)
     db.session.commit()
@@ -408,9 +470,15 @@ def page_by_slug(slug: str) -> SitePage | None:
     return db.session.scalar(select(SitePage).where(SitePage.slug == slug))
 
 
-def pages() -> Sequence[SitePage]:
-    """Every page, the most recently updated first."""
-    return db.session.scalars(select(SitePage).order_by(SitePage.updated_at.desc(), SitePage.id.desc())).all()
+def pages(limit: int, offset: int = 0) -> Sequence[SitePage]:
+    """``limit`` pages from ``offset``, the most recently updated first."""
+    query = select(SitePage).order_by(SitePage.updated_at.desc(), SitePage.id.desc())
+    return db.session.scalars(query.limit(limit).offset(offset)).all()
+
+
+def count_pages() -> int:
+    """How many pages there are, whatever their status."""
+    return db.session.scalar(select(func.count()).select_from(SitePage)) or 0
 
 
 def revisions(page_id: int) -> list[tuple[SitePageRevision, str | None]]:

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from conexoos.app.models.persistent import SiteSetting
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.plans_config import FREE_PLAN
-from conexoos.app.utils.text import has_bidi_controls, has_control_characters
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_visible
 from conexoos.framework import db
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, met_database_outage
 
@@ -93,8 +93,8 @@ class Setting:
         if self.kind is int:
             return _integer(self.key, raw)
         text = _text(raw, self.multiline)
-        if not text and self.required:
-            raise SettingError(self.key, f"{self.label} may not be empty.")
+        if self.required and not is_visible(text):  # a zero-width space alone shows nothing either
+            raise SettingError(self.key, f"{self.label} may not be empty (or invisible characters only).")
         if (
             len(text) > self.max_length
             or has_control_characters(text, self.multiline)

@@ -117,7 +117,15 @@ LINK_ICON_UPLOAD = Schema(
 )
 REORDER = Schema(
     "Reorder",
-    (id_list("ids", description="Every one of your item ids, once, in the new order"),),
+    (
+        id_list("ids", description="Every one of your item ids, once, in the new order"),
+        id_list(
+            "previous",
+            required=False,
+            description="The order the client last saw (optional): when the order changed since (another "
+            "tab or window moved an item), the new one is refused with a 409",
+        ),
+    ),
     "A new order for all of a user's items.",
 )
 ID_PARAMETER = integer("id", required=True, minimum=1)

@@ -65,9 +65,14 @@ def latest_date() -> date:
     return datetime.now(UTC).date() + timedelta(days=FUTURE_DAYS)
 
 
+NOT_PLACES = frozenset({"localtime", "Factory"})
+"""Names in the zone database that are no place's time: ``localtime`` is whatever zone the server's
+machine is set to (another answer on each host), ``Factory`` is the "-00" of a machine not set up yet."""
+
+
 @cache
 def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones()) | {"UTC"}
+    return (frozenset(available_timezones()) - NOT_PLACES) | {"UTC"}
 
 
 def _zone(name: str) -> ZoneInfo:

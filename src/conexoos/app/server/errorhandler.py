@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.controllers.maintenance import MaintenanceMode
 from conexoos.app.dto.errors import InputError
+from conexoos.app.utils.redirects import referring_page
 from conexoos.framework import error_response, wants_json
 
 
@@ -19,13 +22,33 @@ class Route:
         server.register_error_handler(MaintenanceMode, _maintenance)
 
 
-def _csrf_failed(error: CSRFError) -> Response | tuple[str, int]:
-    message = (
-        f"The security token is missing or invalid ({error.description}). Reload the page and try again."
-    )
+SIGNED_IN_TOKEN = (
+    "This form's security token is missing or no longer valid (the page was open a long time, or you logged "
+    "in again in another tab): reload the page and send the form again."
+)
+SIGNED_OUT_TOKEN = (
+    "You are logged out (in another tab or window?), so this form's security token no longer holds: log in "
+    "again, then send the form again."
+)
+
+
+def _csrf_failed(_error: CSRFError) -> BaseResponse | tuple[str, int]:
+    """A 400 that says what to do: reload the page, or, once logged out elsewhere, log in again (with a
+    link back to the form's page); a Log out pressed after that just leads home. Flask-WTF's own reason is
+    not shown: it speaks of sessions and tokens, not of what happened."""
+    signed_in = current_user.is_authenticated
+    if not signed_in and request.endpoint == "accounts.logout":
+        return redirect(url_for("public.home"))  # already done
+    message = SIGNED_IN_TOKEN if signed_in else SIGNED_OUT_TOKEN
     if wants_json():
         return error_response(400, message, code="csrf_failed")
-    return render_template("errors/error.html", status=400, title="Bad Request", message=message), 400
+    next_step = (
+        None if signed_in else {"url": url_for("accounts.login", next=referring_page()), "label": "Log in"}
+    )
+    page = render_template(
+        "errors/error.html", status=400, title="Bad Request", message=message, next_step=next_step
+    )
+    return page, 400
 
 
 def _invalid_input(error: InputError) -> Response:

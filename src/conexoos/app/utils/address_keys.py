@@ -13,13 +13,15 @@
   hosts, such as ``instagr.am`` or ``m.instagram.com``, as its own; its other subdomains, such as
   ``docs.github.com``, are sites of their own), its path with the profile's name (the first segment,
   with or without ``@``, or the one after ``/in/``, ``/c/``...) in any case and the rest as it is
-  (Mastodon's ``/users/<name>`` as ``/@<name>``), and only the query parameters that name a profile
+  (Mastodon's ``/users/<name>`` as ``/@<name>``; X's ``intent/user?screen_name=<name>`` and Instagram's
+  ``/_u/<name>`` as ``/<name>``), and only the query parameters that name a profile
   (``profile.php?id=``): the share buttons' ``?s=20``, ``?hl=en`` and the like do not count. The
   network's short-link and invitation hosts (``youtu.be``, ``discord.gg``, ``pin.it``...) and
   ``t.me/+<code>`` are codes, whose case counts; ``signal.me``'s fragment names its contact;
 - :func:`player_key`, a video or a track: its player's address from the start, at any of the provider's
-  addresses (``youtu.be/<id>`` is ``youtube.com/watch?v=<id>``; Spotify's and SoundCloud's player
-  addresses are their tracks'), over http or https.
+  addresses (``youtu.be/<id>``, ``/watch/<id>`` and a share's ``attribution_link?u=/watch?v=<id>`` are
+  ``youtube.com/watch?v=<id>``; Spotify's and SoundCloud's player addresses are their tracks'), over http
+  or https.
 """
 
 from __future__ import annotations
@@ -39,8 +41,14 @@ TRACKING = frozenset({"fbclid", "gclid", "msclkid", "igsh", "igshid", "mibextid"
 NETWORK_TRACKING = frozenset({"ref", "ref_src", "si", "feature", "s", "t", "hl", "lang", "_t", "sk"})
 """Parameters a social network's share buttons and pages add, ignored on its hosts only (elsewhere
 ``?ref=branch`` or ``?feature=`` may name what the address is)."""
-PROFILE_PARAMETERS = frozenset({"id", "v"})
-"""The query parameters that name a profile (``facebook.com/profile.php?id=``) or a video."""
+PROFILE_PARAMETERS = frozenset({"id", "v", "user_id"})
+"""The query parameters that name a profile (``facebook.com/profile.php?id=``, X's ``intent/user?user_id=``)
+or a video."""
+NAMED_IN_QUERY = {("x", "/intent/user"): "screen_name", ("x", "/intent/follow"): "screen_name"}
+"""A network's pages that name a profile in a parameter (``x.com/intent/user?screen_name=<name>``): the
+profile ``/<name>`` itself."""
+NAMED_AFTER = {"instagram": "/_u"}
+"""A network's prefix before a profile's name (the app's ``instagram.com/_u/<name>``)."""
 PROFILE_PATH = re.compile(r"^/(?:in|company|c|user)/[^/]+$")
 """A profile's name below a fixed word (``/in/name``): in any case, as a first segment is."""
 NETWORK_PREFIXES = ("www.", "m.", "mobile.", "web.")
@@ -48,7 +56,12 @@ NETWORK_PREFIXES = ("www.", "m.", "mobile.", "web.")
 (``docs.github.com``, ``help.instagram.com``) is a site of its own."""
 ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 UNRESERVED = re.compile(r"[A-Za-z0-9._~-]")
-PLAYER_HOSTS = {"music.youtube.com": "youtube.com", "youtube-nocookie.com": "youtube.com"}
+PLAYER_HOSTS = {
+    "music.youtube.com": "youtube.com",
+    "gaming.youtube.com": "youtube.com",
+    "youtube-nocookie.com": "youtube.com",
+    "play.spotify.com": "open.spotify.com",
+}
 """Hosts whose addresses a provider also plays from, as the host :func:`recognise` knows."""
 CODE_HOSTS = frozenset(
     {"youtu.be", "lnkd.in", "spotify.link", "discord.gg", "pin.it", "redd.it", "b23.tv", "flic.kr", "etsy.me"}
@@ -97,7 +110,7 @@ def profile_key(url: str) -> str:
     own_host = network is not None and network.key != "mastodon"  # Mastodon's servers are each their own
     host = network.domains[0] if network is not None and own_host else _without_prefix(host)
     path = MASTODON_USERS.sub(r"/\1", _path(parts.path))
-    query = _query(parts.query, lambda name: name in PROFILE_PARAMETERS)
+    path, query = _profile_path(network, path, parts.query)
     if host in CODE_HOSTS:  # a short link's or an invitation's code: its case counts
         return f"{host}{path}{query}"
     named = (
@@ -106,6 +119,21 @@ def profile_key(url: str) -> str:
         else FIRST_SEGMENT.sub(lambda name: f"/{name[1].lower()}", path)
     )
     return f"{host}{named}{query}"
+
+
+def _profile_path(network: IconNetwork | None, path: str, query: str) -> tuple[str, str]:
+    """The path and the query of a profile's address as compared: a page naming the profile in a parameter
+    or after a prefix (:data:`NAMED_IN_QUERY`, :data:`NAMED_AFTER`) as ``/<name>``, and only the parameters
+    that name a profile."""
+    key = network.key if network is not None else ""
+    parameter = NAMED_IN_QUERY.get((key, path))
+    name = parse_qs(query).get(parameter, [""])[0].strip().lstrip("@") if parameter else ""
+    if name and "/" not in name:
+        return f"/{name}", ""
+    prefix = NAMED_AFTER.get(key)
+    if prefix is not None and path.startswith(f"{prefix}/"):
+        path = path[len(prefix) :]
+    return path, _query(query, lambda parameter: parameter in PROFILE_PARAMETERS)
 
 
 def network_of(host: str) -> IconNetwork | None:
@@ -138,8 +166,12 @@ def player_key(url: str) -> str | None:
             if played.startswith(("https://soundcloud.com/", "http://soundcloud.com/"))
             else None
         )
+    host = PLAYER_HOSTS.get(host, host)
+    if host == "youtube.com" and parts.path.rstrip("/") == "/attribution_link":  # a share: ?u=/watch?v=…
+        shared = parse_qs(parts.query).get("u", [""])[0]
+        return player_key(f"https://youtube.com{shared}") if shared.startswith("/") else None
     path = parts.path.removeprefix("/embed") if host == "open.spotify.com" else parts.path
-    secure = parts._replace(scheme="https", netloc=PLAYER_HOSTS.get(host, host), path=path).geturl()
+    secure = parts._replace(scheme="https", netloc=host, path=path).geturl()
     player = recognise(secure)
     return re.sub(r"start=\d+&|#t=\d+s$", "", player.player_url) if player else None
 

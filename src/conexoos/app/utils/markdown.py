@@ -5,11 +5,14 @@ Two steps, each enough on its own for the common attacks, together for the rest:
 1. markdown-it-py renders CommonMark with tables and strikethrough, raw HTML **off** (a ``<script>`` typed
    in a page is shown as text);
 2. nh3 keeps only the tags and attributes of :data:`ALLOWED_TAGS` / :data:`ALLOWED_ATTRIBUTES`, and
-   :func:`_checked_attribute` keeps only the URLs a page may hold: links to ``http``, ``https`` and
-   ``mailto`` or to a path of this site (``/p/terms``, ``#part``); images only from the site's own
+   :func:`_checked_attribute` keeps only the URLs a page may hold: links to ``http``, ``https``,
+   ``mailto`` and ``tel`` or to a path of this site (``/p/terms``, ``#part``); images only from the site's own
    ``/media/...`` files (the content security policy would block another site's image, and loading it
    would tell that site who reads the page). Links leaving the site get ``rel="noopener nofollow ugc"``.
-   :func:`outside_images` lists the images a text names that would be dropped, for the editor to say so.
+
+What either step would drop, the editor names before saving: :func:`outside_images` (images of other
+sites), :func:`refused_links` (links to what a page may not link to) and :func:`too_deep_line` (lists and
+quotes nested deeper than markdown-it goes, after which it stops reading the text).
 """
 
 from __future__ import annotations
@@ -38,10 +41,14 @@ ALLOWED_TAGS = frozenset(
     | {"blockquote", "ul", "ol", "li", "a", "img", "table", "thead", "tbody", "tr", "th", "td"}
 )
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "ol": {"start"}}
-LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+LINK_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
 IMAGE_SCHEMES = frozenset({"https"})
 MEDIA_PREFIX = "/media/"
 VOID_TAGS = frozenset({"br", "hr", "img"})
+NESTING_MAX = 20
+"""markdown-it's depth of nested blocks (each list level takes two: the list and its item). The rest of a
+text that goes deeper is not rendered at all, so the editor refuses it (:func:`too_deep_line`)."""
+DEEP_NESTING = NESTING_MAX * 3
 Node = Any
 """A node of :func:`render_tree`: a text (``str``) or ``[tag, {attribute: value}, [children]]``."""
 _UNSAFE_IN_URL = re.compile(r"[\x00-\x20\\\x7f]")
@@ -51,9 +58,21 @@ _UNSAFE_IN_URL = re.compile(r"[\x00-\x20\\\x7f]")
 @functools.cache
 def _renderer() -> MarkdownIt:
     """CommonMark without raw HTML, with tables and strikethrough; made at the first render."""
+    return _markdown_it(NESTING_MAX)
+
+
+@functools.cache
+def _deep_reader() -> MarkdownIt:
+    """A parser that reads deeper than :func:`_renderer` (still bounded: its recursion is Python's), to
+    find where the renderer would stop."""
+    return _markdown_it(DEEP_NESTING)
+
+
+def _markdown_it(nesting: int) -> MarkdownIt:
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+    options = {"html": False, "maxNesting": nesting}
+    return MarkdownIt("commonmark", options).enable(["table", "strikethrough"])
 
 
 @functools.lru_cache(maxsize=32)
@@ -141,7 +160,7 @@ def is_site_path(url: str) -> bool:
 
 
 def is_allowed_link(url: str) -> bool:
-    """Whether a link may point to ``url``: a path of this site, or an http(s) or mailto URL."""
+    """Whether a link may point to ``url``: a path of this site, or an http(s), mailto or tel URL."""
     if is_site_path(url):
         return True
     if _UNSAFE_IN_URL.search(url):
@@ -149,7 +168,7 @@ def is_allowed_link(url: str) -> bool:
     parts = urlsplit(url)
     if parts.scheme not in LINK_SCHEMES:
         return False
-    return parts.scheme == "mailto" or bool(parts.netloc)
+    return parts.scheme in ("mailto", "tel") or bool(parts.netloc)
 
 
 def is_site_media(url: str) -> bool:
@@ -171,12 +190,53 @@ def is_allowed_image(url: str) -> bool:
     return parts.scheme in IMAGE_SCHEMES and bool(parts.hostname) and "@" not in parts.netloc
 
 
+def too_deep_line(source: str) -> int | None:
+    """The line (from 1) of the first text of ``source`` (Markdown) the renderer would not show because its
+    blocks nest deeper than it reads (about ten levels of lists, or twenty of quotes); None when every text
+    is shown."""
+    shown = [token.content for token in _renderer().parse(source) if token.type == "inline"]
+    tokens = _deep_reader().parse(source)
+    read = [token for token in tokens if token.type == "inline"]
+    for index, token in enumerate(read):
+        if index >= len(shown) or shown[index] != token.content:
+            return _line(token)
+    # Deeper than even the deep reader reads: it lost the same texts as the renderer.
+    bottom = next((token for token in tokens if token.level >= DEEP_NESTING - 1), None)
+    return _line(bottom) if bottom is not None else None
+
+
+def _line(token: Token) -> int:
+    return (token.map[0] + 1) if token.map else 1
+
+
+def refused_links(source: str) -> list[str]:
+    """The link addresses ``source`` (Markdown) names that :func:`is_allowed_link` refuses (``../admin``,
+    ``//host``, ``ftp:``...), in order: the page would show their text without a link."""
+    found: list[str] = []
+    for token in _renderer().parse(source):
+        for child in token.children or ():
+            href = str(child.attrGet("href") or "") if child.type == "link_open" else ""
+            if child.type == "link_open" and not is_allowed_link(href) and href not in found:
+                found.append(href)
+    return found
+
+
+def site_images(source: str) -> list[str]:
+    """The addresses of the site's own ``/media/...`` images ``source`` (Markdown) shows, in order."""
+    return [src for src in _images(source) if is_site_media(src)]
+
+
 def outside_images(source: str) -> list[str]:
     """The image addresses ``source`` (Markdown) names that are not the site's own media, in order."""
+    return [src for src in _images(source) if not is_site_media(src)]
+
+
+def _images(source: str) -> list[str]:
+    """Every image address ``source`` (Markdown) names, each once, in order."""
     found: list[str] = []
     for token in _renderer().parse(source):
         for child in token.children or ():
             src = str(child.attrGet("src") or "") if child.type == "image" else ""
-            if child.type == "image" and not is_site_media(src) and src not in found:
+            if child.type == "image" and src not in found:
                 found.append(src)
     return found

@@ -15,7 +15,7 @@ PLAYER_HOSTS = (
 )
 """The only hosts a player frame may come from (the CSP's ``frame-src``)."""
 YOUTUBE_ID = re.compile(r"^[A-Za-z0-9_-]{11}$")
-YOUTUBE_PLAYER_PATH = re.compile(r"^/(?:shorts|embed|live|v|e)/")
+YOUTUBE_PLAYER_PATH = re.compile(r"^/(?:shorts|embed|live|v|e|watch)/")
 """YouTube's paths before a video's id, besides ``/watch?v=``: shorts, players (old ``/v/`` and ``/e/``
 included) and live streams."""
 SPOTIFY_PATH = re.compile(

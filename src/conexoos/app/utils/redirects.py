@@ -5,9 +5,11 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
+from flask import request
 from werkzeug.urls import iri_to_uri
 
 from conexoos.app.utils.text import has_control_characters
+from conexoos.framework.urls import public_url
 
 _DECODING_ROUNDS = 3
 """Percent-escapes are decoded this many times over; a target still encoded after that is refused."""
@@ -53,3 +55,11 @@ def _is_local_path(candidate: str) -> bool:
         if ".." in parts.path.split("/"):  # /..//host: a dot-segment a browser or proxy may resolve
             return False
     return True
+
+
+def referring_page() -> str | None:
+    """The page of this site the request came from (its Referer, when it is under ``PUBLIC_URL`` and a safe
+    local path), else None: where to go back to once a form sent too late (logged out) is sent again."""
+    site = public_url() + "/"
+    referrer = request.referrer or ""
+    return safe_local_target(referrer[len(site) - 1 :]) if referrer.startswith(site) else None

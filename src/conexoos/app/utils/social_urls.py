@@ -112,8 +112,21 @@ def canonical_url(network: str, value: str) -> str:
     if len(text) > URL_MAX:
         raise SocialURLError(f"That is longer than {URL_MAX} characters.")
     if "://" in text or text.lower().startswith(("http:", "https:")):
-        return _from_url(network, text)
-    return _from_handle(network, text)
+        url = _from_url(network, text)
+    else:
+        url = _from_handle(network, text)
+    if network in FEDERATED and not _is_domain_name(urlsplit(url).hostname or ""):
+        raise SocialURLError(
+            f"“{text}” names no {known.name} server by its domain name (for example mastodon.social)."
+        )
+    return url
+
+
+def _is_domain_name(host: str) -> bool:
+    """Whether ``host`` is a public-looking domain name: dotted, its last label letters (no IP address,
+    no ``localhost``): a server people can follow."""
+    labels = host.rstrip(".").split(".")
+    return len(labels) > 1 and labels[-1].isalpha() and all(labels)
 
 
 def _from_handle(network: str, handle: str) -> str:
@@ -143,12 +156,13 @@ def _from_url(network: str, text: str) -> str:
         raise SocialURLError(f"“{text}” is not a web address (https://...).")
     if any(ch.isspace() or ch in "<>\"'`\\" for ch in text):
         raise SocialURLError(f"“{text}” holds characters a web address cannot hold.")
+    if parts.port is not None or parts.username is not None:
+        raise SocialURLError(f"“{text}” names a port or a user name: give the profile's plain address.")
     if network in FEDERATED:
         if not FEDERATED_PROFILE.fullmatch(parts.path):
             raise SocialURLError(f"“{text}” is not a {name} profile (https://server/@you).")
     elif getattr(network_for_host(host), "key", None) != network:
         domains = ", ".join(NETWORKS[network].domains)
         raise SocialURLError(f"“{text}” is not on {name} ({domains}).")
-    netloc = f"[{host}]" if ":" in host else host  # an IPv6 literal keeps its brackets
     fragment = parts.fragment if host.lower().removeprefix("www.") in FRAGMENT_HOSTS else ""
-    return urlunsplit(("https", netloc, parts.path or "/", parts.query, fragment))
+    return urlunsplit(("https", host, parts.path or "/", parts.query, fragment))

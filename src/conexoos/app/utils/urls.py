@@ -45,8 +45,9 @@ def _cut(text: str) -> str:
     return text if len(text) <= HOST_SHOWN else text[: HOST_SHOWN - 1] + "…"
 
 
-def normalise_url(raw: str) -> str:
-    """Return ``raw`` as a canonical http(s), mailto or tel URL, or raise :class:`UnsafeURL`."""
+def normalise_url(raw: str, schemes: tuple[str, ...] = ALLOWED_SCHEMES) -> str:
+    """Return ``raw`` as a canonical URL of one of ``schemes`` (by default http(s), mailto or tel), or
+    raise :class:`UnsafeURL`."""
     text = raw.strip()
     if not text:
         raise UnsafeURL("a URL is required")
@@ -60,8 +61,9 @@ def normalise_url(raw: str) -> str:
         match = _SCHEME.match(text)
     assert match is not None
     scheme = match.group(1).lower()
-    if scheme not in ALLOWED_SCHEMES:
-        raise UnsafeURL(f"the {scheme}: scheme is not allowed; use http, https, mailto or tel")
+    if scheme not in schemes:
+        allowed = ", ".join(schemes[:-1]) + f" or {schemes[-1]}" if len(schemes) > 1 else schemes[0]
+        raise UnsafeURL(f"the {scheme}: scheme is not allowed; use {allowed}")
     if scheme == "mailto":
         return _mailto(text[len("mailto:") :])
     if scheme == "tel":

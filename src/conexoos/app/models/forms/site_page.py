@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
@@ -37,6 +37,9 @@ class SitePageForm(FlaskForm):
         "Publish at (UTC)", format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()]
     )
     note = StringField("Note on this change (optional)")
+    based_on = HiddenField()
+    """The number of the page's newest revision when the editor was opened: a save over a newer one is
+    refused once (controllers/site_pages.PageChanged)."""
 
     def page_input(self) -> PageInput:
         """What the writer typed, as the controller takes it."""
@@ -50,13 +53,15 @@ class SitePageForm(FlaskForm):
             status=self.status.data or DRAFT,
             publish_at=publish_at.replace(tzinfo=UTC) if publish_at else None,
             note=self.note.data or "",
+            based_on=int(self.based_on.data) if (self.based_on.data or "").isdigit() else None,
         )
 
-    def fill(self, page: SitePage) -> None:
-        """Show ``page``'s current state in the fields."""
+    def fill(self, page: SitePage, revision: int | None) -> None:
+        """Show ``page``'s current state in the fields, as of its newest ``revision`` (its number)."""
         for name in ("title", "slug", "description", "social_image", "body", "status"):
             getattr(self, name).data = getattr(page, name)
         self.publish_at.data = page.publish_at.replace(tzinfo=None) if page.publish_at else None
+        self.based_on.data = str(revision) if revision is not None else ""
 
     def add_errors(self, errors: dict[str, str]) -> None:
         """Show the controller's messages under their fields."""

@@ -85,10 +85,10 @@
   }
 
   // The thumbnail goes up on its own request (multipart) before the edit form's fields; the server's
-  // refusal is shown under the Icon field, and the form stays open.
+  // refusal is shown under the Icon field, and the form stays open. True when one was saved.
   async function uploadIcon(form, link) {
     const file = form.elements.icon.files[0];
-    if (!file) return;
+    if (!file) return false;
     const body = new FormData();
     body.append("icon", file);
     try {
@@ -99,6 +99,7 @@
       throw error;
     }
     form.elements.icon.value = "";
+    return true;
   }
 
   function start() {

@@ -2,11 +2,13 @@
 // in place, show or hide, delete and reorder. The page says how an item is drawn (`fill`) and what its add
 // and edit forms send (`readAdd`, `readEdit`, which may throw an Error whose message is shown); `added`,
 // if given, runs after a new item is in the list and the add form was reset; `edited(record)`, if given,
-// runs once an edit succeeded, before its row is drawn again (never after a refused one). The list's `data-limit` (the
+// runs once an edit succeeded, before its row is drawn again (never after a refused one); an edit sends only
+// the fields changed since its row was drawn. The list's `data-limit` (the
 // plan's limit, empty for none) and `isLive(record)` mark the live items past the limit, which the public
 // page hides until the plan allows them, the same rule as the server's. Optional: `editMethod` (PUT by
 // default), `name(record)` saying which item a button acts on ("link Portfolio": "Delete link Portfolio"),
-// `beforeEdit(form, record)`, awaited before an edit is sent (its error is shown like the edit's own).
+// `beforeEdit(form, record)`, awaited before an edit is sent (its error is shown like the edit's own; it
+// answers true when it saved something itself).
 // After every change a "conexoos:items-changed" event tells the page's other lists to reload: a link added
 // above is a block of the page layout below.
 //
@@ -95,13 +97,37 @@
       toggle.hidden = Boolean(record.hidden_by_staff); // a moderator hid it: its owner cannot show it
       fill(item, record);
       labelButtons(item, record);
+      item.drawnValues = readDrawn(item.querySelector(".link-edit"));
       return item;
     }
+
+    // What an edit form held when its row was drawn. A save sends only the fields changed since, so a tab
+    // that was not reloaded never puts back, in fields it did not touch, what another tab saved meanwhile.
+    function readDrawn(form) {
+      try {
+        return form ? readEdit(form) : null;
+      } catch {
+        return null; // a value the form cannot read as drawn: the save sends every field
+      }
+    }
+
+    function changedFields(now, drawn) {
+      if (!drawn) return now;
+      return Object.fromEntries(
+        Object.entries(now).filter(([key, value]) => JSON.stringify(value) !== JSON.stringify(drawn[key])),
+      );
+    }
+
+    // The order as the server last gave it to this page (or as this page last changed it): a move sends it
+    // as `previous`, and the server refuses the new order (409) when another tab moved an item meanwhile.
+    let savedOrder = [];
+    const remember = () => { savedOrder = [...list.children].map((item) => Number(item.dataset.id)); };
 
     function render(records) {
       list.replaceChildren(...records.map(renderItem));
       empty.hidden = records.length > 0;
       markPlanHidden();
+      remember();
     }
 
     function replaceItem(record) {
@@ -112,14 +138,52 @@
       return item;
     }
 
+    // A change of ours (add, edit, delete, order) counts here once its answer is drawn. A load asked for
+    // before it may carry the list as it was before: that answer is dropped and the list asked again. Of
+    // two loads, an answer older than the one already drawn is dropped too. So a stale answer never draws
+    // over a newer row, nor adds the row just added a second time. The list is aria-busy while loading.
+    let changes = 0;
+    let asked = 0;
+    let drawnLoad = 0;
+    let loading = 0;
+    const drawn = () => { changes += 1; };
+
     async function load() {
-      render(await api("GET", routes.list));
+      const seen = changes;
+      const ticket = (asked += 1);
+      loading += 1;
+      list.setAttribute("aria-busy", "true");
+      try {
+        const records = await api("GET", routes.list);
+        if (seen !== changes) return await load();
+        if (ticket < drawnLoad) return undefined;
+        drawnLoad = ticket;
+        render(records);
+        return undefined;
+      } finally {
+        loading -= 1;
+        if (!loading) list.removeAttribute("aria-busy");
+      }
+    }
+
+    // The row of `record`, drawn again where it is, or added at the end when the list has none yet (a load
+    // answered after the add may already hold it).
+    function upsert(record) {
+      if (list.querySelector(`[data-id="${record.id}"]`)) return replaceItem(record);
+      const item = renderItem(record);
+      list.append(item);
+      markPlanHidden();
+      remember();
+      return item;
     }
 
     async function persistOrder() {
       const ids = [...list.children].map((item) => Number(item.dataset.id));
+      const previous = savedOrder;
+      savedOrder = ids; // what the server holds once it takes this order: the next quick move builds on it
       try {
-        render(await api("POST", routes.reorder, { ids }));
+        render(await api("POST", routes.reorder, { ids, previous }));
+        drawn();
         say("Saved the new order.");
         changed();
       } catch (error) {
@@ -142,6 +206,8 @@
       const { nextElementSibling: next, previousElementSibling: previous } = item;
       await api("DELETE", routes.remove(record.id));
       item.remove();
+      remember();
+      drawn();
       empty.hidden = list.children.length > 0;
       markPlanHidden();
       say(`Deleted ${name(record)}.`);
@@ -152,6 +218,7 @@
     async function toggle(item) {
       const record = await api(editMethod, routes.edit(item.record.id), { enabled: !item.record.enabled });
       replaceItem(record).querySelector('button[data-action="toggle"]').focus();
+      drawn();
       say(`Saved: ${name(record)} is ${record.enabled ? "shown" : "hidden"}.`);
       changed();
     }
@@ -175,9 +242,9 @@
       errorBox.textContent = "";
       feedback.whileSaving(addForm, event.submitter, async () => {
         const record = await api("POST", routes.add, readAdd(addForm));
-        list.append(renderItem(record));
+        upsert(record);
+        drawn();
         empty.hidden = true;
-        markPlanHidden();
         addForm.reset();
         if (options.added) options.added(record);
         say(`Saved: ${name(record)} is added.`);
@@ -208,11 +275,21 @@
       const box = form.querySelector(".errors");
       box.textContent = "";
       feedback.whileSaving(form, event.submitter, async () => {
-        const saved = form.closest("[data-id]").record;
-        if (options.beforeEdit) await options.beforeEdit(form, saved); // an error leaves the form open
-        const record = await api(editMethod, routes.edit(saved.id), readEdit(form)).catch(gone(saved));
+        const row = form.closest("[data-id]");
+        const saved = row.record;
+        // An error leaves the form open; true when it saved something of its own (an icon).
+        const savedBefore = options.beforeEdit ? await options.beforeEdit(form, saved) : false;
+        const changes = changedFields(readEdit(form), row.drawnValues);
+        if (!Object.keys(changes).length) {
+          replaceItem(saved).querySelector('button[data-action="edit"]').focus();
+          say(savedBefore ? `Saved ${name(saved)}.` : `Nothing changed in ${name(saved)}.`);
+          if (savedBefore) changed();
+          return;
+        }
+        const record = await api(editMethod, routes.edit(saved.id), changes).catch(gone(saved));
         if (options.edited) options.edited(record);
         replaceItem(record).querySelector('button[data-action="edit"]').focus();
+        drawn();
         say(`Saved ${name(record)}.`);
         changed();
       }).catch((error) => feedback.showError(form, box, error));
@@ -223,6 +300,11 @@
     });
     window.conexoosSortable(list, "[data-id]", persistOrder);
     load().catch(show);
-    return { replaceItem, show };
+    const replaceDrawn = (record) => {
+      const item = replaceItem(record);
+      drawn();
+      return item;
+    };
+    return { replaceItem: replaceDrawn, show };
   };
 })();

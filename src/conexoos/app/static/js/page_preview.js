@@ -8,6 +8,7 @@
   const preview = document.getElementById("page-preview");
   if (!form || !preview || !window.conexoosApi) return;
   const body = form.querySelector("textarea[name=body]");
+  const problem = document.getElementById("preview-problem");
   let timer = null;
   let asked = 0;
 
@@ -24,7 +25,12 @@
     const mine = ++asked;
     try {
       const data = await window.conexoosApi("POST", form.dataset.previewUrl, { body: body.value });
-      if (mine === asked) preview.replaceChildren(...data.nodes.map(build));
+      if (mine !== asked) return;
+      preview.replaceChildren(...data.nodes.map(build));
+      if (problem) {
+        problem.textContent = data.problem ? `Saving would refuse this text: ${data.problem}` : "";
+        problem.hidden = !data.problem;
+      }
     } catch (error) {
       if (mine === asked) preview.textContent = `No preview: ${error.message}`;
     }

@@ -61,7 +61,10 @@
     body.append("image", input.files[0]);
     window.conexoosFeedback.clearErrors(row);
     try {
-      editor.replaceItem(await window.conexoosApi("POST", `/api/product/${row.record.id}/image`, body));
+      const product = await window.conexoosApi("POST", `/api/product/${row.record.id}/image`, body);
+      // The row is drawn again: focus goes back to its Image control, and the change is said.
+      editor.replaceItem(product).querySelector('input[data-action="image"]').focus();
+      window.conexoosFeedback.say(`Saved: a new image for product ${product.title}.`);
     } catch (error) {
       input.value = "";
       window.conexoosFeedback.markInvalid(input, error.message); // under the row, named by its Image field
