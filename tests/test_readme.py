@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from conexoos.framework import load_settings
-from tests.framework.test_cli import conexoos
+from conexoos.framework.scaffold import create_project
+from tests.framework.test_cli import conexoos, python
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
@@ -77,3 +78,40 @@ def test_the_project_schema_example_validates_as_described(tmp_path: Path) -> No
     }
     assert settings.warnings == ["APP.SHOPS.main.url is read as APP.SHOPS.main.URL; write it URL"]
     assert settings.redacted()["SERVICES"]["mailer"] == {"TOKEN": "***"}
+
+
+def example(marker: str) -> str:
+    """The README's Python block that starts with the comment ``marker``."""
+    (found,) = [block for block in blocks("python") if block.startswith(marker)]
+    return found
+
+
+def test_the_task_and_command_examples_run_in_a_new_project(tmp_path: Path) -> None:
+    project = tmp_path / "demo"
+    create_project("demo", project)
+    (project / "server" / "tasks.py").write_text(example("# server/tasks.py"), encoding="utf-8")
+    (project / "server" / "commands.py").write_text(example("# server/commands.py"), encoding="utf-8")
+
+    greeted = conexoos("greet", "Ada", "--project", "demo", cwd=tmp_path)
+    assert (greeted.returncode, greeted.stdout, greeted.stderr) == (0, "Hello, Ada!\n", "")
+
+    listed = conexoos("tasks", "status", "--project", "demo", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert "heartbeat" in listed.stdout and "every 300s" in listed.stdout
+    assert "nightly" in listed.stdout and "cron 30 2 * * *" in listed.stdout
+
+    ran = python("-c", RUN_THE_TASKS, str(project), cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["heartbeat", "nightly"]
+    assert "demo is alive" in ran.stderr and "nightly report for demo" in ran.stderr
+
+
+RUN_THE_TASKS = """
+import logging, sys
+from conexoos.framework import create_app
+logging.basicConfig(level=logging.INFO)
+app = create_app(sys.argv[1], sys.argv[1] + "/config.yml")
+scheduler = app.extensions["conexoos"].scheduler
+scheduler.run_pending(now=1_767_000_000.0)  # the first pass notes the current slots
+print(*scheduler.run_pending(now=1_767_000_000.0 + 86_400))  # a day later: both are due
+"""

@@ -71,7 +71,8 @@ def set_up_site(page: Page, live: LiveServer, policy: str = "By invitation") -> 
 
 def sign_up(page: Page, live: LiveServer, username: str) -> None:
     """Create an account through the /signup form ("check your inbox"), then log in from there with the
-    password; the dashboard opens."""
+    password; the dashboard opens, its scripts run (so its lists have asked for their items: a test that
+    then holds those requests with ``page.route`` holds only those of the page it opens next)."""
     page.goto(f"{live.url}/signup")
     page.get_by_label("Email").fill(f"{username}@example.com")
     page.get_by_label("Username").fill(username)
@@ -83,6 +84,7 @@ def sign_up(page: Page, live: LiveServer, username: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in", exact=True).click()
     expect(page).to_have_url(f"{live.url}/dashboard")
+    page.wait_for_load_state("load")
 
 
 def scripts_ran(page: Page) -> None:
