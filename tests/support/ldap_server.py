@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from tests.framework.helpers import free_port, port_open, wait_until
+from tests.support import process_signals
 from tests.support.services import REQUIRE_SERVICES
 
 SUFFIX = "dc=example,dc=org"
@@ -180,12 +181,12 @@ class LdapServer:
     def pause(self) -> None:
         """Freeze slapd: connections are still accepted by the kernel, but nothing is ever answered."""
         assert self._process is not None
-        os.kill(self._process.pid, signal.SIGSTOP)
+        process_signals.freeze(self._process.pid)
 
     def resume(self) -> None:
         """Undo :meth:`pause`."""
         assert self._process is not None
-        os.kill(self._process.pid, signal.SIGCONT)
+        process_signals.thaw(self._process.pid)
 
     def remove(self) -> None:
         """Stop slapd and delete its folder."""

@@ -5,7 +5,6 @@ Skipped with the reason when it cannot start; with ``CONEXOOS_REQUIRE_SERVICES=1
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from typing import IO, Any, NoReturn
 import pytest
 
 from tests.framework.helpers import free_port, wait_until
+from tests.support import process_signals
 from tests.support.services import REQUIRE_SERVICES, is_listening
 
 START_TIMEOUT = 30.0
@@ -34,11 +34,11 @@ class S3Server:
 
     def freeze(self) -> None:
         """SIGSTOP the server: connections are accepted by the kernel, nothing answers."""
-        os.kill(self.pid, signal.SIGSTOP)
+        process_signals.freeze(self.pid)
 
     def thaw(self) -> None:
         """SIGCONT what :meth:`freeze` stopped."""
-        os.kill(self.pid, signal.SIGCONT)
+        process_signals.thaw(self.pid)
 
     def settings(self, bucket: str, prefix: str = "") -> dict[str, Any]:
         """A ``SERVICES.s3`` entry for ``bucket`` on this server."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import uuid
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 
 from tests.framework.helpers import free_port, port_open, wait_until
+from tests.support import process_signals
 
 START_TIMEOUT = 30.0
 HBA = """\
@@ -93,16 +93,13 @@ class PostgresCluster:
         """SIGSTOP the postmaster and every backend: connections hang instead of failing."""
         self._frozen = self._processes()
         for pid in self._frozen:
-            os.kill(pid, signal.SIGSTOP)
+            process_signals.freeze(pid)
 
     def thaw(self) -> None:
         """SIGCONT what :meth:`freeze` stopped."""
         frozen, self._frozen = self._frozen, []
         for pid in frozen:
-            try:
-                os.kill(pid, signal.SIGCONT)
-            except ProcessLookupError:
-                continue  # a backend that ended in between
+            process_signals.thaw(pid)  # a backend that ended in between is left alone
 
     def drop(self) -> None:
         """Stop the server if it runs and remove the cluster (data and configuration)."""

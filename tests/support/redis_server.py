@@ -8,7 +8,6 @@ README asks operators for when Redis holds the write buffer, so a restart (even 
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import subprocess
@@ -16,6 +15,7 @@ import tempfile
 import time
 
 from tests.framework.helpers import free_port, port_open
+from tests.support import process_signals
 
 START_TIMEOUT = 10.0
 
@@ -101,21 +101,21 @@ class RedisServer:
 
     def freeze(self) -> None:
         """SIGSTOP: the port still accepts connections (the kernel's backlog) but nothing answers."""
-        self._signal(signal.SIGSTOP)
+        process_signals.freeze(self._pid())
 
     def thaw(self) -> None:
         """SIGCONT: a frozen server answers again."""
-        self._signal(signal.SIGCONT)
+        process_signals.thaw(self._pid())
 
     def close(self) -> None:
         """Stop the server and remove its folder."""
         self.stop()
         shutil.rmtree(self._folder, ignore_errors=True)
 
-    def _signal(self, number: int) -> None:
+    def _pid(self) -> int:
         if self._process is None:
             raise RuntimeError("this Redis server is not running")
-        os.kill(self._process.pid, number)
+        return self._process.pid
 
     def __enter__(self) -> RedisServer:
         return self.start()
