@@ -61,7 +61,7 @@ def store(request: pytest.FixtureRequest) -> Iterator[tuple[str, Any]]:
     server: Any = RedisServer() if request.param == "redis" else MemcachedServer()
     server.start()
     yield request.param, server
-    server.stop()
+    server.close()
 
 
 def timed_get(client: FlaskClient, path: str, **headers: str) -> tuple[Any, float]:

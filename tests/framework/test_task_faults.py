@@ -261,7 +261,7 @@ def test_workers_share_task_status_through_redis_and_survive_its_outage(app: Fla
         assert status_of(first, "job", time.time())["source"] == "Redis"
         client.close()
     finally:
-        server.stop()
+        server.close()
 
 
 def test_readyz_is_degraded_not_down_when_a_task_lags(app: Flask) -> None:

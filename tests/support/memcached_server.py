@@ -40,3 +40,7 @@ class MemcachedServer:
         if process is not None:
             process.terminate()
             process.wait(5)
+
+    def close(self) -> None:
+        """As :meth:`RedisServer.close`: stop it (memcached keeps no folder to remove)."""
+        self.stop()
