@@ -8,6 +8,7 @@ import io
 import json
 import re
 import threading
+from html import unescape
 from typing import Any
 
 import pytest
@@ -182,7 +183,9 @@ def test_every_colour_input_holds_a_long_hex_colour(alice: Account, theme: str) 
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("background_color", "blue", "is not a colour: write it as #rgb or #rrggbb"),
+        ("background_color", "blue", '"blue" is not a colour: write it as #rgb or #rrggbb'),
+        ("background_color", "\\23 fff", '"\\23 fff" is not a colour'),  # the backslash shown once
+        ("background_color", "#fff\u202e", '"#fff\\u202e" is not a colour'),
         ("background_color", "#12345", "is not a colour"),
         ("text_color", "", "is not a colour"),
         ("corner_radius", "33", "from 0 to 32"),
@@ -201,7 +204,7 @@ def test_each_field_is_validated_with_a_message(
     app: Flask, alice: Account, field: str, value: str, message: str
 ) -> None:
     response = post(alice, **{field: value})
-    html = response.get_data(as_text=True)
+    html = unescape(response.get_data(as_text=True))  # the message as a person reads it
     assert response.status_code == 422
     assert re.search(rf'id="{field}-errors" class="errors"><p>[^<]*{re.escape(message)}', html), html[-3000:]
     assert row(app, alice) is None

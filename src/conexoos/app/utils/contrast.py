@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from conexoos.app.utils.text import escaped_invisibles
+
 COLOUR = re.compile(r"#(?:[0-9a-f]{3}|[0-9a-f]{6})")
 """A colour as a creator may give it (lower case, after :func:`parse_colour`)."""
 AA_TEXT = 4.5
@@ -16,7 +18,8 @@ def parse_colour(value: str) -> str:
     """``value`` as a lower-case ``#rgb``/``#rrggbb`` colour; ValueError for anything else."""
     colour = value.strip().lower()
     if not COLOUR.fullmatch(colour):
-        raise ValueError(f"{value[:40]!r} is not a colour: write it as #rgb or #rrggbb, e.g. #1a56db.")
+        typed = escaped_invisibles(value[:40])  # as typed: a backslash once, not as Python writes it
+        raise ValueError(f'"{typed}" is not a colour: write it as #rgb or #rrggbb, e.g. #1a56db.')
     return colour
 
 
