@@ -220,9 +220,14 @@ def test_reordering_by_dragging_saves_the_posted_order(app: Flask, boss: Account
     incomplete = boss.api("POST", "/admin/menus/header/order", {"ids": [one, two]})
     assert incomplete.status_code == 422 and incomplete.get_json()["error"]["code"] == "incomplete"
     assert incomplete.get_json()["error"]["message"].startswith("Your menu entries changed in another tab")
-    foreign = boss.api("POST", "/admin/menus/header/order", {"ids": [three, one, two, elsewhere]})
-    assert foreign.status_code == 404
-    assert "One of these menu entries no longer exists" in foreign.get_data(as_text=True)
+    other_menus = boss.api("POST", "/admin/menus/header/order", {"ids": [three, one, two, elsewhere]})
+    assert other_menus.status_code == 422 and other_menus.get_json()["error"]["code"] == "other_menu"
+    assert other_menus.get_json()["error"]["message"].startswith(
+        f"Menu entry {elsewhere} is in the footer menu, not the header menu"
+    )
+    gone = boss.api("POST", "/admin/menus/header/order", {"ids": [three, one, two, elsewhere + 100]})
+    assert gone.status_code == 404
+    assert "One of these menu entries no longer exists" in gone.get_data(as_text=True)
     malformed = boss.api("POST", "/admin/menus/header/order", {"ids": "1,2"})
     assert malformed.status_code == 422
     not_json = boss.client.post("/admin/menus/header/order", data={"csrf_token": boss.csrf})

@@ -15,6 +15,7 @@ from urllib.parse import quote
 from sqlalchemy import func, or_, select
 from werkzeug.exceptions import NotFound
 
+from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import SitePage
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.menu_item import LABEL_MAX, MENUS, URL_MAX, MenuItem
@@ -188,10 +189,27 @@ def reorder(menu: str, payload: Any) -> list[MenuItem]:
     if menu not in MENUS:
         raise NotFound("There is no such menu.")
     items = [listed_entry.item for listed_entry in listed(menu)]
-    ordered = reorder_items(_Positioned.wrap(items), payload, "menu entry", "menu entries")
+    try:
+        ordered = reorder_items(_Positioned.wrap(items), payload, "menu entry", "menu entries")
+    except NotFound:
+        _refuse_other_menus_entries(menu, payload["ids"])  # the ids parsed: only then is it a 404
+        raise
     result = [wrapper.item for wrapper in ordered]
     _renumber(menu, result, f"{menu} menu: reordered")
     return result
+
+
+def _refuse_other_menus_entries(menu: str, ids: list[int]) -> None:
+    """A 422 naming the first of ``ids`` that is an entry of another menu (it exists: no 404's "deleted")."""
+    found = db.session.execute(
+        select(MenuItem.id, MenuItem.menu).where(MenuItem.id.in_(ids), MenuItem.menu != menu).limit(1)
+    ).first()
+    if found is not None:
+        message = (
+            f"Menu entry {found.id} is in the {found.menu} menu, not the {menu} menu: each menu is "
+            "reordered on its own (reload to see both as they are now)."
+        )
+        raise InputError(message, field="ids", code="other_menu")
 
 
 class _Positioned:
