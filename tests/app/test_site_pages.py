@@ -189,6 +189,28 @@ def test_a_scheduled_page_needs_a_future_time_and_the_task_publishes_it(
     assert client.get("/p/terms").status_code == 200
 
 
+def test_the_revisions_are_paged_like_every_admin_list(app: Flask, mod: Account) -> None:
+    """A page saved hundreds of times listed every revision on one page, and ignored ?page=."""
+    page_id = create(mod)
+    with app.app_context():
+        for number in range(2, editor_view.PAGE_SIZE + 2):  # revision 1 is the creation's
+            db.session.add(
+                SitePageRevision(page_id=page_id, number=number, slug="terms", title="T", status="draft")
+            )
+        db.session.commit()
+    address = f"/admin/pages/{page_id}/revisions"
+    first = text(mod.client.get(address))
+    restore = re.compile(r'action="/admin/pages/\d+/revisions/\d+/restore"')
+    assert "Page 1 of 2 (51 revisions)" in first and f'href="{address}?page=2" rel="next"' in first
+    assert len(restore.findall(first)) == editor_view.PAGE_SIZE - 1  # not the newest: it is the page now
+    second = text(mod.client.get(f"{address}?page=2"))
+    assert "<td>1</td>" in second and len(restore.findall(second)) == 1  # the oldest can be restored
+    assert mod.client.get(f"{address}?page=3").status_code == 404
+    for bad in ("abc", "0"):
+        refused = mod.client.get(f"{address}?page={bad}")
+        assert refused.status_code == 400 and "page is a whole number" in text(refused)
+
+
 def test_revisions_diff_and_restore(app: Flask, client: FlaskClient, mod: Account) -> None:
     page_id = create(mod, body="First line\nKept line\n", status="published")
     assert (

@@ -32,7 +32,7 @@ def test_revisions_are_numbered_per_page_and_hold_the_whole_state(app: Flask) ->
             terms, PageInput("terms", "Terms", "Rules", body="v2", status="published"), None, NOW
         )
         assert numbers(terms.id) == [1, 2] and numbers(privacy.id) == [1]
-        [(latest, _), (first, _)] = site_pages.revisions(terms.id)
+        [(latest, _), (first, _)] = site_pages.revisions(terms.id, 10)
         assert (first.body, first.status, latest.body, latest.status) == ("v1", "draft", "v2", "published")
         assert latest.description == "Rules" and terms.published_at == NOW
 
@@ -74,10 +74,10 @@ def test_restoring_keeps_the_status_and_writes_a_note(app: Flask) -> None:
     with app.app_context():
         page = site_pages.create(PageInput("help", "Help", body="old"), None, NOW)
         site_pages.update(page, PageInput("help", "Help!", body="new", status="published"), None, NOW)
-        [(_, _), (first, _)] = site_pages.revisions(page.id)
+        [(_, _), (first, _)] = site_pages.revisions(page.id, 10)
         site_pages.restore(page, first, None, NOW)
         assert (page.title, page.body, page.status) == ("Help", "old", "published")
-        [(latest, _), *_] = site_pages.revisions(page.id)
+        [(latest, _), *_] = site_pages.revisions(page.id, 10)
         assert (latest.number, latest.note, latest.status) == (3, "Restored revision 1", "published")
 
 
@@ -85,7 +85,7 @@ def test_the_diff_marks_added_and_removed_lines(app: Flask) -> None:
     with app.app_context():
         page = site_pages.create(PageInput("d", "D", body="--- a rule\nsame\n"), None, NOW)
         site_pages.update(page, PageInput("d", "D", body="+++ b rule\nsame\n"), None, NOW)
-        [(second, _), (first, _)] = site_pages.revisions(page.id)
+        [(second, _), (first, _)] = site_pages.revisions(page.id, 10)
         changes = site_pages.diff(first, second)
         kinds = [(line.kind, line.mark, line.text) for line in changes.body if line.kind != "gap"]
         assert kinds == [

@@ -120,9 +120,23 @@ def delete(page_id: int) -> Response:
 
 @admin_pages.route("/<id:page_id>/revisions", methods=["GET"])
 def revisions(page_id: int) -> str:
-    """Every saved state of the page, newest first."""
-    page = _page_or_404(page_id)
-    return render_template("admin/pages/revisions.html", page=page, revisions=site_pages.revisions(page.id))
+    """Every saved state of the page, newest first, 50 a page."""
+    return _revisions_page(_page_or_404(page_id))
+
+
+def _revisions_page(page: SitePage, error: str | None = None) -> str:
+    total = site_pages.count_revisions(page.id)
+    shown = requested_page(total, PAGE_SIZE, "revision list")
+    return render_template(
+        "admin/pages/revisions.html",
+        page=page,
+        revisions=site_pages.revisions(page.id, PAGE_SIZE, shown.offset),
+        newest=site_pages.newest_revision_number(page.id),
+        list_page=shown.number,
+        list_page_count=shown.count,
+        total=total,
+        error=error,
+    )
 
 
 @admin_pages.route("/<id:page_id>/revisions/<id:revision_id>", methods=["GET"])
@@ -149,9 +163,7 @@ def restore(page_id: int, revision_id: int) -> Response | tuple[str, int]:
     try:
         site_pages.restore(page, revision, current_user.id)
     except site_pages.PageInvalid as error:
-        listed = site_pages.revisions(page.id)
-        problem = " ".join(error.errors.values())
-        return render_template("admin/pages/revisions.html", page=page, revisions=listed, error=problem), 409
+        return _revisions_page(page, error=" ".join(error.errors.values())), 409
     flash(f"Revision {number} is restored as the page's newest revision.")
     return redirect(url_for("admin_pages.revisions", page_id=page.id))
 

@@ -481,13 +481,29 @@ def count_pages() -> int:
     return db.session.scalar(select(func.count()).select_from(SitePage)) or 0
 
 
-def revisions(page_id: int) -> list[tuple[SitePageRevision, str | None]]:
-    """The page's revisions, newest first, each with its author's username (None when gone or the task)."""
+def count_revisions(page_id: int) -> int:
+    """How many revisions the page has."""
+    query = select(func.count()).select_from(SitePageRevision).where(SitePageRevision.page_id == page_id)
+    return db.session.scalar(query) or 0
+
+
+def newest_revision_number(page_id: int) -> int | None:
+    """The number of the page's newest revision (its current state), None without any."""
+    return db.session.scalar(
+        select(func.max(SitePageRevision.number)).where(SitePageRevision.page_id == page_id)
+    )
+
+
+def revisions(page_id: int, limit: int, offset: int = 0) -> list[tuple[SitePageRevision, str | None]]:
+    """``limit`` of the page's revisions from ``offset``, newest first, each with its author's username
+    (None when gone or the task)."""
     query = (
         select(SitePageRevision, User.username)
         .outerjoin(User, User.id == SitePageRevision.author_id)
         .where(SitePageRevision.page_id == page_id)
         .order_by(SitePageRevision.number.desc())
+        .limit(limit)
+        .offset(offset)
     )
     return [(revision, username) for revision, username in db.session.execute(query)]
 
