@@ -164,5 +164,5 @@ def test_a_stale_order_and_a_logout_elsewhere_are_said_as_a_person_would(alice: 
     response = alice.api("POST", "/api/blocks/reorder", {"ids": [first["id"]]})
     assert response.status_code == 401
     assert response.get_json()["error"]["message"] == (
-        "You are logged out (in another tab or window?): log in again to go on."
+        "You are not logged in (logged out in another tab or window?): log in to go on."
     )

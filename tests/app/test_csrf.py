@@ -208,3 +208,35 @@ def test_every_logged_in_page_carries_a_working_meta_token(alice: Account) -> No
             f"/api/edit/link/{link['id']}", json={"title": path}, headers={"X-CSRFToken": token}
         )
         assert response.status_code == 200, path
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", b"garbage"),  # no boundary
+        ("multipart/form-data; boundary=zzz", b"garbage"),  # no part at all
+        (
+            "multipart/form-data; boundary=zzz",
+            b'--zzz\r\nContent-Disposition: form-data; name="a"\r\n',
+        ),  # cut
+    ],
+)
+def test_a_multipart_body_that_cannot_be_read_is_refused_as_such(
+    alice: Account, content_type: str, body: bytes
+) -> None:
+    """Werkzeug reads a broken multipart body as an empty form; the 400 blamed the security token."""
+    for headers in ({}, {"Accept": "application/json"}):
+        answer = alice.client.post(
+            "/dashboard/settings", data=body, headers={"Content-Type": content_type, **headers}
+        )
+        text = answer.get_data(as_text=True)
+        assert answer.status_code == 400
+        assert "is not the multipart/form-data its Content-Type announces" in text
+        assert "security token" not in text
+
+
+def test_a_readable_multipart_form_without_its_token_is_still_a_token_refusal(alice: Account) -> None:
+    answer = alice.client.post(
+        "/dashboard/settings", data={"display_name": "X", "bio": ""}, content_type="multipart/form-data"
+    )
+    assert answer.status_code == 400 and "security token" in answer.get_data(as_text=True)

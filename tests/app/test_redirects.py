@@ -169,7 +169,7 @@ def test_a_plain_form_sent_after_logging_out_elsewhere_says_to_log_in_and_leads_
     refused = alice.client.post("/dashboard/settings", data={"csrf_token": token}, headers=on_the_page)
     text = refused.get_data(as_text=True)
     assert refused.status_code == 400
-    assert "You are logged out (in another tab or window?)" in text and "CSRF" not in text
+    assert "and you are not logged in" in text and "logged out in another tab" in text and "CSRF" not in text
     assert 'href="/login?next=/dashboard/settings">Log in</a>' in text
     again = alice.client.post("/logout", data={"csrf_token": token})  # Log out pressed once more
     assert location(again) == "/"

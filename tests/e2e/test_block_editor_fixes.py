@@ -131,7 +131,9 @@ def test_errors_that_no_field_fixes_say_what_to_do_with_a_reload_or_a_log_in(
     with page.expect_response(lambda response: "/api/blocks/" in response.url) as answer:
         row(page, "One").get_by_role("button", name="Hide header One").click()
     assert answer.value.status == 401, answer.value.text()
-    expect(box).to_contain_text("You are logged out (in another tab or window?): log in again to go on.")
+    expect(box).to_contain_text(
+        "You are not logged in (logged out in another tab or window?): log in to go on."
+    )
     expect(box.get_by_role("link", name="Log in")).to_have_attribute("href", "/login?next=%2Fdashboard")
 
 

@@ -15,7 +15,7 @@ from conexoos.app.dto.errors import malformed
 from conexoos.app.models.persistent import User
 
 View = TypeVar("View", bound=Callable[..., Any])
-LOGGED_OUT = "You are logged out (in another tab or window?): log in again to go on."
+LOGGED_OUT = "You are not logged in (logged out in another tab or window?): log in to go on."
 """The 401 of every JSON endpoint; the dashboard shows it with a Log in link."""
 
 

@@ -27,24 +27,46 @@ SIGNED_IN_TOKEN = (
     "in again in another tab): reload the page and send the form again."
 )
 SIGNED_OUT_TOKEN = (
-    "You are logged out (in another tab or window?), so this form's security token no longer holds: log in "
-    "again, then send the form again."
+    "This form's security token is missing or no longer valid, and you are not logged in (the page was "
+    "open a long time, or you logged out in another tab or window): reload the page, log in first if the "
+    "form is one of your account's, and send the form again."
 )
+
+
+UNREADABLE_FORM = (
+    "This form could not be read: its body is not the multipart/form-data its Content-Type announces "
+    "(a missing or wrong boundary, or a part whose headers are broken). Send it again from the page."
+)
+
+
+def _unreadable_multipart() -> bool:
+    """Whether the request says it is a multipart form but Werkzeug read nothing from its body. Werkzeug
+    reads a broken one as an empty form without a word, and the CSRF check is the first to notice."""
+    if request.mimetype != "multipart/form-data" or not request.content_length:
+        return False
+    return not request.form and not request.files
 
 
 def _csrf_failed(_error: CSRFError) -> BaseResponse | tuple[str, int]:
     """A 400 that says what to do: reload the page, or, once logged out elsewhere, log in again (with a
     link back to the form's page); a Log out pressed after that just leads home. Flask-WTF's own reason is
     not shown: it speaks of sessions and tokens, not of what happened."""
+    if _unreadable_multipart():
+        return _bad_request(UNREADABLE_FORM, "malformed_form", next_step=None)
     signed_in = current_user.is_authenticated
     if not signed_in and request.endpoint == "accounts.logout":
         return redirect(url_for("public.home"))  # already done
     message = SIGNED_IN_TOKEN if signed_in else SIGNED_OUT_TOKEN
-    if wants_json():
-        return error_response(400, message, code="csrf_failed")
     next_step = (
         None if signed_in else {"url": url_for("accounts.login", next=referring_page()), "label": "Log in"}
     )
+    return _bad_request(message, "csrf_failed", next_step)
+
+
+def _bad_request(message: str, code: str, next_step: dict[str, str] | None) -> BaseResponse | tuple[str, int]:
+    """A 400 as JSON for the API, else the error page with ``next_step`` (a link) under the message."""
+    if wants_json():
+        return error_response(400, message, code=code)
     page = render_template(
         "errors/error.html", status=400, title="Bad Request", message=message, next_step=next_step
     )
