@@ -9,11 +9,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import simple_websocket
 import socketio
 
 from tests.support.live_server import run_live_server
-from tests.support.raw_engineio import hung_up_within, open_raw_engineio, text_frame, upgrade_raw_engineio
+from tests.support.raw_engineio import (
+    hung_up_within,
+    open_raw_engineio,
+    polling_post,
+    polling_session,
+    text_frame,
+    upgrade_raw_engineio,
+)
 from tests.support.services import require_redis
 from tests.support.websocket import WebSocketClient
 
@@ -156,3 +164,19 @@ def test_sockets_are_accepted_from_the_public_origin_not_from_the_host_header(tm
         assert polling_handshake(server.url, server.url) == 200
         assert polling_handshake(server.url, "http://evil.example", host="evil.example") == 400
         assert polling_handshake(server.url, server.url, host="links.internal:8080") == 200
+
+
+@pytest.mark.parametrize("packet", [b"0", b"2", b"6", b"7", b"9"])
+def test_a_polling_packet_engineio_cannot_take_is_answered_at_once_and_ends_the_session(
+    tmp_path: Path, packet: bytes
+) -> None:
+    """Engine.IO waited forever for a poll that would read its close packet: the POST was never answered,
+    its thread and connection held, and a later POST of the session was a 500 ("Session is disconnected")."""
+    with run_live_server(tmp_path) as server:
+        sid = polling_session(server.port)
+        started = time.monotonic()
+        status, _ = polling_post(server.port, sid, packet)
+        assert status == 400 and time.monotonic() - started < 3
+        assert polling_post(server.port, sid, b"40") == (400, f'"Invalid session {sid}"'.encode())
+        other = polling_session(server.port)  # the server goes on serving others
+        assert polling_post(server.port, other, b"3")[0] == 200

@@ -25,7 +25,13 @@ from conexoos.framework.serve import gunicorn_options
 from tests.framework.test_cli import server
 from tests.support.certificates import self_signed
 from tests.support.green_server import new_port, open_slow_header, serve_args, write_green_project
-from tests.support.raw_engineio import hung_up_within, open_raw_engineio, upgrade_raw_engineio
+from tests.support.raw_engineio import (
+    hung_up_within,
+    open_raw_engineio,
+    polling_post,
+    polling_session,
+    upgrade_raw_engineio,
+)
 from tests.support.services import require_redis
 from tests.support.websocket import WebSocketClient
 
@@ -182,6 +188,17 @@ def test_with_redis_as_message_queue_an_idle_socket_is_cut_off(tmp_path: Path) -
         finally:
             for connection in connections:
                 connection.close()
+
+
+def test_a_polling_packet_engineio_cannot_take_is_answered_at_once(tmp_path: Path) -> None:
+    """Under gevent too, an unknown Engine.IO packet held its POST (and the worker's stop) forever."""
+    port = new_port()
+    project = write_green_project(tmp_path / "green", port)
+    with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
+        sid = polling_session(port)
+        started = time.monotonic()
+        assert polling_post(port, sid, b"9")[0] == 400 and time.monotonic() - started < 3
+        assert polling_post(port, sid, b"40") == (400, f'"Invalid session {sid}"'.encode())
 
 
 def _assert_cut_off(connection: socket.socket) -> None:

@@ -4,6 +4,7 @@ close frame, and tells whether the server hangs up the TCP connection by itself.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import socket
@@ -90,3 +91,25 @@ def hung_up_within(connection: socket.socket, seconds: float) -> tuple[bool, byt
         if chunk.endswith(b"\x81\x012"):
             connection.sendall(text_frame("3"))
     return False, received
+
+
+def polling_session(port: int) -> str:
+    """The sid of a new Engine.IO long-polling session."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", "/socket.io/?EIO=4&transport=polling")
+        body = connection.getresponse().read()
+    finally:
+        connection.close()
+    return str(json.loads(body[1:].split(b"\x1e")[0])["sid"])
+
+
+def polling_post(port: int, sid: str, body: bytes) -> tuple[int, bytes]:
+    """POST ``body`` to the polling session ``sid``: its status and answer (a timeout raises)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("POST", f"/socket.io/?EIO=4&transport=polling&sid={sid}", body=body)
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()

@@ -53,10 +53,34 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
         engineio_logger=False,
         cors_allowed_origins=allowed_origins(settings),
     )
+    disconnect_without_waiting(socketio.server.eio)
     timeout = settings.server.get("SOCKETIO_JOIN_TIMEOUT", 0)
     if timeout:
         JoinDeadline(socketio, float(timeout)).install(app)
     return socketio
+
+
+def disconnect_without_waiting(engine: Any) -> None:
+    """Make Engine.IO's ``disconnect(sid)`` return at once.
+
+    Engine.IO's own waits until the client has been sent every queued packet, its close packet included:
+    a long-polling client that never polls again (or a WebSocket that never reads) makes that forever.
+    Engine.IO calls it on a polling POST it cannot read (an unknown packet type, ``9``): any visitor held
+    a server thread and its connection that way, and each later POST of that session was a 500
+    ("Session is disconnected"). Here the socket is closed (its close packet queued for a poll already
+    waiting) and forgotten: later requests of the session are Engine.IO's 400 "Invalid session".
+    """
+    waiting = engine.disconnect
+
+    def disconnect(sid: str | None = None) -> None:
+        if sid is None:  # every client, as the server stops: its own way
+            waiting()
+            return
+        engine_socket = engine.sockets.pop(sid, None)
+        if engine_socket is not None:
+            engine_socket.close(wait=False, reason=engine.reason.SERVER_DISCONNECT)
+
+    engine.disconnect = disconnect
 
 
 def may_be_heard(socketio: SocketIO, room: str, namespace: str = "/") -> bool:
@@ -206,14 +230,9 @@ class JoinDeadline:
         return self.transports.pop(eio_sid, None)
 
     def close(self, eio_sid: str) -> None:
-        """Close the Engine.IO connection ``eio_sid`` without waiting for its client to read anything."""
-        # engineio's disconnect() waits until the client has been sent every queued packet, which a
-        # polling client that never polls again (or a WebSocket that never reads) makes forever.
-        engine = self.socketio.server.eio
-        engine_socket = engine.sockets.get(eio_sid)
-        if engine_socket is not None:
-            engine_socket.close(wait=False)  # the reason given to handlers is "server disconnect"
-            engine.sockets.pop(eio_sid, None)
+        """Close the Engine.IO connection ``eio_sid`` without waiting for its client to read anything
+        (:func:`disconnect_without_waiting`); the reason given to handlers is "server disconnect"."""
+        self.socketio.server.eio.disconnect(eio_sid)
 
     def _cut_off(self, now: float) -> None:
         due = [transport for at, transport in self.cutoffs if at <= now]
