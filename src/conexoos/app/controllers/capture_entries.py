@@ -40,7 +40,7 @@ from conexoos.app.utils.csv_export import to_csv
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.rate_limit import count
-from conexoos.app.utils.text import has_bidi_controls, has_control_characters
+from conexoos.app.utils.text import BIDI_PROBLEM, has_bidi_controls, has_control_characters
 from conexoos.framework import db
 from conexoos.framework.mail.setup import mail_state
 from conexoos.framework.urls import external_url
@@ -132,8 +132,10 @@ def parse_submission(form: Mapping[str, str]) -> Submission:
     name = str(form.get("name", "")).strip()
     if len(name) > NAME_MAX:
         raise CaptureRefused(f"Your name must be at most {NAME_MAX} characters.", field="name")
-    if has_control_characters(name) or has_bidi_controls(name):
+    if has_control_characters(name):
         raise CaptureRefused("Remove the control characters from your name.", field="name")
+    if has_bidi_controls(name):
+        raise CaptureRefused(BIDI_PROBLEM, field="name")
     return Submission(name, _email(str(form.get("email", ""))), bool(str(form.get(HONEYPOT, "")).strip()))
 
 
