@@ -431,3 +431,13 @@ def test_a_disabled_product_is_hidden_and_its_buy_link_is_404(
 def test_a_description_keeps_its_tabs_and_line_breaks_as_newlines(alice: Account) -> None:
     product = add_product(alice, description="Chapter 1:\tstart\r\nChapter 2\rend")
     assert product["description"] == "Chapter 1:\tstart\nChapter 2\nend"
+
+
+def test_the_published_currency_pattern_takes_what_the_api_takes(client: FlaskClient, alice: Account) -> None:
+    """The OpenAPI document said ^[A-Z]{3}$ while "usd" was taken (and stored as USD)."""
+    schema = client.get("/api/openapi.json").get_json()["components"]["schemas"]["ProductCreate"]
+    pattern = re.compile(schema["properties"]["currency"]["pattern"])
+    for taken in ("usd", " Eur "):
+        assert pattern.search(taken), taken
+        assert add_product(alice, currency=taken)["currency"] == taken.strip().upper()
+    assert not pattern.search("EURO") and not pattern.search("E1R")

@@ -24,7 +24,11 @@ def currency_field(name: str = "currency", required: bool = True) -> Field:
             )
         return value.strip().upper()
 
-    return Field(name, {"type": "string", "pattern": "^[A-Z]{3}$"}, parse, required, "ISO 4217 code")
+    accepted = {
+        "type": "string",
+        "pattern": r"^\s*[A-Za-z]{3}\s*$",
+    }  # what parse takes, not only what it stores
+    return Field(name, accepted, parse, required, "ISO 4217 code, in any case: stored upper-cased, trimmed")
 
 
 PRODUCT_CREATE = Schema(
