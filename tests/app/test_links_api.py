@@ -228,8 +228,11 @@ def test_reorder_with_bad_ids_is_422(alice: Account) -> None:
         "zero": {"ids": [0]},
         "past-the-integer-column": {"ids": [2**31]},  # PostgreSQL would refuse the query itself
         "past-64-bits": {"ids": [2**64]},
+        "longer-than-any-page": {"ids": list(range(1, 1_000_001))},  # refused before a look at each
     }
     each(cases, lambda body: assert_error(alice.api("POST", "/api/links/reorder", body), 422, field="ids"))
+    too_long = alice.api("POST", "/api/links/reorder", {"ids": list(range(1, 10_002))}).get_json()
+    assert too_long["error"]["message"] == "ids holds at most 10000 ids"
 
 
 def test_reorder_with_an_unknown_field_is_422(alice: Account) -> None:

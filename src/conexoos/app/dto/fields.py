@@ -222,10 +222,17 @@ def _in_range(name: str, moment: datetime) -> datetime:
     return utc
 
 
+ID_LIST_MAX = 10_000
+"""The most ids a list may hold: far more than a page or a menu holds (its 30 KB budget), and a million
+took a second of processor to be refused."""
+
+
 def id_list(name: str, required: bool = True, description: str = "") -> Field:
-    """A list of distinct positive integers."""
+    """A list of at most :data:`ID_LIST_MAX` distinct positive integers."""
 
     def parse(value: Any, field: Field) -> list[int]:
+        if isinstance(value, list) and len(value) > ID_LIST_MAX:
+            raise InputError(f"{name} holds at most {ID_LIST_MAX} ids", field=name, code="too_long")
         if not isinstance(value, list) or not all(
             isinstance(i, int) and not isinstance(i, bool) for i in value
         ):
@@ -241,6 +248,7 @@ def id_list(name: str, required: bool = True, description: str = "") -> Field:
         {
             "type": "array",
             "items": {"type": "integer", "minimum": 1, "maximum": LARGEST_ID},
+            "maxItems": ID_LIST_MAX,
             "uniqueItems": True,
         },
         parse,
