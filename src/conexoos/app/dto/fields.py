@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from conexoos.app.utils.text import (
+    STACKED_MARKS_MAX,
     has_bidi_controls,
     has_control_characters,
+    has_stacked_marks,
     is_valid_unicode,
     is_visible,
     shown,
@@ -132,6 +134,9 @@ def text(
         if has_bidi_controls(value):
             message = f"{name} may not hold bidirectional controls (U+202A-E, U+2066-9)"
             raise InputError(message, field=name, code="bidi_control")
+        if has_stacked_marks(value):
+            message = f"{name} may not stack more than {STACKED_MARKS_MAX} marks on one letter"
+            raise InputError(message, field=name, code="stacked_marks")
         if not is_visible(value) and not allow_empty:
             raise InputError(f"{name} may not be empty", field=name, code="required")
         if len(value) > max_length:

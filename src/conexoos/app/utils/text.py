@@ -36,9 +36,36 @@ def without_bidi_controls(value: str) -> str:
 BIDI_PROBLEM = "Remove the bidirectional controls (U+202A-E, U+2066-9): they make text read backwards."
 
 
+BLANK_LETTERS = frozenset("\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
+"""Characters that are letters or symbols to Unicode but draw nothing: the Hangul fillers, the Khmer
+inherent vowels, the Braille blank. Names made of them look empty (a favourite of blank-name tricks)."""
+UNSEEN_CATEGORIES = frozenset({"Cf", "Mn", "Me"})
+"""Format characters (zero-width, BOM) and combining marks: alone, they show nothing a person can read."""
+STACKED_MARKS_MAX = 8
+"""The most combining marks on one letter: more than any script writes (Vietnamese uses two, Tibetan
+and Hebrew with cantillation a few more), and dozens spill over the lines around them ("Zalgo" text)."""
+STACKED_MARKS_PROBLEM = f"Remove the stacked accents: at most {STACKED_MARKS_MAX} marks on one letter."
+
+
 def is_visible(value: str) -> bool:
-    """Whether ``value`` shows anything: spaces, zero-width and format characters (``Cf``) alone do not."""
-    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in value)
+    """Whether ``value`` shows anything: spaces, format characters (``Cf``: zero-width, BOM), combining
+    marks without a letter and :data:`BLANK_LETTERS` alone do not."""
+    return any(
+        not ch.isspace() and ch not in BLANK_LETTERS and unicodedata.category(ch) not in UNSEEN_CATEGORIES
+        for ch in value
+    )
+
+
+def has_stacked_marks(value: str) -> bool:
+    """Whether more than :data:`STACKED_MARKS_MAX` combining marks follow one another in ``value``."""
+    if value.isascii():
+        return False
+    run = 0
+    for ch in value:
+        run = run + 1 if unicodedata.category(ch) in ("Mn", "Me") else 0
+        if run > STACKED_MARKS_MAX:
+            return True
+    return False
 
 
 def is_valid_unicode(value: str) -> bool:

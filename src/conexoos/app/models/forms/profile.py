@@ -7,12 +7,14 @@ from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from .validators import NoControlCharacters
+from .validators import NoControlCharacters, VisibleOrEmpty
 
 
 class ProfileForm(FlaskForm):
     """Display name, bio (up to 300 characters) and an optional avatar image."""
 
-    display_name = StringField("Display name", validators=[Length(max=60), NoControlCharacters()])
+    display_name = StringField(
+        "Display name", validators=[Length(max=60), NoControlCharacters(), VisibleOrEmpty()]
+    )
     bio = TextAreaField("Bio", validators=[Length(max=300), NoControlCharacters(multiline=True)])
     avatar = FileField("Avatar (PNG, JPEG, WebP or GIF)")

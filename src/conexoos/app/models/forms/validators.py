@@ -8,7 +8,14 @@ from wtforms import Field
 from wtforms.validators import ValidationError
 
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
-from conexoos.app.utils.text import BIDI_PROBLEM, has_bidi_controls, has_control_characters
+from conexoos.app.utils.text import (
+    BIDI_PROBLEM,
+    STACKED_MARKS_PROBLEM,
+    has_bidi_controls,
+    has_control_characters,
+    has_stacked_marks,
+    is_visible,
+)
 
 
 class NoControlCharacters:
@@ -26,6 +33,19 @@ class NoControlCharacters:
             raise ValidationError("Remove the control characters from this field.")
         if has_bidi_controls(field.data):
             raise ValidationError(BIDI_PROBLEM)
+        if has_stacked_marks(field.data):
+            raise ValidationError(STACKED_MARKS_PROBLEM)
+
+
+class VisibleOrEmpty:
+    """Refuse text that is not empty yet shows nothing (zero-width spaces, a Hangul filler, a Braille
+    blank): shown as a name, it reads as a blank heading."""
+
+    def __call__(self, form: Any, field: Field) -> None:
+        if isinstance(field.data, str) and field.data.strip() and not is_visible(field.data):
+            raise ValidationError(
+                "This shows nothing (only invisible characters): write something, or leave it empty."
+            )
 
 
 class MailableEmail:

@@ -9,6 +9,7 @@ from sqlalchemy import Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.app.utils.email_address import canonical_email
+from conexoos.app.utils.text import is_visible
 from conexoos.framework import db
 
 from .base import NEVER_REUSE_IDS, CrudMixin, utcnow
@@ -109,4 +110,4 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
 
 def public_name(display_name: str, username: str) -> str:
     """The name a page shows for its owner: the display name, or the username when none is set."""
-    return display_name or username
+    return display_name if is_visible(display_name) else username  # a name stored blank-looking too
