@@ -146,6 +146,32 @@ def test_migrate_upgrade_current_downgrade_on_sqlite(tmp_path: Path) -> None:
     assert "note" not in tables(url)
 
 
+def test_a_revision_that_fails_on_sqlite_leaves_nothing_of_itself_and_is_not_taken_as_done(
+    tmp_path: Path,
+) -> None:
+    """SQLite ran a revision's CREATE TABLE outside any transaction: a revision failing after it left the
+    table, and the next upgrade took the half-made schema for tables made before migrations, recorded the
+    revision as done and never ran the rest."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    assert db_command(project, "migrate", "-m", "notes", "--rev-id", "0001").returncode == 0
+    [script] = (project / "migrations" / "main" / "versions").glob("*.py")
+    source = script.read_text()
+    script.write_text(
+        source.replace("    # ### end Alembic commands ###", "    op.execute('SELECT * FROM missing')", 1)
+    )
+    first, second = db_session(project, ["upgrade"], ["upgrade"])
+    for failed in (first, second):
+        assert failed.code == 1
+        assert "error: a migration failed: connection 'main'" in failed.stderr
+        assert "a statement failed (no such table: missing)" in failed.stderr
+        assert "note: the revision that failed was rolled back" in failed.stderr
+    assert "note" not in tables(url) and "alembic_version" not in tables(url)
+    script.write_text(source)  # fixed
+    [fixed] = db_session(project, ["upgrade"])
+    assert fixed.code == 0 and fixed.stdout.strip() == "main: 0001 (head)" and "note" in tables(url)
+
+
 @pytest.mark.services
 def test_migrate_upgrade_current_downgrade_on_postgresql(
     tmp_path: Path, tmp_path_factory: pytest.TempPathFactory

@@ -584,6 +584,12 @@ def db_migrate(
         )
 
 
+MIGRATION_ROLLED_BACK = (
+    "the revision that failed was rolled back, the ones before it stay applied (on SQLite and PostgreSQL; "
+    "MySQL and MariaDB commit each schema change at once): fix it, then run db upgrade again"
+)
+
+
 @db_group.command("upgrade")
 @project_options
 @database_option
@@ -596,7 +602,12 @@ def db_upgrade(project: str | None, config: str | None, database: str | None, re
     """
     app = load_app(project, config)
     with migrations.migration_target(app, database) as target:
-        note = migrations.upgrade(target, revision)
+        try:
+            note = migrations.upgrade(target, revision)
+        except DBAPIError as error:
+            raise OperationFailed(
+                [f"a migration failed: {describe_database_error(error)}"], notes=[MIGRATION_ROLLED_BACK]
+            ) from None
         if note:
             click.echo(note, err=True)
         click.echo(migrations.describe_state(target))

@@ -30,6 +30,8 @@ UNKNOWN_HOST = DatabaseCause("unknown host: the name does not resolve", False)
 NO_ANSWER = DatabaseCause("no answer: the connection timed out", False)
 STARTING = DatabaseCause("the server is starting or stopping", False)
 UNKNOWN = DatabaseCause("the connection failed", False)
+STATEMENT_FAILED = DatabaseCause("a statement failed", False)
+"""A query the server refused for a reason of its own (a table missing, a constraint): not the connection."""
 
 MYSQL_CODES = {
     1044: DatabaseCause("the user may not use this database", True),
@@ -73,7 +75,8 @@ def database_cause(error: DBAPIError) -> DatabaseCause:
     original = _original(error)
     code = original.args[0] if original.args and isinstance(original.args[0], int) else None
     known = MYSQL_CODES.get(code) if code is not None else None
-    return known or message_cause(driver_reason(original)) or UNKNOWN
+    unknown = UNKNOWN if error.statement is None else STATEMENT_FAILED
+    return known or message_cause(driver_reason(original)) or unknown
 
 
 def message_cause(message: str) -> DatabaseCause | None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from alembic import context
-from sqlalchemy import MetaData
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Connection, Engine
 
 config = context.config
 engine: Engine = config.attributes["engine"]
@@ -60,11 +60,29 @@ def run_offline() -> None:
 
 
 def run_online() -> None:
-    """Run the migrations on the connection's engine, in one transaction."""
+    """Run the migrations on the connection's engine, each revision in a transaction of its own: one that
+    fails leaves nothing of itself behind (the ones before it stay done and recorded)."""
     with engine.connect() as connection:
-        context.configure(connection=connection, **_options())
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            event.listen(connection, "begin", _begin_sqlite_transaction)
+        context.configure(
+            connection=connection,
+            transactional_ddl=True if sqlite else None,
+            transaction_per_migration=True,
+            **_options(),
+        )
         with context.begin_transaction():
             context.run_migrations()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    """Open SQLite's transaction at once. Python's sqlite3 opens one only before a row is written, so a
+    migration's CREATE TABLE ran outside any: a revision failing after it left the table, and the next
+    ``db upgrade`` took the half-made schema for tables made before migrations and recorded the revision
+    as done. (Not inside Alembic's ``autocommit_block``, where a PRAGMA must run outside a transaction.)"""
+    if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        connection.exec_driver_sql("BEGIN")
 
 
 if context.is_offline_mode():
