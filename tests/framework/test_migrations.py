@@ -6,6 +6,7 @@ model module, and looks at the database with its own engine.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sqlite3
 import subprocess
@@ -253,6 +254,27 @@ def test_readonly_connection_refuses_schema_changes(tmp_path: Path) -> None:
     assert "note" not in tables(url)
     assert current.code == 0 and current.stdout.startswith("main: no migration applied")  # reading is allowed
     assert len(list((project / "migrations" / "main" / "versions").glob("*.py"))) == 1
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("conexoos_contact") is None, reason="sample plugin not installed"
+)
+def test_a_disabled_plugins_tables_are_not_scripted_as_tables_to_drop(tmp_path: Path) -> None:
+    """Only an enabled plugin's models were loaded: once disabled, its tables (and rows, which the README
+    says disabling keeps) were scripted as DROP TABLE by the project's next migration."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    assert db_command(project, "migrate", "-m", "notes").returncode == 0
+    assert db_command(project, "upgrade").returncode == 0
+    plugin = ("--project", project.name)
+    assert conexoos("plugins", "enable", "contact", *plugin, cwd=tmp_path).returncode == 0
+    assert db_command(project, "upgrade").returncode == 0 and "contact_message" in tables(url)
+    assert conexoos("plugins", "disable", "contact", *plugin, cwd=tmp_path).returncode == 0
+    again = db_command(project, "migrate", "-m", "nothing new")
+    assert again.returncode == 0, again.stderr
+    scripts = list((project / "migrations" / "main" / "versions").glob("*.py"))
+    assert len(scripts) == 1, [script.read_text() for script in scripts]  # nothing changed: no new script
+    assert db_command(project, "upgrade").returncode == 0 and "contact_message" in tables(url)
 
 
 def test_unknown_connection_and_missing_scripts_exit_2(tmp_path: Path) -> None:

@@ -30,7 +30,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from flask import Flask
-from sqlalchemy import MetaData, create_engine, inspect
+from sqlalchemy import MetaData, column, create_engine, inspect, select
+from sqlalchemy import table as table_clause
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
@@ -38,7 +39,7 @@ from sqlalchemy.pool import StaticPool
 from .config import DatabaseSettings
 from .database import db
 from .errors import ConexoosError
-from .plugins import active_plugins, plugin_model_tables
+from .plugins import active_plugins, installed_plugins, plugin_model_tables
 from .sessions import SESSION_TABLE
 
 ENVIRONMENT_FOLDER = Path(__file__).with_name("migration_env")
@@ -209,6 +210,59 @@ def plugin_target(app: Flask, name: str) -> Iterator[MigrationTarget]:
         yield found
 
 
+def leaving_out_installed_plugins(target: MigrationTarget) -> MigrationTarget:
+    """``target``, when it is the project's history on the default connection, leaving out the tables of
+    the installed plugins this app did not load too (:func:`_unloaded_plugin_tables`): only the loaded
+    ones' models are imported, and a disabled plugin's tables, which keep their rows until it is enabled
+    again, would otherwise be scripted as tables to drop."""
+    if target.plugin is not None or not target.database.is_default:
+        return target
+    return replace(target, owned_tables=target.owned_tables | _unloaded_plugin_tables(target))
+
+
+def _unloaded_plugin_tables(target: MigrationTarget) -> frozenset[str]:
+    """The tables of each installed plugin whose history the database records (``alembic_version_<name>``)
+    but whose models are not loaded: its revisions replayed on a scratch SQLite database, so no code of a
+    disabled plugin (perhaps made for another project) is imported. Raises :class:`MigrationError` for a
+    history that cannot be replayed there."""
+    tables: set[str] = set()
+    for name, revision in _recorded_plugin_revisions(target).items():
+        plugin = installed_plugins().get(name)
+        if plugin is None:
+            continue  # uninstalled: nothing here says which tables were its
+        history = replace(
+            target,
+            versions=plugin.project().root / "migrations" / "versions",
+            version_table=PLUGIN_VERSION_TABLE.format(name=name),
+            plugin=name,
+            owned_tables=frozenset(),
+        )
+        schema = _revision_schema(history, revision)
+        if schema is None:
+            raise MigrationError(
+                f"plugin {name!r} is installed but not enabled, and this database holds its tables (its "
+                f"history is at {revision}); they could not be told from the project's, since its history "
+                f"does not run on SQLite: enable it (`conexoos plugins enable {name}`), then run this again"
+            )
+        tables |= set(schema.tables)
+    return frozenset(tables)
+
+
+def _recorded_plugin_revisions(target: MigrationTarget) -> dict[str, str]:
+    """Each plugin's revision as its version table in the database records it (by plugin name)."""
+    prefix = PLUGIN_VERSION_TABLE.format(name="")
+    with target.engine.connect() as connection:
+        names = [name for name in inspect(connection).get_table_names() if name.startswith(prefix)]
+        recorded = {}
+        for name in names:
+            revision = connection.execute(
+                select(column("version_num")).select_from(table_clause(name))
+            ).scalar()
+            if revision:
+                recorded[name.removeprefix(prefix)] = str(revision)
+    return recorded
+
+
 def make_migration(target: MigrationTarget, message: str, rev_id: str | None = None) -> list[Path]:
     """Autogenerate a migration from the models; return the files written (none when nothing changed).
 
@@ -218,6 +272,7 @@ def make_migration(target: MigrationTarget, message: str, rev_id: str | None = N
     builds a new database and ``db upgrade`` records this one at the baseline.
     """
     target.require_writable("migrate")
+    target = leaving_out_installed_plugins(target)
     if not target.metadata.tables:
         # Comparing an empty model set with a real database would script a DROP of every table.
         raise MigrationError(
@@ -474,6 +529,7 @@ def adopt_unversioned(target: MigrationTarget) -> str:
     ``db upgrade`` then runs only the later revisions on the existing rows. Nothing else is written.
     Raises :class:`SchemaNotReady` when the tables match neither.
     """
+    target = leaving_out_installed_plugins(target)
     scripts = ScriptDirectory.from_config(target.alembic_config())
     bases = scripts.get_bases()
     base = bases[0] if len(bases) == 1 else None
@@ -512,7 +568,7 @@ def _revision_schema(target: MigrationTarget, revision: str) -> MetaData | None:
         with _quiet_alembic():
             command.upgrade(replace(target, engine=scratch).alembic_config(), revision)
         schema = MetaData()
-        schema.reflect(bind=scratch)
+        schema.reflect(bind=scratch, resolve_fks=False)  # a plugin's table may refer to the project's
     except (SQLAlchemyError, CommandError, NotImplementedError):
         return None
     finally:
