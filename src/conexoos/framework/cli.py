@@ -32,7 +32,7 @@ from .cli_numbers import PORT, ROW_ID, ROWS, WORKERS
 from .config import CONFIG_ENV_VAR, DatabaseSettings, Settings, load_settings
 from .connect_checks import run_connect_checks, startup_warnings
 from .database import import_models, require_database_for_models
-from .database_errors import describe_connection_error
+from .database_errors import STATEMENT_FAILED, database_cause, describe_connection_error
 from .errors import ConexoosError, ConfigError, ProjectError
 from .logs import configure_logging
 from .plugins import active_plugins, installed_plugins
@@ -605,6 +605,8 @@ def db_upgrade(project: str | None, config: str | None, database: str | None, re
         try:
             note = migrations.upgrade(target, revision)
         except DBAPIError as error:
+            if database_cause(error) is not STATEMENT_FAILED:
+                raise  # the connection itself: said as for any command
             raise OperationFailed(
                 [f"a migration failed: {describe_database_error(error)}"], notes=[MIGRATION_ROLLED_BACK]
             ) from None
