@@ -277,6 +277,40 @@ def test_config_show_redacts_secret_looking_names_and_dsn_passwords(tmp_path: Pa
     assert tree["DATABASE"]["main"]["url"] == "postgresql://app:***@db.example.org:5433/x"
 
 
+def test_config_show_redacts_everything_under_a_secret_key_and_token_parameters(tmp_path: Path) -> None:
+    """A mapping under a secret-named key was shown whole; sslpassword=, token= and api_key= in a URL too."""
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "SERVER_ENV:\n  ENV: DEV\nFLASK:\n  CONFIG:\n"
+        "    SECRETKEYS: {k: nested-one}\n"
+        "    JWT_PRIVATE_KEYS: {kid1: nested-two, old: [nested-three]}\n"
+        "    CREDENTIALS: {user: bob, pass: nested-four}\n"
+        "    FEED: 'https://feed.example/x?token=query-one&api_key=query-two&page=2'\n"
+        "    PUBLIC: {colour: shown-colour}\n"
+        "DATABASE:\n  main:\n    url: 'postgresql://app@db.example.org/x?sslpassword=query-three'\n",
+        encoding="utf-8",
+    )
+    result = conexoos("config", "show", "--config", str(config), "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    secrets = (
+        "nested-one",
+        "nested-two",
+        "nested-three",
+        "nested-four",
+        "query-one",
+        "query-two",
+        "query-three",
+    )
+    for secret in secrets:
+        assert secret not in result.stdout, secret
+    shown = json.loads(result.stdout)["FLASK"]["CONFIG"]
+    assert shown["JWT_PRIVATE_KEYS"] == {"kid1": "***", "old": ["***"]}
+    assert shown["CREDENTIALS"] == {"user": "***", "pass": "***"}
+    assert shown["FEED"] == "https://feed.example/x?token=***&api_key=***&page=2"
+    assert shown["PUBLIC"] == {"colour": "shown-colour"}
+    assert redact_credentials("host=db sslpassword=query-three") == "host=db sslpassword=***"
+
+
 def test_a_database_url_that_does_not_parse_is_shown_unless_it_may_hold_a_password(tmp_path: Path) -> None:
     config = tmp_path / "config.yml"
     config.write_text("SERVER_ENV:\n  ENV: DEV\nDATABASE:\n  main:\n    url: notaurl\n", encoding="utf-8")

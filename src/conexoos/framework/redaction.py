@@ -18,9 +18,12 @@ _URL_CREDENTIALS = re.compile(
 )
 
 
-# password=xyz in a libpq DSN ("host=db password=xyz"), a query string or a driver's key=value list.
+# password=xyz in a libpq DSN ("host=db password=xyz"), a query string or a driver's key=value list; also
+# sslpassword=, token=, api_key=, client_secret= and the like, in any URL's query.
 _KEYWORD_PASSWORD = re.compile(
-    r"(?P<head>\b(?:password|passwd|pwd)\s*=\s*)(?P<password>'(?:[^'\\]|\\.)*'|[^\s;&'\"]+)", re.IGNORECASE
+    r"(?P<head>\b\w*?(?:password|passwd|pwd|secret|token|api_?key|access_?key|private_?key)\s*=\s*)"
+    r"(?P<password>'(?:[^'\\]|\\.)*'|[^\s;&'\"]+)",
+    re.IGNORECASE,
 )
 
 
@@ -64,14 +67,19 @@ def _mapping(node: Any) -> schema.Schema:
     return node if isinstance(node, dict) else {}
 
 
-def _redact(node: Any, path: tuple[str, ...], spec: Any) -> Any:
+def _redact(node: Any, path: tuple[str, ...], spec: Any, under_secret: bool = False) -> Any:
+    """``node`` for display; every value below a secret key (``JWT_PRIVATE_KEYS: {kid: ...}``) is one too."""
+    secret = under_secret or (bool(path) and _is_secret_key(path, spec))
     if isinstance(node, dict):
-        return {key: _redact(value, (*path, str(key)), _child(spec, str(key))) for key, value in node.items()}
+        return {
+            key: _redact(value, (*path, str(key)), _child(spec, str(key)), secret)
+            for key, value in node.items()
+        }
     if isinstance(node, list):
-        return [_redact(item, path, spec) for item in node]
+        return [_redact(item, path, spec, secret) for item in node]
     if node in ("", None) or not path:
         return node
-    if _is_secret(path, spec):
+    if secret:
         return REDACTED
     return redact_credentials(node) if isinstance(node, str) else node
 
@@ -89,7 +97,11 @@ def _case_insensitive(spec: dict[str, Any], name: str) -> Any:
     return next((value for key, value in spec.items() if key.upper() == name.upper()), None)
 
 
-def _is_secret(path: tuple[str, ...], spec: Any) -> bool:
+def _is_secret_key(path: tuple[str, ...], spec: Any) -> bool:
+    """Whether the key at ``path`` holds a secret: as declared, or, undeclared, by its name. A declared
+    section (``SERVICES``, a login's entries) is never one as a whole: its keys say."""
     if isinstance(spec, Key):
         return spec.secret
+    if isinstance(spec, dict | Entries):
+        return False
     return schema.is_secret_name(path[-1])
