@@ -270,6 +270,13 @@ def test_json_syntax_error_names_its_line(tmp_path: Path) -> None:
     ]
 
 
+def test_a_json_key_given_twice_in_one_object_is_refused(tmp_path: Path) -> None:
+    """Python's JSON reader kept the last one without a word; YAML's duplicates were already refused."""
+    text = '{"SERVER_ENV": {"APP_NAME": "a", "APP_NAME": "b"}}'
+    path = config_file(tmp_path, text, name="config.json")
+    assert problems_of(path) == [f"{path}: APP_NAME: duplicate key in one object; keep only one"]
+
+
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
     path = config_file(tmp_path, "- a\n- b\n")
     assert problems_of(path) == [f"{path}: the top level must be a mapping of sections, found list"]

@@ -281,14 +281,33 @@ def _yaml_loader() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _DuplicateJsonKey(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object as a dict, refusing a key given twice (Python's reader keeps the last, silently, where
+    the YAML reader says which lines)."""
+    found: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in found:
+            raise _DuplicateJsonKey(key)
+        found[key] = value
+    return found
+
+
 def _parse(path: Path, text: str) -> Any:
     if path.suffix.lower() == ".json" or (
         path.suffix.lower() not in (".yml", ".yaml") and text.lstrip()[:1] == "{"
     ):
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_unique_json_keys)
         except json.JSONDecodeError as error:
             raise ConfigError([f"{path}:{error.lineno}: JSON syntax error: {error.msg}"]) from None
+        except _DuplicateJsonKey as error:
+            raise ConfigError([f"{path}: {error.key}: duplicate key in one object; keep only one"]) from None
     try:
         document = yaml.compose(text, Loader=_yaml_loader())
         _check_aliases(path, document)
