@@ -128,6 +128,10 @@ def test_only_a_backup_of_this_site_from_a_known_release_is_restored(site: tuple
     foreign = folder / "foreign.db"
     with sqlite3.connect(foreign) as connection:
         connection.execute("CREATE TABLE foo (x)")
+    other_site = folder / "other-site.db"  # another project's: only the framework's tables are shared
+    with sqlite3.connect(other_site) as connection:
+        for table in ("foo (x)", "plugin_state (name)", "mail_outbox (id)"):
+            connection.execute(f"CREATE TABLE {table}")
     newer = folder / "newer.db"
     assert db(project, "backup", str(newer)).returncode == 0
     with sqlite3.connect(newer) as connection:
@@ -135,6 +139,7 @@ def test_only_a_backup_of_this_site_from_a_known_release_is_restored(site: tuple
     for wrong, said in (
         (empty, "is no backup of this site: it holds none of its tables (0 table(s) in all)"),
         (foreign, "is no backup of this site: it holds none of its tables (1 table(s) in all)"),
+        (other_site, "is no backup of this site: it holds none of its tables (3 table(s) in all)"),
         (newer, "was made by a release this code does not know (revision 9999)"),
         (folder, "is not a file"),
         (Path(""), "give the backup file to restore"),

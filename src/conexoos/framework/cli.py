@@ -707,9 +707,7 @@ def db_restore(
             ]
         )
     with migrations.migration_target(app, database) as migration:
-        site = sqlite_backup.SiteSchema(
-            frozenset(table.name for table in migration.tables()), migrations.known_revisions(migration)
-        )
+        site = sqlite_backup.SiteSchema(migration.own_tables(), migrations.known_revisions(migration))
     if not yes:
         click.confirm(
             f"Replace everything in {target} with {file}? What was written since that backup is lost",

@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from .config import DatabaseSettings
-from .database import db
+from .database import Base, db
 from .errors import ConexoosError
 from .plugins import active_plugins, installed_plugins, plugin_model_tables
 from .sessions import SESSION_TABLE
@@ -101,6 +101,18 @@ class MigrationTarget:
             for table in self.metadata.tables.values()
             if self.includes(table, table.name, "table", False, None)
         ]
+
+    def own_tables(self) -> frozenset[str]:
+        """The names of :meth:`tables` but the framework's own (``plugin_state``, ``mail_outbox``): those
+        every project on the framework has, which tell nothing of which site a database is (all of them
+        when the project has no models of its own)."""
+        names = {str(table.name) for table in self.tables()}
+        framework = {
+            str(mapper.local_table.name)  # type: ignore[attr-defined]
+            for mapper in Base.registry.mappers
+            if mapper.class_.__module__.startswith("conexoos.framework.")
+        }
+        return frozenset(names - framework or names)
 
     def has_scripts(self) -> bool:
         """Whether at least one migration script exists for this connection."""
