@@ -15,10 +15,17 @@ from tests.conftest import AppFactory
 from .helpers import write_project
 
 ROUTES = """
-    from flask import abort
+    import logging
+
+    from flask import abort, current_app
+
+    log = logging.getLogger(__name__)
 
 
     def hello():
+        log.info("the project's own info line")
+        current_app.logger.info("the project's app logger info line")
+        log.debug("a debug line below LOG.LEVEL")
         return "hello"
 
 
@@ -100,6 +107,10 @@ def test_log_dir_writes_app_and_access_logs(tmp_path: Path, make_app: AppFactory
     assert "RuntimeError: crash on purpose for the log" in app_log
     assert "Traceback (most recent call last)" in app_log
     assert "GET /hello" not in app_log
+    # The project's own loggers follow LOG.LEVEL (INFO) too: Python's root logger dropped their INFO lines.
+    assert "INFO server.web: the project's own info line" in app_log
+    assert "the project's app logger info line" in app_log
+    assert "a debug line below LOG.LEVEL" not in app_log
 
 
 def test_relative_log_dir_is_under_the_instance_folder(tmp_path: Path, make_app: AppFactory) -> None:

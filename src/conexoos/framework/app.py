@@ -120,7 +120,7 @@ def _create_app(
     ensure_app_key(settings)
     app = _make_flask(located, settings)
     register_converters(app)
-    route_project_log(app)
+    route_project_log(app, located.module_roots())
     services = Services(settings)
     _apply_framework_config(app, settings)
     configure_database(app, settings)

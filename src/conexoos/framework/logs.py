@@ -84,13 +84,17 @@ class _ToFramework(logging.Handler):
         framework_log.handle(record)
 
 
-def route_project_log(app: Flask) -> None:
-    """Send the project's Flask logger (unhandled exceptions among others) where the framework logs."""
-    logger = app.logger
-    if logger.name == framework_log.name or logger.name.startswith(framework_log.name + "."):
-        return  # already below the framework's logger
-    logger.handlers = [_ToFramework()]
-    logger.propagate = False
+def route_project_log(app: Flask, module_roots: tuple[str, ...] = ()) -> None:
+    """Send the project's Flask logger (unhandled exceptions among others) and the loggers of its modules
+    (``logging.getLogger(__name__)`` under each of ``module_roots``) where the framework logs, at LOG.LEVEL:
+    left to Python's root logger, their INFO lines were dropped and the rest went to stderr only."""
+    for name in {app.logger.name, *module_roots}:
+        if name == framework_log.name or name.startswith(framework_log.name + "."):
+            continue  # already below the framework's logger
+        logger = logging.getLogger(name)
+        logger.handlers = [_ToFramework()]
+        logger.propagate = False
+        logger.setLevel(framework_log.level)
 
 
 def _file_handler(path: Path, rotate: str) -> logging.Handler:

@@ -52,6 +52,11 @@ class Project:
     def name(self) -> str:
         return self.package or self.root.name
 
+    def module_roots(self) -> tuple[str, ...]:
+        """The top-level names its modules' loggers live under: its package, or, for a folder project, each
+        spelling of its top-level packages (``server``, ``Controllers``...)."""
+        return (self.package,) if self.package else tuple(sorted(TOP_LEVEL_NAMES))
+
     def qualified(self, name: str) -> str:
         return f"{self.package}.{name}" if self.package else name
 

@@ -225,7 +225,13 @@ SERVER_ENV: Schema = {
             "stderr.",
             empty_means_default=True,
         ),
-        "LEVEL": Key("choice", "INFO", "Log level.", choices=LOG_LEVELS, empty_means_default=True),
+        "LEVEL": Key(
+            "choice",
+            "INFO",
+            "Log level of the framework's loggers and the project's (its modules' and its Flask logger).",
+            choices=LOG_LEVELS,
+            empty_means_default=True,
+        ),
         "ROTATE": Key(
             "choice",
             "size",
