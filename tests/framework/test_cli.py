@@ -349,6 +349,19 @@ def test_a_command_about_a_site_refuses_a_folder_without_one(tmp_path: Path, com
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_project_folder_is_not_taken_for_the_products_site(tmp_path: Path) -> None:
+    """Inside a project's folder (its instance folder there, no --project), a command worked on the
+    product's embedded default: it made instance/conexoos.db and reported on that empty database."""
+    project = tmp_path / "demo"
+    create_project("demo", project)
+    (project / "instance").mkdir()
+    result = conexoos("plugins", "list", cwd=project)
+    assert result.returncode == 2, result.stdout
+    assert f"keeps its site in {project / 'instance' / 'conexoos.db'}, which does not exist" in result.stderr
+    assert result.stderr.rstrip().endswith("This folder holds a project's config.yml: give --project .")
+    assert list((project / "instance").iterdir()) == []
+
+
 def test_unknown_project_exits_2() -> None:
     result = invoke("routes", "--project", "./nowhere")
     assert result.exit_code == 2

@@ -209,15 +209,24 @@ def require_a_site(config: str | None) -> None:
     ``conexoos run`` and ``serve`` start a new site."""
     if config is not None:
         return
-    instance = load_settings(None, report_warnings=False).instance_path
-    if not instance.exists():
-        raise CommandFailed(
-            [
-                f"no site here: the embedded default configuration keeps its site in {instance}, which does "
-                "not exist. Run the command in the folder where `conexoos run` runs the site, or give "
-                "--config FILE (or CONFIG_FILE); `conexoos run` starts a new site."
-            ]
-        )
+    settings = load_settings(None, report_warnings=False)
+    instance = settings.instance_path
+    database = sqlite_backup.database_file(settings.default_database) if settings.databases else None
+    if instance.exists() and (database is None or database.exists()):
+        return
+    missing = (
+        f"{instance}, which does not exist" if not instance.exists() else f"{database}, which does not exist"
+    )
+    project_here = (
+        " This folder holds a project's config.yml: give --project ." if Path("config.yml").exists() else ""
+    )
+    raise CommandFailed(
+        [
+            f"no site here: the embedded default configuration keeps its site in {missing}. Run the "
+            "command in the folder where `conexoos run` runs the site, or give --config FILE (or "
+            f"CONFIG_FILE); `conexoos run` starts a new site.{project_here}"
+        ]
+    )
 
 
 ARGS_META = "conexoos.command_args"
