@@ -288,3 +288,34 @@ FORM_ROUTES = """
             app.add_url_rule("/form", "form", form, methods=["POST"])
             app.add_url_rule("/api/own-413", "own_413", own_413)
 """
+
+
+SCHEMA_ROUTES = """
+    from sqlalchemy import text
+
+    from conexoos.framework import db
+
+
+    def stale():
+        return str(db.session.execute(text("SELECT missing_column FROM no_such_table")).all())
+
+
+    class Route:
+        def __init__(self, app):
+            app.add_url_rule("/stale", "stale", stale)
+"""
+
+
+def test_a_table_the_database_lacks_is_a_500_saying_to_migrate_not_an_outage(
+    tmp_path: Path, make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLite says "no such table/column" with an OperationalError, which was answered as the database
+    being down: a 503 "try again in a minute", and "database unreachable" in the log."""
+    project = write_project(tmp_path / "stale", {"server/web.py": SCHEMA_ROUTES})
+    app = make_app(project, {"FLASK": {"CONFIG": {"TESTING": False}}})
+    with caplog.at_level("ERROR", logger="conexoos.http_errors"):
+        response = app.test_client().get("/stale")
+    assert response.status_code == 500 and "Retry-After" not in response.headers
+    [logged] = [record.getMessage() for record in caplog.records if record.name == "conexoos.http_errors"]
+    assert logged.startswith("the database's tables differ from the models (")
+    assert "no such table: no_such_table" in logged and "run `conexoos db migrate`" in logged

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import (
@@ -33,6 +34,9 @@ UNEXPECTED_ERROR = "The server met an unexpected error. It has been logged."
 DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 """What SQLAlchemy raises when the database server is down, restarting, unreachable or out of connections
 (also a deadlock or a lock timeout: all of them pass, so a 503 asking to try again is the honest answer)."""
+SCHEMA_MISMATCH = re.compile(r"no such (?:table|column)|has no column named", re.IGNORECASE)
+"""SQLite's OperationalError for a table or column the models have and the database lacks (PostgreSQL and
+MariaDB raise ProgrammingError for it, a 500 already): a schema to migrate, not a database that is down."""
 RETRY_AFTER_SECONDS = 30
 _DATABASE_FAILED = "conexoos_database_failed"
 log = logging.getLogger("conexoos.http_errors")
@@ -160,6 +164,13 @@ def _database_unavailable(error: Exception) -> Any:
     if isinstance(error, OperationalError) and is_database_full(error):
         log.error("a database write failed for lack of space: %s", error.orig)
         return _handle_http_exception(InsufficientStorage())
+    if isinstance(error, OperationalError) and SCHEMA_MISMATCH.search(str(error.orig)):
+        log.error(
+            "the database's tables differ from the models (%s): after changing a model, run `conexoos db "
+            "migrate`, then `conexoos db upgrade`; after installing a release, `conexoos db upgrade`",
+            one_line_cause(error),
+        )
+        return _handle_http_exception(InternalServerError())  # no outage: waiting will not mend it
     if _database_warning.due():  # one line a minute, with the cause: not one traceback per request
         log.warning("database unreachable, answering 503: %s", one_line_cause(error))
     return _handle_http_exception(DatabaseUnavailable())
