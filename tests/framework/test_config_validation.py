@@ -143,9 +143,8 @@ def test_empty_app_key_is_refused_outside_dev(tmp_path: Path, env: str) -> None:
         f"SERVER_ENV:\n  ENV: {env}\n  APP_KEY: ${{SECURED_FLASK_TOKEN}}\n  PUBLIC_URL: {PUBLIC_URL}\n",
     )
     assert problems_of(path) == [
-        f"SERVER_ENV.APP_KEY: is empty; {env.upper()} needs a secret key "
-        "(e.g. APP_KEY: ${SECURED_FLASK_TOKEN} "
-        "with a long random value in that variable)",
+        f"SERVER_ENV.APP_KEY: is empty; {env.upper()} needs a secret key: set the variable the "
+        "configuration reads it from (a new project's reads ${APP_KEY}) to a long random value",
     ]
 
 

@@ -364,7 +364,8 @@ def cli(project: str | None, config: str | None) -> None:
 def new(name: str, path: Path | None) -> None:
     """Create project NAME in the seed-001 layout: a page, a JSON route, a Socket.IO event and a test.
 
-    Its config.yml holds a freshly generated APP_KEY, a SQLite database and file sessions.
+    Its config.yml reads APP_KEY from the environment (holding no secret; under DEV a key is generated in
+    the instance folder at the first start) and uses a SQLite database and file sessions.
     """
     target = path if path is not None else Path(name)
     create_project(name, target)

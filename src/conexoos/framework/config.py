@@ -904,8 +904,8 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
     validator.problems += media_problems(settings)
     if server["ENV"] in ("UAT", "PROD") and not server["APP_KEY"]:
         validator.problems.append(
-            f"SERVER_ENV.APP_KEY: is empty; {server['ENV']} needs a secret key (e.g. APP_KEY: "
-            "${SECURED_FLASK_TOKEN} with a long random value in that variable)"
+            f"SERVER_ENV.APP_KEY: is empty; {server['ENV']} needs a secret key: set the variable the "
+            "configuration reads it from (a new project's reads ${APP_KEY}) to a long random value"
         )
     validator.warnings.extend(deployment_warnings(server))
     validator.problems += public_url_problems(server) + trusted_proxies_problems(server["TRUSTED_PROXIES"])
