@@ -555,3 +555,27 @@ def test_a_host_that_cannot_be_listened_on_is_refused_before_anything_starts(
         done.stdout + done.stderr
     )
     assert "Serving Flask app" not in done.stdout + done.stderr
+
+
+def test_a_broken_commands_module_is_one_line_and_help_still_shows(tmp_path: Path) -> None:
+    """`conexoos --project demo --help` printed a SyntaxError's traceback and no help at all."""
+    create_project("demo", tmp_path / "demo")
+    (tmp_path / "demo" / "server" / "commands.py").write_text("def broken(:\n")
+    helped = conexoos("--project", "demo", "--help", cwd=tmp_path)
+    assert helped.returncode == 0 and "Usage: conexoos" in helped.stdout
+    said = "project error: its commands module cannot be loaded: SyntaxError: invalid syntax"
+    assert said in helped.stderr and "Traceback" not in helped.stderr
+    asked = conexoos("--project", "demo", "greet", cwd=tmp_path)
+    assert asked.returncode == 2 and said in asked.stderr and "Traceback" not in asked.stderr
+
+
+def test_a_part_whose_class_cannot_take_the_server_is_one_project_error(tmp_path: Path) -> None:
+    create_project("demo", tmp_path / "demo")
+    web = tmp_path / "demo" / "server" / "web.py"
+    web.write_text(
+        web.read_text().replace("def __init__(self, server: Flask) -> None:", "def __init__(self) -> None:")
+    )
+    result = conexoos("routes", "--project", "demo", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("project error: server.web.Route() -> None (")
+    assert "cannot be called with the Flask alone; the seed layout expects `class Route`" in result.stderr

@@ -5,6 +5,7 @@ The Conexoos product is loaded exactly like any user's project: through its ``se
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -238,4 +239,22 @@ def _call(module: ModuleType | None, class_name: str, argument: object) -> None:
             f"{module.__name__} ({module.__file__}) defines no {class_name}; the seed layout "
             f"expects `class {class_name}` taking the server"
         )
+    _require_one_argument(module, class_name, entry, argument)
     entry(argument)
+
+
+def _require_one_argument(module: ModuleType, class_name: str, entry: Any, argument: object) -> None:
+    """A ``ProjectError`` naming the part when ``entry`` cannot take ``argument`` (``def __init__(self)``):
+    the call's TypeError would read as a fault of the framework's code, with its traceback."""
+    try:
+        signature = inspect.signature(entry)
+    except (TypeError, ValueError):  # no signature to read (a builtin): the call will tell
+        return
+    try:
+        signature.bind(argument)
+    except TypeError:
+        raise ProjectError(
+            f"{module.__name__}.{class_name}{signature} ({module.__file__}) cannot be called with the "
+            f"{type(argument).__name__} alone; the seed layout expects `class {class_name}` whose __init__ "
+            "takes it as its one argument"
+        ) from None

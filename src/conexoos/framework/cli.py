@@ -273,14 +273,20 @@ def _project_commands(strict: bool = False) -> dict[str, click.Command]:
         project = locate_project(_option_value(args, "--project") or os.environ.get(PROJECT_ENV_VAR) or None)
         server = project.find_module(None, "server")
         module = project.import_part(server, "commands") if server else None
+        if module is None or not hasattr(module, "Commands"):
+            return {}
+        scratch = click.Group()
+        module.Commands(scratch)
     except ProjectError as error:
         if strict:
             fail(error)
         return {}
-    if module is None or not hasattr(module, "Commands"):
+    except Exception as error:  # noqa: BLE001 - the project's code: one line naming it, not a traceback
+        broken = ProjectError(f"its commands module cannot be loaded: {type(error).__name__}: {error}")
+        if strict:
+            fail(broken)
+        click.echo(f"project error: {broken}; its commands are not listed", err=True)
         return {}
-    scratch = click.Group()
-    module.Commands(scratch)
     return dict(scratch.commands)
 
 
