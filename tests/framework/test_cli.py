@@ -579,3 +579,21 @@ def test_a_part_whose_class_cannot_take_the_server_is_one_project_error(tmp_path
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.startswith("project error: server.web.Route() -> None (")
     assert "cannot be called with the Flask alone; the seed layout expects `class Route`" in result.stderr
+
+
+def test_a_project_route_at_the_health_check_address_is_refused(tmp_path: Path) -> None:
+    """The framework's /healthz, added first, answered it: the project's view never ran, without a word."""
+    create_project("demo", tmp_path / "demo")
+    web = tmp_path / "demo" / "server" / "web.py"
+    web.write_text(
+        web.read_text().replace(
+            'server.add_url_rule("/", "home", web.home, methods=["GET"])',
+            'server.add_url_rule("/", "home", web.home, methods=["GET"])\n'
+            '        server.add_url_rule("/healthz", "my_health", web.home, methods=["GET"])',
+        )
+    )
+    result = conexoos("routes", "--project", "demo", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.startswith(
+        "project error: the route /healthz (endpoint 'my_health') is the framework's health check"
+    )

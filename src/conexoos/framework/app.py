@@ -40,7 +40,7 @@ from .database import (
 from .deferred_commands import defer_commands
 from .errors import ProjectError
 from .fast_path import install_fast_paths
-from .health import install_health_routes
+from .health import install_health_routes, refuse_shadowed_health_routes
 from .http_errors import register_error_handlers
 from .logins import Logins
 from .logins.install import install_logins, new_logins
@@ -157,6 +157,7 @@ def _create_app(
             load_plugins(app, settings, lambda plugin: _load_plugin(app, plugin, socketio, scheduler), only)
         attach_compat(app, located)  # CSRF, default templates, LDAP views for a flask-framework project
         logins.require_handler()  # a redirect login with no handler would be a 500 at each login
+        refuse_shadowed_health_routes(app)
     install_static_files(app, settings)  # once every blueprint is registered, plugins' included
     require_database_for_models(located, settings)
     return app

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .causes import one_line_cause
 from .database import db
+from .errors import ProjectError
 from .startup import try_connection
 from .storage import S3Storage, media_storage
 from .task_status import RedisStatusStore, lagging_tasks
@@ -52,6 +53,17 @@ def install_health_routes(app: Flask) -> None:
     """Add /healthz and /readyz as ordinary routes (so they show in ``conexoos routes``)."""
     app.add_url_rule(HEALTH_PATH, "conexoos_healthz", healthz, methods=["GET"])
     app.add_url_rule(READY_PATH, "conexoos_readyz", readyz, methods=["GET"])
+
+
+def refuse_shadowed_health_routes(app: Flask) -> None:
+    """A ``ProjectError`` for a project or plugin route at /healthz or /readyz: the framework's, added
+    first, would answer it, and the project's would never run (``conexoos routes`` listed both)."""
+    for rule in app.url_map.iter_rules():
+        if rule.rule in (HEALTH_PATH, READY_PATH) and rule.endpoint not in HEALTH_ENDPOINTS:
+            raise ProjectError(
+                f"the route {rule.rule} (endpoint {rule.endpoint!r}) is the framework's health check, which "
+                "answers it first: give the project's view another address"
+            )
 
 
 def healthz() -> Response:
