@@ -286,6 +286,10 @@ def test_unknown_connection_and_missing_scripts_exit_2(tmp_path: Path) -> None:
         unknown.stderr.strip() == "error: --database 'nope': no such connection in DATABASE; configured: main"
     )
     assert missing.code == 2 and "has no migration scripts" in missing.stderr
+    _, no_such = db_session(project, ["migrate"], ["upgrade", "nosuch"])  # a typo: usage, not a failure
+    assert (
+        no_such.code == 2 and no_such.stderr.strip() == "error: Can't locate revision identified by 'nosuch'"
+    )
 
 
 PREPARE = """

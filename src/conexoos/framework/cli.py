@@ -10,6 +10,7 @@ from __future__ import annotations
 import code
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -87,6 +88,10 @@ class OperationFailed(CommandFailed):
     exit_code = RUNTIME_ERROR
 
 
+UNKNOWN_REVISION = re.compile(r"^(?:Can't locate revision|No such revision|Multiple revisions start with)")
+"""Alembic's words for a REVISION argument its history does not have (or holds twice): a usage error."""
+
+
 def fail(error: Exception) -> NoReturn:
     """Turn a framework or Alembic error into a :class:`CommandFailed`."""
     if isinstance(error, ConfigError):
@@ -94,6 +99,8 @@ def fail(error: Exception) -> NoReturn:
     if isinstance(error, ProjectError):
         raise CommandFailed([str(error)], prefix="project error") from None
     if isinstance(error, CommandError):
+        if UNKNOWN_REVISION.search(str(error)):  # the operator's input, not a failed operation
+            raise CommandFailed([str(error)]) from None
         raise OperationFailed([str(error)]) from None
     if isinstance(error, migrations.SchemaNotReady):
         raise CommandFailed(error.problems) from None
