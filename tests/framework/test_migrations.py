@@ -478,10 +478,11 @@ def test_tables_made_before_the_migrations_are_stamped_not_recreated(tmp_path: P
 
     refused = conexoos("run", "--project", "shop", "--no-reload", cwd=tmp_path)
     assert refused.returncode == 2, refused.stderr
-    assert (
-        f"database connection 'main': its tables, made before migrations were recorded, are those of "
+    assert (  # what was done is a note, not an error
+        f"note: database connection 'main': its tables, made before migrations were recorded, are those of "
         f"revision {first}, the first migration; recorded as revision {first}"
     ) in refused.stderr
+    assert "error: database connection 'main' is at revision" in refused.stderr
     assert "run `conexoos db upgrade --database main` first" in refused.stderr
     assert recorded_versions(path) == [first]
 

@@ -103,7 +103,7 @@ def fail(error: Exception) -> NoReturn:
             raise CommandFailed([str(error)]) from None
         raise OperationFailed([str(error)]) from None
     if isinstance(error, migrations.SchemaNotReady):
-        raise CommandFailed(error.problems) from None
+        raise CommandFailed(error.problems, notes=error.notes) from None
     if isinstance(error, DatabaseUnavailable):
         raise CommandFailed([str(error)], prefix="database error") from None
     if isinstance(error, DBAPIError):

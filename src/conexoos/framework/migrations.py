@@ -58,9 +58,11 @@ class MigrationError(ConexoosError):
 class SchemaNotReady(MigrationError):
     """A database's schema is not the one this code needs; serving on it is refused (exit status 2)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], notes: list[str] | None = None) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.notes = notes or []
+        """What was done before the refusal (a database stamped at the revision its tables match)."""
 
 
 @dataclass(frozen=True)
@@ -460,13 +462,14 @@ def prepare_databases(app: Flask) -> list[str]:
                 note = _prepare(target)
             except SchemaNotReady as error:
                 problems.extend(error.problems)
+                notes.extend(error.notes)
                 continue
         if note:
             notes.append(note)
     if settings.databases and not problems:
         problems.extend(_prepare_plugins(app, notes))
     if problems:
-        raise SchemaNotReady(problems)
+        raise SchemaNotReady(problems, notes)
     return notes
 
 
@@ -479,6 +482,7 @@ def _prepare_plugins(app: Flask, notes: list[str]) -> list[str]:
                 note = _prepare(target)
             except SchemaNotReady as error:
                 problems.extend(error.problems)
+                notes.extend(error.notes)
                 continue
             if note:
                 notes.append(note)
@@ -501,7 +505,7 @@ def _prepare(target: MigrationTarget) -> str | None:
         _require_head(target, current)
         _require_model_tables(target)
     except SchemaNotReady as error:
-        raise SchemaNotReady([note, *error.problems] if note else error.problems) from None
+        raise SchemaNotReady(error.problems, [note] if note else []) from None
     return note
 
 
