@@ -79,6 +79,7 @@ def test_a_restore_brings_back_the_backup_and_nothing_written_after_it(site: tup
     assert notes(database) == ["first", "second"]
     wal = database.with_name("shop.db-wal")
     assert not wal.exists() or wal.stat().st_size == 0
+    assert [path.name for path in copy.parent.iterdir()] == ["shop-1.db"]  # no -wal/-shm: one whole file
 
 
 def test_a_backup_never_overwrites_and_a_damaged_one_restores_nothing(site: tuple[Path, Path]) -> None:

@@ -70,6 +70,9 @@ def _copy(source: Path, target: Path) -> None:
     try:
         with closing(_open_read_only(source)) as reader, closing(sqlite3.connect(partial)) as writer:
             reader.backup(writer)
+            # One self-contained file: in WAL mode (the site's), every later reader of the backup, restore
+            # included, would make -wal and -shm files beside it.
+            writer.execute("PRAGMA journal_mode=DELETE")
         os.chmod(partial, BACKUP_MODE)
         os.replace(partial, target)  # whole or not at all: a failed backup leaves no half file
     except BaseException:
