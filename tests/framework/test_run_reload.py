@@ -48,3 +48,17 @@ def test_a_syntax_error_saved_while_running_waits_for_the_fix(tmp_path: Path) ->
             original.replace('f"{greeting} from {name}!"', 'f"{greeting} again from {name}!"')
         )
         wait_for(lambda: answers(port, "again from"))
+
+
+def test_an_edit_of_the_configuration_reloads_the_site(tmp_path: Path) -> None:
+    """Only Python files were watched: a changed config.yml took effect at the next edit of one."""
+    project = tmp_path / "demo"
+    create_project("demo", project)
+    config = project / "config.yml"
+    port = new_port()
+    args = ["run", "--project", str(project), "--port", str(port), "--reload"]
+    with server(args, tmp_path, f"http://127.0.0.1:{port}/api/hello"):
+        assert answers(port, "Hello from")
+        time.sleep(1.1)  # the reloader compares modification times
+        config.write_text(config.read_text().replace("GREETING: Hello", "GREETING: Bonjour"))
+        wait_for(lambda: answers(port, "Bonjour from"))

@@ -437,10 +437,17 @@ def run(
         port=port or bind["PORT"],
         debug=settings.is_development,
         use_reloader=use_reload,
+        extra_files=_configuration_files(project, config),  # an edit of config.yml reloads too
         use_evalex=False,  # tracebacks in the browser under DEV, never a console that runs code
         allow_unsafe_werkzeug=True,
         log_output=True,
     )
+
+
+def _configuration_files(project: str | None, config: str | None) -> list[str]:
+    """The configuration file the site runs on, for the reloader to watch (none on the embedded default)."""
+    chosen_file = project_config(project, config)
+    return [str(Path(chosen_file).resolve())] if chosen_file else []
 
 
 @cli.command("serve")
