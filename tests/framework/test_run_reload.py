@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from conexoos.framework.scaffold import create_project
 from tests.support.green_server import new_port
@@ -44,6 +47,11 @@ def test_a_syntax_error_saved_while_running_waits_for_the_fix(tmp_path: Path) ->
         controller.write_text(original + "\ndef broken(:\n")
         wait_for(lambda: "it restarts when a file changes" in log.read_text())
         assert "SyntaxError" in log.read_text()
+        # Meanwhile a request is answered at once (it waited, unanswered, until the next edit).
+        with pytest.raises(urllib.error.HTTPError) as unavailable:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/hello", timeout=3)
+        said = unavailable.value.read()
+        assert unavailable.value.code == 503 and b"could not start" in said and b"SyntaxError" not in said
         controller.write_text(
             original.replace('f"{greeting} from {name}!"', 'f"{greeting} again from {name}!"')
         )

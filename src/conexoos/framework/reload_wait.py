@@ -10,14 +10,19 @@ a new child.
 from __future__ import annotations
 
 import os
+import socket
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import ConexoosError
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 RESTART_CODE = 3
 """The exit status with which Werkzeug's reloader starts a new child."""
@@ -47,8 +52,40 @@ def build_or_wait(build: Callable[[], Built], root: Path) -> Built:
     print(
         " * The app could not start: fix the error above; it restarts when a file changes.", file=sys.stderr
     )
+    answer_unavailable_meanwhile()
     wait_for_a_change(root)
     sys.exit(RESTART_CODE)
+
+
+UNAVAILABLE = (
+    b"The app could not start: its error is shown where `conexoos run` runs. It starts again when a file "
+    b"of the project changes.\n"
+)
+
+
+def answer_unavailable_meanwhile() -> None:
+    """Answer every request with a 503 on the socket the reloader hands its child (WERKZEUG_SERVER_FD)
+    until this child exits: the port stays open across restarts, and requests waited there unanswered
+    until the next edit. The error itself is not sent: it may hold what only the developer should see."""
+    inherited = os.environ.get("WERKZEUG_SERVER_FD")
+    if not inherited:
+        return
+    from werkzeug.serving import make_server  # the development server's, in its reloader child only
+
+    with socket.socket(fileno=os.dup(int(inherited))) as listening:  # only to learn its address
+        host, port = listening.getsockname()[:2]
+    server = make_server(host, port, _unavailable, threaded=True, fd=int(inherited))
+    threading.Thread(target=server.serve_forever, name="unavailable-meanwhile", daemon=True).start()
+
+
+def _unavailable(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    headers = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Retry-After", "1"),
+        ("Cache-Control", "no-store"),
+    ]
+    start_response("503 SERVICE UNAVAILABLE", headers)
+    return [UNAVAILABLE]
 
 
 def wait_for_a_change(root: Path, poll: float = POLL_SECONDS) -> None:
