@@ -576,3 +576,12 @@ def test_deep_merge_merges_mappings_key_by_key_and_leaves_its_inputs_alone() -> 
     }
     assert base == {"SERVER_ENV": {"ENV": "DEV", "PORT": 4200}, "SERVICES": {"redis": {"url": "redis://a"}}}
     assert extra["SERVER_ENV"] == {"PORT": 8000}
+
+
+def test_a_refused_configuration_says_its_warnings_too(tmp_path: Path) -> None:
+    """A misspelt key's warning was held back until every error was fixed: one more run to learn of it."""
+    path = config_file(tmp_path, "SERVER_ENV:\n  APP_NAM: typo\n  THREADS_PER_CORE: many\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert [problem.split(":")[0] for problem in caught.value.problems] == ["SERVER_ENV.THREADS_PER_CORE"]
+    assert any("unknown key SERVER_ENV.APP_NAM is ignored" in note for note in caught.value.notes)

@@ -186,7 +186,9 @@ def load_settings(
     settings.databases = _resolve_databases(settings, validator)
     _cross_check(settings, validator)
     if validator.problems:
-        raise ConfigError(validator.problems, notes=unset)  # an empty value above may be one of them
+        # With its warnings (an empty ${VAR} above may be a cause; a misspelt key ignored, another):
+        # all at once, not one more run each.
+        raise ConfigError(validator.problems, notes=warnings)
     _read_app_key(settings)
     if report_warnings:
         log_warnings(settings)
