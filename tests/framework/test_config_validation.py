@@ -84,6 +84,12 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             id="unknown-driver",
         ),
         pytest.param(
+            "DATABASE:\n  main:\n    url: 'mongo://user:pw@x/y'\n",
+            "DATABASE.main.url: 'mongo' is not valid; expected a URL whose scheme is sqlite, postgresql or "
+            "mysql",
+            id="unknown-url-scheme",  # named as the key written (it said DATABASE.main.driver)
+        ),
+        pytest.param(
             "SERVICES:\n  redis:\n    HOST: ''\n",
             "SERVICES.redis.HOST: '' is not valid; expected a host name or an IP address, not a URL (e.g. "
             "cache.internal or 10.0.0.5)",

@@ -855,11 +855,14 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
         )
         return None
     except NoSuchModuleError:  # a subclass of ArgumentError: catch it first
-        validator.problem(
-            f"{path}.driver",
-            conn["driver"] or conn["url"].split(":")[0],
-            "an installed SQLAlchemy driver: sqlite, postgresql, mysql",
-        )
+        if conn["driver"]:
+            validator.problem(
+                f"{path}.driver", conn["driver"], "an installed SQLAlchemy driver: sqlite, postgresql, mysql"
+            )
+        else:  # the scheme of the url the key holds (no driver key was written); the rest may be secret
+            validator.problem(
+                f"{path}.url", conn["url"].split(":")[0], "a URL whose scheme is sqlite, postgresql or mysql"
+            )
         return None
     except (ArgumentError, ValueError) as error:
         if conn["url"]:
