@@ -261,3 +261,14 @@ def test_config_check_gives_the_unset_variables_as_a_note_not_a_second_error(tmp
         "config error: SERVER_ENV.BIND.PORT: '' is not valid; expected an integer from 1 to 65535",
         "note: environment variables not set, used empty: PORT_X",
     ]
+
+
+def test_a_refused_value_names_the_environment_variable_it_came_from(tmp_path: Path) -> None:
+    """`PORT=abc` said SERVER_ENV.BIND.PORT is not valid, not that the mistake was in $PORT."""
+    path = tmp_path / "config.yml"
+    path.write_text('SERVER_ENV:\n  BIND: {PORT: "${PORT}"}\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={"PORT": "abc"})
+    assert caught.value.problems == [
+        "SERVER_ENV.BIND.PORT: 'abc' (from $PORT) is not valid; expected an integer from 1 to 65535"
+    ]

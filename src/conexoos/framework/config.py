@@ -165,7 +165,7 @@ def load_settings(
     unset = [f"environment variables not set, used empty: {missing}"] if missing else []
     warnings: list[str] = list(unset)
     base_dir = source.parent if source else Path.cwd()
-    validator = _Validator(substituted.whole, warnings, substituted.malformed)
+    validator = _Validator(substituted.whole, warnings, substituted.malformed, substituted.variables)
     validator.problems += [
         f"{path}: holds a ${{ that starts no ${{VAR}} or ${{VAR:-default}} ({substituted.hints[path]}); "
         "write $${ for a literal ${"
@@ -430,8 +430,15 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 class _Validator:
     """Walks the raw tree against :mod:`schema`, converting types and collecting problems."""
 
-    def __init__(self, whole: set[str], warnings: list[str], malformed: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        whole: set[str],
+        warnings: list[str],
+        malformed: Iterable[str] = (),
+        variables: dict[str, list[str]] | None = None,
+    ) -> None:
         self.whole = whole
+        self.variables = variables or {}
         self.warnings = warnings
         self.malformed = frozenset(malformed)
         """Paths already refused for a malformed ``${``: their value is not judged again."""
@@ -439,7 +446,9 @@ class _Validator:
 
     def problem(self, path: str, value: Any, expected: str, secret: bool = False) -> None:
         shown = REDACTED if secret and value not in ("", None) else redact_credentials(repr(value))
-        self.problems.append(f"{path}: {shown} is not valid; expected {expected}")
+        names = self.variables.get(path)
+        source = f" (from {', '.join('$' + name for name in names)})" if names else ""
+        self.problems.append(f"{path}: {shown}{source} is not valid; expected {expected}")
 
     def validate(self, raw: dict[str, Any], project_schema: schema.Schema) -> dict[str, Any]:
         """The typed tree: the framework's sections, and the project's as it declares them."""

@@ -28,6 +28,9 @@ class Substitution:
     """Key paths whose string holds a ``${`` that starts no ``${VAR}`` or ``${VAR:-default}``."""
     hints: dict[str, str] = field(default_factory=dict)
     """For each malformed path, what its ``${`` most likely lacks (its value is not repeated: a secret?)."""
+    variables: dict[str, list[str]] = field(default_factory=dict)
+    """For each key path, the environment variables whose values its string took (to name them when the
+    value is refused: the mistake is in the environment, not in the file)."""
 
 
 def substitute(tree: Any, environ: Mapping[str, str]) -> Substitution:
@@ -68,6 +71,9 @@ def _substitute_string(text: str, environ: Mapping[str, str], result: Substituti
             return malformed(f"the default of ${{{name}}} holds another ${{...}}, which is not substituted")
         value = environ.get(name)
         if value is not None and (value != "" or default is None):
+            used = result.variables.setdefault(path, [])
+            if name not in used:
+                used.append(name)
             return value
         if default is not None:
             return default
