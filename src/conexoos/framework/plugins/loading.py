@@ -116,7 +116,8 @@ def _load(app: Flask, plugin: InstalledPlugin, load_parts: LoadParts) -> ActiveP
     except Exception as error:  # any error of the plugin's own code: one line naming the plugin, cause kept
         raise PluginError(
             f"plugin {plugin.name!r} ({plugin.module} {plugin.version}) failed to load: "
-            f"{type(error).__name__}: {error}; fix it or run `conexoos plugins disable {plugin.name}`"
+            f"{type(error).__name__}: {error}; fix it or run `conexoos plugins disable {plugin.name}` "
+            "(with the --project or --config of this site)"
         ) from error
     _add_templates(app, project)
     _add_static(app, plugin, project)
