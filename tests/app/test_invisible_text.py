@@ -32,6 +32,7 @@ def test_real_text_is_visible_and_its_accents_are_not_stacks() -> None:
     for text in ("Ana", "Nguyễn", "한글", "שָׁלוֹם", "e\u0301", "ཀྵྭ", "\u2801"):
         assert is_visible(text) and not has_stacked_marks(text), text
     assert has_stacked_marks(ZALGO) and not has_stacked_marks(ZALGO[:-1])
+    assert has_stacked_marks("a" + "\u0301\u200d" * (STACKED_MARKS_MAX + 1))  # joiners between the marks
 
 
 @pytest.mark.parametrize("text", BLANK)

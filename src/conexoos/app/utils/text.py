@@ -62,7 +62,10 @@ def has_stacked_marks(value: str) -> bool:
         return False
     run = 0
     for ch in value:
-        run = run + 1 if unicodedata.category(ch) in ("Mn", "Me") else 0
+        category = unicodedata.category(ch)
+        if category == "Cf":
+            continue  # a zero-width joiner between two marks does not part them: they stack all the same
+        run = run + 1 if category in ("Mn", "Me") else 0
         if run > STACKED_MARKS_MAX:
             return True
     return False
