@@ -180,3 +180,12 @@ def test_a_polling_packet_engineio_cannot_take_is_answered_at_once_and_ends_the_
         assert polling_post(server.port, sid, b"40") == (400, f'"Invalid session {sid}"'.encode())
         other = polling_session(server.port)  # the server goes on serving others
         assert polling_post(server.port, other, b"3")[0] == 200
+
+
+def test_a_post_on_a_session_its_client_just_closed_is_a_400_not_a_500(tmp_path: Path) -> None:
+    """A close packet (1) leaves the closed socket known for a while: Engine.IO's KeyError ("Session is
+    disconnected") for a POST on it was a 500 with a traceback."""
+    with run_live_server(tmp_path) as server:
+        sid = polling_session(server.port)
+        assert polling_post(server.port, sid, b"1")[0] == 200
+        assert polling_post(server.port, sid, b"40") == (400, f'"Invalid session {sid}"'.encode())

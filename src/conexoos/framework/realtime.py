@@ -8,6 +8,7 @@ closed, down to its TCP connection, so idle anonymous sockets cannot pile up.
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import sys
@@ -54,6 +55,7 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
         cors_allowed_origins=allowed_origins(settings),
     )
     disconnect_without_waiting(socketio.server.eio)
+    answer_closed_sessions(socketio.server.eio)
     timeout = settings.server.get("SOCKETIO_JOIN_TIMEOUT", 0)
     if timeout:
         JoinDeadline(socketio, float(timeout)).install(app)
@@ -137,6 +139,31 @@ def async_mode(worker: str) -> str:
 def _gevent_patched() -> bool:
     monkey = sys.modules.get("gevent.monkey")
     return bool(monkey is not None and monkey.is_module_patched("socket"))
+
+
+CLOSED_SESSION = ("Session is disconnected",)
+"""The KeyError Engine.IO raises, uncaught, for a request on a session closed but not yet forgotten."""
+
+
+def answer_closed_sessions(engine: Any) -> None:
+    """Answer a request on a session that closes meanwhile with Engine.IO's 400 "Invalid session".
+
+    A client's close packet (``1``) closes its socket at once but leaves it known: a POST on it just
+    after found it closed, and Engine.IO's KeyError became a 500 with a traceback.
+    """
+    handle = engine.handle_request
+
+    def handle_request(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        try:
+            return handle(environ, start_response)
+        except KeyError as error:
+            if error.args != CLOSED_SESSION:
+                raise
+            sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
+            start_response("400 BAD REQUEST", [("Content-Type", "text/plain")])
+            return [json.dumps(f"Invalid session {sid}").encode()]
+
+    engine.handle_request = handle_request
 
 
 class JoinDeadline:
