@@ -567,6 +567,10 @@ def test_a_broken_commands_module_is_one_line_and_help_still_shows(tmp_path: Pat
     assert said in helped.stderr and "Traceback" not in helped.stderr
     asked = conexoos("--project", "demo", "greet", cwd=tmp_path)
     assert asked.returncode == 2 and said in asked.stderr and "Traceback" not in asked.stderr
+    (tmp_path / "demo" / "server" / "commands.py").write_text("raise SystemExit(3)\n")
+    exiting = conexoos("--project", "demo", "--help", cwd=tmp_path)  # it printed nothing, status 3
+    assert exiting.returncode == 0 and "Usage: conexoos" in exiting.stdout
+    assert "project error: its commands module cannot be loaded: SystemExit: 3" in exiting.stderr
 
 
 def test_a_part_whose_class_cannot_take_the_server_is_one_project_error(tmp_path: Path) -> None:

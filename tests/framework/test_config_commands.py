@@ -309,6 +309,8 @@ def test_config_show_redacts_everything_under_a_secret_key_and_token_parameters(
     assert shown["FEED"] == "https://feed.example/x?token=***&api_key=***&page=2"
     assert shown["PUBLIC"] == {"colour": "shown-colour"}
     assert redact_credentials("host=db sslpassword=query-three") == "host=db sslpassword=***"
+    signed = "https://s3.example/b/o?X-Amz-Signature=abc&key=def&sig=ghi&page=2"
+    assert redact_credentials(signed) == "https://s3.example/b/o?X-Amz-Signature=***&key=***&sig=***&page=2"
 
 
 def test_a_database_url_that_does_not_parse_is_shown_unless_it_may_hold_a_password(tmp_path: Path) -> None:

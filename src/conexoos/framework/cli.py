@@ -288,7 +288,7 @@ def _project_commands(strict: bool = False) -> dict[str, click.Command]:
         if strict:
             fail(error)
         return {}
-    except Exception as error:  # noqa: BLE001 - the project's code: one line naming it, not a traceback
+    except (Exception, SystemExit) as error:  # noqa: BLE001 - the project's code: one line, no traceback
         broken = ProjectError(f"its commands module cannot be loaded: {type(error).__name__}: {error}")
         if strict:
             fail(broken)

@@ -19,9 +19,9 @@ _URL_CREDENTIALS = re.compile(
 
 
 # password=xyz in a libpq DSN ("host=db password=xyz"), a query string or a driver's key=value list; also
-# sslpassword=, token=, api_key=, client_secret= and the like, in any URL's query.
+# sslpassword=, token=, key=, api_key=, client_secret=, sig=, X-Amz-Signature= and the like, in any URL.
 _KEYWORD_PASSWORD = re.compile(
-    r"(?P<head>\b\w*?(?:password|passwd|pwd|secret|token|api_?key|access_?key|private_?key)\s*=\s*)"
+    r"(?P<head>\b[\w-]*?(?:password|passwd|pwd|secret|token|key|sig|signature)\s*=\s*)"
     r"(?P<password>'(?:[^'\\]|\\.)*'|[^\s;&'\"]+)",
     re.IGNORECASE,
 )
