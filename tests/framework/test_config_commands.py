@@ -5,6 +5,7 @@ database serves a project without models and refuses one with models."""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -250,20 +251,26 @@ SECRET_LOOKING_NAMES = (
 )
 
 
+def shown_as_json(tmp_path: Path, text: str) -> subprocess.CompletedProcess[str]:
+    """`conexoos config show --format json` of a config.yml holding ``text`` (which it must accept)."""
+    config = tmp_path / "config.yml"
+    config.write_text(text, encoding="utf-8")
+    result = conexoos("config", "show", "--config", str(config), "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_config_show_redacts_secret_looking_names_and_dsn_passwords(tmp_path: Path) -> None:
     lines = [f"    {name}: hidden-{index}-value" for index, name in enumerate(SECRET_LOOKING_NAMES)]
-    config = tmp_path / "config.yml"
-    config.write_text(
+    result = shown_as_json(
+        tmp_path,
         "SERVER_ENV:\n  ENV: DEV\nFLASK:\n  CONFIG:\n"
         + "\n".join(lines)
         + "\n    connection: 'host=db.example.org user=app password=dsn-secret dbname=x'\n"
         "    author: Shown Author\nSERVICES:\n  extra:\n    Authorization: Bearer extra-secret\n"
         "    PLAIN: shown-plain\n"
         "DATABASE:\n  main:\n    url: 'postgresql://app:url-secret@db.example.org:5433/x'\n",
-        encoding="utf-8",
     )
-    result = conexoos("config", "show", "--config", str(config), "--format", "json", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
     for index in range(len(SECRET_LOOKING_NAMES)):
         assert f"hidden-{index}-value" not in result.stdout
     for secret in ("dsn-secret", "extra-secret", "url-secret"):
@@ -279,8 +286,8 @@ def test_config_show_redacts_secret_looking_names_and_dsn_passwords(tmp_path: Pa
 
 def test_config_show_redacts_everything_under_a_secret_key_and_token_parameters(tmp_path: Path) -> None:
     """A mapping under a secret-named key was shown whole; sslpassword=, token= and api_key= in a URL too."""
-    config = tmp_path / "config.yml"
-    config.write_text(
+    result = shown_as_json(
+        tmp_path,
         "SERVER_ENV:\n  ENV: DEV\nFLASK:\n  CONFIG:\n"
         "    SECRETKEYS: {k: nested-one}\n"
         "    JWT_PRIVATE_KEYS: {kid1: nested-two, old: [nested-three]}\n"
@@ -288,10 +295,7 @@ def test_config_show_redacts_everything_under_a_secret_key_and_token_parameters(
         "    FEED: 'https://feed.example/x?token=query-one&api_key=query-two&page=2'\n"
         "    PUBLIC: {colour: shown-colour}\n"
         "DATABASE:\n  main:\n    url: 'postgresql://app@db.example.org/x?sslpassword=query-three'\n",
-        encoding="utf-8",
     )
-    result = conexoos("config", "show", "--config", str(config), "--format", "json", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
     secrets = (
         "nested-one",
         "nested-two",
