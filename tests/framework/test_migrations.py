@@ -315,25 +315,6 @@ def test_serving_upgrades_an_empty_database_that_has_migrations(tmp_path: Path) 
     assert recorded == [script.name.split("_")[3]]
 
 
-def test_serving_refuses_a_database_at_head_that_lacks_a_table_of_the_models(tmp_path: Path) -> None:
-    """A model (or init_mail's outbox) added without a migration: it started, then every request using the
-    table failed, as a 503 "database unavailable" on SQLite."""
-    url = f"sqlite:///{tmp_path / 'shop.db'}"
-    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
-    assert [outcome.code for outcome in db_session(project, ["migrate"], ["upgrade"])] == [0, 0]
-    tag = (
-        "class Tag(db.Model):\n    __tablename__ = 'tag'\n    id = db.Column(db.Integer, primary_key=True)\n"
-    )
-    added = f"{NOTE_MODEL}\n\n{tag}"
-    (project / "models" / "persistent" / "main.py").write_text(added)
-    refused = python("-c", PREPARE, str(project), cwd=tmp_path)
-    assert refused.returncode != 0
-    assert "database connection 'main' is at head but lacks tables of the models (tag)" in refused.stderr
-    assert (
-        "`conexoos db migrate -m MESSAGE`, then run `conexoos db upgrade --database main`" in refused.stderr
-    )
-
-
 TYPES_MODULE = """
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator

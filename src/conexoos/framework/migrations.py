@@ -503,26 +503,9 @@ def _prepare(target: MigrationTarget) -> str | None:
         current = current_revisions(target)
     try:
         _require_head(target, current)
-        _require_model_tables(target)
     except SchemaNotReady as error:
         raise SchemaNotReady(error.problems, [note] if note else []) from None
     return note
-
-
-def _require_model_tables(target: MigrationTarget) -> None:
-    """Refuse a database at head that lacks a table of the models: a model (or the framework's mail
-    outbox, once ``init_mail`` is called) added without a migration. Each request using it would fail."""
-    existing = set(inspect(target.engine).get_table_names())  # one query, not one a table
-    missing = sorted(table.name for table in target.tables() if table.name not in existing)
-    if missing:
-        raise SchemaNotReady(
-            [
-                f"database connection {target.label!r} is at head but lacks tables of the models "
-                f"({', '.join(missing)}): write their migration with `conexoos db migrate -m MESSAGE"
-                f"{' --plugin ' + target.plugin if target.plugin else ''}`, then run "
-                f"`{target.upgrade_command()}`"
-            ]
-        )
 
 
 def _require_head(target: MigrationTarget, current: tuple[str, ...]) -> None:
