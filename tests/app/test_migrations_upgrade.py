@@ -336,11 +336,13 @@ def test_run_stamps_a_0_1_0_database_and_never_upgrades_it(release_0_1_0: Flask,
         else:
             refused = conexoos("run", "--config", str(config), "--no-reload", cwd=tmp_path)
             assert refused.returncode == 2
-            assert refused.stderr.strip().splitlines()[-1] == (
+            *_, said, stamped = refused.stderr.strip().splitlines()
+            assert said == (
                 f"error: database connection 'main' is at revision 0001 but this version needs "
                 f"{', '.join(heads)}: run `conexoos db upgrade --database main` first (back up the "
                 "database before)"
             )
+            assert stamped.startswith("note: database connection 'main': its tables, made before migrations")
         assert version_numbers(engine) == ["0001"]
         assert stored_rows(engine, "user", ["id", "username"]) == [
             {"id": 1, "username": "ana"},
