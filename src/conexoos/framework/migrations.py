@@ -240,8 +240,9 @@ def _unloaded_plugin_tables(target: MigrationTarget) -> frozenset[str]:
     disabled plugin (perhaps made for another project) is imported. Raises :class:`MigrationError` for a
     history that cannot be replayed there."""
     tables: set[str] = set()
+    installed = installed_plugins()
     for name, revision in _recorded_plugin_revisions(target).items():
-        plugin = installed_plugins().get(name)
+        plugin = installed.get(name)
         if plugin is None:
             continue  # uninstalled: nothing here says which tables were its
         history = replace(
