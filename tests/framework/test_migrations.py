@@ -315,6 +315,82 @@ def test_serving_upgrades_an_empty_database_that_has_migrations(tmp_path: Path) 
     assert recorded == [script.name.split("_")[3]]
 
 
+def test_serving_refuses_a_database_at_head_that_lacks_a_table_of_the_models(tmp_path: Path) -> None:
+    """A model (or init_mail's outbox) added without a migration: it started, then every request using the
+    table failed, as a 503 "database unavailable" on SQLite."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    assert [outcome.code for outcome in db_session(project, ["migrate"], ["upgrade"])] == [0, 0]
+    tag = (
+        "class Tag(db.Model):\n    __tablename__ = 'tag'\n    id = db.Column(db.Integer, primary_key=True)\n"
+    )
+    added = f"{NOTE_MODEL}\n\n{tag}"
+    (project / "models" / "persistent" / "main.py").write_text(added)
+    refused = python("-c", PREPARE, str(project), cwd=tmp_path)
+    assert refused.returncode != 0
+    assert "database connection 'main' is at head but lacks tables of the models (tag)" in refused.stderr
+    assert (
+        "`conexoos db migrate -m MESSAGE`, then run `conexoos db upgrade --database main`" in refused.stderr
+    )
+
+
+MIDDLEWARE_WITH_MAIL = """
+from conexoos.framework.mail import init_mail
+
+
+class Load:
+    def __init__(self, server):
+        init_mail(server)
+"""
+
+
+def test_serving_refuses_a_database_at_head_without_the_outbox_once_the_project_sends_mail(
+    tmp_path: Path,
+) -> None:
+    """``init_mail`` added to a project whose database is at head: queueing mail failed on every request."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    assert [outcome.code for outcome in db_session(project, ["migrate"], ["upgrade"])] == [0, 0]
+    (project / "server" / "middleware.py").write_text(MIDDLEWARE_WITH_MAIL)
+    refused = python("-c", PREPARE, str(project), cwd=tmp_path)
+    assert refused.returncode != 0
+    assert "lacks tables of the models (mail_outbox)" in refused.stderr
+    assert [outcome.code for outcome in db_session(project, ["migrate", "-m", "outbox"], ["upgrade"])] == [
+        0,
+        0,
+    ]
+    started = python("-c", PREPARE, str(project), cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    assert "mail_outbox" in tables(url)
+
+
+# Another project's model, loaded in the same process (as the test suite loads many): SQLAlchemy's registry
+# is the process's, but its table is not this project's to ask of this database.
+PREPARE_BESIDE_ANOTHER_MODEL = """
+import sys
+from conexoos.framework import create_app, db
+from conexoos.framework.migrations import prepare_databases
+
+
+class Elsewhere(db.Model):
+    __tablename__ = "elsewhere"
+    id = db.Column(db.Integer, primary_key=True)
+
+
+app = create_app(sys.argv[1], sys.argv[1] + "/config.yml")
+print(prepare_databases(app))
+"""
+
+
+def test_a_model_of_another_project_in_the_process_is_not_asked_of_this_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    assert [outcome.code for outcome in db_session(project, ["migrate"], ["upgrade"])] == [0, 0]
+    started = python("-c", PREPARE_BESIDE_ANOTHER_MODEL, str(project), cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+    assert "elsewhere" not in tables(url)
+
+
 TYPES_MODULE = """
 from sqlalchemy import String
 from sqlalchemy.types import TypeDecorator

@@ -141,6 +141,16 @@ def require_database_for_models(project: Project, settings: Settings) -> None:
         )
 
 
+def project_model_tables(project: Project) -> frozenset[str]:
+    """Names of the tables of the models defined in ``project``'s own files (not another project's models
+    that share the process's registry, nor the framework's or a plugin's)."""
+    return frozenset(
+        str(mapper.local_table.name)  # type: ignore[attr-defined]
+        for mapper in Base.registry.mappers
+        if _in_project(mapper, project)
+    )
+
+
 def _in_project(mapper: Mapper[Any], project: Project) -> bool:
     module = sys.modules.get(mapper.class_.__module__)
     location = getattr(module, "__file__", None)

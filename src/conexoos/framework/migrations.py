@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from .config import DatabaseSettings
-from .database import Base, db
+from .database import Base, db, project_model_tables
 from .errors import ConexoosError
 from .plugins import active_plugins, installed_plugins, plugin_model_tables
 from .sessions import SESSION_TABLE
@@ -455,12 +455,13 @@ def prepare_databases(app: Flask) -> list[str]:
     notes: list[str] = []
     problems: list[str] = []
     settings = app.extensions["conexoos"].settings
+    expected = _app_model_tables(app)
     for database in settings.databases.values():
         if database.readonly:
             continue
         with migration_target(app, database.name) as target:
             try:
-                note = _prepare(target)
+                note = _prepare(target, expected)
             except SchemaNotReady as error:
                 problems.extend(error.problems)
                 notes.extend(error.notes)
@@ -468,19 +469,19 @@ def prepare_databases(app: Flask) -> list[str]:
         if note:
             notes.append(note)
     if settings.databases and not problems:
-        problems.extend(_prepare_plugins(app, notes))
+        problems.extend(_prepare_plugins(app, notes, expected))
     if problems:
         raise SchemaNotReady(problems, notes)
     return notes
 
 
-def _prepare_plugins(app: Flask, notes: list[str]) -> list[str]:
+def _prepare_plugins(app: Flask, notes: list[str], expected: frozenset[str]) -> list[str]:
     """Each active plugin's history, prepared as a connection's is: never applied → upgraded to head."""
     problems: list[str] = []
     with plugin_targets(app) as targets:
         for target in targets:
             try:
-                note = _prepare(target)
+                note = _prepare(target, expected)
             except SchemaNotReady as error:
                 problems.extend(error.problems)
                 notes.extend(error.notes)
@@ -490,7 +491,23 @@ def _prepare_plugins(app: Flask, notes: list[str]) -> list[str]:
     return problems
 
 
-def _prepare(target: MigrationTarget) -> str | None:
+def _app_model_tables(app: Flask) -> frozenset[str]:
+    """The tables the app's own models need: its project's, its active plugins', and the framework's mail
+    outbox once the project called ``init_mail``. Models of other projects loaded in the same process
+    (the test suite's) share SQLAlchemy's registry, and are not this app's."""
+    tables = set(project_model_tables(app.extensions["conexoos"].project))
+    for active in active_plugins(app).plugins:
+        tables |= plugin_model_tables(active.plugin.module)
+    if f"{__package__}.mail" in sys.modules:  # imported by a project that uses mail: nothing to import here
+        from .mail.outbox import OUTBOX_TABLE
+        from .mail.setup import MAIL_EXTENSION
+
+        if MAIL_EXTENSION in app.extensions:
+            tables.add(OUTBOX_TABLE)
+    return frozenset(tables)
+
+
+def _prepare(target: MigrationTarget, expected: frozenset[str]) -> str | None:
     if not target.has_scripts():
         target.metadata.create_all(bind=target.engine, tables=target.tables())
         return None
@@ -504,9 +521,29 @@ def _prepare(target: MigrationTarget) -> str | None:
         current = current_revisions(target)
     try:
         _require_head(target, current)
+        _require_model_tables(target, expected)
     except SchemaNotReady as error:
         raise SchemaNotReady(error.problems, [note] if note else []) from None
     return note
+
+
+def _require_model_tables(target: MigrationTarget, expected: frozenset[str]) -> None:
+    """Refuse a database at head that lacks a table of the app's models: a model (or the mail outbox, once
+    ``init_mail`` is called) added without its migration. Each request using the table would fail."""
+    wanted = [table.name for table in target.tables() if table.name in expected]
+    if not wanted:
+        return
+    existing = set(inspect(target.engine).get_table_names())  # one query, not one a table
+    missing = sorted(name for name in wanted if name not in existing)
+    if missing:
+        plugin = f" --plugin {target.plugin}" if target.plugin else ""
+        raise SchemaNotReady(
+            [
+                f"database connection {target.name!r} is at head but lacks tables of the models "
+                f"({', '.join(missing)}): write their migration with `conexoos db migrate{plugin} -m "
+                f"MESSAGE`, then run `{target.upgrade_command()}`"
+            ]
+        )
 
 
 def _require_head(target: MigrationTarget, current: tuple[str, ...]) -> None:
