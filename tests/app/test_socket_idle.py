@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import logging
 import os
 import time
 from pathlib import Path
@@ -189,3 +190,50 @@ def test_a_post_on_a_session_its_client_just_closed_is_a_400_not_a_500(tmp_path:
         sid = polling_session(server.port)
         assert polling_post(server.port, sid, b"1")[0] == 200
         assert polling_post(server.port, sid, b"40") == (400, f'"Invalid session {sid}"'.encode())
+
+
+def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.exc_info]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"\xff\xfe", b"4\xff", b"bAAA", b"d=%ff", b"d=", b"\x1e".join([b"3"] * 17)],
+    ids=[
+        "not-utf-8",
+        "not-utf-8-after-a-type",
+        "not-base64",
+        "jsonp-not-a-type",
+        "jsonp-empty",
+        "17-packets",
+    ],
+)
+def test_a_polling_post_engineio_cannot_read_is_a_400_that_ends_the_session(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
+    """Engine.IO logged a traceback for each such POST and answered 200 "OK", the session living on: any
+    visitor could fill the log, a traceback a request."""
+    caplog.set_level(logging.WARNING)
+    with run_live_server(tmp_path) as server:
+        sid = polling_session(server.port)
+        assert polling_post(server.port, sid, body) == (400, b'"Bad Request"')
+        assert polling_post(server.port, sid, b"40") == (400, f'"Invalid session {sid}"'.encode())
+        assert polling_post(server.port, polling_session(server.port), b"3")[0] == 200  # others go on
+    assert tracebacks(caplog) == []
+    assert "a long-polling POST cannot be read" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "body", [b"4", b"b", b"b!!!"], ids=["empty-text", "empty-binary", "binary-of-nothing"]
+)
+def test_an_empty_message_is_a_malformed_packet_not_a_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
+    """Socket.IO skipped decoding an empty message and took it for an event without data, whose handler
+    failed with a traceback in the log."""
+    caplog.set_level(logging.WARNING)
+    with run_live_server(tmp_path) as server:
+        sid = polling_session(server.port)
+        assert polling_post(server.port, sid, body)[0] == 200
+    assert tracebacks(caplog) == []
+    assert "a client's packet is malformed (it is empty)" in caplog.text

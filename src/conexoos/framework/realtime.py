@@ -8,6 +8,7 @@ closed, down to its TCP connection, so idle anonymous sockets cannot pile up.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import socket
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from engineio.payload import Payload
 from flask import Flask
 from flask_socketio import SocketIO
 from socketio.manager import Manager
@@ -56,6 +58,7 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
     )
     disconnect_without_waiting(socketio.server.eio)
     answer_closed_sessions(socketio.server.eio)
+    refuse_unreadable_posts(socketio.server.eio)
     timeout = settings.server.get("SOCKETIO_JOIN_TIMEOUT", 0)
     if timeout:
         JoinDeadline(socketio, float(timeout)).install(app)
@@ -164,6 +167,50 @@ def answer_closed_sessions(engine: Any) -> None:
             return [json.dumps(f"Invalid session {sid}").encode()]
 
     engine.handle_request = handle_request
+
+
+def refuse_unreadable_posts(engine: Any) -> None:
+    """Answer a long-polling POST whose packets cannot be read with Engine.IO's 400, and end its session.
+
+    Engine.IO reads the body inside a catch-all that logs a traceback and answers 200 "OK": a body that
+    is not UTF-8, a ``b`` packet that is not base64, a JSONP ``d=`` body without a packet, more than 16
+    packets. Any visitor could fill the log that way, a traceback a request, and the session lived on.
+    Here the body is read first, as Engine.IO reads it; one it would fail on is refused with a warning line.
+    """
+    handle = engine.handle_request
+
+    def handle_request(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return handle(environ, start_response)
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if length.isdigit() and int(length) > engine.max_http_buffer_size:
+            return handle(environ, start_response)  # refused by Engine.IO without being read
+        body = environ["wsgi.input"].read(int(length)) if length.isdigit() else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        problem = (
+            _unreadable(body) if length.isdigit() else f"its Content-Length {length[:20]!r} is no number"
+        )
+        if problem is None:
+            return handle(environ, start_response)
+        sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
+        log.warning("Engine.IO: a long-polling POST cannot be read (%s); its session is closed", problem)
+        if sid in engine.sockets:
+            engine.disconnect(sid)
+        start_response("400 BAD REQUEST", [("Content-Type", "text/plain")])
+        return [json.dumps("Bad Request").encode()]
+
+    engine.handle_request = handle_request
+
+
+def _unreadable(body: bytes) -> str | None:
+    """Why Engine.IO could not read the packets of ``body``, or None when it can."""
+    try:
+        Payload(encoded_payload=body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "it is not UTF-8"
+    except (ValueError, KeyError, IndexError) as error:  # binascii.Error is a ValueError
+        return str(error) or type(error).__name__
+    return None
 
 
 class JoinDeadline:

@@ -27,6 +27,13 @@ SHOWN_MAX = 80
 class ClientPacket(packet.Packet):
     """:class:`socketio.packet.Packet` whose decoding of a malformed packet disconnects its sender."""
 
+    def __init__(self, *args: Any, encoded_packet: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, encoded_packet=encoded_packet, **kwargs)
+        if encoded_packet is not None and len(encoded_packet) == 0:
+            # Socket.IO skips decoding an empty packet, and takes it for an EVENT without data: its
+            # handler failed with a traceback (an Engine.IO message ``4``, or an empty binary one ``b``).
+            self._malformed(encoded_packet, "it is empty")
+
     def decode(self, encoded_packet: Any) -> int:
         """The number of binary attachments to come, as Socket.IO's own; a malformed packet becomes a
         ``DISCONNECT`` (and a warning)."""
