@@ -345,6 +345,8 @@ def test_a_taken_slug_is_refused_on_create_and_on_edit(app: Flask, mod: Account)
         ({"social_image": "http://cdn.example/a.png"}, "an https:// address of an image"),
         ({"social_image": "/media/../admin"}, "an https:// address of an image"),
         ({"social_image": "https://u:p@evil.example/x.png"}, "without a user name or password"),
+        ({"social_image": 'https://cdn.example/a.png"><script>'}, "cannot hold quotes, angle brackets"),
+        ({"social_image": "https://cdn.example/{a}.png"}, "write them percent-encoded"),
         ({"body": "Logo: ![logo](https://cdn.example/logo.png)"}, "Images come from the media library"),
         ({"body": "x" * (site_pages.BODY_MAX + 1)}, "at most 100,000 characters"),
         ({"body": "nul\x00byte"}, "Remove the control characters"),

@@ -201,11 +201,20 @@ def _text_problem(value: str, limit: int, required: bool = False) -> str | None:
     return None
 
 
+NOT_IN_AN_ADDRESS = re.compile(r'["<>{}|^`]')
+"""Characters a URL never holds unencoded (RFC 3986): a browser sends them percent-encoded."""
+
+
 def _image_problem(url: str) -> str | None:
     if not url:
         return None
     if len(url) > IMAGE_MAX:
         return f"At most {IMAGE_MAX} characters; this has {len(url)}."
+    if NOT_IN_AN_ADDRESS.search(url):
+        return (
+            "An address cannot hold quotes, angle brackets, braces, | ^ or `: write them percent-encoded "
+            "(\" as %22, < as %3C, > as %3E), as a browser's address bar copies them."
+        )
     own = _own_media_address(url)  # first: this site's address may be http (PUBLIC_URL's scheme)
     if own is not None:
         return _library_image_problem(own)
