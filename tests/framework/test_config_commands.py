@@ -315,6 +315,14 @@ def test_config_show_redacts_everything_under_a_secret_key_and_token_parameters(
     assert redact_credentials("host=db sslpassword=query-three") == "host=db sslpassword=***"
     signed = "https://s3.example/b/o?X-Amz-Signature=abc&key=def&sig=ghi&page=2"
     assert redact_credentials(signed) == "https://s3.example/b/o?X-Amz-Signature=***&key=***&sig=***&page=2"
+    # A server decodes a parameter's name before reading it: so does the redaction.
+    encoded = "https://x.example/a?api%5Fkey=one&%74oken=two&PASS%57ORD=three&next=/b?%6Bey=four&page=2"
+    assert redact_credentials(encoded) == (
+        "https://x.example/a?api%5Fkey=***&%74oken=***&PASS%57ORD=***&next=/b?%6Bey=***&page=2"
+    )
+    assert redact_credentials("https://x.example/a?keyfile=kept&m%6Fnth=kept") == (
+        "https://x.example/a?keyfile=kept&m%6Fnth=kept"
+    )
 
 
 def test_a_database_url_that_does_not_parse_is_shown_unless_it_may_hold_a_password(tmp_path: Path) -> None:

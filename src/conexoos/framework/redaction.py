@@ -19,9 +19,18 @@ _URL_CREDENTIALS = re.compile(
 
 
 # password=xyz in a libpq DSN ("host=db password=xyz"), a query string or a driver's key=value list; also
-# sslpassword=, token=, key=, api_key=, client_secret=, sig=, X-Amz-Signature= and the like, in any URL.
+# sslpassword=, token=, key=, api_key=, client_secret=, sig=, X-Amz-Signature= and the like, in any URL,
+# their names percent-encoded too (api%5Fkey=, pass%77ord=): a server decodes a name before reading it.
+_SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "key", "sig", "signature")
+
+
+def _spelled(word: str) -> str:
+    """A pattern for ``word`` with any of its letters percent-encoded (``%77`` or ``%57`` for ``w``)."""
+    return "".join(f"(?:{letter}|%{ord(letter.lower()):02x}|%{ord(letter.upper()):02x})" for letter in word)
+
+
 _KEYWORD_PASSWORD = re.compile(
-    r"(?P<head>\b[\w-]*?(?:password|passwd|pwd|secret|token|key|sig|signature)\s*=\s*)"
+    rf"(?P<head>(?<![\w%-])(?:[\w-]|%[0-9a-f]{{2}})*?(?:{'|'.join(map(_spelled, _SECRET_WORDS))})\s*=\s*)"
     r"(?P<password>'(?:[^'\\]|\\.)*'|[^\s;&'\"]+)",
     re.IGNORECASE,
 )
