@@ -562,6 +562,18 @@ def test_database_and_databases_together_are_refused(tmp_path: Path) -> None:
     assert problems_of(path) == ["DATABASES: is the same section as DATABASE; keep only one of them"]
 
 
+def test_database_and_databases_together_do_not_hide_the_other_mistakes(tmp_path: Path) -> None:
+    """The file's other sections were checked only in the next run, once one spelling was removed."""
+    path = config_file(
+        tmp_path,
+        "SERVER_ENV:\n  SESSION: {TYPE: bogus}\n  PORT_TYPO: 1\nDATABASE:\n  main:\n    driver: sqlite\n"
+        "DATABASES:\n  other:\n    driver: nosuchdriver\n",
+    )
+    problems = problems_of(path)
+    assert problems[0] == "DATABASES: is the same section as DATABASE; keep only one of them"
+    assert [problem.split(":", 1)[0] for problem in problems[1:]] == ["SERVER_ENV.SESSION"], problems
+
+
 def test_overrides_merge_into_a_databases_section(tmp_path: Path) -> None:
     path = config_file(
         tmp_path, "DATABASES:\n  default: main\n  main:\n    driver: sqlite\n    database: a.db\n"

@@ -78,6 +78,32 @@ def test_serve_refuses_before_forking(tmp_path: Path, monkeypatch: pytest.Monkey
     assert not (tmp_path / "instance").exists()
 
 
+@pytest.mark.parametrize("command", [["config", "check"], ["serve"]])
+def test_what_serve_refuses_is_listed_with_the_configurations_other_mistakes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    """A file with a refused value and an unknown worker class: the worker class was named only in the next
+    run, once the value was mended. A check of a key already refused is not repeated."""
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "SERVER_ENV:\n  ENV: DEV\n  WORKERS: nosuchworker\n  THREADS_PER_CORE: many\n"
+        "  SSL: {Certificate: /nonexistent.crt}\n"
+        f"  INSTANCE_PATH: {tmp_path / 'instance'}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(GunicornServer, "run", lambda _server: pytest.fail("gunicorn was started"))
+    status, lines = _run(tmp_path, monkeypatch, *command, "--config", str(config))
+    assert status == 2
+    keys = [line.removeprefix("config error: ").split(":", 1)[0] for line in lines]
+    assert keys == [
+        "SERVER_ENV.THREADS_PER_CORE",
+        "SERVER_ENV.SSL.Certificate",
+        "SERVER_ENV.SSL",
+        "SERVER_ENV.WORKERS",
+    ], lines
+    assert not (tmp_path / "instance").exists()
+
+
 def test_a_valid_certificate_and_key_are_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     certificate, key = self_signed(tmp_path)
     config = tmp_path / "config.yml"

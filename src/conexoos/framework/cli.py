@@ -50,6 +50,7 @@ from .serve import (
     project_config,
     serve_problems,
     startup_settings,
+    with_serve_problems,
 )
 from .signals import database_restored
 from .smtp import mail_startup_warnings
@@ -500,9 +501,12 @@ def checked_settings(project: str | None, config: str | None) -> Settings:
     writes_bytecode, sys.dont_write_bytecode = sys.dont_write_bytecode, True
     try:
         located = locate_project(project)
-        settings = load_settings(
-            project_config(project, config), report_warnings=False, project_schema=project_schema(located)
-        )
+        try:
+            settings = load_settings(
+                project_config(project, config), report_warnings=False, project_schema=project_schema(located)
+            )
+        except ConfigError as error:
+            raise with_serve_problems(error) from error
         import_models(located, settings)  # a models module that is missing or misbound is refused too
         require_database_for_models(located, settings)
         problems = serve_problems(settings)  # what `serve` would refuse, or crash on in its workers

@@ -157,15 +157,17 @@ def load_settings(
     environ = os.environ if environ is None else environ
     chosen = path or environ.get(CONFIG_ENV_VAR) or None
     source = Path(chosen).expanduser().resolve() if chosen else None
-    raw = _database_alias(_read(source or DEFAULT_CONFIG))
+    aliased: list[str] = []
+    raw = _database_alias(_read(source or DEFAULT_CONFIG), aliased)
     if overrides:
-        raw = deep_merge(raw, _database_alias(dict(overrides)))
+        raw = deep_merge(raw, _database_alias(dict(overrides), aliased))
     substituted = substitute(raw, environ)
     missing = ", ".join(substituted.missing)
     unset = [f"environment variables not set, used empty: {missing}"] if missing else []
     warnings: list[str] = list(unset)
     base_dir = source.parent if source else Path.cwd()
     validator = _Validator(substituted.whole, warnings, substituted.malformed, substituted.variables)
+    validator.problems += aliased
     validator.problems += [
         f"{path}: holds a ${{ that starts no ${{VAR}} or ${{VAR:-default}} ({substituted.hints[path]}); "
         "write $${ for a literal ${"
@@ -188,7 +190,7 @@ def load_settings(
     if validator.problems:
         # With its warnings (an empty ${VAR} above may be a cause; a misspelt key ignored, another):
         # all at once, not one more run each.
-        raise ConfigError(validator.problems, notes=warnings)
+        raise ConfigError(validator.problems, notes=warnings, read=settings)
     _read_app_key(settings)
     if report_warnings:
         log_warnings(settings)
@@ -405,13 +407,17 @@ SECTION_ALIASES = {"DATABASES": "DATABASE", "SERVER_DATA": "SERVER_ENV"}
 """Spellings accepted for a section (flask-framework's ``DATABASES``; ``SERVER_DATA``, its runtime name)."""
 
 
-def _database_alias(tree: dict[str, Any]) -> dict[str, Any]:
-    """Rename the aliases of :data:`SECTION_ALIASES` (``DATABASES``, ``SERVER_DATA``), before any merge."""
+def _database_alias(tree: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """Rename the aliases of :data:`SECTION_ALIASES` (``DATABASES``, ``SERVER_DATA``), before any merge.
+    Both spellings given is a problem (added to ``problems``); the section's own spelling is then read, so
+    that the rest of the file is still checked."""
     for alias, section in SECTION_ALIASES.items():
         if alias not in tree:
             continue
         if section in tree:
-            raise ConfigError([f"{alias}: is the same section as {section}; keep only one of them"])
+            problems.append(f"{alias}: is the same section as {section}; keep only one of them")
+            tree = {key: value for key, value in tree.items() if key != alias}
+            continue
         tree = {(section if key == alias else key): value for key, value in tree.items()}
     return tree
 

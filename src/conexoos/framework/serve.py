@@ -278,7 +278,10 @@ def _worker_class(name: str) -> str:
 def require_servable(project: str | None, config: str | None, host: str | None, port: int | None) -> Settings:
     """Refuse, before anything is created or forked, a configuration that :func:`serve_problems` rejects;
     return the validated settings."""
-    settings = startup_settings(project, config, host, port)
+    try:
+        settings = startup_settings(project, config, host, port)
+    except ConfigError as error:
+        raise with_serve_problems(error) from error
     problems = serve_problems(settings)
     if not problems:  # a port taken is no mistake of the configuration: config check does not ask
         problems = [problem for problem in [port_problem(settings.server["BIND"])] if problem]
@@ -346,6 +349,26 @@ def serve_problems(settings: Settings) -> list[str]:
         problems.append(_folder_problem("SERVER_ENV.LOG.DIR", server["LOG"]["DIR"]))
     problems.append(address_problem(server["BIND"]["ADDRESS"]))
     return [problem for problem in problems if problem]
+
+
+def with_serve_problems(error: ConfigError) -> ConfigError:
+    """``error`` and, after its problems, what :func:`serve_problems` finds in the settings as far as they
+    were read: every mistake in one run. A check of a key already refused is left out (it saw the default)."""
+    if not isinstance(error.read, Settings):
+        return error
+    refused = [problem.split(":", 1)[0] for problem in error.problems]
+    more = [
+        problem
+        for problem in serve_problems(error.read)
+        if not any(_same_key(problem.split(":", 1)[0], key) for key in refused)
+    ]
+    return ConfigError([*error.problems, *more], error.notes) if more else error
+
+
+def _same_key(one: str, other: str) -> bool:
+    """Whether two keys' paths (``SERVER_ENV.SSL``, ``SERVER_ENV.SSL.Certificate``) name the same setting
+    or one holds the other."""
+    return one == other or one.startswith(other + ".") or other.startswith(one + ".")
 
 
 def _worker_problem(name: str) -> str | None:
