@@ -9,12 +9,14 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
 from conexoos.framework.config import load_settings
+from conexoos.framework.serving_lock import DatabaseInUse, held_for_restore, hold_while_serving
 from conexoos.framework.sqlite_backup import BackupError, SiteSchema, backup, restore
 from tests.support.green_server import new_port
 
@@ -181,6 +183,74 @@ def test_a_restore_sets_the_unrecorded_events_aside_and_waits_for_the_site_to_st
     assert not buffered.exists()
     [aside] = (project / "instance").glob("write-buffer-set-aside-*")
     assert (aside / "analytics-events" / "live.jsonl").read_text().count("link_id") == 2  # kept, not deleted
+
+
+def answers(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_a_restore_waits_for_a_site_serving_the_database_on_another_port(site: tuple[Path, Path]) -> None:
+    """The refusal looked only at the configured address: a site started with --port (or another PORT) was
+    not seen, and its database was replaced under it."""
+    project, database = site
+    copy = project.parent / "copy.db"
+    assert db(project, "backup", str(copy)).returncode == 0
+    port = new_port()
+    command = [sys.executable, "-m", "conexoos", "run", "--project", project.name, "--port", str(port)]
+    running = subprocess.Popen(
+        [*command, "--no-reload"], cwd=project.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not answers(port):
+            assert running.poll() is None and time.monotonic() < deadline, running.stderr
+            time.sleep(0.1)
+        refused = db(project, "restore", str(copy), "--yes")
+        assert refused.returncode == 2
+        assert f"a site (`conexoos run` or `serve`) is serving {database}, whatever address" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    finally:
+        running.terminate()
+        running.wait(timeout=30)
+    restored = db(project, "restore", str(copy), "--yes")
+    assert restored.returncode == 0, restored.stderr
+
+
+def test_a_site_does_not_start_on_a_database_being_restored(site: tuple[Path, Path]) -> None:
+    project, database = site
+    settings = load_settings(project / "config.yml", environ={})
+    with (
+        held_for_restore(settings.default_database),
+        pytest.raises(DatabaseInUse, match=f"'main': {database} is being restored"),
+    ):
+        hold_while_serving(settings)
+    serving = subprocess.run(
+        [sys.executable, "-c", HOLD_AND_TRY_A_RESTORE, str(project / "config.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert serving.returncode == 0, serving.stderr
+    assert serving.stdout.split() == ["refused", "forced"]
+
+
+# Sites may serve one database side by side (their locks are shared); a restore is refused beside them.
+HOLD_AND_TRY_A_RESTORE = """
+import sys
+from conexoos.framework.config import load_settings
+from conexoos.framework.serving_lock import DatabaseInUse, held_for_restore, hold_while_serving
+settings = load_settings(sys.argv[1], environ={})
+hold_while_serving(settings)
+hold_while_serving(settings)
+try:
+    with held_for_restore(settings.default_database):
+        print("restored")
+except DatabaseInUse:
+    print("refused")
+with held_for_restore(settings.default_database, force=True):
+    print("forced")
+"""
 
 
 def test_a_server_database_is_refused_with_the_name_of_its_tools(tmp_path: Path) -> None:

@@ -52,6 +52,7 @@ from .serve import (
     startup_settings,
     with_serve_problems,
 )
+from .serving_lock import held_for_restore, hold_while_serving
 from .signals import database_restored
 from .smtp import mail_startup_warnings
 from .startup import DatabaseUnavailable, wait_for_databases
@@ -419,6 +420,7 @@ def run(
         # Checked in every process: the reloader's watcher stops before "Running on" when a schema is
         # refused, and the child it starts checks again after each reload.
         _show_warnings(migrations.prepare_databases(built))
+        hold_while_serving(built.extensions["conexoos"].settings)  # `db restore` waits until it stops
         return built
 
     app = build_or_wait(build, locate_project(project).root)  # a broken edit waits for the next one
@@ -747,7 +749,8 @@ def db_restore(
             f"Replace everything in {target} with {file}? What was written since that backup is lost",
             abort=True,
         )
-    sqlite_backup.restore(chosen_database, file, site)
+    with held_for_restore(chosen_database, force):  # whatever address a site serving it listens on
+        sqlite_backup.restore(chosen_database, file, site)
     click.echo(f"Restored {target} from {file}.")
     if chosen_database.is_default:
         _announce_restore(app)

@@ -39,6 +39,7 @@ from .migrations import prepare_databases
 from .plugins import active_plugins
 from .project import Project, locate_project, project_schema
 from .project_config import project_config
+from .serving_lock import hold_while_serving
 from .smtp import mail_startup_warnings
 from .startup import wait_for_databases
 from .startup_gc import made_to_serve
@@ -110,6 +111,7 @@ def build_server(
         runtime.settings
     )  # before anything is created or forked
     warnings = _log_rotation_warnings(runtime.settings, options["workers"]) + prepare_databases(app)
+    hold_while_serving(runtime.settings)  # by the master, whose workers share it: `db restore` waits
     warnings = redis_warnings + warnings
     _log_worker_count(runtime.settings, workers, options["workers"])  # once nothing refused to start
     _close_engines(app)

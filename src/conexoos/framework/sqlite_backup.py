@@ -40,9 +40,20 @@ def database_file(database: DatabaseSettings) -> Path:
         raise BackupError(
             f"database connection {database.name!r} is {backend}: back it up and restore it with {tool}"
         )
-    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+    file = sqlite_file(database)
+    if file is None:
         raise BackupError(f"database connection {database.name!r} keeps no file of its own to back up")
-    return Path(url.database)
+    return file
+
+
+def sqlite_file(database: DatabaseSettings) -> Path | None:
+    """The file of ``database``, or None when it is no SQLite database with a file of its own (in memory,
+    or a ``file:`` URI)."""
+    url = database.url
+    name = url.database
+    if url.get_backend_name() != "sqlite" or not name or name == ":memory:" or name.startswith("file:"):
+        return None
+    return Path(name)
 
 
 def backup(database: DatabaseSettings, target: Path) -> Path:
