@@ -334,6 +334,31 @@ def test_serving_refuses_a_database_at_head_that_lacks_a_table_of_the_models(tmp
     )
 
 
+def test_the_missing_tables_of_another_connection_are_named_with_its_own_commands(tmp_path: Path) -> None:
+    """The message said `db migrate -m MESSAGE`, which migrates the default connection: it did nothing."""
+    main_url, archive_url = f"sqlite:///{tmp_path / 'main.db'}", f"sqlite:///{tmp_path / 'archive.db'}"
+    connections = {
+        "main": {"url": main_url, "models": "main"},
+        "archive": {"url": archive_url, "models": "archive"},
+    }
+    project = make_project(tmp_path / "shop", connections, {"main": NOTE_MODEL, "archive": ARCHIVE_MODEL})
+    steps = db_session(project, ["migrate", "--database", "archive"], ["upgrade", "--database", "archive"])
+    assert [step.code for step in steps] == [0, 0]
+    shelf = "class Shelf(db.Model):\n    __bind_key__ = 'archive'\n    __tablename__ = 'shelf'\n"
+    shelf += "    id = db.Column(db.Integer, primary_key=True)\n"
+    (project / "models" / "persistent" / "archive.py").write_text(f"{ARCHIVE_MODEL}\n\n{shelf}")
+    refused = python("-c", PREPARE, str(project), cwd=tmp_path)
+    assert refused.returncode != 0
+    advice = "write their migration with `conexoos db migrate --database archive -m MESSAGE`, then run "
+    assert f"'archive' is at head but lacks tables of the models (shelf): {advice}" in refused.stderr
+    steps = db_session(
+        project, ["migrate", "--database", "archive", "-m", "shelf"], ["upgrade", "--database", "archive"]
+    )
+    assert [step.code for step in steps] == [0, 0]
+    started = python("-c", PREPARE, str(project), cwd=tmp_path)
+    assert started.returncode == 0, started.stderr
+
+
 MIDDLEWARE_WITH_MAIL = """
 from conexoos.framework.mail import init_mail
 

@@ -537,10 +537,11 @@ def _require_model_tables(target: MigrationTarget, expected: frozenset[str]) -> 
     missing = sorted(name for name in wanted if name not in existing)
     if missing:
         plugin = f" --plugin {target.plugin}" if target.plugin else ""
+        connection = "" if target.plugin or target.database.is_default else f" --database {target.name}"
         raise SchemaNotReady(
             [
                 f"database connection {target.name!r} is at head but lacks tables of the models "
-                f"({', '.join(missing)}): write their migration with `conexoos db migrate{plugin} -m "
+                f"({', '.join(missing)}): write their migration with `conexoos db migrate{connection}{plugin} -m "
                 f"MESSAGE`, then run `{target.upgrade_command()}`"
             ]
         )
