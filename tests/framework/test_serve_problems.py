@@ -32,6 +32,10 @@ CASES = {
     "instance": ("INSTANCE_PATH: /proc/conexoos-nope", "config error: SERVER_ENV.INSTANCE_PATH: '/proc/"),
     "log": ("LOG: {DIR: /proc/nolog}", "config error: SERVER_ENV.LOG.DIR: '/proc/nolog'"),
     "address": ("BIND: {ADDRESS: 999.1.1.1}", "config error: SERVER_ENV.BIND.ADDRESS: '999.1.1.1'"),
+    "foreign-address": (
+        "BIND: {ADDRESS: 192.0.2.1}",  # TEST-NET-1: no machine's own
+        "config error: SERVER_ENV.BIND.ADDRESS: '192.0.2.1' is not an address of this machine",
+    ),
 }
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import atexit
 import errno
-import ipaddress
 import json
 import logging
 import os
@@ -416,14 +415,24 @@ def _folder_problem(key: str, folder: str) -> str | None:
 
 
 def address_problem(address: str) -> str | None:
-    """Why a server cannot listen on ``address`` (``SERVER_ENV.BIND.ADDRESS`` or ``--host``), or None."""
+    """Why a server cannot listen on ``address`` (``SERVER_ENV.BIND.ADDRESS`` or ``--host``), or None: it
+    must be an IP address or a host name that resolves, and one of this machine's (or a wildcard)."""
     host = address.strip("[]")
-    if _is_ip_address(host):
-        return None
     try:
-        socket.getaddrinfo(host, None)
+        found = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0]
     except (OSError, UnicodeError):
         return f"SERVER_ENV.BIND.ADDRESS: {address!r} is neither an IP address nor a host name that resolves"
+    family, _, _, _, where = found
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.bind(where)  # port 0: any free one, so that only the address is judged
+    except OSError as error:
+        if error.errno == errno.EADDRNOTAVAIL:
+            return (
+                f"SERVER_ENV.BIND.ADDRESS: {address!r} is not an address of this machine ({error.strerror}); "
+                "use 0.0.0.0 (every address), 127.0.0.1 (this machine only) or one of its own"
+            )
+        return f"SERVER_ENV.BIND.ADDRESS: cannot listen on {address!r} ({error.strerror or error})"
     return None
 
 
@@ -483,11 +492,3 @@ def _close_engines(app: Flask) -> None:
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose()
-
-
-def _is_ip_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
