@@ -541,8 +541,8 @@ def _require_model_tables(target: MigrationTarget, expected: frozenset[str]) -> 
         raise SchemaNotReady(
             [
                 f"database connection {target.name!r} is at head but lacks tables of the models "
-                f"({', '.join(missing)}): write their migration with `conexoos db migrate{connection}{plugin} -m "
-                f"MESSAGE`, then run `{target.upgrade_command()}`"
+                f"({', '.join(missing)}): write their migration with "
+                f"`conexoos db migrate{connection}{plugin} -m MESSAGE`, then run `{target.upgrade_command()}`"
             ]
         )
 
