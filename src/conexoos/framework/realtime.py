@@ -8,6 +8,7 @@ closed, down to its TCP connection, so idle anonymous sockets cannot pile up.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import logging
@@ -203,12 +204,21 @@ def refuse_unreadable_posts(engine: Any) -> None:
 
 
 def _unreadable(body: bytes) -> str | None:
-    """Why Engine.IO could not read the packets of ``body``, or None when it can."""
+    """Why Engine.IO could not read the packets of ``body``, or None when it can. A ``b`` packet must be
+    base64 through and through: Engine.IO's decoding drops any other character (``bQUJD!!`` is ``ABC``)."""
     try:
-        Payload(encoded_payload=body.decode("utf-8"))
+        text = body.decode("utf-8")
+        Payload(encoded_payload=text)
+        if text.startswith("d="):  # JSONP: the packets are the form field's value
+            text = parse_qs(text)["d"][0]
+        for packet in text.split("\x1e"):
+            if packet.startswith("b"):
+                base64.b64decode(packet[1:], validate=True)
     except UnicodeDecodeError:
         return "it is not UTF-8"
-    except (ValueError, KeyError, IndexError) as error:  # binascii.Error is a ValueError
+    except KeyError:  # a JSONP body whose form holds no d
+        return "a JSONP body without its packets (d=)"
+    except (ValueError, IndexError) as error:  # binascii.Error is a ValueError
         return str(error) or type(error).__name__
     return None
 
