@@ -190,6 +190,62 @@ def test_with_redis_as_message_queue_an_idle_socket_is_cut_off(tmp_path: Path) -
                 connection.close()
 
 
+def send_part_of_a_body(port: int, path: str, announced: int, sent: bytes) -> socket.socket:
+    """A connection that has sent a POST's head announcing ``announced`` bytes, then only ``sent``."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=15)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {announced}\r\n\r\n"
+    )
+    connection.sendall(head.encode() + sent)
+    return connection
+
+
+def answer_and_hang_up(connection: socket.socket) -> tuple[bytes, bool]:
+    """What the server sends on ``connection`` until it closes it (or 15 s), and whether it closed it."""
+    received = b""
+    try:
+        while chunk := connection.recv(65536):
+            received += chunk
+    except TimeoutError:
+        return received, False
+    finally:
+        connection.close()
+    return received, True
+
+
+@pytest.mark.parametrize(
+    "path", ["/healthz", "/socket.io/?EIO=4&transport=polling&sid=unknown"], ids=["app", "engineio"]
+)
+def test_a_request_body_that_stops_arriving_is_a_408_and_the_connection_is_closed(
+    tmp_path: Path, path: str
+) -> None:
+    """A POST announcing 100 bytes and sending 7 was waited for forever, its connection held."""
+    port = new_port()
+    project = write_green_project(tmp_path / "green", port, {"BODY_TIMEOUT": 2})
+    with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
+        started = time.monotonic()
+        received, closed = answer_and_hang_up(send_part_of_a_body(port, path, 100, b"a=1&b=2"))
+        assert received.startswith(b"HTTP/1.1 408 "), received[:200]
+        assert closed and time.monotonic() - started < 6
+        assert get(port, "/")[0] == 200  # the worker goes on
+
+
+def test_a_body_that_keeps_arriving_is_read_whatever_its_length(tmp_path: Path) -> None:
+    """The deadline is a piece's, not the body's: 200 KiB sent over 3 s with a 2 s deadline is read."""
+    port = new_port()
+    project = write_green_project(tmp_path / "green", port, {"BODY_TIMEOUT": 2})
+    body = b"a=" + b"x" * (200 * 1024 - 2)
+    with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
+        connection = send_part_of_a_body(port, "/echo-length", len(body), b"")
+        for start in range(0, len(body), 50 * 1024):
+            time.sleep(0.75)
+            connection.sendall(body[start : start + 50 * 1024])
+        received, _ = answer_and_hang_up(connection)
+    assert received.startswith(b"HTTP/1.1 200 "), received[:200]
+    assert received.endswith(str(len(body)).encode())
+
+
 def test_a_polling_packet_engineio_cannot_take_is_answered_at_once(tmp_path: Path) -> None:
     """Under gevent too, an unknown Engine.IO packet held its POST (and the worker's stop) forever."""
     port = new_port()

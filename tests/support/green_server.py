@@ -33,6 +33,10 @@ PROJECT_FILES = {
             return "home"
 
 
+        def echo_length():
+            return str(len(request.get_data()))
+
+
         def slow():
             time.sleep(float(request.args.get("seconds", "2")))
             return "finished"
@@ -55,6 +59,7 @@ PROJECT_FILES = {
         class Route:
             def __init__(self, app):
                 app.add_url_rule("/", "home", home)
+                app.add_url_rule("/echo-length", "echo_length", echo_length, methods=["POST"])
                 app.add_url_rule("/slow", "slow", slow)
                 app.add_url_rule("/whoami", "whoami", whoami)
     """,

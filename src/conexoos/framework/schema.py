@@ -286,6 +286,14 @@ SERVER_ENV: Schema = {
         minimum=1,
         maximum=3600,
     ),
+    "BODY_TIMEOUT": Key(
+        "int",
+        60,
+        "Seconds each 64 KiB of a request body (or its end) has to arrive before `conexoos serve` (gevent "
+        "workers) answers 408 and closes the connection: a body slower than about 1 KiB/s is given up.",
+        minimum=1,
+        maximum=3600,
+    ),
     "GRACEFUL_TIMEOUT": Key(
         "int",
         30,

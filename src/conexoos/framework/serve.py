@@ -240,12 +240,20 @@ def _log_worker_count(settings: Settings, asked: int | None, workers: int) -> No
 
 def post_worker_init(worker: Any) -> None:
     """Gunicorn hook, in each worker once its app exists: start that worker's task scheduler; a gevent
-    worker serving TLS logs a failed handshake in one line (``tls_handshakes``)."""
+    worker serving TLS logs a failed handshake in one line (``tls_handshakes``), and a gevent worker gives
+    up a request body that stops arriving (``body_timeout``)."""
     if worker.cfg.is_ssl and _monkey_patched():
         from .tls_handshakes import use_quiet_handshakes  # gevent's server: only patched workers have it
 
         use_quiet_handshakes(worker)
-    _runtime_of(worker).scheduler.start()
+    runtime = _runtime_of(worker)
+    if _monkey_patched():
+        from .body_timeout import (
+            time_request_bodies,
+        )  # a gevent deadline: only patched workers wait in gevent
+
+        time_request_bodies(worker.wsgi, float(runtime.settings.server["BODY_TIMEOUT"]))
+    runtime.scheduler.start()
 
 
 def worker_exit(_server: Any, worker: Any) -> None:
