@@ -323,6 +323,12 @@ def test_config_show_redacts_everything_under_a_secret_key_and_token_parameters(
     assert redact_credentials("https://x.example/a?keyfile=kept&m%6Fnth=kept") == (
         "https://x.example/a?keyfile=kept&m%6Fnth=kept"
     )
+    assert redact_credentials("https://x.example/a?auth=one&token2=two&credentials=three&author=kept") == (
+        "https://x.example/a?auth=***&token2=***&credentials=***&author=kept"
+    )
+    assert redact_credentials("Authorization: Basic dXNlcjpwdw==; Bearer eyJhbGci.x; The Basic plan") == (
+        "Authorization: Basic ***; Bearer ***; The Basic plan"
+    )
 
 
 def test_a_database_url_that_does_not_parse_is_shown_unless_it_may_hold_a_password(tmp_path: Path) -> None:

@@ -20,8 +20,21 @@ _URL_CREDENTIALS = re.compile(
 
 # password=xyz in a libpq DSN ("host=db password=xyz"), a query string or a driver's key=value list; also
 # sslpassword=, token=, key=, api_key=, client_secret=, sig=, X-Amz-Signature= and the like, in any URL,
-# their names percent-encoded too (api%5Fkey=, pass%77ord=): a server decodes a name before reading it.
-_SECRET_WORDS = ("password", "passwd", "pwd", "secret", "token", "key", "sig", "signature")
+# their names percent-encoded too (api%5Fkey=, pass%77ord=): a server decodes a name before reading it;
+# auth=, credentials= and a number after the word (token2=) too.
+_SECRET_WORDS = (
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "sig",
+    "signature",
+    "auth",
+    "credential",
+    "credentials",
+)
 
 
 def _spelled(word: str) -> str:
@@ -30,9 +43,15 @@ def _spelled(word: str) -> str:
 
 
 _KEYWORD_PASSWORD = re.compile(
-    rf"(?P<head>(?<![\w%-])(?:[\w-]|%[0-9a-f]{{2}})*?(?:{'|'.join(map(_spelled, _SECRET_WORDS))})\s*=\s*)"
+    rf"(?P<head>(?<![\w%-])(?:[\w-]|%[0-9a-f]{{2}})*?(?:{'|'.join(map(_spelled, _SECRET_WORDS))})\d*\s*=\s*)"
     r"(?P<password>'(?:[^'\\]|\\.)*'|[^\s;&'\"]+)",
     re.IGNORECASE,
+)
+
+
+# An HTTP authorization written out ("Authorization: Basic dXNlcjpwdw==", "Bearer eyJ..."): its credentials.
+_AUTHORIZATION = re.compile(
+    r"(?P<head>\b(?:Authorization\s*:\s*[A-Za-z-]+|Bearer)\s+)(?P<password>[^\s;,'\"]+)", re.IGNORECASE
 )
 
 
@@ -42,7 +61,8 @@ def redact_credentials(text: str) -> str:
     text = _URL_CREDENTIALS.sub(
         lambda found: f"{found['head']}{REDACTED if found['password'] else ''}{found['tail']}", text
     )
-    return _KEYWORD_PASSWORD.sub(lambda found: f"{found['head']}{REDACTED}", text)
+    text = _KEYWORD_PASSWORD.sub(lambda found: f"{found['head']}{REDACTED}", text)
+    return _AUTHORIZATION.sub(lambda found: f"{found['head']}{REDACTED}", text)
 
 
 def may_hold_credentials(text: str) -> bool:
