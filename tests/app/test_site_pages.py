@@ -347,6 +347,17 @@ def test_a_taken_slug_is_refused_on_create_and_on_edit(app: Flask, mod: Account)
         ({"social_image": "https://u:p@evil.example/x.png"}, "without a user name or password"),
         ({"social_image": 'https://cdn.example/a.png"><script>'}, "cannot hold quotes, angle brackets"),
         ({"social_image": "https://cdn.example/{a}.png"}, "write them percent-encoded"),
+        (
+            {"social_image": "https://cdn.example/a b.png"},
+            "cannot hold spaces, tabs, line breaks or backslashes",
+        ),
+        ({"social_image": "https://cdn.example/a\\b.png"}, "write a space as %20"),
+        ({"social_image": "https://cdn.example/\u202egnp.exe"}, "Remove the bidirectional controls"),
+        (
+            {"social_image": "https://cdn.example:99999/a.png"},
+            "This address cannot be fetched: not a valid URL",
+        ),
+        ({"social_image": "https://cdn_example/a.png"}, "is not a valid host name."),
         ({"body": "Logo: ![logo](https://cdn.example/logo.png)"}, "Images come from the media library"),
         ({"body": "x" * (site_pages.BODY_MAX + 1)}, "at most 100,000 characters"),
         ({"body": "nul\x00byte"}, "Remove the control characters"),

@@ -43,7 +43,14 @@ from conexoos.app.utils.markdown import (
     site_images,
     too_deep_line,
 )
-from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_valid_unicode, is_visible
+from conexoos.app.utils.text import (
+    BIDI_PROBLEM,
+    has_bidi_controls,
+    has_control_characters,
+    is_valid_unicode,
+    is_visible,
+)
+from conexoos.app.utils.urls import UnsafeURL, normalise_url
 from conexoos.framework import db
 from conexoos.framework.urls import public_url
 
@@ -197,7 +204,7 @@ def _text_problem(value: str, limit: int, required: bool = False) -> str | None:
     if has_control_characters(value):
         return "Remove the control characters (line breaks, tabs and the like) from this field."
     if has_bidi_controls(value):
-        return "Remove the bidirectional controls (U+202A-E, U+2066-9): they make text read backwards."
+        return BIDI_PROBLEM
     return None
 
 
@@ -215,6 +222,10 @@ def _image_problem(url: str) -> str | None:
             "An address cannot hold quotes, angle brackets, braces, | ^ or `: write them percent-encoded "
             "(\" as %22, < as %3C, > as %3E), as a browser's address bar copies them."
         )
+    if has_control_characters(url) or " " in url or "\\" in url:
+        return "An address cannot hold spaces, tabs, line breaks or backslashes: write a space as %20."
+    if has_bidi_controls(url):
+        return BIDI_PROBLEM
     own = _own_media_address(url)  # first: this site's address may be http (PUBLIC_URL's scheme)
     if own is not None:
         return _library_image_problem(own)
@@ -223,6 +234,10 @@ def _image_problem(url: str) -> str | None:
             "Give an image of this site's media library (/media/library/....webp) or an https:// address "
             "of an image (without a user name or password)."
         )
+    try:
+        normalise_url(url, ("https",))  # the host, the port: as the sites it is shared on will read them
+    except UnsafeURL as error:
+        return f"This address cannot be fetched: {error}."
     return None
 
 
