@@ -248,3 +248,17 @@ def test_an_empty_message_is_a_malformed_packet_not_a_traceback(
         assert polling_post(server.port, sid, body)[0] == 200
     assert tracebacks(caplog) == []
     assert "a client's packet is malformed (it is empty)" in caplog.text
+
+
+def test_a_flood_of_unreadable_posts_is_one_warning_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each unreadable POST or malformed packet was a warning line: anyone could still fill the log."""
+    caplog.set_level(logging.WARNING)
+    with run_live_server(tmp_path) as server:
+        for _ in range(5):
+            assert polling_post(server.port, polling_session(server.port), b"\xff")[0] == 400
+            assert polling_post(server.port, polling_session(server.port), b"4")[0] == 200
+    messages = [record.getMessage() for record in caplog.records]
+    assert sum("a long-polling POST cannot be read" in message for message in messages) == 1
+    assert sum("a client's packet is malformed" in message for message in messages) == 1

@@ -26,7 +26,8 @@ from flask_socketio import SocketIO
 from socketio.manager import Manager
 
 from .config import Settings
-from .realtime_packets import ClientPacket
+from .log_throttle import ThrottledLog
+from .realtime_packets import client_packets
 from .services import RETRY_ONCE_ON_CLOSED, Services
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
         async_mode=async_mode(settings.server["WORKERS"]),
         **({"client_manager": queue} if queue else {}),
         manage_session=False,
-        serializer=ClientPacket,
+        serializer=client_packets(),
         logger=False,
         engineio_logger=False,
         cors_allowed_origins=allowed_origins(settings),
@@ -176,9 +177,11 @@ def refuse_unreadable_posts(engine: Any) -> None:
     Engine.IO reads the body inside a catch-all that logs a traceback and answers 200 "OK": a body that
     is not UTF-8, a ``b`` packet that is not base64, a JSONP ``d=`` body without a packet, more than 16
     packets. Any visitor could fill the log that way, a traceback a request, and the session lived on.
-    Here the body is read first, as Engine.IO reads it; one it would fail on is refused with a warning line.
+    Here the body is read first, as Engine.IO reads it; one it would fail on is refused with a warning line
+    (at most one a minute).
     """
     handle = engine.handle_request
+    warnings = ThrottledLog(log)
 
     def handle_request(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
         if environ.get("REQUEST_METHOD") != "POST":
@@ -194,7 +197,7 @@ def refuse_unreadable_posts(engine: Any) -> None:
         if problem is None:
             return handle(environ, start_response)
         sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
-        log.warning("Engine.IO: a long-polling POST cannot be read (%s); its session is closed", problem)
+        warnings.warning("Engine.IO: a long-polling POST cannot be read (%s); its session is closed", problem)
         if sid in engine.sockets:
             engine.disconnect(sid)
         start_response("400 BAD REQUEST", [("Content-Type", "text/plain")])

@@ -4,7 +4,8 @@ python-socketio raises on a packet it cannot read (text that is no JSON, an unkn
 ``CONNECT_ERROR`` only a server may send), and Engine.IO logs that as an error with its traceback, once
 per packet: any visitor could fill the log. Here such a packet is one warning line, and it ends the
 sender's Socket.IO connection (as the protocol asks of a peer that breaks it) by being read as that
-client's ``DISCONNECT`` of the namespace it named (``/`` when it named none).
+client's ``DISCONNECT`` of the namespace it named (``/`` when it named none). The warning is written at
+most once a minute (``log_throttle``): a client could still send one malformed packet after another.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import logging
 from typing import Any
 
 from socketio import packet
+
+from .log_throttle import ThrottledLog
 
 log = logging.getLogger("conexoos.realtime")
 
@@ -25,7 +28,10 @@ SHOWN_MAX = 80
 
 
 class ClientPacket(packet.Packet):
-    """:class:`socketio.packet.Packet` whose decoding of a malformed packet disconnects its sender."""
+    """:class:`socketio.packet.Packet` whose decoding of a malformed packet disconnects its sender. Use
+    :func:`client_packets` for a server: its warnings are its own."""
+
+    warnings = ThrottledLog(log)
 
     def __init__(self, *args: Any, encoded_packet: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, encoded_packet=encoded_packet, **kwargs)
@@ -47,8 +53,16 @@ class ClientPacket(packet.Packet):
 
     def _malformed(self, encoded_packet: Any, reason: str) -> int:
         shown = repr(encoded_packet[:SHOWN_MAX]) if isinstance(encoded_packet, str | bytes) else "?"
-        log.warning("Socket.IO: a client's packet is malformed (%s): %s; it is disconnected", reason, shown)
+        self.warnings.warning(
+            "Socket.IO: a client's packet is malformed (%s): %s; it is disconnected", reason, shown
+        )
         named: Any = getattr(self, "namespace", None)  # set by decoding, if it got that far
         namespace = named if isinstance(named, str) else None
         self.packet_type, self.namespace, self.data, self.id = packet.DISCONNECT, namespace, None, None
         return 0
+
+
+def client_packets() -> type[ClientPacket]:
+    """A :class:`ClientPacket` class of its own (a Socket.IO server takes a class), whose warning about a
+    malformed packet is written at most once a minute, however many a client sends."""
+    return type("ClientPacket", (ClientPacket,), {"warnings": ThrottledLog(log)})
