@@ -201,10 +201,28 @@ def test_a_key_given_twice_is_refused_with_its_path_and_line(tmp_path: Path) -> 
         tmp_path,
         "SERVER_ENV:\n  ENV: DEV\n  ENV: PROD\nDATABASE:\n  main: {driver: sqlite, driver: sqlite}\n",
     )
-    assert problems_of(path) == [
+    problems = problems_of(path)
+    assert problems[:2] == [
         f"{path}:3: SERVER_ENV.ENV: duplicate key (first given at line 2); keep only one",
         f"{path}:5: DATABASE.main.driver: duplicate key (first given at line 5); keep only one",
     ]
+    # The rest of the file is checked, with the last value of each key: PROD needs its secret key.
+    assert problems[2].startswith("SERVER_ENV.APP_KEY: is empty; PROD needs a secret key"), problems
+
+
+def test_a_key_given_twice_does_not_hide_the_other_mistakes(tmp_path: Path) -> None:
+    """Only the duplicate was reported; the other mistakes came one run later."""
+    yaml_path = config_file(tmp_path, "SERVER_ENV:\n  BIND: {PORT: 80, PORT: 81}\n  THREADS_PER_CORE: many\n")
+    assert problems_of(yaml_path) == [
+        f"{yaml_path}:2: SERVER_ENV.BIND.PORT: duplicate key (first given at line 2); keep only one",
+        "SERVER_ENV.THREADS_PER_CORE: 'many' is not valid; expected an integer from 1 to 1024",
+    ]
+    json_path = config_file(
+        tmp_path, '{"SERVER_ENV": {"ENV": "DEV", "ENV": "DEV", "THREADS_PER_CORE": 0}}', name="config.json"
+    )
+    problems = problems_of(json_path)
+    assert problems[0] == f"{json_path}: ENV: duplicate key in one object; keep only one"
+    assert [problem.split(":")[0] for problem in problems[1:]] == ["SERVER_ENV.THREADS_PER_CORE"], problems
 
 
 def test_an_alias_inside_its_own_value_is_refused_without_a_traceback(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -157,8 +157,8 @@ def load_settings(
     environ = os.environ if environ is None else environ
     chosen = path or environ.get(CONFIG_ENV_VAR) or None
     source = Path(chosen).expanduser().resolve() if chosen else None
-    aliased: list[str] = []
-    raw = _database_alias(_read(source or DEFAULT_CONFIG), aliased)
+    aliased: list[str] = []  # with the keys given twice: the file is still read, and checked as a whole
+    raw = _database_alias(_read(source or DEFAULT_CONFIG, aliased), aliased)
     if overrides:
         raw = deep_merge(raw, _database_alias(dict(overrides), aliased))
     substituted = substitute(raw, environ)
@@ -259,7 +259,9 @@ def log_warnings(settings: Settings, warnings: list[str] | None = None) -> None:
         log.warning("config: %s", warning)
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _read(path: Path, problems: list[str]) -> dict[str, Any]:
+    """The configuration file's tree; a key given twice is added to ``problems`` (its last value kept, so
+    that the rest of the file is checked too)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
@@ -268,7 +270,7 @@ def _read(path: Path) -> dict[str, Any]:
         ) from None
     except UnicodeDecodeError:
         raise ConfigError([f"{path}: the configuration file is not UTF-8 text"]) from None
-    data = _parse(path, text)
+    data = _parse(path, text, problems)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -285,39 +287,35 @@ def _yaml_loader() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _DuplicateJsonKey(Exception):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
+def _json_objects(path: Path, problems: list[str]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """JSON's reader of objects, adding a key given twice to ``problems`` (Python's reader keeps the last,
+    silently, where the YAML reader says which lines)."""
+
+    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in found:
+                problems.append(f"{path}: {key}: duplicate key in one object; keep only one")
+            found[key] = value
+        return found
+
+    return unique_keys
 
 
-def _unique_json_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object as a dict, refusing a key given twice (Python's reader keeps the last, silently, where
-    the YAML reader says which lines)."""
-    found: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in found:
-            raise _DuplicateJsonKey(key)
-        found[key] = value
-    return found
-
-
-def _parse(path: Path, text: str) -> Any:
+def _parse(path: Path, text: str, problems: list[str]) -> Any:
     if path.suffix.lower() == ".json" or (
         path.suffix.lower() not in (".yml", ".yaml") and text.lstrip()[:1] == "{"
     ):
         try:
-            return json.loads(text, object_pairs_hook=_unique_json_keys)
+            return json.loads(text, object_pairs_hook=_json_objects(path, problems))
         except json.JSONDecodeError as error:
             raise ConfigError([f"{path}:{error.lineno}: JSON syntax error: {error.msg}"]) from None
-        except _DuplicateJsonKey as error:
-            raise ConfigError([f"{path}: {error.key}: duplicate key in one object; keep only one"]) from None
     try:
         document = yaml.compose(text, Loader=_yaml_loader())
         _check_aliases(path, document)
-        duplicates = _duplicate_keys(document, "")
-        if duplicates:
-            raise ConfigError([f"{path}:{line}: {key}: {message}" for key, line, message in duplicates])
+        problems += [
+            f"{path}:{line}: {key}: {message}" for key, line, message in _duplicate_keys(document, "")
+        ]
         return yaml.load(text, Loader=_yaml_loader())  # a safe loader
     except yaml.YAMLError as error:
         raise ConfigError([_yaml_problem(path, _python_yaml_error(text, error))]) from None
