@@ -28,7 +28,14 @@ def _tls_files(folder: Path) -> tuple[Path, Path]:
 
 CASES = {
     "worker": ("WORKERS: nosuchworker", "config error: SERVER_ENV.WORKERS: 'nosuchworker' "),
-    "tls": ("SSL: {Certificate: @/bad.crt, PrivateKey: @/bad.key}", "config error: SERVER_ENV.SSL: "),
+    "tls": (
+        "SSL: {Certificate: @/bad.crt, PrivateKey: @/bad.key}",
+        "config error: SERVER_ENV.SSL.Certificate: '@/bad.crt' is not a PEM certificate (",
+    ),
+    "tls-key": (
+        "SSL: {Certificate: @/good.crt, PrivateKey: @/bad.key}",
+        "config error: SERVER_ENV.SSL.PrivateKey: '@/bad.key' is not a PEM private key, or not the key of ",
+    ),
     "instance": ("INSTANCE_PATH: /proc/conexoos-nope", "config error: SERVER_ENV.INSTANCE_PATH: '/proc/"),
     "log": ("LOG: {DIR: /proc/nolog}", "config error: SERVER_ENV.LOG.DIR: '/proc/nolog'"),
     "address": ("BIND: {ADDRESS: 999.1.1.1}", "config error: SERVER_ENV.BIND.ADDRESS: '999.1.1.1'"),
@@ -41,6 +48,10 @@ CASES = {
 
 def _config(tmp_path: Path, case: str) -> Path:
     _tls_files(tmp_path)
+    if "good.crt" in CASES[case][0]:
+        (tmp_path / "good").mkdir()
+        certificate, _ = self_signed(tmp_path / "good")
+        certificate.rename(tmp_path / "good.crt")
     line = CASES[case][0].replace("@", str(tmp_path))
     instance = "" if case == "instance" else f"\n  INSTANCE_PATH: {tmp_path / 'instance'}"
     config = tmp_path / "config.yml"
@@ -64,7 +75,7 @@ def test_config_check_refuses_what_serve_refuses(
     before = sorted(tmp_path.rglob("*"))
     status, lines = _run(tmp_path, monkeypatch, "config", "check", "--config", str(config))
     assert status == 2 and len(lines) == 1, lines
-    assert lines[0].startswith(CASES[case][1])
+    assert lines[0].startswith(CASES[case][1].replace("@", str(tmp_path)))
     assert sorted(tmp_path.rglob("*")) == before
 
 
@@ -78,7 +89,7 @@ def test_serve_refuses_before_forking(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setattr(GunicornServer, "run", started)
     status, lines = _run(tmp_path, monkeypatch, "serve", "--config", str(config))
     assert status == 2 and len(lines) == 1, lines
-    assert lines[0].startswith(CASES[case][1])
+    assert lines[0].startswith(CASES[case][1].replace("@", str(tmp_path)))
     assert not (tmp_path / "instance").exists()
 
 
@@ -106,6 +117,27 @@ def test_what_serve_refuses_is_listed_with_the_configurations_other_mistakes(
         "SERVER_ENV.WORKERS",
     ], lines
     assert not (tmp_path / "instance").exists()
+
+
+def test_a_certificate_that_is_no_certificate_is_named_while_the_key_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the missing key was reported; the certificate's own mistake came a run later, as "PEM lib"."""
+    certificate, _ = _tls_files(tmp_path)
+    missing = tmp_path / "none.key"
+    config = tmp_path / "config.yml"
+    config.write_text(
+        f"SERVER_ENV:\n  ENV: DEV\n  SSL: {{Certificate: {certificate}, PrivateKey: {missing}}}\n"
+        f"  INSTANCE_PATH: {tmp_path / 'instance'}\n",
+        encoding="utf-8",
+    )
+    status, lines = _run(tmp_path, monkeypatch, "config", "check", "--config", str(config))
+    assert status == 2
+    assert lines == [
+        f"config error: SERVER_ENV.SSL.PrivateKey: '{missing}' is not valid; expected a readable PEM file",
+        f"config error: SERVER_ENV.SSL.Certificate: '{certificate}' is not a PEM certificate "
+        "(the file holds no readable PEM block of that kind)",
+    ], lines
 
 
 def test_a_valid_certificate_and_key_are_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

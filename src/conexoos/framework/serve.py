@@ -392,19 +392,39 @@ def _worker_problem(name: str) -> str | None:
 
 
 def _ssl_problem(files: dict[str, str]) -> str | None:
-    """A certificate and key that the workers' TLS context would refuse (they would crash-loop)."""
+    """A certificate and key that the workers' TLS context would refuse (they would crash-loop), naming the
+    file at fault: the certificate is judged on its own first (also when the key is missing)."""
     certificate, key = files["Certificate"], files["PrivateKey"]
-    if not certificate or not key:
+    if not certificate:
+        return None
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=certificate)
+    except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
+        return f"SERVER_ENV.SSL.Certificate: {certificate!r} is not a PEM certificate ({_ssl_reason(error)})"
+    if not key:
         return None
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certificate, key)
-    except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
-        reason = getattr(error, "reason", None) or str(error).splitlines()[0]
+    except (OSError, ValueError) as error:
         return (
-            f"SERVER_ENV.SSL: Certificate {certificate!r} and PrivateKey {key!r} do not load as a PEM "
-            f"certificate and its private key ({reason})"
+            f"SERVER_ENV.SSL.PrivateKey: {key!r} is not a PEM private key, or not the key of the certificate "
+            f"{certificate!r} ({_ssl_reason(error)})"
         )
     return None
+
+
+SSL_REASONS = {
+    "PEM lib": "the file holds no readable PEM block of that kind",
+    "NO_START_LINE": "the file holds no readable PEM block of that kind",
+    "NO_CERTIFICATE_OR_CRL_FOUND": "the file holds no PEM certificate",
+    "KEY_VALUES_MISMATCH": "this key is not the certificate's",
+}
+"""OpenSSL's reasons, in words (``PEM lib`` says nothing of which file or why)."""
+
+
+def _ssl_reason(error: Exception) -> str:
+    reason = str(getattr(error, "reason", None) or str(error).splitlines()[0])
+    return next((words for known, words in SSL_REASONS.items() if known in reason), reason)
 
 
 def _folder_problem(key: str, folder: str) -> str | None:
