@@ -216,13 +216,20 @@ def test_migrate_refuses_to_run_on_an_outdated_database(tmp_path: Path) -> None:
     assert second.stderr.strip() == "error: Target database is not up to date."
 
 
-def test_each_connection_has_its_own_history(tmp_path: Path) -> None:
+def two_connection_project(tmp_path: Path, default: str = "main") -> tuple[Path, str, str]:
+    """A project whose notes live on the connection ``default`` and its archive on ``archive``: it and the
+    two databases' URLs."""
     main_url, archive_url = f"sqlite:///{tmp_path / 'main.db'}", f"sqlite:///{tmp_path / 'archive.db'}"
     connections = {
-        "main": {"url": main_url, "models": "main"},
+        default: {"url": main_url, "models": "main"},
         "archive": {"url": archive_url, "models": "archive"},
     }
     project = make_project(tmp_path / "shop", connections, {"main": NOTE_MODEL, "archive": ARCHIVE_MODEL})
+    return project, main_url, archive_url
+
+
+def test_each_connection_has_its_own_history(tmp_path: Path) -> None:
+    project, main_url, archive_url = two_connection_project(tmp_path)
     migrated, upgraded = db_session(
         project, ["migrate", "--database", "archive", "-m", "archive"], ["upgrade", "--database", "archive"]
     )
@@ -336,12 +343,7 @@ def test_serving_refuses_a_database_at_head_that_lacks_a_table_of_the_models(tmp
 
 def test_the_missing_tables_of_another_connection_are_named_with_its_own_commands(tmp_path: Path) -> None:
     """The message said `db migrate -m MESSAGE`, which migrates the default connection: it did nothing."""
-    main_url, archive_url = f"sqlite:///{tmp_path / 'main.db'}", f"sqlite:///{tmp_path / 'archive.db'}"
-    connections = {
-        "main": {"url": main_url, "models": "main"},
-        "archive": {"url": archive_url, "models": "archive"},
-    }
-    project = make_project(tmp_path / "shop", connections, {"main": NOTE_MODEL, "archive": ARCHIVE_MODEL})
+    project, main_url, archive_url = two_connection_project(tmp_path)
     steps = db_session(project, ["migrate", "--database", "archive"], ["upgrade", "--database", "archive"])
     assert [step.code for step in steps] == [0, 0]
     shelf = "class Shelf(db.Model):\n    __bind_key__ = 'archive'\n    __tablename__ = 'shelf'\n"
@@ -465,12 +467,7 @@ def test_a_script_with_a_custom_column_type_runs_as_written(tmp_path: Path) -> N
 
 def test_the_default_connection_uses_migrations_default_whatever_its_name(tmp_path: Path) -> None:
     """A project ships its default connection's history in migrations/default; operators name it freely."""
-    main_url, archive_url = f"sqlite:///{tmp_path / 'main.db'}", f"sqlite:///{tmp_path / 'archive.db'}"
-    connections = {
-        "primary": {"url": main_url, "models": "main"},
-        "archive": {"url": archive_url, "models": "archive"},
-    }
-    project = make_project(tmp_path / "shop", connections, {"main": NOTE_MODEL, "archive": ARCHIVE_MODEL})
+    project, main_url, archive_url = two_connection_project(tmp_path, default="primary")
     shipped = project / "migrations" / "default" / "versions"
     shipped.mkdir(parents=True)
     migrated, archived, upgraded = db_session(
