@@ -246,6 +246,30 @@ def test_a_body_that_keeps_arriving_is_read_whatever_its_length(tmp_path: Path) 
     assert received.endswith(str(len(body)).encode())
 
 
+def raw_head(port: int, path: str) -> list[str]:
+    """The header lines of the answer to GET ``path``, as sent (repeated headers and all)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        received = b""
+        while b"\r\n\r\n" not in received and (chunk := connection.recv(4096)):
+            received += chunk
+    return received.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")[1:]
+
+
+@pytest.mark.parametrize("command", ["serve", "run"])
+def test_an_answer_carries_one_date_header(tmp_path: Path, command: str) -> None:
+    """Werkzeug's make_conditional (every ETag answer, every static file) added a Date beside the server's."""
+    port = new_port()
+    project = write_green_project(tmp_path / "green", port)
+    arguments = (
+        serve_args(project, port) if command == "serve" else ["run", "--project", str(project), "--no-reload"]
+    )
+    with server(arguments, tmp_path, f"http://127.0.0.1:{port}/healthz"):
+        for path in ("/conditional", "/healthz"):
+            dates = [line for line in raw_head(port, path) if line.lower().startswith("date:")]
+            assert len(dates) == 1, (path, dates)
+
+
 def test_a_polling_packet_engineio_cannot_take_is_answered_at_once(tmp_path: Path) -> None:
     """Under gevent too, an unknown Engine.IO packet held its POST (and the worker's stop) forever."""
     port = new_port()

@@ -23,7 +23,7 @@ PROJECT_FILES = {
         # Imported when the master loads the project, as a PostgreSQL project would: the test shows that
         # the workers still get psycopg's cooperative wait function.
         import psycopg.waiting
-        from flask import jsonify, request
+        from flask import Response, jsonify, request
 
         from conexoos.framework import runtime
         from conexoos.framework.urls import external_url
@@ -35,6 +35,10 @@ PROJECT_FILES = {
 
         def echo_length():
             return str(len(request.get_data()))
+
+
+        def conditional():
+            return Response("kept", headers={"ETag": '"v1"'}).make_conditional(request)
 
 
         def slow():
@@ -60,6 +64,7 @@ PROJECT_FILES = {
             def __init__(self, app):
                 app.add_url_rule("/", "home", home)
                 app.add_url_rule("/echo-length", "echo_length", echo_length, methods=["POST"])
+                app.add_url_rule("/conditional", "conditional", conditional)
                 app.add_url_rule("/slow", "slow", slow)
                 app.add_url_rule("/whoami", "whoami", whoami)
     """,

@@ -34,6 +34,7 @@ from .config import CONFIG_ENV_VAR, DatabaseSettings, Settings, load_settings
 from .connect_checks import run_connect_checks, startup_warnings
 from .database import import_models, require_database_for_models
 from .database_errors import STATEMENT_FAILED, database_cause, describe_connection_error
+from .date_header import leave_date_to_the_server
 from .errors import ConexoosError, ConfigError, ProjectError
 from .logs import configure_logging
 from .plugins import active_plugins, installed_plugins
@@ -424,6 +425,7 @@ def run(
         return built
 
     app = build_or_wait(build, locate_project(project).root)  # a broken edit waits for the next one
+    leave_date_to_the_server(app)  # Werkzeug's server writes its own, whatever the app says
     runtime = app.extensions["conexoos"]
     settings = runtime.settings
     use_reload = settings.is_development if reload is None else reload
