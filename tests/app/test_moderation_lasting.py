@@ -68,6 +68,10 @@ def test_a_hidden_link_deleted_and_added_again_stays_hidden_however_it_is_spelle
         assert "phish" not in page(app, "mallory")
         shown = mallory.api("PUT", f"/api/edit/link/{again['id']}", {"enabled": True})
         assert shown.status_code == 409 and "moderator hid this link" in shown.get_data(as_text=True)
+        # With its address repeated (as an editor sending the whole link does): the same 409, not a 200
+        # that silently kept it off.
+        repeated = mallory.api("PUT", f"/api/edit/link/{again['id']}", {"url": spelled, "enabled": True})
+        assert repeated.status_code == 409 and "moderator hid this link" in repeated.get_data(as_text=True)
         assert mallory.api("DELETE", f"/api/delete/link/{again['id']}").status_code == 204
 
     other_offer = mallory.add_link("Another offer", "https://phish.example/offer?id=8")

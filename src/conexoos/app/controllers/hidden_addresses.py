@@ -90,8 +90,11 @@ def hide_row_fields(
 
     A hidden row moved to an address that is not hidden is a new link or product (as deleting it and
     adding that address would give): no longer hidden by a moderator, and off unless ``fields`` turn it
-    on. What was hidden is its address, which stays hidden on the account."""
+    on. What was hidden is its address, which stays hidden on the account: asking to show a hidden row is
+    refused whether the edit repeats its address or not (with it, ``enabled`` was silently dropped)."""
     if address in fields and any_hidden(owner_id, [fields[address]]):
+        if row is not None and row.hidden_by_staff and fields.get("enabled"):  # as without the address
+            raise Conflict(refusal)
         fields.update(enabled=False, hidden_by_staff=True)
     elif row is None or not row.hidden_by_staff:
         return
