@@ -68,6 +68,9 @@ HOSTILE = {
     "encoded dot-dot segment": "/%2e%2e//evil.example",
     "dot-dot after backslash": "/..\\/evil.example",
     "query only": "?next=//evil.example",
+    "a link's redirect": "/go/3",
+    "a link's redirect, encoded": "/%67o/3",
+    "a link's redirect, double-encoded": "/%2567o/3",
     "empty": "",
     "only spaces": "   ",
 }
@@ -81,6 +84,7 @@ SAFE = {
     "leading spaces": ("  /dashboard/settings", "/dashboard/settings"),
     "non-ASCII": ("/dashboard/\u00e4", "/dashboard/%C3%A4"),
     "dots inside a name": ("/dashboard/a..b", "/dashboard/a..b"),
+    "a page whose name starts with go": ("/gonzo", "/gonzo"),
 }
 
 

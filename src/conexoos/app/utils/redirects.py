@@ -22,8 +22,9 @@ def safe_local_target(value: str | None) -> str | None:
     Refused: absolute URLs (any scheme), scheme-relative ``//host`` and its spellings (``/\\host``,
     ``\\\\host``, full-width solidi, ``%2f%2f`` encoded once or more), and any control character, raw or
     percent-encoded: browsers drop tabs and line breaks (``/\\t/host`` is ``//host``), and CR/LF could
-    split a header; ``..`` path segments (``/..//evil.example``), raw or encoded. A path that merely
-    contains ``@`` or ``:`` stays a path on this site.
+    split a header; ``..`` path segments (``/..//evil.example``), raw or encoded; a path that sends the
+    visitor on to another site (:data:`OFF_SITE_PATHS`). A path that merely contains ``@`` or ``:`` stays a
+    path on this site.
     """
     target = (value or "").strip(" ")
     candidate = target
@@ -35,9 +36,19 @@ def safe_local_target(value: str | None) -> str | None:
         except UnicodeDecodeError:  # %ED%A0%80 and the like: no browser sends such a path of ours
             return None
         if decoded == candidate:
-            return iri_to_uri(target)
+            return None if _leaves_the_site(decoded) else iri_to_uri(target)
         candidate = decoded
     return None
+
+
+OFF_SITE_PATHS = ("/go/",)
+"""Paths of this site that send a visitor on to another one (a link's redirect): a log-in page whose
+``next`` names one would take the person who logs in to a creator's chosen address, a phishing page as
+well as any, from a link that shows this site's own log-in form."""
+
+
+def _leaves_the_site(path: str) -> bool:
+    return urlsplit(path).path.startswith(OFF_SITE_PATHS)
 
 
 def _is_local_path(candidate: str) -> bool:
