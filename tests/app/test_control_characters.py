@@ -34,6 +34,28 @@ def test_api_text_fields_refuse_control_characters(alice: Account, control: str)
     assert alice.api("GET", "/api/products").get_json() == []
 
 
+@pytest.mark.parametrize(
+    "character",
+    [
+        pytest.param("\u2028", id="line-separator"),
+        pytest.param("\u2029", id="paragraph-separator"),
+        pytest.param("\ufffe", id="noncharacter-fffe"),
+        pytest.param("\U0010ffff", id="noncharacter-10ffff"),
+        pytest.param("\ufdd0", id="noncharacter-fdd0"),
+    ],
+)
+def test_a_title_refuses_unicode_line_breaks_and_noncharacters(alice: Account, character: str) -> None:
+    """They were accepted: a separator breaks a one-line title where it is shown, and a noncharacter is
+    never meant to be exchanged."""
+    response = alice.api("POST", "/api/add/link", {"title": f"a{character}b", "url": "https://example.com/"})
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == "title"
+    kept = alice.api("POST", "/api/add/product", {**PRODUCT, "description": f"one{character}two"})
+    if character in "\u2028\u2029":  # a line break of a text that has lines
+        assert kept.status_code == 201 and kept.get_json()["description"] == f"one{character}two"
+    else:
+        assert kept.status_code == 422 and kept.get_json()["error"]["field"] == "description"
+
+
 def test_a_description_keeps_its_line_breaks_and_a_title_of_invisible_characters_is_empty(
     alice: Account,
 ) -> None:

@@ -5,15 +5,28 @@ from __future__ import annotations
 import unicodedata
 
 LINE_CONTROLS = "\n\r\t"
+LINE_SEPARATORS = "\u2028\u2029"
+"""Unicode's line and paragraph separators (Zl, Zp): line breaks too, where one line is asked for."""
 
 
 def has_control_characters(value: str, multiline: bool = False) -> bool:
-    """Whether ``value`` holds a control character (NUL, ESC, DEL...); line breaks and tabs only count
-    when the text is not ``multiline``. PostgreSQL can neither store nor compare a NUL."""
+    """Whether ``value`` holds a control character (NUL, ESC, DEL...) or a noncharacter (U+FFFE, U+FFFF,
+    U+FDD0-FDEF, the last two of every plane: never for interchange); line breaks (Unicode's separators
+    too) and tabs only count when the text is not ``multiline``. PostgreSQL can neither store nor compare
+    a NUL."""
     if value.isprintable():  # C speed, and exact: a control character (Cc) is never printable
         return False
-    allowed = LINE_CONTROLS if multiline else ""
-    return any(unicodedata.category(ch) == "Cc" and ch not in allowed for ch in value)
+    allowed = LINE_CONTROLS + LINE_SEPARATORS if multiline else ""
+    return any(
+        ch not in allowed
+        and (unicodedata.category(ch) == "Cc" or ch in LINE_SEPARATORS or _is_noncharacter(ch))
+        for ch in value
+    )
+
+
+def _is_noncharacter(character: str) -> bool:
+    code = ord(character)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
