@@ -235,6 +235,22 @@ def test_control_characters_in_tracking_values_are_ignored_not_a_500(
 
 
 @pytest.mark.database_matrix
+def test_tracking_values_that_are_not_utf8_are_ignored(app: Flask, link_id: int, clock: Clock) -> None:
+    """``utm_source=%ff%fe`` was stored as the text "%FF%FE" (Werkzeug's way of keeping such bytes) and
+    shown to the owner as a source."""
+    query = "?utm_source=%ff%fe&utm_medium=e%E2%82%ACmail+list&utm_campaign=spring&utm_campaign=autumn"
+    client = app.test_client()
+    Visitor().view(client, "alice", query)
+    Visitor().click(client, link_id, query)
+    flush_events(app)
+    with app.app_context():
+        stored = {
+            (e.utm_source, e.utm_medium, e.utm_campaign) for e in db.session.scalars(select(AnalyticsEvent))
+        }
+    assert stored == {("", "e\u20acmail list", "spring")}
+
+
+@pytest.mark.database_matrix
 def test_the_same_visitor_twice_is_one_unique_visitor(
     app: Flask, alice: Account, link_id: int, clock: Clock
 ) -> None:

@@ -13,7 +13,7 @@ import logging
 import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from uuid import uuid4
 
 from flask import current_app, request
@@ -132,11 +132,17 @@ def analytics_settings() -> AnalyticsSettings:
 
 
 def _campaign() -> dict[str, str]:
-    """The UTM parameters of the query (none parsed without a query string, most views)."""
+    """The UTM parameters of the query (none parsed without a query string, most views), the first of each
+    name. Read from the raw query: Werkzeug's arguments keep bytes that are not UTF-8 as ``%FF``, text the
+    owner's statistics would have shown; here they are lone surrogates, which :func:`tracking_text` drops."""
     if not request.query_string:
         return dict.fromkeys(UTM_PARAMETERS, "")
-    arguments = request.args
-    return {name: tracking_text(arguments.get(name, ""), 100) for name in UTM_PARAMETERS}
+    query = request.query_string.decode("latin-1")
+    found: dict[str, str] = {}
+    for name, value in parse_qsl(query, keep_blank_values=True, encoding="utf-8", errors="surrogateescape"):
+        if name in UTM_PARAMETERS:
+            found.setdefault(name, value)
+    return {name: tracking_text(found.get(name, ""), 100) for name in UTM_PARAMETERS}
 
 
 def request_country() -> str:
