@@ -190,16 +190,22 @@ def answers(port: int) -> bool:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
-def test_a_restore_waits_for_a_site_serving_the_database_on_another_port(site: tuple[Path, Path]) -> None:
+@pytest.mark.parametrize(
+    "command", [["run", "--no-reload"], ["serve", "--workers", "2"]], ids=["run", "serve"]
+)
+def test_a_restore_waits_for_a_site_serving_the_database_on_another_port(
+    site: tuple[Path, Path], command: list[str]
+) -> None:
     """The refusal looked only at the configured address: a site started with --port (or another PORT) was
-    not seen, and its database was replaced under it."""
+    not seen, and its database was replaced under it. Under serve, the lock is the re-executed master's
+    (gevent workers): the first process's went with the exec."""
     project, database = site
     copy = project.parent / "copy.db"
     assert db(project, "backup", str(copy)).returncode == 0
     port = new_port()
-    command = [sys.executable, "-m", "conexoos", "run", "--project", project.name, "--port", str(port)]
+    arguments = [sys.executable, "-m", "conexoos", *command, "--project", project.name, "--port", str(port)]
     running = subprocess.Popen(
-        [*command, "--no-reload"], cwd=project.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        arguments, cwd=project.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
         deadline = time.monotonic() + 30

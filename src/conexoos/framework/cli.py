@@ -711,7 +711,12 @@ def db_backup(project: str | None, config: str | None, database: str | None, fil
 @database_option
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--yes", is_flag=True, help="Restore without asking first.")
-@click.option("--force", is_flag=True, help="Restore even while something listens on the site's address.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Restore even while the site seems to run: something listens on its address, or a site serves "
+    "the database (it keeps serving what it had read: stop it instead where you can).",
+)
 def db_restore(
     project: str | None, config: str | None, database: str | None, file: Path, yes: bool, force: bool
 ) -> None:

@@ -86,6 +86,9 @@ class GunicornServer(BaseApplication):
         """Run the arbiter; for gevent workers, first re-execute this process monkey-patched."""
         if self._options["worker_class"] in PATCHED_WORKERS and not _monkey_patched():
             _exec_patched(self._launch)
+        # Held by the master that serves (the re-executed one: exec closed the first process's lock file),
+        # shared with the workers it forks: `db restore` waits until it stops.
+        hold_while_serving(self._settings)
         super().run()
 
     _launch: dict[str, Any] = {}
@@ -110,7 +113,7 @@ def build_server(
         runtime.settings
     )  # before anything is created or forked
     warnings = _log_rotation_warnings(runtime.settings, options["workers"]) + prepare_databases(app)
-    hold_while_serving(runtime.settings)  # by the master, whose workers share it: `db restore` waits
+    hold_while_serving(runtime.settings)  # a restore under way refuses the start at once (see run())
     warnings = redis_warnings + warnings
     _log_worker_count(runtime.settings, workers, options["workers"])  # once nothing refused to start
     _close_engines(app)
