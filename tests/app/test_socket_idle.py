@@ -262,3 +262,39 @@ def test_a_flood_of_unreadable_posts_is_one_warning_line(
     messages = [record.getMessage() for record in caplog.records]
     assert sum("a long-polling POST cannot be read" in message for message in messages) == 1
     assert sum("a client's packet is malformed" in message for message in messages) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"42",
+        b"42[]",
+        b"421",
+        b'42{"a":1}',
+        b"42[1]",
+        b"4-1",
+        b"4null",
+        b"4false",
+        b"45",
+        b"46",
+        b"43",
+        b"42" + b"[" * 100_000,
+        b"d=42%5B%5D",
+        b'451-["x",{"_placeholder":true,"num":0}]',
+    ],
+)
+def test_a_packet_socketio_cannot_handle_is_a_warning_not_a_traceback(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, body: bytes
+) -> None:
+    """Each was a traceback in the log ("message handler error": TypeError, IndexError, KeyError,
+    RecursionError, "Unexpected binary packet"), a request, with no login, and the client stayed."""
+    caplog.set_level(logging.WARNING)
+    with run_live_server(tmp_path) as server:
+        sid = polling_session(server.port)
+        assert polling_post(server.port, sid, body)[0] == 200
+        assert polling_post(server.port, polling_session(server.port), b"3")[0] == 200  # others go on
+    assert tracebacks(caplog) == []
+    assert (
+        "Socket.IO: a client's packet is malformed" in caplog.text
+        or "unexpected binary packet" in caplog.text
+    )

@@ -61,6 +61,7 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
     disconnect_without_waiting(socketio.server.eio)
     answer_closed_sessions(socketio.server.eio)
     refuse_unreadable_posts(socketio.server.eio)
+    disconnect_on_unexpected_packets(socketio.server)
     timeout = settings.server.get("SOCKETIO_JOIN_TIMEOUT", 0)
     if timeout:
         JoinDeadline(socketio, float(timeout)).install(app)
@@ -224,6 +225,32 @@ def _unreadable(body: bytes) -> str | None:
     except (ValueError, IndexError) as error:  # binascii.Error is a ValueError
         return str(error) or type(error).__name__
     return None
+
+
+UNEXPECTED_PACKETS = (("Unexpected binary packet",), ("Unexpected CONNECT_ERROR packet.",))
+"""The ValueErrors Socket.IO raises for a packet well formed but out of place: binary data for a namespace
+the client has not joined (its ``CONNECT_ERROR`` is refused by ``realtime_packets`` already)."""
+
+
+def disconnect_on_unexpected_packets(server: Any) -> None:
+    """A packet Socket.IO refuses as out of place ends its sender's connection with a warning line (at most
+    one a minute): its ValueError was a traceback in the log, a request, and the client stayed."""
+    handle = server._handle_eio_message
+    warnings = ThrottledLog(log)
+
+    def handle_eio_message(eio_sid: str, data: Any) -> Any:
+        try:
+            return handle(eio_sid, data)
+        except ValueError as error:
+            if error.args not in UNEXPECTED_PACKETS:
+                raise
+            warnings.warning(
+                "Socket.IO: %s from a client; it is disconnected", str(error).rstrip(".").lower()
+            )
+            server.eio.disconnect(eio_sid)
+            return None
+
+    server.eio.on("message", handle_eio_message)  # Engine.IO holds the handler it was given: give it this one
 
 
 class JoinDeadline:
