@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from conexoos.framework.cli import cli
 from conexoos.framework.serve import GunicornServer
-from tests.support.certificates import self_signed
+from tests.support.certificates import encrypted_self_signed, self_signed
 
 from .test_cli import ENV_TO_CLEAR
 
@@ -32,6 +32,10 @@ CASES = {
         "SSL: {Certificate: @/bad.crt, PrivateKey: @/bad.key}",
         "config error: SERVER_ENV.SSL.Certificate: '@/bad.crt' is not a PEM certificate (",
     ),
+    "tls-encrypted-key": (
+        "SSL: {Certificate: @/encrypted.crt, PrivateKey: @/encrypted.key}",
+        "config error: SERVER_ENV.SSL.PrivateKey: '@/encrypted.key' is encrypted with a passphrase, ",
+    ),
     "tls-key": (
         "SSL: {Certificate: @/good.crt, PrivateKey: @/bad.key}",
         "config error: SERVER_ENV.SSL.PrivateKey: '@/bad.key' is not a PEM private key, or not the key of ",
@@ -48,6 +52,8 @@ CASES = {
 
 def _config(tmp_path: Path, case: str) -> Path:
     _tls_files(tmp_path)
+    if "encrypted.crt" in CASES[case][0]:
+        encrypted_self_signed(tmp_path)
     if "good.crt" in CASES[case][0]:
         (tmp_path / "good").mkdir()
         certificate, _ = self_signed(tmp_path / "good")

@@ -407,13 +407,27 @@ def _ssl_problem(files: dict[str, str]) -> str | None:
     if not key:
         return None
     try:
-        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certificate, key)
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certificate, key, password=_no_passphrase)
+    except EncryptedKey:
+        return (
+            f"SERVER_ENV.SSL.PrivateKey: {key!r} is encrypted with a passphrase, which nobody is there to "
+            "type when the workers start: write it decrypted, readable by the server's user only "
+            "(`openssl pkey -in KEY -out KEY.plain`)"
+        )
     except (OSError, ValueError) as error:
         return (
             f"SERVER_ENV.SSL.PrivateKey: {key!r} is not a PEM private key, or not the key of the certificate "
             f"{certificate!r} ({_ssl_reason(error)})"
         )
     return None
+
+
+class EncryptedKey(Exception):
+    """The private key asks for a passphrase (OpenSSL would prompt on the terminal, and wait)."""
+
+
+def _no_passphrase() -> str:
+    raise EncryptedKey
 
 
 SSL_REASONS = {
