@@ -326,9 +326,26 @@ def test_config_show_redacts_everything_under_a_secret_key_and_token_parameters(
     assert redact_credentials("https://x.example/a?auth=one&token2=two&credentials=three&author=kept") == (
         "https://x.example/a?auth=***&token2=***&credentials=***&author=kept"
     )
-    assert redact_credentials("Authorization: Basic dXNlcjpwdw==; Bearer eyJhbGci.x; The Basic plan") == (
-        "Authorization: Basic ***; Bearer ***; The Basic plan"
+    assert (
+        redact_credentials('Authorization: Digest username="a", response="b"') == "Authorization: Digest ***"
     )
+    assert redact_credentials("Bearer eyJhbGci.x; The Basic plan") == "Bearer ***; The Basic plan"
+    # A header line, YAML, JSON, a double-quoted DSN value, [] after the name, pass= and passphrase=.
+    written = {
+        "Cookie: session=abc": "Cookie: ***",
+        "X-Api-Key: abc": "X-Api-Key: ***",
+        "password: abc": "password: ***",
+        '{"password": "abc", "token":"def", "page": 2}': '{"password": ***, "token":***, "page": 2}',
+        'host=db password="two words" port=5432': "host=db password=*** port=5432",
+        "?token[]=abc&pass=def&passphrase=ghi&page=2": "?token[]=***&pass=***&passphrase=***&page=2",
+        "https://abc123@o1.ingest.sentry.example/1": "https://***@o1.ingest.sentry.example/1",
+        "postgresql://app@db.example/site": "postgresql://app@db.example/site",  # a user name, not a key
+        "sk_live_abcdefgh12345678 ghp_abcdefghijklmnopqrstuvwxyz": "*** ***",
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl": "***",
+        "at 10:30, key ring": "at 10:30, key ring",
+    }
+    for text, expected in written.items():
+        assert redact_credentials(text) == expected, text
 
 
 def test_a_database_url_that_does_not_parse_is_shown_unless_it_may_hold_a_password(tmp_path: Path) -> None:

@@ -146,6 +146,24 @@ def test_a_certificate_that_is_no_certificate_is_named_while_the_key_is_missing(
     ], lines
 
 
+def test_what_serve_refuses_is_said_with_its_secrets_hidden(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The values the serve checks quote were shown whole, unlike those the value checks quote."""
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "SERVER_ENV:\n  ENV: DEV\n  WORKERS: 'a.b password=worker-secret'\n"
+        "  INSTANCE_PATH: '/proc/x?token=folder-secret'\n  BIND: {ADDRESS: 'token=address-secret'}\n",
+        encoding="utf-8",
+    )
+    status, lines = _run(tmp_path, monkeypatch, "config", "check", "--config", str(config))
+    assert status == 2 and len(lines) == 3, lines
+    assert not any(
+        secret in " ".join(lines) for secret in ("worker-secret", "folder-secret", "address-secret")
+    )
+    assert "password=***" in lines[0] and "token=***" in lines[1]
+
+
 def test_a_valid_certificate_and_key_are_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     certificate, key = self_signed(tmp_path)
     config = tmp_path / "config.yml"

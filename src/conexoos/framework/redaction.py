@@ -16,12 +16,16 @@ REDACTED = "***"
 _URL_CREDENTIALS = re.compile(
     r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#:@]*:)(?P<password>[^\s/?#]*)(?P<tail>@)"
 )
+# https://KEY@host: a web address's user name alone is a key (Sentry's DSN, some webhooks); a database's
+# (postgresql://app@db) is shown.
+_WEB_USER = re.compile(r"(?P<head>\bhttps?://)(?P<password>[^\s/?#:@]+)(?P<tail>@)", re.IGNORECASE)
 
 
 # password=xyz in a libpq DSN ("host=db password=xyz"), a query string or a driver's key=value list; also
 # sslpassword=, token=, key=, api_key=, client_secret=, sig=, X-Amz-Signature= and the like, in any URL,
 # their names percent-encoded too (api%5Fkey=, pass%77ord=): a server decodes a name before reading it;
-# auth=, credentials= and a number after the word (token2=) too.
+# auth=, credentials=, pass=, passphrase=, a number or [] after the word (token2=, token[]=); written
+# "password: x" (YAML, a header) or "password": "x" (JSON) too, and a value in double quotes.
 _SECRET_WORDS = (
     "password",
     "passwd",
@@ -34,6 +38,9 @@ _SECRET_WORDS = (
     "auth",
     "credential",
     "credentials",
+    "pass",
+    "passphrase",
+    "cookie",
 )
 
 
@@ -43,15 +50,25 @@ def _spelled(word: str) -> str:
 
 
 _KEYWORD_PASSWORD = re.compile(
-    rf"(?P<head>(?<![\w%-])(?:[\w-]|%[0-9a-f]{{2}})*?(?:{'|'.join(map(_spelled, _SECRET_WORDS))})\d*\s*=\s*)"
-    r"(?P<password>'(?:[^'\\]|\\.)*'|[^\s;&'\"]+)",
+    rf"(?P<head>(?<![\w%-])(?:[\w-]|%[0-9a-f]{{2}})*?(?:{'|'.join(map(_spelled, _SECRET_WORDS))})"
+    r"(?:\d*|\[\])(?:\s*=\s*|\"\s*:\s*|\s*:\s+))"
+    r"(?P<password>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^\s;&'\"]+)",
     re.IGNORECASE,
 )
 
 
-# An HTTP authorization written out ("Authorization: Basic dXNlcjpwdw==", "Bearer eyJ..."): its credentials.
+# An HTTP authorization written out: all after its scheme ("Authorization: Digest username=..,
+# response=.."), or a bearer token ("Bearer eyJ...").
 _AUTHORIZATION = re.compile(
-    r"(?P<head>\b(?:Authorization\s*:\s*[A-Za-z-]+|Bearer)\s+)(?P<password>[^\s;,'\"]+)", re.IGNORECASE
+    r"(?P<head>\bAuthorization\s*:\s*[A-Za-z-]+\s+)(?P<password>[^\r\n]+)"
+    r"|(?P<bearer>\bBearer\s+)(?P<token>[^\s;,'\"]+)",
+    re.IGNORECASE,
+)
+# Tokens whose shape says what they are, whatever key holds them: Stripe's secret and restricted keys,
+# GitHub's tokens, Slack's, and JSON Web Tokens.
+_TOKEN_SHAPES = re.compile(
+    r"\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{8,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}"
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)"
 )
 
 
@@ -61,8 +78,10 @@ def redact_credentials(text: str) -> str:
     text = _URL_CREDENTIALS.sub(
         lambda found: f"{found['head']}{REDACTED if found['password'] else ''}{found['tail']}", text
     )
+    text = _WEB_USER.sub(lambda found: f"{found['head']}{REDACTED}{found['tail']}", text)
     text = _KEYWORD_PASSWORD.sub(lambda found: f"{found['head']}{REDACTED}", text)
-    return _AUTHORIZATION.sub(lambda found: f"{found['head']}{REDACTED}", text)
+    text = _AUTHORIZATION.sub(lambda found: f"{found['head'] or found['bearer']}{REDACTED}", text)
+    return _TOKEN_SHAPES.sub(REDACTED, text)
 
 
 def may_hold_credentials(text: str) -> bool:

@@ -38,6 +38,7 @@ from .migrations import prepare_databases
 from .plugins import active_plugins
 from .project import Project, locate_project, project_schema
 from .project_config import project_config
+from .redaction import redact_credentials as shown
 from .serving_lock import hold_while_serving
 from .smtp import mail_startup_warnings
 from .startup import wait_for_databases
@@ -388,8 +389,8 @@ def _worker_problem(name: str) -> str | None:
         load_class(name, section="gunicorn.workers")
     except (RuntimeError, ImportError, AttributeError, ValueError):
         return (
-            f"SERVER_ENV.WORKERS: {name!r} is not a gunicorn worker class that can be loaded here; use "
-            "gevent, gthread or sync, or install the package it needs (eventlet, tornado)"
+            f"SERVER_ENV.WORKERS: {shown(name)!r} is not a gunicorn worker class that can be loaded here; "
+            "use gevent, gthread or sync, or install the package it needs (eventlet, tornado)"
         )
     return None
 
@@ -403,21 +404,24 @@ def _ssl_problem(files: dict[str, str]) -> str | None:
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=certificate)
     except (OSError, ValueError) as error:  # ssl.SSLError is an OSError
-        return f"SERVER_ENV.SSL.Certificate: {certificate!r} is not a PEM certificate ({_ssl_reason(error)})"
+        return (
+            f"SERVER_ENV.SSL.Certificate: {shown(certificate)!r} is not a PEM certificate "
+            f"({_ssl_reason(error)})"
+        )
     if not key:
         return None
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(certificate, key, password=_no_passphrase)
     except EncryptedKey:
         return (
-            f"SERVER_ENV.SSL.PrivateKey: {key!r} is encrypted with a passphrase, which nobody is there to "
-            "type when the workers start: write it decrypted, readable by the server's user only "
+            f"SERVER_ENV.SSL.PrivateKey: {shown(key)!r} is encrypted with a passphrase, which nobody is "
+            "there to type when the workers start: write it decrypted, readable by the server's user only "
             "(`openssl pkey -in KEY -out KEY.plain`)"
         )
     except (OSError, ValueError) as error:
         return (
-            f"SERVER_ENV.SSL.PrivateKey: {key!r} is not a PEM private key, or not the key of the certificate "
-            f"{certificate!r} ({_ssl_reason(error)})"
+            f"SERVER_ENV.SSL.PrivateKey: {shown(key)!r} is not a PEM private key, or not the key of the "
+            f"certificate {shown(certificate)!r} ({_ssl_reason(error)})"
         )
     return None
 
@@ -451,11 +455,13 @@ def _folder_problem(key: str, folder: str) -> str | None:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        return f"{key}: {folder!r} cannot be created: {str(existing)!r} is not a directory"
+        return f"{key}: {shown(folder)!r} cannot be created: {shown(str(existing))!r} is not a directory"
     stats = os.statvfs(existing)
     writable = os.access(existing, os.W_OK | os.X_OK) and not stats.f_flag & os.ST_RDONLY
     if not writable or stats.f_blocks == 0:  # no blocks: a virtual file system such as /proc or /sys
-        return f"{key}: {folder!r} cannot be written: {str(existing)!r} does not accept new files"
+        return (
+            f"{key}: {shown(folder)!r} cannot be written: {shown(str(existing))!r} does not accept new files"
+        )
     return None
 
 
@@ -466,7 +472,10 @@ def address_problem(address: str) -> str | None:
     try:
         found = socket.getaddrinfo(host, 0, type=socket.SOCK_STREAM)[0]
     except (OSError, UnicodeError):
-        return f"SERVER_ENV.BIND.ADDRESS: {address!r} is neither an IP address nor a host name that resolves"
+        return (
+            f"SERVER_ENV.BIND.ADDRESS: {shown(address)!r} is neither an IP address nor a host name that "
+            "resolves"
+        )
     family, _, _, _, where = found
     try:
         with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -474,10 +483,11 @@ def address_problem(address: str) -> str | None:
     except OSError as error:
         if error.errno == errno.EADDRNOTAVAIL:
             return (
-                f"SERVER_ENV.BIND.ADDRESS: {address!r} is not an address of this machine ({error.strerror}); "
-                "use 0.0.0.0 (every address), 127.0.0.1 (this machine only) or one of its own"
+                f"SERVER_ENV.BIND.ADDRESS: {shown(address)!r} is not an address of this machine "
+                f"({error.strerror}); use 0.0.0.0 (every address), 127.0.0.1 (this machine only) or one of "
+                "its own"
             )
-        return f"SERVER_ENV.BIND.ADDRESS: cannot listen on {address!r} ({error.strerror or error})"
+        return f"SERVER_ENV.BIND.ADDRESS: cannot listen on {shown(address)!r} ({error.strerror or error})"
     return None
 
 
