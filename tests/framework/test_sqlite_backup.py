@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -257,6 +258,39 @@ except DatabaseInUse:
 with held_for_restore(settings.default_database, force=True):
     print("forced")
 """
+
+
+TWO_TABLES = (
+    NOTE_MODEL
+    + """
+
+class Tag(db.Model):
+    __tablename__ = "tag"
+    id = db.Column(db.Integer, primary_key=True)
+"""
+)
+
+
+def test_a_backup_that_lacks_a_table_of_its_revision_is_refused(tmp_path: Path) -> None:
+    """It was restored, and the site then refused to start on the database it replaced."""
+    database = tmp_path / "shop.db"
+    project = make_project(
+        tmp_path / "shop", {"main": {"url": f"sqlite:///{database}", "models": "main"}}, {"main": TWO_TABLES}
+    )
+    for step in (("migrate", "-m", "notes and tags"), ("upgrade",)):
+        assert db(project, *step).returncode == 0
+    with sqlite3.connect(database) as connection:
+        connection.execute("INSERT INTO note (text) VALUES ('kept')")
+    part = tmp_path / "part.db"
+    assert db(project, "backup", str(part)).returncode == 0
+    with closing(sqlite3.connect(part)) as connection:
+        connection.execute("DROP TABLE tag")
+        connection.execute("DELETE FROM note")
+        connection.commit()
+    refused = db(project, "restore", str(part), "--yes")
+    assert refused.returncode == 2, refused.stdout
+    assert "lacks tables a database at its revision" in refused.stderr and "(tag)" in refused.stderr
+    assert notes(database) == ["kept"]
 
 
 def test_a_server_database_is_refused_with_the_name_of_its_tools(tmp_path: Path) -> None:

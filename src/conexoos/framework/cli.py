@@ -750,7 +750,11 @@ def db_restore(
             ]
         )
     with migrations.migration_target(app, database) as migration:
-        site = sqlite_backup.SiteSchema(migration.own_tables(), migrations.known_revisions(migration))
+        site = sqlite_backup.SiteSchema(
+            migration.own_tables(),
+            migrations.known_revisions(migration),
+            lambda revision: migrations.tables_at(migration, revision),  # replayed on a scratch database
+        )
     if not yes:
         click.confirm(
             f"Replace everything in {target} with {file}? What was written since that backup is lost",

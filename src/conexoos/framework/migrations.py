@@ -613,6 +613,13 @@ def _unrecognised(target: MigrationTarget, base: str | None, differences: list[A
     )
 
 
+def tables_at(target: MigrationTarget, revision: str) -> frozenset[str] | None:
+    """The tables a database of ``target``'s history holds at ``revision`` (its migrations replayed on a
+    scratch SQLite database; the framework's own left out); None when they cannot run there."""
+    schema = _revision_schema(target, revision)
+    return None if schema is None else frozenset(str(name) for name in schema.tables)
+
+
 def _revision_schema(target: MigrationTarget, revision: str) -> MetaData | None:
     """The tables ``revision`` and those before it create, run on a scratch in-memory SQLite database.
 
