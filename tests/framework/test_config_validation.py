@@ -221,7 +221,7 @@ def test_a_key_given_twice_does_not_hide_the_other_mistakes(tmp_path: Path) -> N
         tmp_path, '{"SERVER_ENV": {"ENV": "DEV", "ENV": "DEV", "THREADS_PER_CORE": 0}}', name="config.json"
     )
     problems = problems_of(json_path)
-    assert problems[0] == f"{json_path}: ENV: duplicate key in one object; keep only one"
+    assert problems[0] == f"{json_path}: SERVER_ENV.ENV: duplicate key in one object; keep only one"
     assert [problem.split(":")[0] for problem in problems[1:]] == ["SERVER_ENV.THREADS_PER_CORE"], problems
 
 
@@ -297,7 +297,7 @@ def test_a_json_key_given_twice_in_one_object_is_refused(tmp_path: Path) -> None
     """Python's JSON reader kept the last one without a word; YAML's duplicates were already refused."""
     text = '{"SERVER_ENV": {"APP_NAME": "a", "APP_NAME": "b"}}'
     path = config_file(tmp_path, text, name="config.json")
-    assert problems_of(path) == [f"{path}: APP_NAME: duplicate key in one object; keep only one"]
+    assert problems_of(path) == [f"{path}: SERVER_ENV.APP_NAME: duplicate key in one object; keep only one"]
 
 
 def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:

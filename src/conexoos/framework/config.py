@@ -12,7 +12,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -287,19 +287,24 @@ def _yaml_loader() -> Any:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _json_objects(path: Path, problems: list[str]) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
-    """JSON's reader of objects, adding a key given twice to ``problems`` (Python's reader keeps the last,
-    silently, where the YAML reader says which lines)."""
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object as read, its keys in order and repeated as given (made a dict by :func:`_objects`)."""
 
-    def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+
+def _objects(node: Any, path: str, problems: list[str], source: Path) -> Any:
+    """``node`` with its JSON objects made dicts; a key given twice is added to ``problems`` with its path
+    (Python's reader would keep the last one silently), and its last value kept."""
+    if isinstance(node, _Pairs):
         found: dict[str, Any] = {}
-        for key, value in pairs:
+        for key, value in node:
+            where = f"{path}.{key}" if path else key
             if key in found:
-                problems.append(f"{path}: {key}: duplicate key in one object; keep only one")
-            found[key] = value
+                problems.append(f"{source}: {where}: duplicate key in one object; keep only one")
+            found[key] = _objects(value, where, problems, source)
         return found
-
-    return unique_keys
+    if isinstance(node, list):
+        return [_objects(item, f"{path}[{index}]", problems, source) for index, item in enumerate(node)]
+    return node
 
 
 def _parse(path: Path, text: str, problems: list[str]) -> Any:
@@ -307,7 +312,7 @@ def _parse(path: Path, text: str, problems: list[str]) -> Any:
         path.suffix.lower() not in (".yml", ".yaml") and text.lstrip()[:1] == "{"
     ):
         try:
-            return json.loads(text, object_pairs_hook=_json_objects(path, problems))
+            return _objects(json.loads(text, object_pairs_hook=_Pairs), "", problems, path)
         except json.JSONDecodeError as error:
             raise ConfigError([f"{path}:{error.lineno}: JSON syntax error: {error.msg}"]) from None
     try:
