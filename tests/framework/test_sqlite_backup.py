@@ -242,6 +242,45 @@ def test_a_site_does_not_start_on_a_database_being_restored(site: tuple[Path, Pa
     assert serving.stdout.split() == ["refused", "forced"]
 
 
+HOLD_UNTIL_KILLED = """
+import sys, time
+from conexoos.framework.config import load_settings
+from conexoos.framework.serving_lock import hold_while_serving
+hold_while_serving(load_settings(sys.argv[1], environ={}))
+print("held", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_restore_through_a_symbolic_link_finds_the_site_serving_the_file(
+    site: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The lock was made beside the path as written: a configuration naming the database through a link
+    restored it under the site serving it."""
+    project, database = site
+    link = tmp_path / "elsewhere" / "link.db"
+    link.parent.mkdir()
+    link.symlink_to(database)
+    through_link = load_settings(
+        None, overrides={"DATABASE": {"main": {"url": f"sqlite:///{link}"}}}, environ={}
+    )
+    serving = subprocess.Popen(
+        [sys.executable, "-c", HOLD_UNTIL_KILLED, str(project / "config.yml")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert serving.stdout is not None and serving.stdout.readline().strip() == "held"
+        with (
+            pytest.raises(DatabaseInUse, match="is serving"),
+            held_for_restore(through_link.databases["main"]),
+        ):
+            pytest.fail("the restore went ahead")
+    finally:
+        serving.kill()
+        serving.wait()
+
+
 # Sites may serve one database side by side (their locks are shared); a restore is refused beside them.
 HOLD_AND_TRY_A_RESTORE = """
 import sys

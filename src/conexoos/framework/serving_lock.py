@@ -68,7 +68,10 @@ def held_for_restore(database: DatabaseSettings, force: bool = False) -> Iterato
 
 
 def _lock_of(file: Path) -> Path:
-    return file.with_name(file.name + LOCK_SUFFIX)
+    """The lock file beside the database's real file: a symbolic link (or a path with ``..``) to the file a
+    site serves must find the same lock."""
+    real = file.resolve()
+    return real.with_name(real.name + LOCK_SUFFIX)
 
 
 def _open(path: Path) -> IO[bytes]:
