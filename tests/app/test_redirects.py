@@ -71,6 +71,8 @@ HOSTILE = {
     "a link's redirect": "/go/3",
     "a link's redirect, encoded": "/%67o/3",
     "a link's redirect, double-encoded": "/%2567o/3",
+    "a link's redirect after a dot segment": "/./go/3",
+    "a link's redirect after an encoded dot segment": "/%2e/go/3",
     "empty": "",
     "only spaces": "   ",
 }

@@ -48,7 +48,10 @@ well as any, from a link that shows this site's own log-in form."""
 
 
 def _leaves_the_site(path: str) -> bool:
-    return urlsplit(path).path.startswith(OFF_SITE_PATHS)
+    """Whether ``path`` (decoded) is one of :data:`OFF_SITE_PATHS` once its ``.`` segments are gone, as a
+    browser drops them (``/./go/1`` is ``/go/1``)."""
+    segments = [segment for segment in urlsplit(path).path.split("/") if segment != "."]
+    return "/".join(segments).startswith(OFF_SITE_PATHS)
 
 
 def _is_local_path(candidate: str) -> bool:
