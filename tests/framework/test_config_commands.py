@@ -343,6 +343,9 @@ def test_config_show_redacts_everything_under_a_secret_key_and_token_parameters(
         "sk_live_abcdefgh12345678 ghp_abcdefghijklmnopqrstuvwxyz": "*** ***",
         "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJl": "***",
         "at 10:30, key ring": "at 10:30, key ring",
+        "{'password': 'abc'}": "{'password': ***}",
+        "-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----": "-----BEGIN PRIVATE KEY-----***",
+        "whsec_abcdefgh123 AKIAIOSFODNN7EXAMPLE": "*** ***",
     }
     for text, expected in written.items():
         assert redact_credentials(text) == expected, text

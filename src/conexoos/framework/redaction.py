@@ -51,7 +51,7 @@ def _spelled(word: str) -> str:
 
 _KEYWORD_PASSWORD = re.compile(
     rf"(?P<head>(?<![\w%-])(?:[\w-]|%[0-9a-f]{{2}})*?(?:{'|'.join(map(_spelled, _SECRET_WORDS))})"
-    r"(?:\d*|\[\])(?:\s*=\s*|\"\s*:\s*|\s*:\s+))"
+    r"(?:\d*|\[\])(?:\s*=\s*|[\"']\s*:\s*|\s*:\s+))"
     r"(?P<password>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^\s;&'\"]+)",
     re.IGNORECASE,
 )
@@ -65,10 +65,15 @@ _AUTHORIZATION = re.compile(
     re.IGNORECASE,
 )
 # Tokens whose shape says what they are, whatever key holds them: Stripe's secret and restricted keys,
-# GitHub's tokens, Slack's, and JSON Web Tokens.
+# Stripe's webhook secrets, GitHub's tokens, AWS access key ids, Slack's tokens, and JSON Web Tokens.
 _TOKEN_SHAPES = re.compile(
-    r"\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{8,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}"
+    r"\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9]{8,}|gh[pousr]_[A-Za-z0-9]{20,}"
+    r"|github_pat_[A-Za-z0-9_]{20,}|AKIA[0-9A-Z]{16}|xox[abposr]-[A-Za-z0-9-]{10,}"
     r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*)"
+)
+# A private key written out in PEM: its whole body (to its END line, or to the end of the text).
+_PEM_KEY = re.compile(
+    r"(?P<head>-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|.*)", re.DOTALL
 )
 
 
@@ -78,6 +83,7 @@ def redact_credentials(text: str) -> str:
     text = _URL_CREDENTIALS.sub(
         lambda found: f"{found['head']}{REDACTED if found['password'] else ''}{found['tail']}", text
     )
+    text = _PEM_KEY.sub(lambda found: f"{found['head']}{REDACTED}", text)
     text = _WEB_USER.sub(lambda found: f"{found['head']}{REDACTED}{found['tail']}", text)
     text = _KEYWORD_PASSWORD.sub(lambda found: f"{found['head']}{REDACTED}", text)
     text = _AUTHORIZATION.sub(lambda found: f"{found['head'] or found['bearer']}{REDACTED}", text)
