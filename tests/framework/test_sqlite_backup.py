@@ -332,6 +332,20 @@ def test_a_backup_that_lacks_a_table_of_its_revision_is_refused(tmp_path: Path) 
     assert notes(database) == ["kept"]
 
 
+def test_a_backup_that_lacks_a_column_of_its_revision_is_refused(site: tuple[Path, Path]) -> None:
+    project, database = site
+    part = project.parent / "part.db"
+    assert db(project, "backup", str(part)).returncode == 0
+    with closing(sqlite3.connect(part)) as connection:
+        connection.execute("ALTER TABLE note DROP COLUMN text")
+        connection.commit()
+    refused = db(project, "restore", str(part), "--yes")
+    assert refused.returncode == 2, refused.stdout
+    assert "its table note lacks columns a database at its revision" in refused.stderr
+    assert "(text)" in refused.stderr
+    assert notes(database) == ["first", "second"]
+
+
 def test_a_server_database_is_refused_with_the_name_of_its_tools(tmp_path: Path) -> None:
     settings = load_settings(
         None,

@@ -753,7 +753,7 @@ def db_restore(
         site = sqlite_backup.SiteSchema(
             migration.own_tables(),
             migrations.known_revisions(migration),
-            lambda revision: migrations.tables_at(migration, revision),  # replayed on a scratch database
+            lambda revision: migrations.schema_at(migration, revision),  # replayed on a scratch database
         )
     if not yes:
         click.confirm(

@@ -613,11 +613,17 @@ def _unrecognised(target: MigrationTarget, base: str | None, differences: list[A
     )
 
 
-def tables_at(target: MigrationTarget, revision: str) -> frozenset[str] | None:
-    """The tables a database of ``target``'s history holds at ``revision`` (its migrations replayed on a
-    scratch SQLite database; the framework's own left out); None when they cannot run there."""
+def schema_at(target: MigrationTarget, revision: str) -> dict[str, frozenset[str]] | None:
+    """The tables, each with its columns' names, that a database of ``target``'s history holds at
+    ``revision`` (its migrations replayed on a scratch SQLite database; the framework's own left out);
+    None when they cannot run there."""
     schema = _revision_schema(target, revision)
-    return None if schema is None else frozenset(str(name) for name in schema.tables)
+    if schema is None:
+        return None
+    return {
+        str(name): frozenset(str(column.name) for column in table.columns)
+        for name, table in schema.tables.items()
+    }
 
 
 def _revision_schema(target: MigrationTarget, revision: str) -> MetaData | None:

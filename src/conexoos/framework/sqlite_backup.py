@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,12 +95,12 @@ def _copy(source: Path, target: Path) -> None:
 @dataclass(frozen=True)
 class SiteSchema:
     """What a backup of this site's database holds: some of its ``tables``, and a migration history whose
-    revisions are all ``revisions`` (None: the connection has no history), each with the tables
-    ``tables_at`` it says (None: not known)."""
+    revisions are all ``revisions`` (None: the connection has no history), each with the tables and
+    columns ``schema_at`` says (None: not known)."""
 
     tables: frozenset[str]
     revisions: frozenset[str] | None
-    tables_at: Callable[[str], frozenset[str] | None] = lambda _revision: None
+    schema_at: Callable[[str], Mapping[str, frozenset[str]] | None] = lambda _revision: None
 
 
 def restore(database: DatabaseSettings, source: Path, site: SiteSchema) -> Path:
@@ -154,21 +154,36 @@ def _require_of_this_site(connection: sqlite3.Connection, path: Path, site: Site
             f"{str(path)!r} was made by a release this code does not know (revision {', '.join(unknown)}): "
             "restore it with that release or a later one; nothing restored"
         )
-    _require_whole(held, path, recorded, site)
+    _require_whole(connection, held, path, recorded, site)
 
 
-def _require_whole(held: set[str], path: Path, recorded: set[str], site: SiteSchema) -> None:
-    """Refuse a backup that lacks a table its recorded revision has: restored, the site would refuse to
-    start on it (or fail on every request using the table) after its database was replaced."""
+def _require_whole(
+    connection: sqlite3.Connection, held: set[str], path: Path, recorded: set[str], site: SiteSchema
+) -> None:
+    """Refuse a backup that lacks a table, or a column, its recorded revision has: restored, the site would
+    refuse to start on it (or fail on every request using it) after its database was replaced."""
     for revision in sorted(recorded):
-        expected = site.tables_at(revision)
-        missing = sorted((expected or frozenset()) - held)
+        expected = site.schema_at(revision) or {}
+        missing = sorted(set(expected) - held)
         if missing:
-            shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
             raise BackupError(
-                f"{str(path)!r} lacks tables a database at its revision {revision} holds ({shown}): it is "
-                "not a whole backup of this site; nothing restored"
+                f"{str(path)!r} lacks tables a database at its revision {revision} holds ({_few(missing)}): "
+                "it is not a whole backup of this site; nothing restored"
             )
+        for table, columns in sorted(expected.items()):
+            found = {
+                name for (name,) in connection.execute("SELECT name FROM pragma_table_info(?)", (table,))
+            }
+            lacking = sorted(columns - found)
+            if lacking:
+                raise BackupError(
+                    f"{str(path)!r}: its table {table} lacks columns a database at its revision {revision} "
+                    f"has ({_few(lacking)}): it is not a whole backup of this site; nothing restored"
+                )
+
+
+def _few(names: list[str]) -> str:
+    return ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
 def _require_sound(connection: sqlite3.Connection, path: Path) -> None:
