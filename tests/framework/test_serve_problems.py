@@ -73,6 +73,13 @@ def _run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *words: str) -> tuple[
     return result.exit_code, result.output.strip().splitlines()
 
 
+def _check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server_env: str) -> tuple[int, list[str]]:
+    """``config check`` of a DEV configuration whose SERVER_ENV holds the lines ``server_env`` too."""
+    config = tmp_path / "config.yml"
+    config.write_text(f"SERVER_ENV:\n  ENV: DEV\n{server_env}", encoding="utf-8")
+    return _run(tmp_path, monkeypatch, "config", "check", "--config", str(config))
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_config_check_refuses_what_serve_refuses(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str
@@ -131,13 +138,12 @@ def test_a_certificate_that_is_no_certificate_is_named_while_the_key_is_missing(
     """Only the missing key was reported; the certificate's own mistake came a run later, as "PEM lib"."""
     certificate, _ = _tls_files(tmp_path)
     missing = tmp_path / "none.key"
-    config = tmp_path / "config.yml"
-    config.write_text(
-        f"SERVER_ENV:\n  ENV: DEV\n  SSL: {{Certificate: {certificate}, PrivateKey: {missing}}}\n"
+    status, lines = _check(
+        tmp_path,
+        monkeypatch,
+        f"  SSL: {{Certificate: {certificate}, PrivateKey: {missing}}}\n"
         f"  INSTANCE_PATH: {tmp_path / 'instance'}\n",
-        encoding="utf-8",
     )
-    status, lines = _run(tmp_path, monkeypatch, "config", "check", "--config", str(config))
     assert status == 2
     assert lines == [
         f"config error: SERVER_ENV.SSL.PrivateKey: '{missing}' is not valid; expected a readable PEM file",
@@ -150,13 +156,12 @@ def test_what_serve_refuses_is_said_with_its_secrets_hidden(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The values the serve checks quote were shown whole, unlike those the value checks quote."""
-    config = tmp_path / "config.yml"
-    config.write_text(
-        "SERVER_ENV:\n  ENV: DEV\n  WORKERS: 'a.b password=worker-secret'\n"
-        "  INSTANCE_PATH: '/proc/x?token=folder-secret'\n  BIND: {ADDRESS: 'token=address-secret'}\n",
-        encoding="utf-8",
+    status, lines = _check(
+        tmp_path,
+        monkeypatch,
+        "  WORKERS: 'a.b password=worker-secret'\n  INSTANCE_PATH: '/proc/x?token=folder-secret'\n"
+        "  BIND: {ADDRESS: 'token=address-secret'}\n",
     )
-    status, lines = _run(tmp_path, monkeypatch, "config", "check", "--config", str(config))
     assert status == 2 and len(lines) == 3, lines
     assert not any(
         secret in " ".join(lines) for secret in ("worker-secret", "folder-secret", "address-secret")
@@ -166,13 +171,12 @@ def test_what_serve_refuses_is_said_with_its_secrets_hidden(
 
 def test_a_valid_certificate_and_key_are_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     certificate, key = self_signed(tmp_path)
-    config = tmp_path / "config.yml"
-    config.write_text(
-        f"SERVER_ENV:\n  ENV: DEV\n  SSL: {{Certificate: {certificate}, PrivateKey: {key}}}\n"
-        f"  BIND: {{ADDRESS: localhost}}\n  INSTANCE_PATH: {tmp_path / 'new' / 'instance'}\n",
-        encoding="utf-8",
+    status, lines = _check(
+        tmp_path,
+        monkeypatch,
+        f"  SSL: {{Certificate: {certificate}, PrivateKey: {key}}}\n  BIND: {{ADDRESS: localhost}}\n"
+        f"  INSTANCE_PATH: {tmp_path / 'new' / 'instance'}\n",
     )
-    status, lines = _run(tmp_path, monkeypatch, "config", "check", "--config", str(config))
     assert status == 0, lines
 
 

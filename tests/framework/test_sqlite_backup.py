@@ -44,15 +44,22 @@ def db(project: Path, *args: str, answer: str | None = None) -> subprocess.Compl
     return python("-m", "conexoos", "db", *args, "--project", project.name, cwd=project.parent, input=answer)
 
 
+def migrated_site(tmp_path: Path, models: str) -> tuple[Path, Path]:
+    """A project on the SQLite file ``tmp_path``/shop.db whose models are ``models``, migrated to head; it
+    and the file."""
+    database = tmp_path / "shop.db"
+    project = make_project(
+        tmp_path / "shop", {"main": {"url": f"sqlite:///{database}", "models": "main"}}, {"main": models}
+    )
+    for step in (("migrate", "-m", "models"), ("upgrade",)):
+        assert db(project, *step).returncode == 0
+    return project, database
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> tuple[Path, Path]:
     """A project on a SQLite file in WAL mode holding the notes 'first' and 'second'; it and the file."""
-    database = tmp_path / "shop.db"
-    project = make_project(
-        tmp_path / "shop", {"main": {"url": f"sqlite:///{database}", "models": "main"}}, {"main": NOTE_MODEL}
-    )
-    for step in (("migrate", "-m", "notes"), ("upgrade",)):
-        assert db(project, *step).returncode == 0
+    project, database = migrated_site(tmp_path, NOTE_MODEL)
     with sqlite3.connect(database) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
         connection.executemany("INSERT INTO note (text) VALUES (?)", [("first",), ("second",)])
@@ -312,12 +319,7 @@ class Tag(db.Model):
 
 def test_a_backup_that_lacks_a_table_of_its_revision_is_refused(tmp_path: Path) -> None:
     """It was restored, and the site then refused to start on the database it replaced."""
-    database = tmp_path / "shop.db"
-    project = make_project(
-        tmp_path / "shop", {"main": {"url": f"sqlite:///{database}", "models": "main"}}, {"main": TWO_TABLES}
-    )
-    for step in (("migrate", "-m", "notes and tags"), ("upgrade",)):
-        assert db(project, *step).returncode == 0
+    project, database = migrated_site(tmp_path, TWO_TABLES)
     with sqlite3.connect(database) as connection:
         connection.execute("INSERT INTO note (text) VALUES ('kept')")
     part = tmp_path / "part.db"

@@ -221,7 +221,7 @@ def require_a_site(config: str | None) -> None:
         return
     settings = load_settings(None, report_warnings=False)
     instance = settings.instance_path
-    database = sqlite_backup.database_file(settings.default_database) if settings.databases else None
+    database = sqlite_backup.sqlite_file(settings.default_database) if settings.databases else None
     if instance.exists() and (database is None or database.exists()):
         return
     missing = (

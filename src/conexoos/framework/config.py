@@ -157,17 +157,18 @@ def load_settings(
     environ = os.environ if environ is None else environ
     chosen = path or environ.get(CONFIG_ENV_VAR) or None
     source = Path(chosen).expanduser().resolve() if chosen else None
-    aliased: list[str] = []  # with the keys given twice: the file is still read, and checked as a whole
-    raw = _database_alias(_read(source or DEFAULT_CONFIG, aliased), aliased)
+    # Keys given twice, a section under both its spellings: the file is still read, and checked as a whole.
+    read_problems: list[str] = []
+    raw = _database_alias(_read(source or DEFAULT_CONFIG, read_problems), read_problems)
     if overrides:
-        raw = deep_merge(raw, _database_alias(dict(overrides), aliased))
+        raw = deep_merge(raw, _database_alias(dict(overrides), read_problems))
     substituted = substitute(raw, environ)
     missing = ", ".join(substituted.missing)
     unset = [f"environment variables not set, used empty: {missing}"] if missing else []
     warnings: list[str] = list(unset)
     base_dir = source.parent if source else Path.cwd()
     validator = _Validator(substituted.whole, warnings, substituted.malformed, substituted.variables)
-    validator.problems += aliased
+    validator.problems += read_problems
     validator.problems += [
         f"{path}: holds a ${{ that starts no ${{VAR}} or ${{VAR:-default}} ({substituted.hints[path]}); "
         "write $${ for a literal ${"

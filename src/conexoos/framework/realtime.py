@@ -165,9 +165,7 @@ def answer_closed_sessions(engine: Any) -> None:
         except KeyError as error:
             if error.args != CLOSED_SESSION:
                 raise
-            sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
-            start_response("400 BAD REQUEST", [("Content-Type", "text/plain")])
-            return [json.dumps(f"Invalid session {sid}").encode()]
+            return _bad_request(start_response, f"Invalid session {_sid(environ)}")
 
     engine.handle_request = handle_request
 
@@ -188,23 +186,33 @@ def refuse_unreadable_posts(engine: Any) -> None:
         if environ.get("REQUEST_METHOD") != "POST":
             return handle(environ, start_response)
         length = environ.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > engine.max_http_buffer_size:
+        if not length.isdigit():
+            problem: str | None = f"its Content-Length {length[:20]!r} is no number"
+        elif int(length) > engine.max_http_buffer_size:
             return handle(environ, start_response)  # refused by Engine.IO without being read
-        body = environ["wsgi.input"].read(int(length)) if length.isdigit() else b""
-        environ["wsgi.input"] = io.BytesIO(body)
-        problem = (
-            _unreadable(body) if length.isdigit() else f"its Content-Length {length[:20]!r} is no number"
-        )
+        else:
+            body = environ["wsgi.input"].read(int(length))
+            environ["wsgi.input"] = io.BytesIO(body)  # for Engine.IO, which reads it again
+            problem = _unreadable(body)
         if problem is None:
             return handle(environ, start_response)
-        sid = parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
         warnings.warning("Engine.IO: a long-polling POST cannot be read (%s); its session is closed", problem)
-        if sid in engine.sockets:
-            engine.disconnect(sid)
-        start_response("400 BAD REQUEST", [("Content-Type", "text/plain")])
-        return [json.dumps("Bad Request").encode()]
+        if _sid(environ) in engine.sockets:
+            engine.disconnect(_sid(environ))
+        return _bad_request(start_response, "Bad Request")
 
     engine.handle_request = handle_request
+
+
+def _sid(environ: WSGIEnvironment) -> str:
+    """The Engine.IO session a request names (``?sid=``), or ""."""
+    return parse_qs(environ.get("QUERY_STRING", "")).get("sid", [""])[0]
+
+
+def _bad_request(start_response: StartResponse, message: str) -> list[bytes]:
+    """Engine.IO's own 400: its message as a JSON string."""
+    start_response("400 BAD REQUEST", [("Content-Type", "text/plain")])
+    return [json.dumps(message).encode()]
 
 
 def _unreadable(body: bytes) -> str | None:

@@ -252,9 +252,8 @@ def post_worker_init(worker: Any) -> None:
         use_quiet_handshakes(worker)
     runtime = _runtime_of(worker)
     if _monkey_patched():
-        from .body_timeout import (
-            time_request_bodies,
-        )  # a gevent deadline: only patched workers wait in gevent
+        # A gevent deadline: only patched workers wait in gevent.
+        from .body_timeout import time_request_bodies
 
         time_request_bodies(worker.wsgi, float(runtime.settings.server["BODY_TIMEOUT"]))
     runtime.scheduler.start()

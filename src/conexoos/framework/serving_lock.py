@@ -35,9 +35,12 @@ def hold_while_serving(settings: Settings) -> None:
     :class:`DatabaseInUse` while a restore holds one."""
     for database in settings.databases.values():
         file = sqlite_file(database)
-        if file is None or database.readonly or any(handle.name == str(_lock_of(file)) for handle in _held):
+        if file is None or database.readonly:
             continue
-        handle = _open(_lock_of(file))
+        lock = _lock_of(file)
+        if any(handle.name == str(lock) for handle in _held):
+            continue  # held already: serve's master asks when it builds the server and when it runs it
+        handle = _open(lock)
         if not _locked(handle, fcntl.LOCK_SH):
             handle.close()
             raise DatabaseInUse(
