@@ -37,7 +37,8 @@ def test_upload_an_image_and_a_pdf_on_a_phone(
     )
     preview = phone.get_by_role("img", name="A red wall")
     expect(preview).to_be_visible()
-    assert phone.evaluate("document.querySelector('img.media-preview').naturalWidth") == 360
+    # Visible means laid out (the tag carries its size), not yet fetched: wait for the decode.
+    assert preview.evaluate("image => image.decode().then(() => image.naturalWidth)") == 360
     assert fits_the_screen(phone)
 
     document = tmp_path / "Price list é.pdf"
