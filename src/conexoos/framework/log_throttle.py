@@ -23,6 +23,13 @@ class ThrottledLog:
 
     def warning(self, message: str, *args: Any) -> None:
         """Log ``message % args`` at WARNING, unless a line was written less than ``seconds`` ago."""
+        self._write(logging.WARNING, message, args)
+
+    def info(self, message: str, *args: Any) -> None:
+        """Log ``message % args`` at INFO, unless a line was written less than ``seconds`` ago."""
+        self._write(logging.INFO, message, args)
+
+    def _write(self, level: int, message: str, args: tuple[Any, ...]) -> None:
         now = time.monotonic()
         with self._lock:
             if now - self._last < self._seconds:
@@ -30,4 +37,4 @@ class ThrottledLog:
                 return
             left_out, self._left_out, self._last = self._left_out, 0, now
         more = f" ({left_out} more like it in the last {self._seconds:g} s not logged)" if left_out else ""
-        self._logger.warning(message + "%s", *args, more)
+        self._logger.log(level, message + "%s", *args, more)

@@ -277,6 +277,7 @@ class JoinDeadline:
         self.cutoffs: list[tuple[float, socket.socket]] = []  # shut down once their grace has passed
         self._sweeper_started = False
         self._lock = threading.Lock()
+        self.notices = ThrottledLog(log)  # any client can open sockets that join nothing, every few seconds
 
     def install(self, app: Flask) -> None:
         """Give each new connection a deadline and note the TCP connection of each WebSocket."""
@@ -344,7 +345,7 @@ class JoinDeadline:
                     if transport is not None:
                         self.cutoffs.append((now + CLOSE_GRACE, transport))
         if closed:
-            log.info("closed %d Socket.IO connection(s) that joined no namespace", len(closed))
+            self.notices.info("closed %d Socket.IO connection(s) that joined no namespace", len(closed))
         return closed
 
     def _forget(self, eio_sid: str) -> socket.socket | None:
