@@ -113,3 +113,12 @@ def test_the_products_pages_link_hashed_stylesheets(make_app: AppFactory) -> Non
     assert stylesheet is not None, "the login page links no content-hashed app.css"
     response = client.get(stylesheet[1])
     assert response.status_code == 200 and response.headers["Cache-Control"] == IMMUTABLE
+
+
+@pytest.mark.parametrize("unit", ["items", "Pages", "none"])
+def test_a_range_in_a_unit_other_than_bytes_is_ignored(client: FlaskClient, unit: str) -> None:
+    """RFC 9110 (14.2): a server ignores a Range whose unit it does not understand; it was a 416."""
+    whole = client.get("/static/css/site.css", headers={"Range": f"{unit}=0-9"})
+    assert whole.status_code == 200 and whole.data == STYLESHEET.encode()
+    ranged = client.get("/static/css/site.css", headers={"Range": "Bytes=0-9"})
+    assert ranged.status_code == 206 and ranged.data == STYLESHEET.encode()[:10]

@@ -48,6 +48,7 @@ from .logs import configure_logging, install_access_log, route_project_log
 from .plugins import load_plugins
 from .project import Project, locate_project, project_schema
 from .proxy import TrustedProxies, parse_trusted_proxies
+from .range_units import install_range_units
 from .realtime import create_socketio
 from .routing import LazyBuildRule
 from .services import Services
@@ -138,6 +139,7 @@ def _create_app(
     install_compression(app, settings)
     install_chunked_limit(app)  # outside Flask, inside Socket.IO's middleware: its polling bodies too
     install_utf8_input(app)
+    install_range_units(app)  # a unit other than bytes is ignored, not a 416
     socketio = create_socketio(app, settings, services)
     install_fast_paths(app)  # before Socket.IO's middleware and Flask, inside the trusted proxies
     # Outermost, after Socket.IO's middleware, so that sockets see the real client address too.
