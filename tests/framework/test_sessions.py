@@ -50,6 +50,13 @@ VIEWS = """
         return jsonify(visits=session["visits"])
 
 
+    def logo():
+        session.get("user")  # read, as a site's before_request hooks read it for every request
+        response = jsonify(logo="png")
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
     def login():
         regenerate_session()
         session["user"] = "ana"
@@ -67,6 +74,7 @@ VIEWS = """
             app.add_url_rule("/recall", "recall", recall)
             app.add_url_rule("/peek", "peek", peek)
             app.add_url_rule("/peek-and-count", "peek_and_count", peek_and_count, methods=["POST"])
+            app.add_url_rule("/logo", "logo", logo)
             app.add_url_rule("/login", "login", login, methods=["POST"])
             app.add_url_rule("/logout", "logout", logout, methods=["POST"])
 """
@@ -286,6 +294,28 @@ def test_a_read_only_view_writes_the_stored_session_back_only_when_it_changed_it
     assert "Set-Cookie" not in peeked.headers and "Cookie" in peeked.headers["Vary"]
     assert client.post("/peek-and-count").get_json() == {"visits": 2}
     assert len(written) == 1 and client.get("/recall").get_json()["visits"] == 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_response_for_shared_caches_carries_no_session_cookie(
+    session_app: Callable[[str], Flask], backend: str
+) -> None:
+    """A CDN keeping a year's copy of a file would hand the cookie sent with it to every later visitor."""
+    app = session_app(backend)
+    client = app.test_client()
+    client.post("/login")
+    sid = cookie_value(client)
+    try:
+        assert "Set-Cookie" in client.get("/recall").headers  # an ordinary view slides the cookie's expiry
+        logo = client.get("/logo")
+        assert logo.status_code == 200 and "Set-Cookie" not in logo.headers
+        assert "Cookie" not in logo.headers.get("Vary", "")
+        anonymous = app.test_client()
+        anonymous.post("/remember/red")  # a session in the signed cookie
+        assert "Set-Cookie" not in anonymous.get("/logo").headers
+        assert anonymous.get("/recall").get_json()["value"] == "red"
+    finally:
+        forget(app, backend, sid)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

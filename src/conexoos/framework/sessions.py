@@ -169,6 +169,15 @@ def _view_marked(attribute: str) -> bool:
     return bool(getattr(view, attribute, False))
 
 
+def _shared(response: Response) -> bool:
+    """Whether ``response`` says any visitor may be given it from a shared cache (``Cache-Control:
+    public``): static files, stored media. It then carries no visitor's cookie: a signed-in visitor's
+    refreshed session cookie, sent with a file a CDN keeps for a year, would be handed to everyone the CDN
+    gives the file to. Nor does it vary on the cookie, which would split a shared cache per visitor. A view
+    that changed the session is saved as always."""
+    return bool(response.cache_control.public)
+
+
 def _anonymous_lifetime(config: Any) -> timedelta:
     value = config["ANONYMOUS_SESSION_LIFETIME"]
     if isinstance(value, timedelta):
@@ -308,6 +317,8 @@ class AnonymousCookieSessions(SessionInterface):
         return self.cookie.open_session(app, request)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if not session.modified and _shared(response):
+            return  # nothing written, no Vary: Cookie (see _shared)
         if isinstance(session, HybridSession) and session.store_error is not None:
             return  # nothing written: the cookie keeps naming the server session until the store answers
         if isinstance(session, HybridSession) and session.superseded:
