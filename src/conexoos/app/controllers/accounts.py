@@ -13,6 +13,7 @@ from werkzeug.routing import Map
 
 from conexoos.app.models.persistent import USER, User
 from conexoos.app.utils.email_address import canonical_email
+from conexoos.app.utils.text import username_folded
 from conexoos.framework.lazy import lazy_module
 
 from . import pending_signups, site_settings, username_holds
@@ -187,7 +188,7 @@ def check_new_username(username: str, taken_prefixes: Collection[str] | None = N
 
     ``taken_prefixes`` are the route prefixes a username may not shadow; by default, the current app's.
     """
-    username = username.strip().lower()
+    username = username_folded(username.strip())
     if taken_prefixes is None:
         taken_prefixes = route_prefixes(current_app.url_map)
     problem = username_problem(username, taken_prefixes)

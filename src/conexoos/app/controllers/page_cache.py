@@ -42,6 +42,7 @@ from conexoos.app.controllers.profiles import PublicPage
 from conexoos.app.models.persistent import User
 from conexoos.app.models.public_page import PageOwner, ShownLink
 from conexoos.app.utils.csp import allow_style_hashes, allowed_style_hashes
+from conexoos.app.utils.text import username_folded
 from conexoos.framework import db
 from conexoos.framework.cache import CacheStore, CacheUnavailable, cache_store
 from conexoos.framework.causes import one_line_cause
@@ -242,7 +243,7 @@ def cached_page_answer() -> Replayable | None:
 
 
 def _page_key(username: str) -> str:
-    return f"page:{_FORMAT_TAG}:{username.lower()}"
+    return f"page:{_FORMAT_TAG}:{username_folded(username)}"
 
 
 PRECONDITION_FAILED = (

@@ -19,6 +19,7 @@ from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.types import NOW
 from conexoos.app.models.public_page import PageOwner, ShownLink, ShownProduct
 from conexoos.app.utils.io import IOUtils, Upload
+from conexoos.app.utils.text import username_folded
 from conexoos.framework import db
 from conexoos.framework.database import reading
 from conexoos.framework.static_files import url_for
@@ -81,7 +82,9 @@ def public_page(username: str) -> PublicPage:
     """
     now = utcnow()
     with reading() as connection:
-        row = connection.execute(_page_owner_query(), {"username": username.lower(), "now": now}).first()
+        row = connection.execute(
+            _page_owner_query(), {"username": username_folded(username), "now": now}
+        ).first()
         if row is None:
             raise NotFound("There is no page with this name.")
         owner = PageOwner(*row[:OWNER_WIDTH])

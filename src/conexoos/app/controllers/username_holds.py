@@ -10,6 +10,7 @@ from sqlalchemy import delete
 
 from conexoos.app.models.persistent import HeldUsername
 from conexoos.app.models.persistent.base import transaction, utcnow
+from conexoos.app.utils.text import username_folded
 from conexoos.framework import db
 
 HOLD_DAYS = 30
@@ -17,7 +18,7 @@ HOLD_DAYS = 30
 
 def username_hash(username: str) -> str:
     """The SHA-256 (hex) of the lowercased username: what the holds table keeps instead of the name."""
-    return hashlib.sha256(username.strip().lower().encode()).hexdigest()
+    return hashlib.sha256(username_folded(username.strip()).encode()).hexdigest()
 
 
 def hold(username: str, now: datetime | None = None) -> datetime:

@@ -23,6 +23,7 @@ from conexoos.app.models.forms.accounts import EMAIL_PATTERN, USERNAME_PATTERN
 from conexoos.app.models.persistent import ADMIN, MODERATOR, ROLES, USER, User
 from conexoos.app.models.persistent.base import transaction, utcnow
 from conexoos.app.utils.email_address import InvalidEmail, normalize_email
+from conexoos.app.utils.text import username_folded
 from conexoos.framework import db
 from conexoos.framework.cli_numbers import PAGE, PAGE_ROWS, ROWS
 from conexoos.framework.wording import counted
@@ -67,7 +68,7 @@ def user_commands() -> click.Group:
             email = normalize_email(email)
         except InvalidEmail as error:
             raise click.BadParameter(str(error), param_hint="--email") from error
-        if not re.match(USERNAME_PATTERN, username.lower()):
+        if not re.match(USERNAME_PATTERN, username_folded(username)):
             raise click.BadParameter("3 to 30 characters of a-z, 0-9, _ and .", param_hint="--username")
         try:
             user = create_account(email, username, password, role=role)

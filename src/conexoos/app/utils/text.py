@@ -24,6 +24,15 @@ def has_control_characters(value: str, multiline: bool = False) -> bool:
     )
 
 
+def username_folded(text: str) -> str:
+    """``text`` with its ASCII letters lowercased, every other character kept: how a username (ASCII by
+    rule) is compared whatever its case. ``str.lower()`` also turns the Kelvin sign (U+212A) into ``k``
+    and ``İ`` into ``i̇``: ``/%E2%84%AAate``, a name no account can have, opened kate's page."""
+    if text.isascii():
+        return text.lower()
+    return "".join(character.lower() if character.isascii() else character for character in text)
+
+
 def _is_noncharacter(character: str) -> bool:
     code = ord(character)
     return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE

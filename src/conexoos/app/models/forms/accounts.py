@@ -7,6 +7,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from conexoos.app.controllers.password_policy import MAX_LENGTH, MIN_LENGTH
+from conexoos.app.utils.text import username_folded
 
 from .validators import MailableEmail, NoControlCharacters
 
@@ -38,7 +39,7 @@ def username_field(label: str) -> StringField:
     """A new username: trimmed and lower-cased, 3 to 30 of a-z, 0-9, _ and ."""
     return StringField(
         label,
-        filters=[lambda value: value.strip().lower() if isinstance(value, str) else value],
+        filters=[lambda value: username_folded(value.strip()) if isinstance(value, str) else value],
         validators=[
             DataRequired(),
             Regexp(USERNAME_PATTERN, message="3 to 30 characters: a-z, 0-9, _ and ."),

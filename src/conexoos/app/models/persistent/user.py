@@ -9,7 +9,7 @@ from sqlalchemy import Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.app.utils.email_address import canonical_email
-from conexoos.app.utils.text import is_visible
+from conexoos.app.utils.text import is_visible, username_folded
 from conexoos.framework import db
 
 from .base import NEVER_REUSE_IDS, CrudMixin, utcnow
@@ -91,7 +91,7 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     @classmethod
     def get_by_username(cls, username: str) -> User | None:
         """The user with this username (case-insensitive), or None."""
-        return db.session.scalar(select(cls).where(cls.username == username.lower()))
+        return db.session.scalar(select(cls).where(cls.username == username_folded(username)))
 
     @classmethod
     def get_by_stripe_customer(cls, customer_id: str) -> User | None:
@@ -101,7 +101,7 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     @classmethod
     def get_by_login(cls, login: str) -> User | None:
         """The user whose email or username is ``login`` (case-insensitive), or None."""
-        value = login.strip().lower()
+        value = username_folded(login.strip())
         column = cls.email if "@" in value else cls.username
         if "@" in value:
             value = canonical_email(value)  # the form addresses are stored in
