@@ -139,6 +139,18 @@ def test_a_failed_if_match_gets_a_412_without_the_page_and_is_not_a_view(
     assert views(app, alice.id) == 2
 
 
+@pytest.mark.parametrize("cache", [True, False], ids=["cache", "no cache"])
+def test_if_match_star_is_true_of_a_page_that_exists(make_app: AppFactory, cache: bool) -> None:
+    """RFC 9110 13.1.1: ``*`` matches any current version; Werkzeug compared it as a tag and said 412."""
+    app = product_app(make_app, {"APP": {"PAGE_CACHE": {"ENABLED": cache}}})
+    sign_up(app, "alice")
+    client = app.test_client()
+    for _ in range(3):  # rendered or from the cache, then the fast path's kept answer
+        page = view(client, "/alice", **{"If-Match": "*"})
+        assert page.status_code == 200 and "alice" in page.get_data(as_text=True)
+    assert view(client, "/nobody", **{"If-Match": "*"}).status_code == 404
+
+
 def test_a_click_on_a_link_of_a_cached_page_reads_no_database_and_is_recorded(
     app: Flask, alice: Account, client: FlaskClient
 ) -> None:

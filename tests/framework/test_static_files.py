@@ -122,3 +122,9 @@ def test_a_range_in_a_unit_other_than_bytes_is_ignored(client: FlaskClient, unit
     assert whole.status_code == 200 and whole.data == STYLESHEET.encode()
     ranged = client.get("/static/css/site.css", headers={"Range": "Bytes=0-9"})
     assert ranged.status_code == 206 and ranged.data == STYLESHEET.encode()[:10]
+
+
+def test_if_match_star_gets_the_file(client: FlaskClient) -> None:
+    assert client.get("/static/css/site.css", headers={"If-Match": "*"}).status_code == 200
+    assert client.get("/static/css/site.css", headers={"If-Match": '"other"'}).status_code == 412
+    assert client.get("/static/css/none.css", headers={"If-Match": "*"}).status_code == 404

@@ -20,6 +20,7 @@ from .chunked_bodies import install_chunked_limit
 from .compat_import import attach as attach_compat
 from .compat_import import default_error_pages, expect_config
 from .compression import install_compression
+from .conditional_requests import install_conditional_requests
 from .config import (
     Settings,
     apply_project_schema,
@@ -48,7 +49,6 @@ from .logs import configure_logging, install_access_log, route_project_log
 from .plugins import load_plugins
 from .project import Project, locate_project, project_schema
 from .proxy import TrustedProxies, parse_trusted_proxies
-from .range_units import install_range_units
 from .realtime import create_socketio
 from .routing import LazyBuildRule
 from .services import Services
@@ -139,9 +139,9 @@ def _create_app(
     install_compression(app, settings)
     install_chunked_limit(app)  # outside Flask, inside Socket.IO's middleware: its polling bodies too
     install_utf8_input(app)
-    install_range_units(app)  # a unit other than bytes is ignored, not a 416
     socketio = create_socketio(app, settings, services)
     install_fast_paths(app)  # before Socket.IO's middleware and Flask, inside the trusted proxies
+    install_conditional_requests(app)  # Range and If-Match as RFC 9110 reads them, fast paths included
     # Outermost, after Socket.IO's middleware, so that sockets see the real client address too.
     app.wsgi_app = TrustedProxies(  # type: ignore[method-assign]
         app.wsgi_app, parse_trusted_proxies(settings.server.get("TRUSTED_PROXIES", ""))
