@@ -62,6 +62,23 @@ def test_each_spelling_of_a_login_counts_together(limited_app: Flask) -> None:
     assert [guess(limited_app, login, n) for n, login in enumerate(emails)] == [401] * 5 + [429] * 3
 
 
+def test_every_spelling_of_an_address_that_logs_in_is_one_login(limited_app: Flask) -> None:
+    """A trailing dot, full-width letters or an ideographic full stop in the domain reach the same account:
+    each spelling had its own count, so a network could guess without end (outside tester)."""
+    spellings = [
+        "target@example.com.",
+        "target@example.com..",
+        "target@\uff45xample.com",
+        "target@e\uff58ample.com",
+        "target@example\u3002com",
+    ]
+    assert [guess(limited_app, login, n) for n, login in enumerate(spellings)] == [401] * 5
+    assert guess(limited_app, "target@exam\uff50le.com", 9) == 429
+    assert guess(limited_app, "target@example.com", 9) == 429
+    unknown = ["nobody@example.com.", "nobody@\uff45xample.com", "NOBODY@example\u3002com"] * 2
+    assert [guess(limited_app, login, n) for n, login in enumerate(unknown)][-1] == 429
+
+
 def test_a_throttled_username_says_nothing_about_whose_an_email_is(limited_app: Flask) -> None:
     """Guesses at the public username lock that login; then the owner's email and an unknown one are
     answered alike (a 429 for the owner's alone used to tell that it is theirs)."""

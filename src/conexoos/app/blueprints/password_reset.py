@@ -10,6 +10,7 @@ from conexoos.app.blueprints.local_login import refuse_when_local_login_off
 from conexoos.app.controllers.password_reset import request_reset, reset_password, user_for_reset
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.password_reset import ForgotPasswordForm, ResetPasswordForm
+from conexoos.app.models.persistent.user import login_form
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.private_pages import secret_url
 from conexoos.app.utils.rate_limit import enforce
@@ -28,7 +29,7 @@ def forgot() -> str | Response | tuple[str, int]:
         enforce("20/hour", "forgot-ip-hour", request.remote_addr or "")
     if form.validate_on_submit():
         login = form.login.data or ""
-        enforce("5/hour", "forgot-login", login.lower())
+        enforce("5/hour", "forgot-login", login_form(login))  # every spelling of an address is one
         request_reset(login, network_of(request.remote_addr or ""))
         return redirect(url_for("password_reset.sent"))
     status = 422 if request.method == "POST" else 200

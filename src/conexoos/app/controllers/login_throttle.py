@@ -1,6 +1,8 @@
 """Log-in throttling that slows guessing down without locking the owner out.
 
-Failed log-ins are counted per (login, network), the login being what was typed, trimmed and lowercased:
+Failed log-ins are counted per (login, network), the login being what was typed in the one spelling
+accounts are looked up by (:func:`login_form`: every spelling of an address that logs in to an account is
+one login, so writing its domain in full-width letters gives no fresh count):
 a network that guessed wrong too often at a login gets 429 for it until the window ends, while a log-in
 from any other network goes on as usual. The username and the email of one account are two logins, each
 with its own count, known or not: were they one count, a 429 for an email right after guesses at a
@@ -15,6 +17,7 @@ Counters live in the rate-limit storage (Redis when configured, else memory); wi
 from __future__ import annotations
 
 from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent.user import login_form
 from conexoos.app.utils.rate_limit import count, seconds_until_allowed
 from conexoos.app.utils.wording import waiting
 
@@ -41,8 +44,8 @@ class LoginThrottled(Exception):
 
 
 def account_key(login: str, user: User | None) -> str:
-    """What failures are counted by: the account's id, else the login lowercased and trimmed."""
-    return f"user:{user.id}" if user is not None else f"login:{login.strip().lower()}"
+    """What failures are counted by: the account's id, else the login in its look-up spelling."""
+    return f"user:{user.id}" if user is not None else f"login:{login_form(login)}"
 
 
 def refuse_if_throttled(login: str, network: str) -> None:

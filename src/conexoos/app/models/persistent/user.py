@@ -21,6 +21,14 @@ ROLES = (ADMIN, MODERATOR, USER)
 """Every role an account can have, most powerful first."""
 
 
+def login_form(login: str) -> str:
+    """The one spelling of what a person typed to log in that accounts are looked up by: an email in the
+    form addresses are stored in (a trailing dot, full-width letters or an ideographic full stop in the
+    domain are the same address), else a username with its ASCII letters lowercased."""
+    value = username_folded(login.strip())
+    return canonical_email(value) if "@" in value else value
+
+
 class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     """An account: credentials, public profile and subscription plan."""
 
@@ -101,10 +109,8 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     @classmethod
     def get_by_login(cls, login: str) -> User | None:
         """The user whose email or username is ``login`` (case-insensitive), or None."""
-        value = username_folded(login.strip())
+        value = login_form(login)
         column = cls.email if "@" in value else cls.username
-        if "@" in value:
-            value = canonical_email(value)  # the form addresses are stored in
         return db.session.scalar(select(cls).where(func.lower(column) == value))
 
 
