@@ -127,6 +127,11 @@ def test_reserved_usernames_are_refused(app: Flask, client: FlaskClient) -> None
         "media",
         "ADMIN",
         "Dashboard",
+        "administrator",
+        "security",
+        "abuse",
+        "postmaster",
+        "openapi",
     ]
 
     def check(username: str) -> None:

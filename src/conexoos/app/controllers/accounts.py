@@ -70,6 +70,21 @@ RESERVED_USERNAMES = frozenset(
         "users",
         "verify",
         "webhook",
+        # Who a visitor takes for the site's own staff or its mail roles (RFC 2142): a page at one of
+        # these names could pass itself off as the site's.
+        "abuse",
+        "administrator",
+        "hostmaster",
+        "moderator",
+        "noc",
+        "official",
+        "openapi",
+        "postmaster",
+        "security",
+        "staff",
+        "sysadmin",
+        "system",
+        "webmaster",
         # Files served at the root (also refused by their extension, kept here so that the list of
         # route prefixes stays a subset of this set).
         "robots.txt",
