@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from conexoos.app.controllers import accounts, recovery_codes, tokens
+from conexoos.app.controllers import accounts, email_change_undo, recovery_codes, tokens
 from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.models.persistent import AuditEntry, Passkey, User
 from conexoos.framework import db
@@ -346,18 +346,55 @@ def changed(app: Flask, server: SmtpServer, owner: Account, old: str, new: str, 
     return link_in(mail_to(app, server, old, count=count)[-1])
 
 
-def test_an_undo_link_stays_spent_when_the_account_comes_back_to_its_address(
+def test_the_owners_undo_link_outlives_a_second_change_of_address(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    """Whoever knew the password changed the address twice: the second change's notice went to their own
+    first address, and it used to kill the owner's link (outside tester)."""
+    owner = sign_up(mail_app, "victim", email="victim@example.com")
+    owners_link = hijack(mail_app, smtp_server, owner)
+    time.sleep(1.1)  # a link knows its change by the second the new address was verified at
+    intruders_link = changed(mail_app, smtp_server, owner, "thief@example.com", "thief2@example.com", count=3)
+    assert post_form(mail_app.test_client(), owners_link).status_code == 200
+    assert user(mail_app, "victim").email == "victim@example.com"
+    spent = mail_app.test_client().get(intruders_link)
+    assert spent.status_code == 410 and "already undone" in spent.get_data(as_text=True)
+    assert mail_app.test_client().get(owners_link).status_code == 410
+    assert user(mail_app, "victim").email == "victim@example.com"
+
+
+def test_an_undo_of_a_later_change_does_not_spend_the_owners_link(
     mail_app: Flask, smtp_server: SmtpServer
 ) -> None:
     owner = sign_up(mail_app, "dave", email="dave@example.com")
     first = changed(mail_app, smtp_server, owner, "dave@example.com", "dave2@example.com", count=3)
-    time.sleep(1.1)  # a link knows its change by the second the new address was verified at
+    time.sleep(1.1)
     second = changed(mail_app, smtp_server, owner, "dave2@example.com", "dave3@example.com", count=3)
-    assert mail_app.test_client().get(first).status_code == 410  # the account left dave2@
-    assert post_form(mail_app.test_client(), second).status_code == 200  # back on dave2@
+    assert post_form(mail_app.test_client(), second).status_code == 200  # back on dave2@ (theirs)
     assert user(mail_app, "dave").email == "dave2@example.com"
-    revived = mail_app.test_client().get(first)
-    assert revived.status_code == 410 and "already undone" in revived.get_data(as_text=True)
+    assert mail_app.test_client().get(second).status_code == 410
+    assert post_form(mail_app.test_client(), first).status_code == 200  # the older address wins
+    assert user(mail_app, "dave").email == "dave@example.com"
+    for link in (first, second):
+        again = mail_app.test_client().get(link)
+        assert again.status_code == 410 and "already undone" in again.get_data(as_text=True)
+
+
+def test_an_undo_link_mailed_before_revision_0030_keeps_its_rule(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    """Valid while the account uses the new address of its change: an upgrade loses no link in flight."""
+    owner = sign_up(mail_app, "early", email="early@example.com")
+    hijack(mail_app, smtp_server, owner)
+    with mail_app.app_context():
+        found = User.get_by_login("early")
+        assert found is not None
+        fingerprint = email_change_undo._change_fingerprint(found.email, found)
+        payload = {"u": found.id, "old": "early@example.com", "new": fingerprint}
+        path = f"/settings/email/undo/{tokens.make_token(email_change_undo.UNDO_PURPOSE, payload)}"
+    assert post_form(mail_app.test_client(), path).status_code == 200
+    assert user(mail_app, "early").email == "early@example.com"
+    assert mail_app.test_client().get(path).status_code == 410
 
 
 def test_an_undo_removes_the_second_factors_the_intruder_may_have_added(

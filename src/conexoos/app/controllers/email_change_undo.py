@@ -1,20 +1,24 @@
 """Undoing a change of address from the old address: "this wasn't me".
 
 When an address changes, the notice to the old address carries an undo link. It names the account, the
-old address and a fingerprint of the new one with the second it was verified at (the change), so it works
-only while the account still uses that new address from that change (once followed the account is back
-on the old one: the link is spent; back on the new address through a later change and its undo, the link
-stays spent). Undoing restores the old
-address as verified, makes the password unusable (whoever changed the address knew it; the reset links
-made for it stop working too), removes every second factor and passkey (whoever held the session may have
-added their own: a passkey would let them straight back in, an authenticator app would lock the owner out
-after the reset), ends every session of the account, and mails the restored address how to set a new
-password through "forgot password".
+old address and the second of the change. It works for a week, through later changes of address too:
+whoever knew the password could otherwise change the address twice, and the second change (whose notice
+goes to their own first address) killed the owner's link. It is spent by an undo of its own change or of
+an earlier one, made after it was mailed: the account was then given back an address at least as old.
+So an undo link of a later change (mailed to an address the intruder chose) cannot spend the owner's,
+and once the owner's is followed, every later change's link is spent. A link mailed before revision 0030
+keeps its own rule: it works only while the account still uses the new address from that change.
+
+Undoing restores the old address as verified, makes the password unusable (whoever changed the address
+knew it; the reset links made for it stop working too), removes every second factor and passkey (whoever
+held the session may have added their own: a passkey would let them straight back in, an authenticator
+app would lock the owner out after the reset), ends every session of the account, and mails the restored
+address how to set a new password through "forgot password".
 """
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
@@ -40,37 +44,59 @@ class AddressTaken(TokenError):
 def undo_link(user: User, old_email: str, new_email: str) -> str:
     """The absolute undo link for the change of ``user``'s address from ``old_email`` to ``new_email``
     (``user.email_verified_at`` being the time of that change)."""
-    payload = {"u": user.id, "old": old_email, "new": _change_fingerprint(new_email, user)}
+    payload = {"u": user.id, "old": old_email, "at": _second(user.email_verified_at)}
     return external_url("email.undo_change", token=make_token(UNDO_PURPOSE, payload))
 
 
+def _second(moment: datetime | None) -> int:
+    """``moment`` in whole seconds since the epoch (0 for none); a naive one is UTC, as stored."""
+    return int(moment.replace(tzinfo=moment.tzinfo or UTC).timestamp()) if moment else 0
+
+
 def _change_fingerprint(address: str, user: User) -> str:
-    """The address and the second it was verified at: the account back on ``address`` through another
-    change later (an undo of a newer change) does not bring an older link back."""
-    verified = user.email_verified_at
-    second = int(verified.replace(tzinfo=verified.tzinfo or UTC).timestamp()) if verified else 0
-    return fingerprint(f"{address}|{second}")
+    """A link mailed before revision 0030 names the new address and the second it was verified at."""
+    return fingerprint(f"{address}|{_second(user.email_verified_at)}")
 
 
 def undo_request(token: str) -> tuple[User, str]:
     """The account and the address an undo link can still restore; else :class:`TokenError`."""
+    user, old_email, _changed_at = _undoable(token)
+    return user, old_email
+
+
+def _undoable(token: str) -> tuple[User, str, int]:
+    """:func:`undo_request`, and the second of the change the link undoes."""
     payload = read_token(UNDO_PURPOSE, token, UNDO_MAX_AGE)
     user_id, old_email = payload.get("u"), payload.get("old")
     user = User.get_by_id(user_id) if isinstance(user_id, int) else None
     if user is None or not isinstance(old_email, str):
         raise TokenError("This link is not valid.")
-    if payload.get("new") != _change_fingerprint(user.email, user):
+    changed_at = payload.get("at")
+    if isinstance(changed_at, int):
+        if user.email == old_email or _spent(user, changed_at):
+            raise TokenError(SPENT, expired=True)
+    elif payload.get("new") == _change_fingerprint(user.email, user):
+        changed_at = _second(user.email_verified_at)  # mailed before 0030: the account's last change
+    else:
         raise TokenError(SPENT, expired=True)
     _check_free(user, old_email)
-    return user, old_email
+    return user, old_email, changed_at
+
+
+def _spent(user: User, changed_at: int) -> bool:
+    """Whether an undo of this change, or of an earlier one, came after it (see the module)."""
+    undone_from, undone_at = _second(user.email_undone_from), _second(user.email_undone_at)
+    return bool(user.email_undone_at) and undone_from <= changed_at <= undone_at
 
 
 def undo_email_change(token: str) -> User:
     """Give the account its old address back (verified), disable its password, remove its second factors
     and passkeys, end all its sessions and mail the old address; :class:`TokenError` (or
     :class:`AddressTaken`) when it cannot."""
-    user, old_email = undo_request(token)
-    user.email, user.email_verified_at = old_email, utcnow()
+    user, old_email, changed_at = _undoable(token)
+    now = utcnow()
+    _record_undo(user, changed_at, now)
+    user.email, user.email_verified_at = old_email, now
     disable_password(user)
     disable_second_factors(user)
     queue_mail_to_account(old_email, "email_change_undone", user=user, email=old_email)
@@ -81,6 +107,15 @@ def undo_email_change(token: str) -> User:
         raise _taken(old_email) from None
     end_sessions(user, keep_current=False)
     return user
+
+
+def _record_undo(user: User, changed_at: int, now: datetime) -> None:
+    """Spend the links of this change and of every later one mailed until ``now``; an undo within the
+    week of the one before widens its span (so a link it spent stays spent)."""
+    earlier = user.email_undone_at
+    recent = earlier is not None and _second(now) - _second(earlier) < UNDO_MAX_AGE
+    start = min(changed_at, _second(user.email_undone_from)) if recent else changed_at
+    user.email_undone_from, user.email_undone_at = datetime.fromtimestamp(start, UTC), now
 
 
 def _check_free(user: User, old_email: str) -> None:

@@ -61,6 +61,11 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     """When the account last logged in (any way: password, second factor, passkey); None: never since 0.3."""
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """When the owner followed a verification link sent to ``email``; None: not verified."""
+    email_undone_from: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """The earliest change of address undone ("this wasn't me") by the undos of the last week: with
+    ``email_undone_at``, the changes whose undo links are spent; None: no undo yet."""
+    email_undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the account's address was last given back by an undo link."""
     email_change_nonce: Mapped[str | None] = mapped_column(String(32), nullable=True)
     """A random value naming the newest change of address asked for (its link holds a fingerprint of
     it); None: no change pending. A newer request, a confirmation or ending the other sessions replaces or
