@@ -82,6 +82,21 @@ def test_a_report_shows_its_snapshot_beside_the_page_now_escaped(
     assert "https://evil.example/" in html and "https://fine.example/" in html
 
 
+def test_the_page_now_tells_a_link_outside_its_schedule_from_a_shown_one(
+    app: Flask, alice: Account, moddy: Account
+) -> None:
+    alice.add_link("Always", "https://always.example/")
+    alice.add_link(
+        "Over", "https://over.example/", starts_at="2020-01-01T00:00:00Z", ends_at="2020-01-02T00:00:00Z"
+    )
+    alice.add_link("Later", "https://later.example/", starts_at="2099-01-01T00:00:00Z")
+    html = moddy.client.get(f"/admin/reports/{file(alice, app)}").get_data(as_text=True)
+    states = dict(
+        re.findall(r"<td>(Always|Over|Later)</td>.*?</code></td>\s*<td>([^<]+)</td>", html, re.DOTALL)
+    )
+    assert states == {"Always": "shown", "Over": "outside its schedule", "Later": "outside its schedule"}
+
+
 def test_dismiss_closes_audits_and_thanks_the_reporter(app: Flask, alice: Account, moddy: Account) -> None:
     report_id = file(alice, app, email="visitor@example.com")
     response = moddy.client.post(f"/admin/reports/{report_id}/dismiss", data={"csrf_token": moddy.csrf})

@@ -19,6 +19,7 @@ from conexoos.app.controllers import user_management as manage
 from conexoos.app.controllers.reports import reported_user
 from conexoos.app.controllers.roles import ADMIN, MODERATOR, staff_only
 from conexoos.app.models.persistent import Report, User
+from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
 from conexoos.framework.converters import LARGEST_ID
 
@@ -145,6 +146,7 @@ def _show(found: Report, error: str | None = None) -> str:
         links=moderation.current_links(found),
         products=moderation.current_products(found),
         items=moderation.current_items(found),
+        now=utcnow(),  # a link scheduled to open later, or closed already, is not on the page
         refusal=moderation.refusal(current_user, found),
         error=error,
     )
