@@ -84,6 +84,8 @@ def test_login_asks_for_the_code_and_regenerates_the_session_each_step(app: Flas
     assert browser.get("/dashboard").status_code == 302  # not logged in yet
     wrong = post_code(browser, "123456" if code_at(secret, 1) != "123456" else "654321")
     assert wrong.status_code == 401 and "4 tries left" in wrong.get_data(as_text=True)
+    used = post_code(browser, code_at(secret, -1))  # the step before now: used up by the enrolment
+    assert used.status_code == 401 and "was used already" in used.get_data(as_text=True)
     done = post_code(browser, code_at(secret, 1))  # the enrolment used the current step
     assert done.status_code == 302 and done.headers["Location"].endswith("/dashboard/settings")
     assert session_id(app, browser) not in (half, anonymous)

@@ -132,7 +132,11 @@ def login_step() -> Page:
         if not left:
             flash("Too many wrong codes. Log in again.")
             return redirect(url_for("accounts.login"))
-        error = f"That code does not match. {left} {'try' if left == 1 else 'tries'} left."
+        # A code is good once: the one that turned the app on, or that logged in a minute ago, is not.
+        error = (
+            f"That code does not match, or was used already: wait for your app's next code. "
+            f"{left} {'try' if left == 1 else 'tries'} left."
+        )
     status = 401 if error else (422 if request.method == "POST" else 200)
     return render_template(
         "two_factor/login_step.html",
