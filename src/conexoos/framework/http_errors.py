@@ -20,7 +20,7 @@ from flask import (
 from jinja2 import TemplateNotFound
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound, ServiceUnavailable
 
 from .causes import one_line_cause
 from .database import db
@@ -31,6 +31,9 @@ from .storage.database import is_database_full
 
 DEFAULT_JSON_PREFIXES = ("/api/",)
 UNEXPECTED_ERROR = "The server met an unexpected error. It has been logged."
+WEBSOCKET_ELSEWHERE = (
+    "This address does not take WebSocket connections. Open it as a page (without Upgrade: websocket)."
+)
 DATABASE_UNREACHABLE = (OperationalError, InterfaceError, PoolTimeoutError)
 """What SQLAlchemy raises when the database server is down, restarting, unreachable or out of connections
 (also a deadlock or a lock timeout: all of them pass, so a 503 asking to try again is the honest answer)."""
@@ -177,6 +180,7 @@ def _database_unavailable(error: Exception) -> Any:
 
 
 def _handle_http_exception(error: HTTPException) -> Any:
+    error = _websocket_refused(error)
     status = error.code or 500
     if isinstance(error, InternalServerError) or status == 500:
         message = UNEXPECTED_ERROR  # a 500's description may hold internals; 502/503 are said on purpose
@@ -197,6 +201,17 @@ def _handle_http_exception(error: HTTPException) -> Any:
         if original:
             response.headers[header] = original
     return response
+
+
+def _websocket_refused(error: HTTPException) -> HTTPException:
+    """A WebSocket upgrade that reached the URL map (Socket.IO's endpoint answers its own before it) is
+    a 400 that says where WebSockets go: Werkzeug answered 400 with a generic message, or 405 ("the
+    method is not allowed", for a GET) where a URL takes more than one method."""
+    if request.routing_exception is not error or error.code not in (400, 405):
+        return error
+    if request.environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+        return error
+    return BadRequest(WEBSOCKET_ELSEWHERE)
 
 
 def _render_page(status: int, title: str, message: str) -> str:
