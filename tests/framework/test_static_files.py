@@ -128,3 +128,12 @@ def test_if_match_star_gets_the_file(client: FlaskClient) -> None:
     assert client.get("/static/css/site.css", headers={"If-Match": "*"}).status_code == 200
     assert client.get("/static/css/site.css", headers={"If-Match": '"other"'}).status_code == 412
     assert client.get("/static/css/none.css", headers={"If-Match": "*"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "alias", ["css/site.css/", "css//site.css", "css/./site.css", "./css/site.css", "css/../css/site.css"]
+)
+def test_a_file_is_served_under_its_one_name_only(client: FlaskClient, alias: str) -> None:
+    """Werkzeug served each of these spellings: a cache in front would keep every one apart."""
+    assert client.get("/static/css/site.css").status_code == 200
+    assert client.get(f"/static/{alias}").status_code == 404

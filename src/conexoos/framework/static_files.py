@@ -16,6 +16,7 @@ served from the plain file with the short cache, so a rolling deployment breaks 
 from __future__ import annotations
 
 import hashlib
+import posixpath
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, current_app, has_request_context, request, send_from_directory
 from flask import url_for as flask_url_for
+from werkzeug.exceptions import NotFound
 from werkzeug.security import safe_join
 
 from .compression import compress_file_response
@@ -65,7 +67,11 @@ class StaticFiles:
         return f"{directory}/{hashed}" if directory else hashed
 
     def serve(self, folder: str, filename: str) -> Response:
-        """The file named plainly or by its current hash (cached for a year); 404 for anything else."""
+        """The file named plainly or by its current hash (cached for a year); 404 for anything else, and
+        for a name not written the one way (``css//a.css``, ``css/./a.css``, ``css/a.css/``), which Werkzeug
+        would serve: each such alias would be kept apart by a cache in front."""
+        if posixpath.normpath(filename) != filename:
+            raise NotFound()
         plain = _plain_name(filename)
         if plain is not None and self.content_hash(folder, plain[0]) == plain[1]:
             return self._send(folder, plain[0], immutable=True)
