@@ -7,7 +7,7 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.password_checks import limit_password_checks
-from conexoos.app.controllers import account_deletion, account_export
+from conexoos.app.controllers import account_deletion, account_export, administrators
 from conexoos.app.controllers.accounts import has_usable_password
 from conexoos.app.controllers.second_factor import has_second_factor
 from conexoos.app.models.forms.account_settings import DeleteAccountForm, ExportForm
@@ -64,6 +64,8 @@ def delete() -> Response | tuple[str, int]:
     form = DeleteAccountForm()
     if not form.validate_on_submit():
         return _page(form), 422
+    if administrators.is_last_active_admin(current_user):  # said before any password check is spent
+        return _page(form), 409
     if has_usable_password(current_user) and not form.password.data:
         form.password.errors = ["This field is required."]
         return _page(form), 422
@@ -96,4 +98,6 @@ def _page(form: DeleteAccountForm, deletion_error: str = "") -> str:
         export_form=ExportForm(),
         export=account_export.status_for(current_user),
         deletion_error=deletion_error,
+        last_admin=administrators.is_last_active_admin(current_user),
+        last_admin_message=administrators.LAST_ADMIN,
     )
