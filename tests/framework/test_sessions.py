@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
 from sqlalchemy import create_engine, text
 
@@ -138,6 +140,18 @@ def forget(app: Flask, backend: str, *sids: str) -> None:
             services.redis.delete(prefix(app) + sid)
         elif backend == "memcached":
             services.memcached.delete(prefix(app) + sid)
+
+
+@contextmanager
+def signed_in(app: Flask, backend: str) -> Iterator[tuple[FlaskClient, str]]:
+    """A client logged in on ``backend`` and its session id; the session leaves a shared store after."""
+    client = app.test_client()
+    client.post("/login")
+    sid = cookie_value(client)
+    try:
+        yield client, sid
+    finally:
+        forget(app, backend, sid)
 
 
 def cookie_value(client: Any) -> str:
@@ -302,20 +316,15 @@ def test_a_response_for_shared_caches_carries_no_session_cookie(
 ) -> None:
     """A CDN keeping a year's copy of a file would hand the cookie sent with it to every later visitor."""
     app = session_app(backend)
-    client = app.test_client()
-    client.post("/login")
-    sid = cookie_value(client)
-    try:
+    with signed_in(app, backend) as (client, _sid):
         assert "Set-Cookie" in client.get("/recall").headers  # an ordinary view slides the cookie's expiry
         logo = client.get("/logo")
         assert logo.status_code == 200 and "Set-Cookie" not in logo.headers
         assert "Cookie" not in logo.headers.get("Vary", "")
-        anonymous = app.test_client()
-        anonymous.post("/remember/red")  # a session in the signed cookie
-        assert "Set-Cookie" not in anonymous.get("/logo").headers
-        assert anonymous.get("/recall").get_json()["value"] == "red"
-    finally:
-        forget(app, backend, sid)
+    anonymous = app.test_client()
+    anonymous.post("/remember/red")  # a session in the signed cookie
+    assert "Set-Cookie" not in anonymous.get("/logo").headers
+    assert anonymous.get("/recall").get_json()["value"] == "red"
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -323,10 +332,7 @@ def test_end_session_deletes_the_stored_session_and_the_cookie(
     session_app: Callable[[str], Flask], backend: str
 ) -> None:
     app = session_app(backend)
-    client = app.test_client()
-    client.post("/login")
-    sid = cookie_value(client)
-    try:
+    with signed_in(app, backend) as (client, sid):
         response = client.post("/logout")
         assert "session=;" in response.headers["Set-Cookie"]
         assert client.get_cookie("session") is None
@@ -334,8 +340,6 @@ def test_end_session_deletes_the_stored_session_and_the_cookie(
         replayed = app.test_client()
         replayed.set_cookie("session", sid)
         assert replayed.get("/recall").get_json() == EMPTY
-    finally:
-        forget(app, backend, sid)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
