@@ -141,7 +141,7 @@ def confirm_email_change(token: str) -> User:
     user, new_email = change_request(token)
     old_email = user.email
     user.email, user.email_verified_at = new_email, utcnow()
-    undo = undo_link(user, old_email, new_email)
+    undo = undo_link(user, old_email)
     end_pending_change(user)  # single use
     queue_mail_to_account(
         old_email, "email_change_notice", user=user, old_email=old_email, new_email=new_email, undo=undo

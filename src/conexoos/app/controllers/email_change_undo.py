@@ -41,8 +41,8 @@ class AddressTaken(TokenError):
     """The old address belongs to another account now: it cannot be given back."""
 
 
-def undo_link(user: User, old_email: str, new_email: str) -> str:
-    """The absolute undo link for the change of ``user``'s address from ``old_email`` to ``new_email``
+def undo_link(user: User, old_email: str) -> str:
+    """The absolute undo link for the change of ``user``'s address from ``old_email`` to the one it has now
     (``user.email_verified_at`` being the time of that change)."""
     payload = {"u": user.id, "old": old_email, "at": _second(user.email_verified_at)}
     return external_url("email.undo_change", token=make_token(UNDO_PURPOSE, payload))
