@@ -205,7 +205,7 @@ def _handle_http_exception(error: HTTPException) -> Any:
 
 def _websocket_refused(error: HTTPException) -> HTTPException:
     """A WebSocket upgrade that reached the URL map (Socket.IO's endpoint answers its own before it) is
-    a 400 that says where WebSockets go: Werkzeug answered 400 with a generic message, or 405 ("the
+    a 400 that says the address takes none: Werkzeug answered 400 with a generic message, or 405 ("the
     method is not allowed", for a GET) where a URL takes more than one method."""
     if request.routing_exception is not error or error.code not in (400, 405):
         return error
