@@ -10,6 +10,7 @@ import pytest
 from flask import Flask, render_template_string, url_for
 from flask.testing import FlaskClient
 
+from conexoos.framework.conditional_requests import PRECONDITION_FAILED
 from conexoos.framework.static_files import url_for as static_url_for
 from tests.conftest import AppFactory
 
@@ -122,6 +123,33 @@ def test_a_range_in_a_unit_other_than_bytes_is_ignored(client: FlaskClient, unit
     assert whole.status_code == 200 and whole.data == STYLESHEET.encode()
     ranged = client.get("/static/css/site.css", headers={"Range": "Bytes=0-9"})
     assert ranged.status_code == 206 and ranged.data == STYLESHEET.encode()[:10]
+    several = client.get("/static/css/site.css", headers={"Range": "bytes=0-1,4-5"})  # not served: ignored
+    assert several.status_code == 200 and several.data == STYLESHEET.encode()
+
+
+def test_if_match_and_if_unmodified_since_are_evaluated_for_ranges_and_dates(client: FlaskClient) -> None:
+    """RFC 9110 13.2.2: Werkzeug skipped If-Match when a range was asked for (206: a resumed download
+    could join two versions), ignored If-Unmodified-Since, and sent the whole file with its 412."""
+    tag = client.get("/static/css/site.css").headers["ETag"]
+    cases = {
+        "a range of another version": ({"If-Match": '"zz"', "Range": "bytes=0-9"}, 412),
+        "two ranges of another version": ({"If-Match": '"zz"', "Range": "bytes=0-1,4-5"}, 412),
+        "another version": ({"If-Match": '"zz"'}, 412),
+        "modified since": ({"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}, 412),
+        "a range, modified since": (
+            {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT", "Range": "bytes=0-9"},
+            412,
+        ),
+        "a range of this version": ({"If-Match": tag, "Range": "bytes=0-9"}, 206),
+        "not modified since": ({"If-Unmodified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}, 200),
+        "an unreadable date": ({"If-Unmodified-Since": "yesterday"}, 200),
+    }
+    for name, (headers, status) in cases.items():
+        answer = client.get("/static/css/site.css", headers=headers)
+        assert answer.status_code == status, name
+        if status == 412:
+            assert answer.get_data(as_text=True) == PRECONDITION_FAILED, name  # not the file
+            assert answer.headers["ETag"] == tag and "immutable" not in answer.headers["Cache-Control"], name
 
 
 def test_if_match_star_gets_the_file(client: FlaskClient) -> None:
