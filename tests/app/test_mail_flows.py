@@ -442,17 +442,38 @@ def test_a_pending_change_link_dies_with_the_undo(mail_app: Flask, smtp_server: 
     assert user(mail_app, "pending").email == "pending@example.com"
 
 
-def test_an_undo_is_refused_when_the_old_address_was_taken_meanwhile(
+def test_an_unverified_account_made_with_the_old_address_since_does_not_block_the_undo(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    """Anyone could sign up with the address the change let go, and so keep its owner from getting the
+    account back (outside re-check): the undo takes the address back from such an account."""
+    owner = sign_up(mail_app, "slow", email="slow@example.com")
+    path = hijack(mail_app, smtp_server, owner)
+    sign_up(mail_app, "squatter", email="slow@example.com")
+    assert mail_app.test_client().get(path).status_code == 200
+    assert post_form(mail_app.test_client(), path).status_code == 200
+    assert user(mail_app, "slow").email == "slow@example.com"
+    assert user(mail_app, "squatter").email.endswith("@invalid")
+
+
+def test_an_undo_is_refused_when_another_account_verified_the_old_address_meanwhile(
     mail_app: Flask, smtp_server: SmtpServer
 ) -> None:
     owner = sign_up(mail_app, "slow", email="slow@example.com")
     path = hijack(mail_app, smtp_server, owner)
     sign_up(mail_app, "squatter", email="slow@example.com")
+    with mail_app.app_context():  # as following the verification link mailed to slow@ would
+        squatter = User.get_by_login("squatter")
+        assert squatter is not None
+        squatter.email_verified_at = squatter.created_at
+        db.session.commit()
     refused = mail_app.test_client().get(path)
     assert refused.status_code == 409 and "Another account uses slow@example.com" in refused.get_data(
         as_text=True
     )
     assert user(mail_app, "slow").email == "thief@example.com"
+    page = refused.get_data(as_text=True)
+    assert "Forgot your password?" in page and "Ask for a new one" not in page  # none can be asked for
 
 
 def test_expired_forged_and_rate_limited_undo_links_are_refused(

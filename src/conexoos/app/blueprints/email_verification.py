@@ -104,6 +104,7 @@ def undo_change(token: str) -> str | tuple[str, int]:
             email_change_undo.undo_email_change(token)
             return render_template("accounts/email_change_undone.html", email=old_email)
     except TokenError as error:
-        page, status = link_problem(error, "password_reset.forgot")
+        # No new undo link can be asked for: the way on is a password reset to the address the account has.
+        page, status = link_problem(error, "password_reset.forgot", "Forgot your password?")
         return page, 409 if isinstance(error, email_change_undo.AddressTaken) else status
     return render_template("accounts/undo_email_change.html", form=form, user=user, old_email=old_email)

@@ -7,7 +7,12 @@ from flask import render_template
 from conexoos.app.controllers.tokens import TokenError
 
 
-def link_problem(error: TokenError, retry_endpoint: str) -> tuple[str, int]:
+def link_problem(
+    error: TokenError, retry_endpoint: str, retry_label: str = "Ask for a new one"
+) -> tuple[str, int]:
     """410 for a link that was good once (expired, used), 400 for one that never was; with a way on."""
     status = 410 if error.expired else 400
-    return render_template("accounts/link_problem.html", message=str(error), retry=retry_endpoint), status
+    page = render_template(
+        "accounts/link_problem.html", message=str(error), retry=retry_endpoint, retry_label=retry_label
+    )
+    return page, status

@@ -18,6 +18,7 @@ address how to set a new password through "forgot password".
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -32,8 +33,12 @@ from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
 from conexoos.framework.urls import external_url
 
+TAKEN_BACK_PREFIX = "address-taken-back-"
+"""The local part given to an unverified account whose address an undo took back (in the ``.invalid``
+domain, which never receives mail); its owner sets a real one in Settings."""
 UNDO_PURPOSE = "undo-email-change"
 UNDO_MAX_AGE = 7 * 24 * 3600
+log = logging.getLogger("conexoos.accounts")
 SPENT = "This change was already undone, or the address was changed again since."
 
 
@@ -60,12 +65,13 @@ def _change_fingerprint(address: str, user: User) -> str:
 
 def undo_request(token: str) -> tuple[User, str]:
     """The account and the address an undo link can still restore; else :class:`TokenError`."""
-    user, old_email, _changed_at = _undoable(token)
+    user, old_email, _changed_at, _squatter = _undoable(token)
     return user, old_email
 
 
-def _undoable(token: str) -> tuple[User, str, int]:
-    """:func:`undo_request`, and the second of the change the link undoes."""
+def _undoable(token: str) -> tuple[User, str, int, User | None]:
+    """:func:`undo_request`, the second of the change the link undoes, and the account that took the
+    old address since without verifying it (see :func:`_holder`)."""
     payload = read_token(UNDO_PURPOSE, token, UNDO_MAX_AGE)
     user_id, old_email = payload.get("u"), payload.get("old")
     user = User.get_by_id(user_id) if isinstance(user_id, int) else None
@@ -79,8 +85,7 @@ def _undoable(token: str) -> tuple[User, str, int]:
         changed_at = _second(user.email_verified_at)  # mailed before 0030: the account's last change
     else:
         raise TokenError(SPENT, expired=True)
-    _check_free(user, old_email)
-    return user, old_email, changed_at
+    return user, old_email, changed_at, _holder(user, old_email, changed_at)
 
 
 def _spent(user: User, changed_at: int) -> bool:
@@ -93,7 +98,13 @@ def undo_email_change(token: str) -> User:
     """Give the account its old address back (verified), disable its password, remove its second factors
     and passkeys, end all its sessions and mail the old address; :class:`TokenError` (or
     :class:`AddressTaken`) when it cannot."""
-    user, old_email, changed_at = _undoable(token)
+    user, old_email, changed_at, squatter = _undoable(token)
+    if squatter is not None:
+        squatter.email = f"{TAKEN_BACK_PREFIX}{squatter.id}@invalid"  # unique, and no mail goes there
+        db.session.flush()  # before the address is the account's again (the column is unique)
+        log.info(
+            "address taken back from unverified account %s by an undo of account %s", squatter.id, user.id
+        )
     now = utcnow()
     _record_undo(user, changed_at, now)
     user.email, user.email_verified_at = old_email, now
@@ -118,10 +129,17 @@ def _record_undo(user: User, changed_at: int, now: datetime) -> None:
     user.email_undone_from, user.email_undone_at = datetime.fromtimestamp(start, UTC), now
 
 
-def _check_free(user: User, old_email: str) -> None:
+def _holder(user: User, old_email: str, changed_at: int) -> User | None:
+    """The other account that holds ``old_email`` but may not keep it: made since the change and never
+    verified (anyone can sign up with an address that was let go, and so block its owner's undo); None
+    when no other account holds it. :class:`AddressTaken` when one holds it by right."""
     other = User.get_by_login(old_email)
-    if other is not None and other.id != user.id:
-        raise _taken(old_email)
+    if other is None or other.id == user.id:
+        return None
+    made_since = _second(other.created_at) >= changed_at
+    if other.email_verified_at is None and made_since:
+        return other
+    raise _taken(old_email)
 
 
 def _taken(old_email: str) -> AddressTaken:
