@@ -456,16 +456,36 @@ def test_an_unverified_account_made_with_the_old_address_since_does_not_block_th
     assert user(mail_app, "squatter").email.endswith("@invalid")
 
 
-def test_an_undo_is_refused_when_another_account_verified_the_old_address_meanwhile(
+def test_an_account_verified_with_the_old_address_since_does_not_block_the_undo_either(
     mail_app: Flask, smtp_server: SmtpServer
 ) -> None:
+    """The verification link of an account made since is mailed to the old address: a link scanner
+    opening it verified that account, and the owner's undo was a 409 (outside re-check)."""
     owner = sign_up(mail_app, "slow", email="slow@example.com")
     path = hijack(mail_app, smtp_server, owner)
     sign_up(mail_app, "squatter", email="slow@example.com")
-    with mail_app.app_context():  # as following the verification link mailed to slow@ would
+    with mail_app.app_context():  # as a scanner's GET of the verification link mailed to slow@ does
         squatter = User.get_by_login("squatter")
         assert squatter is not None
         squatter.email_verified_at = squatter.created_at
+        db.session.commit()
+    assert post_form(mail_app.test_client(), path).status_code == 200
+    assert user(mail_app, "slow").email == "slow@example.com"
+    taken_back = user(mail_app, "squatter")
+    assert taken_back.email.endswith("@invalid") and not taken_back.email_verified
+
+
+def test_an_undo_is_refused_when_an_older_account_took_the_old_address_meanwhile(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    sign_up(mail_app, "elder", email="elder@example.com")
+    owner = sign_up(mail_app, "slow", email="slow@example.com")
+    time.sleep(1.1)  # accounts and changes are told apart by the second
+    path = hijack(mail_app, smtp_server, owner)
+    with mail_app.app_context():  # as a change of address confirmed from slow@'s mailbox would
+        elder = User.get_by_login("elder")
+        assert elder is not None
+        elder.email = "slow@example.com"
         db.session.commit()
     refused = mail_app.test_client().get(path)
     assert refused.status_code == 409 and "Another account uses slow@example.com" in refused.get_data(
@@ -474,6 +494,16 @@ def test_an_undo_is_refused_when_another_account_verified_the_old_address_meanwh
     assert user(mail_app, "slow").email == "thief@example.com"
     page = refused.get_data(as_text=True)
     assert "Forgot your password?" in page and "Ask for a new one" not in page  # none can be asked for
+
+
+def test_the_address_an_undo_replaces_is_told(mail_app: Flask, smtp_server: SmtpServer) -> None:
+    """After a change the owner made, whoever reads the old mailbox can undo it: the owner hears of it."""
+    owner = sign_up(mail_app, "moving", email="moving@oldjob.example")
+    undo = changed(mail_app, smtp_server, owner, "moving@oldjob.example", "moving@home.example", count=3)
+    assert post_form(mail_app.test_client(), undo).status_code == 200
+    told = mail_to(mail_app, smtp_server, "moving@home.example", count=2)[-1]
+    assert told.message["Subject"] == "Your Conexoos address was given back to moving@oldjob.example"
+    assert "tell this site's operator" in told.part("plain")
 
 
 def test_expired_forged_and_rate_limited_undo_links_are_refused(

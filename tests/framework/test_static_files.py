@@ -152,6 +152,17 @@ def test_if_match_and_if_unmodified_since_are_evaluated_for_ranges_and_dates(cli
             assert answer.headers["ETag"] == tag and "immutable" not in answer.headers["Cache-Control"], name
 
 
+def test_a_range_under_a_weak_if_range_gets_the_whole_file(client: FlaskClient) -> None:
+    """A weak tag names a compressed body: resuming under it joined plain bytes to gzip ones (13.1.5)."""
+    weak = client.get("/static/css/site.css", headers={"Accept-Encoding": "gzip"}).headers["ETag"]
+    strong = client.get("/static/css/site.css").headers["ETag"]
+    assert weak.startswith('W/"') and not strong.startswith("W/")
+    whole = client.get("/static/css/site.css", headers={"If-Range": weak, "Range": "bytes=5-"})
+    assert whole.status_code == 200 and whole.data == STYLESHEET.encode()
+    resumed = client.get("/static/css/site.css", headers={"If-Range": strong, "Range": "bytes=5-"})
+    assert resumed.status_code == 206 and resumed.data == STYLESHEET.encode()[5:]
+
+
 def test_if_match_star_gets_the_file(client: FlaskClient) -> None:
     assert client.get("/static/css/site.css", headers={"If-Match": "*"}).status_code == 200
     assert client.get("/static/css/site.css", headers={"If-Match": '"other"'}).status_code == 412

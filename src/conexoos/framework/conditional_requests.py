@@ -4,7 +4,8 @@
 - a ``Range`` in a unit other than bytes is ignored, as a server must (14.2), and one of several ranges,
   as a server may (Werkzeug serves no multipart ranges): the whole representation is sent. Werkzeug
   answered both with a 416 (Range Not Satisfiable), which told a client that sent ``Range: items=0-9`` or
-  ``bytes=0-1,4-5`` that the file could not be had at all;
+  ``bytes=0-1,4-5`` that the file could not be had at all. A range under an ``If-Range`` with a weak tag
+  is ignored too: that tag can never match (13.1.5);
 - ``If-Match: *`` is true of anything that exists (13.1.1), so it is dropped: Werkzeug compared ``*`` as
   if it were an entity tag, found no match and answered 412 (Precondition Failed) for every page and file.
   A resource that does not exist is still a 404 (preconditions are not evaluated for it);
@@ -51,7 +52,7 @@ def install_conditional_requests(app: Flask) -> None:
         if environ.get("REQUEST_METHOD") not in SAFE_METHODS:
             return inner(environ, start_response)
         asked = environ.get("HTTP_RANGE")
-        if asked is not None and not _one_byte_range(asked):
+        if asked is not None and not (_one_byte_range(asked) and _strong_if_range(environ)):
             del environ["HTTP_RANGE"]
         if environ.get("HTTP_IF_MATCH", "").strip() == "*":
             del environ["HTTP_IF_MATCH"]
@@ -92,6 +93,13 @@ def _one_byte_range(asked: str) -> bool:
     a server must, and several ranges too, as a server may (Werkzeug answered both 416)."""
     unit, _, ranges = asked.partition("=")
     return unit.strip().lower() == UNDERSTOOD_UNIT and "," not in ranges
+
+
+def _strong_if_range(environ: WSGIEnvironment) -> bool:
+    """Whether an ``If-Range`` can be true: a date or a strong tag. A weak tag never is (13.1.5; it names
+    a compressed body, whose bytes are not the file's): the whole file is sent. Werkzeug compared it as
+    strong, and a resumed download joined plain bytes to gzip ones."""
+    return not environ.get("HTTP_IF_RANGE", "").lstrip().startswith("W/")
 
 
 def _fails(environ: WSGIEnvironment, headers: Headers) -> bool:

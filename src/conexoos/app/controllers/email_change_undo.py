@@ -19,6 +19,7 @@ address how to set a new password through "forgot password".
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -65,13 +66,23 @@ def _change_fingerprint(address: str, user: User) -> str:
 
 def undo_request(token: str) -> tuple[User, str]:
     """The account and the address an undo link can still restore; else :class:`TokenError`."""
-    user, old_email, _changed_at, _squatter = _undoable(token)
-    return user, old_email
+    undo = _undoable(token)
+    return undo.user, undo.old_email
 
 
-def _undoable(token: str) -> tuple[User, str, int, User | None]:
-    """:func:`undo_request`, the second of the change the link undoes, and the account that took the
-    old address since without verifying it (see :func:`_holder`)."""
+@dataclass(frozen=True)
+class _Undo:
+    """What an undo link can still do: give ``user`` back ``old_email`` (verified: following the link
+    proves its mailbox) as before the change at ``changed_at``, taking it from ``squatter`` (see
+    :func:`_holder`) when one holds it."""
+
+    user: User
+    old_email: str
+    changed_at: int
+    squatter: User | None
+
+
+def _undoable(token: str) -> _Undo:
     payload = read_token(UNDO_PURPOSE, token, UNDO_MAX_AGE)
     user_id, old_email = payload.get("u"), payload.get("old")
     user = User.get_by_id(user_id) if isinstance(user_id, int) else None
@@ -85,7 +96,7 @@ def _undoable(token: str) -> tuple[User, str, int, User | None]:
         changed_at = _second(user.email_verified_at)  # mailed before 0030: the account's last change
     else:
         raise TokenError(SPENT, expired=True)
-    return user, old_email, changed_at, _holder(user, old_email, changed_at)
+    return _Undo(user, old_email, changed_at, _holder(user, old_email, changed_at))
 
 
 def _spent(user: User, changed_at: int) -> bool:
@@ -98,19 +109,26 @@ def undo_email_change(token: str) -> User:
     """Give the account its old address back (verified), disable its password, remove its second factors
     and passkeys, end all its sessions and mail the old address; :class:`TokenError` (or
     :class:`AddressTaken`) when it cannot."""
-    user, old_email, changed_at, squatter = _undoable(token)
+    undo = _undoable(token)
+    user, old_email, squatter = undo.user, undo.old_email, undo.squatter
     if squatter is not None:
-        squatter.email = f"{TAKEN_BACK_PREFIX}{squatter.id}@invalid"  # unique, and no mail goes there
+        squatter.email = f"{TAKEN_BACK_PREFIX}{squatter.id}@invalid"  # unique, and no mail reaches it
+        squatter.email_verified_at = None
         db.session.flush()  # before the address is the account's again (the column is unique)
         log.info(
             "address taken back from unverified account %s by an undo of account %s", squatter.id, user.id
         )
     now = utcnow()
-    _record_undo(user, changed_at, now)
+    _record_undo(user, undo.changed_at, now)
+    replaced = user.email
     user.email, user.email_verified_at = old_email, now
     disable_password(user)
     disable_second_factors(user)
     queue_mail_to_account(old_email, "email_change_undone", user=user, email=old_email)
+    # The address given up is told too: after a change the owner made, the old mailbox's reader undid it.
+    queue_mail_to_account(
+        replaced, "email_change_undone_elsewhere", user=user, email=old_email, replaced=replaced
+    )
     try:
         db.session.commit()
     except IntegrityError:  # another account took the address between the check and the commit
@@ -130,14 +148,14 @@ def _record_undo(user: User, changed_at: int, now: datetime) -> None:
 
 
 def _holder(user: User, old_email: str, changed_at: int) -> User | None:
-    """The other account that holds ``old_email`` but may not keep it: made since the change and never
-    verified (anyone can sign up with an address that was let go, and so block its owner's undo); None
-    when no other account holds it. :class:`AddressTaken` when one holds it by right."""
+    """The other account that holds ``old_email`` but may not keep it: one made since the change (anyone
+    can sign up with an address that was let go, and so block its owner's undo; a link scanner opening the
+    verification link mailed there verifies it); None when no other account holds it.
+    :class:`AddressTaken` when one made before holds it (it changed to it, confirmed from that mailbox)."""
     other = User.get_by_login(old_email)
     if other is None or other.id == user.id:
         return None
-    made_since = _second(other.created_at) >= changed_at
-    if other.email_verified_at is None and made_since:
+    if _second(other.created_at) >= changed_at:
         return other
     raise _taken(old_email)
 
