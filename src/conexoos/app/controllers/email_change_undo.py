@@ -116,7 +116,9 @@ def undo_email_change(token: str) -> User:
         squatter.email_verified_at = None
         db.session.flush()  # before the address is the account's again (the column is unique)
         log.info(
-            "address taken back from unverified account %s by an undo of account %s", squatter.id, user.id
+            "address taken back from account %s (made since the change) by an undo of account %s",
+            squatter.id,
+            user.id,
         )
     now = utcnow()
     _record_undo(user, undo.changed_at, now)
