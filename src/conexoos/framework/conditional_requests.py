@@ -104,14 +104,20 @@ def _strong_if_range(environ: WSGIEnvironment) -> bool:
 
 def _fails(environ: WSGIEnvironment, headers: Headers) -> bool:
     """Whether If-Match (first) or If-Unmodified-Since is false of the answer with these headers."""
-    if_match = environ.get("HTTP_IF_MATCH")
-    if if_match is not None:
+    if environ.get("HTTP_IF_MATCH") is not None:
         # The answer's tag is weak when only its bytes differ (a compressed body): the version is the same.
         tag, _weak = unquote_etag(headers.get("ETag"))
-        return tag is None or not parse_etags(if_match).is_strong(tag)
+        return if_match_fails(environ, tag)
     since = parse_date(environ.get("HTTP_IF_UNMODIFIED_SINCE"))
     modified = parse_date(headers.get("Last-Modified"))
     return since is not None and modified is not None and modified > since
+
+
+def if_match_fails(environ: WSGIEnvironment, tag: str | None) -> bool:
+    """Whether the request's ``If-Match`` names tags, none of them ``tag`` (unquoted; None: the answer has
+    none) compared strongly. An ``If-Match`` that names no tag (unreadable) is no condition."""
+    tags = parse_etags(environ.get("HTTP_IF_MATCH"))
+    return bool(tags) and (tag is None or not tags.is_strong(tag))
 
 
 def _evaluated(status: int, headers: Headers) -> bool:

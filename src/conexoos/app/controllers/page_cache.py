@@ -33,7 +33,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app, request
-from werkzeug.http import is_resource_modified, parse_etags, quote_etag
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import analytics, plans
@@ -46,6 +45,7 @@ from conexoos.app.utils.text import username_folded
 from conexoos.framework import db
 from conexoos.framework.cache import CacheStore, CacheUnavailable, cache_store
 from conexoos.framework.causes import one_line_cause
+from conexoos.framework.conditional_requests import if_match_fails
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, met_database_outage
 from conexoos.framework.logs import EveryFewSeconds
 from conexoos.framework.replay import KeptAnswers, Replayable
@@ -285,9 +285,7 @@ def _page_response(html: str, etag: str) -> Response:
 def precondition_fails(etag: str) -> bool:
     """Whether the request's ``If-Match`` names only other versions of a page whose ETag is ``etag``: it
     then gets a 412 (as ``make_conditional`` decides it), which is not a view."""
-    environ = request.environ
-    if_match = environ.get("HTTP_IF_MATCH")  # no browser sends it on a GET: most views stop here
-    return bool(if_match and parse_etags(if_match)) and not is_resource_modified(environ, quote_etag(etag))
+    return "HTTP_IF_MATCH" in request.environ and if_match_fails(request.environ, etag)  # rare on a GET
 
 
 @dataclass(frozen=True)
