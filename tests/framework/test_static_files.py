@@ -163,6 +163,37 @@ def test_a_range_under_a_weak_if_range_gets_the_whole_file(client: FlaskClient) 
     assert resumed.status_code == 206 and resumed.data == STYLESHEET.encode()[5:]
 
 
+def test_a_version_the_client_holds_is_a_304_before_any_range(client: FlaskClient) -> None:
+    """RFC 9110 13.2.2: If-None-Match (step 3), or If-Modified-Since without it (4), comes before Range
+    (5) and after If-Match (1). Werkzeug served the range, and the whole file when If-Match matched too."""
+    first = client.get("/static/css/site.css")
+    tag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    held = {
+        "a range of the held version": {"If-None-Match": tag, "Range": "bytes=0-9"},
+        "a range under If-Range": {"If-None-Match": tag, "If-Range": tag, "Range": "bytes=0-9"},
+        "any version held": {"If-None-Match": "*", "Range": "bytes=0-9"},
+        "held since": {"If-Modified-Since": modified, "Range": "bytes=0-9"},
+        "If-Match of the held version": {"If-Match": tag, "If-None-Match": tag},
+        "weakly named": {"If-None-Match": f"W/{tag}", "Range": "bytes=0-9"},
+    }
+    for name, headers in held.items():
+        answer = client.get("/static/css/site.css", headers=headers)
+        assert answer.status_code == 304 and answer.data == b"", name
+        assert answer.headers["ETag"] == tag and answer.headers["Cache-Control"] == SHORT, name
+    other = {"If-None-Match": '"other"', "If-Modified-Since": modified, "Range": "bytes=0-9"}
+    ranged = client.get("/static/css/site.css", headers=other)  # If-Modified-Since is not read beside it
+    assert ranged.status_code == 206 and ranged.data == STYLESHEET.encode()[:10]
+    whole = client.get("/static/css/site.css", headers={"If-Match": tag, "If-None-Match": '"other"'})
+    assert whole.status_code == 200 and whole.data == STYLESHEET.encode()
+
+
+def test_a_range_past_the_end_says_how_long_the_file_is(client: FlaskClient) -> None:
+    """RFC 9110 15.5.17: a 416 carries ``Content-Range: bytes */length``; the error page dropped it."""
+    beyond = client.get("/static/css/site.css", headers={"Range": "bytes=99999-"})
+    assert beyond.status_code == 416
+    assert beyond.headers["Content-Range"] == f"bytes */{len(STYLESHEET.encode())}"
+
+
 def test_if_match_star_gets_the_file(client: FlaskClient) -> None:
     assert client.get("/static/css/site.css", headers={"If-Match": "*"}).status_code == 200
     assert client.get("/static/css/site.css", headers={"If-Match": '"other"'}).status_code == 412

@@ -13,7 +13,10 @@
   2): an answer whose ETag the tags do not name strongly (or that has none), or that was modified after
   the date, becomes a 412 without a body. Werkzeug skipped both when a byte range was asked for (a 206:
   a resumed download could join bytes of two versions of a file), ignored ``If-Unmodified-Since`` and an
-  answer without an ETag, and sent the whole file with its 412.
+  answer without an ETag, and sent the whole file with its 412;
+- ``If-None-Match`` (or, without it, ``If-Modified-Since``) is evaluated before ``Range`` and after
+  ``If-Match`` (steps 3 and 4): a 200 or 206 of a version the client holds becomes a 304. Werkzeug served
+  the range (206) and, when ``If-Match`` named the version too, the whole file (200).
 
 Only a request that carries one of these headers pays for more than a look at its ``environ``.
 """
@@ -42,6 +45,8 @@ PRECONDITION_FAILED = (
 )
 KEPT_HEADERS = ("ETag", "Last-Modified", "Vary")
 """Headers of the answer a 412 keeps: they tell the client what the current version is."""
+NOT_MODIFIED_HEADERS = (*KEPT_HEADERS, "Cache-Control", "Expires", "Content-Location")
+"""Headers of the answer a 304 keeps (RFC 9110 15.4.5): those a 200 of the same version would carry."""
 
 
 def install_conditional_requests(app: Flask) -> None:
@@ -56,7 +61,7 @@ def install_conditional_requests(app: Flask) -> None:
             del environ["HTTP_RANGE"]
         if environ.get("HTTP_IF_MATCH", "").strip() == "*":
             del environ["HTTP_IF_MATCH"]
-        if "HTTP_IF_MATCH" in environ or "HTTP_IF_UNMODIFIED_SINCE" in environ:
+        if "HTTP_IF_MATCH" in environ or "HTTP_IF_UNMODIFIED_SINCE" in environ or _validated_range(environ):
             return _with_preconditions(inner, environ, start_response)
         return inner(environ, start_response)
 
@@ -82,6 +87,9 @@ def _with_preconditions(
     if _evaluated(status, headers) and _fails(environ, headers):
         _close(answer)
         return _precondition_failed(headers, start_response)
+    if status in (200, 206) and _held_already(environ, headers):
+        _close(answer)
+        return _not_modified(headers, start_response)
     start_response(held["status"], held["headers"], held["exc_info"])
     if started:
         return answer  # as it came: the server's file wrapper (sendfile) and close() kept
@@ -113,6 +121,27 @@ def _fails(environ: WSGIEnvironment, headers: Headers) -> bool:
     return since is not None and modified is not None and modified > since
 
 
+def _validated_range(environ: WSGIEnvironment) -> bool:
+    """Whether a range is asked for with ``If-None-Match`` or ``If-Modified-Since``, which Werkzeug left
+    unread (it served the range)."""
+    return "HTTP_RANGE" in environ and (
+        "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
+    )
+
+
+def _held_already(environ: WSGIEnvironment, headers: Headers) -> bool:
+    """Whether the client holds the version of this answer: ``If-None-Match`` names its tag (weakly: a
+    compressed body is the same version) or is ``*``; without ``If-None-Match``, ``If-Modified-Since`` is
+    not before its ``Last-Modified``."""
+    if environ.get("HTTP_IF_NONE_MATCH") is not None:
+        tags = parse_etags(environ["HTTP_IF_NONE_MATCH"])
+        tag, _weak = unquote_etag(headers.get("ETag"))
+        return tags.star_tag or (tag is not None and tags.contains_weak(tag))
+    since = parse_date(environ.get("HTTP_IF_MODIFIED_SINCE"))
+    modified = parse_date(headers.get("Last-Modified"))
+    return since is not None and modified is not None and modified <= since
+
+
 def if_match_fails(environ: WSGIEnvironment, tag: str | None) -> bool:
     """Whether the request's ``If-Match`` names tags, none of them ``tag`` (unquoted; None: the answer has
     none) compared strongly. An ``If-Match`` that names no tag (unreadable) is no condition."""
@@ -137,6 +166,13 @@ def _precondition_failed(answer: Headers, start_response: StartResponse) -> Iter
     ]
     start_response("412 PRECONDITION FAILED", headers)
     return [body]
+
+
+def _not_modified(answer: Headers, start_response: StartResponse) -> Iterable[bytes]:
+    start_response(
+        "304 NOT MODIFIED", [(name, answer[name]) for name in NOT_MODIFIED_HEADERS if name in answer]
+    )
+    return []
 
 
 def _first(body: Iterator[bytes]) -> Iterator[bytes]:

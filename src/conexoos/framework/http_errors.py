@@ -179,6 +179,10 @@ def _database_unavailable(error: Exception) -> Any:
     return _handle_http_exception(DatabaseUnavailable())
 
 
+COPIED_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Content-Range")
+"""Headers of an HTTP error kept on its page: what to do next (a 416's ``bytes */length``: what exists)."""
+
+
 def _handle_http_exception(error: HTTPException) -> Any:
     error = _websocket_refused(error)
     status = error.code or 500
@@ -196,7 +200,7 @@ def _handle_http_exception(error: HTTPException) -> Any:
         )
     else:
         response = Response(_render_page(status, error.name, message), status=status, mimetype="text/html")
-    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+    for header in COPIED_HEADERS:
         original = error.get_response().headers.get(header)
         if original:
             response.headers[header] = original
