@@ -82,6 +82,8 @@ def test_an_upload_through_one_host_is_served_by_the_other(
         assert from_b.headers["Cache-Control"] == f"public, max-age={365 * 24 * 3600}, immutable"
         again = visitor_b.get(f"/media/{name}", headers={"If-None-Match": from_a.headers["ETag"]})
         assert again.status_code == 304 and again.data == b""
+        weakly = visitor_b.get(f"/media/{name}", headers={"If-None-Match": "W/" + from_a.headers["ETag"]})
+        assert weakly.status_code == 304, "If-None-Match compares weakly (RFC 9110 13.1.2)"
     avatar, _ = stored_names(host_b, alice.id)
     assert f"/media/{avatar}" in visitor_b.get("/alice").get_data(as_text=True)
     for host in ("a", "b"):  # nothing was kept on either host's own disk

@@ -13,14 +13,14 @@ NOT_STORED = "There is no such file."
 
 def send_stored(storage: Storage, name: str, max_age: int = ONE_YEAR) -> Response:
     """The stored file ``name`` (whose name never changes: ``immutable``); 304 when the client's
-    ``If-None-Match`` holds its ETag (the body is then never read); 404 for a name not stored or not valid."""
+    ``If-None-Match`` names its ETag (the body is then never read); 404 for a name not stored or not valid."""
     try:
         stored = storage.stat(name)
     except InvalidName:
         raise NotFound(NOT_STORED) from None
     if stored is None:
         raise NotFound(NOT_STORED)
-    if request.if_none_match.contains(stored.etag):
+    if request.if_none_match.contains_weak(stored.etag):  # weakly, as If-None-Match is (RFC 9110 13.1.2)
         response = Response(status=304)
     else:
         try:
