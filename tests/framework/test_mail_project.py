@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conexoos.framework import db
 from conexoos.framework.mail import deliver_due
+from conexoos.framework.mail.outbox import NO_MAILBOX, OutboxMessage, outbox_counts
 from tests.conftest import AppFactory
 from tests.support.smtp_server import SmtpServer
 
@@ -62,5 +64,47 @@ def test_a_project_of_its_own_queues_and_sends(make_app: AppFactory, tmp_path: P
             "Plain hello",
             "<p>HTML hello</p>",
         )
+    finally:
+        server.stop()
+
+
+def test_mail_to_the_invalid_domain_is_never_attempted(make_app: AppFactory, tmp_path: Path) -> None:
+    """``.invalid`` (RFC 6761) never receives mail: such a message is failed at once, with the reason."""
+    server = SmtpServer().start()
+    try:
+        app = make_app(
+            project=write_project(tmp_path / "mailer", PROJECT),
+            overrides={"SERVICES": {"smtp": server.settings(FROM="Mailer <mailer@example.org>")}},
+        )
+        client = app.test_client()
+        for recipient in ("taken-back-7@invalid", "someone@Host.Invalid.", "kept@example.com"):
+            assert client.get(f"/send?to={recipient}").get_data(as_text=True) == "queued"
+        with app.app_context():
+            assert deliver_due().sent == 1
+            counts = outbox_counts()
+            reasons = {row.recipient: row.last_error for row in db.session.query(OutboxMessage)}
+        assert (counts["sent"], counts["failed"], counts["queued"]) == (1, 2, 0)
+        assert reasons["taken-back-7@invalid"] == reasons["someone@host.invalid"] == NO_MAILBOX
+        [received] = server.wait_for(1)
+        assert received.recipients == ["kept@example.com"]
+    finally:
+        server.stop()
+
+
+def test_a_fully_qualified_domain_is_mailed_without_its_trailing_dot(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """A header reads ``kept@example.com.`` as no address: the message went to ``<>``."""
+    server = SmtpServer().start()
+    try:
+        app = make_app(
+            project=write_project(tmp_path / "mailer", PROJECT),
+            overrides={"SERVICES": {"smtp": server.settings(FROM="Mailer <mailer@example.org>")}},
+        )
+        assert app.test_client().get("/send?to=kept@Example.com.").get_data(as_text=True) == "queued"
+        with app.app_context():
+            assert deliver_due().sent == 1
+        [received] = server.wait_for(1)
+        assert received.recipients == ["kept@example.com"] and received.message["To"] == "kept@example.com"
     finally:
         server.stop()

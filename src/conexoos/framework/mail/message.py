@@ -46,6 +46,8 @@ def build_message(
         message["To"] = recipient
     except ValueError as error:
         raise MailError(f"mail header refused: {error}") from error
+    if [found.addr_spec for found in message["To"].addresses] != [recipient]:
+        raise MailError(f"mail recipient {recipient!r}: a mail header does not read it back as one address")
     message["Date"] = format_datetime(date)
     message["Message-ID"] = make_msgid(domain=_domain(sender))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation replies to a no-reply address
@@ -55,9 +57,11 @@ def build_message(
 
 
 def ascii_address(address: str) -> str:
-    """``address`` with its domain in its ASCII (IDNA) form; :class:`MailError` for a local part that is
-    not ASCII (it would need SMTPUTF8, which many servers lack)."""
+    """``address`` with its domain in its ASCII (IDNA) form, without the trailing dot of a fully qualified
+    one (a header reads ``x@example.org.`` as no address at all); :class:`MailError` for a local part that
+    is not ASCII (it would need SMTPUTF8, which many servers lack)."""
     local, _, domain = address.rpartition("@")
+    domain = domain.removesuffix(".")
     if not local.isascii():
         raise MailError(
             f"mail address {address!r}: only addresses with an ASCII part before the @ are served"

@@ -6,6 +6,7 @@ by one process), ``sent``, or ``failed`` (refused for good, with the reason in `
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from flask import current_app
@@ -18,8 +19,11 @@ from .message import build_message
 from .setup import mail_state
 
 OUTBOX_TABLE = "mail_outbox"
+log = logging.getLogger(__name__)
 QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
 STATUSES = (QUEUED, SENDING, SENT, FAILED)
+NO_MAILBOX = "not sent: the domain .invalid receives no mail (RFC 6761), so the message was never queued"
+"""``last_error`` of a message to an address kept unusable on purpose (``...@invalid``)."""
 LONG_TEXT = MediumText()
 """A whole message (MariaDB's TEXT stops at 64 KB)."""
 
@@ -54,6 +58,8 @@ def queue_message(
     recipient: str, subject: str, text: str, html: str, sender: str | None = None
 ) -> OutboxMessage:
     """Add a message to the outbox in the current transaction (``db.session``); the caller commits.
+    A message to the domain ``invalid`` (an address a product keeps unusable on purpose) is added
+    ``failed`` at once, with the reason: no attempt is made, and the outbox says why.
 
     ``sender`` defaults to ``SERVICES.smtp.FROM`` (see :func:`~conexoos.framework.smtp.default_sender`).
 
@@ -73,8 +79,16 @@ def queue_message(
         created_at=now,
         last_error="",
     )
+    if _never_delivered(row.recipient):
+        row.status, row.last_error = FAILED, NO_MAILBOX
+        log.info("mail to %s not sent (%s): the domain .invalid receives no mail", row.recipient, subject)
     db.session.add(row)
     return row
+
+
+def _never_delivered(recipient: str) -> bool:
+    domain = recipient.rpartition("@")[2].rstrip(">").removesuffix(".").lower()
+    return domain == "invalid" or domain.endswith(".invalid")
 
 
 def outbox_counts() -> dict[str, int]:
