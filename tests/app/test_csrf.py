@@ -235,6 +235,36 @@ def test_a_multipart_body_that_cannot_be_read_is_refused_as_such(
         assert "security token" not in text
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=xx", "multipart/form-data; boundary=zz"],
+)
+def test_an_unreadable_multipart_body_with_its_token_is_refused_as_such(
+    alice: Account, content_type: str
+) -> None:
+    """With a valid token the view read an empty form and answered 422 "send the image in the field"."""
+    made = {"title": "Book", "price": 100, "currency": "EUR", "buy_url": "https://shop.example/b"}
+    product = alice.api("POST", "/api/add/product", made)
+    assert product.status_code == 201, product.get_data(as_text=True)
+    answer = alice.client.post(
+        f"/api/product/{product.get_json()['id']}/image",
+        data=b"--xx\r\nbroken",
+        headers={"Content-Type": content_type, "X-CSRFToken": alice.csrf, "Accept": "application/json"},
+    )
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["code"] == "malformed_form", answer.get_json()
+
+
+def test_an_empty_multipart_form_is_read_as_one(alice: Account) -> None:
+    """A form of no field (only the closing delimiter) is a form: its missing token is what is said."""
+    answer = alice.client.post(
+        "/dashboard/settings",
+        data=b"--xx--\r\n",
+        headers={"Content-Type": "multipart/form-data; boundary=xx"},
+    )
+    assert answer.status_code == 400 and "security token" in answer.get_data(as_text=True)
+
+
 def test_a_readable_multipart_form_without_its_token_is_still_a_token_refusal(alice: Account) -> None:
     answer = alice.client.post(
         "/dashboard/settings", data={"display_name": "X", "bio": ""}, content_type="multipart/form-data"

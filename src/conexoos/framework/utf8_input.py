@@ -8,6 +8,10 @@ any view reads the form. (A JSON body is the JSON reader's to refuse. A multipar
 another charset Werkzeug accepts, ``iso-8859-1`` or ``ascii``, is read in it. A query string is left to
 each view: most of it is tracking data a page ignores when it is bad, and the views that read parameters
 name the one they refuse.)
+
+A multipart body that cannot be read at all (no boundary, no part, a part cut short or with broken
+headers) is a 400 saying so too: Werkzeug read it as an empty form, and the first check that looked for a
+field (the CSRF token, a view's required file) blamed what it did not find.
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ NOT_UTF8 = (
 FIELD_NOT_UTF8 = (
     "A field of the form holds bytes that are not UTF-8 text: send it again from the site's own page, or "
     "encode the text as UTF-8."
+)
+UNREADABLE_FORM = (
+    "This form could not be read: its body is not the multipart/form-data its Content-Type announces "
+    "(a missing or wrong boundary, or a part whose headers are broken or cut short). Send it again from "
+    "the page."
 )
 STRICT_CODEC = "conexoos-form-utf-8"
 """UTF-8 that refuses bad bytes whatever error handling its caller asks for (Werkzeug asks "replace")."""
@@ -60,8 +69,16 @@ def _is_utf8(encoded: bytes) -> bool:
     return True
 
 
+class UnreadableForm(BadRequest):
+    """A multipart body Werkzeug's parser refused (it read it as an empty form, silently)."""
+
+    description = UNREADABLE_FORM
+    error_code = "malformed_form"
+
+
 class Utf8FormDataParser(FormDataParser):
-    """Werkzeug's form parser, whose multipart fields are read with :data:`STRICT_CODEC`."""
+    """Werkzeug's form parser, whose multipart fields are read with :data:`STRICT_CODEC`, and which
+    refuses a multipart body it cannot read (:class:`UnreadableForm`)."""
 
     def _parse_multipart(
         self, stream: IO[bytes], mimetype: str, content_length: int | None, options: dict[str, str]
@@ -74,8 +91,11 @@ class Utf8FormDataParser(FormDataParser):
         )
         boundary = options.get("boundary", "").encode("ascii")
         if not boundary:
-            raise ValueError("Missing boundary")  # as Werkzeug: read as an empty form
-        form, files = parser.parse(stream, boundary, content_length)
+            raise UnreadableForm()
+        try:
+            form, files = parser.parse(stream, boundary, content_length)
+        except ValueError as error:  # Werkzeug's "Invalid form-data cannot parse beyond State.PART"...
+            raise UnreadableForm() from error
         return stream, form, files
 
 

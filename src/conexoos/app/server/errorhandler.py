@@ -33,26 +33,10 @@ SIGNED_OUT_TOKEN = (
 )
 
 
-UNREADABLE_FORM = (
-    "This form could not be read: its body is not the multipart/form-data its Content-Type announces "
-    "(a missing or wrong boundary, or a part whose headers are broken). Send it again from the page."
-)
-
-
-def _unreadable_multipart() -> bool:
-    """Whether the request says it is a multipart form but Werkzeug read nothing from its body. Werkzeug
-    reads a broken one as an empty form without a word, and the CSRF check is the first to notice."""
-    if request.mimetype != "multipart/form-data" or not request.content_length:
-        return False
-    return not request.form and not request.files
-
-
 def _csrf_failed(_error: CSRFError) -> BaseResponse | tuple[str, int]:
     """A 400 that says what to do: reload the page, or, once logged out elsewhere, log in again (with a
     link back to the form's page); a Log out pressed after that just leads home. Flask-WTF's own reason is
     not shown: it speaks of sessions and tokens, not of what happened."""
-    if _unreadable_multipart():
-        return _bad_request(UNREADABLE_FORM, "malformed_form", next_step=None)
     signed_in = current_user.is_authenticated
     if not signed_in and request.endpoint == "accounts.logout":
         return redirect(url_for("public.home"))  # already done
