@@ -181,8 +181,15 @@ REFUSED = [
         "not an image",
         id="svg",
     ),
-    pytest.param(lambda: encode("PNG", (800, 600))[:2000], "cut.png", "truncated", id="truncated-png"),
-    pytest.param(lambda: jpeg_with_gps()[:-400], "cut.jpg", "truncated", id="truncated-jpeg"),
+    pytest.param(
+        lambda: encode("PNG", (800, 600))[:2000],
+        "cut.png",
+        "truncated: it cannot be decoded.",
+        id="truncated-png",
+    ),
+    pytest.param(
+        lambda: jpeg_with_gps()[:-400], "cut.jpg", "truncated: it cannot be decoded.", id="truncated-jpeg"
+    ),
     pytest.param(lambda: png_header(30000, 30000), "bomb.png", "pixels", id="30000x30000"),
     pytest.param(lambda: png_header(7000, 7000), "big.png", "pixels", id="7000x7000"),
     pytest.param(lambda: encode("BMP", (10, 10)), "old.bmp", "PNG, JPEG, WebP", id="bmp"),

@@ -67,6 +67,8 @@ UPRIGHT_AFTER_TURN = {5, 6, 7, 8}
 SIZES = {"img/avatars": (400, 400), "img/products": (1200, 1200), "img/link-icons": (96, 96)}
 DEFAULT_SIZE = (1200, 1200)
 logger = logging.getLogger(__name__)
+DAMAGED = "The image is damaged or truncated: it cannot be decoded. Export it again, or upload another file."
+"""The decoder's own words (``image file is truncated (5 bytes not processed)``) go to the DEBUG log."""
 
 
 class InvalidImage(ValueError):
@@ -218,7 +220,7 @@ def _open(data: bytes, header: ImageHeader | None, size: tuple[int, int]) -> Ima
         if image.format not in ACCEPTED_FORMATS:
             raise InvalidImage("Upload a PNG, JPEG, WebP or GIF image.")
         if image.format == "WEBP":  # Pillow read a WebP header that read_header could not: cut short
-            raise InvalidImage("The image is damaged or truncated (its WebP header is incomplete).")
+            raise InvalidImage(DAMAGED)
         _check_cost(UploadShape(str(image.format), *image.size, _cost_mode(image), header, len(data), size))
         if image.format in JPEG_FORMATS:
             longest = max(size)  # the picture may still turn a quarter with its EXIF orientation
@@ -235,7 +237,8 @@ def _open(data: bytes, header: ImageHeader | None, size: tuple[int, int]) -> Ima
             "This file is not an image we can read. Upload a PNG, JPEG, WebP or GIF."
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
-        raise InvalidImage(f"The image is damaged or truncated ({error}).") from None
+        logger.debug("image refused as damaged: %s", error)
+        raise InvalidImage(DAMAGED) from None
     return image
 
 
@@ -258,12 +261,13 @@ def _webp_first_frame(
         frame = decoder.get_next()
         del decoder  # libwebp's two canvases and its copy of the file go now
         if frame is None:
-            raise InvalidImage("The image is damaged or truncated (its first frame cannot be decoded).")
+            raise InvalidImage(DAMAGED)
         image = Image.frombuffer(rawmode, (width, height), frame[0], "raw", rawmode, 0, 1)
     except InvalidImage:
         raise
     except (OSError, ValueError, TypeError) as error:
-        raise InvalidImage(f"The image is damaged or truncated ({error}).") from None
+        logger.debug("image refused as damaged: %s", error)
+        raise InvalidImage(DAMAGED) from None
     return image, _orientation(exif)
 
 
