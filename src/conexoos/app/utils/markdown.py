@@ -68,6 +68,16 @@ def _deep_reader() -> MarkdownIt:
     return _markdown_it(DEEP_NESTING)
 
 
+@functools.cache
+def _address_reader() -> MarkdownIt:
+    """:func:`_renderer`, but keeping every link and image whatever its address: markdown-it itself leaves
+    ``javascript:``, ``vbscript:``, ``file:`` and ``data:`` ones as text, which the editor must name too
+    (:func:`refused_links`, :func:`outside_images`). It reads addresses; it never renders."""
+    reader = _markdown_it(NESTING_MAX)
+    reader.validateLink = lambda _url: True  # type: ignore[method-assign]
+    return reader
+
+
 def _markdown_it(nesting: int) -> MarkdownIt:
     from markdown_it import MarkdownIt
 
@@ -213,7 +223,7 @@ def refused_links(source: str) -> list[str]:
     """The link addresses ``source`` (Markdown) names that :func:`is_allowed_link` refuses (``../admin``,
     ``//host``, ``ftp:``...), in order: the page would show their text without a link."""
     found: list[str] = []
-    for token in _renderer().parse(source):
+    for token in _address_reader().parse(source):
         for child in token.children or ():
             href = str(child.attrGet("href") or "") if child.type == "link_open" else ""
             if child.type == "link_open" and not is_allowed_link(href) and href not in found:
@@ -234,7 +244,7 @@ def outside_images(source: str) -> list[str]:
 def _images(source: str) -> list[str]:
     """Every image address ``source`` (Markdown) names, each once, in order."""
     found: list[str] = []
-    for token in _renderer().parse(source):
+    for token in _address_reader().parse(source):
         for child in token.children or ():
             src = str(child.attrGet("src") or "") if child.type == "image" else ""
             if child.type == "image" and src not in found:
