@@ -74,7 +74,7 @@ def _address_reader() -> MarkdownIt:
     ``javascript:``, ``vbscript:``, ``file:`` and ``data:`` ones as text, which the editor must name too
     (:func:`refused_links`, :func:`outside_images`). It reads addresses; it never renders."""
     reader = _markdown_it(NESTING_MAX)
-    reader.validateLink = lambda _url: True  # type: ignore[method-assign]
+    reader.validateLink = lambda url: True  # type: ignore[method-assign]
     return reader
 
 
