@@ -33,11 +33,19 @@ ROUTES = """
         raise RuntimeError("crash on purpose for the log")
 
 
+    def leak():
+        secret = current_app.config["DB_PASSWORD"]
+        log.warning("connecting with password=%s to postgresql://bob:%s@db/x", secret, secret)
+        current_app.logger.warning("the app logger says token=%s", secret)
+        raise RuntimeError(f"cannot open postgresql://bob:{secret}@db/x (kept as {secret})")
+
+
     class Route:
         def __init__(self, app):
             app.add_url_rule("/hello", "hello", hello)
             app.add_url_rule("/api/items", "items", hello, methods=["POST"])
             app.add_url_rule("/crash", "crash", crash)
+            app.add_url_rule("/leak", "leak", leak)
 """
 ACCESS_LINE = re.compile(r"^(GET|POST|PUT) (/\S*) (\d{3}) (\d+\.\d)ms$")
 
@@ -111,6 +119,32 @@ def test_log_dir_writes_app_and_access_logs(tmp_path: Path, make_app: AppFactory
     assert "INFO server.web: the project's own info line" in app_log
     assert "the project's app logger info line" in app_log
     assert "a debug line below LOG.LEVEL" not in app_log
+
+
+@pytest.mark.parametrize("to_files", [True, False], ids=["app.log", "stderr"])
+def test_configured_secrets_never_reach_the_log(
+    tmp_path: Path, make_app: AppFactory, capsys: pytest.CaptureFixture[str], to_files: bool
+) -> None:
+    """A project's log line or exception that holds a configured secret: written in clear before."""
+    log_dir = tmp_path / "logs"
+    secret = "zq9-runtime-pw"
+    app = make_app(
+        project(tmp_path),
+        {
+            "SERVER_ENV": {"LOG": {"DIR": str(log_dir) if to_files else ""}},
+            "FLASK": {"CONFIG": {"TESTING": False, "DB_PASSWORD": secret}},
+            "SERVICES": {"smtp": {"HOST": "smtp.example.org", "PASSWORD": "smtp-pass-77"}},
+        },
+    )
+    assert app.test_client().get("/leak").status_code == 500
+    logging.getLogger("conexoos").warning("a library said: smtp-pass-77 refused")
+    logs.flush_logs()
+    written = (log_dir / "app.log").read_text(encoding="utf-8") if to_files else capsys.readouterr().err
+    assert "RuntimeError: cannot open postgresql://bob:***@db/x (kept as ***)" in written
+    assert "connecting with password=*** to postgresql://bob:***@db/x" in written
+    assert "the app logger says token=***" in written
+    assert "a library said: *** refused" in written
+    assert secret not in written and "smtp-pass-77" not in written
 
 
 def test_relative_log_dir_is_under_the_instance_folder(tmp_path: Path, make_app: AppFactory) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from .config import Settings, make_instance_folder, make_private_folder
+from .redaction import REDACTED, redact_credentials, secret_values
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ROTATE_AT_BYTES = 10 * 1024 * 1024
@@ -40,17 +41,38 @@ def configure_logging(settings: Settings) -> None:
         handler.close()
     root.handlers.clear()
     access_log.handlers.clear()
+    redacting = RedactingFormatter(FORMAT, secret_values(settings.tree, settings.project_schema))
     if log_dir:
         make_instance_folder(settings.instance_path)  # first, when the logs are in it: the owner's only
         make_private_folder(Path(log_dir))
-        root.addHandler(_file_handler(Path(log_dir) / "app.log", rotate))
-        access_log.addHandler(_file_handler(Path(log_dir) / "access.log", rotate))
+        root.addHandler(_file_handler(Path(log_dir) / "app.log", rotate, redacting))
+        access_log.addHandler(_file_handler(Path(log_dir) / "access.log", rotate, logging.Formatter(FORMAT)))
         access_log.propagate = False
     else:
         handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(FORMAT))
+        handler.setFormatter(redacting)
         root.addHandler(handler)
         access_log.propagate = True
+
+
+class RedactingFormatter(logging.Formatter):
+    """Writes a line with its secrets hidden: each configured one (``secrets``) wherever it appears, then
+    whatever :func:`redact_credentials` recognises (a URL's password, ``token=...``), in the message and in
+    a traceback's text alike. Access lines are left as they are: they hold a method, a path whose one-time
+    tokens are left out already (:func:`_logged_path`), a status and a duration."""
+
+    def __init__(self, fmt: str, secrets: frozenset[str]) -> None:
+        super().__init__(fmt)
+        self.secrets = sorted(secrets, key=len, reverse=True)  # a secret holding another goes whole
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if record.name == access_log.name:
+            return text
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return redact_credentials(text)
+
     access_log.setLevel(logging.INFO)
 
 
@@ -97,7 +119,7 @@ def route_project_log(app: Flask, module_roots: tuple[str, ...] = ()) -> None:
         logger.setLevel(framework_log.level)
 
 
-def _file_handler(path: Path, rotate: str) -> logging.Handler:
+def _file_handler(path: Path, rotate: str, formatter: logging.Formatter) -> logging.Handler:
     """``size``: rotate at 10 MB in this process; ``external``: reopen the file when another tool moved it.
 
     Size rotation is only safe in one process: two workers would each rename the same file.
@@ -109,7 +131,7 @@ def _file_handler(path: Path, rotate: str) -> logging.Handler:
         handler = SizeRotatingFileHandler(
             path, maxBytes=ROTATE_AT_BYTES, backupCount=ROTATED_FILES_KEPT, encoding="utf-8"
         )
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(formatter)
     return handler
 
 

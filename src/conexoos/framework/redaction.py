@@ -10,6 +10,8 @@ from . import schema
 from .schema import Entries, Key
 
 REDACTED = "***"
+SHORTEST_KNOWN_SECRET = 4
+"""A configured secret at least this long is hidden in logs wherever it appears, in any words."""
 
 # scheme://user:password@host: the userinfo runs to the last "@" before the path; the password is what
 # follows its first ":" (passwords may hold "@" or ":" when written unencoded).
@@ -104,6 +106,36 @@ def redact_tree(tree: dict[str, Any], project_schema: schema.Schema | None = Non
     redacted = _redact(tree, (), _full_schema(project_schema or {}))
     assert isinstance(redacted, dict)
     return redacted
+
+
+def secret_values(tree: dict[str, Any], project_schema: schema.Schema | None = None) -> frozenset[str]:
+    """Every secret the configuration tree holds, as written: the value of each key :func:`redact_tree`
+    hides, and each password it hides inside a value (a URL's, a ``password=``'s). Values shorter than
+    :data:`SHORTEST_KNOWN_SECRET` are left out: replacing them wherever they appear would garble a log.
+    """
+    found: set[str] = set()
+    _hidden(tree, redact_tree(tree, project_schema), found)
+    return frozenset(value for value in found if len(value) >= SHORTEST_KNOWN_SECRET)
+
+
+def _hidden(original: Any, shown: Any, found: set[str]) -> None:
+    """Add to ``found`` what ``shown`` (``original`` redacted) hides of ``original``."""
+    if isinstance(original, dict) and isinstance(shown, dict):
+        for key, value in original.items():
+            _hidden(value, shown.get(key), found)
+    elif isinstance(original, list) and isinstance(shown, list):
+        for item, shown_item in zip(original, shown, strict=True):
+            _hidden(item, shown_item, found)
+    elif shown == REDACTED and original not in ("", None, REDACTED):
+        found.add(str(original))
+    elif isinstance(original, str) and shown != original:
+        found.update(_passwords_in(original))
+
+
+def _passwords_in(text: str) -> set[str]:
+    """The passwords :func:`redact_credentials` hides in ``text``, quotes around one taken off."""
+    matches = [*_URL_CREDENTIALS.finditer(text), *_WEB_USER.finditer(text), *_KEYWORD_PASSWORD.finditer(text)]
+    return {match["password"].strip("'\"") for match in matches if match["password"]}
 
 
 def _full_schema(project_schema: schema.Schema) -> schema.Schema:
