@@ -26,6 +26,7 @@ from .causes import one_line_cause
 from .config import DatabaseSettings, Settings
 from .database_errors import connection_label, database_cause, driver_reason, message_cause
 from .smtp import check_smtp_connection, smtp_settings
+from .sqlite_files import sqlite_file_problem
 from .startup import try_connection
 from .storage.s3 import bucket_problem
 
@@ -113,14 +114,16 @@ def check_s3(settings: Settings) -> str | None:
 
 def check_database(database: DatabaseSettings) -> str | None:
     """Connect and ``SELECT 1``; a SQLite file that does not exist yet is not created (``run`` will create it,
-    and its folders): then its nearest existing folder must be a folder this process may write in."""
+    and its folders): then its nearest existing folder must be a folder this process may write in. An
+    existing one must be a database, and one this process can write unless the connection is readonly
+    (:mod:`sqlite_files`)."""
     url = database.url
     file = _new_sqlite_file(database)
     if file is not None:
         return _creatable_problem(file)
     error = try_connection(url, int(CHECK_TIMEOUT))
     if error is None:
-        return None
+        return sqlite_file_problem(database)
     reason = driver_reason(error.orig if error.orig is not None else error)
     if url.password:
         reason = reason.replace(str(url.password), "***")

@@ -23,8 +23,9 @@ from sqlalchemy.pool import NullPool
 
 from .config import DatabaseSettings, Settings
 from .database import connect_timeout_args
-from .database_errors import database_cause, describe_connection_error
+from .database_errors import connection_label, database_cause, describe_connection_error
 from .errors import ConexoosError
+from .sqlite_files import sqlite_file_problem
 
 DEFAULT_WAIT = {"DEV": 5, "UAT": 30, "PROD": 30}
 """Seconds waited for a database when ``SERVER_ENV.STARTUP_WAIT`` is null."""
@@ -47,12 +48,17 @@ def startup_wait(settings: Settings) -> int:
 
 
 def wait_for_databases(settings: Settings) -> None:
-    """Return once every configured database server accepts a connection; else raise
-    :class:`DatabaseUnavailable` (at once for a lasting cause, after ``startup_wait`` seconds otherwise)."""
+    """Return once every configured database server accepts a connection, and every existing SQLite file is
+    a database this process can write (unless readonly); else raise :class:`DatabaseUnavailable` (at once
+    for a lasting cause, after ``startup_wait`` seconds otherwise)."""
     deadline = time.monotonic() + startup_wait(settings)
     for database in settings.databases.values():
         if database.url.get_backend_name() != "sqlite":
             _wait_for(database, deadline)
+            continue
+        problem = sqlite_file_problem(database)  # a lasting cause: no wait mends it
+        if problem:
+            raise DatabaseUnavailable(f"{connection_label(database.url, database.name)}: {problem}")
 
 
 def _wait_for(database: DatabaseSettings, deadline: float) -> None:
