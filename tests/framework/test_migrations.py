@@ -294,8 +294,10 @@ def test_unknown_connection_and_missing_scripts_exit_2(tmp_path: Path) -> None:
     )
     assert missing.code == 2 and "has no migration scripts" in missing.stderr
     _, no_such = db_session(project, ["migrate"], ["upgrade", "nosuch"])  # a typo: usage, not a failure
-    assert (
-        no_such.code == 2 and no_such.stderr.strip() == "error: Can't locate revision identified by 'nosuch'"
+    [first] = revisions_of(project)
+    assert no_such.code == 2 and no_such.stderr.strip() == (
+        f"error: main has no revision 'nosuch': its migrations run from {first}; give one of them, head, "
+        "base, or a step such as -1"
     )
 
 
@@ -608,7 +610,7 @@ def test_tables_that_match_no_revision_are_refused_with_a_message(tmp_path: Path
 
 
 def test_a_database_at_a_revision_this_version_does_not_have_is_refused(tmp_path: Path) -> None:
-    _project, path, _revisions = behind_project(tmp_path)
+    project, path, _revisions = behind_project(tmp_path)
     with sqlite3.connect(path) as connection:
         connection.execute("UPDATE alembic_version SET version_num = 'f00dfacef00d'")
     refused = conexoos("run", "--project", "shop", "--no-reload", cwd=tmp_path)
@@ -618,6 +620,13 @@ def test_a_database_at_a_revision_this_version_does_not_have_is_refused(tmp_path
         "not have (was it upgraded by a newer release?); serve it with that release, or downgrade it with "
         "that release first"
     )
+    assert recorded_versions(path) == ["f00dfacef00d"]
+    current, upgrade, downgrade = db_session(project, ["current"], ["upgrade"], ["downgrade", "--yes"])
+    assert current.stdout.strip().startswith(
+        "main: f00dfacef00d (not a revision of this version's migrations, whose head is"
+    ), current.stdout  # it said "run conexoos db upgrade", which Alembic then refused in its own words
+    for refused_too in (upgrade, downgrade):
+        assert refused_too.code == 2 and "upgraded by a newer release?" in refused_too.stderr, refused_too
     assert recorded_versions(path) == ["f00dfacef00d"]
 
 

@@ -16,6 +16,7 @@ comparisons leave the plugins' tables out, and a plugin's see only its own table
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,6 +50,10 @@ PLUGIN_VERSION_TABLE = VERSION_TABLE + "_{name}"
 FRAMEWORK_TABLES = frozenset({SESSION_TABLE, VERSION_TABLE})
 """Tables the framework creates itself; never scripted, never compared with a project's schema."""
 SHOWN_DIFFERENCES = 3
+
+
+_LOCATE_FAILED = re.compile(r"^(?:Can't locate revision|No such revision)")
+"""Alembic's words for a revision its history does not have."""
 
 
 class MigrationError(ConexoosError):
@@ -385,9 +390,12 @@ def upgrade(target: MigrationTarget, revision: str = "head") -> str | None:
     _require_scripts(target)
     _show_alembic_progress()
     note = None
-    if not current_revisions(target) and _has_any_table(target):
+    current = current_revisions(target)
+    _require_known_current(target, current)
+    if not current and _has_any_table(target):
         note = adopt_unversioned(target)
-    command.upgrade(target.alembic_config(), revision)
+    with _known_revision_argument(target, revision):
+        command.upgrade(target.alembic_config(), revision)
     return note
 
 
@@ -396,7 +404,9 @@ def downgrade(target: MigrationTarget, revision: str = "-1") -> None:
     target.require_writable("downgrade")
     _require_scripts(target)
     _show_alembic_progress()
-    command.downgrade(target.alembic_config(), revision)
+    _require_known_current(target, current_revisions(target))
+    with _known_revision_argument(target, revision):
+        command.downgrade(target.alembic_config(), revision)
 
 
 def stamp(target: MigrationTarget, revision: str = "head") -> None:
@@ -404,7 +414,49 @@ def stamp(target: MigrationTarget, revision: str = "head") -> None:
     target.require_writable("stamp")
     _require_scripts(target)
     _show_alembic_progress()
-    command.stamp(target.alembic_config(), revision)
+    with _known_revision_argument(target, revision):
+        command.stamp(target.alembic_config(), revision)
+
+
+@contextmanager
+def _known_revision_argument(target: MigrationTarget, revision: str) -> Iterator[None]:
+    """Alembic's "Can't locate revision identified by 'x'" for a REVISION argument, said with the
+    revisions there are."""
+    try:
+        yield
+    except CommandError as error:
+        if not _LOCATE_FAILED.match(str(error)):
+            raise
+        scripts = ScriptDirectory.from_config(target.alembic_config())
+        every = [script.revision for script in scripts.walk_revisions()][::-1]  # oldest first
+        listed = f"{every[0]} to {every[-1]}" if len(every) > 1 else ", ".join(every)
+        raise MigrationError(
+            f"{target.label} has no revision {revision!r}: its migrations run from {listed}; give one of "
+            "them, head, base, or a step such as -1"
+        ) from error
+
+
+def _require_known_current(target: MigrationTarget, current: tuple[str, ...]) -> None:
+    """Refuse a database at a revision this version's migrations do not have, as serving it is refused."""
+    unknown = unknown_revisions(target, current)
+    if unknown:
+        raise MigrationError(newer_release_problem(target, unknown))
+
+
+def unknown_revisions(target: MigrationTarget, current: tuple[str, ...]) -> list[str]:
+    """The revisions of ``current`` the connection's migration scripts do not have (a newer release's)."""
+    if not current or not target.has_scripts():
+        return []
+    scripts = ScriptDirectory.from_config(target.alembic_config())
+    return [revision for revision in current if not _is_known(scripts, revision)]
+
+
+def newer_release_problem(target: MigrationTarget, unknown: list[str]) -> str:
+    return (
+        f"database connection {target.name!r} is at revision {', '.join(unknown)}, which this version's "
+        "migrations do not have (was it upgraded by a newer release?); serve it with that release, or "
+        "downgrade it with that release first"
+    )
 
 
 def known_revisions(target: MigrationTarget) -> frozenset[str] | None:
@@ -437,6 +489,12 @@ def describe_state(target: MigrationTarget) -> str:
         return f"{target.label}: {applied} (no migration scripts in {target.versions})"
     if set(current) == set(heads):
         return f"{target.label}: {applied} (head)"
+    if unknown_revisions(target, current):
+        return (
+            f"{target.label}: {applied} (not a revision of this version's migrations, whose head is "
+            f"{', '.join(heads)}: was it upgraded by a newer release? Serve it with that release, or "
+            "downgrade it with that release first)"
+        )
     return f"{target.label}: {applied} (head is {', '.join(heads)}; run `{target.upgrade_command()}`)"
 
 
@@ -551,16 +609,9 @@ def _require_head(target: MigrationTarget, current: tuple[str, ...]) -> None:
     heads = head_revisions(target)
     if set(current) == set(heads):
         return
-    scripts = ScriptDirectory.from_config(target.alembic_config())
-    unknown = [revision for revision in current if not _is_known(scripts, revision)]
+    unknown = unknown_revisions(target, current)
     if unknown:
-        raise SchemaNotReady(
-            [
-                f"database connection {target.name!r} is at revision {', '.join(unknown)}, which this "
-                f"version's migrations do not have (was it upgraded by a newer release?); serve it with that "
-                "release, or downgrade it with that release first"
-            ]
-        )
+        raise SchemaNotReady([newer_release_problem(target, unknown)])
     raise SchemaNotReady(
         [
             f"database connection {target.name!r} is at revision {', '.join(current)} but this version needs "
