@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from conexoos.framework import create_app, db
+from conexoos.framework import create_app, db, migrations
 from conexoos.framework.cli import cli
 from conexoos.framework.plugins import (
     PluginError,
@@ -112,7 +112,15 @@ def test_a_state_left_by_an_uninstalled_plugin_is_shown_as_such(
         db.session.commit()
         states = {status.name: status.state for status in plugin_statuses(app)}
     assert states["gone"] == "not installed any more"
-    assert "gone" not in {rule.endpoint.split(".")[0] for rule in restart(make_app, app).url_map.iter_rules()}
+    restarted = restart(make_app, app)
+    assert "gone" not in {rule.endpoint.split(".")[0] for rule in restarted.url_map.iter_rules()}
+    gone = (
+        "plugin 'gone' is enabled but not installed any more: the site serves without it; install it again, "
+        "or run `conexoos plugins disable gone` (its tables and their rows are kept)"
+    )
+    assert gone in migrations.prepare_databases(restarted)  # what run and serve warn of as they start
+    switch_plugin(restarted, "gone", enabled=False)
+    assert gone not in migrations.prepare_databases(restarted)
 
 
 def test_a_broken_plugin_stops_the_start_with_one_line_naming_it(

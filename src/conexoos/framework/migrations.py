@@ -40,7 +40,7 @@ from sqlalchemy.pool import StaticPool
 from .config import DatabaseSettings
 from .database import Base, db, project_model_tables
 from .errors import ConexoosError
-from .plugins import active_plugins, installed_plugins, plugin_model_tables
+from .plugins import active_plugins, enabled_names, installed_plugins, plugin_model_tables
 from .sessions import SESSION_TABLE
 
 ENVIRONMENT_FOLDER = Path(__file__).with_name("migration_env")
@@ -537,6 +537,7 @@ def _prepare_plugins(app: Flask, notes: list[str], expected: frozenset[str]) -> 
     """Each active plugin's history, prepared as a connection's is: never applied → upgraded to head."""
     problems: list[str] = []
     with plugin_targets(app) as targets:
+        notes.extend(_enabled_but_gone())
         for target in targets:
             try:
                 note = _prepare(target, expected)
@@ -547,6 +548,17 @@ def _prepare_plugins(app: Flask, notes: list[str], expected: frozenset[str]) -> 
             if note:
                 notes.append(note)
     return problems
+
+
+def _enabled_but_gone() -> list[str]:
+    """A note for each plugin the database enables that is not installed any more: the site now serves
+    without it (inside the app context)."""
+    gone = sorted(enabled_names() - set(installed_plugins()))
+    return [
+        f"plugin {name!r} is enabled but not installed any more: the site serves without it; install it "
+        f"again, or run `conexoos plugins disable {name}` (its tables and their rows are kept)"
+        for name in gone
+    ]
 
 
 def _app_model_tables(app: Flask) -> frozenset[str]:
