@@ -13,30 +13,19 @@ import sqlite3
 from pathlib import Path
 
 from .config import DatabaseSettings
+from .sqlite_backup import sqlite_file
 
 PROBE_TIMEOUT = 2.0
 """Seconds to wait for a write lock another process holds; a file locked that long is written by someone."""
 LOCKED = "database is locked"
 
 
-def sqlite_file(database: DatabaseSettings) -> Path | None:
-    """The existing file of a SQLite connection (through the standard library's driver), else None."""
-    url = database.url
-    if url.get_backend_name() != "sqlite" or url.get_driver_name() != "pysqlite":
-        return None
-    name = str(url.database or "")
-    if not name or name == ":memory:" or name.startswith("file:"):
-        return None
-    file = Path(name)
-    return file if file.is_file() else None
-
-
 def sqlite_file_problem(database: DatabaseSettings) -> str | None:
     """Why the existing SQLite file of ``database`` cannot serve it (not a database; read-only when the
     connection writes), in words that say what to do; None when it can, or when it is no such file."""
     file = sqlite_file(database)
-    if file is None:
-        return None
+    if file is None or not file.is_file() or database.url.get_driver_name() != "pysqlite":
+        return None  # no file yet (`run` makes it), or a driver other than the standard library's
     try:
         connection = sqlite3.connect(file, timeout=PROBE_TIMEOUT, isolation_level=None)
     except sqlite3.Error as error:
