@@ -106,6 +106,22 @@ def test_serve_refuses_before_forking(tmp_path: Path, monkeypatch: pytest.Monkey
     assert not (tmp_path / "instance").exists()
 
 
+def test_a_certificate_without_its_key_is_judged_on_its_own_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The missing key's line hid the certificate's: "must be set together", and nothing of the file."""
+    certificate, _key = _tls_files(tmp_path)
+    status, lines = _check(tmp_path, monkeypatch, f"  SSL: {{Certificate: {certificate}}}\n")
+    assert status == 2
+    assert lines[0] == (
+        "config error: SERVER_ENV.SSL.PrivateKey: must be set with SERVER_ENV.SSL.Certificate (both, or "
+        "neither)"
+    )
+    assert lines[1].startswith(
+        f"config error: SERVER_ENV.SSL.Certificate: '{certificate}' is not a PEM certificate ("
+    )
+
+
 @pytest.mark.parametrize("command", [["config", "check"], ["serve"]])
 def test_what_serve_refuses_is_listed_with_the_configurations_other_mistakes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
@@ -126,7 +142,7 @@ def test_what_serve_refuses_is_listed_with_the_configurations_other_mistakes(
     assert keys == [
         "SERVER_ENV.THREADS_PER_CORE",
         "SERVER_ENV.SSL.Certificate",
-        "SERVER_ENV.SSL",
+        "SERVER_ENV.SSL.PrivateKey",
         "SERVER_ENV.WORKERS",
     ], lines
     assert not (tmp_path / "instance").exists()

@@ -785,7 +785,13 @@ def _resolve_paths(settings: Settings, validator: _Validator) -> None:
             if not os.access(ssl[name], os.R_OK):
                 validator.problem(f"SERVER_ENV.SSL.{name}", ssl[name], "a readable PEM file")
     if bool(ssl["Certificate"]) != bool(ssl["PrivateKey"]):
-        validator.problems.append("SERVER_ENV.SSL: Certificate and PrivateKey must be set together")
+        # Named by the missing key: the certificate given alone is still judged (serve.py's TLS check).
+        given, missing = (
+            ("Certificate", "PrivateKey") if ssl["Certificate"] else ("PrivateKey", "Certificate")
+        )
+        validator.problems.append(
+            f"SERVER_ENV.SSL.{missing}: must be set with SERVER_ENV.SSL.{given} (both, or neither)"
+        )
 
 
 def _under(base: Path, value: str) -> Path:
