@@ -196,6 +196,16 @@ def test_yaml_syntax_error_names_its_line(tmp_path: Path) -> None:
     assert problems_of(path) == [f"{path}:5: YAML syntax error: mapping values are not allowed here"]
 
 
+def test_a_variable_inside_a_flow_mapping_is_told_how_to_be_written(tmp_path: Path) -> None:
+    path = config_file(tmp_path, "SERVER_ENV:\n  BIND: {PORT: ${PORT:-4200}}\n")
+    assert problems_of(path) == [
+        f"{path}:2: YAML syntax error: expected ',' or '}}', but got '{{'; "
+        'inside { } or [ ], quote a ${VAR} value ("${PORT:-4200}") or write the mapping in block style'
+    ]
+    quoted = config_file(tmp_path, 'SERVER_ENV:\n  BIND: {PORT: "${PORT:-4200}"}\n')
+    assert load_settings(quoted, environ={}).get("SERVER_ENV.BIND.PORT") == 4200
+
+
 def test_a_key_given_twice_is_refused_with_its_path_and_line(tmp_path: Path) -> None:
     path = config_file(
         tmp_path,

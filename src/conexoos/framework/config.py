@@ -324,7 +324,7 @@ def _parse(path: Path, text: str, problems: list[str]) -> Any:
         ]
         return yaml.load(text, Loader=_yaml_loader())  # a safe loader
     except yaml.YAMLError as error:
-        raise ConfigError([_yaml_problem(path, _python_yaml_error(text, error))]) from None
+        raise ConfigError([_yaml_problem(path, _python_yaml_error(text, error), text)]) from None
 
 
 def _python_yaml_error(text: str, error: yaml.YAMLError) -> yaml.YAMLError:
@@ -396,14 +396,20 @@ def _duplicate_keys(node: yaml.Node | None, prefix: str) -> list[tuple[str, int,
     return found
 
 
-def _yaml_problem(path: Path, error: yaml.YAMLError) -> str:
-    """``file:line: YAML syntax error: problem``, plus where the unfinished construct began if elsewhere."""
+def _yaml_problem(path: Path, error: yaml.YAMLError, text: str = "") -> str:
+    """``file:line: YAML syntax error: problem``, plus where the unfinished construct began if elsewhere,
+    and how to write a ``${VAR}`` the line holds (its braces read as YAML's inside ``{ }`` or ``[ ]``)."""
     mark = getattr(error, "problem_mark", None)
     line = f":{mark.line + 1}" if mark is not None else ""
     problem = getattr(error, "problem", None) or str(error).splitlines()[0]
     context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
     if context and context_mark is not None and (mark is None or context_mark.line != mark.line):
         problem += f" ({context} started at line {context_mark.line + 1})"
+    lines = text.splitlines()
+    if mark is not None and mark.line < len(lines) and "${" in lines[mark.line]:
+        problem += (
+            '; inside { } or [ ], quote a ${VAR} value ("${PORT:-4200}") or write the mapping in block style'
+        )
     return f"{path}{line}: YAML syntax error: {problem}"
 
 
