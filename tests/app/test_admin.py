@@ -360,6 +360,10 @@ def test_an_invitation_is_mailed_to_the_address_given_and_refused_for_a_member_o
         status, html = invite(email=address, note="kept")
         assert status == 422 and words in html and 'aria-invalid="true"' in html, address
         assert 'value="kept"' in html
+    for note in ("\u202eevil", "bell\x07", "n" * 101):  # a bare 400 before, the form lost
+        status, html = invite(email="kept@example.com", note=note)
+        assert status == 422 and 'id="note-error"' in html and "The field note holds at most 100" in html
+        assert 'value="kept@example.com"' in html
     assert len(entries(app, "invite.create")) == 2  # the refusals made nothing
     with app.app_context():
         invited = select(OutboxMessage.recipient).where(

@@ -70,6 +70,16 @@ def test_invalid_domains_are_refused_with_a_sentence(raw: str) -> None:
         normalise_domain(raw)
 
 
+@pytest.mark.parametrize("length", [254, 300, 301, 5000])
+def test_a_domain_too_long_is_refused_on_the_page(app: Flask, boss: Account, length: int) -> None:
+    """254 to 300 characters fit the field and were a bare 400; past it too: the page says it, 422."""
+    domain = ".".join(["a" * 60] * 6)[: length - 8] + ".example"
+    answer = boss.client.post("/admin/blocklist/add", data={"csrf_token": boss.csrf, "domain": domain})
+    assert answer.status_code == 422
+    assert "Blocked domains" in answer.get_data(as_text=True)  # the page, with its forms
+    assert listed(app) == []
+
+
 def test_new_and_edited_links_to_a_blocked_domain_or_subdomain_get_a_422(
     app: Flask, alice: Account, boss: Account
 ) -> None:

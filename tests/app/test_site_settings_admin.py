@@ -109,6 +109,8 @@ def test_a_refused_field_stores_nothing_and_is_shown_next_to_its_field_with_ever
         ("site_name", "Evil\u202eemoh", "right-to-left overrides"),
         ("site_name", "x" * 61, "At most 60 characters"),
         ("home_text", "x" * 2001, "At most 2000 characters"),
+        ("home_text", "x" * 600_000, "At most 2000 characters"),  # pasted by mistake: was a bare 400
+        ("maintenance_message", "y" * 20_000, "At most 500 characters"),
         ("home_text", "bell\x07", "control characters"),
         ("signup_policy", "everyone", "Choose one of: open, invite, closed"),
         ("maintenance_message", "  ", "may not be empty"),

@@ -207,8 +207,12 @@ def invitations() -> str | tuple[str, int]:
     ``email`` when given (422 with the page and why for an address that cannot be used)."""
     made = None
     if request.method == "POST":
+        note = request.form.get("note", "").strip()
+        refused_note = _text_problem("note", note, invites.NOTE_MAX)
+        if refused_note:
+            return _invitations_page(error=refused_note, field="note"), 422
         try:
-            made = invites.create(current_user, _form_text("note", 100), request.form.get("email", ""))
+            made = invites.create(current_user, note, request.form.get("email", ""))
         except invites.InviteError as error:
             return _invitations_page(error=str(error), field="email"), 422
     return _invitations_page(made=made)
@@ -302,12 +306,19 @@ def _text_arg(name: str, limit: int) -> str:
 
 def _form_text(name: str, limit: int) -> str:
     value = request.form.get(name, "").strip()
+    problem = _text_problem(name, value, limit)
+    if problem:
+        raise BadRequest(problem)
+    return value
+
+
+def _text_problem(name: str, value: str, limit: int) -> str | None:
     if len(value) > limit or has_control_characters(value) or has_bidi_controls(value):
-        raise BadRequest(
+        return (
             f"The field {name} holds at most {limit} characters, without control characters "
             "or right-to-left overrides."
         )
-    return value
+    return None
 
 
 def _date_arg(name: str) -> date | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.paging import requested_page
@@ -18,6 +18,8 @@ from conexoos.framework.wording import counted
 
 admin_blocklist = staff_only(Blueprint("admin_blocklist", __name__, url_prefix="/admin/blocklist"), ADMIN)
 MAX_IMPORT_BYTES = 1024 * 1024
+MAX_TYPED = 300
+"""The form's maxlength: a domain with its scheme or a trailing path, which the check names, fits."""
 PAGE_SIZE = 100
 ERRORS_SHOWN = 50
 
@@ -32,8 +34,8 @@ def index() -> str:
 def add() -> Response | tuple[str, int]:
     """Block the form's ``domain`` and mark the links to it."""
     raw = request.form.get("domain", "")
-    if len(raw) > 300:
-        raise BadRequest("A domain name holds at most 253 characters.")
+    if len(raw) > MAX_TYPED:
+        return _page(error=f"A domain name holds at most {blocklist.MAX_DOMAIN} characters."), 422
     try:
         entry, count = blocklist.add(current_user.id, raw)
     except blocklist.BlocklistError as error:

@@ -19,7 +19,8 @@ from conexoos.framework.wording import counted
 
 admin_settings = staff_only(Blueprint("admin_settings", __name__, url_prefix="/admin/settings"), ADMIN)
 MAX_FIELD_CHARACTERS = 10_000
-"""Longer than any setting allows (those say so with a sentence); past it the form is not one of ours."""
+"""Longer than any setting allows: a value past it (text pasted in by mistake) is cut there before it is
+checked, refused under its field like any value too long, and shown again that long, not whole."""
 
 
 @admin_settings.route("", methods=["GET"])
@@ -50,9 +51,7 @@ def _form_values() -> dict[str, Any]:
         raw = request.form.get(setting.key)
         if raw is None:
             raise BadRequest(f"The form lacks the field {setting.key}: reload the page and try again.")
-        if len(raw) > MAX_FIELD_CHARACTERS:
-            raise BadRequest(f"The field {setting.key} holds at most {setting.max_length} characters.")
-        given[setting.key] = raw
+        given[setting.key] = raw[: MAX_FIELD_CHARACTERS + 1]  # still too long: refused under its field
     return given
 
 

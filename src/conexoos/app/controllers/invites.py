@@ -25,6 +25,8 @@ from conexoos.framework.urls import external_url
 from . import audit, mail
 
 VALID_FOR = timedelta(days=14)
+NOTE_MAX = 100
+"""The longest note an invitation keeps (the address, when it is the note, is cut to it)."""
 ADDRESS_MAX = 254
 """The longest address an invitation is mailed to: the longest sign-up takes (RFC 5321's path, less
 its angle brackets)."""
@@ -59,7 +61,7 @@ def create(creator: User, note: str = "", email: str = "") -> NewInvite:
     now = utcnow()
     invite = Invite(
         token_hash=_hash(secret),
-        note=(note.strip() or address)[:100],
+        note=(note.strip() or address)[:NOTE_MAX],
         mailed_to=address,
         created_by_id=creator.id,
         created_at=now,
