@@ -299,14 +299,14 @@ def test_an_image_background_needs_a_backdrop_that_passes_and_an_image(
     assert image.status_code == 200 and image.data[8:12] == b"WEBP"  # re-encoded, not the PNG sent
 
 
-def test_an_upload_that_is_no_image_is_a_400(app: Flask, alice: Account) -> None:
+def test_an_upload_that_is_no_image_is_a_422_under_its_field(app: Flask, alice: Account) -> None:
     response = post(
         alice,
         background="image",
         backdrop_color="#ffffff",
         background_image=(io.BytesIO(b"<svg></svg>"), "x.png"),
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert 'id="background_image-errors" class="errors"><p>' in response.get_data(as_text=True)
     assert row(app, alice) is None
 

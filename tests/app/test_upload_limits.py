@@ -1,5 +1,5 @@
 """Decoding an upload costs a bounded amount: files that claim huge dimensions, or whose pixels would take
-too much memory, are a 400 before any decoder runs; multi-frame files (MPO, animated GIF and WebP) keep
+too much memory, are refused (422 under the field) before any decoder runs; multi-frame files (MPO, animated GIF and WebP) keep
 their first frame. Peak memory is measured by ``bench/upload_memory.py``."""
 
 from __future__ import annotations
@@ -92,8 +92,8 @@ def no_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def assert_refused(app: Flask, account: Account, response: TestResponse, reason: str) -> None:
-    """A 400 whose avatar error names ``reason``; no file written, the profile unchanged."""
-    assert response.status_code == 400, response.status_code
+    """A 422 whose avatar error names ``reason``; no file written, the profile unchanged."""
+    assert response.status_code == 422, response.status_code
     html = response.get_data(as_text=True)
     errors = re.search(r'id="avatar-errors" class="errors">(.*?)</div>', html, re.S)
     assert errors and reason in errors.group(1), html[-800:]
@@ -112,7 +112,7 @@ HUGE_CLAIMS = {
 
 @pytest.mark.parametrize("case", HUGE_CLAIMS.values(), ids=HUGE_CLAIMS.keys())
 @pytest.mark.usefixtures("no_decoding")
-def test_a_small_file_claiming_huge_dimensions_is_a_400_before_it_is_decoded(
+def test_a_small_file_claiming_huge_dimensions_is_refused_before_it_is_decoded(
     app: Flask, alice: Account, case: tuple[Callable[[], bytes], str]
 ) -> None:
     make, filename = case
@@ -136,7 +136,7 @@ TOO_COSTLY = {
 
 @pytest.mark.parametrize("case", TOO_COSTLY.values(), ids=TOO_COSTLY.keys())
 @pytest.mark.usefixtures("no_decoding")
-def test_an_image_too_costly_to_decode_is_a_400_naming_its_size(
+def test_an_image_too_costly_to_decode_is_refused_naming_its_size(
     app: Flask, alice: Account, case: tuple[Callable[[], bytes], str, str]
 ) -> None:
     make, filename, reason = case
@@ -254,14 +254,14 @@ def test_a_baseline_camera_jpeg_of_the_same_size_is_not_refused_by_its_header() 
 
 @pytest.mark.parametrize("frame", [(12000, 12000), (30000, 30000)], ids=["bomb-warning", "bomb-error"])
 @pytest.mark.parametrize("warnings_are_errors", [False, True], ids=["default", "warnings-as-errors"])
-def test_a_gif_whose_first_frame_outgrows_its_screen_is_a_400_never_a_500(
+def test_a_gif_whose_first_frame_outgrows_its_screen_is_refused_never_a_500(
     app: Flask,
     alice: Account,
     frame: tuple[int, int],
     warnings_are_errors: bool,
 ) -> None:
     """The screen is 1×1, so only Pillow sees the size; its DecompressionBombWarning (an error when
-    warnings are errors, as under ``python -W error``) and DecompressionBombError are a 400."""
+    warnings are errors, as under ``python -W error``) and DecompressionBombError are refused (4xx)."""
     with warnings.catch_warnings():
         warnings.simplefilter("error" if warnings_are_errors else "ignore", Image.DecompressionBombWarning)
         response = upload(alice, gif_header((1, 1), frame), "frame.gif")

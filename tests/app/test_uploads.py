@@ -206,7 +206,7 @@ REFUSED = [
 
 
 @pytest.mark.parametrize(("make", "filename", "reason"), REFUSED)
-def test_a_bad_upload_is_a_400_with_a_clear_message_and_writes_nothing(
+def test_a_bad_upload_is_a_422_with_a_clear_message_and_writes_nothing(
     app: Flask,
     alice: Account,
     make,  # type: ignore[no-untyped-def]
@@ -219,7 +219,7 @@ def test_a_bad_upload_is_a_400_with_a_clear_message_and_writes_nothing(
 
     response = upload(alice, make(), filename, display_name="After")
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     errors = re.search(r'id="avatar-errors" class="errors">(.*?)</div>', html, re.S)
     assert errors and reason.lower() in errors.group(1).lower(), html[-1500:]
@@ -234,7 +234,7 @@ def test_an_upload_over_the_size_cap_is_refused(
 
     monkeypatch.setattr(io_utils, "MAX_UPLOAD_BYTES", 10_000)
     response = upload(alice, encode("PNG", (400, 400)) + b"\x00" * 20_000, "large.png")
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "larger than" in response.get_data(as_text=True)
     assert files_under(uploads_root(app)) == set()
     assert stored_profile(app, alice.id)[0] is None

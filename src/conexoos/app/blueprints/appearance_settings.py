@@ -56,7 +56,7 @@ def submit() -> BaseResponse | tuple[str, int]:
     except AppearanceRefused as refused:
         return _page(form, chosen, refused.errors, 422)
     except InvalidImage as error:
-        return _page(form, chosen, {"background_image": str(error)}, 400)
+        return _page(form, chosen, {"background_image": str(error)}, 422)  # as any field refused
     flash("Appearance saved.")
     return redirect(url_for("appearance_settings.index"))
 

@@ -36,7 +36,8 @@ def index() -> str:
 @dashboard.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> str | BaseResponse | tuple[str, int]:
-    """Edit display name, bio and avatar; a bad image is a 400 and changes nothing."""
+    """Edit display name, bio and avatar; a bad image is a 422 under its field, as any field refused, and
+    changes nothing."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         # Without a file part, ``obj=current_user`` fills the field with the stored avatar's path.
@@ -45,7 +46,7 @@ def settings() -> str | BaseResponse | tuple[str, int]:
             profiles.update_profile(current_user, form.display_name.data or "", form.bio.data or "", avatar)
         except InvalidImage as error:
             form.avatar.errors = [str(error)]
-            return render_template("dashboard/settings.html", form=form), 400
+            return render_template("dashboard/settings.html", form=form), 422
         flash("Profile saved.")
         return redirect(url_for("dashboard.settings"))
     status = 422 if form.errors else 200
