@@ -276,6 +276,10 @@ def test_a_save_over_a_newer_revision_is_refused_once(app: Flask, mod: Account, 
     assert page_of(app, page_id).body == "Call 0100, or write."  # type: ignore[union-attr]
     # a form that does not say what it was opened on (a script) is not checked
     assert edit(mod, page_id, status="published", body="Scripted.").status_code == 302
+    for unreadable in ("abc", "-5", "\u0661"):  # was read as "none": the check of a later save skipped
+        refused = edit(mod, page_id, status="published", body="Over it.", based_on=unreadable)
+        assert refused.status_code == 400 and "based_on" in text(refused), unreadable
+    assert page_of(app, page_id).body == "Scripted."  # type: ignore[union-attr]
 
 
 def test_a_revision_of_another_page_is_a_404(app: Flask, mod: Account) -> None:

@@ -1,6 +1,6 @@
 """Decoding an upload costs a bounded amount: files that claim huge dimensions, or whose pixels would take
-too much memory, are refused (422 under the field) before any decoder runs; multi-frame files (MPO, animated GIF and WebP) keep
-their first frame. Peak memory is measured by ``bench/upload_memory.py``."""
+too much memory, are refused (422 under the field) before any decoder runs; multi-frame files (MPO,
+animated GIF and WebP) keep their first frame. Peak memory is measured by ``bench/upload_memory.py``."""
 
 from __future__ import annotations
 

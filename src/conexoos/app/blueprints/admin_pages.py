@@ -25,6 +25,9 @@ from conexoos.framework.sessions import session_read_only
 admin_pages = staff_only(Blueprint("admin_pages", __name__, url_prefix="/admin/pages"), ADMIN, MODERATOR)
 PREVIEW = "preview"
 PAGE_SIZE = 50
+BASED_ON_UNREADABLE = (
+    "The editor's revision number (based_on) is not a number: reload the page, edit it again and save."
+)
 
 
 @admin_pages.route("", methods=["GET"])
@@ -74,6 +77,9 @@ def edit(page_id: int) -> Response | str | tuple[str, int]:
         return _editor(form, page, preview=True)
     if not form.validate():
         return _editor(form, page, preview=True), 422
+    based_on = request.form.get("based_on", "")
+    if based_on and not (based_on.isascii() and based_on.isdigit()):
+        raise BadRequest(BASED_ON_UNREADABLE)  # read as "no revision": it skipped the check of a later save
     try:
         site_pages.update(page, form.page_input(), current_user.id)
     except site_pages.PageChanged as changed:
