@@ -149,6 +149,18 @@ def test_a_page_that_does_not_exist_is_refused(app: Flask, boss: Account) -> Non
     assert items(app, "header") == []
 
 
+@pytest.mark.parametrize("kind", ["evil", "", "PAGE"])
+def test_an_entry_of_no_known_kind_is_refused(app: Flask, boss: Account, kind: str) -> None:
+    """It was stored as a link, whatever the form said."""
+    response = boss.client.post(
+        "/admin/menus/header/add",
+        data={"csrf_token": boss.csrf, "label": "Kind?", "kind": kind, "url": "https://example.org/"},
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="header-kind-error"' in html and "a page of this site" in html
+    assert items(app, "header") == []
+
+
 def test_a_blocked_domain_is_refused(app: Flask, boss: Account) -> None:
     assert (
         boss.client.post(

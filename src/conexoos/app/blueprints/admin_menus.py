@@ -85,7 +85,10 @@ def delete(item_id: int) -> BaseResponse:
 def _entry() -> menus.EntryInput:
     """The entry the form describes: a page (``kind=page``, ``page_id``) or a link (``url``)."""
     label = _form_text("label", LABEL_MAX * 4)
-    if _form_text("kind", 10) == PAGE:
+    kind = _form_text("kind", 10)
+    if kind not in (PAGE, LINK):  # it was stored as a link, whatever it said
+        raise menus.MenuError("kind", "Choose where the entry goes: a page of this site, or a link.")
+    if kind == PAGE:
         raw = _form_text("page_id", MAX_ID_DIGITS)
         if not (raw.isascii() and raw.isdigit()):
             raise menus.MenuError("page_id", "Choose one of the site's pages.")
