@@ -140,7 +140,13 @@ def test_an_image_a_product_may_not_be_is_refused_naming_the_largest_accepted(
     [
         (png((50, 50)), "x.png", "", "Describe the image in the alt text"),
         (b"GIF89a" + b"\x00" * 40, "x.gif", "Alt", "no width or height"),
-        (b"hello, I am text", "notes.txt", "Alt", "not an image we can read"),
+        (
+            b"hello, I am text",
+            "notes.txt",
+            "Alt",
+            "neither an image we can read nor a PDF: the library takes",
+        ),
+        (b"<?php echo 1; ?>", "x.png", "Alt", "neither an image we can read nor a PDF: the library takes"),
         (png((50, 50))[:60], "cut.png", "Alt", "damaged or truncated"),
         (b"", "empty.png", "Alt", "The file is empty"),
     ],
@@ -153,6 +159,7 @@ def test_a_bad_image_is_refused_with_words_and_nothing_is_stored(
     response = upload(boss, data, filename, alt_text=alt)
     assert response.status_code in (400, 422)
     assert words in response.get_data(as_text=True)
+    assert "Upload a PNG, JPEG, WebP or GIF" not in response.get_data(as_text=True)  # said twice before
     assert items(app) == [] and stored_names(app) == [] and actions(app) == []
 
 

@@ -40,7 +40,7 @@ from conexoos.app.models.persistent.media_item import (
     TITLE_MAX,
     StoredRendition,
 )
-from conexoos.app.utils.io import EncodedImage, InvalidImage, renditions
+from conexoos.app.utils.io import EncodedImage, InvalidImage, NotAnImage, renditions
 from conexoos.app.utils.pdf_check import InvalidPdf, check_pdf
 from conexoos.app.utils.text import BIDI_PROBLEM, has_bidi_controls, has_control_characters, is_valid_unicode
 from conexoos.framework import db
@@ -58,6 +58,10 @@ SNIPPET_SIZE = 960
 """The rendition a Markdown snippet shows (the largest one no larger than this)."""
 FOLDER = "library"
 PDF_TYPE = "application/pdf"
+NEITHER_IMAGE_NOR_PDF = (
+    "This file is neither an image we can read nor a PDF: the library takes PNG, JPEG, WebP and GIF images, "
+    "and PDFs."
+)
 
 
 @dataclass(frozen=True)
@@ -202,8 +206,10 @@ def _checked_pdf(data: bytes) -> list[EncodedImage]:
 def _encoded_image(data: bytes, filename: str) -> list[EncodedImage]:
     try:
         return renditions(_Bytes(filename, BytesIO(data)), RENDITION_SIZES)
+    except NotAnImage:
+        raise UploadRefused(NEITHER_IMAGE_NOR_PDF) from None
     except InvalidImage as error:
-        raise UploadRefused(f"{error} The library takes PNG, JPEG, WebP and GIF images, and PDFs.") from None
+        raise UploadRefused(str(error)) from None
 
 
 def _check_room(incoming: int) -> None:

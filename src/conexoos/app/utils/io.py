@@ -75,6 +75,11 @@ class InvalidImage(ValueError):
     """An upload that is not an image we accept; the message tells the person why."""
 
 
+class NotAnImage(InvalidImage):
+    """A file that is no image of an accepted format (a text, an SVG, a BMP): a form that takes other files
+    too (the media library's PDFs) says so in its own words."""
+
+
 class TooCostly(InvalidImage):
     """An image whose decoding, fitted in the box asked for, would take the upload over ``MAX_PEAK_BYTES``
     (a smaller box may need a stronger reduction, and so less memory)."""
@@ -218,7 +223,7 @@ def _open(data: bytes, header: ImageHeader | None, size: tuple[int, int]) -> Ima
     try:
         image = Image.open(BytesIO(data))
         if image.format not in ACCEPTED_FORMATS:
-            raise InvalidImage("Upload a PNG, JPEG, WebP or GIF image.")
+            raise NotAnImage("Upload a PNG, JPEG, WebP or GIF image.")
         if image.format == "WEBP":  # Pillow read a WebP header that read_header could not: cut short
             raise InvalidImage(DAMAGED)
         _check_cost(UploadShape(str(image.format), *image.size, _cost_mode(image), header, len(data), size))
@@ -233,9 +238,7 @@ def _open(data: bytes, header: ImageHeader | None, size: tuple[int, int]) -> Ima
             f"The image's dimensions are too large; the limit is {MAX_PIXELS:,} pixels."
         ) from None
     except Image.UnidentifiedImageError:
-        raise InvalidImage(
-            "This file is not an image we can read. Upload a PNG, JPEG, WebP or GIF."
-        ) from None
+        raise NotAnImage("This file is not an image we can read. Upload a PNG, JPEG, WebP or GIF.") from None
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         logger.debug("image refused as damaged: %s", error)
         raise InvalidImage(DAMAGED) from None
