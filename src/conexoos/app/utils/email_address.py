@@ -1,9 +1,10 @@
 """One normal form for email addresses, used to store them and to look accounts up.
 
 ``Alice@Ex.COM.`` and ``alice@ex.com`` are the same mailbox: the trailing dot of a fully qualified
-domain is dropped, the address is lowercased, and the domain is brought to its IDNA 2008 (UTS 46) Unicode
-form. An address the mailer could not send to (a domain IDNA refuses, a local part that is not ASCII) is
-refused here, with a message for the person who typed it, instead of failing when its mail is queued.
+domain is dropped, and so are quotes a local part does not need (``"alice"@ex.com``); the address is
+lowercased, and the domain is brought to its IDNA 2008 (UTS 46) Unicode form. An address the mailer
+could not send to (a domain IDNA refuses, a local part that is not ASCII or that needs quotes) is refused
+here, with a message for the person who typed it, instead of failing when its mail is queued.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from conexoos.framework.lazy import lazy_module
-from conexoos.framework.mail.message import MailError, ascii_address
+from conexoos.framework.mail.message import MailError, ascii_address, unquoted_local_part
 from conexoos.framework.smtp import address_problem
 
 if TYPE_CHECKING:
@@ -36,7 +37,9 @@ def normalize_email(address: str) -> str:
     if parseaddr(stripped)[1] != stripped or address_problem(stripped):
         raise InvalidEmail(INVALID)
     local, _, domain = stripped.rpartition("@")  # both parts there: address_problem checked them
-    domain = domain.removesuffix(".")
+    local, domain = unquoted_local_part(local), domain.removesuffix(".")
+    if '"' in local or domain.endswith("."):
+        raise InvalidEmail(INVALID)  # quotes it needs ("a b", "a..b") or "x.org..": no mail header keeps it
     try:
         ascii_domain = ascii_address(f"{local}@{domain}").rpartition("@")[2].removesuffix(".")
         unicode_domain = idna.decode(ascii_domain)  # also refuses A-labels that decode to nothing valid

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -20,6 +21,10 @@ else:
     # email's header parser and policies (0.5 MiB), read at the first message built
     policy = lazy_module("email.policy")
     headerregistry = lazy_module("email.headerregistry")
+
+
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+"""A local part that needs no quotes (RFC 5322 3.2.3)."""
 
 
 class MailError(ConexoosError, ValueError):
@@ -56,12 +61,21 @@ def build_message(
     return message
 
 
+def unquoted_local_part(local: str) -> str:
+    """``local`` without quotes it does not need (``"alice"`` is ``alice``, RFC 5321 4.1.2: the same
+    mailbox, and a mail header drops them); a quoted string that needs them is kept as it is."""
+    if len(local) > 2 and local[0] == local[-1] == '"' and _DOT_ATOM.fullmatch(local[1:-1]):
+        return local[1:-1]
+    return local
+
+
 def ascii_address(address: str) -> str:
     """``address`` with its domain in its ASCII (IDNA) form, without the trailing dot of a fully qualified
-    one (a header reads ``x@example.org.`` as no address at all); :class:`MailError` for a local part that
-    is not ASCII (it would need SMTPUTF8, which many servers lack)."""
+    one (a header reads ``x@example.org.`` as no address at all) and without needless quotes around its
+    local part; :class:`MailError` for a local part that is not ASCII (it would need SMTPUTF8, which many
+    servers lack)."""
     local, _, domain = address.rpartition("@")
-    domain = domain.removesuffix(".")
+    local, domain = unquoted_local_part(local), domain.removesuffix(".")
     if not local.isascii():
         raise MailError(
             f"mail address {address!r}: only addresses with an ASCII part before the @ are served"
