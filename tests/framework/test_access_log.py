@@ -1,5 +1,5 @@
 """The access logs write control characters escaped, so a request path cannot forge log lines, and leave
-one-time links' tokens out."""
+one-time links' tokens and configured secrets out."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import pytest
 from gunicorn.config import Config
 
+from conexoos.framework import logs
 from conexoos.framework.logs import LOGGED_PATH, escape_control
 from conexoos.framework.serve import AccessLogger
 from tests.conftest import AppFactory
@@ -67,3 +68,33 @@ def test_a_one_time_links_token_is_left_out_of_both_access_logs(
     assert AccessLogger(Config()).atoms(response, SimpleNamespace(headers=[]), environ, timedelta(0))[
         "r"
     ] == (f"GET /password/reset/{secret}?from=mail HTTP/1.1")
+
+
+def test_secrets_in_a_request_line_or_referer_are_hidden_in_both_access_logs(
+    tmp_path: Path, make_app: AppFactory
+) -> None:
+    """Gunicorn's access line wrote a query string's ``password=`` and a configured secret in clear."""
+    log_dir = tmp_path / "logs"
+    make_app(
+        overrides={
+            "SERVER_ENV": {"LOG": {"DIR": str(log_dir)}},
+            "SERVICES": {"smtp": {"HOST": "smtp.example.org", "PASSWORD": "smtp-pass-77"}},
+        }
+    )
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/smtp-pass-77?password=zz998877&q=ok",
+        "PATH_INFO": "/smtp-pass-77",
+        "QUERY_STRING": "password=zz998877&q=ok",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": "https://elsewhere.example/?token=tok123456",
+    }
+    response = SimpleNamespace(status="404 NOT FOUND", sent=10, headers=[])
+    request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
+    atoms = AccessLogger(Config()).atoms(response, request, environ, timedelta(0))
+    assert atoms["r"] == "GET /***?password=***&q=ok HTTP/1.1"
+    assert atoms["q"] == "password=***&q=ok" and atoms["U"] == "/***"
+    assert atoms["f"] == "https://elsewhere.example/?token=***"
+    logging.getLogger("conexoos.access").info("GET %s %s", "/smtp-pass-77", 404)
+    logs.flush_logs()
+    assert "GET /*** 404" in (log_dir / "access.log").read_text(encoding="utf-8")

@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from conexoos.framework import logs
+from conexoos.framework.scaffold import create_project
 from tests.conftest import AppFactory
 
-from .helpers import write_project
+from .helpers import free_port, write_project
+from .test_cli import http_get, server
 
 ROUTES = """
     import logging
@@ -196,3 +198,55 @@ def test_size_rotation_counts_its_bytes_and_keeps_every_line(tmp_path: Path) -> 
     assert lines == ["x" * 50] + [f"line {number:02d} é {'-' * 20}" for number in range(20)]
     sizes = [file.stat().st_size for file in files]
     assert sizes == [51 + 5 * 32, 7 * 32, 7 * 32, 32]  # rotated at the first line that reached 200 bytes
+
+
+BOOM = """
+
+def boom():
+    secret = server_secret()
+    raise RuntimeError(f"boom with {secret} and postgresql://u:{secret}@db/x")
+
+
+def server_secret():
+    from flask import current_app
+
+    return current_app.config["DB_PASSWORD"]
+"""
+
+
+@pytest.mark.parametrize("log_dir", ["", "logs"])
+def test_the_development_servers_traceback_and_request_lines_hide_secrets(
+    tmp_path: Path, log_dir: str
+) -> None:
+    """Werkzeug's debugger writes a traceback, and its server a request line with the query string, to
+    stderr without a log record: both showed a configured secret and a URL's password in clear."""
+    project = tmp_path / "demo"
+    create_project("demo", project)
+    web = project / "server" / "web.py"
+    web.write_text(
+        web.read_text().replace(
+            'server.add_url_rule("/", "home", web.home, methods=["GET"])',
+            'server.add_url_rule("/", "home", web.home, methods=["GET"])\n'
+            '        server.add_url_rule("/boom", "boom", boom)',
+        )
+        + BOOM
+    )
+    config = project / "config.yml"
+    config.write_text(config.read_text().replace("  CONFIG: {}", "  CONFIG: {DB_PASSWORD: zq9-dev-secret}"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    args = ["run", "--project", "demo", "--port", str(port), "--no-reload"]
+    with server(args, tmp_path, base + "/", env={"LOG_DIR": log_dir}) as output:
+        assert http_get(base + "/boom")[0] == 500
+        assert http_get(base + "/?token=zq9-query-token&x=zq9-dev-secret")[0] == 200
+        written = ""
+        for _ in range(50):  # the server writes its lines after answering
+            written = output.read_text() + "".join(
+                path.read_text() for path in (project / "instance").rglob("*.log")
+            )
+            if "RuntimeError: boom with" in written and "token=" in written:
+                break
+            time.sleep(0.1)
+    assert "RuntimeError: boom with *** and postgresql://u:***@db/x" in written
+    assert "token=***&x=***" in written
+    assert "zq9" not in written

@@ -36,7 +36,7 @@ from .database import import_models, require_database_for_models
 from .database_errors import STATEMENT_FAILED, database_cause, describe_connection_error
 from .date_header import leave_date_to_the_server
 from .errors import ConexoosError, ConfigError, ProjectError
-from .logs import configure_logging
+from .logs import configure_logging, redact_stderr
 from .plugins import active_plugins, installed_plugins
 from .plugins.commands import plugins_group
 from .project import PROJECT_ENV_VAR, locate_project, project_schema
@@ -415,6 +415,7 @@ def run(
         if unbindable:
             raise ConfigError([unbindable])
         configure_logging(waited)  # the retries are logged where the app will log
+        redact_stderr()  # Werkzeug's debugger and request lines are written there, not logged
         wait_for_databases(waited)
         # --host/--port as configuration too, so that the DEV public URL is the address really served.
         built = load_app(project, config, overrides=bind_overrides(host, port), new_site=True)

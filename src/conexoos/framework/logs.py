@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import logging.handlers
 import math
@@ -11,12 +12,12 @@ import stat
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from flask import Flask, Response, g, request
 
 from .config import Settings, make_instance_folder, make_private_folder
-from .redaction import REDACTED, redact_credentials, secret_values
+from .redaction import Redactor, secret_values
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 ROTATE_AT_BYTES = 10 * 1024 * 1024
@@ -28,6 +29,8 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\]")
 _clock = time.monotonic
 framework_log = logging.getLogger("conexoos")
 access_log = logging.getLogger("conexoos.access")
+_redactor = [Redactor()]
+"""The :class:`Redactor` of the configuration the logs were last configured with (logging is global)."""
 
 
 def configure_logging(settings: Settings) -> None:
@@ -41,12 +44,13 @@ def configure_logging(settings: Settings) -> None:
         handler.close()
     root.handlers.clear()
     access_log.handlers.clear()
-    redacting = RedactingFormatter(FORMAT, secret_values(settings.tree, settings.project_schema))
+    _redactor[0] = Redactor(secret_values(settings.tree, settings.project_schema))
+    redacting = RedactingFormatter(FORMAT, _redactor[0])
     if log_dir:
         make_instance_folder(settings.instance_path)  # first, when the logs are in it: the owner's only
         make_private_folder(Path(log_dir))
         root.addHandler(_file_handler(Path(log_dir) / "app.log", rotate, redacting))
-        access_log.addHandler(_file_handler(Path(log_dir) / "access.log", rotate, logging.Formatter(FORMAT)))
+        access_log.addHandler(_file_handler(Path(log_dir) / "access.log", rotate, redacting))
         access_log.propagate = False
     else:
         handler = logging.StreamHandler(sys.stderr)
@@ -56,24 +60,52 @@ def configure_logging(settings: Settings) -> None:
 
 
 class RedactingFormatter(logging.Formatter):
-    """Writes a line with its secrets hidden: each configured one (``secrets``) wherever it appears, then
-    whatever :func:`redact_credentials` recognises (a URL's password, ``token=...``), in the message and in
-    a traceback's text alike. Access lines are left as they are: they hold a method, a path whose one-time
-    tokens are left out already (:func:`_logged_path`), a status and a duration."""
+    """Writes a line with its secrets hidden by ``redactor``, in the message and in a traceback's text
+    alike. An access line (a method, a path whose one-time tokens are left out already, a status and a
+    duration) only has the configured secrets replaced: the patterns would cost every request."""
 
-    def __init__(self, fmt: str, secrets: frozenset[str]) -> None:
+    def __init__(self, fmt: str, redactor: Redactor) -> None:
         super().__init__(fmt)
-        self.secrets = sorted(secrets, key=len, reverse=True)  # a secret holding another goes whole
+        self.redactor = redactor
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        if record.name == access_log.name:
-            return text
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        return redact_credentials(text)
+        return self.redactor.known(text) if record.name == access_log.name else self.redactor(text)
 
-    access_log.setLevel(logging.INFO)
+
+class RedactingStream(io.TextIOBase):
+    """A text stream (``sys.stderr`` under ``conexoos run``) whose every write has the secrets of the
+    logs' configuration (:func:`log_redactor`) hidden: what Werkzeug's debugger and development server
+    write there (a traceback, a request line with its query string) does not pass through a log record."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(log_redactor()(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+
+def redact_stderr() -> None:
+    """Send ``sys.stderr`` through :class:`RedactingStream` (once): for ``conexoos run``, where Werkzeug
+    writes there directly."""
+    if not isinstance(sys.stderr, RedactingStream):
+        sys.stderr = RedactingStream(sys.stderr)
+
+
+def log_redactor() -> Redactor:
+    """What hides the secrets of the configuration the logs were last configured with."""
+    return _redactor[0]
 
 
 class EveryFewSeconds:

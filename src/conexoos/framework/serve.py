@@ -33,7 +33,7 @@ from .config import Settings, load_settings, make_instance_folder, make_private_
 from .connect_checks import startup_warnings
 from .database import db
 from .errors import ConfigError
-from .logs import LOGGED_PATH, configure_logging, flush_logs
+from .logs import LOGGED_PATH, configure_logging, flush_logs, log_redactor
 from .migrations import prepare_databases
 from .plugins import active_plugins
 from .project import Project, locate_project, project_schema
@@ -519,9 +519,14 @@ def _log_options(log_dir: str) -> dict[str, Any]:
     }
 
 
+REQUEST_ATOMS = ("r", "U", "q", "f")
+"""Gunicorn's access-line atoms a client writes: the request line, path, query string and Referer."""
+
+
 class AccessLogger(GunicornLogger):
     """Gunicorn's logger, whose access lines write the path the app's access log writes: a one-time link's
-    token left out (``logs.LOGGED_PATH``)."""
+    token left out (``logs.LOGGED_PATH``), and the secrets of the request's line and Referer hidden as
+    the app's log hides them (:func:`logs.log_redactor`)."""
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
@@ -530,6 +535,11 @@ class AccessLogger(GunicornLogger):
             query = environ.get("QUERY_STRING")
             target = f"{logged}?{query}" if query else logged
             atoms.update(U=logged, r=f"{environ['REQUEST_METHOD']} {target} {environ.get('SERVER_PROTOCOL')}")
+        redactor = log_redactor()
+        for name in REQUEST_ATOMS:  # a query string's or a Referer's token=, a configured secret anywhere
+            value = atoms.get(name)
+            if isinstance(value, str) and value:
+                atoms[name] = redactor(value) if "=" in value or "@" in value else redactor.known(value)
         return atoms
 
 
