@@ -296,8 +296,8 @@ def test_unknown_connection_and_missing_scripts_exit_2(tmp_path: Path) -> None:
     _, no_such = db_session(project, ["migrate"], ["upgrade", "nosuch"])  # a typo: usage, not a failure
     [first] = revisions_of(project)
     assert no_such.code == 2 and no_such.stderr.strip() == (
-        f"error: main has no revision 'nosuch': its migrations run from {first}; give one of them, head, "
-        "base, or a step such as -1"
+        f"error: main has no revision 'nosuch': its migrations run from {first}; give one of them, head or "
+        "base"
     )
 
 
@@ -628,6 +628,9 @@ def test_a_database_at_a_revision_this_version_does_not_have_is_refused(tmp_path
     for refused_too in (upgrade, downgrade):
         assert refused_too.code == 2 and "upgraded by a newer release?" in refused_too.stderr, refused_too
     assert recorded_versions(path) == ["f00dfacef00d"]
+    [stamped] = db_session(project, ["stamp", "head"])  # the repair: it said "no revision 'head'"
+    assert stamped.code == 0, stamped.stderr
+    assert recorded_versions(path) == [revisions_of(project)[-1]]
 
 
 def test_tables_made_from_the_current_models_are_stamped_head(tmp_path: Path) -> None:

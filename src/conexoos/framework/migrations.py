@@ -410,12 +410,15 @@ def downgrade(target: MigrationTarget, revision: str = "-1") -> None:
 
 
 def stamp(target: MigrationTarget, revision: str = "head") -> None:
-    """Record ``revision`` as applied without running it (for a schema created another way)."""
+    """Record ``revision`` as applied without running it (for a schema created another way, or over a
+    revision this version's migrations do not have)."""
     target.require_writable("stamp")
     _require_scripts(target)
     _show_alembic_progress()
+    # A revision this version does not have (a newer release's) is replaced: stamping is the repair.
+    replaced = bool(unknown_revisions(target, current_revisions(target)))
     with _known_revision_argument(target, revision):
-        command.stamp(target.alembic_config(), revision)
+        command.stamp(target.alembic_config(), revision, purge=replaced)
 
 
 @contextmanager
@@ -432,7 +435,7 @@ def _known_revision_argument(target: MigrationTarget, revision: str) -> Iterator
         listed = f"{every[0]} to {every[-1]}" if len(every) > 1 else ", ".join(every)
         raise MigrationError(
             f"{target.label} has no revision {revision!r}: its migrations run from {listed}; give one of "
-            "them, head, base, or a step such as -1"
+            "them, head or base"
         ) from error
 
 
