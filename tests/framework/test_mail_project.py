@@ -6,6 +6,7 @@ from pathlib import Path
 
 from conexoos.framework import db
 from conexoos.framework.mail import deliver_due
+from conexoos.framework.mail.delivery import not_retried, retry_failed
 from conexoos.framework.mail.outbox import NO_MAILBOX, OutboxMessage, outbox_counts
 from tests.conftest import AppFactory
 from tests.support.smtp_server import SmtpServer
@@ -85,6 +86,19 @@ def test_mail_to_the_invalid_domain_is_never_attempted(make_app: AppFactory, tmp
             reasons = {row.recipient: row.last_error for row in db.session.query(OutboxMessage)}
         assert (counts["sent"], counts["failed"], counts["queued"]) == (1, 2, 0)
         assert reasons["taken-back-7@invalid"] == reasons["someone@host.invalid"] == NO_MAILBOX
+        with app.app_context():  # `mail retry` queued them again, and they were sent
+            failed = [row.id for row in db.session.query(OutboxMessage).filter_by(status="failed")]
+            assert retry_failed() == []
+            assert not_retried(failed, []) == [
+                f"message {failed[0]} is to taken-back-7@invalid, whose domain .invalid receives no mail: "
+                "not queued again",
+                f"message {failed[1]} is to someone@host.invalid, whose domain .invalid receives no mail: "
+                "not queued again",
+            ]
+            db.session.query(OutboxMessage).filter_by(id=failed[0]).update({"status": "queued"})
+            db.session.commit()  # as one queued before this check was made
+            assert deliver_due().failed == 1
+            assert db.session.get(OutboxMessage, failed[0]).status == "failed"  # type: ignore[union-attr]
         [received] = server.wait_for(1)
         assert received.recipients == ["kept@example.com"]
     finally:

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from ..database import db
 from ..lazy import lazy_module
 from ..smtp import describe_smtp_error
-from .outbox import FAILED, QUEUED, SENDING, SENT, OutboxMessage, utcnow
+from .outbox import FAILED, NO_MAILBOX, QUEUED, SENDING, SENT, OutboxMessage, never_delivered, utcnow
 from .setup import mail_state
 from .transport import Transport
 
@@ -74,11 +74,14 @@ def deliver_due(transport: Transport | None = None, now: datetime | None = None)
 
 
 def retry_failed(ids: Sequence[int] = ()) -> list[int]:
-    """Queue failed messages again (those of ``ids``, or every failed one); return the ids queued again."""
-    query = select(OutboxMessage.id).where(OutboxMessage.status == FAILED)
+    """Queue failed messages again (those of ``ids``, or every failed one), but none to the ``.invalid``
+    domain; return the ids queued again."""
+    query = select(OutboxMessage.id, OutboxMessage.recipient).where(OutboxMessage.status == FAILED)
     if ids:
         query = query.where(OutboxMessage.id.in_(list(ids)))
-    found = sorted(db.session.scalars(query.with_for_update()))
+    found = sorted(
+        number for number, to in db.session.execute(query.with_for_update()) if not never_delivered(to)
+    )
     if found:
         db.session.execute(
             update(OutboxMessage)
@@ -94,17 +97,24 @@ def not_retried(ids: Sequence[int], retried: Sequence[int]) -> list[str]:
     missing = [number for number in dict.fromkeys(ids) if number not in set(retried)]
     if not missing:
         return []
-    statuses = dict(
-        db.session.execute(
-            select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(missing))
-        ).all()
-    )
-    return [
-        f"message {number} is {statuses[number]}, not failed: not queued again"
-        if number in statuses
-        else f"no failed message with id {number}"
-        for number in missing
-    ]
+    found = {
+        number: (status, to)
+        for number, status, to in db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.recipient).where(
+                OutboxMessage.id.in_(missing)
+            )
+        )
+    }
+    return [_why_not_retried(number, found.get(number)) for number in missing]
+
+
+def _why_not_retried(number: int, found: tuple[str, str] | None) -> str:
+    if found is None:
+        return f"no failed message with id {number}"
+    status, recipient = found
+    if status == FAILED and never_delivered(recipient):
+        return f"message {number} is to {recipient}, whose domain .invalid receives no mail: not queued again"
+    return f"message {number} is {status}, not failed: not queued again"
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -131,6 +141,11 @@ def _send_one(transport: Transport, message_id: int, now: datetime, report: Deli
     """Send one claimed message and record the outcome; False when the server itself is failing."""
     row = db.session.get(OutboxMessage, message_id)
     if row is None:  # deleted meanwhile (its account was deleted)
+        return True
+    if never_delivered(row.recipient):  # queued before such mail was failed at once
+        row.status, row.last_error, row.claimed_at = FAILED, NO_MAILBOX, None
+        db.session.commit()
+        report.failed += 1
         return True
     try:
         transport.send(row.message, row.recipient, f"{now:%Y%m%dT%H%M%S}-{row.id}")

@@ -79,14 +79,15 @@ def queue_message(
         created_at=now,
         last_error="",
     )
-    if _never_delivered(row.recipient):
+    if never_delivered(row.recipient):
         row.status, row.last_error = FAILED, NO_MAILBOX
         log.info("mail to %s not sent (%s): the domain .invalid receives no mail", row.recipient, subject)
     db.session.add(row)
     return row
 
 
-def _never_delivered(recipient: str) -> bool:
+def never_delivered(recipient: str) -> bool:
+    """Whether ``recipient`` is at the domain ``invalid`` (RFC 6761), which receives no mail."""
     domain = recipient.rpartition("@")[2].rstrip(">").removesuffix(".").lower()
     return domain == "invalid" or domain.endswith(".invalid")
 

@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from ..database import db
-from .outbox import FAILED, QUEUED, OutboxMessage, outbox_counts
+from .outbox import FAILED, QUEUED, OutboxMessage, never_delivered, outbox_counts
 from .setup import MAIL_EXTENSION
 
 
@@ -31,7 +31,12 @@ def describe_outbox(app: Flask, limit: int) -> list[str]:
 
 def _row(row: OutboxMessage) -> str:
     when = row.next_attempt_at.isoformat(timespec="seconds")
-    tail = f"next attempt {when} UTC" if row.status == QUEUED else "retry with `conexoos mail retry ID`"
+    if row.status == QUEUED:
+        tail = f"next attempt {when} UTC"
+    elif never_delivered(row.recipient):
+        tail = "never sent: its domain receives no mail"
+    else:
+        tail = "retry with `conexoos mail retry ID`"
     error = f"\t{row.last_error}" if row.last_error else ""
     return (
         f"{row.status} {row.id}\tto {row.recipient}\t{row.subject!r}\t{row.attempts} attempts\t{tail}{error}"
