@@ -149,6 +149,24 @@ def test_a_page_that_does_not_exist_is_refused(app: Flask, boss: Account) -> Non
     assert items(app, "header") == []
 
 
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"label": "L" * 500, "kind": "link", "url": "https://example.org/"}, "A label has 1 to"),
+        ({"label": "Long", "kind": "link", "url": "https://example.org/" + "u" * 5000}, "holds at most"),
+        ({"label": "Page", "kind": "page", "page_id": "99999999999999"}, "Choose one of the site"),
+    ],
+)
+def test_a_value_too_long_to_be_one_is_refused_under_its_field(
+    app: Flask, boss: Account, fields: dict[str, str], words: str
+) -> None:
+    """They were a bare 400 page, the form lost."""
+    response = boss.client.post("/admin/menus/header/add", data={"csrf_token": boss.csrf, **fields})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and words in html and 'aria-invalid="true"' in html
+    assert items(app, "header") == []
+
+
 @pytest.mark.parametrize("kind", ["evil", "", "PAGE"])
 def test_an_entry_of_no_known_kind_is_refused(app: Flask, boss: Account, kind: str) -> None:
     """It was stored as a link, whatever the form said."""

@@ -35,7 +35,7 @@ def add(menu: str) -> BaseResponse | tuple[str, int]:
     try:
         item = menus.add(menu, _entry())
     except menus.MenuError as error:
-        return _page(errors={menu: error}, kept={menu: request.form}), 422
+        return _page(errors={menu: error}, kept={menu: _kept()}), 422
     flash(f"“{item.label}” is added to the {menu} menu.")
     return redirect(url_for("admin_menus.index") + f"#{menu}-menu")
 
@@ -49,7 +49,7 @@ def edit(item_id: int) -> BaseResponse | tuple[str, int] | str:
     try:
         menus.edit(item_id, _entry())
     except menus.MenuError as error:
-        return _edit_page(item.id, error, request.form), 422
+        return _edit_page(item.id, error, _kept()), 422
     flash(f"“{item.label}” is saved.")
     return redirect(url_for("admin_menus.index") + f"#{item.menu}-menu")
 
@@ -83,17 +83,28 @@ def delete(item_id: int) -> BaseResponse:
 
 
 def _entry() -> menus.EntryInput:
-    """The entry the form describes: a page (``kind=page``, ``page_id``) or a link (``url``)."""
-    label = _form_text("label", LABEL_MAX * 4)
-    kind = _form_text("kind", 10)
+    """The entry the form describes: a page (``kind=page``, ``page_id``) or a link (``url``). A value too
+    long to be one is refused under its field (:class:`menus.MenuError`), as a wrong one is."""
+    label = request.form.get("label", "")
+    if len(label) > LABEL_MAX * 4:  # past it, not checked further (the message says the limit)
+        raise menus.MenuError("label", f"A label has 1 to {LABEL_MAX} characters.")
+    kind = request.form.get("kind", "")
     if kind not in (PAGE, LINK):  # it was stored as a link, whatever it said
         raise menus.MenuError("kind", "Choose where the entry goes: a page of this site, or a link.")
     if kind == PAGE:
-        raw = _form_text("page_id", MAX_ID_DIGITS)
-        if not (raw.isascii() and raw.isdigit()):
+        raw = request.form.get("page_id", "")
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS):
             raise menus.MenuError("page_id", "Choose one of the site's pages.")
         return menus.EntryInput(label, page_id=int(raw))
-    return menus.EntryInput(label, url=_form_text("url", URL_MAX * 2))
+    url = request.form.get("url", "")
+    if len(url) > URL_MAX * 2:
+        raise menus.MenuError("url", f"An address holds at most {URL_MAX} characters.")
+    return menus.EntryInput(label, url=url)
+
+
+def _kept() -> dict[str, str]:
+    """The form's values to show again with a refusal, each cut to what a field could hold."""
+    return {name: value[: URL_MAX * 2] for name, value in request.form.items()}
 
 
 def _form_text(name: str, limit: int) -> str:
