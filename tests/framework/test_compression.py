@@ -203,3 +203,20 @@ def test_a_static_304_carries_the_weak_etag_and_vary_of_its_compressed_200(clien
     assert revalidated.status_code == 304
     assert revalidated.headers["ETag"] == full.headers["ETag"]
     assert "Accept-Encoding" in revalidated.vary
+
+
+def test_a_range_that_gives_way_gets_the_answer_of_a_plain_get(client: FlaskClient) -> None:
+    """A failed If-Range got the plain file without Vary, and a 304 beside a Range the 206's strong ETag:
+    neither was the answer it stands for (RFC 9110 15.4.5)."""
+    full = client.get("/static/css/site.css", headers={"Accept-Encoding": "gzip"})
+    stale = {"Accept-Encoding": "gzip", "Range": "bytes=0-9", "If-Range": '"another-version"'}
+    whole = client.get("/static/css/site.css", headers=stale)
+    assert whole.status_code == 200 and whole.headers["Content-Encoding"] == "gzip"
+    assert decoded(whole) == STYLESHEET.encode() and "Accept-Encoding" in whole.vary
+    held = {"Accept-Encoding": "gzip", "Range": "bytes=0-9", "If-None-Match": full.headers["ETag"]}
+    revalidated = client.get("/static/css/site.css", headers=held)
+    assert revalidated.status_code == 304 and revalidated.headers["ETag"] == full.headers["ETag"]
+    assert "Accept-Encoding" in revalidated.vary
+    other = {**held, "If-None-Match": '"another-version"'}  # a copy of another version: the range is served
+    ranged = client.get("/static/css/site.css", headers=other)
+    assert ranged.status_code == 206 and ranged.data == STYLESHEET.encode()[:10]

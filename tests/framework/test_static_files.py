@@ -187,6 +187,34 @@ def test_a_version_the_client_holds_is_a_304_before_any_range(client: FlaskClien
     assert whole.status_code == 200 and whole.data == STYLESHEET.encode()
 
 
+@pytest.mark.parametrize("asked", ["bytes=5-2", "bytes=", "bytes=abc", "bytes=-0", "bytes=--5"])
+def test_a_range_that_does_not_parse_is_ignored(client: FlaskClient, asked: str) -> None:
+    """RFC 9110 14.2: a Range that is not valid is ignored; Werkzeug answered 416."""
+    whole = client.get("/static/css/site.css", headers={"Range": asked})
+    assert whole.status_code == 200 and whole.data == STYLESHEET.encode()
+
+
+def test_a_suffix_longer_than_the_file_is_the_whole_file(client: FlaskClient) -> None:
+    """RFC 9110 14.1.2: ``bytes=-N`` past the start covers the whole file; Werkzeug answered 416."""
+    length = len(STYLESHEET.encode())
+    last = client.get("/static/css/site.css", headers={"Range": "bytes=-10"})
+    assert last.status_code == 206 and last.data == STYLESHEET.encode()[-10:]
+    for asked in (f"bytes=-{length + 1}", "bytes=-99999999"):
+        whole = client.get("/static/css/site.css", headers={"Range": asked})
+        assert whole.status_code in (200, 206) and whole.data == STYLESHEET.encode(), asked
+
+
+def test_an_if_range_date_must_be_the_files_last_modified(client: FlaskClient) -> None:
+    """RFC 9110 13.1.5: a date in If-Range matches only the Last-Modified itself; Werkzeug served the range
+    under any later date (read as "not modified since")."""
+    modified = client.get("/static/css/site.css").headers["Last-Modified"]
+    same = client.get("/static/css/site.css", headers={"Range": "bytes=0-9", "If-Range": modified})
+    assert same.status_code == 206 and same.data == STYLESHEET.encode()[:10]
+    later = {"Range": "bytes=0-9", "If-Range": "Sun, 06 Dec 2099 00:00:00 GMT"}
+    whole = client.get("/static/css/site.css", headers=later)
+    assert whole.status_code == 200 and whole.data == STYLESHEET.encode()
+
+
 def test_a_range_past_the_end_says_how_long_the_file_is(client: FlaskClient) -> None:
     """RFC 9110 15.5.17: a 416 carries ``Content-Range: bytes */length``; the error page dropped it."""
     beyond = client.get("/static/css/site.css", headers={"Range": "bytes=99999-"})

@@ -146,7 +146,7 @@ def compress_file_response(response: Response, path: Path) -> Response:
     modification time, size) and encoding.
     """
     options = compression()
-    if options is None or response.status_code not in (200, 304) or "Range" in request.headers:
+    if options is None or response.status_code not in (200, 304):  # a 206 is of the plain file
         return response
     if not is_compressible(mimetypes.guess_type(path.name)[0]) or _excluded(response):
         return response

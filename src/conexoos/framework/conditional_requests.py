@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from werkzeug.datastructures import Headers
-from werkzeug.http import parse_date, parse_etags, unquote_etag
+from werkzeug.http import parse_date, parse_etags, parse_range_header, unquote_etag
 from werkzeug.wsgi import ClosingIterator
 
 if TYPE_CHECKING:
@@ -61,46 +61,98 @@ def install_conditional_requests(app: Flask) -> None:
             del environ["HTTP_RANGE"]
         if environ.get("HTTP_IF_MATCH", "").strip() == "*":
             del environ["HTTP_IF_MATCH"]
-        if "HTTP_IF_MATCH" in environ or "HTTP_IF_UNMODIFIED_SINCE" in environ or _validated_range(environ):
-            return _with_preconditions(inner, environ, start_response)
+        if "HTTP_IF_MATCH" in environ or "HTTP_IF_UNMODIFIED_SINCE" in environ or _checked_range(environ):
+            return _evaluated_answer(inner, environ, start_response)
         return inner(environ, start_response)
 
     app.wsgi_app = as_rfc_9110_reads  # type: ignore[method-assign]
 
 
-def _with_preconditions(
+class _Held:
+    """An answer of the app whose start is held until it is decided what to send: it, or another."""
+
+    def __init__(self, inner: WSGIApplication, environ: WSGIEnvironment) -> None:
+        held: dict[str, Any] = {}
+
+        def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            held.update(status=status, headers=headers, exc_info=exc_info)
+            return _no_write
+
+        self.answer = inner(environ, hold)
+        self.started = bool(held)
+        self.body = iter(self.answer)
+        self.first = [] if self.started else list(_first(self.body))  # an app may start at its first piece
+        self.status_line: str = held["status"]
+        self.header_list: list[tuple[str, str]] = held["headers"]
+        self.exc_info = held["exc_info"]
+        self.status = int(self.status_line[:3])
+        self.headers = Headers(self.header_list)
+
+    def send(self, start_response: StartResponse) -> Iterable[bytes]:
+        start_response(self.status_line, self.header_list, self.exc_info)
+        if self.started:
+            return self.answer  # as it came: the server's file wrapper (sendfile) and close() kept
+        return ClosingIterator(chain(self.first, self.body), [self.close])
+
+    def close(self) -> None:
+        _close(self.answer)
+
+
+def _evaluated_answer(
     inner: WSGIApplication, environ: WSGIEnvironment, start_response: StartResponse
 ) -> Iterable[bytes]:
-    """The answer of ``inner``, or a 412 when a precondition of the request fails on it."""
-    held: dict[str, Any] = {}
+    """The answer of ``inner`` as RFC 9110 13.2.2 orders the request's conditions: a 412 when If-Match or
+    If-Unmodified-Since fails on it; a 304 when If-None-Match (or If-Modified-Since) names the version the
+    client holds, before any range; the whole representation for a range that cannot be served."""
+    if "HTTP_RANGE" in environ and _has_validators(environ):
+        whole = _held_without_range(inner, environ)  # the answer a plain GET gets: Vary, a weak ETag...
+        if whole.status != 200:
+            return _decided(whole, environ, start_response)  # a 304 (held already), a 412, a 404...
+        whole.close()  # another version than the client's: the range of this one is what it asked for
+    held = _Held(inner, environ)
+    if "HTTP_RANGE" in environ and _range_not_served(environ, held):
+        held.close()
+        held = _held_without_range(inner, environ)
+    return _decided(held, environ, start_response)
 
-    def hold(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        held.update(status=status, headers=headers, exc_info=exc_info)
-        return _no_write
 
-    answer = inner(environ, hold)
-    started = bool(held)
-    body = iter(answer)
-    first = [] if started else list(_first(body))  # an app may start its answer at its first piece
-    status = int(held["status"][:3])
-    headers = Headers(held["headers"])
-    if _evaluated(status, headers) and _fails(environ, headers):
-        _close(answer)
-        return _precondition_failed(headers, start_response)
-    if status in (200, 206) and _held_already(environ, headers):
-        _close(answer)
-        return _not_modified(headers, start_response)
-    start_response(held["status"], held["headers"], held["exc_info"])
-    if started:
-        return answer  # as it came: the server's file wrapper (sendfile) and close() kept
-    return ClosingIterator(chain(first, body), [lambda: _close(answer)])
+def _decided(held: _Held, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+    """``held`` sent, or the 412 or 304 the request's preconditions make of it."""
+    if _evaluated(held.status, held.headers) and _fails(environ, held.headers):
+        held.close()
+        return _precondition_failed(held.headers, start_response)
+    if held.status in (200, 206) and _held_already(environ, held.headers):
+        held.close()
+        return _not_modified(held.headers, start_response)
+    return held.send(start_response)
+
+
+def _held_without_range(inner: WSGIApplication, environ: WSGIEnvironment) -> _Held:
+    whole = {name: value for name, value in environ.items() if name not in ("HTTP_RANGE", "HTTP_IF_RANGE")}
+    return _Held(inner, whole)
+
+
+def _range_not_served(environ: WSGIEnvironment, held: _Held) -> bool:
+    """Whether a range answer must give way to the whole representation: a 416 to a suffix range
+    (``bytes=-N`` longer than the file covers all of it, 14.1.2; Werkzeug refused it), or a 206 under an
+    ``If-Range`` date that is not exactly the answer's ``Last-Modified`` (13.1.5; Werkzeug read it as "not
+    modified since", and a resumed download could join two versions)."""
+    if held.status == 416:
+        return _suffix(environ["HTTP_RANGE"])
+    if held.status != 206:
+        return False
+    condition = environ.get("HTTP_IF_RANGE", "").strip()
+    date = parse_date(condition) if condition and not condition.startswith(("W/", '"')) else None
+    return date is not None and parse_date(held.headers.get("Last-Modified")) != date
 
 
 def _one_byte_range(asked: str) -> bool:
     """Whether ``Range`` asks for one range of bytes, the only kind served: another unit is ignored, as
     a server must, and several ranges too, as a server may (Werkzeug answered both 416)."""
     unit, _, ranges = asked.partition("=")
-    return unit.strip().lower() == UNDERSTOOD_UNIT and "," not in ranges
+    if unit.strip().lower() != UNDERSTOOD_UNIT or "," in ranges:
+        return False
+    return parse_range_header(f"{UNDERSTOOD_UNIT}={ranges}") is not None  # "5-2", "abc", "": ignored too
 
 
 def _strong_if_range(environ: WSGIEnvironment) -> bool:
@@ -121,12 +173,22 @@ def _fails(environ: WSGIEnvironment, headers: Headers) -> bool:
     return since is not None and modified is not None and modified > since
 
 
-def _validated_range(environ: WSGIEnvironment) -> bool:
-    """Whether a range is asked for with ``If-None-Match`` or ``If-Modified-Since``, which Werkzeug left
-    unread (it served the range)."""
-    return "HTTP_RANGE" in environ and (
-        "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
-    )
+def _has_validators(environ: WSGIEnvironment) -> bool:
+    return "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ
+
+
+def _checked_range(environ: WSGIEnvironment) -> bool:
+    """Whether a range is asked for with what Werkzeug reads otherwise: If-None-Match or If-Modified-Since
+    (it served the range), a suffix (it refused one longer than the file), an If-Range date."""
+    asked = environ.get("HTTP_RANGE")
+    if asked is None:
+        return False
+    return _has_validators(environ) or _suffix(asked) or "HTTP_IF_RANGE" in environ
+
+
+def _suffix(asked: str) -> bool:
+    """Whether ``Range`` asks for the last bytes (``bytes=-500``)."""
+    return asked.partition("=")[2].strip().startswith("-")
 
 
 def _held_already(environ: WSGIEnvironment, headers: Headers) -> bool:
