@@ -3,7 +3,12 @@ byte back into ``%FF``, which was then kept as the text a person typed."""
 
 from __future__ import annotations
 
+import io
+
+import pytest
 from flask import Flask
+
+from conexoos.framework.utf8_input import UnreadableForm, Utf8FormDataParser
 
 from .conftest import Account, form_token
 
@@ -64,3 +69,19 @@ def test_a_multipart_field_that_is_no_utf8_is_refused_not_saved_with_replacement
         )
         assert saved.status_code == 302, name  # UTF-8 (a typed U+FFFD included), or the charset declared
         assert shown in alice.client.get("/alice").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("body", "length"), [(b"", 0), (b"", None), (b"--zz\r\nbroken", 12)])
+def test_a_multipart_body_of_no_bytes_is_an_empty_form_and_a_broken_one_is_refused(
+    body: bytes, length: int | None
+) -> None:
+    """``Content-Length: 0`` is a form of no field, as an empty urlencoded body is; it was "unreadable"."""
+    parser = Utf8FormDataParser()
+    if length == 0:
+        _stream, form, files = parser.parse(
+            io.BytesIO(body), "multipart/form-data", length, {"boundary": "zz"}
+        )
+        assert not form and not files
+    else:
+        with pytest.raises(UnreadableForm):
+            parser.parse(io.BytesIO(body), "multipart/form-data", length, {"boundary": "zz"})

@@ -89,6 +89,8 @@ class Utf8FormDataParser(FormDataParser):
             max_form_parts=self.max_form_parts,
             cls=self.cls,
         )
+        if content_length == 0:  # no body at all: a form of no field, as an urlencoded empty body is
+            return stream, self.cls(), self.cls()
         boundary = options.get("boundary", "").encode("ascii")
         if not boundary:
             raise UnreadableForm()
