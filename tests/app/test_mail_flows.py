@@ -21,6 +21,7 @@ from tests.conftest import AppFactory
 from tests.support.smtp_server import Received, SmtpServer
 
 from .conftest import PASSWORD, Account, deliver, form_token, log_in, meta_token, product_app, sign_up
+from .leaving_support import delete_account
 from .two_factor_support import enrol_totp
 
 pytestmark = pytest.mark.database_matrix
@@ -77,6 +78,19 @@ def test_signup_mails_a_link_that_verifies_the_address(mail_app: Flask, smtp_ser
     assert mail_app.test_client().get(path).status_code == 200  # a second click is harmless
     settings = account.client.get("/settings/email").get_data(as_text=True)
     assert 'id="email-verified">verified' in settings
+
+
+def test_a_verification_link_of_a_deleted_account_leads_to_sign_up(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    """It said "Ask for a new one", with a link to a settings page of an account that is gone."""
+    account = sign_up(mail_app, "gone")
+    [message] = mail_to(mail_app, smtp_server, account.email)
+    assert delete_account(account, PASSWORD).status_code == 302
+    page = mail_app.test_client().get(link_in(message))
+    html = page.get_data(as_text=True)
+    assert page.status_code == 410 and "an account that was deleted since" in html
+    assert 'href="/signup"' in html and "Ask for a new one" not in html
 
 
 def test_required_verification_keeps_an_unverified_page_unpublished_until_verified(

@@ -158,5 +158,5 @@ def _user(payload: dict[str, object]) -> User:
     user_id = payload.get("u")
     user = User.get_by_id(user_id) if isinstance(user_id, int) else None
     if user is None:
-        raise TokenError("This link is for an account that no longer exists.")
+        raise TokenError("This link is for an account that was deleted since.", account_gone=True)
     return user

@@ -24,9 +24,11 @@ clock: Callable[[], float] = time.time
 class TokenError(ValueError):
     """A token that cannot be used; ``expired`` tells an old one from a garbled or forged one."""
 
-    def __init__(self, message: str, expired: bool = False) -> None:
+    def __init__(self, message: str, expired: bool = False, account_gone: bool = False) -> None:
         super().__init__(message)
-        self.expired = expired
+        self.expired = expired or account_gone
+        self.account_gone = account_gone
+        """The link's account was deleted: nothing can be asked for again; signing up is the way on."""
 
 
 class _ClockSigner(TimestampSigner):
