@@ -12,7 +12,9 @@ from conexoos.app.utils.text import username_folded
 from .validators import MailableEmail, NoControlCharacters
 
 USERNAME_PATTERN = r"^[a-z0-9_.]{3,30}$"
-EMAIL_PATTERN = r"^[!-?A-~]+@[^@\s]+\.[^@\s]+$"
+EMAIL_PATTERN = r"^[!-?A-~]+@[^@\s]+[.\u3002\uff0e\uff61][^@\s]+$"
+"""A shape only (``normalize_email`` decides): a dot in the domain may be one IDNA reads as a dot (``。``),
+as log-in accepts it."""
 """An ASCII local part (printable, no space, no @): mail to any other needs SMTPUTF8, which many servers
 lack. The domain may be international (it is sent in its ASCII form)."""
 PASSWORD_RULES = (
