@@ -24,6 +24,7 @@ from pymemcache.exceptions import MemcacheUnexpectedCloseError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sqlalchemy import create_engine, text
 
+from conexoos.framework import sessions
 from tests.conftest import AppFactory
 from tests.support.services import fresh_database, require_memcached
 
@@ -215,6 +216,26 @@ def test_a_request_with_an_id_replaced_moments_ago_writes_nothing(
     answer = late.get("/slow-write")
     assert answer.get_json() == {"user": None}
     assert "Set-Cookie" not in answer.headers
+    assert not stored_in_backend(app, backend.partition(":")[0], sid)
+    assert client.get("/recall").get_json() == {"user": "ana"}
+
+
+@pytest.mark.parametrize("backend", STORES)
+def test_a_browser_that_lost_the_new_cookie_is_an_anonymous_visitor_again_soon(
+    logged_in: Callable[[str], tuple[Flask, Any, str]], backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the in-flight window, a request naming the replaced id gets a new anonymous cookie: a browser
+    that never got the replacing answer could not log in again (its form's token was never kept) for the
+    two minutes the id is remembered. The old id is still never stored back."""
+    app, client, sid = logged_in(backend)
+    assert client.post("/rotate").status_code == 200
+    monkeypatch.setattr(sessions, "IN_FLIGHT_FOR", timedelta(0))
+    app.config["WHILE_READING"] = lambda: None
+    lost = app.test_client()
+    lost.set_cookie("session", sid)
+    answer = lost.get("/slow-write")
+    assert answer.get_json() == {"user": None}
+    assert cookie_value(lost) not in (None, sid)  # a new anonymous cookie: its next form works
     assert not stored_in_backend(app, backend.partition(":")[0], sid)
     assert client.get("/recall").get_json() == {"user": "ana"}
 

@@ -13,9 +13,11 @@ something.
 
 When a server session gets a new id (a login's second step, a password change) or is ended at logout, its
 old id is remembered as *superseded* for :data:`SUPERSEDED_FOR` (a marker in the store, under a key no
-cookie can name). Within that time a request still carrying the old id is an anonymous visitor whose
-session is never written (no cookie: the browser holds the newer one already, or will), and a request
-that read the session before it was replaced does not store it back under its old id. Without this, a
+cookie can name). Within that time a request that read the session before it was replaced does not store
+it back under its old id, and for the first :data:`IN_FLIGHT_FOR` of it a request still carrying the old
+id is an anonymous visitor whose session is never written (no cookie: the browser holds the newer one
+already, or will); after that, the browser did not get the newer one, and its anonymous session may set
+a cookie again (a log-in form must keep its token). Without this, a
 form page loaded meanwhile (a new CSRF secret) or a JSON call that stored something would set the old or
 an anonymous cookie over the new session's, and log the person out again.
 
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -82,7 +85,13 @@ STORE_UNREACHABLE: tuple[type[Exception], ...] = (
 """What a session store raises when it cannot be reached or refuses to store: every error of its client is
 treated the same way (a 503 where a session is needed), never a 500."""
 SUPERSEDED_FOR = timedelta(minutes=2)
-"""How long a replaced or ended server session id is remembered (longer than any request takes)."""
+"""How long a replaced or ended server session id is remembered (longer than any request takes): a request
+that read it before is not stored back under it meanwhile."""
+IN_FLIGHT_FOR = timedelta(seconds=15)
+"""How long a request still naming a replaced or ended id writes no cookie (it started before the answer
+that replaced it, and the browser holds that answer's cookie). Later, the browser has not got that
+answer (it was lost, or the cookie was restored): it is an anonymous visitor whose cookie may be
+written again, or it could not log in until :data:`SUPERSEDED_FOR` had passed."""
 SUPERSEDED_PREFIX = "superseded:"
 """The store key of that marker: ``:`` is not in a session id (``_SERVER_ID``), so no cookie names it."""
 RETRY_AFTER_SECONDS = 30
@@ -310,7 +319,8 @@ class AnonymousCookieSessions(SessionInterface):
                 if stored.sid == value:  # Flask-Session makes up a new id when the stored one is gone
                     return stored
                 gone = HybridSession(stored=False)  # unmodified: the cookie is not deleted (see the module)
-                gone.superseded = self._superseded(value)
+                since = self._superseded_since(value)
+                gone.superseded = since is not None and since < IN_FLIGHT_FOR.total_seconds()
             except STORE_UNREACHABLE as error:
                 return self._unread(error)
             return gone
@@ -344,7 +354,7 @@ class AnonymousCookieSessions(SessionInterface):
         request read it; of an unmodified one only slide the expiry, so that a request that read it before
         another stored something does not write its older copy back (see :mod:`.session_refresh`)."""
         if session.modified or not session:
-            if not session.sid or not self._superseded(session.sid):
+            if not session.sid or self._superseded_since(session.sid) is None:
                 self.store.save_session(app, session, response)
         else:
             refresh_unmodified(app, self.store, session, response)
@@ -377,16 +387,21 @@ class AnonymousCookieSessions(SessionInterface):
     def _supersede(self, sid: str | None) -> None:
         """Remember ``sid`` as replaced or ended, for :data:`SUPERSEDED_FOR` (see the module)."""
         if sid:
-            marker = HybridSession({"superseded": True}, sid=sid, stored=True)
+            marker = HybridSession({"superseded": True, "at": time.time()}, sid=sid, stored=True)
             self.store._upsert_session(SUPERSEDED_FOR, marker, self._superseded_key(sid))
 
-    def _superseded(self, sid: str) -> bool:
-        """Whether ``sid`` was replaced or ended less than :data:`SUPERSEDED_FOR` ago."""
+    def _superseded_since(self, sid: str) -> float | None:
+        """Seconds since ``sid`` was replaced or ended, when that was less than :data:`SUPERSEDED_FOR` ago;
+        else None. (A marker written before its time was kept counts as just now.)"""
         if isinstance(self.store, _DatabaseSessionInterface):
             # The request's transaction may have read the session already: under MariaDB's repeatable
             # read it would not see a marker committed since. It ends here, as the store's write would end it.
             self.store.client.session.commit()
-        return self.store._retrieve_session_data(self._superseded_key(sid)) is not None
+        marker = self.store._retrieve_session_data(self._superseded_key(sid))
+        if marker is None:
+            return None
+        at = marker.get("at") if isinstance(marker, dict) else None
+        return max(0.0, time.time() - at) if isinstance(at, int | float) else 0.0
 
     def _superseded_key(self, sid: str) -> str:
         return self.store._get_store_id(f"{SUPERSEDED_PREFIX}{sid}")
