@@ -283,6 +283,19 @@ def test_go_redirects_with_302_and_records_one_click(app: Flask, alice: Account,
         assert click.occurred_at is not None
 
 
+def test_a_view_or_click_with_range_and_validators_is_recorded_once(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    """A Range beside If-None-Match has a file answered twice inside (its version, then its range): a page
+    or a redirect, which record what they serve, never are."""
+    link = alice.add_link()
+    asked = {"User-Agent": BROWSER_UA, "Range": "bytes=0-9", "If-None-Match": '"another-version"'}
+    assert client.get(f"/{alice.username}", headers=asked).status_code == 200
+    assert client.get(f"/go/{link['id']}", headers=asked).status_code == 302
+    assert events(app, kind="view", owner_id=alice.id) == 1
+    assert events(app, kind="click", link_id=link["id"]) == 1
+
+
 def test_each_click_is_recorded_once(app: Flask, alice: Account, client: FlaskClient) -> None:
     link = alice.add_link()
     for _ in range(3):

@@ -15,8 +15,14 @@
   a resumed download could join bytes of two versions of a file), ignored ``If-Unmodified-Since`` and an
   answer without an ETag, and sent the whole file with its 412;
 - ``If-None-Match`` (or, without it, ``If-Modified-Since``) is evaluated before ``Range`` and after
-  ``If-Match`` (steps 3 and 4): a 200 or 206 of a version the client holds becomes a 304. Werkzeug served
-  the range (206) and, when ``If-Match`` named the version too, the whole file (200).
+  ``If-Match`` (steps 3 and 4): the client holding the version gets the 304 of a plain GET (its ``Vary``,
+  its weak ETag). Werkzeug served the range (206) and, when ``If-Match`` named the version too, the whole
+  file (200). For a file served in ranges whose version the client does not hold, the answer is asked for
+  again with the range: the only requests answered twice inside;
+- a ``Range`` that does not parse (``bytes=5-2``) is ignored (14.2), a suffix longer than the file
+  (``bytes=-99999``) gets the whole file (14.1.2), and an ``If-Range`` date gets the range only when it is
+  the ``Last-Modified`` itself (13.1.5). Werkzeug answered the first two 416, and served the range under
+  any later date.
 
 Only a request that carries one of these headers pays for more than a look at its ``environ``.
 """
@@ -106,9 +112,9 @@ def _evaluated_answer(
     client holds, before any range; the whole representation for a range that cannot be served."""
     if "HTTP_RANGE" in environ and _has_validators(environ):
         whole = _held_without_range(inner, environ)  # the answer a plain GET gets: Vary, a weak ETag...
-        if whole.status != 200:
-            return _decided(whole, environ, start_response)  # a 304 (held already), a 412, a 404...
-        whole.close()  # another version than the client's: the range of this one is what it asked for
+        if whole.status != 200 or not _serves_ranges(whole):
+            return _decided(whole, environ, start_response)  # a 304 (held already), a 412, a page...
+        whole.close()  # another version of a file than the client's: its range is what it asked for
     held = _Held(inner, environ)
     if "HTTP_RANGE" in environ and _range_not_served(environ, held):
         held.close()
@@ -125,6 +131,12 @@ def _decided(held: _Held, environ: WSGIEnvironment, start_response: StartRespons
         held.close()
         return _not_modified(held.headers, start_response)
     return held.send(start_response)
+
+
+def _serves_ranges(held: _Held) -> bool:
+    """Whether the answer is of a file served in ranges (a static file, an export): asking again for its
+    range has no effect but that. A page (which records a view) is never asked twice."""
+    return "bytes" in held.headers.get("Accept-Ranges", "")
 
 
 def _held_without_range(inner: WSGIApplication, environ: WSGIEnvironment) -> _Held:
