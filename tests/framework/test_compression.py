@@ -192,6 +192,7 @@ def test_static_files_left_alone(client: FlaskClient) -> None:
     ranged = client.get("/static/css/site.css", headers={**BOTH, "Range": "bytes=0-9"})
     assert ranged.status_code == 206 and ranged.data == STYLESHEET.encode()[:10]
     assert "Content-Encoding" not in ranged.headers
+    assert "Accept-Encoding" in ranged.vary  # as the 200 and the 304 of the same URL say
 
 
 def test_a_static_304_carries_the_weak_etag_and_vary_of_its_compressed_200(client: FlaskClient) -> None:

@@ -146,14 +146,16 @@ def compress_file_response(response: Response, path: Path) -> Response:
     modification time, size) and encoding.
     """
     options = compression()
-    if options is None or response.status_code not in (200, 304):  # a 206 is of the plain file
+    if options is None or response.status_code not in (200, 206, 304):
         return response
-    if not is_compressible(mimetypes.guess_type(path.name)[0]) or _excluded(response):
+    if not is_compressible(mimetypes.guess_type(path.name)[0]):
         return response
     stat = path.stat()
     if stat.st_size < options.min_size:
         return response
-    response.vary.add("Accept-Encoding")
+    response.vary.add("Accept-Encoding")  # a 206 too: it is of the plain file as the 200 it stands for is not
+    if response.status_code == 206 or _excluded(response):
+        return response
     encoding = chosen_encoding(request)
     if encoding is None:
         return response
