@@ -88,13 +88,36 @@ def test_secrets_in_a_request_line_or_referer_are_hidden_in_both_access_logs(
         "QUERY_STRING": "password=zz998877&q=ok",
         "SERVER_PROTOCOL": "HTTP/1.1",
         "HTTP_REFERER": "https://elsewhere.example/?token=tok123456",
+        "HTTP_USER_AGENT": "agent smtp-pass-77",
     }
     response = SimpleNamespace(status="404 NOT FOUND", sent=10, headers=[])
     request = SimpleNamespace(headers=[("REFERER", environ["HTTP_REFERER"])])
     atoms = AccessLogger(Config()).atoms(response, request, environ, timedelta(0))
     assert atoms["r"] == "GET /***?password=***&q=ok HTTP/1.1"
     assert atoms["q"] == "password=***&q=ok" and atoms["U"] == "/***"
-    assert atoms["f"] == "https://elsewhere.example/?token=***"
+    assert atoms["f"] == "https://elsewhere.example/?token=***" and atoms["a"] == "agent ***"
+    encoded = {**environ, "QUERY_STRING": "q=password%3Dxyzzy1234", "RAW_URI": "/smtp-pass-%37%37"}
+    atoms = AccessLogger(Config()).atoms(response, request, encoded, timedelta(0))
+    assert atoms["q"] == "q=password=***"  # decoded where that shows what the encoding hid
+    assert "xyzzy1234" not in atoms["r"] and "smtp-pass-" not in atoms["r"]
     logging.getLogger("conexoos.access").info("GET %s %s", "/smtp-pass-77", 404)
     logs.flush_logs()
     assert "GET /*** 404" in (log_dir / "access.log").read_text(encoding="utf-8")
+
+
+def test_gunicorns_error_log_hides_secrets_too(tmp_path: Path, make_app: AppFactory) -> None:
+    """Under DEV an unhandled error reaches gunicorn's error log, its traceback and request line in clear."""
+    make_app(overrides={"FLASK": {"CONFIG": {"MY_API_TOKEN": "Zebra7Secret"}}})
+    config = Config()
+    config.set("errorlog", str(tmp_path / "gunicorn.error.log"))
+    logger = AccessLogger(config)
+    try:
+        raise RuntimeError("failing with Zebra7Secret and https://u:Hunter2pw@h/ and password=open123")
+    except RuntimeError:
+        logger.exception("Error handling request GET /boom?q=Zebra7Secret&password=plain99")
+    for handler in logger.error_log.handlers:
+        handler.flush()
+    written = (tmp_path / "gunicorn.error.log").read_text(encoding="utf-8")
+    assert "GET /boom?q=***&password=***" in written
+    assert "RuntimeError: failing with *** and https://u:***@h/ and password=***" in written
+    assert not [secret for secret in ("Zebra7Secret", "Hunter2pw", "open123", "plain99") if secret in written]

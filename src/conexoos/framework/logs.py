@@ -64,8 +64,8 @@ class RedactingFormatter(logging.Formatter):
     alike. An access line (a method, a path whose one-time tokens are left out already, a status and a
     duration) only has the configured secrets replaced: the patterns would cost every request."""
 
-    def __init__(self, fmt: str, redactor: Redactor) -> None:
-        super().__init__(fmt)
+    def __init__(self, fmt: str, redactor: Redactor, datefmt: str | None = None) -> None:
+        super().__init__(fmt, datefmt)
         self.redactor = redactor
 
     def format(self, record: logging.LogRecord) -> str:

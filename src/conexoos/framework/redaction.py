@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote
 
 from . import schema
 from .schema import Entries, Key
@@ -125,6 +126,17 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         return redact_credentials(self.known(text))
+
+    def in_url(self, text: str) -> str:
+        """``text`` (a request line, a query string, a Referer) hidden as :meth:`__call__` hides it, or,
+        when percent-decoding it shows a secret the encoded form hid (``password%3D...``, a configured
+        secret with an escaped letter), its decoded form so hidden."""
+        shown = self(text) if "=" in text or "@" in text else self.known(text)
+        if "%" not in text:
+            return shown
+        decoded = unquote(text)
+        hidden = self(decoded)
+        return hidden if hidden != decoded else shown
 
 
 def secret_values(tree: dict[str, Any], project_schema: schema.Schema | None = None) -> frozenset[str]:

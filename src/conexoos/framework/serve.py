@@ -33,7 +33,7 @@ from .config import Settings, load_settings, make_instance_folder, make_private_
 from .connect_checks import startup_warnings
 from .database import db
 from .errors import ConfigError
-from .logs import LOGGED_PATH, configure_logging, flush_logs, log_redactor
+from .logs import LOGGED_PATH, RedactingFormatter, configure_logging, flush_logs, log_redactor
 from .migrations import prepare_databases
 from .plugins import active_plugins
 from .project import Project, locate_project, project_schema
@@ -539,8 +539,18 @@ class AccessLogger(GunicornLogger):
         for name in REQUEST_ATOMS:  # a query string's or a Referer's token=, a configured secret anywhere
             value = atoms.get(name)
             if isinstance(value, str) and value:
-                atoms[name] = redactor(value) if "=" in value or "@" in value else redactor.known(value)
+                atoms[name] = redactor.in_url(value)
+        agent = atoms.get("a")
+        if isinstance(agent, str) and agent:
+            atoms["a"] = redactor.known(agent)
         return atoms
+
+    def setup(self, cfg: Any) -> None:
+        """Gunicorn's error log (an unhandled error's traceback under DEV, with its request line) hides
+        secrets as the app's log does."""
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(RedactingFormatter(self.error_fmt, log_redactor(), self.datefmt))
 
 
 def _control_socket_options(instance: Path) -> dict[str, Any]:
