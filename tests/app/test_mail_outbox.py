@@ -143,6 +143,21 @@ def test_a_permanent_refusal_is_failed_with_its_reason_shown_and_can_be_retried(
     ]
 
 
+def test_mail_retry_of_every_failed_message_says_what_it_left(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    """Without IDs it said "0 failed messages queued again", and nothing of the one it skipped."""
+    queue(mail_app, to="zed@foo.invalid")
+    status = CliRunner().invoke(cli, ["mail", "status"], catch_exceptions=False, env=cli_env(mail_app))
+    assert "never sent: its domain receives no mail" in status.output and "mail retry ID" not in status.output
+    retried = CliRunner().invoke(cli, ["mail", "retry"], catch_exceptions=False, env=cli_env(mail_app))
+    assert retried.exit_code == 0
+    assert retried.stdout.splitlines() == [
+        "0 failed messages queued again",
+        "1 failed message to the domain .invalid left failed: it receives no mail",
+    ]
+
+
 def test_two_workers_never_send_the_same_message_twice(mail_app: Flask, smtp_server: SmtpServer) -> None:
     queue(mail_app, count=12)
     barrier = threading.Barrier(2)

@@ -901,11 +901,17 @@ def mail_retry(project: str | None, config: str | None, ids: tuple[int, ...]) ->
     Exits 1, naming them, when one of the given IDS does not exist or is not failed.
     """
     from .mail.delivery import not_retried, retry_failed
+    from .mail.outbox import outbox_counts
 
     app = load_app(project, config)
     with app.app_context():
         retried = retry_failed(ids)
         click.echo(f"{counted(len(retried), 'failed message')} queued again")
+        left = outbox_counts()["failed"] if not ids else 0  # all but those to the .invalid domain went
+        if left:
+            click.echo(
+                f"{counted(left, 'failed message')} to the domain .invalid left failed: it receives no mail"
+            )
         problems = not_retried(ids, retried)
     if problems:
         raise OperationFailed(problems)
