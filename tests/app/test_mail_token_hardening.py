@@ -34,6 +34,7 @@ REFUSED_BY_IDNA = [
     "zz@ex\u200dample.com",
     "zz@xn--ls8h.la",
     "zz@127.0.0.1",  # a host, not a domain: no top-level domain is a number
+    "zz@foo.invalid",  # RFC 6761: receives no mail, so its verification could never arrive
     "zz@169.254.169.254",
     "zz@0x7f.0.0.1",
 ]

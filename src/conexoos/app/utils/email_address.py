@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from conexoos.framework.lazy import lazy_module
 from conexoos.framework.mail.message import MailError, ascii_address, unquoted_local_part
+from conexoos.framework.mail.outbox import never_delivered
 from conexoos.framework.smtp import address_problem
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ def normalize_email(address: str) -> str:
         raise InvalidEmail(BAD_DOMAIN) from error
     if "." not in ascii_domain or ascii_domain.rpartition(".")[2].isdigit():
         raise InvalidEmail(BAD_DOMAIN)  # no top-level domain is a number: 10.1.2.3 is a host, not a domain
+    if never_delivered(ascii_domain):
+        raise InvalidEmail(BAD_DOMAIN)  # .invalid receives no mail: its verification could never arrive
     return f"{local.lower()}@{unicode_domain}"
 
 
