@@ -72,6 +72,33 @@ def test_the_current_password_check_is_rate_limited_per_account(make_app: AppFac
     assert logged_in.status_code == 302 and logged_in.headers["Location"].endswith("/dashboard")
 
 
+def test_what_the_forms_refuse_without_the_password_costs_no_check(make_app: AppFactory) -> None:
+    """A right current password refused with a new one the rules refuse, or with a mistyped address,
+    spent the budget: the owner, typing their password right each time, got "too many tries" (outside
+    tester). Past the budget, the refusal is said on the form, what was typed kept."""
+    limited = make_app(overrides=QUIET)
+    erin = sign_up(limited, "erin")
+    for _ in range(6):
+        built = change_password(erin.client, erin.password, "erin erin erin erin")  # built from the username
+        assert built.status_code == 422 and "Too many tries" not in built.get_data(as_text=True)
+        same = change_password(erin.client, erin.password, erin.password)
+        assert same.status_code == 422 and "other than your current one" in same.get_data(as_text=True)
+        bad_address = erin.client.post(
+            "/settings/email",
+            data={"csrf_token": erin.csrf, "email": "not an address", "password": erin.password},
+        )
+        assert bad_address.status_code == 422
+    for n in range(5):
+        assert change_password(erin.client, f"guess {n}", NEW_PASSWORD).status_code == 422
+    refused = erin.client.post(
+        "/settings/email",
+        data={"csrf_token": erin.csrf, "email": "erin.new@example.com", "password": erin.password},
+    )
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and refused.headers["Retry-After"]
+    assert "Too many tries of your password" in html and 'value="erin.new@example.com"' in html
+
+
 def wrong_password_on_four_forms(account: Account) -> list[TestResponse]:
     """A wrong current password typed into the password, two-factor, deletion and email forms."""
     return [

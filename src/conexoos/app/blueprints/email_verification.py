@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.link_pages import link_problem
-from conexoos.app.blueprints.password_checks import limit_password_checks
+from conexoos.app.blueprints.password_checks import password_check_refused
 from conexoos.app.controllers import email_addresses, email_change_undo
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.email import ConfirmForm, EmailChangeForm
@@ -36,12 +36,15 @@ def verify(token: str) -> str | tuple[str, int]:
 
 @email.route("/settings/email", methods=["GET", "POST"])
 @login_required
-def settings() -> str | Response | tuple[str, int]:
+def settings() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Current address, its verified flag, "resend", and the change form (needs the current password)."""
     form = EmailChangeForm()
-    if request.method == "POST":
-        limit_password_checks(current_user)
     if form.validate_on_submit():
+        refused = password_check_refused(current_user)  # after the form's own checks: they cost none
+        if refused is not None:
+            form.password.errors = [str(refused.description)]
+            page = render_template("dashboard/email.html", form=form, resend=ConfirmForm())
+            return page, 429, {"Retry-After": str(refused.retry_after)}
         try:
             email_addresses.request_email_change(
                 current_user, form.password.data or "", form.email.data or ""

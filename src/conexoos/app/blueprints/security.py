@@ -7,8 +7,8 @@ from flask_login import current_user, login_required, logout_user
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from conexoos.app.blueprints.password_checks import limit_password_checks
-from conexoos.app.controllers.accounts import PasswordRejected, change_password
+from conexoos.app.blueprints.password_checks import password_check_refused
+from conexoos.app.controllers.accounts import PasswordRejected, change_password, new_password_problem
 from conexoos.app.controllers.user_sessions import (
     end_session_of,
     end_sessions,
@@ -32,21 +32,29 @@ def index() -> str:
 
 @security.route("/password", methods=["POST"])
 @login_required
-def password() -> str | Response | tuple[str, int]:
+def password() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Change the password (the current one is needed); every other session ends at once, this one goes
     on under a new id. A refused password is a 422 saying why."""
     form = ChangePasswordForm()
-    if form.validate_on_submit():
-        limit_password_checks(current_user)
-        try:
-            change_password(current_user, form.current_password.data or "", form.new_password.data or "")
-        except PasswordRejected as error:
-            getattr(form, error.field).errors.append(error.message)
-        else:
-            rotate_current_session()
-            flash("Password changed. Every other session is logged out.")
-            return redirect(url_for("security.index"))
-    return _page(form), 422
+    if not form.validate_on_submit():
+        return _page(form), 422
+    current, new = form.current_password.data or "", form.new_password.data or ""
+    problem = new_password_problem(current_user, current, new)  # refused before a check is spent
+    if problem:
+        form.new_password.errors.append(problem)
+        return _page(form), 422
+    refused = password_check_refused(current_user)
+    if refused is not None:
+        form.current_password.errors.append(str(refused.description))
+        return _page(form), 429, {"Retry-After": str(refused.retry_after)}
+    try:
+        change_password(current_user, current, new)
+    except PasswordRejected as error:
+        getattr(form, error.field).errors.append(error.message)
+        return _page(form), 422
+    rotate_current_session()
+    flash("Password changed. Every other session is logged out.")
+    return redirect(url_for("security.index"))
 
 
 @security.route("/sessions/<id:session_id>/end", methods=["POST"])

@@ -320,11 +320,20 @@ def has_usable_password(user: User) -> bool:
     return bool(user.password_hash) and not user.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX)
 
 
+def new_password_problem(user: User, current_password: str, new_password: str) -> str | None:
+    """Why ``new_password`` cannot replace the password typed as current (the rules refuse it, or it is
+    that password), without checking that one: nothing here costs a password check."""
+    if normalized_password(new_password) == normalized_password(current_password):
+        return "Choose a password other than your current one."
+    return password_problem(new_password, user.username, user.email)
+
+
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """Change ``user``'s password when ``current_password`` is theirs; raises :class:`PasswordRejected`
     (field ``current_password`` or ``new_password``) otherwise. Other sessions end at once."""
+    problem = new_password_problem(user, current_password, new_password)
+    if problem:
+        raise PasswordRejected(problem, "new_password")
     if not reentered_password.verify(user, current_password):
         raise PasswordRejected("This is not your current password.", "current_password")
-    if normalized_password(new_password) == normalized_password(current_password):
-        raise PasswordRejected("Choose a password other than your current one.", "new_password")
     set_password(user, new_password)
