@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from tests.support.live_server import LiveServer
@@ -154,6 +155,30 @@ def test_every_button_link_and_control_is_a_44px_touch_target(
         page.locator("summary", has_text="Menu").tap()
         problems.extend(small_targets(page))
     assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", [390, 320])
+def test_no_signed_in_page_scrolls_sideways(
+    live_server: LiveServer, new_page: PageFactory, width: int
+) -> None:
+    """The sessions table of /settings/security made the page 445 px wide, its words and its Log out
+    button broken a letter a line (outside tester): a wide table scrolls inside its own region."""
+    page = new_page(phone=True, viewport={"width": width, "height": 844})
+    sign_up(page, live_server, f"ada.wide{width}")
+    wider: list[str] = []
+    for path in PAGES:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        if overflow > 0:
+            wider.append(f"{path}: {overflow} px wider than the screen")
+    assert wider == [], "\n".join(wider)
+    page.goto(f"{live_server.url}/settings/security")
+    log_out = page.get_by_role("button", name="Log out", exact=True).first
+    box = log_out.bounding_box()
+    assert box is not None and box["width"] >= box["height"], box  # a word, not a letter a line
 
 
 def test_tab_shows_a_focus_ring_with_3_to_1_contrast_and_the_skip_link_moves_to_the_content(
