@@ -10,6 +10,8 @@ import segno
 from flask.testing import FlaskClient
 from PIL import Image
 
+from conexoos.app.models.persistent import User
+
 from .conftest import Account
 
 
@@ -100,3 +102,17 @@ def test_a_bio_over_300_characters_is_refused(alice: Account) -> None:
     )
     assert ok.status_code == 302
     assert "b" * 300 in alice.client.get(f"/{alice.username}").get_data(as_text=True)
+
+
+def test_a_bios_line_breaks_are_kept_as_newlines(alice: Account) -> None:
+    """A browser sends a textarea's line breaks as CRLF: the bio kept them so (the export showed them),
+    unlike every other text with line breaks."""
+    saved = alice.client.post(
+        "/dashboard/settings",
+        data={"csrf_token": alice.csrf, "display_name": "A", "bio": "one\r\ntwo\rthree"},
+    )
+    assert saved.status_code == 302
+    app = alice.client.application
+    with app.app_context():
+        user = User.get_by_username(alice.username)
+        assert user is not None and user.bio == "one\ntwo\nthree"

@@ -19,7 +19,7 @@ from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.types import NOW
 from conexoos.app.models.public_page import PageOwner, ShownLink, ShownProduct
 from conexoos.app.utils.io import IOUtils, Upload
-from conexoos.app.utils.text import username_folded
+from conexoos.app.utils.text import unix_line_breaks, username_folded
 from conexoos.framework import db
 from conexoos.framework.database import reading
 from conexoos.framework.static_files import url_for
@@ -261,7 +261,7 @@ def update_profile(user: User, display_name: str, bio: str, avatar: Upload | Non
     new_avatar = files.save_image(avatar, AVATAR_FOLDER, default="") if avatar and avatar.filename else None
     old_avatar = user.avatar
     user.display_name = display_name.strip()
-    user.bio = bio.strip()
+    user.bio = unix_line_breaks(bio.strip())  # as every other text kept with its line breaks
     if new_avatar:
         user.avatar = new_avatar
     try:

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from conexoos.app.models.persistent import SiteSetting
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.plans_config import FREE_PLAN
-from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_visible
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_visible, unix_line_breaks
 from conexoos.framework import db
 from conexoos.framework.http_errors import DATABASE_UNREACHABLE, database_failed, met_database_outage
 
@@ -115,7 +115,7 @@ def _text(raw: Any, multiline: bool) -> str:
     text = str(raw).strip()
     if not multiline:
         return text
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = unix_line_breaks(text).split("\n")
     return "\n".join(line.rstrip() for line in lines)
 
 

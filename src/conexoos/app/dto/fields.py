@@ -15,6 +15,7 @@ from conexoos.app.utils.text import (
     is_valid_unicode,
     is_visible,
     shown,
+    unix_line_breaks,
 )
 from conexoos.framework.converters import LARGEST_ID
 
@@ -128,7 +129,7 @@ def text(
             raise InputError(f"{name} must be a string", field=name, code="type")
         value = value.strip()
         if multiline:
-            value = value.replace("\r\n", "\n").replace("\r", "\n")
+            value = unix_line_breaks(value)
         if has_control_characters(value, multiline):
             raise InputError(f"{name} may not hold control characters", field=name, code="control_character")
         if has_bidi_controls(value):

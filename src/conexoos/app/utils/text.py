@@ -24,6 +24,11 @@ def has_control_characters(value: str, multiline: bool = False) -> bool:
     )
 
 
+def unix_line_breaks(text: str) -> str:
+    """``text`` with every line break as ``\n``: a browser sends a textarea's as ``\r\n``."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def username_folded(text: str) -> str:
     """``text`` with its ASCII letters lowercased, every other character kept: how a username (ASCII by
     rule) is compared whatever its case. ``str.lower()`` also turns the Kelvin sign (U+212A) into ``k``

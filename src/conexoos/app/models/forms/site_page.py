@@ -11,6 +11,7 @@ from wtforms.validators import Optional
 
 from conexoos.app.controllers.site_pages import PageInput
 from conexoos.app.models.persistent.site_page import DRAFT, PUBLISHED, SCHEDULED, SitePage
+from conexoos.app.utils.text import unix_line_breaks
 
 STATUS_CHOICES = [
     SelectChoice(DRAFT, "Draft (only staff see it)"),
@@ -49,7 +50,7 @@ class SitePageForm(FlaskForm):
             title=self.title.data or "",
             description=self.description.data or "",
             social_image=self.social_image.data or "",
-            body=(self.body.data or "").replace("\r\n", "\n"),
+            body=unix_line_breaks(self.body.data or ""),
             status=self.status.data or DRAFT,
             publish_at=publish_at.replace(tzinfo=UTC) if publish_at else None,
             note=self.note.data or "",
