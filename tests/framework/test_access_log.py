@@ -13,7 +13,7 @@ from gunicorn.config import Config
 
 from conexoos.framework import logs
 from conexoos.framework.logs import LOGGED_PATH, escape_control
-from conexoos.framework.serve import AccessLogger
+from conexoos.framework.serve import AccessLogger, _log_options
 from tests.conftest import AppFactory
 
 
@@ -106,18 +106,24 @@ def test_secrets_in_a_request_line_or_referer_are_hidden_in_both_access_logs(
 
 
 def test_gunicorns_error_log_hides_secrets_too(tmp_path: Path, make_app: AppFactory) -> None:
-    """Under DEV an unhandled error reaches gunicorn's error log, its traceback and request line in clear."""
-    make_app(overrides={"FLASK": {"CONFIG": {"MY_API_TOKEN": "Zebra7Secret"}}})
+    """Under DEV an unhandled error reaches gunicorn's error log, its traceback and request line in clear
+    (on stderr without LOG.DIR: gunicorn's own logger was used there)."""
+    assert _log_options("")["logger_class"] is AccessLogger
     config = Config()
     config.set("errorlog", str(tmp_path / "gunicorn.error.log"))
-    logger = AccessLogger(config)
+    logger = AccessLogger(config)  # set up before the app configured its logs, as serve does
+    make_app(overrides={"FLASK": {"CONFIG": {"MY_API_TOKEN": "Zebra7Secret"}}})
     try:
         raise RuntimeError("failing with Zebra7Secret and https://u:Hunter2pw@h/ and password=open123")
     except RuntimeError:
-        logger.exception("Error handling request GET /boom?q=Zebra7Secret&password=plain99")
+        logger.exception(
+            "Error handling request GET /boom?x=Zebra7Secret&p=password%3Dplain99&s=Zebra%37Secret"
+        )
     for handler in logger.error_log.handlers:
         handler.flush()
     written = (tmp_path / "gunicorn.error.log").read_text(encoding="utf-8")
-    assert "GET /boom?q=***&password=***" in written
+    assert "GET /boom?x=***&p=password=***&s=***" in written
     assert "RuntimeError: failing with *** and https://u:***@h/ and password=***" in written
-    assert not [secret for secret in ("Zebra7Secret", "Hunter2pw", "open123", "plain99") if secret in written]
+    assert not [
+        secret for secret in ("Zebra7Secret", "Hunter2pw", "open123", "plain99", "%37") if secret in written
+    ]

@@ -64,13 +64,21 @@ class RedactingFormatter(logging.Formatter):
     alike. An access line (a method, a path whose one-time tokens are left out already, a status and a
     duration) only has the configured secrets replaced: the patterns would cost every request."""
 
-    def __init__(self, fmt: str, redactor: Redactor, datefmt: str | None = None) -> None:
+    def __init__(
+        self, fmt: str, redactor: Redactor | None, datefmt: str | None = None, decode: bool = False
+    ) -> None:
         super().__init__(fmt, datefmt)
         self.redactor = redactor
+        """None: the logs' redactor at the time a line is written (:func:`log_redactor`)."""
+        self.decode = decode
+        """Also hide what percent-decoding shows (a line holding a request's URL: gunicorn's)."""
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
-        return self.redactor.known(text) if record.name == access_log.name else self.redactor(text)
+        redactor = self.redactor or log_redactor()
+        if record.name == access_log.name:
+            return redactor.known(text)
+        return redactor.with_decoded(text) if self.decode else redactor(text)
 
 
 class RedactingStream(io.TextIOBase):

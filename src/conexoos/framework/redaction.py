@@ -128,10 +128,17 @@ class Redactor:
         return redact_credentials(self.known(text))
 
     def in_url(self, text: str) -> str:
-        """``text`` (a request line, a query string, a Referer) hidden as :meth:`__call__` hides it, or,
-        when percent-decoding it shows a secret the encoded form hid (``password%3D...``, a configured
-        secret with an escaped letter), its decoded form so hidden."""
-        shown = self(text) if "=" in text or "@" in text else self.known(text)
+        """``text`` (a request line, a query string, a Referer) hidden as :meth:`__call__` hides it (its
+        patterns only when it holds ``=`` or ``@``: this runs per request), or :meth:`decoded` so."""
+        return self._decoded(text, self(text) if "=" in text or "@" in text else self.known(text))
+
+    def with_decoded(self, text: str) -> str:
+        """``text`` hidden as :meth:`__call__` hides it, or, when percent-decoding it shows a secret the
+        encoded form hid (``password%3D...``, a configured secret with an escaped letter), its decoded form
+        so hidden (a log line that quotes a request's URL)."""
+        return self._decoded(text, self(text))
+
+    def _decoded(self, text: str, shown: str) -> str:
         if "%" not in text:
             return shown
         decoded = unquote(text)

@@ -509,7 +509,7 @@ def _log_rotation_warnings(settings: Settings, workers: int) -> list[str]:
 
 def _log_options(log_dir: str) -> dict[str, Any]:
     if not log_dir:
-        return {"errorlog": "-"}
+        return {"errorlog": "-", "logger_class": AccessLogger}  # its error log hides secrets on stderr too
     folder = Path(log_dir)
     make_private_folder(folder)
     return {
@@ -549,8 +549,8 @@ class AccessLogger(GunicornLogger):
         """Gunicorn's error log (an unhandled error's traceback under DEV, with its request line) hides
         secrets as the app's log does."""
         super().setup(cfg)
-        for handler in self.error_log.handlers:
-            handler.setFormatter(RedactingFormatter(self.error_fmt, log_redactor(), self.datefmt))
+        for handler in self.error_log.handlers:  # the logs' redactor when a line is written: set up later
+            handler.setFormatter(RedactingFormatter(self.error_fmt, None, self.datefmt, decode=True))
 
 
 def _control_socket_options(instance: Path) -> dict[str, Any]:
