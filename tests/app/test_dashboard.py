@@ -116,3 +116,13 @@ def test_a_bios_line_breaks_are_kept_as_newlines(alice: Account) -> None:
     with app.app_context():
         user = User.get_by_username(alice.username)
         assert user is not None and user.bio == "one\ntwo\nthree"
+
+
+def test_a_bio_is_measured_as_the_textarea_measures_it(alice: Account) -> None:
+    """300 characters with line breaks, as the browser's maxlength counts them: each break was counted
+    twice (CRLF), and the form refused what the textarea allowed (outside tester)."""
+    bio = "\r\n".join(["x" * 9] * 30)  # 299 characters with \n breaks, 328 as sent
+    saved = alice.client.post(
+        "/dashboard/settings", data={"csrf_token": alice.csrf, "display_name": "A", "bio": bio}
+    )
+    assert saved.status_code == 302

@@ -7,7 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField
 from wtforms.validators import Length
 
-from .validators import NoControlCharacters, VisibleOrEmpty
+from .validators import NoControlCharacters, VisibleOrEmpty, with_unix_line_breaks
 
 
 class ProfileForm(FlaskForm):
@@ -16,5 +16,9 @@ class ProfileForm(FlaskForm):
     display_name = StringField(
         "Display name", validators=[Length(max=60), NoControlCharacters(), VisibleOrEmpty()]
     )
-    bio = TextAreaField("Bio", validators=[Length(max=300), NoControlCharacters(multiline=True)])
+    bio = TextAreaField(
+        "Bio",
+        filters=[with_unix_line_breaks],
+        validators=[Length(max=300), NoControlCharacters(multiline=True)],
+    )
     avatar = FileField("Avatar (PNG, JPEG, WebP or GIF)")

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from conexoos.app.models.persistent.report import DETAILS_MAX
 
 from .accounts import EMAIL_PATTERN
-from .validators import MailableEmail, NoControlCharacters
+from .validators import MailableEmail, NoControlCharacters, with_unix_line_breaks
 
 REASON_CHOICES = [
     SelectChoice("phishing", "Phishing: it imitates a site to steal passwords or money"),
@@ -32,7 +32,7 @@ class ReportForm(FlaskForm):
     details = TextAreaField(
         "Details",
         description="Which link, and what is wrong with it (optional).",
-        filters=[_strip],
+        filters=[_strip, with_unix_line_breaks],
         validators=[Length(max=DETAILS_MAX), NoControlCharacters(multiline=True)],
     )
     email = EmailField(

@@ -15,7 +15,14 @@ from conexoos.app.utils.text import (
     has_control_characters,
     has_stacked_marks,
     is_visible,
+    unix_line_breaks,
 )
+
+
+def with_unix_line_breaks(value: Any) -> Any:
+    """A field filter: text with ``\n`` line breaks before it is validated, so that a length is counted
+    as the textarea's ``maxlength`` counts it (a browser sends each break as two characters)."""
+    return unix_line_breaks(value) if isinstance(value, str) else value
 
 
 class NoControlCharacters:
