@@ -448,3 +448,26 @@ def test_a_tab_left_open_cannot_undo_another_tabs_move(
     expect(second.locator("#links .link-item .link-title")).to_have_text(["Two", "One", "Three"])
     links = first.request.get(f"{live.url}/api/links").json()
     assert [link["title"] for link in links] == ["Two", "One", "Three"]
+
+
+def test_the_page_layout_says_when_a_scheduled_link_shows(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """It said "Shown" for a link whose window opens later, while the links list said "Shows from"."""
+    page = new_page()
+    sign_up(page, live_server, "sam.schedule")
+    made = page.evaluate(
+        """async () => {
+          const token = document.querySelector('meta[name="csrf-token"]').content;
+          const link = {title: "Later", url: "https://later.example/", starts_at: "2099-01-01T10:00:00Z"};
+          const headers = {"Content-Type": "application/json", "X-CSRFToken": token};
+          const answer = await fetch("/api/add/link", {method: "POST", headers, body: JSON.stringify(link)});
+          return answer.status;
+        }"""
+    )
+    assert made == 201
+    page.reload()
+    link_state = page.locator("#links .link-item .link-state")
+    block_state = page.locator("#blocks .link-item .link-state")
+    expect(link_state).to_contain_text("Shows from")
+    expect(block_state).to_contain_text("Shows from")

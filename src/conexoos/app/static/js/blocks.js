@@ -117,7 +117,10 @@
   // Shown or hidden, and what a moderator hid: the whole block (an embed) or icons of a row.
   function state(block) {
     if (block.hidden_by_staff) return "Hidden by a moderator";
-    const shown = block.enabled ? "Shown" : "Hidden";
+    // A block with a time window (a link's) is shown only inside it, as the links list above says.
+    const windowed = ("starts_at" in block || "ends_at" in block) && window.conexoosTimeWindow;
+    const time = windowed ? window.conexoosTimeWindow(block) : "Live";
+    const shown = !block.enabled ? "Hidden" : time === "Live" ? "Shown" : time;
     const hidden = Array.isArray(block.items) ? block.items.filter((entry) => entry.hidden_by_staff).length : 0;
     if (!hidden) return shown;
     if (hidden === block.items.length) return "Hidden by a moderator (every icon)"; // nothing left to show

@@ -48,6 +48,8 @@
     return "Live";
   }
 
+  window.conexoosTimeWindow = describeTime; // the page layout's blocks with a time window say it too (blocks.js)
+
   function fill(item, link) {
     item.querySelector(".link-title").textContent = link.title;
     item.querySelector(".link-url").textContent = link.url;
