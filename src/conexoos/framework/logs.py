@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from flask import Flask, Response, g, request
 
 from .config import Settings, make_instance_folder, make_private_folder
+from .proxy import SERVER_ENVIRON
 from .redaction import Redactor, secret_values
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -247,8 +248,8 @@ def log_access_line(status: int) -> None:
     """Log the current request's access line with ``status`` (also for an answer sent without a
     ``Response``, see ``fast_path.py``)."""
     logged = _logged_path()
-    if logged is not request.path:
-        request.environ[LOGGED_PATH] = logged  # for gunicorn's access log too (serve.AccessLogger)
+    if logged is not request.path:  # for gunicorn's access log too (serve.AccessLogger), in its environ:
+        request.environ.get(SERVER_ENVIRON, request.environ)[LOGGED_PATH] = logged  # Socket.IO copies it
     if not access_log.isEnabledFor(logging.INFO):
         return  # LOG.LEVEL above INFO: nothing to format
     started = g.get("conexoos_request_start")

@@ -58,6 +58,11 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+SERVER_ENVIRON = "conexoos.server_environ"
+"""The WSGI environ key of the server's own environ, set by this outermost layer: a layer below copies the
+environ (Flask-SocketIO's), and what the app notes for the server (``logs.LOGGED_PATH``) must reach it."""
+
+
 class TrustedProxies:
     """WSGI middleware: applies ``X-Forwarded-*`` from trusted proxies, drops it from everyone else."""
 
@@ -71,6 +76,7 @@ class TrustedProxies:
         return address is not None and any(address in network for network in self.networks)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        environ[SERVER_ENVIRON] = environ  # the outermost layer: what the app notes for the server goes here
         remote = environ.get("REMOTE_ADDR", "")
         if self.networks and self.trusts(remote):
             self._apply(environ, remote)
