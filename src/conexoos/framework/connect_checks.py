@@ -26,7 +26,6 @@ from .causes import one_line_cause
 from .config import DatabaseSettings, Settings
 from .database_errors import connection_label, database_cause, driver_reason, message_cause
 from .smtp import check_smtp_connection, smtp_settings
-from .sqlite_files import sqlite_file_problem
 from .startup import try_connection
 from .storage.s3 import bucket_problem
 
@@ -123,6 +122,8 @@ def check_database(database: DatabaseSettings) -> str | None:
         return _creatable_problem(file)
     error = try_connection(url, int(CHECK_TIMEOUT))
     if error is None:
+        from .sqlite_files import sqlite_file_problem  # here: sqlite3 is no PostgreSQL worker's
+
         return sqlite_file_problem(database)
     reason = driver_reason(error.orig if error.orig is not None else error)
     if url.password:

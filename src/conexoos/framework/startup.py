@@ -25,7 +25,6 @@ from .config import DatabaseSettings, Settings
 from .database import connect_timeout_args
 from .database_errors import connection_label, database_cause, describe_connection_error
 from .errors import ConexoosError
-from .sqlite_files import sqlite_file_problem
 
 DEFAULT_WAIT = {"DEV": 5, "UAT": 30, "PROD": 30}
 """Seconds waited for a database when ``SERVER_ENV.STARTUP_WAIT`` is null."""
@@ -56,6 +55,8 @@ def wait_for_databases(settings: Settings) -> None:
         if database.url.get_backend_name() != "sqlite":
             _wait_for(database, deadline)
             continue
+        from .sqlite_files import sqlite_file_problem  # here: sqlite3 (1 MiB) is no PostgreSQL worker's
+
         problem = sqlite_file_problem(database)  # a lasting cause: no wait mends it
         if problem:
             raise DatabaseUnavailable(f"{connection_label(database.url, database.name)}: {problem}")
