@@ -91,7 +91,7 @@ class OperationFailed(CommandFailed):
     exit_code = RUNTIME_ERROR
 
 
-UNKNOWN_REVISION = re.compile(r"^(?:Can't locate revision|No such revision|Multiple revisions start with)")
+UNKNOWN_REVISION = re.compile(rf"{migrations.REVISION_NOT_FOUND.pattern}|^Multiple revisions start with")
 """Alembic's words for a REVISION argument its history does not have (or holds twice): a usage error."""
 
 
@@ -900,14 +900,13 @@ def mail_retry(project: str | None, config: str | None, ids: tuple[int, ...]) ->
 
     Exits 1, naming them, when one of the given IDS does not exist or is not failed.
     """
-    from .mail.delivery import not_retried, retry_failed
-    from .mail.outbox import outbox_counts
+    from .mail.delivery import failed_never_delivered, not_retried, retry_failed
 
     app = load_app(project, config)
     with app.app_context():
         retried = retry_failed(ids)
         click.echo(f"{counted(len(retried), 'failed message')} queued again")
-        left = outbox_counts()["failed"] if not ids else 0  # all but those to the .invalid domain went
+        left = failed_never_delivered() if not ids else 0  # given IDS are each named below
         if left:
             click.echo(
                 f"{counted(left, 'failed message')} to the domain .invalid left failed: it receives no mail"

@@ -52,7 +52,7 @@ FRAMEWORK_TABLES = frozenset({SESSION_TABLE, VERSION_TABLE})
 SHOWN_DIFFERENCES = 3
 
 
-_LOCATE_FAILED = re.compile(r"^(?:Can't locate revision|No such revision)")
+REVISION_NOT_FOUND = re.compile(r"^(?:Can't locate revision|No such revision)")
 """Alembic's words for a revision its history does not have."""
 
 
@@ -428,7 +428,7 @@ def _known_revision_argument(target: MigrationTarget, revision: str) -> Iterator
     try:
         yield
     except CommandError as error:
-        if not _LOCATE_FAILED.match(str(error)):
+        if not REVISION_NOT_FOUND.match(str(error)):
             raise
         scripts = ScriptDirectory.from_config(target.alembic_config())
         every = [script.revision for script in scripts.walk_revisions()][::-1]  # oldest first

@@ -43,8 +43,7 @@ def settings() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, s
         refused = password_check_refused(current_user)  # after the form's own checks: they cost none
         if refused is not None:
             form.password.errors = [str(refused.description)]
-            page = render_template("dashboard/email.html", form=form, resend=ConfirmForm())
-            return page, 429, {"Retry-After": str(refused.retry_after)}
+            return _page(form), 429, {"Retry-After": str(refused.retry_after)}
         try:
             email_addresses.request_email_change(
                 current_user, form.password.data or "", form.email.data or ""
@@ -55,7 +54,11 @@ def settings() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, s
             flash(CHANGE_SENT)
             return redirect(url_for("email.settings"))
     status = 422 if request.method == "POST" else 200
-    return render_template("dashboard/email.html", form=form, resend=ConfirmForm()), status
+    return _page(form), status
+
+
+def _page(form: EmailChangeForm) -> str:
+    return render_template("dashboard/email.html", form=form, resend=ConfirmForm())
 
 
 @email.route("/settings/email/resend", methods=["POST"])

@@ -92,6 +92,12 @@ def retry_failed(ids: Sequence[int] = ()) -> list[int]:
     return found
 
 
+def failed_never_delivered() -> int:
+    """How many failed messages are to the ``.invalid`` domain (:func:`retry_failed` leaves them)."""
+    recipients = db.session.scalars(select(OutboxMessage.recipient).where(OutboxMessage.status == FAILED))
+    return sum(1 for recipient in recipients if never_delivered(recipient))
+
+
 def not_retried(ids: Sequence[int], retried: Sequence[int]) -> list[str]:
     """One line per id of ``ids`` that was not queued again: it does not exist, or is not failed."""
     missing = [number for number in dict.fromkeys(ids) if number not in set(retried)]
