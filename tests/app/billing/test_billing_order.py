@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert
 
 from conexoos.app.controllers import billing
-from conexoos.app.models.persistent import StripeEvent
+from conexoos.app.models.persistent import StripeEvent, User
 from conexoos.framework import db
 from tests.support.stripe_standin import StripeStandIn, make_event
 
@@ -232,3 +232,16 @@ def test_a_concurrent_duplicate_delivery_rolls_back_and_answers_duplicate(
     state = billing_state(app, alice.id)
     assert (state.plan, state.status) == ("pro", "active")  # this delivery's effect was rolled back
     assert stored_event_ids(app).count(event["id"]) == 1
+
+
+def test_events_past_2038_are_applied_and_ordered(
+    app: Flask, client: FlaskClient, alice: Account, customer: str
+) -> None:
+    in_2040 = 2_208_988_800  # past 2**31 - 1, which a 32-bit column could not hold
+    for status, created in (("active", in_2040), ("past_due", in_2040 - 60)):
+        event = subscription_event(customer, status, created, subscription_id="sub_gone")
+        assert deliver(client, event)["status"] in {"applied", "stale"}
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status) == ("pro", "active")  # the older past_due came late: stale
+    with app.app_context():
+        assert db.session.get(User, alice.id).billing_event_at == in_2040

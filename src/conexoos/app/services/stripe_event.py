@@ -8,8 +8,9 @@ from typing import Any, TypeGuard
 
 MAX_ID_LENGTH = 255
 MAX_TYPE_LENGTH = 100
-MAX_CREATED = 2**31 - 1
-"""``created`` is stored in a 32-bit column; Stripe's timestamps (seconds since 1970) fit until 2038."""
+MAX_CREATED = 253_402_300_799
+"""The last second of the year 9999: a larger ``created`` (seconds since 1970) is no date Python can show.
+Stored in 64-bit columns (revision 0032: ``user.billing_event_at`` held 32 bits, which end in 2038)."""
 STRIPE_ID = re.compile(rf"[A-Za-z0-9_]{{1,{MAX_ID_LENGTH}}}")
 """Stripe's ids (``evt_…``, ``cus_…``, ``sub_…``, ``price_…``): letters, digits and underscores."""
 EVENT_TYPE = re.compile(rf"[a-z0-9_.]{{1,{MAX_TYPE_LENGTH}}}")
@@ -45,7 +46,9 @@ def parse_event(raw: Any) -> StripeEventData:
             f"type is missing, or not an event type (up to {MAX_TYPE_LENGTH} of a-z 0-9 _ .)"
         )
     if isinstance(created, bool) or not isinstance(created, int) or not 0 <= created <= MAX_CREATED:
-        raise MalformedEvent("created is missing, or not a whole number of seconds since 1970 before 2038")
+        raise MalformedEvent(
+            "created is missing, or not a whole number of seconds since 1970 before the year 10000"
+        )
     data = raw.get("data")
     data_object = data.get("object") if isinstance(data, dict) else None
     if not isinstance(data_object, dict):

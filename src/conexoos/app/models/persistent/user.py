@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Integer, String, func, select
+from sqlalchemy import BigInteger, Integer, String, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from conexoos.app.utils.email_address import canonical_email
@@ -54,8 +54,11 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     subscription_status: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     past_due_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    billing_event_at: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    """``created`` of the newest Stripe event applied; older events never overwrite newer state."""
+    billing_event_at: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), nullable=False, default=0
+    )
+    """``created`` of the newest Stripe event applied; older events never overwrite newer state. 64 bits
+    (SQLite's INTEGER is): Stripe's timestamps pass 2**31 in 2038."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """When the account last logged in (any way: password, second factor, passkey); None: never since 0.3."""
