@@ -165,6 +165,49 @@ def test_saving_without_a_file_keeps_the_avatar(app: Flask, alice: Account) -> N
     assert stored_profile(app, alice.id)[0] == avatar
 
 
+def test_the_settings_show_the_avatar_and_removing_it_brings_back_the_default(
+    app: Flask, alice: Account
+) -> None:
+    assert "Remove the avatar" not in alice.client.get("/dashboard/settings").get_data(as_text=True)
+    upload(alice, encode("PNG"), "me.png")
+    avatar, _, _ = stored_profile(app, alice.id)
+    settings = alice.client.get("/dashboard/settings").get_data(as_text=True)
+    assert f'src="http://localhost/media/{avatar}"' in settings  # what the page shows now
+    assert 'name="remove_avatar"' in settings
+    assert f"/media/{avatar}" in alice.client.get(f"/{alice.username}").get_data(as_text=True)
+
+    response = alice.client.post(
+        "/dashboard/settings",
+        data={"csrf_token": alice.csrf, "display_name": "Alice", "bio": "", "remove_avatar": "y"},
+    )
+    assert response.status_code == 302
+    assert stored_profile(app, alice.id)[0] is None
+    assert files_under(uploads_root(app)) == set()  # the file went with it
+    page = alice.client.get(f"/{alice.username}").get_data(as_text=True)
+    assert f"/media/{avatar}" not in page  # the cached page was replaced
+    assert re.search(r'<img class="avatar" src="http://localhost/static/', page)
+
+
+def test_a_new_file_wins_over_removing_the_avatar(app: Flask, alice: Account) -> None:
+    upload(alice, encode("PNG"), "me.png")
+    first, _, _ = stored_profile(app, alice.id)
+    response = alice.client.post(
+        "/dashboard/settings",
+        data={
+            "csrf_token": alice.csrf,
+            "display_name": "Alice",
+            "bio": "",
+            "remove_avatar": "y",
+            "avatar": (BytesIO(encode("JPEG")), "new.jpg"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    second, _, _ = stored_profile(app, alice.id)
+    assert second is not None and second != first
+    assert files_under(uploads_root(app)) == {second}
+
+
 def test_without_an_avatar_the_default_image_stands_in(alice: Account) -> None:
     html = alice.client.get(f"/{alice.username}").get_data(as_text=True)
     match = re.search(r'<img class="avatar" src="http://localhost(/static/[^"]+)"', html)

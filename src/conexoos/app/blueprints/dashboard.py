@@ -36,14 +36,20 @@ def index() -> str:
 @dashboard.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> str | BaseResponse | tuple[str, int]:
-    """Edit display name, bio and avatar; a bad image is a 422 under its field, as any field refused, and
-    changes nothing."""
+    """Edit display name, bio and avatar (or remove it); a bad image is a 422 under its field, as any field
+    refused, and changes nothing."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
         # Without a file part, ``obj=current_user`` fills the field with the stored avatar's path.
         avatar = form.avatar.data if isinstance(form.avatar.data, FileStorage) else None
         try:
-            profiles.update_profile(current_user, form.display_name.data or "", form.bio.data or "", avatar)
+            profiles.update_profile(
+                current_user,
+                form.display_name.data or "",
+                form.bio.data or "",
+                avatar,
+                remove_avatar=bool(form.remove_avatar.data),
+            )
         except InvalidImage as error:
             form.avatar.errors = [str(error)]
             return render_template("dashboard/settings.html", form=form), 422

@@ -253,9 +253,12 @@ def io_utils() -> IOUtils:
     return IOUtils(media_storage())
 
 
-def update_profile(user: User, display_name: str, bio: str, avatar: Upload | None) -> None:
-    """Save name, bio and (re-encoded) avatar; InvalidImage leaves everything as it was (403 while the
-    account is suspended)."""
+def update_profile(
+    user: User, display_name: str, bio: str, avatar: Upload | None, remove_avatar: bool = False
+) -> None:
+    """Save name, bio and (re-encoded) avatar, or remove the avatar (the default picture is shown; a new
+    file wins over ``remove_avatar``); InvalidImage leaves everything as it was (403 while the account is
+    suspended). A file replaced or removed is deleted once the row is saved."""
     refuse_if_suspended(user)
     files = io_utils()
     new_avatar = files.save_image(avatar, AVATAR_FOLDER, default="") if avatar and avatar.filename else None
@@ -264,12 +267,14 @@ def update_profile(user: User, display_name: str, bio: str, avatar: Upload | Non
     user.bio = unix_line_breaks(bio.strip())  # as every other text kept with its line breaks
     if new_avatar:
         user.avatar = new_avatar
+    elif remove_avatar:
+        user.avatar = None
     try:
         user.save()
     except BaseException:
         files.delete(new_avatar)
         raise
-    if new_avatar and old_avatar:
+    if old_avatar and old_avatar != user.avatar:
         files.delete(old_avatar)
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import StringField, TextAreaField
+from wtforms import BooleanField, StringField, TextAreaField
 from wtforms.validators import Length
 
 from .validators import NoControlCharacters, VisibleOrEmpty, with_unix_line_breaks
 
 
 class ProfileForm(FlaskForm):
-    """Display name, bio (up to 300 characters) and an optional avatar image."""
+    """Display name, bio (up to 300 characters) and an optional avatar image, which can be removed."""
 
     display_name = StringField(
         "Display name", validators=[Length(max=60), NoControlCharacters(), VisibleOrEmpty()]
@@ -22,3 +22,4 @@ class ProfileForm(FlaskForm):
         validators=[Length(max=300), NoControlCharacters(multiline=True)],
     )
     avatar = FileField("Avatar (PNG, JPEG, WebP or GIF)")
+    remove_avatar = BooleanField("Remove the avatar (your page shows the default picture)")
