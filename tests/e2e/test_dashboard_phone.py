@@ -6,10 +6,12 @@ off the dashboard says it needs it; and axe finds nothing on these pages.
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import pytest
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 from tests.support.live_server import LiveServer
@@ -63,6 +65,18 @@ OUTLINE = """element => {
   const style = getComputedStyle(element);
   return {style: style.outlineStyle, width: parseFloat(style.outlineWidth), color: style.outlineColor};
 }"""
+
+
+def give_an_avatar(page: Page, live: LiveServer) -> None:
+    """Upload an avatar through the settings form: the settings then show it and "Remove the avatar"."""
+    image = io.BytesIO()
+    Image.new("RGB", (96, 96), "teal").save(image, "PNG")
+    page.goto(f"{live.url}/dashboard/settings")
+    page.locator("#avatar").set_input_files(
+        {"name": "me.png", "mimeType": "image/png", "buffer": image.getvalue()}
+    )
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_label("Remove the avatar")).to_be_visible()
 
 
 def phone(new_page: PageFactory, **options: Any) -> Page:
@@ -147,6 +161,7 @@ def test_every_button_link_and_control_is_a_44px_touch_target(
     page = phone(new_page)
     sign_up(page, live_server, "ada.targets")
     add_link(page, "Portfolio", "https://example.com/portfolio")
+    give_an_avatar(page, live_server)
     problems: list[str] = []
     for path in PAGES:
         page.goto(f"{live_server.url}{path}")
@@ -165,6 +180,7 @@ def test_no_signed_in_page_scrolls_sideways(
     button broken a letter a line (outside tester): a wide table scrolls inside its own region."""
     page = new_page(phone=True, viewport={"width": width, "height": 844})
     sign_up(page, live_server, f"ada.wide{width}")
+    give_an_avatar(page, live_server)
     wider: list[str] = []
     for path in PAGES:
         page.goto(f"{live_server.url}{path}")
@@ -286,6 +302,7 @@ def test_the_signed_in_pages_are_axe_clean_on_a_phone_with_the_menu_open_and_clo
     page = phone(new_page, bypass_csp=True)
     sign_up(page, live_server, "ada.axe")
     add_link(page, "Portfolio", "https://example.com/portfolio")
+    give_an_avatar(page, live_server)
     problems: list[str] = []
     for path in PAGES:
         page.goto(f"{live_server.url}{path}")
