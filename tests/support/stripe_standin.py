@@ -11,6 +11,8 @@ Endpoints::
 
     POST /v1/customers                  GET /v1/customers/{id}
     POST /v1/checkout/sessions          GET /v1/checkout/sessions/{id}
+    GET /v1/checkout/sessions           (customer, status, limit)
+    POST /v1/checkout/sessions/{id}/expire
     POST /v1/billing_portal/sessions    GET /v1/subscriptions/{id}
     DELETE /v1/subscriptions/{id}       cancels at once (404 once canceled, as Stripe answers)
     GET  /checkout/{id}        the hosted checkout page, with a "Pay" button
@@ -233,6 +235,10 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class SessionExpired(Exception):
+    """Paying a Checkout Session that was expired (``POST /v1/checkout/sessions/{id}/expire``)."""
+
+
 class ApiError(Exception):
     """An error the stand-in answers with Stripe's ``{"error": {...}}`` shape."""
 
@@ -435,6 +441,8 @@ class StripeStandIn:
             session = self._sessions[session_id]
             if session["status"] == "complete":
                 return copy.deepcopy(session), self._subscription_copy(session["subscription"])
+            if session["status"] == "expired":
+                raise SessionExpired(f"checkout session {session_id} has expired: it cannot be paid")
             subscription = self._fulfil(session)
             result = copy.deepcopy(session), copy.deepcopy(subscription)
         if self.on_checkout_completed is not None:
@@ -508,7 +516,9 @@ class StripeStandIn:
             ("POST", r"/v1/customers", self._create_customer),
             ("GET", r"/v1/customers/([^/]+)", self._get_customer),
             ("POST", r"/v1/checkout/sessions", self._create_checkout_session),
+            ("GET", r"/v1/checkout/sessions", self._list_checkout_sessions),
             ("GET", r"/v1/checkout/sessions/([^/]+)", self._get_checkout_session),
+            ("POST", r"/v1/checkout/sessions/([^/]+)/expire", self._expire_checkout_session),
             ("POST", r"/v1/billing_portal/sessions", self._create_portal_session),
             ("GET", r"/v1/subscriptions/([^/]+)", self._get_subscription),
             ("DELETE", r"/v1/subscriptions/([^/]+)", self._cancel_subscription),
@@ -665,6 +675,37 @@ class StripeStandIn:
 
     def _get_checkout_session(self, params: dict[str, Any], session_id: str) -> dict[str, Any]:
         return self._expanded(self._lookup(self._sessions, "checkout.session", session_id), params)
+
+    def _list_checkout_sessions(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Sessions newest first, filtered by ``customer`` and ``status`` as Stripe's list filters them."""
+        with self._lock:
+            found = [
+                self._expanded(session, {})
+                for session in reversed(self._sessions.values())
+                if params.get("customer") in (None, session["customer"])
+                and params.get("status") in (None, session["status"])
+            ]
+        limit = int(params.get("limit") or 10)
+        return {
+            "object": "list",
+            "data": found[:limit],
+            "has_more": len(found) > limit,
+            "url": "/v1/checkout/sessions",
+        }
+
+    def _expire_checkout_session(self, params: dict[str, Any], session_id: str) -> dict[str, Any]:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                raise missing("checkout.session", session_id)
+            if session["status"] != "open":
+                raise ApiError(
+                    400,
+                    'Only Checkout Sessions with a status in ["open"] can be expired.',
+                    param="session",
+                )
+            session.update(status="expired", url=None)
+            return self._expanded(session, params)
 
     def _fulfil(self, session: dict[str, Any]) -> dict[str, Any] | None:
         """Mark ``session`` paid; in subscription mode create its subscription (lock held)."""
@@ -825,6 +866,8 @@ class StripeStandIn:
             return html_response(404, page("Not found", "<h1>This checkout session does not exist</h1>"))
         if session["status"] == "complete":
             return html_response(200, page("Paid", "<h1>Payment complete</h1>"))
+        if session["status"] == "expired":
+            return html_response(200, page("Expired", "<h1>This checkout session has expired</h1>"))
         rows = "".join(
             f"<li>{html.escape(item['price']['id'])} &times; {item['quantity']}</li>" for item in items
         )
@@ -842,6 +885,8 @@ class StripeStandIn:
             session, _ = self.complete_checkout(session_id)
         except KeyError:
             return html_response(404, page("Not found", "<h1>This checkout session does not exist</h1>"))
+        except SessionExpired as exc:
+            return html_response(409, page("Expired", f"<h1>{html.escape(str(exc))}</h1>"))
         except Exception as exc:  # noqa: BLE001 - the test's callback failed: keep it, answer 500
             self.callback_errors.append(exc)
             detail = f"<h1>Callback failed</h1><pre>{html.escape(repr(exc))}</pre>"

@@ -13,7 +13,7 @@ from conexoos.app.models.persistent import User
 from conexoos.app.services import stripe_gateway
 from conexoos.framework import db
 from tests.conftest import AppFactory
-from tests.support.stripe_standin import StripeStandIn, make_event
+from tests.support.stripe_standin import SessionExpired, StripeStandIn, make_event
 
 from ..billing_support import (
     SUBSCRIPTIONS_URL,
@@ -21,6 +21,7 @@ from ..billing_support import (
     billing_state,
     checkout,
     deliver,
+    post_webhook,
     start_paid_checkout,
     stripe_sets_status,
     subscribe_to_pro,
@@ -124,6 +125,78 @@ def test_a_lingering_subscription_stripe_reports_paid_again_is_kept(
 
 
 # ---------------------------------------------------------------- input and the portal
+
+
+# ---------------------------------------------------------------- one subscription per customer
+
+
+def test_a_new_checkout_expires_the_open_one_so_only_the_newest_can_be_paid(
+    app: Flask, alice: Account, standin: StripeStandIn
+) -> None:
+    first = start_paid_checkout(alice, standin)  # another tab, or Back after opening Stripe
+    second = start_paid_checkout(alice, standin)
+    assert standin.checkout_session(first["id"])["status"] == "expired"
+    assert standin.checkout_session(second["id"])["status"] == "open"
+    with pytest.raises(SessionExpired):
+        standin.complete_checkout(first["id"])
+    assert billing_state(app, alice.id).plan == "gratis"
+
+
+def test_a_checkout_opened_while_an_earlier_one_is_being_paid_is_409(
+    app: Flask, alice: Account, standin: StripeStandIn
+) -> None:
+    first = start_paid_checkout(alice, standin)
+    standin.fail_next("POST", f"/v1/checkout/sessions/{first['id']}/expire", status=400)
+    response = checkout(alice, "pro")
+    assert response.status_code == 409, response.get_data(as_text=True)
+    assert "being paid right now" in response.get_json()["error"]["message"]
+    assert standin.requests_to("POST", "/v1/checkout/sessions")[1:] == []  # no second session
+
+
+def test_a_second_paid_subscription_replaces_the_first_which_is_cancelled(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    """Both paid before either webhook came (so the second checkout could not see the first): the later
+    one applied cancels the earlier at Stripe, and nothing about the earlier changes the account again."""
+    first_session = start_paid_checkout(alice, standin)
+    first_paid, first = standin.complete_checkout(first_session["id"])
+    second_session = start_paid_checkout(alice, standin)
+    second_paid, second = standin.complete_checkout(second_session["id"])
+    assert first is not None and second is not None
+    assert deliver(client, make_event("checkout.session.completed", first_paid))["status"] == "applied"
+    answer = deliver(client, make_event("checkout.session.completed", second_paid))
+    assert answer["status"] == "applied" and first["id"] in answer["detail"], answer
+    assert standin.subscription(first["id"])["status"] == "canceled"  # it bills no more
+    assert standin.subscription(second["id"])["status"] == "active"
+    state = billing_state(app, alice.id)
+    assert (state.subscription, state.plan, state.status) == (second["id"], "pro", "active")
+    # Stripe's own events about the first follow; they change nothing.
+    ended = standin.subscription(first["id"])
+    deliver(client, make_event("customer.subscription.deleted", ended))
+    deliver(client, make_event("customer.subscription.updated", dict(ended, status="active")))
+    state = billing_state(app, alice.id)
+    assert (state.subscription, state.plan, state.status) == (second["id"], "pro", "active")
+    # "Cancel" now leaves nothing billing.
+    assert checkout(alice, "gratis").status_code == 200
+    assert {sub["status"] for sub in standin.subscriptions()} == {"canceled"}
+
+
+def test_when_stripe_cannot_cancel_the_replaced_subscription_the_event_is_retried(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    first_session = start_paid_checkout(alice, standin)
+    first_paid, first = standin.complete_checkout(first_session["id"])
+    second_session = start_paid_checkout(alice, standin)
+    second_paid, second = standin.complete_checkout(second_session["id"])
+    assert first is not None and second is not None
+    deliver(client, make_event("checkout.session.completed", first_paid))
+    event = make_event("checkout.session.completed", second_paid)
+    standin.fail_next("DELETE", f"/v1/subscriptions/{first['id']}")
+    assert post_webhook(client, event).status_code == 503  # Stripe delivers it again later
+    assert billing_state(app, alice.id).subscription == first["id"]
+    assert deliver(client, event)["status"] == "applied"  # the retry
+    assert standin.subscription(first["id"])["status"] == "canceled"
+    assert billing_state(app, alice.id).subscription == second["id"]
 
 
 def test_a_missing_plan_id_is_422_required(app: Flask, alice: Account, standin: StripeStandIn) -> None:

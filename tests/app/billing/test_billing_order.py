@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from ..billing_support import (
     GRACE_DAYS,
     billing_state,
     deliver,
+    post_webhook,
     start_paid_checkout,
     stored_event_ids,
     stripe_sets_status,
@@ -197,7 +199,7 @@ def test_the_grace_period_of_a_retrieved_subscription_starts_at_its_current_peri
 ) -> None:
     subscription = subscribe_to_pro(client, alice, standin)
     period_start = subscription["items"]["data"][0]["current_period_start"]
-    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", period_start + 3600))
+    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", period_start + 120))
     state = billing_state(app, alice.id)
     assert state.past_due_since == datetime.fromtimestamp(period_start, UTC)
     assert (state.status, state.plan) == ("past_due", "pro")
@@ -235,9 +237,10 @@ def test_a_concurrent_duplicate_delivery_rolls_back_and_answers_duplicate(
 
 
 def test_events_past_2038_are_applied_and_ordered(
-    app: Flask, client: FlaskClient, alice: Account, customer: str
+    app: Flask, client: FlaskClient, alice: Account, customer: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     in_2040 = 2_208_988_800  # past 2**31 - 1, which a 32-bit column could not hold
+    monkeypatch.setattr(billing, "time", SimpleNamespace(time=lambda: in_2040 + 30))  # the server's clock
     for status, created in (("active", in_2040), ("past_due", in_2040 - 60)):
         event = subscription_event(customer, status, created, subscription_id="sub_gone")
         assert deliver(client, event)["status"] in {"applied", "stale"}
@@ -245,3 +248,20 @@ def test_events_past_2038_are_applied_and_ordered(
     assert (state.plan, state.status) == ("pro", "active")  # the older past_due came late: stale
     with app.app_context():
         assert db.session.get(User, alice.id).billing_event_at == in_2040
+
+
+def test_an_event_dated_in_the_future_is_refused_and_changes_nothing(
+    app: Flask, client: FlaskClient, alice: Account, customer: str
+) -> None:
+    """A signed event dated years ahead kept a past-due account on its paid plan until then (its grace
+    started at that date), and made every real event after it stale (outside tester)."""
+    now = int(time.time())
+    deliver(client, subscription_event(customer, "active", now - 60, subscription_id="sub_gone"))
+    future = subscription_event(customer, "past_due", now + 86_400 * 365 * 10, subscription_id="sub_gone")
+    response = post_webhook(client, future)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert "created is in the future" in response.get_json()["error"]["message"]
+    deliver(client, subscription_event(customer, "past_due", now, subscription_id="sub_gone"))
+    state = billing_state(app, alice.id)
+    assert state.status == "past_due"
+    assert state.past_due_since == datetime.fromtimestamp(now, UTC)

@@ -81,6 +81,8 @@ class Decision:
     outcome: WebhookOutcome
     user: User | None = None
     observed: Observed | None = None
+    superseded: str | None = None
+    """The user's earlier subscription, still billing, that the applied one replaces: cancelled first."""
 
 
 def subscriptions_url(**params: str) -> str:
@@ -104,6 +106,7 @@ def start_checkout(user: User, plan_id: str) -> str:
     try:
         _cancel_lingering_subscription(user)
         customer_id = _customer_for(user)
+        _expire_earlier_checkouts(user, customer_id)
         return gateway.create_checkout_session(
             customer_id,
             plan.price_id,
@@ -117,6 +120,19 @@ def start_checkout(user: User, plan_id: str) -> str:
         raise BadGateway(
             "The payment provider could not start the checkout. Try again in a minute."
         ) from None
+
+
+def _expire_earlier_checkouts(user: User, customer_id: str) -> None:
+    """Expire the checkouts this customer left open (another tab, the Back button): only the newest can
+    be paid, so two payments never start two subscriptions (409 if one was paid a moment ago)."""
+    try:
+        expired = gateway.expire_open_checkouts(customer_id)
+    except stripe.InvalidRequestError:
+        raise Conflict(
+            "A checkout you opened earlier is being paid right now: reload this page in a minute."
+        ) from None
+    if expired:
+        log.info("Expired %d earlier checkout(s) of user %s: %s", len(expired), user.id, ", ".join(expired))
 
 
 def has_paid_subscription(user: User) -> bool:
@@ -234,8 +250,11 @@ def handle_webhook(payload: bytes, signature: str | None) -> WebhookOutcome:
     if db.session.get(StripeEvent, event.id) is not None:
         return WebhookOutcome("duplicate")
     decision = _decide(event)
+    ended = _cancel_superseded(decision, event)
     try:
         with transaction():
+            if ended is not None:
+                _remember(ended, int(time.time()))
             if decision.user is not None and decision.observed is not None:
                 _write_state(decision.user, decision.observed)
             db.session.add(StripeEvent(id=event.id, type=event.type, outcome=decision.outcome.status))
@@ -249,9 +268,32 @@ def handle_webhook(payload: bytes, signature: str | None) -> WebhookOutcome:
     return decision.outcome
 
 
+def _cancel_superseded(decision: Decision, event: StripeEventData) -> SubscriptionState | None:
+    """Cancel the subscription ``decision`` replaces, at Stripe, before the new one is applied; its state
+    as cancelled (None: nothing to cancel). 503 when Stripe cannot: the event is delivered again."""
+    if decision.superseded is None or decision.user is None:
+        return None
+    subscription_id = decision.superseded
+    try:
+        canceled = gateway.cancel_subscription(subscription_id)
+    except stripe.StripeError as error:
+        log.error("Stripe could not cancel %s, replaced by event %s: %s", subscription_id, event.id, error)
+        raise ServiceUnavailable(
+            f"Stripe could not cancel subscription {subscription_id}, which this event's replaces; "
+            "the event will be processed when Stripe retries it."
+        ) from None
+    log.warning(
+        "User %s paid a second subscription: %s replaced by %s, cancelled at Stripe",
+        decision.user.id, subscription_id, decision.observed.state.id if decision.observed else "?",
+    )  # fmt: skip
+    state = read_subscription(canceled) if canceled is not None else None
+    return state or SubscriptionState(subscription_id, decision.user.stripe_customer_id, "canceled", (), None)
+
+
 def _verified_event(payload: bytes, signature: str | None) -> StripeEventData:
     try:
-        return parse_event(gateway.construct_event(payload, signature or ""))
+        raw = gateway.construct_event(payload, signature or "")
+        return parse_event(raw, latest_created=time.time() + gateway.SIGNATURE_TOLERANCE)
     except gateway.StripeUnavailable as error:
         raise ServiceUnavailable(str(error)) from None
     except stripe.SignatureVerificationError as error:
@@ -297,7 +339,19 @@ def _decide(event: StripeEventData) -> Decision:
             observed.state.id, ", ".join(observed.state.price_ids) or "(none)",
         )  # fmt: skip
     detail = f"{observed.state.status} → {plan.key if plan else FREE_PLAN}"
-    return Decision(WebhookOutcome("applied", detail), user, observed)
+    superseded = _superseded(user, observed)
+    if superseded is not None:
+        detail += f"; {superseded}, which it replaces, is cancelled"
+    return Decision(WebhookOutcome("applied", detail), user, observed, superseded)
+
+
+def _superseded(user: User, observed: Observed) -> str | None:
+    """The user's tracked subscription when ``observed`` is another one that entitles (a second checkout
+    was paid) and the tracked one may still bill: one customer keeps one subscription."""
+    current = user.stripe_subscription_id
+    if current and current != observed.state.id and user.subscription_status in LIVE_STATUSES:
+        return current if _entitles(observed) else None
+    return None
 
 
 def _references(event: StripeEventData) -> tuple[str | None, str | None]:
@@ -417,7 +471,7 @@ def _remember(state: SubscriptionState, event_created: int) -> None:
 def _past_due_start(observed: Observed) -> datetime:
     """When the subscription fell past due: its current period's start as Stripe has it (the renewal that
     failed), else the event's time; never the time the webhook happens to be processed."""
-    start = observed.event_created
+    start = min(observed.event_created, int(time.time()))
     if observed.retrieved and observed.state.period_start is not None:
         start = min(observed.state.period_start, int(time.time()))
     return datetime.fromtimestamp(start, UTC)

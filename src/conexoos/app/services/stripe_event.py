@@ -32,8 +32,10 @@ class StripeEventData:
     object: dict[str, Any]
 
 
-def parse_event(raw: Any) -> StripeEventData:
-    """Check ``raw`` (parsed JSON) is a Stripe event: id, type, created and data.object; else raise."""
+def parse_event(raw: Any, latest_created: float = MAX_CREATED) -> StripeEventData:
+    """Check ``raw`` (parsed JSON) is a Stripe event: id, type, created (not after ``latest_created``: a
+    time to come would outlast every later event, and keep a grace period open until then) and
+    data.object; else raise."""
     if not isinstance(raw, dict):
         raise MalformedEvent(f"the body is {type(raw).__name__}, not a JSON object")
     event_id, event_type, created = raw.get("id"), raw.get("type"), raw.get("created")
@@ -49,6 +51,8 @@ def parse_event(raw: Any) -> StripeEventData:
         raise MalformedEvent(
             "created is missing, or not a whole number of seconds since 1970 before the year 10000"
         )
+    if created > latest_created:
+        raise MalformedEvent("created is in the future: Stripe dates an event when it happens")
     data = raw.get("data")
     data_object = data.get("object") if isinstance(data, dict) else None
     if not isinstance(data_object, dict):

@@ -135,6 +135,22 @@ def create_checkout_session(
     return str(session.url)
 
 
+def expire_open_checkouts(customer_id: str) -> list[str]:
+    """Expire the customer's open Checkout Sessions in subscription mode (each one paid would start a
+    subscription of its own); returns their ids. A session paid meanwhile raises
+    ``stripe.InvalidRequestError`` (Stripe expires open sessions only)."""
+    stripe_client = client()
+    found = stripe_client.v1.checkout.sessions.list(
+        params={"customer": customer_id, "status": "open", "limit": 100}
+    )
+    expired = []
+    for session in found.data:
+        if session.mode == "subscription":
+            stripe_client.v1.checkout.sessions.expire(str(session.id))
+            expired.append(str(session.id))
+    return expired
+
+
 def create_portal_session(customer_id: str, return_url: str) -> str:
     """Create a billing-portal session; returns its URL."""
     session = client().v1.billing_portal.sessions.create(
