@@ -30,6 +30,7 @@ def index() -> str:
         canceled=request.args.get("canceled") == "true",
         on_sale=plan_messages.on_sale(),
         cannot_buy=plan_messages.CANNOT_BUY,
+        payment_failed=plan_messages.payment_failed(current_user),
         unavailable=plan_messages.unavailable,
     )
 

@@ -100,6 +100,11 @@ def start_checkout(user: User, plan_id: str) -> str:
         return _choose_free_plan(user)
     if has_paid_subscription(user):
         # A second Checkout would start a second subscription, billed on top of the first.
+        if user.subscription_status == "past_due":
+            raise Conflict(
+                "Your subscription's last payment failed: update your payment method in the billing "
+                "portal (Manage billing) to keep it, or switch to the free plan."
+            )
         raise Conflict("You already have a subscription: change or cancel it in the billing portal.")
     if not plan_available(plan):
         raise Conflict(plan_messages.unavailable(plan))
@@ -412,6 +417,9 @@ def _refusal(user: User, observed: Observed) -> WebhookOutcome | None:
     current = user.stripe_subscription_id
     if current and current != state.id and not _entitles(observed):
         return WebhookOutcome("ignored", "the event is about a subscription the user has replaced")
+    if current == state.id and state.terminal and user.subscription_status in TERMINAL_STATUSES:
+        # Nothing left to apply; staff may have given the account a plan since (user_management).
+        return WebhookOutcome("ignored", f"the subscription already ended ({user.subscription_status})")
     return None
 
 

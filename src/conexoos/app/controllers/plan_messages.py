@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from conexoos.app.plans_config import Plan
+from conexoos.app.plans_config import FREE_PLAN, Plan
 
 from . import plans
 
 if TYPE_CHECKING:
+    from conexoos.app.models.persistent import User
+
     from .plans import Limited
 
 CANNOT_BUY = "Paid plans cannot be bought on this site."
@@ -132,3 +134,18 @@ def no_billing_account() -> str:
 def unavailable(plan: Plan) -> str:
     """Why a paid plan cannot be bought: on its card, and the 409 of a checkout that asks for it."""
     return f"{plan.name} cannot be bought on this site." if not on_sale() else f"{plan.name} is not on sale."
+
+
+def payment_failed(user: User) -> str | None:
+    """What a past-due subscriber is told on the subscriptions page: which plan's payment failed, until
+    when the plan is kept (or that its limits are Gratis's now), and where to pay; None otherwise."""
+    if user.subscription_status != "past_due" or user.past_due_since is None:
+        return None
+    paid = plans.all_plans().get(user.subscription_plan)
+    name = paid.name if paid is not None else user.subscription_plan
+    if plans.grace_over(user.past_due_since):
+        free = plans.all_plans()[FREE_PLAN].name
+        kept = f", so your page has the limits of {free} until it is paid"
+    else:
+        kept = f": you keep {name} until {plans.grace_ends(user.past_due_since):%d %B %Y, %H:%M} UTC"
+    return f"The last payment for {name} failed{kept}. Update your payment method under Manage billing."

@@ -52,8 +52,8 @@ def all_plans() -> dict[str, Plan]:
 
 
 def plan_available(plan: Plan) -> bool:
-    """Free plans always; paid plans only with a Stripe price id and Stripe keys."""
-    return plan.is_free or (bool(plan.price_id) and gateway.stripe_settings().configured)
+    """Free plans always; paid plans only with a Stripe price id, Stripe's key and its webhook secret."""
+    return plan.is_free or (bool(plan.price_id) and gateway.stripe_settings().sells)
 
 
 def plan_for(user: User | PageOwner) -> Plan:
@@ -70,10 +70,14 @@ def grace_expired(user: User | PageOwner) -> bool:
     return user.past_due_since is not None and grace_over(user.past_due_since)
 
 
+def grace_ends(past_due_since: datetime) -> datetime:
+    """When a subscription past due since ``past_due_since`` loses its paid plan."""
+    return past_due_since + timedelta(days=current_app.config["CONEXOOS_BILLING"].past_due_grace_days)
+
+
 def grace_over(past_due_since: datetime) -> bool:
     """Whether a subscription past due since ``past_due_since`` is beyond the grace period now."""
-    grace = timedelta(days=current_app.config["CONEXOOS_BILLING"].past_due_grace_days)
-    return utcnow() - past_due_since >= grace
+    return utcnow() >= grace_ends(past_due_since)
 
 
 def check_can_add(user: User, kind: Limited) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from conexoos.app.models.persistent import ADMIN, ROLES, User
 from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.services.stripe_subscription import LIVE_STATUSES
 from conexoos.app.utils.wording import with_article
 from conexoos.framework import db
 from conexoos.framework.mail.message import MailError
@@ -159,11 +160,11 @@ def change_role(actor: User, target: User, role: str) -> None:
 
 
 def change_plan(actor: User, target: User, plan_key: str) -> None:
-    """Put ``target`` on a configured plan without payment (refused while a Stripe subscription runs:
-    Stripe's webhooks would overwrite it; change it in Stripe)."""
+    """Put ``target`` on a configured plan without payment (refused while a Stripe subscription may still
+    bill: Stripe's webhooks would overwrite it; change it in Stripe). One that ended changes nothing."""
     if plan_key not in plans.all_plans():
         raise ActionRefused(f"There is no plan {plan_key!r}.", 400)
-    if target.stripe_subscription_id:
+    if target.stripe_subscription_id and target.subscription_status in LIVE_STATUSES:
         raise ActionRefused(f"{target.username} pays through Stripe: change the subscription in Stripe.")
     if target.subscription_plan == plan_key:
         raise ActionRefused(f"{target.username} is already on the plan {plan_key}.")

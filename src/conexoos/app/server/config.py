@@ -196,10 +196,17 @@ STRIPE: Schema = {
     "SECRET_KEY": Key(
         "str",
         "",
-        "Stripe secret key; without it paid plans show as unavailable and `gratis` still works.",
+        "Stripe secret key; without it (or without `WEBHOOK_SECRET`) paid plans show as unavailable and "
+        "`gratis` still works.",
         secret=True,
     ),
-    "WEBHOOK_SECRET": Key("str", "", "Signing secret of the `/stripe/webhook` endpoint.", secret=True),
+    "WEBHOOK_SECRET": Key(
+        "str",
+        "",
+        "Signing secret of the `/stripe/webhook` endpoint. Paid plans are sold only with it: a payment is "
+        "applied by the webhook.",
+        secret=True,
+    ),
     "API_BASE": Key(
         "str",
         "",

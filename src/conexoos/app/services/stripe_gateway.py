@@ -49,6 +49,12 @@ class StripeSettings:
         return bool(self.secret_key)
 
     @property
+    def sells(self) -> bool:
+        """Whether paid plans can be bought: Stripe is called with the key, and its webhooks (which apply
+        a payment) are verified with the secret; with the key alone a payment would never apply."""
+        return bool(self.secret_key and self.webhook_secret)
+
+    @property
     def livemode(self) -> bool | None:
         """True for a live key, False for a test key, None when the key's prefix says neither."""
         if self.secret_key.startswith(LIVE_KEY_PREFIXES):
