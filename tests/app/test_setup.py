@@ -100,11 +100,12 @@ def test_a_remote_client_is_refused_without_the_token_and_admitted_with_it(
         refused = remote.get("/setup")
     assert refused.status_code == 403
     assert "setup-token" in refused.get_data(as_text=True)
-    link = re.search(r"(http://localhost/setup\?token=\S+)", caplog.text)
-    assert link, caplog.text  # the refused visit wrote a fresh link to the log
+    assert "`conexoos setup-token`" in caplog.text  # the refused visit says again how to get a link
+    assert "token=" not in caplog.text
     assert remote.get("/setup?token=forged").status_code == 403
 
-    token = link.group(1).split("token=")[1]
+    with app.app_context():
+        token = setup_controller.make_token()  # what `conexoos setup-token` prints
     assert remote.get(f"/setup?token={token}").status_code == 200
     data = setup_form(remote, f"/setup?token={token}", token=token)
     response = remote.post("/setup", data=data)
@@ -141,7 +142,8 @@ def test_outside_dev_only_the_link_opens_setup(
     make_app: AppFactory, env: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A proxy on the same host that adds no forwarding header makes every visitor a loopback peer with
-    no proxy header: outside DEV the server itself is not enough, only the logged link is."""
+    no proxy header: outside DEV the server itself is not enough, only the link `conexoos setup-token`
+    prints is."""
     overrides = {"SERVER_ENV": {"ENV": env, "PUBLIC_URL": "https://links.example.org"}}
     app = product_app(make_app, overrides)
     browser = app.test_client()
@@ -152,7 +154,8 @@ def test_outside_dev_only_the_link_opens_setup(
     assert refused.status_code == 403 and "setup-token" in refused.get_data(as_text=True)
     # Neither the page nor the log offers the server-itself way, which is closed here.
     assert "development server" not in refused.get_data(as_text=True)
-    assert "No administrator yet: open https://links.example.org/setup?token=" in caplog.text
+    assert "No administrator yet: run `conexoos setup-token` on the server" in caplog.text
+    assert "token=" not in caplog.text  # a link in the logs would open setup to whoever reads them
     assert "from this machine" not in caplog.text
     with app.app_context():
         token = setup_controller.make_token()
@@ -172,7 +175,7 @@ def test_under_dev_the_refusal_and_the_log_name_the_local_address_with_its_port(
         refused = remote.get("/setup")
     assert refused.status_code == 403
     assert "http://127.0.0.1:4399/setup opens it from the server itself" in refused.get_data(as_text=True)
-    assert "or http://127.0.0.1:4399/setup from this machine" in caplog.text
+    assert "or open http://127.0.0.1:4399/setup from this machine" in caplog.text
 
 
 def test_trusted_proxies_give_the_real_client_address(make_app: AppFactory) -> None:
@@ -187,13 +190,14 @@ def test_trusted_proxies_give_the_real_client_address(make_app: AppFactory) -> N
     assert untrusted.get("/setup", headers={"X-Forwarded-For": "127.0.0.1"}).status_code == 403
 
 
-def test_the_first_request_of_a_process_logs_a_setup_link(
+def test_the_first_request_of_a_process_logs_how_to_open_setup(
     app: Flask, client: FlaskClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(setup_blueprint._announced, "done", False)
     with caplog.at_level(logging.WARNING, "conexoos.setup"):
         client.get("/robots.txt")
-    assert "No administrator yet: open http://localhost/setup?token=" in caplog.text
+    assert "No administrator yet: run `conexoos setup-token` on the server" in caplog.text
+    assert "token=" not in caplog.text
 
 
 def test_concurrent_setups_make_one_administrator(app: Flask) -> None:

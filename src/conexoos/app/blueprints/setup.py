@@ -29,14 +29,13 @@ setup_blueprint = Blueprint("setup", __name__)
 log = logging.getLogger("conexoos.setup")
 _announced: dict[str, bool] = {"done": False}
 NOT_LOCAL = (
-    "Open this page with the setup link written to the server's log (the command conexoos setup-token "
-    "prints a fresh one)."
+    "Open this page with the one-time setup link that the command conexoos setup-token prints on the server."
 )
 
 
 @setup_blueprint.before_app_request
 def _announce_once() -> None:
-    """At the first request of the process, write a setup link to the log while setup is pending."""
+    """At the first request of the process, say in the log that setup is pending and how to open it."""
     if _announced["done"]:
         return
     _announced["done"] = True
@@ -47,7 +46,7 @@ def _announce_once() -> None:
         log.warning("could not tell whether setup is pending: %s", one_line_cause(error))
         return
     if pending:
-        setup_controller.log_token(force=True)
+        setup_controller.log_pending(force=True)
 
 
 def refuse_spent_setup() -> None:
@@ -61,13 +60,13 @@ def refuse_spent_setup() -> None:
 @setup_blueprint.route("/setup", methods=["GET", "POST"])
 def page() -> str | Response | tuple[str, int]:
     """The setup form (a 404 once it is spent: :func:`refuse_spent_setup`); 403 from another machine
-    without a valid token (a fresh link is then written to the log); on success, on to the log-in page."""
+    without a valid token (the log then says how to get a link); on success, on to the log-in page."""
     token = request.values.get("token", "")
     local = setup_controller.trusts_local_requests() and setup_controller.is_local(
         request.remote_addr, request.headers, request.environ
     )
     if not local and not setup_controller.token_valid(token):
-        setup_controller.log_token()
+        setup_controller.log_pending()
         raise Forbidden(_not_local())
     form = SetupForm()
     if not logins().local_enabled:

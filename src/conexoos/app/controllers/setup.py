@@ -107,8 +107,10 @@ def local_setup_url() -> str | None:
     return external_url("setup.page") if trusts_local_requests() else None
 
 
-def log_token(force: bool = False) -> None:
-    """Write a fresh setup link to the log (at most once a minute per process unless ``force``)."""
+def log_pending(force: bool = False) -> None:
+    """Say in the log that setup is pending and how to open it (at most once a minute per process unless
+    ``force``). The log holds no setup link: a link there would open setup to whoever reads the logs (and
+    their redaction hides it anyway); ``conexoos setup-token`` prints one on the server."""
     with _log_lock:
         now = time.monotonic()
         if not force and now - _logged["at"] < LOG_EVERY:
@@ -116,10 +118,9 @@ def log_token(force: bool = False) -> None:
         _logged["at"] = now
     local = local_setup_url()
     log.warning(
-        "No administrator yet: open %s within 24 hours to set up this site (%s`conexoos setup-token` "
-        "prints a fresh link)",
-        setup_link(make_token()),
-        f"or {local} from this machine; " if local else "",
+        "No administrator yet: run `conexoos setup-token` on the server for a one-time link to set up "
+        "this site%s",
+        f", or open {local} from this machine" if local else "",
     )
 
 
