@@ -347,7 +347,7 @@ def test_a_taken_slug_is_refused_on_create_and_on_edit(app: Flask, mod: Account)
         ({"title": "evil\u202egnp.exe"}, "Remove the bidirectional controls"),
         ({"social_image": "javascript:alert(1)"}, "an https:// address of an image"),
         ({"social_image": "http://cdn.example/a.png"}, "an https:// address of an image"),
-        ({"social_image": "/media/../admin"}, "an https:// address of an image"),
+        ({"social_image": "/media/../admin"}, "/admin is a page of this site, not an image"),
         ({"social_image": "https://u:p@evil.example/x.png"}, "without a user name or password"),
         ({"social_image": 'https://cdn.example/a.png"><script>'}, "cannot hold quotes, angle brackets"),
         ({"social_image": "https://cdn.example/{a}.png"}, "write them percent-encoded"),
@@ -452,6 +452,35 @@ def test_this_sites_media_written_with_its_public_url_is_checked_too(
     assert refused.status_code == 422 and "No image of the media library is at /media/avatars/x.png" in text(
         refused
     )
+
+
+def test_every_spelling_of_this_sites_address_is_checked_as_this_sites(
+    app: Flask, mod: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The host's case, the default port, a trailing dot, doubled slashes, dot segments and
+    percent-encoded letters each passed a PDF, a missing file or an avatar off as an outside image
+    (outside tester): they name this site's files as the server reads them."""
+    image = library_addresses(mod, png((640, 480)), "cover.png")[0]
+    pdf = library_addresses(mod, one_page_pdf(), "Resume.pdf")[0]
+    monkeypatch.setitem(app.config, CONFIG_NAME, "https://links.example.org")
+    folder, name = pdf.rsplit("/", 1)
+    refused = {
+        f"https://LINKS.example.org{pdf}": "is a PDF, not an image",
+        f"https://links.example.org:443{pdf}": "is a PDF, not an image",
+        f"https://links.example.org.{pdf}": "is a PDF, not an image",
+        f"https://links.example.org/{pdf}": "is a PDF, not an image",
+        f"https://links.example.org{folder}/../{folder.rsplit('/', 1)[1]}/{name}": "is a PDF, not an image",
+        f"https://links.example.org/%6dedia{pdf.removeprefix('/media')}": "is a PDF, not an image",
+        f"https://links.example.org/MEDIA{pdf.removeprefix('/media')}": "not an image of its media library",
+        "https://LINKS.example.org/media/library/nope-960.webp": "No image of the media library is at",
+        "https://links.example.org:443/media/avatars/whatever.webp": "No image of the media library is at",
+        "https://links.example.org/about": "is a page of this site, not an image of its media library",
+    }
+    for address, message in refused.items():
+        response = post_page(mod, social_image=address)
+        assert response.status_code == 422, address
+        assert message in text(response), (address, text(response)[:2000])
+    assert create(mod, social_image=f"https://LINKS.example.org:443{image}")  # an image: any spelling
 
 
 def test_markup_in_titles_descriptions_and_text_is_shown_as_text_everywhere(

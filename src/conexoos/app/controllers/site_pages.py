@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import posixpath
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -37,12 +39,12 @@ from conexoos.app.models.persistent.site_page import (
 from conexoos.app.utils.markdown import (
     MEDIA_PREFIX,
     is_allowed_image,
-    is_site_media,
     outside_images,
     refused_links,
     site_images,
     too_deep_line,
 )
+from conexoos.app.utils.same_origin import origin_of
 from conexoos.app.utils.text import (
     BIDI_PROBLEM,
     has_bidi_controls,
@@ -226,7 +228,7 @@ def _image_problem(url: str) -> str | None:
         return "An address cannot hold spaces, tabs, line breaks or backslashes: write a space as %20."
     if has_bidi_controls(url):
         return BIDI_PROBLEM
-    own = _own_media_address(url)  # first: this site's address may be http (PUBLIC_URL's scheme)
+    own = _own_address(url)  # first: this site's address may be http (PUBLIC_URL's scheme)
     if own is not None:
         return _library_image_problem(own)
     if not is_allowed_image(url):
@@ -241,18 +243,31 @@ def _image_problem(url: str) -> str | None:
     return None
 
 
-def _own_media_address(url: str) -> str | None:
-    """``url`` as a path of this site's media (``/media/...``), also when written with the public URL."""
-    if is_site_media(url):
-        return url
-    site = public_url()
-    path = url[len(site) :]
-    return path if url.startswith(site + MEDIA_PREFIX) and is_site_media(path) else None
+def _own_address(url: str) -> str | None:
+    """The path ``url`` names on this site, normalised as the server reads it (percent-encoded letters
+    decoded, doubled slashes and ``.``/``..`` segments resolved), for a path (``/...``) or an address of
+    ``PUBLIC_URL`` in any spelling of its origin (the host's case, the default port, a trailing dot);
+    None for another site's address."""
+    parts = urlsplit(url)
+    if parts.scheme or parts.netloc:
+        try:
+            if origin_of(url) != origin_of(public_url()):
+                return None
+        except ValueError:  # a port that is no number: not this site's
+            return None
+    elif not url.startswith("/"):
+        return None
+    return posixpath.normpath(re.sub("/{2,}", "/", unquote(parts.path) or "/"))
 
 
 def _library_image_problem(address: str) -> str | None:
     """Why ``address`` (a path of this site's media) cannot be a page's social image: shared links would
     show a broken picture or a PDF unless it is an image of the media library."""
+    if not address.startswith(MEDIA_PREFIX):
+        return (
+            f"{address[:100]} is a page of this site, not an image of its media library: give one of the "
+            "addresses an image's page shows at /admin/media (/media/library/....webp)."
+        )
     if media_library.image_at(address) is not None:
         return None
     if media_library.pdf_at(address) is not None:

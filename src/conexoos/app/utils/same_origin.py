@@ -29,9 +29,10 @@ CROSS_SITE = "This form was sent from another site. Open the page on this site a
 
 
 def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of ``url``, lowercased, without a default port."""
+    """``scheme://host[:port]`` of ``url``, lowercased, without a default port or the host's trailing dot
+    (``example.org.`` is ``example.org``); ValueError for a port that is no number."""
     parts = urlsplit(url)
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower().rstrip(".")
     if ":" in host:
         host = f"[{host}]"
     default = {"http": 80, "https": 443}.get(scheme)
