@@ -95,6 +95,9 @@ def test_an_image_is_stored_as_upright_renditions_without_exif(make_app: AppFact
     assert f"/media/library/{item.storage_key}-360.webp 360w" in page
     assert "alt=&#34;A red wall &amp;lt;in&amp;gt; the sun&#34;" in page  # escaped twice: shown as source
     assert actions(app) == ["media.upload"]
+    with app.app_context():  # found by its target, as every other action (outside tester: the id was empty)
+        targets = db.session.execute(db.select(AuditEntry.target_type, AuditEntry.target_id)).all()
+    assert [tuple(target) for target in targets] == [("media_item", str(item.id))]
 
 
 def test_a_small_image_is_never_upscaled_and_its_title_is_escaped(make_app: AppFactory) -> None:

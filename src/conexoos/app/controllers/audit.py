@@ -69,12 +69,15 @@ class AuditFilter:
 
 
 def target_of(item: object) -> Target:
-    """The target of a model row (its table name and id), or a ``(type, id)`` tuple as given."""
+    """The target of a model row (its table name and id), or a ``(type, id)`` tuple as given. A row added
+    in this transaction and not yet inserted is flushed first, so that it has its id."""
     if isinstance(item, tuple) and len(item) == 2:
         return str(item[0]), item[1]
     table = getattr(item, "__tablename__", None)
     if table is None or not hasattr(item, "id"):
         raise AuditError(f"cannot name the target {item!r}: pass a model row or a (type, id) tuple")
+    if item.id is None and item in db.session.new:
+        db.session.flush()
     return str(table), item.id
 
 
