@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from conexoos.framework import load_settings
+from conexoos.framework.config import ConfigError
 from conexoos.framework.scaffold import create_project
 from tests.framework.test_cli import conexoos, python
 
@@ -78,6 +79,13 @@ def test_the_project_schema_example_validates_as_described(tmp_path: Path) -> No
     }
     assert settings.warnings == ["APP.SHOPS.main.url is read as APP.SHOPS.main.URL; write it URL"]
     assert settings.redacted()["SERVICES"]["mailer"] == {"TOKEN": "***"}
+    config.write_text(
+        "APP:\n  SHOPS:\n    main: {URL: https://shop.example}\n    other: {URL: https://shop.example}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={}, project_schema=declared)
+    assert caught.value.problems == ["APP.SHOPS: two shops share one URL"]
 
 
 def example(marker: str) -> str:

@@ -74,6 +74,29 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             id="price-in-units",
         ),
         pytest.param(
+            "APP:\n  PLANS:\n    gratis: {}\n"
+            "    pro: {PRICE_ID: price_same}\n    biz: {PRICE_ID: price_same}\n",
+            "APP.PLANS: pro and biz share PRICE_ID price_same: a payment for one would give the other; give "
+            "each paid plan its own Stripe price",
+            id="two-plans-one-price",
+        ),
+        pytest.param(
+            "APP:\n  PLANS:\n    gratis: {PRICE_ID: price_free}\n",
+            "APP.PLANS: gratis is free: remove its PRICE_ID (a payment would give the free plan)",
+            id="free-plan-with-a-price",
+        ),
+        pytest.param(
+            "APP:\n  PLANS:\n    gratis: {}\n    pro: {PRICE_ID: price pro}\n",
+            "APP.PLANS.pro.PRICE_ID: 'price pro' is not valid; expected a Stripe price id (letters, digits "
+            "and underscores, such as price_1NvX2s)",
+            id="price-id-with-a-space",
+        ),
+        pytest.param(
+            "APP:\n  PLANS:\n    gratis: {}\n    Pro: {}\n    pro: {}\n",
+            "APP.PLANS: Pro and pro differ only in case: keep one of these plan ids",
+            id="ids-differing-in-case",
+        ),
+        pytest.param(
             "APP:\n  BILLING: {PAST_DUE_GRACE_DAYS: -1}\n",
             "APP.BILLING.PAST_DUE_GRACE_DAYS: -1 is not valid; expected an integer from 0",
             id="grace",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -129,6 +131,42 @@ def currency_code(value: str) -> str:
     if not is_currency(code):
         raise ValueError(f"{value!r} is not a currency in use")
     return code
+
+
+STRIPE_PRICE = re.compile(r"[A-Za-z0-9_]{1,255}")
+"""A Stripe price id (``price_1Nv…``): letters, digits and underscores."""
+
+
+def price_id(value: str) -> str:
+    """``value`` stripped, if it is shaped like a Stripe price id; ValueError otherwise (``PRICE_ID``)."""
+    stripped = value.strip()
+    if stripped and not STRIPE_PRICE.fullmatch(stripped):
+        raise ValueError(f"{value!r} is not a Stripe price id")
+    return stripped
+
+
+def plan_conflicts(plans: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """What the plans cannot be together: the free plan sold through Stripe, two plans under one Stripe
+    price (a payment for one would give the other), or two ids that differ only in case."""
+    problems = []
+    if plans.get(FREE_PLAN, {}).get("PRICE_ID"):
+        problems.append(f"{FREE_PLAN} is free: remove its PRICE_ID (a payment would give the free plan)")
+    by_price: dict[str, list[str]] = {}
+    by_folded: dict[str, list[str]] = {}
+    for key, spec in plans.items():
+        if spec.get("PRICE_ID"):
+            by_price.setdefault(spec["PRICE_ID"], []).append(key)
+        by_folded.setdefault(key.casefold(), []).append(key)
+    for price, keys in by_price.items():
+        if len(keys) > 1:
+            problems.append(
+                f"{' and '.join(keys)} share PRICE_ID {price}: a payment for one would give the other; give "
+                "each paid plan its own Stripe price"
+            )
+    for keys in by_folded.values():
+        if len(keys) > 1:
+            problems.append(f"{' and '.join(keys)} differ only in case: keep one of these plan ids")
+    return problems
 
 
 def plans_from_tree(tree: dict[str, dict[str, Any]]) -> dict[str, Plan]:

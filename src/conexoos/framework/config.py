@@ -551,6 +551,8 @@ class _Validator:
                 self.problem(entry_path, entry, "a mapping of keys to values")
                 continue
             result[str(ident)] = self.section(entry, spec.shape, entry_path, spec.case_tolerant)
+        if spec.check is not None:
+            self.problems.extend(f"{path}: {problem}" for problem in spec.check(result))
         return result
 
     def value(self, raw: Any, key: Key, path: str, present: bool) -> Any:

@@ -115,6 +115,9 @@ class Entries:
     """The raw entries used when the mapping is absent or empty (validated like written ones)."""
     case_tolerant: bool = False
     """A known key written in another case (``max_links``) is read, with a warning."""
+    check: Callable[[Mapping[str, Any]], list[str]] | None = None
+    """Problems of the validated entries together (two plans sold under one price), each a sentence that
+    the reference prefixes with the mapping's path; None: the entries are independent."""
 
 
 Schema = dict[str, "Key | Entries | Schema"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conexoos.app.plans_config import DEFAULT_PLANS, FREE_PLAN, currency_code
+from conexoos.app.plans_config import DEFAULT_PLANS, FREE_PLAN, currency_code, plan_conflicts, price_id
 from conexoos.framework.schema import Entries, Key, Schema
 
 UNLIMITED = "an integer from 0, or null for unlimited"
@@ -20,8 +20,11 @@ PLAN: Schema = {
     "PRICE_ID": Key(
         "str",
         "",
-        "Stripe price id; a paid plan is on sale only with one and Stripe keys.",
+        "Stripe price id; a paid plan is on sale only with one and Stripe keys. Each plan its own; none on "
+        "`gratis`.",
         empty_means_default=True,
+        convert=price_id,
+        expected="a Stripe price id (letters, digits and underscores, such as price_1NvX2s)",
     ),
     "PRICE": Key(
         "int",
@@ -110,6 +113,7 @@ APP: Schema = {
         required=(FREE_PLAN,),
         default=DEFAULT_PLANS,
         case_tolerant=True,
+        check=plan_conflicts,
     ),
     "BILLING": {
         "PAST_DUE_GRACE_DAYS": Key(
