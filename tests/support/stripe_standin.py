@@ -326,6 +326,7 @@ class StripeStandIn:
         self._subscriptions: dict[str, dict[str, Any]] = {}
         self._idempotent: dict[str, tuple[dict[str, Any], Response]] = {}
         self._failures: list[tuple[str, str, int]] = []
+        self._odd_answers: list[tuple[str, str, Any]] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -435,6 +436,12 @@ class StripeStandIn:
         with self._lock:
             self._failures.append((method.upper(), path, status))
 
+    def answer_next(self, method: str, path: str, payload: Any) -> None:
+        """Answer the next API request with ``method`` and exact ``path`` with 200 and ``payload`` as it
+        is (a Stripe, or a proxy in front of it, answering something that is no Stripe object)."""
+        with self._lock:
+            self._odd_answers.append((method.upper(), path, payload))
+
     def complete_checkout(self, session_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
         """Pay an open session (what the Pay button does) and run the callback; idempotent once complete."""
         with self._lock:
@@ -480,6 +487,12 @@ class StripeStandIn:
     def _handle_api(
         self, method: str, path: str, params: dict[str, Any], headers: Mapping[str, str]
     ) -> Response:
+        with self._lock:
+            odd = next((answer for answer in self._odd_answers if answer[:2] == (method, path)), None)
+            if odd is not None:
+                self._odd_answers.remove(odd)
+        if odd is not None:
+            return json_response(200, odd[2])
         failure = self._take_failure(method, path)
         if failure is not None:
             error = {"error": {"type": "api_error", "message": f"stand-in outage ({failure})"}}

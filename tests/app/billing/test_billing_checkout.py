@@ -199,6 +199,23 @@ def test_when_stripe_cannot_cancel_the_replaced_subscription_the_event_is_retrie
     assert billing_state(app, alice.id).subscription == second["id"]
 
 
+@pytest.mark.parametrize(
+    ("path", "answer"),
+    [("/v1/customers", {"unexpected": True}), ("/v1/checkout/sessions", {"id": "cs_x", "url": None})],
+    ids=["customer-without-id", "session-without-url"],
+)
+def test_an_answer_that_is_no_stripe_object_is_a_502(
+    app: Flask, alice: Account, standin: StripeStandIn, path: str, answer: dict[str, object]
+) -> None:
+    """What answers at API_BASE may be no Stripe (a proxy, another API): a 500 with a traceback before."""
+    if path == "/v1/checkout/sessions":
+        start_paid_checkout(alice, standin)  # the customer exists
+    standin.answer_next("POST", path, answer)
+    response = checkout(alice, "pro")
+    assert response.status_code == 502, response.get_data(as_text=True)
+    assert "payment provider could not start the checkout" in response.get_json()["error"]["message"]
+
+
 def test_a_missing_plan_id_is_422_required(app: Flask, alice: Account, standin: StripeStandIn) -> None:
     for data in ({}, {"plan_id": ""}, {"plan_id": "   "}):
         response = alice.client.post(

@@ -118,7 +118,7 @@ def create_customer(email: str, user_id: int, idempotency_key: str) -> str:
         params={"email": email, "metadata": {"user_id": str(user_id)}},
         options={"idempotency_key": idempotency_key},
     )
-    return str(customer.id)
+    return _text(customer, "id")
 
 
 def create_checkout_session(
@@ -138,7 +138,7 @@ def create_checkout_session(
             "subscription_data": {"metadata": metadata},
         }
     )
-    return str(session.url)
+    return _text(session, "url")
 
 
 def expire_open_checkouts(customer_id: str) -> list[str]:
@@ -162,7 +162,16 @@ def create_portal_session(customer_id: str, return_url: str) -> str:
     session = client().v1.billing_portal.sessions.create(
         params={"customer": customer_id, "return_url": return_url}
     )
-    return str(session.url)
+    return _text(session, "url")
+
+
+def _text(answer: stripe.StripeObject, name: str) -> str:
+    """The text ``name`` of a Stripe answer; ``stripe.APIError`` (a 502 for the caller) when the answer
+    holds none: what answered is no Stripe (a proxy's page, another API at API_BASE)."""
+    value = answer.to_dict().get(name)
+    if not isinstance(value, str) or not value:
+        raise stripe.APIError(f"Stripe's answer holds no {name}: is API_BASE Stripe's API?")
+    return value
 
 
 def retrieve_subscription(subscription_id: str) -> dict[str, Any] | None:
