@@ -43,6 +43,7 @@ from .errors import ProjectError
 from .fast_path import install_fast_paths
 from .health import install_health_routes, refuse_shadowed_health_routes
 from .http_errors import register_error_handlers
+from .json_input import install_json_input
 from .logins import Logins
 from .logins.install import install_logins, new_logins
 from .logs import configure_logging, install_access_log, route_project_log
@@ -139,6 +140,7 @@ def _create_app(
     install_compression(app, settings)
     install_chunked_limit(app)  # outside Flask, inside Socket.IO's middleware: its polling bodies too
     install_utf8_input(app)
+    install_json_input(app)
     socketio = create_socketio(app, settings, services)
     install_fast_paths(app)  # before Socket.IO's middleware and Flask, inside the trusted proxies
     install_conditional_requests(app)  # Range and If-Match as RFC 9110 reads them, fast paths included
