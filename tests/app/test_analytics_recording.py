@@ -63,6 +63,17 @@ BOT_AGENTS = {
     "empty": "",
     "blank": "   ",
     "made-up-long": BROWSER_UA + " " + "x" * 5000,  # over LONGEST_BROWSER_AGENT: made up
+    # Outside tester: link-card fetchers of Bluesky and the fediverse, a feed reader, Lighthouse.
+    "bluesky-cardyb": "Mozilla/5.0 (compatible; Bluesky Cardyb/1.1; +mailto:support@bsky.app)",
+    "akkoma": "Akkoma 3.10.0; https://social.example <admin@social.example>",
+    "pleroma": "Pleroma 2.6.0; https://pleroma.example <admin@pleroma.example>",
+    "friendica": "Friendica 'Giant Rhubarb' 2023.05-1518; https://friendica.example",
+    "lemmy": "Lemmy/0.19.3; +https://lemmy.example",
+    "feedly": "Feedly/1.0 (+http://www.feedly.com/fetcher.html; like FeedFetcher-Google)",
+    "lighthouse": (
+        "Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/120.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse"
+    ),
 }
 
 # (user-agent, device class, browser) of people, including the in-app browsers link-in-bio traffic comes from.
@@ -159,6 +170,31 @@ def test_bots_are_not_counted(app: Flask, alice: Account, link_id: int, clock: C
 
     Visitor().view(app.test_client(), "alice")  # the same page does count a person
     assert day_stats(alice)["totals"]["views"] == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Purpose": "prefetch"},
+        {"Sec-Purpose": "prefetch;prerender"},
+        {"Purpose": "prefetch"},
+        {"X-Purpose": "preview"},
+        {"X-Moz": "prefetch"},
+    ],
+    ids=["sec-purpose", "prerender", "purpose", "x-purpose", "x-moz"],
+)
+def test_prefetches_answer_but_are_not_counted(
+    app: Flask, alice: Account, link_id: int, clock: Clock, headers: dict[str, str]
+) -> None:
+    """A browser fetching a page or a link in case the visitor goes there: nobody has, yet."""
+    client = app.test_client()
+    Visitor().view(client, "alice", headers=headers)  # answered (200, 302): checked by the helpers
+    Visitor().click(client, link_id, headers=headers)
+    assert count_events(app) == 0
+    Visitor().view(client, "alice")  # the visit itself counts
+    assert count_events(app) == 1
+    Visitor().view(client, "alice", headers=headers)  # the page cached now: answered before Flask
+    assert count_events(app) == 1
 
 
 def test_head_requests_answer_but_are_not_counted(

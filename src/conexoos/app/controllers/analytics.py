@@ -18,6 +18,7 @@ from uuid import uuid4
 
 from flask import current_app, request
 from flask_login import current_user
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import ServiceUnavailable
 
 from conexoos.app.models.persistent.base import utcnow
@@ -73,6 +74,8 @@ def _record(kind: str, owner_id: int, link_id: int | None) -> str | None:
     # GET, and the POST that answers a link's lock form; HEAD (link checkers, prefetchers) never counts.
     if request.method not in ("GET", "POST") or looks_like_bot(user_agent) or _is_owner(owner_id):
         return None
+    if is_speculative(headers):  # fetched in case the visitor goes there: nobody has, yet
+        return None
     now = utcnow()
     occurred_at = now.isoformat()
     event = dict(
@@ -93,6 +96,18 @@ def _record(kind: str, owner_id: int, link_id: int | None) -> str | None:
         log.error("a %s of user %d could not be queued: %s", kind, owner_id, error)
         raise ServiceUnavailable(NOT_RECORDED) from error
     return occurred_at
+
+
+def is_speculative(headers: Headers) -> bool:
+    """Whether the browser fetches the page or link ahead of a visit that may never come: a prefetch or
+    prerender (``Sec-Purpose: prefetch``, ``prefetch;prerender``; the older ``Purpose: prefetch``,
+    ``X-Purpose: preview``, ``X-Moz: prefetch``). A prerendered page a visitor then opens is not asked
+    again, so that view goes uncounted: a page that runs no script cannot tell."""
+    for name in ("Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"):
+        value = headers.get(name)
+        if value and ("prefetch" in value.lower() or "preview" in value.lower()):
+            return True
+    return False
 
 
 def _visitor(ip: str, user_agent: str, now: datetime) -> dict[str, str]:

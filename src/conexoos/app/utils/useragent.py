@@ -17,7 +17,8 @@ from typing import Protocol, cast
 from ua_parser.basic import Resolver
 from ua_parser.core import Domain, Matchers
 
-# Link-preview fetchers of messaging and social apps, and crawlers ua-parser may not flag. The in-app
+# Link-preview fetchers of messaging and social apps (Bluesky's cardyb and the fediverse's servers
+# included), feed readers, auditors (Lighthouse), and crawlers ua-parser may not flag. The in-app
 # browsers of those apps (Snapchat/..., Line/..., [Pinterest/iOS], Mozilla/... Viber/...) are people, and
 # "Cubot" is a phone brand: their names alone must not make a bot.
 _BOT_PATTERN = re.compile(
@@ -25,7 +26,8 @@ _BOT_PATTERN = re.compile(
     r"slackbot|slack-imgproxy|whatsapp|telegrambot|discordbot|linkedinbot|skypeuripreview|pinterestbot|"
     r"redditbot|embedly|iframely|vkshare|applebot|bingpreview|google-inspectiontool|googleother|"
     r"mastodon|headlesschrome|phantomjs|python-requests|curl/|wget/|httpx|go-http-client|okhttp|"
-    r"preview|^viber/|kakaotalk-scrap|zalo|yandex|baiduspider|duckduckbot|petalbot",
+    r"preview|^viber/|kakaotalk-scrap|zalo|yandex|baiduspider|duckduckbot|petalbot|"
+    r"cardyb|akkoma|pleroma|friendica|lemmy/|misskey|gotosocial|feedly|chrome-lighthouse",
     re.IGNORECASE,
 )
 DESKTOP_SYSTEMS = frozenset(
