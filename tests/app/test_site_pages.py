@@ -345,6 +345,7 @@ def test_a_taken_slug_is_refused_on_create_and_on_edit(app: Flask, mod: Account)
         ({"description": "x" * 301}, "At most 300 characters"),
         ({"description": "two\nlines"}, "Remove the control characters"),
         ({"title": "evil\u202egnp.exe"}, "Remove the bidirectional controls"),
+        ({"body": "Hello \u202eevil\u202c world"}, "Remove the bidirectional controls"),
         ({"social_image": "javascript:alert(1)"}, "an https:// address of an image"),
         ({"social_image": "http://cdn.example/a.png"}, "an https:// address of an image"),
         ({"social_image": "/media/../admin"}, "/admin is a page of this site, not an image"),

@@ -499,5 +499,5 @@ def _clean_text(value: str, most: int, field: str) -> str:
         raise UploadRefused(BIDI_PROBLEM, field=field)
     text = " ".join(value.split())
     if len(text) > most:
-        raise UploadRefused(f"Keep it under {most} characters (it has {len(text)}).", field=field)
+        raise UploadRefused(f"At most {most} characters; this has {len(text)}.", field=field)
     return text

@@ -282,14 +282,16 @@ def _library_image_problem(address: str) -> str | None:
 
 
 def unreadable_body(body: str) -> str | None:
-    """Why ``body`` cannot be rendered or stored at all (too long, a control character, a lone surrogate),
-    or None: the page editor's preview refuses what saving would."""
+    """Why ``body`` cannot be rendered or stored at all (too long, a control character, a lone surrogate,
+    a bidirectional control), or None: the page editor's preview refuses what saving would."""
     if len(body) > BODY_MAX:
         return f"The text holds at most {BODY_MAX:,} characters; this has {len(body):,}. Split the page."
     if has_control_characters(body, multiline=True):
         return "Remove the control characters (such as NUL) from the text."
     if not is_valid_unicode(body):
         return "Remove the invalid character (a lone surrogate, which no text can hold) from the text."
+    if has_bidi_controls(body):  # as every other field: they can make a text read other than it is
+        return BIDI_PROBLEM
     return None
 
 
