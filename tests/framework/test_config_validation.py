@@ -120,6 +120,24 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             id="driver-package-missing-in-url",
         ),
         pytest.param(
+            "DATABASE:\n  main:\n    url: mysql+pymysql://u:secret@h/db?connect_timeout=soon\n",
+            "DATABASE.main.url: the driver refuses its query parameters: invalid literal for int() with base "
+            "10: 'soon'",
+            id="url-query-not-a-number",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    url: mysql+pymysql://u:secret@h/db?unknown_param=1\n",
+            "DATABASE.main.url: the driver takes no query parameter unknown_param: remove it, or check its "
+            "spelling",
+            id="url-query-unknown",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    driver: sqlite\n    database: a.db\n    params: {timeout: long}\n",
+            "DATABASE.main.params: the driver refuses its query parameters: could not convert string to "
+            "float: 'long'",
+            id="params-not-a-number",
+        ),
+        pytest.param(
             "DATABASE:\n  main:\n    database: a.db\n",
             "DATABASE.main.driver: '' is not valid; expected a driver such as sqlite, postgresql or mysql",
             id="missing-driver",

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import difflib
+import inspect
 import json
 import logging
 import os
@@ -15,7 +16,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import URL, make_url
@@ -861,6 +862,31 @@ def _connection_defaults() -> dict[str, Any]:
     }
 
 
+def connect_arguments_problem(url: URL) -> str | None:
+    """Why the driver would refuse the arguments ``url``'s query parameters make (one that is no number
+    where it needs one, one it does not take), or None. A driver whose ``connect`` takes any keyword
+    (psycopg: libpq checks its own at connect time) is not judged here."""
+    if not url.query:
+        return None
+    dialect_class = url.get_dialect()
+    dbapi = dialect_class.import_dbapi()
+    try:
+        dialect = cast(Any, dialect_class)(dbapi=dbapi)  # a DefaultDialect: the protocol has no __init__
+        _, params = dialect.create_connect_args(url)
+    except (ValueError, TypeError) as error:
+        return f"the driver refuses its query parameters: {error}"
+    try:
+        parameters = inspect.signature(dbapi.connect).parameters
+    except (TypeError, ValueError):  # a connect written in C: nothing to read
+        return None
+    if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters.values()):
+        return None
+    unknown = sorted(set(params) - set(parameters))
+    if unknown:
+        return f"the driver takes no query parameter {', '.join(unknown)}: remove it, or check its spelling"
+    return None
+
+
 def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _Validator) -> URL | None:
     try:
         if conn["url"]:
@@ -880,6 +906,10 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
             )
         url = url.set(drivername=DRIVER_ALIASES.get(url.drivername, url.drivername))
         url.get_dialect().import_dbapi()  # the driver's own package too: engines import it anyway
+        refused = connect_arguments_problem(url)
+        if refused is not None:
+            validator.problems.append(f"{path}.{'url' if conn['url'] else 'params'}: {refused}")
+            return None
     except ImportError as error:  # the dialect is SQLAlchemy's, its driver package is not installed
         where = f"{path}.driver" if conn["driver"] else f"{path}.url"
         validator.problems.append(
