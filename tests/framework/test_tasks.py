@@ -14,6 +14,7 @@ import redis
 import yaml
 from flask import Flask, current_app
 
+from conexoos.framework.errors import ProjectError
 from conexoos.framework.tasks import FileSlotLock, Scheduler
 from tests.conftest import AppFactory
 from tests.support.services import require_redis
@@ -121,13 +122,21 @@ def test_a_failing_task_is_logged_and_others_still_run(app: Flask, caplog: pytes
 
 def test_invalid_schedules_are_refused(app: Flask) -> None:
     scheduler = Scheduler(app, MemoryLock())
-    with pytest.raises(ValueError, match="task interval must be positive, got 0"):
+    with pytest.raises(ValueError, match="task interval must be a positive number of seconds, got 0"):
         scheduler.every(0, print)
     with pytest.raises(ValueError, match="invalid cron expression 'every day'"):
         scheduler.cron("every day", print)
     scheduler.every(1, print, name="twice")
     with pytest.raises(ValueError, match="a task named 'twice' is already scheduled"):
         scheduler.every(2, print, name="twice")
+    # A project's Schedule met these as AttributeError and croniter's own error (outside tester); each is now
+    # a ProjectError, which the command line shows as one line.
+    with pytest.raises(ProjectError, match="must be callable, got 'heartbeat': pass the function itself"):
+        scheduler.every(10, "heartbeat")  # type: ignore[arg-type]
+    with pytest.raises(ProjectError, match="never fires"):
+        scheduler.cron("0 0 31 2 *", print)
+    with pytest.raises(ProjectError, match="positive number of seconds, got 'ten'"):
+        scheduler.every("ten", print)  # type: ignore[arg-type]
 
 
 def test_file_slot_lock_grants_each_slot_once_and_prunes(tmp_path: Path) -> None:

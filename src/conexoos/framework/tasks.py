@@ -37,6 +37,7 @@ import sqlalchemy.exc
 from flask import Flask
 
 from .config import Settings
+from .errors import ProjectError
 from .lazy import lazy_module
 from .services import NO_RETRY, Services
 from .task_status import (
@@ -166,6 +167,17 @@ class Task:
         return min(BACKOFF_FIRST * 2 ** max(self.failures - 1, 0), bound)
 
 
+class ScheduleError(ProjectError, ValueError):
+    """A task a project's ``Schedule`` cannot add: shown as one line naming it, not a traceback."""
+
+
+def _require_callable(function: object) -> None:
+    if not callable(function):
+        raise ScheduleError(
+            f"a task's function must be callable, got {function!r}: pass the function itself, not its name"
+        )
+
+
 class Scheduler:
     """Holds a project's tasks and runs the due ones in a background thread that survives any error."""
 
@@ -195,20 +207,26 @@ class Scheduler:
     ) -> Task:
         """Run ``function`` every ``seconds`` seconds, aligned to the clock; after failures, wait at most
         ``backoff_max`` seconds (default :data:`BACKOFF_MAX`) before trying again."""
-        if seconds <= 0:
-            raise ValueError(f"task interval must be positive, got {seconds}")
+        _require_callable(function)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
+            raise ScheduleError(f"task interval must be a positive number of seconds, got {seconds!r}")
         task = Task(name or function.__name__, function, interval=float(seconds), backoff_max=backoff_max)
         return self._add(task)
 
     def cron(self, expression: str, function: TaskFunction, name: str | None = None) -> Task:
         """Run ``function`` on a five-field cron ``expression``, evaluated in UTC."""
-        if not croniter_module.croniter.is_valid(expression):
-            raise ValueError(f"invalid cron expression {expression!r}")
+        _require_callable(function)
+        if not isinstance(expression, str) or not croniter_module.croniter.is_valid(expression):
+            raise ScheduleError(f"invalid cron expression {expression!r}")
+        try:
+            croniter_module.croniter(expression, datetime.now(UTC)).get_next(float)
+        except croniter_module.CroniterBadDateError:
+            raise ScheduleError(f"the cron expression {expression!r} never fires (no such date)") from None
         return self._add(Task(name or function.__name__, function, cron=expression))
 
     def _add(self, task: Task) -> Task:
         if task.name in self.tasks:
-            raise ValueError(f"a task named {task.name!r} is already scheduled")
+            raise ScheduleError(f"a task named {task.name!r} is already scheduled")
         self.tasks[task.name] = task
         return task
 
