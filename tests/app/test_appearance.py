@@ -25,7 +25,9 @@ from conexoos.app.utils.csp import style_hash
 from conexoos.framework import db
 from tests.support.static_urls import unhashed
 
-from .conftest import Account, SignUp, product_app
+from .capture_support import add_form
+from .capture_support import post as capture_post
+from .conftest import BROWSER_UA, Account, SignUp, product_app
 from .media_support import noisy_png
 from .test_public_page import selects, statements_of
 
@@ -119,6 +121,49 @@ def test_valid_choices_are_saved_and_worn_by_the_public_page(
     assert style_hash(style) in page.headers["Content-Security-Policy"]
     assert "'unsafe-inline'" not in page.headers["Content-Security-Policy"]
     assert len(selects(statements_of(app, client, "/alice"))) <= 2
+
+
+def test_the_lock_pages_and_sign_up_answers_wear_the_pages_look(alice: Account, client: FlaskClient) -> None:
+    """They loaded public.css alone under ``theme-classic``: every ``var(--...)`` was undefined, so the
+    buttons had no background or border and the focus ring was invalid (outside tester)."""
+    response = post(alice, theme="midnight", background="theme", colors="theme", button_style="outline")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    on_page = style_of(client.get("/alice").get_data(as_text=True))
+    assert "--link-bg:transparent" in on_page and "--radius:4px" in on_page
+    link = alice.add_link("Members", "https://members.example/", passcode="open sesame")
+    form = add_form(alice)
+    lock = client.get(f"/go/{link['id']}", headers={"User-Agent": BROWSER_UA})
+    token = re.search(r'name="token" value="([^"]+)"', lock.get_data(as_text=True))
+    assert token is not None
+    opening = client.post(
+        f"/go/{link['id']}", data={"token": token.group(1), "password": "open sesame", "confirm": "yes"}
+    )
+    thanks = capture_post(client, form["id"], email="ana@example.com")
+    refused = capture_post(client, form["id"], email="not an address")
+    for name, page, status in (
+        ("lock", lock, 200),
+        ("opening", opening, 200),
+        ("thanks", thanks, 200),
+        ("refused", refused, 422),
+    ):
+        html = unhashed(page.get_data(as_text=True))
+        assert page.status_code == status, name
+        assert '<body class="theme-midnight">' in html, name
+        stylesheets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+        assert stylesheets == ["/static/css/public.css", "/static/css/themes/midnight.css"], name
+        assert style_of(html) == on_page, name  # the creator's overrides, the same as on the page
+        assert style_hash(on_page) in page.headers["Content-Security-Policy"], name
+
+
+def test_a_sign_up_answer_without_an_owner_wears_the_sites_theme(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        db.session.add(SiteSetting(key="default_theme", value=json.dumps("dark")))
+        db.session.commit()
+        site_settings.forget_cached()
+    missing = capture_post(client, 999999, email="ana@example.com")
+    html = unhashed(missing.get_data(as_text=True))
+    assert missing.status_code == 404 and '<body class="theme-dark">' in html
+    assert "/static/css/themes/dark.css" in html and "<style>" not in html
 
 
 def test_back_to_the_theme_removes_every_override(app: Flask, alice: Account, client: FlaskClient) -> None:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import ConsoleMessage, Locator, Page, expect
 
 from conexoos.app.controllers.themes import THEMES
 from tests.support.live_server import LiveServer, run_live_server
@@ -303,3 +303,43 @@ def test_a_product_card_shows_the_themes_focus_ring(live: LiveServer, new_page: 
             break
     ring = card.evaluate("c => { const s = getComputedStyle(c); return [s.outlineStyle, s.outlineWidth]; }")
     assert ring == ["solid", "3px"], ring
+
+
+def focus_by_tab(page: Page, target: Locator) -> None:
+    """Press Tab until ``target`` has the keyboard focus (so ``:focus-visible`` applies)."""
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if target.evaluate("e => e === document.activeElement"):
+            return
+    raise AssertionError("Tab never reached the element")
+
+
+def test_a_lock_page_wears_the_creators_theme_with_a_visible_button_and_focus_ring(
+    live: LiveServer, new_page: PageFactory
+) -> None:
+    """The lock page loaded public.css alone: under a dark theme its Continue button had no background or
+    border (bare text) and no focus ring, ``var(--focus)`` being undefined (outside tester)."""
+    page = new_page()
+    creator(page, live, "lou")
+    choose_theme(page, live, "midnight")
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    answer = page.request.post(
+        f"{live.url}/api/add/link",
+        data=json.dumps({"title": "Late show", "url": "https://late.example/", "sensitive": True}),
+        headers={"X-CSRFToken": token, "Content-Type": "application/json", "Accept": "application/json"},
+    )
+    assert answer.status == 201, answer.text()
+    visitor = new_page()
+    complaints = csp_violations(visitor)
+    visitor.goto(f"{live.url}/go/{answer.json()['id']}")
+    palette = THEMES["midnight"].palettes[0]
+    assert visitor.evaluate("getComputedStyle(document.body).backgroundColor") == rgb(palette["--page"])
+    button = visitor.get_by_role("button", name="Continue")
+    background = button.evaluate("b => getComputedStyle(b).backgroundColor")
+    assert background == rgb(palette["--button"]), background  # a filled button, not bare text
+    focus_by_tab(visitor, button)
+    ring = button.evaluate(
+        "b => { const s = getComputedStyle(b); return [s.outlineStyle, s.outlineWidth, s.outlineColor]; }"
+    )
+    assert ring == ["solid", "3px", rgb(palette["--focus"])], ring
+    assert complaints == []

@@ -18,7 +18,6 @@ from werkzeug.wrappers import Response
 from conexoos.app.controllers import capture_entries, profiles
 from conexoos.app.controllers.blocks.capture import CAPTURE
 from conexoos.app.controllers.capture_entries import CaptureRefused
-from conexoos.app.controllers.themes import DEFAULT_THEME
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.extensions import csrf
 from conexoos.app.models.forms.email import ConfirmForm
@@ -72,12 +71,15 @@ def form_page(block_id: int) -> Response:
 
 
 def _page(status: int, **context: Any) -> Response:
-    """The answer page (the thanks, or the form again with the problem), never cached or indexed."""
+    """The answer page (the thanks, or the form again with the problem), never cached or indexed; in the
+    look of the owner's page (the site's default theme when there is no owner to name)."""
     context.setdefault("owner", None)
     context.setdefault("form", None)
     context.setdefault("values", {})
     context.setdefault("field", "")
-    html = render_template("public/capture.html", theme=DEFAULT_THEME, **context)
+    owner = context["owner"]
+    look = profiles.owner_look(owner.id if owner is not None else None)
+    html = render_template("public/capture.html", look=look, urls=profiles.page_urls(), **context)
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"

@@ -21,7 +21,6 @@ from conexoos.app.controllers.link_locks import (
     form_token,
     open_lock,
 )
-from conexoos.app.controllers.themes import DEFAULT_THEME
 from conexoos.app.extensions import csrf
 from conexoos.app.models.persistent import User, UserLink
 from conexoos.app.models.persistent.event import LOCK_VIEW, UNLOCK
@@ -77,7 +76,9 @@ def answer(link_id: int) -> Response:
         return throttled_page(link, throttled, confirmed=answer.confirmed)
     except LockRefused as refused:
         return lock_page(link, refused.message, refused.status, confirmed=answer.confirmed)
-    html = render_template("public/link_opening.html", link=link, theme=DEFAULT_THEME)
+    html = render_template(
+        "public/link_opening.html", link=link, look=profiles.owner_look(owner_id), urls=profiles.page_urls()
+    )
     analytics.record_click(owner_id, link_id, kind=UNLOCK)  # a token only exists for a locked link
     response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
@@ -99,7 +100,8 @@ def lock_page(link: UserLink, error: str = "", status: int = 200, *, confirmed: 
         confirmed=confirmed,
         notice=SENSITIVE_NOTICE,
         password_max=PASSWORD_MAX,
-        theme=DEFAULT_THEME,
+        look=profiles.owner_look(link.owner_id),
+        urls=profiles.page_urls(),
     )
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"

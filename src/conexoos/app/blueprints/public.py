@@ -16,10 +16,8 @@ from werkzeug.wrappers import Response
 from conexoos.app.blueprints.link_locks import show_lock
 from conexoos.app.controllers import analytics, appearance, page_cache, plans, profiles
 from conexoos.app.controllers.anonymous import visitor_is_anonymous
-from conexoos.app.controllers.themes import THEMES
 from conexoos.app.models.persistent.event import BUY
 from conexoos.app.plans_config import format_money
-from conexoos.app.utils.csp import allow_style
 from conexoos.framework import runtime
 from conexoos.framework.sessions import session_optional
 from conexoos.framework.urls import external_url
@@ -88,16 +86,13 @@ def profile(username: str) -> Response:
 
 def _render_profile(username: str) -> page_cache.RenderedPage:
     page = profiles.public_page(username)
-    page_style = appearance.page_style(page.appearance or appearance.Appearance())
-    allow_style(page_style)
     html = render_template(
         "public/profile.html",
         page=page,
         page_url=profiles.page_url(page.user),
         urls=profiles.page_urls(),
         format_money=format_money,
-        theme_stylesheet=THEMES[page.theme].stylesheet,
-        page_style=page_style,
+        look=appearance.look(page.theme, page.appearance),
         show_branding=not plans.plan_for(page.user).remove_branding,
         # Told from the cookies first: loading the user (Flask-Login) for an anonymous visitor costs
         # more than the rest of the page's header.

@@ -17,6 +17,7 @@ from markupsafe import Markup
 
 from conexoos.app.models.persistent import PageAppearance, User
 from conexoos.app.utils.contrast import AA_TEXT, contrast, long_hex, parse_colour, ratio_text
+from conexoos.app.utils.csp import allow_style
 from conexoos.app.utils.io import Upload
 from conexoos.framework import db
 
@@ -98,6 +99,17 @@ class Appearance:
     corner_radius: int | None = None
     font: str = "system"
     avatar_shape: str = "circle"
+
+
+@dataclass(frozen=True)
+class Look:
+    """What a creator's pages wear (their public page, a link's lock page, a sign-up form's answers): the
+    theme's key (the body's ``theme-<key>`` class), its stylesheet under ``static/`` and the overrides' CSS
+    (``templates/public/_theme.html`` writes all three into the page's head)."""
+
+    theme: str
+    stylesheet: str
+    style: Markup
 
 
 class AppearanceRefused(ValueError):
@@ -286,6 +298,14 @@ def page_style(appearance: Appearance, selector: str = ":root") -> Markup:
     """The ``<style>`` text of the page's overrides (empty for none); safe in HTML: every value is ours."""
     properties = override_properties(appearance)
     return declarations(selector, properties)
+
+
+def look(theme: str, appearance: Appearance | None) -> Look:
+    """The :class:`Look` of a page wearing ``theme`` (a key of :data:`THEMES`) and ``appearance`` (None:
+    no overrides), its ``<style>`` allowed in the current answer's Content-Security-Policy."""
+    style = page_style(appearance or Appearance())
+    allow_style(style)
+    return Look(theme, THEMES[theme].stylesheet, style)
 
 
 def declarations(selector: str, properties: Mapping[str, str]) -> Markup:

@@ -26,8 +26,8 @@ from conexoos.framework.static_files import url_for
 from conexoos.framework.storage import media_storage
 from conexoos.framework.urls import external_url, public_url
 
-from . import plans
-from .appearance import Appearance
+from . import plans, site_settings
+from .appearance import Appearance, Look, from_row, look
 from .blocks.link import LINK
 from .blocks.product import PRODUCT
 from .blocks.public import Run, shown_link_columns, shown_runs
@@ -97,10 +97,26 @@ def public_page(username: str) -> PublicPage:
         user=owner,
         runs=runs,
         site_name=str(json.loads(stored_name)) if stored_name else str(current_app.config["APP_NAME"]),
-        theme=theme_key((chosen and chosen.theme) or (json.loads(stored_theme) if stored_theme else None)),
+        theme=page_theme(chosen, json.loads(stored_theme) if stored_theme else None),
         appearance=chosen,
         next_start=row[-1],
     )
+
+
+def page_theme(chosen: Appearance | None, site_default: Any) -> str:
+    """The theme a page wears: its creator's choice, else the site's ``default_theme`` (``site_default``,
+    as stored), else (a name no longer listed) :data:`DEFAULT_THEME`."""
+    return theme_key((chosen and chosen.theme) or site_default)
+
+
+def owner_look(owner_id: int | None) -> Look:
+    """The look of the pages around a creator's public page (a link's lock page and the page opening it,
+    a sign-up form's answers): their theme and overrides, as on the page (one query for the overrides;
+    the site's default theme comes from the settings cache); the site's default theme alone for no
+    owner."""
+    row = db.session.get(PageAppearance, owner_id) if owner_id is not None else None
+    chosen = from_row(row) if row is not None else None
+    return look(page_theme(chosen, site_settings.shown().get(THEME_SETTING)), chosen)
 
 
 def page_hidden(user: User | PageOwner) -> bool:
