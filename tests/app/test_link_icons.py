@@ -179,3 +179,15 @@ def test_the_committed_sprite_is_what_the_script_builds() -> None:
         text=True,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def test_a_thumbnail_keeps_its_proportions_in_its_box(alice: Account, client: FlaskClient) -> None:
+    """A 96x48 upload stays 96x48 and is drawn in a 24x24 box: with the default ``object-fit: fill`` it was
+    squashed (outside tester); the whole picture is shown, letterboxed, as a logo should be."""
+    link = alice.add_link("Shop", "https://shop.example/")
+    assert upload_icon(alice, link["id"], png_bytes((96, 48))).status_code == 200  # type: ignore[attr-defined]
+    html = client.get(f"/{alice.username}").get_data(as_text=True)
+    assert re.search(r'<img class="link-icon" src="[^"]+" alt="" width="24" height="24">', html)
+    css = client.get("/static/css/public.css").get_data(as_text=True)
+    found = re.search(r"(?:^|\})\.link-icon\{([^}]*)\}", css, re.M)
+    assert found and "object-fit:contain" in found.group(1).split(";"), found
