@@ -76,6 +76,18 @@ def test_a_theme_file_is_small_and_holds_custom_properties_only(theme: str) -> N
     assert all(set(PALETTE_NAMES) <= set(palette) for palette in palettes)
 
 
+@pytest.mark.parametrize("theme", sorted(THEMES))
+def test_a_dark_palette_declares_a_dark_colour_scheme(theme: str) -> None:
+    """``public.css`` sets ``color-scheme: var(--scheme)``: without it, form fields (the sign-up's email,
+    a lock's password) stayed bright white on a dark page (outside tester)."""
+    text = re.sub(r"/\*.*?\*/", "", (THEMES_FOLDER / f"{theme}.css").read_text(encoding="utf-8"), flags=re.S)
+    bodies = re.findall(r":root\{([^{}]*)\}", text)
+    for palette, body in zip(THEMES[theme].palettes, bodies, strict=True):
+        dark = luminance(palette["--page"]) < 0.18
+        assert ("--scheme:dark" in body.split(";")) == dark, (theme, palette["--page"])
+    assert rules()["body"].get("color-scheme") == "var(--scheme)"
+
+
 def page_problems(variables: dict[str, str]) -> list[str]:
     """Every text of public.css that fails AA with these custom properties, and a focus ring under 3:1."""
     css = rules()

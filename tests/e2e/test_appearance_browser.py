@@ -343,3 +343,79 @@ def test_a_lock_page_wears_the_creators_theme_with_a_visible_button_and_focus_ri
     )
     assert ring == ["solid", "3px", rgb(palette["--focus"])], ring
     assert complaints == []
+
+
+def add_through_api(page: Page, live: LiveServer, path: str, body: dict[str, object]) -> int:
+    """Post ``body`` to the JSON API as the signed-in ``page``; the new item's id."""
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    answer = page.request.post(
+        f"{live.url}{path}",
+        data=json.dumps(body),
+        headers={"X-CSRFToken": token, "Content-Type": "application/json", "Accept": "application/json"},
+    )
+    assert answer.status == 201, answer.text()
+    return int(answer.json()["id"])
+
+
+def test_with_outline_buttons_the_sign_up_and_lock_buttons_keep_their_border(
+    live: LiveServer, new_page: PageFactory
+) -> None:
+    """``.capture .link{border:0}`` with the outline style's transparent background left the sign-up
+    button invisible, and ``font:inherit`` made it lighter than the link buttons (outside tester)."""
+    page = new_page()
+    creator(page, live, "oli")
+    page.goto(f"{live.url}/settings/appearance")
+    page.get_by_label("Outline").check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Appearance saved.")).to_be_visible()
+    add_through_api(
+        page, live, "/api/blocks", {"kind": "capture", "title": "My letter", "button": "Count me in"}
+    )
+    link_id = add_through_api(
+        page, live, "/api/add/link", {"title": "Late show", "url": "https://late.example/", "sensitive": True}
+    )
+    visitor = new_page()
+    button_colour = rgb(THEMES["classic"].palettes[0]["--button"])
+    for path, name in (("/oli", "Count me in"), (f"/go/{link_id}", "Continue")):
+        visitor.goto(f"{live.url}{path}")
+        button = visitor.get_by_role("button", name=name)
+        look = button.evaluate(
+            "b => { const s = getComputedStyle(b);"
+            " return [s.borderTopStyle, s.borderTopWidth, s.borderTopColor, s.fontWeight]; }"
+        )
+        assert look == ["solid", "2px", button_colour, "600"], (path, look)
+        if path == "/oli":  # as bold as the link buttons beside it
+            assert visitor.locator("a.link").first.evaluate("a => getComputedStyle(a).fontWeight") == "600"
+
+
+@pytest.mark.parametrize(
+    "theme,scheme", [("midnight", "light"), ("dark", "light"), ("contrast", "light"), ("auto", "dark")]
+)
+def test_dark_themes_give_form_fields_a_dark_scheme(
+    live: LiveServer, new_page: PageFactory, theme: str, scheme: str
+) -> None:
+    """Without ``color-scheme`` the sign-up's email field and the lock's password field stayed bright white
+    on a dark page (outside tester)."""
+    page = new_page()
+    creator(page, live, "dee")
+    choose_theme(page, live, theme)
+    add_through_api(page, live, "/api/blocks", {"kind": "capture", "title": "My letter"})
+    link_id = add_through_api(
+        page,
+        live,
+        "/api/add/link",
+        {"title": "Members", "url": "https://m.example/", "passcode": "open sesame"},
+    )
+    visitor = new_page(color_scheme=scheme)
+    for path, label in (("/dee", "Email"), (f"/go/{link_id}", "Password")):
+        visitor.goto(f"{live.url}{path}")
+        field = visitor.get_by_label(label, exact=True)
+        seen = field.evaluate(
+            "f => { const s = getComputedStyle(f); return [s.colorScheme, s.backgroundColor]; }"
+        )
+        assert seen[0] == "dark" and seen[1] != "rgb(255, 255, 255)", (path, seen)
+    if theme == "auto":
+        light = new_page(color_scheme="light")
+        light.goto(f"{live.url}/dee")
+        field = light.get_by_label("Email", exact=True)
+        assert field.evaluate("f => getComputedStyle(f).backgroundColor") == "rgb(255, 255, 255)"

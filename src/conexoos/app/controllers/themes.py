@@ -62,7 +62,8 @@ PALETTE_NAMES = (
     "--card",
     "--focus",
 )
-"""The custom properties every palette of every theme sets."""
+"""The custom properties every palette of every theme sets (a dark palette sets ``--scheme:dark`` too, the
+page's ``color-scheme`` in ``public.css``: dark form fields)."""
 
 
 def theme_key(stored: Any) -> str:
