@@ -26,6 +26,7 @@ PAGES = {
     "/dashboard": "Links",
     "/dashboard/products": "Products",
     "/dashboard/stats": "Stats",
+    "/dashboard/signups": "Links",
     "/dashboard/settings": "Settings",
     "/settings/account": "Settings",
     "/settings/email": "Settings",
@@ -77,6 +78,25 @@ def give_an_avatar(page: Page, live: LiveServer) -> None:
     )
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_label("Remove the avatar")).to_be_visible()
+
+
+def give_a_sign_up(page: Page, live: LiveServer) -> None:
+    """Add a sign-up form through the API and sign up to it as a visitor: /dashboard/signups then lists
+    an entry in its table (wider than a phone)."""
+    page.goto(f"{live.url}/dashboard")
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content") or ""
+    added = page.request.post(
+        f"{live.url}/api/blocks",
+        data={"kind": "capture", "title": "My monthly letter"},
+        headers={"X-CSRFToken": token},
+    )
+    assert added.status == 201, added.text()
+    signed = page.request.post(
+        f"{live.url}/capture/{added.json()['id']}",
+        form={"name": "Vic Visitor", "email": "vic.visitor@example.com"},
+        headers={"Origin": live.url},
+    )
+    assert signed.status == 200, signed.text()
 
 
 def phone(new_page: PageFactory, **options: Any) -> Page:
@@ -162,6 +182,7 @@ def test_every_button_link_and_control_is_a_44px_touch_target(
     sign_up(page, live_server, "ada.targets")
     add_link(page, "Portfolio", "https://example.com/portfolio")
     give_an_avatar(page, live_server)
+    give_a_sign_up(page, live_server)
     problems: list[str] = []
     for path in PAGES:
         page.goto(f"{live_server.url}{path}")
@@ -181,6 +202,7 @@ def test_no_signed_in_page_scrolls_sideways(
     page = new_page(phone=True, viewport={"width": width, "height": 844})
     sign_up(page, live_server, f"ada.wide{width}")
     give_an_avatar(page, live_server)
+    give_a_sign_up(page, live_server)
     wider: list[str] = []
     for path in PAGES:
         page.goto(f"{live_server.url}{path}")
@@ -303,6 +325,7 @@ def test_the_signed_in_pages_are_axe_clean_on_a_phone_with_the_menu_open_and_clo
     sign_up(page, live_server, "ada.axe")
     add_link(page, "Portfolio", "https://example.com/portfolio")
     give_an_avatar(page, live_server)
+    give_a_sign_up(page, live_server)
     problems: list[str] = []
     for path in PAGES:
         page.goto(f"{live_server.url}{path}")

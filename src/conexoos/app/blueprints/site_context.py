@@ -27,6 +27,7 @@ SETTINGS_BLUEPRINTS = (
 SECTIONS = {
     "stats_page": "stats",
     "products_page": "products",
+    "capture_dashboard": "links",  # Email sign-ups, linked from Page layout on the Links page
     "subscriptions": "plan",
     **dict.fromkeys(SETTINGS_BLUEPRINTS, "settings"),
 }
