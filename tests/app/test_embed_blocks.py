@@ -176,7 +176,7 @@ def test_an_embed_title_may_be_empty_and_the_provider_names_the_card(
 ) -> None:
     alice.api("POST", "/api/blocks", {"kind": "embed", "url": "https://vimeo.com/76979871"})
     html = visit(client, f"/{alice.username}").get_data(as_text=True)
-    assert '<span class="embed-title">Vimeo</span>' in html
+    assert '<span class="embed-title" dir="auto">Vimeo</span>' in html
 
 
 def test_the_csp_allows_exactly_the_players_as_frames(client: FlaskClient) -> None:

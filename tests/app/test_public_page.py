@@ -158,7 +158,9 @@ def test_profile_and_sharing_meta(alice: Account, client: FlaskClient) -> None:
         assert f'<meta {attribute} content="{content}">' in html, attribute
     for image in ('property="og:image"', 'name="twitter:image"'):
         assert re.search(rf'<meta {image} content="http://localhost/[^"]+">', html), image
-    assert "<h1>Alice A.</h1>" in html and "I make things." in html and f"@{alice.username}" in html
+    assert (
+        '<h1 dir="auto">Alice A.</h1>' in html and "I make things." in html and f"@{alice.username}" in html
+    )
     assert '<meta name="viewport"' in html and '<html lang="' in html
 
 

@@ -75,7 +75,7 @@ def test_public_page_escapes_title_display_name_and_bio(
     assert_inert(html, payload, allowed_scripts=PUBLIC_PAGE_SCRIPTS)
     escaped = escape(payload)
     assert f">{escaped}</a>" in html  # the link title, as text
-    assert f"<h1>{escaped}</h1>" in html  # the display name
+    assert f'<h1 dir="auto">{escaped}</h1>' in html  # the display name
     assert f"bio {escaped}" in html  # the bio
     assert f'content="{escaped}"' in html  # og:title / twitter:title attributes stay closed
 
@@ -135,8 +135,8 @@ def test_product_title_and_description_are_escaped_on_the_page_and_the_dashboard
     assert response.get_json()["title"] == payload  # stored as typed
     html = client.get(f"/{alice.username}").get_data(as_text=True)
     assert_inert(html, payload, allowed_scripts=PUBLIC_PAGE_SCRIPTS)
-    assert f'<span class="product-title">{escape(payload)}</span>' in html
-    assert f'<span class="product-description">{escape(payload)}</span>' in html
+    assert f'<span class="product-title" dir="auto">{escape(payload)}</span>' in html
+    assert f'<span class="product-description" dir="auto">{escape(payload)}</span>' in html
     dashboard = alice.client.get("/dashboard/products").get_data(as_text=True)
     names = ("api.js", "feedback.js", "money.js", "sortable.js", "editable_list.js", "products.js")
     scripts = tuple(f"/static/js/{name}" for name in names)

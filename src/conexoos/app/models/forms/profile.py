@@ -14,12 +14,15 @@ class ProfileForm(FlaskForm):
     """Display name, bio (up to 300 characters) and an optional avatar image, which can be removed."""
 
     display_name = StringField(
-        "Display name", validators=[Length(max=60), NoControlCharacters(), VisibleOrEmpty()]
+        "Display name",
+        validators=[Length(max=60), NoControlCharacters(), VisibleOrEmpty()],
+        render_kw={"dir": "auto"},  # typed in Arabic or Hebrew, it reads right to left
     )
     bio = TextAreaField(
         "Bio",
         filters=[with_unix_line_breaks],
         validators=[Length(max=300), NoControlCharacters(multiline=True)],
+        render_kw={"dir": "auto"},
     )
     avatar = FileField("Avatar (PNG, JPEG, WebP or GIF)")
     remove_avatar = BooleanField("Remove the avatar (your page shows the default picture)")
