@@ -248,6 +248,13 @@ SECRET_LOOKING_NAMES = (
     "session_cookie_value",
     "stripeSk",
     "sentry-dsn",
+    # FLASK.CONFIG.PASSPHRASE and .HMAC were shown though a URL's passphrase= was hidden
+    "PASSPHRASE",
+    "ssl_passphrase",
+    "HMAC",
+    "request_hmac",
+    "signing_key",
+    "client_credentials",
 )
 
 
