@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import code
 import json
+import logging
 import os
 import re
 import sys
@@ -437,6 +438,7 @@ def run(
     if not use_reload or in_reloader_child():
         runtime.scheduler.start()
     bind = settings.server["BIND"]
+    _dev_server_lines_to_terminal()
     runtime.socketio.run(
         app,
         host=host or bind["ADDRESS"],
@@ -448,6 +450,17 @@ def run(
         allow_unsafe_werkzeug=True,
         log_output=True,
     )
+
+
+def _dev_server_lines_to_terminal() -> None:
+    """Werkzeug's development server writes its lines ("Running on ...", a request line each) to the
+    terminal, plainly, through the redacting stderr (:func:`redact_stderr`), as it does when nobody
+    configured logging: not to app.log, where the root logger's handler would send them."""
+    werkzeug = logging.getLogger("werkzeug")
+    werkzeug.handlers = [logging.StreamHandler(sys.stderr)]
+    werkzeug.propagate = False
+    if werkzeug.level == logging.NOTSET:
+        werkzeug.setLevel(logging.INFO)
 
 
 def _configuration_files(project: str | None, config: str | None) -> list[str]:

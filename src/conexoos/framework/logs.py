@@ -35,29 +35,48 @@ _redactor = [Redactor()]
 
 
 def configure_logging(settings: Settings) -> None:
-    """Send the ``conexoos`` loggers to files in LOG.DIR, or to stderr when it is empty."""
+    """Send every logger's lines (the framework's, the project's, a library's, Python's root logger's) to
+    ``app.log`` in LOG.DIR, or to stderr when it is empty, at LOG.LEVEL, their secrets hidden: through the
+    root logger, which every logger reaches. The access lines go to ``access.log`` in LOG.DIR. Handlers put
+    on the root logger by others (a test runner's) are kept."""
     level = getattr(logging, settings.server["LOG"]["LEVEL"])
     log_dir = settings.server["LOG"]["DIR"]
     rotate = settings.server["LOG"]["ROTATE"]
-    root = framework_log
+    root = logging.getLogger()
+    _remove_handlers()
+    access_log.handlers.clear()  # the framework's alone: another's handler there would write lines twice
     root.setLevel(level)
-    for handler in list(root.handlers) + list(access_log.handlers):
-        handler.close()
-    root.handlers.clear()
-    access_log.handlers.clear()
+    framework_log.setLevel(level)
     _redactor[0] = Redactor(secret_values(settings.tree, settings.project_schema))
     redacting = RedactingFormatter(FORMAT, _redactor[0])
     if log_dir:
         make_instance_folder(settings.instance_path)  # first, when the logs are in it: the owner's only
         make_private_folder(Path(log_dir))
-        root.addHandler(_file_handler(Path(log_dir) / "app.log", rotate, redacting))
-        access_log.addHandler(_file_handler(Path(log_dir) / "access.log", rotate, redacting))
+        _add_handler(root, _file_handler(Path(log_dir) / "app.log", rotate, redacting))
+        _add_handler(access_log, _file_handler(Path(log_dir) / "access.log", rotate, redacting))
         access_log.propagate = False
     else:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(redacting)
-        root.addHandler(handler)
+        _add_handler(root, handler)
         access_log.propagate = True
+
+
+_handlers: list[tuple[logging.Logger, logging.Handler]] = []
+"""The handlers :func:`configure_logging` added, with their loggers: the next call replaces them."""
+
+
+def _add_handler(logger: logging.Logger, handler: logging.Handler) -> None:
+    logger.addHandler(handler)
+    _handlers.append((logger, handler))
+
+
+def _remove_handlers() -> None:
+    """Close and take off the handlers :func:`configure_logging` added."""
+    while _handlers:
+        logger, handler = _handlers.pop()
+        logger.removeHandler(handler)
+        handler.close()
 
 
 class RedactingFormatter(logging.Formatter):
@@ -135,28 +154,22 @@ class EveryFewSeconds:
 
 
 def flush_logs() -> None:
-    """Write out whatever the framework's log handlers still buffer (a stopping worker calls this)."""
-    for handler in [*framework_log.handlers, *access_log.handlers]:
+    """Write out whatever the logs' handlers still buffer (a stopping worker calls this)."""
+    for _logger, handler in _handlers:
         handler.flush()
 
 
-class _ToFramework(logging.Handler):
-    """Hands a record to the ``conexoos`` logger, whose handlers write app.log or stderr."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        framework_log.handle(record)
-
-
 def route_project_log(app: Flask, module_roots: tuple[str, ...] = ()) -> None:
-    """Send the project's Flask logger (unhandled exceptions among others) and the loggers of its modules
-    (``logging.getLogger(__name__)`` under each of ``module_roots``) where the framework logs, at LOG.LEVEL:
-    left to Python's root logger, their INFO lines were dropped and the rest went to stderr only."""
+    """Have the project's Flask logger (unhandled exceptions among others) and the loggers of its modules
+    (``logging.getLogger(__name__)`` under each of ``module_roots``) write where every logger writes (the
+    root logger's handlers), at LOG.LEVEL, with no handler of their own (Flask's app logger is at DEBUG
+    under DEV)."""
     for name in {app.logger.name, *module_roots}:
         if name == framework_log.name or name.startswith(framework_log.name + "."):
             continue  # already below the framework's logger
         logger = logging.getLogger(name)
-        logger.handlers = [_ToFramework()]
-        logger.propagate = False
+        logger.handlers.clear()
+        logger.propagate = True
         logger.setLevel(framework_log.level)
 
 

@@ -40,6 +40,7 @@ from sqlalchemy.pool import StaticPool
 from .config import DatabaseSettings
 from .database import Base, db, project_model_tables
 from .errors import ConexoosError
+from .logs import RedactingFormatter
 from .plugins import active_plugins, enabled_names, installed_plugins, plugin_model_tables
 from .sessions import SESSION_TABLE
 
@@ -786,9 +787,21 @@ def _require_scripts(target: MigrationTarget) -> None:
 ALEMBIC_CHATTER = ("Context impl ", "Will assume ", "setting up autogenerate plugin ")
 
 
+ALEMBIC_CHATTER_LOGGERS = ("alembic.runtime.migration", "alembic.runtime.plugins")
+
+
 def _skip_alembic_chatter(record: logging.LogRecord) -> bool:
     """Keep what Alembic did; drop the lines it repeats on every connection."""
     return not str(record.msg).startswith(ALEMBIC_CHATTER)
+
+
+def _quiet_alembic_chatter() -> None:
+    """Drop Alembic's repeated lines wherever its log goes: the logs write INFO lines of every logger."""
+    for name in ALEMBIC_CHATTER_LOGGERS:
+        logging.getLogger(name).addFilter(_skip_alembic_chatter)
+
+
+_quiet_alembic_chatter()
 
 
 class _ProgressHandler(logging.StreamHandler):
@@ -798,7 +811,8 @@ class _ProgressHandler(logging.StreamHandler):
 def _show_alembic_progress() -> None:
     """Let Alembic's INFO lines ("Running upgrade ...", "Detected added table ...") reach the terminal.
 
-    Does nothing when the application already sends Alembic's log somewhere.
+    Does nothing when the application already sends Alembic's log somewhere. They are written once, their
+    secrets hidden as in the logs (not again by the root logger's handlers, which write app.log or stderr).
     """
     logger = logging.getLogger("alembic")
     ours = [handler for handler in logger.handlers if isinstance(handler, _ProgressHandler)]
@@ -812,7 +826,7 @@ def _show_alembic_progress() -> None:
     for handler in ours:
         logger.removeHandler(handler)
     handler = _ProgressHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    handler.addFilter(_skip_alembic_chatter)
+    handler.setFormatter(RedactingFormatter("%(message)s", None))
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    logger.propagate = False

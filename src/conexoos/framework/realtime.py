@@ -54,8 +54,8 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
         **({"client_manager": queue} if queue else {}),
         manage_session=False,
         serializer=client_packets(),
-        logger=False,
-        engineio_logger=False,
+        logger=_library_log("socketio.server"),
+        engineio_logger=_library_log("engineio.server"),
         cors_allowed_origins=allowed_origins(settings),
     )
     disconnect_without_waiting(socketio.server.eio)
@@ -66,6 +66,15 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
     if timeout:
         JoinDeadline(socketio, float(timeout)).install(app)
     return socketio
+
+
+def _library_log(name: str) -> logging.Logger:
+    """python-socketio's or python-engineio's logger at ERROR (their INFO lines come one per packet),
+    writing where every logger writes: given ``False`` instead, each library gave its logger a handler of
+    its own, which wrote its errors to stderr in clear, and a second time through the logs."""
+    logger = logging.getLogger(name)
+    logger.setLevel(logging.ERROR)
+    return logger
 
 
 def disconnect_without_waiting(engine: Any) -> None:

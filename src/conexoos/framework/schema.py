@@ -231,7 +231,8 @@ SERVER_ENV: Schema = {
         "LEVEL": Key(
             "choice",
             "INFO",
-            "Log level of the framework's loggers and the project's (its modules' and its Flask logger).",
+            "Log level of every logger: the framework's, the project's (its modules' and its Flask logger), "
+            "a library's and Python's root logger; all write to app.log (stderr without LOG.DIR).",
             choices=LOG_LEVELS,
             empty_means_default=True,
         ),
