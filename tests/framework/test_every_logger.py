@@ -16,6 +16,7 @@ import pytest
 from tests.framework.helpers import write_project
 from tests.framework.test_cli import http_get, server
 from tests.support.green_server import new_port, serve_args, write_green_project
+from tests.support.raw_engineio import polling_post, polling_session
 
 SECRET = "zq9-every-logger-secret"
 LOGGING_PROJECT = {
@@ -111,3 +112,24 @@ def test_every_loggers_lines_reach_app_log_redacted(tmp_path: Path, command: str
     if command == "run":  # the development server's own lines stay on the terminal
         assert "Running on" in output and "GET /leak" in output
         assert "Running on" not in app_log
+
+
+@pytest.mark.parametrize("command", ["serve", "run"])
+def test_a_socketio_event_handlers_exception_is_logged_once_redacted(tmp_path: Path, command: str) -> None:
+    """Under serve, gevent's hub printed the exception ("<Greenlet ...> failed with ValueError") and its
+    traceback to stderr with the secret in clear; under run it went to stderr only; neither reached
+    app.log."""
+    port = new_port()
+    project = logging_project(tmp_path / "green", port)
+    base = f"http://127.0.0.1:{port}"
+    with server(command_args(command, project, port), tmp_path, base + "/healthz") as terminal:
+        sid = polling_session(port)
+        assert polling_post(port, sid, b"40")[0] == 200
+        assert polling_post(port, sid, b'42["explode","now"]')[0] == 200
+        expected = ["ValueError: the event handler fails with ***"]
+        output, app_log = written_once(terminal, project / "instance" / "logs" / "app.log", expected)
+    assert app_log.count("Traceback (most recent call last)") == 1, app_log
+    assert app_log.count("ValueError: the event handler fails with ***") == 1, app_log
+    assert "ERROR conexoos.realtime: Socket.IO event 'explode' failed (namespace /)" in app_log
+    assert SECRET not in app_log and SECRET not in output
+    assert "ValueError" not in output  # logged, not printed by the hub or by threading's excepthook

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from engineio.payload import Payload
-from flask import Flask
+from flask import Flask, request
 from flask_socketio import SocketIO
 from socketio.manager import Manager
 
@@ -58,6 +58,7 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
         engineio_logger=_library_log("engineio.server"),
         cors_allowed_origins=allowed_origins(settings),
     )
+    socketio.on_error_default(log_event_error)
     disconnect_without_waiting(socketio.server.eio)
     answer_closed_sessions(socketio.server.eio)
     refuse_unreadable_posts(socketio.server.eio)
@@ -66,6 +67,20 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
     if timeout:
         JoinDeadline(socketio, float(timeout)).install(app)
     return socketio
+
+
+def log_event_error(error: Exception) -> None:
+    """Flask-SocketIO's default error handler: an exception raised in an event handler is logged once,
+    with its traceback, where the logs go (app.log), its secrets hidden. Left to the library, it ended the
+    greenlet or thread that ran the handler, whose traceback gevent's hub or ``threading`` printed to
+    stderr (under ``serve``, the secrets in clear). A project's own ``on_error`` handlers come first."""
+    event = getattr(request, "event", None) or {}
+    log.error(
+        "Socket.IO event %r failed (namespace %s)",
+        event.get("message"),
+        getattr(request, "namespace", None),
+        exc_info=error,
+    )
 
 
 def _library_log(name: str) -> logging.Logger:

@@ -33,7 +33,14 @@ from .config import Settings, load_settings, make_instance_folder, make_private_
 from .connect_checks import startup_warnings
 from .database import db
 from .errors import ConfigError
-from .logs import LOGGED_PATH, RedactingFormatter, configure_logging, flush_logs, log_redactor
+from .logs import (
+    LOGGED_PATH,
+    RedactingFormatter,
+    configure_logging,
+    flush_logs,
+    log_redactor,
+    redact_stderr,
+)
 from .migrations import prepare_databases
 from .plugins import active_plugins
 from .project import Project, locate_project, project_schema
@@ -87,6 +94,9 @@ class GunicornServer(BaseApplication):
         """Run the arbiter; for gevent workers, first re-execute this process monkey-patched."""
         if self._options["worker_class"] in PATCHED_WORKERS and not _monkey_patched():
             _exec_patched(self._launch)
+        # What is written to stderr without a log record (gevent's hub reporting a greenlet's exception,
+        # a warning) hides the secrets the workers' logs hide; the workers inherit it.
+        redact_stderr()
         # Held by the master that serves (the re-executed one: exec closed the first process's lock file),
         # shared with the workers it forks: `db restore` waits until it stops.
         hold_while_serving(self._settings)
