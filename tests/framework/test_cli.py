@@ -573,6 +573,36 @@ def test_a_broken_commands_module_is_one_line_and_help_still_shows(tmp_path: Pat
     assert "project error: its commands module cannot be loaded: SystemExit: 3" in exiting.stderr
 
 
+FAILING_COMMAND = """
+import click
+from flask import current_app
+
+
+class Commands:
+    def __init__(self, cli):
+        @cli.command("explode")
+        def explode():
+            secret = current_app.config["DB_PASSWORD"]
+            raise RuntimeError(f"the command fails with {secret} and postgresql://u:{secret}@db/x")
+"""
+
+
+def test_a_project_commands_traceback_hides_the_configured_secrets(tmp_path: Path) -> None:
+    """A project command that raised printed its traceback to the terminal with the secrets in clear."""
+    project = tmp_path / "demo"
+    create_project("demo", project)
+    (project / "server" / "commands.py").write_text(FAILING_COMMAND)
+    config = project / "config.yml"
+    config.write_text(
+        config.read_text().replace("  CONFIG: {}", "  CONFIG: {DB_PASSWORD: zq9-command-secret}")
+    )
+    failed = conexoos("--project", "demo", "explode", cwd=tmp_path)
+    assert failed.returncode == 1
+    assert "Traceback (most recent call last)" in failed.stderr
+    assert "RuntimeError: the command fails with *** and postgresql://u:***@db/x" in failed.stderr
+    assert "zq9" not in failed.stdout + failed.stderr
+
+
 def test_a_part_whose_class_cannot_take_the_server_is_one_project_error(tmp_path: Path) -> None:
     create_project("demo", tmp_path / "demo")
     web = tmp_path / "demo" / "server" / "web.py"
