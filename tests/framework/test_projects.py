@@ -247,6 +247,9 @@ def test_a_server_module_without_its_class_is_a_project_error(tmp_path: Path, ma
         f"server.web ({root / 'server' / 'web.py'}) defines no Route; the seed layout expects `class Route` "
         "taking the server"
     )
+    tasks = write_project(tmp_path / "notasks", {"server/tasks.py": "class Tasks:\n    pass\n"})
+    with pytest.raises(ProjectError, match="expects `class Schedule` taking the scheduler"):
+        make_app(tasks)
 
 
 def test_an_unknown_project_is_a_project_error(tmp_path: Path) -> None:

@@ -235,6 +235,10 @@ def _call_server_modules(app: Flask, project: Project, socketio: SocketIO, sched
         defer_commands(app, lambda cli: _call(project.import_part(server, "commands"), "Commands", cli))
 
 
+TAKES = {"Handler": "the Socket.IO server", "Schedule": "the scheduler", "Commands": "the command group"}
+"""What each part's class is called with, in the message of a part without it (the others: the server)."""
+
+
 def _call(module: ModuleType | None, class_name: str, argument: object) -> None:
     if module is None:
         return
@@ -242,7 +246,7 @@ def _call(module: ModuleType | None, class_name: str, argument: object) -> None:
     if entry is None:
         raise ProjectError(
             f"{module.__name__} ({module.__file__}) defines no {class_name}; the seed layout "
-            f"expects `class {class_name}` taking the server"
+            f"expects `class {class_name}` taking {TAKES.get(class_name, 'the server')}"
         )
     _require_one_argument(module, class_name, entry, argument)
     entry(argument)
