@@ -20,7 +20,7 @@ from sqlalchemy import create_engine, inspect
 from conexoos.framework.scaffold import create_project
 from tests.support.services import fresh_database
 
-from .test_cli import conexoos, python
+from .test_cli import conexoos, free_port, python
 
 NOTE_MODEL = """
 from conexoos.framework import db
@@ -697,3 +697,49 @@ def test_a_first_migration_of_tables_run_made_starts_with_their_baseline(tmp_pat
     built = db_command(project, "upgrade")
     assert built.returncode == 0, built.stderr
     assert {"note"} <= tables(f"sqlite:///{fresh}")
+
+
+def legacy_project(tmp_path: Path) -> tuple[Path, Path]:
+    """A project whose database, before any run or migration, holds a table none of its models names."""
+    path = tmp_path / "shop.db"
+    project = make_project(
+        tmp_path / "shop", {"main": {"url": f"sqlite:///{path}", "models": "main"}}, {"main": NOTE_MODEL}
+    )
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE legacy_customers (id INTEGER PRIMARY KEY, name TEXT)")
+        connection.execute("INSERT INTO legacy_customers (name) VALUES ('precious')")
+    return project, path
+
+
+def legacy_rows(path: Path) -> list[tuple[str]]:
+    with sqlite3.connect(path) as connection:
+        return connection.execute("SELECT name FROM legacy_customers").fetchall()
+
+
+@pytest.mark.parametrize("command", [["run", "--no-reload"], ["serve", "--workers", "1"]])
+def test_run_and_serve_refuse_a_database_that_holds_other_tables_and_no_history(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """Only a database without tables is created by the migrations: one holding an unrelated table was
+    taken for empty, and its migrations (which dropped that table, rows and all) applied without a word."""
+    project, path = legacy_project(tmp_path)
+    [migrated] = db_session(project, ["migrate", "-m", "init"])
+    assert migrated.code == 0, migrated.stderr
+    [script] = (project / "migrations" / "main" / "versions").glob("*.py")
+    drop = "op.drop_table('legacy_customers')"
+    if drop not in script.read_text():  # as autogenerate wrote it before it left such tables alone
+        header = "def upgrade() -> None:\n"
+        script.write_text(script.read_text().replace(header, f"{header}    {drop}\n"))
+    refused = conexoos(*command, "--project", "shop", "--port", str(free_port()), cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    assert "Running on" not in refused.stdout + refused.stderr
+    assert refused.stderr.strip().splitlines()[-1] == (
+        "error: database connection 'main' has no migration recorded but is not empty (it holds "
+        "legacy_customers, no table of its models), so its migrations are not applied on their own: run "
+        "`conexoos db upgrade --database main` first (back up the database before, and review what the "
+        "migrations do to its tables), or `conexoos db stamp REVISION --database main` when its schema "
+        "already is that of a revision"
+    )
+    assert recorded_versions(path) is None
+    assert legacy_rows(path) == [("precious",)]
+    assert "note" not in tables(f"sqlite:///{path}")

@@ -508,7 +508,8 @@ def prepare_databases(app: Flask) -> list[str]:
     Nothing is ever altered behind the operator's back:
 
     - a connection without migration scripts gets its missing tables created (existing ones are untouched);
-    - an empty database gets the migrations applied up to head (and so recorded);
+    - an empty database (no table but the framework's own) gets the migrations applied up to head (and
+      so recorded); one that holds other tables but none of the models' is refused as behind;
     - tables made before the migrations (no ``alembic_version``) that are those of a revision are
       stamped with it (see :func:`adopt_unversioned`);
     - a database behind the migrations, at an unknown revision, or whose tables match no revision is
@@ -588,6 +589,7 @@ def _prepare(target: MigrationTarget, expected: frozenset[str]) -> str | None:
     note = None
     current = current_revisions(target)
     if not current and not _has_any_table(target):
+        _require_empty(target)
         command.upgrade(target.alembic_config(), "head")
         return None
     if not current:
@@ -599,6 +601,36 @@ def _prepare(target: MigrationTarget, expected: frozenset[str]) -> str | None:
     except SchemaNotReady as error:
         raise SchemaNotReady(error.problems, [note] if note else []) from None
     return note
+
+
+def _require_empty(target: MigrationTarget) -> None:
+    """Refuse to create a database by its migrations unless it is empty: one holding any table but the
+    framework's own is not, though none is of its models (another app's, or a table made by hand), and a
+    migration may drop or alter such a table. A plugin's history needs none of its own tables only: the
+    project's are there."""
+    if target.plugin is not None:
+        return
+    held = _tables_held(target)
+    if not held:
+        return
+    shown = ", ".join(held[:SHOWN_DIFFERENCES]) + (
+        f" and {len(held) - SHOWN_DIFFERENCES} more" if len(held) > SHOWN_DIFFERENCES else ""
+    )
+    raise SchemaNotReady(
+        [
+            f"database connection {target.name!r} has no migration recorded but is not empty (it holds "
+            f"{shown}, no table of its models), so its migrations are not applied on their own: run "
+            f"`{target.upgrade_command()}` first (back up the database before, and review what the "
+            f"migrations do to its tables), or `conexoos db stamp REVISION --database {target.name}` when "
+            "its schema already is that of a revision"
+        ]
+    )
+
+
+def _tables_held(target: MigrationTarget) -> list[str]:
+    """The tables the database holds but the framework's own (sessions, version tables), by name."""
+    names = inspect(target.engine).get_table_names()
+    return sorted(name for name in names if include_object(None, name, "table", True, None))
 
 
 def _require_model_tables(target: MigrationTarget, expected: frozenset[str]) -> None:
