@@ -743,3 +743,25 @@ def test_run_and_serve_refuse_a_database_that_holds_other_tables_and_no_history(
     assert recorded_versions(path) is None
     assert legacy_rows(path) == [("precious",)]
     assert "note" not in tables(f"sqlite:///{path}")
+
+
+def test_migrate_leaves_a_table_no_model_names_alone_and_says_how_to_drop_it(tmp_path: Path) -> None:
+    """Autogenerate scripted a DROP TABLE for every table of the database that no model of the connection
+    names (another app's sharing it): the next `db upgrade` dropped it with its rows."""
+    project, path = legacy_project(tmp_path)
+    [migrated] = db_session(project, ["migrate", "-m", "init"])
+    assert migrated.code == 0, migrated.stderr
+    [script] = (project / "migrations" / "main" / "versions").glob("*.py")
+    upgrade = script.read_text().split("def downgrade")[0]
+    assert "op.create_table('note'" in upgrade
+    assert "drop_table" not in upgrade
+    written = Path("shop") / "migrations" / "main" / "versions" / script.name
+    assert migrated.stdout.splitlines()[-2] == (
+        "Table legacy_customers is in database 'main' but no model names it: left alone, not dropped. To "
+        f'drop it with its rows, write op.drop_table("legacy_customers") in the upgrade() of {written} '
+        "yourself."
+    )
+    [upgraded] = db_session(project, ["upgrade"])
+    assert upgraded.code == 0, upgraded.stderr
+    assert legacy_rows(path) == [("precious",)]
+    assert "note" in tables(f"sqlite:///{path}")

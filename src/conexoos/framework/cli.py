@@ -624,17 +624,27 @@ def db_migrate(
     )
     with chosen_target as target:
         written = migrations.make_migration(target, message, rev_id)
-    if not written:
-        click.echo(f"No change between the models and database {target.label!r}: no migration written.")
-    elif len(written) == 1:
-        click.echo(f"Wrote {os.path.relpath(written[0])}; review it, then run `conexoos db upgrade`.")
-    else:
+    script = os.path.relpath(written.revision) if written.revision else "a migration"
+    for table in written.left_alone:
         click.echo(
-            f"Database {target.label!r} had tables but no migration history: wrote "
-            f"{os.path.relpath(written[0])} (its tables as they are) and {os.path.relpath(written[1])} "
-            "(the models' changes since); review them, then run `conexoos db upgrade`, which records "
-            "the database at the first and applies the second."
+            f"Table {table} is in database {target.label!r} but no model names it: left alone, not dropped. "
+            f'To drop it with its rows, write op.drop_table("{table}") in the upgrade() of {script} yourself.'
         )
+    click.echo(_what_migrate_wrote(target.label, written))
+
+
+def _what_migrate_wrote(label: str, written: migrations.WrittenMigration) -> str:
+    """The line `db migrate` ends with: the files written, and what to do next."""
+    files = [os.path.relpath(path) for path in (written.baseline, written.revision) if path]
+    if not files:
+        return f"No change between the models and database {label!r}: no migration written."
+    if len(files) == 1:
+        return f"Wrote {files[0]}; review it, then run `conexoos db upgrade`."
+    return (
+        f"Database {label!r} had tables but no migration history: wrote {files[0]} (its tables as they "
+        f"are) and {files[1]} (the models' changes since); review them, then run `conexoos db upgrade`, "
+        "which records the database at the first and applies the second."
+    )
 
 
 MIGRATION_ROLLED_BACK = (

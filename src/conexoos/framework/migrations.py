@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,21 @@ class MigrationTarget:
             return False
         return (name in self.owned_tables) == (self.plugin is not None)
 
+    def scripts(
+        self, left_alone: set[str], item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+    ) -> bool:
+        """Alembic's ``include_object`` when a script is written: :meth:`includes`, and never a table the
+        database holds that no model of this history names (another app's sharing the database, or a model
+        removed): its name is added to ``left_alone`` instead of a DROP being scripted, since the rows
+        would go with it. Comparisons (:func:`adopt_unversioned`, a product's models-vs-migrations test)
+        still see such a table."""
+        if not self.includes(item, name, type_, reflected, compare_to):
+            return False
+        if type_ == "table" and reflected and compare_to is None:
+            left_alone.add(str(name))
+            return False
+        return True
+
     def tables(self) -> list[Any]:
         """The model tables this history manages."""
         return [
@@ -128,8 +144,12 @@ class MigrationTarget:
             path.name != "__init__.py" for path in self.versions.glob("*.py")
         )
 
-    def alembic_config(self, skip_empty: bool = False) -> Config:
-        """An Alembic configuration for this connection, built without an ini file."""
+    def alembic_config(self, left_alone: set[str] | None = None) -> Config:
+        """An Alembic configuration for this connection, built without an ini file.
+
+        ``left_alone`` when a script is written: no file when nothing changed, and the names of the tables
+        no model names are added to it rather than scripted as dropped (see :meth:`scripts`).
+        """
         config = Config(stdout=sys.stdout)
         for option, value in (
             ("script_location", str(ENVIRONMENT_FOLDER)),
@@ -143,8 +163,8 @@ class MigrationTarget:
         config.attributes.update(
             engine=self.engine,
             metadata=self.metadata,
-            skip_empty=skip_empty,
-            include_object=self.includes,
+            skip_empty=left_alone is not None,
+            include_object=self.includes if left_alone is None else partial(self.scripts, left_alone),
         )
         return config
 
@@ -284,13 +304,26 @@ def _recorded_plugin_revisions(target: MigrationTarget) -> dict[str, str]:
     return recorded
 
 
-def make_migration(target: MigrationTarget, message: str, rev_id: str | None = None) -> list[Path]:
-    """Autogenerate a migration from the models; return the files written (none when nothing changed).
+@dataclass(frozen=True)
+class WrittenMigration:
+    """What :func:`make_migration` wrote."""
+
+    revision: Path | None
+    """The models' changes, under the message given (None when nothing changed)."""
+    baseline: Path | None = None
+    """The first revision of a database that had tables but no history: its tables as they are."""
+    left_alone: tuple[str, ...] = ()
+    """Tables the database holds that no model of the history names, which no script drops."""
+
+
+def make_migration(target: MigrationTarget, message: str, rev_id: str | None = None) -> WrittenMigration:
+    """Autogenerate a migration from the models; say what was written (no file when nothing changed).
 
     ``rev_id`` names the revision (a random id when None), as a product numbering its releases wants.
     A database that has tables but no history yet (made by ``conexoos run``) first gets a baseline
     revision that creates its tables as they are (see :func:`_write_baseline`), so that the history
-    builds a new database and ``db upgrade`` records this one at the baseline.
+    builds a new database and ``db upgrade`` records this one at the baseline. A table the database holds
+    but no model names is never scripted as dropped (see :meth:`MigrationTarget.scripts`).
     """
     target.require_writable("migrate")
     target = leaving_out_installed_plugins(target)
@@ -304,25 +337,30 @@ def make_migration(target: MigrationTarget, message: str, rev_id: str | None = N
     if rev_id is not None:
         _require_new_revision_id(target, rev_id)
     _show_alembic_progress()
+    left_alone: set[str] = set()
+    baseline = None
     if not target.has_scripts() and not current_revisions(target) and _has_any_table(target):
         baseline = _write_baseline(target)
-        return baseline + _written(_revision_after_head(target, message, rev_id))
-    return _written(
-        command.revision(
-            target.alembic_config(skip_empty=True), message=message, autogenerate=True, rev_id=rev_id
+        revision = _revision_after_head(target, message, rev_id, left_alone)
+    else:
+        revision = command.revision(
+            target.alembic_config(left_alone), message=message, autogenerate=True, rev_id=rev_id
         )
-    )
+    return WrittenMigration(_written(revision), baseline, tuple(sorted(left_alone)))
 
 
-def _written(revision: Any) -> list[Path]:
+def _written(revision: Any) -> Path | None:
+    """The file of the one revision Alembic wrote (None when it wrote none)."""
     scripts = [revision] if isinstance(revision, Script) else [item for item in revision or [] if item]
-    return [Path(script.path) for script in scripts]
+    if len(scripts) > 1:
+        raise MigrationError(f"expected one revision to be written, Alembic wrote {len(scripts)}")
+    return Path(scripts[0].path) if scripts else None
 
 
 BASELINE_MESSAGE = "tables made before migrations"
 
 
-def _write_baseline(target: MigrationTarget) -> list[Path]:
+def _write_baseline(target: MigrationTarget) -> Path:
     """The first revision: the database's tables as they are, written against an empty database.
 
     Written from the live tables rather than the models: a first revision written by comparing the models
@@ -344,17 +382,18 @@ def _write_baseline(target: MigrationTarget) -> list[Path]:
             tables.remove(table)
     scratch = create_engine("sqlite://", poolclass=StaticPool)
     try:
-        baseline = replace(target, engine=scratch, metadata=tables)
-        return _written(
-            command.revision(
-                baseline.alembic_config(skip_empty=True), message=BASELINE_MESSAGE, autogenerate=True
-            )
-        )
+        config = replace(target, engine=scratch, metadata=tables).alembic_config(set())
+        written = _written(command.revision(config, message=BASELINE_MESSAGE, autogenerate=True))
     finally:
         scratch.dispose()
+    if written is None:
+        raise MigrationError(f"database connection {target.name!r}: no baseline was written of its tables")
+    return written
 
 
-def _revision_after_head(target: MigrationTarget, message: str, rev_id: str | None) -> Any:
+def _revision_after_head(
+    target: MigrationTarget, message: str, rev_id: str | None, left_alone: set[str]
+) -> Any:
     """Autogenerate the models' changes against a scratch SQLite database brought to head (the baseline
     just written describes the live tables; Alembic would refuse the live database, not yet at head)."""
     scratch = create_engine("sqlite://", poolclass=StaticPool)
@@ -363,7 +402,7 @@ def _revision_after_head(target: MigrationTarget, message: str, rev_id: str | No
         with _quiet_alembic():
             command.upgrade(on_scratch.alembic_config(), "head")
         return command.revision(
-            on_scratch.alembic_config(skip_empty=True), message=message, autogenerate=True, rev_id=rev_id
+            on_scratch.alembic_config(left_alone), message=message, autogenerate=True, rev_id=rev_id
         )
     finally:
         scratch.dispose()

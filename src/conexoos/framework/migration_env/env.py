@@ -3,7 +3,8 @@
 ``conexoos.framework.migrations`` runs it with ``config.attributes`` holding the connection's ``engine``
 and ``metadata`` (its Flask-SQLAlchemy bind), so no ``alembic.ini`` and no URL in a file are needed, and
 ``include_object``, which keeps the framework's own tables (sessions) out of the scripts and, for a
-plugin's history, keeps to the plugin's tables; the ``version_table`` option names where it is recorded.
+plugin's history, keeps to the plugin's tables (and, when a script is written, leaves alone a table no
+model names rather than scripting its DROP); the ``version_table`` option names where it is recorded.
 """
 
 from __future__ import annotations
