@@ -765,3 +765,30 @@ def test_migrate_leaves_a_table_no_model_names_alone_and_says_how_to_drop_it(tmp
     assert upgraded.code == 0, upgraded.stderr
     assert legacy_rows(path) == [("precious",)]
     assert "note" in tables(f"sqlite:///{path}")
+
+
+def test_a_baseline_alone_is_said_and_keeps_the_message(tmp_path: Path) -> None:
+    """``run`` made the tables and the models did not change since: `db migrate -m MSG` wrote only the
+    baseline, said "Wrote ...; review it" as for any revision, and MSG was nowhere."""
+    database = tmp_path / "shop.db"
+    url = f"sqlite:///{database}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    made = python("-c", RUN_MAKES_THE_TABLES, str(project), cwd=tmp_path)  # as `conexoos run` starts
+    assert made.returncode == 0, made.stderr
+    migrated = db_command(project, "migrate", "-m", "initial notes")
+    assert migrated.returncode == 0, migrated.stderr
+    [script] = (project / "migrations" / "main" / "versions").glob("*.py")
+    assert script.name.endswith("_tables_made_before_migrations.py")
+    written = Path("shop") / "migrations" / "main" / "versions" / script.name
+    assert migrated.stdout.strip().splitlines()[-1] == (
+        f"Database 'main' had tables but no migration history: wrote {written}, a baseline that creates "
+        "its tables as they are; the models have not changed since, so nothing else was written, and "
+        '"initial notes" is kept in its docstring. Review it, then run `conexoos db upgrade`, which '
+        "records the database at it."
+    )
+    docstring = script.read_text().split("Revision ID:")[0]
+    assert docstring.startswith('"""tables made before migrations\n\nWritten by `conexoos db migrate -m')
+    assert '"initial notes"' in docstring
+    [upgraded] = db_session(project, ["upgrade"])
+    assert upgraded.code == 0, upgraded.stderr
+    assert recorded_versions(database) == [script.name.split("_")[3]]

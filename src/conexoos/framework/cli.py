@@ -630,20 +630,28 @@ def db_migrate(
             f"Table {table} is in database {target.label!r} but no model names it: left alone, not dropped. "
             f'To drop it with its rows, write op.drop_table("{table}") in the upgrade() of {script} yourself.'
         )
-    click.echo(_what_migrate_wrote(target.label, written))
+    click.echo(_what_migrate_wrote(target.label, written, message))
 
 
-def _what_migrate_wrote(label: str, written: migrations.WrittenMigration) -> str:
+def _what_migrate_wrote(label: str, written: migrations.WrittenMigration, message: str) -> str:
     """The line `db migrate` ends with: the files written, and what to do next."""
-    files = [os.path.relpath(path) for path in (written.baseline, written.revision) if path]
-    if not files:
-        return f"No change between the models and database {label!r}: no migration written."
-    if len(files) == 1:
-        return f"Wrote {files[0]}; review it, then run `conexoos db upgrade`."
+    revision = os.path.relpath(written.revision) if written.revision else None
+    if written.baseline is None:
+        if revision is None:
+            return f"No change between the models and database {label!r}: no migration written."
+        return f"Wrote {revision}; review it, then run `conexoos db upgrade`."
+    baseline = os.path.relpath(written.baseline)
+    if revision is None:
+        return (
+            f"Database {label!r} had tables but no migration history: wrote {baseline}, a baseline that "
+            f"creates its tables as they are; the models have not changed since, so nothing else was "
+            f'written, and "{message}" is kept in its docstring. Review it, then run `conexoos db '
+            "upgrade`, which records the database at it."
+        )
     return (
-        f"Database {label!r} had tables but no migration history: wrote {files[0]} (its tables as they "
-        f"are) and {files[1]} (the models' changes since); review them, then run `conexoos db upgrade`, "
-        "which records the database at the first and applies the second."
+        f"Database {label!r} had tables but no migration history: wrote {baseline} (a baseline: its "
+        f'tables as they are) and {revision} (the models\' changes since, "{message}"); review them, then '
+        "run `conexoos db upgrade`, which records the database at the first and applies the second."
     )
 
 

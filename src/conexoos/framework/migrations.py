@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -340,7 +341,7 @@ def make_migration(target: MigrationTarget, message: str, rev_id: str | None = N
     left_alone: set[str] = set()
     baseline = None
     if not target.has_scripts() and not current_revisions(target) and _has_any_table(target):
-        baseline = _write_baseline(target)
+        baseline = _write_baseline(target, message)
         revision = _revision_after_head(target, message, rev_id, left_alone)
     else:
         revision = command.revision(
@@ -360,8 +361,9 @@ def _written(revision: Any) -> Path | None:
 BASELINE_MESSAGE = "tables made before migrations"
 
 
-def _write_baseline(target: MigrationTarget) -> Path:
-    """The first revision: the database's tables as they are, written against an empty database.
+def _write_baseline(target: MigrationTarget, message: str) -> Path:
+    """The first revision: the database's tables as they are, written against an empty database; its
+    docstring keeps ``message``, which the models' changes since (if any) are written under.
 
     Written from the live tables rather than the models: a first revision written by comparing the models
     with those tables would hold only what changed since ``run`` made them, and could build no database.
@@ -383,12 +385,23 @@ def _write_baseline(target: MigrationTarget) -> Path:
     scratch = create_engine("sqlite://", poolclass=StaticPool)
     try:
         config = replace(target, engine=scratch, metadata=tables).alembic_config(set())
+        config.attributes["explanation"] = _baseline_explanation(message)
         written = _written(command.revision(config, message=BASELINE_MESSAGE, autogenerate=True))
     finally:
         scratch.dispose()
     if written is None:
         raise MigrationError(f"database connection {target.name!r}: no baseline was written of its tables")
     return written
+
+
+def _baseline_explanation(message: str) -> str:
+    """The paragraph of a baseline's docstring that says why it was written, keeping the message given."""
+    return textwrap.fill(
+        f'Written by `conexoos db migrate -m "{message}"` as the first revision of a database whose tables '
+        "were made before any migration (by `conexoos run`): it creates them as they are. The models' "
+        "changes since, when there were any, are the next revision, under that message.",
+        width=100,
+    )
 
 
 def _revision_after_head(

@@ -1,4 +1,8 @@
 """${message}
+% if config.attributes.get("explanation"):
+
+${config.attributes["explanation"]}
+% endif
 
 Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}
