@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import BadGateway, BadRequest, Conflict, ServiceUnavailable
+from werkzeug.exceptions import BadGateway, BadRequest, Conflict, HTTPException, ServiceUnavailable
 
 from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import StripeEvent, User
@@ -201,20 +201,11 @@ def _cancel_at_stripe(user: User, purpose: str) -> None:
         raise Conflict(
             f"Your subscription cannot be cancelled while payments are not set up, so we cannot {purpose}."
         )
-    try:
-        canceled = gateway.cancel_subscription(subscription_id)
-    except stripe.StripeError as error:
-        log.error("Stripe refused to cancel %s for user %s: %s", subscription_id, user.id, error)
-        raise BadGateway(
-            f"The payment provider could not cancel your subscription, so we cannot {purpose}. "
-            "Nothing has changed; try again in a minute."
-        ) from None
-    state = read_subscription(canceled) if canceled is not None else None
-    if state is None:
-        log.warning(
-            "Stripe does not know subscription %s of user %s: stored as canceled", subscription_id, user.id
-        )
-        state = SubscriptionState(subscription_id, user.stripe_customer_id, "canceled", (), None)
+    refusal = BadGateway(
+        f"The payment provider could not cancel your subscription, so we cannot {purpose}. "
+        "Nothing has changed; try again in a minute."
+    )
+    state = _cancel(subscription_id, user.stripe_customer_id, f"user {user.id}", refusal)
     with transaction():
         _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
 
@@ -279,20 +270,35 @@ def _cancel_superseded(decision: Decision, event: StripeEventData) -> Subscripti
     if decision.superseded is None or decision.user is None:
         return None
     subscription_id = decision.superseded
-    try:
-        canceled = gateway.cancel_subscription(subscription_id)
-    except stripe.StripeError as error:
-        log.error("Stripe could not cancel %s, replaced by event %s: %s", subscription_id, event.id, error)
-        raise ServiceUnavailable(
-            f"Stripe could not cancel subscription {subscription_id}, which this event's replaces; "
-            "the event will be processed when Stripe retries it."
-        ) from None
+    refusal = ServiceUnavailable(
+        f"Stripe could not cancel subscription {subscription_id}, which this event replaces; "
+        "the event will be processed when Stripe retries it."
+    )
+    state = _cancel(
+        subscription_id, decision.user.stripe_customer_id, f"replaced by event {event.id}", refusal
+    )
     log.warning(
         "User %s paid a second subscription: %s replaced by %s, cancelled at Stripe",
         decision.user.id, subscription_id, decision.observed.state.id if decision.observed else "?",
     )  # fmt: skip
+    return state
+
+
+def _cancel(
+    subscription_id: str, customer_id: str | None, whose: str, refusal: HTTPException
+) -> SubscriptionState:
+    """Cancel ``subscription_id`` at Stripe now: its state as Stripe answers, or as canceled when Stripe
+    does not know it. When Stripe refuses, the error is logged (naming ``whose``) and ``refusal`` raised."""
+    try:
+        canceled = gateway.cancel_subscription(subscription_id)
+    except stripe.StripeError as error:
+        log.error("Stripe refused to cancel %s (%s): %s", subscription_id, whose, error)
+        raise refusal from None
     state = read_subscription(canceled) if canceled is not None else None
-    return state or SubscriptionState(subscription_id, decision.user.stripe_customer_id, "canceled", (), None)
+    if state is None:
+        log.warning("Stripe does not know subscription %s (%s): stored as canceled", subscription_id, whose)
+        return SubscriptionState(subscription_id, customer_id, "canceled", (), None)
+    return state
 
 
 def _verified_event(payload: bytes, signature: str | None) -> StripeEventData:
