@@ -201,16 +201,23 @@ def test_when_stripe_cannot_cancel_the_replaced_subscription_the_event_is_retrie
 
 @pytest.mark.parametrize(
     ("path", "answer"),
-    [("/v1/customers", {"unexpected": True}), ("/v1/checkout/sessions", {"id": "cs_x", "url": None})],
-    ids=["customer-without-id", "session-without-url"],
+    [
+        ("/v1/customers", {"unexpected": True}),
+        ("/v1/customers", [1]),
+        ("/v1/checkout/sessions", {"id": "cs_x", "url": None}),
+        ("/v1/checkout/sessions", None),
+        ("GET /v1/checkout/sessions", {"data": "nope"}),
+    ],
+    ids=["customer-without-id", "customer-a-list", "session-without-url", "session-null", "list-not-a-list"],
 )
 def test_an_answer_that_is_no_stripe_object_is_a_502(
     app: Flask, alice: Account, standin: StripeStandIn, path: str, answer: dict[str, object]
 ) -> None:
     """What answers at API_BASE may be no Stripe (a proxy, another API): a 500 with a traceback before."""
-    if path == "/v1/checkout/sessions":
+    if path.startswith("/v1/checkout/sessions"):
         start_paid_checkout(alice, standin)  # the customer exists
-    standin.answer_next("POST", path, answer)
+    method, _, path = path.rpartition(" ")
+    standin.answer_next(method or "POST", path, answer)
     response = checkout(alice, "pro")
     assert response.status_code == 502, response.get_data(as_text=True)
     assert "payment provider could not start the checkout" in response.get_json()["error"]["message"]

@@ -28,10 +28,13 @@ from ..staff_support import make_staff
 pytestmark = pytest.mark.database_matrix
 
 
+@pytest.mark.parametrize("secret", [None, "   "], ids=["absent", "spaces"])
 def test_without_the_webhook_secret_paid_plans_are_not_on_sale(
-    make_app: AppFactory, standin: StripeStandIn
+    make_app: AppFactory, standin: StripeStandIn, secret: str | None
 ) -> None:
-    stripe = {"SECRET_KEY": "sk_test_x", "API_BASE": standin.base_url}  # no WEBHOOK_SECRET
+    stripe = {"SECRET_KEY": "sk_test_x", "API_BASE": standin.base_url}
+    if secret is not None:  # spaces are no secret either (re-check: they put paid plans on sale)
+        stripe["WEBHOOK_SECRET"] = secret
     app = make_app(overrides={**PLAN_OVERRIDES, "SERVICES": {"stripe": stripe}})
     alice = sign_up(app, "alice")
     page = alice.client.get("/subscriptions").get_data(as_text=True)

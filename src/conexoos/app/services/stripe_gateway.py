@@ -65,12 +65,12 @@ class StripeSettings:
 
 
 def stripe_settings() -> StripeSettings:
-    """Read ``SERVICES.stripe`` of the running app."""
+    """Read ``SERVICES.stripe`` of the running app (a key or secret of spaces is none: Stripe's hold none)."""
     conf = runtime().services.config("stripe")
     return StripeSettings(
-        secret_key=str(conf.get("SECRET_KEY") or ""),
-        webhook_secret=str(conf.get("WEBHOOK_SECRET") or ""),
-        api_base=str(conf.get("API_BASE") or ""),
+        secret_key=str(conf.get("SECRET_KEY") or "").strip(),
+        webhook_secret=str(conf.get("WEBHOOK_SECRET") or "").strip(),
+        api_base=str(conf.get("API_BASE") or "").strip(),
     )
 
 
@@ -144,16 +144,23 @@ def create_checkout_session(
 def expire_open_checkouts(customer_id: str) -> list[str]:
     """Expire the customer's open Checkout Sessions in subscription mode (each one paid would start a
     subscription of its own); returns their ids. A session paid meanwhile raises
-    ``stripe.InvalidRequestError`` (Stripe expires open sessions only)."""
+    ``stripe.InvalidRequestError`` (Stripe expires open sessions only); a list that is none,
+    ``stripe.APIError``."""
     stripe_client = client()
-    found = stripe_client.v1.checkout.sessions.list(
-        params={"customer": customer_id, "status": "open", "limit": 100}
+    found = _fields(
+        stripe_client.v1.checkout.sessions.list(
+            params={"customer": customer_id, "status": "open", "limit": 100}
+        )
     )
+    sessions = found.get("data")
+    if not isinstance(sessions, list):
+        raise stripe.APIError("Stripe's answer holds no list of sessions: is API_BASE Stripe's API?")
     expired = []
-    for session in found.data:
-        if session.mode == "subscription":
-            stripe_client.v1.checkout.sessions.expire(str(session.id))
-            expired.append(str(session.id))
+    for session in sessions:
+        if isinstance(session, dict) and session.get("mode") == "subscription":
+            session_id = _text(session, "id")
+            stripe_client.v1.checkout.sessions.expire(session_id)
+            expired.append(session_id)
     return expired
 
 
@@ -165,10 +172,19 @@ def create_portal_session(customer_id: str, return_url: str) -> str:
     return _text(session, "url")
 
 
-def _text(answer: stripe.StripeObject, name: str) -> str:
-    """The text ``name`` of a Stripe answer; ``stripe.APIError`` (a 502 for the caller) when the answer
-    holds none: what answered is no Stripe (a proxy's page, another API at API_BASE)."""
-    value = answer.to_dict().get(name)
+def _fields(answer: object) -> dict[str, Any]:
+    """A Stripe answer's fields; ``stripe.APIError`` (a 502 for the caller) when it is no object: what
+    answered is no Stripe (a proxy's page, another API at API_BASE)."""
+    if isinstance(answer, stripe.StripeObject):
+        return answer.to_dict()
+    if isinstance(answer, dict):
+        return answer
+    raise stripe.APIError("Stripe's answer is no object: is API_BASE Stripe's API?")
+
+
+def _text(answer: object, name: str) -> str:
+    """The text ``name`` of a Stripe answer; ``stripe.APIError`` when the answer holds none."""
+    value = _fields(answer).get(name)
     if not isinstance(value, str) or not value:
         raise stripe.APIError(f"Stripe's answer holds no {name}: is API_BASE Stripe's API?")
     return value
@@ -187,7 +203,7 @@ def cancel_subscription(subscription_id: str) -> dict[str, Any] | None:
 def _unless_missing(call: Callable[[], stripe.StripeObject]) -> dict[str, Any] | None:
     """``call()``'s object as a dict; None when Stripe answers that it does not exist; other errors raise."""
     try:
-        return call().to_dict()
+        return _fields(call())
     except stripe.StripeError as error:
         if is_missing(error):
             return None
