@@ -181,6 +181,28 @@ def test_a_second_paid_subscription_replaces_the_first_which_is_cancelled(
     assert {sub["status"] for sub in standin.subscriptions()} == {"canceled"}
 
 
+def test_a_late_event_about_an_older_subscription_cancels_it_not_the_newer(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    """Re-check: whichever event came last won, so a retried event about the older subscription cancelled
+    the customer's newer choice. The newest subscription is kept, in any order of events."""
+    now = int(time.time())
+    first_session = start_paid_checkout(alice, standin)
+    standin.clock = lambda: now - 3600
+    older_paid, older = standin.complete_checkout(first_session["id"])
+    second_session = start_paid_checkout(alice, standin)
+    standin.clock = lambda: now
+    newer_paid, newer = standin.complete_checkout(second_session["id"])
+    assert older is not None and newer is not None
+    assert deliver(client, make_event("checkout.session.completed", newer_paid))["status"] == "applied"
+    late = deliver(client, make_event("checkout.session.completed", older_paid, created=now - 3500))
+    assert late["status"] == "ignored" and "which the account keeps" in late["detail"], late
+    assert standin.subscription(older["id"])["status"] == "canceled"  # it bills no more
+    assert standin.subscription(newer["id"])["status"] == "active"
+    state = billing_state(app, alice.id)
+    assert (state.subscription, state.plan, state.status) == (newer["id"], "pro", "active")
+
+
 def test_when_stripe_cannot_cancel_the_replaced_subscription_the_event_is_retried(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:

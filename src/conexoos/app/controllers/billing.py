@@ -82,7 +82,8 @@ class Decision:
     user: User | None = None
     observed: Observed | None = None
     superseded: str | None = None
-    """The user's earlier subscription, still billing, that the applied one replaces: cancelled first."""
+    """The older of the user's two subscriptions that may bill, cancelled first: the account's, which the
+    applied one replaces, or the event's own, which is then not applied."""
 
 
 def subscriptions_url(**params: str) -> str:
@@ -265,21 +266,21 @@ def handle_webhook(payload: bytes, signature: str | None) -> WebhookOutcome:
 
 
 def _cancel_superseded(decision: Decision, event: StripeEventData) -> SubscriptionState | None:
-    """Cancel the subscription ``decision`` replaces, at Stripe, before the new one is applied; its state
+    """Cancel the older subscription ``decision`` names, at Stripe, before anything is applied; its state
     as cancelled (None: nothing to cancel). 503 when Stripe cannot: the event is delivered again."""
     if decision.superseded is None or decision.user is None:
         return None
     subscription_id = decision.superseded
     refusal = ServiceUnavailable(
-        f"Stripe could not cancel subscription {subscription_id}, which this event replaces; "
+        f"Stripe could not cancel subscription {subscription_id}, the older of two; "
         "the event will be processed when Stripe retries it."
     )
     state = _cancel(
         subscription_id, decision.user.stripe_customer_id, f"replaced by event {event.id}", refusal
     )
     log.warning(
-        "User %s paid a second subscription: %s replaced by %s, cancelled at Stripe",
-        decision.user.id, subscription_id, decision.observed.state.id if decision.observed else "?",
+        "User %s paid a second subscription: %s, the older, cancelled at Stripe (event %s)",
+        decision.user.id, subscription_id, event.id,
     )  # fmt: skip
     return state
 
@@ -349,11 +350,39 @@ def _decide(event: StripeEventData) -> Decision:
             "Subscription %s has price(s) %s, which match no plan in APP.PLANS: it gives the free plan",
             observed.state.id, ", ".join(observed.state.price_ids) or "(none)",
         )  # fmt: skip
+    if _older_than_current(user, observed):
+        detail = (
+            f"{observed.state.id} started before {user.stripe_subscription_id}, which the account keeps: "
+            "it is cancelled"
+        )
+        return Decision(WebhookOutcome("ignored", detail), user, None, superseded=observed.state.id)
     detail = f"{observed.state.status} → {plan.key if plan else FREE_PLAN}"
     superseded = _superseded(user, observed)
     if superseded is not None:
         detail += f"; {superseded}, which it replaces, is cancelled"
     return Decision(WebhookOutcome("applied", detail), user, observed, superseded)
+
+
+def _older_than_current(user: User, observed: Observed) -> bool:
+    """Whether ``observed`` is a paid subscription started before the account's current one, which may
+    still bill: of a customer's two, the newest is kept, whichever event comes last (a retried event
+    about the older one came after the newer was applied). Asks Stripe when the account's was started."""
+    current = user.stripe_subscription_id
+    started = observed.state.created
+    if not current or current == observed.state.id or started is None or not _entitles(observed):
+        return False
+    if user.subscription_status not in LIVE_STATUSES:
+        return False
+    try:
+        found = gateway.retrieve_subscription(current)
+    except stripe.StripeError as error:
+        log.error("Stripe could not be asked for subscription %s: %s", current, error)
+        raise ServiceUnavailable(
+            "Stripe could not be reached to compare two subscriptions; "
+            "the event will be processed when Stripe retries it."
+        ) from None
+    kept = read_subscription(found) if found is not None else None
+    return kept is not None and not kept.terminal and kept.created is not None and started < kept.created
 
 
 def _superseded(user: User, observed: Observed) -> str | None:

@@ -41,6 +41,8 @@ class SubscriptionState:
     status: str
     price_ids: tuple[str, ...]
     period_start: int | None
+    created: int | None = None
+    """When the subscription was started (Stripe's ``created``); None when the object does not say."""
 
     @property
     def terminal(self) -> bool:
@@ -65,6 +67,7 @@ def read_subscription(subscription: dict[str, Any]) -> SubscriptionState | None:
         status=status,
         price_ids=tuple(price for item in items if (price := _price_id(item)) is not None),
         period_start=_period_start(subscription, items),
+        created=created if _is_timestamp(created := subscription.get("created")) else None,
     )
 
 
