@@ -476,6 +476,10 @@ def test_every_spelling_of_this_sites_address_is_checked_as_this_sites(
         "https://LINKS.example.org/media/library/nope-960.webp": "No image of the media library is at",
         "https://links.example.org:443/media/avatars/whatever.webp": "No image of the media library is at",
         "https://links.example.org/about": "is a page of this site, not an image of its media library",
+        # Re-check: a host in other letters, as browsers and fetchers read it (IDNA).
+        f"https://links\u3002example\uff0eorg{pdf}": "is a PDF, not an image",
+        f"https://\uff4cinks.example.org{pdf}": "is a PDF, not an image",
+        f"https://lin\u00adks.example.org{pdf}": "is a PDF, not an image",
     }
     for address, message in refused.items():
         response = post_page(mod, social_image=address)

@@ -30,14 +30,24 @@ CROSS_SITE = "This form was sent from another site. Open the page on this site a
 
 def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of ``url``, lowercased, without a default port or the host's trailing dot
-    (``example.org.`` is ``example.org``); ValueError for a port that is no number."""
+    (``example.org.`` is ``example.org``), a host in other letters read as a browser reads it (full-width
+    letters and dots, ``。``, a soft hyphen: IDNA's mapping); ValueError for a port that is no number."""
     parts = urlsplit(url)
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower().rstrip(".")
+    scheme, host = parts.scheme.lower(), _host(parts.hostname or "")
     if ":" in host:
         host = f"[{host}]"
     default = {"http": 80, "https": 443}.get(scheme)
     port = f":{parts.port}" if parts.port and parts.port != default else ""
     return f"{scheme}://{host}{port}"
+
+
+def _host(host: str) -> str:
+    if host.isascii():
+        return host.lower().rstrip(".")
+    try:
+        return host.encode("idna").decode("ascii").lower().rstrip(".")
+    except UnicodeError:  # no host IDNA can write: compared as it is, it matches no site's
+        return host.lower().rstrip(".")
 
 
 def is_same_origin_post(headers: Headers, public_url: str) -> bool:
