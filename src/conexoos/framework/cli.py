@@ -343,7 +343,7 @@ def _with_app_context(command: click.Command) -> click.Command:
     ) -> Any:
         named = [*(["--project", project] if project else []), *(["--config", config] if config else [])]
         app = _project_app_from_argv([*sys.argv[1:], *named])
-        redact_stderr()  # the command's traceback, should it raise, hides the configured secrets too
+        redact_stderr(known_only=True)  # its traceback, should it raise, hides the configured secrets
         # An operator command may be the first thing run on a new database (e.g. creating an admin).
         _show_warnings(migrations.prepare_databases(app))
         with app.app_context():

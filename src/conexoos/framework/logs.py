@@ -106,12 +106,15 @@ class RedactingStream(io.TextIOBase):
     logs' configuration (:func:`log_redactor`) hidden: what Werkzeug's debugger and development server
     write there (a traceback, a request line with its query string) does not pass through a log record."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, known_only: bool = False) -> None:
         super().__init__()
         self.stream = stream
+        self.known_only = known_only
+        """Hide the configured secrets only, not text shaped like one (``--password: Use at least...``)."""
 
     def write(self, text: str) -> int:
-        self.stream.write(log_redactor()(text))
+        redactor = log_redactor()
+        self.stream.write(redactor.known(text) if self.known_only else redactor(text))
         return len(text)
 
     def flush(self) -> None:
@@ -124,11 +127,12 @@ class RedactingStream(io.TextIOBase):
         return self.stream.fileno()
 
 
-def redact_stderr() -> None:
+def redact_stderr(known_only: bool = False) -> None:
     """Send ``sys.stderr`` through :class:`RedactingStream` (once): for ``conexoos run``, where Werkzeug
-    writes there directly."""
+    writes there directly; ``known_only`` for a command, whose own words (a usage error naming
+    ``--password``) are no secret's shape to hide, while a traceback may hold a configured secret."""
     if not isinstance(sys.stderr, RedactingStream):
-        sys.stderr = RedactingStream(sys.stderr)
+        sys.stderr = RedactingStream(sys.stderr, known_only)
 
 
 def log_redactor() -> Redactor:
