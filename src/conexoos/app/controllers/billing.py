@@ -373,14 +373,7 @@ def _older_than_current(user: User, observed: Observed) -> bool:
         return False
     if user.subscription_status not in LIVE_STATUSES:
         return False
-    try:
-        found = gateway.retrieve_subscription(current)
-    except stripe.StripeError as error:
-        log.error("Stripe could not be asked for subscription %s: %s", current, error)
-        raise ServiceUnavailable(
-            "Stripe could not be reached to compare two subscriptions; "
-            "the event will be processed when Stripe retries it."
-        ) from None
+    found = _retrieved_for_event(current, "comparing two subscriptions")
     kept = read_subscription(found) if found is not None else None
     return kept is not None and not kept.terminal and kept.created is not None and started < kept.created
 
@@ -412,23 +405,27 @@ def _invoice_subscription(invoice: dict[str, Any]) -> str | None:
     return object_id(invoice.get("subscription")) or object_id(nested)
 
 
+def _retrieved_for_event(subscription_id: str, why: str) -> dict[str, Any] | None:
+    """The subscription as Stripe has it now (None: Stripe does not know it), while a webhook is handled;
+    503 when Stripe cannot answer, so that Stripe delivers the event again later."""
+    try:
+        return gateway.retrieve_subscription(subscription_id)
+    except gateway.StripeUnavailable as error:
+        raise ServiceUnavailable(f"{error}; the event will be processed when Stripe retries it.") from None
+    except stripe.StripeError as error:
+        log.error("Stripe could not be asked for subscription %s (%s): %s", subscription_id, why, error)
+        raise ServiceUnavailable(
+            "Stripe could not be reached to read the subscription; "
+            "the event will be processed when Stripe retries it."
+        ) from None
+
+
 def _observe(event: StripeEventData, subscription_id: str) -> Observed | None:
     """The subscription as Stripe has it now; the event's copy when Stripe does not know it; else None.
 
     503 when Stripe cannot answer, so that Stripe delivers the event again later.
     """
-    try:
-        current = gateway.retrieve_subscription(subscription_id)
-    except gateway.StripeUnavailable as error:
-        raise ServiceUnavailable(f"{error}; the event will be processed when Stripe retries it.") from None
-    except stripe.StripeError as error:
-        log.error(
-            "Stripe could not be asked for subscription %s (event %s): %s", subscription_id, event.id, error
-        )
-        raise ServiceUnavailable(
-            "Stripe could not be reached to read the subscription; "
-            "the event will be processed when Stripe retries it."
-        ) from None
+    current = _retrieved_for_event(subscription_id, f"event {event.id}")
     if current is not None:
         state = read_subscription(current)
         if state is None:
