@@ -104,6 +104,21 @@ def test_a_paid_plan_without_a_price_shows_the_price_at_checkout(
     assert page.count('<p class="price">Free</p>') == 1
 
 
+def test_the_plans_page_lists_which_plans_remove_the_made_with_link(
+    make_app: AppFactory, standin: StripeStandIn
+) -> None:
+    plans = {**PLANS, "pro": {**PLANS["pro"], "REMOVE_BRANDING": True}}
+    app = app_with_plans(make_app, plans, standin)
+    name = app.config["APP_NAME"]
+    alice = sign_up(app, "alice")
+    page = alice.client.get("/subscriptions").get_data(as_text=True)
+    gratis_card, pro_card = page[page.index('data-plan="gratis"') :], page[page.index('data-plan="pro"') :]
+    gratis_card = gratis_card[: gratis_card.index("</article>")]
+    pro_card = pro_card[: pro_card.index("</article>")]
+    assert f'<li class="branding">A “Made with {name}” link on your page</li>' in gratis_card
+    assert f'<li class="branding">No “Made with {name}” link on your page</li>' in pro_card
+
+
 @pytest.mark.parametrize("with_keys", [True, False])
 def test_the_limit_message_names_a_plan_on_sale(
     make_app: AppFactory, standin: StripeStandIn, with_keys: bool
