@@ -164,6 +164,22 @@ def test_profile_and_sharing_meta(alice: Account, client: FlaskClient) -> None:
     assert '<meta name="viewport"' in html and '<html lang="' in html
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [("/alice/", "/alice"), ("/alice/?utm_source=bio&x=%C3%A9", "/alice?utm_source=bio&x=%C3%A9")],
+)
+def test_a_trailing_slash_redirects_to_the_page(
+    alice: Account, client: FlaskClient, method: str, path: str, target: str
+) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == 308
+    assert response.headers["Location"] == target
+    followed = client.get(response.headers["Location"])
+    assert followed.status_code == 200 and "@alice" in followed.get_data(as_text=True)
+    assert client.get("/alice").status_code == 200
+
+
 @pytest.mark.parametrize("spelling", ["ALICE", "Alice", "aLiCe"])
 def test_username_lookup_is_case_insensitive(alice: Account, client: FlaskClient, spelling: str) -> None:
     response = client.get(f"/{spelling}")

@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -82,6 +90,16 @@ def profile(username: str) -> Response:
     """A user's public page; 404 for an unknown user. Anonymous visitors are served from the page cache
     (``controllers/page_cache.py``), which records their view too."""
     return page_cache.serve_page(username, lambda: _render_profile(username))
+
+
+@public.route("/<username>/", methods=["GET"])
+@session_optional
+def profile_with_slash(username: str) -> Response:
+    """``/ana/`` is the public page ``/ana``: a permanent redirect (308) to it, keeping the query string."""
+    target = url_for("public.profile", username=username)
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, code=308)
 
 
 def _render_profile(username: str) -> page_cache.RenderedPage:
