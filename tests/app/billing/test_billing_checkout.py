@@ -3,6 +3,7 @@ the portal's failures, a missing plan id, and Stripe calls that ignore proxy var
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -12,10 +13,13 @@ from flask.testing import FlaskClient
 from conexoos.app.models.persistent import User
 from conexoos.app.services import stripe_gateway
 from conexoos.framework import db
+from conexoos.framework.config import deep_merge
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import SessionExpired, StripeStandIn, make_event
 
 from ..billing_support import (
+    PLAN_OVERRIDES,
+    PLANS,
     SUBSCRIPTIONS_URL,
     billing_app,
     billing_state,
@@ -23,6 +27,7 @@ from ..billing_support import (
     deliver,
     post_webhook,
     start_paid_checkout,
+    stripe_overrides,
     stripe_sets_status,
     subscribe_to_pro,
 )
@@ -289,6 +294,72 @@ def test_the_portal_is_502_when_stripe_fails(app: Flask, alice: Account, standin
     response = alice.client.post("/subscriptions/portal", headers={"X-CSRFToken": alice.csrf})
     assert response.status_code == 502
     assert set(response.get_json()["error"]) == {"code", "message", "field"}
+
+
+# ---------------------------------------------------------------- refusals trying again cannot mend
+
+UNAVAILABLE = "Payments are unavailable on this site at the moment: please contact the people who run it."
+TRY_AGAIN = "Try again in a minute."
+
+
+def test_a_key_stripe_refuses_says_payments_are_unavailable_and_logs_why(
+    make_app: AppFactory, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    alice = sign_up(billing_app(make_app, standin, secret_key="sk_test_revoked_key_0123456789"), "alice")
+    with caplog.at_level(logging.ERROR, logger="conexoos.billing"):
+        response = checkout(alice, "pro")
+    assert response.status_code == 502
+    message = response.get_json()["error"]["message"]
+    assert message == f"The payment provider could not start the checkout. {UNAVAILABLE}"
+    [logged] = [record.getMessage() for record in caplog.records if record.name == "conexoos.billing"]
+    assert "HTTP 401" in logged and "SERVICES.stripe.SECRET_KEY" in logged, logged
+    assert "sk_test_revoked_key_0123456789" not in logged
+
+
+def test_a_price_stripe_does_not_know_says_payments_are_unavailable_and_logs_why(
+    make_app: AppFactory, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    overrides = deep_merge(PLAN_OVERRIDES, stripe_overrides(standin.base_url))
+    plans = {**PLANS, "pro": {**PLANS["pro"], "PRICE_ID": "price_deleted"}}
+    overrides["APP"] = dict(overrides["APP"], PLANS=plans)  # PLAN_OVERRIDES itself stays as it is
+    alice = sign_up(make_app(overrides=overrides), "alice")
+    with caplog.at_level(logging.ERROR, logger="conexoos.billing"):
+        response = checkout(alice, "pro")
+    assert response.status_code == 502
+    assert response.get_json()["error"]["message"].endswith(UNAVAILABLE)
+    [logged] = [record.getMessage() for record in caplog.records if record.name == "conexoos.billing"]
+    assert "price_deleted" in logged and "HTTP 400" in logged and "PRICE_ID" in logged, logged
+
+
+@pytest.mark.parametrize(
+    ("status", "lasting"),
+    [(400, True), (401, True), (403, True), (404, True), (429, False), (500, False), (503, False)],
+)
+def test_the_portal_says_try_again_only_when_trying_again_may_help(
+    app: Flask, alice: Account, standin: StripeStandIn, status: int, lasting: bool
+) -> None:
+    start_paid_checkout(alice, standin)
+    standin.fail_next("POST", "/v1/billing_portal/sessions", status=status)
+    response = alice.client.post("/subscriptions/portal", headers={"X-CSRFToken": alice.csrf})
+    assert response.status_code == 502
+    message = response.get_json()["error"]["message"]
+    said = UNAVAILABLE if lasting else TRY_AGAIN
+    assert message == f"The payment provider could not open the billing portal. {said}"
+
+
+@pytest.mark.parametrize(("status", "lasting"), [(401, True), (403, True), (500, False)])
+def test_gratis_when_stripe_refuses_to_cancel_says_whether_to_try_again(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, status: int, lasting: bool
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    standin.fail_next("DELETE", f"/v1/subscriptions/{subscription['id']}", status=status)
+    response = checkout(alice, "gratis")
+    assert response.status_code == 502
+    message = response.get_json()["error"]["message"]
+    assert message.startswith("The payment provider could not cancel your subscription")
+    assert (UNAVAILABLE in message, "try again in a minute" in message) == (lasting, not lasting), message
+    assert "Nothing has changed" in message
+    assert billing_state(app, alice.id).plan == "pro"
 
 
 def test_the_portal_without_stripe_keys_is_409(make_app: AppFactory) -> None:

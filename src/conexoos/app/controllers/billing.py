@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,9 @@ SUBSCRIPTION_EVENTS = frozenset(
     {"customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted"}
 )
 HANDLED_EVENTS = SUBSCRIPTION_EVENTS | {"checkout.session.completed", "invoice.payment_failed"}
+LASTING_STATUSES = frozenset({400, 401, 403, 404})
+"""Stripe's answers that the call itself is wrong (bad request, key refused or without the permission,
+unknown object): they will be the same on every try."""
 
 
 @dataclass(frozen=True)
@@ -122,10 +126,8 @@ def start_checkout(user: User, plan_id: str) -> str:
             cancel_url=subscriptions_url(canceled="true"),
         )
     except stripe.StripeError as error:
-        log.error("Stripe refused a checkout for user %s: %s", user.id, error.user_message or error)
-        raise BadGateway(
-            "The payment provider could not start the checkout. Try again in a minute."
-        ) from None
+        log.error("Stripe refused a checkout for user %s: %s", user.id, _cause(error))
+        raise _payments_failed(error, "The payment provider could not start the checkout.") from None
 
 
 def _expire_earlier_checkouts(user: User, customer_id: str) -> None:
@@ -202,11 +204,13 @@ def _cancel_at_stripe(user: User, purpose: str) -> None:
         raise Conflict(
             f"Your subscription cannot be cancelled while payments are not set up, so we cannot {purpose}."
         )
-    refusal = BadGateway(
-        f"The payment provider could not cancel your subscription, so we cannot {purpose}. "
-        "Nothing has changed; try again in a minute."
+    failed = f"The payment provider could not cancel your subscription, so we cannot {purpose}."
+    state = _cancel(
+        subscription_id,
+        user.stripe_customer_id,
+        f"user {user.id}",
+        lambda error: _payments_failed(error, failed, unchanged=True),
     )
-    state = _cancel(subscription_id, user.stripe_customer_id, f"user {user.id}", refusal)
     with transaction():
         _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
 
@@ -232,10 +236,37 @@ def portal_url(user: User) -> str:
     try:
         return gateway.create_portal_session(user.stripe_customer_id, subscriptions_url())
     except stripe.StripeError as error:
-        log.error("Stripe refused a portal session for user %s: %s", user.id, error.user_message or error)
-        raise BadGateway(
-            "The payment provider could not open the billing portal. Try again in a minute."
-        ) from None
+        log.error("Stripe refused a portal session for user %s: %s", user.id, _cause(error))
+        raise _payments_failed(error, "The payment provider could not open the billing portal.") from None
+
+
+def _lasting(error: stripe.StripeError) -> bool:
+    """Whether Stripe refused the call itself (a key it does not accept, a price or customer it does not
+    know: its 400, 401, 403 and 404), which trying again cannot mend; a timeout, a lost connection, a rate
+    limit or Stripe's own 5xx may pass."""
+    return error.http_status in LASTING_STATUSES
+
+
+def _cause(error: stripe.StripeError) -> str:
+    """What the operator reads in the log about ``error`` (the logs hide the configured secrets)."""
+    if not _lasting(error):
+        return str(error)
+    return (
+        f"{error} (HTTP {error.http_status}, {type(error).__name__}: trying again will not help; check "
+        "SERVICES.stripe.SECRET_KEY and the plans' PRICE_ID in APP.PLANS against the Stripe account)"
+    )
+
+
+def _payments_failed(error: stripe.StripeError, failed: str, unchanged: bool = False) -> HTTPException:
+    """The 502 of a person's request Stripe failed, ``failed`` saying what could not be done: payments
+    are unavailable when trying again cannot help (:func:`_lasting`), else try again in a minute."""
+    if _lasting(error):
+        nothing = " Nothing has changed." if unchanged else ""
+        return BadGateway(
+            f"{failed}{nothing} Payments are unavailable on this site at the moment: "
+            "please contact the people who run it."
+        )
+    return BadGateway(f"{failed} {'Nothing has changed; try' if unchanged else 'Try'} again in a minute.")
 
 
 # ---------------------------------------------------------------- webhooks
@@ -276,7 +307,10 @@ def _cancel_superseded(decision: Decision, event: StripeEventData) -> Subscripti
         "the event will be processed when Stripe retries it."
     )
     state = _cancel(
-        subscription_id, decision.user.stripe_customer_id, f"replaced by event {event.id}", refusal
+        subscription_id,
+        decision.user.stripe_customer_id,
+        f"replaced by event {event.id}",
+        lambda error: refusal,
     )
     log.warning(
         "User %s paid a second subscription: %s, the older, cancelled at Stripe (event %s)",
@@ -286,15 +320,19 @@ def _cancel_superseded(decision: Decision, event: StripeEventData) -> Subscripti
 
 
 def _cancel(
-    subscription_id: str, customer_id: str | None, whose: str, refusal: HTTPException
+    subscription_id: str,
+    customer_id: str | None,
+    whose: str,
+    refusal: Callable[[stripe.StripeError], HTTPException],
 ) -> SubscriptionState:
     """Cancel ``subscription_id`` at Stripe now: its state as Stripe answers, or as canceled when Stripe
-    does not know it. When Stripe refuses, the error is logged (naming ``whose``) and ``refusal`` raised."""
+    does not know it. When Stripe refuses, the error is logged (naming ``whose``) and ``refusal(error)``
+    raised."""
     try:
         canceled = gateway.cancel_subscription(subscription_id)
     except stripe.StripeError as error:
-        log.error("Stripe refused to cancel %s (%s): %s", subscription_id, whose, error)
-        raise refusal from None
+        log.error("Stripe refused to cancel %s (%s): %s", subscription_id, whose, _cause(error))
+        raise refusal(error) from None
     state = read_subscription(canceled) if canceled is not None else None
     if state is None:
         log.warning("Stripe does not know subscription %s (%s): stored as canceled", subscription_id, whose)
