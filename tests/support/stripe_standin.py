@@ -327,6 +327,8 @@ class StripeStandIn:
         self._idempotent: dict[str, tuple[dict[str, Any], Response]] = {}
         self._failures: list[tuple[str, str, int]] = []
         self._odd_answers: list[tuple[str, str, Any]] = []
+        self._delays: dict[tuple[str, str], float] = {}
+        self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -343,6 +345,7 @@ class StripeStandIn:
         """Bind a free port on 127.0.0.1 and serve on a daemon thread."""
         if self._server is not None:
             raise RuntimeError("the Stripe stand-in is already running")
+        self._stopping.clear()
         handler = type("BoundHandler", (_Handler,), {"timeout": self.request_timeout})
         self._server = _Server(("127.0.0.1", 0), handler, self)
         self._thread = threading.Thread(
@@ -359,6 +362,7 @@ class StripeStandIn:
         self._server = self._thread = None
         if server is None:
             return
+        self._stopping.set()  # a slowed-down answer stops waiting
         server.shutdown()
         server.server_close()
         if thread is not None:
@@ -436,6 +440,12 @@ class StripeStandIn:
         with self._lock:
             self._failures.append((method.upper(), path, status))
 
+    def slow_down(self, method: str, path: str, seconds: float) -> None:
+        """Answer every API request with ``method`` and exact ``path`` only after ``seconds`` (a Stripe that
+        hangs); the wait ends early when the stand-in stops."""
+        with self._lock:
+            self._delays[(method.upper(), path)] = seconds
+
     def answer_next(self, method: str, path: str, payload: Any) -> None:
         """Answer the next API request with ``method`` and exact ``path`` with 200 and ``payload`` as it
         is (a Stripe, or a proxy in front of it, answering something that is no Stripe object)."""
@@ -493,6 +503,11 @@ class StripeStandIn:
                 self._odd_answers.remove(odd)
         if odd is not None:
             return json_response(200, odd[2])
+        with self._lock:
+            delay = self._delays.get((method, path), 0.0)
+        if delay and self._stopping.wait(delay):
+            stopped = {"error": {"type": "api_error", "message": "stand-in stopped while slowed down"}}
+            return json_response(503, stopped, {"Stripe-Should-Retry": "false"})
         failure = self._take_failure(method, path)
         if failure is not None:
             error = {"error": {"type": "api_error", "message": f"stand-in outage ({failure})"}}

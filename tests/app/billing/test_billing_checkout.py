@@ -362,6 +362,26 @@ def test_gratis_when_stripe_refuses_to_cancel_says_whether_to_try_again(
     assert billing_state(app, alice.id).plan == "pro"
 
 
+def test_a_stripe_that_hangs_is_given_up_after_the_timeout_and_said_to_try_again(
+    make_app: AppFactory, standin: StripeStandIn
+) -> None:
+    overrides = deep_merge(PLAN_OVERRIDES, stripe_overrides(standin.base_url))
+    alice = sign_up(
+        make_app(overrides=deep_merge(overrides, {"SERVICES": {"stripe": {"TIMEOUT": 1}}})), "alice"
+    )
+    standin.slow_down("POST", "/v1/checkout/sessions", 30)
+    started = time.monotonic()
+    response = checkout(alice, "pro")
+    waited = time.monotonic() - started
+    assert response.status_code == 502
+    assert response.get_json()["error"]["message"] == (
+        f"The payment provider could not start the checkout. {TRY_AGAIN}"
+    )
+    # Asked once and given up after TIMEOUT: a timeout is not tried again (three tries of 15 s before).
+    assert len(standin.requests_to("POST", "/v1/checkout/sessions")) == 1
+    assert waited < 10, waited
+
+
 def test_the_portal_without_stripe_keys_is_409(make_app: AppFactory) -> None:
     app = billing_app(make_app, None)
     alice = sign_up(app, "alice")

@@ -216,6 +216,15 @@ STRIPE: Schema = {
         "",
         "Another base URL for Stripe's API (tests, proxies). On a loopback host, `HTTP(S)_PROXY` is ignored.",
     ),
+    "TIMEOUT": Key(
+        "int",
+        10,
+        "Seconds to wait for each answer from Stripe. A call that times out is not tried again: the person "
+        "is told to try again in a minute rather than kept waiting (a lost connection is retried twice).",
+        minimum=1,
+        maximum=80,
+        empty_means_default=True,
+    ),
 }
 
 SCHEMA: dict[str, Any] = {"APP": APP, "SERVICES": {"stripe": STRIPE}}

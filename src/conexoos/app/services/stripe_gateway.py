@@ -1,17 +1,18 @@
 """The one place that talks to Stripe, through the real ``stripe`` library.
 
-Keys, the webhook secret and the API base URL come from ``SERVICES.stripe``; the base URL lets tests and
-proxies stand in for Stripe's servers.
+Keys, the webhook secret, the API base URL and the timeout come from ``SERVICES.stripe``; the base URL
+lets tests and proxies stand in for Stripe's servers.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
 from conexoos.framework import runtime
@@ -25,7 +26,8 @@ else:
     requests = lazy_module("requests")
     stripe = lazy_module("stripe")
 
-TIMEOUT_SECONDS = 15
+NETWORK_RETRIES = 2
+"""Tries after a lost connection (never after a timeout: see :func:`requests_client_class`)."""
 SIGNATURE_TOLERANCE = 300
 """A webhook signed more than five minutes before or after now is refused (replayed or forged clock)."""
 LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
@@ -43,6 +45,8 @@ class StripeSettings:
     secret_key: str
     webhook_secret: str
     api_base: str
+    timeout: int = 10
+    """Seconds to wait for each answer (``TIMEOUT``)."""
 
     @property
     def configured(self) -> bool:
@@ -71,6 +75,7 @@ def stripe_settings() -> StripeSettings:
         secret_key=str(conf.get("SECRET_KEY") or "").strip(),
         webhook_secret=str(conf.get("WEBHOOK_SECRET") or "").strip(),
         api_base=str(conf.get("API_BASE") or "").strip(),
+        timeout=int(conf.get("TIMEOUT") or 10),
     )
 
 
@@ -85,14 +90,33 @@ def is_loopback(url: str) -> bool:
         return False
 
 
-def http_client(api_base: str) -> stripe.HTTPClient:
-    """The library's requests client; proxy variables are ignored when the API base is on loopback."""
-    if not api_base or not is_loopback(api_base):
-        return stripe.RequestsClient(timeout=TIMEOUT_SECONDS)
+@functools.cache
+def requests_client_class() -> type[stripe.RequestsClient]:
+    """The library's requests client, except that a call that timed out is not tried again: the library
+    retries timeouts like lost connections, so a Stripe that hangs held a request three times ``TIMEOUT``
+    (and more, with its back-off) before the person heard anything."""
+
+    class RequestsClient(stripe.RequestsClient):
+        def _handle_request_error(self, e: Exception) -> NoReturn:
+            if isinstance(e, requests.exceptions.Timeout):
+                raise stripe.APIConnectionError(
+                    f"Stripe did not answer in time (SERVICES.stripe.TIMEOUT): {e}", should_retry=False
+                ) from e
+            super()._handle_request_error(e)
+
+    return RequestsClient
+
+
+def http_client(settings: StripeSettings) -> stripe.HTTPClient:
+    """The requests client for ``settings``: its timeout; proxy variables are ignored when the API base is
+    on loopback."""
+    client_class = requests_client_class()
+    if not settings.api_base or not is_loopback(settings.api_base):
+        return client_class(timeout=settings.timeout)
     # HTTP(S)_PROXY would send loopback traffic to the proxy, which cannot reach this machine's ports.
     session = requests.Session()
     session.trust_env = False
-    return stripe.RequestsClient(timeout=TIMEOUT_SECONDS, session=session)
+    return client_class(timeout=settings.timeout, session=session)
 
 
 def client() -> stripe.StripeClient:
@@ -100,7 +124,7 @@ def client() -> stripe.StripeClient:
     settings = stripe_settings()
     if not settings.configured:
         raise StripeUnavailable("Stripe is not configured: set SERVICES.stripe.SECRET_KEY")
-    options: dict[str, Any] = {"http_client": http_client(settings.api_base), "max_network_retries": 2}
+    options: dict[str, Any] = {"http_client": http_client(settings), "max_network_retries": NETWORK_RETRIES}
     if settings.api_base:
         options["base_addresses"] = {"api": settings.api_base}
         stripe.enable_telemetry = False
