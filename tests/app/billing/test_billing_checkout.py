@@ -31,7 +31,7 @@ from ..billing_support import (
     stripe_sets_status,
     subscribe_to_pro,
 )
-from ..conftest import Account, sign_up
+from ..conftest import Account, form_token, sign_up
 
 pytestmark = pytest.mark.database_matrix
 GRATIS_ANSWER = {"redirect_url": f"{SUBSCRIPTIONS_URL}?success=true"}
@@ -95,8 +95,54 @@ def test_the_subscriptions_page_offers_gratis_to_a_subscriber(
 ) -> None:
     subscribe_to_pro(client, alice, standin)
     page = alice.client.get("/subscriptions").get_data(as_text=True)
-    assert 'class="choose-plan" data-plan="gratis"' in page
-    assert "Cancel subscription and switch to Gratis" in page
+    assert (
+        '<a class="button" href="/subscriptions/cancel">Cancel subscription and switch to Gratis</a>' in page
+    )
+    assert 'class="choose-plan" data-plan="gratis"' not in page  # no one-click cancellation
+
+
+def test_cancelling_asks_first_without_javascript_then_cancels_on_confirmation(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    confirm = alice.client.get("/subscriptions/cancel")
+    assert confirm.status_code == 200
+    page = confirm.get_data(as_text=True)
+    assert "Cancel your Pro subscription?" in page
+    assert "You keep Pro until you confirm: the subscription is cancelled at once" in page
+    assert "nothing is refunded" in page and "the limits of Gratis" in page
+    assert standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}") == []
+    assert billing_state(app, alice.id).plan == "pro"  # asking changed nothing
+    without_token = alice.client.post("/subscriptions/cancel")
+    assert without_token.status_code == 400
+    assert billing_state(app, alice.id).plan == "pro"
+    done = alice.client.post("/subscriptions/cancel", data={"csrf_token": form_token(confirm)})
+    assert done.status_code == 302 and done.headers["Location"] == f"{SUBSCRIPTIONS_URL}?success=true"
+    assert standin.subscription(subscription["id"])["status"] == "canceled"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status) == ("gratis", "canceled")
+    assert "You are on the Gratis plan now." in alice.client.get(done.headers["Location"]).get_data(
+        as_text=True
+    )
+    assert (
+        alice.client.get("/subscriptions/cancel").headers["Location"] == "/subscriptions"
+    )  # nothing to cancel
+
+
+def test_a_cancellation_stripe_refuses_shows_why_on_the_confirmation(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    token = form_token(alice.client.get("/subscriptions/cancel"))
+    standin.fail_next("DELETE", f"/v1/subscriptions/{subscription['id']}", status=500)
+    refused = alice.client.post("/subscriptions/cancel", data={"csrf_token": token})
+    assert refused.status_code == 502
+    page = refused.get_data(as_text=True)
+    assert (
+        "could not cancel your subscription" in page and "Nothing has changed; try again in a minute." in page
+    )
+    assert "Cancel my subscription now" in page
+    assert billing_state(app, alice.id).plan == "pro"
 
 
 # ---------------------------------------------------------------- a lingering subscription

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.controllers import billing, plan_messages, plans
 from conexoos.app.dto.errors import InputError, malformed
 from conexoos.app.extensions import csrf
+from conexoos.app.plans_config import FREE_PLAN
 
 from .api_support import api_login_required, json_body, user
 
@@ -55,6 +58,40 @@ def _plan_id() -> str:
     if not isinstance(plan_id, str):
         raise InputError("plan_id must be a string: a plan's id", field="plan_id", code="invalid_type")
     return plan_id.strip()
+
+
+@subscriptions.route("/subscriptions/cancel", methods=["GET"])
+@login_required
+def confirm_cancel() -> str | BaseResponse:
+    """Ask before cancelling the subscription (a plain form: no JavaScript needed), saying what is kept
+    until when; the plans page when there is no subscription to cancel."""
+    if not billing.has_live_subscription(current_user):
+        return redirect(url_for("subscriptions.index"))
+    return _cancel_page()
+
+
+@subscriptions.route("/subscriptions/cancel", methods=["POST"])
+@login_required
+def cancel() -> tuple[str, int] | BaseResponse:
+    """Cancel the subscription at Stripe and move to the free plan (the confirmation's form, CSRF-checked);
+    the confirmation again, with the reason and its status, when it cannot be done."""
+    if not billing.has_live_subscription(current_user):
+        return redirect(url_for("subscriptions.index"))
+    try:
+        return redirect(billing.start_checkout(current_user._get_current_object(), FREE_PLAN))
+    except HTTPException as refused:
+        return _cancel_page(str(refused.description)), refused.code or 500
+
+
+def _cancel_page(error: str = "") -> str:
+    return render_template(
+        "subscriptions/cancel.html",
+        current=plans.plan_for(current_user),
+        subscribed=plans.all_plans().get(current_user.subscription_plan) or plans.plan_for(current_user),
+        free=plans.all_plans()[FREE_PLAN],
+        payment_failed=plan_messages.payment_failed(current_user),
+        error=error,
+    )
 
 
 @subscriptions.route("/subscriptions/portal", methods=["POST"])

@@ -791,6 +791,16 @@ BLUEPRINTS = {
                 {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
             ),
             (
+                "/subscriptions/cancel",
+                "subscriptions.confirm_cancel",
+                {"defaults": {}, "provide_automatic_options": None, "methods": ["GET"], "subdomain": None},
+            ),
+            (
+                "/subscriptions/cancel",
+                "subscriptions.cancel",
+                {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
+            ),
+            (
                 "/subscriptions/portal",
                 "subscriptions.portal",
                 {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
