@@ -631,3 +631,20 @@ def test_a_project_route_at_the_health_check_address_is_refused(tmp_path: Path) 
     assert result.stderr.startswith(
         "project error: the route /healthz (endpoint 'my_health') is the framework's health check"
     )
+
+
+@pytest.mark.parametrize("command", [["config", "check"], ["routes"], ["run", "--no-reload"]])
+def test_a_syntax_error_in_a_controller_is_one_project_error_naming_its_file_and_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """It was Python's traceback through the framework's import of the project's server package."""
+    create_project("demo", tmp_path / "demo")
+    controller = tmp_path / "demo" / "controllers" / "web.py"
+    controller.write_text(controller.read_text() + "\n\ndef broken(:\n    pass\n")
+    line = controller.read_text().splitlines().index("def broken(:") + 1
+    port = ["--port", str(free_port())] if command[0] == "run" else []
+    result = conexoos(*command, "--project", "demo", *port, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr == (
+        f"project error: SyntaxError: invalid syntax in {controller.resolve()}, line {line}: def broken(:\n"
+    )

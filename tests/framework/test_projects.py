@@ -121,7 +121,12 @@ def test_every_part_is_optional(tmp_path: Path, make_app: AppFactory) -> None:
 
 
 FAILURES = {
-    "syntax-error": ("server/web.py", "class Route(:\n    pass\n", SyntaxError, "invalid syntax"),
+    "syntax-error": (
+        "server/web.py",
+        "class Route(:\n    pass\n",
+        ProjectError,
+        "SyntaxError: invalid syntax in ",
+    ),
     "raises-in-route": (
         "server/web.py",
         """
@@ -218,8 +223,9 @@ def test_a_failing_project_module_stops_start_up_with_its_own_error(
 
     assert message in str(caught.value)
     broken_file = (root / relative).resolve()
-    if isinstance(caught.value, SyntaxError):
-        assert Path(str(caught.value.filename)).resolve() == broken_file
+    if isinstance(caught.value, ProjectError):  # one line naming the file and the line, the cause kept
+        assert str(caught.value) == f"SyntaxError: invalid syntax in {broken_file}, line 1: class Route(:"
+        assert isinstance(caught.value.__cause__, SyntaxError)
     else:
         # The original traceback reaches into the project's own file.
         assert any(Path(str(entry.path)).resolve() == broken_file for entry in caught.traceback)

@@ -282,18 +282,20 @@ def _project_commands(strict: bool = False) -> dict[str, click.Command]:
     args = sys.argv[1:]
     try:
         project = locate_project(_option_value(args, "--project") or os.environ.get(PROJECT_ENV_VAR) or None)
+    except ProjectError as error:
+        if strict:
+            fail(error)
+        return {}
+    try:
         server = project.find_module(None, "server")
         module = project.import_part(server, "commands") if server else None
         if module is None or not hasattr(module, "Commands"):
             return {}
         scratch = click.Group()
         module.Commands(scratch)
-    except ProjectError as error:
-        if strict:
-            fail(error)
-        return {}
     except (Exception, SystemExit) as error:  # noqa: BLE001 - the project's code: one line, no traceback
-        broken = ProjectError(f"its commands module cannot be loaded: {type(error).__name__}: {error}")
+        said = str(error) if isinstance(error, ProjectError) else f"{type(error).__name__}: {error}"
+        broken = ProjectError(f"its commands module cannot be loaded: {said}")
         if strict:
             fail(broken)
         click.echo(f"project error: {broken}; its commands are not listed", err=True)

@@ -7,7 +7,6 @@ gets a schema and refuses writes with :class:`ReadOnlyDatabaseError`.
 
 from __future__ import annotations
 
-import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +25,7 @@ from .config import DatabaseSettings, Settings
 from .database_timeouts import bound_request_statements, engine_options, lock_timeout_statement
 from .errors import ConfigError, ReadOnlyDatabaseError
 from .pool_liveness import check_on_checkout, checked_without_round_trip
-from .project import Project
+from .project import Project, import_project_module
 
 
 class Base(DeclarativeBase):
@@ -120,7 +119,7 @@ def import_models(project: Project, settings: Settings) -> None:
                     f"{db_settings.models} in the project"
                 ]
             )
-        importlib.import_module(module_name)
+        import_project_module(module_name)
         _check_bindings(module_name, db_settings)
 
 
@@ -130,7 +129,7 @@ def require_database_for_models(project: Project, settings: Settings) -> None:
         return
     persistent = _persistent_package(project)
     if persistent is not None:
-        importlib.import_module(persistent)
+        import_project_module(persistent)
     names = sorted(mapper.class_.__name__ for mapper in Base.registry.mappers if _in_project(mapper, project))
     if names:
         raise ConfigError(

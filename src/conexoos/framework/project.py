@@ -11,6 +11,8 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -69,9 +71,10 @@ class Project:
         return None
 
     def import_part(self, parent: str | None, part: str) -> ModuleType | None:
-        """Import ``part`` if the project has it; errors inside the module propagate unchanged."""
+        """Import ``part`` if the project has it; errors inside the module propagate unchanged, but for a
+        syntax error, a :class:`ProjectError` naming its file and line."""
         name = self.find_module(parent, part)
-        return importlib.import_module(name) if name else None
+        return import_project_module(name) if name else None
 
     def folder(self, configured: str, alternatives: tuple[str, ...]) -> Path | None:
         """The first existing folder among the configured name and its alternatives."""
@@ -80,6 +83,29 @@ class Project:
             if path.is_dir():
                 return path
         return None
+
+
+def import_project_module(name: str) -> ModuleType:
+    """Import the project's module ``name``; a syntax error in it, or in a module it imports, is a
+    :class:`ProjectError` naming the file, the line and Python's message, not a traceback through the
+    framework's frames."""
+    with _syntax_errors_named():
+        return importlib.import_module(name)
+
+
+@contextmanager
+def _syntax_errors_named() -> Iterator[None]:
+    try:
+        yield
+    except SyntaxError as error:
+        raise ProjectError(describe_syntax_error(error)) from error
+
+
+def describe_syntax_error(error: SyntaxError) -> str:
+    """One line: ``SyntaxError: invalid syntax in FILE, line N: the line's code``."""
+    where = f" in {error.filename}, line {error.lineno}" if error.filename else ""
+    code = f": {error.text.strip()}" if error.text and error.text.strip() else ""
+    return f"{type(error).__name__}: {error.msg}{where}{code}"
 
 
 def locate_project(spec: str | os.PathLike[str] | None = None) -> Project:
@@ -200,7 +226,8 @@ def _module_exists(name: str) -> bool:
     if parent and not _module_exists(parent):
         return False
     try:
-        return importlib.util.find_spec(name) is not None
+        with _syntax_errors_named():  # finding a module imports its parent package
+            return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError as error:
         # Only "this very module is absent" means absent; a missing import inside the parent is a real error.
         if error.name == name:
