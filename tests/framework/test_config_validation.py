@@ -131,6 +131,19 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             "spelling",
             id="url-query-unknown",
         ),
+        pytest.param(  # psycopg takes any keyword: `run` waited for the server until STARTUP_WAIT
+            "DATABASE:\n  main:\n    url: postgresql+psycopg://u:secret@h/db?sslmod=require\n",
+            "DATABASE.main.url: PostgreSQL (libpq) knows no connection parameter sslmod (did you mean "
+            "sslmode?): remove it, or check its spelling",
+            id="url-query-unknown-to-libpq",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    driver: postgresql\n    database: db\n"
+            "    params: {foo: 1, appname: x}\n",
+            "DATABASE.main.params: PostgreSQL (libpq) knows no connection parameter appname (did you mean "
+            "dbname?), foo: remove it, or check its spelling",
+            id="params-unknown-to-libpq",
+        ),
         pytest.param(
             "DATABASE:\n  main:\n    driver: sqlite\n    database: a.db\n    params: {timeout: long}\n",
             "DATABASE.main.params: the driver refuses its query parameters: could not convert string to "
@@ -158,6 +171,13 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
 )
 def test_one_mistake_gives_one_exact_line(tmp_path: Path, text: str, expected: str) -> None:
     assert problems_of(config_file(tmp_path, text)) == [expected]
+
+
+def test_libpq_connection_parameters_are_accepted(tmp_path: Path) -> None:
+    query = "sslmode=require&application_name=links&target_session_attrs=any&options=-c%20work_mem%3D8MB"
+    path = config_file(tmp_path, f"DATABASE:\n  main:\n    url: postgresql://u@h1,h2/db?{query}\n")
+    url = load_settings(path, environ={}).databases["main"].url
+    assert url.query["sslmode"] == "require" and url.query["options"] == "-c work_mem=8MB"
 
 
 @pytest.mark.parametrize("env", ["UAT", "PROD", "prod", "Uat"])

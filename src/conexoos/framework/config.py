@@ -864,8 +864,9 @@ def _connection_defaults() -> dict[str, Any]:
 
 def connect_arguments_problem(url: URL) -> str | None:
     """Why the driver would refuse the arguments ``url``'s query parameters make (one that is no number
-    where it needs one, one it does not take), or None. A driver whose ``connect`` takes any keyword
-    (psycopg: libpq checks its own at connect time) is not judged here."""
+    where it needs one, one it does not take), or None. psycopg's ``connect`` takes any keyword and hands
+    it to libpq, which refuses an unknown one only when connecting: those are checked against libpq's own
+    keywords. Another driver whose ``connect`` takes any keyword is not judged here."""
     if not url.query:
         return None
     dialect_class = url.get_dialect()
@@ -879,12 +880,33 @@ def connect_arguments_problem(url: URL) -> str | None:
         parameters = inspect.signature(dbapi.connect).parameters
     except (TypeError, ValueError):  # a connect written in C: nothing to read
         return None
+    if url.get_driver_name() == "psycopg":
+        return _libpq_keywords_problem(set(params) - set(parameters))
     if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters.values()):
         return None
     unknown = sorted(set(params) - set(parameters))
     if unknown:
         return f"the driver takes no query parameter {', '.join(unknown)}: remove it, or check its spelling"
     return None
+
+
+def _libpq_keywords_problem(names: set[str]) -> str | None:
+    """Which of ``names`` the libpq psycopg uses knows no connection parameter by (e.g. ``sslmod``, which
+    ``run`` would otherwise retry until STARTUP_WAIT ends), each with the keyword it is closest to."""
+    from psycopg import pq  # only for a PostgreSQL connection, whose engine imports it anyway
+
+    known = sorted(option.keyword.decode() for option in pq.Conninfo.get_defaults())
+    unknown = sorted(names - set(known))
+    if not unknown:
+        return None
+    described = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        described.append(f"{name} (did you mean {close[0]}?)" if close else name)
+    return (
+        f"PostgreSQL (libpq) knows no connection parameter {', '.join(described)}: remove it, or check its "
+        "spelling"
+    )
 
 
 def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _Validator) -> URL | None:
