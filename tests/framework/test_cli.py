@@ -648,3 +648,40 @@ def test_a_syntax_error_in_a_controller_is_one_project_error_naming_its_file_and
     assert result.stderr == (
         f"project error: SyntaxError: invalid syntax in {controller.resolve()}, line {line}: def broken(:\n"
     )
+
+
+CLASHING_COMMANDS = """
+import click
+
+
+class Commands:
+    def __init__(self, cli):
+        @cli.command("routes")
+        def routes() -> None:
+            \"\"\"The project's own list.\"\"\"
+            click.echo("the project's routes")
+
+        @cli.command("greet")
+        def greet() -> None:
+            click.echo("hello")
+"""
+
+
+def test_a_project_command_named_like_a_built_in_one_is_a_project_error(tmp_path: Path) -> None:
+    """`conexoos routes` ran the built-in and the project's `routes` was dropped without a word."""
+    create_project("demo", tmp_path / "demo")
+    commands = tmp_path / "demo" / "server" / "commands.py"
+    commands.write_text(CLASHING_COMMANDS)
+    said = (
+        f"project error: server.commands ({commands.resolve()}) adds the command 'routes', the name of the "
+        "built-in `conexoos routes` (List every URL rule with its endpoint and methods.): the built-in would "
+        "run instead; rename it"
+    )
+    helped = conexoos("--project", "demo", "--help", cwd=tmp_path)
+    assert helped.returncode == 0 and "Usage: conexoos" in helped.stdout
+    assert helped.stderr == f"{said}; its commands are not listed\n"
+    greeted = conexoos("--project", "demo", "greet", cwd=tmp_path)
+    assert greeted.returncode == 2 and greeted.stderr == f"{said}\n" and "hello" not in greeted.stdout
+    commands.write_text(CLASHING_COMMANDS.replace('"routes"', '"my-routes"'))
+    renamed = conexoos("--project", "demo", "my-routes", cwd=tmp_path)
+    assert renamed.returncode == 0 and renamed.stdout == "the project's routes\n", renamed.stderr

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import ModuleType
 from typing import Any, NoReturn
 
 import click
@@ -293,14 +294,32 @@ def _project_commands(strict: bool = False) -> dict[str, click.Command]:
             return {}
         scratch = click.Group()
         module.Commands(scratch)
+        broken = _built_in_clash(module, scratch)
     except (Exception, SystemExit) as error:  # noqa: BLE001 - the project's code: one line, no traceback
         said = str(error) if isinstance(error, ProjectError) else f"{type(error).__name__}: {error}"
         broken = ProjectError(f"its commands module cannot be loaded: {said}")
+    if broken is not None:
         if strict:
             fail(broken)
         click.echo(f"project error: {broken}; its commands are not listed", err=True)
         return {}
     return dict(scratch.commands)
+
+
+def _built_in_clash(module: ModuleType, added: click.Group) -> ProjectError | None:
+    """An error naming each command the project adds under the name of a built-in one, which would run in
+    its place without a word, or None."""
+    clashes = sorted(set(added.commands) & set(cli.commands))
+    if not clashes:
+        return None
+    named = "; ".join(
+        f"{name!r}, the name of the built-in `conexoos {name}` ({cli.commands[name].get_short_help_str(80)})"
+        for name in clashes
+    )
+    return ProjectError(
+        f"{module.__name__} ({module.__file__}) adds the command {named}: the built-in would run instead; "
+        "rename it"
+    )
 
 
 def _plugin_command(ctx: click.Context, name: str) -> click.Command | None:
