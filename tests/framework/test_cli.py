@@ -685,3 +685,21 @@ def test_a_project_command_named_like_a_built_in_one_is_a_project_error(tmp_path
     commands.write_text(CLASHING_COMMANDS.replace('"routes"', '"my-routes"'))
     renamed = conexoos("--project", "demo", "my-routes", cwd=tmp_path)
     assert renamed.returncode == 0 and renamed.stdout == "the project's routes\n", renamed.stderr
+
+
+@pytest.mark.parametrize("command", ["routes", "run"])
+def test_a_route_target_that_does_not_resolve_stops_the_start_naming_the_route(
+    tmp_path: Path, command: str
+) -> None:
+    """`run` served, and the route answered each request with a 500."""
+    create_project("demo", tmp_path / "demo")
+    web = tmp_path / "demo" / "server" / "web.py"
+    web.write_text(web.read_text().replace("web.home, methods", '"controllers.web.hom", methods'))
+    port = ["--no-reload", "--port", str(free_port())] if command == "run" else []
+    result = conexoos(command, "--project", "demo", *port, cwd=tmp_path)
+    assert result.returncode == 2 and "Running on" not in result.stderr, result.stderr
+    assert result.stderr == (
+        "project error: the route / (endpoint 'home') has the view 'controllers.web.hom': module "
+        "controllers.web has no attribute 'hom'; give the function itself, or a dotted path to it "
+        "(package.module.function)\n"
+    )

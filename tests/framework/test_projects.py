@@ -390,3 +390,64 @@ def test_forgetting_a_project_keeps_libraries_installed_inside_its_folder(
     finally:
         sys.path.remove(str(first / "venv" / "lib" / "site-packages"))
         sys.modules.pop("fw_vendored_lib", None)
+
+
+STRING_TARGETS = """
+class Route:
+    def __init__(self, app):
+        app.add_url_rule("/", "home", "controllers.pages.home")
+        app.add_url_rule("/about", "about", "controllers.pages:Pages.about")
+        app.add_url_rule("/broken", "broken", "{target}")
+"""
+PAGES = """
+def home():
+    return "home by its name"
+
+
+class Pages:
+    @staticmethod
+    def about():
+        return "about by its name"
+"""
+
+
+def test_a_route_target_named_by_a_dotted_string_is_served(tmp_path: Path, make_app: AppFactory) -> None:
+    """It answered every request with a 500: 'str' object is not callable."""
+    root = write_project(
+        tmp_path / "named",
+        {
+            "server/web.py": STRING_TARGETS.replace("{target}", "controllers.pages.Pages.about"),
+            "controllers/pages.py": PAGES,
+        },
+    )
+    client = make_app(root).test_client()
+    assert client.get("/").get_data(as_text=True) == "home by its name"
+    assert client.get("/about").get_data(as_text=True) == "about by its name"
+    assert client.get("/broken").get_data(as_text=True) == "about by its name"
+
+
+@pytest.mark.parametrize(
+    ("target", "problem"),
+    [
+        ("controllers.pages.hom", "module controllers.pages has no attribute 'hom'"),
+        ("controllers.pages:Pages.abut", "class controllers.pages.Pages has no attribute 'abut'"),
+        ("controllers.page.home", "module controllers has no attribute 'page'"),
+        ("views.home", "there is no module 'views'"),
+        ("controllers.pages", "it names a module, which is not callable"),
+        ("controllers/pages.py", "it is no dotted path of Python names"),
+    ],
+)
+def test_a_route_target_that_names_nothing_callable_stops_start_up_naming_the_route(
+    tmp_path: Path, make_app: AppFactory, target: str, problem: str
+) -> None:
+    """It was found at the route's first request, a 500 (the app started without a word)."""
+    root = write_project(
+        tmp_path / "named",
+        {"server/web.py": STRING_TARGETS.replace("{target}", target), "controllers/pages.py": PAGES},
+    )
+    with pytest.raises(ProjectError) as caught:
+        make_app(root)
+    assert str(caught.value) == (
+        f"the route /broken (endpoint 'broken') has the view {target!r}: {problem}; give the function "
+        "itself, or a dotted path to it (package.module.function)"
+    )

@@ -51,6 +51,7 @@ from .plugins import load_plugins
 from .project import Project, locate_project, project_schema
 from .proxy import TrustedProxies, parse_trusted_proxies
 from .realtime import create_socketio
+from .route_targets import resolve_route_targets
 from .routing import LazyBuildRule
 from .services import Services
 from .sessions import configure_sessions, init_sessions
@@ -161,6 +162,7 @@ def _create_app(
             load_plugins(app, settings, lambda plugin: _load_plugin(app, plugin, socketio, scheduler), only)
         attach_compat(app, located)  # CSRF, default templates, LDAP views for a flask-framework project
         logins.require_handler()  # a redirect login with no handler would be a 500 at each login
+        resolve_route_targets(app)  # a view named by a string that names nothing: a 500 at each request
         refuse_shadowed_health_routes(app)
     install_static_files(app, settings)  # once every blueprint is registered, plugins' included
     require_database_for_models(located, settings)

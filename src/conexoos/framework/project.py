@@ -66,7 +66,7 @@ class Project:
         """Return the importable name of ``part`` (trying each spelling) under ``parent``, or None."""
         for spelling in PART_NAMES.get(part, (part,)):
             name = f"{parent}.{spelling}" if parent else self.qualified(spelling)
-            if _module_exists(name):
+            if module_exists(name):
                 return name
         return None
 
@@ -221,9 +221,10 @@ def _is_dotted_name(text: str) -> bool:
     return all(part.isidentifier() for part in text.split("."))
 
 
-def _module_exists(name: str) -> bool:
+def module_exists(name: str) -> bool:
+    """Whether module ``name`` can be imported (its parent packages are imported to know)."""
     parent, _, _ = name.rpartition(".")
-    if parent and not _module_exists(parent):
+    if parent and not module_exists(parent):
         return False
     try:
         with _syntax_errors_named():  # finding a module imports its parent package
