@@ -188,6 +188,7 @@ EXPECTED_COMMANDS = {
     ("db", "upgrade"),
     ("db", "downgrade"),
     ("db", "current"),
+    ("db", "history"),
     ("db", "stamp"),
     ("db", "backup"),
     ("db", "restore"),

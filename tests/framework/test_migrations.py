@@ -241,14 +241,55 @@ def test_each_connection_has_its_own_history(tmp_path: Path) -> None:
     assert "archived" not in tables(main_url)
 
 
+SHELF_MODEL = """
+
+class Shelf(db.Model):
+    __bind_key__ = "archive"
+    __tablename__ = "shelf"
+    id = db.Column(db.Integer, primary_key=True)
+"""
+
+
+def test_history_lists_a_connections_revisions_newest_first_marking_the_current_one(tmp_path: Path) -> None:
+    """There was no `db history`: `db current` named the revision the database is at, never the others."""
+    project, main_url, archive_url = two_connection_project(tmp_path)
+    archive = ["--database", "archive"]
+    first, upgraded = db_session(
+        project, ["migrate", *archive, "--rev-id", "0001", "-m", "archive"], ["upgrade", *archive]
+    )
+    (project / "models" / "persistent" / "archive.py").write_text(ARCHIVE_MODEL + SHELF_MODEL)
+    steps = db_session(
+        project,
+        ["migrate", *archive, "--rev-id", "0002", "-m", "add shelf"],
+        ["history", *archive],
+        ["current", *archive],
+        ["history"],
+        ["history", "--database", "nope"],
+    )
+    second, history, current, default, unknown = steps
+    assert [step.code for step in [first, second, upgraded, history, current, default]] == [0] * 6
+    behind = "archive: 0001 (head is 0002; run `conexoos db upgrade --database archive`)"
+    assert history.stdout == f"{behind}\n  0002  add shelf  (head)\n  0001  archive  (current)\n"
+    assert current.stdout == f"{behind}\n"  # --database acts on that connection, not the default
+    versions = project / "migrations" / "main" / "versions"
+    assert default.stdout == f"main: no migration applied (no migration scripts in {versions.resolve()})\n"
+    assert "shelf" not in tables(archive_url) and "archived" in tables(archive_url)
+    assert unknown.code == 2 and unknown.stderr == (
+        "error: --database 'nope': no such connection in DATABASE; configured: archive, main\n"
+    )
+    [upgraded] = db_session(project, ["upgrade", *archive])
+    [at_head] = db_session(project, ["history", *archive])
+    assert at_head.stdout == "archive: 0002 (head)\n  0002  add shelf  (head, current)\n  0001  archive\n"
+
+
 def test_readonly_connection_refuses_schema_changes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
     [migrated] = db_session(project, ["migrate"])
     assert migrated.code == 0, migrated.stderr
     set_readonly(project, "main", True)
-    upgrade, downgrade, migrate, current = db_session(
-        project, ["upgrade"], ["downgrade"], ["migrate"], ["current"]
+    upgrade, downgrade, migrate, current, history = db_session(
+        project, ["upgrade"], ["downgrade"], ["migrate"], ["current"], ["history"]
     )
     for refused, action in ((upgrade, "upgrade"), (downgrade, "downgrade"), (migrate, "migrate")):
         assert refused.code == 2
@@ -260,6 +301,7 @@ def test_readonly_connection_refuses_schema_changes(tmp_path: Path) -> None:
         assert refused.stdout == ""
     assert "note" not in tables(url)
     assert current.code == 0 and current.stdout.startswith("main: no migration applied")  # reading is allowed
+    assert history.code == 0 and history.stdout.startswith("main: no migration applied")
     assert len(list((project / "migrations" / "main" / "versions").glob("*.py"))) == 1
 
 

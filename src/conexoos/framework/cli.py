@@ -868,6 +868,27 @@ def db_current(project: str | None, config: str | None, database: str | None) ->
                 click.echo(migrations.describe_state(plugin_target))
 
 
+@db_group.command("history")
+@project_options
+@database_option
+@click.option(
+    "--plugin", default=None, metavar="NAME", help="List the history of enabled plugin NAME instead."
+)
+def db_history(project: str | None, config: str | None, database: str | None, plugin: str | None) -> None:
+    """List the migrations, newest first, marking the head and the one the database is at.
+
+    The first line says where the database stands, as `db current` does.
+    """
+    app = load_app(project, config)
+    chosen_target = (
+        migrations.plugin_target(app, plugin) if plugin else migrations.migration_target(app, database)
+    )
+    with chosen_target as target:
+        click.echo(migrations.describe_state(target))
+        for line in migrations.history_lines(target):
+            click.echo(f"  {line}")
+
+
 @db_group.command("stamp")
 @project_options
 @database_option

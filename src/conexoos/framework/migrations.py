@@ -554,6 +554,25 @@ def describe_state(target: MigrationTarget) -> str:
     return f"{target.label}: {applied} (head is {', '.join(heads)}; run `{target.upgrade_command()}`)"
 
 
+def history_lines(target: MigrationTarget) -> list[str]:
+    """One line per revision of the history, newest first: its id, its message, and whether it is the
+    head or the revision the database is at (none without scripts)."""
+    if not target.has_scripts():
+        return []
+    scripts = ScriptDirectory.from_config(target.alembic_config())
+    current, heads = set(current_revisions(target)), set(scripts.get_heads())
+    lines = []
+    for script in scripts.walk_revisions():
+        marks = [
+            mark
+            for mark, yes in (("head", script.revision in heads), ("current", script.revision in current))
+            if yes
+        ]
+        message = " ".join(script.doc.split()) or "(no message)"
+        lines.append(f"{script.revision}  {message}" + (f"  ({', '.join(marks)})" if marks else ""))
+    return lines
+
+
 def prepare_databases(app: Flask) -> list[str]:
     """Check every writable connection before serving; return notes to show, or raise :class:`SchemaNotReady`.
 
