@@ -1,5 +1,6 @@
 """A suspended account changes nothing its page shows (links, blocks, icons, products, profile,
-appearance), through the API and the forms alike, with one sentence saying why; it may still delete."""
+appearance), through the API and the forms alike, with one sentence saying why; it may still delete. Its
+uploads answer 404 as its page does, but to itself and staff."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from flask import Flask
 from conexoos.app.controllers.suspension import SUSPENDED
 from conexoos.app.models.persistent import Product, User
 from conexoos.framework import db
+from tests.app.staff_support import make_staff
 
-from .conftest import Account
-from .leaving_support import png_bytes
-from .test_appearance import VALID
+from .conftest import Account, SignUp
+from .leaving_support import png_bytes, seed_account
+from .media_support import noisy_png
+from .test_appearance import VALID, row
+from .test_appearance import post as post_appearance
 
 BOOK = {"title": "E-book", "price": 1250, "currency": "EUR", "buy_url": "https://shop.example/book"}
 
@@ -84,3 +88,38 @@ def test_a_suspended_account_still_deletes(app: Flask, alice: Account) -> None:
     assert alice.api("DELETE", f"/api/delete/link/{link['id']}").status_code in (200, 204)
     assert alice.api("DELETE", f"/api/delete/product/{product['id']}").status_code in (200, 204)
     assert product_rows(app, alice) == [] and alice.links() == []
+
+
+def test_a_suspended_accounts_uploads_are_a_404_but_to_itself_and_staff(
+    app: Flask, alice: Account, bob: Account, signed_up: SignUp
+) -> None:
+    """Avatar, link thumbnail, product image and background (outside tester: still served when suspended)."""
+    background = (io.BytesIO(noisy_png((300, 200))), "sky.png")
+    saved = post_appearance(alice, background="image", backdrop_color="#ffffff", background_image=background)
+    assert saved.status_code == 302
+    stored = row(app, alice)
+    assert stored is not None and stored.background_image
+    images = [*seed_account(app, alice).images, stored.background_image]
+    others = seed_account(app, bob).images
+    moddy = make_staff(app, signed_up("moddy"), "moderator")
+    visitor = app.test_client()
+    etags = {name: visitor.get(f"/media/{name}").headers["ETag"] for name in images}
+    assert len(etags) == 4
+
+    suspend(app, alice)
+    assert visitor.get("/alice").status_code == 404
+    for name in images:
+        assert visitor.get(f"/media/{name}").status_code == 404, name
+        assert visitor.get(f"/media/{name}", headers={"If-None-Match": etags[name]}).status_code == 404
+        assert bob.client.get(f"/media/{name}").status_code == 404
+        for allowed in (alice, moddy):  # the owner's dashboard, staff looking into a report
+            shown = allowed.client.get(f"/media/{name}")
+            assert shown.status_code == 200 and shown.headers["Cache-Control"] == "private, no-cache"
+    assert [visitor.get(f"/media/{name}").status_code for name in others] == [200] * len(others)
+
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        user.suspended_at = None
+        db.session.commit()
+    assert [visitor.get(f"/media/{name}").status_code for name in images] == [200] * 4

@@ -4,21 +4,26 @@ session store down, a signed-in visitor (an owner previewing their page) still g
 
 ``/media/library/<id>/<name>.pdf``: a PDF of the media library, always as a download (an attachment named
 after the uploaded file), never shown inside the site's origin. Anything stored that is not an image is
-sent as an attachment by ``/media/<path>`` too, so no address shows a PDF inline."""
+sent as an attachment by ``/media/<path>`` too, so no address shows a PDF inline.
+
+The uploads of an account whose page is hidden (suspended by staff) answer 404 as its page does, to
+everyone but the account itself and staff, and are then never kept by a shared cache."""
 
 from __future__ import annotations
 
 from flask import Blueprint
+from flask_login import current_user
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from conexoos.app.controllers import media_library
+from conexoos.app.controllers import media_library, user_images
+from conexoos.app.controllers.roles import STAFF, has_role
 from conexoos.app.models.persistent import MediaItem
 from conexoos.app.models.persistent.media_item import PDF
 from conexoos.framework import db
 from conexoos.framework.sessions import session_optional
 from conexoos.framework.storage import media_storage
-from conexoos.framework.storage.serving import ONE_YEAR, send_stored
+from conexoos.framework.storage.serving import NOT_STORED, ONE_YEAR, send_stored
 
 media = Blueprint("media", __name__)
 
@@ -26,8 +31,14 @@ media = Blueprint("media", __name__)
 @media.route("/media/<path:filename>", methods=["GET"])
 @session_optional
 def serve(filename: str) -> Response:
-    """Send a stored upload (304 when the browser has it); 404 when it does not exist."""
+    """Send a stored upload (304 when the browser has it); 404 when it does not exist, or when it is an
+    upload of a hidden page and the visitor is neither its owner nor staff."""
+    hidden_owner = user_images.hidden_page_owner(filename)
+    if hidden_owner is not None and not (current_user.get_id() == str(hidden_owner.id) or has_role(*STAFF)):
+        raise NotFound(NOT_STORED)
     response = send_stored(media_storage(), filename, max_age=ONE_YEAR)
+    if hidden_owner is not None:  # shown to this visitor only, and only until the page is shown again
+        response.headers["Cache-Control"] = "private, no-cache"
     if response.status_code == 200 and not (response.mimetype or "").startswith("image/"):
         response.headers["Content-Disposition"] = "attachment"
     return response
