@@ -85,7 +85,11 @@ def test_suspension_hides_the_page_and_links_and_ends_every_session(
 def test_the_last_active_administrator_cannot_be_demoted_suspended_or_deleted(
     app: Flask, boss: Account, signed_up: SignUp
 ) -> None:
-    for path, data in (("role", {"role": "user"}), ("suspend", {}), ("delete", {"confirm": "boss"})):
+    for path, data in (
+        ("role", {"role": "user"}),
+        ("suspend", {"reason": "t"}),
+        ("delete", {"confirm": "boss"}),
+    ):
         response = boss.client.post(f"/admin/users/{boss.id}/{path}", data={"csrf_token": boss.csrf, **data})
         assert response.status_code == 409, path
         text = response.get_data(as_text=True)
@@ -160,7 +164,7 @@ def test_deleting_the_actor_keeps_the_name_in_the_log(
     app: Flask, alice: Account, boss: Account, signed_up: SignUp
 ) -> None:
     other = make_staff(app, signed_up("other"), "admin")
-    assert post(other, f"/admin/users/{alice.id}/suspend") == 302
+    assert post(other, f"/admin/users/{alice.id}/suspend", reason="spam") == 302
     assert post(boss, f"/admin/users/{other.id}/delete", confirm="other") == 302
     [entry] = entries(app, "user.suspend")
     assert (entry.actor_id, entry.actor_name) == (None, "other")
@@ -443,7 +447,11 @@ def test_a_staff_page_offers_only_the_actions_its_reader_may_take(
 
 
 def test_admin_free_text_refuses_bidi_overrides(app: Flask, alice: Account, boss: Account) -> None:
-    assert post(boss, f"/admin/users/{alice.id}/suspend", reason="spam \u2066hidden\u2069") == 400
+    refused = boss.client.post(
+        f"/admin/users/{alice.id}/suspend",
+        data={"csrf_token": boss.csrf, "reason": "spam \u2066hidden\u2069"},
+    )
+    assert refused.status_code == 422 and "right-to-left overrides" in refused.get_data(as_text=True)
     assert post(boss, f"/admin/users/{alice.id}/suspend", reason="spam") == 302
 
 
@@ -558,3 +566,29 @@ def test_an_address_stored_before_it_was_refused_is_not_a_500_when_mailed_again(
     assert entries(app, "user.resend_verification") == []
     own = alice.client.post("/settings/email/resend", data={"csrf_token": alice.csrf}, follow_redirects=True)
     assert own.status_code == 200 and "cannot be mailed: change your address" in own.get_data(as_text=True)
+
+
+def test_a_suspension_needs_a_reason_and_a_refused_one_is_told_on_the_accounts_page(
+    app: Flask, alice: Account, boss: Account
+) -> None:
+    """An empty reason suspended the account, and one over 300 characters was a bare 400 page (outside
+    tester): each is a 422 on the account's page, the form keeping what was typed."""
+    form = f'action="/admin/users/{alice.id}/suspend"'
+    for reason, said in (
+        ("", "Give the reason for the suspension: its owner reads it on their dashboard."),
+        ("   ", "Give the reason for the suspension"),
+        ("x" * 301, "The reason holds at most 300 characters; this one has 301."),
+    ):
+        refused = boss.client.post(
+            f"/admin/users/{alice.id}/suspend", data={"csrf_token": boss.csrf, "reason": reason}
+        )
+        html = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and said in html and form in html, reason
+        assert f'name="reason" maxlength="300" required value="{reason}"' in html
+    assert (
+        'name="reason" maxlength="300" required value=""' in boss.client.get(f"/admin/users/{alice.id}").text
+    )
+    assert entries(app, "user.suspend") == []
+    assert post(boss, f"/admin/users/{alice.id}/suspend", reason="x" * 300) == 302
+    [entry] = entries(app, "user.suspend")
+    assert audit.decoded(entry.after)["suspension_reason"] == "x" * 300  # type: ignore[index]

@@ -153,7 +153,9 @@ def test_a_link_a_moderator_hid_stays_hidden_whatever_its_owner_sends(
 
 def test_suspend_suspends_the_owner_and_closes_the_report(app: Flask, alice: Account, moddy: Account) -> None:
     report_id, second = file(alice, app), file(alice, app, email="second@example.com")
-    response = moddy.client.post(f"/admin/reports/{report_id}/suspend", data={"csrf_token": moddy.csrf})
+    response = moddy.client.post(
+        f"/admin/reports/{report_id}/suspend", data={"csrf_token": moddy.csrf, "reason": "Phishing"}
+    )
     assert response.status_code == 302
     with app.app_context():
         user = db.session.get(User, alice.id)
@@ -161,10 +163,45 @@ def test_suspend_suspends_the_owner_and_closes_the_report(app: Flask, alice: Acc
     assert app.test_client().get("/alice").status_code == 404
     assert report(app, report_id).action == "alice suspended"
     assert actions(app)[-2:] == ["user.suspend", "report.actioned"]
-    again = moddy.client.post(f"/admin/reports/{second}/suspend", data={"csrf_token": moddy.csrf})
+    again = moddy.client.post(
+        f"/admin/reports/{second}/suspend", data={"csrf_token": moddy.csrf, "reason": "Phishing"}
+    )
     assert again.status_code == 409 and "alice is suspended already" in again.get_data(as_text=True)
     assert report(app, second).status == "open" and actions(app)[-1] == "report.actioned"
     assert outbox(app) == []  # nobody is thanked for what was not done
+
+
+def test_suspending_from_a_report_asks_for_a_reason_on_a_page_of_its_own(
+    app: Flask, alice: Account, moddy: Account
+) -> None:
+    """The report page suspended in one click, with no reason (outside tester): its Suspend opens a
+    confirmation page (a plain GET form: no JavaScript needed) whose POST needs the reason."""
+    report_id = file(alice, app)
+    page = moddy.client.get(f"/admin/reports/{report_id}").get_data(as_text=True)
+    assert f'<form method="get" action="/admin/reports/{report_id}/suspend">' in page
+    assert f'<form method="post" action="/admin/reports/{report_id}/suspend">' not in page
+    asked = moddy.client.get(f"/admin/reports/{report_id}/suspend")
+    html = asked.get_data(as_text=True)
+    assert (
+        asked.status_code == 200 and "Suspend @alice?" in html and f"This closes report {report_id}" in html
+    )
+    assert f'<form method="post" action="/admin/reports/{report_id}/suspend">' in html
+    assert 'name="reason" maxlength="300" required' in html
+
+    url = f"/admin/reports/{report_id}/suspend"
+    for reason, said in (("", "Give the reason for the suspension"), ("x" * 301, "at most 300 characters")):
+        refused = moddy.client.post(url, data={"csrf_token": moddy.csrf, "reason": reason})
+        assert refused.status_code == 422 and said in refused.get_data(as_text=True)
+        assert "Suspend @alice?" in refused.get_data(as_text=True)  # the confirmation page, with why
+    assert report(app, report_id).status == "open" and "user.suspend" not in actions(app)
+    done = moddy.client.post(url, data={"csrf_token": moddy.csrf, "reason": "Phishing for bank logins"})
+    assert done.status_code == 302
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None and user.suspension_reason == "Phishing for bank logins"
+    assert report(app, report_id).status == "actioned"
+    closed = moddy.client.get(url)
+    assert closed.status_code == 409 and "already closed" in closed.get_data(as_text=True)
 
 
 def test_a_moderator_cannot_suspend_an_administrator_through_a_report(
@@ -172,7 +209,9 @@ def test_a_moderator_cannot_suspend_an_administrator_through_a_report(
 ) -> None:
     boss = make_staff(app, signed_up("boss"), "admin")
     report_id = file(boss, app)
-    response = moddy.client.post(f"/admin/reports/{report_id}/suspend", data={"csrf_token": moddy.csrf})
+    response = moddy.client.post(
+        f"/admin/reports/{report_id}/suspend", data={"csrf_token": moddy.csrf, "reason": "Phishing"}
+    )
     assert response.status_code == 403
     assert report(app, report_id).status == "open"
 

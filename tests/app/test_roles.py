@@ -32,6 +32,7 @@ MODERATOR_ENDPOINTS = (
         "admin_reports.report",
         "admin_reports.dismiss",
         "admin_reports.hide_link",
+        "admin_reports.confirm_suspend",
         "admin_reports.suspend",
     }
     | {  # the site's pages: the issue gives moderators "pages"
@@ -206,7 +207,9 @@ def test_every_staff_post_is_404_without_the_role_even_with_a_valid_csrf_token(
 def test_a_suspended_administrator_loses_the_panel(app: Flask, people: dict[str, Account]) -> None:
     second = make_staff(app, people["user"], "admin")
     boss = people["admin"]
-    response = boss.client.post(f"/admin/users/{second.id}/suspend", data={"csrf_token": boss.csrf})
+    response = boss.client.post(
+        f"/admin/users/{second.id}/suspend", data={"csrf_token": boss.csrf, "reason": "Left the team"}
+    )
     assert response.status_code == 302
     from .conftest import log_in
 

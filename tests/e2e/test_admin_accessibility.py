@@ -116,6 +116,7 @@ def newest_revision(scene: Scene) -> dict[str, Any]:
 URL_VALUES: dict[str, Callable[[Scene], dict[str, Any]]] = {
     "admin.user": lambda scene: {"user_id": scene.user_id},
     "admin_reports.report": lambda scene: {"report_id": scene.report_id},
+    "admin_reports.confirm_suspend": lambda scene: {"report_id": scene.report_id},
     "admin_pages.edit": lambda scene: {"page_id": site_page_with_two_revisions(scene)},
     "admin_pages.confirm_delete": lambda scene: {"page_id": site_page_with_two_revisions(scene)},
     "admin_pages.revisions": lambda scene: {"page_id": site_page_with_two_revisions(scene)},
@@ -431,6 +432,8 @@ def test_the_admin_pages_and_the_operators_public_pages_are_axe_clean(
     assert f"/admin/reports/{scene.report_id}" in theirs and "/admin/audit" not in theirs, theirs
 
     admin.goto(f"{live_server.url}/admin/reports/{scene.report_id}")  # the same pages once handled
+    admin.get_by_role("button", name="Suspend @phisher").click()  # asks first, for the reason
+    admin.get_by_label("Reason (shown to the owner)").fill("Phishing")
     admin.get_by_role("button", name="Suspend @phisher").click()
     expect(admin.get_by_role("status")).to_have_text(f"Suspended; report {scene.report_id} closed.")
     check(admin, problems, f"/admin/reports/{scene.report_id} (handled)")

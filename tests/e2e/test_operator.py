@@ -119,6 +119,9 @@ def test_a_visitor_reports_a_page_and_the_moderator_suspends_it_from_the_report(
     expect(snapshot.get_by_role("cell", name="Your bank: confirm your password")).to_be_visible()
     expect(snapshot.get_by_role("cell", name="https://login.bank.example.net/confirm")).to_be_visible()
 
+    moderator.get_by_role("button", name="Suspend @phisher").click()  # asks first, for the reason
+    expect(moderator.get_by_role("heading", name="Suspend @phisher?")).to_be_visible()
+    moderator.get_by_label("Reason (shown to the owner)").fill("Phishing for bank passwords")
     moderator.get_by_role("button", name="Suspend @phisher").click()
     expect(moderator.get_by_role("status")).to_contain_text("Suspended; report")
     expect(moderator.get_by_text("0 open reports, oldest first.")).to_be_visible()
@@ -134,7 +137,7 @@ def test_a_visitor_reports_a_page_and_the_moderator_suspends_it_from_the_report(
     creator.get_by_label("Password").fill(PASSWORD)
     creator.get_by_role("button", name="Log in", exact=True).click()
     notice = creator.get_by_role("alert").filter(has_text="Your page is suspended by the site's staff")
-    expect(notice).to_contain_text("phishing")
+    expect(notice).to_contain_text("Phishing for bank passwords")  # the reason the moderator gave
 
     # The audit log lists every step, with who did it.
     moderator.get_by_role("navigation", name="Admin").get_by_role("link", name="Audit log").click()

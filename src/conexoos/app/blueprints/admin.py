@@ -81,11 +81,13 @@ def user(user_id: int) -> str:
 
 @admin.route("/users/<id:user_id>/suspend", methods=["POST"])
 def suspend(user_id: int) -> BaseResponse | tuple[str, int]:
-    """Suspend the account (``reason`` optional): page and links 404, every session ends."""
+    """Suspend the account for the form's ``reason`` (required): page and links 404, every session ends;
+    the account's page again, with why, for a reason missing or refused (422)."""
     target = _user_or_404(user_id)
+    reason = request.form.get("reason", "").strip()
     return _act(
         target,
-        lambda: manage.suspend(current_user, target, _form_text("reason", 300)),
+        lambda: manage.suspend(current_user, target, reason),
         f"{target.username} is suspended; their sessions ended.",
     )
 

@@ -102,13 +102,40 @@ def hide_item(report_id: int) -> Response | tuple[str, int]:
     )
 
 
+@admin_reports.route("/<id:report_id>/suspend", methods=["GET"])
+def confirm_suspend(report_id: int) -> str | tuple[str, int]:
+    """Ask for the reason before suspending the reported user (the report page's Suspend leads here);
+    the report page with why not when the suspension would be refused."""
+    found = _report_or_404(report_id)
+    try:
+        owner = moderation.suspendable_owner(current_user, found)
+    except manage.ActionRefused as refused:
+        return _show(found, refused.message), refused.status
+    return _confirm_suspend(found, owner)
+
+
 @admin_reports.route("/<id:report_id>/suspend", methods=["POST"])
 def suspend(report_id: int) -> Response | tuple[str, int]:
-    """Suspend the reported user and close the report."""
+    """Suspend the reported user for the form's ``reason`` and close the report; the confirmation page
+    again, with why, for a reason missing or refused (422)."""
     found = _report_or_404(report_id)
+    reason = request.form.get("reason", "").strip()
+    problem = manage.reason_problem(reason)
+    if problem is not None:
+        try:
+            owner = moderation.suspendable_owner(current_user, found)
+        except manage.ActionRefused as refused:
+            return _show(found, refused.message), refused.status
+        return _confirm_suspend(found, owner, problem), 422
     return _act(
-        found, lambda: moderation.suspend_owner(current_user, found), f"Suspended; report {report_id} closed."
+        found,
+        lambda: moderation.suspend_owner(current_user, found, reason),
+        f"Suspended; report {report_id} closed.",
     )
+
+
+def _confirm_suspend(found: Report, owner: User, error: str | None = None) -> str:
+    return render_template("admin/report_suspend.html", report=found, owner=owner, error=error)
 
 
 def _hide_row(

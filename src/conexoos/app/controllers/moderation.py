@@ -261,21 +261,35 @@ def _hidden_address(kind: str, fields: dict[str, Any], item: int | None) -> tupl
     return kind, str(entry.get("url", ""))
 
 
-def suspend_owner(actor: User, report: Report) -> None:
-    """Suspend the reported user (audited by :func:`user_management.suspend`), then close the report.
-
-    The report is closed first (the conditional UPDATE decides who acts); the suspension's checks run
-    before its commits, so a refused suspension leaves the report open. Raises ``ActionRefused`` as the
-    suspension does, and (409) for an account suspended already, leaving the report open.
-    """
+def suspendable_owner(actor: User, report: Report) -> User:
+    """The reported user, whom ``actor`` may suspend through ``report``. Raises ``ActionRefused`` for a
+    closed report, one ``actor`` may not act on (403), a deleted account or one suspended already (409)."""
     _must_be_open(report)
+    refused = refusal(actor, report)
+    if refused is not None:
+        raise manage.ActionRefused(refused, 403)
     target = _reported_owner(report)
     if target.suspended_at is not None:
         raise manage.ActionRefused(
             f"{target.username} is suspended already: dismiss the report, or hide what it is about.", 409
         )
-    username, reason = target.username, f"report {report.id}: {report.reason}"
-    before = _claim(actor, report, ACTIONED, f"{username} suspended")
+    return target
+
+
+def suspend_owner(actor: User, report: Report, reason: str) -> None:
+    """Suspend the reported user for ``reason`` (audited by :func:`user_management.suspend`), then close
+    the report.
+
+    The report is closed first (the conditional UPDATE decides who acts); the suspension's checks run
+    before its commits, so a refused suspension leaves the report open. Raises ``ActionRefused`` as
+    :func:`suspendable_owner` and the suspension do (422 for a reason it refuses), leaving the report
+    open.
+    """
+    target = suspendable_owner(actor, report)
+    problem = manage.reason_problem(reason)
+    if problem is not None:
+        raise manage.ActionRefused(problem, 422)
+    before = _claim(actor, report, ACTIONED, f"{target.username} suspended")
     manage.suspend(actor, target, reason)
     _record_closing(report, before)
     db.session.commit()

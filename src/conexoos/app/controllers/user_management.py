@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from conexoos.app.models.persistent import ADMIN, ROLES, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.services.stripe_subscription import LIVE_STATUSES
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 from conexoos.app.utils.wording import with_article
 from conexoos.framework import db
 from conexoos.framework.mail.message import MailError
@@ -85,11 +86,28 @@ def _outranks(actor: User, target: User) -> None:
         raise ActionRefused(refusal, 403)
 
 
+def reason_problem(reason: str) -> str | None:
+    """Why ``reason`` cannot be a suspension's reason, which its owner reads on their dashboard: none
+    given, longer than :data:`MAX_REASON`, or holding control characters or right-to-left overrides;
+    None when it can."""
+    if not reason.strip():
+        return "Give the reason for the suspension: its owner reads it on their dashboard."
+    if len(reason.strip()) > MAX_REASON:
+        return f"The reason holds at most {MAX_REASON} characters; this one has {len(reason.strip())}."
+    if has_control_characters(reason) or has_bidi_controls(reason):
+        return "The reason may not hold control characters or right-to-left overrides."
+    return None
+
+
 def suspend(actor: User, target: User, reason: str) -> None:
-    """Suspend ``target``: page and links answer 404, every session ends (the owner may log in again to
-    read the notice, export or delete the account). Moderators may suspend ordinary users only."""
+    """Suspend ``target`` for ``reason``: page and links answer 404, every session ends (the owner may
+    log in again to read the notice, export or delete the account). Moderators may suspend ordinary
+    users only; a reason :func:`reason_problem` refuses is a 422."""
     _outranks(actor, target)
-    reason = " ".join(reason.split())[:MAX_REASON]
+    problem = reason_problem(reason)
+    if problem is not None:
+        raise ActionRefused(problem, 422)
+    reason = " ".join(reason.split())
     if target.suspended_at is not None:
         raise ActionRefused(f"{target.username} is already suspended.")
     db.session.commit()
@@ -103,7 +121,7 @@ def suspend(actor: User, target: User, reason: str) -> None:
             target,
             before,
             _state(target, "suspended_at", "suspension_reason"),
-            f"{target.username} suspended: {reason or 'no reason given'}",
+            f"{target.username} suspended: {reason}",
             actor=actor,
         )
     except BaseException:

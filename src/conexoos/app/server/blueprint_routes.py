@@ -398,6 +398,11 @@ BLUEPRINTS = {
             ),
             (
                 "/admin/reports/<id:report_id>/suspend",
+                "admin_reports.confirm_suspend",
+                {"defaults": {}, "provide_automatic_options": None, "methods": ["GET"], "subdomain": None},
+            ),
+            (
+                "/admin/reports/<id:report_id>/suspend",
                 "admin_reports.suspend",
                 {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
             ),
