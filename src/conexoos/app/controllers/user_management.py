@@ -149,10 +149,18 @@ def unsuspend(actor: User, target: User) -> None:
     _commit_or_roll_back()
 
 
+OWN_ROLE = (
+    "You cannot change your own role: another administrator must, so nobody gives up the panel by a slip."
+)
+
+
 def change_role(actor: User, target: User, role: str) -> None:
-    """Give ``target`` the role ``role``; the last active administrator keeps theirs."""
+    """Give ``target`` the role ``role``; nobody changes their own (403, as Wagtail's user form leaves
+    out one's own superuser status), and the last active administrator keeps theirs."""
     if role not in ROLES:
         raise ActionRefused(f"Choose one of the roles: {', '.join(ROLES)}.", 400)
+    if actor.id == target.id:
+        raise ActionRefused(OWN_ROLE, 403)
     if role == target.role:
         raise ActionRefused(f"{target.username} already has the role {role}.")
     db.session.commit()
@@ -174,7 +182,7 @@ def change_role(actor: User, target: User, role: str) -> None:
         db.session.rollback()
         raise
     _commit_or_roll_back()
-    end_sessions(target, keep_current=target.id == actor.id)  # new powers, or fewer, start from a new login
+    end_sessions(target, keep_current=False)  # new powers, or fewer, start from a new login
 
 
 def change_plan(actor: User, target: User, plan_key: str) -> None:
