@@ -309,7 +309,9 @@ def test_signup_policy_closed_and_invitations(app: Flask, boss: Account, client:
     )
     assert post(boss, "/admin/signup-policy", policy="invite") == 302
     assert client.get("/signup").status_code == 403
-    page = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, "note": "for Zoe"})
+    page = boss.client.post(
+        "/admin/invites", data={"csrf_token": boss.csrf, "note": "for Zoe"}, follow_redirects=True
+    )
     link = page.get_data(as_text=True).split('id="invite-link">')[1].split("<")[0]
     path = link.replace("http://localhost", "").replace("&amp;", "&")
     form = client.get(path)
@@ -336,7 +338,9 @@ def test_an_invitation_is_mailed_to_the_address_given_and_refused_for_a_member_o
     assert post(boss, "/admin/signup-policy", policy="invite") == 302
 
     def invite(**data: str) -> tuple[int, str]:
-        response = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, **data})
+        response = boss.client.post(
+            "/admin/invites", data={"csrf_token": boss.csrf, **data}, follow_redirects=True
+        )
         return response.status_code, response.get_data(as_text=True)
 
     status, html = invite(email=" Zoe@Example.COM ")
@@ -392,7 +396,9 @@ def test_closed_sign_up_takes_invited_people_only_and_hides_the_calls_to_sign_up
     for page in ("/", "/login"):
         html = client.get(page).get_data(as_text=True)
         assert "/signup" not in html and "Create your page" not in html, page
-    page = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, "note": "for Zoe"})
+    page = boss.client.post(
+        "/admin/invites", data={"csrf_token": boss.csrf, "note": "for Zoe"}, follow_redirects=True
+    )
     link = page.get_data(as_text=True).split('id="invite-link">')[1].split("<")[0]
     path = link.replace("http://localhost", "").replace("&amp;", "&")
     secret = path.split("invite=")[1]
@@ -485,7 +491,9 @@ def test_invitations_show_their_state_and_can_be_revoked(
     assert post(boss, "/admin/signup-policy", policy="invite") == 302
     links = []
     for note in ("used", "revoked", "expired"):
-        page = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, "note": note})
+        page = boss.client.post(
+            "/admin/invites", data={"csrf_token": boss.csrf, "note": note}, follow_redirects=True
+        )
         link = page.get_data(as_text=True).split('id="invite-link">')[1].split("<")[0]
         links.append(link.replace("http://localhost", "").replace("&amp;", "&"))
     form = client.get(links[0])
@@ -610,3 +618,23 @@ def test_an_administrator_cannot_change_their_own_role(app: Flask, boss: Account
         assert "You cannot change your own role: another administrator must" in refused.get_data(as_text=True)
     assert boss.client.get("/admin/audit").status_code == 200  # still an administrator
     assert entries(app, "user.role") == []
+
+
+def test_making_an_invitation_redirects_so_a_reload_mails_no_other(app: Flask, boss: Account) -> None:
+    """The POST answered with the page itself, so reloading it made and mailed another invitation
+    (outside tester): it redirects (Post/Redirect/Get), and the page after shows the link once."""
+    made = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf, "email": "zoe@example.com"})
+    assert made.status_code == 302 and made.headers["Location"] == "/admin/invites"
+    page = boss.client.get("/admin/invites").get_data(as_text=True)
+    assert '<p class="notice" role="status">The invitation is on its way to zoe@example.com.</p>' in page
+    assert 'id="invite-link">http://localhost/signup?invite=' in page
+    reloaded = boss.client.get("/admin/invites").get_data(as_text=True)
+    assert 'id="invite-link"' not in reloaded and "on its way" not in reloaded  # shown once
+    assert len(entries(app, "invite.create")) == 1
+    with app.app_context():
+        assert (
+            db.session.scalar(select(func.count()).where(OutboxMessage.recipient == "zoe@example.com")) == 1
+        )
+    unmailed = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf}, follow_redirects=True)
+    html = unmailed.get_data(as_text=True)
+    assert "The invitation is made." in html and "Send this link to the person you invite." in html

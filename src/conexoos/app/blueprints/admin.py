@@ -11,7 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response as BaseResponse
@@ -30,6 +40,8 @@ PAGE_SIZE = 25
 INVITES_SHOWN = 50
 RESEND_LIMIT = "1/minute"
 """How often staff may mail one account its verification link again."""
+NEW_INVITE = "new_invitation_link"
+"""The session's key for the link just made, until the page after the redirect shows it (once)."""
 AUDIT_PAGE_SIZE = 50
 AUDIT_FILTERS = ("actor", "action", "target_type", "target_id", "since", "until")
 """The audit log's query parameters, the only ones its links carry on (never url_for's ``_external``...)."""
@@ -204,25 +216,29 @@ def audit_csv() -> Response:
 
 @admin.route("/invites", methods=["GET", "POST"])
 @require_role(ADMIN)
-def invitations() -> str | tuple[str, int]:
-    """The sign-up policy and invitations; a POST makes a single-use link, shown once and mailed to
-    ``email`` when given (422 with the page and why for an address that cannot be used)."""
-    made = None
-    if request.method == "POST":
-        note = request.form.get("note", "").strip()
-        refused_note = _text_problem("note", note, invites.NOTE_MAX)
-        if refused_note:
-            return _invitations_page(error=refused_note, field="note"), 422
-        try:
-            made = invites.create(current_user, note, request.form.get("email", ""))
-        except invites.InviteError as error:
-            return _invitations_page(error=str(error), field="email"), 422
-    return _invitations_page(made=made)
+def invitations() -> BaseResponse | str | tuple[str, int]:
+    """The sign-up policy and invitations, with the link just made shown this once; a POST makes a
+    single-use link, mailed to ``email`` when given, and redirects here (so that reloading the page
+    makes and mails nothing), or answers 422 with the page and why for an address that cannot be used."""
+    if request.method == "GET":
+        made = session.pop(NEW_INVITE, None)
+        return _invitations_page(made=made if isinstance(made, dict) else None)
+    note = request.form.get("note", "").strip()
+    refused_note = _text_problem("note", note, invites.NOTE_MAX)
+    if refused_note:
+        return _invitations_page(error=refused_note, field="note"), 422
+    try:
+        made = invites.create(current_user, note, request.form.get("email", ""))
+    except invites.InviteError as error:
+        return _invitations_page(error=str(error), field="email"), 422
+    session[NEW_INVITE] = {"url": made.url, "mailed_to": made.mailed_to}  # the secret, for the next page only
+    flash(
+        f"The invitation is on its way to {made.mailed_to}." if made.mailed_to else "The invitation is made."
+    )
+    return redirect(url_for("admin.invitations"))
 
 
-def _invitations_page(
-    made: invites.NewInvite | None = None, error: str | None = None, field: str = ""
-) -> str:
+def _invitations_page(made: dict[str, str] | None = None, error: str | None = None, field: str = "") -> str:
     shown = invites.recent(INVITES_SHOWN)
     return render_template(
         "admin/invites.html",
