@@ -127,3 +127,24 @@ def test_a_report_keeps_the_social_icons_too(app: Flask, alice: Account, client:
     assert json.loads(report.snapshot) == [
         {"id": None, "title": "Mastodon", "url": "https://phish.example/@a", "kind": "social"}
     ]
+
+
+def test_a_report_over_the_quota_is_told_on_the_form_with_what_was_typed(
+    make_app: AppFactory, signed_up: SignUp
+) -> None:
+    """The 429 was a bare error page, the report typed lost (outside tester): it is the form again, the
+    details kept, saying how long to wait."""
+    limited = product_app(
+        make_app, {"FLASK": {"CONFIG": {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"}}}
+    )
+    sign_up(limited, "alice")
+    client = limited.test_client()
+    assert [post_report(client, "alice", reason="spam") for _ in range(5)] == [302] * 5
+    token = form_token(client.get("/alice/report"))
+    data = {"csrf_token": token, "reason": "spam", "details": "The third link", "email": ""}
+    refused = client.post("/alice/report", data=data)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert '<div class="errors error-summary" role="alert"><p>Too many reports from your network.' in html
+    assert "Report @alice" in html and "The third link</textarea>" in html
+    assert 'action="/alice/report"' in html

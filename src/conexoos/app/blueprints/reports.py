@@ -7,6 +7,7 @@ Usernames are one path segment, so ``/<username>/report`` never shadows another 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import reports
@@ -22,24 +23,29 @@ QUOTAS = (("5/hour", "report-network"), ("20/day", "report-network-day"))
 
 @page_reports.route("/<username>/report", methods=["GET", "POST"])
 @session_optional
-def report(username: str) -> str | Response | tuple[str, int]:
-    """The report form of a public page; 404 for a page that is not public."""
+def report(username: str) -> str | Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
+    """The report form of a public page; 404 for a page that is not public; over the network's quota,
+    the form again (what was typed kept) saying how long to wait (429 with ``Retry-After``)."""
     page = reports.reported_page(username)
     form = ReportForm()
     network = network_of(request.remote_addr or "")
-    if request.method == "POST":  # refused over the quota; only accepted reports use it up
-        _refuse_over_quota(network)
-    if form.validate_on_submit():
-        for limit, scope in QUOTAS:
-            enforce(limit, scope, network, TOO_MANY)
-        reports.file_report(
-            page,
-            form.reason.data or "",
-            form.details.data or "",
-            form.email.data or None,
-            request.remote_addr or "",
-        )
-        return redirect(url_for("reports.thanks", username=page.user.username))
+    try:
+        if request.method == "POST":  # refused over the quota; only accepted reports use it up
+            _refuse_over_quota(network)
+        if form.validate_on_submit():
+            for limit, scope in QUOTAS:
+                enforce(limit, scope, network, TOO_MANY)
+            reports.file_report(
+                page,
+                form.reason.data or "",
+                form.details.data or "",
+                form.email.data or None,
+                request.remote_addr or "",
+            )
+            return redirect(url_for("reports.thanks", username=page.user.username))
+    except TooManyRequests as refused:
+        html = render_template("public/report.html", form=form, user=page.user, refused=refused.description)
+        return html, 429, {"Retry-After": str(refused.retry_after)}
     status = 422 if request.method == "POST" else 200
     return render_template("public/report.html", form=form, user=page.user), status
 
