@@ -36,7 +36,7 @@ class UserLink(CrudMixin, db.Model):  # type: ignore[name-defined]
     """True when the owner marked the link as adult content: ``/go`` asks the visitor to confirm first."""
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     """The argon2 hash of the link's password; empty when ``/go`` asks for none."""
-    icon: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    icon: Mapped[str] = mapped_column(String(255), nullable=False, default="", index=True)
     """The media path of the owner's uploaded thumbnail; empty for the brand icon of the URL's domain."""
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

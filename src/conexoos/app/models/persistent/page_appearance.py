@@ -34,7 +34,7 @@ class PageAppearance(db.Model):  # type: ignore[name-defined]
     gradient_color: Mapped[str | None] = mapped_column(String(7), nullable=True)
     """The gradient's second colour (its first is ``background_color``)."""
     gradient_direction: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    background_image: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    background_image: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     """The stored name of the uploaded image (re-encoded through IOUtils)."""
     backdrop_color: Mapped[str | None] = mapped_column(String(7), nullable=True)
     """The panel behind the text on an image background."""

@@ -29,7 +29,7 @@ class Product(CrudMixin, db.Model):  # type: ignore[name-defined]
     description: Mapped[str] = mapped_column(String(1000), nullable=False, default="")
     price: Mapped[int] = mapped_column(Integer, nullable=False)
     currency: Mapped[str] = mapped_column(String(3), nullable=False)
-    image: Mapped[str] = mapped_column(String(255), nullable=False, default=DEFAULT_PRODUCT_IMAGE)
+    image: Mapped[str] = mapped_column(String(255), nullable=False, default=DEFAULT_PRODUCT_IMAGE, index=True)
     buy_url: Mapped[str] = mapped_column(String(500), nullable=False)
     enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     blocked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -41,7 +41,7 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     display_name: Mapped[str] = mapped_column(String(60), nullable=False, default="")
     bio: Mapped[str] = mapped_column(String(300), nullable=False, default="")
-    avatar: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    avatar: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
     role: Mapped[str] = mapped_column(
         String(16), nullable=False, default=USER, server_default=USER, index=True
     )
