@@ -28,8 +28,8 @@ from conexoos.framework import db
 from tests.conftest import AppFactory
 
 from .capture_support import SAME_ORIGIN, add_form, entries, post
-from .conftest import QUIET, RATE_LIMITS_OFF, Account, form_token, sign_up
-from .test_page_cache import cached_view, view
+from .conftest import QUIET, RATE_LIMITS_OFF, Account, form_token, product_app, sign_up
+from .test_page_cache import cached_view, set_plan, view
 from .test_public_page import BUDGET_BYTES, counted_statements, selects, statements_of
 
 pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
@@ -318,6 +318,56 @@ def test_the_plan_limit_turns_new_addresses_away_and_the_owner_sees_it(small_pla
     assert "Your plan Gratis allows 2 email sign-ups. Delete an email sign-up to add another." in dashboard
     assert "visitors are told your page takes no new sign-ups" in dashboard
     assert "Upgrade" not in dashboard  # Pro cannot be bought without Stripe
+
+
+CLOSED = "Sign-ups are closed."
+
+
+def form_state(client: FlaskClient, path: str) -> str:
+    """Whether the page at ``path`` shows its sign-up form ("open") or says sign-ups are closed ("closed"),
+    read twice by an anonymous browser (rendered, then from the page cache when it is on): both alike."""
+    states = []
+    for _ in range(2):
+        html = view(client, path).get_data(as_text=True)
+        assert "Join my list" in html  # the form's prompt is shown either way
+        states.append(
+            ("open" if '<form class="capture"' in html else "") + ("closed" if CLOSED in html else "")
+        )
+    assert states[0] == states[1], states
+    return states[0]
+
+
+@pytest.mark.parametrize("cache", [True, False], ids=["cache", "no cache"])
+def test_a_full_page_shows_its_forms_closed_until_there_is_room_again(
+    make_app: AppFactory, cache: bool
+) -> None:
+    """A page whose plan holds no more sign-ups offered a form that could only answer 403 (outside
+    tester): it says sign-ups are closed instead, cached or not, until the owner deletes one or the plan
+    grows; a sign-up below the limit still leaves the cached page alone."""
+    plans = {"gratis": {"MAX_CAPTURE_ENTRIES": 2}, "pro": {"MAX_CAPTURE_ENTRIES": 3}}
+    app = product_app(make_app, {"APP": {"PLANS": plans, "PAGE_CACHE": {"ENABLED": cache}}})
+    owner, visitor = sign_up(app, "ana", "ana@example.com"), app.test_client()
+    block = add_form(owner, "Join my list")
+    assert post(visitor, block["id"], email="v0@example.com").status_code == 200
+    assert form_state(visitor, "/ana") == "open"
+    assert post(visitor, block["id"], email="v1@example.com").status_code == 200  # the second of two
+    assert form_state(visitor, "/ana") == "closed"
+    if not cache:  # rendered: the count of sign-ups costs no third query
+        with counted_statements(app) as statements:
+            view(visitor, "/ana")
+        assert len(selects(statements)) <= 2, "\n".join(selects(statements))
+    with app.app_context():
+        entry_id = db.session.scalar(select(CaptureEntry.id).where(CaptureEntry.email == "v0@example.com"))
+    deleted = owner.client.post(f"/dashboard/signups/{entry_id}/delete", data={"csrf_token": owner.csrf})
+    assert deleted.status_code == 302
+    assert form_state(visitor, "/ana") == "open"
+    assert post(visitor, block["id"], email="v2@example.com").status_code == 200
+    assert form_state(visitor, "/ana") == "closed"
+    set_plan(app, owner.id, "pro", "active")
+    assert form_state(visitor, "/ana") == "open"
+    assert post(visitor, block["id"], email="v3@example.com").status_code == 200
+    assert form_state(visitor, "/ana") == "closed"
+    assert post(visitor, block["id"], email="v4@example.com").status_code == 403
 
 
 def test_a_page_with_forms_stays_in_its_query_and_byte_budget(

@@ -22,7 +22,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.link_locks import show_lock
-from conexoos.app.controllers import analytics, appearance, page_cache, plans, profiles
+from conexoos.app.controllers import analytics, appearance, capture_entries, page_cache, plans, profiles
 from conexoos.app.controllers.anonymous import visitor_is_anonymous
 from conexoos.app.models.persistent.event import BUY
 from conexoos.app.plans_config import format_money
@@ -104,6 +104,7 @@ def profile_with_slash(username: str) -> Response:
 
 def _render_profile(username: str) -> page_cache.RenderedPage:
     page = profiles.public_page(username)
+    plan = plans.plan_for(page.user)
     html = render_template(
         "public/profile.html",
         page=page,
@@ -111,7 +112,8 @@ def _render_profile(username: str) -> page_cache.RenderedPage:
         urls=profiles.page_urls(),
         format_money=format_money,
         look=appearance.look(page.theme, page.appearance),
-        show_branding=not plans.plan_for(page.user).remove_branding,
+        show_branding=not plan.remove_branding,
+        signups_closed=capture_entries.forms_closed(plan, page.capture_entries),
         # Told from the cookies first: loading the user (Flask-Login) for an anonymous visitor costs
         # more than the rest of the page's header.
         signed_in=not visitor_is_anonymous() and current_user.is_authenticated,

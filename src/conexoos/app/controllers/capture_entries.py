@@ -18,7 +18,9 @@
   says that entries are not confirmed.
 - Every post is refused (403, :data:`~.plan_messages.CAPTURE_FULL`) when the owner's entries reached the
   plan's ``MAX_CAPTURE_ENTRIES``, an address already listed too: a full page must not tell which addresses
-  it holds. Every entry counts, confirmed or not, until the owner deletes it.
+  it holds. Every entry counts, confirmed or not, until the owner deletes it. The public page shows its
+  forms closed then (:func:`forms_closed`): the sign-up that fills the plan and the deletion that makes
+  room again mark the page changed for the page cache, which no other entry's change does.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from conexoos.framework import db
 from conexoos.framework.mail.setup import mail_state
 from conexoos.framework.urls import external_url
 
-from . import plan_messages, plans, profiles
+from . import page_changes, plan_messages, plans, profiles
 from .blocks.capture import CAPTURE, CAPTURE_LIMIT
 from .mail import queue_mail
 from .owner_lock import locked_owner
@@ -121,6 +123,13 @@ class EntryKind:
 ENTRIES = EntryKind()
 
 
+def forms_closed(plan: Plan, total: int) -> bool:
+    """Whether an owner with ``total`` entries reached ``plan``'s ``MAX_CAPTURE_ENTRIES``: their forms take
+    no more sign-ups, and their page shows them closed."""
+    limit = ENTRIES.plan_limit(plan)
+    return limit is not None and total >= limit
+
+
 def sends_mail() -> bool:
     """Whether sign-ups are confirmed by mail: the site sends through SMTP (not to files, not held)."""
     return mail_state(current_app).smtp is not None
@@ -192,7 +201,9 @@ def sign_up(block: PageBlock, owner: User, submission: Submission) -> Answer:
         return answer
     block_id, now = block.id, utcnow()
     with locked_owner(owner) as locked:
-        _refuse_when_full(locked)  # listed or not: a full page answers every address alike
+        plan, total = plans.plan_for(locked), ENTRIES.count(locked.id)
+        if forms_closed(plan, total):  # listed or not: a full page answers every address alike
+            raise CaptureRefused(plan_messages.CAPTURE_FULL, 403)
         entry = db.session.scalar(
             select(CaptureEntry).where(
                 CaptureEntry.owner_id == locked.id, CaptureEntry.email == submission.email
@@ -207,15 +218,11 @@ def sign_up(block: PageBlock, owner: User, submission: Submission) -> Answer:
                 created_at=now,
             )
             db.session.add(entry)
+            if forms_closed(plan, total + 1):
+                page_changes.mark_page(locked.id)  # this entry fills the plan: the page's forms close
         if answer.confirmation_mailed and entry.confirmed_at is None and _may_mail(locked.id, entry.email):
             _mail_link(entry, locked, now)
     return answer
-
-
-def _refuse_when_full(owner: User) -> None:
-    limit = ENTRIES.plan_limit(plans.plan_for(owner))
-    if limit is not None and ENTRIES.count(owner.id) >= limit:
-        raise CaptureRefused(plan_messages.CAPTURE_FULL, 403)
 
 
 def _may_mail(owner_id: int, email: str) -> bool:
@@ -334,8 +341,10 @@ def delete_entry(owner: User, entry_id: int) -> None:
             delete(CaptureEntry).where(CaptureEntry.id == entry_id, CaptureEntry.owner_id == owner.id),
             execution_options={"synchronize_session": False},
         )
-    if getattr(deleted, "rowcount", 0) != 1:
-        raise CaptureRefused("This sign-up does not exist (it may have been deleted already).", 404)
+        if getattr(deleted, "rowcount", 0) != 1:
+            raise CaptureRefused("This sign-up does not exist (it may have been deleted already).", 404)
+        if forms_closed(plans.plan_for(owner), ENTRIES.count(owner.id) + 1):
+            page_changes.mark_page(owner.id)  # the plan was full with it: the page's forms may open again
 
 
 def _iso(value: datetime | None) -> str:

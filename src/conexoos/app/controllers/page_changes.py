@@ -57,6 +57,7 @@ UNRELATED_TABLES = frozenset(
         "audit_log",
         "report",
         # what visitors leave on a page's sign-up forms: the owner's dashboard shows it, the page does not
+        # (but for its forms closing at the plan's limit and opening below it: capture_entries marks that)
         "capture_entry",
         # billing bookkeeping (the plan itself is a column of ``user``)
         "stripe_event",
@@ -98,6 +99,12 @@ def marks_of(table: Table, owner_ids: Iterable[Any]) -> set[str]:
         return set()
     owners = {OWNER_MARK.format(int(owner)) for owner in owner_ids if owner is not None}
     return owners or {SITE_MARK}
+
+
+def mark_page(owner_id: int) -> None:
+    """Mark ``owner_id``'s page as changed by the current transaction (when it commits; nothing on a
+    rollback): for a change to a table of :data:`UNRELATED_TABLES` that alters the page after all."""
+    _pending(db.session()).add(OWNER_MARK.format(int(owner_id)))
 
 
 def _pending(session: Session) -> set[str]:

@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, bindparam, fun
 from sqlalchemy.orm import aliased
 from werkzeug.exceptions import Gone, NotFound
 
-from conexoos.app.models.persistent import PageAppearance, Product, SiteSetting, User, UserLink
+from conexoos.app.models.persistent import CaptureEntry, PageAppearance, Product, SiteSetting, User, UserLink
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.types import NOW
 from conexoos.app.models.public_page import PageOwner, ShownLink, ShownProduct
@@ -56,6 +56,9 @@ class PublicPage:
     when they never saved any."""
     next_start: datetime | None = None
     """When the owner's next scheduled link comes into its window (the page changes then), if any."""
+    capture_entries: int = 0
+    """The owner's email sign-ups, read in the first query: at the plan's limit the page's sign-up forms
+    are shown closed (``capture_entries.forms_closed``)."""
 
     @property
     def links(self) -> list[ShownLink]:
@@ -91,7 +94,7 @@ def public_page(username: str) -> PublicPage:
         if page_hidden(owner):
             raise NotFound("There is no page with this name.")
         runs = shown_runs(connection, owner, now)
-    stored_theme, stored_name, appearance_user_id, *choices = row[OWNER_WIDTH:-1]
+    stored_theme, stored_name, appearance_user_id, *choices = row[OWNER_WIDTH:-2]
     chosen = Appearance(*choices) if appearance_user_id is not None else None
     return PublicPage(
         user=owner,
@@ -99,7 +102,8 @@ def public_page(username: str) -> PublicPage:
         site_name=str(json.loads(stored_name)) if stored_name else str(current_app.config["APP_NAME"]),
         theme=page_theme(chosen, json.loads(stored_theme) if stored_theme else None),
         appearance=chosen,
-        next_start=row[-1],
+        next_start=row[-2],
+        capture_entries=row[-1] or 0,
     )
 
 
@@ -144,8 +148,9 @@ def _owner_columns() -> list[ColumnElement[Any]]:
 def _page_owner_query() -> Select[Any]:
     """The owner named ``:username`` joined to the site's theme and name settings and their appearance
     (one row or none each: no extra query), with when their next link comes into its window after
-    ``:now``: the owner's columns, the two settings, the appearance's ``user_id`` (None: no row) and its
-    choices in the order of :class:`Appearance`, then the next start."""
+    ``:now`` and how many email sign-ups they hold: the owner's columns, the two settings, the
+    appearance's ``user_id`` (None: no row) and its choices in the order of :class:`Appearance`, then the
+    next start and the sign-ups."""
     user, chosen = User.__table__, PageAppearance.__table__
     theme = SiteSetting.__table__.alias("theme_setting")
     name = SiteSetting.__table__.alias("name_setting")
@@ -157,6 +162,7 @@ def _page_owner_query() -> Select[Any]:
             chosen.c.user_id,
             *(chosen.c[field.name] for field in fields(Appearance)),
             _next_start(),
+            _capture_entries(),
         )
         .select_from(user)
         .outerjoin(theme, theme.c.key == THEME_SETTING)
@@ -180,6 +186,13 @@ def _next_start() -> ScalarSelect[datetime | None]:
         )
         .scalar_subquery()
     )
+
+
+def _capture_entries() -> ScalarSelect[int]:
+    """How many email sign-ups the page owner holds (a column of the page's first query, so that the page
+    shows its forms closed at the plan's limit without a third query)."""
+    entries = CaptureEntry.__table__
+    return select(func.count()).select_from(entries).where(entries.c.owner_id == User.id).scalar_subquery()
 
 
 @functools.cache
