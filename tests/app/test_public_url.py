@@ -7,7 +7,10 @@ the return addresses handed to Stripe.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from io import BytesIO
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -19,6 +22,7 @@ from tests.support.stripe_standin import StripeStandIn
 
 from .billing_support import PLAN_OVERRIDES, running_standin, stripe_overrides
 from .conftest import RATE_LIMITS_OFF, Account, sign_up
+from .leaving_support import png_bytes
 from .test_dashboard import qr_matches
 
 PUBLIC = "https://links.example.org"
@@ -55,6 +59,43 @@ def test_public_page_links_use_the_public_url(app: Flask, carol: Account) -> Non
     assert f'<meta property="og:url" content="{PUBLIC}/carol">' in html
     assert re.search(rf'<meta property="og:image" content="{re.escape(PUBLIC)}/[^"]+">', html)
     assert "evil.example" not in html
+
+
+def share_card_images(html: str) -> dict[str, str]:
+    """The page's ``og:image*`` and ``twitter:image`` metas, by name."""
+    return dict(re.findall(r'<meta (?:property|name)="((?:og|twitter):image[^"]*)" content="([^"]*)">', html))
+
+
+def test_a_page_without_an_avatar_shares_a_png_fetchers_read(app: Flask, carol: Account) -> None:
+    """Its link-preview image was the default avatar's SVG, which Facebook, X, LinkedIn and Slack ignore
+    (outside tester): it is a PNG at the public URL, of the size its metas say, as a fetcher reads it."""
+    visitor = app.test_client()
+    metas = share_card_images(visitor.get("/carol", headers=FORGED).get_data(as_text=True))
+    assert metas["og:image"].startswith(PUBLIC + "/") and metas["twitter:image"] == metas["og:image"]
+    fetched = visitor.get(metas["og:image"].removeprefix(PUBLIC), headers=FORGED)
+    assert (fetched.status_code, fetched.mimetype) == (200, "image/png")
+    with Image.open(BytesIO(fetched.get_data())) as image:
+        assert image.format == "PNG" and min(image.size) >= 200  # Facebook's smallest
+        assert (metas["og:image:width"], metas["og:image:height"]) == (str(image.width), str(image.height))
+    changed = carol.client.post(
+        "/dashboard/settings",
+        data={
+            "csrf_token": carol.csrf,
+            "display_name": "",
+            "bio": "",
+            "avatar": (BytesIO(png_bytes("blue")), "me.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert changed.status_code == 302
+    metas = share_card_images(visitor.get("/carol", headers=FORGED).get_data(as_text=True))
+    assert metas["og:image"].startswith(f"{PUBLIC}/media/") and "og:image:width" not in metas  # its own size
+
+
+def test_the_committed_share_image_is_what_the_script_draws() -> None:
+    script = Path(__file__).resolve().parents[2] / "scripts/make_default_avatar_png.py"
+    checked = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
 
 
 def test_qr_code_encodes_the_public_url(carol: Account) -> None:

@@ -112,6 +112,7 @@ def _render_profile(username: str) -> page_cache.RenderedPage:
         urls=profiles.page_urls(),
         format_money=format_money,
         look=appearance.look(page.theme, page.appearance),
+        default_share_image=profiles.DEFAULT_SHARE_IMAGE,
         show_branding=not plan.remove_branding,
         signups_closed=capture_entries.forms_closed(plan, page.capture_entries),
         # Told from the cookies first: loading the user (Flask-Login) for an anonymous visitor costs

@@ -40,6 +40,21 @@ NAME_SETTING = "site_name"
 
 
 @dataclass(frozen=True)
+class StaticImage:
+    """A static image of the product, with its size in pixels."""
+
+    filename: str
+    width: int
+    height: int
+
+
+DEFAULT_SHARE_IMAGE = StaticImage("img/default_avatar.png", 600, 600)
+"""The link-preview image (``og:image``) of a page whose creator has no avatar: the default avatar as a PNG
+(``scripts/make_default_avatar_png.py`` draws it), since link-card fetchers (Facebook, X, LinkedIn,
+Slack) ignore an SVG."""
+
+
+@dataclass(frozen=True)
 class PublicPage:
     """What a public page shows, as plain values (``models/public_page.py``): the owner and the shown
     blocks in page order, within the plan."""
