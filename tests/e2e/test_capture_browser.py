@@ -1,26 +1,27 @@
 """Email sign-up in Chromium: the owner adds a sign-up form from the dashboard's menu of kinds; a visitor
 with JavaScript off signs up on the page, is told the name is too long, then thanked; the owner sees
-the entry on the sign-ups page. The form, the answers and the sign-ups page pass axe's WCAG A/AA rules."""
+the entry on the sign-ups page. The form, the answers and the sign-ups page pass axe's WCAG A/AA rules, and
+so does a page whose plan holds no more sign-ups, which shows its forms closed."""
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from conexoos.app.models.persistent import CaptureEntry
 from conexoos.app.utils.text import BIDI_PROBLEM
 from conexoos.framework import db
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, run_live_server
 
 from .conftest import PageFactory, sign_up
 from .test_admin_accessibility import axe_violations
 from .test_blocks_dashboard import posted_block
 
 
-def test_a_visitor_without_javascript_signs_up(live_server: LiveServer, new_page: PageFactory) -> None:
-    live = live_server
-    owner = new_page(bypass_csp=True)  # axe checks the sign-ups page at the end
-    sign_up(owner, live, "nora.e2e")
+def add_form(owner: Page) -> None:
+    """Add the sign-up form "Get my monthly letter" (button "Count me in") from the dashboard's menu."""
     form = owner.locator("#add-block")
     form.get_by_label("Kind of block").select_option("capture")
     form.get_by_label("Title", exact=True).fill("Get my monthly letter")
@@ -30,6 +31,13 @@ def test_a_visitor_without_javascript_signs_up(live_server: LiveServer, new_page
     assert added.value.status == 201, added.value.text()
     expect(owner.locator("#blocks .block-item").last).to_contain_text("Email sign-up form")
     expect(owner.locator("#blocks .block-item").last).to_contain_text("Get my monthly letter")
+
+
+def test_a_visitor_without_javascript_signs_up(live_server: LiveServer, new_page: PageFactory) -> None:
+    live = live_server
+    owner = new_page(bypass_csp=True)  # axe checks the sign-ups page at the end
+    sign_up(owner, live, "nora.e2e")
+    add_form(owner)
 
     visitor = new_page(java_script_enabled=False)
     visitor.goto(f"{live.url}/nora.e2e")
@@ -71,3 +79,23 @@ def test_a_visitor_without_javascript_signs_up(live_server: LiveServer, new_page
     with owner.expect_download() as download:
         owner.get_by_role("link", name="Download all as CSV").click()
     assert "vic@example.com" in download.value.path().read_text()
+
+
+def test_a_full_page_shows_its_forms_closed(tmp_path: Path, new_page: PageFactory) -> None:
+    with run_live_server(tmp_path, {"APP": {"PLANS": {"gratis": {"MAX_CAPTURE_ENTRIES": 1}}}}) as live:
+        owner = new_page()
+        sign_up(owner, live, "nora.e2e")
+        add_form(owner)
+        visitor = new_page(java_script_enabled=False)
+        visitor.goto(f"{live.url}/nora.e2e")
+        visitor.get_by_label("Email").fill("vic@example.com")
+        visitor.get_by_role("button", name="Count me in").click()
+        expect(visitor.get_by_role("status")).to_have_text("Thank you, you are signed up.")
+        checker = new_page(bypass_csp=True)  # axe is injected as an inline script
+        checker.goto(f"{live.url}/nora.e2e")
+        expect(checker.get_by_role("region", name="Get my monthly letter")).to_contain_text(
+            "Sign-ups are closed."
+        )
+        expect(checker.get_by_role("form")).to_have_count(0)
+        expect(checker.get_by_role("textbox")).to_have_count(0)
+        assert axe_violations(checker) == []
