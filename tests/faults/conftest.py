@@ -4,6 +4,7 @@ test finds it running), a Redis per test."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pytest
@@ -11,6 +12,17 @@ import pytest
 from tests.support.postgres_cluster import PostgresCluster
 from tests.support.redis_server import RedisServer
 from tests.support.services import REQUIRE_SERVICES
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every fault test is a ``services`` test: it starts, stops or freezes real servers. CI runs those
+    beside the product's database runs, after the tests that need no server (scripts/test)."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.services)
+
 
 DB_USER = "conexoos_app"
 DB_PASSWORD = "right-password"
