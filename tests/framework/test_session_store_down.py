@@ -4,6 +4,7 @@ the visitor as an anonymous one, and a session that cannot be saved turns its re
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,3 +101,50 @@ def test_a_store_that_is_down_answers_503_fast(
         if backend == "redis" and outage == server.freeze:
             server.thaw()
             assert signed_in.get("/private").get_json() == {"user": "ana"}
+
+
+FAST_VIEWS = """
+    from flask import jsonify, session
+
+    from conexoos.framework import regenerate_session
+
+
+    def sign_in(name):
+        regenerate_session()
+        session["user"] = name
+        return jsonify(user=name)
+"""
+FAST_MIDDLEWARE = """
+    from conexoos.framework.fast_path import FastPath, add_fast_path
+    from controllers.views import sign_in
+
+
+    class Load:
+        def __init__(self, app):
+            app.add_url_rule("/fast/<name>", "fast_sign_in", sign_in)
+            add_fast_path(app, FastPath("fast_sign_in", view=sign_in, answer=lambda: sign_in("fast")))
+"""
+
+
+def test_the_access_line_has_the_503_a_session_that_cannot_be_saved_turned_the_answer_into(
+    tmp_path: Path, make_app: AppFactory, store: tuple[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The view answered 200, then the session's save failed and the client got the 503: the app's
+    access line says 503, for Flask's path and for a fast path's answer alike (it said 200)."""
+    backend, server = store
+    files = {
+        "server/web.py": VIEWS,
+        "controllers/views.py": FAST_VIEWS,
+        "server/middleware.py": FAST_MIDDLEWARE,
+    }
+    overrides = {"SERVER_ENV": {"SESSION": backend}, "SERVICES": {backend: server.service}}
+    app = make_app(write_project(tmp_path / "site", files), overrides)
+    server.stop()
+    with caplog.at_level(logging.INFO, logger="conexoos.access"):
+        statuses = [
+            app.test_client().post("/login").status_code,
+            app.test_client().get("/fast/ana").status_code,
+        ]
+    lines = [record.getMessage() for record in caplog.records if record.name == "conexoos.access"]
+    assert statuses == [503, 503]
+    assert [line.split()[:3] for line in lines] == [["POST", "/login", "503"], ["GET", "/fast/ana", "503"]]

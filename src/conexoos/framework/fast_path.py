@@ -51,7 +51,7 @@ from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from .logs import EveryFewSeconds, log_access, log_access_line
+from .logs import EveryFewSeconds, log_access, log_access_line, write_access_line
 from .replay import MAX_VARIANT_TEXT, FinishedAnswer, Replayable, finished_answer, send
 
 if TYPE_CHECKING:
@@ -267,7 +267,7 @@ def _view_answer(app: Flask) -> ResponseReturnValue:
 
 def _finish(app: Flask, answer: ResponseReturnValue, skipped: Collection[Hook]) -> Response:
     """``Flask.finalize_request`` for ``answer``: the after-request functions, the session's save, the
-    ``request_finished`` signal."""
+    access line, the ``request_finished`` signal."""
     response: Response = app.make_response(answer)
     for function in request_ctx._after_request_functions:  # after_this_request
         response = app.ensure_sync(function)(response)
@@ -278,6 +278,7 @@ def _finish(app: Flask, answer: ResponseReturnValue, skipped: Collection[Hook]) 
     interface, session = app.session_interface, request_ctx.session
     if not interface.is_null_session(session):
         interface.save_session(app, session, response)
+    write_access_line()  # after the save, as Flask writes it (the save may make the answer a 503)
     request_finished.send(app, _async_wrapper=app.ensure_sync, response=response)
     return response
 

@@ -11,6 +11,7 @@ import re
 import stat
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -246,9 +247,10 @@ LOGGED_PATH = "conexoos.logged_path"
 
 
 def install_access_log(app: Flask) -> None:
-    """Log ``METHOD path status duration`` once per request."""
+    """Log ``METHOD path status duration`` once per request, with the status the client got."""
     app.before_request(_start_timer)
     app.after_request(log_access)
+    app.process_response = _writing_access_line(app.process_response)  # type: ignore[method-assign,assignment]
 
 
 def _start_timer() -> None:
@@ -256,9 +258,32 @@ def _start_timer() -> None:
 
 
 def log_access(response: Response) -> Response:
-    """After-request function: the request's access line (:func:`log_access_line`)."""
-    log_access_line(response.status_code)
+    """After-request function: keeps ``response`` for the request's access line, which
+    :func:`write_access_line` writes once the session is saved."""
+    g.conexoos_access_response = response
     return response
+
+
+def write_access_line() -> None:
+    """The access line (:func:`log_access_line`) of the response :func:`log_access` kept, if it ran: call it
+    after the session's save, which may still turn the answer into another (a 503 when the session store is
+    down: ``sessions.py``)."""
+    response = g.pop("conexoos_access_response", None)
+    if response is not None:
+        log_access_line(response.status_code)
+
+
+def _writing_access_line(process_response: Callable[[Response], Response]) -> Callable[[Response], Response]:
+    """``Flask.process_response`` (the after-request functions, then the session's save), then the access
+    line; a fast path finishes its answers the same way (``fast_path.py``), and one it sends again
+    (``replay.py``) writes its line itself."""
+
+    def processed(response: Response) -> Response:
+        response = process_response(response)
+        write_access_line()
+        return response
+
+    return processed
 
 
 def log_access_line(status: int) -> None:
