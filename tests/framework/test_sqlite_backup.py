@@ -22,7 +22,7 @@ from conexoos.framework.sqlite_backup import BackupError, SiteSchema, backup, re
 from tests.support.green_server import new_port
 
 from .test_cli import python
-from .test_migrations import NOTE_MODEL, make_project
+from .test_migrations import NOTE_MODEL, NOTE_MODEL_V2, make_project, revisions_of
 
 LEAVE_A_LOG = """
 import os, sqlite3, sys
@@ -346,6 +346,57 @@ def test_a_backup_that_lacks_a_column_of_its_revision_is_refused(site: tuple[Pat
     assert "its table note lacks columns a database at its revision" in refused.stderr
     assert "(text)" in refused.stderr
     assert notes(database) == ["first", "second"]
+
+
+LATER_MODELS = (
+    NOTE_MODEL_V2
+    + """
+
+class Tag(db.Model):
+    __tablename__ = "tag"
+    id = db.Column(db.Integer, primary_key=True)
+"""
+)
+
+
+def lowered(backup_file: Path, revision: str, *statements: str) -> Path:
+    """``backup_file`` recording ``revision`` (after ``statements``), as a hand's edit would leave it."""
+    with closing(sqlite3.connect(backup_file)) as connection:
+        for statement in statements:
+            connection.execute(statement)
+        connection.execute("UPDATE alembic_version SET version_num = ?", (revision,))
+        connection.commit()
+    return backup_file
+
+
+def test_a_backup_recording_an_older_revision_than_its_tables_is_refused(tmp_path: Path) -> None:
+    """A backup whose alembic_version was lowered was restored, with advice to run `db upgrade`, which then
+    failed (table tag already exists) and left a site that would not start; an honest older backup is
+    still restored, and upgraded."""
+    project, database = migrated_site(tmp_path, NOTE_MODEL)
+    older = tmp_path / "older.db"
+    assert db(project, "backup", str(older)).returncode == 0
+    (project / "models" / "persistent" / "main.py").write_text(LATER_MODELS)  # a tag table, a pinned column
+    for step in (("migrate", "-m", "later"), ("upgrade",)):
+        assert db(project, *step).returncode == 0
+    first, _ = revisions_of(project)
+    with sqlite3.connect(database) as connection:
+        connection.execute("INSERT INTO note (text) VALUES ('kept')")
+    for name, statements, said in (
+        ("tables.db", (), "holds tables a database at its revision"),
+        ("columns.db", ("DROP TABLE tag",), "holds columns in its table note a database at its revision"),
+    ):
+        assert db(project, "backup", str(tmp_path / name)).returncode == 0
+        refused = db(project, "restore", str(lowered(tmp_path / name, first, *statements)), "--yes")
+        assert refused.returncode == 2, refused.stdout
+        assert said in refused.stderr and first in refused.stderr and "nothing restored" in refused.stderr
+        assert ("(tag)" if name == "tables.db" else "(pinned)") in refused.stderr
+        assert notes(database) == ["kept"]
+    restored = db(project, "restore", str(older), "--yes")
+    assert restored.returncode == 0, restored.stderr
+    assert "run `conexoos db upgrade" in restored.stdout
+    assert db(project, "upgrade").returncode == 0
+    assert notes(database) == []
 
 
 def test_a_server_database_is_refused_with_the_name_of_its_tools(tmp_path: Path) -> None:

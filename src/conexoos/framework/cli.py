@@ -808,6 +808,7 @@ def db_restore(
             migration.own_tables(),
             migrations.known_revisions(migration),
             lambda revision: migrations.schema_at(migration, revision),  # replayed on a scratch database
+            migration.columns(),
         )
     if not yes:
         click.confirm(

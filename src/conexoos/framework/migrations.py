@@ -127,6 +127,13 @@ class MigrationTarget:
             if self.includes(table, table.name, "table", False, None)
         ]
 
+    def columns(self) -> dict[str, frozenset[str]]:
+        """Each of :meth:`tables` with its columns' names (those of the latest revision, once migrated)."""
+        return {
+            str(table.name): frozenset(str(column.name) for column in table.columns)
+            for table in self.tables()
+        }
+
     def own_tables(self) -> frozenset[str]:
         """The names of :meth:`tables` but the framework's own (``plugin_state``, ``mail_outbox``): those
         every project on the framework has, which tell nothing of which site a database is (all of them

@@ -17,7 +17,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Mapping
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import DatabaseSettings
@@ -96,11 +96,12 @@ def _copy(source: Path, target: Path) -> None:
 class SiteSchema:
     """What a backup of this site's database holds: some of its ``tables``, and a migration history whose
     revisions are all ``revisions`` (None: the connection has no history), each with the tables and
-    columns ``schema_at`` says (None: not known)."""
+    columns ``schema_at`` says (None: not known); ``columns`` are the models' (the latest revision's)."""
 
     tables: frozenset[str]
     revisions: frozenset[str] | None
     schema_at: Callable[[str], Mapping[str, frozenset[str]] | None] = lambda _revision: None
+    columns: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def restore(database: DatabaseSettings, source: Path, site: SiteSchema) -> Path:
@@ -160,16 +161,21 @@ def _require_of_this_site(connection: sqlite3.Connection, path: Path, site: Site
 def _require_whole(
     connection: sqlite3.Connection, held: set[str], path: Path, recorded: set[str], site: SiteSchema
 ) -> None:
-    """Refuse a backup that lacks a table, or a column, its recorded revision has: restored, the site would
-    refuse to start on it (or fail on every request using it) after its database was replaced."""
+    """Refuse a backup whose tables and columns are not those of its recorded revision: one that lacks
+    some, restored, made the site refuse to start (or fail on every request using them) after its database
+    was replaced; one that holds some of a later revision (its ``alembic_version`` lowered) was restored,
+    and ``db upgrade``, which the site then asks for, failed making them again."""
     for revision in sorted(recorded):
-        expected = site.schema_at(revision) or {}
+        expected = site.schema_at(revision)
+        if expected is None:
+            continue  # its migrations cannot run on SQLite: nothing to compare the backup with
         missing = sorted(set(expected) - held)
         if missing:
             raise BackupError(
                 f"{str(path)!r} lacks tables a database at its revision {revision} holds ({_few(missing)}): "
                 "it is not a whole backup of this site; nothing restored"
             )
+        _refuse_later(path, revision, "tables", sorted((held & site.tables) - set(expected)))
         for table, columns in sorted(expected.items()):
             found = {
                 name for (name,) in connection.execute("SELECT name FROM pragma_table_info(?)", (table,))
@@ -180,6 +186,19 @@ def _require_whole(
                     f"{str(path)!r}: its table {table} lacks columns a database at its revision {revision} "
                     f"has ({_few(lacking)}): it is not a whole backup of this site; nothing restored"
                 )
+            later = sorted((found & site.columns.get(table, frozenset())) - columns)
+            _refuse_later(path, revision, f"columns in its table {table}", later)
+
+
+def _refuse_later(path: Path, revision: str, what: str, later: list[str]) -> None:
+    """Refuse a backup holding ``later`` tables or columns, made by a revision after its recorded one."""
+    if later:
+        raise BackupError(
+            f"{str(path)!r} holds {what} a database at its revision {revision} does not ({_few(later)}), "
+            "made by a later revision: the revision it records is older than its tables (its "
+            "alembic_version was changed), and `conexoos db upgrade` would fail making them again; "
+            "nothing restored"
+        )
 
 
 def _few(names: list[str]) -> str:
