@@ -159,6 +159,26 @@ def test_a_visitor_writes_the_owner_reads_and_is_mailed(contact_app: Flask) -> N
     assert "bob@example.org" in mail.message and "http://localhost/dashboard/contact" in mail.message
 
 
+def test_the_plugins_pages_have_no_inline_style_the_csp_blocks(contact_app: Flask) -> None:
+    """The owner's list set each message's line breaks with a style attribute, which the site's
+    Content-Security-Policy (style-src 'self') blocks: the lines ran together. Its stylesheet does it."""
+    owner = verified_owner(contact_app)
+    assert post_contact(contact_app.test_client(), "alice", message="Hello Alice,\nhow much?")[0] == 302
+    for client, path in ((owner.client, "/dashboard/contact"), (contact_app.test_client(), "/alice/contact")):
+        response = client.get(path)
+        page = response.get_data(as_text=True)
+        assert "style-src 'self';" in response.headers["Content-Security-Policy"], path
+        assert "<style" not in page and not re.search(r"\sstyle=", page), path
+    inbox = owner.client.get("/dashboard/contact").get_data(as_text=True)
+    body = re.search(r'<p class="([\w-]+)">Hello Alice,\nhow much\?</p>', inbox)
+    stylesheet = re.search(r"/plugins/contact/static/contact\.[0-9a-f]{12}\.css", inbox)
+    assert body is not None and stylesheet is not None, inbox
+    css = owner.client.get(stylesheet[0])
+    rule = re.search(rf"\.{body[1]}\s*{{([^}}]*)}}", css.get_data(as_text=True))
+    css.close()
+    assert rule is not None and "white-space: pre-line" in rule[1]
+
+
 def test_an_unverified_owner_is_not_mailed_but_keeps_the_message(contact_app: Flask) -> None:
     owner = sign_up(contact_app, "alice")
     assert post_contact(contact_app.test_client(), "alice")[0] == 302
