@@ -34,7 +34,7 @@ from conexoos.framework import db
 from tests.support.live_server import LiveServer, run_live_server
 from tests.support.services import REQUIRE_SERVICES
 
-from .conftest import DESKTOP_VIEWPORT, PASSWORD, PHONE_VIEWPORT, PageFactory, sign_up
+from .conftest import DESKTOP_VIEWPORT, PASSWORD, PHONE_VIEWPORT, PageFactory, set_up_site, sign_up
 
 AXE_SCRIPT = Path(__file__).parents[1] / "support" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -465,3 +465,47 @@ def test_setup_on_a_site_without_password_logins_is_axe_clean(new_page: PageFact
         expect(page.get_by_role("status")).to_contain_text("are saved")
         check(page, problems, "/setup (no password logins, saved)")
     assert not problems, f"{len(problems)} accessibility violations:\n" + "\n".join(problems)
+
+
+LONG_SITE_NAME = "Nachbarschaftsverein Sonnenblumenweg: Links, Termine, Fotos"  # 60, the most allowed
+BRAND_LAYOUT = """brand => {
+    const text = document.createRange();
+    text.selectNodeContents(brand);
+    const shown = brand.getBoundingClientRect(), written = text.getBoundingClientRect();
+    return {
+        textStart: written.left - shown.left,
+        textOverrun: written.right - shown.right,
+        ellipsis: getComputedStyle(brand).textOverflow === "ellipsis"
+            && brand.scrollWidth > brand.clientWidth,
+        pageWidth: document.documentElement.scrollWidth,
+    };
+}"""
+
+
+def test_a_long_site_name_in_the_admin_bar_is_whole_or_cut_at_its_end(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    """The bar centred a name longer than a phone's line in its box, which cut it at both ends ("...verein
+    Sonnenblumenweg: Links, Ter..." without an ellipsis): it now starts at the box, is whole where it fits
+    (wrapped) and ends in an ellipsis where it does not, the full name in its title and accessible name."""
+    admin = new_page()
+    set_up_site(admin, live_server)
+    admin.goto(f"{live_server.url}/admin/settings")
+    admin.get_by_label("Site name").fill(LONG_SITE_NAME)
+    admin.get_by_role("button", name="Save the settings").click()
+    expect(admin.get_by_text("Saved: 1 setting changed.")).to_be_visible()
+    for viewport in (
+        {"width": 320, "height": 740},
+        PHONE_VIEWPORT,
+        {"width": 700, "height": 800},
+        DESKTOP_VIEWPORT,
+    ):
+        admin.set_viewport_size(viewport)
+        admin.goto(f"{live_server.url}/admin/users")
+        brand = admin.locator(".topbar .brand")
+        layout = brand.evaluate(BRAND_LAYOUT)
+        assert layout["textStart"] >= -0.5, (viewport, layout)  # its first letters are not cut
+        assert layout["textOverrun"] <= 0.5 or layout["ellipsis"], (viewport, layout)  # whole, or "…"
+        assert layout["pageWidth"] <= viewport["width"], (viewport, layout)
+        expect(brand).to_have_attribute("title", LONG_SITE_NAME)
+        expect(brand).to_have_accessible_name(LONG_SITE_NAME)
