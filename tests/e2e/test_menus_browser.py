@@ -66,3 +66,43 @@ def test_an_administrator_orders_the_header_menu_and_visitors_see_it(
     no_script.get_by_role("button", name="Move “One” up").click()
     expect(no_script).to_have_url(f"{live_server.url}/admin/menus#header-menu")
     assert labels(no_script) == ["Three", "One", "Two"]
+
+
+def test_a_move_in_a_tab_left_open_never_undoes_another_tabs_move(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    """Two tabs show One, Two, Three; the second moves Three up. The first, still showing the old order,
+    moved Two up and saved its whole list, which put Three back (the other tab's move lost, outside
+    tester): it is now refused, and that tab shows the menu as saved, where the next move is kept."""
+    admin = new_page()
+    set_up_site(admin, live_server, policy="Open")
+    admin.goto(f"{live_server.url}/admin/menus")
+    for label in ("One", "Two", "Three"):
+        section = header_section(admin)
+        section.get_by_label("Label (1 to 60 characters)").fill(label)
+        section.get_by_label("A link to another site").check()
+        section.get_by_label("Link (http or https)").fill(f"https://example.com/{label.lower()}")
+        section.get_by_role("button", name="Add").click()
+        expect(admin.get_by_text(f"“{label}” is added to the header menu.")).to_be_visible()
+    scripts_ran(admin)
+    other_tab = admin.context.new_page()
+    other_tab.goto(f"{live_server.url}/admin/menus")
+    with other_tab.expect_response(lambda response: response.url.endswith("/header/order")) as answer:
+        other_tab.get_by_role("button", name="Move “Three” up").click()
+    assert answer.value.status == 200 and labels(other_tab) == ["One", "Three", "Two"]
+
+    with admin.expect_response(lambda response: response.url.endswith("/header/order")) as answer:
+        admin.get_by_role("button", name="Move “Two” up").click()
+    assert answer.value.status == 409
+    status = header_section(admin).get_by_role("status")
+    expect(status).to_contain_text("reordered in another tab or window")
+    expect(status).to_contain_text("shown as it is saved now")
+    expect(header_section(admin).locator(".link-item .link-title")).to_have_text(["One", "Three", "Two"])
+    other_tab.reload()
+    assert labels(other_tab) == ["One", "Three", "Two"]  # the other tab's move was kept
+
+    with admin.expect_response(lambda response: response.url.endswith("/header/order")) as answer:
+        admin.get_by_role("button", name="Move “Two” up").click()  # on the order now shown
+    assert answer.value.status == 200
+    other_tab.reload()
+    assert labels(other_tab) == ["One", "Two", "Three"]
