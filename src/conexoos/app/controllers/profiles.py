@@ -167,24 +167,28 @@ def _page_owner_query() -> Select[Any]:
     appearance's ``user_id`` (None: no row) and its choices in the order of :class:`Appearance`, then the
     next start and the sign-ups."""
     user, chosen = User.__table__, PageAppearance.__table__
-    theme = SiteSetting.__table__.alias("theme_setting")
-    name = SiteSetting.__table__.alias("name_setting")
     return (
         select(
             *_owner_columns(),
-            theme.c.value,
-            name.c.value,
+            _site_setting(THEME_SETTING),
+            _site_setting(NAME_SETTING),
             chosen.c.user_id,
             *(chosen.c[field.name] for field in fields(Appearance)),
             _next_start(),
             _capture_entries(),
         )
         .select_from(user)
-        .outerjoin(theme, theme.c.key == THEME_SETTING)
-        .outerjoin(name, name.c.key == NAME_SETTING)
         .outerjoin(chosen, chosen.c.user_id == user.c.id)
         .where(user.c.username == bindparam("username"))
     )
+
+
+def _site_setting(key: str) -> ScalarSelect[str | None]:
+    """The stored value of the site setting ``key`` (None when it was never saved), as a column of the
+    page's first query. A subquery, not a join: the setting's row has nothing to join the owner on, and
+    SQLAlchemy warned of a cartesian product on MariaDB."""
+    setting = SiteSetting.__table__
+    return select(setting.c.value).where(setting.c.key == key).scalar_subquery()
 
 
 def _next_start() -> ScalarSelect[datetime | None]:
