@@ -144,6 +144,33 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             "dbname?), foo: remove it, or check its spelling",
             id="params-unknown-to-libpq",
         ),
+        pytest.param(  # libpq got the tuple: invalid sslmode value: "('require', 'disable')"
+            "DATABASE:\n  main:\n    url: postgresql+psycopg://u:secret@h/db?sslmode=require&sslmode=disable\n",
+            "DATABASE.main.url: the query gives sslmode more than once: keep one",
+            id="url-query-repeated-postgresql",
+        ),
+        pytest.param(  # PyMySQL: int() argument must be a string... not 'tuple'
+            "DATABASE:\n  main:\n    url: mysql+pymysql://u@h/db?connect_timeout=5&connect_timeout=9\n",
+            "DATABASE.main.url: the query gives connect_timeout more than once: keep one",
+            id="url-query-repeated-mysql",
+        ),
+        pytest.param(  # `run` retried these until STARTUP_WAIT
+            "DATABASE:\n  main:\n    url: postgresql+psycopg://u:secret@h/db?connect_timeout=abc"
+            "&keepalives_idle=abc&sslmode=requir\n",
+            "DATABASE.main.url: PostgreSQL (libpq) cannot use connect_timeout 'abc' (expected a whole "
+            "number); keepalives_idle 'abc' (expected a whole number); sslmode 'requir' (expected one of "
+            "disable, allow, prefer, require, verify-ca, verify-full)",
+            id="url-query-values-libpq-refuses",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    driver: postgresql\n    database: db\n"
+            "    params: {target_session_attrs: master, keepalives_count: -1, require_auth: 'md5,!none'}\n",
+            "DATABASE.main.params: PostgreSQL (libpq) cannot use keepalives_count '-1' (expected a whole "
+            "number, 0 or more); require_auth 'md5,!none' (expected a comma-separated list of password, md5, "
+            "gss, sspi, scram-sha-256, oauth, none, all or none of them after a !); target_session_attrs "
+            "'master' (expected one of any, read-write, read-only, primary, standby, prefer-standby)",
+            id="params-values-libpq-refuses",
+        ),
         pytest.param(
             "DATABASE:\n  main:\n    driver: sqlite\n    database: a.db\n    params: {timeout: long}\n",
             "DATABASE.main.params: the driver refuses its query parameters: could not convert string to "
@@ -174,10 +201,22 @@ def test_one_mistake_gives_one_exact_line(tmp_path: Path, text: str, expected: s
 
 
 def test_libpq_connection_parameters_are_accepted(tmp_path: Path) -> None:
-    query = "sslmode=require&application_name=links&target_session_attrs=any&options=-c%20work_mem%3D8MB"
+    query = (
+        "sslmode=require&application_name=links&target_session_attrs=any&options=-c%20work_mem%3D8MB"
+        "&connect_timeout=10&keepalives=1&keepalives_idle=30&tcp_user_timeout=0&gssencmode=disable"
+        "&channel_binding=prefer&load_balance_hosts=random&ssl_min_protocol_version=tlsv1.2"
+        "&require_auth=!md5,!password"
+    )
     path = config_file(tmp_path, f"DATABASE:\n  main:\n    url: postgresql://u@h1,h2/db?{query}\n")
     url = load_settings(path, environ={}).databases["main"].url
     assert url.query["sslmode"] == "require" and url.query["options"] == "-c work_mem=8MB"
+
+
+def test_postgresql_hosts_given_as_repeated_host_parameters_are_accepted(tmp_path: Path) -> None:
+    # SQLAlchemy's multi-host form for psycopg: the one query parameter a URL may repeat
+    url_text = "postgresql+psycopg://u@/db?host=h1:5432&host=h2:5433"
+    path = config_file(tmp_path, f"DATABASE:\n  main:\n    url: '{url_text}'\n")
+    assert load_settings(path, environ={}).databases["main"].url.query["host"] == ("h1:5432", "h2:5433")
 
 
 @pytest.mark.parametrize("env", ["UAT", "PROD", "prod", "Uat"])

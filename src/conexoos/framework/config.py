@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-from . import schema
+from . import libpq, schema
 from .errors import ConfigError
 from .interpolation import substitute
 from .lazy import lazy_module
@@ -863,12 +863,16 @@ def _connection_defaults() -> dict[str, Any]:
 
 
 def connect_arguments_problem(url: URL) -> str | None:
-    """Why the driver would refuse the arguments ``url``'s query parameters make (one that is no number
-    where it needs one, one it does not take), or None. psycopg's ``connect`` takes any keyword and hands
-    it to libpq, which refuses an unknown one only when connecting: those are checked against libpq's own
-    keywords. Another driver whose ``connect`` takes any keyword is not judged here."""
+    """Why the driver would refuse the arguments ``url``'s query parameters make (one given twice, which
+    the driver would get as a tuple; one that is no number where it needs one; one it does not take), or
+    None. psycopg's ``connect`` takes any keyword and hands it to libpq, which refuses an unknown one or a
+    value it cannot use only when connecting: those are checked against libpq's own (framework.libpq).
+    Another driver whose ``connect`` takes any keyword is not judged here."""
     if not url.query:
         return None
+    repeated = _repeated_query_parameters(url)
+    if repeated:
+        return f"the query gives {', '.join(repeated)} more than once: keep one"
     dialect_class = url.get_dialect()
     dbapi = dialect_class.import_dbapi()
     try:
@@ -881,7 +885,8 @@ def connect_arguments_problem(url: URL) -> str | None:
     except (TypeError, ValueError):  # a connect written in C: nothing to read
         return None
     if url.get_driver_name() == "psycopg":
-        return _libpq_keywords_problem(set(params) - set(parameters))
+        libpq_params = {name: value for name, value in params.items() if name not in parameters}
+        return libpq.keywords_problem(set(libpq_params)) or libpq.values_problem(libpq_params)
     if any(parameter.kind is parameter.VAR_KEYWORD for parameter in parameters.values()):
         return None
     unknown = sorted(set(params) - set(parameters))
@@ -890,23 +895,11 @@ def connect_arguments_problem(url: URL) -> str | None:
     return None
 
 
-def _libpq_keywords_problem(names: set[str]) -> str | None:
-    """Which of ``names`` the libpq psycopg uses knows no connection parameter by (e.g. ``sslmod``, which
-    ``run`` would otherwise retry until STARTUP_WAIT ends), each with the keyword it is closest to."""
-    from psycopg import pq  # only for a PostgreSQL connection, whose engine imports it anyway
-
-    known = sorted(option.keyword.decode() for option in pq.Conninfo.get_defaults())
-    unknown = sorted(names - set(known))
-    if not unknown:
-        return None
-    described = []
-    for name in unknown:
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-        described.append(f"{name} (did you mean {close[0]}?)" if close else name)
-    return (
-        f"PostgreSQL (libpq) knows no connection parameter {', '.join(described)}: remove it, or check its "
-        "spelling"
-    )
+def _repeated_query_parameters(url: URL) -> list[str]:
+    """The query parameters ``url`` gives more than once (SQLAlchemy keeps their values as a tuple), but
+    PostgreSQL's ``host``: SQLAlchemy makes ``?host=h1:5432&host=h2:5432`` a list of hosts."""
+    multihost = "host" if url.get_backend_name() == "postgresql" else None
+    return sorted(name for name, value in url.query.items() if isinstance(value, tuple) and name != multihost)
 
 
 def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _Validator) -> URL | None:
