@@ -154,6 +154,12 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             "DATABASE.main.url: the query gives connect_timeout more than once: keep one",
             id="url-query-repeated-mysql",
         ),
+        pytest.param(  # libpq's keywords are lower case
+            "DATABASE:\n  main:\n    url: postgresql+psycopg://u:secret@h/db?SSLMODE=require\n",
+            "DATABASE.main.url: PostgreSQL (libpq) knows no connection parameter SSLMODE (did you mean "
+            "sslmode?): remove it, or check its spelling",
+            id="url-query-upper-case-libpq-keyword",
+        ),
         pytest.param(  # `run` retried these until STARTUP_WAIT
             "DATABASE:\n  main:\n    url: postgresql+psycopg://u:secret@h/db?connect_timeout=abc"
             "&keepalives_idle=abc&sslmode=requir\n",

@@ -56,15 +56,16 @@ def known_keywords() -> list[str]:
 
 
 def keywords_problem(names: set[str]) -> str | None:
-    """Which of ``names`` libpq knows no connection parameter by (e.g. ``sslmod``), each with the keyword
-    it is closest to; None when it knows them all."""
+    """Which of ``names`` libpq knows no connection parameter by (e.g. ``sslmod``, or ``SSLMODE``: its
+    keywords are lower case), each with the keyword it is closest to; None when it knows them all."""
     known = known_keywords()
     unknown = sorted(names - set(known))
     if not unknown:
         return None
     described = []
     for name in unknown:
-        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        lower = name.lower()
+        close = [lower] if lower in known else difflib.get_close_matches(lower, known, n=1, cutoff=0.6)
         described.append(f"{name} (did you mean {close[0]}?)" if close else name)
     return (
         f"PostgreSQL (libpq) knows no connection parameter {', '.join(described)}: remove it, or check its "
