@@ -651,6 +651,22 @@ def test_a_syntax_error_in_a_controller_is_one_project_error_naming_its_file_and
     )
 
 
+@pytest.mark.parametrize("command", [["config", "check"], ["routes"]])
+def test_a_nul_byte_in_a_controller_is_one_project_error_naming_its_file_and_line(
+    tmp_path: Path, command: list[str]
+) -> None:
+    """It was 'project error: SyntaxError: source code string cannot contain null bytes', naming nothing."""
+    create_project("demo", tmp_path / "demo")
+    controller = tmp_path / "demo" / "controllers" / "web.py"
+    controller.write_bytes(b"# a stray NUL byte: \0\n" + controller.read_bytes())
+    result = conexoos(*command, "--project", "demo", cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr == (
+        "project error: SyntaxError: source code string cannot contain null bytes in "
+        f"{controller.resolve()}, line 1\n"
+    )
+
+
 CLASHING_COMMANDS = """
 import click
 

@@ -231,6 +231,35 @@ def test_a_failing_project_module_stops_start_up_with_its_own_error(
         assert any(Path(str(entry.path)).resolve() == broken_file for entry in caught.traceback)
 
 
+WEB_ROUTE = "class Route:\n    def __init__(self, app):\n        pass\n"
+
+
+@pytest.mark.parametrize(
+    ("files", "broken"),
+    [
+        pytest.param({"server/web.py": "x = 1\n\nclass Route:\0\n"}, "server/web.py", id="route-module"),
+        pytest.param(
+            {
+                "server/web.py": "import controllers.home\n" + WEB_ROUTE,
+                "controllers/home.py": "y = 1\nz = 2\nw = 3\0\n",
+            },
+            "controllers/home.py",
+            id="module-it-imports",
+        ),
+    ],
+)
+def test_a_nul_byte_in_a_project_module_is_a_project_error_naming_its_file_and_line(
+    tmp_path: Path, make_app: AppFactory, files: dict[str, str], broken: str
+) -> None:
+    """Python's message names no file: it was 'SyntaxError: source code string cannot contain null bytes'."""
+    root = write_project(tmp_path / "nul", files)
+    with pytest.raises(ProjectError) as caught:
+        make_app(root)
+    assert str(caught.value) == (
+        f"SyntaxError: source code string cannot contain null bytes in {(root / broken).resolve()}, line 3"
+    )
+
+
 def test_a_failing_import_in_the_server_package_init_stops_start_up(
     tmp_path: Path, make_app: AppFactory
 ) -> None:

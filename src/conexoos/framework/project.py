@@ -95,10 +95,56 @@ def import_project_module(name: str) -> ModuleType:
 
 @contextmanager
 def _syntax_errors_named() -> Iterator[None]:
+    recorder = _ImportRecorder()
+    sys.meta_path.insert(0, recorder)
     try:
         yield
-    except SyntaxError as error:
-        raise ProjectError(describe_syntax_error(error)) from error
+    except (SyntaxError, ValueError) as error:
+        # Python reports a NUL byte in a source file with no file name (a SyntaxError, or a ValueError on an
+        # older Python): the file is found among the modules this import tried, by their specs.
+        located = error if isinstance(error, SyntaxError) else None
+        if located is None or located.filename is None:
+            located = _null_byte_error(recorder.names, str(error)) or located
+        if located is None:
+            raise
+        raise ProjectError(describe_syntax_error(located)) from error
+    finally:
+        sys.meta_path.remove(recorder)
+
+
+class _ImportRecorder:
+    """On ``sys.meta_path`` while a project module is imported: notes the name of every module imported
+    (for a message naming the file that failed), and leaves the finding to the finders after it."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
+        self.names.append(fullname)
+
+
+def _null_byte_error(names: list[str], message: str) -> SyntaxError | None:
+    """Python's error for a NUL byte, placed at the first NUL byte of the last module among ``names`` that
+    did not import and whose source holds one; None when there is no such module."""
+    if "null bytes" not in message:
+        return None
+    for name in reversed(list(names)):  # finding a spec below adds to names
+        found = _source_file(name) if name not in sys.modules else None
+        if found is not None and b"\0" in found[1]:
+            line = found[1][: found[1].index(b"\0")].count(b"\n") + 1
+            return SyntaxError(message, (found[0], line, None, None))
+    return None
+
+
+def _source_file(name: str) -> tuple[str, bytes] | None:
+    """The file module ``name``'s spec loads it from, and its bytes; None for a module with no file."""
+    try:
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.origin is None or not spec.has_location:
+            return None
+        return spec.origin, Path(spec.origin).read_bytes()
+    except (ImportError, ValueError, OSError):
+        return None
 
 
 def describe_syntax_error(error: SyntaxError) -> str:
