@@ -437,6 +437,9 @@ class Pages:
     @staticmethod
     def about():
         return "about by its name"
+
+
+PER_PAGE = 20
 """
 
 
@@ -463,6 +466,7 @@ def test_a_route_target_named_by_a_dotted_string_is_served(tmp_path: Path, make_
         ("controllers.page.home", "module controllers has no attribute 'page'"),
         ("views.home", "there is no module 'views'"),
         ("controllers.pages", "it names a module, which is not callable"),
+        ("controllers.pages.PER_PAGE", "it names an object of type int, which is not callable"),
         ("controllers/pages.py", "it is no dotted path of Python names"),
     ],
 )

@@ -75,7 +75,8 @@ def _not_callable(view: object) -> str:
 
 
 def _kind(value: object) -> str:
-    return "a module" if isinstance(value, ModuleType) else f"a {type(value).__name__}"
+    # "an object of type int": a type's name after "a" reads wrongly as often as not ("a int", "a object").
+    return "a module" if isinstance(value, ModuleType) else f"an object of type {type(value).__name__}"
 
 
 def _routes_of(app: Flask, endpoint: str) -> str:
