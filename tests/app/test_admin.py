@@ -603,6 +603,34 @@ def test_a_suspension_needs_a_reason_and_a_refused_one_is_told_on_the_accounts_p
     assert audit.decoded(entry.after)["suspension_reason"] == "x" * 300  # type: ignore[index]
 
 
+def test_a_suspension_reason_that_shows_nothing_is_refused(app: Flask, alice: Account, boss: Account) -> None:
+    """A zero-width space, a Hangul filler, a Braille blank, a lone accent... suspended with a reason the
+    owner could not see (outside tester): each is refused as no reason at all."""
+    for reason in ("\u200b", "\u3164", "\u2800", "\u0301", "\u200d\u2060", "\ufeff", " \u200b "):
+        refused = boss.client.post(
+            f"/admin/users/{alice.id}/suspend", data={"csrf_token": boss.csrf, "reason": reason}
+        )
+        assert refused.status_code == 422, repr(reason)
+        assert "Give the reason for the suspension" in refused.get_data(as_text=True), repr(reason)
+    assert entries(app, "user.suspend") == []
+
+
+@pytest.mark.parametrize(
+    ("reason", "notice"),
+    [
+        ("Phishing kit", "staff: Phishing kit. Visitors"),
+        ("Phishing kit.", "staff: Phishing kit. Visitors"),  # it read 'Phishing kit.. Visitors'
+        ("Is this yours?", "staff: Is this yours? Visitors"),
+    ],
+)
+def test_the_owner_reads_the_reason_as_one_sentence(
+    app: Flask, alice: Account, boss: Account, reason: str, notice: str
+) -> None:
+    assert post(boss, f"/admin/users/{alice.id}/suspend", reason=reason) == 302
+    log_in(alice.client, alice.username)
+    assert notice in alice.client.get("/dashboard").get_data(as_text=True)
+
+
 def test_an_administrator_cannot_change_their_own_role(app: Flask, boss: Account, signed_up: SignUp) -> None:
     """An administrator demoted themself in one step, losing the panel (outside tester): as Wagtail's user
     form leaves out one's own superuser status, the own page offers no role form and a POST is a 403."""

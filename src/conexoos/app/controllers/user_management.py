@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from conexoos.app.models.persistent import ADMIN, ROLES, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.services.stripe_subscription import LIVE_STATUSES
-from conexoos.app.utils.text import has_bidi_controls, has_control_characters
+from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_visible
 from conexoos.app.utils.wording import with_article
 from conexoos.framework import db
 from conexoos.framework.mail.message import MailError
@@ -88,9 +88,9 @@ def _outranks(actor: User, target: User) -> None:
 
 def reason_problem(reason: str) -> str | None:
     """Why ``reason`` cannot be a suspension's reason, which its owner reads on their dashboard: none
-    given, longer than :data:`MAX_REASON`, or holding control characters or right-to-left overrides;
-    None when it can."""
-    if not reason.strip():
+    given (or only characters that show nothing: a zero-width space, a Hangul filler...), longer than
+    :data:`MAX_REASON`, or holding control characters or right-to-left overrides; None when it can."""
+    if not is_visible(reason):
         return "Give the reason for the suspension: its owner reads it on their dashboard."
     if len(reason.strip()) > MAX_REASON:
         return f"The reason holds at most {MAX_REASON} characters; this one has {len(reason.strip())}."
