@@ -87,7 +87,7 @@ def test_the_last_active_administrator_cannot_be_demoted_suspended_or_deleted(
 ) -> None:
     for path, data, status in (
         ("role", {"role": "user"}, 403),  # nobody changes their own role
-        ("suspend", {"reason": "t"}, 409),
+        ("suspend", {"reason": "t"}, 403),  # nor suspends themself
         ("delete", {"confirm": "boss"}, 409),
     ):
         response = boss.client.post(f"/admin/users/{boss.id}/{path}", data={"csrf_token": boss.csrf, **data})
@@ -646,6 +646,24 @@ def test_an_administrator_cannot_change_their_own_role(app: Flask, boss: Account
         assert "You cannot change your own role: another administrator must" in refused.get_data(as_text=True)
     assert boss.client.get("/admin/audit").status_code == 200  # still an administrator
     assert entries(app, "user.role") == []
+
+
+def test_an_administrator_cannot_suspend_themself(app: Flask, boss: Account, signed_up: SignUp) -> None:
+    """An administrator could suspend their own account, though not change their own role (outside
+    tester): their own page offers no Suspend form, and the POST is a 403 saying another must."""
+    make_staff(app, signed_up("second"), "admin")  # so that boss is not the last administrator
+    own = boss.client.get(f"/admin/users/{boss.id}").get_data(as_text=True)
+    assert f'action="/admin/users/{boss.id}/suspend"' not in own
+    assert "Another administrator can suspend your account; you cannot." in own
+    refused = boss.client.post(
+        f"/admin/users/{boss.id}/suspend", data={"csrf_token": boss.csrf, "reason": "Testing"}
+    )
+    assert refused.status_code == 403
+    assert "You cannot suspend your own account: another administrator must." in refused.get_data(
+        as_text=True
+    )
+    assert boss.client.get("/admin/audit").status_code == 200  # still logged in, not suspended
+    assert entries(app, "user.suspend") == []
 
 
 def test_making_an_invitation_redirects_so_a_reload_mails_no_other(app: Flask, boss: Account) -> None:

@@ -102,7 +102,9 @@ def reason_problem(reason: str) -> str | None:
 def suspend(actor: User, target: User, reason: str) -> None:
     """Suspend ``target`` for ``reason``: page and links answer 404, every session ends (the owner may
     log in again to read the notice, export or delete the account). Moderators may suspend ordinary
-    users only; a reason :func:`reason_problem` refuses is a 422."""
+    users only, nobody their own account (403); a reason :func:`reason_problem` refuses is a 422."""
+    if actor.id == target.id:
+        raise ActionRefused(OWN_SUSPENSION, 403)
     _outranks(actor, target)
     problem = reason_problem(reason)
     if problem is not None:
@@ -148,6 +150,8 @@ def unsuspend(actor: User, target: User) -> None:
     )
     _commit_or_roll_back()
 
+
+OWN_SUSPENSION = "You cannot suspend your own account: another administrator must."
 
 OWN_ROLE = (
     "You cannot change your own role: another administrator must, so nobody gives up the panel by a slip."
