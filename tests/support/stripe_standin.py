@@ -11,7 +11,7 @@ Endpoints::
 
     POST /v1/customers                  GET /v1/customers/{id}
     POST /v1/checkout/sessions          GET /v1/checkout/sessions/{id}
-    GET /v1/checkout/sessions           (customer, status, limit)
+    GET /v1/checkout/sessions           (customer, status, limit; an unknown customer is a 400)
     POST /v1/checkout/sessions/{id}/expire
     POST /v1/billing_portal/sessions    GET /v1/subscriptions/{id}
     DELETE /v1/subscriptions/{id}       cancels at once (404 once canceled, as Stripe answers)
@@ -432,6 +432,16 @@ class StripeStandIn:
                 sub["ended_at"] = sub["ended_at"] or now
             return copy.deepcopy(sub)
 
+    def delete_customer(self, customer_id: str) -> None:
+        """Delete a customer as Stripe's dashboard does: its subscriptions are cancelled at once, and its id
+        is unknown from then on (``resource_missing`` wherever it is named; it cannot be used again)."""
+        with self._lock:
+            del self._customers[customer_id]
+            now = self.now()
+            for sub in self._subscriptions.values():
+                if sub["customer"] == customer_id and sub["status"] not in {"canceled", "incomplete_expired"}:
+                    sub.update(status="canceled", canceled_at=now, ended_at=now)
+
     def fail_next(self, method: str, path: str, status: int = 500) -> None:
         """Answer the next API request with ``method`` and exact ``path`` with Stripe's ``api_error``.
 
@@ -705,7 +715,9 @@ class StripeStandIn:
         return self._expanded(self._lookup(self._sessions, "checkout.session", session_id), params)
 
     def _list_checkout_sessions(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Sessions newest first, filtered by ``customer`` and ``status`` as Stripe's list filters them."""
+        """Sessions newest first, filtered by ``customer`` and ``status`` as Stripe's list filters them; a
+        customer it does not know is a 400 ``resource_missing`` naming the param, as Stripe answers."""
+        self._require_customer(params.get("customer"), "customer", 400)
         with self._lock:
             found = [
                 self._expanded(session, {})

@@ -334,6 +334,23 @@ def test_cancel_a_subscription(client: stripe.StripeClient, standin: StripeStand
     assert raised.value.http_status == 404 and raised.value.code == "resource_missing"
 
 
+def test_a_deleted_customer_is_unknown_and_its_subscription_canceled(
+    client: stripe.StripeClient, standin: StripeStandIn
+) -> None:
+    customer = client.v1.customers.create(params={})
+    session = create_checkout(client, checkout_params(customer.id))
+    _, sub = standin.complete_checkout(session.id)
+    assert sub is not None
+    standin.delete_customer(customer.id)
+    assert standin.subscription(sub["id"])["status"] == "canceled"
+    # The answer a real Stripe gave an outside tester for a customer deleted in its dashboard.
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.checkout.sessions.list(params={"customer": customer.id, "status": "open"})
+    error = raised.value
+    assert (error.http_status, error.code, error.param) == (400, "resource_missing", "customer")
+    assert error.user_message == f"No such customer: '{customer.id}'"
+
+
 def test_fail_next_answers_one_api_error(client: stripe.StripeClient, standin: StripeStandIn) -> None:
     customer = client.v1.customers.create(params={})
     standin.fail_next("GET", f"/v1/customers/{customer.id}", status=503)

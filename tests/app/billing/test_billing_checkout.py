@@ -204,6 +204,44 @@ def test_a_checkout_opened_while_an_earlier_one_is_being_paid_is_409(
     assert standin.requests_to("POST", "/v1/checkout/sessions")[1:] == []  # no second session
 
 
+def test_a_customer_deleted_at_stripe_is_replaced_by_a_new_one_and_the_checkout_opens(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Deleted in Stripe's dashboard (which cancels its subscriptions): Stripe never takes that id again,
+    so the next checkout makes a new customer, and paying it gives the plan."""
+    old = subscribe_to_pro(client, alice, standin)
+    standin.delete_customer(old["customer"])
+    deliver(client, make_event("customer.subscription.deleted", standin.subscription(old["id"])))
+    assert billing_state(app, alice.id).plan == "gratis"
+    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
+        session = start_paid_checkout(alice, standin)  # the Upgrade button, once: no 409, no retry
+    assert session["customer"] not in (None, old["customer"])
+    assert standin.customer(session["customer"])["metadata"] == {"user_id": str(alice.id)}
+    assert billing_state(app, alice.id).customer == session["customer"]
+    [logged] = [record.getMessage() for record in caplog.records if record.name == "conexoos.billing"]
+    assert old["customer"] in logged and session["customer"] in logged, logged
+    paid, subscription = standin.complete_checkout(session["id"])
+    assert deliver(client, make_event("checkout.session.completed", paid))["status"] == "applied"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.subscription) == ("pro", "active", subscription["id"])
+
+
+@pytest.mark.parametrize("status", [400, 404])
+def test_a_refused_look_for_earlier_checkouts_says_payments_are_unavailable_and_logs_why(
+    app: Flask, alice: Account, standin: StripeStandIn, caplog: pytest.LogCaptureFixture, status: int
+) -> None:
+    start_paid_checkout(alice, standin)
+    standin.fail_next("GET", "/v1/checkout/sessions", status=status)
+    with caplog.at_level(logging.ERROR, logger="conexoos.billing"):
+        response = checkout(alice, "pro")
+    assert response.status_code == 502, response.get_data(as_text=True)
+    message = response.get_json()["error"]["message"]
+    assert message == f"The payment provider could not start the checkout. {UNAVAILABLE}"
+    [logged] = [record.getMessage() for record in caplog.records if record.name == "conexoos.billing"]
+    assert f"HTTP {status}" in logged and "trying again will not help" in logged, logged
+    assert len(standin.requests_to("POST", "/v1/checkout/sessions")) == 1  # no second session
+
+
 def test_a_second_paid_subscription_replaces_the_first_which_is_cancelled(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:

@@ -115,8 +115,7 @@ def start_checkout(user: User, plan_id: str) -> str:
         raise Conflict(plan_messages.unavailable(plan))
     try:
         _cancel_lingering_subscription(user)
-        customer_id = _customer_for(user)
-        _expire_earlier_checkouts(user, customer_id)
+        customer_id = _checkout_customer(user)
         return gateway.create_checkout_session(
             customer_id,
             plan.price_id,
@@ -130,15 +129,39 @@ def start_checkout(user: User, plan_id: str) -> str:
         raise _payments_failed(error, "The payment provider could not start the checkout.") from None
 
 
+def _checkout_customer(user: User) -> str:
+    """The user's Stripe customer, its earlier checkouts expired; a new customer when Stripe no longer
+    knows the stored one (deleted in Stripe's dashboard, which cancelled its subscriptions: Stripe never
+    takes a deleted customer again, so asking the same would fail on every try)."""
+    customer_id = _customer_for(user)
+    try:
+        _expire_earlier_checkouts(user, customer_id)
+    except stripe.InvalidRequestError as error:
+        if not gateway.is_missing_customer(error):
+            raise
+        replaced = _customer_for(user, replacing=customer_id)
+        log.warning(
+            "Stripe does not know customer %s of user %s (deleted in Stripe's dashboard, or made with "
+            "another Stripe account's key: check SERVICES.stripe.SECRET_KEY if nobody deleted it): "
+            "the checkout uses a new customer, %s",
+            customer_id, user.id, replaced,
+        )  # fmt: skip
+        return replaced
+    return customer_id
+
+
 def _expire_earlier_checkouts(user: User, customer_id: str) -> None:
     """Expire the checkouts this customer left open (another tab, the Back button): only the newest can
-    be paid, so two payments never start two subscriptions (409 if one was paid a moment ago)."""
-    try:
-        expired = gateway.expire_open_checkouts(customer_id)
-    except stripe.InvalidRequestError:
-        raise Conflict(
-            "A checkout you opened earlier is being paid right now: reload this page in a minute."
-        ) from None
+    be paid, so two payments never start two subscriptions (409 if one was paid a moment ago). Stripe's
+    refusal to list them is raised as it is."""
+    expired = gateway.open_checkouts(customer_id)
+    for session_id in expired:
+        try:
+            gateway.expire_checkout(session_id)
+        except stripe.InvalidRequestError:
+            raise Conflict(
+                "A checkout you opened earlier is being paid right now: reload this page in a minute."
+            ) from None
     if expired:
         log.info("Expired %d earlier checkout(s) of user %s: %s", len(expired), user.id, ", ".join(expired))
 
@@ -215,13 +238,16 @@ def _cancel_at_stripe(user: User, purpose: str) -> None:
         _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
 
 
-def _customer_for(user: User) -> str:
-    """The user's Stripe customer, created once and reused."""
-    if user.stripe_customer_id:
+def _customer_for(user: User, replacing: str | None = None) -> str:
+    """The user's Stripe customer, created once and reused; a new one in place of ``replacing``, a
+    customer Stripe no longer knows."""
+    if user.stripe_customer_id and user.stripe_customer_id != replacing:
         return user.stripe_customer_id
     # Stripe replays a key for 24 hours across the whole account: naming the user row (id and creation
     # time) lets double clicks share one customer without another database's user 1 receiving this one.
     key = f"customer-{user.id}-{user.created_at:%Y%m%d%H%M%S%f}"
+    if replacing:
+        key += f"-after-{replacing}"  # the first key would replay the deleted customer
     user.stripe_customer_id = gateway.create_customer(user.email, user.id, key)
     user.save()
     return user.stripe_customer_id

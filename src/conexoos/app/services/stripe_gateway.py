@@ -165,27 +165,36 @@ def create_checkout_session(
     return _text(session, "url")
 
 
-def expire_open_checkouts(customer_id: str) -> list[str]:
-    """Expire the customer's open Checkout Sessions in subscription mode (each one paid would start a
-    subscription of its own); returns their ids. A session paid meanwhile raises
-    ``stripe.InvalidRequestError`` (Stripe expires open sessions only); a list that is none,
-    ``stripe.APIError``."""
-    stripe_client = client()
+def open_checkouts(customer_id: str) -> list[str]:
+    """The ids of the customer's open Checkout Sessions in subscription mode (each one paid would start a
+    subscription of its own); a list that is none raises ``stripe.APIError``."""
     found = _fields(
-        stripe_client.v1.checkout.sessions.list(
-            params={"customer": customer_id, "status": "open", "limit": 100}
-        )
+        client().v1.checkout.sessions.list(params={"customer": customer_id, "status": "open", "limit": 100})
     )
     sessions = found.get("data")
     if not isinstance(sessions, list):
         raise stripe.APIError("Stripe's answer holds no list of sessions: is API_BASE Stripe's API?")
-    expired = []
-    for session in sessions:
-        if isinstance(session, dict) and session.get("mode") == "subscription":
-            session_id = _text(session, "id")
-            stripe_client.v1.checkout.sessions.expire(session_id)
-            expired.append(session_id)
-    return expired
+    return [
+        _text(session, "id")
+        for session in sessions
+        if isinstance(session, dict) and session.get("mode") == "subscription"
+    ]
+
+
+def expire_checkout(session_id: str) -> None:
+    """Expire an open Checkout Session; one paid meanwhile raises ``stripe.InvalidRequestError`` (Stripe
+    expires open sessions only)."""
+    client().v1.checkout.sessions.expire(session_id)
+
+
+def is_missing_customer(error: stripe.StripeError) -> bool:
+    """Whether Stripe refused a call because it does not know the customer it names (deleted in Stripe's
+    dashboard, or made with another account's key): ``resource_missing`` on the ``customer`` param."""
+    return (
+        isinstance(error, stripe.InvalidRequestError)
+        and error.code == "resource_missing"
+        and error.param == "customer"
+    )
 
 
 def create_portal_session(customer_id: str, return_url: str) -> str:
