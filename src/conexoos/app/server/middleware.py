@@ -61,7 +61,10 @@ class Load:
         # the first request that reads current_user; that write, landing after a login's answer, would log
         # the visitor out again.
         server.config.setdefault("SESSION_PROTECTION", None)
-        server.config.setdefault("JSON_PATH_PREFIXES", ("/api/", "/subscriptions/", "/stripe/"))
+        # The subscriptions page's script calls checkout and portal; /subscriptions/cancel is a page.
+        server.config.setdefault(
+            "JSON_PATH_PREFIXES", ("/api/", "/subscriptions/checkout", "/subscriptions/portal", "/stripe/")
+        )
         server.before_request(_refuse_control_characters_in_path)
         server.before_request(_login_before_csrf)  # registered before CSRF, so it runs before the check
         server.before_request(refuse_without_role)  # staff URLs are a 404 without the role, even a POST
