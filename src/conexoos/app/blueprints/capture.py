@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from conexoos.app.controllers import capture_entries, profiles
 from conexoos.app.controllers.blocks.capture import CAPTURE
-from conexoos.app.controllers.capture_entries import CaptureRefused
+from conexoos.app.controllers.capture_entries import CaptureClosed, CaptureRefused
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.extensions import csrf
 from conexoos.app.models.forms.email import ConfirmForm
@@ -51,7 +51,10 @@ def sign_up(block_id: int) -> Response:
         submission = capture_entries.parse_submission(request.form)
         answer = capture_entries.sign_up(block, owner, submission)
     except CaptureRefused as refused:
-        response = _page(status=refused.status, message=refused.message, field=refused.field, **context)
+        closed = isinstance(refused, CaptureClosed)  # shown closed, as the page shows it now
+        response = _page(
+            status=refused.status, message=refused.message, field=refused.field, closed=closed, **context
+        )
         if refused.status == 429:
             response.headers["Retry-After"] = "600"
         return response
@@ -71,12 +74,14 @@ def form_page(block_id: int) -> Response:
 
 
 def _page(status: int, **context: Any) -> Response:
-    """The answer page (the thanks, or the form again with the problem), never cached or indexed; in the
-    look of the owner's page (the site's default theme when there is no owner to name)."""
+    """The answer page (the thanks, the form again with the problem, or the form closed), never cached
+    or indexed; in the look of the owner's page (the site's default theme when there is no owner to
+    name)."""
     context.setdefault("owner", None)
     context.setdefault("form", None)
     context.setdefault("values", {})
     context.setdefault("field", "")
+    context.setdefault("closed", False)
     owner = context["owner"]
     look = profiles.owner_look(owner.id if owner is not None else None)
     html = render_template("public/capture.html", look=look, urls=profiles.page_urls(), **context)

@@ -16,7 +16,7 @@
   confirmation that may never arrive is no opt-in. The entry is kept unconfirmed (single opt-in:
   ``confirmed_at`` stays empty in the CSV), the visitor is told they are signed up, and the dashboard
   says that entries are not confirmed.
-- Every post is refused (403, :data:`~.plan_messages.CAPTURE_FULL`) when the owner's entries reached the
+- Every post is refused (403, :class:`CaptureClosed`) when the owner's entries reached the
   plan's ``MAX_CAPTURE_ENTRIES``, an address already listed too: a full page must not tell which addresses
   it holds. Every entry counts, confirmed or not, until the owner deletes it. The public page shows its
   forms closed then (:func:`forms_closed`): the sign-up that fills the plan and the deletion that makes
@@ -79,6 +79,14 @@ class CaptureRefused(ValueError):
         self.message = message
         self.status = status
         self.field = field
+
+
+class CaptureClosed(CaptureRefused):
+    """A sign-up refused because the owner's plan holds no more (403): the form is closed, as the page
+    shows it."""
+
+    def __init__(self) -> None:
+        super().__init__(plan_messages.CAPTURE_FULL, 403)
 
 
 @dataclass(frozen=True)
@@ -203,7 +211,7 @@ def sign_up(block: PageBlock, owner: User, submission: Submission) -> Answer:
     with locked_owner(owner) as locked:
         plan, total = plans.plan_for(locked), ENTRIES.count(locked.id)
         if forms_closed(plan, total):  # listed or not: a full page answers every address alike
-            raise CaptureRefused(plan_messages.CAPTURE_FULL, 403)
+            raise CaptureClosed()
         entry = db.session.scalar(
             select(CaptureEntry).where(
                 CaptureEntry.owner_id == locked.id, CaptureEntry.email == submission.email
