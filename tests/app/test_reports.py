@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from flask import Flask
@@ -148,3 +149,22 @@ def test_a_report_over_the_quota_is_told_on_the_form_with_what_was_typed(
     assert '<div class="errors error-summary" role="alert"><p>Too many reports from your network.' in html
     assert "Report @alice" in html and "The third link</textarea>" in html
     assert 'action="/alice/report"' in html
+
+
+def test_the_wait_a_report_over_the_quota_is_told_is_its_retry_after_in_words(
+    make_app: AppFactory, signed_up: SignUp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said "Wait an hour" whatever was left of the hour (Retry-After: 3039), outside tester."""
+    limited = product_app(
+        make_app, {"FLASK": {"CONFIG": {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": "memory://"}}}
+    )
+    sign_up(limited, "alice")
+    client = limited.test_client()
+    assert [post_report(client, "alice", reason="spam") for _ in range(5)] == [302] * 5
+    clock = time.time
+    monkeypatch.setattr(time, "time", lambda: clock() + 561)  # nine minutes and a bit later
+    token = form_token(client.get("/alice/report"))
+    refused = client.post("/alice/report", data={"csrf_token": token, "reason": "spam", "details": ""})
+    assert refused.status_code == 429 and 3030 <= int(refused.headers["Retry-After"]) <= 3039
+    html = refused.get_data(as_text=True)
+    assert "Too many reports from your network. Wait 51 minutes and try again." in html

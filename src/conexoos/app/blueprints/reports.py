@@ -13,11 +13,11 @@ from werkzeug.wrappers import Response
 from conexoos.app.controllers import reports
 from conexoos.app.models.forms.report import ReportForm
 from conexoos.app.utils.network import network_of
-from conexoos.app.utils.rate_limit import enforce, seconds_until_allowed, too_many_requests
+from conexoos.app.utils.rate_limit import count, seconds_until_allowed, too_many_requests
+from conexoos.app.utils.wording import waiting
 from conexoos.framework.sessions import session_optional
 
 page_reports = Blueprint("reports", __name__)
-TOO_MANY = "Too many reports from your network. Wait an hour and try again."
 QUOTAS = (("5/hour", "report-network"), ("20/day", "report-network-day"))
 
 
@@ -34,7 +34,8 @@ def report(username: str) -> str | Response | tuple[str, int] | tuple[str, int, 
             _refuse_over_quota(network)
         if form.validate_on_submit():
             for limit, scope in QUOTAS:
-                enforce(limit, scope, network, TOO_MANY)
+                if not count(limit, scope, network):  # another report took the last one meanwhile
+                    raise _too_many(max(1, seconds_until_allowed(limit, scope, network)))
             reports.file_report(
                 page,
                 form.reason.data or "",
@@ -62,4 +63,9 @@ def _refuse_over_quota(network: str) -> None:
     for limit, scope in QUOTAS:
         wait = seconds_until_allowed(limit, scope, network)
         if wait > 0:
-            raise too_many_requests(wait, TOO_MANY)
+            raise _too_many(wait)
+
+
+def _too_many(wait: int) -> TooManyRequests:
+    """The 429 of a network over its quota, saying the wait its ``Retry-After`` gives, in words."""
+    return too_many_requests(wait, f"Too many reports from your network. Wait {waiting(wait)} and try again.")
