@@ -246,6 +246,11 @@ WEB_ROUTE = "class Route:\n    def __init__(self, app):\n        pass\n"
             "controllers/home.py",
             id="module-it-imports",
         ),
+        pytest.param(  # as `conexoos new` writes it: finding the file must not import the package again
+            {"server/__init__.py": "from . import web\n", "server/web.py": "x = 1\n\nclass Route:\0\n"},
+            "server/web.py",
+            id="imported-by-its-package",
+        ),
     ],
 )
 def test_a_nul_byte_in_a_project_module_is_a_project_error_naming_its_file_and_line(

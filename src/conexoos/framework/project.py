@@ -8,10 +8,11 @@ import raises, so a broken module never becomes a silently missing route.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,7 +105,7 @@ def _syntax_errors_named() -> Iterator[None]:
         # older Python): the file is found among the modules this import tried, by their specs.
         located = error if isinstance(error, SyntaxError) else None
         if located is None or located.filename is None:
-            located = _null_byte_error(recorder.names, str(error)) or located
+            located = _null_byte_error(recorder.tried, str(error)) or located
         if located is None:
             raise
         raise ProjectError(describe_syntax_error(located)) from error
@@ -117,29 +118,31 @@ class _ImportRecorder:
     (for a message naming the file that failed), and leaves the finding to the finders after it."""
 
     def __init__(self) -> None:
-        self.names: list[str] = []
+        self.tried: list[tuple[str, Sequence[str] | None]] = []
+        """Each module's name, with the folders its parent package searches (None: a top-level one)."""
 
-    def find_spec(self, fullname: str, path: object = None, target: object = None) -> None:
-        self.names.append(fullname)
+    def find_spec(self, fullname: str, path: Sequence[str] | None = None, target: object = None) -> None:
+        self.tried.append((fullname, path))
 
 
-def _null_byte_error(names: list[str], message: str) -> SyntaxError | None:
-    """Python's error for a NUL byte, placed at the first NUL byte of the last module among ``names`` that
-    did not import and whose source holds one; None when there is no such module."""
+def _null_byte_error(tried: list[tuple[str, Sequence[str] | None]], message: str) -> SyntaxError | None:
+    """Python's error for a NUL byte, placed at the first NUL byte of the last module ``tried`` that did
+    not import and whose source holds one; None when there is no such module."""
     if "null bytes" not in message:
         return None
-    for name in reversed(list(names)):  # finding a spec below adds to names
-        found = _source_file(name) if name not in sys.modules else None
+    for name, path in reversed(tried):
+        found = _source_file(name, path) if name not in sys.modules else None
         if found is not None and b"\0" in found[1]:
             line = found[1][: found[1].index(b"\0")].count(b"\n") + 1
             return SyntaxError(message, (found[0], line, None, None))
     return None
 
 
-def _source_file(name: str) -> tuple[str, bytes] | None:
-    """The file module ``name``'s spec loads it from, and its bytes; None for a module with no file."""
+def _source_file(name: str, path: Sequence[str] | None) -> tuple[str, bytes] | None:
+    """The file module ``name`` is loaded from, searched in ``path`` as the import did (its parent package
+    is not imported again: it may be the module that failed), and its bytes; None for no such file."""
     try:
-        spec = importlib.util.find_spec(name)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is None or spec.origin is None or not spec.has_location:
             return None
         return spec.origin, Path(spec.origin).read_bytes()
