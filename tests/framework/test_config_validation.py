@@ -131,6 +131,16 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             "spelling",
             id="url-query-unknown",
         ),
+        pytest.param(  # with no query, the URL's port went unchecked: `run` waited until STARTUP_WAIT
+            "DATABASE:\n  main:\n    url: postgresql://u:secret@db.example.org:99999/app\n",
+            "DATABASE.main.url: port 99999 is no TCP port: it is a number from 1 to 65535",
+            id="url-port-out-of-range",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    url: mysql+pymysql://u:secret@db.example.org:0/app\n",
+            "DATABASE.main.url: port 0 is no TCP port: it is a number from 1 to 65535",
+            id="url-port-zero",
+        ),
         pytest.param(  # psycopg takes any keyword: `run` waited for the server until STARTUP_WAIT
             "DATABASE:\n  main:\n    url: postgresql+psycopg://u:secret@h/db?sslmod=require\n",
             "DATABASE.main.url: PostgreSQL (libpq) knows no connection parameter sslmod (did you mean "

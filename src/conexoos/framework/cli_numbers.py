@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import click
 
+from .schema import MAX_PORT
+
 MAX_ROWS = 10_000
 """Rows one listing prints at most."""
 MAX_PAGE = 1_000_000
@@ -25,5 +27,5 @@ PAGE = click.IntRange(1, MAX_PAGE)
 """Which page to show, from 1."""
 ROW_ID = click.IntRange(1, MAX_ROW_ID)
 """The id of a row."""
-PORT = click.IntRange(1, 65535)
+PORT = click.IntRange(1, MAX_PORT)
 WORKERS = click.IntRange(1, MAX_WORKERS)

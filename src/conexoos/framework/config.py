@@ -28,7 +28,7 @@ from .interpolation import substitute
 from .lazy import lazy_module
 from .proxy import trusted_proxies_problems
 from .redaction import REDACTED, may_hold_credentials, redact_credentials, redact_tree
-from .schema import Entries, Key
+from .schema import MAX_PORT, Entries, Key
 from .smtp import smtp_config_problems
 from .urls import public_url_problems
 
@@ -867,7 +867,10 @@ def connect_arguments_problem(url: URL) -> str | None:
     the driver would get as a tuple; one that is no number where it needs one; one it does not take), or
     None. psycopg's ``connect`` takes any keyword and hands it to libpq, which refuses an unknown one or a
     value it cannot use only when connecting: those are checked against libpq's own (framework.libpq).
-    Another driver whose ``connect`` takes any keyword is not judged here."""
+    Another driver whose ``connect`` takes any keyword is not judged here. A port outside 1 to MAX_PORT,
+    which the driver would only refuse when connecting, is refused too."""
+    if url.port is not None and not 1 <= url.port <= MAX_PORT:
+        return f"port {url.port} is no TCP port: it is a number from 1 to {MAX_PORT}"
     if not url.query:
         return None
     repeated = _repeated_query_parameters(url)

@@ -12,6 +12,8 @@ import difflib
 import re
 from collections.abc import Mapping
 
+from .schema import MAX_PORT
+
 INTEGERS = (
     "connect_timeout",
     "keepalives",
@@ -95,7 +97,7 @@ def _accepted(name: str, value: str) -> str | None:
             return "a whole number, 0 or more"
     elif name == "port":  # one per host, an empty one is the default
         if not all(not port.strip() or _port(port) for port in value.split(",")):
-            return "a port number from 1 to 65535 (one per host, separated by commas)"
+            return f"a port number from 1 to {MAX_PORT} (one per host, separated by commas)"
     elif name in CHOICES and value not in CHOICES[name]:
         return "one of " + ", ".join(CHOICES[name])
     elif name in ("ssl_min_protocol_version", "ssl_max_protocol_version"):
@@ -110,4 +112,4 @@ def _accepted(name: str, value: str) -> str | None:
 
 
 def _port(text: str) -> bool:
-    return bool(_PORT.fullmatch(text)) and 1 <= int(text) <= 65535
+    return bool(_PORT.fullmatch(text)) and 1 <= int(text) <= MAX_PORT

@@ -22,6 +22,8 @@ LOG_ROTATIONS = ("size", "external")
 SMTP_SECURITY = ("none", "starttls", "tls")
 WORKER_CLASSES = ("sync", "gthread", "eventlet", "gevent", "tornado")
 MEDIA_BACKENDS = ("local", "database", "s3")
+MAX_PORT = 65535
+"""The highest TCP port: every port key, URL and option is checked against it."""
 S3_ADDRESSING_STYLES = ("auto", "path", "virtual")
 
 
@@ -141,7 +143,7 @@ SERVER_ENV: Schema = {
     ),
     "BIND": {
         "ADDRESS": Key("str", "127.0.0.1", "Address the server listens on."),
-        "PORT": Key("int", 4200, "TCP port the server listens on.", minimum=1, maximum=65535),
+        "PORT": Key("int", 4200, "TCP port the server listens on.", minimum=1, maximum=MAX_PORT),
     },
     "WORKERS": Key(
         "str",
@@ -338,7 +340,7 @@ DATABASE_CONNECTION: Schema = {
         "str", "", "Database name; for SQLite a file path relative to the instance folder, or :memory:."
     ),
     "address": Key("str", "", "Host name or IP address of the database server."),
-    "port": Key("int", None, "Port of the database server.", minimum=1, maximum=65535),
+    "port": Key("int", None, "Port of the database server.", minimum=1, maximum=MAX_PORT),
     "params": Key("dict", {}, "Query parameters added to the connection URL (e.g. charset: utf8mb4)."),
     "readonly": Key(
         "bool", False, "true: the schema is never created or migrated here and writes are refused."
@@ -385,7 +387,7 @@ DATABASE_CONNECTION: Schema = {
 SERVICES: Schema = {
     "redis": {
         "HOST": Key("str", "localhost", "Redis host.", convert=host_name, expected=HOST_EXPECTED),
-        "PORT": Key("int", 6379, "Redis port.", minimum=1, maximum=65535),
+        "PORT": Key("int", 6379, "Redis port.", minimum=1, maximum=MAX_PORT),
         "DB": Key("int", 0, "Redis database number.", minimum=0),
         "PASSWORD": Key("str", "", "Redis password.", secret=True),
     },
@@ -400,7 +402,7 @@ SERVICES: Schema = {
             convert=host_name,
             expected=HOST_EXPECTED,
         ),
-        "PORT": Key("int", 11211, "memcached port.", minimum=1, maximum=65535),
+        "PORT": Key("int", 11211, "memcached port.", minimum=1, maximum=MAX_PORT),
     },
     "smtp": {
         "HOST": Key(
@@ -417,7 +419,7 @@ SERVICES: Schema = {
             None,
             "SMTP port; default by SECURITY: 587 for starttls, 465 for tls, 25 for none.",
             minimum=1,
-            maximum=65535,
+            maximum=MAX_PORT,
             empty_means_default=True,
         ),
         "USER": Key("str", "", "Login name; empty: no authentication.", empty_means_default=True),
