@@ -14,6 +14,7 @@ from conexoos.app.models.persistent import User
 from conexoos.app.services import stripe_gateway
 from conexoos.framework import db
 from conexoos.framework.config import deep_merge
+from conexoos.framework.redaction import redact_credentials
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import SessionExpired, StripeStandIn, make_event
 
@@ -216,13 +217,16 @@ def test_a_new_checkout_expires_the_open_one_so_only_the_newest_can_be_paid(
 
 
 def test_a_checkout_opened_while_an_earlier_one_is_being_paid_is_409(
-    app: Flask, alice: Account, standin: StripeStandIn
+    app: Flask, alice: Account, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     first = start_paid_checkout(alice, standin)
     standin.fail_next("POST", f"/v1/checkout/sessions/{first['id']}/expire", status=400)
-    response = checkout(alice, "pro")
+    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
+        response = checkout(alice, "pro")
     assert response.status_code == 409, response.get_data(as_text=True)
     assert "being paid right now" in response.get_json()["error"]["message"]
+    [logged] = [record.getMessage() for record in caplog.records if record.name == "conexoos.billing"]
+    assert f"Stripe refused to expire checkout {first['id']}" in logged, logged  # the operator sees why
     assert standin.requests_to("POST", "/v1/checkout/sessions")[1:] == []  # no second session
 
 
@@ -242,6 +246,7 @@ def test_a_customer_deleted_at_stripe_is_replaced_by_a_new_one_and_the_checkout_
     assert billing_state(app, alice.id).customer == session["customer"]
     [logged] = [record.getMessage() for record in caplog.records if record.name == "conexoos.billing"]
     assert old["customer"] in logged and session["customer"] in logged, logged
+    assert redact_credentials(logged) == logged  # the log's redactor leaves every word of it to be read
     paid, subscription = standin.complete_checkout(session["id"])
     assert deliver(client, make_event("checkout.session.completed", paid))["status"] == "applied"
     state = billing_state(app, alice.id)

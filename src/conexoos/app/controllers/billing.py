@@ -141,9 +141,9 @@ def _checkout_customer(user: User) -> str:
             raise
         replaced = _customer_for(user, replacing=customer_id)
         log.warning(
-            "Stripe does not know customer %s of user %s (deleted in Stripe's dashboard, or made with "
-            "another Stripe account's key: check SERVICES.stripe.SECRET_KEY if nobody deleted it): "
-            "the checkout uses a new customer, %s",
+            "Stripe does not know customer %s of user %s, so the checkout uses a new customer, %s. It was "
+            "deleted in Stripe's dashboard, or made under another Stripe account: if nobody deleted it, "
+            "check that SERVICES.stripe.SECRET_KEY is this site's",
             customer_id, user.id, replaced,
         )  # fmt: skip
         return replaced
@@ -158,7 +158,11 @@ def _expire_earlier_checkouts(user: User, customer_id: str) -> None:
     for session_id in expired:
         try:
             gateway.expire_checkout(session_id)
-        except stripe.InvalidRequestError:
+        except stripe.InvalidRequestError as error:
+            log.warning(
+                "Stripe refused to expire checkout %s of user %s (taken as being paid now: 409): %s",
+                session_id, user.id, error.user_message or error,
+            )  # fmt: skip
             raise Conflict(
                 "A checkout you opened earlier is being paid right now: reload this page in a minute."
             ) from None
