@@ -324,6 +324,43 @@ def test_the_plan_limit_turns_new_addresses_away_and_the_owner_sees_it(small_pla
     assert "Upgrade" not in dashboard  # Pro cannot be bought without Stripe
 
 
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"email": "not-an-address"},
+        {"email": ""},
+        {"email": "new@example.com", "name": "n" * 101},
+        {"email": "new@example.com", "website": "https://spam.example"},
+        {"email": "v0@example.com", "website": "https://spam.example"},
+    ],
+    ids=["bad address", "no address", "long name", "honeypot new", "honeypot listed"],
+)
+def test_a_full_page_answers_every_post_closed_whatever_it_holds(
+    small_plan_app: Flask, form: dict[str, str]
+) -> None:
+    """A full page's forms answered a bad address or a long name with the form again (422), and a filled
+    honeypot with the thanks (200), where a real post is told sign-ups are closed (outside tester): every
+    post now gets the very same closed page, so a bot cannot tell the trap field from the others."""
+    owner = sign_up(small_plan_app, "ana", "ana@example.com")
+    block = add_form(owner)
+    visitor = small_plan_app.test_client()
+    # Open, the same posts are answered as before: the form again with why, or the thanks.
+    open_answer = post(visitor, block["id"], **form)
+    assert open_answer.status_code in (200, 422) and "Sign-ups are closed." not in open_answer.get_data(
+        as_text=True
+    )
+    for n in range(2):
+        post(visitor, block["id"], email=f"v{n}@example.com")
+    full = post(visitor, block["id"], email="third@example.com")
+    answer = post(visitor, block["id"], **form)
+    assert (answer.status_code, answer.get_data()) == (403, full.get_data())
+    assert "<form" not in answer.get_data(as_text=True)
+    assert [email for _name, email, _confirmed in entries(small_plan_app, owner.id)] == [
+        "v0@example.com",
+        "v1@example.com",
+    ]
+
+
 CLOSED = "Sign-ups are closed."
 
 

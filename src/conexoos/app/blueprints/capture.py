@@ -35,9 +35,10 @@ capture = Blueprint("capture", __name__)
 @session_optional
 def sign_up(block_id: int) -> Response:
     """Take a sign-up from the form of block ``block_id``: 200 with the thanks; the form again with why
-    for a bad name or address (422); 403 for a post from another site or when the page's plan holds no
-    more sign-ups; 404 for a missing block, a block of another kind or a hidden page; 429 past the rate
-    limit. A filled honeypot gets the thanks and stores nothing."""
+    for a bad name or address (422); 403 for a post from another site, or for every post (a bad or a
+    bot's too) when the page's plan holds no more sign-ups; 404 for a missing block, a block of another
+    kind or a hidden page; 429 past the rate limit. A filled honeypot gets what a real post would (the
+    thanks, or closed) and stores nothing."""
     values = {"name": request.form.get("name", ""), "email": request.form.get("email", "")}
     if not is_same_origin_post(request.headers, public_url()):
         return _page(status=403, message=CROSS_SITE)
@@ -48,8 +49,7 @@ def sign_up(block_id: int) -> Response:
     context: dict[str, Any] = {"owner": owner, "form": CAPTURE.shown(block, None, None), "values": values}
     try:
         capture_entries.throttle(request.remote_addr or "")
-        submission = capture_entries.parse_submission(request.form)
-        answer = capture_entries.sign_up(block, owner, submission)
+        answer = capture_entries.take(block, owner, request.form)
     except CaptureRefused as refused:
         closed = isinstance(refused, CaptureClosed)  # shown closed, as the page shows it now
         response = _page(

@@ -18,7 +18,8 @@
   says that entries are not confirmed.
 - Every post is refused (403, :class:`CaptureClosed`) when the owner's entries reached the
   plan's ``MAX_CAPTURE_ENTRIES``, an address already listed too: a full page must not tell which addresses
-  it holds. Every entry counts, confirmed or not, until the owner deletes it. The public page shows its
+  it holds, nor which field is the trap: a bad address and a filled honeypot get the very same refusal.
+  Every entry counts, confirmed or not, until the owner deletes it. The public page shows its
   forms closed then (:func:`forms_closed`): the sign-up that fills the plan and the deletion that makes
   room again mark the page changed for the page cache, which no other entry's change does.
 """
@@ -202,10 +203,29 @@ def throttle(remote_address: str) -> None:
         raise CaptureRefused(TOO_MANY, 429)
 
 
+def take(block: PageBlock, owner: User, form: Mapping[str, str]) -> Answer:
+    """Parse the posted ``form`` and take it on ``owner``'s form ``block`` (:func:`sign_up`). On a full page
+    every post gets :class:`CaptureClosed`, whatever it holds: a bad address or a filled honeypot too."""
+    try:
+        submission = parse_submission(form)
+    except CaptureRefused:
+        _refuse_if_closed(owner)  # only a refused post pays for this check: a good one is checked locked
+        raise
+    return sign_up(block, owner, submission)
+
+
+def _refuse_if_closed(owner: User) -> None:
+    """:class:`CaptureClosed` when ``owner``'s forms are closed, for a post that stores nothing (unlocked:
+    a sign-up's own check, under the owner's lock, decides for the posts that would store one)."""
+    if forms_closed(plans.plan_for(owner), ENTRIES.count(owner.id)):
+        raise CaptureClosed()
+
+
 def sign_up(block: PageBlock, owner: User, submission: Submission) -> Answer:
     """Take ``submission`` on ``owner``'s form ``block`` (see the module's rules); one commit."""
     answer = Answer(confirmation_mailed=sends_mail())
     if submission.honeypot_filled:
+        _refuse_if_closed(owner)  # a bot's post is told what a person's is: closed, or the thanks
         return answer
     block_id, now = block.id, utcnow()
     with locked_owner(owner) as locked:
