@@ -621,6 +621,18 @@ def test_a_suspension_reason_that_shows_nothing_is_refused(app: Flask, alice: Ac
         ("Phishing kit", "staff: Phishing kit. Visitors"),
         ("Phishing kit.", "staff: Phishing kit. Visitors"),  # it read 'Phishing kit.. Visitors'
         ("Is this yours?", "staff: Is this yours? Visitors"),
+        # A stop then something that shows nothing read 'Spam links.. Visitors' (outside tester).
+        ("Spam links.\u200b", "staff: Spam links. Visitors"),
+        ("Spam links.\u3164", "staff: Spam links. Visitors"),
+        ("\u2800Spam links.\u2800", "staff: Spam links. Visitors"),
+        ("Spam links!\ufeff \u200d", "staff: Spam links! Visitors"),
+        ("迷惑リンク。", "staff: 迷惑リンク。 Visitors"),
+        ('He said "spam."', "staff: He said &#34;spam.&#34; Visitors"),
+        ("Spam (see the report.)\u200b", "staff: Spam (see the report.) Visitors"),
+        ("\u00ab Spam ? \u00bb", "staff: \u00ab Spam ? \u00bb Visitors"),
+        ("Kein \u00bbSpam.\u00ab", "staff: Kein \u00bbSpam.\u00ab Visitors"),  # German closes with \u00ab
+        ("Spam (see the report)", "staff: Spam (see the report). Visitors"),
+        ("Pas de cafe\u0301", "staff: Pas de cafe\u0301. Visitors"),  # the accent is the letter's
     ],
 )
 def test_the_owner_reads_the_reason_as_one_sentence(
@@ -629,6 +641,18 @@ def test_the_owner_reads_the_reason_as_one_sentence(
     assert post(boss, f"/admin/users/{alice.id}/suspend", reason=reason) == 302
     log_in(alice.client, alice.username)
     assert notice in alice.client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_reason_is_stored_without_what_shows_nothing_at_its_ends(
+    app: Flask, alice: Account, boss: Account
+) -> None:
+    """The invisible character after "Spam links." was stored and shown to staff (outside tester)."""
+    reason = "\u3164 Spam\u200blinks.\u200b\u2800"
+    assert post(boss, f"/admin/users/{alice.id}/suspend", reason=reason) == 302
+    [entry] = entries(app, "user.suspend")
+    assert audit.decoded(entry.after)["suspension_reason"] == "Spam\u200blinks."  # type: ignore[index]
+    shown = boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
+    assert "UTC: Spam\u200blinks.</dd>" in shown
 
 
 def test_an_administrator_cannot_change_their_own_role(app: Flask, boss: Account, signed_up: SignUp) -> None:

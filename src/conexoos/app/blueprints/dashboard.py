@@ -14,6 +14,7 @@ from conexoos.app.dto.block_editor import editor_kinds
 from conexoos.app.models.forms.profile import ProfileForm
 from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.io import InvalidImage
+from conexoos.app.utils.text import ends_sentence
 
 dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -21,7 +22,7 @@ dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 @dashboard.route("", methods=["GET"])
 @login_required
 def index() -> str:
-    """The links editor (works through the JSON API)."""
+    """The links editor (works through the JSON API); a suspended owner's notice, its reason one sentence."""
     plan = plans.plan_for(current_user)
     return render_template(
         "dashboard/index.html",
@@ -30,6 +31,7 @@ def index() -> str:
         notes=plan_messages.notes(plan, LINK),
         social_networks=sorted(NETWORKS.values(), key=lambda network: network.name.casefold()),
         block_kinds=editor_kinds(KINDS.values()),
+        reason_ends_sentence=ends_sentence(current_user.suspension_reason),
     )
 
 

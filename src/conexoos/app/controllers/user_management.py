@@ -15,7 +15,12 @@ from sqlalchemy import select, update
 from conexoos.app.models.persistent import ADMIN, ROLES, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.services.stripe_subscription import LIVE_STATUSES
-from conexoos.app.utils.text import has_bidi_controls, has_control_characters, is_visible
+from conexoos.app.utils.text import (
+    has_bidi_controls,
+    has_control_characters,
+    is_visible,
+    trimmed_invisibles,
+)
 from conexoos.app.utils.wording import with_article
 from conexoos.framework import db
 from conexoos.framework.mail.message import MailError
@@ -92,11 +97,18 @@ def reason_problem(reason: str) -> str | None:
     :data:`MAX_REASON`, or holding control characters or right-to-left overrides; None when it can."""
     if not is_visible(reason):
         return "Give the reason for the suspension: its owner reads it on their dashboard."
-    if len(reason.strip()) > MAX_REASON:
-        return f"The reason holds at most {MAX_REASON} characters; this one has {len(reason.strip())}."
+    length = len(stored_reason(reason))
+    if length > MAX_REASON:
+        return f"The reason holds at most {MAX_REASON} characters; this one has {length}."
     if has_control_characters(reason) or has_bidi_controls(reason):
         return "The reason may not hold control characters or right-to-left overrides."
     return None
+
+
+def stored_reason(reason: str) -> str:
+    """``reason`` as stored: its spaces collapsed, and what shows nothing trimmed at both ends, so that
+    the dashboard's sentence ends where the reader sees it end ("Spam.\u200b" is "Spam.")."""
+    return trimmed_invisibles(" ".join(reason.split()))
 
 
 def suspend(actor: User, target: User, reason: str) -> None:
@@ -109,7 +121,7 @@ def suspend(actor: User, target: User, reason: str) -> None:
     problem = reason_problem(reason)
     if problem is not None:
         raise ActionRefused(problem, 422)
-    reason = " ".join(reason.split())
+    reason = stored_reason(reason)
     if target.suspended_at is not None:
         raise ActionRefused(f"{target.username} is already suspended.")
     db.session.commit()

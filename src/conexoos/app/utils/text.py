@@ -77,10 +77,55 @@ STACKED_MARKS_PROBLEM = f"Remove the stacked accents: at most {STACKED_MARKS_MAX
 def is_visible(value: str) -> bool:
     """Whether ``value`` shows anything: spaces, format characters (``Cf``: zero-width, BOM), combining
     marks without a letter and :data:`BLANK_LETTERS` alone do not."""
-    return any(
-        not ch.isspace() and ch not in BLANK_LETTERS and unicodedata.category(ch) not in UNSEEN_CATEGORIES
-        for ch in value
+    return any(_shows_something(ch) for ch in value)
+
+
+def _shows_something(character: str) -> bool:
+    return (
+        not character.isspace()
+        and character not in BLANK_LETTERS
+        and unicodedata.category(character) not in UNSEEN_CATEGORIES
     )
+
+
+EMOJI_TAGS = range(0xE0020, 0xE0080)
+"""The tag characters (``Cf``) that end a subdivision flag's emoji (England's, Scotland's): part of it."""
+
+
+def trimmed_invisibles(value: str) -> str:
+    """``value`` without what shows nothing at either end (spaces, format characters, :data:`BLANK_LETTERS`,
+    combining marks with no letter): "Spam.\u200b" is "Spam.". The marks and emoji tags that follow the
+    last character shown are kept: they are part of it (``e`` with its accent, a flag)."""
+    start = next((index for index, ch in enumerate(value) if _shows_something(ch)), None)
+    if start is None:
+        return ""
+    end = next(index for index in range(len(value), start, -1) if _shows_something(value[index - 1]))
+    while end < len(value) and _belongs_to_previous(value[end]):
+        end += 1
+    return value[start:end]
+
+
+def _belongs_to_previous(character: str) -> bool:
+    return unicodedata.category(character) in ("Mn", "Me") or ord(character) in EMOJI_TAGS
+
+
+SENTENCE_ENDS = frozenset(".!?…。！？｡‼⁇⁈⁉؟")
+"""Punctuation that ends a sentence, in the scripts whose stops are not ASCII too (the ideographic full
+stop, the full-width marks, the Arabic question mark)."""
+
+
+def ends_sentence(text: str) -> bool:
+    """Whether ``text`` ends in sentence punctuation, perhaps followed by closing quotes or brackets
+    (``He said "spam."``, ``(see the report.)``, ``« spam ? »``), what shows nothing after it aside: no
+    full stop to add. A quote mark at the end closes, whichever way it faces (German closes with «)."""
+    end = len(text)
+    while end and (not _shows_something(text[end - 1]) or _closes(text[end - 1])):
+        end -= 1
+    return end > 0 and text[end - 1] in SENTENCE_ENDS
+
+
+def _closes(character: str) -> bool:
+    return character in "\"'" or unicodedata.category(character) in ("Pe", "Pf", "Pi")
 
 
 def has_stacked_marks(value: str) -> bool:
