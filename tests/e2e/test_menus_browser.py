@@ -20,19 +20,24 @@ def labels(page: Page) -> list[str]:
     return header_section(page).locator(".link-item .link-title").all_inner_texts()
 
 
-def test_an_administrator_orders_the_header_menu_and_visitors_see_it(
-    new_page: PageFactory, live_server: LiveServer
-) -> None:
-    admin = new_page()
-    set_up_site(admin, live_server, policy="Open")
-    admin.goto(f"{live_server.url}/admin/menus")
-    for label in ("One", "Two", "Three"):
+def add_header_links(admin: Page, *labels: str) -> None:
+    """Add a link to another site to the header menu for each of ``labels``, in order, through the form."""
+    for label in labels:
         section = header_section(admin)
         section.get_by_label("Label (1 to 60 characters)").fill(label)
         section.get_by_label("A link to another site").check()
         section.get_by_label("Link (http or https)").fill(f"https://example.com/{label.lower()}")
         section.get_by_role("button", name="Add").click()
         expect(admin.get_by_text(f"“{label}” is added to the header menu.")).to_be_visible()
+
+
+def test_an_administrator_orders_the_header_menu_and_visitors_see_it(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    admin = new_page()
+    set_up_site(admin, live_server, policy="Open")
+    admin.goto(f"{live_server.url}/admin/menus")
+    add_header_links(admin, "One", "Two", "Three")
     assert labels(admin) == ["One", "Two", "Three"]
     scripts_ran(admin)  # the page after the last Add: its ↑/↓ move in place only once admin_menus.js runs
 
@@ -77,13 +82,7 @@ def test_a_move_in_a_tab_left_open_never_undoes_another_tabs_move(
     admin = new_page()
     set_up_site(admin, live_server, policy="Open")
     admin.goto(f"{live_server.url}/admin/menus")
-    for label in ("One", "Two", "Three"):
-        section = header_section(admin)
-        section.get_by_label("Label (1 to 60 characters)").fill(label)
-        section.get_by_label("A link to another site").check()
-        section.get_by_label("Link (http or https)").fill(f"https://example.com/{label.lower()}")
-        section.get_by_role("button", name="Add").click()
-        expect(admin.get_by_text(f"“{label}” is added to the header menu.")).to_be_visible()
+    add_header_links(admin, "One", "Two", "Three")
     scripts_ran(admin)
     other_tab = admin.context.new_page()
     other_tab.goto(f"{live_server.url}/admin/menus")

@@ -161,8 +161,8 @@ def _owner_columns() -> list[ColumnElement[Any]]:
 
 @functools.cache
 def _page_owner_query() -> Select[Any]:
-    """The owner named ``:username`` joined to the site's theme and name settings and their appearance
-    (one row or none each: no extra query), with when their next link comes into its window after
+    """The owner named ``:username`` with the site's theme and name settings and joined to their
+    appearance (one row or none each: no extra query), with when their next link comes into its window after
     ``:now`` and how many email sign-ups they hold: the owner's columns, the two settings, the
     appearance's ``user_id`` (None: no row) and its choices in the order of :class:`Appearance`, then the
     next start and the sign-ups."""

@@ -196,6 +196,9 @@ APP: Schema = {
     },
 }
 
+STRIPE_TIMEOUT = 10
+"""Seconds to wait for each answer from Stripe, unless ``SERVICES.stripe.TIMEOUT`` says otherwise."""
+
 STRIPE: Schema = {
     "SECRET_KEY": Key(
         "str",
@@ -218,7 +221,7 @@ STRIPE: Schema = {
     ),
     "TIMEOUT": Key(
         "int",
-        10,
+        STRIPE_TIMEOUT,
         "Seconds to wait for each answer from Stripe. A call that times out is not tried again: the person "
         "is told to try again in a minute rather than kept waiting (a lost connection is retried twice).",
         minimum=1,

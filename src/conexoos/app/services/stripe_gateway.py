@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
+from conexoos.app.server.config import STRIPE_TIMEOUT
 from conexoos.framework import runtime
 from conexoos.framework.lazy import lazy_module
 
@@ -45,7 +46,7 @@ class StripeSettings:
     secret_key: str
     webhook_secret: str
     api_base: str
-    timeout: int = 10
+    timeout: int
     """Seconds to wait for each answer (``TIMEOUT``)."""
 
     @property
@@ -75,7 +76,7 @@ def stripe_settings() -> StripeSettings:
         secret_key=str(conf.get("SECRET_KEY") or "").strip(),
         webhook_secret=str(conf.get("WEBHOOK_SECRET") or "").strip(),
         api_base=str(conf.get("API_BASE") or "").strip(),
-        timeout=int(conf.get("TIMEOUT") or 10),
+        timeout=int(conf.get("TIMEOUT") or STRIPE_TIMEOUT),  # conf is {} when SERVICES.stripe is absent
     )
 
 
