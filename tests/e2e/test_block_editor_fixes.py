@@ -395,6 +395,10 @@ def test_a_product_image_is_chosen_from_the_keyboard(live_server: LiveServer, ne
     """The Image control was a label around a hidden input: Tab went from ↓ straight to Hide."""
     live = live_server
     page = new_page()
+    # Playwright turns Chromium's file-chooser interception on when the first listener subscribes, without
+    # waiting for it: subscribing inside expect_file_chooser() raced the key press, and CI once saw the
+    # native dialog open instead of the event (10 s timeout). Subscribing here makes it ready long before.
+    page.on("filechooser", lambda chooser: None)
     sign_up(page, live, "kit.keys")
     page.goto(f"{live.url}/dashboard/products")
     add_product(page, "Zine", "12.50", "EUR", "https://shop.example.com/zine")
