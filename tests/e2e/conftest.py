@@ -162,12 +162,23 @@ def new_page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[PageF
         context.set_default_navigation_timeout(DEFAULT_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
+        subscribe_early(page)
         pages.append(page)
         return page
 
     yield factory
     for context in contexts:
         context.close()
+
+
+def subscribe_early(page: Page) -> None:
+    """Turn on, now, the page events a test may listen to later. Playwright turns each one on at its
+    first listener without waiting for the browser, so a listener added just before an action could miss
+    what the action caused: CI once saw a key press open the native file dialog instead of the
+    ``filechooser`` event (10 s timeout). Dialogs are left out: a listener on them, even a no-op, keeps
+    every dialog open instead of dismissing it, so tests add theirs right after making the page."""
+    for event in ("request", "console", "filechooser"):
+        page.on(event, lambda _: None)
 
 
 @pytest.fixture

@@ -235,6 +235,7 @@ def test_focus_stays_on_the_row_after_save_hide_cancel_and_delete(
 ) -> None:
     live = live_server
     page = new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
     sign_up(page, live, "fio.focus")
     add_headers(page, "One", "Two")
     add_block(page, "text", "Text", "Hello there")
@@ -254,7 +255,6 @@ def test_focus_stays_on_the_row_after_save_hide_cancel_and_delete(
     row(page, "Two").get_by_role("button", name="Hide header Two").click()
     expect(row(page, "Two").get_by_role("button", name="Show header Two")).to_be_focused()
 
-    page.on("dialog", lambda dialog: dialog.accept())
     row(page, "First").get_by_role("button", name="Delete header First").click()
     expect(row(page, "Two").get_by_role("button", name="Reorder header Two")).to_be_focused()  # not Delete
     row(page, "Hello there").get_by_role("button", name="Delete text block Hello there").click()

@@ -166,6 +166,7 @@ def test_the_ends_of_the_list_cannot_move_further_and_delete_leaves_focus_on_a_s
 ) -> None:
     live = live_server
     page = new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
     sign_up(page, live, "eve.ends")
     add_headers(page, "One", "Two", "Three")
     up = row(page, "One").get_by_role("button", name="Move header One up")
@@ -186,7 +187,6 @@ def test_the_ends_of_the_list_cannot_move_further_and_delete_leaves_focus_on_a_s
 
     # After Delete the focus is on the next row's handle, never on its Delete button: a second Enter
     # deletes nothing.
-    page.on("dialog", lambda dialog: dialog.accept())
     one = row(page, "One").get_attribute("data-id")
     row(page, "One").get_by_role("button", name="Delete header One").focus()
     page.keyboard.press("Enter")
@@ -395,10 +395,6 @@ def test_a_product_image_is_chosen_from_the_keyboard(live_server: LiveServer, ne
     """The Image control was a label around a hidden input: Tab went from ↓ straight to Hide."""
     live = live_server
     page = new_page()
-    # Playwright turns Chromium's file-chooser interception on when the first listener subscribes, without
-    # waiting for it: subscribing inside expect_file_chooser() raced the key press, and CI once saw the
-    # native dialog open instead of the event (10 s timeout). Subscribing here makes it ready long before.
-    page.on("filechooser", lambda chooser: None)
     sign_up(page, live, "kit.keys")
     page.goto(f"{live.url}/dashboard/products")
     add_product(page, "Zine", "12.50", "EUR", "https://shop.example.com/zine")
