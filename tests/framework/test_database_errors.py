@@ -13,6 +13,7 @@ from conexoos.framework.startup import try_connection
 from tests.support.services import server_url
 
 from .helpers import free_port
+from .test_cli import invoke
 
 
 def failure(url: str) -> tuple[str, bool]:
@@ -63,3 +64,26 @@ def test_the_password_never_shows(tmp_path: Path) -> None:
     assert error is not None
     line = describe_connection_error(error, url, None)
     assert "S3cret-pw" not in line and line.startswith("connection (postgresql at 127.0.0.1:")
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("how", ["the error line", "config check --connect"])
+def test_a_short_password_is_hidden_where_it_stands_alone_never_inside_a_word(
+    tmp_path: Path, how: str
+) -> None:
+    """A one-letter password made every o of the driver's message a *** ('FATAL: r***le "u" d***es n***t
+    exist'); the role named like it is hidden still."""
+    url = server_url("postgresql").set(username="o", password="o", database="conexoos_no_such_db")
+    if how == "the error line":
+        error = try_connection(url, timeout=2)
+        assert error is not None
+        line = describe_connection_error(error, url, "main")
+    else:
+        config = tmp_path / "config.yml"
+        rendered = url.render_as_string(hide_password=False)
+        config.write_text(
+            f"SERVER_ENV: {{ENV: DEV}}\nDATABASE: {{default: main, main: {{url: '{rendered}'}}}}\n"
+        )
+        line = invoke("--config", str(config), "config", "check", "--connect").output
+    assert 'unknown user (FATAL: role "***" does not exist)' in line
+    assert ":o@" not in line and '"o"' not in line

@@ -149,6 +149,26 @@ def test_configured_secrets_never_reach_the_log(
     assert secret not in written and "smtp-pass-77" not in written
 
 
+@pytest.mark.parametrize("secret", ["o", "ab1", "12"])
+def test_a_short_secret_is_hidden_where_it_stands_alone_and_words_stay_whole(
+    tmp_path: Path, make_app: AppFactory, capsys: pytest.CaptureFixture[str], secret: str
+) -> None:
+    """A password of one to three characters was hidden inside every word (``c***nnecting``) or not at all
+    (``kept as o``): it is hidden where it stands as a value, and the words around it are read."""
+    app = make_app(project(tmp_path), {"FLASK": {"CONFIG": {"TESTING": False, "DB_PASSWORD": secret}}})
+    assert app.test_client().get("/leak").status_code == 500
+    words = f"{secret}x, x{secret}, {secret}.example.org, 2026-{secret}-07, 1.{secret}"
+    if secret.isdigit():  # a time's parts, a number's
+        words += f", 06:{secret}:34,{secret}0"
+    logging.getLogger("conexoos").warning("%s are words; %s is the secret (%s).", words, secret, secret)
+    logs.flush_logs()
+    written = capsys.readouterr().err
+    assert f"{words} are words; *** is the secret (***)." in written
+    assert "RuntimeError: cannot open postgresql://bob:***@db/x (kept as ***)" in written
+    assert "connecting with password=*** to postgresql://bob:***@db/x" in written
+    assert "the app logger says token=***" in written
+
+
 def test_relative_log_dir_is_under_the_instance_folder(tmp_path: Path, make_app: AppFactory) -> None:
     app = make_app(project(tmp_path), {"SERVER_ENV": {"LOG": {"DIR": "logs"}}})
     app.test_client().get("/hello")

@@ -24,7 +24,13 @@ from redis.retry import Retry
 
 from .causes import one_line_cause
 from .config import DatabaseSettings, Settings
-from .database_errors import connection_label, database_cause, driver_reason, message_cause
+from .database_errors import (
+    connection_label,
+    database_cause,
+    driver_reason,
+    message_cause,
+    without_password,
+)
 from .smtp import check_smtp_connection, smtp_settings
 from .startup import try_connection
 from .storage.s3 import bucket_problem
@@ -125,9 +131,7 @@ def check_database(database: DatabaseSettings) -> str | None:
         from .sqlite_files import sqlite_file_problem  # here: sqlite3 is no PostgreSQL worker's
 
         return sqlite_file_problem(database)
-    reason = driver_reason(error.orig if error.orig is not None else error)
-    if url.password:
-        reason = reason.replace(str(url.password), "***")
+    reason = without_password(driver_reason(error.orig if error.orig is not None else error), url)
     return f"{database_cause(error).summary} ({reason})"
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
+from .redaction import Redactor
+
 
 @dataclass(frozen=True)
 class DatabaseCause:
@@ -98,12 +100,18 @@ def describe_connection_error(error: DBAPIError, url: URL | None, name: str | No
     """
     cause = database_cause(error)
     reason = driver_reason(_original(error))
-    if url is not None and url.password:
-        reason = reason.replace(str(url.password), "***")
+    if url is not None:
+        reason = without_password(reason, url)
     text = cause.summary if reason.lower() in cause.summary.lower() else f"{cause.summary} ({reason})"
     if url is None:
         return text
     return f"{connection_label(url, name)}: {text}"
+
+
+def without_password(reason: str, url: URL) -> str:
+    """``reason`` (a driver's message) with the password of ``url`` hidden as the logs hide it: wherever it
+    appears, or, a short one, where it stands alone (``o`` is no part of ``role``)."""
+    return Redactor([str(url.password)]).known(reason) if url.password else reason
 
 
 def connection_label(url: URL, name: str | None) -> str:

@@ -13,7 +13,8 @@ from .schema import Entries, Key
 
 REDACTED = "***"
 SHORTEST_KNOWN_SECRET = 4
-"""A configured secret at least this long is hidden in logs wherever it appears, in any words."""
+"""A configured secret at least this long is hidden in logs wherever it appears, in any words; a shorter one
+only where it stands alone (see :class:`Redactor`): hidden inside words, ``o`` made ``r***le`` of ``role``."""
 
 # scheme://user:password@host: the userinfo runs to the last "@" before the path; the password is what
 # follows its first ":" (passwords may hold "@" or ":" when written unencoded).
@@ -123,15 +124,24 @@ def redact_tree(tree: dict[str, Any], project_schema: schema.Schema | None = Non
 class Redactor:
     """Hides secrets in text bound for a log: each configured one (``secrets``, see
     :func:`secret_values`) wherever it appears, then whatever :func:`redact_credentials` recognises (a
-    URL's password, ``token=``)."""
+    URL's password, ``token=``). A secret shorter than :data:`SHORTEST_KNOWN_SECRET` is hidden only where
+    it stands alone (``"o"``, ``:o@``, ``=o``), never inside a word or a number."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self.secrets = sorted(set(secrets), key=len, reverse=True)  # a secret holding another goes whole
+        distinct = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
+        self.secrets = [secret for secret in distinct if len(secret) >= SHORTEST_KNOWN_SECRET]
+        """Hidden wherever they appear, the longest first: a secret holding another goes whole."""
+        self.short_secrets = _standing_alone(
+            [secret for secret in distinct if len(secret) < SHORTEST_KNOWN_SECRET]
+        )
+        """The shorter ones, as one pattern finding them where they stand alone, or None."""
 
     def known(self, text: str) -> str:
         """``text`` with each configured secret replaced (a few ``str.replace``: cheap enough per request)."""
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
+        if self.short_secrets is not None:
+            text = self.short_secrets.sub(REDACTED, text)
         return text
 
     def __call__(self, text: str) -> str:
@@ -156,14 +166,28 @@ class Redactor:
         return hidden if hidden != decoded else shown
 
 
+# Where a short secret stands alone: no word character (a letter, a digit, "_") touches it, nor a "." or "-"
+# joining it to one (o.example.org, 2026-12-07, 12.3ms), nor, a number, a ":" or "," joining it to another
+# (06:55:34,888); a ":" after a name is no join (u:o@db), nor a full stop ending a sentence.
+_ALONE_BEFORE = r"(?<!\w)(?<!\w[.\-])(?:(?<!\d[:,])|(?!\d))"
+_ALONE_AFTER = r"(?!\w)(?![.\-]\w)(?:(?![:,]\d)|(?<!\d))"
+
+
+def _standing_alone(secrets: list[str]) -> re.Pattern[str] | None:
+    """A pattern finding any of ``secrets`` (longest first) where it stands alone, not inside a word or a
+    number, or None when there is none."""
+    if not secrets:
+        return None
+    return re.compile(rf"{_ALONE_BEFORE}(?:{'|'.join(map(re.escape, secrets))}){_ALONE_AFTER}")
+
+
 def secret_values(tree: dict[str, Any], project_schema: schema.Schema | None = None) -> frozenset[str]:
     """Every secret the configuration tree holds, as written: the value of each key :func:`redact_tree`
-    hides, and each password it hides inside a value (a URL's, a ``password=``'s). Values shorter than
-    :data:`SHORTEST_KNOWN_SECRET` are left out: replacing them wherever they appear would garble a log.
-    """
+    hides, and each password it hides inside a value (a URL's, a ``password=``'s); a :class:`Redactor`
+    hides the short ones only where they stand alone."""
     found: set[str] = set()
     _hidden(tree, redact_tree(tree, project_schema), found)
-    return frozenset(value for value in found if len(value) >= SHORTEST_KNOWN_SECRET)
+    return frozenset(found)
 
 
 def _hidden(original: Any, shown: Any, found: set[str]) -> None:
