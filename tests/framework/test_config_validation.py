@@ -178,6 +178,39 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             "disable, allow, prefer, require, verify-ca, verify-full)",
             id="url-query-values-libpq-refuses",
         ),
+        pytest.param(  # SQLAlchemy dropped the name without a value: no TLS, and not a word
+            "DATABASE:\n  main:\n    url: postgresql://u:secret@h/db?sslmode%3Drequire\n",
+            "DATABASE.main.url: the query writes sslmode with '=' as %3D, which SQLAlchemy does not read as "
+            "a separator: the driver would not get sslmode as meant; write ?sslmode=require",
+            id="url-query-encoded-equals-postgresql",
+        ),
+        pytest.param(  # read as one value, connect_timeout '5&sslmode=require'
+            "DATABASE:\n  main:\n    url: postgresql://u:secret@h/db?connect_timeout=5%26sslmode=require\n",
+            "DATABASE.main.url: the query writes connect_timeout, sslmode with '&' as %26, which SQLAlchemy "
+            "does not read as a separator: the driver would not get connect_timeout, sslmode as meant; write "
+            "?connect_timeout=5&sslmode=require",
+            id="url-query-encoded-ampersand-postgresql",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    url: mysql+pymysql://u:secret@h/db?charset=utf8mb4&ssl_disabled%3Dfalse\n",
+            "DATABASE.main.url: the query writes ssl_disabled with '=' as %3D, which SQLAlchemy does not "
+            "read as a separator: the driver would not get ssl_disabled as meant; write "
+            "?charset=utf8mb4&ssl_disabled=false",
+            id="url-query-encoded-equals-mysql",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    url: sqlite:///a.db?timeout=5%26check_same_thread%3Dfalse\n",
+            "DATABASE.main.url: the query writes timeout, check_same_thread with '&' as %26, which "
+            "SQLAlchemy does not read as a separator: the driver would not get timeout, check_same_thread "
+            "as meant; write ?timeout=5&check_same_thread=false",
+            id="url-query-encoded-ampersand-sqlite",
+        ),
+        pytest.param(  # the message is shown and logged: a password meant in the query stays hidden
+            "DATABASE:\n  main:\n    url: postgresql://u@h/db?password%3Dhunter22\n",
+            "DATABASE.main.url: the query writes password with '=' as %3D, which SQLAlchemy does not read "
+            "as a separator: the driver would not get password as meant; write ?password=***",
+            id="url-query-encoded-password",
+        ),
         pytest.param(
             "DATABASE:\n  main:\n    driver: postgresql\n    database: db\n"
             "    params: {target_session_attrs: master, keepalives_count: -1, require_auth: 'md5,!none'}\n",
@@ -226,6 +259,17 @@ def test_libpq_connection_parameters_are_accepted(tmp_path: Path) -> None:
     path = config_file(tmp_path, f"DATABASE:\n  main:\n    url: postgresql://u@h1,h2/db?{query}\n")
     url = load_settings(path, environ={}).databases["main"].url
     assert url.query["sslmode"] == "require" and url.query["options"] == "-c work_mem=8MB"
+
+
+def test_a_value_may_hold_an_encoded_equals_or_ampersand_and_a_name_an_encoded_letter(tmp_path: Path) -> None:
+    query = "options=-c%20search_path%3Dlinks&application_name=links%26more&ssl%6Dode=require"
+    path = config_file(tmp_path, f"DATABASE:\n  main:\n    url: postgresql://u@h/db?{query}\n")
+    url = load_settings(path, environ={}).databases["main"].url
+    assert dict(url.query) == {
+        "options": "-c search_path=links",
+        "application_name": "links&more",
+        "sslmode": "require",
+    }
 
 
 def test_postgresql_hosts_given_as_repeated_host_parameters_are_accepted(tmp_path: Path) -> None:

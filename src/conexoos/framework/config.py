@@ -30,6 +30,7 @@ from .proxy import trusted_proxies_problems
 from .redaction import REDACTED, may_hold_credentials, redact_credentials, redact_tree
 from .schema import MAX_PORT, Entries, Key
 from .smtp import smtp_config_problems
+from .url_queries import encoded_separator_problem
 from .urls import public_url_problems
 
 if TYPE_CHECKING:
@@ -909,6 +910,10 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
     try:
         if conn["url"]:
             url = make_url(conn["url"])
+            encoded = encoded_separator_problem(conn["url"])
+            if encoded is not None:
+                validator.problems.append(f"{path}.url: {encoded}")
+                return None
         else:
             if not conn["driver"]:
                 validator.problem(f"{path}.driver", "", "a driver such as sqlite, postgresql or mysql")
