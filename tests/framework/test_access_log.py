@@ -17,6 +17,8 @@ from conexoos.framework.logs import LOGGED_PATH, escape_control
 from conexoos.framework.serve import AccessLogger, _log_options
 from tests.conftest import AppFactory
 
+from .delivery_project import delivery_project
+
 
 @pytest.mark.parametrize(
     ("raw", "logged"),
@@ -134,3 +136,32 @@ def test_gunicorns_error_log_hides_secrets_too(tmp_path: Path, make_app: AppFact
     assert not [
         secret for secret in ("Zebra7Secret", "Hunter2pw", "open123", "plain99", "%37") if secret in written
     ]
+
+
+def test_the_access_line_has_the_status_a_conditional_request_got(
+    make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The conditions are read around the app (conditional_requests.py), after its line was written: a
+    file made a 412 was logged 200 (or 206), and one asked for again whole logged two lines."""
+    client = make_app(delivery_project(tmp_path / "delivery")).test_client()
+    first = client.get("/static/css/site.css")
+    tag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    asked = [
+        {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"},
+        {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT", "Range": "bytes=0-9"},
+        {"If-Match": '"zz"', "Range": "bytes=0-9"},
+        {"If-None-Match": tag, "Range": "bytes=0-9"},
+        {"If-Modified-Since": modified, "Range": "bytes=0-9"},
+        {"If-None-Match": '"other"', "If-Range": "Mon, 01 Jan 2001 00:00:00 GMT", "Range": "bytes=0-9"},
+        {"If-Match": tag, "Range": "bytes=0-9"},
+        {"Range": "bytes=-99999"},
+    ]
+    for headers in asked:
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="conexoos.access"):
+            status = client.get("/static/css/site.css", headers=headers).status_code
+        lines = [record.getMessage() for record in caplog.records if record.name == "conexoos.access"]
+        assert len(lines) == 1 and lines[0].startswith(f"GET /static/css/site.css {status} "), (
+            headers,
+            lines,
+        )

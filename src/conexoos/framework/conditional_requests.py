@@ -38,6 +38,8 @@ from werkzeug.datastructures import Headers
 from werkzeug.http import parse_date, parse_etags, parse_range_header, unquote_etag
 from werkzeug.wsgi import ClosingIterator
 
+from .logs import hold_access_line
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -68,7 +70,7 @@ def install_conditional_requests(app: Flask) -> None:
         if environ.get("HTTP_IF_MATCH", "").strip() == "*":
             del environ["HTTP_IF_MATCH"]
         if "HTTP_IF_MATCH" in environ or "HTTP_IF_UNMODIFIED_SINCE" in environ or _checked_range(environ):
-            return _evaluated_answer(inner, environ, start_response)
+            return _logged_as_sent(inner, environ, start_response)
         return inner(environ, start_response)
 
     app.wsgi_app = as_rfc_9110_reads  # type: ignore[method-assign]
@@ -102,6 +104,24 @@ class _Held:
 
     def close(self) -> None:
         _close(self.answer)
+
+
+def _logged_as_sent(
+    inner: WSGIApplication, environ: WSGIEnvironment, start_response: StartResponse
+) -> Iterable[bytes]:
+    """:func:`_evaluated_answer`, the app's access line written with the status sent (a 304, 412 or 206
+    made of the app's 200), once (the app may be asked twice: a range, then the whole file)."""
+    held = hold_access_line(environ)
+    sent: list[int] = []
+
+    def starting(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        sent.append(int(status[:3]))
+        return start_response(status, headers, exc_info)
+
+    try:
+        return _evaluated_answer(inner, environ, starting)
+    finally:
+        held.write(sent[-1] if sent else None)  # nothing sent: the app raised; its line as it wrote it
 
 
 def _evaluated_answer(

@@ -12,6 +12,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -288,7 +289,8 @@ def _writing_access_line(process_response: Callable[[Response], Response]) -> Ca
 
 def log_access_line(status: int) -> None:
     """Log the current request's access line with ``status`` (also for an answer sent without a
-    ``Response``, see ``fast_path.py``)."""
+    ``Response``, see ``fast_path.py``), or, when a middleware outside may still change the answer
+    (:func:`hold_access_line`), keep it for that middleware to write with the status it sends."""
     logged = _logged_path()
     if logged is not request.path:  # for gunicorn's access log too (serve.AccessLogger), in its environ:
         request.environ.get(SERVER_ENVIRON, request.environ)[LOGGED_PATH] = logged  # Socket.IO copies it
@@ -296,13 +298,59 @@ def log_access_line(status: int) -> None:
         return  # LOG.LEVEL above INFO: nothing to format
     started = g.get("conexoos_request_start")
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
-    method, path = escape_control(request.method), escape_control(logged)
-    # Logger.info without its look up the stack for the caller's file and line, which no access line
-    # shows (6 of 27 µs a line).
-    record = access_log.makeRecord(
-        access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT, (method, path, status, duration_ms), None
-    )
-    access_log.handle(record)
+    line = AccessLine(escape_control(request.method), escape_control(logged), status, duration_ms)
+    held: HeldAccessLine | None = request.environ.get(HELD_ACCESS_LINE)
+    if held is None:
+        line.write()
+    else:
+        held.line = line  # an answer asked for again (a range, then the whole file) replaces the first
+
+
+HELD_ACCESS_LINE = "conexoos.held_access_line"
+"""The WSGI environ key of a :class:`HeldAccessLine` (a copy of the environ shares it)."""
+
+
+@dataclass
+class AccessLine:
+    """``METHOD path status duration``: one request's access line."""
+
+    method: str
+    path: str
+    status: int
+    duration_ms: float
+
+    def write(self) -> None:
+        # Logger.info without its look up the stack for the caller's file and line, which no access line
+        # shows (6 of 27 µs a line).
+        arguments = (self.method, self.path, self.status, self.duration_ms)
+        record = access_log.makeRecord(
+            access_log.name, logging.INFO, __file__, 0, ACCESS_FORMAT, arguments, None
+        )
+        access_log.handle(record)
+
+
+@dataclass
+class HeldAccessLine:
+    """The access line of a request whose answer a WSGI middleware outside the app may still replace (a 200
+    made a 304, 412 or 206: ``conditional_requests.py``): the app keeps its line here, and the middleware
+    writes it with the status it sends."""
+
+    line: AccessLine | None = None
+
+    def write(self, status: int | None) -> None:
+        """Write the kept line (once) with ``status``, the one sent; None: the app's own (none was sent)."""
+        line, self.line = self.line, None
+        if line is not None:
+            line.status = line.status if status is None else status
+            line.write()
+
+
+def hold_access_line(environ: dict[str, Any]) -> HeldAccessLine:
+    """Have the app keep the access line of the request of ``environ`` in the returned holder, for the
+    caller (a middleware that may replace the answer) to write with the status it sends."""
+    held = HeldAccessLine()
+    environ[HELD_ACCESS_LINE] = held
+    return held
 
 
 def _logged_path() -> str:
