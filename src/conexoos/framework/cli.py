@@ -37,6 +37,7 @@ from .connect_checks import run_connect_checks, startup_warnings
 from .database import import_models, require_database_for_models
 from .database_errors import STATEMENT_FAILED, database_cause, describe_connection_error
 from .date_header import leave_date_to_the_server
+from .dev_debugger import debug_all_but_websockets
 from .errors import ConexoosError, ConfigError, ProjectError
 from .logs import configure_logging, redact_stderr
 from .plugins import active_plugins, installed_plugins
@@ -461,6 +462,8 @@ def run(
         runtime.scheduler.start()
     bind = settings.server["BIND"]
     _dev_server_lines_to_terminal()
+    if settings.is_development:  # tracebacks in the browser under DEV, never a console that runs code
+        debug_all_but_websockets(app, evalex=False)  # a closed WebSocket is no 500 (dev_debugger.py)
     runtime.socketio.run(
         app,
         host=host or bind["ADDRESS"],
@@ -468,7 +471,7 @@ def run(
         debug=settings.is_development,
         use_reloader=use_reload,
         extra_files=_configuration_files(project, config),  # an edit of config.yml reloads too
-        use_evalex=False,  # tracebacks in the browser under DEV, never a console that runs code
+        use_debugger=False,  # the one above, or none
         allow_unsafe_werkzeug=True,
         log_output=True,
     )
