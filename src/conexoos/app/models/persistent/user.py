@@ -54,6 +54,9 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     subscription_status: Mapped[str] = mapped_column(String(32), nullable=False, default="")
     past_due_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    plan_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """When the subscription, cancelled at the end of the period paid for, stops (Stripe's ``cancel_at`` or
+    the period's end): the paid plan is kept until then and does not renew. None: it renews, or none."""
     billing_event_at: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), nullable=False, default=0
     )
