@@ -15,6 +15,8 @@ Endpoints::
     POST /v1/checkout/sessions/{id}/expire
     POST /v1/billing_portal/sessions    GET /v1/subscriptions/{id}
     DELETE /v1/subscriptions/{id}       cancels at once (404 once canceled, as Stripe answers)
+    POST /v1/subscriptions/{id}         cancel_at_period_end (true: cancel_at becomes the period's end)
+                                        and cancel_at ("" unsets it); a canceled one is a 400
     GET  /checkout/{id}        the hosted checkout page, with a "Pay" button
     POST /checkout/{id}/pay    pays: subscription created, session complete, callback, 303 to success_url
     GET  /billing_portal/{id}  the hosted portal page, with a link back to return_url
@@ -260,6 +262,13 @@ class ApiError(Exception):
             self.payload["param"] = param
 
 
+def _form_bool(value: Any) -> bool:
+    """A boolean as the library sends it in a form (``true``/``false``); anything else is a 400."""
+    if value not in ("true", "false"):
+        raise ApiError(400, f"Invalid boolean: {value}")
+    return bool(value == "true")
+
+
 def missing(kind: str, object_id: str, param: str = "id", status: int = 404) -> ApiError:
     """Stripe's ``resource_missing`` error for an unknown id."""
     return ApiError(status, f"No such {kind}: '{object_id}'", code="resource_missing", param=param)
@@ -432,6 +441,14 @@ class StripeStandIn:
                 sub["ended_at"] = sub["ended_at"] or now
             return copy.deepcopy(sub)
 
+    def set_cancel_at_period_end(self, subscription_id: str, at_period_end: bool) -> dict[str, Any]:
+        """Schedule (or resume) a subscription's cancellation at its period's end as Stripe's billing portal
+        does; returns the subscription for its ``customer.subscription.updated`` event."""
+        with self._lock:
+            sub = self._subscriptions[subscription_id]
+            self._set_cancel_at_period_end(sub, at_period_end)
+            return copy.deepcopy(sub)
+
     def delete_customer(self, customer_id: str) -> None:
         """Delete a customer as Stripe's dashboard does: its subscriptions are cancelled at once, and its id
         is unknown from then on (``resource_missing`` wherever it is named; it cannot be used again)."""
@@ -560,6 +577,7 @@ class StripeStandIn:
             ("POST", r"/v1/billing_portal/sessions", self._create_portal_session),
             ("GET", r"/v1/subscriptions/([^/]+)", self._get_subscription),
             ("DELETE", r"/v1/subscriptions/([^/]+)", self._cancel_subscription),
+            ("POST", r"/v1/subscriptions/([^/]+)", self._update_subscription),
         ]
 
     def _check_auth(self, authorization: str) -> None:
@@ -825,6 +843,40 @@ class StripeStandIn:
             now = self.now()
             sub.update(status="canceled", canceled_at=now, ended_at=now)
             return self._expanded(sub, params)
+
+    def _update_subscription(self, params: dict[str, Any], subscription_id: str) -> dict[str, Any]:
+        """Stripe's ``Subscription.modify`` for the cancellation fields (others are refused, so a test
+        never passes on a parameter the stand-in ignored)."""
+        unknown = set(params) - {"cancel_at_period_end", "cancel_at", "expand"}
+        if unknown:
+            raise ApiError(400, f"The stand-in does not update {', '.join(sorted(unknown))}.")
+        with self._lock:
+            sub = self._subscriptions.get(subscription_id)
+            if sub is None:
+                raise missing("subscription", subscription_id)
+            if sub["status"] in {"canceled", "incomplete_expired"}:
+                raise ApiError(
+                    400, "A canceled subscription can only update its cancellation_details and metadata."
+                )
+            if "cancel_at_period_end" in params:
+                self._set_cancel_at_period_end(sub, _form_bool(params["cancel_at_period_end"]))
+            if "cancel_at" in params:
+                self._set_cancel_at(sub, params["cancel_at"])
+            return self._expanded(sub, params)
+
+    def _set_cancel_at_period_end(self, sub: dict[str, Any], at_period_end: bool) -> None:
+        # As Stripe does: scheduling sets cancel_at to the period's end, and resuming clears both.
+        period_end = max(item["current_period_end"] for item in sub["items"]["data"])
+        sub.update(cancel_at_period_end=at_period_end, cancel_at=period_end if at_period_end else None)
+        sub["canceled_at"] = self.now() if at_period_end else None
+
+    def _set_cancel_at(self, sub: dict[str, Any], value: Any) -> None:
+        if value == "":
+            sub.update(cancel_at=None, cancel_at_period_end=False, canceled_at=None)
+            return
+        if not isinstance(value, str) or not value.isdigit():
+            raise ApiError(400, f"Invalid integer: {value}", param="cancel_at")
+        sub.update(cancel_at=int(value), cancel_at_period_end=False, canceled_at=self.now())
 
     # ----------------------------------------------------------------- billing portal
 

@@ -334,6 +334,40 @@ def test_cancel_a_subscription(client: stripe.StripeClient, standin: StripeStand
     assert raised.value.http_status == 404 and raised.value.code == "resource_missing"
 
 
+def test_cancel_at_period_end_schedules_and_resumes_like_stripe(
+    client: stripe.StripeClient, standin: StripeStandIn
+) -> None:
+    customer = client.v1.customers.create(params={})
+    session = create_checkout(client, checkout_params(customer.id))
+    _, sub = standin.complete_checkout(session.id)
+    assert sub is not None
+    period_end = sub["items"]["data"][0]["current_period_end"]
+    scheduled = client.v1.subscriptions.update(sub["id"], params={"cancel_at_period_end": True})
+    assert (scheduled.status, scheduled.cancel_at_period_end, scheduled.cancel_at) == (
+        "active",
+        True,
+        period_end,
+    )
+    [request] = standin.requests_to("POST", f"/v1/subscriptions/{sub['id']}")
+    assert request.params == {"cancel_at_period_end": "true"}
+    resumed = client.v1.subscriptions.update(sub["id"], params={"cancel_at_period_end": False})
+    assert (resumed.cancel_at_period_end, resumed.cancel_at) == (False, None)
+    dated = client.v1.subscriptions.update(sub["id"], params={"cancel_at": period_end - 60})
+    assert (dated.cancel_at_period_end, dated.cancel_at) == (False, period_end - 60)
+    cleared = client.v1.subscriptions.update(sub["id"], params={"cancel_at": ""})
+    assert (cleared.cancel_at_period_end, cleared.cancel_at) == (False, None)
+    with pytest.raises(stripe.InvalidRequestError) as refused:
+        client.v1.subscriptions.update(sub["id"], params={"description": "not supported"})
+    assert refused.value.http_status == 400
+    client.v1.subscriptions.cancel(sub["id"])
+    with pytest.raises(stripe.InvalidRequestError) as ended:
+        client.v1.subscriptions.update(sub["id"], params={"cancel_at_period_end": False})
+    assert ended.value.http_status == 400
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        client.v1.subscriptions.update("sub_unknown", params={"cancel_at_period_end": True})
+    assert unknown.value.http_status == 404
+
+
 def test_a_deleted_customer_is_unknown_and_its_subscription_canceled(
     client: stripe.StripeClient, standin: StripeStandIn
 ) -> None:
