@@ -10,7 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -169,6 +169,17 @@ def stripe_sets_status(
     return make_event(event_type, standin.set_subscription_status(subscription_id, status), created=created)
 
 
+def period_end(subscription: dict[str, Any]) -> datetime:
+    """The end of a stand-in subscription's current period (on its item, as the pinned API has it)."""
+    return datetime.fromtimestamp(subscription["items"]["data"][0]["current_period_end"], UTC)
+
+
+def stripe_ends_period(standin: StripeStandIn, subscription_id: str, created: int) -> dict[str, Any]:
+    """The period of a subscription cancelled at its end is over: Stripe cancels it and tells with
+    ``customer.subscription.deleted``, returned."""
+    return stripe_sets_status(standin, subscription_id, "canceled", created, "customer.subscription.deleted")
+
+
 # ---------------------------------------------------------------- the user's billing state
 
 
@@ -182,6 +193,9 @@ class BillingState:
     customer: str | None
     subscription: str | None
     past_due_since: datetime | None
+    plan_ends_at: datetime | None = None
+    """When a subscription cancelled at its period's end stops (None: it renews, or none)."""
+    period_ends_at: datetime | None = None
 
 
 def billing_state(app: Flask, user_id: int) -> BillingState:
@@ -196,6 +210,8 @@ def billing_state(app: Flask, user_id: int) -> BillingState:
             user.stripe_customer_id,
             user.stripe_subscription_id,
             user.past_due_since,
+            user.plan_ends_at,
+            user.period_ends_at,
         )
 
 

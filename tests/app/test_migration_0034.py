@@ -1,5 +1,6 @@
-"""Revision 0034: ``user.plan_ends_at`` comes empty for every account (no subscription was scheduled to end
-before it), every account and its billing columns kept; the downgrade drops it and keeps the accounts.
+"""Revision 0034: ``user.plan_ends_at`` and ``user.period_ends_at`` come empty for every account (no
+subscription was scheduled to end before it), every account and its billing columns kept; the downgrade
+drops them and keeps the accounts.
 Marked ``database_matrix`` (SQLite, PostgreSQL, MariaDB)."""
 
 from __future__ import annotations
@@ -49,7 +50,11 @@ def test_0034_adds_an_empty_plan_end_keeps_every_account_and_goes_back(app: Flas
 
     migrate(app, "up", "0034")
     assert table_rows(app, "user", *BILLING) == before
-    assert table_rows(app, "user", "id", "plan_ends_at") == [(1, None), (2, None), (3, None)]
+    assert table_rows(app, "user", "id", "plan_ends_at", "period_ends_at") == [
+        (1, None, None),
+        (2, None, None),
+        (3, None, None),
+    ]
     with app.app_context():
         user = table("user", column("id"), column("plan_ends_at"))
         db.session.execute(update(user).where(user.c.id == 1).values(plan_ends_at=datetime(2027, 1, 4, 10)))
@@ -60,5 +65,5 @@ def test_0034_adds_an_empty_plan_end_keeps_every_account_and_goes_back(app: Flas
     migrate(app, "down", "0033")
     with app.app_context():
         names = {found["name"] for found in inspect(db.engine).get_columns("user")}
-    assert "plan_ends_at" not in names
+    assert not names & {"plan_ends_at", "period_ends_at"}
     assert table_rows(app, "user", *BILLING) == before

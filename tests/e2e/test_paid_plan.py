@@ -188,11 +188,24 @@ def test_upgrade_to_pro_through_checkout_raises_the_limits(
     expect(page.get_by_role("status")).to_have_text("Thank you! You are on the Pro plan now.")
     expect(page.locator('article.plan[data-plan="pro"]')).to_contain_text("Current plan")
     gratis_card = page.locator('article.plan[data-plan="gratis"]')
-    # Choosing Gratis cancels the subscription at Stripe at once: the link to its confirmation says so.
+    # Choosing Gratis ends the subscription with the period paid for: the link to its confirmation says so.
     expect(gratis_card.get_by_role("link")).to_have_text("Cancel subscription and switch to Gratis")
-    expect(gratis_card).to_contain_text("Your subscription is cancelled now")
+    expect(gratis_card).to_contain_text("you keep Pro until then")
     expect(page.get_by_role("button", name="Manage billing")).to_be_visible()
     snapshot(page, "subscriptions-pro")
+
+    # Cancel, then change one's mind: plain forms, the plan kept throughout.
+    gratis_card.get_by_role("link").click()
+    expect(page.locator("#cancel-terms")).to_contain_text("You keep Pro until")
+    page.get_by_role("button", name="Cancel at the end of the period").click()
+    expect(page.locator("#plan-ending")).to_contain_text("Your Pro plan ends on")
+    expect(page.locator("#plan-ending")).to_contain_text("and will not renew.")
+    expect(page.locator("#current-plan")).to_have_text("Pro")
+    page.get_by_role("button", name="Keep my subscription").click()
+    expect(page.locator("#plan-kept")).to_have_text("Your Pro subscription goes on: it renews as before.")
+    expect(page.locator("#plan-ending")).to_have_count(0)
+    [subscription] = billing.standin.subscriptions()
+    assert (subscription["status"], subscription["cancel_at_period_end"]) == ("active", False)
 
     # What Stripe was asked: one customer, one subscription-mode session for this user and the Pro price.
     [customer_call] = billing.standin.requests_to("POST", "/v1/customers")

@@ -86,17 +86,17 @@ def test_gratis_is_set_at_once_and_answers_the_seeds_shape(
     assert standin.requests == []
 
 
-def test_gratis_while_a_paid_subscription_is_active_cancels_it_at_stripe(
+def test_gratis_while_a_paid_subscription_is_active_ends_it_with_its_period(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
     subscription = subscribe_to_pro(client, alice, standin)
     response = checkout(alice, "gratis")
     assert response.status_code == 200
-    assert response.get_json() == {"redirect_url": f"{SUBSCRIPTIONS_URL}?success=true"}
-    assert len(standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}")) == 1
-    assert standin.subscription(subscription["id"])["status"] == "canceled"
+    assert response.get_json() == {"redirect_url": SUBSCRIPTIONS_URL}
+    assert standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}") == []
+    assert standin.subscription(subscription["id"])["cancel_at_period_end"] is True
     state = billing_state(app, alice.id)
-    assert (state.plan, state.status) == ("gratis", "canceled")
+    assert (state.plan, state.status, state.plan_ends_at is not None) == ("pro", "active", True)
 
 
 def test_a_paid_plan_creates_a_checkout_session_with_one_reused_customer(

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from conexoos.app.controllers import plan_messages
 from conexoos.app.models.persistent import User
 from conexoos.app.services import stripe_gateway
 from conexoos.framework import db
@@ -26,8 +27,10 @@ from ..billing_support import (
     billing_state,
     checkout,
     deliver,
+    period_end,
     post_webhook,
     start_paid_checkout,
+    stripe_ends_period,
     stripe_overrides,
     stripe_sets_status,
     subscribe_to_pro,
@@ -41,25 +44,27 @@ GRATIS_ANSWER = {"redirect_url": f"{SUBSCRIPTIONS_URL}?success=true"}
 # ---------------------------------------------------------------- gratis with a live subscription
 
 
-@pytest.mark.parametrize("status", ["active", "trialing", "past_due", "unpaid", "incomplete"])
-def test_gratis_cancels_a_live_subscription_at_stripe_and_stays_consistent(
+@pytest.mark.parametrize("status", ["past_due", "unpaid", "incomplete"])
+def test_gratis_cancels_a_subscription_not_in_good_standing_at_once(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, status: str
 ) -> None:
+    """Nothing paid is left to keep: billing stops at once, as before."""
     now = int(time.time())
     subscription = subscribe_to_pro(client, alice, standin, created=now)
-    if status != "active":
-        deliver(client, stripe_sets_status(standin, subscription["id"], status, now + 1))
+    deliver(client, stripe_sets_status(standin, subscription["id"], status, now + 1))
     response = checkout(alice, "gratis")
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json() == GRATIS_ANSWER
     [cancel] = standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}")
     assert cancel.headers["Authorization"] == "Bearer sk_test_x"
+    assert standin.requests_to("POST", f"/v1/subscriptions/{subscription['id']}") == []
     assert standin.subscription(subscription["id"])["status"] == "canceled"  # Stripe stops billing
     state = billing_state(app, alice.id)
-    assert (state.stored_plan, state.plan, state.status, state.past_due_since) == (
+    assert (state.stored_plan, state.plan, state.status, state.past_due_since, state.plan_ends_at) == (
         "gratis",
         "gratis",
         "canceled",
+        None,
         None,
     )
     # Stripe's customer.subscription.deleted follows: nothing changes.
@@ -68,27 +73,67 @@ def test_gratis_cancels_a_live_subscription_at_stripe_and_stays_consistent(
     assert billing_state(app, alice.id) == state
 
 
+@pytest.mark.parametrize("status", ["active", "trialing"])
+def test_gratis_ends_a_subscription_in_good_standing_with_its_period_and_keeps_the_plan_until_then(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, status: str
+) -> None:
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now)
+    if status != "active":
+        deliver(client, stripe_sets_status(standin, subscription["id"], status, now + 1))
+    response = checkout(alice, "gratis")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == {"redirect_url": SUBSCRIPTIONS_URL}
+    [scheduled] = standin.requests_to("POST", f"/v1/subscriptions/{subscription['id']}")
+    assert scheduled.params == {"cancel_at_period_end": "true"}
+    assert standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}") == []
+    assert standin.subscription(subscription["id"])["status"] == status  # still runs
+    state = billing_state(app, alice.id)
+    ends = period_end(subscription)
+    assert (state.stored_plan, state.plan, state.status, state.plan_ends_at, state.period_ends_at) == (
+        "pro",
+        "pro",
+        status,
+        ends,
+        ends,
+    )
+    # The period ends: Stripe cancels it and says so; the account moves to Gratis then.
+    deliver(client, stripe_ends_period(standin, subscription["id"], now + 5))
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.plan_ends_at, state.period_ends_at) == (
+        "gratis",
+        "canceled",
+        None,
+        None,
+    )
+
+
+@pytest.mark.parametrize(("method", "status"), [("POST", "active"), ("DELETE", "past_due")])
 def test_gratis_when_stripe_cannot_cancel_is_502_and_changes_nothing(
-    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, method: str, status: str
 ) -> None:
     subscription = subscribe_to_pro(client, alice, standin)
+    if status != "active":
+        deliver(client, stripe_sets_status(standin, subscription["id"], status, int(time.time()) + 1))
     before = billing_state(app, alice.id)
-    standin.fail_next("DELETE", f"/v1/subscriptions/{subscription['id']}", status=500)
+    standin.fail_next(method, f"/v1/subscriptions/{subscription['id']}", status=500)
     response = checkout(alice, "gratis")
     assert response.status_code == 502
     assert set(response.get_json()["error"]) == {"code", "message", "field"}
     assert billing_state(app, alice.id) == before
-    assert standin.subscription(subscription["id"])["status"] == "active"
+    stored = standin.subscription(subscription["id"])
+    assert (stored["status"], stored["cancel_at_period_end"]) == (status, False)
 
 
 def test_gratis_for_a_subscription_stripe_already_ended_still_moves_to_gratis(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
+    """Stripe refuses (400) to schedule the end of a subscription that has ended: what it has is stored."""
     subscription = subscribe_to_pro(client, alice, standin)
     standin.set_subscription_status(subscription["id"], "canceled")  # its webhook has not arrived yet
     assert checkout(alice, "gratis").get_json() == GRATIS_ANSWER
     state = billing_state(app, alice.id)
-    assert (state.plan, state.status) == ("gratis", "canceled")
+    assert (state.plan, state.status, state.plan_ends_at) == ("gratis", "canceled", None)
 
 
 def test_the_subscriptions_page_offers_gratis_to_a_subscriber(
@@ -99,35 +144,71 @@ def test_the_subscriptions_page_offers_gratis_to_a_subscriber(
     assert (
         '<a class="button" href="/subscriptions/cancel">Cancel subscription and switch to Gratis</a>' in page
     )
+    assert "Your subscription stops at the end of the period you paid for: you keep Pro until then." in page
     assert 'class="choose-plan" data-plan="gratis"' not in page  # no one-click cancellation
 
 
-def test_cancelling_asks_first_without_javascript_then_cancels_on_confirmation(
+def test_cancelling_asks_first_without_javascript_then_ends_with_the_period_and_can_be_kept(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
     subscription = subscribe_to_pro(client, alice, standin)
+    ends_on = plan_messages.long_date(period_end(subscription))
     confirm = alice.client.get("/subscriptions/cancel")
     assert confirm.status_code == 200
-    page = confirm.get_data(as_text=True)
+    page = " ".join(confirm.get_data(as_text=True).split())
     assert "Cancel your Pro subscription?" in page
-    assert "You keep Pro until you confirm: the subscription is cancelled at once" in page
-    assert "nothing is refunded" in page and "the limits of Gratis" in page
-    assert standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}") == []
-    assert billing_state(app, alice.id).plan == "pro"  # asking changed nothing
+    assert f"You keep Pro until {ends_on}; then your page has the limits of Gratis: 3 links" in page
+    assert "hidden from your page, never deleted" in page and "nothing more is charged" in page
+    assert "Cancel at the end of the period" in page
+    assert standin.requests_to("POST", f"/v1/subscriptions/{subscription['id']}") == []
+    assert billing_state(app, alice.id).plan_ends_at is None  # asking changed nothing
     without_token = alice.client.post("/subscriptions/cancel")
     assert without_token.status_code == 400
-    assert billing_state(app, alice.id).plan == "pro"
+    assert billing_state(app, alice.id).plan_ends_at is None
+
     done = alice.client.post("/subscriptions/cancel", data={"csrf_token": form_token(confirm)})
-    assert done.status_code == 302 and done.headers["Location"] == f"{SUBSCRIPTIONS_URL}?success=true"
-    assert standin.subscription(subscription["id"])["status"] == "canceled"
+    assert done.status_code == 302 and done.headers["Location"] == SUBSCRIPTIONS_URL
+    assert standin.subscription(subscription["id"])["cancel_at_period_end"] is True
     state = billing_state(app, alice.id)
-    assert (state.plan, state.status) == ("gratis", "canceled")
-    assert "You are on the Gratis plan now." in alice.client.get(done.headers["Location"]).get_data(
-        as_text=True
-    )
-    assert (
-        alice.client.get("/subscriptions/cancel").headers["Location"] == "/subscriptions"
-    )  # nothing to cancel
+    assert (state.plan, state.status, state.plan_ends_at) == ("pro", "active", period_end(subscription))
+    ending = f"Your Pro plan ends on {ends_on} and will not renew."
+    plans_page = alice.client.get(done.headers["Location"])
+    text = plans_page.get_data(as_text=True)
+    assert ending in text and ">Keep my subscription</button>" in text
+    assert f"Your page moves to Gratis on {ends_on}." in text
+    assert "/subscriptions/cancel" not in text  # nothing more to cancel
+    dashboard = alice.client.get("/dashboard").get_data(as_text=True)
+    assert ending in dashboard and 'action="/subscriptions/keep"' in dashboard
+    assert alice.client.get("/subscriptions/cancel").headers["Location"] == "/subscriptions"
+
+    kept = alice.client.post("/subscriptions/keep", data={"csrf_token": form_token(plans_page)})
+    assert kept.status_code == 302 and kept.headers["Location"] == "/subscriptions?kept=true"
+    [_, resumed] = standin.requests_to("POST", f"/v1/subscriptions/{subscription['id']}")
+    assert resumed.params == {"cancel_at_period_end": "false"}
+    assert standin.subscription(subscription["id"])["cancel_at_period_end"] is False
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.plan_ends_at) == ("pro", "active", None)
+    text = alice.client.get(kept.headers["Location"]).get_data(as_text=True)
+    assert "Your Pro subscription goes on: it renews as before." in text and ending not in text
+    assert ending not in alice.client.get("/dashboard").get_data(as_text=True)
+
+
+def test_a_past_due_subscription_is_said_to_be_cancelled_at_once_before_confirming(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", int(time.time()) + 1))
+    assert "Your subscription is cancelled now, without a refund." in alice.client.get(
+        "/subscriptions"
+    ).get_data(as_text=True)
+    confirm = alice.client.get("/subscriptions/cancel")
+    page = confirm.get_data(as_text=True)
+    assert "since its payment failed, the subscription is cancelled at once and nothing is refunded" in page
+    assert "Cancel my subscription now" in page
+    done = alice.client.post("/subscriptions/cancel", data={"csrf_token": form_token(confirm)})
+    assert done.headers["Location"] == f"{SUBSCRIPTIONS_URL}?success=true"
+    assert standin.subscription(subscription["id"])["status"] == "canceled"
+    assert billing_state(app, alice.id).plan == "gratis"
 
 
 def test_a_cancellation_stripe_refuses_shows_why_on_the_confirmation(
@@ -135,15 +216,16 @@ def test_a_cancellation_stripe_refuses_shows_why_on_the_confirmation(
 ) -> None:
     subscription = subscribe_to_pro(client, alice, standin)
     token = form_token(alice.client.get("/subscriptions/cancel"))
-    standin.fail_next("DELETE", f"/v1/subscriptions/{subscription['id']}", status=500)
+    standin.fail_next("POST", f"/v1/subscriptions/{subscription['id']}", status=500)
     refused = alice.client.post("/subscriptions/cancel", data={"csrf_token": token})
     assert refused.status_code == 502
     page = refused.get_data(as_text=True)
     assert (
         "could not cancel your subscription" in page and "Nothing has changed; try again in a minute." in page
     )
-    assert "Cancel my subscription now" in page
-    assert billing_state(app, alice.id).plan == "pro"
+    assert "Cancel at the end of the period" in page
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.plan_ends_at) == ("pro", None)
 
 
 def test_the_cancel_confirmation_is_a_page_like_the_others_once_logged_out(
@@ -292,9 +374,10 @@ def test_a_second_paid_subscription_replaces_the_first_which_is_cancelled(
     deliver(client, make_event("customer.subscription.updated", dict(ended, status="active")))
     state = billing_state(app, alice.id)
     assert (state.subscription, state.plan, state.status) == (second["id"], "pro", "active")
-    # "Cancel" now leaves nothing billing.
+    # "Cancel" now leaves nothing billing after the period paid for.
     assert checkout(alice, "gratis").status_code == 200
-    assert {sub["status"] for sub in standin.subscriptions()} == {"canceled"}
+    assert standin.subscription(first["id"])["status"] == "canceled"
+    assert standin.subscription(second["id"])["cancel_at_period_end"] is True
 
 
 def test_a_late_event_about_an_older_subscription_cancels_it_not_the_newer(
@@ -463,14 +546,15 @@ def test_gratis_when_stripe_refuses_to_cancel_says_whether_to_try_again(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, status: int, lasting: bool
 ) -> None:
     subscription = subscribe_to_pro(client, alice, standin)
-    standin.fail_next("DELETE", f"/v1/subscriptions/{subscription['id']}", status=status)
+    standin.fail_next("POST", f"/v1/subscriptions/{subscription['id']}", status=status)
     response = checkout(alice, "gratis")
     assert response.status_code == 502
     message = response.get_json()["error"]["message"]
     assert message.startswith("The payment provider could not cancel your subscription")
     assert (UNAVAILABLE in message, "try again in a minute" in message) == (lasting, not lasting), message
     assert "Nothing has changed" in message
-    assert billing_state(app, alice.id).plan == "pro"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.plan_ends_at) == ("pro", None)
 
 
 def test_a_stripe_that_hangs_is_given_up_after_the_timeout_and_said_to_try_again(

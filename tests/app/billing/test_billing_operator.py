@@ -19,6 +19,7 @@ from ..billing_support import (
     checkout,
     deliver,
     move_past_due_since,
+    stripe_ends_period,
     stripe_sets_status,
     subscribe_to_pro,
 )
@@ -53,7 +54,9 @@ def test_staff_can_give_a_plan_once_the_subscription_ended_and_its_late_events_k
     plan_form = {"csrf_token": boss.csrf, "plan": "pro"}
     running = boss.client.post(f"/admin/users/{alice.id}/plan", data=plan_form)
     assert running.status_code == 409  # it may still bill: change it in Stripe
-    assert checkout(alice, "gratis").status_code == 200  # cancelled
+    assert checkout(alice, "gratis").status_code == 200  # cancelled at the end of the period
+    assert boss.client.post(f"/admin/users/{alice.id}/plan", data=plan_form).status_code == 409  # runs on
+    deliver(client, stripe_ends_period(standin, subscription["id"], int(time.time()) + 1))
     given = boss.client.post(f"/admin/users/{alice.id}/plan", data=plan_form)
     assert given.status_code == 302, given.get_data(as_text=True)
     assert billing_state(app, alice.id).plan == "pro"

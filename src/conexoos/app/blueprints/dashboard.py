@@ -29,6 +29,7 @@ def index() -> str:
         page_url=profiles.page_url(current_user),
         plan=plan,
         notes=plan_messages.notes(plan, LINK),
+        plan_ending=plan_messages.plan_ending(current_user),
         social_networks=sorted(NETWORKS.values(), key=lambda network: network.name.casefold()),
         block_kinds=editor_kinds(KINDS.values()),
         reason_ends_sentence=ends_sentence(current_user.suspension_reason),

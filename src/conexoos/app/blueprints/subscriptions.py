@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
@@ -11,6 +13,7 @@ from conexoos.app.controllers import billing, plan_messages, plans
 from conexoos.app.dto.errors import InputError, malformed
 from conexoos.app.extensions import csrf
 from conexoos.app.plans_config import FREE_PLAN
+from conexoos.framework import wants_json
 
 from .api_support import api_login_required, json_body, user
 
@@ -21,6 +24,10 @@ subscriptions = Blueprint("subscriptions", __name__)
 @login_required
 def index() -> str:
     """The plans with their limits and prices, the current plan, and upgrade/downgrade buttons."""
+    return _plans_page()
+
+
+def _plans_page(error: str = "") -> str:
     current = plans.plan_for(current_user)
     offers = [(plan, billing.plan_available(plan)) for plan in plans.all_plans().values()]
     return render_template(
@@ -29,8 +36,13 @@ def index() -> str:
         offers=offers,
         live_subscription=billing.has_live_subscription(current_user),
         paid_subscription=billing.has_paid_subscription(current_user),
+        keeps_until_period_end=billing.cancels_at_period_end(current_user),
+        ending=plan_messages.plan_ending(current_user),
+        plan_ends_on=_plan_ends_on(),
+        error=error,
         success=request.args.get("success") == "true",
         canceled=request.args.get("canceled") == "true",
+        kept=request.args.get("kept") == "true",
         on_sale=plan_messages.on_sale(),
         cannot_buy=plan_messages.CANNOT_BUY,
         payment_failed=plan_messages.payment_failed(current_user),
@@ -65,7 +77,7 @@ def _plan_id() -> str:
 def confirm_cancel() -> str | BaseResponse:
     """Ask before cancelling the subscription (a plain form: no JavaScript needed), saying what is kept
     until when; the plans page when there is no subscription to cancel."""
-    if not billing.has_live_subscription(current_user):
+    if not billing.has_live_subscription(current_user) or billing.is_ending(current_user):
         return redirect(url_for("subscriptions.index"))
     return _cancel_page()
 
@@ -73,9 +85,10 @@ def confirm_cancel() -> str | BaseResponse:
 @subscriptions.route("/subscriptions/cancel", methods=["POST"])
 @login_required
 def cancel() -> tuple[str, int] | BaseResponse:
-    """Cancel the subscription at Stripe and move to the free plan (the confirmation's form, CSRF-checked);
-    the confirmation again, with the reason and its status, when it cannot be done."""
-    if not billing.has_live_subscription(current_user):
+    """Cancel the subscription at Stripe (the confirmation's form, CSRF-checked): at the end of the period
+    paid for when it is in good standing, else at once and to the free plan; the confirmation again, with
+    the reason and its status, when it cannot be done."""
+    if not billing.has_live_subscription(current_user) or billing.is_ending(current_user):
         return redirect(url_for("subscriptions.index"))
     try:
         return redirect(billing.start_checkout(current_user._get_current_object(), FREE_PLAN))
@@ -90,8 +103,35 @@ def _cancel_page(error: str = "") -> str:
         subscribed=plans.all_plans().get(current_user.subscription_plan) or plans.plan_for(current_user),
         free=plans.all_plans()[FREE_PLAN],
         payment_failed=plan_messages.payment_failed(current_user),
+        at_period_end=billing.cancels_at_period_end(current_user),
+        period_ends_on=_long_date(current_user.period_ends_at),
         error=error,
     )
+
+
+def _plan_ends_on() -> str:
+    return _long_date(current_user.plan_ends_at)
+
+
+def _long_date(moment: datetime | None) -> str:
+    return plan_messages.long_date(moment) if moment is not None else ""
+
+
+@subscriptions.route("/subscriptions/keep", methods=["POST"])
+@login_required
+def keep() -> Response | BaseResponse | tuple[str, int]:
+    """Withdraw the cancellation at the period's end ("Keep my subscription", CSRF-checked): the plans
+    page (``{"redirect_url"}`` for JSON); the plans page with the reason and its status when it cannot
+    be done (the JSON error for JSON)."""
+    try:
+        billing.keep_subscription(current_user._get_current_object())
+    except HTTPException as refused:
+        if wants_json():
+            raise
+        return _plans_page(str(refused.description)), refused.code or 500
+    if wants_json():
+        return jsonify({"redirect_url": billing.subscriptions_url(kept="true")})
+    return redirect(url_for("subscriptions.index", kept="true"))
 
 
 @subscriptions.route("/subscriptions/portal", methods=["POST"])

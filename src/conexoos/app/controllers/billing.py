@@ -110,6 +110,12 @@ def start_checkout(user: User, plan_id: str) -> str:
                 "Your subscription's last payment failed: update your payment method in the billing "
                 "portal (Manage billing) to keep it, or switch to the free plan."
             )
+        ending = plan_messages.plan_ending(user)
+        if ending is not None:
+            raise Conflict(
+                f"{ending} To go on with it, choose Keep my subscription; to change plans, use the "
+                "billing portal (Manage billing)."
+            )
         raise Conflict("You already have a subscription: change or cancel it in the billing portal.")
     if not plan_available(plan):
         raise Conflict(plan_messages.unavailable(plan))
@@ -192,13 +198,106 @@ def _chosen_plan(plan_id: str) -> Plan:
     return plan
 
 
+def is_ending(user: User) -> bool:
+    """Whether the user's subscription is cancelled at the end of its period and still runs until then."""
+    return has_live_subscription(user) and user.plan_ends_at is not None
+
+
+def cancels_at_period_end(user: User) -> bool:
+    """Whether cancelling keeps the paid plan until the end of the period paid for: the subscription is
+    in good standing (active or trialing). One past due, unpaid or incomplete is cancelled at once."""
+    return bool(user.stripe_subscription_id) and user.subscription_status in ENTITLING_STATUSES
+
+
 def _choose_free_plan(user: User) -> str:
-    """Gratis at once; a subscription that still exists at Stripe is cancelled first, so billing stops."""
+    """Gratis: a subscription in good standing is cancelled at the end of the period paid for (its plan
+    kept until then); any other that still exists at Stripe is cancelled at once, so billing stops."""
+    if cancels_at_period_end(user):
+        state = _change_cancellation(user, at_period_end=True)
+        return subscriptions_url() + ("?success=true" if state.terminal else "")
     if has_live_subscription(user):
         _cancel_at_stripe(user, "move you to Gratis")
     user.subscription_plan = FREE_PLAN
     user.save()
     return subscriptions_url() + "?success=true"
+
+
+def keep_subscription(user: User) -> None:
+    """Withdraw the cancellation at the period's end ("Keep my subscription"): the subscription renews
+    again. 409 when none is scheduled, without Stripe keys, or when it ended meanwhile; 502 when Stripe
+    refuses (nothing is stored then)."""
+    if not is_ending(user):
+        raise Conflict("Your subscription is not set to end: there is nothing to keep.")
+    state = _change_cancellation(user, at_period_end=False)
+    if state.terminal:
+        raise Conflict("Your subscription has already ended: choose a plan to subscribe again.")
+
+
+def _change_cancellation(user: User, at_period_end: bool) -> SubscriptionState:
+    """Set the subscription's ``cancel_at_period_end`` at Stripe and store its state as Stripe answers
+    (409 without keys; 502 when Stripe refuses, nothing stored)."""
+    subscription_id = str(user.stripe_subscription_id)
+    action = "cancel your subscription" if at_period_end else "keep your subscription going"
+    if not gateway.stripe_settings().configured:
+        raise Conflict(f"Payments are not set up on this site at the moment, so we cannot {action}.")
+    try:
+        answer = _cancellation_answer(subscription_id, at_period_end)
+    except stripe.StripeError as error:
+        answer = _ended_meanwhile(subscription_id, error)
+        if answer is None:
+            log.error(
+                "Stripe refused cancel_at_period_end=%s for %s (user %s): %s",
+                at_period_end, subscription_id, user.id, _cause(error),
+            )  # fmt: skip
+            raise _payments_failed(
+                error, f"The payment provider could not {action}.", unchanged=True
+            ) from None
+    state = _answered_state(answer, subscription_id, user)
+    with transaction():
+        _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
+    return state
+
+
+def _cancellation_answer(subscription_id: str, at_period_end: bool) -> dict[str, Any] | None:
+    """Stripe's subscription after setting ``cancel_at_period_end``; resuming also withdraws a date set in
+    Stripe's dashboard (``cancel_at``), which ``cancel_at_period_end=false`` leaves. None: unknown."""
+    answer = gateway.cancel_at_period_end(subscription_id, at_period_end)
+    state = read_subscription(answer) if answer is not None else None
+    if not at_period_end and state is not None and state.ends_at is not None:
+        answer = gateway.clear_cancel_at(subscription_id)
+    return answer
+
+
+def _ended_meanwhile(subscription_id: str, error: stripe.StripeError) -> dict[str, Any] | None:
+    """The subscription when Stripe refused the change because it has ended (its webhook has not come
+    yet: Stripe refuses to change a canceled subscription with a 400); None otherwise, or when Stripe
+    cannot be asked (the first refusal is then what the person hears)."""
+    if not isinstance(error, stripe.InvalidRequestError) or error.http_status != 400:
+        return None
+    try:
+        found = gateway.retrieve_subscription(subscription_id)
+    except stripe.StripeError as retrieval:
+        log.warning("Stripe could not be asked for subscription %s: %s", subscription_id, _cause(retrieval))
+        return None
+    state = read_subscription(found) if found is not None else None
+    return found if state is not None and state.terminal else None
+
+
+def _answered_state(answer: dict[str, Any] | None, subscription_id: str, user: User) -> SubscriptionState:
+    """The state Stripe answered; canceled when Stripe does not know the subscription; 502 when the
+    answer holds no status (what answered is no Stripe)."""
+    if answer is None:
+        log.warning(
+            "Stripe does not know subscription %s (user %s): stored as canceled", subscription_id, user.id
+        )
+        return SubscriptionState(subscription_id, user.stripe_customer_id, "canceled", (), None)
+    state = read_subscription(answer)
+    if state is None:
+        log.error(
+            "Stripe answered subscription %s without a status: is API_BASE Stripe's API?", subscription_id
+        )
+        raise BadGateway("The payment provider's answer could not be read: reload this page in a minute.")
+    return state
 
 
 def cancel_before_deletion(user: User) -> None:
@@ -560,11 +659,17 @@ def _write_state(user: User, observed: Observed) -> None:
     user.stripe_subscription_id = state.id
     user.subscription_status = state.status
     user.subscription_plan = plan.key if plan is not None else FREE_PLAN
+    user.plan_ends_at = _moment(state.ends_at)
+    user.period_ends_at = None if state.terminal else _moment(state.period_end)
     if state.status != "past_due":
         user.past_due_since = None
     elif not (still_past_due and user.past_due_since is not None):
         user.past_due_since = _past_due_start(observed)
     _remember(state, observed.event_created)
+
+
+def _moment(timestamp: int | None) -> datetime | None:
+    return datetime.fromtimestamp(timestamp, UTC) if timestamp is not None else None
 
 
 def _remember(state: SubscriptionState, event_created: int) -> None:

@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from conexoos.app.plans_config import FREE_PLAN, Plan
+from conexoos.app.services.stripe_subscription import LIVE_STATUSES
 
 from . import plans
 
@@ -136,13 +137,31 @@ def unavailable(plan: Plan) -> str:
     return f"{plan.name} cannot be bought on this site." if not on_sale() else f"{plan.name} is not on sale."
 
 
+def long_date(moment: date) -> str:
+    """``4 January 2027``: how the pages write a day."""
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def plan_ending(user: User) -> str | None:
+    """``Your Pro plan ends on 4 January 2027 and will not renew.`` for a subscription cancelled at the end
+    of its period (here or in Stripe's billing portal); None otherwise."""
+    if user.plan_ends_at is None or user.subscription_status not in LIVE_STATUSES:
+        return None
+    return f"Your {plan_name(user)} plan ends on {long_date(user.plan_ends_at)} and will not renew."
+
+
+def plan_name(user: User) -> str:
+    """The name of the plan the user pays for (its key when the plan is no longer configured)."""
+    paid = plans.all_plans().get(user.subscription_plan)
+    return paid.name if paid is not None else user.subscription_plan
+
+
 def payment_failed(user: User) -> str | None:
     """What a past-due subscriber is told on the subscriptions page: which plan's payment failed, until
     when the plan is kept (or that its limits are Gratis's now), and where to pay; None otherwise."""
     if user.subscription_status != "past_due" or user.past_due_since is None:
         return None
-    paid = plans.all_plans().get(user.subscription_plan)
-    name = paid.name if paid is not None else user.subscription_plan
+    name = plan_name(user)
     if plans.grace_over(user.past_due_since):
         free = plans.all_plans()[FREE_PLAN].name
         kept = f", so your page has the limits of {free} until it is paid"

@@ -806,6 +806,11 @@ BLUEPRINTS = {
                 {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
             ),
             (
+                "/subscriptions/keep",
+                "subscriptions.keep",
+                {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
+            ),
+            (
                 "/subscriptions/portal",
                 "subscriptions.portal",
                 {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},

@@ -234,6 +234,24 @@ def cancel_subscription(subscription_id: str) -> dict[str, Any] | None:
     return _unless_missing(lambda: client().v1.subscriptions.cancel(subscription_id))
 
 
+def cancel_at_period_end(subscription_id: str, at_period_end: bool) -> dict[str, Any] | None:
+    """Schedule (True) or withdraw (False) the subscription's cancellation at the end of the period paid
+    for (Stripe's ``cancel_at_period_end``); None when Stripe does not know it (404)."""
+    return _unless_missing(
+        lambda: client().v1.subscriptions.update(
+            subscription_id, params={"cancel_at_period_end": at_period_end}
+        )
+    )
+
+
+def clear_cancel_at(subscription_id: str) -> dict[str, Any] | None:
+    """Withdraw a cancellation set for a date (``cancel_at``, chosen in Stripe's dashboard); None when
+    Stripe does not know the subscription (404)."""
+    return _unless_missing(
+        lambda: client().v1.subscriptions.update(subscription_id, params={"cancel_at": ""})
+    )
+
+
 def _unless_missing(call: Callable[[], stripe.StripeObject]) -> dict[str, Any] | None:
     """``call()``'s object as a dict; None when Stripe answers that it does not exist; other errors raise."""
     try:

@@ -1,10 +1,11 @@
-"""A Stripe subscription object read into what entitlement needs: id, customer, status, prices, period."""
+"""A Stripe subscription object read into what entitlement needs: id, customer, status, prices, period,
+and when it stops if it is cancelled at the end of a period."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from .stripe_event import MAX_CREATED, object_id
 
@@ -43,6 +44,11 @@ class SubscriptionState:
     period_start: int | None
     created: int | None = None
     """When the subscription was started (Stripe's ``created``); None when the object does not say."""
+    period_end: int | None = None
+    """The end of the current period (``current_period_end``); None when the object does not say."""
+    ends_at: int | None = None
+    """When a subscription that is cancelled but not ended yet stops (``cancel_at``, else the period's end
+    when ``cancel_at_period_end``); None when it renews, or has ended."""
 
     @property
     def terminal(self) -> bool:
@@ -68,6 +74,8 @@ def read_subscription(subscription: dict[str, Any]) -> SubscriptionState | None:
         price_ids=tuple(price for item in items if (price := _price_id(item)) is not None),
         period_start=_period_start(subscription, items),
         created=created if _is_timestamp(created := subscription.get("created")) else None,
+        period_end=_latest(subscription, items, "current_period_end"),
+        ends_at=None if status in TERMINAL_STATUSES else _ends_at(subscription, items),
     )
 
 
@@ -83,16 +91,28 @@ def _price_id(item: dict[str, Any]) -> str | None:
 
 
 def _period_start(subscription: dict[str, Any], items: list[dict[str, Any]]) -> int | None:
-    # Since API 2025-03-31 the period lives on each item; before, on the subscription itself.
-    starts = [item.get("current_period_start") for item in items]
-    starts.append(subscription.get("current_period_start"))
-    found = [
-        start
-        for start in starts
-        if isinstance(start, int) and not isinstance(start, bool) and 0 <= start <= MAX_CREATED
-    ]
+    return _latest(subscription, items, "current_period_start")
+
+
+def _ends_at(subscription: dict[str, Any], items: list[dict[str, Any]]) -> int | None:
+    """Stripe's ``cancel_at`` (a date chosen in its dashboard, or the period's end); else the period's end
+    when ``cancel_at_period_end`` is true (API versions that leave ``cancel_at`` empty then)."""
+    cancel_at = subscription.get("cancel_at")
+    if _is_timestamp(cancel_at):
+        return cancel_at
+    if subscription.get("cancel_at_period_end") is True:
+        return _latest(subscription, items, "current_period_end")
+    return None
+
+
+def _latest(subscription: dict[str, Any], items: list[dict[str, Any]], name: str) -> int | None:
+    """The latest of the period's times ``name``. Since API 2025-03-31 the period lives on each item;
+    before, on the subscription itself: both are read."""
+    times = [item.get(name) for item in items]
+    times.append(subscription.get(name))
+    found = [moment for moment in times if _is_timestamp(moment)]
     return max(found) if found else None
 
 
-def _is_timestamp(value: Any) -> bool:
+def _is_timestamp(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_CREATED

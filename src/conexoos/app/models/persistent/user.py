@@ -57,6 +57,9 @@ class User(UserMixin, CrudMixin, db.Model):  # type: ignore[name-defined]
     plan_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """When the subscription, cancelled at the end of the period paid for, stops (Stripe's ``cancel_at`` or
     the period's end): the paid plan is kept until then and does not renew. None: it renews, or none."""
+    period_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """The end of the subscription's current period, paid for (it renews then unless it is cancelled);
+    None: no subscription, or none seen since revision 0034."""
     billing_event_at: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), nullable=False, default=0
     )
