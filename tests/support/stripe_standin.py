@@ -15,8 +15,9 @@ Endpoints::
     POST /v1/checkout/sessions/{id}/expire
     POST /v1/billing_portal/sessions    GET /v1/subscriptions/{id}
     DELETE /v1/subscriptions/{id}       cancels at once (404 once canceled, as Stripe answers)
-    POST /v1/subscriptions/{id}         cancel_at_period_end (true: cancel_at becomes the period's end)
-                                        and cancel_at ("" unsets it); a canceled one is a 400
+    POST /v1/subscriptions/{id}         cancel_at_period_end (true: cancel_at becomes the period's end;
+                                        false leaves a date set alone) and cancel_at ("" unsets it);
+                                        a canceled one is a 400
     GET  /checkout/{id}        the hosted checkout page, with a "Pay" button
     POST /checkout/{id}/pay    pays: subscription created, session complete, callback, 303 to success_url
     GET  /billing_portal/{id}  the hosted portal page, with a link back to return_url
@@ -865,7 +866,10 @@ class StripeStandIn:
             return self._expanded(sub, params)
 
     def _set_cancel_at_period_end(self, sub: dict[str, Any], at_period_end: bool) -> None:
-        # As Stripe does: scheduling sets cancel_at to the period's end, and resuming clears both.
+        # Scheduling sets cancel_at to the period's end, and resuming clears it; a date set on its own
+        # (cancel_at) is left as it is by cancel_at_period_end=false, which was false already.
+        if not at_period_end and not sub["cancel_at_period_end"]:
+            return
         period_end = max(item["current_period_end"] for item in sub["items"]["data"])
         sub.update(cancel_at_period_end=at_period_end, cancel_at=period_end if at_period_end else None)
         sub["canceled_at"] = self.now() if at_period_end else None

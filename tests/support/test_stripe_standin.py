@@ -354,6 +354,8 @@ def test_cancel_at_period_end_schedules_and_resumes_like_stripe(
     assert (resumed.cancel_at_period_end, resumed.cancel_at) == (False, None)
     dated = client.v1.subscriptions.update(sub["id"], params={"cancel_at": period_end - 60})
     assert (dated.cancel_at_period_end, dated.cancel_at) == (False, period_end - 60)
+    still = client.v1.subscriptions.update(sub["id"], params={"cancel_at_period_end": False})
+    assert (still.cancel_at_period_end, still.cancel_at) == (False, period_end - 60)
     cleared = client.v1.subscriptions.update(sub["id"], params={"cancel_at": ""})
     assert (cleared.cancel_at_period_end, cleared.cancel_at) == (False, None)
     with pytest.raises(stripe.InvalidRequestError) as refused:

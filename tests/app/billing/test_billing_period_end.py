@@ -1,0 +1,324 @@
+"""Cancelling at the end of the period paid for: Stripe's answer and webhooks (its billing portal too) store
+when the plan ends, Keep my subscription withdraws it (form and JSON), and every refusal changes nothing."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from conexoos.app.controllers import plan_messages
+from conexoos.app.models.persistent import User
+from conexoos.app.services.stripe_subscription import read_subscription
+from conexoos.framework import db
+from tests.conftest import AppFactory
+from tests.support.stripe_standin import StripeStandIn, make_event
+
+from ..billing_support import (
+    SUBSCRIPTIONS_URL,
+    billing_app,
+    billing_state,
+    checkout,
+    deliver,
+    period_end,
+    stripe_ends_period,
+    stripe_sets_status,
+    subscribe_to_pro,
+    subscription_object,
+)
+from ..conftest import PASSWORD, Account, form_token, sign_up
+from ..leaving_support import delete_account, rows_per_table
+
+pytestmark = pytest.mark.database_matrix
+
+JSON = {"Accept": "application/json"}
+UNAVAILABLE = "Payments are unavailable on this site at the moment: please contact the people who run it."
+JAN_4_2027 = int(datetime(2027, 1, 4, 10, tzinfo=UTC).timestamp())
+
+
+def keep(account: Account, as_json: bool = False) -> Any:
+    """Press Keep my subscription: the plans page's form, or the JSON call."""
+    if as_json:
+        return account.client.post("/subscriptions/keep", json={}, headers={"X-CSRFToken": account.csrf})
+    return account.client.post("/subscriptions/keep", data={"csrf_token": account.csrf})
+
+
+def portal_sets(
+    standin: StripeStandIn, subscription_id: str, at_period_end: bool, created: int
+) -> dict[str, Any]:
+    """Stripe's billing portal cancels (or renews) at the period's end; returns its webhook event."""
+    changed = standin.set_cancel_at_period_end(subscription_id, at_period_end)
+    return make_event("customer.subscription.updated", changed, created=created)
+
+
+def moment(timestamp: int) -> datetime:
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+# ---------------------------------------------------------------- reading Stripe's subscription
+
+
+def test_the_end_is_read_from_cancel_at_else_from_the_period_on_the_items_or_the_subscription() -> None:
+    new_shape = subscription_object("cus_a", "active", subscription_id="sub_a")
+    item_end = new_shape["items"]["data"][0]["current_period_end"]
+    assert (read_subscription(new_shape).ends_at, read_subscription(new_shape).period_end) == (None, item_end)
+    scheduled = dict(new_shape, cancel_at_period_end=True)
+    assert read_subscription(scheduled).ends_at == item_end  # an API version leaving cancel_at empty
+    dated = dict(new_shape, cancel_at=JAN_4_2027)
+    assert read_subscription(dated).ends_at == JAN_4_2027  # a date chosen in Stripe's dashboard
+    old_shape = copy.deepcopy(
+        dict(scheduled, current_period_end=JAN_4_2027)
+    )  # before API 2025-03-31: on the subscription
+    del old_shape["items"]["data"][0]["current_period_end"]
+    state = read_subscription(old_shape)
+    assert state is not None and (state.ends_at, state.period_end) == (JAN_4_2027, JAN_4_2027)
+    ended = dict(scheduled, status="canceled")
+    assert read_subscription(ended).ends_at is None
+    for odd in ("soon", True, -1, 2**70):
+        assert read_subscription(dict(new_shape, cancel_at=odd)).ends_at is None, odd
+
+
+def test_the_end_is_written_as_a_day_in_words() -> None:
+    assert plan_messages.long_date(moment(JAN_4_2027)) == "4 January 2027"
+    assert plan_messages.long_date(moment(JAN_4_2027 + 10 * 86_400)) == "14 January 2027"
+
+
+# ---------------------------------------------------------------- Keep my subscription
+
+
+def test_keeping_by_json_renews_the_subscription(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    assert checkout(alice, "gratis").status_code == 200
+    response = keep(alice, as_json=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json() == {"redirect_url": f"{SUBSCRIPTIONS_URL}?kept=true"}
+    assert standin.subscription(subscription["id"])["cancel_at_period_end"] is False
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.plan_ends_at, state.period_ends_at) == (
+        "pro",
+        "active",
+        None,
+        period_end(subscription),
+    )
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
+def test_keeping_a_subscription_that_is_not_ending_is_409_and_asks_nothing_of_stripe(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, as_json: bool
+) -> None:
+    subscribe_to_pro(client, alice, standin)
+    calls = len(standin.requests)
+    response = keep(alice, as_json)
+    assert response.status_code == 409
+    message = "Your subscription is not set to end: there is nothing to keep."
+    if as_json:
+        assert response.get_json()["error"]["message"] == message
+    else:
+        assert message in response.get_data(as_text=True)  # on the plans page, under the plans
+    assert len(standin.requests) == calls
+
+
+def test_keeping_needs_a_csrf_token_and_a_login(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscribe_to_pro(client, alice, standin)
+    assert checkout(alice, "gratis").status_code == 200
+    before = billing_state(app, alice.id)
+    assert alice.client.post("/subscriptions/keep").status_code == 400
+    stranger = app.test_client()
+    token = form_token(stranger.get("/login"))
+    logged_out = stranger.post("/subscriptions/keep", json={}, headers={**JSON, "X-CSRFToken": token})
+    assert logged_out.status_code == 401
+    assert billing_state(app, alice.id) == before
+
+
+@pytest.mark.parametrize(("status", "lasting"), [(401, True), (500, False)])
+@pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
+def test_a_keep_stripe_refuses_is_502_and_the_subscription_still_ends(
+    app: Flask,
+    client: FlaskClient,
+    alice: Account,
+    standin: StripeStandIn,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    lasting: bool,
+    as_json: bool,
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    assert checkout(alice, "gratis").status_code == 200
+    before = billing_state(app, alice.id)
+    standin.fail_next("POST", f"/v1/subscriptions/{subscription['id']}", status=status)
+    with caplog.at_level(logging.ERROR, logger="conexoos.billing"):
+        response = keep(alice, as_json)
+    assert response.status_code == 502
+    text = response.get_json()["error"]["message"] if as_json else response.get_data(as_text=True)
+    assert "The payment provider could not keep your subscription going. Nothing has changed" in text
+    assert (UNAVAILABLE in text, "try again in a minute" in text) == (lasting, not lasting), text
+    assert billing_state(app, alice.id) == before
+    assert standin.subscription(subscription["id"])["cancel_at_period_end"] is True
+    [logged] = [record.getMessage() for record in caplog.records if record.name == "conexoos.billing"]
+    assert subscription["id"] in logged and "cancel_at_period_end=False" in logged, logged
+
+
+def test_keeping_a_subscription_stripe_already_ended_is_409_and_moves_to_gratis(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    assert checkout(alice, "gratis").status_code == 200
+    standin.set_subscription_status(subscription["id"], "canceled")  # the period ended; no webhook yet
+    response = keep(alice, as_json=True)
+    assert response.status_code == 409
+    assert "already ended" in response.get_json()["error"]["message"]
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.plan_ends_at) == ("gratis", "canceled", None)
+
+
+def test_keeping_also_withdraws_a_date_chosen_in_stripes_dashboard(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    ends = period_end(subscription)
+    chosen = int(ends.timestamp()) - 86_400
+    standin.client().v1.subscriptions.update(subscription["id"], params={"cancel_at": chosen})
+    event = make_event("customer.subscription.updated", standin.subscription(subscription["id"]))
+    assert deliver(client, event)["status"] == "applied"
+    assert billing_state(app, alice.id).plan_ends_at == moment(chosen)
+    assert keep(alice).status_code == 302
+    calls = [
+        request.params for request in standin.requests_to("POST", f"/v1/subscriptions/{subscription['id']}")
+    ]
+    assert calls[-2:] == [{"cancel_at_period_end": "false"}, {"cancel_at": ""}]
+    assert standin.subscription(subscription["id"])["cancel_at"] is None
+    assert billing_state(app, alice.id).plan_ends_at is None
+
+
+def test_without_stripe_keys_cancelling_and_keeping_are_409_and_change_nothing(make_app: AppFactory) -> None:
+    app = billing_app(make_app, None)
+    alice = sign_up(app, "alice")
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        user.subscription_plan, user.subscription_status = "pro", "active"
+        user.stripe_customer_id, user.stripe_subscription_id = "cus_x", "sub_x"
+        user.plan_ends_at = moment(JAN_4_2027)
+        db.session.commit()
+    before = billing_state(app, alice.id)
+    kept = keep(alice, as_json=True)
+    assert kept.status_code == 409
+    assert kept.get_json()["error"]["message"] == (
+        "Payments are not set up on this site at the moment, so we cannot keep your subscription going."
+    )
+    cancelled = checkout(alice, "gratis")
+    assert cancelled.status_code == 409
+    assert "so we cannot cancel your subscription" in cancelled.get_json()["error"]["message"]
+    assert billing_state(app, alice.id) == before
+
+
+# ---------------------------------------------------------------- other choices while it ends
+
+
+def test_choosing_a_paid_plan_while_the_subscription_ends_is_409_pointing_to_keep(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    assert checkout(alice, "gratis").status_code == 200
+    response = checkout(alice, "pro")
+    assert response.status_code == 409
+    ends_on = plan_messages.long_date(period_end(subscription))
+    assert response.get_json()["error"]["message"] == (
+        f"Your Pro plan ends on {ends_on} and will not renew. To go on with it, choose Keep my subscription; "
+        "to change plans, use the billing portal (Manage billing)."
+    )
+    assert len(standin.requests_to("POST", "/v1/checkout/sessions")) == 1  # the first, paid
+    assert billing_state(app, alice.id).plan_ends_at == period_end(subscription)
+
+
+def test_deleting_the_account_while_the_subscription_ends_cancels_it_at_once(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    assert checkout(alice, "gratis").status_code == 200
+    assert delete_account(alice, PASSWORD).status_code == 302
+    assert len(standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}")) == 1
+    assert standin.subscription(subscription["id"])["status"] == "canceled"  # nothing bills after deletion
+    assert rows_per_table(app, alice.id)["user"] == 0
+
+
+# ---------------------------------------------------------------- webhooks
+
+
+def test_a_cancellation_in_stripes_portal_shows_like_ours_and_so_does_renewing(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now)
+    ends = period_end(subscription)
+    ending = f"Your Pro plan ends on {plan_messages.long_date(ends)} and will not renew."
+    assert deliver(client, portal_sets(standin, subscription["id"], True, now + 1))["status"] == "applied"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.plan_ends_at) == ("pro", "active", ends)
+    for path in ("/subscriptions", "/dashboard"):
+        page = alice.client.get(path).get_data(as_text=True)
+        assert ending in page and ">Keep my subscription</button>" in page, path
+    assert deliver(client, portal_sets(standin, subscription["id"], False, now + 2))["status"] == "applied"
+    assert billing_state(app, alice.id).plan_ends_at is None
+    assert ending not in alice.client.get("/subscriptions").get_data(as_text=True)
+    assert deliver(client, portal_sets(standin, subscription["id"], True, now + 3))["status"] == "applied"
+    deliver(client, stripe_ends_period(standin, subscription["id"], now + 4))
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.plan_ends_at) == ("gratis", "canceled", None)
+
+
+def test_events_out_of_order_leave_what_stripe_has_now(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now)
+    scheduled = portal_sets(standin, subscription["id"], True, now + 1)
+    renewed = portal_sets(standin, subscription["id"], False, now + 2)
+    deliver(client, renewed)
+    deliver(client, scheduled)  # late: the subscription is read from Stripe, where it renews
+    assert billing_state(app, alice.id).plan_ends_at is None
+    assert deliver(client, scheduled)["status"] == "duplicate"
+
+
+def test_an_events_own_copy_older_than_the_applied_one_is_stale(
+    app: Flask, client: FlaskClient, alice: Account, customer: str
+) -> None:
+    """When Stripe does not know the subscription, the event's own copy is used under the ordering rules."""
+    now = int(time.time())
+    own = subscription_object(customer, "active", subscription_id="sub_unknown_to_stripe")
+    scheduled = dict(own, cancel_at_period_end=True)
+    assert deliver(client, make_event("customer.subscription.updated", scheduled, created=now))["status"] == (
+        "applied"
+    )
+    ends = moment(own["items"]["data"][0]["current_period_end"])
+    assert billing_state(app, alice.id).plan_ends_at == ends
+    older = make_event("customer.subscription.updated", own, created=now - 10)
+    assert deliver(client, older)["status"] == "stale"
+    assert billing_state(app, alice.id).plan_ends_at == ends
+    newer = make_event("customer.subscription.updated", own, created=now + 10)
+    assert deliver(client, newer)["status"] == "applied"
+    assert billing_state(app, alice.id).plan_ends_at is None
+
+
+def test_a_failed_payment_while_it_ends_keeps_the_end_and_the_way_back(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now)
+    deliver(client, portal_sets(standin, subscription["id"], True, now + 1))
+    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", now + 2))
+    state = billing_state(app, alice.id)
+    assert (state.status, state.plan_ends_at) == ("past_due", period_end(subscription))
+    confirm = alice.client.get("/subscriptions/cancel")
+    assert confirm.status_code == 302  # already ending: nothing more to cancel here
+    assert "Keep my subscription" in alice.client.get("/subscriptions").get_data(as_text=True)
