@@ -322,3 +322,32 @@ def test_a_failed_payment_while_it_ends_keeps_the_end_and_the_way_back(
     confirm = alice.client.get("/subscriptions/cancel")
     assert confirm.status_code == 302  # already ending: nothing more to cancel here
     assert "Keep my subscription" in alice.client.get("/subscriptions").get_data(as_text=True)
+
+
+def test_when_stripe_refuses_and_cannot_be_asked_why_the_refusal_is_told_and_nothing_changes(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    before = billing_state(app, alice.id)
+    standin.set_subscription_status(subscription["id"], "canceled")  # so the change is refused (400)
+    standin.fail_next("GET", f"/v1/subscriptions/{subscription['id']}", status=500)
+    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
+        response = checkout(alice, "gratis")
+    assert response.status_code == 502
+    message = response.get_json()["error"]["message"]
+    assert message.startswith("The payment provider could not cancel your subscription. Nothing has changed")
+    assert billing_state(app, alice.id) == before
+    logged = [record.getMessage() for record in caplog.records if record.name == "conexoos.billing"]
+    assert any("could not be asked" in line for line in logged) and any("refused" in line for line in logged)
+
+
+def test_an_answer_without_a_status_is_a_502_and_stores_nothing(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    before = billing_state(app, alice.id)
+    standin.answer_next("POST", f"/v1/subscriptions/{subscription['id']}", {"id": subscription["id"]})
+    response = checkout(alice, "gratis")
+    assert response.status_code == 502
+    assert "answer could not be read" in response.get_json()["error"]["message"]
+    assert billing_state(app, alice.id) == before
