@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFProtect
 from jinja2 import ChoiceLoader, FileSystemLoader
 
 log = logging.getLogger("conexoos.compat")
@@ -20,9 +19,9 @@ TEMPLATES = Path(__file__).resolve().parent / "flask_framework" / "template"
 
 @dataclass
 class CompatState:
-    """One app's flask-framework objects: its CSRF protection, login manager and LDAP login."""
+    """One app's flask-framework objects: its login manager and LDAP login (its CSRF protection is the
+    framework's, ``runtime().csrf``)."""
 
-    csrf: CSRFProtect = field(default_factory=CSRFProtect)
     login_manager: LoginManager | None = None
     ldap: Any = None
     attached: bool = False
@@ -36,16 +35,13 @@ def state(app: Flask | None = None) -> CompatState:
 
 
 def attach_app(app: Flask) -> None:
-    """Turn on what flask-framework's ``Process.init`` did: CSRF on every form, its default templates, and
-    its LDAP login when ``LOGINS`` has ldap."""
+    """Turn on what flask-framework's ``Process.init`` did: its default templates, and its LDAP login when
+    ``LOGINS`` has ldap. CSRF on every form is the framework's own (``SERVER_ENV.CSRF``, on by default)."""
     current = state(app)
     if current.attached:
         return
     current.attached = True
-    current.csrf.init_app(app)
     runtime = app.extensions["conexoos"]
-    for blueprint in runtime.logins.cross_site_posts:
-        current.csrf.exempt(blueprint)
     loader = app.jinja_loader
     fallback = FileSystemLoader(str(TEMPLATES))
     app.jinja_loader = ChoiceLoader(

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+import flask_wtf.csrf
 from flask import Flask, current_app
 from flask_socketio import SocketIO
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
@@ -31,6 +32,7 @@ from .config import (
 )
 from .converters import register_converters
 from .cors import install_cors
+from .csrf import CSRFProtect, install_csrf
 from .database import (
     configure_database,
     forget_unloaded_models,
@@ -79,6 +81,9 @@ class Runtime:
     scheduler: Scheduler
     logins: Logins = field(default_factory=Logins)
     """The login backends ``LOGINS`` enabled, and the project's handler of their result."""
+    csrf: flask_wtf.csrf.CSRFProtect = field(default_factory=CSRFProtect)
+    """The app's CSRF protection (``SERVER_ENV.CSRF``), installed once the project is loaded unless the
+    project set up its own; a flask-framework project reaches it as ``Process.csrf()``."""
 
 
 def runtime() -> Runtime:
@@ -160,7 +165,8 @@ def _create_app(
         if plugins is not False:
             only = None if plugins is True else frozenset(plugins)
             load_plugins(app, settings, lambda plugin: _load_plugin(app, plugin, socketio, scheduler), only)
-        attach_compat(app, located)  # CSRF, default templates, LDAP views for a flask-framework project
+        install_csrf(app, app.extensions["conexoos"])  # after the project: it may have its own
+        attach_compat(app, located)  # default templates, LDAP views for a flask-framework project
         logins.require_handler()  # a redirect login with no handler would be a 500 at each login
         resolve_route_targets(app)  # a view named by a string that names nothing: a 500 at each request
         refuse_shadowed_health_routes(app)

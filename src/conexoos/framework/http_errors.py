@@ -17,12 +17,14 @@ from flask import (
     render_template_string,
     request,
 )
+from flask_wtf.csrf import CSRFError
 from jinja2 import TemplateNotFound
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound, ServiceUnavailable
 
 from .causes import one_line_cause
+from .csrf import refusal_message
 from .database import db
 from .logs import EveryFewSeconds
 from .request_size import is_generic_too_large, too_large_message
@@ -114,9 +116,21 @@ def is_error_page() -> bool:
 def register_error_handlers(app: Flask) -> None:
     """Handle every HTTP error; a project's ErrorHandler registered later overrides these."""
     app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(CSRFError, _csrf_refused)
     app.register_error_handler(StorageError, _storage_failed)
     for unreachable in DATABASE_UNREACHABLE:
         app.register_error_handler(unreachable, _database_unavailable)
+
+
+class CsrfRefused(BadRequest):
+    """400: a state-changing request without a valid CSRF token, said in words a person can act on."""
+
+    error_code = "csrf_failed"
+
+
+def _csrf_refused(error: CSRFError) -> Any:
+    """The 400 of a CSRF refusal (logged by the check that made it), as a page or as JSON."""
+    return _handle_http_exception(CsrfRefused(refusal_message(error.description)))
 
 
 def _storage_failed(error: StorageError) -> Any:

@@ -189,6 +189,20 @@ SERVER_ENV: Schema = {
             maximum=11,
         ),
     },
+    "CSRF": {
+        "ENABLED": Key(
+            "bool",
+            None,
+            "true: every POST, PUT, PATCH and DELETE must carry the session's CSRF token, in the form field "
+            "csrf_token or the X-CSRFToken (or X-CSRF-Token) header, or is refused with a 400 (views and "
+            "blueprints decorated with conexoos.framework.csrf_exempt are not checked); templates get "
+            "csrf_token() either way. `conexoos new` writes true. null (not set): on for a flask-framework "
+            "project, as flask-framework did; off for other projects written before this key existed, with "
+            "a warning at the first unchecked write of each process. A project that sets up its own "
+            "Flask-WTF CSRFProtect (the product) keeps it, and gets no second check.",
+            nullable=True,
+        ),
+    },
     "TEMPLATE_PATH": Key(
         "str", "template", "Templates folder, relative to the project (`templates` is also found)."
     ),

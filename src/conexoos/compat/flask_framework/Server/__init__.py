@@ -22,6 +22,7 @@ from conexoos.compat import scheduling
 from conexoos.compat.logins import ExternalLogin, external_login
 from conexoos.compat.missing import module_getattr, not_provided
 from conexoos.compat.runtime import state
+from conexoos.framework import runtime
 
 START_UP = "Conexoos builds and serves the app: run `conexoos run --project .` (or `conexoos serve`)"
 PROCESS_EQUIVALENTS = {
@@ -55,7 +56,7 @@ class _ProcessType(type):
 
     @property
     def _csrf(cls) -> CSRFProtect:
-        return state().csrf
+        return runtime().csrf
 
     @property
     def _login_manager(cls) -> LoginManager | None:
@@ -110,8 +111,10 @@ class Process(metaclass=_ProcessType):
 
     @classmethod
     def csrf(cls, csrf: CSRFProtect | None = None) -> CSRFProtect:
-        """The app's CSRF protection (Flask-WTF), active on every state-changing request."""
-        current = state()
+        """The app's CSRF protection (the framework's, a Flask-WTF ``CSRFProtect``), active on every
+        state-changing request unless ``SERVER_ENV.CSRF.ENABLED`` is false; ``csrf`` replaces it when given
+        while the project loads."""
+        current = runtime()
         if isinstance(csrf, CSRFProtect):
             current.csrf = csrf
         return current.csrf

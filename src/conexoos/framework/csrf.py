@@ -1,0 +1,197 @@
+"""App-wide CSRF protection (``SERVER_ENV.CSRF.ENABLED``): Flask-WTF's ``CSRFProtect``, with Django's
+``csrf_exempt`` for a view or blueprint that checks its requests itself (a signed webhook).
+
+Every POST, PUT, PATCH and DELETE must carry the session's token, in the form field ``csrf_token`` or the
+``X-CSRFToken``/``X-CSRF-Token`` header; templates get ``csrf_token()``. A refusal is a 400 whose message
+says what happened (:func:`refusal_message`, drawn by ``http_errors``), logged on one line naming the
+request and the reason, never the token.
+
+The framework installs one protection per app, after the project is loaded: a project that set up its
+own ``CSRFProtect`` (the product does, for its hot path) keeps it alone. flask-framework projects get
+this same protection through ``Process.csrf()``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import flask_wtf.csrf
+from flask import Blueprint, Flask, current_app, g, has_request_context, request
+
+from . import compat_import
+
+if TYPE_CHECKING:
+    from .app import Runtime
+
+log = logging.getLogger("conexoos.csrf")
+EXEMPT_MARK = "conexoos_csrf_exempt"
+"""The attribute :func:`csrf_exempt` sets on a view, view class or blueprint (kept by ``functools.wraps``)."""
+_CHECKING = "conexoos_csrf_checking"
+"""Set on ``g`` while :meth:`CSRFProtect.protect` runs: Flask-WTF's own line about a refusal is dropped
+then (:class:`_DuplicateReason`), since the framework logs the same reason with the request."""
+Exemptible = TypeVar("Exemptible", bound=Callable[..., object] | Blueprint)
+
+
+def csrf_exempt(target: Exemptible) -> Exemptible:
+    """Leave ``target`` (a view function, a view class, or a blueprint and every blueprint inside it)
+    out of the CSRF check, for requests it authenticates itself (a webhook's signature). A decorator."""
+    setattr(target, EXEMPT_MARK, True)
+    return target
+
+
+def is_exempt_request() -> bool:
+    """Whether the current request's view, its view class or one of its blueprints is marked by
+    :func:`csrf_exempt`."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is not None and (
+        getattr(view, EXEMPT_MARK, False) or getattr(getattr(view, "view_class", None), EXEMPT_MARK, False)
+    ):
+        return True
+    return any(getattr(current_app.blueprints.get(name), EXEMPT_MARK, False) for name in request.blueprints)
+
+
+class CSRFProtect(flask_wtf.csrf.CSRFProtect):
+    """Flask-WTF's protection, which also honours :func:`csrf_exempt` and logs each refusal once, with
+    the request's method, path and the reason in words (never the token)."""
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        """Refuse the current request (:class:`flask_wtf.csrf.CSRFError`, a 400) unless its token is valid."""
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        if apply_exemptions and is_exempt_request():
+            return
+        setattr(g, _CHECKING, True)
+        try:
+            super().protect(apply_exemptions)
+        except flask_wtf.csrf.CSRFError as error:
+            log.warning(
+                "CSRF check refused %s %s: %s", request.method, request.path, log_reason(error.description)
+            )
+            raise
+        finally:
+            setattr(g, _CHECKING, False)
+
+
+REASONS = {
+    "The CSRF token is missing.": (
+        "no token was sent (neither the csrf_token form field nor an X-CSRFToken header)",
+        "This request was refused because it carries no CSRF token, which protects you against forged "
+        "requests from other sites: a form sends it in its csrf_token field, a script in the X-CSRFToken "
+        "header. Reload the page and try again.",
+    ),
+    "The CSRF session token is missing.": (
+        "the session holds no CSRF secret (no session cookie was sent, or the session ended)",
+        "This request was refused because your session has ended or your browser did not send its "
+        "cookie, so its security token cannot be checked. Reload the page (with cookies allowed) and try "
+        "again.",
+    ),
+    "The CSRF token has expired.": (
+        "the token has expired",
+        "This request was refused because its security token has expired (the page was open a long "
+        "time). Reload the page and try again.",
+    ),
+    "The CSRF token is invalid.": (
+        "the token is malformed or was not signed by this site",
+        "This request was refused because its security token is not valid. Reload the page and try again.",
+    ),
+    "The CSRF tokens do not match.": (
+        "the token belongs to another session",
+        "This request was refused because its security token belongs to another session (you logged in "
+        "or out in another tab). Reload the page and try again.",
+    ),
+    "The referrer header is missing.": (
+        "an HTTPS request without a Referer header",
+        "This request was refused because the browser did not say which page sent it (a Referer header), "
+        "which a request over HTTPS must. Send it again from a page of this site.",
+    ),
+    "The referrer does not match the host.": (
+        "the Referer names another site",
+        "This request was refused because it was sent from a page of another site.",
+    ),
+}
+"""Flask-WTF's reason (a CSRFError's description), as the log line and as the person's message say it."""
+UNKNOWN_REASON = (
+    "This request was refused because its security token is missing or not valid. Reload the page and try "
+    "again."
+)
+
+
+def log_reason(reason: str | None) -> str:
+    """Flask-WTF's ``reason`` in the words of the log line."""
+    known = REASONS.get(reason or "")
+    return known[0] if known else str(reason)
+
+
+def refusal_message(reason: str | None) -> str:
+    """Flask-WTF's ``reason`` as the message of the 400 a person (or a script's author) reads."""
+    known = REASONS.get(reason or "")
+    return known[1] if known else UNKNOWN_REASON
+
+
+class _DuplicateReason(logging.Filter):
+    """Drops Flask-WTF's reason-only line about a refusal made by :class:`CSRFProtect`, which logs it
+    again with the request (one line per refusal, not two)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (has_request_context() and g.get(_CHECKING, False))
+
+
+_DUPLICATE_REASON = _DuplicateReason()
+
+
+NOT_SET = (
+    "SERVER_ENV.CSRF.ENABLED is not set, so %s's POST, PUT, PATCH and DELETE requests are not checked for a "
+    "CSRF token (as before the key existed): set it to true to refuse forged ones (forms then send "
+    "csrf_token(), scripts the X-CSRFToken header, and conexoos.framework.csrf_exempt marks a view that "
+    "checks its requests itself), or to false to keep them unchecked without this warning"
+)
+
+
+def install_csrf(app: Flask, runtime: Runtime) -> None:
+    """Check every state-changing request of ``app`` with ``runtime.csrf`` as ``SERVER_ENV.CSRF.ENABLED``
+    says (:func:`csrf_enabled`), unless the project set up a ``CSRFProtect`` of its own; ``csrf_token()``
+    works in templates either way. Call it once the project and its plugins are loaded."""
+    app.jinja_env.globals.setdefault("csrf_token", flask_wtf.csrf.generate_csrf)
+    if "csrf" in app.extensions:  # Flask-WTF's key: the project protects itself (one check, not two)
+        log.debug("%s keeps its own CSRF protection", app.name)
+        return
+    if not csrf_enabled(app, runtime):
+        return
+    runtime.csrf.init_app(app)
+    for blueprint in runtime.logins.cross_site_posts:  # an identity provider's POSTs, checked by the login
+        runtime.csrf.exempt(blueprint)
+    wtf_log = logging.getLogger(flask_wtf.csrf.__name__)
+    if _DUPLICATE_REASON not in wtf_log.filters:
+        wtf_log.addFilter(_DUPLICATE_REASON)
+
+
+def csrf_enabled(app: Flask, runtime: Runtime) -> bool:
+    """``SERVER_ENV.CSRF.ENABLED``; when null (not set), true for a flask-framework project (its
+    ``Process.init`` always protected it), else false, and the project's first write is logged with a
+    warning naming the key (:func:`_warn_at_first_write`)."""
+    enabled: bool | None = runtime.settings.server["CSRF"]["ENABLED"]
+    if enabled is not None:
+        return enabled
+    if compat_import.in_use(runtime.project):
+        return True
+    _warn_at_first_write(app, runtime.project.name)
+    return False
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _warn_at_first_write(app: Flask, project_name: str) -> None:
+    """Log :data:`NOT_SET` once a process, at the first write request: where it matters, and not at each
+    command that builds the app (``conexoos routes``, ``db upgrade``, a project's own)."""
+    warned = False
+
+    def warn_of_an_unchecked_write() -> None:
+        nonlocal warned
+        if not warned and request.method in WRITE_METHODS:
+            warned = True
+            log.warning(NOT_SET, project_name)
+
+    app.before_request(warn_of_an_unchecked_write)

@@ -1,0 +1,260 @@
+"""App-wide CSRF protection of a native project (``SERVER_ENV.CSRF.ENABLED``): forged writes are refused
+with a 400 a person can read, real ones pass with the token in the form or a header, exempt views and
+blueprints are not checked, and the product keeps its own single protection."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import itsdangerous.timed
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from conexoos.framework import ConfigError, load_settings
+from tests.conftest import AppFactory
+
+from .helpers import write_project
+
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+PROJECT = {
+    "server/web.py": """
+        from flask import Blueprint, render_template_string, request
+        from flask.views import MethodView
+
+        from conexoos.framework import csrf_exempt
+
+        PAGE = '<form method="post"><input type="hidden" name="csrf_token" value="{{ csrf_token() }}"></form>'
+
+
+        def form():
+            return render_template_string(PAGE)
+
+
+        def save():
+            return "saved by " + request.method
+
+
+        @csrf_exempt
+        def webhook():
+            return "webhook"
+
+
+        @csrf_exempt
+        class Callback(MethodView):
+            def post(self):
+                return "callback"
+
+
+        hooks = csrf_exempt(Blueprint("hooks", __name__))
+        hooks.add_url_rule("/incoming", "incoming", lambda: "incoming", methods=["POST"])
+        checked = Blueprint("checked", __name__)
+        checked.add_url_rule("/write", "write", lambda: "written", methods=["POST"])
+
+
+        class Route:
+            def __init__(self, server):
+                server.add_url_rule("/", "form", form)
+                server.add_url_rule("/save", "save", save, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+                server.add_url_rule("/api/save", "api_save", save, methods=["POST"])
+                server.add_url_rule("/webhook", "webhook", webhook, methods=["POST"])
+                server.add_url_rule("/callback", view_func=Callback.as_view("callback"))
+                server.register_blueprint(hooks, url_prefix="/hooks")
+                server.register_blueprint(checked, url_prefix="/checked")
+    """,
+}
+MISSING = "This request was refused because it carries no CSRF token"
+
+
+def native_app(make_app: AppFactory, tmp_path: Path, enabled: Any = True, named: bool = True) -> Flask:
+    project = write_project(tmp_path / "native", PROJECT)
+    server: dict[str, Any] = {"CSRF": {"ENABLED": enabled}} if named else {}
+    return make_app(project, overrides={"SERVER_ENV": server, "DATABASE": {}}, schema=False)
+
+
+def page_token(client: FlaskClient) -> str:
+    page = client.get("/").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+@pytest.fixture
+def client(make_app: AppFactory, tmp_path: Path) -> FlaskClient:
+    return native_app(make_app, tmp_path).test_client()
+
+
+@pytest.mark.parametrize("method", WRITES)
+def test_a_forged_write_is_refused_with_a_page_that_says_why(client: FlaskClient, method: str) -> None:
+    response = client.open("/save", method=method, data={"text": "forged"})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert MISSING in response.get_data(as_text=True)
+
+
+def test_a_forged_json_write_is_refused_with_a_json_error(client: FlaskClient) -> None:
+    for response in (client.post("/save", json={"text": "forged"}), client.post("/api/save")):
+        assert response.status_code == 400
+        error = response.get_json()["error"]
+        assert error["code"] == "csrf_failed" and error["message"].startswith(MISSING)
+
+
+@pytest.mark.parametrize("method", WRITES)
+def test_a_form_with_the_token_of_its_page_is_accepted(client: FlaskClient, method: str) -> None:
+    token = page_token(client)
+    response = client.open("/save", method=method, data={"csrf_token": token, "text": "real"})
+    assert (response.status_code, response.get_data(as_text=True)) == (200, f"saved by {method}")
+
+
+@pytest.mark.parametrize("header", ["X-CSRFToken", "X-CSRF-Token"])
+def test_a_script_sends_the_token_in_a_header(client: FlaskClient, header: str) -> None:
+    token = page_token(client)
+    response = client.put("/save", json={"text": "real"}, headers={header: token})
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "saved by PUT")
+
+
+def test_a_token_of_another_session_or_altered_is_refused(client: FlaskClient, make_app: AppFactory) -> None:
+    token = page_token(client)
+    assert client.post("/save", data={"csrf_token": token + "x"}).status_code == 400
+    stranger = client.application.test_client()
+    stranger.get("/")  # a session of its own
+    response = stranger.post("/save", data={"csrf_token": token})
+    assert response.status_code == 400
+    assert "belongs to another session" in response.get_data(as_text=True)
+
+
+def test_an_expired_token_is_refused_and_says_so(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = page_token(client)
+    later = int(time.time()) + 3700  # past Flask-WTF's hour, within the anonymous cookie's two hours
+    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: later)
+    response = client.post("/save", data={"csrf_token": token})
+    assert response.status_code == 400 and "has expired" in response.get_data(as_text=True)
+
+
+def test_each_refusal_is_logged_once_with_its_reason_and_never_the_token(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = page_token(client)
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    client.post("/save")
+    client.post("/save", data={"csrf_token": token[:-3] + "abc"})
+    lines = [record.getMessage() for record in caplog.records if record.name != "conexoos.access"]
+    assert lines == [
+        "CSRF check refused POST /save: no token was sent (neither the csrf_token form field nor an "
+        "X-CSRFToken header)",
+        "CSRF check refused POST /save: the token is malformed or was not signed by this site",
+    ]
+    assert token[:20] not in caplog.text
+
+
+@pytest.mark.parametrize("path", ["/webhook", "/callback", "/hooks/incoming"])
+def test_an_exempt_view_view_class_or_blueprint_is_not_checked(client: FlaskClient, path: str) -> None:
+    response = client.post(path, data={"signed": "by the sender"})
+    assert response.status_code == 200
+
+
+def test_a_blueprint_not_exempted_is_checked(client: FlaskClient) -> None:
+    assert client.post("/checked/write").status_code == 400
+    assert client.post("/checked/write", headers={"X-CSRFToken": page_token(client)}).status_code == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
+def test_reads_need_no_token(client: FlaskClient, method: str) -> None:
+    assert client.open("/save", method=method).status_code == 200
+
+
+def test_no_route_is_a_404_not_a_csrf_refusal(client: FlaskClient) -> None:
+    assert client.post("/nowhere").status_code == 404
+
+
+def test_false_turns_the_check_off_and_templates_keep_csrf_token(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    client = native_app(make_app, tmp_path, enabled=False).test_client()
+    assert "csrf" not in client.application.extensions
+    assert page_token(client)  # a template written for the check still renders
+    assert client.post("/save").get_data(as_text=True) == "saved by POST"
+
+
+def test_not_set_leaves_a_native_project_unchecked_and_its_first_write_warns(
+    make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="conexoos.csrf")
+    client = native_app(make_app, tmp_path, named=False).test_client()
+    assert client.get("/").status_code == 200
+    assert not caplog.records  # not at start-up nor at a read: commands build the app too
+    assert client.post("/save").status_code == 200
+    assert client.delete("/save").status_code == 200
+    warnings = [record.getMessage() for record in caplog.records if record.name == "conexoos.csrf"]
+    assert len(warnings) == 1 and warnings[0].startswith(
+        "SERVER_ENV.CSRF.ENABLED is not set, so native's POST, PUT, PATCH and DELETE requests are not checked"
+    )
+
+
+@pytest.mark.parametrize("value", ["maybe", 2, ["true"]])
+def test_config_check_refuses_a_value_that_is_not_a_boolean(value: Any) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(None, overrides={"SERVER_ENV": {"CSRF": {"ENABLED": value}}}, environ={})
+    assert [problem for problem in caught.value.problems if "CSRF" in problem] == [
+        f"SERVER_ENV.CSRF.ENABLED: {value!r} is not valid; expected true or false, or null"
+    ]
+
+
+def test_the_product_keeps_its_one_csrf_protection(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    from conexoos.app.extensions import csrf
+
+    caplog.set_level(logging.WARNING, logger="conexoos.csrf")
+    product = make_app(overrides={"SERVER_ENV": {"CSRF": {"ENABLED": True}}})
+    assert product.extensions["csrf"] is csrf
+    checks = [hook for hook in product.before_request_funcs[None] if hook.__name__ == "csrf_protect"]
+    assert len(checks) == 1
+    assert not [record for record in caplog.records if record.name == "conexoos.csrf"]
+
+
+COMPAT_PROJECT = {
+    "Server/Web.py": """
+        from flask_framework.Server import Process
+
+
+        def note():
+            return "noted"
+
+
+        def hook():
+            return "hooked"
+
+
+        class Route(object):
+            def __init__(self, server):
+                server.add_url_rule("/note", "note", note, methods=["POST"])
+                server.add_url_rule("/hook", "hook", hook, methods=["POST"])
+                Process.csrf().exempt("{}.hook".format(__name__))
+    """,
+}
+
+
+def test_a_flask_framework_project_gets_the_same_protection_without_the_key(
+    make_app: AppFactory, tmp_path: Path
+) -> None:
+    """flask-framework's ``Process.init`` always protected its forms: the framework's one protection does,
+    and ``Process.csrf()`` is it, its ``exempt`` by dotted name included."""
+    app = make_app(
+        write_project(tmp_path / "Legacy", COMPAT_PROJECT), overrides={"DATABASE": {}}, schema=False
+    )
+    client = app.test_client()
+    with app.app_context():
+        from flask_framework.Server import Process
+
+        assert Process.csrf() is app.extensions["csrf"] is Process._csrf
+    response = client.post("/note")
+    assert response.status_code == 400 and MISSING in response.get_data(as_text=True)
+    assert client.post("/hook").get_data(as_text=True) == "hooked"
