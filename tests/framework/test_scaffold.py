@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import re
 import stat
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -52,6 +55,7 @@ def test_new_writes_the_seed_layout(tmp_path: Path) -> None:
     assert config["SERVER_ENV"]["APP_NAME"] == "demo"
     assert config["SERVER_ENV"]["SESSION"] == "filesystem"
     assert config["DATABASE"]["main"]["driver"] == "sqlite"
+    assert config["SERVER_ENV"]["CSRF"] == {"ENABLED": True}  # said in the file, not left to the default
     assert stat.S_IMODE((root / "config.yml").stat().st_mode) == 0o600
     for path in root.rglob("*"):
         if path.is_file():
@@ -125,7 +129,7 @@ def test_the_new_project_tests_pass(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
+    assert "6 passed" in result.stdout
 
 
 def test_run_serves_the_new_project(tmp_path: Path) -> None:
@@ -145,3 +149,34 @@ def test_run_serves_the_new_project(tmp_path: Path) -> None:
         assert status == 200 and '"sid"' in body
         assert "GET /api/hello 200" in log.read_text()
     assert (tmp_path / "demo" / "instance" / "sessions").is_dir()
+
+
+def send(
+    opener: urllib.request.OpenerDirector, url: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, str]:
+    """POST ``body`` to ``url`` through ``opener`` (its cookies): status and body; HTTP errors returned."""
+    try:
+        with opener.open(urllib.request.Request(url, data=body, headers=headers), timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_the_served_project_refuses_a_forged_form_and_accepts_its_own(tmp_path: Path) -> None:
+    assert conexoos("new", "demo", cwd=tmp_path).returncode == 0
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with server(["run", "--project", "demo", "--port", str(port)], tmp_path, base + "/") as log:
+        with browser.open(base + "/", timeout=5) as page:
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page.read().decode())
+        assert token
+        status, body = send(urllib.request.build_opener(), base + "/greet", b"name=Ada", form)  # no cookie
+        assert status == 400 and "carries no CSRF token" in body
+        status, body = send(browser, base + "/greet", f"name=Ada&csrf_token={token.group(1)}".encode(), form)
+        assert status == 200 and "Hello, Ada!" in body
+        json_headers = {"Content-Type": "application/json", "X-CSRFToken": token.group(1)}
+        status, body = send(browser, base + "/api/greetings", b'{"name": "Ada"}', json_headers)
+        assert (status, json.loads(body)) == (200, {"message": "Hello, Ada!"})
+        assert "CSRF check refused POST /greet: no token was sent" in log.read_text()
