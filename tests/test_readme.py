@@ -123,3 +123,22 @@ scheduler = app.extensions["conexoos"].scheduler
 scheduler.run_pending(now=1_767_000_000.0)  # the first pass notes the current slots
 print(*scheduler.run_pending(now=1_767_000_000.0 + 86_400))  # a day later: both are due
 """
+
+
+RUN_THE_ROUTES = """
+import sys
+from conexoos.framework import create_app
+client = create_app(sys.argv[1], sys.argv[1] + "/config.yml").test_client()
+print(*(client.post(path).status_code for path in ("/greet", "/webhook", "/hooks/payment")))
+"""
+
+
+def test_the_csrf_exempt_example_runs_in_a_new_project(tmp_path: Path) -> None:
+    """The form's route is checked (a POST without its token is a 400); the webhook and the exempt
+    blueprint's route are not."""
+    project = tmp_path / "demo"
+    create_project("demo", project)
+    (project / "server" / "web.py").write_text(example("# server/web.py"), encoding="utf-8")
+    ran = python("-c", RUN_THE_ROUTES, str(project), cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["400", "204", "204"]
