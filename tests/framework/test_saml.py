@@ -126,6 +126,22 @@ def test_a_full_login_maps_the_attributes_and_the_admin_group(app: Flask, idp: S
     assert me["logout_state"]["session_index"]
 
 
+def test_the_identity_providers_post_passes_a_projects_csrf_protection(
+    make_app: Callable[..., Flask], project: Path, idp: SamlIdp, sp_keys: tuple[Path, Path], registered: None
+) -> None:
+    """The IdP's cross-site POST carries no CSRF token: with SERVER_ENV.CSRF.ENABLED the ACS is exempted
+    (InResponseTo, checked against the session, does that work), and the login completes."""
+    section = saml_section(idp.metadata_url, *sp_keys)
+    app = make_app(
+        project, overrides={"LOGINS": {"saml": section}, "SERVER_ENV": {"CSRF": {"ENABLED": True}}}
+    )
+    assert "csrf" in app.extensions
+    client = app.test_client()
+    answer = post_acs(client, idp_answer(client, idp))
+    assert answer.status_code == 303 and answer.headers["Location"] == "/me"
+    assert logged_in_user(client)["username"] == "ada"
+
+
 def test_an_encrypted_assertion_is_decrypted_with_the_sp_key(app: Flask, idp: SamlIdp) -> None:
     client = app.test_client()
     fields = idp_answer(client, idp, mode="encrypted")
