@@ -258,3 +258,13 @@ def test_a_flask_framework_project_gets_the_same_protection_without_the_key(
     response = client.post("/note")
     assert response.status_code == 400 and MISSING in response.get_data(as_text=True)
     assert client.post("/hook").get_data(as_text=True) == "hooked"
+
+
+def test_the_log_line_keeps_a_line_break_of_the_path_escaped(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    client.application.add_url_rule("/notes/<name>", "note", lambda name: name, methods=["POST"])
+    caplog.set_level(logging.WARNING, logger="conexoos.csrf")
+    client.post("/notes/a%0aFORGED line")
+    (line,) = [record.getMessage() for record in caplog.records if record.name == "conexoos.csrf"]
+    assert line.startswith("CSRF check refused POST /notes/a\\x0aFORGED line: no token was sent")

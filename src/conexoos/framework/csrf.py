@@ -21,6 +21,7 @@ import flask_wtf.csrf
 from flask import Blueprint, Flask, current_app, g, has_request_context, request
 
 from . import compat_import
+from .logs import escape_control, logged_path
 
 if TYPE_CHECKING:
     from .app import Runtime
@@ -66,9 +67,8 @@ class CSRFProtect(flask_wtf.csrf.CSRFProtect):
         try:
             super().protect(apply_exemptions)
         except flask_wtf.csrf.CSRFError as error:
-            log.warning(
-                "CSRF check refused %s %s: %s", request.method, request.path, log_reason(error.description)
-            )
+            path = escape_control(logged_path())  # a %0a in the path cannot forge another line
+            log.warning("CSRF check refused %s %s: %s", request.method, path, log_reason(error.description))
             raise
         finally:
             setattr(g, _CHECKING, False)

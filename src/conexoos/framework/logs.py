@@ -291,7 +291,7 @@ def log_access_line(status: int) -> None:
     """Log the current request's access line with ``status`` (also for an answer sent without a
     ``Response``, see ``fast_path.py``), or, when a middleware outside may still change the answer
     (:func:`hold_access_line`), keep it for that middleware to write with the status it sends."""
-    logged = _logged_path()
+    logged = logged_path()
     if logged is not request.path:  # for gunicorn's access log too (serve.AccessLogger), in its environ:
         request.environ.get(SERVER_ENVIRON, request.environ)[LOGGED_PATH] = logged  # Socket.IO copies it
     if not access_log.isEnabledFor(logging.INFO):
@@ -353,7 +353,7 @@ def hold_access_line(environ: dict[str, Any]) -> HeldAccessLine:
     return held
 
 
-def _logged_path() -> str:
+def logged_path() -> str:
     """The request's path with the values of the URL rule's :data:`SECRET_ARGUMENTS` (one-time links'
     tokens: a password reset, an address change's undo) as ``<name>``: a log is read by more people, and
     kept longer, than a link is valid."""
