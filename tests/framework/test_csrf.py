@@ -23,6 +23,8 @@ from .helpers import write_project
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 PROJECT = {
     "server/web.py": """
+        import functools
+
         from flask import Blueprint, render_template_string, request
         from flask.views import MethodView
 
@@ -44,6 +46,20 @@ PROJECT = {
             return "webhook"
 
 
+        def logged(view):
+            @functools.wraps(view)
+            def wrapper(*args, **kwargs):
+                return view(*args, **kwargs)
+
+            return wrapper
+
+
+        @logged  # a decorator above csrf_exempt keeps its mark (functools.wraps copies it)
+        @csrf_exempt
+        def wrapped_webhook():
+            return "wrapped"
+
+
         @csrf_exempt
         class Callback(MethodView):
             def post(self):
@@ -52,6 +68,10 @@ PROJECT = {
 
         hooks = csrf_exempt(Blueprint("hooks", __name__))
         hooks.add_url_rule("/incoming", "incoming", lambda: "incoming", methods=["POST"])
+        outer = csrf_exempt(Blueprint("outer", __name__))
+        inner = Blueprint("inner", __name__)
+        inner.add_url_rule("/deep", "deep", lambda: "deep", methods=["POST"])
+        outer.register_blueprint(inner, url_prefix="/inner")
         checked = Blueprint("checked", __name__)
         checked.add_url_rule("/write", "write", lambda: "written", methods=["POST"])
 
@@ -62,8 +82,10 @@ PROJECT = {
                 server.add_url_rule("/save", "save", save, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
                 server.add_url_rule("/api/save", "api_save", save, methods=["POST"])
                 server.add_url_rule("/webhook", "webhook", webhook, methods=["POST"])
+                server.add_url_rule("/wrapped", "wrapped", wrapped_webhook, methods=["POST"])
                 server.add_url_rule("/callback", view_func=Callback.as_view("callback"))
                 server.register_blueprint(hooks, url_prefix="/hooks")
+                server.register_blueprint(outer, url_prefix="/outer")
                 server.register_blueprint(checked, url_prefix="/checked")
     """,
 }
@@ -154,7 +176,9 @@ def test_each_refusal_is_logged_once_with_its_reason_and_never_the_token(
     assert token[:20] not in caplog.text
 
 
-@pytest.mark.parametrize("path", ["/webhook", "/callback", "/hooks/incoming"])
+@pytest.mark.parametrize(
+    "path", ["/webhook", "/wrapped", "/callback", "/hooks/incoming", "/outer/inner/deep"]
+)
 def test_an_exempt_view_view_class_or_blueprint_is_not_checked(client: FlaskClient, path: str) -> None:
     response = client.post(path, data={"signed": "by the sender"})
     assert response.status_code == 200
