@@ -151,13 +151,13 @@ NOT_SET = (
 
 def install_csrf(app: Flask, runtime: Runtime) -> None:
     """Check every state-changing request of ``app`` with ``runtime.csrf`` as ``SERVER_ENV.CSRF.ENABLED``
-    says (:func:`csrf_enabled`), unless the project set up a ``CSRFProtect`` of its own; ``csrf_token()``
-    works in templates either way. Call it once the project and its plugins are loaded."""
+    says (:func:`_protection_wanted`), unless the project set up a ``CSRFProtect`` of its own;
+    ``csrf_token()`` works in templates either way. Call it once the project and its plugins are loaded."""
     app.jinja_env.globals.setdefault("csrf_token", flask_wtf.csrf.generate_csrf)
     if "csrf" in app.extensions:  # Flask-WTF's key: the project protects itself (one check, not two)
         log.debug("%s keeps its own CSRF protection", app.name)
         return
-    if not csrf_enabled(app, runtime):
+    if not _protection_wanted(app, runtime):
         return
     runtime.csrf.init_app(app)
     for blueprint in runtime.logins.cross_site_posts:  # an identity provider's POSTs, checked by the login
@@ -167,10 +167,10 @@ def install_csrf(app: Flask, runtime: Runtime) -> None:
         wtf_log.addFilter(_DUPLICATE_REASON)
 
 
-def csrf_enabled(app: Flask, runtime: Runtime) -> bool:
+def _protection_wanted(app: Flask, runtime: Runtime) -> bool:
     """``SERVER_ENV.CSRF.ENABLED``; when null (not set), true for a flask-framework project (its
-    ``Process.init`` always protected it), else false, and the project's first write is logged with a
-    warning naming the key (:func:`_warn_at_first_write`)."""
+    ``Process.init`` always protected it), else false, after arranging for the project's first write to
+    be logged with a warning naming the key (:func:`_warn_at_first_write`)."""
     enabled: bool | None = runtime.settings.server["CSRF"]["ENABLED"]
     if enabled is not None:
         return enabled
