@@ -14,6 +14,8 @@ import subprocess
 import tempfile
 import time
 
+import redis
+
 from tests.framework.helpers import free_port, port_open
 from tests.support import process_signals
 
@@ -72,12 +74,26 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + START_TIMEOUT
-        while not port_open(self.port, self.host):
+        while not self._answers():
             if self._process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"redis-server did not start on port {self.port}")
             time.sleep(0.05)
         return self
+
+    def _answers(self) -> bool:
+        """Whether the server answers a PING: an open port is not enough, since a restarted persistent
+        server refuses every command while it loads its append-only file (BusyLoadingError), which a
+        loaded machine made last long enough for a test's first command to meet."""
+        if not port_open(self.port, self.host):
+            return False
+        client = redis.Redis(host=self.host, port=self.port, password=self.password or None, socket_timeout=2)
+        try:
+            return bool(client.ping())
+        except redis.exceptions.BusyLoadingError:
+            return False
+        finally:
+            client.close()
 
     def stop(self) -> None:
         """Stop the server (a frozen one too); the port is free when this returns."""
