@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 from flask import Flask, url_for
+from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 from werkzeug.routing.converters import AnyConverter, IntegerConverter
 
 from conexoos.app.controllers.roles import required_roles
 from tests.app.staff_support import make_staff
 
-from .conftest import Account, SignUp, meta_token
+from .conftest import Account, SignUp, form_token, meta_token
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 EXEMPT = {"/stripe/webhook", "/go/<id:link_id>", "/capture/<id:block_id>"}
@@ -270,3 +271,14 @@ def test_a_readable_multipart_form_without_its_token_is_still_a_token_refusal(al
         "/dashboard/settings", data={"display_name": "X", "bio": ""}, content_type="multipart/form-data"
     )
     assert answer.status_code == 400 and "security token" in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("referrer", ["https://[::1", "https://localhost:99999/", "https://localhost:abc/"])
+def test_an_unreadable_referrer_over_https_is_a_refusal_not_a_500(client: FlaskClient, referrer: str) -> None:
+    """Over HTTPS Flask-WTF compares the Referer's host and port with the site's: one Python cannot parse
+    raised a ValueError (500), which any visitor could send to the login form."""
+    token = form_token(client.get("/login", base_url="https://localhost"))
+    login = {"csrf_token": token, "login": "nobody", "password": "wrong password"}
+    response = client.post("/login", data=login, base_url="https://localhost", headers={"Referer": referrer})
+    assert response.status_code == 400
+    assert "security token" in response.get_data(as_text=True)  # the product's page of a CSRF refusal

@@ -292,3 +292,61 @@ def test_the_log_line_keeps_a_line_break_of_the_path_escaped(
     client.post("/notes/a%0aFORGED line")
     (line,) = [record.getMessage() for record in caplog.records if record.name == "conexoos.csrf"]
     assert line.startswith("CSRF check refused POST /notes/a\\x0aFORGED line: no token was sent")
+
+
+@pytest.mark.parametrize(
+    "referrer", ["https://[::1", "http://[", "https://localhost:99999/", "https://localhost:abc/"]
+)
+def test_an_unreadable_referrer_over_https_is_refused_like_a_foreign_one(
+    client: FlaskClient, referrer: str
+) -> None:
+    """Flask-WTF compares an HTTPS request's Referer with its host: one Python cannot parse was a 500."""
+    token = page_token(client)
+    response = client.post(
+        "/save",
+        data={"csrf_token": token, "text": "x"},
+        base_url="https://localhost",
+        headers={"Referer": referrer},
+    )
+    assert response.status_code == 400
+    assert "sent from a page of another site" in response.get_data(as_text=True)
+    good = client.post(
+        "/save",
+        data={"csrf_token": token, "text": "x"},
+        base_url="https://localhost",
+        headers={"Referer": "https://localhost/"},
+    )
+    assert good.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("WTF_CSRF_ENABLED", False), ("WTF_CSRF_CHECK_DEFAULT", False), ("WTF_CSRF_METHODS", ["PUT"])],
+)
+def test_a_flask_wtf_setting_that_unchecks_writes_is_refused_while_the_key_is_true(
+    make_app: AppFactory, tmp_path: Path, name: str, value: Any
+) -> None:
+    """A leftover test setting in FLASK.CONFIG turned the protection off while the key said it was on."""
+    project = write_project(tmp_path / "native", PROJECT)
+    overrides = {
+        "SERVER_ENV": {"CSRF": {"ENABLED": True}},
+        "FLASK": {"CONFIG": {name: value}},
+        "DATABASE": {},
+    }
+    with pytest.raises(ConfigError, match=rf"FLASK\.CONFIG\.{name}: .* unchecked while SERVER_ENV\.CSRF"):
+        make_app(project, overrides=overrides, schema=False)
+
+
+@pytest.mark.parametrize("value", ["abc", -5, True, 1.5])
+def test_a_token_time_limit_that_is_no_number_of_seconds_is_refused(
+    make_app: AppFactory, tmp_path: Path, value: Any
+) -> None:
+    """ "abc" made every checked write a 500 (comparing a number with a string); -5 refused every token."""
+    project = write_project(tmp_path / "native", PROJECT)
+    overrides = {
+        "SERVER_ENV": {"CSRF": {"ENABLED": True}},
+        "FLASK": {"CONFIG": {"WTF_CSRF_TIME_LIMIT": value}},
+        "DATABASE": {},
+    }
+    with pytest.raises(ConfigError, match="WTF_CSRF_TIME_LIMIT: .* expected a number of seconds"):
+        make_app(project, overrides=overrides, schema=False)

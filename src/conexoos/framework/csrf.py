@@ -14,13 +14,15 @@ this same protection through ``Process.csrf()``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import flask_wtf.csrf
 from flask import Blueprint, Flask, current_app, g, has_request_context, request
 
 from . import compat_import
+from .errors import ConfigError
 from .logs import escape_control, logged_path
 
 if TYPE_CHECKING:
@@ -53,7 +55,31 @@ def is_exempt_request() -> bool:
     return any(getattr(current_app.blueprints.get(name), EXEMPT_MARK, False) for name in request.blueprints)
 
 
-class CSRFProtect(flask_wtf.csrf.CSRFProtect):
+class WellFormedReferrerProtect(flask_wtf.csrf.CSRFProtect):
+    """Flask-WTF's protection, a Referer it cannot read (``https://[::1``, a port out of range) refused
+    like a foreign one (a 400) instead of escaping as Python's ``ValueError`` (a 500, which any visitor
+    could make over HTTPS). The product's protection and the framework's both are one."""
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        try:
+            super().protect(apply_exemptions)
+        except ValueError:
+            if _readable_url(request.referrer):
+                raise  # not the Referer's: a defect, reported as one
+            self._error_response("The referrer does not match the host.")
+
+
+def _readable_url(url: str | None) -> bool:
+    """Whether ``url`` is absent or one whose host and port Python can read (Flask-WTF compares them)."""
+    try:
+        parsed = urlsplit(url or "")
+        parsed.hostname, parsed.port  # noqa: B018 (each may raise ValueError)
+    except ValueError:
+        return False
+    return True
+
+
+class CSRFProtect(WellFormedReferrerProtect):
     """Flask-WTF's protection, which also honours :func:`csrf_exempt` and logs each refusal once, with
     the request's method, path and the reason in words (never the token)."""
 
@@ -154,6 +180,9 @@ def install_csrf(app: Flask, runtime: Runtime) -> None:
     says (:func:`_protection_wanted`), unless the project set up a ``CSRFProtect`` of its own;
     ``csrf_token()`` works in templates either way. Call it once the project and its plugins are loaded."""
     app.jinja_env.globals.setdefault("csrf_token", flask_wtf.csrf.generate_csrf)
+    problems = flask_wtf_problems(app.config, runtime.settings.server["CSRF"]["ENABLED"])
+    if problems:
+        raise ConfigError(problems)
     if "csrf" in app.extensions:  # Flask-WTF's key: the project protects itself (one check, not two)
         log.debug("%s keeps its own CSRF protection", app.name)
         return
@@ -167,6 +196,40 @@ def install_csrf(app: Flask, runtime: Runtime) -> None:
         wtf_log.addFilter(_DUPLICATE_REASON)
 
 
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+UNCHECKED_BY = {
+    "WTF_CSRF_ENABLED": lambda value: value is False,
+    "WTF_CSRF_CHECK_DEFAULT": lambda value: value is False,
+    "WTF_CSRF_METHODS": lambda value: not {str(method).upper() for method in value or ()} >= WRITE_METHODS,
+}
+"""Flask-WTF's settings (in ``FLASK.CONFIG``) that leave writes unchecked, each with the test of a value that
+does."""
+
+
+def flask_wtf_problems(config: Mapping[str, Any], enabled: bool | None) -> list[str]:
+    """What is wrong with Flask-WTF's settings in ``FLASK.CONFIG``: one that leaves writes unchecked while
+    ``SERVER_ENV.CSRF.ENABLED`` is true (it would turn the protection off without a word; under null, a
+    flask-framework project's ``WTF_CSRF_ENABLED: false`` is its way to turn it off), and a time limit
+    that is not a number of seconds (every checked write would then be a 500 or refused)."""
+    problems = []
+    if enabled is True:
+        problems += [
+            f"FLASK.CONFIG.{name}: {config[name]!r} leaves POST, PUT, PATCH or DELETE requests unchecked "
+            "while SERVER_ENV.CSRF.ENABLED is true: remove it (or set SERVER_ENV.CSRF.ENABLED to false)"
+            for name, unchecked in UNCHECKED_BY.items()
+            if name in config and unchecked(config[name])
+        ]
+    limit = config.get("WTF_CSRF_TIME_LIMIT")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        problems.append(
+            f"FLASK.CONFIG.WTF_CSRF_TIME_LIMIT: {limit!r} is not valid; expected a number of seconds a "
+            "token stays valid (0 or more), or null for as long as the session"
+        )
+    return problems
+
+
 def _protection_wanted(app: Flask, runtime: Runtime) -> bool:
     """``SERVER_ENV.CSRF.ENABLED``; when null (not set), true for a flask-framework project (its
     ``Process.init`` always protected it), else false, after arranging for the project's first write to
@@ -178,9 +241,6 @@ def _protection_wanted(app: Flask, runtime: Runtime) -> bool:
         return True
     _warn_at_first_write(app, runtime.project.name)
     return False
-
-
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def _warn_at_first_write(app: Flask, project_name: str) -> None:
