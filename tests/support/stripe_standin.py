@@ -338,6 +338,7 @@ class StripeStandIn:
         self._failures: list[tuple[str, str, int]] = []
         self._odd_answers: list[tuple[str, str, Any]] = []
         self._delays: dict[tuple[str, str], float] = {}
+        self._late: list[tuple[str, str, float]] = []
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -474,6 +475,12 @@ class StripeStandIn:
         with self._lock:
             self._delays[(method.upper(), path)] = seconds
 
+    def answer_late(self, method: str, path: str, seconds: float) -> None:
+        """Carry out the next API request with ``method`` and exact ``path``, then answer it only after
+        ``seconds`` (a Stripe that applied a change but whose answer never came in time)."""
+        with self._lock:
+            self._late.append((method.upper(), path, seconds))
+
     def answer_next(self, method: str, path: str, payload: Any) -> None:
         """Answer the next API request with ``method`` and exact ``path`` with 200 and ``payload`` as it
         is (a Stripe, or a proxy in front of it, answering something that is no Stripe object)."""
@@ -548,9 +555,19 @@ class StripeStandIn:
                 return replay
             response = json_response(200, self._route_api(method, path, params))
             self._remember(key, params, response)
+            self._answer_late(method, path)
             return response
         except ApiError as exc:
             return json_response(exc.status, {"error": exc.payload})
+
+    def _answer_late(self, method: str, path: str) -> None:
+        """Wait before answering a request :meth:`answer_late` named (until the stand-in stops)."""
+        with self._lock:
+            late = next((entry for entry in self._late if entry[:2] == (method, path)), None)
+            if late is not None:
+                self._late.remove(late)
+        if late is not None:
+            self._stopping.wait(late[2])
 
     def _take_failure(self, method: str, path: str) -> int | None:
         with self._lock:

@@ -17,10 +17,12 @@ from conexoos.app.controllers import plan_messages
 from conexoos.app.models.persistent import User
 from conexoos.app.services.stripe_subscription import read_subscription
 from conexoos.framework import db
+from conexoos.framework.config import deep_merge
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn, make_event
 
 from ..billing_support import (
+    PLAN_OVERRIDES,
     SUBSCRIPTIONS_URL,
     billing_app,
     billing_state,
@@ -28,6 +30,7 @@ from ..billing_support import (
     deliver,
     period_end,
     stripe_ends_period,
+    stripe_overrides,
     stripe_sets_status,
     subscribe_to_pro,
     subscription_object,
@@ -111,10 +114,10 @@ def test_keeping_by_json_renews_the_subscription(
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
-def test_keeping_a_subscription_that_is_not_ending_is_409_and_asks_nothing_of_stripe(
+def test_keeping_a_subscription_that_is_not_ending_is_409_and_only_asks_stripe_for_it(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, as_json: bool
 ) -> None:
-    subscribe_to_pro(client, alice, standin)
+    subscription = subscribe_to_pro(client, alice, standin)
     calls = len(standin.requests)
     response = keep(alice, as_json)
     assert response.status_code == 409
@@ -123,7 +126,9 @@ def test_keeping_a_subscription_that_is_not_ending_is_409_and_asks_nothing_of_st
         assert response.get_json()["error"]["message"] == message
     else:
         assert message in response.get_data(as_text=True)  # on the plans page, under the plans
-    assert len(standin.requests) == calls
+    assert [(request.method, request.path) for request in standin.requests[calls:]] == [
+        ("GET", f"/v1/subscriptions/{subscription['id']}")
+    ]
 
 
 def test_keeping_needs_a_csrf_token_and_a_login(
@@ -351,3 +356,92 @@ def test_an_answer_without_a_status_is_a_502_and_stores_nothing(
     assert response.status_code == 502
     assert "answer could not be read" in response.get_json()["error"]["message"]
     assert billing_state(app, alice.id) == before
+
+
+# ---------------------------------------------------------------- a change Stripe answers late
+
+
+def slow_app(make_app: AppFactory, standin: StripeStandIn) -> Flask:
+    """The product with a one-second SERVICES.stripe.TIMEOUT."""
+    return make_app(
+        overrides=deep_merge(
+            deep_merge(PLAN_OVERRIDES, stripe_overrides(standin.base_url)),
+            {"SERVICES": {"stripe": {"TIMEOUT": 1}}},
+        )
+    )
+
+
+def billing_log(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.name == "conexoos.billing"]
+
+
+def test_a_cancellation_stripe_made_but_answered_late_is_asked_for_stored_and_told_as_done(
+    make_app: AppFactory, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = slow_app(make_app, standin)
+    alice = sign_up(app, "alice")
+    subscription = subscribe_to_pro(app.test_client(), alice, standin)
+    standin.answer_late("POST", f"/v1/subscriptions/{subscription['id']}", 3)
+    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
+        response = checkout(alice, "gratis")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert standin.subscription(subscription["id"])["cancel_at_period_end"] is True
+    assert billing_state(app, alice.id).plan_ends_at == period_end(subscription)
+    assert ">Keep my subscription</button>" in alice.client.get("/subscriptions").get_data(as_text=True)
+    logged = billing_log(caplog)
+    assert any("did not answer" in line for line in logged), logged
+    assert not any("refused" in line for line in logged), logged
+    standin.answer_late("POST", f"/v1/subscriptions/{subscription['id']}", 3)
+    kept = keep(alice, as_json=True)
+    assert kept.status_code == 200, kept.get_data(as_text=True)
+    assert standin.subscription(subscription["id"])["cancel_at_period_end"] is False
+    assert billing_state(app, alice.id).plan_ends_at is None
+
+
+def test_a_change_stripe_neither_answers_nor_can_be_asked_about_is_502_without_saying_nothing_changed(
+    make_app: AppFactory, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = slow_app(make_app, standin)
+    alice = sign_up(app, "alice")
+    subscription = subscribe_to_pro(app.test_client(), alice, standin)
+    before = billing_state(app, alice.id)
+    standin.answer_late("POST", f"/v1/subscriptions/{subscription['id']}", 3)
+    standin.fail_next("GET", f"/v1/subscriptions/{subscription['id']}", status=500)
+    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
+        response = checkout(alice, "gratis")
+    assert response.status_code == 502
+    message = response.get_json()["error"]["message"]
+    assert message == (
+        "We could not confirm the change with the payment provider: reload this page in a minute to see "
+        "your subscription as it stands."
+    )
+    assert billing_state(app, alice.id) == before
+    logged = billing_log(caplog)
+    assert any("did not answer" in line for line in logged) and not any("refused" in line for line in logged)
+
+
+def test_a_change_stripe_answered_late_without_making_it_is_502_and_stores_what_stripe_has(
+    make_app: AppFactory, standin: StripeStandIn
+) -> None:
+    app = slow_app(make_app, standin)
+    alice = sign_up(app, "alice")
+    subscription = subscribe_to_pro(app.test_client(), alice, standin)
+    standin.slow_down("POST", f"/v1/subscriptions/{subscription['id']}", 3)  # not made before the timeout
+    response = checkout(alice, "gratis")
+    standin.slow_down("POST", f"/v1/subscriptions/{subscription['id']}", 0)
+    assert response.status_code == 502
+    assert "has not made the change" in response.get_json()["error"]["message"]
+    assert billing_state(app, alice.id).plan_ends_at is None
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
+def test_keeping_asks_stripe_when_the_stored_state_says_nothing_ends(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, as_json: bool
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    standin.set_cancel_at_period_end(subscription["id"], True)  # made at Stripe, its webhook not yet here
+    assert billing_state(app, alice.id).plan_ends_at is None
+    response = keep(alice, as_json)
+    assert response.status_code == (200 if as_json else 302), response.get_data(as_text=True)
+    assert standin.subscription(subscription["id"])["cancel_at_period_end"] is False
+    assert billing_state(app, alice.id).plan_ends_at is None

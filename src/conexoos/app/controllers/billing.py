@@ -59,6 +59,11 @@ HANDLED_EVENTS = SUBSCRIPTION_EVENTS | {"checkout.session.completed", "invoice.p
 LASTING_STATUSES = frozenset({400, 401, 403, 404})
 """Stripe's answers that the call itself is wrong (bad request, key refused or without the permission,
 unknown object): they will be the same on every try."""
+UNCONFIRMED = (
+    "We could not confirm the change with the payment provider: reload this page in a minute to see your "
+    "subscription as it stands."
+)
+"""The 502 of a change Stripe did not answer (it may have made it) and could not be asked about."""
 
 
 @dataclass(frozen=True)
@@ -224,8 +229,11 @@ def _choose_free_plan(user: User) -> str:
 
 def keep_subscription(user: User) -> None:
     """Withdraw the cancellation at the period's end ("Keep my subscription"): the subscription renews
-    again. 409 when none is scheduled, without Stripe keys, or when it ended meanwhile; 502 when Stripe
-    refuses (nothing is stored then)."""
+    again. 409 when none is scheduled (as Stripe has it, asked when the stored state says none), without
+    Stripe keys, or when it ended meanwhile; 502 when Stripe refuses (nothing is stored then)."""
+    if not is_ending(user) and has_live_subscription(user) and gateway.stripe_settings().configured:
+        # What is stored may lag behind Stripe (a change whose answer never came, a webhook not yet here).
+        _refresh(user)
     if not is_ending(user):
         raise Conflict("Your subscription is not set to end: there is nothing to keep.")
     state = _change_cancellation(user, at_period_end=False)
@@ -235,13 +243,18 @@ def keep_subscription(user: User) -> None:
 
 def _change_cancellation(user: User, at_period_end: bool) -> SubscriptionState:
     """Set the subscription's ``cancel_at_period_end`` at Stripe and store its state as Stripe answers
-    (409 without keys; 502 when Stripe refuses, nothing stored)."""
+    (409 without keys; 502 when Stripe refuses, nothing stored). When Stripe does not answer (it may
+    have made the change), the subscription is asked for and stored: 502 unless the change was made."""
     subscription_id = str(user.stripe_subscription_id)
     action = "cancel your subscription" if at_period_end else "keep your subscription going"
     if not gateway.stripe_settings().configured:
         raise Conflict(f"Payments are not set up on this site at the moment, so we cannot {action}.")
+    confirmed = True
     try:
         answer = _cancellation_answer(subscription_id, at_period_end)
+    except stripe.APIConnectionError as error:
+        # A timeout or a lost connection: Stripe may have made the change without its answer reaching us.
+        answer, confirmed = _asked_after_silence(user, at_period_end, error), False
     except stripe.StripeError as error:
         answer = _ended_meanwhile(subscription_id, error)
         if answer is None:
@@ -252,10 +265,57 @@ def _change_cancellation(user: User, at_period_end: bool) -> SubscriptionState:
             raise _payments_failed(
                 error, f"The payment provider could not {action}.", unchanged=True
             ) from None
-    state = _answered_state(answer, subscription_id, user)
+    state = _store_answer(user, answer)
+    if not confirmed and not state.terminal and (state.ends_at is not None) != at_period_end:
+        raise BadGateway(
+            f"The payment provider did not answer in time and has not made the change, so we could not "
+            f"{action}: try again in a minute."
+        )
+    return state
+
+
+def _store_answer(user: User, answer: dict[str, Any] | None) -> SubscriptionState:
+    """Store the user's subscription as Stripe answered it (see :func:`_answered_state`); its state."""
+    state = _answered_state(answer, str(user.stripe_subscription_id), user)
     with transaction():
         _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
     return state
+
+
+def _asked_after_silence(
+    user: User, at_period_end: bool, error: stripe.APIConnectionError
+) -> dict[str, Any] | None:
+    """The subscription as Stripe has it, once it did not answer a change (which it may have made); 502
+    when it cannot be asked either, saying the change could not be confirmed (it may have been made)."""
+    subscription_id = str(user.stripe_subscription_id)
+    log.warning(
+        "Stripe did not answer cancel_at_period_end=%s for %s (user %s): %s; asking it for the subscription",
+        at_period_end, subscription_id, user.id, error,
+    )  # fmt: skip
+    try:
+        return gateway.retrieve_subscription(subscription_id)
+    except stripe.StripeError as retrieval:
+        log.error(
+            "Stripe did not answer cancel_at_period_end=%s for %s (user %s), nor could it be asked for the "
+            "subscription: %s; it is stored as it was until its webhook comes",
+            at_period_end, subscription_id, user.id, _cause(retrieval),
+        )  # fmt: skip
+        raise BadGateway(UNCONFIRMED) from None
+
+
+def _refresh(user: User) -> None:
+    """Store the user's subscription as Stripe has it now (502 when Stripe cannot be asked)."""
+    try:
+        found = gateway.retrieve_subscription(str(user.stripe_subscription_id))
+    except stripe.StripeError as error:
+        log.error(
+            "Stripe could not be asked for subscription %s (user %s): %s",
+            user.stripe_subscription_id, user.id, _cause(error),
+        )  # fmt: skip
+        raise _payments_failed(
+            error, "The payment provider could not be asked about your subscription."
+        ) from None
+    _store_answer(user, found)
 
 
 def _cancellation_answer(subscription_id: str, at_period_end: bool) -> dict[str, Any] | None:
@@ -388,7 +448,11 @@ def _cause(error: stripe.StripeError) -> str:
 
 def _payments_failed(error: stripe.StripeError, failed: str, unchanged: bool = False) -> HTTPException:
     """The 502 of a person's request Stripe failed, ``failed`` saying what could not be done: payments
-    are unavailable when trying again cannot help (:func:`_lasting`), else try again in a minute."""
+    are unavailable when trying again cannot help (:func:`_lasting`), else try again in a minute.
+    ``unchanged``: the request was a change, which Stripe's refusal leaves undone; one Stripe did not
+    answer (a timeout, a lost connection) may have been made, so it is not said to be undone."""
+    if unchanged and isinstance(error, stripe.APIConnectionError):
+        return BadGateway(UNCONFIRMED)
     if _lasting(error):
         nothing = " Nothing has changed." if unchanged else ""
         return BadGateway(
