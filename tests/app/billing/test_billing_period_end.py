@@ -445,3 +445,14 @@ def test_keeping_asks_stripe_when_the_stored_state_says_nothing_ends(
     assert response.status_code == (200 if as_json else 302), response.get_data(as_text=True)
     assert standin.subscription(subscription["id"])["cancel_at_period_end"] is False
     assert billing_state(app, alice.id).plan_ends_at is None
+
+
+@pytest.mark.parametrize("path", ["/subscriptions/keep", "/subscriptions/cancel"])
+def test_logged_out_keep_and_cancel_are_a_login_before_the_csrf_check(app: Flask, path: str) -> None:
+    stranger = app.test_client()
+    form = stranger.post(path, data={}, headers={"Referer": "http://localhost/subscriptions"})
+    assert form.status_code == 302, form.get_data(as_text=True)
+    assert form.headers["Location"].startswith("/login"), form.headers["Location"]
+    as_json = stranger.post(path, json={}, headers=JSON)
+    assert as_json.status_code == 401, as_json.get_data(as_text=True)
+    assert as_json.get_json()["error"]["code"] == "unauthorized"

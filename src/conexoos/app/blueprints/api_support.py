@@ -8,7 +8,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Response, request
-from flask_login import current_user
+from flask_login import current_user, login_required
 from werkzeug.exceptions import Unauthorized
 
 from conexoos.app.dto.errors import malformed
@@ -29,6 +29,14 @@ def api_login_required(view: View) -> View:
 
     guarded.requires_login = True  # type: ignore[attr-defined]  # read by the middleware, before CSRF
     return guarded  # type: ignore[return-value]
+
+
+def page_login_required(view: View) -> View:
+    """Flask-Login's ``login_required`` for a page's form that may also be sent as JSON: without a login,
+    the login page (a 401 for JSON), checked before the CSRF token as for :func:`api_login_required`."""
+    guarded = login_required(view)
+    guarded.requires_login = "page"  # read by the middleware, before CSRF
+    return guarded
 
 
 def require_login() -> None:

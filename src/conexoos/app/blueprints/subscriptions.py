@@ -15,7 +15,7 @@ from conexoos.app.extensions import csrf
 from conexoos.app.plans_config import FREE_PLAN
 from conexoos.framework import wants_json
 
-from .api_support import api_login_required, json_body, user
+from .api_support import api_login_required, json_body, page_login_required, user
 
 subscriptions = Blueprint("subscriptions", __name__)
 
@@ -83,7 +83,7 @@ def confirm_cancel() -> str | BaseResponse:
 
 
 @subscriptions.route("/subscriptions/cancel", methods=["POST"])
-@login_required
+@page_login_required
 def cancel() -> tuple[str, int] | BaseResponse:
     """Cancel the subscription at Stripe (the confirmation's form, CSRF-checked): at the end of the period
     paid for when it is in good standing, else at once and to the free plan; the confirmation again, with
@@ -118,7 +118,7 @@ def _long_date(moment: datetime | None) -> str:
 
 
 @subscriptions.route("/subscriptions/keep", methods=["POST"])
-@login_required
+@page_login_required
 def keep() -> Response | BaseResponse | tuple[str, int]:
     """Withdraw the cancellation at the period's end ("Keep my subscription", CSRF-checked): the plans
     page (``{"redirect_url"}`` for JSON); the plans page with the reason and its status when it cannot

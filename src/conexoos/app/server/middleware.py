@@ -170,11 +170,17 @@ def _lazy_current_user() -> dict[str, object]:
     return {"current_user": current_user}
 
 
-def _login_before_csrf() -> None:
-    """An API call without a login is told so (401), rather than that its CSRF token is missing (400)."""
+def _login_before_csrf() -> BaseResponse | None:
+    """A request without a login to a view that requires one is told so, rather than that its CSRF token
+    is missing (400): an API call with a 401, a page's form (``page_login_required``) as Flask-Login
+    tells it (the login page; a 401 for JSON)."""
     view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "requires_login", False):
+    required = getattr(view, "requires_login", False)
+    if required == "page" and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if required:
         require_login()
+    return None
 
 
 def _unauthorized() -> BaseResponse:
