@@ -4,6 +4,7 @@ the portal's failures, a missing plan id, and Stripe calls that ignore proxy var
 from __future__ import annotations
 
 import logging
+import re
 import time
 
 import pytest
@@ -152,7 +153,7 @@ def test_cancelling_asks_first_without_javascript_then_ends_with_the_period_and_
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
     subscription = subscribe_to_pro(client, alice, standin)
-    ends_on = plan_messages.long_date(period_end(subscription))
+    ends_on = plan_messages.long_moment(period_end(subscription))
     confirm = alice.client.get("/subscriptions/cancel")
     assert confirm.status_code == 200
     page = " ".join(confirm.get_data(as_text=True).split())
@@ -198,12 +199,17 @@ def test_a_past_due_subscription_is_said_to_be_cancelled_at_once_before_confirmi
 ) -> None:
     subscription = subscribe_to_pro(client, alice, standin)
     deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", int(time.time()) + 1))
-    assert "Your subscription is cancelled now, without a refund." in alice.client.get(
-        "/subscriptions"
-    ).get_data(as_text=True)
+    plans_page = alice.client.get("/subscriptions").get_data(as_text=True)
+    assert "Cancelling stops it at once, without a refund." in plans_page  # what would happen, not a fact
     confirm = alice.client.get("/subscriptions/cancel")
-    page = confirm.get_data(as_text=True)
-    assert "since its payment failed, the subscription is cancelled at once and nothing is refunded" in page
+    page = " ".join(confirm.get_data(as_text=True).split())
+    until = re.search(r"you keep Pro until (\d+ \w+ \d{4}, \d\d:\d\d UTC)\.", page)
+    assert until is not None, page  # the past-due notice: the day and the UTC time
+    assert (
+        "Since its payment failed, cancelling stops the subscription at once, without a refund, and you no "
+        "longer keep Pro until then: your page has the limits of Gratis"
+    ) in page
+    assert "until you confirm" not in page
     assert "Cancel my subscription now" in page
     done = alice.client.post("/subscriptions/cancel", data={"csrf_token": form_token(confirm)})
     assert done.headers["Location"] == f"{SUBSCRIPTIONS_URL}?success=true"

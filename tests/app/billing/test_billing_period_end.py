@@ -87,9 +87,9 @@ def test_the_end_is_read_from_cancel_at_else_from_the_period_on_the_items_or_the
         assert read_subscription(dict(new_shape, cancel_at=odd)).ends_at is None, odd
 
 
-def test_the_end_is_written_as_a_day_in_words() -> None:
-    assert plan_messages.long_date(moment(JAN_4_2027)) == "4 January 2027"
-    assert plan_messages.long_date(moment(JAN_4_2027 + 10 * 86_400)) == "14 January 2027"
+def test_the_end_is_written_as_a_day_in_words_and_the_utc_time() -> None:
+    assert plan_messages.long_moment(moment(JAN_4_2027)) == "4 January 2027, 10:00 UTC"
+    assert plan_messages.long_moment(moment(JAN_4_2027 + 10 * 86_400 + 90)) == "14 January 2027, 10:01 UTC"
 
 
 # ---------------------------------------------------------------- Keep my subscription
@@ -121,7 +121,7 @@ def test_keeping_a_subscription_that_is_not_ending_is_409_and_only_asks_stripe_f
     calls = len(standin.requests)
     response = keep(alice, as_json)
     assert response.status_code == 409
-    message = "Your subscription is not set to end: there is nothing to keep."
+    message = "Your subscription is not set to end: it renews as before, so there is nothing to keep."
     if as_json:
         assert response.get_json()["error"]["message"] == message
     else:
@@ -237,7 +237,7 @@ def test_choosing_a_paid_plan_while_the_subscription_ends_is_409_pointing_to_kee
     assert checkout(alice, "gratis").status_code == 200
     response = checkout(alice, "pro")
     assert response.status_code == 409
-    ends_on = plan_messages.long_date(period_end(subscription))
+    ends_on = plan_messages.long_moment(period_end(subscription))
     assert response.get_json()["error"]["message"] == (
         f"Your Pro plan ends on {ends_on} and will not renew. To go on with it, choose Keep my subscription; "
         "to change plans, use the billing portal (Manage billing)."
@@ -266,7 +266,7 @@ def test_a_cancellation_in_stripes_portal_shows_like_ours_and_so_does_renewing(
     now = int(time.time())
     subscription = subscribe_to_pro(client, alice, standin, created=now)
     ends = period_end(subscription)
-    ending = f"Your Pro plan ends on {plan_messages.long_date(ends)} and will not renew."
+    ending = f"Your Pro plan ends on {plan_messages.long_moment(ends)} and will not renew."
     assert deliver(client, portal_sets(standin, subscription["id"], True, now + 1))["status"] == "applied"
     state = billing_state(app, alice.id)
     assert (state.plan, state.status, state.plan_ends_at) == ("pro", "active", ends)
@@ -456,3 +456,59 @@ def test_logged_out_keep_and_cancel_are_a_login_before_the_csrf_check(app: Flask
     as_json = stranger.post(path, json={}, headers=JSON)
     assert as_json.status_code == 401, as_json.get_data(as_text=True)
     assert as_json.get_json()["error"]["code"] == "unauthorized"
+
+
+# ---------------------------------------------------------------- what the pages say
+
+
+def test_keep_tells_each_case_with_nothing_to_keep_its_own_sentence(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    gratis = keep(alice, as_json=True)
+    assert gratis.status_code == 409
+    assert gratis.get_json()["error"]["message"] == "You have no subscription, so there is nothing to keep."
+    subscription = subscribe_to_pro(client, alice, standin)
+    deliver(client, stripe_sets_status(standin, subscription["id"], "canceled", int(time.time()) + 1))
+    ended = keep(alice, as_json=True)
+    assert ended.status_code == 409
+    assert ended.get_json()["error"]["message"] == (
+        "Your subscription has already ended: choose a plan to subscribe again."
+    )
+
+
+def test_an_end_that_has_passed_before_stripes_webhook_is_said_to_have_ended_without_keep(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscribe_to_pro(client, alice, standin)
+    assert checkout(alice, "gratis").status_code == 200
+    past = datetime(2026, 12, 5, 9, 30, tzinfo=UTC)
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        user.plan_ends_at = past  # Stripe's customer.subscription.deleted is late
+        db.session.commit()
+    ended = "Your Pro plan ended on 5 December 2026, 09:30 UTC; the payment provider has yet to confirm it."
+    for path in ("/subscriptions", "/dashboard"):
+        page = alice.client.get(path).get_data(as_text=True)
+        assert ended in page, path
+        assert "Keep my subscription" not in page and "change your mind" not in page, path
+        assert "ends on" not in page, path
+    assert "once the payment provider confirms the end" in alice.client.get("/subscriptions").get_data(
+        as_text=True
+    )
+    pro = checkout(alice, "pro")
+    assert pro.status_code == 409
+    assert pro.get_json()["error"]["message"].startswith(ended)
+    assert "Keep my subscription" not in pro.get_json()["error"]["message"]
+
+
+def test_the_end_of_a_cancelled_subscription_is_written_with_its_utc_time(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    ends = period_end(subscription)
+    confirm = " ".join(alice.client.get("/subscriptions/cancel").get_data(as_text=True).split())
+    assert f"You keep Pro until {ends.day} {ends:%B %Y, %H:%M} UTC;" in confirm
+    assert checkout(alice, "gratis").status_code == 200
+    page = alice.client.get("/subscriptions").get_data(as_text=True)
+    assert f"Your Pro plan ends on {ends.day} {ends:%B %Y, %H:%M} UTC and will not renew." in page

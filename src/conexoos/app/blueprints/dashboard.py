@@ -30,6 +30,7 @@ def index() -> str:
         plan=plan,
         notes=plan_messages.notes(plan, LINK),
         plan_ending=plan_messages.plan_ending(current_user),
+        plan_ended=plan_messages.plan_ended(current_user),
         social_networks=sorted(NETWORKS.values(), key=lambda network: network.name.casefold()),
         block_kinds=editor_kinds(KINDS.values()),
         reason_ends_sentence=ends_sentence(current_user.suspension_reason),

@@ -38,6 +38,7 @@ def _plans_page(error: str = "") -> str:
         paid_subscription=billing.has_paid_subscription(current_user),
         keeps_until_period_end=billing.cancels_at_period_end(current_user),
         ending=plan_messages.plan_ending(current_user),
+        ended=plan_messages.plan_ended(current_user),
         plan_ends_on=_plan_ends_on(),
         error=error,
         success=request.args.get("success") == "true",
@@ -104,17 +105,17 @@ def _cancel_page(error: str = "") -> str:
         free=plans.all_plans()[FREE_PLAN],
         payment_failed=plan_messages.payment_failed(current_user),
         at_period_end=billing.cancels_at_period_end(current_user),
-        period_ends_on=_long_date(current_user.period_ends_at),
+        period_ends_on=_long_moment(current_user.period_ends_at),
         error=error,
     )
 
 
 def _plan_ends_on() -> str:
-    return _long_date(current_user.plan_ends_at)
+    return _long_moment(current_user.plan_ends_at)
 
 
-def _long_date(moment: datetime | None) -> str:
-    return plan_messages.long_date(moment) if moment is not None else ""
+def _long_moment(moment: datetime | None) -> str:
+    return plan_messages.long_moment(moment) if moment is not None else ""
 
 
 @subscriptions.route("/subscriptions/keep", methods=["POST"])

@@ -116,6 +116,8 @@ def start_checkout(user: User, plan_id: str) -> str:
                 "portal (Manage billing) to keep it, or switch to the free plan."
             )
         ending = plan_messages.plan_ending(user)
+        if ending is not None and plan_messages.plan_ended(user):
+            raise Conflict(f"{ending} Choose a plan again once it has: reload this page in a minute.")
         if ending is not None:
             raise Conflict(
                 f"{ending} To go on with it, choose Keep my subscription; to change plans, use the "
@@ -235,7 +237,7 @@ def keep_subscription(user: User) -> None:
         # What is stored may lag behind Stripe (a change whose answer never came, a webhook not yet here).
         _refresh(user)
     if not is_ending(user):
-        raise Conflict("Your subscription is not set to end: there is nothing to keep.")
+        raise Conflict(plan_messages.nothing_to_keep(user))
     state = _change_cancellation(user, at_period_end=False)
     if state.terminal:
         raise Conflict("Your subscription has already ended: choose a plan to subscribe again.")

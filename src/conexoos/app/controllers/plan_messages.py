@@ -9,9 +9,10 @@ with it, never "upgrade".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
+from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.plans_config import FREE_PLAN, Plan
 from conexoos.app.services.stripe_subscription import LIVE_STATUSES
 
@@ -137,17 +138,37 @@ def unavailable(plan: Plan) -> str:
     return f"{plan.name} cannot be bought on this site." if not on_sale() else f"{plan.name} is not on sale."
 
 
-def long_date(moment: date) -> str:
-    """``4 January 2027``: how the pages write a day."""
-    return f"{moment.day} {moment:%B %Y}"
+def long_moment(moment: datetime) -> str:
+    """``4 January 2027, 10:00 UTC``: how the pages write when something ends (the day and the UTC time)."""
+    in_utc = moment.astimezone(UTC)
+    return f"{in_utc.day} {in_utc:%B %Y, %H:%M} UTC"
 
 
 def plan_ending(user: User) -> str | None:
-    """``Your Pro plan ends on 4 January 2027 and will not renew.`` for a subscription cancelled at the end
-    of its period (here or in Stripe's billing portal); None otherwise."""
+    """``Your Pro plan ends on 4 January 2027, 10:00 UTC and will not renew.`` for a subscription cancelled
+    at the end of its period (here or in Stripe's billing portal); once that moment has passed while Stripe
+    has yet to say the subscription ended (its webhook is late), that it ended then; None otherwise."""
     if user.plan_ends_at is None or user.subscription_status not in LIVE_STATUSES:
         return None
-    return f"Your {plan_name(user)} plan ends on {long_date(user.plan_ends_at)} and will not renew."
+    when = long_moment(user.plan_ends_at)
+    if plan_ended(user):
+        return f"Your {plan_name(user)} plan ended on {when}; the payment provider has yet to confirm it."
+    return f"Your {plan_name(user)} plan ends on {when} and will not renew."
+
+
+def plan_ended(user: User) -> bool:
+    """Whether the moment a cancelled subscription ends has passed (it can no longer be kept), though
+    Stripe's word that it ended has not come yet."""
+    return user.plan_ends_at is not None and user.plan_ends_at <= utcnow()
+
+
+def nothing_to_keep(user: User) -> str:
+    """The 409 of Keep my subscription when no subscription is set to end, one true sentence a case."""
+    if not user.stripe_subscription_id or not user.subscription_status:
+        return "You have no subscription, so there is nothing to keep."
+    if user.subscription_status not in LIVE_STATUSES:
+        return "Your subscription has already ended: choose a plan to subscribe again."
+    return "Your subscription is not set to end: it renews as before, so there is nothing to keep."
 
 
 def plan_name(user: User) -> str:
@@ -166,5 +187,5 @@ def payment_failed(user: User) -> str | None:
         free = plans.all_plans()[FREE_PLAN].name
         kept = f", so your page has the limits of {free} until it is paid"
     else:
-        kept = f": you keep {name} until {plans.grace_ends(user.past_due_since):%d %B %Y, %H:%M} UTC"
+        kept = f": you keep {name} until {long_moment(plans.grace_ends(user.past_due_since))}"
     return f"The last payment for {name} failed{kept}. Update your payment method under Manage billing."
