@@ -52,6 +52,14 @@ def keep(account: Account, as_json: bool = False) -> Any:
     return account.client.post("/subscriptions/keep", data={"csrf_token": account.csrf})
 
 
+def refused_page(account: Account, response: Any, page: str = "/subscriptions") -> str:
+    """The page a refused form leads back to (Post/Redirect/Get), with the reason on it."""
+    assert (response.status_code, response.headers["Location"]) == (302, page), response.get_data(
+        as_text=True
+    )
+    return str(account.client.get(page).get_data(as_text=True))
+
+
 def portal_sets(
     standin: StripeStandIn, subscription_id: str, at_period_end: bool, created: int
 ) -> dict[str, Any]:
@@ -120,12 +128,12 @@ def test_keeping_a_subscription_that_is_not_ending_is_409_and_only_asks_stripe_f
     subscription = subscribe_to_pro(client, alice, standin)
     calls = len(standin.requests)
     response = keep(alice, as_json)
-    assert response.status_code == 409
     message = "Your subscription is not set to end: it renews as before, so there is nothing to keep."
     if as_json:
+        assert response.status_code == 409
         assert response.get_json()["error"]["message"] == message
     else:
-        assert message in response.get_data(as_text=True)  # on the plans page, under the plans
+        assert message in refused_page(alice, response)
     assert [(request.method, request.path) for request in standin.requests[calls:]] == [
         ("GET", f"/v1/subscriptions/{subscription['id']}")
     ]
@@ -163,8 +171,9 @@ def test_a_keep_stripe_refuses_is_502_and_the_subscription_still_ends(
     standin.fail_next("POST", f"/v1/subscriptions/{subscription['id']}", status=status)
     with caplog.at_level(logging.ERROR, logger="conexoos.billing"):
         response = keep(alice, as_json)
-    assert response.status_code == 502
-    text = response.get_json()["error"]["message"] if as_json else response.get_data(as_text=True)
+    if as_json:
+        assert response.status_code == 502
+    text = response.get_json()["error"]["message"] if as_json else refused_page(alice, response)
     assert "The payment provider could not keep your subscription going. Nothing has changed" in text
     assert (UNAVAILABLE in text, "try again in a minute" in text) == (lasting, not lasting), text
     assert billing_state(app, alice.id) == before
@@ -512,3 +521,23 @@ def test_the_end_of_a_cancelled_subscription_is_written_with_its_utc_time(
     assert checkout(alice, "gratis").status_code == 200
     page = alice.client.get("/subscriptions").get_data(as_text=True)
     assert f"Your Pro plan ends on {ends.day} {ends:%B %Y, %H:%M} UTC and will not renew." in page
+
+
+@pytest.mark.parametrize("with_keep", [True, False], ids=["keep", "cancel"])
+def test_a_refused_form_leads_back_to_its_page_so_a_reload_sends_nothing_again(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, with_keep: bool
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    if with_keep:
+        assert checkout(alice, "gratis").status_code == 200
+        deliver(client, portal_sets(standin, subscription["id"], False, int(time.time()) + 1))  # another tab
+        response = keep(alice)
+        page, reason = "/subscriptions", "it renews as before"
+    else:
+        standin.fail_next("POST", f"/v1/subscriptions/{subscription['id']}", status=500)
+        response = alice.client.post("/subscriptions/cancel", data={"csrf_token": alice.csrf})
+        page, reason = "/subscriptions/cancel", "could not cancel your subscription. Nothing has changed"
+    text = refused_page(alice, response, page)
+    assert reason in text
+    again = alice.client.get(page)  # the reload: a GET of the page, the reason said once
+    assert again.status_code == 200 and reason not in again.get_data(as_text=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
@@ -27,7 +27,7 @@ def index() -> str:
     return _plans_page()
 
 
-def _plans_page(error: str = "") -> str:
+def _plans_page() -> str:
     current = plans.plan_for(current_user)
     offers = [(plan, billing.plan_available(plan)) for plan in plans.all_plans().values()]
     return render_template(
@@ -40,7 +40,6 @@ def _plans_page(error: str = "") -> str:
         ending=plan_messages.plan_ending(current_user),
         ended=plan_messages.plan_ended(current_user),
         plan_ends_on=_plan_ends_on(),
-        error=error,
         success=request.args.get("success") == "true",
         canceled=request.args.get("canceled") == "true",
         kept=request.args.get("kept") == "true",
@@ -85,19 +84,28 @@ def confirm_cancel() -> str | BaseResponse:
 
 @subscriptions.route("/subscriptions/cancel", methods=["POST"])
 @page_login_required
-def cancel() -> tuple[str, int] | BaseResponse:
+def cancel() -> BaseResponse:
     """Cancel the subscription at Stripe (the confirmation's form, CSRF-checked): at the end of the period
-    paid for when it is in good standing, else at once and to the free plan; the confirmation again, with
-    the reason and its status, when it cannot be done."""
+    paid for when it is in good standing, else at once and to the free plan; when it cannot be done, the
+    confirmation again with the reason (:func:`_refused`)."""
     if not billing.has_live_subscription(current_user) or billing.is_ending(current_user):
         return redirect(url_for("subscriptions.index"))
     try:
         return redirect(billing.start_checkout(current_user._get_current_object(), FREE_PLAN))
     except HTTPException as refused:
-        return _cancel_page(str(refused.description)), refused.code or 500
+        return _refused(refused, "subscriptions.confirm_cancel")
 
 
-def _cancel_page(error: str = "") -> str:
+def _refused(refused: HTTPException, page: str) -> BaseResponse:
+    """A refused form (Post/Redirect/Get): a redirect to its ``page`` with the reason flashed, so that
+    reloading shows the page again and sends nothing twice; the JSON error (and its status) for JSON."""
+    if wants_json():
+        raise refused
+    flash(str(refused.description))
+    return redirect(url_for(page))
+
+
+def _cancel_page() -> str:
     return render_template(
         "subscriptions/cancel.html",
         current=plans.plan_for(current_user),
@@ -106,7 +114,6 @@ def _cancel_page(error: str = "") -> str:
         payment_failed=plan_messages.payment_failed(current_user),
         at_period_end=billing.cancels_at_period_end(current_user),
         period_ends_on=_long_moment(current_user.period_ends_at),
-        error=error,
     )
 
 
@@ -120,16 +127,14 @@ def _long_moment(moment: datetime | None) -> str:
 
 @subscriptions.route("/subscriptions/keep", methods=["POST"])
 @page_login_required
-def keep() -> Response | BaseResponse | tuple[str, int]:
+def keep() -> Response | BaseResponse:
     """Withdraw the cancellation at the period's end ("Keep my subscription", CSRF-checked): the plans
-    page (``{"redirect_url"}`` for JSON); the plans page with the reason and its status when it cannot
-    be done (the JSON error for JSON)."""
+    page (``{"redirect_url"}`` for JSON); when it cannot be done, the plans page with the reason
+    (:func:`_refused`)."""
     try:
         billing.keep_subscription(current_user._get_current_object())
     except HTTPException as refused:
-        if wants_json():
-            raise
-        return _plans_page(str(refused.description)), refused.code or 500
+        return _refused(refused, "subscriptions.index")
     if wants_json():
         return jsonify({"redirect_url": billing.subscriptions_url(kept="true")})
     return redirect(url_for("subscriptions.index", kept="true"))
