@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,39 @@ def test_show_prints_the_account_and_refuses_an_unknown_name(
     made = ("create", "--email", "dora@example.com", "--username", "dora", "--password", "a long passphrase")
     assert user(config_file, monkeypatch, *made).exit_code == 0
     assert "last login: not recorded" in user(config_file, monkeypatch, "show", "dora").stdout
+
+
+def test_show_says_when_a_subscription_set_to_end_ends(
+    cli_app: Flask,
+    people: dict[str, Account],
+    config_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    standin: StripeStandIn,
+) -> None:
+    subscribe_to_pro(cli_app.test_client(), people["alice"], standin)
+
+    def plan_line() -> str:
+        shown = user(config_file, monkeypatch, "show", "alice")
+        assert shown.exit_code == 0, shown.output
+        return dict(line.split(": ", 1) for line in shown.stdout.splitlines())["plan"]
+
+    assert plan_line() == "pro (subscription: active)"
+    for ends, said in (
+        (
+            datetime(2099, 1, 4, 10, tzinfo=UTC),
+            "active, set to end on 2099-01-04 10:00 UTC (does not renew)",
+        ),
+        (
+            datetime(2026, 12, 5, 9, 30, tzinfo=UTC),
+            "active, ended on 2026-12-05 09:30 UTC (Stripe has yet to confirm)",
+        ),
+    ):
+        with cli_app.app_context():
+            account = db.session.get(User, people["alice"].id)
+            assert account is not None
+            account.plan_ends_at = ends
+            db.session.commit()
+        assert plan_line() == f"pro (subscription: {said})"
 
 
 def logs_in(login: str, password: str) -> bool:

@@ -10,6 +10,8 @@ from conexoos.app.controllers import (
     account_deletion,
     administrators,
     audit,
+    billing,
+    plan_messages,
     rollups,
     setup,
     user_admin,
@@ -222,7 +224,7 @@ def add_operator_commands(user_group: click.Group) -> None:
                 if user.suspended_at
                 else "no",
             ),
-            ("plan", f"{info.plan} (subscription: {user.subscription_status or 'none'})"),
+            ("plan", f"{info.plan} (subscription: {subscription_summary(user)})"),
             ("links", info.links),
             ("products", info.products),
             ("created", f"{user.created_at:%Y-%m-%d %H:%M} UTC"),
@@ -288,3 +290,16 @@ def analytics_commands() -> click.Group:
             )
 
     return analytics_group
+
+
+def subscription_summary(user: User) -> str:
+    """What ``user show`` says of the subscription: its status (``none`` without one); for one cancelled
+    at the period's end, ``, set to end on 2027-01-04 10:00 UTC (does not renew)``, or, that moment past
+    before Stripe's word, ``, ended on 2026-12-05 09:30 UTC (Stripe has yet to confirm)``."""
+    status = user.subscription_status or "none"
+    if not billing.is_ending(user) or user.plan_ends_at is None:
+        return status
+    when = f"{user.plan_ends_at:%Y-%m-%d %H:%M} UTC"
+    if plan_messages.plan_ended(user):
+        return f"{status}, ended on {when} (Stripe has yet to confirm)"
+    return f"{status}, set to end on {when} (does not renew)"
