@@ -270,7 +270,7 @@ def _change_cancellation(user: User, at_period_end: bool) -> SubscriptionState:
     state = _store_answer(user, answer)
     if not confirmed and not state.terminal and (state.ends_at is not None) != at_period_end:
         raise BadGateway(
-            f"The payment provider did not answer in time and has not made the change, so we could not "
+            f"The payment provider did not answer, and has not made the change, so we could not "
             f"{action}: try again in a minute."
         )
     return state
