@@ -28,7 +28,7 @@ PROJECT = {
         from flask import Blueprint, render_template_string, request
         from flask.views import MethodView
 
-        from conexoos.framework import csrf_exempt
+        from conexoos.framework import csrf_exempt, regenerate_session
 
         PAGE = '<form method="post"><input type="hidden" name="csrf_token" value="{{ csrf_token() }}"></form>'
 
@@ -39,6 +39,11 @@ PROJECT = {
 
         def save():
             return "saved by " + request.method
+
+
+        def login():
+            regenerate_session()
+            return "logged in"
 
 
         @csrf_exempt
@@ -81,6 +86,7 @@ PROJECT = {
                 server.add_url_rule("/", "form", form)
                 server.add_url_rule("/save", "save", save, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
                 server.add_url_rule("/api/save", "api_save", save, methods=["POST"])
+                server.add_url_rule("/login", "login", login, methods=["POST"])
                 server.add_url_rule("/webhook", "webhook", webhook, methods=["POST"])
                 server.add_url_rule("/wrapped", "wrapped", wrapped_webhook, methods=["POST"])
                 server.add_url_rule("/callback", view_func=Callback.as_view("callback"))
@@ -350,3 +356,15 @@ def test_a_token_time_limit_that_is_no_number_of_seconds_is_refused(
     }
     with pytest.raises(ConfigError, match="WTF_CSRF_TIME_LIMIT: .* expected a number of seconds"):
         make_app(project, overrides=overrides, schema=False)
+
+
+def test_a_login_makes_a_new_csrf_secret_so_a_planted_token_stops_working(client: FlaskClient) -> None:
+    """regenerate_session() gave the session a new id but kept its CSRF secret: whoever planted the
+    anonymous cookie (a sibling subdomain) still held a valid token after the victim logged in."""
+    before = page_token(client)
+    assert client.post("/login", data={"csrf_token": before}).status_code == 200
+    refused = client.post("/save", data={"csrf_token": before, "text": "planted"})
+    assert refused.status_code == 400
+    after = page_token(client)
+    assert after.split(".")[0] != before.split(".")[0]  # the signed secret itself, not only its time
+    assert client.post("/save", data={"csrf_token": after, "text": "real"}).status_code == 200

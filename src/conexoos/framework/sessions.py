@@ -364,7 +364,10 @@ class AnonymousCookieSessions(SessionInterface):
         if session.stored:
             with self.reaching_store():
                 self._supersede(session.sid)  # first: a request saving the old id meanwhile finds it
-                self.store.regenerate(session)
+                # Flask-Session's regenerate() leaves an empty session's id as it is: not this.
+                self.store._delete_session(self.store._get_store_id(session.sid))
+            session.sid = self.store._generate_sid(self.store.sid_length)
+            session.modified = True
             return
         session.sid = self.store._generate_sid(self.store.sid_length)
         session.stored = True
@@ -450,10 +453,17 @@ def _become_unavailable(app: Flask, response: Response) -> None:
     response.set_data(replacement.get_data())
 
 
-def regenerate_session() -> None:
-    """Move the current session to the server store under a new id, keeping its data; call it at login,
-    against session fixation. Until then a session lives in a short-lived signed cookie."""
-    _interface().to_server(_current())
+def regenerate_session(keep_csrf_secret: bool = False) -> None:
+    """Move the current session to the server store under a new id, keeping its data but its CSRF secret
+    (Flask-WTF's, from which the next page's tokens are made anew); call it at login, against session
+    fixation: whoever planted the anonymous cookie knows neither the new id nor a token of the new secret
+    (Django's ``login`` rotates both too). ``keep_csrf_secret``: for a new id alone, as after a password
+    change, where the pages open in other tabs keep working. Until the call a session lives in a
+    short-lived signed cookie."""
+    current = _current()
+    _interface().to_server(current)
+    if not keep_csrf_secret:
+        current.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
 
 
 def require_session_store() -> None:

@@ -48,8 +48,7 @@ def log_in(user: User) -> pending_link.Linked | None:
     see :mod:`.maintenance`)."""
     maintenance.refuse_login(user)
     remembered = session.get(PROVIDER)
-    regenerate_session()
-    session.pop("csrf_token", None)
+    regenerate_session()  # and a new CSRF secret
     if not (isinstance(remembered, dict) and remembered.get("user_id") == user.id):
         session.pop(PROVIDER, None)  # a provider's logout state belongs to the login it came with
     linked = pending_link.complete(user)

@@ -78,7 +78,7 @@ def load_session_user(user_id: int) -> User | None:
 def rotate_current_session() -> None:
     """Give the current session a new id (after a password change), keeping its registry row."""
     old = current_session_id()
-    regenerate_session()
+    regenerate_session(keep_csrf_secret=True)  # the account's other open pages keep their tokens
     new = current_session_id()
     if old is None or new is None:
         raise RuntimeError("rotate_current_session needs a logged-in, server-side session")
