@@ -181,35 +181,49 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
         pytest.param(  # SQLAlchemy dropped the name without a value: no TLS, and not a word
             "DATABASE:\n  main:\n    url: postgresql://u:secret@h/db?sslmode%3Drequire\n",
             "DATABASE.main.url: the query writes sslmode with '=' as %3D, which SQLAlchemy does not read as "
-            "a separator: the driver would not get sslmode as meant; write ?sslmode=require",
+            "a separator in a parameter's name: the driver would not get sslmode as meant; write "
+            "?sslmode=require",
             id="url-query-encoded-equals-postgresql",
         ),
-        pytest.param(  # read as one value, connect_timeout '5&sslmode=require'
+        pytest.param(  # a value's %26 is the value's: libpq refuses '5&sslmode=require', not a number
             "DATABASE:\n  main:\n    url: postgresql://u:secret@h/db?connect_timeout=5%26sslmode=require\n",
-            "DATABASE.main.url: the query writes connect_timeout, sslmode with '&' as %26, which SQLAlchemy "
-            "does not read as a separator: the driver would not get connect_timeout, sslmode as meant; write "
-            "?connect_timeout=5&sslmode=require",
-            id="url-query-encoded-ampersand-postgresql",
+            "DATABASE.main.url: PostgreSQL (libpq) cannot use connect_timeout '5&sslmode=require' (expected "
+            "a whole number)",
+            id="url-query-encoded-ampersand-in-a-value-postgresql",
         ),
         pytest.param(
             "DATABASE:\n  main:\n    url: mysql+pymysql://u:secret@h/db?charset=utf8mb4&ssl_disabled%3Dfalse\n",
             "DATABASE.main.url: the query writes ssl_disabled with '=' as %3D, which SQLAlchemy does not "
-            "read as a separator: the driver would not get ssl_disabled as meant; write "
-            "?charset=utf8mb4&ssl_disabled=false",
+            "read as a separator in a parameter's name: the driver would not get ssl_disabled as meant; "
+            "write ?charset=utf8mb4&ssl_disabled=false",
             id="url-query-encoded-equals-mysql",
         ),
         pytest.param(
             "DATABASE:\n  main:\n    url: sqlite:///a.db?timeout=5%26check_same_thread%3Dfalse\n",
-            "DATABASE.main.url: the query writes timeout, check_same_thread with '&' as %26, which "
-            "SQLAlchemy does not read as a separator: the driver would not get timeout, check_same_thread "
-            "as meant; write ?timeout=5&check_same_thread=false",
-            id="url-query-encoded-ampersand-sqlite",
+            "DATABASE.main.url: the driver refuses its query parameters: could not convert string to "
+            "float: '5&check_same_thread=false'",
+            id="url-query-encoded-ampersand-in-a-value-sqlite",
         ),
         pytest.param(  # the message is shown and logged: a password meant in the query stays hidden
             "DATABASE:\n  main:\n    url: postgresql://u@h/db?password%3Dhunter22\n",
             "DATABASE.main.url: the query writes password with '=' as %3D, which SQLAlchemy does not read "
-            "as a separator: the driver would not get password as meant; write ?password=***",
+            "as a separator in a parameter's name: the driver would not get password as meant; write "
+            "?password=***",
             id="url-query-encoded-password",
+        ),
+        pytest.param(  # a password's own %26 and %3D are no separator: nothing of it in the suggestion
+            "DATABASE:\n  main:\n    url: postgresql://u@h/db?password=Tr0ub%26dor%3D42x&sslmode%3Drequire\n",
+            "DATABASE.main.url: the query writes sslmode with '=' as %3D, which SQLAlchemy does not read as "
+            "a separator in a parameter's name: the driver would not get sslmode as meant; write "
+            "?password=***&sslmode=require",
+            id="url-query-encoded-equals-beside-an-encoded-password",
+        ),
+        pytest.param(  # %26 in a name: the suggestion starts with the parameter, not a stray '&'
+            "DATABASE:\n  main:\n    url: postgresql://u@h/db?%26sslmode=require\n",
+            "DATABASE.main.url: the query writes sslmode with '&' as %26, which SQLAlchemy does not read as "
+            "a separator in a parameter's name: the driver would not get sslmode as meant; write "
+            "?sslmode=require",
+            id="url-query-encoded-ampersand-in-a-name",
         ),
         pytest.param(
             "DATABASE:\n  main:\n    driver: postgresql\n    database: db\n"
@@ -270,6 +284,22 @@ def test_a_value_may_hold_an_encoded_equals_or_ampersand_and_a_name_an_encoded_l
         "application_name": "links&more",
         "sslmode": "require",
     }
+
+
+@pytest.mark.parametrize(
+    ("url_text", "key", "value"),
+    [
+        ("postgresql://u@h/db?password=Tr0ub%26dor%3D42x", "password", "Tr0ub&dor=42x"),
+        ("postgresql://u@h/db?sslpassword=ab%26cd%3Def", "sslpassword", "ab&cd=ef"),
+        ("mysql+pymysql://u@h/db?password=Tr0ub%26dor%3D42x", "password", "Tr0ub&dor=42x"),
+        ("postgresql://u@h/db?application_name=a%26b%3Dc", "application_name", "a&b=c"),
+    ],
+)
+def test_a_values_encoded_ampersand_and_equals_are_the_values(
+    tmp_path: Path, url_text: str, key: str, value: str
+) -> None:
+    path = config_file(tmp_path, f"DATABASE:\n  main:\n    url: '{url_text}'\n")
+    assert load_settings(path, environ={}).databases["main"].url.query[key] == value
 
 
 def test_postgresql_hosts_given_as_repeated_host_parameters_are_accepted(tmp_path: Path) -> None:

@@ -1,65 +1,101 @@
-"""A database URL's query whose ``=`` or ``&`` is written percent-encoded (``?sslmode%3Drequire``,
-``?connect_timeout=5%26sslmode=require``).
+"""A database URL's query with a parameter name that holds a percent-encoded ``=`` or ``&``
+(``?sslmode%3Drequire``, ``?%26sslmode=require``).
 
-SQLAlchemy splits a query on the ``&`` and ``=`` written as such, then decodes: ``sslmode%3Drequire`` is
-a name without a value, which it drops, and ``5%26sslmode=require`` one value. Either way, the setting the
-operator meant never reaches the driver, and nothing says so; ``config check`` and start refuse it here,
-whatever the driver.
+SQLAlchemy splits a query on the ``&`` written as such, each item on its first ``=`` written as such, then
+decodes: ``sslmode%3Drequire`` is a name without a value, which it drops, and ``%26sslmode`` a name no
+driver knows. The setting the operator meant never reaches the driver, and nothing says so; ``config
+check`` and start refuse it here, whatever the driver. A value's encoded ``=`` or ``&`` is the value's own
+(``password=Tr0ub%26dor%3D42x``, ``options=-c%20search_path%3Dlinks``): it is taken as written, and a
+driver's own checks judge it (libpq refuses ``connect_timeout=5%26sslmode=require``, not a number).
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote_plus
 
-from sqlalchemy.engine import make_url
+from .redaction import REDACTED, redact_credentials
+from .schema import is_secret_name
 
-from .redaction import redact_credentials
-
-_A_FURTHER_PARAMETER = re.compile(r"&[^&=]+=")
-"""``&name=`` inside a decoded value: a parameter joined to the one before by a ``%26``."""
-_NAMES = re.compile(r"(?:^|&)([^&=]+)(?=[=&]|$)")
-"""The parameter names in ``name=value&name=value`` (a bare ``name`` too)."""
+_SQLALCHEMY_URL = re.compile(
+    r"""
+        (?P<name>[\w\+]+)://
+        (?:
+            (?P<username>[^:/]*)
+            (?::(?P<password>[^@]*))?
+        @)?
+        (?:
+            (?:
+                \[(?P<ipv6host>[^/\?]+)\] |
+                (?P<ipv4host>[^/:\?]+)
+            )?
+            (?::(?P<port>[^/\?]*))?
+        )?
+        (?:/(?P<database>[^\?]*))?
+        (?:\?(?P<query>.*))?
+    """,
+    re.X,
+)
+"""SQLAlchemy's own pattern for a URL (``sqlalchemy.engine.url._parse_url``): its query is where SQLAlchemy
+finds it (a password may hold a ``?``)."""
 
 
 def encoded_separator_problem(url: str) -> str | None:
-    """Why the query of ``url`` would not give the driver what it says (an ``=`` or ``&`` in it written
-    percent-encoded), with the query to write instead; None when SQLAlchemy reads it as written."""
-    query = make_url(url, keep_blank_values=True).query  # as SQLAlchemy parses it, keeping what it drops
-    pieces = [(name, value) for name, values in query.items() for value in _listed(values)]
-    encoded = sorted({written for name, value in pieces for written in _encoded(name, value)})
-    if not encoded:
+    """Why the query of ``url`` would not give the driver what it says (a parameter name holding an ``=``
+    or ``&`` written percent-encoded), with the query to write instead; None when SQLAlchemy reads it as
+    written. No value of a secret parameter (``password``, ``sslpassword``...) is in the message."""
+    items = _query_items(url)
+    refused = [item for item in items if _separators(item)]
+    if not refused:
         return None
-    names = ", ".join(
-        dict.fromkeys(
-            found for name, value in pieces if _encoded(name, value) for found in _names(name, value)
-        )
-    )
-    meant = "&".join(_meant(name, value) for name, value in pieces)
+    names = ", ".join(dict.fromkeys(name for item in refused for name, _ in _meant(item)))
+    written = " and ".join(sorted({found for item in refused for found in _separators(item)}))
+    meant = "&".join(_shown(name, value) for item in items for name, value in _meant(item))
     return (
-        f"the query writes {names} with {' and '.join(encoded)}, which SQLAlchemy does not read as a "
-        f"separator: the driver would not get {names} as meant; write ?{meant}"
+        f"the query writes {names} with {written}, which SQLAlchemy does not read as a separator in a "
+        f"parameter's name: the driver would not get {names} as meant; write ?{meant}"
     )
 
 
-def _meant(name: str, value: str) -> str:
-    """``name=value`` as the operator meant it, a password in it hidden: the message is shown and logged."""
-    return redact_credentials(f"{name}={value}" if value else name)
+def _query_items(url: str) -> list[str]:
+    """The query's items as written (``name=value``), split on ``&`` as SQLAlchemy splits them."""
+    found = _SQLALCHEMY_URL.match(url)
+    query = found["query"] if found is not None else None
+    return [item for item in (query or "").split("&") if item]
 
 
-def _names(name: str, value: str) -> list[str]:
-    """The parameter names in ``name=value`` read as meant (``sslmode`` of ``sslmode%3Drequire``)."""
-    return _NAMES.findall(f"{name}={value}" if value else name)
+def _name_and_value(item: str) -> tuple[str, str | None]:
+    """An item's name (decoded, as SQLAlchemy decodes it) and its value as written, None without ``=``."""
+    name, equals, value = item.partition("=")
+    return unquote_plus(name), (value if equals else None)
 
 
-def _listed(values: str | tuple[str, ...]) -> tuple[str, ...]:
-    """A parameter's values: SQLAlchemy keeps one given twice as a tuple."""
-    return (values,) if isinstance(values, str) else values
+def _separators(item: str) -> list[str]:
+    """The separators an item's name holds percent-encoded: ``'=' as %3D``, ``'&' as %26``."""
+    name, _ = _name_and_value(item)
+    return [f"{separator!r} as %{ord(separator):02X}" for separator in "=&" if separator in name]
 
 
-def _encoded(name: str, value: str) -> list[str]:
-    """The separators written percent-encoded in ``name`` and ``value`` (both decoded): an ``=`` or ``&``
-    in a name, or ``&name=`` in a value (an ``=`` alone in a value is the value's: ``options=-c x%3Dy``)."""
-    found = ["'=' as %3D"] if "=" in name else []
-    if "&" in name or _A_FURTHER_PARAMETER.search(value):
-        found.append("'&' as %26")
-    return found
+def _meant(item: str) -> list[tuple[str, str | None]]:
+    """The parameters an item meant, each a name and its value as written: the item itself, or, when its
+    name holds an encoded ``&`` or ``=``, the pairs that name spells (``&sslmode=require``: sslmode)."""
+    name, value = _name_and_value(item)
+    if not _separators(item):
+        return [(item.partition("=")[0], value)]
+    spelled = name if value is None else f"{name}={value}"
+    pairs = [piece.partition("=") for piece in spelled.split("&") if piece]
+    return [(piece_name, piece_value if equals else None) for piece_name, equals, piece_value in pairs]
+
+
+def _shown(name: str, value: str | None) -> str:
+    """``name=value`` for the message, the value hidden when the name is a secret's."""
+    if value is None:
+        return name
+    return f"{name}={REDACTED if _is_secret(name) else value}"
+
+
+def _is_secret(name: str) -> bool:
+    """Whether a query parameter named ``name`` holds a secret: the configuration's rule for a key's name,
+    or the log redactor's for ``name=value`` (password, sslpassword, token...)."""
+    plain = unquote_plus(name)
+    return is_secret_name(plain) or redact_credentials(f"{plain}=x") != f"{plain}=x"
