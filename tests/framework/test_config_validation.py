@@ -218,6 +218,40 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             "?password=***&sslmode=require",
             id="url-query-encoded-equals-beside-an-encoded-password",
         ),
+        pytest.param(  # SQLAlchemy decodes once, to a name 'sslmode%3Drequire' it drops: no TLS
+            "DATABASE:\n  main:\n    url: postgresql://u:secret@h/db?sslmode%253Drequire\n",
+            "DATABASE.main.url: the query writes sslmode with '=' as %253D, which SQLAlchemy does not read "
+            "as a separator in a parameter's name: the driver would not get sslmode as meant; write "
+            "?sslmode=require",
+            id="url-query-twice-encoded-equals",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    url: mysql+pymysql://u@h/db?ssl_disabled%25253Dfalse%252526password%25253Dhunter22\n",
+            "DATABASE.main.url: the query writes ssl_disabled, password with '&' as %252526 and '=' as "
+            "%25253D, which SQLAlchemy does not read as a separator in a parameter's name: the driver would "
+            "not get ssl_disabled, password as meant; write ?ssl_disabled=false&password=***",
+            id="url-query-thrice-encoded-separators",
+        ),
+        pytest.param(  # a name without '=' is dropped by SQLAlchemy whatever the driver
+            "DATABASE:\n  main:\n    url: postgresql://u:secret@h/db?connect_timeout=5&sslmode\n",
+            "DATABASE.main.url: the query gives sslmode without '=', a name SQLAlchemy drops: the driver "
+            "would not get sslmode as meant; write ?connect_timeout=5&sslmode=<value>",
+            id="url-query-bare-name",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    url: sqlite:///a.db?timeout&password\n",
+            "DATABASE.main.url: the query gives timeout, password without '=', a name SQLAlchemy drops: the "
+            "driver would not get timeout, password as meant; write ?timeout=<value>&password=***",
+            id="url-query-bare-names-sqlite",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    url: postgresql://u@h/db?%2526sslmode=require&sslcert\n",
+            "DATABASE.main.url: the query writes sslmode with '&' as %2526, which SQLAlchemy does not read "
+            "as a separator in a parameter's name; the query gives sslcert without '=', a name SQLAlchemy "
+            "drops: the driver would not get sslmode, sslcert as meant; write "
+            "?sslmode=require&sslcert=<value>",
+            id="url-query-twice-encoded-ampersand-and-a-bare-name",
+        ),
         pytest.param(  # %26 in a name: the suggestion starts with the parameter, not a stray '&'
             "DATABASE:\n  main:\n    url: postgresql://u@h/db?%26sslmode=require\n",
             "DATABASE.main.url: the query writes sslmode with '&' as %26, which SQLAlchemy does not read as "

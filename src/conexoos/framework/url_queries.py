@@ -1,10 +1,12 @@
-"""A database URL's query with a parameter name that holds a percent-encoded ``=`` or ``&``
-(``?sslmode%3Drequire``, ``?%26sslmode=require``).
+"""A database URL's query with an item SQLAlchemy would not pass on as written: a name without ``=``
+(``?sslmode``), or one that holds a percent-encoded ``=`` or ``&``, once or more (``?sslmode%3Drequire``,
+``?sslmode%253Drequire``, ``?%26sslmode=require``).
 
 SQLAlchemy splits a query on the ``&`` written as such, each item on its first ``=`` written as such, then
-decodes: ``sslmode%3Drequire`` is a name without a value, which it drops, and ``%26sslmode`` a name no
-driver knows. The setting the operator meant never reaches the driver, and nothing says so; ``config
-check`` and start refuse it here, whatever the driver. A value's encoded ``=`` or ``&`` is the value's own
+decodes once: ``sslmode`` and ``sslmode%3Drequire`` are names without a value, which it drops (as it does
+``sslmode%3Drequire`` of ``sslmode%253Drequire``), and ``%26sslmode`` a name no driver knows. The
+setting the operator meant never reaches the driver, and nothing says so; ``config check`` and start refuse
+it here, whatever the driver. A value's encoded ``=`` or ``&`` is the value's own
 (``password=Tr0ub%26dor%3D42x``, ``options=-c%20search_path%3Dlinks``): it is taken as written, and a
 driver's own checks judge it (libpq refuses ``connect_timeout=5%26sslmode=require``, not a number).
 """
@@ -12,11 +14,15 @@ driver's own checks judge it (libpq refuses ``connect_timeout=5%26sslmode=requir
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 from .redaction import REDACTED, redact_credentials
 from .schema import is_secret_name
 
+_UNKNOWN = "<value>"
+"""What the suggestion writes for a value the query does not give (``?sslmode``: ``?sslmode=<value>``)."""
+_MOST_DECODINGS = 8
+"""How many times a name is decoded, at most, to find the ``=`` or ``&`` it was meant to hold."""
 _SQLALCHEMY_URL = re.compile(
     r"""
         (?P<name>[\w\+]+)://
@@ -41,20 +47,31 @@ finds it (a password may hold a ``?``)."""
 
 
 def encoded_separator_problem(url: str) -> str | None:
-    """Why the query of ``url`` would not give the driver what it says (a parameter name holding an ``=``
-    or ``&`` written percent-encoded), with the query to write instead; None when SQLAlchemy reads it as
-    written. No value of a secret parameter (``password``, ``sslpassword``...) is in the message."""
+    """Why the query of ``url`` would not give the driver what it says (an item without ``=``, or a name
+    holding an ``=`` or ``&`` percent-encoded, whatever its encoding), with the query to write instead;
+    None when SQLAlchemy reads it as written. No value of a secret parameter (``password``,
+    ``sslpassword``...) is in the message."""
     items = _query_items(url)
-    refused = [item for item in items if _separators(item)]
-    if not refused:
+    encoded = [item for item in items if _separators(item)]
+    bare = [item for item in items if not _separators(item) and _name_and_value(item)[1] is None]
+    if not encoded and not bare:
         return None
-    names = ", ".join(dict.fromkeys(name for item in refused for name, _ in _meant(item)))
-    written = " and ".join(sorted({found for item in refused for found in _separators(item)}))
+    reasons = []
+    if encoded:
+        written = " and ".join(sorted({found for item in encoded for found in _separators(item)}))
+        reasons.append(
+            f"the query writes {_names(encoded)} with {written}, which SQLAlchemy does not read as a "
+            "separator in a parameter's name"
+        )
+    if bare:
+        reasons.append(f"the query gives {_names(bare)} without '=', a name SQLAlchemy drops")
     meant = "&".join(_shown(name, value) for item in items for name, value in _meant(item))
-    return (
-        f"the query writes {names} with {written}, which SQLAlchemy does not read as a separator in a "
-        f"parameter's name: the driver would not get {names} as meant; write ?{meant}"
-    )
+    return f"{'; '.join(reasons)}: the driver would not get {_names(encoded + bare)} as meant; write ?{meant}"
+
+
+def _names(items: list[str]) -> str:
+    """The parameter names ``items`` meant, each once, in order."""
+    return ", ".join(dict.fromkeys(name for item in items for name, _ in _meant(item)))
 
 
 def _query_items(url: str) -> list[str]:
@@ -65,15 +82,30 @@ def _query_items(url: str) -> list[str]:
 
 
 def _name_and_value(item: str) -> tuple[str, str | None]:
-    """An item's name (decoded, as SQLAlchemy decodes it) and its value as written, None without ``=``."""
+    """An item's name, decoded until it shows an ``=`` or ``&`` (or no more), and its value as written,
+    None without ``=``."""
     name, equals, value = item.partition("=")
-    return unquote_plus(name), (value if equals else None)
+    return _decoded(name)[0], (value if equals else None)
+
+
+def _decoded(name: str) -> tuple[str, int]:
+    """``name`` decoded as SQLAlchemy decodes it, then again while that changes it and shows no ``=`` or
+    ``&`` (``sslmode%253Drequire``: ``sslmode=require``), with how many decodings that took."""
+    text, times = unquote_plus(name), 1
+    while "=" not in text and "&" not in text and times < _MOST_DECODINGS:
+        again = unquote(text)
+        if again == text:
+            break
+        text, times = again, times + 1
+    return text, times
 
 
 def _separators(item: str) -> list[str]:
-    """The separators an item's name holds percent-encoded: ``'=' as %3D``, ``'&' as %26``."""
+    """The separators an item's name holds percent-encoded: ``'=' as %3D``, ``'&' as %26``; encoded twice,
+    ``'=' as %253D``."""
     name, _ = _name_and_value(item)
-    return [f"{separator!r} as %{ord(separator):02X}" for separator in "=&" if separator in name]
+    escapes = "25" * (_decoded(item.partition("=")[0])[1] - 1)
+    return [f"{separator!r} as %{escapes}{ord(separator):02X}" for separator in "=&" if separator in name]
 
 
 def _meant(item: str) -> list[tuple[str, str | None]]:
@@ -81,7 +113,7 @@ def _meant(item: str) -> list[tuple[str, str | None]]:
     name holds an encoded ``&`` or ``=``, the pairs that name spells (``&sslmode=require``: sslmode)."""
     name, value = _name_and_value(item)
     if not _separators(item):
-        return [(item.partition("=")[0], value)]
+        return [(item.partition("=")[0], value if value is not None else _UNKNOWN)]
     spelled = name if value is None else f"{name}={value}"
     pairs = [piece.partition("=") for piece in spelled.split("&") if piece]
     return [(piece_name, piece_value if equals else None) for piece_name, equals, piece_value in pairs]
