@@ -11,6 +11,7 @@ import pytest
 
 from conexoos.framework import ConfigError, create_app, load_settings
 from conexoos.framework.config import deep_merge
+from conexoos.framework.redaction import Redactor
 
 from .helpers import write_files, write_project
 
@@ -832,3 +833,30 @@ def test_a_refused_configuration_says_its_warnings_too(tmp_path: Path) -> None:
         load_settings(path, environ={})
     assert [problem.split(":")[0] for problem in caught.value.problems] == ["SERVER_ENV.THREADS_PER_CORE"]
     assert any("unknown key SERVER_ENV.APP_NAM is ignored" in note for note in caught.value.notes)
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("DATABASE:\n  main:\n    url: postgresql://postgres:a@127.0.0.1:5432/db\n", ["DATABASE.main.url"]),
+        (
+            "DATABASE:\n  main:\n    driver: postgresql\n    password: 'no'\n    database: db\n"
+            "SERVICES:\n  smtp: {HOST: smtp.example.org, PASSWORD: x1}\n",
+            ["DATABASE.main.password", "SERVICES.smtp.PASSWORD"],
+        ),
+        ("DATABASE:\n  main:\n    url: postgresql://postgres:abcd@127.0.0.1:5432/db\n", []),
+    ],
+)
+def test_a_secret_shorter_than_4_characters_is_warned_of_by_its_key_never_its_value(
+    tmp_path: Path, text: str, keys: list[str]
+) -> None:
+    """It cannot be hidden as a free word of a log without garbling the log and giving itself away."""
+    settings = load_settings(config_file(tmp_path, text), environ={}, report_warnings=False)
+    short = [warning for warning in settings.warnings if "shorter than 4 characters" in warning]
+    assert short == [
+        f"the secret {key} holds is shorter than 4 characters: it is weak, and the logs hide it only where "
+        "its place says it is a secret (a URL's password, a password or token parameter), never as a word "
+        "of free text: use a longer one"
+        for key in keys
+    ]
+    assert all(Redactor()(warning) == warning for warning in short)  # logged as written

@@ -149,24 +149,45 @@ def test_configured_secrets_never_reach_the_log(
     assert secret not in written and "smtp-pass-77" not in written
 
 
-@pytest.mark.parametrize("secret", ["o", "ab1", "12"])
-def test_a_short_secret_is_hidden_where_it_stands_alone_and_words_stay_whole(
+@pytest.mark.parametrize("secret", ["a", "not", "12"])
+def test_a_short_secret_is_hidden_where_its_place_says_so_and_free_words_stay_whole(
     tmp_path: Path, make_app: AppFactory, capsys: pytest.CaptureFixture[str], secret: str
 ) -> None:
-    """A password of one to three characters was hidden inside every word (``c***nnecting``) or not at all
-    (``kept as o``): it is hidden where it stands as a value, and the words around it are read."""
+    """A password of one to three characters was hidden as a free word too: ``This is *** development
+    server``, ``role "u" does *** exist``: logs garbled, and the password given away as the word missing.
+    It is hidden where its place says it is one (a URL's password, ``password=``, ``token=``); the start
+    warns that it cannot be kept out of the logs, naming its key."""
     app = make_app(project(tmp_path), {"FLASK": {"CONFIG": {"TESTING": False, "DB_PASSWORD": secret}}})
     assert app.test_client().get("/leak").status_code == 500
-    words = f"{secret}x, x{secret}, {secret}.example.org, 2026-{secret}-07, 1.{secret}"
-    if secret.isdigit():  # a time's parts, a number's
-        words += f", 06:{secret}:34,{secret}0"
-    logging.getLogger("conexoos").warning("%s are words; %s is the secret (%s).", words, secret, secret)
+    words = (
+        f'This is {secret} development server; role "u" does {secret} exist; GET /{secret} 404; '
+        f"{secret}.example.org, 06:{secret}:34"
+    )
+    logging.getLogger("conexoos").warning("%s", words)
     logs.flush_logs()
     written = capsys.readouterr().err
-    assert f"{words} are words; *** is the secret (***)." in written
-    assert "RuntimeError: cannot open postgresql://bob:***@db/x (kept as ***)" in written
+    assert words in written
+    assert f"RuntimeError: cannot open postgresql://bob:***@db/x (kept as {secret})" in written
     assert "connecting with password=*** to postgresql://bob:***@db/x" in written
     assert "the app logger says token=***" in written
+    for place in (f":{secret}@", f"password={secret}", f"token={secret}"):
+        assert place not in written
+    warning = "the secret FLASK.CONFIG.DB_PASSWORD holds is shorter than 4 characters: it is weak"
+    assert written.count(warning) == 1
+
+
+@pytest.mark.parametrize("secret", ["abcd", "zq9-runtime-pw"])
+def test_a_secret_of_4_characters_or_more_is_hidden_anywhere_without_a_warning(
+    tmp_path: Path, make_app: AppFactory, capsys: pytest.CaptureFixture[str], secret: str
+) -> None:
+    app = make_app(project(tmp_path), {"FLASK": {"CONFIG": {"TESTING": False, "DB_PASSWORD": secret}}})
+    assert app.test_client().get("/leak").status_code == 500
+    logging.getLogger("conexoos").warning("free: %s, inside: x%sx, %s.example.org", secret, secret, secret)
+    logs.flush_logs()
+    written = capsys.readouterr().err
+    assert "free: ***, inside: x***x, ***.example.org" in written
+    assert "RuntimeError: cannot open postgresql://bob:***@db/x (kept as ***)" in written
+    assert secret not in written and "shorter than 4 characters" not in written
 
 
 def test_relative_log_dir_is_under_the_instance_folder(tmp_path: Path, make_app: AppFactory) -> None:

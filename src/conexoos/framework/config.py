@@ -27,7 +27,13 @@ from .errors import ConfigError
 from .interpolation import substitute
 from .lazy import lazy_module
 from .proxy import trusted_proxies_problems
-from .redaction import REDACTED, may_hold_credentials, redact_credentials, redact_tree
+from .redaction import (
+    REDACTED,
+    may_hold_credentials,
+    redact_credentials,
+    redact_tree,
+    short_secret_warnings,
+)
 from .schema import MAX_PORT, Entries, Key
 from .smtp import smtp_config_problems
 from .url_queries import encoded_separator_problem
@@ -194,6 +200,7 @@ def load_settings(
         # With its warnings (an empty ${VAR} above may be a cause; a misspelt key ignored, another):
         # all at once, not one more run each.
         raise ConfigError(validator.problems, notes=warnings, read=settings)
+    warnings.extend(short_secret_warnings(settings.tree, project_schema))
     _read_app_key(settings)
     if report_warnings:
         log_warnings(settings)
@@ -212,6 +219,8 @@ def apply_project_schema(settings: Settings, project_schema: schema.Schema) -> l
     _project_sections(settings, validator, project_schema)
     if validator.problems:
         raise ConfigError(validator.problems)
+    short = short_secret_warnings(settings.tree, project_schema)  # a key the project declares secret
+    warnings.extend(warning for warning in short if warning not in settings.warnings)
     settings.warnings.extend(warnings)
     return warnings
 

@@ -110,8 +110,9 @@ def describe_connection_error(error: DBAPIError, url: URL | None, name: str | No
 
 def without_password(reason: str, url: URL) -> str:
     """``reason`` (a driver's message) with the password of ``url`` hidden as the logs hide it: wherever it
-    appears, or, a short one, where it stands alone (``o`` is no part of ``role``)."""
-    return Redactor([str(url.password)]).known(reason) if url.password else reason
+    appears, or, one shorter than 4 characters, where its place says it is one (``password=``, a URL's):
+    ``not`` stays a word of ``role "u" does not exist``."""
+    return Redactor([str(url.password)] if url.password else [])(reason)
 
 
 def connection_label(url: URL, name: str | None) -> str:

@@ -14,7 +14,9 @@ from .schema import Entries, Key
 REDACTED = "***"
 SHORTEST_KNOWN_SECRET = 4
 """A configured secret at least this long is hidden in logs wherever it appears, in any words; a shorter one
-only where it stands alone (see :class:`Redactor`): hidden inside words, ``o`` made ``r***le`` of ``role``."""
+only where its place says it is a secret (a URL's password, ``password=``: :func:`redact_credentials`).
+Hidden as a word too, ``a`` made ``This is *** development server`` and gave itself away; a warning names
+its key instead (:func:`short_secret_warnings`)."""
 
 # scheme://user:password@host: the userinfo runs to the last "@" before the path; the password is what
 # follows its first ":" (passwords may hold "@" or ":" when written unencoded).
@@ -124,24 +126,19 @@ def redact_tree(tree: dict[str, Any], project_schema: schema.Schema | None = Non
 class Redactor:
     """Hides secrets in text bound for a log: each configured one (``secrets``, see
     :func:`secret_values`) wherever it appears, then whatever :func:`redact_credentials` recognises (a
-    URL's password, ``token=``). A secret shorter than :data:`SHORTEST_KNOWN_SECRET` is hidden only where
-    it stands alone (``"o"``, ``:o@``, ``=o``), never inside a word or a number."""
+    URL's password, ``token=``). A secret shorter than :data:`SHORTEST_KNOWN_SECRET` is left to those
+    patterns: as a free word it cannot be told from the same word in the text (``a``, ``not``)."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        distinct = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
-        self.secrets = [secret for secret in distinct if len(secret) >= SHORTEST_KNOWN_SECRET]
+        long_enough = {secret for secret in secrets if len(secret) >= SHORTEST_KNOWN_SECRET}
+        self.secrets = sorted(long_enough, key=len, reverse=True)
         """Hidden wherever they appear, the longest first: a secret holding another goes whole."""
-        self.short_secrets = _standing_alone(
-            [secret for secret in distinct if len(secret) < SHORTEST_KNOWN_SECRET]
-        )
-        """The shorter ones, as one pattern finding them where they stand alone, or None."""
 
     def known(self, text: str) -> str:
-        """``text`` with each configured secret replaced (a few ``str.replace``: cheap enough per request)."""
+        """``text`` with each configured secret of :data:`SHORTEST_KNOWN_SECRET` characters or more replaced
+        (a few ``str.replace``: cheap enough per request)."""
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
-        if self.short_secrets is not None:
-            text = self.short_secrets.sub(REDACTED, text)
         return text
 
     def __call__(self, text: str) -> str:
@@ -166,28 +163,41 @@ class Redactor:
         return hidden if hidden != decoded else shown
 
 
-# Where a short secret stands alone: no word character (a letter, a digit, "_") touches it, nor a "." or "-"
-# joining it to one (o.example.org, 2026-12-07, 12.3ms), nor, a number, a ":" or "," joining it to another
-# (06:55:34,888); a ":" after a name is no join (u:o@db), nor a full stop ending a sentence.
-_ALONE_BEFORE = r"(?<!\w)(?<!\w[.\-])(?:(?<!\d[:,])|(?!\d))"
-_ALONE_AFTER = r"(?!\w)(?![.\-]\w)(?:(?![:,]\d)|(?<!\d))"
-
-
-def _standing_alone(secrets: list[str]) -> re.Pattern[str] | None:
-    """A pattern finding any of ``secrets`` (longest first) where it stands alone, not inside a word or a
-    number, or None when there is none."""
-    if not secrets:
-        return None
-    return re.compile(rf"{_ALONE_BEFORE}(?:{'|'.join(map(re.escape, secrets))}){_ALONE_AFTER}")
-
-
 def secret_values(tree: dict[str, Any], project_schema: schema.Schema | None = None) -> frozenset[str]:
     """Every secret the configuration tree holds, as written: the value of each key :func:`redact_tree`
     hides, and each password it hides inside a value (a URL's, a ``password=``'s); a :class:`Redactor`
-    hides the short ones only where they stand alone."""
+    leaves the short ones to :func:`redact_credentials`."""
     found: set[str] = set()
     _hidden(tree, redact_tree(tree, project_schema), found)
     return frozenset(found)
+
+
+def short_secret_warnings(tree: dict[str, Any], project_schema: schema.Schema | None = None) -> list[str]:
+    """One warning per key holding a secret shorter than :data:`SHORTEST_KNOWN_SECRET` (a value
+    :func:`secret_values` finds), naming the key and never the value."""
+    short: dict[str, None] = {}
+    _short_keys(tree, redact_tree(tree, project_schema), "", short)
+    return [  # "KEY: ..." would read as a secret's value to redact_credentials: the warning is logged
+        f"the secret {key} holds is shorter than {SHORTEST_KNOWN_SECRET} characters: it is weak, and the "
+        "logs hide it only where its place says it is a secret (a URL's password, a password or token "
+        "parameter), never as a word of free text: use a longer one"
+        for key in short
+    ]
+
+
+def _short_keys(original: Any, shown: Any, path: str, short: dict[str, None]) -> None:
+    """Add to ``short`` the path of each value of ``original`` that hides a short secret in ``shown``."""
+    if isinstance(original, dict) and isinstance(shown, dict):
+        for key, value in original.items():
+            _short_keys(value, shown.get(key), f"{path}.{key}" if path else str(key), short)
+    elif isinstance(original, list) and isinstance(shown, list):
+        for item, shown_item in zip(original, shown, strict=True):
+            _short_keys(item, shown_item, path, short)
+    else:
+        found: set[str] = set()
+        _hidden(original, shown, found)
+        if any(len(secret) < SHORTEST_KNOWN_SECRET for secret in found):
+            short[path] = None
 
 
 def _hidden(original: Any, shown: Any, found: set[str]) -> None:
