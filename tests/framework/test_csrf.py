@@ -327,7 +327,15 @@ def test_an_unreadable_referrer_over_https_is_refused_like_a_foreign_one(
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("WTF_CSRF_ENABLED", False), ("WTF_CSRF_CHECK_DEFAULT", False), ("WTF_CSRF_METHODS", ["PUT"])],
+    [
+        ("WTF_CSRF_ENABLED", False),
+        ("WTF_CSRF_ENABLED", 0),
+        ("WTF_CSRF_ENABLED", ""),
+        ("WTF_CSRF_CHECK_DEFAULT", False),
+        ("WTF_CSRF_CHECK_DEFAULT", 0),
+        ("WTF_CSRF_METHODS", ["PUT"]),
+        ("WTF_CSRF_METHODS", ["post", "put", "patch", "delete"]),  # Flask-WTF compares them exactly
+    ],
 )
 def test_a_flask_wtf_setting_that_unchecks_writes_is_refused_while_the_key_is_true(
     make_app: AppFactory, tmp_path: Path, name: str, value: Any
@@ -343,7 +351,7 @@ def test_a_flask_wtf_setting_that_unchecks_writes_is_refused_while_the_key_is_tr
         make_app(project, overrides=overrides, schema=False)
 
 
-@pytest.mark.parametrize("value", ["abc", -5, True, 1.5])
+@pytest.mark.parametrize("value", ["abc", -5, True, 1.5, "60"])
 def test_a_token_time_limit_that_is_no_number_of_seconds_is_refused(
     make_app: AppFactory, tmp_path: Path, value: Any
 ) -> None:
@@ -354,7 +362,7 @@ def test_a_token_time_limit_that_is_no_number_of_seconds_is_refused(
         "FLASK": {"CONFIG": {"WTF_CSRF_TIME_LIMIT": value}},
         "DATABASE": {},
     }
-    with pytest.raises(ConfigError, match="WTF_CSRF_TIME_LIMIT: .* expected a number of seconds"):
+    with pytest.raises(ConfigError, match="WTF_CSRF_TIME_LIMIT: .* expected a whole number of seconds"):
         make_app(project, overrides=overrides, schema=False)
 
 
@@ -368,3 +376,12 @@ def test_a_login_makes_a_new_csrf_secret_so_a_planted_token_stops_working(client
     after = page_token(client)
     assert after.split(".")[0] != before.split(".")[0]  # the signed secret itself, not only its time
     assert client.post("/save", data={"csrf_token": after, "text": "real"}).status_code == 200
+
+
+def test_config_check_sees_flask_wtf_settings_that_uncheck_writes_without_building_the_app() -> None:
+    """config check said "configuration OK" for what the start then refused."""
+    tree = {"SERVER_ENV": {"CSRF": {"ENABLED": True}}, "FLASK": {"CONFIG": {"WTF_CSRF_ENABLED": 0}}}
+    with pytest.raises(ConfigError, match=r"FLASK\.CONFIG\.WTF_CSRF_ENABLED: 0 leaves"):
+        load_settings(overrides=tree)
+    allowed = {"SERVER_ENV": {"CSRF": {"ENABLED": None}}, "FLASK": {"CONFIG": {"WTF_CSRF_ENABLED": False}}}
+    assert load_settings(overrides=allowed).tree["FLASK"]["CONFIG"]["WTF_CSRF_ENABLED"] is False

@@ -23,6 +23,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from . import libpq, schema
+from .csrf_settings import flask_wtf_problems
 from .errors import ConfigError
 from .interpolation import substitute
 from .lazy import lazy_module
@@ -1011,6 +1012,9 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
     validator.problems += public_url_problems(server) + trusted_proxies_problems(server["TRUSTED_PROXIES"])
     validator.problems += security_contact_problems(server.get("SECURITY_CONTACT") or "")
     validator.problems += smtp_config_problems(settings.tree["SERVICES"])
+    validator.problems += flask_wtf_problems(
+        settings.tree["FLASK"]["CONFIG"] or {}, server["CSRF"]["ENABLED"]
+    )
 
 
 APP_KEY_ADVISED_LENGTH = 32

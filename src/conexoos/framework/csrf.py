@@ -14,15 +14,15 @@ this same protection through ``Process.csrf()``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import flask_wtf.csrf
 from flask import Blueprint, Flask, current_app, g, has_request_context, request
 
 from . import compat_import
-from .errors import ConfigError
+from .csrf_settings import WRITE_METHODS
 from .logs import escape_control, logged_path
 
 if TYPE_CHECKING:
@@ -180,9 +180,6 @@ def install_csrf(app: Flask, runtime: Runtime) -> None:
     says (:func:`_protection_wanted`), unless the project set up a ``CSRFProtect`` of its own;
     ``csrf_token()`` works in templates either way. Call it once the project and its plugins are loaded."""
     app.jinja_env.globals.setdefault("csrf_token", flask_wtf.csrf.generate_csrf)
-    problems = flask_wtf_problems(app.config, runtime.settings.server["CSRF"]["ENABLED"])
-    if problems:
-        raise ConfigError(problems)
     if "csrf" in app.extensions:  # Flask-WTF's key: the project protects itself (one check, not two)
         log.debug("%s keeps its own CSRF protection", app.name)
         return
@@ -194,40 +191,6 @@ def install_csrf(app: Flask, runtime: Runtime) -> None:
     wtf_log = logging.getLogger(flask_wtf.csrf.__name__)
     if _DUPLICATE_REASON not in wtf_log.filters:
         wtf_log.addFilter(_DUPLICATE_REASON)
-
-
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-UNCHECKED_BY = {
-    "WTF_CSRF_ENABLED": lambda value: value is False,
-    "WTF_CSRF_CHECK_DEFAULT": lambda value: value is False,
-    "WTF_CSRF_METHODS": lambda value: not {str(method).upper() for method in value or ()} >= WRITE_METHODS,
-}
-"""Flask-WTF's settings (in ``FLASK.CONFIG``) that leave writes unchecked, each with the test of a value that
-does."""
-
-
-def flask_wtf_problems(config: Mapping[str, Any], enabled: bool | None) -> list[str]:
-    """What is wrong with Flask-WTF's settings in ``FLASK.CONFIG``: one that leaves writes unchecked while
-    ``SERVER_ENV.CSRF.ENABLED`` is true (it would turn the protection off without a word; under null, a
-    flask-framework project's ``WTF_CSRF_ENABLED: false`` is its way to turn it off), and a time limit
-    that is not a number of seconds (every checked write would then be a 500 or refused)."""
-    problems = []
-    if enabled is True:
-        problems += [
-            f"FLASK.CONFIG.{name}: {config[name]!r} leaves POST, PUT, PATCH or DELETE requests unchecked "
-            "while SERVER_ENV.CSRF.ENABLED is true: remove it (or set SERVER_ENV.CSRF.ENABLED to false)"
-            for name, unchecked in UNCHECKED_BY.items()
-            if name in config and unchecked(config[name])
-        ]
-    limit = config.get("WTF_CSRF_TIME_LIMIT")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
-        problems.append(
-            f"FLASK.CONFIG.WTF_CSRF_TIME_LIMIT: {limit!r} is not valid; expected a number of seconds a "
-            "token stays valid (0 or more), or null for as long as the session"
-        )
-    return problems
 
 
 def _protection_wanted(app: Flask, runtime: Runtime) -> bool:
