@@ -13,7 +13,6 @@ driver's own checks judge it (libpq refuses ``connect_timeout=5%26sslmode=requir
 
 from __future__ import annotations
 
-import re
 from urllib.parse import unquote, unquote_plus
 
 from .redaction import REDACTED, redact_credentials
@@ -23,27 +22,6 @@ _UNKNOWN = "<value>"
 """What the suggestion writes for a value the query does not give (``?sslmode``: ``?sslmode=<value>``)."""
 _MOST_DECODINGS = 8
 """How many times a name is decoded, at most, to find the ``=`` or ``&`` it was meant to hold."""
-_SQLALCHEMY_URL = re.compile(
-    r"""
-        (?P<name>[\w\+]+)://
-        (?:
-            (?P<username>[^:/]*)
-            (?::(?P<password>[^@]*))?
-        @)?
-        (?:
-            (?:
-                \[(?P<ipv6host>[^/\?]+)\] |
-                (?P<ipv4host>[^/:\?]+)
-            )?
-            (?::(?P<port>[^/\?]*))?
-        )?
-        (?:/(?P<database>[^\?]*))?
-        (?:\?(?P<query>.*))?
-    """,
-    re.X,
-)
-"""SQLAlchemy's own pattern for a URL (``sqlalchemy.engine.url._parse_url``): its query is where SQLAlchemy
-finds it (a password may hold a ``?``)."""
 
 
 def encoded_separator_problem(url: str) -> str | None:
@@ -76,9 +54,22 @@ def _names(items: list[str]) -> str:
 
 def _query_items(url: str) -> list[str]:
     """The query's items as written (``name=value``), split on ``&`` as SQLAlchemy splits them."""
-    found = _SQLALCHEMY_URL.match(url)
-    query = found["query"] if found is not None else None
-    return [item for item in (query or "").split("&") if item]
+    return [item for item in _query(url).split("&") if item]
+
+
+def _query(url: str) -> str:
+    """What follows the ``?`` of ``url``'s location: SQLAlchemy ends the userinfo at its first ``@`` after
+    the password's ``:`` (a password holds no ``@`` unencoded, and may hold a ``?``)."""
+    _, scheme_ends, rest = url.partition("://")
+    if not scheme_ends:
+        return ""
+    user, colon, after_user = rest.partition(":")
+    password, at, location = after_user.partition("@")
+    if not (colon and at and "/" not in user):
+        user_only, at, location = rest.partition("@")  # no password, or no userinfo at all
+        if not at or "/" in user_only or "?" in user_only:
+            location = rest
+    return location.partition("?")[2]
 
 
 def _name_and_value(item: str) -> tuple[str, str | None]:
