@@ -3,6 +3,7 @@ change and starts again (it used to end, and the whole development server with i
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -30,9 +31,11 @@ def wait_for(check: object, seconds: float = 30) -> None:
 
 
 def answers(port: int, text: str) -> bool:
+    """Whether the site answers with ``text``; not yet while it restarts: refused, or an answer cut off
+    (the reloader ends its child even in the middle of one: IncompleteRead, as CI once met)."""
     try:
         return text in hello(port)
-    except OSError:
+    except (OSError, http.client.HTTPException):
         return False
 
 
