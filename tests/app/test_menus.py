@@ -361,3 +361,35 @@ def test_any_label_and_address_is_saved_or_refused_with_a_sentence(app: Flask, l
         assert item.url is not None and item.url.startswith(("http://", "https://"))
         db.session.delete(item)
         db.session.commit()
+
+
+def test_a_move_from_a_page_shown_before_another_tabs_reorder_moves_nothing(
+    app: Flask, boss: Account
+) -> None:
+    for label in ("One", "Two", "Three"):
+        add(boss, "header", label, url=f"https://example.com/{label}")
+    (one, _), (two, _), (three, _) = items(app, "header")
+    page = boss.client.get("/admin/menus").get_data(as_text=True)
+    shown = re.findall(r'name="shown" value="([^"]*)"', page)
+    assert shown[:3] == [f"{one},{two},{three}"] * 3  # each entry's form carries its menu's order
+    order = {"ids": [three, one, two], "previous": [one, two, three]}
+    assert boss.api("POST", "/admin/menus/header/order", order).status_code == 200
+    stale = {"csrf_token": boss.csrf, "direction": "up", "shown": shown[0]}
+    response = boss.client.post(f"/admin/menus/{two}/move", data=stale)  # Two was below One when shown
+    assert response.status_code == 302 and not response.location.endswith("#header-menu")
+    assert [label for _, label in items(app, "header")] == ["Three", "One", "Two"]  # nothing moved
+    message = boss.client.get(response.location).get_data(as_text=True)
+    assert "The header menu was changed in another tab or window since this page was shown" in message
+    fresh = {**stale, "shown": f"{three},{one},{two}"}
+    assert boss.client.post(f"/admin/menus/{two}/move", data=fresh).status_code == 302
+    assert [label for _, label in items(app, "header")] == ["Three", "Two", "One"]
+
+
+@pytest.mark.parametrize("shown", ["1,x", "1,,2", "-1", "١", "1" * 13])
+def test_a_malformed_shown_order_is_a_400(app: Flask, boss: Account, shown: str) -> None:
+    add(boss, "header", "One", url="https://example.com/one")
+    [(one, _)] = items(app, "header")
+    data = {"csrf_token": boss.csrf, "direction": "up", "shown": shown}
+    response = boss.client.post(f"/admin/menus/{one}/move", data=data)
+    assert response.status_code == 400
+    assert "The field shown lists the menu&#39;s entry ids" in response.get_data(as_text=True)

@@ -21,6 +21,8 @@ MENU = f"any({', '.join(MENUS)})"
 """The route converter of a menu's name."""
 PAGE, LINK = "page", "link"
 MAX_ID_DIGITS = 12
+SHOWN_MAX = 20_000
+"""The longest ``shown`` field read: room for about 1,500 entries' ids."""
 
 
 @admin_menus.route("", methods=["GET"])
@@ -56,9 +58,14 @@ def edit(item_id: int) -> BaseResponse | tuple[str, int] | str:
 
 @admin_menus.route("/<id:item_id>/move", methods=["POST"])
 def move(item_id: int) -> BaseResponse:
-    """Move the entry one place ``up`` or ``down`` (the buttons that work without JavaScript)."""
+    """Move the entry one place ``up`` or ``down`` (the buttons that work without JavaScript). The form's
+    ``shown`` (the menu's ids as the page showed them) turns a move on an order changed since into a
+    message above the menu as it is now, instead of a swap with an entry the person did not see there."""
     try:
-        item = menus.move(item_id, _form_text("direction", 10))
+        item = menus.move(item_id, _form_text("direction", 10), _shown_order())
+    except menus.MenuReordered as stale:
+        flash(stale.message)  # at the top of the page, where it is read first
+        return redirect(url_for("admin_menus.index"))
     except menus.MenuError as error:
         raise BadRequest(error.message) from None
     return redirect(url_for("admin_menus.index") + f"#{item.menu}-menu")
@@ -105,6 +112,18 @@ def _entry() -> menus.EntryInput:
 def _kept() -> dict[str, str]:
     """The form's values to show again with a refusal, each cut to what a field could hold."""
     return {name: value[: URL_MAX * 2] for name, value in request.form.items()}
+
+
+def _shown_order() -> list[int] | None:
+    """The form's ``shown`` ids (comma-separated, as the page wrote them); None when the form has none
+    (a page from before the field). Anything else is a 400: no page of the site sends it."""
+    raw = _form_text("shown", SHOWN_MAX)
+    if "shown" not in request.form:
+        return None
+    parts = raw.split(",") if raw else []
+    if not all(part.isascii() and part.isdigit() and len(part) <= MAX_ID_DIGITS for part in parts):
+        raise BadRequest("The field shown lists the menu's entry ids, separated by commas.")
+    return [int(part) for part in parts]
 
 
 def _form_text(name: str, limit: int) -> str:

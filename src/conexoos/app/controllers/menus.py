@@ -168,12 +168,27 @@ def remove_entries_of_page(page_id: int) -> None:
         db.session.delete(item)
 
 
-def move(item_id: int, direction: str) -> MenuItem:
-    """Swap the entry with the one before (``up``) or after (``down``) it; at either end, nothing moves."""
+class MenuReordered(MenuError):
+    """A move asked on an order that another tab or administrator has changed since it was shown."""
+
+
+def move(item_id: int, direction: str, shown_order: list[int] | None = None) -> MenuItem:
+    """Swap the entry with the one before (``up``) or after (``down``) it; at either end, nothing moves.
+
+    ``shown_order``, the menu's entry ids as the page that asked showed them, makes a move on an order
+    changed since a :class:`MenuReordered` (the neighbour it would swap with may not be the one the
+    person saw): nothing moves. Without it, the move is made on the order held now.
+    """
     if direction not in (UP, DOWN):
         raise MenuError("direction", "Move an entry up or down.")
     item = get(item_id)
     items = [listed_entry.item for listed_entry in listed(item.menu)]
+    if shown_order is not None and shown_order != [entry.id for entry in items]:
+        message = (
+            f"The {item.menu} menu was changed in another tab or window since this page was shown: it is "
+            "shown below as it is now. Move the entry again if it is still needed."
+        )
+        raise MenuReordered("shown", message)
     index = items.index(item)
     other = index - 1 if direction == UP else index + 1
     if not 0 <= other < len(items):
