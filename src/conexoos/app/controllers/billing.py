@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from werkzeug.exceptions import BadGateway, BadRequest, Conflict, HTTPException,
 
 from conexoos.app.dto.errors import InputError
 from conexoos.app.models.persistent import StripeEvent, User
-from conexoos.app.models.persistent.base import transaction
+from conexoos.app.models.persistent.base import transaction, utcnow
 from conexoos.app.models.persistent.billing import StripeSubscriptionSeen
 from conexoos.app.plans_config import FREE_PLAN, Plan
 from conexoos.app.services import stripe_gateway as gateway
@@ -64,6 +64,10 @@ UNCONFIRMED = (
     "subscription as it stands."
 )
 """The 502 of a change Stripe did not answer (it may have made it) and could not be asked about."""
+RECONCILE_GRACE = timedelta(minutes=30)
+"""How long after a subscription's end its ``customer.subscription.deleted`` webhook is waited for before
+the ``billing-plan-ends`` task asks Stripe (Stripe sends it within seconds; a delivery that failed is
+retried, so the first tries of a short outage are not waited for)."""
 
 
 @dataclass(frozen=True)
@@ -568,10 +572,16 @@ def _decide(event: StripeEventData) -> Decision:
     observed = _observe(event, subscription_id)
     if observed is None:
         return Decision(WebhookOutcome("ignored", f"Stripe does not know subscription {subscription_id}"))
+    return _decide_state(user, observed, f"Stripe event {event.id}")
+
+
+def _decide_state(user: User, observed: Observed, source: str) -> Decision:
+    """What to do with ``observed``, a state of one of ``user``'s subscriptions, whether a webhook or the
+    reconciliation (:func:`reconcile_plan_ends`) brought it: ``source`` names which, for the log."""
     if observed.state.customer != user.stripe_customer_id:
         log.warning(
-            "Stripe event %s ignored: subscription %s belongs to customer %s, not user %s's %s",
-            event.id, subscription_id, observed.state.customer, user.id, user.stripe_customer_id,
+            "%s ignored: subscription %s belongs to customer %s, not user %s's %s",
+            source, observed.state.id, observed.state.customer, user.id, user.stripe_customer_id,
         )  # fmt: skip
         return Decision(WebhookOutcome("ignored", "the subscription belongs to another customer"))
     refusal = _refusal(user, observed)
@@ -774,3 +784,84 @@ def end_expired_grace_periods() -> int:
         for user in expired:
             user.subscription_plan = FREE_PLAN
     return len(expired)
+
+
+# ---------------------------------------------------------------- reconciling ends Stripe did not tell
+
+
+def reconcile_plan_ends(now: datetime | None = None) -> int:
+    """Ask Stripe about every subscription whose end (``plan_ends_at``) passed more than
+    :data:`RECONCILE_GRACE` ago while it is still stored as live (its ``customer.subscription.deleted``
+    webhook never came, or a Keep in the portal went unheard), and apply what Stripe has through the
+    webhooks' rules: ended, the account moves to gratis; kept or renewed, its dates are updated. Returns
+    how many were applied. A plan never ends without Stripe's word: a subscription Stripe does not know is
+    left as it is (logged), and when Stripe fails the run stops there, logged once; the next run tries
+    again (the ``billing-plan-ends`` task)."""
+    overdue = _overdue_ends((now or utcnow()) - RECONCILE_GRACE)
+    if not overdue:
+        return 0
+    if not gateway.stripe_settings().configured:
+        log.warning(
+            "%d subscription(s) set to end have passed their end without Stripe's word, and Stripe is not "
+            "configured (SERVICES.stripe.SECRET_KEY), so they keep their plan until it can be asked",
+            len(overdue),
+        )
+        return 0
+    applied = 0
+    for index, user in enumerate(overdue):
+        try:
+            found = gateway.retrieve_subscription(str(user.stripe_subscription_id))
+        except stripe.StripeError as error:
+            log.error(
+                "Stripe could not be asked about %d subscription(s) whose end has passed (first: %s of user "
+                "%s): %s; they are left as they are until the next run",
+                len(overdue) - index, user.stripe_subscription_id, user.id, _cause(error),
+            )  # fmt: skip
+            break
+        applied += _reconcile(user, found)
+    return applied
+
+
+def _overdue_ends(before: datetime) -> list[User]:
+    """The users whose live subscription was set to end before ``before``, the earliest end first."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .where(
+                User.plan_ends_at < before,
+                User.stripe_subscription_id.is_not(None),
+                User.subscription_status.in_(LIVE_STATUSES),
+            )
+            .order_by(User.plan_ends_at, User.id)
+        ).all()
+    )
+
+
+def _reconcile(user: User, found: dict[str, Any] | None) -> int:
+    """Apply ``found``, the user's subscription as Stripe has it, as a webhook applies it (1), or leave
+    the account as it is (0): Stripe does not know the subscription (a key of another Stripe account
+    would say so of every one), or the rules refuse it."""
+    subscription_id = str(user.stripe_subscription_id)
+    state = read_subscription(found) if found is not None else None
+    if state is None:
+        log.warning(
+            "Subscription %s of user %s passed its end, but Stripe %s: the plan is left as it is; check "
+            "SERVICES.stripe.SECRET_KEY, and the subscription in Stripe's dashboard",
+            subscription_id, user.id, "does not know it" if found is None else "answered it without a status",
+        )  # fmt: skip
+        return 0
+    observed = Observed(state, retrieved=True, event_created=int(time.time()))
+    decision = _decide_state(user, observed, f"Reconciling subscription {subscription_id}")
+    if decision.observed is None or decision.user is None:
+        log.info(
+            "Reconciling subscription %s of user %s: %s", subscription_id, user.id, decision.outcome.detail
+        )
+        return 0
+    with transaction():
+        _write_state(decision.user, decision.observed)
+    log.warning(
+        "Subscription %s of user %s passed its end without a webhook; applied as Stripe has it: %s. Check "
+        "that Stripe's webhook endpoint reaches /stripe/webhook",
+        subscription_id, user.id, decision.outcome.detail,
+    )  # fmt: skip
+    return 1

@@ -1,5 +1,6 @@
 """Scheduled work: insert the buffered views and clicks, fold analytics into rollups, prune raw events
-past their retention, build and prune account exports, release held usernames, mail reset links, forget
+past their retention, end past-due grace periods, ask Stripe about plan ends its webhook did not tell,
+build and prune account exports, release held usernames, mail reset links, forget
 expired sign-ups, publish scheduled site pages.
 
 A task's controller is imported in its function, at the task's first run (the first runs wait for their
@@ -19,6 +20,9 @@ from conexoos.framework.tasks import Scheduler
 log = logging.getLogger("conexoos.analytics")
 FLUSH_SECONDS = 1
 """How often the recorded views and clicks move from the write buffer to ``analytics_event``."""
+RECONCILE_SECONDS = 600
+"""How often Stripe is asked about subscriptions whose end passed without its webhook (see
+``billing.reconcile_plan_ends``; none passed, no call)."""
 FLUSH_BACKOFF = 5.0
 """While the database is down the flush fails and backs off, at most this long: the waiting clicks reach
 the database within seconds of its return, not the scheduler's default minute."""
@@ -34,6 +38,7 @@ class Schedule:
         scheduler.every(15, roll_up_analytics, name="analytics-rollup")
         scheduler.every(3600, prune_analytics, name="analytics-prune")
         scheduler.every(3600, end_grace_periods, name="billing-grace")
+        scheduler.every(RECONCILE_SECONDS, reconcile_plan_ends, name="billing-plan-ends")
         scheduler.every(10, build_account_exports, name="account-export")
         scheduler.every(600, prune_account_exports, name="account-export-prune")
         scheduler.every(3600, release_held_usernames, name="username-hold-prune")
@@ -70,6 +75,13 @@ def end_grace_periods() -> None:
     from conexoos.app.controllers import billing
 
     billing.end_expired_grace_periods()
+
+
+def reconcile_plan_ends() -> None:
+    """Apply what Stripe has for subscriptions whose end passed without its webhook."""
+    from conexoos.app.controllers import billing
+
+    billing.reconcile_plan_ends()
 
 
 def build_account_exports() -> None:

@@ -1,0 +1,185 @@
+"""The ``billing-plan-ends`` task: a subscription set to end whose ``customer.subscription.deleted`` never
+came (a webhook endpoint misconfigured, an event lost) is asked for at Stripe once its end has passed, and
+what Stripe has is applied by the webhooks' rules; without Stripe's word nothing ends."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from conexoos.app.controllers import billing
+from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.app.server import tasks
+from conexoos.framework import db
+from conexoos.framework.tasks import FileSlotLock, Scheduler
+from tests.support.stripe_standin import StripeStandIn
+
+from ..billing_support import (
+    billing_state,
+    checkout,
+    deliver,
+    period_end,
+    stripe_ends_period,
+    subscribe_to_pro,
+)
+from ..conftest import Account
+
+pytestmark = pytest.mark.database_matrix
+
+TASK = "billing-plan-ends"
+
+
+def cancel_at_period_end(client: FlaskClient, account: Account, standin: StripeStandIn) -> str:
+    """Subscribe to Pro, then cancel it at the end of the period; the subscription's id."""
+    subscription = subscribe_to_pro(client, account, standin)
+    assert checkout(account, "gratis").status_code == 200
+    assert billing_state(account.client.application, account.id).plan_ends_at is not None
+    return str(subscription["id"])
+
+
+def end_passed(app: Flask, user_id: int, ago: timedelta) -> None:
+    """Pretend the stored end of the user's subscription was ``ago`` before now."""
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        user.plan_ends_at = utcnow() - ago
+        db.session.commit()
+
+
+def run_task(app: Flask) -> None:
+    """Run the task's function as the scheduler does."""
+    with app.app_context():
+        app.extensions["conexoos"].scheduler.tasks[TASK].function()
+
+
+def asked(standin: StripeStandIn, subscription_id: str) -> int:
+    return len(standin.requests_to("GET", f"/v1/subscriptions/{subscription_id}"))
+
+
+def billing_log(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == "conexoos.billing" and record.levelno == level
+    ]
+
+
+def test_an_end_whose_webhook_never_came_moves_the_account_to_gratis_on_stripes_word(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription_id = cancel_at_period_end(client, alice, standin)
+    standin.set_subscription_status(subscription_id, "canceled")  # the period ended; the webhook is lost
+    end_passed(app, alice.id, timedelta(hours=1))
+    run_task(app)
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.plan_ends_at, state.period_ends_at) == (
+        "gratis",
+        "canceled",
+        None,
+        None,
+    )
+    assert ">Keep my subscription</button>" not in alice.client.get("/subscriptions").get_data(as_text=True)
+    late = stripe_ends_period(standin, subscription_id, int(time.time()) + 1)
+    assert deliver(client, late)["status"] == "ignored"  # the same rules: it already ended
+    assert billing_state(app, alice.id) == state
+
+
+def test_a_subscription_kept_in_stripes_portal_without_its_webhook_keeps_its_plan_with_stripes_dates(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription_id = cancel_at_period_end(client, alice, standin)
+    kept = standin.set_cancel_at_period_end(subscription_id, False)  # its webhook never came
+    end_passed(app, alice.id, timedelta(hours=1))
+    run_task(app)
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.plan_ends_at, state.period_ends_at) == (
+        "pro",
+        "active",
+        None,
+        period_end(kept),
+    )
+
+
+def test_an_end_to_come_or_within_the_grace_is_not_asked_about(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription_id = cancel_at_period_end(client, alice, standin)
+    calls = asked(standin, subscription_id)
+    run_task(app)  # the end is a month away
+    end_passed(app, alice.id, billing.RECONCILE_GRACE - timedelta(minutes=5))
+    run_task(app)  # the webhook may still come
+    assert asked(standin, subscription_id) == calls
+    assert billing_state(app, alice.id).plan == "pro"
+
+
+def test_when_stripe_fails_nothing_changes_it_is_logged_once_and_the_next_run_applies(
+    app: Flask,
+    client: FlaskClient,
+    alice: Account,
+    bob: Account,
+    standin: StripeStandIn,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = cancel_at_period_end(client, alice, standin)
+    second = cancel_at_period_end(client, bob, standin)
+    for subscription_id in (first, second):
+        standin.set_subscription_status(subscription_id, "canceled")
+    end_passed(app, alice.id, timedelta(hours=2))  # asked first
+    end_passed(app, bob.id, timedelta(hours=1))
+    before = (billing_state(app, alice.id), billing_state(app, bob.id))
+    standin.fail_next("GET", f"/v1/subscriptions/{first}", status=500)
+    calls = asked(standin, second)
+    with caplog.at_level(logging.INFO, logger="conexoos.billing"):
+        run_task(app)
+    assert (billing_state(app, alice.id), billing_state(app, bob.id)) == before
+    [logged] = billing_log(caplog, logging.ERROR)
+    assert "2 subscription(s)" in logged and first in logged, logged
+    assert asked(standin, second) == calls  # a Stripe that fails is not asked again in the same run
+    run_task(app)
+    assert [billing_state(app, user_id).plan for user_id in (alice.id, bob.id)] == ["gratis", "gratis"]
+
+
+def test_a_subscription_stripe_does_not_know_keeps_its_plan(
+    app: Flask, alice: Account, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A key of another Stripe account would say so of every subscription: no plan ends on that."""
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        user.subscription_plan, user.subscription_status = "pro", "active"
+        user.stripe_customer_id, user.stripe_subscription_id = "cus_elsewhere", "sub_elsewhere"
+        db.session.commit()
+    end_passed(app, alice.id, timedelta(hours=1))
+    before = billing_state(app, alice.id)
+    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
+        run_task(app)
+    assert billing_state(app, alice.id) == before
+    [logged] = billing_log(caplog, logging.WARNING)
+    assert "sub_elsewhere" in logged and "does not know it" in logged, logged
+
+
+def test_the_task_runs_once_a_slot_whichever_host_claims_it(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, tmp_path: Path
+) -> None:
+    subscription_id = cancel_at_period_end(client, alice, standin)
+    standin.set_subscription_status(subscription_id, "canceled")
+    end_passed(app, alice.id, timedelta(hours=1))
+    registered = app.extensions["conexoos"].scheduler.tasks[TASK]
+    assert registered.interval == tasks.RECONCILE_SECONDS
+    hosts = [Scheduler(app, FileSlotLock(tmp_path / "slots")) for _ in range(2)]
+    for scheduler in hosts:
+        tasks.Schedule(scheduler)
+        scheduler.tasks = {TASK: scheduler.tasks[TASK]}  # the other tasks have tests of their own
+        scheduler.run_pending(now=0.0)  # the first look sets the baseline
+    calls = asked(standin, subscription_id)
+    ran = [TASK in scheduler.run_pending(now=float(tasks.RECONCILE_SECONDS)) for scheduler in hosts]
+    assert sorted(ran) == [False, True]
+    assert asked(standin, subscription_id) == calls + 1
+    assert billing_state(app, alice.id).plan == "gratis"
