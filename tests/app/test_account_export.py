@@ -16,7 +16,7 @@ from flask import Flask
 
 from conexoos.app.controllers import account_export
 from conexoos.app.controllers.blocks.registry import KINDS
-from conexoos.app.models.persistent import ExportJob
+from conexoos.app.models.persistent import ExportJob, User
 from conexoos.app.server import tasks
 from conexoos.framework import db
 
@@ -58,7 +58,13 @@ def test_the_zip_holds_the_account_its_statistics_and_its_images(app: Flask, ali
     assert profile["username"] == "alice" and profile["email"] == "alice@example.com"
     assert profile["display_name"] == "Alice Example" and profile["bio"] == "Links & things <b>"
     assert profile["avatar"] == f"images/{seeded.images[0]}"
-    assert data["settings"] == {"plan": "gratis", "plan_name": "Gratis", "subscription_status": ""}
+    assert data["settings"] == {
+        "plan": "gratis",
+        "plan_name": "Gratis",
+        "subscription_status": "",
+        "plan_ends_at": None,
+        "period_ends_at": None,
+    }
     links = data["links"]
     assert isinstance(links, list)
     assert [(link["title"], link["url"], link["icon"]) for link in links] == [
@@ -87,6 +93,28 @@ def test_the_zip_holds_the_account_its_statistics_and_its_images(app: Flask, ali
     assert totals["unique_visitors"] == "2"
     assert ["links", f"{seeded.link_ids[0]} Blog", "clicks", "1"] in rows
     assert set(archive.namelist()) == {"account.json", statistics, *data["images"]}  # type: ignore[misc]
+
+
+def test_the_export_says_when_a_plan_set_to_end_ends_and_when_its_period_does(
+    app: Flask, alice: Account
+) -> None:
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        user.subscription_plan, user.subscription_status = "pro", "active"
+        user.stripe_customer_id, user.stripe_subscription_id = "cus_alice", "sub_alice"
+        user.plan_ends_at = datetime(2027, 1, 4, 10, tzinfo=UTC)
+        user.period_ends_at = datetime(2027, 1, 4, 10, 0, 30, tzinfo=UTC)
+        db.session.commit()
+    text = export_zip(alice).read("account.json").decode()
+    assert read_json(text.encode())["settings"] == {
+        "plan": "pro",
+        "plan_name": "Pro",
+        "subscription_status": "active",
+        "plan_ends_at": "2027-01-04T10:00:00Z",
+        "period_ends_at": "2027-01-04T10:00:30Z",
+    }
+    assert "cus_alice" not in text and "sub_alice" not in text  # no payment provider ids
 
 
 BLOCKS: dict[str, dict[str, object]] = {

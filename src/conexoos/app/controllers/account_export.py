@@ -263,6 +263,8 @@ def account_data(user: User, now: datetime, statistics: list[str], images: list[
             "plan": plan.key,
             "plan_name": plan.name,
             "subscription_status": user.subscription_status,
+            "plan_ends_at": _iso_or_none(user.plan_ends_at),
+            "period_ends_at": _iso_or_none(user.period_ends_at),
         },
         "appearance": _appearance_data(user, images),
         "page": [_block_data(loaded) for loaded in list_blocks(user)],
@@ -333,6 +335,10 @@ def _product_data(product: Product, images: list[str]) -> dict[str, Any]:
 
 def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _iso_or_none(value: datetime | None) -> str | None:
+    return _iso(value) if value is not None else None
 
 
 # ---------------------------------------------------------------- the signed download link
