@@ -333,9 +333,50 @@ def test_a_failed_payment_while_it_ends_keeps_the_end_and_the_way_back(
     deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", now + 2))
     state = billing_state(app, alice.id)
     assert (state.status, state.plan_ends_at) == ("past_due", period_end(subscription))
-    confirm = alice.client.get("/subscriptions/cancel")
-    assert confirm.status_code == 302  # already ending: nothing more to cancel here
     assert "Keep my subscription" in alice.client.get("/subscriptions").get_data(as_text=True)
+
+
+def test_a_past_due_subscription_set_to_end_can_be_cancelled_at_once_from_the_plans_page(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    """Past due, it has nothing paid left to keep: it need not go on billing (and retrying) until its end."""
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now)
+    deliver(client, portal_sets(standin, subscription["id"], True, now + 1))
+    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", now + 2))
+    plans_page = " ".join(alice.client.get("/subscriptions").get_data(as_text=True).split())
+    assert "Cancelling stops it at once, without a refund." in plans_page
+    assert '<a class="button" href="/subscriptions/cancel">Cancel subscription and switch to Gratis</a>' in (
+        plans_page
+    )
+    assert ">Keep my subscription</button>" in plans_page  # the way back stays
+    confirm = alice.client.get("/subscriptions/cancel")
+    assert confirm.status_code == 200
+    page = " ".join(confirm.get_data(as_text=True).split())
+    assert "Since its payment failed, cancelling stops the subscription at once, without a refund" in page
+    assert "Cancel my subscription now" in page and "Cancel at the end of the period" not in page
+    before = billing_state(app, alice.id)
+    assert alice.client.post("/subscriptions/cancel").status_code == 400  # no CSRF token
+    assert billing_state(app, alice.id) == before
+    done = alice.client.post("/subscriptions/cancel", data={"csrf_token": form_token(confirm)})
+    assert (done.status_code, done.headers["Location"]) == (302, f"{SUBSCRIPTIONS_URL}?success=true")
+    assert len(standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}")) == 1
+    assert standin.subscription(subscription["id"])["status"] == "canceled"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.plan_ends_at) == ("gratis", "canceled", None)
+    assert alice.client.get("/subscriptions/cancel").headers["Location"] == "/subscriptions"
+
+
+def test_a_subscription_in_good_standing_set_to_end_has_nothing_more_to_cancel(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    assert checkout(alice, "gratis").status_code == 200
+    assert alice.client.get("/subscriptions/cancel").headers["Location"] == "/subscriptions"
+    again = alice.client.post("/subscriptions/cancel", data={"csrf_token": alice.csrf})
+    assert (again.status_code, again.headers["Location"]) == (302, "/subscriptions")
+    assert standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}") == []
+    assert billing_state(app, alice.id).plan == "pro"
 
 
 def test_when_stripe_refuses_and_cannot_be_asked_why_the_refusal_is_told_and_nothing_changes(

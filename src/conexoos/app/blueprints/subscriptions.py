@@ -34,7 +34,7 @@ def _plans_page() -> str:
         "subscriptions/index.html",
         current=current,
         offers=offers,
-        live_subscription=billing.has_live_subscription(current_user),
+        can_cancel=billing.can_cancel(current_user),
         paid_subscription=billing.has_paid_subscription(current_user),
         keeps_until_period_end=billing.cancels_at_period_end(current_user),
         ending=plan_messages.plan_ending(current_user),
@@ -76,8 +76,9 @@ def _plan_id() -> str:
 @login_required
 def confirm_cancel() -> str | BaseResponse:
     """Ask before cancelling the subscription (a plain form: no JavaScript needed), saying what is kept
-    until when; the plans page when there is no subscription to cancel."""
-    if not billing.has_live_subscription(current_user) or billing.is_ending(current_user):
+    until when; the plans page when there is nothing to cancel (none, or one in good standing already set
+    to end)."""
+    if not billing.can_cancel(current_user):
         return redirect(url_for("subscriptions.index"))
     return _cancel_page()
 
@@ -86,9 +87,10 @@ def confirm_cancel() -> str | BaseResponse:
 @page_login_required
 def cancel() -> BaseResponse:
     """Cancel the subscription at Stripe (the confirmation's form, CSRF-checked): at the end of the period
-    paid for when it is in good standing, else at once and to the free plan; when it cannot be done, the
-    confirmation again with the reason (:func:`_refused`)."""
-    if not billing.has_live_subscription(current_user) or billing.is_ending(current_user):
+    paid for when it is in good standing, else at once and to the free plan (also one set to end: past
+    due, it has nothing paid to keep); when it cannot be done, the confirmation again with the reason
+    (:func:`_refused`)."""
+    if not billing.can_cancel(current_user):
         return redirect(url_for("subscriptions.index"))
     try:
         return redirect(billing.start_checkout(current_user._get_current_object(), FREE_PLAN))

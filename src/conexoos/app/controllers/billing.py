@@ -220,6 +220,13 @@ def cancels_at_period_end(user: User) -> bool:
     return bool(user.stripe_subscription_id) and user.subscription_status in ENTITLING_STATUSES
 
 
+def can_cancel(user: User) -> bool:
+    """Whether the plans page offers to cancel the subscription: one that may still bill and is not set to
+    end, or one set to end that is not in good standing (past due: nothing paid is left to keep, so it is
+    cancelled at once rather than left to bill until its end)."""
+    return has_live_subscription(user) and not (is_ending(user) and cancels_at_period_end(user))
+
+
 def _choose_free_plan(user: User) -> str:
     """Gratis: a subscription in good standing is cancelled at the end of the period paid for (its plan
     kept until then); any other that still exists at Stripe is cancelled at once, so billing stops."""
