@@ -564,6 +564,70 @@ def test_the_end_of_a_cancelled_subscription_is_written_with_its_utc_time(
     assert f"Your Pro plan ends on {ends.day} {ends:%B %Y, %H:%M} UTC and will not renew." in page
 
 
+def paid_before_0034(app: Flask, user_id: int) -> None:
+    """Forget the stored period's end, as for a subscription paid for before revision 0034."""
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        user.period_ends_at = None
+        db.session.commit()
+
+
+def test_a_period_end_paid_before_0034_is_asked_for_once_and_the_confirmation_says_the_date(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    paid_before_0034(app, alice.id)
+    ends = period_end(subscription)
+    path = f"/v1/subscriptions/{subscription['id']}"
+    calls = len(standin.requests_to("GET", path))
+    confirm = " ".join(alice.client.get("/subscriptions/cancel").get_data(as_text=True).split())
+    assert f"You keep Pro until {plan_messages.long_moment(ends)}; then" in confirm
+    assert "the end of the period you paid for" not in confirm
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.plan_ends_at, state.period_ends_at) == (
+        "pro",
+        "active",
+        None,
+        ends,
+    )
+    assert standin.requests_to("POST", path) == []  # only asked: nothing is cancelled before the confirmation
+    alice.client.get("/subscriptions/cancel")
+    assert len(standin.requests_to("GET", path)) == calls + 1  # stored: asked once
+    paid_before_0034(app, alice.id)
+    done = alice.client.post("/subscriptions/cancel", data={"csrf_token": alice.csrf})
+    assert done.status_code == 302
+    state = billing_state(app, alice.id)
+    assert (state.plan_ends_at, state.period_ends_at) == (ends, ends)  # from the cancellation's answer
+
+
+def test_a_period_end_stripe_cannot_tell_leaves_the_confirmation_without_a_date(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    paid_before_0034(app, alice.id)
+    before = billing_state(app, alice.id)
+    standin.fail_next("GET", f"/v1/subscriptions/{subscription['id']}", status=500)
+    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
+        confirm = alice.client.get("/subscriptions/cancel")
+    assert confirm.status_code == 200
+    text = " ".join(confirm.get_data(as_text=True).split())
+    assert "You keep Pro until the end of the period you paid for; then" in text
+    assert billing_state(app, alice.id) == before
+    [logged] = billing_log(caplog)
+    assert subscription["id"] in logged and "period's end" in logged, logged
+
+
+def test_a_subscription_stripe_set_to_end_meanwhile_has_no_confirmation(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    paid_before_0034(app, alice.id)
+    standin.set_cancel_at_period_end(subscription["id"], True)  # in the portal; its webhook not yet here
+    assert alice.client.get("/subscriptions/cancel").headers["Location"] == "/subscriptions"
+    assert billing_state(app, alice.id).plan_ends_at == period_end(subscription)
+
+
 @pytest.mark.parametrize("with_keep", [True, False], ids=["keep", "cancel"])
 def test_a_refused_form_leads_back_to_its_page_so_a_reload_sends_nothing_again(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, with_keep: bool

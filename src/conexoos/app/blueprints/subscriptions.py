@@ -77,7 +77,8 @@ def _plan_id() -> str:
 def confirm_cancel() -> str | BaseResponse:
     """Ask before cancelling the subscription (a plain form: no JavaScript needed), saying what is kept
     until when; the plans page when there is nothing to cancel (none, or one in good standing already set
-    to end)."""
+    to end, as stored or as Stripe answers when it is asked for a period's end not stored yet)."""
+    billing.learn_period_end(current_user._get_current_object())
     if not billing.can_cancel(current_user):
         return redirect(url_for("subscriptions.index"))
     return _cancel_page()

@@ -331,6 +331,35 @@ def _refresh(user: User) -> None:
     _store_answer(user, found)
 
 
+def learn_period_end(user: User) -> None:
+    """Store, as Stripe has it, a subscription in good standing whose period's end is not stored (paid for
+    before revision 0034), so that the cancel confirmation can say until when the plan is kept. Only asks;
+    when Stripe cannot answer, or does not know the subscription, nothing is stored (the confirmation then
+    says "the end of the period you paid for", and the cancellation's answer stores the date)."""
+    if user.period_ends_at is not None or not cancels_at_period_end(user):
+        return
+    if not gateway.stripe_settings().configured:
+        return
+    subscription_id = str(user.stripe_subscription_id)
+    try:
+        found = gateway.retrieve_subscription(subscription_id)
+    except stripe.StripeError as error:
+        log.warning(
+            "Stripe could not be asked for the period's end of subscription %s (user %s): %s",
+            subscription_id, user.id, _cause(error),
+        )  # fmt: skip
+        return
+    state = read_subscription(found) if found is not None else None
+    if state is None:
+        log.warning(
+            "Stripe %s subscription %s (user %s): its period's end is not known",
+            "does not know" if found is None else "answered without a status", subscription_id, user.id,
+        )  # fmt: skip
+        return
+    with transaction():
+        _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
+
+
 def _cancellation_answer(subscription_id: str, at_period_end: bool) -> dict[str, Any] | None:
     """Stripe's subscription after setting ``cancel_at_period_end``; resuming also withdraws a date set in
     Stripe's dashboard (``cancel_at``), which ``cancel_at_period_end=false`` leaves. None: unknown."""
