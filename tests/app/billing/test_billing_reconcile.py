@@ -146,6 +146,27 @@ def test_when_stripe_fails_nothing_changes_it_is_logged_once_and_the_next_run_ap
     assert [billing_state(app, user_id).plan for user_id in (alice.id, bob.id)] == ["gratis", "gratis"]
 
 
+def test_when_stripe_cannot_be_reached_nothing_ends_and_it_is_logged_once(
+    app: Flask,
+    client: FlaskClient,
+    alice: Account,
+    bob: Account,
+    standin: StripeStandIn,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for account in (alice, bob):
+        cancel_at_period_end(client, account, standin)
+        end_passed(app, account.id, timedelta(hours=1))
+    before = (billing_state(app, alice.id), billing_state(app, bob.id))
+    standin.stop()  # connections are refused from now on
+    with caplog.at_level(logging.INFO, logger="conexoos.billing"):
+        run_task(app)
+    assert (billing_state(app, alice.id), billing_state(app, bob.id)) == before
+    [logged] = billing_log(caplog, logging.ERROR)
+    assert "2 subscription(s)" in logged and "next run" in logged, logged
+    assert billing_log(caplog, logging.WARNING) == []
+
+
 def test_a_subscription_stripe_does_not_know_keeps_its_plan(
     app: Flask, alice: Account, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
