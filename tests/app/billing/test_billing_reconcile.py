@@ -19,9 +19,11 @@ from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.server import tasks
 from conexoos.framework import db
 from conexoos.framework.tasks import FileSlotLock, Scheduler
+from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn
 
 from ..billing_support import (
+    billing_app,
     billing_state,
     checkout,
     deliver,
@@ -29,7 +31,7 @@ from ..billing_support import (
     stripe_ends_period,
     subscribe_to_pro,
 )
-from ..conftest import Account
+from ..conftest import Account, sign_up
 
 pytestmark = pytest.mark.database_matrix
 
@@ -184,6 +186,26 @@ def test_a_subscription_stripe_does_not_know_keeps_its_plan(
     assert billing_state(app, alice.id) == before
     [logged] = billing_log(caplog, logging.WARNING)
     assert "sub_elsewhere" in logged and "does not know it" in logged, logged
+
+
+def test_without_stripe_keys_nothing_ends_and_the_operator_is_told(
+    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = billing_app(make_app, None)
+    alice = sign_up(app, "alice")
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        user.subscription_plan, user.subscription_status = "pro", "active"
+        user.stripe_customer_id, user.stripe_subscription_id = "cus_x", "sub_x"
+        db.session.commit()
+    end_passed(app, alice.id, timedelta(hours=1))
+    before = billing_state(app, alice.id)
+    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
+        run_task(app)
+    assert billing_state(app, alice.id) == before
+    [logged] = billing_log(caplog, logging.WARNING)
+    assert "1 subscription(s)" in logged and "SERVICES.stripe.SECRET_KEY" in logged, logged
 
 
 def test_the_task_runs_once_a_slot_whichever_host_claims_it(
