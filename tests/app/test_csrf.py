@@ -282,3 +282,15 @@ def test_an_unreadable_referrer_over_https_is_a_refusal_not_a_500(client: FlaskC
     response = client.post("/login", data=login, base_url="https://localhost", headers={"Referer": referrer})
     assert response.status_code == 400
     assert "security token" in response.get_data(as_text=True)  # the product's page of a CSRF refusal
+
+
+def test_an_axios_form_post_outside_the_api_is_refused_with_a_json_error(alice: Account) -> None:
+    """axios's Accept (``application/json, text/plain, */*``) rates HTML as high as JSON by its ``*/*``:
+    a script posting the settings form without its token got the HTML page, which it cannot read."""
+    answer = alice.client.post(
+        "/dashboard/settings",
+        data={"display_name": "X", "bio": ""},
+        headers={"Accept": "application/json, text/plain, */*"},
+    )
+    assert answer.status_code == 400
+    assert answer.get_json()["error"]["code"] == "csrf_failed"

@@ -131,6 +131,21 @@ def test_a_forged_json_write_is_refused_with_a_json_error(client: FlaskClient) -
         assert error["code"] == "csrf_failed" and error["message"].startswith(MISSING)
 
 
+@pytest.mark.parametrize(
+    "headers",
+    [{"Accept": "application/json, text/plain, */*"}, {"X-Requested-With": "XMLHttpRequest"}],
+    ids=["axios", "jQuery"],
+)
+def test_a_script_posting_a_form_outside_the_api_is_refused_with_a_json_error(
+    client: FlaskClient, headers: dict[str, str]
+) -> None:
+    """axios (its Accept rates HTML as high as JSON, by */*) and jQuery got the HTML page: unreadable."""
+    response = client.post("/save", data={"text": "forged"}, headers=headers)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "csrf_failed" and error["message"].startswith(MISSING)
+
+
 @pytest.mark.parametrize("method", WRITES)
 def test_a_form_with_the_token_of_its_page_is_accepted(client: FlaskClient, method: str) -> None:
     token = page_token(client)

@@ -172,6 +172,40 @@ def test_html_errors_for_pages(
     assert f"<p>{message}</p>" in page
 
 
+SCRIPTS = {
+    "axios": {"Accept": "application/json, text/plain, */*"},
+    "JSON named before HTML": {"Accept": "application/json, text/html"},
+    "JSON with parameters": {"Accept": "application/json; charset=utf-8, */*"},
+    "jQuery": {"X-Requested-With": "XMLHttpRequest", "Accept": "*/*"},
+}
+"""Scripts' headers: each rates JSON as high as HTML (by ``*/*``) but names JSON, or says it is a script."""
+BROWSERS = {
+    "Chromium": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,"
+    "*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+    "Firefox": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+    "Safari": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "curl": "*/*",
+    "HTML named before JSON": "text/html, application/json",
+}
+
+
+@pytest.mark.parametrize("headers", SCRIPTS.values(), ids=SCRIPTS.keys())
+@pytest.mark.parametrize("path", ["/forbidden", "/missing"])
+def test_scripts_that_name_json_or_say_they_are_scripts_get_json(
+    app: Flask, headers: dict[str, str], path: str
+) -> None:
+    """axios's Accept rates text/html 1 by its */*, as high as JSON: a script got the HTML page."""
+    response = app.test_client().get(path, headers=headers)
+    assert response.mimetype == "application/json"
+    assert response.get_json()["error"]["code"] in ("forbidden", "not_found")
+
+
+@pytest.mark.parametrize("accept", BROWSERS.values(), ids=BROWSERS.keys())
+def test_browsers_and_curl_still_get_the_page(app: Flask, accept: str) -> None:
+    response = request(app, "GET", "/forbidden", accept=accept)
+    assert (response.status_code, response.mimetype) == (403, "text/html")
+
+
 def test_headers_of_the_original_error_are_kept(app: Flask) -> None:
     allowed = request(app, "POST", "/api/only-get").headers["Allow"]
     assert set(allowed.split(", ")) == {"GET", "HEAD", "OPTIONS"}

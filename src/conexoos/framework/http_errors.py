@@ -21,7 +21,9 @@ from flask_wtf.csrf import CSRFError
 from jinja2 import TemplateNotFound
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, NotFound, ServiceUnavailable
+from werkzeug.http import parse_accept_header
 
 from .causes import one_line_cause
 from .csrf import refusal_message
@@ -87,15 +89,38 @@ class InsufficientStorage(HTTPException):
 
 
 def wants_json() -> bool:
-    """Whether the client should get JSON: a JSON path (``JSON_PATH_PREFIXES``, default ``/api/``),
-    a JSON body, or an Accept header preferring JSON."""
+    """Whether the client should get JSON, not a page: a JSON path (``JSON_PATH_PREFIXES``, default
+    ``/api/``), a JSON body (``fetch`` sending one), ``X-Requested-With: XMLHttpRequest`` (jQuery), or an
+    Accept header preferring JSON (:func:`_accept_prefers_json`). Every error answer follows this one rule,
+    so a script can read why it was refused wherever it posts."""
     prefixes = tuple(current_app.config.get("JSON_PATH_PREFIXES") or DEFAULT_JSON_PREFIXES)
     if request.path.startswith(prefixes) or request.is_json:
         return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return (
-        best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
-    )
+    if request.headers.get("X-Requested-With", "").lower() == "xmlhttprequest":
+        return True
+    return _accept_prefers_json(request.headers.get("Accept"))
+
+
+def _accept_prefers_json(header: str | None) -> bool:
+    """Whether an Accept ``header`` rates JSON above HTML; at the same rating, whether it names
+    ``application/json`` before ``text/html``. axios's ``application/json, text/plain, */*`` rates both 1
+    (HTML by ``*/*``) and names JSON; browsers name ``text/html`` at 1 and reach JSON only by ``*/*``
+    below it; curl's ``*/*`` names neither (a page, as before)."""
+    accept = parse_accept_header(header, MIMEAccept)
+    json_quality, html_quality = accept["application/json"], accept["text/html"]
+    if json_quality != html_quality or not json_quality:
+        return json_quality > html_quality
+    return _first_named(header or "", ("application/json", "text/html")) == "application/json"
+
+
+def _first_named(header: str, mimetypes: tuple[str, ...]) -> str | None:
+    """The first of ``mimetypes`` an Accept ``header`` names exactly (not by a wildcard), in the header's
+    own order (Werkzeug's parsed one puts an entry with parameters first)."""
+    for entry in header.split(","):
+        mimetype = entry.split(";", 1)[0].strip().lower()
+        if mimetype in mimetypes:
+            return mimetype
+    return None
 
 
 def error_response(status: int, message: str, code: str | None = None, field: str | None = None) -> Response:
