@@ -292,6 +292,18 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             "SERVER_ENV: [1, 2] is not valid; expected a mapping of keys to values",
             id="section-not-a-mapping",
         ),
+        pytest.param(
+            "SERVER_ENV:\n  CSRF: true\n",
+            "SERVER_ENV.CSRF: True is not valid; expected a mapping of keys to values; to turn it on, write "
+            "`CSRF: {ENABLED: true}`",
+            id="switch-given-a-boolean",
+        ),
+        pytest.param(
+            "SERVER_ENV:\n  COMPRESSION: false\n",
+            "SERVER_ENV.COMPRESSION: False is not valid; expected a mapping of keys to values; to turn it "
+            "off, write `COMPRESSION: {ENABLED: false}`",
+            id="switch-given-false",
+        ),
     ],
 )
 def test_one_mistake_gives_one_exact_line(tmp_path: Path, text: str, expected: str) -> None:

@@ -455,6 +455,15 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _switch_hint(node: Any, shape: schema.Schema, path: str) -> str:
+    """The way to write ``node``, a true or false given to a section that is turned on and off by its
+    ``ENABLED`` key (``CSRF: true`` for ``CSRF: {ENABLED: true}``); else nothing to add."""
+    if not isinstance(node, bool) or not isinstance(shape.get("ENABLED"), Key):
+        return ""
+    name = path.rsplit(".", 1)[-1]
+    return f"; to turn it {'on' if node else 'off'}, write `{name}: {{ENABLED: {str(node).lower()}}}`"
+
+
 class _Validator:
     """Walks the raw tree against :mod:`schema`, converting types and collecting problems."""
 
@@ -526,7 +535,7 @@ class _Validator:
         if node is None:
             node = {}
         if not isinstance(node, dict):
-            self.problem(path, node, "a mapping of keys to values")
+            self.problem(path, node, "a mapping of keys to values" + _switch_hint(node, shape, path))
             node = {}
         if case_tolerant:
             node = self._canonical_names(node, tuple(shape), path)
