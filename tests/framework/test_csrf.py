@@ -190,11 +190,27 @@ def test_each_refusal_is_logged_once_with_its_reason_and_never_the_token(
     client.post("/save", data={"csrf_token": token[:-3] + "abc"})
     lines = [record.getMessage() for record in caplog.records if record.name != "conexoos.access"]
     assert lines == [
-        "CSRF check refused POST /save: no token was sent (neither the csrf_token form field nor an "
+        "CSRF check refused POST /save: no token was sent (neither the csrf_token form field nor the "
         "X-CSRFToken header)",
         "CSRF check refused POST /save: the token is malformed or was not signed by this site",
     ]
     assert token[:20] not in caplog.text
+
+
+def test_a_renamed_field_and_header_are_the_ones_the_refusal_names(
+    make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With WTF_CSRF_FIELD_NAME renamed, the message still told the form to send csrf_token."""
+    project = write_project(tmp_path / "native", PROJECT)
+    renamed = {"WTF_CSRF_FIELD_NAME": "authenticity_token", "WTF_CSRF_HEADERS": ["X-Authenticity-Token"]}
+    overrides = {"SERVER_ENV": {"CSRF": {"ENABLED": True}}, "FLASK": {"CONFIG": renamed}, "DATABASE": {}}
+    client = make_app(project, overrides=overrides, schema=False).test_client()
+    caplog.set_level(logging.WARNING, logger="conexoos.csrf")
+    message = client.post("/save", json={"text": "forged"}).get_json()["error"]["message"]
+    assert "its authenticity_token field, a script in the X-Authenticity-Token header" in message
+    assert "csrf_token" not in message and "X-CSRFToken" not in message
+    (line,) = [record.getMessage() for record in caplog.records if record.name == "conexoos.csrf"]
+    assert line.endswith("neither the authenticity_token form field nor the X-Authenticity-Token header)")
 
 
 @pytest.mark.parametrize(

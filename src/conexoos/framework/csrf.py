@@ -102,9 +102,9 @@ class CSRFProtect(WellFormedReferrerProtect):
 
 REASONS = {
     "The CSRF token is missing.": (
-        "no token was sent (neither the csrf_token form field nor an X-CSRFToken header)",
+        "no token was sent (neither the {field} form field nor the {header} header)",
         "This request was refused because it carries no CSRF token, which protects you against forged "
-        "requests from other sites: a form sends it in its csrf_token field, a script in the X-CSRFToken "
+        "requests from other sites: a form sends it in its {field} field, a script in the {header} "
         "header. Reload the page and try again.",
     ),
     "The CSRF session token is missing.": (
@@ -137,7 +137,9 @@ REASONS = {
         "This request was refused because it was sent from a page of another site.",
     ),
 }
-"""Flask-WTF's reason (a CSRFError's description), as the log line and as the person's message say it."""
+"""Flask-WTF's reason (a CSRFError's description), as the log line and as the person's message say it;
+``{field}`` and ``{header}`` are the form field and header the token is expected in (Flask-WTF's
+``WTF_CSRF_FIELD_NAME`` and first ``WTF_CSRF_HEADERS``, which a project may rename)."""
 UNKNOWN_REASON = (
     "This request was refused because its security token is missing or not valid. Reload the page and try "
     "again."
@@ -147,13 +149,20 @@ UNKNOWN_REASON = (
 def log_reason(reason: str | None) -> str:
     """Flask-WTF's ``reason`` in the words of the log line."""
     known = REASONS.get(reason or "")
-    return known[0] if known else str(reason)
+    return known[0].format(**_token_places()) if known else str(reason)
 
 
 def refusal_message(reason: str | None) -> str:
     """Flask-WTF's ``reason`` as the message of the 400 a person (or a script's author) reads."""
     known = REASONS.get(reason or "")
-    return known[1] if known else UNKNOWN_REASON
+    return known[1].format(**_token_places()) if known else UNKNOWN_REASON
+
+
+def _token_places() -> dict[str, str]:
+    """The form field and the header the current app expects the token in, as Flask-WTF reads them."""
+    config = current_app.config
+    headers = config.get("WTF_CSRF_HEADERS") or ["X-CSRFToken"]
+    return {"field": config.get("WTF_CSRF_FIELD_NAME") or "csrf_token", "header": headers[0]}
 
 
 class _DuplicateReason(logging.Filter):
