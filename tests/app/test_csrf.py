@@ -273,15 +273,34 @@ def test_a_readable_multipart_form_without_its_token_is_still_a_token_refusal(al
     assert answer.status_code == 400 and "security token" in answer.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("referrer", ["https://[::1", "https://localhost:99999/", "https://localhost:abc/"])
-def test_an_unreadable_referrer_over_https_is_a_refusal_not_a_500(client: FlaskClient, referrer: str) -> None:
+@pytest.mark.parametrize(
+    "referrer",
+    ["https://[::1", "https://localhost:99999/", "https://localhost:abc/", "https://evil.example/"],
+)
+def test_an_unreadable_or_foreign_referrer_over_https_is_a_refusal_that_says_so(
+    client: FlaskClient, referrer: str
+) -> None:
     """Over HTTPS Flask-WTF compares the Referer's host and port with the site's: one Python cannot parse
-    raised a ValueError (500), which any visitor could send to the login form."""
+    raised a ValueError (500), which any visitor could send to the login form; then the 400 (and a foreign
+    Referer's) said the security token was missing or no longer valid, which it was not."""
     token = form_token(client.get("/login", base_url="https://localhost"))
     login = {"csrf_token": token, "login": "nobody", "password": "wrong password"}
     response = client.post("/login", data=login, base_url="https://localhost", headers={"Referer": referrer})
     assert response.status_code == 400
-    assert "security token" in response.get_data(as_text=True)  # the product's page of a CSRF refusal
+    text = response.get_data(as_text=True)
+    assert "did not come from a page of this site" in text and "Open the page on this site" in text
+    assert "security token" not in text
+
+
+def test_an_https_form_without_a_referrer_is_told_that_its_browser_named_no_page(client: FlaskClient) -> None:
+    token = form_token(client.get("/login", base_url="https://localhost"))
+    login = {"csrf_token": token, "login": "nobody", "password": "wrong password"}
+    response = client.post(
+        "/login", data=login, base_url="https://localhost", headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "csrf_failed" and "did not say which page sent it" in error["message"]
 
 
 def test_an_axios_form_post_outside_the_api_is_refused_with_a_json_error(alice: Account) -> None:

@@ -96,6 +96,11 @@ PROJECT = {
     """,
 }
 MISSING = "This request was refused because it carries no CSRF token"
+REFERRER_REFUSAL = (
+    "This request was refused because it did not come from a page of this site: the page that sent it (its "
+    "Referer header) is of another site, or its address could not be read. Open the page on this site, "
+    "reload it, and try again from there."
+)
 
 
 def native_app(make_app: AppFactory, tmp_path: Path, enabled: Any = True, named: bool = True) -> Flask:
@@ -332,12 +337,20 @@ def test_the_log_line_keeps_a_line_break_of_the_path_escaped(
 
 
 @pytest.mark.parametrize(
-    "referrer", ["https://[::1", "http://[", "https://localhost:99999/", "https://localhost:abc/"]
+    "referrer",
+    [
+        "https://[::1",
+        "http://[",
+        "https://localhost:99999/",
+        "https://localhost:abc/",
+        "https://evil.example/",
+    ],
 )
 def test_an_unreadable_referrer_over_https_is_refused_like_a_foreign_one(
     client: FlaskClient, referrer: str
 ) -> None:
-    """Flask-WTF compares an HTTPS request's Referer with its host: one Python cannot parse was a 500."""
+    """Flask-WTF compares an HTTPS request's Referer with its host: one Python cannot parse was a 500,
+    then a 400 saying it came from another site, and neither said what to do."""
     token = page_token(client)
     response = client.post(
         "/save",
@@ -346,7 +359,7 @@ def test_an_unreadable_referrer_over_https_is_refused_like_a_foreign_one(
         headers={"Referer": referrer},
     )
     assert response.status_code == 400
-    assert "sent from a page of another site" in response.get_data(as_text=True)
+    assert REFERRER_REFUSAL in response.get_data(as_text=True)
     good = client.post(
         "/save",
         data={"csrf_token": token, "text": "x"},

@@ -34,6 +34,10 @@ EXEMPT_MARK = "conexoos_csrf_exempt"
 _CHECKING = "conexoos_csrf_checking"
 """Set on ``g`` while :meth:`CSRFProtect.protect` runs: Flask-WTF's own line about a refusal is dropped
 then (:class:`_DuplicateReason`), since the framework logs the same reason with the request."""
+MISSING_REFERRER = "The referrer header is missing."
+FOREIGN_REFERRER = "The referrer does not match the host."
+"""Flask-WTF's reasons for refusing an HTTPS request by its Referer (``WTF_CSRF_SSL_STRICT``); the second
+is also :class:`WellFormedReferrerProtect`'s for one it cannot read."""
 Exemptible = TypeVar("Exemptible", bound=Callable[..., object] | Blueprint)
 
 
@@ -66,7 +70,7 @@ class WellFormedReferrerProtect(flask_wtf.csrf.CSRFProtect):
         except ValueError:
             if _readable_url(request.referrer):
                 raise  # not the Referer's: a defect, reported as one
-            self._error_response("The referrer does not match the host.")
+            self._error_response(FOREIGN_REFERRER)
 
 
 def _readable_url(url: str | None) -> bool:
@@ -127,14 +131,16 @@ REASONS = {
         "This request was refused because its security token belongs to another session (you logged in "
         "or out in another tab). Reload the page and try again.",
     ),
-    "The referrer header is missing.": (
+    MISSING_REFERRER: (
         "an HTTPS request without a Referer header",
         "This request was refused because the browser did not say which page sent it (a Referer header), "
         "which a request over HTTPS must. Send it again from a page of this site.",
     ),
-    "The referrer does not match the host.": (
-        "the Referer names another site",
-        "This request was refused because it was sent from a page of another site.",
+    FOREIGN_REFERRER: (
+        "the Referer names another site, or cannot be read",
+        "This request was refused because it did not come from a page of this site: the page that sent it "
+        "(its Referer header) is of another site, or its address could not be read. Open the page on this "
+        "site, reload it, and try again from there.",
     ),
 }
 """Flask-WTF's reason (a CSRFError's description), as the log line and as the person's message say it;
@@ -156,6 +162,12 @@ def refusal_message(reason: str | None) -> str:
     """Flask-WTF's ``reason`` as the message of the 400 a person (or a script's author) reads."""
     known = REASONS.get(reason or "")
     return known[1].format(**_token_places()) if known else UNKNOWN_REASON
+
+
+def is_referrer_refusal(reason: str | None) -> bool:
+    """Whether Flask-WTF's ``reason`` is about the request's Referer (missing, foreign or unreadable),
+    not its token: reloading the form's page on another site, or logging in, would not help."""
+    return reason in (MISSING_REFERRER, FOREIGN_REFERRER)
 
 
 def _token_places() -> dict[str, str]:

@@ -11,6 +11,7 @@ from conexoos.app.controllers.maintenance import MaintenanceMode
 from conexoos.app.dto.errors import InputError
 from conexoos.app.utils.redirects import referring_page
 from conexoos.framework import error_response, wants_json
+from conexoos.framework.csrf import is_referrer_refusal, refusal_message
 
 
 class Route:
@@ -33,10 +34,14 @@ SIGNED_OUT_TOKEN = (
 )
 
 
-def _csrf_failed(_error: CSRFError) -> BaseResponse | tuple[str, int]:
+def _csrf_failed(error: CSRFError) -> BaseResponse | tuple[str, int]:
     """A 400 that says what to do: reload the page, or, once logged out elsewhere, log in again (with a
     link back to the form's page); a Log out pressed after that just leads home. Flask-WTF's own reason is
-    not shown: it speaks of sessions and tokens, not of what happened."""
+    not shown: it speaks of sessions and tokens, not of what happened. A request refused for its Referer
+    (over HTTPS: missing, of another site, unreadable) is told that, in the framework's words: its token
+    was never the matter, and logging in would not help."""
+    if is_referrer_refusal(error.description):
+        return _bad_request(refusal_message(error.description), "csrf_failed", None)
     signed_in = current_user.is_authenticated
     if not signed_in and request.endpoint == "accounts.logout":
         return redirect(url_for("public.home"))  # already done
