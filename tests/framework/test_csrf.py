@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import logging
 import re
+import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
+import flask_wtf.csrf
 import itsdangerous.timed
 import pytest
 from flask import Flask
@@ -284,6 +286,74 @@ def test_the_product_keeps_its_one_csrf_protection(
     checks = [hook for hook in product.before_request_funcs[None] if hook.__name__ == "csrf_protect"]
     assert len(checks) == 1
     assert not [record for record in caplog.records if record.name == "conexoos.csrf"]
+
+
+OWN_PROTECTION = """
+    import flask_wtf.csrf
+    from flask import Blueprint
+
+    from conexoos.framework import csrf_exempt
+    from conexoos.framework.lazy_blueprints import record_blueprint, register_blueprints
+
+
+    def made(text):
+        def view():
+            return text
+
+        return view
+
+
+    lazy_hooks = Blueprint("lazy_hooks", __name__, url_prefix="/lazy")
+
+
+    @lazy_hooks.route("/hook", methods=["POST"])
+    @csrf_exempt
+    def lazy_hook():
+        return "lazy hook"
+
+
+    @lazy_hooks.route("/write", methods=["POST"])
+    def lazy_write():
+        return "lazy write"
+
+
+    class OwnRoute(Route):
+        def __init__(self, server):
+            flask_wtf.csrf.CSRFProtect(server)
+            super().__init__(server)
+            exempt_lambda = csrf_exempt(lambda: "lambda")
+            server.add_url_rule("/marked-lambda", "marked_lambda", exempt_lambda, methods=["POST"])
+            server.add_url_rule("/made-exempt", "made_exempt", csrf_exempt(made("x")), methods=["POST"])
+            server.add_url_rule("/made-checked", "made_checked", made("y"), methods=["POST"])
+            register_blueprints(server, [record_blueprint(__name__ + ":lazy_hooks")])
+
+
+    Route = OwnRoute
+"""
+"""A project with its own Flask-WTF CSRFProtect, the views of :data:`PROJECT`, a lazily registered
+blueprint, and marked views whose Flask-WTF key (module and name) an unmarked view shares."""
+
+
+def test_a_projects_own_csrf_protect_honours_csrf_exempt_or_warns_where_it_cannot(
+    make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A project's own CSRFProtect ignored every csrf_exempt mark, silently: each webhook got a 400."""
+    caplog.set_level(logging.WARNING, logger="conexoos.csrf")
+    web = textwrap.dedent(PROJECT["server/web.py"]) + textwrap.dedent(OWN_PROTECTION)
+    project = write_project(tmp_path / "own", {"server/web.py": web})
+    overrides = {"SERVER_ENV": {"CSRF": {"ENABLED": True}}, "DATABASE": {}}
+    client = make_app(project, overrides=overrides, schema=False).test_client()
+    assert type(client.application.extensions["csrf"]) is flask_wtf.csrf.CSRFProtect
+    exempt = ["/webhook", "/wrapped", "/callback", "/hooks/incoming", "/outer/inner/deep", "/lazy/hook"]
+    assert {path: client.post(path).status_code for path in exempt} == dict.fromkeys(exempt, 200)
+    checked = ["/save", "/checked/write", "/lazy/write", "/made-checked", "/made-exempt", "/marked-lambda"]
+    assert {path: client.post(path).status_code for path in checked} == dict.fromkeys(checked, 400)
+    (warning,) = [record.getMessage() for record in caplog.records if record.name == "conexoos.csrf"]
+    assert warning.startswith(
+        "own sets up its own CSRF protection (CSRFProtect), which cannot exempt these views marked by "
+        "csrf_exempt alone, so they stay checked (a request without a token is refused): made_exempt, "
+        "marked_lambda."
+    )
 
 
 COMPAT_PROJECT = {

@@ -11,7 +11,7 @@ with collection_paused():  # importing makes objects that all stay: see startup_
 
     from .app import Runtime, create_app, runtime
     from .config import Settings, load_settings
-    from .csrf import csrf_exempt
+    from .csrf_exemptions import csrf_exempt
     from .database import db
     from .errors import ConexoosError, ConfigError, ProjectError, ReadOnlyDatabaseError
     from .http_errors import error_response, wants_json

@@ -1,5 +1,6 @@
 """App-wide CSRF protection (``SERVER_ENV.CSRF.ENABLED``): Flask-WTF's ``CSRFProtect``, with Django's
-``csrf_exempt`` for a view or blueprint that checks its requests itself (a signed webhook).
+``csrf_exempt`` for a view or blueprint that checks its requests itself (a signed webhook,
+:mod:`.csrf_exemptions`).
 
 Every POST, PUT, PATCH and DELETE must carry the session's token, in the form field ``csrf_token`` or the
 ``X-CSRFToken``/``X-CSRF-Token`` header; templates get ``csrf_token()``. A refusal is a 400 whose message
@@ -7,21 +8,23 @@ says what happened (:func:`refusal_message`, drawn by ``http_errors``), logged o
 request and the reason, never the token.
 
 The framework installs one protection per app, after the project is loaded: a project that set up its
-own ``CSRFProtect`` (the product does, for its hot path) keeps it alone. flask-framework projects get
+own ``CSRFProtect`` (the product does, for its hot path) keeps it alone, and is handed the marks of
+``csrf_exempt`` (:func:`.csrf_exemptions.lend_exemptions`). flask-framework projects get
 this same protection through ``Process.csrf()``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import flask_wtf.csrf
-from flask import Blueprint, Flask, current_app, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 
 from . import compat_import
+from .csrf_exemptions import csrf_exempt as csrf_exempt  # where it was first, still importable
+from .csrf_exemptions import is_exempt_request, lend_exemptions
 from .csrf_settings import WRITE_METHODS
 from .logs import escape_control, logged_path
 
@@ -29,8 +32,6 @@ if TYPE_CHECKING:
     from .app import Runtime
 
 log = logging.getLogger("conexoos.csrf")
-EXEMPT_MARK = "conexoos_csrf_exempt"
-"""The attribute :func:`csrf_exempt` sets on a view, view class or blueprint (kept by ``functools.wraps``)."""
 _CHECKING = "conexoos_csrf_checking"
 """Set on ``g`` while :meth:`CSRFProtect.protect` runs: Flask-WTF's own line about a refusal is dropped
 then (:class:`_DuplicateReason`), since the framework logs the same reason with the request."""
@@ -38,25 +39,6 @@ MISSING_REFERRER = "The referrer header is missing."
 FOREIGN_REFERRER = "The referrer does not match the host."
 """Flask-WTF's reasons for refusing an HTTPS request by its Referer (``WTF_CSRF_SSL_STRICT``); the second
 is also :class:`WellFormedReferrerProtect`'s for one it cannot read."""
-Exemptible = TypeVar("Exemptible", bound=Callable[..., object] | Blueprint)
-
-
-def csrf_exempt(target: Exemptible) -> Exemptible:
-    """Leave ``target`` (a view function, a view class, or a blueprint and every blueprint inside it)
-    out of the CSRF check, for requests it authenticates itself (a webhook's signature). A decorator."""
-    setattr(target, EXEMPT_MARK, True)
-    return target
-
-
-def is_exempt_request() -> bool:
-    """Whether the current request's view, its view class or one of its blueprints is marked by
-    :func:`csrf_exempt`."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    if view is not None and (
-        getattr(view, EXEMPT_MARK, False) or getattr(getattr(view, "view_class", None), EXEMPT_MARK, False)
-    ):
-        return True
-    return any(getattr(current_app.blueprints.get(name), EXEMPT_MARK, False) for name in request.blueprints)
 
 
 class WellFormedReferrerProtect(flask_wtf.csrf.CSRFProtect):
@@ -198,11 +180,14 @@ NOT_SET = (
 
 def install_csrf(app: Flask, runtime: Runtime) -> None:
     """Check every state-changing request of ``app`` with ``runtime.csrf`` as ``SERVER_ENV.CSRF.ENABLED``
-    says (:func:`_protection_wanted`), unless the project set up a ``CSRFProtect`` of its own;
-    ``csrf_token()`` works in templates either way. Call it once the project and its plugins are loaded."""
+    says (:func:`_protection_wanted`), unless the project set up a ``CSRFProtect`` of its own (which is
+    then handed the marks of ``csrf_exempt``); ``csrf_token()`` works in templates either way. Call it
+    once the project and its plugins are loaded."""
     app.jinja_env.globals.setdefault("csrf_token", flask_wtf.csrf.generate_csrf)
     if "csrf" in app.extensions:  # Flask-WTF's key: the project protects itself (one check, not two)
         log.debug("%s keeps its own CSRF protection", app.name)
+        if not isinstance(app.extensions["csrf"], CSRFProtect):  # ours reads the marks itself
+            lend_exemptions(app)
         return
     if not _protection_wanted(app, runtime):
         return

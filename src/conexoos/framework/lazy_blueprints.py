@@ -33,6 +33,9 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app
 from flask.typing import ResponseReturnValue
+from werkzeug.local import LocalProxy
+
+from .signals import blueprint_installed
 
 EXTENSION = "conexoos.lazy_blueprints"
 URL_RULE_LAMBDA = "Blueprint.add_url_rule.<locals>.<lambda>"
@@ -162,6 +165,9 @@ def _install(app: Flask, lazy: LazyBlueprint) -> None:
         pending.views[endpoint] = view
         if app.view_functions.get(endpoint) is pending.stand_ins[endpoint]:  # else a wrapper, kept
             app.view_functions[endpoint] = view
+    # The app itself, not current_app's proxy (blinker tells senders apart by their identity).
+    sender = app._get_current_object() if isinstance(app, LocalProxy) else app
+    blueprint_installed.send(sender, blueprint=blueprint)
 
 
 def record_blueprint(reference: str, table: str = "") -> LazyBlueprint:

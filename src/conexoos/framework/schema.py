@@ -199,7 +199,8 @@ SERVER_ENV: Schema = {
             "csrf_token() either way. `conexoos new` writes true. null (not set): on for a flask-framework "
             "project, as flask-framework did; off for other projects written before this key existed, with "
             "a warning at the first unchecked write of each process. A project that sets up its own "
-            "Flask-WTF CSRFProtect (the product) keeps it, and gets no second check.",
+            "Flask-WTF CSRFProtect (the product) keeps it, and gets no second check; csrf_exempt's marks "
+            "are handed to it (see Forms, scripts and CSRF).",
             nullable=True,
         ),
     },

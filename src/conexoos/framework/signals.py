@@ -15,3 +15,8 @@ database_restored = _signals.signal("database-restored")
 about its rows outside the database, in a shared cache, is stale. A receiver raises
 :class:`~conexoos.framework.cache.CacheUnavailable` when it could not reach that cache; the command
 says so."""
+
+blueprint_installed = _signals.signal("blueprint-installed")
+"""Sent when a lazily registered blueprint's module is installed (:mod:`.lazy_blueprints`), with the app as
+sender and ``blueprint=`` the real blueprint, before its first request's ``before_request`` functions run:
+code that read the views' marks at start-up (which saw only stand-ins then) reads them again."""
