@@ -353,6 +353,14 @@ def test_config_show_redacts_everything_under_a_secret_key_and_token_parameters(
         "{'password': 'abc'}": "{'password': ***}",
         "-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----": "-----BEGIN PRIVATE KEY-----***",
         "whsec_abcdefgh123 AKIAIOSFODNN7EXAMPLE": "*** ***",
+        # MariaDB's fixed phrase is no secret; the same words anywhere else are read as one.
+        "denied for user 'u'@'h' (using password: NO)": "denied for user 'u'@'h' (using password: NO)",
+        "(using password: YES).": "(using password: YES).",
+        "(using password: yes)": "(using password: ***",
+        "(using password: YESsecret)": "(using password: ***",
+        "(using password: NO)secret": "(using password: ***",
+        "using password: YES)": "using password: ***",
+        "with password: YES": "with password: ***",
     }
     for text, expected in written.items():
         assert redact_credentials(text) == expected, text

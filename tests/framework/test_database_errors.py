@@ -35,6 +35,19 @@ def test_mariadb_wrong_password_and_missing_database_are_lasting() -> None:
     )
 
 
+@pytest.mark.services
+def test_config_check_shows_mariadbs_using_password_phrase_whole(tmp_path: Path) -> None:
+    """``(using password: YES)`` is MariaDB's own words: ``config check --connect`` showed ``(using
+    password: ***``, as if YES were the password; the password itself stays out."""
+    rendered = server_url("mariadb").set(password="wrong-pw-123").render_as_string(hide_password=False)
+    config = tmp_path / "config.yml"
+    config.write_text(f"SERVER_ENV: {{ENV: DEV}}\nDATABASE: {{default: main, main: {{url: '{rendered}'}}}}\n")
+    output = invoke("--config", str(config), "config", "check", "--connect").output
+    assert "wrong password or unknown user ((1045, \"Access denied for user 'root'@" in output
+    assert '(using password: YES)"))' in output
+    assert "wrong-pw-123" not in output
+
+
 @pytest.mark.parametrize("driver", ["postgresql+psycopg", "mysql+pymysql"])
 def test_a_closed_port_is_refused_and_worth_waiting_for(driver: str) -> None:
     assert failure(f"{driver}://user:pw@127.0.0.1:{free_port()}/db") == (

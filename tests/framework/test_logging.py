@@ -11,7 +11,9 @@ import pytest
 
 from conexoos.framework import logs
 from conexoos.framework.scaffold import create_project
+from conexoos.framework.startup import try_connection
 from tests.conftest import AppFactory
+from tests.support.services import server_url
 
 from .helpers import free_port, write_project
 from .test_cli import http_get, server
@@ -188,6 +190,31 @@ def test_a_secret_of_4_characters_or_more_is_hidden_anywhere_without_a_warning(
     assert "free: ***, inside: x***x, ***.example.org" in written
     assert "RuntimeError: cannot open postgresql://bob:***@db/x (kept as ***)" in written
     assert secret not in written and "shorter than 4 characters" not in written
+
+
+@pytest.mark.services
+@pytest.mark.parametrize("password", ["wrong-pw-123", "YES"])
+def test_mariadbs_using_password_phrase_is_logged_whole_and_the_password_stays_hidden(
+    tmp_path: Path, make_app: AppFactory, capsys: pytest.CaptureFixture[str], password: str
+) -> None:
+    """MariaDB's real "Access denied for user 'root'@'h' (using password: YES)" was logged as "(using
+    password: ***", its parenthesis gone too: YES is the server's fixed phrase, not the password (the server
+    never repeats that). A password of ``YES`` stays hidden where its place says it is one."""
+    make_app(project(tmp_path), {"FLASK": {"CONFIG": {"TESTING": False, "DB_PASSWORD": password}}})
+    url = server_url("mariadb").set(password=password)
+    error = try_connection(url, timeout=2)
+    assert error is not None
+    log = logging.getLogger("conexoos")
+    log.error("cannot connect to %s: %s", url.render_as_string(hide_password=False), error)
+    log.warning("retrying with password: %s; then password=%s", password, password)
+    logs.flush_logs()
+    written = capsys.readouterr().err
+    assert re.search(
+        r"""\(1045, "Access denied for user 'root'@'[^']+' \(using password: YES\)"\)""", written
+    )
+    assert f"cannot connect to mysql+pymysql://root:***@{url.host}" in written
+    assert "retrying with password: ***; then password=***" in written
+    assert f":{password}@" not in written and "wrong-pw-123" not in written
 
 
 def test_relative_log_dir_is_under_the_instance_folder(tmp_path: Path, make_app: AppFactory) -> None:

@@ -62,6 +62,12 @@ _KEYWORD_PASSWORD = re.compile(
     r"(?P<password>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^\s;&'\"]+)",
     re.IGNORECASE,
 )
+# MariaDB's and MySQL's "Access denied for user 'u'@'h' (using password: YES)": YES or NO is the server's
+# fixed phrase (whether a password was sent), never the password, which the server does not repeat; read as
+# "password: <value>", it became "(using password: ***" and told the operator less. Only that exact phrase,
+# its case, its parenthesis and nothing but punctuation after it: "password: YES" anywhere else stays hidden.
+_SERVER_PHRASE_BEFORE = "(using "
+_SERVER_PHRASE_VALUE = re.compile(r"(?:YES|NO)\)[).,\]]*")
 
 
 # An HTTP authorization written out: all after its scheme ("Authorization: Digest username=..,
@@ -86,16 +92,33 @@ _PEM_KEY = re.compile(
 
 def redact_credentials(text: str) -> str:
     """``text`` with the password of every ``scheme://user:password@host`` and every ``password=...``
-    replaced by ``***``."""
+    replaced by ``***``; the YES or NO of MariaDB's ``(using password: YES)`` is kept: the server's words."""
     text = _URL_CREDENTIALS.sub(
         lambda found: f"{found['head']}{REDACTED if found['password'] else ''}{found['tail']}", text
     )
     text = _PEM_KEY.sub(lambda found: f"{found['head']}{REDACTED}", text)
     text = _WEB_USER.sub(lambda found: f"{found['head']}{REDACTED}{found['tail']}", text)
     if _names_a_secret_word(text):  # the pattern costs ~25 µs a line: a request line holds none, mostly
-        text = _KEYWORD_PASSWORD.sub(lambda found: f"{found['head']}{REDACTED}", text)
+        text = _KEYWORD_PASSWORD.sub(_hide_keyword_value, text)
     text = _AUTHORIZATION.sub(lambda found: f"{found['head'] or found['bearer']}{REDACTED}", text)
     return _TOKEN_SHAPES.sub(REDACTED, text)
+
+
+def _hide_keyword_value(found: re.Match[str]) -> str:
+    """A ``password=...`` match with its value hidden, or whole when it is MariaDB's fixed phrase."""
+    return found[0] if _is_server_phrase(found) else f"{found['head']}{REDACTED}"
+
+
+def _is_server_phrase(found: re.Match[str]) -> bool:
+    """Whether a :data:`_KEYWORD_PASSWORD` match is the ``password: YES`` of MariaDB's and MySQL's
+    ``(using password: YES)`` or ``(using password: NO)``: a server's words, no secret."""
+    start = found.start() - len(_SERVER_PHRASE_BEFORE)
+    return (
+        found["head"] == "password: "
+        and start >= 0
+        and found.string.startswith(_SERVER_PHRASE_BEFORE, start)
+        and _SERVER_PHRASE_VALUE.fullmatch(found["password"]) is not None
+    )
 
 
 def _names_a_secret_word(text: str) -> bool:
@@ -216,7 +239,8 @@ def _hidden(original: Any, shown: Any, found: set[str]) -> None:
 
 def _passwords_in(text: str) -> set[str]:
     """The passwords :func:`redact_credentials` hides in ``text``, quotes around one taken off."""
-    matches = [*_URL_CREDENTIALS.finditer(text), *_WEB_USER.finditer(text), *_KEYWORD_PASSWORD.finditer(text)]
+    keyword_values = [found for found in _KEYWORD_PASSWORD.finditer(text) if not _is_server_phrase(found)]
+    matches = [*_URL_CREDENTIALS.finditer(text), *_WEB_USER.finditer(text), *keyword_values]
     return {match["password"].strip("'\"") for match in matches if match["password"]}
 
 
