@@ -366,6 +366,24 @@ def test_config_show_redacts_everything_under_a_secret_key_and_token_parameters(
         assert redact_credentials(text) == expected, text
 
 
+def test_config_check_refuses_an_empty_sslmode_naming_it_and_hiding_the_password(tmp_path: Path) -> None:
+    """``?sslmode=${DB_SSLMODE:-}`` with the variable unset: SQLAlchemy dropped the empty ``sslmode``, and
+    the connection went without TLS, checked as OK."""
+    config = tmp_path / "config.yml"
+    config.write_text(
+        "SERVER_ENV:\n  ENV: DEV\nDATABASE:\n  main:\n"
+        "    url: 'postgresql://app:pw-secret-9@db.example/x?sslmode=${DB_SSLMODE:-}&connect_timeout=5'\n",
+        encoding="utf-8",
+    )
+    result = conexoos("config", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        "config error: DATABASE.main.url: the query gives sslmode an empty value, which SQLAlchemy drops "
+        "with the name: the driver would not get sslmode as meant; write ?sslmode=<value>&connect_timeout=5 "
+        "(or leave sslmode out, for the driver's default)\n"
+    )
+
+
 def test_a_database_url_that_does_not_parse_is_shown_unless_it_may_hold_a_password(tmp_path: Path) -> None:
     config = tmp_path / "config.yml"
     config.write_text("SERVER_ENV:\n  ENV: DEV\nDATABASE:\n  main:\n    url: notaurl\n", encoding="utf-8")

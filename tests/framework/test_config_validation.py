@@ -239,6 +239,36 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             "would not get sslmode as meant; write ?connect_timeout=5&sslmode=<value>",
             id="url-query-bare-name",
         ),
+        pytest.param(  # SQLAlchemy drops a name with an empty value too: no TLS, and not a word
+            "DATABASE:\n  main:\n    url: postgresql://u:secret@h/db?sslmode=\n",
+            "DATABASE.main.url: the query gives sslmode an empty value, which SQLAlchemy drops with the "
+            "name: the driver would not get sslmode as meant; write ?sslmode=<value> (or leave sslmode out, "
+            "for the driver's default)",
+            id="url-query-empty-value",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    url: postgresql://u:secret@h/db?sslmode=&connect_timeout=5\n",
+            "DATABASE.main.url: the query gives sslmode an empty value, which SQLAlchemy drops with the "
+            "name: the driver would not get sslmode as meant; write ?sslmode=<value>&connect_timeout=5 (or "
+            "leave sslmode out, for the driver's default)",
+            id="url-query-empty-value-before-another",
+        ),
+        pytest.param(  # a secret's value, given or not, is never in the message
+            "DATABASE:\n  main:\n    url: mysql+pymysql://u@h/db?password=hunter22&ssl_disabled=&charset=\n",
+            "DATABASE.main.url: the query gives ssl_disabled, charset an empty value, which SQLAlchemy drops "
+            "with the name: the driver would not get ssl_disabled, charset as meant; write "
+            "?password=***&ssl_disabled=<value>&charset=<value> (or leave ssl_disabled, charset out, for the "
+            "driver's default)",
+            id="url-query-empty-values-beside-a-password",
+        ),
+        pytest.param(
+            "DATABASE:\n  main:\n    url: postgresql://u@h/db?password=&sslcert\n",
+            "DATABASE.main.url: the query gives sslcert without '=', a name SQLAlchemy drops; the query "
+            "gives password an empty value, which SQLAlchemy drops with the name: the driver would not get "
+            "sslcert, password as meant; write ?password=***&sslcert=<value> (or leave password out, for "
+            "the driver's default)",
+            id="url-query-empty-password-and-a-bare-name",
+        ),
         pytest.param(
             "DATABASE:\n  main:\n    url: sqlite:///a.db?timeout&password\n",
             "DATABASE.main.url: the query gives timeout, password without '=', a name SQLAlchemy drops: the "

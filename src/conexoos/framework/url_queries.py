@@ -1,14 +1,16 @@
 """A database URL's query with an item SQLAlchemy would not pass on as written: a name without ``=``
-(``?sslmode``), or one that holds a percent-encoded ``=`` or ``&``, once or more (``?sslmode%3Drequire``,
-``?sslmode%253Drequire``, ``?%26sslmode=require``).
+(``?sslmode``), a name with an empty value (``?sslmode=``), or one that holds a percent-encoded ``=`` or
+``&``, once or more (``?sslmode%3Drequire``, ``?sslmode%253Drequire``, ``?%26sslmode=require``).
 
 SQLAlchemy splits a query on the ``&`` written as such, each item on its first ``=`` written as such, then
 decodes once: ``sslmode`` and ``sslmode%3Drequire`` are names without a value, which it drops (as it does
-``sslmode%3Drequire`` of ``sslmode%253Drequire``), and ``%26sslmode`` a name no driver knows. The
-setting the operator meant never reaches the driver, and nothing says so; ``config check`` and start refuse
-it here, whatever the driver. A value's encoded ``=`` or ``&`` is the value's own
-(``password=Tr0ub%26dor%3D42x``, ``options=-c%20search_path%3Dlinks``): it is taken as written, and a
-driver's own checks judge it (libpq refuses ``connect_timeout=5%26sslmode=require``, not a number).
+``sslmode%3Drequire`` of ``sslmode%253Drequire``), ``sslmode=`` a name with an empty value, which it drops
+too (Python's ``parse_qsl`` keeps no blank value), and ``%26sslmode`` a name no driver knows. The setting
+the operator meant never reaches the driver (no TLS where ``sslmode`` was to be set, perhaps by a
+``${VAR}`` left unset), and nothing says so; ``config check`` and start refuse it here, whatever the
+driver. A value's encoded ``=`` or ``&`` is the value's own (``password=Tr0ub%26dor%3D42x``,
+``options=-c%20search_path%3Dlinks``): it is taken as written, and a driver's own checks judge it (libpq
+refuses ``connect_timeout=5%26sslmode=require``, not a number).
 """
 
 from __future__ import annotations
@@ -25,14 +27,15 @@ _MOST_DECODINGS = 8
 
 
 def encoded_separator_problem(url: str) -> str | None:
-    """Why the query of ``url`` would not give the driver what it says (an item without ``=``, or a name
-    holding an ``=`` or ``&`` percent-encoded, whatever its encoding), with the query to write instead;
-    None when SQLAlchemy reads it as written. No value of a secret parameter (``password``,
-    ``sslpassword``...) is in the message."""
+    """Why the query of ``url`` would not give the driver what it says (an item without ``=`` or with an
+    empty value, or a name holding an ``=`` or ``&`` percent-encoded, whatever its encoding), with the query
+    to write instead; None when SQLAlchemy reads it as written. No value of a secret parameter
+    (``password``, ``sslpassword``...) is in the message."""
     items = _query_items(url)
     encoded = [item for item in items if _separators(item)]
     bare = [item for item in items if not _separators(item) and _name_and_value(item)[1] is None]
-    if not encoded and not bare:
+    empty = [item for item in items if not _separators(item) and _is_empty(item)]
+    if not encoded and not bare and not empty:
         return None
     reasons = []
     if encoded:
@@ -43,8 +46,14 @@ def encoded_separator_problem(url: str) -> str | None:
         )
     if bare:
         reasons.append(f"the query gives {_names(bare)} without '=', a name SQLAlchemy drops")
+    if empty:
+        reasons.append(
+            f"the query gives {_names(empty)} an empty value, which SQLAlchemy drops with the name"
+        )
     meant = "&".join(_shown(name, value) for item in items for name, value in _meant(item))
-    return f"{'; '.join(reasons)}: the driver would not get {_names(encoded + bare)} as meant; write ?{meant}"
+    problems = f"{'; '.join(reasons)}: the driver would not get {_names(encoded + bare + empty)} as meant"
+    default = f" (or leave {_names(empty)} out, for the driver's default)" if empty else ""
+    return f"{problems}; write ?{meant}{default}"
 
 
 def _names(items: list[str]) -> str:
@@ -70,6 +79,12 @@ def _query(url: str) -> str:
         if not at or "/" in user_only or "?" in user_only:
             location = rest
     return location.partition("?")[2]
+
+
+def _is_empty(item: str) -> bool:
+    """Whether an item is a name with ``=`` and nothing after it (``sslmode=``)."""
+    name, value = _name_and_value(item)
+    return value == "" and name != ""
 
 
 def _name_and_value(item: str) -> tuple[str, str | None]:
@@ -111,10 +126,11 @@ def _meant(item: str) -> list[tuple[str, str | None]]:
 
 
 def _shown(name: str, value: str | None) -> str:
-    """``name=value`` for the message, the value hidden when the name is a secret's."""
+    """``name=value`` for the message, the value hidden when the name is a secret's; an empty value is one
+    to write (``sslmode=<value>``)."""
     if value is None:
         return name
-    return f"{name}={REDACTED if _is_secret(name) else value}"
+    return f"{name}={REDACTED if _is_secret(name) else (value or _UNKNOWN)}"
 
 
 def _is_secret(name: str) -> bool:
