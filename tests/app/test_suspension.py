@@ -90,6 +90,26 @@ def test_a_suspended_account_still_deletes(app: Flask, alice: Account) -> None:
     assert product_rows(app, alice) == [] and alice.links() == []
 
 
+def test_a_cache_keeps_an_upload_an_hour_at_most_so_a_suspension_reaches_it(
+    app: Flask, alice: Account
+) -> None:
+    """Uploads were ``public, max-age=31536000, immutable``: a browser or shared cache that had one kept
+    showing it for a year after its account was suspended, never asking again. An hour now, not immutable;
+    asked again, an unchanged file is a 304 with the same policy, and a suspended one a 404."""
+    names = seed_account(app, alice).images
+    visitor = app.test_client()
+    etags = {}
+    for name in names:
+        shown = visitor.get(f"/media/{name}")
+        assert shown.status_code == 200 and shown.headers["Cache-Control"] == "public, max-age=3600", name
+        etags[name] = shown.headers["ETag"]
+        again = visitor.get(f"/media/{name}", headers={"If-None-Match": etags[name]})
+        assert again.status_code == 304 and again.headers["Cache-Control"] == "public, max-age=3600", name
+    suspend(app, alice)
+    for name in names:  # what a cache asking again after the hour is told
+        assert visitor.get(f"/media/{name}", headers={"If-None-Match": etags[name]}).status_code == 404
+
+
 def test_a_suspended_accounts_uploads_are_a_404_but_to_itself_and_staff(
     app: Flask, alice: Account, bob: Account, signed_up: SignUp
 ) -> None:

@@ -4,8 +4,8 @@ through boto3.
 Files are served by proxying them through the app (``/media/...``), not by redirecting to a presigned URL:
 pages keep their same-origin Content-Security-Policy (``img-src 'self'``), the store may sit on a private
 network the visitors cannot reach, and every host answers with the same ETag and cache headers. The cost is
-the bytes passing through a worker, which the long ``Cache-Control`` makes rare (browsers and proxies keep
-each image, whose name never changes, for a year).
+the bytes passing through a worker, which ``Cache-Control`` makes rare (browsers and proxies keep each
+image for its ``max-age``, then ask again: a 304, read from the object's metadata alone).
 """
 
 from __future__ import annotations

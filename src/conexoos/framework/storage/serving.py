@@ -1,4 +1,4 @@
-"""Answer a GET for a stored file: its bytes with a strong ETag and long cache headers, or 304, or 404."""
+"""Answer a GET for a stored file: its bytes with a strong ETag and cache headers, or 304, or 404."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ ONE_YEAR = 365 * 24 * 3600
 NOT_STORED = "There is no such file."
 
 
-def send_stored(storage: Storage, name: str, max_age: int = ONE_YEAR) -> Response:
-    """The stored file ``name`` (whose name never changes: ``immutable``); 304 when the client's
-    ``If-None-Match`` names its ETag (the body is then never read); 404 for a name not stored or not valid."""
+def send_stored(storage: Storage, name: str, max_age: int = ONE_YEAR, *, immutable: bool = True) -> Response:
+    """The stored file ``name`` cached publicly for ``max_age`` seconds (``immutable``: its name never
+    changes; False where a file may be taken down, which a cache must then ask about again); 304 when the
+    client's ``If-None-Match`` names its ETag (the body is then never read); 404 for a name not stored or
+    not valid."""
     try:
         stored = storage.stat(name)
     except InvalidName:
@@ -29,6 +31,6 @@ def send_stored(storage: Storage, name: str, max_age: int = ONE_YEAR) -> Respons
             raise NotFound(NOT_STORED) from None
         response = Response(body, mimetype=stored.content_type)
     response.set_etag(stored.etag)
-    response.headers["Cache-Control"] = f"public, max-age={max_age}, immutable"
+    response.headers["Cache-Control"] = f"public, max-age={max_age}{', immutable' if immutable else ''}"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
