@@ -37,7 +37,7 @@ from .connect_checks import run_connect_checks, startup_warnings
 from .database import import_models, require_database_for_models
 from .database_errors import STATEMENT_FAILED, database_cause, describe_connection_error
 from .date_header import leave_date_to_the_server
-from .dev_debugger import debug_all_but_websockets
+from .dev_debugger import ClosingAfterWebSocket, debug_all_but_websockets
 from .errors import ConexoosError, ConfigError, ProjectError
 from .logs import configure_logging, redact_stderr
 from .plugins import active_plugins, installed_plugins
@@ -474,6 +474,7 @@ def run(
         use_debugger=False,  # the one above, or none
         allow_unsafe_werkzeug=True,
         log_output=True,
+        request_handler=ClosingAfterWebSocket,  # no "Bad request syntax" after a WebSocket (dev_debugger.py)
     )
 
 
