@@ -140,12 +140,15 @@ def test_gratis_for_a_subscription_stripe_already_ended_still_moves_to_gratis(
 def test_the_subscriptions_page_offers_gratis_to_a_subscriber(
     client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
-    subscribe_to_pro(client, alice, standin)
+    subscription = subscribe_to_pro(client, alice, standin)
     page = alice.client.get("/subscriptions").get_data(as_text=True)
     assert (
         '<a class="button" href="/subscriptions/cancel">Cancel subscription and switch to Gratis</a>' in page
     )
-    assert "Your subscription stops at the end of the period you paid for: you keep Pro until then." in page
+    ends_on = plan_messages.long_moment(period_end(subscription))
+    assert (
+        f"Your subscription stops on {ends_on}, the end of the period you paid for: you keep Pro until then."
+    ) in page
     assert 'class="choose-plan" data-plan="gratis"' not in page  # no one-click cancellation
 
 

@@ -601,6 +601,25 @@ def test_a_period_end_paid_before_0034_is_asked_for_once_and_the_confirmation_sa
     assert (state.plan_ends_at, state.period_ends_at) == (ends, ends)  # from the cancellation's answer
 
 
+def test_the_plans_page_says_the_period_end_it_knows_and_the_words_when_it_does_not(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    """The Gratis card's hint names the day and UTC time a cancellation would stop the subscription; a
+    period's end not stored (paid before 0034) is not asked for by the plans page: it keeps the words."""
+    subscription = subscribe_to_pro(client, alice, standin)
+    ends_on = plan_messages.long_moment(period_end(subscription))
+    page = " ".join(alice.client.get("/subscriptions").get_data(as_text=True).split())
+    assert (
+        f"Your subscription stops on {ends_on}, the end of the period you paid for: you keep Pro until then."
+    ) in page
+    paid_before_0034(app, alice.id)
+    calls = len(standin.requests)
+    page = " ".join(alice.client.get("/subscriptions").get_data(as_text=True).split())
+    assert "Your subscription stops at the end of the period you paid for: you keep Pro until then." in page
+    assert ends_on not in page
+    assert standin.requests[calls:] == []
+
+
 def test_a_period_end_stripe_cannot_tell_leaves_the_confirmation_without_a_date(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:

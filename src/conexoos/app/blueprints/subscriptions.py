@@ -37,6 +37,7 @@ def _plans_page() -> str:
         can_cancel=billing.can_cancel(current_user),
         paid_subscription=billing.has_paid_subscription(current_user),
         keeps_until_period_end=billing.cancels_at_period_end(current_user),
+        stops_at_period_end=plan_messages.stops_at_period_end(current_user),
         ending=plan_messages.plan_ending(current_user),
         ended=plan_messages.plan_ended(current_user),
         plan_ends_on=_plan_ends_on(),

@@ -156,6 +156,15 @@ def plan_ending(user: User) -> str | None:
     return f"Your {plan_name(user)} plan ends on {when} and will not renew."
 
 
+def stops_at_period_end(user: User) -> str:
+    """The Gratis card's hint for a subscription in good standing: cancelling stops it at the end of the
+    period paid for, said as a day and UTC time when its end is stored (``period_ends_at``), else in words."""
+    when = "at the end of the period you paid for"
+    if user.period_ends_at is not None:
+        when = f"on {long_moment(user.period_ends_at)}, the end of the period you paid for"
+    return f"Your subscription stops {when}: you keep {plan_name(user)} until then."
+
+
 def plan_ended(user: User) -> bool:
     """Whether the moment a cancelled subscription ends has passed (it can no longer be kept), though
     Stripe's word that it ended has not come yet."""
