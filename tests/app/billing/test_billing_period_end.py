@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conexoos.app.controllers import plan_messages
+from conexoos.app.controllers import billing, plan_messages
 from conexoos.app.models.persistent import User
 from conexoos.app.services.stripe_subscription import read_subscription
 from conexoos.framework import db
@@ -22,12 +23,14 @@ from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn, make_event
 
 from ..billing_support import (
+    GRACE_DAYS,
     PLAN_OVERRIDES,
     SUBSCRIPTIONS_URL,
     billing_app,
     billing_state,
     checkout,
     deliver,
+    move_past_due_since,
     period_end,
     stripe_ends_period,
     stripe_overrides,
@@ -365,6 +368,94 @@ def test_a_past_due_subscription_set_to_end_can_be_cancelled_at_once_from_the_pl
     state = billing_state(app, alice.id)
     assert (state.plan, state.status, state.plan_ends_at) == ("gratis", "canceled", None)
     assert alice.client.get("/subscriptions/cancel").headers["Location"] == "/subscriptions"
+
+
+RETRIED = (
+    "A payment for your subscription is still being retried at the payment provider: cancelling stops the "
+    "retries and the subscription at once, without a refund."
+)
+
+
+def gratis_card(page: str) -> str:
+    """The Gratis card of the plans page (whitespace collapsed)."""
+    found = re.search(r'<article class="card plan[^"]*" data-plan="gratis">(.*?)</article>', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+def cancel_at_once(app: Flask, alice: Account, standin: StripeStandIn, subscription_id: str) -> None:
+    """Confirm the cancellation (its form, CSRF-checked): Stripe cancels at once, the account is gratis."""
+    confirm = alice.client.get("/subscriptions/cancel")
+    before = billing_state(app, alice.id)
+    assert alice.client.post("/subscriptions/cancel").status_code == 400  # no CSRF token
+    assert billing_state(app, alice.id) == before
+    done = alice.client.post("/subscriptions/cancel", data={"csrf_token": form_token(confirm)})
+    assert (done.status_code, done.headers["Location"]) == (302, f"{SUBSCRIPTIONS_URL}?success=true")
+    assert len(standin.requests_to("DELETE", f"/v1/subscriptions/{subscription_id}")) == 1
+    assert standin.subscription(subscription_id)["status"] == "canceled"
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.plan_ends_at) == ("gratis", "canceled", None)
+    assert alice.client.get("/subscriptions/cancel").headers["Location"] == "/subscriptions"
+    for page in ("/subscriptions", "/dashboard"):
+        text = alice.client.get(page).get_data(as_text=True)
+        assert "still being retried" not in text and 'href="/subscriptions/cancel"' not in text, page
+
+
+@pytest.mark.parametrize("set_to_end", [False, True], ids=["renewing", "set-to-end"])
+@pytest.mark.parametrize("grace_task_ran", [False, True], ids=["stored-pro", "stored-gratis"])
+def test_a_past_due_subscription_beyond_its_grace_period_can_be_cancelled_at_once(
+    app: Flask,
+    client: FlaskClient,
+    alice: Account,
+    standin: StripeStandIn,
+    set_to_end: bool,
+    grace_task_ran: bool,
+) -> None:
+    """Beyond the grace period Gratis is the current plan, yet the subscription still exists and Stripe
+    keeps retrying its payment: the plans page and the dashboard say so and offer to cancel it at once."""
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now)
+    if set_to_end:
+        deliver(client, portal_sets(standin, subscription["id"], True, now + 1))
+    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", now + 2))
+    move_past_due_since(app, alice.id, days_ago=GRACE_DAYS + 1)
+    if grace_task_ran:
+        with app.app_context():
+            assert billing.end_expired_grace_periods() == 1
+    assert billing_state(app, alice.id).plan == "gratis"
+    plans_page = " ".join(alice.client.get("/subscriptions").get_data(as_text=True).split())
+    card = gratis_card(plans_page)
+    assert "Current plan" in card and RETRIED in card
+    assert '<a class="button" href="/subscriptions/cancel">Cancel my subscription</a>' in card
+    dashboard = " ".join(alice.client.get("/dashboard").get_data(as_text=True).split())
+    assert f'{RETRIED} <a href="/subscriptions/cancel">Cancel my subscription</a>' in dashboard
+    confirm = alice.client.get("/subscriptions/cancel")
+    assert confirm.status_code == 200
+    page = " ".join(confirm.get_data(as_text=True).split())
+    title = "Cancel your subscription?" if grace_task_ran else "Cancel your Pro subscription?"
+    assert title in page and "Gratis subscription" not in page
+    assert RETRIED in page and "Cancel my subscription now" in page
+    assert "The subscription is cancelled at once and nothing is refunded." in page
+    cancel_at_once(app, alice, standin, subscription["id"])
+
+
+def test_an_unpaid_subscription_on_gratis_can_be_cancelled_at_once(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    """Unpaid gives no paid plan, yet the subscription still exists at Stripe: it is offered to cancel."""
+    subscription = subscribe_to_pro(client, alice, standin)
+    deliver(client, stripe_sets_status(standin, subscription["id"], "unpaid", int(time.time()) + 1))
+    assert billing_state(app, alice.id).plan == "gratis"
+    may_bill = (
+        "Your subscription still exists at the payment provider and may bill you: cancelling stops it at "
+        "once, without a refund."
+    )
+    card = gratis_card(" ".join(alice.client.get("/subscriptions").get_data(as_text=True).split()))
+    assert "Current plan" in card and may_bill in card and RETRIED not in card
+    assert '<a class="button" href="/subscriptions/cancel">Cancel my subscription</a>' in card
+    page = " ".join(alice.client.get("/subscriptions/cancel").get_data(as_text=True).split())
+    assert may_bill in page and "Cancel my subscription now" in page
+    cancel_at_once(app, alice, standin, subscription["id"])
 
 
 def test_a_subscription_in_good_standing_set_to_end_has_nothing_more_to_cancel(

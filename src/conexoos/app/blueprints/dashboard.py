@@ -7,7 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
 
-from conexoos.app.controllers import plan_messages, plans, profiles
+from conexoos.app.controllers import billing, plan_messages, plans, profiles
 from conexoos.app.controllers.blocks.link import LINK
 from conexoos.app.controllers.blocks.registry import KINDS
 from conexoos.app.dto.block_editor import editor_kinds
@@ -22,7 +22,8 @@ dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 @dashboard.route("", methods=["GET"])
 @login_required
 def index() -> str:
-    """The links editor (works through the JSON API); a suspended owner's notice, its reason one sentence."""
+    """The links editor (works through the JSON API); a suspended owner's notice, its reason one sentence;
+    a subscription that may still bill while the plan is gratis, with the way to cancel it."""
     plan = plans.plan_for(current_user)
     return render_template(
         "dashboard/index.html",
@@ -31,6 +32,11 @@ def index() -> str:
         notes=plan_messages.notes(plan, LINK),
         plan_ending=plan_messages.plan_ending(current_user),
         plan_ended=plan_messages.plan_ended(current_user),
+        still_billing=(
+            plan_messages.still_billing(current_user)
+            if billing.bills_without_paid_plan(current_user)
+            else None
+        ),
         social_networks=sorted(NETWORKS.values(), key=lambda network: network.name.casefold()),
         block_kinds=editor_kinds(KINDS.values()),
         reason_ends_sentence=ends_sentence(current_user.suspension_reason),

@@ -38,6 +38,7 @@ def _plans_page() -> str:
         paid_subscription=billing.has_paid_subscription(current_user),
         keeps_until_period_end=billing.cancels_at_period_end(current_user),
         stops_at_period_end=plan_messages.stops_at_period_end(current_user),
+        still_billing=_still_billing(),
         ending=plan_messages.plan_ending(current_user),
         ended=plan_messages.plan_ended(current_user),
         plan_ends_on=_plan_ends_on(),
@@ -118,7 +119,15 @@ def _cancel_page() -> str:
         payment_failed=plan_messages.payment_failed(current_user),
         at_period_end=billing.cancels_at_period_end(current_user),
         period_ends_on=_long_moment(current_user.period_ends_at),
+        still_billing=_still_billing(),
     )
+
+
+def _still_billing() -> str | None:
+    """The sentence about a subscription that may still bill while the free plan is the current one."""
+    if not billing.bills_without_paid_plan(current_user):
+        return None
+    return plan_messages.still_billing(current_user)
 
 
 def _plan_ends_on() -> str:

@@ -41,7 +41,7 @@ from conexoos.framework.lazy import lazy_module
 from conexoos.framework.urls import external_url
 
 from . import plan_messages
-from .plans import all_plans, grace_expired, grace_over, plan_available
+from .plans import all_plans, grace_expired, grace_over, plan_available, plan_for
 
 # Stripe is imported at the first billing call, not with the app (see framework/lazy.py).
 if TYPE_CHECKING:
@@ -225,6 +225,13 @@ def can_cancel(user: User) -> bool:
     end, or one set to end that is not in good standing (past due: nothing paid is left to keep, so it is
     cancelled at once rather than left to bill until its end)."""
     return has_live_subscription(user) and not (is_ending(user) and cancels_at_period_end(user))
+
+
+def bills_without_paid_plan(user: User) -> bool:
+    """Whether a subscription that may still bill (:func:`can_cancel`) gives no paid plan any more (past
+    due beyond its grace period, unpaid, incomplete, paused): the free plan is the current one, yet the
+    subscription is there to cancel, so that Stripe stops billing (and retrying) it."""
+    return can_cancel(user) and plan_for(user).is_free
 
 
 def _choose_free_plan(user: User) -> str:

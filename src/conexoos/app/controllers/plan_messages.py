@@ -186,6 +186,21 @@ def plan_name(user: User) -> str:
     return paid.name if paid is not None else user.subscription_plan
 
 
+def still_billing(user: User) -> str:
+    """What someone whose plan is the free one is told about a subscription that still exists at the
+    payment provider (see ``billing.bills_without_paid_plan``): past due, that its payment is still being
+    retried; otherwise that it may bill. Either way, that cancelling stops it at once."""
+    if user.subscription_status == "past_due":
+        return (
+            "A payment for your subscription is still being retried at the payment provider: cancelling "
+            "stops the retries and the subscription at once, without a refund."
+        )
+    return (
+        "Your subscription still exists at the payment provider and may bill you: cancelling stops it at "
+        "once, without a refund."
+    )
+
+
 def payment_failed(user: User) -> str | None:
     """What a past-due subscriber is told on the subscriptions page: which plan's payment failed, until
     when the plan is kept (or that its limits are Gratis's now), and where to pay; None otherwise."""
