@@ -439,6 +439,35 @@ def test_a_past_due_subscription_beyond_its_grace_period_can_be_cancelled_at_onc
     cancel_at_once(app, alice, standin, subscription["id"])
 
 
+def test_once_the_grace_task_stores_gratis_the_messages_do_not_call_it_the_plan_paid_for(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    """The billing-grace task stores gratis for a past-due subscription beyond its grace period: the
+    payment-failed and plan-ending notices say "your subscription", never "Gratis failed" or "Your Gratis
+    plan ends"."""
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now)
+    deliver(client, portal_sets(standin, subscription["id"], True, now + 1))
+    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", now + 2))
+    move_past_due_since(app, alice.id, days_ago=GRACE_DAYS + 1)
+    with app.app_context():
+        assert billing.end_expired_grace_periods() == 1
+    assert billing_state(app, alice.id).stored_plan == "gratis"
+    ends_on = plan_messages.long_moment(period_end(subscription))
+    failed = (
+        "The last payment for your subscription failed, so your page has the limits of Gratis until it is "
+        "paid."
+    )
+    ending = f"Your subscription ends on {ends_on} and will not renew."
+    plans_page = " ".join(alice.client.get("/subscriptions").get_data(as_text=True).split())
+    assert failed in plans_page and ending in plans_page
+    confirm = " ".join(alice.client.get("/subscriptions/cancel").get_data(as_text=True).split())
+    assert failed in confirm
+    assert ending in " ".join(alice.client.get("/dashboard").get_data(as_text=True).split())
+    for page in (plans_page, confirm):
+        assert "for Gratis failed" not in page and "Your Gratis plan" not in page
+
+
 def test_an_unpaid_subscription_on_gratis_can_be_cancelled_at_once(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:

@@ -151,9 +151,11 @@ def plan_ending(user: User) -> str | None:
     if user.plan_ends_at is None or user.subscription_status not in LIVE_STATUSES:
         return None
     when = long_moment(user.plan_ends_at)
+    name = paid_plan_name(user)
+    yours = f"Your {name} plan" if name is not None else "Your subscription"
     if plan_ended(user):
-        return f"Your {plan_name(user)} plan ended on {when}; the payment provider has yet to confirm it."
-    return f"Your {plan_name(user)} plan ends on {when} and will not renew."
+        return f"{yours} ended on {when}; the payment provider has yet to confirm it."
+    return f"{yours} ends on {when} and will not renew."
 
 
 def stops_at_period_end(user: User) -> str:
@@ -201,12 +203,19 @@ def still_billing(user: User) -> str:
     )
 
 
+def paid_plan_name(user: User) -> str | None:
+    """:func:`plan_name`, or None when the stored plan is the free one: past due beyond its grace period,
+    the ``billing-grace`` task stores gratis, and which paid plan it was is not kept."""
+    stored = plans.all_plans().get(user.subscription_plan)
+    return None if stored is not None and stored.is_free else plan_name(user)
+
+
 def payment_failed(user: User) -> str | None:
     """What a past-due subscriber is told on the subscriptions page: which plan's payment failed, until
     when the plan is kept (or that its limits are Gratis's now), and where to pay; None otherwise."""
     if user.subscription_status != "past_due" or user.past_due_since is None:
         return None
-    name = plan_name(user)
+    name = paid_plan_name(user) or "your subscription"
     if plans.grace_over(user.past_due_since):
         free = plans.all_plans()[FREE_PLAN].name
         kept = f", so your page has the limits of {free} until it is paid"
