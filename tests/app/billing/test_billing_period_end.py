@@ -487,6 +487,17 @@ def test_an_unpaid_subscription_on_gratis_can_be_cancelled_at_once(
     cancel_at_once(app, alice, standin, subscription["id"])
 
 
+def test_a_subscription_in_good_standing_at_an_unknown_price_is_not_said_to_stop_at_once(
+    app: Flask, client: FlaskClient, alice: Account, customer: str
+) -> None:
+    """Gratis (its price is no plan's), yet cancelling it would wait for its period's end: not at once."""
+    subscription = subscription_object(customer, "active", price_id="price_someone_elses")
+    deliver(client, make_event("customer.subscription.updated", subscription))
+    assert billing_state(app, alice.id).plan == "gratis"
+    card = gratis_card(" ".join(alice.client.get("/subscriptions").get_data(as_text=True).split()))
+    assert "Current plan" in card and "at once" not in card and "/subscriptions/cancel" not in card
+
+
 def test_a_subscription_in_good_standing_set_to_end_has_nothing_more_to_cancel(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:

@@ -228,10 +228,11 @@ def can_cancel(user: User) -> bool:
 
 
 def bills_without_paid_plan(user: User) -> bool:
-    """Whether a subscription that may still bill (:func:`can_cancel`) gives no paid plan any more (past
-    due beyond its grace period, unpaid, incomplete, paused): the free plan is the current one, yet the
-    subscription is there to cancel, so that Stripe stops billing (and retrying) it."""
-    return can_cancel(user) and plan_for(user).is_free
+    """Whether a subscription that may still bill (:func:`can_cancel`) and would be cancelled at once gives
+    no paid plan any more (past due beyond its grace period, unpaid, incomplete, paused): the free plan is
+    the current one, yet the subscription is there to cancel, so that Stripe stops billing (and retrying)
+    it. One in good standing at a price no plan has is left out: it would end with its period."""
+    return can_cancel(user) and not cancels_at_period_end(user) and plan_for(user).is_free
 
 
 def _choose_free_plan(user: User) -> str:
