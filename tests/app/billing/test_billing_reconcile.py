@@ -55,6 +55,17 @@ def end_passed(app: Flask, user_id: int, ago: timedelta) -> None:
         db.session.commit()
 
 
+def stored_as_ending_pro(app: Flask, user_id: int, customer_id: str, subscription_id: str) -> None:
+    """The account stored on Pro with a subscription Stripe's stand-in never made, its end an hour past."""
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        user.subscription_plan, user.subscription_status = "pro", "active"
+        user.stripe_customer_id, user.stripe_subscription_id = customer_id, subscription_id
+        db.session.commit()
+    end_passed(app, user_id, timedelta(hours=1))
+
+
 def run_task(app: Flask) -> None:
     """Run the task's function as the scheduler does."""
     with app.app_context():
@@ -173,13 +184,7 @@ def test_a_subscription_stripe_does_not_know_keeps_its_plan(
     app: Flask, alice: Account, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A key of another Stripe account would say so of every subscription: no plan ends on that."""
-    with app.app_context():
-        user = db.session.get(User, alice.id)
-        assert user is not None
-        user.subscription_plan, user.subscription_status = "pro", "active"
-        user.stripe_customer_id, user.stripe_subscription_id = "cus_elsewhere", "sub_elsewhere"
-        db.session.commit()
-    end_passed(app, alice.id, timedelta(hours=1))
+    stored_as_ending_pro(app, alice.id, "cus_elsewhere", "sub_elsewhere")
     before = billing_state(app, alice.id)
     with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
         run_task(app)
@@ -193,13 +198,7 @@ def test_without_stripe_keys_nothing_ends_and_the_operator_is_told(
 ) -> None:
     app = billing_app(make_app, None)
     alice = sign_up(app, "alice")
-    with app.app_context():
-        user = db.session.get(User, alice.id)
-        assert user is not None
-        user.subscription_plan, user.subscription_status = "pro", "active"
-        user.stripe_customer_id, user.stripe_subscription_id = "cus_x", "sub_x"
-        db.session.commit()
-    end_passed(app, alice.id, timedelta(hours=1))
+    stored_as_ending_pro(app, alice.id, "cus_x", "sub_x")
     before = billing_state(app, alice.id)
     with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
         run_task(app)
