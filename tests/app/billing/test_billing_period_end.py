@@ -796,3 +796,21 @@ def test_a_refused_form_leads_back_to_its_page_so_a_reload_sends_nothing_again(
     assert reason in text
     again = alice.client.get(page)  # the reload: a GET of the page, the reason said once
     assert again.status_code == 200 and reason not in again.get_data(as_text=True)
+
+
+def test_the_dashboard_tells_a_failed_payment_within_the_grace_period_and_where_to_pay(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    """Stripe's mails aside, the dashboard is where a creator looks: a failed payment is said there too,
+    with until when the plan is kept, not only on the plans page."""
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, alice, standin, created=now)
+    dashboard = " ".join(alice.client.get("/dashboard").get_data(as_text=True).split())
+    assert 'id="payment-failed"' not in dashboard
+    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", now + 1))
+    dashboard = " ".join(alice.client.get("/dashboard").get_data(as_text=True).split())
+    notice = re.search(r'<p id="payment-failed"[^>]*>(.*?)</p>', dashboard)
+    assert notice is not None, dashboard
+    assert notice.group(1).startswith("The last payment for Pro failed: you keep Pro until ")
+    assert "UTC. Update your payment method under Manage billing." in notice.group(1)
+    assert '<a href="/subscriptions">Plans and billing</a>' in notice.group(1)

@@ -23,7 +23,8 @@ dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 @login_required
 def index() -> str:
     """The links editor (works through the JSON API); a suspended owner's notice, its reason one sentence;
-    a subscription that may still bill while the plan is gratis, with the way to cancel it."""
+    a failed payment (until when the plan is kept, where to pay), and a subscription that may still bill
+    while the plan is gratis, with the way to cancel it."""
     plan = plans.plan_for(current_user)
     return render_template(
         "dashboard/index.html",
@@ -32,6 +33,7 @@ def index() -> str:
         notes=plan_messages.notes(plan, LINK),
         plan_ending=plan_messages.plan_ending(current_user),
         plan_ended=plan_messages.plan_ended(current_user),
+        payment_failed=plan_messages.payment_failed(current_user),
         still_billing=(
             plan_messages.still_billing(current_user)
             if billing.bills_without_paid_plan(current_user)
