@@ -364,3 +364,31 @@ def test_a_failed_tls_handshake_is_one_log_line_not_a_traceback(tmp_path: Path) 
     assert "Traceback" not in printed and "failed with SSLError" not in printed, printed
     logged = (project / "instance" / "logs" / "app.log").read_text()
     assert logged.count("TLS handshake with 127.0.0.1 failed") >= 2, logged
+
+
+def test_over_tls_the_408_of_a_stalled_body_is_sent_inside_tls_and_the_connection_closed(
+    tmp_path: Path,
+) -> None:
+    """Closing the reading side of a TLS socket through ``ssl.SSLSocket.shutdown`` drops its TLS layer:
+    the 408 (and any cookie it carried) went out in clear text after the TLS records."""
+    certificate, key = self_signed(tmp_path)
+    port = new_port()
+    tls = {"SSL": {"Certificate": str(certificate), "PrivateKey": str(key)}, "BODY_TIMEOUT": 2}
+    project = write_green_project(tmp_path / "tls", port, server_env=tls)
+    with server(serve_args(project, port), tmp_path, f"https://127.0.0.1:{port}/healthz", tls=unverified()):
+        raw = socket.create_connection(("127.0.0.1", port), timeout=15)
+        connection = unverified().wrap_socket(raw, server_hostname="127.0.0.1")
+        head = (
+            "POST /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            "Content-Length: 100\r\n\r\n"
+        )
+        connection.sendall(head.encode() + b"a=1&b=2")
+        received, closed = b"", False
+        with contextlib.suppress(ssl.SSLEOFError, ConnectionResetError):
+            while chunk := connection.recv(65536):  # an SSLError here: bytes that are not TLS
+                received += chunk
+            closed = True
+        connection.close()
+        assert received.startswith(b"HTTP/1.1 408 "), received[:200]
+        assert closed or received.endswith(b"Send it again.")  # then ended (a reset, at worst)
+        assert https_status(port, "/healthz") == 200

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import gevent
 from flask import Flask
 from werkzeug.exceptions import RequestTimeout
+from werkzeug.wsgi import ClosingIterator
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -95,10 +96,10 @@ def time_request_bodies(app: Flask, seconds: float) -> None:
         try:
             answer = inner(environ, start_response)
         except BodyTimeout as error:  # read before Flask (Engine.IO): answered here
-            _stop_reading(environ)
-            return error(environ, start_response)
-        if body.timed_out:  # Flask answered the 408; the rest of the body will not come
-            _stop_reading(environ)
+            body.timed_out = True
+            answer = error(environ, start_response)
+        if body.timed_out:  # the rest of the body will not come: the connection ends with the 408
+            return ClosingIterator(answer, lambda: _end_connection(environ))
         return answer
 
     app.wsgi_app = timed  # type: ignore[method-assign]
@@ -110,13 +111,19 @@ def _has_body(environ: WSGIEnvironment) -> bool:
     return chunked or (length.isdigit() and int(length) > 0)
 
 
-def _stop_reading(environ: WSGIEnvironment) -> None:
-    """Close the connection's reading side: gunicorn, which would read the rest of the body before the next
-    request (up to its keepalive), finds it ended and closes the connection after the 408."""
-    shutdown: Any = getattr(environ.get("gunicorn.socket"), "shutdown", None)
-    if shutdown is None:
+def _end_connection(environ: WSGIEnvironment) -> None:
+    """End the connection once the 408 is written (gunicorn closes the answer's iterable after its last
+    byte): gunicorn, which would read the rest of the body before the next request (up to its keepalive),
+    finds the connection ended and closes it.
+
+    The plain socket's ``shutdown``, also under TLS (``SERVER_ENV.SSL``): :class:`ssl.SSLSocket`'s own
+    drops the TLS layer first, and when it was called before the 408, the 408 with the session's cookie
+    went out in clear text.
+    """
+    connection: Any = environ.get("gunicorn.socket")
+    if not isinstance(connection, socket.socket):
         return
     try:
-        shutdown(socket.SHUT_RD)
-    except OSError:  # the client is gone already: nothing left to stop
+        socket.socket.shutdown(connection, socket.SHUT_RDWR)
+    except OSError:  # the client is gone already: nothing left to end
         return
