@@ -176,6 +176,8 @@ SCRIPTS = {
     "axios": {"Accept": "application/json, text/plain, */*"},
     "JSON named before HTML": {"Accept": "application/json, text/html"},
     "JSON with parameters": {"Accept": "application/json; charset=utf-8, */*"},
+    "JSON alone with parameters": {"Accept": "application/json; charset=utf-8"},
+    "JSON with parameters, no space": {"Accept": "application/json;charset=UTF-8"},
     "jQuery": {"X-Requested-With": "XMLHttpRequest", "Accept": "*/*"},
 }
 """Scripts' headers: each rates JSON as high as HTML (by ``*/*``) but names JSON, or says it is a script."""
@@ -186,6 +188,7 @@ BROWSERS = {
     "Safari": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "curl": "*/*",
     "HTML named before JSON": "text/html, application/json",
+    "HTML with parameters rated above JSON": "text/html;level=1, application/json;q=0.99",
 }
 
 

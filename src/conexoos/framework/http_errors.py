@@ -105,12 +105,23 @@ def _accept_prefers_json(header: str | None) -> bool:
     """Whether an Accept ``header`` rates JSON above HTML; at the same rating, whether it names
     ``application/json`` before ``text/html``. axios's ``application/json, text/plain, */*`` rates both 1
     (HTML by ``*/*``) and names JSON; browsers name ``text/html`` at 1 and reach JSON only by ``*/*``
-    below it; curl's ``*/*`` names neither (a page, as before)."""
-    accept = parse_accept_header(header, MIMEAccept)
+    below it; curl's ``*/*`` names neither (a page, as before). A type's parameters but ``q`` do not count
+    (``application/json; charset=utf-8`` is JSON): Werkzeug matches them, and rated it 0."""
+    accept = parse_accept_header(_without_parameters(header or ""), MIMEAccept)
     json_quality, html_quality = accept["application/json"], accept["text/html"]
     if json_quality != html_quality or not json_quality:
         return json_quality > html_quality
     return _first_named(header or "", ("application/json", "text/html")) == "application/json"
+
+
+def _without_parameters(header: str) -> str:
+    """An Accept ``header`` whose entries keep only their media type and their ``q``."""
+    entries = []
+    for entry in header.split(","):
+        mimetype, *parameters = (part.strip() for part in entry.split(";"))
+        quality = [part for part in parameters if part.replace(" ", "").lower().startswith("q=")]
+        entries.append(";".join([mimetype, *quality[:1]]))
+    return ", ".join(entries)
 
 
 def _first_named(header: str, mimetypes: tuple[str, ...]) -> str | None:
