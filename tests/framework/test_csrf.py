@@ -480,6 +480,33 @@ def test_a_token_time_limit_that_is_no_number_of_seconds_is_refused(
         make_app(project, overrides=overrides, schema=False)
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("WTF_CSRF_FIELD_NAME", "", "the name of the form field"),
+        ("WTF_CSRF_FIELD_NAME", "  ", "the name of the form field"),
+        ("WTF_CSRF_FIELD_NAME", None, "the name of the form field"),
+        ("WTF_CSRF_HEADERS", "X-My-Token", "a list of header names"),  # read letter by letter
+        ("WTF_CSRF_HEADERS", ["X My Token"], "a list of header names"),
+        ("WTF_CSRF_HEADERS", [""], "a list of header names"),
+        ("WTF_CSRF_HEADERS", [7], "a list of header names"),
+    ],
+)
+def test_config_check_refuses_a_token_field_or_headers_flask_wtf_would_misread(
+    name: str, value: Any, expected: str
+) -> None:
+    """An empty field name read any form field as the token; a string of headers accepted a header named
+    after its first letter. config check said "configuration OK" to both."""
+    tree = {"FLASK": {"CONFIG": {name: value}}}
+    with pytest.raises(ConfigError, match=rf"FLASK\.CONFIG\.{name}: .* is not valid; expected {expected}"):
+        load_settings(overrides=tree)
+
+
+def test_a_renamed_field_and_no_headers_are_settings_config_check_accepts() -> None:
+    tree = {"FLASK": {"CONFIG": {"WTF_CSRF_FIELD_NAME": "authenticity_token", "WTF_CSRF_HEADERS": []}}}
+    assert load_settings(overrides=tree).tree["FLASK"]["CONFIG"]["WTF_CSRF_HEADERS"] == []
+
+
 def test_a_login_makes_a_new_csrf_secret_so_a_planted_token_stops_working(client: FlaskClient) -> None:
     """regenerate_session() gave the session a new id but kept its CSRF secret: whoever planted the
     anonymous cookie (a sibling subdomain) still held a valid token after the victim logged in."""

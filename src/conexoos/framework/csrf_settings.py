@@ -7,10 +7,13 @@ Flask-WTF reads ``WTF_CSRF_ENABLED`` and ``WTF_CSRF_CHECK_DEFAULT`` as true or f
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""An HTTP header's name (RFC 9110's token)."""
 
 
 def _misses_a_write(value: Any) -> bool:
@@ -41,10 +44,33 @@ def flask_wtf_problems(config: Mapping[str, Any], enabled: bool | None) -> list[
             for name, unchecked in UNCHECKED_BY.items()
             if name in config and unchecked(config[name])
         ]
+    problems += _token_place_problems(config)
     limit = config.get("WTF_CSRF_TIME_LIMIT")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
         problems.append(
             f"FLASK.CONFIG.WTF_CSRF_TIME_LIMIT: {limit!r} is not valid; expected a whole number of seconds a "
             "token stays valid (0 or more), or null for as long as the session"
+        )
+    return problems
+
+
+def _token_place_problems(config: Mapping[str, Any]) -> list[str]:
+    """Where a token is sent, as Flask-WTF reads it: ``WTF_CSRF_FIELD_NAME`` must name a field (an empty
+    name read any form field as the token), and ``WTF_CSRF_HEADERS`` must be a list of header names (a
+    string was read letter by letter: ``X-My-Token`` accepted a header named ``X``)."""
+    problems = []
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    if not isinstance(field, str) or not field.strip():
+        problems.append(
+            f"FLASK.CONFIG.WTF_CSRF_FIELD_NAME: {field!r} is not valid; expected the name of the form field "
+            "that carries the token (the default is csrf_token)"
+        )
+    headers = config.get("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"])
+    if not isinstance(headers, list | tuple) or not all(
+        isinstance(name, str) and HEADER_NAME.fullmatch(name) for name in headers
+    ):
+        problems.append(
+            f"FLASK.CONFIG.WTF_CSRF_HEADERS: {headers!r} is not valid; expected a list of header names "
+            "(such as [X-CSRFToken]), or [] for forms only"
         )
     return problems
