@@ -285,7 +285,8 @@ def test_editing_and_deleting(app: Flask, boss: Account, client: FlaskClient) ->
     assert nav(client.get("/").get_data(as_text=True), "Site") == [("/p/terms", "Terms")]
     assert boss.client.post(f"/admin/menus/{entry}/delete", data={"csrf_token": boss.csrf}).status_code == 302
     assert items(app, "header") == [] and nav(client.get("/").get_data(as_text=True), "Site") == []
-    assert boss.client.post(f"/admin/menus/{entry}/delete", data={"csrf_token": boss.csrf}).status_code == 404
+    again = boss.client.post(f"/admin/menus/{entry}/delete", data={"csrf_token": boss.csrf})
+    assert again.status_code == 302  # said above the menus: see the test of another tab's removal
     assert boss.client.get(f"/admin/menus/{entry}/edit").status_code == 404
     assert actions(app) == ["menu.add", "menu.edit", "menu.delete"]
 
@@ -393,3 +394,20 @@ def test_a_malformed_shown_order_is_a_400(app: Flask, boss: Account, shown: str)
     response = boss.client.post(f"/admin/menus/{one}/move", data=data)
     assert response.status_code == 400
     assert "The field shown lists the menu&#39;s entry ids" in response.get_data(as_text=True)
+
+
+def test_moving_or_deleting_an_entry_removed_in_another_tab_says_so_above_the_menus(
+    app: Flask, boss: Account
+) -> None:
+    """A bare 404 page ("There is no such menu entry") was all a no-JS ↑/↓ or Delete got."""
+    add(boss, "footer", "Gone", url="https://example.com/gone")
+    add(boss, "footer", "Kept", url="https://example.com/kept")
+    (gone, _), _ = items(app, "footer")
+    assert boss.client.post(f"/admin/menus/{gone}/delete", data={"csrf_token": boss.csrf}).status_code == 302
+    move = {"csrf_token": boss.csrf, "direction": "down", "shown": ""}
+    for path, data in ((f"/admin/menus/{gone}/move", move), (f"/admin/menus/{gone}/delete", move)):
+        response = boss.client.post(path, data=data)
+        assert response.status_code == 302 and response.location.endswith("/admin/menus")
+        page = boss.client.get(response.location).get_data(as_text=True)
+        assert page.count("That menu entry no longer exists: it was removed in another tab or window.") == 1
+    assert [label for _, label in items(app, "footer")] == ["Kept"]

@@ -8,7 +8,7 @@ JSON). Every change is a POST with the CSRF token and is audit-logged by control
 from __future__ import annotations
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.controllers import menus
@@ -21,6 +21,11 @@ MENU = f"any({', '.join(MENUS)})"
 """The route converter of a menu's name."""
 PAGE, LINK = "page", "link"
 MAX_ID_DIGITS = 12
+GONE = (
+    "That menu entry no longer exists: it was removed in another tab or window. The menus are shown below "
+    "as they are now."
+)
+"""What a move or a delete of an entry removed since its page was shown says, above the menus."""
 SHOWN_MAX = 20_000
 """The longest ``shown`` field read: room for about 1,500 entries' ids."""
 
@@ -63,8 +68,8 @@ def move(item_id: int) -> BaseResponse:
     message above the menu as it is now, instead of a swap with an entry the person did not see there."""
     try:
         item = menus.move(item_id, _form_text("direction", 10), _shown_order())
-    except menus.MenuReordered as stale:
-        flash(stale.message)  # at the top of the page, where it is read first
+    except (menus.MenuReordered, NotFound) as stale:  # NotFound: removed in another tab or window
+        flash(stale.message if isinstance(stale, menus.MenuReordered) else GONE)  # read first, at the top
         return redirect(url_for("admin_menus.index"))
     except menus.MenuError as error:
         raise BadRequest(error.message) from None
@@ -83,8 +88,12 @@ def order(menu: str) -> Response:
 
 @admin_menus.route("/<id:item_id>/delete", methods=["POST"])
 def delete(item_id: int) -> BaseResponse:
-    """Remove the entry."""
-    label = menus.delete(item_id)
+    """Remove the entry (one removed already, in another tab or window: said so, nothing else)."""
+    try:
+        label = menus.delete(item_id)
+    except NotFound:
+        flash(GONE)
+        return redirect(url_for("admin_menus.index"))
     flash(f"“{label}” is removed from the menu.")
     return redirect(url_for("admin_menus.index"))
 
