@@ -253,6 +253,12 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             "leave sslmode out, for the driver's default)",
             id="url-query-empty-value-before-another",
         ),
+        pytest.param(  # libpq's refusal named no parameter ("knows no connection parameter : remove it")
+            "DATABASE:\n  main:\n    url: postgresql://u@h/db?sslmode=require&=hunter22\n",
+            "DATABASE.main.url: the query has 1 item(s) with a value but no parameter name before its '=' "
+            "(?=...), which no driver takes: remove it, or write the parameter's name before the '='",
+            id="url-query-value-without-a-name",
+        ),
         pytest.param(  # a secret's value, given or not, is never in the message
             "DATABASE:\n  main:\n    url: mysql+pymysql://u@h/db?password=hunter22&ssl_disabled=&charset=\n",
             "DATABASE.main.url: the query gives ssl_disabled, charset an empty value, which SQLAlchemy drops "

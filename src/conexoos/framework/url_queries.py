@@ -1,6 +1,7 @@
-"""A database URL's query with an item SQLAlchemy would not pass on as written: a name without ``=``
-(``?sslmode``), a name with an empty value (``?sslmode=``), or one that holds a percent-encoded ``=`` or
-``&``, once or more (``?sslmode%3Drequire``, ``?sslmode%253Drequire``, ``?%26sslmode=require``).
+"""A database URL's query with an item SQLAlchemy would not pass on as written: a value without a name
+(``?=require``), a name without ``=`` (``?sslmode``), a name with an empty value (``?sslmode=``), or
+one that holds a percent-encoded ``=`` or ``&``, once or more (``?sslmode%3Drequire``,
+``?sslmode%253Drequire``, ``?%26sslmode=require``).
 
 SQLAlchemy splits a query on the ``&`` written as such, each item on its first ``=`` written as such, then
 decodes once: ``sslmode`` and ``sslmode%3Drequire`` are names without a value, which it drops (as it does
@@ -32,6 +33,12 @@ def encoded_separator_problem(url: str) -> str | None:
     to write instead; None when SQLAlchemy reads it as written. No value of a secret parameter
     (``password``, ``sslpassword``...) is in the message."""
     items = _query_items(url)
+    nameless = sum(1 for item in items if item.startswith("="))
+    if nameless:  # its value is not shown: nothing says it is not a secret
+        return (
+            f"the query has {nameless} item(s) with a value but no parameter name before its '=' (?=...), "
+            "which no driver takes: remove it, or write the parameter's name before the '='"
+        )
     encoded = [item for item in items if _separators(item)]
     bare = [item for item in items if not _separators(item) and _name_and_value(item)[1] is None]
     empty = [item for item in items if not _separators(item) and _is_empty(item)]
