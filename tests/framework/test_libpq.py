@@ -33,3 +33,10 @@ def test_a_word_outside_the_list_is_refused_by_libpq_and_here(name: str) -> None
 def test_every_checked_parameter_is_a_libpq_keyword() -> None:
     checked = {*libpq.INTEGERS, *libpq.CHOICES, "ssl_min_protocol_version", "require_auth", "port"}
     assert checked <= set(libpq.known_keywords())
+
+
+def test_a_null_value_is_named_null_not_pythons_none() -> None:
+    """``params: {sslmode: null}`` was refused as "cannot use sslmode 'None'"."""
+    problem = libpq.values_problem({"sslmode": None})
+    assert problem is not None and "sslmode null (no value) (expected one of " in problem, problem
+    assert "None" not in problem

@@ -80,9 +80,10 @@ def values_problem(params: Mapping[str, object]) -> str | None:
     it takes them all. Parameters it does not check (or knows nothing of) are left alone."""
     refused = []
     for name, value in sorted(params.items()):
-        accepted = _accepted(name, str(value))
+        accepted = _accepted(name, "" if value is None else str(value))
         if accepted is not None:
-            refused.append(f"{name} {str(value)!r} (expected {accepted})")
+            shown = "null (no value)" if value is None else repr(str(value))  # not Python's 'None'
+            refused.append(f"{name} {shown} (expected {accepted})")
     if not refused:
         return None
     return f"PostgreSQL (libpq) cannot use {'; '.join(refused)}"
