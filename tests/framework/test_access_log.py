@@ -117,7 +117,7 @@ def test_secrets_in_a_request_line_or_referer_are_hidden_in_both_access_logs(
 def test_gunicorns_error_log_hides_secrets_too(tmp_path: Path, make_app: AppFactory) -> None:
     """Under DEV an unhandled error reaches gunicorn's error log, its traceback and request line in clear
     (on stderr without LOG.DIR: gunicorn's own logger was used there)."""
-    assert _log_options("")["logger_class"] is AccessLogger
+    assert _log_options("", "size")["logger_class"] is AccessLogger
     config = Config()
     config.set("errorlog", str(tmp_path / "gunicorn.error.log"))
     logger = AccessLogger(config)  # set up before the app configured its logs, as serve does

@@ -36,6 +36,7 @@ from .errors import ConfigError
 from .logs import (
     LOGGED_PATH,
     RedactingFormatter,
+    ReopeningFileHandler,
     configure_logging,
     flush_logs,
     log_redactor,
@@ -217,7 +218,7 @@ def gunicorn_options(
     }
     options.update(_ssl_options(server["SSL"]))
     make_instance_folder(settings.instance_path)  # before the log folder, which may be inside it
-    options.update(_log_options(server["LOG"]["DIR"]))
+    options.update(_log_options(server["LOG"]["DIR"], server["LOG"]["ROTATE"]))
     options.update(_control_socket_options(settings.instance_path))
     return options
 
@@ -517,7 +518,7 @@ def _log_rotation_warnings(settings: Settings, workers: int) -> list[str]:
     ]
 
 
-def _log_options(log_dir: str) -> dict[str, Any]:
+def _log_options(log_dir: str, rotate: str) -> dict[str, Any]:
     if not log_dir:
         return {"errorlog": "-", "logger_class": AccessLogger}  # its error log hides secrets on stderr too
     folder = Path(log_dir)
@@ -525,7 +526,7 @@ def _log_options(log_dir: str) -> dict[str, Any]:
     return {
         "accesslog": str(folder / ACCESS_LOG_NAME),
         "errorlog": str(folder / ERROR_LOG_NAME),
-        "logger_class": AccessLogger,
+        "logger_class": ReopeningAccessLogger if rotate == "external" else AccessLogger,
     }
 
 
@@ -555,12 +556,41 @@ class AccessLogger(GunicornLogger):
             atoms["a"] = redactor.known(agent)
         return atoms
 
+    reopen_moved_files = False
+    """Whether gunicorn's log files are reopened once another tool moved them (``LOG.ROTATE: external``)."""
+
     def setup(self, cfg: Any) -> None:
         """Gunicorn's error log (an unhandled error's traceback under DEV, with its request line) hides
         secrets as the app's log does."""
         super().setup(cfg)
+        if self.reopen_moved_files:
+            for logger in (self.error_log, self.access_log):
+                _watch_gunicorn_files(logger)
         for handler in self.error_log.handlers:  # the logs' redactor when a line is written: set up later
             handler.setFormatter(RedactingFormatter(self.error_fmt, None, self.datefmt, decode=True))
+
+
+class ReopeningAccessLogger(AccessLogger):
+    """:class:`AccessLogger` for ``LOG.ROTATE: external``: ``gunicorn.access.log`` and
+    ``gunicorn.error.log`` are reopened once logrotate moved them, as ``app.log`` and ``access.log`` are
+    (``logs.ReopeningFileHandler``), in the master and in each worker (which inherits its handlers);
+    gunicorn's own handlers kept writing into the moved file until the master was sent SIGUSR1."""
+
+    reopen_moved_files = True
+
+
+def _watch_gunicorn_files(logger: logging.Logger) -> None:
+    """Replace each plain file handler gunicorn gave ``logger`` by a :class:`ReopeningFileHandler` on the same
+    file, with its formatter, marked as gunicorn's (a configuration reload replaces it again)."""
+    for handler in list(logger.handlers):
+        if type(handler) is not logging.FileHandler or not getattr(handler, "_gunicorn", False):
+            continue
+        watched = ReopeningFileHandler(handler.baseFilename, mode=handler.mode, encoding=handler.encoding)
+        watched.setFormatter(handler.formatter)
+        watched._gunicorn = True  # type: ignore[attr-defined]
+        logger.removeHandler(handler)
+        handler.close()
+        logger.addHandler(watched)
 
 
 def _control_socket_options(instance: Path) -> dict[str, Any]:
