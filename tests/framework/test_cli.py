@@ -106,9 +106,10 @@ def server(
     ready_url: str,
     env: dict[str, str] | None = None,
     tls: ssl.SSLContext | None = None,
+    stdin: int | None = None,
 ) -> Iterator[Path]:
     """Start ``python -m conexoos ARGS``, wait until ``ready_url`` answers (over ``tls`` for an https one
-    with a test certificate), yield its log; stop it after."""
+    with a test certificate), yield its log; stop it after. ``stdin``: Popen's (default: inherited)."""
     log_path = cwd / f"server-{time.monotonic_ns()}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
@@ -117,6 +118,7 @@ def server(
             env=command_env(env),
             stdout=log,
             stderr=subprocess.STDOUT,
+            stdin=stdin,
             start_new_session=True,
         )
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -73,3 +74,19 @@ def test_an_edit_of_the_configuration_reloads_the_site(tmp_path: Path) -> None:
         time.sleep(1.1)  # the reloader compares modification times
         config.write_text(config.read_text().replace("GREETING: Hello", "GREETING: Bonjour"))
         wait_for(lambda: answers(port, "Bonjour from"))
+
+
+def test_the_development_server_warning_is_printed_once(tmp_path: Path) -> None:
+    """With the reloader and no terminal on stdin (a service, a pipe), Flask-SocketIO's "Werkzeug appears
+    to be used in a production deployment" came from the watcher and again from its child, after
+    Werkzeug's own "WARNING: This is a development server"."""
+    project = tmp_path / "demo"
+    create_project("demo", project)
+    port = new_port()
+    args = ["run", "--project", str(project), "--port", str(port), "--reload"]
+    with server(args, tmp_path, f"http://127.0.0.1:{port}/api/hello", stdin=subprocess.DEVNULL) as log:
+        assert answers(port, "Hello from")  # the reloader's child serves: both processes have started
+        printed = log.read_text()
+    assert "Restarting with" in printed, printed
+    assert printed.count("This is a development server") == 1, printed
+    assert "production deployment" not in printed.replace("Do not use it in a production deployment", "")

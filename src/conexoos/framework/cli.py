@@ -487,6 +487,20 @@ def _dev_server_lines_to_terminal() -> None:
     werkzeug.propagate = False
     if werkzeug.level == logging.NOTSET:
         werkzeug.setLevel(logging.INFO)
+    if not any(isinstance(kept, WarnedOnce) for kept in werkzeug.filters):
+        werkzeug.addFilter(WarnedOnce())
+
+
+class WarnedOnce(logging.Filter):
+    """Leaves out Flask-SocketIO's "Werkzeug appears to be used in a production deployment" line (written
+    when stdin is no terminal, in the reloader's watcher and again in each child it starts): Werkzeug's
+    own "WARNING: This is a development server" says it, once, when the server starts."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(PRODUCTION_WARNING)
+
+
+PRODUCTION_WARNING = "Werkzeug appears to be used in a production deployment"
 
 
 def _configuration_files(project: str | None, config: str | None) -> list[str]:
