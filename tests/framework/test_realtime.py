@@ -231,3 +231,29 @@ def test_a_malformed_packet_disconnects_its_client_in_one_warning_line(
     other.emit("shout", {"id": "still"})
     assert other.get_received()[-1]["args"] == [{"from": "shout", "id": "still"}]
     other.disconnect()
+
+
+def test_a_request_engineio_refuses_is_a_warning_line_not_an_error(
+    tmp_path: Path, make_app: AppFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Engine.IO logged the first refusal of each kind in every process at ERROR: any client put ERROR lines
+    in the operator's log. A problem of the server's own stays at ERROR."""
+    app = make_app(write_project(tmp_path / "sockets", {"server/socket.py": SOCKET_MODULE}))
+    client = app.test_client()
+    with caplog.at_level("INFO"):
+        for query in ("EIO=3&transport=polling", "EIO=4&transport=websocket", "EIO=4&sid=%0aFORGED"):
+            assert client.get(f"/socket.io/?{query}").status_code == 400
+        logged = [(record.name, record.levelname, record.getMessage()) for record in caplog.records]
+        assert [line for line in logged if line[1] == "ERROR"] == []
+        assert logged == [
+            (
+                "conexoos.realtime",
+                "WARNING",
+                "Engine.IO refused a client's request: The client is using an unsupported version of the "
+                "Socket.IO or Engine.IO protocols",  # the next ones counted, said with the next line
+            )
+        ]
+        caplog.clear()
+        engine = app.extensions["conexoos"].socketio.server.eio
+        engine._log_error_once("The WebSocket transport is not available", "no-websocket")
+    assert [(record.name, record.levelname) for record in caplog.records] == [("engineio.server", "ERROR")]

@@ -27,6 +27,7 @@ from socketio.manager import Manager
 
 from .config import Settings
 from .log_throttle import ThrottledLog
+from .logs import escape_control
 from .realtime_packets import client_packets
 from .services import RETRY_ONCE_ON_CLOSED, Services
 
@@ -59,6 +60,7 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
         cors_allowed_origins=allowed_origins(settings),
     )
     socketio.on_error_default(log_event_error)
+    warn_of_refused_requests(socketio.server.eio)
     disconnect_without_waiting(socketio.server.eio)
     answer_closed_sessions(socketio.server.eio)
     refuse_unreadable_posts(socketio.server.eio)
@@ -90,6 +92,28 @@ def _library_log(name: str) -> logging.Logger:
     logger = logging.getLogger(name)
     logger.setLevel(logging.ERROR)
     return logger
+
+
+SERVER_PROBLEMS = frozenset({"no-websocket"})
+"""The keys of Engine.IO's once-logged errors that are the server's (no WebSocket server for its async
+mode), not a client's: they stay at ERROR."""
+
+
+def warn_of_refused_requests(engine: Any) -> None:
+    """A request Engine.IO refuses as a client's mistake (an old protocol, ``EIO=3``; ``transport=websocket``
+    without an Upgrade; an unknown session; a foreign Origin) is a warning line, at most one a minute:
+    Engine.IO logged the first of each kind in every process at ERROR, so any client could put ERROR
+    lines in the operator's log. A problem of the server's own stays at ERROR."""
+    log_error_once = engine._log_error_once
+    warnings = ThrottledLog(log)
+
+    def log_refusal(message: str, message_key: str) -> None:
+        if message_key in SERVER_PROBLEMS:
+            log_error_once(message, message_key)
+            return
+        warnings.warning("Engine.IO refused a client's request: %s", escape_control(message))
+
+    engine._log_error_once = log_refusal
 
 
 def disconnect_without_waiting(engine: Any) -> None:
