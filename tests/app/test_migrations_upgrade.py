@@ -339,8 +339,8 @@ def test_run_stamps_a_0_1_0_database_and_never_upgrades_it(release_0_1_0: Flask,
             *_, said, stamped = refused.stderr.strip().splitlines()
             assert said == (
                 f"error: database connection 'main' is at revision 0001 but this version needs "
-                f"{', '.join(heads)}: run `conexoos db upgrade --database main` first (back up the "
-                "database before)"
+                f"{', '.join(heads)}: run `conexoos db upgrade --database main --config {config}` first "
+                "(back up the database before)"
             )
             assert stamped.startswith("note: database connection 'main': its tables, made before migrations")
         assert version_numbers(engine) == ["0001"]

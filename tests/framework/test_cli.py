@@ -365,6 +365,19 @@ def test_a_project_folder_is_not_taken_for_the_products_site(tmp_path: Path) -> 
     assert list((project / "instance").iterdir()) == []
 
 
+def test_a_sites_configuration_in_the_folder_is_suggested_as_config(tmp_path: Path) -> None:
+    """A site's folder (its config.yml, such as the product's, and no project code) was told to give
+    --project ., which took the folder for an empty project."""
+    (tmp_path / "config.yml").write_text("SERVER_ENV:\n  INSTANCE_PATH: instance\n", encoding="utf-8")
+    result = conexoos("db", "upgrade", "--database", "main", cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.rstrip().endswith(
+        "This folder holds a site's configuration, config.yml: give --config config.yml"
+    )
+    assert "--project ." not in result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["config.yml"]
+
+
 def test_unknown_project_exits_2() -> None:
     result = invoke("routes", "--project", "./nowhere")
     assert result.exit_code == 2

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
+import shlex
 import sqlite3
 import subprocess
 from dataclasses import dataclass
@@ -268,7 +270,7 @@ def test_history_lists_a_connections_revisions_newest_first_marking_the_current_
     )
     second, history, current, default, unknown = steps
     assert [step.code for step in [first, second, upgraded, history, current, default]] == [0] * 6
-    behind = "archive: 0001 (head is 0002; run `conexoos db upgrade --database archive`)"
+    behind = "archive: 0001 (head is 0002; run `conexoos db upgrade --database archive --project shop`)"
     assert history.stdout == f"{behind}\n  0002  add shelf  (head)\n  0001  archive  (current)\n"
     assert current.stdout == f"{behind}\n"  # --database acts on that connection, not the default
     versions = project / "migrations" / "main" / "versions"
@@ -587,10 +589,25 @@ def test_run_and_serve_refuse_a_database_behind_its_migrations(tmp_path: Path, c
     assert "Running on" not in refused.stdout + refused.stderr  # refused before serving, reloader or not
     assert refused.stderr.strip().splitlines()[-1] == (
         f"error: database connection 'main' is at revision {first} but this version needs {second}: "
-        "run `conexoos db upgrade --database main` first (back up the database before)"
+        "run `conexoos db upgrade --database main --project shop` first (back up the database before)"
     )
     assert recorded_versions(path) == [first]
     assert "pinned" not in columns_of(path, "note")  # never upgraded behind the operator's back
+
+
+def test_the_refusals_command_names_the_sites_configuration_and_can_be_copied(tmp_path: Path) -> None:
+    """A site started with `serve --config FILE` was told to run `conexoos db upgrade --database main`:
+    run as said, it found no site (the embedded default configuration), or another one."""
+    project, path, (first, second) = behind_project(tmp_path)
+    (tmp_path / "site.yml").write_text((project / "config.yml").read_text())
+    refused = conexoos("serve", "--workers", "1", "--project", "shop", "--config", "site.yml", cwd=tmp_path)
+    assert refused.returncode == 2
+    said = refused.stderr.strip().splitlines()[-1]
+    assert "run `conexoos db upgrade --database main --project shop --config site.yml` first" in said, said
+    [suggested] = re.findall(r"`conexoos ([^`]*)`", said)
+    upgraded = conexoos(*shlex.split(suggested), cwd=tmp_path)  # copied as it is
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert recorded_versions(path) == [second]
 
 
 def test_tables_made_before_the_migrations_are_stamped_not_recreated(tmp_path: Path) -> None:
@@ -606,7 +623,7 @@ def test_tables_made_before_the_migrations_are_stamped_not_recreated(tmp_path: P
         f"revision {first}, the first migration; recorded as revision {first}"
     ) in refused.stderr
     assert "error: database connection 'main' is at revision" in refused.stderr
-    assert "run `conexoos db upgrade --database main` first" in refused.stderr
+    assert "run `conexoos db upgrade --database main --project shop` first" in refused.stderr
     assert recorded_versions(path) == [first]
 
     [upgraded] = db_session(project, ["upgrade"])
@@ -646,7 +663,7 @@ def test_tables_that_match_no_revision_are_refused_with_a_message(tmp_path: Path
     for outcome, stderr in ((refused.returncode, refused.stderr), (upgrade.code, upgrade.stderr)):
         assert outcome == 2
         assert stderr.strip().splitlines()[-1].startswith(expected), stderr
-        assert stderr.strip().endswith("then run `conexoos db stamp REVISION --database main`")
+        assert stderr.strip().endswith("then run `conexoos db stamp REVISION --database main --project shop`")
     assert recorded_versions(path) is None
     assert columns_of(path, "note") == ["id", "body"]
 
@@ -778,9 +795,9 @@ def test_run_and_serve_refuse_a_database_that_holds_other_tables_and_no_history(
     assert refused.stderr.strip().splitlines()[-1] == (
         "error: database connection 'main' has no migration recorded but is not empty (it holds "
         "legacy_customers, no table of its models), so its migrations are not applied on their own: run "
-        "`conexoos db upgrade --database main` first (back up the database before, and review what the "
-        "migrations do to its tables), or `conexoos db stamp REVISION --database main` when its schema "
-        "already is that of a revision"
+        "`conexoos db upgrade --database main --project shop` first (back up the database before, and "
+        "review what the migrations do to its tables), or `conexoos db stamp REVISION --database main "
+        "--project shop` when its schema already is that of a revision"
     )
     assert recorded_versions(path) is None
     assert legacy_rows(path) == [("precious",)]

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -42,7 +43,8 @@ from .errors import ConexoosError, ConfigError, ProjectError
 from .logs import configure_logging, redact_stderr
 from .plugins import active_plugins, installed_plugins
 from .plugins.commands import plugins_group
-from .project import PROJECT_ENV_VAR, locate_project, project_schema
+from .project import PART_NAMES, PROJECT_ENV_VAR, locate_project, project_schema
+from .project_config import PROJECT_CONFIG_NAMES
 from .reload_wait import build_or_wait, in_reloader_child
 from .scaffold import create_project
 from .serve import (
@@ -109,7 +111,7 @@ def fail(error: Exception) -> NoReturn:
             raise CommandFailed([str(error)]) from None
         raise OperationFailed([str(error)]) from None
     if isinstance(error, migrations.SchemaNotReady):
-        raise CommandFailed(error.problems, notes=error.notes) from None
+        raise CommandFailed([for_this_site(line) for line in error.problems], notes=error.notes) from None
     if isinstance(error, DatabaseUnavailable):
         raise CommandFailed([str(error)], prefix="database error") from None
     if isinstance(error, DBAPIError):
@@ -119,6 +121,29 @@ def fail(error: Exception) -> NoReturn:
 
 FAILED_URL_ATTRIBUTE = "conexoos_url"
 CHOSEN_META_KEY = "conexoos.chosen"
+SUGGESTED_COMMAND = re.compile(r"`(conexoos [^`]*)`")
+"""A command a message tells the operator to run, in backquotes."""
+
+
+def for_this_site(text: str, project: str | None = None, config: str | None = None) -> str:
+    """``text`` with the ``--project``/``--config`` of the site at hand (``project`` and ``config``, else
+    those the command was given: :func:`chosen`) added to each command it suggests, so that the command
+    can be copied: a site started with ``serve --config FILE`` was told to run ``db upgrade`` without it,
+    which then found no site. A suggested command that names its site already is left as it is."""
+    if project is None and config is None:
+        context = click.get_current_context(silent=True)
+        project, config = context.meta.get(CHOSEN_META_KEY, (None, None)) if context else (None, None)
+    options = [*(["--project", project] if project else []), *(["--config", config] if config else [])]
+    if not options:
+        return text
+
+    def with_site(match: re.Match[str]) -> str:
+        command = match.group(1)
+        if "--project" in command or "--config" in command:
+            return match.group()
+        return f"`{command} {shlex.join(options)}`"
+
+    return SUGGESTED_COMMAND.sub(with_site, text)
 
 
 @event.listens_for(Engine, "handle_error")
@@ -230,16 +255,25 @@ def require_a_site(config: str | None) -> None:
     missing = (
         f"{instance}, which does not exist" if not instance.exists() else f"{database}, which does not exist"
     )
-    project_here = (
-        " This folder holds a project's config.yml: give --project ." if Path("config.yml").exists() else ""
-    )
     raise CommandFailed(
         [
             f"no site here: the embedded default configuration keeps its site in {missing}. Run the "
             "command in the folder where `conexoos run` runs the site, or give --config FILE (or "
-            f"CONFIG_FILE); `conexoos run` starts a new site.{project_here}"
+            f"CONFIG_FILE); `conexoos run` starts a new site.{_configuration_here()}"
         ]
     )
+
+
+def _configuration_here() -> str:
+    """What the configuration file in the working folder suggests: ``--project .`` where it is a project's
+    (the folder holds the project's ``server`` package), else ``--config FILE`` (a site's configuration,
+    such as the product's, which ``--project .`` would take for an empty project)."""
+    found = next((name for name in PROJECT_CONFIG_NAMES if Path(name).is_file()), None)
+    if found is None:
+        return ""
+    if any(Path(name).is_dir() for name in PART_NAMES["server"]):
+        return f" This folder holds a project's {found}: give --project ."
+    return f" This folder holds a site's configuration, {found}: give --config {found}"
 
 
 ARGS_META = "conexoos.command_args"
@@ -444,8 +478,12 @@ def run(
         # --host/--port as configuration too, so that the DEV public URL is the address really served.
         built = load_app(project, config, overrides=bind_overrides(host, port), new_site=True)
         # Checked in every process: the reloader's watcher stops before "Running on" when a schema is
-        # refused, and the child it starts checks again after each reload.
-        _show_warnings(migrations.prepare_databases(built))
+        # refused, and the child it starts checks again after each reload (and says it itself).
+        try:
+            _show_warnings(migrations.prepare_databases(built))
+        except migrations.SchemaNotReady as error:
+            problems = [for_this_site(line, project, config) for line in error.problems]
+            raise migrations.SchemaNotReady(problems, error.notes) from None
         hold_while_serving(built.extensions["conexoos"].settings)  # `db restore` waits until it stops
         return built
 
@@ -722,7 +760,7 @@ def db_upgrade(project: str | None, config: str | None, database: str | None, re
             ) from None
         if note:
             click.echo(note, err=True)
-        click.echo(migrations.describe_state(target))
+        click.echo(for_this_site(migrations.describe_state(target)))
     if target.database.is_default and revision == "head":
         _upgrade_plugins(app)
 
@@ -735,7 +773,7 @@ def _upgrade_plugins(app: Flask) -> None:
                 note = migrations.upgrade(target)
                 if note:
                     click.echo(note, err=True)
-                click.echo(migrations.describe_state(target))
+                click.echo(for_this_site(migrations.describe_state(target)))
 
 
 @db_group.command("downgrade")
@@ -761,7 +799,7 @@ def db_downgrade(
                 abort=True,
             )
         migrations.downgrade(target, revision)
-        click.echo(migrations.describe_state(target))
+        click.echo(for_this_site(migrations.describe_state(target)))
 
 
 @db_group.command("backup")
@@ -845,7 +883,7 @@ def db_restore(
                 f"{counted(moved, 'event')} written after the backup, not yet recorded, set aside ({stamp})."
             )
     with migrations.migration_target(app, database) as migration:
-        click.echo(migrations.describe_state(migration))
+        click.echo(for_this_site(migrations.describe_state(migration)))
 
 
 def _announce_restore(app: Flask) -> None:
@@ -880,11 +918,11 @@ def db_current(project: str | None, config: str | None, database: str | None) ->
     """Show the revision the database is at, and whether it is the latest (and each enabled plugin's)."""
     app = load_app(project, config)
     with migrations.migration_target(app, database) as target:
-        click.echo(migrations.describe_state(target))
+        click.echo(for_this_site(migrations.describe_state(target)))
     if target.database.is_default:
         with migrations.plugin_targets(app) as targets:
             for plugin_target in targets:
-                click.echo(migrations.describe_state(plugin_target))
+                click.echo(for_this_site(migrations.describe_state(plugin_target)))
 
 
 @db_group.command("history")
@@ -903,7 +941,7 @@ def db_history(project: str | None, config: str | None, database: str | None, pl
         migrations.plugin_target(app, plugin) if plugin else migrations.migration_target(app, database)
     )
     with chosen_target as target:
-        click.echo(migrations.describe_state(target))
+        click.echo(for_this_site(migrations.describe_state(target)))
         for line in migrations.history_lines(target):
             click.echo(f"  {line}")
 
@@ -917,7 +955,7 @@ def db_stamp(project: str | None, config: str | None, database: str | None, revi
     app = load_app(project, config)
     with migrations.migration_target(app, database) as target:
         migrations.stamp(target, revision)
-        click.echo(migrations.describe_state(target))
+        click.echo(for_this_site(migrations.describe_state(target)))
 
 
 @cli.group("tasks")
