@@ -610,6 +610,22 @@ def test_the_refusals_command_names_the_sites_configuration_and_can_be_copied(tm
     assert recorded_versions(path) == [second]
 
 
+def test_a_migrate_that_fails_leaves_no_folder_it_made(tmp_path: Path) -> None:
+    """Run on a database another history recorded (a site's, taken for a project with --project .),
+    `db migrate` failed and left an empty migrations/main/versions behind."""
+    path = tmp_path / "shop.db"
+    project = make_project(
+        tmp_path / "shop", {"main": {"url": f"sqlite:///{path}", "models": "main"}}, {"main": NOTE_MODEL}
+    )
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+        connection.execute("INSERT INTO alembic_version VALUES ('0033')")
+    failed = db_command(project, "migrate", "-m", "notes")
+    assert failed.returncode != 0
+    assert "Can't locate revision identified by '0033'" in failed.stderr
+    assert not (project / "migrations").exists()
+
+
 def test_tables_made_before_the_migrations_are_stamped_not_recreated(tmp_path: Path) -> None:
     project, path, (first, second) = behind_project(tmp_path)
     with sqlite3.connect(path) as connection:

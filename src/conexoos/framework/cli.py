@@ -13,6 +13,7 @@ import logging
 import os
 import re
 import shlex
+import shutil
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -700,7 +701,12 @@ def db_migrate(
         migrations.plugin_target(app, plugin) if plugin else migrations.migration_target(app, database)
     )
     with chosen_target as target:
-        written = migrations.make_migration(target, message, rev_id)
+        new_folders = _missing_folders(target.versions)
+        try:
+            written = migrations.make_migration(target, message, rev_id)
+        except BaseException:
+            _remove_empty(new_folders)  # a failed migrate leaves no folder of its own behind
+            raise
     script = os.path.relpath(written.revision) if written.revision else "a migration"
     for table in written.left_alone:
         click.echo(
@@ -708,6 +714,22 @@ def db_migrate(
             f'To drop it with its rows, write op.drop_table("{table}") in the upgrade() of {script} yourself.'
         )
     click.echo(_what_migrate_wrote(target.label, written, message))
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove each of ``folders`` (deepest first) that holds nothing but Python's byte-code cache."""
+    for folder in folders:
+        if folder.is_dir() and {entry.name for entry in folder.iterdir()} <= {"__pycache__"}:
+            shutil.rmtree(folder)
 
 
 def _what_migrate_wrote(label: str, written: migrations.WrittenMigration, message: str) -> str:
