@@ -350,3 +350,40 @@ def test_run_stamps_a_0_1_0_database_and_never_upgrades_it(release_0_1_0: Flask,
         ]
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def skipped_0019(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """An app on a database a side build upgraded along a history without revision 0019: recorded past it,
+    but without the column it adds (``analytics_event.event_id``)."""
+    with empty_product_app(make_app, tmp_path_factory) as app:
+        with migrations.migration_target(app) as target:
+            migrations.upgrade(target, "0018")
+            migrations.stamp(target, "0019")
+        yield app
+
+
+SKIPPED_0019_PROBLEM = (
+    "error: database connection 'main' is at head but lacks columns of the models "
+    "(analytics_event.event_id), which this release's migrations make: the database's history is not "
+    "this release's"
+)
+
+
+def test_db_upgrade_fails_on_a_database_whose_history_skipped_a_revision(
+    skipped_0019: Flask, tmp_path: Path
+) -> None:
+    """It said `main: 0034 (head)`; then a scheduled task failed forever on the missing column."""
+    config = config_file(tmp_path, skipped_0019)
+    upgraded = conexoos("db", "upgrade", "--config", str(config), cwd=tmp_path)
+    assert upgraded.returncode == 2, upgraded.stderr
+    assert SKIPPED_0019_PROBLEM in upgraded.stderr
+    assert (
+        "Restore a backup taken before that and run `conexoos db upgrade --database main`" in upgraded.stderr
+    )
+    assert "or repair it: add those columns" in upgraded.stderr
+    assert "(head)" not in upgraded.stdout
+
+    refused = conexoos("run", "--config", str(config), "--no-reload", cwd=tmp_path)
+    assert refused.returncode == 2, refused.stderr
+    assert SKIPPED_0019_PROBLEM in refused.stderr

@@ -387,6 +387,30 @@ def test_serving_refuses_a_database_at_head_that_lacks_a_table_of_the_models(tmp
     )
 
 
+def test_serving_refuses_a_database_at_head_that_lacks_a_column_of_the_models(tmp_path: Path) -> None:
+    """A column added to a model without its migration: it started, and every query of the table failed;
+    a column the database has beyond the models (a plugin's, another app's) is fine."""
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    project = make_project(tmp_path / "shop", {"main": {"url": url, "models": "main"}}, {"main": NOTE_MODEL})
+    assert [outcome.code for outcome in db_session(project, ["migrate"], ["upgrade"])] == [0, 0]
+    with sqlite3.connect(tmp_path / "shop.db") as connection:
+        connection.execute("ALTER TABLE note ADD COLUMN extra TEXT")
+    assert python("-c", PREPARE, str(project), cwd=tmp_path).returncode == 0
+    (project / "models" / "persistent" / "main.py").write_text(
+        NOTE_MODEL + "    pinned = db.Column(db.Boolean)\n"
+    )
+    refused = python("-c", PREPARE, str(project), cwd=tmp_path)
+    assert refused.returncode != 0
+    assert (
+        "database connection 'main' is at head but lacks columns of the models (note.pinned), which its "
+        "migrations do not make: write their migration with `conexoos db migrate -m MESSAGE`, then run "
+        "`conexoos db upgrade --database main`"
+    ) in refused.stderr
+    upgraded = db_session(project, ["upgrade"])[0]
+    assert upgraded.code != 0
+    assert "lacks columns of the models (note.pinned)" in upgraded.stderr
+
+
 def test_the_missing_tables_of_another_connection_are_named_with_its_own_commands(tmp_path: Path) -> None:
     """The message said `db migrate -m MESSAGE`, which migrates the default connection: it did nothing."""
     project, main_url, archive_url = two_connection_project(tmp_path)

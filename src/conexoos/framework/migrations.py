@@ -32,7 +32,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import MetaData, column, create_engine, inspect, select
 from sqlalchemy import table as table_clause
 from sqlalchemy.engine import Engine
@@ -456,6 +456,11 @@ def upgrade(target: MigrationTarget, revision: str = "head") -> str | None:
         note = adopt_unversioned(target)
     with _known_revision_argument(target, revision):
         command.upgrade(target.alembic_config(), revision)
+    if set(current_revisions(target)) == set(head_revisions(target)):
+        try:
+            _require_model_columns(target, _app_model_tables(current_app))
+        except SchemaNotReady as error:
+            raise SchemaNotReady(error.problems, [note] if note else []) from None
     return note
 
 
@@ -676,6 +681,7 @@ def _prepare(target: MigrationTarget, expected: frozenset[str]) -> str | None:
     try:
         _require_head(target, current)
         _require_model_tables(target, expected)
+        _require_model_columns(target, expected)
     except SchemaNotReady as error:
         raise SchemaNotReady(error.problems, [note] if note else []) from None
     return note
@@ -729,6 +735,91 @@ def _require_model_tables(target: MigrationTarget, expected: frozenset[str]) -> 
                 f"`conexoos db migrate{connection}{plugin} -m MESSAGE`, then run `{target.upgrade_command()}`"
             ]
         )
+
+
+COLUMNS_QUERY = {
+    "sqlite": "SELECT m.name, p.name FROM sqlite_master AS m JOIN pragma_table_info(m.name) AS p "
+    "WHERE m.type = 'table'",
+    "postgresql": "SELECT table_name, column_name FROM information_schema.columns "
+    "WHERE table_schema = current_schema()",
+    "mysql": "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = DATABASE()",
+}
+"""One query listing every column of every table in the connection's default schema, by dialect: far
+cheaper at start-up than the inspector's one query a table (MariaDB's are slow)."""
+
+
+def _require_model_columns(target: MigrationTarget, expected: frozenset[str]) -> None:
+    """Refuse a database at head whose tables lack a column of the app's models: its history is not this
+    release's (a side build that skipped a revision, a schema changed by hand), or a model column was
+    added without its migration. Each query naming the column would fail. Columns the database has
+    beyond the models' (a plugin's, another app's) are fine."""
+    wanted = {name: columns for name, columns in target.columns().items() if name in expected}
+    if not wanted:
+        return
+    held = _database_columns(target, set(wanted))
+    missing = [
+        f"{table}.{column}"
+        for table, columns in sorted(wanted.items())
+        if table in held
+        for column in sorted(columns)
+        if column.lower() not in held[table]
+    ]
+    if missing:
+        raise SchemaNotReady([_missing_columns_problem(target, missing)])
+
+
+def _database_columns(target: MigrationTarget, tables: set[str]) -> dict[str, set[str]]:
+    """The columns the database holds for each of ``tables`` (names in lower case, as both SQLite and
+    MariaDB compare them; tables it lacks are left out)."""
+    dialect = target.engine.dialect.name
+    held: dict[str, set[str]] = {}
+    if dialect == "mariadb":
+        dialect = "mysql"
+    if dialect in COLUMNS_QUERY:
+        with target.engine.connect() as connection:
+            rows = connection.exec_driver_sql(COLUMNS_QUERY[dialect]).all()
+        for table, column_name in rows:
+            held.setdefault(str(table).lower(), set()).add(str(column_name).lower())
+        return {name: held[name.lower()] for name in tables if name.lower() in held}
+    inspector = inspect(target.engine)
+    existing = set(inspector.get_table_names())
+    return {
+        name: {str(found["name"]).lower() for found in inspector.get_columns(name)}
+        for name in tables
+        if name in existing
+    }
+
+
+def _missing_columns_problem(target: MigrationTarget, missing: list[str]) -> str:
+    """What to say of model columns the database lacks, and what to do: the migrations at head make them
+    (the database's history is not this release's) or do not (a model changed without its migration)."""
+    shown = ", ".join(missing[:SHOWN_DIFFERENCES]) + (
+        f" and {len(missing) - SHOWN_DIFFERENCES} more" if len(missing) > SHOWN_DIFFERENCES else ""
+    )
+    said = f"database connection {target.name!r} is at head but lacks columns of the models ({shown})"
+    plugin = f" --plugin {target.plugin}" if target.plugin else ""
+    connection = "" if target.plugin or target.database.is_default else f" --database {target.name}"
+    write = f"`conexoos db migrate{connection}{plugin} -m MESSAGE`, then run `{target.upgrade_command()}`"
+    heads = head_revisions(target)
+    scripted = schema_at(target, heads[0]) if len(heads) == 1 else None
+    if scripted is not None and not any(_scripted(scripted, item) for item in missing):
+        return f"{said}, which its migrations do not make: write their migration with {write}"
+    made = ", which this release's migrations make" if scripted is not None else ""
+    unsure = (
+        "" if scripted is not None else f" (if a model gained them since, write their migration: {write})"
+    )
+    return (
+        f"{said}{made}: the database's history is not this release's "
+        "(another build upgraded it along a history without the revision that adds them, or its schema was "
+        "changed by hand). Restore a backup taken before that and run "
+        f"`{target.upgrade_command()}` with this release, or repair it: add those columns as this "
+        f"release's migrations make them{unsure}. Until then every query naming them fails"
+    )
+
+
+def _scripted(schema: dict[str, frozenset[str]], item: str) -> bool:
+    table, column_name = item.split(".", 1)
+    return column_name in schema.get(table, frozenset())
 
 
 def _require_head(target: MigrationTarget, current: tuple[str, ...]) -> None:
