@@ -6,6 +6,7 @@ its own check, said there) are left out.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -313,3 +314,23 @@ def test_an_axios_form_post_outside_the_api_is_refused_with_a_json_error(alice: 
     )
     assert answer.status_code == 400
     assert answer.get_json()["error"]["code"] == "csrf_failed"
+
+
+@pytest.mark.parametrize("referrer", [None, "https://evil.example/form", "https://[::1"])
+def test_a_refusal_by_the_referrer_is_logged_once_without_the_token(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, referrer: str | None
+) -> None:
+    """A token refusal was logged by Flask-WTF (``The CSRF token is invalid.``), one by the Referer not
+    at all: an operator whose visitors' browsers strip it saw 400s and no reason."""
+    token = form_token(client.get("/login", base_url="https://localhost"))
+    login = {"csrf_token": token, "login": "nobody", "password": "wrong password"}
+    headers = {"Referer": referrer} if referrer else {}
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    response = client.post("/login", data=login, base_url="https://localhost", headers=headers)
+    assert response.status_code == 400
+    lines = [record for record in caplog.records if record.name in ("conexoos.csrf", "flask_wtf.csrf")]
+    reason = "an HTTPS request without a Referer header" if referrer is None else "the Referer names another"
+    assert [record.name for record in lines] == ["conexoos.csrf"]
+    assert lines[0].getMessage().startswith(f"CSRF check refused POST /login: {reason}")
+    assert token[:20] not in caplog.text

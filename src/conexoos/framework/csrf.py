@@ -44,15 +44,35 @@ is also :class:`WellFormedReferrerProtect`'s for one it cannot read."""
 class WellFormedReferrerProtect(flask_wtf.csrf.CSRFProtect):
     """Flask-WTF's protection, a Referer it cannot read (``https://[::1``, a port out of range) refused
     like a foreign one (a 400) instead of escaping as Python's ``ValueError`` (a 500, which any visitor
-    could make over HTTPS). The product's protection and the framework's both are one."""
+    could make over HTTPS), and a refusal by the Referer logged (Flask-WTF logs only a token's). The
+    product's protection and the framework's both are one."""
 
     def protect(self, apply_exemptions: bool = False) -> None:
+        try:
+            self._protect_readable(apply_exemptions)
+        except flask_wtf.csrf.CSRFError as error:
+            self.log_refusal(error.description)
+            raise
+
+    def _protect_readable(self, apply_exemptions: bool) -> None:
         try:
             super().protect(apply_exemptions)
         except ValueError:
             if _readable_url(request.referrer):
                 raise  # not the Referer's: a defect, reported as one
             self._error_response(FOREIGN_REFERRER)
+
+    def log_refusal(self, reason: str | None) -> None:
+        """Log a refusal by the Referer on one line (:func:`log_refused`): Flask-WTF logs a token's."""
+        if is_referrer_refusal(reason):
+            log_refused(reason)
+
+
+def log_refused(reason: str | None) -> None:
+    """One line of the refused request: its method, its path (control characters escaped, one-time links'
+    tokens hidden) and the reason in words; never the token."""
+    path = escape_control(logged_path())  # a %0a in the path cannot forge another line
+    log.warning("CSRF check refused %s %s: %s", request.method, path, log_reason(reason))
 
 
 def _readable_url(url: str | None) -> bool:
@@ -78,12 +98,12 @@ class CSRFProtect(WellFormedReferrerProtect):
         setattr(g, _CHECKING, True)
         try:
             super().protect(apply_exemptions)
-        except flask_wtf.csrf.CSRFError as error:
-            path = escape_control(logged_path())  # a %0a in the path cannot forge another line
-            log.warning("CSRF check refused %s %s: %s", request.method, path, log_reason(error.description))
-            raise
         finally:
             setattr(g, _CHECKING, False)
+
+    def log_refusal(self, reason: str | None) -> None:
+        """Log every refusal (Flask-WTF's own line about a token's is dropped: :class:`_DuplicateReason`)."""
+        log_refused(reason)
 
 
 REASONS = {
