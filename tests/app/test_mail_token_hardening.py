@@ -271,7 +271,9 @@ def test_reset_mails_are_capped_per_account_however_it_is_named(
 # ---------------------------------------------------------------- headers
 
 
-def test_link_pages_are_not_stored_and_send_no_referrer(mail_app: Flask, smtp_server: SmtpServer) -> None:
+def test_link_pages_are_not_stored_and_send_referrers_only_to_this_site(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
     account = sign_up(mail_app, "private", email="private@example.com")
     [verification] = mail_to(mail_app, smtp_server, "private@example.com")
     assert ask_reset(mail_app, "private").status_code == 302
@@ -281,4 +283,4 @@ def test_link_pages_are_not_stored_and_send_no_referrer(mail_app: Flask, smtp_se
     for path in (link_in(verification), link_in(reset), change, "/password/reset/garbled", undo):
         page = mail_app.test_client().get(path)
         assert page.headers["Cache-Control"] == "no-store", path
-        assert page.headers["Referrer-Policy"] == "no-referrer", path
+        assert page.headers["Referrer-Policy"] == "same-origin", path
