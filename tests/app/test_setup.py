@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from conexoos.app.blueprints import setup as setup_blueprint
 from conexoos.app.controllers import setup as setup_controller
 from conexoos.app.controllers import site_settings
+from conexoos.app.controllers.mail import render_mail
 from conexoos.app.models.persistent import AuditEntry, User
 from conexoos.framework import db
 from tests.conftest import AppFactory
@@ -237,3 +238,21 @@ def test_an_admin_made_on_the_command_line_closes_setup(app: Flask, client: Flas
     assert client.get("/setup").status_code == 404
     stranger = app.test_client()  # no session, so no CSRF token: still the README's 404, not a 400
     assert stranger.post("/setup", data={"site_name": "Mine"}).status_code == 404
+
+
+def test_the_first_administrators_mail_speaks_of_setting_up_the_site_not_of_signing_up(
+    app: Flask, client: FlaskClient
+) -> None:
+    """It said "If you did not sign up for Linkhaus, ignore this message" to the person who set it up."""
+    assert client.post("/setup", data=setup_form(client)).status_code == 302
+    [(_subject, text, html)] = mail_to(app, "owner@example.com")
+    for part in (text, html):
+        said = " ".join(part.split())
+        assert "did not sign up" not in said
+        assert "this address was given for the first administrator when Linkhaus was set up" in said
+        assert "If that was not you, ignore it: the address stays unconfirmed." in said
+    with app.test_request_context():
+        owner = db.session.scalars(select(User).where(User.username == "owner")).one()
+        _subject, signed_up, signed_up_html = render_mail("verify_email", user=owner, link="LINK", made_at="")
+    assert "LINK\n\nIf you did not sign up for Linkhaus, ignore this message.\n" in signed_up  # as before
+    assert "<p>If you did not sign up for Linkhaus, ignore this message.</p>" in signed_up_html

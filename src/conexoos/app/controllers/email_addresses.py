@@ -41,15 +41,16 @@ class EmailChangeError(ValueError):
         self.message = message
 
 
-def queue_verification(user: User, made_at: str = "") -> None:
+def queue_verification(user: User, made_at: str = "", at_setup: bool = False) -> None:
     """Queue the mail with ``user``'s verification link (a welcome when verification is off); no commit.
-    ``made_at``: the provider whose sign-in made the account just now (the mail says so)."""
+    ``made_at``: the provider whose sign-in made the account just now (the mail says so). ``at_setup``:
+    the site's first administrator, made by ``/setup`` (the mail says so, not "if you did not sign up")."""
     if current_app.config["CONEXOOS_ACCOUNTS"].verify_email == "off":
         queue_mail(user.email, "welcome", user=user, made_at=made_at)
         return
     token = make_token(VERIFY_PURPOSE, {"u": user.id, "e": fingerprint(user.email)})
     link = external_url("email.verify", token=token)
-    queue_mail(user.email, "verify_email", user=user, link=link, made_at=made_at)
+    queue_mail(user.email, "verify_email", user=user, link=link, made_at=made_at, at_setup=at_setup)
 
 
 def resend_verification(user: User) -> None:

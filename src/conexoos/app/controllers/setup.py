@@ -155,7 +155,7 @@ def complete(site_name: str, email: str, username: str, password: str, signup_po
             actor=admin,
         )
         # The address was typed, never proved: the usual link, as at sign-up.
-        email_addresses.queue_verification(admin)
+        email_addresses.queue_verification(admin, at_setup=True)
         db.session.commit()
     except (IntegrityError, OperationalError) as error:
         db.session.rollback()
