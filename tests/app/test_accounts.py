@@ -18,7 +18,7 @@ from conexoos.app.utils.rate_limit import count
 from conexoos.framework import db
 from tests.conftest import AppFactory
 
-from .conftest import PASSWORD, PRODUCTION_HASHER, Account, SignUp, each, form_token
+from .conftest import PASSWORD, PRODUCTION_HASHER, Account, SignUp, each, form_token, product_app
 
 pytestmark = pytest.mark.database_matrix  # CI runs these again on PostgreSQL and MariaDB
 
@@ -72,6 +72,23 @@ def test_signup_creates_the_account_and_answers_check_your_inbox(app: Flask, cli
         assert user.email_verified_at is None
     assert post_login(client, "newbie").status_code == 302
     assert is_logged_in(client)
+
+
+def test_under_dev_check_your_inbox_says_the_mail_is_a_file_in_the_mail_folder(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Under DEV without SERVICES.smtp nothing is sent: the page said "Check your inbox" and no more."""
+    assert post_signup(client).status_code == 302
+    page = client.get("/signup/sent").get_data(as_text=True)
+    folder = app.extensions["conexoos"].settings.instance_path / "mail"
+    assert f"each one is written to a file in <code>{folder}</code>" in page
+
+
+@pytest.mark.parametrize("env", ["UAT", "PROD"])
+def test_outside_dev_check_your_inbox_names_no_folder(make_app: AppFactory, env: str) -> None:
+    app = product_app(make_app, {"SERVER_ENV": {"ENV": env}})
+    page = app.test_client().get("/signup/sent").get_data(as_text=True)
+    assert "Check your inbox" in page and ".eml" not in page and "written to a file" not in page
 
 
 def test_valid_usernames_are_accepted(app: Flask) -> None:

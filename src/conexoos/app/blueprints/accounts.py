@@ -17,6 +17,7 @@ from conexoos.app.blueprints.login_completion import finish_login, handle_extern
 from conexoos.app.controllers import (
     invites,
     login_throttle,
+    mail,
     maintenance,
     password_logins,
     pending_link,
@@ -125,7 +126,9 @@ def _keep_a_valid_invite() -> None:
 def signup_sent() -> str:
     """ "Check your inbox", then log in: the same page after every accepted sign-up."""
     required = current_app.config["CONEXOOS_ACCOUNTS"].verification_required
-    return render_template("accounts/signup_sent.html", confirmation_required=required)
+    return render_template(
+        "accounts/signup_sent.html", confirmation_required=required, mail_folder=mail.mail_folder()
+    )
 
 
 @accounts.route("/signup/confirm/<token>", methods=["GET", "POST"])

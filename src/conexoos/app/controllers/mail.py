@@ -9,11 +9,13 @@ built with ``external_url`` (Jinja global) from ``SERVER_ENV.PUBLIC_URL``.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
 
 from conexoos.framework.mail import MailError, queue_message
+from conexoos.framework.mail.setup import mail_state
 
 log = logging.getLogger("conexoos.mail")
 
@@ -54,3 +56,9 @@ def _render_subject(template: str, context: dict[str, Any]) -> str:
     full = dict(context)
     current_app.update_template_context(full)
     return " ".join("".join(block(loaded.new_context(full))).split())
+
+
+def mail_folder() -> Path | None:
+    """The folder mail is written to instead of sent (DEV without ``SERVICES.smtp``: ``instance/mail``,
+    the instance folder as configured), or None when it is sent or waits for SMTP."""
+    return mail_state(current_app).folder
