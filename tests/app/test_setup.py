@@ -256,3 +256,23 @@ def test_the_first_administrators_mail_speaks_of_setting_up_the_site_not_of_sign
         _subject, signed_up, signed_up_html = render_mail("verify_email", user=owner, link="LINK", made_at="")
     assert "LINK\n\nIf you did not sign up for Linkhaus, ignore this message.\n" in signed_up  # as before
     assert "<p>If you did not sign up for Linkhaus, ignore this message.</p>" in signed_up_html
+
+
+def test_the_home_page_of_a_site_not_set_up_tells_its_operator_how(app: Flask, client: FlaskClient) -> None:
+    """The log said how; a fresh site's visitors (its operator first) saw nothing of it."""
+    home = client.get("/").get_data(as_text=True)
+    assert "This site is not set up yet." in home
+    assert "run <code>conexoos setup-token</code> on the server for a one-time link" in home
+    assert (
+        'open\n    <a href="http://localhost/setup">http://localhost/setup</a> from the server itself' in home
+    )
+    assert "token=" not in home
+    assert client.post("/setup", data=setup_form(client)).status_code == 302
+    assert "not set up" not in client.get("/").get_data(as_text=True)
+
+
+def test_outside_dev_the_home_notice_names_only_the_command(make_app: AppFactory) -> None:
+    app = product_app(make_app, {"SERVER_ENV": {"ENV": "PROD", "PUBLIC_URL": "https://links.example.org"}})
+    home = app.test_client().get("/", base_url="https://links.example.org").get_data(as_text=True)
+    assert "This site is not set up yet." in home and "conexoos setup-token" in home
+    assert "from the server itself" not in home and "token=" not in home

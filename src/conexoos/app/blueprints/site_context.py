@@ -9,8 +9,10 @@ query budget) costs nothing, and one that does costs at most one query every 30 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
 
-from conexoos.app.controllers import maintenance, menus, site_settings
+from conexoos.app.controllers import maintenance, menus, setup, site_settings
+from conexoos.framework import db
 from conexoos.framework.http_errors import is_error_page
 
 site_context = Blueprint("site_context", __name__)
@@ -69,6 +71,21 @@ class Site:
         text = str(site_settings.shown()["home_text"])
         blocks = [block.strip("\n") for block in text.split("\n\n")]
         return [block.split("\n") for block in blocks if block.strip()]
+
+    @property
+    def setup_pending(self) -> bool:
+        """Whether the site has no administrator yet and ``/setup`` still waits (the home page tells its
+        operator how to open it). False while the database does not answer: the page is drawn as before."""
+        try:
+            return setup.pending()
+        except SQLAlchemyError:  # an outage: the home page still shows, without the notice
+            db.session.rollback()
+            return False
+
+    @property
+    def local_setup_url(self) -> str | None:
+        """The address that opens setup from the server itself (DEV only), else None."""
+        return setup.local_setup_url()
 
     @property
     def maintenance(self) -> bool:

@@ -62,6 +62,21 @@ def available() -> bool:
     return db.session.get(SiteSetting, site_settings.SETUP_COMPLETED) is None
 
 
+SEEN_DONE = "conexoos_app_setup_seen_done"
+"""Key of ``app.extensions`` set once :func:`pending` found setup done: never asked again by this process."""
+
+
+def pending() -> bool:
+    """Whether setup still waits (:func:`available`), for the home page's notice: once it is seen done,
+    this process asks the database no more (setup does not open again), so a visit costs no query."""
+    if current_app.extensions.get(SEEN_DONE):
+        return False
+    if available():
+        return True
+    current_app.extensions[SEEN_DONE] = True
+    return False
+
+
 def is_local(
     remote_address: str | None,
     headers: Headers | Mapping[str, str],
