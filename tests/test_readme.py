@@ -142,3 +142,12 @@ def test_the_csrf_exempt_example_runs_in_a_new_project(tmp_path: Path) -> None:
     ran = python("-c", RUN_THE_ROUTES, str(project), cwd=tmp_path)
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.split() == ["400", "204", "204"]
+
+
+def test_the_quick_start_sends_the_operator_to_setup_before_signing_up() -> None:
+    """It said "Open the page, sign up, add links": the administrator, made at /setup, came first, and only
+    the log said so; under DEV the sign-up mail is a file."""
+    quick_start = README.read_text(encoding="utf-8").split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    assert "http://127.0.0.1:4200/setup" in quick_start and "conexoos setup-token" in quick_start
+    assert quick_start.index("/setup") < quick_start.index("sign up")
+    assert "instance/mail/*.eml" in quick_start
