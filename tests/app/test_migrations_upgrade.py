@@ -378,9 +378,8 @@ def test_db_upgrade_fails_on_a_database_whose_history_skipped_a_revision(
     upgraded = conexoos("db", "upgrade", "--config", str(config), cwd=tmp_path)
     assert upgraded.returncode == 2, upgraded.stderr
     assert SKIPPED_0019_PROBLEM in upgraded.stderr
-    assert (
-        "Restore a backup taken before that and run `conexoos db upgrade --database main`" in upgraded.stderr
-    )
+    restore = "Restore a backup taken before that and run `conexoos db upgrade --database main"
+    assert f"{restore} --config {config}`" in upgraded.stderr  # the command as the site was given
     assert "or repair it: add those columns" in upgraded.stderr
     assert "(head)" not in upgraded.stdout
 
