@@ -64,6 +64,8 @@ UNCONFIRMED = (
     "subscription as it stands."
 )
 """The 502 of a change Stripe did not answer (it may have made it) and could not be asked about."""
+KEEP = "keep your subscription going"
+"""What Keep my subscription does, as the person's refusals say it ("so we cannot ...")."""
 RECONCILE_GRACE = timedelta(minutes=30)
 """How long after a subscription's end its ``customer.subscription.deleted`` webhook is waited for before
 the ``billing-plan-ends`` task asks Stripe (Stripe sends it within seconds; a delivery that failed is
@@ -251,10 +253,11 @@ def _choose_free_plan(user: User) -> str:
 def keep_subscription(user: User) -> None:
     """Withdraw the cancellation at the period's end ("Keep my subscription"): the subscription renews
     again. 409 when none is scheduled (as Stripe has it, asked when the stored state says none), without
-    Stripe keys, or when it ended meanwhile; 502 when Stripe refuses (nothing is stored then)."""
+    Stripe keys, or when it ended meanwhile; 502 when Stripe refuses or does not know the subscription
+    (nothing is stored then)."""
     if not is_ending(user) and has_live_subscription(user) and gateway.stripe_settings().configured:
         # What is stored may lag behind Stripe (a change whose answer never came, a webhook not yet here).
-        _refresh(user)
+        _refresh(user, KEEP)
     if not is_ending(user):
         raise Conflict(plan_messages.nothing_to_keep(user))
     state = _change_cancellation(user, at_period_end=False)
@@ -264,10 +267,11 @@ def keep_subscription(user: User) -> None:
 
 def _change_cancellation(user: User, at_period_end: bool) -> SubscriptionState:
     """Set the subscription's ``cancel_at_period_end`` at Stripe and store its state as Stripe answers
-    (409 without keys; 502 when Stripe refuses, nothing stored). When Stripe does not answer (it may
-    have made the change), the subscription is asked for and stored: 502 unless the change was made."""
+    (409 without keys; 502 when Stripe refuses or does not know it, nothing stored). When Stripe does not
+    answer (it may have made the change), the subscription is asked for and stored: 502 unless the change
+    was made."""
     subscription_id = str(user.stripe_subscription_id)
-    action = "cancel your subscription" if at_period_end else "keep your subscription going"
+    action = "cancel your subscription" if at_period_end else KEEP
     if not gateway.stripe_settings().configured:
         raise Conflict(f"Payments are not set up on this site at the moment, so we cannot {action}.")
     confirmed = True
@@ -286,7 +290,7 @@ def _change_cancellation(user: User, at_period_end: bool) -> SubscriptionState:
             raise _payments_failed(
                 error, f"The payment provider could not {action}.", unchanged=True
             ) from None
-    state = _store_answer(user, answer)
+    state = _store_answer(user, answer, action)
     if not confirmed and not state.terminal and (state.ends_at is not None) != at_period_end:
         raise BadGateway(
             f"The payment provider did not answer, and has not made the change, so we could not "
@@ -295,9 +299,9 @@ def _change_cancellation(user: User, at_period_end: bool) -> SubscriptionState:
     return state
 
 
-def _store_answer(user: User, answer: dict[str, Any] | None) -> SubscriptionState:
+def _store_answer(user: User, answer: dict[str, Any] | None, action: str) -> SubscriptionState:
     """Store the user's subscription as Stripe answered it (see :func:`_answered_state`); its state."""
-    state = _answered_state(answer, str(user.stripe_subscription_id), user)
+    state = _answered_state(answer, user, action)
     with transaction():
         _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
     return state
@@ -324,8 +328,9 @@ def _asked_after_silence(
         raise BadGateway(UNCONFIRMED) from None
 
 
-def _refresh(user: User) -> None:
-    """Store the user's subscription as Stripe has it now (502 when Stripe cannot be asked)."""
+def _refresh(user: User, action: str) -> None:
+    """Store the user's subscription as Stripe has it now, before ``action`` (502 when Stripe cannot be
+    asked, or does not know it)."""
     try:
         found = gateway.retrieve_subscription(str(user.stripe_subscription_id))
     except stripe.StripeError as error:
@@ -336,7 +341,7 @@ def _refresh(user: User) -> None:
         raise _payments_failed(
             error, "The payment provider could not be asked about your subscription."
         ) from None
-    _store_answer(user, found)
+    _store_answer(user, found, action)
 
 
 def learn_period_end(user: User) -> None:
@@ -393,26 +398,42 @@ def _ended_meanwhile(subscription_id: str, error: stripe.StripeError) -> dict[st
     return found if state is not None and state.terminal else None
 
 
-def _answered_state(answer: dict[str, Any] | None, subscription_id: str, user: User) -> SubscriptionState:
-    """The state Stripe answered; canceled when Stripe does not know the subscription; 502 when the
-    answer holds no status (what answered is no Stripe)."""
+def _answered_state(answer: dict[str, Any] | None, user: User, action: str) -> SubscriptionState:
+    """The state Stripe answered about the user's subscription; 502 when Stripe does not know it
+    (:func:`_unknown_subscription`: ``action`` is not done) or the answer holds no status (what answered
+    is no Stripe)."""
     if answer is None:
-        log.warning(
-            "Stripe does not know subscription %s (user %s): stored as canceled", subscription_id, user.id
-        )
-        return SubscriptionState(subscription_id, user.stripe_customer_id, "canceled", (), None)
+        raise _unknown_subscription(user, action)
     state = read_subscription(answer)
     if state is None:
         log.error(
-            "Stripe answered subscription %s without a status: is API_BASE Stripe's API?", subscription_id
+            "Stripe answered subscription %s without a status: is API_BASE Stripe's API?",
+            user.stripe_subscription_id,
         )
         raise BadGateway("The payment provider's answer could not be read: reload this page in a minute.")
     return state
 
 
+def _unknown_subscription(user: User, action: str) -> HTTPException:
+    """The 502 of a person's ``action`` on a subscription Stripe does not know (404): nothing is changed or
+    stored, as in :func:`reconcile_plan_ends` (a plan never ends without Stripe's word; a key of another
+    Stripe account would say 404 of every subscription). One warning tells the operator what to check."""
+    log.warning(
+        "Stripe does not know subscription %s (user %s), so nothing was changed (asked to %s): check that "
+        "SERVICES.stripe.SECRET_KEY is the key of the Stripe account that holds it, and the subscription "
+        "in Stripe's dashboard",
+        user.stripe_subscription_id, user.id, action,
+    )  # fmt: skip
+    return BadGateway(
+        f"The payment provider does not know your subscription, so we cannot {action}. Nothing has "
+        "changed: please contact the people who run this site."
+    )
+
+
 def cancel_before_deletion(user: User) -> None:
     """Cancel a subscription that may still bill, before the account is deleted (409 without Stripe keys,
-    502 when Stripe refuses: the caller then deletes nothing)."""
+    502 when Stripe refuses or does not know it, as it may bill under another key: the caller then
+    deletes nothing)."""
     if has_live_subscription(user):
         _cancel_at_stripe(user, "delete your account")
 
@@ -423,7 +444,9 @@ def _cancel_lingering_subscription(user: User) -> None:
         return
     # The stored status may lag behind Stripe (an invoice paid in the portal): ask before cancelling.
     found = gateway.retrieve_subscription(user.stripe_subscription_id)
-    state = read_subscription(found) if found is not None else None
+    if found is None:
+        raise _unknown_subscription(user, "start a new subscription")
+    state = read_subscription(found)
     if state is not None and state.status not in LINGERING_STATUSES:
         with transaction():
             _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
@@ -434,7 +457,8 @@ def _cancel_lingering_subscription(user: User) -> None:
 
 
 def _cancel_at_stripe(user: User, purpose: str) -> None:
-    """Cancel the user's subscription at Stripe now and store it as canceled (409 without keys, else 502)."""
+    """Cancel the user's subscription at Stripe now and store it as Stripe answers (409 without keys, else
+    502: Stripe refused, or does not know the subscription, see :func:`_ended_before`)."""
     subscription_id = str(user.stripe_subscription_id)
     if not gateway.stripe_settings().configured:
         raise Conflict(
@@ -442,11 +466,8 @@ def _cancel_at_stripe(user: User, purpose: str) -> None:
         )
     failed = f"The payment provider could not cancel your subscription, so we cannot {purpose}."
     state = _cancel(
-        subscription_id,
-        user.stripe_customer_id,
-        f"user {user.id}",
-        lambda error: _payments_failed(error, failed, unchanged=True),
-    )
+        subscription_id, f"user {user.id}", lambda error: _payments_failed(error, failed, unchanged=True)
+    ) or _ended_before(user, purpose, failed)
     with transaction():
         _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
 
@@ -549,12 +570,12 @@ def _cancel_superseded(decision: Decision, event: StripeEventData) -> Subscripti
         f"Stripe could not cancel subscription {subscription_id}, the older of two; "
         "the event will be processed when Stripe retries it."
     )
-    state = _cancel(
-        subscription_id,
-        decision.user.stripe_customer_id,
-        f"replaced by event {event.id}",
-        lambda error: refusal,
-    )
+    whose = f"replaced by event {event.id}"
+    state = _cancel(subscription_id, whose, lambda error: refusal)
+    if state is None:
+        # Not the account's plan any more: the subscription the event applies replaces it.
+        log.warning("Stripe does not know subscription %s (%s): stored as canceled", subscription_id, whose)
+        state = SubscriptionState(subscription_id, decision.user.stripe_customer_id, "canceled", (), None)
     log.warning(
         "User %s paid a second subscription: %s, the older, cancelled at Stripe (event %s)",
         decision.user.id, subscription_id, event.id,
@@ -563,23 +584,40 @@ def _cancel_superseded(decision: Decision, event: StripeEventData) -> Subscripti
 
 
 def _cancel(
-    subscription_id: str,
-    customer_id: str | None,
-    whose: str,
-    refusal: Callable[[stripe.StripeError], HTTPException],
-) -> SubscriptionState:
-    """Cancel ``subscription_id`` at Stripe now: its state as Stripe answers, or as canceled when Stripe
-    does not know it. When Stripe refuses, the error is logged (naming ``whose``) and ``refusal(error)``
-    raised."""
+    subscription_id: str, whose: str, refusal: Callable[[stripe.StripeError], HTTPException]
+) -> SubscriptionState | None:
+    """Cancel ``subscription_id`` at Stripe now: its state as Stripe answers; None when Stripe answers that
+    it does not know it (also Stripe's answer for one that has ended already). When Stripe refuses, the
+    error is logged (naming ``whose``) and ``refusal(error)`` raised."""
     try:
         canceled = gateway.cancel_subscription(subscription_id)
     except stripe.StripeError as error:
         log.error("Stripe refused to cancel %s (%s): %s", subscription_id, whose, _cause(error))
         raise refusal(error) from None
-    state = read_subscription(canceled) if canceled is not None else None
-    if state is None:
-        log.warning("Stripe does not know subscription %s (%s): stored as canceled", subscription_id, whose)
-        return SubscriptionState(subscription_id, customer_id, "canceled", (), None)
+    return read_subscription(canceled) if canceled is not None else None
+
+
+def _ended_before(user: User, purpose: str, failed: str) -> SubscriptionState:
+    """The user's subscription as Stripe has it, once Stripe answered that it does not know it to its
+    cancellation: it had ended (Stripe takes a canceled subscription for a deleted one), or Stripe does
+    not know it at all (502, nothing changed: :func:`_unknown_subscription`). 502 ``failed`` when Stripe
+    cannot be asked, or has it still live."""
+    subscription_id = str(user.stripe_subscription_id)
+    try:
+        found = gateway.retrieve_subscription(subscription_id)
+    except stripe.StripeError as error:
+        log.error(
+            "Stripe could not be asked for subscription %s (user %s), which it would not cancel: %s",
+            subscription_id, user.id, _cause(error),
+        )  # fmt: skip
+        raise _payments_failed(error, failed, unchanged=True) from None
+    state = _answered_state(found, user, purpose)
+    if not state.terminal:
+        log.error(
+            "Stripe answered 404 to cancelling subscription %s (user %s), yet has it %s",
+            subscription_id, user.id, state.status,
+        )  # fmt: skip
+        raise BadGateway(f"{failed} Nothing has changed; try again in a minute.")
     return state
 
 
