@@ -14,7 +14,7 @@ import redis
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from conexoos.framework.tasks import Scheduler
+from conexoos.framework.tasks import Scheduler, ServiceFault
 from tests.conftest import AppFactory
 
 from .helpers import wait_until
@@ -81,10 +81,11 @@ def test_stop_waits_for_the_runs_it_started_and_says_which_one_is_left(
             {},
             Exception("canceling statement due to lock timeout\nCONTEXT: while updating tuple (0,1)"),
         ),
+        ServiceFault("Stripe could not be asked about 2 subscription(s): Connection refused"),
     ],
-    ids=["redis lock", "database lock timeout"],
+    ids=["redis lock", "database lock timeout", "remote service"],
 )
-def test_a_fault_of_redis_or_the_database_is_one_line_without_traceback(
+def test_a_fault_of_redis_the_database_or_a_remote_service_is_one_line_without_traceback(
     app: Flask, caplog: pytest.LogCaptureFixture, fault: Exception
 ) -> None:
     lock = FaultyLock()

@@ -398,7 +398,14 @@ class Scheduler:
                 log.exception("task scheduler: unexpected error; the scheduler goes on")
 
 
+class ServiceFault(RuntimeError):
+    """What a task raises when a remote service it depends on failed (a payment provider, a mail server):
+    the run is a failure like any other (recorded in the task's status, run again after the back-off),
+    logged in one line, its message and cause, without a traceback: it is no bug."""
+
+
 DEPENDENCY_FAULTS: tuple[type[BaseException], ...] = (
+    ServiceFault,
     redis.RedisError,
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,

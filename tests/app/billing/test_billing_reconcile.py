@@ -1,6 +1,7 @@
 """The ``billing-plan-ends`` task: a subscription set to end whose ``customer.subscription.deleted`` never
 came (a webhook endpoint misconfigured, an event lost) is asked for at Stripe once its end has passed, and
-what Stripe has is applied by the webhooks' rules; without Stripe's word nothing ends."""
+what Stripe has is applied by the webhooks' rules; without Stripe's word nothing ends, and a run that could
+not ask Stripe is the task's failure."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import stripe
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -18,7 +20,8 @@ from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.server import tasks
 from conexoos.framework import db
-from conexoos.framework.tasks import FileSlotLock, Scheduler
+from conexoos.framework.task_status import TaskStatus
+from conexoos.framework.tasks import FileSlotLock, Scheduler, ServiceFault
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn
 
@@ -70,6 +73,25 @@ def run_task(app: Flask) -> None:
     """Run the task's function as the scheduler does."""
     with app.app_context():
         app.extensions["conexoos"].scheduler.tasks[TASK].function()
+
+
+def scheduled(app: Flask, slots: Path) -> Scheduler:
+    """A scheduler of one host holding the task alone, its first look taken: due at RECONCILE_SECONDS."""
+    scheduler = Scheduler(app, FileSlotLock(slots))
+    tasks.Schedule(scheduler)
+    scheduler.tasks = {TASK: scheduler.tasks[TASK]}  # the other tasks have tests of their own
+    scheduler.run_pending(now=0.0)  # the first look sets the baseline
+    return scheduler
+
+
+def task_status(scheduler: Scheduler) -> TaskStatus:
+    [status] = scheduler.statuses(float(tasks.RECONCILE_SECONDS))
+    return status
+
+
+def failure_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    """Every ERROR record, whichever logger wrote it."""
+    return [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 def asked(standin: StripeStandIn, subscription_id: str) -> int:
@@ -132,14 +154,17 @@ def test_an_end_to_come_or_within_the_grace_is_not_asked_about(
     assert billing_state(app, alice.id).plan == "pro"
 
 
-def test_when_stripe_fails_nothing_changes_it_is_logged_once_and_the_next_run_applies(
+def test_when_stripe_fails_nothing_changes_the_run_fails_in_one_line_and_its_retry_applies(
     app: Flask,
     client: FlaskClient,
     alice: Account,
     bob: Account,
     standin: StripeStandIn,
     caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
+    """The run is the task's failure (``conexoos tasks status``), said in the scheduler's one line without
+    a traceback; the scheduler runs it again after its back-off."""
     first = cancel_at_period_end(client, alice, standin)
     second = cancel_at_period_end(client, bob, standin)
     for subscription_id in (first, second):
@@ -147,19 +172,27 @@ def test_when_stripe_fails_nothing_changes_it_is_logged_once_and_the_next_run_ap
     end_passed(app, alice.id, timedelta(hours=2))  # asked first
     end_passed(app, bob.id, timedelta(hours=1))
     before = (billing_state(app, alice.id), billing_state(app, bob.id))
+    scheduler = scheduled(app, tmp_path / "slots")
     standin.fail_next("GET", f"/v1/subscriptions/{first}", status=500)
     calls = asked(standin, second)
-    with caplog.at_level(logging.INFO, logger="conexoos.billing"):
-        run_task(app)
+    with caplog.at_level(logging.INFO):
+        assert scheduler.run_pending(now=float(tasks.RECONCILE_SECONDS)) == [TASK]
     assert (billing_state(app, alice.id), billing_state(app, bob.id)) == before
-    [logged] = billing_log(caplog, logging.ERROR)
-    assert "2 subscription(s)" in logged and first in logged, logged
     assert asked(standin, second) == calls  # a Stripe that fails is not asked again in the same run
-    run_task(app)
+    [logged] = failure_lines(caplog)
+    message = logged.getMessage()
+    assert (logged.name, logged.exc_info) == ("conexoos.tasks", None), message
+    assert "2 subscription(s)" in message and first in message and "caused by APIError" in message, message
+    status = task_status(scheduler)
+    assert (status.last_success, status.failures) == (None, 1)
+    assert status.last_failure is not None and "2 subscription(s)" in status.last_error
+    scheduler.run_pending(now=tasks.RECONCILE_SECONDS + 1.0)  # after the back-off, in the same slot
     assert [billing_state(app, user_id).plan for user_id in (alice.id, bob.id)] == ["gratis", "gratis"]
+    status = task_status(scheduler)
+    assert status.last_success is not None and status.failures == 0
 
 
-def test_when_stripe_cannot_be_reached_nothing_ends_and_it_is_logged_once(
+def test_when_stripe_cannot_be_reached_nothing_ends_and_it_is_said_once(
     app: Flask,
     client: FlaskClient,
     alice: Account,
@@ -172,12 +205,24 @@ def test_when_stripe_cannot_be_reached_nothing_ends_and_it_is_logged_once(
         end_passed(app, account.id, timedelta(hours=1))
     before = (billing_state(app, alice.id), billing_state(app, bob.id))
     standin.stop()  # connections are refused from now on
-    with caplog.at_level(logging.INFO, logger="conexoos.billing"):
+    expected = pytest.raises(ServiceFault, match=r"2 subscription\(s\).*runs again")
+    with caplog.at_level(logging.INFO, logger="conexoos.billing"), expected as failed:
         run_task(app)
+    assert isinstance(failed.value.__cause__, stripe.APIConnectionError)
     assert (billing_state(app, alice.id), billing_state(app, bob.id)) == before
-    [logged] = billing_log(caplog, logging.ERROR)
-    assert "2 subscription(s)" in logged and "next run" in logged, logged
-    assert billing_log(caplog, logging.WARNING) == []
+    assert billing_log(caplog, logging.WARNING) == billing_log(caplog, logging.ERROR) == []
+
+
+def test_a_key_stripe_refuses_is_said_not_to_mend_by_trying_again(
+    make_app: AppFactory, standin: StripeStandIn
+) -> None:
+    app = billing_app(make_app, standin, secret_key="sk_test_another_account")
+    alice = sign_up(app, "alice")
+    stored_as_ending_pro(app, alice.id, "cus_x", "sub_x")
+    before = billing_state(app, alice.id)
+    with pytest.raises(ServiceFault, match="HTTP 401.*trying again will not help.*SECRET_KEY"):
+        run_task(app)
+    assert billing_state(app, alice.id) == before
 
 
 def test_a_subscription_stripe_does_not_know_keeps_its_plan(
@@ -215,11 +260,7 @@ def test_the_task_runs_once_a_slot_whichever_host_claims_it(
     end_passed(app, alice.id, timedelta(hours=1))
     registered = app.extensions["conexoos"].scheduler.tasks[TASK]
     assert registered.interval == tasks.RECONCILE_SECONDS
-    hosts = [Scheduler(app, FileSlotLock(tmp_path / "slots")) for _ in range(2)]
-    for scheduler in hosts:
-        tasks.Schedule(scheduler)
-        scheduler.tasks = {TASK: scheduler.tasks[TASK]}  # the other tasks have tests of their own
-        scheduler.run_pending(now=0.0)  # the first look sets the baseline
+    hosts = [scheduled(app, tmp_path / "slots") for _ in range(2)]
     calls = asked(standin, subscription_id)
     ran = [TASK in scheduler.run_pending(now=float(tasks.RECONCILE_SECONDS)) for scheduler in hosts]
     assert sorted(ran) == [False, True]

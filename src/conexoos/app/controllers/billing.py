@@ -38,6 +38,7 @@ from conexoos.app.services.stripe_subscription import (
 )
 from conexoos.framework import db
 from conexoos.framework.lazy import lazy_module
+from conexoos.framework.tasks import ServiceFault
 from conexoos.framework.urls import external_url
 
 from . import plan_messages
@@ -509,10 +510,13 @@ def _lasting(error: stripe.StripeError) -> bool:
 
 def _cause(error: stripe.StripeError) -> str:
     """What the operator reads in the log about ``error`` (the logs hide the configured secrets)."""
-    if not _lasting(error):
-        return str(error)
+    return f"{error} {_lasting_advice(error)}" if _lasting(error) else str(error)
+
+
+def _lasting_advice(error: stripe.StripeError) -> str:
+    """What to check after a refusal trying again will not mend (:func:`_lasting`)."""
     return (
-        f"{error} (HTTP {error.http_status}, {type(error).__name__}: trying again will not help; check "
+        f"(HTTP {error.http_status}, {type(error).__name__}: trying again will not help; check "
         "SERVICES.stripe.SECRET_KEY and the plans' PRICE_ID in APP.PLANS against the Stripe account)"
     )
 
@@ -877,8 +881,9 @@ def reconcile_plan_ends(now: datetime | None = None) -> int:
     webhook never came, or a Keep in the portal went unheard), and apply what Stripe has through the
     webhooks' rules: ended, the account moves to gratis; kept or renewed, its dates are updated. Returns
     how many were applied. A plan never ends without Stripe's word: a subscription Stripe does not know is
-    left as it is (logged), and when Stripe fails the run stops there, logged once; the next run tries
-    again (the ``billing-plan-ends`` task)."""
+    left as it is (logged), and when Stripe fails the run stops there and fails with :class:`ServiceFault`
+    (the ``billing-plan-ends`` task's failure, logged in one line by the scheduler, which runs it again
+    after its back-off)."""
     overdue = _overdue_ends((now or utcnow()) - RECONCILE_GRACE)
     if not overdue:
         return 0
@@ -894,12 +899,12 @@ def reconcile_plan_ends(now: datetime | None = None) -> int:
         try:
             found = gateway.retrieve_subscription(str(user.stripe_subscription_id))
         except stripe.StripeError as error:
-            log.error(
-                "Stripe could not be asked about %d subscription(s) whose end has passed (first: %s of user "
-                "%s): %s; they are left as they are until the next run",
-                len(overdue) - index, user.stripe_subscription_id, user.id, _cause(error),
-            )  # fmt: skip
-            break
+            left, advice = len(overdue) - index, f" {_lasting_advice(error)}" if _lasting(error) else ""
+            raise ServiceFault(
+                f"Stripe could not be asked about {left} subscription(s) whose end has passed (first: "
+                f"{user.stripe_subscription_id} of user {user.id}); they are left as they are until the task "
+                f"runs again{advice}"
+            ) from error
         applied += _reconcile(user, found)
     return applied
 
