@@ -207,6 +207,16 @@ def test_upgrade_to_pro_through_checkout_raises_the_limits(
     [subscription] = billing.standin.subscriptions()
     assert (subscription["status"], subscription["cancel_at_period_end"]) == ("active", False)
 
+    # Manage billing is a plain form: it opens Stripe's billing portal with JavaScript off as with it on.
+    no_script = new_page(java_script_enabled=False, storage_state=page.context.storage_state())
+    no_script.goto(f"{live.url}/subscriptions")
+    no_script.get_by_role("button", name="Manage billing").click()
+    expect(no_script.get_by_role("heading", name="Stripe stand-in billing portal")).to_be_visible()
+    page.get_by_role("button", name="Manage billing").click()
+    expect(page.get_by_role("heading", name="Stripe stand-in billing portal")).to_be_visible()
+    page.get_by_role("link", name="Return").click()
+    expect(page).to_have_url(f"{live.url}/subscriptions")
+
     # What Stripe was asked: one customer, one subscription-mode session for this user and the Pro price.
     [customer_call] = billing.standin.requests_to("POST", "/v1/customers")
     assert customer_call.params["email"] == f"{USERNAME}@example.com"

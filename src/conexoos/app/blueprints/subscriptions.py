@@ -156,8 +156,23 @@ def keep() -> Response | BaseResponse:
 @subscriptions.route("/subscriptions/portal", methods=["POST"])
 @api_login_required
 def portal() -> Response:
-    """A Stripe billing-portal URL for managing or cancelling the subscription."""
+    """A Stripe billing-portal URL for managing or cancelling the subscription (the API's call)."""
     return jsonify({"redirect_url": billing.portal_url(user())})
+
+
+@subscriptions.route("/subscriptions/manage-billing", methods=["POST"])
+@page_login_required
+def manage_billing() -> str | Response | BaseResponse:
+    """Manage billing (the plans page's form, CSRF-checked: no JavaScript needed): a page that moves on to
+    a Stripe billing-portal session by itself (``{"redirect_url"}`` for JSON); when the portal cannot be
+    opened, the plans page with the reason (:func:`_refused`)."""
+    try:
+        url = billing.portal_url(current_user._get_current_object())
+    except HTTPException as refused:
+        return _refused(refused, "subscriptions.index")
+    if wants_json():
+        return jsonify({"redirect_url": url})
+    return render_template("subscriptions/portal_opening.html", portal_url=url)
 
 
 @subscriptions.route("/stripe/webhook", methods=["POST"])

@@ -816,6 +816,11 @@ BLUEPRINTS = {
                 {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
             ),
             (
+                "/subscriptions/manage-billing",
+                "subscriptions.manage_billing",
+                {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
+            ),
+            (
                 "/stripe/webhook",
                 "subscriptions.webhook",
                 {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},

@@ -52,6 +52,13 @@
       }
     }, 2000);
   }
-  const portal = document.getElementById("open-portal");
-  if (portal) portal.addEventListener("click", () => post("/subscriptions/portal", {}).catch((error) => { errorBox.textContent = error.message; }));
+  // Manage billing is a plain form: the script only says why it cannot open the portal without a reload.
+  const portal = document.getElementById("manage-billing");
+  if (portal) {
+    portal.addEventListener("submit", (event) => {
+      event.preventDefault();
+      errorBox.textContent = "";
+      post(portal.action, {}).catch((error) => { errorBox.textContent = error.message; });
+    });
+  }
 })();

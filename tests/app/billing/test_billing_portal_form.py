@@ -1,0 +1,183 @@
+"""Manage billing without JavaScript: a plain form on the plans page (POST with its CSRF token) whose
+answer moves on to Stripe's billing portal by itself (a meta refresh and a link: the CSP's form-action
+'self' stops a form's redirect to another site), the past-due notice's way to update a card; when the
+portal cannot be opened, the plans page says why."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from conexoos.app.models.persistent import User
+from conexoos.framework import db
+from tests.conftest import AppFactory
+from tests.support.stripe_standin import StripeStandIn
+
+from ..billing_support import (
+    SUBSCRIPTIONS_URL,
+    billing_app,
+    browser,
+    deliver,
+    stripe_sets_status,
+    subscribe_to_pro,
+)
+from ..conftest import BROWSER_UA, Account, sign_up
+
+pytestmark = pytest.mark.database_matrix
+
+PAGE_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+"""What a browser sends with a form (no script involved)."""
+
+
+@dataclass
+class Form:
+    """A form of a page: its attributes, its fields' values and its buttons' texts."""
+
+    attrs: dict[str, str]
+    fields: dict[str, str] = field(default_factory=dict)
+    buttons: list[str] = field(default_factory=list)
+
+
+class Forms(HTMLParser):
+    """The forms of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+        self._open: Form | None = None
+        self._button: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self._open = Form(values)
+            self.forms.append(self._open)
+        elif tag == "input" and self._open is not None and "name" in values:
+            self._open.fields[values["name"]] = values.get("value", "")
+        elif tag == "button" and self._open is not None and values.get("type", "submit") == "submit":
+            self._button = []
+
+    def handle_data(self, data: str) -> None:
+        if self._button is not None:
+            self._button.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "button" and self._button is not None and self._open is not None:
+            self._open.buttons.append("".join(self._button).strip())
+            self._button = None
+        elif tag == "form":
+            self._open = None
+
+
+def manage_billing_form(page: TestResponse) -> Form:
+    """The plans page's form whose button says Manage billing."""
+    parser = Forms()
+    parser.feed(page.get_data(as_text=True))
+    [form] = [form for form in parser.forms if "Manage billing" in form.buttons]
+    return form
+
+
+def send(account: Account, form: Form) -> TestResponse:
+    """Submit ``form`` as a browser without JavaScript does."""
+    assert form.attrs.get("method", "").lower() == "post", form
+    headers = {"Accept": PAGE_ACCEPT, "User-Agent": BROWSER_UA}
+    return account.client.post(form.attrs["action"], data=form.fields, headers=headers)
+
+
+def portal_urls(page: TestResponse) -> tuple[str, str]:
+    """Where the opening page moves on to by itself (its meta refresh), and where its link leads."""
+    text = page.get_data(as_text=True)
+    refresh = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', text)
+    link = re.search(r'<a class="button" id="portal-link" href="([^"]+)">', text)
+    assert refresh and link, text
+    return html.unescape(refresh.group(1)), html.unescape(link.group(1))
+
+
+def plans_page(account: Account) -> TestResponse:
+    page = account.client.get("/subscriptions", headers={"Accept": PAGE_ACCEPT})
+    assert page.status_code == 200
+    return page
+
+
+def test_manage_billing_is_a_form_that_leads_a_past_due_subscriber_to_stripes_portal(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    subscription = subscribe_to_pro(client, alice, standin)
+    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", int(time.time()) + 1))
+    page = plans_page(alice)
+    assert "Update your payment method under Manage billing." in page.get_data(as_text=True)
+    form = manage_billing_form(page)
+    assert set(form.fields) == {"csrf_token"}
+    response = send(alice, form)
+    assert (response.status_code, response.mimetype) == (200, "text/html"), response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"  # the portal's URL opens the customer's billing
+    [portal] = standin.requests_to("POST", "/v1/billing_portal/sessions")
+    assert (portal.params["customer"], portal.params["return_url"]) == (
+        subscription["customer"],
+        SUBSCRIPTIONS_URL,
+    )
+    url, link = portal_urls(response)
+    assert url == link and url.startswith(f"{standin.base_url}/billing_portal/bps_"), url
+    with browser() as pages:
+        assert "Stripe stand-in billing portal" in pages.get(url, timeout=5).text
+    scripted = alice.client.post(
+        form.attrs["action"], headers={"X-CSRFToken": alice.csrf, "Accept": "application/json"}
+    )
+    assert scripted.status_code == 200
+    assert scripted.get_json()["redirect_url"].startswith(f"{standin.base_url}/billing_portal/bps_")
+
+
+def flashed(account: Account, response: TestResponse) -> str:
+    """The plans page a refused form is led back to, with the reason shown once."""
+    assert (response.status_code, response.headers.get("Location")) == (302, "/subscriptions"), (
+        response.get_data(as_text=True)
+    )
+    page = plans_page(account).get_data(as_text=True)
+    assert "Manage billing" in page
+    return page
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [(500, "Try again in a minute."), (401, "Payments are unavailable on this site at the moment")],
+)
+def test_when_stripe_cannot_open_the_portal_the_plans_page_says_why(
+    app: Flask, customer: str, alice: Account, standin: StripeStandIn, status: int, said: str
+) -> None:
+    form = manage_billing_form(plans_page(alice))
+    standin.fail_next("POST", "/v1/billing_portal/sessions", status=status)
+    page = flashed(alice, send(alice, form))
+    assert f"The payment provider could not open the billing portal. {said}" in page
+    assert "could not open the billing portal" not in plans_page(alice).get_data(as_text=True)  # once
+
+
+def test_without_stripe_keys_the_plans_page_says_billing_is_not_available(make_app: AppFactory) -> None:
+    app = billing_app(make_app, None)
+    alice = sign_up(app, "alice")
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        user.stripe_customer_id = "cus_old"
+        db.session.commit()
+    page = flashed(alice, send(alice, manage_billing_form(plans_page(alice))))
+    assert "Billing is not available right now: payments are not set up." in page
+
+
+def test_the_form_needs_its_token_and_a_login_and_says_so_as_pages(
+    app: Flask, customer: str, alice: Account, standin: StripeStandIn
+) -> None:
+    form = manage_billing_form(plans_page(alice))
+    forged = send(alice, Form(form.attrs, {}, form.buttons))
+    assert forged.status_code == 400 and forged.mimetype == "text/html"
+    alice.client.post("/logout", data={"csrf_token": alice.csrf})
+    logged_out = send(alice, form)
+    assert logged_out.status_code == 302 and "/login" in logged_out.headers["Location"]
+    assert standin.requests_to("POST", "/v1/billing_portal/sessions") == []
