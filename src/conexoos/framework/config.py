@@ -248,6 +248,16 @@ def check_value(raw: Any, spec: Key | Entries | schema.Schema, path: str) -> Che
     return Checked(value, validator.problems, warnings)
 
 
+def check_flask_setting(name: str, raw: Any) -> Checked:
+    """Validate ``raw`` as the value of ``FLASK.CONFIG.<name>``, a key of :data:`schema.FLASK_CONFIG_KEYS`."""
+    warnings: list[str] = []
+    validator = _Validator(set(), warnings)
+    key = schema.FLASK_CONFIG_KEYS[name]
+    assert isinstance(key, Key), name
+    value = validator.flask_setting(raw, key, f"FLASK.CONFIG.{name}")
+    return Checked(value, validator.problems, warnings)
+
+
 def _project_sections(settings: Settings, validator: _Validator, project_schema: schema.Schema) -> None:
     """Validate ``APP`` and the ``SERVICES`` entries the project declares, replacing their free-form trees
     (the framework's own sections were validated when the file was loaded)."""
@@ -495,7 +505,7 @@ class _Validator:
         return {
             "SERVER_ENV": self.section(raw.get("SERVER_ENV"), schema.SERVER_ENV, "SERVER_ENV"),
             "DATABASE": self.databases(raw.get("DATABASE")),
-            "FLASK": self.section(raw.get("FLASK"), schema.FLASK, "FLASK"),
+            "FLASK": self.flask(raw.get("FLASK")),
             "SERVICES": self.services(
                 raw.get("SERVICES"), {**schema.SERVICES, **_as_schema(declared_services)}
             ),
@@ -505,6 +515,23 @@ class _Validator:
                 else self.mapping(raw.get("APP"), "APP")
             ),
         }
+
+    def flask(self, node: Any) -> dict[str, Any]:
+        """The ``FLASK`` section, each key of ``FLASK.CONFIG`` that has a type checked and converted."""
+        section = self.section(node, schema.FLASK, "FLASK")
+        config = section["CONFIG"]
+        for name, key in schema.FLASK_CONFIG_KEYS.items():
+            if name in config and isinstance(key, Key):
+                config[name] = self.flask_setting(config[name], key, f"FLASK.CONFIG.{name}")
+        return section
+
+    def flask_setting(self, raw: Any, key: Key, path: str) -> Any:
+        """``raw`` as the Flask setting ``key`` takes it; written as null, it is null only where Flask reads
+        null (elsewhere it would reach Flask as None, not mean a default)."""
+        if raw is None and not key.nullable:
+            self.problem(path, raw, key.expectation())
+            return None
+        return self.value(raw, key, path, present=True)
 
     def logins(self, raw: dict[str, Any], base_dir: Path) -> dict[str, Any]:
         """The ``LOGINS`` section, each backend validated with its own schema (see :mod:`.logins.config`)."""

@@ -519,9 +519,138 @@ SERVICES: Schema = {
     },
 }
 
+COOKIE_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""A cookie name as RFC 6265 allows it (a token): no space, ``;``, ``=`` or quote."""
+
+
+def cookie_name(value: str) -> str:
+    """``value`` when it can name a cookie; ValueError for an empty one or one a browser would misread."""
+    if not COOKIE_NAME.fullmatch(value):
+        raise ValueError(value)
+    return value
+
+
+def non_empty(value: str) -> str:
+    """``value`` unless it is empty (or spaces only)."""
+    if not value.strip():
+        raise ValueError(value)
+    return value
+
+
+SECONDS = "a whole number of seconds"
+FLASK_CONFIG_KEYS: Schema = {
+    # Flask 3.1's own settings that have a type: a value of another type is accepted by Flask and fails
+    # later, in a request (a 500) or silently ("false" is a true value).
+    "DEBUG": Key("bool", None, "Flask's debug mode."),
+    "TESTING": Key("bool", None, "Flask's testing mode."),
+    "PROPAGATE_EXCEPTIONS": Key("bool", None, "Re-raise errors.", nullable=True),
+    "TRAP_HTTP_EXCEPTIONS": Key("bool", None, "Do not handle HTTP exceptions."),
+    "TRAP_BAD_REQUEST_ERRORS": Key("bool", None, "Do not handle bad request errors.", nullable=True),
+    "SECRET_KEY": Key(
+        "str", None, "Signs sessions.", secret=True, convert=non_empty, expected="a non-empty string"
+    ),
+    "SECRET_KEY_FALLBACKS": Key("list", None, "Former secret keys.", secret=True),
+    "SESSION_COOKIE_NAME": Key(
+        "str",
+        None,
+        "The session cookie.",
+        convert=cookie_name,
+        expected="a cookie name (letters, digits, _-.)",
+    ),
+    "SESSION_COOKIE_DOMAIN": Key("str", None, "The session cookie's domain.", nullable=True),
+    "SESSION_COOKIE_PATH": Key("str", None, "The session cookie's path.", nullable=True),
+    "SESSION_COOKIE_HTTPONLY": Key("bool", None, "The session cookie's HttpOnly."),
+    "SESSION_COOKIE_SECURE": Key("bool", None, "The session cookie's Secure."),
+    "SESSION_COOKIE_PARTITIONED": Key("bool", None, "The session cookie's Partitioned."),
+    "SESSION_COOKIE_SAMESITE": Key(
+        "choice", None, "The session cookie's SameSite.", choices=("Lax", "Strict", "None"), nullable=True
+    ),
+    "PERMANENT_SESSION_LIFETIME": Key(
+        "int", None, "Session lifetime.", minimum=1, expected=f"{SECONDS} above 0"
+    ),
+    "SESSION_REFRESH_EACH_REQUEST": Key("bool", None, "Refresh the session cookie on each request."),
+    "USE_X_SENDFILE": Key("bool", None, "Serve files with X-Sendfile."),
+    "SEND_FILE_MAX_AGE_DEFAULT": Key(
+        "int",
+        None,
+        "Cache lifetime of sent files.",
+        minimum=0,
+        nullable=True,
+        expected=f"{SECONDS} (0 or more), or null",
+    ),
+    "TRUSTED_HOSTS": Key("list", None, "Host names requests may name.", nullable=True),
+    "SERVER_NAME": Key("str", None, "Host and port of the server.", nullable=True),
+    "APPLICATION_ROOT": Key("str", None, "Path the application is mounted at."),
+    "PREFERRED_URL_SCHEME": Key("choice", None, "Scheme of external URLs.", choices=("http", "https")),
+    "MAX_CONTENT_LENGTH": Key(
+        "int",
+        None,
+        "Largest request body.",
+        minimum=0,
+        nullable=True,
+        expected="a number of bytes (0 or more), or null",
+    ),
+    "MAX_FORM_MEMORY_SIZE": Key(
+        "int",
+        None,
+        "Largest form field.",
+        minimum=0,
+        nullable=True,
+        expected="a number of bytes (0 or more), or null",
+    ),
+    "MAX_FORM_PARTS": Key(
+        "int",
+        None,
+        "Most form fields.",
+        minimum=0,
+        nullable=True,
+        expected="a number of parts (0 or more), or null",
+    ),
+    "TEMPLATES_AUTO_RELOAD": Key("bool", None, "Reload changed templates.", nullable=True),
+    "EXPLAIN_TEMPLATE_LOADING": Key("bool", None, "Log how templates are found."),
+    "MAX_COOKIE_SIZE": Key("int", None, "Largest cookie.", minimum=0),
+    "PROVIDE_AUTOMATIC_OPTIONS": Key("bool", None, "Answer OPTIONS for every route."),
+    # Read by the framework and the product (and the extensions the product uses).
+    "ANONYMOUS_SESSION_LIFETIME": Key(
+        "int", None, "Anonymous session lifetime.", minimum=1, expected="a number of seconds above 0"
+    ),
+    "JSON_PATH_PREFIXES": Key("list", None, "Paths whose errors are answered in JSON."),
+    "WTF_CSRF_FIELD_NAME": Key(
+        "str", None, "Form field of the CSRF token.", convert=non_empty, expected="a non-empty string"
+    ),
+    "WTF_CSRF_HEADERS": Key("list", None, "Headers that may carry the CSRF token."),
+    "REMEMBER_COOKIE_NAME": Key(
+        "str",
+        None,
+        "Flask-Login's cookie.",
+        convert=cookie_name,
+        expected="a cookie name (letters, digits, _-.)",
+    ),
+    "SESSION_PROTECTION": Key(
+        "choice", None, "Flask-Login's session protection.", choices=("basic", "strong"), nullable=True
+    ),
+    "RATELIMIT_ENABLED": Key("bool", None, "Flask-Limiter on or off."),
+    "RATELIMIT_STORAGE_URI": Key(
+        "str",
+        None,
+        "Flask-Limiter's storage.",
+        convert=non_empty,
+        expected="a storage URI, e.g. redis://cache.internal:6379",
+    ),
+}
+"""The ``FLASK.CONFIG`` keys whose value is checked (and converted: ``"false"`` is false) with the rest of the
+configuration: Flask's own settings that have a type, and those the framework and the product read. Any other
+key is handed to Flask as written."""
+
 FLASK: Schema = {
     "CONFIG": Key(
-        "dict", {}, "Handed to Flask's config last, so any Flask or extension setting can be overridden here."
+        "dict",
+        {},
+        "Handed to Flask's config last, so any Flask or extension setting can be overridden here. The value "
+        "of each of these keys is checked against its type with the rest of the configuration (a wrong one "
+        "is a config error; true/false keys read yes/no, numbers may be quoted): "
+        + ", ".join(FLASK_CONFIG_KEYS)
+        + ".",
     ),
 }
 

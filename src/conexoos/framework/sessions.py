@@ -60,7 +60,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ServiceUnavailable
 
 from .causes import one_line_cause
-from .config import Settings
+from .config import Settings, check_flask_setting
 from .database import db
 from .errors import ConfigError
 from .logs import EveryFewSeconds
@@ -191,10 +191,10 @@ def _anonymous_lifetime(config: Any) -> timedelta:
     value = config["ANONYMOUS_SESSION_LIFETIME"]
     if isinstance(value, timedelta):
         return value
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-        return timedelta(seconds=value)
-    key = "FLASK.CONFIG.ANONYMOUS_SESSION_LIFETIME"
-    raise ConfigError([f"{key}: {value!r} is not valid; expected a number of seconds above 0"])
+    checked = check_flask_setting("ANONYMOUS_SESSION_LIFETIME", value)  # a project's own app.config too
+    if checked.problems:
+        raise ConfigError(checked.problems)
+    return timedelta(seconds=checked.value)
 
 
 def _backend_config(backend: str, settings: Settings, services: Services) -> dict[str, Any]:
