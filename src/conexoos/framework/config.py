@@ -170,7 +170,7 @@ def load_settings(
     read_problems: list[str] = []
     raw = _database_alias(_read(source or DEFAULT_CONFIG, read_problems), read_problems)
     if overrides:
-        raw = deep_merge(raw, _database_alias(dict(overrides), read_problems))
+        raw = _merge_overrides(raw, _database_alias(dict(overrides), read_problems))
     substituted = substitute(raw, environ)
     missing = ", ".join(substituted.missing)
     unset = [f"environment variables not set, used empty: {missing}"] if missing else []
@@ -462,6 +462,27 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
             merged[key] = deep_merge(merged[key], value)
         else:
             merged[key] = value
+    return merged
+
+
+def _merge_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` merged over the file's ``raw`` tree, a connection given by ``url`` in one and by its keys
+    in the other taken whole from ``overrides`` (``url`` and the keys it replaces never meet)."""
+    merged = deep_merge(raw, overrides)
+    base, given = raw.get("DATABASE"), overrides.get("DATABASE")
+    if not isinstance(base, dict) or not isinstance(given, dict):
+        return merged
+    for name, connection in given.items():
+        if not isinstance(connection, dict) or not isinstance(base.get(name), dict):
+            continue
+        replaced = (
+            ("driver", *URL_PARTS) if "url" in connection else ("url",) if "driver" in connection else ()
+        )
+        merged["DATABASE"][name] = {
+            key: value
+            for key, value in merged["DATABASE"][name].items()
+            if key not in replaced or key in connection
+        }
     return merged
 
 
@@ -974,6 +995,13 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
                 query={str(k): str(v) for k, v in conn["params"].items()},
             )
         url = url.set(drivername=DRIVER_ALIASES.get(url.drivername, url.drivername))
+        unused = _unused_beside_url(conn, url) if conn["url"] else []
+        if unused:
+            validator.problems.append(
+                f"{path}: url overrides {', '.join(unused)} (a key beside url is not used): put "
+                f"{'it' if len(unused) == 1 else 'them'} in the URL, or drop url and keep the keys"
+            )
+            return None
         url.get_dialect().import_dbapi()  # the driver's own package too: engines import it anyway
         refused = connect_arguments_problem(url)
         if refused is not None:
@@ -1006,6 +1034,33 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
     if url.get_backend_name() == "sqlite":
         return _sqlite_url(url, conn, path, instance, validator)
     return url
+
+
+URL_PARTS = ("user", "password", "address", "port", "database", "params")
+"""The keys of a connection that a ``url`` replaces."""
+
+
+def _unused_beside_url(conn: dict[str, Any], url: URL) -> list[str]:
+    """The keys written beside ``url`` that it overrides: each part of the URL, and a ``driver`` of another
+    database than the URL's (``driver: mysql`` beside a ``mysql+pymysql://`` URL agrees with it)."""
+    unused = [name for name in URL_PARTS if conn[name] not in ("", None, {})]
+    if conn["driver"] and not _same_database(conn["driver"], url):
+        unused.insert(0, "driver")
+    return unused
+
+
+def _same_database(driver: str, url: URL) -> bool:
+    """Whether the ``driver`` key names the URL's own driver, or (without a ``+driver``) its database."""
+    named = DRIVER_ALIASES.get(driver.lower(), driver).lower()
+    if "+" in driver:
+        return named == url.drivername.lower()
+    return _family(named) == _family(url.drivername.lower())
+
+
+def _family(drivername: str) -> str:
+    """The database a SQLAlchemy driver name speaks to; MySQL's drivers reach MariaDB too."""
+    backend = drivername.split("+", 1)[0]
+    return "mysql" if backend in ("mysql", "mariadb") else backend
 
 
 def _sqlite_url(

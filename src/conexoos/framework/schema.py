@@ -396,7 +396,13 @@ DATABASE_CONNECTION: Schema = {
         maximum=3600,
     ),
     # Not secret as a whole: shown with its password masked, like every other URL.
-    "url": Key("str", "", "A whole SQLAlchemy URL instead of the keys above."),
+    "url": Key(
+        "str",
+        "",
+        "A whole SQLAlchemy URL instead of the keys above: user, password, address, port, database or params "
+        "written beside it is refused (it would not be used), and so is a driver of another database than "
+        "the URL's; readonly, models and the timeouts apply.",
+    ),
 }
 
 SERVICES: Schema = {
