@@ -306,6 +306,7 @@ def test_config_show_redacts_secrets(tmp_path: Path) -> None:
             f"SERVER_ENV:\n  APP_NAME: Shown\n  APP_KEY: {SECRETS[0]}\n"
             "DATABASE:\n  default: main\n"
             f"  main:\n    driver: postgresql\n    user: app\n    password: {SECRETS[1]}\n    database: cx\n"
+            "    address: db.example\n"
             f"  other:\n    url: postgresql://app:{SECRETS[3]}@db.example/other\n"
             f"SERVICES:\n  redis:\n    HOST: cache.example\n    PASSWORD: {SECRETS[2]}\n"
             f"  mailer:\n    API_TOKEN: {SECRETS[4]}\n"

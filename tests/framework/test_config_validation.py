@@ -889,6 +889,7 @@ def test_a_refused_configuration_says_its_warnings_too(tmp_path: Path) -> None:
         ("DATABASE:\n  main:\n    url: postgresql://postgres:a@127.0.0.1:5432/db\n", ["DATABASE.main.url"]),
         (
             "DATABASE:\n  main:\n    driver: postgresql\n    password: 'no'\n    database: db\n"
+            "    address: db.internal\n"
             "SERVICES:\n  smtp: {HOST: smtp.example.org, PASSWORD: x1}\n",
             ["DATABASE.main.password", "SERVICES.smtp.PASSWORD"],
         ),

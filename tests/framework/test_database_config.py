@@ -1,5 +1,5 @@
-"""A database connection says what it connects to once: keys beside ``url`` that it would override are a
-config error, not silently ignored."""
+"""A database connection says what it connects to once: keys beside ``url`` that it would override, and a
+server connection without an address (an unset ``${DB_HOST}``), are config errors, not silently ignored."""
 
 from __future__ import annotations
 
@@ -54,6 +54,40 @@ def test_a_driver_and_address_of_another_database_beside_a_url_are_refused(tmp_p
 )
 def test_a_driver_that_agrees_with_the_url_is_allowed(tmp_path: Path, driver: str, url: str) -> None:
     assert load(tmp_path, f'{{driver: {driver}, url: "{url}", readonly: true, connect_timeout: 2}}') == []
+
+
+@pytest.mark.parametrize("driver", ["postgresql", "mysql", "mariadb"])
+def test_an_empty_address_from_an_unset_variable_is_refused(tmp_path: Path, driver: str) -> None:
+    """PostgreSQL was reached on this host instead: a wrong server on an app host that has one."""
+    problems = load(tmp_path, f'{{driver: {driver}, database: app, address: "${{DB_HOST}}"}}')
+    backend = "postgresql" if driver == "postgresql" else "mysql"
+    assert problems == [
+        f"DATABASE.main.address: is empty (from $DB_HOST, which is not set); a {backend} connection needs "
+        "the host name or IP address of its server (localhost for this machine)"
+    ]
+
+
+def test_a_missing_address_is_refused_too(tmp_path: Path) -> None:
+    assert load(tmp_path, "{driver: postgresql, database: app}") == [
+        "DATABASE.main.address: is empty; a postgresql connection needs the host name or IP address of its "
+        "server (localhost for this machine)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "connection",
+    [
+        "{driver: postgresql, database: app, address: localhost}",
+        "{driver: postgresql, database: app, params: {host: /var/run/postgresql}}",
+        "{driver: mysql, database: app, params: {unix_socket: /run/mysqld/mysqld.sock}}",
+        "{driver: sqlite, database: app.db}",
+        '{url: "postgresql:///app"}',  # written whole: the socket of this host, as the URL says
+    ],
+)
+def test_a_connection_that_names_its_server_or_needs_none_is_accepted(
+    tmp_path: Path, connection: str
+) -> None:
+    assert load(tmp_path, connection) == []
 
 
 def test_a_url_given_over_the_files_keys_replaces_them(tmp_path: Path) -> None:

@@ -177,6 +177,7 @@ def load_settings(
     warnings: list[str] = list(unset)
     base_dir = source.parent if source else Path.cwd()
     validator = _Validator(substituted.whole, warnings, substituted.malformed, substituted.variables)
+    validator.unset = substituted.unset
     validator.problems += read_problems
     validator.problems += [
         f"{path}: holds a ${{ that starts no ${{VAR}} or ${{VAR:-default}} ({substituted.hints[path]}); "
@@ -510,6 +511,8 @@ class _Validator:
         self.warnings = warnings
         self.malformed = frozenset(malformed)
         """Paths already refused for a malformed ``${``: their value is not judged again."""
+        self.unset: dict[str, list[str]] = {}
+        """For each key path, the environment variables its string names that are not set."""
         self.problems: list[str] = []
 
     def problem(self, path: str, value: Any, expected: str, secret: bool = False) -> None:
@@ -1007,6 +1010,9 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
         if refused is not None:
             validator.problems.append(f"{path}.{'url' if conn['url'] else 'params'}: {refused}")
             return None
+        if not conn["url"] and not _server_named(conn, url):
+            validator.problems.append(_empty_address(url, f"{path}.address", validator))
+            return None
     except ImportError as error:  # the dialect is SQLAlchemy's, its driver package is not installed
         where = f"{path}.driver" if conn["driver"] else f"{path}.url"
         validator.problems.append(
@@ -1038,6 +1044,8 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
 
 URL_PARTS = ("user", "password", "address", "port", "database", "params")
 """The keys of a connection that a ``url`` replaces."""
+SOCKET_PARAMETERS = ("host", "unix_socket")
+"""``params`` that name the server without ``address``: PostgreSQL's socket folder, MySQL's socket file."""
 
 
 def _unused_beside_url(conn: dict[str, Any], url: URL) -> list[str]:
@@ -1061,6 +1069,27 @@ def _family(drivername: str) -> str:
     """The database a SQLAlchemy driver name speaks to; MySQL's drivers reach MariaDB too."""
     backend = drivername.split("+", 1)[0]
     return "mysql" if backend in ("mysql", "mariadb") else backend
+
+
+def _server_named(conn: dict[str, Any], url: URL) -> bool:
+    """Whether a connection built from keys names its server: SQLite has none; PostgreSQL and MySQL/MariaDB
+    without an address would use a server on this host, whichever it is."""
+    if _family(url.get_backend_name()) not in ("postgresql", "mysql"):
+        return True
+    return bool(str(conn["address"]).strip()) or any(name in conn["params"] for name in SOCKET_PARAMETERS)
+
+
+def _empty_address(url: URL, path: str, validator: _Validator) -> str:
+    """The line refusing an empty ``address``, naming the variable it came from."""
+    unset = validator.unset.get(path) or []
+    names = validator.variables.get(path) or []
+    source = f" (from ${', $'.join(names)})" if names else ""
+    if unset:
+        source = f" (from ${', $'.join(unset)}, {'which is' if len(unset) == 1 else 'which are'} not set)"
+    return (
+        f"{path}: is empty{source}; a {url.get_backend_name()} connection needs the host name or IP address "
+        "of its server (localhost for this machine)"
+    )
 
 
 def _sqlite_url(

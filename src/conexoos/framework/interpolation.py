@@ -31,6 +31,8 @@ class Substitution:
     variables: dict[str, list[str]] = field(default_factory=dict)
     """For each key path, the environment variables whose values its string took (to name them when the
     value is refused: the mistake is in the environment, not in the file)."""
+    unset: dict[str, list[str]] = field(default_factory=dict)
+    """For each key path, the environment variables its string names that are not set (read as empty)."""
 
 
 def substitute(tree: Any, environ: Mapping[str, str]) -> Substitution:
@@ -79,6 +81,9 @@ def _substitute_string(text: str, environ: Mapping[str, str], result: Substituti
             return default
         if name not in result.missing:
             result.missing.append(name)
+        unset = result.unset.setdefault(path, [])
+        if name not in unset:
+            unset.append(name)
         return ""
 
     return _TOKEN.sub(replace, text)

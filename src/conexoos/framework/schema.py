@@ -354,7 +354,12 @@ DATABASE_CONNECTION: Schema = {
     "database": Key(
         "str", "", "Database name; for SQLite a file path relative to the instance folder, or :memory:."
     ),
-    "address": Key("str", "", "Host name or IP address of the database server."),
+    "address": Key(
+        "str",
+        "",
+        "Host name or IP address of the database server; required for postgresql and mysql/mariadb (unless "
+        "params names a socket: host, unix_socket).",
+    ),
     "port": Key("int", None, "Port of the database server.", minimum=1, maximum=MAX_PORT),
     "params": Key("dict", {}, "Query parameters added to the connection URL (e.g. charset: utf8mb4)."),
     "readonly": Key(
