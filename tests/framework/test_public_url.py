@@ -59,7 +59,9 @@ def test_a_public_url_under_a_path_is_refused(tmp_path: Path, value: str) -> Non
     root.write_text(
         f"SERVER_ENV:\n  ENV: PROD\n  {KEY}\n  PUBLIC_URL: https://x.example/\n", encoding="utf-8"
     )
-    assert load_settings(root, environ={}).server["PUBLIC_URL"] == "https://x.example/"
+    assert (
+        load_settings(root, environ={}).server["PUBLIC_URL"] == "https://x.example"
+    )  # the root, kept without its /
 
 
 def test_a_refused_public_url_is_shown_without_its_password(tmp_path: Path) -> None:
@@ -87,3 +89,43 @@ def test_templates_can_build_external_urls(make_app: AppFactory, bare_project: P
     with app.test_request_context("/", headers={"Host": "evil.example"}):
         rendered = app.jinja_env.from_string("{{ external_url('page', name='a b') }}").render()
     assert rendered == "https://links.example.org/page/a%20b"
+
+
+def test_the_public_url_is_kept_as_browsers_compare_it(make_app: AppFactory, bare_project: Path) -> None:
+    """`HTTP://LocalHost:46109/` was used as typed: in canonical links, og:url, mails and logs."""
+    app = public_app(make_app, bare_project, "HTTP://LocalHost:46109/")
+    assert app.extensions["conexoos"].settings.server["PUBLIC_URL"] == "http://localhost:46109"
+    assert app.test_client().get("/page/x").get_data(as_text=True) == "http://localhost:46109/page/x"
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("https://Links.Example.ORG:443/", "https://links.example.org"),
+        ("http://10.0.0.5:80", "http://10.0.0.5"),
+        ("https://[0:0::1]:8443", "https://[::1]:8443"),
+        ("https://bücher.example", "https://xn--bcher-kva.example"),
+        ("http://localhost:4200", "http://localhost:4200"),
+    ],
+)
+def test_the_public_url_is_stored_normalised(tmp_path: Path, value: str, kept: str) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text(f"SERVER_ENV:\n  PUBLIC_URL: '{value}'\n", encoding="utf-8")
+    assert load_settings(path, environ={}).server["PUBLIC_URL"] == kept
+
+
+@pytest.mark.parametrize("host", ["links_example.org", "-bad-.example.org", "a..example.org", "256.1.1.1"])
+def test_a_public_url_whose_host_is_no_dns_name_is_refused(tmp_path: Path, host: str) -> None:
+    problems = config_problems(tmp_path, f"SERVER_ENV:\n  PUBLIC_URL: https://{host}\n")
+    assert problems == [
+        f"SERVER_ENV.PUBLIC_URL: 'https://{host}': the host {host!r} is not valid; expected a DNS name "
+        "(letters, digits and hyphens in dot-separated labels, none starting or ending with a hyphen), an IP "
+        "address, [an IPv6 address] or localhost"
+    ]
+
+
+def test_a_public_url_with_brackets_around_no_ipv6_address_is_refused(tmp_path: Path) -> None:
+    problems = config_problems(tmp_path, "SERVER_ENV:\n  PUBLIC_URL: 'https://[links.example.org]'\n")
+    assert problems == [
+        "SERVER_ENV.PUBLIC_URL: 'https://[links.example.org]': its host in brackets is not an IPv6 address"
+    ]

@@ -38,7 +38,7 @@ from .redaction import (
 from .schema import MAX_PORT, Entries, Key
 from .smtp import smtp_config_problems
 from .url_queries import encoded_separator_problem
-from .urls import public_url_problems
+from .urls import normalised_public_url, public_url_problems
 
 if TYPE_CHECKING:
     import yaml
@@ -1129,7 +1129,10 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
             "configuration reads it from (a new project's reads ${APP_KEY}) to a long random value"
         )
     validator.warnings.extend(deployment_warnings(server))
-    validator.problems += public_url_problems(server) + trusted_proxies_problems(server["TRUSTED_PROXIES"])
+    public_url = public_url_problems(server)
+    if not public_url and server["PUBLIC_URL"]:
+        server["PUBLIC_URL"] = normalised_public_url(server["PUBLIC_URL"])  # as used: in logs, config show
+    validator.problems += public_url + trusted_proxies_problems(server["TRUSTED_PROXIES"])
     validator.problems += security_contact_problems(server.get("SECURITY_CONTACT") or "")
     validator.problems += smtp_config_problems(settings.tree["SERVICES"])
     validator.problems += flask_wtf_problems(
@@ -1156,7 +1159,10 @@ def deployment_warnings(server: dict[str, Any]) -> list[str]:
             "ones (e.g. from python -c 'import secrets; print(secrets.token_urlsafe(48))'): it signs "
             "sessions and links"
         )
-    parts = urlsplit(str(server.get("PUBLIC_URL") or "").strip())
+    try:
+        parts = urlsplit(str(server.get("PUBLIC_URL") or "").strip())
+    except ValueError:  # refused by public_url_problems
+        return found
     if parts.scheme == "http" and (parts.hostname or "") not in LOCAL_HOSTS:
         found.append(
             f"SERVER_ENV.PUBLIC_URL: http:// under {server['ENV']}, whose cookies are sent over HTTPS only: "

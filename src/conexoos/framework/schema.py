@@ -282,7 +282,10 @@ SERVER_ENV: Schema = {
         "",
         "The address people use, e.g. https://links.example.org: every absolute URL (canonical links, "
         "QR codes, Stripe return URLs, emails) starts with it, never with the request's Host header. "
-        "Required under UAT and PROD; under DEV it defaults to http://BIND.ADDRESS:BIND.PORT.",
+        "Required under UAT and PROD; under DEV it defaults to http://BIND.ADDRESS:BIND.PORT "
+        "(http://localhost:BIND.PORT for a wildcard address such as 0.0.0.0). Kept as browsers compare it: "
+        "scheme and host in lower case, an international host name as its punycode (xn--...), no default "
+        "port; a host that is no DNS name, IP address or localhost is refused.",
         empty_means_default=True,
     ),
     "TRUSTED_PROXIES": Key(

@@ -6,9 +6,12 @@ from it lets anyone make the site point elsewhere. The public address is configu
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
+import idna
 from flask import Flask, current_app, has_request_context, url_for
 
 from .errors import ConfigError
@@ -20,13 +23,23 @@ if TYPE_CHECKING:
 PUBLIC_URL_KEY = "SERVER_ENV.PUBLIC_URL"
 CONFIG_NAME = "CONEXOOS_PUBLIC_URL"
 WILDCARD_ADDRESSES = ("0.0.0.0", "::", "[::]", "")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+"""One label of a host name (RFC 1123): letters, digits and hyphens, neither first nor last a hyphen."""
+HOST_EXPECTED = (
+    "a DNS name (letters, digits and hyphens in dot-separated labels, none starting or ending with a "
+    "hyphen), an IP address, [an IPv6 address] or localhost"
+)
 
 
 def public_url_problem(value: str) -> str | None:
     """Why ``value`` is not a usable public URL, or None when it is (``http(s)://host[:port]``, the site's
     root: under a path, pages would link to the root while mail linked under the path)."""
-    parts = urlsplit(value)
     shown = redact_credentials(value)  # an error is shown and logged: never the password in it
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # brackets around no IPv6 address: https://[zz]/
+        return f"{PUBLIC_URL_KEY}: {shown!r}: its host in brackets is not an IPv6 address"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"{PUBLIC_URL_KEY}: {shown!r} is not an absolute http(s) URL; e.g. https://links.example.org"
     if parts.query or parts.fragment or parts.username or parts.password:
@@ -40,7 +53,48 @@ def public_url_problem(value: str) -> str | None:
         parts.port  # noqa: B018 - reading it validates it
     except ValueError:
         return f"{PUBLIC_URL_KEY}: {shown!r} has an invalid port"
+    try:
+        _host(parts)
+    except ValueError as error:
+        return f"{PUBLIC_URL_KEY}: {shown!r}: {error}"
     return None
+
+
+def _host(parts: SplitResult) -> str:
+    """The host of ``parts`` as browsers compare it: lower case, an international name as its punycode
+    (``xn--``), an IPv6 address in brackets; ValueError saying why a host is none (``links_example.org``,
+    ``-bad-.example.org``)."""
+    host = parts.hostname or ""
+    if parts.netloc.rpartition("@")[2].startswith("["):
+        try:
+            return f"[{ipaddress.IPv6Address(host).compressed}]"
+        except ValueError:
+            raise ValueError(f"[{host}] is not an IPv6 address") from None
+    try:
+        return str(ipaddress.IPv4Address(host))
+    except ValueError:
+        pass
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError as error:
+            raise ValueError(
+                f"the host {host!r} is not a valid international domain name ({error})"
+            ) from None
+    labels = host.split(".")
+    if len(host) > 253 or not all(DNS_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        raise ValueError(f"the host {host!r} is not valid; expected {HOST_EXPECTED}")
+    return host
+
+
+def normalised_public_url(value: str) -> str:
+    """``value``, a valid public URL (see :func:`public_url_problem`), as browsers compare it: scheme and host
+    in lower case, an international host name as its punycode, no default port, no trailing slash."""
+    parts = urlsplit(value.strip())
+    scheme = parts.scheme.lower()
+    port = parts.port
+    shown_port = f":{port}" if port is not None and port != DEFAULT_PORTS[scheme] else ""
+    return f"{scheme}://{_host(parts)}{shown_port}"
 
 
 def public_url_problems(server: dict[str, Any]) -> list[str]:
@@ -66,7 +120,7 @@ def resolve_public_url(settings: Settings) -> str:
     value = str(server.get("PUBLIC_URL") or "").strip()
     if not value:
         return bound_url(server["BIND"]["ADDRESS"], server["BIND"]["PORT"])
-    return value.rstrip("/")
+    return normalised_public_url(value)
 
 
 def bound_url(address: str, port: int) -> str:
