@@ -58,6 +58,12 @@ DRIVER_ALIASES = {
 }
 
 
+EMPTY_FILE = (
+    "the configuration file holds no settings (it is empty, or only comments): every key takes its default, "
+    "a DEV site on an SQLite file in the instance folder; was another file meant?"
+)
+
+
 @dataclass(frozen=True)
 class DatabaseTimeouts:
     """How long one connection may wait, in seconds (``DATABASE.<name>.*_timeout``; 0: no bound)."""
@@ -168,13 +174,15 @@ def load_settings(
     source = Path(chosen).expanduser().resolve() if chosen else None
     # Keys given twice, a section under both its spellings: the file is still read, and checked as a whole.
     read_problems: list[str] = []
-    raw = _database_alias(_read(source or DEFAULT_CONFIG, read_problems), read_problems)
+    read = _read(source or DEFAULT_CONFIG, read_problems)
+    empty = [f"{source}: {EMPTY_FILE}"] if source is not None and not read else []
+    raw = _database_alias(read, read_problems)
     if overrides:
         raw = _merge_overrides(raw, _database_alias(dict(overrides), read_problems))
     substituted = substitute(raw, environ)
     missing = ", ".join(substituted.missing)
     unset = [f"environment variables not set, used empty: {missing}"] if missing else []
-    warnings: list[str] = list(unset)
+    warnings: list[str] = empty + unset
     base_dir = source.parent if source else Path.cwd()
     validator = _Validator(substituted.whole, warnings, substituted.malformed, substituted.variables)
     validator.unset = substituted.unset
