@@ -568,7 +568,7 @@ def test_a_host_that_cannot_be_listened_on_is_refused_before_anything_starts(
         command, "--project", "demo", "--host", "bad host!", "--port", str(free_port()), cwd=tmp_path
     )
     assert done.returncode == 2
-    assert "SERVER_ENV.BIND.ADDRESS: 'bad host!' is neither an IP address nor a host name that resolves" in (
+    assert "--host: 'bad host!' is neither an IP address nor a host name that resolves" in (
         done.stdout + done.stderr
     )
     assert "Serving Flask app" not in done.stdout + done.stderr

@@ -237,7 +237,7 @@ def test_run_on_a_port_in_use_says_so_in_one_line_and_makes_nothing(
         )
         status, lines = _run(tmp_path, monkeypatch, "run", "--config", str(config), "--port", str(port))
     assert status == 2 and lines == [
-        f"config error: SERVER_ENV.BIND: 127.0.0.1:{port} is in use by another process (is the site already "
+        f"config error: --port: 127.0.0.1:{port} is in use by another process (is the site already "
         "running?); stop it, or choose another port (--port)"
     ]
     assert not (tmp_path / "instance").exists()

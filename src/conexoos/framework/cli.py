@@ -472,7 +472,7 @@ def run(
         if not unbindable and not in_reloader_child():  # the reloader's child serves the parent's socket
             unbindable = port_problem(waited.server["BIND"])  # a port in use: one line, as serve says it
         if unbindable:
-            raise ConfigError([unbindable])
+            raise named_by_options(ConfigError([unbindable]), host, port)
         configure_logging(waited)  # the retries are logged where the app will log
         redact_stderr()  # Werkzeug's debugger and request lines are written there, not logged
         wait_for_databases(waited)
@@ -568,9 +568,34 @@ def serve_command(
     databases are prepared once, as by `run`, before the workers start; each worker builds its own app.
     """
     project, config = chosen(project, config)
-    server, warnings = build_server(project, config, host=host, port=port, workers=workers)
+    try:
+        server, warnings = build_server(project, config, host=host, port=port, workers=workers)
+    except ConfigError as error:
+        raise named_by_options(error, host, port) from error
     _show_warnings(warnings)
     server.run()
+
+
+def named_by_options(error: ConfigError, host: str | None, port: int | None) -> ConfigError:
+    """``error`` with its lines about ``SERVER_ENV.BIND`` naming --host and --port where the command line
+    gave the address or the port (the configuration file's BIND was not used)."""
+    given = "/".join(name for name, value in (("--host", host), ("--port", port)) if value)
+    if not given:
+        return error
+    prefixes = {"SERVER_ENV.BIND:": f"{given}:"}
+    if host:
+        prefixes["SERVER_ENV.BIND.ADDRESS:"] = "--host:"
+    if port:
+        prefixes["SERVER_ENV.BIND.PORT:"] = "--port:"
+    problems = [_renamed(problem, prefixes) for problem in error.problems]
+    return ConfigError(problems, notes=error.notes, read=error.read)
+
+
+def _renamed(problem: str, prefixes: dict[str, str]) -> str:
+    for prefix, option in prefixes.items():
+        if problem.startswith(prefix):
+            return option + problem[len(prefix) :]
+    return problem
 
 
 @cli.command()
