@@ -115,9 +115,16 @@ def without_password(reason: str, url: URL) -> str:
     return Redactor([str(url.password)] if url.password else [])(reason)
 
 
+DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
+"""The port each server's driver connects to when the URL names none."""
+
+
 def connection_label(url: URL, name: str | None) -> str:
-    """``connection 'main' (postgresql at db.example.org:5432)``."""
-    place = f"{url.host or 'localhost'}:{url.port}" if url.port else (url.host or url.database or "")
+    """``connection 'main' (postgresql at db.example.org:5432)``; a server's port is its driver's default
+    when the URL names none; a SQLite connection shows its file."""
+    port = url.port or DEFAULT_PORTS.get(url.get_backend_name())
+    host = url.host or url.query.get("host")  # PostgreSQL's socket folder given as a parameter
+    place = f"{host if isinstance(host, str) else 'localhost'}:{port}" if port else (url.database or "")
     named = f"connection {name!r}" if name else "connection"
     return f"{named} ({url.get_backend_name()} at {place})"
 
