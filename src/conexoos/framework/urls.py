@@ -11,7 +11,6 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
-import idna
 from flask import Flask, current_app, has_request_context, url_for
 
 from .errors import ConfigError
@@ -75,6 +74,8 @@ def _host(parts: SplitResult) -> str:
     except ValueError:
         pass
     if not host.isascii():
+        import idna  # here: only an international host name needs it, not every worker
+
         try:
             host = idna.encode(host, uts46=True).decode("ascii")
         except idna.IDNAError as error:
