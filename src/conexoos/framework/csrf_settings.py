@@ -56,8 +56,9 @@ def flask_wtf_problems(config: Mapping[str, Any], enabled: bool | None) -> list[
 
 def _token_place_problems(config: Mapping[str, Any]) -> list[str]:
     """Where a token is sent, as Flask-WTF reads it: ``WTF_CSRF_FIELD_NAME`` must name a field (an empty
-    name read any form field as the token), and ``WTF_CSRF_HEADERS`` must be a list of header names (a
-    string was read letter by letter: ``X-My-Token`` accepted a header named ``X``)."""
+    name read any form field as the token), and ``WTF_CSRF_HEADERS`` must be a list of header names (the
+    schema makes a list of a string, which Flask-WTF read letter by letter; a name with a space or an
+    empty one could never arrive)."""
     problems = []
     field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     if not isinstance(field, str) or not field.strip():
