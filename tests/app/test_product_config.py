@@ -116,6 +116,17 @@ def problems_of(tmp_path: Path, text: str) -> list[str]:
             "APP.ANALYTICS: 90 is not valid; expected a mapping of keys to values",
             id="section-not-a-mapping",
         ),
+        pytest.param(  # its forms send csrf_token: renamed, nobody could log in (config check said OK)
+            "FLASK:\n  CONFIG: {WTF_CSRF_FIELD_NAME: authenticity_token}\n",
+            "FLASK.CONFIG.WTF_CSRF_FIELD_NAME: 'authenticity_token' is not valid; expected one of csrf_token",
+            id="csrf-field-renamed",
+        ),
+        pytest.param(  # its scripts send X-CSRFToken
+            "FLASK:\n  CONFIG: {WTF_CSRF_HEADERS: [X-My-Token]}\n",
+            "FLASK.CONFIG.WTF_CSRF_HEADERS: ['X-My-Token'] is not valid; expected a list of header names "
+            "holding X-CSRFToken (the product's scripts send it)",
+            id="csrf-headers-without-the-scripts-one",
+        ),
         pytest.param(
             "SERVICES:\n  stripe: {SECRET_KEY: [sk_live_abc]}\n",
             "SERVICES.stripe.SECRET_KEY: *** is not valid; expected a string",
@@ -190,3 +201,18 @@ def test_without_plans_the_built_in_ones_apply(make_app: AppFactory) -> None:
         200,
         "€5.00 / month",
     )
+
+
+def test_config_check_refuses_a_csrf_field_the_products_forms_do_not_send(tmp_path: Path) -> None:
+    config = tmp_path / "config.yml"
+    config.write_text("FLASK:\n  CONFIG: {WTF_CSRF_FIELD_NAME: authenticity_token}\n", encoding="utf-8")
+    result = conexoos("config", "check", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2, result.stdout
+    assert "FLASK.CONFIG.WTF_CSRF_FIELD_NAME: 'authenticity_token' is not valid" in result.stderr
+
+
+def test_the_headers_the_products_scripts_send_may_be_written_in_any_case(tmp_path: Path) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text("FLASK:\n  CONFIG: {WTF_CSRF_HEADERS: [x-csrftoken, X-Other]}\n", encoding="utf-8")
+    settings = load_settings(path, environ={}, project_schema=SCHEMA)
+    assert settings.tree["FLASK"]["CONFIG"]["WTF_CSRF_HEADERS"] == ["x-csrftoken", "X-Other"]

@@ -11,6 +11,7 @@ import pytest
 from conexoos.framework import ConfigError, ProjectError, create_app, load_settings
 from conexoos.framework.config import check_value
 from conexoos.framework.project import _check_project_schema, locate_project, project_schema
+from conexoos.framework.reference import project_reference
 from conexoos.framework.schema import Entries, Key, Schema
 
 from .helpers import write_files, write_project
@@ -222,9 +223,11 @@ def test_a_project_without_server_config_declares_nothing(tmp_path: Path) -> Non
     [
         (
             '{"SERVER_ENV": {}}',
-            "'SERVER_ENV' cannot be declared by a project; declare keys under APP or SERVICES",
+            "'SERVER_ENV' cannot be declared by a project; declare keys under APP or SERVICES or FLASK",
         ),
         ('{"SERVICES": {"redis": {}}}', "SERVICES.redis is declared by the framework"),
+        ('{"FLASK": {"ROUTES": {}}}', "FLASK declares only CONFIG, a mapping of FLASK.CONFIG keys"),
+        ('{"FLASK": {"CONFIG": 1}}', "FLASK declares only CONFIG, a mapping of FLASK.CONFIG keys"),
         ("[1]", "is not a mapping of sections"),
     ],
 )
@@ -232,6 +235,28 @@ def test_a_project_cannot_redeclare_the_framework(tmp_path: Path, declared: str,
     root = write_project(tmp_path / "bad", {"server/config.py": f"SCHEMA = {declared}\n"})
     with pytest.raises(ProjectError, match=message):
         project_schema(locate_project(root))
+
+
+def test_a_project_declares_the_flask_settings_its_pages_rely_on(tmp_path: Path) -> None:
+    """Its forms may send their token in a field of its choosing: a FLASK.CONFIG key it declares is checked
+    by its declaration, in config check as at start, and named in the project's reference."""
+    declared = (
+        "from conexoos.framework.schema import Key\n"
+        'SCHEMA = {"FLASK": {"CONFIG": {"WTF_CSRF_FIELD_NAME": Key("choice", "token", "Forms send token.", '
+        'choices=("token",))}}}\n'
+    )
+    root = write_project(tmp_path / "pinned", {"server/config.py": declared})
+    schema_of_project = project_schema(locate_project(root))
+    renamed = {"FLASK": {"CONFIG": {"WTF_CSRF_FIELD_NAME": "csrf_token"}}}
+    with pytest.raises(
+        ConfigError, match=r"WTF_CSRF_FIELD_NAME: 'csrf_token' is not valid; expected one of token"
+    ):
+        load_settings(overrides=renamed, project_schema=schema_of_project)
+    kept = {"FLASK": {"CONFIG": {"WTF_CSRF_FIELD_NAME": "token"}}}
+    assert load_settings(overrides=kept, project_schema=schema_of_project).tree["FLASK"]["CONFIG"] == {
+        "WTF_CSRF_FIELD_NAME": "token"
+    }
+    assert "#### `FLASK.CONFIG`" in project_reference(schema_of_project)
 
 
 @pytest.mark.parametrize(

@@ -483,9 +483,9 @@ def test_a_token_time_limit_that_is_no_number_of_seconds_is_refused(
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
-        ("WTF_CSRF_FIELD_NAME", "", "the name of the form field"),
-        ("WTF_CSRF_FIELD_NAME", "  ", "the name of the form field"),
-        ("WTF_CSRF_FIELD_NAME", None, "the name of the form field"),
+        ("WTF_CSRF_FIELD_NAME", "", "a non-empty string"),
+        ("WTF_CSRF_FIELD_NAME", "  ", "a non-empty string"),
+        ("WTF_CSRF_FIELD_NAME", None, "a non-empty string"),
         ("WTF_CSRF_HEADERS", ["X My Token"], "a list of header names"),
         ("WTF_CSRF_HEADERS", [""], "a list of header names"),
     ],

@@ -268,17 +268,29 @@ def check_flask_setting(name: str, raw: Any) -> Checked:
 
 
 def _project_sections(settings: Settings, validator: _Validator, project_schema: schema.Schema) -> None:
-    """Validate ``APP`` and the ``SERVICES`` entries the project declares, replacing their free-form trees
-    (the framework's own sections were validated when the file was loaded)."""
+    """Validate ``APP``, the ``SERVICES`` entries and the ``FLASK.CONFIG`` keys the project declares,
+    replacing their free-form trees (the framework's own sections were validated when the file was
+    loaded)."""
     raw = settings.raw
     app_shape = project_schema.get("APP")
     if isinstance(app_shape, dict):
         settings.tree["APP"] = validator.section(raw.get("APP"), app_shape, "APP")
+    raw_config = _as_schema(raw.get("FLASK")).get("CONFIG")
+    for name, key in project_flask_keys(project_schema).items():
+        if isinstance(raw_config, dict) and name in raw_config and isinstance(key, Key):
+            path = f"FLASK.CONFIG.{name}"
+            settings.tree["FLASK"]["CONFIG"][name] = validator.flask_setting(raw_config[name], key, path)
     raw_services = raw.get("SERVICES")
     for name, shape in _as_schema(project_schema.get("SERVICES")).items():
         if isinstance(raw_services, dict) and name in raw_services and isinstance(shape, dict):
             settings.tree["SERVICES"][name] = validator.section(raw_services[name], shape, f"SERVICES.{name}")
     settings.project_schema = project_schema
+
+
+def project_flask_keys(project_schema: schema.Schema) -> schema.Schema:
+    """The ``FLASK.CONFIG`` keys a project declares (``FLASK: {CONFIG: {...}}`` in its ``SCHEMA``): settings
+    its own pages rely on, such as the product's forms on ``WTF_CSRF_FIELD_NAME``."""
+    return _as_schema(_as_schema(project_schema.get("FLASK")).get("CONFIG"))
 
 
 def _as_schema(node: Any) -> schema.Schema:
@@ -537,7 +549,7 @@ class _Validator:
         return {
             "SERVER_ENV": self.section(raw.get("SERVER_ENV"), schema.SERVER_ENV, "SERVER_ENV"),
             "DATABASE": self.databases(raw.get("DATABASE")),
-            "FLASK": self.flask(raw.get("FLASK")),
+            "FLASK": self.flask(raw.get("FLASK"), project_flask_keys(project_schema)),
             "SERVICES": self.services(
                 raw.get("SERVICES"), {**schema.SERVICES, **_as_schema(declared_services)}
             ),
@@ -548,11 +560,12 @@ class _Validator:
             ),
         }
 
-    def flask(self, node: Any) -> dict[str, Any]:
-        """The ``FLASK`` section, each key of ``FLASK.CONFIG`` that has a type checked and converted."""
+    def flask(self, node: Any, project_keys: schema.Schema | None = None) -> dict[str, Any]:
+        """The ``FLASK`` section, each key of ``FLASK.CONFIG`` that has a type checked and converted; a key
+        the project declares (``project_keys``: its pages rely on a value) is checked by its declaration."""
         section = self.section(node, schema.FLASK, "FLASK")
         config = section["CONFIG"]
-        for name, key in schema.FLASK_CONFIG_KEYS.items():
+        for name, key in {**schema.FLASK_CONFIG_KEYS, **(project_keys or {})}.items():
             if name in config and isinstance(key, Key):
                 config[name] = self.flask_setting(config[name], key, f"FLASK.CONFIG.{name}")
         return section

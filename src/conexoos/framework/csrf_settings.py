@@ -55,23 +55,14 @@ def flask_wtf_problems(config: Mapping[str, Any], enabled: bool | None) -> list[
 
 
 def _token_place_problems(config: Mapping[str, Any]) -> list[str]:
-    """Where a token is sent, as Flask-WTF reads it: ``WTF_CSRF_FIELD_NAME`` must name a field (an empty
-    name read any form field as the token), and ``WTF_CSRF_HEADERS`` must be a list of header names (the
-    schema makes a list of a string, which Flask-WTF read letter by letter; a name with a space or an
-    empty one could never arrive)."""
-    problems = []
-    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    if not isinstance(field, str) or not field.strip():
-        problems.append(
-            f"FLASK.CONFIG.WTF_CSRF_FIELD_NAME: {field!r} is not valid; expected the name of the form field "
-            "that carries the token (the default is csrf_token)"
-        )
-    headers = config.get("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"])
-    if not isinstance(headers, list | tuple) or not all(
-        isinstance(name, str) and HEADER_NAME.fullmatch(name) for name in headers
-    ):
-        problems.append(
-            f"FLASK.CONFIG.WTF_CSRF_HEADERS: {headers!r} is not valid; expected a list of header names "
-            "(such as [X-CSRFToken]), or [] for forms only"
-        )
-    return problems
+    """``WTF_CSRF_HEADERS`` as Flask-WTF reads it: names a header can have (one with a space, or an empty
+    one, could never arrive). The ``FLASK.CONFIG`` table has made a list of a string (which Flask-WTF read
+    letter by letter) and refused an empty ``WTF_CSRF_FIELD_NAME`` (any form field was read as the token);
+    a value it refused is None here, said once, there."""
+    headers = config.get("WTF_CSRF_HEADERS")
+    if headers is None or all(isinstance(name, str) and HEADER_NAME.fullmatch(name) for name in headers):
+        return []
+    return [
+        f"FLASK.CONFIG.WTF_CSRF_HEADERS: {headers!r} is not valid; expected a list of header names "
+        "(such as [X-CSRFToken]), or [] for forms only"
+    ]

@@ -208,6 +208,9 @@ def _check_project_schema(declared: dict[str, object], where: str) -> None:
             )
         if not isinstance(shape, dict):
             raise ProjectError(f"{where}.SCHEMA: {section} is {shape!r}; declare it as a mapping of keys")
+    flask = declared.get("FLASK")
+    if isinstance(flask, dict) and (set(flask) - {"CONFIG"} or not isinstance(flask.get("CONFIG"), dict)):
+        raise ProjectError(f"{where}.SCHEMA: FLASK declares only CONFIG, a mapping of FLASK.CONFIG keys")
     services = declared.get("SERVICES")
     for name in services if isinstance(services, dict) else {}:
         if name in schema.SERVICES:

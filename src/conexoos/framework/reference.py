@@ -44,6 +44,9 @@ def project_reference(declared: schema.Schema) -> str:
             sections.append((f"APP.{name}", {name: shape}, "APP"))
     for name, shape in _section(declared.get("SERVICES", {})).items():
         sections.append((f"SERVICES.{name}", _section(shape), f"SERVICES.{name}"))
+    flask_config = _section(declared.get("FLASK", {})).get("CONFIG")
+    if flask_config:
+        sections.append(("FLASK.CONFIG", _section(flask_config), "FLASK.CONFIG"))
     return _tables(sections)
 
 

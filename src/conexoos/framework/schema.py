@@ -669,8 +669,9 @@ FLASK: Schema = {
 }
 
 TOP_LEVEL = ("SERVER_ENV", "DATABASE", "FLASK", "SERVICES", "APP", "LOGINS")
-PROJECT_SECTIONS = ("APP", "SERVICES")
-"""Where a project may declare keys of its own (``SCHEMA`` in its ``server/config.py``)."""
+PROJECT_SECTIONS = ("APP", "SERVICES", "FLASK")
+"""Where a project may declare keys of its own (``SCHEMA`` in its ``server/config.py``); under ``FLASK``, only
+``CONFIG`` keys, the values of Flask or extension settings its pages rely on."""
 SECRET_WORDS = (
     "PASSWORD",
     "PASSWD",

@@ -230,7 +230,36 @@ STRIPE: Schema = {
     ),
 }
 
-SCHEMA: dict[str, Any] = {"APP": APP, "SERVICES": {"stripe": STRIPE}}
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRFToken"
+
+
+def _holds_csrf_header(headers: list[str]) -> list[str]:
+    """``headers`` when the product's scripts' header is among them (any case, as HTTP reads names)."""
+    if CSRF_HEADER.lower() not in (str(name).lower() for name in headers):
+        raise ValueError(headers)
+    return headers
+
+
+FLASK_CONFIG: Schema = {
+    "WTF_CSRF_FIELD_NAME": Key(
+        "choice",
+        CSRF_FIELD,
+        f"The product's forms send their CSRF token in the field `{CSRF_FIELD}`: it cannot be renamed.",
+        choices=(CSRF_FIELD,),
+    ),
+    "WTF_CSRF_HEADERS": Key(
+        "list",
+        None,
+        f"Headers that may carry the CSRF token; the product's scripts send `{CSRF_HEADER}`, which must be "
+        "one of them.",
+        convert=_holds_csrf_header,
+        expected=f"a list of header names holding {CSRF_HEADER} (the product's scripts send it)",
+    ),
+}
+"""Flask-WTF settings the product's pages rely on: its forms and scripts send the token where these say."""
+
+SCHEMA: dict[str, Any] = {"APP": APP, "SERVICES": {"stripe": STRIPE}, "FLASK": {"CONFIG": FLASK_CONFIG}}
 """What the framework validates for this project, besides its own sections."""
 
 
