@@ -340,6 +340,17 @@ def problems_of(path: Path | None, environ: dict[str, str] | None = None) -> lis
             "off, write `COMPRESSION: {ENABLED: false}`",
             id="switch-given-false",
         ),
+        pytest.param(  # the text a ${CSRF_ON:-on} gives, or quoted in the file
+            "SERVER_ENV:\n  CSRF: 'on'\n",
+            "SERVER_ENV.CSRF: 'on' is not valid; expected a mapping of keys to values; to turn it on, write "
+            "`CSRF: {ENABLED: true}`",
+            id="switch-given-the-text-on",
+        ),
+        pytest.param(
+            "SERVER_ENV:\n  CSRF: maybe\n",
+            "SERVER_ENV.CSRF: 'maybe' is not valid; expected a mapping of keys to values",
+            id="switch-given-other-text",
+        ),
     ],
 )
 def test_one_mistake_gives_one_exact_line(tmp_path: Path, text: str, expected: str) -> None:

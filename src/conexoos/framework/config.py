@@ -509,11 +509,13 @@ def _merge_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str
 
 def _switch_hint(node: Any, shape: schema.Schema, path: str) -> str:
     """The way to write ``node``, a true or false given to a section that is turned on and off by its
-    ``ENABLED`` key (``CSRF: true`` for ``CSRF: {ENABLED: true}``); else nothing to add."""
-    if not isinstance(node, bool) or not isinstance(shape.get("ENABLED"), Key):
+    ``ENABLED`` key (``CSRF: true``, or the text ``'on'`` a ``${VAR}`` gave, for ``CSRF: {ENABLED: true}``);
+    else nothing to add."""
+    switched, is_boolean = _to_bool(node) if isinstance(node, bool | str) else (None, False)
+    if not is_boolean or not isinstance(shape.get("ENABLED"), Key):
         return ""
     name = path.rsplit(".", 1)[-1]
-    return f"; to turn it {'on' if node else 'off'}, write `{name}: {{ENABLED: {str(node).lower()}}}`"
+    return f"; to turn it {'on' if switched else 'off'}, write `{name}: {{ENABLED: {str(switched).lower()}}}`"
 
 
 class _Validator:
