@@ -257,3 +257,34 @@ def test_a_request_engineio_refuses_is_a_warning_line_not_an_error(
         engine = app.extensions["conexoos"].socketio.server.eio
         engine._log_error_once("The WebSocket transport is not available", "no-websocket")
     assert [(record.name, record.levelname) for record in caplog.records] == [("engineio.server", "ERROR")]
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        ({}, 400),
+        ({"Sec-WebSocket-Version": "8"}, 426),
+        ({"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": None}, 400),
+        ({"Sec-WebSocket-Version": "13", "Connection": "keep-alive"}, 400),
+        ({"Sec-WebSocket-Version": "13", "Connection": "Upgrade, é"}, 400),
+    ],
+)
+def test_a_websocket_upgrade_wsproto_would_refuse_is_refused_before_a_session_opens(
+    tmp_path: Path,
+    make_app: AppFactory,
+    caplog: pytest.LogCaptureFixture,
+    headers: dict[str, Any],
+    status: int,
+) -> None:
+    """simple-websocket's handshake raised once Engine.IO had opened the session: a 500 and a traceback."""
+    app = make_app(write_project(tmp_path / "sockets", {"server/socket.py": SOCKET_MODULE}))
+    sent = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}
+    sent = {name: value for name, value in {**sent, **headers}.items() if value is not None}
+    with caplog.at_level("INFO"):
+        answer = app.test_client().get("/socket.io/?EIO=4&transport=websocket", headers=sent)
+    assert answer.status_code == status
+    assert answer.headers["Sec-WebSocket-Version"] == "13"
+    assert app.extensions["conexoos"].socketio.server.eio.sockets == {}
+    logged = [(record.name, record.levelname) for record in caplog.records]
+    assert logged == [("conexoos.realtime", "WARNING")]
+    assert "WebSocket handshake" in caplog.records[0].getMessage()

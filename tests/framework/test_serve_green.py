@@ -392,3 +392,43 @@ def test_over_tls_the_408_of_a_stalled_body_is_sent_inside_tls_and_the_connectio
         assert received.startswith(b"HTTP/1.1 408 "), received[:200]
         assert closed or received.endswith(b"Send it again.")  # then ended (a reset, at worst)
         assert https_status(port, "/healthz") == 200
+
+
+def raw_upgrade(port: int, headers: str) -> bytes:
+    """The answer's head to a WebSocket upgrade of Engine.IO sent with ``headers`` (CRLF-separated lines)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as connection:
+        request = (
+            f"GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n\r\n"
+        )
+        connection.sendall(request.encode())
+        received = b""
+        while b"\r\n\r\n" not in received and (chunk := connection.recv(4096)):
+            received += chunk
+    return received.split(b"\r\n\r\n")[0]
+
+
+@pytest.mark.parametrize("command", ["serve", "run"])
+def test_a_websocket_upgrade_without_a_valid_version_is_refused_not_a_500(
+    tmp_path: Path, command: str
+) -> None:
+    """simple-websocket's handshake raised wsproto's error: gunicorn's bare 500, a traceback, every time."""
+    port = new_port()
+    project = write_green_project(tmp_path / "green", port)
+    arguments = (
+        serve_args(project, port) if command == "serve" else ["run", "--project", str(project), "--no-reload"]
+    )
+    upgrade = "Connection: Upgrade\r\nUpgrade: websocket"
+    key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="
+    with server(arguments, tmp_path, f"http://127.0.0.1:{port}/healthz") as output:
+        missing = raw_upgrade(port, f"{upgrade}\r\n{key}")
+        other_version = raw_upgrade(port, f"{upgrade}\r\n{key}\r\nSec-WebSocket-Version: 8")
+        no_key = raw_upgrade(port, f"{upgrade}\r\nSec-WebSocket-Version: 13")
+        assert get(port, "/healthz")[0] == 200
+    assert missing.startswith(b"HTTP/1.1 400 "), missing
+    assert other_version.startswith(b"HTTP/1.1 426 "), other_version
+    assert b"\r\nSec-WebSocket-Version: 13" in other_version
+    assert no_key.startswith(b"HTTP/1.1 400 "), no_key
+    logs = [output, *(project / "instance" / "logs").glob("*.log")]
+    text = "\n".join(path.read_text() for path in logs if path.exists())
+    assert "Traceback" not in text and "Error handling request" not in text
+    assert text.count("refused a client's WebSocket handshake") == 1  # one line a minute

@@ -64,6 +64,7 @@ def create_socketio(app: Flask, settings: Settings, services: Services) -> Socke
     disconnect_without_waiting(socketio.server.eio)
     answer_closed_sessions(socketio.server.eio)
     refuse_unreadable_posts(socketio.server.eio)
+    refuse_bad_handshakes(socketio.server.eio)
     disconnect_on_unexpected_packets(socketio.server)
     timeout = settings.server.get("SOCKETIO_JOIN_TIMEOUT", 0)
     if timeout:
@@ -250,6 +251,65 @@ def refuse_unreadable_posts(engine: Any) -> None:
         return _bad_request(start_response, "Bad Request")
 
     engine.handle_request = handle_request
+
+
+def refuse_bad_handshakes(engine: Any) -> None:
+    """Answer a WebSocket upgrade whose handshake cannot succeed with a 400 (a 426 naming version 13 for
+    another version), with a warning line (at most one a minute), before Engine.IO opens a session for it.
+
+    simple-websocket runs the handshake (wsproto's) after Engine.IO has opened the session, and lets its
+    error out: a missing ``Sec-WebSocket-Version`` or ``Sec-WebSocket-Key`` was a 500, a traceback in
+    gunicorn's error log, every time. Here the same handshake is tried first on the same request head.
+    """
+    handle = engine.handle_request
+    warnings = ThrottledLog(log)
+
+    def handle_request(environ: WSGIEnvironment, start_response: StartResponse) -> Any:
+        refusal = _handshake_refusal(environ)
+        if refusal is None:
+            return handle(environ, start_response)
+        status, problem = refusal
+        warnings.warning("Engine.IO refused a client's WebSocket handshake: %s", escape_control(problem))
+        start_response(status, [("Content-Type", "text/plain"), ("Sec-WebSocket-Version", WEBSOCKET_VERSION)])
+        return [json.dumps(problem).encode()]
+
+    engine.handle_request = handle_request
+
+
+WEBSOCKET_VERSION = "13"
+HANDSHAKE_STATUS = {400: "400 BAD REQUEST", 426: "426 UPGRADE REQUIRED"}
+
+
+def _handshake_refusal(environ: WSGIEnvironment) -> tuple[str, str] | None:
+    """The status and reason wsproto refuses the WebSocket handshake of this request with, or None when
+    it accepts it or the request is no upgrade Engine.IO would take (Engine.IO refuses those itself)."""
+    transport = parse_qs(environ.get("QUERY_STRING", "")).get("transport", ["polling"])[0]
+    upgrade = environ.get("HTTP_UPGRADE", "").lower()
+    if environ.get("REQUEST_METHOD") != "GET" or transport != "websocket" or upgrade != "websocket":
+        return None
+    # wsproto at the first upgrade, as simple-websocket imports it: a server without WebSockets never loads it
+    from wsproto import ConnectionType
+    from wsproto.handshake import H11Handshake
+    from wsproto.utilities import RemoteProtocolError
+
+    try:
+        H11Handshake(ConnectionType.SERVER).receive_data(_handshake_head(environ))
+    except RemoteProtocolError as error:
+        code = getattr(error.event_hint, "status_code", 400)
+        return HANDSHAKE_STATUS.get(code, HANDSHAKE_STATUS[400]), str(error)
+    except UnicodeError:  # wsproto decodes Connection as ASCII, Host as IDNA
+        return HANDSHAKE_STATUS[400], "a header it reads is not ASCII or no host name"
+    return None
+
+
+def _handshake_head(environ: WSGIEnvironment) -> bytes:
+    """The request head simple-websocket gives wsproto's handshake, built as it builds it."""
+    head = b"GET / HTTP/1.1\r\n"
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            header = "-".join(part.capitalize() for part in key[5:].split("_"))
+            head += f"{header}: {value}\r\n".encode()
+    return head + b"\r\n"
 
 
 def _sid(environ: WSGIEnvironment) -> str:
