@@ -9,6 +9,8 @@ import pytest
 from flask import Flask, abort
 from flask.testing import FlaskClient
 
+from conexoos.app.blueprints import setup as setup_blueprint
+from conexoos.app.controllers import setup as setup_controller
 from tests.support.static_urls import unhashed
 
 from .conftest import Account, product_app
@@ -89,3 +91,23 @@ def test_an_error_page_leaves_the_flashed_messages_to_the_next_page(app: Flask, 
     assert missing.status_code == 404 and "Appearance saved." not in missing.get_data(as_text=True)
     page = alice.client.get("/settings/appearance")
     assert page.status_code == 200 and "Appearance saved." in page.get_data(as_text=True)
+
+
+def test_an_untrusted_host_is_a_400_page_not_a_500(make_app: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The error page's url_for (and, while /setup waits, the setup notice's external_url at a process's
+    first request) had no URL adapter for a host Flask refused: a 500 with a traceback. JSON got its 400."""
+    built = product_app(make_app, {"FLASK": {"CONFIG": {"TRUSTED_HOSTS": ["localhost"]}}})  # type: ignore[arg-type]
+    built.config["PROPAGATE_EXCEPTIONS"] = False
+    with built.app_context():
+        assert setup_controller.available()
+    monkeypatch.setitem(setup_blueprint._announced, "done", False)  # the next request is the first
+    client = built.test_client()
+    first = client.get("/", headers={"Host": "evil.example"})
+    assert first.status_code == 400 and first.mimetype == "text/html", first.get_data(as_text=True)[:300]
+    assert not setup_blueprint._announced["done"]  # said at the next request of a trusted host
+    for accept in ("text/html", "*/*", "application/json"):
+        refused = client.get("/login", headers={"Host": "evil.example", "Accept": accept})
+        assert refused.status_code == 400, (accept, refused.get_data(as_text=True)[:300])
+    page = client.get("/no/such/page", headers={"Host": "evil.example:80"}).get_data(as_text=True)
+    assert "<h1>400 Bad Request</h1>" in page and "&#39;evil.example&#39; is not trusted" in page
+    assert client.get("/").status_code == 200

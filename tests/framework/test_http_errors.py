@@ -356,3 +356,41 @@ def test_a_table_the_database_lacks_is_a_500_saying_to_migrate_not_an_outage(
     [logged] = [record.getMessage() for record in caplog.records if record.name == "conexoos.http_errors"]
     assert logged.startswith("the database's tables differ from the models (")
     assert "no such table: no_such_table" in logged and "run `conexoos db migrate`" in logged
+
+
+UNTRUSTED_HOST_FILES = {
+    "server/web.py": """
+    class Route:
+        def __init__(self, app):
+            app.add_url_rule("/", "home", lambda: "home")
+    """,
+    "server/middleware.py": """
+    from flask import g, url_for
+
+
+    class Load:
+        def __init__(self, app):
+            app.before_request(lambda: setattr(g, "home_link", url_for("home")))
+    """,
+    "templates/errors/error.html": (
+        '<h1>{{ status }}</h1><a href="{{ url_for("home") }}">{{ g.home_link }}</a>'
+    ),
+}
+
+
+def test_an_untrusted_host_is_a_400_page_for_every_client(tmp_path: Path, make_app: AppFactory) -> None:
+    """The project's error template and before-request hooks build URLs: Flask gives a request whose host
+    TRUSTED_HOSTS refuses no URL adapter, and each was a 500 with a traceback (JSON got its 400)."""
+    project = write_project(tmp_path / "hosts", UNTRUSTED_HOST_FILES)
+    app = make_app(project, {"FLASK": {"CONFIG": {"TESTING": False, "TRUSTED_HOSTS": ["localhost"]}}})
+    client = app.test_client()
+    trusted = client.get("/missing")
+    assert trusted.status_code == 404 and trusted.get_data(as_text=True) == '<h1>404</h1><a href="/">/</a>'
+    for accept in (None, "text/html", "application/json"):
+        headers = {"Host": "evil.example", **({"Accept": accept} if accept else {})}
+        refused = client.get("/", headers=headers)
+        assert refused.status_code == 400, (accept, refused.get_data(as_text=True)[:300])
+        assert refused.mimetype == ("application/json" if accept == "application/json" else "text/html")
+    assert "<h1>400 Bad Request</h1>" in client.get("/", headers={"Host": "evil.example"}).get_data(
+        as_text=True
+    )

@@ -91,6 +91,17 @@ def test_templates_can_build_external_urls(make_app: AppFactory, bare_project: P
     assert rendered == "https://links.example.org/page/a%20b"
 
 
+def test_external_urls_are_built_for_a_request_whose_host_flask_refused(
+    make_app: AppFactory, bare_project: Path
+) -> None:
+    """Such a request has no URL adapter (``url_for`` failed with an AttributeError): the URL is built
+    from the URL map, as outside a request."""
+    app = public_app(make_app, bare_project, "https://links.example.org")
+    app.config["TRUSTED_HOSTS"] = ["links.example.org"]
+    with app.test_request_context("/", headers={"Host": "evil.example"}):
+        assert external_url("page", name="a b") == "https://links.example.org/page/a%20b"
+
+
 def test_the_public_url_is_kept_as_browsers_compare_it(make_app: AppFactory, bare_project: Path) -> None:
     """`HTTP://LocalHost:46109/` was used as typed: in canonical links, og:url, mails and logs."""
     app = public_app(make_app, bare_project, "HTTP://LocalHost:46109/")

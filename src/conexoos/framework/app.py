@@ -44,7 +44,7 @@ from .deferred_commands import defer_commands
 from .errors import ProjectError
 from .fast_path import install_fast_paths
 from .health import install_health_routes, refuse_shadowed_health_routes
-from .http_errors import register_error_handlers
+from .http_errors import refuse_unbound_requests, register_error_handlers
 from .json_input import install_json_input
 from .logins import Logins
 from .logins.install import install_logins, new_logins
@@ -170,6 +170,7 @@ def _create_app(
         logins.require_handler()  # a redirect login with no handler would be a 500 at each login
         resolve_route_targets(app)  # a view named by a string that names nothing: a 500 at each request
         refuse_shadowed_health_routes(app)
+        refuse_unbound_requests(app)  # first of the before-request functions: after every other is registered
     install_static_files(app, settings)  # once every blueprint is registered, plugins' included
     require_database_for_models(located, settings)
     return app

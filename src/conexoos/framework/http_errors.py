@@ -17,8 +17,9 @@ from flask import (
     render_template_string,
     request,
 )
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from jinja2 import TemplateNotFound
+from jinja2 import Template, TemplateNotFound
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.datastructures import MIMEAccept
@@ -158,6 +159,23 @@ def register_error_handlers(app: Flask) -> None:
         app.register_error_handler(unreachable, _database_unavailable)
 
 
+def refuse_unbound_requests(app: Flask) -> None:
+    """Answer a request Flask refused before routing (a ``Host`` outside ``TRUSTED_HOSTS``) before any
+    other ``before_request`` function runs: it has no URL adapter, so a hook that builds a URL (the
+    product's setup notice) failed on it, a 500 instead of the 400. Call once every hook is registered."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_unbound_request)
+
+
+def _refuse_unbound_request() -> None:
+    if not has_url_adapter() and request.routing_exception is not None:
+        raise request.routing_exception
+
+
+def has_url_adapter() -> bool:
+    """Whether the current request can build URLs (``url_for``): not when Flask refused its host."""
+    return request_ctx.url_adapter is not None
+
+
 class CsrfRefused(BadRequest):
     """400: a state-changing request without a valid CSRF token, said in words a person can act on."""
 
@@ -272,7 +290,10 @@ def _render_page(status: int, title: str, message: str) -> str:
     """The error page from the project's templates. A template that asks the database while it is down
     (for the site's name, a menu) must not turn the error into a 500: the request is marked as having met
     the outage, the page drawn again (code that checks :func:`database_failed` does without the database),
-    and failing that, the plain page."""
+    and failing that, the plain page. A request that cannot build URLs (an untrusted host) gets the plain
+    page, drawn without the templates' context (their links, ``url_for``, would fail)."""
+    if not has_url_adapter():
+        return _plain_page(status, title, message)
     try:
         return _render_template_page(status, title, message)
     except DATABASE_UNREACHABLE as error:
@@ -285,6 +306,11 @@ def _render_page(status: int, title: str, message: str) -> str:
     except DATABASE_UNREACHABLE:
         met_database_outage()
         return render_template_string(PLAIN_PAGE, status=status, title=title, message=message)
+
+
+def _plain_page(status: int, title: str, message: str) -> str:
+    """:data:`PLAIN_PAGE` drawn outside the app's Jinja environment: without its context processors."""
+    return Template(PLAIN_PAGE, autoescape=True).render(status=status, title=title, message=message)
 
 
 def _render_template_page(status: int, title: str, message: str) -> str:

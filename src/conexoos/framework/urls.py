@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
 
 from flask import Flask, current_app, has_request_context, url_for
+from flask.globals import request_ctx
 
 from .errors import ConfigError
 from .redaction import redact_credentials
@@ -150,7 +151,7 @@ def external_url(endpoint: str, **values: Any) -> str:
     Works outside a request too (a task or a command writing mail): the path is built from the URL map.
     """
     values.pop("_external", None)
-    if has_request_context():
+    if has_request_context() and request_ctx.url_adapter is not None:  # None: Flask refused the host
         return public_url() + url_for(endpoint, **values)
     path = current_app.url_map.bind("localhost").build(endpoint, values)
     return public_url() + path
