@@ -386,3 +386,48 @@ def test_db_upgrade_fails_on_a_database_whose_history_skipped_a_revision(
     refused = conexoos("run", "--config", str(config), "--no-reload", cwd=tmp_path)
     assert refused.returncode == 2, refused.stderr
     assert SKIPPED_0019_PROBLEM in refused.stderr
+
+
+@pytest.fixture
+def dropped_capture_entry(make_app: AppFactory, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """An app on a database at head from which a table of the models (``capture_entry``) was dropped."""
+    with empty_product_app(make_app, tmp_path_factory) as app:
+        with migrations.migration_target(app) as target:
+            migrations.upgrade(target)
+            with target.engine.begin() as connection:
+                connection.execute(text("DROP TABLE capture_entry"))
+        yield app
+
+
+def test_a_table_this_releases_migrations_make_gets_restore_or_repair_advice(
+    dropped_capture_entry: Flask, tmp_path: Path
+) -> None:
+    """It said `write their migration with conexoos db migrate`, which wrote a revision into the product's
+    package, forking its history; `db upgrade` said `(head)`."""
+    config = config_file(tmp_path, dropped_capture_entry)
+    problem = (
+        "error: database connection 'main' is at head but lacks tables of the models (capture_entry), which "
+        "this release's migrations make: the database's history is not this release's"
+    )
+    for command in (["db", "upgrade"], ["run", "--no-reload"]):
+        refused = conexoos(*command, "--config", str(config), cwd=tmp_path)
+        assert refused.returncode == 2, refused.stderr
+        assert problem in refused.stderr
+        assert "or repair it: add those tables" in refused.stderr
+        assert "db migrate" not in refused.stderr
+
+
+def test_db_migrate_never_writes_into_the_products_package(tmp_path: Path) -> None:
+    """A site's `db migrate` wrote its own revision into src/conexoos/app/migrations/default/versions."""
+    versions = Path(migrations.__file__).parents[1] / "app" / "migrations" / "default" / "versions"
+    before = sorted(versions.glob("*.py"))
+    config = tmp_path / "config.yml"
+    config.write_text(yaml.safe_dump(base_overrides(tmp_path, f"sqlite:///{tmp_path / 'site.db'}")))
+    refused = conexoos("db", "migrate", "-m", "mine", "--config", str(config), cwd=tmp_path)
+    written = sorted(set(versions.glob("*.py")) - set(before))
+    for path in written:  # a failing run must not leave its revision in the package
+        path.unlink()
+    assert refused.returncode == 2, refused.stderr
+    assert "the product's migrations ship inside the installed package" in refused.stderr
+    assert "give --project src/conexoos/app" in refused.stderr
+    assert written == []

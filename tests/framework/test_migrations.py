@@ -422,7 +422,8 @@ def test_the_missing_tables_of_another_connection_are_named_with_its_own_command
     refused = python("-c", PREPARE, str(project), cwd=tmp_path)
     assert refused.returncode != 0
     advice = "write their migration with `conexoos db migrate --database archive -m MESSAGE`, then run "
-    assert f"'archive' is at head but lacks tables of the models (shelf): {advice}" in refused.stderr
+    said = "'archive' is at head but lacks tables of the models (shelf), which its migrations do not make"
+    assert f"{said}: {advice}" in refused.stderr
     steps = db_session(
         project, ["migrate", "--database", "archive", "-m", "shelf"], ["upgrade", "--database", "archive"]
     )

@@ -721,6 +721,8 @@ def db_migrate(
     plugin: str | None,
 ) -> None:
     """Write a new migration from the differences between the models and the database."""
+    if plugin is None:
+        _refuse_the_products_history(project)
     app = load_app(project, config)
     chosen_target = (
         migrations.plugin_target(app, plugin) if plugin else migrations.migration_target(app, database)
@@ -739,6 +741,25 @@ def db_migrate(
             f'To drop it with its rows, write op.drop_table("{table}") in the upgrade() of {script} yourself.'
         )
     click.echo(_what_migrate_wrote(target.label, written, message))
+
+
+def _refuse_the_products_history(project: str | None) -> None:
+    """Refuse `db migrate` on the product when no --project names it: its history ships inside the
+    installed package, and a site's revision written there forks it (the next release's revisions do
+    not follow it). A site's database that lacks a table or column is told what to do by `db upgrade`."""
+    project, _ = chosen(project, None)
+    if project is not None:
+        return
+    shipped = locate_project(None).root / "migrations"
+    raise CommandFailed(
+        [
+            f"db migrate: the product's migrations ship inside the installed package ({shipped}); a "
+            "revision written there forks the product's history, and the next release's would not follow "
+            "it. A database at head that lacks a table or column of the models: `conexoos db upgrade` says "
+            "what to do (this release's migrations make it: restore a backup or repair it). Writing the "
+            "product's own next revision from a source checkout: give --project src/conexoos/app"
+        ]
+    )
 
 
 def _missing_folders(folder: Path) -> list[Path]:

@@ -458,7 +458,9 @@ def upgrade(target: MigrationTarget, revision: str = "head") -> str | None:
         command.upgrade(target.alembic_config(), revision)
     if set(current_revisions(target)) == set(head_revisions(target)):
         try:
-            _require_model_columns(target, _app_model_tables(current_app))
+            expected = _app_model_tables(current_app)
+            _require_model_tables(target, expected)
+            _require_model_columns(target, expected)
         except SchemaNotReady as error:
             raise SchemaNotReady(error.problems, [note] if note else []) from None
     return note
@@ -718,23 +720,16 @@ def _tables_held(target: MigrationTarget) -> list[str]:
 
 
 def _require_model_tables(target: MigrationTarget, expected: frozenset[str]) -> None:
-    """Refuse a database at head that lacks a table of the app's models: a model (or the mail outbox, once
-    ``init_mail`` is called) added without its migration. Each request using the table would fail."""
+    """Refuse a database at head that lacks a table of the app's models: its history is not this release's
+    (a table dropped by hand, a side build), or a model (or the mail outbox, once ``init_mail`` is called)
+    was added without its migration. Each request using the table would fail."""
     wanted = [table.name for table in target.tables() if table.name in expected]
     if not wanted:
         return
     existing = set(inspect(target.engine).get_table_names())  # one query, not one a table
     missing = sorted(name for name in wanted if name not in existing)
     if missing:
-        plugin = f" --plugin {target.plugin}" if target.plugin else ""
-        connection = "" if target.plugin or target.database.is_default else f" --database {target.name}"
-        raise SchemaNotReady(
-            [
-                f"database connection {target.name!r} is at head but lacks tables of the models "
-                f"({', '.join(missing)}): write their migration with "
-                f"`conexoos db migrate{connection}{plugin} -m MESSAGE`, then run `{target.upgrade_command()}`"
-            ]
-        )
+        raise SchemaNotReady([_missing_problem(target, "tables", missing)])
 
 
 COLUMNS_QUERY = {
@@ -765,7 +760,7 @@ def _require_model_columns(target: MigrationTarget, expected: frozenset[str]) ->
         if column.lower() not in held[table]
     ]
     if missing:
-        raise SchemaNotReady([_missing_columns_problem(target, missing)])
+        raise SchemaNotReady([_missing_problem(target, "columns", missing)])
 
 
 def _database_columns(target: MigrationTarget, tables: set[str]) -> dict[str, set[str]]:
@@ -790,19 +785,20 @@ def _database_columns(target: MigrationTarget, tables: set[str]) -> dict[str, se
     }
 
 
-def _missing_columns_problem(target: MigrationTarget, missing: list[str]) -> str:
-    """What to say of model columns the database lacks, and what to do: the migrations at head make them
-    (the database's history is not this release's) or do not (a model changed without its migration)."""
+def _missing_problem(target: MigrationTarget, kind: str, missing: list[str]) -> str:
+    """What to say of model ``kind`` ("tables", or "columns" named ``table.column``) the database lacks,
+    and what to do: the migrations at head make them (the database's history is not this release's) or
+    do not (a model changed without its migration)."""
     shown = ", ".join(missing[:SHOWN_DIFFERENCES]) + (
         f" and {len(missing) - SHOWN_DIFFERENCES} more" if len(missing) > SHOWN_DIFFERENCES else ""
     )
-    said = f"database connection {target.name!r} is at head but lacks columns of the models ({shown})"
+    said = f"database connection {target.name!r} is at head but lacks {kind} of the models ({shown})"
     plugin = f" --plugin {target.plugin}" if target.plugin else ""
     connection = "" if target.plugin or target.database.is_default else f" --database {target.name}"
     write = f"`conexoos db migrate{connection}{plugin} -m MESSAGE`, then run `{target.upgrade_command()}`"
     heads = head_revisions(target)
     scripted = schema_at(target, heads[0]) if len(heads) == 1 else None
-    if scripted is not None and not any(_scripted(scripted, item) for item in missing):
+    if scripted is not None and not any(_scripted(scripted, kind, item) for item in missing):
         return f"{said}, which its migrations do not make: write their migration with {write}"
     made = ", which this release's migrations make" if scripted is not None else ""
     unsure = (
@@ -812,12 +808,15 @@ def _missing_columns_problem(target: MigrationTarget, missing: list[str]) -> str
         f"{said}{made}: the database's history is not this release's "
         "(another build upgraded it along a history without the revision that adds them, or its schema was "
         "changed by hand). Restore a backup taken before that and run "
-        f"`{target.upgrade_command()}` with this release, or repair it: add those columns as this "
+        f"`{target.upgrade_command()}` with this release, or repair it: add those {kind} as this "
         f"release's migrations make them{unsure}. Until then every query naming them fails"
     )
 
 
-def _scripted(schema: dict[str, frozenset[str]], item: str) -> bool:
+def _scripted(schema: dict[str, frozenset[str]], kind: str, item: str) -> bool:
+    """Whether ``schema`` holds ``item``: a table, or (``kind`` "columns") a column named ``table.column``."""
+    if kind == "tables":
+        return item in schema
     table, column_name = item.split(".", 1)
     return column_name in schema.get(table, frozenset())
 
