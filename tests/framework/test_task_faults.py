@@ -367,6 +367,33 @@ def test_tasks_status_prints_one_line_per_task_and_fails_when_one_lags(tmp_path:
     assert line.endswith("; the state of the tasks is unknown")
 
 
+def test_tasks_status_fails_when_a_task_failed_three_runs_in_a_row(tmp_path: Path) -> None:
+    """It said OK and exited 0 while a task failed run after run, until the failures made it lag."""
+    project = write_project(tmp_path / "project", {"server/tasks.py": STATUS_TASKS})
+    config = tmp_path / "config.yml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "SERVER_ENV": {"INSTANCE_PATH": str(tmp_path / "instance"), "APP_KEY": "k" * 40},
+                "DATABASE": {"default": "main", "main": {"url": f"sqlite:///{tmp_path / 'db.sqlite'}"}},
+            }
+        )
+    )
+    folder = tmp_path / "instance" / "task-status"
+    folder.mkdir(parents=True)
+    now = time.time()
+    for name in ("fresh", "nightly"):
+        (folder / f"{name}.json").write_text(json.dumps({"last_success": repr(now - 5), "failures": "0"}))
+    failed = {"last_success": repr(now - 50), "last_failure": repr(now - 2), "error": "task: ValueError: no"}
+    for failures, code, state in (("2", 0, "OK"), ("3", 1, "FAILING"), ("4", 1, "FAILING")):
+        (folder / "stuck.json").write_text(json.dumps(failed | {"failures": failures}))
+        result = conexoos("tasks", "status", "--project", str(project), "--config", str(config), cwd=tmp_path)
+        assert result.returncode == code, result.stdout + result.stderr
+        [stuck_line] = [line for line in result.stdout.splitlines() if line.startswith("stuck ")]
+        assert f"(task: ValueError: no) [{failures} in a row]  lag: " in stuck_line
+        assert stuck_line.endswith(f"  {state}")
+
+
 def test_once_the_lock_failed_the_other_claims_of_the_pass_wait_for_the_next_pass(app: Flask) -> None:
     """A frozen Redis costs one lock timeout a pass, not one per task: "retrying in 1 s" stays true."""
     lock = FaultyLock()

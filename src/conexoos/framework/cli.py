@@ -1035,10 +1035,11 @@ def tasks_group(project: str | None, config: str | None) -> None:
 @tasks_group.command("status")
 @project_options
 def tasks_status(project: str | None, config: str | None) -> None:
-    """One line per task: schedule, last success, last failure and why, lag, OK or LAGGING.
+    """One line per task: schedule, last success, last failure and why, lag, OK, LAGGING or FAILING.
 
-    Exits 1 when a task lags, 2 when the shared records cannot be read (Redis or the folder unavailable):
-    then one line says so and no task is listed, since none of their states is known.
+    Exits 1 when a task lags or fails 3 runs in a row, 2 when the shared records cannot be read (Redis or
+    the folder unavailable): then one line says so and no task is listed, since none of their states is
+    known.
     """
     from datetime import UTC, datetime
 
@@ -1057,7 +1058,7 @@ def tasks_status(project: str | None, config: str | None) -> None:
     click.echo(f"task status from {book.source}, read at {read_at}")
     for status in statuses:
         click.echo(status.line())
-    if any(status.lagging for status in statuses):
+    if any(status.lagging or status.failing for status in statuses):
         raise SystemExit(1)
 
 

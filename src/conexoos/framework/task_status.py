@@ -226,6 +226,10 @@ def describe_error(error: BaseException) -> str:
     return " <- caused by ".join(parts)[:500]
 
 
+FAILING_IN_A_ROW = 3
+"""Failures in a row (none succeeded since) from which ``conexoos tasks status`` calls a task FAILING."""
+
+
 @dataclass(frozen=True)
 class TaskStatus:
     """One task as an operator sees it (for /readyz, ``conexoos tasks status`` and the admin overview)."""
@@ -244,10 +248,20 @@ class TaskStatus:
     source: str
 
     @property
+    def failing(self) -> bool:
+        """Whether its last :data:`FAILING_IN_A_ROW` runs or more failed, none succeeding since: it may
+        not lag yet (a retry is due soon), but it does not work."""
+        if self.failures < FAILING_IN_A_ROW or self.last_failure is None:
+            return False
+        return self.last_success is None or self.last_failure > self.last_success
+
+    @property
     def state(self) -> str:
-        """``OK``, ``LAGGING`` or ``NEVER RUN`` (no scheduler has recorded this task)."""
+        """``OK``, ``LAGGING``, ``FAILING`` or ``NEVER RUN`` (no scheduler has recorded this task)."""
         if self.lagging:
             return "LAGGING"
+        if self.failing:
+            return "FAILING"
         return "NEVER RUN" if self.lag is None else "OK"
 
     def line(self) -> str:
