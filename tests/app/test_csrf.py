@@ -334,3 +334,26 @@ def test_a_refusal_by_the_referrer_is_logged_once_without_the_token(
     assert [record.name for record in lines] == ["conexoos.csrf"]
     assert lines[0].getMessage().startswith(f"CSRF check refused POST /login: {reason}")
     assert token[:20] not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [
+        (None, "no token was sent (neither the csrf_token form field nor the X-CSRFToken header)"),
+        ("not-a-token", "the token is malformed or was not signed by this site"),
+    ],
+)
+def test_a_refusal_by_the_token_is_logged_once_with_the_request(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, token: str | None, reason: str
+) -> None:
+    """Only Flask-WTF's ``INFO The CSRF token is missing.`` was logged, without the request, and nothing
+    at LOG.LEVEL WARNING."""
+    client.get("/login")
+    login = {"login": "nobody", "password": "wrong password"} | ({"csrf_token": token} if token else {})
+    caplog.set_level(logging.INFO)
+    caplog.clear()
+    response = client.post("/login", data=login)
+    assert response.status_code == 400
+    lines = [record for record in caplog.records if record.name in ("conexoos.csrf", "flask_wtf.csrf")]
+    assert [(record.name, record.levelname) for record in lines] == [("conexoos.csrf", "WARNING")]
+    assert lines[0].getMessage().startswith(f"CSRF check refused POST /login: {reason}")

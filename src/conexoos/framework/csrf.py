@@ -44,15 +44,19 @@ is also :class:`WellFormedReferrerProtect`'s for one it cannot read."""
 class WellFormedReferrerProtect(flask_wtf.csrf.CSRFProtect):
     """Flask-WTF's protection, a Referer it cannot read (``https://[::1``, a port out of range) refused
     like a foreign one (a 400) instead of escaping as Python's ``ValueError`` (a 500, which any visitor
-    could make over HTTPS), and a refusal by the Referer logged (Flask-WTF logs only a token's). The
+    could make over HTTPS), and each refusal, by the token or the Referer, logged once with the request
+    (:func:`log_refused`; Flask-WTF's own reason-only line is dropped: :class:`_DuplicateReason`). The
     product's protection and the framework's both are one."""
 
     def protect(self, apply_exemptions: bool = False) -> None:
+        setattr(g, _CHECKING, True)
         try:
             self._protect_readable(apply_exemptions)
         except flask_wtf.csrf.CSRFError as error:
-            self.log_refusal(error.description)
+            log_refused(error.description)
             raise
+        finally:
+            setattr(g, _CHECKING, False)
 
     def _protect_readable(self, apply_exemptions: bool) -> None:
         try:
@@ -61,11 +65,6 @@ class WellFormedReferrerProtect(flask_wtf.csrf.CSRFProtect):
             if _readable_url(request.referrer):
                 raise  # not the Referer's: a defect, reported as one
             self._error_response(FOREIGN_REFERRER)
-
-    def log_refusal(self, reason: str | None) -> None:
-        """Log a refusal by the Referer on one line (:func:`log_refused`): Flask-WTF logs a token's."""
-        if is_referrer_refusal(reason):
-            log_refused(reason)
 
 
 def log_refused(reason: str | None) -> None:
@@ -95,15 +94,7 @@ class CSRFProtect(WellFormedReferrerProtect):
             return
         if apply_exemptions and is_exempt_request():
             return
-        setattr(g, _CHECKING, True)
-        try:
-            super().protect(apply_exemptions)
-        finally:
-            setattr(g, _CHECKING, False)
-
-    def log_refusal(self, reason: str | None) -> None:
-        """Log every refusal (Flask-WTF's own line about a token's is dropped: :class:`_DuplicateReason`)."""
-        log_refused(reason)
+        super().protect(apply_exemptions)
 
 
 REASONS = {
@@ -180,8 +171,9 @@ def _token_places() -> dict[str, str]:
 
 
 class _DuplicateReason(logging.Filter):
-    """Drops Flask-WTF's reason-only line about a refusal made by :class:`CSRFProtect`, which logs it
-    again with the request (one line per refusal, not two)."""
+    """Drops Flask-WTF's reason-only line about a refusal made by :class:`WellFormedReferrerProtect`
+    (the framework's or a project's own), which logs it again with the request (one line per refusal,
+    not two)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (has_request_context() and g.get(_CHECKING, False))
@@ -204,6 +196,9 @@ def install_csrf(app: Flask, runtime: Runtime) -> None:
     then handed the marks of ``csrf_exempt``); ``csrf_token()`` works in templates either way. Call it
     once the project and its plugins are loaded."""
     app.jinja_env.globals.setdefault("csrf_token", flask_wtf.csrf.generate_csrf)
+    wtf_log = logging.getLogger(flask_wtf.csrf.__name__)
+    if _DUPLICATE_REASON not in wtf_log.filters:  # it drops only lines of our protections' checks
+        wtf_log.addFilter(_DUPLICATE_REASON)
     if "csrf" in app.extensions:  # Flask-WTF's key: the project protects itself (one check, not two)
         log.debug("%s keeps its own CSRF protection", app.name)
         if not isinstance(app.extensions["csrf"], CSRFProtect):  # ours reads the marks itself
@@ -214,9 +209,6 @@ def install_csrf(app: Flask, runtime: Runtime) -> None:
     runtime.csrf.init_app(app)
     for blueprint in runtime.logins.cross_site_posts:  # an identity provider's POSTs, checked by the login
         runtime.csrf.exempt(blueprint)
-    wtf_log = logging.getLogger(flask_wtf.csrf.__name__)
-    if _DUPLICATE_REASON not in wtf_log.filters:
-        wtf_log.addFilter(_DUPLICATE_REASON)
 
 
 def _protection_wanted(app: Flask, runtime: Runtime) -> bool:
