@@ -48,7 +48,7 @@ def test_config_check_refuses_the_anonymous_lifetime_the_start_refuses(tmp_path:
         (
             "PERMANENT_SESSION_LIFETIME: abc",
             "FLASK.CONFIG.PERMANENT_SESSION_LIFETIME: 'abc' is not valid; expected a whole number of seconds "
-            "above 0",
+            "above 0, up to 315360000 (10 years)",
         ),
         (
             "MAX_FORM_MEMORY_SIZE: -1",
@@ -63,7 +63,7 @@ def test_config_check_refuses_the_anonymous_lifetime_the_start_refuses(tmp_path:
         (
             "SEND_FILE_MAX_AGE_DEFAULT: 1h",
             "FLASK.CONFIG.SEND_FILE_MAX_AGE_DEFAULT: '1h' is not valid; expected a whole number of seconds "
-            "(0 or more), or null",
+            "(0 or more), up to 315360000 (10 years), or null",
         ),
         (
             "SESSION_COOKIE_SECURE: maybe",
@@ -101,6 +101,26 @@ def test_a_flask_setting_of_the_wrong_type_is_one_line_naming_it(
     tmp_path: Path, line: str, expected: str
 ) -> None:
     assert problems_of(tmp_path, f"    {line}\n") == [expected]
+
+
+@pytest.mark.parametrize(
+    "name", ["ANONYMOUS_SESSION_LIFETIME", "PERMANENT_SESSION_LIFETIME", "SEND_FILE_MAX_AGE_DEFAULT"]
+)
+def test_config_check_refuses_a_lifetime_the_sessions_cannot_store(tmp_path: Path, name: str) -> None:
+    """99999999999999 seconds passed: the start (anonymous) or each login (permanent) raised OverflowError,
+    and the filesystem store raised struct.error past about 2.5e9 seconds."""
+    folder = flask_config(tmp_path, f"    {name}: 99999999999999\n")
+    result = CliRunner().invoke(cli, ["config", "check", "--config", str(folder / "config.yml")])
+    assert result.exit_code == 2
+    assert f"config error: FLASK.CONFIG.{name}: 99999999999999 is not valid;" in result.output
+    assert "up to 315360000 (10 years)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_lifetime_of_ten_years_is_kept(tmp_path: Path) -> None:
+    text = "    PERMANENT_SESSION_LIFETIME: 315360000\n    ANONYMOUS_SESSION_LIFETIME: 315360000\n"
+    settings = load_settings(flask_config(tmp_path, text) / "config.yml", environ={})
+    assert settings.tree["FLASK"]["CONFIG"]["PERMANENT_SESSION_LIFETIME"] == 315360000
 
 
 def test_the_variable_a_wrong_flask_setting_came_from_is_named(tmp_path: Path) -> None:

@@ -552,6 +552,11 @@ def non_empty(value: str) -> str:
 
 
 SECONDS = "a whole number of seconds"
+MAX_SECONDS = 10 * 365 * 24 * 3600
+"""The longest lifetime or cache age a seconds key takes: ten years (315360000 s). Longer is no use to anyone
+and breaks things: a datetime past year 9999 (OverflowError at the start or at each login), a cookie or
+cache expiry beyond 2**31 seconds (the filesystem session store's struct.error at about 2.5e9)."""
+UP_TO_TEN_YEARS = f"up to {MAX_SECONDS} (10 years)"
 FLASK_CONFIG_KEYS: Schema = {
     # Flask 3.1's own settings that have a type: a value of another type is accepted by Flask and fails
     # later, in a request (a 500) or silently ("false" is a true value).
@@ -580,17 +585,24 @@ FLASK_CONFIG_KEYS: Schema = {
         "choice", None, "The session cookie's SameSite.", choices=("Lax", "Strict", "None"), nullable=True
     ),
     "PERMANENT_SESSION_LIFETIME": Key(
-        "int", None, "Session lifetime.", minimum=1, expected=f"{SECONDS} above 0"
+        "int",
+        None,
+        "Session lifetime, in seconds, at most ten years (longer overflows the dates sessions are "
+        "stored with).",
+        minimum=1,
+        maximum=MAX_SECONDS,
+        expected=f"{SECONDS} above 0, {UP_TO_TEN_YEARS}",
     ),
     "SESSION_REFRESH_EACH_REQUEST": Key("bool", None, "Refresh the session cookie on each request."),
     "USE_X_SENDFILE": Key("bool", None, "Serve files with X-Sendfile."),
     "SEND_FILE_MAX_AGE_DEFAULT": Key(
         "int",
         None,
-        "Cache lifetime of sent files.",
+        "Cache lifetime of sent files, in seconds, at most ten years (past 2**31 seconds caches misread it).",
         minimum=0,
+        maximum=MAX_SECONDS,
         nullable=True,
-        expected=f"{SECONDS} (0 or more), or null",
+        expected=f"{SECONDS} (0 or more), {UP_TO_TEN_YEARS}, or null",
     ),
     "TRUSTED_HOSTS": Key("list", None, "Host names requests may name.", nullable=True),
     "SERVER_NAME": Key("str", None, "Host and port of the server.", nullable=True),
@@ -626,7 +638,13 @@ FLASK_CONFIG_KEYS: Schema = {
     "PROVIDE_AUTOMATIC_OPTIONS": Key("bool", None, "Answer OPTIONS for every route."),
     # Read by the framework and the product (and the extensions the product uses).
     "ANONYMOUS_SESSION_LIFETIME": Key(
-        "int", None, "Anonymous session lifetime.", minimum=1, expected="a number of seconds above 0"
+        "int",
+        None,
+        "Anonymous session lifetime, in seconds, at most ten years (longer overflows the dates sessions are "
+        "stored with).",
+        minimum=1,
+        maximum=MAX_SECONDS,
+        expected=f"a number of seconds above 0, {UP_TO_TEN_YEARS}",
     ),
     "JSON_PATH_PREFIXES": Key("list", None, "Paths whose errors are answered in JSON."),
     "WTF_CSRF_FIELD_NAME": Key(
