@@ -155,3 +155,22 @@ def test_an_unknown_flask_setting_is_handed_on_as_written(tmp_path: Path) -> Non
         flask_config(tmp_path, "    MY_EXTENSION_MODE: fast\n") / "config.yml", environ={}
     )
     assert settings.tree["FLASK"]["CONFIG"] == {"MY_EXTENSION_MODE": "fast"}
+
+
+def test_config_check_refuses_a_rate_limit_storage_limits_does_not_know(tmp_path: Path) -> None:
+    """'nope://' passed config check; the start died with limits' ConfigurationError."""
+    folder = flask_config(tmp_path, "    RATELIMIT_STORAGE_URI: 'nope://'\n")
+    result = CliRunner().invoke(cli, ["config", "check", "--config", str(folder / "config.yml")])
+    assert result.exit_code == 2
+    assert (
+        "config error: FLASK.CONFIG.RATELIMIT_STORAGE_URI: 'nope://' is not valid; expected a storage URI of "
+        "a scheme limits supports"
+    ) in result.output
+
+
+@pytest.mark.parametrize("uri", ["memory://", "redis://cache.internal:6379", "redis+unix:///run/redis.sock"])
+def test_a_rate_limit_storage_limits_knows_is_kept(tmp_path: Path, uri: str) -> None:
+    settings = load_settings(
+        flask_config(tmp_path, f"    RATELIMIT_STORAGE_URI: '{uri}'\n") / "config.yml", environ={}
+    )
+    assert settings.tree["FLASK"]["CONFIG"]["RATELIMIT_STORAGE_URI"] == uri

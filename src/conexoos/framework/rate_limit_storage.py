@@ -62,3 +62,18 @@ def install_storage_schemes() -> None:
     storage = sys.modules.get("limits.storage")
     if storage is not None:
         storage.SCHEMES = schemes  # type: ignore[attr-defined]
+
+
+def known_storage_uri(uri: str) -> str:
+    """``uri`` when its scheme is one limits registers a storage for (``memory://``, ``redis://``, ...);
+    ValueError otherwise, which Flask-Limiter would raise at the start (``unknown storage scheme``). Only the
+    scheme's own storage module is imported; an unknown scheme imports them all, as limits does."""
+    from urllib.parse import urlsplit
+
+    from limits import _storage_scheme
+
+    install_storage_schemes()
+    scheme = urlsplit(uri.strip()).scheme
+    if not scheme or scheme not in _storage_scheme.SCHEMES:
+        raise ValueError(uri)
+    return uri

@@ -551,6 +551,14 @@ def non_empty(value: str) -> str:
     return value
 
 
+def rate_limit_storage_uri(value: str) -> str:
+    """``value`` when limits has a storage for its scheme (asked of limits' own registry, so a scheme a later
+    limits adds is accepted); ValueError otherwise."""
+    from .rate_limit_storage import known_storage_uri  # limits loads only when the key is written
+
+    return known_storage_uri(value)
+
+
 SECONDS = "a whole number of seconds"
 MAX_SECONDS = 10 * 365 * 24 * 3600
 """The longest lifetime or cache age a seconds key takes: ten years (315360000 s). Longer is no use to anyone
@@ -665,9 +673,9 @@ FLASK_CONFIG_KEYS: Schema = {
     "RATELIMIT_STORAGE_URI": Key(
         "str",
         None,
-        "Flask-Limiter's storage.",
-        convert=non_empty,
-        expected="a storage URI, e.g. redis://cache.internal:6379",
+        "Flask-Limiter's storage, a URI whose scheme the installed limits package supports.",
+        convert=rate_limit_storage_uri,
+        expected="a storage URI of a scheme limits supports, e.g. memory:// or redis://cache.internal:6379",
     ),
 }
 """The ``FLASK.CONFIG`` keys whose value is checked (and converted: ``"false"`` is false) with the rest of the
