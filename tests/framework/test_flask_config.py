@@ -174,3 +174,75 @@ def test_a_rate_limit_storage_limits_knows_is_kept(tmp_path: Path, uri: str) -> 
         flask_config(tmp_path, f"    RATELIMIT_STORAGE_URI: '{uri}'\n") / "config.yml", environ={}
     )
     assert settings.tree["FLASK"]["CONFIG"]["RATELIMIT_STORAGE_URI"] == uri
+
+
+@pytest.mark.parametrize(
+    ("text", "env"),
+    [
+        ("    SESSION_COOKIE_SAMESITE: None\n", "DEV"),
+        ("    SESSION_COOKIE_SAMESITE: None\n    SESSION_COOKIE_SECURE: false\n", "PROD"),
+    ],
+)
+def test_same_site_none_without_a_secure_cookie_is_refused(tmp_path: Path, text: str, env: str) -> None:
+    """Browsers drop a SameSite=None cookie that is not Secure: nobody could log in; config check said OK."""
+    folder = write_files(
+        tmp_path,
+        {"config.yml": f"SERVER_ENV:\n  ENV: {env}\n  APP_KEY: {'k' * 40}\nFLASK:\n  CONFIG:\n{text}"},
+    )
+    result = CliRunner().invoke(cli, ["config", "check", "--config", str(folder / "config.yml")])
+    assert result.exit_code == 2
+    assert "config error: FLASK.CONFIG.SESSION_COOKIE_SAMESITE: 'None' needs a Secure session cookie" in (
+        result.output
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "    SESSION_COOKIE_SAMESITE: None\n    SESSION_COOKIE_SECURE: true\n",
+        "    SESSION_COOKIE_SAMESITE: Lax\n",
+    ],
+)
+def test_same_site_none_with_a_secure_cookie_is_kept(tmp_path: Path, text: str) -> None:
+    settings = load_settings(flask_config(tmp_path, text) / "config.yml", environ={})
+    assert settings.tree["FLASK"]["CONFIG"]["SESSION_COOKIE_SAMESITE"] in ("None", "Lax")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "SESSION_COOKIE_DOMAIN: 'x y'",
+            "FLASK.CONFIG.SESSION_COOKIE_DOMAIN: 'x y' is not valid; expected a domain name "
+            "(e.g. example.org or .example.org), or null",
+        ),
+        (
+            "SECRET_KEY_FALLBACKS: [abcdefghijkl, '']",
+            "FLASK.CONFIG.SECRET_KEY_FALLBACKS: *** is not valid; expected a list of non-empty strings",
+        ),
+        (
+            "APPLICATION_ROOT: 'x'",
+            "FLASK.CONFIG.APPLICATION_ROOT: 'x' is not valid; expected / (a site is never served "
+            "under a path)",
+        ),
+    ],
+)
+def test_a_cookie_domain_fallback_key_or_root_the_site_cannot_use_is_refused(
+    tmp_path: Path, line: str, expected: str
+) -> None:
+    assert problems_of(tmp_path, f"    {line}\n") == [expected]
+
+
+@pytest.mark.parametrize(
+    ("line", "value"),
+    [
+        ("SESSION_COOKIE_DOMAIN: .example.org", ".example.org"),
+        ("SECRET_KEY_FALLBACKS: [abcdefghijkl]", ["abcdefghijkl"]),
+        ("APPLICATION_ROOT: /", "/"),
+    ],
+)
+def test_a_cookie_domain_fallback_key_or_root_the_site_can_use_is_kept(
+    tmp_path: Path, line: str, value: Any
+) -> None:
+    settings = load_settings(flask_config(tmp_path, f"    {line}\n") / "config.yml", environ={})
+    assert settings.tree["FLASK"]["CONFIG"][line.split(":")[0]] == value

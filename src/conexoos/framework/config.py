@@ -1161,6 +1161,20 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
     validator.problems += flask_wtf_problems(
         settings.tree["FLASK"]["CONFIG"] or {}, server["CSRF"]["ENABLED"]
     )
+    validator.problems += same_site_problems(settings.tree["FLASK"]["CONFIG"] or {}, server["ENV"])
+
+
+def same_site_problems(config: dict[str, Any], env: str) -> list[str]:
+    """``SESSION_COOKIE_SAMESITE: None`` on a session cookie that is not Secure (DEV's default, or
+    ``SESSION_COOKIE_SECURE: false``): browsers drop such a cookie, so nobody could log in."""
+    secure = config.get("SESSION_COOKIE_SECURE", env != "DEV")  # sessions.py: Secure unless DEV
+    if config.get("SESSION_COOKIE_SAMESITE") != "None" or secure:
+        return []
+    return [
+        "FLASK.CONFIG.SESSION_COOKIE_SAMESITE: 'None' needs a Secure session cookie (browsers drop a "
+        "SameSite=None cookie that is not Secure: nobody could log in); use Lax, or serve over HTTPS with "
+        "SESSION_COOKIE_SECURE: true"
+    ]
 
 
 APP_KEY_ADVISED_LENGTH = 32

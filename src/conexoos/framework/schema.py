@@ -551,6 +551,36 @@ def non_empty(value: str) -> str:
     return value
 
 
+def non_empty_items(values: list[str]) -> list[str]:
+    """``values`` unless one of them is empty (or spaces only): an empty former key is as weak as an empty
+    ``SECRET_KEY``, which is refused."""
+    for value in values:
+        non_empty(value)
+    return values
+
+
+COOKIE_DOMAIN = re.compile(
+    r"\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+)
+"""A cookie's ``Domain``: a DNS name (or an IPv4 address), a leading dot allowed, as browsers read it."""
+
+
+def cookie_domain(value: str) -> str:
+    """``value`` when it is a host name a cookie's ``Domain`` can hold; ValueError otherwise (``x y``
+    would be sent as ``Domain=x y``, which browsers ignore or reject)."""
+    if not COOKIE_DOMAIN.fullmatch(value):
+        raise ValueError(value)
+    return value
+
+
+def root_path(value: str) -> str:
+    """``value`` when it is ``/``: a site is served at the root of its host, never under a path (see
+    ``SERVER_ENV.PUBLIC_URL``), so a mount path would only mislead Flask's cookie paths and external URLs."""
+    if value != "/":
+        raise ValueError(value)
+    return value
+
+
 def rate_limit_storage_uri(value: str) -> str:
     """``value`` when limits has a storage for its scheme (asked of limits' own registry, so a scheme a later
     limits adds is accepted); ValueError otherwise."""
@@ -576,7 +606,14 @@ FLASK_CONFIG_KEYS: Schema = {
     "SECRET_KEY": Key(
         "str", None, "Signs sessions.", secret=True, convert=non_empty, expected="a non-empty string"
     ),
-    "SECRET_KEY_FALLBACKS": Key("list", None, "Former secret keys.", secret=True),
+    "SECRET_KEY_FALLBACKS": Key(
+        "list",
+        None,
+        "Former secret keys, none of them empty.",
+        secret=True,
+        convert=non_empty_items,
+        expected="a list of non-empty strings",
+    ),
     "SESSION_COOKIE_NAME": Key(
         "str",
         None,
@@ -584,13 +621,25 @@ FLASK_CONFIG_KEYS: Schema = {
         convert=cookie_name,
         expected="a cookie name (letters, digits, _-.)",
     ),
-    "SESSION_COOKIE_DOMAIN": Key("str", None, "The session cookie's domain.", nullable=True),
+    "SESSION_COOKIE_DOMAIN": Key(
+        "str",
+        None,
+        "The session cookie's domain.",
+        nullable=True,
+        convert=cookie_domain,
+        expected="a domain name (e.g. example.org or .example.org), or null",
+    ),
     "SESSION_COOKIE_PATH": Key("str", None, "The session cookie's path.", nullable=True),
     "SESSION_COOKIE_HTTPONLY": Key("bool", None, "The session cookie's HttpOnly."),
     "SESSION_COOKIE_SECURE": Key("bool", None, "The session cookie's Secure."),
     "SESSION_COOKIE_PARTITIONED": Key("bool", None, "The session cookie's Partitioned."),
     "SESSION_COOKIE_SAMESITE": Key(
-        "choice", None, "The session cookie's SameSite.", choices=("Lax", "Strict", "None"), nullable=True
+        "choice",
+        None,
+        "The session cookie's SameSite; None only with a Secure session cookie (UAT, PROD or "
+        "SESSION_COOKIE_SECURE: true): browsers drop a SameSite=None cookie that is not Secure.",
+        choices=("Lax", "Strict", "None"),
+        nullable=True,
     ),
     "PERMANENT_SESSION_LIFETIME": Key(
         "int",
@@ -614,7 +663,14 @@ FLASK_CONFIG_KEYS: Schema = {
     ),
     "TRUSTED_HOSTS": Key("list", None, "Host names requests may name.", nullable=True),
     "SERVER_NAME": Key("str", None, "Host and port of the server.", nullable=True),
-    "APPLICATION_ROOT": Key("str", None, "Path the application is mounted at."),
+    "APPLICATION_ROOT": Key(
+        "str",
+        None,
+        "Path the application is mounted at: only / (a site is served at the root of its host, never under "
+        "a path).",
+        convert=root_path,
+        expected="/ (a site is never served under a path)",
+    ),
     "PREFERRED_URL_SCHEME": Key("choice", None, "Scheme of external URLs.", choices=("http", "https")),
     "MAX_CONTENT_LENGTH": Key(
         "int",
