@@ -140,3 +140,24 @@ def test_a_public_url_with_brackets_around_no_ipv6_address_is_refused(tmp_path: 
     assert problems == [
         "SERVER_ENV.PUBLIC_URL: 'https://[links.example.org]': its host in brackets is not an IPv6 address"
     ]
+
+
+def test_a_public_url_on_port_0_is_refused(tmp_path: Path) -> None:
+    """It was kept with port 0, to which no browser connects."""
+    problems = config_problems(tmp_path, "SERVER_ENV:\n  PUBLIC_URL: 'https://links.example.org:0'\n")
+    assert problems == ["SERVER_ENV.PUBLIC_URL: 'https://links.example.org:0' has an invalid port"]
+
+
+def test_a_public_url_whose_punycode_decodes_to_no_name_is_refused(tmp_path: Path) -> None:
+    """xn--zz is no A-label (idna.decode fails): browsers refuse the host, and config check said OK."""
+    [problem] = config_problems(tmp_path, "SERVER_ENV:\n  PUBLIC_URL: 'https://xn--zz.example'\n")
+    assert problem.startswith(
+        "SERVER_ENV.PUBLIC_URL: 'https://xn--zz.example': the host 'xn--zz.example' is not a valid "
+        "international domain name ("
+    )
+
+
+def test_a_public_url_in_punycode_is_kept(tmp_path: Path) -> None:
+    path = tmp_path / "config.yml"
+    path.write_text("SERVER_ENV:\n  PUBLIC_URL: 'https://xn--bcher-kva.example:8443'\n", encoding="utf-8")
+    assert load_settings(path, environ={}).server["PUBLIC_URL"] == "https://xn--bcher-kva.example:8443"

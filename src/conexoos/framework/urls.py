@@ -50,8 +50,10 @@ def public_url_problem(value: str) -> str | None:
             "its host, not under a path), e.g. https://links.example.org"
         )
     try:
-        parts.port  # noqa: B018 - reading it validates it
+        port = parts.port
     except ValueError:
+        port = 0
+    if port == 0:  # urlsplit reads :0, which no browser connects to
         return f"{PUBLIC_URL_KEY}: {shown!r} has an invalid port"
     try:
         _host(parts)
@@ -86,7 +88,21 @@ def _host(parts: SplitResult) -> str:
     labels = host.split(".")
     if len(host) > 253 or not all(DNS_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
         raise ValueError(f"the host {host!r} is not valid; expected {HOST_EXPECTED}")
+    _check_a_labels(host, labels)
     return host
+
+
+def _check_a_labels(host: str, labels: list[str]) -> None:
+    """ValueError when a punycode label (``xn--``) decodes to no international name (``xn--zz``): browsers
+    refuse such a host."""
+    if not any(label.startswith("xn--") for label in labels):
+        return
+    import idna  # here: only an international host name needs it, not every worker
+
+    try:
+        idna.decode(host)
+    except idna.IDNAError as error:
+        raise ValueError(f"the host {host!r} is not a valid international domain name ({error})") from None
 
 
 def normalised_public_url(value: str) -> str:
