@@ -22,6 +22,14 @@ from .test_cli import ENV_TO_CLEAR
         ("mysql+pymysql://u@db.internal/db", "mysql at db.internal:3306"),
         ("postgresql+psycopg://u@db.internal:6432/db", "postgresql at db.internal:6432"),
         ("postgresql+psycopg://u@/db?host=/var/run/postgresql", "postgresql at /var/run/postgresql:5432"),
+        ("postgresql+psycopg://u@[::1]/db", "postgresql at [::1]:5432"),
+        ("mysql+pymysql://u@[fd00::5]:3307/db", "mysql at [fd00::5]:3307"),
+        ("postgresql:///db?user=postgres", "postgresql at the default Unix socket (port 5432)"),
+        ("postgresql:///db?port=5433", "postgresql at the default Unix socket (port 5433)"),
+        ("postgresql:///db?host=db1,db2&port=5433", "postgresql at db1:5433, db2:5433"),
+        ("postgresql:///db?host=db1&host=db2", "postgresql at db1:5432, db2:5432"),
+        ("postgresql:///db?host=db1,::1&port=5433,5434", "postgresql at db1:5433, [::1]:5434"),
+        ("postgresql:///db?host=/tmp&port=5433", "postgresql at /tmp:5433"),
     ],
 )
 def test_a_server_connection_is_named_with_its_port(url: str, place: str) -> None:

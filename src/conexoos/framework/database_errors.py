@@ -122,11 +122,36 @@ DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
 def connection_label(url: URL, name: str | None) -> str:
     """``connection 'main' (postgresql at db.example.org:5432)``; a server's port is its driver's default
     when the URL names none; a SQLite connection shows its file."""
-    port = url.port or DEFAULT_PORTS.get(url.get_backend_name())
-    host = url.host or url.query.get("host")  # PostgreSQL's socket folder given as a parameter
-    place = f"{host if isinstance(host, str) else 'localhost'}:{port}" if port else (url.database or "")
+    default_port = DEFAULT_PORTS.get(url.get_backend_name())
+    place = _server_place(url, default_port) if default_port else (url.database or "")
     named = f"connection {name!r}" if name else "connection"
     return f"{named} ({url.get_backend_name()} at {place})"
+
+
+def _server_place(url: URL, default_port: int) -> str:
+    """Where a server connection goes, as its driver reads the URL: each ``?host=`` (libpq's list, or the
+    parameter repeated) with its port, an IPv6 address in brackets; with no host, PostgreSQL's Unix socket
+    (libpq's default), any other server's localhost."""
+    hosts = [url.host] if url.host else _parameter_values(url, "host")
+    ports = [str(url.port)] if url.port else _parameter_values(url, "port")
+    if not hosts and url.get_backend_name() == "postgresql":
+        return f"the default Unix socket (port {ports[0] if ports else default_port})"
+    hosts = hosts or ["localhost"]
+    if len(ports) != len(hosts):  # libpq: one port for every host
+        ports = [ports[0] if ports else str(default_port)] * len(hosts)
+    return ", ".join(f"{_bracketed(host)}:{port}" for host, port in zip(hosts, ports, strict=True))
+
+
+def _parameter_values(url: URL, name: str) -> list[str]:
+    """The values of the query parameter ``name``: repeated, or comma-separated as libpq takes a list."""
+    value = url.query.get(name)
+    values = [value] if isinstance(value, str) else list(value or ())
+    return [part.strip() for text in values for part in text.split(",") if part.strip()]
+
+
+def _bracketed(host: str) -> str:
+    """``host``, an IPv6 address in brackets (``[::1]``) so that its port reads apart from it."""
+    return f"[{host}]" if ":" in host and not host.startswith(("/", "[")) else host
 
 
 def _original(error: DBAPIError) -> BaseException:
