@@ -27,6 +27,16 @@ def test_config_check_warns_that_the_file_is_empty(tmp_path: Path, text: str) ->
     assert f"warning: {path}: {EMPTY}" in result.output
 
 
+@pytest.mark.parametrize("text", ["", " \n\t\n"])
+def test_an_empty_json_file_is_said_to_be_empty_like_a_yaml_one(tmp_path: Path, text: str) -> None:
+    """It was a JSON syntax error, while an empty .yml got this warning."""
+    path = tmp_path / "config.json"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["config", "check", "--config", str(path)])
+    assert result.exit_code == 0, result.output
+    assert f"warning: {path}: {EMPTY}" in result.output
+
+
 def test_the_start_logs_that_the_file_is_empty(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     path = tmp_path / "config.yml"
     path.write_bytes(b"")

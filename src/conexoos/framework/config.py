@@ -352,6 +352,8 @@ def _objects(node: Any, path: str, problems: list[str], source: Path) -> Any:
 
 
 def _parse(path: Path, text: str, problems: list[str]) -> Any:
+    if not text.strip():  # an empty file holds no settings, in JSON as in YAML (it gets EMPTY_FILE's warning)
+        return None
     if path.suffix.lower() == ".json" or (
         path.suffix.lower() not in (".yml", ".yaml") and text.lstrip()[:1] == "{"
     ):
