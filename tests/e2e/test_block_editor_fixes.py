@@ -471,3 +471,48 @@ def test_the_page_layout_says_when_a_scheduled_link_shows(
     block_state = page.locator("#blocks .link-item .link-state")
     expect(link_state).to_contain_text("Shows from")
     expect(block_state).to_contain_text("Shows from")
+
+
+def test_an_answer_that_comes_late_never_pulls_the_focus_back(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """Hide a link, then go on typing in the add form before the server answers: the answer draws the row
+    as hidden and leaves the focus (and what is typed) where the person went. Deleting likewise."""
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "hal.late")
+    add_link(page, "Blog", "https://example.com/blog")
+    add_link(page, "Shop", "https://example.com/shop")
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold(route: Route) -> None:  # the server saves now; its answer reaches the page later
+        held.append((route, route.fetch()))
+
+    page.route("**/api/edit/link/*", hold)
+    link_row(page, "Blog").get_by_role("button", name="Hide link Blog").click()
+    title = page.locator("#add-link").get_by_label("Title", exact=True)
+    title.click()
+    title.type("News")
+    for _ in range(100):  # the handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(100)
+    route, answer = held[0]
+    route.fulfill(response=answer)
+    expect(link_row(page, "Blog").locator(".link-state")).to_have_text("Hidden")
+    expect(title).to_be_focused()
+    title.type(" today")
+    expect(title).to_have_value("News today")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.route("**/api/delete/link/*", hold)
+    link_row(page, "Shop").get_by_role("button", name="Delete link Shop").click()
+    page.locator("#add-link").get_by_label("URL", exact=True).click()
+    for _ in range(100):
+        if len(held) == 2:
+            break
+        page.wait_for_timeout(100)
+    route, answer = held[1]
+    route.fulfill(response=answer)
+    expect(link_row(page, "Shop")).to_have_count(0)
+    expect(page.locator("#add-link").get_by_label("URL", exact=True)).to_be_focused()

@@ -101,6 +101,7 @@ def drag(
     list is scrolled into view first so no scrolling moves the items between measuring and dropping.
     """
     items = page.locator(f"{list_selector} .link-item")
+    expect(page.locator(list_selector)).not_to_have_attribute("aria-busy", "true")  # no answer redraws it now
     page.locator(list_selector).evaluate("list => list.scrollIntoView({block: 'center'})")
     grip = items.filter(has_text=title).locator(".grip").bounding_box()
     target = items.filter(has_text=onto).bounding_box()

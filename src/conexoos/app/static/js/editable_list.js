@@ -138,6 +138,21 @@
       return item;
     }
 
+    // True while the focus is in `item`, or was lost (to the body) with a control that an answer disabled
+    // or drew again: an answer may then move it. It never pulls the focus back from where the person has
+    // gone on to while the answer was on its way.
+    const focusIsWith = (item) =>
+      !document.activeElement || document.activeElement === document.body || item.contains(document.activeElement);
+
+    // The row of `record` drawn again, and its `control` focused when the focus was still with the old row.
+    function redraw(record, control) {
+      const old = list.querySelector(`[data-id="${record.id}"]`);
+      const mayFocus = !old || focusIsWith(old);
+      const item = replaceItem(record);
+      if (mayFocus) item.querySelector(control).focus();
+      return item;
+    }
+
     // A change of ours (add, edit, delete, order) counts here once its answer is drawn. A load asked for
     // before it may carry the list as it was before: that answer is dropped and the list asked again. Of
     // two loads, an answer older than the one already drawn is dropped too. So a stale answer never draws
@@ -148,22 +163,29 @@
     let loading = 0;
     const drawn = () => { changes += 1; };
 
-    async function load() {
-      const seen = changes;
-      const ticket = (asked += 1);
+    // The list is aria-busy from the moment a load or a new order is asked for until its answer is drawn.
+    async function busy(work) {
       loading += 1;
       list.setAttribute("aria-busy", "true");
       try {
-        const records = await api("GET", routes.list);
-        if (seen !== changes) return await load();
-        if (ticket < drawnLoad) return undefined;
-        drawnLoad = ticket;
-        render(records);
-        return undefined;
+        return await work();
       } finally {
         loading -= 1;
         if (!loading) list.removeAttribute("aria-busy");
       }
+    }
+
+    function load() {
+      const seen = changes;
+      const ticket = (asked += 1);
+      return busy(async () => {
+        const records = await api("GET", routes.list);
+        if (seen !== changes) return load();
+        if (ticket < drawnLoad) return undefined;
+        drawnLoad = ticket;
+        render(records);
+        return undefined;
+      });
     }
 
     // The row of `record`, drawn again where it is, or added at the end when the list has none yet (a load
@@ -182,7 +204,7 @@
       const previous = savedOrder;
       savedOrder = ids; // what the server holds once it takes this order: the next quick move builds on it
       try {
-        render(await api("POST", routes.reorder, { ids, previous }));
+        await busy(async () => render(await api("POST", routes.reorder, { ids, previous })));
         drawn();
         say("Saved the new order.");
         changed();
@@ -205,6 +227,7 @@
       if (!window.confirm(`Delete ${name(record)}?`)) return;
       const { nextElementSibling: next, previousElementSibling: previous } = item;
       await api("DELETE", routes.remove(record.id));
+      const mayFocus = focusIsWith(item);
       item.remove();
       remember();
       drawn();
@@ -212,12 +235,12 @@
       markPlanHidden();
       say(`Deleted ${name(record)}.`);
       changed();
-      focusAfterDelete(next, previous);
+      if (mayFocus) focusAfterDelete(next, previous);
     }
 
     async function toggle(item) {
       const record = await api(editMethod, routes.edit(item.record.id), { enabled: !item.record.enabled });
-      replaceItem(record).querySelector('button[data-action="toggle"]').focus();
+      redraw(record, 'button[data-action="toggle"]');
       drawn();
       say(`Saved: ${name(record)} is ${record.enabled ? "shown" : "hidden"}.`);
       changed();
@@ -281,14 +304,14 @@
         const savedBefore = options.beforeEdit ? await options.beforeEdit(form, saved) : false;
         const changes = changedFields(readEdit(form), row.drawnValues);
         if (!Object.keys(changes).length) {
-          replaceItem(saved).querySelector('button[data-action="edit"]').focus();
+          redraw(saved, 'button[data-action="edit"]');
           say(savedBefore ? `Saved ${name(saved)}.` : `Nothing changed in ${name(saved)}.`);
           if (savedBefore) changed();
           return;
         }
         const record = await api(editMethod, routes.edit(saved.id), changes).catch(gone(saved));
         if (options.edited) options.edited(record);
-        replaceItem(record).querySelector('button[data-action="edit"]').focus();
+        redraw(record, 'button[data-action="edit"]');
         drawn();
         say(`Saved ${name(record)}.`);
         changed();
