@@ -90,3 +90,5 @@ def test_the_development_server_warning_is_printed_once(tmp_path: Path) -> None:
     assert "Restarting with" in printed, printed
     assert printed.count("This is a development server") == 1, printed
     assert "production deployment" not in printed.replace("Do not use it in a production deployment", "")
+    # The debugger's console is off: a PIN that unlocks nothing is not printed to be copied around.
+    assert "PIN" not in printed, printed

@@ -41,7 +41,8 @@ def debug_all_but_websockets(app: Flask, evalex: bool) -> None:
     """Put Werkzeug's debugger (``evalex``: its console) around ``app``'s requests, a WebSocket upgrade's
     excepted; the development server must then be started without its own (``use_debugger=False``)."""
     inner: WSGIApplication = app.wsgi_app
-    debugged = DebuggedApplication(inner, evalex=evalex)
+    # The PIN guards only the console: without it (``evalex`` false) there is no PIN to print nor ask for.
+    debugged = DebuggedApplication(inner, evalex=evalex, pin_security=evalex)
 
     def debugged_unless_websocket(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if is_websocket(environ):
