@@ -241,3 +241,20 @@ def test_upgrade_to_pro_through_checkout_raises_the_limits(
     visitor = new_page()
     visitor.goto(f"{live.url}/{USERNAME}")
     expect(visitor.locator("ul.links a.link")).to_have_count(FREE_LINKS + 2)
+
+
+def test_without_javascript_a_plan_is_chosen_through_checkout_too(
+    billing: Billing, new_page: PageFactory
+) -> None:
+    """The plans page's buttons are plain forms: with JavaScript off, Upgrade reaches the hosted checkout
+    (its answer moves on by itself) and the page never says it needs JavaScript."""
+    live = billing.live
+    assert live is not None
+    signed_in = new_page()
+    sign_up(signed_in, live, "noa.nojs")
+    page = new_page(java_script_enabled=False, storage_state=signed_in.context.storage_state())
+    page.goto(f"{live.url}/subscriptions")
+    expect(page.locator("#needs-javascript")).to_have_count(0)
+    page.get_by_role("button", name="Upgrade to Pro").click()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(billing.standin.base_url)}/checkout/cs_\w+$"))
+    expect(page.get_by_text(f"{PRO_PRICE} × 1")).to_be_visible()

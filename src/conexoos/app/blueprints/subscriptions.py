@@ -60,6 +60,33 @@ def checkout() -> Response:
     return jsonify({"redirect_url": billing.start_checkout(user(), _plan_id())})
 
 
+@subscriptions.route("/subscriptions/choose", methods=["POST"])
+@page_login_required
+def choose() -> str | Response | BaseResponse:
+    """A plan's button (the plans page's form, CSRF-checked: no JavaScript needed). The free plan is set
+    at once, and the plans page says so; a paid plan answers a page that moves on to Stripe Checkout by
+    itself (``{"redirect_url"}`` for JSON, which the page's script uses). When the plan cannot be chosen,
+    the plans page with the reason (:func:`_refused`)."""
+    plan_id = _plan_id()
+    try:
+        url = billing.start_checkout(current_user._get_current_object(), plan_id)
+    except HTTPException as refused:
+        return _refused(refused, "subscriptions.index")
+    if wants_json():
+        return jsonify({"redirect_url": url})
+    if plans.all_plans()[plan_id].is_free:
+        return redirect(url)
+    return render_template(
+        "subscriptions/leaving.html",
+        url=url,
+        heading="Opening the checkout",
+        about="Your browser now goes on to the payment provider's checkout, where you pay for the plan. "
+        "Your plan changes once the payment is confirmed.",
+        link_label="Continue to the checkout",
+        link_id="checkout-link",
+    )
+
+
 def _plan_id() -> str:
     """The chosen plan's id from the form or the JSON body; a JSON body that is no object, or whose
     ``plan_id`` is no string, is refused saying so."""
@@ -172,7 +199,15 @@ def manage_billing() -> str | Response | BaseResponse:
         return _refused(refused, "subscriptions.index")
     if wants_json():
         return jsonify({"redirect_url": url})
-    return render_template("subscriptions/portal_opening.html", portal_url=url)
+    return render_template(
+        "subscriptions/leaving.html",
+        url=url,
+        heading="Opening the billing portal",
+        about="Your browser now goes on to the payment provider's billing portal, where you can update your "
+        "payment method, see your invoices and change or cancel your subscription.",
+        link_label="Continue to the billing portal",
+        link_id="portal-link",
+    )
 
 
 @subscriptions.route("/stripe/webhook", methods=["POST"])

@@ -796,6 +796,11 @@ BLUEPRINTS = {
                 {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
             ),
             (
+                "/subscriptions/choose",
+                "subscriptions.choose",
+                {"defaults": {}, "provide_automatic_options": None, "methods": ["POST"], "subdomain": None},
+            ),
+            (
                 "/subscriptions/cancel",
                 "subscriptions.confirm_cancel",
                 {"defaults": {}, "provide_automatic_options": None, "methods": ["GET"], "subdomain": None},

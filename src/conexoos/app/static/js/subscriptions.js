@@ -1,4 +1,5 @@
-// Plan buttons: POST the plan id (with the CSRF token) and follow the redirect URL the server returns.
+// Plan buttons and Manage billing: plain forms, sent as JSON (with the CSRF token) to follow the redirect URL
+// the server returns, or say why not in place.
 (() => {
   "use strict";
   const token = document.querySelector('meta[name="csrf-token"]').content;
@@ -16,11 +17,15 @@
     window.location.assign(data.redirect_url);
   }
 
-  for (const button of document.querySelectorAll(".choose-plan")) {
-    button.addEventListener("click", () => {
+  // The plan buttons are plain forms too: the script sends them as JSON, so a refusal is said in place.
+  for (const form of document.querySelectorAll(".choose-plan-form")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const button = form.querySelector("button");
+      if (button.disabled) return;
       errorBox.textContent = "";
       button.disabled = true;
-      post("/subscriptions/checkout", { plan_id: button.dataset.plan }).catch((error) => {
+      post(form.action, { plan_id: form.elements.plan_id.value }).catch((error) => {
         errorBox.textContent = error.message;
         button.disabled = false;
       });

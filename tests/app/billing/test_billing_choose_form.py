@@ -1,0 +1,113 @@
+"""Choosing a plan without JavaScript: each plan's button on the plans page is a plain form (POST with its
+CSRF token). A paid plan's answer moves on to Stripe Checkout by itself (a meta refresh and a link: the
+CSP's form-action 'self' stops a form's redirect to another site); the free plan is set at once; a plan
+that cannot be chosen leads back to the plans page, which says why."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from tests.support.stripe_standin import StripeStandIn
+
+from ..billing_support import billing_state, browser, subscribe_to_pro
+from ..conftest import Account
+from .test_billing_portal_form import Form, Forms, flashed, plans_page, send
+
+pytestmark = pytest.mark.database_matrix
+
+
+def plan_form(page: TestResponse, button: str) -> Form:
+    """The plans page's form whose button says ``button``."""
+    parser = Forms()
+    parser.feed(page.get_data(as_text=True))
+    [form] = [form for form in parser.forms if button in form.buttons]
+    return form
+
+
+def checkout_urls(page: TestResponse) -> tuple[str, str]:
+    """Where the opening page moves on to by itself (its meta refresh), and where its link leads."""
+    text = page.get_data(as_text=True)
+    refresh = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', text)
+    link = re.search(r'<a class="button" id="checkout-link" href="([^"]+)">', text)
+    assert refresh and link, text
+    return html.unescape(refresh.group(1)), html.unescape(link.group(1))
+
+
+def test_a_paid_plan_is_a_form_that_leads_to_stripes_checkout(
+    app: Flask, alice: Account, standin: StripeStandIn
+) -> None:
+    page = plans_page(alice)
+    assert 'id="needs-javascript"' not in page.get_data(as_text=True)
+    form = plan_form(page, "Upgrade to Pro")
+    assert (form.fields.keys(), form.fields["plan_id"]) == ({"csrf_token", "plan_id"}, "pro")
+    response = send(alice, form)
+    assert (response.status_code, response.mimetype) == (200, "text/html"), response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+    [session] = standin.requests_to("POST", "/v1/checkout/sessions")
+    assert session.params["client_reference_id"] == str(alice.id)
+    url, link = checkout_urls(response)
+    assert url == link and url.startswith(f"{standin.base_url}/"), url
+    with browser() as pages:
+        assert pages.get(url, timeout=5).status_code == 200
+    assert billing_state(app, alice.id).plan == "gratis"  # until the payment is confirmed
+
+
+def test_the_form_sent_by_the_page_s_script_answers_where_to_go(
+    app: Flask, alice: Account, standin: StripeStandIn
+) -> None:
+    form = plan_form(plans_page(alice), "Upgrade to Pro")
+    scripted = alice.client.post(
+        form.attrs["action"],
+        data={"plan_id": "pro"},
+        headers={"X-CSRFToken": alice.csrf, "Accept": "application/json"},
+    )
+    assert scripted.status_code == 200, scripted.get_data(as_text=True)
+    assert scripted.get_json()["redirect_url"].startswith(f"{standin.base_url}/")
+    unknown = alice.client.post(
+        form.attrs["action"],
+        data={"plan_id": "platinum"},
+        headers={"X-CSRFToken": alice.csrf, "Accept": "application/json"},
+    )
+    assert unknown.status_code == 422
+    assert "unknown plan 'platinum'" in unknown.get_json()["error"]["message"]
+
+
+def test_a_refused_choice_leads_back_to_the_plans_page_which_says_why(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    stale = plans_page(alice)  # shown before the subscription below: a tab left open
+    subscribe_to_pro(client, alice, standin)
+    page = flashed(alice, send(alice, plan_form(stale, "Upgrade to Pro")))
+    assert "You already have a subscription: change or cancel it in the billing portal." in page
+    assert len(standin.requests_to("POST", "/v1/checkout/sessions")) == 1  # the subscription's own
+
+
+def test_the_free_plan_from_a_stale_page_is_set_at_once_and_the_page_says_so(
+    app: Flask, alice: Account, standin: StripeStandIn
+) -> None:
+    page = plans_page(alice)
+    pro = plan_form(page, "Upgrade to Pro")
+    gratis = Form(pro.attrs, {**pro.fields, "plan_id": "gratis"}, ["Switch to Gratis"])
+    response = send(alice, gratis)
+    assert (response.status_code, response.headers["Location"]) == (
+        302,
+        "http://localhost/subscriptions?success=true",  # PUBLIC_URL's
+    )
+    shown = alice.client.get("/subscriptions?success=true").get_data(as_text=True)
+    assert "You are on the Gratis plan now." in shown
+
+
+def test_the_form_needs_its_token_and_a_login(app: Flask, alice: Account, standin: StripeStandIn) -> None:
+    form = plan_form(plans_page(alice), "Upgrade to Pro")
+    forged = send(alice, Form(form.attrs, {"plan_id": "pro"}, form.buttons))
+    assert forged.status_code == 400 and forged.mimetype == "text/html"
+    alice.client.post("/logout", data={"csrf_token": alice.csrf})
+    logged_out = send(alice, form)
+    assert logged_out.status_code == 302 and "/login" in logged_out.headers["Location"]
+    assert standin.requests_to("POST", "/v1/checkout/sessions") == []
