@@ -88,6 +88,19 @@ def test_a_refused_choice_leads_back_to_the_plans_page_which_says_why(
     assert len(standin.requests_to("POST", "/v1/checkout/sessions")) == 1  # the subscription's own
 
 
+def test_a_plan_the_site_no_longer_offers_is_refused_on_the_plans_page(
+    app: Flask, alice: Account, standin: StripeStandIn
+) -> None:
+    form = plan_form(plans_page(alice), "Upgrade to Pro")
+    gone = Form(form.attrs, {**form.fields, "plan_id": "platinum"}, form.buttons)
+    response = send(alice, gone)
+    assert (response.status_code, response.headers["Location"]) == (302, "/subscriptions")
+    assert "Unknown plan &#39;platinum&#39;; choose one of gratis, pro." in plans_page(alice).get_data(
+        as_text=True
+    )
+    assert standin.requests_to("POST", "/v1/checkout/sessions") == []
+
+
 def test_the_free_plan_from_a_stale_page_is_set_at_once_and_the_page_says_so(
     app: Flask, alice: Account, standin: StripeStandIn
 ) -> None:

@@ -70,7 +70,7 @@ def choose() -> str | Response | BaseResponse:
     plan_id = _plan_id()
     try:
         url = billing.start_checkout(current_user._get_current_object(), plan_id)
-    except HTTPException as refused:
+    except (HTTPException, InputError) as refused:  # InputError: a plan the site no longer offers
         return _refused(refused, "subscriptions.index")
     if wants_json():
         return jsonify({"redirect_url": url})
@@ -128,12 +128,15 @@ def cancel() -> BaseResponse:
         return _refused(refused, "subscriptions.confirm_cancel")
 
 
-def _refused(refused: HTTPException, page: str) -> BaseResponse:
+def _refused(refused: HTTPException | InputError, page: str) -> BaseResponse:
     """A refused form (Post/Redirect/Get): a redirect to its ``page`` with the reason flashed, so that
     reloading shows the page again and sends nothing twice; the JSON error (and its status) for JSON."""
     if wants_json():
         raise refused
-    flash(str(refused.description))
+    if isinstance(refused, InputError):
+        flash(f"{refused.message[:1].upper()}{refused.message[1:]}.")
+    else:
+        flash(str(refused.description))
     return redirect(url_for(page))
 
 
