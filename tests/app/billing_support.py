@@ -197,6 +197,10 @@ class BillingState:
     """When a subscription cancelled at its period's end stops (None: it renews, or none)."""
     period_ends_at: datetime | None = None
 
+    def plan_and_ends(self) -> tuple[str, str, datetime | None, datetime | None]:
+        """The plan, its status, when the plan ends and when the period ends: what tests of an end compare."""
+        return (self.plan, self.status, self.plan_ends_at, self.period_ends_at)
+
 
 def billing_state(app: Flask, user_id: int) -> BillingState:
     """Read the user's billing columns straight from the database."""

@@ -115,13 +115,7 @@ def test_keeping_by_json_renews_the_subscription(
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.get_json() == {"redirect_url": f"{SUBSCRIPTIONS_URL}?kept=true"}
     assert standin.subscription(subscription["id"])["cancel_at_period_end"] is False
-    state = billing_state(app, alice.id)
-    assert (state.plan, state.status, state.plan_ends_at, state.period_ends_at) == (
-        "pro",
-        "active",
-        None,
-        period_end(subscription),
-    )
+    assert billing_state(app, alice.id).plan_and_ends() == ("pro", "active", None, period_end(subscription))
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["form", "json"])
@@ -715,13 +709,7 @@ def test_a_period_end_paid_before_0034_is_asked_for_once_and_the_confirmation_sa
     confirm = " ".join(alice.client.get("/subscriptions/cancel").get_data(as_text=True).split())
     assert f"You keep Pro until {plan_messages.long_moment(ends)}; then" in confirm
     assert "the end of the period you paid for" not in confirm
-    state = billing_state(app, alice.id)
-    assert (state.plan, state.status, state.plan_ends_at, state.period_ends_at) == (
-        "pro",
-        "active",
-        None,
-        ends,
-    )
+    assert billing_state(app, alice.id).plan_and_ends() == ("pro", "active", None, ends)
     assert standin.requests_to("POST", path) == []  # only asked: nothing is cancelled before the confirmation
     alice.client.get("/subscriptions/cancel")
     assert len(standin.requests_to("GET", path)) == calls + 1  # stored: asked once
