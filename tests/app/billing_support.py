@@ -219,6 +219,15 @@ def billing_state(app: Flask, user_id: int) -> BillingState:
         )
 
 
+def store_customer(app: Flask, user_id: int, customer_id: str) -> None:
+    """Store ``customer_id`` as the user's Stripe customer, as an earlier checkout would have."""
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        assert user is not None
+        user.stripe_customer_id = customer_id
+        db.session.commit()
+
+
 def all_billing_states(app: Flask) -> dict[int, BillingState]:
     """Every user's billing state, by id."""
     with app.app_context():

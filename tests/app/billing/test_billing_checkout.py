@@ -12,9 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from conexoos.app.controllers import plan_messages
-from conexoos.app.models.persistent import User
 from conexoos.app.services import stripe_gateway
-from conexoos.framework import db
 from conexoos.framework.config import deep_merge
 from conexoos.framework.redaction import redact_credentials
 from tests.conftest import AppFactory
@@ -31,6 +29,7 @@ from ..billing_support import (
     period_end,
     post_webhook,
     start_paid_checkout,
+    store_customer,
     stripe_ends_period,
     stripe_overrides,
     stripe_sets_status,
@@ -582,11 +581,7 @@ def test_a_stripe_that_hangs_is_given_up_after_the_timeout_and_said_to_try_again
 def test_the_portal_without_stripe_keys_is_409(make_app: AppFactory) -> None:
     app = billing_app(make_app, None)
     alice = sign_up(app, "alice")
-    with app.app_context():
-        user = db.session.get(User, alice.id)
-        assert user is not None
-        user.stripe_customer_id = "cus_old"
-        db.session.commit()
+    store_customer(app, alice.id, "cus_old")
     response = alice.client.post("/subscriptions/portal", headers={"X-CSRFToken": alice.csrf})
     assert response.status_code == 409
     assert response.get_json()["error"]["code"] == "conflict"

@@ -16,8 +16,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from conexoos.app.models.persistent import User
-from conexoos.framework import db
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn
 
@@ -26,6 +24,7 @@ from ..billing_support import (
     billing_app,
     browser,
     deliver,
+    store_customer,
     stripe_sets_status,
     subscribe_to_pro,
 )
@@ -162,11 +161,7 @@ def test_when_stripe_cannot_open_the_portal_the_plans_page_says_why(
 def test_without_stripe_keys_the_plans_page_says_billing_is_not_available(make_app: AppFactory) -> None:
     app = billing_app(make_app, None)
     alice = sign_up(app, "alice")
-    with app.app_context():
-        user = db.session.get(User, alice.id)
-        assert user is not None
-        user.stripe_customer_id = "cus_old"
-        db.session.commit()
+    store_customer(app, alice.id, "cus_old")
     page = flashed(alice, send(alice, manage_billing_form(plans_page(alice))))
     assert "Billing is not available right now: payments are not set up." in page
 

@@ -11,8 +11,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conexoos.app.models.persistent import User
-from conexoos.framework import db
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn, make_event, sign_payload
 
@@ -25,6 +23,7 @@ from ..billing_support import (
     post_webhook,
     running_standin,
     start_paid_checkout,
+    store_customer,
     stored_event_ids,
     stripe_sets_status,
     subscribe_to_pro,
@@ -125,11 +124,7 @@ def test_without_a_secret_key_subscription_events_are_503(make_app: AppFactory) 
     overrides = {"SERVICES": {"stripe": {"WEBHOOK_SECRET": WEBHOOK_SECRET}}}
     app = make_app(overrides=overrides)
     alice = sign_up(app, "alice")
-    with app.app_context():
-        user = db.session.get(User, alice.id)
-        assert user is not None
-        user.stripe_customer_id = "cus_a"
-        db.session.commit()
+    store_customer(app, alice.id, "cus_a")
     session = {"id": "cs_1", "object": "checkout.session", "customer": "cus_a", "subscription": "sub_1"}
     for event in (
         make_event("checkout.session.completed", session),
@@ -196,11 +191,7 @@ def test_an_event_of_the_other_mode_is_ignored(make_app: AppFactory, key: str, l
     with running_standin() as standin:
         app = billing_app(make_app, standin, secret_key=key)
         alice = sign_up(app, "alice")
-        with app.app_context():
-            user = db.session.get(User, alice.id)
-            assert user is not None
-            user.stripe_customer_id = "cus_a"
-            db.session.commit()
+        store_customer(app, alice.id, "cus_a")
         event = subscription_event("cus_a", "active", int(time.time()))
         event["livemode"] = livemode
         before = all_billing_states(app)
