@@ -106,6 +106,16 @@ def billing_log(caplog: pytest.LogCaptureFixture, level: int) -> list[str]:
     ]
 
 
+def warning_of_a_run_that_changes_nothing(app: Flask, user_id: int, caplog: pytest.LogCaptureFixture) -> str:
+    """Run the task, which must leave the user's billing state as it was and log one warning; that warning."""
+    before = billing_state(app, user_id)
+    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
+        run_task(app)
+    assert billing_state(app, user_id) == before
+    [logged] = billing_log(caplog, logging.WARNING)
+    return logged
+
+
 def test_an_end_whose_webhook_never_came_moves_the_account_to_gratis_on_stripes_word(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
@@ -219,11 +229,7 @@ def test_a_subscription_stripe_does_not_know_keeps_its_plan(
 ) -> None:
     """A key of another Stripe account would say so of every subscription: no plan ends on that."""
     stored_as_ending_pro(app, alice.id, "cus_elsewhere", "sub_elsewhere")
-    before = billing_state(app, alice.id)
-    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
-        run_task(app)
-    assert billing_state(app, alice.id) == before
-    [logged] = billing_log(caplog, logging.WARNING)
+    logged = warning_of_a_run_that_changes_nothing(app, alice.id, caplog)
     assert "sub_elsewhere" in logged and "does not know it" in logged, logged
 
 
@@ -233,11 +239,7 @@ def test_without_stripe_keys_nothing_ends_and_the_operator_is_told(
     app = billing_app(make_app, None)
     alice = sign_up(app, "alice")
     stored_as_ending_pro(app, alice.id, "cus_x", "sub_x")
-    before = billing_state(app, alice.id)
-    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
-        run_task(app)
-    assert billing_state(app, alice.id) == before
-    [logged] = billing_log(caplog, logging.WARNING)
+    logged = warning_of_a_run_that_changes_nothing(app, alice.id, caplog)
     assert "1 subscription(s)" in logged and "SERVICES.stripe.SECRET_KEY" in logged, logged
 
 
