@@ -71,6 +71,15 @@ def portal_sets(
     return make_event("customer.subscription.updated", changed, created=created)
 
 
+def set_to_end_then_past_due(client: FlaskClient, account: Account, standin: StripeStandIn) -> dict[str, Any]:
+    """Pro, set to end with its period in Stripe's portal, then past due (a payment failed); returns it."""
+    now = int(time.time())
+    subscription = subscribe_to_pro(client, account, standin, created=now)
+    deliver(client, portal_sets(standin, subscription["id"], True, now + 1))
+    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", now + 2))
+    return subscription
+
+
 def moment(timestamp: int) -> datetime:
     return datetime.fromtimestamp(timestamp, UTC)
 
@@ -324,10 +333,7 @@ def test_an_events_own_copy_older_than_the_applied_one_is_stale(
 def test_a_failed_payment_while_it_ends_keeps_the_end_and_the_way_back(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
-    now = int(time.time())
-    subscription = subscribe_to_pro(client, alice, standin, created=now)
-    deliver(client, portal_sets(standin, subscription["id"], True, now + 1))
-    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", now + 2))
+    subscription = set_to_end_then_past_due(client, alice, standin)
     state = billing_state(app, alice.id)
     assert (state.status, state.plan_ends_at) == ("past_due", period_end(subscription))
     assert "Keep my subscription" in alice.client.get("/subscriptions").get_data(as_text=True)
@@ -337,10 +343,7 @@ def test_a_past_due_subscription_set_to_end_can_be_cancelled_at_once_from_the_pl
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
     """Past due, it has nothing paid left to keep: it need not go on billing (and retrying) until its end."""
-    now = int(time.time())
-    subscription = subscribe_to_pro(client, alice, standin, created=now)
-    deliver(client, portal_sets(standin, subscription["id"], True, now + 1))
-    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", now + 2))
+    subscription = set_to_end_then_past_due(client, alice, standin)
     plans_page = " ".join(alice.client.get("/subscriptions").get_data(as_text=True).split())
     assert "Cancelling stops it at once, without a refund." in plans_page
     assert '<a class="button" href="/subscriptions/cancel">Cancel subscription and switch to Gratis</a>' in (
@@ -439,10 +442,7 @@ def test_once_the_grace_task_stores_gratis_the_messages_do_not_call_it_the_plan_
     """The billing-grace task stores gratis for a past-due subscription beyond its grace period: the
     payment-failed and plan-ending notices say "your subscription", never "Gratis failed" or "Your Gratis
     plan ends"."""
-    now = int(time.time())
-    subscription = subscribe_to_pro(client, alice, standin, created=now)
-    deliver(client, portal_sets(standin, subscription["id"], True, now + 1))
-    deliver(client, stripe_sets_status(standin, subscription["id"], "past_due", now + 2))
+    subscription = set_to_end_then_past_due(client, alice, standin)
     move_past_due_since(app, alice.id, days_ago=GRACE_DAYS + 1)
     with app.app_context():
         assert billing.end_expired_grace_periods() == 1
