@@ -50,6 +50,20 @@ def stored_with_unknown_subscription(
     return billing_state(app, user_id)
 
 
+def past_due_pro(client: FlaskClient, account: Account, standin: StripeStandIn) -> dict[str, Any]:
+    """Subscribe to Pro, then make it past due at Stripe and in the database (as its webhook would); returns
+    the subscription."""
+    subscription = subscribe_to_pro(client, account, standin)
+    standin.set_subscription_status(subscription["id"], "past_due")
+    app = account.client.application
+    with app.app_context():
+        user = db.session.get(User, account.id)
+        assert user is not None
+        user.subscription_status, user.past_due_since = "past_due", utcnow()
+        db.session.commit()
+    return subscription
+
+
 def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [
         record.getMessage()
@@ -156,13 +170,7 @@ def test_a_subscription_that_ended_at_stripe_is_stored_as_ended_when_cancelled(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
     """Stripe answers 404 to cancelling a subscription that has ended: asked, it has it canceled."""
-    subscription = subscribe_to_pro(client, alice, standin)
-    standin.set_subscription_status(subscription["id"], "past_due")
-    with app.app_context():
-        user = db.session.get(User, alice.id)
-        assert user is not None
-        user.subscription_status, user.past_due_since = "past_due", utcnow()
-        db.session.commit()
+    subscription = past_due_pro(client, alice, standin)
     standin.set_subscription_status(subscription["id"], "canceled")  # its webhook is on its way
     assert checkout(alice, "gratis").status_code == 200
     assert len(standin.requests_to("DELETE", f"/v1/subscriptions/{subscription['id']}")) == 1
@@ -174,13 +182,7 @@ def test_a_subscription_that_ended_at_stripe_is_stored_as_ended_when_cancelled(
 def test_a_404_to_cancelling_a_subscription_stripe_has_live_or_cannot_be_asked_about_changes_nothing(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, asked: bool
 ) -> None:
-    subscription = subscribe_to_pro(client, alice, standin)
-    standin.set_subscription_status(subscription["id"], "past_due")
-    with app.app_context():
-        user = db.session.get(User, alice.id)
-        assert user is not None
-        user.subscription_status, user.past_due_since = "past_due", utcnow()
-        db.session.commit()
+    subscription = past_due_pro(client, alice, standin)
     before = billing_state(app, alice.id)
     standin.fail_next("DELETE", f"/v1/subscriptions/{subscription['id']}", status=404)
     if not asked:
