@@ -95,6 +95,21 @@ def test_config_check_refuses_the_anonymous_lifetime_the_start_refuses(tmp_path:
             "SESSION_PROTECTION: strict",
             "FLASK.CONFIG.SESSION_PROTECTION: 'strict' is not valid; expected one of basic, strong, or null",
         ),
+        # A cookie domain, fallback keys or a root the site cannot use.
+        (
+            "SESSION_COOKIE_DOMAIN: 'x y'",
+            "FLASK.CONFIG.SESSION_COOKIE_DOMAIN: 'x y' is not valid; expected a domain name "
+            "(e.g. example.org or .example.org), or null",
+        ),
+        (
+            "SECRET_KEY_FALLBACKS: [abcdefghijkl, '']",
+            "FLASK.CONFIG.SECRET_KEY_FALLBACKS: *** is not valid; expected a list of non-empty strings",
+        ),
+        (
+            "APPLICATION_ROOT: 'x'",
+            "FLASK.CONFIG.APPLICATION_ROOT: 'x' is not valid; expected / (a site is never served "
+            "under a path)",
+        ),
     ],
 )
 def test_a_flask_setting_of_the_wrong_type_is_one_line_naming_it(
@@ -140,6 +155,10 @@ def test_the_variable_a_wrong_flask_setting_came_from_is_named(tmp_path: Path) -
         ("MAX_CONTENT_LENGTH: null", None),
         ("JSON_PATH_PREFIXES: /api/, /hooks/", ["/api/", "/hooks/"]),  # tuple() of a text: its letters
         ("PERMANENT_SESSION_LIFETIME: 3600", 3600),
+        # A cookie domain, fallback keys and a root the site can use.
+        ("SESSION_COOKIE_DOMAIN: .example.org", ".example.org"),
+        ("SECRET_KEY_FALLBACKS: [abcdefghijkl]", ["abcdefghijkl"]),
+        ("APPLICATION_ROOT: /", "/"),
     ],
 )
 def test_a_flask_setting_is_handed_to_flask_as_the_type_it_takes(
@@ -206,43 +225,3 @@ def test_same_site_none_without_a_secure_cookie_is_refused(tmp_path: Path, text:
 def test_same_site_none_with_a_secure_cookie_is_kept(tmp_path: Path, text: str) -> None:
     settings = load_settings(flask_config(tmp_path, text) / "config.yml", environ={})
     assert settings.tree["FLASK"]["CONFIG"]["SESSION_COOKIE_SAMESITE"] in ("None", "Lax")
-
-
-@pytest.mark.parametrize(
-    ("line", "expected"),
-    [
-        (
-            "SESSION_COOKIE_DOMAIN: 'x y'",
-            "FLASK.CONFIG.SESSION_COOKIE_DOMAIN: 'x y' is not valid; expected a domain name "
-            "(e.g. example.org or .example.org), or null",
-        ),
-        (
-            "SECRET_KEY_FALLBACKS: [abcdefghijkl, '']",
-            "FLASK.CONFIG.SECRET_KEY_FALLBACKS: *** is not valid; expected a list of non-empty strings",
-        ),
-        (
-            "APPLICATION_ROOT: 'x'",
-            "FLASK.CONFIG.APPLICATION_ROOT: 'x' is not valid; expected / (a site is never served "
-            "under a path)",
-        ),
-    ],
-)
-def test_a_cookie_domain_fallback_key_or_root_the_site_cannot_use_is_refused(
-    tmp_path: Path, line: str, expected: str
-) -> None:
-    assert problems_of(tmp_path, f"    {line}\n") == [expected]
-
-
-@pytest.mark.parametrize(
-    ("line", "value"),
-    [
-        ("SESSION_COOKIE_DOMAIN: .example.org", ".example.org"),
-        ("SECRET_KEY_FALLBACKS: [abcdefghijkl]", ["abcdefghijkl"]),
-        ("APPLICATION_ROOT: /", "/"),
-    ],
-)
-def test_a_cookie_domain_fallback_key_or_root_the_site_can_use_is_kept(
-    tmp_path: Path, line: str, value: Any
-) -> None:
-    settings = load_settings(flask_config(tmp_path, f"    {line}\n") / "config.yml", environ={})
-    assert settings.tree["FLASK"]["CONFIG"][line.split(":")[0]] == value
