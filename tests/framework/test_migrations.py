@@ -590,12 +590,18 @@ def columns_of(path: Path, table: str) -> list[str]:
         return [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
 
 
-def behind_project(tmp_path: Path) -> tuple[Path, Path, list[str]]:
-    """A project whose database is at its first revision while the scripts have a second one."""
+def note_project_on_a_file(tmp_path: Path) -> tuple[Path, Path]:
+    """A project "shop" with the note model on the SQLite file shop.db; the project and that file."""
     path = tmp_path / "shop.db"
     project = make_project(
         tmp_path / "shop", {"main": {"url": f"sqlite:///{path}", "models": "main"}}, {"main": NOTE_MODEL}
     )
+    return project, path
+
+
+def behind_project(tmp_path: Path) -> tuple[Path, Path, list[str]]:
+    """A project whose database is at its first revision while the scripts have a second one."""
+    project, path = note_project_on_a_file(tmp_path)
     first, upgraded = db_session(project, ["migrate", "-m", "notes"], ["upgrade"])
     assert first.code == 0 and upgraded.code == 0, first.stderr + upgraded.stderr
     (project / "models" / "persistent" / "main.py").write_text(NOTE_MODEL_V2)
@@ -638,10 +644,7 @@ def test_the_refusals_command_names_the_sites_configuration_and_can_be_copied(tm
 def test_a_migrate_that_fails_leaves_no_folder_it_made(tmp_path: Path) -> None:
     """Run on a database another history recorded (a site's, taken for a project with --project .),
     `db migrate` failed and left an empty migrations/main/versions behind."""
-    path = tmp_path / "shop.db"
-    project = make_project(
-        tmp_path / "shop", {"main": {"url": f"sqlite:///{path}", "models": "main"}}, {"main": NOTE_MODEL}
-    )
+    project, path = note_project_on_a_file(tmp_path)
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
         connection.execute("INSERT INTO alembic_version VALUES ('0033')")
@@ -801,10 +804,7 @@ def test_a_first_migration_of_tables_run_made_starts_with_their_baseline(tmp_pat
 
 def legacy_project(tmp_path: Path) -> tuple[Path, Path]:
     """A project whose database, before any run or migration, holds a table none of its models names."""
-    path = tmp_path / "shop.db"
-    project = make_project(
-        tmp_path / "shop", {"main": {"url": f"sqlite:///{path}", "models": "main"}}, {"main": NOTE_MODEL}
-    )
+    project, path = note_project_on_a_file(tmp_path)
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE legacy_customers (id INTEGER PRIMARY KEY, name TEXT)")
         connection.execute("INSERT INTO legacy_customers (name) VALUES ('precious')")
