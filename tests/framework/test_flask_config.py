@@ -26,15 +26,21 @@ def problems_of(tmp_path: Path, text: str, environ: dict[str, str] | None = None
     return caught.value.problems
 
 
+def refused_by_config_check(folder: Path) -> str:
+    """`config check` of the folder's config.yml, which must refuse it (exit status 2); its output."""
+    result = CliRunner().invoke(cli, ["config", "check", "--config", str(folder / "config.yml")])
+    assert result.exit_code == 2, result.output
+    return result.output
+
+
 def test_config_check_refuses_the_anonymous_lifetime_the_start_refuses(tmp_path: Path) -> None:
     """`config check` said OK; `run`, `serve` and `user list` stopped with this very line."""
     folder = flask_config(tmp_path, "    ANONYMOUS_SESSION_LIFETIME: two hours\n")
-    result = CliRunner().invoke(cli, ["config", "check", "--config", str(folder / "config.yml")])
-    assert result.exit_code == 2
+    output = refused_by_config_check(folder)
     assert (
         "config error: FLASK.CONFIG.ANONYMOUS_SESSION_LIFETIME: 'two hours' is not valid; expected a number "
         "of seconds above 0"
-    ) in result.output
+    ) in output
 
 
 @pytest.mark.parametrize(
@@ -125,11 +131,10 @@ def test_config_check_refuses_a_lifetime_the_sessions_cannot_store(tmp_path: Pat
     """99999999999999 seconds passed: the start (anonymous) or each login (permanent) raised OverflowError,
     and the filesystem store raised struct.error past about 2.5e9 seconds."""
     folder = flask_config(tmp_path, f"    {name}: 99999999999999\n")
-    result = CliRunner().invoke(cli, ["config", "check", "--config", str(folder / "config.yml")])
-    assert result.exit_code == 2
-    assert f"config error: FLASK.CONFIG.{name}: 99999999999999 is not valid;" in result.output
-    assert "up to 315360000 (10 years)" in result.output
-    assert "Traceback" not in result.output
+    output = refused_by_config_check(folder)
+    assert f"config error: FLASK.CONFIG.{name}: 99999999999999 is not valid;" in output
+    assert "up to 315360000 (10 years)" in output
+    assert "Traceback" not in output
 
 
 def test_a_lifetime_of_ten_years_is_kept(tmp_path: Path) -> None:
@@ -179,12 +184,11 @@ def test_an_unknown_flask_setting_is_handed_on_as_written(tmp_path: Path) -> Non
 def test_config_check_refuses_a_rate_limit_storage_limits_does_not_know(tmp_path: Path) -> None:
     """'nope://' passed config check; the start died with limits' ConfigurationError."""
     folder = flask_config(tmp_path, "    RATELIMIT_STORAGE_URI: 'nope://'\n")
-    result = CliRunner().invoke(cli, ["config", "check", "--config", str(folder / "config.yml")])
-    assert result.exit_code == 2
+    output = refused_by_config_check(folder)
     assert (
         "config error: FLASK.CONFIG.RATELIMIT_STORAGE_URI: 'nope://' is not valid; expected a storage URI of "
         "a scheme limits supports"
-    ) in result.output
+    ) in output
 
 
 @pytest.mark.parametrize("uri", ["memory://", "redis://cache.internal:6379", "redis+unix:///run/redis.sock"])
@@ -208,10 +212,9 @@ def test_same_site_none_without_a_secure_cookie_is_refused(tmp_path: Path, text:
         tmp_path,
         {"config.yml": f"SERVER_ENV:\n  ENV: {env}\n  APP_KEY: {'k' * 40}\nFLASK:\n  CONFIG:\n{text}"},
     )
-    result = CliRunner().invoke(cli, ["config", "check", "--config", str(folder / "config.yml")])
-    assert result.exit_code == 2
-    assert "config error: FLASK.CONFIG.SESSION_COOKIE_SAMESITE: 'None' needs a Secure session cookie" in (
-        result.output
+    output = refused_by_config_check(folder)
+    assert (
+        "config error: FLASK.CONFIG.SESSION_COOKIE_SAMESITE: 'None' needs a Secure session cookie" in output
     )
 
 
