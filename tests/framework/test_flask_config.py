@@ -38,8 +38,8 @@ def test_config_check_refuses_the_anonymous_lifetime_the_start_refuses(tmp_path:
     folder = flask_config(tmp_path, "    ANONYMOUS_SESSION_LIFETIME: two hours\n")
     output = refused_by_config_check(folder)
     assert (
-        "config error: FLASK.CONFIG.ANONYMOUS_SESSION_LIFETIME: 'two hours' is not valid; expected a number "
-        "of seconds above 0"
+        "config error: FLASK.CONFIG.ANONYMOUS_SESSION_LIFETIME: 'two hours' is not valid; expected a whole "
+        "number of seconds above 0"
     ) in output
 
 

@@ -708,7 +708,7 @@ FLASK_CONFIG_KEYS: Schema = {
         "stored with).",
         minimum=1,
         maximum=MAX_SECONDS,
-        expected=f"a number of seconds above 0, {UP_TO_TEN_YEARS}",
+        expected=f"{SECONDS} above 0, {UP_TO_TEN_YEARS}",
     ),
     "JSON_PATH_PREFIXES": Key("list", None, "Paths whose errors are answered in JSON."),
     "WTF_CSRF_FIELD_NAME": Key(
