@@ -260,13 +260,13 @@ def test_a_request_engineio_refuses_is_a_warning_line_not_an_error(
 
 
 @pytest.mark.parametrize(
-    ("headers", "status"),
+    ("headers", "status", "said"),
     [
-        ({}, 400),
-        ({"Sec-WebSocket-Version": "8"}, 426),
-        ({"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": None}, 400),
-        ({"Sec-WebSocket-Version": "13", "Connection": "keep-alive"}, 400),
-        ({"Sec-WebSocket-Version": "13", "Connection": "Upgrade, é"}, 400),
+        ({}, 400, "Sec-WebSocket-Version"),
+        ({"Sec-WebSocket-Version": "8"}, 426, "WebSocket version '8' is not supported; only 13 is"),
+        ({"Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": None}, 400, "Sec-WebSocket-Key"),
+        ({"Sec-WebSocket-Version": "13", "Connection": "keep-alive"}, 400, "Connection"),
+        ({"Sec-WebSocket-Version": "13", "Connection": "Upgrade, é"}, 400, "not ASCII"),
     ],
 )
 def test_a_websocket_upgrade_wsproto_would_refuse_is_refused_before_a_session_opens(
@@ -275,6 +275,7 @@ def test_a_websocket_upgrade_wsproto_would_refuse_is_refused_before_a_session_op
     caplog: pytest.LogCaptureFixture,
     headers: dict[str, Any],
     status: int,
+    said: str,
 ) -> None:
     """simple-websocket's handshake raised once Engine.IO had opened the session: a 500 and a traceback."""
     app = make_app(write_project(tmp_path / "sockets", {"server/socket.py": SOCKET_MODULE}))
@@ -288,3 +289,4 @@ def test_a_websocket_upgrade_wsproto_would_refuse_is_refused_before_a_session_op
     logged = [(record.name, record.levelname) for record in caplog.records]
     assert logged == [("conexoos.realtime", "WARNING")]
     assert "WebSocket handshake" in caplog.records[0].getMessage()
+    assert said in answer.get_data(as_text=True) and said in caplog.records[0].getMessage()

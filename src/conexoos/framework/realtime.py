@@ -296,6 +296,11 @@ def _handshake_refusal(environ: WSGIEnvironment) -> tuple[str, str] | None:
         H11Handshake(ConnectionType.SERVER).receive_data(_handshake_head(environ))
     except RemoteProtocolError as error:
         code = getattr(error.event_hint, "status_code", 400)
+        sent = environ.get("HTTP_SEC_WEBSOCKET_VERSION")
+        if code == 426 and sent:  # wsproto says "Missing header" for a version it does not speak too
+            return HANDSHAKE_STATUS[
+                426
+            ], f"WebSocket version {sent!r} is not supported; only {WEBSOCKET_VERSION} is"
         return HANDSHAKE_STATUS.get(code, HANDSHAKE_STATUS[400]), str(error)
     except UnicodeError:  # wsproto decodes Connection as ASCII, Host as IDNA
         return HANDSHAKE_STATUS[400], "a header it reads is not ASCII or no host name"
