@@ -4,23 +4,27 @@ Werkzeug refuses a body whose ``Content-Length`` is over the limit, but reads a 
 limit and stops there without a word: a 30 MB chunked form arrived as its first 16 MB, handled as if whole.
 Here such a body is read before the app sees it, up to one byte past the limit, into a temporary file
 (in memory while small): over the limit, the request is answered by Flask's 413 ("larger than ..., the most
-this site accepts in one request"); within it, the app reads it as a body of that length.
+this site accepts in one request"); within it, the app reads it as a body of that length. A chunked body
+the server cannot read (Werkzeug's development server raises OSError on a bad chunk size or a chunk
+extension it does not parse) is a 400 saying so, not a 500.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, BinaryIO
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 from flask import Flask, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 TOO_LARGE = "conexoos.body_too_large"
 """The environ key saying the chunked body went over the limit (the app answers 413)."""
+UNREADABLE = "conexoos.body_unreadable"
+"""The environ key holding why the chunked body could not be read (the app answers 400)."""
 IN_MEMORY = 1024 * 1024
 """Bytes of a held body kept in memory before it spills to a temporary file."""
 READ_SIZE = 64 * 1024
@@ -49,19 +53,17 @@ def _unmeasured_body(environ: WSGIEnvironment) -> bool:
 
 def _hold(environ: WSGIEnvironment, limit: int) -> None:
     """Read the body up to ``limit`` + 1 bytes; give the app it as a body of that length, or mark it too
-    large (with an empty body)."""
-    source: BinaryIO = environ["wsgi.input"]
+    large or unreadable (with an empty body)."""
     kept = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115 (the request's input now)
-    size = 0
-    while size <= limit:
-        chunk = source.read(min(READ_SIZE, limit + 1 - size))
-        if not chunk:
-            break
-        kept.write(chunk)
-        size += len(chunk)
-    if size > limit:  # the length said is over the limit (Werkzeug's 413 says which), nothing kept
-        kept.close()
+    try:
+        size = _copy(environ["wsgi.input"], kept, limit + 1)
+    except OSError as error:  # the server's reading of the chunks failed
+        environ[UNREADABLE] = str(error)
+        size = 0
+    if size > limit:  # the length said is over the limit (Werkzeug's 413 says which)
         environ[TOO_LARGE] = True
+    if size > limit or UNREADABLE in environ:  # nothing of it kept
+        kept.close()
         kept = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115
     kept.seek(0)
     environ["wsgi.input"] = kept
@@ -69,7 +71,24 @@ def _hold(environ: WSGIEnvironment, limit: int) -> None:
     environ.pop("HTTP_TRANSFER_ENCODING", None)
 
 
+def _copy(source: BinaryIO, kept: IO[bytes], most: int) -> int:
+    """Copy at most ``most`` bytes of ``source`` into ``kept``; how many were copied."""
+    size = 0
+    while size < most:
+        chunk = source.read(min(READ_SIZE, most - size))
+        if not chunk:
+            break
+        kept.write(chunk)
+        size += len(chunk)
+    return size
+
+
 def _refuse_too_large() -> None:
+    if UNREADABLE in request.environ:
+        raise BadRequest(
+            f"The request body's chunked encoding could not be read ({request.environ[UNREADABLE]}): send "
+            "it with a Content-Length, or as plain chunks without extensions or trailers."
+        )
     if request.environ.get(TOO_LARGE):
         raise RequestEntityTooLarge()
 
