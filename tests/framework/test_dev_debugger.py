@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.support.websocket import WebSocketClient
 
+from .helpers import write_project
 from .test_cli import conexoos, free_port, http_get, server
 
 CLOSE, TEXT = 0x8, 0x1
@@ -125,3 +126,30 @@ def read_to_the_end(sock: socket.socket) -> bytes:
         if not piece:
             return received
         received += piece
+
+
+SECRET_ROUTE = """
+class Route:
+    def __init__(self, app):
+        app.add_url_rule("/reset/<token>", "reset", lambda token: "a reset page")
+"""
+
+
+def test_the_development_server_s_access_line_leaves_a_one_time_link_s_token_out(tmp_path: Path) -> None:
+    """The app's access line wrote ``/reset/<token>``; Werkzeug's own line beside it wrote the token."""
+    write_project(tmp_path / "site", {"server/web.py": SECRET_ROUTE})
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    secret = "eyJ1Ijo1LCJwIjoiYWJjIn0.Z3VkLm5vdC5hLnJlYWwudG9rZW4"
+    with server(
+        ["run", "--project", "site", "--port", str(port), "--no-reload"], tmp_path, base + "/reset/x"
+    ) as log:
+        assert http_get(f"{base}/reset/{secret}?token=also-secret")[0] == 200
+        written = ""
+        for _ in range(50):  # the server writes its request line after answering
+            written = log.read_text()
+            if "GET /reset/<token>?" in written:
+                break
+            time.sleep(0.1)
+    assert "GET /reset/<token>?" in written, written
+    assert secret not in written and "also-secret" not in written, written

@@ -27,6 +27,8 @@ from flask import Flask
 from werkzeug.debug import DebuggedApplication
 from werkzeug.serving import WSGIRequestHandler
 
+from .logs import log_redactor, logged_target
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -68,6 +70,14 @@ class ClosingAfterWebSocket(WSGIRequestHandler):
             if is_websocket(getattr(self, "environ", {})):
                 self.close_connection = True
                 self._drop_leftovers()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Werkzeug's access line, with the path the app's access log writes (a one-time link's token left
+        out) and the secrets of its query hidden as the app's log hides them."""
+        target = logged_target(getattr(self, "environ", {}))
+        if hasattr(self, "path"):  # not when the request line could not be read
+            self.path = log_redactor().in_url(target if target is not None else self.path)
+        super().log_request(code, size)
 
     def _drop_leftovers(self) -> None:
         """Read what the client sends within :data:`LEFTOVER_WAIT_SECONDS` of the last piece: closing with

@@ -353,6 +353,17 @@ def hold_access_line(environ: dict[str, Any]) -> HeldAccessLine:
     return held
 
 
+def logged_target(environ: dict[str, Any]) -> str | None:
+    """The request's path and query with the path the app's access log wrote for it (:data:`LOGGED_PATH`,
+    ``/reset/<token>?from=mail``), for a server's own access line; None when the app noted none (no secret
+    in its path, or the app never saw the request)."""
+    logged = environ.get(LOGGED_PATH)
+    if logged is None:
+        return None
+    query = environ.get("QUERY_STRING")
+    return f"{logged}?{query}" if query else str(logged)
+
+
 def logged_path() -> str:
     """The request's path with the values of the URL rule's :data:`SECRET_ARGUMENTS` (one-time links'
     tokens: a password reset, an address change's undo) as ``<name>``: a log is read by more people, and

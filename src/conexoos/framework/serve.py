@@ -40,6 +40,7 @@ from .logs import (
     configure_logging,
     flush_logs,
     log_redactor,
+    logged_target,
     redact_stderr,
 )
 from .migrations import prepare_databases
@@ -541,11 +542,12 @@ class AccessLogger(GunicornLogger):
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> dict[str, Any]:
         atoms: dict[str, Any] = super().atoms(resp, req, environ, request_time)
-        logged = environ.get(LOGGED_PATH)
-        if logged is not None:
-            query = environ.get("QUERY_STRING")
-            target = f"{logged}?{query}" if query else logged
-            atoms.update(U=logged, r=f"{environ['REQUEST_METHOD']} {target} {environ.get('SERVER_PROTOCOL')}")
+        target = logged_target(environ)
+        if target is not None:
+            atoms.update(
+                U=environ[LOGGED_PATH],
+                r=f"{environ['REQUEST_METHOD']} {target} {environ.get('SERVER_PROTOCOL')}",
+            )
         redactor = log_redactor()
         for name in REQUEST_ATOMS:  # a query string's or a Referer's token=, a configured secret anywhere
             value = atoms.get(name)
