@@ -23,11 +23,18 @@ CHANGE_SENT = (
 )
 
 
-@email.route("/verify/<token>", methods=["GET"])
+@email.route("/verify/<token>", methods=["GET", "POST"])
 @secret_url
 def verify(token: str) -> str | tuple[str, int]:
-    """Verify the address a link was mailed to (following it twice is harmless)."""
+    """Verify the address a link was mailed to, with a button: a mail filter that opens every link (a GET)
+    verifies nothing, or whoever signed up with another person's address would have it verified by that
+    person's mail filter (and, with SSO_LINK_BY_EMAIL, their later single sign-on joined to that account).
+    Following the link again once verified says so (harmless)."""
     try:
+        user = email_addresses.verification_request(token)
+        form = ConfirmForm()
+        if not user.email_verified and not form.validate_on_submit():
+            return render_template("accounts/confirm_email.html", form=form, user=user)
         user = email_addresses.verify_email(token)
     except TokenError as error:
         return link_problem(error, "email.settings")

@@ -61,12 +61,19 @@ def resend_verification(user: User) -> None:
     db.session.commit()
 
 
-def verify_email(token: str) -> User:
-    """Mark the address a verification link was sent to as verified; :class:`TokenError` if it cannot."""
+def verification_request(token: str) -> User:
+    """The account whose address a verification link was sent to, still using it (nothing is changed);
+    :class:`TokenError` if the link cannot verify it."""
     payload = read_token(VERIFY_PURPOSE, token, VERIFY_MAX_AGE)
     user = _user(payload)
     if payload.get("e") != fingerprint(user.email):
         raise TokenError("This link was sent to an address the account no longer uses.", expired=True)
+    return user
+
+
+def verify_email(token: str) -> User:
+    """Mark the address a verification link was sent to as verified; :class:`TokenError` if it cannot."""
+    user = verification_request(token)
     if user.email_verified_at is None:
         user.email_verified_at = utcnow()
         user.save()

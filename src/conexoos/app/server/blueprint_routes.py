@@ -531,7 +531,12 @@ BLUEPRINTS = {
             (
                 "/verify/<token>",
                 "email.verify",
-                {"defaults": {}, "provide_automatic_options": None, "methods": ["GET"], "subdomain": None},
+                {
+                    "defaults": {},
+                    "provide_automatic_options": None,
+                    "methods": ["GET", "POST"],
+                    "subdomain": None,
+                },
             ),
             (
                 "/settings/email",
