@@ -138,11 +138,11 @@
       return item;
     }
 
-    // True while the focus is in `item`, or was lost (to the body) with a control that an answer disabled
-    // or drew again: an answer may then move it. It never pulls the focus back from where the person has
-    // gone on to while the answer was on its way.
-    const focusIsWith = (item) =>
-      !document.activeElement || document.activeElement === document.body || item.contains(document.activeElement);
+    // True while the focus is in `item`, or was lost to what holds it (the body, the page's main, the list:
+    // a control an answer disabled or drew again, a second click on a disabled button): an answer may then
+    // move it. It never pulls the focus back from where the person has gone on to while the answer was on
+    // its way.
+    const focusIsWith = feedback.focusWasLost;
 
     // The row of `record` drawn again, and its `control` focused when the focus was still with the old row.
     function redraw(record, control) {

@@ -64,8 +64,17 @@
       delete owner.dataset.saving;
       for (const each of buttons) each.disabled = false;
       // A disabled button drops the focus: give it back unless the work moved it on.
-      if (button?.isConnected && document.activeElement === document.body) button.focus();
+      if (button?.isConnected && focusWasLost(button)) button.focus();
     }
+  }
+
+  // True while the focus is in `element`, or was lost to something around it: to the body when a control
+  // that had it was disabled or drawn again, or to the <main tabindex="-1"> (or the list) that a second
+  // click on a disabled button focuses. False once the person has gone on to another control, which an
+  // answer must never take the focus from.
+  function focusWasLost(element) {
+    const active = document.activeElement;
+    return !active || active.contains(element) || element.contains(active);
   }
 
   // The control an API error's `field` names: "url", or "items[1].handle" (the second row of the list
@@ -153,5 +162,7 @@
     for (const fieldset of form.querySelectorAll("fieldset.needs-script")) fieldset.disabled = false;
   };
 
-  window.conexoosFeedback = { say, whileSaving, showError, explain, markInvalid, clearErrors, firstField, enableForm };
+  window.conexoosFeedback = {
+    say, whileSaving, focusWasLost, showError, explain, markInvalid, clearErrors, firstField, enableForm,
+  };
 })();

@@ -1,0 +1,71 @@
+"""Dashboard lists met with quick hands, as an outside tester did: double-clicks on a row's buttons, keys
+pressed while a save is on its way, a phone menu left open, a drag let go of. Each is checked in Chromium
+as the person sees it: what is sent, what the list shows, where the focus is."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, Request, expect
+
+from tests.support.live_server import LiveServer
+
+from .conftest import PageFactory
+from .test_block_editor import add_headers, row
+from .test_block_editor_fixes import link_row
+from .test_core_flow import add_link, sign_up
+from .test_products_dashboard import add_product, item
+
+
+def record_writes(page: Page, live: LiveServer) -> list[str]:
+    """The API requests that change something ("PUT /api/edit/link/3"), in the order the page sends them."""
+    writes: list[str] = []
+
+    def note(request: Request) -> None:
+        if request.method != "GET" and "/api/" in request.url:
+            writes.append(f"{request.method} {request.url.removeprefix(live.url)}")
+
+    page.on("request", note)
+    return writes
+
+
+def test_a_double_click_on_a_row_s_button_acts_once_and_leaves_the_focus_on_the_row(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """The second click of a double-click lands on the button the first one disabled: it sends nothing,
+    and once the answer is drawn the focus is on the row's own button (the next row's after a delete),
+    never left on the page's <main>."""
+    live = live_server
+    page = new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    sign_up(page, live, "dot.double")
+    for title in ("Blog", "Shop", "News"):
+        add_link(page, title, f"https://example.com/{title.lower()}")
+    writes = record_writes(page, live)
+
+    link_row(page, "Blog").get_by_role("button", name="Hide link Blog").dblclick()
+    expect(link_row(page, "Blog").get_by_role("button", name="Show link Blog")).to_be_focused()
+
+    shop = link_row(page, "Shop")
+    shop.get_by_role("button", name="Edit link Shop").click()
+    shop.locator(".link-edit").get_by_label("Title", exact=True).fill("Shop now")
+    shop.get_by_role("button", name="Save link Shop").dblclick()
+    expect(link_row(page, "Shop now").get_by_role("button", name="Edit link Shop now")).to_be_focused()
+
+    link_row(page, "Blog").get_by_role("button", name="Delete link Blog").dblclick()
+    expect(link_row(page, "Blog")).to_have_count(0)
+    expect(link_row(page, "Shop now").get_by_role("button", name="Reorder link Shop now")).to_be_focused()
+    assert [write.split("/api/")[1].rsplit("/", 1)[0] for write in writes] == [
+        "edit/link",
+        "edit/link",
+        "delete/link",
+    ], writes
+
+    add_headers(page, "One", "Two")
+    row(page, "One").get_by_role("button", name="Delete header One").dblclick()
+    expect(row(page, "One")).to_have_count(0)
+    expect(row(page, "Two").get_by_role("button", name="Reorder header Two")).to_be_focused()
+
+    page.goto(f"{live.url}/dashboard/products")
+    expect(page.locator("#products-empty")).to_be_visible()  # the editor's script has run
+    add_product(page, "Zine", "12.50", "EUR", "https://shop.example.com/zine")
+    item(page, "Zine").get_by_role("button", name="Hide product Zine").dblclick()
+    expect(item(page, "Zine").get_by_role("button", name="Show product Zine")).to_be_focused()
