@@ -9,9 +9,9 @@ from playwright.sync_api import Page, Request, expect
 from tests.support.live_server import LiveServer
 
 from .conftest import PageFactory
-from .test_block_editor import add_headers, row
+from .test_block_editor import STATUS, add_headers, row
 from .test_block_editor_fixes import link_row
-from .test_core_flow import add_link, sign_up
+from .test_core_flow import add_link, api_titles, expect_titles, sign_up
 from .test_products_dashboard import add_product, item
 
 
@@ -69,3 +69,29 @@ def test_a_double_click_on_a_row_s_button_acts_once_and_leaves_the_focus_on_the_
     add_product(page, "Zine", "12.50", "EUR", "https://shop.example.com/zine")
     item(page, "Zine").get_by_role("button", name="Hide product Zine").dblclick()
     expect(item(page, "Zine").get_by_role("button", name="Show product Zine")).to_be_focused()
+
+
+def test_a_double_click_on_a_move_button_moves_the_row_once(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """The row moves from under the pointer at the first click: the second click used to land on the next
+    row's "Move … down" and move that row back (two saves, the order unchanged). It moves nothing now."""
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "max.move")
+    for title in ("Alpha", "Beta", "Gamma"):
+        add_link(page, title, f"https://example.com/{title.lower()}")
+    writes = record_writes(page, live)
+
+    link_row(page, "Alpha").get_by_role("button", name="Move link Alpha down").dblclick()
+    expect(page.locator(STATUS)).to_have_text("Saved the new order.")
+    expect(page.locator("#links")).not_to_have_attribute("aria-busy", "true")
+    expect_titles(page, ["Beta", "Alpha", "Gamma"])
+    assert api_titles(page, live) == ["Beta", "Alpha", "Gamma"]
+    assert writes == ["POST /api/links/reorder"], writes
+    expect(link_row(page, "Alpha").get_by_role("button", name="Move link Alpha down")).to_be_focused()
+
+    # From the keyboard (its clicks have detail 0) each press still moves the row.
+    page.keyboard.press("Enter")
+    expect_titles(page, ["Beta", "Gamma", "Alpha"])
+    expect(link_row(page, "Alpha").get_by_role("button", name="Move link Alpha down")).to_be_focused()

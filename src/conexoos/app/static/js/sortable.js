@@ -21,12 +21,23 @@
   }
 
   function withButtons(list, itemSelector, save) {
+    let moved = null; // the button of the row the last click moved: {id, selector}
     list.addEventListener("click", async (event) => {
       const button = event.target.closest('button[data-action="up"], button[data-action="down"]');
-      if (!button || button.getAttribute("aria-disabled") === "true") return; // first row's ↑, last row's ↓
+      if (!button) return;
+      // The second click of a double-click (a key press has detail 0) lands on the button now under the
+      // pointer, another row's, and would move that row back: it moves nothing, and the focus its press
+      // took goes back to the moved row's button.
+      if (event.detail > 1) {
+        if (moved) refocus(list, moved.id, moved.selector);
+        return;
+      }
+      moved = null;
+      if (button.getAttribute("aria-disabled") === "true") return; // first row's ↑, last row's ↓
       const item = button.closest(itemSelector);
       const action = button.dataset.action;
       if (!shift(list, item, action)) return;
+      moved = { id: item.dataset.id, selector: `button[data-action="${action}"]` };
       await save();
       refocus(list, item.dataset.id, `button[data-action="${action}"]`); // the list was re-rendered
     });
