@@ -99,6 +99,7 @@ def test_dashboard_never_renders_the_raw_title(alice: Account, payload: str) -> 
             "/static/js/editable_list.js",
             "/static/js/dashboard.js",
             "/static/js/blocks.js",
+            "/static/js/nav_menu.js",
         ),
     )
 
@@ -138,7 +139,15 @@ def test_product_title_and_description_are_escaped_on_the_page_and_the_dashboard
     assert f'<span class="product-title" dir="auto">{escape(payload)}</span>' in html
     assert f'<span class="product-description" dir="auto">{escape(payload)}</span>' in html
     dashboard = alice.client.get("/dashboard/products").get_data(as_text=True)
-    names = ("api.js", "feedback.js", "money.js", "sortable.js", "editable_list.js", "products.js")
+    names = (
+        "api.js",
+        "feedback.js",
+        "money.js",
+        "sortable.js",
+        "editable_list.js",
+        "products.js",
+        "nav_menu.js",
+    )
     scripts = tuple(f"/static/js/{name}" for name in names)
     assert_inert(dashboard, payload, allowed_scripts=scripts)
 

@@ -12,6 +12,7 @@ from .conftest import PageFactory
 from .test_block_editor import STATUS, add_headers, row
 from .test_block_editor_fixes import link_row
 from .test_core_flow import add_link, api_titles, expect_titles, sign_up
+from .test_dashboard_phone import phone
 from .test_products_dashboard import add_product, item
 
 
@@ -95,3 +96,42 @@ def test_a_double_click_on_a_move_button_moves_the_row_once(
     page.keyboard.press("Enter")
     expect_titles(page, ["Beta", "Gamma", "Alpha"])
     expect(link_row(page, "Alpha").get_by_role("button", name="Move link Alpha down")).to_be_focused()
+
+
+def test_the_phone_menu_closes_on_escape_when_the_focus_leaves_it_and_on_a_tap_elsewhere(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """The open Menu used to stay over the page, covering the field the focus had moved on to."""
+    page = phone(new_page)
+    sign_up(page, live_server, "mia.menu")
+    for path in ("/dashboard", "/dashboard/products", "/dashboard/settings"):
+        page.goto(f"{live_server.url}{path}")
+        menu = page.locator("summary", has_text="Menu")
+        nav = page.get_by_role("navigation", name="Main")
+
+        menu.tap()
+        expect(nav).to_be_visible()
+        page.touchscreen.tap(20, 600)  # on the page below, away from the open panel
+        expect(nav).to_be_hidden()
+
+        menu.focus()
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        expect(nav.get_by_role("link", name="Links")).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(nav).to_be_hidden()
+        expect(menu).to_be_focused()
+
+        page.keyboard.press("Enter")
+        nav.get_by_role("button", name="Log out").focus()  # its last entry
+        page.keyboard.press("Tab")
+        expect(nav).to_be_hidden()
+        expect(page.locator(":focus")).not_to_have_count(0)
+        assert page.evaluate(
+            """() => {
+              const focused = document.activeElement;
+              const box = focused.getBoundingClientRect();
+              const seen = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+              return focused.contains(seen);
+            }"""
+        ), f"{path}: the focused control is covered"
