@@ -135,3 +135,34 @@ def test_the_phone_menu_closes_on_escape_when_the_focus_leaves_it_and_on_a_tap_e
               return focused.contains(seen);
             }"""
         ), f"{path}: the focused control is covered"
+
+
+def test_a_row_deleted_in_another_tab_leaves_the_list_when_hidden_or_deleted_here(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """Hide or Delete on a link another tab deleted says it no longer exists, and its row, which stayed in
+    the list until a reload, now goes; the focus moves to the next row as after a delete."""
+    live = live_server
+    first = new_page()
+    first.on("dialog", lambda dialog: dialog.accept())
+    sign_up(first, live, "tom.tabs")
+    for title in ("Alpha", "Beta", "Gamma", "Delta"):
+        add_link(first, title, f"https://example.com/{title.lower()}")
+    second = first.context.new_page()
+    second.on("dialog", lambda dialog: dialog.accept())
+    second.goto(f"{live.url}/dashboard")
+    expect(second.locator("#links .link-item")).to_have_count(4)
+    for title in ("Beta", "Gamma"):
+        link_row(first, title).get_by_role("button", name=f"Delete link {title}").click()
+        expect(link_row(first, title)).to_have_count(0)
+
+    link_row(second, "Beta").get_by_role("button", name="Hide link Beta").click()
+    expect(second.locator("#form-error")).to_contain_text("Link Beta no longer exists")
+    expect(link_row(second, "Beta")).to_have_count(0)
+    expect(link_row(second, "Gamma").get_by_role("button", name="Reorder link Gamma")).to_be_focused()
+
+    link_row(second, "Gamma").get_by_role("button", name="Delete link Gamma").click()
+    expect(second.locator("#form-error")).to_contain_text("Link Gamma no longer exists")
+    expect(link_row(second, "Gamma")).to_have_count(0)
+    expect(link_row(second, "Delta").get_by_role("button", name="Reorder link Delta")).to_be_focused()
+    expect_titles(second, ["Alpha", "Delta"])

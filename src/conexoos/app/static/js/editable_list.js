@@ -222,20 +222,34 @@
       target?.focus();
     }
 
-    async function remove(item) {
-      const record = item.record;
-      if (!window.confirm(`Delete ${name(record)}?`)) return;
-      const { nextElementSibling: next, previousElementSibling: previous } = item;
-      await api("DELETE", routes.remove(record.id));
+    // `item` out of the list (deleted here, or found deleted in another tab or window); the focus, when it
+    // was with the row, on a row next to it.
+    function drop(item, next, previous) {
       const mayFocus = focusIsWith(item);
       item.remove();
       remember();
       drawn();
       empty.hidden = list.children.length > 0;
       markPlanHidden();
-      say(`Deleted ${name(record)}.`);
       changed();
       if (mayFocus) focusAfterDelete(next, previous);
+    }
+
+    async function remove(item) {
+      const record = item.record;
+      if (!window.confirm(`Delete ${name(record)}?`)) return;
+      const { nextElementSibling: next, previousElementSibling: previous } = item;
+      await api("DELETE", routes.remove(record.id));
+      say(`Deleted ${name(record)}.`);
+      drop(item, next, previous);
+    }
+
+    // The row of an item that is gone (404: deleted in another tab or window) leaves the list, as drawn
+    // now (a load may have drawn it again meanwhile); the error, still thrown, says so.
+    function dropIfGone(record, error) {
+      const row = list.querySelector(`[data-id="${record.id}"]`);
+      if (error.status === 404 && row) drop(row, row.nextElementSibling, row.previousElementSibling);
+      throw error;
     }
 
     async function toggle(item) {
@@ -282,7 +296,9 @@
       const action = button?.dataset.action;
       if (!button || !["delete", "toggle", "edit", "cancel"].includes(action) || button.disabled) return;
       const item = button.closest("[data-id]");
-      feedback.whileSaving(null, button, () => act(action, item).catch(gone(item.record))).catch(show);
+      feedback.whileSaving(null, button, () => act(action, item).catch(gone(item.record)))
+        .catch((error) => dropIfGone(item.record, error))
+        .catch(show);
     });
 
     list.addEventListener("keydown", (event) => { // Escape in an edit form is its Cancel button
