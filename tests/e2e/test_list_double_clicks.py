@@ -4,13 +4,14 @@ as the person sees it: what is sent, what the list shows, where the focus is."""
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 
 from tests.support.live_server import LiveServer
 
 from .conftest import PageFactory
 from .test_block_editor import STATUS, add_headers, row
 from .test_block_editor_fixes import link_row
+from .test_blocks_dashboard import add_block, rows
 from .test_core_flow import add_link, api_titles, expect_titles, sign_up
 from .test_dashboard_phone import phone
 from .test_products_dashboard import add_product, item
@@ -166,3 +167,53 @@ def test_a_row_deleted_in_another_tab_leaves_the_list_when_hidden_or_deleted_her
     expect(link_row(second, "Gamma")).to_have_count(0)
     expect(link_row(second, "Delta").get_by_role("button", name="Reorder link Delta")).to_be_focused()
     expect_titles(second, ["Alpha", "Delta"])
+
+
+def test_enter_pressed_again_while_a_link_is_added_adds_it_once_and_shows_no_error(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """Enter pressed five times in "Add a link": one link, and the presses that reach the emptied form
+    once the add is saved send nothing (they used to send it empty: "Title may not be empty" under the
+    success). Once a field is changed, the form says what is missing again."""
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "eno.enter")
+    expect(page.locator("#links")).not_to_have_attribute("aria-busy", "true")
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # the add waits until the test lets it go
+        held.append(route)
+
+    page.route("**/api/add/link", hold)
+    writes = record_writes(page, live)
+    form = page.locator("#add-link")
+    form.get_by_label("Title", exact=True).fill("Blog")
+    form.get_by_label("URL", exact=True).fill("https://example.com/blog")
+    form.get_by_label("URL", exact=True).press("Enter")
+    for _ in range(100):  # the handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(100)
+    page.keyboard.press("Enter")  # while it saves
+    page.keyboard.press("Enter")
+    held[0].continue_()
+    page.unroute("**/api/add/link")
+    expect(page.locator(STATUS)).to_have_text("Saved: link Blog is added.")
+    expect(form.get_by_label("Title", exact=True)).to_be_focused()
+    page.keyboard.press("Enter")  # after it saved, on the emptied form
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(500)  # for the answer to a submit, had one been sent
+    expect(page.locator("#links .link-item")).to_have_count(1)
+    expect(page.locator("#form-error")).to_have_text("")
+    expect(form.locator(".field-error")).to_have_count(0)
+    expect(page.locator(STATUS)).to_have_text("Saved: link Blog is added.")
+    assert writes == ["POST /api/add/link"], writes
+
+    form.get_by_label("Title", exact=True).fill("Shop")  # a change: the form is sent again, URL missing
+    page.keyboard.press("Enter")
+    expect(form.get_by_label("URL", exact=True)).to_have_attribute("aria-invalid", "true")
+
+    # A kind with no field to fill adds again at once: a second divider right after the first.
+    add_block(page, "divider")
+    page.locator("#add-block").get_by_role("button", name="Add block").click()
+    expect(rows(page).filter(has_text="Divider")).to_have_count(2)

@@ -274,8 +274,19 @@
       }
     }
 
+    // True from an add's reset of its form until a field is changed. Enter pressed again and again for that
+    // add (a submit while it saves sends nothing) reaches the emptied form once it is saved: a submit of it
+    // that lacks a required field sends nothing, rather than show "Title may not be empty" under "Saved: …
+    // is added". A form with nothing required (a divider) adds again, and any change makes it say again
+    // what is missing.
+    let justEmptied = false;
+    addForm.addEventListener("input", () => { justEmptied = false; });
+    const lacksRequired = () => [...addForm.querySelectorAll("[required]")]
+      .some((field) => !field.disabled && !field.closest("[hidden]") && !field.value.trim());
+
     addForm.addEventListener("submit", (event) => {
       event.preventDefault();
+      if (justEmptied && lacksRequired()) return;
       errorBox.textContent = "";
       feedback.whileSaving(addForm, event.submitter, async () => {
         const record = await api("POST", routes.add, readAdd(addForm));
@@ -283,6 +294,7 @@
         drawn();
         empty.hidden = true;
         addForm.reset();
+        justEmptied = true;
         if (options.added) options.added(record);
         say(`Saved: ${name(record)} is added.`);
         changed();
