@@ -78,15 +78,26 @@
   }
 
   function withDragging(list, itemSelector, save) {
-    let drag = null; // {item, pointerId, before}
+    let drag = null; // {item, pointerId, before, home: the sibling it was above, null when it was last}
     list.addEventListener("pointerdown", (event) => {
       const grip = event.target.closest(".grip");
       if (!grip || !event.isPrimary || event.button !== 0 || drag) return;
       event.preventDefault(); // no text selection, no focus change, no native drag
       list.setPointerCapture(event.pointerId); // the moves keep coming wherever the finger goes
       const item = grip.closest(itemSelector);
-      drag = { item, pointerId: event.pointerId, before: order(list) };
+      drag = { item, pointerId: event.pointerId, before: order(list), home: item.nextElementSibling };
       item.classList.add("dragging");
+    });
+    // Escape during a drag cancels it: the item goes back where it was, and letting go saves nothing.
+    document.addEventListener("keydown", (event) => {
+      if (!drag || event.key !== "Escape") return;
+      event.preventDefault();
+      const { item, pointerId, home } = drag;
+      drag = null;
+      const inPlace = item.parentNode === list && (!home || home.parentNode === list); // not redrawn since
+      if (inPlace) list.insertBefore(item, home);
+      item.classList.remove("dragging");
+      if (list.hasPointerCapture(pointerId)) list.releasePointerCapture(pointerId);
     });
     list.addEventListener("pointermove", (event) => {
       if (!drag || event.pointerId !== drag.pointerId) return;
