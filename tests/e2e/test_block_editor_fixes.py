@@ -213,7 +213,7 @@ def test_a_product_block_s_price_is_typed_in_the_currency_s_units(
     price = form.get_by_label("Price (such as 12.50)")
     price.fill("twelve")
     form.get_by_role("button", name="Add block").click()
-    expect(form.locator(".field-error")).to_have_text("Enter a price like 12.50.")
+    expect(form.locator(".field-error")).to_have_text("Enter a price like 12.50 (or 12,50).")
     expect(price).to_be_focused()
     price.fill("12.50")
     with page.expect_response(posted_block) as answer:

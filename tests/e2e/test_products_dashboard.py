@@ -88,7 +88,9 @@ def test_products_are_edited_in_place_and_dragged_into_order(
     form.get_by_label("Currency").fill("usd")
     form.get_by_label("Buy link").fill("https://shop.example/course")
     form.get_by_role("button", name="Add product").click()
-    expect(page.locator("#product-error")).to_have_text("USD prices have at most 2 decimals.")
+    price = form.get_by_label("Price")  # said under Price, which gets the focus
+    expect(price).to_have_accessible_description("USD prices have at most 2 decimals.")
+    expect(price).to_be_focused()
     assert len(api_products(page, live)) == 2
     add_product(page, "Course", "49", "usd", "https://shop.example/course")
     expect_titles(page, ["E-book", "Poster", "Course"])
@@ -249,3 +251,41 @@ def test_products_past_the_plan_limit_are_marked_as_not_on_the_page(
         "Item 2",
         "Item 3",
     ]
+
+
+def test_a_price_the_page_cannot_read_is_shown_under_price_and_a_decimal_comma_is_read(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """A price typed wrong ("abc", "1e3") is explained under Price, which is marked invalid and focused, as
+    a bad currency is under Currency; "12,50" reads as 12.50, as the page layout's product block reads it."""
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "comma.shop")
+    page.goto(f"{live.url}/dashboard/products")
+    form = page.locator("#add-product")
+    expect(page.locator(PRODUCTS)).not_to_have_attribute("aria-busy", "true")
+    form.get_by_label("Title").fill("Zine")
+    form.get_by_label("Currency").fill("EUR")
+    form.get_by_label("Buy link").fill("https://shop.example/zine")
+    price = form.get_by_label("Price")
+    for typed in ["abc", "1e3"]:
+        price.fill(typed)
+        form.get_by_role("button", name="Add product").click()
+        expect(price).to_have_attribute("aria-invalid", "true")
+        expect(price).to_have_accessible_description("Enter a price like 12.50 (or 12,50).")
+        expect(price).to_be_focused()
+        expect(page.locator("#product-error")).to_have_text("")
+    assert api_products(page, live) == []
+
+    # A currency without decimals says so under Price, too.
+    form.get_by_label("Currency").fill("JPY")
+    price.fill("12,5")
+    form.get_by_role("button", name="Add product").click()
+    expect(price).to_have_accessible_description("JPY prices have no decimals.")
+    expect(price).to_be_focused()
+
+    add_product(page, "Zine", "12,50", "EUR", "https://shop.example/zine")
+    add_product(page, "Print", "1250", "JPY", "https://shop.example/print")
+    expect(price).not_to_have_attribute("aria-invalid", "true")
+    kept = [(product["price"], product["currency"]) for product in api_products(page, live)]
+    assert kept == [(1250, "EUR"), (1250, "JPY")]

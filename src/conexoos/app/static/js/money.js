@@ -26,7 +26,7 @@
   function toMinorUnits(text, currency) {
     const places = digits(currency);
     const match = /^(\d{1,9})(?:[.,](\d+))?$/.exec(String(text).trim());
-    if (!match) throw new Error(places ? "Enter a price like 12.50." : "Enter a price like 1250.");
+    if (!match) throw new Error(places ? "Enter a price like 12.50 (or 12,50)." : "Enter a price like 1250.");
     const fraction = match[2] || "";
     if (fraction.length > places) {
       throw new Error(places ? `${currency} prices have at most ${places} decimals.` : `${currency} prices have no decimals.`);

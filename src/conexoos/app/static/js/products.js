@@ -4,12 +4,23 @@
 
   const { money, toMinorUnits, toDecimalText } = window.conexoosMoney;
 
+  // The price typed in the currency's units ("12.50", "12,50"), in minor units; an error is shown under
+  // Price, which it names, as the server's error about the currency is shown under Currency.
+  function readPrice(form, currency) {
+    try {
+      return toMinorUnits(form.elements.price.value, currency);
+    } catch (error) {
+      error.field = "price";
+      throw error;
+    }
+  }
+
   function read(form) {
     const currency = form.elements.currency.value.trim().toUpperCase();
     return {
       title: form.elements.title.value,
       description: form.elements.description.value,
-      price: toMinorUnits(form.elements.price.value, currency),
+      price: readPrice(form, currency),
       currency,
       buy_url: form.elements.buy_url.value,
     };
