@@ -7,7 +7,9 @@ clicks a link. The dashboard's counters must change from 0 to 1 in the same docu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -150,3 +152,49 @@ def test_a_product_click_shows_live_beside_link_clicks(
     owner.reload()
     expect(owner.locator("#total-product-clicks")).to_have_text("1")
     expect(row.nth(1)).to_have_text("1")
+
+
+def test_a_custom_range_the_page_cannot_show_is_explained_next_to_the_date_at_fault(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """A custom range in the wrong order, too long, or out of bounds: the page says so in the words of
+    its fields' labels, next to the date at fault, which is marked invalid and focused."""
+    live = live_server
+    owner = new_page()
+    sign_up(owner, live, "range.owner")
+    owner.goto(f"{live.url}/dashboard/stats")
+    expect(owner.locator("#total-views")).to_have_text("0")
+    range_form = owner.get_by_role("form", name="Date range")
+    range_form.get_by_label("Range").select_option("Custom…")
+    start = range_form.get_by_label("From", exact=True)
+    end = range_form.get_by_label("To", exact=True)
+    show = range_form.get_by_role("button", name="Show")
+    today = date.today()
+
+    def shown(day_from: date, day_to: date) -> None:
+        start.fill(day_from.isoformat())
+        end.fill(day_to.isoformat())
+        show.click()
+
+    shown(today, today - timedelta(days=36))
+    expect(end).to_have_attribute("aria-invalid", "true")
+    expect(end).to_have_accessible_description("The To date must be on or after the From date.")
+    expect(end).to_be_focused()
+    expect(start).not_to_have_attribute("aria-invalid", "true")
+    expect(owner.locator("#stats-error")).to_have_text("")
+
+    shown(today - timedelta(days=400), today)
+    expect(end).to_have_accessible_description("The range may span at most 366 days.")
+    expect(end).to_be_focused()
+
+    shown(date(1960, 1, 1), today)
+    expect(start).to_have_attribute("aria-invalid", "true")
+    expect(start).to_have_accessible_description(re.compile(r"^From must be between 1970-01-02 and \d{4}-"))
+    expect(start).to_be_focused()
+    expect(end).not_to_have_attribute("aria-invalid", "true")
+    expect(owner.locator(".range .field-error")).to_have_count(1)
+
+    shown(today - timedelta(days=3), today)
+    expect(owner.locator(".range .field-error")).to_have_count(0)
+    expect(start).not_to_have_attribute("aria-invalid", "true")
+    expect(owner.locator("#stats-error")).to_have_text("")

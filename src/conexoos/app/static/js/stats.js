@@ -59,12 +59,16 @@
   }
 
   async function load() {
-    errorBox.textContent = "";
+    clearErrors();
     const query = queryString();
     document.getElementById("csv-link").href = `/api/stats.csv?${query}`;
     const response = await fetch(`/api/stats?${query}`, { credentials: "same-origin", headers: { Accept: "application/json" } });
     const data = await response.json();
-    if (!response.ok) throw new Error(data.error ? data.error.message : `The server answered ${response.status}.`);
+    if (!response.ok) {
+      const error = new Error(data.error ? data.error.message : `The server answered ${response.status}.`);
+      error.field = data.error ? data.error.field : null;
+      throw error;
+    }
     current = data;
     render();
   }
@@ -215,10 +219,54 @@
 
   const status = { live: "Live updates: on", offline: "Live updates: reconnecting…", refused: "Live updates: off" };
   form.elements.preset.addEventListener("change", () => { applyPreset(); if (form.elements.preset.value !== "custom") reload().catch(showError); });
-  form.addEventListener("submit", (event) => { event.preventDefault(); reload().catch(showError); });
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    if (form.elements.to.value && form.elements.to.value < form.elements.from.value) {
+      clearErrors();
+      showError(outOfOrder(), true);
+      return;
+    }
+    reload().catch((error) => showError(error, true));
+  });
   // Bound: the range can be sent now (its disabled <fieldset class="needs-script">, as in feedback.js).
   form.querySelector("fieldset.needs-script").disabled = false;
-  function showError(error) { errorBox.textContent = error.message; }
+  // The API's "to must be on or after from" names its parameters; the page names its fields.
+  function outOfOrder() {
+    const error = new Error("The To date must be on or after the From date.");
+    error.field = "to";
+    return error;
+  }
+
+  // An error about one of the dates is said next to it, in the words of its label ("from must be between
+  // …" reads "From must be between …"), and the date is marked invalid and described by it; it is focused
+  // when the person asked for the range (never by a reload a live update started). Any other error, or one
+  // about a date the chosen preset filled in, is said in the page's box.
+  function showError(error, focus = false) {
+    const control = ["from", "to"].includes(error.field) ? form.elements[error.field] : null;
+    if (!control || control.disabled) {
+      errorBox.textContent = error.message;
+      return;
+    }
+    const label = control.labels[0].firstChild.textContent.trim();
+    const text = error.message.startsWith(`${error.field} `) ? label + error.message.slice(error.field.length) : error.message;
+    const message = document.createElement("p");
+    message.className = "field-error";
+    message.id = `stats-error-${error.field}`;
+    message.textContent = `${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.!?]$/.test(text) ? "" : "."}`;
+    control.closest("label").after(message);
+    control.setAttribute("aria-invalid", "true");
+    control.setAttribute("aria-describedby", message.id);
+    if (focus) control.focus();
+  }
+
+  function clearErrors() {
+    errorBox.textContent = "";
+    for (const message of form.querySelectorAll(".field-error")) message.remove();
+    for (const control of [form.elements.from, form.elements.to]) {
+      control.removeAttribute("aria-invalid");
+      control.removeAttribute("aria-describedby");
+    }
+  }
   let drawnWidth = 0;
   window.addEventListener("resize", () => {
     const width = Math.round(document.getElementById("chart").clientWidth);
