@@ -456,6 +456,19 @@ def test_edit_checks_the_window_against_the_stored_start(alice: Account) -> None
     assert alice.links() == [link]
 
 
+def test_a_time_past_the_last_one_kept_is_refused_with_the_exact_bound(alice: Account) -> None:
+    """The last minute of 9999-12-31 is refused: the message says the bound is that day's 00:00, not the
+    day (which read as if the whole day were allowed)."""
+    link = alice.add_link()
+    assert (
+        alice.api("PUT", f"/api/edit/link/{link['id']}", {"starts_at": "9999-12-31T00:00:00Z"}).status_code
+        == 200
+    )
+    response = alice.api("PUT", f"/api/edit/link/{link['id']}", {"starts_at": "9999-12-31T23:59:00Z"})
+    error = assert_error(response, 422, field="starts_at", code="out_of_range")
+    assert error["message"] == "starts_at must fall between 1970-01-01 00:00 and 9999-12-31 00:00 (UTC)"
+
+
 # ---------------------------------------------------------------- GET /api/openapi.json
 
 

@@ -221,7 +221,7 @@ def _in_range(name: str, moment: datetime) -> datetime:
         utc = None
     if utc is None or not EARLIEST_TIME <= utc <= LATEST_TIME:
         raise InputError(
-            f"{name} must fall between {EARLIEST_TIME:%Y-%m-%d} and {LATEST_TIME:%Y-%m-%d} (UTC)",
+            f"{name} must fall between {EARLIEST_TIME:%Y-%m-%d %H:%M} and {LATEST_TIME:%Y-%m-%d %H:%M} (UTC)",
             field=name,
             code="out_of_range",
         )

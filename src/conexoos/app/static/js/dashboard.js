@@ -16,8 +16,40 @@
     return new Date(date.getTime() - offset).toISOString().slice(0, 16);
   }
 
-  function fromLocalInput(value) {
-    return value ? new Date(value).toISOString() : null;
+  // The times the server keeps (fields.py's EARLIEST_TIME and LATEST_TIME), in its words.
+  const EARLIEST = Date.UTC(1970, 0, 1);
+  const LATEST = Date.UTC(9999, 11, 31);
+  const outOfRange = (name) => `${name} must fall between 1970-01-01 00:00 and 9999-12-31 00:00 (UTC)`;
+
+  // An error the editor shows under the field `name` (in the words of its label, as the server's).
+  function refused(name, message) {
+    const error = new Error(message);
+    error.field = name;
+    return error;
+  }
+
+  // The ISO time of the form's `name` input, or null when it is empty. The date picker offers years up to
+  // 275760: past the server's last time, or past what a Date can write at all (a RangeError "Invalid time
+  // value"), it is refused here with the server's sentence.
+  function fromLocalInput(form, name) {
+    const value = form.elements[name].value;
+    if (!value) return null;
+    const time = new Date(value).getTime();
+    if (!(time >= EARLIEST && time <= LATEST)) throw refused(name, outOfRange(name));
+    return new Date(time).toISOString();
+  }
+
+  // The words of an input's label ("Show from"), for a message that names another field than its own.
+  const labelOf = (input) => input.labels[0].firstChild.textContent.trim();
+
+  // The link's time window, refused here when it ends before it starts: the server's "ends_at must be
+  // later than starts_at" would read "Hide from must be later than starts_at" under Hide from.
+  function readWindow(form) {
+    const times = { starts_at: fromLocalInput(form, "starts_at"), ends_at: fromLocalInput(form, "ends_at") };
+    if (times.starts_at && times.ends_at && times.ends_at <= times.starts_at) {
+      throw refused("ends_at", `ends_at must be later than ${labelOf(form.elements.starts_at)}`);
+    }
+    return times;
   }
 
   // The server's rule for a link on the public page: enabled, and inside its time window.
@@ -127,8 +159,7 @@
       readEdit: (form) => ({
         title: form.elements.title.value,
         url: form.elements.url.value,
-        starts_at: fromLocalInput(form.elements.starts_at.value),
-        ends_at: fromLocalInput(form.elements.ends_at.value),
+        ...readWindow(form),
         ...readLock(form, form.closest("[data-id]").record.id),
       }),
     });
