@@ -165,3 +165,19 @@ def test_a_mailto_to_several_addresses_is_told_to_use_cc() -> None:
     with pytest.raises(UnsafeURL, match="writes to one address; put the others in cc="):
         normalise_url("mailto:a@x.example,b@y.example")
     assert normalise_url("mailto:a@x.example?cc=b@y.example") == "mailto:a@x.example?cc=b@y.example"
+
+
+def test_an_email_address_typed_as_a_url_is_told_to_write_mailto(alice: Account) -> None:
+    """ "ana@example.org" was refused as "a URL with a user name or password", which names no fix."""
+    response = alice.api("POST", "/api/add/link", {"title": "Mail me", "url": " ana@example.org "})
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert (error["field"], error["code"]) == ("url", "unsafe_url")
+    assert error["message"] == "this looks like an e-mail address: write it as mailto:ana@example.org"
+    assert alice.links() == []
+    # Where a mailto: address is not allowed, it says so; with a scheme or a path, it is not an address.
+    with pytest.raises(UnsafeURL, match="^this looks like an e-mail address, not a web address$"):
+        normalise_url("ana@example.org", schemes=("https",))
+    for raw in ["https://ana@example.org/", "ana@example.org/x", "ana@localhost"]:
+        with pytest.raises(UnsafeURL, match="user name or password"):
+            normalise_url(raw)

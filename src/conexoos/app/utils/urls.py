@@ -26,6 +26,8 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _HOST = re.compile(r"^[a-z0-9\-._~]+$")
 _TEL = re.compile(r"^\+?[0-9().\- ]{3,32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_BARE_EMAIL = re.compile(r"^[^@\s/:?#]+@[^@\s/:?#]+\.[^@\s/:?#]+$")
+"""An e-mail address typed where a URL goes: no scheme, one @, a dot after it, no path."""
 
 
 class UnsafeURL(ValueError):
@@ -57,6 +59,7 @@ def normalise_url(raw: str, schemes: tuple[str, ...] = ALLOWED_SCHEMES) -> str:
         raise UnsafeURL("a URL may not contain tabs, line breaks or control characters")
     match = _SCHEME.match(text)
     if match is None:
+        _refuse_an_email_address(text, schemes)
         text = "https:" + text if text.startswith("//") else "https://" + text
         match = _SCHEME.match(text)
     assert match is not None
@@ -69,6 +72,16 @@ def normalise_url(raw: str, schemes: tuple[str, ...] = ALLOWED_SCHEMES) -> str:
     if scheme == "tel":
         return _tel(text[len("tel:") :])
     return _web(scheme, text)
+
+
+def _refuse_an_email_address(text: str, schemes: tuple[str, ...]) -> None:
+    """An e-mail address typed without a scheme would read as https://ana@example.org, a URL with a user
+    name, and be refused as one: say what to write instead."""
+    if not _BARE_EMAIL.match(text):
+        return
+    if "mailto" in schemes:
+        raise UnsafeURL(f"this looks like an e-mail address: write it as mailto:{_cut(text)}")
+    raise UnsafeURL("this looks like an e-mail address, not a web address")
 
 
 def _web(scheme: str, text: str) -> str:
