@@ -315,7 +315,7 @@ def test_every_kind_is_added_from_the_menu_and_shown_on_the_public_page(
         Description="A4, 24 pages",
         **{
             "Price (such as 12.50)": "12.50",
-            "Currency (such as EUR)": "EUR",
+            "Currency (three letters)": "EUR",
             "Link to buy it": "https://shop.example.com/zine",
         },
     )

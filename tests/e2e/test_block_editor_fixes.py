@@ -208,7 +208,7 @@ def test_a_product_block_s_price_is_typed_in_the_currency_s_units(
     form = page.locator("#add-block")
     form.get_by_label("Kind of block").select_option("product")
     form.get_by_label("Title", exact=True).fill("Zine")
-    form.get_by_label("Currency (such as EUR)").fill("EUR")
+    form.get_by_label("Currency (three letters)").fill("EUR")
     form.get_by_label("Link to buy it").fill("https://shop.example.com/zine")
     price = form.get_by_label("Price (such as 12.50)")
     price.fill("twelve")
@@ -224,12 +224,37 @@ def test_a_product_block_s_price_is_typed_in_the_currency_s_units(
     zine = row(page, "Zine")
     zine.get_by_role("button", name="Edit product Zine").click()
     expect(zine.get_by_label("Price (such as 12.50)")).to_have_value("12.50")
-    zine.get_by_label("Currency (such as EUR)").fill("JPY")
+    zine.get_by_label("Currency (three letters)").fill("JPY")
     zine.get_by_label("Price (such as 12.50)").fill("1250")
     zine.get_by_role("button", name="Save product Zine").click()
     expect(page.locator(STATUS)).to_have_text("Saved product Zine.")
     assert api_blocks(page, live)[-1]["price"] == 1250
     assert api_blocks(page, live)[-1]["currency"] == "JPY"
+
+
+def test_a_product_block_s_refused_currency_is_said_once(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """The label gives the form, the server's message the examples: "Currency (such as EUR) must be an ISO
+    4217 currency code such as EUR or USD" said the example twice."""
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "cy.words")
+    page.goto(f"{live.url}/dashboard")
+    form = page.locator("#add-block")
+    form.get_by_label("Kind of block").select_option("product")
+    form.get_by_label("Title", exact=True).fill("Zine")
+    form.get_by_label("Price (such as 12.50)").fill("12.50")
+    currency = form.get_by_label("Currency (three letters)")
+    currency.fill("EUX")
+    form.get_by_label("Link to buy it").fill("https://shop.example.com/zine")
+    with page.expect_response(posted_block) as answer:
+        form.get_by_role("button", name="Add block").click()
+    assert answer.value.status == 422, answer.value.text()
+    expect(currency).to_have_accessible_description(
+        "Currency (three letters) must be an ISO 4217 code such as EUR or USD"
+    )
+    expect(currency).to_be_focused()
 
 
 def test_edit_buttons_and_image_fields_name_their_item(

@@ -24,7 +24,7 @@ LABELS = {
     "url": "URL",
     "buy_url": "Link to buy it",
     "price": "Price (such as 12.50)",
-    "currency": "Currency (such as EUR)",
+    "currency": "Currency (three letters)",  # the examples are in its refusal
     "items": "Profiles (1 to 20)",
 }
 """Labels that the field's name alone would spell badly; any other name is spelt out ("privacy_url":

@@ -20,7 +20,7 @@ def currency_field(name: str = "currency", required: bool = True) -> Field:
     def parse(value: Any, field: Field) -> str:
         if not isinstance(value, str) or not is_currency(value.strip().upper()):
             raise InputError(
-                f"{name} must be an ISO 4217 currency code such as EUR or USD", field=name, code="currency"
+                f"{name} must be an ISO 4217 code such as EUR or USD", field=name, code="currency"
             )
         return value.strip().upper()
 
