@@ -57,3 +57,17 @@ def test_a_schedule_the_server_cannot_keep_is_explained_with_the_fields_labels(
     with page.expect_response(lambda response: "/api/edit/link/" in response.url) as answer:
         form.get_by_role("button", name="Save").click()
     assert answer.value.status == 200, answer.value.text()
+
+
+def test_a_lock_password_too_short_is_said_once(live_server: LiveServer, new_page: PageFactory) -> None:
+    page = new_page()
+    form = open_editor(page, live_server, "lock.words")
+    password = form.get_by_label("Password for visitors")
+    password.fill("abc")
+    with page.expect_response(lambda response: "/api/edit/link/" in response.url) as answer:
+        form.get_by_role("button", name="Save").click()
+    assert answer.value.status == 422, answer.value.text()
+    expect(password).to_have_accessible_description(
+        "Password for visitors must be 4 to 200 characters, or empty for none"
+    )
+    expect(password).to_be_focused()

@@ -38,7 +38,7 @@ def test_owner_locks_a_link_and_a_visitor_without_javascript_opens_it(
     add_link(owner, "Members", f"{landing.url}/members")
     row = owner.locator("#links .link-item").filter(has_text="Members")
     row.get_by_role("button", name="Edit").click()
-    row.get_by_label("Password visitors must type").fill(SECRET)
+    row.get_by_label("Password for visitors").fill(SECRET)
     with owner.expect_response(lambda response: "/api/edit/link/" in response.url) as saved:
         row.get_by_role("button", name="Save").click()
     assert saved.value.status == 200, saved.value.text()
@@ -218,11 +218,11 @@ def test_a_refused_password_leaves_the_link_unlocked_in_the_editor(
     add_link(owner, "Members", "https://members.example/")
     row = owner.locator("#links .link-item").filter(has_text="Members")
     row.get_by_role("button", name="Edit").click()
-    row.get_by_label("Password visitors must type").fill("abc")
+    row.get_by_label("Password for visitors").fill("abc")
     with owner.expect_response(lambda response: "/api/edit/link/" in response.url) as refused:
         row.get_by_role("button", name="Save").click()
     assert refused.value.status == 422, refused.value.text()
-    row.get_by_label("Password visitors must type").fill("")
+    row.get_by_label("Password for visitors").fill("")
     row.get_by_label("Title").fill("Members area")
     with owner.expect_response(lambda response: "/api/edit/link/" in response.url) as saved:
         row.get_by_role("button", name="Save").click()
