@@ -15,6 +15,8 @@ from conexoos.app.controllers.appearance import Appearance, AppearanceRefused
 from conexoos.app.controllers.themes import THEMES, Theme, theme_key
 from conexoos.app.utils.csp import allow_style
 from conexoos.app.utils.io import InvalidImage
+from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
+from conexoos.app.utils.shown_values import ShownValues, as_json, saved_message
 from conexoos.app.utils.wording import with_article
 from conexoos.framework import error_response
 from conexoos.framework.sessions import session_read_only
@@ -37,13 +39,16 @@ def index() -> tuple[str, int]:
 def submit() -> BaseResponse | tuple[str, int]:
     """``action=preview`` shows the choices without saving; otherwise they are saved. A bad field or a
     failing contrast is a 422 naming it, an upload that is no image or a body that is no form a 400;
-    nothing is saved then."""
+    nothing is saved then. A field posted as the page showed it keeps what is stored now
+    (``utils/shown_values.py``): a page left open in another tab does not put back what this one saved."""
     problem = not_a_form()
     if problem:
         raise BadRequest(problem)
-    form = request.form
+    stored = appearance.stored(current_user)
+    shown = ShownValues.posted(request.form)
+    form = shown.merged(request.form, stored_values(stored))
     try:
-        chosen = appearance.parse_form(form, appearance.stored(current_user))
+        chosen = appearance.parse_form(form, stored)
     except AppearanceRefused as refused:
         return _page(form, Appearance(), refused.errors, 422)
     theme = effective_theme(chosen)
@@ -51,13 +56,21 @@ def submit() -> BaseResponse | tuple[str, int]:
         problems = appearance.contrast_problems(chosen, theme)
         errors = {"contrast": " ".join(f"{problem}." for problem in problems)} if problems else {}
         return _page(form, chosen, errors, 200)
+    image = request.files.get("background_image")
+    changed = shown.changed_names(appearance.FORM_VALUES, request.form)
+    if image and image.filename:
+        changed.append("background_image")  # a file is never shown: an upload is always a change
+    if shown.known and not changed:
+        flash(saved_message("Appearance", [], known=True))
+        return redirect(url_for("appearance_settings.index"))
     try:
-        appearance.save(current_user, chosen, request.files.get("background_image"), theme)
+        appearance.save(current_user, chosen, image, theme)
     except AppearanceRefused as refused:
         return _page(form, chosen, refused.errors, 422)
     except InvalidImage as error:
         return _page(form, chosen, {"background_image": str(error)}, 422)  # as any field refused
-    flash("Appearance saved.")
+    labels = [label for name, label in appearance.FIELD_LABELS.items() if name in changed]
+    flash(saved_message("Appearance", labels, shown.known))
     return redirect(url_for("appearance_settings.index"))
 
 
@@ -103,9 +116,16 @@ def effective_theme(chosen: Appearance) -> Theme:
     return THEMES[theme_key(chosen.theme or site_settings.cached().get(profiles.THEME_SETTING))]
 
 
+def stored_values(stored: Appearance) -> dict[str, str]:
+    """What the form's inputs hold when it shows the stored choices: the page's shown values."""
+    return appearance.form_values(stored, effective_theme(stored).palettes[0])
+
+
 def _page(
     values: Mapping[str, object], shown: Appearance, errors: dict[str, str], status: int
 ) -> tuple[str, int]:
+    """The page, its form holding ``values`` and its preview ``shown``; its shown values are what is stored
+    now, so that a field shown again as stored counts as unchanged on the next save."""
     theme = effective_theme(shown)
     style = appearance.declarations(PREVIEW_SELECTOR, appearance.preview_properties(shown, theme))
     allow_style(style)
@@ -118,5 +138,7 @@ def _page(
         site_theme=THEMES[theme_key(site_settings.cached().get(profiles.THEME_SETTING))],
         palette=theme.palettes[0],
         options=appearance,
+        shown_values=as_json(stored_values(appearance.stored(current_user))),
+        shown_field=SHOWN_FIELD,
     )
     return html, status

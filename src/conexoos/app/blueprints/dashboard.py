@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
@@ -14,6 +14,8 @@ from conexoos.app.dto.block_editor import editor_kinds
 from conexoos.app.models.forms.profile import ProfileForm
 from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.io import InvalidImage
+from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
+from conexoos.app.utils.shown_values import ShownValues, as_json, saved_message
 from conexoos.app.utils.text import ends_sentence
 
 dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -49,27 +51,56 @@ def index() -> str:
 @login_required
 def settings() -> str | BaseResponse | tuple[str, int]:
     """Edit display name, bio and avatar (or remove it); a bad image is a 422 under its field, as any field
-    refused, and changes nothing."""
+    refused, and changes nothing. Only the fields changed on the page are saved (``utils/shown_values.py``):
+    a page left open in another tab does not put back what this one saved since."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
+        shown = ShownValues.posted(request.form)
+        changed = shown.changed_names(PROFILE_TEXTS, request.form)
         # Without a file part, ``obj=current_user`` fills the field with the stored avatar's path.
         avatar = form.avatar.data if isinstance(form.avatar.data, FileStorage) else None
+        remove_avatar = bool(form.remove_avatar.data)
+        new_avatar = bool(avatar and avatar.filename)
+        if shown.known and not changed and not new_avatar and not remove_avatar:
+            flash(saved_message("Profile", [], known=True))
+            return redirect(url_for("dashboard.settings"))
         try:
             profiles.update_profile(
                 current_user,
-                form.display_name.data or "",
-                form.bio.data or "",
+                _new_or_stored(form.display_name.data, current_user.display_name, "display_name" in changed),
+                _new_or_stored(form.bio.data, current_user.bio, "bio" in changed),
                 avatar,
-                remove_avatar=bool(form.remove_avatar.data),
+                remove_avatar=remove_avatar,
             )
         except InvalidImage as error:
             form.avatar.errors = [str(error)]
-            return render_template("dashboard/settings.html", form=form), 422
-        flash("Profile saved.")
+            return _settings_page(form, 422)
+        labels = [form[name].label.text.lower() for name in changed]
+        if new_avatar or remove_avatar:
+            labels.append("new avatar" if new_avatar else "avatar removed")
+        flash(saved_message("Profile", labels, shown.known))
         return redirect(url_for("dashboard.settings"))
-    status = 422 if form.errors else 200
+    return _settings_page(form, 422 if form.errors else 200)
+
+
+PROFILE_TEXTS = ("display_name", "bio")
+"""The profile's text fields, listed in the page's shown values (the avatar is a file: always a change)."""
+
+
+def _new_or_stored(posted: str | None, stored: str | None, changed: bool) -> str:
+    return (posted if changed else stored) or ""
+
+
+def _settings_page(form: ProfileForm, status: int) -> tuple[str, int]:
+    """The settings page, its form showing ``form``'s values; its shown values are what is stored now, so
+    that a field shown again as stored counts as unchanged on the next save."""
+    stored = {name: getattr(current_user, name) or "" for name in PROFILE_TEXTS}
     return render_template(
-        "dashboard/settings.html", form=form, page_url=profiles.page_url(current_user)
+        "dashboard/settings.html",
+        form=form,
+        page_url=profiles.page_url(current_user),
+        shown_values=as_json(stored),
+        shown_field=SHOWN_FIELD,
     ), status
 
 

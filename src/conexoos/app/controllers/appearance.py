@@ -330,6 +330,62 @@ def choices(appearance: Appearance) -> dict[str, object]:
     return values
 
 
+COLOUR_FALLBACKS = {
+    "background_color": "--page",
+    "gradient_color": "--card",
+    "backdrop_color": "--page",
+    "text_color": "--text",
+    "button_color": "--button",
+    "button_text_color": "--button-text",
+}
+"""Colour field → the theme's custom property its ``<input type="color">`` shows when nothing is stored."""
+FIELD_LABELS = {
+    "theme": "theme",
+    "background": "background",
+    "background_color": "background colour",
+    "gradient_color": "the gradient's second colour",
+    "gradient_direction": "gradient direction",
+    "background_image": "background image",
+    "backdrop_color": "backdrop colour",
+    "colors": "text and button colours",
+    "text_color": "text colour",
+    "button_color": "button colour",
+    "button_text_color": "button text colour",
+    "button_style": "button style",
+    "corner_radius": "button corners",
+    "font": "font",
+    "avatar_shape": "avatar shape",
+}
+"""Every field of the settings form, in its order, as a save names the ones it changed."""
+FORM_VALUES = tuple(name for name in FIELD_LABELS if name != "background_image")
+"""The fields whose value the page shows (:func:`form_values`); the file input is not one."""
+_SELECTS: dict[str, Mapping[str, object]] = {
+    "theme": {"": None, **THEMES},
+    "background": BACKGROUNDS,
+    "gradient_direction": GRADIENT_LABELS,
+    "colors": COLOUR_CHOICES,
+    "button_style": BUTTON_STYLES,
+    "font": FONTS,
+    "avatar_shape": AVATAR_SHAPES,
+}
+
+
+def form_values(appearance: Appearance, palette: Mapping[str, str]) -> dict[str, str]:
+    """What each input of the settings form (``settings/appearance.html``) holds, and so posts, when it
+    shows ``appearance`` with the theme's ``palette``: a select or radio group its choice (its first when
+    none is stored), a colour input its colour or the palette's. The page's shown values
+    (``utils/shown_values.py``)."""
+    values = choices(appearance)
+    shown: dict[str, str] = {}
+    for name, allowed in _SELECTS.items():
+        value = str(values.get(name) or "")
+        shown[name] = value if value in allowed else next(iter(allowed))
+    for name, fallback in COLOUR_FALLBACKS.items():
+        shown[name] = input_colour(values.get(name), palette[fallback])
+    shown["corner_radius"] = str(values.get("corner_radius", ""))
+    return shown
+
+
 def input_colour(value: object, fallback: str) -> str:
     """The ``#rrggbb`` value of a colour input showing ``value`` (``fallback`` when it is no colour, e.g.
     a refused answer shown again: ``<input type="color">`` holds nothing else)."""

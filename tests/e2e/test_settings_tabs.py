@@ -1,0 +1,84 @@
+"""Settings pages open in two tabs of one browser: the tab saved last changes only what was changed in it,
+and keeps what the other saved (outside tester: tab B's save put back tab A's display name and theme)."""
+
+from __future__ import annotations
+
+import json
+
+from playwright.sync_api import Page, expect
+
+from tests.support.live_server import LiveServer
+
+from .conftest import PageFactory, sign_up
+
+
+def test_a_profile_tab_left_open_keeps_the_other_tabs_display_name(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    tab_a = new_page()
+    sign_up(tab_a, live_server, "ana")
+    tab_b = tab_a.context.new_page()
+    for tab in (tab_a, tab_b):
+        tab.goto(f"{live_server.url}/dashboard/settings")
+    tab_a.get_by_label("Display name").fill("Ana From Tab A")
+    tab_a.get_by_role("button", name="Save").click()
+    expect(tab_a.get_by_text("Profile saved. Changed: display name.")).to_be_visible()
+    tab_b.get_by_label("Bio").fill("Bio from tab B")
+    tab_b.get_by_role("button", name="Save").click()
+    expect(tab_b.get_by_text("Profile saved. Changed: bio.")).to_be_visible()
+    expect(tab_b.get_by_label("Display name")).to_have_value("Ana From Tab A")
+    expect(tab_b.get_by_label("Bio")).to_have_value("Bio from tab B")
+
+
+def test_an_appearance_tab_left_open_keeps_the_other_tabs_theme(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    tab_a = new_page()
+    sign_up(tab_a, live_server, "ana")
+    tab_b = tab_a.context.new_page()
+    for tab in (tab_a, tab_b):
+        tab.goto(f"{live_server.url}/settings/appearance")
+    tab_a.get_by_label("Theme", exact=True).select_option("forest")
+    tab_a.get_by_role("button", name="Save").click()
+    expect(tab_a.get_by_text("Appearance saved. Changed: theme.")).to_be_visible()
+    tab_b.get_by_label("Square", exact=True).check()
+    tab_b.get_by_role("button", name="Save").click()
+    expect(tab_b.get_by_text("Appearance saved. Changed: avatar shape.")).to_be_visible()
+    expect(tab_b.get_by_label("Theme", exact=True)).to_have_value("forest")
+    expect(tab_b.get_by_label("Square", exact=True)).to_be_checked()
+
+
+def test_the_appearance_forms_shown_values_are_what_it_posts(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """A field is left as stored when it is posted as shown: the shown values must be exactly what the
+    browser sends for each input (colour inputs showing the theme's colour included), with the defaults
+    and with every override; else Save without a change would not say "Nothing changed"."""
+    page = new_page()
+    sign_up(page, live_server, "ana")
+    page.goto(f"{live_server.url}/settings/appearance")
+    assert posted_and_shown(page)[0] == posted_and_shown(page)[1]
+    page.get_by_label("A gradient of two colours").check()
+    page.get_by_label("Background colour (the gradient starts with it)").fill("#fef3c7")
+    page.get_by_label("My own colours").check()
+    page.get_by_label("Text", exact=True).fill("#111111")
+    page.get_by_label("Outline").check()
+    page.get_by_label("Button corners", exact=False).fill("6")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Appearance saved. Changed:")).to_be_visible()
+    posted, shown = posted_and_shown(page)
+    assert posted == shown and shown["background_color"] == "#fef3c7" and shown["corner_radius"] == "6"
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Nothing changed.")).to_be_visible()
+
+
+def posted_and_shown(page: Page) -> tuple[dict[str, str], dict[str, str]]:
+    """What the appearance form would post now (its fields but the token, file and shown values) and the
+    shown values it carries."""
+    posted: dict[str, str] = page.eval_on_selector(
+        "form.appearance-form",
+        "form => Object.fromEntries([...new FormData(form)].filter(([, v]) => typeof v === 'string'))",
+    )
+    shown = json.loads(posted.pop("shown_values"))
+    posted.pop("csrf_token")
+    return posted, shown
