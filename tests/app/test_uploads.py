@@ -3,6 +3,7 @@ anything that is not a sane image is a 400 that writes nothing."""
 
 from __future__ import annotations
 
+import logging
 import re
 import struct
 import subprocess
@@ -289,6 +290,27 @@ def test_an_avatar_over_the_request_limit_is_a_413_page_naming_that_limit(app: F
     page = response.get_data(as_text=True)
     assert "The request is larger than 16 MB, the most this site accepts in one request" in page
     assert stored_profile(app, alice.id)[0] is None
+
+
+def test_the_413_page_says_the_limit_without_the_settings_name(
+    app: Flask, alice: Account, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A creator read "(its MAX_CONTENT_LENGTH)" on the page: the setting's name is for the operator's log
+    (outside tester)."""
+    with caplog.at_level(logging.INFO, logger="conexoos.http_errors"):
+        response = upload(alice, b"\x00" * (17 * 1024 * 1024), "huge.png")
+    assert response.status_code == 413
+    page = response.get_data(as_text=True)
+    assert (
+        "The request is larger than 16 MB, the most this site accepts in one request. Send a smaller file."
+        in page
+    )
+    assert "MAX_CONTENT_LENGTH" not in page
+    logged = [record.getMessage() for record in caplog.records if record.name == "conexoos.http_errors"]
+    assert any(
+        "over MAX_CONTENT_LENGTH (16777216 bytes)" in line and "/dashboard/settings" in line
+        for line in logged
+    )
 
 
 def test_media_does_not_serve_outside_the_uploads_folder(app: Flask, alice: Account) -> None:

@@ -4,10 +4,12 @@ and keeps what the other saved (outside tester: tab B's save put back tab A's di
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import FilePayload, Page, expect
 
-from tests.support.live_server import LiveServer
+from tests.support.live_server import LiveServer, run_live_server
 
 from .conftest import PageFactory, sign_up
 
@@ -82,3 +84,64 @@ def posted_and_shown(page: Page) -> tuple[dict[str, str], dict[str, str]]:
     shown = json.loads(posted.pop("shown_values"))
     posted.pop("csrf_token")
     return posted, shown
+
+
+LIMIT = 200 * 1024
+"""A small ``MAX_CONTENT_LENGTH`` for the size checks: a test file over it stays small."""
+
+
+@pytest.fixture
+def small_limit(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    overrides = {"FLASK": {"CONFIG": {"MAX_CONTENT_LENGTH": LIMIT}}}
+    with run_live_server(tmp_path_factory.mktemp("small-limit"), overrides) as server:
+        yield server
+
+
+def too_large_png() -> FilePayload:
+    return {"name": "huge.png", "mimeType": "image/png", "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * LIMIT}
+
+
+def test_a_file_over_the_request_limit_is_refused_before_the_profile_is_sent(
+    small_limit: LiveServer, new_page: PageFactory
+) -> None:
+    """Display name and bio typed, then a file over the limit: a bare 413 page lost them (outside tester).
+    The page says so under the file field and sends nothing; a smaller file is then saved."""
+    page = new_page()
+    sign_up(page, small_limit, "ana")
+    page.goto(f"{small_limit.url}/dashboard/settings")
+    page.get_by_label("Display name").fill("Ana Typed")
+    page.get_by_label("Bio").fill("A bio typed carefully")
+    avatar = page.get_by_label("Avatar (PNG, JPEG, WebP or GIF)")
+    avatar.set_input_files(too_large_png())
+    errors = page.locator("#avatar-errors")
+    expect(errors).to_contain_text("“huge.png” is 0.2 MB: this site accepts at most 0.2 MB at once.")
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.get_by_role("button", name="Save").click()
+    expect(avatar).to_be_focused()
+    expect(avatar).to_have_attribute("aria-invalid", "true")
+    assert posts == [] and page.url == f"{small_limit.url}/dashboard/settings"
+    expect(page.get_by_label("Display name")).to_have_value("Ana Typed")
+    expect(page.get_by_label("Bio")).to_have_value("A bio typed carefully")
+    avatar.set_input_files([])
+    expect(errors).to_be_empty()
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Profile saved. Changed: display name and bio.")).to_be_visible()
+
+
+def test_a_background_over_the_request_limit_is_refused_before_the_appearance_is_sent(
+    small_limit: LiveServer, new_page: PageFactory
+) -> None:
+    """The error stays under the field when the live preview answers (it never sends the file)."""
+    page = new_page()
+    sign_up(page, small_limit, "ana")
+    page.goto(f"{small_limit.url}/settings/appearance")
+    page.get_by_label("An image (with a backdrop behind the text)").check()
+    field = page.locator("#background_image")
+    with page.expect_response(lambda response: response.url.endswith("/settings/appearance/preview")):
+        field.set_input_files(too_large_png())
+    expect(page.locator("#background_image-errors")).to_contain_text("this site accepts at most 0.2 MB")
+    page.get_by_role("button", name="Save").click()
+    expect(field).to_be_focused()
+    expect(page.locator("#background_image-errors")).to_contain_text("Choose a smaller file")
+    expect(page.get_by_label("An image (with a backdrop behind the text)")).to_be_checked()

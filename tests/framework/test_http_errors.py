@@ -95,8 +95,7 @@ CASES = [
         413,
         "POST",
         "/upload",
-        "The request is larger than 1 KB, the most this site accepts in one request (its "
-        "MAX_CONTENT_LENGTH). Send a smaller file.",
+        "The request is larger than 1 KB, the most this site accepts in one request. Send a smaller file.",
         None,
     ),
     (429, "GET", "/slow", "too many attempts", None),

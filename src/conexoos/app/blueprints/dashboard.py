@@ -17,6 +17,7 @@ from conexoos.app.utils.io import InvalidImage
 from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
 from conexoos.app.utils.shown_values import ShownValues, as_json, saved_message
 from conexoos.app.utils.text import ends_sentence
+from conexoos.framework.request_size import file_input_limit
 
 dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -101,6 +102,7 @@ def _settings_page(form: ProfileForm, status: int) -> tuple[str, int]:
         page_url=profiles.page_url(current_user),
         shown_values=as_json(stored),
         shown_field=SHOWN_FIELD,
+        file_input_limit=file_input_limit(),
     ), status
 
 

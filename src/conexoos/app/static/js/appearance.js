@@ -48,8 +48,9 @@
     return true;
   }
 
+  // A file too large for the site (file_size.js) keeps its error: the preview never sends the file.
   function clearFieldErrors() {
-    form.querySelectorAll('[aria-invalid="true"]').forEach(function (field) {
+    form.querySelectorAll('[aria-invalid="true"]:not([data-too-large])').forEach(function (field) {
       sayAt(field.getAttribute("aria-describedby").replace(/-errors$/, ""), "");
     });
   }
