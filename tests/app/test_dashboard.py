@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 from xml.etree import ElementTree
 
@@ -89,6 +90,13 @@ def test_settings_page_shows_the_form_with_its_token(alice: Account) -> None:
     for name in ("csrf_token", "display_name", "bio", "avatar"):
         assert f'name="{name}"' in html
     assert 'src="/dashboard/qr.svg"' in html
+
+
+def test_the_avatar_input_offers_only_the_image_types_accepted(alice: Account) -> None:
+    """The file picker offered every file, unlike the site's other image inputs (outside tester)."""
+    html = alice.client.get("/dashboard/settings").get_data(as_text=True)
+    avatar = re.search(r'<input[^>]*name="avatar"[^>]*>', html)
+    assert avatar and 'accept="image/png,image/jpeg,image/webp,image/gif"' in avatar.group(0)
 
 
 def test_a_bio_over_300_characters_is_refused(alice: Account) -> None:

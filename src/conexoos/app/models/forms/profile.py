@@ -24,5 +24,8 @@ class ProfileForm(FlaskForm):
         validators=[Length(max=300), NoControlCharacters(multiline=True)],
         render_kw={"dir": "auto"},
     )
-    avatar = FileField("Avatar (PNG, JPEG, WebP or GIF)")
+    avatar = FileField(
+        "Avatar (PNG, JPEG, WebP or GIF)",
+        render_kw={"accept": "image/png,image/jpeg,image/webp,image/gif"},  # as every other image input
+    )
     remove_avatar = BooleanField("Remove the avatar (your page shows the default picture)")
