@@ -15,7 +15,7 @@ from conexoos.app.controllers import appearance
 from conexoos.app.models.persistent import PageAppearance, User
 from conexoos.framework import db
 
-from .conftest import Account
+from .conftest import Account, form_token, log_in
 
 pytestmark = pytest.mark.database_matrix
 
@@ -144,3 +144,67 @@ def test_the_appearance_pages_shown_values_are_its_inputs(alice: Account) -> Non
     """Every field the form posts is listed, as the stored choices show (``form_values``)."""
     shown = shown_values(alice, APPEARANCE)
     assert set(shown) == set(appearance.FORM_VALUES) == set(appearance.FIELD_LABELS) - {"background_image"}
+
+
+def logged_in_again(app: Flask, account: Account) -> None:
+    """Log out and in again (another tab of the same browser): the page's token is of the earlier session."""
+    account.client.post("/logout", data={"csrf_token": form_token(account.client.get("/dashboard"))})
+    log_in(account.client, account.username)
+
+
+def test_a_profile_saved_with_a_stale_token_is_shown_again_with_what_was_typed(
+    app: Flask, alice: Account
+) -> None:
+    """It was a bare 400 page, and the bio typed was lost (outside tester)."""
+    page = alice.client.get(PROFILE)
+    stale, shown = form_token(page), shown_values(alice, PROFILE)
+    logged_in_again(app, alice)
+    typed = {**shown, "shown_values": json.dumps(shown), "bio": "A long bio I typed carefully"}
+    refused = alice.client.post(PROFILE, data={**typed, "csrf_token": stale})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "This page had expired" in html and "Check the form below and Save again." in html
+    assert "A long bio I typed carefully</textarea>" in html
+    assert profile_of(app, alice)[1] in (None, "")
+    fresh = form_token(refused)
+    assert fresh != stale
+    again = {
+        **typed,
+        "csrf_token": fresh,
+        "shown_values": unescape(re.findall(r'name="shown_values" value="([^"]*)"', html)[0]),
+    }
+    assert alice.client.post(PROFILE, data=again).status_code == 302
+    assert profile_of(app, alice)[1] == "A long bio I typed carefully"
+
+
+def test_a_forged_profile_post_from_another_site_is_not_shown_as_a_filled_form(alice: Account) -> None:
+    """A filled form with a fresh token would be one click from saving what another site chose."""
+    forged = alice.client.post(
+        PROFILE,
+        data={"csrf_token": "forged", "display_name": "pwned", "bio": "spam"},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
+    html = forged.get_data(as_text=True)
+    assert forged.status_code == 400 and "pwned" not in html and "had expired" not in html
+
+
+def test_an_appearance_saved_with_a_stale_token_is_shown_again_with_what_was_chosen(
+    app: Flask, alice: Account
+) -> None:
+    page = alice.client.get(APPEARANCE)
+    stale, shown = form_token(page), shown_values(alice, APPEARANCE)
+    logged_in_again(app, alice)
+    data = {
+        **shown,
+        "shown_values": json.dumps(shown),
+        "theme": "forest",
+        "action": "save",
+        "csrf_token": stale,
+    }
+    refused = alice.client.post(APPEARANCE, data=data, content_type="multipart/form-data")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "This page had expired" in html
+    assert '<option value="forest" selected>' in html
+    assert form_token(refused) != stale
+    with app.app_context():
+        assert db.session.get(PageAppearance, alice.id) is None

@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.controllers import appearance, profiles, site_settings
 from conexoos.app.controllers.appearance import Appearance, AppearanceRefused
 from conexoos.app.controllers.themes import THEMES, Theme, theme_key
+from conexoos.app.server.errorhandler import csrf_failed
+from conexoos.app.utils import expired_form
 from conexoos.app.utils.csp import allow_style
 from conexoos.app.utils.io import InvalidImage
 from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
@@ -75,6 +79,18 @@ def submit() -> BaseResponse | tuple[str, int]:
     return redirect(url_for("appearance_settings.index"))
 
 
+@appearance_settings.errorhandler(CSRFError)
+def expired(error: CSRFError) -> Any:
+    """The form saved or previewed with a stale token: shown again with what was chosen
+    (``utils/expired_form.py``), with the shown values it had; the live preview's JSON and anything else:
+    the 400."""
+    if request.endpoint != "appearance_settings.submit" or not expired_form.may_show_again(error):
+        return csrf_failed(error)
+    expired_form.say_expired()
+    shown = ShownValues.posted(request.form)
+    return _page(request.form, appearance.stored(current_user), {}, 400, shown_values=shown.shown)
+
+
 @appearance_settings.route("/appearance/preview", methods=["POST"])
 @session_read_only
 @login_required
@@ -123,10 +139,16 @@ def stored_values(stored: Appearance) -> dict[str, str]:
 
 
 def _page(
-    values: Mapping[str, object], shown: Appearance, errors: dict[str, str], status: int
+    values: Mapping[str, object],
+    shown: Appearance,
+    errors: dict[str, str],
+    status: int,
+    *,
+    shown_values: Mapping[str, str] | None = None,
 ) -> tuple[str, int]:
     """The page, its form holding ``values`` and its preview ``shown``; its shown values are what is stored
-    now, so that a field shown again as stored counts as unchanged on the next save."""
+    now, so that a field shown again as stored counts as unchanged on the next save (``shown_values``:
+    those a form shown again had posted)."""
     theme = effective_theme(shown)
     style = appearance.declarations(PREVIEW_SELECTOR, appearance.preview_properties(shown, theme))
     allow_style(style)
@@ -139,7 +161,7 @@ def _page(
         site_theme=THEMES[theme_key(site_settings.cached().get(profiles.THEME_SETTING))],
         palette=theme.palettes[0],
         options=appearance,
-        shown_values=as_json(stored_values(appearance.stored(current_user))),
+        shown_values=as_json(shown_values or stored_values(appearance.stored(current_user))),
         shown_field=SHOWN_FIELD,
         file_input_limit=file_input_limit(),
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -12,6 +15,8 @@ from conexoos.app.controllers.blocks.link import LINK
 from conexoos.app.controllers.blocks.registry import KINDS
 from conexoos.app.dto.block_editor import editor_kinds
 from conexoos.app.models.forms.profile import ProfileForm
+from conexoos.app.server.errorhandler import csrf_failed
+from conexoos.app.utils import expired_form
 from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.io import InvalidImage
 from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
@@ -84,6 +89,17 @@ def settings() -> str | BaseResponse | tuple[str, int]:
     return _settings_page(form, 422 if form.errors else 200)
 
 
+@dashboard.errorhandler(CSRFError)
+def expired(error: CSRFError) -> Any:
+    """The profile form sent with a stale token: shown again with what was typed (``utils/expired_form.py``),
+    as shown before, so that its untouched fields still count as unchanged; anything else: the 400."""
+    if request.endpoint != "dashboard.settings" or not expired_form.may_show_again(error):
+        return csrf_failed(error)
+    form = ProfileForm(formdata=request.form, obj=current_user, meta={"csrf": False})
+    expired_form.say_expired()
+    return _settings_page(form, 400, shown=ShownValues.posted(request.form))
+
+
 PROFILE_TEXTS = ("display_name", "bio")
 """The profile's text fields, listed in the page's shown values (the avatar is a file: always a change)."""
 
@@ -92,10 +108,12 @@ def _new_or_stored(posted: str | None, stored: str | None, changed: bool) -> str
     return (posted if changed else stored) or ""
 
 
-def _settings_page(form: ProfileForm, status: int) -> tuple[str, int]:
+def _settings_page(form: ProfileForm, status: int, shown: ShownValues | None = None) -> tuple[str, int]:
     """The settings page, its form showing ``form``'s values; its shown values are what is stored now, so
-    that a field shown again as stored counts as unchanged on the next save."""
+    that a field shown again as stored counts as unchanged on the next save (``shown``: those posted)."""
     stored = {name: getattr(current_user, name) or "" for name in PROFILE_TEXTS}
+    if shown is not None and shown.shown is not None:
+        stored = dict(shown.shown)
     return render_template(
         "dashboard/settings.html",
         form=form,

@@ -18,7 +18,7 @@ class Route:
     """Registers the product's error handlers (the framework's own handle every other status)."""
 
     def __init__(self, server: Flask) -> None:
-        server.register_error_handler(CSRFError, _csrf_failed)
+        server.register_error_handler(CSRFError, csrf_failed)
         server.register_error_handler(InputError, _invalid_input)
         server.register_error_handler(MaintenanceMode, _maintenance)
 
@@ -34,12 +34,13 @@ SIGNED_OUT_TOKEN = (
 )
 
 
-def _csrf_failed(error: CSRFError) -> BaseResponse | tuple[str, int]:
+def csrf_failed(error: CSRFError) -> BaseResponse | tuple[str, int]:
     """A 400 that says what to do: reload the page, or, once logged out elsewhere, log in again (with a
     link back to the form's page); a Log out pressed after that just leads home. Flask-WTF's own reason is
     not shown: it speaks of sessions and tokens, not of what happened. A request refused for its Referer
     (over HTTPS: missing, of another site, unreadable) is told that, in the framework's words: its token
-    was never the matter, and logging in would not help."""
+    was never the matter, and logging in would not help. (The profile and appearance forms answer a stale
+    token of their own, ``utils/expired_form.py``, and leave every other refusal to this.)"""
     if is_referrer_refusal(error.description):
         return _bad_request(refusal_message(error.description), "csrf_failed", None)
     signed_in = current_user.is_authenticated
