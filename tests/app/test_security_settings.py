@@ -137,6 +137,21 @@ def test_one_session_can_be_logged_out(app: Flask, alice: Account, bob: Account)
     assert again.status_code == 404
 
 
+def test_each_session_s_log_out_button_names_its_session(app: Flask, alice: Account) -> None:
+    """Every button was named "Log out": a screen reader's list of buttons could not tell them apart."""
+    log_in_again(app, alice, **{"User-Agent": BROWSER_UA})
+    page = alice.client.get("/settings/security").get_data(as_text=True)
+    names = [
+        re.sub(r"<[^>]+>", "", name).strip()
+        for name in re.findall(
+            r'<button type="submit">(Log out<span class="visually-hidden">.*?)</button>', page
+        )
+    ]
+    assert len(names) == 2 and all(name.startswith("Log out ") for name in names), names
+    assert sorted(name.endswith(", this device") for name in names) == [False, True], names
+    assert sum(", last seen " in name and name.endswith(" UTC") for name in names) == 1, names
+
+
 def test_logging_out_this_device_from_the_list_logs_out_here(app: Flask, alice: Account) -> None:
     [own] = session_ids(alice.client)
     token = form_token(alice.client.get("/settings/security"))
