@@ -541,3 +541,32 @@ def test_an_answer_that_comes_late_never_pulls_the_focus_back(
     route.fulfill(response=answer)
     expect(link_row(page, "Shop")).to_have_count(0)
     expect(page.locator("#add-link").get_by_label("URL", exact=True)).to_be_focused()
+
+
+def before_content(page: Page, selector: str) -> str:
+    return str(page.locator(selector).evaluate("list => getComputedStyle(list, '::before').content"))
+
+
+def test_a_list_still_loading_says_so_and_never_without_scripts(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """On a slow connection the list was an empty box for seconds; with JavaScript off nothing loads, and
+    the page's notice says why (no "Loading…" that never ends)."""
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "lou.slow")
+    held: list[Route] = []
+    page.route("**/api/links", lambda route: held.append(route))
+    page.goto(f"{live.url}/dashboard")
+    for _ in range(100):  # the handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert before_content(page, "#links") == '"Loading…"'
+    held[0].continue_()
+    expect(page.locator("#links")).not_to_have_attribute("aria-busy", "true")
+    assert before_content(page, "#links") == "none"
+    without = new_page(java_script_enabled=False, storage_state=page.context.storage_state())
+    without.goto(f"{live.url}/dashboard")
+    expect(without.locator("#needs-javascript")).to_be_visible()
+    assert before_content(without, "#links") == "none"
