@@ -3,6 +3,7 @@ and the rate limits."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -433,3 +434,16 @@ def test_fixture_accounts_are_independent(alice: Account, signed_up: SignUp) -> 
     assert alice.client is not bob.client
     assert alice.csrf != bob.csrf
     assert alice.links() == bob.links() == []
+
+
+def test_a_refused_form_comes_back_with_the_focus_on_its_first_field_to_fix(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The page drawn again started its focus at the top: a keyboard user had to find the field to fix."""
+    response = post_signup(client, email="not-an-email", password="short")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    focused = re.findall(r"<input[^>]*\bautofocus\b[^>]*>", page)
+    assert len(focused) == 1, focused
+    assert 'name="email"' in focused[0] and 'aria-invalid="true"' in focused[0], focused
+    assert "autofocus" not in client.get("/signup").get_data(as_text=True)  # a fresh form: nothing to fix

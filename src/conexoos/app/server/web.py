@@ -1,9 +1,9 @@
 """Routes for people: pages and forms.
 
 The public page's blueprints (with link_locks, whose lock page it shows, and those adding app-wide
-functions) are imported with the app; the others are registered by their rules (``blueprint_routes.py``) and
-imported at their first request (``framework/lazy_blueprints.py``), so that a worker serving public
-pages does not load the settings, admin and login pages.
+template functions: site_context, form_focus) are imported with the app; the others are registered by their
+rules (``blueprint_routes.py``) and imported at their first request (``framework/lazy_blueprints.py``), so
+that a worker serving public pages does not load the settings, admin and login pages.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.typing import ResponseReturnValue
 
+from conexoos.app.blueprints.form_focus import form_focus
 from conexoos.app.blueprints.link_icons import link_icons
 from conexoos.app.blueprints.link_locks import link_locks
 from conexoos.app.blueprints.public import public
@@ -40,6 +41,7 @@ class Route:
                 *(LAZY[name] for name in ("subscriptions", "media")),
                 setup_blueprint,
                 site_context,
+                form_focus,
                 *(LAZY[name] for name in ("admin", "admin_reports", "admin_blocklist", "admin_pages")),
                 *(LAZY[name] for name in ("site_pages", "admin_menus", "admin_settings", "admin_media")),
                 LAZY["admin_plugins"],
