@@ -95,7 +95,7 @@ def expired(error: CSRFError) -> Any:
     as shown before, so that its untouched fields still count as unchanged; anything else: the 400."""
     if request.endpoint != "dashboard.settings" or not expired_form.may_show_again(error):
         return csrf_failed(error)
-    form = ProfileForm(formdata=request.form, obj=current_user, meta={"csrf": False})
+    form = ProfileForm(formdata=request.form, obj=current_user)  # its token field draws a fresh token
     expired_form.say_expired()
     return _settings_page(form, 400, shown=ShownValues.posted(request.form))
 
