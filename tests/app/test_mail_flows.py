@@ -85,6 +85,25 @@ def test_signup_mails_a_link_that_verifies_the_address(mail_app: Flask, smtp_ser
     assert 'id="email-verified">verified' in settings
 
 
+def test_a_verification_page_left_open_until_its_session_ended_asks_for_the_button_again(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    """Its Confirm then got the generic 400, which told the visitor to log in (outside tester)."""
+    account = sign_up(mail_app, "rita")
+    [message] = mail_to(mail_app, smtp_server, account.email)
+    path = link_in(message)
+    opened = mail_app.test_client().get(path)
+    later = mail_app.test_client()  # the same browser once its session cookie has gone
+    refused = later.post(path, data={"csrf_token": form_token(opened)})
+    assert (refused.status_code, refused.headers["Location"]) == (303, path)
+    again = later.get(path).get_data(as_text=True)
+    assert "This page had expired, so nothing was done yet: press the button again." in again
+    assert not user(mail_app, "rita").email_verified
+    page = later.post(path, data={"csrf_token": form_token(later.get(path))})
+    assert "Address confirmed" in page.get_data(as_text=True)
+    assert user(mail_app, "rita").email_verified
+
+
 def test_a_verification_link_of_a_deleted_account_leads_to_sign_up(
     mail_app: Flask, smtp_server: SmtpServer
 ) -> None:

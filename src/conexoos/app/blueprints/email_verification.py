@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.link_pages import link_problem
@@ -12,8 +13,10 @@ from conexoos.app.blueprints.password_checks import password_check_refused
 from conexoos.app.controllers import email_addresses, email_change_undo
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.email import ConfirmForm, EmailChangeForm
+from conexoos.app.server.errorhandler import csrf_failed
 from conexoos.app.utils.private_pages import secret_url
 from conexoos.app.utils.rate_limit import enforce
+from conexoos.framework.csrf import is_referrer_refusal
 from conexoos.framework.mail.message import MailError
 
 email = Blueprint("email", __name__)
@@ -39,6 +42,23 @@ def verify(token: str) -> str | tuple[str, int]:
     except TokenError as error:
         return link_problem(error, "email.settings")
     return render_template("accounts/email_verified.html", user=user)
+
+
+LINK_PAGES = ("email.verify", "email.confirm_change", "email.undo_change")
+"""The pages a mailed link opens, whose button confirms: the link's own token is what proves the mailbox."""
+LINK_PAGE_EXPIRED = "This page had expired, so nothing was done yet: press the button again."
+
+
+@email.errorhandler(CSRFError)
+def expired(error: CSRFError) -> Response | tuple[str, int]:
+    """A mailed link's button pressed on a page whose security token no longer holds (the visitor's session
+    ended while the page was open, or they logged in or out in another tab): the link's page again, with a
+    fresh token and a word; the generic 400 told them to log in, which was no help. A Referer refusal,
+    and any other form: the 400."""
+    if request.endpoint not in LINK_PAGES or is_referrer_refusal(error.description):
+        return csrf_failed(error)
+    flash(LINK_PAGE_EXPIRED)
+    return redirect(request.path, code=303)
 
 
 @email.route("/settings/email", methods=["GET", "POST"])
