@@ -3,7 +3,8 @@ old address's "this wasn't me" link that undoes a change."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
@@ -16,6 +17,7 @@ from conexoos.app.models.forms.email import ConfirmForm, EmailChangeForm
 from conexoos.app.server.errorhandler import csrf_failed
 from conexoos.app.utils.private_pages import secret_url
 from conexoos.app.utils.rate_limit import enforce
+from conexoos.framework import wants_json
 from conexoos.framework.csrf import is_referrer_refusal
 from conexoos.framework.mail.message import MailError
 
@@ -46,19 +48,22 @@ def verify(token: str) -> str | tuple[str, int]:
 
 LINK_PAGES = ("email.verify", "email.confirm_change", "email.undo_change")
 """The pages a mailed link opens, whose button confirms: the link's own token is what proves the mailbox."""
-LINK_PAGE_EXPIRED = "This page had expired, so nothing was done yet: press the button again."
 
 
 @email.errorhandler(CSRFError)
-def expired(error: CSRFError) -> Response | tuple[str, int]:
+def expired(error: CSRFError) -> ResponseReturnValue:
     """A mailed link's button pressed on a page whose security token no longer holds (the visitor's session
-    ended while the page was open, or they logged in or out in another tab): the link's page again, with a
-    fresh token and a word; the generic 400 told them to log in, which was no help. A Referer refusal,
-    and any other form: the 400."""
-    if request.endpoint not in LINK_PAGES or is_referrer_refusal(error.description):
+    ended while the page was open, or they logged in or out in another tab): the link's page again (a
+    400: nothing was done), with a fresh token and a word; the generic 400 told them to log in, which
+    was no help. JSON, a Referer refusal, and any other form: the generic 400."""
+    if request.endpoint not in LINK_PAGES or wants_json() or is_referrer_refusal(error.description):
         return csrf_failed(error)
-    flash(LINK_PAGE_EXPIRED)
-    return redirect(request.path, code=303)
+    g.link_page_expired = True  # its page says so (accounts/_link_page_expired.html)
+    page = make_response(current_app.view_functions[request.endpoint](**(request.view_args or {})))
+    if page.status_code != 200:  # the link itself cannot be used: the token's refusal says why it was refused
+        return csrf_failed(error)
+    page.status_code = 400  # nothing was done
+    return page
 
 
 @email.route("/settings/email", methods=["GET", "POST"])
