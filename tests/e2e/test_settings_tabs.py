@@ -145,3 +145,28 @@ def test_a_background_over_the_request_limit_is_refused_before_the_appearance_is
     expect(field).to_be_focused()
     expect(page.locator("#background_image-errors")).to_contain_text("Choose a smaller file")
     expect(page.get_by_label("An image (with a backdrop behind the text)")).to_be_checked()
+
+
+def test_an_image_over_its_own_limit_is_refused_before_it_is_sent(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """A 9 MB picture passed the request's 16 MB, was sent whole and refused after as "larger than 8 MB",
+    and the script had said the site took 16 MB (outside tester)."""
+    page = new_page()
+    sign_up(page, live_server, "ivo")
+    page.goto(f"{live_server.url}/dashboard/settings")
+    avatar = page.get_by_label("Avatar (PNG, JPEG, WebP or GIF)")
+    nine_mb = {
+        "name": "photo.png",
+        "mimeType": "image/png",
+        "buffer": b"\x89PNG\r\n\x1a\n" + b"\x00" * (9 << 20),
+    }
+    avatar.set_input_files(nine_mb)
+    expect(page.locator("#avatar-errors")).to_have_text(
+        "“photo.png” is 9 MB: an image may be at most 8 MB. Choose a smaller file (nothing was sent)."
+    )
+    posts: list[str] = []
+    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.get_by_role("button", name="Save").click()
+    expect(avatar).to_be_focused()
+    assert posts == []

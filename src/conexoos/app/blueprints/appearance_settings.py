@@ -21,9 +21,9 @@ from conexoos.app.utils.csp import allow_style
 from conexoos.app.utils.io import InvalidImage
 from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
 from conexoos.app.utils.shown_values import ShownValues, as_json, saved_message
+from conexoos.app.utils.upload_limits import image_input_limits
 from conexoos.app.utils.wording import with_article
 from conexoos.framework import error_response
-from conexoos.framework.request_size import file_input_limit
 from conexoos.framework.sessions import session_read_only
 
 appearance_settings = Blueprint("appearance_settings", __name__, url_prefix="/settings")
@@ -163,6 +163,6 @@ def _page(
         options=appearance,
         shown_values=as_json(shown_values or stored_values(appearance.stored(current_user))),
         shown_field=SHOWN_FIELD,
-        file_input_limit=file_input_limit(),
+        file_input_limit=image_input_limits(),
     )
     return html, status

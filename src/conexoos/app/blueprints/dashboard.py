@@ -22,7 +22,7 @@ from conexoos.app.utils.io import InvalidImage
 from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
 from conexoos.app.utils.shown_values import ShownValues, as_json, saved_message
 from conexoos.app.utils.text import ends_sentence
-from conexoos.framework.request_size import file_input_limit
+from conexoos.app.utils.upload_limits import image_input_limits
 
 dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -120,7 +120,7 @@ def _settings_page(form: ProfileForm, status: int, shown: ShownValues | None = N
         page_url=profiles.page_url(current_user),
         shown_values=as_json(stored),
         shown_field=SHOWN_FIELD,
-        file_input_limit=file_input_limit(),
+        file_input_limit=image_input_limits(),
     ), status
 
 

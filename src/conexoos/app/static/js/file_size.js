@@ -1,4 +1,5 @@
-// A file input with data-max-bytes (the most this site accepts in one request) is checked before its form
+// A file input with data-max-bytes (the most this site accepts in one request), and maybe data-max-file-bytes
+// (the most its own file may be: an image's 8 MB), is checked before its form
 // is sent: a larger file would be refused with a 413 page of its own, and what the person typed on the
 // form would be lost. The error is said under the field instead, and the form is not sent until a
 // smaller file is chosen. Without JavaScript the form is sent and the 413 page says the limit.
@@ -31,18 +32,34 @@
     input.setAttribute("aria-invalid", text ? "true" : "false");
   }
 
+  // Why the chosen file may not be sent (over the field's own limit, data-max-file-bytes, or the request's),
+  // or "" when it may.
+  function problem(input, file) {
+    var fileMost = Number(input.getAttribute("data-max-file-bytes"));
+    var most = Number(input.getAttribute("data-max-bytes"));
+    var said = "\u201c" + file.name + "\u201d is " + megabytes(file.size);
+    if (fileMost && file.size > fileMost) {
+      return said + ": an image may be at most " + input.getAttribute("data-max-file-size") +
+        ". Choose a smaller file (nothing was sent).";
+    }
+    if (most && file.size + otherBytes(input.form) > most) {
+      return said + ": this site accepts at most " + input.getAttribute("data-max-size") +
+        " at once. Choose a smaller file (nothing was sent).";
+    }
+    return "";
+  }
+
   // Whether the chosen file may be sent; else its error is said under the field.
   function check(input) {
     var file = input.files && input.files[0];
-    var most = Number(input.getAttribute("data-max-bytes"));
-    if (!file || !most || file.size + otherBytes(input.form) <= most) {
+    var text = file ? problem(input, file) : "";
+    if (!text) {
       if (input.hasAttribute("data-too-large")) say(input, "");
       input.removeAttribute("data-too-large");
       return true;
     }
     input.setAttribute("data-too-large", "");
-    say(input, "\u201c" + file.name + "\u201d is " + megabytes(file.size) + ": this site accepts at most " +
-      input.getAttribute("data-max-size") + " at once. Choose a smaller file (nothing was sent).");
+    say(input, text);
     return false;
   }
 
