@@ -556,14 +556,24 @@ def test_a_list_still_loading_says_so_and_never_without_scripts(
     page = new_page()
     sign_up(page, live, "lou.slow")
     held: list[Route] = []
-    page.route("**/api/links", lambda route: held.append(route))
+    released: list[bool] = []
+
+    def hold(route: Route) -> None:  # until released: then every load the page asks for goes through
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/links", hold)
     page.goto(f"{live.url}/dashboard")
     for _ in range(100):  # the handler runs while Playwright waits
         if held:
             break
         page.wait_for_timeout(100)
     assert before_content(page, "#links") == '"Loading…"'
-    held[0].continue_()
+    released.append(True)
+    for route in held:  # the page may have asked more than once (a change elsewhere asks again)
+        route.continue_()
     expect(page.locator("#links")).not_to_have_attribute("aria-busy", "true")
     assert before_content(page, "#links") == "none"
     without = new_page(java_script_enabled=False, storage_state=page.context.storage_state())
