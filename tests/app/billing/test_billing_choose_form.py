@@ -5,38 +5,17 @@ that cannot be chosen leads back to the plans page, which says why."""
 
 from __future__ import annotations
 
-import html
-import re
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from tests.support.stripe_standin import StripeStandIn
 
 from ..billing_support import billing_state, browser, subscribe_to_pro
 from ..conftest import Account
-from .test_billing_portal_form import Form, Forms, flashed, plans_page, send
+from .test_billing_portal_form import Form, flashed, form_with_button, leaving_urls, plans_page, send
 
 pytestmark = pytest.mark.database_matrix
-
-
-def plan_form(page: TestResponse, button: str) -> Form:
-    """The plans page's form whose button says ``button``."""
-    parser = Forms()
-    parser.feed(page.get_data(as_text=True))
-    [form] = [form for form in parser.forms if button in form.buttons]
-    return form
-
-
-def checkout_urls(page: TestResponse) -> tuple[str, str]:
-    """Where the opening page moves on to by itself (its meta refresh), and where its link leads."""
-    text = page.get_data(as_text=True)
-    refresh = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', text)
-    link = re.search(r'<a class="button" id="checkout-link" href="([^"]+)">', text)
-    assert refresh and link, text
-    return html.unescape(refresh.group(1)), html.unescape(link.group(1))
 
 
 def test_a_paid_plan_is_a_form_that_leads_to_stripes_checkout(
@@ -44,14 +23,14 @@ def test_a_paid_plan_is_a_form_that_leads_to_stripes_checkout(
 ) -> None:
     page = plans_page(alice)
     assert 'id="needs-javascript"' not in page.get_data(as_text=True)
-    form = plan_form(page, "Upgrade to Pro")
+    form = form_with_button(page, "Upgrade to Pro")
     assert (form.fields.keys(), form.fields["plan_id"]) == ({"csrf_token", "plan_id"}, "pro")
     response = send(alice, form)
     assert (response.status_code, response.mimetype) == (200, "text/html"), response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
     [session] = standin.requests_to("POST", "/v1/checkout/sessions")
     assert session.params["client_reference_id"] == str(alice.id)
-    url, link = checkout_urls(response)
+    url, link = leaving_urls(response, "checkout-link")
     assert url == link and url.startswith(f"{standin.base_url}/"), url
     with browser() as pages:
         assert pages.get(url, timeout=5).status_code == 200
@@ -61,7 +40,7 @@ def test_a_paid_plan_is_a_form_that_leads_to_stripes_checkout(
 def test_the_form_sent_by_the_page_s_script_answers_where_to_go(
     app: Flask, alice: Account, standin: StripeStandIn
 ) -> None:
-    form = plan_form(plans_page(alice), "Upgrade to Pro")
+    form = form_with_button(plans_page(alice), "Upgrade to Pro")
     scripted = alice.client.post(
         form.attrs["action"],
         data={"plan_id": "pro"},
@@ -83,7 +62,7 @@ def test_a_refused_choice_leads_back_to_the_plans_page_which_says_why(
 ) -> None:
     stale = plans_page(alice)  # shown before the subscription below: a tab left open
     subscribe_to_pro(client, alice, standin)
-    page = flashed(alice, send(alice, plan_form(stale, "Upgrade to Pro")))
+    page = flashed(alice, send(alice, form_with_button(stale, "Upgrade to Pro")))
     assert "You already have a subscription: change or cancel it in the billing portal." in page
     assert len(standin.requests_to("POST", "/v1/checkout/sessions")) == 1  # the subscription's own
 
@@ -91,7 +70,7 @@ def test_a_refused_choice_leads_back_to_the_plans_page_which_says_why(
 def test_a_plan_the_site_no_longer_offers_is_refused_on_the_plans_page(
     app: Flask, alice: Account, standin: StripeStandIn
 ) -> None:
-    form = plan_form(plans_page(alice), "Upgrade to Pro")
+    form = form_with_button(plans_page(alice), "Upgrade to Pro")
     gone = Form(form.attrs, {**form.fields, "plan_id": "platinum"}, form.buttons)
     response = send(alice, gone)
     assert (response.status_code, response.headers["Location"]) == (302, "/subscriptions")
@@ -105,7 +84,7 @@ def test_the_free_plan_from_a_stale_page_is_set_at_once_and_the_page_says_so(
     app: Flask, alice: Account, standin: StripeStandIn
 ) -> None:
     page = plans_page(alice)
-    pro = plan_form(page, "Upgrade to Pro")
+    pro = form_with_button(page, "Upgrade to Pro")
     gratis = Form(pro.attrs, {**pro.fields, "plan_id": "gratis"}, ["Switch to Gratis"])
     response = send(alice, gratis)
     assert (response.status_code, response.headers["Location"]) == (
@@ -117,7 +96,7 @@ def test_the_free_plan_from_a_stale_page_is_set_at_once_and_the_page_says_so(
 
 
 def test_the_form_needs_its_token_and_a_login(app: Flask, alice: Account, standin: StripeStandIn) -> None:
-    form = plan_form(plans_page(alice), "Upgrade to Pro")
+    form = form_with_button(plans_page(alice), "Upgrade to Pro")
     forged = send(alice, Form(form.attrs, {"plan_id": "pro"}, form.buttons))
     assert forged.status_code == 400 and forged.mimetype == "text/html"
     alice.client.post("/logout", data={"csrf_token": alice.csrf})

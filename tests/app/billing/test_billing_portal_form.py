@@ -76,12 +76,17 @@ class Forms(HTMLParser):
             self._open = None
 
 
-def manage_billing_form(page: TestResponse) -> Form:
-    """The plans page's form whose button says Manage billing."""
+def form_with_button(page: TestResponse, button: str) -> Form:
+    """The page's one form whose button says ``button``."""
     parser = Forms()
     parser.feed(page.get_data(as_text=True))
-    [form] = [form for form in parser.forms if "Manage billing" in form.buttons]
+    [form] = [form for form in parser.forms if button in form.buttons]
     return form
+
+
+def manage_billing_form(page: TestResponse) -> Form:
+    """The plans page's form whose button says Manage billing."""
+    return form_with_button(page, "Manage billing")
 
 
 def send(account: Account, form: Form) -> TestResponse:
@@ -91,11 +96,12 @@ def send(account: Account, form: Form) -> TestResponse:
     return account.client.post(form.attrs["action"], data=form.fields, headers=headers)
 
 
-def portal_urls(page: TestResponse) -> tuple[str, str]:
-    """Where the opening page moves on to by itself (its meta refresh), and where its link leads."""
+def leaving_urls(page: TestResponse, link_id: str) -> tuple[str, str]:
+    """Where a page leading to the payment provider moves on to by itself (its meta refresh), and where
+    its link (``link_id``) leads."""
     text = page.get_data(as_text=True)
     refresh = re.search(r'<meta http-equiv="refresh" content="0; url=([^"]+)">', text)
-    link = re.search(r'<a class="button" id="portal-link" href="([^"]+)">', text)
+    link = re.search(rf'<a class="button" id="{link_id}" href="([^"]+)">', text)
     assert refresh and link, text
     return html.unescape(refresh.group(1)), html.unescape(link.group(1))
 
@@ -123,7 +129,7 @@ def test_manage_billing_is_a_form_that_leads_a_past_due_subscriber_to_stripes_po
         subscription["customer"],
         SUBSCRIPTIONS_URL,
     )
-    url, link = portal_urls(response)
+    url, link = leaving_urls(response, "portal-link")
     assert url == link and url.startswith(f"{standin.base_url}/billing_portal/bps_"), url
     with browser() as pages:
         assert "Stripe stand-in billing portal" in pages.get(url, timeout=5).text
