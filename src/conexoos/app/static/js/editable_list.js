@@ -349,7 +349,7 @@
     document.addEventListener("conexoos:items-changed", (event) => {
       if (event.detail.list !== list) load().catch(show);
     });
-    window.conexoosSortable(list, "[data-id]", persistOrder);
+    window.conexoosSortable(list, "[data-id]", persistOrder, say);
     load().catch(show);
     const replaceDrawn = (record) => {
       const item = replaceItem(record);

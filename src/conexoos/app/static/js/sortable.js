@@ -1,6 +1,8 @@
 // Reorderable dashboard lists: drag an item by its grip with a mouse, a pen or a finger (Pointer Events),
 // press ↑ or ↓ on the focused grip, or use the item's Move up and Move down buttons.
 // After every move `save()` is awaited; it persists the order of the list's children and re-renders them.
+// A drag ends with nothing saved on Escape, on a drop outside the list or the window, or when the browser
+// takes the pointer back; `say(text)`, if given, tells a screen reader so.
 (() => {
   "use strict";
   const EDGE = 48; // px from the window's top or bottom edge where a drag scrolls the page
@@ -77,8 +79,42 @@
     else if (y > window.innerHeight - EDGE) window.scrollBy(0, STEP);
   }
 
-  function withDragging(list, itemSelector, save) {
+  // The drag handle of the row `id` (drawn again, maybe, since the drag began), or its first button when
+  // the handle is no button: where a keyboard move leaves the focus.
+  function focusHandle(list, id) {
+    const item = list.querySelector(`[data-id="${id}"]`);
+    (item?.querySelector("button.grip") || item?.querySelector("button"))?.focus();
+  }
+
+  // True while the pointer is over the list where the window shows it: a drop anywhere else cancels.
+  function overList(list, event) {
+    const box = list.getBoundingClientRect();
+    const { clientX: x, clientY: y } = event;
+    const inWindow = x >= 0 && y >= 0 && x < window.innerWidth && y < window.innerHeight;
+    return inWindow && x >= box.left && x <= box.right && y >= box.top && y <= box.bottom;
+  }
+
+  function withDragging(list, itemSelector, save, say) {
     let drag = null; // {item, pointerId, before, home: the sibling it was above, null when it was last}
+
+    // The dragged row back where it was, unless the list was drawn again since the drag began.
+    function putBack({ item, home }) {
+      const inPlace = item.parentNode === list && (!home || home.parentNode === list);
+      if (inPlace && item.nextElementSibling !== home) list.insertBefore(item, home);
+    }
+
+    // Escape, a drop outside the list or the window, or a pointer the browser took back: the row goes back,
+    // nothing is saved, the focus is on its handle (as after a keyboard move) and the status says so.
+    function cancel() {
+      const { item, pointerId } = drag;
+      putBack(drag);
+      drag = null;
+      item.classList.remove("dragging");
+      if (list.hasPointerCapture(pointerId)) list.releasePointerCapture(pointerId);
+      focusHandle(list, item.dataset.id);
+      if (say) say("Move cancelled: the order is unchanged.");
+    }
+
     list.addEventListener("pointerdown", (event) => {
       const grip = event.target.closest(".grip");
       if (!grip || !event.isPrimary || event.button !== 0 || drag) return;
@@ -88,38 +124,44 @@
       drag = { item, pointerId: event.pointerId, before: order(list), home: item.nextElementSibling };
       item.classList.add("dragging");
     });
-    // Escape during a drag cancels it: the item goes back where it was, and letting go saves nothing.
     document.addEventListener("keydown", (event) => {
       if (!drag || event.key !== "Escape") return;
       event.preventDefault();
-      const { item, pointerId, home } = drag;
-      drag = null;
-      const inPlace = item.parentNode === list && (!home || home.parentNode === list); // not redrawn since
-      if (inPlace) list.insertBefore(item, home);
-      item.classList.remove("dragging");
-      if (list.hasPointerCapture(pointerId)) list.releasePointerCapture(pointerId);
+      cancel();
     });
     list.addEventListener("pointermove", (event) => {
       if (!drag || event.pointerId !== drag.pointerId) return;
+      if (!overList(list, event)) {
+        putBack(drag); // shows where the row stays if let go here
+        return;
+      }
       place(list, drag.item, event.clientY);
       scrollNearEdge(event.clientY);
     });
-    const finish = async (event) => {
+    list.addEventListener("pointerup", async (event) => {
       if (!drag || event.pointerId !== drag.pointerId) return;
+      if (!overList(list, event)) {
+        cancel();
+        return;
+      }
       const { item, before } = drag;
       drag = null;
       item.classList.remove("dragging");
       if (order(list) === before) return; // dropped where it started: nothing to save
-      await save(); // after a cancel too: what the list shows is what is kept
-      if (event.type === "pointerup") refocus(list, item.dataset.id, ".grip");
+      await save();
+      refocus(list, item.dataset.id, ".grip");
+    });
+    const lost = (event) => {
+      if (drag && (event.type === "blur" || event.pointerId === drag.pointerId)) cancel();
     };
-    list.addEventListener("pointerup", finish);
-    list.addEventListener("pointercancel", finish);
+    list.addEventListener("pointercancel", lost);
+    list.addEventListener("lostpointercapture", lost); // fired after pointerup too, by then drag is null
+    window.addEventListener("blur", lost); // another window took the pointer and the keyboard
   }
 
-  window.conexoosSortable = (list, itemSelector, save) => {
+  window.conexoosSortable = (list, itemSelector, save, say) => {
     withButtons(list, itemSelector, save);
     withKeys(list, itemSelector, save);
-    withDragging(list, itemSelector, save);
+    withDragging(list, itemSelector, save, say);
   };
 })();
