@@ -1,7 +1,8 @@
 // The phone's navigation Menu (a <details> disclosure in base.html) opens and closes without JavaScript.
 // This only closes it when the person is done with it, since its open panel covers the page below: on
 // Escape (the focus goes back to its Menu button), when the focus leaves it (Tab past its last entry), and
-// on a tap or click anywhere else.
+// on a tap or click anywhere else. That tap only closes it: the click it makes on the page (a link, a
+// button under the finger) is swallowed, so the next tap acts as usual.
 (() => {
   "use strict";
   const menu = document.querySelector("details.nav-menu");
@@ -21,7 +22,17 @@
     if (event.relatedTarget && !menu.contains(event.relatedTarget)) menu.open = false;
   });
 
+  let swallowClick = false; // set by a press outside the open menu, for the click that ends it
   document.addEventListener("pointerdown", (event) => {
-    if (menu.open && !menu.contains(event.target)) menu.open = false;
-  });
+    swallowClick = menu.open && !menu.contains(event.target);
+    if (swallowClick) menu.open = false;
+  }, true);
+  document.addEventListener("pointercancel", () => { swallowClick = false; }, true); // a scroll: no click
+  document.addEventListener("click", (event) => {
+    const swallow = swallowClick && event.detail > 0; // a key's click (detail 0) is never the tap's
+    swallowClick = false;
+    if (!swallow) return;
+    event.preventDefault();
+    event.stopPropagation();
+  }, true);
 })();
