@@ -112,3 +112,24 @@ def test_a_drag_ended_off_the_list_puts_the_row_back_and_saves_nothing(
     expect_titles(page, ["Beta", "Gamma", "Alpha"])
     assert len(reorders) == 1, reorders
     assert api_titles(page, live) == ["Beta", "Gamma", "Alpha"]
+
+
+def test_a_drop_just_past_the_last_row_still_places_it_last(
+    live_server: LiveServer, new_page: PageFactory
+) -> None:
+    """Letting go a little below the list (an overshoot while aiming at the end) is a drop on it: the row
+    stays last and the order is saved, once."""
+    live = live_server
+    page = new_page()
+    sign_up(page, live, "dot.overshoot")
+    for title in TITLES:
+        add_link(page, title, f"https://example.com/{title.lower()}")
+    reorders = count_reorders(page)
+    start_drag(page)
+    below = page.locator("#links").bounding_box()
+    assert below is not None
+    drop_at(below["x"] + below["width"] / 2, below["y"] + below["height"] + 16)(page)
+    expect_titles(page, ["Beta", "Gamma", "Alpha"])
+    expect(page.locator("#links")).not_to_have_attribute("aria-busy", "true")
+    assert len(reorders) == 1, reorders
+    assert api_titles(page, live) == ["Beta", "Gamma", "Alpha"]

@@ -6,6 +6,7 @@
 (() => {
   "use strict";
   const EDGE = 48; // px from the window's top or bottom edge where a drag scrolls the page
+  const SPILL = 32; // px around the list where a drop still counts as on it
   const STEP = 12;
 
   function refocus(list, id, selector) {
@@ -86,12 +87,14 @@
     (item?.querySelector("button.grip") || item?.querySelector("button"))?.focus();
   }
 
-  // True while the pointer is over the list where the window shows it: a drop anywhere else cancels.
+  // True while the pointer is over the list, or within SPILL px of it (an overshoot past the first or last
+  // row still places it there), where the window shows it: a drop anywhere else cancels.
   function overList(list, event) {
     const box = list.getBoundingClientRect();
     const { clientX: x, clientY: y } = event;
     const inWindow = x >= 0 && y >= 0 && x < window.innerWidth && y < window.innerHeight;
-    return inWindow && x >= box.left && x <= box.right && y >= box.top && y <= box.bottom;
+    const nearX = x >= box.left - SPILL && x <= box.right + SPILL;
+    return inWindow && nearX && y >= box.top - SPILL && y <= box.bottom + SPILL;
   }
 
   function withDragging(list, itemSelector, save, say) {
