@@ -385,7 +385,7 @@ def test_the_sixth_signup_in_a_minute_from_one_ip_is_429(limited_app: Flask) -> 
         statuses.append(response.status_code)
     assert statuses == [422] * 5 + [429]
     assert response.headers["Retry-After"] == "60"
-    assert "Wait a minute and try again." in response.get_data(as_text=True)  # as long as Retry-After says
+    assert "Try again in about a minute." in response.get_data(as_text=True)  # as long as Retry-After says
     other_ip = limited_app.test_client()
     other_token = form_token(other_ip.get("/signup", environ_base={"REMOTE_ADDR": "10.0.0.9"}))
     response = other_ip.post(
@@ -400,6 +400,77 @@ def test_login_is_limited_per_ip(limited_app: Flask) -> None:
     client = limited_app.test_client()
     statuses = [post_login(client, f"user{n}", "wrong password!").status_code for n in range(11)]
     assert statuses == [401] * 10 + [429]
+
+
+NOT_SENT = "Too many attempts from your network. Nothing was sent. Try again in about a minute."
+
+
+def assert_form_again(response: TestResponse, typed: dict[str, str], password: bool = True) -> str:
+    """``response`` is the form page again, 429 with Retry-After, saying it was not sent, with what was
+    typed in its fields (its ``password`` field empty); its fresh token."""
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "60"
+    page = response.get_data(as_text=True)
+    assert f'<p class="errors" role="alert">{NOT_SENT}</p>' in page
+    for name, value in typed.items():
+        assert re.search(rf'<input[^>]*name="{name}"[^>]*value="{re.escape(value)}"', page), name
+    assert PASSWORD not in page
+    assert bool(re.search(r'<input[^>]*name="password"[^>]*value=""', page)) is password
+    return form_token(response)
+
+
+def test_a_rate_limited_signup_comes_back_as_the_form_filled_in(limited_app: Flask) -> None:
+    """It was a 429 error page: everything typed was lost. Still nothing is made."""
+    client = limited_app.test_client()
+    for n in range(5):
+        assert post_signup(client, email=f"u{n}@example.com", username="x").status_code == 422
+    typed = {"email": "sixth@example.com", "username": "sixth"}
+    response = post_signup(client, **typed)
+    token = assert_form_again(response, typed)
+    assert user_count(limited_app) == 0
+    elsewhere = {"REMOTE_ADDR": "10.0.0.9"}  # the same browser on another network: its token is good
+    sent = client.post(
+        "/signup", environ_base=elsewhere, data={"csrf_token": token, **typed, "password": PASSWORD}
+    )
+    assert sent.status_code == 302 and user_count(limited_app) == 1
+
+
+def test_a_rate_limited_login_comes_back_as_the_form_filled_in(limited_app: Flask) -> None:
+    """The right password past the limit logs nobody in, and the form keeps the login typed."""
+    elsewhere = {"REMOTE_ADDR": "10.0.0.9"}
+    signing_up = limited_app.test_client()
+    token = form_token(signing_up.get("/signup"))
+    data = {"csrf_token": token, "email": "new@example.com", "username": "newbie", "password": PASSWORD}
+    assert signing_up.post("/signup", environ_base=elsewhere, data=data).status_code == 302
+    client = limited_app.test_client()
+    assert [post_login(client, f"user{n}", "wrong password!").status_code for n in range(10)] == [401] * 10
+    token = assert_form_again(post_login(client, "newbie"), {"login": "newbie"})
+    assert not is_logged_in(client)
+    data = {"csrf_token": token, "login": "newbie", "password": PASSWORD}
+    assert client.post("/login", environ_base=elsewhere, data=data).status_code == 302
+
+
+def test_a_rate_limited_reset_request_comes_back_as_the_form_filled_in(limited_app: Flask) -> None:
+    client = limited_app.test_client()
+    token = form_token(client.get("/password/forgot"))
+    for n in range(5):
+        sent = client.post("/password/forgot", data={"csrf_token": token, "login": f"user{n}"})
+        assert sent.status_code == 302
+    refused = client.post("/password/forgot", data={"csrf_token": token, "login": "sixth@example.com"})
+    assert_form_again(refused, {"login": "sixth@example.com"}, password=False)
+
+
+def test_a_rate_limited_new_password_comes_back_as_its_form(limited_app: Flask) -> None:
+    """Before the link is read (its validity is not told past the limit): the form, saying why."""
+    client = limited_app.test_client()
+    data = {
+        "csrf_token": form_token(client.get("/password/forgot")),
+        "password": PASSWORD,
+        "confirm": PASSWORD,
+    }
+    statuses = [client.post("/password/reset/not-a-link", data=data).status_code for _ in range(11)]
+    assert statuses == [400] * 10 + [429]
+    assert_form_again(client.post("/password/reset/not-a-link", data=data), {})
 
 
 def test_rate_limit_answer_is_json_for_api_clients(limited_app: Flask) -> None:
@@ -425,7 +496,7 @@ def test_an_hourly_limit_says_to_wait_an_hour(limited_app: Flask) -> None:
     )
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "3600"
-    assert "Wait an hour and try again." in response.get_data(as_text=True)
+    assert "Try again in about an hour." in response.get_data(as_text=True)
 
 
 def test_fixture_accounts_are_independent(alice: Account, signed_up: SignUp) -> None:

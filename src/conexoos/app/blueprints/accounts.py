@@ -11,6 +11,7 @@ from flask_login import current_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.form_rate_limits import form_refused
 from conexoos.app.blueprints.link_pages import link_problem
 from conexoos.app.blueprints.local_login import refuse_when_local_login_off
 from conexoos.app.blueprints.login_completion import finish_login, handle_external_login, next_page
@@ -71,8 +72,10 @@ def signup() -> ResponseReturnValue:
         return refusal
     form = SignupForm()
     if request.method == "POST":
-        enforce("5/minute", "signup-ip", request.remote_addr or "")
-        enforce("30/hour", "signup-ip-hour", request.remote_addr or "")
+        network = request.remote_addr or ""
+        limited = form_refused(("5/minute", "signup-ip", network), ("30/hour", "signup-ip-hour", network))
+        if limited is not None:  # nothing is done: the form again, as typed
+            return _signup_page(form, invite, limited.message), 429, limited.headers
         require_session_store()  # no account is created for a visitor who could not be logged in
     if form.validate_on_submit():
         try:
@@ -84,7 +87,11 @@ def signup() -> ResponseReturnValue:
         else:
             return redirect(url_for("accounts.signup_sent"))
     status = 422 if request.method == "POST" else 200
-    return render_template("accounts/signup.html", form=form, invite=invite), status
+    return _signup_page(form, invite), status
+
+
+def _signup_page(form: SignupForm, invite: str | None, refusal: str | None = None) -> str:
+    return render_template("accounts/signup.html", form=form, invite=invite, refusal=refusal)
 
 
 CLOSED_MESSAGE = (
@@ -168,7 +175,9 @@ def login() -> ResponseReturnValue:
     if request.method == "POST":
         if not _has_password_form():
             raise NotFound("This site has no password login: use one of the sign-in buttons.")
-        enforce("10/minute", "login-ip", request.remote_addr or "")
+        limited = form_refused(("10/minute", "login-ip", request.remote_addr or ""))
+        if limited is not None:  # nothing is tried: the form again, as typed
+            return _login_page(form, limited.message), 429, limited.headers
         require_session_store()
         status = 422
     if form.validate_on_submit():

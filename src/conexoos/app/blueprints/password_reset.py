@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
+from flask.typing import ResponseReturnValue
 
+from conexoos.app.blueprints.form_rate_limits import form_refused
 from conexoos.app.blueprints.link_pages import link_problem
 from conexoos.app.blueprints.local_login import refuse_when_local_login_off
 from conexoos.app.controllers.password_reset import request_reset, reset_password, user_for_reset
@@ -13,25 +14,31 @@ from conexoos.app.models.forms.password_reset import ForgotPasswordForm, ResetPa
 from conexoos.app.models.persistent.user import login_form
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.private_pages import secret_url
-from conexoos.app.utils.rate_limit import enforce
 
 password_reset = Blueprint("password_reset", __name__, url_prefix="/password")
 password_reset.before_request(refuse_when_local_login_off)  # no passwords of the site to reset then
+TOO_MANY_LINKS = "Too many reset links were asked for with this email or username."
 
 
 @password_reset.route("/forgot", methods=["GET", "POST"])
-def forgot() -> str | Response | tuple[str, int]:
+def forgot() -> ResponseReturnValue:
     """Ask for a reset link; whether the account exists or not, the answer is the same redirect, after
     the same work (the link is mailed by a task: see ``controllers/password_reset``)."""
     form = ForgotPasswordForm()
+    refused = None
     if request.method == "POST":
-        enforce("5/minute", "forgot-ip", request.remote_addr or "")
-        enforce("20/hour", "forgot-ip-hour", request.remote_addr or "")
-    if form.validate_on_submit():
+        network = request.remote_addr or ""
+        refused = form_refused(("5/minute", "forgot-ip", network), ("20/hour", "forgot-ip-hour", network))
+    if refused is None and form.validate_on_submit():
         login = form.login.data or ""
-        enforce("5/hour", "forgot-login", login_form(login))  # every spelling of an address is one
-        request_reset(login, network_of(request.remote_addr or ""))
-        return redirect(url_for("password_reset.sent"))
+        limit = ("5/hour", "forgot-login", login_form(login))  # every spelling of an address is one
+        refused = form_refused(limit, reason=TOO_MANY_LINKS)
+        if refused is None:
+            request_reset(login, network_of(request.remote_addr or ""))
+            return redirect(url_for("password_reset.sent"))
+    if refused is not None:  # no link is mailed: the form again, as typed
+        page = render_template("accounts/forgot.html", form=form, refusal=refused.message)
+        return page, 429, refused.headers
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/forgot.html", form=form), status
 
@@ -44,10 +51,13 @@ def sent() -> str:
 
 @password_reset.route("/reset/<token>", methods=["GET", "POST"])
 @secret_url
-def reset(token: str) -> str | Response | tuple[str, int]:
+def reset(token: str) -> ResponseReturnValue:
     """The new-password form of a reset link; a link that cannot be used gets a page saying why."""
     if request.method == "POST":
-        enforce("10/minute", "reset-ip", request.remote_addr or "")
+        refused = form_refused(("10/minute", "reset-ip", request.remote_addr or ""))
+        if refused is not None:  # before the link is read: its validity is not told at any rate
+            page = render_template("accounts/reset.html", form=ResetPasswordForm(), refusal=refused.message)
+            return page, 429, refused.headers
     try:
         user_for_reset(token)
     except TokenError as error:

@@ -37,11 +37,17 @@ Result = TypeVar("Result")
 def enforce(limit: str, scope: str, key: str, message: str | None = None) -> None:
     """Count one hit of ``key`` in ``scope``; raise 429 saying ``message`` when ``limit`` (e.g.
     ``"5/minute"``) is exceeded (by default, how long to wait: the ``Retry-After`` it carries)."""
-    if not count(limit, scope, key):
-        expiry = parse(limit).get_expiry()
+    expiry = over_limit(limit, scope, key)
+    if expiry:
         raise too_many_requests(
             expiry, message or f"Too many attempts. Wait {waiting(expiry)} and try again."
         )
+
+
+def over_limit(limit: str, scope: str, key: str) -> int:
+    """Count one hit of ``key`` in ``scope``: 0 within ``limit``, else the seconds to wait that
+    :func:`enforce` gives as ``Retry-After`` (the limit's window)."""
+    return 0 if count(limit, scope, key) else parse(limit).get_expiry()
 
 
 def count(limit: str, scope: str, key: str) -> bool:
