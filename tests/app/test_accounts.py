@@ -13,7 +13,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from conexoos.app.controllers.accounts import RESERVED_USERNAMES
+from conexoos.app.controllers.accounts import RESERVED_MESSAGE, RESERVED_USERNAMES
+from conexoos.app.controllers.password_policy import COMMON_MESSAGE
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import count
 from conexoos.framework import db
@@ -208,6 +209,39 @@ def test_signup_field_validation(app: Flask, client: FlaskClient) -> None:
 
     each(cases, check)
     assert user_count(app) == 0
+
+
+def test_every_problem_of_a_signup_is_told_in_one_round(
+    app: Flask, alice: Account, client: FlaskClient
+) -> None:
+    """The username and password rules ran only once the form's own checks passed: a person fixed the
+    email, sent, and only then heard that the username was taken, then that the password was common."""
+    response = post_signup(client, email="not-an-email", username="admin", password="password123")
+    assert response.status_code == 422
+    assert "Enter a valid email address." in field_errors(response, "email")
+    assert RESERVED_MESSAGE in field_errors(response, "username")
+    assert COMMON_MESSAGE in field_errors(response, "password")
+    focused = re.findall(r"<input[^>]*\bautofocus\b[^>]*>", response.get_data(as_text=True))
+    assert len(focused) == 1 and 'name="email"' in focused[0], focused  # the first field to fix
+    taken = post_signup(client, email="new@example.com", username="alice", password="qwerty12345")
+    assert taken.status_code == 422
+    assert "taken" in field_errors(taken, "username")
+    assert COMMON_MESSAGE in field_errors(taken, "password")
+    assert user_count(app) == 1
+
+
+def test_a_refused_signup_tells_nothing_about_its_email(app: Flask, alice: Account) -> None:
+    """With every problem told at once, the address's field still says nothing of an account: the page
+    for alice's address and for a new one differ only in the address typed."""
+
+    def page(email: str) -> str:
+        response = post_signup(app.test_client(), email=email, username="admin", password="password123")
+        assert response.status_code == 422
+        html = re.sub(r'name="csrf_token"[^>]*>', "", response.get_data(as_text=True))
+        return html.replace(email, "EMAIL")
+
+    assert page("alice@example.com") == page("someone.new@example.com")
+    assert user_count(app) == 1
 
 
 def test_signup_without_csrf_token_is_400(app: Flask, client: FlaskClient) -> None:

@@ -35,7 +35,7 @@ from conexoos.app.controllers.login_session import (
     take_provider_logout,
 )
 from conexoos.app.controllers.second_factor import has_second_factor
-from conexoos.app.controllers.signup import sign_up
+from conexoos.app.controllers.signup import sign_up, signup_problems
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.controllers.user_sessions import forget_current_session
 from conexoos.app.models.forms.accounts import LoginForm, SignupForm
@@ -58,8 +58,8 @@ def signup() -> ResponseReturnValue:
     account is made and a link mailed; under ``VERIFY_EMAIL: required`` only a pending sign-up, see
     :func:`confirm_signup`) or already had an account (its owner is mailed): the two answers
     are the same redirect, with no cookie set, so the form tells nobody which addresses have accounts. A
-    taken or reserved username is reported (usernames are public). With local login off: 404, a page
-    saying how to log in."""
+    taken or reserved username is reported (usernames are public), with every other problem of the form in
+    the same answer (see :func:`_signup_checked`). With local login off: 404, a page saying how to log in."""
     if request.method == "GET" and not current_user.is_authenticated:
         _keep_a_valid_invite()
     if (refused := refuse_when_local_login_off()) is not None:
@@ -77,7 +77,7 @@ def signup() -> ResponseReturnValue:
         if limited is not None:  # nothing is done: the form again, as typed
             return _signup_page(form, invite, limited.message), 429, limited.headers
         require_session_store()  # no account is created for a visitor who could not be logged in
-    if form.validate_on_submit():
+    if form.is_submitted() and _signup_checked(form):
         try:
             sign_up(form.email.data or "", form.username.data or "", form.password.data or "", invite)
         except invites.InviteError as error:
@@ -88,6 +88,19 @@ def signup() -> ResponseReturnValue:
             return redirect(url_for("accounts.signup_sent"))
     status = 422 if request.method == "POST" else 200
     return _signup_page(form, invite), status
+
+
+def _signup_checked(form: SignupForm) -> bool:
+    """Whether the sent form may make an account: its fields' own rules, and the username and password
+    rules of :func:`signup_problems` for the fields those passed, all in one round (each problem under its
+    field, not the next one after each send)."""
+    valid = form.validate()
+    problems = signup_problems(form.email.data or "", form.username.data or "", form.password.data or "")
+    for problem in problems:
+        field = getattr(form, problem.field)
+        if not field.errors:
+            field.errors.append(problem.message)
+    return valid and not problems
 
 
 def _signup_page(form: SignupForm, invite: str | None, refusal: str | None = None) -> str:

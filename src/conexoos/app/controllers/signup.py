@@ -25,6 +25,7 @@ from conexoos.app.controllers.password_policy import password_problem
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.email_address import canonical_email
 from conexoos.app.utils.rate_limit import count
+from conexoos.app.utils.text import username_folded
 from conexoos.framework import db
 
 MAILS_PER_ACCOUNT = "3/hour"
@@ -75,6 +76,21 @@ def sign_up(email: str, username: str, password: str, invite: str | None = None)
         db.session.rollback()
         if User.get_by_login(username) is not None:
             raise SignupError("username", "This username is taken.") from None
+
+
+def signup_problems(email: str, username: str, password: str) -> list[SignupError]:
+    """Every reason :func:`sign_up` would refuse these that does not depend on another, one a field: the
+    username (reserved, taken), the password (the policy's rules). Never a word on ``email``, whose account
+    this form does not reveal."""
+    problems = []
+    try:
+        username = check_new_username(username)
+    except SignupError as problem:
+        problems.append(problem)
+    password_error = password_problem(password, username_folded(username.strip()), canonical_email(email))
+    if password_error:
+        problems.append(SignupError("password", password_error))
+    return problems
 
 
 def _hold(username: str, email: str, password_hash: str, invite: str | None, owner: User | None) -> None:
