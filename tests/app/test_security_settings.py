@@ -98,6 +98,19 @@ def test_a_refused_change_says_why_and_changes_nothing(app: Flask, alice: Accoun
     assert post_login(app.test_client(), "alice", PASSWORD).status_code == 302
 
 
+def test_every_problem_of_a_change_is_told_in_one_round(app: Flask, alice: Account) -> None:
+    """The new password's rules ran only once the form's own checks passed: the two new passwords differing
+    hid that the new one was too common, told only at the next send."""
+    response = change_password(alice.client, "", "sunshine2024", "sunshine2025")
+    assert response.status_code == 422
+    assert "This field is required." in field_errors(response, "current_password")
+    assert "10,000 most common passwords" in field_errors(response, "new_password")
+    assert "The two new passwords differ." in field_errors(response, "confirm")
+    focused = re.findall(r"<input[^>]*\bautofocus\b[^>]*>", response.get_data(as_text=True))
+    assert len(focused) == 1 and 'name="current_password"' in focused[0], focused
+    assert post_login(app.test_client(), "alice", PASSWORD).status_code == 302
+
+
 def test_the_list_shows_device_place_and_this_device(app: Flask, alice: Account) -> None:
     log_in_again(app, alice, "203.0.113.77", **{"User-Agent": FIREFOX_UA})
     page = alice.client.get("/settings/security").get_data(as_text=True)

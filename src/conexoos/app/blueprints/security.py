@@ -36,13 +36,9 @@ def password() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, s
     """Change the password (the current one is needed); every other session ends at once, this one goes
     on under a new id. A refused password is a 422 saying why."""
     form = ChangePasswordForm()
-    if not form.validate_on_submit():
+    if not _change_checked(form):  # refused before a check is spent
         return _page(form), 422
     current, new = form.current_password.data or "", form.new_password.data or ""
-    problem = new_password_problem(current_user, current, new)  # refused before a check is spent
-    if problem:
-        form.new_password.errors.append(problem)
-        return _page(form), 422
     refused = password_check_refused(current_user)
     if refused is not None:
         form.current_password.errors.append(str(refused.description))
@@ -80,6 +76,20 @@ def end_others() -> Response:
     ended = end_sessions(current_user, keep_current=True)
     flash(f"Logged out {counted(ended, 'other session')}.")
     return redirect(url_for("security.index"))
+
+
+def _change_checked(form: ChangePasswordForm) -> bool:
+    """Whether the sent form may spend a check of the current password: its fields' own rules (the two new
+    passwords the same...) and the new password's rules (:func:`new_password_problem`), all in one
+    round, each problem under its field, rather than the rules only once the rest was right."""
+    valid = form.validate_on_submit()
+    if form.new_password.errors:
+        return False
+    current, new = form.current_password.data or "", form.new_password.data or ""
+    problem = new_password_problem(current_user, current, new)
+    if problem:
+        form.new_password.errors.append(problem)
+    return valid and problem is None
 
 
 def _page(form: ChangePasswordForm) -> str:
