@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from conexoos.app.controllers import password_reset
 from conexoos.app.controllers.accounts import RESERVED_MESSAGE, RESERVED_USERNAMES
 from conexoos.app.controllers.password_policy import COMMON_MESSAGE
 from conexoos.app.models.persistent import User
@@ -269,6 +270,26 @@ def test_the_product_hasher_uses_strong_parameters() -> None:
     assert PRODUCTION_HASHER.memory_cost >= 19 * 1024
     assert PRODUCTION_HASHER.time_cost >= 2
     assert PRODUCTION_HASHER.hash("x").startswith("$argon2id$")
+
+
+def test_every_problem_of_a_new_password_is_told_in_one_round(app: Flask, alice: Account) -> None:
+    """The password rules ran only once the two passwords matched: "they differ", then, sent again,
+    "too common"."""
+    with app.test_request_context():
+        user = User.get_by_username("alice")
+        assert user is not None
+        path = f"/password/reset/{password_reset.reset_token(user)}"
+    visitor = app.test_client()
+    data = {
+        "csrf_token": form_token(visitor.get(path)),
+        "password": "sunshine2024",
+        "confirm": "sunshine2025",
+    }
+    response = visitor.post(path, data=data)
+    assert response.status_code == 422
+    assert COMMON_MESSAGE in field_errors(response, "password")
+    assert "The two passwords differ." in field_errors(response, "confirm")
+    assert post_login(app.test_client(), "alice").status_code == 302  # unchanged
 
 
 # ---------------------------------------------------------------- log in

@@ -8,9 +8,11 @@ from flask.typing import ResponseReturnValue
 from conexoos.app.blueprints.form_rate_limits import form_refused
 from conexoos.app.blueprints.link_pages import link_problem
 from conexoos.app.blueprints.local_login import refuse_when_local_login_off
+from conexoos.app.controllers.password_policy import password_problem
 from conexoos.app.controllers.password_reset import request_reset, reset_password, user_for_reset
 from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.password_reset import ForgotPasswordForm, ResetPasswordForm
+from conexoos.app.models.persistent import User
 from conexoos.app.models.persistent.user import login_form
 from conexoos.app.utils.network import network_of
 from conexoos.app.utils.private_pages import secret_url
@@ -52,18 +54,19 @@ def sent() -> str:
 @password_reset.route("/reset/<token>", methods=["GET", "POST"])
 @secret_url
 def reset(token: str) -> ResponseReturnValue:
-    """The new-password form of a reset link; a link that cannot be used gets a page saying why."""
+    """The new-password form of a reset link (every problem of a sent one told at once); a link that cannot
+    be used gets a page saying why."""
     if request.method == "POST":
         refused = form_refused(("10/minute", "reset-ip", request.remote_addr or ""))
         if refused is not None:  # before the link is read: its validity is not told at any rate
             page = render_template("accounts/reset.html", form=ResetPasswordForm(), refusal=refused.message)
             return page, 429, refused.headers
     try:
-        user_for_reset(token)
+        user = user_for_reset(token)
     except TokenError as error:
         return link_problem(error, "password_reset.forgot")
     form = ResetPasswordForm()
-    if form.validate_on_submit():
+    if form.is_submitted() and _new_password_checked(form, user):
         try:
             reset_password(token, form.password.data or "")
         except TokenError as error:  # used by another tab meanwhile
@@ -75,3 +78,15 @@ def reset(token: str) -> ResponseReturnValue:
             return redirect(url_for("accounts.login"))
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/reset.html", form=form), status
+
+
+def _new_password_checked(form: ResetPasswordForm, user: User) -> bool:
+    """Whether the sent form may set the password: its fields' own rules (the two passwords the same) and
+    the password rules for ``user``, all in one round, each problem under its field."""
+    valid = form.validate()
+    if form.password.errors:
+        return False
+    problem = password_problem(form.password.data or "", user.username, user.email)
+    if problem:
+        form.password.errors.append(problem)
+    return valid and problem is None
