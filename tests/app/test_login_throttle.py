@@ -5,6 +5,8 @@ enough failures through either, once."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -48,7 +50,18 @@ def test_the_guessing_network_is_slowed_down_and_the_owner_logs_in_from_another(
     )
     assert refused.status_code == 429  # not even the right password is tried from that network now
     assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
-    assert "from your network" in refused.get_data(as_text=True)
+    page = refused.get_data(as_text=True)
+    assert '<p class="errors" role="alert">Too many failed log-ins' in page and "from your network" in page
+    assert re.search(r'<input[^>]*name="login"[^>]*value="target"', page)  # the form again, as typed
+    assert PASSWORD not in page and 'name="csrf_token"' in page
+    as_json = post_login(
+        limited_app.test_client(),
+        "target",
+        PASSWORD,
+        environ_base={"REMOTE_ADDR": ATTACKER.format(51)},
+        headers={"Accept": "application/json"},
+    )
+    assert as_json.status_code == 429 and "from your network" in as_json.get_json()["error"]["message"]
     owner = post_login(limited_app.test_client(), "target", PASSWORD, environ_base=OWNER)
     assert owner.status_code == 302  # the owner is not locked out
     assert guess(limited_app, "someone_else", 7) == 401  # other accounts from that network still answer

@@ -45,7 +45,7 @@ from conexoos.app.utils.network import network_of
 from conexoos.app.utils.private_pages import secret_url
 from conexoos.app.utils.rate_limit import enforce, too_many_requests
 from conexoos.app.utils.redirects import safe_local_target
-from conexoos.framework import end_session, require_session_store
+from conexoos.framework import end_session, require_session_store, wants_json
 from conexoos.framework.logins import ExternalIdentity, LoginFailed, logins
 
 accounts = Blueprint("accounts", __name__)
@@ -198,6 +198,8 @@ def login() -> ResponseReturnValue:
             found = _attempt(form.login.data or "", form.password.data or "")
         except LoginFailed as refused:  # a directory that cannot be asked (503), or that refused (4xx)
             error, status = refused.message, refused.status
+        except login_throttle.LoginThrottled as throttled:  # nothing was tried: the form again, as typed
+            return _login_page(form, str(throttled)), 429, {"Retry-After": str(throttled.retry_after)}
         else:
             if isinstance(found, ExternalIdentity):
                 return handle_external_login(found)
@@ -208,11 +210,14 @@ def login() -> ResponseReturnValue:
 
 
 def _attempt(login_text: str, password: str) -> User | ExternalIdentity | None:
-    """What the password is right for (see :func:`password_logins.check`); 429 when throttled."""
+    """What the password is right for (see :func:`password_logins.check`); when throttled, 429 for a JSON
+    client, :class:`~.login_throttle.LoginThrottled` for the form's page."""
     try:
         return password_logins.check(login_text, password, network_of(request.remote_addr or ""))
     except login_throttle.LoginThrottled as throttled:
-        raise too_many_requests(throttled.retry_after, str(throttled)) from None
+        if wants_json():
+            raise too_many_requests(throttled.retry_after, str(throttled)) from None
+        raise
 
 
 def _password_login(user: User) -> Response:
