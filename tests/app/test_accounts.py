@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
+from conexoos.app.blueprints.password_reset import TOO_MANY_LINKS
 from conexoos.app.controllers import password_reset
 from conexoos.app.controllers.accounts import RESERVED_MESSAGE, RESERVED_USERNAMES
 from conexoos.app.controllers.password_policy import COMMON_MESSAGE
@@ -515,6 +516,25 @@ def test_a_rate_limited_reset_request_comes_back_as_the_form_filled_in(limited_a
     assert_form_again(refused, {"login": "sixth@example.com"}, password=False)
 
 
+def test_a_sixth_reset_request_for_one_login_in_an_hour_comes_back_saying_so(limited_app: Flask) -> None:
+    """The limit per login (whatever the network) is told as such; the form keeps what was typed."""
+    client = limited_app.test_client()
+    token = form_token(client.get("/password/forgot"))
+
+    def ask(host: int) -> TestResponse:
+        environ = {"REMOTE_ADDR": f"10.0.{host}.1"}
+        return client.post(
+            "/password/forgot", environ_base=environ, data={"csrf_token": token, "login": "Alice"}
+        )
+
+    assert [ask(host).status_code for host in range(5)] == [302] * 5
+    refused = ask(5)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "3600"
+    page = refused.get_data(as_text=True)
+    assert f"{TOO_MANY_LINKS} Nothing was sent. Try again in about an hour." in page
+    assert re.search(r'<input[^>]*name="login"[^>]*value="Alice"', page)
+
+
 def test_a_rate_limited_new_password_comes_back_as_its_form(limited_app: Flask) -> None:
     """Before the link is read (its validity is not told past the limit): the form, saying why."""
     client = limited_app.test_client()
@@ -528,12 +548,15 @@ def test_a_rate_limited_new_password_comes_back_as_its_form(limited_app: Flask) 
     assert_form_again(client.post("/password/reset/not-a-link", data=data), {})
 
 
-def test_rate_limit_answer_is_json_for_api_clients(limited_app: Flask) -> None:
+@pytest.mark.parametrize(("path", "posts"), [("/signup", 5), ("/login", 10), ("/password/forgot", 5)])
+def test_rate_limit_answer_is_json_for_api_clients(limited_app: Flask, path: str, posts: int) -> None:
     client = limited_app.test_client()
     token = form_token(client.get("/signup"))
-    for _ in range(6):
+    for _ in range(posts + 1):
         response = client.post(
-            "/signup", data={"csrf_token": token, "username": "x"}, headers={"Accept": "application/json"}
+            path,
+            data={"csrf_token": token, "login": "x", "username": "x"},
+            headers={"Accept": "application/json"},
         )
     assert response.status_code == 429
     assert response.get_json()["error"]["code"] == "too_many_requests"
