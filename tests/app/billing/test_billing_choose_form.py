@@ -80,6 +80,27 @@ def test_a_plan_the_site_no_longer_offers_is_refused_on_the_plans_page(
     assert standin.requests_to("POST", "/v1/checkout/sessions") == []
 
 
+@pytest.mark.parametrize(
+    "chosen", [{"plan_id": ""}, {"plan_id": "  "}, {}], ids=["empty", "blank", "missing"]
+)
+def test_a_form_without_a_plan_asks_for_one_in_words(
+    app: Flask, alice: Account, standin: StripeStandIn, chosen: dict[str, str]
+) -> None:
+    form = form_with_button(plans_page(alice), "Upgrade to Pro")
+    response = send(alice, Form(form.attrs, {"csrf_token": form.fields["csrf_token"], **chosen}, []))
+    assert (response.status_code, response.headers["Location"]) == (302, "/subscriptions")
+    page = plans_page(alice).get_data(as_text=True)
+    assert '<p class="notice" role="status">Choose a plan.</p>' in page
+    assert "Plan_id" not in page and "is required" not in page
+    assert standin.requests_to("POST", "/v1/checkout/sessions") == []
+    scripted = alice.client.post(
+        form.attrs["action"], data=chosen, headers={"X-CSRFToken": alice.csrf, "Accept": "application/json"}
+    )
+    assert scripted.status_code == 422
+    assert scripted.get_json()["error"]["field"] == "plan_id"
+    assert not scripted.get_json()["error"]["message"].startswith("Plan_id")
+
+
 def test_the_free_plan_from_a_stale_page_is_set_at_once_and_the_page_says_so(
     app: Flask, alice: Account, standin: StripeStandIn
 ) -> None:

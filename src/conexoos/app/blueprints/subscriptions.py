@@ -18,6 +18,9 @@ from conexoos.framework import wants_json
 from .api_support import api_login_required, json_body, page_login_required, user
 
 subscriptions = Blueprint("subscriptions", __name__)
+FORM_WORDING = {"required": "Choose a plan."}
+"""What a refused form says, by the refusal's code, where the API's field-level message is no sentence for
+people (a hand-made post without a plan: "plan_id is required")."""
 
 
 @subscriptions.route("/subscriptions", methods=["GET"])
@@ -134,7 +137,7 @@ def _refused(refused: HTTPException | InputError, page: str) -> BaseResponse:
     if wants_json():
         raise refused
     if isinstance(refused, InputError):
-        flash(f"{refused.message[:1].upper()}{refused.message[1:]}.")
+        flash(FORM_WORDING.get(refused.code) or f"{refused.message[:1].upper()}{refused.message[1:]}.")
     else:
         flash(str(refused.description))
     return redirect(url_for(page))
