@@ -219,3 +219,34 @@ def test_an_appearance_saved_with_a_stale_token_is_shown_again_with_what_was_cho
     assert main_form_token(html) != stale
     with app.app_context():
         assert db.session.get(PageAppearance, alice.id) is None
+
+
+def test_an_appearance_saving_several_fields_names_each_change_once(app: Flask, alice: Account) -> None:
+    """Own colours chosen with their three colours, a solid background and a font: the choice of own colours
+    names the colours it brings (it said "text and button colours and text colour"), each change once."""
+    saved = post_appearance(
+        alice,
+        shown_values(alice, APPEARANCE),
+        background="solid",
+        background_color="#fdf6e3",
+        colors="custom",
+        text_color="#111111",
+        button_color="#222222",
+        button_text_color="#ffffff",
+        font="serif",
+    )
+    assert saved.status_code == 302, saved.get_data(as_text=True)
+    assert (
+        "Appearance saved. Changed: background, background colour, colours (now your own) and font."
+        in unescape(flash_after(alice, APPEARANCE))
+    )
+    assert stored_appearance(app, alice).text_color == "#111111"
+    tab = shown_values(alice, APPEARANCE)
+    assert post_appearance(alice, tab, text_color="#000000", corner_radius="4").status_code == 302
+    assert "Appearance saved. Changed: text colour and button corners." in unescape(
+        flash_after(alice, APPEARANCE)
+    )
+    tab = shown_values(alice, APPEARANCE)
+    assert post_appearance(alice, tab, colors="theme", text_color="#333333").status_code == 302
+    assert "Appearance saved. Changed: colours (now the theme&#39;s)." in flash_after(alice, APPEARANCE)
+    assert stored_appearance(app, alice).text_color is None

@@ -74,8 +74,7 @@ def submit() -> BaseResponse | tuple[str, int]:
         return _page(form, chosen, refused.errors, 422)
     except InvalidImage as error:
         return _page(form, chosen, {"background_image": str(error)}, 422)  # as any field refused
-    labels = [label for name, label in appearance.FIELD_LABELS.items() if name in changed]
-    flash(saved_message("Appearance", labels, shown.known))
+    flash(saved_message("Appearance", appearance.changed_labels(changed, chosen), shown.known))
     return redirect(url_for("appearance_settings.index"))
 
 

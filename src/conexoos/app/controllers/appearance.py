@@ -9,7 +9,7 @@ ratio measured, e.g. ``Text on background: 2.9:1, needs 4.5:1``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 
 from flask import url_for
@@ -359,6 +359,29 @@ FIELD_LABELS = {
 """Every field of the settings form, in its order, as a save names the ones it changed."""
 FORM_VALUES = tuple(name for name in FIELD_LABELS if name != "background_image")
 """The fields whose value the page shows (:func:`form_values`); the file input is not one."""
+OWN_COLOURS = ("text_color", "button_color", "button_text_color")
+"""The colours the ``colors`` choice brings: a save that changes the choice names them with it."""
+
+
+def changed_labels(changed: Collection[str], chosen: Appearance) -> list[str]:
+    """How a save names the fields it changed, each once and in the form's order: the choice of the theme's
+    colours or one's own says which (the colours it brings are part of it), and a colour the choices do not
+    use (a hidden field's: the gradient's on a solid background) is not named."""
+    labels: list[str] = []
+    for name, label in FIELD_LABELS.items():
+        if name not in changed:
+            continue
+        if name == "colors":
+            labels.append("colours (now your own)" if chosen.button_color else "colours (now the theme's)")
+        elif name in COLOUR_FALLBACKS and (
+            getattr(chosen, name) is None or (name in OWN_COLOURS and "colors" in changed)
+        ):
+            continue
+        else:
+            labels.append(label)
+    return labels
+
+
 _SELECTS: dict[str, Mapping[str, object]] = {
     "theme": {"": None, **THEMES},
     "background": BACKGROUNDS,
