@@ -304,6 +304,29 @@ def test_changing_the_email_needs_the_password_and_the_new_address_confirmed(
     log_in(mail_app.test_client(), "new@example.com")
 
 
+def test_a_used_change_link_says_the_change_is_done_and_shows_the_address_to_its_owner_only(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    """Following the link again after the change said it "cannot be used ... already used", as if it had
+    failed (outside tester)."""
+    account = sign_up(mail_app, "mover", email="old@example.com")
+    assert change_email(account, "new@example.com").status_code == 302
+    [message] = mail_to(mail_app, smtp_server, "new@example.com")
+    path = link_in(message)
+    assert post_form(account.client, path).status_code == 302
+    again = account.client.get(path)
+    shown = again.get_data(as_text=True)
+    assert again.status_code == 410  # spent, as before
+    assert "This link was already used: your address is now new@example.com." in shown
+    assert "cannot be used" not in shown
+    for visitor in (mail_app.test_client(), sign_up(mail_app, "other", email="other@example.com").client):
+        page = visitor.get(path)
+        shown = page.get_data(as_text=True)
+        assert page.status_code == 410
+        assert "This link was already used. The change it confirmed is done." in shown
+        assert "new@example.com" not in shown and "cannot be used" not in shown
+
+
 def test_changing_to_an_address_in_use_answers_the_same_and_tells_that_address(
     mail_app: Flask, smtp_server: SmtpServer
 ) -> None:

@@ -116,6 +116,8 @@ def confirm_change(token: str) -> str | Response | tuple[str, int]:
     """Confirm a change of address with a button (a link scanner's GET changes nothing)."""
     try:
         user, new_email = email_addresses.change_request(token)
+    except email_addresses.ChangeDone as done:
+        return _change_done(done)
     except TokenError as error:
         return link_problem(error, "email.settings")
     form = ConfirmForm()
@@ -127,6 +129,14 @@ def confirm_change(token: str) -> str | Response | tuple[str, int]:
         flash(f"Your email address is now {new_email}.")
         return redirect(url_for("email.settings" if current_user.is_authenticated else "accounts.login"))
     return render_template("accounts/confirm_email_change.html", form=form, user=user, new_email=new_email)
+
+
+def _change_done(done: email_addresses.ChangeDone) -> tuple[str, int]:
+    """A used change link whose change is done (410, as any used link): it says so, and names the address
+    only to the account's owner, logged in: the link may have been forwarded."""
+    owner = current_user.is_authenticated and current_user.id == done.user.id
+    message = f"This link was already used: your address is now {done.user.email}." if owner else str(done)
+    return render_template("accounts/email_change_done.html", message=message, owner=owner), 410
 
 
 @email.route("/settings/email/undo/<token>", methods=["GET", "POST"])

@@ -32,6 +32,15 @@ CHANGE_PURPOSE = "change-email"
 CHANGE_MAX_AGE = 24 * 3600
 
 
+class ChangeDone(TokenError):
+    """A change link that cannot be used again because the account's address is already the one it names
+    (it was used): the change it confirmed is done. ``user`` is the account, for its owner's page."""
+
+    def __init__(self, user: User) -> None:
+        super().__init__("This link was already used. The change it confirmed is done.", expired=True)
+        self.user = user
+
+
 class EmailChangeError(ValueError):
     """A change of address that cannot be asked for; ``field`` names the form field at fault."""
 
@@ -113,6 +122,8 @@ def change_request(token: str) -> tuple[User, str]:
     payload = read_token(CHANGE_PURPOSE, token, CHANGE_MAX_AGE)
     user = _user(payload)
     new_email = payload.get("new")
+    if isinstance(new_email, str) and payload != _change_payload(user, new_email) and user.email == new_email:
+        raise ChangeDone(user)
     if not isinstance(new_email, str) or payload != _change_payload(user, new_email):
         raise TokenError(
             "This link was already used, or a newer change was asked for, or the password was changed since.",
