@@ -116,7 +116,7 @@ def test_gratis_redirect_url_uses_the_public_url(carol: Account) -> None:
         headers={**FORGED, "X-CSRFToken": carol.csrf, "Accept": "application/json"},
     )
     assert response.status_code == 200, response.get_data(as_text=True)
-    assert response.get_json() == {"redirect_url": f"{PUBLIC}/subscriptions?success=true"}
+    assert response.get_json() == {"redirect_url": f"{PUBLIC}/subscriptions"}
 
 
 def test_stripe_return_urls_use_the_public_url(carol: Account, standin: StripeStandIn) -> None:

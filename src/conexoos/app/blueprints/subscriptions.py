@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from conexoos.app.controllers import billing, plan_messages, plans
 from conexoos.app.dto.errors import InputError, malformed
 from conexoos.app.extensions import csrf
-from conexoos.app.plans_config import FREE_PLAN
+from conexoos.app.plans_config import FREE_PLAN, Plan
 from conexoos.framework import wants_json
 
 from .api_support import api_login_required, json_body, page_login_required, user
@@ -21,6 +21,9 @@ subscriptions = Blueprint("subscriptions", __name__)
 FORM_WORDING = {"required": "Choose a plan."}
 """What a refused form says, by the refusal's code, where the API's field-level message is no sentence for
 people (a hand-made post without a plan: "plan_id is required")."""
+PAID_CHECKOUT = "paid_checkout"
+"""The session's key holding the checkout Stripe confirmed as paid for this browser, so that the page's
+checks while the webhook is awaited do not ask Stripe each time."""
 
 
 @subscriptions.route("/subscriptions", methods=["GET"])
@@ -45,14 +48,31 @@ def _plans_page() -> str:
         ending=plan_messages.plan_ending(current_user),
         ended=plan_messages.plan_ended(current_user),
         plan_ends_on=_plan_ends_on(),
-        success=request.args.get("success") == "true",
+        checkout_return=_checkout_return(current),
         canceled=request.args.get("canceled") == "true",
-        kept=request.args.get("kept") == "true",
         on_sale=plan_messages.on_sale(),
         cannot_buy=plan_messages.CANNOT_BUY,
         payment_failed=plan_messages.payment_failed(current_user),
         unavailable=plan_messages.unavailable,
     )
+
+
+def _checkout_return(current: Plan) -> str | None:
+    """What the page says back from Stripe Checkout (its success URL, a GET anyone could make): "active"
+    when the paid plan is the account's, "pending" when Stripe has this account's checkout as paid and
+    the webhook has not arrived yet, else nothing."""
+    if request.args.get("success") != "true":
+        return None
+    if not current.is_free:
+        return "active"
+    session_id = request.args.get("session_id", "")
+    if not session_id:
+        return None
+    if session.get(PAID_CHECKOUT) != session_id:
+        if not billing.checkout_paid(current_user._get_current_object(), session_id):
+            return None
+        session[PAID_CHECKOUT] = session_id
+    return "pending"
 
 
 @subscriptions.route("/subscriptions/checkout", methods=["POST"])
@@ -75,6 +95,8 @@ def choose() -> str | Response | BaseResponse:
         url = billing.start_checkout(current_user._get_current_object(), plan_id)
     except (HTTPException, InputError) as refused:  # InputError: a plan the site no longer offers
         return _refused(refused, "subscriptions.index")
+    if plans.all_plans()[plan_id].is_free:
+        _say_free_plan()
     if wants_json():
         return jsonify({"redirect_url": url})
     if plans.all_plans()[plan_id].is_free:
@@ -126,9 +148,19 @@ def cancel() -> BaseResponse:
     if not billing.can_cancel(current_user):
         return redirect(url_for("subscriptions.index"))
     try:
-        return redirect(billing.start_checkout(current_user._get_current_object(), FREE_PLAN))
+        url = billing.start_checkout(current_user._get_current_object(), FREE_PLAN)
     except HTTPException as refused:
         return _refused(refused, "subscriptions.confirm_cancel")
+    _say_free_plan()
+    return redirect(url)
+
+
+def _say_free_plan() -> None:
+    """After the free plan was chosen, say so once when it is the plan now (a subscription kept until its
+    period's end is said by the page itself)."""
+    current = plans.plan_for(current_user)
+    if current.is_free:
+        flash(f"You are on the {current.name} plan now.")
 
 
 def _refused(refused: HTTPException | InputError, page: str) -> BaseResponse:
@@ -175,15 +207,16 @@ def _long_moment(moment: datetime | None) -> str:
 @page_login_required
 def keep() -> Response | BaseResponse:
     """Withdraw the cancellation at the period's end ("Keep my subscription", CSRF-checked): the plans
-    page (``{"redirect_url"}`` for JSON); when it cannot be done, the plans page with the reason
-    (:func:`_refused`)."""
+    page, saying so once (``{"redirect_url"}`` for JSON); when it cannot be done, the plans page with the
+    reason (:func:`_refused`)."""
     try:
         billing.keep_subscription(current_user._get_current_object())
     except HTTPException as refused:
         return _refused(refused, "subscriptions.index")
+    flash(f"Your {plans.plan_for(current_user).name} subscription goes on: it renews as before.")
     if wants_json():
-        return jsonify({"redirect_url": billing.subscriptions_url(kept="true")})
-    return redirect(url_for("subscriptions.index", kept="true"))
+        return jsonify({"redirect_url": billing.subscriptions_url()})
+    return redirect(url_for("subscriptions.index"))
 
 
 @subscriptions.route("/subscriptions/portal", methods=["POST"])

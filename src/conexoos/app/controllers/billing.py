@@ -9,6 +9,7 @@ ordering rules. Every event id is stored in the transaction of its effect (idemp
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ UNCONFIRMED = (
 """The 502 of a change Stripe did not answer (it may have made it) and could not be asked about."""
 KEEP = "keep your subscription going"
 """What Keep my subscription does, as the person's refusals say it ("so we cannot ...")."""
+CHECKOUT_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
+"""A Checkout Session's id as Stripe fills it into the success URL; anything else is not asked about."""
 RECONCILE_GRACE = timedelta(minutes=30)
 """How long after a subscription's end its ``customer.subscription.deleted`` webhook is waited for before
 the ``billing-plan-ends`` task asks Stripe (Stripe sends it within seconds; a delivery that failed is
@@ -242,13 +245,33 @@ def _choose_free_plan(user: User) -> str:
     """Gratis: a subscription in good standing is cancelled at the end of the period paid for (its plan
     kept until then); any other that still exists at Stripe is cancelled at once, so billing stops."""
     if cancels_at_period_end(user):
-        state = _change_cancellation(user, at_period_end=True)
-        return subscriptions_url() + ("?success=true" if state.terminal else "")
+        _change_cancellation(user, at_period_end=True)
+        return subscriptions_url()
     if has_live_subscription(user):
         _cancel_at_stripe(user, "move you to Gratis")
     user.subscription_plan = FREE_PLAN
     user.save()
-    return subscriptions_url() + "?success=true"
+    return subscriptions_url()
+
+
+def checkout_paid(user: User, session_id: str) -> bool:
+    """Whether ``session_id`` (the success URL's) is a checkout of ``user``'s customer that Stripe has as
+    completed: back from it before the webhook, the plans page says the payment is being confirmed. The
+    address bar alone proves nothing, so Stripe is asked; when it cannot be, False, and the page shows the
+    plan as stored (the webhook changes it all the same)."""
+    customer_id = user.stripe_customer_id
+    if not customer_id or not CHECKOUT_ID.fullmatch(session_id) or not gateway.stripe_settings().configured:
+        return False
+    try:
+        session = gateway.retrieve_checkout(session_id)
+    except stripe.StripeError as error:
+        log.warning(
+            "Stripe could not tell about checkout %s of user %s: %s", session_id, user.id, _cause(error)
+        )
+        return False
+    return (
+        session is not None and session.get("customer") == customer_id and session.get("status") == "complete"
+    )
 
 
 def keep_subscription(user: User) -> None:

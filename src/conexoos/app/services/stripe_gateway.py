@@ -182,6 +182,11 @@ def open_checkouts(customer_id: str) -> list[str]:
     ]
 
 
+def retrieve_checkout(session_id: str) -> dict[str, Any] | None:
+    """A Checkout Session as Stripe has it now; None when Stripe does not know it (404)."""
+    return _unless_missing(lambda: client().v1.checkout.sessions.retrieve(session_id))
+
+
 def expire_checkout(session_id: str) -> None:
     """Expire an open Checkout Session; one paid meanwhile raises ``stripe.InvalidRequestError`` (Stripe
     expires open sessions only)."""
