@@ -442,6 +442,33 @@ def test_the_preview_button_shows_the_choices_without_saving(app: Flask, alice: 
     )
 
 
+FILE_NOT_KEPT = "The image you chose was not kept: choose it again before you save."
+
+
+def test_a_preview_or_refusal_with_a_chosen_image_says_to_choose_it_again(app: Flask, alice: Account) -> None:
+    """A page drawn again cannot hold a chosen file (browsers never fill a file input): the Preview button
+    without JavaScript dropped it and said nothing (outside tester)."""
+    sky = (io.BytesIO(noisy_png((300, 200))), "sky.png")
+    response = post(
+        alice, action="preview", background="image", backdrop_color="#ffffff", background_image=sky
+    )
+    assert response.status_code == 200
+    html = unescape(response.get_data(as_text=True))
+    assert f'<div id="background_image-errors" class="errors"><p>{FILE_NOT_KEPT}</p></div>' in html
+    assert row(app, alice) is None  # a preview never stores an upload
+    refused = post(
+        alice,
+        background="image",
+        backdrop_color="#ffffff",
+        corner_radius="99",
+        background_image=(io.BytesIO(noisy_png((300, 200))), "sky.png"),
+    )
+    assert refused.status_code == 422 and FILE_NOT_KEPT in unescape(refused.get_data(as_text=True))
+    assert row(app, alice) is None
+    without_file = post(alice, action="preview", background="image", backdrop_color="#ffffff")
+    assert FILE_NOT_KEPT not in unescape(without_file.get_data(as_text=True))
+
+
 def test_the_live_preview_answers_the_properties_and_the_problems(alice: Account) -> None:
     answer = alice.client.post(
         f"{URL}/preview", data={"csrf_token": alice.csrf, **VALID, "text_color": "#fdf6e3"}

@@ -29,6 +29,8 @@ from conexoos.framework.sessions import session_read_only
 appearance_settings = Blueprint("appearance_settings", __name__, url_prefix="/settings")
 PREVIEW_SELECTOR = ".appearance-preview"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FILE_NOT_KEPT = "The image you chose was not kept: choose it again before you save."
+"""Under the background image of a page drawn again (preview, refusal) after a file was chosen."""
 
 
 @appearance_settings.route("/appearance", methods=["GET"])
@@ -55,12 +57,12 @@ def submit() -> BaseResponse | tuple[str, int]:
     try:
         chosen = appearance.parse_form(form, stored)
     except AppearanceRefused as refused:
-        return _page(form, Appearance(), refused.errors, 422)
+        return _page(form, Appearance(), _file_again(refused.errors), 422)
     theme = effective_theme(chosen)
-    if form.get("action") == "preview":
+    if form.get("action") == "preview":  # stores nothing, an upload neither
         problems = appearance.contrast_problems(chosen, theme)
         errors = {"contrast": " ".join(f"{problem}." for problem in problems)} if problems else {}
-        return _page(form, chosen, errors, 200)
+        return _page(form, chosen, _file_again(errors), 200)
     image = request.files.get("background_image")
     changed = shown.changed_names(appearance.FORM_VALUES, request.form)
     if image and image.filename:
@@ -71,11 +73,19 @@ def submit() -> BaseResponse | tuple[str, int]:
     try:
         appearance.save(current_user, chosen, image, theme)
     except AppearanceRefused as refused:
-        return _page(form, chosen, refused.errors, 422)
+        return _page(form, chosen, _file_again(refused.errors), 422)
     except InvalidImage as error:
         return _page(form, chosen, {"background_image": str(error)}, 422)  # as any field refused
     flash(saved_message("Appearance", appearance.changed_labels(changed, chosen), shown.known))
     return redirect(url_for("appearance_settings.index"))
+
+
+def _file_again(errors: dict[str, str]) -> dict[str, str]:
+    """``errors``, and under the background image :data:`FILE_NOT_KEPT` when a file was chosen (unless
+    the image itself was refused): the page drawn again has an empty file input, and nothing was stored."""
+    if "background_image" in errors or not expired_form.sent_file():
+        return errors
+    return {**errors, "background_image": FILE_NOT_KEPT}
 
 
 @appearance_settings.errorhandler(CSRFError)

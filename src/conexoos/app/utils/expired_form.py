@@ -42,7 +42,12 @@ def may_show_again(error: CSRFError) -> bool:
     )
 
 
+def sent_file() -> bool:
+    """Whether the post carried a chosen file: a page drawn again cannot hold it (a browser never fills a
+    file input), so it must be chosen again."""
+    return any(upload.filename for upload in request.files.values())
+
+
 def say_expired() -> None:
     """Flash the message of a form shown again (the page about to be drawn shows it)."""
-    sent_file = any(upload.filename for upload in request.files.values())
-    flash(EXPIRED + (FILE_AGAIN if sent_file else ""))
+    flash(EXPIRED + (FILE_AGAIN if sent_file() else ""))
