@@ -95,11 +95,12 @@ def choose() -> str | Response | BaseResponse:
         url = billing.start_checkout(current_user._get_current_object(), plan_id)
     except (HTTPException, InputError) as refused:  # InputError: a plan the site no longer offers
         return _refused(refused, "subscriptions.index")
-    if plans.all_plans()[plan_id].is_free:
+    free = plans.all_plans()[plan_id].is_free
+    if free:
         _say_free_plan()
     if wants_json():
         return jsonify({"redirect_url": url})
-    if plans.all_plans()[plan_id].is_free:
+    if free:
         return redirect(url)
     return render_template(
         "subscriptions/leaving.html",
