@@ -233,14 +233,25 @@ def test_a_subscription_stripe_does_not_know_keeps_its_plan(
     assert "sub_elsewhere" in logged and "does not know it" in logged, logged
 
 
-def test_without_stripe_keys_nothing_ends_and_the_operator_is_told(
-    make_app: AppFactory, caplog: pytest.LogCaptureFixture
+def test_without_stripe_keys_nothing_ends_and_the_run_is_the_tasks_failure(
+    make_app: AppFactory, tmp_path: Path
 ) -> None:
+    """Subscriptions to reconcile and no key to ask Stripe with: the task cannot do its work, so its status
+    says it failed (``conexoos tasks status``, the health check), not that it succeeded."""
     app = billing_app(make_app, None)
     alice = sign_up(app, "alice")
     stored_as_ending_pro(app, alice.id, "cus_x", "sub_x")
-    logged = warning_of_a_run_that_changes_nothing(app, alice.id, caplog)
-    assert "1 subscription(s)" in logged and "SERVICES.stripe.SECRET_KEY" in logged, logged
+    before = billing_state(app, alice.id)
+    with pytest.raises(
+        ServiceFault, match=r"1 subscription\(s\).*SERVICES\.stripe\.SECRET_KEY.*will not help"
+    ):
+        run_task(app)
+    assert billing_state(app, alice.id) == before
+    scheduler = scheduled(app, tmp_path / "slots")
+    assert scheduler.run_pending(now=float(tasks.RECONCILE_SECONDS)) == [TASK]
+    status = task_status(scheduler)
+    assert (status.last_success, status.failures) == (None, 1)
+    assert "SECRET_KEY" in status.last_error
 
 
 def test_the_task_runs_once_a_slot_whichever_host_claims_it(

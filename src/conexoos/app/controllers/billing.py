@@ -904,19 +904,19 @@ def reconcile_plan_ends(now: datetime | None = None) -> int:
     webhook never came, or a Keep in the portal went unheard), and apply what Stripe has through the
     webhooks' rules: ended, the account moves to gratis; kept or renewed, its dates are updated. Returns
     how many were applied. A plan never ends without Stripe's word: a subscription Stripe does not know is
-    left as it is (logged), and when Stripe fails the run stops there and fails with :class:`ServiceFault`
+    left as it is (logged), and when Stripe is not configured or fails the run stops there and fails with
+    :class:`ServiceFault`
     (the ``billing-plan-ends`` task's failure, logged in one line by the scheduler, which runs it again
     after its back-off)."""
     overdue = _overdue_ends((now or utcnow()) - RECONCILE_GRACE)
     if not overdue:
         return 0
-    if not gateway.stripe_settings().configured:
-        log.warning(
-            "%d subscription(s) set to end have passed their end without Stripe's word, and Stripe is not "
-            "configured (SERVICES.stripe.SECRET_KEY), so they keep their plan until it can be asked",
-            len(overdue),
+    if not gateway.stripe_settings().configured:  # the task's failure: it cannot do its work
+        raise ServiceFault(
+            f"{len(overdue)} subscription(s) set to end have passed their end without Stripe's word, and "
+            "Stripe is not configured (SERVICES.stripe.SECRET_KEY), so they keep their plan until it can be "
+            "asked; running the task again will not help until the key is set"
         )
-        return 0
     applied = 0
     for index, user in enumerate(overdue):
         try:
