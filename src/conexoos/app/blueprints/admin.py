@@ -3,7 +3,8 @@
 Every route answers 404 to anyone without the role (see controllers/roles.py; checked before CSRF).
 Moderators may open the overview, the user list and one user's page, and suspend or unsuspend; every
 other action, the audit log and invitations are for administrators. Every action is a POST with the
-CSRF token, and is audit-logged by controllers/user_management.py.
+CSRF token, and is audit-logged by controllers/user_management.py. The actions that grant power (a role,
+a second factor reset, a deletion) need a recent login or password confirmation (blueprints/recent_auth.py).
 """
 
 from __future__ import annotations
@@ -27,9 +28,10 @@ from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.blueprints.paging import requested_page
+from conexoos.app.blueprints.recent_auth import requires_recent_auth
 from conexoos.app.controllers import audit, invites, plans, site_overview, site_settings, user_admin
 from conexoos.app.controllers import user_management as manage
-from conexoos.app.controllers.roles import ADMIN, MODERATOR, ROLES, require_role, staff_only
+from conexoos.app.controllers.roles import ADMIN, MODERATOR, ROLES, USER, require_role, staff_only
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import enforce
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters
@@ -49,6 +51,8 @@ DATE_LABELS = {"since": "From (UTC day)", "until": "To (UTC day)"}
 """The audit log's date filters as its form names them."""
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
 """The days the audit log's filters accept (every database stores them; the day after still exists)."""
+ROLE_WORDS = {ADMIN: "an administrator", MODERATOR: "a moderator", USER: "a user without a staff role"}
+"""The roles as the "Confirm it's you" page names what a change of role makes of the account."""
 
 
 @admin.route("", methods=["GET"])
@@ -113,8 +117,15 @@ def unsuspend(user_id: int) -> BaseResponse | tuple[str, int]:
     )
 
 
+def _describe_role_change(user_id: int) -> str:
+    name = _user_or_404(user_id).username
+    made = ROLE_WORDS.get(request.form.get("role", "").strip())
+    return f"make {name} {made}" if made else f"change the role of {name}"
+
+
 @admin.route("/users/<id:user_id>/role", methods=["POST"])
 @require_role(ADMIN)
+@requires_recent_auth(_describe_role_change)
 def change_role(user_id: int) -> BaseResponse | tuple[str, int]:
     """Give the account the ``role`` of the form (the last administrator keeps theirs)."""
     target = _user_or_404(user_id)
@@ -139,6 +150,9 @@ def change_plan(user_id: int) -> BaseResponse | tuple[str, int]:
 
 @admin.route("/users/<id:user_id>/reset-2fa", methods=["POST"])
 @require_role(ADMIN)
+@requires_recent_auth(
+    lambda user_id: f"turn off two-factor authentication of {_user_or_404(user_id).username}"
+)
 def reset_two_factor(user_id: int) -> BaseResponse | tuple[str, int]:
     """Remove the account's authenticator app, passkeys and recovery codes."""
     target = _user_or_404(user_id)
@@ -169,6 +183,7 @@ def resend_verification(user_id: int) -> BaseResponse | tuple[str, int]:
 
 @admin.route("/users/<id:user_id>/delete", methods=["POST"])
 @require_role(ADMIN)
+@requires_recent_auth(lambda user_id: f"delete the account {_user_or_404(user_id).username} for good")
 def delete(user_id: int) -> BaseResponse | tuple[str, int]:
     """Delete the account for good; the form must repeat its username (``confirm``)."""
     target = _user_or_404(user_id)

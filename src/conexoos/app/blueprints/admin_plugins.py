@@ -2,7 +2,8 @@
 
 Installing code is not offered here: a plugin is a pip package the operator installs on the server (an
 upload of code through the browser would be remote code execution for whoever steals an admin session).
-Every switch is a POST with the CSRF token, audit-logged, and applies at the next restart.
+Every switch is a POST with the CSRF token, audit-logged, and applies at the next restart. A plugin runs
+code, so a switch needs a recent login or password confirmation (blueprints/recent_auth.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.recent_auth import requires_recent_auth
 from conexoos.app.controllers import audit
 from conexoos.app.controllers.roles import ADMIN, staff_only
 from conexoos.framework import db
@@ -27,22 +29,30 @@ def index() -> str:
 
 
 @admin_plugins.route("/<name>/enable", methods=["POST"])
+@requires_recent_auth(lambda name: f"enable the plugin {_known(name)} (it runs code on the server)")
 def enable(name: str) -> Response:
     """Enable ``name`` from the next restart; 404 for a plugin that is not installed."""
     return _switch(name, True)
 
 
 @admin_plugins.route("/<name>/disable", methods=["POST"])
+@requires_recent_auth(lambda name: f"disable the plugin {_known(name)}")
 def disable(name: str) -> Response:
     """Disable ``name`` from the next restart; 404 for a plugin with neither a package nor a state."""
     return _switch(name, False)
 
 
-def _switch(name: str, enabled: bool) -> Response:
-    known = {status.name: status for status in plugin_statuses(current_app)}
+def _known(name: str) -> str:
+    """``name`` when a plugin of that name is installed or has a saved state; 404 otherwise."""
+    known = {status.name for status in plugin_statuses(current_app)}
     if not NAME_PATTERN.fullmatch(name) or name not in known:
         raise NotFound("There is no plugin of that name.")
-    before = known[name].saved_state
+    return name
+
+
+def _switch(name: str, enabled: bool) -> Response:
+    known = {status.name: status for status in plugin_statuses(current_app)}
+    before = known[_known(name)].saved_state
     try:
         set_enabled(name, enabled, current_user.username)
     except PluginError as error:

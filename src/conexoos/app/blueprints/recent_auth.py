@@ -1,0 +1,107 @@
+"""``@requires_recent_auth``: sudo mode for the administrators' actions that grant power.
+
+An action POSTed more than :data:`~conexoos.app.controllers.recent_auth.RECENT_AUTH` after the login (and
+after the last confirmation) is not done: the answer is the "Confirm it's you" page (403: the action is
+refused until then, so a script reading the status does not take it for done), which names the waiting
+action and asks for the password, and with two-factor on a code. Its form posts the same URL again with
+the original fields (hidden), a fresh CSRF token and the confirmation; a correct one is recorded and the
+action runs in that request. Only a verified password (or code) counts: the marker field alone makes the
+page check them, nothing more. A JSON client gets 403 ``confirm_access`` instead of the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import render_template, request
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from conexoos.app.blueprints.password_checks import password_check_refused
+from conexoos.app.controllers import recent_auth
+from conexoos.app.controllers.second_factor import has_second_factor
+from conexoos.framework.http_errors import error_response, wants_json
+
+View = TypeVar("View", bound=Callable[..., Any])
+MARKER = "confirm_access"
+"""The hidden field of the confirmation form: the post carries a password (and code) to check."""
+PASSWORD_FIELD = "confirm_access_password"
+CODE_FIELD = "confirm_access_code"
+NOT_CARRIED = frozenset({"csrf_token", MARKER, PASSWORD_FIELD, CODE_FIELD})
+"""Fields never copied into the page's hidden inputs (a fresh token is drawn; secrets are never echoed)."""
+
+
+def requires_recent_auth(describe: Callable[..., str]) -> Callable[[View], View]:
+    """A view decorator for POSTs that grant power: run the view when the administrator authenticated
+    within the window, else ask them to confirm. ``describe`` gets the view's arguments and returns the
+    action in words ("make bob an administrator"); it may raise 404 for an unknown target."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            if request.method != "POST" or recent_auth.is_recent(current_user):
+                return view(*args, **kwargs)
+            action = describe(*args, **kwargs)
+            if wants_json():
+                return _json_refusal(action)
+            if MARKER not in request.form:
+                return _page(action), 403
+            refused = _check_confirmation(action)
+            if refused is not None:
+                return refused
+            return view(*args, **kwargs)
+
+        return cast(View, guarded)
+
+    return decorate
+
+
+def _check_confirmation(action: str) -> tuple[str, int] | None:
+    """Verify the confirmation form's password and code: None when confirmed (and recorded), else the
+    page again with why (403, or 429 past the shared budget of password checks)."""
+    if recent_auth.needs_login_again(current_user):
+        return _page(action), 403
+    if not request.form.get(PASSWORD_FIELD):
+        return _page(action, "Enter your password.", "password"), 403
+    too_many = password_check_refused(current_user)
+    if too_many is not None:
+        return _page(action, str(too_many.description), "password"), 429
+    try:
+        recent_auth.confirm(
+            current_user, request.form.get(PASSWORD_FIELD, ""), request.form.get(CODE_FIELD, "")
+        )
+    except recent_auth.ConfirmationRefused as refused:
+        return _page(action, refused.message, refused.field), 403
+    return None
+
+
+def _page(action: str, error: str = "", field: str = "") -> str:
+    """The "Confirm it's you" page for ``action``, the original fields carried as hidden inputs."""
+    return render_template(
+        "admin/confirm_access.html",
+        action=action,
+        action_url=request.full_path.rstrip("?"),
+        carried=[(name, value) for name, value in request.form.items(multi=True) if name not in NOT_CARRIED],
+        login_again=recent_auth.needs_login_again(current_user),
+        login_again_message=recent_auth.login_again_message(),
+        second_factor=has_second_factor(current_user),
+        minutes=recent_auth.minutes(),
+        marker=MARKER,
+        password_field=PASSWORD_FIELD,
+        code_field=CODE_FIELD,
+        error=error,
+        field=field,
+    )
+
+
+def _json_refusal(action: str) -> Response:
+    if recent_auth.needs_login_again(current_user):
+        message = recent_auth.login_again_message()
+    else:
+        message = (
+            f"Confirm your password in the browser to {action}: your login is more than "
+            f"{recent_auth.minutes()} minutes old."
+        )
+    return error_response(403, message, code="confirm_access")

@@ -1,0 +1,285 @@
+"""Sudo mode: the administrators' actions that grant power (a role, a second factor reset, a deletion, a
+plugin switch) need a login, or a confirmation of the password, less than 15 minutes old."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+from werkzeug.test import TestResponse
+
+from conexoos.app.controllers import accounts, recent_auth, totp
+from conexoos.app.models.persistent import User, UserSession
+from conexoos.app.models.persistent.base import utcnow
+from conexoos.framework import db
+from conexoos.framework.plugins import installed_plugins
+
+from .conftest import Account, SignUp, form_token, log_in
+from .plugin_support import CONTACT
+from .staff_support import make_staff
+from .two_factor_support import code_at, enrol_totp
+
+HEADING = "Confirm it's you"
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+_ACTION = re.compile(r'<form method="post" action="([^"]+)">')
+
+
+@pytest.fixture
+def boss(app: Flask, signed_up: SignUp) -> Account:
+    return make_staff(app, signed_up("boss"), "admin")
+
+
+def age_logins(app: Flask, account: Account, minutes: int = 16) -> None:
+    """Make every login session of ``account`` ``minutes`` old (older than the window by default)."""
+    with app.app_context():
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == account.id)
+            .values(created_at=utcnow() - timedelta(minutes=minutes))
+        )
+        db.session.commit()
+
+
+def role_of(app: Flask, account: Account) -> str:
+    with app.app_context():
+        user = db.session.get(User, account.id)
+        assert user is not None
+        return user.role
+
+
+def make_admin(staff: Account, target: Account) -> TestResponse:
+    return staff.client.post(
+        f"/admin/users/{target.id}/role", data={"csrf_token": staff.csrf, "role": "admin"}
+    )
+
+
+def confirm_on(staff: Account, page: TestResponse, **fields: str) -> TestResponse:
+    """Submit the "Confirm it's you" ``page``'s form as a browser would, with ``fields`` typed in."""
+    text = page.get_data(as_text=True)
+    action = _ACTION.search(text)
+    assert action, text
+    hidden = [(html.unescape(name), html.unescape(value)) for name, value in _HIDDEN.findall(text)]
+    data = dict(hidden) | fields
+    return staff.client.post(html.unescape(action.group(1)), data=data)
+
+
+def test_a_login_younger_than_the_window_acts_at_once_an_older_one_waits(
+    app: Flask, boss: Account, alice: Account, signed_up: SignUp
+) -> None:
+    age_logins(app, boss, minutes=14)
+    assert make_admin(boss, alice).status_code == 302
+    assert role_of(app, alice) == "admin"
+    bob = signed_up("bob")
+    age_logins(app, boss, minutes=16)
+    assert make_admin(boss, bob).status_code == 403
+    assert role_of(app, bob) == "user"
+
+
+def test_an_old_login_gets_the_confirm_page_and_nothing_is_done(
+    app: Flask, boss: Account, alice: Account
+) -> None:
+    age_logins(app, boss)
+    page = make_admin(boss, alice)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 403
+    assert f"<h1>{HEADING}</h1>" in text
+    assert "Confirm your password to make alice an administrator." in text
+    assert ("role", "admin") in _HIDDEN.findall(text)
+    assert form_token(page)  # a fresh token of its own
+    assert 'name="confirm_access_code"' not in text  # no two-factor on this account
+    assert role_of(app, alice) == "user"
+
+
+def test_the_page_s_form_with_the_password_completes_the_action_and_opens_the_window(
+    app: Flask, boss: Account, alice: Account, signed_up: SignUp
+) -> None:
+    age_logins(app, boss)
+    done = confirm_on(boss, make_admin(boss, alice), confirm_access_password=boss.password)
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/admin/users/{alice.id}")
+    assert role_of(app, alice) == "admin"
+    assert boss.password not in boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
+
+    bob = signed_up("bob")  # the next power action within the window needs nothing more
+    assert make_admin(boss, bob).status_code == 302
+    assert role_of(app, bob) == "admin"
+
+
+def test_the_confirmation_lasts_the_window_only(
+    app: Flask, boss: Account, alice: Account, signed_up: SignUp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    age_logins(app, boss)
+    assert confirm_on(boss, make_admin(boss, alice), confirm_access_password=boss.password).status_code == 302
+    later = utcnow() + timedelta(minutes=16)
+    monkeypatch.setattr(recent_auth, "utcnow", lambda: later)
+    bob = signed_up("bob")
+    assert make_admin(boss, bob).status_code == 403
+    assert role_of(app, bob) == "user"
+
+
+def test_a_wrong_password_shows_the_page_again_and_does_nothing(
+    app: Flask, boss: Account, alice: Account
+) -> None:
+    age_logins(app, boss)
+    again = confirm_on(boss, make_admin(boss, alice), confirm_access_password="not the password")
+    text = again.get_data(as_text=True)
+    assert again.status_code == 403 and f"<h1>{HEADING}</h1>" in text
+    assert "That password is not correct. Nothing was done." in text
+    assert "not the password" not in text  # never echoed
+    assert ("role", "admin") in _HIDDEN.findall(text)
+    assert role_of(app, alice) == "user"
+    # The page drawn again still works.
+    assert confirm_on(boss, again, confirm_access_password=boss.password).status_code == 302
+    assert role_of(app, alice) == "admin"
+
+
+def test_with_two_factor_on_a_code_is_needed_too(app: Flask, boss: Account, alice: Account) -> None:
+    secret, _codes = enrol_totp(boss)
+    age_logins(app, boss)
+    page = boss.client.post(f"/admin/users/{alice.id}/reset-2fa", data={"csrf_token": boss.csrf})
+    assert page.status_code == 403
+    assert 'name="confirm_access_code"' in page.get_data(as_text=True)
+    enrol_totp_on(app, alice)
+
+    refused = confirm_on(boss, page, confirm_access_password=boss.password)
+    assert refused.status_code == 403
+    assert "two-factor authentication is on" in refused.get_data(as_text=True)
+    assert has_totp(app, alice)
+
+    done = confirm_on(
+        boss, refused, confirm_access_password=boss.password, confirm_access_code=code_at(secret, 1)
+    )
+    assert done.status_code == 302
+    assert not has_totp(app, alice)
+
+
+def enrol_totp_on(app: Flask, account: Account) -> None:
+    enrol_totp(account)
+    assert has_totp(app, account)
+
+
+def has_totp(app: Flask, account: Account) -> bool:
+    with app.app_context():
+        user = db.session.get(User, account.id)
+        assert user is not None
+        return totp.is_enabled(user)
+
+
+def test_hidden_fields_added_by_hand_do_not_skip_the_confirmation(
+    app: Flask, boss: Account, alice: Account
+) -> None:
+    age_logins(app, boss)
+    for forged in (
+        {"confirm_access": "1"},
+        {"confirm_access": "1", "confirm_access_password": ""},
+        {"confirm_access": "1", "recent_auth": "2099-01-01T00:00:00+00:00"},
+    ):
+        answer = boss.client.post(
+            f"/admin/users/{alice.id}/role", data={"csrf_token": boss.csrf, "role": "admin", **forged}
+        )
+        assert answer.status_code == 403, forged
+        assert role_of(app, alice) == "user"
+
+
+def test_deleting_an_account_waits_for_the_confirmation(app: Flask, boss: Account, alice: Account) -> None:
+    age_logins(app, boss)
+    page = boss.client.post(
+        f"/admin/users/{alice.id}/delete", data={"csrf_token": boss.csrf, "confirm": "alice"}
+    )
+    assert page.status_code == 403
+    assert "Confirm your password to delete the account alice for good." in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, alice.id) is not None
+    assert confirm_on(boss, page, confirm_access_password=boss.password).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, alice.id) is None
+
+
+def test_an_admin_without_a_password_is_told_to_log_in_again(
+    app: Flask, boss: Account, alice: Account
+) -> None:
+    with app.app_context():
+        user = db.session.get(User, boss.id)
+        assert user is not None
+        accounts.disable_password(user)
+        db.session.commit()
+    age_logins(app, boss)
+    page = make_admin(boss, alice)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 403
+    assert "needs a fresh login: log out, log in again" in text
+    assert 'type="password"' not in text
+    assert role_of(app, alice) == "user"
+    age_logins(app, boss, minutes=1)  # the fresh login counts
+    assert make_admin(boss, alice).status_code == 302
+
+
+def test_json_clients_get_403_confirm_access(app: Flask, boss: Account, alice: Account) -> None:
+    age_logins(app, boss)
+    answer = boss.client.post(
+        f"/admin/users/{alice.id}/role",
+        data={"role": "admin"},
+        headers={"X-CSRFToken": boss.csrf, "Accept": "application/json"},
+    )
+    assert answer.status_code == 403
+    error = answer.get_json()["error"]
+    assert error["code"] == "confirm_access" and "make alice an administrator" in error["message"]
+    assert role_of(app, alice) == "user"
+
+
+def test_a_confirmation_does_not_carry_over_to_another_login_on_the_same_browser(
+    app: Flask, boss: Account, alice: Account, signed_up: SignUp
+) -> None:
+    carol = make_staff(app, signed_up("carol"), "admin")
+    age_logins(app, boss)
+    assert confirm_on(boss, make_admin(boss, alice), confirm_access_password=boss.password).status_code == 302
+
+    token = form_token(boss.client.get("/dashboard"))
+    assert boss.client.post("/logout", data={"csrf_token": token}).status_code == 302
+    log_in(boss.client, carol.username, carol.password)
+    carol_here = Account(boss.client, form_token(boss.client.get("/dashboard")), *_credentials(carol))
+    age_logins(app, carol)
+    bob = signed_up("bob")
+    assert make_admin(carol_here, bob).status_code == 403
+    assert role_of(app, bob) == "user"
+
+
+def _credentials(account: Account) -> tuple[str, str, str, int]:
+    return account.username, account.email, account.password, account.id
+
+
+@pytest.mark.skipif(CONTACT not in installed_plugins(), reason="the sample plugin is not installed")
+def test_switching_a_plugin_waits_for_the_confirmation(app: Flask, boss: Account) -> None:
+    age_logins(app, boss)
+    token = form_token(boss.client.get("/admin/plugins"))
+    page = boss.client.post(f"/admin/plugins/{CONTACT}/enable", data={"csrf_token": token})
+    assert page.status_code == 403
+    assert f"Confirm your password to enable the plugin {CONTACT}" in page.get_data(as_text=True)
+    assert "enabled at next restart" not in boss.client.get("/admin/plugins").get_data(as_text=True)
+    assert confirm_on(boss, page, confirm_access_password=boss.password).status_code == 302
+    assert "enabled at next restart" in boss.client.get("/admin/plugins").get_data(as_text=True)
+    assert (
+        boss.client.post("/admin/plugins/nonexistent/enable", data={"csrf_token": token}).status_code == 404
+    )
+
+
+def test_a_recorded_confirmation_counts_for_its_user_and_login_session_only(
+    app: Flask, boss: Account, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Logging out deletes the session's data, so no browser flow reaches another login with it: the
+    # binding is checked here, on the session data a confirmation leaves.
+    monkeypatch.setattr(recent_auth, "current_login_age", lambda: timedelta(hours=1))
+    row = {"id": 7}
+    monkeypatch.setattr(recent_auth, "current_row_id", lambda: row["id"])
+    with app.test_request_context("/admin"):
+        boss_user, alice_user = db.session.get(User, boss.id), db.session.get(User, alice.id)
+        assert boss_user is not None and alice_user is not None
+        assert not recent_auth.is_recent(boss_user)
+        recent_auth.confirm(boss_user, boss.password)
+        assert recent_auth.is_recent(boss_user)
+        assert not recent_auth.is_recent(alice_user)  # another user in the same session data
+        row["id"] = 8
+        assert not recent_auth.is_recent(boss_user)  # another login session of the same user
