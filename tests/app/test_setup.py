@@ -13,14 +13,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from conexoos.app.blueprints import setup as setup_blueprint
+from conexoos.app.controllers import email_addresses, site_settings
 from conexoos.app.controllers import setup as setup_controller
-from conexoos.app.controllers import site_settings
+from conexoos.app.controllers.accounts import create_account
 from conexoos.app.controllers.mail import render_mail
 from conexoos.app.models.persistent import AuditEntry, User
 from conexoos.framework import db
 from tests.conftest import AppFactory
 
-from .conftest import PASSWORD, form_token, log_in, product_app
+from .conftest import PASSWORD, form_token, log_in, meta_token, product_app
 from .test_takeover_defences import mail_to
 
 REMOTE = {"REMOTE_ADDR": "203.0.113.9"}
@@ -258,6 +259,29 @@ def test_the_first_administrators_mail_speaks_of_setting_up_the_site_not_of_sign
         _subject, signed_up, signed_up_html = render_mail("verify_email", user=owner, link="LINK", made_at="")
     assert "LINK\n\nIf you did not sign up for Linkhaus, ignore this message.\n" in signed_up  # as before
     assert "<p>If you did not sign up for Linkhaus, ignore this message.</p>" in signed_up_html
+
+
+def test_a_link_sent_again_to_the_first_administrator_still_speaks_of_setting_up_the_site(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Sent again (from Settings → Email, or by another administrator), it said "If you did not sign up"."""
+    assert client.post("/setup", data=setup_form(client)).status_code == 302
+    log_in(client, "owner")
+    settings = client.get("/settings/email")
+    assert settings.status_code == 200
+    assert client.post("/settings/email/resend", data={"csrf_token": meta_token(settings)}).status_code == 302
+    with app.app_context():
+        owner = db.session.scalars(select(User).where(User.username == "owner")).one()
+        email_addresses.resend_verification(owner)
+        other = create_account("other@example.com", "other", PASSWORD)
+        email_addresses.resend_verification(other)
+    mails = mail_to(app, "owner@example.com")
+    assert len(mails) == 3, [subject for subject, _text, _html in mails]
+    for _subject, text, _html in mails:
+        said = " ".join(text.split())
+        assert "did not sign up" not in said and "the first administrator when Linkhaus was set up" in said
+    [(_subject, text, _html)] = mail_to(app, "other@example.com")
+    assert "If you did not sign up for Linkhaus" in " ".join(text.split())  # anyone else's: as before
 
 
 def test_the_home_page_of_a_site_not_set_up_tells_its_operator_how(app: Flask, client: FlaskClient) -> None:

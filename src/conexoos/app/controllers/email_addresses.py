@@ -14,13 +14,14 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from conexoos.app.controllers import reentered_password
 from conexoos.app.controllers.email_change_undo import undo_link
 from conexoos.app.controllers.mail import queue_mail, queue_mail_to_account
 from conexoos.app.controllers.tokens import TokenError, fingerprint, make_token, read_token
-from conexoos.app.models.persistent import User
+from conexoos.app.models.persistent import AuditEntry, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.utils.email_address import canonical_email
 from conexoos.framework import db
@@ -50,6 +51,10 @@ class EmailChangeError(ValueError):
         self.message = message
 
 
+SETUP_ACTION = "setup.complete"
+"""The audit entry ``/setup`` writes, its target the first administrator."""
+
+
 def queue_verification(user: User, made_at: str = "", at_setup: bool = False) -> None:
     """Queue the mail with ``user``'s verification link (a welcome when verification is off); no commit.
     ``made_at``: the provider whose sign-in made the account just now (the mail says so). ``at_setup``:
@@ -66,8 +71,24 @@ def resend_verification(user: User) -> None:
     """Send the verification link again (the caller rate-limits); nothing when already verified."""
     if user.email_verified:
         return
-    queue_verification(user)  # the address was checked by the sign-up or change form
+    queue_verification_again(user)  # the address was checked by the sign-up or change form
     db.session.commit()
+
+
+def queue_verification_again(user: User) -> None:
+    """:func:`queue_verification` for an account made earlier: the first administrator's mail says again
+    that the address was given at setup, not "if you did not sign up"; no commit."""
+    queue_verification(user, at_setup=made_at_setup(user))
+
+
+def made_at_setup(user: User) -> bool:
+    """Whether ``user`` is the first administrator that ``/setup`` made (its audit entry says so)."""
+    found = select(AuditEntry.id).where(
+        AuditEntry.action == SETUP_ACTION,
+        AuditEntry.target_type == User.__tablename__,
+        AuditEntry.target_id == str(user.id),
+    )
+    return db.session.scalar(found.limit(1)) is not None
 
 
 def verification_request(token: str) -> User:

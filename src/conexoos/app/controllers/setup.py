@@ -162,7 +162,7 @@ def complete(site_name: str, email: str, username: str, password: str, signup_po
         site_settings.store("signup_policy", signup_policy)
         db.session.flush()
         audit.record(
-            "setup.complete",
+            email_addresses.SETUP_ACTION,
             admin,
             None,
             _state(admin, site_name, signup_policy),

@@ -247,7 +247,7 @@ def resend_verification(actor: User, target: User) -> None:
     if target.email_verified:
         raise ActionRefused(f"The address of {target.username} is already verified.")
     try:
-        email_addresses.queue_verification(target)
+        email_addresses.queue_verification_again(target)
     except MailError:  # an address stored before such addresses were refused
         raise ActionRefused(
             f"The address of {target.username} cannot be mailed: they must change it (Settings → Email)."
