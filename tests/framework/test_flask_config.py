@@ -191,6 +191,14 @@ def test_config_check_refuses_a_rate_limit_storage_limits_does_not_know(tmp_path
     ) in output
 
 
+@pytest.mark.parametrize("uri", ["async+memory://", "async+redis://cache.internal:6379"])
+def test_config_check_refuses_an_asyncio_rate_limit_storage(tmp_path: Path, uri: str) -> None:
+    """limits registers them, so they passed; Flask-Limiter's first limited request then failed."""
+    output = refused_by_config_check(flask_config(tmp_path, f"    RATELIMIT_STORAGE_URI: '{uri}'\n"))
+    assert f"FLASK.CONFIG.RATELIMIT_STORAGE_URI: '{uri}' is not valid" in output
+    assert "not async+...: Flask-Limiter cannot use limits' asyncio storages" in output
+
+
 @pytest.mark.parametrize("uri", ["memory://", "redis://cache.internal:6379", "redis+unix:///run/redis.sock"])
 def test_a_rate_limit_storage_limits_knows_is_kept(tmp_path: Path, uri: str) -> None:
     settings = load_settings(

@@ -30,6 +30,10 @@ EVERY_STORAGE = (*dict.fromkeys(STORAGE_MODULES.values()), "limits.aio.storage")
 ``async+...``, or one a later version of limits adds): every storage, as limits itself does."""
 
 
+ASYNC_PREFIX = "async+"
+"""The schemes of limits' asyncio storages, for asyncio frameworks, not Flask-Limiter."""
+
+
 class StorageSchemes(dict[str, Any]):
     """limits' ``SCHEMES`` (scheme to storage class) that imports a scheme's storage when it is looked up
     and not registered yet. A scheme that no storage registers is missing, as it was."""
@@ -66,14 +70,18 @@ def install_storage_schemes() -> None:
 
 def known_storage_uri(uri: str) -> str:
     """``uri`` when its scheme is one limits registers a storage for (``memory://``, ``redis://``, ...);
-    ValueError otherwise, which Flask-Limiter would raise at the start (``unknown storage scheme``). Only the
-    scheme's own storage module is imported; an unknown scheme imports them all, as limits does."""
+    ValueError otherwise, which Flask-Limiter would raise at the start (``unknown storage scheme``), and for
+    the asyncio storages (``async+redis://``...), which Flask-Limiter cannot use (its first request
+    failed). Only the scheme's own storage module is imported; an unknown scheme imports them all, as
+    limits does."""
     from urllib.parse import urlsplit
 
     from limits import _storage_scheme
 
     install_storage_schemes()
     scheme = urlsplit(uri.strip()).scheme
+    if scheme.startswith(ASYNC_PREFIX):  # limits' asyncio storages: Flask-Limiter's strategies refuse them
+        raise ValueError(uri)
     if not scheme or scheme not in _storage_scheme.SCHEMES:
         raise ValueError(uri)
     return uri

@@ -729,9 +729,11 @@ FLASK_CONFIG_KEYS: Schema = {
     "RATELIMIT_STORAGE_URI": Key(
         "str",
         None,
-        "Flask-Limiter's storage, a URI whose scheme the installed limits package supports.",
+        "Flask-Limiter's storage, a URI whose scheme the installed limits package supports (not its "
+        "asyncio storages, `async+...`).",
         convert=rate_limit_storage_uri,
-        expected="a storage URI of a scheme limits supports, e.g. memory:// or redis://cache.internal:6379",
+        expected="a storage URI of a scheme limits supports, e.g. memory:// or redis://cache.internal:6379 "
+        "(not async+...: Flask-Limiter cannot use limits' asyncio storages)",
     ),
 }
 """The ``FLASK.CONFIG`` keys whose value is checked (and converted: ``"false"`` is false) with the rest of the
