@@ -4,8 +4,6 @@ as the person sees it: what is sent, what the list shows, where the focus is."""
 
 from __future__ import annotations
 
-import re
-
 from playwright.sync_api import Page, Request, Route, expect
 
 from tests.support.live_server import LiveServer
@@ -14,7 +12,7 @@ from .conftest import PageFactory
 from .test_block_editor import STATUS, add_headers, row
 from .test_block_editor_fixes import link_row
 from .test_blocks_dashboard import add_block, rows
-from .test_core_flow import add_link, api_titles, drag, expect_titles, sign_up
+from .test_core_flow import add_link, api_titles, expect_titles, sign_up
 from .test_dashboard_phone import phone
 from .test_products_dashboard import add_product, item
 
@@ -219,38 +217,3 @@ def test_enter_pressed_again_while_a_link_is_added_adds_it_once_and_shows_no_err
     add_block(page, "divider")
     page.locator("#add-block").get_by_role("button", name="Add block").click()
     expect(rows(page).filter(has_text="Divider")).to_have_count(2)
-
-
-def test_escape_during_a_drag_puts_the_row_back_and_saves_nothing(
-    live_server: LiveServer, new_page: PageFactory
-) -> None:
-    """Escape pressed while a link is dragged by its handle used to do nothing: letting go then saved
-    the new order. It cancels the drag now; a drag after it moves and saves as before."""
-    live = live_server
-    page = new_page()
-    sign_up(page, live, "dan.drag")
-    for title in ("Alpha", "Beta", "Gamma"):
-        add_link(page, title, f"https://example.com/{title.lower()}")
-    expect(page.locator("#links")).not_to_have_attribute("aria-busy", "true")
-    writes = record_writes(page, live)
-    page.locator("#links").evaluate("list => list.scrollIntoView({block: 'center'})")
-    grip = link_row(page, "Alpha").locator(".grip").bounding_box()
-    target = link_row(page, "Gamma").bounding_box()
-    assert grip is not None and target is not None
-    page.mouse.move(grip["x"] + grip["width"] / 2, grip["y"] + grip["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + target["height"] - 4, steps=8)
-    expect_titles(page, ["Beta", "Gamma", "Alpha"])  # on its way
-    page.keyboard.press("Escape")
-    expect_titles(page, ["Alpha", "Beta", "Gamma"])
-    expect(link_row(page, "Alpha")).not_to_have_class(re.compile(r"\bdragging\b"))
-    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + target["height"] - 2)
-    page.mouse.up()
-    page.wait_for_timeout(500)  # for a save, had one been sent
-    expect_titles(page, ["Alpha", "Beta", "Gamma"])
-    assert writes == [], writes
-    assert api_titles(page, live) == ["Alpha", "Beta", "Gamma"]
-
-    drag(page, "Alpha", "Gamma", "below")
-    expect_titles(page, ["Beta", "Gamma", "Alpha"])
-    assert api_titles(page, live) == ["Beta", "Gamma", "Alpha"]

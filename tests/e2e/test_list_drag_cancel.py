@@ -4,6 +4,7 @@ reorder, and leaves the focus on the row's handle with "Move cancelled" said in 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -31,6 +32,15 @@ def count_reorders(page: Page) -> list[str]:
 
     page.route("**/api/links/reorder", note)
     return sent
+
+
+def three_links(live: LiveServer, new_page: PageFactory, username: str) -> tuple[Page, list[str]]:
+    """A new account's dashboard with the links Alpha, Beta and Gamma, and the reorders it sends from now."""
+    page = new_page()
+    sign_up(page, live, username)
+    for title in TITLES:
+        add_link(page, title, f"https://example.com/{title.lower()}")
+    return page, count_reorders(page)
 
 
 def start_drag(page: Page) -> None:
@@ -72,6 +82,7 @@ def escape(page: Page) -> None:
 
 def expect_cancelled(page: Page, live: LiveServer, reorders: list[str], how: str) -> None:
     expect_titles(page, TITLES)
+    expect(link_row(page, "Alpha")).not_to_have_class(re.compile(r"\bdragging\b"))
     expect(link_row(page, "Alpha").get_by_role("button", name="Reorder link Alpha")).to_be_focused()
     expect(page.locator(STATUS)).to_have_text(CANCELLED)
     page.wait_for_timeout(500)  # for a reorder, had one been sent
@@ -97,11 +108,7 @@ def test_a_drag_ended_off_the_list_puts_the_row_back_and_saves_nothing(
     cancel the drag: a drop or a pointercancel used to save the order the list showed, and Escape left the
     focus where it was with nothing said. A drag dropped on the list still saves."""
     live = live_server
-    page = new_page()
-    sign_up(page, live, "dot.drop")
-    for title in TITLES:
-        add_link(page, title, f"https://example.com/{title.lower()}")
-    reorders = count_reorders(page)
+    page, reorders = three_links(live, new_page, "dot.drop")
     start_drag(page)
     ENDINGS[how](page)
     expect_cancelled(page, live, reorders, how)
@@ -120,11 +127,7 @@ def test_a_drop_just_past_the_last_row_still_places_it_last(
     """Letting go a little below the list (an overshoot while aiming at the end) is a drop on it: the row
     stays last and the order is saved, once."""
     live = live_server
-    page = new_page()
-    sign_up(page, live, "dot.overshoot")
-    for title in TITLES:
-        add_link(page, title, f"https://example.com/{title.lower()}")
-    reorders = count_reorders(page)
+    page, reorders = three_links(live, new_page, "dot.overshoot")
     start_drag(page)
     below = page.locator("#links").bounding_box()
     assert below is not None
