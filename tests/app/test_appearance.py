@@ -426,6 +426,60 @@ def test_an_unknown_colour_choice_is_refused_next_to_its_field(app: Flask, alice
     assert saved is not None and saved.text_color is None and saved.button_color is None
 
 
+def focused_tags(html: str) -> list[str]:
+    """Every tag of the page marked ``autofocus``."""
+    return re.findall(r"<[a-z]+\b[^>]*\bautofocus\b[^>]*>", html)
+
+
+POOR_OWN_COLOURS = {
+    "background": "theme",
+    "colors": "custom",
+    "text_color": "#eeeeee",
+    "button_color": "#ffffff",
+    "button_text_color": "#fefefe",
+}
+
+
+@pytest.mark.parametrize("hand_made", [{}, {"font": "comic"}])
+def test_a_refused_save_names_every_problem_at_once_and_focuses_the_first(
+    app: Flask, alice: Account, hand_made: dict[str, str]
+) -> None:
+    """Poor own colours with 99 in Button corners: the corners were named first, the contrast only after
+    they were fixed, and the focus stayed on the body (outside tester)."""
+    response = post(alice, **POOR_OWN_COLOURS, corner_radius="99", **hand_made)
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert '<div id="corner_radius-errors" class="errors"><p>The corner radius is a whole number' in html
+    assert (
+        "Text on background: 1:1, needs 4.5:1. Button text on the button: 1:1"
+        in html.split('id="contrast-errors"', 1)[1]
+    )
+    assert ("Choose one of: system," in html) == bool(hand_made)
+    problems = 3 if hand_made else 2
+    assert f"Nothing was saved: {problems} problems below." in html
+    assert '<a href="#contrast-errors">' in html and '<a href="#corner_radius">Button corners</a>' in html
+    focused = focused_tags(html)
+    assert len(focused) == 1 and 'id="corner_radius"' in focused[0]
+    assert row(app, alice) is None
+
+
+def test_a_refused_colour_is_named_without_a_contrast_it_cannot_measure(alice: Account) -> None:
+    response = post(alice, **{**POOR_OWN_COLOURS, "text_color": "red;x"}, corner_radius="99")
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and "needs 4.5:1" not in html
+    assert "Nothing was saved: 2 problems below." in html
+    focused = focused_tags(html)
+    assert len(focused) == 1 and 'id="text_color"' in focused[0]  # the form's first, before the corners
+
+
+def test_a_refusal_for_contrast_alone_focuses_the_summary(alice: Account) -> None:
+    html = unescape(post(alice, **POOR_OWN_COLOURS).get_data(as_text=True))
+    assert "Nothing was saved: 1 problem below." in html
+    focused = focused_tags(html)
+    assert len(focused) == 1 and 'id="form-summary"' in focused[0] and 'role="alert"' in focused[0]
+    assert focused_tags(alice.client.get(URL).get_data(as_text=True)) == []  # nothing to fix
+
+
 # ---------------------------------------------------------------- preview
 
 

@@ -223,7 +223,8 @@ def test_an_appearance_saved_with_a_stale_token_is_shown_again_with_what_was_cho
 
 def test_an_appearance_saving_several_fields_names_each_change_once(app: Flask, alice: Account) -> None:
     """Own colours chosen with their three colours, a solid background and a font: the choice of own colours
-    names the colours it brings (it said "text and button colours and text colour"), each change once."""
+    names the colours it brings (it said "text and button colours and text colour"), each change once; the
+    site's default theme they keep is named too (it was kept without a word)."""
     saved = post_appearance(
         alice,
         shown_values(alice, APPEARANCE),
@@ -237,8 +238,8 @@ def test_an_appearance_saving_several_fields_names_each_change_once(app: Flask, 
     )
     assert saved.status_code == 302, saved.get_data(as_text=True)
     assert (
-        "Appearance saved. Changed: background, background colour, colours (now your own) and font."
-        in unescape(flash_after(alice, APPEARANCE))
+        "Appearance saved. Changed: theme (now Classic: the site's default today), background, "
+        "background colour, colours (now your own) and font." in unescape(flash_after(alice, APPEARANCE))
     )
     assert stored_appearance(app, alice).text_color == "#111111"
     tab = shown_values(alice, APPEARANCE)
@@ -250,3 +251,34 @@ def test_an_appearance_saving_several_fields_names_each_change_once(app: Flask, 
     assert post_appearance(alice, tab, colors="theme", text_color="#333333").status_code == 302
     assert "Appearance saved. Changed: colours (now the theme&#39;s)." in flash_after(alice, APPEARANCE)
     assert stored_appearance(app, alice).text_color is None
+
+
+def test_own_colours_name_the_site_default_theme_they_keep_and_nothing_false(
+    app: Flask, alice: Account
+) -> None:
+    """A solid background kept "The site's default" as Classic without a word, and choosing the site's
+    default again said "Changed: theme." each time while Classic stayed (outside tester)."""
+    page = unescape(alice.client.get(APPEARANCE).get_data(as_text=True))
+    assert 'aria-describedby="theme-hint theme-errors"' in page
+    assert (
+        "With a background or colours of your own, the site's default is saved as the theme it is today"
+        in (page.split('id="theme-hint"', 1)[1])
+    )
+    post_appearance(alice, shown_values(alice, APPEARANCE), background="solid", background_color="#fdf6e3")
+    assert stored_appearance(app, alice).theme == "classic"
+    assert (
+        "Appearance saved. Changed: theme (now Classic: the site's default today), background and "
+        "background colour." in unescape(flash_after(alice, APPEARANCE))
+    )
+    for _ in range(2):
+        tab = shown_values(alice, APPEARANCE)
+        assert tab["theme"] == "classic"
+        assert post_appearance(alice, tab, theme="").status_code == 302
+        message = unescape(flash_after(alice, APPEARANCE))
+        assert "Changed: theme" not in message
+        assert "Nothing changed. Your own background or colours keep the Classic theme" in message
+        assert stored_appearance(app, alice).theme == "classic"
+    tab = shown_values(alice, APPEARANCE)
+    post_appearance(alice, tab, theme="", background="theme")  # no colours of its own: follows the default
+    assert stored_appearance(app, alice).theme is None
+    assert "Appearance saved. Changed: theme and background." in unescape(flash_after(alice, APPEARANCE))

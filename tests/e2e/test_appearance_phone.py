@@ -61,3 +61,41 @@ def test_a_refused_background_image_is_not_covered_by_the_preview(
     assert uncovered_wherever_it_shows(page, "#background_image-errors p") == dict.fromkeys(
         ("as opened", "bottom", "middle", "top"), True
     )
+
+
+IN_VIEW = "e => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"
+
+
+@pytest.mark.parametrize(
+    ("javascript", "upload", "message"),
+    [
+        (False, b"\0" * (9 * 1024 * 1024), "The image is larger than 8 MB."),
+        (True, b"These are notes, not a picture.", "This file is not an image we can read."),
+    ],
+    ids=["9 MB without JavaScript", "not an image with JavaScript"],
+)
+def test_a_refused_upload_on_a_phone_is_summed_up_and_focused(
+    live: LiveServer, new_page: PageFactory, javascript: bool, upload: bytes, message: str
+) -> None:
+    """The page drawn again opened at its top with the error far below, nothing said on top, the focus
+    on the body (outside tester, 390x844 without JavaScript)."""
+    page = new_page(phone=True, viewport=PHONE)
+    sign_up(page, live, "ann")
+    phone = new_page(
+        phone=True, viewport=PHONE, java_script_enabled=javascript, storage_state=page.context.storage_state()
+    )
+    phone.goto(f"{live.url}/settings/appearance")
+    phone.get_by_label("An image (with a backdrop behind the text)").check()
+    phone.locator("#background_image").set_input_files(
+        files=[{"name": "sky.png", "mimeType": "image/png", "buffer": upload}]
+    )
+    phone.get_by_role("button", name="Save").click()
+    error = phone.locator("#background_image-errors p")
+    expect(error).to_contain_text(message)
+    summary = phone.get_by_role("alert").filter(has_text="Nothing was saved: 1 problem below.")
+    expect(summary).to_have_count(1)
+    expect(summary.get_by_role("link", name="Background image")).to_have_attribute(
+        "href", "#background_image"
+    )
+    expect(phone.locator("#background_image")).to_be_focused()
+    assert error.evaluate(IN_VIEW), "the error is outside the screen"

@@ -54,15 +54,14 @@ def submit() -> BaseResponse | tuple[str, int]:
     stored = appearance.stored(current_user)
     shown = ShownValues.posted(request.form)
     form = shown.merged(request.form, stored_values(stored))
+    previewing = form.get("action") == "preview"
     try:
         chosen = appearance.parse_form(form, stored)
     except AppearanceRefused as refused:
-        return _page(form, Appearance(), _file_again(refused.errors), 422)
+        return _refused(form, Appearance(), _every_problem(refused), previewing)
     theme = effective_theme(chosen)
-    if form.get("action") == "preview":  # stores nothing, an upload neither
-        problems = appearance.contrast_problems(chosen, theme)
-        errors = {"contrast": " ".join(f"{problem}." for problem in problems)} if problems else {}
-        return _page(form, chosen, _file_again(errors), 200)
+    if previewing:  # stores nothing, an upload neither
+        return _page(form, chosen, _file_again(appearance.contrast_errors(chosen, theme)), 200)
     image = request.files.get("background_image")
     changed = shown.changed_names(appearance.FORM_VALUES, request.form)
     if image and image.filename:
@@ -71,13 +70,62 @@ def submit() -> BaseResponse | tuple[str, int]:
         flash(saved_message("Appearance", [], known=True))
         return redirect(url_for("appearance_settings.index"))
     try:
-        appearance.save(current_user, chosen, image, theme)
+        saved = appearance.save(current_user, chosen, image, theme)
     except AppearanceRefused as refused:
-        return _page(form, chosen, _file_again(refused.errors), 422)
+        return _refused(form, chosen, refused.errors, previewing)
     except InvalidImage as error:
-        return _page(form, chosen, {"background_image": str(error)}, 422)  # as any field refused
-    flash(saved_message("Appearance", appearance.changed_labels(changed, chosen), shown.known))
+        return _refused(form, chosen, {"background_image": str(error)}, previewing)  # as any field
+    flash(_saved_message(changed, stored, saved, shown.known, asked_default=not form.get("theme")))
     return redirect(url_for("appearance_settings.index"))
+
+
+def _every_problem(refused: AppearanceRefused) -> dict[str, str]:
+    """The fields ``refused`` names and, when the colours could be read, their failing contrast too: one
+    save names every problem, not the fields first and the contrast after they are fixed."""
+    if refused.readable is None:
+        return refused.errors
+    readable = refused.readable
+    return {**appearance.contrast_errors(readable, effective_theme(readable)), **refused.errors}
+
+
+def _saved_message(
+    changed: list[str], before: Appearance, saved: Appearance, known: bool, *, asked_default: bool
+) -> str:
+    """What a save says: the theme named when what is stored changed, never when it did not (own colours
+    keep the site's default theme of today: the select shows it after the save, and the message says so)."""
+    changed = [name for name in changed if name != "theme"]
+    if saved.theme != before.theme:
+        changed.append("theme")
+    labels = appearance.changed_labels(changed, saved)
+    kept = asked_default and saved.theme is not None
+    if kept and "theme" in changed:
+        labels = [_kept_theme(saved) if label == "theme" else label for label in labels]
+    message = saved_message("Appearance", labels, known)
+    if kept and "theme" not in changed and known:
+        message += f" Your own background or colours keep the {_theme_label(saved)} theme (see under Theme)."
+    return message
+
+
+def _kept_theme(saved: Appearance) -> str:
+    return f"theme (now {_theme_label(saved)}: the site's default today)"
+
+
+def _theme_label(saved: Appearance) -> str:
+    return THEMES[theme_key(saved.theme)].name
+
+
+def _refused(
+    form: Mapping[str, object], shown: Appearance, errors: dict[str, str], previewing: bool
+) -> tuple[str, int]:
+    """The page drawn again after a refusal: 422, every problem under its field and summed up on top."""
+    return _page(form, shown, _file_again(errors), 422, summary=_summary(errors, previewing))
+
+
+def _summary(errors: Mapping[str, str], previewing: bool) -> str:
+    """``Nothing was saved: 2 problems below.`` (a file to choose again is no problem of its own)."""
+    count = len(_problems(errors))
+    problems = "1 problem" if count == 1 else f"{count} problems"
+    return f"{'Nothing was previewed' if previewing else 'Nothing was saved'}: {problems} below."
 
 
 def _file_again(errors: dict[str, str]) -> dict[str, str]:
@@ -112,7 +160,7 @@ def preview() -> Response:
         return error_response(400, problem, code="malformed")
     try:
         chosen = appearance.parse_form(request.form, appearance.stored(current_user))
-    except AppearanceRefused as refused:
+    except AppearanceRefused as refused:  # the page's live preview shows one problem at a time
         field, message = next(iter(refused.errors.items()))
         return error_response(422, message, code="invalid_appearance", field=field)
     theme = effective_theme(chosen)
@@ -123,6 +171,15 @@ def preview() -> Response:
         },
         problems=appearance.contrast_problems(chosen, theme),
     )
+
+
+def _problems(errors: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(anchor, label) of each problem, in the form's order, for the summary's links."""
+    found = [("contrast-errors", "Contrast of the colours")] if errors.get("contrast") else []
+    for name, label in appearance.FIELD_LABELS.items():
+        if name in errors and errors[name] != FILE_NOT_KEPT:
+            found.append((name, label[0].upper() + label[1:]))
+    return found
 
 
 def not_a_form() -> str:
@@ -154,10 +211,12 @@ def _page(
     status: int,
     *,
     shown_values: Mapping[str, str] | None = None,
+    summary: str = "",
 ) -> tuple[str, int]:
     """The page, its form holding ``values`` and its preview ``shown``; its shown values are what is stored
     now, so that a field shown again as stored counts as unchanged on the next save (``shown_values``:
-    those a form shown again had posted)."""
+    those a form shown again had posted). ``summary``: the line on top of a refused form, over a link
+    to each problem."""
     theme = effective_theme(shown)
     style = appearance.declarations(PREVIEW_SELECTOR, appearance.preview_properties(shown, theme))
     allow_style(style)
@@ -165,6 +224,9 @@ def _page(
         "settings/appearance.html",
         values=values,
         errors=errors,
+        summary=summary,
+        problems=_problems(errors),
+        file_not_kept=FILE_NOT_KEPT,
         preview_style=style,
         themes=THEMES,
         site_theme=THEMES[theme_key(site_settings.cached().get(profiles.THEME_SETTING))],

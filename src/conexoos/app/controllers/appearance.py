@@ -113,11 +113,16 @@ class Look:
 
 
 class AppearanceRefused(ValueError):
-    """Choices that cannot be saved: ``errors`` maps a form field (or ``contrast``) to its message."""
+    """Choices that cannot be saved: ``errors`` maps a form field (or ``contrast``) to its message.
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    ``readable``: the choices with each refused field at its default, when every colour the choices use
+    was read (their contrast can still be measured, so that a form names all its problems at once); None
+    when a colour itself was refused or the form lacked fields."""
+
+    def __init__(self, errors: dict[str, str], readable: Appearance | None = None) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
+        self.readable = readable
 
 
 def stored(user: User) -> Appearance:
@@ -166,8 +171,20 @@ def parse_form(form: Mapping[str, str], before: Appearance) -> Appearance:
     for name in ("text_color", "button_color", "button_text_color"):
         values[name] = _colour(form, name, errors, custom_colours)
     if errors:
-        raise AppearanceRefused(errors)
+        raise AppearanceRefused(errors, _readable(values, errors))
     return Appearance(**values)  # type: ignore[arg-type]
+
+
+_DEFAULTS = {field.name: field.default for field in fields(Appearance)}
+
+
+def _readable(values: Mapping[str, object], errors: Mapping[str, str]) -> Appearance | None:
+    """The choices ``values`` with each refused field at its default (a refused ``colors`` choice already
+    reads as the theme's colours), or None when a colour was refused: its contrast cannot be measured."""
+    if any(name in COLOUR_FALLBACKS for name in errors):
+        return None
+    kept = {name: _DEFAULTS[name] if name in errors else value for name, value in values.items()}
+    return Appearance(**kept)  # type: ignore[arg-type]
 
 
 def _choice(
@@ -242,6 +259,12 @@ def contrast_problems(appearance: Appearance, theme: Theme) -> list[str]:
             if ratio < AA_TEXT and message not in problems:
                 problems.append(message)
     return problems
+
+
+def contrast_errors(appearance: Appearance, theme: Theme) -> dict[str, str]:
+    """``{"contrast": message}`` naming every pair that fails AA (empty when all pass)."""
+    problems = contrast_problems(appearance, theme)
+    return {"contrast": " ".join(f"{problem}." for problem in problems)} if problems else {}
 
 
 def override_properties(appearance: Appearance) -> dict[str, str]:
@@ -433,23 +456,24 @@ def mixes_colours(appearance: Appearance) -> bool:
 def save(user: User, appearance: Appearance, image: Upload | None, theme: Theme) -> Appearance:
     """Store the choices (with the uploaded background image, re-encoded through IOUtils).
 
-    :class:`AppearanceRefused` when an image background has no image, or when the contrast fails AA;
-    ``InvalidImage`` for an upload that is not an image we accept; 403 while the account is suspended.
-    Nothing is saved then.
+    :class:`AppearanceRefused` when an image background has no image, or when the contrast fails AA
+    (both named at once); ``InvalidImage`` for an upload that is not an image we accept; 403 while the
+    account is suspended. Nothing is saved then. With the site's default theme chosen and colours of
+    their own (:func:`mixes_colours`), what is stored (and returned) names ``theme`` itself.
     """
     from .profiles import io_utils  # profiles reads this module's row in the page's first query
 
     refuse_if_suspended(user)
 
+    errors = contrast_errors(appearance, theme)
     if (
         appearance.background == "image"
         and not appearance.background_image
         and not (image and image.filename)
     ):
-        raise AppearanceRefused({"background_image": "Choose an image for the background."})
-    problems = contrast_problems(appearance, theme)
-    if problems:
-        raise AppearanceRefused({"contrast": " ".join(f"{problem}." for problem in problems)})
+        errors["background_image"] = "Choose an image for the background."
+    if errors:
+        raise AppearanceRefused(errors)
     if appearance.theme is None and mixes_colours(appearance):
         # Checked against today's site default: the page keeps that theme, so that the admin changing the
         # default later cannot put these colours on a background they were never checked against.

@@ -28,6 +28,11 @@ class Theme:
     label: str
 
     @property
+    def name(self) -> str:
+        """The label without its description in brackets: ``Classic``."""
+        return self.label.split(" (", 1)[0]
+
+    @property
     def stylesheet(self) -> str:
         """The theme's file under ``static/`` (for ``url_for('static', filename=...)``)."""
         return f"css/themes/{self.key}.css"

@@ -51,7 +51,8 @@
   // A file too large for the site (file_size.js) keeps its error: the preview never sends the file.
   function clearFieldErrors() {
     form.querySelectorAll('[aria-invalid="true"]:not([data-too-large])').forEach(function (field) {
-      sayAt(field.getAttribute("aria-describedby").replace(/-errors$/, ""), "");
+      // Its errors box is named last (the theme names its hint first).
+      sayAt(field.getAttribute("aria-describedby").split(" ").pop().replace(/-errors$/, ""), "");
     });
   }
 
