@@ -327,6 +327,26 @@ def test_a_used_change_link_says_the_change_is_done_and_shows_the_address_to_its
         assert "new@example.com" not in shown and "cannot be used" not in shown
 
 
+def test_a_change_link_confirmed_from_another_account_says_so_without_naming_the_account(
+    mail_app: Flask, smtp_server: SmtpServer
+) -> None:
+    """The link works for whoever holds it, but someone logged in to another account landed on their own
+    email settings under "Your email address is now ..." (outside tester)."""
+    account = sign_up(mail_app, "mover", email="old@example.com")
+    assert change_email(account, "new@example.com").status_code == 302
+    [message] = mail_to(mail_app, smtp_server, "new@example.com")
+    path = link_in(message)
+    other = sign_up(mail_app, "other", email="other@example.com")
+    confirmed = post_form(other.client, path)
+    assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/dashboard"
+    assert user(mail_app, "mover").email == "new@example.com"  # a bearer link: the change is made
+    shown = other.client.get("/dashboard").get_data(as_text=True)
+    assert "The address new@example.com is confirmed for the account that asked for it." in shown
+    assert "Your email address is now" not in shown
+    assert "mover" not in shown and "old@example.com" not in shown
+    assert user(mail_app, "other").email == "other@example.com"
+
+
 def test_changing_to_an_address_in_use_answers_the_same_and_tells_that_address(
     mail_app: Flask, smtp_server: SmtpServer
 ) -> None:

@@ -126,9 +126,20 @@ def confirm_change(token: str) -> str | Response | tuple[str, int]:
             email_addresses.confirm_email_change(token)
         except TokenError as error:
             return link_problem(error, "email.settings")
-        flash(f"Your email address is now {new_email}.")
-        return redirect(url_for("email.settings" if current_user.is_authenticated else "accounts.login"))
+        return _changed(user.id, new_email)
     return render_template("accounts/confirm_email_change.html", form=form, user=user, new_email=new_email)
+
+
+def _changed(owner_id: int, new_email: str) -> Response:
+    """Where a confirmed change goes on: the owner (or a visitor not logged in) is told the address is
+    theirs now; someone logged in to another account (the link is a bearer link: it works for whoever
+    holds it) is told, without the account's name or old address, that it was confirmed for the account
+    that asked, on their dashboard rather than on their own email settings."""
+    if current_user.is_authenticated and current_user.id != owner_id:
+        flash(f"The address {new_email} is confirmed for the account that asked for it.")
+        return redirect(url_for("dashboard.index"))
+    flash(f"Your email address is now {new_email}.")
+    return redirect(url_for("email.settings" if current_user.is_authenticated else "accounts.login"))
 
 
 def _change_done(done: email_addresses.ChangeDone) -> tuple[str, int]:
