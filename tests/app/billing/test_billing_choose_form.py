@@ -54,7 +54,8 @@ def test_the_form_sent_by_the_page_s_script_answers_where_to_go(
         headers={"X-CSRFToken": alice.csrf, "Accept": "application/json"},
     )
     assert unknown.status_code == 422
-    assert "unknown plan 'platinum'" in unknown.get_json()["error"]["message"]
+    assert unknown.get_json()["error"]["field"] == "plan_id"
+    assert "no plan of this site" in unknown.get_json()["error"]["message"]
 
 
 def test_a_refused_choice_leads_back_to_the_plans_page_which_says_why(
@@ -67,17 +68,36 @@ def test_a_refused_choice_leads_back_to_the_plans_page_which_says_why(
     assert len(standin.requests_to("POST", "/v1/checkout/sessions")) == 1  # the subscription's own
 
 
-def test_a_plan_the_site_no_longer_offers_is_refused_on_the_plans_page(
-    app: Flask, alice: Account, standin: StripeStandIn
+@pytest.mark.parametrize(
+    "plan_id",
+    [["platinum"], ["GRATIS"], ["\x00"], ["x", "gratis"]],
+    ids=["gone", "capitals", "control-character", "twice"],
+)
+def test_a_plan_the_site_does_not_offer_is_refused_on_the_plans_page_in_words(
+    app: Flask, alice: Account, standin: StripeStandIn, plan_id: list[str]
 ) -> None:
+    """The plans page said "Unknown plan 'GRATIS'; choose one of gratis, pro.", with a Python escape for a
+    control character, and named plans that may not be on sale here (outside tester)."""
     form = form_with_button(plans_page(alice), "Upgrade to Pro")
-    gone = Form(form.attrs, {**form.fields, "plan_id": "platinum"}, form.buttons)
-    response = send(alice, gone)
-    assert (response.status_code, response.headers["Location"]) == (302, "/subscriptions")
-    assert "Unknown plan &#39;platinum&#39;; choose one of gratis, pro." in plans_page(alice).get_data(
-        as_text=True
+    response = alice.client.post(
+        form.attrs["action"],
+        data={"csrf_token": form.fields["csrf_token"], "plan_id": plan_id},
+        headers={"Accept": "text/html"},
     )
+    assert (response.status_code, response.headers["Location"]) == (302, "/subscriptions")
+    page = plans_page(alice).get_data(as_text=True)
+    said = "That plan is not offered here: choose one of the plans on this page."
+    assert f'<p class="notice" role="status">{said}</p>' in page
+    assert "Unknown plan" not in page and "choose one of gratis" not in page and "\\x00" not in page
     assert standin.requests_to("POST", "/v1/checkout/sessions") == []
+    scripted = alice.client.post(
+        form.attrs["action"],
+        data={"plan_id": plan_id},
+        headers={"X-CSRFToken": alice.csrf, "Accept": "application/json"},
+    )
+    assert scripted.status_code == 422 and scripted.get_json()["error"]["field"] == "plan_id"
+    message = scripted.get_json()["error"]["message"]
+    assert "\x00" not in message and "\\x00" not in message and plan_id[0] not in message.split(";")[0]
 
 
 @pytest.mark.parametrize(

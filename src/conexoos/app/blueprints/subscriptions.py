@@ -18,9 +18,13 @@ from conexoos.framework import wants_json
 from .api_support import api_login_required, json_body, page_login_required, user
 
 subscriptions = Blueprint("subscriptions", __name__)
-FORM_WORDING = {"required": "Choose a plan."}
+FORM_WORDING = {
+    "required": "Choose a plan.",
+    "unknown_plan": "That plan is not offered here: choose one of the plans on this page.",
+}
 """What a refused form says, by the refusal's code, where the API's field-level message is no sentence for
-people (a hand-made post without a plan: "plan_id is required")."""
+people (a hand-made post without a plan: "plan_id is required"; with a plan id the site has not: the
+API's message lists every plan's id, also one that cannot be bought here)."""
 PAID_CHECKOUT = "paid_checkout"
 """The session's key holding the checkout Stripe confirmed as paid for this browser, so that the page's
 checks while the webhook is awaited do not ask Stripe each time."""

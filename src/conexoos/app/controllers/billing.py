@@ -209,8 +209,11 @@ def _chosen_plan(plan_id: str) -> Plan:
         raise InputError(f"plan_id is required; choose one of {choices}", field="plan_id", code="required")
     plan = all_plans().get(plan_id)
     if plan is None:
+        # The sent value is not echoed: it may hold control characters (a hand-made post's "%00").
         raise InputError(
-            f"unknown plan {plan_id[:40]!r}; choose one of {choices}", field="plan_id", code="unknown_plan"
+            f"plan_id names no plan of this site; choose one of {choices}",
+            field="plan_id",
+            code="unknown_plan",
         )
     return plan
 
