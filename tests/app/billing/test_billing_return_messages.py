@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from tests.support.stripe_standin import StripeStandIn, make_event
 
 from ..billing_support import SUBSCRIPTIONS_URL, billing_state, checkout, deliver, start_paid_checkout
-from ..conftest import Account
+from ..conftest import Account, form_token
 
 pytestmark = pytest.mark.database_matrix
 PENDING = "Payment received: your plan will switch as soon as the payment provider confirms it."
@@ -83,3 +83,24 @@ def test_the_free_plan_chosen_is_said_once(app: Flask, bob: Account, standin: St
         as_text=True
     )
     assert claims_in(bob, "/subscriptions") == []
+
+
+CANCELED = "Checkout canceled: your plan has not changed."
+
+
+def test_checkout_canceled_is_said_once_and_only_after_this_browser_started_a_checkout(
+    app: Flask, alice: Account, bob: Account, standin: StripeStandIn
+) -> None:
+    """``/subscriptions?canceled=true`` said "Checkout canceled" to anyone, no checkout started (outside
+    tester)."""
+    assert CANCELED not in alice.client.get("/subscriptions?canceled=true").get_data(as_text=True)
+    start_paid_checkout(alice, standin)  # the API's call, as the page's script makes it
+    assert CANCELED not in alice.client.get("/subscriptions").get_data(as_text=True)  # not spent here
+    assert CANCELED in alice.client.get("/subscriptions?canceled=true").get_data(as_text=True)
+    assert CANCELED not in alice.client.get("/subscriptions?canceled=true").get_data(as_text=True)  # once
+    assert checkout(bob, "gratis").status_code == 200  # the free plan opens no checkout
+    assert CANCELED not in bob.client.get("/subscriptions?canceled=true").get_data(as_text=True)
+    token = form_token(bob.client.get("/subscriptions"))
+    chosen = bob.client.post("/subscriptions/choose", data={"csrf_token": token, "plan_id": "pro"})
+    assert chosen.status_code == 200  # the page moving on to the checkout
+    assert CANCELED in bob.client.get("/subscriptions?canceled=true").get_data(as_text=True)

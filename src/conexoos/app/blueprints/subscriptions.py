@@ -28,6 +28,9 @@ API's message lists every plan's id, also one that cannot be bought here)."""
 PAID_CHECKOUT = "paid_checkout"
 """The session's key holding the checkout Stripe confirmed as paid for this browser, so that the page's
 checks while the webhook is awaited do not ask Stripe each time."""
+CHECKOUT_STARTED = "checkout_started"
+"""The session's key holding the paid plan whose checkout this browser was sent to: back on the checkout's
+cancel URL (``?canceled=true``), "Checkout canceled" is said once, and only then."""
 
 
 @subscriptions.route("/subscriptions", methods=["GET"])
@@ -53,7 +56,7 @@ def _plans_page() -> str:
         ended=plan_messages.plan_ended(current_user),
         plan_ends_on=_plan_ends_on(),
         checkout_return=_checkout_return(current),
-        canceled=request.args.get("canceled") == "true",
+        canceled=_checkout_canceled(),
         on_sale=plan_messages.on_sale(),
         cannot_buy=plan_messages.CANNOT_BUY,
         payment_failed=plan_messages.payment_failed(current_user),
@@ -79,12 +82,28 @@ def _checkout_return(current: Plan) -> str | None:
     return "pending"
 
 
+def _checkout_canceled() -> bool:
+    """Whether the page is the checkout's cancel URL, back from a checkout this browser started (the
+    marker is spent: a reload, or the same address made by hand, says nothing)."""
+    if request.args.get("canceled") != "true":
+        return False
+    return session.pop(CHECKOUT_STARTED, None) is not None
+
+
+def _started(plan_id: str, url: str) -> str:
+    """``url`` to go on to, marking a paid plan's checkout as started by this browser."""
+    if not plans.all_plans()[plan_id].is_free:
+        session[CHECKOUT_STARTED] = plan_id
+    return url
+
+
 @subscriptions.route("/subscriptions/checkout", methods=["POST"])
 @api_login_required
 def checkout() -> Response:
     """``plan_id`` (a form field, or a JSON object's key like every other API call): gratis at once, a
     paid plan through Stripe; answers ``{"redirect_url"}``."""
-    return jsonify({"redirect_url": billing.start_checkout(user(), _plan_id())})
+    plan_id = _plan_id()
+    return jsonify({"redirect_url": _started(plan_id, billing.start_checkout(user(), plan_id))})
 
 
 @subscriptions.route("/subscriptions/choose", methods=["POST"])
@@ -96,7 +115,7 @@ def choose() -> str | Response | BaseResponse:
     the plans page with the reason (:func:`_refused`)."""
     plan_id = _plan_id()
     try:
-        url = billing.start_checkout(current_user._get_current_object(), plan_id)
+        url = _started(plan_id, billing.start_checkout(current_user._get_current_object(), plan_id))
     except (HTTPException, InputError) as refused:  # InputError: a plan the site no longer offers
         return _refused(refused, "subscriptions.index")
     free = plans.all_plans()[plan_id].is_free
