@@ -458,16 +458,20 @@ def test_login_is_limited_per_ip(limited_app: Flask) -> None:
     assert statuses == [401] * 10 + [429]
 
 
-NOT_SENT = "Too many attempts from your network. Nothing was sent. Try again in about a minute."
+NOT_SENT = "Nothing was sent."
+NOT_LOGGED_IN = "You were not logged in."
 
 
-def assert_form_again(response: TestResponse, typed: dict[str, str], password: bool = True) -> str:
-    """``response`` is the form page again, 429 with Retry-After, saying it was not sent, with what was
-    typed in its fields (its ``password`` field empty); its fresh token."""
+def assert_form_again(
+    response: TestResponse, typed: dict[str, str], password: bool = True, consequence: str = NOT_SENT
+) -> str:
+    """``response`` is the form page again, 429 with Retry-After, saying what did not happen
+    (``consequence``), with what was typed in its fields (its ``password`` field empty); its fresh token."""
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "60"
     page = response.get_data(as_text=True)
-    assert f'<p class="errors" role="alert">{NOT_SENT}</p>' in page
+    said = f"Too many attempts from your network. {consequence} Try again in about a minute."
+    assert f'<p class="errors" role="alert">{said}</p>' in page
     for name, value in typed.items():
         assert re.search(rf'<input[^>]*name="{name}"[^>]*value="{re.escape(value)}"', page), name
     assert PASSWORD not in page
@@ -500,7 +504,8 @@ def test_a_rate_limited_login_comes_back_as_the_form_filled_in(limited_app: Flas
     assert signing_up.post("/signup", environ_base=elsewhere, data=data).status_code == 302
     client = limited_app.test_client()
     assert [post_login(client, f"user{n}", "wrong password!").status_code for n in range(10)] == [401] * 10
-    token = assert_form_again(post_login(client, "newbie"), {"login": "newbie"})
+    # It said "Nothing was sent." (outside tester): a log-in sends nothing, it logs in.
+    token = assert_form_again(post_login(client, "newbie"), {"login": "newbie"}, consequence=NOT_LOGGED_IN)
     assert not is_logged_in(client)
     data = {"csrf_token": token, "login": "newbie", "password": PASSWORD}
     assert client.post("/login", environ_base=elsewhere, data=data).status_code == 302
@@ -545,7 +550,8 @@ def test_a_rate_limited_new_password_comes_back_as_its_form(limited_app: Flask) 
     }
     statuses = [client.post("/password/reset/not-a-link", data=data).status_code for _ in range(11)]
     assert statuses == [400] * 10 + [429]
-    assert_form_again(client.post("/password/reset/not-a-link", data=data), {})
+    refused = client.post("/password/reset/not-a-link", data=data)
+    assert_form_again(refused, {}, consequence="Your password was not changed.")  # not "Nothing was sent."
 
 
 @pytest.mark.parametrize(("path", "posts"), [("/signup", 5), ("/login", 10), ("/password/forgot", 5)])

@@ -11,7 +11,7 @@ from flask_login import current_user, logout_user
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response
 
-from conexoos.app.blueprints.form_rate_limits import form_refused
+from conexoos.app.blueprints.form_rate_limits import NOT_LOGGED_IN, form_refused
 from conexoos.app.blueprints.link_pages import link_problem
 from conexoos.app.blueprints.local_login import refuse_when_local_login_off
 from conexoos.app.blueprints.login_completion import finish_login, handle_external_login, next_page
@@ -188,7 +188,9 @@ def login() -> ResponseReturnValue:
     if request.method == "POST":
         if not _has_password_form():
             raise NotFound("This site has no password login: use one of the sign-in buttons.")
-        limited = form_refused(("10/minute", "login-ip", request.remote_addr or ""))
+        limited = form_refused(
+            ("10/minute", "login-ip", request.remote_addr or ""), consequence=NOT_LOGGED_IN
+        )
         if limited is not None:  # nothing is tried: the form again, as typed
             return _login_page(form, limited.message), 429, limited.headers
         require_session_store()

@@ -3,9 +3,10 @@ same form, filled in again, rather than as an error page.
 
 The limit itself is unchanged: a refused post does nothing (no account, no log-in, no mail). Only its
 answer is kinder: the form page with status 429 and ``Retry-After``, what was typed kept (never a password:
-password fields are drawn empty), a fresh security token, and a sentence at the top saying that nothing was
-sent and when to try again. A JSON client (see :func:`~conexoos.framework.wants_json`) keeps the JSON 429
-of :func:`~conexoos.app.utils.rate_limit.enforce`.
+password fields are drawn empty), a fresh security token, and a sentence at the top saying what did not
+happen (nothing was sent, you were not logged in, your password was not changed) and when to try again.
+A JSON client (see :func:`~conexoos.framework.wants_json`) keeps the JSON 429 of
+:func:`~conexoos.app.utils.rate_limit.enforce`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from conexoos.app.utils.wording import waiting
 from conexoos.framework import wants_json
 
 FROM_YOUR_NETWORK = "Too many attempts from your network."
+NOTHING_SENT = "Nothing was sent."
+NOT_LOGGED_IN = "You were not logged in."
+PASSWORD_NOT_CHANGED = "Your password was not changed."
 
 
 @dataclass(frozen=True)
@@ -32,10 +36,13 @@ class FormRefusal:
         return {"Retry-After": str(self.retry_after)}
 
 
-def form_refused(*limits: tuple[str, str, str], reason: str = FROM_YOUR_NETWORK) -> FormRefusal | None:
+def form_refused(
+    *limits: tuple[str, str, str], reason: str = FROM_YOUR_NETWORK, consequence: str = NOTHING_SENT
+) -> FormRefusal | None:
     """Count one hit of each ``(limit, scope, key)`` in turn, up to the first one exceeded (as
-    :func:`enforce` does); its refusal, saying ``reason``, that nothing was sent and when to try again, or
-    None when the post may go on. A JSON client gets :func:`enforce`'s 429 raised instead."""
+    :func:`enforce` does); its refusal, saying ``reason``, the ``consequence`` (what did not happen) and
+    when to try again, or None when the post may go on. A JSON client gets :func:`enforce`'s 429 raised
+    instead."""
     if wants_json():
         for limit, scope, key in limits:
             enforce(limit, scope, key)
@@ -43,5 +50,5 @@ def form_refused(*limits: tuple[str, str, str], reason: str = FROM_YOUR_NETWORK)
     for limit, scope, key in limits:
         wait = over_limit(limit, scope, key)
         if wait:
-            return FormRefusal(f"{reason} Nothing was sent. Try again in about {waiting(wait)}.", wait)
+            return FormRefusal(f"{reason} {consequence} Try again in about {waiting(wait)}.", wait)
     return None

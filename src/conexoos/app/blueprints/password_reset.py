@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from conexoos.app.blueprints.form_rate_limits import form_refused
+from conexoos.app.blueprints.form_rate_limits import PASSWORD_NOT_CHANGED, form_refused
 from conexoos.app.blueprints.link_pages import link_problem
 from conexoos.app.blueprints.local_login import refuse_when_local_login_off
 from conexoos.app.controllers.password_policy import password_problem
@@ -57,7 +57,9 @@ def reset(token: str) -> ResponseReturnValue:
     """The new-password form of a reset link (every problem of a sent one told at once); a link that cannot
     be used gets a page saying why."""
     if request.method == "POST":
-        refused = form_refused(("10/minute", "reset-ip", request.remote_addr or ""))
+        refused = form_refused(
+            ("10/minute", "reset-ip", request.remote_addr or ""), consequence=PASSWORD_NOT_CHANGED
+        )
         if refused is not None:  # before the link is read: its validity is not told at any rate
             page = render_template("accounts/reset.html", form=ResetPasswordForm(), refusal=refused.message)
             return page, 429, refused.headers
