@@ -462,11 +462,24 @@ NOT_SENT = "Nothing was sent."
 NOT_LOGGED_IN = "You were not logged in."
 
 
+def focused(page: str) -> list[str]:
+    """The names of the page's fields marked ``autofocus``."""
+    return re.findall(r'<input[^>]*\bautofocus\b[^>]*name="([^"]+)"', page) + re.findall(
+        r'<input[^>]*name="([^"]+)"[^>]*\bautofocus\b', page
+    )
+
+
 def assert_form_again(
-    response: TestResponse, typed: dict[str, str], password: bool = True, consequence: str = NOT_SENT
+    response: TestResponse,
+    typed: dict[str, str],
+    password: bool = True,
+    consequence: str = NOT_SENT,
+    focus: str = "password",
 ) -> str:
     """``response`` is the form page again, 429 with Retry-After, saying what did not happen
-    (``consequence``), with what was typed in its fields (its ``password`` field empty); its fresh token."""
+    (``consequence``), with what was typed in its fields (its ``password`` field empty) and the focus on
+    the first field to fill again (``focus``: the focus stayed on the page's body, outside tester); its
+    fresh token."""
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "60"
     page = response.get_data(as_text=True)
@@ -476,6 +489,7 @@ def assert_form_again(
         assert re.search(rf'<input[^>]*name="{name}"[^>]*value="{re.escape(value)}"', page), name
     assert PASSWORD not in page
     assert bool(re.search(r'<input[^>]*name="password"[^>]*value=""', page)) is password
+    assert focused(page) == [focus]
     return form_token(response)
 
 
@@ -507,8 +521,21 @@ def test_a_rate_limited_login_comes_back_as_the_form_filled_in(limited_app: Flas
     # It said "Nothing was sent." (outside tester): a log-in sends nothing, it logs in.
     token = assert_form_again(post_login(client, "newbie"), {"login": "newbie"}, consequence=NOT_LOGGED_IN)
     assert not is_logged_in(client)
+    nothing_typed = post_login(client, "", "")
+    assert nothing_typed.status_code == 429 and focused(nothing_typed.get_data(as_text=True)) == ["login"]
     data = {"csrf_token": token, "login": "newbie", "password": PASSWORD}
     assert client.post("/login", environ_base=elsewhere, data=data).status_code == 302
+
+
+def test_a_failed_login_gives_the_focus_to_the_password(app: Flask, alice: Account) -> None:
+    """After "Those details do not match an account." the focus stayed on the page's body (outside
+    tester); a field's own error keeps the focus on that field."""
+    failed = post_login(app.test_client(), "alice", "not the password")
+    assert failed.status_code == 401
+    assert focused(failed.get_data(as_text=True)) == ["password"]
+    assert focused(app.test_client().get("/login").get_data(as_text=True)) == []
+    empty = post_login(app.test_client(), "", "")
+    assert empty.status_code == 422 and focused(empty.get_data(as_text=True)) == ["login"]
 
 
 def test_a_rate_limited_reset_request_comes_back_as_the_form_filled_in(limited_app: Flask) -> None:
@@ -518,7 +545,7 @@ def test_a_rate_limited_reset_request_comes_back_as_the_form_filled_in(limited_a
         sent = client.post("/password/forgot", data={"csrf_token": token, "login": f"user{n}"})
         assert sent.status_code == 302
     refused = client.post("/password/forgot", data={"csrf_token": token, "login": "sixth@example.com"})
-    assert_form_again(refused, {"login": "sixth@example.com"}, password=False)
+    assert_form_again(refused, {"login": "sixth@example.com"}, password=False, focus="login")
 
 
 def test_a_sixth_reset_request_for_one_login_in_an_hour_comes_back_saying_so(limited_app: Flask) -> None:

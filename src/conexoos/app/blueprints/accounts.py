@@ -12,6 +12,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.form_rate_limits import NOT_LOGGED_IN, form_refused
+from conexoos.app.blueprints.form_refill import first_to_fill
 from conexoos.app.blueprints.link_pages import link_problem
 from conexoos.app.blueprints.local_login import refuse_when_local_login_off
 from conexoos.app.blueprints.login_completion import finish_login, handle_external_login, next_page
@@ -104,7 +105,8 @@ def _signup_checked(form: SignupForm) -> bool:
 
 
 def _signup_page(form: SignupForm, invite: str | None, refusal: str | None = None) -> str:
-    return render_template("accounts/signup.html", form=form, invite=invite, refusal=refusal)
+    focus = first_to_fill(form) if refusal else None  # the form again after a refusal at its top
+    return render_template("accounts/signup.html", form=form, invite=invite, refusal=refusal, focus=focus)
 
 
 CLOSED_MESSAGE = (
@@ -242,6 +244,7 @@ def _login_page(form: LoginForm, error: str | None) -> str:
         "accounts/login.html",
         form=form,
         error=error,
+        focus=first_to_fill(form) if error else None,  # the form again after a refusal at its top
         password_form=_has_password_form(),
         local_enabled=registry.local_enabled,
         buttons=[(button.label, _with_next(button.url)) for button in registry.buttons()],

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from conexoos.app.blueprints.form_rate_limits import PASSWORD_NOT_CHANGED, form_refused
+from conexoos.app.blueprints.form_refill import first_to_fill
 from conexoos.app.blueprints.link_pages import link_problem
 from conexoos.app.blueprints.local_login import refuse_when_local_login_off
 from conexoos.app.controllers.password_policy import password_problem
@@ -39,7 +40,9 @@ def forgot() -> ResponseReturnValue:
             request_reset(login, network_of(request.remote_addr or ""))
             return redirect(url_for("password_reset.sent"))
     if refused is not None:  # no link is mailed: the form again, as typed
-        page = render_template("accounts/forgot.html", form=form, refusal=refused.message)
+        page = render_template(
+            "accounts/forgot.html", form=form, refusal=refused.message, focus=first_to_fill(form)
+        )
         return page, 429, refused.headers
     status = 422 if request.method == "POST" else 200
     return render_template("accounts/forgot.html", form=form), status
@@ -61,7 +64,9 @@ def reset(token: str) -> ResponseReturnValue:
             ("10/minute", "reset-ip", request.remote_addr or ""), consequence=PASSWORD_NOT_CHANGED
         )
         if refused is not None:  # before the link is read: its validity is not told at any rate
-            page = render_template("accounts/reset.html", form=ResetPasswordForm(), refusal=refused.message)
+            form = ResetPasswordForm()
+            focus = first_to_fill(form)
+            page = render_template("accounts/reset.html", form=form, refusal=refused.message, focus=focus)
             return page, 429, refused.headers
     try:
         user = user_for_reset(token)
