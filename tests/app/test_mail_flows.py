@@ -164,7 +164,14 @@ def test_resend_is_rate_limited(make_app: AppFactory, smtp_server: SmtpServer) -
         account.client.post("/settings/email/resend", data={"csrf_token": account.csrf}).status_code
         for _ in range(4)
     ]
-    assert statuses == [302, 302, 302, 429]
+    assert statuses == [302, 302, 302, 302]  # the fourth: the settings again, saying so (not an error page)
+    shown = account.client.get("/settings/email").get_data(as_text=True)
+    assert "A new link can be sent 3 times an hour: none was sent. Try again in about an hour." in shown
+    assert len(mail_to(app, smtp_server, account.email, count=4)) == 4  # the sign-up's and three more
+    scripted = account.client.post(
+        "/settings/email/resend", headers={"X-CSRFToken": account.csrf, "Accept": "application/json"}
+    )
+    assert scripted.status_code == 429 and scripted.headers["Retry-After"] == "3600"
 
 
 def test_operators_can_verify_an_account(app: Flask) -> None:

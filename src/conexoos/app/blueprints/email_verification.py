@@ -16,7 +16,8 @@ from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.email import ConfirmForm, EmailChangeForm
 from conexoos.app.server.errorhandler import csrf_failed
 from conexoos.app.utils.private_pages import secret_url
-from conexoos.app.utils.rate_limit import enforce
+from conexoos.app.utils.rate_limit import enforce, over_limit
+from conexoos.app.utils.wording import waiting
 from conexoos.framework import wants_json
 from conexoos.framework.csrf import is_referrer_refusal
 from conexoos.framework.mail.message import MailError
@@ -89,6 +90,15 @@ def settings() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, s
     return _page(form), status
 
 
+def _resend_wait() -> int:
+    """Count one resend: 0 within its limit, else the seconds to wait (raised as a 429 for JSON)."""
+    limit = ("3/hour", "verify-resend", str(current_user.id))
+    if wants_json():
+        enforce(*limit)
+        return 0
+    return over_limit(*limit)
+
+
 def _page(form: EmailChangeForm) -> str:
     return render_template("dashboard/email.html", form=form, resend=ConfirmForm())
 
@@ -96,9 +106,14 @@ def _page(form: EmailChangeForm) -> str:
 @email.route("/settings/email/resend", methods=["POST"])
 @login_required
 def resend() -> Response:
-    """Mail the verification link again (at most 3 an hour)."""
+    """Mail the verification link again (at most 3 an hour: past that, the email settings again saying so
+    and when to try again; a JSON client gets the 429 of :func:`enforce`)."""
     if ConfirmForm().validate_on_submit():
-        enforce("3/hour", "verify-resend", str(current_user.id))
+        if (wait := _resend_wait()) != 0:
+            flash(
+                f"A new link can be sent 3 times an hour: none was sent. Try again in about {waiting(wait)}."
+            )
+            return redirect(url_for("email.settings"))
         try:
             email_addresses.resend_verification(current_user)
         except MailError:  # an address stored before such addresses were refused
