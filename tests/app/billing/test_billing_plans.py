@@ -119,6 +119,19 @@ def test_the_plans_page_lists_which_plans_remove_the_made_with_link(
     assert f'<li class="branding">No “Made with {name}” link on your page</li>' in pro_card
 
 
+def test_the_plans_page_writes_limits_with_a_thousands_separator(
+    make_app: AppFactory, standin: StripeStandIn
+) -> None:
+    """The Pro card said "10000 email sign-ups" where the site writes "10,000" (outside tester)."""
+    plans = {**PLANS, "pro": {**PLANS["pro"], "MAX_CAPTURE_ENTRIES": 10000, "MAX_LINKS": 1500}}
+    alice = sign_up(app_with_plans(make_app, plans, standin), "alice")
+    page = alice.client.get("/subscriptions").get_data(as_text=True)
+    pro_card = page[page.index('data-plan="pro"') :]
+    pro_card = pro_card[: pro_card.index("</article>")]
+    assert "<li>10,000 email sign-ups</li>" in pro_card and "<li>1,500 links</li>" in pro_card
+    assert "10000" not in page and "1500" not in page
+
+
 @pytest.mark.parametrize("with_keys", [True, False])
 def test_the_limit_message_names_a_plan_on_sale(
     make_app: AppFactory, standin: StripeStandIn, with_keys: bool

@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 
 from conexoos.app.controllers import plan_messages
+from conexoos.app.controllers.capture_entries import ENTRIES
 from tests.conftest import AppFactory
 from tests.support.stripe_standin import StripeStandIn
 
@@ -137,3 +138,8 @@ def test_a_plan_with_no_limit_says_so_and_offers_nothing(
 def test_a_noun_starting_with_a_vowel_takes_an() -> None:
     assert plan_messages.with_article("embed") == "an embed"
     assert plan_messages.with_article("link") == "a link"
+
+
+def test_a_count_is_written_with_a_thousands_separator() -> None:
+    """As elsewhere on the site: "10,000", not "10000" (outside tester)."""
+    assert plan_messages.count_of(10000, ENTRIES) == "10,000 email sign-ups"

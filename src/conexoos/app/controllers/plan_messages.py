@@ -27,8 +27,8 @@ CANNOT_BUY = "Paid plans cannot be bought on this site."
 
 
 def count_of(number: int, kind: Limited) -> str:
-    """``1 link``, ``10 links``, ``3 products``."""
-    return f"{number} {kind.singular if number == 1 else kind.plural}"
+    """``1 link``, ``10 links``, ``10,000 email sign-ups``."""
+    return f"{number:,} {kind.singular if number == 1 else kind.plural}"
 
 
 def with_article(noun: str) -> str:
