@@ -136,3 +136,47 @@ def test_a_drop_just_past_the_last_row_still_places_it_last(
     expect(page.locator("#links")).not_to_have_attribute("aria-busy", "true")
     assert len(reorders) == 1, reorders
     assert api_titles(page, live) == ["Beta", "Gamma", "Alpha"]
+
+
+def click_in_place(page: Page, x: float, y: float) -> None:
+    page.mouse.click(x, y)
+
+
+def wiggle_in_place(page: Page, x: float, y: float) -> None:
+    """A press, a move of a few pixels down and back, and a release where it began."""
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 3, y + 6, steps=3)
+    page.mouse.move(x, y, steps=3)
+    page.mouse.up()
+
+
+IN_PLACE = {"a click": click_in_place, "a small drag dropped where it began": wiggle_in_place}
+
+
+@pytest.mark.parametrize("how", IN_PLACE)
+def test_a_handle_clicked_or_dropped_in_place_keeps_the_focus_for_the_arrows(
+    live_server: LiveServer, new_page: PageFactory, how: str
+) -> None:
+    """A click on a row's handle, or a drag let go where it began, sends nothing and leaves the focus on the
+    handle, whose tooltip offers ↑ and ↓: the focus used to be on no element, so the arrows did nothing."""
+    live = live_server
+    page, reorders = three_links(live, new_page, "dot.still")
+    expect(page.locator("#links")).not_to_have_attribute("aria-busy", "true")
+    page.locator("#links").evaluate("list => list.scrollIntoView({block: 'center'})")
+    handle = link_row(page, "Alpha").get_by_role("button", name="Reorder link Alpha")
+    box = handle.bounding_box()
+    assert box is not None
+    IN_PLACE[how](page, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(handle).to_be_focused()
+    expect(link_row(page, "Alpha")).not_to_have_class(re.compile(r"\bdragging\b"))
+    page.wait_for_timeout(500)  # for a reorder, had one been sent
+    assert reorders == [], how
+    expect_titles(page, TITLES)
+
+    with page.expect_response(lambda response: response.url.endswith("/api/links/reorder")):
+        page.keyboard.press("ArrowDown")
+    expect_titles(page, ["Beta", "Alpha", "Gamma"])
+    expect(link_row(page, "Alpha").get_by_role("button", name="Reorder link Alpha")).to_be_focused()
+    assert len(reorders) == 1, reorders
+    assert api_titles(page, live) == ["Beta", "Alpha", "Gamma"]

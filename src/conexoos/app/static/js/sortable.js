@@ -1,8 +1,9 @@
 // Reorderable dashboard lists: drag an item by its grip with a mouse, a pen or a finger (Pointer Events),
 // press ↑ or ↓ on the focused grip, or use the item's Move up and Move down buttons.
 // After every move `save()` is awaited; it persists the order of the list's children and re-renders them.
-// A drag ends with nothing saved on Escape, on a drop outside the list or the window, or when the browser
-// takes the pointer back; `say(text)`, if given, tells a screen reader so.
+// However a drag ends (a click on the grip is one), the focus is then on the row's handle. It ends with
+// nothing saved on Escape, on a drop outside the list or the window, or when the browser takes the pointer
+// back; `say(text)`, if given, tells a screen reader so.
 (() => {
   "use strict";
   const EDGE = 48; // px from the window's top or bottom edge where a drag scrolls the page
@@ -121,7 +122,7 @@
     list.addEventListener("pointerdown", (event) => {
       const grip = event.target.closest(".grip");
       if (!grip || !event.isPrimary || event.button !== 0 || drag) return;
-      event.preventDefault(); // no text selection, no focus change, no native drag
+      event.preventDefault(); // no text selection, no native drag, no focus yet: the drop gives it
       list.setPointerCapture(event.pointerId); // the moves keep coming wherever the finger goes
       const item = grip.closest(itemSelector);
       drag = { item, pointerId: event.pointerId, before: order(list), home: item.nextElementSibling };
@@ -150,9 +151,8 @@
       const { item, before } = drag;
       drag = null;
       item.classList.remove("dragging");
-      if (order(list) === before) return; // dropped where it started: nothing to save
-      await save();
-      refocus(list, item.dataset.id, ".grip");
+      if (order(list) !== before) await save(); // dropped where it started (a click): nothing to save
+      focusHandle(list, item.dataset.id); // where ↑ and ↓, which its tooltip offers, move it on
     });
     const lost = (event) => {
       if (drag && (event.type === "blur" || event.pointerId === drag.pointerId)) cancel();
