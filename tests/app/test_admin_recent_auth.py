@@ -91,6 +91,7 @@ def test_an_old_login_gets_the_confirm_page_and_nothing_is_done(
     assert ("role", "admin") in _HIDDEN.findall(text)
     assert form_token(page)  # a fresh token of its own
     assert 'name="confirm_access_code"' not in text  # no two-factor on this account
+    assert f'<a href="/admin/users/{alice.id}">Cancel</a>' in text  # back to the page it came from
     assert role_of(app, alice) == "user"
 
 
@@ -258,6 +259,7 @@ def test_switching_a_plugin_waits_for_the_confirmation(app: Flask, boss: Account
     page = boss.client.post(f"/admin/plugins/{CONTACT}/enable", data={"csrf_token": token})
     assert page.status_code == 403
     assert f"Confirm your password to enable the plugin {CONTACT}" in page.get_data(as_text=True)
+    assert '<a href="/admin/plugins">Cancel</a>' in page.get_data(as_text=True)
     assert "enabled at next restart" not in boss.client.get("/admin/plugins").get_data(as_text=True)
     assert confirm_on(boss, page, confirm_access_password=boss.password).status_code == 302
     assert "enabled at next restart" in boss.client.get("/admin/plugins").get_data(as_text=True)

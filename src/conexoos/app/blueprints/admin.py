@@ -123,9 +123,14 @@ def _describe_role_change(user_id: int) -> str:
     return f"make {name} {made}" if made else f"change the role of {name}"
 
 
+def _user_page_url(user_id: int) -> str:
+    """The account's admin page, where its power actions' "Confirm it's you" page leads back to."""
+    return url_for("admin.user", user_id=user_id)
+
+
 @admin.route("/users/<id:user_id>/role", methods=["POST"])
 @require_role(ADMIN)
-@requires_recent_auth(_describe_role_change)
+@requires_recent_auth(_describe_role_change, _user_page_url)
 def change_role(user_id: int) -> BaseResponse | tuple[str, int]:
     """Give the account the ``role`` of the form (the last administrator keeps theirs)."""
     target = _user_or_404(user_id)
@@ -151,7 +156,7 @@ def change_plan(user_id: int) -> BaseResponse | tuple[str, int]:
 @admin.route("/users/<id:user_id>/reset-2fa", methods=["POST"])
 @require_role(ADMIN)
 @requires_recent_auth(
-    lambda user_id: f"turn off two-factor authentication of {_user_or_404(user_id).username}"
+    lambda user_id: f"turn off two-factor authentication of {_user_or_404(user_id).username}", _user_page_url
 )
 def reset_two_factor(user_id: int) -> BaseResponse | tuple[str, int]:
     """Remove the account's authenticator app, passkeys and recovery codes."""
@@ -183,7 +188,9 @@ def resend_verification(user_id: int) -> BaseResponse | tuple[str, int]:
 
 @admin.route("/users/<id:user_id>/delete", methods=["POST"])
 @require_role(ADMIN)
-@requires_recent_auth(lambda user_id: f"delete the account {_user_or_404(user_id).username} for good")
+@requires_recent_auth(
+    lambda user_id: f"delete the account {_user_or_404(user_id).username} for good", _user_page_url
+)
 def delete(user_id: int) -> BaseResponse | tuple[str, int]:
     """Delete the account for good; the form must repeat its username (``confirm``)."""
     target = _user_or_404(user_id)

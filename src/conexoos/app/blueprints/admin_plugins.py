@@ -29,14 +29,17 @@ def index() -> str:
 
 
 @admin_plugins.route("/<name>/enable", methods=["POST"])
-@requires_recent_auth(lambda name: f"enable the plugin {_known(name)} (it runs code on the server)")
+@requires_recent_auth(
+    lambda name: f"enable the plugin {_known(name)} (it runs code on the server)",
+    lambda name: _plugins_page(),
+)
 def enable(name: str) -> Response:
     """Enable ``name`` from the next restart; 404 for a plugin that is not installed."""
     return _switch(name, True)
 
 
 @admin_plugins.route("/<name>/disable", methods=["POST"])
-@requires_recent_auth(lambda name: f"disable the plugin {_known(name)}")
+@requires_recent_auth(lambda name: f"disable the plugin {_known(name)}", lambda name: _plugins_page())
 def disable(name: str) -> Response:
     """Disable ``name`` from the next restart; 404 for a plugin with neither a package nor a state."""
     return _switch(name, False)
@@ -68,3 +71,8 @@ def _switch(name: str, enabled: bool) -> Response:
     db.session.commit()
     flash(f"{name} is {after}. This applies at the next restart of the server.")
     return redirect(url_for("admin_plugins.index"))
+
+
+def _plugins_page() -> str:
+    """The plugins page, where a switch's "Confirm it's you" page leads back to."""
+    return url_for("admin_plugins.index")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import render_template, request
+from flask import g, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -33,10 +33,14 @@ NOT_CARRIED = frozenset({"csrf_token", MARKER, PASSWORD_FIELD, CODE_FIELD})
 """Fields never copied into the page's hidden inputs (a fresh token is drawn; secrets are never echoed)."""
 
 
-def requires_recent_auth(describe: Callable[..., str]) -> Callable[[View], View]:
+def requires_recent_auth(
+    describe: Callable[..., str], back: Callable[..., str] | None = None
+) -> Callable[[View], View]:
     """A view decorator for POSTs that grant power: run the view when the administrator authenticated
     within the window, else ask them to confirm. ``describe`` gets the view's arguments and returns the
-    action in words ("make bob an administrator"); it may raise 404 for an unknown target."""
+    action in words ("make bob an administrator"); it may raise 404 for an unknown target. ``back`` gets
+    them too and returns where the page's Cancel leads (the page the action came from; by default the
+    admin overview)."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -44,6 +48,7 @@ def requires_recent_auth(describe: Callable[..., str]) -> Callable[[View], View]
             if request.method != "POST" or recent_auth.is_recent(current_user):
                 return view(*args, **kwargs)
             action = describe(*args, **kwargs)
+            g.recent_auth_back = back(*args, **kwargs) if back else url_for("admin.overview")
             if wants_json():
                 return _json_refusal(action)
             if MARKER not in request.form:
@@ -88,6 +93,7 @@ def _page(action: str, error: str = "", field: str = "") -> str:
         login_again_message=recent_auth.login_again_message(),
         second_factor=has_second_factor(current_user),
         minutes=recent_auth.minutes(),
+        back=g.get("recent_auth_back") or url_for("admin.overview"),
         marker=MARKER,
         password_field=PASSWORD_FIELD,
         code_field=CODE_FIELD,
