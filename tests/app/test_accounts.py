@@ -232,6 +232,15 @@ def test_every_problem_of_a_signup_is_told_in_one_round(
     assert user_count(app) == 1
 
 
+@pytest.mark.parametrize("username", ["\x00", "ali\x00ce"])
+def test_a_username_its_field_refuses_never_reaches_the_database(client: FlaskClient, username: str) -> None:
+    """With every problem told at once, the taken-username lookup ran on a username the form had refused:
+    PostgreSQL refuses a NUL in a query's text, and the sign-up was a 500 (found by a Hypothesis test)."""
+    response = post_signup(client, email="new@example.com", username=username, password="a long enough pass")
+    assert response.status_code == 422
+    assert field_errors(response, "username")
+
+
 def test_a_refused_signup_tells_nothing_about_its_email(app: Flask, alice: Account) -> None:
     """With every problem told at once, the address's field still says nothing of an account: the page
     for alice's address and for a new one differ only in the address typed."""

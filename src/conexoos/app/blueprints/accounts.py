@@ -96,11 +96,11 @@ def _signup_checked(form: SignupForm) -> bool:
     rules of :func:`signup_problems` for the fields those passed, all in one round (each problem under its
     field, not the next one after each send)."""
     valid = form.validate()
-    problems = signup_problems(form.email.data or "", form.username.data or "", form.password.data or "")
+    username = None if form.username.errors else form.username.data or ""
+    password = None if form.password.errors else form.password.data or ""
+    problems = signup_problems(form.email.data or "", username, password)
     for problem in problems:
-        field = getattr(form, problem.field)
-        if not field.errors:
-            field.errors.append(problem.message)
+        getattr(form, problem.field).errors.append(problem.message)
     return valid and not problems
 
 

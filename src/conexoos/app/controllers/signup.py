@@ -78,18 +78,22 @@ def sign_up(email: str, username: str, password: str, invite: str | None = None)
             raise SignupError("username", "This username is taken.") from None
 
 
-def signup_problems(email: str, username: str, password: str) -> list[SignupError]:
+def signup_problems(email: str, username: str | None, password: str | None) -> list[SignupError]:
     """Every reason :func:`sign_up` would refuse these that does not depend on another, one a field: the
-    username (reserved, taken), the password (the policy's rules). Never a word on ``email``, whose account
-    this form does not reveal."""
+    username (reserved, taken), the password (the policy's rules). A field given as None (one its form
+    already refused: a username with a NUL in it never reaches the database) is not looked at. Never a
+    word on ``email``, whose account this form does not reveal."""
     problems = []
-    try:
-        username = check_new_username(username)
-    except SignupError as problem:
-        problems.append(problem)
-    password_error = password_problem(password, username_folded(username.strip()), canonical_email(email))
-    if password_error:
-        problems.append(SignupError("password", password_error))
+    if username is not None:
+        try:
+            username = check_new_username(username)
+        except SignupError as problem:
+            problems.append(problem)
+    if password is not None:
+        folded = username_folded((username or "").strip())
+        password_error = password_problem(password, folded, canonical_email(email))
+        if password_error:
+            problems.append(SignupError("password", password_error))
     return problems
 
 
