@@ -95,7 +95,30 @@ def user(user_id: int) -> str:
     return _user_page(_user_or_404(user_id))
 
 
+def _user_page_url(user_id: int) -> str:
+    """The account's admin page, where its power actions' "Confirm it's you" page leads back to."""
+    return url_for("admin.user", user_id=user_id)
+
+
+def _named_with_role(user_id: int) -> str:
+    """ "bob, an administrator": how a power action on a staff account names it."""
+    target = _user_or_404(user_id)
+    return f"{target.username}, {ROLE_WORDS.get(target.role, target.role)}"
+
+
+def _has_power(user_id: int) -> bool:
+    """Whether the account holds a role (administrator, moderator): suspending or reinstating it takes
+    power away or gives it back, so it needs a recent confirmation."""
+    return _user_or_404(user_id).role != USER
+
+
 @admin.route("/users/<id:user_id>/suspend", methods=["POST"])
+@requires_recent_auth(
+    lambda user_id: f"suspend {_named_with_role(user_id)}",
+    _user_page_url,
+    carry=("reason",),
+    when=_has_power,
+)
 def suspend(user_id: int) -> BaseResponse | tuple[str, int]:
     """Suspend the account for the form's ``reason`` (required): page and links 404, every session ends;
     the account's page again, with why, for a reason missing or refused (422)."""
@@ -109,6 +132,11 @@ def suspend(user_id: int) -> BaseResponse | tuple[str, int]:
 
 
 @admin.route("/users/<id:user_id>/unsuspend", methods=["POST"])
+@requires_recent_auth(
+    lambda user_id: f"lift the suspension of {_named_with_role(user_id)}",
+    _user_page_url,
+    when=_has_power,
+)
 def unsuspend(user_id: int) -> BaseResponse | tuple[str, int]:
     """Lift the suspension."""
     target = _user_or_404(user_id)
@@ -123,14 +151,9 @@ def _describe_role_change(user_id: int) -> str:
     return f"make {name} {made}" if made else f"change the role of {name}"
 
 
-def _user_page_url(user_id: int) -> str:
-    """The account's admin page, where its power actions' "Confirm it's you" page leads back to."""
-    return url_for("admin.user", user_id=user_id)
-
-
 @admin.route("/users/<id:user_id>/role", methods=["POST"])
 @require_role(ADMIN)
-@requires_recent_auth(_describe_role_change, _user_page_url)
+@requires_recent_auth(_describe_role_change, _user_page_url, carry=("role",))
 def change_role(user_id: int) -> BaseResponse | tuple[str, int]:
     """Give the account the ``role`` of the form (the last administrator keeps theirs)."""
     target = _user_or_404(user_id)
@@ -189,7 +212,9 @@ def resend_verification(user_id: int) -> BaseResponse | tuple[str, int]:
 @admin.route("/users/<id:user_id>/delete", methods=["POST"])
 @require_role(ADMIN)
 @requires_recent_auth(
-    lambda user_id: f"delete the account {_user_or_404(user_id).username} for good", _user_page_url
+    lambda user_id: f"delete the account {_user_or_404(user_id).username} for good",
+    _user_page_url,
+    carry=("confirm",),
 )
 def delete(user_id: int) -> BaseResponse | tuple[str, int]:
     """Delete the account for good; the form must repeat its username (``confirm``)."""

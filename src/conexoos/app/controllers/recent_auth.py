@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import session
 
-from conexoos.app.controllers import accounts, reentered_password
+from conexoos.app.controllers import accounts, reentered_password, second_factor_throttle
 from conexoos.app.controllers.second_factor import has_second_factor, verify_second_factor
 from conexoos.app.controllers.user_sessions import current_login_age, current_row_id
 from conexoos.app.models.persistent import User
@@ -54,19 +54,28 @@ def needs_login_again(user: User) -> bool:
     return not accounts.has_usable_password(user)
 
 
-def confirm(user: User, password: str, second_factor_code: str = "") -> None:
+WRONG_PASSWORD = "That password is not correct. Nothing was done."
+WRONG_PASSWORD_OR_CODE = (
+    "The password or the code is not correct (a code works once: wait for the next one from your app). "
+    "Nothing was done."
+)
+"""With two-factor on, one refusal for both: which of the two was wrong would tell whoever holds the session
+that a password they guessed is right."""
+
+
+def confirm(user: User, password: str, second_factor_code: str, network: str) -> None:
     """Check ``user``'s password (and code, when two-factor is on), and record the confirmation in the
-    session; :class:`ConfirmationRefused` naming the field otherwise (a wrong password is counted)."""
+    session; :class:`ConfirmationRefused` otherwise. A wrong password is counted (and may mail the owner),
+    as a wrong code is, from ``network``, as at the login's second step."""
     if needs_login_again(user):
         raise ConfirmationRefused(login_again_message())
+    two_factor = has_second_factor(user)
+    refusal = WRONG_PASSWORD_OR_CODE if two_factor else WRONG_PASSWORD
     if not password or not reentered_password.verify(user, password):
-        raise ConfirmationRefused("That password is not correct. Nothing was done.", "password")
-    if has_second_factor(user) and not verify_second_factor(user, second_factor_code.strip()):
-        raise ConfirmationRefused(
-            "Enter a current code from your authenticator app, or one of your recovery codes: two-factor "
-            "authentication is on, so the password alone does not confirm it is you. Nothing was done.",
-            "code",
-        )
+        raise ConfirmationRefused(refusal, "password")
+    if two_factor and not verify_second_factor(user, second_factor_code.strip()):
+        second_factor_throttle.record_failure(user, network)
+        raise ConfirmationRefused(refusal, "password")
     session[SESSION_KEY] = {"user_id": user.id, "session_row": current_row_id(), "at": utcnow().isoformat()}
 
 
