@@ -4,7 +4,8 @@ Every route answers 404 to anyone without the role (see controllers/roles.py; ch
 Moderators may open the overview, the user list and one user's page, and suspend or unsuspend; every
 other action, the audit log and invitations are for administrators. Every action is a POST with the
 CSRF token, and is audit-logged by controllers/user_management.py. The actions that grant power (a role,
-a second factor reset, a deletion) need a recent login or password confirmation (blueprints/recent_auth.py).
+a second factor reset, a deletion, suspending a staff account or ending that) need a recent login or
+password confirmation (blueprints/recent_auth.py).
 """
 
 from __future__ import annotations

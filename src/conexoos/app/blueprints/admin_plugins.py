@@ -17,7 +17,7 @@ from conexoos.app.blueprints.recent_auth import requires_recent_auth
 from conexoos.app.controllers import audit
 from conexoos.app.controllers.roles import ADMIN, staff_only
 from conexoos.framework import db
-from conexoos.framework.plugins import NAME_PATTERN, PluginError, plugin_statuses, set_enabled
+from conexoos.framework.plugins import NAME_PATTERN, PluginError, PluginStatus, plugin_statuses, set_enabled
 
 admin_plugins = staff_only(Blueprint("admin_plugins", __name__, url_prefix="/admin/plugins"), ADMIN)
 
@@ -47,15 +47,19 @@ def disable(name: str) -> Response:
 
 def _known(name: str) -> str:
     """``name`` when a plugin of that name is installed or has a saved state; 404 otherwise."""
-    known = {status.name for status in plugin_statuses(current_app)}
-    if not NAME_PATTERN.fullmatch(name) or name not in known:
+    return _status(name).name
+
+
+def _status(name: str) -> PluginStatus:
+    """The plugin ``name``'s status (installed, or with a saved state); 404 when it has neither."""
+    found = next((status for status in plugin_statuses(current_app) if status.name == name), None)
+    if not NAME_PATTERN.fullmatch(name) or found is None:
         raise NotFound("There is no plugin of that name.")
-    return name
+    return found
 
 
 def _switch(name: str, enabled: bool) -> Response:
-    known = {status.name: status for status in plugin_statuses(current_app)}
-    before = known[_known(name)].saved_state
+    before = _status(name).saved_state
     try:
         set_enabled(name, enabled, current_user.username)
     except PluginError as error:

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
+from conexoos.app.blueprints.form_rate_limits import form_refused
 from conexoos.app.blueprints.link_pages import link_problem
 from conexoos.app.blueprints.password_checks import password_check_refused
 from conexoos.app.controllers import email_addresses, email_change_undo
@@ -16,8 +17,7 @@ from conexoos.app.controllers.tokens import TokenError
 from conexoos.app.models.forms.email import ConfirmForm, EmailChangeForm
 from conexoos.app.server.errorhandler import csrf_failed
 from conexoos.app.utils.private_pages import secret_url
-from conexoos.app.utils.rate_limit import enforce, over_limit
-from conexoos.app.utils.wording import waiting
+from conexoos.app.utils.rate_limit import enforce
 from conexoos.framework import wants_json
 from conexoos.framework.csrf import is_referrer_refusal
 from conexoos.framework.mail.message import MailError
@@ -90,15 +90,6 @@ def settings() -> str | Response | tuple[str, int] | tuple[str, int, dict[str, s
     return _page(form), status
 
 
-def _resend_wait() -> int:
-    """Count one resend: 0 within its limit, else the seconds to wait (raised as a 429 for JSON)."""
-    limit = ("3/hour", "verify-resend", str(current_user.id))
-    if wants_json():
-        enforce(*limit)
-        return 0
-    return over_limit(*limit)
-
-
 def _page(form: EmailChangeForm) -> str:
     return render_template("dashboard/email.html", form=form, resend=ConfirmForm())
 
@@ -109,10 +100,12 @@ def resend() -> Response:
     """Mail the verification link again (at most 3 an hour: past that, the email settings again saying so
     and when to try again; a JSON client gets the 429 of :func:`enforce`)."""
     if ConfirmForm().validate_on_submit():
-        if (wait := _resend_wait()) != 0:
-            flash(
-                f"A new link can be sent 3 times an hour: none was sent. Try again in about {waiting(wait)}."
-            )
+        limit = ("3/hour", "verify-resend", str(current_user.id))
+        refused = form_refused(
+            limit, reason="A new link can be sent 3 times an hour:", consequence="none was sent."
+        )
+        if refused is not None:
+            flash(refused.message)
             return redirect(url_for("email.settings"))
         try:
             email_addresses.resend_verification(current_user)

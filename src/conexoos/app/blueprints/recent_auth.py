@@ -4,9 +4,9 @@ An action POSTed more than :data:`~conexoos.app.controllers.recent_auth.RECENT_A
 after the last confirmation) is not done: the answer is the "Confirm it's you" page (403: the action is
 refused until then, so a script reading the status does not take it for done), which names the waiting
 action and asks for the password, and with two-factor on a code. Its form posts the same URL again with
-the original fields (hidden), a fresh CSRF token and the confirmation; a correct one is recorded and the
-action runs in that request. Only a verified password (or code) counts: the marker field alone makes the
-page check them, nothing more. A JSON client gets 403 ``confirm_access`` instead of the page.
+the fields the action reads (hidden), a fresh CSRF token and the confirmation; a correct one is recorded
+and the action runs in that request. Only a verified password (or code) counts: the marker field alone
+makes the page check them, nothing more. A JSON client gets 403 ``confirm_access`` instead of the page.
 """
 
 from __future__ import annotations
@@ -91,8 +91,8 @@ def _check_confirmation(waiting: Waiting) -> tuple[str, int] | tuple[str, int, d
         return _page(waiting, "Enter your password.", "password"), 403
     too_many = password_check_refused(current_user)
     if too_many is not None:
-        wait = str(getattr(too_many, "retry_after", 60))
-        return _page(waiting, str(too_many.description), "password"), 429, {"Retry-After": wait}
+        retry = {"Retry-After": str(too_many.retry_after)}
+        return _page(waiting, str(too_many.description), "password"), 429, retry
     try:
         recent_auth.confirm(
             current_user,

@@ -1,5 +1,5 @@
-"""Sudo mode: an administrator's action that grants power (a role, a second factor reset, a deletion,
-a plugin switch) needs a recent proof of who is at the keyboard.
+"""Sudo mode: an administrator's action that grants power (a role, a second factor reset, a deletion, the
+suspension of a staff account or its end, a plugin switch) needs a recent proof of who is at the keyboard.
 
 A login less than :data:`RECENT_AUTH` old is that proof; so is the password (and, with two-factor on, a
 code) confirmed less than :data:`RECENT_AUTH` ago. The confirmation lives in the server-side session,
