@@ -21,7 +21,10 @@ from .test_cli import ENV_TO_CLEAR
         ("postgresql+psycopg://u@127.0.0.1/db", "postgresql at 127.0.0.1:5432"),
         ("mysql+pymysql://u@db.internal/db", "mysql at db.internal:3306"),
         ("postgresql+psycopg://u@db.internal:6432/db", "postgresql at db.internal:6432"),
-        ("postgresql+psycopg://u@/db?host=/var/run/postgresql", "postgresql at /var/run/postgresql:5432"),
+        (
+            "postgresql+psycopg://u@/db?host=/var/run/postgresql",
+            "postgresql at the Unix socket in /var/run/postgresql (port 5432)",
+        ),
         ("postgresql+psycopg://u@[::1]/db", "postgresql at [::1]:5432"),
         ("mysql+pymysql://u@[fd00::5]:3307/db", "mysql at [fd00::5]:3307"),
         ("postgresql:///db?user=postgres", "postgresql at the default Unix socket (port 5432)"),
@@ -29,7 +32,16 @@ from .test_cli import ENV_TO_CLEAR
         ("postgresql:///db?host=db1,db2&port=5433", "postgresql at db1:5433, db2:5433"),
         ("postgresql:///db?host=db1&host=db2", "postgresql at db1:5432, db2:5432"),
         ("postgresql:///db?host=db1,::1&port=5433,5434", "postgresql at db1:5433, [::1]:5434"),
-        ("postgresql:///db?host=/tmp&port=5433", "postgresql at /tmp:5433"),
+        ("postgresql:///db?host=/tmp&port=5433", "postgresql at the Unix socket in /tmp (port 5433)"),
+        ("postgresql:///db?host=db1,/tmp", "postgresql at db1:5432, the Unix socket in /tmp (port 5432)"),
+        (
+            "mysql+pymysql://u@/db?unix_socket=/run/mysqld/mysqld.sock",
+            "mysql at the Unix socket /run/mysqld/mysqld.sock",
+        ),
+        (
+            "mysql+pymysql://u@db.internal/db?unix_socket=/run/my.sock",
+            "mysql at the Unix socket /run/my.sock",
+        ),
     ],
 )
 def test_a_server_connection_is_named_with_its_port(url: str, place: str) -> None:

@@ -134,12 +134,22 @@ def _server_place(url: URL, default_port: int) -> str:
     (libpq's default), any other server's localhost."""
     hosts = [url.host] if url.host else _parameter_values(url, "host")
     ports = [str(url.port)] if url.port else _parameter_values(url, "port")
-    if not hosts and url.get_backend_name() == "postgresql":
+    postgresql = url.get_backend_name() == "postgresql"
+    if not postgresql and _parameter_values(url, "unix_socket"):  # MySQL's drivers take the file over host
+        return f"the Unix socket {_parameter_values(url, 'unix_socket')[0]}"
+    if not hosts and postgresql:
         return f"the default Unix socket (port {ports[0] if ports else default_port})"
     hosts = hosts or ["localhost"]
     if len(ports) != len(hosts):  # libpq: one port for every host
         ports = [ports[0] if ports else str(default_port)] * len(hosts)
-    return ", ".join(f"{_bracketed(host)}:{port}" for host, port in zip(hosts, ports, strict=True))
+    return ", ".join(_place(host, port, postgresql) for host, port in zip(hosts, ports, strict=True))
+
+
+def _place(host: str, port: str, postgresql: bool) -> str:
+    """One server address; a libpq host that is a folder (``/var/run/postgresql``) is its Unix socket's."""
+    if postgresql and host.startswith(("/", "@")):
+        return f"the Unix socket in {host} (port {port})"
+    return f"{_bracketed(host)}:{port}"
 
 
 def _parameter_values(url: URL, name: str) -> list[str]:
