@@ -241,6 +241,36 @@ class SizeRotatingFileHandler(logging.handlers.RotatingFileHandler):
             self.handleError(record)
 
 
+class SharedSizeRotatingFileHandler(SizeRotatingFileHandler):
+    """:class:`SizeRotatingFileHandler` for a file that two processes write (gunicorn's master and its worker
+    both write ``gunicorn.error.log``): either rotates it once its own count reaches ``maxBytes``, and the
+    other, which would go on writing into the renamed file, reopens the path once it sees (a ``stat`` at
+    most once per REOPEN_CHECK_SECONDS) that the file there is no longer its own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._next_check = _clock() + REOPEN_CHECK_SECONDS
+
+    def emit(self, record: logging.LogRecord) -> None:
+        stream = self.stream
+        if stream is not None and _clock() >= self._next_check:
+            self._next_check = _clock() + REOPEN_CHECK_SECONDS
+            if _moved(self.baseFilename, stream.fileno()):
+                stream.close()
+                self.stream = self._open()
+        super().emit(record)
+
+
+def _moved(path: str, descriptor: int) -> bool:
+    """Whether the file open as ``descriptor`` is no longer the one at ``path`` (renamed, or removed)."""
+    try:
+        there = os.stat(path)
+    except FileNotFoundError:
+        return True
+    mine = os.fstat(descriptor)
+    return (there.st_dev, there.st_ino) != (mine.st_dev, mine.st_ino)
+
+
 SECRET_ARGUMENTS = frozenset({"token", "secret"})
 """URL rule arguments whose values the access logs leave out (``/reset/<token>``)."""
 LOGGED_PATH = "conexoos.logged_path"

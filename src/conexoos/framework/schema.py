@@ -256,8 +256,9 @@ SERVER_ENV: Schema = {
         "ROTATE": Key(
             "choice",
             "size",
-            "How the files in LOG.DIR are rotated: size (at 10 MB, five kept; for one process) or external "
-            "(reopened when logrotate moves them, looked at once a second at most; for several workers).",
+            "How the files in LOG.DIR (gunicorn's two included) are rotated: size (at 10 MB, five kept; "
+            "for one worker) or external (reopened when logrotate moves them, looked at once a second at "
+            "most; for several workers).",
             choices=LOG_ROTATIONS,
             empty_means_default=True,
         ),

@@ -20,6 +20,7 @@ import os
 import socket
 import ssl
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +36,11 @@ from .database import db
 from .errors import ConfigError
 from .logs import (
     LOGGED_PATH,
+    ROTATE_AT_BYTES,
+    ROTATED_FILES_KEPT,
     RedactingFormatter,
     ReopeningFileHandler,
+    SharedSizeRotatingFileHandler,
     configure_logging,
     flush_logs,
     log_redactor,
@@ -527,7 +531,7 @@ def _log_options(log_dir: str, rotate: str) -> dict[str, Any]:
     return {
         "accesslog": str(folder / ACCESS_LOG_NAME),
         "errorlog": str(folder / ERROR_LOG_NAME),
-        "logger_class": ReopeningAccessLogger if rotate == "external" else AccessLogger,
+        "logger_class": ReopeningAccessLogger if rotate == "external" else SizeRotatingAccessLogger,
     }
 
 
@@ -558,16 +562,16 @@ class AccessLogger(GunicornLogger):
             atoms["a"] = redactor.known(agent)
         return atoms
 
-    reopen_moved_files = False
-    """Whether gunicorn's log files are reopened once another tool moved them (``LOG.ROTATE: external``)."""
+    file_handler: Callable[[str], logging.FileHandler] | None = None
+    """What writes gunicorn's log files instead of its plain handlers (None: those), given the path."""
 
     def setup(self, cfg: Any) -> None:
         """Gunicorn's error log (an unhandled error's traceback under DEV, with its request line) hides
         secrets as the app's log does."""
         super().setup(cfg)
-        if self.reopen_moved_files:
+        if self.file_handler is not None:
             for logger in (self.error_log, self.access_log):
-                _watch_gunicorn_files(logger)
+                _replace_gunicorn_files(logger, self.file_handler)
         for handler in self.error_log.handlers:  # the logs' redactor when a line is written: set up later
             handler.setFormatter(RedactingFormatter(self.error_fmt, None, self.datefmt, decode=True))
 
@@ -578,21 +582,35 @@ class ReopeningAccessLogger(AccessLogger):
     (``logs.ReopeningFileHandler``), in the master and in each worker (which inherits its handlers);
     gunicorn's own handlers kept writing into the moved file until the master was sent SIGUSR1."""
 
-    reopen_moved_files = True
+    file_handler = staticmethod(lambda path: ReopeningFileHandler(path, encoding="utf-8"))
 
 
-def _watch_gunicorn_files(logger: logging.Logger) -> None:
-    """Replace each plain file handler gunicorn gave ``logger`` by a :class:`ReopeningFileHandler` on the same
-    file, with its formatter, marked as gunicorn's (a configuration reload replaces it again)."""
+class SizeRotatingAccessLogger(AccessLogger):
+    """:class:`AccessLogger` for ``LOG.ROTATE: size`` (one worker): ``gunicorn.access.log`` and
+    ``gunicorn.error.log`` rotate at the size ``app.log`` does, keeping as many files; the error log, which
+    the master writes too, is reopened by the process that did not rotate it
+    (``logs.SharedSizeRotatingFileHandler``). Gunicorn's own handlers never rotated: the files grew
+    without end."""
+
+    file_handler = staticmethod(
+        lambda path: SharedSizeRotatingFileHandler(
+            path, maxBytes=ROTATE_AT_BYTES, backupCount=ROTATED_FILES_KEPT, encoding="utf-8"
+        )
+    )
+
+
+def _replace_gunicorn_files(logger: logging.Logger, make: Callable[[str], logging.FileHandler]) -> None:
+    """Replace each plain file handler gunicorn gave ``logger`` by ``make(path)`` on the same file, with its
+    formatter, marked as gunicorn's (a configuration reload replaces it again)."""
     for handler in list(logger.handlers):
         if type(handler) is not logging.FileHandler or not getattr(handler, "_gunicorn", False):
             continue
-        watched = ReopeningFileHandler(handler.baseFilename, mode=handler.mode, encoding=handler.encoding)
-        watched.setFormatter(handler.formatter)
-        watched._gunicorn = True  # type: ignore[attr-defined]
+        replacement = make(handler.baseFilename)
+        replacement.setFormatter(handler.formatter)
+        replacement._gunicorn = True  # type: ignore[attr-defined]
         logger.removeHandler(handler)
         handler.close()
-        logger.addHandler(watched)
+        logger.addHandler(replacement)
 
 
 def _control_socket_options(instance: Path) -> dict[str, Any]:
