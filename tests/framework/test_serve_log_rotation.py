@@ -64,6 +64,28 @@ def test_gunicorns_logs_are_reopened_once_moved(tmp_path: Path) -> None:
     assert "ttin" not in (logs / "gunicorn.error.log.1").read_text(encoding="utf-8")
 
 
+def test_captured_output_follows_the_moved_error_log(tmp_path: Path) -> None:
+    """With ``CAPTURE: true`` gunicorn points the workers' stdout and stderr at its error log once (and again
+    only on SIGUSR1): once logrotate moved the file, what they printed went on into the moved one."""
+    port = new_port()
+    project = write_green_project(
+        tmp_path / "green", port, {"CAPTURE": True, "LOG": {"DIR": "logs", "ROTATE": "external"}}
+    )
+    logs = project / "instance" / "logs"
+    base = f"http://127.0.0.1:{port}"
+    with server(serve_args(project, port), tmp_path, base + "/healthz"):
+        assert http_get(base + "/say?line=before")[0] == 200
+        assert "stderr: before" in written(logs / "gunicorn.error.log", ["stdout: before", "stderr: before"])
+        (logs / "gunicorn.error.log").rename(logs / "gunicorn.error.log.1")
+        time.sleep(REOPEN_CHECK_SECONDS + 0.2)
+        assert http_get(base + "/")[0] == 200  # a request, not an error line, makes the worker look
+        assert http_get(base + "/say?line=after")[0] == 200
+        now = written(logs / "gunicorn.error.log", ["stdout: after", "stderr: after"])
+    assert "stdout: after" in now and "stderr: after" in now, now
+    moved = (logs / "gunicorn.error.log.1").read_text(encoding="utf-8")
+    assert "stdout: before" in moved and "after" not in moved
+
+
 def test_gunicorns_logs_rotate_at_the_size_app_log_does(tmp_path: Path) -> None:
     """Under ``LOG.ROTATE: size`` gunicorn's own handlers never rotated its two files: they grew without
     end while app.log and access.log turned over at 10 MB."""

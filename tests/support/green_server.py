@@ -1,8 +1,9 @@
 """A small project served by the real ``conexoos serve`` (gunicorn, gevent workers) on a loopback port.
 
-Shared by the serve, deploy and Socket.IO tests: the project has a slow route (for graceful stops), a
-route that reports what the worker sees (client address, public URL, monkey-patching) and a Socket.IO
-namespace that accepts everyone (so a socket that joins it is not closed as idle).
+Shared by the serve, deploy and Socket.IO tests: the project has a slow route (for graceful stops), one
+that prints a line to stdout and stderr (for ``CAPTURE``), a route that reports what the worker sees
+(client address, public URL, monkey-patching) and a Socket.IO namespace that accepts everyone (so a
+socket that joins it is not closed as idle).
 """
 
 from __future__ import annotations
@@ -46,6 +47,12 @@ PROJECT_FILES = {
             return "finished"
 
 
+        def say():
+            print("stdout:", request.args["line"], flush=True)
+            print("stderr:", request.args["line"], file=sys.stderr, flush=True)
+            return "said"
+
+
         def whoami():
             monkey = sys.modules.get("gevent.monkey")
             return jsonify(
@@ -66,6 +73,7 @@ PROJECT_FILES = {
                 app.add_url_rule("/echo-length", "echo_length", echo_length, methods=["POST"])
                 app.add_url_rule("/conditional", "conditional", conditional)
                 app.add_url_rule("/slow", "slow", slow)
+                app.add_url_rule("/say", "say", say)
                 app.add_url_rule("/whoami", "whoami", whoami)
     """,
     "server/socket.py": """

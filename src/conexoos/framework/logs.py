@@ -252,13 +252,17 @@ class SharedSizeRotatingFileHandler(SizeRotatingFileHandler):
         self._next_check = _clock() + REOPEN_CHECK_SECONDS
 
     def emit(self, record: logging.LogRecord) -> None:
+        self.reopenIfNeeded()
+        super().emit(record)
+
+    def reopenIfNeeded(self) -> None:  # WatchedFileHandler's name, as ReopeningFileHandler's
+        """Open the path again when the file there is no longer this handler's (looked at once a second)."""
         stream = self.stream
         if stream is not None and _clock() >= self._next_check:
             self._next_check = _clock() + REOPEN_CHECK_SECONDS
             if _moved(self.baseFilename, stream.fileno()):
                 stream.close()
                 self.stream = self._open()
-        super().emit(record)
 
 
 def _moved(path: str, descriptor: int) -> bool:

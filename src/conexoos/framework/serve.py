@@ -565,13 +565,26 @@ class AccessLogger(GunicornLogger):
     file_handler: Callable[[str], logging.FileHandler] | None = None
     """What writes gunicorn's log files instead of its plain handlers (None: those), given the path."""
 
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        """The access line; first, under ``CAPTURE: true``, the error log's file looked at (once a second at
+        most) so that stdout and stderr follow it once it was moved: a worker may print for hours without
+        writing an error line, the only other time its handler looks."""
+        for handler in self.stdio_files:
+            handler.reopenIfNeeded()
+        super().access(resp, req, environ, request_time)
+
     def setup(self, cfg: Any) -> None:
         """Gunicorn's error log (an unhandled error's traceback under DEV, with its request line) hides
         secrets as the app's log does."""
         super().setup(cfg)
+        self.stdio_files: list[Any] = []
         if self.file_handler is not None:
-            for logger in (self.error_log, self.access_log):
-                _replace_gunicorn_files(logger, self.file_handler)
+            _replace_gunicorn_files(self.access_log, self.file_handler)
+            captured = cfg.capture_output and cfg.errorlog != "-"
+            made = _replace_gunicorn_files(
+                self.error_log, _stdio_following(self.file_handler) if captured else self.file_handler
+            )
+            self.stdio_files = made if captured else []
         for handler in self.error_log.handlers:  # the logs' redactor when a line is written: set up later
             handler.setFormatter(RedactingFormatter(self.error_fmt, None, self.datefmt, decode=True))
 
@@ -599,9 +612,34 @@ class SizeRotatingAccessLogger(AccessLogger):
     )
 
 
-def _replace_gunicorn_files(logger: logging.Logger, make: Callable[[str], logging.FileHandler]) -> None:
+def _stdio_following(make: Callable[[str], logging.FileHandler]) -> Callable[[str], logging.FileHandler]:
+    """``make``, whose handler also points this process's stdout and stderr at the file each time it opens
+    it again (after a rotation, or once logrotate moved it), for ``CAPTURE: true``: gunicorn points them
+    at the error log once, and again only on SIGUSR1, so what a worker printed went on into the moved file."""
+
+    def made(path: str) -> logging.FileHandler:
+        handler = make(path)
+        reopen = handler._open
+
+        def opened() -> Any:
+            stream = reopen()
+            for captured in (sys.stdout, sys.stderr):
+                captured.flush()
+                os.dup2(stream.fileno(), captured.fileno())
+            return stream
+
+        handler._open = opened  # type: ignore[method-assign]
+        return handler
+
+    return made
+
+
+def _replace_gunicorn_files(
+    logger: logging.Logger, make: Callable[[str], logging.FileHandler]
+) -> list[logging.FileHandler]:
     """Replace each plain file handler gunicorn gave ``logger`` by ``make(path)`` on the same file, with its
-    formatter, marked as gunicorn's (a configuration reload replaces it again)."""
+    formatter, marked as gunicorn's (a configuration reload replaces it again); the handlers made."""
+    made = []
     for handler in list(logger.handlers):
         if type(handler) is not logging.FileHandler or not getattr(handler, "_gunicorn", False):
             continue
@@ -611,6 +649,8 @@ def _replace_gunicorn_files(logger: logging.Logger, make: Callable[[str], loggin
         logger.removeHandler(handler)
         handler.close()
         logger.addHandler(replacement)
+        made.append(replacement)
+    return made
 
 
 def _control_socket_options(instance: Path) -> dict[str, Any]:
