@@ -220,13 +220,16 @@ def answer_and_hang_up(connection: socket.socket) -> tuple[bytes, bool]:
 def test_a_request_body_that_stops_arriving_is_a_408_and_the_connection_is_closed(
     tmp_path: Path, path: str
 ) -> None:
-    """A POST announcing 100 bytes and sending 7 was waited for forever, its connection held."""
+    """A POST announcing 100 bytes and sending 7 was waited for forever, its connection held; the 408 says
+    the connection ends (it said ``Connection: keep-alive``, then closed it)."""
     port = new_port()
     project = write_green_project(tmp_path / "green", port, {"BODY_TIMEOUT": 2})
     with server(serve_args(project, port), tmp_path, f"http://127.0.0.1:{port}/healthz"):
         started = time.monotonic()
         received, closed = answer_and_hang_up(send_part_of_a_body(port, path, 100, b"a=1&b=2"))
         assert received.startswith(b"HTTP/1.1 408 "), received[:200]
+        head = received.split(b"\r\n\r\n")[0].lower().split(b"\r\n")
+        assert b"connection: close" in head and b"connection: keep-alive" not in head, head
         assert closed and time.monotonic() - started < 6
         assert get(port, "/")[0] == 200  # the worker goes on
 

@@ -93,11 +93,17 @@ def time_request_bodies(app: Flask, seconds: float) -> None:
             return inner(environ, start_response)
         body = TimedInput(environ["wsgi.input"], seconds)
         environ["wsgi.input"] = body
+
+        def starting(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if body.timed_out:
+                _announce_close(start_response)
+            return start_response(status, headers, exc_info)
+
         try:
-            answer = inner(environ, start_response)
+            answer = inner(environ, starting)
         except BodyTimeout as error:  # read before Flask (Engine.IO): answered here
             body.timed_out = True
-            answer = error(environ, start_response)
+            answer = error(environ, starting)
         if body.timed_out:  # the rest of the body will not come: the connection ends with the 408
             return ClosingIterator(answer, lambda: _end_connection(environ))
         return answer
@@ -109,6 +115,16 @@ def _has_body(environ: WSGIEnvironment) -> bool:
     length = environ.get("CONTENT_LENGTH") or ""
     chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
     return chunked or (length.isdigit() and int(length) > 0)
+
+
+def _announce_close(start_response: StartResponse) -> None:
+    """Have gunicorn say ``Connection: close`` on the 408, as the connection ends after it: it drops a
+    ``Connection`` header the app sets, and its ``start_response`` is its answer's method, whose
+    ``force_close`` makes it write that header (another server's ``start_response`` has none)."""
+    answer = getattr(start_response, "__self__", None)
+    force_close = getattr(answer, "force_close", None)
+    if callable(force_close):
+        force_close()
 
 
 def _end_connection(environ: WSGIEnvironment) -> None:
