@@ -19,7 +19,7 @@ import logging
 import re
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
@@ -33,7 +33,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util import CommandError
 from flask import Flask, current_app
-from sqlalchemy import MetaData, column, create_engine, inspect, select
+from sqlalchemy import MetaData, Table, column, create_engine, inspect, select
 from sqlalchemy import table as table_clause
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -722,14 +722,28 @@ def _tables_held(target: MigrationTarget) -> list[str]:
 def _require_model_tables(target: MigrationTarget, expected: frozenset[str]) -> None:
     """Refuse a database at head that lacks a table of the app's models: its history is not this release's
     (a table dropped by hand, a side build), or a model (or the mail outbox, once ``init_mail`` is called)
-    was added without its migration. Each request using the table would fail."""
-    wanted = [table.name for table in target.tables() if table.name in expected]
+    was added without its migration. Each request using the table would fail. A table a model puts in
+    an explicit schema is looked for there."""
+    wanted = _model_tables(target, expected)
     if not wanted:
         return
-    existing = set(inspect(target.engine).get_table_names())  # one query, not one a table
-    missing = sorted(name for name in wanted if name not in existing)
+    inspector = inspect(target.engine)
+    existing = {  # one query a schema, not one a table
+        schema: set(inspector.get_table_names(schema=schema)) for schema in {table.schema for table in wanted}
+    }
+    missing = sorted(_shown(table) for table in wanted if table.name not in existing[table.schema])
     if missing:
         raise SchemaNotReady([_missing_problem(target, "tables", missing)])
+
+
+def _model_tables(target: MigrationTarget, expected: frozenset[str]) -> list[Table]:
+    """The tables of ``target``'s history that the app's models need."""
+    return [table for table in target.tables() if table.name in expected]
+
+
+def _shown(table: Table) -> str:
+    """``table``'s name as messages write it: with its schema when a model names one."""
+    return f"{table.schema}.{table.name}" if table.schema else str(table.name)
 
 
 COLUMNS_QUERY = {
@@ -747,42 +761,67 @@ def _require_model_columns(target: MigrationTarget, expected: frozenset[str]) ->
     """Refuse a database at head whose tables lack a column of the app's models: its history is not this
     release's (a side build that skipped a revision, a schema changed by hand), or a model column was
     added without its migration. Each query naming the column would fail. Columns the database has
-    beyond the models' (a plugin's, another app's) are fine."""
-    wanted = {name: columns for name, columns in target.columns().items() if name in expected}
+    beyond the models' (a plugin's, another app's) are fine. Names are compared as the database compares
+    them: exactly on PostgreSQL (a quoted ``"userName"`` is not ``username``), ignoring case elsewhere."""
+    wanted = _model_tables(target, expected)
     if not wanted:
         return
-    held = _database_columns(target, set(wanted))
+    fold = _column_name_fold(target.engine.dialect.name)
+    held = _database_columns(target, wanted, fold)
     missing = [
-        f"{table}.{column}"
-        for table, columns in sorted(wanted.items())
-        if table in held
-        for column in sorted(columns)
-        if column.lower() not in held[table]
+        f"{_shown(table)}.{column.name}"
+        for table in sorted(wanted, key=_shown)
+        if _shown(table) in held
+        for column in sorted(table.columns, key=lambda column: str(column.name))
+        if fold(str(column.name)) not in held[_shown(table)]
     ]
     if missing:
         raise SchemaNotReady([_missing_problem(target, "columns", missing)])
 
 
-def _database_columns(target: MigrationTarget, tables: set[str]) -> dict[str, set[str]]:
-    """The columns the database holds for each of ``tables`` (names in lower case, as both SQLite and
-    MariaDB compare them; tables it lacks are left out)."""
+def _column_name_fold(dialect: str) -> Callable[[str], str]:
+    """How ``dialect`` compares column names: PostgreSQL as written, SQLite and MySQL/MariaDB in any case."""
+    return (lambda name: name) if dialect == "postgresql" else str.lower
+
+
+def _database_columns(
+    target: MigrationTarget, tables: list[Table], fold: Callable[[str], str]
+) -> dict[str, set[str]]:
+    """The columns the database holds for each of ``tables`` (by :func:`_shown`; tables it lacks are left
+    out), names passed through ``fold``: the default schema's in one query, a table in an explicit schema
+    through the inspector."""
+    held = _default_schema_columns(target, {str(table.name) for table in tables if not table.schema}, fold)
+    inspector = inspect(target.engine)
+    for table in tables:
+        if table.schema and inspector.has_table(table.name, schema=table.schema):
+            found = inspector.get_columns(table.name, schema=table.schema)
+            held[_shown(table)] = {fold(str(column["name"])) for column in found}
+    return held
+
+
+def _default_schema_columns(
+    target: MigrationTarget, tables: set[str], fold: Callable[[str], str]
+) -> dict[str, set[str]]:
+    """The columns of each of ``tables`` in the connection's default schema (:data:`COLUMNS_QUERY`)."""
+    if not tables:
+        return {}
     dialect = target.engine.dialect.name
-    held: dict[str, set[str]] = {}
     if dialect == "mariadb":
         dialect = "mysql"
-    if dialect in COLUMNS_QUERY:
-        with target.engine.connect() as connection:
-            rows = connection.exec_driver_sql(COLUMNS_QUERY[dialect]).all()
-        for table, column_name in rows:
-            held.setdefault(str(table).lower(), set()).add(str(column_name).lower())
-        return {name: held[name.lower()] for name in tables if name.lower() in held}
-    inspector = inspect(target.engine)
-    existing = set(inspector.get_table_names())
-    return {
-        name: {str(found["name"]).lower() for found in inspector.get_columns(name)}
-        for name in tables
-        if name in existing
-    }
+    if dialect not in COLUMNS_QUERY:
+        inspector = inspect(target.engine)
+        existing = set(inspector.get_table_names())
+        return {
+            name: {fold(str(found["name"])) for found in inspector.get_columns(name)}
+            for name in tables
+            if name in existing
+        }
+    held: dict[str, set[str]] = {}
+    with target.engine.connect() as connection:
+        rows = connection.exec_driver_sql(COLUMNS_QUERY[dialect]).all()
+    for table, column_name in rows:
+        held.setdefault(fold(str(table)), set()).add(fold(str(column_name)))
+    return {name: held[fold(name)] for name in tables if fold(name) in held}
 
 
 def _missing_problem(target: MigrationTarget, kind: str, missing: list[str]) -> str:
