@@ -12,7 +12,8 @@ from flask import Flask
 from sqlalchemy import update
 from werkzeug.test import TestResponse
 
-from conexoos.app.controllers import accounts, recent_auth, second_factor_throttle, totp
+from conexoos.app.blueprints import recent_auth as guard
+from conexoos.app.controllers import accounts, recent_auth, reentered_password, second_factor_throttle, totp
 from conexoos.app.models.persistent import User, UserSession
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
@@ -145,11 +146,11 @@ def test_a_wrong_password_shows_the_page_again_and_does_nothing(
 
 def test_with_two_factor_on_a_code_is_needed_too(app: Flask, boss: Account, alice: Account) -> None:
     secret, _codes = enrol_totp(boss)
+    enrol_totp_on(app, alice)  # without it, there is nothing to reset: refused at once
     age_logins(app, boss)
     page = boss.client.post(f"/admin/users/{alice.id}/reset-2fa", data={"csrf_token": boss.csrf})
     assert page.status_code == 403
     assert 'name="confirm_access_code"' in page.get_data(as_text=True)
-    enrol_totp_on(app, alice)
 
     refused = confirm_on(boss, page, confirm_access_password=boss.password)
     assert refused.status_code == 403
@@ -389,3 +390,83 @@ def suspended(app: Flask, account: Account) -> bool:
         user = db.session.get(User, account.id)
         assert user is not None
         return user.suspended_at is not None
+
+
+@pytest.fixture
+def password_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The ids of the accounts whose password the "Confirm it's you" page checked, or counted towards the
+    budget of checks, in the test."""
+    checked: list[int] = []
+    budget, verify = guard.password_check_refused, reentered_password.verify
+
+    def counted(user: User) -> object:
+        checked.append(user.id)
+        return budget(user)
+
+    def verified(user: User, password: str) -> bool:
+        checked.append(user.id)
+        return verify(user, password)
+
+    monkeypatch.setattr(guard, "password_check_refused", counted)
+    monkeypatch.setattr(reentered_password, "verify", verified)
+    return checked
+
+
+def test_a_request_the_action_refuses_is_refused_at_once_without_a_password_check(
+    app: Flask, boss: Account, alice: Account, signed_up: SignUp, password_checks: list[int]
+) -> None:
+    """A mistyped deletion name, one's own role, a role held already... first showed "Confirm it's you"
+    and spent a password check, to be refused only after (outside tester): a request the action refuses
+    grants no power, so it gets that refusal at once, even posted with the right password."""
+    moderator = make_staff(app, signed_up("moddy"), "moderator")
+    age_logins(app, boss)
+    for path, fields, status, said in (
+        (f"{alice.id}/delete", {"confirm": "alise"}, 400, "Type the account's username to confirm"),
+        (f"{boss.id}/delete", {"confirm": "boss"}, 409, "Delete your own account from Settings"),
+        (f"{boss.id}/role", {"role": "moderator"}, 403, "You cannot change your own role"),
+        (f"{alice.id}/role", {"role": "user"}, 409, "alice already has the role user."),
+        (f"{alice.id}/role", {"role": "overlord"}, 400, "Choose one of the roles"),
+        (f"{alice.id}/role", {"role": "x" * 40}, 400, "The field role holds at most 16 characters"),
+        (f"{alice.id}/reset-2fa", {}, 409, "alice has no two-factor authentication: nothing to reset."),
+        (f"{moderator.id}/suspend", {"reason": " "}, 422, "Give the reason for the suspension"),
+        (f"{moderator.id}/unsuspend", {}, 409, "moddy is not suspended."),
+    ):
+        for confirming in ({}, {"confirm_access": "1", "confirm_access_password": boss.password}):
+            answer = boss.client.post(
+                f"/admin/users/{path}", data={"csrf_token": boss.csrf, **fields, **confirming}
+            )
+            text = answer.get_data(as_text=True)
+            assert (answer.status_code, HEADING in text) == (status, False), (path, fields, confirming)
+            assert said in html.unescape(text), (path, fields)
+    assert password_checks == []
+    assert [role_of(app, account) for account in (boss, alice, moderator)] == ["admin", "user", "moderator"]
+    with app.app_context():
+        assert db.session.get(User, alice.id) is not None and db.session.get(User, boss.id) is not None
+    assert not suspended(app, moderator)
+
+    # A request the action takes still waits for the confirmation (none of the above opened the window).
+    page = boss.client.post(
+        f"/admin/users/{alice.id}/delete", data={"csrf_token": boss.csrf, "confirm": "alice"}
+    )
+    assert page.status_code == 403 and HEADING in page.get_data(as_text=True)
+    assert_make_admin_waits(app, boss, alice)
+    with app.app_context():
+        assert db.session.get(User, alice.id) is not None
+
+
+def test_a_json_client_gets_the_refusal_at_once_naming_the_field(
+    app: Flask, boss: Account, alice: Account, password_checks: list[int]
+) -> None:
+    age_logins(app, boss)
+    answer = boss.client.post(
+        f"/admin/users/{alice.id}/role",
+        data={"role": "user"},
+        headers={"X-CSRFToken": boss.csrf, "Accept": "application/json"},
+    )
+    assert answer.status_code == 409
+    assert answer.get_json()["error"] == {
+        "code": "conflict",
+        "message": "alice already has the role user.",
+        "field": "role",
+    }
+    assert password_checks == []

@@ -5,7 +5,9 @@ Moderators may open the overview, the user list and one user's page, and suspend
 other action, the audit log and invitations are for administrators. Every action is a POST with the
 CSRF token, and is audit-logged by controllers/user_management.py. The actions that grant power (a role,
 a second factor reset, a deletion, suspending a staff account or ending that) need a recent login or
-password confirmation (blueprints/recent_auth.py).
+password confirmation (blueprints/recent_auth.py); a request such an action refuses is refused before
+that, by the same rules (controllers/user_management.py's ``*_refusal`` functions). A refusal is drawn on
+the account's page under the field to change, what was typed kept (JSON for a JSON client).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import enforce
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters
 from conexoos.app.utils.wording import with_article
+from conexoos.framework.http_errors import error_response, wants_json
 
 admin = staff_only(Blueprint("admin", __name__, url_prefix="/admin"), ADMIN, MODERATOR)
 PAGE_SIZE = 25
@@ -52,6 +55,9 @@ DATE_LABELS = {"since": "From (UTC day)", "until": "To (UTC day)"}
 """The audit log's date filters as its form names them."""
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
 """The days the audit log's filters accept (every database stores them; the day after still exists)."""
+Answer = BaseResponse | tuple[str, int]
+"""An action's answer on an account: a redirect when done, else its page and the refusal's status (or
+a JSON error)."""
 ROLE_WORDS = {ADMIN: "an administrator", MODERATOR: "a moderator", USER: "a user without a staff role"}
 """The roles as the "Confirm it's you" page names what a change of role makes of the account."""
 
@@ -113,18 +119,30 @@ def _has_power(user_id: int) -> bool:
     return _user_or_404(user_id).role != USER
 
 
+def _suspension_refused(user_id: int) -> Answer | None:
+    """The answer refusing this suspension (:func:`manage.suspension_refusal`, as :func:`suspend` refuses
+    it), or None."""
+    target = _user_or_404(user_id)
+    return _refusal(target, manage.suspension_refusal(current_user, target, _reason()))
+
+
+def _reason() -> str:
+    return request.form.get("reason", "").strip()
+
+
 @admin.route("/users/<id:user_id>/suspend", methods=["POST"])
 @requires_recent_auth(
     lambda user_id: f"suspend {_named_with_role(user_id)}",
     _user_page_url,
     carry=("reason",),
     when=_has_power,
+    check=_suspension_refused,
 )
-def suspend(user_id: int) -> BaseResponse | tuple[str, int]:
+def suspend(user_id: int) -> Answer:
     """Suspend the account for the form's ``reason`` (required): page and links 404, every session ends;
-    the account's page again, with why, for a reason missing or refused (422)."""
+    the account's page again, with why under the reason, for a reason missing or refused (422)."""
     target = _user_or_404(user_id)
-    reason = request.form.get("reason", "").strip()
+    reason = _reason()
     return _act(
         target,
         lambda: manage.suspend(current_user, target, reason),
@@ -132,13 +150,19 @@ def suspend(user_id: int) -> BaseResponse | tuple[str, int]:
     )
 
 
+def _unsuspension_refused(user_id: int) -> Answer | None:
+    target = _user_or_404(user_id)
+    return _refusal(target, manage.unsuspension_refusal(current_user, target))
+
+
 @admin.route("/users/<id:user_id>/unsuspend", methods=["POST"])
 @requires_recent_auth(
     lambda user_id: f"lift the suspension of {_named_with_role(user_id)}",
     _user_page_url,
     when=_has_power,
+    check=_unsuspension_refused,
 )
-def unsuspend(user_id: int) -> BaseResponse | tuple[str, int]:
+def unsuspend(user_id: int) -> Answer:
     """Lift the suspension."""
     target = _user_or_404(user_id)
     return _act(
@@ -152,10 +176,15 @@ def _describe_role_change(user_id: int) -> str:
     return f"make {name} {made}" if made else f"change the role of {name}"
 
 
+def _role_change_refused(user_id: int) -> Answer | None:
+    target = _user_or_404(user_id)
+    return _refusal(target, manage.role_refusal(current_user, target, _form_text("role", 16)))
+
+
 @admin.route("/users/<id:user_id>/role", methods=["POST"])
 @require_role(ADMIN)
-@requires_recent_auth(_describe_role_change, _user_page_url, carry=("role",))
-def change_role(user_id: int) -> BaseResponse | tuple[str, int]:
+@requires_recent_auth(_describe_role_change, _user_page_url, carry=("role",), check=_role_change_refused)
+def change_role(user_id: int) -> Answer:
     """Give the account the ``role`` of the form (the last administrator keeps theirs)."""
     target = _user_or_404(user_id)
     role = _form_text("role", 16)
@@ -168,7 +197,7 @@ def change_role(user_id: int) -> BaseResponse | tuple[str, int]:
 
 @admin.route("/users/<id:user_id>/plan", methods=["POST"])
 @require_role(ADMIN)
-def change_plan(user_id: int) -> BaseResponse | tuple[str, int]:
+def change_plan(user_id: int) -> Answer:
     """Put the account on the ``plan`` of the form (not while it pays through Stripe)."""
     target = _user_or_404(user_id)
     plan = _form_text("plan", 40)
@@ -177,12 +206,19 @@ def change_plan(user_id: int) -> BaseResponse | tuple[str, int]:
     )
 
 
+def _reset_refused(user_id: int) -> Answer | None:
+    target = _user_or_404(user_id)
+    return _refusal(target, manage.second_factor_reset_refusal(target))
+
+
 @admin.route("/users/<id:user_id>/reset-2fa", methods=["POST"])
 @require_role(ADMIN)
 @requires_recent_auth(
-    lambda user_id: f"turn off two-factor authentication of {_user_or_404(user_id).username}", _user_page_url
+    lambda user_id: f"turn off two-factor authentication of {_user_or_404(user_id).username}",
+    _user_page_url,
+    check=_reset_refused,
 )
-def reset_two_factor(user_id: int) -> BaseResponse | tuple[str, int]:
+def reset_two_factor(user_id: int) -> Answer:
     """Remove the account's authenticator app, passkeys and recovery codes."""
     target = _user_or_404(user_id)
     return _act(
@@ -194,7 +230,7 @@ def reset_two_factor(user_id: int) -> BaseResponse | tuple[str, int]:
 
 @admin.route("/users/<id:user_id>/resend-verification", methods=["POST"])
 @require_role(ADMIN)
-def resend_verification(user_id: int) -> BaseResponse | tuple[str, int]:
+def resend_verification(user_id: int) -> Answer:
     """Mail the verification link again (once a minute per account: 429 before that)."""
     target = _user_or_404(user_id)
     enforce(
@@ -210,25 +246,32 @@ def resend_verification(user_id: int) -> BaseResponse | tuple[str, int]:
     )
 
 
+def _deletion_refused(user_id: int) -> Answer | None:
+    """The answer refusing this deletion (:func:`manage.deletion_refusal`), or None; :func:`delete` asks
+    it too, before deleting."""
+    target = _user_or_404(user_id)
+    return _refusal(target, manage.deletion_refusal(current_user, target, _form_text("confirm", 30)))
+
+
 @admin.route("/users/<id:user_id>/delete", methods=["POST"])
 @require_role(ADMIN)
 @requires_recent_auth(
     lambda user_id: f"delete the account {_user_or_404(user_id).username} for good",
     _user_page_url,
     carry=("confirm",),
+    check=_deletion_refused,
 )
-def delete(user_id: int) -> BaseResponse | tuple[str, int]:
+def delete(user_id: int) -> Answer:
     """Delete the account for good; the form must repeat its username (``confirm``)."""
+    refused = _deletion_refused(user_id)
+    if refused is not None:
+        return refused
     target = _user_or_404(user_id)
-    if _form_text("confirm", 30).lower() != target.username:
-        return _refused(target, "Type the account's username to confirm the deletion.", 400)
-    if target.id == current_user.id:
-        return _refused(target, "Delete your own account from Settings → Account.", 409)
     name = target.username
     try:
         manage.delete(current_user, target)
-    except manage.ActionRefused as refused:
-        return _refused(target, refused.message, refused.status)
+    except manage.ActionRefused as refusal:
+        return _refused(target, refusal)
     flash(f"The account {name} is deleted.")
     return redirect(url_for("admin.users"))
 
@@ -328,23 +371,32 @@ def signup_policy() -> BaseResponse | tuple[str, int]:
     return redirect(url_for("admin.invitations"))
 
 
-def _act(target: User, action: Callable[[], None], done: str) -> BaseResponse | tuple[str, int]:
+def _act(target: User, action: Callable[[], None], done: str) -> Answer:
     """Run a staff action on ``target``; back to its page with ``done``, or with why it was refused."""
     try:
         action()
     except manage.ActionRefused as refused:
-        return _refused(target, refused.message, refused.status)
+        return _refused(target, refused)
     flash(done)
     return redirect(url_for("admin.user", user_id=target.id))
 
 
-def _refused(target: User, message: str, status: int) -> tuple[str, int]:
-    """The user's page again, with the reason the action was refused."""
-    return _user_page(target, message), status
+def _refusal(target: User, refusal: manage.ActionRefused | None) -> Answer | None:
+    """The answer for ``refusal`` of an action on ``target``, or None when there is none."""
+    return None if refusal is None else _refused(target, refusal)
 
 
-def _user_page(target: User, error: str = "") -> str:
-    """The page of ``target``, offering only the actions the signed-in staff member may take on it."""
+def _refused(target: User, refusal: manage.ActionRefused) -> Answer:
+    """The user's page again with the reason the action was refused, under the field it is about (what
+    was typed kept); a JSON client gets the JSON error naming that field."""
+    if wants_json():
+        return error_response(refusal.status, refusal.message, field=refusal.field or None)
+    return _user_page(target, refusal.message, refusal.field), refusal.status
+
+
+def _user_page(target: User, error: str = "", field: str = "") -> str:
+    """The page of ``target``, offering only the actions the signed-in staff member may take on it;
+    ``error`` under the form field ``field`` (at the top when it names none the page draws)."""
     return render_template(
         "admin/user.html",
         info=user_admin.detail(target),
@@ -353,6 +405,7 @@ def _user_page(target: User, error: str = "") -> str:
         can_admin=current_user.role == ADMIN,
         staff_only=manage.staff_only(current_user, target),
         error=error,
+        field=field,
     )
 
 

@@ -7,6 +7,9 @@ action and asks for the password, and with two-factor on a code. Its form posts 
 the fields the action reads (hidden), a fresh CSRF token and the confirmation; a correct one is recorded
 and the action runs in that request. Only a verified password (or code) counts: the marker field alone
 makes the page check them, nothing more. A JSON client gets 403 ``confirm_access`` instead of the page.
+
+A request the view would refuse anyway (a mistyped name, a role held already...) grants no power: it is
+refused at once, by the view's own refusal, with no page and no password check spent (``check``).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ def requires_recent_auth(
     back: Callable[..., str] | None = None,
     carry: tuple[str, ...] = (),
     when: Callable[..., bool] | None = None,
+    check: Callable[..., Any] | None = None,
 ) -> Callable[[View], View]:
     """A view decorator for POSTs that grant power: run the view when the administrator authenticated
     within the window, else ask them to confirm. ``describe`` gets the view's arguments and returns the
@@ -54,7 +58,9 @@ def requires_recent_auth(
     them too and returns where the page's Cancel leads (the page the action came from; by default the
     admin overview). ``carry``: the form fields the action reads, re-posted by the page (no other field
     is). ``when`` gets the view's arguments: False when this request grants no power (suspending an
-    account without a role), so that it needs no confirmation."""
+    account without a role), so that it needs no confirmation. ``check`` gets them too and returns the
+    view's answer refusing this request (from the very function the view refuses with), or None when
+    the view would go on: that refusal is the answer, before any page or password check."""
 
     def decorate(view: View) -> View:
         @wraps(view)
@@ -63,6 +69,9 @@ def requires_recent_auth(
                 return view(*args, **kwargs)
             if when is not None and not when(*args, **kwargs):
                 return view(*args, **kwargs)
+            refused = check(*args, **kwargs) if check is not None else None
+            if refused is not None:
+                return refused
             waiting = Waiting(
                 describe(*args, **kwargs),
                 back(*args, **kwargs) if back else url_for("admin.overview"),

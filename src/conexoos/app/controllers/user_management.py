@@ -35,12 +35,20 @@ MAX_REASON = 300
 
 
 class ActionRefused(Exception):
-    """The action cannot be done; ``message`` says why to the staff member, ``status`` is the HTTP one."""
+    """The action cannot be done; ``message`` says why to the staff member, ``status`` is the HTTP one,
+    ``field`` the form field the staff member must change (empty when the refusal is about no field)."""
 
-    def __init__(self, message: str, status: int = 409) -> None:
+    def __init__(self, message: str, status: int = 409, field: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        self.field = field
+
+
+def _refuse(refusal: ActionRefused | None) -> None:
+    """Raise ``refusal`` when there is one."""
+    if refusal is not None:
+        raise refusal
 
 
 def _lock_admins() -> None:
@@ -84,13 +92,6 @@ def staff_only(actor: User, target: User) -> str | None:
     return None
 
 
-def _outranks(actor: User, target: User) -> None:
-    """:class:`ActionRefused` (403) when a moderator acts on staff: only administrators may."""
-    refusal = staff_only(actor, target)
-    if refusal is not None:
-        raise ActionRefused(refusal, 403)
-
-
 def reason_problem(reason: str) -> str | None:
     """Why ``reason`` cannot be a suspension's reason, which its owner reads on their dashboard: none
     given (or only characters that show nothing: a zero-width space, a Hangul filler...), longer than
@@ -111,19 +112,29 @@ def stored_reason(reason: str) -> str:
     return trimmed_invisibles(" ".join(reason.split()))
 
 
-def suspend(actor: User, target: User, reason: str) -> None:
-    """Suspend ``target`` for ``reason``: page and links answer 404, every session ends (the owner may
-    log in again to read the notice, export or delete the account). Moderators may suspend ordinary
-    users only, nobody their own account (403); a reason :func:`reason_problem` refuses is a 422."""
+def suspension_refusal(actor: User, target: User, reason: str) -> ActionRefused | None:
+    """Why suspending ``target`` for ``reason`` is refused, or None: moderators may suspend ordinary users
+    only, nobody their own account (403); a reason :func:`reason_problem` refuses is a 422; an account
+    suspended already, a 409. (The last active administrator is checked under a lock by :func:`suspend`.)"""
     if actor.id == target.id:
-        raise ActionRefused(OWN_SUSPENSION, 403)
-    _outranks(actor, target)
+        return ActionRefused(OWN_SUSPENSION, 403)
+    refusal = staff_only(actor, target)
+    if refusal is not None:
+        return ActionRefused(refusal, 403)
     problem = reason_problem(reason)
     if problem is not None:
-        raise ActionRefused(problem, 422)
-    reason = stored_reason(reason)
+        return ActionRefused(problem, 422, "reason")
     if target.suspended_at is not None:
-        raise ActionRefused(f"{target.username} is already suspended.")
+        return ActionRefused(f"{target.username} is already suspended.")
+    return None
+
+
+def suspend(actor: User, target: User, reason: str) -> None:
+    """Suspend ``target`` for ``reason``: page and links answer 404, every session ends (the owner may
+    log in again to read the notice, export or delete the account). :class:`ActionRefused` for what
+    :func:`suspension_refusal` refuses, and for the last active administrator."""
+    _refuse(suspension_refusal(actor, target, reason))
+    reason = stored_reason(reason)
     db.session.commit()
     try:
         _lock_admins()
@@ -145,11 +156,21 @@ def suspend(actor: User, target: User, reason: str) -> None:
     end_sessions(target, keep_current=False)
 
 
-def unsuspend(actor: User, target: User) -> None:
-    """Lift a suspension: the page and links are shown again (of staff: by an administrator)."""
-    _outranks(actor, target)
+def unsuspension_refusal(actor: User, target: User) -> ActionRefused | None:
+    """Why lifting the suspension of ``target`` is refused, or None: a moderator acting on staff (403),
+    an account that is not suspended (409)."""
+    refusal = staff_only(actor, target)
+    if refusal is not None:
+        return ActionRefused(refusal, 403)
     if target.suspended_at is None:
-        raise ActionRefused(f"{target.username} is not suspended.")
+        return ActionRefused(f"{target.username} is not suspended.")
+    return None
+
+
+def unsuspend(actor: User, target: User) -> None:
+    """Lift a suspension: the page and links are shown again; :class:`ActionRefused` for what
+    :func:`unsuspension_refusal` refuses."""
+    _refuse(unsuspension_refusal(actor, target))
     before = _state(target, "suspended_at", "suspension_reason")
     target.suspended_at, target.suspension_reason = None, ""
     audit.record(
@@ -170,15 +191,22 @@ OWN_ROLE = (
 )
 
 
-def change_role(actor: User, target: User, role: str) -> None:
-    """Give ``target`` the role ``role``; nobody changes their own (403, as Wagtail's user form leaves
-    out one's own superuser status), and the last active administrator keeps theirs."""
+def role_refusal(actor: User, target: User, role: str) -> ActionRefused | None:
+    """Why giving ``target`` the role ``role`` is refused, or None: an unknown role (400), one's own role
+    (403, as Wagtail's user form leaves out one's own superuser status), the role it has already (409)."""
     if role not in ROLES:
-        raise ActionRefused(f"Choose one of the roles: {', '.join(ROLES)}.", 400)
+        return ActionRefused(f"Choose one of the roles: {', '.join(ROLES)}.", 400, "role")
     if actor.id == target.id:
-        raise ActionRefused(OWN_ROLE, 403)
+        return ActionRefused(OWN_ROLE, 403, "role")
     if role == target.role:
-        raise ActionRefused(f"{target.username} already has the role {role}.")
+        return ActionRefused(f"{target.username} already has the role {role}.", 409, "role")
+    return None
+
+
+def change_role(actor: User, target: User, role: str) -> None:
+    """Give ``target`` the role ``role``; :class:`ActionRefused` for what :func:`role_refusal` refuses,
+    and when the last active administrator would lose theirs."""
+    _refuse(role_refusal(actor, target, role))
     db.session.commit()
     try:
         _lock_admins()
@@ -205,11 +233,13 @@ def change_plan(actor: User, target: User, plan_key: str) -> None:
     """Put ``target`` on a configured plan without payment (refused while a Stripe subscription may still
     bill: Stripe's webhooks would overwrite it; change it in Stripe). One that ended changes nothing."""
     if plan_key not in plans.all_plans():
-        raise ActionRefused(f"There is no plan {plan_key!r}.", 400)
+        raise ActionRefused(f"There is no plan {plan_key!r}.", 400, "plan")
     if target.stripe_subscription_id and target.subscription_status in LIVE_STATUSES:
-        raise ActionRefused(f"{target.username} pays through Stripe: change the subscription in Stripe.")
+        raise ActionRefused(
+            f"{target.username} pays through Stripe: change the subscription in Stripe.", 409, "plan"
+        )
     if target.subscription_plan == plan_key:
-        raise ActionRefused(f"{target.username} is already on the plan {plan_key}.")
+        raise ActionRefused(f"{target.username} is already on the plan {plan_key}.", 409, "plan")
     before = _state(target, "subscription_plan")
     target.subscription_plan = plan_key
     audit.record(
@@ -223,11 +253,17 @@ def change_plan(actor: User, target: User, plan_key: str) -> None:
     _commit_or_roll_back()
 
 
+def second_factor_reset_refusal(target: User) -> ActionRefused | None:
+    """Why resetting the second factors of ``target`` is refused, or None: it has none (409)."""
+    if not has_second_factor(target):
+        return ActionRefused(f"{target.username} has no two-factor authentication: nothing to reset.")
+    return None
+
+
 def reset_second_factors(actor: User, target: User) -> None:
     """Remove the authenticator app, passkeys and recovery codes (as ``conexoos user disable-2fa``);
-    refused (nothing logged) when the account has no second factor."""
-    if not has_second_factor(target):
-        raise ActionRefused(f"{target.username} has no two-factor authentication: nothing to reset.")
+    refused (nothing logged) as :func:`second_factor_reset_refusal` says."""
+    _refuse(second_factor_reset_refusal(target))
     before = {"two_factor": True}
     disable_second_factors(target)
     queue_second_factor_reset(target)  # seen by the owner, whoever on the staff did it
@@ -261,6 +297,17 @@ def resend_verification(actor: User, target: User) -> None:
         actor=actor,
     )
     _commit_or_roll_back()
+
+
+def deletion_refusal(actor: User, target: User, typed_name: str) -> ActionRefused | None:
+    """Why deleting ``target`` is refused before :func:`delete` is called, or None: the name typed to
+    confirm is not its username (400), or it is the actor's own account (409: its owner deletes it from
+    Settings, as anyone does). The last active administrator is checked by :func:`delete`, under a lock."""
+    if typed_name.strip().lower() != target.username:
+        return ActionRefused("Type the account's username to confirm the deletion.", 400, "confirm")
+    if target.id == actor.id:
+        return ActionRefused("Delete your own account from Settings → Account.", 409, "confirm")
+    return None
 
 
 def delete(actor: User, target: User) -> None:
