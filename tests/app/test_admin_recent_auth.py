@@ -17,7 +17,7 @@ from conexoos.app.controllers import accounts, recent_auth, reentered_password, 
 from conexoos.app.models.persistent import User, UserSession
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
-from conexoos.framework.plugins import installed_plugins
+from conexoos.framework.plugins import PluginState, installed_plugins
 from tests.conftest import AppFactory
 
 from .conftest import QUIET, Account, SignUp, form_token, log_in, sign_up
@@ -470,3 +470,22 @@ def test_a_json_client_gets_the_refusal_at_once_naming_the_field(
         "field": "role",
     }
     assert password_checks == []
+
+
+def test_enabling_a_plugin_not_installed_any_more_is_refused_at_once(
+    app: Flask, boss: Account, password_checks: list[int]
+) -> None:
+    """A plugin with a saved state but no package was listed, and enabling it asked for the password to
+    answer 404 after: it is the 404 at once. Disabling it is allowed, so that still waits."""
+    with app.app_context():
+        db.session.add(PluginState(name="retired", enabled=True, changed_by="boss"))
+        db.session.commit()
+    age_logins(app, boss)
+    token = form_token(boss.client.get("/admin/plugins"))
+    for confirming in ({}, {"confirm_access": "1", "confirm_access_password": boss.password}):
+        refused = boss.client.post("/admin/plugins/retired/enable", data={"csrf_token": token, **confirming})
+        assert refused.status_code == 404
+        assert "no plugin named &#39;retired&#39; is installed" in refused.get_data(as_text=True)
+    assert password_checks == []
+    page = boss.client.post("/admin/plugins/retired/disable", data={"csrf_token": token})
+    assert page.status_code == 403 and HEADING in page.get_data(as_text=True)

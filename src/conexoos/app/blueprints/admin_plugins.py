@@ -3,7 +3,8 @@
 Installing code is not offered here: a plugin is a pip package the operator installs on the server (an
 upload of code through the browser would be remote code execution for whoever steals an admin session).
 Every switch is a POST with the CSRF token, audit-logged, and applies at the next restart. A plugin runs
-code, so a switch needs a recent login or password confirmation (blueprints/recent_auth.py).
+code, so a switch needs a recent login or password confirmation (blueprints/recent_auth.py); a switch
+the plugins' state refuses (:func:`switch_refusal`, as ``set_enabled`` does) is a 404 before that.
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from conexoos.app.blueprints.recent_auth import requires_recent_auth
 from conexoos.app.controllers import audit
 from conexoos.app.controllers.roles import ADMIN, staff_only
 from conexoos.framework import db
-from conexoos.framework.plugins import NAME_PATTERN, PluginError, PluginStatus, plugin_statuses, set_enabled
+from conexoos.framework.plugins import (
+    NAME_PATTERN,
+    PluginError,
+    PluginStatus,
+    plugin_statuses,
+    set_enabled,
+    switch_refusal,
+)
 
 admin_plugins = staff_only(Blueprint("admin_plugins", __name__, url_prefix="/admin/plugins"), ADMIN)
 
@@ -32,6 +40,7 @@ def index() -> str:
 @requires_recent_auth(
     lambda name: f"enable the plugin {_known(name)} (it runs code on the server)",
     lambda name: _plugins_page(),
+    check=lambda name: _switch_refused(name, True),
 )
 def enable(name: str) -> Response:
     """Enable ``name`` from the next restart; 404 for a plugin that is not installed."""
@@ -39,7 +48,11 @@ def enable(name: str) -> Response:
 
 
 @admin_plugins.route("/<name>/disable", methods=["POST"])
-@requires_recent_auth(lambda name: f"disable the plugin {_known(name)}", lambda name: _plugins_page())
+@requires_recent_auth(
+    lambda name: f"disable the plugin {_known(name)}",
+    lambda name: _plugins_page(),
+    check=lambda name: _switch_refused(name, False),
+)
 def disable(name: str) -> Response:
     """Disable ``name`` from the next restart; 404 for a plugin with neither a package nor a state."""
     return _switch(name, False)
@@ -56,6 +69,15 @@ def _status(name: str) -> PluginStatus:
     if not NAME_PATTERN.fullmatch(name) or found is None:
         raise NotFound("There is no plugin of that name.")
     return found
+
+
+def _switch_refused(name: str, enabled: bool) -> None:
+    """404 when the switch is refused (:func:`switch_refusal`, which ``set_enabled`` refuses with in
+    :func:`_switch`); None when it may go on."""
+    _known(name)
+    problem = switch_refusal(name, enabled)
+    if problem is not None:
+        raise NotFound(problem)
 
 
 def _switch(name: str, enabled: bool) -> Response:

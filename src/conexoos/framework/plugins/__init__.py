@@ -15,6 +15,7 @@ from .state import (
     enabled_names,
     plugin_statuses,
     set_enabled,
+    switch_refusal,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "plugin_model_tables",
     "plugin_statuses",
     "set_enabled",
+    "switch_refusal",
 ]

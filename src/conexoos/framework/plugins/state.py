@@ -114,22 +114,29 @@ def plugin_statuses(app: Flask) -> list[PluginStatus]:
 def set_enabled(name: str, enabled: bool, changed_by: str) -> PluginState:
     """Enable or disable ``name`` from the next start, in the current transaction (the caller commits).
 
-    Enabling needs the plugin installed; disabling also accepts a plugin that is not installed any more.
-    Raises :class:`PluginError` for an unknown name or a database without ``plugin_state``.
+    Raises :class:`PluginError` for what :func:`switch_refusal` refuses.
     """
-    if not has_state_table():
-        raise PluginError(
-            f"the database has no {PLUGIN_STATE_TABLE} table yet: run `conexoos db upgrade` first"
-        )
+    problem = switch_refusal(name, enabled)
+    if problem is not None:
+        raise PluginError(problem)
     row = db.session.get(PluginState, name)
-    installed = installed_plugins()
-    if name not in installed and (enabled or row is None):
-        raise PluginError(f"no plugin named {name!r} is installed; {describe_installed(installed)}")
     if row is None:
         row = PluginState(name=name)
         db.session.add(row)
     row.enabled, row.changed_at, row.changed_by = enabled, utcnow(), changed_by[:255]
     return row
+
+
+def switch_refusal(name: str, enabled: bool) -> str | None:
+    """Why :func:`set_enabled` refuses to switch ``name``, or None: enabling needs the plugin installed,
+    disabling also accepts one not installed any more that has a saved state; neither works on a
+    database without ``plugin_state``."""
+    if not has_state_table():
+        return f"the database has no {PLUGIN_STATE_TABLE} table yet: run `conexoos db upgrade` first"
+    installed = installed_plugins()
+    if name not in installed and (enabled or db.session.get(PluginState, name) is None):
+        return f"no plugin named {name!r} is installed; {describe_installed(installed)}"
+    return None
 
 
 def describe_installed(installed: Mapping[str, object] | None = None) -> str:
