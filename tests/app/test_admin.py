@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from datetime import UTC, datetime
 from email import message_from_string
 from email.policy import default as default_policy
@@ -708,3 +710,77 @@ def test_making_an_invitation_redirects_so_a_reload_mails_no_other(app: Flask, b
     unmailed = boss.client.post("/admin/invites", data={"csrf_token": boss.csrf}, follow_redirects=True)
     html = unmailed.get_data(as_text=True)
     assert "The invitation is made." in html and "Send this link to the person you invite." in html
+
+
+def field_said(page: str, name: str) -> str:
+    """The error said under the account page's field ``name`` ("" for none), checking the field is marked
+    invalid and described by it, and has the page's only focus."""
+    found = re.search(rf'<div id="{name}-errors" class="errors">(?:<p>(.*?)</p>)?</div>', page)
+    assert found, page
+    said = html.unescape(found.group(1) or "")
+    marked = f'aria-invalid="{"true" if said else "false"}" aria-describedby="{name}-errors"'
+    assert re.search(
+        rf'id="{name}" name="{name}"[^>]*{re.escape(marked)}{" autofocus" if said else ">"}', page
+    )
+    return said
+
+
+def test_a_refused_action_is_said_under_its_field_with_what_was_typed_kept(
+    app: Flask, alice: Account, boss: Account
+) -> None:
+    """A wrong deletion name, an empty reason... were an alert at the top of the account's page, tied to no
+    field, and what was typed was lost (outside tester): each is said under its field, which is marked
+    invalid, described by it and focused, with what was typed in it kept."""
+    page = f"/admin/users/{alice.id}"
+    for path, fields, status, name, said in (
+        ("delete", {"confirm": "alise <b>"}, 400, "confirm", "Type the account's username to confirm"),
+        ("suspend", {"reason": "\u200b"}, 422, "reason", "Give the reason for the suspension"),
+        ("role", {"role": "user"}, 409, "role", "alice already has the role user."),
+        ("plan", {"plan": "gratis"}, 409, "plan", "alice is already on the plan gratis."),
+    ):
+        refused = boss.client.post(f"{page}/{path}", data={"csrf_token": boss.csrf, **fields})
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == status, path
+        assert said in field_said(text, name), path
+        assert 'class="error-box"' not in text and text.count("autofocus") == 1, path
+        for other in {"confirm", "reason", "role", "plan"} - {name}:
+            assert field_said(text, other) == "", (path, other)
+    typed = boss.client.post(f"{page}/delete", data={"csrf_token": boss.csrf, "confirm": "alise <b>"}).text
+    assert 'name="confirm" autocomplete="off" maxlength="30" value="alise &lt;b&gt;"' in typed
+    reason = boss.client.post(f"{page}/suspend", data={"csrf_token": boss.csrf, "reason": "x" * 301}).text
+    assert f'value="{"x" * 301}"' in reason
+    chosen = boss.client.post(f"{page}/plan", data={"csrf_token": boss.csrf, "plan": "pro"})
+    assert chosen.status_code == 302  # done: Post/Redirect/Get, as before
+    assert '<option value="pro" selected>' in boss.client.get(page).text
+    with app.app_context():
+        assert db.session.get(User, alice.id) is not None
+
+
+def test_a_refusal_about_no_field_on_the_page_is_said_at_its_top(
+    app: Flask, alice: Account, boss: Account, signed_up: SignUp
+) -> None:
+    """A refusal about no field (a mail to an address verified already), or about a field the page does
+    not draw (one's own role), stays the alert at the top, focusing no field."""
+    make_staff(app, signed_up("second"), "admin")
+    with app.app_context():
+        db.session.execute(update(User).where(User.id == alice.id).values(email_verified_at=func.now()))
+        db.session.commit()
+    for path in (f"{alice.id}/resend-verification", f"{boss.id}/role"):
+        refused = boss.client.post(f"/admin/users/{path}", data={"csrf_token": boss.csrf, "role": "user"})
+        text = refused.get_data(as_text=True)
+        assert '<p class="error-box" role="alert">' in text and "autofocus" not in text, path
+        assert 'aria-invalid="true"' not in text, path
+
+
+def test_a_json_client_gets_a_refused_action_as_json_naming_its_field(alice: Account, boss: Account) -> None:
+    refused = boss.client.post(
+        f"/admin/users/{alice.id}/suspend",
+        data={"reason": ""},
+        headers={"X-CSRFToken": boss.csrf, "Accept": "application/json"},
+    )
+    assert refused.status_code == 422
+    assert refused.get_json()["error"] == {
+        "code": "unprocessable_entity",
+        "message": "Give the reason for the suspension: its owner reads it on their dashboard.",
+        "field": "reason",
+    }
