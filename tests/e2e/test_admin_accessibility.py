@@ -8,6 +8,7 @@ therefore checked without editing this file, and a page with an argument ``URL_V
 the test with its name, so nobody forgets it. Each page is checked at desktop and at phone width, because
 some rules (a table that scrolls sideways must be reachable by keyboard) only apply on a narrow screen;
 at phone width the page itself must also fit the screen (a table may scroll inside its region).
+A page that answers a POST only ("Confirm it's you", a refused action) is reached by a test of its own.
 
 axe-core comes from the npm registry, pinned in ``tests/support/axe/package-lock.json``
 (``npm ci`` there; ``scripts/test`` does it).
@@ -19,6 +20,7 @@ import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +28,13 @@ import pytest
 from flask import Flask, url_for
 from PIL import Image
 from playwright.sync_api import Page, expect
+from sqlalchemy import update
 from werkzeug.routing import Rule
 
 from conexoos.app.controllers import media_library, menus, site_pages
-from conexoos.app.models.persistent import BlockedDomain, Invite, Report, SitePageRevision, User
+from conexoos.app.controllers.recent_auth import RECENT_AUTH
+from conexoos.app.models.persistent import BlockedDomain, Invite, Report, SitePageRevision, User, UserSession
+from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
 from tests.support.live_server import LiveServer, run_live_server
 from tests.support.services import REQUIRE_SERVICES
@@ -447,6 +452,53 @@ def test_the_admin_pages_and_the_operators_public_pages_are_axe_clean(
     expect(admin.get_by_role("button", name="Unsuspend")).to_be_visible()
     check(admin, problems, f"/admin/users/{scene.user_id} (suspended)")
 
+    assert not problems, f"{len(problems)} accessibility violations:\n" + "\n".join(problems)
+
+
+def age_logins(live: LiveServer, username: str) -> None:
+    """Make every login session of ``username`` older than the sudo mode's window."""
+    with live.app.app_context():
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.user_id == id_of(live, User, username=username))
+            .values(created_at=utcnow() - RECENT_AUTH - timedelta(minutes=1))
+        )
+        db.session.commit()
+
+
+@pytest.mark.usefixtures("axe_installed")
+def test_the_confirm_it_s_you_page_and_a_refused_action_are_axe_clean(
+    new_page: PageFactory, live_server: LiveServer
+) -> None:
+    """ "Confirm it's you" answers a POST only, so the walk of every admin GET page never met it: an
+    administrator whose login is old changes a role from the account's page, and the page that asks is
+    checked fresh and with a wrong password; so is the account's page with a refusal under its field."""
+    problems: list[str] = []
+    make_a_page_to_report(new_page(), live_server)  # "phisher", an account to act on
+    admin = new_page(bypass_csp=True)
+    set_up_site(admin, live_server, policy="Open")
+    admin.goto(f"{live_server.url}/admin/users/{id_of(live_server, User, username='phisher')}")
+    admin.get_by_label("Type phisher to delete the account for good").fill("phisherman")
+    admin.get_by_role("button", name="Delete account").click()
+    typed = admin.get_by_label("Type phisher to delete the account for good")
+    expect(typed).to_have_value("phisherman")
+    expect(typed).to_be_focused()
+    expect(typed).to_have_accessible_description("Type the account's username to confirm the deletion.")
+    check(admin, problems, "/admin/users/<id> (a refused deletion)")
+
+    age_logins(live_server, "owner")
+    admin.get_by_label("Role").select_option("moderator")
+    admin.get_by_role("button", name="Change role").click()
+    expect(admin.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    expect(admin.get_by_label("Your password")).to_be_focused()
+    check(admin, problems, "Confirm it's you")
+    admin.get_by_label("Your password").fill("not the password")
+    admin.get_by_role("button", name="Confirm and make phisher a moderator").click()
+    expect(admin.get_by_role("alert")).to_contain_text("That password is not correct.")
+    check(admin, problems, "Confirm it's you (a wrong password)")
+    admin.get_by_label("Your password").fill(PASSWORD)
+    admin.get_by_role("button", name="Confirm and make phisher a moderator").click()
+    expect(admin.get_by_role("status")).to_contain_text("phisher is now a moderator.")
     assert not problems, f"{len(problems)} accessibility violations:\n" + "\n".join(problems)
 
 
