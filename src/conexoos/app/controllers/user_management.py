@@ -4,6 +4,11 @@ Every function takes the acting staff member (``actor``) and the target, checks 
 the site (the last active administrator can be neither demoted, suspended nor deleted), makes the change
 and its audit entry in one transaction where the reused feature allows it, and commits. Role checks (who
 may call which) are the blueprint's: see ``blueprints/admin.py``.
+
+What an action refuses before it changes anything is a function of its own (``suspension_refusal``,
+``role_refusal``...: an :class:`ActionRefused` or None). The action raises it, and the admin panel asks
+the same function before the "Confirm it's you" page, so that a request refused anyway costs no
+password check (``blueprints/recent_auth.py``).
 """
 
 from __future__ import annotations
