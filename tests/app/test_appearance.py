@@ -30,6 +30,7 @@ from .capture_support import post as capture_post
 from .conftest import BROWSER_UA, Account, SignUp, product_app
 from .media_support import noisy_png
 from .test_public_page import selects, statements_of
+from .test_uploads import encode, files_under, png_header, uploads_root
 
 pytestmark = pytest.mark.database_matrix
 
@@ -354,6 +355,80 @@ def test_an_upload_that_is_no_image_is_a_422_under_its_field(app: Flask, alice: 
     assert response.status_code == 422
     assert 'id="background_image-errors" class="errors"><p>' in response.get_data(as_text=True)
     assert row(app, alice) is None
+
+
+BAD_IMAGES = [
+    pytest.param(lambda: b"just some text, not an image\n", "notes.png", "not an image", id="not-an-image"),
+    pytest.param(lambda: noisy_png((300, 200))[:2000], "cut.png", "cannot be decoded", id="corrupt"),
+    pytest.param(lambda: png_header(30000, 30000), "bomb.png", "pixels", id="too-many-pixels"),
+    pytest.param(lambda: encode("BMP", (10, 10)), "old.bmp", "PNG, JPEG, WebP or GIF", id="wrong-type"),
+]
+
+
+@pytest.mark.parametrize(("make", "filename", "reason"), BAD_IMAGES)
+def test_a_bad_image_and_a_failing_contrast_are_named_in_one_answer(
+    app: Flask,
+    alice: Account,
+    make,  # type: ignore[no-untyped-def]
+    filename: str,
+    reason: str,
+) -> None:
+    """The image was read only when stored, after the contrast check: the first answer named the contrast,
+    the second the image (outside tester). Nothing is stored on either refusal."""
+    response = post(
+        alice,
+        background="image",
+        backdrop_color="#222222",
+        background_image=(io.BytesIO(make()), filename),
+    )
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    image_errors = re.search(r'id="background_image-errors" class="errors"><p>(.*?)</p>', html, re.S)
+    assert image_errors and reason in image_errors.group(1) and FILE_NOT_KEPT not in image_errors.group(1)
+    assert "Text on the text backdrop: 1:1, needs 4.5:1" in html.split('id="contrast-errors"', 1)[1]
+    assert "Nothing was saved: 2 problems below." in html
+    assert '<a href="#background_image">Background image</a>' in html
+    focused = focused_tags(html)
+    assert len(focused) == 1 and 'id="background_image"' in focused[0]
+    assert row(app, alice) is None and files_under(uploads_root(app)) == set()
+
+
+def test_a_bad_image_is_named_beside_a_refused_field_and_its_contrast(app: Flask, alice: Account) -> None:
+    response = post(
+        alice,
+        background="image",
+        backdrop_color="#222222",
+        corner_radius="99",
+        background_image=(io.BytesIO(b"<svg></svg>"), "x.png"),
+    )
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "Nothing was saved: 3 problems below." in html
+    assert "not an image we can read" in html.split('id="background_image-errors"', 1)[1].split("</div>")[0]
+    assert "The corner radius is a whole number" in html and "Text on the text backdrop: 1:1" in html
+    assert row(app, alice) is None and files_under(uploads_root(app)) == set()
+
+
+def test_an_accepted_background_image_is_decoded_once(
+    app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checked before the form is decided, the decoded and re-encoded image is what is stored: not decoded
+    a second time (one decoded picture at a time: see README, Upload memory)."""
+    from conexoos.app.utils import io as image_io
+
+    decoded: list[tuple[int, int]] = []
+    shrink = image_io._shrunk_first_frame
+
+    def counted(data: bytes, size: tuple[int, int]) -> Any:
+        decoded.append(size)
+        return shrink(data, size)
+
+    monkeypatch.setattr(image_io, "_shrunk_first_frame", counted)
+    sky = (io.BytesIO(noisy_png((300, 200))), "sky.png")
+    response = post(alice, background="image", backdrop_color="#ffffff", background_image=sky)
+    assert response.status_code == 302 and decoded == [(1200, 1200)]
+    stored = row(app, alice)
+    assert stored is not None and files_under(uploads_root(app)) == {stored.background_image}
 
 
 # ---------------------------------------------------------------- CSS injection

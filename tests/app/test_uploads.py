@@ -271,6 +271,55 @@ def test_a_bad_upload_is_a_422_with_a_clear_message_and_writes_nothing(
     assert stored_profile(app, alice.id) == before_profile
 
 
+@pytest.mark.parametrize(("make", "filename", "reason"), REFUSED[:1] + REFUSED[3:4] + REFUSED[5:6])
+def test_a_bad_avatar_and_a_refused_field_are_named_in_one_answer(
+    app: Flask,
+    alice: Account,
+    make,  # type: ignore[no-untyped-def]
+    filename: str,
+    reason: str,
+) -> None:
+    """A bio over 300 characters beside a bad avatar named the bio only; the avatar, read when it was
+    stored, was refused on the next save (outside tester)."""
+    before = stored_profile(app, alice.id)
+    response = alice.client.post(
+        "/dashboard/settings",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": alice.csrf,
+            "display_name": "After",
+            "bio": "b" * 301,
+            "avatar": (BytesIO(make()), filename),
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    bio_errors = re.search(r'id="bio-errors" class="errors">(.*?)</div>', html, re.S)
+    avatar_errors = re.search(r'id="avatar-errors" class="errors">(.*?)</div>', html, re.S)
+    assert bio_errors and "300" in bio_errors.group(1)
+    assert avatar_errors and reason.lower() in avatar_errors.group(1).lower()
+    assert files_under(uploads_root(app)) == set()
+    assert stored_profile(app, alice.id) == before
+
+
+def test_an_accepted_avatar_is_decoded_once(
+    app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conexoos.app.utils import io as image_io
+
+    decoded: list[tuple[int, int]] = []
+    shrink = image_io._shrunk_first_frame
+
+    def counted(data: bytes, size: tuple[int, int]):  # type: ignore[no-untyped-def]
+        decoded.append(size)
+        return shrink(data, size)
+
+    monkeypatch.setattr(image_io, "_shrunk_first_frame", counted)
+    assert upload(alice, encode("PNG"), "me.png").status_code == 302
+    avatar = stored_profile(app, alice.id)[0]
+    assert decoded == [(400, 400)] and files_under(uploads_root(app)) == {avatar}
+
+
 def test_an_upload_over_the_size_cap_is_refused(
     app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -17,8 +17,8 @@ from conexoos.app.controllers.appearance import Appearance, AppearanceRefused
 from conexoos.app.controllers.themes import THEMES, Theme, theme_key
 from conexoos.app.server.errorhandler import csrf_failed
 from conexoos.app.utils import expired_form
+from conexoos.app.utils.chosen_image import NOTHING_CHOSEN, ChosenImage, read_chosen_image
 from conexoos.app.utils.csp import allow_style
-from conexoos.app.utils.io import InvalidImage
 from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
 from conexoos.app.utils.shown_values import ShownValues, as_json, saved_message
 from conexoos.app.utils.upload_limits import image_input_limits
@@ -55,16 +55,16 @@ def submit() -> BaseResponse | tuple[str, int]:
     shown = ShownValues.posted(request.form)
     form = shown.merged(request.form, stored_values(stored))
     previewing = form.get("action") == "preview"
+    image = _chosen_background(form, previewing)
     try:
         chosen = appearance.parse_form(form, stored)
     except AppearanceRefused as refused:
-        return _refused(form, Appearance(), _every_problem(refused), previewing)
+        return _refused(form, Appearance(), _every_problem(refused, image), previewing)
     theme = effective_theme(chosen)
     if previewing:  # stores nothing, an upload neither
         return _page(form, chosen, _file_again(appearance.contrast_errors(chosen, theme)), 200)
-    image = request.files.get("background_image")
     changed = shown.changed_names(appearance.FORM_VALUES, request.form)
-    if image and image.filename:
+    if expired_form.sent_file():
         changed.append("background_image")  # a file is never shown: an upload is always a change
     if shown.known and not changed:
         flash(saved_message("Appearance", [], known=True))
@@ -73,19 +73,27 @@ def submit() -> BaseResponse | tuple[str, int]:
         saved = appearance.save(current_user, chosen, image, theme)
     except AppearanceRefused as refused:
         return _refused(form, chosen, refused.errors, previewing)
-    except InvalidImage as error:
-        return _refused(form, chosen, {"background_image": str(error)}, previewing)  # as any field
     flash(_saved_message(changed, stored, saved, shown.known, asked_default=not form.get("theme")))
     return redirect(url_for("appearance_settings.index"))
 
 
-def _every_problem(refused: AppearanceRefused) -> dict[str, str]:
-    """The fields ``refused`` names and, when the colours could be read, their failing contrast too: one
-    save names every problem, not the fields first and the contrast after they are fixed."""
+def _chosen_background(form: Mapping[str, str], previewing: bool) -> ChosenImage:
+    """The background image chosen, decoded and re-encoded before the form is decided (so that a bad file
+    is named with every other problem) when it is to be saved as the page's background; a preview and
+    another background do not use it, nor read it."""
+    if previewing or form.get("background") != "image":
+        return NOTHING_CHOSEN
+    return read_chosen_image(request.files.get("background_image"), appearance.BACKGROUND_FOLDER)
+
+
+def _every_problem(refused: AppearanceRefused, image: ChosenImage) -> dict[str, str]:
+    """The fields ``refused`` names, the chosen image's problem and, when the colours could be read, their
+    failing contrast too: one save names every problem, not the fields first and the rest after they are
+    fixed."""
     if refused.readable is None:
-        return refused.errors
+        return {**image.errors("background_image"), **refused.errors}
     readable = refused.readable
-    return {**appearance.contrast_errors(readable, effective_theme(readable)), **refused.errors}
+    return {**appearance.save_problems(readable, image, effective_theme(readable)), **refused.errors}
 
 
 def _saved_message(

@@ -17,8 +17,8 @@ from conexoos.app.dto.block_editor import editor_kinds
 from conexoos.app.models.forms.profile import ProfileForm
 from conexoos.app.server.errorhandler import csrf_failed
 from conexoos.app.utils import expired_form
+from conexoos.app.utils.chosen_image import NOTHING_CHOSEN, ChosenImage, read_chosen_image
 from conexoos.app.utils.icon_networks import NETWORKS
-from conexoos.app.utils.io import InvalidImage
 from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
 from conexoos.app.utils.shown_values import ShownValues, as_json, saved_message
 from conexoos.app.utils.text import ends_sentence
@@ -56,37 +56,42 @@ def index() -> str:
 @dashboard.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> str | BaseResponse | tuple[str, int]:
-    """Edit display name, bio and avatar (or remove it); a bad image is a 422 under its field, as any field
-    refused, and changes nothing. Only the fields changed on the page are saved (``utils/shown_values.py``):
-    a page left open in another tab does not put back what this one saved since."""
+    """Edit display name, bio and avatar (or remove it); a bad image is a 422 under its field, named with
+    every other field refused (it is read before the form is decided), and changes nothing. Only the
+    fields changed on the page are saved (``utils/shown_values.py``): a page left open in another tab does
+    not put back what this one saved since."""
     form = ProfileForm(obj=current_user)
-    if form.validate_on_submit():
+    avatar = _chosen_avatar(form) if form.is_submitted() else NOTHING_CHOSEN
+    if form.validate_on_submit() and not avatar.problem:
         shown = ShownValues.posted(request.form)
         changed = shown.changed_names(PROFILE_TEXTS, request.form)
-        # Without a file part, ``obj=current_user`` fills the field with the stored avatar's path.
-        avatar = form.avatar.data if isinstance(form.avatar.data, FileStorage) else None
         remove_avatar = bool(form.remove_avatar.data)
-        new_avatar = bool(avatar and avatar.filename)
+        new_avatar = avatar.image is not None
         if shown.known and not changed and not new_avatar and not remove_avatar:
             flash(saved_message("Profile", [], known=True))
             return redirect(url_for("dashboard.settings"))
-        try:
-            profiles.update_profile(
-                current_user,
-                _new_or_stored(form.display_name.data, current_user.display_name, "display_name" in changed),
-                _new_or_stored(form.bio.data, current_user.bio, "bio" in changed),
-                avatar,
-                remove_avatar=remove_avatar,
-            )
-        except InvalidImage as error:
-            form.avatar.errors = [str(error)]
-            return _settings_page(form, 422)
+        profiles.update_profile(
+            current_user,
+            _new_or_stored(form.display_name.data, current_user.display_name, "display_name" in changed),
+            _new_or_stored(form.bio.data, current_user.bio, "bio" in changed),
+            avatar.image,
+            remove_avatar=remove_avatar,
+        )
         labels = [form[name].label.text.lower() for name in changed]
         if new_avatar or remove_avatar:
             labels.append("new avatar" if new_avatar else "avatar removed")
         flash(saved_message("Profile", labels, shown.known))
         return redirect(url_for("dashboard.settings"))
-    return _settings_page(form, 422 if form.errors else 200)
+    if avatar.problem:
+        form.avatar.errors = [avatar.problem]  # as any field refused, beside the others
+    return _settings_page(form, 422 if form.errors or avatar.problem else 200)
+
+
+def _chosen_avatar(form: ProfileForm) -> ChosenImage:
+    """The avatar chosen, decoded and re-encoded before the form is decided (``utils/chosen_image.py``).
+    Without a file part, ``obj=current_user`` fills the field with the stored avatar's path: no upload."""
+    upload = form.avatar.data if isinstance(form.avatar.data, FileStorage) else None
+    return read_chosen_image(upload, profiles.AVATAR_FOLDER)
 
 
 @dashboard.errorhandler(CSRFError)

@@ -16,9 +16,9 @@ from flask import url_for
 from markupsafe import Markup
 
 from conexoos.app.models.persistent import PageAppearance, User
+from conexoos.app.utils.chosen_image import ChosenImage
 from conexoos.app.utils.contrast import AA_TEXT, contrast, long_hex, parse_colour, ratio_text
 from conexoos.app.utils.csp import allow_style
-from conexoos.app.utils.io import Upload
 from conexoos.framework import db
 
 from .suspension import refuse_if_suspended
@@ -453,25 +453,19 @@ def mixes_colours(appearance: Appearance) -> bool:
     )
 
 
-def save(user: User, appearance: Appearance, image: Upload | None, theme: Theme) -> Appearance:
-    """Store the choices (with the uploaded background image, re-encoded through IOUtils).
+def save(user: User, appearance: Appearance, image: ChosenImage, theme: Theme) -> Appearance:
+    """Store the choices, with the background image chosen (read by
+    :func:`~conexoos.app.utils.chosen_image.read_chosen_image` before the form was decided).
 
-    :class:`AppearanceRefused` when an image background has no image, or when the contrast fails AA
-    (both named at once); ``InvalidImage`` for an upload that is not an image we accept; 403 while the
-    account is suspended. Nothing is saved then. With the site's default theme chosen and colours of
-    their own (:func:`mixes_colours`), what is stored (and returned) names ``theme`` itself.
+    :class:`AppearanceRefused` names every problem at once: the contrast failing AA, an image background
+    without an image, a chosen image refused; 403 while the account is suspended. Nothing is saved then,
+    no file either. With the site's default theme chosen and colours of their own (:func:`mixes_colours`),
+    what is stored (and returned) names ``theme`` itself.
     """
     from .profiles import io_utils  # profiles reads this module's row in the page's first query
 
     refuse_if_suspended(user)
-
-    errors = contrast_errors(appearance, theme)
-    if (
-        appearance.background == "image"
-        and not appearance.background_image
-        and not (image and image.filename)
-    ):
-        errors["background_image"] = "Choose an image for the background."
+    errors = save_problems(appearance, image, theme)
     if errors:
         raise AppearanceRefused(errors)
     if appearance.theme is None and mixes_colours(appearance):
@@ -479,11 +473,8 @@ def save(user: User, appearance: Appearance, image: Upload | None, theme: Theme)
         # default later cannot put these colours on a background they were never checked against.
         appearance = replace(appearance, theme=theme.key)
     files = io_utils()
-    new_image = (
-        files.save_image(image, BACKGROUND_FOLDER, default="")
-        if appearance.background == "image" and image and image.filename
-        else ""
-    )
+    chosen = image.image if appearance.background == "image" else None
+    new_image = files.store(chosen, BACKGROUND_FOLDER) if chosen is not None else ""
     saved = replace(appearance, background_image=new_image or appearance.background_image)
     row = db.session.get(PageAppearance, user.id)
     old_image = row.background_image if row else None
@@ -496,6 +487,19 @@ def save(user: User, appearance: Appearance, image: Upload | None, theme: Theme)
     if old_image and old_image != saved.background_image:
         files.delete(old_image)
     return saved
+
+
+def save_problems(appearance: Appearance, image: ChosenImage, theme: Theme) -> dict[str, str]:
+    """Every reason the parsed choices cannot be saved (empty: they can): their contrast, and on an image
+    background a chosen image refused, or no image at all."""
+    errors = contrast_errors(appearance, theme)
+    if appearance.background != "image":
+        return errors  # a file chosen for another background is not used
+    if image.problem:
+        errors["background_image"] = image.problem
+    elif not appearance.background_image and image.image is None:
+        errors["background_image"] = "Choose an image for the background."
+    return errors
 
 
 def _store(user: User, row: PageAppearance | None, appearance: Appearance) -> None:

@@ -18,7 +18,7 @@ from conexoos.app.models.persistent import CaptureEntry, PageAppearance, Product
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.app.models.persistent.types import NOW
 from conexoos.app.models.public_page import PageOwner, ShownLink, ShownProduct
-from conexoos.app.utils.io import IOUtils, Upload
+from conexoos.app.utils.io import EncodedImage, IOUtils
 from conexoos.app.utils.text import unix_line_breaks, username_folded
 from conexoos.framework import db
 from conexoos.framework.database import reading
@@ -302,14 +302,15 @@ def io_utils() -> IOUtils:
 
 
 def update_profile(
-    user: User, display_name: str, bio: str, avatar: Upload | None, remove_avatar: bool = False
+    user: User, display_name: str, bio: str, avatar: EncodedImage | None, remove_avatar: bool = False
 ) -> None:
-    """Save name, bio and (re-encoded) avatar, or remove the avatar (the default picture is shown; a new
-    file wins over ``remove_avatar``); InvalidImage leaves everything as it was (403 while the account is
-    suspended). A file replaced or removed is deleted once the row is saved."""
+    """Save name, bio and avatar (an upload re-encoded by :func:`~conexoos.app.utils.io.encode_upload`,
+    checked before the form was decided), or remove the avatar (the default picture is shown; a new file
+    wins over ``remove_avatar``); 403 while the account is suspended, and nothing changes. A file replaced
+    or removed is deleted once the row is saved."""
     refuse_if_suspended(user)
     files = io_utils()
-    new_avatar = files.save_image(avatar, AVATAR_FOLDER, default="") if avatar and avatar.filename else None
+    new_avatar = files.store(avatar, AVATAR_FOLDER) if avatar is not None else None
     old_avatar = user.avatar
     user.display_name = display_name.strip()
     user.bio = unix_line_breaks(bio.strip())  # as every other text kept with its line breaks

@@ -163,10 +163,12 @@ class IOUtils:
         """Store ``form_image`` re-encoded under ``folder``; its name, or ``default`` if none."""
         if form_image is None or not form_image.filename:
             return default
-        size = SIZES.get(folder, DEFAULT_SIZE)
-        encoded = _encode(*_shrunk_first_frame(_read_capped(form_image.stream), size))
+        return self.store(encode_upload(form_image, folder), folder)
+
+    def store(self, image: EncodedImage, folder: str) -> str:
+        """Store an image :func:`encode_upload` made under ``folder`` (a new random name); its name."""
         name = f"{folder}/{secrets.token_hex(16)}.webp"
-        self.storage.save(name, encoded, "image/webp")
+        self.storage.save(name, image.data, "image/webp")
         return name
 
     def delete(self, relative_path: str | None) -> None:
@@ -181,6 +183,15 @@ class IOUtils:
             self.storage.delete(relative_path)
         except StorageError as error:
             logger.warning("left unused file %s in %s: %s", relative_path, self.storage.describe(), error)
+
+
+def encode_upload(form_image: Upload, folder: str) -> EncodedImage:
+    """``form_image`` decoded, fitted in ``folder``'s box, turned upright and re-encoded as WebP, not stored
+    (:meth:`IOUtils.store` stores it); ``InvalidImage`` says why an upload is refused. Only the WebP is
+    kept: the upload's bytes and decoded pixels are dropped on the way, as :meth:`IOUtils.save_image` did."""
+    image, orientation = _shrunk_first_frame(_read_capped(form_image.stream), SIZES.get(folder, DEFAULT_SIZE))
+    data = _encode(image, orientation)
+    return EncodedImage(data, *image.size)
 
 
 def _read_capped(stream: IO[bytes]) -> bytes:
