@@ -431,6 +431,39 @@ def test_an_accepted_background_image_is_decoded_once(
     assert stored is not None and files_under(uploads_root(app)) == {stored.background_image}
 
 
+def test_a_background_image_over_the_request_limit_is_a_413_naming_the_field_and_linking_back(
+    app: Flask, alice: Account
+) -> None:
+    """Without JavaScript a file over 16 MB got the generic 413 page, which named neither the field nor the
+    image limit and linked only home (outside tester)."""
+    assert post(alice).status_code == 302
+    before = row(app, alice)
+    response = post(
+        alice,
+        background="image",
+        backdrop_color="#ffffff",
+        background_image=(io.BytesIO(b"\x00" * (20 * 1024 * 1024)), "huge.png"),
+    )
+    page = unescape(response.get_data(as_text=True))
+    assert response.status_code == 413
+    assert (
+        "The background image you chose is too large to send: this site takes at most 16 MB in one form, "
+        "and with it this one came to about 20 MB. An image may be at most 8 MB. Nothing was saved: your "
+        "appearance settings are as they were" in page
+    )
+    assert '<a href="/settings/appearance">Back to your appearance settings</a>' in page
+    assert "MAX_CONTENT_LENGTH" not in page
+    after = row(app, alice)
+    assert before is not None and after is not None and after.background == before.background == "solid"
+    assert files_under(uploads_root(app)) == set()
+    as_json = alice.client.post(
+        "/settings/appearance/preview",
+        data={"csrf_token": alice.csrf, **VALID, "pad": "x" * (17 * 1024 * 1024)},
+        content_type="multipart/form-data",
+    )
+    assert as_json.status_code == 413 and "The request is larger than 16 MB" in as_json.get_data(as_text=True)
+
+
 # ---------------------------------------------------------------- CSS injection
 
 

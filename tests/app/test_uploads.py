@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from html import unescape
 from io import BytesIO
 from pathlib import Path
 
@@ -333,12 +334,26 @@ def test_an_upload_over_the_size_cap_is_refused(
     assert stored_profile(app, alice.id)[0] is None
 
 
-def test_an_avatar_over_the_request_limit_is_a_413_page_naming_that_limit(app: Flask, alice: Account) -> None:
+TOO_LARGE_AVATAR = (
+    "The avatar you chose is too large to send: this site takes at most 16 MB in one form, and with it this "
+    "one came to about 17 MB. An image may be at most 8 MB. Nothing was saved: your profile settings are as "
+    "they were, and the changes you made on the form were lost. Choose a smaller image, make your changes "
+    "again and save."
+)
+
+
+def test_an_avatar_over_the_request_limit_is_a_413_page_naming_the_field_and_linking_back(
+    app: Flask, alice: Account
+) -> None:
+    """Without JavaScript the page said "The request is larger than 16 MB" and linked to the home page
+    only: not which field, nor how large an image may be, nor the way back (outside tester)."""
+    before = stored_profile(app, alice.id)
     response = upload(alice, b"\x00" * (17 * 1024 * 1024), "huge.png")
     assert response.status_code == 413
-    page = response.get_data(as_text=True)
-    assert "The request is larger than 16 MB, the most this site accepts in one request" in page
-    assert stored_profile(app, alice.id)[0] is None
+    page = unescape(response.get_data(as_text=True))
+    assert TOO_LARGE_AVATAR in page
+    assert '<a href="/dashboard/settings">Back to your profile settings</a>' in page
+    assert stored_profile(app, alice.id) == before
 
 
 def test_the_413_page_says_the_limit_without_the_settings_name(
@@ -349,17 +364,33 @@ def test_the_413_page_says_the_limit_without_the_settings_name(
     with caplog.at_level(logging.INFO, logger="conexoos.http_errors"):
         response = upload(alice, b"\x00" * (17 * 1024 * 1024), "huge.png")
     assert response.status_code == 413
-    page = response.get_data(as_text=True)
-    assert (
-        "The request is larger than 16 MB, the most this site accepts in one request. Send a smaller file."
-        in page
-    )
-    assert "MAX_CONTENT_LENGTH" not in page
+    assert "MAX_CONTENT_LENGTH" not in response.get_data(as_text=True)
     logged = [record.getMessage() for record in caplog.records if record.name == "conexoos.http_errors"]
     assert any(
         "over MAX_CONTENT_LENGTH (16777216 bytes)" in line and "/dashboard/settings" in line
         for line in logged
     )
+
+
+def test_other_413s_of_the_profile_form_keep_the_frameworks_words(alice: Account) -> None:
+    """A client asking for JSON, and a form over its field limit (no image at fault), get the generic 413."""
+    huge = {"csrf_token": alice.csrf, "avatar": (BytesIO(b"\x00" * (17 * 1024 * 1024)), "huge.png")}
+    as_json = alice.client.post(
+        "/dashboard/settings",
+        data=huge,
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
+    assert as_json.status_code == 413
+    assert as_json.get_json()["error"]["message"].startswith("The request is larger than 16 MB")
+    long_bio = alice.client.post(
+        "/dashboard/settings",
+        data={"csrf_token": alice.csrf, "display_name": "x", "bio": "b" * 600_000},
+        content_type="multipart/form-data",
+    )
+    assert long_bio.status_code == 413
+    page = unescape(long_bio.get_data(as_text=True))
+    assert "A field of this form is larger than 0.5 MB" in page and "avatar" not in page.split("<main", 1)[1]
 
 
 def test_media_does_not_serve_outside_the_uploads_folder(app: Flask, alice: Account) -> None:

@@ -251,6 +251,12 @@ COPIED_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Content-Range")
 """Headers of an HTTP error kept on its page: what to do next (a 416's ``bytes */length``: what exists)."""
 
 
+def http_error_answer(error: HTTPException) -> Any:
+    """The framework's answer to ``error`` (its page, or JSON for a client that wants it): for a project's
+    own handler of one status, on one blueprint, to fall back on where it has nothing better to say."""
+    return _handle_http_exception(error)
+
+
 def _handle_http_exception(error: HTTPException) -> Any:
     error = _websocket_refused(error)
     status = error.code or 500

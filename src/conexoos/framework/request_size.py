@@ -34,18 +34,31 @@ def is_generic_too_large(error: HTTPException) -> bool:
     return isinstance(error, RequestEntityTooLarge) and error.description == RequestEntityTooLarge.description
 
 
+def over_request_limit() -> bool:
+    """Whether the current request is over ``MAX_CONTENT_LENGTH`` (a chunked one, without a length, only
+    reaches a 413 that way), rather than over the form's field or part limits."""
+    limit = request.max_content_length
+    length = request.content_length
+    return limit is not None and (length is None or length > limit)
+
+
+def log_over_request_limit() -> None:
+    """Tell the operator which setting refused the current request (the page does not name it)."""
+    length = request.content_length
+    log.info(
+        "413: %s %s sent %s bytes, over MAX_CONTENT_LENGTH (%d bytes)",
+        request.method,
+        request.path,
+        "an unmeasured number of" if length is None else length,
+        request.max_content_length,
+    )
+
+
 def too_large_message() -> str:
     """The sentence for the current request's 413: the request limit, or the form's field and part limits."""
     limit = request.max_content_length
-    length = request.content_length
-    if limit is not None and (length is None or length > limit):
-        log.info(
-            "413: %s %s sent %s bytes, over MAX_CONTENT_LENGTH (%d bytes)",
-            request.method,
-            request.path,
-            "an unmeasured number of" if length is None else length,
-            limit,
-        )
+    if limit is not None and over_request_limit():
+        log_over_request_limit()
         return (
             f"The request is larger than {human_size(limit)}, the most this site accepts in one request. "
             "Send a smaller file."

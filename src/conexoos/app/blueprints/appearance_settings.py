@@ -9,7 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.controllers import appearance, profiles, site_settings
@@ -21,6 +21,7 @@ from conexoos.app.utils.chosen_image import NOTHING_CHOSEN, ChosenImage, read_ch
 from conexoos.app.utils.csp import allow_style
 from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
 from conexoos.app.utils.shown_values import ShownValues, as_json, saved_message
+from conexoos.app.utils.too_large_form import too_large_form
 from conexoos.app.utils.upload_limits import image_input_limits
 from conexoos.app.utils.wording import with_article
 from conexoos.framework import error_response
@@ -154,6 +155,19 @@ def expired(error: CSRFError) -> Any:
     expired_form.say_expired()
     shown = ShownValues.posted(request.form)
     return _page(request.form, appearance.stored(current_user), {}, 400, shown_values=shown.shown)
+
+
+@appearance_settings.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> Any:
+    """The form sent without JavaScript with an image over the request limit: a 413 naming the field and
+    the sizes, linking back here (``utils/too_large_form.py``); anything else: the framework's 413."""
+    return too_large_form(
+        error,
+        form="appearance_settings.submit",
+        field="background image",
+        page="appearance_settings.index",
+        label="Appearance",
+    )
 
 
 @appearance_settings.route("/appearance/preview", methods=["POST"])

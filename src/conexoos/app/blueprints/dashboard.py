@@ -8,6 +8,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response as BaseResponse
 
 from conexoos.app.controllers import billing, plan_messages, plans, profiles
@@ -22,6 +23,7 @@ from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
 from conexoos.app.utils.shown_values import ShownValues, as_json, saved_message
 from conexoos.app.utils.text import ends_sentence
+from conexoos.app.utils.too_large_form import too_large_form
 from conexoos.app.utils.upload_limits import image_input_limits
 
 dashboard = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -103,6 +105,16 @@ def expired(error: CSRFError) -> Any:
     form = ProfileForm(formdata=request.form, obj=current_user)  # its token field draws a fresh token
     expired_form.say_expired()
     return _settings_page(form, 400, shown=ShownValues.posted(request.form))
+
+
+@dashboard.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> Any:
+    """The profile form sent without JavaScript with an avatar over the request limit: a 413 naming the
+    field and the sizes, linking back to the form (``utils/too_large_form.py``); anything else: the
+    framework's 413."""
+    return too_large_form(
+        error, form="dashboard.settings", field="avatar", page="dashboard.settings", label="Profile"
+    )
 
 
 PROFILE_TEXTS = ("display_name", "bio")
