@@ -409,6 +409,15 @@ def test_a_bad_image_is_named_beside_a_refused_field_and_its_contrast(app: Flask
     assert row(app, alice) is None and files_under(uploads_root(app)) == set()
 
 
+def test_a_missing_image_is_named_beside_a_refused_field(app: Flask, alice: Account) -> None:
+    """An image background without an image was named only once the other fields were fixed."""
+    response = post(alice, background="image", backdrop_color="#ffffff", corner_radius="99")
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and "Nothing was saved: 2 problems below." in html
+    assert "Choose an image for the background." in html and "The corner radius is a whole number" in html
+    assert row(app, alice) is None
+
+
 def test_an_accepted_background_image_is_decoded_once(
     app: Flask, alice: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
