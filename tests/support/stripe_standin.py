@@ -330,6 +330,7 @@ class StripeStandIn:
         self._lock = threading.RLock()
         self._requests: list[RecordedRequest] = []
         self._customers: dict[str, dict[str, Any]] = {}
+        self._deleted_customers: set[str] = set()
         self._sessions: dict[str, dict[str, Any]] = {}
         self._line_items: dict[str, list[dict[str, Any]]] = {}
         self._portal_sessions: dict[str, dict[str, Any]] = {}
@@ -453,9 +454,11 @@ class StripeStandIn:
 
     def delete_customer(self, customer_id: str) -> None:
         """Delete a customer as Stripe's dashboard does: its subscriptions are cancelled at once, and its id
-        is unknown from then on (``resource_missing`` wherever it is named; it cannot be used again)."""
+        is unknown from then on (``resource_missing`` wherever it is named; it cannot be used again), except
+        that retrieving it answers its id with ``deleted: true``, as Stripe does."""
         with self._lock:
             del self._customers[customer_id]
+            self._deleted_customers.add(customer_id)
             now = self.now()
             for sub in self._subscriptions.values():
                 if sub["customer"] == customer_id and sub["status"] not in {"canceled", "incomplete_expired"}:
@@ -657,6 +660,9 @@ class StripeStandIn:
         return self._expanded(customer, params)
 
     def _get_customer(self, params: dict[str, Any], customer_id: str) -> dict[str, Any]:
+        with self._lock:
+            if customer_id in self._deleted_customers:
+                return {"id": customer_id, "object": "customer", "deleted": True}
         return self._expanded(self._lookup(self._customers, "customer", customer_id), params)
 
     # ----------------------------------------------------------------- checkout sessions

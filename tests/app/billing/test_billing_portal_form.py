@@ -6,6 +6,7 @@ portal cannot be opened, the plans page says why."""
 from __future__ import annotations
 
 import html
+import logging
 import re
 import time
 from dataclasses import dataclass, field
@@ -22,8 +23,10 @@ from tests.support.stripe_standin import StripeStandIn
 from ..billing_support import (
     SUBSCRIPTIONS_URL,
     billing_app,
+    billing_state,
     browser,
     deliver,
+    start_paid_checkout,
     store_customer,
     stripe_sets_status,
     subscribe_to_pro,
@@ -182,3 +185,66 @@ def test_the_form_needs_its_token_and_a_login_and_says_so_as_pages(
     logged_out = send(alice, form)
     assert logged_out.status_code == 302 and "/login" in logged_out.headers["Location"]
     assert standin.requests_to("POST", "/v1/billing_portal/sessions") == []
+
+
+DELETED = (
+    "Your billing record at the payment provider was deleted, so there is no billing portal to open, and "
+    "nothing is billed on it any more. To subscribe again, choose a paid plan: its checkout makes a new "
+    "billing record."
+)
+
+
+def test_a_customer_deleted_at_stripe_is_told_in_words_forgotten_and_replaced_at_the_next_checkout(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Deleted in Stripe's dashboard (its webhooks lost): Manage billing says what happened and what to
+    do, the subscription Stripe cancelled with it is stored so, and the id is not named again."""
+    old = subscribe_to_pro(client, alice, standin)
+    standin.delete_customer(old["customer"])
+    form = manage_billing_form(plans_page(alice))
+    with caplog.at_level(logging.WARNING, logger="conexoos.billing"):
+        response = send(alice, form)
+    assert (response.status_code, response.headers.get("Location")) == (302, "/subscriptions")
+    page = plans_page(alice).get_data(as_text=True)
+    assert html.escape(DELETED) in page, page
+    assert "Manage billing" not in page  # no billing record left to manage
+    state = billing_state(app, alice.id)
+    assert (state.plan, state.status, state.customer) == ("gratis", "canceled", None)
+    [logged] = [record.getMessage() for record in caplog.records if record.name == "conexoos.billing"]
+    assert f"Stripe has customer {old['customer']} of user {alice.id} as deleted" in logged, logged
+    scripted = alice.client.post("/subscriptions/portal", headers={"X-CSRFToken": alice.csrf})
+    assert scripted.status_code == 409  # nothing to open now: "no billing account yet"
+    session = start_paid_checkout(alice, standin)
+    assert session["customer"] not in (None, old["customer"])
+    assert [r.params.get("customer") for r in standin.requests_to("GET", "/v1/checkout/sessions")][-1] == (
+        session["customer"]
+    )
+
+
+def test_the_portal_api_says_the_same_of_a_deleted_customer_as_a_409(
+    app: Flask, customer: str, alice: Account, standin: StripeStandIn
+) -> None:
+    standin.delete_customer(customer)
+    response = alice.client.post(
+        "/subscriptions/portal", headers={"X-CSRFToken": alice.csrf, "Accept": "application/json"}
+    )
+    assert response.status_code == 409, response.get_data(as_text=True)
+    assert response.get_json()["error"]["message"] == DELETED
+    assert billing_state(app, alice.id).customer is None
+
+
+def test_a_customer_stripe_never_knew_changes_nothing_and_names_the_key_to_check(
+    app: Flask, alice: Account, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A key of another Stripe account knows none of the site's customers: forgetting them would cut the
+    accounts off their subscriptions, so nothing is changed."""
+    store_customer(app, alice.id, "cus_otheraccount")
+    with caplog.at_level(logging.ERROR, logger="conexoos.billing"):
+        page = flashed(alice, send(alice, manage_billing_form(plans_page(alice))))
+    assert (
+        "The payment provider does not know your billing account, so the billing portal cannot be opened. "
+        "Nothing has changed: please contact the people who run this site."
+    ) in page
+    assert billing_state(app, alice.id).customer == "cus_otheraccount"
+    [logged] = [record.getMessage() for record in caplog.records if record.name == "conexoos.billing"]
+    assert "cus_otheraccount" in logged and "SERVICES.stripe.SECRET_KEY" in logged, logged

@@ -66,6 +66,7 @@ UNCONFIRMED = (
     "subscription as it stands."
 )
 """The 502 of a change Stripe did not answer (it may have made it) and could not be asked about."""
+PORTAL_FAILED = "The payment provider could not open the billing portal."
 KEEP = "keep your subscription going"
 """What Keep my subscription does, as the person's refusals say it ("so we cannot ...")."""
 CHECKOUT_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
@@ -509,6 +510,9 @@ def _customer_for(user: User, replacing: str | None = None) -> str:
     key = f"customer-{user.id}-{user.created_at:%Y%m%d%H%M%S%f}"
     if replacing:
         key += f"-after-{replacing}"  # the first key would replay the deleted customer
+    elif user.stripe_subscription_id:
+        # No customer, yet a subscription: its customer was forgotten, deleted at Stripe (_forget_customer).
+        key += f"-after-{user.stripe_subscription_id}"
     user.stripe_customer_id = gateway.create_customer(user.email, user.id, key)
     user.save()
     return user.stripe_customer_id
@@ -523,8 +527,73 @@ def portal_url(user: User) -> str:
     try:
         return gateway.create_portal_session(user.stripe_customer_id, subscriptions_url())
     except stripe.StripeError as error:
+        if gateway.is_missing_customer(error):
+            raise _customer_gone(user) from None
         log.error("Stripe refused a portal session for user %s: %s", user.id, _cause(error))
-        raise _payments_failed(error, "The payment provider could not open the billing portal.") from None
+        raise _payments_failed(error, PORTAL_FAILED) from None
+
+
+def _customer_gone(user: User) -> HTTPException:
+    """The refusal of the billing portal for a customer Stripe does not know. Stripe is asked about it:
+    deleted (in Stripe's dashboard), its id is forgotten (:func:`_forget_customer`) and the person told
+    that a paid plan's checkout makes a new one (409); unknown under this key altogether (a key of another
+    Stripe account), nothing is changed and the operator is told which setting to check (502)."""
+    customer_id = str(user.stripe_customer_id)
+    try:
+        found = gateway.retrieve_customer(customer_id)
+    except stripe.StripeError as error:
+        log.error(
+            "Stripe does not know customer %s of user %s for the billing portal, and could not be asked "
+            "about it: %s", customer_id, user.id, _cause(error),
+        )  # fmt: skip
+        return _payments_failed(error, PORTAL_FAILED)
+    if found is None or found.get("deleted") is not True:
+        log.error(
+            "Stripe does not know customer %s of user %s (asked for the billing portal): check that "
+            "SERVICES.stripe.SECRET_KEY is the key of the Stripe account that holds it",
+            customer_id, user.id,
+        )  # fmt: skip
+        return BadGateway(
+            "The payment provider does not know your billing account, so the billing portal cannot be "
+            "opened. Nothing has changed: please contact the people who run this site."
+        )
+    _forget_customer(user, customer_id)
+    return Conflict(plan_messages.billing_account_deleted())
+
+
+def _forget_customer(user: User, customer_id: str) -> None:
+    """Forget ``customer_id``, which Stripe has as deleted, so that no checkout names it again (the next
+    one makes a new customer). Deleting a customer cancels its subscriptions: one stored as live is first
+    stored as Stripe has it (its webhook, naming the forgotten customer, would be ignored); should Stripe
+    not answer, or have it live still, the id is kept and the next try forgets it."""
+    if has_live_subscription(user):
+        subscription_id = str(user.stripe_subscription_id)
+        try:
+            found = gateway.retrieve_subscription(subscription_id)
+        except stripe.StripeError as error:
+            log.warning(
+                "Customer %s of user %s is deleted at Stripe; its subscription %s could not be asked about "
+                "(%s), so the customer is kept until the next try", customer_id, user.id, subscription_id,
+                _cause(error),
+            )  # fmt: skip
+            return
+        state = read_subscription(found) if found is not None else None
+        if state is None or not state.terminal:
+            log.warning(
+                "Customer %s of user %s is deleted at Stripe, yet its subscription %s is %s there: the "
+                "customer is kept", customer_id, user.id, subscription_id,
+                state.status if state is not None else "unknown",
+            )  # fmt: skip
+            return
+        with transaction():
+            _write_state(user, Observed(state, retrieved=True, event_created=int(time.time())))
+    with transaction():
+        user.stripe_customer_id = None
+    log.warning(
+        "Stripe has customer %s of user %s as deleted (in Stripe's dashboard): the account forgets it, and "
+        "its next checkout makes a new customer. If nobody deleted it, look at Stripe's dashboard's logs",
+        customer_id, user.id,
+    )  # fmt: skip
 
 
 def _lasting(error: stripe.StripeError) -> bool:

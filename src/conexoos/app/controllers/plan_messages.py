@@ -126,6 +126,18 @@ def on_sale() -> bool:
     return any(plans.plan_available(plan) for plan in plans.all_plans().values() if not plan.is_free)
 
 
+def billing_account_deleted() -> str:
+    """The 409 of the billing portal for an account whose billing record the payment provider has as
+    deleted (in its dashboard): nothing bills on it any more, and a new one is made at the next checkout."""
+    said = (
+        "Your billing record at the payment provider was deleted, so there is no billing portal to open, "
+        "and nothing is billed on it any more."
+    )
+    if on_sale():
+        return f"{said} To subscribe again, choose a paid plan: its checkout makes a new billing record."
+    return said
+
+
 def no_billing_account() -> str:
     """The 409 of the billing portal for someone who never paid: choose a plan, when one is on sale."""
     if on_sale():

@@ -203,6 +203,12 @@ def is_missing_customer(error: stripe.StripeError) -> bool:
     )
 
 
+def retrieve_customer(customer_id: str) -> dict[str, Any] | None:
+    """The customer as Stripe has it now: one deleted in Stripe's dashboard is its id with ``deleted:
+    true``; None when Stripe does not know the id at all (404: made under another Stripe account)."""
+    return _unless_missing(lambda: client().v1.customers.retrieve(customer_id))
+
+
 def create_portal_session(customer_id: str, return_url: str) -> str:
     """Create a billing-portal session; returns its URL."""
     session = client().v1.billing_portal.sessions.create(
