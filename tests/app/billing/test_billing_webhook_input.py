@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import AppFactory
+from tests.fixtures.empty_database import database_url
 from tests.support.stripe_standin import StripeStandIn, make_event, sign_payload
 
 from ..billing_support import (
@@ -106,6 +107,35 @@ def test_a_stripe_5xx_is_503_and_the_event_is_retried_later(
     assert stored_event_ids(app) == before
     assert billing_state(app, alice.id).plan == "pro"
     assert deliver(client, event)["status"] == "applied"  # Stripe's retry
+    assert billing_state(app, alice.id).plan == "gratis"
+
+
+def test_a_refused_secret_key_is_503_names_the_setting_and_the_event_applies_once_it_is_mended(
+    make_app: AppFactory, standin: StripeStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A wrong or revoked key: Stripe answers 401 to reading the subscription. The event is not applied,
+    so it is not acknowledged (Stripe retries non-2xx answers for days); the answer, shown in Stripe's
+    dashboard, and an error in the log say which setting to fix."""
+    app = billing_app(make_app, standin)
+    client = app.test_client()
+    alice = sign_up(app, "alice")
+    subscription = subscribe_to_pro(client, alice, standin)
+    event = stripe_sets_status(standin, subscription["id"], "canceled", int(time.time()) + 5)
+    revoked = billing_app(make_app, standin, secret_key="sk_test_revoked", database_url=database_url(app))
+    before = stored_event_ids(app)
+    with caplog.at_level(logging.ERROR, logger="conexoos.billing"):
+        response = post_webhook(revoked.test_client(), event)
+    assert response.status_code == 503, response.get_data(as_text=True)
+    message = response.get_json()["error"]["message"]
+    assert message.startswith("Stripe refused the site's API key (HTTP 401) when the subscription was read")
+    assert "SERVICES.stripe.SECRET_KEY" in message
+    [logged] = [record for record in caplog.records if record.name == "conexoos.billing"]
+    assert logged.levelno == logging.ERROR
+    assert "Stripe refused this site's secret key (HTTP 401, AuthenticationError)" in logged.getMessage()
+    assert "the event is not applied" in logged.getMessage()
+    assert "Set SERVICES.stripe.SECRET_KEY" in logged.getMessage()
+    assert (stored_event_ids(app), billing_state(app, alice.id).plan) == (before, "pro")
+    assert deliver(client, event)["status"] == "applied"  # Stripe's retry, the key mended
     assert billing_state(app, alice.id).plan == "gratis"
 
 

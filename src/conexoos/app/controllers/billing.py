@@ -61,6 +61,9 @@ HANDLED_EVENTS = SUBSCRIPTION_EVENTS | {"checkout.session.completed", "invoice.p
 LASTING_STATUSES = frozenset({400, 401, 403, 404})
 """Stripe's answers that the call itself is wrong (bad request, key refused or without the permission,
 unknown object): they will be the same on every try."""
+KEY_REFUSED = frozenset({401, 403})
+"""Stripe's answers that it does not accept the site's key (wrong or revoked: 401) or that the key may not
+make the call (a restricted key without the permission: 403)."""
 UNCONFIRMED = (
     "We could not confirm the change with the payment provider: reload this page in a minute to see your "
     "subscription as it stands."
@@ -837,11 +840,35 @@ def _retrieved_for_event(subscription_id: str, why: str) -> dict[str, Any] | Non
     except gateway.StripeUnavailable as error:
         raise ServiceUnavailable(f"{error}; the event will be processed when Stripe retries it.") from None
     except stripe.StripeError as error:
-        log.error("Stripe could not be asked for subscription %s (%s): %s", subscription_id, why, error)
+        if error.http_status in KEY_REFUSED:
+            raise _key_refused(error, subscription_id, why) from None
+        log.error(
+            "Stripe could not be asked for subscription %s (%s): %s", subscription_id, why, _cause(error)
+        )
         raise ServiceUnavailable(
             "Stripe could not be reached to read the subscription; "
             "the event will be processed when Stripe retries it."
         ) from None
+
+
+def _key_refused(error: stripe.StripeError, subscription_id: str, why: str) -> HTTPException:
+    """The 503 of a webhook whose subscription Stripe would not let this site read: the key is wrong,
+    revoked, or a restricted key without that permission. The event is not applied nor acknowledged, so
+    Stripe delivers it again (for up to three days) and it is applied once the key is mended; meanwhile
+    each delivery logs an error naming the setting to fix, and the answer, shown in Stripe's dashboard
+    beside the event, says the same."""
+    log.error(
+        "Stripe refused this site's secret key (HTTP %s, %s) when asked for subscription %s (%s): the event "
+        "is not applied, and Stripe delivers it again for up to three days. Set SERVICES.stripe.SECRET_KEY "
+        "to a secret key (or a restricted key that may read subscriptions) of the Stripe account that sends "
+        "the webhooks: %s",
+        error.http_status, type(error).__name__, subscription_id, why, error,
+    )  # fmt: skip
+    return ServiceUnavailable(
+        f"Stripe refused the site's API key (HTTP {error.http_status}) when the subscription was read: the "
+        "event was not applied. It will be when Stripe delivers it again, once the site's "
+        "SERVICES.stripe.SECRET_KEY is a key of this Stripe account."
+    )
 
 
 def _observe(event: StripeEventData, subscription_id: str) -> Observed | None:
