@@ -436,3 +436,51 @@ def test_a_stored_error_of_several_lines_is_reported_on_one(app: Flask) -> None:
     one_line = "task: OperationalError: Connection refused Is the server running on that host?"
     assert status.last_error == one_line
     assert "\n" not in status.line()
+
+
+def test_quiet_repeats_log_a_run_of_failures_in_few_lines_and_every_failure_in_the_status(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A task calling a service that may stay down for hours (Stripe for billing-plan-ends): its own
+    back-off bound, the first failure at ERROR, then the 2nd, 4th, 8th ... at WARNING saying since when,
+    the end of the run at INFO; each failure still counts in the task's status."""
+    calls: list[float] = []
+    broken = [True]
+
+    def remote() -> None:
+        calls.append(now)
+        if broken[0]:
+            raise tasks_module.ServiceFault("Stripe could not be asked") from ConnectionError("refused")
+
+    scheduler = Scheduler(app, MemoryLock())
+    scheduler.every(600, remote, name="remote", backoff_max=900, quiet_repeats=True)
+    scheduler.run_pending(now=0.0)
+    with caplog.at_level("DEBUG", logger="conexoos.tasks"):
+        for now in [600.0 + n for n in range(0, 4 * 3600, 1)]:
+            scheduler.run_pending(now=now)
+            if len(calls) == 20:
+                break
+        broken[0] = False
+        now = scheduler.tasks["remote"].retry_at
+        scheduler.run_pending(now=now)
+    gaps = [round(b - a) for a, b in zip(calls, calls[1:], strict=False)]
+    assert gaps[:10] == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512] and set(gaps[10:]) == {900}, gaps
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "conexoos.tasks"]
+    failures = [(level, message) for level, message in lines if "failed (" in message]
+    assert len(failures) == 20
+    assert [level for level, _ in failures if level != "DEBUG"] == ["ERROR"] + [
+        "WARNING"
+    ] * 4  # 1, 2, 4, 8, 16
+    assert failures[0][1] == (
+        "scheduled task remote failed (task: ServiceFault: Stripe could not be asked <- caused by "
+        "ConnectionError: refused); failure 1 in a row, retrying in 1 s"
+    )
+    assert failures[15][1].endswith(
+        "failure 16 in a row since 1970-01-01 00:10:00 UTC (the ones between are in the task's status "
+        "alone), retrying in 900 s"
+    )
+    assert lines[-1] == (
+        "INFO",
+        "scheduled task remote succeeded again, after 20 failures in a row since 1970-01-01 00:10:00 UTC",
+    )
+    assert scheduler.tasks["remote"].failures == 0

@@ -6,7 +6,7 @@ file in the instance folder (one machine).
 
 The scheduler cannot die: any exception from the lock or from a task is logged with its cause, the task
 backs off (1 s, 2 s, 4 s, ... at most :data:`BACKOFF_MAX`, or the task's own ``backoff_max``) and the
-loop goes on. A lock that failed is
+loop goes on (a task with ``quiet_repeats`` logs a long run of failures in few lines). A lock that failed is
 claimed again for the same slot after the back-off; a task that failed is run again after the back-off by
 the process that ran it (in the same slot, or by whoever wins the next one). Each success and failure is
 recorded for every process to read (see task_status.py).
@@ -127,7 +127,14 @@ class Task:
     """The last run raised: run it again in the same slot once ``retry_at`` has passed."""
     backoff_max: float | None = None
     """The longest wait after failures in a row; None is :data:`BACKOFF_MAX`. A task that must catch up
-    soon after an outage (a write buffer's flush) sets a few seconds."""
+    soon after an outage (a write buffer's flush) sets a few seconds; one that calls a remote service
+    that may stay down for hours (a payment provider) sets several minutes."""
+    quiet_repeats: bool = False
+    """Log a run of failures in few lines: the first at ERROR, then only the 2nd, 4th, 8th, ... in a row at
+    WARNING (each saying since when), the others at DEBUG, and the success that ends it at INFO. Every
+    failure is still recorded in the task's status (``conexoos tasks status``, ``/readyz``)."""
+    failing_since: float = field(default=0.0, repr=False)
+    """When the current run of failures began (0: none)."""
 
     def slot(self, now: float) -> int:
         """The identifier of the most recent time this task was due at ``now``."""
@@ -204,13 +211,21 @@ class Scheduler:
         function: TaskFunction,
         name: str | None = None,
         backoff_max: float | None = None,
+        quiet_repeats: bool = False,
     ) -> Task:
         """Run ``function`` every ``seconds`` seconds, aligned to the clock; after failures, wait at most
-        ``backoff_max`` seconds (default :data:`BACKOFF_MAX`) before trying again."""
+        ``backoff_max`` seconds (default :data:`BACKOFF_MAX`) before trying again; ``quiet_repeats`` logs
+        a run of failures in few lines (see :attr:`Task.quiet_repeats`)."""
         _require_callable(function)
         if isinstance(seconds, bool) or not isinstance(seconds, int | float) or not seconds > 0:
             raise ScheduleError(f"task interval must be a positive number of seconds, got {seconds!r}")
-        task = Task(name or function.__name__, function, interval=float(seconds), backoff_max=backoff_max)
+        task = Task(
+            name or function.__name__,
+            function,
+            interval=float(seconds),
+            backoff_max=backoff_max,
+            quiet_repeats=quiet_repeats,
+        )
         return self._add(task)
 
     def cron(self, expression: str, function: TaskFunction, name: str | None = None) -> Task:
@@ -310,7 +325,12 @@ class Scheduler:
             task.run_again = True
             self._failed(task, now, "task", error)
             return
-        task.failures, task.retry_at, task.run_again = 0, 0.0, False
+        if task.quiet_repeats and task.failures > 1:
+            log.info(
+                "scheduled task %s succeeded again, after %d failures in a row since %s",
+                task.name, task.failures, _utc(task.failing_since),
+            )  # fmt: skip
+        task.failures, task.retry_at, task.run_again, task.failing_since = 0, 0.0, False, 0.0
         self.status.record(task.name, last_success=repr(time.time()), failures="0")
 
     def _failed(self, task: Task, now: float, stage: str, error: Exception) -> None:
@@ -322,12 +342,19 @@ class Scheduler:
         # database: down, frozen, a lock timeout), are said by their cause alone; the traceback of anything
         # else (a bug) once per run of failures, so that a long outage cannot flood the log.
         traceback = task.failures == 1 and stage != "lock" and not is_dependency_fault(error)
-        log.error(
-            "scheduled task %s failed (%s: %s); failure %d in a row, retrying in %.0f s",
+        if task.failures == 1:
+            task.failing_since = now
+        level, since = _failure_level(task), ""
+        if level != logging.ERROR:
+            since = f" since {_utc(task.failing_since)} (the ones between are in the task's status alone)"
+        log.log(
+            level,
+            "scheduled task %s failed (%s: %s); failure %d in a row%s, retrying in %.0f s",
             task.name,
             stage,
             reason,
             task.failures,
+            since,
             delay,
             exc_info=error if traceback else None,
         )
@@ -396,6 +423,18 @@ class Scheduler:
                 self.start_pending()
             except Exception:  # broad on purpose: run_pending catches per task; this is the last guard
                 log.exception("task scheduler: unexpected error; the scheduler goes on")
+
+
+def _failure_level(task: Task) -> int:
+    """The level of a failure's line: ERROR, except for a task with ``quiet_repeats``, whose repeats are
+    a WARNING at the 2nd, 4th, 8th, ... failure in a row and DEBUG between."""
+    if not task.quiet_repeats or task.failures == 1:
+        return logging.ERROR
+    return logging.DEBUG if task.failures & (task.failures - 1) else logging.WARNING
+
+
+def _utc(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 class ServiceFault(RuntimeError):

@@ -268,3 +268,44 @@ def test_the_task_runs_once_a_slot_whichever_host_claims_it(
     assert sorted(ran) == [False, True]
     assert asked(standin, subscription_id) == calls + 1
     assert billing_state(app, alice.id).plan == "gratis"
+
+
+def test_while_stripe_stays_down_the_task_backs_off_to_15_minutes_and_logs_few_lines(
+    app: Flask,
+    client: FlaskClient,
+    alice: Account,
+    standin: StripeStandIn,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    """Not a call and an ERROR line a minute: the back-off doubles up to 15 minutes, the first failure is
+    an ERROR, the 2nd, 4th, 8th ... a WARNING, and the task's status counts each failure (FAILING)."""
+    subscription_id = cancel_at_period_end(client, alice, standin)
+    standin.set_subscription_status(subscription_id, "canceled")
+    end_passed(app, alice.id, timedelta(hours=1))
+    scheduler = scheduled(app, tmp_path / "slots")
+    failing = 12
+    for _ in range(failing):
+        standin.fail_next("GET", f"/v1/subscriptions/{subscription_id}", status=503)
+    calls: list[float] = []
+    before = asked(standin, subscription_id)
+    start = float(tasks.RECONCILE_SECONDS)
+    with caplog.at_level(logging.DEBUG, logger="conexoos.tasks"):
+        for now in (start + second for second in range(3 * 3600)):
+            if scheduler.run_pending(now=now):
+                calls.append(now)
+            if len(calls) == failing:
+                break
+        status = scheduler.statuses(now)[0]
+        assert (status.failures, status.failing, status.last_success) == (failing, True, None)
+        assert billing_state(app, alice.id).plan == "pro"
+        scheduler.run_pending(now=scheduler.tasks[TASK].retry_at)  # Stripe is back
+    gaps = [round(b - a) for a, b in zip(calls, calls[1:], strict=False)]
+    assert gaps == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900], gaps
+    assert asked(standin, subscription_id) - before == failing + 1  # one call a run
+    logged = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "conexoos.tasks"]
+    assert [level for level, _ in logged if level >= logging.WARNING] == [logging.ERROR] + [
+        logging.WARNING
+    ] * 3
+    assert logged[-1][0] == logging.INFO and "succeeded again, after 12 failures in a row" in logged[-1][1]
+    assert billing_state(app, alice.id).plan == "gratis"

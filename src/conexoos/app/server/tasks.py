@@ -23,6 +23,10 @@ FLUSH_SECONDS = 1
 RECONCILE_SECONDS = 600
 """How often Stripe is asked about subscriptions whose end passed without its webhook (see
 ``billing.reconcile_plan_ends``; none passed, no call)."""
+RECONCILE_BACKOFF = 900.0
+"""While Stripe is down (or refuses the key) the ``billing-plan-ends`` task backs off up to this long, not
+the scheduler's minute: a Stripe outage of hours costs a call and a line every 15 minutes (the repeats at
+WARNING, only the 2nd, 4th, 8th, ... in a row), and an end is applied within 15 minutes of its return."""
 FLUSH_BACKOFF = 5.0
 """While the database is down the flush fails and backs off, at most this long: the waiting clicks reach
 the database within seconds of its return, not the scheduler's default minute."""
@@ -38,7 +42,13 @@ class Schedule:
         scheduler.every(15, roll_up_analytics, name="analytics-rollup")
         scheduler.every(3600, prune_analytics, name="analytics-prune")
         scheduler.every(3600, end_grace_periods, name="billing-grace")
-        scheduler.every(RECONCILE_SECONDS, reconcile_plan_ends, name="billing-plan-ends")
+        scheduler.every(
+            RECONCILE_SECONDS,
+            reconcile_plan_ends,
+            name="billing-plan-ends",
+            backoff_max=RECONCILE_BACKOFF,
+            quiet_repeats=True,
+        )
         scheduler.every(10, build_account_exports, name="account-export")
         scheduler.every(600, prune_account_exports, name="account-export-prune")
         scheduler.every(3600, release_held_usernames, name="username-hold-prune")
