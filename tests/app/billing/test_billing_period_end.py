@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from conexoos.app.controllers import billing, plan_messages
+from conexoos.app.controllers import audit, billing, plan_messages
 from conexoos.app.models.persistent import User
 from conexoos.app.services.stripe_subscription import read_subscription
 from conexoos.framework import db
@@ -427,23 +427,31 @@ def test_a_past_due_subscription_beyond_its_grace_period_can_be_cancelled_at_onc
     cancel_at_once(app, alice, standin, subscription["id"])
 
 
-def test_once_the_grace_task_stores_gratis_the_messages_do_not_call_it_the_plan_paid_for(
+def test_once_the_grace_task_stores_gratis_the_messages_name_the_plan_paid_for_from_its_audit_entry(
     app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
 ) -> None:
-    """The billing-grace task stores gratis for a past-due subscription beyond its grace period: the
-    payment-failed and plan-ending notices say "your subscription", never "Gratis failed" or "Your Gratis
-    plan ends"."""
+    """The billing-grace task stores gratis for a past-due subscription beyond its grace period and says
+    so in the audit log, with the plan it had: the payment-failed and plan-ending notices say "your Pro
+    subscription", never "Gratis failed" or "Your Gratis plan ends"."""
     subscription = set_to_end_then_past_due(client, alice, standin)
     move_past_due_since(app, alice.id, days_ago=GRACE_DAYS + 1)
     with app.app_context():
         assert billing.end_expired_grace_periods() == 1
+        [entry] = audit.entries(audit.AuditFilter(action="billing.grace_over"))
+        assert (entry.actor_id, entry.actor_name, entry.target_id) == (
+            None,
+            "task billing-grace",
+            str(alice.id),
+        )
+        assert audit.decoded(entry.before) == {"plan": "pro", "subscription": subscription["id"]}
+        assert audit.decoded(entry.after) == {"plan": "gratis", "subscription": subscription["id"]}
     assert billing_state(app, alice.id).stored_plan == "gratis"
     ends_on = plan_messages.long_moment(period_end(subscription))
     failed = (
-        "The last payment for your subscription failed, so your page has the limits of Gratis until it is "
-        "paid."
+        "The last payment for your Pro subscription failed, so your page has the limits of Gratis until it "
+        "is paid."
     )
-    ending = f"Your subscription ends on {ends_on} and will not renew."
+    ending = f"Your Pro subscription ends on {ends_on} and will not renew."
     plans_page = " ".join(alice.client.get("/subscriptions").get_data(as_text=True).split())
     assert failed in plans_page and ending in plans_page
     confirm = " ".join(alice.client.get("/subscriptions/cancel").get_data(as_text=True).split())
@@ -793,3 +801,23 @@ def test_the_dashboard_tells_a_failed_payment_within_the_grace_period_and_where_
     assert notice.group(1).startswith("The last payment for Pro failed: you keep Pro until ")
     assert "UTC. Update your payment method under Manage billing." in notice.group(1)
     assert '<a href="/subscriptions">Plans and billing</a>' in notice.group(1)
+
+
+def test_without_the_grace_tasks_audit_entry_the_messages_say_your_subscription(
+    app: Flask, client: FlaskClient, alice: Account, standin: StripeStandIn
+) -> None:
+    """Moved to gratis before the task wrote audit entries (or by an entry about another subscription):
+    which paid plan it was is not known, so the notices say "your subscription", never "Gratis failed"."""
+    subscription = set_to_end_then_past_due(client, alice, standin)
+    move_past_due_since(app, alice.id, days_ago=GRACE_DAYS + 1)
+    with app.app_context():
+        user = db.session.get(User, alice.id)
+        assert user is not None
+        user.subscription_plan = "gratis"  # as the task did before it wrote its entry
+        db.session.commit()
+    ends_on = plan_messages.long_moment(period_end(subscription))
+    plans_page = " ".join(alice.client.get("/subscriptions").get_data(as_text=True).split())
+    assert (
+        "The last payment for your subscription failed, so your page has the limits of Gratis" in plans_page
+    )
+    assert f"Your subscription ends on {ends_on} and will not renew." in plans_page

@@ -88,19 +88,20 @@ def record(
     after: Mapping[str, Any] | None,
     summary: str = "",
     actor: User | None = None,
+    acting: str = "operator (command line)",
 ) -> AuditEntry:
     """Add an entry to the current transaction (no commit: the caller commits it with its change).
 
     ``actor`` defaults to the logged-in user of the current request; outside a request (an operator
-    command) give it, or leave it None for "the operator". ``action`` is a dotted name such as
-    ``user.suspend``.
+    command) give it, or leave it None for ``acting``, who acted then: "the operator", or a scheduled task
+    (``task billing-grace``). ``action`` is a dotted name such as ``user.suspend``.
     """
     target_type, target_id = target_of(target)
     who = actor if actor is not None else _current_actor()
     entry = AuditEntry(
         at=utcnow(),
         actor_id=who.id if who is not None else None,
-        actor_name=who.username if who is not None else "operator (command line)",
+        actor_name=who.username if who is not None else acting[:64],
         action=action[:64],
         target_type=target_type[:32],
         target_id="" if target_id is None else str(target_id)[:64],

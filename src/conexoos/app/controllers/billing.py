@@ -42,8 +42,8 @@ from conexoos.framework.lazy import lazy_module
 from conexoos.framework.tasks import ServiceFault
 from conexoos.framework.urls import external_url
 
-from . import plan_messages
-from .plans import all_plans, grace_expired, grace_over, plan_available, plan_for
+from . import audit, plan_messages
+from .plans import GRACE_OVER, all_plans, grace_expired, grace_over, plan_available, plan_for
 
 # Stripe is imported at the first billing call, not with the app (see framework/lazy.py).
 if TYPE_CHECKING:
@@ -74,6 +74,8 @@ KEEP = "keep your subscription going"
 """What Keep my subscription does, as the person's refusals say it ("so we cannot ...")."""
 CHECKOUT_ID = re.compile(r"cs_[A-Za-z0-9_]{1,250}")
 """A Checkout Session's id as Stripe fills it into the success URL; anything else is not asked about."""
+GRACE_TASK = "task billing-grace"
+"""Who the audit log names for a move to gratis at the end of a grace period."""
 RECONCILE_GRACE = timedelta(minutes=30)
 """How long after a subscription's end its ``customer.subscription.deleted`` webhook is waited for before
 the ``billing-plan-ends`` task asks Stripe (Stripe sends it within seconds; a delivery that failed is
@@ -985,12 +987,25 @@ def _plan_for_state(state: SubscriptionState) -> Plan | None:
 
 
 def end_expired_grace_periods() -> int:
-    """Move users whose past-due grace period is over to gratis; returns how many."""
+    """Move users whose past-due grace period is over to gratis; returns how many. Each move is in the
+    audit log (:data:`GRACE_OVER`, by the ``billing-grace`` task) with the paid plan it had and the
+    subscription, so that the messages can still name the plan whose payment failed
+    (:func:`plans.lapsed_plan`)."""
     users = db.session.scalars(select(User).where(User.subscription_status == "past_due")).all()
     expired = [user for user in users if grace_expired(user) and user.subscription_plan != FREE_PLAN]
     with transaction():
         for user in expired:
+            paid = {"plan": user.subscription_plan, "subscription": user.stripe_subscription_id}
             user.subscription_plan = FREE_PLAN
+            audit.record(
+                GRACE_OVER,
+                user,
+                paid,
+                {"plan": FREE_PLAN, "subscription": user.stripe_subscription_id},
+                f"{user.username}'s subscription is past due beyond its grace period: {paid['plan']} → "
+                f"{FREE_PLAN}",
+                acting=GRACE_TASK,
+            )
     return len(expired)
 
 

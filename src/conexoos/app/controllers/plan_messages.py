@@ -164,7 +164,7 @@ def plan_ending(user: User) -> str | None:
         return None
     when = long_moment(user.plan_ends_at)
     name = paid_plan_name(user)
-    yours = f"Your {name} plan" if name is not None else "Your subscription"
+    yours = f"Your {name} plan" if name is not None else f"Y{subscription_of(user)[1:]}"
     if plan_ended(user):
         return f"{yours} ended on {when}; the payment provider has yet to confirm it."
     return f"{yours} ends on {when} and will not renew."
@@ -216,10 +216,18 @@ def still_billing(user: User) -> str:
 
 
 def paid_plan_name(user: User) -> str | None:
-    """:func:`plan_name`, or None when the stored plan is the free one: past due beyond its grace period,
-    the ``billing-grace`` task stores gratis, and which paid plan it was is not kept."""
+    """:func:`plan_name`, or None when the stored plan is the free one (past due beyond its grace period,
+    the ``billing-grace`` task stores gratis: see :func:`subscription_of`)."""
     stored = plans.all_plans().get(user.subscription_plan)
     return None if stored is not None and stored.is_free else plan_name(user)
+
+
+def subscription_of(user: User) -> str:
+    """``your Pro subscription`` for a past-due subscription the ``billing-grace`` task moved to gratis,
+    its plan as the task's audit entry records it (``plans.lapsed_plan``); ``your subscription`` when no
+    entry says (moved before such entries were written)."""
+    lapsed = plans.lapsed_plan(user)
+    return f"your {lapsed.name} subscription" if lapsed is not None else "your subscription"
 
 
 def payment_failed(user: User) -> str | None:
@@ -227,7 +235,7 @@ def payment_failed(user: User) -> str | None:
     when the plan is kept (or that its limits are Gratis's now), and where to pay; None otherwise."""
     if user.subscription_status != "past_due" or user.past_due_since is None:
         return None
-    name = paid_plan_name(user) or "your subscription"
+    name = paid_plan_name(user) or subscription_of(user)
     if plans.grace_over(user.past_due_since):
         free = plans.all_plans()[FREE_PLAN].name
         kept = f", so your page has the limits of {free} until it is paid"

@@ -15,7 +15,11 @@ from conexoos.app.models.public_page import PageOwner
 from conexoos.app.plans_config import FREE_PLAN, Plan
 from conexoos.app.services import stripe_gateway as gateway
 
-from . import plan_messages
+from . import audit, plan_messages
+
+GRACE_OVER = "billing.grace_over"
+"""The audit log's action of the ``billing-grace`` task moving a past-due subscriber to gratis; its
+``before`` holds the paid plan and the subscription."""
 
 
 class Limited(Protocol):
@@ -68,6 +72,21 @@ def plan_for(user: User | PageOwner) -> Plan:
 def grace_expired(user: User | PageOwner) -> bool:
     """Whether the user's past-due grace period is over."""
     return user.past_due_since is not None and grace_over(user.past_due_since)
+
+
+def lapsed_plan(user: User) -> Plan | None:
+    """The paid plan a past-due subscription gave before the ``billing-grace`` task stored gratis, as that
+    task's audit entry for this very subscription records it; None when the account is not in that state,
+    or no such entry names a plan still configured (moved to gratis before the entry was written)."""
+    if user.subscription_status != "past_due" or user.subscription_plan != FREE_PLAN:
+        return None
+    where = audit.AuditFilter(action=GRACE_OVER, target_type="user", target_id=str(user.id))
+    for entry in audit.entries(where, limit=1):
+        before = audit.decoded(entry.before) or {}
+        if before.get("subscription") == user.stripe_subscription_id:
+            plan = all_plans().get(str(before.get("plan")))
+            return plan if plan is not None and not plan.is_free else None
+    return None
 
 
 def grace_ends(past_due_since: datetime) -> datetime:
