@@ -141,6 +141,39 @@ def test_a_loopback_peer_behind_an_untrusted_proxy_is_not_local(client: FlaskCli
     assert client.get("/setup", headers={header: "203.0.113.9"}).status_code == 403
 
 
+@pytest.mark.parametrize(
+    "host",
+    ["rebind.attacker.example:46033", "attacker.example", "localhost.attacker.example", "127.0.0.1.nip.io"],
+)
+def test_a_host_name_pointed_at_this_machine_is_not_local(app: Flask, client: FlaskClient, host: str) -> None:
+    """DNS rebinding: a web page whose host name its attacker re-points at 127.0.0.1 makes the browser of
+    someone on the server read the form and post it from a loopback address, as that page's own origin.
+    Such a request names the attacker's host: it made the attacker the first administrator."""
+    headers = {"Host": host}
+    assert client.get("/setup", headers=headers).status_code == 403
+    token = form_token(client.get("/setup"))
+    posted = client.post(
+        "/setup",
+        headers={**headers, "Origin": f"http://{host}"},
+        data={**setup_form(client), "csrf_token": token, "username": "attacker"},
+    )
+    assert posted.status_code in (400, 403)
+    assert admins(app) == []
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost:4200", "127.0.0.1:4200", "127.1.2.3", "[::1]:4200", "site.localhost"]
+)
+def test_a_loopback_host_is_local(client: FlaskClient, host: str) -> None:
+    assert client.get("/setup", headers={"Host": host}).status_code == 200
+
+
+def test_the_public_urls_host_is_local(make_app: AppFactory) -> None:
+    """Under DEV the public URL may name the machine (a LAN name): the server itself opens setup there."""
+    app = product_app(make_app, {"SERVER_ENV": {"PUBLIC_URL": "http://devbox.lan:4399"}})
+    assert app.test_client().get("/setup", headers={"Host": "devbox.lan:4399"}).status_code == 200
+
+
 @pytest.mark.parametrize("env", ["UAT", "PROD"])
 def test_outside_dev_only_the_link_opens_setup(
     make_app: AppFactory, env: str, caplog: pytest.LogCaptureFixture

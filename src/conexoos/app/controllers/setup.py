@@ -32,7 +32,7 @@ from conexoos.app.models.persistent import ADMIN, SiteSetting, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
 from conexoos.framework.lazy import lazy_module
-from conexoos.framework.urls import external_url
+from conexoos.framework.urls import external_url, public_url
 
 from . import audit, local_requests, site_settings, tokens
 
@@ -82,10 +82,11 @@ def is_local(
     headers: Headers | Mapping[str, str],
     environ: Mapping[str, object] | None = None,
 ) -> bool:
-    """Whether the request comes from the server itself, not through any proxy (see local_requests)."""
+    """Whether the request comes from the server itself, not through any proxy, and names this machine
+    or the site in its ``Host`` (not a host name re-pointed at it: see local_requests)."""
     return local_requests.is_local(
         remote_address, [name for name, value in headers.items() if value], environ or {}
-    )
+    ) and local_requests.names_this_host(headers.get("Host", ""), public_url())
 
 
 def make_token() -> str:
