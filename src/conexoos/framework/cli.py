@@ -724,6 +724,8 @@ def db_migrate(
     if plugin is None:
         _refuse_the_products_history(project)
     app = load_app(project, config)
+    if plugin is not None:
+        _refuse_an_installed_plugins_history(app, plugin)
     chosen_target = (
         migrations.plugin_target(app, plugin) if plugin else migrations.migration_target(app, database)
     )
@@ -758,6 +760,27 @@ def _refuse_the_products_history(project: str | None) -> None:
             "it. A database at head that lacks a table or column of the models: `conexoos db upgrade` says "
             "what to do (this release's migrations make it: restore a backup or repair it). Writing the "
             "product's own next revision from a source checkout: give --project src/conexoos/app"
+        ]
+    )
+
+
+def _refuse_an_installed_plugins_history(app: Flask, name: str) -> None:
+    """Refuse `db migrate --plugin` on a plugin pip installed (not a source checkout): its history
+    ships inside its package, as the product's does, and a revision written into that copy forks it (the
+    next `pip install -U` of the plugin drops it or conflicts with it). A plugin that is not active is
+    left to :func:`migrations.plugin_target`, which says so."""
+    active = next((active for active in active_plugins(app).plugins if active.name == name), None)
+    installed_in = active.plugin.installed_in() if active is not None else None
+    if active is None or installed_in is None:
+        return
+    package = f"{active.plugin.module} {active.plugin.version}"
+    raise CommandFailed(
+        [
+            f"db migrate --plugin {name}: plugin {name!r} ({package}) is an installed copy, in "
+            f"{installed_in}; its migrations ship inside its package ({active.migrations}), and a revision "
+            "written there forks the plugin's history: the next `pip install -U` of it would drop the "
+            "revision or conflict with it. Ask the plugin's authors for a release with the migration, or "
+            "develop the plugin from a source checkout (`pip install -e <its folder>`) and run this again"
         ]
     )
 

@@ -6,12 +6,13 @@ import importlib.util
 import logging
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import Distribution, EntryPoint, entry_points
 from pathlib import Path
 
 from ..errors import ConexoosError
+from ..installed_copies import installed_copy
 from ..project import Project
 
 ENTRY_POINT_GROUP = "conexoos.plugins"
@@ -32,6 +33,7 @@ class InstalledPlugin:
     module: str
     version: str
     description: str
+    distribution: Distribution | None = field(default=None, compare=False, repr=False)
 
     def project(self) -> Project:
         """The plugin's package as a :class:`Project` (its parts are found as a project's are)."""
@@ -47,6 +49,11 @@ class InstalledPlugin:
                 f"(its entry point in {ENTRY_POINT_GROUP!r} must name a package laid out like a project)"
             )
         return Project(root=Path(next(iter(spec.submodule_search_locations))).resolve(), package=self.module)
+
+    def installed_in(self) -> Path | None:
+        """The folder pip installed the plugin's package into (site-packages, a ``--target`` folder), or
+        None when it runs from a source checkout (an editable install): see :func:`installed_copy`."""
+        return installed_copy(self.project().root, self.distribution)
 
 
 def installed_plugins() -> dict[str, InstalledPlugin]:
@@ -95,4 +102,5 @@ def _plugin(entry: EntryPoint) -> InstalledPlugin:
         module=entry.module,
         version=distribution.version if distribution is not None else "unknown",
         description=(metadata["Summary"] or "") if metadata is not None else "",
+        distribution=distribution,
     )
