@@ -339,6 +339,11 @@ def test_an_embed_of_a_blocked_domain_is_refused(app: Flask, alice: Account, bos
         "http://[0:0:0:0:0:ffff:1.2.3.4]:8080/",
         "http://[64:ff9b::1.2.3.4]/",
         "mailto:a@[::ffff:1.2.3.4]",
+        "http://[::1.2.3.4]/",
+        "https://[::102:304]/login",
+        "mailto:a@[IPv6:::1.2.3.4]",
+        "http://[2002:102:304::1]/",
+        "http://[2001:0:4136:e378:8000:63bf:fefd:fcfb]/",
     ],
 )
 def test_an_ipv4_address_is_blocked_in_its_ipv6_spellings(
@@ -348,13 +353,39 @@ def test_an_ipv4_address_is_blocked_in_its_ipv6_spellings(
     assert "Links to 1.2.3.4 are not allowed" in refused_link_message(alice, url)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::127.0.0.2]/",
+        "http://[::7f00:2]/",
+        "http://[::ffff:127.0.0.2]/",
+        "http://[64:ff9b::7f00:2]/",
+        "http://[2002:7f00:2::1]/",
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffd]/",
+    ],
+)
+def test_a_blocked_loopback_address_is_refused_in_every_ipv6_form_with_the_same_message(
+    app: Flask, alice: Account, boss: Account, url: str
+) -> None:
+    """IPv4-compatible (``::/96``, deprecated), mapped, NAT64, 6to4 and Teredo forms reach 127.0.0.2."""
+    assert block(boss, "127.0.0.2") == 302
+    assert (
+        refused_link_message(alice, "http://127.0.0.2/")
+        == refused_link_message(alice, url)
+        == ("Links to 127.0.0.2 are not allowed on this site: the domain is on its blocklist.")
+    )
+
+
 def test_an_ipv6_spelling_of_an_address_blocked_later_is_hidden(
     app: Flask, alice: Account, boss: Account, client: FlaskClient
 ) -> None:
     link = alice.add_link("Mapped", "http://[::ffff:1.2.3.4]/")
+    compatible = alice.add_link("Compatible", "http://[::1.2.3.4]/")
+    six_to_four = alice.add_link("6to4", "http://[2002:102:304::1]/")
     other = alice.add_link("Other", "http://[::ffff:1.2.3.5]/")
     assert block(boss, "1.2.3.4") == 302
-    assert go(client, link["id"]) == 410 and go(client, other["id"]) == 302
+    assert [go(client, added["id"]) for added in (link, compatible, six_to_four)] == [410, 410, 410]
+    assert go(client, other["id"]) == 302
 
 
 def test_the_import_shows_invisible_and_bidi_characters_of_refused_lines_escaped(

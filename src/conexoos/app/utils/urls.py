@@ -146,23 +146,38 @@ def mailboxes(url: str) -> list[str]:
 
 NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 """The well-known NAT64 prefix (RFC 6052): ``64:ff9b::1.2.3.4`` reaches 1.2.3.4 through the gateway."""
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+"""IPv4-compatible addresses (RFC 4291, deprecated): ``::1.2.3.4``, written ``::102:304``, reaches 1.2.3.4
+over an automatic tunnel (Linux's ``sit0``); ``::`` and ``::1`` are IPv6's own, unspecified and loopback."""
 
 
 def embedded_ipv4(host: str) -> str:
-    """An IPv6 literal that reaches an IPv4 host (IPv4-mapped ``::ffff:1.2.3.4``, or NAT64's well-known
-    ``64:ff9b::1.2.3.4``) as that dotted IPv4 address, so that rules about ``1.2.3.4`` (the blocklist,
-    hidden addresses) apply to it; any other host as it is."""
+    """An IPv6 literal that reaches an IPv4 host as that dotted IPv4 address, so that rules about
+    ``1.2.3.4`` (the blocklist, hidden addresses) apply to it: IPv4-mapped ``::ffff:1.2.3.4``,
+    IPv4-compatible ``::1.2.3.4``, NAT64's well-known ``64:ff9b::1.2.3.4``, 6to4's ``2002:102:304::/48``
+    (the network behind 1.2.3.4) and Teredo's ``2001:0::/32`` (its client's address, kept inverted). Any
+    other host as it is."""
     if ":" not in host:
         return host
     try:
         address = ipaddress.IPv6Address(host.strip("[]"))
     except ValueError:
         return host
+    embedded = _reached_ipv4(address)
+    return str(embedded) if embedded is not None else host
+
+
+def _reached_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address ``address`` embeds and reaches, or None when it embeds none."""
     if address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    if address in NAT64_PREFIX:
-        return str(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
-    return host
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]  # (server, client): the client is the host reached
+    if address in NAT64_PREFIX or (address in IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
 
 
 def ends_in_a_number(host: str) -> bool:
