@@ -192,8 +192,8 @@ def test_keys_are_case_sensitive_where_not_declared_tolerant() -> None:
         "APP.SHOP.URL: is missing; expected a string",
     ]
     assert result.warnings == []  # a key in the wrong case is a mistake, never silently ignored (Env: PROD)
-    assert check_value({"URLS": "u", "URL": "u"}, SHOP, "APP.SHOP").warnings == [
-        "unknown key APP.SHOP.URLS is ignored; did you mean APP.SHOP.URL?"
+    assert check_value({"URL_OF": "u", "URL": "u"}, SHOP, "APP.SHOP").warnings == [
+        "unknown key APP.SHOP.URL_OF is ignored; did you mean APP.SHOP.URL?"
     ]
 
 

@@ -658,7 +658,7 @@ def test_secrets_never_appear_in_logs_or_redacted_view(
         f"""
         SERVER_ENV:
           APP_KEY: {secrets["APP_KEY"]}
-          APP_KEYS: {secrets["APP_KEY"]}
+          APP_KEY_OLD: {secrets["APP_KEY"]}
           INSTANCE_PATH: instance
         DATABASE:
           default: main
@@ -695,7 +695,9 @@ def test_secrets_never_appear_in_logs_or_redacted_view(
         app = create_app(project, settings)
         app.test_client().get("/?token=query-secret")
         app.test_client().get("/missing")
-    assert "unknown key SERVER_ENV.APP_KEYS is ignored; did you mean SERVER_ENV.APP_KEY?" in settings.warnings
+    assert (
+        "unknown key SERVER_ENV.APP_KEY_OLD is ignored; did you mean SERVER_ENV.APP_KEY?" in settings.warnings
+    )
     logged = caplog.text + "\n".join(settings.warnings)
     redacted = json.dumps(settings.redacted())
     for secret in (*secrets.values(), "query-secret"):
@@ -712,21 +714,21 @@ def test_secrets_never_appear_in_logs_or_redacted_view(
     ("text", "warning"),
     [
         (
-            "SERVER_ENV:\n  SESION: redis\n",
-            "unknown key SERVER_ENV.SESION is ignored; did you mean SERVER_ENV.SESSION?",
+            "SERVER_ENV:\n  SESSION_STORE: redis\n",
+            "unknown key SERVER_ENV.SESSION_STORE is ignored; did you mean SERVER_ENV.SESSION?",
         ),
         (
-            "SERVER_ENV:\n  BIND:\n    PROT: 80\n",
-            "unknown key SERVER_ENV.BIND.PROT is ignored; did you mean SERVER_ENV.BIND.PORT?",
+            "SERVER_ENV:\n  BIND:\n    PORT_NUMBER: 80\n",
+            "unknown key SERVER_ENV.BIND.PORT_NUMBER is ignored; known keys: ADDRESS, PORT",
         ),
-        ("DATABSE:\n  main: {}\n", "unknown key DATABSE is ignored; did you mean DATABASE?"),
+        ("DATABASES_X:\n  main: {}\n", "unknown key DATABASES_X is ignored; did you mean DATABASE?"),
         (
-            "DATABASE:\n  main:\n    driver: sqlite\n    pasword: x\n",
-            "unknown key DATABASE.main.pasword is ignored; did you mean DATABASE.main.password?",
+            "DATABASE:\n  main:\n    driver: sqlite\n    passwd: x\n",
+            "unknown key DATABASE.main.passwd is ignored; did you mean DATABASE.main.password?",
         ),
         (
-            "SERVICES:\n  redis:\n    HOTS: localhost\n",
-            "unknown key SERVICES.redis.HOTS is ignored; did you mean SERVICES.redis.HOST?",
+            "SERVICES:\n  redis:\n    HOSTNAME: localhost\n",
+            "unknown key SERVICES.redis.HOSTNAME is ignored; did you mean SERVICES.redis.HOST?",
         ),
     ],
 )
@@ -737,6 +739,32 @@ def test_unknown_key_warns_with_the_closest_known_key(
         settings = load_settings(config_file(tmp_path, text), environ={})
     assert settings.warnings == [warning]
     assert [record.getMessage() for record in caplog.records] == [f"config: {warning}"]
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "meant"),
+    [
+        ("SERVER_ENV:\n  EVN: PROD\n", "SERVER_ENV.EVN", "SERVER_ENV.ENV"),
+        ("SERVER-ENV:\n  ENV: PROD\n", "SERVER-ENV", "SERVER_ENV"),
+        ("SERVER_ENV:\n  SESION: redis\n", "SERVER_ENV.SESION", "SERVER_ENV.SESSION"),
+        ("SERVER_ENV:\n  BIND:\n    PROT: 80\n", "SERVER_ENV.BIND.PROT", "SERVER_ENV.BIND.PORT"),
+        ("DATABSE:\n  main: {}\n", "DATABSE", "DATABASE"),
+        (
+            "DATABASE:\n  main:\n    driver: sqlite\n    pasword: x\n",
+            "DATABASE.main.pasword",
+            "DATABASE.main.password",
+        ),
+        ("SERVICES:\n  redis:\n    HOTS: localhost\n", "SERVICES.redis.HOTS", "SERVICES.redis.HOST"),
+        ("SERVER_ENV:\n  PUBLIC URL: https://x.example\n", "SERVER_ENV.PUBLIC URL", "SERVER_ENV.PUBLIC_URL"),
+    ],
+)
+def test_a_key_one_slip_from_a_known_one_is_an_error(tmp_path: Path, text: str, key: str, meant: str) -> None:
+    """A warning let `config check` pass a file whose `EVN: PROD` (or `SERVER-ENV:`) left the site on its
+    default, DEV: debugger on, cookies not Secure, setup open from the server itself."""
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config_file(tmp_path, text), environ={})
+    said = f"{key}: unknown key, a typing slip away from {meant}: write it {meant}"
+    assert f"{said} (as written it would be ignored)" in caught.value.problems
 
 
 def test_databases_is_accepted_as_an_alias(tmp_path: Path) -> None:
@@ -887,11 +915,11 @@ def test_deep_merge_merges_mappings_key_by_key_and_leaves_its_inputs_alone() -> 
 
 def test_a_refused_configuration_says_its_warnings_too(tmp_path: Path) -> None:
     """A misspelt key's warning was held back until every error was fixed: one more run to learn of it."""
-    path = config_file(tmp_path, "SERVER_ENV:\n  APP_NAM: typo\n  THREADS_PER_CORE: many\n")
+    path = config_file(tmp_path, "SERVER_ENV:\n  APP_LABEL: typo\n  THREADS_PER_CORE: many\n")
     with pytest.raises(ConfigError) as caught:
         load_settings(path, environ={})
     assert [problem.split(":")[0] for problem in caught.value.problems] == ["SERVER_ENV.THREADS_PER_CORE"]
-    assert any("unknown key SERVER_ENV.APP_NAM is ignored" in note for note in caught.value.notes)
+    assert any("unknown key SERVER_ENV.APP_LABEL is ignored" in note for note in caught.value.notes)
 
 
 @pytest.mark.parametrize(

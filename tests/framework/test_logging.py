@@ -95,7 +95,7 @@ def test_log_dir_writes_app_and_access_logs(tmp_path: Path, make_app: AppFactory
     app = make_app(
         project(tmp_path),
         {
-            "SERVER_ENV": {"LOG": {"DIR": str(log_dir)}, "APP_NAMES": "typo"},
+            "SERVER_ENV": {"LOG": {"DIR": str(log_dir)}, "APP_NAME_OLD": "typo"},
             "FLASK": {"CONFIG": {"TESTING": False}},
         },
     )
@@ -115,7 +115,7 @@ def test_log_dir_writes_app_and_access_logs(tmp_path: Path, make_app: AppFactory
 
     app_log = (log_dir / "app.log").read_text(encoding="utf-8")
     # The configuration's warnings and the project's unhandled exceptions land in app.log, not on stderr.
-    assert "unknown key SERVER_ENV.APP_NAMES is ignored; did you mean SERVER_ENV.APP_NAME?" in app_log
+    assert "unknown key SERVER_ENV.APP_NAME_OLD is ignored; did you mean SERVER_ENV.APP_NAME?" in app_log
     assert "RuntimeError: crash on purpose for the log" in app_log
     assert "Traceback (most recent call last)" in app_log
     assert "GET /hello" not in app_log

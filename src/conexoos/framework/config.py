@@ -747,6 +747,13 @@ class _Validator:
                     "it would be ignored)"
                 )
                 continue
+            typo = _one_typo_from(str(name), known)
+            if typo is not None:  # ignored, the key it misspells would keep its default (ENV: DEV)
+                self.problems.append(
+                    f"{prefix}{name}: unknown key, a typing slip away from {prefix}{typo}: write it "
+                    f"{prefix}{typo} (as written it would be ignored)"
+                )
+                continue
             close = difflib.get_close_matches(str(name).upper(), list(by_upper), n=1, cutoff=0.6)
             hint = (
                 f"; did you mean {prefix}{by_upper[close[0]]}?"
@@ -754,6 +761,43 @@ class _Validator:
                 else f"; known keys: {', '.join(known)}"
             )
             self.warnings.append(f"unknown key {prefix}{name} is ignored{hint}")
+
+
+def _one_typo_from(name: str, known: tuple[str, ...]) -> str | None:
+    """The known key ``name`` misspells by one slip (a letter left out, added, changed or two swapped, a
+    ``-`` or space for ``_``, in any case), or None: ``EVN``, ``SESION``, ``SERVER-ENV``. Such a key is an
+    error, not a warning: a misspelt ``ENV: PROD`` served the site as DEV, and ``config check`` passed it."""
+    typed = _key_letters(name)
+    for candidate in known:
+        if _at_most_one_edit(typed, _key_letters(candidate)):
+            return candidate
+    return None
+
+
+def _key_letters(name: str) -> str:
+    return re.sub(r"[-\s]", "_", name).upper()
+
+
+def _at_most_one_edit(first: str, second: str) -> bool:
+    """Whether ``first`` becomes ``second`` by at most one insertion, deletion, change or swap of two
+    neighbouring letters (and neither is shorter than 3 letters: ``DB`` and ``ID`` are no slips)."""
+    if min(len(first), len(second)) < 3 or abs(len(first) - len(second)) > 1:
+        return False
+    if first == second:
+        return True
+    start = next(
+        (i for i, (a, b) in enumerate(zip(first, second, strict=False)) if a != b),
+        min(len(first), len(second)),
+    )
+    if len(first) == len(second):
+        rest_same = first[start + 1 :] == second[start + 1 :]
+        swapped = (
+            first[start : start + 2] == second[start : start + 2][::-1]
+            and first[start + 2 :] == second[start + 2 :]
+        )
+        return rest_same or swapped
+    longer, shorter = (first, second) if len(first) > len(second) else (second, first)
+    return longer[start + 1 :] == shorter[start:]
 
 
 def _convert(raw: Any, key: Key) -> tuple[Any, bool]:

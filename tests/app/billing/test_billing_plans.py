@@ -186,13 +186,23 @@ def test_plan_keys_in_another_case_are_read_with_a_warning() -> None:
 def test_an_unknown_plan_key_is_a_warning_naming_the_closest_key() -> None:
     problems: list[str] = []
     warnings: list[str] = []
-    plans = parse_plans({"gratis": {"MAX_LINK": 3, "COLOUR": "red"}}, problems, warnings)
+    plans = parse_plans({"gratis": {"MAX_LINKS_OLD": 3, "COLOUR": "red"}}, problems, warnings)
     assert problems == [] and "gratis" in plans
     assert sorted(warnings) == [
         "unknown key APP.PLANS.gratis.COLOUR is ignored; known keys: "
         "NAME, PRICE_ID, PRICE, CURRENCY, INTERVAL, MAX_LINKS, MAX_PRODUCTS, MAX_CAPTURE_ENTRIES, "
         "HISTORY_DAYS, REMOVE_BRANDING",
-        "unknown key APP.PLANS.gratis.MAX_LINK is ignored; did you mean APP.PLANS.gratis.MAX_LINKS?",
+        "unknown key APP.PLANS.gratis.MAX_LINKS_OLD is ignored; did you mean APP.PLANS.gratis.MAX_LINKS?",
+    ]
+
+
+def test_a_plan_key_one_slip_from_a_known_one_is_a_problem() -> None:
+    """``MAX_LINK: 3`` was a warning: the free plan then had no limit at all."""
+    problems: list[str] = []
+    parse_plans({"gratis": {"MAX_LINK": 3}}, problems, [])
+    assert problems == [
+        "APP.PLANS.gratis.MAX_LINK: unknown key, a typing slip away from APP.PLANS.gratis.MAX_LINKS: "
+        "write it APP.PLANS.gratis.MAX_LINKS (as written it would be ignored)"
     ]
 
 
