@@ -334,10 +334,12 @@ OWN_PROTECTION = """
 blueprint, and marked views whose Flask-WTF key (module and name) an unmarked view shares."""
 
 
-def test_a_projects_own_csrf_protect_honours_csrf_exempt_or_warns_where_it_cannot(
+def test_a_projects_own_csrf_protect_honours_csrf_exempt_view_by_view(
     make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A project's own CSRFProtect ignored every csrf_exempt mark, silently: each webhook got a 400."""
+    """A project's own CSRFProtect ignored every csrf_exempt mark, silently: each webhook got a 400. Then
+    it was handed them by Flask-WTF's keys, and a marked view whose module and name an unmarked one shares
+    (a lambda, a factory's view) stayed checked."""
     caplog.set_level(logging.WARNING, logger="conexoos.csrf")
     web = textwrap.dedent(PROJECT["server/web.py"]) + textwrap.dedent(OWN_PROTECTION)
     project = write_project(tmp_path / "own", {"server/web.py": web})
@@ -345,15 +347,112 @@ def test_a_projects_own_csrf_protect_honours_csrf_exempt_or_warns_where_it_canno
     client = make_app(project, overrides=overrides, schema=False).test_client()
     assert type(client.application.extensions["csrf"]) is flask_wtf.csrf.CSRFProtect
     exempt = ["/webhook", "/wrapped", "/callback", "/hooks/incoming", "/outer/inner/deep", "/lazy/hook"]
+    exempt += ["/made-exempt", "/marked-lambda"]
     assert {path: client.post(path).status_code for path in exempt} == dict.fromkeys(exempt, 200)
-    checked = ["/save", "/checked/write", "/lazy/write", "/made-checked", "/made-exempt", "/marked-lambda"]
+    checked = ["/save", "/checked/write", "/lazy/write", "/made-checked"]
     assert {path: client.post(path).status_code for path in checked} == dict.fromkeys(checked, 400)
+    assert not [record for record in caplog.records if "sets up its own" in record.getMessage()]
+
+
+def test_a_projects_own_protection_that_is_not_flask_wtfs_is_named_with_the_marks_it_cannot_read(
+    make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="conexoos.csrf")
+    web = textwrap.dedent(PROJECT["server/web.py"]) + textwrap.dedent(
+        """
+        class Guard:
+            pass
+
+
+        class GuardedRoute(Route):
+            def __init__(self, server):
+                server.extensions["csrf"] = Guard()
+                super().__init__(server)
+
+
+        Route = GuardedRoute
+        """
+    )
+    project = write_project(tmp_path / "guarded", {"server/web.py": web})
+    make_app(project, overrides={"SERVER_ENV": {"CSRF": {"ENABLED": True}}, "DATABASE": {}}, schema=False)
     (warning,) = [record.getMessage() for record in caplog.records if record.name == "conexoos.csrf"]
     assert warning.startswith(
-        "own sets up its own CSRF protection (CSRFProtect), which cannot exempt these views marked by "
-        "csrf_exempt alone, so they stay checked (a request without a token is refused): made_exempt, "
-        "marked_lambda."
+        "guarded sets up its own CSRF protection (Guard), which is no Flask-WTF CSRFProtect and does not "
+        "read csrf_exempt's marks, so these views marked by it are checked as that protection decides: "
+        "callback, hooks.incoming, outer.inner.deep, webhook, wrapped."
     )
+
+
+SAME_NAMES = {
+    "server/hooks.py": """
+        from flask import Blueprint
+
+        from conexoos.framework import csrf_exempt
+        from server.protection import exempt
+
+        first = Blueprint("first", __name__, url_prefix="/first")
+        second = Blueprint("second", __name__, url_prefix="/second")
+
+
+        @first.route("/hook", methods=["POST"])
+        @exempt
+        def hook():
+            return "first hook"
+
+
+        @first.route("/write", methods=["POST"])
+        def write():
+            return "first write"
+
+
+        @second.route("/hook", methods=["POST"])
+        def hook():  # noqa: F811 (the same name as first's: Flask-WTF's key for both)
+            return "second hook"
+    """,
+    "server/web.py": """
+        from conexoos.framework.lazy_blueprints import record_blueprint, register_blueprints
+        from server import protection
+
+
+        class Route:
+            def __init__(self, server):
+                if protection.own is not None:
+                    protection.own.init_app(server)
+                blueprints = [record_blueprint("server.hooks:" + name) for name in ("first", "second")]
+                if not protection.LAZY:
+                    blueprints = [blueprint.load() for blueprint in blueprints]
+                register_blueprints(server, blueprints)
+    """,
+}
+"""Two blueprints in one module, each with a view named ``hook``: first's is exempt, second's is not."""
+PROTECTIONS = {
+    "the framework's": "own = None\nfrom conexoos.framework import csrf_exempt as exempt\n",
+    "a Flask-WTF CSRFProtect": (
+        "import flask_wtf.csrf\nown = flask_wtf.csrf.CSRFProtect()\n"
+        "from conexoos.framework import csrf_exempt as exempt\n"
+    ),
+    "the product's kind, by its exempt": (
+        "from conexoos.framework.csrf import CSRFProtect\nown = CSRFProtect()\nexempt = own.exempt\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("lazy", [True, False], ids=["lazy", "eager"])
+@pytest.mark.parametrize("protection", list(PROTECTIONS))
+def test_an_exemption_is_of_its_view_not_of_another_with_the_same_name(
+    make_app: AppFactory, tmp_path: Path, protection: str, lazy: bool
+) -> None:
+    """Flask-WTF knows a view by its module and function name: once the first lazy blueprint's exempt
+    ``hook`` was installed, the second's unmarked ``hook`` (installed later, its key unseen until then)
+    was exempt too, a write no token protected; in an eager app the exempt one was checked."""
+    files = {**SAME_NAMES, "server/protection.py": PROTECTIONS[protection] + f"LAZY = {lazy}\n"}
+    project = write_project(tmp_path / "same", files)
+    overrides = {"SERVER_ENV": {"CSRF": {"ENABLED": True}}, "DATABASE": {}}
+    client = make_app(project, overrides=overrides, schema=False).test_client()
+    assert client.post("/first/hook").get_data(as_text=True) == "first hook"
+    second = client.post("/second/hook")
+    assert second.status_code == 400 and MISSING in second.get_data(as_text=True)
+    assert client.post("/first/write").status_code == 400
 
 
 COMPAT_PROJECT = {

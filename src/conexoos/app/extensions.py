@@ -13,11 +13,11 @@ from flask_limiter.util import get_qualified_name, get_remote_address
 from flask_login import LoginManager
 
 from conexoos.framework import runtime
-from conexoos.framework.csrf import WellFormedReferrerProtect
+from conexoos.framework.csrf import CSRFProtect
 from conexoos.framework.services import RETRY_ONCE_ON_CLOSED
 
 login_manager = LoginManager()
-csrf = WellFormedReferrerProtect()
+csrf = CSRFProtect()
 LIMITER_KEY = "conexoos_limiter"
 DECLARED_LIMITS_KEY = "conexoos_declared_limits"
 LIMITER_CHECK_KEY = "conexoos_limiter_check"

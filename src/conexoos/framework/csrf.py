@@ -8,47 +8,69 @@ says what happened (:func:`refusal_message`, drawn by ``http_errors``), logged o
 request and the reason, never the token.
 
 The framework installs one protection per app, after the project is loaded: a project that set up its
-own ``CSRFProtect`` (the product does, for its hot path) keeps it alone, and is handed the marks of
-``csrf_exempt`` (:func:`.csrf_exemptions.lend_exemptions`). flask-framework projects get
-this same protection through ``Process.csrf()``.
+own ``CSRFProtect`` (the product does, for its hot path) keeps it alone, and a Flask-WTF one is made to
+read the marks of ``csrf_exempt`` (:func:`honour_marks`). flask-framework projects get this same
+protection through ``Process.csrf()``.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import flask_wtf.csrf
-from flask import Flask, current_app, g, has_request_context, request
+from flask import Blueprint, Flask, current_app, g, has_request_context, request
 
 from . import compat_import
 from .csrf_exemptions import csrf_exempt as csrf_exempt  # where it was first, still importable
-from .csrf_exemptions import is_exempt_request, lend_exemptions
+from .csrf_exemptions import is_exempt_endpoint, is_exempt_request
 from .csrf_settings import WRITE_METHODS
 from .logs import escape_control, logged_path
+from .signals import blueprint_installed
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .app import Runtime
 
 log = logging.getLogger("conexoos.csrf")
 _CHECKING = "conexoos_csrf_checking"
 """Set on ``g`` while :meth:`CSRFProtect.protect` runs: Flask-WTF's own line about a refusal is dropped
 then (:class:`_DuplicateReason`), since the framework logs the same reason with the request."""
+_HONOURS_MARKS = "conexoos_honours_csrf_exempt"
+"""Set on the ``protect`` :func:`honour_marks` gives a project's own protection (given once)."""
 MISSING_REFERRER = "The referrer header is missing."
 FOREIGN_REFERRER = "The referrer does not match the host."
 """Flask-WTF's reasons for refusing an HTTPS request by its Referer (``WTF_CSRF_SSL_STRICT``); the second
-is also :class:`WellFormedReferrerProtect`'s for one it cannot read."""
+is also :class:`CSRFProtect`'s for one it cannot read."""
+ExemptTarget = TypeVar("ExemptTarget", bound="Callable[..., object] | Blueprint | str")
 
 
-class WellFormedReferrerProtect(flask_wtf.csrf.CSRFProtect):
-    """Flask-WTF's protection, a Referer it cannot read (``https://[::1``, a port out of range) refused
-    like a foreign one (a 400) instead of escaping as Python's ``ValueError`` (a 500, which any visitor
-    could make over HTTPS), and each refusal, by the token or the Referer, logged once with the request
-    (:func:`log_refused`; Flask-WTF's own reason-only line is dropped: :class:`_DuplicateReason`). The
-    product's protection and the framework's both are one."""
+class CSRFProtect(flask_wtf.csrf.CSRFProtect):
+    """Flask-WTF's protection, the framework's and the product's, which exempts by view: what
+    :func:`csrf_exempt` (or its own :meth:`exempt`) marks, that view, view class or blueprint alone
+    (Flask-WTF knows a view by its module and function name, which two views can share). A Referer it
+    cannot read (``https://[::1``, a port out of range) is refused like a foreign one (a 400) instead of
+    escaping as Python's ``ValueError`` (a 500, which any visitor could make over HTTPS), and each
+    refusal, by the token or the Referer, is logged once with the request (:func:`log_refused`;
+    Flask-WTF's own reason-only line is dropped: :class:`_DuplicateReason`)."""
+
+    def exempt(self, view: ExemptTarget) -> ExemptTarget:
+        """Leave ``view`` (a view function, view class or blueprint) out of the check, as :func:`csrf_exempt`
+        does. A dotted name (``"module.function"``) is Flask-WTF's: every view of that module and name."""
+        if isinstance(view, str):
+            super().exempt(view)
+            return view
+        return csrf_exempt(view)
 
     def protect(self, apply_exemptions: bool = False) -> None:
+        """Refuse the current request (:class:`flask_wtf.csrf.CSRFError`, a 400) unless its token is valid;
+        with ``apply_exemptions`` (the check of every request), not a request to an exempt view."""
+        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
+            return
+        if apply_exemptions and is_exempt_request():
+            return
         setattr(g, _CHECKING, True)
         try:
             self._protect_readable(apply_exemptions)
@@ -82,19 +104,6 @@ def _readable_url(url: str | None) -> bool:
     except ValueError:
         return False
     return True
-
-
-class CSRFProtect(WellFormedReferrerProtect):
-    """Flask-WTF's protection, which also honours :func:`csrf_exempt` and logs each refusal once, with
-    the request's method, path and the reason in words (never the token)."""
-
-    def protect(self, apply_exemptions: bool = False) -> None:
-        """Refuse the current request (:class:`flask_wtf.csrf.CSRFError`, a 400) unless its token is valid."""
-        if request.method not in current_app.config["WTF_CSRF_METHODS"]:
-            return
-        if apply_exemptions and is_exempt_request():
-            return
-        super().protect(apply_exemptions)
 
 
 REASONS = {
@@ -171,8 +180,8 @@ def _token_places() -> dict[str, str]:
 
 
 class _DuplicateReason(logging.Filter):
-    """Drops Flask-WTF's reason-only line about a refusal made by :class:`WellFormedReferrerProtect`
-    (the framework's or a project's own), which logs it again with the request (one line per refusal,
+    """Drops Flask-WTF's reason-only line about a refusal made by :class:`CSRFProtect`
+    (the framework's or the product's), which logs it again with the request (one line per refusal,
     not two)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
@@ -192,23 +201,70 @@ NOT_SET = (
 
 def install_csrf(app: Flask, runtime: Runtime) -> None:
     """Check every state-changing request of ``app`` with ``runtime.csrf`` as ``SERVER_ENV.CSRF.ENABLED``
-    says (:func:`_protection_wanted`), unless the project set up a ``CSRFProtect`` of its own (which is
-    then handed the marks of ``csrf_exempt``); ``csrf_token()`` works in templates either way. Call it
-    once the project and its plugins are loaded."""
+    says (:func:`_protection_wanted`), unless the project set up a ``CSRFProtect`` of its own (a Flask-WTF
+    one then reads the marks of ``csrf_exempt``: :func:`honour_marks`); ``csrf_token()`` works in
+    templates either way. Call it once the project and its plugins are loaded."""
     app.jinja_env.globals.setdefault("csrf_token", flask_wtf.csrf.generate_csrf)
     wtf_log = logging.getLogger(flask_wtf.csrf.__name__)
     if _DUPLICATE_REASON not in wtf_log.filters:  # it drops only lines of our protections' checks
         wtf_log.addFilter(_DUPLICATE_REASON)
-    if "csrf" in app.extensions:  # Flask-WTF's key: the project protects itself (one check, not two)
+    own = app.extensions.get("csrf")  # Flask-WTF's key: the project protects itself (one check, not two)
+    if own is not None:
         log.debug("%s keeps its own CSRF protection", app.name)
-        if not isinstance(app.extensions["csrf"], CSRFProtect):  # ours reads the marks itself
-            lend_exemptions(app)
+        if isinstance(own, CSRFProtect):  # ours reads the marks itself
+            return
+        if isinstance(own, flask_wtf.csrf.CSRFProtect):
+            honour_marks(own)
+        else:
+            _warn_of_unread_marks(app)
+            blueprint_installed.connect(_warn_of_unread_marks, app)
         return
     if not _protection_wanted(app, runtime):
         return
     runtime.csrf.init_app(app)
     for blueprint in runtime.logins.cross_site_posts:  # an identity provider's POSTs, checked by the login
         runtime.csrf.exempt(blueprint)
+
+
+def honour_marks(own: flask_wtf.csrf.CSRFProtect) -> None:
+    """Have a project's own Flask-WTF ``CSRFProtect`` pass over what :func:`csrf_exempt` marks, view by
+    view, as the framework's does: its ``protect``, which its check of every request calls with
+    ``apply_exemptions=True``, first reads the request's view and blueprints (a lazily registered one's
+    are installed by then). Once for a protection that several apps share."""
+    checked = own.protect
+    if getattr(checked, _HONOURS_MARKS, False):
+        return
+
+    def protect(apply_exemptions: bool = False) -> None:
+        if apply_exemptions and is_exempt_request():
+            return
+        checked(apply_exemptions)
+
+    setattr(protect, _HONOURS_MARKS, True)
+    own.protect = protect
+
+
+UNREAD_MARKS = (
+    "%s sets up its own CSRF protection (%s), which is no Flask-WTF CSRFProtect and does not read "
+    "csrf_exempt's marks, so these views marked by it are checked as that protection decides: %s. Exempt "
+    "them with that protection's own means"
+)
+_WARNED = "conexoos_csrf_unread_marks"
+"""``app.extensions`` key: the marked endpoints already named in an :data:`UNREAD_MARKS` warning."""
+
+
+def _warn_of_unread_marks(app: Flask, **_details: Any) -> None:
+    """Name once each marked endpoint of ``app`` that its own protection (not Flask-WTF's) cannot read:
+    now, and when a lazily registered blueprint is installed."""
+    warned: set[str] = app.extensions.setdefault(_WARNED, set())
+    new = [
+        endpoint
+        for endpoint in app.view_functions
+        if endpoint not in warned and is_exempt_endpoint(app, endpoint)
+    ]
+    if new:
+        warned.update(new)
+        log.warning(UNREAD_MARKS, app.name, type(app.extensions["csrf"]).__name__, ", ".join(sorted(new)))
 
 
 def _protection_wanted(app: Flask, runtime: Runtime) -> bool:
