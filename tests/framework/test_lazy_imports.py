@@ -146,6 +146,61 @@ def test_a_server_imports_no_dialect_of_another_database(make_app: AppFactory, t
     assert served.strip().splitlines()[-2:] == ["[200, 302] True", "[]"]
 
 
+CSRF_MODULES = ("flask_wtf", "flask_wtf.csrf", "wtforms", "wtforms.csrf.core", "conexoos.framework.csrf")
+PROTECTED = """
+import json, sys
+import conexoos.framework
+from conexoos.framework import create_app, csrf_exempt
+
+imported = [name for name in sys.argv[2:] if name in sys.modules]
+client = create_app(sys.argv[1]).test_client()
+statuses = [client.post("/save").status_code, client.post("/webhook").status_code]
+print(json.dumps([imported, statuses, [name for name in sys.argv[2:] if name in sys.modules]]))
+"""
+PROTECTED_WEB = """
+from conexoos.framework import csrf_exempt
+
+
+@csrf_exempt
+def webhook():
+    return "webhook"
+
+
+class Route:
+    def __init__(self, server):
+        server.add_url_rule("/save", "save", lambda: "saved", methods=["POST"])
+        server.add_url_rule("/webhook", "webhook", webhook, methods=["POST"])
+"""
+
+
+def test_the_framework_imports_flask_wtf_with_its_first_app_not_with_the_package(tmp_path: Path) -> None:
+    """``import conexoos.framework`` (every CLI command, one that builds no app too) imported Flask-WTF's
+    CSRF module and WTForms, 14 modules; the first app imports them, and its writes are checked."""
+    project = tmp_path / "protected"
+    (project / "server").mkdir(parents=True)
+    (project / "server" / "__init__.py").write_text("")
+    (project / "server" / "web.py").write_text(PROTECTED_WEB)
+    config = tmp_path / "config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "SERVER_ENV": {
+                    "APP_KEY": "lazy-imports-" + "k" * 40,
+                    "INSTANCE_PATH": str(tmp_path / "i"),
+                    "CSRF": {"ENABLED": True},
+                },
+                "DATABASE": {"default": "main", "main": {"url": f"sqlite:///{tmp_path / 'app.db'}"}},
+            }
+        )
+    )
+    environment = {**os.environ, "PYTHONPATH": str(REPO / "src"), "CONFIG_FILE": str(config)}
+    output = _run([PROTECTED, str(project), *CSRF_MODULES], environment)
+    before, statuses, after = json.loads(output.strip().splitlines()[-1])
+    assert before == []
+    assert statuses == [400, 200]
+    assert after == list(CSRF_MODULES)
+
+
 def _run(arguments: list[str], environment: dict[str, str]) -> str:
     """The output of ``python -c`` with ``arguments`` in a fresh interpreter (which must succeed)."""
     done = subprocess.run(

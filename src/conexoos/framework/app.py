@@ -10,9 +10,8 @@ import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import flask_wtf.csrf
 from flask import Flask, current_app
 from flask_socketio import SocketIO
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PackageLoader
@@ -32,7 +31,6 @@ from .config import (
 )
 from .converters import register_converters
 from .cors import install_cors
-from .csrf import CSRFProtect, install_csrf
 from .database import (
     configure_database,
     forget_unloaded_models,
@@ -46,6 +44,7 @@ from .fast_path import install_fast_paths
 from .health import install_health_routes, refuse_shadowed_health_routes
 from .http_errors import refuse_unbound_requests, register_error_handlers
 from .json_input import install_json_input
+from .lazy import lazy_module
 from .logins import Logins
 from .logins.install import install_logins, new_logins
 from .logs import configure_logging, install_access_log, route_project_log
@@ -67,6 +66,11 @@ from .template_cache import install_template_cache
 from .urls import install_public_url
 from .utf8_input import install_utf8_input
 
+if TYPE_CHECKING:
+    from . import csrf as csrf_protection
+else:  # Flask-WTF and WTForms: imported with the first app, not with the package (csrf.py)
+    csrf_protection = lazy_module("conexoos.framework.csrf")
+
 DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
 
 
@@ -81,7 +85,7 @@ class Runtime:
     scheduler: Scheduler
     logins: Logins = field(default_factory=Logins)
     """The login backends ``LOGINS`` enabled, and the project's handler of their result."""
-    csrf: flask_wtf.csrf.CSRFProtect = field(default_factory=CSRFProtect)
+    csrf: csrf_protection.CSRFProtect = field(default_factory=lambda: csrf_protection.CSRFProtect())
     """The app's CSRF protection (``SERVER_ENV.CSRF``), installed once the project is loaded unless the
     project set up its own; a flask-framework project reaches it as ``Process.csrf()``."""
 
@@ -165,7 +169,8 @@ def _create_app(
         if plugins is not False:
             only = None if plugins is True else frozenset(plugins)
             load_plugins(app, settings, lambda plugin: _load_plugin(app, plugin, socketio, scheduler), only)
-        install_csrf(app, app.extensions["conexoos"])  # after the project: it may have its own
+        # after the project: it may have its own
+        csrf_protection.install_csrf(app, app.extensions["conexoos"])
         attach_compat(app, located)  # default templates, LDAP views for a flask-framework project
         logins.require_handler()  # a redirect login with no handler would be a 500 at each login
         resolve_route_targets(app)  # a view named by a string that names nothing: a 500 at each request

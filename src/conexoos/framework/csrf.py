@@ -11,6 +11,9 @@ The framework installs one protection per app, after the project is loaded: a pr
 own ``CSRFProtect`` (the product does, for its hot path) keeps it alone, and a Flask-WTF one is made to
 read the marks of ``csrf_exempt`` (:func:`honour_marks`). flask-framework projects get this same
 protection through ``Process.csrf()``.
+
+This module imports Flask-WTF (and WTForms): ``conexoos.framework`` imports it with the first app, not
+with the package (a CLI command that builds no app does not pay for it).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import (
     Flask,
@@ -18,7 +18,6 @@ from flask import (
     request,
 )
 from flask.globals import request_ctx
-from flask_wtf.csrf import CSRFError
 from jinja2 import Template, TemplateNotFound
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -27,12 +26,20 @@ from werkzeug.exceptions import BadRequest, HTTPException, InternalServerError, 
 from werkzeug.http import parse_accept_header
 
 from .causes import one_line_cause
-from .csrf import refusal_message
 from .database import db
+from .lazy import lazy_module
 from .logs import EveryFewSeconds
 from .request_size import is_generic_too_large, too_large_message
 from .storage.base import OUT_OF_SPACE_MESSAGE, StorageError, StorageFull
 from .storage.database import is_database_full
+
+if TYPE_CHECKING:
+    import flask_wtf.csrf as flask_wtf_csrf
+
+    from . import csrf as csrf_protection
+else:  # Flask-WTF and WTForms: imported with the first app (register_error_handlers), not the package
+    flask_wtf_csrf = lazy_module("flask_wtf.csrf")
+    csrf_protection = lazy_module("conexoos.framework.csrf")
 
 DEFAULT_JSON_PREFIXES = ("/api/",)
 UNEXPECTED_ERROR = "The server met an unexpected error. It has been logged."
@@ -153,7 +160,7 @@ def is_error_page() -> bool:
 def register_error_handlers(app: Flask) -> None:
     """Handle every HTTP error; a project's ErrorHandler registered later overrides these."""
     app.register_error_handler(HTTPException, _handle_http_exception)
-    app.register_error_handler(CSRFError, _csrf_refused)
+    app.register_error_handler(flask_wtf_csrf.CSRFError, _csrf_refused)
     app.register_error_handler(StorageError, _storage_failed)
     for unreachable in DATABASE_UNREACHABLE:
         app.register_error_handler(unreachable, _database_unavailable)
@@ -182,9 +189,9 @@ class CsrfRefused(BadRequest):
     error_code = "csrf_failed"
 
 
-def _csrf_refused(error: CSRFError) -> Any:
+def _csrf_refused(error: flask_wtf_csrf.CSRFError) -> Any:
     """The 400 of a CSRF refusal (logged by the check that made it), as a page or as JSON."""
-    return _handle_http_exception(CsrfRefused(refusal_message(error.description)))
+    return _handle_http_exception(CsrfRefused(csrf_protection.refusal_message(error.description)))
 
 
 def _storage_failed(error: StorageError) -> Any:
