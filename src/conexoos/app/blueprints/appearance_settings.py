@@ -63,7 +63,8 @@ def submit() -> BaseResponse | tuple[str, int]:
         return _refused(form, Appearance(), _every_problem(refused, image), previewing)
     theme = effective_theme(chosen)
     if previewing:  # stores nothing, an upload neither
-        return _page(form, chosen, _file_again(appearance.contrast_errors(chosen, theme)), 200)
+        errors = appearance.contrast_errors(chosen, theme)
+        return _page(form, chosen, errors, 200, image_note=_image_note(errors))
     changed = shown.changed_names(appearance.FORM_VALUES, request.form)
     if expired_form.sent_file():
         changed.append("background_image")  # a file is never shown: an upload is always a change
@@ -127,22 +128,24 @@ def _refused(
     form: Mapping[str, object], shown: Appearance, errors: dict[str, str], previewing: bool
 ) -> tuple[str, int]:
     """The page drawn again after a refusal: 422, every problem under its field and summed up on top."""
-    return _page(form, shown, _file_again(errors), 422, summary=_summary(errors, previewing))
+    summary = _summary(errors, previewing)
+    return _page(form, shown, errors, 422, image_note=_image_note(errors), summary=summary)
 
 
 def _summary(errors: Mapping[str, str], previewing: bool) -> str:
-    """``Nothing was saved: 2 problems below.`` (a file to choose again is no problem of its own)."""
+    """``Nothing was saved: 2 problems below.``"""
     count = len(_problems(errors))
     problems = "1 problem" if count == 1 else f"{count} problems"
     return f"{'Nothing was previewed' if previewing else 'Nothing was saved'}: {problems} below."
 
 
-def _file_again(errors: dict[str, str]) -> dict[str, str]:
-    """``errors``, and under the background image :data:`FILE_NOT_KEPT` when a file was chosen (unless
-    the image itself was refused): the page drawn again has an empty file input, and nothing was stored."""
+def _image_note(errors: Mapping[str, str]) -> str:
+    """:data:`FILE_NOT_KEPT`, said under the background image, when a file was chosen (unless the image
+    itself was refused): the page drawn again has an empty file input, and nothing was stored. A note, no
+    problem: the summary does not count it and it does not take the focus."""
     if "background_image" in errors or not expired_form.sent_file():
-        return errors
-    return {**errors, "background_image": FILE_NOT_KEPT}
+        return ""
+    return FILE_NOT_KEPT
 
 
 @appearance_settings.errorhandler(CSRFError)
@@ -199,7 +202,7 @@ def _problems(errors: Mapping[str, str]) -> list[tuple[str, str]]:
     """(anchor, label) of each problem, in the form's order, for the summary's links."""
     found = [("contrast-errors", "Contrast of the colours")] if errors.get("contrast") else []
     for name, label in appearance.FIELD_LABELS.items():
-        if name in errors and errors[name] != FILE_NOT_KEPT:
+        if name in errors:
             found.append((name, label[0].upper() + label[1:]))
     return found
 
@@ -234,11 +237,12 @@ def _page(
     *,
     shown_values: Mapping[str, str] | None = None,
     summary: str = "",
+    image_note: str = "",
 ) -> tuple[str, int]:
     """The page, its form holding ``values`` and its preview ``shown``; its shown values are what is stored
     now, so that a field shown again as stored counts as unchanged on the next save (``shown_values``:
     those a form shown again had posted). ``summary``: the line on top of a refused form, over a link
-    to each problem."""
+    to each problem; ``image_note``: said under the background image (:func:`_image_note`)."""
     theme = effective_theme(shown)
     style = appearance.declarations(PREVIEW_SELECTOR, appearance.preview_properties(shown, theme))
     allow_style(style)
@@ -248,7 +252,7 @@ def _page(
         errors=errors,
         summary=summary,
         problems=_problems(errors),
-        file_not_kept=FILE_NOT_KEPT,
+        image_note=image_note,
         preview_style=style,
         themes=THEMES,
         site_theme=THEMES[theme_key(site_settings.cached().get(profiles.THEME_SETTING))],
