@@ -299,8 +299,48 @@ def test_a_bad_avatar_and_a_refused_field_are_named_in_one_answer(
     avatar_errors = re.search(r'id="avatar-errors" class="errors">(.*?)</div>', html, re.S)
     assert bio_errors and "300" in bio_errors.group(1)
     assert avatar_errors and reason.lower() in avatar_errors.group(1).lower()
+    assert NOT_KEPT not in unescape(avatar_errors.group(1))  # the image's own refusal, not the note
     assert files_under(uploads_root(app)) == set()
     assert stored_profile(app, alice.id) == before
+
+
+NOT_KEPT = "The image you chose was not kept: choose it again before you save."
+"""As on the Appearance page under its background image (tests/app/test_appearance.py)."""
+
+
+def test_a_good_avatar_beside_a_refused_bio_is_not_kept_and_the_page_says_so(
+    app: Flask, alice: Account
+) -> None:
+    """A good avatar beside a bio over 300 characters was dropped without a word: the page drawn again has
+    an empty file input (browsers never fill one), so it says under the avatar to choose it again, as the
+    Appearance page does for its background image. The bio takes the focus, the note does not."""
+    before = stored_profile(app, alice.id)
+    response = alice.client.post(
+        "/dashboard/settings",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": alice.csrf,
+            "display_name": "After",
+            "bio": "b" * 301,
+            "avatar": (BytesIO(encode("PNG")), "me.png"),
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    bio_errors = re.search(r'id="bio-errors" class="errors">(.*?)</div>', html, re.S)
+    avatar_errors = re.search(r'id="avatar-errors" class="errors">(.*?)</div>', html, re.S)
+    assert bio_errors and "300" in bio_errors.group(1)
+    assert avatar_errors and unescape(avatar_errors.group(1)) == f"<p>{NOT_KEPT}</p>"
+    avatar_input = re.search(r'<input[^>]*id="avatar"[^>]*>', html)
+    assert avatar_input and 'aria-invalid="true"' in avatar_input.group(0)
+    assert "autofocus" not in avatar_input.group(0) and html.count("autofocus") == 1
+    assert re.search(r'<textarea[^>]*autofocus[^>]*id="bio"|<textarea[^>]*id="bio"[^>]*autofocus', html)
+    assert files_under(uploads_root(app)) == set()
+    assert stored_profile(app, alice.id) == before
+    without_file = alice.client.post(
+        "/dashboard/settings", data={"csrf_token": alice.csrf, "display_name": "After", "bio": "b" * 301}
+    )
+    assert without_file.status_code == 422 and NOT_KEPT not in unescape(without_file.get_data(as_text=True))
 
 
 def test_an_accepted_avatar_is_decoded_once(

@@ -17,7 +17,7 @@ from conexoos.app.controllers.appearance import Appearance, AppearanceRefused
 from conexoos.app.controllers.themes import THEMES, Theme, theme_key
 from conexoos.app.server.errorhandler import csrf_failed
 from conexoos.app.utils import expired_form
-from conexoos.app.utils.chosen_image import NOTHING_CHOSEN, ChosenImage, read_chosen_image
+from conexoos.app.utils.chosen_image import NOTHING_CHOSEN, ChosenImage, not_kept_note, read_chosen_image
 from conexoos.app.utils.csp import allow_style
 from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
 from conexoos.app.utils.shown_values import ShownValues, as_json, saved_message
@@ -30,8 +30,6 @@ from conexoos.framework.sessions import session_read_only
 appearance_settings = Blueprint("appearance_settings", __name__, url_prefix="/settings")
 PREVIEW_SELECTOR = ".appearance-preview"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-FILE_NOT_KEPT = "The image you chose was not kept: choose it again before you save."
-"""Under the background image of a page drawn again (preview, refusal) after a file was chosen."""
 
 
 @appearance_settings.route("/appearance", methods=["GET"])
@@ -140,12 +138,9 @@ def _summary(errors: Mapping[str, str], previewing: bool) -> str:
 
 
 def _image_note(errors: Mapping[str, str]) -> str:
-    """:data:`FILE_NOT_KEPT`, said under the background image, when a file was chosen (unless the image
-    itself was refused): the page drawn again has an empty file input, and nothing was stored. A note, no
-    problem: the summary does not count it and it does not take the focus."""
-    if "background_image" in errors or not expired_form.sent_file():
-        return ""
-    return FILE_NOT_KEPT
+    """Said under the background image of the page drawn again: that a file chosen was not kept
+    (``utils/chosen_image.py``), unless the image itself was refused."""
+    return not_kept_note(image_refused="background_image" in errors)
 
 
 @appearance_settings.errorhandler(CSRFError)

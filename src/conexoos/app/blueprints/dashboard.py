@@ -18,7 +18,7 @@ from conexoos.app.dto.block_editor import editor_kinds
 from conexoos.app.models.forms.profile import ProfileForm
 from conexoos.app.server.errorhandler import csrf_failed
 from conexoos.app.utils import expired_form
-from conexoos.app.utils.chosen_image import NOTHING_CHOSEN, ChosenImage, read_chosen_image
+from conexoos.app.utils.chosen_image import NOTHING_CHOSEN, ChosenImage, not_kept_note, read_chosen_image
 from conexoos.app.utils.icon_networks import NETWORKS
 from conexoos.app.utils.shown_values import FIELD as SHOWN_FIELD
 from conexoos.app.utils.shown_values import ShownValues, as_json, saved_message
@@ -59,7 +59,8 @@ def index() -> str:
 @login_required
 def settings() -> str | BaseResponse | tuple[str, int]:
     """Edit display name, bio and avatar (or remove it); a bad image is a 422 under its field, named with
-    every other field refused (it is read before the form is decided), and changes nothing. Only the
+    every other field refused (it is read before the form is decided), and changes nothing; a good one
+    beside a refused field is not stored either, and the page says to choose it again. Only the
     fields changed on the page are saved (``utils/shown_values.py``): a page left open in another tab does
     not put back what this one saved since."""
     form = ProfileForm(obj=current_user)
@@ -86,7 +87,9 @@ def settings() -> str | BaseResponse | tuple[str, int]:
         return redirect(url_for("dashboard.settings"))
     if avatar.problem:
         form.avatar.errors = [avatar.problem]  # as any field refused, beside the others
-    return _settings_page(form, 422 if form.errors or avatar.problem else 200)
+    refused = bool(form.errors)
+    note = not_kept_note(image_refused=bool(avatar.problem)) if refused else ""
+    return _settings_page(form, 422 if refused else 200, avatar_note=note)
 
 
 def _chosen_avatar(form: ProfileForm) -> ChosenImage:
@@ -125,9 +128,12 @@ def _new_or_stored(posted: str | None, stored: str | None, changed: bool) -> str
     return (posted if changed else stored) or ""
 
 
-def _settings_page(form: ProfileForm, status: int, shown: ShownValues | None = None) -> tuple[str, int]:
+def _settings_page(
+    form: ProfileForm, status: int, shown: ShownValues | None = None, avatar_note: str = ""
+) -> tuple[str, int]:
     """The settings page, its form showing ``form``'s values; its shown values are what is stored now, so
-    that a field shown again as stored counts as unchanged on the next save (``shown``: those posted)."""
+    that a field shown again as stored counts as unchanged on the next save (``shown``: those posted).
+    ``avatar_note``: said under the avatar (a file chosen that was not kept)."""
     stored = {name: getattr(current_user, name) or "" for name in PROFILE_TEXTS}
     if shown is not None and shown.shown is not None:
         stored = dict(shown.shown)
@@ -138,6 +144,7 @@ def _settings_page(form: ProfileForm, status: int, shown: ShownValues | None = N
         shown_values=as_json(stored),
         shown_field=SHOWN_FIELD,
         file_input_limit=image_input_limits(),
+        avatar_note=avatar_note,
     ), status
 
 

@@ -6,13 +6,21 @@ first answer named the other fields, the next one the image. Decoded and re-enco
 (:func:`~conexoos.app.utils.io.encode_upload`), its problem is named with every other one; on an accepted
 save the WebP made then is what is stored (:meth:`~conexoos.app.utils.io.IOUtils.store`), so the upload is
 decoded once, and only its re-encoded bytes are kept while the rest of the form is checked.
+
+A form drawn again (refused, or previewed) cannot hold the file chosen: a browser never fills a file input.
+Unless the image itself was refused, :func:`not_kept_note` says so under its field, in the same words on
+every such form.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .expired_form import sent_file
 from .io import EncodedImage, InvalidImage, Upload, encode_upload
+
+NOT_KEPT = "The image you chose was not kept: choose it again before you save."
+"""Under the image's field of a form drawn again after a file was chosen (see the module's note)."""
 
 
 @dataclass(frozen=True)
@@ -39,3 +47,10 @@ def read_chosen_image(upload: Upload | None, folder: str) -> ChosenImage:
         return ChosenImage(image=encode_upload(upload, folder))
     except InvalidImage as refused:  # a problem of the form, told with its other ones
         return ChosenImage(problem=str(refused))
+
+
+def not_kept_note(image_refused: bool) -> str:
+    """:data:`NOT_KEPT` when the form about to be drawn again had a file chosen, else "". Nothing when
+    ``image_refused``: its refusal is said under the field instead. A note, not a problem of the form: it
+    marks the field but takes no focus (``templates/_field.html``) and no summary counts it."""
+    return NOT_KEPT if sent_file() and not image_refused else ""
