@@ -358,10 +358,17 @@ def test_a_past_due_subscription_set_to_end_can_be_cancelled_at_once_from_the_pl
     cancel_at_once(app, alice, standin, subscription["id"])
 
 
-RETRIED = (
-    "A payment for your subscription is still being retried at the payment provider: cancelling stops the "
-    "retries and the subscription at once, without a refund."
-)
+def retried(subscription: str) -> str:
+    """The note of a past-due subscription whose payment Stripe still retries, naming ``subscription``."""
+    return (
+        f"A payment for {subscription} is still being retried at the payment provider: cancelling stops "
+        "the retries and the subscription at once, without a refund."
+    )
+
+
+RETRIED = retried("your Pro subscription")
+"""Its plan named whether it is stored or only in the billing-grace task's audit entry (it said "your
+subscription" while the payment-failed notice beside it said "your Pro subscription")."""
 
 
 def gratis_card(page: str) -> str:
@@ -400,7 +407,8 @@ def test_a_past_due_subscription_beyond_its_grace_period_can_be_cancelled_at_onc
     grace_task_ran: bool,
 ) -> None:
     """Beyond the grace period Gratis is the current plan, yet the subscription still exists and Stripe
-    keeps retrying its payment: the plans page and the dashboard say so and offer to cancel it at once."""
+    keeps retrying its payment: the plans page and the dashboard say so, naming the plan paid for (still
+    stored, or once the grace task stored gratis, from its audit entry), and offer to cancel it at once."""
     now = int(time.time())
     subscription = subscribe_to_pro(client, alice, standin, created=now)
     if set_to_end:
@@ -473,7 +481,7 @@ def test_an_unpaid_subscription_on_gratis_can_be_cancelled_at_once(
         "once, without a refund."
     )
     card = gratis_card(" ".join(alice.client.get("/subscriptions").get_data(as_text=True).split()))
-    assert "Current plan" in card and may_bill in card and RETRIED not in card
+    assert "Current plan" in card and may_bill in card and "still being retried" not in card
     assert '<a class="button" href="/subscriptions/cancel">Cancel my subscription</a>' in card
     page = " ".join(alice.client.get("/subscriptions/cancel").get_data(as_text=True).split())
     assert may_bill in page and "Cancel my subscription now" in page
@@ -821,3 +829,4 @@ def test_without_the_grace_tasks_audit_entry_the_messages_say_your_subscription(
         "The last payment for your subscription failed, so your page has the limits of Gratis" in plans_page
     )
     assert f"Your subscription ends on {ends_on} and will not renew." in plans_page
+    assert retried("your subscription") in plans_page

@@ -203,11 +203,12 @@ def plan_name(user: User) -> str:
 def still_billing(user: User) -> str:
     """What someone whose plan is the free one is told about a subscription that still exists at the
     payment provider (see ``billing.bills_without_paid_plan``): past due, that its payment is still being
-    retried; otherwise that it may bill. Either way, that cancelling stops it at once."""
+    retried, naming its plan (:func:`subscription_of`); otherwise that it may bill. Either way, that
+    cancelling stops it at once."""
     if user.subscription_status == "past_due":
         return (
-            "A payment for your subscription is still being retried at the payment provider: cancelling "
-            "stops the retries and the subscription at once, without a refund."
+            f"A payment for {subscription_of(user)} is still being retried at the payment provider: "
+            "cancelling stops the retries and the subscription at once, without a refund."
         )
     return (
         "Your subscription still exists at the payment provider and may bill you: cancelling stops it at "
@@ -223,11 +224,15 @@ def paid_plan_name(user: User) -> str | None:
 
 
 def subscription_of(user: User) -> str:
-    """``your Pro subscription`` for a past-due subscription the ``billing-grace`` task moved to gratis,
-    its plan as the task's audit entry records it (``plans.lapsed_plan``); ``your subscription`` when no
-    entry says (moved before such entries were written)."""
-    lapsed = plans.lapsed_plan(user)
-    return f"your {lapsed.name} subscription" if lapsed is not None else "your subscription"
+    """``your Pro subscription``: its paid plan as stored (:func:`paid_plan_name`; past due beyond the
+    grace period before the ``billing-grace`` task ran), or for a past-due subscription that task moved to
+    gratis, its plan as the task's audit entry records it (``plans.lapsed_plan``); ``your subscription``
+    when neither says (moved before such entries were written)."""
+    name = paid_plan_name(user)
+    if not name:
+        lapsed = plans.lapsed_plan(user)
+        name = lapsed.name if lapsed is not None else ""
+    return f"your {name} subscription" if name else "your subscription"
 
 
 def payment_failed(user: User) -> str | None:
