@@ -66,6 +66,9 @@ HOSTILE = {
     "dot-dot segment then //": "/..//evil.example",
     "dot-dot segment inside": "/dashboard/../..//evil.example",
     "encoded dot-dot segment": "/%2e%2e//evil.example",
+    "dot segment then //": "/.//evil.example",
+    "two dot segments then /": "/././/evil.example",
+    "encoded dot segment then //": "/%2e//evil.example",
     "dot-dot after backslash": "/..\\/evil.example",
     "query only": "?next=//evil.example",
     "a link's redirect": "/go/3",
@@ -86,6 +89,7 @@ SAFE = {
     "leading spaces": ("  /dashboard/settings", "/dashboard/settings"),
     "non-ASCII": ("/dashboard/\u00e4", "/dashboard/%C3%A4"),
     "dots inside a name": ("/dashboard/a..b", "/dashboard/a..b"),
+    "a dot segment inside": ("/dashboard/./settings", "/dashboard/./settings"),
     "a page whose name starts with go": ("/gonzo", "/gonzo"),
 }
 

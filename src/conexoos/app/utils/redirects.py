@@ -22,7 +22,8 @@ def safe_local_target(value: str | None) -> str | None:
     Refused: absolute URLs (any scheme), scheme-relative ``//host`` and its spellings (``/\\host``,
     ``\\\\host``, full-width solidi, ``%2f%2f`` encoded once or more), and any control character, raw or
     percent-encoded: browsers drop tabs and line breaks (``/\\t/host`` is ``//host``), and CR/LF could
-    split a header; ``..`` path segments (``/..//evil.example``), raw or encoded; a path that sends the
+    split a header; ``..`` path segments (``/..//evil.example``), raw or encoded, and ``.`` ones that leave
+    ``//`` in front once a browser drops them (``/.//evil.example``); a path that sends the
     visitor on to another site (:data:`OFF_SITE_PATHS`). A path that merely contains ``@`` or ``:`` stays a
     path on this site.
     """
@@ -50,8 +51,12 @@ well as any, from a link that shows this site's own log-in form."""
 def _leaves_the_site(path: str) -> bool:
     """Whether ``path`` (decoded) is one of :data:`OFF_SITE_PATHS` once its ``.`` segments are gone, as a
     browser drops them (``/./go/1`` is ``/go/1``)."""
-    segments = [segment for segment in urlsplit(path).path.split("/") if segment != "."]
-    return "/".join(segments).startswith(OFF_SITE_PATHS)
+    return _without_dot_segments(urlsplit(path).path).startswith(OFF_SITE_PATHS)
+
+
+def _without_dot_segments(path: str) -> str:
+    """``path`` without its ``.`` segments, as a browser resolves it (``/./go/1`` is ``/go/1``)."""
+    return "/".join(segment for segment in path.split("/") if segment != ".")
 
 
 def _is_local_path(candidate: str) -> bool:
@@ -67,6 +72,8 @@ def _is_local_path(candidate: str) -> bool:
         if parts.scheme or parts.netloc:
             return False
         if ".." in parts.path.split("/"):  # /..//host: a dot-segment a browser or proxy may resolve
+            return False
+        if _without_dot_segments(parts.path).startswith("//"):  # /.//host is //host once resolved
             return False
     return True
 
