@@ -113,7 +113,6 @@ def test_a_refused_field_stores_nothing_and_is_shown_next_to_its_field_with_ever
         ("maintenance_message", "y" * 20_000, "At most 500 characters"),
         ("home_text", "bell\x07", "control characters"),
         ("signup_policy", "everyone", "Choose one of: open, invite, closed"),
-        ("maintenance_message", "  ", "may not be empty"),
         ("site_name", "\u200b", "may not be empty (or invisible characters only)"),  # was the site's name
         ("site_name", " \u2060\ufeff ", "may not be empty (or invisible characters only)"),
     ],
@@ -122,6 +121,42 @@ def test_values_a_setting_refuses(app: Flask, boss: Account, field: str, value: 
     status, page = save(boss, **{field: value})
     assert status == 422 and message in page
     assert changes(app) == []
+
+
+def test_an_empty_maintenance_message_while_maintenance_is_off_is_the_built_in_one_again(
+    app: Flask, boss: Account
+) -> None:
+    # an operator who cleared the message could save no other setting (422 "may not be empty")
+    status, _ = save(boss, site_name="Renamed", maintenance_message=" \u200b ")
+    assert status == 302
+    with app.app_context():
+        assert site_settings.value("site_name") == "Renamed"
+        assert site_settings.value("maintenance_message") == site_settings.MAINTENANCE_MESSAGE
+    page = boss.client.get("/admin/settings").get_data(as_text=True)
+    assert f">{site_settings.MAINTENANCE_MESSAGE}</textarea>" in page
+    assert "Required while maintenance mode is on" in page
+
+
+@pytest.mark.parametrize("already_on", [False, True])
+def test_an_empty_maintenance_message_is_refused_while_maintenance_is_on(
+    app: Flask, boss: Account, already_on: bool
+) -> None:
+    if already_on:
+        assert save(boss, maintenance_mode="on")[0] == 302
+    before = len(changes(app))
+    status, page = save(boss, site_name="Renamed", maintenance_mode="on", maintenance_message="  ")
+    assert status == 422
+    assert re.search(
+        r'id="maintenance_message-error">Maintenance message may not be empty while maintenance mode is on',
+        page,
+    )
+    assert len(changes(app)) == before  # nothing stored
+    if already_on:  # the same rule for a single change
+        with (
+            app.app_context(),
+            pytest.raises(site_settings.SettingError, match="while maintenance mode is on"),
+        ):
+            site_settings.change("maintenance_message", "")
 
 
 def test_a_form_missing_a_field_is_a_400_not_a_500(boss: Account) -> None:

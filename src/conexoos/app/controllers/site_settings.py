@@ -56,7 +56,9 @@ class SettingError(ValueError):
 class Setting:
     """A declared setting: ``kind`` is ``str``, ``int`` or ``bool``; ``choices`` limits a ``str`` (a
     tuple, or a callable asked each time, for choices that come from the configuration); ``multiline``
-    text keeps its line breaks (a text area); ``required`` text may not be empty."""
+    text keeps its line breaks (a text area); ``required`` text may not be empty; text ``required_while``
+    the ``bool`` setting it names is on may only be empty while that one is off, and is then its default
+    again (see :func:`_required_while`)."""
 
     key: str
     label: str
@@ -67,6 +69,7 @@ class Setting:
     editable: bool = True
     multiline: bool = False
     required: bool = False
+    required_while: str = ""
     help: str = ""
 
     def default_value(self) -> Any:
@@ -190,7 +193,9 @@ SETTINGS: dict[str, Setting] = {
             MAINTENANCE_MESSAGE,
             max_length=500,
             multiline=True,
-            required=True,
+            required_while="maintenance_mode",
+            help="Required while maintenance mode is on. Left empty while it is off, "
+            "it goes back to the built-in message.",
         ),
         Setting(SETUP_COMPLETED, "Setup completed", str, "", editable=False),
     )
@@ -235,10 +240,13 @@ def change(key: str, raw: Any, summary: Callable[[Any, Any], str] | None = None)
     the current value again stores and logs nothing."""
     setting = _editable(key)
     before = value(key)
-    if setting.check(raw) == before:
+    checked, errors = _checked_all({key: raw}, values())
+    if errors:
+        raise SettingError(key, errors[key])
+    if checked[key] == before:
         return before  # nothing changes, nothing is logged
     try:
-        after = store(key, raw)
+        after = store(key, checked[key])
         text = summary(before, after) if summary else _summary(setting, before, after)
         audit.record("setting.change", ("setting", key), {key: before}, {key: after}, text)
         db.session.commit()
@@ -261,10 +269,10 @@ class SettingsRefused(ValueError):
 def change_many(raw: dict[str, Any]) -> list[str]:
     """Validate every value of ``raw`` first, then store the changed ones with an audit entry each, in one
     transaction; the keys that changed. :class:`SettingsRefused` (nothing stored) when any is refused."""
-    checked, errors = _checked_all(raw)
+    current = values()
+    checked, errors = _checked_all(raw, current)
     if errors:
         raise SettingsRefused(errors)
-    current = values()
     changed = [key for key, new in checked.items() if new != current[key]]
     try:
         for key in changed:
@@ -280,7 +288,8 @@ def change_many(raw: dict[str, Any]) -> list[str]:
     return changed
 
 
-def _checked_all(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def _checked_all(raw: dict[str, Any], current: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Each value of ``raw`` checked (``current``: every value stored now), and the refused ones' reasons."""
     checked: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for key, given in raw.items():
@@ -288,7 +297,26 @@ def _checked_all(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
             checked[key] = _editable(key).check(given)
         except SettingError as error:
             errors[key] = error.message
+    _required_while(checked, errors, current)
     return checked, errors
+
+
+def _required_while(checked: dict[str, Any], errors: dict[str, str], current: dict[str, Any]) -> None:
+    """An empty text whose ``required_while`` switch is on (as given, else as stored) is refused; while
+    the switch is off it becomes the setting's default (the maintenance message an operator cleared
+    while maintenance mode is off: saving the other settings works, and the message is never empty)."""
+    for key, text in list(checked.items()):
+        setting = SETTINGS[key]
+        if not setting.required_while or is_visible(text):
+            continue
+        switch = setting.required_while
+        if checked.get(switch, current[switch]):
+            label = SETTINGS[switch].label.lower()
+            errors[key] = (
+                f"{setting.label} may not be empty while {label} is on (or invisible characters only)."
+            )
+        else:
+            checked[key] = setting.default_value()
 
 
 def _editable(key: str) -> Setting:
