@@ -286,6 +286,41 @@ def test_audit_log_filters_and_exports_csv_with_formulas_escaped(
     assert rows[1][6] == "'=1+1" and rows[1][7] == "'=cmd|' /C calc'!A0"
 
 
+def test_audit_log_says_which_filters_apply_and_which_parameters_it_ignored(
+    app: Flask, signed_up: SignUp, boss: Account
+) -> None:
+    evil = signed_up("evil")
+    assert post(boss, f"/admin/users/{evil.id}/suspend", reason="Spam") == 302
+    whole = boss.client.get("/admin/audit?date_from=2026-13-45").get_data(as_text=True)  # not a filter
+    assert "1 entry: the whole log, no filter." in whole
+    assert "Not filters of this page, so ignored: date_from." in whole
+    assert "ignored" not in boss.client.get("/admin/audit?page=1").get_data(as_text=True)
+    filtered = boss.client.get("/admin/audit?action=user.suspend&since=2020-01-01&until=9998-01-01")
+    assert "1 entry with action “user.suspend”, from 2020-01-01 to 9998-01-01." in filtered.get_data(
+        as_text=True
+    )
+    assert "0 entries with actor “nobody”, up to 2000-01-01." in boss.client.get(
+        "/admin/audit?actor=nobody&until=2000-01-01"
+    ).get_data(as_text=True)
+
+
+def test_audit_log_refuses_days_in_the_wrong_order_and_its_export_a_mistyped_filter(boss: Account) -> None:
+    for path in ("/admin/audit", "/admin/audit.csv"):  # was 0 entries without a word
+        backwards = boss.client.get(f"{path}?since=2026-02-01&until=2026-01-01")
+        assert backwards.status_code == 400, path
+        assert "(since=2026-02-01) is after “To (UTC day)” (until=2026-01-01)" in backwards.get_data(
+            as_text=True
+        )
+    for bad in ("since=2026-13-45", "until=notadate"):
+        assert boss.client.get(f"/admin/audit.csv?{bad}").status_code == 400, bad
+    mistyped = boss.client.get("/admin/audit.csv?date_from=2026-01-01")  # was the whole log
+    assert mistyped.status_code == 400
+    assert "The audit export has no filter date_from: its filters are actor" in mistyped.get_data(
+        as_text=True
+    )
+    assert boss.client.get("/admin/audit.csv?since=2026-01-01").status_code == 200
+
+
 def test_overview_counts_accounts_pages_and_clicks_and_shows_health(
     app: Flask, alice: Account, boss: Account, client: FlaskClient
 ) -> None:

@@ -292,13 +292,22 @@ def audit_log() -> str:
         pages=shown.count,
         total=total,
         query={key: request.args[key] for key in AUDIT_FILTERS if request.args.get(key)},
+        applied=_audit_filters_said(where),
+        ignored=_unknown_args({*AUDIT_FILTERS, "page"}),
     )
 
 
 @admin.route("/audit.csv", methods=["GET"])
 @require_role(ADMIN)
 def audit_csv() -> Response:
-    """The filtered audit log as a CSV download (formulas escaped)."""
+    """The filtered audit log as a CSV download (formulas escaped). A query parameter that is not one of
+    its filters is refused (400): a mistyped filter would else export the whole log without a word."""
+    unknown = _unknown_args(set(AUDIT_FILTERS))
+    if unknown:
+        raise BadRequest(
+            f"The audit export has no filter {', '.join(unknown)}: "
+            f"its filters are {', '.join(AUDIT_FILTERS)}."
+        )
     body = audit.export_csv(_audit_filter())
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="audit-{date.today():%Y%m%d}.csv"'
@@ -455,7 +464,8 @@ def _date_arg(name: str) -> date | None:
 
 
 def _audit_filter() -> audit.AuditFilter:
-    return audit.AuditFilter(
+    """The audit log's filters from the query; 400 for a bad one, or a first day after the last."""
+    where = audit.AuditFilter(
         actor=_text_arg("actor", 64),
         action=_text_arg("action", 64),
         target_type=_text_arg("target_type", 32),
@@ -463,3 +473,33 @@ def _audit_filter() -> audit.AuditFilter:
         since=_date_arg("since"),
         until=_date_arg("until"),
     )
+    if where.since and where.until and where.since > where.until:
+        raise BadRequest(
+            f"“{DATE_LABELS['since']}” (since={where.since}) is after “{DATE_LABELS['until']}” "
+            f"(until={where.until}): no entry could match. Swap them, or clear one."
+        )
+    return where
+
+
+def _audit_filters_said(where: audit.AuditFilter) -> list[str]:
+    """The filters applied, in words for the page (empty: the whole log)."""
+    said = [
+        f"{label} “{text}”"
+        for label, text in (
+            ("actor", where.actor),
+            ("action", where.action),
+            ("target type", where.target_type),
+            ("target id", where.target_id),
+        )
+        if text
+    ]
+    if where.since:
+        said.append(f"from {where.since}" + (f" to {where.until}" if where.until else " on"))
+    elif where.until:
+        said.append(f"up to {where.until}")
+    return said
+
+
+def _unknown_args(known: set[str]) -> list[str]:
+    """The query's parameters that are not in ``known``, sorted (a page ignores them, and says so)."""
+    return sorted(set(request.args) - known)
