@@ -88,8 +88,8 @@ def test_user_create_refuses_bad_input(
     def check(case: tuple[str, list[str]]) -> None:
         message, args = case
         result = run(config_file, monkeypatch, *args)
-        assert result.exit_code != 0, result.output
-        assert message in result.output, result.output
+        assert result.exit_code == 2, result.output  # a refused value is a usage error (the password was 1)
+        assert message in result.stderr and result.stdout == "", result.output
         assert "Traceback" not in result.output
 
     each({message: (message, args) for message, args in cases.items()}, check)
@@ -107,7 +107,7 @@ def test_user_create_refuses_a_taken_username(
     second = run(
         config_file, monkeypatch, "--email", "b@example.com", "--username", "DUP", "--password", PASSWORD
     )
-    assert second.exit_code != 0
-    assert "taken" in second.output
+    assert second.exit_code == 2, second.output  # was 1
+    assert "Error: Invalid value for --username: This username is taken." in second.stderr
     with cli_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User)) == 1

@@ -211,7 +211,10 @@ def test_delete_asks_first_and_then_deletes_as_the_settings_page_does(
         "--password",
         "p" * 10,
     )
-    one_line_error(create, "this username was released recently and is held until".capitalize())
+    assert create.exit_code == 2 and create.stdout == "", create.output  # a refused value: a usage error
+    assert "Invalid value for --username: This username was released recently and is held until" in (
+        create.stderr
+    )
 
 
 def test_delete_without_prompt_and_a_stripe_failure_deletes_nothing(

@@ -74,8 +74,8 @@ def user_commands() -> click.Group:
             raise click.BadParameter("3 to 30 characters of a-z, 0-9, _ and .", param_hint="--username")
         try:
             user = create_account(email, username, password, role=role)
-        except SignupError as error:
-            raise click.ClickException(error.message) from None
+        except SignupError as error:  # a refused value, as a bad --email: a usage error (exit 2)
+            raise click.BadParameter(error.message, param_hint=f"--{error.field}") from None
         audit.record("user.create", user, None, {"role": role}, f"{user.username} created with role {role}")
         db.session.commit()
         label = {ADMIN: "administrator", MODERATOR: "moderator"}.get(role, "user")
