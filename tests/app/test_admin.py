@@ -115,6 +115,8 @@ def test_role_plan_second_factor_and_verification_actions_are_logged(
     app: Flask, alice: Account, boss: Account
 ) -> None:
     enrol_totp(alice)
+    shown = boss.client.get(f"/admin/users/{alice.id}").get_data(as_text=True)
+    assert "Two-factor</dt><dd>on: authenticator app; 10 recovery codes left</dd>" in shown  # was only "on"
     assert post(boss, f"/admin/users/{alice.id}/reset-2fa") == 302
     with app.app_context():
         user = db.session.get(User, alice.id)

@@ -11,8 +11,8 @@ import yaml
 from click.testing import Result
 from flask import Flask
 
-from conexoos.app.controllers import accounts
-from conexoos.app.models.persistent import User
+from conexoos.app.controllers import accounts, recovery_codes, user_admin
+from conexoos.app.models.persistent import Passkey, User
 from conexoos.framework import db
 from conexoos.framework.config import deep_merge
 from tests.conftest import AppFactory, base_overrides
@@ -22,6 +22,7 @@ from tests.support.stripe_standin import StripeStandIn
 from .billing_support import PLAN_OVERRIDES, running_standin, stripe_overrides, subscribe_to_pro
 from .conftest import Account, sign_up
 from .leaving_support import rows_per_table, seed_account
+from .two_factor_support import enrol_totp
 
 
 @pytest.fixture
@@ -112,6 +113,42 @@ def test_show_prints_the_account_and_refuses_an_unknown_name(
     made = ("create", "--email", "dora@example.com", "--username", "dora", "--password", "a long passphrase")
     assert user(config_file, monkeypatch, *made).exit_code == 0
     assert "last login: not recorded" in user(config_file, monkeypatch, "show", "dora").stdout
+
+
+def test_show_prints_email_verification_and_which_second_factors_as_the_admin_page(
+    cli_app: Flask, people: dict[str, Account], config_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bob = dict(
+        line.split(": ", 1) for line in user(config_file, monkeypatch, "show", "bob").stdout.splitlines()
+    )
+    assert (bob["email verified"], bob["two-factor"]) == ("no", "off")
+    _, codes = enrol_totp(people["alice"])
+    with cli_app.app_context():
+        alice = User.get_by_username("alice")
+        assert alice is not None and recovery_codes.use(alice, codes[0])
+        for name in ("Phone", "Key"):
+            db.session.add(
+                Passkey(
+                    user_id=alice.id,
+                    name=name,
+                    credential_id=name.encode(),
+                    credential_digest=name[0] * 64,
+                    public_key=b"key",
+                    user_handle=b"handle",
+                )
+            )
+        db.session.commit()
+    assert user(config_file, monkeypatch, "verify", "alice").exit_code == 0
+    shown = user(config_file, monkeypatch, "show", "alice")
+    assert shown.exit_code == 0, shown.output
+    fields = dict(line.split(": ", 1) for line in shown.stdout.splitlines())
+    assert fields["two-factor"] == "on: authenticator app, 2 passkeys; 9 recovery codes left"
+    assert fields["email verified"].startswith("yes (") and fields["email verified"].endswith(" UTC)")
+    with cli_app.app_context():  # the same words as the admin account page, from the same function
+        again = User.get_by_username("alice")
+        assert again is not None
+        detail = user_admin.detail(again, links_shown=0)
+        assert detail.second_factors.described() == fields["two-factor"] and detail.links == []
 
 
 def test_show_says_when_a_subscription_set_to_end_ends(

@@ -1,19 +1,52 @@
 """Second factors taken together: whether an account has one, checking a code, turning them all off.
 
 What other features call: :func:`has_second_factor`, :func:`verify_second_factor` (an authenticator
-app's code or a recovery code) and :func:`disable_second_factors`.
+app's code or a recovery code), :func:`disable_second_factors`, and :func:`second_factors_of` (which
+ones an account has, for the admin account page and ``conexoos user show``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from conexoos.app.controllers import passkeys, recovery_codes, reentered_password, totp
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.text import is_valid_unicode
+from conexoos.framework.wording import counted
 
 
 def has_second_factor(user: User) -> bool:
     """Whether logging in as ``user`` needs more than the password (an authenticator app or a passkey)."""
     return totp.is_enabled(user) or passkeys.count(user) > 0
+
+
+@dataclass(frozen=True)
+class SecondFactors:
+    """Which second factors an account has, as staff read them."""
+
+    authenticator_app: bool
+    passkeys: int
+    recovery_codes_left: int
+
+    @property
+    def on(self) -> bool:
+        """Whether logging in needs more than the password (as :func:`has_second_factor`)."""
+        return self.authenticator_app or self.passkeys > 0
+
+    def described(self) -> str:
+        """``off``, or ``on: authenticator app, 2 passkeys; 8 recovery codes left``."""
+        if not self.on:
+            return "off"
+        methods = (["authenticator app"] if self.authenticator_app else []) + (
+            [counted(self.passkeys, "passkey")] if self.passkeys else []
+        )
+        left = counted(self.recovery_codes_left, "recovery code")
+        return f"on: {', '.join(methods)}; {left} left"
+
+
+def second_factors_of(user: User) -> SecondFactors:
+    """``user``'s authenticator app, passkey count and unused recovery codes (three queries)."""
+    return SecondFactors(totp.is_enabled(user), passkeys.count(user), recovery_codes.remaining(user))
 
 
 def verify_second_factor(user: User, code: str) -> bool:

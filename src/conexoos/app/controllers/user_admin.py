@@ -15,12 +15,12 @@ from conexoos.framework import db
 
 from . import plans
 from .linked_identities import LinkedView, linked_of
-from .second_factor import has_second_factor
+from .second_factor import SecondFactors, second_factors_of
 
 
 @dataclass(frozen=True)
 class UserSummary:
-    """One account as ``user show`` prints it."""
+    """One account's plan, item counts and last login (part of :class:`UserDetail`)."""
 
     user: User
     plan: str
@@ -96,24 +96,29 @@ def summary(user: User) -> UserSummary:
 
 @dataclass(frozen=True)
 class UserDetail:
-    """One account as the admin panel shows it."""
+    """One account as the admin account page and ``conexoos user show`` show it."""
 
     summary: UserSummary
     links: Sequence[UserLink]
-    two_factor: bool
+    second_factors: SecondFactors
     identities: list[LinkedView]
     """Linked sign-ins at identity providers (SSO)."""
 
 
 def detail(user: User, links_shown: int = 100) -> UserDetail:
-    """The account, its first ``links_shown`` links in page order, its second factor and identities."""
-    links = db.session.scalars(
-        select(UserLink)
-        .where(UserLink.owner_id == user.id)
-        .order_by(UserLink.order_index, UserLink.id)
-        .limit(links_shown)
-    ).all()
-    return UserDetail(summary(user), links, has_second_factor(user), linked_identities(user))
+    """The account, its first ``links_shown`` links in page order (none: ``links_shown=0``), its second
+    factors and identities."""
+    links = (
+        db.session.scalars(
+            select(UserLink)
+            .where(UserLink.owner_id == user.id)
+            .order_by(UserLink.order_index, UserLink.id)
+            .limit(links_shown)
+        ).all()
+        if links_shown
+        else []
+    )
+    return UserDetail(summary(user), links, second_factors_of(user), linked_identities(user))
 
 
 def linked_identities(user: User) -> list[LinkedView]:

@@ -207,17 +207,22 @@ def add_operator_commands(user_group: click.Group) -> None:
     @user_group.command("show")
     @click.argument("username")
     def show_user(username: str) -> None:
-        """Show one account: profile, plan, counts, dates."""
-        info = user_admin.summary(_existing_user(username))
+        """Show one account: profile, email verification, two-factor, plan, counts, dates (what the admin
+        account page shows, gathered by the same function)."""
+        detail = user_admin.detail(_existing_user(username), links_shown=0)
+        info = detail.summary
         user = info.user
+        verified = f"yes ({user.email_verified_at:%Y-%m-%d %H:%M} UTC)" if user.email_verified_at else "no"
         last_login = f"{info.last_login:%Y-%m-%d %H:%M} UTC" if info.last_login else "not recorded"
         for label, value in (
             ("id", user.id),
             ("username", user.username),
             ("email", user.email),
+            ("email verified", verified),
             ("display name", user.display_name),
             ("bio", user.bio),
             ("role", user.role),
+            ("two-factor", detail.second_factors.described()),
             (
                 "suspended",
                 f"{user.suspended_at:%Y-%m-%d %H:%M} UTC {user.suspension_reason}"
