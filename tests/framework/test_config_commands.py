@@ -76,7 +76,7 @@ FLASK:
     NOTE: "mirror at https://deploy:pw-four@git.example/repo.git"
     SECRET_KEY: pw-five
 SERVICES:
-  search: {URL: "http://elastic:p@ss-six@search.example:9200/"}
+  search: {URL: "http://elastic:p%40ss-six@search.example:9200/"}
 DATABASE:
   default: main
   main: {driver: sqlite, database: a.db}

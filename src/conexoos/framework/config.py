@@ -38,6 +38,7 @@ from .redaction import (
 from .schema import MAX_PORT, Entries, Key
 from .smtp import smtp_config_problems
 from .url_queries import encoded_separator_problem
+from .url_userinfo import ambiguous_url_problem
 from .urls import normalised_public_url, public_url_problems
 
 if TYPE_CHECKING:
@@ -1048,11 +1049,10 @@ def _repeated_query_parameters(url: URL) -> list[str]:
 def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _Validator) -> URL | None:
     try:
         if conn["url"]:
-            url = make_url(conn["url"])
-            encoded = encoded_separator_problem(conn["url"])
-            if encoded is not None:
-                validator.problems.append(f"{path}.url: {encoded}")
+            written = _written_url(conn["url"], f"{path}.url", validator)
+            if written is None:
                 return None
+            url = written
         else:
             if not conn["driver"]:
                 validator.problem(f"{path}.driver", "", "a driver such as sqlite, postgresql or mysql")
@@ -1108,6 +1108,22 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
         return None
     if url.get_backend_name() == "sqlite":
         return _sqlite_url(url, conn, path, instance, validator)
+    return url
+
+
+def _written_url(text: str, path: str, validator: _Validator) -> URL | None:
+    """``text`` as SQLAlchemy reads it; None, with the problem added, when its user name or password is
+    ambiguous (checked first: SQLAlchemy's error could quote the part of the password it took for the host)
+    or its query would not reach the driver as written. SQLAlchemy's own errors are raised."""
+    ambiguous = ambiguous_url_problem(text)
+    if ambiguous is not None:
+        validator.problems.append(f"{path}: {ambiguous}")
+        return None
+    url = make_url(text)
+    encoded = encoded_separator_problem(text)
+    if encoded is not None:
+        validator.problems.append(f"{path}: {encoded}")
+        return None
     return url
 
 
@@ -1208,6 +1224,26 @@ def _cross_check(settings: Settings, validator: _Validator) -> None:
         settings.tree["FLASK"]["CONFIG"] or {}, server["CSRF"]["ENABLED"]
     )
     validator.problems += same_site_problems(settings.tree["FLASK"]["CONFIG"] or {}, server["ENV"])
+    validator.problems += ambiguous_url_problems(settings.tree["SERVICES"], "SERVICES")
+    validator.problems += ambiguous_url_problems(settings.tree["FLASK"]["CONFIG"] or {}, "FLASK.CONFIG")
+
+
+def ambiguous_url_problems(node: Any, path: str) -> list[str]:
+    """One line per string below ``node`` holding a URL whose user name or password programs would read
+    differently (a redis, memcached or rate-limit storage URL: :func:`url_userinfo.ambiguous_url_problem`),
+    as the database URLs are checked."""
+    if isinstance(node, dict):
+        return [
+            line for key, value in node.items() for line in ambiguous_url_problems(value, f"{path}.{key}")
+        ]
+    if isinstance(node, list):
+        return [
+            line
+            for index, item in enumerate(node)
+            for line in ambiguous_url_problems(item, f"{path}[{index}]")
+        ]
+    problem = ambiguous_url_problem(node) if isinstance(node, str) else None
+    return [f"{path}: {problem}"] if problem else []
 
 
 def same_site_problems(config: dict[str, Any], env: str) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from .redaction import Redactor
+from .redaction import REDACTED, Redactor, hidden_host
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,10 @@ def describe_connection_error(error: DBAPIError, url: URL | None, name: str | No
 def without_password(reason: str, url: URL) -> str:
     """``reason`` (a driver's message) with the password of ``url`` hidden as the logs hide it: wherever it
     appears, or, one shorter than 4 characters, where its place says it is one (``password=``, a URL's):
-    ``not`` stays a word of ``role "u" does not exist``."""
+    ``not`` stays a word of ``role "u" does not exist``. A host that may be part of the password (an
+    ambiguous URL's, see :func:`_shown_host`) is hidden too."""
+    if url.host and _shown_host(url) != url.host:
+        reason = reason.replace(url.host, _shown_host(url))
     return Redactor([str(url.password)] if url.password else [])(reason)
 
 
@@ -132,7 +135,7 @@ def _server_place(url: URL, default_port: int) -> str:
     """Where a server connection goes, as its driver reads the URL: each ``?host=`` (libpq's list, or the
     parameter repeated) with its port, an IPv6 address in brackets; with no host, PostgreSQL's Unix socket
     (libpq's default), any other server's localhost."""
-    hosts = [url.host] if url.host else _parameter_values(url, "host")
+    hosts = [_shown_host(url)] if url.host else _parameter_values(url, "host")
     ports = [str(url.port)] if url.port else _parameter_values(url, "port")
     postgresql = url.get_backend_name() == "postgresql"
     if not postgresql and _parameter_values(url, "unix_socket"):  # MySQL's drivers take the file over host
@@ -143,6 +146,16 @@ def _server_place(url: URL, default_port: int) -> str:
     if len(ports) != len(hosts):  # libpq: one port for every host
         ports = [ports[0] if ports else str(default_port)] * len(hosts)
     return ", ".join(_place(host, port, postgresql) for host, port in zip(hosts, ports, strict=True))
+
+
+def _shown_host(url: URL) -> str:
+    """``url``'s host, or as much of it as cannot be part of the password: a URL whose password holds an
+    ``@`` written as such (refused by the configuration) is split by SQLAlchemy at that ``@``, and the rest of
+    the password is read as the host (``wor@d@127.0.0.1``: hidden before its last ``@``) or as the host and
+    the database (``postgresql://u:p@ss/wd@db/x``: host ``ss``, database ``wd@db/x``: hidden whole)."""
+    if url.password is not None and "@" in (url.database or ""):
+        return REDACTED
+    return hidden_host(str(url.host))
 
 
 def _place(host: str, port: str, postgresql: bool) -> str:

@@ -10,6 +10,7 @@ from urllib.parse import unquote
 
 from . import schema
 from .schema import Entries, Key
+from .url_userinfo import FoundUrl, urls_in
 
 REDACTED = "***"
 SHORTEST_KNOWN_SECRET = 4
@@ -18,14 +19,9 @@ only where its place says it is a secret (a URL's password, ``password=``: :func
 Hidden as a word too, ``a`` made ``This is *** development server`` and gave itself away; a warning names
 its key instead (:func:`short_secret_warnings`)."""
 
-# scheme://user:password@host: the userinfo runs to the last "@" before the path; the password is what
-# follows its first ":" (passwords may hold "@" or ":" when written unencoded).
-_URL_CREDENTIALS = re.compile(
-    r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#:@]*:)(?P<password>[^\s/?#]*)(?P<tail>@)"
-)
-# https://KEY@host: a web address's user name alone is a key (Sentry's DSN, some webhooks); a database's
-# (postgresql://app@db) is shown.
-_WEB_USER = re.compile(r"(?P<head>\bhttps?://)(?P<password>[^\s/?#:@]+)(?P<tail>@)", re.IGNORECASE)
+WEB_KEY_SCHEMES = ("http", "https")
+"""``https://KEY@host``: a web address's user name alone is a key (Sentry's DSN, some webhooks); a
+database's (``postgresql://app@db``) is shown."""
 
 
 # password=xyz in a libpq DSN ("host=db password=xyz"), a query string or a driver's key=value list; also
@@ -92,16 +88,56 @@ _PEM_KEY = re.compile(
 
 def redact_credentials(text: str) -> str:
     """``text`` with the password of every ``scheme://user:password@host`` and every ``password=...``
-    replaced by ``***``; the YES or NO of MariaDB's ``(using password: YES)`` is kept: the server's words."""
-    text = _URL_CREDENTIALS.sub(
-        lambda found: f"{found['head']}{REDACTED if found['password'] else ''}{found['tail']}", text
-    )
+    replaced by ``***``; the YES or NO of MariaDB's ``(using password: YES)`` is kept: the server's words.
+
+    A URL whose user name or password holds an ``@``, ``/``, ``?`` or ``#`` written as such, which programs
+    would split at different places (:mod:`url_userinfo`), is hidden from ``://`` to its last ``@``."""
+    if "://" in text:
+        text = _redact_userinfo(text)
     text = _PEM_KEY.sub(lambda found: f"{found['head']}{REDACTED}", text)
-    text = _WEB_USER.sub(lambda found: f"{found['head']}{REDACTED}{found['tail']}", text)
     if _names_a_secret_word(text):  # the pattern costs ~25 µs a line: a request line holds none, mostly
         text = _KEYWORD_PASSWORD.sub(_hide_keyword_value, text)
     text = _AUTHORIZATION.sub(lambda found: f"{found['head'] or found['bearer']}{REDACTED}", text)
     return _TOKEN_SHAPES.sub(REDACTED, text)
+
+
+def _redact_userinfo(text: str) -> str:
+    """``text`` with the user name and password of each URL shown as :func:`_shown_userinfo` says."""
+    pieces: list[str] = []
+    copied = 0
+    for url in urls_in(text):
+        if url.userinfo is not None:
+            pieces += [text[copied : url.start], _shown_userinfo(url)]
+            copied = url.start + url.userinfo.end
+    return "".join(pieces) + text[copied:]
+
+
+def _shown_userinfo(url: FoundUrl) -> str:
+    """A URL's ``user:password`` as shown: ``user:***`` (``user:`` with an empty password); a web address's
+    user name alone hidden (a key), another's shown; all hidden when the URL is ambiguous."""
+    assert url.userinfo is not None
+    if url.userinfo.ambiguous:
+        return REDACTED
+    user, colon, password = url.location[: url.userinfo.end].partition(":")
+    if colon:
+        return f"{user}:{REDACTED if password else ''}"
+    return REDACTED if user and url.scheme.lower() in WEB_KEY_SCHEMES else user
+
+
+def _url_passwords(text: str) -> list[str]:
+    """What :func:`_redact_userinfo` hides of ``text``: each URL's password, a web address's key, or the
+    whole user name and password of an ambiguous URL (and what follows its first ``:``)."""
+    hidden = []
+    for url in urls_in(text):
+        if url.userinfo is None:
+            continue
+        userinfo = url.location[: url.userinfo.end]
+        password = userinfo.partition(":")[2]
+        if url.userinfo.ambiguous:
+            hidden += [userinfo, password]
+        elif ":" in userinfo or url.scheme.lower() in WEB_KEY_SCHEMES:
+            hidden.append(password if ":" in userinfo else userinfo)
+    return [secret for secret in hidden if secret]
 
 
 def _hide_keyword_value(found: re.Match[str]) -> str:
@@ -137,6 +173,14 @@ def may_hold_credentials(text: str) -> bool:
     if "@" in text or any(char.isspace() for char in text.strip()):
         return True
     return any(word in lowered for word in ("password", "passwd", "pwd"))
+
+
+def hidden_host(host: str) -> str:
+    """A host as read from an ambiguous URL (``wor@d@127.0.0.1``: the end of a password, and the host)
+    with all before its last ``@`` hidden; a host with no ``@`` after its first character (PostgreSQL's
+    ``@name`` abstract socket) whole."""
+    at = host.rfind("@")
+    return host if at <= 0 else f"{REDACTED}{host[at:]}"
 
 
 def redact_tree(tree: dict[str, Any], project_schema: schema.Schema | None = None) -> dict[str, Any]:
@@ -240,8 +284,8 @@ def _hidden(original: Any, shown: Any, found: set[str]) -> None:
 def _passwords_in(text: str) -> set[str]:
     """The passwords :func:`redact_credentials` hides in ``text``, quotes around one taken off."""
     keyword_values = [found for found in _KEYWORD_PASSWORD.finditer(text) if not _is_server_phrase(found)]
-    matches = [*_URL_CREDENTIALS.finditer(text), *_WEB_USER.finditer(text), *keyword_values]
-    return {match["password"].strip("'\"") for match in matches if match["password"]}
+    passwords = {match["password"].strip("'\"") for match in keyword_values if match["password"]}
+    return passwords | set(_url_passwords(text))
 
 
 def _full_schema(project_schema: schema.Schema) -> schema.Schema:

@@ -410,7 +410,8 @@ DATABASE_CONNECTION: Schema = {
         "",
         "A whole SQLAlchemy URL instead of the keys above: user, password, address, port, database or params "
         "written beside it is refused (it would not be used), and so is a driver of another database than "
-        "the URL's; readonly, models and the timeouts apply.",
+        "the URL's; readonly, models and the timeouts apply. Percent-encode an `@`, `/`, `?` or `#` of the "
+        "user name or password (`%40`, `%2F`, `%3F`, `%23`): written as such, it is refused.",
     ),
 }
 
