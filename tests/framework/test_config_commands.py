@@ -384,19 +384,25 @@ def test_config_check_refuses_an_empty_sslmode_naming_it_and_hiding_the_password
     )
 
 
-def test_a_database_url_that_does_not_parse_is_shown_unless_it_may_hold_a_password(tmp_path: Path) -> None:
+def test_a_database_url_that_does_not_parse_is_shown_with_what_may_be_a_password_hidden(
+    tmp_path: Path,
+) -> None:
     config = tmp_path / "config.yml"
-    config.write_text("SERVER_ENV:\n  ENV: DEV\nDATABASE:\n  main:\n    url: notaurl\n", encoding="utf-8")
-    result = conexoos("config", "check", "--config", str(config), cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.startswith("config error: DATABASE.main.url: 'notaurl' is not valid; ")
-    config.write_text(
-        "SERVER_ENV:\n  ENV: DEV\nDATABASE:\n  main:\n    url: 'app:pw-secret@nowhere'\n", encoding="utf-8"
-    )
-    result = conexoos("config", "check", "--config", str(config), cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.startswith("config error: DATABASE.main.url: *** is not valid; ")
-    assert "pw-secret" not in result.stderr
+    shown = {
+        "notaurl": "'notaurl'",
+        "postgresql//postgres@127.0.0.1/x": "'postgresql//postgres@127.0.0.1/x'",  # no ':', no password
+        "postgresql//postgres:pw-secret@127.0.0.1/x": "'postgresql//***@127.0.0.1/x'",
+        "app:pw-secret@nowhere": "'***@nowhere'",
+        "dbname=x user=app pw-secret": "***",  # several words: which one is a password cannot be told
+    }
+    for url, expected in shown.items():
+        config.write_text(
+            f"SERVER_ENV:\n  ENV: DEV\nDATABASE:\n  main:\n    url: '{url}'\n", encoding="utf-8"
+        )
+        result = conexoos("config", "check", "--config", str(config), cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"config error: DATABASE.main.url: {expected} is not valid; "), url
+        assert "pw-secret" not in result.stderr
 
 
 @pytest.mark.parametrize(

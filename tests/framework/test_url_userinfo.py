@@ -1,7 +1,8 @@
 """A URL whose user name or password holds an '@' (or a '/', '?', '#') written as such: programs end the
 password at different '@'s, so the part SQLAlchemy took for the host ('wor@d@127.0.0.1') was printed by
 `config check --connect` and `db current` while `config show` hid it (outside tester). Such a URL is
-refused by the configuration, and hidden up to its last '@' by the redactor."""
+refused by the configuration, hidden up to its last '@' by the redactor, and a database URL that does not
+parse is shown with only what may be a password hidden."""
 
 from __future__ import annotations
 
@@ -182,6 +183,29 @@ def test_connection_label_and_the_drivers_message_hide_a_password_read_as_the_ho
     assert "the Unix socket in @abstract" in connection_label(socket, "main")
 
 
+# ---------------------------------------------------------------- a URL that does not parse is shown
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql//postgres@127.0.0.1/x", "'postgresql//postgres@127.0.0.1/x'"),
+        ("postgresql//postgres:secret-pw@127.0.0.1/x", "'postgresql//***@127.0.0.1/x'"),
+        ("postgresql:postgres:secret-pw@127.0.0.1/x", "'***@127.0.0.1/x'"),
+        ("postgres:secret-pw@127.0.0.1", "'***@127.0.0.1'"),
+        ("postgresql://app:secret-pw@127.0.0.1:fivefour/x", "'postgresql://app:***@127.0.0.1:fivefour/x'"),
+        ("host=db user=app secret-pw", "***"),
+    ],
+)
+def test_a_database_url_that_does_not_parse_is_shown_with_only_a_possible_password_hidden(
+    url: str, shown: str
+) -> None:
+    problems = problems_of(database(url))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"DATABASE.main.url: {shown} is not valid; expected a valid SQLAlchemy URL")
+    assert "secret" not in problems[0]
+
+
 # ---------------------------------------------------------------- properties: no fragment of a password
 
 LETTERS = "JKQVWXZ"
@@ -220,6 +244,8 @@ def test_no_fragment_of_a_database_password_is_ever_shown(password: str) -> None
         main = loaded.databases["main"].url
         assert (main.password, main.host) == (password, "db.internal")
         assert_hidden(password, json.dumps(loaded.redacted()), connection_label(main, "main"))
+    malformed = url.replace("://", "//", 1)  # the password keeps its own
+    assert_hidden(password, *problems_of(database(malformed)))
 
 
 @settings(max_examples=200, deadline=None)

@@ -30,10 +30,10 @@ from .lazy import lazy_module
 from .proxy import trusted_proxies_problems
 from .redaction import (
     REDACTED,
-    may_hold_credentials,
     redact_credentials,
     redact_tree,
     short_secret_warnings,
+    shown_malformed_url,
 )
 from .schema import MAX_PORT, Entries, Key
 from .smtp import smtp_config_problems
@@ -540,8 +540,13 @@ class _Validator:
         """For each key path, the environment variables its string names that are not set."""
         self.problems: list[str] = []
 
-    def problem(self, path: str, value: Any, expected: str, secret: bool = False) -> None:
-        shown = REDACTED if secret and value not in ("", None) else redact_credentials(repr(value))
+    def problem(
+        self, path: str, value: Any, expected: str, secret: bool = False, shown: str | None = None
+    ) -> None:
+        """One line: ``path``, the value (``***`` when ``secret``; ``shown`` when given, its own redaction)
+        and what is ``expected``."""
+        if shown is None:
+            shown = REDACTED if secret and value not in ("", None) else redact_credentials(repr(value))
         names = self.variables.get(path)
         source = f" (from {', '.join('$' + name for name in names)})" if names else ""
         self.problems.append(f"{path}: {shown}{source} is not valid; expected {expected}")
@@ -1101,8 +1106,9 @@ def _database_url(conn: dict[str, Any], path: str, instance: Path, validator: _V
         return None
     except (ArgumentError, ValueError) as error:
         if conn["url"]:
-            secret = may_hold_credentials(str(conn["url"]))  # else the mistake is worth showing
-            validator.problem(f"{path}.url", conn["url"], f"a valid SQLAlchemy URL ({error})", secret=secret)
+            shown = shown_malformed_url(str(conn["url"]))  # the mistake is worth showing, not a password
+            shown = shown if shown == REDACTED else repr(shown)
+            validator.problem(f"{path}.url", conn["url"], f"a valid SQLAlchemy URL ({error})", shown=shown)
         else:
             validator.problems.append(f"{path}: cannot build a database URL from these keys ({error})")
         return None

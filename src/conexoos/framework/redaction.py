@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from . import schema
 from .schema import Entries, Key
-from .url_userinfo import FoundUrl, urls_in
+from .url_userinfo import URL_START, FoundUrl, urls_in
 
 REDACTED = "***"
 SHORTEST_KNOWN_SECRET = 4
@@ -166,13 +166,25 @@ def _names_a_secret_word(text: str) -> bool:
     return any(word in lowered for word in _SECRET_WORDS)
 
 
-def may_hold_credentials(text: str) -> bool:
-    """Whether ``text`` could hold a password in a form :func:`redact_credentials` might not recognise:
-    userinfo (``@``), a password keyword, or several words (a DSN-like list whose parts cannot be told)."""
+def shown_malformed_url(text: str) -> str:
+    """A URL that does not parse, for its error message: as written, with all that could be a password
+    hidden. One that starts ``scheme://`` as :func:`redact_credentials` hides it; another from its ``//``
+    (or its start) to its last ``@`` when that holds a ``:`` (``postgresql//***@h``; ``postgresql//u@h``
+    whole). Several words (a DSN-like list whose parts cannot be told) or a password keyword: ``***``."""
     lowered = text.lower()
-    if "@" in text or any(char.isspace() for char in text.strip()):
-        return True
-    return any(word in lowered for word in ("password", "passwd", "pwd"))
+    if any(char.isspace() for char in text.strip()) or any(word in lowered for word in _PASSWORD_WORDS):
+        return REDACTED
+    if URL_START.match(text):
+        return redact_credentials(text)
+    end = text.rfind("@")
+    slashes = text.find("//", 0, max(end, 0))
+    start = slashes + 2 if slashes >= 0 else 0
+    if end > start and ":" in text[start:end]:
+        text = f"{text[:start]}{REDACTED}{text[end:]}"
+    return redact_credentials(text)
+
+
+_PASSWORD_WORDS = ("password", "passwd", "pwd")
 
 
 def hidden_host(host: str) -> str:
