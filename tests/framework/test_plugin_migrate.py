@@ -18,6 +18,7 @@ from conexoos.framework.plugins import installed_plugins
 from tests.support.plugins import install_fake_plugin, plugin_modules_forgotten
 
 from .test_plugins import conexoos
+from .test_plugins import config_file as config_file  # the fixture
 
 NAME, MODULE = "notes", "notes_plugin"
 FILES = {
@@ -36,18 +37,6 @@ CONTACT = "contact"
 """The sample plugin, which ``scripts/test`` installs (disabled)."""
 METADATA = f"Metadata-Version: 2.1\nName: {MODULE}\nVersion: 1.0.0\nSummary: Notes\n"
 ENTRY_POINTS = f"[conexoos.plugins]\n{NAME} = {MODULE}\n"
-
-
-@pytest.fixture
-def config_file(tmp_path: Path) -> Path:
-    config = tmp_path / "config.yml"
-    config.write_text(
-        "SERVER_ENV:\n  ENV: DEV\n  INSTANCE_PATH: " + str(tmp_path / "instance") + "\n"
-        "  APP_KEY: " + "k" * 48 + "\n"
-        f"DATABASE:\n  default: main\n  main: {{url: 'sqlite:///{tmp_path / 'cli.db'}'}}\n",
-        encoding="utf-8",
-    )
-    return config
 
 
 def migrate(config_file: Path, *folders: Path) -> tuple[int, str]:
