@@ -23,6 +23,7 @@ from tests.conftest import AppFactory
 from .conftest import QUIET, Account, SignUp, form_token, log_in, sign_up
 from .plugin_support import CONTACT
 from .staff_support import make_staff
+from .test_moderation import file
 from .test_takeover_defences import mail_to
 from .two_factor_support import code_at, enrol_totp
 
@@ -383,6 +384,31 @@ def test_suspending_or_reinstating_a_staff_account_waits_for_the_confirmation(
         f"/admin/users/{alice.id}/suspend", data={"csrf_token": boss.csrf, "reason": "spam"}
     )
     assert plain.status_code == 302 and suspended(app, alice)
+
+
+def test_suspending_a_staff_account_through_a_report_waits_for_the_confirmation(
+    app: Flask, boss: Account, alice: Account, signed_up: SignUp
+) -> None:
+    """The report queue's Suspend reached the same suspension by another route, and an old session
+    suspended another administrator through it at once (outside tester): a stolen session could lock
+    every other administrator out by reporting them first."""
+    other = make_staff(app, signed_up("other"), "admin")
+    age_logins(app, boss)
+    about_other, about_alice = file(other, app), file(alice, app)
+    suspend = f"/admin/reports/{about_other}/suspend"
+    page = boss.client.post(suspend, data={"csrf_token": boss.csrf, "reason": "taking over"})
+    assert page.status_code == 403
+    assert "Confirm your password to suspend other, an administrator." in page.get_data(as_text=True)
+    assert f'<a href="/admin/reports/{about_other}">Cancel</a>' in page.get_data(as_text=True)
+    assert not suspended(app, other)
+    blank = boss.client.post(suspend, data={"csrf_token": boss.csrf, "reason": " "})  # refused anyway
+    assert blank.status_code == 422 and HEADING not in blank.get_data(as_text=True)
+    assert confirm_on(boss, page, confirm_access_password=boss.password).status_code == 302
+    assert suspended(app, other)
+    plain = boss.client.post(
+        f"/admin/reports/{about_alice}/suspend", data={"csrf_token": boss.csrf, "reason": "spam"}
+    )
+    assert plain.status_code == 302 and suspended(app, alice)  # no role: everyday moderation
 
 
 def suspended(app: Flask, account: Account) -> bool:

@@ -34,7 +34,16 @@ from conexoos.app.blueprints.paging import requested_page
 from conexoos.app.blueprints.recent_auth import requires_recent_auth
 from conexoos.app.controllers import audit, invites, plans, site_overview, site_settings, user_admin
 from conexoos.app.controllers import user_management as manage
-from conexoos.app.controllers.roles import ADMIN, MODERATOR, ROLES, USER, require_role, staff_only
+from conexoos.app.controllers.roles import (
+    ADMIN,
+    MODERATOR,
+    ROLE_WORDS,
+    ROLES,
+    USER,
+    named_with_role,
+    require_role,
+    staff_only,
+)
 from conexoos.app.models.persistent import User
 from conexoos.app.utils.rate_limit import enforce
 from conexoos.app.utils.text import has_bidi_controls, has_control_characters
@@ -58,8 +67,6 @@ FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(9998, 12, 31)
 Answer = BaseResponse | tuple[str, int]
 """An action's answer on an account: a redirect when done, else its page and the refusal's status (or
 a JSON error)."""
-ROLE_WORDS = {ADMIN: "an administrator", MODERATOR: "a moderator", USER: "a user without a staff role"}
-"""The roles as the "Confirm it's you" page names what a change of role makes of the account."""
 
 
 @admin.route("", methods=["GET"])
@@ -109,8 +116,7 @@ def _user_page_url(user_id: int) -> str:
 
 def _named_with_role(user_id: int) -> str:
     """ "bob, an administrator": how a power action on a staff account names it."""
-    target = _user_or_404(user_id)
-    return f"{target.username}, {ROLE_WORDS.get(target.role, target.role)}"
+    return named_with_role(_user_or_404(user_id))
 
 
 def _has_power(user_id: int) -> bool:

@@ -14,10 +14,11 @@ from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
 from conexoos.app.blueprints.paging import requested_page
+from conexoos.app.blueprints.recent_auth import requires_recent_auth
 from conexoos.app.controllers import moderation
 from conexoos.app.controllers import user_management as manage
 from conexoos.app.controllers.reports import reported_user
-from conexoos.app.controllers.roles import ADMIN, MODERATOR, staff_only
+from conexoos.app.controllers.roles import ADMIN, MODERATOR, USER, named_with_role, staff_only
 from conexoos.app.models.persistent import Report, User
 from conexoos.app.models.persistent.base import utcnow
 from conexoos.framework import db
@@ -114,19 +115,52 @@ def confirm_suspend(report_id: int) -> str | tuple[str, int]:
     return _confirm_suspend(found, owner)
 
 
+def _suspension_refused(report_id: int) -> tuple[str, int] | None:
+    """The answer refusing this suspension (the report page with why, or the confirmation page with the
+    reason's problem), or None; the guard asks it before the "Confirm it's you" page, the view before
+    acting."""
+    found = _report_or_404(report_id)
+    try:
+        owner = moderation.suspendable_owner(current_user, found)
+    except manage.ActionRefused as refused:
+        return _show(found, refused.message), refused.status
+    problem = manage.reason_problem(_reason())
+    return None if problem is None else (_confirm_suspend(found, owner, problem), 422)
+
+
+def _reason() -> str:
+    return request.form.get("reason", "").strip()
+
+
+def _owner_has_power(report_id: int) -> bool:
+    """Whether the reported account holds a role: suspending it takes power away (sudo mode, as on the
+    account's own page)."""
+    owner = reported_user(_report_or_404(report_id))
+    return owner is not None and owner.role != USER
+
+
+def _describe_suspension(report_id: int) -> str:
+    owner = reported_user(_report_or_404(report_id))
+    return f"suspend {named_with_role(owner)}" if owner is not None else "suspend the reported account"
+
+
 @admin_reports.route("/<id:report_id>/suspend", methods=["POST"])
+@requires_recent_auth(
+    _describe_suspension,
+    lambda report_id: url_for("admin_reports.report", report_id=report_id),
+    carry=("reason",),
+    when=_owner_has_power,
+    check=_suspension_refused,
+)
 def suspend(report_id: int) -> Response | tuple[str, int]:
     """Suspend the reported user for the form's ``reason`` and close the report; the confirmation page
-    again, with why, for a reason missing or refused (422)."""
+    again, with why, for a reason missing or refused (422). Suspending an administrator or a moderator
+    needs a recent login or confirmation, as on the account's page."""
     found = _report_or_404(report_id)
-    reason = request.form.get("reason", "").strip()
-    problem = manage.reason_problem(reason)
-    if problem is not None:
-        try:
-            owner = moderation.suspendable_owner(current_user, found)
-        except manage.ActionRefused as refused:
-            return _show(found, refused.message), refused.status
-        return _confirm_suspend(found, owner, problem), 422
+    reason = _reason()
+    refused = _suspension_refused(report_id)
+    if refused is not None:
+        return refused
     return _act(
         found,
         lambda: moderation.suspend_owner(current_user, found, reason),

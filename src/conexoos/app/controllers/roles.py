@@ -30,6 +30,15 @@ from conexoos.framework.lazy_blueprints import load_blueprint
 View = TypeVar("View", bound=Callable[..., Any])
 STAFF = (ADMIN, MODERATOR)
 """The roles that see the admin panel (a moderator sees less of it)."""
+ROLE_WORDS = {ADMIN: "an administrator", MODERATOR: "a moderator", USER: "a user without a staff role"}
+"""The roles in words, as the "Confirm it's you" page names what an action is about."""
+
+
+def named_with_role(user: Any) -> str:
+    """ "bob, an administrator": how a power action on a staff account names it."""
+    return f"{user.username}, {ROLE_WORDS.get(user.role, user.role)}"
+
+
 _ATTRIBUTE = "required_roles"
 
 __all__ = [
