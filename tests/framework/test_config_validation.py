@@ -748,6 +748,9 @@ def test_unknown_key_warns_with_the_closest_known_key(
     ("text", "key", "meant"),
     [
         ("SERVER_ENV:\n  EVN: PROD\n", "SERVER_ENV.EVN", "SERVER_ENV.ENV"),
+        ("SERVER_ENV:\n  EN: PROD\n", "SERVER_ENV.EN", "SERVER_ENV.ENV"),
+        ("SERVER_ENV:\n  NV: PROD\n", "SERVER_ENV.NV", "SERVER_ENV.ENV"),
+        ("SERVER_ENV:\n  LOG:\n    DR: logs\n", "SERVER_ENV.LOG.DR", "SERVER_ENV.LOG.DIR"),
         ("SERVER-ENV:\n  ENV: PROD\n", "SERVER-ENV", "SERVER_ENV"),
         ("SERVER_ENV:\n  SESION: redis\n", "SERVER_ENV.SESION", "SERVER_ENV.SESSION"),
         ("SERVER_ENV:\n  BIND:\n    PROT: 80\n", "SERVER_ENV.BIND.PROT", "SERVER_ENV.BIND.PORT"),

@@ -785,9 +785,10 @@ def _key_letters(name: str) -> str:
 
 
 def _at_most_one_edit(first: str, second: str) -> bool:
-    """Whether ``first`` becomes ``second`` by at most one insertion, deletion, change or swap of two
-    neighbouring letters (and neither is shorter than 3 letters: ``DB`` and ``ID`` are no slips)."""
-    if min(len(first), len(second)) < 3 or abs(len(first) - len(second)) > 1:
+    """Whether ``first`` (as typed) becomes ``second`` (a known key of 3 letters or more) by at most one
+    insertion, deletion, change or swap of two neighbouring letters: ``EN`` is ``ENV`` with a letter left
+    out; two letters apart from a 2-letter key are no slip."""
+    if len(second) < 3 or len(first) < 2 or abs(len(first) - len(second)) > 1:
         return False
     if first == second:
         return True
