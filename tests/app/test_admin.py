@@ -771,6 +771,7 @@ def test_a_refused_action_is_said_under_its_field_with_what_was_typed_kept(
     page = f"/admin/users/{alice.id}"
     for path, fields, status, name, said in (
         ("delete", {"confirm": "alise <b>"}, 400, "confirm", "Type the account's username to confirm"),
+        ("delete", {"confirm": "a" * 500}, 400, "confirm", "Type the account's username to confirm"),
         ("suspend", {"reason": "\u200b"}, 422, "reason", "Give the reason for the suspension"),
         ("role", {"role": "user"}, 409, "role", "alice already has the role user."),
         ("plan", {"plan": "gratis"}, 409, "plan", "alice is already on the plan gratis."),

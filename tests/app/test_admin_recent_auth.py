@@ -279,6 +279,15 @@ def test_switching_a_plugin_waits_for_the_confirmation(app: Flask, boss: Account
     )
 
 
+def test_switching_a_plugin_to_the_state_it_has_asks_for_nothing(app: Flask, boss: Account) -> None:
+    """Disabling a plugin that is disabled grants nothing: it asked for the password all the same."""
+    age_logins(app, boss)
+    token = form_token(boss.client.get("/admin/plugins"))
+    again = boss.client.post(f"/admin/plugins/{CONTACT}/disable", data={"csrf_token": token})
+    assert again.status_code == 302 and HEADING not in again.get_data(as_text=True)
+    assert boss.client.post(f"/admin/plugins/{CONTACT}/enable", data={"csrf_token": token}).status_code == 403
+
+
 def test_a_recorded_confirmation_counts_for_its_user_and_login_session_only(
     app: Flask, boss: Account, alice: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -256,7 +256,8 @@ def _deletion_refused(user_id: int) -> Answer | None:
     """The answer refusing this deletion (:func:`manage.deletion_refusal`), or None; :func:`delete` asks
     it too, before deleting."""
     target = _user_or_404(user_id)
-    return _refusal(target, manage.deletion_refusal(current_user, target, _form_text("confirm", 30)))
+    typed = request.form.get("confirm", "")  # anything but the username is refused under the field
+    return _refusal(target, manage.deletion_refusal(current_user, target, typed))
 
 
 @admin.route("/users/<id:user_id>/delete", methods=["POST"])

@@ -40,6 +40,7 @@ def index() -> str:
 @requires_recent_auth(
     lambda name: f"enable the plugin {_known(name)} (it runs code on the server)",
     lambda name: _plugins_page(),
+    when=lambda name: _changes(name, True),
     check=lambda name: _switch_refused(name, True),
 )
 def enable(name: str) -> Response:
@@ -51,6 +52,7 @@ def enable(name: str) -> Response:
 @requires_recent_auth(
     lambda name: f"disable the plugin {_known(name)}",
     lambda name: _plugins_page(),
+    when=lambda name: _changes(name, False),
     check=lambda name: _switch_refused(name, False),
 )
 def disable(name: str) -> Response:
@@ -69,6 +71,12 @@ def _status(name: str) -> PluginStatus:
     if not NAME_PATTERN.fullmatch(name) or found is None:
         raise NotFound("There is no plugin of that name.")
     return found
+
+
+def _changes(name: str, enabled: bool) -> bool:
+    """Whether switching ``name`` to ``enabled`` changes its saved state: switching it to the state it
+    has grants nothing, so it needs no confirmation (404 for an unknown plugin)."""
+    return _status(name).enabled != enabled
 
 
 def _switch_refused(name: str, enabled: bool) -> None:
