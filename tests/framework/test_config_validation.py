@@ -773,6 +773,20 @@ def test_a_key_one_slip_from_a_known_one_is_an_error(tmp_path: Path, text: str, 
     assert f"{said} (as written it would be ignored)" in caught.value.problems
 
 
+def test_a_flask_setting_one_slip_from_a_known_one_is_warned_of(tmp_path: Path) -> None:
+    """``FLASK.CONFIG`` is free-form (an extension may read any key), and a misspelt Flask setting was
+    passed on without a word: ``MAX_CONTENT_LENGHT`` left the request limit at its default."""
+    text = "FLASK:\n  CONFIG:\n    MAX_CONTENT_LENGHT: 5\n    SESSION_COOKIE_SECUR: true\n    MY_OWN: 1\n"
+    settings = load_settings(config_file(tmp_path, text), environ={})
+    assert settings.warnings == [
+        "FLASK.CONFIG.MAX_CONTENT_LENGHT is passed on to Flask, but nothing here reads it: did you mean "
+        "FLASK.CONFIG.MAX_CONTENT_LENGTH? (a typing slip away)",
+        "FLASK.CONFIG.SESSION_COOKIE_SECUR is passed on to Flask, but nothing here reads it: did you mean "
+        "FLASK.CONFIG.SESSION_COOKIE_SECURE? (a typing slip away)",
+    ]
+    assert settings.tree["FLASK"]["CONFIG"]["MY_OWN"] == 1
+
+
 def test_databases_is_accepted_as_an_alias(tmp_path: Path) -> None:
     path = config_file(
         tmp_path,

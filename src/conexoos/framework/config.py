@@ -575,10 +575,26 @@ class _Validator:
         the project declares (``project_keys``: its pages rely on a value) is checked by its declaration."""
         section = self.section(node, schema.FLASK, "FLASK")
         config = section["CONFIG"]
-        for name, key in {**schema.FLASK_CONFIG_KEYS, **(project_keys or {})}.items():
+        declared = {**schema.FLASK_CONFIG_KEYS, **(project_keys or {})}
+        for name, key in declared.items():
             if name in config and isinstance(key, Key):
                 config[name] = self.flask_setting(config[name], key, f"FLASK.CONFIG.{name}")
+        from flask import Flask  # Flask's own settings, for the slips below; loaded by the app anyway
+
+        self._warn_of_slips(config, (*declared, *Flask.default_config))
         return section
+
+    def _warn_of_slips(self, config: dict[str, Any], known: tuple[str, ...]) -> None:
+        """A warning for each ``FLASK.CONFIG`` key one typing slip from a setting Flask or this site reads
+        (``MAX_CONTENT_LENGHT``): the section is free-form (an extension may read any key), so it is passed
+        on, but most likely nothing reads it."""
+        for name in config:
+            meant = None if name in known else _one_typo_from(str(name), known)
+            if meant is not None:
+                self.warnings.append(
+                    f"FLASK.CONFIG.{name} is passed on to Flask, but nothing here reads it: did you mean "
+                    f"FLASK.CONFIG.{meant}? (a typing slip away)"
+                )
 
     def flask_setting(self, raw: Any, key: Key, path: str) -> Any:
         """``raw`` as the Flask setting ``key`` takes it; written as null, it is null only where Flask reads
