@@ -640,6 +640,20 @@ def test_a_preview_or_refusal_with_a_chosen_image_says_to_choose_it_again(app: F
     assert FILE_NOT_KEPT not in unescape(without_file.get_data(as_text=True))
 
 
+def test_a_preview_names_a_bad_image(app: Flask, alice: Account) -> None:
+    """Preview said only "not kept: choose it again" of a file that is no image, so the person chose the
+    same file again and learnt at the save that it cannot be read (outside tester)."""
+    bad = (io.BytesIO(b"just some text, not an image\n"), "notes.png")
+    response = post(
+        alice, action="preview", background="image", backdrop_color="#222222", background_image=bad
+    )
+    html = unescape(response.get_data(as_text=True))
+    said = html.split('id="background_image-errors"', 1)[1].split("</div>")[0]
+    assert "not an image we can read" in said and FILE_NOT_KEPT not in said
+    assert "Text on the text backdrop: 1:1, needs 4.5:1" in html  # the contrast too, in the same answer
+    assert row(app, alice) is None and files_under(uploads_root(app)) == set()
+
+
 def test_the_live_preview_answers_the_properties_and_the_problems(alice: Account) -> None:
     answer = alice.client.post(
         f"{URL}/preview", data={"csrf_token": alice.csrf, **VALID, "text_color": "#fdf6e3"}

@@ -54,14 +54,14 @@ def submit() -> BaseResponse | tuple[str, int]:
     shown = ShownValues.posted(request.form)
     form = shown.merged(request.form, stored_values(stored))
     previewing = form.get("action") == "preview"
-    image = _chosen_background(form, previewing)
+    image = _chosen_background(form)
     try:
         chosen = appearance.parse_form(form, stored)
     except AppearanceRefused as refused:
         return _refused(form, Appearance(), _every_problem(refused, image), previewing)
     theme = effective_theme(chosen)
-    if previewing:  # stores nothing, an upload neither
-        errors = appearance.contrast_errors(chosen, theme)
+    if previewing:  # stores nothing, an upload neither (a bad one is named: chosen again, it would fail)
+        errors = {**appearance.contrast_errors(chosen, theme), **image.errors("background_image")}
         return _page(form, chosen, errors, 200, image_note=_image_note(errors))
     changed = shown.changed_names(appearance.FORM_VALUES, request.form)
     if expired_form.sent_file():
@@ -77,11 +77,11 @@ def submit() -> BaseResponse | tuple[str, int]:
     return redirect(url_for("appearance_settings.index"))
 
 
-def _chosen_background(form: Mapping[str, str], previewing: bool) -> ChosenImage:
+def _chosen_background(form: Mapping[str, str]) -> ChosenImage:
     """The background image chosen, decoded and re-encoded before the form is decided (so that a bad file
-    is named with every other problem) when it is to be saved as the page's background; a preview and
-    another background do not use it, nor read it."""
-    if previewing or form.get("background") != "image":
+    is named with every other problem, on a preview too: the person would choose it again for the save)
+    when the page's background is to be an image; another background does not read it."""
+    if form.get("background") != "image":
         return NOTHING_CHOSEN
     return read_chosen_image(request.files.get("background_image"), appearance.BACKGROUND_FOLDER)
 
