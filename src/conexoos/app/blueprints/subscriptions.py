@@ -203,7 +203,7 @@ def _cancel_page() -> str:
     return render_template(
         "subscriptions/cancel.html",
         current=plans.plan_for(current_user),
-        subscribed=plans.all_plans().get(current_user.subscription_plan) or plans.plan_for(current_user),
+        subscription=plan_messages.subscription_of(current_user),
         free=plans.all_plans()[FREE_PLAN],
         payment_failed=plan_messages.payment_failed(current_user),
         at_period_end=billing.cancels_at_period_end(current_user),

@@ -203,16 +203,17 @@ def plan_name(user: User) -> str:
 def still_billing(user: User) -> str:
     """What someone whose plan is the free one is told about a subscription that still exists at the
     payment provider (see ``billing.bills_without_paid_plan``): past due, that its payment is still being
-    retried, naming its plan (:func:`subscription_of`); otherwise that it may bill. Either way, that
+    retried; otherwise that it may bill. Either way naming its plan (:func:`subscription_of`), and that
     cancelling stops it at once."""
     if user.subscription_status == "past_due":
         return (
             f"A payment for {subscription_of(user)} is still being retried at the payment provider: "
             "cancelling stops the retries and the subscription at once, without a refund."
         )
+    named = subscription_of(user)
     return (
-        "Your subscription still exists at the payment provider and may bill you: cancelling stops it at "
-        "once, without a refund."
+        f"{named[0].upper()}{named[1:]} still exists at the payment provider and may bill you: cancelling "
+        "stops it at once, without a refund."
     )
 
 
