@@ -146,5 +146,5 @@ def test_a_visitor_reports_a_page_and_the_moderator_suspends_it_from_the_report(
         expect(log.get_by_role("row").filter(has_text=action)).to_contain_text("owner")
     moderator.get_by_label("Action").select_option("user.suspend")
     moderator.get_by_role("button", name="Filter").click()
-    expect(moderator.get_by_text("1 entry.")).to_be_visible()
+    expect(moderator.get_by_text("1 entry with action “user.suspend”.")).to_be_visible()
     expect(log.get_by_role("row").filter(has_text="user.suspend")).to_contain_text("phisher")
