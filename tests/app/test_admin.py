@@ -21,7 +21,7 @@ from conexoos.app.models.persistent import AuditEntry, Invite, User, UserSession
 from conexoos.framework import db
 from conexoos.framework.mail import OutboxMessage
 from tests.app.analytics_support import flush_events
-from tests.app.staff_support import make_staff
+from tests.app.staff_support import make_staff, post_as_json_client
 from tests.conftest import AppFactory
 
 from .conftest import BROWSER_UA, Account, SignUp, form_token, log_in, product_app, sign_up
@@ -811,11 +811,7 @@ def test_a_refusal_about_no_field_on_the_page_is_said_at_its_top(
 
 
 def test_a_json_client_gets_a_refused_action_as_json_naming_its_field(alice: Account, boss: Account) -> None:
-    refused = boss.client.post(
-        f"/admin/users/{alice.id}/suspend",
-        data={"reason": ""},
-        headers={"X-CSRFToken": boss.csrf, "Accept": "application/json"},
-    )
+    refused = post_as_json_client(boss, f"/admin/users/{alice.id}/suspend", reason="")
     assert refused.status_code == 422
     assert refused.get_json()["error"] == {
         "code": "unprocessable_entity",

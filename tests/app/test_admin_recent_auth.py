@@ -22,7 +22,7 @@ from tests.conftest import AppFactory
 
 from .conftest import QUIET, Account, SignUp, form_token, log_in, sign_up
 from .plugin_support import CONTACT
-from .staff_support import make_staff
+from .staff_support import make_staff, post_as_json_client
 from .test_moderation import file
 from .test_takeover_defences import mail_to
 from .two_factor_support import code_at, enrol_totp
@@ -232,11 +232,7 @@ def test_an_admin_without_a_password_is_told_to_log_in_again(
 
 def test_json_clients_get_403_confirm_access(app: Flask, boss: Account, alice: Account) -> None:
     age_logins(app, boss)
-    answer = boss.client.post(
-        f"/admin/users/{alice.id}/role",
-        data={"role": "admin"},
-        headers={"X-CSRFToken": boss.csrf, "Accept": "application/json"},
-    )
+    answer = post_as_json_client(boss, f"/admin/users/{alice.id}/role", role="admin")
     assert answer.status_code == 403
     error = answer.get_json()["error"]
     assert error["code"] == "confirm_access" and "make alice an administrator" in error["message"]
@@ -493,11 +489,7 @@ def test_a_json_client_gets_the_refusal_at_once_naming_the_field(
     app: Flask, boss: Account, alice: Account, password_checks: list[int]
 ) -> None:
     age_logins(app, boss)
-    answer = boss.client.post(
-        f"/admin/users/{alice.id}/role",
-        data={"role": "user"},
-        headers={"X-CSRFToken": boss.csrf, "Accept": "application/json"},
-    )
+    answer = post_as_json_client(boss, f"/admin/users/{alice.id}/role", role="user")
     assert answer.status_code == 409
     assert answer.get_json()["error"] == {
         "code": "conflict",
